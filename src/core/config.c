@@ -1,0 +1,419 @@
+#include "core/config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <ini.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool fail(char *errbuf, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static bool fail(char *errbuf, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(errbuf, errlen, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+void config_init_defaults(struct ferry_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->log_level = LOG_LEVEL_INFO;
+	cfg->event_loops = 0;
+	cfg->workers = 8;
+	cfg->max_record_size = 1024 * 1024 + 8192;
+	cfg->max_inflight_per_conn = 128;
+	cfg->idle_timeout_s = 360;
+	cfg->rpcbind = true;
+}
+
+static bool copy_str(char *dst, size_t cap, const char *src, const char *what, char *errbuf,
+		     size_t errlen)
+{
+	size_t n = strlen(src);
+	if (n == 0)
+		return fail(errbuf, errlen, "%s must not be empty", what);
+	if (n >= cap)
+		return fail(errbuf, errlen, "%s is too long (%zu bytes, at most %zu)", what, n,
+			    cap - 1);
+	memcpy(dst, src, n + 1);
+	return true;
+}
+
+static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+{
+	char *end;
+	if (!*s || *s == '-')
+		return false;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_bool(const char *s, bool *out)
+{
+	if (!strcmp(s, "yes") || !strcmp(s, "true") || !strcmp(s, "on") || !strcmp(s, "1"))
+		*out = true;
+	else if (!strcmp(s, "no") || !strcmp(s, "false") || !strcmp(s, "off") || !strcmp(s, "0"))
+		*out = false;
+	else
+		return false;
+	return true;
+}
+
+static bool add_listen(struct ferry_config *cfg, const char *addr, char *errbuf, size_t errlen)
+{
+	if (cfg->nlisten >= CONFIG_MAX_LISTEN)
+		return fail(errbuf, errlen, "too many listen addresses (at most %d)",
+			    CONFIG_MAX_LISTEN);
+	if (!copy_str(cfg->listen[cfg->nlisten], sizeof(cfg->listen[0]), addr, "listen address",
+		      errbuf, errlen))
+		return false;
+	cfg->nlisten++;
+	return true;
+}
+
+static bool pseudo_path_valid(const char *p)
+{
+	if (p[0] != '/')
+		return false;
+	/* No empty, "." or ".." components: the pseudo-root is a clean tree. */
+	for (const char *c = p + 1; *c;) {
+		const char *slash = strchr(c, '/');
+		size_t n = slash ? (size_t)(slash - c) : strlen(c);
+		if (n == 0 && slash)
+			return false;
+		if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		if (!slash)
+			break;
+		c = slash + 1;
+	}
+	return true;
+}
+
+static struct config_export *export_new(struct ferry_config *cfg, const char *name,
+					char *errbuf, size_t errlen)
+{
+	if (cfg->nexports >= CONFIG_MAX_EXPORTS) {
+		fail(errbuf, errlen, "too many exports (at most %d)", CONFIG_MAX_EXPORTS);
+		return NULL;
+	}
+	struct config_export *e = &cfg->exports[cfg->nexports++];
+	memset(e, 0, sizeof(*e));
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	return e;
+}
+
+bool config_add_export_spec(struct ferry_config *cfg, const char *spec, char *errbuf,
+			    size_t errlen)
+{
+	char tmp[CONFIG_PATH_MAX * 2];
+	if (strlen(spec) >= sizeof(tmp))
+		return fail(errbuf, errlen, "export spec is too long");
+	strcpy(tmp, spec);
+	/* The pseudo path is everything after the last ':' that starts with '/'. */
+	char *colon = strrchr(tmp, ':');
+	const char *pseudo = NULL;
+	if (colon && colon[1] == '/') {
+		*colon = '\0';
+		pseudo = colon + 1;
+	}
+	char name[16];
+	snprintf(name, sizeof(name), "cli%u", cfg->nexports);
+	struct config_export *e = export_new(cfg, name, errbuf, errlen);
+	if (!e)
+		return false;
+	if (!copy_str(e->path, sizeof(e->path), tmp, "export path", errbuf, errlen))
+		return false;
+	if (pseudo && !copy_str(e->pseudo, sizeof(e->pseudo), pseudo, "pseudo path", errbuf,
+				errlen))
+		return false;
+	return true;
+}
+
+struct ini_ctx {
+	struct ferry_config *cfg;
+	char *errbuf;
+	size_t errlen;
+	bool failed;
+};
+
+static struct config_export *export_for_section(struct ini_ctx *ctx, const char *name)
+{
+	for (unsigned i = 0; i < ctx->cfg->nexports; i++)
+		if (strcmp(ctx->cfg->exports[i].name, name) == 0)
+			return &ctx->cfg->exports[i];
+	return export_new(ctx->cfg, name, ctx->errbuf, ctx->errlen);
+}
+
+static bool set_uint(const char *value, unsigned long long max, unsigned long long *out,
+		     const char *key, struct ini_ctx *ctx)
+{
+	if (!parse_uint(value, max, out))
+		return fail(ctx->errbuf, ctx->errlen, "%s: '%s' is not a number in 0..%llu", key,
+			    value, max);
+	return true;
+}
+
+static int config_ini_entry(void *user, const char *section, const char *key,
+			    const char *value)
+{
+	struct ini_ctx *ctx = user;
+	struct ferry_config *cfg = ctx->cfg;
+	unsigned long long v;
+	bool ok = true;
+	char where[160];
+	snprintf(where, sizeof(where), "[%.64s] %.64s", section, key);
+
+	if (strcmp(section, "server") == 0) {
+		if (strcmp(key, "listen") == 0)
+			ok = add_listen(cfg, value, ctx->errbuf, ctx->errlen);
+		else if (strcmp(key, "state_dir") == 0)
+			ok = copy_str(cfg->state_dir, sizeof(cfg->state_dir), value, where,
+				      ctx->errbuf, ctx->errlen);
+		else if (strcmp(key, "log_level") == 0) {
+			ok = log_level_parse(value, &cfg->log_level);
+			if (!ok)
+				fail(ctx->errbuf, ctx->errlen, "%s: unknown level '%s'", where,
+				     value);
+		} else if (strcmp(key, "event_loops") == 0) {
+			ok = set_uint(value, 256, &v, where, ctx);
+			cfg->event_loops = (unsigned)v;
+		} else if (strcmp(key, "workers") == 0) {
+			ok = set_uint(value, 1024, &v, where, ctx) && v > 0;
+			if (ok)
+				cfg->workers = (unsigned)v;
+			else
+				fail(ctx->errbuf, ctx->errlen, "%s: must be 1..1024", where);
+		} else if (strcmp(key, "rpcbind") == 0) {
+			ok = parse_bool(value, &cfg->rpcbind);
+			if (!ok)
+				fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
+		} else {
+			ok = fail(ctx->errbuf, ctx->errlen, "%s: unknown key in [server]", where);
+		}
+	} else if (strcmp(section, "rpc") == 0) {
+		if (strcmp(key, "max_record_size") == 0) {
+			ok = set_uint(value, 64u << 20, &v, where, ctx);
+			if (ok && v < 4096)
+				ok = fail(ctx->errbuf, ctx->errlen, "%s: at least 4096", where);
+			cfg->max_record_size = (uint32_t)v;
+		} else if (strcmp(key, "max_inflight_per_conn") == 0) {
+			ok = set_uint(value, 65536, &v, where, ctx);
+			if (ok && v == 0)
+				ok = fail(ctx->errbuf, ctx->errlen, "%s: at least 1", where);
+			cfg->max_inflight_per_conn = (unsigned)v;
+		} else if (strcmp(key, "idle_timeout") == 0) {
+			ok = set_uint(value, 86400, &v, where, ctx);
+			cfg->idle_timeout_s = (unsigned)v;
+		} else {
+			ok = fail(ctx->errbuf, ctx->errlen, "%s: unknown key in [rpc]", where);
+		}
+	} else if (strncmp(section, "export ", 7) == 0 && section[7]) {
+		struct config_export *e = export_for_section(ctx, section + 7);
+		if (!e)
+			ok = false;
+		else if (strcmp(key, "path") == 0)
+			ok = copy_str(e->path, sizeof(e->path), value, where, ctx->errbuf,
+				      ctx->errlen);
+		else if (strcmp(key, "pseudo") == 0)
+			ok = copy_str(e->pseudo, sizeof(e->pseudo), value, where, ctx->errbuf,
+				      ctx->errlen);
+		else
+			ok = fail(ctx->errbuf, ctx->errlen, "%s: unknown key in [%s]", where,
+				  section);
+	} else {
+		ok = fail(ctx->errbuf, ctx->errlen,
+			  "unknown section [%s] (expected server, rpc, export NAME)", section);
+	}
+	if (!ok)
+		ctx->failed = true;
+	return ok ? 1 : 0;
+}
+
+bool config_load_file(struct ferry_config *cfg, const char *path, char *errbuf, size_t errlen)
+{
+	struct ini_ctx ctx = {cfg, errbuf, errlen, false};
+	char inner[512] = "";
+	ctx.errbuf = inner;
+	ctx.errlen = sizeof(inner);
+	int rc = ini_parse(path, config_ini_entry, &ctx);
+	if (rc == -1)
+		return fail(errbuf, errlen, "%s: cannot open: %s", path, strerror(errno));
+	if (rc == -2)
+		return fail(errbuf, errlen, "%s: out of memory", path);
+	if (ctx.failed)
+		return fail(errbuf, errlen, "%s: %s", path, inner);
+	if (rc > 0)
+		return fail(errbuf, errlen, "%s: line %d: syntax error", path, rc);
+	return true;
+}
+
+const char *config_usage(void)
+{
+	return "usage: ferryd [options]\n"
+	       "  --listen HOST:PORT      address to serve on (repeatable; default "
+	       "127.0.0.1:2049;\n"
+	       "                          IPv6 as [::1]:2049; port 0 picks a free one)\n"
+	       "  --export DIR[:PSEUDO]   export DIR at pseudo path PSEUDO (repeatable;\n"
+	       "                          default PSEUDO is /basename(DIR); default export\n"
+	       "                          ./export, created if missing)\n"
+	       "  --state-dir DIR         where persistent server state lives (default "
+	       "./state)\n"
+	       "  --config FILE           INI file with the same settings and more\n"
+	       "  --log-level LEVEL       error, warn, info, debug or trace (default info)\n"
+	       "  --port-file FILE        write the bound port of each listener to FILE\n"
+	       "  --no-rpcbind            do not register with a local rpcbind\n"
+	       "  --help                  this text\n";
+}
+
+bool config_parse_args(struct ferry_config *cfg, int argc, char **argv, bool *want_help,
+		       char *errbuf, size_t errlen)
+{
+	enum {
+		OPT_LISTEN = 1,
+		OPT_EXPORT,
+		OPT_STATE,
+		OPT_CONFIG,
+		OPT_LOG,
+		OPT_PORTFILE,
+		OPT_NO_RPCBIND,
+		OPT_HELP,
+	};
+	static const struct option opts[] = {
+		{"listen", required_argument, NULL, OPT_LISTEN},
+		{"export", required_argument, NULL, OPT_EXPORT},
+		{"state-dir", required_argument, NULL, OPT_STATE},
+		{"config", required_argument, NULL, OPT_CONFIG},
+		{"log-level", required_argument, NULL, OPT_LOG},
+		{"port-file", required_argument, NULL, OPT_PORTFILE},
+		{"no-rpcbind", no_argument, NULL, OPT_NO_RPCBIND},
+		{"help", no_argument, NULL, OPT_HELP},
+		{NULL, 0, NULL, 0},
+	};
+	*want_help = false;
+
+	/* The file goes first so that flags override it, wherever they stand. */
+	for (int i = 1; i < argc; i++) {
+		const char *file = NULL;
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			file = argv[i + 1];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			file = argv[i] + 9;
+		if (file && !config_load_file(cfg, file, errbuf, errlen))
+			return false;
+	}
+	/* Flags given on the command line replace the file's lists. */
+	bool cli_listen = false, cli_export = false;
+
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_LISTEN:
+			if (!cli_listen) {
+				cfg->nlisten = 0;
+				cli_listen = true;
+			}
+			if (!add_listen(cfg, optarg, errbuf, errlen))
+				return false;
+			break;
+		case OPT_EXPORT:
+			if (!cli_export) {
+				cfg->nexports = 0;
+				cli_export = true;
+			}
+			if (!config_add_export_spec(cfg, optarg, errbuf, errlen))
+				return false;
+			break;
+		case OPT_STATE:
+			if (!copy_str(cfg->state_dir, sizeof(cfg->state_dir), optarg, "--state-dir",
+				      errbuf, errlen))
+				return false;
+			break;
+		case OPT_CONFIG:
+			break;
+		case OPT_LOG:
+			if (!log_level_parse(optarg, &cfg->log_level))
+				return fail(errbuf, errlen,
+					    "--log-level: unknown level '%s' (error, warn, info, "
+					    "debug, trace)",
+					    optarg);
+			break;
+		case OPT_PORTFILE:
+			if (!copy_str(cfg->port_file, sizeof(cfg->port_file), optarg, "--port-file",
+				      errbuf, errlen))
+				return false;
+			break;
+		case OPT_NO_RPCBIND:
+			cfg->rpcbind = false;
+			break;
+		case OPT_HELP:
+			*want_help = true;
+			return true;
+		case ':':
+			return fail(errbuf, errlen, "%s needs a value", argv[optind - 1]);
+		default:
+			return fail(errbuf, errlen, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return fail(errbuf, errlen, "unexpected argument '%s'", argv[optind]);
+	return true;
+}
+
+bool config_finish(struct ferry_config *cfg, char *errbuf, size_t errlen)
+{
+	if (cfg->nlisten == 0)
+		add_listen(cfg, "127.0.0.1:2049", errbuf, errlen);
+	if (cfg->nexports == 0 && !config_add_export_spec(cfg, "./export", errbuf, errlen))
+		return false;
+	if (!cfg->state_dir[0])
+		strcpy(cfg->state_dir, "./state");
+	for (unsigned i = 0; i < cfg->nexports; i++) {
+		struct config_export *e = &cfg->exports[i];
+		if (!e->path[0])
+			return fail(errbuf, errlen, "export %s has no path", e->name);
+		if (!e->pseudo[0]) {
+			char tmp[CONFIG_PATH_MAX];
+			snprintf(tmp, sizeof(tmp), "%s", e->path);
+			/* Trailing slashes would make basename() empty-ish. */
+			size_t n = strlen(tmp);
+			while (n > 1 && tmp[n - 1] == '/')
+				tmp[--n] = '\0';
+			const char *base = basename(tmp);
+			if (strcmp(base, "/") == 0 || strcmp(base, ".") == 0 ||
+			    strcmp(base, "..") == 0)
+				return fail(errbuf, errlen,
+					    "export %s: cannot derive a pseudo path from '%s'; give "
+					    "one as DIR:/PSEUDO",
+					    e->name, e->path);
+			snprintf(e->pseudo, sizeof(e->pseudo), "/%s", base);
+		}
+		size_t n = strlen(e->pseudo);
+		while (n > 1 && e->pseudo[n - 1] == '/')
+			e->pseudo[--n] = '\0';
+		if (!pseudo_path_valid(e->pseudo))
+			return fail(errbuf, errlen,
+				    "export %s: pseudo path '%s' must be absolute with no empty, "
+				    "'.' or '..' components",
+				    e->name, e->pseudo);
+		for (unsigned j = 0; j < i; j++)
+			if (strcmp(cfg->exports[j].pseudo, e->pseudo) == 0)
+				return fail(errbuf, errlen, "exports %s and %s share pseudo path %s",
+					    cfg->exports[j].name, e->name, e->pseudo);
+	}
+	return true;
+}

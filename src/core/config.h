@@ -1,0 +1,84 @@
+/* Server configuration: built-in defaults, then an INI file (--config), then
+ * command-line flags, later ones overriding earlier ones.
+ *
+ * File format (parsed by libinih):
+ *
+ *   [server]
+ *   listen = 127.0.0.1:2049        ; may repeat
+ *   state_dir = /var/lib/ferry
+ *   log_level = info
+ *   event_loops = 0                 ; 0: one per CPU
+ *   workers = 8                     ; threads for requests that may block
+ *   rpcbind = yes                   ; register with a local rpcbind if one runs
+ *
+ *   [rpc]
+ *   max_record_size = 1056768
+ *   max_inflight_per_conn = 128
+ *   idle_timeout = 360              ; seconds; 0 disables
+ *
+ *   [export NAME]                   ; one section per export
+ *   path = /srv/data
+ *   pseudo = /data                  ; default "/" + basename(path)
+ */
+#ifndef FERRY_CORE_CONFIG_H
+#define FERRY_CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/log.h"
+
+enum {
+	CONFIG_MAX_LISTEN = 16,
+	CONFIG_MAX_EXPORTS = 64,
+	CONFIG_PATH_MAX = 4096,
+};
+
+struct config_export {
+	char name[64];
+	char path[CONFIG_PATH_MAX];
+	char pseudo[CONFIG_PATH_MAX];
+};
+
+struct ferry_config {
+	char listen[CONFIG_MAX_LISTEN][128];
+	unsigned nlisten;
+	struct config_export exports[CONFIG_MAX_EXPORTS];
+	unsigned nexports;
+	char state_dir[CONFIG_PATH_MAX];
+	char port_file[CONFIG_PATH_MAX]; /* written with the bound port(s) */
+	enum log_level log_level;
+	unsigned event_loops;
+	unsigned workers;
+	uint32_t max_record_size;
+	unsigned max_inflight_per_conn;
+	unsigned idle_timeout_s;
+	bool rpcbind;
+};
+
+/* Fills cfg with built-in defaults (no listen address, no export: those
+ * defaults are applied by config_finish when nothing else set them). */
+void config_init_defaults(struct ferry_config *cfg);
+
+/* Applies argv.  On bad input writes a message to *err (static or within
+ * errbuf) and returns false.  Sets *want_help for --help. */
+bool config_parse_args(struct ferry_config *cfg, int argc, char **argv, bool *want_help,
+		       char *errbuf, size_t errlen);
+
+/* Reads an INI file into cfg; false with a message on error. */
+bool config_load_file(struct ferry_config *cfg, const char *path, char *errbuf, size_t errlen);
+
+/* Parses "DIR[:PSEUDO]" and appends an export; false with a message. */
+bool config_add_export_spec(struct ferry_config *cfg, const char *spec, char *errbuf,
+			    size_t errlen);
+
+/* Applies the embedded defaults for anything left unset (listen
+ * 127.0.0.1:2049, export ./export at /export, state dir ./state) and checks
+ * the whole configuration. */
+bool config_finish(struct ferry_config *cfg, char *errbuf, size_t errlen);
+
+/* The usage text for ferryd. */
+const char *config_usage(void);
+
+#endif

@@ -1,0 +1,37 @@
+/* A blocking RPC client over TCP, for short exchanges off the data path:
+ * rpcbind registration, tools and tests.  Not thread-safe per client. */
+#ifndef FERRY_RPC_CLIENT_H
+#define FERRY_RPC_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "rpc/rpc_msg.h"
+
+struct rpc_client {
+	int fd;
+	uint32_t next_xid;
+	uint32_t max_record;
+};
+
+/* Connects to "HOST:PORT" (or "[V6]:PORT").  Returns 0 or a negative errno. */
+int rpc_client_connect(struct rpc_client *cl, const char *hostport, unsigned timeout_ms);
+void rpc_client_close(struct rpc_client *cl);
+
+/* Sends bytes as one record in a single fragment. */
+int rpc_client_send_record(struct rpc_client *cl, const void *data, size_t len);
+
+/* Receives one whole record (any fragmentation).  *out is a new buffer the
+ * caller owns.  Returns 0, -ETIMEDOUT, -ECONNRESET (peer closed) or -EMSGSIZE. */
+int rpc_client_recv_record(struct rpc_client *cl, struct buf **out, unsigned timeout_ms);
+
+/* Makes one call and waits for the reply with the same XID (other records
+ * are skipped).  On 0, *reply holds the whole reply record, *hdr its decoded
+ * header and *results_off where the results start. */
+int rpc_client_call(struct rpc_client *cl, uint32_t prog, uint32_t vers, uint32_t proc,
+		    const struct rpc_cred *cred, const void *args, size_t args_len,
+		    struct buf **reply, struct rpc_reply_hdr *hdr, size_t *results_off,
+		    unsigned timeout_ms);
+
+#endif

@@ -1,0 +1,301 @@
+/* Connections: lifetime, the serialised output queue, outgoing calls. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "rpc/server_internal.h"
+
+enum { OUTQ_INITIAL = 16, WRITEV_MAX_IOV = 64 };
+
+static void format_peer(const struct sockaddr *sa, char *out, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+		snprintf(out, len, "%s:%u", host, port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+		snprintf(out, len, "[%s]:%u", host, port);
+	} else {
+		snprintf(out, len, "local");
+	}
+}
+
+struct rpc_conn *rpc_conn_new(struct rpc_server *srv, int fd, const struct sockaddr *peer,
+			      socklen_t peerlen)
+{
+	struct rpc_conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->poll.kind = POLL_CONN;
+	c->poll.fd = fd;
+	atomic_init(&c->refs, 1);
+	c->srv = srv;
+	rpc_record_reader_init(&c->reader, srv->opts.max_record_size);
+	pthread_mutex_init(&c->lock, NULL);
+	if (peer && peerlen <= sizeof(c->peer))
+		memcpy(&c->peer, peer, peerlen);
+	format_peer((const struct sockaddr *)&c->peer, c->peer_str, sizeof(c->peer_str));
+	return c;
+}
+
+struct rpc_conn *rpc_conn_ref(struct rpc_conn *conn)
+{
+	atomic_fetch_add_explicit(&conn->refs, 1, memory_order_relaxed);
+	return conn;
+}
+
+void rpc_conn_unref(struct rpc_conn *conn)
+{
+	if (atomic_fetch_sub_explicit(&conn->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	/* Last reference: nothing can write to the fd any more, so it can be
+	 * closed without another connection reusing its number under us. */
+	for (unsigned i = 0; i < conn->outq_count; i++)
+		buf_unref(conn->outq[(conn->outq_head + i) % conn->outq_cap]);
+	free(conn->outq);
+	rpc_record_reader_destroy(&conn->reader);
+	if (conn->poll.fd >= 0)
+		close(conn->poll.fd);
+	pthread_mutex_destroy(&conn->lock);
+	free(conn);
+}
+
+const char *rpc_conn_peer(const struct rpc_conn *conn) { return conn->peer_str; }
+
+const struct sockaddr_storage *rpc_conn_peer_addr(const struct rpc_conn *conn)
+{
+	return &conn->peer;
+}
+
+bool rpc_conn_is_closed(struct rpc_conn *conn)
+{
+	pthread_mutex_lock(&conn->lock);
+	bool closed = conn->closed;
+	pthread_mutex_unlock(&conn->lock);
+	return closed;
+}
+
+void rpc_conn_close(struct rpc_conn *conn)
+{
+	if (conn->loop)
+		rpc_loop_post(conn->loop, conn, CONN_MSG_CLOSE);
+}
+
+void rpc_conn_update_events_locked(struct rpc_conn *conn)
+{
+	if (conn->closed || !conn->adopted)
+		return;
+	bool want_write = conn->outq_count > 0;
+	uint32_t events = (conn->reading ? EPOLLIN : 0) | (want_write ? EPOLLOUT : 0);
+	struct epoll_event ev = {.events = events, .data.ptr = &conn->poll};
+	if (epoll_ctl(conn->loop->epfd, EPOLL_CTL_MOD, conn->poll.fd, &ev) != 0)
+		log_warn("rpc: epoll_ctl on %s: %s", conn->peer_str, strerror(errno));
+	conn->writing = want_write;
+}
+
+static void outq_pop(struct rpc_conn *conn)
+{
+	buf_unref(conn->outq[conn->outq_head]);
+	conn->outq[conn->outq_head] = NULL;
+	conn->outq_head = (conn->outq_head + 1) % conn->outq_cap;
+	conn->outq_count--;
+	conn->outq_head_off = 0;
+}
+
+bool rpc_conn_flush_locked(struct rpc_conn *conn)
+{
+	while (conn->outq_count > 0) {
+		struct iovec iov[WRITEV_MAX_IOV];
+		unsigned n = 0;
+		size_t total = 0;
+		for (; n < conn->outq_count && n < WRITEV_MAX_IOV; n++) {
+			struct buf *b = conn->outq[(conn->outq_head + n) % conn->outq_cap];
+			size_t off = n == 0 ? conn->outq_head_off : 0;
+			iov[n].iov_base = b->data + off;
+			iov[n].iov_len = b->len - off;
+			total += iov[n].iov_len;
+		}
+		ssize_t w = writev(conn->poll.fd, iov, (int)n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return true;
+			log_debug("rpc: write to %s: %s", conn->peer_str, strerror(errno));
+			return false;
+		}
+		size_t left = (size_t)w;
+		conn->outq_bytes -= left;
+		while (left > 0) {
+			struct buf *b = conn->outq[conn->outq_head];
+			size_t rest = b->len - conn->outq_head_off;
+			if (left < rest) {
+				conn->outq_head_off += left;
+				break;
+			}
+			left -= rest;
+			outq_pop(conn);
+		}
+		if ((size_t)w < total)
+			return true; /* the socket buffer is full: wait for EPOLLOUT */
+	}
+	return true;
+}
+
+static bool outq_push(struct rpc_conn *conn, struct buf *b)
+{
+	if (conn->outq_count == conn->outq_cap) {
+		unsigned cap = conn->outq_cap ? conn->outq_cap * 2 : OUTQ_INITIAL;
+		struct buf **q = malloc(cap * sizeof(*q));
+		if (!q)
+			return false;
+		for (unsigned i = 0; i < conn->outq_count; i++)
+			q[i] = conn->outq[(conn->outq_head + i) % conn->outq_cap];
+		free(conn->outq);
+		conn->outq = q;
+		conn->outq_cap = cap;
+		conn->outq_head = 0;
+	}
+	conn->outq[(conn->outq_head + conn->outq_count) % conn->outq_cap] = b;
+	conn->outq_count++;
+	conn->outq_bytes += b->len;
+	return true;
+}
+
+void rpc_conn_send(struct rpc_conn *conn, struct buf *b)
+{
+	bool failed = false;
+	pthread_mutex_lock(&conn->lock);
+	if (conn->closed) {
+		pthread_mutex_unlock(&conn->lock);
+		buf_unref(b);
+		return;
+	}
+	if (!outq_push(conn, b)) {
+		buf_unref(b);
+		failed = true;
+	} else if (!conn->batching) {
+		bool was_writing = conn->writing;
+		failed = !rpc_conn_flush_locked(conn);
+		if (!failed && (conn->outq_count > 0) != was_writing)
+			rpc_conn_update_events_locked(conn);
+	}
+	bool over = conn->outq_bytes > conn->srv->opts.max_output_per_conn;
+	pthread_mutex_unlock(&conn->lock);
+	if (failed)
+		rpc_conn_close(conn);
+	else if (over)
+		/* The loop notices the backlog on its next pass; nothing to do
+		 * here but make sure it looks soon. */
+		rpc_loop_post(conn->loop, conn, CONN_MSG_RESUME);
+}
+
+/* --- outgoing calls ---------------------------------------------------- */
+
+int rpc_conn_call(struct rpc_conn *conn, uint32_t prog, uint32_t vers, uint32_t proc,
+		  const struct rpc_cred *cred, const void *args, size_t args_len,
+		  unsigned timeout_ms, rpc_call_done_fn done, void *arg)
+{
+	struct rpc_pending_call *pc = calloc(1, sizeof(*pc));
+	if (!pc)
+		return -ENOMEM;
+	struct xdr_enc e;
+	if (!xdr_enc_init(&e, 128 + args_len, (size_t)conn->srv->opts.max_record_size + 4)) {
+		free(pc);
+		return -ENOMEM;
+	}
+	uint32_t xid = atomic_fetch_add(&conn->srv->xid_next, 1);
+	xdr_enc_reserve(&e, 4);
+	if (!rpc_encode_call(&e, xid, prog, vers, proc, cred) ||
+	    !xdr_encode_opaque_fixed(&e, args, args_len) || (args_len & 3)) {
+		xdr_enc_release(&e);
+		free(pc);
+		return -EMSGSIZE;
+	}
+	xdr_enc_patch_u32(&e, 0, RPC_RECORD_LAST_FRAG | (uint32_t)(xdr_enc_len(&e) - 4));
+	pc->xid = xid;
+	pc->deadline_ms = clock_now_ms() + timeout_ms;
+	pc->done = done;
+	pc->arg = arg;
+
+	pthread_mutex_lock(&conn->lock);
+	if (conn->closed) {
+		pthread_mutex_unlock(&conn->lock);
+		xdr_enc_release(&e);
+		free(pc);
+		return -ENOTCONN;
+	}
+	pc->next = conn->calls;
+	conn->calls = pc;
+	pthread_mutex_unlock(&conn->lock);
+	/* Registered before sending, so a fast reply always finds its call. */
+	rpc_conn_send(conn, xdr_enc_take(&e));
+	return 0;
+}
+
+static struct rpc_pending_call *take_call(struct rpc_conn *conn, uint32_t xid)
+{
+	pthread_mutex_lock(&conn->lock);
+	struct rpc_pending_call **pp = &conn->calls;
+	while (*pp && (*pp)->xid != xid)
+		pp = &(*pp)->next;
+	struct rpc_pending_call *pc = *pp;
+	if (pc)
+		*pp = pc->next;
+	pthread_mutex_unlock(&conn->lock);
+	return pc;
+}
+
+void rpc_conn_handle_reply(struct rpc_conn *conn, uint32_t xid, struct xdr_dec *d)
+{
+	atomic_fetch_add_explicit(&conn->srv->st_replies, 1, memory_order_relaxed);
+	struct rpc_pending_call *pc = take_call(conn, xid);
+	if (!pc) {
+		log_ratelimited("rpc: %s sent a REPLY with unknown xid 0x%08x; dropped",
+				conn->peer_str, xid);
+		return;
+	}
+	struct rpc_reply_hdr hdr;
+	if (!rpc_decode_reply(d, &hdr))
+		pc->done(pc->arg, -EBADMSG, NULL, NULL);
+	else
+		pc->done(pc->arg, 0, &hdr, d);
+	free(pc);
+}
+
+void rpc_conn_fail_calls(struct rpc_conn *conn, int err, uint64_t now_ms, bool only_expired)
+{
+	struct rpc_pending_call *failed = NULL;
+	pthread_mutex_lock(&conn->lock);
+	struct rpc_pending_call **pp = &conn->calls;
+	while (*pp) {
+		struct rpc_pending_call *pc = *pp;
+		if (!only_expired || pc->deadline_ms <= now_ms) {
+			*pp = pc->next;
+			pc->next = failed;
+			failed = pc;
+		} else {
+			pp = &pc->next;
+		}
+	}
+	pthread_mutex_unlock(&conn->lock);
+	while (failed) {
+		struct rpc_pending_call *pc = failed;
+		failed = pc->next;
+		pc->done(pc->arg, err, NULL, NULL);
+		free(pc);
+	}
+}

@@ -1,0 +1,142 @@
+/* Serving one CALL: RPC-level checks, program lookup, inline or pooled run,
+ * reply framing. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "rpc/server_internal.h"
+
+enum { REPLY_INITIAL = 512 };
+
+/* A request that runs on the worker pool. */
+struct pooled_request {
+	struct threadpool_task task;
+	struct rpc_request req;
+	const struct rpc_program *prog;
+};
+
+static void request_finish(struct rpc_request *req)
+{
+	struct rpc_conn *conn = req->conn;
+	struct buf *b = xdr_enc_take(&req->reply);
+	xdr_put_be32(b->data, RPC_RECORD_LAST_FRAG | (uint32_t)(b->len - 4));
+	rpc_conn_send(conn, b);
+	rpc_record_release(&req->record);
+
+	unsigned before = atomic_fetch_sub(&conn->inflight, 1);
+	atomic_fetch_sub_explicit(&conn->srv->inflight, 1, memory_order_release);
+	/* The loop paused reading at the in-flight limit; let it go on. */
+	if (atomic_load(&conn->read_paused) && before <= conn->srv->opts.max_inflight_per_conn)
+		rpc_loop_post(conn->loop, conn, CONN_MSG_RESUME);
+	rpc_conn_unref(conn);
+}
+
+/* Replaces whatever was encoded after the record mark with a bare reply. */
+static void reply_reset(struct rpc_request *req)
+{
+	req->reply.buf->len = 4;
+	req->reply.overflow = false;
+}
+
+static void request_run(struct rpc_request *req, const struct rpc_program *prog)
+{
+	enum rpc_accept_stat st = prog->dispatch(req, prog->ctx);
+	if (st == RPC_SUCCESS && req->reply.overflow) {
+		log_warn("rpc: reply to xid 0x%08x from %s does not fit; answering SYSTEM_ERR",
+			 req->hdr.xid, rpc_conn_peer(req->conn));
+		st = RPC_SYSTEM_ERR;
+	}
+	if (st != RPC_SUCCESS) {
+		reply_reset(req);
+		rpc_encode_accepted(&req->reply, req->hdr.xid, st);
+	}
+	request_finish(req);
+}
+
+static void pooled_run(struct threadpool_task *task)
+{
+	struct pooled_request *pr = (struct pooled_request *)task;
+	request_run(&pr->req, pr->prog);
+	free(pr);
+}
+
+static const struct rpc_program *find_program(struct rpc_server *srv, uint32_t prog)
+{
+	for (unsigned i = 0; i < srv->nprograms; i++)
+		if (srv->programs[i].prog == prog)
+			return &srv->programs[i];
+	return NULL;
+}
+
+void rpc_dispatch_call(struct rpc_conn *conn, struct rpc_record *rec, struct xdr_dec *d,
+		       uint32_t xid)
+{
+	struct rpc_server *srv = conn->srv;
+	struct rpc_request req;
+	memset(&req, 0, sizeof(req));
+	req.record = *rec;
+	req.hdr.xid = xid;
+
+	if (!xdr_enc_init(&req.reply, REPLY_INITIAL, (size_t)srv->opts.max_record_size + 4)) {
+		rpc_record_release(rec);
+		return;
+	}
+	xdr_enc_reserve(&req.reply, 4); /* record mark, filled in at the end */
+	atomic_fetch_add_explicit(&srv->st_calls, 1, memory_order_relaxed);
+
+	enum rpc_auth_stat auth_stat = RPC_AUTH_OK;
+	enum rpc_call_decode dec = rpc_decode_call(d, &req.hdr, &req.cred, &auth_stat);
+	req.args = *d;
+
+	/* From here on the request counts as in flight, whatever its fate. */
+	req.conn = rpc_conn_ref(conn);
+	atomic_fetch_add(&conn->inflight, 1);
+	atomic_fetch_add_explicit(&srv->inflight, 1, memory_order_acquire);
+
+	const struct rpc_program *prog = NULL;
+	switch (dec) {
+	case RPC_CALL_GARBAGE:
+		log_ratelimited("rpc: %s sent a truncated call header (xid 0x%08x)",
+				conn->peer_str, xid);
+		rpc_encode_accepted(&req.reply, xid, RPC_GARBAGE_ARGS);
+		break;
+	case RPC_CALL_BAD_RPCVERS:
+		log_ratelimited("rpc: %s sent RPC version %u (xid 0x%08x)", conn->peer_str,
+				req.hdr.rpcvers, xid);
+		rpc_encode_rpc_mismatch(&req.reply, xid);
+		break;
+	case RPC_CALL_AUTH_ERROR:
+		log_ratelimited("rpc: %s: credential flavor %u rejected (auth_stat %d)",
+				conn->peer_str, req.hdr.cred_flavor, (int)auth_stat);
+		rpc_encode_auth_error(&req.reply, xid, auth_stat);
+		break;
+	case RPC_CALL_OK:
+		prog = find_program(srv, req.hdr.prog);
+		if (!prog) {
+			rpc_encode_accepted(&req.reply, xid, RPC_PROG_UNAVAIL);
+		} else if (req.hdr.vers < prog->vers_low || req.hdr.vers > prog->vers_high) {
+			rpc_encode_prog_mismatch(&req.reply, xid, prog->vers_low, prog->vers_high);
+			prog = NULL;
+		} else {
+			rpc_encode_accepted(&req.reply, xid, RPC_SUCCESS);
+			req.results_off = xdr_enc_len(&req.reply);
+		}
+		break;
+	}
+	if (!prog) {
+		request_finish(&req);
+		return;
+	}
+	if (prog->may_block && prog->may_block(&req, prog->ctx)) {
+		struct pooled_request *pr = malloc(sizeof(*pr));
+		if (pr) {
+			pr->task.run = pooled_run;
+			pr->req = req;
+			pr->prog = prog;
+			threadpool_submit(srv->pool, &pr->task);
+			return;
+		}
+		/* Out of memory: serve it here rather than drop it. */
+	}
+	request_run(&req, prog);
+}

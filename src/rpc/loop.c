@@ -1,0 +1,502 @@
+/* Event loops: one thread and one epoll instance each, owning connections. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "rpc/server_internal.h"
+
+enum {
+	LOOP_TICK_MS = 250,
+	READS_PER_WAKEUP = 4,   /* fairness between connections of a loop */
+	INPUT_TRIM_IDLE_MS = 2000,
+	MAX_EVENTS = 64,
+};
+
+int rpc_loop_init(struct rpc_loop *loop, struct rpc_server *srv, unsigned index)
+{
+	memset(loop, 0, sizeof(*loop));
+	loop->srv = srv;
+	loop->index = index;
+	pthread_mutex_init(&loop->msg_lock, NULL);
+	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
+	loop->wake.kind = POLL_WAKE;
+	loop->wake.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	loop->tick.kind = POLL_TICK;
+	loop->tick.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (loop->epfd < 0 || loop->wake.fd < 0 || loop->tick.fd < 0)
+		return -errno;
+	struct itimerspec its = {
+		.it_interval = {0, LOOP_TICK_MS * 1000000L},
+		.it_value = {0, LOOP_TICK_MS * 1000000L},
+	};
+	timerfd_settime(loop->tick.fd, 0, &its, NULL);
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &loop->wake};
+	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->wake.fd, &ev) != 0)
+		return -errno;
+	ev.data.ptr = &loop->tick;
+	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->tick.fd, &ev) != 0)
+		return -errno;
+	return 0;
+}
+
+void rpc_loop_destroy(struct rpc_loop *loop)
+{
+	if (loop->epfd >= 0)
+		close(loop->epfd);
+	if (loop->wake.fd >= 0)
+		close(loop->wake.fd);
+	if (loop->tick.fd >= 0)
+		close(loop->tick.fd);
+	pthread_mutex_destroy(&loop->msg_lock);
+}
+
+static void loop_wake(struct rpc_loop *loop)
+{
+	uint64_t one = 1;
+	ssize_t unused = write(loop->wake.fd, &one, sizeof(one));
+	(void)unused;
+}
+
+void rpc_loop_post(struct rpc_loop *loop, struct rpc_conn *conn, unsigned flags)
+{
+	bool wake = false;
+	pthread_mutex_lock(&loop->msg_lock);
+	if (conn->msg_flags == 0) {
+		/* The queue holds a reference until the loop takes the message. */
+		rpc_conn_ref(conn);
+		conn->msg_next = NULL;
+		if (loop->msg_tail)
+			loop->msg_tail->msg_next = conn;
+		else
+			loop->msg_head = conn;
+		loop->msg_tail = conn;
+		wake = true;
+	}
+	conn->msg_flags |= flags;
+	pthread_mutex_unlock(&loop->msg_lock);
+	if (wake)
+		loop_wake(loop);
+}
+
+void rpc_loop_post_loop(struct rpc_loop *loop, unsigned flags)
+{
+	pthread_mutex_lock(&loop->msg_lock);
+	loop->loop_msgs |= flags;
+	pthread_mutex_unlock(&loop->msg_lock);
+	loop_wake(loop);
+}
+
+/* --- connection reading ------------------------------------------------- */
+
+static void conn_close(struct rpc_loop *loop, struct rpc_conn *conn, const char *why)
+{
+	pthread_mutex_lock(&conn->lock);
+	if (conn->closed) {
+		pthread_mutex_unlock(&conn->lock);
+		return;
+	}
+	conn->closed = true;
+	pthread_mutex_unlock(&conn->lock);
+
+	log_debug("rpc: closing connection from %s: %s", conn->peer_str, why);
+	epoll_ctl(loop->epfd, EPOLL_CTL_DEL, conn->poll.fd, NULL);
+	/* Wake a peer blocked on us; the fd itself is closed with the last
+	 * reference so no other connection can reuse its number meanwhile. */
+	shutdown(conn->poll.fd, SHUT_RDWR);
+	rpc_conn_fail_calls(conn, -ECONNRESET, 0, false);
+	if (conn->prev)
+		conn->prev->next = conn->next;
+	else
+		loop->conns = conn->next;
+	if (conn->next)
+		conn->next->prev = conn->prev;
+	loop->nconns--;
+	atomic_fetch_sub_explicit(&loop->srv->st_open, 1, memory_order_relaxed);
+	/* epoll may still have returned events for it in the batch being
+	 * handled: the loop's reference is dropped after the batch. */
+	conn->prev = NULL;
+	conn->next = loop->graveyard;
+	loop->graveyard = conn;
+}
+
+static void loop_bury(struct rpc_loop *loop)
+{
+	while (loop->graveyard) {
+		struct rpc_conn *conn = loop->graveyard;
+		loop->graveyard = conn->next;
+		conn->next = NULL;
+		rpc_conn_unref(conn); /* the loop's reference */
+	}
+}
+
+static void conn_set_reading(struct rpc_conn *conn, bool on)
+{
+	pthread_mutex_lock(&conn->lock);
+	if (conn->reading != on) {
+		conn->reading = on;
+		rpc_conn_update_events_locked(conn);
+	}
+	pthread_mutex_unlock(&conn->lock);
+}
+
+/* Whether the connection may take more requests now. */
+static bool conn_has_room(struct rpc_conn *conn)
+{
+	if (atomic_load(&conn->inflight) >= conn->srv->opts.max_inflight_per_conn)
+		return false;
+	pthread_mutex_lock(&conn->lock);
+	bool ok = conn->outq_bytes <= conn->srv->opts.max_output_per_conn;
+	pthread_mutex_unlock(&conn->lock);
+	return ok;
+}
+
+static void conn_begin_batch(struct rpc_conn *conn)
+{
+	pthread_mutex_lock(&conn->lock);
+	conn->batching = true;
+	pthread_mutex_unlock(&conn->lock);
+}
+
+static bool conn_end_batch(struct rpc_conn *conn)
+{
+	pthread_mutex_lock(&conn->lock);
+	conn->batching = false;
+	bool ok = conn->closed || rpc_conn_flush_locked(conn);
+	if (ok)
+		rpc_conn_update_events_locked(conn);
+	pthread_mutex_unlock(&conn->lock);
+	return ok;
+}
+
+static void handle_record(struct rpc_conn *conn, struct rpc_record *rec)
+{
+	struct xdr_dec d;
+	uint32_t xid, msg_type;
+	xdr_dec_init(&d, rec->data, rec->len);
+	if (!rpc_decode_msg_start(&d, &xid, &msg_type)) {
+		log_ratelimited("rpc: %s sent a %zu-byte record too short for an RPC header",
+				conn->peer_str, rec->len);
+		rpc_record_release(rec);
+		return;
+	}
+	if (msg_type == RPC_MSG_REPLY) {
+		rpc_conn_handle_reply(conn, xid, &d);
+		rpc_record_release(rec);
+		return;
+	}
+	if (msg_type != RPC_MSG_CALL) {
+		log_ratelimited("rpc: %s sent msg_type %u; dropped", conn->peer_str, msg_type);
+		rpc_record_release(rec);
+		return;
+	}
+	rpc_dispatch_call(conn, rec, &d, xid);
+}
+
+/* Serves the complete records already buffered, as far as backpressure
+ * allows.  Returns false when the stream is malformed (connection closed). */
+static bool conn_process_records(struct rpc_loop *loop, struct rpc_conn *conn)
+{
+	enum rpc_record_status st = RPC_RECORD_NEED_MORE;
+	bool room;
+	conn_begin_batch(conn);
+	while ((room = conn_has_room(conn))) {
+		struct rpc_record rec;
+		st = rpc_record_next(&conn->reader, &rec);
+		if (st != RPC_RECORD_READY)
+			break;
+		handle_record(conn, &rec);
+	}
+	bool flushed = conn_end_batch(conn);
+	if (st == RPC_RECORD_TOO_BIG || st == RPC_RECORD_EMPTY || st == RPC_RECORD_NOMEM) {
+		atomic_fetch_add_explicit(&loop->srv->st_bad_records, 1, memory_order_relaxed);
+		log_ratelimited("rpc: closing %s: %s", conn->peer_str,
+				st == RPC_RECORD_TOO_BIG ? "record larger than the maximum"
+				: st == RPC_RECORD_EMPTY ? "empty record"
+							 : "out of memory");
+		conn_close(loop, conn, "bad record");
+		return false;
+	}
+	if (!flushed) {
+		conn_close(loop, conn, "write failed");
+		return false;
+	}
+	bool pause = !room || loop->draining;
+	atomic_store(&conn->read_paused, pause);
+	conn_set_reading(conn, !pause);
+	/* A request may have finished between the check and the pause:
+	 * look again so the connection cannot stall. */
+	if (pause && !loop->draining && conn_has_room(conn))
+		rpc_loop_post(loop, conn, CONN_MSG_RESUME);
+	return true;
+}
+
+static void conn_on_readable(struct rpc_loop *loop, struct rpc_conn *conn)
+{
+	for (int i = 0; i < READS_PER_WAKEUP; i++) {
+		size_t avail;
+		uint8_t *space = rpc_record_read_space(&conn->reader, &avail);
+		if (!space) {
+			conn_close(loop, conn, "out of memory");
+			return;
+		}
+		ssize_t n = read(conn->poll.fd, space, avail);
+		if (n == 0) {
+			conn_close(loop, conn, "peer closed");
+			return;
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				conn_close(loop, conn, strerror(errno));
+			return;
+		}
+		rpc_record_commit(&conn->reader, (size_t)n);
+		conn->last_activity_ms = clock_now_ms();
+		if (!conn_process_records(loop, conn) || atomic_load(&conn->read_paused))
+			return;
+		if ((size_t)n < avail)
+			return; /* drained the socket */
+	}
+}
+
+static void conn_on_writable(struct rpc_loop *loop, struct rpc_conn *conn)
+{
+	pthread_mutex_lock(&conn->lock);
+	bool ok = rpc_conn_flush_locked(conn);
+	if (ok)
+		rpc_conn_update_events_locked(conn);
+	pthread_mutex_unlock(&conn->lock);
+	if (!ok) {
+		conn_close(loop, conn, "write failed");
+		return;
+	}
+	if (atomic_load(&conn->read_paused) && !loop->draining)
+		conn_process_records(loop, conn);
+}
+
+static void conn_adopt(struct rpc_loop *loop, struct rpc_conn *conn)
+{
+	conn->adopted = true;
+	conn->reading = !loop->draining;
+	conn->last_activity_ms = clock_now_ms();
+	conn->next = loop->conns;
+	if (loop->conns)
+		loop->conns->prev = conn;
+	loop->conns = conn;
+	loop->nconns++;
+	struct epoll_event ev = {.events = conn->reading ? EPOLLIN : 0, .data.ptr = &conn->poll};
+	pthread_mutex_lock(&conn->lock);
+	int rc = epoll_ctl(loop->epfd, EPOLL_CTL_ADD, conn->poll.fd, &ev);
+	pthread_mutex_unlock(&conn->lock);
+	if (rc != 0) {
+		log_warn("rpc: cannot watch connection from %s: %s", conn->peer_str,
+			 strerror(errno));
+		conn_close(loop, conn, "epoll_ctl failed");
+		return;
+	}
+	/* Replies queued before adoption (outgoing calls) need EPOLLOUT. */
+	pthread_mutex_lock(&conn->lock);
+	rpc_conn_update_events_locked(conn);
+	pthread_mutex_unlock(&conn->lock);
+}
+
+/* --- messages, timers, listeners ---------------------------------------- */
+
+static void loop_drain_messages(struct rpc_loop *loop)
+{
+	uint64_t count;
+	ssize_t unused = read(loop->wake.fd, &count, sizeof(count));
+	(void)unused;
+	for (;;) {
+		pthread_mutex_lock(&loop->msg_lock);
+		struct rpc_conn *conn = loop->msg_head;
+		unsigned flags = 0;
+		if (conn) {
+			loop->msg_head = conn->msg_next;
+			if (!loop->msg_head)
+				loop->msg_tail = NULL;
+			flags = conn->msg_flags;
+			conn->msg_flags = 0;
+		}
+		unsigned loop_msgs = loop->loop_msgs;
+		loop->loop_msgs = 0;
+		pthread_mutex_unlock(&loop->msg_lock);
+
+		if ((loop_msgs & LOOP_MSG_DRAIN) && !loop->draining) {
+			loop->draining = true;
+			if (loop->index == 0)
+				for (unsigned i = 0; i < loop->srv->nlisteners; i++)
+					epoll_ctl(loop->epfd, EPOLL_CTL_DEL,
+						  loop->srv->listeners[i].poll.fd, NULL);
+			for (struct rpc_conn *c = loop->conns; c; c = c->next)
+				conn_set_reading(c, false);
+		}
+		if (loop_msgs & LOOP_MSG_EXIT)
+			loop->exiting = true;
+		if (!conn)
+			return;
+		if (flags & CONN_MSG_ADOPT)
+			conn_adopt(loop, conn);
+		if (flags & CONN_MSG_CLOSE)
+			conn_close(loop, conn, "closed by request");
+		else if ((flags & CONN_MSG_RESUME) && conn->adopted && !rpc_conn_is_closed(conn) &&
+			 !loop->draining)
+			conn_process_records(loop, conn);
+		rpc_conn_unref(conn); /* the queue's reference */
+	}
+}
+
+static void loop_on_tick(struct rpc_loop *loop)
+{
+	uint64_t expirations;
+	ssize_t unused = read(loop->tick.fd, &expirations, sizeof(expirations));
+	(void)unused;
+	uint64_t now = clock_now_ms();
+	unsigned idle_ms = loop->srv->opts.idle_timeout_s * 1000u;
+	struct rpc_conn *next;
+	for (struct rpc_conn *c = loop->conns; c; c = next) {
+		next = c->next;
+		rpc_conn_fail_calls(c, -ETIMEDOUT, now, true);
+		uint64_t idle = now - c->last_activity_ms;
+		if (idle >= INPUT_TRIM_IDLE_MS)
+			rpc_record_reader_trim(&c->reader);
+		if (idle_ms && idle >= idle_ms && atomic_load(&c->inflight) == 0) {
+			pthread_mutex_lock(&c->lock);
+			bool busy = c->outq_count > 0 || c->calls != NULL;
+			pthread_mutex_unlock(&c->lock);
+			if (!busy)
+				conn_close(loop, c, "idle timeout");
+		}
+	}
+	if (loop->index != 0)
+		return;
+	/* Listeners paused for lack of file descriptors get another chance. */
+	for (unsigned i = 0; i < loop->srv->nlisteners; i++) {
+		struct rpc_listener *l = &loop->srv->listeners[i];
+		if (!l->paused || loop->draining)
+			continue;
+		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &l->poll};
+		if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, l->poll.fd, &ev) == 0)
+			l->paused = false;
+	}
+}
+
+static void loop_on_listener(struct rpc_loop *loop, struct rpc_listener *l)
+{
+	struct rpc_server *srv = loop->srv;
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		int fd = accept4(l->poll.fd, (struct sockaddr *)&peer, &plen,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				log_ratelimited("rpc: accept: %s; pausing the listener",
+						strerror(errno));
+				struct epoll_event ev = {.events = 0, .data.ptr = &l->poll};
+				epoll_ctl(loop->epfd, EPOLL_CTL_MOD, l->poll.fd, &ev);
+				l->paused = true;
+			}
+			return;
+		}
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		struct rpc_conn *conn = rpc_conn_new(srv, fd, (struct sockaddr *)&peer, plen);
+		if (!conn) {
+			close(fd);
+			continue;
+		}
+		atomic_fetch_add_explicit(&srv->st_accepted, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&srv->st_open, 1, memory_order_relaxed);
+		unsigned target = atomic_fetch_add(&srv->next_loop, 1) % srv->nloops;
+		conn->loop = &srv->loops[target];
+		log_debug("rpc: connection from %s on loop %u", conn->peer_str, target);
+		/* The reference from rpc_conn_new becomes the loop's. */
+		rpc_loop_post(conn->loop, conn, CONN_MSG_ADOPT);
+	}
+}
+
+static bool loop_output_pending(struct rpc_loop *loop)
+{
+	for (struct rpc_conn *c = loop->conns; c; c = c->next) {
+		pthread_mutex_lock(&c->lock);
+		bool pending = c->outq_count > 0;
+		pthread_mutex_unlock(&c->lock);
+		if (pending)
+			return true;
+	}
+	return false;
+}
+
+void *rpc_loop_main(void *arg)
+{
+	struct rpc_loop *loop = arg;
+	struct epoll_event events[MAX_EVENTS];
+	uint64_t exit_deadline = 0;
+
+	for (;;) {
+		if (loop->exiting) {
+			uint64_t now = clock_now_ms();
+			if (!exit_deadline)
+				exit_deadline = now + 1000;
+			if (!loop_output_pending(loop) || now >= exit_deadline)
+				break;
+		}
+		int n = epoll_wait(loop->epfd, events, MAX_EVENTS, loop->exiting ? 50 : -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("rpc: epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			struct rpc_pollable *p = events[i].data.ptr;
+			switch (p->kind) {
+			case POLL_WAKE:
+				loop_drain_messages(loop);
+				break;
+			case POLL_TICK:
+				loop_on_tick(loop);
+				break;
+			case POLL_LISTENER:
+				if (!loop->draining)
+					loop_on_listener(loop, (struct rpc_listener *)p);
+				break;
+			case POLL_CONN: {
+				struct rpc_conn *conn = (struct rpc_conn *)p;
+				/* Keep it alive while handling, even if it closes. */
+				rpc_conn_ref(conn);
+				if (events[i].events & (EPOLLERR | EPOLLHUP) &&
+				    !(events[i].events & EPOLLIN))
+					conn_close(loop, conn, "socket error");
+				if ((events[i].events & EPOLLOUT) && !rpc_conn_is_closed(conn))
+					conn_on_writable(loop, conn);
+				if ((events[i].events & EPOLLIN) && !rpc_conn_is_closed(conn))
+					conn_on_readable(loop, conn);
+				rpc_conn_unref(conn);
+				break;
+			}
+			}
+		}
+		loop_bury(loop);
+	}
+	/* Connections adopted or messages posted meanwhile are settled too. */
+	loop_drain_messages(loop);
+	while (loop->conns)
+		conn_close(loop, loop->conns, "server stopping");
+	loop_bury(loop);
+	return NULL;
+}

@@ -1,0 +1,236 @@
+/* Server lifecycle: creation, listeners, start and graceful stop. */
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "rpc/server_internal.h"
+
+void rpc_server_options_default(struct rpc_server_options *o)
+{
+	o->event_loops = 0;
+	o->workers = 8;
+	o->max_record_size = 1024 * 1024 + 8192;
+	o->max_inflight_per_conn = 128;
+	o->max_output_per_conn = 16u << 20;
+	o->idle_timeout_s = 360;
+}
+
+struct rpc_server *rpc_server_create(const struct rpc_server_options *opts)
+{
+	struct rpc_server *srv = calloc(1, sizeof(*srv));
+	if (!srv)
+		return NULL;
+	srv->opts = *opts;
+	if (srv->opts.event_loops == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		srv->opts.event_loops = n > 0 ? (unsigned)n : 1;
+	}
+	if (srv->opts.max_inflight_per_conn == 0)
+		srv->opts.max_inflight_per_conn = 1;
+	uint32_t seed = 0;
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = (uint32_t)clock_now_ns();
+	atomic_init(&srv->xid_next, seed);
+	srv->nloops = srv->opts.event_loops;
+	srv->loops = calloc(srv->nloops, sizeof(*srv->loops));
+	if (!srv->loops) {
+		free(srv);
+		return NULL;
+	}
+	for (unsigned i = 0; i < srv->nloops; i++) {
+		int rc = rpc_loop_init(&srv->loops[i], srv, i);
+		if (rc < 0) {
+			log_error("rpc: cannot set up event loop %u: %s", i, strerror(-rc));
+			srv->nloops = i + 1;
+			rpc_server_destroy(srv);
+			return NULL;
+		}
+	}
+	return srv;
+}
+
+int rpc_server_add_program(struct rpc_server *srv, const struct rpc_program *prog)
+{
+	if (srv->started || srv->nprograms >= RPC_MAX_PROGRAMS)
+		return -EINVAL;
+	srv->programs[srv->nprograms++] = *prog;
+	return 0;
+}
+
+/* Splits "host:port" or "[v6]:port". */
+static int split_hostport(const char *hostport, char *host, size_t hostlen, char *port,
+			  size_t portlen)
+{
+	const char *colon;
+	size_t hl;
+	if (hostport[0] == '[') {
+		const char *close = strchr(hostport, ']');
+		if (!close || close[1] != ':')
+			return -EINVAL;
+		hl = (size_t)(close - hostport - 1);
+		hostport++;
+		colon = close + 1;
+	} else {
+		colon = strrchr(hostport, ':');
+		if (!colon)
+			return -EINVAL;
+		hl = (size_t)(colon - hostport);
+	}
+	if (hl == 0 || hl >= hostlen || strlen(colon + 1) == 0 || strlen(colon + 1) >= portlen)
+		return -EINVAL;
+	memcpy(host, hostport, hl);
+	host[hl] = '\0';
+	strcpy(port, colon + 1);
+	for (const char *p = port; *p; p++)
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+	if (atoi(port) > 65535)
+		return -EINVAL;
+	return 0;
+}
+
+int rpc_server_listen(struct rpc_server *srv, const char *hostport, uint16_t *bound_port)
+{
+	char host[256], port[8];
+	if (srv->nlisteners >= RPC_MAX_LISTENERS)
+		return -ENOSPC;
+	if (split_hostport(hostport, host, sizeof(host), port, sizeof(port)) != 0) {
+		log_error("rpc: listen address '%s' is not HOST:PORT or [V6ADDR]:PORT", hostport);
+		return -EINVAL;
+	}
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+	struct addrinfo *res;
+	int gai = getaddrinfo(host, port, &hints, &res);
+	if (gai != 0) {
+		log_error("rpc: cannot resolve listen address '%s': %s", hostport,
+			  gai_strerror(gai));
+		return -EINVAL;
+	}
+	int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int err = 0;
+	if (fd < 0) {
+		err = -errno;
+	} else {
+		int one = 1;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (res->ai_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 1024) != 0)
+			err = -errno;
+	}
+	freeaddrinfo(res);
+	if (err) {
+		log_error("rpc: cannot listen on %s: %s", hostport, strerror(-err));
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	getsockname(fd, (struct sockaddr *)&ss, &sl);
+	uint16_t p = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+					      : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (bound_port)
+		*bound_port = p;
+	struct rpc_listener *l = &srv->listeners[srv->nlisteners++];
+	l->poll.kind = POLL_LISTENER;
+	l->poll.fd = fd;
+	log_info("rpc: listening on %s (port %u)", hostport, p);
+	return 0;
+}
+
+int rpc_server_start(struct rpc_server *srv)
+{
+	srv->pool = threadpool_create("worker", srv->opts.workers);
+	if (!srv->pool)
+		return -ENOMEM;
+	/* Loop 0 accepts; connections are spread over all loops. */
+	for (unsigned i = 0; i < srv->nlisteners; i++) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &srv->listeners[i].poll};
+		if (epoll_ctl(srv->loops[0].epfd, EPOLL_CTL_ADD, srv->listeners[i].poll.fd, &ev))
+			return -errno;
+	}
+	for (unsigned i = 0; i < srv->nloops; i++) {
+		if (pthread_create(&srv->loops[i].thread, NULL, rpc_loop_main, &srv->loops[i]))
+			return -EAGAIN;
+		char name[16];
+		snprintf(name, sizeof(name), "loop%u", i);
+		pthread_setname_np(srv->loops[i].thread, name);
+	}
+	srv->started = true;
+	return 0;
+}
+
+struct rpc_conn *rpc_server_adopt_fd(struct rpc_server *srv, int fd)
+{
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	if (getpeername(fd, (struct sockaddr *)&peer, &plen) != 0)
+		plen = 0;
+	struct rpc_conn *conn = rpc_conn_new(srv, fd, plen ? (struct sockaddr *)&peer : NULL, plen);
+	if (!conn)
+		return NULL;
+	atomic_fetch_add_explicit(&srv->st_accepted, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&srv->st_open, 1, memory_order_relaxed);
+	unsigned target = atomic_fetch_add(&srv->next_loop, 1) % srv->nloops;
+	conn->loop = &srv->loops[target];
+	/* The reference from rpc_conn_new becomes the loop's. */
+	rpc_conn_ref(conn); /* the caller's */
+	rpc_loop_post(conn->loop, conn, CONN_MSG_ADOPT);
+	return conn;
+}
+
+void rpc_server_stop(struct rpc_server *srv, unsigned drain_ms)
+{
+	if (!srv->started)
+		return;
+	for (unsigned i = 0; i < srv->nloops; i++)
+		rpc_loop_post_loop(&srv->loops[i], LOOP_MSG_DRAIN);
+	/* Requests already read run to completion and their replies go out. */
+	uint64_t deadline = clock_now_ms() + drain_ms;
+	while (atomic_load(&srv->inflight) > 0 && clock_now_ms() < deadline)
+		usleep(5000);
+	if (atomic_load(&srv->inflight) > 0)
+		log_warn("rpc: %u requests still running at shutdown",
+			 atomic_load(&srv->inflight));
+	for (unsigned i = 0; i < srv->nloops; i++)
+		rpc_loop_post_loop(&srv->loops[i], LOOP_MSG_EXIT);
+	for (unsigned i = 0; i < srv->nloops; i++)
+		pthread_join(srv->loops[i].thread, NULL);
+	threadpool_destroy(srv->pool);
+	srv->pool = NULL;
+	for (unsigned i = 0; i < srv->nlisteners; i++)
+		close(srv->listeners[i].poll.fd);
+	srv->nlisteners = 0;
+	srv->started = false;
+}
+
+void rpc_server_destroy(struct rpc_server *srv)
+{
+	if (!srv)
+		return;
+	rpc_server_stop(srv, 0);
+	for (unsigned i = 0; i < srv->nloops; i++)
+		rpc_loop_destroy(&srv->loops[i]);
+	for (unsigned i = 0; i < srv->nlisteners; i++)
+		close(srv->listeners[i].poll.fd);
+	free(srv->loops);
+	free(srv);
+}
+
+void rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out)
+{
+	out->connections_accepted = atomic_load(&srv->st_accepted);
+	out->connections_open = atomic_load(&srv->st_open);
+	out->calls = atomic_load(&srv->st_calls);
+	out->replies_received = atomic_load(&srv->st_replies);
+	out->bad_records = atomic_load(&srv->st_bad_records);
+}

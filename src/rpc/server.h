@@ -1,0 +1,129 @@
+/* The RPC server: listeners, connections, event loops and dispatch.
+ *
+ * Threads: a few event loops (one per CPU by default), each owning a set of
+ * connections through its own epoll instance, plus a worker pool.  A loop
+ * reads records, decodes the RPC header and runs the procedure right there
+ * unless the program says the request may block for long, in which case the
+ * request goes to the worker pool.  Either way the reply is written through
+ * the connection's serialised output queue, so requests on one connection
+ * run concurrently and their replies go out whole, in any order.
+ *
+ * The read loop tells a CALL from a REPLY by msg_type: REPLYs complete the
+ * outgoing calls this server made on that connection (rpc_conn_call), which
+ * is how callbacks ride on a client's own connection. */
+#ifndef FERRY_RPC_SERVER_H
+#define FERRY_RPC_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "rpc/record.h"
+#include "rpc/rpc_msg.h"
+#include "xdr/xdr.h"
+
+struct rpc_server;
+struct rpc_conn;
+
+/* One call being served.  Valid for the duration of the program's dispatch
+ * function. */
+struct rpc_request {
+	struct rpc_conn *conn; /* referenced for the life of the request */
+	struct rpc_call_hdr hdr;
+	struct rpc_cred cred;
+	struct xdr_dec args;  /* the procedure's arguments, in place */
+	struct xdr_enc reply; /* results are appended here */
+	struct rpc_record record;
+	size_t results_off; /* where the results start in reply */
+};
+
+struct rpc_program {
+	uint32_t prog;
+	uint32_t vers_low, vers_high;
+	/* Serves one call of a version in [vers_low, vers_high].  Appends the
+	 * results to req->reply and returns RPC_SUCCESS, or returns another
+	 * accept status (PROC_UNAVAIL, GARBAGE_ARGS, SYSTEM_ERR), in which
+	 * case whatever was appended is discarded. */
+	enum rpc_accept_stat (*dispatch)(struct rpc_request *req, void *ctx);
+	/* Optional: true when the call may block for long (disk sync, large
+	 * I/O, lock waits); it then runs on the worker pool.  NULL: never. */
+	bool (*may_block)(const struct rpc_request *req, void *ctx);
+	void *ctx;
+};
+
+struct rpc_server_options {
+	unsigned event_loops;           /* 0: one per online CPU */
+	unsigned workers;               /* worker pool threads */
+	uint32_t max_record_size;       /* largest request record accepted */
+	unsigned max_inflight_per_conn; /* reading pauses beyond this */
+	size_t max_output_per_conn;     /* queued reply bytes before reading pauses */
+	unsigned idle_timeout_s;        /* close connections idle this long; 0: never */
+};
+
+void rpc_server_options_default(struct rpc_server_options *o);
+
+/* Returns NULL on failure (logged). */
+struct rpc_server *rpc_server_create(const struct rpc_server_options *opts);
+
+/* Registers a program; the struct is copied.  Before rpc_server_start. */
+int rpc_server_add_program(struct rpc_server *srv, const struct rpc_program *prog);
+
+/* Binds and listens on "HOST:PORT" ("[v6addr]:PORT" for IPv6; port 0 picks
+ * a free one).  Returns 0 and the bound port, or a negative errno. */
+int rpc_server_listen(struct rpc_server *srv, const char *hostport, uint16_t *bound_port);
+
+/* Starts the event loops and workers. */
+int rpc_server_start(struct rpc_server *srv);
+
+/* Serves an already connected socket (takes ownership of fd).  Returns the
+ * connection with one reference for the caller, or NULL. */
+struct rpc_conn *rpc_server_adopt_fd(struct rpc_server *srv, int fd);
+
+/* Graceful stop: closes the listeners, stops reading new requests, waits up
+ * to drain_ms for requests in flight to finish and their replies to be
+ * written, then closes every connection and joins the threads. */
+void rpc_server_stop(struct rpc_server *srv, unsigned drain_ms);
+
+void rpc_server_destroy(struct rpc_server *srv);
+
+struct rpc_server_stats {
+	uint64_t connections_accepted;
+	uint64_t connections_open;
+	uint64_t calls;
+	uint64_t replies_received;
+	uint64_t bad_records; /* connections closed for a malformed stream */
+};
+
+void rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out);
+
+/* --- connections ------------------------------------------------------ */
+
+struct rpc_conn *rpc_conn_ref(struct rpc_conn *conn);
+void rpc_conn_unref(struct rpc_conn *conn);
+
+/* The peer's address as text ("127.0.0.1:871", "[::1]:871"). */
+const char *rpc_conn_peer(const struct rpc_conn *conn);
+const struct sockaddr_storage *rpc_conn_peer_addr(const struct rpc_conn *conn);
+
+/* True once the connection has been closed (by either side). */
+bool rpc_conn_is_closed(struct rpc_conn *conn);
+
+/* Asks the connection's loop to close it. */
+void rpc_conn_close(struct rpc_conn *conn);
+
+/* Completion of an outgoing call.  err is 0 with the decoded reply header and
+ * a cursor over the results (valid only during the call), or a negative errno
+ * (-ETIMEDOUT, -ECONNRESET, -EBADMSG) with hdr and results NULL.  Runs on the
+ * connection's loop thread and must not block. */
+typedef void (*rpc_call_done_fn)(void *arg, int err, const struct rpc_reply_hdr *hdr,
+				 struct xdr_dec *results);
+
+/* Sends a CALL on this connection (a backchannel call on the client's own
+ * connection) with a fresh XID and arranges for done to run exactly once.
+ * args are the encoded arguments (copied).  cred NULL means AUTH_NONE.
+ * Returns 0, or a negative errno without calling done. */
+int rpc_conn_call(struct rpc_conn *conn, uint32_t prog, uint32_t vers, uint32_t proc,
+		  const struct rpc_cred *cred, const void *args, size_t args_len,
+		  unsigned timeout_ms, rpc_call_done_fn done, void *arg);
+
+#endif

@@ -1,0 +1,148 @@
+/* Internal structures shared by the RPC server's files. */
+#ifndef FERRY_RPC_SERVER_INTERNAL_H
+#define FERRY_RPC_SERVER_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/uio.h>
+
+#include "core/threadpool.h"
+#include "rpc/server.h"
+
+enum rpc_pollable_kind { POLL_CONN, POLL_LISTENER, POLL_WAKE, POLL_TICK };
+
+/* First member of everything registered with epoll. */
+struct rpc_pollable {
+	enum rpc_pollable_kind kind;
+	int fd;
+};
+
+/* Messages posted to a loop for a connection (bit flags). */
+enum {
+	CONN_MSG_ADOPT = 1u << 0,  /* start serving this connection */
+	CONN_MSG_RESUME = 1u << 1, /* in-flight or output pressure went down */
+	CONN_MSG_CLOSE = 1u << 2,  /* close it (write error, rpc_conn_close) */
+};
+
+struct rpc_pending_call {
+	struct rpc_pending_call *next;
+	uint32_t xid;
+	uint64_t deadline_ms;
+	rpc_call_done_fn done;
+	void *arg;
+};
+
+struct rpc_loop;
+
+struct rpc_conn {
+	struct rpc_pollable poll; /* fd lives here */
+	atomic_uint refs;
+	struct rpc_server *srv;
+	struct rpc_loop *loop;
+
+	/* Owned by the loop thread. */
+	struct rpc_conn *prev, *next; /* the loop's connection list */
+	struct rpc_record_reader reader;
+	uint64_t last_activity_ms;
+	bool adopted;
+	atomic_bool read_paused;
+
+	/* Under loop->msg_lock. */
+	struct rpc_conn *msg_next;
+	unsigned msg_flags;
+
+	atomic_uint inflight; /* requests being served */
+
+	/* Under lock: the output queue, epoll interest, pending calls. */
+	pthread_mutex_t lock;
+	bool closed;
+	bool batching;  /* the loop is running a batch: hold replies for one write */
+	bool reading;   /* EPOLLIN is in the interest set */
+	bool writing;   /* EPOLLOUT is in the interest set */
+	struct buf **outq; /* ring of queued records */
+	unsigned outq_cap, outq_head, outq_count;
+	size_t outq_head_off; /* bytes of the head record already written */
+	size_t outq_bytes;
+	struct rpc_pending_call *calls;
+
+	struct sockaddr_storage peer;
+	char peer_str[64];
+};
+
+struct rpc_loop {
+	struct rpc_server *srv;
+	unsigned index;
+	pthread_t thread;
+	int epfd;
+	struct rpc_pollable wake; /* eventfd */
+	struct rpc_pollable tick; /* timerfd */
+	struct rpc_conn *conns;   /* list of adopted connections */
+	struct rpc_conn *graveyard; /* closed in this batch, released after it */
+	unsigned nconns;
+	bool draining;            /* stop reading requests */
+	bool exiting;             /* flush and leave */
+
+	pthread_mutex_t msg_lock;
+	struct rpc_conn *msg_head, *msg_tail;
+	unsigned loop_msgs; /* LOOP_MSG_* */
+};
+
+enum {
+	LOOP_MSG_DRAIN = 1u << 0,
+	LOOP_MSG_EXIT = 1u << 1,
+};
+
+struct rpc_listener {
+	struct rpc_pollable poll;
+	bool paused; /* out of file descriptors: retried at the next tick */
+};
+
+enum { RPC_MAX_PROGRAMS = 8, RPC_MAX_LISTENERS = 16 };
+
+struct rpc_server {
+	struct rpc_server_options opts;
+	struct rpc_program programs[RPC_MAX_PROGRAMS];
+	unsigned nprograms;
+	struct rpc_listener listeners[RPC_MAX_LISTENERS];
+	unsigned nlisteners;
+	struct rpc_loop *loops;
+	unsigned nloops;
+	atomic_uint next_loop;
+	struct threadpool *pool;
+	bool started;
+
+	atomic_uint inflight; /* requests being served, all connections */
+	atomic_uint xid_next;
+
+	atomic_uint_fast64_t st_accepted, st_open, st_calls, st_replies, st_bad_records;
+};
+
+/* conn.c */
+struct rpc_conn *rpc_conn_new(struct rpc_server *srv, int fd, const struct sockaddr *peer,
+			      socklen_t peerlen);
+/* Queues a complete record (record mark included) for writing; takes the
+ * caller's reference on b.  Safe from any thread. */
+void rpc_conn_send(struct rpc_conn *conn, struct buf *b);
+/* Writes as much of the queue as the socket takes; with conn->lock held.
+ * Returns false when the socket failed. */
+bool rpc_conn_flush_locked(struct rpc_conn *conn);
+/* Sets the epoll interest from conn->reading and the queue; with lock held. */
+void rpc_conn_update_events_locked(struct rpc_conn *conn);
+/* Completes pending calls: all of them (close) or the expired ones. */
+void rpc_conn_fail_calls(struct rpc_conn *conn, int err, uint64_t now_ms, bool only_expired);
+/* Routes a REPLY record to its pending call. */
+void rpc_conn_handle_reply(struct rpc_conn *conn, uint32_t xid, struct xdr_dec *d);
+
+/* loop.c */
+void rpc_loop_post(struct rpc_loop *loop, struct rpc_conn *conn, unsigned flags);
+void rpc_loop_post_loop(struct rpc_loop *loop, unsigned flags);
+void *rpc_loop_main(void *arg);
+int rpc_loop_init(struct rpc_loop *loop, struct rpc_server *srv, unsigned index);
+void rpc_loop_destroy(struct rpc_loop *loop);
+
+/* dispatch.c */
+/* Serves one CALL record (consumes rec).  Runs on the loop thread. */
+void rpc_dispatch_call(struct rpc_conn *conn, struct rpc_record *rec, struct xdr_dec *d,
+		       uint32_t xid);
+
+#endif
