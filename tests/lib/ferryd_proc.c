@@ -1,0 +1,159 @@
+#include "lib/ferryd_proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+int ferryd_start(struct ferryd_proc *p, const char *const *extra_args)
+{
+	memset(p, 0, sizeof(*p));
+	const char *tmp = getenv("TMPDIR");
+	snprintf(p->dir, sizeof(p->dir), "%s/ferry-test-XXXXXX", tmp ? tmp : "/tmp");
+	if (!mkdtemp(p->dir)) {
+		perror("mkdtemp");
+		return -1;
+	}
+	char export_arg[300], state[300], portfile[300];
+	snprintf(export_arg, sizeof(export_arg), "%s/export:/export", p->dir);
+	snprintf(state, sizeof(state), "%s/state", p->dir);
+	snprintf(portfile, sizeof(portfile), "%s/port", p->dir);
+	snprintf(p->log_path, sizeof(p->log_path), "%s/ferryd.log", p->dir);
+
+	const char *argv[64];
+	int n = 0;
+	argv[n++] = FERRYD_PATH;
+	argv[n++] = "--listen";
+	argv[n++] = "127.0.0.1:0";
+	argv[n++] = "--port-file";
+	argv[n++] = portfile;
+	argv[n++] = "--no-rpcbind";
+	argv[n++] = "--state-dir";
+	argv[n++] = state;
+	bool has_export = false;
+	for (int i = 0; extra_args && extra_args[i] && n < 60; i++) {
+		if (strcmp(extra_args[i], "--export") == 0)
+			has_export = true;
+		argv[n++] = extra_args[i];
+	}
+	if (!has_export) {
+		argv[n++] = "--export";
+		argv[n++] = export_arg;
+	}
+	argv[n] = NULL;
+
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int fd = open(p->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	p->pid = pid;
+	for (int waited = 0; waited < 10000; waited += 10) {
+		FILE *f = fopen(portfile, "r");
+		if (f) {
+			unsigned port = 0;
+			int got = fscanf(f, "%u", &port);
+			fclose(f);
+			if (got == 1 && port > 0 && port < 65536) {
+				p->port = (uint16_t)port;
+				snprintf(p->hostport, sizeof(p->hostport), "127.0.0.1:%u", port);
+				return 0;
+			}
+		}
+		int status;
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			fprintf(stderr, "ferryd exited during start-up\n");
+			p->pid = 0;
+			ferryd_dump_log(p);
+			return -1;
+		}
+		sleep_ms(10);
+	}
+	fprintf(stderr, "ferryd did not start listening within 10 s\n");
+	ferryd_stop(p);
+	return -1;
+}
+
+bool ferryd_running(struct ferryd_proc *p)
+{
+	if (p->pid <= 0)
+		return false;
+	int status;
+	if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
+		p->pid = 0;
+		return false;
+	}
+	return true;
+}
+
+void ferryd_dump_log(struct ferryd_proc *p)
+{
+	FILE *f = fopen(p->log_path, "r");
+	if (!f)
+		return;
+	char line[1024];
+	fprintf(stderr, "---- ferryd log (%s) ----\n", p->log_path);
+	while (fgets(line, sizeof(line), f))
+		fputs(line, stderr);
+	fprintf(stderr, "---- end of log ----\n");
+	fclose(f);
+}
+
+static void remove_tree(const char *dir)
+{
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+}
+
+int ferryd_stop(struct ferryd_proc *p)
+{
+	int result = -1;
+	if (p->pid > 0) {
+		kill(p->pid, SIGTERM);
+		int status = 0;
+		for (int waited = 0; waited < 15000; waited += 10) {
+			pid_t r = waitpid(p->pid, &status, WNOHANG);
+			if (r == p->pid) {
+				if (WIFEXITED(status))
+					result = WEXITSTATUS(status);
+				else
+					fprintf(stderr, "ferryd died from signal %d\n", WTERMSIG(status));
+				p->pid = 0;
+				break;
+			}
+			sleep_ms(10);
+		}
+		if (p->pid > 0) {
+			fprintf(stderr, "ferryd did not stop within 15 s; killing it\n");
+			kill(p->pid, SIGKILL);
+			waitpid(p->pid, NULL, 0);
+			p->pid = 0;
+		}
+	}
+	if (result != 0)
+		ferryd_dump_log(p);
+	if (!getenv("FERRY_TEST_KEEP") && p->dir[0])
+		remove_tree(p->dir);
+	return result;
+}

@@ -1,0 +1,36 @@
+/* Starting and stopping a real ferryd for protocol tests.
+ *
+ * Each instance gets a fresh directory under $TMPDIR (export/, state/,
+ * ferryd.log), listens on 127.0.0.1 with a port the kernel picks, and does
+ * not register with rpcbind. */
+#ifndef FERRY_TESTS_FERRYD_PROC_H
+#define FERRY_TESTS_FERRYD_PROC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct ferryd_proc {
+	pid_t pid;
+	uint16_t port;
+	char dir[256];
+	char hostport[64]; /* "127.0.0.1:PORT" */
+	char log_path[300];
+};
+
+/* Starts ferryd with extra arguments (NULL-terminated list, may be NULL) and
+ * waits until it listens.  Returns 0, or -1 with a message on stderr. */
+int ferryd_start(struct ferryd_proc *p, const char *const *extra_args);
+
+/* True while the process runs. */
+bool ferryd_running(struct ferryd_proc *p);
+
+/* Sends SIGTERM and waits; returns the exit status (0 for a clean stop),
+ * or -1 if it had to be killed or died from a signal.  Removes the
+ * directory unless FERRY_TEST_KEEP is set. */
+int ferryd_stop(struct ferryd_proc *p);
+
+/* Prints the server's log to stderr (for failing tests). */
+void ferryd_dump_log(struct ferryd_proc *p);
+
+#endif
