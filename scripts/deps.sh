@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Ferry needs, only those that are missing.
+#   scripts/deps.sh build   - to build ferryd
+#   scripts/deps.sh test    - to build and run the whole test suite
+set -euo pipefail
+
+build_pkgs=(gcc cmake ninja-build pkg-config libinih-dev)
+test_pkgs=(clang libclang-rt-14-dev libcmocka-dev rpcbind iproute2 util-linux python3)
+
+case "${1:-build}" in
+build) want=("${build_pkgs[@]}") ;;
+test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+*) echo "usage: $0 build|test" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: run as root (or install these packages first): ${missing[*]}" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Builds Ferry twice (optimised, and with AddressSanitizer + UBSan) and runs
+# every test in both: unit tests, protocol tests against a real ferryd, the
+# fuzz target for a bounded time, and the end-to-end tests with the Linux
+# kernel client when ../shared/e2e/kclient is present.
+#
+# Environment: FUZZ_SECONDS (default 60; 0 skips fuzzing), FERRY_SKIP_E2E=1
+# skips the kernel-client tests, CTEST_JOBS (default 2).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+top=$(pwd)
+
+bash scripts/deps.sh test || exit 1
+
+passed=0
+failed=0
+failures=()
+
+# Runs ctest in a build directory and adds its counts to the totals.
+run_ctest() {
+	local dir=$1 label=$2 out
+	out=$(cd "$dir" && ctest --output-on-failure -j "${CTEST_JOBS:-2}" 2>&1)
+	local rc=$?
+	echo "$out"
+	local line total fails
+	line=$(echo "$out" | grep -E "tests passed, [0-9]+ tests? failed out of [0-9]+" | tail -1)
+	if [ -z "$line" ]; then
+		echo "test: $label: ctest printed no summary (exit $rc)"
+		failed=$((failed + 1))
+		failures+=("$label: no summary")
+		return
+	fi
+	fails=$(echo "$line" | sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/')
+	total=$(echo "$line" | sed -E 's/.* failed out of ([0-9]+).*/\1/')
+	passed=$((passed + total - fails))
+	failed=$((failed + fails))
+	[ "$fails" -gt 0 ] && failures+=("$label: $fails ctest failures")
+}
+
+step() { echo; echo "==== $* ===="; }
+
+step "build (RelWithDebInfo, gcc)"
+if cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON >/dev/null &&
+	ninja -C build; then
+	step "tests (RelWithDebInfo)"
+	run_ctest build "plain"
+else
+	failed=$((failed + 1)); failures+=("plain build")
+fi
+
+step "build (ASan+UBSan, clang)"
+if cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DBUILD_TESTING=ON \
+	-DFERRY_SANITIZE=ON -DCMAKE_C_COMPILER=clang >/dev/null && ninja -C build-asan; then
+	step "tests (ASan+UBSan)"
+	ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		run_ctest build-asan "sanitized"
+else
+	failed=$((failed + 1)); failures+=("sanitized build")
+fi
+
+if [ "${FUZZ_SECONDS:-60}" != 0 ] && [ -x scripts/fuzz.sh ]; then
+	step "fuzzing for ${FUZZ_SECONDS:-60} s"
+	if bash scripts/fuzz.sh; then passed=$((passed + 1)); else
+		failed=$((failed + 1)); failures+=("fuzz"); fi
+fi
+
+if [ -x tests/e2e/kclient.sh ] && [ "${FERRY_SKIP_E2E:-0}" != 1 ]; then
+	step "end-to-end with the Linux kernel client"
+	if bash tests/e2e/kclient.sh; then passed=$((passed + 1)); else
+		failed=$((failed + 1)); failures+=("kernel-client e2e"); fi
+fi
+
+echo
+for f in "${failures[@]}"; do echo "FAILED: $f"; done
+echo "test-suite: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,310 @@
+/* The RPC server in this process, serving a test program over real sockets:
+ * concurrency on one connection, outgoing calls with XID routing, graceful
+ * stop. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "lib/rpctest.h"
+#include "rpc/server.h"
+
+enum {
+	TEST_PROG = 0x20000099,
+	PROC_NULL = 0,
+	PROC_SLEEP = 1, /* args: milliseconds; runs on the worker pool */
+	PROC_ECHO = 2,  /* args: u32, echoed */
+};
+
+static enum rpc_accept_stat test_dispatch(struct rpc_request *req, void *ctx)
+{
+	uint32_t v;
+	switch (req->hdr.proc) {
+	case PROC_NULL:
+		return RPC_SUCCESS;
+	case PROC_SLEEP:
+		if (!xdr_decode_u32(&req->args, &v))
+			return RPC_GARBAGE_ARGS;
+		usleep(v * 1000);
+		xdr_encode_u32(&req->reply, v);
+		return RPC_SUCCESS;
+	case PROC_ECHO:
+		if (!xdr_decode_u32(&req->args, &v))
+			return RPC_GARBAGE_ARGS;
+		xdr_encode_u32(&req->reply, v);
+		return RPC_SUCCESS;
+	default:
+		return RPC_PROC_UNAVAIL;
+	}
+}
+
+static bool test_may_block(const struct rpc_request *req, void *ctx)
+{
+	return req->hdr.proc == PROC_SLEEP;
+}
+
+struct fixture {
+	struct rpc_server *srv;
+	char hostport[64];
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct rpc_server_options o;
+	rpc_server_options_default(&o);
+	o.event_loops = 2;
+	o.workers = 4;
+	f->srv = rpc_server_create(&o);
+	if (!f->srv)
+		return -1;
+	struct rpc_program p = {
+		.prog = TEST_PROG,
+		.vers_low = 1,
+		.vers_high = 1,
+		.dispatch = test_dispatch,
+		.may_block = test_may_block,
+	};
+	rpc_server_add_program(f->srv, &p);
+	uint16_t port;
+	if (rpc_server_listen(f->srv, "127.0.0.1:0", &port) != 0 || rpc_server_start(f->srv) != 0)
+		return -1;
+	snprintf(f->hostport, sizeof(f->hostport), "127.0.0.1:%u", port);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	rpc_server_stop(f->srv, 5000);
+	rpc_server_destroy(f->srv);
+	free(f);
+	return 0;
+}
+
+static void send_call(int fd, uint32_t xid, uint32_t proc, uint32_t arg)
+{
+	struct xdr_enc e;
+	assert_true(xdr_enc_init(&e, 128, 4096));
+	rpctest_encode_call(&e, xid, TEST_PROG, 1, proc, NULL);
+	xdr_encode_u32(&e, arg);
+	assert_int_equal(rpctest_send_record(fd, e.buf->data, e.buf->len, 0), 0);
+	xdr_enc_release(&e);
+}
+
+static uint32_t recv_reply_xid(int fd, uint32_t *result)
+{
+	struct buf *b;
+	struct rpctest_reply r;
+	assert_int_equal(rpctest_recv_record(fd, &b, RPCTEST_TIMEOUT_MS), 0);
+	assert_int_equal(rpctest_parse_reply(b, &r), 0);
+	assert_int_equal(r.hdr.accept_stat, RPC_SUCCESS);
+	assert_true(xdr_decode_u32(&r.results, result));
+	uint32_t xid = r.xid;
+	rpctest_reply_release(&r);
+	return xid;
+}
+
+/* A request that blocks does not hold back the ones behind it on the same
+ * connection: their replies come first. */
+static void test_slow_call_does_not_stall_connection(void **state)
+{
+	struct fixture *f = *state;
+	int fd = rpctest_connect(f->hostport);
+	assert_true(fd >= 0);
+	send_call(fd, 1000, PROC_SLEEP, 700);
+	for (uint32_t i = 0; i < 20; i++)
+		send_call(fd, 2000 + i, PROC_ECHO, i);
+	uint64_t t0 = clock_now_ms();
+	for (uint32_t i = 0; i < 20; i++) {
+		uint32_t v;
+		uint32_t xid = recv_reply_xid(fd, &v);
+		assert_int_equal(xid, 2000 + v);
+	}
+	assert_true(clock_now_ms() - t0 < 600);
+	uint32_t v;
+	assert_int_equal(recv_reply_xid(fd, &v), 1000);
+	assert_int_equal(v, 700);
+	close(fd);
+}
+
+/* --- outgoing calls on an accepted connection -------------------------- */
+
+struct call_result {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+	int err;
+	uint32_t accept_stat;
+	uint32_t value;
+};
+
+static void call_done(void *arg, int err, const struct rpc_reply_hdr *hdr, struct xdr_dec *res)
+{
+	struct call_result *r = arg;
+	pthread_mutex_lock(&r->lock);
+	r->err = err;
+	if (!err) {
+		r->accept_stat = hdr->accept_stat;
+		if (!xdr_decode_u32(res, &r->value))
+			r->value = 0xdeadbeef;
+	}
+	r->done = true;
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void result_init(struct call_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->cond, NULL);
+}
+
+static bool result_wait(struct call_result *r, unsigned ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&r->lock);
+	while (!r->done)
+		if (pthread_cond_timedwait(&r->cond, &r->lock, &ts) == ETIMEDOUT)
+			break;
+	bool done = r->done;
+	pthread_mutex_unlock(&r->lock);
+	return done;
+}
+
+/* Reads the CALL the server sent and answers it with value. */
+static uint32_t answer_call(int peer, uint32_t value, bool wrong_xid)
+{
+	struct buf *b;
+	assert_int_equal(rpctest_recv_record(peer, &b, RPCTEST_TIMEOUT_MS), 0);
+	struct xdr_dec d;
+	xdr_dec_init(&d, b->data, b->len);
+	uint32_t xid, mtype;
+	assert_true(rpc_decode_msg_start(&d, &xid, &mtype));
+	assert_int_equal(mtype, RPC_MSG_CALL);
+	struct rpc_call_hdr hdr;
+	struct rpc_cred cred;
+	enum rpc_auth_stat as;
+	assert_int_equal(rpc_decode_call(&d, &hdr, &cred, &as), RPC_CALL_OK);
+	assert_int_equal(hdr.prog, 0x40000000);
+	assert_int_equal(hdr.proc, 1);
+	uint32_t arg;
+	assert_true(xdr_decode_u32(&d, &arg));
+	assert_int_equal(arg, 77);
+	buf_unref(b);
+
+	struct xdr_enc e;
+	assert_true(xdr_enc_init(&e, 64, 1024));
+	rpc_encode_accepted(&e, wrong_xid ? xid ^ 0x5a5a5a5a : xid, RPC_SUCCESS);
+	xdr_encode_u32(&e, value);
+	assert_int_equal(rpctest_send_record(peer, e.buf->data, e.buf->len, 0), 0);
+	xdr_enc_release(&e);
+	return xid;
+}
+
+static void test_outgoing_call_routed_by_xid(void **state)
+{
+	struct fixture *f = *state;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	struct rpc_conn *conn = rpc_server_adopt_fd(f->srv, sv[0]);
+	assert_non_null(conn);
+	int peer = sv[1];
+
+	uint8_t args[4];
+	xdr_put_be32(args, 77);
+
+	/* A reply with the right XID completes the call. */
+	struct call_result r1;
+	result_init(&r1);
+	assert_int_equal(rpc_conn_call(conn, 0x40000000, 1, 1, NULL, args, 4, 5000, call_done, &r1),
+			 0);
+	answer_call(peer, 4242, false);
+	assert_true(result_wait(&r1, 5000));
+	assert_int_equal(r1.err, 0);
+	assert_int_equal(r1.accept_stat, RPC_SUCCESS);
+	assert_int_equal(r1.value, 4242);
+
+	/* A reply with an unknown XID is dropped; the call then times out. */
+	struct call_result r2;
+	result_init(&r2);
+	uint64_t t0 = clock_now_ms();
+	assert_int_equal(rpc_conn_call(conn, 0x40000000, 1, 1, NULL, args, 4, 600, call_done, &r2),
+			 0);
+	answer_call(peer, 1, true);
+	assert_true(result_wait(&r2, 5000));
+	assert_int_equal(r2.err, -ETIMEDOUT);
+	assert_true(clock_now_ms() - t0 >= 600);
+
+	/* The connection still serves calls in the other direction. */
+	send_call(peer, 31, PROC_ECHO, 31);
+	uint32_t v;
+	assert_int_equal(recv_reply_xid(peer, &v), 31);
+
+	/* The peer going away fails what is pending. */
+	struct call_result r3;
+	result_init(&r3);
+	assert_int_equal(rpc_conn_call(conn, 0x40000000, 1, 1, NULL, args, 4, 60000, call_done, &r3),
+			 0);
+	close(peer);
+	assert_true(result_wait(&r3, 5000));
+	assert_int_equal(r3.err, -ECONNRESET);
+
+	/* And a closed connection takes no new call. */
+	for (int i = 0; i < 100 && !rpc_conn_is_closed(conn); i++)
+		usleep(10000);
+	struct call_result r4;
+	result_init(&r4);
+	assert_int_equal(rpc_conn_call(conn, 0x40000000, 1, 1, NULL, args, 4, 1000, call_done, &r4),
+			 -ENOTCONN);
+	rpc_conn_unref(conn);
+}
+
+/* rpc_server_stop lets a request in flight finish and its reply go out. */
+static void test_graceful_stop_finishes_inflight(void **state)
+{
+	struct fixture *f = *state;
+	int fd = rpctest_connect(f->hostport);
+	assert_true(fd >= 0);
+	send_call(fd, 555, PROC_SLEEP, 300);
+	usleep(100000); /* let the server read it */
+	rpc_server_stop(f->srv, 5000);
+	uint32_t v;
+	assert_int_equal(recv_reply_xid(fd, &v), 555);
+	assert_int_equal(v, 300);
+	assert_true(rpctest_wait_closed(fd, 2000));
+	close(fd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_slow_call_does_not_stall_connection, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_outgoing_call_routed_by_xid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_graceful_stop_finishes_inflight, setup,
+						teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
