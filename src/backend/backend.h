@@ -1,0 +1,225 @@
+/* The storage back-end interface.
+ *
+ * A back end serves one exported tree.  Objects are named by persistent
+ * handles: opaque bytes the back end produces and later resolves, valid
+ * across a server restart for as long as the object exists.  The NFS layer
+ * wraps them into NFS file handles (adding the export and a MAC); a back end
+ * never sees NFS file handles, stateids or clients.
+ *
+ * Every call takes the caller's identity (after squashing) and the back end
+ * enforces Unix permissions for it, as the local file system would.  Calls
+ * return 0 or a negative errno; the NFS layer maps errnos to NFS4ERR_*.
+ * All calls may be made concurrently from several threads. */
+#ifndef FERRY_BACKEND_BACKEND_H
+#define FERRY_BACKEND_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+enum {
+	BACKEND_HANDLE_MAX = 64,
+	BACKEND_MAX_GIDS = 16,
+	BACKEND_NAME_MAX = 255,
+	BACKEND_PATH_MAX = 4096,
+};
+
+struct backend_handle {
+	uint8_t len;
+	uint8_t data[BACKEND_HANDLE_MAX];
+};
+
+enum backend_ftype {
+	BACKEND_REG = 1,
+	BACKEND_DIR = 2,
+	BACKEND_BLK = 3,
+	BACKEND_CHR = 4,
+	BACKEND_LNK = 5,
+	BACKEND_SOCK = 6,
+	BACKEND_FIFO = 7,
+};
+
+/* Who is asking, after the export's squashing rules. */
+struct backend_cred {
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t ngids;
+	uint32_t gids[BACKEND_MAX_GIDS];
+};
+
+struct backend_attr {
+	enum backend_ftype type;
+	uint32_t mode; /* permission bits, 07777 */
+	uint32_t nlink;
+	uint32_t uid, gid;
+	uint64_t size;
+	uint64_t space_used;
+	uint64_t fileid;
+	uint64_t change; /* changes with every data or metadata change */
+	uint32_t rdev_major, rdev_minor;
+	struct timespec atime, mtime, ctime;
+	struct timespec btime; /* creation time; tv_sec == 0 && tv_nsec == 0 if unknown */
+};
+
+/* What SETATTR (or a create) changes; unset fields are left alone. */
+enum {
+	BACKEND_SET_MODE = 1u << 0,
+	BACKEND_SET_UID = 1u << 1,
+	BACKEND_SET_GID = 1u << 2,
+	BACKEND_SET_SIZE = 1u << 3,
+	BACKEND_SET_ATIME = 1u << 4,     /* to .atime */
+	BACKEND_SET_ATIME_NOW = 1u << 5, /* to the server's time */
+	BACKEND_SET_MTIME = 1u << 6,
+	BACKEND_SET_MTIME_NOW = 1u << 7,
+};
+
+struct backend_setattr {
+	uint32_t mask;
+	uint32_t mode;
+	uint32_t uid, gid;
+	uint64_t size;
+	struct timespec atime, mtime;
+};
+
+struct backend_fsstat {
+	uint64_t space_total, space_free, space_avail;
+	uint64_t files_total, files_free, files_avail;
+	uint32_t name_max;
+	uint32_t link_max;
+};
+
+/* Permission bits for backend_ops.access. */
+enum {
+	BACKEND_ACCESS_READ = 4,
+	BACKEND_ACCESS_WRITE = 2,
+	BACKEND_ACCESS_EXEC = 1,
+};
+
+enum backend_stable { BACKEND_UNSTABLE = 0, BACKEND_DATA_SYNC = 1, BACKEND_FILE_SYNC = 2 };
+
+/* How a regular file is created. */
+enum backend_create_mode {
+	BACKEND_CREATE_UNCHECKED, /* create or open existing */
+	BACKEND_CREATE_GUARDED,   /* -EEXIST if it exists */
+	BACKEND_CREATE_EXCLUSIVE, /* -EEXIST unless it exists with the same verifier */
+};
+
+/* One directory entry handed to a readdir callback.  cookie resumes the
+ * listing after this entry.  Returns false to stop (the entry is then not
+ * consumed: the next listing starts at it again). */
+struct backend_dirent {
+	const char *name;
+	size_t namelen;
+	uint64_t cookie;
+	const struct backend_handle *handle;
+	const struct backend_attr *attr; /* NULL when the entry vanished meanwhile */
+};
+typedef bool (*backend_dirent_fn)(void *ctx, const struct backend_dirent *ent);
+
+struct backend_export;
+
+struct backend_ops {
+	const char *name;
+
+	/* Opens an export of the tree at path (for "memory", path only names
+	 * it).  state_dir is where the back end may keep persistent data. */
+	int (*export_open)(const char *path, const char *state_dir, struct backend_export **out);
+	void (*export_close)(struct backend_export *ex);
+
+	int (*root)(struct backend_export *ex, struct backend_handle *out);
+
+	/* Resolves a handle: 0, -ESTALE (object gone or not of this export),
+	 * or -EBADF (not a handle this back end could have made). */
+	int (*getattr)(struct backend_export *ex, const struct backend_handle *h,
+		       struct backend_attr *attr);
+
+	/* name is one component: never "", ".", ".." nor containing '/'; the
+	 * NFS layer checks that.  Symbolic links are returned, never followed. */
+	int (*lookup)(struct backend_export *ex, const struct backend_cred *cred,
+		      const struct backend_handle *dir, const char *name, struct backend_handle *out,
+		      struct backend_attr *attr);
+
+	/* The parent of a directory; -ENOENT for the export root. */
+	int (*lookup_parent)(struct backend_export *ex, const struct backend_cred *cred,
+			     const struct backend_handle *dir, struct backend_handle *out,
+			     struct backend_attr *attr);
+
+	/* Which of the requested BACKEND_ACCESS_* bits cred holds. */
+	int (*access)(struct backend_export *ex, const struct backend_cred *cred,
+		      const struct backend_handle *h, uint32_t want, uint32_t *granted);
+
+	int (*setattr)(struct backend_export *ex, const struct backend_cred *cred,
+		       const struct backend_handle *h, const struct backend_setattr *sa,
+		       struct backend_attr *attr);
+
+	/* Reads up to len bytes at off into buf. */
+	int (*read)(struct backend_export *ex, const struct backend_cred *cred,
+		    const struct backend_handle *h, uint64_t off, size_t len, void *buf,
+		    size_t *got, bool *eof);
+
+	/* Writes len bytes at off; *committed says how stable they are now. */
+	int (*write)(struct backend_export *ex, const struct backend_cred *cred,
+		     const struct backend_handle *h, uint64_t off, const void *buf, size_t len,
+		     enum backend_stable stable, size_t *written, enum backend_stable *committed);
+
+	/* Makes written data of the range (len 0: to the end) stable. */
+	int (*commit)(struct backend_export *ex, const struct backend_handle *h, uint64_t off,
+		      uint64_t len);
+
+	/* Creates a regular file, owned by cred, with sa applied (mode, and for
+	 * UNCHECKED on an existing file only size).  verifier is used for
+	 * EXCLUSIVE (stored with the file).  *created tells whether it is new. */
+	int (*create_file)(struct backend_export *ex, const struct backend_cred *cred,
+			   const struct backend_handle *dir, const char *name,
+			   enum backend_create_mode how, const uint8_t verifier[8],
+			   const struct backend_setattr *sa, struct backend_handle *out,
+			   struct backend_attr *attr, bool *created);
+
+	/* Creates a directory, device, socket or fifo (not a regular file). */
+	int (*mknod)(struct backend_export *ex, const struct backend_cred *cred,
+		     const struct backend_handle *dir, const char *name, enum backend_ftype type,
+		     uint32_t rdev_major, uint32_t rdev_minor, const struct backend_setattr *sa,
+		     struct backend_handle *out, struct backend_attr *attr);
+
+	int (*symlink)(struct backend_export *ex, const struct backend_cred *cred,
+		       const struct backend_handle *dir, const char *name, const char *target,
+		       const struct backend_setattr *sa, struct backend_handle *out,
+		       struct backend_attr *attr);
+
+	int (*readlink)(struct backend_export *ex, const struct backend_handle *h, char *buf,
+			size_t cap, size_t *len);
+
+	/* Removes a file or an empty directory. */
+	int (*remove)(struct backend_export *ex, const struct backend_cred *cred,
+		      const struct backend_handle *dir, const char *name);
+
+	int (*rename)(struct backend_export *ex, const struct backend_cred *cred,
+		      const struct backend_handle *from_dir, const char *from_name,
+		      const struct backend_handle *to_dir, const char *to_name);
+
+	int (*link)(struct backend_export *ex, const struct backend_cred *cred,
+		    const struct backend_handle *h, const struct backend_handle *dir,
+		    const char *name);
+
+	/* Lists dir from cookie (0: the start), skipping "." and "..", calling
+	 * fn for each entry until it returns false or the end is reached
+	 * (*eof).  Cookies stay valid across calls and restarts while the
+	 * entry exists; -EINVAL for a cookie this directory never produced
+	 * (when the back end can tell). */
+	int (*readdir)(struct backend_export *ex, const struct backend_cred *cred,
+		       const struct backend_handle *dir, uint64_t cookie, backend_dirent_fn fn,
+		       void *ctx, bool *eof);
+
+	int (*statfs)(struct backend_export *ex, const struct backend_handle *h,
+		      struct backend_fsstat *out);
+};
+
+extern const struct backend_ops backend_local_ops;
+extern const struct backend_ops backend_memory_ops;
+
+/* Finds a back end by name ("local", "memory"); NULL if unknown. */
+const struct backend_ops *backend_find(const char *name);
+
+#endif
