@@ -56,7 +56,7 @@ static inline bool xdr_decode_u64(struct xdr_dec *d, uint64_t *v)
 {
 	if (xdr_dec_remaining(d) < 8)
 		return false;
-	uint32_t hi, lo;
+	uint32_t hi = 0, lo = 0;
 	xdr_decode_u32(d, &hi);
 	xdr_decode_u32(d, &lo);
 	*v = (uint64_t)hi << 32 | lo;
