@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build_pkgs=(gcc cmake ninja-build pkg-config libinih-dev)
-test_pkgs=(clang libclang-rt-14-dev libcmocka-dev rpcbind iproute2 util-linux python3)
+test_pkgs=(clang libclang-rt-14-dev libcmocka-dev rpcbind libnfs-utils iproute2 util-linux python3)
 
 case "${1:-build}" in
 build) want=("${build_pkgs[@]}") ;;

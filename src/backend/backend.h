@@ -222,4 +222,12 @@ extern const struct backend_ops backend_memory_ops;
 /* Finds a back end by name ("local", "memory"); NULL if unknown. */
 const struct backend_ops *backend_find(const char *name);
 
+/* The local back end checks permissions by giving the calling thread the
+ * caller's fsuid, fsgid, groups (and umask 0), and leaves them in place
+ * after the call so the next call by the same user costs no system call.
+ * Code that opens host files for itself (state records, ...) on a thread
+ * that also makes back-end calls restores the process's own identity first
+ * with this.  Cheap when there is nothing to restore. */
+void backend_local_restore_identity(void);
+
 #endif

@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "nfs4/program.h"
+#include "nfs4/server.h"
 #include "rpc/rpcbind.h"
 #include "rpc/server.h"
 #include "xdr/nfs4_prot.h"
@@ -92,11 +93,13 @@ int main(int argc, char **argv)
 
 	if (ensure_dir(cfg.state_dir, "state directory") != 0)
 		return 1;
-	for (unsigned i = 0; i < cfg.nexports; i++) {
-		if (ensure_dir(cfg.exports[i].path, "export directory") != 0)
+	for (unsigned i = 0; i < cfg.nexports; i++)
+		if (strcmp(cfg.exports[i].backend, "local") == 0 &&
+		    ensure_dir(cfg.exports[i].path, "export directory") != 0)
 			return 1;
-		log_info("export %s at %s", cfg.exports[i].path, cfg.exports[i].pseudo);
-	}
+	static struct nfs4_server nfs;
+	if (nfs4_server_init(&nfs, &cfg) != 0)
+		return 1;
 
 	struct rpc_server_options opts;
 	rpc_server_options_default(&opts);
@@ -109,7 +112,8 @@ int main(int argc, char **argv)
 	if (!srv)
 		return 1;
 	struct rpc_program nfs4;
-	nfs4_program_describe(&nfs4);
+	nfs4_program_describe(&nfs4, &nfs);
+	nfs.rpc = srv;
 	rpc_server_add_program(srv, &nfs4);
 
 	uint16_t ports[CONFIG_MAX_LISTEN];
@@ -154,6 +158,7 @@ int main(int argc, char **argv)
 	struct rpc_server_stats st;
 	rpc_server_get_stats(srv, &st);
 	rpc_server_destroy(srv);
+	nfs4_server_fini(&nfs);
 	log_info("ferryd stopped after %llu calls on %llu connections",
 		 (unsigned long long)st.calls, (unsigned long long)st.connections_accepted);
 	return 0;

@@ -32,6 +32,9 @@ void config_init_defaults(struct ferry_config *cfg)
 	cfg->max_inflight_per_conn = 128;
 	cfg->idle_timeout_s = 360;
 	cfg->rpcbind = true;
+	cfg->lease_time_s = 90;
+	cfg->grace_time_s = 90;
+	strcpy(cfg->owner_domain, "localdomain");
 }
 
 static bool copy_str(char *dst, size_t cap, const char *src, const char *what, char *errbuf,
@@ -112,6 +115,9 @@ static struct config_export *export_new(struct ferry_config *cfg, const char *na
 	struct config_export *e = &cfg->exports[cfg->nexports++];
 	memset(e, 0, sizeof(*e));
 	snprintf(e->name, sizeof(e->name), "%s", name);
+	e->squash = CONFIG_SQUASH_ROOT;
+	e->anonuid = e->anongid = 65534;
+	strcpy(e->backend, "local");
 	return e;
 }
 
@@ -163,6 +169,25 @@ static bool set_uint(const char *value, unsigned long long max, unsigned long lo
 	if (!parse_uint(value, max, out))
 		return fail(ctx->errbuf, ctx->errlen, "%s: '%s' is not a number in 0..%llu", key,
 			    value, max);
+	return true;
+}
+
+/* "a, b c" -> entries; each checked later by the NFS layer's CIDR parser. */
+static bool parse_client_list(struct config_export *e, const char *value, const char *where,
+			      struct ini_ctx *ctx)
+{
+	char tmp[CONFIG_MAX_CLIENTS * 64];
+	snprintf(tmp, sizeof(tmp), "%s", value);
+	e->nclients = 0;
+	for (char *save = NULL, *tok = strtok_r(tmp, ", \t", &save); tok;
+	     tok = strtok_r(NULL, ", \t", &save)) {
+		if (e->nclients >= CONFIG_MAX_CLIENTS)
+			return fail(ctx->errbuf, ctx->errlen, "%s: at most %d entries", where,
+				    CONFIG_MAX_CLIENTS);
+		if (strlen(tok) >= sizeof(e->clients[0]))
+			return fail(ctx->errbuf, ctx->errlen, "%s: '%s' is too long", where, tok);
+		strcpy(e->clients[e->nclients++], tok);
+	}
 	return true;
 }
 
@@ -220,6 +245,22 @@ static int config_ini_entry(void *user, const char *section, const char *key,
 		} else {
 			ok = fail(ctx->errbuf, ctx->errlen, "%s: unknown key in [rpc]", where);
 		}
+	} else if (strcmp(section, "nfs") == 0) {
+		if (strcmp(key, "lease_time") == 0) {
+			ok = set_uint(value, 3600, &v, where, ctx) && v >= 10;
+			if (ok)
+				cfg->lease_time_s = (unsigned)v;
+			else
+				fail(ctx->errbuf, ctx->errlen, "%s: must be 10..3600", where);
+		} else if (strcmp(key, "grace_time") == 0) {
+			ok = set_uint(value, 3600, &v, where, ctx);
+			cfg->grace_time_s = (unsigned)v;
+		} else if (strcmp(key, "owner_domain") == 0) {
+			ok = copy_str(cfg->owner_domain, sizeof(cfg->owner_domain), value, where,
+				      ctx->errbuf, ctx->errlen);
+		} else {
+			ok = fail(ctx->errbuf, ctx->errlen, "%s: unknown key in [nfs]", where);
+		}
 	} else if (strncmp(section, "export ", 7) == 0 && section[7]) {
 		struct config_export *e = export_for_section(ctx, section + 7);
 		if (!e)
@@ -230,12 +271,38 @@ static int config_ini_entry(void *user, const char *section, const char *key,
 		else if (strcmp(key, "pseudo") == 0)
 			ok = copy_str(e->pseudo, sizeof(e->pseudo), value, where, ctx->errbuf,
 				      ctx->errlen);
-		else
+		else if (strcmp(key, "access") == 0) {
+			ok = !strcmp(value, "rw") || !strcmp(value, "ro");
+			e->read_only = !strcmp(value, "ro");
+			if (!ok)
+				fail(ctx->errbuf, ctx->errlen, "%s: expected rw or ro", where);
+		} else if (strcmp(key, "squash") == 0) {
+			if (!strcmp(value, "root"))
+				e->squash = CONFIG_SQUASH_ROOT;
+			else if (!strcmp(value, "all"))
+				e->squash = CONFIG_SQUASH_ALL;
+			else if (!strcmp(value, "none"))
+				e->squash = CONFIG_SQUASH_NONE;
+			else
+				ok = fail(ctx->errbuf, ctx->errlen, "%s: expected root, all or none",
+					  where);
+		} else if (strcmp(key, "anonuid") == 0 || strcmp(key, "anongid") == 0) {
+			ok = set_uint(value, UINT32_MAX, &v, where, ctx);
+			if (key[4] == 'u')
+				e->anonuid = (uint32_t)v;
+			else
+				e->anongid = (uint32_t)v;
+		} else if (strcmp(key, "clients") == 0) {
+			ok = parse_client_list(e, value, where, ctx);
+		} else if (strcmp(key, "backend") == 0) {
+			ok = copy_str(e->backend, sizeof(e->backend), value, where, ctx->errbuf,
+				      ctx->errlen);
+		} else
 			ok = fail(ctx->errbuf, ctx->errlen, "%s: unknown key in [%s]", where,
 				  section);
 	} else {
 		ok = fail(ctx->errbuf, ctx->errlen,
-			  "unknown section [%s] (expected server, rpc, export NAME)", section);
+			  "unknown section [%s] (expected server, rpc, nfs, export NAME)", section);
 	}
 	if (!ok)
 		ctx->failed = true;
@@ -317,7 +384,10 @@ bool config_parse_args(struct ferry_config *cfg, int argc, char **argv, bool *wa
 	/* Flags given on the command line replace the file's lists. */
 	bool cli_listen = false, cli_export = false;
 
-	optind = 1;
+	/* 0, not 1: glibc then also drops the position inside a cluster of
+	 * short options left over from an earlier scan that stopped early,
+	 * which would otherwise be resumed in a vector that may be gone. */
+	optind = 0;
 	opterr = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
@@ -366,6 +436,11 @@ bool config_parse_args(struct ferry_config *cfg, int argc, char **argv, bool *wa
 		case ':':
 			return fail(errbuf, errlen, "%s needs a value", argv[optind - 1]);
 		default:
+			/* optopt is the character of an unknown short option,
+			 * whose cluster (-qz) optind may still point into; for
+			 * long options it is 0 or one of the OPT_ values. */
+			if (optopt > OPT_HELP)
+				return fail(errbuf, errlen, "unknown option '-%c'", optopt);
 			return fail(errbuf, errlen, "unknown option '%s'", argv[optind - 1]);
 		}
 	}

@@ -19,6 +19,17 @@
  *   [export NAME]                   ; one section per export
  *   path = /srv/data
  *   pseudo = /data                  ; default "/" + basename(path)
+ *   access = rw                     ; rw or ro
+ *   squash = root                   ; root (default), all or none
+ *   anonuid = 65534
+ *   anongid = 65534
+ *   clients = 127.0.0.0/8, ::1      ; CIDR list; default: every client
+ *   backend = local                 ; local or memory
+ *
+ *   [nfs]
+ *   lease_time = 90                 ; seconds
+ *   grace_time = 90                 ; seconds after a restart
+ *   owner_domain = localdomain      ; for "user@domain" owner strings
  */
 #ifndef FERRY_CORE_CONFIG_H
 #define FERRY_CORE_CONFIG_H
@@ -33,12 +44,21 @@ enum {
 	CONFIG_MAX_LISTEN = 16,
 	CONFIG_MAX_EXPORTS = 64,
 	CONFIG_PATH_MAX = 4096,
+	CONFIG_MAX_CLIENTS = 32,
 };
+
+enum config_squash { CONFIG_SQUASH_ROOT = 0, CONFIG_SQUASH_ALL, CONFIG_SQUASH_NONE };
 
 struct config_export {
 	char name[64];
 	char path[CONFIG_PATH_MAX];
 	char pseudo[CONFIG_PATH_MAX];
+	bool read_only;
+	enum config_squash squash;
+	uint32_t anonuid, anongid;
+	char clients[CONFIG_MAX_CLIENTS][64]; /* CIDR text, checked by the NFS layer */
+	unsigned nclients;
+	char backend[16];
 };
 
 struct ferry_config {
@@ -55,6 +75,9 @@ struct ferry_config {
 	unsigned max_inflight_per_conn;
 	unsigned idle_timeout_s;
 	bool rpcbind;
+	unsigned lease_time_s;
+	unsigned grace_time_s;
+	char owner_domain[128];
 };
 
 /* Fills cfg with built-in defaults (no listen address, no export: those

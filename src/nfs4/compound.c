@@ -1,58 +1,222 @@
 #include "nfs4/compound.h"
 
-#include "xdr/nfs4_prot.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
-/* Highest operation number each minor version defines. */
-static uint32_t last_op_of_minor(uint32_t minor)
+#include "core/log.h"
+#include "nfs4/server.h"
+
+/* What a COMPOUND carries between operations, and across the move to a
+ * worker thread when an operation may block. */
+struct compound_run {
+	struct nfs4_compound c;
+	uint32_t numops;
+	uint32_t next; /* index of the next operation */
+	uint32_t nres; /* results encoded */
+	size_t status_off, count_off;
+	uint32_t last_status;
+};
+
+enum nfsstat4 nfs4_errno_to_status(int err)
 {
-	switch (minor) {
+	switch (-err) {
 	case 0:
-		return OP_RELEASE_LOCKOWNER;
-	case 1:
-		return OP_RECLAIM_COMPLETE;
+		return NFS4_OK;
+	case EPERM:
+	case EBUSY:
+		return NFS4ERR_PERM;
+	case ENOENT:
+		return NFS4ERR_NOENT;
+	case ENXIO:
+	case ENODEV:
+		return NFS4ERR_NXIO;
+	case EACCES:
+		return NFS4ERR_ACCESS;
+	case EEXIST:
+		return NFS4ERR_EXIST;
+	case EXDEV:
+		return NFS4ERR_XDEV;
+	case ENOTDIR:
+		return NFS4ERR_NOTDIR;
+	case EISDIR:
+		return NFS4ERR_ISDIR;
+	case EINVAL:
+	case EOVERFLOW:
+		return NFS4ERR_INVAL;
+	case EFBIG:
+		return NFS4ERR_FBIG;
+	case ENOSPC:
+		return NFS4ERR_NOSPC;
+	case EROFS:
+		return NFS4ERR_ROFS;
+	case EMLINK:
+		return NFS4ERR_MLINK;
+	case ENAMETOOLONG:
+		return NFS4ERR_NAMETOOLONG;
+	case ENOTEMPTY:
+		return NFS4ERR_NOTEMPTY;
+	case EDQUOT:
+		return NFS4ERR_DQUOT;
+	case ESTALE:
+	case EBADF:
+		return NFS4ERR_STALE;
+	case ELOOP:
+		return NFS4ERR_SYMLINK;
+	case EOPNOTSUPP:
+		return NFS4ERR_NOTSUPP;
+	case EAGAIN:
+		return NFS4ERR_DELAY;
+	case ETXTBSY:
+		return NFS4ERR_FILE_OPEN;
+	case ENOMEM:
+		return NFS4ERR_RESOURCE;
+	case EIO:
+		return NFS4ERR_IO;
 	default:
-		return OP_REMOVEXATTR;
+		log_ratelimited("nfs4: back-end error %d (%s) reported as NFS4ERR_IO", -err,
+				strerror(-err));
+		return NFS4ERR_IO;
 	}
 }
 
-enum rpc_accept_stat nfs4_compound(struct rpc_request *req)
+void nfs4_compound_set_cfh(struct nfs4_compound *c, const struct nfs4_fh *fh)
+{
+	if (&c->cfh != fh)
+		c->cfh = *fh;
+	if (fh->kind == NFS4_FH_EXPORT)
+		nfs4_export_cred(fh->export, &c->req->cred, &c->cred);
+	else
+		memset(&c->cred, 0, sizeof(c->cred));
+}
+
+/* Starts a COMPOUND: header decoded, result header encoded.  Returns false
+ * when the arguments are garbage. */
+static bool compound_begin(struct compound_run *run, struct nfs4_server *srv,
+			   struct rpc_request *req, enum rpc_accept_stat *done)
 {
 	struct xdr_dec *d = &req->args;
+	struct xdr_enc *e = &req->reply;
 	const uint8_t *tag;
-	uint32_t taglen, minor, numops;
+	uint32_t taglen, minor;
 
 	/* The tag is only bounded by the record; it is echoed as sent. */
 	if (!xdr_decode_opaque(d, UINT32_MAX, &tag, &taglen) || !xdr_decode_u32(d, &minor) ||
-	    !xdr_decode_u32(d, &numops))
-		return RPC_GARBAGE_ARGS;
+	    !xdr_decode_u32(d, &run->numops)) {
+		*done = RPC_GARBAGE_ARGS;
+		return false;
+	}
+	memset(&run->c, 0, sizeof(run->c));
+	run->c.srv = srv;
+	run->c.req = req;
+	run->c.minor = minor;
+	run->c.cfh.kind = NFS4_FH_NONE;
+	run->c.sfh.kind = NFS4_FH_NONE;
+	run->next = run->nres = 0;
+	run->last_status = NFS4_OK;
 
-	struct xdr_enc *e = &req->reply;
-	size_t status_off = xdr_enc_len(e);
+	run->status_off = xdr_enc_len(e);
 	xdr_encode_u32(e, NFS4_OK);
 	xdr_encode_opaque(e, tag, taglen);
-	size_t count_off = xdr_enc_len(e);
+	run->count_off = xdr_enc_len(e);
 	xdr_encode_u32(e, 0);
 
-	if (minor > NFS4_MINOR_VERSION_MAX) {
-		xdr_enc_patch_u32(e, status_off, NFS4ERR_MINOR_VERS_MISMATCH);
-		return RPC_SUCCESS;
+	if (minor < srv->minor_min || minor > srv->minor_max) {
+		xdr_enc_patch_u32(e, run->status_off, NFS4ERR_MINOR_VERS_MISMATCH);
+		*done = RPC_SUCCESS;
+		return false;
 	}
-	if (numops == 0)
-		return RPC_SUCCESS;
+	return true;
+}
 
-	/* No operation is served yet: the first one ends the COMPOUND, as
-	 * unsupported if it exists in this minor version, illegal if not. */
-	uint32_t op;
-	if (!xdr_decode_u32(d, &op))
-		return RPC_GARBAGE_ARGS;
-	uint32_t status = NFS4ERR_NOTSUPP;
-	if (op < OP_ACCESS || op > last_op_of_minor(minor)) {
-		op = OP_ILLEGAL;
-		status = NFS4ERR_OP_ILLEGAL;
+static enum nfsstat4 compound_run_op(struct compound_run *run, const struct nfs4_op_desc *desc)
+{
+	struct nfs4_compound *c = &run->c;
+	if (!desc->handler)
+		return NFS4ERR_NOTSUPP;
+	if ((desc->flags & NFS4_OPF_NEED_FH) && c->cfh.kind == NFS4_FH_NONE)
+		return NFS4ERR_NOFILEHANDLE;
+	return desc->handler(c, &c->req->args, &c->req->reply);
+}
+
+enum rpc_accept_stat nfs4_compound(struct nfs4_server *srv, struct rpc_request *req)
+{
+	struct compound_run local;
+	struct compound_run *run = req->prog_state;
+	enum rpc_accept_stat done;
+
+	if (!run) {
+		run = &local;
+		if (!compound_begin(run, srv, req, &done))
+			return done;
 	}
-	xdr_encode_u32(e, op);
-	xdr_encode_u32(e, status);
-	xdr_enc_patch_u32(e, count_off, 1);
-	xdr_enc_patch_u32(e, status_off, status);
+	/* The request may have moved to a worker since the last operation. */
+	run->c.req = req;
+	struct xdr_dec *d = &req->args;
+	struct xdr_enc *e = &req->reply;
+
+	for (; run->next < run->numops; run->next++) {
+		const uint8_t *op_start = d->p;
+		uint32_t opnum;
+		if (!xdr_decode_u32(d, &opnum)) {
+			/* Fewer operations than announced. */
+			xdr_encode_u32(e, OP_ILLEGAL);
+			xdr_encode_u32(e, NFS4ERR_BADXDR);
+			run->nres++;
+			run->last_status = NFS4ERR_BADXDR;
+			break;
+		}
+		const struct nfs4_op_desc *desc = nfs4_op_describe(opnum);
+		if (!desc || run->c.minor < desc->minor_min || run->c.minor > desc->minor_max) {
+			xdr_encode_u32(e, OP_ILLEGAL);
+			xdr_encode_u32(e, NFS4ERR_OP_ILLEGAL);
+			run->nres++;
+			run->last_status = NFS4ERR_OP_ILLEGAL;
+			break;
+		}
+		if ((desc->flags & NFS4_OPF_MAY_BLOCK) && !req->on_worker) {
+			d->p = op_start;
+			if (run == &local) {
+				run = malloc(sizeof(*run));
+				if (!run) {
+					run = &local;
+					goto serve; /* no memory to move: serve it here */
+				}
+				*run = local;
+				req->prog_state = run;
+			}
+			return RPC_DISPATCH_DEFER;
+		}
+	serve:;
+		struct nfs4_compound *c = &run->c;
+		c->opnum = opnum;
+		c->op_index = run->next;
+		c->error_body = false;
+		xdr_encode_u32(e, opnum);
+		size_t status_off = xdr_enc_len(e);
+		xdr_encode_u32(e, NFS4_OK);
+		size_t body_off = xdr_enc_len(e);
+		enum nfsstat4 status = compound_run_op(run, desc);
+		if (status != NFS4_OK && !c->error_body && !e->overflow)
+			e->buf->len = body_off;
+		if (e->overflow)
+			break; /* the RPC layer answers SYSTEM_ERR */
+		xdr_enc_patch_u32(e, status_off, status);
+		run->nres++;
+		run->last_status = status;
+		if (status != NFS4_OK) {
+			log_debug("nfs4: %s from %s: op %u of %u failed with %u", desc->name,
+				  rpc_conn_peer(req->conn), run->next + 1, run->numops, status);
+			break;
+		}
+	}
+	if (!e->overflow) {
+		xdr_enc_patch_u32(e, run->count_off, run->nres);
+		xdr_enc_patch_u32(e, run->status_off, run->last_status);
+	}
+	if (run != &local) {
+		free(run);
+		req->prog_state = NULL;
+	}
 	return RPC_SUCCESS;
 }

@@ -9,13 +9,13 @@ static enum rpc_accept_stat nfs4_dispatch(struct rpc_request *req, void *ctx)
 	case NFSPROC4_NULL:
 		return RPC_SUCCESS;
 	case NFSPROC4_COMPOUND:
-		return nfs4_compound(req);
+		return nfs4_compound(ctx, req);
 	default:
 		return RPC_PROC_UNAVAIL;
 	}
 }
 
-void nfs4_program_describe(struct rpc_program *prog)
+void nfs4_program_describe(struct rpc_program *prog, struct nfs4_server *srv)
 {
 	*prog = (struct rpc_program){
 		.prog = NFS4_PROGRAM,
@@ -23,6 +23,6 @@ void nfs4_program_describe(struct rpc_program *prog)
 		.vers_high = NFS4_VERSION,
 		.dispatch = nfs4_dispatch,
 		.may_block = NULL,
-		.ctx = NULL,
+		.ctx = srv,
 	};
 }

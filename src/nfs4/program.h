@@ -2,9 +2,10 @@
 #ifndef FERRY_NFS4_PROGRAM_H
 #define FERRY_NFS4_PROGRAM_H
 
+#include "nfs4/server.h"
 #include "rpc/server.h"
 
-/* Fills in the RPC program description for NFSv4. */
-void nfs4_program_describe(struct rpc_program *prog);
+/* Fills in the RPC program description for NFSv4, serving srv. */
+void nfs4_program_describe(struct rpc_program *prog, struct nfs4_server *srv);
 
 #endif

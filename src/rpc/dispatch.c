@@ -38,9 +38,23 @@ static void reply_reset(struct rpc_request *req)
 	req->reply.overflow = false;
 }
 
+static bool request_defer(struct rpc_request *req, const struct rpc_program *prog);
+
 static void request_run(struct rpc_request *req, const struct rpc_program *prog)
 {
 	enum rpc_accept_stat st = prog->dispatch(req, prog->ctx);
+	if (st == RPC_DISPATCH_DEFER && !req->on_worker) {
+		if (request_defer(req, prog))
+			return;
+		/* Out of memory for the hand-off: carry on here. */
+		req->on_worker = true;
+		st = prog->dispatch(req, prog->ctx);
+	}
+	if (st == RPC_DISPATCH_DEFER) {
+		log_error("rpc: program %u deferred xid 0x%08x twice; answering SYSTEM_ERR",
+			  prog->prog, req->hdr.xid);
+		st = RPC_SYSTEM_ERR;
+	}
 	if (st == RPC_SUCCESS && req->reply.overflow) {
 		log_warn("rpc: reply to xid 0x%08x from %s does not fit; answering SYSTEM_ERR",
 			 req->hdr.xid, rpc_conn_peer(req->conn));
@@ -58,6 +72,20 @@ static void pooled_run(struct threadpool_task *task)
 	struct pooled_request *pr = (struct pooled_request *)task;
 	request_run(&pr->req, pr->prog);
 	free(pr);
+}
+
+/* Moves a request that must not run on an event loop to the worker pool. */
+static bool request_defer(struct rpc_request *req, const struct rpc_program *prog)
+{
+	struct pooled_request *pr = malloc(sizeof(*pr));
+	if (!pr)
+		return false;
+	pr->task.run = pooled_run;
+	pr->req = *req;
+	pr->req.on_worker = true;
+	pr->prog = prog;
+	threadpool_submit(req->conn->srv->pool, &pr->task);
+	return true;
 }
 
 static const struct rpc_program *find_program(struct rpc_server *srv, uint32_t prog)
@@ -127,16 +155,8 @@ void rpc_dispatch_call(struct rpc_conn *conn, struct rpc_record *rec, struct xdr
 		request_finish(&req);
 		return;
 	}
-	if (prog->may_block && prog->may_block(&req, prog->ctx)) {
-		struct pooled_request *pr = malloc(sizeof(*pr));
-		if (pr) {
-			pr->task.run = pooled_run;
-			pr->req = req;
-			pr->prog = prog;
-			threadpool_submit(srv->pool, &pr->task);
-			return;
-		}
-		/* Out of memory: serve it here rather than drop it. */
-	}
+	/* Out of memory for the hand-off: serve it here rather than drop it. */
+	if (prog->may_block && prog->may_block(&req, prog->ctx) && request_defer(&req, prog))
+		return;
 	request_run(&req, prog);
 }

@@ -35,7 +35,14 @@ struct rpc_request {
 	struct xdr_enc reply; /* results are appended here */
 	struct rpc_record record;
 	size_t results_off; /* where the results start in reply */
+	bool on_worker;     /* running on the worker pool, not an event loop */
+	void *prog_state;   /* the program's, kept across a deferral */
 };
+
+/* Not a wire value: a dispatch function returns it to have the rest of the
+ * call served on the worker pool (it is then called again there, with
+ * on_worker set and prog_state as it left it). */
+#define RPC_DISPATCH_DEFER ((enum rpc_accept_stat)0x7fff)
 
 struct rpc_program {
 	uint32_t prog;

@@ -1,11 +1,341 @@
-/* Server state: clients, sessions, stateids, opens, locks, leases.
+/* Server state: clients, open and lock owners, stateids, opens, byte-range
+ * locks, leases, grace and stable client records, the v4.0 callback probe.
  *
- * Lock order (outermost first), to be extended as tables are added:
- *   1. client table lock
- *   2. a client's lock
- *   3. a file's state lock
- * No lock of this module is held across a back-end call. */
+ * The module never calls the back end: op handlers do the file-system work
+ * (lookup, create, access checks, truncation) and tell the state module
+ * what to record.  Files are named by struct state_file_key (export id +
+ * back-end handle bytes).
+ *
+ * Byte-range locks are kept here, not forwarded to the host kernel: they
+ * must be per NFS lock owner (the kernel only knows this process), survive
+ * as long as the client's lease, and be reported with their owner in
+ * LOCK4denied.  Consequence: local processes on the server do not see them.
+ *
+ * v4.0 and v4.1 share everything below.  Owner seqids (v4.0 only) are
+ * checked in one place, state_seq_begin/state_seq_end, which a v4.1 front
+ * door bypasses; stateid seqid 0 means "current" when minor >= 1.
+ *
+ * Lock order (outermost first):
+ *   1. an owner's sequence mutex (state_seq_begin .. state_seq_end): held
+ *      across one seqid-ordered operation, back-end calls included, so that
+ *      a retransmission waits for the original and then gets its reply.
+ *      Never two at once.  Not a table lock.
+ *   2. the records lock (stable client records): held across the file I/O
+ *      of one record; never taken with 3 held.
+ *   3. the state lock: every table (clients, owners, stateids, files) and
+ *      all open/lock state.  Held only for in-memory work: no back-end
+ *      call, no file I/O, no network, no sleeping.
+ * One lock for all tables is deliberate: state operations are rare next to
+ * I/O, and the I/O check (state_check_io) holds it for one hash lookup and
+ * a scan of the file's locks.  Split it if measurements show contention.
+ *
+ * Threads: one background thread per state server (lease expiry, idle
+ * owner reaping, end of grace, record removal, callback probes). */
 #ifndef FERRY_STATE_STATE_H
 #define FERRY_STATE_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backend/backend.h"
+#include "core/config.h"
+#include "rpc/rpc_msg.h"
+#include "xdr/nfs4_prot.h"
+#include "xdr/nfs4_types.h"
+
+struct state_server;
+struct state_owner;
+
+/* --- protocol constants the state module interprets ------------------- */
+
+enum {
+	STATE_SHARE_ACCESS_READ = 1,
+	STATE_SHARE_ACCESS_WRITE = 2,
+	STATE_SHARE_ACCESS_BOTH = 3,
+	STATE_SHARE_DENY_NONE = 0,
+	STATE_SHARE_DENY_READ = 1,
+	STATE_SHARE_DENY_WRITE = 2,
+	STATE_SHARE_DENY_BOTH = 3,
+};
+
+/* nfs_lock_type4 */
+enum { STATE_READ_LT = 1, STATE_WRITE_LT = 2, STATE_READW_LT = 3, STATE_WRITEW_LT = 4 };
+
+#define STATE_LENGTH_EOF UINT64_MAX /* lock length meaning "to the end of file" */
+
+/* --- server lifecycle ------------------------------------------------- */
+
+/* Makes one CB_NULL call (program prog, version 1) to hostport ("a.b.c.d:p"
+ * or "[v6]:p") and returns 0 when it is answered with SUCCESS, or a
+ * negative errno.  Runs on the state thread; may block up to timeout_ms. */
+typedef int (*state_cb_null_fn)(const char *hostport, uint32_t prog, unsigned timeout_ms);
+
+struct state_options {
+	char state_dir[CONFIG_PATH_MAX]; /* "" : no stable records, no grace */
+	uint32_t lease_ms;
+	uint32_t grace_ms;
+	uint32_t reaper_interval_ms; /* 0: a quarter of the lease, within [20, 1000] */
+	state_cb_null_fn cb_null;    /* NULL: no callback probes (path stays unknown) */
+	uint32_t cb_timeout_ms;
+};
+
+/* Defaults from the configuration: state_dir, lease_time, grace_time. */
+void state_options_from_config(struct state_options *o, const struct ferry_config *cfg);
+
+/* Creates the state server: picks a boot epoch newer than any before it
+ * (kept in <state_dir>/boot), reads the stable client records
+ * (<state_dir>/v4clients/) and, when there are any, starts the grace
+ * period; starts the state thread.  Returns 0 or a negative errno (logged). */
+int state_server_create(const struct state_options *o, struct state_server **out);
+
+/* Stops the thread and frees all state.  Stable records stay on disk. */
+void state_server_destroy(struct state_server *st);
+
+/* The lease in milliseconds (what the server advertises). */
+uint32_t state_lease_ms(const struct state_server *st);
+
+/* --- clients (RFC 7530 16.33, 16.34, 16.32) --------------------------- */
+
+/* Who set up a client: AUTH_SYS uid + machine name, or AUTH_NONE. */
+struct state_principal {
+	uint32_t flavor;
+	uint32_t uid;
+	char machine[RPC_AUTH_SYS_MAX_MACHINENAME + 1];
+};
+
+void state_principal_from_cred(struct state_principal *p, const struct rpc_cred *cred);
+
+enum { STATE_NETID_MAX = 16, STATE_UADDR_MAX = 64 };
+
+/* A v4.0 callback path as SETCLIENTID gives it. */
+struct state_callback {
+	uint32_t program;
+	uint32_t ident;
+	char netid[STATE_NETID_MAX]; /* "tcp", "tcp6" */
+	char addr[STATE_UADDR_MAX];  /* universal address */
+};
+
+/* SETCLIENTID.  On NFS4_OK fills *clientid and confirm.  On
+ * NFS4ERR_CLID_INUSE fills *inuse with the callback address of the client
+ * holding the id (netid and addr are what CLID_INUSE's body carries): a
+ * confirmed client of another principal with state and a live lease.  One
+ * without state is dropped instead, and its stable record removed (a
+ * rare disk write). */
+enum nfsstat4 state_setclientid(struct state_server *st, const struct state_principal *who,
+				const uint8_t verifier[NFS4_VERIFIER_SIZE], const uint8_t *name,
+				uint32_t name_len, const struct state_callback *cb,
+				uint64_t *clientid, uint8_t confirm[NFS4_VERIFIER_SIZE],
+				struct state_callback *inuse);
+
+/* SETCLIENTID_CONFIRM.  Writes the stable record (fsync) of a newly
+ * confirmed client before returning, and schedules a callback probe.
+ * May block on the disk: run it where blocking is allowed. */
+enum nfsstat4 state_setclientid_confirm(struct state_server *st, const struct state_principal *who,
+					uint64_t clientid,
+					const uint8_t confirm[NFS4_VERIFIER_SIZE]);
+
+/* RENEW: NFS4ERR_STALE_CLIENTID, NFS4ERR_EXPIRED or NFS4_OK. */
+enum nfsstat4 state_renew(struct state_server *st, uint64_t clientid);
+
+enum state_cb_status { STATE_CB_UNKNOWN = 0, STATE_CB_UP, STATE_CB_DOWN };
+
+/* Whether the last probe of a confirmed client's callback path answered;
+ * STATE_CB_UNKNOWN for an unknown client or before the first probe ends. */
+enum state_cb_status state_client_cb_status(struct state_server *st, uint64_t clientid);
+
+/* --- grace ------------------------------------------------------------ */
+
+bool state_in_grace(struct state_server *st);
+
+/* Whether a client may do what it asks now: a reclaim needs the grace
+ * period (NFS4ERR_NO_GRACE) and a stable record from before the restart
+ * (NFS4ERR_RECLAIM_BAD); anything else waits for the grace period to end
+ * (NFS4ERR_GRACE).  Also NFS4ERR_STALE_CLIENTID / NFS4ERR_EXPIRED. */
+enum nfsstat4 state_check_grace(struct state_server *st, uint64_t clientid, bool reclaim);
+
+/* --- owners and their seqids (RFC 7530 9.1.7) ------------------------- */
+
+/* A file: the export and the back end's handle. */
+struct state_file_key {
+	uint32_t export_id;
+	struct backend_handle bh;
+};
+
+/* Finds or creates the open owner (clientid, owner); renews the lease.
+ * NFS4ERR_STALE_CLIENTID (unknown, unconfirmed or older boot) or
+ * NFS4ERR_EXPIRED (lease ran out).  *out holds a reference. */
+enum nfsstat4 state_open_owner_get(struct state_server *st, uint64_t clientid,
+				   const uint8_t *owner, uint32_t len, struct state_owner **out);
+
+/* The owner of an open or lock stateid, to sequence an operation on it
+ * (a stateid closed by the owner's last CLOSE still finds it, so that the
+ * CLOSE can be replayed).  NFS4ERR_BAD_STATEID, NFS4ERR_STALE_STATEID or
+ * NFS4ERR_EXPIRED; renews the lease.  *out holds a reference. */
+enum nfsstat4 state_stateid_owner(struct state_server *st, const struct nfs4_stateid *sid,
+				  struct state_owner **out);
+
+void state_owner_put(struct state_server *st, struct state_owner *o);
+
+/* The clientid an owner belongs to. */
+uint64_t state_owner_clientid(const struct state_owner *o);
+
+enum state_seq { STATE_SEQ_NEW, STATE_SEQ_REPLAY, STATE_SEQ_BAD };
+
+/* The reply cached for an owner's last seqid-ordered operation.  Valid until
+ * state_seq_end. */
+struct state_replay {
+	uint32_t opnum;
+	enum nfsstat4 status;
+	const uint8_t *body; /* the result after the status */
+	size_t len;
+	bool has_file; /* OPEN: the file it made current */
+	struct state_file_key file;
+};
+
+/* Begins a seqid-ordered operation (opnum) of owner o, taking its sequence
+ * mutex (always: end with state_seq_end).
+ *   STATE_SEQ_NEW    : seqid is the next one (or the owner is new, or
+ *                      bypass is set: v4.1); go ahead.
+ *   STATE_SEQ_REPLAY : seqid is the last one and the same operation: send
+ *                      *r as the result.
+ *   STATE_SEQ_BAD    : answer NFS4ERR_BAD_SEQID.
+ * An unconfirmed open owner that sends a new OPEN starts over (its opens are
+ * dropped), as its first OPEN was never confirmed. */
+enum state_seq state_seq_begin(struct state_server *st, struct state_owner *o, uint32_t seqid,
+			       uint32_t opnum, bool bypass, struct state_replay *r);
+
+/* Ends it.  For a NEW operation whose status advances the seqid (all but
+ * STALE_CLIENTID, STALE_STATEID, BAD_STATEID, BAD_SEQID, BADXDR, RESOURCE,
+ * NOFILEHANDLE, MOVED) the seqid is taken and body[0..len) (copied) becomes
+ * the reply to replay; file, when not NULL, is the current file to restore
+ * on a replay (OPEN).  Releases the sequence mutex; returns status. */
+enum nfsstat4 state_seq_end(struct state_server *st, struct state_owner *o,
+			    enum nfsstat4 status, const uint8_t *body, size_t len,
+			    const struct state_file_key *file);
+
+/* --- opens and share reservations (RFC 7530 9.9, 16.16-16.19, 16.2) ---- */
+
+enum { STATE_OPEN_RECLAIM = 1u << 0 };
+
+/* OPEN for owner o (sequenced) of file with share_access/share_deny.
+ * Checks grace (GRACE / NO_GRACE / RECLAIM_BAD), the share reservations of
+ * every open of the file, the owner's own included (NFS4ERR_SHARE_DENIED),
+ * then creates the open or upgrades the owner's existing one.
+ * *need_confirm: v4.0 owner not yet confirmed (rflags OPEN4_RESULT_CONFIRM).
+ * A reclaim confirms the owner. */
+enum nfsstat4 state_open(struct state_server *st, struct state_owner *o,
+			 const struct state_file_key *file, uint32_t access, uint32_t deny,
+			 unsigned flags, uint32_t minor,
+			 struct nfs4_stateid *out, bool *need_confirm);
+
+/* OPEN_CONFIRM: confirms the owner; NFS4ERR_BAD_STATEID if it already is. */
+enum nfsstat4 state_open_confirm(struct state_server *st, struct state_owner *o,
+				 const struct nfs4_stateid *sid, const struct state_file_key *file,
+				 struct nfs4_stateid *out);
+
+/* OPEN_DOWNGRADE: access/deny must be subsets of the open's (NFS4ERR_INVAL). */
+enum nfsstat4 state_open_downgrade(struct state_server *st, struct state_owner *o,
+				   const struct nfs4_stateid *sid,
+				   const struct state_file_key *file, uint32_t access,
+				   uint32_t deny, uint32_t minor,
+				   struct nfs4_stateid *out);
+
+/* CLOSE: releases the open, its share reservation and the locks taken
+ * through it.  *out is the stateid with its seqid advanced.  With minor 0
+ * the stateid stays known to the owner for a replay of this CLOSE. */
+enum nfsstat4 state_close(struct state_server *st, struct state_owner *o,
+			  const struct nfs4_stateid *sid, const struct state_file_key *file,
+			  uint32_t minor, struct nfs4_stateid *out);
+
+/* --- byte-range locks (RFC 7530 9.2, 16.10-16.12, 16.37) -------------- */
+
+/* LOCK4denied: the conflicting lock. */
+struct state_lock_denied {
+	uint64_t offset, length; /* length STATE_LENGTH_EOF: to the end */
+	uint32_t type;           /* STATE_READ_LT or STATE_WRITE_LT */
+	uint64_t clientid;
+	uint32_t owner_len;
+	uint8_t owner[NFS4_OPAQUE_LIMIT];
+};
+
+struct state_lock_args {
+	uint32_t type; /* READW/WRITEW are served like READ/WRITE: no waiting */
+	bool reclaim;
+	uint64_t offset, length;
+	bool new_owner;
+	/* new_owner (open_to_lock_owner4): o is the open owner */
+	struct nfs4_stateid open_stateid;
+	uint64_t lock_clientid;
+	const uint8_t *lock_owner;
+	uint32_t lock_owner_len;
+	uint32_t lock_seqid;
+	/* !new_owner (exist_lock_owner4): o is the lock owner */
+	struct nfs4_stateid lock_stateid;
+};
+
+/* Checks a lock range: NFS4ERR_INVAL for length 0 or offset + length past
+ * 2^64 (unless length is STATE_LENGTH_EOF). */
+enum nfsstat4 state_check_range(uint64_t offset, uint64_t length);
+
+/* LOCK, sequenced on o (the open owner for a new lock owner, else the lock
+ * owner).  POSIX semantics: the owner's own locks are replaced, split and
+ * merged; another owner's overlapping lock (any client) is
+ * NFS4ERR_DENIED with *denied filled.  WRITE_LT needs an open with write
+ * access, READ_LT one with read access (NFS4ERR_OPENMODE). */
+enum nfsstat4 state_lock(struct state_server *st, struct state_owner *o,
+			 const struct state_file_key *file, const struct state_lock_args *a,
+			 uint32_t minor, struct nfs4_stateid *out,
+			 struct state_lock_denied *denied);
+
+/* LOCKU, sequenced on the lock owner o.  Unlocking a range not locked is
+ * not an error. */
+enum nfsstat4 state_locku(struct state_server *st, struct state_owner *o,
+			  const struct nfs4_stateid *sid, const struct state_file_key *file,
+			  uint64_t offset, uint64_t length, uint32_t minor,
+			  struct nfs4_stateid *out);
+
+/* LOCKT: would the lock owner (clientid, owner) get this lock? */
+enum nfsstat4 state_lockt(struct state_server *st, uint64_t clientid, const uint8_t *owner,
+			  uint32_t owner_len, const struct state_file_key *file, uint32_t type,
+			  uint64_t offset, uint64_t length, struct state_lock_denied *denied);
+
+/* RELEASE_LOCKOWNER: NFS4ERR_LOCKS_HELD while it holds any lock. */
+enum nfsstat4 state_release_lockowner(struct state_server *st, uint64_t clientid,
+				      const uint8_t *owner, uint32_t owner_len);
+
+/* --- I/O --------------------------------------------------------------- */
+
+/* Checks the stateid of a READ (write false), WRITE or SETATTR(size)
+ * (write true) of bytes [offset, offset + length) of file; length 0 checks
+ * no byte range (SETATTR(size): pass offset = min(old, new size) and
+ * STATE_LENGTH_EOF).
+ *   anonymous (all zeros) and READ bypass (all ones; for a write it counts
+ *   as anonymous) stateids: NFS4ERR_GRACE during grace; NFS4ERR_LOCKED when
+ *   an open denies the access or (except bypass reads) a lock conflicts.
+ *   open or lock stateids: NFS4ERR_BAD_STATEID (unknown, other file, closed,
+ *   unconfirmed owner), NFS4ERR_OLD_STATEID, NFS4ERR_STALE_STATEID,
+ *   NFS4ERR_EXPIRED; NFS4ERR_OPENMODE for a write without write access (a
+ *   read is allowed with write-only access, as clients read to fill pages);
+ *   NFS4ERR_LOCKED when another lock owner's lock conflicts (locks taken
+ *   through the same open do not block it).
+ * Renews the client's lease. */
+enum nfsstat4 state_check_io(struct state_server *st, const struct nfs4_stateid *sid,
+			     const struct state_file_key *file, bool write, uint64_t offset,
+			     uint64_t length, uint32_t minor);
+
+/* --- for tests and the control plane ---------------------------------- */
+
+struct state_stats {
+	unsigned clients_confirmed, clients_unconfirmed;
+	unsigned owners, opens, lock_states, locks, files;
+	unsigned records_prev; /* records from before the restart, pending reclaim */
+	bool in_grace;
+};
+
+void state_get_stats(struct state_server *st, struct state_stats *out);
+
+/* Runs the state thread's periodic work now (expiry, reaping, grace end)
+ * and waits for it. */
+void state_run_reaper(struct state_server *st);
 
 #endif

@@ -44,7 +44,7 @@ int ferryd_start(struct ferryd_proc *p, const char *const *extra_args)
 	argv[n++] = state;
 	bool has_export = false;
 	for (int i = 0; extra_args && extra_args[i] && n < 60; i++) {
-		if (strcmp(extra_args[i], "--export") == 0)
+		if (strcmp(extra_args[i], "--export") == 0 || strcmp(extra_args[i], "--config") == 0)
 			has_export = true;
 		argv[n++] = extra_args[i];
 	}

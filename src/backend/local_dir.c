@@ -1,0 +1,417 @@
+/* Name operations of the local back end: create, remove, rename, link,
+ * readdir.
+ *
+ * Each works on one component relative to a directory descriptor and
+ * never follows a symbolic link, under the caller's identity, so the
+ * kernel decides permission, sticky directories, set-group-ID inheritance
+ * and the owner of what is created (fsuid/fsgid).  Between creating a name
+ * and opening it to make its handle another process could replace it; we
+ * then describe whatever is there, which is still inside the export. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "backend/local_internal.h"
+
+/* getdents64's record (struct linux_dirent64). */
+struct local_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+/* Gets the directory entry and enters the caller's identity. */
+static int local_dir_begin(struct local_export *ex, const struct backend_cred *cred,
+			   const struct backend_handle *dir, struct local_fd **out)
+{
+	int r = local_fd_get(ex, dir, out);
+
+	if (r != 0)
+		return r;
+	if ((*out)->fmt != S_IFDIR)
+		r = -ENOTDIR;
+	if (r == 0)
+		r = local_cred_enter(cred);
+	if (r != 0)
+		local_fd_put(ex, *out);
+	return r;
+}
+
+/* Opens and describes a name just created (or found) in dirfd. */
+static int local_describe_child(struct local_export *ex, int dirfd, const char *name,
+				struct backend_handle *out, struct backend_attr *attr)
+{
+	int fd = local_open_child(dirfd, name), r;
+
+	if (fd < 0)
+		return fd;
+	r = local_describe(ex, fd, out, attr);
+	if (r != 0)
+		close(fd);
+	return r;
+}
+
+/* Applies what is left of a create's attributes to the new object h and
+ * refreshes attr. */
+static int local_apply_after(struct local_export *ex, const struct backend_cred *cred,
+			     const struct backend_handle *h, const struct backend_setattr *sa,
+			     struct backend_attr *attr)
+{
+	struct local_fd *f;
+	struct statx stx;
+	int r;
+
+	if (!sa->mask)
+		return 0;
+	r = local_fd_get(ex, h, &f);
+	if (r != 0)
+		return r;
+	r = local_cred_enter(cred); /* a cache miss above runs privileged */
+	if (r == 0)
+		r = local_setattr_apply(ex, cred, f, sa);
+	if (r == 0)
+		r = local_statx(f->pfd, &stx);
+	if (r == 0)
+		local_attr_fill(&stx, attr);
+	local_fd_put(ex, f);
+	return r;
+}
+
+static uint32_t local_create_mode(const struct backend_setattr *sa)
+{
+	/* Without a mode the object gets none, as with nfsd: the client sets
+	 * it next (EXCLUSIVE creates carry no attributes at all). */
+	return sa && (sa->mask & BACKEND_SET_MODE) ? sa->mode & 07777 : 0;
+}
+
+int local_create_file(struct backend_export *bex, const struct backend_cred *cred,
+		      const struct backend_handle *dir, const char *name,
+		      enum backend_create_mode how, const uint8_t verifier[8],
+		      const struct backend_setattr *sa, struct backend_handle *out,
+		      struct backend_attr *attr, bool *created)
+{
+	struct local_export *ex = local_export_of(bex);
+	struct backend_setattr rest = { 0 };
+	struct backend_attr a;
+	struct local_fd *d;
+	int r = backend_name_check(name);
+
+	*created = false;
+	if (r != 0)
+		return r;
+	r = local_dir_begin(ex, cred, dir, &d);
+	if (r != 0)
+		return r;
+	/* mknod, not open(O_CREAT): it creates without opening, so an
+	 * existing file needs no read or write permission to be found. */
+	if (mknodat(d->pfd, name, S_IFREG | local_create_mode(sa), 0) == 0)
+		*created = true;
+	else if (errno != EEXIST || how == BACKEND_CREATE_GUARDED)
+		r = -errno;
+	if (r == 0)
+		r = local_describe_child(ex, d->pfd, name, out, &a);
+	if (r == 0 && !*created) {
+		if (a.type == BACKEND_DIR)
+			r = -EISDIR;
+		else if (a.type == BACKEND_LNK)
+			r = -ELOOP;
+		else if (a.type != BACKEND_REG)
+			r = -EEXIST;
+		else if (how == BACKEND_CREATE_EXCLUSIVE &&
+			 !backend_verifier_matches(verifier, &a.atime, &a.mtime))
+			r = -EEXIST;
+	}
+	if (r == 0) {
+		if (*created && how == BACKEND_CREATE_EXCLUSIVE) {
+			rest.mask = BACKEND_SET_ATIME | BACKEND_SET_MTIME;
+			backend_verifier_to_times(verifier, &rest.atime, &rest.mtime);
+		} else if (*created && sa) {
+			rest = *sa;
+			rest.mask &= ~BACKEND_SET_MODE;
+		} else if (how == BACKEND_CREATE_UNCHECKED && sa) {
+			rest = *sa;
+			rest.mask &= BACKEND_SET_SIZE;
+		}
+		r = local_apply_after(ex, cred, out, &rest, &a);
+	}
+	if (r == 0 && attr)
+		*attr = a;
+	local_fd_put(ex, d);
+	return r;
+}
+
+int local_mknod(struct backend_export *bex, const struct backend_cred *cred,
+		const struct backend_handle *dir, const char *name, enum backend_ftype type,
+		uint32_t rdev_major, uint32_t rdev_minor, const struct backend_setattr *sa,
+		struct backend_handle *out, struct backend_attr *attr)
+{
+	struct local_export *ex = local_export_of(bex);
+	struct backend_setattr rest = { 0 };
+	struct backend_attr a;
+	struct local_fd *d;
+	uint32_t mode = local_create_mode(sa);
+	int r = backend_name_check(name), sys;
+
+	if (r != 0)
+		return r;
+	r = local_dir_begin(ex, cred, dir, &d);
+	if (r != 0)
+		return r;
+	switch (type) {
+	case BACKEND_DIR:
+		sys = mkdirat(d->pfd, name, mode);
+		break;
+	case BACKEND_BLK:
+	case BACKEND_CHR:
+		/* CAP_MKNOD is not among the capabilities a fsuid switch
+		 * drops, so the kernel would let anyone make devices. */
+		if (cred->uid != 0) {
+			r = -EPERM;
+			goto out;
+		}
+		sys = mknodat(d->pfd, name, (type == BACKEND_BLK ? S_IFBLK : S_IFCHR) | mode,
+			      makedev(rdev_major, rdev_minor));
+		break;
+	case BACKEND_SOCK:
+		sys = mknodat(d->pfd, name, S_IFSOCK | mode, 0);
+		break;
+	case BACKEND_FIFO:
+		sys = mknodat(d->pfd, name, S_IFIFO | mode, 0);
+		break;
+	default:
+		r = -EINVAL; /* regular files and links have their own calls */
+		goto out;
+	}
+	if (sys != 0) {
+		r = -errno;
+		goto out;
+	}
+	r = local_describe_child(ex, d->pfd, name, out, &a);
+	if (r == 0 && sa) {
+		rest = *sa;
+		rest.mask &= ~BACKEND_SET_MODE;
+		r = local_apply_after(ex, cred, out, &rest, &a);
+	}
+	if (r == 0 && attr)
+		*attr = a;
+out:
+	local_fd_put(ex, d);
+	return r;
+}
+
+int local_symlink(struct backend_export *bex, const struct backend_cred *cred,
+		  const struct backend_handle *dir, const char *name, const char *target,
+		  const struct backend_setattr *sa, struct backend_handle *out,
+		  struct backend_attr *attr)
+{
+	struct local_export *ex = local_export_of(bex);
+	struct backend_setattr rest = { 0 };
+	struct backend_attr a;
+	struct local_fd *d;
+	int r = backend_name_check(name);
+
+	if (r != 0)
+		return r;
+	r = local_dir_begin(ex, cred, dir, &d);
+	if (r != 0)
+		return r;
+	/* The target is stored as given; nothing here ever resolves it. */
+	if (symlinkat(target, d->pfd, name) != 0)
+		r = -errno;
+	if (r == 0)
+		r = local_describe_child(ex, d->pfd, name, out, &a);
+	if (r == 0 && sa) {
+		rest = *sa;
+		rest.mask &= ~BACKEND_SET_MODE;
+		r = local_apply_after(ex, cred, out, &rest, &a);
+	}
+	if (r == 0 && attr)
+		*attr = a;
+	local_fd_put(ex, d);
+	return r;
+}
+
+int local_remove(struct backend_export *bex, const struct backend_cred *cred,
+		 const struct backend_handle *dir, const char *name)
+{
+	struct local_export *ex = local_export_of(bex);
+	struct local_fd *d;
+	struct stat st;
+	int r = backend_name_check(name), flag;
+
+	if (r != 0)
+		return r;
+	r = local_dir_begin(ex, cred, dir, &d);
+	if (r != 0)
+		return r;
+	if (fstatat(d->pfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		r = -errno;
+		goto out;
+	}
+	flag = S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0;
+	if (unlinkat(d->pfd, name, flag) != 0) {
+		r = -errno;
+		/* Replaced by the other kind since the fstatat: once more. */
+		if ((r == -EISDIR && flag == 0) || (r == -ENOTDIR && flag == AT_REMOVEDIR))
+			r = unlinkat(d->pfd, name, flag ^ AT_REMOVEDIR) == 0 ? 0 : -errno;
+	}
+	if (r == 0)
+		local_fd_forget(ex, st.st_ino);
+out:
+	local_fd_put(ex, d);
+	return r;
+}
+
+int local_rename(struct backend_export *bex, const struct backend_cred *cred,
+		 const struct backend_handle *from_dir, const char *from_name,
+		 const struct backend_handle *to_dir, const char *to_name)
+{
+	struct local_export *ex = local_export_of(bex);
+	struct local_fd *fd, *td;
+	struct stat st;
+	bool replaced;
+	int r = backend_name_check(from_name);
+
+	if (r == 0)
+		r = backend_name_check(to_name);
+	if (r != 0)
+		return r;
+	r = local_dir_begin(ex, cred, from_dir, &fd);
+	if (r != 0)
+		return r;
+	r = local_dir_begin(ex, cred, to_dir, &td);
+	if (r != 0) {
+		local_fd_put(ex, fd);
+		return r;
+	}
+	/* Whatever the rename replaces loses a name: forget it below. */
+	replaced = fstatat(td->pfd, to_name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	if (renameat(fd->pfd, from_name, td->pfd, to_name) != 0)
+		r = -errno;
+	else if (replaced)
+		local_fd_forget(ex, st.st_ino);
+	local_fd_put(ex, td);
+	local_fd_put(ex, fd);
+	return r;
+}
+
+int local_link(struct backend_export *bex, const struct backend_cred *cred,
+	       const struct backend_handle *h, const struct backend_handle *dir, const char *name)
+{
+	struct local_export *ex = local_export_of(bex);
+	char path[LOCAL_PROC_FD_PATH];
+	struct local_fd *f, *d;
+	int r = backend_name_check(name);
+
+	if (r != 0)
+		return r;
+	r = local_fd_get(ex, h, &f);
+	if (r != 0)
+		return r;
+	r = local_dir_begin(ex, cred, dir, &d);
+	if (r != 0) {
+		local_fd_put(ex, f);
+		return r;
+	}
+	if (f->fmt == S_IFDIR) {
+		r = -EPERM;
+	} else {
+		/* linkat(fd, "", AT_EMPTY_PATH) would need CAP_DAC_READ_SEARCH,
+		 * which the caller's identity does not have; the /proc magic
+		 * link reaches the inode without it, and the kernel applies
+		 * protected_hardlinks for the caller. */
+		local_proc_path(path, f->pfd);
+		if (linkat(AT_FDCWD, path, d->pfd, name, AT_SYMLINK_FOLLOW) != 0)
+			r = -errno;
+	}
+	local_fd_put(ex, d);
+	local_fd_put(ex, f);
+	return r;
+}
+
+/* Cookies are getdents64 d_off values (the position after the entry) plus
+ * LOCAL_COOKIE_BIAS.  ext4 (and xfs, btrfs) make d_off from the name's
+ * hash or a persistent index, so a cookie stays valid across calls,
+ * server restarts, and the removal of other entries; lseek takes it
+ * back. */
+int local_readdir(struct backend_export *bex, const struct backend_cred *cred,
+		  const struct backend_handle *dir, uint64_t cookie, backend_dirent_fn fn,
+		  void *ctx, bool *eof)
+{
+	struct local_export *ex = local_export_of(bex);
+	uint64_t buf[2048]; /* 16 KiB, aligned for the records */
+	char path[LOCAL_PROC_FD_PATH];
+	struct local_fd *d;
+	int r, dfd;
+
+	*eof = false;
+	if (cookie != 0 && (cookie < LOCAL_COOKIE_BIAS || cookie - LOCAL_COOKIE_BIAS > INT64_MAX))
+		return -EINVAL;
+	r = local_dir_begin(ex, cred, dir, &d);
+	if (r != 0)
+		return r;
+	/* Through /proc rather than openat(".") so that listing needs read
+	 * permission only, like readdir on the host. */
+	local_proc_path(path, d->pfd);
+	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (cookie != 0 && lseek(dfd, (off_t)(cookie - LOCAL_COOKIE_BIAS), SEEK_SET) < 0) {
+		r = -errno;
+		goto out_close;
+	}
+	for (;;) {
+		long n = syscall(SYS_getdents64, dfd, buf, sizeof(buf));
+
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (n == 0) {
+			*eof = true;
+			break;
+		}
+		for (long off = 0; off < n;) {
+			const struct local_dirent64 *de = (const void *)((const char *)buf + off);
+			struct backend_dirent ent = { .name = de->d_name };
+			struct backend_handle h;
+			struct backend_attr a;
+			struct statx stx;
+			int cfd;
+
+			off += de->d_reclen;
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
+			ent.namelen = strlen(de->d_name);
+			ent.cookie = (uint64_t)de->d_off + LOCAL_COOKIE_BIAS;
+			/* Handle and attributes need search permission and a
+			 * name still there on our file system; otherwise the
+			 * entry goes out without them (both NULL). */
+			cfd = local_open_child(dfd, de->d_name);
+			if (cfd >= 0) {
+				if (local_identify(ex, cfd, &h, &stx) == 0) {
+					local_attr_fill(&stx, &a);
+					ent.handle = &h;
+					ent.attr = &a;
+				}
+				close(cfd);
+			}
+			if (!fn(ctx, &ent))
+				goto out_close;
+		}
+	}
+out_close:
+	close(dfd);
+out:
+	local_fd_put(ex, d);
+	return r;
+}

@@ -1,0 +1,364 @@
+/* Handles and the cache of open objects.
+ *
+ * A handle is the kernel's own file handle (name_to_handle_at): its type
+ * (4 bytes, host order) followed by f_handle.  The kernel checks inode
+ * number and generation when it decodes one, so handles stay valid across
+ * restarts and go stale when the object is deleted; garbage fails in the
+ * kernel with EINVAL or ESTALE.  Handles are decoded against the export's
+ * mount, so an object outside the export's directory but on the same file
+ * system would resolve: as with nfsd's default no_subtree_check we do not
+ * walk up to prove otherwise, because every handle we hand out was reached
+ * from the root and the NFS layer signs them.
+ *
+ * Resolving costs open_by_handle_at (1.4 us) plus, for a caller other than
+ * root, two fsuid switches (2.6 us) since it needs CAP_DAC_READ_SEARCH.  So
+ * resolved objects stay open as O_PATH descriptors in a small LRU cache
+ * keyed by handle; a hit costs a mutex.  An O_PATH descriptor stays valid
+ * and names the same inode forever, so the cache can never point a handle
+ * at a different object.  What it can do is keep a deleted inode alive:
+ * removals made through the export drop the entry at once
+ * (local_fd_forget), getattr of an entry whose inode has no links left
+ * answers ESTALE and drops it, and deletions made on the host hold at most
+ * LOCAL_FD_CACHE_MAX inodes until eviction.
+ *
+ * Entries are reference counted so a descriptor is never closed (and its
+ * number reused) while another thread uses it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "backend/local_internal.h"
+
+int local_handle_make(int dirfd, const char *name, int flags, struct backend_handle *out)
+{
+	union {
+		struct file_handle fh;
+		char space[sizeof(struct file_handle) + BACKEND_HANDLE_MAX];
+	} u;
+	int mount_id;
+	int32_t type;
+
+	u.fh.handle_bytes = BACKEND_HANDLE_MAX - LOCAL_HANDLE_HDR;
+	if (name_to_handle_at(dirfd, name, &u.fh, &mount_id, flags) != 0)
+		return -errno;
+	type = u.fh.handle_type;
+	memcpy(out->data, &type, LOCAL_HANDLE_HDR);
+	memcpy(out->data + LOCAL_HANDLE_HDR, u.fh.f_handle, u.fh.handle_bytes);
+	out->len = (uint8_t)(LOCAL_HANDLE_HDR + u.fh.handle_bytes);
+	return 0;
+}
+
+/* open_by_handle_at, with errors the contract knows: -ESTALE when the
+ * object is gone, -EBADF when the bytes cannot be a handle. */
+static int local_handle_open(struct local_export *ex, const struct backend_handle *h)
+{
+	union {
+		struct file_handle fh;
+		char space[sizeof(struct file_handle) + BACKEND_HANDLE_MAX];
+	} u;
+	int32_t type;
+	int fd, r;
+
+	if (h->len <= LOCAL_HANDLE_HDR || h->len > BACKEND_HANDLE_MAX)
+		return -EBADF;
+	memcpy(&type, h->data, LOCAL_HANDLE_HDR);
+	u.fh.handle_type = type;
+	u.fh.handle_bytes = h->len - LOCAL_HANDLE_HDR;
+	memcpy(u.fh.f_handle, h->data + LOCAL_HANDLE_HDR, u.fh.handle_bytes);
+	r = local_cred_privileged();
+	if (r != 0)
+		return r;
+	fd = open_by_handle_at(ex->root_fd, &u.fh, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	switch (errno) {
+	case EINVAL:
+	case EOVERFLOW:
+		return -EBADF;
+	case ENOENT:
+		return -ESTALE;
+	default:
+		return -errno;
+	}
+}
+
+static unsigned local_fd_bucket(const struct backend_handle *h)
+{
+	uint32_t x = 2166136261u; /* FNV-1a: handles are signed by the NFS layer */
+
+	for (unsigned i = 0; i < h->len; i++)
+		x = (x ^ h->data[i]) * 16777619u;
+	return x & (LOCAL_FD_BUCKETS - 1);
+}
+
+static bool local_handle_eq(const struct backend_handle *a, const struct backend_handle *b)
+{
+	return a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+}
+
+static void local_fd_free(struct local_fd *f)
+{
+	int rfd = atomic_load(&f->rfd);
+
+	if (rfd >= 0)
+		close(rfd);
+	close(f->pfd);
+	free(f);
+}
+
+/* Under ex->lock. */
+static struct local_fd *local_fd_find(struct local_export *ex, const struct backend_handle *h)
+{
+	for (struct local_fd *f = ex->buckets[local_fd_bucket(h)]; f; f = f->hnext)
+		if (local_handle_eq(&f->handle, h))
+			return f;
+	return NULL;
+}
+
+static void local_lru_unlink(struct local_export *ex, struct local_fd *f)
+{
+	if (f->lprev)
+		f->lprev->lnext = f->lnext;
+	else
+		ex->lru_head = f->lnext;
+	if (f->lnext)
+		f->lnext->lprev = f->lprev;
+	else
+		ex->lru_tail = f->lprev;
+	f->lprev = f->lnext = NULL;
+}
+
+static void local_lru_push(struct local_export *ex, struct local_fd *f)
+{
+	f->lprev = NULL;
+	f->lnext = ex->lru_head;
+	if (ex->lru_head)
+		ex->lru_head->lprev = f;
+	ex->lru_head = f;
+	if (!ex->lru_tail)
+		ex->lru_tail = f;
+}
+
+/* Takes f out of the table; under ex->lock.  Returns f if the caller must
+ * free it (nobody holds it), NULL if the last put will. */
+static struct local_fd *local_fd_unhash(struct local_export *ex, struct local_fd *f)
+{
+	struct local_fd **pp = &ex->buckets[local_fd_bucket(&f->handle)];
+
+	while (*pp != f)
+		pp = &(*pp)->hnext;
+	*pp = f->hnext;
+	f->hnext = NULL;
+	local_lru_unlink(ex, f);
+	f->cached = false;
+	ex->count--;
+	return f->refs == 0 ? f : NULL;
+}
+
+/* Inserts a new entry for pfd (taken) and returns it referenced, or the
+ * entry another thread inserted meanwhile. */
+static struct local_fd *local_fd_insert(struct local_export *ex, const struct backend_handle *h,
+					int pfd, const struct statx *stx)
+{
+	struct local_fd *f = calloc(1, sizeof(*f)), *old, *victims = NULL;
+
+	if (!f) {
+		close(pfd);
+		return NULL;
+	}
+	f->handle = *h;
+	f->pfd = pfd;
+	atomic_init(&f->rfd, -1);
+	f->ino = stx->stx_ino;
+	f->fmt = stx->stx_mode & S_IFMT;
+	f->refs = 1;
+	f->cached = true;
+
+	pthread_mutex_lock(&ex->lock);
+	old = local_fd_find(ex, h);
+	if (old) {
+		old->refs++;
+		pthread_mutex_unlock(&ex->lock);
+		close(pfd);
+		free(f);
+		return old;
+	}
+	f->hnext = ex->buckets[local_fd_bucket(h)];
+	ex->buckets[local_fd_bucket(h)] = f;
+	local_lru_push(ex, f);
+	ex->count++;
+	/* Evict idle entries from the cold end; entries in use stay and the
+	 * cache runs over its size until they are put. */
+	for (struct local_fd *v = ex->lru_tail, *prev; v && ex->count > LOCAL_FD_CACHE_MAX;
+	     v = prev) {
+		prev = v->lprev;
+		if (v->refs == 0 && !v->pinned && local_fd_unhash(ex, v)) {
+			v->hnext = victims;
+			victims = v;
+		}
+	}
+	pthread_mutex_unlock(&ex->lock);
+	while (victims) {
+		struct local_fd *next = victims->hnext;
+
+		local_fd_free(victims);
+		victims = next;
+	}
+	return f;
+}
+
+int local_fd_get(struct local_export *ex, const struct backend_handle *h, struct local_fd **out)
+{
+	struct local_fd *f;
+	struct statx stx;
+	int fd, r;
+
+	if (h->len <= LOCAL_HANDLE_HDR || h->len > BACKEND_HANDLE_MAX)
+		return -EBADF;
+	pthread_mutex_lock(&ex->lock);
+	f = local_fd_find(ex, h);
+	if (f) {
+		f->refs++;
+		if (ex->lru_head != f) {
+			local_lru_unlink(ex, f);
+			local_lru_push(ex, f);
+		}
+		pthread_mutex_unlock(&ex->lock);
+		*out = f;
+		return 0;
+	}
+	pthread_mutex_unlock(&ex->lock);
+
+	fd = local_handle_open(ex, h);
+	if (fd < 0)
+		return fd;
+	r = local_statx(fd, &stx);
+	if (r == 0 && stx.stx_nlink == 0)
+		r = -ESTALE; /* deleted, only kept alive by someone's open */
+	if (r == 0 && makedev(stx.stx_dev_major, stx.stx_dev_minor) != ex->dev)
+		r = -ESTALE; /* another subvolume of the same file system */
+	if (r != 0) {
+		close(fd);
+		return r;
+	}
+	f = local_fd_insert(ex, h, fd, &stx);
+	if (!f)
+		return -ENOMEM;
+	*out = f;
+	return 0;
+}
+
+void local_fd_put(struct local_export *ex, struct local_fd *f)
+{
+	bool gone;
+
+	pthread_mutex_lock(&ex->lock);
+	gone = --f->refs == 0 && !f->cached;
+	pthread_mutex_unlock(&ex->lock);
+	if (gone)
+		local_fd_free(f);
+}
+
+void local_fd_adopt(struct local_export *ex, const struct backend_handle *h, int pfd,
+		    const struct statx *stx)
+{
+	struct local_fd *f = local_fd_insert(ex, h, pfd, stx);
+
+	if (f)
+		local_fd_put(ex, f);
+}
+
+int local_fd_data(struct local_export *ex, struct local_fd *f)
+{
+	char path[LOCAL_PROC_FD_PATH];
+	int fd = atomic_load(&f->rfd), expected = -1, r;
+
+	if (fd >= 0)
+		return fd;
+	/* Reopening through /proc follows the magic link to the inode, not a
+	 * path; whoever asks first may lack read permission, so the shared
+	 * descriptor is opened privileged and callers check permission per
+	 * call. */
+	r = local_cred_privileged();
+	if (r != 0)
+		return r;
+	local_proc_path(path, f->pfd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (!atomic_compare_exchange_strong(&f->rfd, &expected, fd)) {
+		close(fd);
+		fd = expected;
+	}
+	return fd;
+}
+
+void local_fd_forget(struct local_export *ex, uint64_t ino)
+{
+	struct local_fd *victims = NULL;
+
+	pthread_mutex_lock(&ex->lock);
+	for (unsigned b = 0; b < LOCAL_FD_BUCKETS; b++) {
+		for (struct local_fd *f = ex->buckets[b], *next; f; f = next) {
+			next = f->hnext;
+			if (f->ino == ino && !f->pinned && local_fd_unhash(ex, f)) {
+				f->hnext = victims;
+				victims = f;
+			}
+		}
+	}
+	pthread_mutex_unlock(&ex->lock);
+	while (victims) {
+		struct local_fd *next = victims->hnext;
+
+		local_fd_free(victims);
+		victims = next;
+	}
+}
+
+int local_fd_cache_init(struct local_export *ex)
+{
+	struct statx stx;
+	int fd, r;
+
+	r = pthread_mutex_init(&ex->lock, NULL);
+	if (r != 0)
+		return -r;
+	fd = local_handle_open(ex, &ex->root);
+	if (fd < 0) {
+		pthread_mutex_destroy(&ex->lock);
+		return fd;
+	}
+	r = local_statx(fd, &stx);
+	if (r == 0) {
+		ex->root_ent = local_fd_insert(ex, &ex->root, fd, &stx);
+		if (!ex->root_ent)
+			r = -ENOMEM;
+	} else {
+		close(fd);
+	}
+	if (r != 0) {
+		pthread_mutex_destroy(&ex->lock);
+		return r;
+	}
+	ex->root_ent->pinned = true; /* keeps the reference from the insert */
+	return 0;
+}
+
+void local_fd_cache_destroy(struct local_export *ex)
+{
+	for (unsigned b = 0; b < LOCAL_FD_BUCKETS; b++) {
+		for (struct local_fd *f = ex->buckets[b], *next; f; f = next) {
+			next = f->hnext;
+			local_fd_free(f);
+		}
+		ex->buckets[b] = NULL;
+	}
+	ex->lru_head = ex->lru_tail = NULL;
+	ex->count = 0;
+	pthread_mutex_destroy(&ex->lock);
+}

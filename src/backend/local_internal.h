@@ -1,0 +1,152 @@
+/* Private to the local back end (local*.c): the export, its cache of open
+ * objects, and the calling thread's file-system identity. */
+#ifndef FERRY_BACKEND_LOCAL_INTERNAL_H
+#define FERRY_BACKEND_LOCAL_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "backend/backend.h"
+#include "backend/backend_internal.h"
+
+enum {
+	/* Open objects kept per export.  Each holds an O_PATH descriptor (and,
+	 * for regular files that were read, an O_RDONLY one), so this bounds
+	 * the descriptors the cache uses at twice this number. */
+	LOCAL_FD_CACHE_MAX = 128,
+	LOCAL_FD_BUCKETS = 256, /* power of two */
+	/* Added to getdents64 d_off values to make cookies: NFSv4 reserves
+	 * cookies 0, 1 and 2, and a d_off may be any non-negative value. */
+	LOCAL_COOKIE_BIAS = 3,
+	/* Bytes of a struct backend_handle before the kernel's f_handle:
+	 * the file handle type (an int). */
+	LOCAL_HANDLE_HDR = 4,
+	LOCAL_PROC_FD_PATH = 32,
+};
+
+/* One object the export has open.  pfd and the identity fields never
+ * change while the entry lives; refs and the list links are guarded by the
+ * export's lock. */
+struct local_fd {
+	struct backend_handle handle;
+	int pfd;         /* O_PATH|O_NOFOLLOW: names the object for *at calls */
+	_Atomic int rfd; /* O_RDONLY for read and fsync; -1 until first needed */
+	uint64_t ino;
+	uint32_t fmt; /* S_IFMT bits: an inode never changes type */
+	uint32_t refs;
+	bool cached; /* false: out of the table, closed by the last put */
+	bool pinned; /* the export root: never evicted */
+	struct local_fd *hnext, *lprev, *lnext;
+};
+
+struct local_export {
+	int root_fd; /* O_RDONLY|O_DIRECTORY: also the mount fd for handles */
+	dev_t dev;   /* of the root: every object must be on it */
+	uint64_t root_ino;
+	uint32_t link_max;
+	struct backend_handle root;
+	struct local_fd *root_ent;
+	pthread_mutex_t lock; /* the cache below; a leaf lock */
+	struct local_fd *buckets[LOCAL_FD_BUCKETS];
+	struct local_fd *lru_head, *lru_tail; /* most recent first */
+	unsigned count;
+	char path[BACKEND_PATH_MAX];
+};
+
+static inline struct local_export *local_export_of(struct backend_export *ex)
+{
+	return (struct local_export *)ex;
+}
+
+/* ---- local_cred.c: the thread's file-system identity ---- */
+
+/* Makes the thread act for cred: fsuid, fsgid, groups (and umask 0).
+ * Does nothing when the thread already holds that identity. */
+int local_cred_enter(const struct backend_cred *cred);
+
+/* Gives the thread fsuid 0 (and with it CAP_DAC_READ_SEARCH back), for
+ * open_by_handle_at.  Groups and fsgid are left alone. */
+int local_cred_privileged(void);
+
+/* ---- local_fd.c: handles and the cache of open objects ---- */
+
+/* The handle of the object at dirfd/name (name "" with AT_EMPTY_PATH: dirfd
+ * itself).  Never follows a symbolic link. */
+int local_handle_make(int dirfd, const char *name, int flags, struct backend_handle *out);
+
+/* Resolves h to a referenced entry; release it with local_fd_put.  May
+ * leave the thread privileged (see local_cred_privileged). */
+int local_fd_get(struct local_export *ex, const struct backend_handle *h, struct local_fd **out);
+void local_fd_put(struct local_export *ex, struct local_fd *f);
+
+/* Puts an object the caller just opened (pfd, O_PATH) into the cache under
+ * h.  Takes pfd in every case. */
+void local_fd_adopt(struct local_export *ex, const struct backend_handle *h, int pfd,
+		    const struct statx *stx);
+
+/* The entry's O_RDONLY descriptor, opened on first use.  Owned by the
+ * entry: do not close.  May leave the thread privileged. */
+int local_fd_data(struct local_export *ex, struct local_fd *f);
+
+/* Drops every cached entry for inode ino (after the export removed a name
+ * of it), so a cached descriptor does not keep a deleted file's blocks. */
+void local_fd_forget(struct local_export *ex, uint64_t ino);
+
+int local_fd_cache_init(struct local_export *ex);
+void local_fd_cache_destroy(struct local_export *ex);
+
+/* ---- local.c: helpers shared with local_dir.c ---- */
+
+void local_proc_path(char buf[LOCAL_PROC_FD_PATH], int fd);
+int local_statx(int fd, struct statx *stx);
+void local_attr_fill(const struct statx *stx, struct backend_attr *attr);
+
+/* Opens dirfd/name without following anything and without leaving the
+ * directory or its file system; returns the O_PATH fd or -errno. */
+int local_open_child(int dirfd, const char *name);
+
+/* Handle and statx of an O_PATH fd, checked to be on the export's file
+ * system (-EXDEV otherwise). */
+int local_identify(struct local_export *ex, int pfd, struct backend_handle *out,
+		   struct statx *stx);
+
+/* Handle and attributes of an O_PATH fd, checked to be on the export's
+ * file system.  On success the fd goes into the cache (taken); on error the
+ * caller still owns it. */
+int local_describe(struct local_export *ex, int pfd, struct backend_handle *out,
+		   struct backend_attr *attr);
+
+/* Applies sa to f under cred (the identity the thread holds). */
+int local_setattr_apply(struct local_export *ex, const struct backend_cred *cred,
+			struct local_fd *f, const struct backend_setattr *sa);
+
+/* ---- local_dir.c ---- */
+
+int local_create_file(struct backend_export *bex, const struct backend_cred *cred,
+		      const struct backend_handle *dir, const char *name,
+		      enum backend_create_mode how, const uint8_t verifier[8],
+		      const struct backend_setattr *sa, struct backend_handle *out,
+		      struct backend_attr *attr, bool *created);
+int local_mknod(struct backend_export *bex, const struct backend_cred *cred,
+		const struct backend_handle *dir, const char *name, enum backend_ftype type,
+		uint32_t rdev_major, uint32_t rdev_minor, const struct backend_setattr *sa,
+		struct backend_handle *out, struct backend_attr *attr);
+int local_symlink(struct backend_export *bex, const struct backend_cred *cred,
+		  const struct backend_handle *dir, const char *name, const char *target,
+		  const struct backend_setattr *sa, struct backend_handle *out,
+		  struct backend_attr *attr);
+int local_remove(struct backend_export *bex, const struct backend_cred *cred,
+		 const struct backend_handle *dir, const char *name);
+int local_rename(struct backend_export *bex, const struct backend_cred *cred,
+		 const struct backend_handle *from_dir, const char *from_name,
+		 const struct backend_handle *to_dir, const char *to_name);
+int local_link(struct backend_export *bex, const struct backend_cred *cred,
+	       const struct backend_handle *h, const struct backend_handle *dir, const char *name);
+int local_readdir(struct backend_export *bex, const struct backend_cred *cred,
+		  const struct backend_handle *dir, uint64_t cookie, backend_dirent_fn fn,
+		  void *ctx, bool *eof);
+
+#endif

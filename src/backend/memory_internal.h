@@ -1,0 +1,134 @@
+/* Private to the memory back end (memory*.c): the tree and the rules it
+ * shares between files. */
+#ifndef FERRY_BACKEND_MEMORY_INTERNAL_H
+#define FERRY_BACKEND_MEMORY_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backend/backend.h"
+#include "backend/backend_internal.h"
+
+enum {
+	MEM_HANDLE_LEN = 16,      /* object id, then the export's generation */
+	MEM_FIRST_COOKIE = 3,     /* 0, 1 and 2 are NFSv4's */
+	MEM_LINK_MAX = 65000,
+	MEM_MODE_SUID = 04000,
+	MEM_MODE_SGID = 02000,
+	MEM_MODE_STICKY = 01000,
+};
+
+#define MEM_FILE_MAX (1ull << 30) /* bytes a regular file may hold */
+
+struct mem_node;
+
+/* A name in a directory.  cookie is the entry's place in the listing,
+ * given when the name is added and never reused in that directory. */
+struct mem_entry {
+	char *name;
+	uint64_t cookie;
+	struct mem_node *node;
+};
+
+struct mem_node {
+	uint64_t id; /* never reused within an export */
+	enum backend_ftype type;
+	uint32_t mode, uid, gid, nlink;
+	uint64_t change;
+	struct timespec atime, mtime, ctime, btime;
+	uint32_t rdev_major, rdev_minor;
+	/* BACKEND_REG */
+	uint8_t *data;
+	uint64_t size;
+	size_t cap;
+	/* BACKEND_LNK */
+	char *target;
+	/* BACKEND_DIR: entries in cookie order */
+	struct mem_entry *ents;
+	size_t nents, ents_cap;
+	uint64_t next_cookie;
+	struct mem_node *parent;
+
+	struct mem_node *hnext; /* in the export's table by id */
+};
+
+/* One mutex guards the whole tree: the back end serves tests, where
+ * simple beats parallel. */
+struct mem_export {
+	pthread_mutex_t lock;
+	uint64_t gen; /* random per open: older handles are stale */
+	uint64_t next_id;
+	uint64_t clock; /* the change counter */
+	uint64_t bytes; /* held by regular files */
+	struct mem_node *root;
+	struct mem_node **table;
+	size_t table_size, count;
+};
+
+static inline struct mem_export *mem_export_of(struct backend_export *ex)
+{
+	return (struct mem_export *)ex;
+}
+
+/* All below run with ex->lock held. */
+
+/* Resolves a handle: 0, -EBADF or -ESTALE. */
+int mem_node_find(struct mem_export *ex, const struct backend_handle *h, struct mem_node **out);
+void mem_handle_make(const struct mem_export *ex, const struct mem_node *n,
+		     struct backend_handle *out);
+void mem_attr_fill(const struct mem_node *n, struct backend_attr *attr);
+
+/* Records a change: MEM_TOUCH_* bits say which times move. */
+enum { MEM_TOUCH_CTIME = 1, MEM_TOUCH_MTIME = 2 };
+void mem_touch(struct mem_export *ex, struct mem_node *n, unsigned what);
+
+bool mem_in_group(const struct backend_cred *cred, uint32_t gid);
+/* Whether cred holds every BACKEND_ACCESS_* bit in want on n. */
+bool mem_may(const struct backend_cred *cred, const struct mem_node *n, uint32_t want);
+
+/* A new object owned by cred, as the kernel's inode_init_owner makes it in
+ * dir (set-group-ID directories hand down their group).  Not yet linked. */
+struct mem_node *mem_node_new(struct mem_export *ex, enum backend_ftype type, uint32_t mode,
+			      const struct backend_cred *cred, const struct mem_node *dir);
+/* Frees n if no name is left; for a failed create, also unlinked ones. */
+void mem_node_release(struct mem_export *ex, struct mem_node *n);
+
+/* Index of name in dir, or -1. */
+long mem_dir_find(const struct mem_node *dir, const char *name);
+/* Adds a name for n at the end of dir's listing.  Link counts and the
+ * parent pointer are the caller's. */
+int mem_dir_add(struct mem_export *ex, struct mem_node *dir, const char *name,
+		struct mem_node *n);
+/* Takes entry i out of dir; the node's link count is the caller's. */
+void mem_dir_del(struct mem_node *dir, size_t i);
+
+int mem_setattr_apply(struct mem_export *ex, const struct backend_cred *cred, struct mem_node *n,
+		      const struct backend_setattr *sa);
+
+/* memory_dir.c */
+int mem_create_file(struct backend_export *bex, const struct backend_cred *cred,
+		    const struct backend_handle *dir, const char *name,
+		    enum backend_create_mode how, const uint8_t verifier[8],
+		    const struct backend_setattr *sa, struct backend_handle *out,
+		    struct backend_attr *attr, bool *created);
+int mem_mknod(struct backend_export *bex, const struct backend_cred *cred,
+	      const struct backend_handle *dir, const char *name, enum backend_ftype type,
+	      uint32_t rdev_major, uint32_t rdev_minor, const struct backend_setattr *sa,
+	      struct backend_handle *out, struct backend_attr *attr);
+int mem_symlink(struct backend_export *bex, const struct backend_cred *cred,
+		const struct backend_handle *dir, const char *name, const char *target,
+		const struct backend_setattr *sa, struct backend_handle *out,
+		struct backend_attr *attr);
+int mem_remove(struct backend_export *bex, const struct backend_cred *cred,
+	       const struct backend_handle *dir, const char *name);
+int mem_rename(struct backend_export *bex, const struct backend_cred *cred,
+	       const struct backend_handle *from_dir, const char *from_name,
+	       const struct backend_handle *to_dir, const char *to_name);
+int mem_link(struct backend_export *bex, const struct backend_cred *cred,
+	     const struct backend_handle *h, const struct backend_handle *dir, const char *name);
+int mem_readdir(struct backend_export *bex, const struct backend_cred *cred,
+		const struct backend_handle *dir, uint64_t cookie, backend_dirent_fn fn, void *ctx,
+		bool *eof);
+
+#endif

@@ -1,0 +1,367 @@
+/* ferry-bench internals: one event loop (epoll) drives every connection,
+ * session and stream of a run on a single thread.
+ *
+ * A stream is one sequential actor: it runs one operation at a time, each
+ * made of one or more RPCs (steps), so the number of streams is the number
+ * of requests in flight.  For the NFSv4.1 workloads every stream belongs to
+ * a session and takes a free slot of that session's slot table for each
+ * RPC (SEQUENCE first in every COMPOUND); slots are given back when the
+ * reply arrives, so slots are reused by whichever stream asks next.  For the
+ * null workload streams are tied to a connection only.
+ *
+ * Ownership: everything hangs off struct bench_ctx, allocated once before
+ * the run and freed at the end; nothing is allocated per operation. */
+#ifndef FERRY_BENCH_BENCH_H
+#define FERRY_BENCH_BENCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "cmd/bench/nfs41.h"
+#include "cmd/bench/stats.h"
+#include "rpc/record.h"
+#include "rpc/rpc_msg.h"
+#include "xdr/xdr.h"
+
+struct bench_ctx;
+struct bench_stream;
+struct bench_session;
+struct bench_workload;
+
+/* --- options ----------------------------------------------------------- */
+
+struct bench_opts {
+	char server[256];      /* HOST:PORT */
+	char export_path[512]; /* pseudo-fs path of the export, "/export" */
+	const struct bench_workload *workload;
+	unsigned connections;
+	unsigned sessions;
+	unsigned inflight; /* per session (per connection for null) */
+	double duration_s;
+	double warmup_s;
+	uint64_t op_count;  /* 0: run for duration_s */
+	uint64_t file_size; /* of the data files of the read/write workloads */
+	unsigned dir_entries;
+	unsigned depth; /* directory levels below the work dir for lookup */
+	uint32_t write_stable;
+	uint32_t uid, gid;
+	double timeout_s; /* no reply for this long while waiting: fatal */
+	pid_t server_pid; /* 0: do not sample the server */
+	bool json;
+	bool keep;    /* leave the work directory in the export */
+	bool verbose;
+	uint32_t seed;
+};
+
+/* --- event loop, connections and calls -------------------------------- */
+
+struct bench_conn {
+	int fd;
+	unsigned index;
+	struct bench_ctx *ctx;
+	struct rpc_record_reader rd;
+	/* Output: a ring of iovecs pointing into the calls' own buffers (and
+	 * the shared write payload), written with writev. */
+	struct iovec *out;
+	unsigned out_head, out_count, out_cap;
+	uint8_t *scratch; /* see flush_gather in loop.c */
+	bool dirty;     /* on the flush list */
+	bool want_out;  /* EPOLLOUT armed */
+	unsigned inflight;
+	struct bench_conn *next_dirty;
+};
+
+/* One RPC of a stream.  The request buffer is reused from call to call; it
+ * must stay untouched until the reply arrives, which is after it has been
+ * written whole. */
+struct bench_call {
+	uint32_t xid;
+	bool busy;
+	struct bench_conn *conn;
+	struct xdr_enc enc;     /* record mark, RPC header, arguments */
+	size_t split;           /* payload goes between enc[0,split) and the rest */
+	const uint8_t *payload; /* not owned */
+	uint32_t payload_len;
+};
+
+/* What a step's result decoder says. */
+enum step_result {
+	STEP_NEXT,  /* the op continues with its next step */
+	STEP_DONE,  /* the op completed */
+	STEP_DELAY, /* the server said NFS4ERR_DELAY: retry this step later */
+	STEP_ERROR, /* the op failed with s->err_op / s->err_status */
+	STEP_FATAL, /* protocol error: bench_fail was called */
+};
+
+struct bench_stream {
+	unsigned id;
+	struct bench_ctx *ctx;
+	struct bench_call call;
+	struct bench_conn *conn;
+	struct bench_session *sess; /* NULL for RPC NULL streams */
+	bool sessionless;           /* next compound has no SEQUENCE */
+
+	/* Encodes the ops of the current step after SEQUENCE (or all of them
+	 * when sessionless) and returns how many, or -1 when they do not fit. */
+	int (*enc)(struct bench_stream *s, struct xdr_enc *e);
+	/* Walks the results after SEQUENCE; numres counts them. */
+	enum step_result (*dec)(struct bench_stream *s, struct xdr_dec *d, uint32_t numres);
+	/* Called with each step's outcome (never STEP_DELAY, which the session
+	 * layer retries itself). */
+	void (*done)(struct bench_stream *s, enum step_result r);
+	/* RPC NULL streams and other raw calls: the reply's results. */
+	void (*on_reply)(struct bench_stream *s, struct xdr_dec *d);
+	void *arg; /* for enc/dec/done */
+
+	/* slot held while an RPC is in flight, or -1 */
+	int slot;
+	struct bench_stream *slot_wait_next;
+	bool waiting_slot;
+
+	/* timer (DELAY backoff) */
+	uint64_t wake_ns;
+	bool timer_armed;
+	void (*on_wake)(struct bench_stream *s);
+	unsigned delays; /* DELAY answers for the current step */
+	uint64_t delay_start_ns;
+
+	/* the operation in progress */
+	bool active;
+	uint64_t op_start_ns;
+	unsigned step;
+	uint64_t op_bytes;
+	uint32_t err_op, err_status;
+	uint32_t cstatus;  /* COMPOUND status of the reply being decoded */
+	uint32_t seq_sent; /* seqid sent in SEQUENCE */
+	uint32_t gen_sent; /* session's target_gen when sent */
+	bool sync_done;
+	enum step_result sync_result;
+
+	/* workload state */
+	uint32_t rng;
+	uint64_t cursor;
+	uint64_t counter;
+	uint64_t offset;
+	uint64_t cookie;
+	uint8_t verf[NFS4_VERIFIER_SIZE];
+	uint32_t entries;
+	char name[64];
+};
+
+/* --- sessions ---------------------------------------------------------- */
+
+struct bench_session {
+	unsigned index;
+	struct bench_ctx *ctx;
+	uint8_t sessionid[NFS4_SESSIONID_SIZE];
+	bool created;
+	uint32_t nslots; /* granted fore-channel slots */
+	uint32_t *seqids;
+	uint64_t *free_bits; /* bit set: slot free and usable */
+	uint64_t *busy_bits; /* bit set: request in flight on the slot */
+	uint32_t target_highest;
+	uint32_t server_highest;
+	/* Bumped at each change of the two above; a reply to a request sent
+	 * before the latest change carries an older view and is not used to
+	 * change them (replies can arrive in any order). */
+	uint32_t target_gen;
+	uint32_t min_target; /* lowest target_highest_slotid seen */
+	uint32_t status_flags; /* union of sr_status_flags seen */
+	struct bench_stream *wait_head, *wait_tail;
+	struct bench_conn **conns;
+	unsigned nconns;
+	struct nfs41_channel_attrs fore; /* as granted */
+	struct bench_stream ctl; /* setup and teardown compounds */
+	/* per-session data file of the write workloads, open for writing */
+	struct nfs41_fh wfh;
+	struct nfs41_stateid wsid;
+	bool wopen;
+	/* the shared data file opened by this session for reading */
+	struct nfs41_stateid rsid;
+	bool ropen;
+};
+
+/* --- the run ----------------------------------------------------------- */
+
+struct bench_ctx {
+	struct bench_opts opts;
+	int epfd;
+	struct bench_conn *conns;
+	unsigned nconns;
+	struct bench_stream **streams; /* indexed by id; xid low bits */
+	unsigned nstreams, streams_cap;
+	unsigned xid_bits;
+	uint32_t xid_gen;
+	struct bench_stream **timers;
+	unsigned ntimers;
+	struct bench_conn *dirty_head;
+	struct rpc_cred cred;
+	uint64_t last_progress_ns;
+	unsigned rpcs_inflight;
+	/* Time of the latest wake-up or read: one clock read per batch, not
+	 * per op (clock_gettime is not free, least of all in a VM). */
+	uint64_t now_ns;
+	/* RPC call headers as encoded once (xid in the first 4 bytes), so a
+	 * call costs a copy: [0] NULL with AUTH_NONE, [1] COMPOUND with cred. */
+	struct bench_call_tmpl {
+		uint32_t prog, vers, proc;
+		const struct rpc_cred *cred;
+		uint8_t bytes[512];
+		size_t len;
+	} call_tmpl[2];
+
+	/* failure */
+	bool failed;
+	char error[512];
+
+	/* NFSv4.1 client */
+	uint64_t clientid;
+	uint32_t create_session_seq;
+	bool have_client;
+	uint8_t owner[64];
+	uint32_t owner_len;
+	struct bench_session *sessions;
+	unsigned nsessions;
+
+	/* work tree in the export */
+	char workdir[128];
+	struct nfs41_fh workdir_fh;
+	bool workdir_made;
+	struct nfs41_fh rfh; /* shared data file for the read workloads */
+	struct nfs41_fh dir_fh; /* directory: readdir, create, lookup */
+	bool dir_made;
+	unsigned files_made; /* readdir entries created so far */
+	struct nfs41_fh lookup_fh;
+	uint32_t io_size;
+	const uint8_t *payload;
+
+	/* run phases */
+	struct bench_stream *workers; /* the workload's streams */
+	unsigned nworkers;
+	bool stopping;
+	bool measuring;
+	uint64_t measure_start_ns, measure_end_ns;
+	uint64_t measure_started_ops;
+	unsigned active_ops;
+	struct bench_stats stats;   /* reset when the window opens */
+	struct bench_errors run_errors; /* whole run, never reset */
+	uint64_t run_delay_retries;
+	uint32_t slots_granted_min; /* over sessions */
+};
+
+/* Records a fatal error (first one wins) and makes the loop return. */
+void bench_fail(struct bench_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* loop.c --------------------------------------------------------------- */
+
+int loop_init(struct bench_ctx *c, unsigned max_streams);
+void loop_destroy(struct bench_ctx *c);
+/* Opens opts.connections connections. */
+int loop_connect(struct bench_ctx *c);
+/* Registers a stream (gives it an id and a request buffer). */
+int loop_add_stream(struct bench_ctx *c, struct bench_stream *s);
+void loop_free_stream(struct bench_stream *s);
+/* Starts a call on s->conn: record mark and RPC header; the caller then
+ * appends the arguments to s->call.enc and calls call_send. */
+void call_begin(struct bench_stream *s, uint32_t prog, uint32_t vers, uint32_t proc,
+		const struct rpc_cred *cred);
+/* Marks the spot where the payload (len bytes, padded on the wire) goes. */
+void call_splice(struct bench_stream *s, const uint8_t *payload, uint32_t len);
+/* Finishes the record and queues it; replies go to s->on_reply. */
+void call_send(struct bench_stream *s);
+/* The loop's notion of now (see now_ns). */
+static inline uint64_t loop_now(const struct bench_ctx *c) { return c->now_ns; }
+/* Calls s->on_wake at now + ns. */
+void loop_sleep(struct bench_stream *s, uint64_t ns);
+/* Runs the loop until pred(arg) is true or the run failed; pred is checked
+ * after every batch of events.  Returns 0 or -1 (c->error says why). */
+int loop_run(struct bench_ctx *c, bool (*pred)(struct bench_ctx *c, void *arg), void *arg);
+
+/* session.c ------------------------------------------------------------ */
+
+/* EXCHANGE_ID, one CREATE_SESSION per session, RECLAIM_COMPLETE. */
+int session_setup(struct bench_ctx *c);
+/* DESTROY_SESSION each, DESTROY_CLIENTID; best effort after a failure. */
+void session_teardown(struct bench_ctx *c);
+/* Sends the stream's current step (SEQUENCE + s->enc) when a slot is free;
+ * otherwise queues the stream for the next free slot.  Outcome: s->done. */
+void session_issue(struct bench_stream *s);
+/* Runs one compound on s synchronously (for setup/teardown).  Returns the
+ * step result; STEP_ERROR leaves the failing op/status in s. */
+enum step_result session_run_sync(struct bench_stream *s,
+				  int (*enc)(struct bench_stream *, struct xdr_enc *),
+				  enum step_result (*dec)(struct bench_stream *, struct xdr_dec *,
+							  uint32_t),
+				  void *arg);
+/* Reads the next result: returns 1 when the op succeeded (its body
+ * follows), 0 when it failed (recorded in s->err_op/err_status), -1 on a
+ * malformed reply or an unexpected op (bench_fail called). */
+int session_res(struct bench_stream *s, struct xdr_dec *d, uint32_t *left, uint32_t want_op);
+/* A step decoder's verdict for a failed op: DELAY or ERROR. */
+enum step_result session_failed(struct bench_stream *s);
+
+/* workloads.c ---------------------------------------------------------- */
+
+struct bench_workload {
+	const char *name;
+	const char *desc;
+	bool nfs;      /* needs sessions (all but null) */
+	bool io_bytes; /* counts payload for MB/s */
+	/* Creates the files it needs (synchronously, on session 0). */
+	int (*setup)(struct bench_ctx *c);
+	/* Prepares s for its next operation (names, offsets); step 0 follows. */
+	void (*op_begin)(struct bench_stream *s);
+	int (*enc)(struct bench_stream *s, struct xdr_enc *e);
+	enum step_result (*dec)(struct bench_stream *s, struct xdr_dec *d, uint32_t numres);
+	/* Undoes setup (unless --keep). */
+	void (*teardown)(struct bench_ctx *c);
+};
+
+const struct bench_workload *workload_find(const char *name);
+/* For the usage text: "null, sequence, getattr, ..." */
+void workload_list(char *out, size_t len);
+extern const struct bench_workload *const bench_workloads[];
+
+/* run.c ---------------------------------------------------------------- */
+
+struct bench_proc_sample {
+	bool ok;
+	double cpu_s;      /* user + system */
+	uint64_t hwm_kb;   /* peak RSS (VmHWM) */
+	uint64_t rss_kb;
+};
+
+struct bench_result {
+	bool failed;          /* protocol error or setup failure */
+	char error[512];
+	double elapsed_s;     /* measured window */
+	struct bench_stats stats;       /* the measured window */
+	struct bench_errors run_errors; /* ops failed at any time (warm-up, drain too) */
+	uint64_t run_delay_retries;
+	double client_cpu_s;  /* over the measured window */
+	struct bench_proc_sample server_before, server_after;
+	uint32_t slots_requested;
+	uint32_t slots_granted; /* lowest over sessions */
+	uint32_t min_target_highest;
+	uint32_t status_flags;
+	uint32_t maxrequestsize, maxresponsesize;
+	uint32_t io_size;
+};
+
+/* Runs the whole benchmark described by opts. */
+void bench_run(const struct bench_opts *opts, struct bench_result *res);
+bool bench_proc_sample(pid_t pid, struct bench_proc_sample *out);
+
+static inline uint32_t bench_rand(uint32_t *state)
+{
+	/* xorshift32: cheap, per stream, reproducible with --seed */
+	uint32_t x = *state;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return *state = x;
+}
+
+#endif

@@ -1,0 +1,556 @@
+/* The NFSv4.1 session layer of the bench (RFC 8881 2.10): client ID and
+ * sessions, the fore-channel slot table, SEQUENCE on every COMPOUND, and the
+ * retry of NFS4ERR_DELAY.
+ *
+ * Slots: each session has the slots CREATE_SESSION granted.  A stream takes
+ * the lowest free slot not above min(target_highest_slotid, highest_slotid)
+ * as last answered by the server, and gives it back when the reply arrives;
+ * streams that find none wait in FIFO order.  Replies come in any order, so
+ * a new target is taken only from a reply to a request sent after the
+ * previous change was seen (a generation count, as the Linux client does):
+ * a late reply must not undo a lowered target.  A slot's sequence ID advances
+ * only when the server processed SEQUENCE (RFC 8881 2.10.6.1); an error on
+ * SEQUENCE leaves it, so a DELAY on SEQUENCE is retried with the same one.
+ * Every reply's SEQUENCE result is checked against what was sent: any
+ * mismatch is a protocol error and ends the run. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "cmd/bench/bench.h"
+#include "core/clock.h"
+
+enum {
+	DELAY_FIRST_NS = 1000000,     /* 1 ms, doubling */
+	DELAY_MAX_NS = 100000000,     /* 100 ms */
+	DELAY_GIVE_UP_NS = 10000000000ull, /* an op still delayed after 10 s fails */
+	MAX_SLOTS = 4096,
+};
+
+/* --- slot table -------------------------------------------------------- */
+
+static int slot_table_init(struct bench_session *ss, uint32_t nslots)
+{
+	unsigned words = (nslots + 63) / 64;
+	ss->nslots = nslots;
+	ss->seqids = calloc(nslots, sizeof(*ss->seqids));
+	ss->free_bits = calloc(words, sizeof(uint64_t));
+	ss->busy_bits = calloc(words, sizeof(uint64_t));
+	if (!ss->seqids || !ss->free_bits || !ss->busy_bits)
+		return -1;
+	for (uint32_t i = 0; i < nslots; i++)
+		ss->free_bits[i / 64] |= 1ull << (i % 64);
+	ss->target_highest = ss->server_highest = ss->min_target = nslots - 1;
+	return 0;
+}
+
+static uint32_t slot_limit(const struct bench_session *ss)
+{
+	uint32_t lim = ss->nslots - 1;
+	if (ss->target_highest < lim)
+		lim = ss->target_highest;
+	if (ss->server_highest < lim)
+		lim = ss->server_highest;
+	return lim;
+}
+
+static int slot_acquire(struct bench_session *ss)
+{
+	uint32_t lim = slot_limit(ss);
+	for (uint32_t w = 0; w <= lim / 64; w++) {
+		uint64_t bits = ss->free_bits[w];
+		if (!bits)
+			continue;
+		uint32_t slot = w * 64 + (uint32_t)__builtin_ctzll(bits);
+		if (slot > lim)
+			return -1;
+		ss->free_bits[w] &= ~(1ull << (slot % 64));
+		ss->busy_bits[w] |= 1ull << (slot % 64);
+		return (int)slot;
+	}
+	return -1;
+}
+
+/* The highest slot with a request in flight: sa_highest_slotid. */
+static uint32_t slot_highest_busy(const struct bench_session *ss)
+{
+	for (uint32_t w = (ss->nslots + 63) / 64; w-- > 0;)
+		if (ss->busy_bits[w])
+			return w * 64 + 63 - (uint32_t)__builtin_clzll(ss->busy_bits[w]);
+	return 0;
+}
+
+static void slot_release(struct bench_stream *s)
+{
+	struct bench_session *ss = s->sess;
+	uint32_t slot = (uint32_t)s->slot;
+	ss->busy_bits[slot / 64] &= ~(1ull << (slot % 64));
+	ss->free_bits[slot / 64] |= 1ull << (slot % 64);
+	s->slot = -1;
+}
+
+/* Hands free slots to waiting streams, oldest first. */
+static void slot_wake_waiters(struct bench_session *ss)
+{
+	while (ss->wait_head && !ss->ctx->failed) {
+		int slot = slot_acquire(ss);
+		if (slot < 0)
+			return;
+		struct bench_stream *w = ss->wait_head;
+		ss->wait_head = w->slot_wait_next;
+		if (!ss->wait_head)
+			ss->wait_tail = NULL;
+		w->slot_wait_next = NULL;
+		w->waiting_slot = false;
+		w->slot = slot;
+		session_issue(w);
+	}
+}
+
+/* --- issuing and completing compounds ---------------------------------- */
+
+static void session_on_reply(struct bench_stream *s, struct xdr_dec *d);
+
+static void delay_retry(struct bench_stream *s, uint32_t opnum)
+{
+	struct bench_ctx *c = s->ctx;
+	uint64_t now = loop_now(c);
+	if (s->delays == 0)
+		s->delay_start_ns = now;
+	s->delays++;
+	c->stats.delay_retries++;
+	c->run_delay_retries++;
+	if (now - s->delay_start_ns > DELAY_GIVE_UP_NS) {
+		s->delays = 0;
+		s->err_op = opnum;
+		s->err_status = NFS4ERR_DELAY;
+		s->done(s, STEP_ERROR);
+		return;
+	}
+	unsigned shift = s->delays - 1 < 7 ? s->delays - 1 : 7;
+	uint64_t wait = (uint64_t)DELAY_FIRST_NS << shift;
+	if (wait > DELAY_MAX_NS)
+		wait = DELAY_MAX_NS;
+	s->on_wake = session_issue;
+	loop_sleep(s, wait);
+}
+
+void session_issue(struct bench_stream *s)
+{
+	struct bench_ctx *c = s->ctx;
+	struct bench_session *ss = s->sess;
+	if (c->failed)
+		return;
+	if (!s->sessionless && s->slot < 0) {
+		int slot = ss->wait_head ? -1 : slot_acquire(ss);
+		if (slot < 0) {
+			/* Every usable slot is busy: wait for one, in order. */
+			s->waiting_slot = true;
+			s->slot_wait_next = NULL;
+			if (ss->wait_tail)
+				ss->wait_tail->slot_wait_next = s;
+			else
+				ss->wait_head = s;
+			ss->wait_tail = s;
+			if (c->measuring)
+				c->stats.slot_waits++;
+			return;
+		}
+		s->slot = slot;
+	}
+	struct xdr_enc *e = &s->call.enc;
+	size_t numops_off;
+	uint32_t nops = 0;
+	call_begin(s, NFS4_PROGRAM, NFS4_VERSION, NFSPROC4_COMPOUND, &c->cred);
+	nfs41_enc_compound_start(e, "", &numops_off);
+	if (!s->sessionless) {
+		uint32_t slot = (uint32_t)s->slot;
+		s->seq_sent = ss->seqids[slot] + 1;
+		s->gen_sent = ss->target_gen;
+		nfs41_enc_sequence(e, ss->sessionid, s->seq_sent, slot, slot_highest_busy(ss),
+				   false);
+		nops = 1;
+	}
+	int n = s->enc(s, e);
+	if (n < 0 || e->overflow) {
+		bench_fail(c, "internal: cannot encode the request");
+		return;
+	}
+	nfs41_enc_compound_end(e, numops_off, nops + (uint32_t)n);
+	s->on_reply = session_on_reply;
+	call_send(s);
+}
+
+static bool check_sequence(struct bench_stream *s, const struct nfs41_sequence_res *r)
+{
+	struct bench_ctx *c = s->ctx;
+	struct bench_session *ss = s->sess;
+	if (memcmp(r->sessionid, ss->sessionid, NFS4_SESSIONID_SIZE) != 0) {
+		bench_fail(c, "SEQUENCE reply names another session");
+		return false;
+	}
+	if (r->slotid != (uint32_t)s->slot || r->seqid != s->seq_sent) {
+		bench_fail(c, "SEQUENCE reply for slot %u seqid %u, sent slot %d seqid %u",
+			   r->slotid, r->seqid, s->slot, s->seq_sent);
+		return false;
+	}
+	if (r->target_highest_slotid > r->highest_slotid) {
+		bench_fail(c, "SEQUENCE: target_highest_slotid %u above highest_slotid %u",
+			   r->target_highest_slotid, r->highest_slotid);
+		return false;
+	}
+	return true;
+}
+
+static void session_on_reply(struct bench_stream *s, struct xdr_dec *d)
+{
+	struct bench_ctx *c = s->ctx;
+	struct bench_session *ss = s->sess;
+	uint32_t numres;
+	if (!nfs41_dec_compound(d, &s->cstatus, &numres)) {
+		bench_fail(c, "malformed COMPOUND reply");
+		return;
+	}
+	enum step_result r;
+	if (s->sessionless) {
+		r = s->dec(s, d, numres);
+	} else {
+		uint32_t opnum, status;
+		if (numres == 0) {
+			bench_fail(c, "COMPOUND reply without results (status %s)",
+				   nfs41_status_name(s->cstatus));
+			return;
+		}
+		if (!nfs41_dec_op(d, &opnum, &status) || opnum != OP_SEQUENCE) {
+			bench_fail(c, "first result is not SEQUENCE (op %s, status %s)",
+				   nfs41_op_name(opnum), nfs41_status_name(status));
+			return;
+		}
+		if (status != NFS4_OK) {
+			/* The server did not process SEQUENCE: the slot's seqid
+			 * stays as it was. */
+			slot_release(s);
+			slot_wake_waiters(ss);
+			if (status == NFS4ERR_DELAY) {
+				delay_retry(s, OP_SEQUENCE);
+				return;
+			}
+			bench_fail(c, "SEQUENCE on slot seqid %u: %s", s->seq_sent,
+				   nfs41_status_name(status));
+			return;
+		}
+		struct nfs41_sequence_res sr;
+		if (!nfs41_dec_sequence(d, &sr)) {
+			bench_fail(c, "malformed SEQUENCE result");
+			return;
+		}
+		if (!check_sequence(s, &sr))
+			return;
+		ss->seqids[s->slot] = s->seq_sent;
+		if ((sr.target_highest_slotid != ss->target_highest ||
+		     sr.highest_slotid != ss->server_highest) &&
+		    s->gen_sent == ss->target_gen) {
+			ss->target_highest = sr.target_highest_slotid;
+			ss->server_highest = sr.highest_slotid;
+			ss->target_gen++;
+			if (sr.target_highest_slotid < ss->min_target)
+				ss->min_target = sr.target_highest_slotid;
+		}
+		ss->status_flags |= sr.status_flags;
+		slot_release(s);
+		slot_wake_waiters(ss);
+		if (c->failed)
+			return;
+		r = s->dec(s, d, numres - 1);
+	}
+	if (r == STEP_FATAL || c->failed)
+		return;
+	if (r == STEP_DELAY) {
+		delay_retry(s, s->err_op);
+		return;
+	}
+	s->delays = 0;
+	s->done(s, r);
+}
+
+int session_res(struct bench_stream *s, struct xdr_dec *d, uint32_t *left, uint32_t want_op)
+{
+	uint32_t opnum, status;
+	if (*left == 0) {
+		if (s->cstatus != NFS4_OK) {
+			/* Results stop at the first failing op; a server may stop
+			 * before the op it refused (e.g. NOTSUPP for a whole
+			 * COMPOUND). */
+			s->err_op = want_op;
+			s->err_status = s->cstatus;
+			return 0;
+		}
+		bench_fail(s->ctx, "%s: result missing from a successful COMPOUND",
+			   nfs41_op_name(want_op));
+		return -1;
+	}
+	(*left)--;
+	if (!nfs41_dec_op(d, &opnum, &status)) {
+		bench_fail(s->ctx, "%s: malformed result", nfs41_op_name(want_op));
+		return -1;
+	}
+	if (opnum != want_op) {
+		bench_fail(s->ctx, "expected the result of %s, got %s", nfs41_op_name(want_op),
+			   nfs41_op_name(opnum));
+		return -1;
+	}
+	if (status != NFS4_OK) {
+		s->err_op = opnum;
+		s->err_status = status;
+		return 0;
+	}
+	return 1;
+}
+
+enum step_result session_failed(struct bench_stream *s)
+{
+	return s->err_status == NFS4ERR_DELAY ? STEP_DELAY : STEP_ERROR;
+}
+
+static void sync_done(struct bench_stream *s, enum step_result r)
+{
+	s->sync_done = true;
+	s->sync_result = r;
+}
+
+static bool sync_pred(struct bench_ctx *c, void *arg)
+{
+	return ((struct bench_stream *)arg)->sync_done;
+}
+
+enum step_result session_run_sync(struct bench_stream *s,
+				  int (*enc)(struct bench_stream *, struct xdr_enc *),
+				  enum step_result (*dec)(struct bench_stream *, struct xdr_dec *,
+							  uint32_t),
+				  void *arg)
+{
+	s->enc = enc;
+	s->dec = dec;
+	s->arg = arg;
+	s->done = sync_done;
+	s->sync_done = false;
+	s->delays = 0;
+	session_issue(s);
+	if (loop_run(s->ctx, sync_pred, s) != 0)
+		return STEP_FATAL;
+	return s->sync_result;
+}
+
+/* --- client ID and sessions -------------------------------------------- */
+
+static int enc_exchange_id(struct bench_stream *s, struct xdr_enc *e)
+{
+	struct bench_ctx *c = s->ctx;
+	uint8_t verf[NFS4_VERIFIER_SIZE];
+	uint64_t boot = clock_now_ns();
+	memcpy(verf, &boot, sizeof(verf));
+	return nfs41_enc_exchange_id(e, verf, c->owner, c->owner_len, EXCHGID4_FLAG_USE_NON_PNFS)
+		       ? 1
+		       : -1;
+}
+
+static enum step_result dec_exchange_id(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
+{
+	struct bench_ctx *c = s->ctx;
+	int rc = session_res(s, d, &n, OP_EXCHANGE_ID);
+	if (rc <= 0)
+		return rc < 0 ? STEP_FATAL : session_failed(s);
+	struct nfs41_exchange_id_res r;
+	if (!nfs41_dec_exchange_id(d, &r)) {
+		bench_fail(c, "malformed EXCHANGE_ID result");
+		return STEP_FATAL;
+	}
+	if (r.spr_how != SP4_NONE) {
+		bench_fail(c, "EXCHANGE_ID: server chose state protection %u, asked for SP4_NONE",
+			   r.spr_how);
+		return STEP_FATAL;
+	}
+	c->clientid = r.clientid;
+	c->create_session_seq = r.sequenceid;
+	return STEP_DONE;
+}
+
+static int enc_create_session(struct bench_stream *s, struct xdr_enc *e)
+{
+	struct bench_ctx *c = s->ctx;
+	/* Room for a 1 MiB READ or WRITE plus the compound around it. */
+	struct nfs41_channel_attrs fore = {
+		.maxrequestsize = (1u << 20) + 64 * 1024,
+		.maxresponsesize = (1u << 20) + 64 * 1024,
+		.maxresponsesize_cached = 8 * 1024,
+		.maxoperations = 64,
+		.maxrequests = c->opts.inflight,
+	};
+	struct nfs41_channel_attrs back = {
+		.maxrequestsize = 4096,
+		.maxresponsesize = 4096,
+		.maxresponsesize_cached = 0,
+		.maxoperations = 2,
+		.maxrequests = 1,
+	};
+	return nfs41_enc_create_session(e, c->clientid, c->create_session_seq, &fore, &back,
+					0x40000000, c->cred.uid, c->cred.gid,
+					c->cred.machinename)
+		       ? 1
+		       : -1;
+}
+
+static enum step_result dec_create_session(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
+{
+	struct bench_ctx *c = s->ctx;
+	struct bench_session *ss = s->arg;
+	int rc = session_res(s, d, &n, OP_CREATE_SESSION);
+	if (rc <= 0)
+		return rc < 0 ? STEP_FATAL : session_failed(s);
+	struct nfs41_create_session_res r;
+	if (!nfs41_dec_create_session(d, &r)) {
+		bench_fail(c, "malformed CREATE_SESSION result");
+		return STEP_FATAL;
+	}
+	if (r.sequence != c->create_session_seq) {
+		bench_fail(c, "CREATE_SESSION: csr_sequence %u, sent %u", r.sequence,
+			   c->create_session_seq);
+		return STEP_FATAL;
+	}
+	if (r.fore.maxrequests == 0 || r.fore.maxrequests > c->opts.inflight) {
+		bench_fail(c, "CREATE_SESSION: server granted %u slots, asked for %u",
+			   r.fore.maxrequests, c->opts.inflight);
+		return STEP_FATAL;
+	}
+	memcpy(ss->sessionid, r.sessionid, NFS4_SESSIONID_SIZE);
+	ss->fore = r.fore;
+	if (slot_table_init(ss, r.fore.maxrequests > MAX_SLOTS ? MAX_SLOTS : r.fore.maxrequests)) {
+		bench_fail(c, "out of memory");
+		return STEP_FATAL;
+	}
+	ss->created = true;
+	c->create_session_seq++;
+	return STEP_DONE;
+}
+
+static int enc_reclaim_complete(struct bench_stream *s, struct xdr_enc *e)
+{
+	return nfs41_enc_reclaim_complete(e, false) ? 1 : -1;
+}
+
+static enum step_result dec_reclaim_complete(struct bench_stream *s, struct xdr_dec *d,
+					     uint32_t n)
+{
+	int rc = session_res(s, d, &n, OP_RECLAIM_COMPLETE);
+	if (rc < 0)
+		return STEP_FATAL;
+	if (rc == 0 && s->err_status != NFS4ERR_COMPLETE_ALREADY)
+		return session_failed(s);
+	return STEP_DONE;
+}
+
+static int enc_destroy_session(struct bench_stream *s, struct xdr_enc *e)
+{
+	struct bench_session *ss = s->arg;
+	return nfs41_enc_destroy_session(e, ss->sessionid) ? 1 : -1;
+}
+
+static enum step_result dec_single(struct bench_stream *s, struct xdr_dec *d, uint32_t n,
+				   uint32_t op)
+{
+	int rc = session_res(s, d, &n, op);
+	if (rc <= 0)
+		return rc < 0 ? STEP_FATAL : session_failed(s);
+	return STEP_DONE;
+}
+
+static enum step_result dec_destroy_session(struct bench_stream *s, struct xdr_dec *d,
+					    uint32_t n)
+{
+	return dec_single(s, d, n, OP_DESTROY_SESSION);
+}
+
+static int enc_destroy_clientid(struct bench_stream *s, struct xdr_enc *e)
+{
+	return nfs41_enc_destroy_clientid(e, s->ctx->clientid) ? 1 : -1;
+}
+
+static enum step_result dec_destroy_clientid(struct bench_stream *s, struct xdr_dec *d,
+					     uint32_t n)
+{
+	return dec_single(s, d, n, OP_DESTROY_CLIENTID);
+}
+
+static int setup_failed(struct bench_ctx *c, struct bench_stream *s, const char *what)
+{
+	if (!c->failed)
+		bench_fail(c, "%s failed: %s%s", what, nfs41_status_name(s->err_status),
+			   s->err_status == NFS4ERR_NOTSUPP || s->err_status == NFS4ERR_OP_ILLEGAL ||
+				   s->err_status == NFS4ERR_MINOR_VERS_MISMATCH
+			   ? " (the server does not support NFSv4.1 sessions)"
+			   : "");
+	return -1;
+}
+
+int session_setup(struct bench_ctx *c)
+{
+	char host[64] = "localhost";
+	uint32_t rnd = 0;
+	gethostname(host, sizeof(host) - 1);
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		rnd = (uint32_t)clock_now_ns();
+	int n = snprintf((char *)c->owner, sizeof(c->owner), "ferry-bench/%s/%d/%08x", host,
+			 (int)getpid(), rnd);
+	c->owner_len = (uint32_t)(n < (int)sizeof(c->owner) ? n : (int)sizeof(c->owner) - 1);
+
+	struct bench_stream *ctl = &c->sessions[0].ctl;
+	ctl->sessionless = true;
+	if (session_run_sync(ctl, enc_exchange_id, dec_exchange_id, NULL) != STEP_DONE)
+		return setup_failed(c, ctl, "EXCHANGE_ID");
+	c->have_client = true;
+	for (unsigned i = 0; i < c->nsessions; i++) {
+		struct bench_session *ss = &c->sessions[i];
+		ss->ctl.sessionless = true;
+		if (session_run_sync(&ss->ctl, enc_create_session, dec_create_session, ss) !=
+		    STEP_DONE)
+			return setup_failed(c, &ss->ctl, "CREATE_SESSION");
+		ss->ctl.sessionless = false;
+		if (c->slots_granted_min == 0 || ss->nslots < c->slots_granted_min)
+			c->slots_granted_min = ss->nslots;
+	}
+	/* No state to reclaim: say so, or OPEN may get NFS4ERR_GRACE. */
+	if (session_run_sync(&c->sessions[0].ctl, enc_reclaim_complete, dec_reclaim_complete,
+			     NULL) != STEP_DONE)
+		return setup_failed(c, &c->sessions[0].ctl, "RECLAIM_COMPLETE");
+	return 0;
+}
+
+void session_teardown(struct bench_ctx *c)
+{
+	if (c->failed)
+		return; /* the connection state is unknown: leave it to the lease */
+	for (unsigned i = 0; i < c->nsessions; i++) {
+		struct bench_session *ss = &c->sessions[i];
+		if (!ss->created)
+			continue;
+		ss->ctl.sessionless = true;
+		if (session_run_sync(&ss->ctl, enc_destroy_session, dec_destroy_session, ss) !=
+		    STEP_DONE) {
+			setup_failed(c, &ss->ctl, "DESTROY_SESSION");
+			return;
+		}
+		ss->created = false;
+	}
+	if (c->have_client) {
+		struct bench_stream *ctl = &c->sessions[0].ctl;
+		ctl->sessionless = true;
+		if (session_run_sync(ctl, enc_destroy_clientid, dec_destroy_clientid, NULL) !=
+		    STEP_DONE) {
+			setup_failed(c, ctl, "DESTROY_CLIENTID");
+			return;
+		}
+		c->have_client = false;
+	}
+}

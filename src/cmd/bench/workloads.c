@@ -1,0 +1,699 @@
+/* The workloads: what one operation is, how it is encoded and how its
+ * results are checked.  Every NFSv4.1 workload works inside a fresh work
+ * directory it makes in the export ("ferry-bench.<pid>.<random>") and
+ * removes at the end unless --keep.
+ *
+ *   null      RPC NULL
+ *   sequence  SEQUENCE alone
+ *   getattr   SEQUENCE PUTFH GETATTR (the attributes `stat` needs)
+ *   lookup    SEQUENCE PUTROOTFH LOOKUP... GETFH GETATTR: the path from the
+ *             pseudo root to a file --depth directories below the work dir
+ *   create    SEQUENCE PUTFH OPEN(create) WRITE(4 KiB) CLOSE, then
+ *             SEQUENCE PUTFH REMOVE: one op is one file's whole life
+ *   read4k    SEQUENCE PUTFH READ 4 KiB at a random aligned offset
+ *   read1m    SEQUENCE PUTFH READ 1 MiB, sequential per stream
+ *   write4k   SEQUENCE PUTFH WRITE 4 KiB at a random aligned offset
+ *   write1m   SEQUENCE PUTFH WRITE 1 MiB, sequential per stream
+ *   readdir   a whole listing of a directory of --dir-entries files:
+ *             SEQUENCE PUTFH READDIR until eof, with `ls -l` attributes
+ *
+ * Reads go to one shared file of --file-size, opened by every session;
+ * writes go to one file per session.  Short reads and writes, and listings
+ * with the wrong number of entries, are protocol errors. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "cmd/bench/bench.h"
+#include "cmd/bench/setup.h"
+#include "core/clock.h"
+
+enum {
+	MAX_LOOKUP_COMPONENTS = 32,
+	CREATE_WRITE_SIZE = 4096,
+	READDIR_DIRCOUNT = 16384,
+	READDIR_MAXCOUNT = 65536,
+	COMPOUND_OVERHEAD = 4096, /* bytes around a READ/WRITE payload */
+};
+
+static uint8_t payload[1u << 20];
+
+/* The path walked by the lookup workload, as components. */
+static char lookup_comps[MAX_LOOKUP_COMPONENTS][64];
+static unsigned nlookup_comps;
+/* The work dir and the directories below it, made by the lookup setup. */
+static struct nfs41_fh lookup_dirs[MAX_LOOKUP_COMPONENTS];
+static unsigned lookup_levels;
+
+static struct nfs41_bitmap stat_attrs(void)
+{
+	static const unsigned attrs[] = {
+		FATTR4_TYPE,	    FATTR4_CHANGE,	FATTR4_SIZE,	    FATTR4_FSID,
+		FATTR4_FILEID,	    FATTR4_MODE,	FATTR4_NUMLINKS,    FATTR4_OWNER,
+		FATTR4_OWNER_GROUP, FATTR4_SPACE_USED,	FATTR4_TIME_ACCESS, FATTR4_TIME_METADATA,
+		FATTR4_TIME_MODIFY, FATTR4_MOUNTED_ON_FILEID,
+	};
+	struct nfs41_bitmap b = {0};
+	for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
+		nfs41_bitmap_set(&b, attrs[i]);
+	return b;
+}
+
+static struct nfs41_bitmap getattr_bitmap;
+
+/* --- shared setup ------------------------------------------------------ */
+
+static struct bench_session *ctl_session(struct bench_ctx *c) { return &c->sessions[0]; }
+
+static int check_io_size(struct bench_ctx *c, uint32_t io)
+{
+	for (unsigned i = 0; i < c->nsessions; i++) {
+		const struct nfs41_channel_attrs *f = &c->sessions[i].fore;
+		if (f->maxrequestsize < io + COMPOUND_OVERHEAD ||
+		    f->maxresponsesize < io + COMPOUND_OVERHEAD) {
+			bench_fail(c,
+				   "the server's session limits (maxrequestsize %u, maxresponsesize "
+				   "%u) are too small for %u-byte I/O",
+				   f->maxrequestsize, f->maxresponsesize, io);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Looks up the export and makes the work directory in it. */
+static int setup_workdir(struct bench_ctx *c)
+{
+	struct bench_session *ss = ctl_session(c);
+	struct nfs41_fh export_fh;
+	uint32_t rnd;
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		rnd = (uint32_t)clock_now_ns();
+	if (setup_lookup_path(ss, c->opts.export_path, &export_fh) != 0)
+		return -1;
+	snprintf(c->workdir, sizeof(c->workdir), "ferry-bench.%d.%08x", (int)getpid(), rnd);
+	if (setup_mkdir(ss, &export_fh, c->workdir, &c->workdir_fh) != 0)
+		return -1;
+	c->workdir_made = true;
+	getattr_bitmap = stat_attrs();
+	for (size_t i = 0; i < sizeof(payload); i += 4) {
+		uint32_t v = (uint32_t)i * 2654435761u;
+		memcpy(payload + i, &v, 4);
+	}
+	c->payload = payload;
+	return 0;
+}
+
+static void teardown_workdir(struct bench_ctx *c)
+{
+	if (!c->workdir_made || c->failed)
+		return;
+	if (c->opts.keep) {
+		fprintf(stderr, "ferry-bench: kept %s/%s\n", c->opts.export_path, c->workdir);
+		return;
+	}
+	struct nfs41_fh export_fh;
+	struct bench_session *ss = ctl_session(c);
+	if (setup_lookup_path(ss, c->opts.export_path, &export_fh) == 0)
+		setup_remove(ss, &export_fh, c->workdir);
+	c->workdir_made = false;
+}
+
+/* --- sequence ------------------------------------------------------------ */
+
+static int sequence_enc(struct bench_stream *s, struct xdr_enc *e) { return 0; }
+
+static enum step_result sequence_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
+{
+	if (n != 0) {
+		bench_fail(s->ctx, "SEQUENCE alone got %u more results", n);
+		return STEP_FATAL;
+	}
+	return STEP_DONE;
+}
+
+static int sequence_setup(struct bench_ctx *c) { return 0; }
+
+static void no_teardown(struct bench_ctx *c) {}
+
+static void no_op_begin(struct bench_stream *s) {}
+
+/* --- getattr --------------------------------------------------------------- */
+
+static int getattr_setup(struct bench_ctx *c)
+{
+	struct bench_session *ss = ctl_session(c);
+	struct nfs41_stateid sid;
+	if (setup_workdir(c) != 0 ||
+	    setup_open(ss, &c->workdir_fh, "f", OPEN4_SHARE_ACCESS_WRITE, true, &c->rfh, &sid) ||
+	    setup_write(ss, &c->rfh, &sid, 0, payload, 4096, FILE_SYNC4) ||
+	    setup_close(ss, &c->rfh, &sid))
+		return -1;
+	return 0;
+}
+
+static void getattr_teardown(struct bench_ctx *c)
+{
+	if (!c->failed && !c->opts.keep)
+		setup_remove(ctl_session(c), &c->workdir_fh, "f");
+	teardown_workdir(c);
+}
+
+static int getattr_enc(struct bench_stream *s, struct xdr_enc *e)
+{
+	return nfs41_enc_putfh(e, &s->ctx->rfh) && nfs41_enc_getattr(e, &getattr_bitmap) ? 2 : -1;
+}
+
+static enum step_result dec_fattr_result(struct bench_stream *s, struct xdr_dec *d)
+{
+	struct nfs41_bitmap mask;
+	const uint8_t *vals;
+	uint32_t len;
+	if (!nfs41_dec_fattr(d, &mask, &vals, &len)) {
+		bench_fail(s->ctx, "malformed GETATTR result");
+		return STEP_FATAL;
+	}
+	if (mask.n == 0 || !(mask.w[0] & (1u << FATTR4_TYPE))) {
+		bench_fail(s->ctx, "GETATTR result without the file type");
+		return STEP_FATAL;
+	}
+	return STEP_DONE;
+}
+
+/* Consumes one result that must succeed with no body (PUTFH, LOOKUP...). */
+#define EXPECT_OK(s, d, n, op)                                   \
+	do {                                                     \
+		int rc_ = session_res((s), (d), &(n), (op));     \
+		if (rc_ < 0)                                     \
+			return STEP_FATAL;                       \
+		if (rc_ == 0)                                    \
+			return session_failed(s);                \
+	} while (0)
+
+static enum step_result getattr_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
+{
+	EXPECT_OK(s, d, n, OP_PUTFH);
+	EXPECT_OK(s, d, n, OP_GETATTR);
+	return dec_fattr_result(s, d);
+}
+
+/* --- lookup ------------------------------------------------------------- */
+
+static int add_lookup_comp(struct bench_ctx *c, const char *name, size_t len)
+{
+	if (nlookup_comps >= MAX_LOOKUP_COMPONENTS || len >= sizeof(lookup_comps[0])) {
+		bench_fail(c, "lookup path too deep or a component too long");
+		return -1;
+	}
+	memcpy(lookup_comps[nlookup_comps], name, len);
+	lookup_comps[nlookup_comps][len] = '\0';
+	nlookup_comps++;
+	return 0;
+}
+
+static int lookup_setup(struct bench_ctx *c)
+{
+	struct bench_session *ss = ctl_session(c);
+	if (setup_workdir(c) != 0)
+		return -1;
+	nlookup_comps = 0;
+	for (const char *p = c->opts.export_path; *p;) {
+		while (*p == '/')
+			p++;
+		size_t n = strcspn(p, "/");
+		if (n && add_lookup_comp(c, p, n))
+			return -1;
+		p += n;
+	}
+	if (add_lookup_comp(c, c->workdir, strlen(c->workdir)))
+		return -1;
+	if (c->opts.depth >= MAX_LOOKUP_COMPONENTS - 8) {
+		bench_fail(c, "--depth %u is too deep", c->opts.depth);
+		return -1;
+	}
+	lookup_dirs[0] = c->workdir_fh;
+	lookup_levels = 1;
+	for (unsigned i = 1; i <= c->opts.depth; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "d%u", i);
+		if (setup_mkdir(ss, &lookup_dirs[i - 1], name, &lookup_dirs[i]) ||
+		    add_lookup_comp(c, name, strlen(name)))
+			return -1;
+		lookup_levels = i + 1;
+	}
+	if (setup_touch(ss, &lookup_dirs[lookup_levels - 1], "f") || add_lookup_comp(c, "f", 1))
+		return -1;
+	/* SEQUENCE PUTROOTFH LOOKUP... GETFH GETATTR */
+	uint32_t ops = nlookup_comps + 4;
+	for (unsigned i = 0; i < c->nsessions; i++) {
+		if (c->sessions[i].fore.maxoperations < ops) {
+			bench_fail(c, "the path walk needs %u ops per COMPOUND; the server allows %u",
+				   ops, c->sessions[i].fore.maxoperations);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void lookup_teardown(struct bench_ctx *c)
+{
+	if (!c->failed && !c->opts.keep && lookup_levels > 0) {
+		/* Bottom up: f in the deepest directory, then each d<i>. */
+		struct bench_session *ss = ctl_session(c);
+		if (setup_remove(ss, &lookup_dirs[lookup_levels - 1], "f") == 0) {
+			for (unsigned i = lookup_levels - 1; i > 0 && !c->failed; i--) {
+				char name[16];
+				snprintf(name, sizeof(name), "d%u", i);
+				setup_remove(ss, &lookup_dirs[i - 1], name);
+			}
+		}
+	}
+	teardown_workdir(c);
+}
+
+static int lookup_enc(struct bench_stream *s, struct xdr_enc *e)
+{
+	bool ok = nfs41_enc_putrootfh(e);
+	for (unsigned i = 0; ok && i < nlookup_comps; i++)
+		ok = nfs41_enc_lookup(e, lookup_comps[i]);
+	ok = ok && nfs41_enc_getfh(e) && nfs41_enc_getattr(e, &getattr_bitmap);
+	return ok ? (int)nlookup_comps + 3 : -1;
+}
+
+static enum step_result lookup_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
+{
+	struct nfs41_fh fh;
+	EXPECT_OK(s, d, n, OP_PUTROOTFH);
+	for (unsigned i = 0; i < nlookup_comps; i++)
+		EXPECT_OK(s, d, n, OP_LOOKUP);
+	EXPECT_OK(s, d, n, OP_GETFH);
+	if (!nfs41_dec_getfh(d, &fh)) {
+		bench_fail(s->ctx, "malformed GETFH result");
+		return STEP_FATAL;
+	}
+	EXPECT_OK(s, d, n, OP_GETATTR);
+	return dec_fattr_result(s, d);
+}
+
+/* --- create ------------------------------------------------------------- */
+
+static int create_setup(struct bench_ctx *c) { return setup_workdir(c); }
+
+static void create_teardown(struct bench_ctx *c) { teardown_workdir(c); }
+
+static void create_op_begin(struct bench_stream *s)
+{
+	snprintf(s->name, sizeof(s->name), "c%u.%llu", s->id, (unsigned long long)s->counter++);
+}
+
+static int create_enc(struct bench_stream *s, struct xdr_enc *e)
+{
+	struct bench_ctx *c = s->ctx;
+	if (s->step == 0) {
+		uint8_t owner[64];
+		uint32_t owner_len = setup_open_owner(s->sess, owner, sizeof(owner));
+		bool ok = nfs41_enc_putfh(e, &c->workdir_fh) &&
+			  nfs41_enc_open(e, c->clientid, owner, owner_len, OPEN4_SHARE_ACCESS_WRITE,
+					 true, s->name) &&
+			  nfs41_enc_write_head(e, &nfs41_current_stateid, 0, c->opts.write_stable,
+					       CREATE_WRITE_SIZE);
+		if (!ok)
+			return -1;
+		call_splice(s, payload, CREATE_WRITE_SIZE);
+		return nfs41_enc_close(e, &nfs41_current_stateid) ? 4 : -1;
+	}
+	return nfs41_enc_putfh(e, &c->workdir_fh) && nfs41_enc_remove(e, s->name) ? 2 : -1;
+}
+
+static enum step_result create_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
+{
+	EXPECT_OK(s, d, n, OP_PUTFH);
+	if (s->step == 0) {
+		struct nfs41_stateid sid;
+		uint32_t deleg, count, committed;
+		EXPECT_OK(s, d, n, OP_OPEN);
+		if (!nfs41_dec_open(d, &sid, &deleg))
+			goto bad;
+		EXPECT_OK(s, d, n, OP_WRITE);
+		if (!nfs41_dec_write(d, &count, &committed))
+			goto bad;
+		if (count != CREATE_WRITE_SIZE) {
+			bench_fail(s->ctx, "WRITE to a new file: %u of %u bytes written", count,
+				   CREATE_WRITE_SIZE);
+			return STEP_FATAL;
+		}
+		EXPECT_OK(s, d, n, OP_CLOSE);
+		if (!nfs41_dec_close(d, &sid))
+			goto bad;
+		s->op_bytes = CREATE_WRITE_SIZE;
+		return STEP_NEXT;
+	}
+	EXPECT_OK(s, d, n, OP_REMOVE);
+	if (!nfs41_dec_remove(d))
+		goto bad;
+	return STEP_DONE;
+bad:
+	bench_fail(s->ctx, "malformed result in the create workload");
+	return STEP_FATAL;
+}
+
+/* --- read and write ----------------------------------------------------- */
+
+static uint64_t data_size(struct bench_ctx *c)
+{
+	uint64_t size = c->opts.file_size / c->io_size * c->io_size;
+	return size ? size : c->io_size;
+}
+
+static int read_setup_common(struct bench_ctx *c)
+{
+	struct bench_session *ss = ctl_session(c);
+	struct nfs41_stateid sid;
+	if (check_io_size(c, c->io_size) || setup_workdir(c) ||
+	    setup_open(ss, &c->workdir_fh, "data", OPEN4_SHARE_ACCESS_BOTH, true, &c->rfh, &sid))
+		return -1;
+	uint64_t size = data_size(c);
+	uint32_t chunk = sizeof(payload);
+	for (uint64_t off = 0; off < size; off += chunk) {
+		uint32_t len = size - off < chunk ? (uint32_t)(size - off) : chunk;
+		if (check_io_size(c, chunk) == 0) {
+			if (setup_write(ss, &c->rfh, &sid, off, payload, len, UNSTABLE4))
+				return -1;
+		} else {
+			return -1;
+		}
+	}
+	if (setup_commit(ss, &c->rfh) || setup_close(ss, &c->rfh, &sid))
+		return -1;
+	for (unsigned i = 0; i < c->nsessions; i++) {
+		struct bench_session *si = &c->sessions[i];
+		struct nfs41_fh fh;
+		if (setup_open(si, &c->workdir_fh, "data", OPEN4_SHARE_ACCESS_READ, false, &fh,
+			       &si->rsid))
+			return -1;
+		si->ropen = true;
+	}
+	return 0;
+}
+
+static int read4k_setup(struct bench_ctx *c)
+{
+	c->io_size = 4096;
+	return read_setup_common(c);
+}
+
+static int read1m_setup(struct bench_ctx *c)
+{
+	c->io_size = 1u << 20;
+	return read_setup_common(c);
+}
+
+static void read_teardown(struct bench_ctx *c)
+{
+	for (unsigned i = 0; i < c->nsessions && !c->failed; i++) {
+		struct bench_session *si = &c->sessions[i];
+		if (si->ropen && setup_close(si, &c->rfh, &si->rsid) == 0)
+			si->ropen = false;
+	}
+	if (!c->failed && !c->opts.keep)
+		setup_remove(ctl_session(c), &c->workdir_fh, "data");
+	teardown_workdir(c);
+}
+
+static int write_setup_common(struct bench_ctx *c)
+{
+	if (check_io_size(c, c->io_size) || setup_workdir(c))
+		return -1;
+	for (unsigned i = 0; i < c->nsessions; i++) {
+		struct bench_session *si = &c->sessions[i];
+		char name[32];
+		snprintf(name, sizeof(name), "w%u", i);
+		if (setup_open(si, &c->workdir_fh, name, OPEN4_SHARE_ACCESS_BOTH, true, &si->wfh,
+			       &si->wsid))
+			return -1;
+		si->wopen = true;
+	}
+	return 0;
+}
+
+static int write4k_setup(struct bench_ctx *c)
+{
+	c->io_size = 4096;
+	return write_setup_common(c);
+}
+
+static int write1m_setup(struct bench_ctx *c)
+{
+	c->io_size = 1u << 20;
+	return write_setup_common(c);
+}
+
+static void write_teardown(struct bench_ctx *c)
+{
+	for (unsigned i = 0; i < c->nsessions && !c->failed; i++) {
+		struct bench_session *si = &c->sessions[i];
+		char name[32];
+		snprintf(name, sizeof(name), "w%u", i);
+		if (si->wopen && setup_close(si, &si->wfh, &si->wsid) == 0)
+			si->wopen = false;
+		if (!c->failed && !c->opts.keep)
+			setup_remove(si, &c->workdir_fh, name);
+	}
+	teardown_workdir(c);
+}
+
+static void random_op_begin(struct bench_stream *s)
+{
+	struct bench_ctx *c = s->ctx;
+	uint64_t blocks = data_size(c) / c->io_size;
+	s->offset = (bench_rand(&s->rng) % blocks) * c->io_size;
+}
+
+static void sequential_op_begin(struct bench_stream *s)
+{
+	struct bench_ctx *c = s->ctx;
+	if (s->cursor >= data_size(c))
+		s->cursor = 0;
+	s->offset = s->cursor;
+	s->cursor += c->io_size;
+}
+
+static int read_enc(struct bench_stream *s, struct xdr_enc *e)
+{
+	struct bench_ctx *c = s->ctx;
+	return nfs41_enc_putfh(e, &c->rfh) &&
+			       nfs41_enc_read(e, &s->sess->rsid, s->offset, c->io_size)
+		       ? 2
+		       : -1;
+}
+
+static enum step_result read_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
+{
+	bool eof;
+	uint32_t count;
+	EXPECT_OK(s, d, n, OP_PUTFH);
+	EXPECT_OK(s, d, n, OP_READ);
+	if (!nfs41_dec_read(d, &eof, &count)) {
+		bench_fail(s->ctx, "malformed READ result");
+		return STEP_FATAL;
+	}
+	if (count != s->ctx->io_size) {
+		bench_fail(s->ctx, "short READ at %llu: %u of %u bytes (eof %d)",
+			   (unsigned long long)s->offset, count, s->ctx->io_size, eof);
+		return STEP_FATAL;
+	}
+	s->op_bytes = count;
+	return STEP_DONE;
+}
+
+static int write_enc(struct bench_stream *s, struct xdr_enc *e)
+{
+	struct bench_ctx *c = s->ctx;
+	if (!nfs41_enc_putfh(e, &s->sess->wfh) ||
+	    !nfs41_enc_write_head(e, &s->sess->wsid, s->offset, c->opts.write_stable, c->io_size))
+		return -1;
+	call_splice(s, payload, c->io_size);
+	return 2;
+}
+
+static enum step_result write_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
+{
+	uint32_t count, committed;
+	EXPECT_OK(s, d, n, OP_PUTFH);
+	EXPECT_OK(s, d, n, OP_WRITE);
+	if (!nfs41_dec_write(d, &count, &committed)) {
+		bench_fail(s->ctx, "malformed WRITE result");
+		return STEP_FATAL;
+	}
+	if (count != s->ctx->io_size) {
+		bench_fail(s->ctx, "short WRITE at %llu: %u of %u bytes",
+			   (unsigned long long)s->offset, count, s->ctx->io_size);
+		return STEP_FATAL;
+	}
+	s->op_bytes = count;
+	return STEP_DONE;
+}
+
+/* --- readdir -------------------------------------------------------------- */
+
+static struct nfs41_bitmap readdir_bitmap;
+
+static int readdir_setup(struct bench_ctx *c)
+{
+	struct bench_session *ss = ctl_session(c);
+	if (setup_workdir(c) || setup_mkdir(ss, &c->workdir_fh, "dir", &c->dir_fh))
+		return -1;
+	c->dir_made = true;
+	for (unsigned i = 0; i < c->opts.dir_entries; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "e%07u", i);
+		if (setup_touch(ss, &c->dir_fh, name))
+			return -1;
+		c->files_made = i + 1;
+	}
+	static const unsigned attrs[] = {FATTR4_TYPE,	  FATTR4_CHANGE,      FATTR4_SIZE,
+					 FATTR4_FILEID,	  FATTR4_MODE,	      FATTR4_NUMLINKS,
+					 FATTR4_OWNER,	  FATTR4_OWNER_GROUP, FATTR4_SPACE_USED,
+					 FATTR4_TIME_MODIFY};
+	memset(&readdir_bitmap, 0, sizeof(readdir_bitmap));
+	for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
+		nfs41_bitmap_set(&readdir_bitmap, attrs[i]);
+	return 0;
+}
+
+static void readdir_teardown(struct bench_ctx *c)
+{
+	struct bench_session *ss = ctl_session(c);
+	if (!c->failed && !c->opts.keep && c->dir_made) {
+		for (unsigned i = 0; i < c->files_made && !c->failed; i++) {
+			char name[32];
+			snprintf(name, sizeof(name), "e%07u", i);
+			setup_remove(ss, &c->dir_fh, name);
+		}
+		if (!c->failed)
+			setup_remove(ss, &c->workdir_fh, "dir");
+	}
+	teardown_workdir(c);
+}
+
+static void readdir_op_begin(struct bench_stream *s)
+{
+	s->cookie = 0;
+	memset(s->verf, 0, sizeof(s->verf));
+	s->entries = 0;
+}
+
+static int readdir_enc(struct bench_stream *s, struct xdr_enc *e)
+{
+	return nfs41_enc_putfh(e, &s->ctx->dir_fh) &&
+			       nfs41_enc_readdir(e, s->cookie, s->verf, READDIR_DIRCOUNT,
+						 READDIR_MAXCOUNT, &readdir_bitmap)
+		       ? 2
+		       : -1;
+}
+
+static enum step_result readdir_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
+{
+	struct bench_ctx *c = s->ctx;
+	uint32_t entries;
+	uint64_t last = s->cookie;
+	bool eof;
+	EXPECT_OK(s, d, n, OP_PUTFH);
+	EXPECT_OK(s, d, n, OP_READDIR);
+	if (!nfs41_dec_readdir(d, s->verf, &entries, &last, &eof)) {
+		bench_fail(c, "malformed READDIR result");
+		return STEP_FATAL;
+	}
+	s->entries += entries;
+	if (!eof) {
+		if (entries == 0) {
+			bench_fail(c, "READDIR returned no entries and no eof at cookie %llu",
+				   (unsigned long long)s->cookie);
+			return STEP_FATAL;
+		}
+		s->cookie = last;
+		return STEP_NEXT;
+	}
+	if (s->entries != c->opts.dir_entries) {
+		bench_fail(c, "READDIR listed %u entries, the directory has %u", s->entries,
+			   c->opts.dir_entries);
+		return STEP_FATAL;
+	}
+	return STEP_DONE;
+}
+
+/* --- table ------------------------------------------------------------------ */
+
+static const struct bench_workload wl_null = {
+	.name = "null", .desc = "RPC NULL calls", .nfs = false,
+	.op_begin = no_op_begin, /* run.c sends RPC NULL itself */
+};
+static const struct bench_workload wl_sequence = {
+	.name = "sequence", .desc = "SEQUENCE alone", .nfs = true,
+	.setup = sequence_setup, .op_begin = no_op_begin, .enc = sequence_enc,
+	.dec = sequence_dec, .teardown = no_teardown,
+};
+static const struct bench_workload wl_getattr = {
+	.name = "getattr", .desc = "SEQUENCE PUTFH GETATTR", .nfs = true,
+	.setup = getattr_setup, .op_begin = no_op_begin, .enc = getattr_enc,
+	.dec = getattr_dec, .teardown = getattr_teardown,
+};
+static const struct bench_workload wl_lookup = {
+	.name = "lookup", .desc = "path walk from the root: PUTROOTFH LOOKUP... GETFH GETATTR",
+	.nfs = true, .setup = lookup_setup, .op_begin = no_op_begin, .enc = lookup_enc,
+	.dec = lookup_dec, .teardown = lookup_teardown,
+};
+static const struct bench_workload wl_create = {
+	.name = "create", .desc = "OPEN(create) WRITE 4 KiB CLOSE, then REMOVE", .nfs = true,
+	.setup = create_setup, .op_begin = create_op_begin, .enc = create_enc,
+	.dec = create_dec, .teardown = create_teardown,
+};
+static const struct bench_workload wl_read4k = {
+	.name = "read4k", .desc = "READ 4 KiB at random offsets", .nfs = true, .io_bytes = true,
+	.setup = read4k_setup, .op_begin = random_op_begin, .enc = read_enc, .dec = read_dec,
+	.teardown = read_teardown,
+};
+static const struct bench_workload wl_read1m = {
+	.name = "read1m", .desc = "READ 1 MiB sequentially", .nfs = true, .io_bytes = true,
+	.setup = read1m_setup, .op_begin = sequential_op_begin, .enc = read_enc,
+	.dec = read_dec, .teardown = read_teardown,
+};
+static const struct bench_workload wl_write4k = {
+	.name = "write4k", .desc = "WRITE 4 KiB at random offsets", .nfs = true,
+	.io_bytes = true, .setup = write4k_setup, .op_begin = random_op_begin,
+	.enc = write_enc, .dec = write_dec, .teardown = write_teardown,
+};
+static const struct bench_workload wl_write1m = {
+	.name = "write1m", .desc = "WRITE 1 MiB sequentially", .nfs = true, .io_bytes = true,
+	.setup = write1m_setup, .op_begin = sequential_op_begin, .enc = write_enc,
+	.dec = write_dec, .teardown = write_teardown,
+};
+static const struct bench_workload wl_readdir = {
+	.name = "readdir", .desc = "list a large directory (READDIR until eof)", .nfs = true,
+	.setup = readdir_setup, .op_begin = readdir_op_begin, .enc = readdir_enc,
+	.dec = readdir_dec, .teardown = readdir_teardown,
+};
+
+const struct bench_workload *const bench_workloads[] = {
+	&wl_null,  &wl_sequence, &wl_getattr, &wl_lookup,  &wl_create,
+	&wl_read4k, &wl_read1m,  &wl_write4k, &wl_write1m, &wl_readdir, NULL,
+};
+
+const struct bench_workload *workload_find(const char *name)
+{
+	for (unsigned i = 0; bench_workloads[i]; i++)
+		if (strcmp(bench_workloads[i]->name, name) == 0)
+			return bench_workloads[i];
+	return NULL;
+}
+
+void workload_list(char *out, size_t len)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (unsigned i = 0; bench_workloads[i] && used < len; i++)
+		used += (size_t)snprintf(out + used, len - used, "%s%s", i ? ", " : "",
+					 bench_workloads[i]->name);
+}

@@ -1,0 +1,351 @@
+#include "nfs4/export.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+/* FNV-1a: ids derived from paths must be the same at every start. */
+static uint32_t path_id(const char *salt, const char *path)
+{
+	uint32_t h = 2166136261u;
+	for (const char *p = salt; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	for (const char *p = path; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return h ? h : 1;
+}
+
+static int parse_cidr(const char *text, struct nfs4_cidr *out)
+{
+	char addr[64];
+	const char *slash = strchr(text, '/');
+	size_t n = slash ? (size_t)(slash - text) : strlen(text);
+	if (n >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, text, n);
+	addr[n] = '\0';
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, addr, out->addr) == 1) {
+		out->family = AF_INET;
+		out->prefix = 32;
+	} else if (inet_pton(AF_INET6, addr, out->addr) == 1) {
+		out->family = AF_INET6;
+		out->prefix = 128;
+	} else {
+		return -EINVAL;
+	}
+	if (slash) {
+		char *end;
+		long p = strtol(slash + 1, &end, 10);
+		if (*end || end == slash + 1 || p < 0 || (unsigned long)p > out->prefix)
+			return -EINVAL;
+		out->prefix = (unsigned)p;
+	}
+	return 0;
+}
+
+static bool prefix_match(const uint8_t *a, const uint8_t *b, unsigned bits)
+{
+	unsigned bytes = bits / 8, rest = bits % 8;
+	if (memcmp(a, b, bytes) != 0)
+		return false;
+	if (!rest)
+		return true;
+	uint8_t mask = (uint8_t)(0xff << (8 - rest));
+	return (a[bytes] & mask) == (b[bytes] & mask);
+}
+
+bool nfs4_export_allows(const struct nfs4_export *ex, const struct sockaddr_storage *addr)
+{
+	if (ex->nclients == 0)
+		return true;
+	uint8_t a[16];
+	int family = addr->ss_family;
+	if (family == AF_INET) {
+		memcpy(a, &((const struct sockaddr_in *)addr)->sin_addr, 4);
+	} else if (family == AF_INET6) {
+		const struct in6_addr *in6 = &((const struct sockaddr_in6 *)addr)->sin6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(in6)) {
+			family = AF_INET;
+			memcpy(a, in6->s6_addr + 12, 4);
+		} else {
+			memcpy(a, in6->s6_addr, 16);
+		}
+	} else {
+		return false;
+	}
+	for (unsigned i = 0; i < ex->nclients; i++)
+		if (ex->clients[i].family == family &&
+		    prefix_match(ex->clients[i].addr, a, ex->clients[i].prefix))
+			return true;
+	return false;
+}
+
+void nfs4_export_cred(const struct nfs4_export *ex, const struct rpc_cred *rc,
+		      struct backend_cred *out)
+{
+	memset(out, 0, sizeof(*out));
+	bool anonymous = rc->flavor == RPC_AUTH_NONE || ex->squash == NFS4_SQUASH_ALL;
+	if (anonymous) {
+		out->uid = ex->anonuid;
+		out->gid = ex->anongid;
+		return;
+	}
+	out->uid = rc->uid;
+	out->gid = rc->gid;
+	out->ngids = rc->ngids > BACKEND_MAX_GIDS ? BACKEND_MAX_GIDS : rc->ngids;
+	memcpy(out->gids, rc->gids, out->ngids * sizeof(out->gids[0]));
+	if (ex->squash == NFS4_SQUASH_ROOT) {
+		if (out->uid == 0)
+			out->uid = ex->anonuid;
+		if (out->gid == 0)
+			out->gid = ex->anongid;
+		for (uint32_t i = 0; i < out->ngids; i++)
+			if (out->gids[i] == 0)
+				out->gids[i] = ex->anongid;
+	}
+}
+
+/* The handle-signing secret survives restarts, or old handles would all
+ * become BADHANDLE. */
+static int load_fh_key(const char *state_dir, struct siphash_key *key)
+{
+	char path[CONFIG_PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/fh.key", state_dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		uint8_t raw[16];
+		ssize_t n = read(fd, raw, sizeof(raw));
+		close(fd);
+		if (n != sizeof(raw)) {
+			log_error("%s is damaged (expected 16 bytes); remove it to make a new one "
+				  "(clients will see stale handles)",
+				  path);
+			return -EINVAL;
+		}
+		memcpy(&key->k0, raw, 8);
+		memcpy(&key->k1, raw + 8, 8);
+		return 0;
+	}
+	if (errno != ENOENT) {
+		log_error("cannot read %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	uint8_t raw[16];
+	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
+		return -EIO;
+	char tmp[CONFIG_PATH_MAX + 32];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, raw, sizeof(raw)) != sizeof(raw) || fsync(fd) != 0) {
+		log_error("cannot write %s: %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -EIO;
+	}
+	close(fd);
+	if (rename(tmp, path) != 0)
+		return -errno;
+	memcpy(&key->k0, raw, 8);
+	memcpy(&key->k1, raw + 8, 8);
+	log_info("created file handle key %s", path);
+	return 0;
+}
+
+static struct nfs4_pseudo_node *node_new(struct nfs4_pseudo_node *parent, const char *name,
+					 size_t len, const char *full_path)
+{
+	struct nfs4_pseudo_node *n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	snprintf(n->name, sizeof(n->name), "%.*s", (int)len, name);
+	n->id = path_id("pseudo:", full_path);
+	/* Pseudo fileids live in their own file system (fsid), so any value
+	 * unique within the tree will do. */
+	n->fileid = n->id | (1ull << 32);
+	n->parent = parent;
+	if (parent) {
+		n->sibling = parent->children;
+		parent->children = n;
+	}
+	return n;
+}
+
+struct nfs4_pseudo_node *nfs4_pseudo_lookup(struct nfs4_pseudo_node *dir, const char *name)
+{
+	for (struct nfs4_pseudo_node *c = dir->children; c; c = c->sibling)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+static int pseudo_add(struct nfs4_exports *exps, struct nfs4_export *ex)
+{
+	struct nfs4_pseudo_node *node = exps->root;
+	const char *p = ex->pseudo + 1;
+	while (*p) {
+		const char *slash = strchr(p, '/');
+		size_t len = slash ? (size_t)(slash - p) : strlen(p);
+		char name[256];
+		if (len >= sizeof(name))
+			return -ENAMETOOLONG;
+		memcpy(name, p, len);
+		name[len] = '\0';
+		struct nfs4_pseudo_node *child = nfs4_pseudo_lookup(node, name);
+		if (!child) {
+			if (node->export) {
+				log_error("export %s lies inside export %s; nested exports are not "
+					  "supported",
+					  ex->pseudo, node->export->pseudo);
+				return -EINVAL;
+			}
+			char full[CONFIG_PATH_MAX];
+			snprintf(full, sizeof(full), "%.*s", (int)(p + len - ex->pseudo), ex->pseudo);
+			child = node_new(node, p, len, full);
+			if (!child)
+				return -ENOMEM;
+		}
+		node = child;
+		p += len;
+		if (*p == '/')
+			p++;
+	}
+	if (node->export || node->children) {
+		log_error("export %s overlaps another export", ex->pseudo);
+		return -EINVAL;
+	}
+	node->export = ex;
+	ex->mount_point = node;
+	return 0;
+}
+
+static void pseudo_free(struct nfs4_pseudo_node *n)
+{
+	while (n && n->children) {
+		struct nfs4_pseudo_node *c = n->children;
+		n->children = c->sibling;
+		pseudo_free(c);
+	}
+	free(n);
+}
+
+static struct nfs4_pseudo_node *pseudo_find_in(struct nfs4_pseudo_node *n, uint32_t id)
+{
+	if (n->id == id)
+		return n;
+	for (struct nfs4_pseudo_node *c = n->children; c; c = c->sibling) {
+		struct nfs4_pseudo_node *f = pseudo_find_in(c, id);
+		if (f)
+			return f;
+	}
+	return NULL;
+}
+
+struct nfs4_pseudo_node *nfs4_pseudo_find(struct nfs4_exports *exps, uint32_t id)
+{
+	return pseudo_find_in(exps->root, id);
+}
+
+struct nfs4_export *nfs4_exports_find(struct nfs4_exports *exps, uint32_t id)
+{
+	for (unsigned i = 0; i < exps->count; i++)
+		if (exps->list[i].id == id)
+			return &exps->list[i];
+	return NULL;
+}
+
+int nfs4_exports_open(struct nfs4_exports *exps, const struct ferry_config *cfg)
+{
+	memset(exps, 0, sizeof(*exps));
+	int rc = load_fh_key(cfg->state_dir, &exps->fh_key);
+	if (rc)
+		return rc;
+	exps->list = calloc(cfg->nexports, sizeof(*exps->list));
+	exps->root = node_new(NULL, "", 0, "/");
+	if (!exps->list || !exps->root)
+		return -ENOMEM;
+	for (unsigned i = 0; i < cfg->nexports; i++) {
+		const struct config_export *ce = &cfg->exports[i];
+		struct nfs4_export *ex = &exps->list[i];
+		snprintf(ex->path, sizeof(ex->path), "%s", ce->path);
+		snprintf(ex->pseudo, sizeof(ex->pseudo), "%s", ce->pseudo);
+		ex->id = path_id("export:", ce->pseudo);
+		ex->read_only = ce->read_only;
+		ex->squash = ce->squash == CONFIG_SQUASH_ALL    ? NFS4_SQUASH_ALL
+			     : ce->squash == CONFIG_SQUASH_NONE ? NFS4_SQUASH_NONE
+								: NFS4_SQUASH_ROOT;
+		ex->anonuid = ce->anonuid;
+		ex->anongid = ce->anongid;
+		for (unsigned k = 0; k < ce->nclients; k++) {
+			if (parse_cidr(ce->clients[k], &ex->clients[k]) != 0) {
+				log_error("export %s: '%s' is not an address or CIDR prefix",
+					  ce->pseudo, ce->clients[k]);
+				return -EINVAL;
+			}
+		}
+		ex->nclients = ce->nclients;
+		ex->ops = backend_find(ce->backend);
+		if (!ex->ops) {
+			log_error("export %s: unknown backend '%s' (local or memory)", ce->pseudo,
+				  ce->backend);
+			return -EINVAL;
+		}
+		for (unsigned k = 0; k < i; k++) {
+			if (exps->list[k].id == ex->id) {
+				log_error("exports %s and %s hash to the same id; rename one",
+					  exps->list[k].pseudo, ex->pseudo);
+				return -EINVAL;
+			}
+		}
+		rc = ex->ops->export_open(ex->path, cfg->state_dir, &ex->bex);
+		if (rc) {
+			log_error("export %s: cannot open %s with the %s backend: %s", ex->pseudo,
+				  ex->path, ex->ops->name, strerror(-rc));
+			return rc;
+		}
+		exps->count = i + 1;
+		rc = ex->ops->root(ex->bex, &ex->root);
+		if (!rc)
+			rc = ex->ops->getattr(ex->bex, &ex->root, &ex->root_attr);
+		if (rc) {
+			log_error("export %s: cannot read its root: %s", ex->pseudo, strerror(-rc));
+			return rc;
+		}
+		if (strcmp(ex->pseudo, "/") == 0) {
+			if (cfg->nexports > 1) {
+				log_error("an export at / cannot share the server with others");
+				return -EINVAL;
+			}
+			exps->root->export = ex;
+			ex->mount_point = exps->root;
+		} else if ((rc = pseudo_add(exps, ex)) != 0) {
+			return rc;
+		}
+		log_info("export %s: %s (%s, %s, squash %s) via the %s backend", ex->pseudo,
+			 ex->path, ex->read_only ? "ro" : "rw",
+			 ex->nclients ? "listed clients" : "all clients",
+			 ex->squash == NFS4_SQUASH_ROOT  ? "root"
+			 : ex->squash == NFS4_SQUASH_ALL ? "all"
+							 : "none",
+			 ex->ops->name);
+	}
+	return 0;
+}
+
+void nfs4_exports_close(struct nfs4_exports *exps)
+{
+	for (unsigned i = 0; i < exps->count; i++)
+		if (exps->list[i].bex)
+			exps->list[i].ops->export_close(exps->list[i].bex);
+	free(exps->list);
+	pseudo_free(exps->root);
+	memset(exps, 0, sizeof(*exps));
+}

@@ -1,0 +1,494 @@
+#include "nfs4/fattr.h"
+
+#include <ctype.h>
+#include <pwd.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/log.h"
+#include "nfs4/server.h"
+
+enum {
+	FH4_PERSISTENT = 0,
+	ACL4_SUPPORT_NONE = 0,
+	PSEUDO_FSID_MAJOR = 0x50534555, /* "PSEU" */
+	SET_TO_SERVER_TIME4 = 0,
+	SET_TO_CLIENT_TIME4 = 1,
+	NFS4_MAXFILESIZE_BITS = 63,
+};
+
+static const unsigned supported_v40[] = {
+	FATTR4_SUPPORTED_ATTRS, FATTR4_TYPE, FATTR4_FH_EXPIRE_TYPE, FATTR4_CHANGE,
+	FATTR4_SIZE, FATTR4_LINK_SUPPORT, FATTR4_SYMLINK_SUPPORT, FATTR4_NAMED_ATTR,
+	FATTR4_FSID, FATTR4_UNIQUE_HANDLES, FATTR4_LEASE_TIME, FATTR4_RDATTR_ERROR,
+	FATTR4_ACLSUPPORT, FATTR4_CANSETTIME, FATTR4_CASE_INSENSITIVE,
+	FATTR4_CASE_PRESERVING, FATTR4_CHOWN_RESTRICTED, FATTR4_FILEHANDLE, FATTR4_FILEID,
+	FATTR4_FILES_AVAIL, FATTR4_FILES_FREE, FATTR4_FILES_TOTAL, FATTR4_HOMOGENEOUS,
+	FATTR4_MAXFILESIZE, FATTR4_MAXLINK, FATTR4_MAXNAME, FATTR4_MAXREAD, FATTR4_MAXWRITE,
+	FATTR4_MODE, FATTR4_NO_TRUNC, FATTR4_NUMLINKS, FATTR4_OWNER, FATTR4_OWNER_GROUP,
+	FATTR4_RAWDEV, FATTR4_SPACE_AVAIL, FATTR4_SPACE_FREE, FATTR4_SPACE_TOTAL,
+	FATTR4_SPACE_USED, FATTR4_TIME_ACCESS, FATTR4_TIME_ACCESS_SET, FATTR4_TIME_CREATE,
+	FATTR4_TIME_DELTA, FATTR4_TIME_METADATA, FATTR4_TIME_MODIFY, FATTR4_TIME_MODIFY_SET,
+	FATTR4_MOUNTED_ON_FILEID,
+};
+
+void nfs4_fattr_supported(const struct nfs4_compound *c, struct nfs4_bitmap *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < sizeof(supported_v40) / sizeof(supported_v40[0]); i++)
+		nfs4_bitmap_set(out, supported_v40[i]);
+	if (c->minor >= 1)
+		nfs4_bitmap_set(out, FATTR4_SUPPATTR_EXCLCREAT);
+}
+
+static struct timespec server_start_time(void)
+{
+	static struct timespec start;
+	static int once;
+	if (!__atomic_load_n(&once, __ATOMIC_ACQUIRE)) {
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		start = now;
+		__atomic_store_n(&once, 1, __ATOMIC_RELEASE);
+	}
+	return start;
+}
+
+enum nfsstat4 nfs4_fh_getattr(struct nfs4_compound *c, const struct nfs4_fh *fh,
+			      struct backend_attr *attr)
+{
+	if (fh->kind == NFS4_FH_EXPORT) {
+		int rc = fh->export->ops->getattr(fh->export->bex, &fh->bh, attr);
+		return rc ? nfs4_errno_to_status(rc) : NFS4_OK;
+	}
+	/* A pseudo-fs directory: read-only, owned by root, never changing. */
+	const struct nfs4_pseudo_node *n = fh->node;
+	memset(attr, 0, sizeof(*attr));
+	attr->type = BACKEND_DIR;
+	attr->mode = 0555;
+	attr->nlink = 2;
+	for (const struct nfs4_pseudo_node *k = n->children; k; k = k->sibling)
+		attr->nlink++;
+	attr->size = 4096;
+	attr->fileid = n->fileid;
+	attr->change = 1;
+	attr->atime = attr->mtime = attr->ctime = server_start_time();
+	return NFS4_OK;
+}
+
+/* --- owners ------------------------------------------------------------ */
+
+/* Owners go out as numeric strings, which the Linux client expects with
+ * id mapping off (its default for AUTH_SYS) and maps through idmapd
+ * otherwise. */
+static bool encode_id(struct xdr_enc *e, uint32_t id)
+{
+	char s[16];
+	int n = snprintf(s, sizeof(s), "%u", id);
+	return xdr_encode_opaque(e, s, (uint32_t)n);
+}
+
+/* Accepts "1234", "1234@domain" and "name@domain" (our domain, looked up in
+ * the host's user or group database). */
+static enum nfsstat4 decode_owner(struct nfs4_compound *c, const uint8_t *s, uint32_t len,
+				  bool group, uint32_t *id)
+{
+	char buf[256];
+	if (len == 0 || len >= sizeof(buf) || !nfs4_utf8_valid(s, len))
+		return NFS4ERR_BADOWNER;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	char *at = strchr(buf, '@');
+	if (at) {
+		if (strcasecmp(at + 1, c->srv->owner_domain) != 0)
+			return NFS4ERR_BADOWNER;
+		*at = '\0';
+	}
+	bool numeric = buf[0] != '\0';
+	for (const char *p = buf; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			numeric = false;
+	if (numeric) {
+		char *end;
+		unsigned long v = strtoul(buf, &end, 10);
+		if (*end || v > UINT32_MAX)
+			return NFS4ERR_BADOWNER;
+		*id = (uint32_t)v;
+		return NFS4_OK;
+	}
+	char scratch[1024];
+	if (group) {
+		struct group gr, *res = NULL;
+		if (getgrnam_r(buf, &gr, scratch, sizeof(scratch), &res) != 0 || !res)
+			return NFS4ERR_BADOWNER;
+		*id = (uint32_t)gr.gr_gid;
+	} else {
+		struct passwd pw, *res = NULL;
+		if (getpwnam_r(buf, &pw, scratch, sizeof(scratch), &res) != 0 || !res)
+			return NFS4ERR_BADOWNER;
+		*id = (uint32_t)pw.pw_uid;
+	}
+	return NFS4_OK;
+}
+
+/* --- encoding ----------------------------------------------------------- */
+
+static uint32_t ftype_to_nfs(enum backend_ftype t)
+{
+	switch (t) {
+	case BACKEND_REG:
+		return NF4REG;
+	case BACKEND_DIR:
+		return NF4DIR;
+	case BACKEND_BLK:
+		return NF4BLK;
+	case BACKEND_CHR:
+		return NF4CHR;
+	case BACKEND_LNK:
+		return NF4LNK;
+	case BACKEND_SOCK:
+		return NF4SOCK;
+	case BACKEND_FIFO:
+		return NF4FIFO;
+	}
+	return NF4REG;
+}
+
+struct fsid {
+	uint64_t major, minor;
+};
+
+static struct fsid fh_fsid(const struct nfs4_fh *fh)
+{
+	if (fh->kind == NFS4_FH_EXPORT)
+		return (struct fsid){fh->export->id, 0};
+	return (struct fsid){PSEUDO_FSID_MAJOR, 0};
+}
+
+static uint64_t mounted_on_fileid(const struct nfs4_fh *fh, const struct backend_attr *attr)
+{
+	/* The root of an export sits on a pseudo-fs directory: report that
+	 * directory's fileid, as a mount point would. */
+	if (fh->kind == NFS4_FH_EXPORT && fh->bh.len == fh->export->root.len &&
+	    memcmp(fh->bh.data, fh->export->root.data, fh->bh.len) == 0 &&
+	    fh->export->mount_point->parent)
+		return fh->export->mount_point->fileid;
+	return attr->fileid;
+}
+
+static bool encode_one(struct nfs4_compound *c, const struct nfs4_fh *fh,
+		       const struct backend_attr *a, const struct backend_fsstat *fs, unsigned bit,
+		       struct xdr_enc *e)
+{
+	struct nfs4_bitmap sup;
+	switch (bit) {
+	case FATTR4_SUPPORTED_ATTRS:
+		nfs4_fattr_supported(c, &sup);
+		return nfs4_encode_bitmap(e, &sup);
+	case FATTR4_TYPE:
+		return xdr_encode_u32(e, ftype_to_nfs(a->type));
+	case FATTR4_FH_EXPIRE_TYPE:
+		return xdr_encode_u32(e, FH4_PERSISTENT);
+	case FATTR4_CHANGE:
+		return xdr_encode_u64(e, a->change);
+	case FATTR4_SIZE:
+		return xdr_encode_u64(e, a->size);
+	case FATTR4_LINK_SUPPORT:
+	case FATTR4_SYMLINK_SUPPORT:
+	case FATTR4_UNIQUE_HANDLES:
+	case FATTR4_CANSETTIME:
+	case FATTR4_CASE_PRESERVING:
+	case FATTR4_CHOWN_RESTRICTED:
+	case FATTR4_HOMOGENEOUS:
+	case FATTR4_NO_TRUNC:
+		return xdr_encode_bool(e, true);
+	case FATTR4_NAMED_ATTR:
+	case FATTR4_CASE_INSENSITIVE:
+		return xdr_encode_bool(e, false);
+	case FATTR4_FSID: {
+		struct fsid f = fh_fsid(fh);
+		return xdr_encode_u64(e, f.major) && xdr_encode_u64(e, f.minor);
+	}
+	case FATTR4_LEASE_TIME:
+		return xdr_encode_u32(e, c->srv->lease_time_s);
+	case FATTR4_RDATTR_ERROR:
+		return xdr_encode_u32(e, NFS4_OK);
+	case FATTR4_ACLSUPPORT:
+		return xdr_encode_u32(e, ACL4_SUPPORT_NONE);
+	case FATTR4_FILEHANDLE:
+		return xdr_encode_opaque(e, fh->wire, fh->wire_len);
+	case FATTR4_FILEID:
+		return xdr_encode_u64(e, a->fileid);
+	case FATTR4_FILES_AVAIL:
+		return xdr_encode_u64(e, fs->files_avail);
+	case FATTR4_FILES_FREE:
+		return xdr_encode_u64(e, fs->files_free);
+	case FATTR4_FILES_TOTAL:
+		return xdr_encode_u64(e, fs->files_total);
+	case FATTR4_MAXFILESIZE:
+		return xdr_encode_u64(e, (1ull << NFS4_MAXFILESIZE_BITS) - 1);
+	case FATTR4_MAXLINK:
+		return xdr_encode_u32(e, fs->link_max ? fs->link_max : 1);
+	case FATTR4_MAXNAME:
+		return xdr_encode_u32(e, fs->name_max ? fs->name_max : 255);
+	case FATTR4_MAXREAD:
+	case FATTR4_MAXWRITE:
+		return xdr_encode_u64(e, NFS4_MAX_IO);
+	case FATTR4_MODE:
+		return xdr_encode_u32(e, a->mode & 07777);
+	case FATTR4_NUMLINKS:
+		return xdr_encode_u32(e, a->nlink);
+	case FATTR4_OWNER:
+		return encode_id(e, a->uid);
+	case FATTR4_OWNER_GROUP:
+		return encode_id(e, a->gid);
+	case FATTR4_RAWDEV:
+		return xdr_encode_u32(e, a->rdev_major) && xdr_encode_u32(e, a->rdev_minor);
+	case FATTR4_SPACE_AVAIL:
+		return xdr_encode_u64(e, fs->space_avail);
+	case FATTR4_SPACE_FREE:
+		return xdr_encode_u64(e, fs->space_free);
+	case FATTR4_SPACE_TOTAL:
+		return xdr_encode_u64(e, fs->space_total);
+	case FATTR4_SPACE_USED:
+		return xdr_encode_u64(e, a->space_used);
+	case FATTR4_TIME_ACCESS:
+		return nfs4_encode_time(e, &a->atime);
+	case FATTR4_TIME_CREATE:
+		return nfs4_encode_time(e, &a->btime);
+	case FATTR4_TIME_DELTA: {
+		struct timespec one_ns = {0, 1};
+		return nfs4_encode_time(e, &one_ns);
+	}
+	case FATTR4_TIME_METADATA:
+		return nfs4_encode_time(e, &a->ctime);
+	case FATTR4_TIME_MODIFY:
+		return nfs4_encode_time(e, &a->mtime);
+	case FATTR4_MOUNTED_ON_FILEID:
+		return xdr_encode_u64(e, mounted_on_fileid(fh, a));
+	case FATTR4_SUPPATTR_EXCLCREAT: {
+		struct nfs4_bitmap ex = {{0}};
+		nfs4_bitmap_set(&ex, FATTR4_SIZE);
+		nfs4_bitmap_set(&ex, FATTR4_MODE);
+		nfs4_bitmap_set(&ex, FATTR4_OWNER);
+		nfs4_bitmap_set(&ex, FATTR4_OWNER_GROUP);
+		nfs4_bitmap_set(&ex, FATTR4_TIME_ACCESS_SET);
+		nfs4_bitmap_set(&ex, FATTR4_TIME_MODIFY_SET);
+		return nfs4_encode_bitmap(e, &ex);
+	}
+	}
+	return true;
+}
+
+static bool needs_fsstat(const struct nfs4_bitmap *b)
+{
+	static const unsigned bits[] = {FATTR4_FILES_AVAIL, FATTR4_FILES_FREE, FATTR4_FILES_TOTAL,
+					FATTR4_MAXLINK,     FATTR4_MAXNAME,    FATTR4_SPACE_AVAIL,
+					FATTR4_SPACE_FREE,  FATTR4_SPACE_TOTAL};
+	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
+		if (nfs4_bitmap_isset(b, bits[i]))
+			return true;
+	return false;
+}
+
+enum nfsstat4 nfs4_fattr_encode(struct nfs4_compound *c, const struct nfs4_fh *fh,
+				const struct backend_attr *attr, const struct nfs4_bitmap *want,
+				struct xdr_enc *e)
+{
+	struct nfs4_bitmap sup, ret;
+	nfs4_fattr_supported(c, &sup);
+	for (int i = 0; i < NFS4_BITMAP_WORDS; i++)
+		ret.w[i] = want->w[i] & sup.w[i];
+	/* Write-only attributes are never returned. */
+	ret.w[FATTR4_TIME_ACCESS_SET / 32] &= ~(1u << (FATTR4_TIME_ACCESS_SET % 32));
+	ret.w[FATTR4_TIME_MODIFY_SET / 32] &= ~(1u << (FATTR4_TIME_MODIFY_SET % 32));
+	if (attr->btime.tv_sec == 0 && attr->btime.tv_nsec == 0)
+		ret.w[FATTR4_TIME_CREATE / 32] &= ~(1u << (FATTR4_TIME_CREATE % 32));
+
+	struct backend_fsstat fs = {0};
+	if (needs_fsstat(&ret)) {
+		int rc = -1;
+		if (fh->kind == NFS4_FH_EXPORT)
+			rc = fh->export->ops->statfs(fh->export->bex, &fh->bh, &fs);
+		if (rc) {
+			/* A pseudo directory holds nothing and has no room. */
+			memset(&fs, 0, sizeof(fs));
+			fs.name_max = 255;
+			fs.link_max = 1;
+		}
+	}
+	if (!nfs4_encode_bitmap(e, &ret))
+		return NFS4ERR_RESOURCE;
+	size_t len_off = xdr_enc_len(e);
+	if (!xdr_encode_u32(e, 0))
+		return NFS4ERR_RESOURCE;
+	for (unsigned bit = 0; bit < 32 * NFS4_BITMAP_WORDS; bit++) {
+		if (nfs4_bitmap_isset(&ret, bit) && !encode_one(c, fh, attr, &fs, bit, e))
+			return NFS4ERR_RESOURCE;
+	}
+	xdr_enc_patch_u32(e, len_off, (uint32_t)(xdr_enc_len(e) - len_off - 4));
+	return NFS4_OK;
+}
+
+/* --- decoding ----------------------------------------------------------- */
+
+static bool attr_is_settable(unsigned bit)
+{
+	return bit == FATTR4_SIZE || bit == FATTR4_MODE || bit == FATTR4_OWNER ||
+	       bit == FATTR4_OWNER_GROUP || bit == FATTR4_TIME_ACCESS_SET ||
+	       bit == FATTR4_TIME_MODIFY_SET;
+}
+
+/* Attributes the protocol lets a client set but Ferry does not support. */
+static bool attr_is_settable_unsupported(unsigned bit)
+{
+	return bit == FATTR4_ACL || bit == FATTR4_ARCHIVE || bit == FATTR4_HIDDEN ||
+	       bit == FATTR4_MIMETYPE || bit == FATTR4_SYSTEM || bit == FATTR4_TIME_BACKUP ||
+	       bit == FATTR4_TIME_CREATE;
+}
+
+static enum nfsstat4 decode_settime(struct xdr_dec *d, uint32_t set_flag, uint32_t now_flag,
+				    struct timespec *ts, uint32_t *mask)
+{
+	uint32_t how;
+	if (!xdr_decode_u32(d, &how))
+		return NFS4ERR_BADXDR;
+	if (how == SET_TO_SERVER_TIME4) {
+		*mask |= now_flag;
+		return NFS4_OK;
+	}
+	if (how != SET_TO_CLIENT_TIME4)
+		return NFS4ERR_BADXDR;
+	if (!nfs4_decode_time(d, ts))
+		return NFS4ERR_BADXDR;
+	if (ts->tv_nsec >= 1000000000L)
+		return NFS4ERR_INVAL;
+	*mask |= set_flag;
+	return NFS4_OK;
+}
+
+enum nfsstat4 nfs4_fattr_decode_set(struct nfs4_compound *c, struct xdr_dec *d,
+				    struct nfs4_sattr *out)
+{
+	bool extra;
+	const uint8_t *vals;
+	uint32_t vlen;
+	memset(out, 0, sizeof(*out));
+	if (!nfs4_decode_bitmap(d, &out->mask, &extra) ||
+	    !xdr_decode_opaque(d, UINT32_MAX, &vals, &vlen))
+		return NFS4ERR_BADXDR;
+	struct nfs4_bitmap sup;
+	nfs4_fattr_supported(c, &sup);
+	/* Errors about the set of attributes come before their values. */
+	if (extra)
+		return NFS4ERR_ATTRNOTSUPP;
+	for (unsigned bit = 0; bit < 32 * NFS4_BITMAP_WORDS; bit++) {
+		if (!nfs4_bitmap_isset(&out->mask, bit))
+			continue;
+		if (attr_is_settable(bit))
+			continue;
+		if (attr_is_settable_unsupported(bit) || !nfs4_bitmap_isset(&sup, bit))
+			return NFS4ERR_ATTRNOTSUPP;
+		return NFS4ERR_INVAL; /* a read-only attribute */
+	}
+	struct xdr_dec v;
+	xdr_dec_init(&v, vals, vlen);
+	struct backend_setattr *sa = &out->sa;
+	for (unsigned bit = 0; bit < 32 * NFS4_BITMAP_WORDS; bit++) {
+		if (!nfs4_bitmap_isset(&out->mask, bit))
+			continue;
+		enum nfsstat4 st = NFS4_OK;
+		const uint8_t *s;
+		uint32_t slen;
+		switch (bit) {
+		case FATTR4_SIZE:
+			if (!xdr_decode_u64(&v, &sa->size))
+				return NFS4ERR_BADXDR;
+			sa->mask |= BACKEND_SET_SIZE;
+			break;
+		case FATTR4_MODE:
+			if (!xdr_decode_u32(&v, &sa->mode))
+				return NFS4ERR_BADXDR;
+			if (sa->mode & ~07777u)
+				return NFS4ERR_INVAL;
+			sa->mask |= BACKEND_SET_MODE;
+			break;
+		case FATTR4_OWNER:
+		case FATTR4_OWNER_GROUP:
+			if (!xdr_decode_opaque(&v, UINT32_MAX, &s, &slen))
+				return NFS4ERR_BADXDR;
+			if (bit == FATTR4_OWNER) {
+				st = decode_owner(c, s, slen, false, &sa->uid);
+				sa->mask |= BACKEND_SET_UID;
+			} else {
+				st = decode_owner(c, s, slen, true, &sa->gid);
+				sa->mask |= BACKEND_SET_GID;
+			}
+			break;
+		case FATTR4_TIME_ACCESS_SET:
+			st = decode_settime(&v, BACKEND_SET_ATIME, BACKEND_SET_ATIME_NOW, &sa->atime,
+					    &sa->mask);
+			break;
+		case FATTR4_TIME_MODIFY_SET:
+			st = decode_settime(&v, BACKEND_SET_MTIME, BACKEND_SET_MTIME_NOW, &sa->mtime,
+					    &sa->mask);
+			break;
+		}
+		if (st != NFS4_OK)
+			return st;
+	}
+	if (xdr_dec_remaining(&v) != 0)
+		return NFS4ERR_BADXDR;
+	return NFS4_OK;
+}
+
+enum nfsstat4 nfs4_fattr_verify(struct nfs4_compound *c, struct xdr_dec *d, bool want_same)
+{
+	struct nfs4_bitmap want, sup;
+	bool extra;
+	const uint8_t *vals;
+	uint32_t vlen;
+	if (!nfs4_decode_bitmap(d, &want, &extra) ||
+	    !xdr_decode_opaque(d, UINT32_MAX, &vals, &vlen))
+		return NFS4ERR_BADXDR;
+	if (nfs4_bitmap_isset(&want, FATTR4_RDATTR_ERROR) ||
+	    nfs4_bitmap_isset(&want, FATTR4_TIME_ACCESS_SET) ||
+	    nfs4_bitmap_isset(&want, FATTR4_TIME_MODIFY_SET))
+		return NFS4ERR_INVAL;
+	nfs4_fattr_supported(c, &sup);
+	if (extra)
+		return NFS4ERR_ATTRNOTSUPP;
+	for (int i = 0; i < NFS4_BITMAP_WORDS; i++)
+		if (want.w[i] & ~sup.w[i])
+			return NFS4ERR_ATTRNOTSUPP;
+
+	struct backend_attr attr;
+	enum nfsstat4 st = nfs4_fh_getattr(c, &c->cfh, &attr);
+	if (st != NFS4_OK)
+		return st;
+	struct xdr_enc ours;
+	if (!xdr_enc_init(&ours, 512, 64 * 1024))
+		return NFS4ERR_RESOURCE;
+	st = nfs4_fattr_encode(c, &c->cfh, &attr, &want, &ours);
+	if (st == NFS4_OK) {
+		/* Skip our bitmap and length: compare the values only. */
+		struct xdr_dec od;
+		struct nfs4_bitmap got;
+		bool x;
+		const uint8_t *ovals;
+		uint32_t olen;
+		xdr_dec_init(&od, ours.buf->data, ours.buf->len);
+		nfs4_decode_bitmap(&od, &got, &x);
+		xdr_decode_opaque(&od, UINT32_MAX, &ovals, &olen);
+		bool same = olen == vlen && memcmp(ovals, vals, vlen) == 0;
+		if (want_same)
+			st = same ? NFS4_OK : NFS4ERR_NOT_SAME;
+		else
+			st = same ? NFS4ERR_SAME : NFS4_OK;
+	}
+	xdr_enc_release(&ours);
+	return st;
+}

@@ -1,0 +1,120 @@
+/* Attributes: GETATTR, SETATTR, VERIFY, NVERIFY, ACCESS. */
+#include <string.h>
+
+#include "nfs4/fattr.h"
+#include "nfs4/ops.h"
+#include "nfs4/server.h"
+#include "state/state.h"
+
+enum {
+	ACCESS4_READ = 0x01,
+	ACCESS4_LOOKUP = 0x02,
+	ACCESS4_MODIFY = 0x04,
+	ACCESS4_EXTEND = 0x08,
+	ACCESS4_DELETE = 0x10,
+	ACCESS4_EXECUTE = 0x20,
+	ACCESS4_ALL = 0x3f,
+};
+
+NFS4_OP(getattr)
+{
+	struct nfs4_bitmap want;
+	bool extra;
+	if (!nfs4_decode_bitmap(args, &want, &extra))
+		return NFS4ERR_BADXDR;
+	/* Write-only attributes cannot be read (RFC 7530 5.5). */
+	if (nfs4_bitmap_isset(&want, FATTR4_TIME_ACCESS_SET) ||
+	    nfs4_bitmap_isset(&want, FATTR4_TIME_MODIFY_SET))
+		return NFS4ERR_INVAL;
+	struct backend_attr attr;
+	enum nfsstat4 st = nfs4_fh_getattr(c, &c->cfh, &attr);
+	if (st != NFS4_OK)
+		return st;
+	return nfs4_fattr_encode(c, &c->cfh, &attr, &want, res);
+}
+
+NFS4_OP(setattr)
+{
+	struct nfs4_stateid sid;
+	struct nfs4_sattr sattr;
+	struct nfs4_bitmap none = {{0}};
+	/* SETATTR4res carries attrsset whatever the status. */
+	c->error_body = true;
+	if (!nfs4_decode_stateid(args, &sid)) {
+		nfs4_encode_bitmap(res, &none);
+		return NFS4ERR_BADXDR;
+	}
+	enum nfsstat4 st = nfs4_fattr_decode_set(c, args, &sattr);
+	if (st == NFS4_OK)
+		st = nfs4_need_export_object(c, true);
+	struct backend_attr attr;
+	if (st == NFS4_OK)
+		st = nfs4_fh_getattr(c, &c->cfh, &attr);
+	if (st == NFS4_OK && (sattr.sa.mask & BACKEND_SET_SIZE)) {
+		if (attr.type == BACKEND_DIR)
+			st = NFS4ERR_ISDIR;
+		else if (attr.type != BACKEND_REG)
+			st = NFS4ERR_INVAL;
+		else
+			/* Truncation and extension touch the bytes from the
+			 * smaller of the two sizes to the end. */
+			st = nfs4_check_io_stateid(c, &sid, true,
+						   sattr.sa.size < attr.size ? sattr.sa.size
+									   : attr.size,
+						   STATE_LENGTH_EOF);
+	}
+	if (st == NFS4_OK && sattr.sa.mask) {
+		struct nfs4_export *ex = c->cfh.export;
+		int rc = ex->ops->setattr(ex->bex, &c->cred, &c->cfh.bh, &sattr.sa, &attr);
+		st = nfs4_errno_to_status(rc);
+	}
+	nfs4_encode_bitmap(res, st == NFS4_OK ? &sattr.mask : &none);
+	return st;
+}
+
+NFS4_OP(verify) { return nfs4_fattr_verify(c, args, true); }
+
+NFS4_OP(nverify) { return nfs4_fattr_verify(c, args, false); }
+
+NFS4_OP(access)
+{
+	uint32_t want;
+	if (!xdr_decode_u32(args, &want))
+		return NFS4ERR_BADXDR;
+	if (want & ~ACCESS4_ALL)
+		return NFS4ERR_INVAL;
+	struct backend_attr attr;
+	enum nfsstat4 st = nfs4_fh_getattr(c, &c->cfh, &attr);
+	if (st != NFS4_OK)
+		return st;
+	uint32_t granted = 0;
+	if (c->cfh.kind == NFS4_FH_PSEUDO) {
+		granted = want & (ACCESS4_READ | ACCESS4_LOOKUP | ACCESS4_EXECUTE);
+	} else {
+		bool dir = attr.type == BACKEND_DIR;
+		uint32_t perm = 0, have = 0;
+		if (want & ACCESS4_READ)
+			perm |= BACKEND_ACCESS_READ;
+		if (want & (ACCESS4_MODIFY | ACCESS4_EXTEND | ACCESS4_DELETE))
+			perm |= BACKEND_ACCESS_WRITE;
+		if (want & (ACCESS4_LOOKUP | ACCESS4_EXECUTE))
+			perm |= BACKEND_ACCESS_EXEC;
+		struct nfs4_export *ex = c->cfh.export;
+		int rc = ex->ops->access(ex->bex, &c->cred, &c->cfh.bh, perm, &have);
+		if (rc)
+			return nfs4_errno_to_status(rc);
+		if (have & BACKEND_ACCESS_READ)
+			granted |= want & ACCESS4_READ;
+		if ((have & BACKEND_ACCESS_WRITE) && !ex->read_only) {
+			granted |= want & (ACCESS4_MODIFY | ACCESS4_EXTEND);
+			/* DELETE is about a directory's entries. */
+			if (dir)
+				granted |= want & ACCESS4_DELETE;
+		}
+		if (have & BACKEND_ACCESS_EXEC)
+			granted |= want & (dir ? ACCESS4_LOOKUP : ACCESS4_EXECUTE);
+	}
+	xdr_encode_u32(res, want);
+	xdr_encode_u32(res, granted);
+	return NFS4_OK;
+}

@@ -1,0 +1,174 @@
+/* Moving the current filehandle: PUTFH, PUTROOTFH, LOOKUP, LOOKUPP, ... */
+#include <string.h>
+
+#include "nfs4/fattr.h"
+#include "nfs4/ops.h"
+#include "nfs4/server.h"
+
+enum { RPCSEC_GSS_FLAVOR = 6 };
+
+static bool client_allowed(struct nfs4_compound *c, const struct nfs4_export *ex)
+{
+	return nfs4_export_allows(ex, rpc_conn_peer_addr(c->req->conn));
+}
+
+NFS4_OP(putfh)
+{
+	const uint8_t *wire;
+	uint32_t len;
+	if (!xdr_decode_opaque(args, UINT32_MAX, &wire, &len))
+		return NFS4ERR_BADXDR;
+	struct nfs4_fh fh;
+	enum nfsstat4 st = nfs4_fh_parse(&c->srv->exports, wire, len, &fh);
+	if (st != NFS4_OK)
+		return st;
+	if (fh.kind == NFS4_FH_EXPORT && !client_allowed(c, fh.export))
+		return NFS4ERR_ACCESS;
+	nfs4_compound_set_cfh(c, &fh);
+	return NFS4_OK;
+}
+
+NFS4_OP(putrootfh)
+{
+	struct nfs4_fh fh;
+	nfs4_fh_from_pseudo(&c->srv->exports, c->srv->exports.root, &fh);
+	if (fh.kind == NFS4_FH_EXPORT && !client_allowed(c, fh.export))
+		return NFS4ERR_ACCESS;
+	nfs4_compound_set_cfh(c, &fh);
+	return NFS4_OK;
+}
+
+/* Ferry's public filehandle is the root of the pseudo file system. */
+NFS4_OP(putpubfh) { return nfs4_op_putrootfh(c, args, res); }
+
+NFS4_OP(getfh)
+{
+	return xdr_encode_opaque(res, c->cfh.wire, c->cfh.wire_len) ? NFS4_OK : NFS4ERR_RESOURCE;
+}
+
+NFS4_OP(savefh)
+{
+	c->sfh = c->cfh;
+	return NFS4_OK;
+}
+
+NFS4_OP(restorefh)
+{
+	if (c->sfh.kind == NFS4_FH_NONE)
+		return NFS4ERR_RESTOREFH;
+	nfs4_compound_set_cfh(c, &c->sfh);
+	return NFS4_OK;
+}
+
+/* Resolves name in the current directory into *out. */
+static enum nfsstat4 lookup_name(struct nfs4_compound *c, const char *name, struct nfs4_fh *out)
+{
+	struct backend_attr dattr;
+	enum nfsstat4 st = nfs4_need_dir(c, &dattr);
+	if (st != NFS4_OK)
+		return st;
+	if (c->cfh.kind == NFS4_FH_PSEUDO) {
+		struct nfs4_pseudo_node *child = nfs4_pseudo_lookup(c->cfh.node, name);
+		if (!child)
+			return NFS4ERR_NOENT;
+		if (child->export) {
+			/* Exports this client may not use are not there for it. */
+			if (!client_allowed(c, child->export))
+				return NFS4ERR_NOENT;
+			nfs4_fh_from_object(&c->srv->exports, child->export, &child->export->root,
+					    out);
+		} else {
+			nfs4_fh_from_pseudo(&c->srv->exports, child, out);
+		}
+		return NFS4_OK;
+	}
+	struct nfs4_export *ex = c->cfh.export;
+	struct backend_handle bh;
+	struct backend_attr attr;
+	int rc = ex->ops->lookup(ex->bex, &c->cred, &c->cfh.bh, name, &bh, &attr);
+	if (rc)
+		return nfs4_errno_to_status(rc);
+	nfs4_fh_from_object(&c->srv->exports, ex, &bh, out);
+	return NFS4_OK;
+}
+
+NFS4_OP(lookup)
+{
+	char name[BACKEND_NAME_MAX + 1];
+	enum nfsstat4 st = nfs4_decode_name(args, name);
+	if (st == NFS4ERR_BADXDR)
+		return st;
+	/* A name error only counts once the directory is known to be one. */
+	struct backend_attr dattr;
+	enum nfsstat4 dst = nfs4_need_dir(c, &dattr);
+	if (dst != NFS4_OK)
+		return dst;
+	if (st != NFS4_OK)
+		return st;
+	struct nfs4_fh fh;
+	st = lookup_name(c, name, &fh);
+	if (st == NFS4_OK)
+		nfs4_compound_set_cfh(c, &fh);
+	return st;
+}
+
+NFS4_OP(lookupp)
+{
+	struct backend_attr dattr;
+	enum nfsstat4 st = nfs4_need_dir(c, &dattr);
+	if (st != NFS4_OK)
+		return st;
+	struct nfs4_fh fh;
+	if (c->cfh.kind == NFS4_FH_PSEUDO) {
+		if (!c->cfh.node->parent)
+			return NFS4ERR_NOENT;
+		nfs4_fh_from_pseudo(&c->srv->exports, c->cfh.node->parent, &fh);
+	} else {
+		struct nfs4_export *ex = c->cfh.export;
+		bool at_root = c->cfh.bh.len == ex->root.len &&
+			       memcmp(c->cfh.bh.data, ex->root.data, ex->root.len) == 0;
+		if (at_root) {
+			/* Up from an export's root is the pseudo-fs around it. */
+			if (!ex->mount_point->parent)
+				return NFS4ERR_NOENT;
+			nfs4_fh_from_pseudo(&c->srv->exports, ex->mount_point->parent, &fh);
+		} else {
+			struct backend_handle bh;
+			struct backend_attr attr;
+			int rc = ex->ops->lookup_parent(ex->bex, &c->cred, &c->cfh.bh, &bh, &attr);
+			if (rc)
+				return nfs4_errno_to_status(rc);
+			nfs4_fh_from_object(&c->srv->exports, ex, &bh, &fh);
+		}
+	}
+	nfs4_compound_set_cfh(c, &fh);
+	return NFS4_OK;
+}
+
+NFS4_OP(secinfo)
+{
+	char name[BACKEND_NAME_MAX + 1];
+	enum nfsstat4 st = nfs4_decode_name(args, name);
+	if (st != NFS4_OK)
+		return st;
+	struct nfs4_fh fh;
+	st = lookup_name(c, name, &fh);
+	if (st != NFS4_OK)
+		return st;
+	/* AUTH_SYS and AUTH_NONE are what Ferry serves, strongest first. */
+	xdr_encode_u32(res, 2);
+	xdr_encode_u32(res, RPC_AUTH_SYS);
+	xdr_encode_u32(res, RPC_AUTH_NONE);
+	/* RFC 7530 16.31.4: SECINFO consumes the current filehandle. */
+	c->cfh.kind = NFS4_FH_NONE;
+	return NFS4_OK;
+}
+
+/* Named attributes are not supported. */
+NFS4_OP(openattr)
+{
+	bool createdir;
+	if (!xdr_decode_bool(args, &createdir))
+		return NFS4ERR_BADXDR;
+	return NFS4ERR_NOTSUPP;
+}

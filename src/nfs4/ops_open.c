@@ -1,0 +1,491 @@
+/* OPEN, OPEN_CONFIRM, OPEN_DOWNGRADE, CLOSE (RFC 7530 16.16-16.19, 16.2),
+ * and the sequencing helpers the state-keeping handlers share.
+ *
+ * OPEN does the file-system part (lookup or create, type and permission
+ * checks, truncation) through the back end and the share reservation
+ * through the state module; no state lock is held across the back end. */
+#include <string.h>
+
+#include "nfs4/fattr.h"
+#include "nfs4/ops.h"
+#include "nfs4/ops_state.h"
+#include "nfs4/server.h"
+
+enum { OPEN4_NOCREATE = 0, OPEN4_CREATE = 1 };
+enum { UNCHECKED4 = 0, GUARDED4 = 1, EXCLUSIVE4 = 2, EXCLUSIVE4_1 = 3 };
+enum {
+	CLAIM_NULL = 0,
+	CLAIM_PREVIOUS = 1,
+	CLAIM_DELEGATE_CUR = 2,
+	CLAIM_DELEGATE_PREV = 3,
+	CLAIM_FH = 4,
+	CLAIM_DELEG_CUR_FH = 5,
+	CLAIM_DELEG_PREV_FH = 6,
+};
+enum { OPEN_DELEGATE_NONE = 0 };
+enum { OPEN4_RESULT_CONFIRM = 2, OPEN4_RESULT_LOCKTYPE_POSIX = 4 };
+/* v4.1 puts delegation wishes in the upper bits of share_access. */
+enum { OPEN4_SHARE_ACCESS_WANT_MASK = 0xff00 };
+
+/* --- shared sequencing helpers ------------------------------------------------ */
+
+bool nfs4_state_cfh_key(const struct nfs4_compound *c, struct state_file_key *out)
+{
+	if (c->cfh.kind != NFS4_FH_EXPORT)
+		return false;
+	out->export_id = c->cfh.export->id;
+	out->bh = c->cfh.bh;
+	return true;
+}
+
+enum nfsstat4 nfs4_state_replay(struct nfs4_compound *c, struct xdr_enc *res,
+				const struct state_replay *r)
+{
+	if (r->len > 0) {
+		uint8_t *p = xdr_enc_reserve(res, r->len);
+		if (!p)
+			return NFS4ERR_RESOURCE;
+		memcpy(p, r->body, r->len);
+	}
+	if (r->status != NFS4_OK && r->len > 0)
+		c->error_body = true;
+	if (r->status == NFS4_OK && r->has_file) {
+		struct nfs4_export *ex = nfs4_exports_find(&c->srv->exports, r->file.export_id);
+		if (!ex)
+			return NFS4ERR_STALE;
+		struct nfs4_fh fh;
+		nfs4_fh_from_object(&c->srv->exports, ex, &r->file.bh, &fh);
+		nfs4_compound_set_cfh(c, &fh);
+	}
+	return r->status;
+}
+
+bool nfs4_state_seq_start(struct nfs4_compound *c, struct state_owner *o, uint32_t seqid,
+			  struct xdr_enc *res, enum nfsstat4 *status)
+{
+	struct state_server *st = c->srv->state;
+	struct state_replay r;
+	/* v4.1 sessions give exactly-once semantics: no owner seqids. */
+	enum state_seq seq = state_seq_begin(st, o, seqid, c->opnum, c->minor >= 1, &r);
+	if (seq == STATE_SEQ_NEW)
+		return false;
+	if (seq == STATE_SEQ_REPLAY)
+		*status = nfs4_state_replay(c, res, &r);
+	else
+		*status = NFS4ERR_BAD_SEQID;
+	state_seq_end(st, o, *status, NULL, 0, NULL);
+	state_owner_put(st, o);
+	return true;
+}
+
+enum nfsstat4 nfs4_state_seq_finish(struct nfs4_compound *c, struct state_owner *o,
+				    struct xdr_enc *res, size_t body_off, enum nfsstat4 status,
+				    const struct state_file_key *file)
+{
+	struct state_server *st = c->srv->state;
+	const uint8_t *body = NULL;
+	size_t len = 0;
+	enum nfsstat4 cached = status;
+	if (res->overflow) {
+		cached = NFS4ERR_RESOURCE; /* nothing sane to replay; seqid stays */
+	} else if (status == NFS4_OK || c->error_body) {
+		body = res->buf->data + body_off;
+		len = xdr_enc_len(res) - body_off;
+	}
+	state_seq_end(st, o, cached, body, len, status == NFS4_OK ? file : NULL);
+	state_owner_put(st, o);
+	return status;
+}
+
+/* --- OPEN ----------------------------------------------------------------------- */
+
+struct open_args {
+	uint32_t seqid, access, deny;
+	uint64_t clientid;
+	const uint8_t *owner;
+	uint32_t owner_len;
+	uint32_t opentype, createmode;
+	enum nfsstat4 sattr_status; /* from decoding createattrs */
+	struct nfs4_sattr sattr;
+	uint8_t verifier[NFS4_VERIFIER_SIZE];
+	uint32_t claim;
+	const uint8_t *name;
+	uint32_t name_len;
+	uint32_t delegate_type;
+	struct nfs4_stateid deleg_stateid;
+};
+
+static enum nfsstat4 open_decode(struct nfs4_compound *c, struct xdr_dec *d,
+				 struct open_args *a)
+{
+	const uint8_t *v;
+	memset(a, 0, sizeof(*a));
+	if (!xdr_decode_u32(d, &a->seqid) || !xdr_decode_u32(d, &a->access) ||
+	    !xdr_decode_u32(d, &a->deny) || !xdr_decode_u64(d, &a->clientid) ||
+	    !xdr_decode_opaque(d, NFS4_OPAQUE_LIMIT, &a->owner, &a->owner_len) ||
+	    !xdr_decode_u32(d, &a->opentype))
+		return NFS4ERR_BADXDR;
+	if (a->opentype == OPEN4_CREATE) {
+		if (!xdr_decode_u32(d, &a->createmode))
+			return NFS4ERR_BADXDR;
+		switch (a->createmode) {
+		case UNCHECKED4:
+		case GUARDED4:
+			a->sattr_status = nfs4_fattr_decode_set(c, d, &a->sattr);
+			if (a->sattr_status == NFS4ERR_BADXDR)
+				return NFS4ERR_BADXDR;
+			break;
+		case EXCLUSIVE4:
+			if (!xdr_decode_opaque_fixed(d, NFS4_VERIFIER_SIZE, &v))
+				return NFS4ERR_BADXDR;
+			memcpy(a->verifier, v, NFS4_VERIFIER_SIZE);
+			break;
+		default: /* EXCLUSIVE4_1 is v4.1's, served by its own front door */
+			return NFS4ERR_BADXDR;
+		}
+	} else if (a->opentype != OPEN4_NOCREATE) {
+		return NFS4ERR_BADXDR;
+	}
+	if (!xdr_decode_u32(d, &a->claim))
+		return NFS4ERR_BADXDR;
+	switch (a->claim) {
+	case CLAIM_NULL:
+	case CLAIM_DELEGATE_PREV:
+		if (!xdr_decode_opaque(d, UINT32_MAX, &a->name, &a->name_len))
+			return NFS4ERR_BADXDR;
+		return NFS4_OK;
+	case CLAIM_PREVIOUS:
+		return xdr_decode_u32(d, &a->delegate_type) ? NFS4_OK : NFS4ERR_BADXDR;
+	case CLAIM_DELEGATE_CUR:
+		if (!nfs4_decode_stateid(d, &a->deleg_stateid) ||
+		    !xdr_decode_opaque(d, UINT32_MAX, &a->name, &a->name_len))
+			return NFS4ERR_BADXDR;
+		return NFS4_OK;
+	case CLAIM_FH:
+	case CLAIM_DELEG_PREV_FH:
+		return c->minor >= 1 ? NFS4_OK : NFS4ERR_BADXDR;
+	case CLAIM_DELEG_CUR_FH:
+		if (c->minor < 1 || !nfs4_decode_stateid(d, &a->deleg_stateid))
+			return NFS4ERR_BADXDR;
+		return NFS4_OK;
+	default:
+		return NFS4ERR_BADXDR;
+	}
+}
+
+/* What OPEN found or made. */
+struct open_target {
+	struct backend_handle bh;
+	struct backend_attr attr;
+	bool created;
+	bool ours; /* created by this client: no permission check to open it */
+	uint64_t before, after; /* the directory's change attribute */
+	struct nfs4_bitmap attrset;
+	bool set_size; /* apply sattr's size once the open is granted */
+};
+
+/* Only regular files open; nfsd's choice of SYMLINK for other types in
+ * v4.0 makes the Linux client do the right thing. */
+static enum nfsstat4 open_check_type(const struct nfs4_compound *c, enum backend_ftype t)
+{
+	if (t == BACKEND_REG)
+		return NFS4_OK;
+	if (t == BACKEND_DIR)
+		return NFS4ERR_ISDIR;
+	if (t == BACKEND_LNK || c->minor == 0)
+		return NFS4ERR_SYMLINK;
+	return NFS4ERR_WRONG_TYPE;
+}
+
+/* Permission for the access asked.  Reading is allowed with execute
+ * permission too, as the client opens a program it runs for reading. */
+static enum nfsstat4 open_check_access(struct nfs4_compound *c, const struct backend_handle *bh,
+				       uint32_t access)
+{
+	struct nfs4_export *ex = c->cfh.export;
+	if ((access & STATE_SHARE_ACCESS_WRITE) && ex->read_only)
+		return NFS4ERR_ROFS;
+	uint32_t want = BACKEND_ACCESS_EXEC;
+	if (access & STATE_SHARE_ACCESS_READ)
+		want |= BACKEND_ACCESS_READ;
+	if (access & STATE_SHARE_ACCESS_WRITE)
+		want |= BACKEND_ACCESS_WRITE;
+	uint32_t granted = 0;
+	int rc = ex->ops->access(ex->bex, &c->cred, bh, want, &granted);
+	if (rc)
+		return nfs4_errno_to_status(rc);
+	if ((access & STATE_SHARE_ACCESS_READ) &&
+	    !(granted & (BACKEND_ACCESS_READ | BACKEND_ACCESS_EXEC)))
+		return NFS4ERR_ACCESS;
+	if ((access & STATE_SHARE_ACCESS_WRITE) && !(granted & BACKEND_ACCESS_WRITE))
+		return NFS4ERR_ACCESS;
+	return NFS4_OK;
+}
+
+/* CLAIM_NULL in a pseudo-fs directory: only directories live there. */
+static enum nfsstat4 open_in_pseudo(struct nfs4_compound *c, const struct open_args *a)
+{
+	char name[BACKEND_NAME_MAX + 1];
+	enum nfsstat4 s = nfs4_check_component(a->name, a->name_len, BACKEND_NAME_MAX);
+	if (s != NFS4_OK)
+		return s;
+	memcpy(name, a->name, a->name_len);
+	name[a->name_len] = '\0';
+	if (nfs4_pseudo_lookup(c->cfh.node, name))
+		return NFS4ERR_ISDIR;
+	return a->opentype == OPEN4_CREATE ? NFS4ERR_ROFS : NFS4ERR_NOENT;
+}
+
+/* CLAIM_NULL: lookup or create name in the current directory. */
+static enum nfsstat4 open_by_name(struct nfs4_compound *c, const struct open_args *a,
+				  struct open_target *t)
+{
+	struct backend_attr dattr;
+	enum nfsstat4 s = nfs4_need_dir(c, &dattr);
+	if (s != NFS4_OK)
+		return s;
+	char name[BACKEND_NAME_MAX + 1];
+	if ((s = nfs4_check_component(a->name, a->name_len, BACKEND_NAME_MAX)) != NFS4_OK)
+		return s;
+	memcpy(name, a->name, a->name_len);
+	name[a->name_len] = '\0';
+	/* Before touching the file system: no creating during grace. */
+	if ((s = state_check_grace(c->srv->state, a->clientid, false)) != NFS4_OK)
+		return s;
+	struct nfs4_export *ex = c->cfh.export;
+	t->before = t->after = dattr.change;
+	if (a->opentype == OPEN4_NOCREATE) {
+		int rc = ex->ops->lookup(ex->bex, &c->cred, &c->cfh.bh, name, &t->bh, &t->attr);
+		return rc ? nfs4_errno_to_status(rc) : NFS4_OK;
+	}
+	if (ex->read_only)
+		return NFS4ERR_ROFS;
+	if (a->createmode != EXCLUSIVE4 && a->sattr_status != NFS4_OK)
+		return a->sattr_status;
+	/* The size waits until the share reservation is granted: truncating
+	 * a file another client holds with deny-write would be wrong. */
+	struct backend_setattr sa = a->sattr.sa;
+	sa.mask &= ~BACKEND_SET_SIZE;
+	enum backend_create_mode how = a->createmode == GUARDED4     ? BACKEND_CREATE_GUARDED
+				       : a->createmode == EXCLUSIVE4 ? BACKEND_CREATE_EXCLUSIVE
+								     : BACKEND_CREATE_UNCHECKED;
+	int rc = ex->ops->create_file(ex->bex, &c->cred, &c->cfh.bh, name, how, a->verifier, &sa,
+				      &t->bh, &t->attr, &t->created);
+	if (rc)
+		return nfs4_errno_to_status(rc);
+	struct backend_attr after;
+	if (t->created && nfs4_fh_getattr(c, &c->cfh, &after) == NFS4_OK)
+		t->after = after.change;
+	bool has_size = a->createmode != EXCLUSIVE4 && (a->sattr.sa.mask & BACKEND_SET_SIZE);
+	if (a->createmode == EXCLUSIVE4) {
+		/* Created now or by this client's earlier try (the verifier
+		 * matched); the back ends keep the verifier in atime and
+		 * mtime, which the client then sets (RFC 7530 16.16.5). */
+		t->ours = true;
+		nfs4_bitmap_set(&t->attrset, FATTR4_TIME_ACCESS);
+		nfs4_bitmap_set(&t->attrset, FATTR4_TIME_MODIFY);
+	} else if (t->created) {
+		t->ours = true;
+		t->attrset = a->sattr.mask;
+		t->set_size = has_size;
+	} else if (!t->created && has_size && a->sattr.sa.size == 0) {
+		/* UNCHECKED on an existing file: only a truncation counts. */
+		nfs4_bitmap_set(&t->attrset, FATTR4_SIZE);
+		t->set_size = true;
+	}
+	return NFS4_OK;
+}
+
+/* CLAIM_PREVIOUS / CLAIM_FH: the current filehandle is the file. */
+static enum nfsstat4 open_current(struct nfs4_compound *c, struct open_target *t)
+{
+	if (c->cfh.kind != NFS4_FH_EXPORT)
+		return NFS4ERR_ISDIR;
+	enum nfsstat4 s = nfs4_fh_getattr(c, &c->cfh, &t->attr);
+	if (s != NFS4_OK)
+		return s;
+	t->bh = c->cfh.bh;
+	return NFS4_OK;
+}
+
+/* Works out which file to open and checks the claim; grace rules and the
+ * delegation claims first. */
+static enum nfsstat4 open_find(struct nfs4_compound *c, const struct open_args *a,
+			       struct open_target *t)
+{
+	struct state_server *st = c->srv->state;
+	enum nfsstat4 s;
+	struct state_owner *dummy;
+	switch (a->claim) {
+	case CLAIM_NULL:
+		if (c->cfh.kind == NFS4_FH_PSEUDO)
+			return open_in_pseudo(c, a);
+		return open_by_name(c, a, t);
+	case CLAIM_PREVIOUS:
+		if ((s = state_check_grace(st, a->clientid, true)) != NFS4_OK)
+			return s;
+		/* Ferry never granted a delegation to reclaim. */
+		if (a->delegate_type != OPEN_DELEGATE_NONE)
+			return NFS4ERR_RECLAIM_BAD;
+		return open_current(c, t);
+	case CLAIM_FH:
+		if ((s = state_check_grace(st, a->clientid, false)) != NFS4_OK)
+			return s;
+		return open_current(c, t);
+	case CLAIM_DELEGATE_CUR:
+	case CLAIM_DELEG_CUR_FH:
+		/* No delegation was granted, so the stateid cannot name one. */
+		s = state_stateid_owner(st, &a->deleg_stateid, &dummy);
+		state_owner_put(st, dummy);
+		return s == NFS4_OK ? NFS4ERR_BAD_STATEID : s;
+	default:
+		/* CLAIM_DELEGATE_PREV needs DELEGPURGE support (RFC 7530
+		 * 16.16.5), which Ferry does not have. */
+		return NFS4ERR_NOTSUPP;
+	}
+}
+
+static enum nfsstat4 open_serve(struct nfs4_compound *c, struct state_owner *o,
+				const struct open_args *a, struct xdr_enc *res,
+				struct state_file_key *key)
+{
+	struct state_server *st = c->srv->state;
+	uint32_t access = a->access;
+	if (c->minor >= 1)
+		access &= ~(uint32_t)OPEN4_SHARE_ACCESS_WANT_MASK;
+	struct open_target t;
+	memset(&t, 0, sizeof(t));
+	enum nfsstat4 s = open_find(c, a, &t);
+	if (s != NFS4_OK)
+		return s;
+	if ((s = open_check_type(c, t.attr.type)) != NFS4_OK)
+		return s;
+	/* A client opens a file it just created whatever mode it gave the
+	 * file (an EXCLUSIVE create even has none until the next SETATTR). */
+	if (!t.ours && (s = open_check_access(c, &t.bh, access)) != NFS4_OK)
+		return s;
+	if (t.set_size && !(access & STATE_SHARE_ACCESS_WRITE))
+		return NFS4ERR_INVAL;
+	key->export_id = c->cfh.export->id;
+	key->bh = t.bh;
+	struct nfs4_stateid sid;
+	bool need_confirm;
+	unsigned flags = a->claim == CLAIM_PREVIOUS ? STATE_OPEN_RECLAIM : 0;
+	s = state_open(st, o, key, access, a->deny, flags, c->minor, &sid, &need_confirm);
+	if (s != NFS4_OK)
+		return s;
+	struct nfs4_export *ex = c->cfh.export;
+	if (t.set_size) {
+		struct backend_setattr sa = {.mask = BACKEND_SET_SIZE, .size = a->sattr.sa.size};
+		int rc = ex->ops->setattr(ex->bex, &c->cred, &t.bh, &sa, &t.attr);
+		if (rc) /* the open stands; the client sees the error */
+			return nfs4_errno_to_status(rc);
+	}
+	uint32_t rflags = OPEN4_RESULT_LOCKTYPE_POSIX | (need_confirm ? OPEN4_RESULT_CONFIRM : 0);
+	nfs4_encode_stateid(res, &sid);
+	nfs4_encode_change_info(res, t.before, t.after);
+	xdr_encode_u32(res, rflags);
+	nfs4_encode_bitmap(res, &t.attrset);
+	xdr_encode_u32(res, OPEN_DELEGATE_NONE);
+	struct nfs4_fh fh;
+	nfs4_fh_from_object(&c->srv->exports, ex, &t.bh, &fh);
+	nfs4_compound_set_cfh(c, &fh);
+	return NFS4_OK;
+}
+
+NFS4_STATE_OP(open)
+{
+	struct state_server *st = c->srv->state;
+	struct open_args a;
+	enum nfsstat4 s = open_decode(c, args, &a);
+	if (s != NFS4_OK)
+		return s;
+	struct state_owner *o;
+	if ((s = state_open_owner_get(st, a.clientid, a.owner, a.owner_len, &o)) != NFS4_OK)
+		return s;
+	if (nfs4_state_seq_start(c, o, a.seqid, res, &s))
+		return s;
+	size_t body_off = xdr_enc_len(res);
+	struct state_file_key key;
+	s = open_serve(c, o, &a, res, &key);
+	return nfs4_state_seq_finish(c, o, res, body_off, s, &key);
+}
+
+/* --- OPEN_CONFIRM, OPEN_DOWNGRADE, CLOSE ------------------------------------------- */
+
+bool nfs4_state_stateid_seq_start(struct nfs4_compound *c, const struct nfs4_stateid *sid,
+				  uint32_t seqid, struct xdr_enc *res, struct state_owner **o,
+				  enum nfsstat4 *status)
+{
+	*status = state_stateid_owner(c->srv->state, sid, o);
+	if (*status != NFS4_OK)
+		return true;
+	return nfs4_state_seq_start(c, *o, seqid, res, status);
+}
+
+NFS4_STATE_OP(open_confirm)
+{
+	struct nfs4_stateid sid, out;
+	uint32_t seqid;
+	if (!nfs4_decode_stateid(args, &sid) || !xdr_decode_u32(args, &seqid))
+		return NFS4ERR_BADXDR;
+	struct state_owner *o;
+	enum nfsstat4 s;
+	if (nfs4_state_stateid_seq_start(c, &sid, seqid, res, &o, &s))
+		return s;
+	size_t body_off = xdr_enc_len(res);
+	struct state_file_key key;
+	if (!nfs4_state_cfh_key(c, &key))
+		s = NFS4ERR_BAD_STATEID;
+	else if ((s = state_open_confirm(c->srv->state, o, &sid, &key, &out)) == NFS4_OK)
+		nfs4_encode_stateid(res, &out);
+	return nfs4_state_seq_finish(c, o, res, body_off, s, NULL);
+}
+
+NFS4_STATE_OP(open_downgrade)
+{
+	struct nfs4_stateid sid, out;
+	uint32_t seqid, access, deny;
+	if (!nfs4_decode_stateid(args, &sid) || !xdr_decode_u32(args, &seqid) ||
+	    !xdr_decode_u32(args, &access) || !xdr_decode_u32(args, &deny))
+		return NFS4ERR_BADXDR;
+	struct state_owner *o;
+	enum nfsstat4 s;
+	if (nfs4_state_stateid_seq_start(c, &sid, seqid, res, &o, &s))
+		return s;
+	size_t body_off = xdr_enc_len(res);
+	if (c->minor >= 1)
+		access &= ~(uint32_t)OPEN4_SHARE_ACCESS_WANT_MASK;
+	struct state_file_key key;
+	if (!nfs4_state_cfh_key(c, &key))
+		s = NFS4ERR_BAD_STATEID;
+	else if ((s = state_open_downgrade(c->srv->state, o, &sid, &key, access, deny, c->minor,
+					   &out)) == NFS4_OK)
+		nfs4_encode_stateid(res, &out);
+	return nfs4_state_seq_finish(c, o, res, body_off, s, NULL);
+}
+
+NFS4_STATE_OP(close)
+{
+	struct nfs4_stateid sid, out;
+	uint32_t seqid;
+	if (!xdr_decode_u32(args, &seqid) || !nfs4_decode_stateid(args, &sid))
+		return NFS4ERR_BADXDR;
+	struct state_owner *o;
+	enum nfsstat4 s;
+	if (nfs4_state_stateid_seq_start(c, &sid, seqid, res, &o, &s))
+		return s;
+	size_t body_off = xdr_enc_len(res);
+	struct state_file_key key;
+	if (!nfs4_state_cfh_key(c, &key)) {
+		s = NFS4ERR_BAD_STATEID;
+	} else if ((s = state_close(c->srv->state, o, &sid, &key, c->minor, &out)) == NFS4_OK) {
+		if (c->minor >= 1) {
+			/* RFC 8881 18.2.4: the stateid is gone; say so. */
+			memset(&out, 0, sizeof(out));
+			out.seqid = UINT32_MAX;
+		}
+		nfs4_encode_stateid(res, &out);
+	}
+	return nfs4_state_seq_finish(c, o, res, body_off, s, NULL);
+}

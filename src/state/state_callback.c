@@ -1,0 +1,106 @@
+/* The v4.0 callback path: after SETCLIENTID_CONFIRM the state thread dials
+ * the address the client gave and sends CB_NULL, and records whether it
+ * answered.  Probes are queued and run one at a time off the request path;
+ * a probe's result is dropped if the client changed its callback since. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "state/state_internal.h"
+
+/* "h1.h2.h3.h4.p1.p2" (tcp) or "v6addr.p1.p2" (tcp6), RFC 5665. */
+bool state_uaddr_to_hostport(const char *netid, const char *uaddr, char *out, size_t outlen)
+{
+	bool v6;
+	if (strcmp(netid, "tcp") == 0)
+		v6 = false;
+	else if (strcmp(netid, "tcp6") == 0)
+		v6 = true;
+	else
+		return false;
+	size_t len = strnlen(uaddr, STATE_UADDR_MAX);
+	const char *p2 = memrchr(uaddr, '.', len);
+	if (!p2 || p2 == uaddr)
+		return false;
+	const char *p1 = memrchr(uaddr, '.', (size_t)(p2 - uaddr));
+	if (!p1 || p1 == uaddr)
+		return false;
+	char host[STATE_UADDR_MAX];
+	size_t hl = (size_t)(p1 - uaddr);
+	memcpy(host, uaddr, hl);
+	host[hl] = '\0';
+	unsigned long hi = 0, lo = 0;
+	char *end;
+	hi = strtoul(p1 + 1, &end, 10);
+	if (end != p2 || p1[1] == '\0' || hi > 255)
+		return false;
+	lo = strtoul(p2 + 1, &end, 10);
+	if (*end != '\0' || p2[1] == '\0' || lo > 255)
+		return false;
+	unsigned port = (unsigned)(hi << 8 | lo);
+	uint8_t bin[16];
+	/* Only a literal address: nothing here resolves names. */
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, host, bin) != 1 || port == 0)
+		return false;
+	int n = v6 ? snprintf(out, outlen, "[%s]:%u", host, port)
+		   : snprintf(out, outlen, "%s:%u", host, port);
+	return n > 0 && (size_t)n < outlen;
+}
+
+void state_cb_schedule(struct state_server *st, struct state_client *cl)
+{
+	if (!st->opts.cb_null)
+		return;
+	struct state_probe *p = calloc(1, sizeof(*p));
+	if (!p)
+		return; /* the path stays unknown: no delegations, nothing worse */
+	p->clientid = cl->clientid;
+	p->gen = cl->cb_gen;
+	p->prog = cl->cb.program;
+	memcpy(p->netid, cl->cb.netid, sizeof(p->netid));
+	memcpy(p->addr, cl->cb.addr, sizeof(p->addr));
+	*st->probes_tail = p;
+	st->probes_tail = &p->next;
+	pthread_cond_signal(&st->cond);
+}
+
+bool state_cb_run_one(struct state_server *st)
+{
+	pthread_mutex_lock(&st->lock);
+	struct state_probe *p = st->probes;
+	if (p) {
+		st->probes = p->next;
+		if (!st->probes)
+			st->probes_tail = &st->probes;
+	}
+	pthread_mutex_unlock(&st->lock);
+	if (!p)
+		return false;
+	char hostport[STATE_UADDR_MAX + 8];
+	int rc = -22; /* EINVAL */
+	if (state_uaddr_to_hostport(p->netid, p->addr, hostport, sizeof(hostport)))
+		rc = st->opts.cb_null(hostport, p->prog, st->opts.cb_timeout_ms);
+	pthread_mutex_lock(&st->lock);
+	struct state_client *cl = state_client_find(st, p->clientid, true);
+	if (cl && cl->cb_gen == p->gen) {
+		cl->cb_status = rc == 0 ? STATE_CB_UP : STATE_CB_DOWN;
+		if (rc != 0)
+			log_info("state: callback path of client %016llx (%s %s) is down: %d",
+				 (unsigned long long)p->clientid, p->netid, p->addr, rc);
+	}
+	pthread_mutex_unlock(&st->lock);
+	free(p);
+	return true;
+}
+
+void state_cb_free_queue(struct state_server *st)
+{
+	while (st->probes) {
+		struct state_probe *p = st->probes;
+		st->probes = p->next;
+		free(p);
+	}
+	st->probes_tail = &st->probes;
+}

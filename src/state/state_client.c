@@ -1,0 +1,330 @@
+/* Clients: SETCLIENTID, SETCLIENTID_CONFIRM (RFC 7530 16.33.5, 16.34.5),
+ * RENEW, leases and their expiry.
+ *
+ * A client is known by its name (nfs_client_id4.id) and its clientid.  Per
+ * name there is at most one confirmed and one unconfirmed record; an
+ * unconfirmed record that updates a confirmed one's callback shares its
+ * clientid, so lookups by clientid say which of the two they want. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "state/state_internal.h"
+
+static uint64_t hash_id(const struct state_server *st, uint64_t clientid)
+{
+	return state_hash(st, &clientid, sizeof(clientid), NULL, 0);
+}
+
+static uint64_t hash_name(const struct state_server *st, const uint8_t *name, uint32_t len)
+{
+	return state_hash(st, "N", 1, name, len);
+}
+
+void state_principal_from_cred(struct state_principal *p, const struct rpc_cred *cred)
+{
+	memset(p, 0, sizeof(*p));
+	p->flavor = cred->flavor;
+	if (cred->flavor == RPC_AUTH_SYS) {
+		p->uid = cred->uid;
+		memcpy(p->machine, cred->machinename, sizeof(p->machine) - 1);
+	}
+}
+
+static bool principal_eq(const struct state_principal *a, const struct state_principal *b)
+{
+	return a->flavor == b->flavor && a->uid == b->uid && strcmp(a->machine, b->machine) == 0;
+}
+
+struct state_client *state_client_find(struct state_server *st, uint64_t clientid,
+				       bool confirmed)
+{
+	uint64_t h = hash_id(st, clientid);
+	struct state_hnode *n;
+	state_ht_for_each(n, &st->clients_by_id, h)
+	{
+		struct state_client *cl = state_container_of(n, struct state_client, by_id);
+		if (cl->clientid == clientid && cl->confirmed == confirmed)
+			return cl;
+	}
+	return NULL;
+}
+
+struct state_client *state_client_find_name(struct state_server *st, const uint8_t *name,
+					    uint32_t len, bool confirmed)
+{
+	uint64_t h = hash_name(st, name, len);
+	struct state_hnode *n;
+	state_ht_for_each(n, &st->clients_by_name, h)
+	{
+		struct state_client *cl = state_container_of(n, struct state_client, by_name);
+		if (cl->confirmed == confirmed && cl->name_len == len &&
+		    memcmp(cl->name, name, len) == 0)
+			return cl;
+	}
+	return NULL;
+}
+
+bool state_clientid_expired(const struct state_server *st, uint64_t clientid)
+{
+	for (size_t i = 0; i < st->expired_count; i++)
+		if (st->expired[i] == clientid)
+			return true;
+	return false;
+}
+
+static void tombstone(struct state_server *st, uint64_t clientid)
+{
+	st->expired[st->expired_next] = clientid;
+	st->expired_next = (st->expired_next + 1) % STATE_EXPIRED_MAX;
+	if (st->expired_count < STATE_EXPIRED_MAX)
+		st->expired_count++;
+}
+
+void state_client_renew(struct state_server *st, struct state_client *cl)
+{
+	cl->expires_ms = state_now_ms() + st->opts.lease_ms;
+}
+
+enum nfsstat4 state_client_use(struct state_server *st, uint64_t clientid,
+			       struct state_client **out)
+{
+	*out = NULL;
+	if ((uint32_t)(clientid >> 32) != st->boot)
+		return NFS4ERR_STALE_CLIENTID;
+	struct state_client *cl = state_client_find(st, clientid, true);
+	if (!cl)
+		return state_clientid_expired(st, clientid) ? NFS4ERR_EXPIRED
+							    : NFS4ERR_STALE_CLIENTID;
+	/* A lease that ran out but was not reaped yet is simply renewed: no
+	 * other client can have been refused on its account. */
+	state_client_renew(st, cl);
+	*out = cl;
+	return NFS4_OK;
+}
+
+bool state_client_has_state(const struct state_client *cl)
+{
+	const struct state_list *pos;
+	for (pos = cl->owners.next; pos != &cl->owners; pos = pos->next) {
+		const struct state_owner *o =
+			state_container_of(pos, struct state_owner, client_link);
+		if (!state_list_empty(&o->states))
+			return true;
+	}
+	return false;
+}
+
+void state_client_destroy(struct state_server *st, struct state_client *cl, bool tomb)
+{
+	struct state_list *pos, *tmp;
+	state_list_for_each_safe(pos, tmp, &cl->owners)
+	{
+		struct state_owner *o = state_container_of(pos, struct state_owner, client_link);
+		state_owner_kill(st, o);
+	}
+	if (tomb && cl->confirmed)
+		tombstone(st, cl->clientid);
+	state_ht_remove(&st->clients_by_id, &cl->by_id);
+	state_ht_remove(&st->clients_by_name, &cl->by_name);
+	state_list_del(&cl->link);
+	free(cl->name);
+	free(cl);
+}
+
+static struct state_client *client_new(struct state_server *st, const struct state_principal *who,
+				       const uint8_t verifier[NFS4_VERIFIER_SIZE],
+				       const uint8_t *name, uint32_t len,
+				       const struct state_callback *cb, uint64_t clientid)
+{
+	struct state_client *cl = calloc(1, sizeof(*cl));
+	if (!cl)
+		return NULL;
+	cl->name = malloc(len ? len : 1);
+	if (!cl->name) {
+		free(cl);
+		return NULL;
+	}
+	memcpy(cl->name, name, len);
+	cl->name_len = len;
+	cl->principal = *who;
+	cl->cb = *cb;
+	memcpy(cl->verifier, verifier, NFS4_VERIFIER_SIZE);
+	cl->clientid = clientid;
+	/* The confirm verifier only has to differ from every earlier one. */
+	uint32_t seq = st->next_client++;
+	state_random(cl->confirm, 4);
+	memcpy(cl->confirm + 4, &seq, 4);
+	state_list_init(&cl->owners);
+	state_client_renew(st, cl);
+	state_ht_insert(&st->clients_by_id, &cl->by_id, hash_id(st, clientid));
+	state_ht_insert(&st->clients_by_name, &cl->by_name, hash_name(st, name, len));
+	state_list_add(&st->clients, &cl->link);
+	return cl;
+}
+
+static uint64_t clientid_new(struct state_server *st)
+{
+	return (uint64_t)st->boot << 32 | st->next_client++;
+}
+
+enum nfsstat4 state_setclientid(struct state_server *st, const struct state_principal *who,
+				const uint8_t verifier[NFS4_VERIFIER_SIZE], const uint8_t *name,
+				uint32_t name_len, const struct state_callback *cb,
+				uint64_t *clientid, uint8_t confirm[NFS4_VERIFIER_SIZE],
+				struct state_callback *inuse)
+{
+	pthread_mutex_lock(&st->lock);
+	uint64_t now = state_now_ms();
+	bool dropped = false;
+	struct state_client *conf = state_client_find_name(st, name, name_len, true);
+	struct state_client *unconf = state_client_find_name(st, name, name_len, false);
+	if (conf && !principal_eq(&conf->principal, who)) {
+		/* Someone else's id: refuse while it holds live state; an
+		 * idle or lapsed one is given up (RFC 7530 16.33.5). */
+		if (state_client_has_state(conf) && conf->expires_ms > now) {
+			*inuse = conf->cb;
+			pthread_mutex_unlock(&st->lock);
+			return NFS4ERR_CLID_INUSE;
+		}
+		state_client_destroy(st, conf, true);
+		conf = NULL;
+		dropped = true;
+	}
+	if (unconf)
+		state_client_destroy(st, unconf, false);
+	/* Same verifier as the confirmed record: a callback update, which keeps
+	 * the clientid.  Otherwise a new incarnation of the client (or a new
+	 * client) gets a new clientid. */
+	uint64_t id = (conf && memcmp(conf->verifier, verifier, NFS4_VERIFIER_SIZE) == 0)
+			      ? conf->clientid
+			      : clientid_new(st);
+	struct state_client *cl = client_new(st, who, verifier, name, name_len, cb, id);
+	if (!cl) {
+		pthread_mutex_unlock(&st->lock);
+		return NFS4ERR_RESOURCE;
+	}
+	*clientid = cl->clientid;
+	memcpy(confirm, cl->confirm, NFS4_VERIFIER_SIZE);
+	pthread_mutex_unlock(&st->lock);
+	/* The dropped client's record goes (rare: another principal took
+	 * over an idle id). */
+	if (dropped)
+		state_record_sync(st, name, name_len);
+	return NFS4_OK;
+}
+
+enum nfsstat4 state_setclientid_confirm(struct state_server *st, const struct state_principal *who,
+					uint64_t clientid,
+					const uint8_t confirm[NFS4_VERIFIER_SIZE])
+{
+	pthread_mutex_lock(&st->lock);
+	if ((uint32_t)(clientid >> 32) != st->boot) {
+		pthread_mutex_unlock(&st->lock);
+		return NFS4ERR_STALE_CLIENTID;
+	}
+	struct state_client *conf = state_client_find(st, clientid, true);
+	struct state_client *unconf = state_client_find(st, clientid, false);
+	if ((unconf && !principal_eq(&unconf->principal, who)) ||
+	    (conf && !principal_eq(&conf->principal, who))) {
+		pthread_mutex_unlock(&st->lock);
+		return NFS4ERR_CLID_INUSE;
+	}
+	if (unconf && memcmp(unconf->confirm, confirm, NFS4_VERIFIER_SIZE) == 0) {
+		if (conf) {
+			/* Callback update: the confirmed record takes the new
+			 * callback, its state stays. */
+			conf->cb = unconf->cb;
+			conf->cb_gen++;
+			conf->cb_status = STATE_CB_UNKNOWN;
+			state_client_destroy(st, unconf, false);
+			state_client_renew(st, conf);
+			state_cb_schedule(st, conf);
+			pthread_mutex_unlock(&st->lock);
+			return NFS4_OK;
+		}
+		/* A client that restarted: its earlier incarnation's state goes,
+		 * and its stateids are now expired. */
+		struct state_client *old =
+			state_client_find_name(st, unconf->name, unconf->name_len, true);
+		if (old)
+			state_client_destroy(st, old, true);
+		unconf->confirmed = true;
+		unconf->reclaimable = state_grace_active(st, state_now_ms()) &&
+				      state_prev_has(st, unconf->name, unconf->name_len);
+		state_client_renew(st, unconf);
+		state_cb_schedule(st, unconf);
+		uint32_t len = unconf->name_len;
+		uint8_t *name = malloc(len ? len : 1);
+		if (name)
+			memcpy(name, unconf->name, len);
+		pthread_mutex_unlock(&st->lock);
+		/* The record must be on disk before the client relies on it. */
+		if (name) {
+			state_record_sync(st, name, len);
+			free(name);
+		} else {
+			log_error("state: out of memory writing a client record");
+		}
+		return NFS4_OK;
+	}
+	if (conf && memcmp(conf->confirm, confirm, NFS4_VERIFIER_SIZE) == 0) {
+		/* A retransmission of a confirm that already took effect. */
+		state_client_renew(st, conf);
+		pthread_mutex_unlock(&st->lock);
+		return NFS4_OK;
+	}
+	pthread_mutex_unlock(&st->lock);
+	return NFS4ERR_STALE_CLIENTID;
+}
+
+enum nfsstat4 state_renew(struct state_server *st, uint64_t clientid)
+{
+	struct state_client *cl;
+	pthread_mutex_lock(&st->lock);
+	enum nfsstat4 s = state_client_use(st, clientid, &cl);
+	pthread_mutex_unlock(&st->lock);
+	return s;
+}
+
+enum state_cb_status state_client_cb_status(struct state_server *st, uint64_t clientid)
+{
+	pthread_mutex_lock(&st->lock);
+	struct state_client *cl = state_client_find(st, clientid, true);
+	enum state_cb_status s = cl ? cl->cb_status : STATE_CB_UNKNOWN;
+	pthread_mutex_unlock(&st->lock);
+	return s;
+}
+
+size_t state_clients_expire(struct state_server *st, uint64_t now, struct state_prev **names)
+{
+	size_t n = 0, cap = 0;
+	struct state_prev *out = NULL;
+	struct state_list *pos, *tmp;
+	state_list_for_each_safe(pos, tmp, &st->clients)
+	{
+		struct state_client *cl = state_container_of(pos, struct state_client, link);
+		if (cl->expires_ms > now)
+			continue;
+		if (cl->confirmed) {
+			log_info("state: lease of client %016llx expired",
+				 (unsigned long long)cl->clientid);
+			if (n == cap) {
+				size_t nc = cap ? cap * 2 : 8;
+				struct state_prev *p = realloc(out, nc * sizeof(*p));
+				if (!p)
+					continue; /* try again on the next pass */
+				out = p;
+				cap = nc;
+			}
+			/* The name moves to the list: its record goes. */
+			out[n].name = cl->name;
+			out[n].name_len = cl->name_len;
+			cl->name = NULL;
+			n++;
+		}
+		state_client_destroy(st, cl, true);
+	}
+	*names = out;
+	return n;
+}

@@ -1,0 +1,296 @@
+/* Internals shared by the state module's files.  Everything here is
+ * protected by st->lock unless said otherwise. */
+#ifndef FERRY_STATE_STATE_INTERNAL_H
+#define FERRY_STATE_STATE_INTERNAL_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include "core/siphash.h"
+#include "state/state.h"
+
+#define state_container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+/* --- intrusive lists and hash tables ------------------------------------ */
+
+struct state_list {
+	struct state_list *prev, *next;
+};
+
+static inline void state_list_init(struct state_list *l) { l->prev = l->next = l; }
+static inline bool state_list_empty(const struct state_list *l) { return l->next == l; }
+
+static inline void state_list_add(struct state_list *head, struct state_list *n)
+{
+	n->next = head;
+	n->prev = head->prev;
+	head->prev->next = n;
+	head->prev = n;
+}
+
+static inline void state_list_del(struct state_list *n)
+{
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	n->prev = n->next = n;
+}
+
+#define state_list_for_each_safe(pos, tmp, head) \
+	for (pos = (head)->next, tmp = pos->next; pos != (head); pos = tmp, tmp = pos->next)
+
+struct state_hnode {
+	struct state_hnode *next;
+	uint64_t hash;
+};
+
+struct state_htable {
+	struct state_hnode **buckets;
+	size_t nbuckets; /* a power of two */
+	size_t count;
+};
+
+bool state_ht_init(struct state_htable *t);
+void state_ht_fini(struct state_htable *t);
+void state_ht_insert(struct state_htable *t, struct state_hnode *n, uint64_t hash);
+void state_ht_remove(struct state_htable *t, struct state_hnode *n);
+
+static inline struct state_hnode *state_ht_first(const struct state_htable *t, uint64_t hash)
+{
+	return t->buckets[hash & (t->nbuckets - 1)];
+}
+
+#define state_ht_for_each(pos, t, h) \
+	for (pos = state_ht_first(t, h); pos; pos = pos->next) \
+		if (pos->hash == (h))
+
+/* --- objects ------------------------------------------------------------ */
+
+struct state_client {
+	struct state_hnode by_id;
+	struct state_hnode by_name;
+	struct state_list link; /* st->clients */
+	uint64_t clientid;
+	uint8_t verifier[NFS4_VERIFIER_SIZE];
+	uint8_t confirm[NFS4_VERIFIER_SIZE];
+	uint8_t *name;
+	uint32_t name_len;
+	struct state_principal principal;
+	struct state_callback cb;
+	bool confirmed;
+	bool reclaimable; /* had a stable record before the restart */
+	uint64_t expires_ms;
+	struct state_list owners;
+	enum state_cb_status cb_status;
+	uint32_t cb_gen; /* advances with each callback change */
+};
+
+enum state_owner_kind { STATE_OWNER_OPEN = 1, STATE_OWNER_LOCK = 2 };
+
+struct state_owner {
+	struct state_hnode node;
+	struct state_list client_link;
+	struct state_client *client; /* NULL once dead */
+	uint64_t clientid;
+	enum state_owner_kind kind;
+	uint32_t len;
+	uint8_t *bytes;
+	unsigned refs; /* the owner table's, plus callers' */
+	bool dead;
+	bool confirmed; /* open owners: OPEN_CONFIRM done (or not needed) */
+	bool has_seqid;
+	uint32_t seqid;
+	uint64_t last_used_ms;
+	struct state_list states; /* its opens or lock states */
+	struct state_open *closed; /* v4.0: last closed open, for a CLOSE replay */
+
+	/* The sequence: mutex outside st->lock; the rest under st->lock. */
+	pthread_mutex_t seq_lock;
+	bool seq_new;	      /* the operation in progress is a new one */
+	uint32_t seq_pending; /* its seqid */
+	uint32_t seq_opnum;   /* and operation */
+	bool r_valid;
+	uint32_t r_opnum;
+	enum nfsstat4 r_status;
+	uint8_t *r_body;
+	size_t r_len;
+	bool r_has_file;
+	struct state_file_key r_file;
+};
+
+struct state_file {
+	struct state_hnode node;
+	struct state_file_key key;
+	struct state_list opens;
+	struct state_list lock_states;
+	struct state_list ranges; /* every lock on the file, by any owner */
+};
+
+enum state_stid_type { STATE_STID_OPEN = 1, STATE_STID_LOCK, STATE_STID_CLOSED };
+
+/* What open and lock states have in common: the stateid. */
+struct state_stid {
+	struct state_hnode node;
+	uint8_t other[NFS4_OTHER_SIZE];
+	uint32_t seqid;
+	enum state_stid_type type;
+	struct state_owner *owner;
+	struct state_file *file; /* NULL once closed */
+	struct state_list owner_link;
+	struct state_list file_link;
+};
+
+struct state_open {
+	struct state_stid s;
+	uint32_t access, deny;
+};
+
+struct state_lockst {
+	struct state_stid s;
+	struct state_open *open; /* the open the lock owner came from */
+};
+
+struct state_range {
+	struct state_list file_link;
+	struct state_lockst *ls;
+	uint64_t start, last; /* inclusive; last UINT64_MAX: to the end */
+	uint32_t type;	      /* STATE_READ_LT or STATE_WRITE_LT */
+};
+
+/* A record from before the restart. */
+struct state_prev {
+	uint8_t *name;
+	uint32_t name_len;
+};
+
+struct state_probe {
+	struct state_probe *next;
+	uint64_t clientid;
+	uint32_t gen;
+	uint32_t prog;
+	char netid[STATE_NETID_MAX];
+	char addr[STATE_UADDR_MAX];
+};
+
+enum { STATE_EXPIRED_MAX = 4096 };
+
+struct state_server {
+	pthread_mutex_t lock;
+	struct state_options opts;
+	uint32_t boot; /* epoch: in clientids and stateids */
+	uint32_t next_client;
+	uint32_t next_stid;
+	struct siphash_key hkey;
+	struct state_htable clients_by_id, clients_by_name, owners, stids, files;
+	struct state_list clients;
+
+	/* Clientids whose lease expired or that were replaced: their stateids
+	 * get NFS4ERR_EXPIRED rather than NFS4ERR_BAD_STATEID. */
+	uint64_t expired[STATE_EXPIRED_MAX];
+	size_t expired_next, expired_count;
+
+	/* Grace: the records read at start-up, until the grace period ends. */
+	bool grace;
+	uint64_t grace_end_ms;
+	struct state_prev *prev;
+	size_t nprev;
+
+	/* Stable records (records_lock, see the lock order). */
+	pthread_mutex_t records_lock;
+	char rec_dir[CONFIG_PATH_MAX + 16];
+	bool records;
+
+	/* The state thread. */
+	pthread_t thread;
+	bool thread_started;
+	pthread_cond_t cond;
+	bool stop;
+	uint64_t reap_requests, reap_done; /* state_run_reaper */
+	pthread_cond_t reap_cond;
+	struct state_probe *probes, **probes_tail;
+	uint32_t interval_ms;
+
+	unsigned n_owners, n_opens, n_lock_states, n_locks, n_files;
+};
+
+/* --- helpers across files (st->lock held unless said otherwise) ---------- */
+
+uint64_t state_hash(const struct state_server *st, const void *a, size_t alen, const void *b,
+		    size_t blen);
+uint64_t state_now_ms(void);
+void state_random(void *out, size_t len);
+
+/* state_client.c */
+struct state_client *state_client_find(struct state_server *st, uint64_t clientid,
+				       bool confirmed);
+struct state_client *state_client_find_name(struct state_server *st, const uint8_t *name,
+					    uint32_t len, bool confirmed);
+/* A confirmed client for an operation: STALE_CLIENTID / EXPIRED; renews. */
+enum nfsstat4 state_client_use(struct state_server *st, uint64_t clientid,
+			       struct state_client **out);
+void state_client_renew(struct state_server *st, struct state_client *cl);
+/* Drops a client and all its state; remembers its clientid as expired. */
+void state_client_destroy(struct state_server *st, struct state_client *cl, bool tombstone);
+bool state_clientid_expired(const struct state_server *st, uint64_t clientid);
+bool state_client_has_state(const struct state_client *cl);
+/* The state thread's pass: expires clients.  Returns names whose stable
+ * record must be re-synced (malloc'd array of malloc'd prev entries). */
+size_t state_clients_expire(struct state_server *st, uint64_t now, struct state_prev **names);
+
+/* state_owner.c */
+struct state_owner *state_owner_find(struct state_server *st, uint64_t clientid,
+				     enum state_owner_kind kind, const uint8_t *bytes,
+				     uint32_t len);
+struct state_owner *state_owner_create(struct state_server *st, struct state_client *cl,
+				       enum state_owner_kind kind, const uint8_t *bytes,
+				       uint32_t len);
+/* Unlinks an owner and frees its states; the memory goes with the last
+ * reference. */
+void state_owner_kill(struct state_server *st, struct state_owner *o);
+void state_owner_unref(struct state_server *st, struct state_owner *o);
+void state_owners_reap(struct state_server *st, uint64_t now);
+
+/* state_open.c */
+struct state_file *state_file_get(struct state_server *st, const struct state_file_key *key,
+				  bool create);
+void state_file_maybe_free(struct state_server *st, struct state_file *f);
+bool state_file_key_eq(const struct state_file_key *a, const struct state_file_key *b);
+void state_stid_init(struct state_server *st, struct state_stid *s, enum state_stid_type type,
+		     struct state_owner *o, struct state_file *f);
+/* Frees an open state, its lock states included. */
+void state_open_free(struct state_server *st, struct state_open *op);
+/* Finds and validates a stateid for an operation on file. */
+enum nfsstat4 state_stid_lookup(struct state_server *st, const struct nfs4_stateid *sid,
+				const struct state_file_key *file, uint32_t minor,
+				struct state_stid **out);
+bool state_stid_is_special(const struct nfs4_stateid *sid, uint8_t fill, uint32_t seqid);
+/* The stateid with this "other" (any type, closed ones included), or NULL. */
+struct state_stid *state_stid_find(struct state_server *st, const uint8_t *other);
+/* Why a stateid is not usable when state_stid_find found nothing (or it is
+ * special): BAD_STATEID, STALE_STATEID or EXPIRED. */
+enum nfsstat4 state_stid_missing(const struct state_server *st, const struct nfs4_stateid *sid);
+void state_stid_bump(struct state_stid *s);
+void state_stid_export(const struct state_stid *s, struct nfs4_stateid *out);
+
+/* state_lock.c */
+void state_lockst_free(struct state_server *st, struct state_lockst *ls);
+
+/* state_record.c (records_lock, then st->lock, taken inside) */
+int state_records_open(struct state_server *st);
+void state_record_sync(struct state_server *st, const uint8_t *name, uint32_t len);
+/* st->lock held: ends grace when due; returns the names to re-sync. */
+size_t state_grace_tick(struct state_server *st, uint64_t now, struct state_prev **names);
+bool state_grace_active(struct state_server *st, uint64_t now);
+bool state_prev_has(const struct state_server *st, const uint8_t *name, uint32_t len);
+void state_prev_free(struct state_prev *p, size_t n);
+
+/* state_callback.c */
+void state_cb_schedule(struct state_server *st, struct state_client *cl);
+/* Runs one queued probe, if any, with st->lock NOT held.  Returns false
+ * when the queue was empty. */
+bool state_cb_run_one(struct state_server *st);
+void state_cb_free_queue(struct state_server *st);
+/* "tcp"/"tcp6" universal address to "host:port" / "[host]:port". */
+bool state_uaddr_to_hostport(const char *netid, const char *uaddr, char *out, size_t outlen);
+
+#endif

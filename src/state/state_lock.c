@@ -1,0 +1,489 @@
+/* Byte-range locks (RFC 7530 9.2, 16.10-16.12, 16.37) and the stateid
+ * check of READ/WRITE/SETATTR(size).
+ *
+ * POSIX semantics: one lock state per (lock owner, file) holds that owner's
+ * ranges; a new lock replaces whatever the owner held on the range, then
+ * merges with the owner's adjacent ranges of the same type.  Owners conflict
+ * when their ranges overlap and either is a write lock, whatever client they
+ * belong to.  Ranges are inclusive [start, last]; last UINT64_MAX is "to the
+ * end of the file". */
+#include <stdlib.h>
+#include <string.h>
+
+#include "state/state_internal.h"
+
+enum nfsstat4 state_check_range(uint64_t offset, uint64_t length)
+{
+	if (length == 0)
+		return NFS4ERR_INVAL;
+	/* RFC 7530 16.10.4: offset + length past 2^64 - 1 is invalid (a
+	 * server limited to 32-bit offsets would say BAD_RANGE; Ferry is not). */
+	if (length != STATE_LENGTH_EOF && length - 1 > UINT64_MAX - offset)
+		return NFS4ERR_INVAL;
+	return NFS4_OK;
+}
+
+static uint64_t range_last(uint64_t offset, uint64_t length)
+{
+	return length == STATE_LENGTH_EOF ? UINT64_MAX : offset + (length - 1);
+}
+
+static bool overlaps(const struct state_range *r, uint64_t start, uint64_t last)
+{
+	return r->start <= last && start <= r->last;
+}
+
+/* READW/WRITEW are served as READ/WRITE: a denied lock is reported at once
+ * and the client polls (no blocking-lock callbacks in v4.0). */
+static uint32_t lock_type_norm(uint32_t type)
+{
+	switch (type) {
+	case STATE_READ_LT:
+	case STATE_READW_LT:
+		return STATE_READ_LT;
+	case STATE_WRITE_LT:
+	case STATE_WRITEW_LT:
+		return STATE_WRITE_LT;
+	default:
+		return 0;
+	}
+}
+
+static void range_free(struct state_server *st, struct state_range *r)
+{
+	state_list_del(&r->file_link);
+	st->n_locks--;
+	free(r);
+}
+
+static bool lockst_has_ranges(const struct state_lockst *ls)
+{
+	const struct state_list *pos;
+	const struct state_file *f = ls->s.file;
+	for (pos = f->ranges.next; pos != &f->ranges; pos = pos->next)
+		if (state_container_of(pos, struct state_range, file_link)->ls == ls)
+			return true;
+	return false;
+}
+
+void state_lockst_free(struct state_server *st, struct state_lockst *ls)
+{
+	struct state_file *f = ls->s.file;
+	struct state_list *pos, *tmp;
+	state_list_for_each_safe(pos, tmp, &f->ranges)
+	{
+		struct state_range *r = state_container_of(pos, struct state_range, file_link);
+		if (r->ls == ls)
+			range_free(st, r);
+	}
+	state_list_del(&ls->s.file_link);
+	state_ht_remove(&st->stids, &ls->s.node);
+	state_list_del(&ls->s.owner_link);
+	st->n_lock_states--;
+	free(ls);
+	state_file_maybe_free(st, f);
+}
+
+/* The first lock on f that conflicts with a lock of type over [start, last],
+ * ignoring those for which skip() says so. */
+typedef bool (*range_skip_fn)(const struct state_range *r, const void *arg);
+
+static const struct state_range *find_conflict(const struct state_file *f, uint32_t type,
+					       uint64_t start, uint64_t last, range_skip_fn skip,
+					       const void *arg)
+{
+	const struct state_list *pos;
+	for (pos = f->ranges.next; pos != &f->ranges; pos = pos->next) {
+		const struct state_range *r =
+			state_container_of(pos, struct state_range, file_link);
+		if (!overlaps(r, start, last))
+			continue;
+		if (type != STATE_WRITE_LT && r->type != STATE_WRITE_LT)
+			continue;
+		if (skip && skip(r, arg))
+			continue;
+		return r;
+	}
+	return NULL;
+}
+
+static bool skip_owner(const struct state_range *r, const void *owner)
+{
+	return r->ls->s.owner == owner;
+}
+
+static bool skip_open(const struct state_range *r, const void *open)
+{
+	return r->ls->open == open;
+}
+
+static void fill_denied(const struct state_range *r, struct state_lock_denied *d)
+{
+	const struct state_owner *o = r->ls->s.owner;
+	d->offset = r->start;
+	d->length = r->last == UINT64_MAX ? STATE_LENGTH_EOF : r->last - r->start + 1;
+	d->type = r->type;
+	d->clientid = o->clientid;
+	d->owner_len = o->len;
+	memcpy(d->owner, o->bytes, o->len);
+}
+
+/* Removes [start, last] from ls's ranges.  spare, when the cut splits a
+ * range in two, becomes the right half (and is then set to NULL). */
+static void ranges_cut(struct state_server *st, struct state_lockst *ls, uint64_t start,
+		       uint64_t last, struct state_range **spare)
+{
+	struct state_file *f = ls->s.file;
+	struct state_list *pos, *tmp;
+	state_list_for_each_safe(pos, tmp, &f->ranges)
+	{
+		struct state_range *r = state_container_of(pos, struct state_range, file_link);
+		if (r->ls != ls || !overlaps(r, start, last))
+			continue;
+		if (r->start >= start && r->last <= last) {
+			range_free(st, r);
+		} else if (r->start < start && r->last > last) {
+			struct state_range *right = *spare;
+			*spare = NULL;
+			*right = *r;
+			right->start = last + 1;
+			r->last = start - 1;
+			state_list_add(&f->ranges, &right->file_link);
+			st->n_locks++;
+		} else if (r->start < start) {
+			r->last = start - 1;
+		} else {
+			r->start = last + 1;
+		}
+	}
+}
+
+/* Gives ls a lock of type over [start, last]: needs two preallocated
+ * ranges (the new one and a possible split). */
+static void ranges_set(struct state_server *st, struct state_lockst *ls, uint32_t type,
+		       uint64_t start, uint64_t last, struct state_range *nr,
+		       struct state_range **spare)
+{
+	struct state_file *f = ls->s.file;
+	ranges_cut(st, ls, start, last, spare);
+	/* Merge with adjacent ranges of the owner of the same type. */
+	struct state_list *pos, *tmp;
+	state_list_for_each_safe(pos, tmp, &f->ranges)
+	{
+		struct state_range *r = state_container_of(pos, struct state_range, file_link);
+		if (r->ls != ls || r->type != type)
+			continue;
+		if (r->last != UINT64_MAX && r->last + 1 == start) {
+			start = r->start;
+			range_free(st, r);
+		} else if (last != UINT64_MAX && last + 1 == r->start) {
+			last = r->last;
+			range_free(st, r);
+		}
+	}
+	nr->ls = ls;
+	nr->type = type;
+	nr->start = start;
+	nr->last = last;
+	state_list_add(&f->ranges, &nr->file_link);
+	st->n_locks++;
+}
+
+static struct state_lockst *lockst_of(struct state_file *f, const struct state_owner *lo)
+{
+	struct state_list *pos;
+	for (pos = f->lock_states.next; pos != &f->lock_states; pos = pos->next) {
+		struct state_lockst *ls = state_container_of(pos, struct state_lockst, s.file_link);
+		if (ls->s.owner == lo)
+			return ls;
+	}
+	return NULL;
+}
+
+static struct state_lockst *lockst_new(struct state_server *st, struct state_owner *lo,
+				       struct state_open *op)
+{
+	struct state_lockst *ls = calloc(1, sizeof(*ls));
+	if (!ls)
+		return NULL;
+	ls->open = op;
+	state_stid_init(st, &ls->s, STATE_STID_LOCK, lo, op->s.file);
+	state_list_add(&op->s.file->lock_states, &ls->s.file_link);
+	st->n_lock_states++;
+	return ls;
+}
+
+static enum nfsstat4 grace_rules(struct state_server *st, const struct state_client *cl,
+				 bool reclaim)
+{
+	bool grace = state_grace_active(st, state_now_ms());
+	if (reclaim)
+		return !grace ? NFS4ERR_NO_GRACE : !cl->reclaimable ? NFS4ERR_RECLAIM_BAD : NFS4_OK;
+	return grace ? NFS4ERR_GRACE : NFS4_OK;
+}
+
+/* LOCK through an open (new lock owner): finds or makes the lock owner
+ * and its lock state.  *created says what to undo if the lock fails. */
+static enum nfsstat4 lock_from_open(struct state_server *st, struct state_owner *oo,
+				    const struct state_file_key *file,
+				    const struct state_lock_args *a, uint32_t minor,
+				    struct state_lockst **out, bool *created_owner,
+				    bool *created_ls)
+{
+	struct state_stid *s;
+	enum nfsstat4 status = state_stid_lookup(st, &a->open_stateid, file, minor, &s);
+	if (status != NFS4_OK)
+		return status;
+	if (s->type != STATE_STID_OPEN || s->owner != oo)
+		return NFS4ERR_BAD_STATEID;
+	struct state_client *cl;
+	if ((status = state_client_use(st, a->lock_clientid, &cl)) != NFS4_OK)
+		return status;
+	if (cl != oo->client)
+		return NFS4ERR_BAD_STATEID;
+	struct state_owner *lo = state_owner_find(st, a->lock_clientid, STATE_OWNER_LOCK,
+						  a->lock_owner, a->lock_owner_len);
+	if (lo) {
+		/* A known lock owner named as new: only if the seqid agrees. */
+		if (minor == 0 && lo->has_seqid && a->lock_seqid != lo->seqid)
+			return NFS4ERR_BAD_SEQID;
+	} else {
+		lo = state_owner_create(st, cl, STATE_OWNER_LOCK, a->lock_owner,
+					a->lock_owner_len);
+		if (!lo)
+			return NFS4ERR_RESOURCE;
+		lo->confirmed = true;
+		lo->has_seqid = minor == 0;
+		lo->seqid = a->lock_seqid;
+		*created_owner = true;
+	}
+	struct state_lockst *ls = lockst_of(s->file, lo);
+	if (!ls) {
+		if (!(ls = lockst_new(st, lo, (struct state_open *)s))) {
+			if (*created_owner)
+				state_owner_kill(st, lo);
+			*created_owner = false;
+			return NFS4ERR_RESOURCE;
+		}
+		*created_ls = true;
+	}
+	*out = ls;
+	return NFS4_OK;
+}
+
+/* Undoes what lock_from_open made for a lock that was not granted. */
+static void lock_undo_new(struct state_server *st, struct state_lockst *ls, bool created_owner,
+			  bool created_ls)
+{
+	struct state_owner *lo = ls->s.owner;
+	if (created_ls)
+		state_lockst_free(st, ls);
+	if (created_owner && state_list_empty(&lo->states))
+		state_owner_kill(st, lo);
+}
+
+enum nfsstat4 state_lock(struct state_server *st, struct state_owner *o,
+			 const struct state_file_key *file, const struct state_lock_args *a,
+			 uint32_t minor, struct nfs4_stateid *out, struct state_lock_denied *denied)
+{
+	uint32_t type = lock_type_norm(a->type);
+	enum nfsstat4 status = state_check_range(a->offset, a->length);
+	if (status != NFS4_OK)
+		return status;
+	if (!type)
+		return NFS4ERR_INVAL;
+	uint64_t start = a->offset, last = range_last(a->offset, a->length);
+	struct state_range *nr = malloc(sizeof(*nr)), *spare = malloc(sizeof(*spare));
+	if (!nr || !spare) {
+		free(nr);
+		free(spare);
+		return NFS4ERR_RESOURCE;
+	}
+	pthread_mutex_lock(&st->lock);
+	struct state_lockst *ls = NULL;
+	bool created_owner = false, created_ls = false, is_new = a->new_owner;
+	if (o->dead) {
+		status = NFS4ERR_EXPIRED;
+		goto out;
+	}
+	if (is_new) {
+		status = lock_from_open(st, o, file, a, minor, &ls, &created_owner, &created_ls);
+	} else {
+		struct state_stid *s;
+		status = state_stid_lookup(st, &a->lock_stateid, file, minor, &s);
+		if (status == NFS4_OK && (s->type != STATE_STID_LOCK || s->owner != o))
+			status = NFS4ERR_BAD_STATEID;
+		if (status == NFS4_OK)
+			ls = (struct state_lockst *)s;
+	}
+	if (status != NFS4_OK)
+		goto out;
+	uint32_t need = type == STATE_WRITE_LT ? STATE_SHARE_ACCESS_WRITE : STATE_SHARE_ACCESS_READ;
+	if ((status = grace_rules(st, ls->s.owner->client, a->reclaim)) == NFS4_OK &&
+	    !(ls->open->access & need))
+		status = NFS4ERR_OPENMODE;
+	const struct state_range *c = NULL;
+	if (status == NFS4_OK &&
+	    (c = find_conflict(ls->s.file, type, start, last, skip_owner, ls->s.owner))) {
+		fill_denied(c, denied);
+		status = NFS4ERR_DENIED;
+	}
+	if (status != NFS4_OK) {
+		if (ls && is_new)
+			lock_undo_new(st, ls, created_owner, created_ls);
+		goto out;
+	}
+	ranges_set(st, ls, type, start, last, nr, &spare);
+	nr = NULL;
+	/* A new lock state starts at seqid 1; an existing one moves on. */
+	if (!created_ls)
+		state_stid_bump(&ls->s);
+	state_stid_export(&ls->s, out);
+out:
+	pthread_mutex_unlock(&st->lock);
+	free(nr);
+	free(spare);
+	return status;
+}
+
+enum nfsstat4 state_locku(struct state_server *st, struct state_owner *o,
+			  const struct nfs4_stateid *sid, const struct state_file_key *file,
+			  uint64_t offset, uint64_t length, uint32_t minor,
+			  struct nfs4_stateid *out)
+{
+	enum nfsstat4 status = state_check_range(offset, length);
+	if (status != NFS4_OK)
+		return status;
+	struct state_range *spare = malloc(sizeof(*spare));
+	if (!spare)
+		return NFS4ERR_RESOURCE;
+	pthread_mutex_lock(&st->lock);
+	struct state_stid *s;
+	status = state_stid_lookup(st, sid, file, minor, &s);
+	if (status == NFS4_OK && (s->type != STATE_STID_LOCK || s->owner != o))
+		status = NFS4ERR_BAD_STATEID;
+	if (status == NFS4_OK) {
+		ranges_cut(st, (struct state_lockst *)s, offset, range_last(offset, length),
+			   &spare);
+		state_stid_bump(s);
+		state_stid_export(s, out);
+	}
+	pthread_mutex_unlock(&st->lock);
+	free(spare);
+	return status;
+}
+
+enum nfsstat4 state_lockt(struct state_server *st, uint64_t clientid, const uint8_t *owner,
+			  uint32_t owner_len, const struct state_file_key *file, uint32_t type,
+			  uint64_t offset, uint64_t length, struct state_lock_denied *denied)
+{
+	enum nfsstat4 status = state_check_range(offset, length);
+	if (status != NFS4_OK)
+		return status;
+	if (!(type = lock_type_norm(type)))
+		return NFS4ERR_INVAL;
+	pthread_mutex_lock(&st->lock);
+	struct state_client *cl;
+	if ((status = state_client_use(st, clientid, &cl)) == NFS4_OK &&
+	    (status = grace_rules(st, cl, false)) == NFS4_OK) {
+		struct state_file *f = state_file_get(st, file, false);
+		struct state_owner *lo =
+			state_owner_find(st, clientid, STATE_OWNER_LOCK, owner, owner_len);
+		const struct state_range *c =
+			f ? find_conflict(f, type, offset, range_last(offset, length), skip_owner,
+					  lo)
+			  : NULL;
+		if (c) {
+			fill_denied(c, denied);
+			status = NFS4ERR_DENIED;
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+	return status;
+}
+
+enum nfsstat4 state_release_lockowner(struct state_server *st, uint64_t clientid,
+				      const uint8_t *owner, uint32_t owner_len)
+{
+	pthread_mutex_lock(&st->lock);
+	struct state_client *cl;
+	enum nfsstat4 status = state_client_use(st, clientid, &cl);
+	struct state_owner *lo =
+		status == NFS4_OK
+			? state_owner_find(st, clientid, STATE_OWNER_LOCK, owner, owner_len)
+			: NULL;
+	if (lo) {
+		struct state_list *pos;
+		for (pos = lo->states.next; pos != &lo->states; pos = pos->next) {
+			struct state_lockst *ls =
+				state_container_of(pos, struct state_lockst, s.owner_link);
+			if (lockst_has_ranges(ls)) {
+				status = NFS4ERR_LOCKS_HELD;
+				break;
+			}
+		}
+		if (status == NFS4_OK)
+			state_owner_kill(st, lo);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return status;
+}
+
+/* --- the I/O check ----------------------------------------------------------- */
+
+static enum nfsstat4 check_io_special(struct state_server *st, const struct state_file_key *file,
+				      bool write, bool bypass, uint64_t start, uint64_t length)
+{
+	/* A reclaim could still bring back a deny or a lock this I/O would
+	 * violate. */
+	if (state_grace_active(st, state_now_ms()))
+		return NFS4ERR_GRACE;
+	struct state_file *f = state_file_get(st, file, false);
+	if (!f)
+		return NFS4_OK;
+	uint32_t deny = write ? STATE_SHARE_DENY_WRITE : STATE_SHARE_DENY_READ;
+	const struct state_list *pos;
+	for (pos = f->opens.next; pos != &f->opens; pos = pos->next)
+		if (state_container_of(pos, struct state_open, s.file_link)->deny & deny)
+			return NFS4ERR_LOCKED;
+	if (length == 0 || (bypass && !write))
+		return NFS4_OK;
+	uint32_t as = write ? STATE_WRITE_LT : STATE_READ_LT;
+	if (find_conflict(f, as, start, range_last(start, length), NULL, NULL))
+		return NFS4ERR_LOCKED;
+	return NFS4_OK;
+}
+
+enum nfsstat4 state_check_io(struct state_server *st, const struct nfs4_stateid *sid,
+			     const struct state_file_key *file, bool write, uint64_t offset,
+			     uint64_t length, uint32_t minor)
+{
+	bool anon = state_stid_is_special(sid, 0, 0);
+	bool bypass = state_stid_is_special(sid, 0xff, UINT32_MAX);
+	/* A range that runs past 2^64 is clipped: it covers to the end. */
+	if (length != 0 && length != STATE_LENGTH_EOF && length - 1 > UINT64_MAX - offset)
+		length = STATE_LENGTH_EOF;
+	pthread_mutex_lock(&st->lock);
+	enum nfsstat4 status;
+	if (anon || bypass) {
+		status = check_io_special(st, file, write, bypass, offset, length);
+		goto out;
+	}
+	struct state_stid *s;
+	if ((status = state_stid_lookup(st, sid, file, minor, &s)) != NFS4_OK)
+		goto out;
+	struct state_open *op = s->type == STATE_STID_OPEN ? (struct state_open *)s
+							   : ((struct state_lockst *)s)->open;
+	/* Reads are allowed with write-only access: clients read to fill the
+	 * pages they partly write (RFC 7530 9.1.4.4 leaves it open). */
+	if (write && !(op->access & STATE_SHARE_ACCESS_WRITE)) {
+		status = NFS4ERR_OPENMODE;
+		goto out;
+	}
+	if (length != 0 && find_conflict(s->file, write ? STATE_WRITE_LT : STATE_READ_LT, offset,
+					 range_last(offset, length), skip_open, op))
+		status = NFS4ERR_LOCKED;
+out:
+	pthread_mutex_unlock(&st->lock);
+	return status;
+}

@@ -1,0 +1,411 @@
+/* Files, stateids and opens: share reservations, OPEN, OPEN_CONFIRM,
+ * OPEN_DOWNGRADE, CLOSE (RFC 7530 9.1.4, 9.9, 16.2, 16.16-16.19).
+ *
+ * A stateid's "other" is boot epoch (4 bytes), the low half of the clientid
+ * (4) and a counter (4): a stateid from an earlier run is recognisably
+ * stale, and one of an expired client recognisably expired. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "state/state_internal.h"
+
+/* --- files --------------------------------------------------------------------- */
+
+bool state_file_key_eq(const struct state_file_key *a, const struct state_file_key *b)
+{
+	return a->export_id == b->export_id && a->bh.len == b->bh.len &&
+	       memcmp(a->bh.data, b->bh.data, a->bh.len) == 0;
+}
+
+static uint64_t hash_file(const struct state_server *st, const struct state_file_key *k)
+{
+	size_t len = k->bh.len <= BACKEND_HANDLE_MAX ? k->bh.len : BACKEND_HANDLE_MAX;
+	return state_hash(st, &k->export_id, sizeof(k->export_id), k->bh.data, len);
+}
+
+struct state_file *state_file_get(struct state_server *st, const struct state_file_key *key,
+				  bool create)
+{
+	uint64_t h = hash_file(st, key);
+	struct state_hnode *n;
+	state_ht_for_each(n, &st->files, h)
+	{
+		struct state_file *f = state_container_of(n, struct state_file, node);
+		if (state_file_key_eq(&f->key, key))
+			return f;
+	}
+	if (!create)
+		return NULL;
+	struct state_file *f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->key = *key;
+	state_list_init(&f->opens);
+	state_list_init(&f->lock_states);
+	state_list_init(&f->ranges);
+	state_ht_insert(&st->files, &f->node, h);
+	st->n_files++;
+	return f;
+}
+
+void state_file_maybe_free(struct state_server *st, struct state_file *f)
+{
+	if (!f || !state_list_empty(&f->opens) || !state_list_empty(&f->lock_states))
+		return;
+	state_ht_remove(&st->files, &f->node);
+	st->n_files--;
+	free(f);
+}
+
+/* --- stateids -------------------------------------------------------------------- */
+
+static uint64_t hash_other(const struct state_server *st, const uint8_t *other)
+{
+	return state_hash(st, other, NFS4_OTHER_SIZE, NULL, 0);
+}
+
+bool state_stid_is_special(const struct nfs4_stateid *sid, uint8_t fill, uint32_t seqid)
+{
+	if (sid->seqid != seqid)
+		return false;
+	for (int i = 0; i < NFS4_OTHER_SIZE; i++)
+		if (sid->other[i] != fill)
+			return false;
+	return true;
+}
+
+static bool other_is_special(const uint8_t *other)
+{
+	bool zeros = true, ones = true;
+	for (int i = 0; i < NFS4_OTHER_SIZE; i++) {
+		zeros = zeros && other[i] == 0;
+		ones = ones && other[i] == 0xff;
+	}
+	return zeros || ones;
+}
+
+void state_stid_init(struct state_server *st, struct state_stid *s, enum state_stid_type type,
+		     struct state_owner *o, struct state_file *f)
+{
+	uint32_t low = (uint32_t)o->clientid;
+	uint32_t n;
+	do {
+		n = ++st->next_stid;
+		xdr_put_be32(s->other, st->boot);
+		xdr_put_be32(s->other + 4, low);
+		xdr_put_be32(s->other + 8, n);
+	} while (state_stid_find(st, s->other)); /* after 2^32 stateids */
+	s->seqid = 1;
+	s->type = type;
+	s->owner = o;
+	s->file = f;
+	state_ht_insert(&st->stids, &s->node, hash_other(st, s->other));
+	state_list_add(&o->states, &s->owner_link);
+}
+
+struct state_stid *state_stid_find(struct state_server *st, const uint8_t *other)
+{
+	uint64_t h = hash_other(st, other);
+	struct state_hnode *n;
+	state_ht_for_each(n, &st->stids, h)
+	{
+		struct state_stid *s = state_container_of(n, struct state_stid, node);
+		if (memcmp(s->other, other, NFS4_OTHER_SIZE) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+enum nfsstat4 state_stid_missing(const struct state_server *st, const struct nfs4_stateid *sid)
+{
+	if (other_is_special(sid->other))
+		return NFS4ERR_BAD_STATEID;
+	if (xdr_get_be32(sid->other) != st->boot)
+		return NFS4ERR_STALE_STATEID;
+	uint64_t clientid = (uint64_t)st->boot << 32 | xdr_get_be32(sid->other + 4);
+	if (state_clientid_expired(st, clientid))
+		return NFS4ERR_EXPIRED;
+	return NFS4ERR_BAD_STATEID;
+}
+
+void state_stid_bump(struct state_stid *s)
+{
+	/* 0 is "the current one" in v4.1: skip it on wrap. */
+	if (++s->seqid == 0)
+		s->seqid = 1;
+}
+
+void state_stid_export(const struct state_stid *s, struct nfs4_stateid *out)
+{
+	out->seqid = s->seqid;
+	memcpy(out->other, s->other, NFS4_OTHER_SIZE);
+}
+
+enum nfsstat4 state_stid_lookup(struct state_server *st, const struct nfs4_stateid *sid,
+				const struct state_file_key *file, uint32_t minor,
+				struct state_stid **out)
+{
+	*out = NULL;
+	struct state_stid *s = state_stid_find(st, sid->other);
+	if (!s || s->owner->dead)
+		return state_stid_missing(st, sid);
+	if (s->type == STATE_STID_CLOSED || !state_file_key_eq(&s->file->key, file))
+		return NFS4ERR_BAD_STATEID;
+	if (!(minor >= 1 && sid->seqid == 0) && sid->seqid != s->seqid) {
+		/* Serial-number order, as seqids wrap. */
+		return (int32_t)(sid->seqid - s->seqid) < 0 ? NFS4ERR_OLD_STATEID
+							    : NFS4ERR_BAD_STATEID;
+	}
+	/* An open owner's stateids are usable once it is confirmed. */
+	struct state_owner *o = s->owner;
+	if (o->kind == STATE_OWNER_OPEN && !o->confirmed)
+		return NFS4ERR_BAD_STATEID;
+	state_client_renew(st, o->client);
+	*out = s;
+	return NFS4_OK;
+}
+
+/* --- opens ------------------------------------------------------------------------ */
+
+/* Lock states taken through this open go with it. */
+static void open_drop_locks(struct state_server *st, struct state_open *op)
+{
+	struct state_list *pos, *tmp;
+	state_list_for_each_safe(pos, tmp, &op->s.file->lock_states)
+	{
+		struct state_lockst *ls = state_container_of(pos, struct state_lockst, s.file_link);
+		if (ls->open == op)
+			state_lockst_free(st, ls);
+	}
+}
+
+/* Takes an open off its file: its share reservation and locks end. */
+static void open_detach(struct state_server *st, struct state_open *op)
+{
+	struct state_file *f = op->s.file;
+	if (!f)
+		return;
+	open_drop_locks(st, op);
+	state_list_del(&op->s.file_link);
+	op->s.file = NULL;
+	st->n_opens--;
+	state_file_maybe_free(st, f);
+}
+
+void state_open_free(struct state_server *st, struct state_open *op)
+{
+	open_detach(st, op);
+	state_ht_remove(&st->stids, &op->s.node);
+	state_list_del(&op->s.owner_link);
+	free(op);
+}
+
+static bool share_conflicts(const struct state_file *f, uint32_t access, uint32_t deny)
+{
+	const struct state_list *pos;
+	for (pos = f->opens.next; pos != &f->opens; pos = pos->next) {
+		const struct state_open *o =
+			state_container_of(pos, struct state_open, s.file_link);
+		/* The owner's own open counts too (RFC 7530 16.16.5): an OPEN
+		 * never gets past a deny it set itself. */
+		if ((access & o->deny) || (deny & o->access))
+			return true;
+	}
+	return false;
+}
+
+static struct state_open *open_of_owner(struct state_file *f, const struct state_owner *o)
+{
+	struct state_list *pos;
+	for (pos = f->opens.next; pos != &f->opens; pos = pos->next) {
+		struct state_open *op = state_container_of(pos, struct state_open, s.file_link);
+		if (op->s.owner == o)
+			return op;
+	}
+	return NULL;
+}
+
+/* Grace rules for a client (st->lock held). */
+static enum nfsstat4 grace_check(struct state_server *st, const struct state_client *cl,
+				 bool reclaim)
+{
+	bool grace = state_grace_active(st, state_now_ms());
+	if (reclaim) {
+		if (!grace)
+			return NFS4ERR_NO_GRACE;
+		if (!cl->reclaimable)
+			return NFS4ERR_RECLAIM_BAD;
+		return NFS4_OK;
+	}
+	return grace ? NFS4ERR_GRACE : NFS4_OK;
+}
+
+enum nfsstat4 state_check_grace(struct state_server *st, uint64_t clientid, bool reclaim)
+{
+	pthread_mutex_lock(&st->lock);
+	struct state_client *cl;
+	enum nfsstat4 s = state_client_use(st, clientid, &cl);
+	if (s == NFS4_OK)
+		s = grace_check(st, cl, reclaim);
+	pthread_mutex_unlock(&st->lock);
+	return s;
+}
+
+bool state_in_grace(struct state_server *st)
+{
+	pthread_mutex_lock(&st->lock);
+	bool g = state_grace_active(st, state_now_ms());
+	pthread_mutex_unlock(&st->lock);
+	return g;
+}
+
+enum nfsstat4 state_open(struct state_server *st, struct state_owner *o,
+			 const struct state_file_key *file, uint32_t access, uint32_t deny,
+			 unsigned flags, uint32_t minor, struct nfs4_stateid *out,
+			 bool *need_confirm)
+{
+	*need_confirm = false;
+	if (access < STATE_SHARE_ACCESS_READ || access > STATE_SHARE_ACCESS_BOTH ||
+	    deny > STATE_SHARE_DENY_BOTH)
+		return NFS4ERR_INVAL;
+	bool reclaim = flags & STATE_OPEN_RECLAIM;
+	pthread_mutex_lock(&st->lock);
+	enum nfsstat4 s = NFS4_OK;
+	if (o->dead) {
+		s = NFS4ERR_EXPIRED;
+		goto out;
+	}
+	state_client_renew(st, o->client);
+	if ((s = grace_check(st, o->client, reclaim)) != NFS4_OK)
+		goto out;
+	struct state_file *f = state_file_get(st, file, true);
+	if (!f) {
+		s = NFS4ERR_RESOURCE;
+		goto out;
+	}
+	if (share_conflicts(f, access, deny)) {
+		state_file_maybe_free(st, f);
+		s = NFS4ERR_SHARE_DENIED;
+		goto out;
+	}
+	struct state_open *op = open_of_owner(f, o);
+	if (op) {
+		/* A second OPEN by the same owner upgrades the first. */
+		op->access |= access;
+		op->deny |= deny;
+		state_stid_bump(&op->s);
+	} else {
+		op = calloc(1, sizeof(*op));
+		if (!op) {
+			state_file_maybe_free(st, f);
+			s = NFS4ERR_RESOURCE;
+			goto out;
+		}
+		op->access = access;
+		op->deny = deny;
+		state_stid_init(st, &op->s, STATE_STID_OPEN, o, f);
+		state_list_add(&f->opens, &op->s.file_link);
+		st->n_opens++;
+	}
+	if (reclaim)
+		o->confirmed = true; /* a reclaim needs no OPEN_CONFIRM */
+	*need_confirm = minor == 0 && !o->confirmed;
+	state_stid_export(&op->s, out);
+out:
+	pthread_mutex_unlock(&st->lock);
+	return s;
+}
+
+/* Looks up an open stateid of owner o (st->lock held). */
+static enum nfsstat4 open_lookup(struct state_server *st, struct state_owner *o,
+				 const struct nfs4_stateid *sid, const struct state_file_key *file,
+				 uint32_t minor, struct state_open **out)
+{
+	struct state_stid *s;
+	enum nfsstat4 status = state_stid_lookup(st, sid, file, minor, &s);
+	if (status != NFS4_OK)
+		return status;
+	if (s->type != STATE_STID_OPEN || s->owner != o)
+		return NFS4ERR_BAD_STATEID;
+	*out = (struct state_open *)s;
+	return NFS4_OK;
+}
+
+enum nfsstat4 state_open_confirm(struct state_server *st, struct state_owner *o,
+				 const struct nfs4_stateid *sid, const struct state_file_key *file,
+				 struct nfs4_stateid *out)
+{
+	pthread_mutex_lock(&st->lock);
+	enum nfsstat4 s = NFS4ERR_BAD_STATEID;
+	struct state_stid *stid = state_stid_find(st, sid->other);
+	if (!stid || stid->owner->dead) {
+		s = state_stid_missing(st, sid);
+	} else if (stid->owner == o && o->confirmed) {
+		s = NFS4ERR_BAD_STATEID; /* nothing left to confirm */
+	} else if (stid->owner == o) {
+		/* The owner is unconfirmed, which open_lookup refuses: check
+		 * with it confirmed, and keep that if all is well. */
+		o->confirmed = true;
+		struct state_open *op;
+		s = open_lookup(st, o, sid, file, 0, &op);
+		if (s == NFS4_OK) {
+			state_stid_bump(&op->s);
+			state_stid_export(&op->s, out);
+		} else {
+			o->confirmed = false;
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+	return s;
+}
+
+enum nfsstat4 state_open_downgrade(struct state_server *st, struct state_owner *o,
+				   const struct nfs4_stateid *sid,
+				   const struct state_file_key *file, uint32_t access,
+				   uint32_t deny, uint32_t minor,
+				   struct nfs4_stateid *out)
+{
+	pthread_mutex_lock(&st->lock);
+	struct state_open *op;
+	enum nfsstat4 s = open_lookup(st, o, sid, file, minor, &op);
+	if (s == NFS4_OK) {
+		if (access < STATE_SHARE_ACCESS_READ || access > STATE_SHARE_ACCESS_BOTH ||
+		    deny > STATE_SHARE_DENY_BOTH || (access & ~op->access) || (deny & ~op->deny)) {
+			s = NFS4ERR_INVAL;
+		} else {
+			op->access = access;
+			op->deny = deny;
+			state_stid_bump(&op->s);
+			state_stid_export(&op->s, out);
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+	return s;
+}
+
+enum nfsstat4 state_close(struct state_server *st, struct state_owner *o,
+			  const struct nfs4_stateid *sid, const struct state_file_key *file,
+			  uint32_t minor, struct nfs4_stateid *out)
+{
+	pthread_mutex_lock(&st->lock);
+	struct state_open *op;
+	enum nfsstat4 s = open_lookup(st, o, sid, file, minor, &op);
+	if (s == NFS4_OK) {
+		state_stid_bump(&op->s);
+		state_stid_export(&op->s, out);
+		if (minor == 0) {
+			/* Kept (unusable) until the owner's next operation, so a
+			 * retransmitted CLOSE still finds its owner. */
+			open_detach(st, op);
+			op->s.type = STATE_STID_CLOSED;
+			if (o->closed)
+				state_open_free(st, o->closed);
+			o->closed = op;
+			state_list_del(&op->s.owner_link);
+		} else {
+			state_open_free(st, op);
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+	return s;
+}

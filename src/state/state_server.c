@@ -1,0 +1,370 @@
+/* The state server: creation, the boot epoch, hash tables, the state thread
+ * (lease expiry, owner reaping, end of grace, callback probes). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "state/state_internal.h"
+
+/* --- small helpers ----------------------------------------------------------- */
+
+uint64_t state_now_ms(void) { return clock_now_ms(); }
+
+void state_random(void *out, size_t len)
+{
+	uint8_t *p = out;
+	while (len > 0) {
+		ssize_t n = getrandom(p, len, 0);
+		if (n <= 0) {
+			/* Only uniqueness matters where this is used; fall back
+			 * on the clock rather than fail. */
+			uint64_t t = clock_now_ns();
+			size_t k = len < sizeof(t) ? len : sizeof(t);
+			memcpy(p, &t, k);
+			n = (ssize_t)k;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+uint64_t state_hash(const struct state_server *st, const void *a, size_t alen, const void *b,
+		    size_t blen)
+{
+	/* Keyed so that a client cannot pick names that share a bucket. */
+	uint8_t buf[16 + NFS4_OPAQUE_LIMIT + BACKEND_HANDLE_MAX];
+	if (alen + blen > sizeof(buf))
+		blen = sizeof(buf) - alen;
+	memcpy(buf, a, alen);
+	if (blen)
+		memcpy(buf + alen, b, blen);
+	return siphash24(&st->hkey, buf, alen + blen);
+}
+
+/* --- hash tables -------------------------------------------------------------- */
+
+bool state_ht_init(struct state_htable *t)
+{
+	t->nbuckets = 64;
+	t->count = 0;
+	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
+	return t->buckets != NULL;
+}
+
+void state_ht_fini(struct state_htable *t)
+{
+	free(t->buckets);
+	t->buckets = NULL;
+}
+
+static void ht_grow(struct state_htable *t)
+{
+	size_t nb = t->nbuckets * 2;
+	struct state_hnode **b = calloc(nb, sizeof(*b));
+	if (!b)
+		return; /* keep the longer chains */
+	for (size_t i = 0; i < t->nbuckets; i++) {
+		struct state_hnode *n = t->buckets[i];
+		while (n) {
+			struct state_hnode *next = n->next;
+			n->next = b[n->hash & (nb - 1)];
+			b[n->hash & (nb - 1)] = n;
+			n = next;
+		}
+	}
+	free(t->buckets);
+	t->buckets = b;
+	t->nbuckets = nb;
+}
+
+void state_ht_insert(struct state_htable *t, struct state_hnode *n, uint64_t hash)
+{
+	if (t->count >= t->nbuckets)
+		ht_grow(t);
+	n->hash = hash;
+	struct state_hnode **head = &t->buckets[hash & (t->nbuckets - 1)];
+	n->next = *head;
+	*head = n;
+	t->count++;
+}
+
+void state_ht_remove(struct state_htable *t, struct state_hnode *n)
+{
+	struct state_hnode **pp = &t->buckets[n->hash & (t->nbuckets - 1)];
+	for (; *pp; pp = &(*pp)->next) {
+		if (*pp == n) {
+			*pp = n->next;
+			n->next = NULL;
+			t->count--;
+			return;
+		}
+	}
+}
+
+/* --- options and the boot epoch ---------------------------------------------- */
+
+void state_options_from_config(struct state_options *o, const struct ferry_config *cfg)
+{
+	memset(o, 0, sizeof(*o));
+	snprintf(o->state_dir, sizeof(o->state_dir), "%s", cfg->state_dir);
+	o->lease_ms = cfg->lease_time_s * 1000u;
+	o->grace_ms = cfg->grace_time_s * 1000u;
+	o->cb_timeout_ms = 5000;
+}
+
+uint32_t state_lease_ms(const struct state_server *st) { return st->opts.lease_ms; }
+
+/* Epochs must differ between any two runs, even two within one second and
+ * two in one process (tests restart in place), or an old clientid would
+ * look current. */
+static uint32_t boot_epoch_pick(const char *state_dir)
+{
+	static _Atomic uint32_t last_in_process;
+	uint32_t epoch = (uint32_t)time(NULL);
+	uint32_t seen = atomic_load(&last_in_process);
+	char path[CONFIG_PATH_MAX + 16];
+	int fd = -1;
+	if (state_dir[0]) {
+		snprintf(path, sizeof(path), "%s/boot", state_dir);
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		char buf[32] = {0};
+		if (fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0) {
+			uint32_t prev = (uint32_t)strtoul(buf, NULL, 10);
+			if (prev > seen)
+				seen = prev;
+		}
+	}
+	if (epoch <= seen)
+		epoch = seen + 1;
+	atomic_store(&last_in_process, epoch);
+	if (fd >= 0) {
+		char buf[32];
+		int n = snprintf(buf, sizeof(buf), "%u\n", epoch);
+		if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n || fsync(fd) != 0)
+			log_warn("state: cannot record the boot epoch in %s: %s", path,
+				 strerror(errno));
+		close(fd);
+	}
+	return epoch;
+}
+
+/* --- the state thread ---------------------------------------------------------- */
+
+static void run_periodic(struct state_server *st)
+{
+	struct state_prev *names = NULL, *gnames = NULL;
+	uint64_t now = state_now_ms();
+	size_t n = state_clients_expire(st, now, &names);
+	state_owners_reap(st, now);
+	size_t gn = state_grace_tick(st, now, &gnames);
+	pthread_mutex_unlock(&st->lock);
+	/* Record I/O happens without the state lock (lock order). */
+	for (size_t i = 0; i < n; i++)
+		state_record_sync(st, names[i].name, names[i].name_len);
+	for (size_t i = 0; i < gn; i++)
+		state_record_sync(st, gnames[i].name, gnames[i].name_len);
+	state_prev_free(names, n);
+	state_prev_free(gnames, gn);
+	pthread_mutex_lock(&st->lock);
+}
+
+static void *state_thread_main(void *arg)
+{
+	struct state_server *st = arg;
+	pthread_mutex_lock(&st->lock);
+	uint64_t next = state_now_ms();
+	while (!st->stop) {
+		uint64_t now = state_now_ms();
+		uint64_t req = st->reap_requests;
+		if (now >= next || req != st->reap_done) {
+			run_periodic(st);
+			next = state_now_ms() + st->interval_ms;
+			st->reap_done = req;
+			pthread_cond_broadcast(&st->reap_cond);
+			continue;
+		}
+		if (st->probes) {
+			pthread_mutex_unlock(&st->lock);
+			state_cb_run_one(st);
+			pthread_mutex_lock(&st->lock);
+			continue;
+		}
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		uint64_t wait = next - now;
+		ts.tv_sec += (time_t)(wait / 1000);
+		ts.tv_nsec += (long)(wait % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&st->cond, &st->lock, &ts);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return NULL;
+}
+
+void state_run_reaper(struct state_server *st)
+{
+	pthread_mutex_lock(&st->lock);
+	uint64_t want = ++st->reap_requests;
+	pthread_cond_signal(&st->cond);
+	while (st->reap_done < want && !st->stop)
+		pthread_cond_wait(&st->reap_cond, &st->lock);
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* --- create / destroy ---------------------------------------------------------- */
+
+static int init_sync(struct state_server *st)
+{
+	pthread_condattr_t ca;
+	if (pthread_condattr_init(&ca) != 0)
+		return -ENOMEM;
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	int rc = pthread_cond_init(&st->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (rc != 0)
+		return -rc;
+	pthread_cond_init(&st->reap_cond, NULL);
+	pthread_mutex_init(&st->lock, NULL);
+	pthread_mutex_init(&st->records_lock, NULL);
+	return 0;
+}
+
+int state_server_create(const struct state_options *o, struct state_server **out)
+{
+	*out = NULL;
+	if (o->lease_ms == 0) {
+		log_error("state: the lease time must not be 0");
+		return -EINVAL;
+	}
+	struct state_server *st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	st->opts = *o;
+	if (st->opts.cb_timeout_ms == 0)
+		st->opts.cb_timeout_ms = 5000;
+	st->interval_ms = o->reaper_interval_ms;
+	if (st->interval_ms == 0) {
+		st->interval_ms = o->lease_ms / 4;
+		if (st->interval_ms < 20)
+			st->interval_ms = 20;
+		if (st->interval_ms > 1000)
+			st->interval_ms = 1000;
+	}
+	state_random(&st->hkey, sizeof(st->hkey));
+	state_random(&st->next_stid, sizeof(st->next_stid));
+	st->next_client = 1;
+	state_list_init(&st->clients);
+	st->probes_tail = &st->probes;
+	int rc = init_sync(st);
+	if (rc) {
+		free(st);
+		return rc;
+	}
+	if (!state_ht_init(&st->clients_by_id) || !state_ht_init(&st->clients_by_name) ||
+	    !state_ht_init(&st->owners) || !state_ht_init(&st->stids) ||
+	    !state_ht_init(&st->files)) {
+		state_server_destroy(st);
+		return -ENOMEM;
+	}
+	if (o->state_dir[0] && mkdir(o->state_dir, 0700) != 0 && errno != EEXIST) {
+		rc = -errno;
+		log_error("state: cannot create %s: %s", o->state_dir, strerror(errno));
+		state_server_destroy(st);
+		return rc;
+	}
+	st->boot = boot_epoch_pick(o->state_dir);
+	rc = state_records_open(st);
+	if (rc) {
+		state_server_destroy(st);
+		return rc;
+	}
+	if (st->nprev > 0 && o->grace_ms > 0) {
+		st->grace = true;
+		st->grace_end_ms = state_now_ms() + o->grace_ms;
+		log_info("state: %zu client record(s) from before the restart; grace period of "
+			 "%u ms",
+			 st->nprev, o->grace_ms);
+	} else if (st->nprev > 0) {
+		/* No grace at all: the old records can go at once. */
+		st->grace = true;
+		st->grace_end_ms = 0;
+	}
+	rc = pthread_create(&st->thread, NULL, state_thread_main, st);
+	if (rc != 0) {
+		log_error("state: cannot start the state thread: %s", strerror(rc));
+		state_server_destroy(st);
+		return -rc;
+	}
+	st->thread_started = true;
+	*out = st;
+	return 0;
+}
+
+void state_server_destroy(struct state_server *st)
+{
+	if (!st)
+		return;
+	if (st->thread_started) {
+		pthread_mutex_lock(&st->lock);
+		st->stop = true;
+		pthread_cond_broadcast(&st->cond);
+		pthread_cond_broadcast(&st->reap_cond);
+		pthread_mutex_unlock(&st->lock);
+		pthread_join(st->thread, NULL);
+	}
+	pthread_mutex_lock(&st->lock);
+	struct state_list *pos, *tmp;
+	state_list_for_each_safe(pos, tmp, &st->clients)
+	{
+		struct state_client *cl = state_container_of(pos, struct state_client, link);
+		state_client_destroy(st, cl, false);
+	}
+	state_cb_free_queue(st);
+	pthread_mutex_unlock(&st->lock);
+	state_prev_free(st->prev, st->nprev);
+	state_ht_fini(&st->clients_by_id);
+	state_ht_fini(&st->clients_by_name);
+	state_ht_fini(&st->owners);
+	state_ht_fini(&st->stids);
+	state_ht_fini(&st->files);
+	pthread_cond_destroy(&st->cond);
+	pthread_cond_destroy(&st->reap_cond);
+	pthread_mutex_destroy(&st->lock);
+	pthread_mutex_destroy(&st->records_lock);
+	free(st);
+}
+
+void state_get_stats(struct state_server *st, struct state_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&st->lock);
+	struct state_list *pos, *tmp;
+	state_list_for_each_safe(pos, tmp, &st->clients)
+	{
+		struct state_client *cl = state_container_of(pos, struct state_client, link);
+		if (cl->confirmed)
+			out->clients_confirmed++;
+		else
+			out->clients_unconfirmed++;
+	}
+	out->owners = st->n_owners;
+	out->opens = st->n_opens;
+	out->lock_states = st->n_lock_states;
+	out->locks = st->n_locks;
+	out->files = st->n_files;
+	out->records_prev = (unsigned)st->nprev;
+	out->in_grace = state_grace_active(st, state_now_ms());
+	pthread_mutex_unlock(&st->lock);
+}

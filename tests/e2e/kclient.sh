@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# End-to-end: the Linux kernel NFS client (booted under qemu by
+# ../shared/e2e/kclient) mounts ferryd and runs the shared smoke workload
+# for every minor version ferryd serves; then the same export is served by a
+# restarted ferryd and a second guest run finds the files of the first.
+#
+# Environment: FERRYD (default build/ferryd), KCLIENT (default
+# ../shared/e2e/kclient), FERRY_E2E_VERS (default "4.0").
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+kclient=${KCLIENT:-$top/../shared/e2e/kclient}
+ferryd=${FERRYD:-$top/build/ferryd}
+vers=${FERRY_E2E_VERS:-4.0}
+
+if [ ! -x "$kclient" ]; then
+	echo "SKIP: kernel-client e2e: $kclient not found"
+	exit 0
+fi
+if [ ! -x "$ferryd" ]; then
+	echo "e2e: $ferryd not built" >&2
+	exit 1
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/ferry-e2e.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/export" "$work/state" "$work/logs"
+cat >"$work/ferryd.conf" <<CONF
+[server]
+listen = 0.0.0.0:2049
+state_dir = $work/state
+rpcbind = no
+
+[nfs]
+lease_time = 30
+grace_time = 5
+
+[export e2e]
+path = $work/export
+pseudo = /export
+squash = none
+CONF
+
+server="exec '$ferryd' --config '$work/ferryd.conf'"
+failed=0
+
+run_guest() { # label, versions, guest script (optional)
+	local label=$1 v=$2 script=${3:-}
+	echo "e2e: $label (vers=$v)"
+	local args=(--export /export --vers "$v" --server "$server"
+		--server-log "$work/logs/$label.server.log")
+	[ -n "$script" ] && args+=(-- "$script")
+	"$kclient" "${args[@]}" >"$work/logs/$label.out" 2>&1
+	local rc=$?
+	grep -E "SMOKE (PASS|FAIL|SUMMARY)|E2E |KCLIENT RESULT" "$work/logs/$label.out"
+	if [ $rc -ne 0 ]; then
+		echo "e2e: $label FAILED (kclient exit $rc); last lines:"
+		tail -40 "$work/logs/$label.out"
+		echo "---- server log ----"
+		tail -40 "$work/logs/$label.server.log" 2>/dev/null
+		failed=1
+	fi
+}
+
+run_guest smoke "$vers"
+
+# A second boot against a restarted server: the first run's files remain.
+cat >"$work/persist.sh" <<'GUEST'
+#!/bin/sh
+cd "$KCLIENT_MNT" || exit 1
+if [ -f ferry-persist/data ]; then
+	got=$(cat ferry-persist/data)
+	[ "$got" = "written before the restart" ] && echo "E2E PASS persist" && exit 0
+	echo "E2E FAIL persist: read '$got'"; exit 1
+fi
+mkdir -p ferry-persist && echo "written before the restart" > ferry-persist/data && sync
+echo "E2E PASS persist-write"
+GUEST
+chmod +x "$work/persist.sh"
+first_vers=${vers%%,*}
+run_guest persist-1 "$first_vers" "$work/persist.sh"
+run_guest persist-2 "$first_vers" "$work/persist.sh"
+
+[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
+exit $failed
