@@ -97,9 +97,13 @@ uint8_t *xdr_enc_reserve(struct xdr_enc *e, size_t n)
 bool xdr_encode_opaque_fixed(struct xdr_enc *e, const void *data, size_t n)
 {
 	size_t padded = xdr_pad4(n);
-	uint8_t *p = xdr_enc_reserve(e, padded);
-	if (!p)
+	/* n within 3 of SIZE_MAX pads to a wrapped, small size: refuse it
+	 * rather than copy n bytes into the few reserved. */
+	uint8_t *p = padded < n ? NULL : xdr_enc_reserve(e, padded);
+	if (!p) {
+		e->overflow = true;
 		return false;
+	}
 	if (n)
 		memcpy(p, data, n);
 	memset(p + n, 0, padded - n);

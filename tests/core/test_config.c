@@ -1,0 +1,540 @@
+/* Configuration: defaults, command-line flags, the INI file, the checks of
+ * config_finish, and that flags override the file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/config.h"
+
+enum { MAX_ARGS = 32 };
+
+static struct ferry_config cfg;
+static char err[1024];
+static bool want_help;
+
+/* Runs config_parse_args on "ferryd" followed by the NULL-terminated
+ * arguments, after resetting cfg to the defaults. */
+static bool parse_v(const char *first, va_list ap)
+{
+	char *argv[MAX_ARGS + 2];
+	int argc = 0;
+	argv[argc++] = (char *)"ferryd";
+	for (const char *a = first; a; a = va_arg(ap, const char *)) {
+		assert_true(argc <= MAX_ARGS);
+		argv[argc++] = (char *)a;
+	}
+	argv[argc] = NULL;
+	config_init_defaults(&cfg);
+	err[0] = '\0';
+	want_help = false;
+	return config_parse_args(&cfg, argc, argv, &want_help, err, sizeof(err));
+}
+
+static bool parse(const char *first, ...)
+{
+	va_list ap;
+	va_start(ap, first);
+	bool ok = parse_v(first, ap);
+	va_end(ap);
+	return ok;
+}
+
+/* parse, then config_finish. */
+static bool parse_finish(const char *first, ...)
+{
+	va_list ap;
+	va_start(ap, first);
+	bool ok = parse_v(first, ap);
+	va_end(ap);
+	return ok && config_finish(&cfg, err, sizeof(err));
+}
+
+#define assert_err_contains(s)                                                   \
+	do {                                                                     \
+		if (!strstr(err, (s)))                                          \
+			fail_msg("error '%s' does not mention '%s'", err, (s)); \
+	} while (0)
+
+/* ---- temp INI files ---- */
+
+static char tmpdir[512];
+static char ini_path[600];
+static int ini_seq;
+
+static int group_setup(void **state)
+{
+	const char *t = getenv("TMPDIR");
+	snprintf(tmpdir, sizeof(tmpdir), "%s/ferry-config-test-XXXXXX", t && *t ? t : "/tmp");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	for (int i = 0; i < ini_seq; i++) {
+		char p[600];
+		snprintf(p, sizeof(p), "%s/%d.ini", tmpdir, i);
+		unlink(p);
+	}
+	return rmdir(tmpdir);
+}
+
+/* Writes text to a fresh file; returns its path (valid until the next
+ * call). */
+static const char *ini(const char *text)
+{
+	snprintf(ini_path, sizeof(ini_path), "%s/%d.ini", tmpdir, ini_seq++);
+	FILE *f = fopen(ini_path, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	return ini_path;
+}
+
+static bool load(const char *text)
+{
+	config_init_defaults(&cfg);
+	err[0] = '\0';
+	return config_load_file(&cfg, ini(text), err, sizeof(err));
+}
+
+/* ---- command line ---- */
+
+static void test_defaults(void **state)
+{
+	assert_true(parse_finish(NULL));
+	assert_false(want_help);
+	assert_int_equal(cfg.nlisten, 1);
+	assert_string_equal(cfg.listen[0], "127.0.0.1:2049");
+	assert_int_equal(cfg.nexports, 1);
+	assert_string_equal(cfg.exports[0].path, "./export");
+	assert_string_equal(cfg.exports[0].pseudo, "/export");
+	assert_string_equal(cfg.state_dir, "./state");
+	assert_string_equal(cfg.port_file, "");
+	assert_int_equal(cfg.log_level, LOG_LEVEL_INFO);
+	assert_int_equal(cfg.event_loops, 0);
+	assert_int_equal(cfg.workers, 8);
+	assert_int_equal(cfg.max_record_size, 1024 * 1024 + 8192);
+	assert_int_equal(cfg.max_inflight_per_conn, 128);
+	assert_int_equal(cfg.idle_timeout_s, 360);
+	assert_true(cfg.rpcbind);
+}
+
+static void test_flags(void **state)
+{
+	assert_true(parse_finish("--listen", "0.0.0.0:2050", "--listen=[::1]:0", "--export",
+				 "/srv/a", "--export=/srv/b:/bee", "--state-dir", "/var/lib/f",
+				 "--log-level", "debug", "--port-file", "/tmp/pf",
+				 "--no-rpcbind", NULL));
+	assert_int_equal(cfg.nlisten, 2);
+	assert_string_equal(cfg.listen[0], "0.0.0.0:2050");
+	assert_string_equal(cfg.listen[1], "[::1]:0");
+	assert_int_equal(cfg.nexports, 2);
+	assert_string_equal(cfg.exports[0].path, "/srv/a");
+	assert_string_equal(cfg.exports[0].pseudo, "/a");
+	assert_string_equal(cfg.exports[1].path, "/srv/b");
+	assert_string_equal(cfg.exports[1].pseudo, "/bee");
+	assert_string_equal(cfg.state_dir, "/var/lib/f");
+	assert_string_equal(cfg.port_file, "/tmp/pf");
+	assert_int_equal(cfg.log_level, LOG_LEVEL_DEBUG);
+	assert_false(cfg.rpcbind);
+
+	assert_true(parse("--help", NULL));
+	assert_true(want_help);
+	assert_true(parse("--listen", "x:1", "--help", "--bogus", NULL));
+	assert_true(want_help);
+}
+
+static void test_export_specs(void **state)
+{
+	/* A ':' not followed by '/' belongs to the directory name. */
+	assert_true(parse_finish("--export", "/srv/a:b", NULL));
+	assert_string_equal(cfg.exports[0].path, "/srv/a:b");
+	assert_string_equal(cfg.exports[0].pseudo, "/a:b");
+	/* The last ":/" splits. */
+	assert_true(parse_finish("--export", "/srv/x:/y:/z/w", NULL));
+	assert_string_equal(cfg.exports[0].path, "/srv/x:/y");
+	assert_string_equal(cfg.exports[0].pseudo, "/z/w");
+	/* Nested pseudo path; trailing slashes on the pseudo path dropped. */
+	assert_true(parse_finish("--export", "data:/a/b/c//", NULL));
+	assert_string_equal(cfg.exports[0].pseudo, "/a/b/c");
+	/* The pseudo root itself. */
+	assert_true(parse_finish("--export", "/srv/root:/", NULL));
+	assert_string_equal(cfg.exports[0].pseudo, "/");
+
+	/* Pseudo path from the basename, trailing slashes ignored. */
+	assert_true(parse_finish("--export", "/srv/data///", NULL));
+	assert_string_equal(cfg.exports[0].path, "/srv/data///");
+	assert_string_equal(cfg.exports[0].pseudo, "/data");
+	assert_true(parse_finish("--export", "rel/dir/", NULL));
+	assert_string_equal(cfg.exports[0].pseudo, "/dir");
+	assert_true(parse_finish("--export", "plain", NULL));
+	assert_string_equal(cfg.exports[0].pseudo, "/plain");
+
+	/* No basename to derive from. */
+	static const char *const underivable[] = {"/", "///", ".", "./", "..", "../", "/srv/.."};
+	for (size_t i = 0; i < sizeof(underivable) / sizeof(underivable[0]); i++) {
+		assert_false(parse_finish("--export", underivable[i], NULL));
+		assert_err_contains("cannot derive a pseudo path");
+	}
+
+	/* An empty directory. */
+	assert_false(parse("--export", "", NULL));
+	assert_err_contains("export path");
+	assert_false(parse("--export", ":/p", NULL));
+	assert_err_contains("export path");
+}
+
+static void test_bad_pseudo(void **state)
+{
+	static const char *const bad[] = {"/srv/a:/x/../y", "/srv/a:/..", "/srv/a:/.",
+					  "/srv/a://x", "/srv/a:/x//y", "/srv/a:/x/./y"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_false(parse_finish("--export", bad[i], NULL));
+		assert_err_contains("must be absolute");
+	}
+	/* Names that merely contain dots are fine. */
+	assert_true(parse_finish("--export", "/srv/a:/x.y/..z/...", NULL));
+	assert_string_equal(cfg.exports[0].pseudo, "/x.y/..z/...");
+	/* A relative pseudo path can only come from the file. */
+	assert_true(load("[export r]\npath = /srv/r\npseudo = rel/path\n"));
+	assert_false(config_finish(&cfg, err, sizeof(err)));
+	assert_err_contains("must be absolute");
+	assert_err_contains("rel/path");
+}
+
+static void test_duplicate_pseudo(void **state)
+{
+	assert_false(parse_finish("--export", "/a/data", "--export", "/b/data", NULL));
+	assert_err_contains("share pseudo path /data");
+	assert_false(parse_finish("--export", "/x:/p", "--export", "/y:/p/", NULL));
+	assert_err_contains("share pseudo path /p");
+	assert_false(parse_finish("--export", "/x:/q", "--export", "/srv/z", "--export",
+				  "/srv/q", NULL));
+	assert_err_contains("share pseudo path /q");
+	/* Same directory twice under different names is allowed. */
+	assert_true(parse_finish("--export", "/x:/p1", "--export", "/x:/p2", NULL));
+	assert_int_equal(cfg.nexports, 2);
+}
+
+static void test_bad_flags(void **state)
+{
+	assert_false(parse("--bogus", NULL));
+	assert_err_contains("unknown option '--bogus'");
+	assert_false(parse("--listen", "a:1", "--frob=3", NULL));
+	assert_err_contains("--frob");
+	assert_false(parse("-x", NULL));
+	assert_err_contains("unknown option '-x'");
+	/* Options that take no value refuse one. */
+	assert_false(parse("--no-rpcbind=yes", NULL));
+	assert_err_contains("--no-rpcbind");
+
+	static const char *const need_value[] = {"--listen", "--export", "--state-dir",
+						 "--log-level", "--port-file", "--config"};
+	for (size_t i = 0; i < sizeof(need_value) / sizeof(need_value[0]); i++) {
+		assert_false(parse(need_value[i], NULL));
+		assert_err_contains(need_value[i]);
+		assert_err_contains("needs a value");
+	}
+
+	assert_false(parse("--log-level", "loud", NULL));
+	assert_err_contains("unknown level 'loud'");
+	assert_false(parse("--log-level", "", NULL));
+	assert_false(parse("--log-level", "INFO", NULL));
+	assert_true(parse("--log-level", "trace", NULL));
+	assert_int_equal(cfg.log_level, LOG_LEVEL_TRACE);
+	assert_true(parse("--log-level=error", NULL));
+	assert_int_equal(cfg.log_level, LOG_LEVEL_ERROR);
+
+	assert_false(parse("stray", NULL));
+	assert_err_contains("unexpected argument 'stray'");
+	assert_false(parse("--listen", "", NULL));
+	assert_err_contains("listen address must not be empty");
+	assert_false(parse("--state-dir", "", NULL));
+
+	/* Too many listeners. */
+	const char *many[2 * CONFIG_MAX_LISTEN + 3];
+	for (int i = 0; i <= CONFIG_MAX_LISTEN; i++) {
+		many[2 * i] = "--listen";
+		many[2 * i + 1] = "127.0.0.1:0";
+	}
+	many[2 * CONFIG_MAX_LISTEN + 2] = NULL;
+	char *argv[2 * CONFIG_MAX_LISTEN + 4];
+	argv[0] = (char *)"ferryd";
+	for (int i = 0; i < 2 * CONFIG_MAX_LISTEN + 2; i++)
+		argv[i + 1] = (char *)many[i];
+	argv[2 * CONFIG_MAX_LISTEN + 3] = NULL;
+	config_init_defaults(&cfg);
+	assert_false(config_parse_args(&cfg, 2 * CONFIG_MAX_LISTEN + 3, argv, &want_help, err,
+				       sizeof(err)));
+	assert_err_contains("too many listen addresses");
+}
+
+/* A parse that stopped in the middle of a cluster of short options must not
+ * leave getopt state behind for the next call. */
+static void test_reparse_after_error(void **state)
+{
+	assert_false(parse("-qz", NULL));
+	assert_err_contains("unknown option '-q'");
+	assert_true(parse("--listen", "1.2.3.4:5", NULL));
+	assert_int_equal(cfg.nlisten, 1);
+	assert_string_equal(cfg.listen[0], "1.2.3.4:5");
+	assert_false(parse("--listen", "a:1", "-ab", NULL));
+	assert_true(parse_finish("--state-dir", "/s", NULL));
+	assert_string_equal(cfg.state_dir, "/s");
+}
+
+/* ---- INI file ---- */
+
+static void test_file_all_sections(void **state)
+{
+	assert_true(load("; comment\n"
+			 "[server]\n"
+			 "listen = 10.0.0.1:2049\n"
+			 "listen = [::]:2049\n"
+			 "state_dir = /var/lib/ferry\n"
+			 "log_level = warn\n"
+			 "event_loops = 2\n"
+			 "workers = 4\n"
+			 "rpcbind = no\n"
+			 "\n"
+			 "[rpc]\n"
+			 "max_record_size = 2000000\n"
+			 "max_inflight_per_conn = 64\n"
+			 "idle_timeout = 0\n"
+			 "\n"
+			 "[export alpha]\n"
+			 "path = /srv/alpha\n"
+			 "pseudo = /a\n"
+			 "[export beta]\n"
+			 "path = /srv/beta/\n"
+			 "[export alpha]\n"
+			 "pseudo = /a2\n"));
+	assert_int_equal(cfg.nlisten, 2);
+	assert_string_equal(cfg.listen[0], "10.0.0.1:2049");
+	assert_string_equal(cfg.listen[1], "[::]:2049");
+	assert_string_equal(cfg.state_dir, "/var/lib/ferry");
+	assert_int_equal(cfg.log_level, LOG_LEVEL_WARN);
+	assert_int_equal(cfg.event_loops, 2);
+	assert_int_equal(cfg.workers, 4);
+	assert_false(cfg.rpcbind);
+	assert_int_equal(cfg.max_record_size, 2000000);
+	assert_int_equal(cfg.max_inflight_per_conn, 64);
+	assert_int_equal(cfg.idle_timeout_s, 0);
+	/* A section named again continues the same export. */
+	assert_int_equal(cfg.nexports, 2);
+	assert_string_equal(cfg.exports[0].name, "alpha");
+	assert_string_equal(cfg.exports[0].path, "/srv/alpha");
+	assert_string_equal(cfg.exports[0].pseudo, "/a2");
+	assert_string_equal(cfg.exports[1].name, "beta");
+	assert_string_equal(cfg.exports[1].path, "/srv/beta/");
+	assert_true(config_finish(&cfg, err, sizeof(err)));
+	assert_string_equal(cfg.exports[1].pseudo, "/beta");
+	assert_int_equal(cfg.nlisten, 2); /* no default added */
+
+	/* Booleans in their several spellings. */
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+	for (int i = 0; i < 4; i++) {
+		char text[64];
+		snprintf(text, sizeof(text), "[server]\nrpcbind = %s\n", no[i]);
+		assert_true(load(text));
+		assert_false(cfg.rpcbind);
+		snprintf(text, sizeof(text), "[server]\nrpcbind = %s\n", yes[i]);
+		assert_true(load(text));
+		assert_true(cfg.rpcbind);
+	}
+}
+
+static void test_file_errors(void **state)
+{
+	assert_false(load("[server]\nlisten = a:1\nbogus = 1\n"));
+	assert_err_contains(ini_path);
+	assert_err_contains("[server] bogus");
+	assert_err_contains("unknown key");
+
+	assert_false(load("[rpc]\nmax_records = 5\n"));
+	assert_err_contains("[rpc] max_records");
+	assert_err_contains("unknown key");
+
+	assert_false(load("[export e]\npath = /x\ncolour = red\n"));
+	assert_err_contains("colour");
+	assert_err_contains("unknown key in [export e]");
+
+	assert_false(load("[nfsd]\nport = 1\n"));
+	assert_err_contains("unknown section [nfsd]");
+	/* "export" needs a name. */
+	assert_false(load("[export]\npath = /x\n"));
+	assert_err_contains("unknown section [export]");
+	assert_false(load("[export ]\npath = /x\n"));
+	assert_err_contains("unknown section");
+
+	/* A key before any section. */
+	assert_false(load("listen = a:1\n"));
+	assert_err_contains("unknown section []");
+
+	assert_false(load("[server]\nlog_level = chatty\n"));
+	assert_err_contains("unknown level 'chatty'");
+	assert_false(load("[server]\nrpcbind = maybe\n"));
+	assert_err_contains("expected yes or no");
+	assert_false(load("[server]\nlisten =\n"));
+	assert_err_contains("must not be empty");
+
+	assert_false(load("[server]\nthis line has no equals sign\n"));
+	assert_err_contains("line 2");
+
+	config_init_defaults(&cfg);
+	char missing[700];
+	snprintf(missing, sizeof(missing), "%s/does-not-exist.ini", tmpdir);
+	assert_false(config_load_file(&cfg, missing, err, sizeof(err)));
+	assert_err_contains("cannot open");
+	assert_err_contains("does-not-exist.ini");
+
+	/* An export section with no path passes loading, not finishing. */
+	assert_true(load("[export nopath]\npseudo = /np\n"));
+	assert_false(config_finish(&cfg, err, sizeof(err)));
+	assert_err_contains("export nopath has no path");
+
+	/* Two file exports on the same pseudo path. */
+	assert_true(load("[export a]\npath = /one/data\n[export b]\npath = /two/data\n"));
+	assert_false(config_finish(&cfg, err, sizeof(err)));
+	assert_err_contains("exports a and b share pseudo path /data");
+}
+
+static void test_file_numbers(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *msg;
+	} bad[] = {
+		{"[server]\nworkers = 0\n", "workers"},
+		{"[server]\nworkers = 1025\n", "workers"},
+		{"[server]\nworkers = -1\n", "workers"},
+		{"[server]\nworkers = 4x\n", "workers"},
+		{"[server]\nevent_loops = 257\n", "0..256"},
+		{"[server]\nevent_loops = 18446744073709551616\n", "event_loops"},
+		{"[rpc]\nmax_record_size = 4095\n", "at least 4096"},
+		{"[rpc]\nmax_record_size = 67108865\n", "0..67108864"},
+		{"[rpc]\nmax_record_size = 4294967296\n", "max_record_size"},
+		{"[rpc]\nmax_inflight_per_conn = 0\n", "at least 1"},
+		{"[rpc]\nmax_inflight_per_conn = 65537\n", "max_inflight_per_conn"},
+		{"[rpc]\nidle_timeout = 86401\n", "idle_timeout"},
+		{"[rpc]\nidle_timeout = ten\n", "'ten' is not a number"},
+		{"[rpc]\nidle_timeout = \n", "idle_timeout"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (load(bad[i].text))
+			fail_msg("accepted: %s", bad[i].text);
+		assert_err_contains(bad[i].msg);
+	}
+
+	/* The edges that are allowed. */
+	assert_true(load("[server]\nworkers = 1024\nevent_loops = 256\n"
+			 "[rpc]\nmax_record_size = 67108864\nmax_inflight_per_conn = 65536\n"
+			 "idle_timeout = 86400\n"));
+	assert_int_equal(cfg.workers, 1024);
+	assert_int_equal(cfg.event_loops, 256);
+	assert_int_equal(cfg.max_record_size, 64u << 20);
+	assert_int_equal(cfg.max_inflight_per_conn, 65536);
+	assert_int_equal(cfg.idle_timeout_s, 86400);
+	assert_true(load("[rpc]\nmax_record_size = 4096\n"));
+	assert_int_equal(cfg.max_record_size, 4096);
+}
+
+/* A long export section name must not turn one section into two exports
+ * (inih cuts section names to 49 bytes; whatever the cut, it must be the
+ * same for every key of the section). */
+static void test_file_long_export_name(void **state)
+{
+	char text[512];
+	char name[100];
+	memset(name, 'n', 80);
+	name[80] = '\0';
+	snprintf(text, sizeof(text), "[export %s]\npath = /srv/x\npseudo = /x\n", name);
+	if (load(text)) {
+		assert_int_equal(cfg.nexports, 1);
+		assert_string_equal(cfg.exports[0].path, "/srv/x");
+		assert_string_equal(cfg.exports[0].pseudo, "/x");
+	} else {
+		assert_err_contains("too long");
+	}
+}
+
+static void test_flags_override_file(void **state)
+{
+	const char *path = ini("[server]\n"
+			       "listen = 10.0.0.1:1\n"
+			       "listen = 10.0.0.2:2\n"
+			       "state_dir = /file/state\n"
+			       "log_level = error\n"
+			       "rpcbind = yes\n"
+			       "[export f]\n"
+			       "path = /file/export\n");
+	char p[700];
+	snprintf(p, sizeof(p), "%s", path);
+
+	/* The file alone. */
+	assert_true(parse_finish("--config", p, NULL));
+	assert_int_equal(cfg.nlisten, 2);
+	assert_string_equal(cfg.state_dir, "/file/state");
+	assert_int_equal(cfg.log_level, LOG_LEVEL_ERROR);
+	assert_true(cfg.rpcbind);
+	assert_int_equal(cfg.nexports, 1);
+	assert_string_equal(cfg.exports[0].pseudo, "/export");
+
+	/* Flags win, whether they come before or after --config. */
+	assert_true(parse_finish("--listen", "127.0.0.1:0", "--log-level", "debug", "--config",
+				 p, "--state-dir", "/cli/state", "--no-rpcbind", "--export",
+				 "/cli/exp:/c", NULL));
+	assert_int_equal(cfg.nlisten, 1);
+	assert_string_equal(cfg.listen[0], "127.0.0.1:0");
+	assert_string_equal(cfg.state_dir, "/cli/state");
+	assert_int_equal(cfg.log_level, LOG_LEVEL_DEBUG);
+	assert_false(cfg.rpcbind);
+	assert_int_equal(cfg.nexports, 1);
+	assert_string_equal(cfg.exports[0].path, "/cli/exp");
+	assert_string_equal(cfg.exports[0].pseudo, "/c");
+
+	/* --config=FILE form; settings the flags do not touch stay. */
+	char opt[720];
+	snprintf(opt, sizeof(opt), "--config=%s", p);
+	assert_true(parse_finish(opt, "--listen", "[::1]:7", NULL));
+	assert_int_equal(cfg.nlisten, 1);
+	assert_string_equal(cfg.listen[0], "[::1]:7");
+	assert_string_equal(cfg.state_dir, "/file/state");
+	assert_string_equal(cfg.exports[0].path, "/file/export");
+
+	/* A broken file fails the whole parse, with the file named. */
+	const char *broken = ini("[server]\nworkers = lots\n");
+	snprintf(p, sizeof(p), "%s", broken);
+	assert_false(parse("--listen", "127.0.0.1:0", "--config", p, NULL));
+	assert_err_contains(p);
+	assert_err_contains("workers");
+	assert_false(parse("--config", "/nonexistent/ferry.ini", NULL));
+	assert_err_contains("cannot open");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_flags),
+		cmocka_unit_test(test_export_specs),
+		cmocka_unit_test(test_bad_pseudo),
+		cmocka_unit_test(test_duplicate_pseudo),
+		cmocka_unit_test(test_bad_flags),
+		cmocka_unit_test(test_reparse_after_error),
+		cmocka_unit_test(test_file_all_sections),
+		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_file_numbers),
+		cmocka_unit_test(test_file_long_export_name),
+		cmocka_unit_test(test_flags_override_file),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
