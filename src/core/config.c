@@ -35,6 +35,10 @@ void config_init_defaults(struct ferry_config *cfg)
 	cfg->lease_time_s = 90;
 	cfg->grace_time_s = 90;
 	strcpy(cfg->owner_domain, "localdomain");
+	cfg->min_minor = 0;
+	cfg->max_minor = 1;
+	cfg->session_slots = 64;
+	cfg->reply_cache_mb = 64;
 }
 
 static bool copy_str(char *dst, size_t cap, const char *src, const char *what, char *errbuf,
@@ -225,6 +229,12 @@ static int config_ini_entry(void *user, const char *section, const char *key,
 			ok = parse_bool(value, &cfg->rpcbind);
 			if (!ok)
 				fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
+		} else if (strcmp(key, "min_minor") == 0 || strcmp(key, "max_minor") == 0) {
+			ok = set_uint(value, 1, &v, where, ctx);
+			if (key[1] == 'i')
+				cfg->min_minor = (unsigned)v;
+			else
+				cfg->max_minor = (unsigned)v;
 		} else {
 			ok = fail(ctx->errbuf, ctx->errlen, "%s: unknown key in [server]", where);
 		}
@@ -258,6 +268,15 @@ static int config_ini_entry(void *user, const char *section, const char *key,
 		} else if (strcmp(key, "owner_domain") == 0) {
 			ok = copy_str(cfg->owner_domain, sizeof(cfg->owner_domain), value, where,
 				      ctx->errbuf, ctx->errlen);
+		} else if (strcmp(key, "session_slots") == 0) {
+			ok = set_uint(value, 1024, &v, where, ctx) && v >= 1;
+			if (ok)
+				cfg->session_slots = (unsigned)v;
+			else
+				fail(ctx->errbuf, ctx->errlen, "%s: must be 1..1024", where);
+		} else if (strcmp(key, "reply_cache_mb") == 0) {
+			ok = set_uint(value, 1u << 20, &v, where, ctx);
+			cfg->reply_cache_mb = (unsigned)v;
 		} else {
 			ok = fail(ctx->errbuf, ctx->errlen, "%s: unknown key in [nfs]", where);
 		}
@@ -457,6 +476,9 @@ bool config_finish(struct ferry_config *cfg, char *errbuf, size_t errlen)
 		return false;
 	if (!cfg->state_dir[0])
 		strcpy(cfg->state_dir, "./state");
+	if (cfg->min_minor > cfg->max_minor)
+		return fail(errbuf, errlen, "min_minor %u is above max_minor %u", cfg->min_minor,
+			    cfg->max_minor);
 	for (unsigned i = 0; i < cfg->nexports; i++) {
 		struct config_export *e = &cfg->exports[i];
 		if (!e->path[0])

@@ -10,6 +10,8 @@
  *   event_loops = 0                 ; 0: one per CPU
  *   workers = 8                     ; threads for requests that may block
  *   rpcbind = yes                   ; register with a local rpcbind if one runs
+ *   min_minor = 0                   ; NFSv4 minor versions accepted (0..1)
+ *   max_minor = 1
  *
  *   [rpc]
  *   max_record_size = 1056768
@@ -30,6 +32,8 @@
  *   lease_time = 90                 ; seconds
  *   grace_time = 90                 ; seconds after a restart
  *   owner_domain = localdomain      ; for "user@domain" owner strings
+ *   session_slots = 64              ; v4.1 fore-channel slots offered per session
+ *   reply_cache_mb = 64             ; v4.1 reply caches, all sessions together
  */
 #ifndef FERRY_CORE_CONFIG_H
 #define FERRY_CORE_CONFIG_H
@@ -78,6 +82,9 @@ struct ferry_config {
 	unsigned lease_time_s;
 	unsigned grace_time_s;
 	char owner_domain[128];
+	unsigned min_minor, max_minor;
+	unsigned session_slots;
+	unsigned reply_cache_mb;
 };
 
 /* Fills cfg with built-in defaults (no listen address, no export: those

@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/siphash.h"
 #include "nfs4/server.h"
+#include "state/session.h"
 
 /* What a COMPOUND carries between operations, and across the move to a
  * worker thread when an operation may block. */
@@ -80,6 +82,33 @@ enum nfsstat4 nfs4_errno_to_status(int err)
 	}
 }
 
+static bool stateid_is_current(const struct nfs4_stateid *sid)
+{
+	if (sid->seqid != 1)
+		return false;
+	for (int i = 0; i < NFS4_OTHER_SIZE; i++)
+		if (sid->other[i])
+			return false;
+	return true;
+}
+
+enum nfsstat4 nfs4_compound_resolve_stateid(const struct nfs4_compound *c,
+					    struct nfs4_stateid *sid)
+{
+	if (c->minor < 1 || !stateid_is_current(sid))
+		return NFS4_OK;
+	if (!c->has_current_stateid)
+		return NFS4ERR_BAD_STATEID;
+	*sid = c->current_stateid;
+	return NFS4_OK;
+}
+
+void nfs4_compound_set_stateid(struct nfs4_compound *c, const struct nfs4_stateid *sid)
+{
+	c->current_stateid = *sid;
+	c->has_current_stateid = true;
+}
+
 void nfs4_compound_set_cfh(struct nfs4_compound *c, const struct nfs4_fh *fh)
 {
 	if (&c->cfh != fh)
@@ -99,6 +128,8 @@ static bool compound_begin(struct compound_run *run, struct nfs4_server *srv,
 	struct xdr_enc *e = &req->reply;
 	const uint8_t *tag;
 	uint32_t taglen, minor;
+	const uint8_t *args_start = d->p;
+	size_t args_len = xdr_dec_remaining(d);
 
 	/* The tag is only bounded by the record; it is echoed as sent. */
 	if (!xdr_decode_opaque(d, UINT32_MAX, &tag, &taglen) || !xdr_decode_u32(d, &minor) ||
@@ -126,7 +157,79 @@ static bool compound_begin(struct compound_run *run, struct nfs4_server *srv,
 		*done = RPC_SUCCESS;
 		return false;
 	}
+	if (minor >= 1) {
+		/* What SEQ_FALSE_RETRY compares: a keyed hash of the first
+		 * bytes of the arguments and their length (a retry is the
+		 * same bytes; a different request differs early: its tag, its
+		 * operations, their first arguments). */
+		static const struct siphash_key k = {0x73657373696f6e73ull, 0x64696765737421ull};
+		uint8_t head[512 + 8];
+		size_t n = args_len < 512 ? args_len : 512;
+		uint64_t len64 = args_len;
+		memcpy(head, args_start, n);
+		memcpy(head + n, &len64, 8);
+		run->c.args_digest = siphash24(&k, head, n + 8);
+		run->c.numops = run->numops;
+	}
 	return true;
+}
+
+/* v4.1 rules on where an operation may be (RFC 8881 2.10.6, 18.46.3):
+ * SEQUENCE first, or a session-less operation alone. */
+static enum nfsstat4 compound41_gate(const struct compound_run *run,
+				     const struct nfs4_op_desc *desc, uint32_t opnum)
+{
+	if (desc->flags & NFS4_OPF_V40_ONLY)
+		return NFS4ERR_NOTSUPP;
+	if (run->next == 0) {
+		if (opnum == OP_SEQUENCE)
+			return NFS4_OK;
+		if (desc->flags & NFS4_OPF_SESSIONLESS)
+			return run->numops > 1 ? NFS4ERR_NOT_ONLY_OP : NFS4_OK;
+		return NFS4ERR_OP_NOT_IN_SESSION;
+	}
+	if (opnum == OP_SEQUENCE)
+		return NFS4ERR_SEQUENCE_POS;
+	if (opnum == OP_BIND_CONN_TO_SESSION)
+		return NFS4ERR_NOT_ONLY_OP;
+	return NFS4_OK;
+}
+
+/* Sends the reply SEQUENCE found in the slot: the cached COMPOUND4res,
+ * byte for byte, in place of anything encoded so far. */
+static void compound_send_replay(struct compound_run *run, struct xdr_enc *e)
+{
+	struct buf *r = run->c.replay;
+	run->c.replay = NULL;
+	e->buf->len = run->status_off;
+	e->overflow = false;
+	if (run->c.saved_limit)
+		e->limit = run->c.saved_limit;
+	uint8_t *p = xdr_enc_reserve(e, r->len);
+	if (p)
+		memcpy(p, r->data, r->len);
+	buf_unref(r);
+}
+
+/* v4.1, after an operation ran in a session: a reply over
+ * ca_maxresponsesize becomes NFS4ERR_REP_TOO_BIG, one over
+ * ca_maxresponsesize_cached when it is to be kept
+ * NFS4ERR_REP_TOO_BIG_TO_CACHE (the operation's result is dropped). */
+static enum nfsstat4 compound41_limit(struct nfs4_compound *c, struct xdr_enc *e,
+				      size_t body_off, enum nfsstat4 status)
+{
+	if (e->overflow) {
+		e->overflow = false;
+		e->buf->len = body_off;
+		c->error_body = false;
+		return NFS4ERR_REP_TOO_BIG;
+	}
+	if (c->cachethis && xdr_enc_len(e) - 4 > c->max_cached) {
+		e->buf->len = body_off;
+		c->error_body = false;
+		return NFS4ERR_REP_TOO_BIG_TO_CACHE;
+	}
+	return status;
 }
 
 static enum nfsstat4 compound_run_op(struct compound_run *run, const struct nfs4_op_desc *desc)
@@ -174,6 +277,16 @@ enum rpc_accept_stat nfs4_compound(struct nfs4_server *srv, struct rpc_request *
 			run->last_status = NFS4ERR_OP_ILLEGAL;
 			break;
 		}
+		if (run->c.minor >= 1) {
+			enum nfsstat4 refused = compound41_gate(run, desc, opnum);
+			if (refused != NFS4_OK) {
+				xdr_encode_u32(e, opnum);
+				xdr_encode_u32(e, refused);
+				run->nres++;
+				run->last_status = refused;
+				break;
+			}
+		}
 		if ((desc->flags & NFS4_OPF_MAY_BLOCK) && !req->on_worker) {
 			d->p = op_start;
 			if (run == &local) {
@@ -197,6 +310,12 @@ enum rpc_accept_stat nfs4_compound(struct nfs4_server *srv, struct rpc_request *
 		xdr_encode_u32(e, NFS4_OK);
 		size_t body_off = xdr_enc_len(e);
 		enum nfsstat4 status = compound_run_op(run, desc);
+		if (c->replay) {
+			compound_send_replay(run, e);
+			goto out;
+		}
+		if (c->session)
+			status = compound41_limit(c, e, body_off, status);
 		if (status != NFS4_OK && !c->error_body && !e->overflow)
 			e->buf->len = body_off;
 		if (e->overflow)
@@ -214,6 +333,15 @@ enum rpc_accept_stat nfs4_compound(struct nfs4_server *srv, struct rpc_request *
 		xdr_enc_patch_u32(e, run->count_off, run->nres);
 		xdr_enc_patch_u32(e, run->status_off, run->last_status);
 	}
+	if (run->c.session) {
+		/* The slot keeps the reply (when asked) and is free again. */
+		bool keep = run->c.cachethis && !e->overflow;
+		state_sequence_done(srv->state, run->c.session, run->c.slotid,
+				    e->buf->data + run->status_off, xdr_enc_len(e) - run->status_off,
+				    keep);
+		run->c.session = NULL;
+	}
+out:
 	if (run != &local) {
 		free(run);
 		req->prog_state = NULL;

@@ -15,6 +15,7 @@
 #include "xdr/nfs4_types.h"
 
 struct nfs4_server;
+struct state_session;
 
 struct nfs4_compound {
 	struct nfs4_server *srv;
@@ -29,6 +30,17 @@ struct nfs4_compound {
 	/* v4.1: the current stateid (RFC 8881 16.2.3.1.2). */
 	struct nfs4_stateid current_stateid;
 	bool has_current_stateid;
+	/* v4.1, set by SEQUENCE: the session (referenced until the COMPOUND
+	 * ends), its client, the slot, and whether the reply is kept. */
+	struct state_session *session;
+	uint64_t clientid;
+	uint32_t slotid;
+	bool cachethis;
+	uint32_t max_cached;       /* ca_maxresponsesize_cached */
+	struct buf *replay;        /* SEQUENCE found a replay: these bytes are the reply */
+	uint64_t args_digest;      /* of the COMPOUND's arguments */
+	uint32_t numops;
+	size_t saved_limit;        /* req->reply's limit before SEQUENCE lowered it */
 };
 
 typedef enum nfsstat4 (*nfs4_op_handler)(struct nfs4_compound *c, struct xdr_dec *args,
@@ -37,6 +49,8 @@ typedef enum nfsstat4 (*nfs4_op_handler)(struct nfs4_compound *c, struct xdr_dec
 enum {
 	NFS4_OPF_NEED_FH = 1u << 0,   /* NFS4ERR_NOFILEHANDLE without a current fh */
 	NFS4_OPF_MAY_BLOCK = 1u << 1, /* run on a worker thread (disk syncs, big I/O) */
+	NFS4_OPF_V40_ONLY = 1u << 2,  /* v4.1 answers NFS4ERR_NOTSUPP */
+	NFS4_OPF_SESSIONLESS = 1u << 3, /* v4.1: may come without SEQUENCE, alone */
 };
 
 struct nfs4_op_desc {
@@ -56,6 +70,15 @@ enum rpc_accept_stat nfs4_compound(struct nfs4_server *srv, struct rpc_request *
 
 /* Sets the current filehandle and the caller's identity on its export. */
 void nfs4_compound_set_cfh(struct nfs4_compound *c, const struct nfs4_fh *fh);
+
+/* v4.1 current stateid: sid (seqid 1, other all zeros) is replaced by the
+ * COMPOUND's current stateid, NFS4ERR_BAD_STATEID when there is none.
+ * Any other stateid (and every one in v4.0) is left alone. */
+enum nfsstat4 nfs4_compound_resolve_stateid(const struct nfs4_compound *c,
+					    struct nfs4_stateid *sid);
+
+/* Makes sid the current stateid (OPEN, LOCK, LOCKU, ...). */
+void nfs4_compound_set_stateid(struct nfs4_compound *c, const struct nfs4_stateid *sid);
 
 /* Maps a back end's negative errno to the NFSv4 status. */
 enum nfsstat4 nfs4_errno_to_status(int err);

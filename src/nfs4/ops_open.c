@@ -113,6 +113,7 @@ struct open_args {
 	uint32_t name_len;
 	uint32_t delegate_type;
 	struct nfs4_stateid deleg_stateid;
+	bool excl41; /* EXCLUSIVE4_1: createmode says EXCLUSIVE4, sattr is set */
 };
 
 static enum nfsstat4 open_decode(struct nfs4_compound *c, struct xdr_dec *d,
@@ -140,7 +141,20 @@ static enum nfsstat4 open_decode(struct nfs4_compound *c, struct xdr_dec *d,
 				return NFS4ERR_BADXDR;
 			memcpy(a->verifier, v, NFS4_VERIFIER_SIZE);
 			break;
-		default: /* EXCLUSIVE4_1 is v4.1's, served by its own front door */
+		case EXCLUSIVE4_1:
+			/* v4.1: the verifier and attributes to set (RFC 8881
+			 * 18.16.3); created like EXCLUSIVE4, then the
+			 * attributes are applied. */
+			if (c->minor < 1 || !xdr_decode_opaque_fixed(d, NFS4_VERIFIER_SIZE, &v))
+				return NFS4ERR_BADXDR;
+			memcpy(a->verifier, v, NFS4_VERIFIER_SIZE);
+			a->sattr_status = nfs4_fattr_decode_set(c, d, &a->sattr);
+			if (a->sattr_status == NFS4ERR_BADXDR)
+				return NFS4ERR_BADXDR;
+			a->excl41 = true;
+			a->createmode = EXCLUSIVE4;
+			break;
+		default:
 			return NFS4ERR_BADXDR;
 		}
 	} else if (a->opentype != OPEN4_NOCREATE) {
@@ -260,7 +274,7 @@ static enum nfsstat4 open_by_name(struct nfs4_compound *c, const struct open_arg
 	}
 	if (ex->read_only)
 		return NFS4ERR_ROFS;
-	if (a->createmode != EXCLUSIVE4 && a->sattr_status != NFS4_OK)
+	if ((a->createmode != EXCLUSIVE4 || a->excl41) && a->sattr_status != NFS4_OK)
 		return a->sattr_status;
 	/* The size waits until the share reservation is granted: truncating
 	 * a file another client holds with deny-write would be wrong. */
@@ -277,6 +291,18 @@ static enum nfsstat4 open_by_name(struct nfs4_compound *c, const struct open_arg
 	if (t->created && nfs4_fh_getattr(c, &c->cfh, &after) == NFS4_OK)
 		t->after = after.change;
 	bool has_size = a->createmode != EXCLUSIVE4 && (a->sattr.sa.mask & BACKEND_SET_SIZE);
+	if (a->excl41 && t->created && a->sattr_status == NFS4_OK) {
+		/* The verifier lives in the times: set the rest now. */
+		struct backend_setattr sa41 = a->sattr.sa;
+		sa41.mask &= ~(BACKEND_SET_SIZE | BACKEND_SET_ATIME | BACKEND_SET_MTIME |
+			       BACKEND_SET_ATIME_NOW | BACKEND_SET_MTIME_NOW);
+		if (sa41.mask) {
+			int rc41 = ex->ops->setattr(ex->bex, &c->cred, &t->bh, &sa41, &t->attr);
+			if (rc41)
+				return nfs4_errno_to_status(rc41);
+		}
+		t->attrset = a->sattr.mask;
+	}
 	if (a->createmode == EXCLUSIVE4) {
 		/* Created now or by this client's earlier try (the verifier
 		 * matched); the back ends keep the verifier in atime and
@@ -374,6 +400,7 @@ static enum nfsstat4 open_serve(struct nfs4_compound *c, struct state_owner *o,
 	s = state_open(st, o, key, access, a->deny, flags, c->minor, &sid, &need_confirm);
 	if (s != NFS4_OK)
 		return s;
+	nfs4_compound_set_stateid(c, &sid);
 	struct nfs4_export *ex = c->cfh.export;
 	if (t.set_size) {
 		struct backend_setattr sa = {.mask = BACKEND_SET_SIZE, .size = a->sattr.sa.size};
@@ -400,6 +427,9 @@ NFS4_STATE_OP(open)
 	enum nfsstat4 s = open_decode(c, args, &a);
 	if (s != NFS4_OK)
 		return s;
+	/* v4.1: the owner's clientid is the session's (RFC 8881 18.16.3). */
+	if (c->minor >= 1)
+		a.clientid = c->clientid;
 	struct state_owner *o;
 	if ((s = state_open_owner_get(st, a.clientid, a.owner, a.owner_len, &o)) != NFS4_OK)
 		return s;
@@ -450,7 +480,9 @@ NFS4_STATE_OP(open_downgrade)
 	    !xdr_decode_u32(args, &access) || !xdr_decode_u32(args, &deny))
 		return NFS4ERR_BADXDR;
 	struct state_owner *o;
-	enum nfsstat4 s;
+	enum nfsstat4 s = nfs4_compound_resolve_stateid(c, &sid);
+	if (s != NFS4_OK)
+		return s;
 	if (nfs4_state_stateid_seq_start(c, &sid, seqid, res, &o, &s))
 		return s;
 	size_t body_off = xdr_enc_len(res);
@@ -460,8 +492,10 @@ NFS4_STATE_OP(open_downgrade)
 	if (!nfs4_state_cfh_key(c, &key))
 		s = NFS4ERR_BAD_STATEID;
 	else if ((s = state_open_downgrade(c->srv->state, o, &sid, &key, access, deny, c->minor,
-					   &out)) == NFS4_OK)
+					   &out)) == NFS4_OK) {
 		nfs4_encode_stateid(res, &out);
+		nfs4_compound_set_stateid(c, &out);
+	}
 	return nfs4_state_seq_finish(c, o, res, body_off, s, NULL);
 }
 
@@ -472,7 +506,9 @@ NFS4_STATE_OP(close)
 	if (!xdr_decode_u32(args, &seqid) || !nfs4_decode_stateid(args, &sid))
 		return NFS4ERR_BADXDR;
 	struct state_owner *o;
-	enum nfsstat4 s;
+	enum nfsstat4 s = nfs4_compound_resolve_stateid(c, &sid);
+	if (s != NFS4_OK)
+		return s;
 	if (nfs4_state_stateid_seq_start(c, &sid, seqid, res, &o, &s))
 		return s;
 	size_t body_off = xdr_enc_len(res);

@@ -1,6 +1,8 @@
 #include "nfs4/program.h"
 
 #include "nfs4/compound.h"
+#include "nfs4/server.h"
+#include "state/session.h"
 #include "xdr/nfs4_prot.h"
 
 static enum rpc_accept_stat nfs4_dispatch(struct rpc_request *req, void *ctx)
@@ -15,6 +17,14 @@ static enum rpc_accept_stat nfs4_dispatch(struct rpc_request *req, void *ctx)
 	}
 }
 
+/* A closed connection leaves every session it was bound to. */
+static void nfs4_conn_closed(struct rpc_conn *conn, void *ctx)
+{
+	struct nfs4_server *srv = ctx;
+	if (srv->state)
+		state_conn_closed(srv->state, conn);
+}
+
 void nfs4_program_describe(struct rpc_program *prog, struct nfs4_server *srv)
 {
 	*prog = (struct rpc_program){
@@ -23,6 +33,7 @@ void nfs4_program_describe(struct rpc_program *prog, struct nfs4_server *srv)
 		.vers_high = NFS4_VERSION,
 		.dispatch = nfs4_dispatch,
 		.may_block = NULL,
+		.conn_closed = nfs4_conn_closed,
 		.ctx = srv,
 	};
 }

@@ -1,19 +1,67 @@
 #include "nfs4/server.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/random.h>
 #include <time.h>
 
 #include "core/log.h"
 #include "nfs4/ops_state.h"
+#include "state/session.h"
 #include "state/state.h"
+
+/* The server's identity for v4.1 clients (server_owner, server_scope): 16
+ * random bytes made once and kept in <state_dir>/server_id, so a restarted
+ * server is recognisably the same one and clients reclaim.  Without a state
+ * directory it is random per run. */
+static void server_identity(struct nfs4_server *srv, const char *state_dir)
+{
+	uint8_t id[16];
+	bool have = false;
+	char path[CONFIG_PATH_MAX + 16];
+	if (state_dir[0]) {
+		snprintf(path, sizeof(path), "%s/server_id", state_dir);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			have = read(fd, id, sizeof(id)) == (ssize_t)sizeof(id);
+			close(fd);
+		}
+	}
+	if (!have) {
+		if (getrandom(id, sizeof(id), 0) != (ssize_t)sizeof(id)) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			memset(id, 0, sizeof(id));
+			memcpy(id, &ts, sizeof(ts) < sizeof(id) ? sizeof(ts) : sizeof(id));
+		}
+		if (state_dir[0]) {
+			char tmp[CONFIG_PATH_MAX + 24];
+			snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+			int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+			bool ok = fd >= 0 && write(fd, id, sizeof(id)) == (ssize_t)sizeof(id) &&
+				  fsync(fd) == 0;
+			if (fd >= 0)
+				close(fd);
+			if (!ok || rename(tmp, path) != 0)
+				log_warn("nfs4: cannot keep the server identity in %s: %s", path,
+					 strerror(errno));
+		}
+	}
+	int n = snprintf((char *)srv->server_owner, sizeof(srv->server_owner), "ferry-");
+	for (size_t i = 0; i < sizeof(id); i++)
+		n += snprintf((char *)srv->server_owner + n, sizeof(srv->server_owner) - (size_t)n,
+			      "%02x", id[i]);
+	srv->server_owner_len = (uint32_t)n;
+}
 
 int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 {
 	memset(srv, 0, sizeof(*srv));
-	srv->minor_min = 0;
-	srv->minor_max = 0;
+	srv->minor_min = cfg->min_minor;
+	srv->minor_max = cfg->max_minor;
 	srv->lease_time_s = cfg->lease_time_s;
 	snprintf(srv->owner_domain, sizeof(srv->owner_domain), "%s", cfg->owner_domain);
 	/* Random, so it differs after every restart even within a second. */
@@ -29,7 +77,21 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 	struct state_options so;
 	state_options_from_config(&so, cfg);
 	so.cb_null = nfs4_cb_null_dial;
-	return state_server_create(&so, &srv->state);
+	so.conn_ref = rpc_conn_ref;
+	so.conn_unref = rpc_conn_unref;
+	so.conn_is_closed = rpc_conn_is_closed;
+	rc = state_server_create(&so, &srv->state);
+	if (rc)
+		return rc;
+	server_identity(srv, cfg->state_dir);
+	struct state_session_limits lim;
+	state_session_limits_default(&lim);
+	lim.max_slots = cfg->session_slots;
+	lim.max_request = cfg->max_record_size;
+	lim.max_response = cfg->max_record_size;
+	lim.cache_budget = (uint64_t)cfg->reply_cache_mb << 20;
+	state_session_set_limits(srv->state, &lim);
+	return 0;
 }
 
 void nfs4_server_fini(struct nfs4_server *srv)

@@ -19,6 +19,10 @@ struct nfs4_server {
 	char owner_domain[128];
 	/* Changes at every start so clients resend unstable writes. */
 	uint8_t write_verifier[8];
+	/* v4.1 server_owner major id and server_scope: kept in the state
+	 * directory (server_id), the same across restarts. */
+	uint8_t server_owner[48];
+	uint32_t server_owner_len;
 };
 
 /* Opens the exports and the state (reading stable client records from the

@@ -108,6 +108,10 @@ static void conn_close(struct rpc_loop *loop, struct rpc_conn *conn, const char 
 	pthread_mutex_unlock(&conn->lock);
 
 	log_debug("rpc: closing connection from %s: %s", conn->peer_str, why);
+	struct rpc_server *srv = loop->srv;
+	for (unsigned i = 0; i < srv->nprograms; i++)
+		if (srv->programs[i].conn_closed)
+			srv->programs[i].conn_closed(conn, srv->programs[i].ctx);
 	epoll_ctl(loop->epfd, EPOLL_CTL_DEL, conn->poll.fd, NULL);
 	/* Wake a peer blocked on us; the fd itself is closed with the last
 	 * reference so no other connection can reuse its number meanwhile. */

@@ -55,6 +55,11 @@ struct rpc_program {
 	/* Optional: true when the call may block for long (disk sync, large
 	 * I/O, lock waits); it then runs on the worker pool.  NULL: never. */
 	bool (*may_block)(const struct rpc_request *req, void *ctx);
+	/* Optional: told once when a connection closes (by either side, or at
+	 * stop), on the connection's loop thread, before its pending outgoing
+	 * calls fail; must not block.  Lets a program drop what it tied to
+	 * the connection (NFSv4.1 session bindings). */
+	void (*conn_closed)(struct rpc_conn *conn, void *ctx);
 	void *ctx;
 };
 

@@ -45,6 +45,7 @@
 
 struct state_server;
 struct state_owner;
+struct rpc_conn;
 
 /* --- protocol constants the state module interprets ------------------- */
 
@@ -77,6 +78,11 @@ struct state_options {
 	uint32_t reaper_interval_ms; /* 0: a quarter of the lease, within [20, 1000] */
 	state_cb_null_fn cb_null;    /* NULL: no callback probes (path stays unknown) */
 	uint32_t cb_timeout_ms;
+	/* v4.1: references on the connections bound to sessions (rpc_conn_ref
+	 * and rpc_conn_unref); NULL: connections are not kept. */
+	struct rpc_conn *(*conn_ref)(struct rpc_conn *conn);
+	void (*conn_unref)(struct rpc_conn *conn);
+	bool (*conn_is_closed)(struct rpc_conn *conn);
 };
 
 /* Defaults from the configuration: state_dir, lease_time, grace_time. */

@@ -31,7 +31,7 @@ void state_principal_from_cred(struct state_principal *p, const struct rpc_cred 
 	}
 }
 
-static bool principal_eq(const struct state_principal *a, const struct state_principal *b)
+bool state_principal_eq(const struct state_principal *a, const struct state_principal *b)
 {
 	return a->flavor == b->flavor && a->uid == b->uid && strcmp(a->machine, b->machine) == 0;
 }
@@ -123,6 +123,8 @@ void state_client_destroy(struct state_server *st, struct state_client *cl, bool
 		struct state_owner *o = state_container_of(pos, struct state_owner, client_link);
 		state_owner_kill(st, o);
 	}
+	state_sessions_client_gone(st, cl);
+	buf_unref(cl->cs_reply);
 	if (tomb && cl->confirmed)
 		tombstone(st, cl->clientid);
 	state_ht_remove(&st->clients_by_id, &cl->by_id);
@@ -132,7 +134,7 @@ void state_client_destroy(struct state_server *st, struct state_client *cl, bool
 	free(cl);
 }
 
-static struct state_client *client_new(struct state_server *st, const struct state_principal *who,
+struct state_client *state_client_new(struct state_server *st, const struct state_principal *who,
 				       const uint8_t verifier[NFS4_VERIFIER_SIZE],
 				       const uint8_t *name, uint32_t len,
 				       const struct state_callback *cb, uint64_t clientid)
@@ -156,6 +158,7 @@ static struct state_client *client_new(struct state_server *st, const struct sta
 	state_random(cl->confirm, 4);
 	memcpy(cl->confirm + 4, &seq, 4);
 	state_list_init(&cl->owners);
+	state_list_init(&cl->sessions);
 	state_client_renew(st, cl);
 	state_ht_insert(&st->clients_by_id, &cl->by_id, hash_id(st, clientid));
 	state_ht_insert(&st->clients_by_name, &cl->by_name, hash_name(st, name, len));
@@ -163,7 +166,7 @@ static struct state_client *client_new(struct state_server *st, const struct sta
 	return cl;
 }
 
-static uint64_t clientid_new(struct state_server *st)
+uint64_t state_clientid_new(struct state_server *st)
 {
 	return (uint64_t)st->boot << 32 | st->next_client++;
 }
@@ -179,7 +182,7 @@ enum nfsstat4 state_setclientid(struct state_server *st, const struct state_prin
 	bool dropped = false;
 	struct state_client *conf = state_client_find_name(st, name, name_len, true);
 	struct state_client *unconf = state_client_find_name(st, name, name_len, false);
-	if (conf && !principal_eq(&conf->principal, who)) {
+	if (conf && !state_principal_eq(&conf->principal, who)) {
 		/* Someone else's id: refuse while it holds live state; an
 		 * idle or lapsed one is given up (RFC 7530 16.33.5). */
 		if (state_client_has_state(conf) && conf->expires_ms > now) {
@@ -198,8 +201,8 @@ enum nfsstat4 state_setclientid(struct state_server *st, const struct state_prin
 	 * client) gets a new clientid. */
 	uint64_t id = (conf && memcmp(conf->verifier, verifier, NFS4_VERIFIER_SIZE) == 0)
 			      ? conf->clientid
-			      : clientid_new(st);
-	struct state_client *cl = client_new(st, who, verifier, name, name_len, cb, id);
+			      : state_clientid_new(st);
+	struct state_client *cl = state_client_new(st, who, verifier, name, name_len, cb, id);
 	if (!cl) {
 		pthread_mutex_unlock(&st->lock);
 		return NFS4ERR_RESOURCE;
@@ -225,8 +228,8 @@ enum nfsstat4 state_setclientid_confirm(struct state_server *st, const struct st
 	}
 	struct state_client *conf = state_client_find(st, clientid, true);
 	struct state_client *unconf = state_client_find(st, clientid, false);
-	if ((unconf && !principal_eq(&unconf->principal, who)) ||
-	    (conf && !principal_eq(&conf->principal, who))) {
+	if ((unconf && !state_principal_eq(&unconf->principal, who)) ||
+	    (conf && !state_principal_eq(&conf->principal, who))) {
 		pthread_mutex_unlock(&st->lock);
 		return NFS4ERR_CLID_INUSE;
 	}
@@ -304,6 +307,8 @@ size_t state_clients_expire(struct state_server *st, uint64_t now, struct state_
 	state_list_for_each_safe(pos, tmp, &st->clients)
 	{
 		struct state_client *cl = state_container_of(pos, struct state_client, link);
+		if (cl->v41)
+			state_sessions_lease(st, cl);
 		if (cl->expires_ms > now)
 			continue;
 		if (cl->confirmed) {

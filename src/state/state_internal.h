@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "core/siphash.h"
+#include "state/session.h"
 #include "state/state.h"
 
 #define state_container_of(ptr, type, member) \
@@ -83,6 +84,15 @@ struct state_client {
 	struct state_list owners;
 	enum state_cb_status cb_status;
 	uint32_t cb_gen; /* advances with each callback change */
+
+	/* v4.1 (EXCHANGE_ID); see session.h. */
+	bool v41;
+	uint32_t eid_flags;
+	uint32_t cs_seq;           /* the last CREATE_SESSION sequence taken */
+	struct buf *cs_reply;      /* its result body, for a replay (or NULL) */
+	enum nfsstat4 cs_status;
+	bool reclaim_complete;
+	struct state_list sessions; /* struct state_session.client_link */
 };
 
 enum state_owner_kind { STATE_OWNER_OPEN = 1, STATE_OWNER_LOCK = 2 };
@@ -211,6 +221,17 @@ struct state_server {
 	uint32_t interval_ms;
 
 	unsigned n_owners, n_opens, n_lock_states, n_locks, n_files;
+
+	/* v4.1 sessions (session.c): the table under sess_lock (lock order 4
+	 * of session.h), counters atomic. */
+	pthread_mutex_t sess_lock;
+	struct state_htable sessions;
+	uint32_t next_session;
+	struct state_session_limits limits;
+	_Atomic uint64_t cache_bytes;
+	_Atomic uint64_t n_sequence, n_replay, n_bad_session, n_badslot, n_misordered,
+		n_slot_busy, n_false_retry, n_uncached, n_slots_in_use, n_sessions, n_cb_ok,
+		n_cb_failed;
 };
 
 /* --- helpers across files (st->lock held unless said otherwise) ---------- */
@@ -274,6 +295,23 @@ void state_stid_export(const struct state_stid *s, struct nfs4_stateid *out);
 
 /* state_lock.c */
 void state_lockst_free(struct state_server *st, struct state_lockst *ls);
+bool state_lockst_has_ranges(const struct state_lockst *ls);
+
+/* state_client.c: a new client record (unconfirmed), in the tables. */
+struct state_client *state_client_new(struct state_server *st, const struct state_principal *who,
+				      const uint8_t verifier[NFS4_VERIFIER_SIZE],
+				      const uint8_t *name, uint32_t len,
+				      const struct state_callback *cb, uint64_t clientid);
+uint64_t state_clientid_new(struct state_server *st);
+bool state_principal_eq(const struct state_principal *a, const struct state_principal *b);
+
+/* session.c (st->lock held) */
+int state_sessions_init(struct state_server *st);
+void state_sessions_fini(struct state_server *st);
+/* Destroys the sessions of a client that goes away. */
+void state_sessions_client_gone(struct state_server *st, struct state_client *cl);
+/* Pushes a v4.1 client's lease forward by its sessions' latest use. */
+void state_sessions_lease(struct state_server *st, struct state_client *cl);
 
 /* state_record.c (records_lock, then st->lock, taken inside) */
 int state_records_open(struct state_server *st);

@@ -56,7 +56,7 @@ static void range_free(struct state_server *st, struct state_range *r)
 	free(r);
 }
 
-static bool lockst_has_ranges(const struct state_lockst *ls)
+bool state_lockst_has_ranges(const struct state_lockst *ls)
 {
 	const struct state_list *pos;
 	const struct state_file *f = ls->s.file;
@@ -417,7 +417,7 @@ enum nfsstat4 state_release_lockowner(struct state_server *st, uint64_t clientid
 		for (pos = lo->states.next; pos != &lo->states; pos = pos->next) {
 			struct state_lockst *ls =
 				state_container_of(pos, struct state_lockst, s.owner_link);
-			if (lockst_has_ranges(ls)) {
+			if (state_lockst_has_ranges(ls)) {
 				status = NFS4ERR_LOCKS_HELD;
 				break;
 			}

@@ -272,7 +272,8 @@ int state_server_create(const struct state_options *o, struct state_server **out
 		free(st);
 		return rc;
 	}
-	if (!state_ht_init(&st->clients_by_id) || !state_ht_init(&st->clients_by_name) ||
+	if (state_sessions_init(st) != 0 || !state_ht_init(&st->clients_by_id) ||
+	    !state_ht_init(&st->clients_by_name) ||
 	    !state_ht_init(&st->owners) || !state_ht_init(&st->stids) ||
 	    !state_ht_init(&st->files)) {
 		state_server_destroy(st);
@@ -333,6 +334,7 @@ void state_server_destroy(struct state_server *st)
 	}
 	state_cb_free_queue(st);
 	pthread_mutex_unlock(&st->lock);
+	state_sessions_fini(st);
 	state_prev_free(st->prev, st->nprev);
 	state_ht_fini(&st->clients_by_id);
 	state_ht_fini(&st->clients_by_name);

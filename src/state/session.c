@@ -1,0 +1,557 @@
+/* NFSv4.1 sessions: the session table, slot tables with their reply cache,
+ * SEQUENCE, connection binding and back-channel bookkeeping (RFC 8881 2.10,
+ * 18.33-18.37, 18.46).  Clients (EXCHANGE_ID, CREATE_SESSION, DESTROY_*)
+ * are in session_client.c.
+ *
+ * A slot's reply cache is a copy of the encoded COMPOUND4res (everything
+ * after the RPC reply header) taken when the request ends; it stays until
+ * the client sends the slot's next seqid.  Its bytes are counted against a
+ * global budget: above it the sessions' target_highest_slotid goes down,
+ * requests are never refused for it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "state/session_internal.h"
+
+void state_session_limits_default(struct state_session_limits *l)
+{
+	l->max_slots = 64;
+	l->max_back_slots = 16;
+	l->max_request = 1024 * 1024 + 8192;
+	l->max_response = 1024 * 1024 + 8192;
+	l->max_response_cached = 64 * 1024;
+	l->max_operations = 64;
+	l->cache_budget = 64ull << 20;
+}
+
+void state_session_set_limits(struct state_server *st, const struct state_session_limits *l)
+{
+	pthread_mutex_lock(&st->sess_lock);
+	st->limits = *l;
+	if (st->limits.max_slots == 0)
+		st->limits.max_slots = 1;
+	if (st->limits.max_back_slots == 0)
+		st->limits.max_back_slots = 1;
+	pthread_mutex_unlock(&st->sess_lock);
+}
+
+int state_sessions_init(struct state_server *st)
+{
+	pthread_mutex_init(&st->sess_lock, NULL);
+	state_session_limits_default(&st->limits);
+	state_random(&st->next_session, sizeof(st->next_session));
+	return state_ht_init(&st->sessions) ? 0 : -1;
+}
+
+void state_sessions_fini(struct state_server *st)
+{
+	state_ht_fini(&st->sessions);
+	pthread_mutex_destroy(&st->sess_lock);
+}
+
+static uint64_t hash_sessionid(const struct state_server *st, const uint8_t *id)
+{
+	return state_hash(st, "S", 1, id, NFS4_SESSIONID_SIZE);
+}
+
+/* --- references ------------------------------------------------------------ */
+
+struct state_session *state_session_ref(struct state_session *s)
+{
+	atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+	return s;
+}
+
+static void conn_put(struct state_server *st, struct rpc_conn *conn)
+{
+	if (conn && st->opts.conn_unref)
+		st->opts.conn_unref(conn);
+}
+
+void state_session_unref(struct state_server *st, struct state_session *s)
+{
+	if (!s || atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	uint64_t bytes = 0;
+	for (uint32_t i = 0; i < s->nslots; i++) {
+		if (s->slots[i].reply) {
+			bytes += s->slots[i].reply->len;
+			buf_unref(s->slots[i].reply);
+		}
+	}
+	atomic_fetch_sub(&st->cache_bytes, bytes);
+	for (unsigned i = 0; i < s->nconns; i++)
+		conn_put(st, s->conns[i].conn);
+	free(s->conns);
+	free(s->slots);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+struct state_session *state_session_find(struct state_server *st, const uint8_t *sessionid)
+{
+	uint64_t h = hash_sessionid(st, sessionid);
+	struct state_session *found = NULL;
+	pthread_mutex_lock(&st->sess_lock);
+	struct state_hnode *n;
+	state_ht_for_each(n, &st->sessions, h)
+	{
+		struct state_session *s = state_container_of(n, struct state_session, node);
+		if (memcmp(s->id, sessionid, NFS4_SESSIONID_SIZE) == 0) {
+			found = state_session_ref(s);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&st->sess_lock);
+	return found;
+}
+
+const uint8_t *state_session_id(const struct state_session *s) { return s->id; }
+uint64_t state_session_clientid(const struct state_session *s) { return s->clientid; }
+
+/* --- creation and removal (st->lock held) ------------------------------------- */
+
+struct state_session *state_session_new(struct state_server *st, struct state_client *cl,
+					const struct state_chan_attrs *fore,
+					const struct state_chan_attrs *back, uint32_t flags,
+					uint32_t cb_program, const struct state_cb_sec *sec)
+{
+	struct state_session *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->slots = calloc(fore->maxrequests, sizeof(*s->slots));
+	if (!s->slots) {
+		free(s);
+		return NULL;
+	}
+	atomic_init(&s->refs, 1); /* the table's */
+	atomic_init(&s->renewed_ms, state_now_ms());
+	pthread_mutex_init(&s->lock, NULL);
+	s->clientid = cl->clientid;
+	s->client = cl;
+	s->fore = *fore;
+	s->back = *back;
+	s->flags = flags;
+	s->cb_program = cb_program;
+	s->cb_sec = *sec;
+	s->nslots = fore->maxrequests;
+	s->back_wanted = flags & CREATE_SESSION4_FLAG_CONN_BACK_CHAN;
+	pthread_mutex_lock(&st->sess_lock);
+	uint32_t n = ++st->next_session;
+	uint8_t rnd[4];
+	state_random(rnd, sizeof(rnd));
+	for (int i = 0; i < 8; i++)
+		s->id[i] = (uint8_t)(cl->clientid >> (56 - 8 * i));
+	xdr_put_be32(s->id + 8, n);
+	memcpy(s->id + 12, rnd, 4);
+	state_ht_insert(&st->sessions, &s->node, hash_sessionid(st, s->id));
+	pthread_mutex_unlock(&st->sess_lock);
+	state_list_add(&cl->sessions, &s->client_link);
+	atomic_fetch_add(&st->n_sessions, 1);
+	return s;
+}
+
+/* Takes a session out of the table and off its client; the memory goes
+ * with the last reference (a request in flight may hold one). */
+void state_session_kill(struct state_server *st, struct state_session *s)
+{
+	pthread_mutex_lock(&st->sess_lock);
+	state_ht_remove(&st->sessions, &s->node);
+	pthread_mutex_unlock(&st->sess_lock);
+	state_list_del(&s->client_link);
+	pthread_mutex_lock(&s->lock);
+	s->dead = true;
+	s->client = NULL;
+	/* The connections are released now: a dead session calls nobody. */
+	struct state_sess_conn *conns = s->conns;
+	unsigned nconns = s->nconns;
+	s->conns = NULL;
+	s->nconns = s->conns_cap = 0;
+	pthread_mutex_unlock(&s->lock);
+	for (unsigned i = 0; i < nconns; i++)
+		conn_put(st, conns[i].conn);
+	free(conns);
+	atomic_fetch_sub(&st->n_sessions, 1);
+	state_session_unref(st, s);
+}
+
+void state_sessions_client_gone(struct state_server *st, struct state_client *cl)
+{
+	struct state_list *pos, *tmp;
+	state_list_for_each_safe(pos, tmp, &cl->sessions)
+	{
+		struct state_session *s = state_container_of(pos, struct state_session, client_link);
+		state_session_kill(st, s);
+	}
+}
+
+void state_sessions_lease(struct state_server *st, struct state_client *cl)
+{
+	struct state_list *pos;
+	uint64_t now = state_now_ms();
+	for (pos = cl->sessions.next; pos != &cl->sessions; pos = pos->next) {
+		struct state_session *s = state_container_of(pos, struct state_session, client_link);
+		uint64_t until = atomic_load(&s->renewed_ms) + st->opts.lease_ms;
+		/* A request still running (a long COMMIT) keeps the lease. */
+		if (atomic_load(&s->inflight) > 0)
+			until = now + st->opts.lease_ms;
+		if (until > cl->expires_ms)
+			cl->expires_ms = until;
+	}
+}
+
+/* --- connections (s->lock held) ------------------------------------------------- */
+
+static struct state_sess_conn *conn_find(struct state_session *s, const struct rpc_conn *conn)
+{
+	for (unsigned i = 0; i < s->nconns; i++)
+		if (s->conns[i].conn == conn)
+			return &s->conns[i];
+	return NULL;
+}
+
+/* Binds conn with dir bits (added to any it has).  False when out of
+ * memory. */
+static bool conn_bind_locked(struct state_server *st, struct state_session *s,
+			     struct rpc_conn *conn, unsigned dir)
+{
+	struct state_sess_conn *c = conn_find(s, conn);
+	if (!c) {
+		if (!st->opts.conn_ref)
+			return true; /* unit tests: connections are not tracked */
+		/* Closed already: its close hook ran (or runs after we let go
+		 * of s->lock, and then finds it), never bind a dead one. */
+		if (st->opts.conn_is_closed && st->opts.conn_is_closed(conn))
+			return true;
+		if (s->nconns == s->conns_cap) {
+			unsigned cap = s->conns_cap ? s->conns_cap * 2 : 2;
+			struct state_sess_conn *n = realloc(s->conns, cap * sizeof(*n));
+			if (!n)
+				return false;
+			s->conns = n;
+			s->conns_cap = cap;
+		}
+		c = &s->conns[s->nconns++];
+		memset(c, 0, sizeof(*c));
+		c->conn = st->opts.conn_ref(conn);
+	}
+	if ((dir & STATE_CONN_BACK) && !(c->dir & STATE_CONN_BACK))
+		s->cb_status = STATE_CB_UNKNOWN; /* a new path: probe it */
+	c->dir |= dir;
+	return true;
+}
+
+static bool has_back_conn(const struct state_session *s)
+{
+	for (unsigned i = 0; i < s->nconns; i++)
+		if (s->conns[i].dir & STATE_CONN_BACK)
+			return true;
+	return false;
+}
+
+void state_session_bind_initial(struct state_server *st, struct state_session *s,
+				struct rpc_conn *conn, unsigned dir)
+{
+	if (!conn)
+		return;
+	pthread_mutex_lock(&s->lock);
+	if (!conn_bind_locked(st, s, conn, dir))
+		log_error("state: out of memory binding a connection to a session");
+	pthread_mutex_unlock(&s->lock);
+}
+
+void state_conn_closed(struct state_server *st, struct rpc_conn *conn)
+{
+	struct rpc_conn *put[64];
+	unsigned nput = 0;
+	pthread_mutex_lock(&st->sess_lock);
+	for (size_t b = 0; b < st->sessions.nbuckets; b++) {
+		for (struct state_hnode *n = st->sessions.buckets[b]; n; n = n->next) {
+			struct state_session *s = state_container_of(n, struct state_session, node);
+			pthread_mutex_lock(&s->lock);
+			for (unsigned i = 0; i < s->nconns; i++) {
+				if (s->conns[i].conn != conn)
+					continue;
+				if (nput < sizeof(put) / sizeof(put[0]))
+					put[nput++] = conn;
+				else
+					conn_put(st, conn); /* no lock of ours inside */
+				s->conns[i] = s->conns[--s->nconns];
+				break;
+			}
+			pthread_mutex_unlock(&s->lock);
+		}
+	}
+	pthread_mutex_unlock(&st->sess_lock);
+	for (unsigned i = 0; i < nput; i++)
+		conn_put(st, put[i]);
+}
+
+enum nfsstat4 state_bind_conn(struct state_server *st, const uint8_t *sessionid,
+			      struct rpc_conn *conn, uint32_t dir, unsigned *bound)
+{
+	enum { CDFC4_FORE = 1, CDFC4_BACK = 2, CDFC4_FORE_OR_BOTH = 3, CDFC4_BACK_OR_BOTH = 7 };
+	unsigned want;
+	switch (dir) {
+	case CDFC4_FORE:
+		want = STATE_CONN_FORE;
+		break;
+	case CDFC4_BACK:
+		want = STATE_CONN_BACK;
+		break;
+	case CDFC4_FORE_OR_BOTH:
+	case CDFC4_BACK_OR_BOTH:
+		want = STATE_CONN_FORE | STATE_CONN_BACK;
+		break;
+	default:
+		return NFS4ERR_INVAL;
+	}
+	struct state_session *s = state_session_find(st, sessionid);
+	if (!s)
+		return NFS4ERR_BADSESSION;
+	enum nfsstat4 status = NFS4_OK;
+	pthread_mutex_lock(&s->lock);
+	if (s->dead) {
+		status = NFS4ERR_BADSESSION;
+	} else {
+		struct state_sess_conn *c = conn_find(s, conn);
+		/* A connection keeps the directions it has; binding again
+		 * replaces them (RFC 8881 18.34.3). */
+		if (c)
+			c->dir = 0;
+		if (!conn_bind_locked(st, s, conn, want))
+			status = NFS4ERR_RESOURCE;
+		else
+			s->back_wanted = s->back_wanted || (want & STATE_CONN_BACK);
+		*bound = want;
+	}
+	pthread_mutex_unlock(&s->lock);
+	atomic_store(&s->renewed_ms, state_now_ms());
+	state_session_unref(st, s);
+	return status;
+}
+
+enum nfsstat4 state_backchannel_ctl(struct state_server *st, struct state_session *s,
+				    uint32_t cb_program, const struct state_cb_sec *sec)
+{
+	enum nfsstat4 status = NFS4_OK;
+	pthread_mutex_lock(&s->lock);
+	if (!s->back_wanted && !has_back_conn(s)) {
+		status = NFS4ERR_INVAL;
+	} else {
+		s->cb_program = cb_program;
+		s->cb_sec = *sec;
+		s->cb_status = STATE_CB_UNKNOWN;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return status;
+}
+
+/* --- SEQUENCE ----------------------------------------------------------------------- */
+
+/* The highest slot the client should use: all of them, unless the reply
+ * caches together are over the budget, in which case each session gets a
+ * fair share of it. */
+static uint32_t target_slots(struct state_server *st, const struct state_session *s)
+{
+	uint64_t used = atomic_load_explicit(&st->cache_bytes, memory_order_relaxed);
+	uint64_t budget = st->limits.cache_budget;
+	if (budget == 0 || used <= budget)
+		return s->nslots;
+	uint64_t nsess = atomic_load_explicit(&st->n_sessions, memory_order_relaxed);
+	uint64_t per = s->fore.maxresponsesize_cached ? s->fore.maxresponsesize_cached : 1;
+	uint64_t share = budget / (nsess ? nsess : 1) / per;
+	if (share < 1)
+		share = 1;
+	return share < s->nslots ? (uint32_t)share : s->nslots;
+}
+
+static uint32_t status_flags_locked(const struct state_session *s)
+{
+	uint32_t f = 0;
+	bool back = has_back_conn(s);
+	if (s->back_wanted && (!back || s->cb_status == STATE_CB_DOWN))
+		f |= SEQ4_STATUS_CB_PATH_DOWN_SESSION | SEQ4_STATUS_CB_PATH_DOWN;
+	if (s->cb_fault)
+		f |= SEQ4_STATUS_BACKCHANNEL_FAULT;
+	return f;
+}
+
+enum nfsstat4 state_sequence(struct state_server *st, const struct state_sequence_args *a,
+			     struct state_sequence_res *out)
+{
+	memset(out, 0, sizeof(*out));
+	atomic_fetch_add_explicit(&st->n_sequence, 1, memory_order_relaxed);
+	struct state_session *s = state_session_find(st, a->sessionid);
+	if (!s) {
+		atomic_fetch_add_explicit(&st->n_bad_session, 1, memory_order_relaxed);
+		return NFS4ERR_BADSESSION;
+	}
+	enum nfsstat4 status = NFS4_OK;
+	pthread_mutex_lock(&s->lock);
+	struct state_slot *slot = a->slotid < s->nslots ? &s->slots[a->slotid] : NULL;
+	if (s->dead) {
+		atomic_fetch_add_explicit(&st->n_bad_session, 1, memory_order_relaxed);
+		status = NFS4ERR_BADSESSION;
+	} else if (!slot) {
+		atomic_fetch_add_explicit(&st->n_badslot, 1, memory_order_relaxed);
+		status = NFS4ERR_BADSLOT;
+	} else if (slot->inflight) {
+		/* The original is still being served: no queuing. */
+		atomic_fetch_add_explicit(&st->n_slot_busy, 1, memory_order_relaxed);
+		status = NFS4ERR_DELAY;
+	} else if (slot->used && a->seqid == slot->seqid) {
+		if (a->digest != slot->digest) {
+			atomic_fetch_add_explicit(&st->n_false_retry, 1, memory_order_relaxed);
+			status = NFS4ERR_SEQ_FALSE_RETRY;
+		} else if (!slot->reply) {
+			atomic_fetch_add_explicit(&st->n_uncached, 1, memory_order_relaxed);
+			status = NFS4ERR_RETRY_UNCACHED_REP;
+		} else {
+			atomic_fetch_add_explicit(&st->n_replay, 1, memory_order_relaxed);
+			out->kind = STATE_SEQ41_REPLAY;
+			out->replay = buf_ref(slot->reply);
+		}
+	} else if (a->seqid == (uint32_t)(slot->seqid + 1)) {
+		/* Checked here, before the slot moves: a refused request leaves
+		 * it as it was. */
+		if (a->numops > s->fore.maxoperations) {
+			status = NFS4ERR_TOO_MANY_OPS;
+		} else if (a->reqsize > s->fore.maxrequestsize) {
+			status = NFS4ERR_REQ_TOO_BIG;
+		} else {
+			out->kind = STATE_SEQ41_NEW;
+			slot->inflight = true;
+			slot->used = true;
+			slot->seqid = a->seqid;
+			slot->digest = a->digest;
+			if (slot->reply) {
+				atomic_fetch_sub(&st->cache_bytes, slot->reply->len);
+				buf_unref(slot->reply);
+				slot->reply = NULL;
+			}
+			atomic_fetch_add(&s->inflight, 1);
+			atomic_fetch_add_explicit(&st->n_slots_in_use, 1, memory_order_relaxed);
+		}
+	} else {
+		atomic_fetch_add_explicit(&st->n_misordered, 1, memory_order_relaxed);
+		status = NFS4ERR_SEQ_MISORDERED;
+	}
+	if (status == NFS4_OK) {
+		/* SP4_NONE: a connection SEQUENCE arrives on is bound to the
+		 * fore channel (RFC 8881 2.10.3.1). */
+		if (a->conn && !conn_find(s, a->conn))
+			conn_bind_locked(st, s, a->conn, STATE_CONN_FORE);
+		struct state_sess_conn *c = a->conn ? conn_find(s, a->conn) : NULL;
+		if (c)
+			c->last_fore_ms = state_now_ms();
+		out->clientid = s->clientid;
+		out->highest_slotid = s->nslots - 1;
+		out->target_highest_slotid = target_slots(st, s) - 1;
+		out->status_flags = status_flags_locked(s);
+		out->fore = s->fore;
+		out->probe = s->back_wanted && has_back_conn(s) && s->cb_status == STATE_CB_UNKNOWN &&
+			     !s->cb_busy;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (status == NFS4_OK) {
+		atomic_store(&s->renewed_ms, state_now_ms());
+		if (out->kind == STATE_SEQ41_NEW) {
+			out->session = s; /* keeps the reference */
+			return NFS4_OK;
+		}
+	}
+	state_session_unref(st, s);
+	return status;
+}
+
+void state_sequence_done(struct state_server *st, struct state_session *s, uint32_t slotid,
+			 const uint8_t *reply, size_t len, bool cache)
+{
+	struct buf *copy = NULL;
+	if (cache && (copy = buf_new(len ? len : 1)) != NULL) {
+		memcpy(copy->data, reply, len);
+		copy->len = len;
+	} else if (cache) {
+		log_ratelimited("state: out of memory keeping a reply; a retry gets "
+				"NFS4ERR_RETRY_UNCACHED_REP");
+	}
+	pthread_mutex_lock(&s->lock);
+	struct state_slot *slot = &s->slots[slotid];
+	slot->inflight = false;
+	buf_unref(slot->reply);
+	if (slot->reply)
+		atomic_fetch_sub(&st->cache_bytes, slot->reply->len);
+	slot->reply = copy;
+	if (copy)
+		atomic_fetch_add(&st->cache_bytes, copy->len);
+	pthread_mutex_unlock(&s->lock);
+	atomic_fetch_sub(&s->inflight, 1);
+	atomic_fetch_sub_explicit(&st->n_slots_in_use, 1, memory_order_relaxed);
+	atomic_store(&s->renewed_ms, state_now_ms());
+	state_session_unref(st, s);
+}
+
+/* --- the back channel -------------------------------------------------------------- */
+
+bool state_cb_begin(struct state_server *st, struct state_session *s, struct state_cb_target *t)
+{
+	memset(t, 0, sizeof(*t));
+	bool ok = false;
+	pthread_mutex_lock(&s->lock);
+	if (!s->dead && !s->cb_busy && st->opts.conn_ref) {
+		/* The back-bound connection with the latest fore activity. */
+		struct state_sess_conn *best = NULL;
+		for (unsigned i = 0; i < s->nconns; i++) {
+			struct state_sess_conn *c = &s->conns[i];
+			if ((c->dir & STATE_CONN_BACK) &&
+			    (!best || c->last_fore_ms > best->last_fore_ms))
+				best = c;
+		}
+		if (best) {
+			t->conn = st->opts.conn_ref(best->conn);
+			t->program = s->cb_program;
+			t->sec = s->cb_sec;
+			memcpy(t->sessionid, s->id, NFS4_SESSIONID_SIZE);
+			t->seqid = ++s->cb_seqid;
+			t->slotid = 0;
+			s->cb_busy = true;
+			ok = true;
+		} else {
+			s->cb_status = STATE_CB_DOWN;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return ok;
+}
+
+void state_cb_end(struct state_server *st, struct state_session *s, bool ok)
+{
+	pthread_mutex_lock(&s->lock);
+	s->cb_busy = false;
+	s->cb_status = ok ? STATE_CB_UP : STATE_CB_DOWN;
+	pthread_mutex_unlock(&s->lock);
+	atomic_fetch_add_explicit(ok ? &st->n_cb_ok : &st->n_cb_failed, 1, memory_order_relaxed);
+}
+
+void state_cb_put_conn(struct state_server *st, struct rpc_conn *conn) { conn_put(st, conn); }
+
+/* --- counters ----------------------------------------------------------------------- */
+
+void state_get_session_stats(struct state_server *st, struct state_session_stats *o)
+{
+	o->sequence_total = atomic_load(&st->n_sequence);
+	o->replay_hits = atomic_load(&st->n_replay);
+	o->err_bad_session = atomic_load(&st->n_bad_session);
+	o->err_badslot = atomic_load(&st->n_badslot);
+	o->err_seq_misordered = atomic_load(&st->n_misordered);
+	o->err_slot_busy = atomic_load(&st->n_slot_busy);
+	o->err_false_retry = atomic_load(&st->n_false_retry);
+	o->err_uncached = atomic_load(&st->n_uncached);
+	o->slots_in_use = atomic_load(&st->n_slots_in_use);
+	o->cache_bytes = atomic_load(&st->cache_bytes);
+	o->sessions = atomic_load(&st->n_sessions);
+	o->callbacks_ok = atomic_load(&st->n_cb_ok);
+	o->callbacks_failed = atomic_load(&st->n_cb_failed);
+}

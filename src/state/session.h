@@ -1,0 +1,288 @@
+/* NFSv4.1 clients and sessions (RFC 8881): EXCHANGE_ID, CREATE_SESSION
+ * with its own sequence and replay, SEQUENCE over a slot table whose slots
+ * keep the whole encoded COMPOUND reply, DESTROY_SESSION, DESTROY_CLIENTID,
+ * BIND_CONN_TO_SESSION, RECLAIM_COMPLETE, TEST_STATEID / FREE_STATEID, and
+ * the bookkeeping of the back channel (which connections are back-bound,
+ * the callback program, whether the last probe answered).
+ *
+ * v4.1 clients live in the same client table as v4.0 ones (state.h); what
+ * is said there about leases, expiry and stable records holds for them.
+ * Connections are struct rpc_conn pointers the state module never
+ * dereferences: it keeps references through state_options.conn_ref /
+ * conn_unref and hands them back when asked which one to call on.
+ *
+ * Lock order (extends state.h; outermost first):
+ *   1..3 as in state.h (owner sequence, records, st->lock)
+ *   4. st->sess_lock: the session table (lookup by id, insert, remove) and
+ *      the reply-cache byte budget.  May be taken with st->lock held.
+ *      Held only for a hash lookup or an insert/remove.
+ *   5. a session's lock: its slot table, connections and back-channel
+ *      fields.  A leaf: nothing else is taken while it is held.
+ * SEQUENCE takes 4 for the lookup (with a reference), then 5; never 3. */
+#ifndef FERRY_STATE_SESSION_H
+#define FERRY_STATE_SESSION_H
+
+#include "core/buf.h"
+#include "state/state.h"
+
+struct rpc_conn;
+struct state_session;
+
+/* EXCHANGE_ID flags (RFC 8881 18.35). */
+enum {
+	EXCHGID4_FLAG_SUPP_MOVED_REFER = 0x00000001,
+	EXCHGID4_FLAG_SUPP_MOVED_MIGR = 0x00000002,
+	EXCHGID4_FLAG_SUPP_FENCE_OPS = 0x00000004,
+	EXCHGID4_FLAG_BIND_PRINC_STATEID = 0x00000100,
+	EXCHGID4_FLAG_USE_NON_PNFS = 0x00010000,
+	EXCHGID4_FLAG_USE_PNFS_MDS = 0x00020000,
+	EXCHGID4_FLAG_USE_PNFS_DS = 0x00040000,
+	EXCHGID4_FLAG_MASK_PNFS = 0x00070000,
+	EXCHGID4_FLAG_UPD_CONFIRMED_REC_A = 0x40000000,
+	EXCHGID4_FLAG_CONFIRMED_R = 0x80000000,
+};
+
+/* CREATE_SESSION flags. */
+enum {
+	CREATE_SESSION4_FLAG_PERSIST = 0x1,
+	CREATE_SESSION4_FLAG_CONN_BACK_CHAN = 0x2,
+	CREATE_SESSION4_FLAG_CONN_RDMA = 0x4,
+};
+
+/* sr_status_flags. */
+enum {
+	SEQ4_STATUS_CB_PATH_DOWN = 0x1,
+	SEQ4_STATUS_EXPIRED_SOME_STATE_REVOKED = 0x10,
+	SEQ4_STATUS_RECALLABLE_STATE_REVOKED = 0x40,
+	SEQ4_STATUS_RESTART_RECLAIM_NEEDED = 0x100,
+	SEQ4_STATUS_CB_PATH_DOWN_SESSION = 0x200,
+	SEQ4_STATUS_BACKCHANNEL_FAULT = 0x400,
+};
+
+/* Channel directions of a connection (bit flags). */
+enum { STATE_CONN_FORE = 1, STATE_CONN_BACK = 2 };
+
+/* channel_attrs4 without ca_rdma_ird (always empty here). */
+struct state_chan_attrs {
+	uint32_t headerpadsize;
+	uint32_t maxrequestsize;
+	uint32_t maxresponsesize;
+	uint32_t maxresponsesize_cached;
+	uint32_t maxoperations;
+	uint32_t maxrequests;
+};
+
+/* The security of callbacks: AUTH_NONE or AUTH_SYS (flavor 0: none given). */
+struct state_cb_sec {
+	uint32_t flavor;
+	struct rpc_cred cred; /* for AUTH_SYS */
+};
+
+/* Limits the server offers; set from the configuration. */
+struct state_session_limits {
+	uint32_t max_slots;          /* fore-channel slots per session (default 64) */
+	uint32_t max_back_slots;     /* back-channel slots (default 16) */
+	uint32_t max_request;        /* ca_maxrequestsize cap (the RPC record limit) */
+	uint32_t max_response;       /* ca_maxresponsesize cap */
+	uint32_t max_response_cached;/* per-slot cached reply cap */
+	uint32_t max_operations;     /* ca_maxoperations cap */
+	uint64_t cache_budget;       /* all reply caches together, in bytes */
+};
+
+/* Fills in the defaults (64 slots, 16 back slots, 1 MiB + 8 KiB requests,
+ * 64 KiB cached replies, 64 operations, 64 MiB budget). */
+void state_session_limits_default(struct state_session_limits *l);
+
+/* Sets the limits (before any session exists, or at run time: new sessions
+ * see the new values). */
+void state_session_set_limits(struct state_server *st, const struct state_session_limits *l);
+
+/* --- EXCHANGE_ID ------------------------------------------------------- */
+
+struct state_exchange_res {
+	uint64_t clientid;
+	uint32_t sequenceid;
+	uint32_t flags;
+};
+
+/* EXCHANGE_ID with SP4_NONE (RFC 8881 18.35.5, every case): a new client,
+ * a retry, a client restart (new verifier: a new unconfirmed record; the
+ * old confirmed one goes when the new one's first CREATE_SESSION
+ * succeeds), an update (NFS4ERR_NOENT without a confirmed record,
+ * NFS4ERR_NOT_SAME on another verifier, NFS4ERR_PERM on another principal)
+ * and a collision with another principal's live client (NFS4ERR_CLID_INUSE).
+ * Unknown flags or CONFIRMED_R in the arguments: NFS4ERR_INVAL. */
+enum nfsstat4 state_exchange_id(struct state_server *st, const struct state_principal *who,
+				const uint8_t verifier[NFS4_VERIFIER_SIZE], const uint8_t *name,
+				uint32_t name_len, uint32_t flags, struct state_exchange_res *out);
+
+/* --- CREATE_SESSION ---------------------------------------------------- */
+
+struct state_create_session_args {
+	uint64_t clientid;
+	uint32_t sequence;
+	uint32_t flags;
+	struct state_chan_attrs fore, back;
+	uint32_t cb_program;
+	struct state_cb_sec cb_sec;
+	struct rpc_conn *conn; /* the connection it came on (bound to the session) */
+};
+
+struct state_create_session_res {
+	uint8_t sessionid[NFS4_SESSIONID_SIZE];
+	uint32_t sequence;
+	uint32_t flags;
+	struct state_chan_attrs fore, back;
+};
+
+/* CREATE_SESSION, up to the point of encoding.  Returns:
+ *   NFS4_OK with *replay NULL: a new session (*out filled; the caller
+ *     encodes the result and calls state_create_session_cache with it);
+ *   NFS4_OK or an error with *replay set: csa_sequence is the last one,
+ *     send *replay (a reference to the cached result body; buf_unref it)
+ *     with that status;
+ *   NFS4ERR_STALE_CLIENTID, NFS4ERR_CLID_INUSE (other principal),
+ *   NFS4ERR_SEQ_MISORDERED, NFS4ERR_TOOSMALL, NFS4ERR_INVAL.
+ * Confirms an unconfirmed client (writing its stable record: may block on
+ * the disk) and removes the incarnation it replaces. */
+enum nfsstat4 state_create_session(struct state_server *st, const struct state_principal *who,
+				   const struct state_create_session_args *a,
+				   struct state_create_session_res *out, struct buf **replay,
+				   enum nfsstat4 *replay_status);
+
+/* Keeps the encoded result of CREATE_SESSION (status and body) for a
+ * replay of csa_sequence.  Errors that did not take the sequence are not
+ * cached (call it only for NFS4_OK and NFS4ERR_ that consumed it). */
+void state_create_session_cache(struct state_server *st, uint64_t clientid, uint32_t sequence,
+				enum nfsstat4 status, const uint8_t *body, size_t len);
+
+/* --- SEQUENCE ---------------------------------------------------------- */
+
+struct state_sequence_args {
+	const uint8_t *sessionid;
+	uint32_t seqid, slotid, highest_slotid;
+	bool cachethis;
+	uint64_t digest; /* of the whole COMPOUND's arguments */
+	uint32_t numops;  /* NFS4ERR_TOO_MANY_OPS beyond ca_maxoperations */
+	uint32_t reqsize; /* NFS4ERR_REQ_TOO_BIG beyond ca_maxrequestsize */
+	struct rpc_conn *conn;
+};
+
+enum state_seq41 { STATE_SEQ41_NEW, STATE_SEQ41_REPLAY };
+
+struct state_sequence_res {
+	enum state_seq41 kind;
+	struct state_session *session; /* NEW: referenced; finish with state_sequence_done */
+	uint64_t clientid;
+	uint32_t highest_slotid, target_highest_slotid, status_flags;
+	struct state_chan_attrs fore; /* the session's negotiated fore channel */
+	struct buf *replay;           /* REPLAY: the cached COMPOUND4res (a reference) */
+	bool probe; /* the back channel was never tried: probe it (state_cb_begin) */
+};
+
+/* SEQUENCE: finds the session (NFS4ERR_BADSESSION), binds the connection
+ * to its fore channel when unbound, checks slot (NFS4ERR_BADSLOT) and seqid:
+ * in flight NFS4ERR_DELAY; the slot's seqid: a replay, or
+ * NFS4ERR_SEQ_FALSE_RETRY when the digest differs, or
+ * NFS4ERR_RETRY_UNCACHED_REP when the reply was not kept; the next seqid:
+ * new (the slot is now in flight) unless NFS4ERR_TOO_MANY_OPS or
+ * NFS4ERR_REQ_TOO_BIG; anything else NFS4ERR_SEQ_MISORDERED.
+ * On an error the slot is left as it was.  New requests and replays renew
+ * the lease. */
+enum nfsstat4 state_sequence(struct state_server *st, const struct state_sequence_args *a,
+			     struct state_sequence_res *out);
+
+/* Ends the request on slot slotid: keeps a copy of reply[0..len) (the
+ * COMPOUND4res bytes) when cache is set, clears in-flight, drops the
+ * session reference. */
+void state_sequence_done(struct state_server *st, struct state_session *s, uint32_t slotid,
+			 const uint8_t *reply, size_t len, bool cache);
+
+/* The session's id and client. */
+const uint8_t *state_session_id(const struct state_session *s);
+uint64_t state_session_clientid(const struct state_session *s);
+
+/* --- other session operations ------------------------------------------ */
+
+/* DESTROY_SESSION: NFS4ERR_BADSESSION when unknown; NFS4ERR_DELAY while
+ * another request is in flight on it (the caller's own slot excepted:
+ * pass the session from its SEQUENCE, or NULL). */
+enum nfsstat4 state_destroy_session(struct state_server *st, const uint8_t *sessionid,
+				    const struct state_session *own);
+
+/* DESTROY_CLIENTID: NFS4ERR_STALE_CLIENTID when unknown; NFS4ERR_CLIENTID_BUSY
+ * while it has sessions or state. */
+enum nfsstat4 state_destroy_clientid(struct state_server *st, uint64_t clientid);
+
+/* BIND_CONN_TO_SESSION: dir is 1 (fore), 2 (back), 3 (fore or both),
+ * 7 (back or both); *bound is the STATE_CONN_* bits granted. */
+enum nfsstat4 state_bind_conn(struct state_server *st, const uint8_t *sessionid,
+			      struct rpc_conn *conn, uint32_t dir, unsigned *bound);
+
+/* BACKCHANNEL_CTL: NFS4ERR_INVAL when the session has no back channel. */
+enum nfsstat4 state_backchannel_ctl(struct state_server *st, struct state_session *s,
+				    uint32_t cb_program, const struct state_cb_sec *sec);
+
+/* The connection closed: unbinds it from every session. */
+void state_conn_closed(struct state_server *st, struct rpc_conn *conn);
+
+/* RECLAIM_COMPLETE (global): NFS4ERR_COMPLETE_ALREADY the second time. */
+enum nfsstat4 state_reclaim_complete(struct state_server *st, uint64_t clientid);
+
+/* TEST_STATEID for one stateid of client clientid: NFS4_OK,
+ * NFS4ERR_BAD_STATEID, NFS4ERR_OLD_STATEID, NFS4ERR_EXPIRED (never
+ * NFS4ERR_STALE_STATEID: an older server's stateid is just bad). */
+enum nfsstat4 state_test_stateid(struct state_server *st, uint64_t clientid,
+				 const struct nfs4_stateid *sid);
+
+/* FREE_STATEID: frees a lock stateid without locks; NFS4ERR_LOCKS_HELD for
+ * one with locks or for an open stateid; NFS4ERR_BAD_STATEID otherwise. */
+enum nfsstat4 state_free_stateid(struct state_server *st, uint64_t clientid,
+				 const struct nfs4_stateid *sid);
+
+/* --- the back channel ---------------------------------------------------- */
+
+/* What a callback needs: the connection (referenced; conn_unref it), the
+ * program, security, session id and the back slot's next seqid.  Returns
+ * false when the session has no back-bound connection (CB path down). */
+struct state_cb_target {
+	struct rpc_conn *conn;
+	uint32_t program;
+	struct state_cb_sec sec;
+	uint8_t sessionid[NFS4_SESSIONID_SIZE];
+	uint32_t seqid;
+	uint32_t slotid;
+};
+bool state_cb_begin(struct state_server *st, struct state_session *s,
+		    struct state_cb_target *t);
+
+/* The outcome of a callback begun with state_cb_begin (ok: answered with a
+ * good CB_SEQUENCE); frees the back slot and records the path's state. */
+void state_cb_end(struct state_server *st, struct state_session *s, bool ok);
+
+/* Releases the connection reference of a state_cb_target. */
+void state_cb_put_conn(struct state_server *st, struct rpc_conn *conn);
+
+/* Takes a reference on a session (for an asynchronous callback). */
+struct state_session *state_session_ref(struct state_session *s);
+void state_session_unref(struct state_server *st, struct state_session *s);
+
+/* Finds a session by id (referenced) or NULL. */
+struct state_session *state_session_find(struct state_server *st, const uint8_t *sessionid);
+
+/* --- counters -------------------------------------------------------------- */
+
+struct state_session_stats {
+	uint64_t sequence_total;
+	uint64_t replay_hits;
+	uint64_t err_bad_session, err_badslot, err_seq_misordered, err_slot_busy,
+		err_false_retry, err_uncached;
+	uint64_t slots_in_use;
+	uint64_t cache_bytes;
+	uint64_t sessions;
+	uint64_t callbacks_ok, callbacks_failed;
+};
+
+void state_get_session_stats(struct state_server *st, struct state_session_stats *out);
+
+#endif

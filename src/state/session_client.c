@@ -1,0 +1,366 @@
+/* v4.1 clients: EXCHANGE_ID (RFC 8881 18.35), CREATE_SESSION (18.36),
+ * DESTROY_SESSION, DESTROY_CLIENTID, RECLAIM_COMPLETE, TEST_STATEID and
+ * FREE_STATEID. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "state/session_internal.h"
+
+enum {
+	EID_ARG_FLAGS = EXCHGID4_FLAG_SUPP_MOVED_REFER | EXCHGID4_FLAG_SUPP_MOVED_MIGR |
+			EXCHGID4_FLAG_SUPP_FENCE_OPS | EXCHGID4_FLAG_BIND_PRINC_STATEID |
+			EXCHGID4_FLAG_MASK_PNFS | EXCHGID4_FLAG_UPD_CONFIRMED_REC_A,
+};
+
+static void exchange_result(const struct state_client *cl, struct state_exchange_res *out)
+{
+	out->clientid = cl->clientid;
+	out->sequenceid = cl->cs_seq + 1;
+	/* No migration, no pNFS, no principal-bound stateids. */
+	out->flags = EXCHGID4_FLAG_USE_NON_PNFS | (cl->confirmed ? EXCHGID4_FLAG_CONFIRMED_R : 0);
+}
+
+static bool client_busy(const struct state_client *cl)
+{
+	return !state_list_empty(&cl->sessions) || state_client_has_state(cl);
+}
+
+enum nfsstat4 state_exchange_id(struct state_server *st, const struct state_principal *who,
+				const uint8_t verifier[NFS4_VERIFIER_SIZE], const uint8_t *name,
+				uint32_t name_len, uint32_t flags, struct state_exchange_res *out)
+{
+	if (flags & ~(uint32_t)EID_ARG_FLAGS)
+		return NFS4ERR_INVAL;
+	bool update = flags & EXCHGID4_FLAG_UPD_CONFIRMED_REC_A;
+	bool dropped = false;
+	pthread_mutex_lock(&st->lock);
+	uint64_t now = state_now_ms();
+	struct state_client *conf = state_client_find_name(st, name, name_len, true);
+	struct state_client *unconf = state_client_find_name(st, name, name_len, false);
+	enum nfsstat4 status = NFS4_OK;
+	if (update) {
+		/* Cases 6-9: only a confirmed record of the same principal and
+		 * verifier can be updated. */
+		if (!conf || !conf->v41)
+			status = NFS4ERR_NOENT;
+		else if (!state_principal_eq(&conf->principal, who))
+			status = NFS4ERR_PERM;
+		else if (memcmp(conf->verifier, verifier, NFS4_VERIFIER_SIZE) != 0)
+			status = NFS4ERR_NOT_SAME;
+		else {
+			conf->eid_flags = flags & ~(uint32_t)EXCHGID4_FLAG_UPD_CONFIRMED_REC_A;
+			state_client_renew(st, conf);
+			exchange_result(conf, out);
+		}
+		pthread_mutex_unlock(&st->lock);
+		return status;
+	}
+	if (conf && !state_principal_eq(&conf->principal, who)) {
+		/* Case 3: a collision.  Refused while the other principal's
+		 * client holds state under a live lease; otherwise it goes. */
+		if (client_busy(conf) && conf->expires_ms > now) {
+			pthread_mutex_unlock(&st->lock);
+			return NFS4ERR_CLID_INUSE;
+		}
+		state_client_destroy(st, conf, true);
+		conf = NULL;
+		dropped = true;
+	}
+	if (conf && conf->v41 && memcmp(conf->verifier, verifier, NFS4_VERIFIER_SIZE) == 0) {
+		/* Case 2: the same incarnation asks again. */
+		state_client_renew(st, conf);
+		exchange_result(conf, out);
+		pthread_mutex_unlock(&st->lock);
+		return NFS4_OK;
+	}
+	/* Cases 1, 4 (restart: new verifier; the confirmed record stays until
+	 * the new one is confirmed) and 5 (an unconfirmed record is replaced). */
+	if (unconf)
+		state_client_destroy(st, unconf, false);
+	struct state_callback nocb;
+	memset(&nocb, 0, sizeof(nocb));
+	struct state_client *cl =
+		state_client_new(st, who, verifier, name, name_len, &nocb, state_clientid_new(st));
+	if (!cl) {
+		pthread_mutex_unlock(&st->lock);
+		return NFS4ERR_RESOURCE;
+	}
+	cl->v41 = true;
+	cl->eid_flags = flags;
+	cl->cs_seq = 0;
+	exchange_result(cl, out);
+	pthread_mutex_unlock(&st->lock);
+	if (dropped)
+		state_record_sync(st, name, name_len);
+	return status;
+}
+
+/* --- CREATE_SESSION --------------------------------------------------------------- */
+
+static uint32_t clamp(uint32_t v, uint32_t max) { return v < max ? v : max; }
+
+/* Negotiates the fore channel: the client's wishes within the server's
+ * limits.  NFS4ERR_TOOSMALL when they leave no room for a COMPOUND. */
+static enum nfsstat4 fore_attrs(const struct state_session_limits *l,
+				const struct state_chan_attrs *in, struct state_chan_attrs *out)
+{
+	enum { MIN_SIZE = 512 };
+	if (in->maxrequestsize < MIN_SIZE || in->maxresponsesize < MIN_SIZE)
+		return NFS4ERR_TOOSMALL;
+	out->headerpadsize = 0;
+	out->maxrequestsize = clamp(in->maxrequestsize, l->max_request);
+	out->maxresponsesize = clamp(in->maxresponsesize, l->max_response);
+	out->maxresponsesize_cached =
+		clamp(clamp(in->maxresponsesize_cached, l->max_response_cached), out->maxresponsesize);
+	out->maxoperations = clamp(in->maxoperations ? in->maxoperations : 1, l->max_operations);
+	out->maxrequests = clamp(in->maxrequests ? in->maxrequests : 1, l->max_slots);
+	return NFS4_OK;
+}
+
+/* The back channel: what the client asks (the Linux client wants 16 slots
+ * of one or two operations), within limits. */
+static void back_attrs(const struct state_session_limits *l, const struct state_chan_attrs *in,
+		       struct state_chan_attrs *out)
+{
+	*out = *in;
+	out->headerpadsize = 0;
+	out->maxrequests = clamp(in->maxrequests ? in->maxrequests : 1, l->max_back_slots);
+	out->maxrequestsize = clamp(in->maxrequestsize, l->max_request);
+	out->maxresponsesize = clamp(in->maxresponsesize, l->max_response);
+	out->maxresponsesize_cached = clamp(in->maxresponsesize_cached, out->maxresponsesize);
+}
+
+enum nfsstat4 state_create_session(struct state_server *st, const struct state_principal *who,
+				   const struct state_create_session_args *a,
+				   struct state_create_session_res *out, struct buf **replay,
+				   enum nfsstat4 *replay_status)
+{
+	*replay = NULL;
+	pthread_mutex_lock(&st->lock);
+	if ((uint32_t)(a->clientid >> 32) != st->boot) {
+		pthread_mutex_unlock(&st->lock);
+		return NFS4ERR_STALE_CLIENTID;
+	}
+	struct state_client *conf = state_client_find(st, a->clientid, true);
+	struct state_client *unconf = conf ? NULL : state_client_find(st, a->clientid, false);
+	struct state_client *cl = conf ? conf : unconf;
+	enum nfsstat4 status = NFS4_OK;
+	if (!cl || !cl->v41) {
+		status = NFS4ERR_STALE_CLIENTID;
+	} else if (!state_principal_eq(&cl->principal, who)) {
+		status = NFS4ERR_CLID_INUSE;
+	} else if (a->sequence == cl->cs_seq && cl->cs_reply) {
+		*replay = buf_ref(cl->cs_reply);
+		*replay_status = cl->cs_status;
+		state_client_renew(st, cl);
+	} else if (a->sequence != (uint32_t)(cl->cs_seq + 1)) {
+		status = NFS4ERR_SEQ_MISORDERED;
+	}
+	if (status != NFS4_OK || *replay) {
+		pthread_mutex_unlock(&st->lock);
+		return status;
+	}
+	struct state_session_limits lim;
+	pthread_mutex_lock(&st->sess_lock);
+	lim = st->limits;
+	pthread_mutex_unlock(&st->sess_lock);
+	memset(out, 0, sizeof(*out));
+	if ((status = fore_attrs(&lim, &a->fore, &out->fore)) != NFS4_OK) {
+		pthread_mutex_unlock(&st->lock);
+		return status;
+	}
+	back_attrs(&lim, &a->back, &out->back);
+	/* Not persistent (the reply caches live in memory), no RDMA. */
+	out->flags = a->flags & CREATE_SESSION4_FLAG_CONN_BACK_CHAN;
+	struct state_session *s =
+		state_session_new(st, cl, &out->fore, &out->back, out->flags, a->cb_program,
+				  &a->cb_sec);
+	if (!s) {
+		pthread_mutex_unlock(&st->lock);
+		return NFS4ERR_RESOURCE;
+	}
+	state_session_bind_initial(st, s, a->conn,
+				   STATE_CONN_FORE | ((out->flags & CREATE_SESSION4_FLAG_CONN_BACK_CHAN)
+							      ? STATE_CONN_BACK
+							      : 0));
+	memcpy(out->sessionid, s->id, NFS4_SESSIONID_SIZE);
+	cl->cs_seq = a->sequence;
+	buf_unref(cl->cs_reply);
+	cl->cs_reply = NULL;
+	out->sequence = a->sequence;
+	uint8_t *name = NULL;
+	uint32_t name_len = 0;
+	if (unconf) {
+		/* The first session confirms the client; an earlier incarnation
+		 * (same name) and its state go now (RFC 8881 18.35.5 case 4). */
+		struct state_client *old =
+			state_client_find_name(st, unconf->name, unconf->name_len, true);
+		if (old)
+			state_client_destroy(st, old, true);
+		unconf->confirmed = true;
+		unconf->reclaimable = state_grace_active(st, state_now_ms()) &&
+				      state_prev_has(st, unconf->name, unconf->name_len);
+		name_len = unconf->name_len;
+		name = malloc(name_len ? name_len : 1);
+		if (name)
+			memcpy(name, unconf->name, name_len);
+	}
+	state_client_renew(st, cl);
+	pthread_mutex_unlock(&st->lock);
+	if (unconf) {
+		/* The record must be on disk before the client relies on it. */
+		if (name)
+			state_record_sync(st, name, name_len);
+		else
+			log_error("state: out of memory writing a client record");
+		free(name);
+	}
+	return NFS4_OK;
+}
+
+void state_create_session_cache(struct state_server *st, uint64_t clientid, uint32_t sequence,
+				enum nfsstat4 status, const uint8_t *body, size_t len)
+{
+	struct buf *b = buf_new(len ? len : 1);
+	if (!b)
+		return; /* a replay then gets SEQ_MISORDERED: not fatal */
+	memcpy(b->data, body, len);
+	b->len = len;
+	pthread_mutex_lock(&st->lock);
+	struct state_client *cl = state_client_find(st, clientid, true);
+	if (cl && cl->cs_seq == sequence) {
+		buf_unref(cl->cs_reply);
+		cl->cs_reply = b;
+		cl->cs_status = status;
+		b = NULL;
+	}
+	pthread_mutex_unlock(&st->lock);
+	buf_unref(b);
+}
+
+/* --- DESTROY_SESSION, DESTROY_CLIENTID -------------------------------------------- */
+
+enum nfsstat4 state_destroy_session(struct state_server *st, const uint8_t *sessionid,
+				    const struct state_session *own)
+{
+	struct state_session *s = state_session_find(st, sessionid);
+	if (!s)
+		return NFS4ERR_BADSESSION;
+	/* Other requests on it still running: let them finish first. */
+	unsigned busy = atomic_load(&s->inflight) - (own == s ? 1 : 0);
+	enum nfsstat4 status = NFS4_OK;
+	pthread_mutex_lock(&st->lock);
+	if (busy > 0)
+		status = NFS4ERR_DELAY;
+	else if (s->client)
+		state_session_kill(st, s);
+	else
+		status = NFS4ERR_BADSESSION;
+	pthread_mutex_unlock(&st->lock);
+	state_session_unref(st, s);
+	return status;
+}
+
+enum nfsstat4 state_destroy_clientid(struct state_server *st, uint64_t clientid)
+{
+	pthread_mutex_lock(&st->lock);
+	enum nfsstat4 status = NFS4_OK;
+	struct state_client *cl = state_client_find(st, clientid, true);
+	if (!cl)
+		cl = state_client_find(st, clientid, false);
+	if (!cl || (uint32_t)(clientid >> 32) != st->boot) {
+		status = NFS4ERR_STALE_CLIENTID;
+	} else if (client_busy(cl)) {
+		status = NFS4ERR_CLIENTID_BUSY;
+	} else {
+		bool was_confirmed = cl->confirmed;
+		uint32_t len = cl->name_len;
+		uint8_t *name = was_confirmed ? malloc(len ? len : 1) : NULL;
+		if (name)
+			memcpy(name, cl->name, len);
+		state_client_destroy(st, cl, false);
+		pthread_mutex_unlock(&st->lock);
+		if (name) {
+			state_record_sync(st, name, len);
+			free(name);
+		}
+		return NFS4_OK;
+	}
+	pthread_mutex_unlock(&st->lock);
+	return status;
+}
+
+/* --- RECLAIM_COMPLETE ----------------------------------------------------------- */
+
+enum nfsstat4 state_reclaim_complete(struct state_server *st, uint64_t clientid)
+{
+	pthread_mutex_lock(&st->lock);
+	struct state_client *cl;
+	enum nfsstat4 status = state_client_use(st, clientid, &cl);
+	if (status == NFS4_OK) {
+		if (cl->reclaim_complete) {
+			status = NFS4ERR_COMPLETE_ALREADY;
+		} else {
+			cl->reclaim_complete = true;
+			/* Nothing more to reclaim for it. */
+			cl->reclaimable = false;
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+	return status;
+}
+
+/* --- TEST_STATEID, FREE_STATEID ------------------------------------------------- */
+
+/* The stateid of client clientid, checked as TEST_STATEID does (st->lock). */
+static enum nfsstat4 stid_of_client(struct state_server *st, uint64_t clientid,
+				    const struct nfs4_stateid *sid, struct state_stid **out)
+{
+	*out = NULL;
+	struct state_stid *s = state_stid_find(st, sid->other);
+	if (!s || s->owner->dead) {
+		enum nfsstat4 why = state_stid_missing(st, sid);
+		/* v4.1 has no STALE_STATEID: a stateid of an earlier server
+		 * instance is just not one of this client's. */
+		return why == NFS4ERR_STALE_STATEID ? NFS4ERR_BAD_STATEID : why;
+	}
+	if (s->owner->clientid != clientid || s->type == STATE_STID_CLOSED)
+		return NFS4ERR_BAD_STATEID;
+	if (sid->seqid != 0 && sid->seqid != s->seqid)
+		return (int32_t)(sid->seqid - s->seqid) < 0 ? NFS4ERR_OLD_STATEID
+							    : NFS4ERR_BAD_STATEID;
+	*out = s;
+	return NFS4_OK;
+}
+
+enum nfsstat4 state_test_stateid(struct state_server *st, uint64_t clientid,
+				 const struct nfs4_stateid *sid)
+{
+	pthread_mutex_lock(&st->lock);
+	struct state_stid *s;
+	enum nfsstat4 status = stid_of_client(st, clientid, sid, &s);
+	pthread_mutex_unlock(&st->lock);
+	return status;
+}
+
+enum nfsstat4 state_free_stateid(struct state_server *st, uint64_t clientid,
+				 const struct nfs4_stateid *sid)
+{
+	pthread_mutex_lock(&st->lock);
+	struct state_stid *s;
+	enum nfsstat4 status = stid_of_client(st, clientid, sid, &s);
+	if (status == NFS4_OK) {
+		if (s->type == STATE_STID_OPEN) {
+			status = NFS4ERR_LOCKS_HELD; /* RFC 8881 18.38.3: CLOSE it */
+		} else {
+			struct state_lockst *ls = (struct state_lockst *)s;
+			if (state_lockst_has_ranges(ls))
+				status = NFS4ERR_LOCKS_HELD;
+			else
+				state_lockst_free(st, ls);
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+	return status;
+}
