@@ -1,0 +1,227 @@
+/* The v4.1 session layer without the network: slot seqids through their
+ * wrap, a retry of a request still in flight, a refused SEQUENCE leaving the
+ * slot alone, replays renewing the lease, the reply-cache budget lowering
+ * target_highest_slotid, the reaper destroying expired clients' sessions
+ * and returning their cache bytes, and SEQUENCE from many threads. */
+#include "state_test.h"
+
+#include <pthread.h>
+
+#include "state/session_internal.h"
+
+struct sess {
+	uint64_t clientid;
+	uint8_t sid[NFS4_SESSIONID_SIZE];
+};
+
+static void sess_up(struct state_server *st, const char *name, uint32_t slots, struct sess *out)
+{
+	struct state_principal who = st_who(1);
+	struct state_exchange_res er;
+	assert_int_equal(state_exchange_id(st, &who, (const uint8_t *)"verifier",
+					   (const uint8_t *)name, (uint32_t)strlen(name), 0, &er),
+			 NFS4_OK);
+	struct state_create_session_args a;
+	memset(&a, 0, sizeof(a));
+	a.clientid = er.clientid;
+	a.sequence = er.sequenceid;
+	a.fore = (struct state_chan_attrs){0, 1 << 20, 1 << 20, 4096, 16, slots};
+	a.back = (struct state_chan_attrs){0, 4096, 4096, 0, 2, 16};
+	struct state_create_session_res r;
+	struct buf *replay;
+	enum nfsstat4 rs;
+	assert_int_equal(state_create_session(st, &who, &a, &r, &replay, &rs), NFS4_OK);
+	assert_null(replay);
+	out->clientid = er.clientid;
+	memcpy(out->sid, r.sessionid, NFS4_SESSIONID_SIZE);
+}
+
+static enum nfsstat4 seq(struct state_server *st, const struct sess *s, uint32_t slot,
+			 uint32_t seqid, uint64_t digest, struct state_sequence_res *r)
+{
+	struct state_sequence_args a = {.sessionid = s->sid,
+					.seqid = seqid,
+					.slotid = slot,
+					.cachethis = true,
+					.digest = digest,
+					.numops = 1,
+					.reqsize = 100};
+	return state_sequence(st, &a, r);
+}
+
+static void done(struct state_server *st, struct state_sequence_res *r, uint32_t slot,
+		 const char *reply)
+{
+	state_sequence_done(st, r->session, slot, (const uint8_t *)reply, strlen(reply), true);
+}
+
+static void test_seqid_wrap_and_inflight(void **state)
+{
+	struct state_server *st = st_new(60000);
+	struct sess s;
+	sess_up(st, "wrap", 4, &s);
+	struct state_sequence_res r, r2;
+	/* Put slot 1 just before the wrap. */
+	struct state_session *ss = state_session_find(st, s.sid);
+	assert_non_null(ss);
+	ss->slots[1].seqid = UINT32_MAX - 1;
+	ss->slots[1].used = true;
+	state_session_unref(st, ss);
+
+	assert_int_equal(seq(st, &s, 1, UINT32_MAX, 7, &r), NFS4_OK);
+	assert_int_equal(r.kind, STATE_SEQ41_NEW);
+	/* The same request again while the first is in flight: DELAY, and
+	 * the slot is untouched. */
+	assert_int_equal(seq(st, &s, 1, UINT32_MAX, 7, &r2), NFS4ERR_DELAY);
+	assert_int_equal(seq(st, &s, 1, 0, 8, &r2), NFS4ERR_DELAY);
+	done(st, &r, 1, "reply-max");
+	/* Replay of UINT32_MAX, then the wrap to 0. */
+	assert_int_equal(seq(st, &s, 1, UINT32_MAX, 7, &r), NFS4_OK);
+	assert_int_equal(r.kind, STATE_SEQ41_REPLAY);
+	assert_int_equal(r.replay->len, 9);
+	assert_memory_equal(r.replay->data, "reply-max", 9);
+	buf_unref(r.replay);
+	assert_int_equal(seq(st, &s, 1, 1, 9, &r), NFS4ERR_SEQ_MISORDERED);
+	assert_int_equal(seq(st, &s, 1, 0, 9, &r), NFS4_OK);
+	assert_int_equal(r.kind, STATE_SEQ41_NEW);
+	done(st, &r, 1, "reply-zero");
+	assert_int_equal(seq(st, &s, 1, 0, 10, &r), NFS4ERR_SEQ_FALSE_RETRY);
+	assert_int_equal(seq(st, &s, 1, 1, 11, &r), NFS4_OK);
+	done(st, &r, 1, "one");
+	/* Refusals leave the slot alone: TOO_MANY_OPS, REQ_TOO_BIG. */
+	struct state_sequence_args a = {.sessionid = s.sid, .seqid = 2, .slotid = 1,
+					.numops = 17, .reqsize = 10};
+	assert_int_equal(state_sequence(st, &a, &r), NFS4ERR_TOO_MANY_OPS);
+	a.numops = 2;
+	a.reqsize = (1 << 20) + 1;
+	assert_int_equal(state_sequence(st, &a, &r), NFS4ERR_REQ_TOO_BIG);
+	assert_int_equal(seq(st, &s, 1, 2, 12, &r), NFS4_OK);
+	done(st, &r, 1, "two");
+	struct state_session_stats sst;
+	state_get_session_stats(st, &sst);
+	assert_true(sst.replay_hits >= 1);
+	assert_true(sst.err_slot_busy >= 2);
+	assert_int_equal(sst.slots_in_use, 0);
+	assert_true(sst.cache_bytes > 0);
+	state_server_destroy(st);
+}
+
+static void test_replay_renews_and_reaper(void **state)
+{
+	struct state_server *st = st_new(300);
+	struct sess s;
+	sess_up(st, "lease", 2, &s);
+	struct state_sequence_res r;
+	assert_int_equal(seq(st, &s, 0, 1, 1, &r), NFS4_OK);
+	done(st, &r, 0, "cached reply");
+	/* Only replays for more than a lease: the client lives on. */
+	for (int i = 0; i < 8; i++) {
+		st_sleep_ms(100);
+		assert_int_equal(seq(st, &s, 0, 1, 1, &r), NFS4_OK);
+		assert_int_equal(r.kind, STATE_SEQ41_REPLAY);
+		buf_unref(r.replay);
+		state_run_reaper(st);
+	}
+	struct state_stats stats;
+	state_get_stats(st, &stats);
+	assert_int_equal(stats.clients_confirmed, 1);
+	/* Silence: the reaper destroys the client, its session and cache. */
+	st_sleep_ms(700);
+	state_run_reaper(st);
+	state_get_stats(st, &stats);
+	assert_int_equal(stats.clients_confirmed, 0);
+	assert_int_equal(seq(st, &s, 0, 2, 1, &r), NFS4ERR_BADSESSION);
+	struct state_session_stats sst;
+	state_get_session_stats(st, &sst);
+	assert_int_equal(sst.sessions, 0);
+	assert_int_equal(sst.cache_bytes, 0);
+	state_server_destroy(st);
+}
+
+static void test_budget_lowers_target(void **state)
+{
+	struct state_server *st = st_new(60000);
+	struct state_session_limits lim;
+	state_session_limits_default(&lim);
+	lim.cache_budget = 4096;
+	state_session_set_limits(st, &lim);
+	struct sess s;
+	sess_up(st, "budget", 16, &s);
+	struct state_sequence_res r;
+	assert_int_equal(seq(st, &s, 0, 1, 1, &r), NFS4_OK);
+	assert_int_equal(r.target_highest_slotid, 15);
+	char big[3000];
+	memset(big, 'b', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	done(st, &r, 0, big);
+	assert_int_equal(seq(st, &s, 1, 1, 1, &r), NFS4_OK);
+	done(st, &r, 1, big);
+	/* Over the budget: the target comes down, requests still work. */
+	assert_int_equal(seq(st, &s, 2, 1, 1, &r), NFS4_OK);
+	assert_int_equal(r.highest_slotid, 15);
+	assert_true(r.target_highest_slotid < 15);
+	done(st, &r, 2, "x");
+	state_server_destroy(st);
+}
+
+/* --- many threads on one session ------------------------------------------------- */
+
+struct worker {
+	struct state_server *st;
+	const struct sess *s;
+	uint32_t slot;
+	int replays;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct state_sequence_res r;
+	for (uint32_t i = 1; i <= 2000; i++) {
+		if (seq(w->st, w->s, w->slot, i, i, &r) != NFS4_OK || r.kind != STATE_SEQ41_NEW)
+			return (void *)1;
+		state_sequence_done(w->st, r.session, w->slot, (const uint8_t *)&i, sizeof(i),
+				    i % 2);
+		if (i % 3 == 0) {
+			enum nfsstat4 s = seq(w->st, w->s, w->slot, i, i, &r);
+			if (s == NFS4_OK) {
+				w->replays++;
+				buf_unref(r.replay);
+			} else if (s != NFS4ERR_RETRY_UNCACHED_REP) {
+				return (void *)2;
+			}
+		}
+	}
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	struct state_server *st = st_new(60000);
+	struct sess s;
+	sess_up(st, "threads", 8, &s);
+	pthread_t t[8];
+	struct worker w[8];
+	for (int i = 0; i < 8; i++) {
+		w[i] = (struct worker){st, &s, (uint32_t)i, 0};
+		pthread_create(&t[i], NULL, worker_main, &w[i]);
+	}
+	for (int i = 0; i < 8; i++) {
+		void *rv;
+		pthread_join(t[i], &rv);
+		assert_null(rv);
+		assert_true(w[i].replays > 0);
+	}
+	state_server_destroy(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_seqid_wrap_and_inflight),
+		cmocka_unit_test(test_replay_renews_and_reaper),
+		cmocka_unit_test(test_budget_lowers_target),
+		cmocka_unit_test(test_threads),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
