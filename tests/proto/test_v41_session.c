@@ -499,7 +499,7 @@ static void test_state_ops(void **state)
 	v41_send(fd, s.cred, &m, &p);
 	v41_seq_result(&p, NULL);
 	assert_int_equal(v41_next(&p, OP_TEST_STATEID), NFS4_OK);
-	uint32_t n, st0, st1, st2;
+	uint32_t n = 0, st0 = 0, st1 = 0, st2 = 0;
 	assert_true(xdr_decode_u32(&p.r.results, &n) && n == 3);
 	assert_true(xdr_decode_u32(&p.r.results, &st0) && xdr_decode_u32(&p.r.results, &st1) &&
 		    xdr_decode_u32(&p.r.results, &st2));
@@ -568,7 +568,7 @@ static void test_state_ops(void **state)
 	v41_seq_result(&p, NULL);
 	v41_next(&p, OP_PUTROOTFH);
 	assert_int_equal(v41_next(&p, OP_SECINFO_NO_NAME), NFS4_OK);
-	uint32_t nflav, f0;
+	uint32_t nflav = 0, f0 = 0;
 	assert_true(xdr_decode_u32(&p.r.results, &nflav) && nflav >= 1);
 	assert_true(xdr_decode_u32(&p.r.results, &f0));
 	assert_int_equal(f0, RPC_AUTH_SYS);
@@ -596,7 +596,7 @@ static void test_destroy_and_bind(void **state)
 	v41_send(fd2, s.cred, &m, &p);
 	assert_int_equal(v41_next(&p, OP_BIND_CONN_TO_SESSION), NFS4_OK);
 	const uint8_t *rsid;
-	uint32_t dir;
+	uint32_t dir = 0;
 	assert_true(xdr_decode_opaque_fixed(&p.r.results, 16, &rsid));
 	assert_memory_equal(rsid, s.sid, 16);
 	assert_true(xdr_decode_u32(&p.r.results, &dir));

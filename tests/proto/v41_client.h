@@ -194,7 +194,7 @@ static inline void v41_put_attrs(struct v41_call *m, const struct v41_attrs *a)
 
 static inline void v41_get_attrs(struct xdr_dec *d, struct v41_attrs *a)
 {
-	uint32_t nird;
+	uint32_t nird = 0;
 	assert_true(xdr_decode_u32(d, &a->pad) && xdr_decode_u32(d, &a->maxreq) &&
 		    xdr_decode_u32(d, &a->maxresp) && xdr_decode_u32(d, &a->maxcached) &&
 		    xdr_decode_u32(d, &a->maxops) && xdr_decode_u32(d, &a->maxreqs) &&
