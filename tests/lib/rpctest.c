@@ -6,6 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -216,4 +220,108 @@ int rpctest_null_ok(const char *hostport)
 		rc = -EPROTO;
 	rpctest_reply_release(&r);
 	return rc;
+}
+
+/* --- added for the protocol robustness tests ---------------------------- */
+
+struct buf *rpctest_build_call(uint32_t xid, uint32_t prog, uint32_t vers, uint32_t proc,
+			       const struct rpc_cred *cred, const void *args, size_t args_len)
+{
+	struct xdr_enc e;
+	if (!xdr_enc_init(&e, 256 + args_len, 64u << 20))
+		return NULL;
+	rpc_encode_call(&e, xid, prog, vers, proc, cred);
+	if (args_len)
+		xdr_encode_opaque_fixed(&e, args, args_len);
+	if (e.overflow) {
+		xdr_enc_release(&e);
+		return NULL;
+	}
+	return xdr_enc_take(&e);
+}
+
+void rpctest_append_record(struct xdr_enc *e, const void *data, size_t len)
+{
+	xdr_encode_u32(e, RPC_RECORD_LAST_FRAG | (uint32_t)len);
+	uint8_t *p = xdr_enc_reserve(e, len);
+	if (p && len)
+		memcpy(p, data, len);
+}
+
+int rpctest_recv_reply(int fd, struct rpctest_reply *reply, unsigned timeout_ms)
+{
+	struct buf *b;
+	memset(reply, 0, sizeof(*reply));
+	int rc = rpctest_recv_record(fd, &b, timeout_ms);
+	if (rc)
+		return rc;
+	rc = rpctest_parse_reply(b, reply);
+	if (rc) {
+		buf_unref(b);
+		reply->buf = NULL;
+	}
+	return rc;
+}
+
+bool rpctest_nothing_pending(int fd)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	return poll(&pfd, 1, 0) == 0;
+}
+
+void rpctest_encode_compound(struct xdr_enc *e, const void *tag, uint32_t taglen,
+			     uint32_t minor, uint32_t numops)
+{
+	xdr_encode_opaque(e, tag, taglen);
+	xdr_encode_u32(e, minor);
+	xdr_encode_u32(e, numops);
+}
+
+int rpctest_parse_compound(struct rpctest_reply *reply, struct rpctest_compound_res *res)
+{
+	memset(res, 0, sizeof(*res));
+	if (reply->hdr.reply_stat != RPC_MSG_ACCEPTED || reply->hdr.accept_stat != RPC_SUCCESS)
+		return -EBADMSG;
+	struct xdr_dec *d = &reply->results;
+	if (!xdr_decode_u32(d, &res->status) ||
+	    !xdr_decode_opaque(d, UINT32_MAX, &res->tag, &res->taglen) ||
+	    !xdr_decode_u32(d, &res->numres))
+		return -EBADMSG;
+	return 0;
+}
+
+int rpctest_set_send_timeout(int fd, unsigned ms)
+{
+	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (long)(ms % 1000) * 1000};
+	return setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == 0 ? 0 : -errno;
+}
+
+int rpctest_count_fds(int pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	DIR *dir = opendir(path);
+	if (!dir)
+		return -1;
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(dir)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n;
+}
+
+int rpctest_wait_fds_at_most(int pid, int want, unsigned timeout_ms)
+{
+	uint64_t deadline = clock_now_ms() + timeout_ms;
+	for (;;) {
+		int n = rpctest_count_fds(pid);
+		if (n <= want || clock_now_ms() >= deadline)
+			return n;
+		/* The server closes asynchronously; there is nothing to wait on
+		 * from outside the process but the count itself. */
+		struct timespec ts = {0, 5 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
 }

@@ -59,4 +59,47 @@ void rpctest_reply_release(struct rpctest_reply *reply);
  * SUCCESS reply and closes.  Returns 0 when the server answered properly. */
 int rpctest_null_ok(const char *hostport);
 
+/* --- added for the protocol robustness tests ---------------------------- */
+
+/* Encodes a whole CALL (header, then args_len bytes of arguments) into a new
+ * buffer without a record mark; the caller owns it.  NULL when out of memory. */
+struct buf *rpctest_build_call(uint32_t xid, uint32_t prog, uint32_t vers, uint32_t proc,
+			       const struct rpc_cred *cred, const void *args, size_t args_len);
+
+/* Appends data to e as one record in a single fragment (mark included). */
+void rpctest_append_record(struct xdr_enc *e, const void *data, size_t len);
+
+/* Reads one record and parses it as a REPLY.  Returns 0, a negative errno from
+ * rpctest_recv_record, or -EBADMSG; release with rpctest_reply_release. */
+int rpctest_recv_reply(int fd, struct rpctest_reply *reply, unsigned timeout_ms);
+
+/* True when nothing is readable on fd at this instant: no bytes and no EOF. */
+bool rpctest_nothing_pending(int fd);
+
+/* Encodes the COMPOUND4args header: tag<>, minorversion, the op count.  The
+ * caller appends the operations. */
+void rpctest_encode_compound(struct xdr_enc *e, const void *tag, uint32_t taglen,
+			     uint32_t minor, uint32_t numops);
+
+/* The COMPOUND4res header of an accepted SUCCESS reply; tag points into the
+ * reply.  results is left at the first result.  Returns 0 or -EBADMSG. */
+struct rpctest_compound_res {
+	uint32_t status;
+	const uint8_t *tag;
+	uint32_t taglen;
+	uint32_t numres;
+};
+int rpctest_parse_compound(struct rpctest_reply *reply, struct rpctest_compound_res *res);
+
+/* Makes a blocking send on fd fail with EAGAIN after ms instead of hanging
+ * when the server stops reading.  Returns 0 or -errno. */
+int rpctest_set_send_timeout(int fd, unsigned ms);
+
+/* Number of open file descriptors of process pid, or -1. */
+int rpctest_count_fds(int pid);
+
+/* Waits until process pid has at most want open descriptors; returns the
+ * last count seen (<= want on success) after at most timeout_ms. */
+int rpctest_wait_fds_at_most(int pid, int want, unsigned timeout_ms);
+
 #endif
