@@ -26,7 +26,8 @@ static void request_finish(struct rpc_request *req)
 	unsigned before = atomic_fetch_sub(&conn->inflight, 1);
 	atomic_fetch_sub_explicit(&conn->srv->inflight, 1, memory_order_release);
 	/* The loop paused reading at the in-flight limit; let it go on. */
-	if (atomic_load(&conn->read_paused) && before <= conn->srv->opts.max_inflight_per_conn)
+	if ((atomic_load(&conn->read_paused) && before <= conn->srv->opts.max_inflight_per_conn) ||
+	    atomic_load(&conn->peer_eof))
 		rpc_loop_post(conn->loop, conn, CONN_MSG_RESUME);
 	rpc_conn_unref(conn);
 }

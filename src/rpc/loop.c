@@ -235,12 +235,26 @@ static bool conn_process_records(struct rpc_loop *loop, struct rpc_conn *conn)
 	}
 	bool pause = !room || loop->draining;
 	atomic_store(&conn->read_paused, pause);
-	conn_set_reading(conn, !pause);
+	conn_set_reading(conn, !pause && !atomic_load(&conn->peer_eof));
 	/* A request may have finished between the check and the pause:
 	 * look again so the connection cannot stall. */
 	if (pause && !loop->draining && conn_has_room(conn))
 		rpc_loop_post(loop, conn, CONN_MSG_RESUME);
 	return true;
+}
+
+/* After the peer's EOF: close once every request it sent is answered and
+ * the answers are written.  A partial record left over can never complete. */
+static void conn_finish_if_done(struct rpc_loop *loop, struct rpc_conn *conn)
+{
+	if (!atomic_load(&conn->peer_eof) || atomic_load(&conn->read_paused) ||
+	    atomic_load(&conn->inflight) > 0)
+		return;
+	pthread_mutex_lock(&conn->lock);
+	bool pending = conn->outq_count > 0;
+	pthread_mutex_unlock(&conn->lock);
+	if (!pending)
+		conn_close(loop, conn, "peer closed");
 }
 
 static void conn_on_readable(struct rpc_loop *loop, struct rpc_conn *conn)
@@ -254,7 +268,10 @@ static void conn_on_readable(struct rpc_loop *loop, struct rpc_conn *conn)
 		}
 		ssize_t n = read(conn->poll.fd, space, avail);
 		if (n == 0) {
-			conn_close(loop, conn, "peer closed");
+			atomic_store(&conn->peer_eof, true);
+			conn_set_reading(conn, false);
+			if (conn_process_records(loop, conn))
+				conn_finish_if_done(loop, conn);
 			return;
 		}
 		if (n < 0) {
@@ -284,8 +301,10 @@ static void conn_on_writable(struct rpc_loop *loop, struct rpc_conn *conn)
 		conn_close(loop, conn, "write failed");
 		return;
 	}
-	if (atomic_load(&conn->read_paused) && !loop->draining)
-		conn_process_records(loop, conn);
+	if (atomic_load(&conn->read_paused) && !loop->draining &&
+	    !conn_process_records(loop, conn))
+		return;
+	conn_finish_if_done(loop, conn);
 }
 
 static void conn_adopt(struct rpc_loop *loop, struct rpc_conn *conn)
@@ -354,8 +373,8 @@ static void loop_drain_messages(struct rpc_loop *loop)
 		if (flags & CONN_MSG_CLOSE)
 			conn_close(loop, conn, "closed by request");
 		else if ((flags & CONN_MSG_RESUME) && conn->adopted && !rpc_conn_is_closed(conn) &&
-			 !loop->draining)
-			conn_process_records(loop, conn);
+			 !loop->draining && conn_process_records(loop, conn))
+			conn_finish_if_done(loop, conn);
 		rpc_conn_unref(conn); /* the queue's reference */
 	}
 }

@@ -46,6 +46,9 @@ struct rpc_conn {
 	uint64_t last_activity_ms;
 	bool adopted;
 	atomic_bool read_paused;
+	/* The peer shut down its sending side: serve what was received,
+	 * write every reply, then close. */
+	atomic_bool peer_eof;
 
 	/* Under loop->msg_lock. */
 	struct rpc_conn *msg_next;

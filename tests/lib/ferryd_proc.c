@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -58,6 +59,8 @@ int ferryd_start(struct ferryd_proc *p, const char *const *extra_args)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
+		/* A test killed by its timeout must not leave its server behind. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		int fd = open(p->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		if (fd >= 0) {
 			dup2(fd, 1);

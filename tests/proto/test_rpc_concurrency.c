@@ -792,14 +792,10 @@ static void test_sigterm_with_unread_backlog(void **state)
 	close(idle);
 }
 
-/* Known bug (see the report of the protocol tests): a client that sends its
- * calls, half-closes (shutdown SHUT_WR) and then reads should get every
- * reply; ferryd closes at EOF and drops the replies still queued.  Runs only
- * with FERRY_TEST_KNOWN_BUGS=1 until loop.c is fixed. */
+/* A client that sends its calls, half-closes (shutdown SHUT_WR) and then
+ * reads gets every reply before ferryd closes the connection. */
 static void test_half_close_gets_all_replies(void **state)
 {
-	if (!getenv("FERRY_TEST_KNOWN_BUGS"))
-		skip();
 	int fd = rpctest_connect(server.hostport);
 	assert_true(fd >= 0);
 	assert_int_equal(rpctest_set_send_timeout(fd, 10000), 0);
