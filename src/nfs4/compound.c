@@ -9,6 +9,8 @@
 #include "nfs4/server.h"
 #include "state/session.h"
 
+enum { NFS40_MAX_OPS = 1024 };
+
 /* What a COMPOUND carries between operations, and across the move to a
  * worker thread when an operation may block. */
 struct compound_run {
@@ -275,6 +277,15 @@ enum rpc_accept_stat nfs4_compound(struct nfs4_server *srv, struct rpc_request *
 			xdr_encode_u32(e, NFS4ERR_OP_ILLEGAL);
 			run->nres++;
 			run->last_status = NFS4ERR_OP_ILLEGAL;
+			break;
+		}
+		/* v4.0 has no negotiated limit; past this many operations the
+		 * server is out of resources for the request (RFC 7530 15.2). */
+		if (run->c.minor == 0 && run->next >= NFS40_MAX_OPS) {
+			xdr_encode_u32(e, opnum);
+			xdr_encode_u32(e, NFS4ERR_RESOURCE);
+			run->nres++;
+			run->last_status = NFS4ERR_RESOURCE;
 			break;
 		}
 		if (run->c.minor >= 1) {

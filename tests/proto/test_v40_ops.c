@@ -603,6 +603,27 @@ static void test_access(void **state)
 	nfs4t_reply_release(&r);
 }
 
+/* A v4.0 COMPOUND is served up to 1024 operations; the next one gets
+ * NFS4ERR_RESOURCE (there is no negotiated limit in v4.0). */
+static void test_long_compound(void **state)
+{
+	struct fixture *f = *state;
+	struct nfs4t_call call;
+	struct nfs4t_reply r;
+	nfs4t_begin(&call, "long", 0);
+	for (int i = 0; i < 1024; i++)
+		nfs4t_putrootfh(&call);
+	send_expect(f, &call, &r, NFS4_OK);
+	assert_int_equal(r.nres, 1024);
+	nfs4t_reply_release(&r);
+	nfs4t_begin(&call, "long", 0);
+	for (int i = 0; i < 1500; i++)
+		nfs4t_putrootfh(&call);
+	send_expect(f, &call, &r, NFS4ERR_RESOURCE);
+	assert_int_equal(r.nres, 1025);
+	nfs4t_reply_release(&r);
+}
+
 #define BOTH(t)                                                                    \
 	cmocka_unit_test_setup_teardown(t, setup_local, teardown),                 \
 		cmocka_unit_test_setup_teardown(t, setup_memory, teardown)
@@ -617,6 +638,7 @@ int main(void)
 		BOTH(test_readdir_paging),
 		BOTH(test_setattr_verify),
 		BOTH(test_access),
+		cmocka_unit_test_setup_teardown(test_long_compound, setup_memory, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
