@@ -97,7 +97,9 @@ static enum nfsstat4 decode_owner(struct nfs4_compound *c, const uint8_t *s, uin
 				  bool group, uint32_t *id)
 {
 	char buf[256];
-	if (len == 0 || len >= sizeof(buf) || !nfs4_utf8_valid(s, len))
+	if (len == 0)
+		return NFS4ERR_INVAL; /* an empty owner is not a name at all */
+	if (len >= sizeof(buf) || !nfs4_utf8_valid(s, len))
 		return NFS4ERR_BADOWNER;
 	memcpy(buf, s, len);
 	buf[len] = '\0';

@@ -45,6 +45,8 @@ NFS4_OP(setattr)
 		return NFS4ERR_BADXDR;
 	}
 	enum nfsstat4 st = nfs4_fattr_decode_set(c, args, &sattr);
+	if (st == NFS4_OK && c->cfh.kind == NFS4_FH_NONE)
+		st = NFS4ERR_NOFILEHANDLE;
 	if (st == NFS4_OK)
 		st = nfs4_need_export_object(c, true);
 	struct backend_attr attr;
@@ -114,7 +116,10 @@ NFS4_OP(access)
 		if (have & BACKEND_ACCESS_EXEC)
 			granted |= want & (dir ? ACCESS4_LOOKUP : ACCESS4_EXECUTE);
 	}
-	xdr_encode_u32(res, want);
-	xdr_encode_u32(res, granted);
+	/* LOOKUP means something for directories only, EXECUTE for the rest. */
+	uint32_t supported = want & (attr.type == BACKEND_DIR ? ~(uint32_t)ACCESS4_EXECUTE
+							      : ~(uint32_t)ACCESS4_LOOKUP);
+	xdr_encode_u32(res, supported);
+	xdr_encode_u32(res, granted & supported);
 	return NFS4_OK;
 }

@@ -317,8 +317,6 @@ NFS4_OP(readlink)
 	enum nfsstat4 st = nfs4_fh_getattr(c, &c->cfh, &attr);
 	if (st != NFS4_OK)
 		return st;
-	if (attr.type == BACKEND_DIR)
-		return NFS4ERR_ISDIR;
 	if (attr.type != BACKEND_LNK)
 		return NFS4ERR_INVAL;
 	char *buf = malloc(BACKEND_PATH_MAX);

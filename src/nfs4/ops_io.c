@@ -40,6 +40,12 @@ NFS4_OP(read)
 		return st;
 	if (count > NFS4_MAX_IO)
 		count = NFS4_MAX_IO;
+	/* No file reaches past the largest offset the host can address. */
+	if (offset >= (uint64_t)INT64_MAX) {
+		xdr_encode_bool(res, true);
+		xdr_encode_opaque(res, NULL, 0);
+		return NFS4_OK;
+	}
 	/* Read straight into the reply: eof, length, then the bytes. */
 	size_t eof_off = xdr_enc_len(res);
 	uint8_t *p = xdr_enc_reserve(res, 8 + xdr_pad4(count));

@@ -390,7 +390,9 @@ static enum nfsstat4 open_serve(struct nfs4_compound *c, struct state_owner *o,
 	 * file (an EXCLUSIVE create even has none until the next SETATTR). */
 	if (!t.ours && (s = open_check_access(c, &t.bh, access)) != NFS4_OK)
 		return s;
-	if (t.set_size && !(access & STATE_SHARE_ACCESS_WRITE))
+	/* Truncating an existing file takes write access; a size given
+	 * for a file this OPEN created is part of making it. */
+	if (t.set_size && !t.ours && !(access & STATE_SHARE_ACCESS_WRITE))
 		return NFS4ERR_INVAL;
 	key->export_id = c->cfh.export->id;
 	key->bh = t.bh;

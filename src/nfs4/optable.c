@@ -43,7 +43,9 @@ static const struct nfs4_op_desc op_table[OP_REMOVEXATTR + 1] = {
 	OP(OP_RESTOREFH, nfs4_op_restorefh, 0, 2, 0),
 	OP(OP_SAVEFH, nfs4_op_savefh, 0, 2, FH),
 	OP(OP_SECINFO, nfs4_op_secinfo, 0, 2, FH),
-	OP(OP_SETATTR, nfs4_op_setattr, 0, 2, FH),
+	/* SETATTR checks the filehandle itself: its result always carries
+	 * attrsset, even for NFS4ERR_NOFILEHANDLE. */
+	OP(OP_SETATTR, nfs4_op_setattr, 0, 2, 0),
 	OP(OP_SETCLIENTID, nfs4_op_setclientid, 0, 2, V40),
 	OP(OP_SETCLIENTID_CONFIRM, nfs4_op_setclientid_confirm, 0, 2, BLOCK | V40),
 	OP(OP_VERIFY, nfs4_op_verify, 0, 2, FH),

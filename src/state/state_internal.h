@@ -153,6 +153,9 @@ struct state_stid {
 struct state_open {
 	struct state_stid s;
 	uint32_t access, deny;
+	/* Bit v set: some OPEN asked for exactly access (deny) value v.
+	 * OPEN_DOWNGRADE may only return to such a value (RFC 7530 16.19.4). */
+	uint8_t access_seen, deny_seen;
 };
 
 struct state_lockst {

@@ -244,9 +244,11 @@ static enum nfsstat4 lock_from_open(struct state_server *st, struct state_owner 
 	struct state_owner *lo = state_owner_find(st, a->lock_clientid, STATE_OWNER_LOCK,
 						  a->lock_owner, a->lock_owner_len);
 	if (lo) {
-		/* A known lock owner named as new: only if the seqid agrees. */
-		if (minor == 0 && lo->has_seqid && a->lock_seqid != lo->seqid)
+		/* A known lock owner named as new (a client that forgot its
+		 * lock stateid): only with the seqid that comes next. */
+		if (minor == 0 && lo->has_seqid && a->lock_seqid != lo->seqid + 1)
 			return NFS4ERR_BAD_SEQID;
+		lo->seqid = a->lock_seqid;
 	} else {
 		lo = state_owner_create(st, cl, STATE_OWNER_LOCK, a->lock_owner,
 					a->lock_owner_len);

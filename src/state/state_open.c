@@ -293,6 +293,8 @@ enum nfsstat4 state_open(struct state_server *st, struct state_owner *o,
 		/* A second OPEN by the same owner upgrades the first. */
 		op->access |= access;
 		op->deny |= deny;
+		op->access_seen |= (uint8_t)(1u << access);
+		op->deny_seen |= (uint8_t)(1u << deny);
 		state_stid_bump(&op->s);
 	} else {
 		op = calloc(1, sizeof(*op));
@@ -303,6 +305,8 @@ enum nfsstat4 state_open(struct state_server *st, struct state_owner *o,
 		}
 		op->access = access;
 		op->deny = deny;
+		op->access_seen = (uint8_t)(1u << access);
+		op->deny_seen = (uint8_t)(1u << deny);
 		state_stid_init(st, &op->s, STATE_STID_OPEN, o, f);
 		state_list_add(&f->opens, &op->s.file_link);
 		st->n_opens++;
@@ -370,11 +374,19 @@ enum nfsstat4 state_open_downgrade(struct state_server *st, struct state_owner *
 	enum nfsstat4 s = open_lookup(st, o, sid, file, minor, &op);
 	if (s == NFS4_OK) {
 		if (access < STATE_SHARE_ACCESS_READ || access > STATE_SHARE_ACCESS_BOTH ||
-		    deny > STATE_SHARE_DENY_BOTH || (access & ~op->access) || (deny & ~op->deny)) {
+		    deny > STATE_SHARE_DENY_BOTH || (access & ~op->access) || (deny & ~op->deny) ||
+		    !(op->access_seen & (1u << access)) || !(op->deny_seen & (1u << deny))) {
 			s = NFS4ERR_INVAL;
 		} else {
 			op->access = access;
 			op->deny = deny;
+			/* Modes wider than the new one are no longer held. */
+			for (uint32_t v = 1; v <= STATE_SHARE_ACCESS_BOTH; v++)
+				if (v & ~access)
+					op->access_seen &= (uint8_t)~(1u << v);
+			for (uint32_t v = 1; v <= STATE_SHARE_DENY_BOTH; v++)
+				if (v & ~deny)
+					op->deny_seen &= (uint8_t)~(1u << v);
 			state_stid_bump(&op->s);
 			state_stid_export(&op->s, out);
 		}

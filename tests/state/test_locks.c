@@ -212,10 +212,13 @@ static void test_new_lock_owner_rules(void **state)
 	struct nfs4_stateid l, l2;
 	struct state_lock_denied d;
 	assert_int_equal(st_lock_new(st, &o1, &os1, c1, "lo", 5, &fa, RD, 0, 1, &l, &d), NFS4_OK);
-	/* Named as new again: only with the lock owner's current seqid. */
+	/* Named as new again: only with the lock owner's next seqid (pynfs
+	 * LOCK24), as for any other request of that owner. */
 	assert_int_equal(st_lock_new(st, &o1, &os1, c1, "lo", 9, &fa, RD, 2, 1, &l2, &d),
 			 NFS4ERR_BAD_SEQID);
-	assert_int_equal(st_lock_new(st, &o1, &os1, c1, "lo", 5, &fa, RD, 2, 1, &l2, &d), NFS4_OK);
+	assert_int_equal(st_lock_new(st, &o1, &os1, c1, "lo", 5, &fa, RD, 2, 1, &l2, &d),
+			 NFS4ERR_BAD_SEQID);
+	assert_int_equal(st_lock_new(st, &o1, &os1, c1, "lo", 6, &fa, RD, 2, 1, &l2, &d), NFS4_OK);
 	assert_memory_equal(l.other, l2.other, NFS4_OTHER_SIZE);
 	/* The lock owner's clientid must be the open owner's. */
 	assert_int_equal(st_lock_new(st, &o1, &os1, c2, "lz", 0, &fa, RD, 4, 1, &l2, &d),

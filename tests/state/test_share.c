@@ -95,8 +95,13 @@ static void test_downgrade(void **state)
 {
 	uint32_t s1 = 1, s2 = 1;
 	struct nfs4_stateid x, y, out;
+	/* READ/DENY_NONE, then upgraded to BOTH/DENY_WRITE by the same owner. */
+	assert_int_equal(st_open(st, c1, "o1", &s1, &fa, R, DN, &x), NFS4_OK);
 	assert_int_equal(st_open(st, c1, "o1", &s1, &fa, RW, DW, &x), NFS4_OK);
 	assert_int_equal(st_open(st, c2, "o2", &s2, &fa, W, DN, &y), NFS4ERR_SHARE_DENIED);
+	/* WRITE alone was never asked for: no downgrade to it. */
+	assert_int_equal(st_stateid_op(st, ST_DOWNGRADE, &x, s1++, &fa, W, DN, 0, 0, &out),
+			 NFS4ERR_INVAL);
 	/* Not a subset: INVAL (and the seqid moves on). */
 	assert_int_equal(st_stateid_op(st, ST_DOWNGRADE, &x, s1++, &fa, R, DB, 0, 0, &out),
 			 NFS4ERR_INVAL);
