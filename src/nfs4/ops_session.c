@@ -34,6 +34,14 @@ NFS4_SESSION_OP(exchange_id)
 	    !xdr_decode_opaque(args, NFS4_OPAQUE_LIMIT, &owner, &owner_len) ||
 	    !xdr_decode_u32(args, &flags) || !xdr_decode_u32(args, &how))
 		return NFS4ERR_BADXDR;
+	/* The flags a client may send (RFC 8881 18.35.3); CONFIRMED_R and
+	 * the undefined bits are the server's or nobody's. */
+	enum {
+		EXCHGID4_CLIENT_FLAGS = 0x00000001 | 0x00000002 | 0x00000100 | 0x00070000 |
+					0x40000000,
+	};
+	if (flags & ~(uint32_t)EXCHGID4_CLIENT_FLAGS)
+		return NFS4ERR_INVAL;
 	switch (how) {
 	case SP4_NONE:
 		break;
@@ -166,6 +174,9 @@ NFS4_SESSION_OP(create_session)
 	    !decode_chan_attrs(args, &a.back) || !xdr_decode_u32(args, &a.cb_program) ||
 	    !decode_cb_sec(args, &a.cb_sec))
 		return NFS4ERR_BADXDR;
+	/* PERSIST, CONN_BACK_CHAN and CONN_RDMA are all that is defined. */
+	if (a.flags & ~(uint32_t)0x7)
+		return NFS4ERR_INVAL;
 	a.conn = c->req->conn;
 	struct state_principal who;
 	state_principal_from_cred(&who, &c->req->cred);

@@ -105,7 +105,8 @@ static uint32_t clamp(uint32_t v, uint32_t max) { return v < max ? v : max; }
 static enum nfsstat4 fore_attrs(const struct state_session_limits *l,
 				const struct state_chan_attrs *in, struct state_chan_attrs *out)
 {
-	enum { MIN_SIZE = 512 };
+	/* Room for a SEQUENCE and one small operation with its RPC header. */
+	enum { MIN_SIZE = 256 };
 	if (in->maxrequestsize < MIN_SIZE || in->maxresponsesize < MIN_SIZE)
 		return NFS4ERR_TOOSMALL;
 	out->headerpadsize = 0;
@@ -120,15 +121,20 @@ static enum nfsstat4 fore_attrs(const struct state_session_limits *l,
 
 /* The back channel: what the client asks (the Linux client wants 16 slots
  * of one or two operations), within limits. */
-static void back_attrs(const struct state_session_limits *l, const struct state_chan_attrs *in,
-		       struct state_chan_attrs *out)
+static enum nfsstat4 back_attrs(const struct state_session_limits *l,
+				const struct state_chan_attrs *in, struct state_chan_attrs *out)
 {
+	/* A CB_COMPOUND of CB_SEQUENCE and CB_RECALL must fit. */
+	enum { MIN_BACK_REQUEST = 256, MIN_BACK_RESPONSE = 64 };
+	if (in->maxrequestsize < MIN_BACK_REQUEST || in->maxresponsesize < MIN_BACK_RESPONSE)
+		return NFS4ERR_TOOSMALL;
 	*out = *in;
 	out->headerpadsize = 0;
 	out->maxrequests = clamp(in->maxrequests ? in->maxrequests : 1, l->max_back_slots);
 	out->maxrequestsize = clamp(in->maxrequestsize, l->max_request);
 	out->maxresponsesize = clamp(in->maxresponsesize, l->max_response);
 	out->maxresponsesize_cached = clamp(in->maxresponsesize_cached, out->maxresponsesize);
+	return NFS4_OK;
 }
 
 enum nfsstat4 state_create_session(struct state_server *st, const struct state_principal *who,
@@ -148,7 +154,9 @@ enum nfsstat4 state_create_session(struct state_server *st, const struct state_p
 	enum nfsstat4 status = NFS4_OK;
 	if (!cl || !cl->v41) {
 		status = NFS4ERR_STALE_CLIENTID;
-	} else if (!state_principal_eq(&cl->principal, who)) {
+	} else if (!conf && !state_principal_eq(&cl->principal, who)) {
+		/* Only the principal that made it may confirm a client ID;
+		 * once confirmed, others may add sessions (RFC 8881 18.36.4). */
 		status = NFS4ERR_CLID_INUSE;
 	} else if (a->sequence == cl->cs_seq && cl->cs_reply) {
 		*replay = buf_ref(cl->cs_reply);
@@ -166,11 +174,11 @@ enum nfsstat4 state_create_session(struct state_server *st, const struct state_p
 	lim = st->limits;
 	pthread_mutex_unlock(&st->sess_lock);
 	memset(out, 0, sizeof(*out));
-	if ((status = fore_attrs(&lim, &a->fore, &out->fore)) != NFS4_OK) {
+	if ((status = fore_attrs(&lim, &a->fore, &out->fore)) != NFS4_OK ||
+	    (status = back_attrs(&lim, &a->back, &out->back)) != NFS4_OK) {
 		pthread_mutex_unlock(&st->lock);
 		return status;
 	}
-	back_attrs(&lim, &a->back, &out->back);
 	/* Not persistent (the reply caches live in memory), no RDMA. */
 	out->flags = a->flags & CREATE_SESSION4_FLAG_CONN_BACK_CHAN;
 	struct state_session *s =

@@ -278,6 +278,12 @@ enum nfsstat4 state_open(struct state_server *st, struct state_owner *o,
 	state_client_renew(st, o->client);
 	if ((s = grace_check(st, o->client, reclaim)) != NFS4_OK)
 		goto out;
+	/* A v4.1 client reclaims until its RECLAIM_COMPLETE; new state before
+	 * that is refused (RFC 8881 18.51.3). */
+	if (minor >= 1 && o->client->v41 && !reclaim && !o->client->reclaim_complete) {
+		s = NFS4ERR_GRACE;
+		goto out;
+	}
 	struct state_file *f = state_file_get(st, file, true);
 	if (!f) {
 		s = NFS4ERR_RESOURCE;

@@ -135,6 +135,7 @@ struct shared_session {
 	uint8_t sid[16];
 	struct rpc_cred cred;
 	uint32_t nslots;
+	uint32_t seq0[64]; /* slot seqids when the session was handed out */
 };
 
 static struct shared_session shared = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -262,10 +263,12 @@ static void run_v41_shared(struct tctx *t)
 		memcpy(shared.sid, s.sid, 16);
 		shared.cred = *s.cred;
 		shared.nslots = s.nslots;
+		memcpy(shared.seq0, s.seq, sizeof(shared.seq0));
 		shared.ready = true;
 	}
 	pthread_mutex_unlock(&shared.lock);
-	uint32_t seqs[64] = {0};
+	uint32_t seqs[64];
+	memcpy(seqs, shared.seq0, sizeof(seqs));
 	uint32_t parity = (uint32_t)(t->index / 4) & 1; /* threads 2 and 6 */
 	char name[32];
 	for (int i = 0; i < ROUNDS; i++) {

@@ -407,7 +407,7 @@ static void test_state_ops(void **state)
 {
 	int fd = conn();
 	struct v41_sess s;
-	v41_session_up(&s, fd, 0, "state-ops", NULL);
+	v41_session_up_reclaiming(&s, fd, 0, "state-ops", NULL);
 	struct v41_call m;
 	struct v41_reply p;
 	for (int i = 0; i < 2; i++) {

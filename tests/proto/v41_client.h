@@ -260,19 +260,47 @@ struct v41_sess {
 	uint32_t seq[64];
 };
 
+static inline void v41_begin_seq(struct v41_sess *s, struct v41_call *m, uint32_t slot,
+				 bool cachethis);
+static inline uint32_t v41_seq_result(struct v41_reply *p, uint32_t *flags);
+
+/* A client with one session that has not said RECLAIM_COMPLETE yet. */
+static inline void v41_session_up_reclaiming(struct v41_sess *s, int fd, uint32_t uid,
+					     const char *name, const struct v41_attrs *fore);
+
+/* A client with one session, done reclaiming (as a mounting client is):
+ * it may OPEN at once. */
 static inline void v41_session_up(struct v41_sess *s, int fd, uint32_t uid, const char *name,
 				  const struct v41_attrs *fore)
+{
+	v41_session_up_reclaiming(s, fd, uid, name, fore);
+	struct v41_call m;
+	struct v41_reply p;
+	/* On the highest slot, so tests that count seqids from 1 on the low
+	 * slots find them fresh. */
+	v41_begin_seq(s, &m, s->nslots - 1, false);
+	v41_op(&m, OP_RECLAIM_COMPLETE);
+	xdr_encode_bool(&m.e, false);
+	v41_send(fd, s->cred, &m, &p);
+	assert_int_equal(v41_seq_result(&p, NULL), NFS4_OK);
+	assert_int_equal(v41_next(&p, OP_RECLAIM_COMPLETE), NFS4_OK);
+	v41_done(&p);
+}
+
+static inline void v41_session_up_reclaiming(struct v41_sess *s, int fd, uint32_t uid,
+					     const char *name, const struct v41_attrs *fore)
 {
 	static _Thread_local struct rpc_cred cred;
 	memset(s, 0, sizeof(*s));
 	s->fd = fd;
 	cred = *v41_cred(uid);
 	s->cred = &cred;
-	struct v41_eid e;
+	struct v41_eid e = {0};
 	assert_int_equal(v41_exchange_id(fd, s->cred, name, "verf0001", 0, V41_SP4_NONE, &e),
 			 NFS4_OK);
 	s->clientid = e.clientid;
 	struct v41_cs cs;
+	memset(&cs, 0, sizeof(cs));
 	assert_int_equal(v41_create_session(fd, s->cred, e.clientid, e.seq, 0, fore, &cs), NFS4_OK);
 	memcpy(s->sid, cs.sid, 16);
 	s->nslots = cs.fore.maxreqs < 64 ? cs.fore.maxreqs : 64;
