@@ -115,6 +115,9 @@ void nfs4_compound_set_cfh(struct nfs4_compound *c, const struct nfs4_fh *fh)
 {
 	if (&c->cfh != fh)
 		c->cfh = *fh;
+	/* A new current filehandle leaves no current stateid (RFC 8881
+	 * 16.2.3.1.2); OPEN and RESTOREFH set one afterwards. */
+	c->has_current_stateid = false;
 	if (fh->kind == NFS4_FH_EXPORT)
 		nfs4_export_cred(fh->export, &c->req->cred, &c->cred);
 	else

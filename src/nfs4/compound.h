@@ -30,6 +30,9 @@ struct nfs4_compound {
 	/* v4.1: the current stateid (RFC 8881 16.2.3.1.2). */
 	struct nfs4_stateid current_stateid;
 	bool has_current_stateid;
+	/* SAVEFH / RESTOREFH carry the current stateid along. */
+	struct nfs4_stateid saved_stateid;
+	bool has_saved_stateid;
 	/* v4.1, set by SEQUENCE: the session (referenced until the COMPOUND
 	 * ends), its client, the slot, and whether the reply is kept. */
 	struct state_session *session;

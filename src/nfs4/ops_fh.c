@@ -49,6 +49,8 @@ NFS4_OP(getfh)
 NFS4_OP(savefh)
 {
 	c->sfh = c->cfh;
+	c->saved_stateid = c->current_stateid;
+	c->has_saved_stateid = c->has_current_stateid;
 	return NFS4_OK;
 }
 
@@ -57,6 +59,8 @@ NFS4_OP(restorefh)
 	if (c->sfh.kind == NFS4_FH_NONE)
 		return NFS4ERR_RESTOREFH;
 	nfs4_compound_set_cfh(c, &c->sfh);
+	c->current_stateid = c->saved_stateid;
+	c->has_current_stateid = c->has_saved_stateid;
 	return NFS4_OK;
 }
 

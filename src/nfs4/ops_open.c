@@ -402,7 +402,6 @@ static enum nfsstat4 open_serve(struct nfs4_compound *c, struct state_owner *o,
 	s = state_open(st, o, key, access, a->deny, flags, c->minor, &sid, &need_confirm);
 	if (s != NFS4_OK)
 		return s;
-	nfs4_compound_set_stateid(c, &sid);
 	struct nfs4_export *ex = c->cfh.export;
 	if (t.set_size) {
 		struct backend_setattr sa = {.mask = BACKEND_SET_SIZE, .size = a->sattr.sa.size};
@@ -419,6 +418,7 @@ static enum nfsstat4 open_serve(struct nfs4_compound *c, struct state_owner *o,
 	struct nfs4_fh fh;
 	nfs4_fh_from_object(&c->srv->exports, ex, &t.bh, &fh);
 	nfs4_compound_set_cfh(c, &fh);
+	nfs4_compound_set_stateid(c, &sid);
 	return NFS4_OK;
 }
 
