@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # End-to-end: the Linux kernel NFS client (booted under qemu by
 # ../shared/e2e/kclient) mounts ferryd and runs the shared smoke workload
-# for every minor version ferryd serves; then the same export is served by a
-# restarted ferryd and a second guest run finds the files of the first.
+# for every minor version ferryd serves (and for 4.1 once more over
+# nconnect=4); then the same export is served by a restarted ferryd and a
+# second guest run finds the files of the first; last, ferryd restarts under
+# a mounted client.
 #
 # Environment: FERRYD (default build/ferryd), KCLIENT (default
-# ../shared/e2e/kclient), FERRY_E2E_VERS (default "4.0").
+# ../shared/e2e/kclient), FERRY_E2E_VERS (default "4.0,4.1"),
+# FERRY_E2E_SMOKE=0 skips the smoke runs.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kclient=${KCLIENT:-$top/../shared/e2e/kclient}
 ferryd=${FERRYD:-$top/build/ferryd}
-vers=${FERRY_E2E_VERS:-4.0}
+vers=${FERRY_E2E_VERS:-4.0,4.1}
 
 if [ ! -x "$kclient" ]; then
 	echo "SKIP: kernel-client e2e: $kclient not found"
@@ -43,15 +46,16 @@ CONF
 server="exec '$ferryd' --config '$work/ferryd.conf'"
 failed=0
 
-run_guest() { # label, versions, guest script (optional)
-	local label=$1 v=$2 script=${3:-}
-	echo "e2e: $label (vers=$v)"
+run_guest() { # label, versions, guest script (optional), extra mount options
+	local label=$1 v=$2 script=${3:-} opts=${4:-}
+	echo "e2e: $label (vers=$v${opts:+, $opts})"
 	local args=(--export /export --vers "$v" --server "$server"
 		--server-log "$work/logs/$label.server.log")
+	[ -n "$opts" ] && args+=(--opts "$opts")
 	[ -n "$script" ] && args+=(-- "$script")
 	"$kclient" "${args[@]}" >"$work/logs/$label.out" 2>&1
 	local rc=$?
-	grep -E "SMOKE (PASS|FAIL|SUMMARY)|E2E |KCLIENT RESULT" "$work/logs/$label.out" | awk '!seen[$0]++'
+	grep -E "SMOKE (PASS|FAIL|SUMMARY)|E2E |KCLIENT RESULT" "$work/logs/$label.out" | uniq
 	if [ $rc -ne 0 ]; then
 		echo "e2e: $label FAILED (kclient exit $rc); last lines:"
 		tail -40 "$work/logs/$label.out"
@@ -61,7 +65,11 @@ run_guest() { # label, versions, guest script (optional)
 	fi
 }
 
-[ "${FERRY_E2E_SMOKE:-1}" = 1 ] && run_guest smoke "$vers"
+if [ "${FERRY_E2E_SMOKE:-1}" = 1 ]; then
+	run_guest smoke "$vers"
+	# Several connections, one NFSv4.1 session.
+	case ",$vers," in *,4.1,*) run_guest smoke-nconnect 4.1 "" nconnect=4 ;; esac
+fi
 
 # A second boot against a restarted server: the first run's files remain.
 cat >"$work/persist.sh" <<'GUEST'
@@ -115,7 +123,9 @@ restart_server="while :; do '$ferryd' --config '$work/ferryd.conf' & p=\$!
 done"
 saved_server=$server
 server=$restart_server
-run_guest restart "$first_vers" "$work/restart.sh"
+for v in ${vers//,/ }; do
+	run_guest "restart-$v" "$v" "$work/restart.sh"
+done
 server=$saved_server
 
 [ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
