@@ -38,11 +38,14 @@ static int start(void **state, const char *backend)
 	FILE *cf = fopen(f->conf, "w");
 	fprintf(cf,
 		"[export a]\npath = %s/a\npseudo = /export\nsquash = none\nbackend = %s\n"
-		"[export b]\npath = %s/b\npseudo = /other/b\nsquash = none\nbackend = %s\n",
-		dir, backend, dir, backend);
+		"[export b]\npath = %s/b\npseudo = /other/b\nsquash = none\nbackend = %s\n"
+		"[export c]\npath = %s/c\npseudo = /hidden\nbackend = %s\n"
+		"clients = 10.0.0.0/8, 192.0.2.1\n",
+		dir, backend, dir, backend, dir, backend);
 	fclose(cf);
 	mkdir(strcat(strcpy((char[300]){0}, dir), "/a"), 0755);
 	mkdir(strcat(strcpy((char[300]){0}, dir), "/b"), 0755);
+	mkdir(strcat(strcpy((char[300]){0}, dir), "/c"), 0755);
 	const char *args[] = {"--config", f->conf, NULL};
 	if (ferryd_start(&f->srv, args) != 0)
 		return -1;
@@ -624,6 +627,24 @@ static void test_long_compound(void **state)
 	nfs4t_reply_release(&r);
 }
 
+/* An export limited to other client addresses is not there for us. */
+static void test_export_client_list(void **state)
+{
+	struct fixture *f = *state;
+	struct nfs4t_call call;
+	struct nfs4t_reply r;
+	nfs4t_begin(&call, "", 0);
+	nfs4t_putrootfh(&call);
+	nfs4t_lookup(&call, "hidden");
+	send_expect(f, &call, &r, NFS4ERR_NOENT);
+	nfs4t_reply_release(&r);
+	nfs4t_begin(&call, "", 0);
+	nfs4t_putrootfh(&call);
+	nfs4t_lookup(&call, "other");
+	send_expect(f, &call, &r, NFS4_OK);
+	nfs4t_reply_release(&r);
+}
+
 #define BOTH(t)                                                                    \
 	cmocka_unit_test_setup_teardown(t, setup_local, teardown),                 \
 		cmocka_unit_test_setup_teardown(t, setup_memory, teardown)
@@ -638,6 +659,7 @@ int main(void)
 		BOTH(test_readdir_paging),
 		BOTH(test_setattr_verify),
 		BOTH(test_access),
+		BOTH(test_export_client_list),
 		cmocka_unit_test_setup_teardown(test_long_compound, setup_memory, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
