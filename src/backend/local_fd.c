@@ -24,6 +24,7 @@
  * Entries are reference counted so a descriptor is never closed (and its
  * number reused) while another thread uses it. */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,9 +73,18 @@ static int local_handle_open(struct local_export *ex, const struct backend_handl
 	r = local_cred_privileged();
 	if (r != 0)
 		return r;
-	fd = open_by_handle_at(ex->root_fd, &u.fh, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0)
-		return fd;
+	/* The kernel reports ENOMEM, rather than ESTALE, for an inode that is
+	 * being evicted after its last unlink; it settles at once. */
+	for (int tries = 0;; tries++) {
+		fd = open_by_handle_at(ex->root_fd, &u.fh, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+		if (errno != ENOMEM)
+			break;
+		if (tries == 3)
+			return -ESTALE;
+		sched_yield();
+	}
 	switch (errno) {
 	case EINVAL:
 	case EOVERFLOW:
