@@ -116,9 +116,11 @@ NFS4_OP(access)
 		if (have & BACKEND_ACCESS_EXEC)
 			granted |= want & (dir ? ACCESS4_LOOKUP : ACCESS4_EXECUTE);
 	}
-	/* LOOKUP means something for directories only, EXECUTE for the rest. */
-	uint32_t supported = want & (attr.type == BACKEND_DIR ? ~(uint32_t)ACCESS4_EXECUTE
-							      : ~(uint32_t)ACCESS4_LOOKUP);
+	/* LOOKUP and DELETE mean something for directories only, EXECUTE
+	 * for the rest. */
+	uint32_t supported =
+		want & (attr.type == BACKEND_DIR ? ~(uint32_t)ACCESS4_EXECUTE
+						 : ~(uint32_t)(ACCESS4_LOOKUP | ACCESS4_DELETE));
 	xdr_encode_u32(res, supported);
 	xdr_encode_u32(res, granted & supported);
 	return NFS4_OK;

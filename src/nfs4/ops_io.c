@@ -41,7 +41,7 @@ NFS4_OP(read)
 	if (count > NFS4_MAX_IO)
 		count = NFS4_MAX_IO;
 	/* No file reaches past the largest offset the host can address. */
-	if (offset >= (uint64_t)INT64_MAX) {
+	if (offset >= (uint64_t)INT64_MAX - count) {
 		xdr_encode_bool(res, true);
 		xdr_encode_opaque(res, NULL, 0);
 		return NFS4_OK;
