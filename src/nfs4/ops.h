@@ -33,6 +33,9 @@ NFS4_OP(remove);
 NFS4_OP(rename);
 NFS4_OP(link);
 NFS4_OP(readlink);
+/* ops_deleg.c */
+NFS4_OP(delegreturn);
+NFS4_OP(delegpurge);
 /* ops_io.c */
 NFS4_OP(read);
 NFS4_OP(write);

@@ -35,9 +35,15 @@ int ferryd_start(struct ferryd_proc *p, const char *const *extra_args)
 
 	const char *argv[64];
 	int n = 0;
+	bool has_listen = false;
+	for (int i = 0; extra_args && extra_args[i]; i++)
+		if (strcmp(extra_args[i], "--listen") == 0)
+			has_listen = true;
 	argv[n++] = FERRYD_PATH;
-	argv[n++] = "--listen";
-	argv[n++] = "127.0.0.1:0";
+	if (!has_listen) {
+		argv[n++] = "--listen";
+		argv[n++] = "127.0.0.1:0";
+	}
 	argv[n++] = "--port-file";
 	argv[n++] = portfile;
 	argv[n++] = "--no-rpcbind";

@@ -1,8 +1,9 @@
 /* Starting and stopping a real ferryd for protocol tests.
  *
  * Each instance gets a fresh directory under $TMPDIR (export/, state/,
- * ferryd.log), listens on 127.0.0.1 with a port the kernel picks, and does
- * not register with rpcbind. */
+ * ferryd.log), listens on 127.0.0.1 with a port the kernel picks (unless the
+ * extra arguments give --listen; port is then the first listener's), and
+ * does not register with rpcbind. */
 #ifndef FERRY_TESTS_FERRYD_PROC_H
 #define FERRY_TESTS_FERRYD_PROC_H
 
