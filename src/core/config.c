@@ -83,9 +83,28 @@ static bool add_listen(struct ferry_config *cfg, const char *addr, char *errbuf,
 	if (cfg->nlisten >= CONFIG_MAX_LISTEN)
 		return fail(errbuf, errlen, "too many listen addresses (at most %d)",
 			    CONFIG_MAX_LISTEN);
-	if (!copy_str(cfg->listen[cfg->nlisten], sizeof(cfg->listen[0]), addr, "listen address",
-		      errbuf, errlen))
+	char tmp[sizeof(cfg->listen[0])];
+	if (!copy_str(tmp, sizeof(tmp), addr, "listen address", errbuf, errlen))
 		return false;
+	int lo = -1, hi = -1;
+	char *opt = strstr(tmp, ",minor=");
+	if (opt) {
+		*opt = '\0';
+		const char *range = opt + 7;
+		char *end;
+		long a = strtol(range, &end, 10), b = a;
+		if (end != range && *end == '-')
+			b = strtol(end + 1, &end, 10);
+		if (end == range || *end || a < 0 || b < a || b > 1)
+			return fail(errbuf, errlen,
+				    "listen %s: minor=%s is not a range like 0-1 within 0..1", tmp,
+				    range);
+		lo = (int)a;
+		hi = (int)b;
+	}
+	strcpy(cfg->listen[cfg->nlisten], tmp);
+	cfg->listen_minor_min[cfg->nlisten] = lo;
+	cfg->listen_minor_max[cfg->nlisten] = hi;
 	cfg->nlisten++;
 	return true;
 }
@@ -349,8 +368,10 @@ bool config_load_file(struct ferry_config *cfg, const char *path, char *errbuf, 
 const char *config_usage(void)
 {
 	return "usage: ferryd [options]\n"
-	       "  --listen HOST:PORT      address to serve on (repeatable; default "
+	       "  --listen HOST:PORT[,minor=A-B]\n"
+	       "                          address to serve on (repeatable; default "
 	       "127.0.0.1:2049;\n"
+	       "                          minor=A-B limits its NFSv4 minor versions;\n"
 	       "                          IPv6 as [::1]:2049; port 0 picks a free one)\n"
 	       "  --export DIR[:PSEUDO]   export DIR at pseudo path PSEUDO (repeatable;\n"
 	       "                          default PSEUDO is /basename(DIR); default export\n"

@@ -4,7 +4,9 @@
  * File format (parsed by libinih):
  *
  *   [server]
- *   listen = 127.0.0.1:2049        ; may repeat
+ *   listen = 127.0.0.1:2049        ; may repeat; ",minor=A-B" after the
+ *                                   ; address limits that listener's
+ *                                   ; NFSv4 minor versions (e.g. minor=0-0)
  *   state_dir = /var/lib/ferry
  *   log_level = info
  *   event_loops = 0                 ; 0: one per CPU
@@ -67,6 +69,8 @@ struct config_export {
 
 struct ferry_config {
 	char listen[CONFIG_MAX_LISTEN][128];
+	/* Per listener: its own minor-version range, or -1 for the server's. */
+	int listen_minor_min[CONFIG_MAX_LISTEN], listen_minor_max[CONFIG_MAX_LISTEN];
 	unsigned nlisten;
 	struct config_export exports[CONFIG_MAX_EXPORTS];
 	unsigned nexports;

@@ -157,7 +157,13 @@ static bool compound_begin(struct compound_run *run, struct nfs4_server *srv,
 	run->count_off = xdr_enc_len(e);
 	xdr_encode_u32(e, 0);
 
-	if (minor < srv->minor_min || minor > srv->minor_max) {
+	uint32_t lo = srv->minor_min, hi = srv->minor_max;
+	int listener = rpc_conn_listener(req->conn);
+	if (listener >= 0 && listener < CONFIG_MAX_LISTEN) {
+		lo = srv->listener_minor_min[listener];
+		hi = srv->listener_minor_max[listener];
+	}
+	if (minor < lo || minor > hi) {
 		xdr_enc_patch_u32(e, run->status_off, NFS4ERR_MINOR_VERS_MISMATCH);
 		*done = RPC_SUCCESS;
 		return false;

@@ -62,6 +62,11 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 	memset(srv, 0, sizeof(*srv));
 	srv->minor_min = cfg->min_minor;
 	srv->minor_max = cfg->max_minor;
+	for (unsigned i = 0; i < CONFIG_MAX_LISTEN; i++) {
+		bool own = i < cfg->nlisten && cfg->listen_minor_min[i] >= 0;
+		srv->listener_minor_min[i] = own ? (uint32_t)cfg->listen_minor_min[i] : srv->minor_min;
+		srv->listener_minor_max[i] = own ? (uint32_t)cfg->listen_minor_max[i] : srv->minor_max;
+	}
 	srv->lease_time_s = cfg->lease_time_s;
 	snprintf(srv->owner_domain, sizeof(srv->owner_domain), "%s", cfg->owner_domain);
 	/* Random, so it differs after every restart even within a second. */

@@ -15,6 +15,8 @@ struct nfs4_server {
 	struct state_server *state;
 	struct rpc_server *rpc; /* for callbacks */
 	uint32_t minor_min, minor_max; /* minor versions accepted */
+	/* Per listener (rpc_conn_listener), when its config narrows them. */
+	uint32_t listener_minor_min[CONFIG_MAX_LISTEN], listener_minor_max[CONFIG_MAX_LISTEN];
 	uint32_t lease_time_s;
 	char owner_domain[128];
 	/* Changes at every start so clients resend unstable writes. */

@@ -48,6 +48,7 @@ struct rpc_conn *rpc_conn_new(struct rpc_server *srv, int fd, const struct socka
 	if (peer && peerlen <= sizeof(c->peer))
 		memcpy(&c->peer, peer, peerlen);
 	format_peer((const struct sockaddr *)&c->peer, c->peer_str, sizeof(c->peer_str));
+	c->listener = -1;
 	return c;
 }
 
@@ -74,6 +75,8 @@ void rpc_conn_unref(struct rpc_conn *conn)
 }
 
 const char *rpc_conn_peer(const struct rpc_conn *conn) { return conn->peer_str; }
+
+int rpc_conn_listener(const struct rpc_conn *conn) { return conn->listener; }
 
 const struct sockaddr_storage *rpc_conn_peer_addr(const struct rpc_conn *conn)
 {

@@ -446,6 +446,7 @@ static void loop_on_listener(struct rpc_loop *loop, struct rpc_listener *l)
 		atomic_fetch_add_explicit(&srv->st_open, 1, memory_order_relaxed);
 		unsigned target = atomic_fetch_add(&srv->next_loop, 1) % srv->nloops;
 		conn->loop = &srv->loops[target];
+		conn->listener = (int)l->index;
 		log_debug("rpc: connection from %s on loop %u", conn->peer_str, target);
 		/* The reference from rpc_conn_new becomes the loop's. */
 		rpc_loop_post(conn->loop, conn, CONN_MSG_ADOPT);

@@ -140,7 +140,8 @@ int rpc_server_listen(struct rpc_server *srv, const char *hostport, uint16_t *bo
 					      : ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	if (bound_port)
 		*bound_port = p;
-	struct rpc_listener *l = &srv->listeners[srv->nlisteners++];
+	struct rpc_listener *l = &srv->listeners[srv->nlisteners];
+	l->index = srv->nlisteners++;
 	l->poll.kind = POLL_LISTENER;
 	l->poll.fd = fd;
 	log_info("rpc: listening on %s (port %u)", hostport, p);

@@ -117,6 +117,10 @@ void rpc_conn_unref(struct rpc_conn *conn);
 const char *rpc_conn_peer(const struct rpc_conn *conn);
 const struct sockaddr_storage *rpc_conn_peer_addr(const struct rpc_conn *conn);
 
+/* Which listener accepted it, counting rpc_server_listen calls from 0;
+ * -1 for a connection given to rpc_server_adopt_fd. */
+int rpc_conn_listener(const struct rpc_conn *conn);
+
 /* True once the connection has been closed (by either side). */
 bool rpc_conn_is_closed(struct rpc_conn *conn);
 

@@ -70,6 +70,7 @@ struct rpc_conn {
 
 	struct sockaddr_storage peer;
 	char peer_str[64];
+	int listener; /* index of the accepting listener; -1 if adopted */
 };
 
 struct rpc_loop {
@@ -97,6 +98,7 @@ enum {
 
 struct rpc_listener {
 	struct rpc_pollable poll;
+	unsigned index; /* order of rpc_server_listen calls */
 	bool paused; /* out of file descriptors: retried at the next tick */
 };
 
