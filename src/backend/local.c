@@ -123,7 +123,7 @@ int local_identify(struct local_export *ex, int pfd, struct backend_handle *out,
 		return r;
 	if (makedev(stx->stx_dev_major, stx->stx_dev_minor) != ex->dev)
 		return -EXDEV;
-	return local_handle_make(pfd, "", AT_EMPTY_PATH, out);
+	return local_handle_make(pfd, "", AT_EMPTY_PATH, out, NULL);
 }
 
 int local_describe(struct local_export *ex, int pfd, struct backend_handle *out,
@@ -184,7 +184,7 @@ static int local_export_open(const char *path, const char *state_dir, struct bac
 	ex->dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
 	ex->root_ino = stx.stx_ino;
 
-	r = local_handle_make(ex->root_fd, "", AT_EMPTY_PATH, &ex->root);
+	r = local_handle_make(ex->root_fd, "", AT_EMPTY_PATH, &ex->root, &ex->mount_id);
 	if (r == -EOPNOTSUPP || r == -EOVERFLOW) {
 		log_error("local back end: %s: the file system cannot make persistent file handles "
 			  "that fit %d bytes (it needs export support: ext4, xfs, btrfs, tmpfs...)",
@@ -253,6 +253,37 @@ static int local_getattr(struct backend_export *bex, const struct backend_handle
 	return r;
 }
 
+/* Handle and attributes of dirfd/name when the object is in the cache:
+ * name_to_handle_at on the name, then statx of the cached descriptor, so
+ * handle and attributes describe the same inode (two calls, no open).  The
+ * handle's walk is the permission check: it needs search permission on the
+ * directory under the caller's identity.  1: not cached. */
+static int local_lookup_cached(struct local_export *ex, int dirfd, const char *name,
+			       struct backend_handle *out, struct backend_attr *attr)
+{
+	struct local_fd *f;
+	struct statx stx;
+	int r = local_handle_child(ex, dirfd, name, out);
+
+	/* A mount point of a file system without handles: the open below
+	 * gives the answer (EXDEV). */
+	if (r == -EOPNOTSUPP || r == -EOVERFLOW)
+		return 1;
+	if (r != 0)
+		return r;
+	f = local_fd_cached(ex, out);
+	if (!f)
+		return 1;
+	r = local_statx(f->pfd, &stx);
+	/* nlink 0: the name went away since the handle was made. */
+	if (r == 0 && stx.stx_nlink == 0)
+		r = 1;
+	if (r == 0 && attr)
+		local_attr_fill(&stx, attr);
+	local_fd_put(ex, f);
+	return r;
+}
+
 static int local_lookup(struct backend_export *bex, const struct backend_cred *cred,
 			const struct backend_handle *dir, const char *name,
 			struct backend_handle *out, struct backend_attr *attr)
@@ -270,7 +301,15 @@ static int local_lookup(struct backend_export *bex, const struct backend_cred *c
 		r = -ENOTDIR;
 	if (r == 0)
 		r = local_cred_enter(cred);
-	if (r == 0) {
+	if (r == 0)
+		r = local_lookup_cached(ex, d->pfd, name, out, attr);
+	if (r == 1) {
+		/* Not cached: open it, so the GETATTR that follows a LOOKUP
+		 * (a cache miss would cost open_by_handle_at and, for a
+		 * caller other than root, two identity switches) finds it.
+		 * The handle is made again from the descriptor: the name may
+		 * have been replaced since, and the cache must never file a
+		 * descriptor under another object's handle. */
 		fd = local_open_child(d->pfd, name);
 		r = fd < 0 ? fd : local_describe(ex, fd, out, attr);
 		if (fd >= 0 && r != 0)

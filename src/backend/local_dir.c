@@ -386,7 +386,6 @@ int local_readdir(struct backend_export *bex, const struct backend_cred *cred,
 			struct backend_handle h;
 			struct backend_attr a;
 			struct statx stx;
-			int cfd;
 
 			off += de->d_reclen;
 			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
@@ -395,15 +394,18 @@ int local_readdir(struct backend_export *bex, const struct backend_cred *cred,
 			ent.cookie = (uint64_t)de->d_off + LOCAL_COOKIE_BIAS;
 			/* Handle and attributes need search permission and a
 			 * name still there on our file system; otherwise the
-			 * entry goes out without them (both NULL). */
-			cfd = local_open_child(dfd, de->d_name);
-			if (cfd >= 0) {
-				if (local_identify(ex, cfd, &h, &stx) == 0) {
-					local_attr_fill(&stx, &a);
-					ent.handle = &h;
-					ent.attr = &a;
-				}
-				close(cfd);
+			 * entry goes out without them (both NULL).  Both come
+			 * from the name, without opening it: a rename on the
+			 * host between the two calls can pair them wrongly,
+			 * which READDIR's attributes (a snapshot, revalidated
+			 * by GETATTR on the handle) tolerate. */
+			if (statx(dfd, de->d_name, AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC,
+				  STATX_BASIC_STATS | STATX_BTIME, &stx) == 0 &&
+			    makedev(stx.stx_dev_major, stx.stx_dev_minor) == ex->dev &&
+			    local_handle_child(ex, dfd, de->d_name, &h) == 0) {
+				local_attr_fill(&stx, &a);
+				ent.handle = &h;
+				ent.attr = &a;
 			}
 			if (!fn(ctx, &ent))
 				goto out_close;

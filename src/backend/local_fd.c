@@ -34,7 +34,8 @@
 
 #include "backend/local_internal.h"
 
-int local_handle_make(int dirfd, const char *name, int flags, struct backend_handle *out)
+int local_handle_make(int dirfd, const char *name, int flags, struct backend_handle *out,
+		      int *mount_id_out)
 {
 	union {
 		struct file_handle fh;
@@ -50,7 +51,23 @@ int local_handle_make(int dirfd, const char *name, int flags, struct backend_han
 	memcpy(out->data, &type, LOCAL_HANDLE_HDR);
 	memcpy(out->data + LOCAL_HANDLE_HDR, u.fh.f_handle, u.fh.handle_bytes);
 	out->len = (uint8_t)(LOCAL_HANDLE_HDR + u.fh.handle_bytes);
+	if (mount_id_out)
+		*mount_id_out = mount_id;
 	return 0;
+}
+
+int local_handle_child(struct local_export *ex, int dirfd, const char *name,
+		       struct backend_handle *out)
+{
+	int mount_id = -1, r;
+
+	/* Flags 0: a trailing symbolic link is named, not followed.  The walk
+	 * does follow a mount on the name; the mount id tells (the export's
+	 * mount is pinned by root_fd, so its id cannot be reused). */
+	r = local_handle_make(dirfd, name, 0, out, &mount_id);
+	if (r == 0 && mount_id != ex->mount_id)
+		r = -EXDEV;
+	return r;
 }
 
 /* open_by_handle_at, with errors the contract knows: -ESTALE when the
@@ -221,14 +238,10 @@ static struct local_fd *local_fd_insert(struct local_export *ex, const struct ba
 	return f;
 }
 
-int local_fd_get(struct local_export *ex, const struct backend_handle *h, struct local_fd **out)
+struct local_fd *local_fd_cached(struct local_export *ex, const struct backend_handle *h)
 {
 	struct local_fd *f;
-	struct statx stx;
-	int fd, r;
 
-	if (h->len <= LOCAL_HANDLE_HDR || h->len > BACKEND_HANDLE_MAX)
-		return -EBADF;
 	pthread_mutex_lock(&ex->lock);
 	f = local_fd_find(ex, h);
 	if (f) {
@@ -237,11 +250,24 @@ int local_fd_get(struct local_export *ex, const struct backend_handle *h, struct
 			local_lru_unlink(ex, f);
 			local_lru_push(ex, f);
 		}
-		pthread_mutex_unlock(&ex->lock);
+	}
+	pthread_mutex_unlock(&ex->lock);
+	return f;
+}
+
+int local_fd_get(struct local_export *ex, const struct backend_handle *h, struct local_fd **out)
+{
+	struct local_fd *f;
+	struct statx stx;
+	int fd, r;
+
+	if (h->len <= LOCAL_HANDLE_HDR || h->len > BACKEND_HANDLE_MAX)
+		return -EBADF;
+	f = local_fd_cached(ex, h);
+	if (f) {
 		*out = f;
 		return 0;
 	}
-	pthread_mutex_unlock(&ex->lock);
 
 	fd = local_handle_open(ex, h);
 	if (fd < 0)

@@ -45,6 +45,7 @@ struct local_fd {
 struct local_export {
 	int root_fd; /* O_RDONLY|O_DIRECTORY: also the mount fd for handles */
 	dev_t dev;   /* of the root: every object must be on it */
+	int mount_id; /* of root_fd's mount: names must not cross another */
 	uint64_t root_ino;
 	uint32_t link_max;
 	struct backend_handle root;
@@ -74,12 +75,25 @@ int local_cred_privileged(void);
 /* ---- local_fd.c: handles and the cache of open objects ---- */
 
 /* The handle of the object at dirfd/name (name "" with AT_EMPTY_PATH: dirfd
- * itself).  Never follows a symbolic link. */
-int local_handle_make(int dirfd, const char *name, int flags, struct backend_handle *out);
+ * itself).  Never follows a symbolic link.  mount_id (may be NULL) gets the
+ * id of the mount the object was found on. */
+int local_handle_make(int dirfd, const char *name, int flags, struct backend_handle *out,
+		      int *mount_id);
+
+/* The handle of dirfd/name, one component, without opening it: -EXDEV when
+ * the name is a mount point (the object is on another mount than the
+ * export's).  The path walk checks search permission on dirfd under the
+ * thread's identity. */
+int local_handle_child(struct local_export *ex, int dirfd, const char *name,
+		       struct backend_handle *out);
 
 /* Resolves h to a referenced entry; release it with local_fd_put.  May
  * leave the thread privileged (see local_cred_privileged). */
 int local_fd_get(struct local_export *ex, const struct backend_handle *h, struct local_fd **out);
+
+/* The cached entry for h, referenced, or NULL when h is not cached; never
+ * opens anything. */
+struct local_fd *local_fd_cached(struct local_export *ex, const struct backend_handle *h);
 void local_fd_put(struct local_export *ex, struct local_fd *f);
 
 /* Puts an object the caller just opened (pfd, O_PATH) into the cache under
