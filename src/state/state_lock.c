@@ -218,7 +218,9 @@ static enum nfsstat4 grace_rules(struct state_server *st, const struct state_cli
 {
 	bool grace = state_grace_active(st, state_now_ms());
 	if (reclaim)
-		return !grace ? NFS4ERR_NO_GRACE : !cl->reclaimable ? NFS4ERR_RECLAIM_BAD : NFS4_OK;
+		return !grace || cl->reclaim_complete ? NFS4ERR_NO_GRACE
+		       : !cl->reclaimable	      ? NFS4ERR_RECLAIM_BAD
+						      : NFS4_OK;
 	return grace ? NFS4ERR_GRACE : NFS4_OK;
 }
 

@@ -231,7 +231,9 @@ static enum nfsstat4 grace_check(struct state_server *st, const struct state_cli
 {
 	bool grace = state_grace_active(st, state_now_ms());
 	if (reclaim) {
-		if (!grace)
+		/* A v4.1 client that said RECLAIM_COMPLETE has no grace left
+		 * (RFC 8881 18.51.3). */
+		if (!grace || cl->reclaim_complete)
 			return NFS4ERR_NO_GRACE;
 		if (!cl->reclaimable)
 			return NFS4ERR_RECLAIM_BAD;
