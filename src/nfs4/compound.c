@@ -334,12 +334,21 @@ enum rpc_accept_stat nfs4_compound(struct nfs4_server *srv, struct rpc_request *
 			compound_send_replay(run, e);
 			goto out;
 		}
-		if (c->session)
+		if (c->session) {
 			status = compound41_limit(c, e, body_off, status);
+		} else if (e->overflow) {
+			/* v4.0: the reply outgrew the largest record; this
+			 * operation's result is dropped and it reports that the
+			 * request needs more than the server gives it. */
+			e->overflow = false;
+			e->buf->len = body_off;
+			c->error_body = false;
+			status = NFS4ERR_RESOURCE;
+		}
 		if (status != NFS4_OK && !c->error_body && !e->overflow)
 			e->buf->len = body_off;
 		if (e->overflow)
-			break; /* the RPC layer answers SYSTEM_ERR */
+			break; /* no room even for the result header: SYSTEM_ERR */
 		xdr_enc_patch_u32(e, status_off, status);
 		run->nres++;
 		run->last_status = status;

@@ -34,6 +34,14 @@ static int setup(void **state)
 		return -1;
 	fputs("hello from the host\n", f);
 	fclose(f);
+	/* Big enough that two 1 MiB READs cannot share one reply record. */
+	snprintf(path, sizeof(path), "%.*s/big", (int)(strlen(exp) - 8), exp);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	for (int i = 0; i < 2100; i++)
+		fprintf(f, "%01023d\n", i);
+	fclose(f);
 	fd = rpctest_connect(server.hostport);
 	return fd >= 0 ? 0 : -1;
 }
@@ -175,6 +183,37 @@ static void test_read_special_stateids(void **state)
 	}
 }
 
+/* A v4.0 reply that would outgrow the largest record ends with
+ * NFS4ERR_RESOURCE on the operation that did not fit. */
+static void test_reply_too_big_is_resource(void **state)
+{
+	struct nfs4t_call call;
+	struct nfs4t_reply r;
+	nfs4t_begin(&call, "", 0);
+	nfs4t_putrootfh(&call);
+	nfs4t_lookup(&call, "export");
+	nfs4t_lookup(&call, "big");
+	read_op(&call, 0, 0, 0, 1 << 20);
+	read_op(&call, 0, 0, 1 << 20, 1 << 20);
+	expect(&call, &r, NFS4ERR_RESOURCE);
+	assert_int_equal(r.nres, 5);
+	skip_ok(&r, OP_PUTROOTFH);
+	skip_ok(&r, OP_LOOKUP);
+	skip_ok(&r, OP_LOOKUP);
+	skip_ok(&r, OP_READ);
+	bool eof;
+	const uint8_t *data;
+	uint32_t len;
+	assert_true(xdr_decode_bool(&r.d, &eof));
+	assert_true(xdr_decode_opaque(&r.d, 1 << 20, &data, &len));
+	assert_int_equal(len, 1 << 20);
+	uint32_t op, st;
+	assert_true(nfs4t_result(&r, &op, &st));
+	assert_int_equal(op, OP_READ);
+	assert_int_equal(st, NFS4ERR_RESOURCE);
+	nfs4t_reply_release(&r);
+}
+
 static void test_unsupported_without_delegations(void **state)
 {
 	struct nfs4t_call call;
@@ -225,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_putpubfh_is_root),
 		cmocka_unit_test(test_secinfo),
 		cmocka_unit_test(test_read_special_stateids),
+		cmocka_unit_test(test_reply_too_big_is_resource),
 		cmocka_unit_test(test_unsupported_without_delegations),
 		cmocka_unit_test(test_ipv6_listener),
 	};
