@@ -134,8 +134,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	bool registered = false;
-	if (cfg.rpcbind) {
-		int rc = rpcbind_register(NFS4_PROGRAM, NFS4_VERSION, ports[0], true);
+	/* The portmapper protocol speaks of IPv4 TCP ports: register the first
+	 * IPv4 listener's. */
+	int v4 = -1;
+	for (unsigned i = 0; i < cfg.nlisten && v4 < 0; i++)
+		if (cfg.listen[i][0] != '[')
+			v4 = (int)i;
+	uint16_t rpcbind_port = v4 >= 0 ? ports[v4] : 0;
+	if (cfg.rpcbind && v4 >= 0) {
+		int rc = rpcbind_register(NFS4_PROGRAM, NFS4_VERSION, rpcbind_port, true);
 		registered = rc == 0;
 		if (rc == -ECONNREFUSED)
 			log_info("no rpcbind on this host; not registered (NFSv4 clients do not "
@@ -144,7 +151,7 @@ int main(int argc, char **argv)
 			log_warn("rpcbind registration failed: %s", strerror(-rc));
 		else
 			log_info("registered program %u version %u on port %u with rpcbind",
-				 NFS4_PROGRAM, NFS4_VERSION, ports[0]);
+				 NFS4_PROGRAM, NFS4_VERSION, rpcbind_port);
 	}
 	log_info("ferryd ready");
 
@@ -153,7 +160,7 @@ int main(int argc, char **argv)
 		;
 	log_info("received %s; stopping", strsignal(sig));
 	if (registered)
-		rpcbind_register(NFS4_PROGRAM, NFS4_VERSION, ports[0], false);
+		rpcbind_register(NFS4_PROGRAM, NFS4_VERSION, rpcbind_port, false);
 	rpc_server_stop(srv, SHUTDOWN_DRAIN_MS);
 	struct rpc_server_stats st;
 	rpc_server_get_stats(srv, &st);
