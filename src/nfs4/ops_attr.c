@@ -7,12 +7,6 @@
 #include "state/state.h"
 
 enum {
-	ACCESS4_READ = 0x01,
-	ACCESS4_LOOKUP = 0x02,
-	ACCESS4_MODIFY = 0x04,
-	ACCESS4_EXTEND = 0x08,
-	ACCESS4_DELETE = 0x10,
-	ACCESS4_EXECUTE = 0x20,
 	ACCESS4_ALL = 0x3f,
 };
 

@@ -5,7 +5,6 @@
 #include "nfs4/ops.h"
 #include "nfs4/server.h"
 
-enum { RPCSEC_GSS_FLAVOR = 6 };
 
 static bool client_allowed(struct nfs4_compound *c, const struct nfs4_export *ex)
 {

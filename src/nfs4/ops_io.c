@@ -5,7 +5,6 @@
 #include "nfs4/ops.h"
 #include "nfs4/server.h"
 
-enum { UNSTABLE4 = 0, DATA_SYNC4 = 1, FILE_SYNC4 = 2 };
 
 /* READ and WRITE work on regular files only. */
 static enum nfsstat4 need_regular(struct nfs4_compound *c)

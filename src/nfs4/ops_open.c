@@ -11,21 +11,6 @@
 #include "nfs4/ops_state.h"
 #include "nfs4/server.h"
 
-enum { OPEN4_NOCREATE = 0, OPEN4_CREATE = 1 };
-enum { UNCHECKED4 = 0, GUARDED4 = 1, EXCLUSIVE4 = 2, EXCLUSIVE4_1 = 3 };
-enum {
-	CLAIM_NULL = 0,
-	CLAIM_PREVIOUS = 1,
-	CLAIM_DELEGATE_CUR = 2,
-	CLAIM_DELEGATE_PREV = 3,
-	CLAIM_FH = 4,
-	CLAIM_DELEG_CUR_FH = 5,
-	CLAIM_DELEG_PREV_FH = 6,
-};
-enum { OPEN_DELEGATE_NONE = 0 };
-enum { OPEN4_RESULT_CONFIRM = 2, OPEN4_RESULT_LOCKTYPE_POSIX = 4 };
-/* v4.1 puts delegation wishes in the upper bits of share_access. */
-enum { OPEN4_SHARE_ACCESS_WANT_MASK = 0xff00 };
 
 /* --- shared sequencing helpers ------------------------------------------------ */
 
@@ -378,7 +363,7 @@ static enum nfsstat4 open_serve(struct nfs4_compound *c, struct state_owner *o,
 	struct state_server *st = c->srv->state;
 	uint32_t access = a->access;
 	if (c->minor >= 1)
-		access &= ~(uint32_t)OPEN4_SHARE_ACCESS_WANT_MASK;
+		access &= ~(uint32_t)OPEN4_SHARE_ACCESS_WANT_DELEG_MASK;
 	struct open_target t;
 	memset(&t, 0, sizeof(t));
 	enum nfsstat4 s = open_find(c, a, &t);
@@ -489,7 +474,7 @@ NFS4_STATE_OP(open_downgrade)
 		return s;
 	size_t body_off = xdr_enc_len(res);
 	if (c->minor >= 1)
-		access &= ~(uint32_t)OPEN4_SHARE_ACCESS_WANT_MASK;
+		access &= ~(uint32_t)OPEN4_SHARE_ACCESS_WANT_DELEG_MASK;
 	struct state_file_key key;
 	if (!nfs4_state_cfh_key(c, &key))
 		s = NFS4ERR_BAD_STATEID;

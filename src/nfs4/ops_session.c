@@ -14,8 +14,7 @@
 #include "nfs4/server.h"
 #include "state/session.h"
 
-enum { SP4_NONE = 0, SP4_MACH_CRED = 1, SP4_SSV = 2 };
-enum { CB_COMPOUND_PROC = 1, OP_CB_SEQUENCE = 11, CB_TIMEOUT_MS = 5000 };
+enum { CB_TIMEOUT_MS = 5000 };
 
 /* --- EXCHANGE_ID ------------------------------------------------------------------ */
 
@@ -318,7 +317,6 @@ NFS4_SESSION_OP(reclaim_complete)
 
 NFS4_SESSION_OP(secinfo_no_name)
 {
-	enum { SECINFO_STYLE4_CURRENT_FH = 0, SECINFO_STYLE4_PARENT = 1 };
 	uint32_t style;
 	if (!xdr_decode_u32(args, &style))
 		return NFS4ERR_BADXDR;
@@ -438,7 +436,7 @@ void nfs4_cb41_probe(struct nfs4_server *srv, struct state_session *s)
 			p->session = state_session_ref(s);
 			const struct rpc_cred *cred =
 				t.sec.flavor == RPC_AUTH_SYS ? &t.sec.cred : NULL;
-			int rc = rpc_conn_call(t.conn, t.program, 1, CB_COMPOUND_PROC, cred,
+			int rc = rpc_conn_call(t.conn, t.program, 1, CB_COMPOUND, cred,
 					       e.buf->data, e.buf->len, CB_TIMEOUT_MS, cb_probe_done,
 					       p);
 			if (rc == 0) {

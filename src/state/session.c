@@ -291,7 +291,6 @@ void state_conn_closed(struct state_server *st, struct rpc_conn *conn)
 enum nfsstat4 state_bind_conn(struct state_server *st, const uint8_t *sessionid,
 			      struct rpc_conn *conn, uint32_t dir, unsigned *bound)
 {
-	enum { CDFC4_FORE = 1, CDFC4_BACK = 2, CDFC4_FORE_OR_BOTH = 3, CDFC4_BACK_OR_BOTH = 7 };
 	unsigned want;
 	switch (dir) {
 	case CDFC4_FORE:

@@ -19,7 +19,6 @@
 #include "xdr/nfs4_prot.h"
 #include "xdr/nfs4_types.h"
 
-enum { READ_LT = 1, WRITE_LT = 2 };
 enum { ACC_R = 1, ACC_W = 2, ACC_RW = 3, DENY_NONE = 0, DENY_W = 2 };
 enum { RESULT_CONFIRM = 2 };
 
