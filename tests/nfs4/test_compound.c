@@ -44,7 +44,8 @@ static void put_chan_attrs(struct inproc_args *a, uint32_t maxops, uint32_t maxr
 	xdr_encode_u32(&a->e, 0); /* no RDMA ird */
 }
 
-static void create_session(struct inproc *ip, uint64_t clientid, uint8_t sid[16])
+/* Returns the fore channel's ca_maxoperations the server granted. */
+static uint32_t create_session(struct inproc *ip, uint64_t clientid, uint8_t sid[16])
 {
 	struct inproc_args a;
 	struct inproc_reply r;
@@ -64,7 +65,11 @@ static void create_session(struct inproc *ip, uint64_t clientid, uint8_t sid[16]
 	const uint8_t *p;
 	assert_true(xdr_decode_opaque_fixed(&r.d, 16, &p));
 	memcpy(sid, p, 16);
+	uint32_t maxops = 0;
+	assert_true(xdr_decode_skip(&r.d, 4 + 4 + 4 * 4));
+	assert_true(xdr_decode_u32(&r.d, &maxops));
 	inproc_done(&r);
+	return maxops;
 }
 
 static void sequence_op(struct inproc_args *a, const uint8_t sid[16], uint32_t seqid)
@@ -107,6 +112,72 @@ static void test_v41_sequence_not_first(void **state)
 	assert_int_equal(inproc_next(&r, OP_PUTROOTFH), NFS4_OK);
 	assert_int_equal(inproc_next(&r, OP_SEQUENCE), NFS4ERR_SEQUENCE_POS);
 	assert_int_equal(xdr_dec_remaining(&r.d), 0);
+	inproc_done(&r);
+}
+
+/* The positive case, and BIND_CONN_TO_SESSION, which must be alone even
+ * after SEQUENCE. */
+static void test_v41_in_session(void **state)
+{
+	struct inproc *ip = *state;
+	uint8_t sid[16];
+	create_session(ip, exchange_id(ip, "insession"), sid);
+
+	struct inproc_args a;
+	struct inproc_reply r;
+	begin(&a, 1);
+	sequence_op(&a, sid, 1);
+	inproc_op(&a, OP_PUTROOTFH);
+	inproc_op(&a, OP_GETFH);
+	inproc_call(ip, &a, &r);
+	assert_int_equal(r.status, NFS4_OK);
+	assert_int_equal(r.nres, 3);
+	sequence_ok(&r);
+	assert_int_equal(inproc_next(&r, OP_PUTROOTFH), NFS4_OK);
+	assert_int_equal(inproc_next(&r, OP_GETFH), NFS4_OK);
+	inproc_done(&r);
+
+	begin(&a, 1);
+	sequence_op(&a, sid, 2);
+	inproc_op(&a, OP_BIND_CONN_TO_SESSION);
+	xdr_encode_opaque_fixed(&a.e, sid, 16);
+	xdr_encode_u32(&a.e, 3); /* CDFC4_FORE_OR_BOTH */
+	xdr_encode_bool(&a.e, false);
+	inproc_call(ip, &a, &r);
+	assert_int_equal(r.status, NFS4ERR_NOT_ONLY_OP);
+	assert_int_equal(r.nres, 2);
+	sequence_ok(&r);
+	assert_int_equal(inproc_next(&r, OP_BIND_CONN_TO_SESSION), NFS4ERR_NOT_ONLY_OP);
+	inproc_done(&r);
+}
+
+/* More operations than the session's ca_maxoperations: SEQUENCE refuses. */
+static void test_v41_too_many_ops(void **state)
+{
+	struct inproc *ip = *state;
+	uint8_t sid[16];
+	uint32_t maxops = create_session(ip, exchange_id(ip, "toomany"), sid);
+	assert_true(maxops >= 2 && maxops <= 16);
+
+	struct inproc_args a;
+	struct inproc_reply r;
+	begin(&a, 1);
+	sequence_op(&a, sid, 1);
+	for (uint32_t i = 1; i < maxops; i++)
+		inproc_op(&a, OP_PUTROOTFH);
+	inproc_call(ip, &a, &r);
+	assert_int_equal(r.status, NFS4_OK);
+	assert_int_equal(r.nres, maxops);
+	inproc_done(&r);
+
+	begin(&a, 1);
+	sequence_op(&a, sid, 2);
+	for (uint32_t i = 0; i < maxops; i++)
+		inproc_op(&a, OP_PUTROOTFH);
+	inproc_call(ip, &a, &r);
+	assert_int_equal(r.status, NFS4ERR_TOO_MANY_OPS);
+	assert_int_equal(r.nres, 1);
+	assert_int_equal(inproc_next(&r, OP_SEQUENCE), NFS4ERR_TOO_MANY_OPS);
 	inproc_done(&r);
 }
 
@@ -448,6 +519,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_v41_sequence_not_first, inproc_setup,
+						inproc_teardown),
+		cmocka_unit_test_setup_teardown(test_v41_in_session, inproc_setup, inproc_teardown),
+		cmocka_unit_test_setup_teardown(test_v41_too_many_ops, inproc_setup,
 						inproc_teardown),
 		cmocka_unit_test_setup_teardown(test_v41_non_session_op_first, inproc_setup,
 						inproc_teardown),
