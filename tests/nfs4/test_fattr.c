@@ -442,6 +442,29 @@ static void test_decode_bad_owners(void **state)
 	assert_int_equal(decode_owner(ip, FATTR4_OWNER, longname, &id), NFS4ERR_BADOWNER);
 }
 
+/* The name is counted, not NUL-terminated: a NUL inside must not cut it
+ * short, or "root\0@elsewhere" would pass as root of our domain. */
+static void test_decode_owner_with_nul(void **state)
+{
+	struct inproc *ip = *state;
+	static const char *const bad[] = {"root\0@other.org", "5\0junk", "5\0", "\0"};
+	static const uint32_t lens[] = {15, 7, 2, 1};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		for (int g = 0; g < 2; g++) {
+			struct sattr_buf s;
+			struct nfs4_sattr out;
+			const unsigned bits[] = {g ? FATTR4_OWNER_GROUP : FATTR4_OWNER};
+			sattr_begin_bits(&s, bits, 1);
+			xdr_encode_opaque(&s.e, bad[i], lens[i]);
+			enum nfsstat4 st = sattr_decode(ip, &s, &out);
+			if (st != NFS4ERR_BADOWNER)
+				fail_msg("%s with a NUL at %zu: status %d, id %u",
+					 g ? "group" : "owner", strlen(bad[i]), (int)st,
+					 g ? out.sa.gid : out.sa.uid);
+		}
+	}
+}
+
 static void test_decode_times(void **state)
 {
 	struct inproc *ip = *state;
@@ -688,6 +711,7 @@ int main(void)
 		T(test_decode_mode_and_size),
 		T(test_decode_owners),
 		T(test_decode_bad_owners),
+		T(test_decode_owner_with_nul),
 		T(test_decode_times),
 		T(test_decode_truncated),
 		T(test_decode_unsupported_bits),
