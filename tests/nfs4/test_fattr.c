@@ -626,77 +626,6 @@ static void test_decode_bitmap_beyond_known_words(void **state)
 	assert_int_equal(out.sa.mask, 0);
 }
 
-/* --- through SETATTR and GETATTR ---------------------------------------- */
-
-static void test_setattr_then_getattr(void **state)
-{
-	struct inproc *ip = *state;
-	static const char *const path[] = {"mem", "a"};
-	uint8_t fh[NFS4_FHSIZE];
-	uint32_t fhlen = inproc_fh_of(ip, path, 2, fh);
-
-	struct inproc_args a;
-	struct inproc_reply r;
-	inproc_begin(&a, "sa", 2, 0);
-	inproc_putfh(&a, fh, fhlen);
-	inproc_op(&a, OP_SETATTR);
-	static const uint8_t zero_stateid[16] = {0};
-	xdr_encode_opaque_fixed(&a.e, zero_stateid, 16);
-	struct nfs4_bitmap set = {{0}};
-	nfs4_bitmap_set(&set, FATTR4_MODE);
-	nfs4_bitmap_set(&set, FATTR4_OWNER);
-	nfs4_bitmap_set(&set, FATTR4_TIME_MODIFY_SET);
-	nfs4_encode_bitmap(&a.e, &set);
-	xdr_encode_u32(&a.e, 4 + (4 + 16) + (4 + 8 + 4));
-	xdr_encode_u32(&a.e, 0711);
-	xdr_encode_opaque(&a.e, "4321@example.org", 16);
-	xdr_encode_u32(&a.e, 1);
-	xdr_encode_u64(&a.e, 1234567890);
-	xdr_encode_u32(&a.e, 17);
-	inproc_op(&a, OP_GETATTR);
-	struct nfs4_bitmap get = {{0}};
-	nfs4_bitmap_set(&get, FATTR4_MODE);
-	nfs4_bitmap_set(&get, FATTR4_OWNER);
-	nfs4_bitmap_set(&get, FATTR4_TIME_MODIFY);
-	nfs4_encode_bitmap(&a.e, &get);
-	inproc_call(ip, &a, &r);
-	assert_int_equal(r.status, NFS4_OK);
-	assert_int_equal(inproc_next(&r, OP_PUTFH), NFS4_OK);
-	assert_int_equal(inproc_next(&r, OP_SETATTR), NFS4_OK);
-	struct nfs4_bitmap attrsset;
-	bool extra;
-	assert_true(nfs4_decode_bitmap(&r.d, &attrsset, &extra));
-	assert_memory_equal(&attrsset, &set, sizeof(set));
-	assert_int_equal(inproc_next(&r, OP_GETATTR), NFS4_OK);
-	struct nfs4_bitmap got;
-	assert_true(nfs4_decode_bitmap(&r.d, &got, &extra));
-	assert_memory_equal(&got, &get, sizeof(get));
-	assert_int_equal(u32_of(&r.d), 4 + (4 + 4) + 12);
-	assert_int_equal(u32_of(&r.d), 0711);
-	expect_utf8(&r.d, "4321");
-	expect_nfstime(&r.d, (struct timespec){1234567890, 17});
-	inproc_done(&r);
-
-	/* A bad owner: nothing set, attrsset empty, status BADOWNER. */
-	inproc_begin(&a, "sa", 2, 0);
-	inproc_putfh(&a, fh, fhlen);
-	inproc_op(&a, OP_SETATTR);
-	xdr_encode_opaque_fixed(&a.e, zero_stateid, 16);
-	struct nfs4_bitmap own = {{0}};
-	nfs4_bitmap_set(&own, FATTR4_OWNER);
-	nfs4_encode_bitmap(&a.e, &own);
-	xdr_encode_u32(&a.e, 4 + 12);
-	xdr_encode_opaque(&a.e, "1@nowhere.x", 11);
-	inproc_call(ip, &a, &r);
-	assert_int_equal(r.status, NFS4ERR_BADOWNER);
-	assert_int_equal(inproc_next(&r, OP_PUTFH), NFS4_OK);
-	assert_int_equal(inproc_next(&r, OP_SETATTR), NFS4ERR_BADOWNER);
-	assert_true(nfs4_decode_bitmap(&r.d, &attrsset, &extra));
-	struct nfs4_bitmap none = {{0}};
-	assert_memory_equal(&attrsset, &none, sizeof(none));
-	inproc_done(&r);
-}
-
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, inproc_setup, inproc_teardown)
@@ -717,7 +646,6 @@ int main(void)
 		T(test_decode_unsupported_bits),
 		T(test_decode_read_only_is_inval),
 		T(test_decode_bitmap_beyond_known_words),
-		T(test_setattr_then_getattr),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
