@@ -220,7 +220,7 @@ static uint32_t create_dir(struct inproc *ip, const char *name, void (*attrs)(st
 	uint32_t st = inproc_next(&r, OP_CREATE);
 	if (st == NFS4_OK) {
 		bool atomic = true, extra;
-		uint64_t before, after;
+		uint64_t before = 0, after = 0;
 		assert_true(xdr_decode_bool(&r.d, &atomic));
 		assert_true(xdr_decode_u64(&r.d, &before) && xdr_decode_u64(&r.d, &after));
 		assert_true(after != before);
