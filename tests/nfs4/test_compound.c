@@ -151,6 +151,49 @@ static void test_v41_in_session(void **state)
 	inproc_done(&r);
 }
 
+/* In a session too the results end at the first failure, and a list cut
+ * short ends in BADXDR; the slot is released either way. */
+static void test_v41_first_failure_and_short_list(void **state)
+{
+	struct inproc *ip = *state;
+	uint8_t sid[16];
+	create_session(ip, exchange_id(ip, "firstfail"), sid);
+
+	struct inproc_args a;
+	struct inproc_reply r;
+	begin(&a, 1);
+	sequence_op(&a, sid, 1);
+	inproc_op(&a, OP_PUTROOTFH);
+	inproc_lookup(&a, "nothing-here");
+	inproc_op(&a, OP_GETFH);
+	inproc_call(ip, &a, &r);
+	assert_int_equal(r.status, NFS4ERR_NOENT);
+	assert_int_equal(r.nres, 3);
+	sequence_ok(&r);
+	assert_int_equal(inproc_next(&r, OP_PUTROOTFH), NFS4_OK);
+	assert_int_equal(inproc_next(&r, OP_LOOKUP), NFS4ERR_NOENT);
+	assert_int_equal(xdr_dec_remaining(&r.d), 0);
+	inproc_done(&r);
+
+	begin(&a, 1);
+	sequence_op(&a, sid, 2);
+	inproc_announce(&a, 4);
+	inproc_call(ip, &a, &r);
+	assert_int_equal(r.status, NFS4ERR_BADXDR);
+	assert_int_equal(r.nres, 2);
+	sequence_ok(&r);
+	assert_int_equal(inproc_next(&r, OP_ILLEGAL), NFS4ERR_BADXDR);
+	inproc_done(&r);
+
+	/* The slot took both: the next seqid is a new request. */
+	begin(&a, 1);
+	sequence_op(&a, sid, 3);
+	inproc_call(ip, &a, &r);
+	assert_int_equal(r.status, NFS4_OK);
+	sequence_ok(&r);
+	inproc_done(&r);
+}
+
 /* More operations than the session's ca_maxoperations: SEQUENCE refuses. */
 static void test_v41_too_many_ops(void **state)
 {
@@ -521,6 +564,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_v41_sequence_not_first, inproc_setup,
 						inproc_teardown),
 		cmocka_unit_test_setup_teardown(test_v41_in_session, inproc_setup, inproc_teardown),
+		cmocka_unit_test_setup_teardown(test_v41_first_failure_and_short_list, inproc_setup,
+						inproc_teardown),
 		cmocka_unit_test_setup_teardown(test_v41_too_many_ops, inproc_setup,
 						inproc_teardown),
 		cmocka_unit_test_setup_teardown(test_v41_non_session_op_first, inproc_setup,
