@@ -97,6 +97,10 @@ static enum nfsstat4 decode_owner(struct nfs4_compound *c, const uint8_t *s, uin
 		return NFS4ERR_INVAL; /* an empty owner is not a name at all */
 	if (len >= sizeof(buf) || !nfs4_utf8_valid(s, len))
 		return NFS4ERR_BADOWNER;
+	/* UTF-8 allows NUL, but the C string below would end there and drop
+	 * the domain ("root\0@elsewhere" would pass as our root). */
+	if (memchr(s, '\0', len))
+		return NFS4ERR_BADOWNER;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
 	char *at = strchr(buf, '@');

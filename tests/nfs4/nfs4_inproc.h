@@ -1,0 +1,301 @@
+/* An NFSv4 server in the test process, over the memory back end: the
+ * nfs4_server ferryd builds (exports, state, a temporary state directory),
+ * one connection object that never touches a socket, and COMPOUNDs served by
+ * calling nfs4_compound() directly.  Header-only (static functions) because
+ * tests/CMakeLists.txt makes every tests/<module>/test_*.c its own program. */
+#ifndef FERRY_TESTS_NFS4_INPROC_H
+#define FERRY_TESTS_NFS4_INPROC_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "nfs4/compound.h"
+#include "nfs4/server.h"
+#include "rpc/server_internal.h"
+#include "xdr/nfs4_prot.h"
+#include "xdr/nfs4_types.h"
+
+/* Pseudo paths of the memory exports every fixture has. */
+#define INPROC_EXPORT_A "/mem/a"
+#define INPROC_EXPORT_B "/mem/b"
+
+struct inproc {
+	char dir[256]; /* the state directory */
+	struct ferry_config cfg;
+	struct nfs4_server nfs;
+	struct rpc_server *rpc;
+	struct rpc_conn *conn;
+	struct rpc_cred cred; /* what each call carries: AUTH_SYS root */
+	uint32_t xid;
+};
+
+static inline int inproc_rm_one(const char *path, const struct stat *st, int flag,
+				struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static inline bool inproc_add_memory_export(struct ferry_config *cfg, const char *name,
+				     const char *pseudo)
+{
+	char spec[256], err[256];
+	snprintf(spec, sizeof(spec), "%s:%s", name, pseudo);
+	if (!config_add_export_spec(cfg, spec, err, sizeof(err)))
+		return false;
+	struct config_export *e = &cfg->exports[cfg->nexports - 1];
+	snprintf(e->backend, sizeof(e->backend), "memory");
+	/* Root keeps its identity so tests can chown and create freely. */
+	e->squash = CONFIG_SQUASH_NONE;
+	return true;
+}
+
+/* Builds the server.  Returns NULL on failure (the caller's setup fails). */
+static inline struct inproc *inproc_new(void)
+{
+	struct inproc *ip = calloc(1, sizeof(*ip));
+	if (!ip)
+		return NULL;
+	const char *tmp = getenv("TMPDIR");
+	snprintf(ip->dir, sizeof(ip->dir), "%s/ferry-nfs4-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(ip->dir))
+		goto fail;
+	config_init_defaults(&ip->cfg);
+	ip->cfg.rpcbind = false;
+	ip->cfg.grace_time_s = 0;
+	snprintf(ip->cfg.state_dir, sizeof(ip->cfg.state_dir), "%s", ip->dir);
+	snprintf(ip->cfg.owner_domain, sizeof(ip->cfg.owner_domain), "example.org");
+	if (!inproc_add_memory_export(&ip->cfg, "mema", INPROC_EXPORT_A) ||
+	    !inproc_add_memory_export(&ip->cfg, "memb", INPROC_EXPORT_B))
+		goto fail;
+	char err[256];
+	if (!config_finish(&ip->cfg, err, sizeof(err)))
+		goto fail;
+	log_set_level(LOG_LEVEL_WARN);
+	if (nfs4_server_init(&ip->nfs, &ip->cfg) != 0)
+		goto fail;
+
+	/* Never started: it only gives the connection its limits. */
+	struct rpc_server_options o;
+	rpc_server_options_default(&o);
+	o.event_loops = 1;
+	o.workers = 1;
+	o.max_record_size = ip->cfg.max_record_size;
+	ip->rpc = rpc_server_create(&o);
+	if (!ip->rpc)
+		goto fail;
+	ip->nfs.rpc = ip->rpc;
+	struct sockaddr_in peer = {.sin_family = AF_INET, .sin_port = htons(800)};
+	peer.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ip->conn = rpc_conn_new(ip->rpc, -1, (const struct sockaddr *)&peer, sizeof(peer));
+	if (!ip->conn)
+		goto fail;
+
+	ip->cred.flavor = RPC_AUTH_SYS;
+	snprintf(ip->cred.machinename, sizeof(ip->cred.machinename), "inproc");
+	ip->xid = 0x1f000000;
+	return ip;
+fail:
+	fprintf(stderr, "nfs4_inproc: cannot build the server in %s\n", ip->dir);
+	free(ip);
+	return NULL;
+}
+
+static inline void inproc_free(struct inproc *ip)
+{
+	if (!ip)
+		return;
+	nfs4_server_fini(&ip->nfs);
+	if (ip->conn)
+		rpc_conn_unref(ip->conn);
+	rpc_server_destroy(ip->rpc);
+	nftw(ip->dir, inproc_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(ip);
+}
+
+static inline int inproc_setup(void **state)
+{
+	struct inproc *ip = inproc_new();
+	*state = ip;
+	return ip ? 0 : -1;
+}
+
+static inline int inproc_teardown(void **state)
+{
+	inproc_free(*state);
+	return 0;
+}
+
+/* --- building COMPOUND arguments ---------------------------------------- */
+
+struct inproc_args {
+	struct xdr_enc e;
+	size_t count_off;
+	uint32_t nops;
+	bool fixed_count; /* keep the announced count the test wrote */
+};
+
+static inline void inproc_begin(struct inproc_args *a, const char *tag, uint32_t taglen,
+			 uint32_t minor)
+{
+	assert_true(xdr_enc_init(&a->e, 1024, 8u << 20));
+	xdr_encode_opaque(&a->e, tag, taglen);
+	xdr_encode_u32(&a->e, minor);
+	a->count_off = xdr_enc_len(&a->e);
+	xdr_encode_u32(&a->e, 0);
+	a->nops = 0;
+	a->fixed_count = false;
+}
+
+static inline void inproc_op(struct inproc_args *a, uint32_t opnum)
+{
+	xdr_encode_u32(&a->e, opnum);
+	a->nops++;
+}
+
+/* Announces n operations whatever follows. */
+static inline void inproc_announce(struct inproc_args *a, uint32_t n)
+{
+	a->fixed_count = true;
+	xdr_enc_patch_u32(&a->e, a->count_off, n);
+}
+
+/* --- results ------------------------------------------------------------ */
+
+struct inproc_reply {
+	enum rpc_accept_stat accept;
+	struct buf *buf; /* the whole reply (RPC header included) */
+	uint32_t status, nres, taglen;
+	const uint8_t *tag;
+	struct xdr_dec d; /* at the first result */
+};
+
+/* Serves the COMPOUND in a (consumed) and decodes the reply header. */
+static inline void inproc_call(struct inproc *ip, struct inproc_args *a,
+			       struct inproc_reply *r)
+{
+	if (!a->fixed_count)
+		xdr_enc_patch_u32(&a->e, a->count_off, a->nops);
+	assert_false(a->e.overflow);
+	struct rpc_request req;
+	memset(&req, 0, sizeof(req));
+	req.conn = ip->conn;
+	req.hdr.xid = ip->xid++;
+	req.hdr.rpcvers = 2;
+	req.hdr.prog = NFS4_PROGRAM;
+	req.hdr.vers = NFS4_VERSION;
+	req.hdr.proc = NFSPROC4_COMPOUND;
+	req.hdr.cred_flavor = ip->cred.flavor;
+	req.cred = ip->cred;
+	xdr_dec_init(&req.args, a->e.buf->data, a->e.buf->len);
+	/* Laid out as the dispatcher lays it out: record mark, accepted reply
+	 * header, then the results, under the same size limit. */
+	assert_true(xdr_enc_init(&req.reply, 512, (size_t)ip->cfg.max_record_size + 4));
+	xdr_enc_reserve(&req.reply, 4);
+	rpc_encode_accepted(&req.reply, req.hdr.xid, RPC_SUCCESS);
+	req.results_off = xdr_enc_len(&req.reply);
+	/* Everything runs on this thread: pretend to be the worker pool, so an
+	 * operation that may block does not ask to be moved. */
+	req.on_worker = true;
+
+	memset(r, 0, sizeof(*r));
+	r->accept = nfs4_compound(&ip->nfs, &req);
+	assert_null(req.prog_state);
+	xdr_enc_release(&a->e);
+	r->buf = xdr_enc_take(&req.reply);
+	xdr_dec_init(&r->d, r->buf->data + req.results_off, r->buf->len - req.results_off);
+	if (r->accept != RPC_SUCCESS)
+		return;
+	assert_true(xdr_decode_u32(&r->d, &r->status));
+	assert_true(xdr_decode_opaque(&r->d, UINT32_MAX, &r->tag, &r->taglen));
+	assert_true(xdr_decode_u32(&r->d, &r->nres));
+}
+
+/* The next result: checks its operation number, returns its status. */
+static inline uint32_t inproc_next(struct inproc_reply *r, uint32_t want_op)
+{
+	uint32_t opnum = 0, status = 0;
+	assert_true(xdr_decode_u32(&r->d, &opnum));
+	assert_int_equal(opnum, want_op);
+	assert_true(xdr_decode_u32(&r->d, &status));
+	return status;
+}
+
+static inline void inproc_done(struct inproc_reply *r)
+{
+	if (r->buf)
+		buf_unref(r->buf);
+	r->buf = NULL;
+}
+
+/* --- common operations -------------------------------------------------- */
+
+static inline void inproc_lookup(struct inproc_args *a, const char *name)
+{
+	inproc_op(a, OP_LOOKUP);
+	xdr_encode_opaque(&a->e, name, (uint32_t)strlen(name));
+}
+
+static inline void inproc_putfh(struct inproc_args *a, const uint8_t *fh, uint32_t len)
+{
+	inproc_op(a, OP_PUTFH);
+	xdr_encode_opaque(&a->e, fh, len);
+}
+
+/* v4.0: the file handle at a path from the pseudo root ("mem/a").  Returns
+ * its length. */
+static inline uint32_t inproc_fh_of(struct inproc *ip, const char *const *path, unsigned n,
+			     uint8_t fh[NFS4_FHSIZE])
+{
+	struct inproc_args a;
+	struct inproc_reply r;
+	inproc_begin(&a, "fh", 2, 0);
+	inproc_op(&a, OP_PUTROOTFH);
+	for (unsigned i = 0; i < n; i++)
+		inproc_lookup(&a, path[i]);
+	inproc_op(&a, OP_GETFH);
+	inproc_call(ip, &a, &r);
+	assert_int_equal(r.status, NFS4_OK);
+	assert_int_equal(inproc_next(&r, OP_PUTROOTFH), NFS4_OK);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(inproc_next(&r, OP_LOOKUP), NFS4_OK);
+	assert_int_equal(inproc_next(&r, OP_GETFH), NFS4_OK);
+	const uint8_t *p;
+	uint32_t len;
+	assert_true(xdr_decode_opaque(&r.d, NFS4_FHSIZE, &p, &len));
+	memcpy(fh, p, len);
+	inproc_done(&r);
+	return len;
+}
+
+/* A compound context for calling fattr and fh functions directly, as an
+ * operation handler of the given minor version would.  req must outlive it. */
+static inline void inproc_compound_ctx(struct inproc *ip, uint32_t minor,
+				       struct rpc_request *req, struct nfs4_compound *c)
+{
+	memset(req, 0, sizeof(*req));
+	req->conn = ip->conn;
+	req->cred = ip->cred;
+	memset(c, 0, sizeof(*c));
+	c->srv = &ip->nfs;
+	c->req = req;
+	c->minor = minor;
+	c->cfh.kind = NFS4_FH_NONE;
+	c->sfh.kind = NFS4_FH_NONE;
+}
+
+#endif
