@@ -39,7 +39,7 @@
 
 #include "backend/backend.h"
 #include "core/config.h"
-#include "rpc/rpc_msg.h"
+#include "core/cred.h"
 #include "xdr/nfs4_prot.h"
 #include "xdr/nfs4_types.h"
 
