@@ -21,7 +21,7 @@ struct state_sess_conn {
 };
 
 struct state_session {
-	struct state_hnode node;       /* st->sessions (sess_lock) */
+	struct hashtable_node node;       /* st->sessions (sess_lock) */
 	struct state_list client_link; /* client->sessions (st->lock) */
 	uint8_t id[NFS4_SESSIONID_SIZE];
 	uint64_t clientid;
