@@ -11,13 +11,14 @@
 
 #include "backend/backend.h"
 #include "backend/backend_internal.h"
+#include "core/hashtable.h"
 
 enum {
 	/* Open objects kept per export.  Each holds an O_PATH descriptor (and,
 	 * for regular files that were read, an O_RDONLY one), so this bounds
 	 * the descriptors the cache uses at twice this number. */
 	LOCAL_FD_CACHE_MAX = 128,
-	LOCAL_FD_BUCKETS = 256, /* power of two */
+	LOCAL_FD_BUCKETS = 256, /* initial size of the table: no growth below it */
 	/* Added to getdents64 d_off values to make cookies: NFSv4 reserves
 	 * cookies 0, 1 and 2, and a d_off may be any non-negative value. */
 	LOCAL_COOKIE_BIAS = 3,
@@ -39,7 +40,8 @@ struct local_fd {
 	uint32_t refs;
 	bool cached; /* false: out of the table, closed by the last put */
 	bool pinned; /* the export root: never evicted */
-	struct local_fd *hnext, *lprev, *lnext;
+	struct hashtable_node node; /* in the export's table, keyed by handle */
+	struct local_fd *lprev, *lnext;
 };
 
 struct local_export {
@@ -51,9 +53,8 @@ struct local_export {
 	struct backend_handle root;
 	struct local_fd *root_ent;
 	pthread_mutex_t lock; /* the cache below; a leaf lock */
-	struct local_fd *buckets[LOCAL_FD_BUCKETS];
+	struct hashtable fds; /* struct local_fd, by handle */
 	struct local_fd *lru_head, *lru_tail; /* most recent first */
-	unsigned count;
 	char path[BACKEND_PATH_MAX];
 };
 
