@@ -52,7 +52,8 @@ struct local_export {
 	uint32_t link_max;
 	struct backend_handle root;
 	struct local_fd *root_ent;
-	pthread_mutex_t lock; /* the cache below; a leaf lock */
+	/* The cache below.  lock order: see core/lock_order.h, level 6. */
+	pthread_mutex_t lock;
 	struct hashtable fds; /* struct local_fd, by handle */
 	struct local_fd *lru_head, *lru_tail; /* most recent first */
 	char path[BACKEND_PATH_MAX];

@@ -57,7 +57,7 @@ struct mem_node {
 /* One mutex guards the whole tree: the back end serves tests, where
  * simple beats parallel. */
 struct mem_export {
-	pthread_mutex_t lock;
+	pthread_mutex_t lock; /* lock order: see core/lock_order.h, level 6 */
 	uint64_t gen; /* random per open: older handles are stale */
 	uint64_t next_id;
 	uint64_t clock; /* the change counter */

@@ -221,7 +221,9 @@ static bool conn_bind_locked(struct state_server *st, struct state_session *s,
 		if (!st->opts.conn_ref)
 			return true; /* unit tests: connections are not tracked */
 		/* Closed already: its close hook ran (or runs after we let go
-		 * of s->lock, and then finds it), never bind a dead one. */
+		 * of s->lock, and then finds it), never bind a dead one.  The
+		 * flag is read without the connection's lock: s->lock stays a
+		 * leaf (core/lock_order.h). */
 		if (st->opts.conn_is_closed && st->opts.conn_is_closed(conn))
 			return true;
 		if (s->nconns == s->conns_cap) {

@@ -30,7 +30,8 @@ struct state_session {
 	_Atomic uint64_t renewed_ms;
 	atomic_uint inflight;
 
-	/* Everything below under lock (lock order 5 of session.h). */
+	/* Everything below under lock.
+	 * lock order: see core/lock_order.h, level 5. */
 	pthread_mutex_t lock;
 	bool dead;
 	struct state_chan_attrs fore, back;

@@ -90,7 +90,8 @@ struct state_owner {
 	struct state_list states; /* its opens or lock states */
 	struct state_open *closed; /* v4.0: last closed open, for a CLOSE replay */
 
-	/* The sequence: mutex outside st->lock; the rest under st->lock. */
+	/* The sequence: mutex outside st->lock; the rest under st->lock.
+	 * lock order: see core/lock_order.h, level 1. */
 	pthread_mutex_t seq_lock;
 	bool seq_new;	      /* the operation in progress is a new one */
 	uint32_t seq_pending; /* its seqid */
@@ -164,7 +165,7 @@ struct state_probe {
 enum { STATE_EXPIRED_MAX = 4096 };
 
 struct state_server {
-	pthread_mutex_t lock;
+	pthread_mutex_t lock; /* lock order: see core/lock_order.h, level 3 */
 	struct state_options opts;
 	uint32_t boot; /* epoch: in clientids and stateids */
 	uint32_t next_client;
@@ -184,7 +185,7 @@ struct state_server {
 	struct state_prev *prev;
 	size_t nprev;
 
-	/* Stable records (records_lock, see the lock order). */
+	/* Stable records.  lock order: see core/lock_order.h, level 2. */
 	pthread_mutex_t records_lock;
 	char rec_dir[CONFIG_PATH_MAX + 16];
 	bool records;
@@ -201,8 +202,8 @@ struct state_server {
 
 	unsigned n_owners, n_opens, n_lock_states, n_locks, n_files;
 
-	/* v4.1 sessions (session.c): the table under sess_lock (lock order 4
-	 * of session.h), counters atomic. */
+	/* v4.1 sessions (session.c): the table under sess_lock, counters
+	 * atomic.  lock order: see core/lock_order.h, level 4. */
 	pthread_mutex_t sess_lock;
 	struct hashtable sessions;
 	uint32_t next_session;
