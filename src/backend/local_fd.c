@@ -34,6 +34,11 @@
 
 #include "backend/local_internal.h"
 
+void local_proc_path(char buf[LOCAL_PROC_FD_PATH], int fd)
+{
+	snprintf(buf, LOCAL_PROC_FD_PATH, "/proc/self/fd/%d", fd);
+}
+
 int local_handle_make(int dirfd, const char *name, int flags, struct backend_handle *out,
 		      int *mount_id_out)
 {

@@ -417,7 +417,7 @@ static int mem_read(struct backend_export *bex, const struct backend_cred *cred,
 	if (r == 0)
 		r = mem_data_type(n);
 	/* Read permission, or execute (a client runs a program by reading
-	 * it), or ownership (see local.c on nfsd's owner override). */
+	 * it), or ownership (see local_access.c on nfsd's owner override). */
 	if (r == 0 && !mem_may(cred, n, BACKEND_ACCESS_READ) &&
 	    !mem_may(cred, n, BACKEND_ACCESS_EXEC) && cred->uid != n->uid)
 		r = -EACCES;
