@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds Ferry twice (optimised, and with AddressSanitizer + UBSan) and runs
+# Builds Ferry twice (optimised, and with AddressSanitizer + UBSan), checks
+# the layering of the optimised build (scripts/check-layers.sh) and runs
 # every test in both: unit tests, protocol tests against a real ferryd, the
 # fuzz target for a bounded time, and the end-to-end tests with the Linux
 # kernel client when ../shared/e2e/kclient is present.
@@ -42,6 +43,9 @@ step() { echo; echo "==== $* ===="; }
 step "build (RelWithDebInfo, gcc)"
 if cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON >/dev/null &&
 	ninja -C build; then
+	step "layer check"
+	if bash scripts/check-layers.sh build; then passed=$((passed + 1)); else
+		failed=$((failed + 1)); failures+=("layer check"); fi
 	step "tests (RelWithDebInfo)"
 	run_ctest build "plain"
 else

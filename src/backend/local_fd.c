@@ -34,6 +34,11 @@
 
 #include "backend/local_internal.h"
 
+void local_proc_path(char buf[LOCAL_PROC_FD_PATH], int fd)
+{
+	snprintf(buf, LOCAL_PROC_FD_PATH, "/proc/self/fd/%d", fd);
+}
+
 int local_handle_make(int dirfd, const char *name, int flags, struct backend_handle *out,
 		      int *mount_id_out)
 {
@@ -113,13 +118,13 @@ static int local_handle_open(struct local_export *ex, const struct backend_handl
 	}
 }
 
-static unsigned local_fd_bucket(const struct backend_handle *h)
+static uint64_t local_fd_hash(const struct backend_handle *h)
 {
-	uint32_t x = 2166136261u; /* FNV-1a: handles are signed by the NFS layer */
+	uint64_t x = 14695981039346656037ull; /* FNV-1a: handles are signed by the NFS layer */
 
 	for (unsigned i = 0; i < h->len; i++)
-		x = (x ^ h->data[i]) * 16777619u;
-	return x & (LOCAL_FD_BUCKETS - 1);
+		x = (x ^ h->data[i]) * 1099511628211ull;
+	return x;
 }
 
 static bool local_handle_eq(const struct backend_handle *a, const struct backend_handle *b)
@@ -140,9 +145,15 @@ static void local_fd_free(struct local_fd *f)
 /* Under ex->lock. */
 static struct local_fd *local_fd_find(struct local_export *ex, const struct backend_handle *h)
 {
-	for (struct local_fd *f = ex->buckets[local_fd_bucket(h)]; f; f = f->hnext)
+	struct hashtable_node *n;
+
+	hashtable_for_each_hash(n, &ex->fds, local_fd_hash(h))
+	{
+		struct local_fd *f = hashtable_entry(n, struct local_fd, node);
+
 		if (local_handle_eq(&f->handle, h))
 			return f;
+	}
 	return NULL;
 }
 
@@ -174,16 +185,22 @@ static void local_lru_push(struct local_export *ex, struct local_fd *f)
  * free it (nobody holds it), NULL if the last put will. */
 static struct local_fd *local_fd_unhash(struct local_export *ex, struct local_fd *f)
 {
-	struct local_fd **pp = &ex->buckets[local_fd_bucket(&f->handle)];
-
-	while (*pp != f)
-		pp = &(*pp)->hnext;
-	*pp = f->hnext;
-	f->hnext = NULL;
+	hashtable_remove(&ex->fds, &f->node);
 	local_lru_unlink(ex, f);
 	f->cached = false;
-	ex->count--;
 	return f->refs == 0 ? f : NULL;
+}
+
+/* Closes entries collected by local_fd_unhash, chained through lnext (free
+ * once out of the LRU list), after ex->lock is released. */
+static void local_fd_free_list(struct local_fd *victims)
+{
+	while (victims) {
+		struct local_fd *next = victims->lnext;
+
+		local_fd_free(victims);
+		victims = next;
+	}
 }
 
 /* Inserts a new entry for pfd (taken) and returns it referenced, or the
@@ -214,27 +231,20 @@ static struct local_fd *local_fd_insert(struct local_export *ex, const struct ba
 		free(f);
 		return old;
 	}
-	f->hnext = ex->buckets[local_fd_bucket(h)];
-	ex->buckets[local_fd_bucket(h)] = f;
+	hashtable_insert(&ex->fds, &f->node, local_fd_hash(h));
 	local_lru_push(ex, f);
-	ex->count++;
 	/* Evict idle entries from the cold end; entries in use stay and the
 	 * cache runs over its size until they are put. */
-	for (struct local_fd *v = ex->lru_tail, *prev; v && ex->count > LOCAL_FD_CACHE_MAX;
-	     v = prev) {
+	for (struct local_fd *v = ex->lru_tail, *prev;
+	     v && hashtable_count(&ex->fds) > LOCAL_FD_CACHE_MAX; v = prev) {
 		prev = v->lprev;
 		if (v->refs == 0 && !v->pinned && local_fd_unhash(ex, v)) {
-			v->hnext = victims;
+			v->lnext = victims;
 			victims = v;
 		}
 	}
 	pthread_mutex_unlock(&ex->lock);
-	while (victims) {
-		struct local_fd *next = victims->hnext;
-
-		local_fd_free(victims);
-		victims = next;
-	}
+	local_fd_free_list(victims);
 	return f;
 }
 
@@ -336,24 +346,20 @@ int local_fd_data(struct local_export *ex, struct local_fd *f)
 void local_fd_forget(struct local_export *ex, uint64_t ino)
 {
 	struct local_fd *victims = NULL;
+	struct hashtable_iter it;
 
 	pthread_mutex_lock(&ex->lock);
-	for (unsigned b = 0; b < LOCAL_FD_BUCKETS; b++) {
-		for (struct local_fd *f = ex->buckets[b], *next; f; f = next) {
-			next = f->hnext;
-			if (f->ino == ino && !f->pinned && local_fd_unhash(ex, f)) {
-				f->hnext = victims;
-				victims = f;
-			}
+	for (struct hashtable_node *n = hashtable_iter_first(&it, &ex->fds); n;
+	     n = hashtable_iter_next(&it)) {
+		struct local_fd *f = hashtable_entry(n, struct local_fd, node);
+
+		if (f->ino == ino && !f->pinned && local_fd_unhash(ex, f)) {
+			f->lnext = victims;
+			victims = f;
 		}
 	}
 	pthread_mutex_unlock(&ex->lock);
-	while (victims) {
-		struct local_fd *next = victims->hnext;
-
-		local_fd_free(victims);
-		victims = next;
-	}
+	local_fd_free_list(victims);
 }
 
 int local_fd_cache_init(struct local_export *ex)
@@ -361,12 +367,19 @@ int local_fd_cache_init(struct local_export *ex)
 	struct statx stx;
 	int fd, r;
 
-	r = pthread_mutex_init(&ex->lock, NULL);
+	r = hashtable_init(&ex->fds, LOCAL_FD_BUCKETS);
 	if (r != 0)
+		return r;
+	ex->lru_head = ex->lru_tail = NULL;
+	r = pthread_mutex_init(&ex->lock, NULL);
+	if (r != 0) {
+		hashtable_fini(&ex->fds);
 		return -r;
+	}
 	fd = local_handle_open(ex, &ex->root);
 	if (fd < 0) {
 		pthread_mutex_destroy(&ex->lock);
+		hashtable_fini(&ex->fds);
 		return fd;
 	}
 	r = local_statx(fd, &stx);
@@ -379,6 +392,7 @@ int local_fd_cache_init(struct local_export *ex)
 	}
 	if (r != 0) {
 		pthread_mutex_destroy(&ex->lock);
+		hashtable_fini(&ex->fds);
 		return r;
 	}
 	ex->root_ent->pinned = true; /* keeps the reference from the insert */
@@ -387,14 +401,12 @@ int local_fd_cache_init(struct local_export *ex)
 
 void local_fd_cache_destroy(struct local_export *ex)
 {
-	for (unsigned b = 0; b < LOCAL_FD_BUCKETS; b++) {
-		for (struct local_fd *f = ex->buckets[b], *next; f; f = next) {
-			next = f->hnext;
-			local_fd_free(f);
-		}
-		ex->buckets[b] = NULL;
-	}
+	struct hashtable_iter it;
+
+	for (struct hashtable_node *n = hashtable_iter_first(&it, &ex->fds); n;
+	     n = hashtable_iter_next(&it))
+		local_fd_free(hashtable_entry(n, struct local_fd, node));
+	hashtable_fini(&ex->fds);
 	ex->lru_head = ex->lru_tail = NULL;
-	ex->count = 0;
 	pthread_mutex_destroy(&ex->lock);
 }

@@ -11,13 +11,14 @@
 
 #include "backend/backend.h"
 #include "backend/backend_internal.h"
+#include "core/hashtable.h"
 
 enum {
 	/* Open objects kept per export.  Each holds an O_PATH descriptor (and,
 	 * for regular files that were read, an O_RDONLY one), so this bounds
 	 * the descriptors the cache uses at twice this number. */
 	LOCAL_FD_CACHE_MAX = 128,
-	LOCAL_FD_BUCKETS = 256, /* power of two */
+	LOCAL_FD_BUCKETS = 256, /* initial size of the table: no growth below it */
 	/* Added to getdents64 d_off values to make cookies: NFSv4 reserves
 	 * cookies 0, 1 and 2, and a d_off may be any non-negative value. */
 	LOCAL_COOKIE_BIAS = 3,
@@ -39,7 +40,8 @@ struct local_fd {
 	uint32_t refs;
 	bool cached; /* false: out of the table, closed by the last put */
 	bool pinned; /* the export root: never evicted */
-	struct local_fd *hnext, *lprev, *lnext;
+	struct hashtable_node node; /* in the export's table, keyed by handle */
+	struct local_fd *lprev, *lnext;
 };
 
 struct local_export {
@@ -50,10 +52,10 @@ struct local_export {
 	uint32_t link_max;
 	struct backend_handle root;
 	struct local_fd *root_ent;
-	pthread_mutex_t lock; /* the cache below; a leaf lock */
-	struct local_fd *buckets[LOCAL_FD_BUCKETS];
+	/* The cache below.  lock order: see core/lock_order.h, level 6. */
+	pthread_mutex_t lock;
+	struct hashtable fds; /* struct local_fd, by handle */
 	struct local_fd *lru_head, *lru_tail; /* most recent first */
-	unsigned count;
 	char path[BACKEND_PATH_MAX];
 };
 
@@ -112,11 +114,27 @@ void local_fd_forget(struct local_export *ex, uint64_t ino);
 int local_fd_cache_init(struct local_export *ex);
 void local_fd_cache_destroy(struct local_export *ex);
 
-/* ---- local.c: helpers shared with local_dir.c ---- */
-
+/* The "/proc/self/fd/N" path of fd, to reopen an O_PATH descriptor. */
 void local_proc_path(char buf[LOCAL_PROC_FD_PATH], int fd);
+
+/* ---- local_attr.c: attributes ---- */
+
 int local_statx(int fd, struct statx *stx);
 void local_attr_fill(const struct statx *stx, struct backend_attr *attr);
+
+/* Applies sa to f under cred (the identity the thread holds). */
+int local_setattr_apply(struct local_export *ex, const struct backend_cred *cred,
+			struct local_fd *f, const struct backend_setattr *sa);
+
+int local_getattr(struct backend_export *bex, const struct backend_handle *h,
+		  struct backend_attr *attr);
+int local_setattr(struct backend_export *bex, const struct backend_cred *cred,
+		  const struct backend_handle *h, const struct backend_setattr *sa,
+		  struct backend_attr *attr);
+int local_statfs(struct backend_export *bex, const struct backend_handle *h,
+		 struct backend_fsstat *out);
+
+/* ---- local_lookup.c: names to handles ---- */
 
 /* Opens dirfd/name without following anything and without leaving the
  * directory or its file system; returns the O_PATH fd or -errno. */
@@ -133,9 +151,46 @@ int local_identify(struct local_export *ex, int pfd, struct backend_handle *out,
 int local_describe(struct local_export *ex, int pfd, struct backend_handle *out,
 		   struct backend_attr *attr);
 
-/* Applies sa to f under cred (the identity the thread holds). */
-int local_setattr_apply(struct local_export *ex, const struct backend_cred *cred,
-			struct local_fd *f, const struct backend_setattr *sa);
+int local_lookup(struct backend_export *bex, const struct backend_cred *cred,
+		 const struct backend_handle *dir, const char *name,
+		 struct backend_handle *out, struct backend_attr *attr);
+int local_lookup_parent(struct backend_export *bex, const struct backend_cred *cred,
+			const struct backend_handle *dir, struct backend_handle *out,
+			struct backend_attr *attr);
+
+/* ---- local_access.c: permission checks ---- */
+
+/* Whether cred owns the object (the owner may read and write whatever the
+ * mode bits say, as with Linux nfsd). */
+bool local_is_owner(int pfd, const struct backend_cred *cred);
+
+/* 0 when the thread's identity may READ f (read or execute permission, or
+ * ownership), else -errno. */
+int local_may_read(struct local_fd *f, const struct backend_cred *cred);
+
+int local_access(struct backend_export *bex, const struct backend_cred *cred,
+		 const struct backend_handle *h, uint32_t want, uint32_t *granted);
+
+/* ---- local_io.c: file contents ---- */
+
+/* 0 for a regular file; -EISDIR or -EINVAL for anything else. */
+int local_data_type(const struct local_fd *f);
+
+/* A descriptor for writing f, opened as cred (see local_io.c); the caller
+ * closes it.  Leaves the thread in cred's identity. */
+int local_open_write(const struct backend_cred *cred, struct local_fd *f);
+
+int local_read(struct backend_export *bex, const struct backend_cred *cred,
+	       const struct backend_handle *h, uint64_t off, size_t len, void *buf,
+	       size_t *got, bool *eof);
+int local_write(struct backend_export *bex, const struct backend_cred *cred,
+		const struct backend_handle *h, uint64_t off, const void *buf, size_t len,
+		enum backend_stable stable, size_t *written,
+		enum backend_stable *committed);
+int local_commit(struct backend_export *bex, const struct backend_handle *h, uint64_t off,
+		 uint64_t len);
+int local_readlink(struct backend_export *bex, const struct backend_handle *h, char *buf,
+		   size_t cap, size_t *len);
 
 /* ---- local_dir.c ---- */
 

@@ -24,32 +24,9 @@ static struct timespec mem_now(void)
 	return ts;
 }
 
-static size_t mem_slot(const struct mem_export *ex, uint64_t id)
+static uint64_t mem_hash(uint64_t id)
 {
-	return (size_t)(id * 0x9e3779b97f4a7c15ull >> 20) & (ex->table_size - 1);
-}
-
-static int mem_table_grow(struct mem_export *ex)
-{
-	size_t size = ex->table_size ? ex->table_size * 2 : MEM_TABLE_MIN;
-	struct mem_node **old = ex->table, **t = calloc(size, sizeof(*t));
-	size_t old_size = ex->table_size;
-
-	if (!t)
-		return -ENOMEM;
-	ex->table = t;
-	ex->table_size = size;
-	for (size_t i = 0; i < old_size; i++) {
-		for (struct mem_node *n = old[i], *next; n; n = next) {
-			size_t s = mem_slot(ex, n->id);
-
-			next = n->hnext;
-			n->hnext = t[s];
-			t[s] = n;
-		}
-	}
-	free(old);
-	return 0;
+	return id * 0x9e3779b97f4a7c15ull;
 }
 
 int mem_node_find(struct mem_export *ex, const struct backend_handle *h, struct mem_node **out)
@@ -62,7 +39,11 @@ int mem_node_find(struct mem_export *ex, const struct backend_handle *h, struct 
 	memcpy(&gen, h->data + 8, 8);
 	if (gen != ex->gen)
 		return -ESTALE;
-	for (struct mem_node *n = ex->table[mem_slot(ex, id)]; n; n = n->hnext) {
+	struct hashtable_node *hn;
+	hashtable_for_each_hash(hn, &ex->table, mem_hash(id))
+	{
+		struct mem_node *n = hashtable_entry(hn, struct mem_node, node);
+
 		if (n->id == id) {
 			*out = n;
 			return 0;
@@ -142,10 +123,7 @@ struct mem_node *mem_node_new(struct mem_export *ex, enum backend_ftype type, ui
 			      const struct backend_cred *cred, const struct mem_node *dir)
 {
 	struct mem_node *n;
-	size_t s;
 
-	if (ex->count + 1 > ex->table_size && mem_table_grow(ex) != 0)
-		return NULL;
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return NULL;
@@ -168,10 +146,7 @@ struct mem_node *mem_node_new(struct mem_export *ex, enum backend_ftype type, ui
 	mem_touch(ex, n, MEM_TOUCH_MTIME);
 	if (type == BACKEND_DIR)
 		n->next_cookie = MEM_FIRST_COOKIE;
-	s = mem_slot(ex, n->id);
-	n->hnext = ex->table[s];
-	ex->table[s] = n;
-	ex->count++;
+	hashtable_insert(&ex->table, &n->node, mem_hash(n->id));
 	return n;
 }
 
@@ -187,14 +162,9 @@ static void mem_node_free(struct mem_node *n)
 
 void mem_node_release(struct mem_export *ex, struct mem_node *n)
 {
-	struct mem_node **pp;
-
 	if (n->nlink > 0 || n == ex->root)
 		return;
-	for (pp = &ex->table[mem_slot(ex, n->id)]; *pp != n; pp = &(*pp)->hnext)
-		;
-	*pp = n->hnext;
-	ex->count--;
+	hashtable_remove(&ex->table, &n->node);
 	ex->bytes -= n->size;
 	mem_node_free(n);
 }
@@ -243,13 +213,12 @@ void mem_dir_del(struct mem_node *dir, size_t i)
 
 static void mem_export_free(struct mem_export *ex)
 {
-	for (size_t i = 0; i < ex->table_size; i++) {
-		for (struct mem_node *n = ex->table[i], *next; n; n = next) {
-			next = n->hnext;
-			mem_node_free(n);
-		}
-	}
-	free(ex->table);
+	struct hashtable_iter it;
+
+	for (struct hashtable_node *n = hashtable_iter_first(&it, &ex->table); n;
+	     n = hashtable_iter_next(&it))
+		mem_node_free(hashtable_entry(n, struct mem_node, node));
+	hashtable_fini(&ex->table);
 	pthread_mutex_destroy(&ex->lock);
 	free(ex);
 }
@@ -272,7 +241,7 @@ static int mem_export_open(const char *path, const char *state_dir, struct backe
 	if (getrandom(&ex->gen, sizeof(ex->gen), 0) != sizeof(ex->gen))
 		ex->gen = (uint64_t)mem_now().tv_nsec ^ (uint64_t)(uintptr_t)ex;
 	ex->next_id = 2; /* ids start where ext4's root sits; any would do */
-	r = mem_table_grow(ex);
+	r = hashtable_init(&ex->table, MEM_TABLE_MIN);
 	if (r == 0) {
 		ex->root = mem_node_new(ex, BACKEND_DIR, 0755, &root_cred, NULL);
 		if (!ex->root)
@@ -448,7 +417,7 @@ static int mem_read(struct backend_export *bex, const struct backend_cred *cred,
 	if (r == 0)
 		r = mem_data_type(n);
 	/* Read permission, or execute (a client runs a program by reading
-	 * it), or ownership (see local.c on nfsd's owner override). */
+	 * it), or ownership (see local_access.c on nfsd's owner override). */
 	if (r == 0 && !mem_may(cred, n, BACKEND_ACCESS_READ) &&
 	    !mem_may(cred, n, BACKEND_ACCESS_EXEC) && cred->uid != n->uid)
 		r = -EACCES;
@@ -675,10 +644,12 @@ static int mem_statfs(struct backend_export *bex, const struct backend_handle *h
 	pthread_mutex_lock(&ex->lock);
 	r = mem_node_find(ex, h, &n);
 	if (r == 0) {
+		size_t nodes = hashtable_count(&ex->table);
+
 		out->space_total = space;
 		out->space_free = out->space_avail = space > ex->bytes ? space - ex->bytes : 0;
 		out->files_total = files;
-		out->files_free = out->files_avail = files > ex->count ? files - ex->count : 0;
+		out->files_free = out->files_avail = files > nodes ? files - nodes : 0;
 		out->name_max = BACKEND_NAME_MAX;
 		out->link_max = MEM_LINK_MAX;
 	}

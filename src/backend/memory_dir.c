@@ -33,7 +33,7 @@ static bool mem_sticky_ok(const struct backend_cred *cred, const struct mem_node
 
 static uint32_t mem_create_mode(const struct backend_setattr *sa)
 {
-	return sa && (sa->mask & BACKEND_SET_MODE) ? sa->mode & 07777 : 0; /* as local.c */
+	return sa && (sa->mask & BACKEND_SET_MODE) ? sa->mode & 07777 : 0; /* as local_dir.c */
 }
 
 /* Makes a new object named name in d (checked not to exist). */

@@ -9,6 +9,7 @@
 
 #include "backend/backend.h"
 #include "backend/backend_internal.h"
+#include "core/hashtable.h"
 
 enum {
 	MEM_HANDLE_LEN = 16,      /* object id, then the export's generation */
@@ -50,20 +51,19 @@ struct mem_node {
 	uint64_t next_cookie;
 	struct mem_node *parent;
 
-	struct mem_node *hnext; /* in the export's table by id */
+	struct hashtable_node node; /* in the export's table by id */
 };
 
 /* One mutex guards the whole tree: the back end serves tests, where
  * simple beats parallel. */
 struct mem_export {
-	pthread_mutex_t lock;
+	pthread_mutex_t lock; /* lock order: see core/lock_order.h, level 6 */
 	uint64_t gen; /* random per open: older handles are stale */
 	uint64_t next_id;
 	uint64_t clock; /* the change counter */
 	uint64_t bytes; /* held by regular files */
 	struct mem_node *root;
-	struct mem_node **table;
-	size_t table_size, count;
+	struct hashtable table; /* struct mem_node, by id */
 };
 
 static inline struct mem_export *mem_export_of(struct backend_export *ex)

@@ -8,7 +8,7 @@
 #include "core/log.h"
 
 struct threadpool {
-	pthread_mutex_t lock;
+	pthread_mutex_t lock; /* lock order: see core/lock_order.h, level 9 */
 	pthread_cond_t wake;
 	struct threadpool_task *head, *tail;
 	bool stopping;

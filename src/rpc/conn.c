@@ -42,6 +42,7 @@ struct rpc_conn *rpc_conn_new(struct rpc_server *srv, int fd, const struct socka
 	c->poll.kind = POLL_CONN;
 	c->poll.fd = fd;
 	atomic_init(&c->refs, 1);
+	atomic_init(&c->closed, false);
 	c->srv = srv;
 	rpc_record_reader_init(&c->reader, srv->opts.max_record_size);
 	pthread_mutex_init(&c->lock, NULL);
@@ -85,10 +86,7 @@ const struct sockaddr_storage *rpc_conn_peer_addr(const struct rpc_conn *conn)
 
 bool rpc_conn_is_closed(struct rpc_conn *conn)
 {
-	pthread_mutex_lock(&conn->lock);
-	bool closed = conn->closed;
-	pthread_mutex_unlock(&conn->lock);
-	return closed;
+	return atomic_load(&conn->closed);
 }
 
 void rpc_conn_close(struct rpc_conn *conn)

@@ -1,11 +1,12 @@
 /* ONC RPC v2 messages (RFC 5531): call and reply headers, AUTH_NONE and
- * AUTH_SYS credentials. */
+ * AUTH_SYS credentials.  The credential type itself is in core/cred.h. */
 #ifndef FERRY_RPC_RPC_MSG_H
 #define FERRY_RPC_RPC_MSG_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/cred.h" /* struct rpc_cred, the flavors */
 #include "xdr/xdr.h"
 
 enum {
@@ -15,16 +16,6 @@ enum {
 	RPC_MSG_ACCEPTED = 0,
 	RPC_MSG_DENIED = 1,
 	RPC_AUTH_MAX_BODY = 400, /* opaque_auth body<400> */
-	RPC_AUTH_SYS_MAX_MACHINENAME = 255,
-	RPC_AUTH_SYS_MAX_GIDS = 16,
-};
-
-enum rpc_auth_flavor {
-	RPC_AUTH_NONE = 0,
-	RPC_AUTH_SYS = 1,
-	RPC_AUTH_SHORT = 2,
-	RPC_AUTH_DH = 3,
-	RPC_AUTH_GSS = 6,
 };
 
 enum rpc_accept_stat {
@@ -50,17 +41,6 @@ enum rpc_auth_stat {
 	RPC_AUTH_TOOWEAK = 5,
 	RPC_AUTH_INVALIDRESP = 6,
 	RPC_AUTH_FAILED = 7,
-};
-
-/* The caller's identity, decoded from the credential. */
-struct rpc_cred {
-	uint32_t flavor;
-	uint32_t stamp;
-	uint32_t uid;
-	uint32_t gid;
-	uint32_t ngids;
-	uint32_t gids[RPC_AUTH_SYS_MAX_GIDS];
-	char machinename[RPC_AUTH_SYS_MAX_MACHINENAME + 1];
 };
 
 /* A decoded CALL header.  The credential and verifier bodies point into the

@@ -56,9 +56,12 @@ struct rpc_conn {
 
 	atomic_uint inflight; /* requests being served */
 
-	/* Under lock: the output queue, epoll interest, pending calls. */
+	/* Under lock: the output queue, epoll interest, pending calls.
+	 * lock order: see core/lock_order.h, level 7. */
 	pthread_mutex_t lock;
-	bool closed;
+	/* Set once, under lock; read without it by rpc_conn_is_closed, so a
+	 * caller holding its own lock (a session's) never takes this one. */
+	atomic_bool closed;
 	bool batching;  /* the loop is running a batch: hold replies for one write */
 	bool reading;   /* EPOLLIN is in the interest set */
 	bool writing;   /* EPOLLOUT is in the interest set */
@@ -86,7 +89,7 @@ struct rpc_loop {
 	bool draining;            /* stop reading requests */
 	bool exiting;             /* flush and leave */
 
-	pthread_mutex_t msg_lock;
+	pthread_mutex_t msg_lock; /* lock order: see core/lock_order.h, level 8 */
 	struct rpc_conn *msg_head, *msg_tail;
 	unsigned loop_msgs; /* LOOP_MSG_* */
 };

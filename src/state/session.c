@@ -41,12 +41,12 @@ int state_sessions_init(struct state_server *st)
 	pthread_mutex_init(&st->sess_lock, NULL);
 	state_session_limits_default(&st->limits);
 	state_random(&st->next_session, sizeof(st->next_session));
-	return state_ht_init(&st->sessions) ? 0 : -1;
+	return hashtable_init(&st->sessions, 64) == 0 ? 0 : -1;
 }
 
 void state_sessions_fini(struct state_server *st)
 {
-	state_ht_fini(&st->sessions);
+	hashtable_fini(&st->sessions);
 	pthread_mutex_destroy(&st->sess_lock);
 }
 
@@ -94,8 +94,8 @@ struct state_session *state_session_find(struct state_server *st, const uint8_t 
 	uint64_t h = hash_sessionid(st, sessionid);
 	struct state_session *found = NULL;
 	pthread_mutex_lock(&st->sess_lock);
-	struct state_hnode *n;
-	state_ht_for_each(n, &st->sessions, h)
+	struct hashtable_node *n;
+	hashtable_for_each_hash(n, &st->sessions, h)
 	{
 		struct state_session *s = state_container_of(n, struct state_session, node);
 		if (memcmp(s->id, sessionid, NFS4_SESSIONID_SIZE) == 0) {
@@ -145,7 +145,7 @@ struct state_session *state_session_new(struct state_server *st, struct state_cl
 		s->id[i] = (uint8_t)(cl->clientid >> (56 - 8 * i));
 	xdr_put_be32(s->id + 8, n);
 	memcpy(s->id + 12, rnd, 4);
-	state_ht_insert(&st->sessions, &s->node, hash_sessionid(st, s->id));
+	hashtable_insert(&st->sessions, &s->node, hash_sessionid(st, s->id));
 	pthread_mutex_unlock(&st->sess_lock);
 	state_list_add(&cl->sessions, &s->client_link);
 	atomic_fetch_add(&st->n_sessions, 1);
@@ -157,7 +157,7 @@ struct state_session *state_session_new(struct state_server *st, struct state_cl
 void state_session_kill(struct state_server *st, struct state_session *s)
 {
 	pthread_mutex_lock(&st->sess_lock);
-	state_ht_remove(&st->sessions, &s->node);
+	hashtable_remove(&st->sessions, &s->node);
 	pthread_mutex_unlock(&st->sess_lock);
 	state_list_del(&s->client_link);
 	pthread_mutex_lock(&s->lock);
@@ -221,7 +221,9 @@ static bool conn_bind_locked(struct state_server *st, struct state_session *s,
 		if (!st->opts.conn_ref)
 			return true; /* unit tests: connections are not tracked */
 		/* Closed already: its close hook ran (or runs after we let go
-		 * of s->lock, and then finds it), never bind a dead one. */
+		 * of s->lock, and then finds it), never bind a dead one.  The
+		 * flag is read without the connection's lock: s->lock stays a
+		 * leaf (core/lock_order.h). */
 		if (st->opts.conn_is_closed && st->opts.conn_is_closed(conn))
 			return true;
 		if (s->nconns == s->conns_cap) {
@@ -266,22 +268,22 @@ void state_conn_closed(struct state_server *st, struct rpc_conn *conn)
 	struct rpc_conn *put[64];
 	unsigned nput = 0;
 	pthread_mutex_lock(&st->sess_lock);
-	for (size_t b = 0; b < st->sessions.nbuckets; b++) {
-		for (struct state_hnode *n = st->sessions.buckets[b]; n; n = n->next) {
-			struct state_session *s = state_container_of(n, struct state_session, node);
-			pthread_mutex_lock(&s->lock);
-			for (unsigned i = 0; i < s->nconns; i++) {
-				if (s->conns[i].conn != conn)
-					continue;
-				if (nput < sizeof(put) / sizeof(put[0]))
-					put[nput++] = conn;
-				else
-					conn_put(st, conn); /* no lock of ours inside */
-				s->conns[i] = s->conns[--s->nconns];
-				break;
-			}
-			pthread_mutex_unlock(&s->lock);
+	struct hashtable_iter it;
+	for (struct hashtable_node *n = hashtable_iter_first(&it, &st->sessions); n;
+	     n = hashtable_iter_next(&it)) {
+		struct state_session *s = state_container_of(n, struct state_session, node);
+		pthread_mutex_lock(&s->lock);
+		for (unsigned i = 0; i < s->nconns; i++) {
+			if (s->conns[i].conn != conn)
+				continue;
+			if (nput < sizeof(put) / sizeof(put[0]))
+				put[nput++] = conn;
+			else
+				conn_put(st, conn); /* no lock of ours inside */
+			s->conns[i] = s->conns[--s->nconns];
+			break;
 		}
+		pthread_mutex_unlock(&s->lock);
 	}
 	pthread_mutex_unlock(&st->sess_lock);
 	for (unsigned i = 0; i < nput; i++)

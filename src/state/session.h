@@ -11,14 +11,11 @@
  * dereferences: it keeps references through state_options.conn_ref /
  * conn_unref and hands them back when asked which one to call on.
  *
- * Lock order (extends state.h; outermost first):
- *   1..3 as in state.h (owner sequence, records, st->lock)
- *   4. st->sess_lock: the session table (lookup by id, insert, remove) and
- *      the reply-cache byte budget.  May be taken with st->lock held.
- *      Held only for a hash lookup or an insert/remove.
- *   5. a session's lock: its slot table, connections and back-channel
- *      fields.  A leaf: nothing else is taken while it is held.
- * SEQUENCE takes 4 for the lookup (with a reference), then 5; never 3. */
+ * Locks: the session table lock and each session's lock (levels 4 and 5
+ * of core/lock_order.h).  The table lock is held only for a hash lookup or
+ * an insert/remove; a session's lock takes no other lock.  SEQUENCE takes
+ * the table lock for the lookup (with a reference), then the session's;
+ * never the state lock. */
 #ifndef FERRY_STATE_SESSION_H
 #define FERRY_STATE_SESSION_H
 

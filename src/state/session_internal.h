@@ -21,7 +21,7 @@ struct state_sess_conn {
 };
 
 struct state_session {
-	struct state_hnode node;       /* st->sessions (sess_lock) */
+	struct hashtable_node node;       /* st->sessions (sess_lock) */
 	struct state_list client_link; /* client->sessions (st->lock) */
 	uint8_t id[NFS4_SESSIONID_SIZE];
 	uint64_t clientid;
@@ -30,7 +30,8 @@ struct state_session {
 	_Atomic uint64_t renewed_ms;
 	atomic_uint inflight;
 
-	/* Everything below under lock (lock order 5 of session.h). */
+	/* Everything below under lock.
+	 * lock order: see core/lock_order.h, level 5. */
 	pthread_mutex_t lock;
 	bool dead;
 	struct state_chan_attrs fore, back;

@@ -15,16 +15,10 @@
  * checked in one place, state_seq_begin/state_seq_end, which a v4.1 front
  * door bypasses; stateid seqid 0 means "current" when minor >= 1.
  *
- * Lock order (outermost first):
- *   1. an owner's sequence mutex (state_seq_begin .. state_seq_end): held
- *      across one seqid-ordered operation, back-end calls included, so that
- *      a retransmission waits for the original and then gets its reply.
- *      Never two at once.  Not a table lock.
- *   2. the records lock (stable client records): held across the file I/O
- *      of one record; never taken with 3 held.
- *   3. the state lock: every table (clients, owners, stateids, files) and
- *      all open/lock state.  Held only for in-memory work: no back-end
- *      call, no file I/O, no network, no sleeping.
+ * Locks: the owner sequence mutexes, the records lock and the state lock
+ * (levels 1, 2 and 3 of core/lock_order.h, the one lock order of the
+ * server).  The state lock covers every table (clients, owners, stateids,
+ * files) and all open/lock state, and is held only for in-memory work.
  * One lock for all tables is deliberate: state operations are rare next to
  * I/O, and the I/O check (state_check_io) holds it for one hash lookup and
  * a scan of the file's locks.  Split it if measurements show contention.
@@ -39,7 +33,7 @@
 
 #include "backend/backend.h"
 #include "core/config.h"
-#include "rpc/rpc_msg.h"
+#include "core/cred.h"
 #include "xdr/nfs4_prot.h"
 #include "xdr/nfs4_types.h"
 

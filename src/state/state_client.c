@@ -40,8 +40,8 @@ struct state_client *state_client_find(struct state_server *st, uint64_t clienti
 				       bool confirmed)
 {
 	uint64_t h = hash_id(st, clientid);
-	struct state_hnode *n;
-	state_ht_for_each(n, &st->clients_by_id, h)
+	struct hashtable_node *n;
+	hashtable_for_each_hash(n, &st->clients_by_id, h)
 	{
 		struct state_client *cl = state_container_of(n, struct state_client, by_id);
 		if (cl->clientid == clientid && cl->confirmed == confirmed)
@@ -54,8 +54,8 @@ struct state_client *state_client_find_name(struct state_server *st, const uint8
 					    uint32_t len, bool confirmed)
 {
 	uint64_t h = hash_name(st, name, len);
-	struct state_hnode *n;
-	state_ht_for_each(n, &st->clients_by_name, h)
+	struct hashtable_node *n;
+	hashtable_for_each_hash(n, &st->clients_by_name, h)
 	{
 		struct state_client *cl = state_container_of(n, struct state_client, by_name);
 		if (cl->confirmed == confirmed && cl->name_len == len &&
@@ -127,8 +127,8 @@ void state_client_destroy(struct state_server *st, struct state_client *cl, bool
 	buf_unref(cl->cs_reply);
 	if (tomb && cl->confirmed)
 		tombstone(st, cl->clientid);
-	state_ht_remove(&st->clients_by_id, &cl->by_id);
-	state_ht_remove(&st->clients_by_name, &cl->by_name);
+	hashtable_remove(&st->clients_by_id, &cl->by_id);
+	hashtable_remove(&st->clients_by_name, &cl->by_name);
 	state_list_del(&cl->link);
 	free(cl->name);
 	free(cl);
@@ -160,8 +160,8 @@ struct state_client *state_client_new(struct state_server *st, const struct stat
 	state_list_init(&cl->owners);
 	state_list_init(&cl->sessions);
 	state_client_renew(st, cl);
-	state_ht_insert(&st->clients_by_id, &cl->by_id, hash_id(st, clientid));
-	state_ht_insert(&st->clients_by_name, &cl->by_name, hash_name(st, name, len));
+	hashtable_insert(&st->clients_by_id, &cl->by_id, hash_id(st, clientid));
+	hashtable_insert(&st->clients_by_name, &cl->by_name, hash_name(st, name, len));
 	state_list_add(&st->clients, &cl->link);
 	return cl;
 }

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stddef.h>
 
+#include "core/hashtable.h"
 #include "core/siphash.h"
 #include "state/session.h"
 #include "state/state.h"
@@ -13,7 +14,7 @@
 #define state_container_of(ptr, type, member) \
 	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
-/* --- intrusive lists and hash tables ------------------------------------ */
+/* --- intrusive lists (the hash tables are core/hashtable.h) -------------- */
 
 struct state_list {
 	struct state_list *prev, *next;
@@ -40,36 +41,11 @@ static inline void state_list_del(struct state_list *n)
 #define state_list_for_each_safe(pos, tmp, head) \
 	for (pos = (head)->next, tmp = pos->next; pos != (head); pos = tmp, tmp = pos->next)
 
-struct state_hnode {
-	struct state_hnode *next;
-	uint64_t hash;
-};
-
-struct state_htable {
-	struct state_hnode **buckets;
-	size_t nbuckets; /* a power of two */
-	size_t count;
-};
-
-bool state_ht_init(struct state_htable *t);
-void state_ht_fini(struct state_htable *t);
-void state_ht_insert(struct state_htable *t, struct state_hnode *n, uint64_t hash);
-void state_ht_remove(struct state_htable *t, struct state_hnode *n);
-
-static inline struct state_hnode *state_ht_first(const struct state_htable *t, uint64_t hash)
-{
-	return t->buckets[hash & (t->nbuckets - 1)];
-}
-
-#define state_ht_for_each(pos, t, h) \
-	for (pos = state_ht_first(t, h); pos; pos = pos->next) \
-		if (pos->hash == (h))
-
 /* --- objects ------------------------------------------------------------ */
 
 struct state_client {
-	struct state_hnode by_id;
-	struct state_hnode by_name;
+	struct hashtable_node by_id;
+	struct hashtable_node by_name;
 	struct state_list link; /* st->clients */
 	uint64_t clientid;
 	uint8_t verifier[NFS4_VERIFIER_SIZE];
@@ -98,7 +74,7 @@ struct state_client {
 enum state_owner_kind { STATE_OWNER_OPEN = 1, STATE_OWNER_LOCK = 2 };
 
 struct state_owner {
-	struct state_hnode node;
+	struct hashtable_node node;
 	struct state_list client_link;
 	struct state_client *client; /* NULL once dead */
 	uint64_t clientid;
@@ -114,7 +90,8 @@ struct state_owner {
 	struct state_list states; /* its opens or lock states */
 	struct state_open *closed; /* v4.0: last closed open, for a CLOSE replay */
 
-	/* The sequence: mutex outside st->lock; the rest under st->lock. */
+	/* The sequence: mutex outside st->lock; the rest under st->lock.
+	 * lock order: see core/lock_order.h, level 1. */
 	pthread_mutex_t seq_lock;
 	bool seq_new;	      /* the operation in progress is a new one */
 	uint32_t seq_pending; /* its seqid */
@@ -129,7 +106,7 @@ struct state_owner {
 };
 
 struct state_file {
-	struct state_hnode node;
+	struct hashtable_node node;
 	struct state_file_key key;
 	struct state_list opens;
 	struct state_list lock_states;
@@ -140,7 +117,7 @@ enum state_stid_type { STATE_STID_OPEN = 1, STATE_STID_LOCK, STATE_STID_CLOSED }
 
 /* What open and lock states have in common: the stateid. */
 struct state_stid {
-	struct state_hnode node;
+	struct hashtable_node node;
 	uint8_t other[NFS4_OTHER_SIZE];
 	uint32_t seqid;
 	enum state_stid_type type;
@@ -188,13 +165,13 @@ struct state_probe {
 enum { STATE_EXPIRED_MAX = 4096 };
 
 struct state_server {
-	pthread_mutex_t lock;
+	pthread_mutex_t lock; /* lock order: see core/lock_order.h, level 3 */
 	struct state_options opts;
 	uint32_t boot; /* epoch: in clientids and stateids */
 	uint32_t next_client;
 	uint32_t next_stid;
 	struct siphash_key hkey;
-	struct state_htable clients_by_id, clients_by_name, owners, stids, files;
+	struct hashtable clients_by_id, clients_by_name, owners, stids, files;
 	struct state_list clients;
 
 	/* Clientids whose lease expired or that were replaced: their stateids
@@ -208,7 +185,7 @@ struct state_server {
 	struct state_prev *prev;
 	size_t nprev;
 
-	/* Stable records (records_lock, see the lock order). */
+	/* Stable records.  lock order: see core/lock_order.h, level 2. */
 	pthread_mutex_t records_lock;
 	char rec_dir[CONFIG_PATH_MAX + 16];
 	bool records;
@@ -225,10 +202,10 @@ struct state_server {
 
 	unsigned n_owners, n_opens, n_lock_states, n_locks, n_files;
 
-	/* v4.1 sessions (session.c): the table under sess_lock (lock order 4
-	 * of session.h), counters atomic. */
+	/* v4.1 sessions (session.c): the table under sess_lock, counters
+	 * atomic.  lock order: see core/lock_order.h, level 4. */
 	pthread_mutex_t sess_lock;
-	struct state_htable sessions;
+	struct hashtable sessions;
 	uint32_t next_session;
 	struct state_session_limits limits;
 	_Atomic uint64_t cache_bytes;

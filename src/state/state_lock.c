@@ -77,7 +77,7 @@ void state_lockst_free(struct state_server *st, struct state_lockst *ls)
 			range_free(st, r);
 	}
 	state_list_del(&ls->s.file_link);
-	state_ht_remove(&st->stids, &ls->s.node);
+	hashtable_remove(&st->stids, &ls->s.node);
 	state_list_del(&ls->s.owner_link);
 	st->n_lock_states--;
 	free(ls);

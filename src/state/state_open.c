@@ -27,8 +27,8 @@ struct state_file *state_file_get(struct state_server *st, const struct state_fi
 				  bool create)
 {
 	uint64_t h = hash_file(st, key);
-	struct state_hnode *n;
-	state_ht_for_each(n, &st->files, h)
+	struct hashtable_node *n;
+	hashtable_for_each_hash(n, &st->files, h)
 	{
 		struct state_file *f = state_container_of(n, struct state_file, node);
 		if (state_file_key_eq(&f->key, key))
@@ -43,7 +43,7 @@ struct state_file *state_file_get(struct state_server *st, const struct state_fi
 	state_list_init(&f->opens);
 	state_list_init(&f->lock_states);
 	state_list_init(&f->ranges);
-	state_ht_insert(&st->files, &f->node, h);
+	hashtable_insert(&st->files, &f->node, h);
 	st->n_files++;
 	return f;
 }
@@ -52,7 +52,7 @@ void state_file_maybe_free(struct state_server *st, struct state_file *f)
 {
 	if (!f || !state_list_empty(&f->opens) || !state_list_empty(&f->lock_states))
 		return;
-	state_ht_remove(&st->files, &f->node);
+	hashtable_remove(&st->files, &f->node);
 	st->n_files--;
 	free(f);
 }
@@ -99,15 +99,15 @@ void state_stid_init(struct state_server *st, struct state_stid *s, enum state_s
 	s->type = type;
 	s->owner = o;
 	s->file = f;
-	state_ht_insert(&st->stids, &s->node, hash_other(st, s->other));
+	hashtable_insert(&st->stids, &s->node, hash_other(st, s->other));
 	state_list_add(&o->states, &s->owner_link);
 }
 
 struct state_stid *state_stid_find(struct state_server *st, const uint8_t *other)
 {
 	uint64_t h = hash_other(st, other);
-	struct state_hnode *n;
-	state_ht_for_each(n, &st->stids, h)
+	struct hashtable_node *n;
+	hashtable_for_each_hash(n, &st->stids, h)
 	{
 		struct state_stid *s = state_container_of(n, struct state_stid, node);
 		if (memcmp(s->other, other, NFS4_OTHER_SIZE) == 0)
@@ -195,7 +195,7 @@ static void open_detach(struct state_server *st, struct state_open *op)
 void state_open_free(struct state_server *st, struct state_open *op)
 {
 	open_detach(st, op);
-	state_ht_remove(&st->stids, &op->s.node);
+	hashtable_remove(&st->stids, &op->s.node);
 	state_list_del(&op->s.owner_link);
 	free(op);
 }

@@ -20,8 +20,8 @@ struct state_owner *state_owner_find(struct state_server *st, uint64_t clientid,
 				     uint32_t len)
 {
 	uint64_t h = hash_owner(st, clientid, kind, bytes, len);
-	struct state_hnode *n;
-	state_ht_for_each(n, &st->owners, h)
+	struct hashtable_node *n;
+	hashtable_for_each_hash(n, &st->owners, h)
 	{
 		struct state_owner *o = state_container_of(n, struct state_owner, node);
 		if (o->clientid == clientid && o->kind == kind && o->len == len &&
@@ -52,7 +52,7 @@ struct state_owner *state_owner_create(struct state_server *st, struct state_cli
 	o->last_used_ms = state_now_ms();
 	state_list_init(&o->states);
 	pthread_mutex_init(&o->seq_lock, NULL);
-	state_ht_insert(&st->owners, &o->node, hash_owner(st, o->clientid, kind, bytes, len));
+	hashtable_insert(&st->owners, &o->node, hash_owner(st, o->clientid, kind, bytes, len));
 	state_list_add(&cl->owners, &o->client_link);
 	st->n_owners++;
 	return o;
@@ -88,7 +88,7 @@ void state_owner_kill(struct state_server *st, struct state_owner *o)
 	owner_drop_closed(st, o);
 	o->dead = true;
 	o->client = NULL;
-	state_ht_remove(&st->owners, &o->node);
+	hashtable_remove(&st->owners, &o->node);
 	state_list_del(&o->client_link);
 	st->n_owners--;
 	state_owner_unref(st, o);

@@ -50,66 +50,6 @@ uint64_t state_hash(const struct state_server *st, const void *a, size_t alen, c
 	return siphash24(&st->hkey, buf, alen + blen);
 }
 
-/* --- hash tables -------------------------------------------------------------- */
-
-bool state_ht_init(struct state_htable *t)
-{
-	t->nbuckets = 64;
-	t->count = 0;
-	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
-	return t->buckets != NULL;
-}
-
-void state_ht_fini(struct state_htable *t)
-{
-	free(t->buckets);
-	t->buckets = NULL;
-}
-
-static void ht_grow(struct state_htable *t)
-{
-	size_t nb = t->nbuckets * 2;
-	struct state_hnode **b = calloc(nb, sizeof(*b));
-	if (!b)
-		return; /* keep the longer chains */
-	for (size_t i = 0; i < t->nbuckets; i++) {
-		struct state_hnode *n = t->buckets[i];
-		while (n) {
-			struct state_hnode *next = n->next;
-			n->next = b[n->hash & (nb - 1)];
-			b[n->hash & (nb - 1)] = n;
-			n = next;
-		}
-	}
-	free(t->buckets);
-	t->buckets = b;
-	t->nbuckets = nb;
-}
-
-void state_ht_insert(struct state_htable *t, struct state_hnode *n, uint64_t hash)
-{
-	if (t->count >= t->nbuckets)
-		ht_grow(t);
-	n->hash = hash;
-	struct state_hnode **head = &t->buckets[hash & (t->nbuckets - 1)];
-	n->next = *head;
-	*head = n;
-	t->count++;
-}
-
-void state_ht_remove(struct state_htable *t, struct state_hnode *n)
-{
-	struct state_hnode **pp = &t->buckets[n->hash & (t->nbuckets - 1)];
-	for (; *pp; pp = &(*pp)->next) {
-		if (*pp == n) {
-			*pp = n->next;
-			n->next = NULL;
-			t->count--;
-			return;
-		}
-	}
-}
-
 /* --- options and the boot epoch ---------------------------------------------- */
 
 void state_options_from_config(struct state_options *o, const struct ferry_config *cfg)
@@ -272,10 +212,10 @@ int state_server_create(const struct state_options *o, struct state_server **out
 		free(st);
 		return rc;
 	}
-	if (state_sessions_init(st) != 0 || !state_ht_init(&st->clients_by_id) ||
-	    !state_ht_init(&st->clients_by_name) ||
-	    !state_ht_init(&st->owners) || !state_ht_init(&st->stids) ||
-	    !state_ht_init(&st->files)) {
+	if (state_sessions_init(st) != 0 || hashtable_init(&st->clients_by_id, 64) != 0 ||
+	    hashtable_init(&st->clients_by_name, 64) != 0 ||
+	    hashtable_init(&st->owners, 64) != 0 || hashtable_init(&st->stids, 64) != 0 ||
+	    hashtable_init(&st->files, 64) != 0) {
 		state_server_destroy(st);
 		return -ENOMEM;
 	}
@@ -336,11 +276,11 @@ void state_server_destroy(struct state_server *st)
 	pthread_mutex_unlock(&st->lock);
 	state_sessions_fini(st);
 	state_prev_free(st->prev, st->nprev);
-	state_ht_fini(&st->clients_by_id);
-	state_ht_fini(&st->clients_by_name);
-	state_ht_fini(&st->owners);
-	state_ht_fini(&st->stids);
-	state_ht_fini(&st->files);
+	hashtable_fini(&st->clients_by_id);
+	hashtable_fini(&st->clients_by_name);
+	hashtable_fini(&st->owners);
+	hashtable_fini(&st->stids);
+	hashtable_fini(&st->files);
 	pthread_cond_destroy(&st->cond);
 	pthread_cond_destroy(&st->reap_cond);
 	pthread_mutex_destroy(&st->lock);

@@ -1,0 +1,187 @@
+/* The local back end's name lookups: one component below a directory
+ * (LOOKUP) and the parent of a directory (LOOKUPP), turning what they find
+ * into a handle and a cache entry. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "backend/local_internal.h"
+
+enum { LOCAL_MAX_DEPTH = 4096 };
+
+int local_open_child(int dirfd, const char *name)
+{
+	/* O_PATH|O_NOFOLLOW returns a trailing symbolic link itself even with
+	 * RESOLVE_NO_SYMLINKS; RESOLVE_NO_XDEV refuses a mount point, whose
+	 * objects our handles could not name (EXDEV). */
+	struct open_how how = {
+		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+			   RESOLVE_NO_XDEV,
+	};
+	long fd = syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+
+	return fd < 0 ? -errno : (int)fd;
+}
+
+int local_identify(struct local_export *ex, int pfd, struct backend_handle *out,
+		   struct statx *stx)
+{
+	int r = local_statx(pfd, stx);
+
+	if (r != 0)
+		return r;
+	if (makedev(stx->stx_dev_major, stx->stx_dev_minor) != ex->dev)
+		return -EXDEV;
+	return local_handle_make(pfd, "", AT_EMPTY_PATH, out, NULL);
+}
+
+int local_describe(struct local_export *ex, int pfd, struct backend_handle *out,
+		   struct backend_attr *attr)
+{
+	struct statx stx;
+	int r = local_identify(ex, pfd, out, &stx);
+
+	if (r != 0)
+		return r;
+	if (attr)
+		local_attr_fill(&stx, attr);
+	local_fd_adopt(ex, out, pfd, &stx);
+	return 0;
+}
+
+/* Handle and attributes of dirfd/name when the object is in the cache:
+ * name_to_handle_at on the name, then statx of the cached descriptor, so
+ * handle and attributes describe the same inode (two calls, no open).  The
+ * handle's walk is the permission check: it needs search permission on the
+ * directory under the caller's identity.  1: not cached. */
+static int local_lookup_cached(struct local_export *ex, int dirfd, const char *name,
+			       struct backend_handle *out, struct backend_attr *attr)
+{
+	struct local_fd *f;
+	struct statx stx;
+	int r = local_handle_child(ex, dirfd, name, out);
+
+	/* A mount point of a file system without handles: the open below
+	 * gives the answer (EXDEV). */
+	if (r == -EOPNOTSUPP || r == -EOVERFLOW)
+		return 1;
+	if (r != 0)
+		return r;
+	f = local_fd_cached(ex, out);
+	if (!f)
+		return 1;
+	r = local_statx(f->pfd, &stx);
+	/* nlink 0: the name went away since the handle was made. */
+	if (r == 0 && stx.stx_nlink == 0)
+		r = 1;
+	if (r == 0 && attr)
+		local_attr_fill(&stx, attr);
+	local_fd_put(ex, f);
+	return r;
+}
+
+int local_lookup(struct backend_export *bex, const struct backend_cred *cred,
+		 const struct backend_handle *dir, const char *name,
+		 struct backend_handle *out, struct backend_attr *attr)
+{
+	struct local_export *ex = local_export_of(bex);
+	struct local_fd *d;
+	int r = backend_name_check(name), fd;
+
+	if (r != 0)
+		return r;
+	r = local_fd_get(ex, dir, &d);
+	if (r != 0)
+		return r;
+	if (d->fmt != S_IFDIR)
+		r = -ENOTDIR;
+	if (r == 0)
+		r = local_cred_enter(cred);
+	if (r == 0)
+		r = local_lookup_cached(ex, d->pfd, name, out, attr);
+	if (r == 1) {
+		/* Not cached: open it, so the GETATTR that follows a LOOKUP
+		 * (a cache miss would cost open_by_handle_at and, for a
+		 * caller other than root, two identity switches) finds it.
+		 * The handle is made again from the descriptor: the name may
+		 * have been replaced since, and the cache must never file a
+		 * descriptor under another object's handle. */
+		fd = local_open_child(d->pfd, name);
+		r = fd < 0 ? fd : local_describe(ex, fd, out, attr);
+		if (fd >= 0 && r != 0)
+			close(fd);
+	}
+	local_fd_put(ex, d);
+	return r;
+}
+
+/* Whether directory fd is the export root or below it: 0 or -ESTALE.  A
+ * directory moved out of the export on the host keeps its handle, so its
+ * parent must not be taken on trust.  Walking up needs no permission of
+ * the caller's, so it runs privileged. */
+static int local_dir_inside(struct local_export *ex, int fd)
+{
+	struct statx stx;
+	uint64_t prev_ino = 0;
+	int cur = fd, r = -ESTALE;
+
+	for (int depth = 0; depth < LOCAL_MAX_DEPTH; depth++) {
+		int up;
+
+		if (local_statx(cur, &stx) != 0 ||
+		    makedev(stx.stx_dev_major, stx.stx_dev_minor) != ex->dev)
+			break;
+		if (stx.stx_ino == ex->root_ino) {
+			r = 0;
+			break;
+		}
+		if (depth > 0 && stx.stx_ino == prev_ino)
+			break; /* ".." of the file system's root is itself */
+		prev_ino = stx.stx_ino;
+		if (depth == 0 && local_cred_privileged() != 0)
+			break;
+		up = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (up < 0)
+			break;
+		if (cur != fd)
+			close(cur);
+		cur = up;
+	}
+	if (cur != fd)
+		close(cur);
+	return r;
+}
+
+int local_lookup_parent(struct backend_export *bex, const struct backend_cred *cred,
+			const struct backend_handle *dir, struct backend_handle *out,
+			struct backend_attr *attr)
+{
+	struct local_export *ex = local_export_of(bex);
+	struct local_fd *d;
+	int r = local_fd_get(ex, dir, &d), fd = -1;
+
+	if (r != 0)
+		return r;
+	if (d->fmt != S_IFDIR)
+		r = -ENOTDIR;
+	else if (d->ino == ex->root_ino)
+		r = -ENOENT;
+	if (r == 0)
+		r = local_cred_enter(cred);
+	if (r == 0) {
+		/* ".." is what we want here, so no RESOLVE_BENEATH; the walk
+		 * below decides whether the result is still ours. */
+		fd = openat(d->pfd, "..", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		r = fd < 0 ? -errno : local_dir_inside(ex, fd);
+	}
+	if (r == 0)
+		r = local_describe(ex, fd, out, attr);
+	if (fd >= 0 && r != 0)
+		close(fd);
+	local_fd_put(ex, d);
+	return r;
+}

@@ -1,0 +1,38 @@
+/* The caller's identity as ONC RPC carries it (RFC 5531): the credential
+ * flavors and the decoded AUTH_SYS body.
+ *
+ * It lives in core/ rather than rpc/ because the layers below nfs4/ keep
+ * it too (state/ records who set up a client and the security of its
+ * callbacks) and may not depend on rpc/.  rpc/rpc_msg.h decodes and
+ * encodes it; nothing here knows the wire form. */
+#ifndef FERRY_CORE_CRED_H
+#define FERRY_CORE_CRED_H
+
+#include <stdint.h>
+
+enum {
+	RPC_AUTH_SYS_MAX_MACHINENAME = 255,
+	RPC_AUTH_SYS_MAX_GIDS = 16,
+};
+
+enum rpc_auth_flavor {
+	RPC_AUTH_NONE = 0,
+	RPC_AUTH_SYS = 1,
+	RPC_AUTH_SHORT = 2,
+	RPC_AUTH_DH = 3,
+	RPC_AUTH_GSS = 6,
+};
+
+/* The caller's identity, decoded from the credential.  For AUTH_NONE only
+ * flavor is meaningful. */
+struct rpc_cred {
+	uint32_t flavor;
+	uint32_t stamp;
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t ngids;
+	uint32_t gids[RPC_AUTH_SYS_MAX_GIDS];
+	char machinename[RPC_AUTH_SYS_MAX_MACHINENAME + 1];
+};
+
+#endif

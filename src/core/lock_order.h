@@ -1,0 +1,52 @@
+/* The lock order of the whole server.  This header has no code: every
+ * mutex in src/ names its level here, next to its declaration, and new
+ * locks get a level here before they are used.
+ *
+ * The rule: a thread holding a lock of level N takes only locks of a level
+ * greater than N, and never two locks of the same level at once (two
+ * owners' sequence mutexes, two sessions, two connections).  A lock whose
+ * level has nothing above it that the code takes is a leaf: nothing but
+ * the log may be called while it is held.
+ *
+ * Levels, outermost first:
+ *
+ *   1. state: an owner's sequence mutex (struct state_owner.seq_lock),
+ *      state_seq_begin .. state_seq_end.  Held across one seqid-ordered
+ *      operation, back-end calls and disk writes included, so that a
+ *      retransmission waits for the original and then gets its reply.
+ *   2. state: the stable-records lock (struct state_server.records_lock),
+ *      held across the file I/O of one client record.
+ *   3. state: the state lock (struct state_server.lock): the client, owner,
+ *      stateid and file tables and all open/lock state.
+ *   4. state: the session table lock (struct state_server.sess_lock): the
+ *      session hash table and the reply-cache budget.  Taken with 3 held
+ *      (a new or destroyed session) or alone (SEQUENCE's lookup).
+ *   5. state: a session's lock (struct state_session.lock): its slot table,
+ *      bound connections and back-channel fields.  Taken with 3 and/or 4
+ *      held, or alone.  It takes no lock itself: it may reference,
+ *      release and ask about connections (rpc_conn_ref, rpc_conn_unref,
+ *      rpc_conn_is_closed), which are atomic and take no rpc lock.
+ *   6. back end: one export's lock: the local back end's cache of open
+ *      objects (struct local_export.lock) or the memory back end's tree
+ *      (struct mem_export.lock).  Taken by op handlers with at most level 1
+ *      held: the state module never calls the back end with 2..5 held.
+ *   7. rpc: a connection's lock (struct rpc_conn.lock): its output queue,
+ *      epoll interest and pending outgoing calls.
+ *   8. rpc: an event loop's message queue lock (struct rpc_loop.msg_lock).
+ *   9. core: a thread pool's queue lock (struct threadpool.lock).
+ *  10. core: the log's rate-limit lock (log_ratelimited); a leaf, so code
+ *      at any level may log.
+ *
+ * What keeps the order from being broken across layers:
+ *   - Levels 3, 4 and 5 are held only for in-memory work: no back-end
+ *     call, no file or network I/O, no sleeping.
+ *   - The rpc layer calls upward (a program's conn_closed hook, the
+ *     completion of an outgoing call, dispatch) with none of its locks
+ *     held, so nfs4 and state code never runs under 7, 8 or 9.
+ *   - Locks 7, 8 and 9 are not nested with each other today: a
+ *     connection's lock is released before a message is posted to its
+ *     loop or a request to the pool.  The levels say which way round a
+ *     future nesting must go. */
+#ifndef FERRY_CORE_LOCK_ORDER_H
+#define FERRY_CORE_LOCK_ORDER_H
+#endif
