@@ -333,6 +333,86 @@ static void test_sequence_limits(void **state)
 	close(fd);
 }
 
+/* A state-changing operation whose reply could not be kept is refused
+ * before it runs: otherwise the change happens and the client, told
+ * REP_TOO_BIG_TO_CACHE, never learns of it (RFC 8881 2.10.6.4).  The
+ * reply up to the operation fits in 120 bytes (RPC header 24, COMPOUND
+ * header 16, SEQUENCE 44, PUTROOTFH 8, LOOKUP 8); its result does not. */
+static void test_rep_too_big_to_cache_before_change(void **state)
+{
+	int fd = conn();
+	struct v41_sess s;
+	struct v41_attrs a = {0, 1024, 1024, 120, 8, 4};
+	v41_session_up(&s, fd, 707, "too-big-to-cache", &a);
+	char path[400];
+	snprintf(path, sizeof(path), "%s/export/kept-file", server.dir);
+	int f = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	assert_true(f >= 0);
+	close(f);
+	struct v41_call m;
+	struct v41_reply p;
+	for (int op = 0; op < 3; op++) {
+		v41_begin_seq(&s, &m, 0, true);
+		v41_op(&m, OP_PUTROOTFH);
+		v41_op(&m, OP_LOOKUP);
+		v41_str(&m, "export");
+		uint32_t opnum = op == 0 ? OP_CREATE : op == 1 ? OP_OPEN : OP_REMOVE;
+		v41_op(&m, opnum);
+		if (op == 0) {
+			xdr_encode_u32(&m.e, 2); /* NF4DIR */
+			v41_str(&m, "uncached-dir");
+			xdr_encode_u32(&m.e, 0);
+			xdr_encode_u32(&m.e, 0);
+		} else if (op == 1) {
+			xdr_encode_u32(&m.e, 0);
+			xdr_encode_u32(&m.e, 3 | 0x0400 /* WANT_NO_DELEG */);
+			xdr_encode_u32(&m.e, 0);
+			xdr_encode_u64(&m.e, 0);
+			v41_str(&m, "owner");
+			xdr_encode_u32(&m.e, 1); /* OPEN4_CREATE */
+			xdr_encode_u32(&m.e, 1); /* GUARDED4 */
+			xdr_encode_u32(&m.e, 0);
+			xdr_encode_u32(&m.e, 0);
+			xdr_encode_u32(&m.e, 0); /* CLAIM_NULL */
+			v41_str(&m, "uncached-file");
+		} else {
+			v41_str(&m, "kept-file");
+		}
+		v41_send(fd, s.cred, &m, &p);
+		assert_int_equal(v41_seq_result(&p, NULL), NFS4_OK);
+		assert_int_equal(v41_next(&p, OP_PUTROOTFH), NFS4_OK);
+		assert_int_equal(v41_next(&p, OP_LOOKUP), NFS4_OK);
+		assert_int_equal(v41_next(&p, opnum), NFS4ERR_REP_TOO_BIG_TO_CACHE);
+		assert_int_equal(p.status, NFS4ERR_REP_TOO_BIG_TO_CACHE);
+		assert_int_equal(p.nres, 4);
+		v41_done(&p);
+	}
+	struct stat sb;
+	snprintf(path, sizeof(path), "%s/export/uncached-dir", server.dir);
+	assert_int_equal(stat(path, &sb), -1);
+	snprintf(path, sizeof(path), "%s/export/uncached-file", server.dir);
+	assert_int_equal(stat(path, &sb), -1);
+	snprintf(path, sizeof(path), "%s/export/kept-file", server.dir);
+	assert_int_equal(stat(path, &sb), 0);
+
+	/* Without cachethis the same CREATE runs. */
+	v41_begin_seq(&s, &m, 0, false);
+	v41_op(&m, OP_PUTROOTFH);
+	v41_op(&m, OP_LOOKUP);
+	v41_str(&m, "export");
+	v41_op(&m, OP_CREATE);
+	xdr_encode_u32(&m.e, 2);
+	v41_str(&m, "uncached-dir");
+	xdr_encode_u32(&m.e, 0);
+	xdr_encode_u32(&m.e, 0);
+	v41_send(fd, s.cred, &m, &p);
+	assert_int_equal(p.status, NFS4_OK);
+	v41_done(&p);
+	snprintf(path, sizeof(path), "%s/export/uncached-dir", server.dir);
+	assert_int_equal(stat(path, &sb), 0);
+	close(fd);
+}
+
 /* --- front-door rules -------------------------------------------------------------- */
 
 static void test_front_door(void **state)
@@ -789,6 +869,7 @@ int main(void)
 		cmocka_unit_test(test_sequence_table),
 		cmocka_unit_test(test_sequence_replay),
 		cmocka_unit_test(test_sequence_limits),
+		cmocka_unit_test(test_rep_too_big_to_cache_before_change),
 		cmocka_unit_test(test_front_door),
 		cmocka_unit_test(test_state_ops),
 		cmocka_unit_test(test_destroy_and_bind),
