@@ -253,7 +253,7 @@ static enum nfsstat4 compound_run_op(struct compound_run *run, const struct nfs4
 	return desc->handler(c, &c->req->args, &c->req->reply);
 }
 
-enum rpc_accept_stat nfs4_compound(struct nfs4_server *srv, struct rpc_request *req)
+struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_request *req)
 {
 	struct compound_run local;
 	struct compound_run *run = req->prog_state;
@@ -262,7 +262,7 @@ enum rpc_accept_stat nfs4_compound(struct nfs4_server *srv, struct rpc_request *
 	if (!run) {
 		run = &local;
 		if (!compound_begin(run, srv, req, &done))
-			return done;
+			return rpc_dispatch_done(done);
 	}
 	/* The request may have moved to a worker since the last operation. */
 	run->c.req = req;
@@ -318,7 +318,7 @@ enum rpc_accept_stat nfs4_compound(struct nfs4_server *srv, struct rpc_request *
 				*run = local;
 				req->prog_state = run;
 			}
-			return RPC_DISPATCH_DEFER;
+			return rpc_dispatch_defer();
 		}
 	serve:;
 		struct nfs4_compound *c = &run->c;
@@ -375,5 +375,5 @@ out:
 		free(run);
 		req->prog_state = NULL;
 	}
-	return RPC_SUCCESS;
+	return rpc_dispatch_done(RPC_SUCCESS);
 }

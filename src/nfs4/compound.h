@@ -67,9 +67,10 @@ struct nfs4_op_desc {
  * defines it. */
 const struct nfs4_op_desc *nfs4_op_describe(uint32_t opnum);
 
-/* Serves one COMPOUND call; GARBAGE_ARGS when its header cannot be decoded.
- * May return RPC_DISPATCH_DEFER to continue on a worker thread. */
-enum rpc_accept_stat nfs4_compound(struct nfs4_server *srv, struct rpc_request *req);
+/* Serves one COMPOUND call (done with GARBAGE_ARGS when its header cannot be
+ * decoded).  Defers when an operation that may block comes up on an event
+ * loop; called again on the worker, it goes on from that operation. */
+struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_request *req);
 
 /* Sets the current filehandle and the caller's identity on its export. */
 void nfs4_compound_set_cfh(struct nfs4_compound *c, const struct nfs4_fh *fh);

@@ -43,15 +43,16 @@ static bool request_defer(struct rpc_request *req, const struct rpc_program *pro
 
 static void request_run(struct rpc_request *req, const struct rpc_program *prog)
 {
-	enum rpc_accept_stat st = prog->dispatch(req, prog->ctx);
-	if (st == RPC_DISPATCH_DEFER && !req->on_worker) {
+	struct rpc_dispatch_result r = prog->dispatch(req, prog->ctx);
+	if (r.action == RPC_DISPATCH_DEFER && !req->on_worker) {
 		if (request_defer(req, prog))
 			return;
 		/* Out of memory for the hand-off: carry on here. */
 		req->on_worker = true;
-		st = prog->dispatch(req, prog->ctx);
+		r = prog->dispatch(req, prog->ctx);
 	}
-	if (st == RPC_DISPATCH_DEFER) {
+	enum rpc_accept_stat st = r.stat;
+	if (r.action == RPC_DISPATCH_DEFER) {
 		log_error("rpc: program %u deferred xid 0x%08x twice; answering SYSTEM_ERR",
 			  prog->prog, req->hdr.xid);
 		st = RPC_SYSTEM_ERR;
@@ -156,8 +157,5 @@ void rpc_dispatch_call(struct rpc_conn *conn, struct rpc_record *rec, struct xdr
 		request_finish(&req);
 		return;
 	}
-	/* Out of memory for the hand-off: serve it here rather than drop it. */
-	if (prog->may_block && prog->may_block(&req, prog->ctx) && request_defer(&req, prog))
-		return;
 	request_run(&req, prog);
 }
