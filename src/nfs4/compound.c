@@ -1,9 +1,11 @@
 #include "nfs4/compound.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/siphash.h"
 #include "nfs4/server.h"
@@ -243,14 +245,77 @@ static enum nfsstat4 compound41_limit(struct nfs4_compound *c, struct xdr_enc *e
 	return status;
 }
 
+/* The current stateid given for the operation's stateid argument is
+ * replaced by the one it stands for.  The arguments are this request's own
+ * bytes (a received record nobody else reads), so the substitution is
+ * written over them and the handler decodes the stateid it must use. */
+static enum nfsstat4 compound_resolve_stateid_arg(struct nfs4_compound *c,
+						  const struct nfs4_op_desc *desc)
+{
+	const uint8_t *at = desc->stateid_arg(c->req->args);
+	if (!at)
+		return NFS4_OK; /* too short: the handler says BADXDR */
+	struct xdr_dec d;
+	struct nfs4_stateid sid;
+	xdr_dec_init(&d, at, 4 + NFS4_OTHER_SIZE);
+	if (!nfs4_decode_stateid(&d, &sid) || !stateid_is_current(&sid))
+		return NFS4_OK;
+	if (!c->has_current_stateid)
+		return NFS4ERR_BAD_STATEID;
+	uint8_t *p = (uint8_t *)at;
+	xdr_put_be32(p, c->current_stateid.seqid);
+	memcpy(p + 4, c->current_stateid.other, NFS4_OTHER_SIZE);
+	return NFS4_OK;
+}
+
+/* v4.1, before an operation that changes state: the reply with its largest
+ * result must fit what the client takes, and what the slot keeps when it
+ * asked for that; else the operation does not run. */
+static enum nfsstat4 compound41_limit_before(struct nfs4_compound *c,
+					     const struct nfs4_op_desc *desc)
+{
+	const struct xdr_enc *e = &c->req->reply;
+	uint64_t need = (uint64_t)xdr_enc_len(e) + nfs4_op_reply_estimate(desc, c, &c->req->args);
+	if (need > e->limit)
+		return NFS4ERR_REP_TOO_BIG;
+	/* The record mark is not part of the reply. */
+	if (c->cachethis && need - 4 > c->max_cached)
+		return NFS4ERR_REP_TOO_BIG_TO_CACHE;
+	return NFS4_OK;
+}
+
+/* The checks the op table asks for, then the handler. */
 static enum nfsstat4 compound_run_op(struct compound_run *run, const struct nfs4_op_desc *desc)
 {
 	struct nfs4_compound *c = &run->c;
+	enum nfsstat4 s;
 	if (!desc->handler)
 		return NFS4ERR_NOTSUPP;
 	if ((desc->flags & NFS4_OPF_NEED_FH) && c->cfh.kind == NFS4_FH_NONE)
 		return NFS4ERR_NOFILEHANDLE;
+	/* The pseudo-fs is read-only too. */
+	if ((desc->flags & NFS4_OPF_ROFS) &&
+	    (c->cfh.kind != NFS4_FH_EXPORT || c->cfh.export->read_only))
+		return NFS4ERR_ROFS;
+	if (desc->stateid_arg && c->minor >= 1 &&
+	    (s = compound_resolve_stateid_arg(c, desc)) != NFS4_OK)
+		return s;
+	if (c->session && (desc->flags & NFS4_OPF_CHANGES_STATE) &&
+	    (s = compound41_limit_before(c, desc)) != NFS4_OK)
+		return s;
 	return desc->handler(c, &c->req->args, &c->req->reply);
+}
+
+/* After a successful operation flagged NFS4_OPF_SETS_STATEID: its result
+ * starts with the stateid that is now current. */
+static void compound_take_stateid(struct nfs4_compound *c, size_t body_off)
+{
+	const struct xdr_enc *e = &c->req->reply;
+	struct xdr_dec d;
+	struct nfs4_stateid sid;
+	xdr_dec_init(&d, e->buf->data + body_off, xdr_enc_len(e) - body_off);
+	if (nfs4_decode_stateid(&d, &sid))
+		nfs4_compound_set_stateid(c, &sid);
 }
 
 struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_request *req)
@@ -308,7 +373,6 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 			}
 		}
 		if ((desc->flags & NFS4_OPF_MAY_BLOCK) && !req->on_worker) {
-			d->p = op_start;
 			if (run == &local) {
 				run = malloc(sizeof(*run));
 				if (!run) {
@@ -318,6 +382,8 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 				*run = local;
 				req->prog_state = run;
 			}
+			/* The worker decodes this operation again. */
+			d->p = op_start;
 			return rpc_dispatch_defer();
 		}
 	serve:;
@@ -329,10 +395,24 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 		size_t status_off = xdr_enc_len(e);
 		xdr_encode_u32(e, NFS4_OK);
 		size_t body_off = xdr_enc_len(e);
+		uint64_t t0 = clock_now_ns();
+		uint32_t estimate = (desc->flags & NFS4_OPF_CHANGES_STATE)
+					    ? nfs4_op_reply_estimate(desc, c, d)
+					    : UINT32_MAX;
 		enum nfsstat4 status = compound_run_op(run, desc);
 		if (c->replay) {
+			nfs4_op_stats_count(opnum, false, clock_now_ns() - t0);
 			compound_send_replay(run, e);
 			goto out;
+		}
+		if (status == NFS4_OK && (desc->flags & NFS4_OPF_SETS_STATEID))
+			compound_take_stateid(c, body_off);
+		/* A result over its estimate would defeat the check before
+		 * state changes: the op table is out of date. */
+		if (status == NFS4_OK && !e->overflow && xdr_enc_len(e) - body_off > estimate) {
+			log_ratelimited("nfs4: %s encoded %zu bytes, over its estimate of %u",
+					desc->name, xdr_enc_len(e) - body_off, estimate);
+			assert(!"reply estimate too small");
 		}
 		if (c->session) {
 			status = compound41_limit(c, e, body_off, status);
@@ -352,6 +432,7 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 		xdr_enc_patch_u32(e, status_off, status);
 		run->nres++;
 		run->last_status = status;
+		nfs4_op_stats_count(opnum, status != NFS4_OK, clock_now_ns() - t0);
 		if (status != NFS4_OK) {
 			log_debug("nfs4: %s from %s: op %u of %u failed with %u", desc->name,
 				  rpc_conn_peer(req->conn), run->next + 1, run->numops, status);
