@@ -208,8 +208,9 @@ static enum nfsstat4 compound41_gate(const struct compound_run *run,
 	return NFS4_OK;
 }
 
-/* Sends the reply SEQUENCE found in the slot: the cached COMPOUND4res,
- * byte for byte, in place of anything encoded so far. */
+/* Sends the reply SEQUENCE found in the slot: a new RPC header (this call's
+ * XID) followed by the kept COMPOUND4res, by reference, in place of
+ * anything encoded so far. */
 static void compound_send_replay(struct compound_run *run, struct xdr_enc *e)
 {
 	struct buf *r = run->c.replay;
@@ -218,10 +219,7 @@ static void compound_send_replay(struct compound_run *run, struct xdr_enc *e)
 	e->overflow = false;
 	if (run->c.saved_limit)
 		e->limit = run->c.saved_limit;
-	uint8_t *p = xdr_enc_reserve(e, r->len);
-	if (p)
-		memcpy(p, r->data, r->len);
-	buf_unref(r);
+	rpc_request_reply_tail(run->c.req, r, run->c.replay_off, r->len - run->c.replay_off);
 }
 
 /* v4.1, after an operation ran in a session: a reply over
@@ -444,11 +442,17 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 		xdr_enc_patch_u32(e, run->status_off, run->last_status);
 	}
 	if (run->c.session) {
-		/* The slot keeps the reply (when asked) and is free again. */
-		bool keep = run->c.cachethis && !e->overflow;
-		state_sequence_done(srv->state, run->c.session, run->c.slotid,
-				    e->buf->data + run->status_off, xdr_enc_len(e) - run->status_off,
-				    keep);
+		/* The slot keeps the reply as it goes to the wire (when asked)
+		 * and is free again. */
+		struct buf *keep = NULL;
+		if (run->c.cachethis && !e->overflow) {
+			keep = rpc_request_share_reply(req);
+			if (!keep)
+				log_ratelimited("nfs4: a reply could not be kept; a retry gets "
+						"NFS4ERR_RETRY_UNCACHED_REP");
+		}
+		state_sequence_done(srv->state, run->c.session, run->c.slotid, keep,
+				    run->status_off);
 		run->c.session = NULL;
 	}
 out:

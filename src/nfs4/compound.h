@@ -40,7 +40,10 @@ struct nfs4_compound {
 	uint32_t slotid;
 	bool cachethis;
 	uint32_t max_cached;       /* ca_maxresponsesize_cached */
-	struct buf *replay;        /* SEQUENCE found a replay: these bytes are the reply */
+	/* SEQUENCE found a replay: the kept reply (a reference), whose bytes
+	 * from replay_off on are the COMPOUND4res to send again. */
+	struct buf *replay;
+	size_t replay_off;
 	uint64_t args_digest;      /* of the COMPOUND's arguments */
 	uint32_t numops;
 	size_t saved_limit;        /* req->reply's limit before SEQUENCE lowered it */

@@ -274,6 +274,7 @@ NFS4_SESSION_OP(sequence)
 		return s;
 	if (r.kind == STATE_SEQ41_REPLAY) {
 		c->replay = r.replay;
+		c->replay_off = r.replay_off;
 		return NFS4_OK;
 	}
 	c->session = r.session;

@@ -37,7 +37,26 @@ struct rpc_request {
 	size_t results_off; /* where the results start in reply */
 	bool on_worker;     /* running on the worker pool, not an event loop */
 	void *prog_state;   /* the program's, kept across a deferral */
+	/* rpc_request_reply_tail: bytes sent after reply, by reference. */
+	struct buf *tail;
+	size_t tail_off, tail_len;
+	bool reply_shared; /* rpc_request_share_reply was called */
 };
+
+/* Ends the results with len bytes of b from off (a reply kept from an
+ * earlier call), written after what req->reply holds without being copied;
+ * takes the caller's reference on b, whose bytes must not change any more.
+ * The program then returns rpc_dispatch_done(RPC_SUCCESS) and appends
+ * nothing else. */
+void rpc_request_reply_tail(struct rpc_request *req, struct buf *b, size_t off, size_t len);
+
+/* Makes the reply encoded so far final (record mark included, spare
+ * capacity given back) and returns a new reference on its buffer, which
+ * the program may keep and send again (rpc_request_reply_tail): nobody
+ * writes to it any more.  The results start at req->results_off in it.
+ * The program then returns rpc_dispatch_done(RPC_SUCCESS) and appends
+ * nothing else.  NULL when the reply overflowed (nothing is shared). */
+struct buf *rpc_request_share_reply(struct rpc_request *req);
 
 /* What a program's dispatch function asks for once it returns. */
 enum rpc_dispatch_action {

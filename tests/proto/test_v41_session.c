@@ -273,6 +273,58 @@ static void test_sequence_replay(void **state)
 	close(fd2);
 }
 
+/* A large kept reply (a 60000-byte READ) is replayed byte for byte on a new
+ * connection after the one it was first sent on closed, under the new
+ * call's XID. */
+static void test_replay_large_after_close(void **state)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/export/large", server.dir);
+	int f = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	assert_true(f >= 0);
+	static char data[60000];
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (char)('a' + i % 23);
+	assert_int_equal(write(f, data, sizeof(data)), (ssize_t)sizeof(data));
+	close(f);
+
+	int fd = conn();
+	struct v41_sess s;
+	v41_session_up(&s, fd, 708, "replay-large", NULL);
+	struct v41_reply p[2];
+	for (int pass = 0; pass < 2; pass++) {
+		struct v41_call m;
+		if (pass == 1) {
+			close(fd);
+			fd = conn();
+			s.seq[0]--; /* the same request again */
+		}
+		v41_begin_seq(&s, &m, 0, true);
+		v41_op(&m, OP_PUTROOTFH);
+		v41_op(&m, OP_LOOKUP);
+		v41_str(&m, "export");
+		v41_op(&m, OP_LOOKUP);
+		v41_str(&m, "large");
+		v41_op(&m, OP_READ);
+		struct nfs4_stateid anon;
+		memset(&anon, 0, sizeof(anon));
+		nfs4_encode_stateid(&m.e, &anon);
+		xdr_encode_u64(&m.e, 0);
+		xdr_encode_u32(&m.e, sizeof(data));
+		v41_send(fd, s.cred, &m, &p[pass]);
+		assert_int_equal(p[pass].status, NFS4_OK);
+	}
+	assert_true(p[0].res_len > sizeof(data));
+	assert_int_equal(p[1].res_len, p[0].res_len);
+	assert_memory_equal(p[1].res_start, p[0].res_start, p[0].res_len);
+	assert_int_equal(p[1].r.xid, p[0].r.xid + 1);
+	/* The data really is the file's. */
+	assert_memory_equal(p[1].res_start + p[1].res_len - sizeof(data), data, sizeof(data));
+	v41_done(&p[0]);
+	v41_done(&p[1]);
+	close(fd);
+}
+
 /* TOO_MANY_OPS, REQ_TOO_BIG, REP_TOO_BIG, REP_TOO_BIG_TO_CACHE. */
 static void test_sequence_limits(void **state)
 {
@@ -868,6 +920,7 @@ int main(void)
 		cmocka_unit_test(test_create_session),
 		cmocka_unit_test(test_sequence_table),
 		cmocka_unit_test(test_sequence_replay),
+		cmocka_unit_test(test_replay_large_after_close),
 		cmocka_unit_test(test_sequence_limits),
 		cmocka_unit_test(test_rep_too_big_to_cache_before_change),
 		cmocka_unit_test(test_front_door),
