@@ -465,6 +465,97 @@ static void test_rep_too_big_to_cache_before_change(void **state)
 	close(fd);
 }
 
+/* A read-only export (and the pseudo-fs) refuses what would write to it
+ * with ROFS, before anything else about the operation; reading works. */
+static void test_read_only_export(void **state)
+{
+	char dir[300], path[400], cfg[400];
+	snprintf(dir, sizeof(dir), "%s/ro-export", server.dir);
+	assert_int_equal(mkdir(dir, 0777), 0);
+	snprintf(path, sizeof(path), "%s/file", dir);
+	int f = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	assert_true(f >= 0);
+	assert_int_equal(write(f, "ro", 2), 2);
+	close(f);
+	snprintf(cfg, sizeof(cfg), "%s/ro.ini", server.dir);
+	FILE *fp = fopen(cfg, "w");
+	assert_non_null(fp);
+	fprintf(fp, "[export ro]\npath = %s\npseudo = /ro\naccess = ro\n", dir);
+	fclose(fp);
+	const char *args[] = {"--config", cfg, NULL};
+	struct ferryd_proc ro;
+	assert_int_equal(ferryd_start(&ro, args), 0);
+	int fd = rpctest_connect(ro.hostport);
+	assert_true(fd >= 0);
+	struct v41_sess s;
+	v41_session_up(&s, fd, 0, "read-only", NULL);
+	struct v41_call m;
+	struct v41_reply p;
+	enum { CREATE_IN_ROOT, CREATE_IN_RO, REMOVE_IN_RO, WRITE_IN_RO, OPEN_WRITE_IN_RO, READ_IN_RO };
+	for (int t = CREATE_IN_ROOT; t <= READ_IN_RO; t++) {
+		v41_begin_seq(&s, &m, 0, false);
+		v41_op(&m, OP_PUTROOTFH);
+		if (t != CREATE_IN_ROOT) {
+			v41_op(&m, OP_LOOKUP);
+			v41_str(&m, "ro");
+		}
+		if (t == WRITE_IN_RO || t == READ_IN_RO) {
+			v41_op(&m, OP_LOOKUP);
+			v41_str(&m, "file");
+		}
+		struct nfs4_stateid anon;
+		memset(&anon, 0, sizeof(anon));
+		switch (t) {
+		case CREATE_IN_ROOT:
+		case CREATE_IN_RO:
+			v41_op(&m, OP_CREATE);
+			xdr_encode_u32(&m.e, 2);
+			v41_str(&m, "newdir");
+			xdr_encode_u32(&m.e, 0);
+			xdr_encode_u32(&m.e, 0);
+			break;
+		case REMOVE_IN_RO:
+			v41_op(&m, OP_REMOVE);
+			v41_str(&m, "file");
+			break;
+		case WRITE_IN_RO:
+			v41_op(&m, OP_WRITE);
+			nfs4_encode_stateid(&m.e, &anon);
+			xdr_encode_u64(&m.e, 0);
+			xdr_encode_u32(&m.e, 2); /* FILE_SYNC4 */
+			xdr_encode_opaque(&m.e, "rw", 2);
+			break;
+		case OPEN_WRITE_IN_RO:
+			v41_op(&m, OP_OPEN);
+			xdr_encode_u32(&m.e, 0);
+			xdr_encode_u32(&m.e, 2 | 0x0400); /* WRITE, WANT_NO_DELEG */
+			xdr_encode_u32(&m.e, 0);
+			xdr_encode_u64(&m.e, 0);
+			v41_str(&m, "owner");
+			xdr_encode_u32(&m.e, 0); /* NOCREATE */
+			xdr_encode_u32(&m.e, 0); /* CLAIM_NULL */
+			v41_str(&m, "file");
+			break;
+		case READ_IN_RO:
+			v41_op(&m, OP_READ);
+			nfs4_encode_stateid(&m.e, &anon);
+			xdr_encode_u64(&m.e, 0);
+			xdr_encode_u32(&m.e, 100);
+			break;
+		}
+		v41_send(fd, s.cred, &m, &p);
+		assert_int_equal(p.status, t == READ_IN_RO ? NFS4_OK : NFS4ERR_ROFS);
+		uint32_t nres = t == CREATE_IN_ROOT ? 3 : t == WRITE_IN_RO || t == READ_IN_RO ? 5 : 4;
+		assert_int_equal(p.nres, nres);
+		v41_done(&p);
+	}
+	struct stat sb;
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, 2);
+	close(fd);
+	assert_int_equal(ferryd_stop(&ro), 0);
+}
+
 /* --- front-door rules -------------------------------------------------------------- */
 
 static void test_front_door(void **state)
@@ -923,6 +1014,7 @@ int main(void)
 		cmocka_unit_test(test_replay_large_after_close),
 		cmocka_unit_test(test_sequence_limits),
 		cmocka_unit_test(test_rep_too_big_to_cache_before_change),
+		cmocka_unit_test(test_read_only_export),
 		cmocka_unit_test(test_front_door),
 		cmocka_unit_test(test_state_ops),
 		cmocka_unit_test(test_destroy_and_bind),
