@@ -28,6 +28,19 @@ void buf_unref(struct buf *b)
 		free(b);
 }
 
+struct buf *buf_trim(struct buf *b)
+{
+	assert(atomic_load(&b->refs) == 1);
+	if (b->len == b->cap)
+		return b;
+	/* Shrinking is done in place by the allocator in practice. */
+	struct buf *n = realloc(b, sizeof(*b) + b->len);
+	if (!n)
+		return b;
+	n->cap = n->len;
+	return n;
+}
+
 struct buf *buf_grow(struct buf *b, size_t cap)
 {
 	assert(atomic_load(&b->refs) == 1);

@@ -32,4 +32,9 @@ void buf_unref(struct buf *b);
  * the original is still valid. */
 struct buf *buf_grow(struct buf *b, size_t cap);
 
+/* Gives back the unused capacity of a buffer that has exactly one
+ * reference (cap becomes len).  Returns the (possibly moved) buffer; on
+ * failure the original, unchanged. */
+struct buf *buf_trim(struct buf *b);
+
 #endif

@@ -1,9 +1,11 @@
 #include "nfs4/compound.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/siphash.h"
 #include "nfs4/server.h"
@@ -206,8 +208,9 @@ static enum nfsstat4 compound41_gate(const struct compound_run *run,
 	return NFS4_OK;
 }
 
-/* Sends the reply SEQUENCE found in the slot: the cached COMPOUND4res,
- * byte for byte, in place of anything encoded so far. */
+/* Sends the reply SEQUENCE found in the slot: a new RPC header (this call's
+ * XID) followed by the kept COMPOUND4res, by reference, in place of
+ * anything encoded so far. */
 static void compound_send_replay(struct compound_run *run, struct xdr_enc *e)
 {
 	struct buf *r = run->c.replay;
@@ -216,10 +219,7 @@ static void compound_send_replay(struct compound_run *run, struct xdr_enc *e)
 	e->overflow = false;
 	if (run->c.saved_limit)
 		e->limit = run->c.saved_limit;
-	uint8_t *p = xdr_enc_reserve(e, r->len);
-	if (p)
-		memcpy(p, r->data, r->len);
-	buf_unref(r);
+	rpc_request_reply_tail(run->c.req, r, run->c.replay_off, r->len - run->c.replay_off);
 }
 
 /* v4.1, after an operation ran in a session: a reply over
@@ -243,17 +243,80 @@ static enum nfsstat4 compound41_limit(struct nfs4_compound *c, struct xdr_enc *e
 	return status;
 }
 
+/* The current stateid given for the operation's stateid argument is
+ * replaced by the one it stands for.  The arguments are this request's own
+ * bytes (a received record nobody else reads), so the substitution is
+ * written over them and the handler decodes the stateid it must use. */
+static enum nfsstat4 compound_resolve_stateid_arg(struct nfs4_compound *c,
+						  const struct nfs4_op_desc *desc)
+{
+	const uint8_t *at = desc->stateid_arg(c->req->args);
+	if (!at)
+		return NFS4_OK; /* too short: the handler says BADXDR */
+	struct xdr_dec d;
+	struct nfs4_stateid sid;
+	xdr_dec_init(&d, at, 4 + NFS4_OTHER_SIZE);
+	if (!nfs4_decode_stateid(&d, &sid) || !stateid_is_current(&sid))
+		return NFS4_OK;
+	if (!c->has_current_stateid)
+		return NFS4ERR_BAD_STATEID;
+	uint8_t *p = (uint8_t *)at;
+	xdr_put_be32(p, c->current_stateid.seqid);
+	memcpy(p + 4, c->current_stateid.other, NFS4_OTHER_SIZE);
+	return NFS4_OK;
+}
+
+/* v4.1, before an operation that changes state: the reply with its largest
+ * result must fit what the client takes, and what the slot keeps when it
+ * asked for that; else the operation does not run. */
+static enum nfsstat4 compound41_limit_before(struct nfs4_compound *c,
+					     const struct nfs4_op_desc *desc)
+{
+	const struct xdr_enc *e = &c->req->reply;
+	uint64_t need = (uint64_t)xdr_enc_len(e) + nfs4_op_reply_estimate(desc, c, &c->req->args);
+	if (need > e->limit)
+		return NFS4ERR_REP_TOO_BIG;
+	/* The record mark is not part of the reply. */
+	if (c->cachethis && need - 4 > c->max_cached)
+		return NFS4ERR_REP_TOO_BIG_TO_CACHE;
+	return NFS4_OK;
+}
+
+/* The checks the op table asks for, then the handler. */
 static enum nfsstat4 compound_run_op(struct compound_run *run, const struct nfs4_op_desc *desc)
 {
 	struct nfs4_compound *c = &run->c;
+	enum nfsstat4 s;
 	if (!desc->handler)
 		return NFS4ERR_NOTSUPP;
 	if ((desc->flags & NFS4_OPF_NEED_FH) && c->cfh.kind == NFS4_FH_NONE)
 		return NFS4ERR_NOFILEHANDLE;
+	/* The pseudo-fs is read-only too. */
+	if ((desc->flags & NFS4_OPF_ROFS) &&
+	    (c->cfh.kind != NFS4_FH_EXPORT || c->cfh.export->read_only))
+		return NFS4ERR_ROFS;
+	if (desc->stateid_arg && c->minor >= 1 &&
+	    (s = compound_resolve_stateid_arg(c, desc)) != NFS4_OK)
+		return s;
+	if (c->session && (desc->flags & NFS4_OPF_CHANGES_STATE) &&
+	    (s = compound41_limit_before(c, desc)) != NFS4_OK)
+		return s;
 	return desc->handler(c, &c->req->args, &c->req->reply);
 }
 
-enum rpc_accept_stat nfs4_compound(struct nfs4_server *srv, struct rpc_request *req)
+/* After a successful operation flagged NFS4_OPF_SETS_STATEID: its result
+ * starts with the stateid that is now current. */
+static void compound_take_stateid(struct nfs4_compound *c, size_t body_off)
+{
+	const struct xdr_enc *e = &c->req->reply;
+	struct xdr_dec d;
+	struct nfs4_stateid sid;
+	xdr_dec_init(&d, e->buf->data + body_off, xdr_enc_len(e) - body_off);
+	if (nfs4_decode_stateid(&d, &sid))
+		nfs4_compound_set_stateid(c, &sid);
+}
+
+struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_request *req)
 {
 	struct compound_run local;
 	struct compound_run *run = req->prog_state;
@@ -262,7 +325,7 @@ enum rpc_accept_stat nfs4_compound(struct nfs4_server *srv, struct rpc_request *
 	if (!run) {
 		run = &local;
 		if (!compound_begin(run, srv, req, &done))
-			return done;
+			return rpc_dispatch_done(done);
 	}
 	/* The request may have moved to a worker since the last operation. */
 	run->c.req = req;
@@ -308,7 +371,6 @@ enum rpc_accept_stat nfs4_compound(struct nfs4_server *srv, struct rpc_request *
 			}
 		}
 		if ((desc->flags & NFS4_OPF_MAY_BLOCK) && !req->on_worker) {
-			d->p = op_start;
 			if (run == &local) {
 				run = malloc(sizeof(*run));
 				if (!run) {
@@ -318,7 +380,9 @@ enum rpc_accept_stat nfs4_compound(struct nfs4_server *srv, struct rpc_request *
 				*run = local;
 				req->prog_state = run;
 			}
-			return RPC_DISPATCH_DEFER;
+			/* The worker decodes this operation again. */
+			d->p = op_start;
+			return rpc_dispatch_defer();
 		}
 	serve:;
 		struct nfs4_compound *c = &run->c;
@@ -329,10 +393,24 @@ enum rpc_accept_stat nfs4_compound(struct nfs4_server *srv, struct rpc_request *
 		size_t status_off = xdr_enc_len(e);
 		xdr_encode_u32(e, NFS4_OK);
 		size_t body_off = xdr_enc_len(e);
+		uint64_t t0 = clock_now_ns();
+		uint32_t estimate = (desc->flags & NFS4_OPF_CHANGES_STATE)
+					    ? nfs4_op_reply_estimate(desc, c, d)
+					    : UINT32_MAX;
 		enum nfsstat4 status = compound_run_op(run, desc);
 		if (c->replay) {
+			nfs4_op_stats_count(opnum, false, clock_now_ns() - t0);
 			compound_send_replay(run, e);
 			goto out;
+		}
+		if (status == NFS4_OK && (desc->flags & NFS4_OPF_SETS_STATEID))
+			compound_take_stateid(c, body_off);
+		/* A result over its estimate would defeat the check before
+		 * state changes: the op table is out of date. */
+		if (status == NFS4_OK && !e->overflow && xdr_enc_len(e) - body_off > estimate) {
+			log_ratelimited("nfs4: %s encoded %zu bytes, over its estimate of %u",
+					desc->name, xdr_enc_len(e) - body_off, estimate);
+			assert(!"reply estimate too small");
 		}
 		if (c->session) {
 			status = compound41_limit(c, e, body_off, status);
@@ -352,6 +430,7 @@ enum rpc_accept_stat nfs4_compound(struct nfs4_server *srv, struct rpc_request *
 		xdr_enc_patch_u32(e, status_off, status);
 		run->nres++;
 		run->last_status = status;
+		nfs4_op_stats_count(opnum, status != NFS4_OK, clock_now_ns() - t0);
 		if (status != NFS4_OK) {
 			log_debug("nfs4: %s from %s: op %u of %u failed with %u", desc->name,
 				  rpc_conn_peer(req->conn), run->next + 1, run->numops, status);
@@ -363,11 +442,17 @@ enum rpc_accept_stat nfs4_compound(struct nfs4_server *srv, struct rpc_request *
 		xdr_enc_patch_u32(e, run->status_off, run->last_status);
 	}
 	if (run->c.session) {
-		/* The slot keeps the reply (when asked) and is free again. */
-		bool keep = run->c.cachethis && !e->overflow;
-		state_sequence_done(srv->state, run->c.session, run->c.slotid,
-				    e->buf->data + run->status_off, xdr_enc_len(e) - run->status_off,
-				    keep);
+		/* The slot keeps the reply as it goes to the wire (when asked)
+		 * and is free again. */
+		struct buf *keep = NULL;
+		if (run->c.cachethis && !e->overflow) {
+			keep = rpc_request_share_reply(req);
+			if (!keep)
+				log_ratelimited("nfs4: a reply could not be kept; a retry gets "
+						"NFS4ERR_RETRY_UNCACHED_REP");
+		}
+		state_sequence_done(srv->state, run->c.session, run->c.slotid, keep,
+				    run->status_off);
 		run->c.session = NULL;
 	}
 out:
@@ -375,5 +460,5 @@ out:
 		free(run);
 		req->prog_state = NULL;
 	}
-	return RPC_SUCCESS;
+	return rpc_dispatch_done(RPC_SUCCESS);
 }

@@ -40,7 +40,10 @@ struct nfs4_compound {
 	uint32_t slotid;
 	bool cachethis;
 	uint32_t max_cached;       /* ca_maxresponsesize_cached */
-	struct buf *replay;        /* SEQUENCE found a replay: these bytes are the reply */
+	/* SEQUENCE found a replay: the kept reply (a reference), whose bytes
+	 * from replay_off on are the COMPOUND4res to send again. */
+	struct buf *replay;
+	size_t replay_off;
 	uint64_t args_digest;      /* of the COMPOUND's arguments */
 	uint32_t numops;
 	size_t saved_limit;        /* req->reply's limit before SEQUENCE lowered it */
@@ -49,38 +52,101 @@ struct nfs4_compound {
 typedef enum nfsstat4 (*nfs4_op_handler)(struct nfs4_compound *c, struct xdr_dec *args,
 					 struct xdr_enc *res);
 
+/* Flags of an operation in the op table (optable.c).  The dispatcher does
+ * what they say before (or after) the handler runs, so handlers need not. */
 enum {
 	NFS4_OPF_NEED_FH = 1u << 0,   /* NFS4ERR_NOFILEHANDLE without a current fh */
 	NFS4_OPF_MAY_BLOCK = 1u << 1, /* run on a worker thread (disk syncs, big I/O) */
 	NFS4_OPF_V40_ONLY = 1u << 2,  /* v4.1 answers NFS4ERR_NOTSUPP */
 	NFS4_OPF_SESSIONLESS = 1u << 3, /* v4.1: may come without SEQUENCE, alone */
+	/* Changes state (files, opens, locks, clients): in a v4.1 session it
+	 * is refused with NFS4ERR_REP_TOO_BIG(_TO_CACHE) before it runs when
+	 * its reply estimate would not fit, so a change is never made whose
+	 * reply the client cannot get (RFC 8881 2.10.6.4).  Other operations
+	 * run and are refused afterwards if their reply did not fit. */
+	NFS4_OPF_CHANGES_STATE = 1u << 4,
+	/* Writes to the file system of the current fh: NFS4ERR_ROFS when that
+	 * is the pseudo-fs or a read-only export (implies NEED_FH).  The
+	 * handler then always has c->cfh on a read-write export. */
+	NFS4_OPF_ROFS = 1u << 5,
+	/* On success the result body starts with a stateid4, which becomes
+	 * the current stateid (RFC 8881 16.2.3.1.2). */
+	NFS4_OPF_SETS_STATEID = 1u << 6,
 };
+
+/* The largest result body (the bytes after the status) the operation can
+ * produce on success for these arguments; args is a copy of the cursor at
+ * the operation's arguments (an estimate may peek, as READ's count).  An
+ * error result that changes nothing (LOCK's NFS4ERR_DENIED) need not be
+ * covered: it is checked after the operation like any read. */
+typedef uint32_t (*nfs4_op_reply_fn)(const struct nfs4_compound *c, struct xdr_dec args);
+
+/* Where the operation's stateid argument is: a pointer to its 16 bytes
+ * inside the arguments (args is a copy of the cursor at them), or NULL
+ * when the arguments are too short (the handler then says BADXDR). */
+typedef const uint8_t *(*nfs4_op_stateid_fn)(struct xdr_dec args);
 
 struct nfs4_op_desc {
 	const char *name;
 	nfs4_op_handler handler;
 	uint8_t minor_min, minor_max; /* the minor versions that define the op */
-	uint8_t flags;
+	uint16_t flags;               /* NFS4_OPF_* */
+	/* Reply-size estimate: reply_size(c, args) when set, else the
+	 * constant reply_max. */
+	uint32_t reply_max;
+	nfs4_op_reply_fn reply_size;
+	/* Set for an operation whose stateid argument may be the current
+	 * stateid (v4.1, seqid 1 and other all zeros): the dispatcher
+	 * resolves it before the handler runs (NFS4ERR_BAD_STATEID when there
+	 * is none) and the handler decodes the stateid to use. */
+	nfs4_op_stateid_fn stateid_arg;
 };
+
+/* One past the highest operation number in the table. */
+enum { NFS4_OP_TABLE_SIZE = OP_REMOVEXATTR + 1 };
 
 /* The descriptor of an operation number, or NULL if no minor version
  * defines it. */
 const struct nfs4_op_desc *nfs4_op_describe(uint32_t opnum);
 
-/* Serves one COMPOUND call; GARBAGE_ARGS when its header cannot be decoded.
- * May return RPC_DISPATCH_DEFER to continue on a worker thread. */
-enum rpc_accept_stat nfs4_compound(struct nfs4_server *srv, struct rpc_request *req);
+/* The operation's reply-size estimate for the arguments at args. */
+uint32_t nfs4_op_reply_estimate(const struct nfs4_op_desc *desc, const struct nfs4_compound *c,
+				const struct xdr_dec *args);
+
+/* Per-operation counters: calls served (including those refused by the
+ * dispatcher's checks), calls that ended with an error, and the time spent
+ * in them.  Each thread counts in its own block without a lock; reading
+ * sums the blocks (a thread that exits leaves its counts behind). */
+struct nfs4_op_stats {
+	uint64_t calls;
+	uint64_t errors;
+	uint64_t total_ns;
+};
+
+/* Adds one call of opnum (< NFS4_OP_TABLE_SIZE) on this thread. */
+void nfs4_op_stats_count(uint32_t opnum, bool error, uint64_t ns);
+
+/* Fills out[0 .. NFS4_OP_TABLE_SIZE) with the totals of every thread. */
+void nfs4_op_stats_read(struct nfs4_op_stats out[NFS4_OP_TABLE_SIZE]);
+
+/* Serves one COMPOUND call (done with GARBAGE_ARGS when its header cannot be
+ * decoded).  Defers when an operation that may block comes up on an event
+ * loop; called again on the worker, it goes on from that operation. */
+struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_request *req);
 
 /* Sets the current filehandle and the caller's identity on its export. */
 void nfs4_compound_set_cfh(struct nfs4_compound *c, const struct nfs4_fh *fh);
 
 /* v4.1 current stateid: sid (seqid 1, other all zeros) is replaced by the
  * COMPOUND's current stateid, NFS4ERR_BAD_STATEID when there is none.
- * Any other stateid (and every one in v4.0) is left alone. */
+ * Any other stateid (and every one in v4.0) is left alone.  The dispatcher
+ * does this for operations with a stateid_arg in the op table; handlers
+ * call it only for a stateid they use conditionally (SETATTR's). */
 enum nfsstat4 nfs4_compound_resolve_stateid(const struct nfs4_compound *c,
 					    struct nfs4_stateid *sid);
 
-/* Makes sid the current stateid (OPEN, LOCK, LOCKU, ...). */
+/* Makes sid the current stateid.  Operations flagged
+ * NFS4_OPF_SETS_STATEID get this from the dispatcher. */
 void nfs4_compound_set_stateid(struct nfs4_compound *c, const struct nfs4_stateid *sid);
 
 /* Maps a back end's negative errno to the NFSv4 status. */

@@ -11,11 +11,5 @@ enum nfsstat4 nfs4_check_io_stateid(struct nfs4_compound *c, const struct nfs4_s
 	struct state_file_key key;
 	if (!nfs4_state_cfh_key(c, &key))
 		return NFS4ERR_BAD_STATEID;
-	/* v4.1: the current stateid (RFC 8881 16.2.3.1.2) resolved here, for
-	 * READ, WRITE and SETATTR alike. */
-	struct nfs4_stateid use = *sid;
-	enum nfsstat4 s = nfs4_compound_resolve_stateid(c, &use);
-	if (s != NFS4_OK)
-		return s;
-	return state_check_io(c->srv->state, &use, &key, write, offset, length, c->minor);
+	return state_check_io(c->srv->state, sid, &key, write, offset, length, c->minor);
 }

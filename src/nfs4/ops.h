@@ -59,7 +59,9 @@ enum nfsstat4 nfs4_need_dir(struct nfs4_compound *c, struct backend_attr *attr);
 bool nfs4_encode_change_info(struct xdr_enc *e, uint64_t before, uint64_t after);
 
 /* Validates the stateid of a READ, WRITE or SETATTR(size) against the
- * state of the current file. */
+ * state of the current file.  sid is the one to use: a current stateid
+ * given for it is already resolved (by the dispatcher for READ and WRITE,
+ * by SETATTR itself). */
 enum nfsstat4 nfs4_check_io_stateid(struct nfs4_compound *c, const struct nfs4_stateid *sid,
 				    bool write, uint64_t offset, uint64_t length);
 

@@ -51,7 +51,7 @@ NFS4_OP(setattr)
 			st = NFS4ERR_ISDIR;
 		else if (attr.type != BACKEND_REG)
 			st = NFS4ERR_INVAL;
-		else
+		else if ((st = nfs4_compound_resolve_stateid(c, &sid)) == NFS4_OK)
 			/* Truncation and extension touch the bytes from the
 			 * smaller of the two sizes to the end. */
 			st = nfs4_check_io_stateid(c, &sid, true,

@@ -180,8 +180,6 @@ NFS4_OP(create)
 	struct backend_attr dattr;
 	if ((st = nfs4_need_dir(c, &dattr)) != NFS4_OK)
 		return st;
-	if ((st = nfs4_need_export_object(c, true)) != NFS4_OK)
-		return st;
 	if (type == NF4REG || type == NF4ATTRDIR || type == NF4NAMEDATTR)
 		return NFS4ERR_BADTYPE;
 	if (type < NF4REG || type > NF4FIFO)
@@ -232,8 +230,6 @@ NFS4_OP(remove)
 	enum nfsstat4 st = nfs4_need_dir(c, &dattr);
 	if (st != NFS4_OK)
 		return st;
-	if ((st = nfs4_need_export_object(c, true)) != NFS4_OK)
-		return st;
 	if (name_st != NFS4_OK)
 		return name_st;
 	struct nfs4_export *ex = c->cfh.export;
@@ -266,8 +262,6 @@ NFS4_OP(rename)
 		return NFS4ERR_NOTDIR;
 	if (c->sfh.kind != c->cfh.kind || c->sfh.export != c->cfh.export)
 		return NFS4ERR_XDEV;
-	if ((st = nfs4_need_export_object(c, true)) != NFS4_OK)
-		return st;
 	if (from_st != NFS4_OK)
 		return from_st;
 	if (to_st != NFS4_OK)
@@ -299,8 +293,6 @@ NFS4_OP(link)
 		return NFS4ERR_ISDIR;
 	if (c->sfh.kind != c->cfh.kind || c->sfh.export != c->cfh.export)
 		return NFS4ERR_XDEV;
-	if ((st = nfs4_need_export_object(c, true)) != NFS4_OK)
-		return st;
 	if (name_st != NFS4_OK)
 		return name_st;
 	struct nfs4_export *ex = c->cfh.export;

@@ -77,8 +77,6 @@ NFS4_OP(write)
 	enum nfsstat4 st = need_regular(c);
 	if (st != NFS4_OK)
 		return st;
-	if (c->cfh.export->read_only)
-		return NFS4ERR_ROFS;
 	if (offset + len < offset || offset + len > (1ull << 63) - 1)
 		return NFS4ERR_FBIG;
 	if ((st = nfs4_check_io_stateid(c, &sid, true, offset, len)) != NFS4_OK)

@@ -52,14 +52,11 @@ NFS4_STATE_OP(lock)
 		if (!nfs4_decode_stateid(args, &a.lock_stateid) || !xdr_decode_u32(args, &seqid))
 			return NFS4ERR_BADXDR;
 	}
-	/* v4.1: the session says whose lock owner it is; the current stateid
-	 * may stand for the one given. */
+	/* v4.1: the session says whose lock owner it is. */
 	if (c->minor >= 1)
 		a.lock_clientid = c->clientid;
 	struct nfs4_stateid *sid = a.new_owner ? &a.open_stateid : &a.lock_stateid;
-	enum nfsstat4 s = nfs4_compound_resolve_stateid(c, sid);
-	if (s != NFS4_OK)
-		return s;
+	enum nfsstat4 s;
 	/* A new lock owner is sequenced by its open owner, whose reply cache
 	 * then holds this LOCK's reply (RFC 7530 9.1.7). */
 	struct state_owner *o;
@@ -73,10 +70,8 @@ NFS4_STATE_OP(lock)
 		s = NFS4ERR_ISDIR;
 	} else {
 		s = state_lock(c->srv->state, o, &key, &a, c->minor, &out, &denied);
-		if (s == NFS4_OK) {
+		if (s == NFS4_OK)
 			nfs4_encode_stateid(res, &out);
-			nfs4_compound_set_stateid(c, &out);
-		}
 		else if (s == NFS4ERR_DENIED)
 			encode_denied(c, res, &denied);
 	}
@@ -117,9 +112,7 @@ NFS4_STATE_OP(locku)
 	    !xdr_decode_u64(args, &length))
 		return NFS4ERR_BADXDR;
 	struct state_owner *o;
-	enum nfsstat4 s = nfs4_compound_resolve_stateid(c, &sid);
-	if (s != NFS4_OK)
-		return s;
+	enum nfsstat4 s;
 	if (nfs4_state_stateid_seq_start(c, &sid, seqid, res, &o, &s))
 		return s;
 	size_t body_off = xdr_enc_len(res);
@@ -127,10 +120,8 @@ NFS4_STATE_OP(locku)
 	if (!nfs4_state_cfh_key(c, &key))
 		s = NFS4ERR_ISDIR;
 	else if ((s = state_locku(c->srv->state, o, &sid, &key, offset, length, c->minor,
-				  &out)) == NFS4_OK) {
+				  &out)) == NFS4_OK)
 		nfs4_encode_stateid(res, &out);
-		nfs4_compound_set_stateid(c, &out);
-	}
 	return nfs4_state_seq_finish(c, o, res, body_off, s, NULL);
 }
 

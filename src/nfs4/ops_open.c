@@ -403,7 +403,6 @@ static enum nfsstat4 open_serve(struct nfs4_compound *c, struct state_owner *o,
 	struct nfs4_fh fh;
 	nfs4_fh_from_object(&c->srv->exports, ex, &t.bh, &fh);
 	nfs4_compound_set_cfh(c, &fh);
-	nfs4_compound_set_stateid(c, &sid);
 	return NFS4_OK;
 }
 
@@ -467,9 +466,7 @@ NFS4_STATE_OP(open_downgrade)
 	    !xdr_decode_u32(args, &access) || !xdr_decode_u32(args, &deny))
 		return NFS4ERR_BADXDR;
 	struct state_owner *o;
-	enum nfsstat4 s = nfs4_compound_resolve_stateid(c, &sid);
-	if (s != NFS4_OK)
-		return s;
+	enum nfsstat4 s;
 	if (nfs4_state_stateid_seq_start(c, &sid, seqid, res, &o, &s))
 		return s;
 	size_t body_off = xdr_enc_len(res);
@@ -479,10 +476,8 @@ NFS4_STATE_OP(open_downgrade)
 	if (!nfs4_state_cfh_key(c, &key))
 		s = NFS4ERR_BAD_STATEID;
 	else if ((s = state_open_downgrade(c->srv->state, o, &sid, &key, access, deny, c->minor,
-					   &out)) == NFS4_OK) {
+					   &out)) == NFS4_OK)
 		nfs4_encode_stateid(res, &out);
-		nfs4_compound_set_stateid(c, &out);
-	}
 	return nfs4_state_seq_finish(c, o, res, body_off, s, NULL);
 }
 
@@ -493,9 +488,7 @@ NFS4_STATE_OP(close)
 	if (!xdr_decode_u32(args, &seqid) || !nfs4_decode_stateid(args, &sid))
 		return NFS4ERR_BADXDR;
 	struct state_owner *o;
-	enum nfsstat4 s = nfs4_compound_resolve_stateid(c, &sid);
-	if (s != NFS4_OK)
-		return s;
+	enum nfsstat4 s;
 	if (nfs4_state_stateid_seq_start(c, &sid, seqid, res, &o, &s))
 		return s;
 	size_t body_off = xdr_enc_len(res);

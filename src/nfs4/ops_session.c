@@ -273,6 +273,7 @@ NFS4_SESSION_OP(sequence)
 		return s;
 	if (r.kind == STATE_SEQ41_REPLAY) {
 		c->replay = r.replay;
+		c->replay_off = r.replay_off;
 		return NFS4_OK;
 	}
 	c->session = r.session;
@@ -356,9 +357,6 @@ NFS4_SESSION_OP(free_stateid)
 	struct nfs4_stateid sid;
 	if (!nfs4_decode_stateid(args, &sid))
 		return NFS4ERR_BADXDR;
-	enum nfsstat4 s = nfs4_compound_resolve_stateid(c, &sid);
-	if (s != NFS4_OK)
-		return s;
 	return state_free_stateid(c->srv->state, c->clientid, &sid);
 }
 

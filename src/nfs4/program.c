@@ -5,15 +5,15 @@
 #include "state/session.h"
 #include "xdr/nfs4_prot.h"
 
-static enum rpc_accept_stat nfs4_dispatch(struct rpc_request *req, void *ctx)
+static struct rpc_dispatch_result nfs4_dispatch(struct rpc_request *req, void *ctx)
 {
 	switch (req->hdr.proc) {
 	case NFSPROC4_NULL:
-		return RPC_SUCCESS;
+		return rpc_dispatch_done(RPC_SUCCESS);
 	case NFSPROC4_COMPOUND:
 		return nfs4_compound(ctx, req);
 	default:
-		return RPC_PROC_UNAVAIL;
+		return rpc_dispatch_done(RPC_PROC_UNAVAIL);
 	}
 }
 
@@ -32,7 +32,6 @@ void nfs4_program_describe(struct rpc_program *prog, struct nfs4_server *srv)
 		.vers_low = NFS4_VERSION,
 		.vers_high = NFS4_VERSION,
 		.dispatch = nfs4_dispatch,
-		.may_block = NULL,
 		.conn_closed = nfs4_conn_closed,
 		.ctx = srv,
 	};

@@ -66,7 +66,7 @@ void rpc_conn_unref(struct rpc_conn *conn)
 	/* Last reference: nothing can write to the fd any more, so it can be
 	 * closed without another connection reusing its number under us. */
 	for (unsigned i = 0; i < conn->outq_count; i++)
-		buf_unref(conn->outq[(conn->outq_head + i) % conn->outq_cap]);
+		buf_unref(conn->outq[(conn->outq_head + i) % conn->outq_cap].b);
 	free(conn->outq);
 	rpc_record_reader_destroy(&conn->reader);
 	if (conn->poll.fd >= 0)
@@ -109,8 +109,8 @@ void rpc_conn_update_events_locked(struct rpc_conn *conn)
 
 static void outq_pop(struct rpc_conn *conn)
 {
-	buf_unref(conn->outq[conn->outq_head]);
-	conn->outq[conn->outq_head] = NULL;
+	buf_unref(conn->outq[conn->outq_head].b);
+	conn->outq[conn->outq_head].b = NULL;
 	conn->outq_head = (conn->outq_head + 1) % conn->outq_cap;
 	conn->outq_count--;
 	conn->outq_head_off = 0;
@@ -123,10 +123,11 @@ bool rpc_conn_flush_locked(struct rpc_conn *conn)
 		unsigned n = 0;
 		size_t total = 0;
 		for (; n < conn->outq_count && n < WRITEV_MAX_IOV; n++) {
-			struct buf *b = conn->outq[(conn->outq_head + n) % conn->outq_cap];
-			size_t off = n == 0 ? conn->outq_head_off : 0;
-			iov[n].iov_base = b->data + off;
-			iov[n].iov_len = b->len - off;
+			const struct rpc_out_seg *sg =
+				&conn->outq[(conn->outq_head + n) % conn->outq_cap];
+			size_t skip = n == 0 ? conn->outq_head_off : 0;
+			iov[n].iov_base = sg->b->data + sg->off + skip;
+			iov[n].iov_len = sg->len - skip;
 			total += iov[n].iov_len;
 		}
 		ssize_t w = writev(conn->poll.fd, iov, (int)n);
@@ -141,8 +142,7 @@ bool rpc_conn_flush_locked(struct rpc_conn *conn)
 		size_t left = (size_t)w;
 		conn->outq_bytes -= left;
 		while (left > 0) {
-			struct buf *b = conn->outq[conn->outq_head];
-			size_t rest = b->len - conn->outq_head_off;
+			size_t rest = conn->outq[conn->outq_head].len - conn->outq_head_off;
 			if (left < rest) {
 				conn->outq_head_off += left;
 				break;
@@ -156,39 +156,45 @@ bool rpc_conn_flush_locked(struct rpc_conn *conn)
 	return true;
 }
 
-static bool outq_push(struct rpc_conn *conn, struct buf *b)
+/* Makes room for n more pieces. */
+static bool outq_reserve(struct rpc_conn *conn, unsigned n)
 {
-	if (conn->outq_count == conn->outq_cap) {
-		unsigned cap = conn->outq_cap ? conn->outq_cap * 2 : OUTQ_INITIAL;
-		struct buf **q = malloc(cap * sizeof(*q));
-		if (!q)
-			return false;
-		for (unsigned i = 0; i < conn->outq_count; i++)
-			q[i] = conn->outq[(conn->outq_head + i) % conn->outq_cap];
-		free(conn->outq);
-		conn->outq = q;
-		conn->outq_cap = cap;
-		conn->outq_head = 0;
-	}
-	conn->outq[(conn->outq_head + conn->outq_count) % conn->outq_cap] = b;
-	conn->outq_count++;
-	conn->outq_bytes += b->len;
+	if (conn->outq_count + n <= conn->outq_cap)
+		return true;
+	unsigned cap = conn->outq_cap ? conn->outq_cap * 2 : OUTQ_INITIAL;
+	while (cap < conn->outq_count + n)
+		cap *= 2;
+	struct rpc_out_seg *q = malloc(cap * sizeof(*q));
+	if (!q)
+		return false;
+	for (unsigned i = 0; i < conn->outq_count; i++)
+		q[i] = conn->outq[(conn->outq_head + i) % conn->outq_cap];
+	free(conn->outq);
+	conn->outq = q;
+	conn->outq_cap = cap;
+	conn->outq_head = 0;
 	return true;
 }
 
-void rpc_conn_send(struct rpc_conn *conn, struct buf *b)
+void rpc_conn_send_segs(struct rpc_conn *conn, const struct rpc_out_seg *segs, unsigned n)
 {
 	bool failed = false;
 	pthread_mutex_lock(&conn->lock);
-	if (conn->closed) {
+	if (conn->closed || !outq_reserve(conn, n)) {
+		failed = !conn->closed;
 		pthread_mutex_unlock(&conn->lock);
-		buf_unref(b);
+		for (unsigned i = 0; i < n; i++)
+			buf_unref(segs[i].b);
+		if (failed)
+			rpc_conn_close(conn);
 		return;
 	}
-	if (!outq_push(conn, b)) {
-		buf_unref(b);
-		failed = true;
-	} else if (!conn->batching) {
+	for (unsigned i = 0; i < n; i++) {
+		conn->outq[(conn->outq_head + conn->outq_count) % conn->outq_cap] = segs[i];
+		conn->outq_count++;
+		conn->outq_bytes += segs[i].len;
+	}
+	if (!conn->batching) {
 		bool was_writing = conn->writing;
 		failed = !rpc_conn_flush_locked(conn);
 		if (!failed && (conn->outq_count > 0) != was_writing)
@@ -202,6 +208,12 @@ void rpc_conn_send(struct rpc_conn *conn, struct buf *b)
 		/* The loop notices the backlog on its next pass; nothing to do
 		 * here but make sure it looks soon. */
 		rpc_loop_post(conn->loop, conn, CONN_MSG_RESUME);
+}
+
+void rpc_conn_send(struct rpc_conn *conn, struct buf *b)
+{
+	struct rpc_out_seg seg = {b, 0, b->len};
+	rpc_conn_send_segs(conn, &seg, 1);
 }
 
 /* --- outgoing calls ---------------------------------------------------- */

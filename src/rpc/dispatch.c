@@ -19,8 +19,17 @@ static void request_finish(struct rpc_request *req)
 {
 	struct rpc_conn *conn = req->conn;
 	struct buf *b = xdr_enc_take(&req->reply);
-	xdr_put_be32(b->data, RPC_RECORD_LAST_FRAG | (uint32_t)(b->len - 4));
-	rpc_conn_send(conn, b);
+	if (!req->reply_shared)
+		xdr_put_be32(b->data,
+			     RPC_RECORD_LAST_FRAG | (uint32_t)(b->len - 4 + req->tail_len));
+	if (req->tail) {
+		struct rpc_out_seg segs[2] = {{b, 0, b->len},
+					      {req->tail, req->tail_off, req->tail_len}};
+		req->tail = NULL;
+		rpc_conn_send_segs(conn, segs, 2);
+	} else {
+		rpc_conn_send(conn, b);
+	}
 	rpc_record_release(&req->record);
 
 	unsigned before = atomic_fetch_sub(&conn->inflight, 1);
@@ -35,26 +44,59 @@ static void request_finish(struct rpc_request *req)
 /* Replaces whatever was encoded after the record mark with a bare reply. */
 static void reply_reset(struct rpc_request *req)
 {
+	buf_unref(req->tail);
+	req->tail = NULL;
+	req->tail_len = 0;
 	req->reply.buf->len = 4;
 	req->reply.overflow = false;
+}
+
+void rpc_request_reply_tail(struct rpc_request *req, struct buf *b, size_t off, size_t len)
+{
+	buf_unref(req->tail);
+	req->tail = b;
+	req->tail_off = off;
+	req->tail_len = len;
+}
+
+struct buf *rpc_request_share_reply(struct rpc_request *req)
+{
+	struct xdr_enc *e = &req->reply;
+	if (e->overflow || req->tail)
+		return NULL;
+	xdr_put_be32(e->buf->data, RPC_RECORD_LAST_FRAG | (uint32_t)(e->buf->len - 4));
+	e->buf = buf_trim(e->buf);
+	req->reply_shared = true;
+	return buf_ref(e->buf);
 }
 
 static bool request_defer(struct rpc_request *req, const struct rpc_program *prog);
 
 static void request_run(struct rpc_request *req, const struct rpc_program *prog)
 {
-	enum rpc_accept_stat st = prog->dispatch(req, prog->ctx);
-	if (st == RPC_DISPATCH_DEFER && !req->on_worker) {
+	struct rpc_dispatch_result r = prog->dispatch(req, prog->ctx);
+	if (r.action == RPC_DISPATCH_DEFER && !req->on_worker) {
 		if (request_defer(req, prog))
 			return;
 		/* Out of memory for the hand-off: carry on here. */
 		req->on_worker = true;
-		st = prog->dispatch(req, prog->ctx);
+		r = prog->dispatch(req, prog->ctx);
 	}
-	if (st == RPC_DISPATCH_DEFER) {
+	enum rpc_accept_stat st = r.stat;
+	if (r.action == RPC_DISPATCH_DEFER) {
 		log_error("rpc: program %u deferred xid 0x%08x twice; answering SYSTEM_ERR",
 			  prog->prog, req->hdr.xid);
 		st = RPC_SYSTEM_ERR;
+	}
+	if (req->reply_shared) {
+		/* Someone keeps these bytes: they are the reply, whatever the
+		 * program says now. */
+		if (st != RPC_SUCCESS)
+			log_error("rpc: program %u failed xid 0x%08x after sharing its reply; "
+				  "sending the shared reply",
+				  prog->prog, req->hdr.xid);
+		request_finish(req);
+		return;
 	}
 	if (st == RPC_SUCCESS && req->reply.overflow) {
 		log_warn("rpc: reply to xid 0x%08x from %s does not fit; answering SYSTEM_ERR",
@@ -156,8 +198,5 @@ void rpc_dispatch_call(struct rpc_conn *conn, struct rpc_record *rec, struct xdr
 		request_finish(&req);
 		return;
 	}
-	/* Out of memory for the hand-off: serve it here rather than drop it. */
-	if (prog->may_block && prog->may_block(&req, prog->ctx) && request_defer(&req, prog))
-		return;
 	request_run(&req, prog);
 }

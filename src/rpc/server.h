@@ -2,9 +2,9 @@
  *
  * Threads: a few event loops (one per CPU by default), each owning a set of
  * connections through its own epoll instance, plus a worker pool.  A loop
- * reads records, decodes the RPC header and runs the procedure right there
- * unless the program says the request may block for long, in which case the
- * request goes to the worker pool.  Either way the reply is written through
+ * reads records, decodes the RPC header and runs the procedure right there;
+ * a program whose call may block for long defers it (rpc_dispatch_defer),
+ * and the rest of the call is served on the worker pool.  Either way the reply is written through
  * the connection's serialised output queue, so requests on one connection
  * run concurrently and their replies go out whole, in any order.
  *
@@ -37,24 +37,61 @@ struct rpc_request {
 	size_t results_off; /* where the results start in reply */
 	bool on_worker;     /* running on the worker pool, not an event loop */
 	void *prog_state;   /* the program's, kept across a deferral */
+	/* rpc_request_reply_tail: bytes sent after reply, by reference. */
+	struct buf *tail;
+	size_t tail_off, tail_len;
+	bool reply_shared; /* rpc_request_share_reply was called */
 };
 
-/* Not a wire value: a dispatch function returns it to have the rest of the
- * call served on the worker pool (it is then called again there, with
- * on_worker set and prog_state as it left it). */
-#define RPC_DISPATCH_DEFER ((enum rpc_accept_stat)0x7fff)
+/* Ends the results with len bytes of b from off (a reply kept from an
+ * earlier call), written after what req->reply holds without being copied;
+ * takes the caller's reference on b, whose bytes must not change any more.
+ * The program then returns rpc_dispatch_done(RPC_SUCCESS) and appends
+ * nothing else. */
+void rpc_request_reply_tail(struct rpc_request *req, struct buf *b, size_t off, size_t len);
+
+/* Makes the reply encoded so far final (record mark included, spare
+ * capacity given back) and returns a new reference on its buffer, which
+ * the program may keep and send again (rpc_request_reply_tail): nobody
+ * writes to it any more.  The results start at req->results_off in it.
+ * The program then returns rpc_dispatch_done(RPC_SUCCESS) and appends
+ * nothing else.  NULL when the reply overflowed (nothing is shared). */
+struct buf *rpc_request_share_reply(struct rpc_request *req);
+
+/* What a program's dispatch function asks for once it returns. */
+enum rpc_dispatch_action {
+	RPC_DISPATCH_DONE,  /* the call is served: reply with stat */
+	RPC_DISPATCH_DEFER, /* go on serving it on the worker pool */
+};
+
+/* DONE with an accept status: RPC_SUCCESS with the results appended to
+ * req->reply, or another status (PROC_UNAVAIL, GARBAGE_ARGS, SYSTEM_ERR),
+ * in which case whatever was appended is discarded.  DEFER: the call is
+ * moved to the worker pool and dispatch is called again there, with
+ * on_worker set and prog_state as it was left (stat is ignored).  A
+ * dispatch running on a worker must not defer again. */
+struct rpc_dispatch_result {
+	enum rpc_dispatch_action action;
+	enum rpc_accept_stat stat;
+};
+
+static inline struct rpc_dispatch_result rpc_dispatch_done(enum rpc_accept_stat stat)
+{
+	return (struct rpc_dispatch_result){RPC_DISPATCH_DONE, stat};
+}
+
+static inline struct rpc_dispatch_result rpc_dispatch_defer(void)
+{
+	return (struct rpc_dispatch_result){RPC_DISPATCH_DEFER, RPC_SUCCESS};
+}
 
 struct rpc_program {
 	uint32_t prog;
 	uint32_t vers_low, vers_high;
-	/* Serves one call of a version in [vers_low, vers_high].  Appends the
-	 * results to req->reply and returns RPC_SUCCESS, or returns another
-	 * accept status (PROC_UNAVAIL, GARBAGE_ARGS, SYSTEM_ERR), in which
-	 * case whatever was appended is discarded. */
-	enum rpc_accept_stat (*dispatch)(struct rpc_request *req, void *ctx);
-	/* Optional: true when the call may block for long (disk sync, large
-	 * I/O, lock waits); it then runs on the worker pool.  NULL: never. */
-	bool (*may_block)(const struct rpc_request *req, void *ctx);
+	/* Serves one call of a version in [vers_low, vers_high], starting on
+	 * the event loop that read it; a call that may block for long (disk
+	 * sync, large I/O, lock waits) defers to the worker pool. */
+	struct rpc_dispatch_result (*dispatch)(struct rpc_request *req, void *ctx);
 	/* Optional: told once when a connection closes (by either side, or at
 	 * stop), on the connection's loop thread, before its pending outgoing
 	 * calls fail; must not block.  Lets a program drop what it tied to

@@ -34,6 +34,12 @@ struct rpc_pending_call {
 
 struct rpc_loop;
 
+/* A piece of a record queued for writing: len bytes of b from off. */
+struct rpc_out_seg {
+	struct buf *b; /* referenced */
+	size_t off, len;
+};
+
 struct rpc_conn {
 	struct rpc_pollable poll; /* fd lives here */
 	atomic_uint refs;
@@ -65,9 +71,9 @@ struct rpc_conn {
 	bool batching;  /* the loop is running a batch: hold replies for one write */
 	bool reading;   /* EPOLLIN is in the interest set */
 	bool writing;   /* EPOLLOUT is in the interest set */
-	struct buf **outq; /* ring of queued records */
+	struct rpc_out_seg *outq; /* ring of queued record pieces */
 	unsigned outq_cap, outq_head, outq_count;
-	size_t outq_head_off; /* bytes of the head record already written */
+	size_t outq_head_off; /* bytes of the head piece already written */
 	size_t outq_bytes;
 	struct rpc_pending_call *calls;
 
@@ -131,6 +137,9 @@ struct rpc_conn *rpc_conn_new(struct rpc_server *srv, int fd, const struct socka
 /* Queues a complete record (record mark included) for writing; takes the
  * caller's reference on b.  Safe from any thread. */
 void rpc_conn_send(struct rpc_conn *conn, struct buf *b);
+/* The same for a record in n pieces, queued together so nothing comes
+ * between them; takes the references of every piece. */
+void rpc_conn_send_segs(struct rpc_conn *conn, const struct rpc_out_seg *segs, unsigned n);
 /* Writes as much of the queue as the socket takes; with conn->lock held.
  * Returns false when the socket failed. */
 bool rpc_conn_flush_locked(struct rpc_conn *conn);

@@ -3,11 +3,13 @@
  * 18.33-18.37, 18.46).  Clients (EXCHANGE_ID, CREATE_SESSION, DESTROY_*)
  * are in session_client.c.
  *
- * A slot's reply cache is a copy of the encoded COMPOUND4res (everything
- * after the RPC reply header) taken when the request ends; it stays until
- * the client sends the slot's next seqid.  Its bytes are counted against a
- * global budget: above it the sessions' target_highest_slotid goes down,
- * requests are never refused for it. */
+ * A slot's reply cache is a reference on the reply buffer that went to the
+ * wire (the COMPOUND4res follows the RPC header in it), taken when the
+ * request ends; it stays until the client sends the slot's next seqid, and
+ * a replay sends its COMPOUND4res bytes after a new RPC header, uncopied.
+ * The buffers' capacities are counted against a global budget: above it
+ * the sessions' target_highest_slotid goes down, requests are never
+ * refused for it. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,7 +78,7 @@ void state_session_unref(struct state_server *st, struct state_session *s)
 	uint64_t bytes = 0;
 	for (uint32_t i = 0; i < s->nslots; i++) {
 		if (s->slots[i].reply) {
-			bytes += s->slots[i].reply->len;
+			bytes += s->slots[i].reply->cap;
 			buf_unref(s->slots[i].reply);
 		}
 	}
@@ -413,6 +415,7 @@ enum nfsstat4 state_sequence(struct state_server *st, const struct state_sequenc
 			atomic_fetch_add_explicit(&st->n_replay, 1, memory_order_relaxed);
 			out->kind = STATE_SEQ41_REPLAY;
 			out->replay = buf_ref(slot->reply);
+			out->replay_off = slot->reply_off;
 		}
 	} else if (a->seqid == (uint32_t)(slot->seqid + 1)) {
 		/* Checked here, before the slot moves: a refused request leaves
@@ -428,7 +431,7 @@ enum nfsstat4 state_sequence(struct state_server *st, const struct state_sequenc
 			slot->seqid = a->seqid;
 			slot->digest = a->digest;
 			if (slot->reply) {
-				atomic_fetch_sub(&st->cache_bytes, slot->reply->len);
+				atomic_fetch_sub(&st->cache_bytes, slot->reply->cap);
 				buf_unref(slot->reply);
 				slot->reply = NULL;
 			}
@@ -468,26 +471,20 @@ enum nfsstat4 state_sequence(struct state_server *st, const struct state_sequenc
 }
 
 void state_sequence_done(struct state_server *st, struct state_session *s, uint32_t slotid,
-			 const uint8_t *reply, size_t len, bool cache)
+			 struct buf *reply, size_t off)
 {
-	struct buf *copy = NULL;
-	if (cache && (copy = buf_new(len ? len : 1)) != NULL) {
-		memcpy(copy->data, reply, len);
-		copy->len = len;
-	} else if (cache) {
-		log_ratelimited("state: out of memory keeping a reply; a retry gets "
-				"NFS4ERR_RETRY_UNCACHED_REP");
-	}
 	pthread_mutex_lock(&s->lock);
 	struct state_slot *slot = &s->slots[slotid];
 	slot->inflight = false;
-	buf_unref(slot->reply);
-	if (slot->reply)
-		atomic_fetch_sub(&st->cache_bytes, slot->reply->len);
-	slot->reply = copy;
-	if (copy)
-		atomic_fetch_add(&st->cache_bytes, copy->len);
+	struct buf *old = slot->reply;
+	if (old)
+		atomic_fetch_sub(&st->cache_bytes, old->cap);
+	slot->reply = reply;
+	slot->reply_off = off;
+	if (reply)
+		atomic_fetch_add(&st->cache_bytes, reply->cap);
 	pthread_mutex_unlock(&s->lock);
+	buf_unref(old);
 	atomic_fetch_sub(&s->inflight, 1);
 	atomic_fetch_sub_explicit(&st->n_slots_in_use, 1, memory_order_relaxed);
 	atomic_store(&s->renewed_ms, state_now_ms());

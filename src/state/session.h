@@ -142,7 +142,10 @@ struct state_sequence_res {
 	uint64_t clientid;
 	uint32_t highest_slotid, target_highest_slotid, status_flags;
 	struct state_chan_attrs fore; /* the session's negotiated fore channel */
-	struct buf *replay;           /* REPLAY: the cached COMPOUND4res (a reference) */
+	/* REPLAY: the kept reply (a reference); the COMPOUND4res is its
+	 * bytes [replay_off, replay->len).  Nobody writes to it. */
+	struct buf *replay;
+	size_t replay_off;
 	bool probe; /* the back channel was never tried: probe it (state_cb_begin) */
 };
 
@@ -158,11 +161,14 @@ struct state_sequence_res {
 enum nfsstat4 state_sequence(struct state_server *st, const struct state_sequence_args *a,
 			     struct state_sequence_res *out);
 
-/* Ends the request on slot slotid: keeps a copy of reply[0..len) (the
- * COMPOUND4res bytes) when cache is set, clears in-flight, drops the
- * session reference. */
+/* Ends the request on slot slotid: clears in-flight, drops the session
+ * reference, and when reply is not NULL keeps it for replays, taking the
+ * caller's reference: the reply as it went to the wire, whose bytes from
+ * off on are the COMPOUND4res and which nobody may change any more.  The
+ * reply-cache budget counts the buffer's capacity (the whole reply, RPC
+ * header included, when its spare room was given back). */
 void state_sequence_done(struct state_server *st, struct state_session *s, uint32_t slotid,
-			 const uint8_t *reply, size_t len, bool cache);
+			 struct buf *reply, size_t off);
 
 /* The session's id and client. */
 const uint8_t *state_session_id(const struct state_session *s);

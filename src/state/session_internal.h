@@ -11,7 +11,8 @@ struct state_slot {
 	bool used;          /* a request was taken */
 	bool inflight;      /* it is being served */
 	uint64_t digest;    /* of its arguments (SEQ_FALSE_RETRY) */
-	struct buf *reply;  /* its COMPOUND4res, when kept */
+	struct buf *reply;  /* the reply sent for it, when kept (immutable) */
+	size_t reply_off;   /* where the COMPOUND4res starts in reply */
 };
 
 struct state_sess_conn {

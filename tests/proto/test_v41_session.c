@@ -273,6 +273,58 @@ static void test_sequence_replay(void **state)
 	close(fd2);
 }
 
+/* A large kept reply (a 60000-byte READ) is replayed byte for byte on a new
+ * connection after the one it was first sent on closed, under the new
+ * call's XID. */
+static void test_replay_large_after_close(void **state)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/export/large", server.dir);
+	int f = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	assert_true(f >= 0);
+	static char data[60000];
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (char)('a' + i % 23);
+	assert_int_equal(write(f, data, sizeof(data)), (ssize_t)sizeof(data));
+	close(f);
+
+	int fd = conn();
+	struct v41_sess s;
+	v41_session_up(&s, fd, 708, "replay-large", NULL);
+	struct v41_reply p[2];
+	for (int pass = 0; pass < 2; pass++) {
+		struct v41_call m;
+		if (pass == 1) {
+			close(fd);
+			fd = conn();
+			s.seq[0]--; /* the same request again */
+		}
+		v41_begin_seq(&s, &m, 0, true);
+		v41_op(&m, OP_PUTROOTFH);
+		v41_op(&m, OP_LOOKUP);
+		v41_str(&m, "export");
+		v41_op(&m, OP_LOOKUP);
+		v41_str(&m, "large");
+		v41_op(&m, OP_READ);
+		struct nfs4_stateid anon;
+		memset(&anon, 0, sizeof(anon));
+		nfs4_encode_stateid(&m.e, &anon);
+		xdr_encode_u64(&m.e, 0);
+		xdr_encode_u32(&m.e, sizeof(data));
+		v41_send(fd, s.cred, &m, &p[pass]);
+		assert_int_equal(p[pass].status, NFS4_OK);
+	}
+	assert_true(p[0].res_len > sizeof(data));
+	assert_int_equal(p[1].res_len, p[0].res_len);
+	assert_memory_equal(p[1].res_start, p[0].res_start, p[0].res_len);
+	assert_int_equal(p[1].r.xid, p[0].r.xid + 1);
+	/* The data really is the file's. */
+	assert_memory_equal(p[1].res_start + p[1].res_len - sizeof(data), data, sizeof(data));
+	v41_done(&p[0]);
+	v41_done(&p[1]);
+	close(fd);
+}
+
 /* TOO_MANY_OPS, REQ_TOO_BIG, REP_TOO_BIG, REP_TOO_BIG_TO_CACHE. */
 static void test_sequence_limits(void **state)
 {
@@ -331,6 +383,177 @@ static void test_sequence_limits(void **state)
 		v41_done(&p);
 	}
 	close(fd);
+}
+
+/* A state-changing operation whose reply could not be kept is refused
+ * before it runs: otherwise the change happens and the client, told
+ * REP_TOO_BIG_TO_CACHE, never learns of it (RFC 8881 2.10.6.4).  The
+ * reply up to the operation fits in 120 bytes (RPC header 24, COMPOUND
+ * header 16, SEQUENCE 44, PUTROOTFH 8, LOOKUP 8); its result does not. */
+static void test_rep_too_big_to_cache_before_change(void **state)
+{
+	int fd = conn();
+	struct v41_sess s;
+	struct v41_attrs a = {0, 1024, 1024, 120, 8, 4};
+	v41_session_up(&s, fd, 707, "too-big-to-cache", &a);
+	char path[400];
+	snprintf(path, sizeof(path), "%s/export/kept-file", server.dir);
+	int f = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	assert_true(f >= 0);
+	close(f);
+	struct v41_call m;
+	struct v41_reply p;
+	for (int op = 0; op < 3; op++) {
+		v41_begin_seq(&s, &m, 0, true);
+		v41_op(&m, OP_PUTROOTFH);
+		v41_op(&m, OP_LOOKUP);
+		v41_str(&m, "export");
+		uint32_t opnum = op == 0 ? OP_CREATE : op == 1 ? OP_OPEN : OP_REMOVE;
+		v41_op(&m, opnum);
+		if (op == 0) {
+			xdr_encode_u32(&m.e, 2); /* NF4DIR */
+			v41_str(&m, "uncached-dir");
+			xdr_encode_u32(&m.e, 0);
+			xdr_encode_u32(&m.e, 0);
+		} else if (op == 1) {
+			xdr_encode_u32(&m.e, 0);
+			xdr_encode_u32(&m.e, 3 | 0x0400 /* WANT_NO_DELEG */);
+			xdr_encode_u32(&m.e, 0);
+			xdr_encode_u64(&m.e, 0);
+			v41_str(&m, "owner");
+			xdr_encode_u32(&m.e, 1); /* OPEN4_CREATE */
+			xdr_encode_u32(&m.e, 1); /* GUARDED4 */
+			xdr_encode_u32(&m.e, 0);
+			xdr_encode_u32(&m.e, 0);
+			xdr_encode_u32(&m.e, 0); /* CLAIM_NULL */
+			v41_str(&m, "uncached-file");
+		} else {
+			v41_str(&m, "kept-file");
+		}
+		v41_send(fd, s.cred, &m, &p);
+		assert_int_equal(v41_seq_result(&p, NULL), NFS4_OK);
+		assert_int_equal(v41_next(&p, OP_PUTROOTFH), NFS4_OK);
+		assert_int_equal(v41_next(&p, OP_LOOKUP), NFS4_OK);
+		assert_int_equal(v41_next(&p, opnum), NFS4ERR_REP_TOO_BIG_TO_CACHE);
+		assert_int_equal(p.status, NFS4ERR_REP_TOO_BIG_TO_CACHE);
+		assert_int_equal(p.nres, 4);
+		v41_done(&p);
+	}
+	struct stat sb;
+	snprintf(path, sizeof(path), "%s/export/uncached-dir", server.dir);
+	assert_int_equal(stat(path, &sb), -1);
+	snprintf(path, sizeof(path), "%s/export/uncached-file", server.dir);
+	assert_int_equal(stat(path, &sb), -1);
+	snprintf(path, sizeof(path), "%s/export/kept-file", server.dir);
+	assert_int_equal(stat(path, &sb), 0);
+
+	/* Without cachethis the same CREATE runs. */
+	v41_begin_seq(&s, &m, 0, false);
+	v41_op(&m, OP_PUTROOTFH);
+	v41_op(&m, OP_LOOKUP);
+	v41_str(&m, "export");
+	v41_op(&m, OP_CREATE);
+	xdr_encode_u32(&m.e, 2);
+	v41_str(&m, "uncached-dir");
+	xdr_encode_u32(&m.e, 0);
+	xdr_encode_u32(&m.e, 0);
+	v41_send(fd, s.cred, &m, &p);
+	assert_int_equal(p.status, NFS4_OK);
+	v41_done(&p);
+	snprintf(path, sizeof(path), "%s/export/uncached-dir", server.dir);
+	assert_int_equal(stat(path, &sb), 0);
+	close(fd);
+}
+
+/* A read-only export (and the pseudo-fs) refuses what would write to it
+ * with ROFS, before anything else about the operation; reading works. */
+static void test_read_only_export(void **state)
+{
+	char dir[300], path[400], cfg[400];
+	snprintf(dir, sizeof(dir), "%s/ro-export", server.dir);
+	assert_int_equal(mkdir(dir, 0777), 0);
+	snprintf(path, sizeof(path), "%s/file", dir);
+	int f = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	assert_true(f >= 0);
+	assert_int_equal(write(f, "ro", 2), 2);
+	close(f);
+	snprintf(cfg, sizeof(cfg), "%s/ro.ini", server.dir);
+	FILE *fp = fopen(cfg, "w");
+	assert_non_null(fp);
+	fprintf(fp, "[export ro]\npath = %s\npseudo = /ro\naccess = ro\n", dir);
+	fclose(fp);
+	const char *args[] = {"--config", cfg, NULL};
+	struct ferryd_proc ro;
+	assert_int_equal(ferryd_start(&ro, args), 0);
+	int fd = rpctest_connect(ro.hostport);
+	assert_true(fd >= 0);
+	struct v41_sess s;
+	v41_session_up(&s, fd, 0, "read-only", NULL);
+	struct v41_call m;
+	struct v41_reply p;
+	enum { CREATE_IN_ROOT, CREATE_IN_RO, REMOVE_IN_RO, WRITE_IN_RO, OPEN_WRITE_IN_RO, READ_IN_RO };
+	for (int t = CREATE_IN_ROOT; t <= READ_IN_RO; t++) {
+		v41_begin_seq(&s, &m, 0, false);
+		v41_op(&m, OP_PUTROOTFH);
+		if (t != CREATE_IN_ROOT) {
+			v41_op(&m, OP_LOOKUP);
+			v41_str(&m, "ro");
+		}
+		if (t == WRITE_IN_RO || t == READ_IN_RO) {
+			v41_op(&m, OP_LOOKUP);
+			v41_str(&m, "file");
+		}
+		struct nfs4_stateid anon;
+		memset(&anon, 0, sizeof(anon));
+		switch (t) {
+		case CREATE_IN_ROOT:
+		case CREATE_IN_RO:
+			v41_op(&m, OP_CREATE);
+			xdr_encode_u32(&m.e, 2);
+			v41_str(&m, "newdir");
+			xdr_encode_u32(&m.e, 0);
+			xdr_encode_u32(&m.e, 0);
+			break;
+		case REMOVE_IN_RO:
+			v41_op(&m, OP_REMOVE);
+			v41_str(&m, "file");
+			break;
+		case WRITE_IN_RO:
+			v41_op(&m, OP_WRITE);
+			nfs4_encode_stateid(&m.e, &anon);
+			xdr_encode_u64(&m.e, 0);
+			xdr_encode_u32(&m.e, 2); /* FILE_SYNC4 */
+			xdr_encode_opaque(&m.e, "rw", 2);
+			break;
+		case OPEN_WRITE_IN_RO:
+			v41_op(&m, OP_OPEN);
+			xdr_encode_u32(&m.e, 0);
+			xdr_encode_u32(&m.e, 2 | 0x0400); /* WRITE, WANT_NO_DELEG */
+			xdr_encode_u32(&m.e, 0);
+			xdr_encode_u64(&m.e, 0);
+			v41_str(&m, "owner");
+			xdr_encode_u32(&m.e, 0); /* NOCREATE */
+			xdr_encode_u32(&m.e, 0); /* CLAIM_NULL */
+			v41_str(&m, "file");
+			break;
+		case READ_IN_RO:
+			v41_op(&m, OP_READ);
+			nfs4_encode_stateid(&m.e, &anon);
+			xdr_encode_u64(&m.e, 0);
+			xdr_encode_u32(&m.e, 100);
+			break;
+		}
+		v41_send(fd, s.cred, &m, &p);
+		assert_int_equal(p.status, t == READ_IN_RO ? NFS4_OK : NFS4ERR_ROFS);
+		uint32_t nres = t == CREATE_IN_ROOT ? 3 : t == WRITE_IN_RO || t == READ_IN_RO ? 5 : 4;
+		assert_int_equal(p.nres, nres);
+		v41_done(&p);
+	}
+	struct stat sb;
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, 2);
+	close(fd);
+	assert_int_equal(ferryd_stop(&ro), 0);
 }
 
 /* --- front-door rules -------------------------------------------------------------- */
@@ -788,7 +1011,10 @@ int main(void)
 		cmocka_unit_test(test_create_session),
 		cmocka_unit_test(test_sequence_table),
 		cmocka_unit_test(test_sequence_replay),
+		cmocka_unit_test(test_replay_large_after_close),
 		cmocka_unit_test(test_sequence_limits),
+		cmocka_unit_test(test_rep_too_big_to_cache_before_change),
+		cmocka_unit_test(test_read_only_export),
 		cmocka_unit_test(test_front_door),
 		cmocka_unit_test(test_state_ops),
 		cmocka_unit_test(test_destroy_and_bind),

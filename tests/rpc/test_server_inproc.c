@@ -24,35 +24,55 @@
 enum {
 	TEST_PROG = 0x20000099,
 	PROC_NULL = 0,
-	PROC_SLEEP = 1, /* args: milliseconds; runs on the worker pool */
-	PROC_ECHO = 2,  /* args: u32, echoed */
+	PROC_SLEEP = 1,   /* args: milliseconds; defers to the worker pool */
+	PROC_ECHO = 2,    /* args: u32, echoed */
+	PROC_CARRY = 3,   /* args: u32; the loop keeps it in prog_state and
+			   * defers; the worker echoes it with on_worker */
+	PROC_DEFER_2 = 4, /* defers on the worker too: a program bug */
 };
 
-static enum rpc_accept_stat test_dispatch(struct rpc_request *req, void *ctx)
+static struct rpc_dispatch_result test_dispatch(struct rpc_request *req, void *ctx)
 {
 	uint32_t v;
 	switch (req->hdr.proc) {
 	case PROC_NULL:
-		return RPC_SUCCESS;
+		return rpc_dispatch_done(RPC_SUCCESS);
 	case PROC_SLEEP:
+		if (!req->on_worker)
+			return rpc_dispatch_defer();
 		if (!xdr_decode_u32(&req->args, &v))
-			return RPC_GARBAGE_ARGS;
+			return rpc_dispatch_done(RPC_GARBAGE_ARGS);
 		usleep(v * 1000);
 		xdr_encode_u32(&req->reply, v);
-		return RPC_SUCCESS;
+		return rpc_dispatch_done(RPC_SUCCESS);
 	case PROC_ECHO:
 		if (!xdr_decode_u32(&req->args, &v))
-			return RPC_GARBAGE_ARGS;
+			return rpc_dispatch_done(RPC_GARBAGE_ARGS);
 		xdr_encode_u32(&req->reply, v);
-		return RPC_SUCCESS;
+		return rpc_dispatch_done(RPC_SUCCESS);
+	case PROC_CARRY:
+		if (!req->on_worker) {
+			/* Decoded on the loop: the worker must not decode again. */
+			uint32_t *kept = malloc(sizeof(*kept));
+			if (!kept || !xdr_decode_u32(&req->args, kept)) {
+				free(kept);
+				return rpc_dispatch_done(RPC_GARBAGE_ARGS);
+			}
+			req->prog_state = kept;
+			return rpc_dispatch_defer();
+		}
+		if (!req->prog_state)
+			return rpc_dispatch_done(RPC_SYSTEM_ERR);
+		v = *(uint32_t *)req->prog_state;
+		free(req->prog_state);
+		req->prog_state = NULL;
+		xdr_encode_u32(&req->reply, v);
+		return rpc_dispatch_done(RPC_SUCCESS);
+	case PROC_DEFER_2:
+		return rpc_dispatch_defer();
 	default:
-		return RPC_PROC_UNAVAIL;
+		return rpc_dispatch_done(RPC_PROC_UNAVAIL);
 	}
-}
-
-static bool test_may_block(const struct rpc_request *req, void *ctx)
-{
-	return req->hdr.proc == PROC_SLEEP;
 }
 
 struct fixture {
@@ -75,7 +95,6 @@ static int setup(void **state)
 		.vers_low = 1,
 		.vers_high = 1,
 		.dispatch = test_dispatch,
-		.may_block = test_may_block,
 	};
 	rpc_server_add_program(f->srv, &p);
 	uint16_t port;
@@ -138,6 +157,34 @@ static void test_slow_call_does_not_stall_connection(void **state)
 	uint32_t v;
 	assert_int_equal(recv_reply_xid(fd, &v), 1000);
 	assert_int_equal(v, 700);
+	close(fd);
+}
+
+/* A deferred call goes on on a worker with what the loop left in
+ * prog_state; deferring again there is answered SYSTEM_ERR, not lost. */
+static void test_deferral_keeps_program_state(void **state)
+{
+	struct fixture *f = *state;
+	int fd = rpctest_connect(f->hostport);
+	assert_true(fd >= 0);
+	send_call(fd, 3000, PROC_CARRY, 0xfeed);
+	uint32_t v = 0;
+	assert_int_equal(recv_reply_xid(fd, &v), 3000);
+	assert_int_equal(v, 0xfeed);
+
+	send_call(fd, 3001, PROC_DEFER_2, 0);
+	struct buf *b;
+	struct rpctest_reply r;
+	assert_int_equal(rpctest_recv_record(fd, &b, RPCTEST_TIMEOUT_MS), 0);
+	assert_int_equal(rpctest_parse_reply(b, &r), 0);
+	assert_int_equal(r.xid, 3001);
+	assert_int_equal(r.hdr.accept_stat, RPC_SYSTEM_ERR);
+	rpctest_reply_release(&r);
+
+	/* The connection goes on serving. */
+	send_call(fd, 3002, PROC_ECHO, 5);
+	assert_int_equal(recv_reply_xid(fd, &v), 3002);
+	assert_int_equal(v, 5);
 	close(fd);
 }
 
@@ -302,6 +349,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_slow_call_does_not_stall_connection, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_deferral_keeps_program_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outgoing_call_routed_by_xid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_graceful_stop_finishes_inflight, setup,
 						teardown),

@@ -49,10 +49,23 @@ static enum nfsstat4 seq(struct state_server *st, const struct sess *s, uint32_t
 	return state_sequence(st, &a, r);
 }
 
+enum { FAKE_HDR = 8 }; /* stands for the RPC header before the COMPOUND4res */
+
+/* A reply as the COMPOUND front door keeps it: header, then the result. */
+static struct buf *kept_reply(const void *body, size_t len)
+{
+	struct buf *b = buf_new(FAKE_HDR + len);
+	assert_non_null(b);
+	memcpy(b->data, "rpc-hdr!", FAKE_HDR);
+	memcpy(b->data + FAKE_HDR, body, len);
+	b->len = FAKE_HDR + len;
+	return b;
+}
+
 static void done(struct state_server *st, struct state_sequence_res *r, uint32_t slot,
 		 const char *reply)
 {
-	state_sequence_done(st, r->session, slot, (const uint8_t *)reply, strlen(reply), true);
+	state_sequence_done(st, r->session, slot, kept_reply(reply, strlen(reply)), FAKE_HDR);
 }
 
 static void test_seqid_wrap_and_inflight(void **state)
@@ -74,12 +87,16 @@ static void test_seqid_wrap_and_inflight(void **state)
 	 * the slot is untouched. */
 	assert_int_equal(seq(st, &s, 1, UINT32_MAX, 7, &r2), NFS4ERR_DELAY);
 	assert_int_equal(seq(st, &s, 1, 0, 8, &r2), NFS4ERR_DELAY);
-	done(st, &r, 1, "reply-max");
-	/* Replay of UINT32_MAX, then the wrap to 0. */
+	struct buf *kept = kept_reply("reply-max", 9);
+	state_sequence_done(st, r.session, 1, kept, FAKE_HDR);
+	/* Replay of UINT32_MAX, then the wrap to 0.  The replay is the kept
+	 * buffer itself, not a copy. */
 	assert_int_equal(seq(st, &s, 1, UINT32_MAX, 7, &r), NFS4_OK);
 	assert_int_equal(r.kind, STATE_SEQ41_REPLAY);
-	assert_int_equal(r.replay->len, 9);
-	assert_memory_equal(r.replay->data, "reply-max", 9);
+	assert_ptr_equal(r.replay, kept);
+	assert_int_equal(r.replay_off, FAKE_HDR);
+	assert_int_equal(r.replay->len - r.replay_off, 9);
+	assert_memory_equal(r.replay->data + r.replay_off, "reply-max", 9);
 	buf_unref(r.replay);
 	assert_int_equal(seq(st, &s, 1, 1, 9, &r), NFS4ERR_SEQ_MISORDERED);
 	assert_int_equal(seq(st, &s, 1, 0, 9, &r), NFS4_OK);
@@ -156,7 +173,11 @@ static void test_budget_lowers_target(void **state)
 	done(st, &r, 0, big);
 	assert_int_equal(seq(st, &s, 1, 1, 1, &r), NFS4_OK);
 	done(st, &r, 1, big);
-	/* Over the budget: the target comes down, requests still work. */
+	/* Over the budget: the target comes down, requests still work.  The
+	 * whole kept buffers count. */
+	struct state_session_stats sst;
+	state_get_session_stats(st, &sst);
+	assert_int_equal(sst.cache_bytes, 2 * (FAKE_HDR + sizeof(big) - 1));
 	assert_int_equal(seq(st, &s, 2, 1, 1, &r), NFS4_OK);
 	assert_int_equal(r.highest_slotid, 15);
 	assert_true(r.target_highest_slotid < 15);
@@ -180,8 +201,8 @@ static void *worker_main(void *arg)
 	for (uint32_t i = 1; i <= 2000; i++) {
 		if (seq(w->st, w->s, w->slot, i, i, &r) != NFS4_OK || r.kind != STATE_SEQ41_NEW)
 			return (void *)1;
-		state_sequence_done(w->st, r.session, w->slot, (const uint8_t *)&i, sizeof(i),
-				    i % 2);
+		state_sequence_done(w->st, r.session, w->slot,
+				    i % 2 ? kept_reply(&i, sizeof(i)) : NULL, FAKE_HDR);
 		if (i % 3 == 0) {
 			enum nfsstat4 s = seq(w->st, w->s, w->slot, i, i, &r);
 			if (s == NFS4_OK) {

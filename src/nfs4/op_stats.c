@@ -1,0 +1,112 @@
+/* Per-operation counters.  Each thread that serves operations counts in a
+ * block of its own, so the request path takes no lock and shares no cache
+ * line; a reader (metrics) sums the blocks under a lock the request path
+ * never takes but once per thread.  A thread's block goes when the thread
+ * exits, its counts folded into the retired totals first. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "core/log.h"
+#include "nfs4/compound.h"
+
+struct op_counter {
+	/* Written by the owning thread only (load + store, no read-modify-
+	 * write), read by others: atomic only so the reads are not races. */
+	_Atomic uint64_t calls, errors, total_ns;
+};
+
+struct op_counter_block {
+	struct op_counter_block *next, *prev;
+	struct op_counter ops[NFS4_OP_TABLE_SIZE];
+};
+
+static pthread_mutex_t blocks_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct op_counter_block *blocks;
+static struct nfs4_op_stats retired[NFS4_OP_TABLE_SIZE];
+static pthread_key_t block_key;
+static pthread_once_t block_key_once = PTHREAD_ONCE_INIT;
+static bool block_key_ok;
+static _Thread_local struct op_counter_block *my_block;
+
+static void block_retire(void *arg)
+{
+	struct op_counter_block *b = arg;
+	pthread_mutex_lock(&blocks_lock);
+	for (unsigned i = 0; i < NFS4_OP_TABLE_SIZE; i++) {
+		retired[i].calls += atomic_load_explicit(&b->ops[i].calls, memory_order_relaxed);
+		retired[i].errors += atomic_load_explicit(&b->ops[i].errors, memory_order_relaxed);
+		retired[i].total_ns +=
+			atomic_load_explicit(&b->ops[i].total_ns, memory_order_relaxed);
+	}
+	if (b->prev)
+		b->prev->next = b->next;
+	else
+		blocks = b->next;
+	if (b->next)
+		b->next->prev = b->prev;
+	pthread_mutex_unlock(&blocks_lock);
+	free(b);
+}
+
+static void block_key_create(void)
+{
+	block_key_ok = pthread_key_create(&block_key, block_retire) == 0;
+	if (!block_key_ok)
+		log_error("nfs4: no thread key for operation counters; exiting threads keep theirs");
+}
+
+static struct op_counter_block *block_get(void)
+{
+	if (my_block)
+		return my_block;
+	pthread_once(&block_key_once, block_key_create);
+	struct op_counter_block *b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	pthread_mutex_lock(&blocks_lock);
+	b->next = blocks;
+	if (blocks)
+		blocks->prev = b;
+	blocks = b;
+	pthread_mutex_unlock(&blocks_lock);
+	if (block_key_ok)
+		pthread_setspecific(block_key, b);
+	my_block = b;
+	return b;
+}
+
+static inline void counter_add(_Atomic uint64_t *v, uint64_t n)
+{
+	atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+void nfs4_op_stats_count(uint32_t opnum, bool error, uint64_t ns)
+{
+	struct op_counter_block *b = block_get();
+	if (!b || opnum >= NFS4_OP_TABLE_SIZE)
+		return; /* out of memory: this thread's calls go uncounted */
+	struct op_counter *o = &b->ops[opnum];
+	counter_add(&o->calls, 1);
+	if (error)
+		counter_add(&o->errors, 1);
+	counter_add(&o->total_ns, ns);
+}
+
+void nfs4_op_stats_read(struct nfs4_op_stats out[NFS4_OP_TABLE_SIZE])
+{
+	pthread_mutex_lock(&blocks_lock);
+	for (unsigned i = 0; i < NFS4_OP_TABLE_SIZE; i++)
+		out[i] = retired[i];
+	for (struct op_counter_block *b = blocks; b; b = b->next) {
+		for (unsigned i = 0; i < NFS4_OP_TABLE_SIZE; i++) {
+			out[i].calls += atomic_load_explicit(&b->ops[i].calls, memory_order_relaxed);
+			out[i].errors +=
+				atomic_load_explicit(&b->ops[i].errors, memory_order_relaxed);
+			out[i].total_ns +=
+				atomic_load_explicit(&b->ops[i].total_ns, memory_order_relaxed);
+		}
+	}
+	pthread_mutex_unlock(&blocks_lock);
+}
