@@ -213,7 +213,9 @@ static inline void inproc_call(struct inproc *ip, struct inproc_args *a,
 	req.on_worker = true;
 
 	memset(r, 0, sizeof(*r));
-	r->accept = nfs4_compound(&ip->nfs, &req);
+	struct rpc_dispatch_result dr = nfs4_compound(&ip->nfs, &req);
+	assert_int_equal(dr.action, RPC_DISPATCH_DONE);
+	r->accept = dr.stat;
 	assert_null(req.prog_state);
 	xdr_enc_release(&a->e);
 	r->buf = xdr_enc_take(&req.reply);
