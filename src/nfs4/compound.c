@@ -2,6 +2,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -269,11 +270,10 @@ static enum nfsstat4 compound_resolve_stateid_arg(struct nfs4_compound *c,
 /* v4.1, before an operation that changes state: the reply with its largest
  * result must fit what the client takes, and what the slot keeps when it
  * asked for that; else the operation does not run. */
-static enum nfsstat4 compound41_limit_before(struct nfs4_compound *c,
-					     const struct nfs4_op_desc *desc)
+static enum nfsstat4 compound41_limit_before(struct nfs4_compound *c, uint32_t estimate)
 {
 	const struct xdr_enc *e = &c->req->reply;
-	uint64_t need = (uint64_t)xdr_enc_len(e) + nfs4_op_reply_estimate(desc, c, &c->req->args);
+	uint64_t need = (uint64_t)xdr_enc_len(e) + estimate;
 	if (need > e->limit)
 		return NFS4ERR_REP_TOO_BIG;
 	/* The record mark is not part of the reply. */
@@ -282,12 +282,42 @@ static enum nfsstat4 compound41_limit_before(struct nfs4_compound *c,
 	return NFS4_OK;
 }
 
-/* The checks the op table asks for, then the handler. */
-static enum nfsstat4 compound_run_op(struct compound_run *run, const struct nfs4_op_desc *desc)
+/* An operation whose arguments the codec decodes: decoded into a struct on
+ * this stack, the current stateid resolved in it, the reply estimated from
+ * it. */
+static enum nfsstat4 compound_serve_decoded(struct nfs4_compound *c,
+					    const struct nfs4_op_desc *desc, uint32_t *estimate)
+{
+	_Alignas(max_align_t) uint8_t args[NFS4_OP_ARGS_MAX];
+	memset(args, 0, desc->args_size);
+	if (!desc->decode(&c->req->args, args))
+		return NFS4ERR_BADXDR;
+	struct nfs4_stateid *sid;
+	if (desc->args_stateid && c->minor >= 1 && (sid = desc->args_stateid(args)) &&
+	    stateid_is_current(sid)) {
+		if (!c->has_current_stateid)
+			return NFS4ERR_BAD_STATEID;
+		*sid = c->current_stateid;
+	}
+	if (desc->flags & NFS4_OPF_CHANGES_STATE) {
+		*estimate = nfs4_op_reply_estimate_args(desc, c, args);
+		if (c->session) {
+			enum nfsstat4 s = compound41_limit_before(c, *estimate);
+			if (s != NFS4_OK)
+				return s;
+		}
+	}
+	return desc->serve(c, args, &c->req->reply);
+}
+
+/* The checks the op table asks for, then the handler.  *estimate is the
+ * reply-size estimate of an operation that changes state. */
+static enum nfsstat4 compound_run_op(struct compound_run *run, const struct nfs4_op_desc *desc,
+				     uint32_t *estimate)
 {
 	struct nfs4_compound *c = &run->c;
 	enum nfsstat4 s;
-	if (!desc->handler)
+	if (!desc->handler && !desc->serve)
 		return NFS4ERR_NOTSUPP;
 	if ((desc->flags & NFS4_OPF_NEED_FH) && c->cfh.kind == NFS4_FH_NONE)
 		return NFS4ERR_NOFILEHANDLE;
@@ -295,12 +325,16 @@ static enum nfsstat4 compound_run_op(struct compound_run *run, const struct nfs4
 	if ((desc->flags & NFS4_OPF_ROFS) &&
 	    (c->cfh.kind != NFS4_FH_EXPORT || c->cfh.export->read_only))
 		return NFS4ERR_ROFS;
+	if (desc->decode)
+		return compound_serve_decoded(c, desc, estimate);
 	if (desc->stateid_arg && c->minor >= 1 &&
 	    (s = compound_resolve_stateid_arg(c, desc)) != NFS4_OK)
 		return s;
-	if (c->session && (desc->flags & NFS4_OPF_CHANGES_STATE) &&
-	    (s = compound41_limit_before(c, desc)) != NFS4_OK)
-		return s;
+	if (desc->flags & NFS4_OPF_CHANGES_STATE) {
+		*estimate = nfs4_op_reply_estimate(desc, c, &c->req->args);
+		if (c->session && (s = compound41_limit_before(c, *estimate)) != NFS4_OK)
+			return s;
+	}
 	return desc->handler(c, &c->req->args, &c->req->reply);
 }
 
@@ -394,10 +428,8 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 		xdr_encode_u32(e, NFS4_OK);
 		size_t body_off = xdr_enc_len(e);
 		uint64_t t0 = clock_now_ns();
-		uint32_t estimate = (desc->flags & NFS4_OPF_CHANGES_STATE)
-					    ? nfs4_op_reply_estimate(desc, c, d)
-					    : UINT32_MAX;
-		enum nfsstat4 status = compound_run_op(run, desc);
+		uint32_t estimate = UINT32_MAX;
+		enum nfsstat4 status = compound_run_op(run, desc, &estimate);
 		if (c->replay) {
 			nfs4_op_stats_count(opnum, false, clock_now_ns() - t0);
 			compound_send_replay(run, e);

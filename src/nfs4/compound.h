@@ -86,6 +86,15 @@ typedef uint32_t (*nfs4_op_reply_fn)(const struct nfs4_compound *c, struct xdr_d
  * when the arguments are too short (the handler then says BADXDR). */
 typedef const uint8_t *(*nfs4_op_stateid_fn)(struct xdr_dec args);
 
+/* The decoded-arguments form of the hooks above. */
+typedef bool (*nfs4_op_decode_fn)(struct xdr_dec *d, void *args);
+typedef enum nfsstat4 (*nfs4_op_serve_fn)(struct nfs4_compound *c, void *args,
+					  struct xdr_enc *res);
+typedef uint32_t (*nfs4_op_args_reply_fn)(const struct nfs4_compound *c, const void *args);
+/* The stateid argument that may be the current stateid, or NULL when this
+ * use of the operation has none (LOCK names one of two). */
+typedef struct nfs4_stateid *(*nfs4_op_args_stateid_fn)(void *args);
+
 struct nfs4_op_desc {
 	const char *name;
 	nfs4_op_handler handler;
@@ -100,7 +109,38 @@ struct nfs4_op_desc {
 	 * resolves it before the handler runs (NFS4ERR_BAD_STATEID when there
 	 * is none) and the handler decodes the stateid to use. */
 	nfs4_op_stateid_fn stateid_arg;
+
+	/* Operations whose arguments the codec decodes (xdr/nfs4_codec_*.h):
+	 * the dispatcher decodes them into a struct of args_size bytes
+	 * (NFS4ERR_BADXDR when they do not decode), resolves the current
+	 * stateid in it, estimates the reply from it, and calls serve.  Such
+	 * an entry has no handler, reply_size or stateid_arg; the other
+	 * entries keep decoding for themselves until they move over. */
+	nfs4_op_decode_fn decode;
+	nfs4_op_serve_fn serve;
+	uint16_t args_size;
+	nfs4_op_args_reply_fn args_reply_size;
+	nfs4_op_args_stateid_fn args_stateid;
 };
+
+/* The largest decoded arguments struct of any operation. */
+enum { NFS4_OP_ARGS_MAX = 512 };
+
+/* Declares and defines the handler of an operation on decoded arguments:
+ *   NFS4_SERVE(lookup) { ... a->name ... }
+ * where `a` is the operation's struct nfs4_lookup_args (xdr/nfs4_codec_*.h),
+ * c the COMPOUND and res the reply to append the result body to.
+ * NFS4_SERVE0 is for an operation without arguments. */
+#define NFS4_SERVE_DECL(name) \
+	enum nfsstat4 nfs4_serve_##name(struct nfs4_compound *c, void *args, struct xdr_enc *res)
+#define NFS4_SERVE(name)                                                                   \
+	static enum nfsstat4 serve_##name(struct nfs4_compound *c,                         \
+					  struct nfs4_##name##_args *a, struct xdr_enc *res); \
+	NFS4_SERVE_DECL(name) { return serve_##name(c, args, res); }                        \
+	static enum nfsstat4 serve_##name(struct nfs4_compound *c,                         \
+					  struct nfs4_##name##_args *a, struct xdr_enc *res)
+#define NFS4_SERVE0(name) \
+	NFS4_SERVE_DECL(name)
 
 /* One past the highest operation number in the table. */
 enum { NFS4_OP_TABLE_SIZE = OP_REMOVEXATTR + 1 };
@@ -109,9 +149,14 @@ enum { NFS4_OP_TABLE_SIZE = OP_REMOVEXATTR + 1 };
  * defines it. */
 const struct nfs4_op_desc *nfs4_op_describe(uint32_t opnum);
 
-/* The operation's reply-size estimate for the arguments at args. */
+/* The operation's reply-size estimate for the arguments at args (entries
+ * that decode for themselves). */
 uint32_t nfs4_op_reply_estimate(const struct nfs4_op_desc *desc, const struct nfs4_compound *c,
 				const struct xdr_dec *args);
+
+/* The same for decoded arguments (entries with a decode hook). */
+uint32_t nfs4_op_reply_estimate_args(const struct nfs4_op_desc *desc,
+				     const struct nfs4_compound *c, const void *args);
 
 /* Per-operation counters: calls served (including those refused by the
  * dispatcher's checks), calls that ended with an error, and the time spent

@@ -11,8 +11,8 @@
 
 /* ops_fh.c */
 NFS4_OP(putfh);
-NFS4_OP(putrootfh);
-NFS4_OP(putpubfh);
+NFS4_SERVE_DECL(putrootfh);
+NFS4_SERVE_DECL(putpubfh);
 NFS4_OP(getfh);
 NFS4_OP(savefh);
 NFS4_OP(restorefh);

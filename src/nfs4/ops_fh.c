@@ -27,7 +27,7 @@ NFS4_OP(putfh)
 	return NFS4_OK;
 }
 
-NFS4_OP(putrootfh)
+NFS4_SERVE0(putrootfh)
 {
 	struct nfs4_fh fh;
 	nfs4_fh_from_pseudo(&c->srv->exports, c->srv->exports.root, &fh);
@@ -38,7 +38,7 @@ NFS4_OP(putrootfh)
 }
 
 /* Ferry's public filehandle is the root of the pseudo file system. */
-NFS4_OP(putpubfh) { return nfs4_op_putrootfh(c, args, res); }
+NFS4_SERVE0(putpubfh) { return nfs4_serve_putrootfh(c, args, res); }
 
 NFS4_OP(getfh)
 {

@@ -15,6 +15,33 @@
 #define OP(num, fn, lo, hi, fl, size, sid)                                                 \
 	[num] = {.name = #num, .handler = fn, .minor_min = lo, .minor_max = hi, .flags = (fl), \
 		 size, sid}
+/* An operation whose arguments the codec decodes, served by
+ * nfs4_serve_NAME (NFS4_SERVE in compound.h):
+ *   ARGS(name);   once, before the table: the decoder the table calls
+ *   DEC(opnum, name, lo, hi, flags, reply size, stateid)
+ * with reply size SIZE(n) or ASIZE_FN(f), stateid NO_SID or ASID_FN(f).
+ * DEC0 is for an operation without arguments. */
+#define ARGS(op)                                                    \
+	static bool dec_##op(struct xdr_dec *d, void *args)         \
+	{                                                             \
+		return nfs4_dec_##op##_args(d, args);               \
+	}                                                             \
+	_Static_assert(sizeof(struct nfs4_##op##_args) <= NFS4_OP_ARGS_MAX, \
+		       "the arguments of " #op " outgrow NFS4_OP_ARGS_MAX")
+#define DEC(num, op, lo, hi, fl, size, sid)                                              \
+	[num] = {.name = #num, .serve = nfs4_serve_##op, .decode = dec_##op,             \
+		 .args_size = sizeof(struct nfs4_##op##_args), .minor_min = lo,              \
+		 .minor_max = hi, .flags = (fl), size, sid}
+#define DEC0(num, op, lo, hi, fl, size)                                                  \
+	[num] = {.name = #num, .serve = nfs4_serve_##op, .decode = dec_none, .args_size = 0, \
+		 .minor_min = lo, .minor_max = hi, .flags = (fl), size, NO_SID}
+#define ASIZE_FN(f) .args_reply_size = (f)
+#define ASID_FN(f) .args_stateid = (f)
+
+static bool dec_none(struct xdr_dec *d, void *args)
+{
+	return true;
+}
 /* Reply size: a constant bound, or a function of the arguments. */
 #define SIZE(n) .reply_max = (n)
 #define SIZE_FN(f) .reply_size = (f)
@@ -130,8 +157,8 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	OP(OP_OPEN_DOWNGRADE, nfs4_op_open_downgrade, 0, 2, FH | CHG | SETSID, SIZE(STATEID),
 	   SID_AT(0)),
 	OP(OP_PUTFH, nfs4_op_putfh, 0, 2, 0, SIZE(0), NO_SID),
-	OP(OP_PUTPUBFH, nfs4_op_putpubfh, 0, 2, 0, SIZE(0), NO_SID),
-	OP(OP_PUTROOTFH, nfs4_op_putrootfh, 0, 2, 0, SIZE(0), NO_SID),
+	DEC0(OP_PUTPUBFH, putpubfh, 0, 2, 0, SIZE(0)),
+	DEC0(OP_PUTROOTFH, putrootfh, 0, 2, 0, SIZE(0)),
 	OP(OP_READ, nfs4_op_read, 0, 2, FH | BLOCK, SIZE_FN(reply_read), SID_AT(0)),
 	OP(OP_READDIR, nfs4_op_readdir, 0, 2, FH, SIZE_FN(reply_readdir), NO_SID),
 	OP(OP_READLINK, nfs4_op_readlink, 0, 2, FH, SIZE(4 + BACKEND_PATH_MAX), NO_SID),
@@ -187,4 +214,10 @@ uint32_t nfs4_op_reply_estimate(const struct nfs4_op_desc *desc, const struct nf
 				const struct xdr_dec *args)
 {
 	return desc->reply_size ? desc->reply_size(c, *args) : desc->reply_max;
+}
+
+uint32_t nfs4_op_reply_estimate_args(const struct nfs4_op_desc *desc,
+				     const struct nfs4_compound *c, const void *args)
+{
+	return desc->args_reply_size ? desc->args_reply_size(c, args) : desc->reply_max;
 }
