@@ -203,7 +203,7 @@ bool nfs4_fattr_encode_values(const struct nfs4_attrs *attrs, const struct nfs4_
 	return true;
 }
 
-bool nfs4_fattr_encode(const struct nfs4_attrs *attrs, const struct nfs4_bitmap *mask,
+bool nfs4_fattr_encode_attrs(const struct nfs4_attrs *attrs, const struct nfs4_bitmap *mask,
 		       struct xdr_enc *e)
 {
 	struct nfs4_bitmap m;

@@ -74,7 +74,7 @@ bool nfs4_fattr_encode_values(const struct nfs4_attrs *attrs, const struct nfs4_
 
 /* A whole fattr4: the bitmap of mask's attributes that attrs holds, then
  * their values as attrlist4. */
-bool nfs4_fattr_encode(const struct nfs4_attrs *attrs, const struct nfs4_bitmap *mask,
+bool nfs4_fattr_encode_attrs(const struct nfs4_attrs *attrs, const struct nfs4_bitmap *mask,
 		       struct xdr_enc *e);
 
 static inline void nfs4_attrs_set(struct nfs4_attrs *a, unsigned bit)
