@@ -29,7 +29,7 @@ bool nfs4_enc_lookup_args(struct xdr_enc *e, const struct nfs4_lookup_args *a)
 
 bool nfs4_dec_lookup_args(struct xdr_dec *d, struct nfs4_lookup_args *a)
 {
-	return nfs4_dec_name(d, &a->name);
+	return nfs4_dec_component(d, &a->name);
 }
 
 bool nfs4_enc_secinfo_args(struct xdr_enc *e, const struct nfs4_secinfo_args *a)
@@ -39,7 +39,7 @@ bool nfs4_enc_secinfo_args(struct xdr_enc *e, const struct nfs4_secinfo_args *a)
 
 bool nfs4_dec_secinfo_args(struct xdr_dec *d, struct nfs4_secinfo_args *a)
 {
-	return nfs4_dec_name(d, &a->name);
+	return nfs4_dec_component(d, &a->name);
 }
 
 bool nfs4_enc_openattr_args(struct xdr_enc *e, const struct nfs4_openattr_args *a)
@@ -162,10 +162,12 @@ bool nfs4_enc_readdir_entry_begin(struct nfs4_readdir_enc *r, uint64_t cookie,
 {
 	/* dircount counts the cookie and name as READDIR4args says; the
 	 * first entry always goes in so a small dircount still makes progress. */
-	uint64_t dirbytes = (uint64_t)r->dirbytes + 8 + 4 + xdr_pad4(name.len);
-	if (r->e->overflow || (r->count > 0 && r->dircount && dirbytes > r->dircount))
+	uint32_t entry_dirbytes = (uint32_t)(8 + 4 + xdr_pad4(name.len));
+	if (r->e->overflow ||
+	    (r->count > 0 && r->dircount && (uint64_t)r->dirbytes + entry_dirbytes > r->dircount))
 		return false;
 	r->entry_mark = xdr_enc_len(r->e);
+	r->entry_dirbytes = entry_dirbytes;
 	xdr_encode_bool(r->e, true);
 	xdr_encode_u64(r->e, cookie);
 	nfs4_enc_opaque(r->e, name);
@@ -180,9 +182,7 @@ bool nfs4_enc_readdir_entry_end(struct nfs4_readdir_enc *r)
 		e->buf->len = r->entry_mark;
 		return false;
 	}
-	/* Recover the name length from what was written rather than keep it. */
-	uint32_t namelen = xdr_get_be32(e->buf->data + r->entry_mark + 12);
-	r->dirbytes += 8 + 4 + (uint32_t)xdr_pad4(namelen);
+	r->dirbytes += r->entry_dirbytes;
 	r->count++;
 	return true;
 }
@@ -204,7 +204,7 @@ bool nfs4_enc_readdir_finish(struct nfs4_readdir_enc *r, bool eof)
 
 static bool dec_dirent(struct xdr_dec *d, struct nfs4_dirent *ent)
 {
-	return xdr_decode_u64(d, &ent->cookie) && nfs4_dec_name(d, &ent->name) &&
+	return xdr_decode_u64(d, &ent->cookie) && nfs4_dec_component(d, &ent->name) &&
 	       nfs4_dec_fattr_raw(d, &ent->attrs, &ent->mask_extra);
 }
 
@@ -278,7 +278,7 @@ bool nfs4_dec_create_args(struct xdr_dec *d, struct nfs4_create_args *a)
 		 * handler's call (NFS4ERR_BADTYPE), not a decoding error. */
 		break;
 	}
-	return nfs4_dec_name(d, &a->name) && nfs4_dec_fattr_raw(d, &a->attrs, &a->mask_extra);
+	return nfs4_dec_component(d, &a->name) && nfs4_dec_fattr_raw(d, &a->attrs, &a->mask_extra);
 }
 
 bool nfs4_enc_create_res(struct xdr_enc *e, const struct nfs4_create_res *r)
@@ -299,7 +299,7 @@ bool nfs4_enc_remove_args(struct xdr_enc *e, const struct nfs4_remove_args *a)
 
 bool nfs4_dec_remove_args(struct xdr_dec *d, struct nfs4_remove_args *a)
 {
-	return nfs4_dec_name(d, &a->name);
+	return nfs4_dec_component(d, &a->name);
 }
 
 bool nfs4_enc_cinfo_res(struct xdr_enc *e, const struct nfs4_cinfo_res *r)
@@ -319,7 +319,7 @@ bool nfs4_enc_rename_args(struct xdr_enc *e, const struct nfs4_rename_args *a)
 
 bool nfs4_dec_rename_args(struct xdr_dec *d, struct nfs4_rename_args *a)
 {
-	return nfs4_dec_name(d, &a->oldname) && nfs4_dec_name(d, &a->newname);
+	return nfs4_dec_component(d, &a->oldname) && nfs4_dec_component(d, &a->newname);
 }
 
 bool nfs4_enc_rename_res(struct xdr_enc *e, const struct nfs4_rename_res *r)
@@ -341,7 +341,7 @@ bool nfs4_enc_link_args(struct xdr_enc *e, const struct nfs4_link_args *a)
 
 bool nfs4_dec_link_args(struct xdr_dec *d, struct nfs4_link_args *a)
 {
-	return nfs4_dec_name(d, &a->newname);
+	return nfs4_dec_component(d, &a->newname);
 }
 
 bool nfs4_enc_readlink_res(struct xdr_enc *e, const struct nfs4_readlink_res *r)

@@ -17,8 +17,8 @@
 
 #include "xdr/nfs4_codec.h"
 
-/* component4 / xattrkey4 / utf8 owner strings. */
-static inline bool nfs4_dec_name(struct xdr_dec *d, struct nfs4_opaque *name)
+/* component4, xattrkey4, owners: opaque<NFS4_OPAQUE_LIMIT>. */
+static inline bool nfs4_dec_component(struct xdr_dec *d, struct nfs4_opaque *name)
 {
 	return nfs4_dec_opaque(d, NFS4_OPAQUE_LIMIT, name);
 }
@@ -131,7 +131,8 @@ struct nfs4_readdir_enc {
 	size_t start;      /* offset of the verifier */
 	size_t entry_mark; /* offset of the entry being built */
 	uint32_t maxcount, dircount;
-	uint32_t dirbytes;
+	uint32_t dirbytes;       /* cookie + name bytes of the entries kept */
+	uint32_t entry_dirbytes; /* the same for the entry being built */
 	uint32_t count; /* entries kept */
 };
 

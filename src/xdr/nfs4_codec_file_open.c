@@ -7,7 +7,7 @@ static bool enc_owner(struct xdr_enc *e, const struct nfs4_state_owner *o)
 
 static bool dec_owner(struct xdr_dec *d, struct nfs4_state_owner *o)
 {
-	return xdr_decode_u64(d, &o->clientid) && nfs4_dec_name(d, &o->owner);
+	return xdr_decode_u64(d, &o->clientid) && nfs4_dec_component(d, &o->owner);
 }
 
 /* --- OPEN ----------------------------------------------------------------------------- */
@@ -76,11 +76,11 @@ static bool dec_claim(struct xdr_dec *d, struct nfs4_open_claim *c)
 	switch (c->type) {
 	case CLAIM_NULL:
 	case CLAIM_DELEGATE_PREV:
-		return nfs4_dec_name(d, &c->file);
+		return nfs4_dec_component(d, &c->file);
 	case CLAIM_PREVIOUS:
 		return xdr_decode_u32(d, &c->delegate_type);
 	case CLAIM_DELEGATE_CUR:
-		return nfs4_decode_stateid(d, &c->delegate_stateid) && nfs4_dec_name(d, &c->file);
+		return nfs4_decode_stateid(d, &c->delegate_stateid) && nfs4_dec_component(d, &c->file);
 	case CLAIM_DELEG_CUR_FH:
 		return nfs4_decode_stateid(d, &c->delegate_stateid);
 	case CLAIM_FH:
@@ -128,7 +128,7 @@ static bool enc_ace(struct xdr_enc *e, const struct nfs4_ace *a)
 static bool dec_ace(struct xdr_dec *d, struct nfs4_ace *a)
 {
 	return xdr_decode_u32(d, &a->type) && xdr_decode_u32(d, &a->flag) &&
-	       xdr_decode_u32(d, &a->access_mask) && nfs4_dec_name(d, &a->who);
+	       xdr_decode_u32(d, &a->access_mask) && nfs4_dec_component(d, &a->who);
 }
 
 static bool enc_space_limit(struct xdr_enc *e, const struct nfs4_space_limit *l)

@@ -160,9 +160,9 @@ static bool dec_netloc(struct xdr_dec *d, struct nfs4_netloc *n)
 	switch (n->type) {
 	case NL4_NAME:
 	case NL4_URL:
-		return nfs4_dec_name(d, &n->name);
+		return nfs4_dec_component(d, &n->name);
 	case NL4_NETADDR:
-		return nfs4_dec_name(d, &n->netid) && nfs4_dec_name(d, &n->addr);
+		return nfs4_dec_component(d, &n->netid) && nfs4_dec_component(d, &n->addr);
 	default:
 		return false;
 	}
@@ -293,7 +293,7 @@ bool nfs4_enc_xattr_name_args(struct xdr_enc *e, const struct nfs4_xattr_name_ar
 
 bool nfs4_dec_xattr_name_args(struct xdr_dec *d, struct nfs4_xattr_name_args *a)
 {
-	return nfs4_dec_name(d, &a->name);
+	return nfs4_dec_component(d, &a->name);
 }
 
 bool nfs4_enc_getxattr_res(struct xdr_enc *e, const struct nfs4_getxattr_res *r)
@@ -314,7 +314,7 @@ bool nfs4_enc_setxattr_args(struct xdr_enc *e, const struct nfs4_setxattr_args *
 
 bool nfs4_dec_setxattr_args(struct xdr_dec *d, struct nfs4_setxattr_args *a)
 {
-	return xdr_decode_u32(d, &a->option) && nfs4_dec_name(d, &a->name) &&
+	return xdr_decode_u32(d, &a->option) && nfs4_dec_component(d, &a->name) &&
 	       nfs4_dec_opaque(d, UINT32_MAX, &a->value);
 }
 
@@ -372,7 +372,7 @@ bool nfs4_dec_listxattrs_res(struct xdr_dec *d, struct nfs4_listxattrs_res *r)
 	r->names = *d;
 	for (uint32_t i = 0; i < r->count; i++) {
 		struct nfs4_opaque name;
-		if (!nfs4_dec_name(d, &name))
+		if (!nfs4_dec_component(d, &name))
 			return false;
 	}
 	r->names.end = d->p;
@@ -381,5 +381,5 @@ bool nfs4_dec_listxattrs_res(struct xdr_dec *d, struct nfs4_listxattrs_res *r)
 
 bool nfs4_listxattrs_res_next(struct nfs4_listxattrs_res *r, struct nfs4_opaque *name)
 {
-	return nfs4_dec_name(&r->names, name);
+	return nfs4_dec_component(&r->names, name);
 }
