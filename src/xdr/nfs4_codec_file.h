@@ -9,9 +9,12 @@
  * DEALLOCATE, CLONE, OFFLOAD_CANCEL, LOCKT on NFS4_OK) have no _res functions.
  * SECINFO's result list is struct nfs4_secinfo_res in xdr/nfs4_codec_session.h.
  *
- * Names (component4, xattrkey4) and owners are bounded by NFS4_OPAQUE_LIMIT
- * so a hostile length is refused before anything looks at it; file data,
- * symlink text and xattr values only by the bytes present. */
+ * Names (component4, xattrkey4), owners, an ACE's who and COPY's netloc4
+ * strings are bounded by NFS4_OPAQUE_LIMIT so a hostile length is refused
+ * before anything looks at it; file handles by NFS4_FHSIZE; file data,
+ * symlink text and xattr values only by the bytes present.  A name within
+ * the bound but past the export's maxname is the handler's
+ * NFS4ERR_NAMETOOLONG. */
 #ifndef FERRY_XDR_NFS4_CODEC_FILE_H
 #define FERRY_XDR_NFS4_CODEC_FILE_H
 
