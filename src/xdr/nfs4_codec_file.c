@@ -178,13 +178,18 @@ bool nfs4_enc_readdir_entry_end(struct nfs4_readdir_enc *r)
 {
 	struct xdr_enc *e = r->e;
 	if (e->overflow || xdr_enc_len(e) - r->start + READDIR_TAIL > r->maxcount) {
-		e->overflow = false;
-		e->buf->len = r->entry_mark;
+		nfs4_enc_readdir_entry_cancel(r);
 		return false;
 	}
 	r->dirbytes += r->entry_dirbytes;
 	r->count++;
 	return true;
+}
+
+void nfs4_enc_readdir_entry_cancel(struct nfs4_readdir_enc *r)
+{
+	r->e->overflow = false;
+	r->e->buf->len = r->entry_mark;
 }
 
 bool nfs4_enc_readdir_entry(struct nfs4_readdir_enc *r, uint64_t cookie, struct nfs4_opaque name,

@@ -150,6 +150,8 @@ bool nfs4_enc_readdir_begin(struct nfs4_readdir_enc *r, struct xdr_enc *e,
 bool nfs4_enc_readdir_entry_begin(struct nfs4_readdir_enc *r, uint64_t cookie,
 				  struct nfs4_opaque name);
 bool nfs4_enc_readdir_entry_end(struct nfs4_readdir_enc *r);
+/* Drops the entry being built (its attributes could not be had). */
+void nfs4_enc_readdir_entry_cancel(struct nfs4_readdir_enc *r);
 /* Both steps with attributes already encoded. */
 bool nfs4_enc_readdir_entry(struct nfs4_readdir_enc *r, uint64_t cookie, struct nfs4_opaque name,
 			    const struct nfs4_fattr_raw *attrs);

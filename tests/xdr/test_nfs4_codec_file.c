@@ -359,6 +359,11 @@ static void test_readdir_entry_steps(void **state)
 	assert_true(nfs4_enc_opaque(&e, codec_bytes(300, 0))); /* too big an attribute list */
 	assert_false(nfs4_enc_readdir_entry_end(&r));
 	assert_int_equal(xdr_enc_len(&e), kept);
+	/* An entry whose attributes could not be had. */
+	assert_true(nfs4_enc_readdir_entry_begin(&r, 7, nfs4_opaque_str("z")));
+	nfs4_enc_readdir_entry_cancel(&r);
+	assert_int_equal(xdr_enc_len(&e), kept);
+	assert_int_equal(r.count, 1);
 	assert_true(nfs4_enc_readdir_finish(&r, false));
 	struct nfs4_readdir_res res;
 	codec_check_decode(&e, adapt_nfs4_dec_readdir_res, &res, sizeof(res));
