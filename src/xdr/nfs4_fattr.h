@@ -1,0 +1,85 @@
+/* fattr4 attribute values (RFC 7530 5, RFC 8881 5): the attrlist4 bytes of
+ * a struct nfs4_fattr_raw, one typed field per attribute Ferry knows.
+ *
+ * Values sit back to back in bit order with no per-value length, so an
+ * attribute whose type is unknown here ends decoding: the decoder reports
+ * its number and the caller answers as for an unsupported attribute
+ * (NFS4ERR_ATTRNOTSUPP on SETATTR, say).  Opaque values (owner,
+ * owner_group, filehandle) point into the decoded bytes. */
+#ifndef FERRY_XDR_NFS4_FATTR_H
+#define FERRY_XDR_NFS4_FATTR_H
+
+#include "xdr/nfs4_codec.h"
+
+/* settime4: time only for SET_TO_CLIENT_TIME4. */
+struct nfs4_settime {
+	uint32_t how;
+	struct timespec time;
+};
+
+struct nfs4_fsid {
+	uint64_t major, minor;
+};
+
+/* present says which fields hold a value: FATTR4_* bit numbers. */
+struct nfs4_attrs {
+	struct nfs4_bitmap present;
+	struct nfs4_bitmap supported_attrs;
+	uint32_t type; /* nfs_ftype4 */
+	uint32_t fh_expire_type;
+	uint64_t change;
+	uint64_t size;
+	bool link_support, symlink_support, named_attr;
+	struct nfs4_fsid fsid;
+	bool unique_handles;
+	uint32_t lease_time;
+	uint32_t rdattr_error; /* nfsstat4 */
+	uint32_t aclsupport;
+	bool cansettime, case_insensitive, case_preserving, chown_restricted;
+	struct nfs4_opaque filehandle;
+	uint64_t fileid;
+	uint64_t files_avail, files_free, files_total;
+	bool homogeneous;
+	uint64_t maxfilesize;
+	uint32_t maxlink, maxname;
+	uint64_t maxread, maxwrite;
+	uint32_t mode;
+	bool no_trunc;
+	uint32_t numlinks;
+	struct nfs4_opaque owner, owner_group;
+	uint32_t rawdev_major, rawdev_minor;
+	uint64_t space_avail, space_free, space_total, space_used;
+	struct timespec time_access;
+	struct nfs4_settime time_access_set;
+	struct timespec time_create, time_delta, time_metadata, time_modify;
+	struct nfs4_settime time_modify_set;
+	uint64_t mounted_on_fileid;
+	struct nfs4_bitmap suppattr_exclcreat;
+};
+
+/* True for the attributes struct nfs4_attrs has a field for. */
+bool nfs4_fattr_known(unsigned bit);
+
+/* Decodes the values of the attributes in mask from vals into *attrs
+ * (present becomes mask).  False when an attribute is not known here
+ * (*bad_bit is its number) or the values are malformed, short or followed
+ * by extra bytes (*bad_bit is UINT32_MAX). */
+bool nfs4_fattr_decode_values(const struct nfs4_bitmap *mask, struct nfs4_opaque vals,
+			      struct nfs4_attrs *attrs, uint32_t *bad_bit);
+
+/* Encodes the values of the attributes in mask, in bit order.  Every one of
+ * them must be known and present in attrs: false otherwise, or on overflow. */
+bool nfs4_fattr_encode_values(const struct nfs4_attrs *attrs, const struct nfs4_bitmap *mask,
+			      struct xdr_enc *e);
+
+/* A whole fattr4: the bitmap of mask's attributes that attrs holds, then
+ * their values as attrlist4. */
+bool nfs4_fattr_encode_attrs(const struct nfs4_attrs *attrs, const struct nfs4_bitmap *mask,
+		       struct xdr_enc *e);
+
+static inline void nfs4_attrs_set(struct nfs4_attrs *a, unsigned bit)
+{
+	nfs4_bitmap_set(&a->present, bit);
+}
+
+#endif
