@@ -1,0 +1,475 @@
+/* Client, session and v4.0 client-id operations of the NFSv4 codec
+ * (RFC 8881 18.35-18.51, RFC 7530 16.33-16.37), plus the pieces other
+ * files share with them: lock_owner4, the secinfo4 result list (SECINFO
+ * and SECINFO_NO_NAME) and open_delegation4 (OPEN and WANT_DELEGATION).
+ * Naming, in-place decoding and error conventions: xdr/nfs4_codec.h.
+ *
+ * Operations whose result is void on NFS4_OK (DESTROY_SESSION,
+ * BACKCHANNEL_CTL, DESTROY_CLIENTID, RECLAIM_COMPLETE, FREE_STATEID,
+ * SETCLIENTID_CONFIRM, RENEW, RELEASE_LOCKOWNER) have no _res functions.
+ *
+ * Lists whose items vary in size are decoded in place as struct
+ * nfs4_list: the decoder checks every item, then the caller walks them
+ * with nfs4_list_iter_init and the item's own decoder, which cannot fail on
+ * a list that decoded.  To encode a list, set `items` (count entries of the
+ * item struct); a decoded list (items NULL) re-encodes from its wire bytes. */
+#ifndef FERRY_XDR_NFS4_CODEC_SESSION_H
+#define FERRY_XDR_NFS4_CODEC_SESSION_H
+
+#include "xdr/nfs4_codec.h"
+
+/* Wire limits Ferry's decoders apply where the protocol has them. */
+enum {
+	NFS4_AUTHSYS_MACHINENAME_MAX = 255,
+	NFS4_AUTHSYS_GIDS_MAX = 16,
+	NFS4_AUTH_NONE = 0, /* flavors as RFC 5531 numbers them */
+	NFS4_AUTH_SYS = 1,
+};
+
+/* Items of a variable-length list kept as sent (see the header comment). */
+struct nfs4_list {
+	uint32_t count;
+	struct nfs4_opaque wire; /* after decode: the items' bytes */
+};
+
+/* Decodes count (<= max) then each item with `item`, which writes into
+ * scratch (the caller's item struct, ignored afterwards). */
+typedef bool nfs4_list_item_dec(struct xdr_dec *d, void *scratch);
+bool nfs4_dec_list(struct xdr_dec *d, uint32_t max, nfs4_list_item_dec *item, void *scratch,
+		   struct nfs4_list *l);
+/* Re-encodes a decoded list as it came. */
+bool nfs4_enc_list_wire(struct xdr_enc *e, const struct nfs4_list *l);
+
+static inline void nfs4_list_iter_init(struct xdr_dec *it, const struct nfs4_list *l)
+{
+	xdr_dec_init(it, l->wire.data, l->wire.len);
+}
+
+struct nfs4_sessionid {
+	uint8_t data[NFS4_SESSIONID_SIZE];
+};
+
+bool nfs4_enc_sessionid(struct xdr_enc *e, const struct nfs4_sessionid *s);
+bool nfs4_dec_sessionid(struct xdr_dec *d, struct nfs4_sessionid *s);
+
+/* lock_owner4 (also open_owner4's shape). */
+struct nfs4_lock_owner {
+	uint64_t clientid;
+	struct nfs4_opaque owner; /* <= NFS4_OPAQUE_LIMIT */
+};
+
+bool nfs4_enc_lock_owner(struct xdr_enc *e, const struct nfs4_lock_owner *o);
+bool nfs4_dec_lock_owner(struct xdr_dec *d, struct nfs4_lock_owner *o);
+
+/* state_protect_ops4: operation bitmaps.  Bits past the words Ferry knows
+ * are dropped (extra is set); such operations do not exist yet. */
+struct nfs4_sp_ops {
+	struct nfs4_bitmap must_enforce, must_allow;
+	bool extra;
+};
+
+/* state_protect4_a.  SP4_SSV is decoded in full (so it can be refused with
+ * the right error, not BADXDR) but Ferry implements none of it: its
+ * algorithm and handle lists stay as wire bytes (opaque items, walked
+ * with nfs4_dec_opaque_item) and are encoded only from wire bytes. */
+struct nfs4_state_protect_a {
+	uint32_t how; /* SP4_NONE, SP4_MACH_CRED, SP4_SSV */
+	struct nfs4_sp_ops ops;         /* MACH_CRED and SSV */
+	struct nfs4_list hash_algs;     /* SSV: sec_oid4<>; items: struct nfs4_opaque */
+	struct nfs4_list encr_algs;     /* SSV: sec_oid4<> */
+	uint32_t window, num_gss_handles; /* SSV */
+};
+
+/* state_protect4_r. */
+struct nfs4_state_protect_r {
+	uint32_t how;
+	struct nfs4_sp_ops ops; /* MACH_CRED and SSV */
+	uint32_t hash_alg, encr_alg, ssv_len, window; /* SSV */
+	struct nfs4_list handles;                    /* SSV: gsshandle4_t<> */
+};
+
+/* Walks an opaque<> list (hash_algs, encr_algs, handles). */
+bool nfs4_dec_opaque_item(struct xdr_dec *it, struct nfs4_opaque *o);
+
+/* nfs_impl_id4 */
+struct nfs4_impl_id {
+	struct nfs4_opaque domain, name; /* <= NFS4_OPAQUE_LIMIT */
+	struct timespec date;
+};
+
+/* --- EXCHANGE_ID ------------------------------------------------------- */
+
+struct nfs4_exchange_id_args {
+	struct nfs4_verifier verifier;    /* client_owner4.co_verifier */
+	struct nfs4_opaque ownerid;       /* client_owner4.co_ownerid <= 1024 */
+	uint32_t flags;
+	struct nfs4_state_protect_a state_protect;
+	bool has_impl_id; /* nfs_impl_id4<1> */
+	struct nfs4_impl_id impl_id;
+};
+
+struct nfs4_exchange_id_res {
+	uint64_t clientid;
+	uint32_t sequenceid;
+	uint32_t flags;
+	struct nfs4_state_protect_r state_protect;
+	uint64_t server_minor_id;         /* server_owner4 */
+	struct nfs4_opaque server_major_id; /* <= 1024 */
+	struct nfs4_opaque server_scope;    /* <= 1024 */
+	bool has_impl_id;
+	struct nfs4_impl_id impl_id;
+};
+
+bool nfs4_enc_exchange_id_args(struct xdr_enc *e, const struct nfs4_exchange_id_args *a);
+bool nfs4_dec_exchange_id_args(struct xdr_dec *d, struct nfs4_exchange_id_args *a);
+bool nfs4_enc_exchange_id_res(struct xdr_enc *e, const struct nfs4_exchange_id_res *r);
+bool nfs4_dec_exchange_id_res(struct xdr_dec *d, struct nfs4_exchange_id_res *r);
+
+/* --- CREATE_SESSION ---------------------------------------------------- */
+
+/* channel_attrs4 */
+struct nfs4_chan_attrs {
+	uint32_t headerpadsize;
+	uint32_t maxrequestsize;
+	uint32_t maxresponsesize;
+	uint32_t maxresponsesize_cached;
+	uint32_t maxoperations;
+	uint32_t maxrequests;
+	bool has_rdma_ird; /* ca_rdma_ird<1> */
+	uint32_t rdma_ird;
+};
+
+bool nfs4_enc_chan_attrs(struct xdr_enc *e, const struct nfs4_chan_attrs *c);
+bool nfs4_dec_chan_attrs(struct xdr_dec *d, struct nfs4_chan_attrs *c);
+
+/* authsys_parms (RFC 5531), a wire copy: xdr does not know rpc's credential. */
+struct nfs4_authsys_parms {
+	uint32_t stamp;
+	struct nfs4_opaque machinename; /* <= NFS4_AUTHSYS_MACHINENAME_MAX */
+	uint32_t uid, gid;
+	uint32_t ngids;
+	uint32_t gids[NFS4_AUTHSYS_GIDS_MAX];
+};
+
+/* callback_sec_parms4: AUTH_NONE, AUTH_SYS or RPCSEC_GSS; any other flavor
+ * does not decode (the union has no default arm). */
+struct nfs4_cb_sec_parms {
+	uint32_t flavor;
+	struct nfs4_authsys_parms sys;            /* AUTH_SYS */
+	uint32_t gss_service;                     /* RPCSEC_GSS: gss_cb_handles4 */
+	struct nfs4_opaque gss_handle_from_server, gss_handle_from_client;
+};
+
+bool nfs4_enc_cb_sec_parms(struct xdr_enc *e, const struct nfs4_cb_sec_parms *p);
+/* Also the item decoder of a callback_sec_parms4<> list. */
+bool nfs4_dec_cb_sec_parms(struct xdr_dec *d, struct nfs4_cb_sec_parms *p);
+
+/* callback_sec_parms4<>; items: struct nfs4_cb_sec_parms. */
+struct nfs4_cb_sec_list {
+	struct nfs4_list l;
+	const struct nfs4_cb_sec_parms *items; /* to encode */
+};
+
+struct nfs4_create_session_args {
+	uint64_t clientid;
+	uint32_t sequence;
+	uint32_t flags;
+	struct nfs4_chan_attrs fore, back;
+	uint32_t cb_program;
+	struct nfs4_cb_sec_list sec_parms;
+};
+
+struct nfs4_create_session_res {
+	struct nfs4_sessionid sessionid;
+	uint32_t sequence;
+	uint32_t flags;
+	struct nfs4_chan_attrs fore, back;
+};
+
+bool nfs4_enc_create_session_args(struct xdr_enc *e, const struct nfs4_create_session_args *a);
+bool nfs4_dec_create_session_args(struct xdr_dec *d, struct nfs4_create_session_args *a);
+bool nfs4_enc_create_session_res(struct xdr_enc *e, const struct nfs4_create_session_res *r);
+bool nfs4_dec_create_session_res(struct xdr_dec *d, struct nfs4_create_session_res *r);
+
+/* --- DESTROY_SESSION --------------------------------------------------- */
+
+struct nfs4_destroy_session_args {
+	struct nfs4_sessionid sessionid;
+};
+
+bool nfs4_enc_destroy_session_args(struct xdr_enc *e, const struct nfs4_destroy_session_args *a);
+bool nfs4_dec_destroy_session_args(struct xdr_dec *d, struct nfs4_destroy_session_args *a);
+
+/* --- SEQUENCE ---------------------------------------------------------- */
+
+struct nfs4_sequence_args {
+	struct nfs4_sessionid sessionid;
+	uint32_t sequenceid, slotid, highest_slotid;
+	bool cachethis;
+};
+
+struct nfs4_sequence_res {
+	struct nfs4_sessionid sessionid;
+	uint32_t sequenceid, slotid, highest_slotid, target_highest_slotid;
+	uint32_t status_flags;
+};
+
+bool nfs4_enc_sequence_args(struct xdr_enc *e, const struct nfs4_sequence_args *a);
+bool nfs4_dec_sequence_args(struct xdr_dec *d, struct nfs4_sequence_args *a);
+bool nfs4_enc_sequence_res(struct xdr_enc *e, const struct nfs4_sequence_res *r);
+bool nfs4_dec_sequence_res(struct xdr_dec *d, struct nfs4_sequence_res *r);
+
+/* --- BIND_CONN_TO_SESSION ---------------------------------------------- */
+
+struct nfs4_bind_conn_to_session_args {
+	struct nfs4_sessionid sessionid;
+	uint32_t dir; /* channel_dir_from_client4, not checked here */
+	bool use_conn_in_rdma_mode;
+};
+
+struct nfs4_bind_conn_to_session_res {
+	struct nfs4_sessionid sessionid;
+	uint32_t dir; /* channel_dir_from_server4 */
+	bool use_conn_in_rdma_mode;
+};
+
+bool nfs4_enc_bind_conn_to_session_args(struct xdr_enc *e,
+					const struct nfs4_bind_conn_to_session_args *a);
+bool nfs4_dec_bind_conn_to_session_args(struct xdr_dec *d,
+					struct nfs4_bind_conn_to_session_args *a);
+bool nfs4_enc_bind_conn_to_session_res(struct xdr_enc *e,
+				       const struct nfs4_bind_conn_to_session_res *r);
+bool nfs4_dec_bind_conn_to_session_res(struct xdr_dec *d,
+				       struct nfs4_bind_conn_to_session_res *r);
+
+/* --- BACKCHANNEL_CTL --------------------------------------------------- */
+
+struct nfs4_backchannel_ctl_args {
+	uint32_t cb_program;
+	struct nfs4_cb_sec_list sec_parms;
+};
+
+bool nfs4_enc_backchannel_ctl_args(struct xdr_enc *e, const struct nfs4_backchannel_ctl_args *a);
+bool nfs4_dec_backchannel_ctl_args(struct xdr_dec *d, struct nfs4_backchannel_ctl_args *a);
+
+/* --- DESTROY_CLIENTID, RECLAIM_COMPLETE, RENEW ------------------------- */
+
+struct nfs4_destroy_clientid_args {
+	uint64_t clientid;
+};
+
+bool nfs4_enc_destroy_clientid_args(struct xdr_enc *e, const struct nfs4_destroy_clientid_args *a);
+bool nfs4_dec_destroy_clientid_args(struct xdr_dec *d, struct nfs4_destroy_clientid_args *a);
+
+struct nfs4_reclaim_complete_args {
+	bool one_fs;
+};
+
+bool nfs4_enc_reclaim_complete_args(struct xdr_enc *e, const struct nfs4_reclaim_complete_args *a);
+bool nfs4_dec_reclaim_complete_args(struct xdr_dec *d, struct nfs4_reclaim_complete_args *a);
+
+struct nfs4_renew_args {
+	uint64_t clientid;
+};
+
+bool nfs4_enc_renew_args(struct xdr_enc *e, const struct nfs4_renew_args *a);
+bool nfs4_dec_renew_args(struct xdr_dec *d, struct nfs4_renew_args *a);
+
+/* --- TEST_STATEID, FREE_STATEID ---------------------------------------- */
+
+/* stateid4<>: fixed-size items, so the i-th is read straight from the wire
+ * (nfs4_test_stateid_args_get); to encode, set `items`. */
+struct nfs4_test_stateid_args {
+	uint32_t count;
+	const struct nfs4_stateid *items; /* to encode */
+	const uint8_t *wire;              /* after decode: count * 16 bytes */
+};
+
+/* nfsstat4<>, one per stateid asked about. */
+struct nfs4_test_stateid_res {
+	uint32_t count;
+	const uint32_t *items; /* to encode */
+	const uint8_t *wire;   /* after decode: count * 4 bytes */
+};
+
+bool nfs4_enc_test_stateid_args(struct xdr_enc *e, const struct nfs4_test_stateid_args *a);
+bool nfs4_dec_test_stateid_args(struct xdr_dec *d, struct nfs4_test_stateid_args *a);
+bool nfs4_enc_test_stateid_res(struct xdr_enc *e, const struct nfs4_test_stateid_res *r);
+bool nfs4_dec_test_stateid_res(struct xdr_dec *d, struct nfs4_test_stateid_res *r);
+
+/* The i-th item (i < count) of a list built either way. */
+void nfs4_test_stateid_args_get(const struct nfs4_test_stateid_args *a, uint32_t i,
+				struct nfs4_stateid *out);
+uint32_t nfs4_test_stateid_res_get(const struct nfs4_test_stateid_res *r, uint32_t i);
+
+struct nfs4_free_stateid_args {
+	struct nfs4_stateid stateid;
+};
+
+bool nfs4_enc_free_stateid_args(struct xdr_enc *e, const struct nfs4_free_stateid_args *a);
+bool nfs4_dec_free_stateid_args(struct xdr_dec *d, struct nfs4_free_stateid_args *a);
+
+/* --- SECINFO result (shared with SECINFO), SECINFO_NO_NAME ------------- */
+
+/* secinfo4: flavor, and for RPCSEC_GSS its rpcsec_gss_info. */
+struct nfs4_secinfo {
+	uint32_t flavor;
+	struct nfs4_opaque gss_oid; /* sec_oid4, <= NFS4_OPAQUE_LIMIT */
+	uint32_t gss_qop, gss_service;
+};
+
+bool nfs4_enc_secinfo(struct xdr_enc *e, const struct nfs4_secinfo *s);
+/* Also the item decoder of nfs4_secinfo_res.list. */
+bool nfs4_dec_secinfo(struct xdr_dec *d, struct nfs4_secinfo *s);
+
+/* SECINFO4resok and SECINFO_NO_NAME4resok: secinfo4<>. */
+struct nfs4_secinfo_res {
+	struct nfs4_list l;
+	const struct nfs4_secinfo *items; /* to encode */
+};
+
+bool nfs4_enc_secinfo_res(struct xdr_enc *e, const struct nfs4_secinfo_res *r);
+bool nfs4_dec_secinfo_res(struct xdr_dec *d, struct nfs4_secinfo_res *r);
+
+struct nfs4_secinfo_no_name_args {
+	uint32_t style; /* secinfo_style4 */
+};
+
+bool nfs4_enc_secinfo_no_name_args(struct xdr_enc *e, const struct nfs4_secinfo_no_name_args *a);
+bool nfs4_dec_secinfo_no_name_args(struct xdr_dec *d, struct nfs4_secinfo_no_name_args *a);
+/* The result is nfs4_secinfo_res. */
+
+/* --- SET_SSV (decoded so it can be refused) ---------------------------- */
+
+struct nfs4_set_ssv_args {
+	struct nfs4_opaque ssv, digest;
+};
+
+struct nfs4_set_ssv_res {
+	struct nfs4_opaque digest;
+};
+
+bool nfs4_enc_set_ssv_args(struct xdr_enc *e, const struct nfs4_set_ssv_args *a);
+bool nfs4_dec_set_ssv_args(struct xdr_dec *d, struct nfs4_set_ssv_args *a);
+bool nfs4_enc_set_ssv_res(struct xdr_enc *e, const struct nfs4_set_ssv_res *r);
+bool nfs4_dec_set_ssv_res(struct xdr_dec *d, struct nfs4_set_ssv_res *r);
+
+/* --- v4.0 client id: SETCLIENTID, SETCLIENTID_CONFIRM, RELEASE_LOCKOWNER */
+
+/* netaddr4 / clientaddr4: strings bounded only by the record. */
+struct nfs4_netaddr {
+	struct nfs4_opaque netid, addr;
+};
+
+struct nfs4_setclientid_args {
+	struct nfs4_verifier verifier; /* nfs_client_id4 */
+	struct nfs4_opaque id;         /* <= NFS4_OPAQUE_LIMIT */
+	uint32_t cb_program;           /* cb_client4 */
+	struct nfs4_netaddr cb_location;
+	uint32_t callback_ident;
+};
+
+/* The union's two bodies: NFS4_OK has clientid and verifier,
+ * NFS4ERR_CLID_INUSE the address of the client using the id.  The
+ * functions take the status (already in the op header) to pick one; other
+ * statuses have no body. */
+struct nfs4_setclientid_res {
+	uint64_t clientid;
+	struct nfs4_verifier confirm;
+	struct nfs4_netaddr inuse_addr;
+};
+
+bool nfs4_enc_setclientid_args(struct xdr_enc *e, const struct nfs4_setclientid_args *a);
+bool nfs4_dec_setclientid_args(struct xdr_dec *d, struct nfs4_setclientid_args *a);
+bool nfs4_enc_setclientid_res(struct xdr_enc *e, uint32_t status,
+			      const struct nfs4_setclientid_res *r);
+bool nfs4_dec_setclientid_res(struct xdr_dec *d, uint32_t status, struct nfs4_setclientid_res *r);
+
+struct nfs4_setclientid_confirm_args {
+	uint64_t clientid;
+	struct nfs4_verifier confirm;
+};
+
+bool nfs4_enc_setclientid_confirm_args(struct xdr_enc *e,
+				       const struct nfs4_setclientid_confirm_args *a);
+bool nfs4_dec_setclientid_confirm_args(struct xdr_dec *d,
+				       struct nfs4_setclientid_confirm_args *a);
+
+struct nfs4_release_lockowner_args {
+	struct nfs4_lock_owner owner;
+};
+
+bool nfs4_enc_release_lockowner_args(struct xdr_enc *e, const struct nfs4_release_lockowner_args *a);
+bool nfs4_dec_release_lockowner_args(struct xdr_dec *d, struct nfs4_release_lockowner_args *a);
+
+/* --- GET_DIR_DELEGATION ------------------------------------------------ */
+
+struct nfs4_get_dir_delegation_args {
+	bool signal_deleg_avail;
+	struct nfs4_bitmap notification_types; /* notify_type4 bits */
+	struct timespec child_attr_delay, dir_attr_delay;
+	struct nfs4_bitmap child_attributes, dir_attributes;
+	bool extra; /* a bitmap had bits past the words Ferry knows */
+};
+
+/* GET_DIR_DELEGATION4res_non_fatal: GDD4_OK or GDD4_UNAVAIL. */
+struct nfs4_get_dir_delegation_res {
+	uint32_t status; /* gddrnf4_status */
+	struct nfs4_verifier cookieverf;   /* GDD4_OK */
+	struct nfs4_stateid stateid;
+	struct nfs4_bitmap notification, child_attributes, dir_attributes;
+	bool will_signal_deleg_avail;      /* GDD4_UNAVAIL */
+	bool extra;
+};
+
+bool nfs4_enc_get_dir_delegation_args(struct xdr_enc *e,
+				      const struct nfs4_get_dir_delegation_args *a);
+bool nfs4_dec_get_dir_delegation_args(struct xdr_dec *d, struct nfs4_get_dir_delegation_args *a);
+bool nfs4_enc_get_dir_delegation_res(struct xdr_enc *e,
+				     const struct nfs4_get_dir_delegation_res *r);
+bool nfs4_dec_get_dir_delegation_res(struct xdr_dec *d, struct nfs4_get_dir_delegation_res *r);
+
+/* --- open_delegation4 (OPEN's and WANT_DELEGATION's result) ------------ */
+
+/* nfsace4 */
+struct nfs4_ace {
+	uint32_t type, flag, access_mask;
+	struct nfs4_opaque who;
+};
+
+struct nfs4_open_delegation {
+	uint32_t type; /* open_delegation_type4 */
+	/* READ and WRITE */
+	struct nfs4_stateid stateid;
+	bool recall;
+	struct nfs4_ace permissions;
+	/* WRITE: nfs_space_limit4 */
+	uint32_t limitby;            /* NFS_LIMIT_SIZE or NFS_LIMIT_BLOCKS */
+	uint64_t filesize;           /* SIZE */
+	uint32_t num_blocks, bytes_per_block; /* BLOCKS */
+	/* NONE_EXT: open_none_delegation4 */
+	uint32_t why;                /* why_no_delegation4 */
+	bool server_will;            /* CONTENTION: will push; RESOURCE: will signal */
+};
+
+bool nfs4_enc_open_delegation(struct xdr_enc *e, const struct nfs4_open_delegation *od);
+bool nfs4_dec_open_delegation(struct xdr_dec *d, struct nfs4_open_delegation *od);
+
+/* --- WANT_DELEGATION --------------------------------------------------- */
+
+struct nfs4_want_delegation_args {
+	uint32_t want;
+	uint32_t claim;         /* CLAIM_FH, CLAIM_DELEG_PREV_FH or CLAIM_PREVIOUS */
+	uint32_t delegate_type; /* CLAIM_PREVIOUS */
+};
+
+struct nfs4_want_delegation_res {
+	struct nfs4_open_delegation deleg;
+};
+
+bool nfs4_enc_want_delegation_args(struct xdr_enc *e, const struct nfs4_want_delegation_args *a);
+bool nfs4_dec_want_delegation_args(struct xdr_dec *d, struct nfs4_want_delegation_args *a);
+bool nfs4_enc_want_delegation_res(struct xdr_enc *e, const struct nfs4_want_delegation_res *r);
+bool nfs4_dec_want_delegation_res(struct xdr_dec *d, struct nfs4_want_delegation_res *r);
+
+#endif
