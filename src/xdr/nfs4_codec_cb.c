@@ -14,7 +14,8 @@ bool nfs4_enc_referring_call_list(struct xdr_enc *e, const struct nfs4_referring
 	xdr_put_be32(p, r->count);
 	p += 4;
 	if (!r->items) {
-		memcpy(p, r->wire, (size_t)r->count * REFERRING_CALL_WIRE);
+		if (r->count)
+			memcpy(p, r->wire, (size_t)r->count * REFERRING_CALL_WIRE);
 		return true;
 	}
 	for (uint32_t i = 0; i < r->count; i++, p += REFERRING_CALL_WIRE) {

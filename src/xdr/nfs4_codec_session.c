@@ -554,7 +554,8 @@ bool nfs4_enc_test_stateid_res(struct xdr_enc *e, const struct nfs4_test_stateid
 		return false;
 	xdr_put_be32(p, r->count);
 	if (!r->items) {
-		memcpy(p + 4, r->wire, (size_t)r->count * 4);
+		if (r->count)
+			memcpy(p + 4, r->wire, (size_t)r->count * 4);
 		return true;
 	}
 	for (uint32_t i = 0; i < r->count; i++)
