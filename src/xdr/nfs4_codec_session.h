@@ -11,8 +11,15 @@
  * Lists whose items vary in size are decoded in place as struct
  * nfs4_list: the decoder checks every item, then the caller walks them
  * with nfs4_list_iter_init and the item's own decoder, which cannot fail on
- * a list that decoded.  To encode a list, set `items` (count entries of the
- * item struct); a decoded list (items NULL) re-encodes from its wire bytes. */
+ * a list that decoded.  To encode a list, set the `items` next to it (count
+ * entries of the item struct); a decoded list (items NULL) re-encodes from
+ * its wire bytes, so a decoded request can be forwarded or logged as sent.
+ * Lists of fixed-size items (stateids, statuses, referring calls) keep the
+ * wire pointer and a _get accessor instead.
+ *
+ * Encoders refuse values no decoder would accept (an AUTH_SYS name past 255
+ * bytes, more than 16 gids, a union arm the protocol lacks): they return
+ * false with overflow set, so a caller's single check at the end sees it. */
 #ifndef FERRY_XDR_NFS4_CODEC_SESSION_H
 #define FERRY_XDR_NFS4_CODEC_SESSION_H
 
