@@ -142,7 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	PAIR(26, want_delegation_res, want_delegation_res, FUZZ_NO_WALK)
 	PAIR(27, chan_attrs, chan_attrs, FUZZ_NO_WALK)
 	PAIR(28, cb_sec_parms, cb_sec_parms, FUZZ_NO_WALK)
-	PAIR(29, lock_owner, lock_owner, FUZZ_NO_WALK)
+	PAIR(29, state_owner, state_owner, FUZZ_NO_WALK)
 	PAIR(30, open_delegation, open_delegation, FUZZ_NO_WALK)
 #undef PAIR
 	case 31:

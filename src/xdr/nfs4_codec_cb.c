@@ -132,12 +132,12 @@ bool nfs4_dec_cb_getattr_res(struct xdr_dec *d, struct nfs4_cb_getattr_res *r)
 
 bool nfs4_enc_cb_notify_lock_args(struct xdr_enc *e, const struct nfs4_cb_notify_lock_args *a)
 {
-	return nfs4_enc_opaque(e, a->fh) && nfs4_enc_lock_owner(e, &a->lock_owner);
+	return nfs4_enc_opaque(e, a->fh) && nfs4_enc_state_owner(e, &a->lock_owner);
 }
 
 bool nfs4_dec_cb_notify_lock_args(struct xdr_dec *d, struct nfs4_cb_notify_lock_args *a)
 {
-	return nfs4_dec_fh(d, &a->fh) && nfs4_dec_lock_owner(d, &a->lock_owner);
+	return nfs4_dec_fh(d, &a->fh) && nfs4_dec_state_owner(d, &a->lock_owner);
 }
 
 /* --- CB_NOTIFY ------------------------------------------------------------- */

@@ -86,7 +86,7 @@ bool nfs4_dec_cb_getattr_res(struct xdr_dec *d, struct nfs4_cb_getattr_res *r);
 
 struct nfs4_cb_notify_lock_args {
 	struct nfs4_opaque fh;
-	struct nfs4_lock_owner lock_owner;
+	struct nfs4_state_owner lock_owner;
 };
 
 bool nfs4_enc_cb_notify_lock_args(struct xdr_enc *e, const struct nfs4_cb_notify_lock_args *a);

@@ -59,12 +59,12 @@ bool nfs4_dec_sessionid(struct xdr_dec *d, struct nfs4_sessionid *s)
 	return true;
 }
 
-bool nfs4_enc_lock_owner(struct xdr_enc *e, const struct nfs4_lock_owner *o)
+bool nfs4_enc_state_owner(struct xdr_enc *e, const struct nfs4_state_owner *o)
 {
 	return xdr_encode_u64(e, o->clientid) && nfs4_enc_opaque(e, o->owner);
 }
 
-bool nfs4_dec_lock_owner(struct xdr_dec *d, struct nfs4_lock_owner *o)
+bool nfs4_dec_state_owner(struct xdr_dec *d, struct nfs4_state_owner *o)
 {
 	return xdr_decode_u64(d, &o->clientid) && nfs4_dec_opaque(d, NFS4_OPAQUE_LIMIT, &o->owner);
 }
@@ -725,12 +725,12 @@ bool nfs4_dec_setclientid_confirm_args(struct xdr_dec *d, struct nfs4_setclienti
 
 bool nfs4_enc_release_lockowner_args(struct xdr_enc *e, const struct nfs4_release_lockowner_args *a)
 {
-	return nfs4_enc_lock_owner(e, &a->owner);
+	return nfs4_enc_state_owner(e, &a->owner);
 }
 
 bool nfs4_dec_release_lockowner_args(struct xdr_dec *d, struct nfs4_release_lockowner_args *a)
 {
-	return nfs4_dec_lock_owner(d, &a->owner);
+	return nfs4_dec_state_owner(d, &a->owner);
 }
 
 /* --- GET_DIR_DELEGATION ---------------------------------------------------- */
@@ -826,14 +826,14 @@ bool nfs4_enc_open_delegation(struct xdr_enc *e, const struct nfs4_open_delegati
 		       enc_ace(e, &od->permissions);
 	case OPEN_DELEGATE_WRITE:
 		if (!nfs4_encode_stateid(e, &od->stateid) || !xdr_encode_bool(e, od->recall) ||
-		    !xdr_encode_u32(e, od->limitby))
+		    !xdr_encode_u32(e, od->space_limit.limitby))
 			return false;
-		if (od->limitby == NFS_LIMIT_SIZE) {
-			if (!xdr_encode_u64(e, od->filesize))
+		if (od->space_limit.limitby == NFS_LIMIT_SIZE) {
+			if (!xdr_encode_u64(e, od->space_limit.filesize))
 				return false;
-		} else if (od->limitby == NFS_LIMIT_BLOCKS) {
-			if (!xdr_encode_u32(e, od->num_blocks) ||
-			    !xdr_encode_u32(e, od->bytes_per_block))
+		} else if (od->space_limit.limitby == NFS_LIMIT_BLOCKS) {
+			if (!xdr_encode_u32(e, od->space_limit.num_blocks) ||
+			    !xdr_encode_u32(e, od->space_limit.bytes_per_block))
 				return false;
 		} else {
 			e->overflow = true;
@@ -864,14 +864,14 @@ bool nfs4_dec_open_delegation(struct xdr_dec *d, struct nfs4_open_delegation *od
 		       dec_ace(d, &od->permissions);
 	case OPEN_DELEGATE_WRITE:
 		if (!nfs4_decode_stateid(d, &od->stateid) || !xdr_decode_bool(d, &od->recall) ||
-		    !xdr_decode_u32(d, &od->limitby))
+		    !xdr_decode_u32(d, &od->space_limit.limitby))
 			return false;
-		if (od->limitby == NFS_LIMIT_SIZE) {
-			if (!xdr_decode_u64(d, &od->filesize))
+		if (od->space_limit.limitby == NFS_LIMIT_SIZE) {
+			if (!xdr_decode_u64(d, &od->space_limit.filesize))
 				return false;
-		} else if (od->limitby == NFS_LIMIT_BLOCKS) {
-			if (!xdr_decode_u32(d, &od->num_blocks) ||
-			    !xdr_decode_u32(d, &od->bytes_per_block))
+		} else if (od->space_limit.limitby == NFS_LIMIT_BLOCKS) {
+			if (!xdr_decode_u32(d, &od->space_limit.num_blocks) ||
+			    !xdr_decode_u32(d, &od->space_limit.bytes_per_block))
 				return false;
 		} else {
 			return false;

@@ -59,14 +59,14 @@ struct nfs4_sessionid {
 bool nfs4_enc_sessionid(struct xdr_enc *e, const struct nfs4_sessionid *s);
 bool nfs4_dec_sessionid(struct xdr_dec *d, struct nfs4_sessionid *s);
 
-/* lock_owner4 (also open_owner4's shape). */
-struct nfs4_lock_owner {
+/* lock_owner4 and open_owner4 (named as in the file-operation codec). */
+struct nfs4_state_owner {
 	uint64_t clientid;
 	struct nfs4_opaque owner; /* <= NFS4_OPAQUE_LIMIT */
 };
 
-bool nfs4_enc_lock_owner(struct xdr_enc *e, const struct nfs4_lock_owner *o);
-bool nfs4_dec_lock_owner(struct xdr_dec *d, struct nfs4_lock_owner *o);
+bool nfs4_enc_state_owner(struct xdr_enc *e, const struct nfs4_state_owner *o);
+bool nfs4_dec_state_owner(struct xdr_dec *d, struct nfs4_state_owner *o);
 
 /* state_protect_ops4: operation bitmaps.  Bits past the words Ferry knows
  * are dropped (extra is set); such operations do not exist yet. */
@@ -403,10 +403,11 @@ bool nfs4_dec_setclientid_confirm_args(struct xdr_dec *d,
 				       struct nfs4_setclientid_confirm_args *a);
 
 struct nfs4_release_lockowner_args {
-	struct nfs4_lock_owner owner;
+	struct nfs4_state_owner owner;
 };
 
-bool nfs4_enc_release_lockowner_args(struct xdr_enc *e, const struct nfs4_release_lockowner_args *a);
+bool nfs4_enc_release_lockowner_args(struct xdr_enc *e,
+				     const struct nfs4_release_lockowner_args *a);
 bool nfs4_dec_release_lockowner_args(struct xdr_dec *d, struct nfs4_release_lockowner_args *a);
 
 /* --- GET_DIR_DELEGATION ------------------------------------------------ */
@@ -438,25 +439,34 @@ bool nfs4_dec_get_dir_delegation_res(struct xdr_dec *d, struct nfs4_get_dir_dele
 
 /* --- open_delegation4 (OPEN's and WANT_DELEGATION's result) ------------ */
 
+/* These types have the names and layout the file-operation codec gives
+ * OPEN's result, so that code written against either sees one type; when
+ * both codecs are in one tree only one definition may stay. */
+
 /* nfsace4 */
 struct nfs4_ace {
 	uint32_t type, flag, access_mask;
 	struct nfs4_opaque who;
 };
 
+/* nfs_space_limit4 */
+struct nfs4_space_limit {
+	uint32_t limitby;                     /* limit_by4 */
+	uint64_t filesize;                    /* NFS_LIMIT_SIZE */
+	uint32_t num_blocks, bytes_per_block; /* NFS_LIMIT_BLOCKS */
+};
+
+/* open_delegation4: stateid, recall and permissions for READ and WRITE,
+ * space_limit for WRITE; why (and, for WND4_CONTENTION / WND4_RESOURCE,
+ * server_will) for NONE_EXT. */
 struct nfs4_open_delegation {
 	uint32_t type; /* open_delegation_type4 */
-	/* READ and WRITE */
 	struct nfs4_stateid stateid;
 	bool recall;
+	struct nfs4_space_limit space_limit;
 	struct nfs4_ace permissions;
-	/* WRITE: nfs_space_limit4 */
-	uint32_t limitby;            /* NFS_LIMIT_SIZE or NFS_LIMIT_BLOCKS */
-	uint64_t filesize;           /* SIZE */
-	uint32_t num_blocks, bytes_per_block; /* BLOCKS */
-	/* NONE_EXT: open_none_delegation4 */
-	uint32_t why;                /* why_no_delegation4 */
-	bool server_will;            /* CONTENTION: will push; RESOURCE: will signal */
+	uint32_t why;     /* why_no_delegation4 */
+	bool server_will; /* ond_server_will_push_deleg / _signal_avail */
 };
 
 bool nfs4_enc_open_delegation(struct xdr_enc *e, const struct nfs4_open_delegation *od);

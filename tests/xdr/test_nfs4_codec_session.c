@@ -691,10 +691,10 @@ static void test_want_delegation(void **state)
 		{{.type = OPEN_DELEGATE_NONE}},
 		{{.type = OPEN_DELEGATE_READ, .stateid = stid(4), .recall = true,
 		  .permissions = {0, 0, ACCESS4_READ, op("EVERYONE@")}}},
-		{{.type = OPEN_DELEGATE_WRITE, .stateid = stid(5), .limitby = NFS_LIMIT_SIZE,
-		  .filesize = 1ull << 40, .permissions = {0, 0, 0x1f, op("OWNER@")}}},
-		{{.type = OPEN_DELEGATE_WRITE, .stateid = stid(6), .limitby = NFS_LIMIT_BLOCKS,
-		  .num_blocks = 100, .bytes_per_block = 4096, .permissions = {0}}},
+		{{.type = OPEN_DELEGATE_WRITE, .stateid = stid(5),
+		  .space_limit = {NFS_LIMIT_SIZE, 1ull << 40, 0, 0}, .permissions = {0, 0, 0x1f, op("OWNER@")}}},
+		{{.type = OPEN_DELEGATE_WRITE, .stateid = stid(6),
+		  .space_limit = {NFS_LIMIT_BLOCKS, 0, 100, 4096}, .permissions = {0}}},
 		{{.type = OPEN_DELEGATE_NONE_EXT, .why = WND4_CONTENTION, .server_will = true}},
 		{{.type = OPEN_DELEGATE_NONE_EXT, .why = WND4_RESOURCE, .server_will = true}},
 		{{.type = OPEN_DELEGATE_NONE_EXT, .why = WND4_IS_DIR}},
@@ -715,10 +715,10 @@ static void test_want_delegation(void **state)
 			assert_opaque_equal(x->permissions.who, y->permissions.who);
 		}
 		if (x->type == OPEN_DELEGATE_WRITE) {
-			assert_int_equal(x->limitby, y->limitby);
-			assert_int_equal(x->filesize, y->filesize);
-			assert_int_equal(x->num_blocks, y->num_blocks);
-			assert_int_equal(x->bytes_per_block, y->bytes_per_block);
+			assert_int_equal(x->space_limit.limitby, y->space_limit.limitby);
+			assert_int_equal(x->space_limit.filesize, y->space_limit.filesize);
+			assert_int_equal(x->space_limit.num_blocks, y->space_limit.num_blocks);
+			assert_int_equal(x->space_limit.bytes_per_block, y->space_limit.bytes_per_block);
 		}
 		if (x->type == OPEN_DELEGATE_NONE_EXT) {
 			assert_int_equal(x->why, y->why);
