@@ -100,7 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	const uint8_t *p = data + 1;
 	size_t n = size - 1;
-	switch (data[0] % 22) {
+	switch (data[0] % 23) {
 #define PAIR(k, name, walk)                                                               \
 	case k:                                                                           \
 		FUZZ_PAIR(struct nfs4_##name, nfs4_enc_##name, nfs4_dec_##name, walk, p, n); \
@@ -124,6 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	PAIR(16, cb_recall_slot_args, FUZZ_NO_WALK)
 	PAIR(17, cb_wants_cancelled_args, FUZZ_NO_WALK)
 	PAIR(18, referring_call_list, FUZZ_NO_WALK)
+	PAIR(22, write_response, FUZZ_NO_WALK)
 #undef PAIR
 	case 19:
 		FUZZ_PAIR(struct nfs4_compound_args_hdr, enc_compound_args_hdr,

@@ -271,7 +271,7 @@ bool nfs4_dec_notify_verifier(struct xdr_dec *d, struct nfs4_notify_verifier *n)
 
 /* --- CB_OFFLOAD ------------------------------------------------------------ */
 
-static bool enc_write_response(struct xdr_enc *e, const struct nfs4_write_response *w)
+bool nfs4_enc_write_response(struct xdr_enc *e, const struct nfs4_write_response *w)
 {
 	if (!xdr_encode_u32(e, w->has_callback_id ? 1 : 0) ||
 	    (w->has_callback_id && !nfs4_encode_stateid(e, &w->callback_id)))
@@ -280,7 +280,7 @@ static bool enc_write_response(struct xdr_enc *e, const struct nfs4_write_respon
 	       nfs4_enc_verifier(e, &w->writeverf);
 }
 
-static bool dec_write_response(struct xdr_dec *d, struct nfs4_write_response *w)
+bool nfs4_dec_write_response(struct xdr_dec *d, struct nfs4_write_response *w)
 {
 	if (!dec_optional(d, &w->has_callback_id) ||
 	    (w->has_callback_id && !nfs4_decode_stateid(d, &w->callback_id)))
@@ -295,7 +295,7 @@ bool nfs4_enc_cb_offload_args(struct xdr_enc *e, const struct nfs4_cb_offload_ar
 	    !xdr_encode_u32(e, a->status))
 		return false;
 	if (a->status == NFS4_OK)
-		return enc_write_response(e, &a->resok);
+		return nfs4_enc_write_response(e, &a->resok);
 	return xdr_encode_u64(e, a->bytes_copied);
 }
 
@@ -305,7 +305,7 @@ bool nfs4_dec_cb_offload_args(struct xdr_dec *d, struct nfs4_cb_offload_args *a)
 	    !xdr_decode_u32(d, &a->status))
 		return false;
 	if (a->status == NFS4_OK)
-		return dec_write_response(d, &a->resok);
+		return nfs4_dec_write_response(d, &a->resok);
 	return xdr_decode_u64(d, &a->bytes_copied);
 }
 

@@ -178,14 +178,10 @@ bool nfs4_dec_notify_verifier(struct xdr_dec *d, struct nfs4_notify_verifier *n)
 
 /* --- CB_OFFLOAD (RFC 7862 15.1) ---------------------------------------- */
 
-/* write_response4 */
-struct nfs4_write_response {
-	bool has_callback_id; /* stateid4<1> */
-	struct nfs4_stateid callback_id;
-	uint64_t count;
-	uint32_t committed; /* stable_how4 */
-	struct nfs4_verifier writeverf;
-};
+/* write_response4 is struct nfs4_write_response of COPY's result
+ * (xdr/nfs4_codec_file_v42.h); its coder is here, where it stands alone. */
+bool nfs4_enc_write_response(struct xdr_enc *e, const struct nfs4_write_response *w);
+bool nfs4_dec_write_response(struct xdr_dec *d, struct nfs4_write_response *w);
 
 struct nfs4_cb_offload_args {
 	struct nfs4_opaque fh;

@@ -1,11 +1,11 @@
 #include "xdr/nfs4_codec_file.h"
 
-static bool enc_owner(struct xdr_enc *e, const struct nfs4_state_owner *o)
+bool nfs4_enc_state_owner(struct xdr_enc *e, const struct nfs4_state_owner *o)
 {
 	return xdr_encode_u64(e, o->clientid) && nfs4_enc_opaque(e, o->owner);
 }
 
-static bool dec_owner(struct xdr_dec *d, struct nfs4_state_owner *o)
+bool nfs4_dec_state_owner(struct xdr_dec *d, struct nfs4_state_owner *o)
 {
 	return xdr_decode_u64(d, &o->clientid) && nfs4_dec_component(d, &o->owner);
 }
@@ -94,7 +94,7 @@ static bool dec_claim(struct xdr_dec *d, struct nfs4_open_claim *c)
 bool nfs4_enc_open_args(struct xdr_enc *e, const struct nfs4_open_args *a)
 {
 	if (!xdr_encode_u32(e, a->seqid) || !xdr_encode_u32(e, a->share_access) ||
-	    !xdr_encode_u32(e, a->share_deny) || !enc_owner(e, &a->owner) ||
+	    !xdr_encode_u32(e, a->share_deny) || !nfs4_enc_state_owner(e, &a->owner) ||
 	    !xdr_encode_u32(e, a->opentype))
 		return false;
 	if (a->opentype == OPEN4_CREATE && !enc_createhow(e, &a->how))
@@ -107,7 +107,7 @@ bool nfs4_dec_open_args(struct xdr_dec *d, struct nfs4_open_args *a)
 	memset(&a->how, 0, sizeof(a->how));
 	memset(&a->claim, 0, sizeof(a->claim));
 	if (!xdr_decode_u32(d, &a->seqid) || !xdr_decode_u32(d, &a->share_access) ||
-	    !xdr_decode_u32(d, &a->share_deny) || !dec_owner(d, &a->owner) ||
+	    !xdr_decode_u32(d, &a->share_deny) || !nfs4_dec_state_owner(d, &a->owner) ||
 	    !xdr_decode_u32(d, &a->opentype))
 		return false;
 	if (a->opentype == OPEN4_CREATE) {
@@ -159,7 +159,7 @@ static bool dec_space_limit(struct xdr_dec *d, struct nfs4_space_limit *l)
 	}
 }
 
-static bool enc_delegation(struct xdr_enc *e, const struct nfs4_open_delegation *g)
+bool nfs4_enc_open_delegation(struct xdr_enc *e, const struct nfs4_open_delegation *g)
 {
 	if (!xdr_encode_u32(e, g->type))
 		return false;
@@ -183,7 +183,7 @@ static bool enc_delegation(struct xdr_enc *e, const struct nfs4_open_delegation 
 	}
 }
 
-static bool dec_delegation(struct xdr_dec *d, struct nfs4_open_delegation *g)
+bool nfs4_dec_open_delegation(struct xdr_dec *d, struct nfs4_open_delegation *g)
 {
 	memset(g, 0, sizeof(*g));
 	if (!xdr_decode_u32(d, &g->type))
@@ -212,7 +212,7 @@ bool nfs4_enc_open_res(struct xdr_enc *e, const struct nfs4_open_res *r)
 {
 	return nfs4_encode_stateid(e, &r->stateid) && nfs4_enc_change_info(e, &r->cinfo) &&
 	       xdr_encode_u32(e, r->rflags) && nfs4_encode_bitmap(e, &r->attrset) &&
-	       enc_delegation(e, &r->delegation);
+	       nfs4_enc_open_delegation(e, &r->delegation);
 }
 
 bool nfs4_dec_open_res(struct xdr_dec *d, struct nfs4_open_res *r)
@@ -220,7 +220,7 @@ bool nfs4_dec_open_res(struct xdr_dec *d, struct nfs4_open_res *r)
 	return nfs4_decode_stateid(d, &r->stateid) && nfs4_dec_change_info(d, &r->cinfo) &&
 	       xdr_decode_u32(d, &r->rflags) &&
 	       nfs4_decode_bitmap(d, &r->attrset, &r->mask_extra) &&
-	       dec_delegation(d, &r->delegation);
+	       nfs4_dec_open_delegation(d, &r->delegation);
 }
 
 /* --- OPEN_CONFIRM, OPEN_DOWNGRADE, CLOSE ---------------------------------------------- */
@@ -275,7 +275,7 @@ static bool enc_locker(struct xdr_enc *e, const struct nfs4_locker *l)
 		return false;
 	if (l->new_lock_owner)
 		return xdr_encode_u32(e, l->open_seqid) && nfs4_encode_stateid(e, &l->open_stateid) &&
-		       xdr_encode_u32(e, l->lock_seqid) && enc_owner(e, &l->owner);
+		       xdr_encode_u32(e, l->lock_seqid) && nfs4_enc_state_owner(e, &l->owner);
 	return nfs4_encode_stateid(e, &l->lock_stateid) && xdr_encode_u32(e, l->lock_seqid);
 }
 
@@ -286,7 +286,7 @@ static bool dec_locker(struct xdr_dec *d, struct nfs4_locker *l)
 		return false;
 	if (l->new_lock_owner)
 		return xdr_decode_u32(d, &l->open_seqid) && nfs4_decode_stateid(d, &l->open_stateid) &&
-		       xdr_decode_u32(d, &l->lock_seqid) && dec_owner(d, &l->owner);
+		       xdr_decode_u32(d, &l->lock_seqid) && nfs4_dec_state_owner(d, &l->owner);
 	return nfs4_decode_stateid(d, &l->lock_stateid) && xdr_decode_u32(d, &l->lock_seqid);
 }
 
@@ -307,25 +307,25 @@ bool nfs4_dec_lock_args(struct xdr_dec *d, struct nfs4_lock_args *a)
 bool nfs4_enc_lock_denied(struct xdr_enc *e, const struct nfs4_lock_denied *r)
 {
 	return xdr_encode_u64(e, r->offset) && xdr_encode_u64(e, r->length) &&
-	       xdr_encode_u32(e, r->locktype) && enc_owner(e, &r->owner);
+	       xdr_encode_u32(e, r->locktype) && nfs4_enc_state_owner(e, &r->owner);
 }
 
 bool nfs4_dec_lock_denied(struct xdr_dec *d, struct nfs4_lock_denied *r)
 {
 	return xdr_decode_u64(d, &r->offset) && xdr_decode_u64(d, &r->length) &&
-	       xdr_decode_u32(d, &r->locktype) && dec_owner(d, &r->owner);
+	       xdr_decode_u32(d, &r->locktype) && nfs4_dec_state_owner(d, &r->owner);
 }
 
 bool nfs4_enc_lockt_args(struct xdr_enc *e, const struct nfs4_lockt_args *a)
 {
 	return xdr_encode_u32(e, a->locktype) && xdr_encode_u64(e, a->offset) &&
-	       xdr_encode_u64(e, a->length) && enc_owner(e, &a->owner);
+	       xdr_encode_u64(e, a->length) && nfs4_enc_state_owner(e, &a->owner);
 }
 
 bool nfs4_dec_lockt_args(struct xdr_dec *d, struct nfs4_lockt_args *a)
 {
 	return xdr_decode_u32(d, &a->locktype) && xdr_decode_u64(d, &a->offset) &&
-	       xdr_decode_u64(d, &a->length) && dec_owner(d, &a->owner);
+	       xdr_decode_u64(d, &a->length) && nfs4_dec_state_owner(d, &a->owner);
 }
 
 bool nfs4_enc_locku_args(struct xdr_enc *e, const struct nfs4_locku_args *a)

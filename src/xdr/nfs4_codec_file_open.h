@@ -6,11 +6,15 @@
 
 #include "xdr/nfs4_codec.h"
 
-/* open_owner4 and lock_owner4 */
+/* open_owner4 and lock_owner4 (also RELEASE_LOCKOWNER's and
+ * CB_NOTIFY_LOCK's, in xdr/nfs4_codec_session.h and xdr/nfs4_codec_cb.h). */
 struct nfs4_state_owner {
 	uint64_t clientid;
 	struct nfs4_opaque owner;
 };
+
+bool nfs4_enc_state_owner(struct xdr_enc *e, const struct nfs4_state_owner *o);
+bool nfs4_dec_state_owner(struct xdr_dec *d, struct nfs4_state_owner *o);
 
 /* createhow4 (OPEN4_CREATE only): attrs for UNCHECKED4, GUARDED4 and
  * EXCLUSIVE4_1, verifier for EXCLUSIVE4 and EXCLUSIVE4_1. */
@@ -68,6 +72,10 @@ struct nfs4_open_delegation {
 	uint32_t why;     /* why_no_delegation4 */
 	bool server_will; /* ond_server_will_push_deleg / _signal_avail */
 };
+
+/* Also WANT_DELEGATION's result (xdr/nfs4_codec_session.h). */
+bool nfs4_enc_open_delegation(struct xdr_enc *e, const struct nfs4_open_delegation *g);
+bool nfs4_dec_open_delegation(struct xdr_dec *d, struct nfs4_open_delegation *g);
 
 struct nfs4_open_res {
 	struct nfs4_stateid stateid;

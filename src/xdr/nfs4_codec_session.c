@@ -59,16 +59,6 @@ bool nfs4_dec_sessionid(struct xdr_dec *d, struct nfs4_sessionid *s)
 	return true;
 }
 
-bool nfs4_enc_state_owner(struct xdr_enc *e, const struct nfs4_state_owner *o)
-{
-	return xdr_encode_u64(e, o->clientid) && nfs4_enc_opaque(e, o->owner);
-}
-
-bool nfs4_dec_state_owner(struct xdr_dec *d, struct nfs4_state_owner *o)
-{
-	return xdr_decode_u64(d, &o->clientid) && nfs4_dec_opaque(d, NFS4_OPAQUE_LIMIT, &o->owner);
-}
-
 static bool enc_sp_ops(struct xdr_enc *e, const struct nfs4_sp_ops *o)
 {
 	return nfs4_encode_bitmap(e, &o->must_enforce) && nfs4_encode_bitmap(e, &o->must_allow);
@@ -800,94 +790,7 @@ bool nfs4_dec_get_dir_delegation_res(struct xdr_dec *d, struct nfs4_get_dir_dele
 	}
 }
 
-/* --- open_delegation4, WANT_DELEGATION ------------------------------------- */
-
-static bool enc_ace(struct xdr_enc *e, const struct nfs4_ace *a)
-{
-	return xdr_encode_u32(e, a->type) && xdr_encode_u32(e, a->flag) &&
-	       xdr_encode_u32(e, a->access_mask) && nfs4_enc_opaque(e, a->who);
-}
-
-static bool dec_ace(struct xdr_dec *d, struct nfs4_ace *a)
-{
-	return xdr_decode_u32(d, &a->type) && xdr_decode_u32(d, &a->flag) &&
-	       xdr_decode_u32(d, &a->access_mask) && nfs4_dec_opaque(d, UINT32_MAX, &a->who);
-}
-
-bool nfs4_enc_open_delegation(struct xdr_enc *e, const struct nfs4_open_delegation *od)
-{
-	if (!xdr_encode_u32(e, od->type))
-		return false;
-	switch (od->type) {
-	case OPEN_DELEGATE_NONE:
-		return true;
-	case OPEN_DELEGATE_READ:
-		return nfs4_encode_stateid(e, &od->stateid) && xdr_encode_bool(e, od->recall) &&
-		       enc_ace(e, &od->permissions);
-	case OPEN_DELEGATE_WRITE:
-		if (!nfs4_encode_stateid(e, &od->stateid) || !xdr_encode_bool(e, od->recall) ||
-		    !xdr_encode_u32(e, od->space_limit.limitby))
-			return false;
-		if (od->space_limit.limitby == NFS_LIMIT_SIZE) {
-			if (!xdr_encode_u64(e, od->space_limit.filesize))
-				return false;
-		} else if (od->space_limit.limitby == NFS_LIMIT_BLOCKS) {
-			if (!xdr_encode_u32(e, od->space_limit.num_blocks) ||
-			    !xdr_encode_u32(e, od->space_limit.bytes_per_block))
-				return false;
-		} else {
-			e->overflow = true;
-			return false;
-		}
-		return enc_ace(e, &od->permissions);
-	case OPEN_DELEGATE_NONE_EXT:
-		if (!xdr_encode_u32(e, od->why))
-			return false;
-		if (od->why == WND4_CONTENTION || od->why == WND4_RESOURCE)
-			return xdr_encode_bool(e, od->server_will);
-		return true;
-	default:
-		e->overflow = true;
-		return false;
-	}
-}
-
-bool nfs4_dec_open_delegation(struct xdr_dec *d, struct nfs4_open_delegation *od)
-{
-	if (!xdr_decode_u32(d, &od->type))
-		return false;
-	switch (od->type) {
-	case OPEN_DELEGATE_NONE:
-		return true;
-	case OPEN_DELEGATE_READ:
-		return nfs4_decode_stateid(d, &od->stateid) && xdr_decode_bool(d, &od->recall) &&
-		       dec_ace(d, &od->permissions);
-	case OPEN_DELEGATE_WRITE:
-		if (!nfs4_decode_stateid(d, &od->stateid) || !xdr_decode_bool(d, &od->recall) ||
-		    !xdr_decode_u32(d, &od->space_limit.limitby))
-			return false;
-		if (od->space_limit.limitby == NFS_LIMIT_SIZE) {
-			if (!xdr_decode_u64(d, &od->space_limit.filesize))
-				return false;
-		} else if (od->space_limit.limitby == NFS_LIMIT_BLOCKS) {
-			if (!xdr_decode_u32(d, &od->space_limit.num_blocks) ||
-			    !xdr_decode_u32(d, &od->space_limit.bytes_per_block))
-				return false;
-		} else {
-			return false;
-		}
-		return dec_ace(d, &od->permissions);
-	case OPEN_DELEGATE_NONE_EXT:
-		if (!xdr_decode_u32(d, &od->why))
-			return false;
-		od->server_will = false;
-		if (od->why == WND4_CONTENTION || od->why == WND4_RESOURCE)
-			return xdr_decode_bool(d, &od->server_will);
-		return true;
-	default:
-		return false;
-	}
-}
+/* --- WANT_DELEGATION ------------------------------------------------------ */
 
 bool nfs4_enc_want_delegation_args(struct xdr_enc *e, const struct nfs4_want_delegation_args *a)
 {

@@ -1,7 +1,7 @@
 /* Client, session and v4.0 client-id operations of the NFSv4 codec
- * (RFC 8881 18.35-18.51, RFC 7530 16.33-16.37), plus the pieces other
- * files share with them: lock_owner4, the secinfo4 result list (SECINFO
- * and SECINFO_NO_NAME) and open_delegation4 (OPEN and WANT_DELEGATION).
+ * (RFC 8881 18.35-18.51, RFC 7530 16.33-16.37), plus the secinfo4 result
+ * list that SECINFO shares with SECINFO_NO_NAME.  lock_owner4 and
+ * open_delegation4 are the file-operation codec's (OPEN, LOCK).
  * Naming, in-place decoding and error conventions: xdr/nfs4_codec.h.
  *
  * Operations whose result is void on NFS4_OK (DESTROY_SESSION,
@@ -24,6 +24,7 @@
 #define FERRY_XDR_NFS4_CODEC_SESSION_H
 
 #include "xdr/nfs4_codec.h"
+#include "xdr/nfs4_codec_file.h"
 
 /* Wire limits Ferry's decoders apply where the protocol has them. */
 enum {
@@ -58,15 +59,6 @@ struct nfs4_sessionid {
 
 bool nfs4_enc_sessionid(struct xdr_enc *e, const struct nfs4_sessionid *s);
 bool nfs4_dec_sessionid(struct xdr_dec *d, struct nfs4_sessionid *s);
-
-/* lock_owner4 and open_owner4 (named as in the file-operation codec). */
-struct nfs4_state_owner {
-	uint64_t clientid;
-	struct nfs4_opaque owner; /* <= NFS4_OPAQUE_LIMIT */
-};
-
-bool nfs4_enc_state_owner(struct xdr_enc *e, const struct nfs4_state_owner *o);
-bool nfs4_dec_state_owner(struct xdr_dec *d, struct nfs4_state_owner *o);
 
 /* state_protect_ops4: operation bitmaps.  Bits past the words Ferry knows
  * are dropped (extra is set); such operations do not exist yet. */
@@ -437,41 +429,6 @@ bool nfs4_enc_get_dir_delegation_res(struct xdr_enc *e,
 				     const struct nfs4_get_dir_delegation_res *r);
 bool nfs4_dec_get_dir_delegation_res(struct xdr_dec *d, struct nfs4_get_dir_delegation_res *r);
 
-/* --- open_delegation4 (OPEN's and WANT_DELEGATION's result) ------------ */
-
-/* These types have the names and layout the file-operation codec gives
- * OPEN's result, so that code written against either sees one type; when
- * both codecs are in one tree only one definition may stay. */
-
-/* nfsace4 */
-struct nfs4_ace {
-	uint32_t type, flag, access_mask;
-	struct nfs4_opaque who;
-};
-
-/* nfs_space_limit4 */
-struct nfs4_space_limit {
-	uint32_t limitby;                     /* limit_by4 */
-	uint64_t filesize;                    /* NFS_LIMIT_SIZE */
-	uint32_t num_blocks, bytes_per_block; /* NFS_LIMIT_BLOCKS */
-};
-
-/* open_delegation4: stateid, recall and permissions for READ and WRITE,
- * space_limit for WRITE; why (and, for WND4_CONTENTION / WND4_RESOURCE,
- * server_will) for NONE_EXT. */
-struct nfs4_open_delegation {
-	uint32_t type; /* open_delegation_type4 */
-	struct nfs4_stateid stateid;
-	bool recall;
-	struct nfs4_space_limit space_limit;
-	struct nfs4_ace permissions;
-	uint32_t why;     /* why_no_delegation4 */
-	bool server_will; /* ond_server_will_push_deleg / _signal_avail */
-};
-
-bool nfs4_enc_open_delegation(struct xdr_enc *e, const struct nfs4_open_delegation *od);
-bool nfs4_dec_open_delegation(struct xdr_dec *d, struct nfs4_open_delegation *od);
-
 /* --- WANT_DELEGATION --------------------------------------------------- */
 
 struct nfs4_want_delegation_args {
@@ -480,6 +437,7 @@ struct nfs4_want_delegation_args {
 	uint32_t delegate_type; /* CLAIM_PREVIOUS */
 };
 
+/* open_delegation4, as OPEN returns it (xdr/nfs4_codec_file_open.h). */
 struct nfs4_want_delegation_res {
 	struct nfs4_open_delegation deleg;
 };
