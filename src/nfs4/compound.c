@@ -11,6 +11,7 @@
 #include "core/siphash.h"
 #include "nfs4/server.h"
 #include "state/session.h"
+#include "xdr/nfs4_codec.h"
 
 enum { NFS40_MAX_OPS = 1024 };
 
@@ -20,8 +21,9 @@ struct compound_run {
 	struct nfs4_compound c;
 	uint32_t numops;
 	uint32_t next; /* index of the next operation */
-	uint32_t nres; /* results encoded */
-	size_t status_off, count_off;
+	/* The COMPOUND4res being built; its encoder is set again on each
+	 * (re)start since the request may have moved to a worker. */
+	struct nfs4_compound_res_enc res;
 	uint32_t last_status;
 };
 
@@ -134,31 +136,26 @@ static bool compound_begin(struct compound_run *run, struct nfs4_server *srv,
 {
 	struct xdr_dec *d = &req->args;
 	struct xdr_enc *e = &req->reply;
-	const uint8_t *tag;
-	uint32_t taglen, minor;
 	const uint8_t *args_start = d->p;
 	size_t args_len = xdr_dec_remaining(d);
 
-	/* The tag is only bounded by the record; it is echoed as sent. */
-	if (!xdr_decode_opaque(d, UINT32_MAX, &tag, &taglen) || !xdr_decode_u32(d, &minor) ||
-	    !xdr_decode_u32(d, &run->numops)) {
+	struct nfs4_compound_args_hdr h;
+	if (!nfs4_dec_compound_args_hdr(d, &h)) {
 		*done = RPC_GARBAGE_ARGS;
 		return false;
 	}
+	uint32_t minor = h.minor;
+	run->numops = h.numops;
 	memset(&run->c, 0, sizeof(run->c));
 	run->c.srv = srv;
 	run->c.req = req;
 	run->c.minor = minor;
 	run->c.cfh.kind = NFS4_FH_NONE;
 	run->c.sfh.kind = NFS4_FH_NONE;
-	run->next = run->nres = 0;
+	run->next = 0;
 	run->last_status = NFS4_OK;
-
-	run->status_off = xdr_enc_len(e);
-	xdr_encode_u32(e, NFS4_OK);
-	xdr_encode_opaque(e, tag, taglen);
-	run->count_off = xdr_enc_len(e);
-	xdr_encode_u32(e, 0);
+	/* The tag is echoed as sent. */
+	nfs4_enc_compound_res_begin(&run->res, e, h.tag);
 
 	uint32_t lo = srv->minor_min, hi = srv->minor_max;
 	int listener = rpc_conn_listener(req->conn);
@@ -167,7 +164,7 @@ static bool compound_begin(struct compound_run *run, struct nfs4_server *srv,
 		hi = srv->listener_minor_max[listener];
 	}
 	if (minor < lo || minor > hi) {
-		xdr_enc_patch_u32(e, run->status_off, NFS4ERR_MINOR_VERS_MISMATCH);
+		nfs4_enc_compound_res_finish(&run->res, NFS4ERR_MINOR_VERS_MISMATCH);
 		*done = RPC_SUCCESS;
 		return false;
 	}
@@ -186,6 +183,13 @@ static bool compound_begin(struct compound_run *run, struct nfs4_server *srv,
 		run->c.numops = run->numops;
 	}
 	return true;
+}
+
+/* An operation refused before it ran: its result ends the COMPOUND. */
+static void compound_refuse(struct compound_run *run, uint32_t opnum, enum nfsstat4 status)
+{
+	nfs4_enc_op_res(&run->res, opnum, status);
+	run->last_status = status;
 }
 
 /* v4.1 rules on where an operation may be (RFC 8881 2.10.6, 18.46.3):
@@ -216,7 +220,7 @@ static void compound_send_replay(struct compound_run *run, struct xdr_enc *e)
 {
 	struct buf *r = run->c.replay;
 	run->c.replay = NULL;
-	e->buf->len = run->status_off;
+	e->buf->len = run->res.status_off;
 	e->overflow = false;
 	if (run->c.saved_limit)
 		e->limit = run->c.saved_limit;
@@ -365,42 +369,31 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 	run->c.req = req;
 	struct xdr_dec *d = &req->args;
 	struct xdr_enc *e = &req->reply;
+	run->res.e = e;
 
 	for (; run->next < run->numops; run->next++) {
 		const uint8_t *op_start = d->p;
 		uint32_t opnum;
-		if (!xdr_decode_u32(d, &opnum)) {
+		if (!nfs4_dec_op(d, &opnum)) {
 			/* Fewer operations than announced. */
-			xdr_encode_u32(e, OP_ILLEGAL);
-			xdr_encode_u32(e, NFS4ERR_BADXDR);
-			run->nres++;
-			run->last_status = NFS4ERR_BADXDR;
+			compound_refuse(run, OP_ILLEGAL, NFS4ERR_BADXDR);
 			break;
 		}
 		const struct nfs4_op_desc *desc = nfs4_op_describe(opnum);
 		if (!desc || run->c.minor < desc->minor_min || run->c.minor > desc->minor_max) {
-			xdr_encode_u32(e, OP_ILLEGAL);
-			xdr_encode_u32(e, NFS4ERR_OP_ILLEGAL);
-			run->nres++;
-			run->last_status = NFS4ERR_OP_ILLEGAL;
+			compound_refuse(run, OP_ILLEGAL, NFS4ERR_OP_ILLEGAL);
 			break;
 		}
 		/* v4.0 has no negotiated limit; past this many operations the
 		 * server is out of resources for the request (RFC 7530 15.2). */
 		if (run->c.minor == 0 && run->next >= NFS40_MAX_OPS) {
-			xdr_encode_u32(e, opnum);
-			xdr_encode_u32(e, NFS4ERR_RESOURCE);
-			run->nres++;
-			run->last_status = NFS4ERR_RESOURCE;
+			compound_refuse(run, opnum, NFS4ERR_RESOURCE);
 			break;
 		}
 		if (run->c.minor >= 1) {
 			enum nfsstat4 refused = compound41_gate(run, desc, opnum);
 			if (refused != NFS4_OK) {
-				xdr_encode_u32(e, opnum);
-				xdr_encode_u32(e, refused);
-				run->nres++;
-				run->last_status = refused;
+				compound_refuse(run, opnum, refused);
 				break;
 			}
 		}
@@ -423,9 +416,7 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 		c->opnum = opnum;
 		c->op_index = run->next;
 		c->error_body = false;
-		xdr_encode_u32(e, opnum);
-		size_t status_off = xdr_enc_len(e);
-		xdr_encode_u32(e, NFS4_OK);
+		size_t status_off = nfs4_enc_op_res(&run->res, opnum, NFS4_OK);
 		size_t body_off = xdr_enc_len(e);
 		uint64_t t0 = clock_now_ns();
 		uint32_t estimate = UINT32_MAX;
@@ -459,8 +450,7 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 			e->buf->len = body_off;
 		if (e->overflow)
 			break; /* no room even for the result header: SYSTEM_ERR */
-		xdr_enc_patch_u32(e, status_off, status);
-		run->nres++;
+		nfs4_enc_op_res_patch(&run->res, status_off, status);
 		run->last_status = status;
 		nfs4_op_stats_count(opnum, status != NFS4_OK, clock_now_ns() - t0);
 		if (status != NFS4_OK) {
@@ -469,10 +459,7 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 			break;
 		}
 	}
-	if (!e->overflow) {
-		xdr_enc_patch_u32(e, run->count_off, run->nres);
-		xdr_enc_patch_u32(e, run->status_off, run->last_status);
-	}
+	nfs4_enc_compound_res_finish(&run->res, run->last_status);
 	if (run->c.session) {
 		/* The slot keeps the reply as it goes to the wire (when asked)
 		 * and is free again. */
@@ -484,7 +471,7 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 						"NFS4ERR_RETRY_UNCACHED_REP");
 		}
 		state_sequence_done(srv->state, run->c.session, run->c.slotid, keep,
-				    run->status_off);
+				    run->res.status_off);
 		run->c.session = NULL;
 	}
 out:
