@@ -1,32 +1,28 @@
-/* NFSv4.1 session operations (RFC 8881 18.33-18.51) and the back-channel
- * probe.  Each handler has the nfs4_op_handler signature of compound.h. */
+/* Client and session operations: the v4.1 ones of RFC 8881 18.33-18.51
+ * (ops_session.c) and the v4.0 client-id ones of RFC 7530 16.32-16.34
+ * (ops_client.c).  Each is served on arguments the codec decoded
+ * (NFS4_SERVE in compound.h). */
 #ifndef FERRY_NFS4_OPS_SESSION_H
 #define FERRY_NFS4_OPS_SESSION_H
 
 #include "nfs4/compound.h"
+#include "xdr/nfs4_codec_session.h"
 
-#define NFS4_SESSION_OP(name)                                                         \
-	enum nfsstat4 nfs4_op_##name(struct nfs4_compound *c, struct xdr_dec *args, \
-				     struct xdr_enc *res)
+NFS4_SERVE_DECL(exchange_id);
+NFS4_SERVE_DECL(create_session); /* may block: writes the stable record */
+NFS4_SERVE_DECL(destroy_session);
+NFS4_SERVE_DECL(sequence);
+NFS4_SERVE_DECL(bind_conn_to_session);
+NFS4_SERVE_DECL(destroy_clientid); /* may block: removes the stable record */
+NFS4_SERVE_DECL(reclaim_complete);
+NFS4_SERVE_DECL(secinfo_no_name);
+NFS4_SERVE_DECL(test_stateid);
+NFS4_SERVE_DECL(free_stateid);
+NFS4_SERVE_DECL(backchannel_ctl);
+NFS4_SERVE_DECL(set_ssv);
 
-NFS4_SESSION_OP(exchange_id);
-NFS4_SESSION_OP(create_session); /* may block: writes the stable record */
-NFS4_SESSION_OP(destroy_session);
-NFS4_SESSION_OP(sequence);
-NFS4_SESSION_OP(bind_conn_to_session);
-NFS4_SESSION_OP(destroy_clientid); /* may block: removes the stable record */
-NFS4_SESSION_OP(reclaim_complete);
-NFS4_SESSION_OP(secinfo_no_name);
-NFS4_SESSION_OP(test_stateid);
-NFS4_SESSION_OP(free_stateid);
-NFS4_SESSION_OP(backchannel_ctl);
-NFS4_SESSION_OP(set_ssv);
-
-struct nfs4_server;
-struct state_session;
-
-/* Sends CB_COMPOUND(CB_SEQUENCE) on a back-bound connection of session s
- * and records whether it was answered; returns at once. */
-void nfs4_cb41_probe(struct nfs4_server *srv, struct state_session *s);
+NFS4_SERVE_DECL(setclientid);
+NFS4_SERVE_DECL(setclientid_confirm); /* may block: writes the stable record */
+NFS4_SERVE_DECL(renew);
 
 #endif

@@ -11,10 +11,6 @@
 	enum nfsstat4 nfs4_op_##name(struct nfs4_compound *c, struct xdr_dec *args, \
 				     struct xdr_enc *res)
 
-/* ops_client.c */
-NFS4_STATE_OP(setclientid);
-NFS4_STATE_OP(setclientid_confirm); /* may block: writes the stable record */
-NFS4_STATE_OP(renew);
 /* ops_open.c */
 NFS4_STATE_OP(open); /* may block: creates files */
 NFS4_STATE_OP(open_confirm);
@@ -25,10 +21,6 @@ NFS4_STATE_OP(lock);
 NFS4_STATE_OP(lockt);
 NFS4_STATE_OP(locku);
 NFS4_STATE_OP(release_lockowner);
-
-/* The CB_NULL dialer for state_options.cb_null: one blocking call over a
- * new TCP connection (rpc/client.h), AUTH_NONE. */
-int nfs4_cb_null_dial(const char *hostport, uint32_t prog, unsigned timeout_ms);
 
 /* --- shared by the handlers above ------------------------------------ */
 

@@ -125,13 +125,33 @@ static uint32_t reply_readdir(const struct nfs4_compound *c, struct xdr_dec a)
 	return maxcount;
 }
 
+/* Client and session operations (ops_session.h). */
+ARGS(exchange_id);
+ARGS(create_session);
+ARGS(destroy_session);
+ARGS(sequence);
+ARGS(bind_conn_to_session);
+ARGS(destroy_clientid);
+ARGS(reclaim_complete);
+ARGS(secinfo_no_name);
+ARGS(test_stateid);
+ARGS(free_stateid);
+ARGS(backchannel_ctl);
+ARGS(set_ssv);
+ARGS(setclientid);
+ARGS(setclientid_confirm);
+ARGS(renew);
+
 /* TEST_STATEID: one status per stateid. */
-static uint32_t reply_test_stateid(const struct nfs4_compound *c, struct xdr_dec a)
+static uint32_t reply_test_stateid(const struct nfs4_compound *c, const void *args)
 {
-	uint32_t n;
-	if (!xdr_decode_u32(&a, &n) || n > xdr_dec_remaining(&a) / STATEID)
-		return 4;
-	return 4 + 4 * n;
+	const struct nfs4_test_stateid_args *a = args;
+	return 4 + 4 * a->count;
+}
+
+static struct nfs4_stateid *free_stateid_sid(void *args)
+{
+	return &((struct nfs4_free_stateid_args *)args)->stateid;
 }
 
 static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
@@ -164,7 +184,7 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	OP(OP_READLINK, nfs4_op_readlink, 0, 2, FH, SIZE(4 + BACKEND_PATH_MAX), NO_SID),
 	OP(OP_REMOVE, nfs4_op_remove, 0, 2, ROFS | CHG, SIZE(CHANGE_INFO), NO_SID),
 	OP(OP_RENAME, nfs4_op_rename, 0, 2, ROFS | CHG, SIZE(2 * CHANGE_INFO), NO_SID),
-	OP(OP_RENEW, nfs4_op_renew, 0, 2, V40, SIZE(0), NO_SID),
+	DEC(OP_RENEW, renew, 0, 2, V40, SIZE(0), NO_SID),
 	OP(OP_RESTOREFH, nfs4_op_restorefh, 0, 2, 0, SIZE(0), NO_SID),
 	OP(OP_SAVEFH, nfs4_op_savefh, 0, 2, FH, SIZE(0), NO_SID),
 	/* Two flavors, AUTH_SYS and AUTH_NONE. */
@@ -173,34 +193,32 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	 * stateid itself: its result always carries attrsset, even for
 	 * NFS4ERR_NOFILEHANDLE, and its stateid counts only with a size. */
 	OP(OP_SETATTR, nfs4_op_setattr, 0, 2, CHG, SIZE(BITMAP), NO_SID),
-	OP(OP_SETCLIENTID, nfs4_op_setclientid, 0, 2, V40 | CHG, SIZE(8 + 8), NO_SID),
-	OP(OP_SETCLIENTID_CONFIRM, nfs4_op_setclientid_confirm, 0, 2, BLOCK | V40 | CHG, SIZE(0),
-	   NO_SID),
+	DEC(OP_SETCLIENTID, setclientid, 0, 2, V40 | CHG, SIZE(8 + 8), NO_SID),
+	DEC(OP_SETCLIENTID_CONFIRM, setclientid_confirm, 0, 2, BLOCK | V40 | CHG, SIZE(0), NO_SID),
 	OP(OP_VERIFY, nfs4_op_verify, 0, 2, FH, SIZE(0), NO_SID),
 	OP(OP_WRITE, nfs4_op_write, 0, 2, ROFS | BLOCK | CHG, SIZE(4 + 4 + 8), SID_AT(0)),
 	OP(OP_RELEASE_LOCKOWNER, nfs4_op_release_lockowner, 0, 2, V40 | CHG, SIZE(0), NO_SID),
-	OP(OP_BACKCHANNEL_CTL, nfs4_op_backchannel_ctl, 1, 2, CHG, SIZE(0), NO_SID),
-	OP(OP_BIND_CONN_TO_SESSION, nfs4_op_bind_conn_to_session, 1, 2, NOSESS | CHG,
-	   SIZE(NFS4_SESSIONID_SIZE + 4 + 4), NO_SID),
-	OP(OP_EXCHANGE_ID, nfs4_op_exchange_id, 1, 2, NOSESS | CHG, SIZE(EXCHANGE_ID_OK), NO_SID),
-	OP(OP_CREATE_SESSION, nfs4_op_create_session, 1, 2, NOSESS | BLOCK | CHG,
-	   SIZE(NFS4_SESSIONID_SIZE + 4 + 4 + 2 * CHAN_ATTRS), NO_SID),
-	OP(OP_DESTROY_SESSION, nfs4_op_destroy_session, 1, 2, NOSESS | CHG, SIZE(0), NO_SID),
-	OP(OP_FREE_STATEID, nfs4_op_free_stateid, 1, 2, CHG, SIZE(0), SID_AT(0)),
+	DEC(OP_BACKCHANNEL_CTL, backchannel_ctl, 1, 2, CHG, SIZE(0), NO_SID),
+	DEC(OP_BIND_CONN_TO_SESSION, bind_conn_to_session, 1, 2, NOSESS | CHG,
+	    SIZE(NFS4_SESSIONID_SIZE + 4 + 4), NO_SID),
+	DEC(OP_EXCHANGE_ID, exchange_id, 1, 2, NOSESS | CHG, SIZE(EXCHANGE_ID_OK), NO_SID),
+	DEC(OP_CREATE_SESSION, create_session, 1, 2, NOSESS | BLOCK | CHG,
+	    SIZE(NFS4_SESSIONID_SIZE + 4 + 4 + 2 * CHAN_ATTRS), NO_SID),
+	DEC(OP_DESTROY_SESSION, destroy_session, 1, 2, NOSESS | CHG, SIZE(0), NO_SID),
+	DEC(OP_FREE_STATEID, free_stateid, 1, 2, CHG, SIZE(0), ASID_FN(free_stateid_sid)),
 	OP(OP_GET_DIR_DELEGATION, NULL, 1, 2, FH, SIZE(0), NO_SID),
 	OP(OP_GETDEVICEINFO, NULL, 1, 2, 0, SIZE(0), NO_SID),
 	OP(OP_GETDEVICELIST, NULL, 1, 2, FH, SIZE(0), NO_SID),
 	OP(OP_LAYOUTCOMMIT, NULL, 1, 2, FH, SIZE(0), NO_SID),
 	OP(OP_LAYOUTGET, NULL, 1, 2, FH, SIZE(0), NO_SID),
 	OP(OP_LAYOUTRETURN, NULL, 1, 2, FH, SIZE(0), NO_SID),
-	OP(OP_SECINFO_NO_NAME, nfs4_op_secinfo_no_name, 1, 2, FH, SIZE(4 + 2 * 4), NO_SID),
-	OP(OP_SEQUENCE, nfs4_op_sequence, 1, 2, 0, SIZE(NFS4_SESSIONID_SIZE + 5 * 4), NO_SID),
-	OP(OP_SET_SSV, nfs4_op_set_ssv, 1, 2, CHG, SIZE(0), NO_SID),
-	OP(OP_TEST_STATEID, nfs4_op_test_stateid, 1, 2, 0, SIZE_FN(reply_test_stateid), NO_SID),
+	DEC(OP_SECINFO_NO_NAME, secinfo_no_name, 1, 2, FH, SIZE(4 + 2 * 4), NO_SID),
+	DEC(OP_SEQUENCE, sequence, 1, 2, 0, SIZE(NFS4_SESSIONID_SIZE + 5 * 4), NO_SID),
+	DEC(OP_SET_SSV, set_ssv, 1, 2, CHG, SIZE(0), NO_SID),
+	DEC(OP_TEST_STATEID, test_stateid, 1, 2, 0, ASIZE_FN(reply_test_stateid), NO_SID),
 	OP(OP_WANT_DELEGATION, NULL, 1, 2, FH, SIZE(0), NO_SID),
-	OP(OP_DESTROY_CLIENTID, nfs4_op_destroy_clientid, 1, 2, NOSESS | BLOCK | CHG, SIZE(0),
-	   NO_SID),
-	OP(OP_RECLAIM_COMPLETE, nfs4_op_reclaim_complete, 1, 2, CHG, SIZE(0), NO_SID),
+	DEC(OP_DESTROY_CLIENTID, destroy_clientid, 1, 2, NOSESS | BLOCK | CHG, SIZE(0), NO_SID),
+	DEC(OP_RECLAIM_COMPLETE, reclaim_complete, 1, 2, CHG, SIZE(0), NO_SID),
 };
 
 const struct nfs4_op_desc *nfs4_op_describe(uint32_t opnum)

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "core/log.h"
-#include "nfs4/ops_state.h"
+#include "nfs4/callback.h"
 #include "state/session.h"
 #include "state/state.h"
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/ferryd_proc.h"
+#include "xdr/nfs4_codec_cb.h"
 
 static struct ferryd_proc server;
 
@@ -916,6 +917,20 @@ static void send_answering(int fd, const struct rpc_cred *cred, struct v41_call 
 			assert_int_equal(prog, V41_CB_PROGRAM);
 			assert_int_equal(proc, 1);
 			backchannel_calls++;
+			/* The credential and verifier, then CB_COMPOUND(CB_SEQUENCE):
+			 * a good answer echoes its session, seqid and slot. */
+			uint32_t flavor;
+			const uint8_t *body;
+			uint32_t blen;
+			for (int i = 0; i < 2; i++)
+				assert_true(xdr_decode_u32(&d, &flavor) &&
+					    xdr_decode_opaque(&d, 400, &body, &blen));
+			struct nfs4_cb_compound_args_hdr ch;
+			uint32_t opnum;
+			struct nfs4_cb_sequence_args sa;
+			assert_true(nfs4_dec_cb_compound_args_hdr(&d, &ch) && ch.numops >= 1 &&
+				    nfs4_dec_op(&d, &opnum) && opnum == OP_CB_SEQUENCE &&
+				    nfs4_dec_cb_sequence_args(&d, &sa));
 			struct xdr_enc r;
 			assert_true(xdr_enc_init(&r, 256, 4096));
 			xdr_encode_u32(&r, rxid);
@@ -924,11 +939,20 @@ static void send_answering(int fd, const struct rpc_cred *cred, struct v41_call 
 			xdr_encode_u32(&r, 0);  /* verifier AUTH_NONE */
 			xdr_encode_u32(&r, 0);
 			xdr_encode_u32(&r, 0);  /* SUCCESS */
-			xdr_encode_u32(&r, cb_status);
-			xdr_encode_u32(&r, 0);  /* tag */
-			xdr_encode_u32(&r, 1);
-			xdr_encode_u32(&r, 11); /* CB_SEQUENCE */
-			xdr_encode_u32(&r, cb_status);
+			struct nfs4_compound_res_enc re;
+			nfs4_enc_compound_res_begin(&re, &r, ch.tag);
+			nfs4_enc_op_res(&re, OP_CB_SEQUENCE, cb_status);
+			if (cb_status == NFS4_OK) {
+				struct nfs4_cb_sequence_res sr = {
+					.sessionid = sa.sessionid,
+					.sequenceid = sa.sequenceid,
+					.slotid = sa.slotid,
+					.highest_slotid = sa.highest_slotid,
+					.target_highest_slotid = sa.highest_slotid,
+				};
+				assert_true(nfs4_enc_cb_sequence_res(&r, &sr));
+			}
+			nfs4_enc_compound_res_finish(&re, cb_status);
 			assert_int_equal(rpctest_send_record(fd, r.buf->data, r.buf->len, 0), 0);
 			xdr_enc_release(&r);
 			buf_unref(b);

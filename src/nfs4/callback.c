@@ -1,0 +1,218 @@
+#include "nfs4/callback.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "nfs4/server.h"
+#include "rpc/client.h"
+#include "rpc/server.h"
+#include "state/session.h"
+
+enum { CB_TIMEOUT_MS = 5000 };
+
+/* --- the callback-op table ---------------------------------------------------------- */
+
+#define CB_ARGS(op)                                                    \
+	static bool cb_enc_##op(struct xdr_enc *e, const void *args) \
+	{                                                              \
+		return nfs4_enc_##op##_args(e, args);                \
+	}
+#define CB_RES(op)                                              \
+	static bool cb_dec_##op(struct xdr_dec *d, void *res) \
+	{                                                       \
+		return nfs4_dec_##op##_res(d, res);           \
+	}
+
+CB_ARGS(cb_sequence)
+CB_RES(cb_sequence)
+CB_ARGS(cb_recall)
+CB_ARGS(cb_getattr)
+CB_RES(cb_getattr)
+CB_ARGS(cb_notify_lock)
+CB_ARGS(cb_notify)
+CB_ARGS(cb_offload)
+
+#define CB_OP(num, op, dec, max) \
+	[num] = {.opnum = num, .name = #num, .enc_args = cb_enc_##op, .dec_res = dec, .res_max = max}
+
+enum {
+	CB_SEQUENCE_RES = NFS4_SESSIONID_SIZE + 4 * 4,
+	/* CB_GETATTR asks for size and change (and the like): a bitmap and
+	 * a few fixed-size values, well under this. */
+	CB_GETATTR_RES = 4 + 4 * NFS4_BITMAP_WORDS + 4 + 256,
+};
+
+static const struct nfs4_cb_op_desc cb_op_table[] = {
+	CB_OP(OP_CB_GETATTR, cb_getattr, cb_dec_cb_getattr, CB_GETATTR_RES),
+	CB_OP(OP_CB_RECALL, cb_recall, NULL, 0),
+	CB_OP(OP_CB_SEQUENCE, cb_sequence, cb_dec_cb_sequence, CB_SEQUENCE_RES),
+	CB_OP(OP_CB_NOTIFY_LOCK, cb_notify_lock, NULL, 0),
+	CB_OP(OP_CB_NOTIFY, cb_notify, NULL, 0),
+	CB_OP(OP_CB_OFFLOAD, cb_offload, NULL, 0),
+};
+
+const struct nfs4_cb_op_desc *nfs4_cb_op_describe(uint32_t opnum)
+{
+	if (opnum >= sizeof(cb_op_table) / sizeof(cb_op_table[0]) || !cb_op_table[opnum].name)
+		return NULL;
+	return &cb_op_table[opnum];
+}
+
+/* --- CB_COMPOUND --------------------------------------------------------------------- */
+
+bool nfs4_cb_compound_encode(struct xdr_enc *e, const struct nfs4_cb_sequence_args *seq,
+			     const struct nfs4_cb_op *ops, uint32_t nops)
+{
+	struct nfs4_compound_enc ce;
+	/* v4.1 ignores callback_ident (RFC 8881 20.2). */
+	if (!nfs4_enc_cb_compound_args_begin(&ce, e, (struct nfs4_opaque){NULL, 0}, 1, 0) ||
+	    !nfs4_enc_op(&ce, OP_CB_SEQUENCE) || !nfs4_enc_cb_sequence_args(e, seq))
+		return false;
+	for (uint32_t i = 0; i < nops; i++) {
+		const struct nfs4_cb_op_desc *desc = nfs4_cb_op_describe(ops[i].opnum);
+		if (!desc || desc->opnum == OP_CB_SEQUENCE)
+			return false;
+		if (!nfs4_enc_op(&ce, desc->opnum) || !desc->enc_args(e, ops[i].args))
+			return false;
+	}
+	nfs4_enc_compound_end(&ce);
+	return !e->overflow;
+}
+
+/* The CB_SEQUENCE result must be the one for the call: a reply that names
+ * another session or slot (a confused or hostile client, a reply routed to
+ * the wrong call) says nothing about this back channel. */
+static bool cb_sequence_matches(const struct nfs4_cb_sequence_res *r,
+				const struct nfs4_cb_sequence_args *sent)
+{
+	return memcmp(r->sessionid.data, sent->sessionid.data, NFS4_SESSIONID_SIZE) == 0 &&
+	       r->slotid == sent->slotid && r->sequenceid == sent->sequenceid;
+}
+
+void nfs4_cb_compound_decode_reply(struct xdr_dec *d, const struct nfs4_cb_sequence_args *seq,
+				   struct nfs4_cb_op *ops, uint32_t nops,
+				   struct nfs4_cb_outcome *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->status = NFS4ERR_BADXDR;
+	for (uint32_t i = 0; i < nops; i++)
+		ops[i].status = NFS4ERR_SERVERFAULT; /* no result came back */
+	struct nfs4_compound_res_hdr h;
+	uint32_t opnum, status;
+	if (!nfs4_dec_compound_res_hdr(d, &h) || h.numres < 1 || !nfs4_dec_op_res(d, &opnum, &status) ||
+	    opnum != OP_CB_SEQUENCE)
+		return;
+	if (status != NFS4_OK) {
+		out->status = status;
+		return;
+	}
+	if (!nfs4_dec_cb_sequence_res(d, &out->seq) || !cb_sequence_matches(&out->seq, seq))
+		return;
+	out->sequence_done = true;
+	uint32_t nres = h.numres - 1;
+	if (nres > nops)
+		return;
+	for (uint32_t i = 0; i < nres; i++) {
+		const struct nfs4_cb_op_desc *desc = nfs4_cb_op_describe(ops[i].opnum);
+		if (!desc || !nfs4_dec_op_res(d, &opnum, &status) || opnum != ops[i].opnum)
+			return;
+		ops[i].status = status;
+		if (status != NFS4_OK) {
+			/* Results stop at the first failing operation. */
+			out->status = i + 1 == nres ? status : NFS4ERR_BADXDR;
+			return;
+		}
+		if (desc->dec_res && (!ops[i].res || !desc->dec_res(d, ops[i].res)))
+			return;
+	}
+	/* Fewer results than operations, all good: the client stopped early. */
+	out->status = nres == nops ? (uint32_t)NFS4_OK : NFS4ERR_BADXDR;
+}
+
+/* --- sending over the v4.1 back channel ------------------------------------------- */
+
+/* A CB_COMPOUND in flight: what its reply is checked against. */
+struct cb_call41 {
+	struct nfs4_server *srv;
+	struct state_session *session; /* referenced */
+	struct nfs4_cb_sequence_args seq;
+};
+
+static void cb_probe41_done(void *arg, int err, const struct rpc_reply_hdr *hdr,
+			    struct xdr_dec *results)
+{
+	struct cb_call41 *call = arg;
+	struct nfs4_cb_outcome out = {.status = NFS4ERR_BADXDR};
+	if (err == 0 && hdr->reply_stat == RPC_MSG_ACCEPTED && hdr->accept_stat == RPC_SUCCESS)
+		nfs4_cb_compound_decode_reply(results, &call->seq, NULL, 0, &out);
+	bool ok = out.status == NFS4_OK;
+	if (!ok)
+		log_info("nfs4: back channel of a session did not answer CB_SEQUENCE "
+			 "(rpc %d, status %u)",
+			 err, out.status);
+	state_cb_end(call->srv->state, call->session, ok);
+	state_session_unref(call->srv->state, call->session);
+	free(call);
+}
+
+void nfs4_cb_probe41(struct nfs4_server *srv, struct state_session *s)
+{
+	struct state_cb_target t;
+	if (!state_cb_begin(srv->state, s, &t))
+		return;
+	bool sent = false;
+	struct cb_call41 *call = malloc(sizeof(*call));
+	struct xdr_enc e;
+	if (call && xdr_enc_init(&e, 128, 256)) {
+		memset(&call->seq, 0, sizeof(call->seq));
+		memcpy(call->seq.sessionid.data, t.sessionid, NFS4_SESSIONID_SIZE);
+		call->seq.sequenceid = t.seqid;
+		call->seq.slotid = t.slotid;
+		call->seq.highest_slotid = t.slotid;
+		call->seq.cachethis = false;
+		if (nfs4_cb_compound_encode(&e, &call->seq, NULL, 0)) {
+			call->srv = srv;
+			call->session = state_session_ref(s);
+			const struct rpc_cred *cred =
+				t.sec.flavor == RPC_AUTH_SYS ? &t.sec.cred : NULL;
+			int rc = rpc_conn_call(t.conn, t.program, NFS4_CALLBACK_VERSION, CB_COMPOUND,
+					       cred, e.buf->data, e.buf->len, CB_TIMEOUT_MS,
+					       cb_probe41_done, call);
+			if (rc == 0)
+				sent = true;
+			else
+				state_session_unref(srv->state, call->session);
+		}
+		xdr_enc_release(&e);
+	}
+	if (!sent)
+		free(call);
+	state_cb_put_conn(srv->state, t.conn);
+	if (!sent)
+		state_cb_end(srv->state, s, false);
+}
+
+/* --- v4.0: CB_NULL over a dialled connection --------------------------------------- */
+
+int nfs4_cb_null_dial(const char *hostport, uint32_t prog, unsigned timeout_ms)
+{
+	struct rpc_client cl;
+	int rc = rpc_client_connect(&cl, hostport, timeout_ms);
+	if (rc) {
+		rpc_client_close(&cl);
+		return rc;
+	}
+	static const uint8_t no_args[1];
+	struct buf *reply = NULL;
+	struct rpc_reply_hdr hdr;
+	size_t off;
+	rc = rpc_client_call(&cl, prog, NFS4_CALLBACK_VERSION, 0, NULL, no_args, 0, &reply, &hdr,
+			     &off, timeout_ms);
+	if (rc == 0 && (hdr.reply_stat != RPC_MSG_ACCEPTED || hdr.accept_stat != RPC_SUCCESS))
+		rc = -EPROTO;
+	buf_unref(reply);
+	rpc_client_close(&cl);
+	return rc;
+}
