@@ -889,6 +889,8 @@ static void test_destroy_and_bind(void **state)
 /* Sends a COMPOUND, answers CB_COMPOUND calls that arrive meanwhile with
  * cb_status for CB_SEQUENCE, and returns the reply. */
 static int backchannel_calls;
+/* Answer CB_SEQUENCE with NFS4_OK but another session's id. */
+static bool backchannel_wrong_session;
 
 static void send_answering(int fd, const struct rpc_cred *cred, struct v41_call *m,
 			   uint32_t cb_status, struct v41_reply *out)
@@ -950,6 +952,8 @@ static void send_answering(int fd, const struct rpc_cred *cred, struct v41_call 
 					.highest_slotid = sa.highest_slotid,
 					.target_highest_slotid = sa.highest_slotid,
 				};
+				if (backchannel_wrong_session)
+					sr.sessionid.data[0] ^= 0xff;
 				assert_true(nfs4_enc_cb_sequence_res(&r, &sr));
 			}
 			nfs4_enc_compound_res_finish(&re, cb_status);
@@ -971,7 +975,9 @@ static void send_answering(int fd, const struct rpc_cred *cred, struct v41_call 
 
 static void test_backchannel(void **state)
 {
-	for (int variant = 0; variant < 2; variant++) {
+	/* Answered well; refused; answered for another session (which is
+	 * no answer at all). */
+	for (int variant = 0; variant < 3; variant++) {
 		int fd = conn();
 		struct rpc_cred cred = *v41_cred(705);
 		struct v41_eid e;
@@ -983,7 +989,8 @@ static void test_backchannel(void **state)
 						    NULL, &cs),
 				 NFS4_OK);
 		backchannel_calls = 0;
-		uint32_t cb_status = variant == 0 ? NFS4_OK : NFS4ERR_BADSESSION;
+		uint32_t cb_status = variant == 1 ? NFS4ERR_BADSESSION : NFS4_OK;
+		backchannel_wrong_session = variant == 2;
 		uint32_t flags = 0;
 		/* The first SEQUENCE starts the probe; answer it. */
 		for (uint32_t seq = 1; seq <= 3; seq++) {
@@ -998,6 +1005,7 @@ static void test_backchannel(void **state)
 				usleep(100 * 1000); /* let the server take the answer */
 		}
 		assert_true(backchannel_calls >= 1);
+		backchannel_wrong_session = false;
 		if (variant == 0)
 			assert_int_equal(flags & 0x201, 0);
 		else
