@@ -62,13 +62,16 @@ const struct nfs4_cb_op_desc *nfs4_cb_op_describe(uint32_t opnum)
 
 /* --- CB_COMPOUND --------------------------------------------------------------------- */
 
-bool nfs4_cb_compound_encode(struct xdr_enc *e, const struct nfs4_cb_sequence_args *seq,
-			     const struct nfs4_cb_op *ops, uint32_t nops)
+bool nfs4_cb_compound_encode(struct xdr_enc *e, uint32_t callback_ident,
+			     const struct nfs4_cb_sequence_args *seq, const struct nfs4_cb_op *ops,
+			     uint32_t nops)
 {
 	struct nfs4_compound_enc ce;
 	/* v4.1 ignores callback_ident (RFC 8881 20.2). */
-	if (!nfs4_enc_cb_compound_args_begin(&ce, e, (struct nfs4_opaque){NULL, 0}, 1, 0) ||
-	    !nfs4_enc_op(&ce, OP_CB_SEQUENCE) || !nfs4_enc_cb_sequence_args(e, seq))
+	if (!nfs4_enc_cb_compound_args_begin(&ce, e, (struct nfs4_opaque){NULL, 0}, seq ? 1 : 0,
+					     seq ? 0 : callback_ident))
+		return false;
+	if (seq && (!nfs4_enc_op(&ce, OP_CB_SEQUENCE) || !nfs4_enc_cb_sequence_args(e, seq)))
 		return false;
 	for (uint32_t i = 0; i < nops; i++) {
 		const struct nfs4_cb_op_desc *desc = nfs4_cb_op_describe(ops[i].opnum);
@@ -101,17 +104,26 @@ void nfs4_cb_compound_decode_reply(struct xdr_dec *d, const struct nfs4_cb_seque
 		ops[i].status = NFS4ERR_SERVERFAULT; /* no result came back */
 	struct nfs4_compound_res_hdr h;
 	uint32_t opnum, status;
-	if (!nfs4_dec_compound_res_hdr(d, &h) || h.numres < 1 || !nfs4_dec_op_res(d, &opnum, &status) ||
-	    opnum != OP_CB_SEQUENCE)
+	if (!nfs4_dec_compound_res_hdr(d, &h))
 		return;
-	if (status != NFS4_OK) {
-		out->status = status;
+	if (h.numres == 0 && h.status != NFS4_OK) {
+		/* Refused as a whole (NFS4ERR_MINOR_VERS_MISMATCH, ...). */
+		out->status = h.status;
 		return;
 	}
-	if (!nfs4_dec_cb_sequence_res(d, &out->seq) || !cb_sequence_matches(&out->seq, seq))
-		return;
-	out->sequence_done = true;
-	uint32_t nres = h.numres - 1;
+	uint32_t nres = h.numres;
+	if (seq) {
+		if (nres < 1 || !nfs4_dec_op_res(d, &opnum, &status) || opnum != OP_CB_SEQUENCE)
+			return;
+		if (status != NFS4_OK) {
+			out->status = status;
+			return;
+		}
+		if (!nfs4_dec_cb_sequence_res(d, &out->seq) || !cb_sequence_matches(&out->seq, seq))
+			return;
+		out->sequence_done = true;
+		nres--;
+	}
 	if (nres > nops)
 		return;
 	for (uint32_t i = 0; i < nres; i++) {
@@ -127,7 +139,8 @@ void nfs4_cb_compound_decode_reply(struct xdr_dec *d, const struct nfs4_cb_seque
 		if (desc->dec_res && (!ops[i].res || !desc->dec_res(d, ops[i].res)))
 			return;
 	}
-	/* Fewer results than operations, all good: the client stopped early. */
+	/* Results stop only at an error: a short list of good ones is
+	 * malformed. */
 	out->status = nres == nops ? (uint32_t)NFS4_OK : NFS4ERR_BADXDR;
 }
 
@@ -172,7 +185,7 @@ void nfs4_cb_probe41(struct nfs4_server *srv, struct state_session *s)
 		call->seq.slotid = t.slotid;
 		call->seq.highest_slotid = t.slotid;
 		call->seq.cachethis = false;
-		if (nfs4_cb_compound_encode(&e, &call->seq, NULL, 0)) {
+		if (nfs4_cb_compound_encode(&e, 0, &call->seq, NULL, 0)) {
 			call->srv = srv;
 			call->session = state_session_ref(s);
 			const struct rpc_cred *cred =

@@ -46,11 +46,14 @@ struct nfs4_cb_op {
 	uint32_t status;
 };
 
-/* Encodes a v4.1 CB_COMPOUND4args: an empty tag, minor version 1,
- * CB_SEQUENCE with seq, then ops[0 .. nops).  False when an operation is
- * not in the table or the encoder overflowed. */
-bool nfs4_cb_compound_encode(struct xdr_enc *e, const struct nfs4_cb_sequence_args *seq,
-			     const struct nfs4_cb_op *ops, uint32_t nops);
+/* Encodes CB_COMPOUND4args with an empty tag: with seq, minor version 1
+ * and CB_SEQUENCE first (the v4.1 back channel); without, minor version 0
+ * and the client's callback_ident (v4.0).  Then ops[0 .. nops).  False
+ * when an operation is not in the table (or is CB_SEQUENCE) or the
+ * encoder overflowed. */
+bool nfs4_cb_compound_encode(struct xdr_enc *e, uint32_t callback_ident,
+			     const struct nfs4_cb_sequence_args *seq, const struct nfs4_cb_op *ops,
+			     uint32_t nops);
 
 /* The outcome of a CB_COMPOUND reply. */
 struct nfs4_cb_outcome {
@@ -59,14 +62,15 @@ struct nfs4_cb_outcome {
 	 * first or a result, or whose CB_SEQUENCE names another session,
 	 * slot or seqid than the call. */
 	uint32_t status;
-	/* CB_SEQUENCE was answered with NFS4_OK for this very slot and
-	 * seqid: the client's back slot moved on. */
+	/* v4.1: CB_SEQUENCE was answered with NFS4_OK for this very slot
+	 * and seqid: the client's back slot moved on. */
 	bool sequence_done;
 	struct nfs4_cb_sequence_res seq;
 };
 
-/* Decodes CB_COMPOUND4res against the call: seq is what was sent, ops the
- * operations after it (their res and status filled). */
+/* Decodes CB_COMPOUND4res against the call: seq is the CB_SEQUENCE that
+ * was sent (NULL for v4.0), ops the operations after it (their res and
+ * status filled). */
 void nfs4_cb_compound_decode_reply(struct xdr_dec *d, const struct nfs4_cb_sequence_args *seq,
 				   struct nfs4_cb_op *ops, uint32_t nops,
 				   struct nfs4_cb_outcome *out);

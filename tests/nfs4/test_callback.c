@@ -34,6 +34,44 @@ static void recall_args(struct nfs4_cb_recall_args *r)
 	r->fh = (struct nfs4_opaque){fh_bytes, sizeof(fh_bytes)};
 }
 
+/* v4.0: no CB_SEQUENCE, the client's callback_ident in the header. */
+static void test_v40_recall(void **state)
+{
+	struct nfs4_cb_recall_args rec;
+	recall_args(&rec);
+	struct nfs4_cb_op op = {.opnum = OP_CB_RECALL, .args = &rec};
+	struct xdr_enc e;
+	assert_true(xdr_enc_init(&e, 64, 4096));
+	assert_true(nfs4_cb_compound_encode(&e, 0x1234, NULL, &op, 1));
+	struct xdr_dec d;
+	xdr_dec_init(&d, e.buf->data, e.buf->len);
+	struct nfs4_cb_compound_args_hdr h;
+	uint32_t opnum;
+	struct nfs4_cb_recall_args r2;
+	assert_true(nfs4_dec_cb_compound_args_hdr(&d, &h));
+	assert_int_equal(h.minor, 0);
+	assert_int_equal(h.callback_ident, 0x1234);
+	assert_int_equal(h.numops, 1);
+	assert_true(nfs4_dec_op(&d, &opnum) && opnum == OP_CB_RECALL);
+	assert_true(nfs4_dec_cb_recall_args(&d, &r2));
+	assert_int_equal(xdr_dec_remaining(&d), 0);
+	xdr_enc_release(&e);
+
+	/* The reply has only the recall's result. */
+	assert_true(xdr_enc_init(&e, 64, 4096));
+	struct nfs4_compound_res_enc re;
+	assert_true(nfs4_enc_compound_res_begin(&re, &e, (struct nfs4_opaque){NULL, 0}));
+	nfs4_enc_op_res(&re, OP_CB_RECALL, NFS4_OK);
+	nfs4_enc_compound_res_finish(&re, NFS4_OK);
+	struct nfs4_cb_outcome out;
+	xdr_dec_init(&d, e.buf->data, e.buf->len);
+	nfs4_cb_compound_decode_reply(&d, NULL, &op, 1, &out);
+	assert_int_equal(out.status, NFS4_OK);
+	assert_false(out.sequence_done);
+	assert_int_equal(op.status, NFS4_OK);
+	xdr_enc_release(&e);
+}
+
 static void test_table_entries(void **state)
 {
 	static const uint32_t ops[] = {OP_CB_SEQUENCE,    OP_CB_RECALL, OP_CB_GETATTR,
@@ -64,7 +102,7 @@ static void test_encode_sequence_recall(void **state)
 	struct nfs4_cb_op op = {.opnum = OP_CB_RECALL, .args = &rec};
 	struct xdr_enc e;
 	assert_true(xdr_enc_init(&e, 64, 4096));
-	assert_true(nfs4_cb_compound_encode(&e, &seq, &op, 1));
+	assert_true(nfs4_cb_compound_encode(&e, 0, &seq, &op, 1));
 
 	struct xdr_dec d;
 	xdr_dec_init(&d, e.buf->data, e.buf->len);
@@ -102,7 +140,7 @@ static void test_encode_sequence_recall(void **state)
 				   {.opnum = OP_CB_LAYOUTRECALL, .args = &rec}};
 	for (int i = 0; i < 2; i++) {
 		assert_true(xdr_enc_init(&e, 64, 4096));
-		assert_false(nfs4_cb_compound_encode(&e, &seq, &bad[i], 1));
+		assert_false(nfs4_cb_compound_encode(&e, 0, &seq, &bad[i], 1));
 		xdr_enc_release(&e);
 	}
 }
@@ -273,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_encode_sequence_recall),
 		cmocka_unit_test(test_reply_checked),
 		cmocka_unit_test(test_reply_getattr_body),
+		cmocka_unit_test(test_v40_recall),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
