@@ -114,6 +114,9 @@ static void test_exchange_id_cases(void **state)
 			 NFS4ERR_INVAL);
 	assert_int_equal(v41_exchange_id(fd, &acopy, "eid-other", "v1", V41_EID_CONFIRMED, 0, NULL),
 			 NFS4ERR_INVAL);
+	/* state_protect4_a has no arm 3: the arguments do not decode. */
+	assert_int_equal(v41_exchange_id(fd, &acopy, "eid-other", "v1", 0, 3, NULL),
+			 NFS4ERR_BADXDR);
 	close(fd);
 }
 
