@@ -1,0 +1,94 @@
+/* Inside the NFSv4 codec (not for its users): the struct xdr_stream forms
+ * of the NFSv4 pieces every operation shares, and the macro that turns one
+ * description `static bool xdr_T(struct xdr_stream *, struct nfs4_T *)`
+ * into the public pair nfs4_enc_T / nfs4_dec_T. */
+#ifndef FERRY_XDR_NFS4_CODEC_STREAM_H
+#define FERRY_XDR_NFS4_CODEC_STREAM_H
+
+#include "xdr/nfs4_codec.h"
+#include "xdr/xdr_stream.h"
+
+/* The public encoder takes a const struct and the description a mutable
+ * one: casting the const away is sound because on XDR_ENC a description
+ * only reads through the pointer (every write is under xdr_is_dec), so
+ * even a struct in read-only memory encodes. */
+#define NFS4_CODEC_PAIR(name, type)                                                \
+	bool nfs4_enc_##name(struct xdr_enc *e, const type *v)                     \
+	{                                                                          \
+		struct xdr_stream x = XDR_ENC_STREAM(e);                           \
+		return xdr_##name(&x, (type *)v);                                  \
+	}                                                                          \
+	bool nfs4_dec_##name(struct xdr_dec *d, type *v)                           \
+	{                                                                          \
+		struct xdr_stream x = XDR_DEC_STREAM(d);                           \
+		return xdr_##name(&x, v);                                          \
+	}
+
+static inline bool xdr_opaque(struct xdr_stream *x, uint32_t max, struct nfs4_opaque *o)
+{
+	return xdr_bytes(x, max, &o->data, &o->len);
+}
+
+static inline bool xdr_verifier(struct xdr_stream *x, struct nfs4_verifier *v)
+{
+	return xdr_fixed(x, NFS4_VERIFIER_SIZE, v->data);
+}
+
+/* One bounds check for the 16 bytes: stateids are on most requests. */
+static inline bool xdr_stateid(struct xdr_stream *x, struct nfs4_stateid *s)
+{
+	uint8_t *p = xdr_span(x, 4 + NFS4_OTHER_SIZE);
+	if (!p)
+		return false;
+	xdr_span_u32(x, &p, &s->seqid);
+	xdr_span_fixed(x, &p, NFS4_OTHER_SIZE, s->other);
+	return true;
+}
+
+/* The two directions differ by design: encoding drops trailing zero words,
+ * decoding accepts any count and reports bits past the known words through
+ * *extra (which encoding ignores). */
+static inline bool xdr_bitmap(struct xdr_stream *x, struct nfs4_bitmap *b, bool *extra)
+{
+	return xdr_is_enc(x) ? nfs4_encode_bitmap(x->e, b) : nfs4_decode_bitmap(x->d, b, extra);
+}
+
+/* Several bitmaps feeding one `extra` flag: ORs each one's into *extra. */
+static inline bool xdr_bitmap_or(struct xdr_stream *x, struct nfs4_bitmap *b, bool *extra)
+{
+	bool more = false;
+	if (!xdr_bitmap(x, b, &more))
+		return false;
+	if (xdr_is_dec(x))
+		*extra = *extra || more;
+	return true;
+}
+
+/* nfstime4 */
+static inline bool xdr_time(struct xdr_stream *x, struct timespec *ts)
+{
+	uint64_t sec = xdr_is_enc(x) ? (uint64_t)(int64_t)ts->tv_sec : 0;
+	uint32_t nsec = xdr_is_enc(x) ? (uint32_t)ts->tv_nsec : 0;
+	if (!xdr_u64(x, &sec) || !xdr_u32(x, &nsec))
+		return false;
+	if (xdr_is_dec(x)) {
+		ts->tv_sec = (time_t)(int64_t)sec;
+		ts->tv_nsec = nsec;
+	}
+	return true;
+}
+
+bool xdr_change_info(struct xdr_stream *x, struct nfs4_change_info *ci);
+bool xdr_fattr_raw(struct xdr_stream *x, struct nfs4_fattr_raw *f, bool *extra);
+
+/* A variable-length list (struct nfs4_list in xdr/nfs4_codec_session.h):
+ * the one place where the directions differ in shape.  Encoding writes
+ * `items` (count of them, `size` bytes apart) through `item`, or, when
+ * items is NULL, the wire bytes of a decoded list.  Decoding checks every
+ * item with `item` into scratch and keeps the list in place. */
+struct nfs4_list;
+typedef bool xdr_item_fn(struct xdr_stream *x, void *item);
+bool xdr_list(struct xdr_stream *x, uint32_t max, struct nfs4_list *l, const void *items,
+	      size_t size, xdr_item_fn *item, void *scratch);
+
+#endif
