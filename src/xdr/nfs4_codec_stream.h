@@ -29,6 +29,18 @@ static inline bool xdr_opaque(struct xdr_stream *x, uint32_t max, struct nfs4_op
 	return xdr_bytes(x, max, &o->data, &o->len);
 }
 
+/* component4, xattrkey4, owners (see xdr/nfs4_codec_file.h). */
+static inline bool xdr_component(struct xdr_stream *x, struct nfs4_opaque *name)
+{
+	return xdr_opaque(x, NFS4_OPAQUE_LIMIT, name);
+}
+
+/* nfs_fh4 */
+static inline bool xdr_fh(struct xdr_stream *x, struct nfs4_opaque *fh)
+{
+	return xdr_opaque(x, NFS4_FHSIZE, fh);
+}
+
 static inline bool xdr_verifier(struct xdr_stream *x, struct nfs4_verifier *v)
 {
 	return xdr_fixed(x, NFS4_VERIFIER_SIZE, v->data);
@@ -80,6 +92,12 @@ static inline bool xdr_time(struct xdr_stream *x, struct timespec *ts)
 
 bool xdr_change_info(struct xdr_stream *x, struct nfs4_change_info *ci);
 bool xdr_fattr_raw(struct xdr_stream *x, struct nfs4_fattr_raw *f, bool *extra);
+
+/* Pieces one file family describes and another uses. */
+struct nfs4_state_owner;
+struct nfs4_open_delegation;
+bool xdr_state_owner(struct xdr_stream *x, struct nfs4_state_owner *o);
+bool xdr_open_delegation(struct xdr_stream *x, struct nfs4_open_delegation *g);
 
 /* A variable-length list (struct nfs4_list in xdr/nfs4_codec_session.h):
  * the one place where the directions differ in shape.  Encoding writes
