@@ -48,6 +48,13 @@ static inline bool xdr_refuse(struct xdr_stream *x)
 	return false;
 }
 
+/* A bound only decoding applies, as with max (see the header comment):
+ * true when encoding, ok when decoding. */
+static inline bool xdr_dec_check(const struct xdr_stream *x, bool ok)
+{
+	return xdr_is_enc(x) || ok;
+}
+
 static inline bool xdr_u32(struct xdr_stream *x, uint32_t *v)
 {
 	return xdr_is_enc(x) ? xdr_encode_u32(x->e, *v) : xdr_decode_u32(x->d, v);
@@ -73,9 +80,7 @@ static inline bool xdr_optional(struct xdr_stream *x, bool *present)
 /* A u32 count that decodes only up to max.  Encoding writes *n as it is. */
 static inline bool xdr_count(struct xdr_stream *x, uint32_t max, uint32_t *n)
 {
-	if (xdr_is_enc(x))
-		return xdr_encode_u32(x->e, *n);
-	return xdr_decode_u32(x->d, n) && *n <= max;
+	return xdr_u32(x, n) && xdr_dec_check(x, *n <= max);
 }
 
 /* opaque[n] copied to or from buf (verifiers, session ids, stateids). */
