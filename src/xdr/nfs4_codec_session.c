@@ -103,7 +103,7 @@ static bool xdr_opaque_list(struct xdr_stream *x, struct nfs4_list *l)
 
 /* --- shared pieces --------------------------------------------------------- */
 
-static bool xdr_sessionid(struct xdr_stream *x, struct nfs4_sessionid *s)
+bool xdr_sessionid(struct xdr_stream *x, struct nfs4_sessionid *s)
 {
 	return xdr_fixed(x, NFS4_SESSIONID_SIZE, s->data);
 }
@@ -361,20 +361,6 @@ NFS4_CODEC_PAIR(renew_args, struct nfs4_renew_args)
 /* --- TEST_STATEID, FREE_STATEID -------------------------------------------- */
 
 enum { STATEID_WIRE = 4 + NFS4_OTHER_SIZE };
-
-/* A list of fixed-size items: decoded as a pointer to its bytes, encoded
- * from those bytes or, when items are given, item by item (the caller's
- * loop after a true return). */
-static bool xdr_fixed_list(struct xdr_stream *x, uint32_t *count, size_t item_size,
-			   bool have_items, const uint8_t **wire)
-{
-	if (!xdr_u32(x, count))
-		return false;
-	if (xdr_is_dec(x) && *count > xdr_dec_remaining(x->d) / item_size)
-		return false;
-	return (xdr_is_enc(x) && have_items) ||
-	       xdr_fixed_ref(x, (size_t)*count * item_size, wire);
-}
 
 static bool xdr_test_stateid_args(struct xdr_stream *x, struct nfs4_test_stateid_args *a)
 {

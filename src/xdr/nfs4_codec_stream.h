@@ -93,9 +93,27 @@ static inline bool xdr_time(struct xdr_stream *x, struct timespec *ts)
 bool xdr_change_info(struct xdr_stream *x, struct nfs4_change_info *ci);
 bool xdr_fattr_raw(struct xdr_stream *x, struct nfs4_fattr_raw *f, bool *extra);
 
+/* A list of fixed-size items: decoded as a pointer to its bytes, encoded
+ * from those bytes or, when items are given, item by item (the caller's
+ * loop after a true return). */
+static inline bool xdr_fixed_list(struct xdr_stream *x, uint32_t *count, size_t item_size,
+			   bool have_items, const uint8_t **wire)
+{
+	if (!xdr_u32(x, count))
+		return false;
+	if (xdr_is_dec(x) && *count > xdr_dec_remaining(x->d) / item_size)
+		return false;
+	return (xdr_is_enc(x) && have_items) ||
+	       xdr_fixed_ref(x, (size_t)*count * item_size, wire);
+}
+
 /* Pieces one file family describes and another uses. */
+struct nfs4_sessionid;
 struct nfs4_state_owner;
 struct nfs4_open_delegation;
+struct nfs4_write_response;
+bool xdr_sessionid(struct xdr_stream *x, struct nfs4_sessionid *s);
+bool xdr_write_response(struct xdr_stream *x, struct nfs4_write_response *w);
 bool xdr_state_owner(struct xdr_stream *x, struct nfs4_state_owner *o);
 bool xdr_open_delegation(struct xdr_stream *x, struct nfs4_open_delegation *g);
 
