@@ -52,51 +52,31 @@ static bool xdr_cb_sequence_args(struct xdr_stream *x, struct nfs4_cb_sequence_a
 			referring_call_list_item, &scratch);
 }
 
-static bool xdr_cb_sequence_res(struct xdr_stream *x, struct nfs4_cb_sequence_res *r)
-{
-	return xdr_sessionid(x, &r->sessionid) && xdr_u32(x, &r->sequenceid) &&
-	       xdr_u32(x, &r->slotid) && xdr_u32(x, &r->highest_slotid) &&
-	       xdr_u32(x, &r->target_highest_slotid);
-}
-
 NFS4_CODEC_PAIR(cb_sequence_args, struct nfs4_cb_sequence_args)
-NFS4_CODEC_PAIR(cb_sequence_res, struct nfs4_cb_sequence_res)
+
+NFS4_CODEC_TYPE(cb_sequence_res, struct nfs4_cb_sequence_res, r,
+		xdr_sessionid(x, &r->sessionid) && xdr_u32(x, &r->sequenceid) &&
+		xdr_u32(x, &r->slotid) && xdr_u32(x, &r->highest_slotid) &&
+		xdr_u32(x, &r->target_highest_slotid))
 
 /* --- CB_RECALL, CB_GETATTR, CB_NOTIFY_LOCK --------------------------------- */
 
-static bool xdr_cb_recall_args(struct xdr_stream *x, struct nfs4_cb_recall_args *a)
-{
-	return xdr_stateid(x, &a->stateid) && xdr_bool(x, &a->truncate) && xdr_fh(x, &a->fh);
-}
+NFS4_CODEC_TYPE(cb_recall_args, struct nfs4_cb_recall_args, a,
+		xdr_stateid(x, &a->stateid) && xdr_bool(x, &a->truncate) && xdr_fh(x, &a->fh))
 
-static bool xdr_cb_getattr_args(struct xdr_stream *x, struct nfs4_cb_getattr_args *a)
-{
-	return xdr_fh(x, &a->fh) && xdr_bitmap(x, &a->attr_request, &a->extra);
-}
+NFS4_CODEC_TYPE(cb_getattr_args, struct nfs4_cb_getattr_args, a,
+		xdr_fh(x, &a->fh) && xdr_bitmap(x, &a->attr_request, &a->extra))
 
-static bool xdr_cb_getattr_res(struct xdr_stream *x, struct nfs4_cb_getattr_res *r)
-{
-	return xdr_fattr_raw(x, &r->attrs, &r->extra);
-}
+NFS4_CODEC_TYPE(cb_getattr_res, struct nfs4_cb_getattr_res, r,
+		xdr_fattr_raw(x, &r->attrs, &r->extra))
 
-static bool xdr_cb_notify_lock_args(struct xdr_stream *x, struct nfs4_cb_notify_lock_args *a)
-{
-	return xdr_fh(x, &a->fh) && xdr_state_owner(x, &a->lock_owner);
-}
-
-NFS4_CODEC_PAIR(cb_recall_args, struct nfs4_cb_recall_args)
-NFS4_CODEC_PAIR(cb_getattr_args, struct nfs4_cb_getattr_args)
-NFS4_CODEC_PAIR(cb_getattr_res, struct nfs4_cb_getattr_res)
-NFS4_CODEC_PAIR(cb_notify_lock_args, struct nfs4_cb_notify_lock_args)
+NFS4_CODEC_TYPE(cb_notify_lock_args, struct nfs4_cb_notify_lock_args, a,
+		xdr_fh(x, &a->fh) && xdr_state_owner(x, &a->lock_owner))
 
 /* --- CB_NOTIFY ------------------------------------------------------------- */
 
-static bool xdr_notify(struct xdr_stream *x, struct nfs4_notify *n)
-{
-	return xdr_bitmap(x, &n->mask, &n->extra) && xdr_opaque(x, UINT32_MAX, &n->vals);
-}
-
-NFS4_CODEC_PAIR(notify, struct nfs4_notify)
+NFS4_CODEC_TYPE(notify, struct nfs4_notify, n,
+		xdr_bitmap(x, &n->mask, &n->extra) && xdr_opaque(x, UINT32_MAX, &n->vals))
 
 static bool notify_item(struct xdr_stream *x, void *n)
 {
@@ -122,10 +102,10 @@ static bool xdr_notify_entry(struct xdr_stream *x, struct nfs4_notify_entry *n)
 	return xdr_opaque(x, UINT32_MAX, &n->name) && xdr_fattr_raw(x, &n->attrs, &extra);
 }
 
-static bool xdr_notify_remove(struct xdr_stream *x, struct nfs4_notify_remove *n)
-{
-	return xdr_notify_entry(x, &n->old_entry) && xdr_u64(x, &n->old_entry_cookie);
-}
+NFS4_CODEC_PAIR(notify_entry, struct nfs4_notify_entry)
+
+NFS4_CODEC_TYPE(notify_remove, struct nfs4_notify_remove, n,
+		xdr_notify_entry(x, &n->old_entry) && xdr_u64(x, &n->old_entry_cookie))
 
 static bool xdr_notify_add(struct xdr_stream *x, struct nfs4_notify_add *n)
 {
@@ -141,27 +121,16 @@ static bool xdr_notify_add(struct xdr_stream *x, struct nfs4_notify_add *n)
 	return xdr_bool(x, &n->last_entry);
 }
 
-static bool xdr_notify_attr(struct xdr_stream *x, struct nfs4_notify_attr *n)
-{
-	return xdr_notify_entry(x, &n->changed_entry);
-}
-
-static bool xdr_notify_rename(struct xdr_stream *x, struct nfs4_notify_rename *n)
-{
-	return xdr_notify_remove(x, &n->old_entry) && xdr_notify_add(x, &n->new_entry);
-}
-
-static bool xdr_notify_verifier(struct xdr_stream *x, struct nfs4_notify_verifier *n)
-{
-	return xdr_verifier(x, &n->old_cookieverf) && xdr_verifier(x, &n->new_cookieverf);
-}
-
-NFS4_CODEC_PAIR(notify_entry, struct nfs4_notify_entry)
-NFS4_CODEC_PAIR(notify_remove, struct nfs4_notify_remove)
 NFS4_CODEC_PAIR(notify_add, struct nfs4_notify_add)
-NFS4_CODEC_PAIR(notify_attr, struct nfs4_notify_attr)
-NFS4_CODEC_PAIR(notify_rename, struct nfs4_notify_rename)
-NFS4_CODEC_PAIR(notify_verifier, struct nfs4_notify_verifier)
+
+NFS4_CODEC_TYPE(notify_attr, struct nfs4_notify_attr, n,
+		xdr_notify_entry(x, &n->changed_entry))
+
+NFS4_CODEC_TYPE(notify_rename, struct nfs4_notify_rename, n,
+		xdr_notify_remove(x, &n->old_entry) && xdr_notify_add(x, &n->new_entry))
+
+NFS4_CODEC_TYPE(notify_verifier, struct nfs4_notify_verifier, n,
+		xdr_verifier(x, &n->old_cookieverf) && xdr_verifier(x, &n->new_cookieverf))
 
 /* --- CB_OFFLOAD ------------------------------------------------------------ */
 
@@ -173,6 +142,8 @@ bool xdr_write_response(struct xdr_stream *x, struct nfs4_write_response *w)
 	       xdr_verifier(x, &w->writeverf);
 }
 
+NFS4_CODEC_PAIR(write_response, struct nfs4_write_response)
+
 static bool xdr_cb_offload_args(struct xdr_stream *x, struct nfs4_cb_offload_args *a)
 {
 	if (!xdr_fh(x, &a->fh) || !xdr_stateid(x, &a->stateid) || !xdr_u32(x, &a->status))
@@ -182,36 +153,21 @@ static bool xdr_cb_offload_args(struct xdr_stream *x, struct nfs4_cb_offload_arg
 	return xdr_u64(x, &a->bytes_copied);
 }
 
-NFS4_CODEC_PAIR(write_response, struct nfs4_write_response)
 NFS4_CODEC_PAIR(cb_offload_args, struct nfs4_cb_offload_args)
 
 /* --- CB_RECALL_ANY, CB_RECALLABLE_OBJ_AVAIL, CB_RECALL_SLOT,
  *     CB_WANTS_CANCELLED --------------------------------------------------- */
 
-static bool xdr_cb_recall_any_args(struct xdr_stream *x, struct nfs4_cb_recall_any_args *a)
-{
-	return xdr_u32(x, &a->objects_to_keep) && xdr_bitmap(x, &a->type_mask, &a->extra);
-}
+NFS4_CODEC_TYPE(cb_recall_any_args, struct nfs4_cb_recall_any_args, a,
+		xdr_u32(x, &a->objects_to_keep) && xdr_bitmap(x, &a->type_mask, &a->extra))
 
-static bool xdr_cb_recallable_obj_avail_args(struct xdr_stream *x,
-					     struct nfs4_cb_recallable_obj_avail_args *a)
-{
-	return xdr_cb_recall_any_args(x, &a->a);
-}
+NFS4_CODEC_TYPE(cb_recallable_obj_avail_args, struct nfs4_cb_recallable_obj_avail_args, a,
+		xdr_cb_recall_any_args(x, &a->a))
 
-static bool xdr_cb_recall_slot_args(struct xdr_stream *x, struct nfs4_cb_recall_slot_args *a)
-{
-	return xdr_u32(x, &a->target_highest_slotid);
-}
+NFS4_CODEC_TYPE(cb_recall_slot_args, struct nfs4_cb_recall_slot_args, a,
+		xdr_u32(x, &a->target_highest_slotid))
 
-static bool xdr_cb_wants_cancelled_args(struct xdr_stream *x,
-					struct nfs4_cb_wants_cancelled_args *a)
-{
-	return xdr_bool(x, &a->contended_wants_cancelled) &&
-	       xdr_bool(x, &a->resourced_wants_cancelled);
-}
+NFS4_CODEC_TYPE(cb_wants_cancelled_args, struct nfs4_cb_wants_cancelled_args, a,
+		xdr_bool(x, &a->contended_wants_cancelled) &&
+		xdr_bool(x, &a->resourced_wants_cancelled))
 
-NFS4_CODEC_PAIR(cb_recall_any_args, struct nfs4_cb_recall_any_args)
-NFS4_CODEC_PAIR(cb_recallable_obj_avail_args, struct nfs4_cb_recallable_obj_avail_args)
-NFS4_CODEC_PAIR(cb_recall_slot_args, struct nfs4_cb_recall_slot_args)
-NFS4_CODEC_PAIR(cb_wants_cancelled_args, struct nfs4_cb_wants_cancelled_args)

@@ -8,31 +8,19 @@ XDR_HOT bool xdr_putfh_args(struct xdr_stream *x, struct nfs4_putfh_args *a)
 	return xdr_fh(x, &a->fh);
 }
 
-static bool xdr_getfh_res(struct xdr_stream *x, struct nfs4_getfh_res *r)
-{
-	return xdr_fh(x, &r->fh);
-}
-
-static bool xdr_lookup_args(struct xdr_stream *x, struct nfs4_lookup_args *a)
-{
-	return xdr_component(x, &a->name);
-}
-
-static bool xdr_secinfo_args(struct xdr_stream *x, struct nfs4_secinfo_args *a)
-{
-	return xdr_component(x, &a->name);
-}
-
-static bool xdr_openattr_args(struct xdr_stream *x, struct nfs4_openattr_args *a)
-{
-	return xdr_bool(x, &a->createdir);
-}
-
 NFS4_CODEC_PAIR(putfh_args, struct nfs4_putfh_args)
-NFS4_CODEC_PAIR(getfh_res, struct nfs4_getfh_res)
-NFS4_CODEC_PAIR(lookup_args, struct nfs4_lookup_args)
-NFS4_CODEC_PAIR(secinfo_args, struct nfs4_secinfo_args)
-NFS4_CODEC_PAIR(openattr_args, struct nfs4_openattr_args)
+
+NFS4_CODEC_TYPE(getfh_res, struct nfs4_getfh_res, r,
+		xdr_fh(x, &r->fh))
+
+NFS4_CODEC_TYPE(lookup_args, struct nfs4_lookup_args, a,
+		xdr_component(x, &a->name))
+
+NFS4_CODEC_TYPE(secinfo_args, struct nfs4_secinfo_args, a,
+		xdr_component(x, &a->name))
+
+NFS4_CODEC_TYPE(openattr_args, struct nfs4_openattr_args, a,
+		xdr_bool(x, &a->createdir))
 
 /* --- attributes ---------------------------------------------------------------------- */
 
@@ -41,54 +29,36 @@ XDR_HOT bool xdr_getattr_args(struct xdr_stream *x, struct nfs4_getattr_args *a)
 	return xdr_bitmap(x, &a->mask, &a->mask_extra);
 }
 
+NFS4_CODEC_PAIR(getattr_args, struct nfs4_getattr_args)
+
 XDR_HOT bool xdr_getattr_res(struct xdr_stream *x, struct nfs4_getattr_res *r)
 {
 	return xdr_fattr_raw(x, &r->attrs, &r->mask_extra);
 }
 
-static bool xdr_setattr_args(struct xdr_stream *x, struct nfs4_setattr_args *a)
-{
-	return xdr_stateid(x, &a->stateid) && xdr_fattr_raw(x, &a->attrs, &a->mask_extra);
-}
-
-static bool xdr_setattr_res(struct xdr_stream *x, struct nfs4_setattr_res *r)
-{
-	return xdr_bitmap(x, &r->attrsset, &r->mask_extra);
-}
-
-static bool xdr_verify_args(struct xdr_stream *x, struct nfs4_verify_args *a)
-{
-	return xdr_fattr_raw(x, &a->attrs, &a->mask_extra);
-}
-
-static bool xdr_access_args(struct xdr_stream *x, struct nfs4_access_args *a)
-{
-	return xdr_u32(x, &a->access);
-}
-
-static bool xdr_access_res(struct xdr_stream *x, struct nfs4_access_res *r)
-{
-	return xdr_u32(x, &r->supported) && xdr_u32(x, &r->access);
-}
-
-NFS4_CODEC_PAIR(getattr_args, struct nfs4_getattr_args)
 NFS4_CODEC_PAIR(getattr_res, struct nfs4_getattr_res)
-NFS4_CODEC_PAIR(setattr_args, struct nfs4_setattr_args)
-NFS4_CODEC_PAIR(setattr_res, struct nfs4_setattr_res)
-NFS4_CODEC_PAIR(verify_args, struct nfs4_verify_args)
-NFS4_CODEC_PAIR(access_args, struct nfs4_access_args)
-NFS4_CODEC_PAIR(access_res, struct nfs4_access_res)
+
+NFS4_CODEC_TYPE(setattr_args, struct nfs4_setattr_args, a,
+		xdr_stateid(x, &a->stateid) && xdr_fattr_raw(x, &a->attrs, &a->mask_extra))
+
+NFS4_CODEC_TYPE(setattr_res, struct nfs4_setattr_res, r,
+		xdr_bitmap(x, &r->attrsset, &r->mask_extra))
+
+NFS4_CODEC_TYPE(verify_args, struct nfs4_verify_args, a,
+		xdr_fattr_raw(x, &a->attrs, &a->mask_extra))
+
+NFS4_CODEC_TYPE(access_args, struct nfs4_access_args, a,
+		xdr_u32(x, &a->access))
+
+NFS4_CODEC_TYPE(access_res, struct nfs4_access_res, r,
+		xdr_u32(x, &r->supported) && xdr_u32(x, &r->access))
 
 /* --- READDIR -------------------------------------------------------------------------- */
 
-static bool xdr_readdir_args(struct xdr_stream *x, struct nfs4_readdir_args *a)
-{
-	return xdr_u64(x, &a->cookie) && xdr_verifier(x, &a->cookieverf) &&
-	       xdr_u32(x, &a->dircount) && xdr_u32(x, &a->maxcount) &&
-	       xdr_bitmap(x, &a->attr_request, &a->mask_extra);
-}
-
-NFS4_CODEC_PAIR(readdir_args, struct nfs4_readdir_args)
+NFS4_CODEC_TYPE(readdir_args, struct nfs4_readdir_args, a,
+		xdr_u64(x, &a->cookie) && xdr_verifier(x, &a->cookieverf) &&
+		xdr_u32(x, &a->dircount) && xdr_u32(x, &a->maxcount) &&
+		xdr_bitmap(x, &a->attr_request, &a->mask_extra))
 
 /* The end of the list and eof, which every reply still has to carry. */
 enum { READDIR_TAIL = 8 };
@@ -230,49 +200,28 @@ static bool xdr_create_args(struct xdr_stream *x, struct nfs4_create_args *a)
 	return xdr_component(x, &a->name) && xdr_fattr_raw(x, &a->attrs, &a->mask_extra);
 }
 
-static bool xdr_create_res(struct xdr_stream *x, struct nfs4_create_res *r)
-{
-	return xdr_change_info(x, &r->cinfo) && xdr_bitmap(x, &r->attrset, &r->mask_extra);
-}
-
-static bool xdr_remove_args(struct xdr_stream *x, struct nfs4_remove_args *a)
-{
-	return xdr_component(x, &a->name);
-}
-
-static bool xdr_cinfo_res(struct xdr_stream *x, struct nfs4_cinfo_res *r)
-{
-	return xdr_change_info(x, &r->cinfo);
-}
-
-static bool xdr_rename_args(struct xdr_stream *x, struct nfs4_rename_args *a)
-{
-	return xdr_component(x, &a->oldname) && xdr_component(x, &a->newname);
-}
-
-static bool xdr_rename_res(struct xdr_stream *x, struct nfs4_rename_res *r)
-{
-	return xdr_change_info(x, &r->source_cinfo) && xdr_change_info(x, &r->target_cinfo);
-}
-
-static bool xdr_link_args(struct xdr_stream *x, struct nfs4_link_args *a)
-{
-	return xdr_component(x, &a->newname);
-}
-
-static bool xdr_readlink_res(struct xdr_stream *x, struct nfs4_readlink_res *r)
-{
-	return xdr_opaque(x, UINT32_MAX, &r->link);
-}
-
 NFS4_CODEC_PAIR(create_args, struct nfs4_create_args)
-NFS4_CODEC_PAIR(create_res, struct nfs4_create_res)
-NFS4_CODEC_PAIR(remove_args, struct nfs4_remove_args)
-NFS4_CODEC_PAIR(cinfo_res, struct nfs4_cinfo_res)
-NFS4_CODEC_PAIR(rename_args, struct nfs4_rename_args)
-NFS4_CODEC_PAIR(rename_res, struct nfs4_rename_res)
-NFS4_CODEC_PAIR(link_args, struct nfs4_link_args)
-NFS4_CODEC_PAIR(readlink_res, struct nfs4_readlink_res)
+
+NFS4_CODEC_TYPE(create_res, struct nfs4_create_res, r,
+		xdr_change_info(x, &r->cinfo) && xdr_bitmap(x, &r->attrset, &r->mask_extra))
+
+NFS4_CODEC_TYPE(remove_args, struct nfs4_remove_args, a,
+		xdr_component(x, &a->name))
+
+NFS4_CODEC_TYPE(cinfo_res, struct nfs4_cinfo_res, r,
+		xdr_change_info(x, &r->cinfo))
+
+NFS4_CODEC_TYPE(rename_args, struct nfs4_rename_args, a,
+		xdr_component(x, &a->oldname) && xdr_component(x, &a->newname))
+
+NFS4_CODEC_TYPE(rename_res, struct nfs4_rename_res, r,
+		xdr_change_info(x, &r->source_cinfo) && xdr_change_info(x, &r->target_cinfo))
+
+NFS4_CODEC_TYPE(link_args, struct nfs4_link_args, a,
+		xdr_component(x, &a->newname))
+
+NFS4_CODEC_TYPE(readlink_res, struct nfs4_readlink_res, r,
+		xdr_opaque(x, UINT32_MAX, &r->link))
 
 /* --- I/O ------------------------------------------------------------------------------ */
 
@@ -295,13 +244,10 @@ XDR_HOT bool xdr_read_args(struct xdr_stream *x, struct nfs4_read_args *a)
 	return xdr_io_head(x, &a->stateid, &a->offset, &a->count);
 }
 
-static bool xdr_read_res(struct xdr_stream *x, struct nfs4_read_res *r)
-{
-	return xdr_bool(x, &r->eof) && xdr_opaque(x, UINT32_MAX, &r->data);
-}
-
 NFS4_CODEC_PAIR(read_args, struct nfs4_read_args)
-NFS4_CODEC_PAIR(read_res, struct nfs4_read_res)
+
+NFS4_CODEC_TYPE(read_res, struct nfs4_read_res, r,
+		xdr_bool(x, &r->eof) && xdr_opaque(x, UINT32_MAX, &r->data))
 
 /* The data is the caller's to append (it may come from a file): encoding
  * stops at the reserved room, decoding has it in place. */
@@ -342,22 +288,13 @@ bool nfs4_enc_write_args_hdr(struct xdr_enc *e, const struct nfs4_write_args *a)
 	return xdr_write_head(&x, (struct nfs4_write_args *)a) && xdr_encode_u32(e, a->data.len);
 }
 
-static bool xdr_write_res(struct xdr_stream *x, struct nfs4_write_res *r)
-{
-	return xdr_u32(x, &r->count) && xdr_u32(x, &r->committed) &&
-	       xdr_dec_check(x, r->committed <= FILE_SYNC4) && xdr_verifier(x, &r->writeverf);
-}
+NFS4_CODEC_TYPE(write_res, struct nfs4_write_res, r,
+		xdr_u32(x, &r->count) && xdr_u32(x, &r->committed) &&
+		xdr_dec_check(x, r->committed <= FILE_SYNC4) && xdr_verifier(x, &r->writeverf))
 
-static bool xdr_commit_args(struct xdr_stream *x, struct nfs4_commit_args *a)
-{
-	return xdr_u64(x, &a->offset) && xdr_u32(x, &a->count);
-}
+NFS4_CODEC_TYPE(commit_args, struct nfs4_commit_args, a,
+		xdr_u64(x, &a->offset) && xdr_u32(x, &a->count))
 
-static bool xdr_commit_res(struct xdr_stream *x, struct nfs4_commit_res *r)
-{
-	return xdr_verifier(x, &r->writeverf);
-}
+NFS4_CODEC_TYPE(commit_res, struct nfs4_commit_res, r,
+		xdr_verifier(x, &r->writeverf))
 
-NFS4_CODEC_PAIR(write_res, struct nfs4_write_res)
-NFS4_CODEC_PAIR(commit_args, struct nfs4_commit_args)
-NFS4_CODEC_PAIR(commit_res, struct nfs4_commit_res)

@@ -119,41 +119,28 @@ bool xdr_open_delegation(struct xdr_stream *x, struct nfs4_open_delegation *g)
 
 NFS4_CODEC_PAIR(open_delegation, struct nfs4_open_delegation)
 
-static bool xdr_open_res(struct xdr_stream *x, struct nfs4_open_res *r)
-{
-	return xdr_stateid(x, &r->stateid) && xdr_change_info(x, &r->cinfo) &&
-	       xdr_u32(x, &r->rflags) && xdr_bitmap(x, &r->attrset, &r->mask_extra) &&
-	       xdr_open_delegation(x, &r->delegation);
-}
-
-NFS4_CODEC_PAIR(open_res, struct nfs4_open_res)
+NFS4_CODEC_TYPE(open_res, struct nfs4_open_res, r,
+		xdr_stateid(x, &r->stateid) && xdr_change_info(x, &r->cinfo) &&
+		xdr_u32(x, &r->rflags) && xdr_bitmap(x, &r->attrset, &r->mask_extra) &&
+		xdr_open_delegation(x, &r->delegation))
 
 /* --- OPEN_CONFIRM, OPEN_DOWNGRADE, CLOSE ---------------------------------------------- */
 
-static bool xdr_open_confirm_args(struct xdr_stream *x, struct nfs4_open_confirm_args *a)
-{
-	return xdr_stateid(x, &a->stateid) && xdr_u32(x, &a->seqid);
-}
+NFS4_CODEC_TYPE(open_confirm_args, struct nfs4_open_confirm_args, a,
+		xdr_stateid(x, &a->stateid) && xdr_u32(x, &a->seqid))
 
-static bool xdr_open_downgrade_args(struct xdr_stream *x, struct nfs4_open_downgrade_args *a)
-{
-	return xdr_stateid(x, &a->stateid) && xdr_u32(x, &a->seqid) &&
-	       xdr_u32(x, &a->share_access) && xdr_u32(x, &a->share_deny);
-}
+NFS4_CODEC_TYPE(open_downgrade_args, struct nfs4_open_downgrade_args, a,
+		xdr_stateid(x, &a->stateid) && xdr_u32(x, &a->seqid) &&
+		xdr_u32(x, &a->share_access) && xdr_u32(x, &a->share_deny))
 
-static bool xdr_close_args(struct xdr_stream *x, struct nfs4_close_args *a)
-{
-	return xdr_u32(x, &a->seqid) && xdr_stateid(x, &a->stateid);
-}
+NFS4_CODEC_TYPE(close_args, struct nfs4_close_args, a,
+		xdr_u32(x, &a->seqid) && xdr_stateid(x, &a->stateid))
 
 XDR_HOT bool xdr_stateid_res(struct xdr_stream *x, struct nfs4_stateid_res *r)
 {
 	return xdr_stateid(x, &r->stateid);
 }
 
-NFS4_CODEC_PAIR(open_confirm_args, struct nfs4_open_confirm_args)
-NFS4_CODEC_PAIR(open_downgrade_args, struct nfs4_open_downgrade_args)
-NFS4_CODEC_PAIR(close_args, struct nfs4_close_args)
 NFS4_CODEC_PAIR(stateid_res, struct nfs4_stateid_res)
 
 /* --- locks ---------------------------------------------------------------------------- */
@@ -170,46 +157,27 @@ static bool xdr_locker(struct xdr_stream *x, struct nfs4_locker *l)
 	return xdr_stateid(x, &l->lock_stateid) && xdr_u32(x, &l->lock_seqid);
 }
 
-static bool xdr_lock_args(struct xdr_stream *x, struct nfs4_lock_args *a)
-{
-	return xdr_u32(x, &a->locktype) && xdr_bool(x, &a->reclaim) && xdr_u64(x, &a->offset) &&
-	       xdr_u64(x, &a->length) && xdr_locker(x, &a->locker);
-}
+NFS4_CODEC_TYPE(lock_args, struct nfs4_lock_args, a,
+		xdr_u32(x, &a->locktype) && xdr_bool(x, &a->reclaim) && xdr_u64(x, &a->offset) &&
+		xdr_u64(x, &a->length) && xdr_locker(x, &a->locker))
 
-static bool xdr_lock_denied(struct xdr_stream *x, struct nfs4_lock_denied *r)
-{
-	return xdr_u64(x, &r->offset) && xdr_u64(x, &r->length) && xdr_u32(x, &r->locktype) &&
-	       xdr_state_owner(x, &r->owner);
-}
+NFS4_CODEC_TYPE(lock_denied, struct nfs4_lock_denied, r,
+		xdr_u64(x, &r->offset) && xdr_u64(x, &r->length) && xdr_u32(x, &r->locktype) &&
+		xdr_state_owner(x, &r->owner))
 
-static bool xdr_lockt_args(struct xdr_stream *x, struct nfs4_lockt_args *a)
-{
-	return xdr_u32(x, &a->locktype) && xdr_u64(x, &a->offset) && xdr_u64(x, &a->length) &&
-	       xdr_state_owner(x, &a->owner);
-}
+NFS4_CODEC_TYPE(lockt_args, struct nfs4_lockt_args, a,
+		xdr_u32(x, &a->locktype) && xdr_u64(x, &a->offset) && xdr_u64(x, &a->length) &&
+		xdr_state_owner(x, &a->owner))
 
-static bool xdr_locku_args(struct xdr_stream *x, struct nfs4_locku_args *a)
-{
-	return xdr_u32(x, &a->locktype) && xdr_u32(x, &a->seqid) &&
-	       xdr_stateid(x, &a->stateid) && xdr_u64(x, &a->offset) && xdr_u64(x, &a->length);
-}
-
-NFS4_CODEC_PAIR(lock_args, struct nfs4_lock_args)
-NFS4_CODEC_PAIR(lock_denied, struct nfs4_lock_denied)
-NFS4_CODEC_PAIR(lockt_args, struct nfs4_lockt_args)
-NFS4_CODEC_PAIR(locku_args, struct nfs4_locku_args)
+NFS4_CODEC_TYPE(locku_args, struct nfs4_locku_args, a,
+		xdr_u32(x, &a->locktype) && xdr_u32(x, &a->seqid) && xdr_stateid(x, &a->stateid) &&
+		xdr_u64(x, &a->offset) && xdr_u64(x, &a->length))
 
 /* --- delegations ---------------------------------------------------------------------- */
 
-static bool xdr_delegreturn_args(struct xdr_stream *x, struct nfs4_delegreturn_args *a)
-{
-	return xdr_stateid(x, &a->stateid);
-}
+NFS4_CODEC_TYPE(delegreturn_args, struct nfs4_delegreturn_args, a,
+		xdr_stateid(x, &a->stateid))
 
-static bool xdr_delegpurge_args(struct xdr_stream *x, struct nfs4_delegpurge_args *a)
-{
-	return xdr_u64(x, &a->clientid);
-}
+NFS4_CODEC_TYPE(delegpurge_args, struct nfs4_delegpurge_args, a,
+		xdr_u64(x, &a->clientid))
 
-NFS4_CODEC_PAIR(delegreturn_args, struct nfs4_delegreturn_args)
-NFS4_CODEC_PAIR(delegpurge_args, struct nfs4_delegpurge_args)

@@ -1,27 +1,16 @@
 #include "xdr/nfs4_codec_file.h"
 #include "xdr/nfs4_codec_stream.h"
 
-static bool xdr_allocate_args(struct xdr_stream *x, struct nfs4_allocate_args *a)
-{
-	return xdr_stateid(x, &a->stateid) && xdr_u64(x, &a->offset) && xdr_u64(x, &a->length);
-}
-
-NFS4_CODEC_PAIR(allocate_args, struct nfs4_allocate_args)
+NFS4_CODEC_TYPE(allocate_args, struct nfs4_allocate_args, a,
+		xdr_stateid(x, &a->stateid) && xdr_u64(x, &a->offset) && xdr_u64(x, &a->length))
 
 /* --- SEEK, READ_PLUS ------------------------------------------------------------------ */
 
-static bool xdr_seek_args(struct xdr_stream *x, struct nfs4_seek_args *a)
-{
-	return xdr_stateid(x, &a->stateid) && xdr_u64(x, &a->offset) && xdr_u32(x, &a->what);
-}
+NFS4_CODEC_TYPE(seek_args, struct nfs4_seek_args, a,
+		xdr_stateid(x, &a->stateid) && xdr_u64(x, &a->offset) && xdr_u32(x, &a->what))
 
-static bool xdr_seek_res(struct xdr_stream *x, struct nfs4_seek_res *r)
-{
-	return xdr_bool(x, &r->eof) && xdr_u64(x, &r->offset);
-}
-
-NFS4_CODEC_PAIR(seek_args, struct nfs4_seek_args)
-NFS4_CODEC_PAIR(seek_res, struct nfs4_seek_res)
+NFS4_CODEC_TYPE(seek_res, struct nfs4_seek_res, r,
+		xdr_bool(x, &r->eof) && xdr_u64(x, &r->offset))
 
 /* read_plus_content.  Encoding builds a DATA piece in reserved room
  * (nfs4_enc_read_plus_data_reserve, since the bytes come from a file), so
@@ -120,13 +109,9 @@ bool nfs4_read_plus_res_next(struct nfs4_read_plus_res *r, struct nfs4_read_plus
 
 /* --- CLONE, COPY, offload ------------------------------------------------------------- */
 
-static bool xdr_clone_args(struct xdr_stream *x, struct nfs4_clone_args *a)
-{
-	return xdr_stateid(x, &a->src_stateid) && xdr_stateid(x, &a->dst_stateid) &&
-	       xdr_u64(x, &a->src_offset) && xdr_u64(x, &a->dst_offset) && xdr_u64(x, &a->count);
-}
-
-NFS4_CODEC_PAIR(clone_args, struct nfs4_clone_args)
+NFS4_CODEC_TYPE(clone_args, struct nfs4_clone_args, a,
+		xdr_stateid(x, &a->src_stateid) && xdr_stateid(x, &a->dst_stateid) &&
+		xdr_u64(x, &a->src_offset) && xdr_u64(x, &a->dst_offset) && xdr_u64(x, &a->count))
 
 static bool xdr_netloc(struct xdr_stream *x, struct nfs4_netloc *n)
 {
@@ -161,10 +146,10 @@ static bool xdr_copy_args(struct xdr_stream *x, struct nfs4_copy_args *a)
 	return true;
 }
 
-static bool xdr_copy_requirements(struct xdr_stream *x, struct nfs4_copy_requirements *r)
-{
-	return xdr_bool(x, &r->consecutive) && xdr_bool(x, &r->synchronous);
-}
+NFS4_CODEC_PAIR(copy_args, struct nfs4_copy_args)
+
+NFS4_CODEC_TYPE(copy_requirements, struct nfs4_copy_requirements, r,
+		xdr_bool(x, &r->consecutive) && xdr_bool(x, &r->synchronous))
 
 /* COPY's write_response4 is CB_OFFLOAD's, with the decoder also refusing an
  * unknown stable_how4 and clearing an absent callback id. */
@@ -177,10 +162,10 @@ static bool xdr_copy_res(struct xdr_stream *x, struct nfs4_copy_res *r)
 	       xdr_copy_requirements(x, &r->requirements);
 }
 
-static bool xdr_offload_args(struct xdr_stream *x, struct nfs4_offload_args *a)
-{
-	return xdr_stateid(x, &a->stateid);
-}
+NFS4_CODEC_PAIR(copy_res, struct nfs4_copy_res)
+
+NFS4_CODEC_TYPE(offload_args, struct nfs4_offload_args, a,
+		xdr_stateid(x, &a->stateid))
 
 static bool xdr_offload_status_res(struct xdr_stream *x, struct nfs4_offload_status_res *r)
 {
@@ -190,52 +175,29 @@ static bool xdr_offload_status_res(struct xdr_stream *x, struct nfs4_offload_sta
 	       (!r->has_complete || xdr_u32(x, &r->complete));
 }
 
-static bool xdr_io_advise_args(struct xdr_stream *x, struct nfs4_io_advise_args *a)
-{
-	return xdr_stateid(x, &a->stateid) && xdr_u64(x, &a->offset) && xdr_u64(x, &a->count) &&
-	       xdr_bitmap(x, &a->hints, &a->mask_extra);
-}
-
-static bool xdr_io_advise_res(struct xdr_stream *x, struct nfs4_io_advise_res *r)
-{
-	return xdr_bitmap(x, &r->hints, &r->mask_extra);
-}
-
-NFS4_CODEC_PAIR(copy_args, struct nfs4_copy_args)
-NFS4_CODEC_PAIR(copy_requirements, struct nfs4_copy_requirements)
-NFS4_CODEC_PAIR(copy_res, struct nfs4_copy_res)
-NFS4_CODEC_PAIR(offload_args, struct nfs4_offload_args)
 NFS4_CODEC_PAIR(offload_status_res, struct nfs4_offload_status_res)
-NFS4_CODEC_PAIR(io_advise_args, struct nfs4_io_advise_args)
-NFS4_CODEC_PAIR(io_advise_res, struct nfs4_io_advise_res)
+
+NFS4_CODEC_TYPE(io_advise_args, struct nfs4_io_advise_args, a,
+		xdr_stateid(x, &a->stateid) && xdr_u64(x, &a->offset) && xdr_u64(x, &a->count) &&
+		xdr_bitmap(x, &a->hints, &a->mask_extra))
+
+NFS4_CODEC_TYPE(io_advise_res, struct nfs4_io_advise_res, r,
+		xdr_bitmap(x, &r->hints, &r->mask_extra))
 
 /* --- extended attributes ---------------------------------------------------------------- */
 
-static bool xdr_xattr_name_args(struct xdr_stream *x, struct nfs4_xattr_name_args *a)
-{
-	return xdr_component(x, &a->name);
-}
+NFS4_CODEC_TYPE(xattr_name_args, struct nfs4_xattr_name_args, a,
+		xdr_component(x, &a->name))
 
-static bool xdr_getxattr_res(struct xdr_stream *x, struct nfs4_getxattr_res *r)
-{
-	return xdr_opaque(x, UINT32_MAX, &r->value);
-}
+NFS4_CODEC_TYPE(getxattr_res, struct nfs4_getxattr_res, r,
+		xdr_opaque(x, UINT32_MAX, &r->value))
 
-static bool xdr_setxattr_args(struct xdr_stream *x, struct nfs4_setxattr_args *a)
-{
-	return xdr_u32(x, &a->option) && xdr_component(x, &a->name) &&
-	       xdr_opaque(x, UINT32_MAX, &a->value);
-}
+NFS4_CODEC_TYPE(setxattr_args, struct nfs4_setxattr_args, a,
+		xdr_u32(x, &a->option) && xdr_component(x, &a->name) &&
+		xdr_opaque(x, UINT32_MAX, &a->value))
 
-static bool xdr_listxattrs_args(struct xdr_stream *x, struct nfs4_listxattrs_args *a)
-{
-	return xdr_u64(x, &a->cookie) && xdr_u32(x, &a->maxcount);
-}
-
-NFS4_CODEC_PAIR(xattr_name_args, struct nfs4_xattr_name_args)
-NFS4_CODEC_PAIR(getxattr_res, struct nfs4_getxattr_res)
-NFS4_CODEC_PAIR(setxattr_args, struct nfs4_setxattr_args)
-NFS4_CODEC_PAIR(listxattrs_args, struct nfs4_listxattrs_args)
+NFS4_CODEC_TYPE(listxattrs_args, struct nfs4_listxattrs_args, a,
+		xdr_u64(x, &a->cookie) && xdr_u32(x, &a->maxcount))
 
 /* eof, which every result still has to carry. */
 enum { LISTXATTRS_TAIL = 4 };
@@ -255,7 +217,8 @@ bool nfs4_enc_listxattrs_name(struct nfs4_listxattrs_enc *r, struct nfs4_opaque 
 		return false;
 	size_t mark = xdr_enc_len(e);
 	struct xdr_stream x = XDR_ENC_STREAM(e);
-	if (!xdr_component(&x, &name) || xdr_enc_len(e) - r->start + LISTXATTRS_TAIL > r->maxcount) {
+	if (!xdr_component(&x, &name) ||
+	    xdr_enc_len(e) - r->start + LISTXATTRS_TAIL > r->maxcount) {
 		e->overflow = false;
 		e->buf->len = mark;
 		return false;

@@ -164,24 +164,17 @@ static bool xdr_impl_id(struct xdr_stream *x, bool *has, struct nfs4_impl_id *id
 
 /* --- EXCHANGE_ID ----------------------------------------------------------- */
 
-static bool xdr_exchange_id_args(struct xdr_stream *x, struct nfs4_exchange_id_args *a)
-{
-	return xdr_verifier(x, &a->verifier) && xdr_opaque(x, NFS4_OPAQUE_LIMIT, &a->ownerid) &&
-	       xdr_u32(x, &a->flags) && xdr_state_protect_a(x, &a->state_protect) &&
-	       xdr_impl_id(x, &a->has_impl_id, &a->impl_id);
-}
+NFS4_CODEC_TYPE(exchange_id_args, struct nfs4_exchange_id_args, a,
+		xdr_verifier(x, &a->verifier) && xdr_opaque(x, NFS4_OPAQUE_LIMIT, &a->ownerid) &&
+		xdr_u32(x, &a->flags) && xdr_state_protect_a(x, &a->state_protect) &&
+		xdr_impl_id(x, &a->has_impl_id, &a->impl_id))
 
-static bool xdr_exchange_id_res(struct xdr_stream *x, struct nfs4_exchange_id_res *r)
-{
-	return xdr_u64(x, &r->clientid) && xdr_u32(x, &r->sequenceid) && xdr_u32(x, &r->flags) &&
-	       xdr_state_protect_r(x, &r->state_protect) && xdr_u64(x, &r->server_minor_id) &&
-	       xdr_opaque(x, NFS4_OPAQUE_LIMIT, &r->server_major_id) &&
-	       xdr_opaque(x, NFS4_OPAQUE_LIMIT, &r->server_scope) &&
-	       xdr_impl_id(x, &r->has_impl_id, &r->impl_id);
-}
-
-NFS4_CODEC_PAIR(exchange_id_args, struct nfs4_exchange_id_args)
-NFS4_CODEC_PAIR(exchange_id_res, struct nfs4_exchange_id_res)
+NFS4_CODEC_TYPE(exchange_id_res, struct nfs4_exchange_id_res, r,
+		xdr_u64(x, &r->clientid) && xdr_u32(x, &r->sequenceid) && xdr_u32(x, &r->flags) &&
+		xdr_state_protect_r(x, &r->state_protect) && xdr_u64(x, &r->server_minor_id) &&
+		xdr_opaque(x, NFS4_OPAQUE_LIMIT, &r->server_major_id) &&
+		xdr_opaque(x, NFS4_OPAQUE_LIMIT, &r->server_scope) &&
+		xdr_impl_id(x, &r->has_impl_id, &r->impl_id))
 
 /* --- CREATE_SESSION -------------------------------------------------------- */
 
@@ -254,30 +247,19 @@ static bool xdr_cb_sec_list(struct xdr_stream *x, struct nfs4_cb_sec_list *s)
 	return xdr_list(x, UINT32_MAX, &s->l, s->items, sizeof(*s->items), cb_sec_item, &scratch);
 }
 
-static bool xdr_create_session_args(struct xdr_stream *x, struct nfs4_create_session_args *a)
-{
-	return xdr_u64(x, &a->clientid) && xdr_u32(x, &a->sequence) && xdr_u32(x, &a->flags) &&
-	       xdr_chan_attrs(x, &a->fore) && xdr_chan_attrs(x, &a->back) &&
-	       xdr_u32(x, &a->cb_program) && xdr_cb_sec_list(x, &a->sec_parms);
-}
+NFS4_CODEC_TYPE(create_session_args, struct nfs4_create_session_args, a,
+		xdr_u64(x, &a->clientid) && xdr_u32(x, &a->sequence) && xdr_u32(x, &a->flags) &&
+		xdr_chan_attrs(x, &a->fore) && xdr_chan_attrs(x, &a->back) &&
+		xdr_u32(x, &a->cb_program) && xdr_cb_sec_list(x, &a->sec_parms))
 
-static bool xdr_create_session_res(struct xdr_stream *x, struct nfs4_create_session_res *r)
-{
-	return xdr_sessionid(x, &r->sessionid) && xdr_u32(x, &r->sequence) &&
-	       xdr_u32(x, &r->flags) && xdr_chan_attrs(x, &r->fore) && xdr_chan_attrs(x, &r->back);
-}
-
-NFS4_CODEC_PAIR(create_session_args, struct nfs4_create_session_args)
-NFS4_CODEC_PAIR(create_session_res, struct nfs4_create_session_res)
+NFS4_CODEC_TYPE(create_session_res, struct nfs4_create_session_res, r,
+		xdr_sessionid(x, &r->sessionid) && xdr_u32(x, &r->sequence) &&
+		xdr_u32(x, &r->flags) && xdr_chan_attrs(x, &r->fore) && xdr_chan_attrs(x, &r->back))
 
 /* --- DESTROY_SESSION, SEQUENCE, BIND_CONN_TO_SESSION, BACKCHANNEL_CTL ------ */
 
-static bool xdr_destroy_session_args(struct xdr_stream *x, struct nfs4_destroy_session_args *a)
-{
-	return xdr_sessionid(x, &a->sessionid);
-}
-
-NFS4_CODEC_PAIR(destroy_session_args, struct nfs4_destroy_session_args)
+NFS4_CODEC_TYPE(destroy_session_args, struct nfs4_destroy_session_args, a,
+		xdr_sessionid(x, &a->sessionid))
 
 /* SEQUENCE is on every v4.1 request: one bounds check, no per-field ones. */
 XDR_HOT bool xdr_sequence_args(struct xdr_stream *x, struct nfs4_sequence_args *a)
@@ -291,6 +273,8 @@ XDR_HOT bool xdr_sequence_args(struct xdr_stream *x, struct nfs4_sequence_args *
 	xdr_span_u32(x, &p, &a->highest_slotid);
 	return xdr_span_bool(x, &p, &a->cachethis);
 }
+
+NFS4_CODEC_PAIR(sequence_args, struct nfs4_sequence_args)
 
 XDR_HOT bool xdr_sequence_res(struct xdr_stream *x, struct nfs4_sequence_res *r)
 {
@@ -306,7 +290,6 @@ XDR_HOT bool xdr_sequence_res(struct xdr_stream *x, struct nfs4_sequence_res *r)
 	return true;
 }
 
-NFS4_CODEC_PAIR(sequence_args, struct nfs4_sequence_args)
 NFS4_CODEC_PAIR(sequence_res, struct nfs4_sequence_res)
 
 /* The arguments and the result have one layout (the direction's meaning
@@ -315,48 +298,25 @@ NFS4_CODEC_PAIR(sequence_res, struct nfs4_sequence_res)
 	(xdr_sessionid((x), &(b)->sessionid) && xdr_u32((x), &(b)->dir) &&         \
 	 xdr_bool((x), &(b)->use_conn_in_rdma_mode))
 
-static bool xdr_bind_conn_to_session_args(struct xdr_stream *x,
-					  struct nfs4_bind_conn_to_session_args *a)
-{
-	return XDR_BIND_CONN(x, a);
-}
+NFS4_CODEC_TYPE(bind_conn_to_session_args, struct nfs4_bind_conn_to_session_args, a,
+		XDR_BIND_CONN(x, a))
 
-static bool xdr_bind_conn_to_session_res(struct xdr_stream *x,
-					 struct nfs4_bind_conn_to_session_res *r)
-{
-	return XDR_BIND_CONN(x, r);
-}
+NFS4_CODEC_TYPE(bind_conn_to_session_res, struct nfs4_bind_conn_to_session_res, r,
+		XDR_BIND_CONN(x, r))
 
-NFS4_CODEC_PAIR(bind_conn_to_session_args, struct nfs4_bind_conn_to_session_args)
-NFS4_CODEC_PAIR(bind_conn_to_session_res, struct nfs4_bind_conn_to_session_res)
-
-static bool xdr_backchannel_ctl_args(struct xdr_stream *x, struct nfs4_backchannel_ctl_args *a)
-{
-	return xdr_u32(x, &a->cb_program) && xdr_cb_sec_list(x, &a->sec_parms);
-}
-
-NFS4_CODEC_PAIR(backchannel_ctl_args, struct nfs4_backchannel_ctl_args)
+NFS4_CODEC_TYPE(backchannel_ctl_args, struct nfs4_backchannel_ctl_args, a,
+		xdr_u32(x, &a->cb_program) && xdr_cb_sec_list(x, &a->sec_parms))
 
 /* --- DESTROY_CLIENTID, RECLAIM_COMPLETE, RENEW ----------------------------- */
 
-static bool xdr_destroy_clientid_args(struct xdr_stream *x, struct nfs4_destroy_clientid_args *a)
-{
-	return xdr_u64(x, &a->clientid);
-}
+NFS4_CODEC_TYPE(destroy_clientid_args, struct nfs4_destroy_clientid_args, a,
+		xdr_u64(x, &a->clientid))
 
-static bool xdr_reclaim_complete_args(struct xdr_stream *x, struct nfs4_reclaim_complete_args *a)
-{
-	return xdr_bool(x, &a->one_fs);
-}
+NFS4_CODEC_TYPE(reclaim_complete_args, struct nfs4_reclaim_complete_args, a,
+		xdr_bool(x, &a->one_fs))
 
-static bool xdr_renew_args(struct xdr_stream *x, struct nfs4_renew_args *a)
-{
-	return xdr_u64(x, &a->clientid);
-}
-
-NFS4_CODEC_PAIR(destroy_clientid_args, struct nfs4_destroy_clientid_args)
-NFS4_CODEC_PAIR(reclaim_complete_args, struct nfs4_reclaim_complete_args)
-NFS4_CODEC_PAIR(renew_args, struct nfs4_renew_args)
+NFS4_CODEC_TYPE(renew_args, struct nfs4_renew_args, a,
+		xdr_u64(x, &a->clientid))
 
 /* --- TEST_STATEID, FREE_STATEID -------------------------------------------- */
 
@@ -375,6 +335,8 @@ static bool xdr_test_stateid_args(struct xdr_stream *x, struct nfs4_test_stateid
 	return true;
 }
 
+NFS4_CODEC_PAIR(test_stateid_args, struct nfs4_test_stateid_args)
+
 static bool xdr_test_stateid_res(struct xdr_stream *x, struct nfs4_test_stateid_res *r)
 {
 	if (xdr_is_dec(x))
@@ -387,7 +349,6 @@ static bool xdr_test_stateid_res(struct xdr_stream *x, struct nfs4_test_stateid_
 	return true;
 }
 
-NFS4_CODEC_PAIR(test_stateid_args, struct nfs4_test_stateid_args)
 NFS4_CODEC_PAIR(test_stateid_res, struct nfs4_test_stateid_res)
 
 void nfs4_test_stateid_args_get(const struct nfs4_test_stateid_args *a, uint32_t i,
@@ -407,24 +368,15 @@ uint32_t nfs4_test_stateid_res_get(const struct nfs4_test_stateid_res *r, uint32
 	return r->items ? r->items[i] : xdr_get_be32(r->wire + (size_t)i * 4);
 }
 
-static bool xdr_free_stateid_args(struct xdr_stream *x, struct nfs4_free_stateid_args *a)
-{
-	return xdr_stateid(x, &a->stateid);
-}
-
-NFS4_CODEC_PAIR(free_stateid_args, struct nfs4_free_stateid_args)
+NFS4_CODEC_TYPE(free_stateid_args, struct nfs4_free_stateid_args, a,
+		xdr_stateid(x, &a->stateid))
 
 /* --- SECINFO result, SECINFO_NO_NAME --------------------------------------- */
 
-static bool xdr_secinfo(struct xdr_stream *x, struct nfs4_secinfo *s)
-{
-	return xdr_u32(x, &s->flavor) &&
-	       (s->flavor != RPCSEC_GSS ||
-		(xdr_opaque(x, NFS4_OPAQUE_LIMIT, &s->gss_oid) && xdr_u32(x, &s->gss_qop) &&
-		 xdr_u32(x, &s->gss_service)));
-}
-
-NFS4_CODEC_PAIR(secinfo, struct nfs4_secinfo)
+NFS4_CODEC_TYPE(secinfo, struct nfs4_secinfo, s,
+		xdr_u32(x, &s->flavor) &&
+		(s->flavor != RPCSEC_GSS || (xdr_opaque(x, NFS4_OPAQUE_LIMIT, &s->gss_oid) &&
+		xdr_u32(x, &s->gss_qop) && xdr_u32(x, &s->gss_service))))
 
 static bool secinfo_item(struct xdr_stream *x, void *s)
 {
@@ -439,28 +391,18 @@ static bool xdr_secinfo_res(struct xdr_stream *x, struct nfs4_secinfo_res *r)
 	return xdr_list(x, UINT32_MAX, &r->l, r->items, sizeof(*r->items), secinfo_item, &scratch);
 }
 
-static bool xdr_secinfo_no_name_args(struct xdr_stream *x, struct nfs4_secinfo_no_name_args *a)
-{
-	return xdr_u32(x, &a->style);
-}
-
 NFS4_CODEC_PAIR(secinfo_res, struct nfs4_secinfo_res)
-NFS4_CODEC_PAIR(secinfo_no_name_args, struct nfs4_secinfo_no_name_args)
+
+NFS4_CODEC_TYPE(secinfo_no_name_args, struct nfs4_secinfo_no_name_args, a,
+		xdr_u32(x, &a->style))
 
 /* --- SET_SSV --------------------------------------------------------------- */
 
-static bool xdr_set_ssv_args(struct xdr_stream *x, struct nfs4_set_ssv_args *a)
-{
-	return xdr_opaque(x, UINT32_MAX, &a->ssv) && xdr_opaque(x, UINT32_MAX, &a->digest);
-}
+NFS4_CODEC_TYPE(set_ssv_args, struct nfs4_set_ssv_args, a,
+		xdr_opaque(x, UINT32_MAX, &a->ssv) && xdr_opaque(x, UINT32_MAX, &a->digest))
 
-static bool xdr_set_ssv_res(struct xdr_stream *x, struct nfs4_set_ssv_res *r)
-{
-	return xdr_opaque(x, UINT32_MAX, &r->digest);
-}
-
-NFS4_CODEC_PAIR(set_ssv_args, struct nfs4_set_ssv_args)
-NFS4_CODEC_PAIR(set_ssv_res, struct nfs4_set_ssv_res)
+NFS4_CODEC_TYPE(set_ssv_res, struct nfs4_set_ssv_res, r,
+		xdr_opaque(x, UINT32_MAX, &r->digest))
 
 /* --- SETCLIENTID, SETCLIENTID_CONFIRM, RELEASE_LOCKOWNER ------------------- */
 
@@ -469,14 +411,10 @@ static bool xdr_netaddr(struct xdr_stream *x, struct nfs4_netaddr *n)
 	return xdr_opaque(x, UINT32_MAX, &n->netid) && xdr_opaque(x, UINT32_MAX, &n->addr);
 }
 
-static bool xdr_setclientid_args(struct xdr_stream *x, struct nfs4_setclientid_args *a)
-{
-	return xdr_verifier(x, &a->verifier) && xdr_opaque(x, NFS4_OPAQUE_LIMIT, &a->id) &&
-	       xdr_u32(x, &a->cb_program) && xdr_netaddr(x, &a->cb_location) &&
-	       xdr_u32(x, &a->callback_ident);
-}
-
-NFS4_CODEC_PAIR(setclientid_args, struct nfs4_setclientid_args)
+NFS4_CODEC_TYPE(setclientid_args, struct nfs4_setclientid_args, a,
+		xdr_verifier(x, &a->verifier) && xdr_opaque(x, NFS4_OPAQUE_LIMIT, &a->id) &&
+		xdr_u32(x, &a->cb_program) && xdr_netaddr(x, &a->cb_location) &&
+		xdr_u32(x, &a->callback_ident))
 
 static bool xdr_setclientid_res(struct xdr_stream *x, uint32_t status,
 				struct nfs4_setclientid_res *r)
@@ -501,21 +439,11 @@ bool nfs4_dec_setclientid_res(struct xdr_dec *d, uint32_t status, struct nfs4_se
 	return xdr_setclientid_res(&x, status, r);
 }
 
-static bool xdr_setclientid_confirm_args(struct xdr_stream *x,
-					 struct nfs4_setclientid_confirm_args *a)
-{
-	return xdr_u64(x, &a->clientid) && xdr_verifier(x, &a->confirm);
-}
+NFS4_CODEC_TYPE(setclientid_confirm_args, struct nfs4_setclientid_confirm_args, a,
+		xdr_u64(x, &a->clientid) && xdr_verifier(x, &a->confirm))
 
-NFS4_CODEC_PAIR(setclientid_confirm_args, struct nfs4_setclientid_confirm_args)
-
-static bool xdr_release_lockowner_args(struct xdr_stream *x,
-				       struct nfs4_release_lockowner_args *a)
-{
-	return xdr_state_owner(x, &a->owner);
-}
-
-NFS4_CODEC_PAIR(release_lockowner_args, struct nfs4_release_lockowner_args)
+NFS4_CODEC_TYPE(release_lockowner_args, struct nfs4_release_lockowner_args, a,
+		xdr_state_owner(x, &a->owner))
 
 /* --- GET_DIR_DELEGATION ---------------------------------------------------- */
 
@@ -530,6 +458,8 @@ static bool xdr_get_dir_delegation_args(struct xdr_stream *x,
 	       xdr_bitmap_or(x, &a->child_attributes, &a->extra) &&
 	       xdr_bitmap_or(x, &a->dir_attributes, &a->extra);
 }
+
+NFS4_CODEC_PAIR(get_dir_delegation_args, struct nfs4_get_dir_delegation_args)
 
 static bool xdr_get_dir_delegation_res(struct xdr_stream *x,
 				       struct nfs4_get_dir_delegation_res *r)
@@ -551,7 +481,6 @@ static bool xdr_get_dir_delegation_res(struct xdr_stream *x,
 	}
 }
 
-NFS4_CODEC_PAIR(get_dir_delegation_args, struct nfs4_get_dir_delegation_args)
 NFS4_CODEC_PAIR(get_dir_delegation_res, struct nfs4_get_dir_delegation_res)
 
 /* --- WANT_DELEGATION ------------------------------------------------------ */
@@ -571,10 +500,8 @@ static bool xdr_want_delegation_args(struct xdr_stream *x, struct nfs4_want_dele
 	}
 }
 
-static bool xdr_want_delegation_res(struct xdr_stream *x, struct nfs4_want_delegation_res *r)
-{
-	return xdr_open_delegation(x, &r->deleg);
-}
-
 NFS4_CODEC_PAIR(want_delegation_args, struct nfs4_want_delegation_args)
-NFS4_CODEC_PAIR(want_delegation_res, struct nfs4_want_delegation_res)
+
+NFS4_CODEC_TYPE(want_delegation_res, struct nfs4_want_delegation_res, r,
+		xdr_open_delegation(x, &r->deleg))
+

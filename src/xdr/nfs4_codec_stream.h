@@ -24,6 +24,13 @@
 		return xdr_##name(&x, v);                                          \
 	}
 
+/* A description that is one expression over x and v, with its public pair:
+ * most wire types read best this way, next to each other like the RFC's
+ * XDR. */
+#define NFS4_CODEC_TYPE(name, type, v, expr)                                       \
+	static bool xdr_##name(struct xdr_stream *x, type *v) { return expr; }     \
+	NFS4_CODEC_PAIR(name, type)
+
 static inline bool xdr_opaque(struct xdr_stream *x, uint32_t max, struct nfs4_opaque *o)
 {
 	return xdr_bytes(x, max, &o->data, &o->len);
