@@ -5,20 +5,19 @@
 
 enum { REFERRING_CALL_WIRE = 8 };
 
+static bool referring_call_item(struct xdr_stream *x, void *p)
+{
+	struct nfs4_referring_call *c = p;
+	return xdr_u32(x, &c->sequenceid) && xdr_u32(x, &c->slotid);
+}
+
 static bool xdr_referring_call_list(struct xdr_stream *x, struct nfs4_referring_call_list *r)
 {
 	if (xdr_is_dec(x))
 		r->items = NULL;
-	if (!xdr_sessionid(x, &r->sessionid) ||
-	    !xdr_fixed_list(x, &r->count, REFERRING_CALL_WIRE, r->items, &r->wire))
-		return false;
-	for (uint32_t i = 0; r->items && i < r->count; i++) {
-		/* Encoding only reads the item. */
-		struct nfs4_referring_call *c = (struct nfs4_referring_call *)&r->items[i];
-		if (!xdr_u32(x, &c->sequenceid) || !xdr_u32(x, &c->slotid))
-			return false;
-	}
-	return true;
+	return xdr_sessionid(x, &r->sessionid) &&
+	       xdr_fixed_list(x, &r->count, REFERRING_CALL_WIRE, &r->wire, r->items,
+			      sizeof(*r->items), referring_call_item);
 }
 
 NFS4_CODEC_PAIR(referring_call_list, struct nfs4_referring_call_list)
@@ -26,19 +25,11 @@ NFS4_CODEC_PAIR(referring_call_list, struct nfs4_referring_call_list)
 void nfs4_referring_call_list_get(const struct nfs4_referring_call_list *r, uint32_t i,
 				  struct nfs4_referring_call *out)
 {
-	if (r->items) {
-		*out = r->items[i];
-		return;
-	}
-	const uint8_t *p = r->wire + (size_t)i * REFERRING_CALL_WIRE;
-	out->sequenceid = xdr_get_be32(p);
-	out->slotid = xdr_get_be32(p + 4);
+	xdr_fixed_item(r->items, sizeof(*r->items), r->wire, REFERRING_CALL_WIRE, i,
+		       referring_call_item, out);
 }
 
-static bool referring_call_list_item(struct xdr_stream *x, void *r)
-{
-	return xdr_referring_call_list(x, r);
-}
+XDR_ITEM(referring_call_list)
 
 static bool xdr_cb_sequence_args(struct xdr_stream *x, struct nfs4_cb_sequence_args *a)
 {
@@ -49,7 +40,7 @@ static bool xdr_cb_sequence_args(struct xdr_stream *x, struct nfs4_cb_sequence_a
 	       xdr_u32(x, &a->slotid) && xdr_u32(x, &a->highest_slotid) &&
 	       xdr_bool(x, &a->cachethis) &&
 	       xdr_list(x, UINT32_MAX, &a->lists, a->items, sizeof(*a->items),
-			referring_call_list_item, &scratch);
+			xdr_referring_call_list_item, &scratch);
 }
 
 NFS4_CODEC_PAIR(cb_sequence_args, struct nfs4_cb_sequence_args)
@@ -78,10 +69,7 @@ NFS4_CODEC_TYPE(cb_notify_lock_args, struct nfs4_cb_notify_lock_args, a,
 NFS4_CODEC_TYPE(notify, struct nfs4_notify, n,
 		xdr_bitmap(x, &n->mask, &n->extra) && xdr_opaque(x, UINT32_MAX, &n->vals))
 
-static bool notify_item(struct xdr_stream *x, void *n)
-{
-	return xdr_notify(x, n);
-}
+XDR_ITEM(notify)
 
 static bool xdr_cb_notify_args(struct xdr_stream *x, struct nfs4_cb_notify_args *a)
 {
@@ -89,7 +77,7 @@ static bool xdr_cb_notify_args(struct xdr_stream *x, struct nfs4_cb_notify_args 
 	if (xdr_is_dec(x))
 		a->items = NULL;
 	return xdr_stateid(x, &a->stateid) && xdr_fh(x, &a->fh) &&
-	       xdr_list(x, UINT32_MAX, &a->changes, a->items, sizeof(*a->items), notify_item,
+	       xdr_list(x, UINT32_MAX, &a->changes, a->items, sizeof(*a->items), xdr_notify_item,
 			&scratch);
 }
 

@@ -86,19 +86,14 @@ bool nfs4_enc_read_plus_finish(struct nfs4_read_plus_enc *r, bool eof)
 	return true;
 }
 
+XDR_ITEM(read_plus_content)
+
 bool nfs4_dec_read_plus_res(struct xdr_dec *d, struct nfs4_read_plus_res *r)
 {
 	struct xdr_stream x = XDR_DEC_STREAM(d);
-	if (!xdr_bool(&x, &r->eof) || !xdr_u32(&x, &r->count))
-		return false;
-	r->contents = *d;
-	for (uint32_t i = 0; i < r->count; i++) {
-		struct nfs4_read_plus_content c;
-		if (!xdr_read_plus_content(&x, &c))
-			return false;
-	}
-	r->contents.end = d->p;
-	return true;
+	struct nfs4_read_plus_content scratch;
+	return xdr_bool(&x, &r->eof) && xdr_u32(&x, &r->count) &&
+	       xdr_dec_span(&x, r->count, xdr_read_plus_content_item, &scratch, &r->contents);
 }
 
 bool nfs4_read_plus_res_next(struct nfs4_read_plus_res *r, struct nfs4_read_plus_content *c)
@@ -238,19 +233,15 @@ bool nfs4_enc_listxattrs_finish(struct nfs4_listxattrs_enc *r, uint64_t cookie, 
 	return xdr_enc_len(e) - r->start <= r->maxcount;
 }
 
+XDR_ITEM(component)
+
 bool nfs4_dec_listxattrs_res(struct xdr_dec *d, struct nfs4_listxattrs_res *r)
 {
 	struct xdr_stream x = XDR_DEC_STREAM(d);
-	if (!xdr_u64(&x, &r->cookie) || !xdr_u32(&x, &r->count))
-		return false;
-	r->names = *d;
-	for (uint32_t i = 0; i < r->count; i++) {
-		struct nfs4_opaque name;
-		if (!xdr_component(&x, &name))
-			return false;
-	}
-	r->names.end = d->p;
-	return xdr_bool(&x, &r->eof);
+	struct nfs4_opaque scratch;
+	return xdr_u64(&x, &r->cookie) && xdr_u32(&x, &r->count) &&
+	       xdr_dec_span(&x, r->count, xdr_component_item, &scratch, &r->names) &&
+	       xdr_bool(&x, &r->eof);
 }
 
 bool nfs4_listxattrs_res_next(struct nfs4_listxattrs_res *r, struct nfs4_opaque *name)

@@ -77,7 +77,7 @@ bool xdr_list(struct xdr_stream *x, uint32_t max, struct nfs4_list *l, const voi
 	return true;
 }
 
-static bool xdr_opaque_item(struct xdr_stream *x, struct nfs4_opaque *o)
+static bool xdr_list_opaque(struct xdr_stream *x, struct nfs4_opaque *o)
 {
 	return xdr_opaque(x, NFS4_OPAQUE_LIMIT, o);
 }
@@ -85,20 +85,17 @@ static bool xdr_opaque_item(struct xdr_stream *x, struct nfs4_opaque *o)
 bool nfs4_dec_opaque_item(struct xdr_dec *it, struct nfs4_opaque *o)
 {
 	struct xdr_stream x = XDR_DEC_STREAM(it);
-	return xdr_opaque_item(&x, o);
+	return xdr_list_opaque(&x, o);
 }
 
-static bool opaque_item(struct xdr_stream *x, void *o)
-{
-	return xdr_opaque_item(x, o);
-}
+XDR_ITEM(list_opaque)
 
 /* sec_oid4<> and gsshandle4_t<> lists: Ferry implements no SSV, so these
  * only ever re-encode from wire bytes. */
 static bool xdr_opaque_list(struct xdr_stream *x, struct nfs4_list *l)
 {
 	struct nfs4_opaque o;
-	return xdr_list(x, UINT32_MAX, l, NULL, 0, opaque_item, &o);
+	return xdr_list(x, UINT32_MAX, l, NULL, 0, xdr_list_opaque_item, &o);
 }
 
 /* --- shared pieces --------------------------------------------------------- */
@@ -118,40 +115,41 @@ static bool xdr_sp_ops(struct xdr_stream *x, struct nfs4_sp_ops *o)
 	       xdr_bitmap_or(x, &o->must_allow, &o->extra);
 }
 
-static bool xdr_state_protect_a(struct xdr_stream *x, struct nfs4_state_protect_a *s)
+/* state_protect4_a and state_protect4_r share the discriminant and every
+ * arm but SSV's rest, which *ssv asks the caller to describe. */
+static bool xdr_sp_how(struct xdr_stream *x, uint32_t *how, struct nfs4_sp_ops *ops, bool *ssv)
 {
-	if (!xdr_u32(x, &s->how))
+	*ssv = false;
+	if (!xdr_u32(x, how))
 		return false;
-	switch (s->how) {
+	switch (*how) {
 	case SP4_NONE:
 		return true;
-	case SP4_MACH_CRED:
-		return xdr_sp_ops(x, &s->ops);
 	case SP4_SSV:
-		return xdr_sp_ops(x, &s->ops) && xdr_opaque_list(x, &s->hash_algs) &&
-		       xdr_opaque_list(x, &s->encr_algs) && xdr_u32(x, &s->window) &&
-		       xdr_u32(x, &s->num_gss_handles);
+		*ssv = true;
+		/* fall through */
+	case SP4_MACH_CRED:
+		return xdr_sp_ops(x, ops);
 	default:
 		return xdr_refuse(x);
 	}
 }
 
+static bool xdr_state_protect_a(struct xdr_stream *x, struct nfs4_state_protect_a *s)
+{
+	bool ssv;
+	return xdr_sp_how(x, &s->how, &s->ops, &ssv) &&
+	       (!ssv || (xdr_opaque_list(x, &s->hash_algs) && xdr_opaque_list(x, &s->encr_algs) &&
+			 xdr_u32(x, &s->window) && xdr_u32(x, &s->num_gss_handles)));
+}
+
 static bool xdr_state_protect_r(struct xdr_stream *x, struct nfs4_state_protect_r *s)
 {
-	if (!xdr_u32(x, &s->how))
-		return false;
-	switch (s->how) {
-	case SP4_NONE:
-		return true;
-	case SP4_MACH_CRED:
-		return xdr_sp_ops(x, &s->ops);
-	case SP4_SSV:
-		return xdr_sp_ops(x, &s->ops) && xdr_u32(x, &s->hash_alg) &&
-		       xdr_u32(x, &s->encr_alg) && xdr_u32(x, &s->ssv_len) &&
-		       xdr_u32(x, &s->window) && xdr_opaque_list(x, &s->handles);
-	default:
-		return xdr_refuse(x);
-	}
+	bool ssv;
+	return xdr_sp_how(x, &s->how, &s->ops, &ssv) &&
+	       (!ssv || (xdr_u32(x, &s->hash_alg) && xdr_u32(x, &s->encr_alg) &&
+			 xdr_u32(x, &s->ssv_len) && xdr_u32(x, &s->window) &&
+			 xdr_opaque_list(x, &s->handles)));
 }
 
 /* nfs_impl_id4<1> */
@@ -234,17 +232,15 @@ static bool xdr_cb_sec_parms(struct xdr_stream *x, struct nfs4_cb_sec_parms *p)
 
 NFS4_CODEC_PAIR(cb_sec_parms, struct nfs4_cb_sec_parms)
 
-static bool cb_sec_item(struct xdr_stream *x, void *p)
-{
-	return xdr_cb_sec_parms(x, p);
-}
+XDR_ITEM(cb_sec_parms)
 
 static bool xdr_cb_sec_list(struct xdr_stream *x, struct nfs4_cb_sec_list *s)
 {
 	struct nfs4_cb_sec_parms scratch;
 	if (xdr_is_dec(x))
 		s->items = NULL;
-	return xdr_list(x, UINT32_MAX, &s->l, s->items, sizeof(*s->items), cb_sec_item, &scratch);
+	return xdr_list(x, UINT32_MAX, &s->l, s->items, sizeof(*s->items), xdr_cb_sec_parms_item,
+			&scratch);
 }
 
 NFS4_CODEC_TYPE(create_session_args, struct nfs4_create_session_args, a,
@@ -322,17 +318,16 @@ NFS4_CODEC_TYPE(renew_args, struct nfs4_renew_args, a,
 
 enum { STATEID_WIRE = 4 + NFS4_OTHER_SIZE };
 
+XDR_ITEM(stateid)
+
+XDR_ITEM(u32)
+
 static bool xdr_test_stateid_args(struct xdr_stream *x, struct nfs4_test_stateid_args *a)
 {
 	if (xdr_is_dec(x))
 		a->items = NULL;
-	if (!xdr_fixed_list(x, &a->count, STATEID_WIRE, a->items, &a->wire))
-		return false;
-	for (uint32_t i = 0; a->items && i < a->count; i++)
-		/* Encoding only reads the item. */
-		if (!xdr_stateid(x, (struct nfs4_stateid *)&a->items[i]))
-			return false;
-	return true;
+	return xdr_fixed_list(x, &a->count, STATEID_WIRE, &a->wire, a->items, sizeof(*a->items),
+			      xdr_stateid_item);
 }
 
 NFS4_CODEC_PAIR(test_stateid_args, struct nfs4_test_stateid_args)
@@ -341,12 +336,7 @@ static bool xdr_test_stateid_res(struct xdr_stream *x, struct nfs4_test_stateid_
 {
 	if (xdr_is_dec(x))
 		r->items = NULL;
-	if (!xdr_fixed_list(x, &r->count, 4, r->items, &r->wire))
-		return false;
-	for (uint32_t i = 0; r->items && i < r->count; i++)
-		if (!xdr_u32(x, (uint32_t *)&r->items[i]))
-			return false;
-	return true;
+	return xdr_fixed_list(x, &r->count, 4, &r->wire, r->items, sizeof(*r->items), xdr_u32_item);
 }
 
 NFS4_CODEC_PAIR(test_stateid_res, struct nfs4_test_stateid_res)
@@ -354,18 +344,15 @@ NFS4_CODEC_PAIR(test_stateid_res, struct nfs4_test_stateid_res)
 void nfs4_test_stateid_args_get(const struct nfs4_test_stateid_args *a, uint32_t i,
 				struct nfs4_stateid *out)
 {
-	if (a->items) {
-		*out = a->items[i];
-		return;
-	}
-	const uint8_t *p = a->wire + (size_t)i * STATEID_WIRE;
-	out->seqid = xdr_get_be32(p);
-	memcpy(out->other, p + 4, NFS4_OTHER_SIZE);
+	xdr_fixed_item(a->items, sizeof(*a->items), a->wire, STATEID_WIRE, i, xdr_stateid_item,
+		       out);
 }
 
 uint32_t nfs4_test_stateid_res_get(const struct nfs4_test_stateid_res *r, uint32_t i)
 {
-	return r->items ? r->items[i] : xdr_get_be32(r->wire + (size_t)i * 4);
+	uint32_t v;
+	xdr_fixed_item(r->items, sizeof(*r->items), r->wire, 4, i, xdr_u32_item, &v);
+	return v;
 }
 
 NFS4_CODEC_TYPE(free_stateid_args, struct nfs4_free_stateid_args, a,
@@ -378,17 +365,15 @@ NFS4_CODEC_TYPE(secinfo, struct nfs4_secinfo, s,
 		(s->flavor != RPCSEC_GSS || (xdr_opaque(x, NFS4_OPAQUE_LIMIT, &s->gss_oid) &&
 		xdr_u32(x, &s->gss_qop) && xdr_u32(x, &s->gss_service))))
 
-static bool secinfo_item(struct xdr_stream *x, void *s)
-{
-	return xdr_secinfo(x, s);
-}
+XDR_ITEM(secinfo)
 
 static bool xdr_secinfo_res(struct xdr_stream *x, struct nfs4_secinfo_res *r)
 {
 	struct nfs4_secinfo scratch;
 	if (xdr_is_dec(x))
 		r->items = NULL;
-	return xdr_list(x, UINT32_MAX, &r->l, r->items, sizeof(*r->items), secinfo_item, &scratch);
+	return xdr_list(x, UINT32_MAX, &r->l, r->items, sizeof(*r->items), xdr_secinfo_item,
+			&scratch);
 }
 
 NFS4_CODEC_PAIR(secinfo_res, struct nfs4_secinfo_res)

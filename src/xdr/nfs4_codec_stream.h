@@ -100,20 +100,6 @@ static inline bool xdr_time(struct xdr_stream *x, struct timespec *ts)
 bool xdr_change_info(struct xdr_stream *x, struct nfs4_change_info *ci);
 bool xdr_fattr_raw(struct xdr_stream *x, struct nfs4_fattr_raw *f, bool *extra);
 
-/* A list of fixed-size items: decoded as a pointer to its bytes, encoded
- * from those bytes or, when items are given, item by item (the caller's
- * loop after a true return). */
-static inline bool xdr_fixed_list(struct xdr_stream *x, uint32_t *count, size_t item_size,
-			   bool have_items, const uint8_t **wire)
-{
-	if (!xdr_u32(x, count))
-		return false;
-	if (xdr_is_dec(x) && *count > xdr_dec_remaining(x->d) / item_size)
-		return false;
-	return (xdr_is_enc(x) && have_items) ||
-	       xdr_fixed_ref(x, (size_t)*count * item_size, wire);
-}
-
 /* Pieces one file family describes and another uses. */
 struct nfs4_sessionid;
 struct nfs4_state_owner;
@@ -131,7 +117,60 @@ bool xdr_open_delegation(struct xdr_stream *x, struct nfs4_open_delegation *g);
  * item with `item` into scratch and keeps the list in place. */
 struct nfs4_list;
 typedef bool xdr_item_fn(struct xdr_stream *x, void *item);
+
+/* xdr_NAME_item: xdr_NAME as an xdr_item_fn. */
+#define XDR_ITEM(name)                                                             \
+	static bool xdr_##name##_item(struct xdr_stream *x, void *v) { return xdr_##name(x, v); }
 bool xdr_list(struct xdr_stream *x, uint32_t max, struct nfs4_list *l, const void *items,
 	      size_t size, xdr_item_fn *item, void *scratch);
+
+/* A list of items of wire_size bytes each (stateids, statuses, referring
+ * calls): decoded as a pointer to its bytes, which the _get accessors read
+ * through xdr_fixed_item; encoded from those bytes or, when items (size
+ * bytes apart) are given, through item. */
+static inline bool xdr_fixed_list(struct xdr_stream *x, uint32_t *count, size_t wire_size,
+				  const uint8_t **wire, const void *items, size_t size,
+				  xdr_item_fn *item)
+{
+	if (!xdr_u32(x, count))
+		return false;
+	if (xdr_is_dec(x) && *count > xdr_dec_remaining(x->d) / wire_size)
+		return false;
+	if (xdr_is_dec(x) || !items)
+		return xdr_fixed_ref(x, (size_t)*count * wire_size, wire);
+	for (uint32_t i = 0; i < *count; i++)
+		/* Encoding only reads the item. */
+		if (!item(x, (void *)((uintptr_t)items + i * size)))
+			return false;
+	return true;
+}
+
+/* The i-th item of such a list, from items or decoded from the wire (which
+ * the list's decoding has bounds-checked). */
+static inline void xdr_fixed_item(const void *items, size_t size, const uint8_t *wire,
+				  size_t wire_size, uint32_t i, xdr_item_fn *item, void *out)
+{
+	if (items) {
+		memcpy(out, (const uint8_t *)items + (size_t)i * size, size);
+		return;
+	}
+	struct xdr_dec d;
+	xdr_dec_init(&d, wire + (size_t)i * wire_size, wire_size);
+	struct xdr_stream x = XDR_DEC_STREAM(&d);
+	item(&x, out);
+}
+
+/* Decodes count items with item into scratch and leaves *span over them,
+ * for a walk that cannot fail afterwards (READ_PLUS, LISTXATTRS). */
+static inline bool xdr_dec_span(struct xdr_stream *x, uint32_t count, xdr_item_fn *item,
+				void *scratch, struct xdr_dec *span)
+{
+	*span = *x->d;
+	for (uint32_t i = 0; i < count; i++)
+		if (!item(x, scratch))
+			return false;
+	span->end = x->d->p;
+	return true;
+}
 
 #endif
