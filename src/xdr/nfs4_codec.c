@@ -1,54 +1,59 @@
-#include "xdr/nfs4_codec.h"
+#include "xdr/nfs4_codec_stream.h"
 
-bool nfs4_enc_verifier(struct xdr_enc *e, const struct nfs4_verifier *v)
-{
-	return xdr_encode_opaque_fixed(e, v->data, NFS4_VERIFIER_SIZE);
-}
+NFS4_CODEC_PAIR(verifier, struct nfs4_verifier)
 
-bool nfs4_dec_verifier(struct xdr_dec *d, struct nfs4_verifier *v)
+bool xdr_fattr_raw(struct xdr_stream *x, struct nfs4_fattr_raw *f, bool *extra)
 {
-	const uint8_t *p;
-	if (!xdr_decode_opaque_fixed(d, NFS4_VERIFIER_SIZE, &p))
-		return false;
-	memcpy(v->data, p, NFS4_VERIFIER_SIZE);
-	return true;
+	return xdr_bitmap(x, &f->mask, extra) && xdr_opaque(x, UINT32_MAX, &f->vals);
 }
 
 bool nfs4_enc_fattr_raw(struct xdr_enc *e, const struct nfs4_fattr_raw *f)
 {
-	return nfs4_encode_bitmap(e, &f->mask) && nfs4_enc_opaque(e, f->vals);
+	struct xdr_stream x = XDR_ENC_STREAM(e);
+	return xdr_fattr_raw(&x, (struct nfs4_fattr_raw *)f, NULL);
 }
 
 bool nfs4_dec_fattr_raw(struct xdr_dec *d, struct nfs4_fattr_raw *f, bool *extra)
 {
-	return nfs4_decode_bitmap(d, &f->mask, extra) &&
-	       nfs4_dec_opaque(d, UINT32_MAX, &f->vals);
+	struct xdr_stream x = XDR_DEC_STREAM(d);
+	return xdr_fattr_raw(&x, f, extra);
 }
 
-bool nfs4_enc_change_info(struct xdr_enc *e, const struct nfs4_change_info *ci)
+bool xdr_change_info(struct xdr_stream *x, struct nfs4_change_info *ci)
 {
-	return xdr_encode_bool(e, ci->atomic) && xdr_encode_u64(e, ci->before) &&
-	       xdr_encode_u64(e, ci->after);
+	return xdr_bool(x, &ci->atomic) && xdr_u64(x, &ci->before) && xdr_u64(x, &ci->after);
 }
 
-bool nfs4_dec_change_info(struct xdr_dec *d, struct nfs4_change_info *ci)
-{
-	return xdr_decode_bool(d, &ci->atomic) && xdr_decode_u64(d, &ci->before) &&
-	       xdr_decode_u64(d, &ci->after);
-}
+NFS4_CODEC_PAIR(change_info, struct nfs4_change_info)
 
 /* --- COMPOUND ------------------------------------------------------------------ */
 
+/* The header fields in wire order, up to the count.  Encoders write the
+ * count later (it is known only at the end), so they stop before it and
+ * keep its offset; the decoders read it like any other field. */
+XDR_HOT bool xdr_compound_args_hdr(struct xdr_stream *x, struct nfs4_opaque *tag,
+				   uint32_t *minor, uint32_t *callback_ident)
+{
+	return xdr_opaque(x, UINT32_MAX, tag) && xdr_u32(x, minor) &&
+	       (!callback_ident || xdr_u32(x, callback_ident));
+}
+
 bool nfs4_dec_compound_args_hdr(struct xdr_dec *d, struct nfs4_compound_args_hdr *h)
 {
-	return nfs4_dec_opaque(d, UINT32_MAX, &h->tag) && xdr_decode_u32(d, &h->minor) &&
-	       xdr_decode_u32(d, &h->numops);
+	struct xdr_stream x = XDR_DEC_STREAM(d);
+	return xdr_compound_args_hdr(&x, &h->tag, &h->minor, NULL) && xdr_u32(&x, &h->numops);
+}
+
+/* COMPOUND4res up to the count, which the server patches at the end. */
+XDR_HOT bool xdr_compound_res_hdr(struct xdr_stream *x, uint32_t *status, struct nfs4_opaque *tag)
+{
+	return xdr_u32(x, status) && xdr_opaque(x, UINT32_MAX, tag);
 }
 
 bool nfs4_dec_compound_res_hdr(struct xdr_dec *d, struct nfs4_compound_res_hdr *h)
 {
-	return xdr_decode_u32(d, &h->status) && nfs4_dec_opaque(d, UINT32_MAX, &h->tag) &&
-	       xdr_decode_u32(d, &h->numres);
+	struct xdr_stream x = XDR_DEC_STREAM(d);
+	return xdr_compound_res_hdr(&x, &h->status, &h->tag) && xdr_u32(&x, &h->numres);
 }
 
 static bool compound_count_begin(struct nfs4_compound_enc *c, struct xdr_enc *e)
@@ -62,7 +67,8 @@ static bool compound_count_begin(struct nfs4_compound_enc *c, struct xdr_enc *e)
 bool nfs4_enc_compound_args_begin(struct nfs4_compound_enc *c, struct xdr_enc *e,
 				  struct nfs4_opaque tag, uint32_t minor)
 {
-	return nfs4_enc_opaque(e, tag) && xdr_encode_u32(e, minor) && compound_count_begin(c, e);
+	struct xdr_stream x = XDR_ENC_STREAM(e);
+	return xdr_compound_args_hdr(&x, &tag, &minor, NULL) && compound_count_begin(c, e);
 }
 
 bool nfs4_enc_op(struct nfs4_compound_enc *c, uint32_t opnum)
@@ -83,7 +89,9 @@ bool nfs4_enc_compound_res_begin(struct nfs4_compound_res_enc *r, struct xdr_enc
 	r->e = e;
 	r->count = 0;
 	r->status_off = xdr_enc_len(e);
-	bool ok = xdr_encode_u32(e, NFS4_OK) && nfs4_enc_opaque(e, tag);
+	struct xdr_stream x = XDR_ENC_STREAM(e);
+	uint32_t status = NFS4_OK;
+	bool ok = xdr_compound_res_hdr(&x, &status, &tag);
 	r->count_off = xdr_enc_len(e);
 	return ok && xdr_encode_u32(e, 0);
 }
@@ -117,14 +125,16 @@ bool nfs4_enc_cb_compound_args_begin(struct nfs4_compound_enc *c, struct xdr_enc
 				     struct nfs4_opaque tag, uint32_t minor,
 				     uint32_t callback_ident)
 {
-	return nfs4_enc_opaque(e, tag) && xdr_encode_u32(e, minor) &&
-	       xdr_encode_u32(e, callback_ident) && compound_count_begin(c, e);
+	struct xdr_stream x = XDR_ENC_STREAM(e);
+	return xdr_compound_args_hdr(&x, &tag, &minor, &callback_ident) &&
+	       compound_count_begin(c, e);
 }
 
 bool nfs4_dec_cb_compound_args_hdr(struct xdr_dec *d, struct nfs4_cb_compound_args_hdr *h)
 {
-	return nfs4_dec_opaque(d, UINT32_MAX, &h->tag) && xdr_decode_u32(d, &h->minor) &&
-	       xdr_decode_u32(d, &h->callback_ident) && xdr_decode_u32(d, &h->numops);
+	struct xdr_stream x = XDR_DEC_STREAM(d);
+	return xdr_compound_args_hdr(&x, &h->tag, &h->minor, &h->callback_ident) &&
+	       xdr_u32(&x, &h->numops);
 }
 
 /* --- names --------------------------------------------------------------------- */

@@ -1,39 +1,40 @@
 #include "xdr/nfs4_codec_file.h"
+#include "xdr/nfs4_codec_stream.h"
 
-bool nfs4_enc_allocate_args(struct xdr_enc *e, const struct nfs4_allocate_args *a)
-{
-	return nfs4_encode_stateid(e, &a->stateid) && xdr_encode_u64(e, a->offset) &&
-	       xdr_encode_u64(e, a->length);
-}
-
-bool nfs4_dec_allocate_args(struct xdr_dec *d, struct nfs4_allocate_args *a)
-{
-	return nfs4_decode_stateid(d, &a->stateid) && xdr_decode_u64(d, &a->offset) &&
-	       xdr_decode_u64(d, &a->length);
-}
+NFS4_CODEC_TYPE(allocate_args, struct nfs4_allocate_args, a,
+		xdr_stateid(x, &a->stateid) && xdr_u64(x, &a->offset) && xdr_u64(x, &a->length))
 
 /* --- SEEK, READ_PLUS ------------------------------------------------------------------ */
 
-bool nfs4_enc_seek_args(struct xdr_enc *e, const struct nfs4_seek_args *a)
-{
-	return nfs4_encode_stateid(e, &a->stateid) && xdr_encode_u64(e, a->offset) &&
-	       xdr_encode_u32(e, a->what);
-}
+NFS4_CODEC_TYPE(seek_args, struct nfs4_seek_args, a,
+		xdr_stateid(x, &a->stateid) && xdr_u64(x, &a->offset) && xdr_u32(x, &a->what))
 
-bool nfs4_dec_seek_args(struct xdr_dec *d, struct nfs4_seek_args *a)
-{
-	return nfs4_decode_stateid(d, &a->stateid) && xdr_decode_u64(d, &a->offset) &&
-	       xdr_decode_u32(d, &a->what);
-}
+NFS4_CODEC_TYPE(seek_res, struct nfs4_seek_res, r,
+		xdr_bool(x, &r->eof) && xdr_u64(x, &r->offset))
 
-bool nfs4_enc_seek_res(struct xdr_enc *e, const struct nfs4_seek_res *r)
+/* read_plus_content.  Encoding builds a DATA piece in reserved room
+ * (nfs4_enc_read_plus_data_reserve, since the bytes come from a file), so
+ * only holes encode through here. */
+static bool xdr_read_plus_content(struct xdr_stream *x, struct nfs4_read_plus_content *c)
 {
-	return xdr_encode_bool(e, r->eof) && xdr_encode_u64(e, r->offset);
-}
-
-bool nfs4_dec_seek_res(struct xdr_dec *d, struct nfs4_seek_res *r)
-{
-	return xdr_decode_bool(d, &r->eof) && xdr_decode_u64(d, &r->offset);
+	if (xdr_is_dec(x)) {
+		c->length = 0;
+		c->data = (struct nfs4_opaque){0};
+	}
+	if (!xdr_u32(x, &c->type) || !xdr_u64(x, &c->offset))
+		return false;
+	switch (c->type) {
+	case NFS4_CONTENT_DATA:
+		if (!xdr_opaque(x, UINT32_MAX, &c->data))
+			return false;
+		if (xdr_is_dec(x))
+			c->length = c->data.len;
+		return true;
+	case NFS4_CONTENT_HOLE:
+		return xdr_u64(x, &c->length);
+	default:
+		return xdr_refuse(x);
+	}
 }
 
 bool nfs4_enc_read_plus_begin(struct nfs4_read_plus_enc *r, struct xdr_enc *e)
@@ -67,8 +68,10 @@ void nfs4_enc_read_plus_data_done(struct nfs4_read_plus_enc *r, uint32_t got)
 
 bool nfs4_enc_read_plus_hole(struct nfs4_read_plus_enc *r, uint64_t offset, uint64_t length)
 {
-	if (!xdr_encode_u32(r->e, NFS4_CONTENT_HOLE) || !xdr_encode_u64(r->e, offset) ||
-	    !xdr_encode_u64(r->e, length))
+	struct nfs4_read_plus_content c = {
+		.type = NFS4_CONTENT_HOLE, .offset = offset, .length = length};
+	struct xdr_stream x = XDR_ENC_STREAM(r->e);
+	if (!xdr_read_plus_content(&x, &c))
 		return false;
 	r->count++;
 	return true;
@@ -83,250 +86,113 @@ bool nfs4_enc_read_plus_finish(struct nfs4_read_plus_enc *r, bool eof)
 	return true;
 }
 
-static bool dec_read_plus_content(struct xdr_dec *d, struct nfs4_read_plus_content *c)
-{
-	c->length = 0;
-	c->data = (struct nfs4_opaque){0};
-	if (!xdr_decode_u32(d, &c->type) || !xdr_decode_u64(d, &c->offset))
-		return false;
-	switch (c->type) {
-	case NFS4_CONTENT_DATA:
-		if (!nfs4_dec_opaque(d, UINT32_MAX, &c->data))
-			return false;
-		c->length = c->data.len;
-		return true;
-	case NFS4_CONTENT_HOLE:
-		return xdr_decode_u64(d, &c->length);
-	default:
-		return false;
-	}
-}
+XDR_ITEM(read_plus_content)
 
 bool nfs4_dec_read_plus_res(struct xdr_dec *d, struct nfs4_read_plus_res *r)
 {
-	if (!xdr_decode_bool(d, &r->eof) || !xdr_decode_u32(d, &r->count))
-		return false;
-	r->contents = *d;
-	for (uint32_t i = 0; i < r->count; i++) {
-		struct nfs4_read_plus_content c;
-		if (!dec_read_plus_content(d, &c))
-			return false;
-	}
-	r->contents.end = d->p;
-	return true;
+	struct xdr_stream x = XDR_DEC_STREAM(d);
+	struct nfs4_read_plus_content scratch;
+	return xdr_bool(&x, &r->eof) && xdr_u32(&x, &r->count) &&
+	       xdr_dec_span(&x, r->count, xdr_read_plus_content_item, &scratch, &r->contents);
 }
 
 bool nfs4_read_plus_res_next(struct nfs4_read_plus_res *r, struct nfs4_read_plus_content *c)
 {
-	return dec_read_plus_content(&r->contents, c);
+	struct xdr_stream x = XDR_DEC_STREAM(&r->contents);
+	return xdr_read_plus_content(&x, c);
 }
 
 /* --- CLONE, COPY, offload ------------------------------------------------------------- */
 
-bool nfs4_enc_clone_args(struct xdr_enc *e, const struct nfs4_clone_args *a)
-{
-	return nfs4_encode_stateid(e, &a->src_stateid) && nfs4_encode_stateid(e, &a->dst_stateid) &&
-	       xdr_encode_u64(e, a->src_offset) && xdr_encode_u64(e, a->dst_offset) &&
-	       xdr_encode_u64(e, a->count);
-}
+NFS4_CODEC_TYPE(clone_args, struct nfs4_clone_args, a,
+		xdr_stateid(x, &a->src_stateid) && xdr_stateid(x, &a->dst_stateid) &&
+		xdr_u64(x, &a->src_offset) && xdr_u64(x, &a->dst_offset) && xdr_u64(x, &a->count))
 
-bool nfs4_dec_clone_args(struct xdr_dec *d, struct nfs4_clone_args *a)
+static bool xdr_netloc(struct xdr_stream *x, struct nfs4_netloc *n)
 {
-	return nfs4_decode_stateid(d, &a->src_stateid) && nfs4_decode_stateid(d, &a->dst_stateid) &&
-	       xdr_decode_u64(d, &a->src_offset) && xdr_decode_u64(d, &a->dst_offset) &&
-	       xdr_decode_u64(d, &a->count);
-}
-
-static bool enc_netloc(struct xdr_enc *e, const struct nfs4_netloc *n)
-{
-	if (!xdr_encode_u32(e, n->type))
+	if (xdr_is_dec(x))
+		*n = (struct nfs4_netloc){0};
+	if (!xdr_u32(x, &n->type))
 		return false;
 	switch (n->type) {
 	case NL4_NAME:
 	case NL4_URL:
-		return nfs4_enc_opaque(e, n->name);
+		return xdr_component(x, &n->name);
 	case NL4_NETADDR:
-		return nfs4_enc_opaque(e, n->netid) && nfs4_enc_opaque(e, n->addr);
+		return xdr_component(x, &n->netid) && xdr_component(x, &n->addr);
 	default:
-		return false;
+		return xdr_refuse(x);
 	}
 }
 
-static bool dec_netloc(struct xdr_dec *d, struct nfs4_netloc *n)
+static bool xdr_copy_args(struct xdr_stream *x, struct nfs4_copy_args *a)
 {
-	*n = (struct nfs4_netloc){0};
-	if (!xdr_decode_u32(d, &n->type))
-		return false;
-	switch (n->type) {
-	case NL4_NAME:
-	case NL4_URL:
-		return nfs4_dec_component(d, &n->name);
-	case NL4_NETADDR:
-		return nfs4_dec_component(d, &n->netid) && nfs4_dec_component(d, &n->addr);
-	default:
-		return false;
-	}
-}
-
-bool nfs4_enc_copy_args(struct xdr_enc *e, const struct nfs4_copy_args *a)
-{
-	if (a->nsources > NFS4_COPY_SOURCES_MAX ||
-	    !nfs4_encode_stateid(e, &a->src_stateid) || !nfs4_encode_stateid(e, &a->dst_stateid) ||
-	    !xdr_encode_u64(e, a->src_offset) || !xdr_encode_u64(e, a->dst_offset) ||
-	    !xdr_encode_u64(e, a->count) || !xdr_encode_bool(e, a->consecutive) ||
-	    !xdr_encode_bool(e, a->synchronous) || !xdr_encode_u32(e, a->nsources))
+	/* sources[] holds no more: encoding past it would read beyond it. */
+	if (xdr_is_enc(x) && a->nsources > NFS4_COPY_SOURCES_MAX)
+		return xdr_refuse(x);
+	if (!xdr_stateid(x, &a->src_stateid) || !xdr_stateid(x, &a->dst_stateid) ||
+	    !xdr_u64(x, &a->src_offset) || !xdr_u64(x, &a->dst_offset) ||
+	    !xdr_u64(x, &a->count) || !xdr_bool(x, &a->consecutive) ||
+	    !xdr_bool(x, &a->synchronous) || !xdr_count(x, NFS4_COPY_SOURCES_MAX, &a->nsources))
 		return false;
 	for (uint32_t i = 0; i < a->nsources; i++)
-		if (!enc_netloc(e, &a->sources[i]))
+		if (!xdr_netloc(x, &a->sources[i]))
 			return false;
 	return true;
 }
 
-bool nfs4_dec_copy_args(struct xdr_dec *d, struct nfs4_copy_args *a)
+NFS4_CODEC_PAIR(copy_args, struct nfs4_copy_args)
+
+NFS4_CODEC_TYPE(copy_requirements, struct nfs4_copy_requirements, r,
+		xdr_bool(x, &r->consecutive) && xdr_bool(x, &r->synchronous))
+
+/* COPY's write_response4 is CB_OFFLOAD's, with the decoder also refusing an
+ * unknown stable_how4 and clearing an absent callback id. */
+static bool xdr_copy_res(struct xdr_stream *x, struct nfs4_copy_res *r)
 {
-	if (!nfs4_decode_stateid(d, &a->src_stateid) || !nfs4_decode_stateid(d, &a->dst_stateid) ||
-	    !xdr_decode_u64(d, &a->src_offset) || !xdr_decode_u64(d, &a->dst_offset) ||
-	    !xdr_decode_u64(d, &a->count) || !xdr_decode_bool(d, &a->consecutive) ||
-	    !xdr_decode_bool(d, &a->synchronous) || !xdr_decode_u32(d, &a->nsources) ||
-	    a->nsources > NFS4_COPY_SOURCES_MAX)
-		return false;
-	for (uint32_t i = 0; i < a->nsources; i++)
-		if (!dec_netloc(d, &a->sources[i]))
-			return false;
-	return true;
+	if (xdr_is_dec(x))
+		memset(&r->response.callback_id, 0, sizeof(r->response.callback_id));
+	return xdr_write_response(x, &r->response) &&
+	       xdr_dec_check(x, r->response.committed <= FILE_SYNC4) &&
+	       xdr_copy_requirements(x, &r->requirements);
 }
 
-bool nfs4_enc_copy_requirements(struct xdr_enc *e, const struct nfs4_copy_requirements *r)
+NFS4_CODEC_PAIR(copy_res, struct nfs4_copy_res)
+
+NFS4_CODEC_TYPE(offload_args, struct nfs4_offload_args, a,
+		xdr_stateid(x, &a->stateid))
+
+static bool xdr_offload_status_res(struct xdr_stream *x, struct nfs4_offload_status_res *r)
 {
-	return xdr_encode_bool(e, r->consecutive) && xdr_encode_bool(e, r->synchronous);
+	if (xdr_is_dec(x))
+		r->complete = 0;
+	return xdr_u64(x, &r->count) && xdr_optional(x, &r->has_complete) &&
+	       (!r->has_complete || xdr_u32(x, &r->complete));
 }
 
-bool nfs4_dec_copy_requirements(struct xdr_dec *d, struct nfs4_copy_requirements *r)
-{
-	return xdr_decode_bool(d, &r->consecutive) && xdr_decode_bool(d, &r->synchronous);
-}
+NFS4_CODEC_PAIR(offload_status_res, struct nfs4_offload_status_res)
 
-bool nfs4_enc_copy_res(struct xdr_enc *e, const struct nfs4_copy_res *r)
-{
-	const struct nfs4_write_response *w = &r->response;
-	if (!xdr_encode_u32(e, w->has_callback_id ? 1 : 0) ||
-	    (w->has_callback_id && !nfs4_encode_stateid(e, &w->callback_id)))
-		return false;
-	return xdr_encode_u64(e, w->count) && xdr_encode_u32(e, w->committed) &&
-	       nfs4_enc_verifier(e, &w->writeverf) &&
-	       nfs4_enc_copy_requirements(e, &r->requirements);
-}
+NFS4_CODEC_TYPE(io_advise_args, struct nfs4_io_advise_args, a,
+		xdr_stateid(x, &a->stateid) && xdr_u64(x, &a->offset) && xdr_u64(x, &a->count) &&
+		xdr_bitmap(x, &a->hints, &a->mask_extra))
 
-/* An optional item (T<1>): the count must be 0 or 1. */
-static bool dec_optional(struct xdr_dec *d, bool *present)
-{
-	uint32_t n;
-	if (!xdr_decode_u32(d, &n) || n > 1)
-		return false;
-	*present = n == 1;
-	return true;
-}
-
-bool nfs4_dec_copy_res(struct xdr_dec *d, struct nfs4_copy_res *r)
-{
-	struct nfs4_write_response *w = &r->response;
-	memset(&w->callback_id, 0, sizeof(w->callback_id));
-	if (!dec_optional(d, &w->has_callback_id) ||
-	    (w->has_callback_id && !nfs4_decode_stateid(d, &w->callback_id)))
-		return false;
-	return xdr_decode_u64(d, &w->count) && xdr_decode_u32(d, &w->committed) &&
-	       w->committed <= FILE_SYNC4 && nfs4_dec_verifier(d, &w->writeverf) &&
-	       nfs4_dec_copy_requirements(d, &r->requirements);
-}
-
-bool nfs4_enc_offload_args(struct xdr_enc *e, const struct nfs4_offload_args *a)
-{
-	return nfs4_encode_stateid(e, &a->stateid);
-}
-
-bool nfs4_dec_offload_args(struct xdr_dec *d, struct nfs4_offload_args *a)
-{
-	return nfs4_decode_stateid(d, &a->stateid);
-}
-
-bool nfs4_enc_offload_status_res(struct xdr_enc *e, const struct nfs4_offload_status_res *r)
-{
-	return xdr_encode_u64(e, r->count) && xdr_encode_u32(e, r->has_complete ? 1 : 0) &&
-	       (!r->has_complete || xdr_encode_u32(e, r->complete));
-}
-
-bool nfs4_dec_offload_status_res(struct xdr_dec *d, struct nfs4_offload_status_res *r)
-{
-	r->complete = 0;
-	return xdr_decode_u64(d, &r->count) && dec_optional(d, &r->has_complete) &&
-	       (!r->has_complete || xdr_decode_u32(d, &r->complete));
-}
-
-bool nfs4_enc_io_advise_args(struct xdr_enc *e, const struct nfs4_io_advise_args *a)
-{
-	return nfs4_encode_stateid(e, &a->stateid) && xdr_encode_u64(e, a->offset) &&
-	       xdr_encode_u64(e, a->count) && nfs4_encode_bitmap(e, &a->hints);
-}
-
-bool nfs4_dec_io_advise_args(struct xdr_dec *d, struct nfs4_io_advise_args *a)
-{
-	return nfs4_decode_stateid(d, &a->stateid) && xdr_decode_u64(d, &a->offset) &&
-	       xdr_decode_u64(d, &a->count) && nfs4_decode_bitmap(d, &a->hints, &a->mask_extra);
-}
-
-bool nfs4_enc_io_advise_res(struct xdr_enc *e, const struct nfs4_io_advise_res *r)
-{
-	return nfs4_encode_bitmap(e, &r->hints);
-}
-
-bool nfs4_dec_io_advise_res(struct xdr_dec *d, struct nfs4_io_advise_res *r)
-{
-	return nfs4_decode_bitmap(d, &r->hints, &r->mask_extra);
-}
+NFS4_CODEC_TYPE(io_advise_res, struct nfs4_io_advise_res, r,
+		xdr_bitmap(x, &r->hints, &r->mask_extra))
 
 /* --- extended attributes ---------------------------------------------------------------- */
 
-bool nfs4_enc_xattr_name_args(struct xdr_enc *e, const struct nfs4_xattr_name_args *a)
-{
-	return nfs4_enc_opaque(e, a->name);
-}
+NFS4_CODEC_TYPE(xattr_name_args, struct nfs4_xattr_name_args, a,
+		xdr_component(x, &a->name))
 
-bool nfs4_dec_xattr_name_args(struct xdr_dec *d, struct nfs4_xattr_name_args *a)
-{
-	return nfs4_dec_component(d, &a->name);
-}
+NFS4_CODEC_TYPE(getxattr_res, struct nfs4_getxattr_res, r,
+		xdr_opaque(x, UINT32_MAX, &r->value))
 
-bool nfs4_enc_getxattr_res(struct xdr_enc *e, const struct nfs4_getxattr_res *r)
-{
-	return nfs4_enc_opaque(e, r->value);
-}
+NFS4_CODEC_TYPE(setxattr_args, struct nfs4_setxattr_args, a,
+		xdr_u32(x, &a->option) && xdr_component(x, &a->name) &&
+		xdr_opaque(x, UINT32_MAX, &a->value))
 
-bool nfs4_dec_getxattr_res(struct xdr_dec *d, struct nfs4_getxattr_res *r)
-{
-	return nfs4_dec_opaque(d, UINT32_MAX, &r->value);
-}
-
-bool nfs4_enc_setxattr_args(struct xdr_enc *e, const struct nfs4_setxattr_args *a)
-{
-	return xdr_encode_u32(e, a->option) && nfs4_enc_opaque(e, a->name) &&
-	       nfs4_enc_opaque(e, a->value);
-}
-
-bool nfs4_dec_setxattr_args(struct xdr_dec *d, struct nfs4_setxattr_args *a)
-{
-	return xdr_decode_u32(d, &a->option) && nfs4_dec_component(d, &a->name) &&
-	       nfs4_dec_opaque(d, UINT32_MAX, &a->value);
-}
-
-bool nfs4_enc_listxattrs_args(struct xdr_enc *e, const struct nfs4_listxattrs_args *a)
-{
-	return xdr_encode_u64(e, a->cookie) && xdr_encode_u32(e, a->maxcount);
-}
-
-bool nfs4_dec_listxattrs_args(struct xdr_dec *d, struct nfs4_listxattrs_args *a)
-{
-	return xdr_decode_u64(d, &a->cookie) && xdr_decode_u32(d, &a->maxcount);
-}
+NFS4_CODEC_TYPE(listxattrs_args, struct nfs4_listxattrs_args, a,
+		xdr_u64(x, &a->cookie) && xdr_u32(x, &a->maxcount))
 
 /* eof, which every result still has to carry. */
 enum { LISTXATTRS_TAIL = 4 };
@@ -345,7 +211,9 @@ bool nfs4_enc_listxattrs_name(struct nfs4_listxattrs_enc *r, struct nfs4_opaque 
 	if (e->overflow)
 		return false;
 	size_t mark = xdr_enc_len(e);
-	if (!nfs4_enc_opaque(e, name) || xdr_enc_len(e) - r->start + LISTXATTRS_TAIL > r->maxcount) {
+	struct xdr_stream x = XDR_ENC_STREAM(e);
+	if (!xdr_component(&x, &name) ||
+	    xdr_enc_len(e) - r->start + LISTXATTRS_TAIL > r->maxcount) {
 		e->overflow = false;
 		e->buf->len = mark;
 		return false;
@@ -365,21 +233,19 @@ bool nfs4_enc_listxattrs_finish(struct nfs4_listxattrs_enc *r, uint64_t cookie, 
 	return xdr_enc_len(e) - r->start <= r->maxcount;
 }
 
+XDR_ITEM(component)
+
 bool nfs4_dec_listxattrs_res(struct xdr_dec *d, struct nfs4_listxattrs_res *r)
 {
-	if (!xdr_decode_u64(d, &r->cookie) || !xdr_decode_u32(d, &r->count))
-		return false;
-	r->names = *d;
-	for (uint32_t i = 0; i < r->count; i++) {
-		struct nfs4_opaque name;
-		if (!nfs4_dec_component(d, &name))
-			return false;
-	}
-	r->names.end = d->p;
-	return xdr_decode_bool(d, &r->eof);
+	struct xdr_stream x = XDR_DEC_STREAM(d);
+	struct nfs4_opaque scratch;
+	return xdr_u64(&x, &r->cookie) && xdr_u32(&x, &r->count) &&
+	       xdr_dec_span(&x, r->count, xdr_component_item, &scratch, &r->names) &&
+	       xdr_bool(&x, &r->eof);
 }
 
 bool nfs4_listxattrs_res_next(struct nfs4_listxattrs_res *r, struct nfs4_opaque *name)
 {
-	return nfs4_dec_component(&r->names, name);
+	struct xdr_stream x = XDR_DEC_STREAM(&r->names);
+	return xdr_component(&x, name);
 }

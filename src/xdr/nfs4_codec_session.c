@@ -1,9 +1,11 @@
 #include "xdr/nfs4_codec_session.h"
+#include "xdr/nfs4_codec_stream.h"
 
 /* --- lists ----------------------------------------------------------------- */
 
-bool nfs4_dec_list(struct xdr_dec *d, uint32_t max, nfs4_list_item_dec *item, void *scratch,
-		   struct nfs4_list *l)
+/* The decoding half of every list: count, then each item checked by step. */
+static bool list_decode(struct xdr_dec *d, uint32_t max, bool (*step)(struct xdr_dec *, void *),
+			void *ctx, struct nfs4_list *l)
 {
 	uint32_t n;
 	if (!xdr_decode_u32(d, &n) || n > max)
@@ -14,7 +16,7 @@ bool nfs4_dec_list(struct xdr_dec *d, uint32_t max, nfs4_list_item_dec *item, vo
 	if (n > xdr_dec_remaining(d) / 4)
 		return false;
 	for (uint32_t i = 0; i < n; i++)
-		if (!item(d, scratch))
+		if (!step(d, ctx))
 			return false;
 	l->count = n;
 	l->wire.data = start;
@@ -22,813 +24,469 @@ bool nfs4_dec_list(struct xdr_dec *d, uint32_t max, nfs4_list_item_dec *item, vo
 	return true;
 }
 
+struct dec_step {
+	nfs4_list_item_dec *item;
+	void *scratch;
+};
+
+static bool dec_step(struct xdr_dec *d, void *ctx)
+{
+	struct dec_step *s = ctx;
+	return s->item(d, s->scratch);
+}
+
+bool nfs4_dec_list(struct xdr_dec *d, uint32_t max, nfs4_list_item_dec *item, void *scratch,
+		   struct nfs4_list *l)
+{
+	struct dec_step s = {item, scratch};
+	return list_decode(d, max, dec_step, &s, l);
+}
+
+struct stream_step {
+	xdr_item_fn *item;
+	void *scratch;
+};
+
+static bool stream_step(struct xdr_dec *d, void *ctx)
+{
+	struct stream_step *s = ctx;
+	struct xdr_stream x = XDR_DEC_STREAM(d);
+	return s->item(&x, s->scratch);
+}
+
 bool nfs4_enc_list_wire(struct xdr_enc *e, const struct nfs4_list *l)
 {
 	return xdr_encode_u32(e, l->count) && xdr_encode_opaque_fixed(e, l->wire.data, l->wire.len);
 }
 
+bool xdr_list(struct xdr_stream *x, uint32_t max, struct nfs4_list *l, const void *items,
+	      size_t size, xdr_item_fn *item, void *scratch)
+{
+	if (xdr_is_dec(x)) {
+		struct stream_step s = {item, scratch};
+		return list_decode(x->d, max, stream_step, &s, l);
+	}
+	if (!items)
+		return nfs4_enc_list_wire(x->e, l);
+	if (!xdr_encode_u32(x->e, l->count))
+		return false;
+	for (uint32_t i = 0; i < l->count; i++)
+		/* Encoding only reads the item. */
+		if (!item(x, (void *)((uintptr_t)items + i * size)))
+			return false;
+	return true;
+}
+
+static bool xdr_list_opaque(struct xdr_stream *x, struct nfs4_opaque *o)
+{
+	return xdr_opaque(x, NFS4_OPAQUE_LIMIT, o);
+}
+
 bool nfs4_dec_opaque_item(struct xdr_dec *it, struct nfs4_opaque *o)
 {
-	return nfs4_dec_opaque(it, NFS4_OPAQUE_LIMIT, o);
+	struct xdr_stream x = XDR_DEC_STREAM(it);
+	return xdr_list_opaque(&x, o);
 }
 
-static bool opaque_item(struct xdr_dec *d, void *scratch)
-{
-	return nfs4_dec_opaque_item(d, scratch);
-}
+XDR_ITEM(list_opaque)
 
-static bool dec_opaque_list(struct xdr_dec *d, struct nfs4_list *l)
+/* sec_oid4<> and gsshandle4_t<> lists: Ferry implements no SSV, so these
+ * only ever re-encode from wire bytes. */
+static bool xdr_opaque_list(struct xdr_stream *x, struct nfs4_list *l)
 {
 	struct nfs4_opaque o;
-	return nfs4_dec_list(d, UINT32_MAX, opaque_item, &o, l);
+	return xdr_list(x, UINT32_MAX, l, NULL, 0, xdr_list_opaque_item, &o);
 }
 
 /* --- shared pieces --------------------------------------------------------- */
 
-bool nfs4_enc_sessionid(struct xdr_enc *e, const struct nfs4_sessionid *s)
+bool xdr_sessionid(struct xdr_stream *x, struct nfs4_sessionid *s)
 {
-	return xdr_encode_opaque_fixed(e, s->data, NFS4_SESSIONID_SIZE);
+	return xdr_fixed(x, NFS4_SESSIONID_SIZE, s->data);
 }
 
-bool nfs4_dec_sessionid(struct xdr_dec *d, struct nfs4_sessionid *s)
+NFS4_CODEC_PAIR(sessionid, struct nfs4_sessionid)
+
+static bool xdr_sp_ops(struct xdr_stream *x, struct nfs4_sp_ops *o)
 {
-	const uint8_t *p;
-	if (!xdr_decode_opaque_fixed(d, NFS4_SESSIONID_SIZE, &p))
+	if (xdr_is_dec(x))
+		o->extra = false;
+	return xdr_bitmap_or(x, &o->must_enforce, &o->extra) &&
+	       xdr_bitmap_or(x, &o->must_allow, &o->extra);
+}
+
+/* state_protect4_a and state_protect4_r share the discriminant and every
+ * arm but SSV's rest, which *ssv asks the caller to describe. */
+static bool xdr_sp_how(struct xdr_stream *x, uint32_t *how, struct nfs4_sp_ops *ops, bool *ssv)
+{
+	*ssv = false;
+	if (!xdr_u32(x, how))
 		return false;
-	memcpy(s->data, p, NFS4_SESSIONID_SIZE);
-	return true;
-}
-
-static bool enc_sp_ops(struct xdr_enc *e, const struct nfs4_sp_ops *o)
-{
-	return nfs4_encode_bitmap(e, &o->must_enforce) && nfs4_encode_bitmap(e, &o->must_allow);
-}
-
-static bool dec_sp_ops(struct xdr_dec *d, struct nfs4_sp_ops *o)
-{
-	bool x1, x2;
-	if (!nfs4_decode_bitmap(d, &o->must_enforce, &x1) ||
-	    !nfs4_decode_bitmap(d, &o->must_allow, &x2))
-		return false;
-	o->extra = x1 || x2;
-	return true;
-}
-
-static bool enc_state_protect_a(struct xdr_enc *e, const struct nfs4_state_protect_a *s)
-{
-	if (!xdr_encode_u32(e, s->how))
-		return false;
-	switch (s->how) {
+	switch (*how) {
 	case SP4_NONE:
 		return true;
-	case SP4_MACH_CRED:
-		return enc_sp_ops(e, &s->ops);
 	case SP4_SSV:
-		return enc_sp_ops(e, &s->ops) && nfs4_enc_list_wire(e, &s->hash_algs) &&
-		       nfs4_enc_list_wire(e, &s->encr_algs) && xdr_encode_u32(e, s->window) &&
-		       xdr_encode_u32(e, s->num_gss_handles);
+		*ssv = true;
+		/* fall through */
+	case SP4_MACH_CRED:
+		return xdr_sp_ops(x, ops);
 	default:
-		return false;
+		return xdr_refuse(x);
 	}
 }
 
-static bool dec_state_protect_a(struct xdr_dec *d, struct nfs4_state_protect_a *s)
+static bool xdr_state_protect_a(struct xdr_stream *x, struct nfs4_state_protect_a *s)
 {
-	if (!xdr_decode_u32(d, &s->how))
-		return false;
-	switch (s->how) {
-	case SP4_NONE:
-		return true;
-	case SP4_MACH_CRED:
-		return dec_sp_ops(d, &s->ops);
-	case SP4_SSV:
-		return dec_sp_ops(d, &s->ops) && dec_opaque_list(d, &s->hash_algs) &&
-		       dec_opaque_list(d, &s->encr_algs) && xdr_decode_u32(d, &s->window) &&
-		       xdr_decode_u32(d, &s->num_gss_handles);
-	default:
-		return false;
-	}
+	bool ssv;
+	return xdr_sp_how(x, &s->how, &s->ops, &ssv) &&
+	       (!ssv || (xdr_opaque_list(x, &s->hash_algs) && xdr_opaque_list(x, &s->encr_algs) &&
+			 xdr_u32(x, &s->window) && xdr_u32(x, &s->num_gss_handles)));
 }
 
-static bool enc_state_protect_r(struct xdr_enc *e, const struct nfs4_state_protect_r *s)
+static bool xdr_state_protect_r(struct xdr_stream *x, struct nfs4_state_protect_r *s)
 {
-	if (!xdr_encode_u32(e, s->how))
-		return false;
-	switch (s->how) {
-	case SP4_NONE:
-		return true;
-	case SP4_MACH_CRED:
-		return enc_sp_ops(e, &s->ops);
-	case SP4_SSV:
-		return enc_sp_ops(e, &s->ops) && xdr_encode_u32(e, s->hash_alg) &&
-		       xdr_encode_u32(e, s->encr_alg) && xdr_encode_u32(e, s->ssv_len) &&
-		       xdr_encode_u32(e, s->window) && nfs4_enc_list_wire(e, &s->handles);
-	default:
-		return false;
-	}
-}
-
-static bool dec_state_protect_r(struct xdr_dec *d, struct nfs4_state_protect_r *s)
-{
-	if (!xdr_decode_u32(d, &s->how))
-		return false;
-	switch (s->how) {
-	case SP4_NONE:
-		return true;
-	case SP4_MACH_CRED:
-		return dec_sp_ops(d, &s->ops);
-	case SP4_SSV:
-		return dec_sp_ops(d, &s->ops) && xdr_decode_u32(d, &s->hash_alg) &&
-		       xdr_decode_u32(d, &s->encr_alg) && xdr_decode_u32(d, &s->ssv_len) &&
-		       xdr_decode_u32(d, &s->window) && dec_opaque_list(d, &s->handles);
-	default:
-		return false;
-	}
+	bool ssv;
+	return xdr_sp_how(x, &s->how, &s->ops, &ssv) &&
+	       (!ssv || (xdr_u32(x, &s->hash_alg) && xdr_u32(x, &s->encr_alg) &&
+			 xdr_u32(x, &s->ssv_len) && xdr_u32(x, &s->window) &&
+			 xdr_opaque_list(x, &s->handles)));
 }
 
 /* nfs_impl_id4<1> */
-static bool enc_impl_id(struct xdr_enc *e, bool has, const struct nfs4_impl_id *id)
+static bool xdr_impl_id(struct xdr_stream *x, bool *has, struct nfs4_impl_id *id)
 {
-	if (!xdr_encode_u32(e, has ? 1 : 0))
-		return false;
-	return !has || (nfs4_enc_opaque(e, id->domain) && nfs4_enc_opaque(e, id->name) &&
-			nfs4_encode_time(e, &id->date));
-}
-
-static bool dec_impl_id(struct xdr_dec *d, bool *has, struct nfs4_impl_id *id)
-{
-	uint32_t n;
-	if (!xdr_decode_u32(d, &n) || n > 1)
-		return false;
-	*has = n == 1;
-	return !*has || (nfs4_dec_opaque(d, NFS4_OPAQUE_LIMIT, &id->domain) &&
-			 nfs4_dec_opaque(d, NFS4_OPAQUE_LIMIT, &id->name) &&
-			 nfs4_decode_time(d, &id->date));
+	return xdr_optional(x, has) &&
+	       (!*has || (xdr_opaque(x, NFS4_OPAQUE_LIMIT, &id->domain) &&
+			  xdr_opaque(x, NFS4_OPAQUE_LIMIT, &id->name) && xdr_time(x, &id->date)));
 }
 
 /* --- EXCHANGE_ID ----------------------------------------------------------- */
 
-bool nfs4_enc_exchange_id_args(struct xdr_enc *e, const struct nfs4_exchange_id_args *a)
-{
-	return nfs4_enc_verifier(e, &a->verifier) && nfs4_enc_opaque(e, a->ownerid) &&
-	       xdr_encode_u32(e, a->flags) && enc_state_protect_a(e, &a->state_protect) &&
-	       enc_impl_id(e, a->has_impl_id, &a->impl_id);
-}
+NFS4_CODEC_TYPE(exchange_id_args, struct nfs4_exchange_id_args, a,
+		xdr_verifier(x, &a->verifier) && xdr_opaque(x, NFS4_OPAQUE_LIMIT, &a->ownerid) &&
+		xdr_u32(x, &a->flags) && xdr_state_protect_a(x, &a->state_protect) &&
+		xdr_impl_id(x, &a->has_impl_id, &a->impl_id))
 
-bool nfs4_dec_exchange_id_args(struct xdr_dec *d, struct nfs4_exchange_id_args *a)
-{
-	return nfs4_dec_verifier(d, &a->verifier) &&
-	       nfs4_dec_opaque(d, NFS4_OPAQUE_LIMIT, &a->ownerid) && xdr_decode_u32(d, &a->flags) &&
-	       dec_state_protect_a(d, &a->state_protect) &&
-	       dec_impl_id(d, &a->has_impl_id, &a->impl_id);
-}
-
-bool nfs4_enc_exchange_id_res(struct xdr_enc *e, const struct nfs4_exchange_id_res *r)
-{
-	return xdr_encode_u64(e, r->clientid) && xdr_encode_u32(e, r->sequenceid) &&
-	       xdr_encode_u32(e, r->flags) && enc_state_protect_r(e, &r->state_protect) &&
-	       xdr_encode_u64(e, r->server_minor_id) && nfs4_enc_opaque(e, r->server_major_id) &&
-	       nfs4_enc_opaque(e, r->server_scope) && enc_impl_id(e, r->has_impl_id, &r->impl_id);
-}
-
-bool nfs4_dec_exchange_id_res(struct xdr_dec *d, struct nfs4_exchange_id_res *r)
-{
-	return xdr_decode_u64(d, &r->clientid) && xdr_decode_u32(d, &r->sequenceid) &&
-	       xdr_decode_u32(d, &r->flags) && dec_state_protect_r(d, &r->state_protect) &&
-	       xdr_decode_u64(d, &r->server_minor_id) &&
-	       nfs4_dec_opaque(d, NFS4_OPAQUE_LIMIT, &r->server_major_id) &&
-	       nfs4_dec_opaque(d, NFS4_OPAQUE_LIMIT, &r->server_scope) &&
-	       dec_impl_id(d, &r->has_impl_id, &r->impl_id);
-}
+NFS4_CODEC_TYPE(exchange_id_res, struct nfs4_exchange_id_res, r,
+		xdr_u64(x, &r->clientid) && xdr_u32(x, &r->sequenceid) && xdr_u32(x, &r->flags) &&
+		xdr_state_protect_r(x, &r->state_protect) && xdr_u64(x, &r->server_minor_id) &&
+		xdr_opaque(x, NFS4_OPAQUE_LIMIT, &r->server_major_id) &&
+		xdr_opaque(x, NFS4_OPAQUE_LIMIT, &r->server_scope) &&
+		xdr_impl_id(x, &r->has_impl_id, &r->impl_id))
 
 /* --- CREATE_SESSION -------------------------------------------------------- */
 
-bool nfs4_enc_chan_attrs(struct xdr_enc *e, const struct nfs4_chan_attrs *c)
+static bool xdr_chan_attrs(struct xdr_stream *x, struct nfs4_chan_attrs *c)
 {
-	uint8_t *p = xdr_enc_reserve(e, 7 * 4 + (c->has_rdma_ird ? 4 : 0));
+	uint8_t *p = xdr_span(x, 7 * 4);
 	if (!p)
 		return false;
-	xdr_put_be32(p, c->headerpadsize);
-	xdr_put_be32(p + 4, c->maxrequestsize);
-	xdr_put_be32(p + 8, c->maxresponsesize);
-	xdr_put_be32(p + 12, c->maxresponsesize_cached);
-	xdr_put_be32(p + 16, c->maxoperations);
-	xdr_put_be32(p + 20, c->maxrequests);
-	xdr_put_be32(p + 24, c->has_rdma_ird ? 1 : 0);
-	if (c->has_rdma_ird)
-		xdr_put_be32(p + 28, c->rdma_ird);
-	return true;
+	xdr_span_u32(x, &p, &c->headerpadsize);
+	xdr_span_u32(x, &p, &c->maxrequestsize);
+	xdr_span_u32(x, &p, &c->maxresponsesize);
+	xdr_span_u32(x, &p, &c->maxresponsesize_cached);
+	xdr_span_u32(x, &p, &c->maxoperations);
+	xdr_span_u32(x, &p, &c->maxrequests);
+	if (!xdr_span_bool(x, &p, &c->has_rdma_ird))
+		return false;
+	if (xdr_is_dec(x))
+		c->rdma_ird = 0;
+	return !c->has_rdma_ird || xdr_u32(x, &c->rdma_ird);
 }
 
-bool nfs4_dec_chan_attrs(struct xdr_dec *d, struct nfs4_chan_attrs *c)
-{
-	uint32_t n = 0;
-	if (xdr_dec_remaining(d) < 7 * 4)
-		return false;
-	xdr_decode_u32(d, &c->headerpadsize);
-	xdr_decode_u32(d, &c->maxrequestsize);
-	xdr_decode_u32(d, &c->maxresponsesize);
-	xdr_decode_u32(d, &c->maxresponsesize_cached);
-	xdr_decode_u32(d, &c->maxoperations);
-	xdr_decode_u32(d, &c->maxrequests);
-	xdr_decode_u32(d, &n);
-	if (n > 1)
-		return false;
-	c->has_rdma_ird = n == 1;
-	c->rdma_ird = 0;
-	return !c->has_rdma_ird || xdr_decode_u32(d, &c->rdma_ird);
-}
+NFS4_CODEC_PAIR(chan_attrs, struct nfs4_chan_attrs)
 
-static bool enc_authsys(struct xdr_enc *e, const struct nfs4_authsys_parms *s)
+static bool xdr_authsys(struct xdr_stream *x, struct nfs4_authsys_parms *s)
 {
-	if (s->ngids > NFS4_AUTHSYS_GIDS_MAX ||
-	    s->machinename.len > NFS4_AUTHSYS_MACHINENAME_MAX) {
-		e->overflow = true; /* an encoder must not put out what no decoder takes */
-		return false;
-	}
-	if (!xdr_encode_u32(e, s->stamp) || !nfs4_enc_opaque(e, s->machinename) ||
-	    !xdr_encode_u32(e, s->uid) || !xdr_encode_u32(e, s->gid) ||
-	    !xdr_encode_u32(e, s->ngids))
+	if (xdr_is_enc(x) && (s->ngids > NFS4_AUTHSYS_GIDS_MAX ||
+			      s->machinename.len > NFS4_AUTHSYS_MACHINENAME_MAX))
+		return xdr_refuse(x);
+	if (!xdr_u32(x, &s->stamp) ||
+	    !xdr_opaque(x, NFS4_AUTHSYS_MACHINENAME_MAX, &s->machinename) ||
+	    !xdr_u32(x, &s->uid) || !xdr_u32(x, &s->gid) ||
+	    !xdr_count(x, NFS4_AUTHSYS_GIDS_MAX, &s->ngids))
 		return false;
 	for (uint32_t i = 0; i < s->ngids; i++)
-		if (!xdr_encode_u32(e, s->gids[i]))
+		if (!xdr_u32(x, &s->gids[i]))
 			return false;
 	return true;
 }
 
-static bool dec_authsys(struct xdr_dec *d, struct nfs4_authsys_parms *s)
+static bool xdr_cb_sec_parms(struct xdr_stream *x, struct nfs4_cb_sec_parms *p)
 {
-	if (!xdr_decode_u32(d, &s->stamp) ||
-	    !nfs4_dec_opaque(d, NFS4_AUTHSYS_MACHINENAME_MAX, &s->machinename) ||
-	    !xdr_decode_u32(d, &s->uid) || !xdr_decode_u32(d, &s->gid) ||
-	    !xdr_decode_u32(d, &s->ngids) || s->ngids > NFS4_AUTHSYS_GIDS_MAX ||
-	    xdr_dec_remaining(d) / 4 < s->ngids)
-		return false;
-	for (uint32_t i = 0; i < s->ngids; i++)
-		xdr_decode_u32(d, &s->gids[i]);
-	return true;
-}
-
-bool nfs4_enc_cb_sec_parms(struct xdr_enc *e, const struct nfs4_cb_sec_parms *p)
-{
-	if (!xdr_encode_u32(e, p->flavor))
+	if (!xdr_u32(x, &p->flavor))
 		return false;
 	switch (p->flavor) {
 	case NFS4_AUTH_NONE:
 		return true;
 	case NFS4_AUTH_SYS:
-		return enc_authsys(e, &p->sys);
+		return xdr_authsys(x, &p->sys);
 	case RPCSEC_GSS:
-		return xdr_encode_u32(e, p->gss_service) &&
-		       nfs4_enc_opaque(e, p->gss_handle_from_server) &&
-		       nfs4_enc_opaque(e, p->gss_handle_from_client);
+		return xdr_u32(x, &p->gss_service) &&
+		       xdr_opaque(x, UINT32_MAX, &p->gss_handle_from_server) &&
+		       xdr_opaque(x, UINT32_MAX, &p->gss_handle_from_client);
 	default:
-		e->overflow = true;
-		return false;
+		return xdr_refuse(x);
 	}
 }
 
-bool nfs4_dec_cb_sec_parms(struct xdr_dec *d, struct nfs4_cb_sec_parms *p)
+NFS4_CODEC_PAIR(cb_sec_parms, struct nfs4_cb_sec_parms)
+
+XDR_ITEM(cb_sec_parms)
+
+static bool xdr_cb_sec_list(struct xdr_stream *x, struct nfs4_cb_sec_list *s)
 {
-	if (!xdr_decode_u32(d, &p->flavor))
-		return false;
-	switch (p->flavor) {
-	case NFS4_AUTH_NONE:
-		return true;
-	case NFS4_AUTH_SYS:
-		return dec_authsys(d, &p->sys);
-	case RPCSEC_GSS:
-		return xdr_decode_u32(d, &p->gss_service) &&
-		       nfs4_dec_opaque(d, UINT32_MAX, &p->gss_handle_from_server) &&
-		       nfs4_dec_opaque(d, UINT32_MAX, &p->gss_handle_from_client);
-	default:
-		return false;
-	}
+	struct nfs4_cb_sec_parms scratch;
+	if (xdr_is_dec(x))
+		s->items = NULL;
+	return xdr_list(x, UINT32_MAX, &s->l, s->items, sizeof(*s->items), xdr_cb_sec_parms_item,
+			&scratch);
 }
 
-static bool cb_sec_item(struct xdr_dec *d, void *scratch)
-{
-	return nfs4_dec_cb_sec_parms(d, scratch);
-}
+NFS4_CODEC_TYPE(create_session_args, struct nfs4_create_session_args, a,
+		xdr_u64(x, &a->clientid) && xdr_u32(x, &a->sequence) && xdr_u32(x, &a->flags) &&
+		xdr_chan_attrs(x, &a->fore) && xdr_chan_attrs(x, &a->back) &&
+		xdr_u32(x, &a->cb_program) && xdr_cb_sec_list(x, &a->sec_parms))
 
-static bool enc_cb_sec_list(struct xdr_enc *e, const struct nfs4_cb_sec_list *s)
-{
-	if (!s->items)
-		return nfs4_enc_list_wire(e, &s->l);
-	if (!xdr_encode_u32(e, s->l.count))
-		return false;
-	for (uint32_t i = 0; i < s->l.count; i++)
-		if (!nfs4_enc_cb_sec_parms(e, &s->items[i]))
-			return false;
-	return true;
-}
-
-static bool dec_cb_sec_list(struct xdr_dec *d, struct nfs4_cb_sec_list *s)
-{
-	struct nfs4_cb_sec_parms p;
-	s->items = NULL;
-	return nfs4_dec_list(d, UINT32_MAX, cb_sec_item, &p, &s->l);
-}
-
-bool nfs4_enc_create_session_args(struct xdr_enc *e, const struct nfs4_create_session_args *a)
-{
-	return xdr_encode_u64(e, a->clientid) && xdr_encode_u32(e, a->sequence) &&
-	       xdr_encode_u32(e, a->flags) && nfs4_enc_chan_attrs(e, &a->fore) &&
-	       nfs4_enc_chan_attrs(e, &a->back) && xdr_encode_u32(e, a->cb_program) &&
-	       enc_cb_sec_list(e, &a->sec_parms);
-}
-
-bool nfs4_dec_create_session_args(struct xdr_dec *d, struct nfs4_create_session_args *a)
-{
-	return xdr_decode_u64(d, &a->clientid) && xdr_decode_u32(d, &a->sequence) &&
-	       xdr_decode_u32(d, &a->flags) && nfs4_dec_chan_attrs(d, &a->fore) &&
-	       nfs4_dec_chan_attrs(d, &a->back) && xdr_decode_u32(d, &a->cb_program) &&
-	       dec_cb_sec_list(d, &a->sec_parms);
-}
-
-bool nfs4_enc_create_session_res(struct xdr_enc *e, const struct nfs4_create_session_res *r)
-{
-	return nfs4_enc_sessionid(e, &r->sessionid) && xdr_encode_u32(e, r->sequence) &&
-	       xdr_encode_u32(e, r->flags) && nfs4_enc_chan_attrs(e, &r->fore) &&
-	       nfs4_enc_chan_attrs(e, &r->back);
-}
-
-bool nfs4_dec_create_session_res(struct xdr_dec *d, struct nfs4_create_session_res *r)
-{
-	return nfs4_dec_sessionid(d, &r->sessionid) && xdr_decode_u32(d, &r->sequence) &&
-	       xdr_decode_u32(d, &r->flags) && nfs4_dec_chan_attrs(d, &r->fore) &&
-	       nfs4_dec_chan_attrs(d, &r->back);
-}
+NFS4_CODEC_TYPE(create_session_res, struct nfs4_create_session_res, r,
+		xdr_sessionid(x, &r->sessionid) && xdr_u32(x, &r->sequence) &&
+		xdr_u32(x, &r->flags) && xdr_chan_attrs(x, &r->fore) && xdr_chan_attrs(x, &r->back))
 
 /* --- DESTROY_SESSION, SEQUENCE, BIND_CONN_TO_SESSION, BACKCHANNEL_CTL ------ */
 
-bool nfs4_enc_destroy_session_args(struct xdr_enc *e, const struct nfs4_destroy_session_args *a)
-{
-	return nfs4_enc_sessionid(e, &a->sessionid);
-}
+NFS4_CODEC_TYPE(destroy_session_args, struct nfs4_destroy_session_args, a,
+		xdr_sessionid(x, &a->sessionid))
 
-bool nfs4_dec_destroy_session_args(struct xdr_dec *d, struct nfs4_destroy_session_args *a)
+/* SEQUENCE is on every v4.1 request: one bounds check, no per-field ones. */
+XDR_HOT bool xdr_sequence_args(struct xdr_stream *x, struct nfs4_sequence_args *a)
 {
-	return nfs4_dec_sessionid(d, &a->sessionid);
-}
-
-/* SEQUENCE is on every v4.1 request: one reserve, no per-field checks. */
-bool nfs4_enc_sequence_args(struct xdr_enc *e, const struct nfs4_sequence_args *a)
-{
-	uint8_t *p = xdr_enc_reserve(e, NFS4_SESSIONID_SIZE + 16);
+	uint8_t *p = xdr_span(x, NFS4_SESSIONID_SIZE + 16);
 	if (!p)
 		return false;
-	memcpy(p, a->sessionid.data, NFS4_SESSIONID_SIZE);
-	p += NFS4_SESSIONID_SIZE;
-	xdr_put_be32(p, a->sequenceid);
-	xdr_put_be32(p + 4, a->slotid);
-	xdr_put_be32(p + 8, a->highest_slotid);
-	xdr_put_be32(p + 12, a->cachethis ? 1 : 0);
+	xdr_span_fixed(x, &p, NFS4_SESSIONID_SIZE, a->sessionid.data);
+	xdr_span_u32(x, &p, &a->sequenceid);
+	xdr_span_u32(x, &p, &a->slotid);
+	xdr_span_u32(x, &p, &a->highest_slotid);
+	return xdr_span_bool(x, &p, &a->cachethis);
+}
+
+NFS4_CODEC_PAIR(sequence_args, struct nfs4_sequence_args)
+
+XDR_HOT bool xdr_sequence_res(struct xdr_stream *x, struct nfs4_sequence_res *r)
+{
+	uint8_t *p = xdr_span(x, NFS4_SESSIONID_SIZE + 20);
+	if (!p)
+		return false;
+	xdr_span_fixed(x, &p, NFS4_SESSIONID_SIZE, r->sessionid.data);
+	xdr_span_u32(x, &p, &r->sequenceid);
+	xdr_span_u32(x, &p, &r->slotid);
+	xdr_span_u32(x, &p, &r->highest_slotid);
+	xdr_span_u32(x, &p, &r->target_highest_slotid);
+	xdr_span_u32(x, &p, &r->status_flags);
 	return true;
 }
 
-bool nfs4_dec_sequence_args(struct xdr_dec *d, struct nfs4_sequence_args *a)
-{
-	if (xdr_dec_remaining(d) < NFS4_SESSIONID_SIZE + 16)
-		return false;
-	memcpy(a->sessionid.data, d->p, NFS4_SESSIONID_SIZE);
-	d->p += NFS4_SESSIONID_SIZE;
-	xdr_decode_u32(d, &a->sequenceid);
-	xdr_decode_u32(d, &a->slotid);
-	xdr_decode_u32(d, &a->highest_slotid);
-	return xdr_decode_bool(d, &a->cachethis);
-}
+NFS4_CODEC_PAIR(sequence_res, struct nfs4_sequence_res)
 
-bool nfs4_enc_sequence_res(struct xdr_enc *e, const struct nfs4_sequence_res *r)
-{
-	uint8_t *p = xdr_enc_reserve(e, NFS4_SESSIONID_SIZE + 20);
-	if (!p)
-		return false;
-	memcpy(p, r->sessionid.data, NFS4_SESSIONID_SIZE);
-	p += NFS4_SESSIONID_SIZE;
-	xdr_put_be32(p, r->sequenceid);
-	xdr_put_be32(p + 4, r->slotid);
-	xdr_put_be32(p + 8, r->highest_slotid);
-	xdr_put_be32(p + 12, r->target_highest_slotid);
-	xdr_put_be32(p + 16, r->status_flags);
-	return true;
-}
+/* The arguments and the result have one layout (the direction's meaning
+ * differs, not its wire form). */
+#define XDR_BIND_CONN(x, b)                                                        \
+	(xdr_sessionid((x), &(b)->sessionid) && xdr_u32((x), &(b)->dir) &&         \
+	 xdr_bool((x), &(b)->use_conn_in_rdma_mode))
 
-bool nfs4_dec_sequence_res(struct xdr_dec *d, struct nfs4_sequence_res *r)
-{
-	if (xdr_dec_remaining(d) < NFS4_SESSIONID_SIZE + 20)
-		return false;
-	memcpy(r->sessionid.data, d->p, NFS4_SESSIONID_SIZE);
-	d->p += NFS4_SESSIONID_SIZE;
-	xdr_decode_u32(d, &r->sequenceid);
-	xdr_decode_u32(d, &r->slotid);
-	xdr_decode_u32(d, &r->highest_slotid);
-	xdr_decode_u32(d, &r->target_highest_slotid);
-	return xdr_decode_u32(d, &r->status_flags);
-}
+NFS4_CODEC_TYPE(bind_conn_to_session_args, struct nfs4_bind_conn_to_session_args, a,
+		XDR_BIND_CONN(x, a))
 
-bool nfs4_enc_bind_conn_to_session_args(struct xdr_enc *e,
-					const struct nfs4_bind_conn_to_session_args *a)
-{
-	return nfs4_enc_sessionid(e, &a->sessionid) && xdr_encode_u32(e, a->dir) &&
-	       xdr_encode_bool(e, a->use_conn_in_rdma_mode);
-}
+NFS4_CODEC_TYPE(bind_conn_to_session_res, struct nfs4_bind_conn_to_session_res, r,
+		XDR_BIND_CONN(x, r))
 
-bool nfs4_dec_bind_conn_to_session_args(struct xdr_dec *d,
-					struct nfs4_bind_conn_to_session_args *a)
-{
-	return nfs4_dec_sessionid(d, &a->sessionid) && xdr_decode_u32(d, &a->dir) &&
-	       xdr_decode_bool(d, &a->use_conn_in_rdma_mode);
-}
-
-bool nfs4_enc_bind_conn_to_session_res(struct xdr_enc *e,
-				       const struct nfs4_bind_conn_to_session_res *r)
-{
-	return nfs4_enc_sessionid(e, &r->sessionid) && xdr_encode_u32(e, r->dir) &&
-	       xdr_encode_bool(e, r->use_conn_in_rdma_mode);
-}
-
-bool nfs4_dec_bind_conn_to_session_res(struct xdr_dec *d, struct nfs4_bind_conn_to_session_res *r)
-{
-	return nfs4_dec_sessionid(d, &r->sessionid) && xdr_decode_u32(d, &r->dir) &&
-	       xdr_decode_bool(d, &r->use_conn_in_rdma_mode);
-}
-
-bool nfs4_enc_backchannel_ctl_args(struct xdr_enc *e, const struct nfs4_backchannel_ctl_args *a)
-{
-	return xdr_encode_u32(e, a->cb_program) && enc_cb_sec_list(e, &a->sec_parms);
-}
-
-bool nfs4_dec_backchannel_ctl_args(struct xdr_dec *d, struct nfs4_backchannel_ctl_args *a)
-{
-	return xdr_decode_u32(d, &a->cb_program) && dec_cb_sec_list(d, &a->sec_parms);
-}
+NFS4_CODEC_TYPE(backchannel_ctl_args, struct nfs4_backchannel_ctl_args, a,
+		xdr_u32(x, &a->cb_program) && xdr_cb_sec_list(x, &a->sec_parms))
 
 /* --- DESTROY_CLIENTID, RECLAIM_COMPLETE, RENEW ----------------------------- */
 
-bool nfs4_enc_destroy_clientid_args(struct xdr_enc *e, const struct nfs4_destroy_clientid_args *a)
-{
-	return xdr_encode_u64(e, a->clientid);
-}
+NFS4_CODEC_TYPE(destroy_clientid_args, struct nfs4_destroy_clientid_args, a,
+		xdr_u64(x, &a->clientid))
 
-bool nfs4_dec_destroy_clientid_args(struct xdr_dec *d, struct nfs4_destroy_clientid_args *a)
-{
-	return xdr_decode_u64(d, &a->clientid);
-}
+NFS4_CODEC_TYPE(reclaim_complete_args, struct nfs4_reclaim_complete_args, a,
+		xdr_bool(x, &a->one_fs))
 
-bool nfs4_enc_reclaim_complete_args(struct xdr_enc *e, const struct nfs4_reclaim_complete_args *a)
-{
-	return xdr_encode_bool(e, a->one_fs);
-}
-
-bool nfs4_dec_reclaim_complete_args(struct xdr_dec *d, struct nfs4_reclaim_complete_args *a)
-{
-	return xdr_decode_bool(d, &a->one_fs);
-}
-
-bool nfs4_enc_renew_args(struct xdr_enc *e, const struct nfs4_renew_args *a)
-{
-	return xdr_encode_u64(e, a->clientid);
-}
-
-bool nfs4_dec_renew_args(struct xdr_dec *d, struct nfs4_renew_args *a)
-{
-	return xdr_decode_u64(d, &a->clientid);
-}
+NFS4_CODEC_TYPE(renew_args, struct nfs4_renew_args, a,
+		xdr_u64(x, &a->clientid))
 
 /* --- TEST_STATEID, FREE_STATEID -------------------------------------------- */
 
 enum { STATEID_WIRE = 4 + NFS4_OTHER_SIZE };
 
-bool nfs4_enc_test_stateid_args(struct xdr_enc *e, const struct nfs4_test_stateid_args *a)
+XDR_ITEM(stateid)
+
+XDR_ITEM(u32)
+
+static bool xdr_test_stateid_args(struct xdr_stream *x, struct nfs4_test_stateid_args *a)
 {
-	if (!xdr_encode_u32(e, a->count))
-		return false;
-	if (!a->items)
-		return xdr_encode_opaque_fixed(e, a->wire, (size_t)a->count * STATEID_WIRE);
-	for (uint32_t i = 0; i < a->count; i++)
-		if (!nfs4_encode_stateid(e, &a->items[i]))
-			return false;
-	return true;
+	if (xdr_is_dec(x))
+		a->items = NULL;
+	return xdr_fixed_list(x, &a->count, STATEID_WIRE, &a->wire, a->items, sizeof(*a->items),
+			      xdr_stateid_item);
 }
 
-bool nfs4_dec_test_stateid_args(struct xdr_dec *d, struct nfs4_test_stateid_args *a)
+NFS4_CODEC_PAIR(test_stateid_args, struct nfs4_test_stateid_args)
+
+static bool xdr_test_stateid_res(struct xdr_stream *x, struct nfs4_test_stateid_res *r)
 {
-	uint32_t n;
-	const uint8_t *p;
-	if (!xdr_decode_u32(d, &n) || n > xdr_dec_remaining(d) / STATEID_WIRE ||
-	    !xdr_decode_opaque_fixed(d, (size_t)n * STATEID_WIRE, &p))
-		return false;
-	a->count = n;
-	a->items = NULL;
-	a->wire = p;
-	return true;
+	if (xdr_is_dec(x))
+		r->items = NULL;
+	return xdr_fixed_list(x, &r->count, 4, &r->wire, r->items, sizeof(*r->items), xdr_u32_item);
 }
+
+NFS4_CODEC_PAIR(test_stateid_res, struct nfs4_test_stateid_res)
 
 void nfs4_test_stateid_args_get(const struct nfs4_test_stateid_args *a, uint32_t i,
 				struct nfs4_stateid *out)
 {
-	if (a->items) {
-		*out = a->items[i];
-		return;
-	}
-	const uint8_t *p = a->wire + (size_t)i * STATEID_WIRE;
-	out->seqid = xdr_get_be32(p);
-	memcpy(out->other, p + 4, NFS4_OTHER_SIZE);
-}
-
-bool nfs4_enc_test_stateid_res(struct xdr_enc *e, const struct nfs4_test_stateid_res *r)
-{
-	uint8_t *p = xdr_enc_reserve(e, 4 + (size_t)r->count * 4);
-	if (!p)
-		return false;
-	xdr_put_be32(p, r->count);
-	if (!r->items) {
-		if (r->count)
-			memcpy(p + 4, r->wire, (size_t)r->count * 4);
-		return true;
-	}
-	for (uint32_t i = 0; i < r->count; i++)
-		xdr_put_be32(p + 4 + 4 * (size_t)i, r->items[i]);
-	return true;
-}
-
-bool nfs4_dec_test_stateid_res(struct xdr_dec *d, struct nfs4_test_stateid_res *r)
-{
-	uint32_t n;
-	const uint8_t *p;
-	if (!xdr_decode_u32(d, &n) || n > xdr_dec_remaining(d) / 4 ||
-	    !xdr_decode_opaque_fixed(d, (size_t)n * 4, &p))
-		return false;
-	r->count = n;
-	r->items = NULL;
-	r->wire = p;
-	return true;
+	xdr_fixed_item(a->items, sizeof(*a->items), a->wire, STATEID_WIRE, i, xdr_stateid_item,
+		       out);
 }
 
 uint32_t nfs4_test_stateid_res_get(const struct nfs4_test_stateid_res *r, uint32_t i)
 {
-	return r->items ? r->items[i] : xdr_get_be32(r->wire + (size_t)i * 4);
+	uint32_t v;
+	xdr_fixed_item(r->items, sizeof(*r->items), r->wire, 4, i, xdr_u32_item, &v);
+	return v;
 }
 
-bool nfs4_enc_free_stateid_args(struct xdr_enc *e, const struct nfs4_free_stateid_args *a)
-{
-	return nfs4_encode_stateid(e, &a->stateid);
-}
-
-bool nfs4_dec_free_stateid_args(struct xdr_dec *d, struct nfs4_free_stateid_args *a)
-{
-	return nfs4_decode_stateid(d, &a->stateid);
-}
+NFS4_CODEC_TYPE(free_stateid_args, struct nfs4_free_stateid_args, a,
+		xdr_stateid(x, &a->stateid))
 
 /* --- SECINFO result, SECINFO_NO_NAME --------------------------------------- */
 
-bool nfs4_enc_secinfo(struct xdr_enc *e, const struct nfs4_secinfo *s)
+NFS4_CODEC_TYPE(secinfo, struct nfs4_secinfo, s,
+		xdr_u32(x, &s->flavor) &&
+		(s->flavor != RPCSEC_GSS || (xdr_opaque(x, NFS4_OPAQUE_LIMIT, &s->gss_oid) &&
+		xdr_u32(x, &s->gss_qop) && xdr_u32(x, &s->gss_service))))
+
+XDR_ITEM(secinfo)
+
+static bool xdr_secinfo_res(struct xdr_stream *x, struct nfs4_secinfo_res *r)
 {
-	if (!xdr_encode_u32(e, s->flavor))
-		return false;
-	return s->flavor != RPCSEC_GSS ||
-	       (nfs4_enc_opaque(e, s->gss_oid) && xdr_encode_u32(e, s->gss_qop) &&
-		xdr_encode_u32(e, s->gss_service));
+	struct nfs4_secinfo scratch;
+	if (xdr_is_dec(x))
+		r->items = NULL;
+	return xdr_list(x, UINT32_MAX, &r->l, r->items, sizeof(*r->items), xdr_secinfo_item,
+			&scratch);
 }
 
-bool nfs4_dec_secinfo(struct xdr_dec *d, struct nfs4_secinfo *s)
-{
-	if (!xdr_decode_u32(d, &s->flavor))
-		return false;
-	return s->flavor != RPCSEC_GSS ||
-	       (nfs4_dec_opaque(d, NFS4_OPAQUE_LIMIT, &s->gss_oid) &&
-		xdr_decode_u32(d, &s->gss_qop) && xdr_decode_u32(d, &s->gss_service));
-}
+NFS4_CODEC_PAIR(secinfo_res, struct nfs4_secinfo_res)
 
-static bool secinfo_item(struct xdr_dec *d, void *scratch)
-{
-	return nfs4_dec_secinfo(d, scratch);
-}
-
-bool nfs4_enc_secinfo_res(struct xdr_enc *e, const struct nfs4_secinfo_res *r)
-{
-	if (!r->items)
-		return nfs4_enc_list_wire(e, &r->l);
-	if (!xdr_encode_u32(e, r->l.count))
-		return false;
-	for (uint32_t i = 0; i < r->l.count; i++)
-		if (!nfs4_enc_secinfo(e, &r->items[i]))
-			return false;
-	return true;
-}
-
-bool nfs4_dec_secinfo_res(struct xdr_dec *d, struct nfs4_secinfo_res *r)
-{
-	struct nfs4_secinfo s;
-	r->items = NULL;
-	return nfs4_dec_list(d, UINT32_MAX, secinfo_item, &s, &r->l);
-}
-
-bool nfs4_enc_secinfo_no_name_args(struct xdr_enc *e, const struct nfs4_secinfo_no_name_args *a)
-{
-	return xdr_encode_u32(e, a->style);
-}
-
-bool nfs4_dec_secinfo_no_name_args(struct xdr_dec *d, struct nfs4_secinfo_no_name_args *a)
-{
-	return xdr_decode_u32(d, &a->style);
-}
+NFS4_CODEC_TYPE(secinfo_no_name_args, struct nfs4_secinfo_no_name_args, a,
+		xdr_u32(x, &a->style))
 
 /* --- SET_SSV --------------------------------------------------------------- */
 
-bool nfs4_enc_set_ssv_args(struct xdr_enc *e, const struct nfs4_set_ssv_args *a)
-{
-	return nfs4_enc_opaque(e, a->ssv) && nfs4_enc_opaque(e, a->digest);
-}
+NFS4_CODEC_TYPE(set_ssv_args, struct nfs4_set_ssv_args, a,
+		xdr_opaque(x, UINT32_MAX, &a->ssv) && xdr_opaque(x, UINT32_MAX, &a->digest))
 
-bool nfs4_dec_set_ssv_args(struct xdr_dec *d, struct nfs4_set_ssv_args *a)
-{
-	return nfs4_dec_opaque(d, UINT32_MAX, &a->ssv) && nfs4_dec_opaque(d, UINT32_MAX, &a->digest);
-}
-
-bool nfs4_enc_set_ssv_res(struct xdr_enc *e, const struct nfs4_set_ssv_res *r)
-{
-	return nfs4_enc_opaque(e, r->digest);
-}
-
-bool nfs4_dec_set_ssv_res(struct xdr_dec *d, struct nfs4_set_ssv_res *r)
-{
-	return nfs4_dec_opaque(d, UINT32_MAX, &r->digest);
-}
+NFS4_CODEC_TYPE(set_ssv_res, struct nfs4_set_ssv_res, r,
+		xdr_opaque(x, UINT32_MAX, &r->digest))
 
 /* --- SETCLIENTID, SETCLIENTID_CONFIRM, RELEASE_LOCKOWNER ------------------- */
 
-static bool enc_netaddr(struct xdr_enc *e, const struct nfs4_netaddr *n)
+static bool xdr_netaddr(struct xdr_stream *x, struct nfs4_netaddr *n)
 {
-	return nfs4_enc_opaque(e, n->netid) && nfs4_enc_opaque(e, n->addr);
+	return xdr_opaque(x, UINT32_MAX, &n->netid) && xdr_opaque(x, UINT32_MAX, &n->addr);
 }
 
-static bool dec_netaddr(struct xdr_dec *d, struct nfs4_netaddr *n)
-{
-	return nfs4_dec_opaque(d, UINT32_MAX, &n->netid) && nfs4_dec_opaque(d, UINT32_MAX, &n->addr);
-}
+NFS4_CODEC_TYPE(setclientid_args, struct nfs4_setclientid_args, a,
+		xdr_verifier(x, &a->verifier) && xdr_opaque(x, NFS4_OPAQUE_LIMIT, &a->id) &&
+		xdr_u32(x, &a->cb_program) && xdr_netaddr(x, &a->cb_location) &&
+		xdr_u32(x, &a->callback_ident))
 
-bool nfs4_enc_setclientid_args(struct xdr_enc *e, const struct nfs4_setclientid_args *a)
+static bool xdr_setclientid_res(struct xdr_stream *x, uint32_t status,
+				struct nfs4_setclientid_res *r)
 {
-	return nfs4_enc_verifier(e, &a->verifier) && nfs4_enc_opaque(e, a->id) &&
-	       xdr_encode_u32(e, a->cb_program) && enc_netaddr(e, &a->cb_location) &&
-	       xdr_encode_u32(e, a->callback_ident);
-}
-
-bool nfs4_dec_setclientid_args(struct xdr_dec *d, struct nfs4_setclientid_args *a)
-{
-	return nfs4_dec_verifier(d, &a->verifier) &&
-	       nfs4_dec_opaque(d, NFS4_OPAQUE_LIMIT, &a->id) && xdr_decode_u32(d, &a->cb_program) &&
-	       dec_netaddr(d, &a->cb_location) && xdr_decode_u32(d, &a->callback_ident);
+	if (status == NFS4_OK)
+		return xdr_u64(x, &r->clientid) && xdr_verifier(x, &r->confirm);
+	if (status == NFS4ERR_CLID_INUSE)
+		return xdr_netaddr(x, &r->inuse_addr);
+	return xdr_is_dec(x) || !x->e->overflow;
 }
 
 bool nfs4_enc_setclientid_res(struct xdr_enc *e, uint32_t status,
 			      const struct nfs4_setclientid_res *r)
 {
-	if (status == NFS4_OK)
-		return xdr_encode_u64(e, r->clientid) && nfs4_enc_verifier(e, &r->confirm);
-	if (status == NFS4ERR_CLID_INUSE)
-		return enc_netaddr(e, &r->inuse_addr);
-	return !e->overflow;
+	struct xdr_stream x = XDR_ENC_STREAM(e);
+	return xdr_setclientid_res(&x, status, (struct nfs4_setclientid_res *)r);
 }
 
 bool nfs4_dec_setclientid_res(struct xdr_dec *d, uint32_t status, struct nfs4_setclientid_res *r)
 {
-	if (status == NFS4_OK)
-		return xdr_decode_u64(d, &r->clientid) && nfs4_dec_verifier(d, &r->confirm);
-	if (status == NFS4ERR_CLID_INUSE)
-		return dec_netaddr(d, &r->inuse_addr);
-	return true;
+	struct xdr_stream x = XDR_DEC_STREAM(d);
+	return xdr_setclientid_res(&x, status, r);
 }
 
-bool nfs4_enc_setclientid_confirm_args(struct xdr_enc *e,
-				       const struct nfs4_setclientid_confirm_args *a)
-{
-	return xdr_encode_u64(e, a->clientid) && nfs4_enc_verifier(e, &a->confirm);
-}
+NFS4_CODEC_TYPE(setclientid_confirm_args, struct nfs4_setclientid_confirm_args, a,
+		xdr_u64(x, &a->clientid) && xdr_verifier(x, &a->confirm))
 
-bool nfs4_dec_setclientid_confirm_args(struct xdr_dec *d, struct nfs4_setclientid_confirm_args *a)
-{
-	return xdr_decode_u64(d, &a->clientid) && nfs4_dec_verifier(d, &a->confirm);
-}
-
-bool nfs4_enc_release_lockowner_args(struct xdr_enc *e, const struct nfs4_release_lockowner_args *a)
-{
-	return nfs4_enc_state_owner(e, &a->owner);
-}
-
-bool nfs4_dec_release_lockowner_args(struct xdr_dec *d, struct nfs4_release_lockowner_args *a)
-{
-	return nfs4_dec_state_owner(d, &a->owner);
-}
+NFS4_CODEC_TYPE(release_lockowner_args, struct nfs4_release_lockowner_args, a,
+		xdr_state_owner(x, &a->owner))
 
 /* --- GET_DIR_DELEGATION ---------------------------------------------------- */
 
-bool nfs4_enc_get_dir_delegation_args(struct xdr_enc *e,
-				      const struct nfs4_get_dir_delegation_args *a)
+static bool xdr_get_dir_delegation_args(struct xdr_stream *x,
+					struct nfs4_get_dir_delegation_args *a)
 {
-	return xdr_encode_bool(e, a->signal_deleg_avail) &&
-	       nfs4_encode_bitmap(e, &a->notification_types) &&
-	       nfs4_encode_time(e, &a->child_attr_delay) &&
-	       nfs4_encode_time(e, &a->dir_attr_delay) &&
-	       nfs4_encode_bitmap(e, &a->child_attributes) &&
-	       nfs4_encode_bitmap(e, &a->dir_attributes);
+	if (xdr_is_dec(x))
+		a->extra = false;
+	return xdr_bool(x, &a->signal_deleg_avail) &&
+	       xdr_bitmap_or(x, &a->notification_types, &a->extra) &&
+	       xdr_time(x, &a->child_attr_delay) && xdr_time(x, &a->dir_attr_delay) &&
+	       xdr_bitmap_or(x, &a->child_attributes, &a->extra) &&
+	       xdr_bitmap_or(x, &a->dir_attributes, &a->extra);
 }
 
-bool nfs4_dec_get_dir_delegation_args(struct xdr_dec *d, struct nfs4_get_dir_delegation_args *a)
-{
-	bool x1, x2, x3;
-	if (!xdr_decode_bool(d, &a->signal_deleg_avail) ||
-	    !nfs4_decode_bitmap(d, &a->notification_types, &x1) ||
-	    !nfs4_decode_time(d, &a->child_attr_delay) || !nfs4_decode_time(d, &a->dir_attr_delay) ||
-	    !nfs4_decode_bitmap(d, &a->child_attributes, &x2) ||
-	    !nfs4_decode_bitmap(d, &a->dir_attributes, &x3))
-		return false;
-	a->extra = x1 || x2 || x3;
-	return true;
-}
+NFS4_CODEC_PAIR(get_dir_delegation_args, struct nfs4_get_dir_delegation_args)
 
-bool nfs4_enc_get_dir_delegation_res(struct xdr_enc *e,
-				     const struct nfs4_get_dir_delegation_res *r)
+static bool xdr_get_dir_delegation_res(struct xdr_stream *x,
+				       struct nfs4_get_dir_delegation_res *r)
 {
-	if (!xdr_encode_u32(e, r->status))
+	if (!xdr_u32(x, &r->status))
 		return false;
+	if (xdr_is_dec(x))
+		r->extra = false;
 	switch (r->status) {
 	case GDD4_OK:
-		return nfs4_enc_verifier(e, &r->cookieverf) && nfs4_encode_stateid(e, &r->stateid) &&
-		       nfs4_encode_bitmap(e, &r->notification) &&
-		       nfs4_encode_bitmap(e, &r->child_attributes) &&
-		       nfs4_encode_bitmap(e, &r->dir_attributes);
+		return xdr_verifier(x, &r->cookieverf) && xdr_stateid(x, &r->stateid) &&
+		       xdr_bitmap_or(x, &r->notification, &r->extra) &&
+		       xdr_bitmap_or(x, &r->child_attributes, &r->extra) &&
+		       xdr_bitmap_or(x, &r->dir_attributes, &r->extra);
 	case GDD4_UNAVAIL:
-		return xdr_encode_bool(e, r->will_signal_deleg_avail);
+		return xdr_bool(x, &r->will_signal_deleg_avail);
 	default:
-		e->overflow = true;
-		return false;
+		return xdr_refuse(x);
 	}
 }
 
-bool nfs4_dec_get_dir_delegation_res(struct xdr_dec *d, struct nfs4_get_dir_delegation_res *r)
-{
-	bool x1, x2, x3;
-	if (!xdr_decode_u32(d, &r->status))
-		return false;
-	r->extra = false;
-	switch (r->status) {
-	case GDD4_OK:
-		if (!nfs4_dec_verifier(d, &r->cookieverf) || !nfs4_decode_stateid(d, &r->stateid) ||
-		    !nfs4_decode_bitmap(d, &r->notification, &x1) ||
-		    !nfs4_decode_bitmap(d, &r->child_attributes, &x2) ||
-		    !nfs4_decode_bitmap(d, &r->dir_attributes, &x3))
-			return false;
-		r->extra = x1 || x2 || x3;
-		return true;
-	case GDD4_UNAVAIL:
-		return xdr_decode_bool(d, &r->will_signal_deleg_avail);
-	default:
-		return false;
-	}
-}
+NFS4_CODEC_PAIR(get_dir_delegation_res, struct nfs4_get_dir_delegation_res)
 
 /* --- WANT_DELEGATION ------------------------------------------------------ */
 
-bool nfs4_enc_want_delegation_args(struct xdr_enc *e, const struct nfs4_want_delegation_args *a)
+static bool xdr_want_delegation_args(struct xdr_stream *x, struct nfs4_want_delegation_args *a)
 {
-	if (!xdr_encode_u32(e, a->want) || !xdr_encode_u32(e, a->claim))
+	if (!xdr_u32(x, &a->want) || !xdr_u32(x, &a->claim))
 		return false;
 	switch (a->claim) {
 	case CLAIM_FH:
 	case CLAIM_DELEG_PREV_FH:
 		return true;
 	case CLAIM_PREVIOUS:
-		return xdr_encode_u32(e, a->delegate_type);
+		return xdr_u32(x, &a->delegate_type);
 	default:
-		e->overflow = true;
-		return false;
+		return xdr_refuse(x);
 	}
 }
 
-bool nfs4_dec_want_delegation_args(struct xdr_dec *d, struct nfs4_want_delegation_args *a)
-{
-	if (!xdr_decode_u32(d, &a->want) || !xdr_decode_u32(d, &a->claim))
-		return false;
-	switch (a->claim) {
-	case CLAIM_FH:
-	case CLAIM_DELEG_PREV_FH:
-		return true;
-	case CLAIM_PREVIOUS:
-		return xdr_decode_u32(d, &a->delegate_type);
-	default:
-		return false;
-	}
-}
+NFS4_CODEC_PAIR(want_delegation_args, struct nfs4_want_delegation_args)
 
-bool nfs4_enc_want_delegation_res(struct xdr_enc *e, const struct nfs4_want_delegation_res *r)
-{
-	return nfs4_enc_open_delegation(e, &r->deleg);
-}
+NFS4_CODEC_TYPE(want_delegation_res, struct nfs4_want_delegation_res, r,
+		xdr_open_delegation(x, &r->deleg))
 
-bool nfs4_dec_want_delegation_res(struct xdr_dec *d, struct nfs4_want_delegation_res *r)
-{
-	return nfs4_dec_open_delegation(d, &r->deleg);
-}
