@@ -1,0 +1,239 @@
+/* The test client's back-channel service against a real ferryd: the v4.1
+ * CB_SEQUENCE probe on a fore connection bound for callbacks, answered
+ * well, with an error, with garbage or never, and what SEQUENCE's status
+ * flags then say; the same through the background reader; the v4.0
+ * CB_NULL probe to the callback listener after SETCLIENTID_CONFIRM. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/ferryd_proc.h"
+#include "lib/nfs4_client.h"
+
+static struct ferryd_proc server;
+
+static const uint32_t PATH_DOWN = SEQ4_STATUS_CB_PATH_DOWN | SEQ4_STATUS_CB_PATH_DOWN_SESSION;
+
+/* ferryd gives a back-channel call CB_TIMEOUT_MS (5 s, src/nfs4/ops_session.c)
+ * before it calls the path down; allow for a loaded machine on top. */
+enum { PROBE_WAIT_MS = 5000, DOWN_WAIT_MS = 12000 };
+
+static int setup(void **state)
+{
+	(void)state;
+	return ferryd_start(&server, NULL) == 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return ferryd_stop(&server) == 0 ? 0 : -1;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* SEQUENCEs until the path-down bits are set (or the wait is over). */
+static uint32_t ping_until_down(struct nfs4c_sess *s, unsigned wait_ms)
+{
+	uint64_t deadline = now_ms() + wait_ms;
+	uint32_t flags;
+	while (!((flags = nfs4c_ping(s)) & PATH_DOWN) && now_ms() < deadline)
+		usleep(100 * 1000);
+	return flags;
+}
+
+/* A session whose fore connection is also its back channel, served by svc;
+ * the first SEQUENCE makes ferryd probe it. */
+static void session_with_back(struct nfs4c_sess *s, struct nfs4c_cb *svc, const char *name)
+{
+	int fd = nfs4c_connect(server.hostport);
+	nfs4c_cb_init(svc, NFS4C_CB_PROGRAM);
+	nfs4c_cb_attach(fd, svc);
+	nfs4c_session_up_flags(s, fd, 900, name, NULL, CREATE_SESSION4_FLAG_CONN_BACK_CHAN);
+}
+
+static void assert_probe(struct nfs4c_cb *svc, const struct nfs4c_sess *s, uint32_t status)
+{
+	struct nfs4c_cb_rec r;
+	assert_true(nfs4c_cb_get(svc, OP_CB_SEQUENCE, 0, &r));
+	assert_int_equal(r.prog, NFS4C_CB_PROGRAM);
+	assert_int_equal(r.minor, 1);
+	assert_memory_equal(r.sessionid.data, s->sid, NFS4_SESSIONID_SIZE);
+	assert_int_equal(r.slotid, 0);
+	assert_int_equal(r.seqid, 1);
+	assert_int_equal(r.status, status);
+}
+
+static void end_session(struct nfs4c_sess *s, struct nfs4c_cb *svc)
+{
+	assert_int_equal(nfs4c_destroy_session(s), NFS4_OK);
+	nfs4c_close(s->fd);
+	nfs4c_cb_destroy(svc);
+}
+
+static void test_v41_probe_answered(void **state)
+{
+	(void)state;
+	struct nfs4c_sess s;
+	struct nfs4c_cb svc;
+	session_with_back(&s, &svc, "bc-answered");
+	/* The probe may come before or after this SEQUENCE's reply. */
+	assert_int_equal(nfs4c_ping(&s) & PATH_DOWN, 0);
+	assert_true(nfs4c_cb_serve(s.fd, 1, PROBE_WAIT_MS));
+	assert_int_equal(nfs4c_cb_count(&svc, OP_CB_SEQUENCE), 1);
+	assert_probe(&svc, &s, NFS4_OK);
+	/* Answered: the path is up, and stays so over later requests. */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(nfs4c_ping(&s) & PATH_DOWN, 0);
+	/* Nothing else was sent: one probe per path. */
+	assert_int_equal(nfs4c_cb_count(&svc, OP_CB_SEQUENCE), 1);
+	end_session(&s, &svc);
+}
+
+/* No back channel asked for: no probe, no path-down flag. */
+static void test_v41_no_back_channel(void **state)
+{
+	(void)state;
+	int fd = nfs4c_connect(server.hostport);
+	struct nfs4c_cb svc;
+	nfs4c_cb_init(&svc, NFS4C_CB_PROGRAM);
+	nfs4c_cb_attach(fd, &svc);
+	struct nfs4c_sess s;
+	nfs4c_session_up_reclaiming(&s, fd, 901, "bc-none", NULL);
+	assert_int_equal(nfs4c_ping(&s) & PATH_DOWN, 0);
+	assert_false(nfs4c_cb_serve(fd, 1, 500));
+	assert_int_equal(nfs4c_ping(&s) & PATH_DOWN, 0);
+	end_session(&s, &svc);
+}
+
+static uint32_t answer_serverfault(struct nfs4c_cb *svc, const struct nfs4c_cb_op *op,
+				   struct xdr_enc *res)
+{
+	(void)svc;
+	(void)op;
+	(void)res;
+	return NFS4ERR_SERVERFAULT;
+}
+
+static void test_v41_probe_error(void **state)
+{
+	(void)state;
+	struct nfs4c_sess s;
+	struct nfs4c_cb svc;
+	session_with_back(&s, &svc, "bc-error");
+	svc.handlers[OP_CB_SEQUENCE] = answer_serverfault;
+	nfs4c_ping(&s);
+	assert_true(nfs4c_cb_serve(s.fd, 1, PROBE_WAIT_MS));
+	assert_probe(&svc, &s, NFS4ERR_SERVERFAULT);
+	assert_int_equal(ping_until_down(&s, PROBE_WAIT_MS) & PATH_DOWN, PATH_DOWN);
+	end_session(&s, &svc);
+}
+
+static void test_v41_probe_garbage(void **state)
+{
+	(void)state;
+	struct nfs4c_sess s;
+	struct nfs4c_cb svc;
+	session_with_back(&s, &svc, "bc-garbage");
+	svc.garbage = true;
+	nfs4c_ping(&s);
+	assert_true(nfs4c_cb_serve(s.fd, 1, PROBE_WAIT_MS));
+	/* Refused before its ops were read: recorded as a bare CB_COMPOUND. */
+	assert_int_equal(svc.nrecs, 1);
+	assert_int_equal(svc.recs[0].proc, CB_COMPOUND);
+	assert_int_equal(svc.recs[0].prog, NFS4C_CB_PROGRAM);
+	assert_int_equal(ping_until_down(&s, PROBE_WAIT_MS) & PATH_DOWN, PATH_DOWN);
+	end_session(&s, &svc);
+}
+
+/* Never answered: down once ferryd's callback timeout has passed, not
+ * before the probe was even sent. */
+static void test_v41_probe_unanswered(void **state)
+{
+	(void)state;
+	struct nfs4c_sess s;
+	struct nfs4c_cb svc;
+	session_with_back(&s, &svc, "bc-silent");
+	svc.silent = true;
+	assert_int_equal(nfs4c_ping(&s) & PATH_DOWN, 0);
+	assert_true(nfs4c_cb_serve(s.fd, 1, PROBE_WAIT_MS));
+	uint64_t probed = now_ms();
+	struct nfs4c_cb_rec r;
+	assert_true(nfs4c_cb_get(&svc, OP_CB_SEQUENCE, 0, &r));
+	assert_memory_equal(r.sessionid.data, s.sid, NFS4_SESSIONID_SIZE);
+	/* While ferryd still waits, the path is not called down. */
+	assert_int_equal(nfs4c_ping(&s) & PATH_DOWN, 0);
+	assert_int_equal(ping_until_down(&s, DOWN_WAIT_MS) & PATH_DOWN, PATH_DOWN);
+	assert_true(now_ms() - probed >= 4000);
+	end_session(&s, &svc);
+}
+
+/* The background reader answers the probe while the test does nothing but
+ * wait on the records. */
+static void test_v41_probe_background(void **state)
+{
+	(void)state;
+	int fd = nfs4c_connect(server.hostport);
+	struct nfs4c_cb svc;
+	nfs4c_cb_init(&svc, NFS4C_CB_PROGRAM);
+	nfs4c_cb_attach(fd, &svc);
+	nfs4c_bg_start(fd);
+	struct nfs4c_sess s;
+	nfs4c_session_up_flags(&s, fd, 902, "bc-bg", NULL, CREATE_SESSION4_FLAG_CONN_BACK_CHAN);
+	nfs4c_ping(&s);
+	assert_true(nfs4c_cb_wait(&svc, OP_CB_SEQUENCE, 1, PROBE_WAIT_MS));
+	assert_probe(&svc, &s, NFS4_OK);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(nfs4c_ping(&s) & PATH_DOWN, 0);
+	end_session(&s, &svc);
+}
+
+static void test_v40_cb_null(void **state)
+{
+	(void)state;
+	struct nfs4c_cb svc;
+	struct nfs4c_cb_listener l;
+	enum { PROG = 0x40000123 };
+	nfs4c_cb_init(&svc, PROG);
+	assert_int_equal(nfs4c_cb_listen(&l, &svc), 0);
+	int fd = nfs4c_connect(server.hostport);
+	struct nfs4c_client40 c;
+	assert_int_equal(nfs4c_setclientid(&c, fd, nfs4c_root_cred(), "bc-v40", PROG, "tcp",
+					   l.uaddr, 7),
+			 NFS4_OK);
+	assert_true(nfs4c_cb_wait(&svc, 0, 1, PROBE_WAIT_MS));
+	struct nfs4c_cb_rec r;
+	assert_true(nfs4c_cb_get(&svc, 0, 0, &r));
+	assert_int_equal(r.proc, CB_NULL);
+	assert_int_equal(r.prog, PROG);
+	/* A CB_NULL is all the probe is. */
+	assert_int_equal(nfs4c_cb_count(&svc, OP_CB_RECALL), 0);
+	nfs4c_close(fd);
+	nfs4c_cb_listen_stop(&l);
+	nfs4c_cb_destroy(&svc);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_v41_probe_answered),
+		cmocka_unit_test(test_v41_no_back_channel),
+		cmocka_unit_test(test_v41_probe_error),
+		cmocka_unit_test(test_v41_probe_garbage),
+		cmocka_unit_test(test_v41_probe_unanswered),
+		cmocka_unit_test(test_v41_probe_background),
+		cmocka_unit_test(test_v40_cb_null),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
