@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "lib/ferryd_proc.h"
-#include "lib/rpctest.h"
+#include "lib/nfs4_client.h"
 #include "xdr/nfs4_prot.h"
 #include "xdr/nfs4_types.h"
 
@@ -24,7 +24,6 @@ enum { RESULT_CONFIRM = 2 };
 
 static struct ferryd_proc server;
 static int conn = -1;
-static uint32_t next_xid = 0x5a000000u;
 
 /* One NFS client as the tests drive it. */
 struct cl {
@@ -68,92 +67,63 @@ static int teardown(void **state)
 
 /* --- COMPOUND building -------------------------------------------------------- */
 
-struct cmp {
-	struct xdr_enc e;
-	uint32_t nops;
-	size_t count_off;
-};
+/* COMPOUNDs of minor version 0 with tag "t"; op arguments the tests write
+ * into m->e. */
+static void cmp_begin(struct nfs4c_call *m) { nfs4c_begin_tag(m, 0, "t"); }
 
-static void cmp_begin(struct cmp *m)
-{
-	assert_true(xdr_enc_init(&m->e, 1024, 1u << 20));
-	rpctest_encode_compound(&m->e, "t", 1, 0, 0);
-	m->count_off = xdr_enc_len(&m->e) - 4;
-	m->nops = 0;
-}
+static void op(struct nfs4c_call *m, uint32_t opnum) { nfs4c_op(m, opnum); }
 
-static void op(struct cmp *m, uint32_t opnum)
-{
-	xdr_encode_u32(&m->e, opnum);
-	m->nops++;
-}
-
-static void put_str(struct cmp *m, const char *s)
+static void put_str(struct nfs4c_call *m, const char *s)
 {
 	xdr_encode_opaque(&m->e, s, (uint32_t)strlen(s));
 }
 
-static void put_stateid(struct cmp *m, const struct nfs4_stateid *s)
+static void put_stateid(struct nfs4c_call *m, const struct nfs4_stateid *s)
 {
 	nfs4_encode_stateid(&m->e, s);
 }
 
 /* PUTROOTFH; LOOKUP "export". */
-static void op_export_dir(struct cmp *m)
+static void op_export_dir(struct nfs4c_call *m)
 {
 	op(m, OP_PUTROOTFH);
 	op(m, OP_LOOKUP);
 	put_str(m, "export");
 }
 
-static void op_putfh(struct cmp *m, const uint8_t *fh, uint32_t len)
+static void op_putfh(struct nfs4c_call *m, const uint8_t *fh, uint32_t len)
 {
 	op(m, OP_PUTFH);
 	xdr_encode_opaque(&m->e, fh, len);
 }
 
-/* A parsed reply: per-op statuses, and a cursor at the body of the last
- * op parsed by cmp_next. */
-struct rep {
-	struct rpctest_reply r;
-	struct rpctest_compound_res res;
-};
-
-static void cmp_send(struct cmp *m, const struct cl *c, struct rep *out)
+static void cmp_send(struct nfs4c_call *m, const struct cl *c, struct nfs4c_reply *out)
 {
-	xdr_enc_patch_u32(&m->e, m->count_off, m->nops);
-	assert_false(m->e.overflow);
-	uint32_t xid = next_xid++;
-	assert_int_equal(rpctest_call(conn, xid, NFS4_PROGRAM, NFS4_VERSION, NFSPROC4_COMPOUND,
-				      &c->cred, m->e.buf->data, m->e.buf->len, &out->r),
-			 0);
-	assert_int_equal(out->r.hdr.accept_stat, RPC_SUCCESS);
-	assert_int_equal(rpctest_parse_compound(&out->r, &out->res), 0);
+	nfs4c_send(conn, &c->cred, m, out);
 }
 
 /* Reads the next result header; returns its status. */
-static uint32_t next_res(struct rep *p, uint32_t want_op)
+static uint32_t next_res(struct nfs4c_reply *p, uint32_t want_op)
 {
 	uint32_t opnum = 0, status = 0;
-	assert_true(xdr_decode_u32(&p->r.results, &opnum));
+	assert_true(nfs4c_result(p, &opnum, &status));
 	assert_int_equal(opnum, want_op);
-	assert_true(xdr_decode_u32(&p->r.results, &status));
 	return status;
 }
 
-static void skip_ok(struct rep *p, uint32_t want_op)
+static void skip_ok(struct nfs4c_reply *p, uint32_t want_op)
 {
 	assert_int_equal(next_res(p, want_op), NFS4_OK);
 }
 
-static void get_stateid(struct rep *p, struct nfs4_stateid *s)
+static void get_stateid(struct nfs4c_reply *p, struct nfs4_stateid *s)
 {
-	assert_true(nfs4_decode_stateid(&p->r.results, s));
+	assert_true(nfs4_decode_stateid(&p->d, s));
 }
 
-static void rep_done(struct rep *p)
+static void rep_done(struct nfs4c_reply *p)
 {
-	rpctest_reply_release(&p->r);
+	nfs4c_done(p);
 }
 
 /* --- clients ------------------------------------------------------------------- */
@@ -161,7 +131,7 @@ static void rep_done(struct rep *p)
 static uint32_t setclientid(struct cl *c, const char *name, const char *verf, uint64_t *id,
 			    uint8_t confirm[8])
 {
-	struct cmp m;
+	struct nfs4c_call m;
 	cmp_begin(&m);
 	op(&m, OP_SETCLIENTID);
 	uint8_t v[8] = {0};
@@ -172,14 +142,14 @@ static uint32_t setclientid(struct cl *c, const char *name, const char *verf, ui
 	put_str(&m, "tcp");
 	put_str(&m, "127.0.0.1.0.1"); /* nobody listens: the probe fails */
 	xdr_encode_u32(&m.e, 1);
-	struct rep p;
+	struct nfs4c_reply p;
 	cmp_send(&m, c, &p);
 	xdr_enc_release(&m.e);
 	uint32_t s = next_res(&p, OP_SETCLIENTID);
 	if (s == NFS4_OK) {
-		assert_true(xdr_decode_u64(&p.r.results, id));
+		assert_true(xdr_decode_u64(&p.d, id));
 		const uint8_t *cf;
-		assert_true(xdr_decode_opaque_fixed(&p.r.results, 8, &cf));
+		assert_true(xdr_decode_opaque_fixed(&p.d, 8, &cf));
 		memcpy(confirm, cf, 8);
 	}
 	rep_done(&p);
@@ -188,12 +158,12 @@ static uint32_t setclientid(struct cl *c, const char *name, const char *verf, ui
 
 static uint32_t confirm_client(struct cl *c, uint64_t id, const uint8_t confirm[8])
 {
-	struct cmp m;
+	struct nfs4c_call m;
 	cmp_begin(&m);
 	op(&m, OP_SETCLIENTID_CONFIRM);
 	xdr_encode_u64(&m.e, id);
 	xdr_encode_opaque_fixed(&m.e, confirm, 8);
-	struct rep p;
+	struct nfs4c_reply p;
 	cmp_send(&m, c, &p);
 	xdr_enc_release(&m.e);
 	uint32_t s = next_res(&p, OP_SETCLIENTID_CONFIRM);
@@ -210,11 +180,11 @@ static void client_up(struct cl *c, const char *name)
 
 static uint32_t renew(struct cl *c, uint64_t id)
 {
-	struct cmp m;
+	struct nfs4c_call m;
 	cmp_begin(&m);
 	op(&m, OP_RENEW);
 	xdr_encode_u64(&m.e, id);
-	struct rep p;
+	struct nfs4c_reply p;
 	cmp_send(&m, c, &p);
 	xdr_enc_release(&m.e);
 	uint32_t s = next_res(&p, OP_RENEW);
@@ -238,7 +208,7 @@ static char open_verifier[8];
 
 /* The OPEN op of file name by owner: create UNCHECKED with mode 0666, or
  * as open_how says. */
-static void op_open(struct cmp *m, struct cl *c, uint32_t seqid, const char *owner,
+static void op_open(struct nfs4c_call *m, struct cl *c, uint32_t seqid, const char *owner,
 		    const char *name, uint32_t access, uint32_t deny)
 {
 	if (open_how != HOW_UNCHECKED) {
@@ -281,19 +251,19 @@ static void op_open(struct cmp *m, struct cl *c, uint32_t seqid, const char *own
 static uint32_t open_file(struct cl *c, uint32_t seqid, const char *owner, const char *name,
 			  uint32_t access, uint32_t deny, struct opened *o, struct buf **raw)
 {
-	struct cmp m;
+	struct nfs4c_call m;
 	cmp_begin(&m);
 	op_export_dir(&m);
 	op_open(&m, c, seqid, owner, name, access, deny);
 	op(&m, OP_GETFH);
-	struct rep p;
+	struct nfs4c_reply p;
 	cmp_send(&m, c, &p);
 	xdr_enc_release(&m.e);
 	skip_ok(&p, OP_PUTROOTFH);
 	skip_ok(&p, OP_LOOKUP);
 	uint32_t s = next_res(&p, OP_OPEN);
 	if (s == NFS4_OK) {
-		struct xdr_dec *d = &p.r.results;
+		struct xdr_dec *d = &p.d;
 		uint64_t before = 0, after = 0;
 		bool atomic = false;
 		uint32_t deleg = 1;
@@ -321,7 +291,7 @@ static uint32_t open_file(struct cl *c, uint32_t seqid, const char *owner, const
 static uint32_t stateid_op(struct cl *c, uint32_t opnum, uint32_t seqid, struct opened *o,
 			   struct nfs4_stateid *out)
 {
-	struct cmp m;
+	struct nfs4c_call m;
 	cmp_begin(&m);
 	op_putfh(&m, o->fh, o->fh_len);
 	op(&m, opnum);
@@ -332,7 +302,7 @@ static uint32_t stateid_op(struct cl *c, uint32_t opnum, uint32_t seqid, struct 
 		put_stateid(&m, &o->sid);
 		xdr_encode_u32(&m.e, seqid);
 	}
-	struct rep p;
+	struct nfs4c_reply p;
 	cmp_send(&m, c, &p);
 	xdr_enc_release(&m.e);
 	skip_ok(&p, OP_PUTFH);
@@ -367,9 +337,9 @@ struct denied {
 	char owner[64];
 };
 
-static void get_denied(struct rep *p, struct denied *d)
+static void get_denied(struct nfs4c_reply *p, struct denied *d)
 {
-	struct xdr_dec *x = &p->r.results;
+	struct xdr_dec *x = &p->d;
 	const uint8_t *own = NULL;
 	uint32_t len = 0;
 	assert_true(xdr_decode_u64(x, &d->offset) && xdr_decode_u64(x, &d->length) &&
@@ -383,7 +353,7 @@ static void get_denied(struct rep *p, struct denied *d)
 static uint32_t lock_new(struct cl *c, struct opened *o, const char *lock_owner, uint32_t type,
 			 uint64_t off, uint64_t len, struct nfs4_stateid *out, struct denied *d)
 {
-	struct cmp m;
+	struct nfs4c_call m;
 	cmp_begin(&m);
 	op_putfh(&m, o->fh, o->fh_len);
 	op(&m, OP_LOCK);
@@ -397,7 +367,7 @@ static uint32_t lock_new(struct cl *c, struct opened *o, const char *lock_owner,
 	xdr_encode_u32(&m.e, 0);
 	xdr_encode_u64(&m.e, c->clientid);
 	put_str(&m, lock_owner);
-	struct rep p;
+	struct nfs4c_reply p;
 	cmp_send(&m, c, &p);
 	xdr_enc_release(&m.e);
 	skip_ok(&p, OP_PUTFH);
@@ -406,7 +376,7 @@ static uint32_t lock_new(struct cl *c, struct opened *o, const char *lock_owner,
 		get_stateid(&p, out);
 	else if (s == NFS4ERR_DENIED)
 		get_denied(&p, d);
-	assert_int_equal(xdr_dec_remaining(&p.r.results), 0);
+	assert_int_equal(xdr_dec_remaining(&p.d), 0);
 	rep_done(&p);
 	c->seqid++;
 	return s;
@@ -415,7 +385,7 @@ static uint32_t lock_new(struct cl *c, struct opened *o, const char *lock_owner,
 static uint32_t lockt(struct cl *c, struct opened *o, const char *owner, uint32_t type,
 		      uint64_t off, uint64_t len, struct denied *d)
 {
-	struct cmp m;
+	struct nfs4c_call m;
 	cmp_begin(&m);
 	op_putfh(&m, o->fh, o->fh_len);
 	op(&m, OP_LOCKT);
@@ -424,7 +394,7 @@ static uint32_t lockt(struct cl *c, struct opened *o, const char *owner, uint32_
 	xdr_encode_u64(&m.e, len);
 	xdr_encode_u64(&m.e, c->clientid);
 	put_str(&m, owner);
-	struct rep p;
+	struct nfs4c_reply p;
 	cmp_send(&m, c, &p);
 	xdr_enc_release(&m.e);
 	skip_ok(&p, OP_PUTFH);
@@ -438,7 +408,7 @@ static uint32_t lockt(struct cl *c, struct opened *o, const char *owner, uint32_
 static uint32_t locku(struct cl *c, struct opened *o, struct nfs4_stateid *lsid, uint32_t seqid,
 		      uint64_t off, uint64_t len)
 {
-	struct cmp m;
+	struct nfs4c_call m;
 	cmp_begin(&m);
 	op_putfh(&m, o->fh, o->fh_len);
 	op(&m, OP_LOCKU);
@@ -447,7 +417,7 @@ static uint32_t locku(struct cl *c, struct opened *o, struct nfs4_stateid *lsid,
 	put_stateid(&m, lsid);
 	xdr_encode_u64(&m.e, off);
 	xdr_encode_u64(&m.e, len);
-	struct rep p;
+	struct nfs4c_reply p;
 	cmp_send(&m, c, &p);
 	xdr_enc_release(&m.e);
 	skip_ok(&p, OP_PUTFH);
@@ -461,7 +431,7 @@ static uint32_t locku(struct cl *c, struct opened *o, struct nfs4_stateid *lsid,
 static uint32_t write_at(struct cl *c, struct opened *o, const struct nfs4_stateid *sid,
 			 uint64_t off)
 {
-	struct cmp m;
+	struct nfs4c_call m;
 	cmp_begin(&m);
 	op_putfh(&m, o->fh, o->fh_len);
 	op(&m, OP_WRITE);
@@ -469,7 +439,7 @@ static uint32_t write_at(struct cl *c, struct opened *o, const struct nfs4_state
 	xdr_encode_u64(&m.e, off);
 	xdr_encode_u32(&m.e, 2); /* FILE_SYNC4 */
 	xdr_encode_opaque(&m.e, "data", 4);
-	struct rep p;
+	struct nfs4c_reply p;
 	cmp_send(&m, c, &p);
 	xdr_enc_release(&m.e);
 	skip_ok(&p, OP_PUTFH);
@@ -504,7 +474,7 @@ static void test_clid_inuse_body(void **state)
 	ca.seqid = 1;
 	assert_int_equal(open_confirmed(&ca, "inuse-file", ACC_R, DENY_NONE, &o), NFS4_OK);
 	/* Another principal, same id, while the state is live. */
-	struct cmp m;
+	struct nfs4c_call m;
 	cmp_begin(&m);
 	op(&m, OP_SETCLIENTID);
 	xdr_encode_opaque_fixed(&m.e, "otherver", 8);
@@ -513,19 +483,19 @@ static void test_clid_inuse_body(void **state)
 	put_str(&m, "tcp");
 	put_str(&m, "127.0.0.1.0.2");
 	xdr_encode_u32(&m.e, 1);
-	struct rep p;
+	struct nfs4c_reply p;
 	cmp_send(&m, &cb, &p);
 	xdr_enc_release(&m.e);
 	assert_int_equal(next_res(&p, OP_SETCLIENTID), NFS4ERR_CLID_INUSE);
 	const uint8_t *s;
 	uint32_t len;
-	assert_true(xdr_decode_opaque(&p.r.results, 64, &s, &len));
+	assert_true(xdr_decode_opaque(&p.d, 64, &s, &len));
 	assert_int_equal(len, 3);
 	assert_memory_equal(s, "tcp", 3);
-	assert_true(xdr_decode_opaque(&p.r.results, 64, &s, &len));
+	assert_true(xdr_decode_opaque(&p.d, 64, &s, &len));
 	assert_int_equal(len, 13);
 	assert_memory_equal(s, "127.0.0.1.0.1", 13);
-	assert_int_equal(p.res.status, NFS4ERR_CLID_INUSE);
+	assert_int_equal(p.status, NFS4ERR_CLID_INUSE);
 	rep_done(&p);
 }
 
@@ -685,11 +655,11 @@ static void test_errors_without_client(void **state)
 			 NFS4ERR_STALE_CLIENTID);
 	/* OPEN of a directory, and a bad name. */
 	client_up(&ca, "proto-a");
-	struct cmp m;
+	struct nfs4c_call m;
 	cmp_begin(&m);
 	op(&m, OP_PUTROOTFH);
 	op_open(&m, &ca, 1, "owner", "export", ACC_R, DENY_NONE);
-	struct rep p;
+	struct nfs4c_reply p;
 	cmp_send(&m, &ca, &p);
 	xdr_enc_release(&m.e);
 	skip_ok(&p, OP_PUTROOTFH);
