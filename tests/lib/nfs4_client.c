@@ -152,6 +152,24 @@ void nfs4c_close_op(struct nfs4c_call *m, uint32_t seqid, const struct nfs4_stat
 	NFS4C_OP(m, OP_CLOSE, nfs4_enc_close_args, &a);
 }
 
+void nfs4c_encode_compound(struct xdr_enc *e, const void *tag, uint32_t taglen, uint32_t minor,
+			   const uint32_t *ops, uint32_t nops)
+{
+	struct nfs4_compound_enc c;
+	nfs4_enc_compound_args_begin(&c, e, (struct nfs4_opaque){tag, taglen}, minor);
+	for (uint32_t i = 0; i < nops; i++)
+		nfs4_enc_op(&c, ops[i]);
+	nfs4_enc_compound_end(&c);
+}
+
+int nfs4c_parse_compound(struct rpctest_reply *r, struct nfs4_compound_res_hdr *h)
+{
+	memset(h, 0, sizeof(*h));
+	if (r->hdr.reply_stat != RPC_MSG_ACCEPTED || r->hdr.accept_stat != RPC_SUCCESS)
+		return -EBADMSG;
+	return nfs4_dec_compound_res_hdr(&r->results, h) ? 0 : -EBADMSG;
+}
+
 /* --- sending and results --------------------------------------------------------------- */
 
 int nfs4c_call(int fd, const struct rpc_cred *cred, struct nfs4c_call *m,

@@ -77,6 +77,14 @@ void nfs4c_open_op(struct nfs4c_call *m, const struct nfs4_open_args *a);
 void nfs4c_open_confirm_op(struct nfs4c_call *m, const struct nfs4_stateid *sid, uint32_t seqid);
 void nfs4c_close_op(struct nfs4c_call *m, uint32_t seqid, const struct nfs4_stateid *sid);
 
+/* For tests that frame RPC calls themselves (pipelining, fragments):
+ * COMPOUND4args with argument-less ops appended to e through the codec. */
+void nfs4c_encode_compound(struct xdr_enc *e, const void *tag, uint32_t taglen, uint32_t minor,
+			   const uint32_t *ops, uint32_t nops);
+/* The COMPOUND4res header of a reply accepted with SUCCESS, through the
+ * codec; r->results is left at the first result.  0 or -EBADMSG. */
+int nfs4c_parse_compound(struct rpctest_reply *r, struct nfs4_compound_res_hdr *h);
+
 /* --- sending and reading results ----------------------------------------------- */
 
 /* A reply: the COMPOUND4res header, the cursor d at the first result, and
