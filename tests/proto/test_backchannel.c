@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -224,6 +225,90 @@ static void test_v40_cb_null(void **state)
 	nfs4c_cb_destroy(&svc);
 }
 
+/* --- answered by a test handler; a back connection that went ---------------------- */
+
+/* Every CB_COMPOUND that arrives meanwhile is answered by svc: CB_SEQUENCE
+ * with cb_status (NFS4_OK: the client's default slot bookkeeping). */
+static uint32_t cb_status;
+
+static uint32_t answer_cb_sequence(struct nfs4c_cb *svc, const struct nfs4c_cb_op *op,
+				   struct xdr_enc *res)
+{
+	if (cb_status == NFS4_OK)
+		return nfs4c_cb_default_sequence(svc, op, res);
+	return cb_status;
+}
+
+static void test_v41_probe_status_and_gone(void **state)
+{
+	for (int variant = 0; variant < 2; variant++) {
+		int fd = nfs4c_connect(server.hostport);
+		struct rpc_cred cred = *nfs4c_cred(705);
+		struct nfs4c_eid e;
+		char name[32];
+		snprintf(name, sizeof(name), "backchannel-%d", variant);
+		assert_int_equal(nfs4c_exchange_id(fd, &cred, name, "v1", 0, 0, &e), NFS4_OK);
+		struct nfs4c_cs cs;
+		assert_int_equal(nfs4c_create_session(fd, &cred, e.clientid, e.seq,
+						      CREATE_SESSION4_FLAG_CONN_BACK_CHAN,
+						    NULL, &cs),
+				 NFS4_OK);
+		struct nfs4c_cb svc;
+		nfs4c_cb_init(&svc, NFS4C_CB_PROGRAM);
+		svc.handlers[OP_CB_SEQUENCE] = answer_cb_sequence;
+		nfs4c_cb_attach(fd, &svc);
+		cb_status = variant == 0 ? NFS4_OK : NFS4ERR_BADSESSION;
+		uint32_t flags = 0;
+		/* The first SEQUENCE starts the probe; answer it. */
+		for (uint32_t seq = 1; seq <= 3; seq++) {
+			struct nfs4c_call m;
+			struct nfs4c_reply p;
+			nfs4c_begin(&m, 1);
+			nfs4c_sequence_op(&m, cs.sid, seq, 0, 0, false);
+			nfs4c_send(fd, &cred, &m, &p);
+			assert_int_equal(nfs4c_seq_result(&p, &flags), NFS4_OK);
+			nfs4c_done(&p);
+			if (nfs4c_cb_count(&svc, OP_CB_SEQUENCE))
+				usleep(100 * 1000); /* let the server take the answer */
+		}
+		assert_true(nfs4c_cb_count(&svc, OP_CB_SEQUENCE) >= 1);
+		/* Only CB_COMPOUNDs to the program CREATE_SESSION named arrived. */
+		for (unsigned i = 0; i < svc.nrecs; i++) {
+			assert_int_equal(svc.recs[i].prog, NFS4C_CB_PROGRAM);
+			assert_int_equal(svc.recs[i].proc, CB_COMPOUND);
+		}
+		if (variant == 0)
+			assert_int_equal(flags & 0x201, 0);
+		else
+			assert_int_equal(flags & 0x201, 0x201); /* CB_PATH_DOWN(_SESSION) */
+		nfs4c_close(fd);
+		nfs4c_cb_destroy(&svc);
+	}
+	/* A session that asked for a back channel but whose connection went:
+	 * CB_PATH_DOWN_SESSION until another one is bound. */
+	int fd = nfs4c_connect(server.hostport), fd2 = nfs4c_connect(server.hostport);
+	struct rpc_cred cred = *nfs4c_cred(706);
+	struct nfs4c_eid e;
+	assert_int_equal(nfs4c_exchange_id(fd, &cred, "backchannel-gone", "v1", 0, 0, &e), NFS4_OK);
+	struct nfs4c_cs cs;
+	assert_int_equal(
+		nfs4c_create_session(fd, &cred, e.clientid, e.seq,
+				     CREATE_SESSION4_FLAG_CONN_BACK_CHAN, NULL, &cs),
+		NFS4_OK);
+	close(fd);
+	usleep(200 * 1000);
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	uint32_t flags = 0;
+	nfs4c_begin(&m, 1);
+	nfs4c_sequence_op(&m, cs.sid, 1, 0, 0, false);
+	nfs4c_send(fd2, &cred, &m, &p);
+	assert_int_equal(nfs4c_seq_result(&p, &flags), NFS4_OK);
+	assert_int_equal(flags & 0x200, 0x200);
+	nfs4c_done(&p);
+	close(fd2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -233,6 +318,7 @@ int main(void)
 		cmocka_unit_test(test_v41_probe_garbage),
 		cmocka_unit_test(test_v41_probe_unanswered),
 		cmocka_unit_test(test_v41_probe_background),
+		cmocka_unit_test(test_v41_probe_status_and_gone),
 		cmocka_unit_test(test_v40_cb_null),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,9 +1,8 @@
 /* NFSv4.1 sessions through a real ferryd: EXCHANGE_ID cases, CREATE_SESSION
  * replay and negotiation, SEQUENCE edge cases (table-driven), the reply
  * cache replayed byte for byte on another connection, size limits, the
- * front-door rules, DESTROY_*, RECLAIM_COMPLETE, SECINFO_NO_NAME,
- * TEST_/FREE_STATEID, the current stateid, BIND_CONN_TO_SESSION and the
- * back-channel probe. */
+ * front-door rules and SECINFO_NO_NAME (state operations and DESTROY_* are
+ * in test_v41_state.c, the back-channel probe in test_backchannel.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -66,7 +65,8 @@ static void test_exchange_id_cases(void **state)
 	assert_int_equal(e1.seq, 1);
 	assert_true(strncmp(e1.major, "ferry-", 6) == 0);
 	/* Update without a confirmed record: NOENT. */
-	assert_int_equal(nfs4c_exchange_id(fd, &acopy, "eid-client", "v1", EXCHGID4_FLAG_UPD_CONFIRMED_REC_A, 0, NULL),
+	assert_int_equal(nfs4c_exchange_id(fd, &acopy, "eid-client", "v1",
+					   EXCHGID4_FLAG_UPD_CONFIRMED_REC_A, 0, NULL),
 			 NFS4ERR_NOENT);
 	/* Case 5: the unconfirmed record is replaced. */
 	assert_int_equal(nfs4c_exchange_id(fd, &acopy, "eid-client", "v1", 0, 0, &e2), NFS4_OK);
@@ -83,13 +83,16 @@ static void test_exchange_id_cases(void **state)
 	assert_true(e3.clientid == e2.clientid);
 	/* Updates: right verifier OK; wrong verifier NOT_SAME; other
 	 * principal PERM. */
-	assert_int_equal(nfs4c_exchange_id(fd, &acopy, "eid-client", "v1", EXCHGID4_FLAG_UPD_CONFIRMED_REC_A, 0, &e3),
+	assert_int_equal(nfs4c_exchange_id(fd, &acopy, "eid-client", "v1",
+					   EXCHGID4_FLAG_UPD_CONFIRMED_REC_A, 0, &e3),
 			 NFS4_OK);
 	assert_true(e3.clientid == e2.clientid);
-	assert_int_equal(nfs4c_exchange_id(fd, &acopy, "eid-client", "v2", EXCHGID4_FLAG_UPD_CONFIRMED_REC_A, 0, NULL),
+	assert_int_equal(nfs4c_exchange_id(fd, &acopy, "eid-client", "v2",
+					   EXCHGID4_FLAG_UPD_CONFIRMED_REC_A, 0, NULL),
 			 NFS4ERR_NOT_SAME);
 	struct rpc_cred b = *nfs4c_cred(501);
-	assert_int_equal(nfs4c_exchange_id(fd, &b, "eid-client", "v1", EXCHGID4_FLAG_UPD_CONFIRMED_REC_A, 0, NULL),
+	assert_int_equal(nfs4c_exchange_id(fd, &b, "eid-client", "v1",
+					   EXCHGID4_FLAG_UPD_CONFIRMED_REC_A, 0, NULL),
 			 NFS4ERR_PERM);
 	/* Case 3: another principal while the client has a session. */
 	assert_int_equal(nfs4c_exchange_id(fd, &b, "eid-client", "v9", 0, 0, NULL),
@@ -120,7 +123,8 @@ static void test_exchange_id_cases(void **state)
 			 NFS4ERR_INVAL);
 	assert_int_equal(nfs4c_exchange_id(fd, &acopy, "eid-other", "v1", 0x8, 0, NULL),
 			 NFS4ERR_INVAL);
-	assert_int_equal(nfs4c_exchange_id(fd, &acopy, "eid-other", "v1", EXCHGID4_FLAG_CONFIRMED_R, 0, NULL),
+	assert_int_equal(nfs4c_exchange_id(fd, &acopy, "eid-other", "v1",
+					   EXCHGID4_FLAG_CONFIRMED_R, 0, NULL),
 			 NFS4ERR_INVAL);
 	close(fd);
 }
@@ -146,7 +150,9 @@ static void test_create_session(void **state)
 	struct nfs4c_attrs big = {0, 1 << 20, 1 << 20, 1 << 20, 1000, 1000};
 	struct nfs4c_cs cs, again;
 	assert_int_equal(nfs4c_create_session(fd, &a, e.clientid, e.seq,
-					    CREATE_SESSION4_FLAG_PERSIST | CREATE_SESSION4_FLAG_CONN_BACK_CHAN, &big, &cs),
+					    CREATE_SESSION4_FLAG_PERSIST |
+						    CREATE_SESSION4_FLAG_CONN_BACK_CHAN,
+					    &big, &cs),
 			 NFS4_OK);
 	assert_int_equal(cs.fore.maxreqs, 64);
 	assert_int_equal(cs.fore.maxops, 64);
@@ -155,13 +161,16 @@ static void test_create_session(void **state)
 	assert_int_equal(cs.back.maxreqs, 16);
 	/* Replay: the same result byte for byte. */
 	assert_int_equal(nfs4c_create_session(fd, &a, e.clientid, e.seq,
-					    CREATE_SESSION4_FLAG_PERSIST | CREATE_SESSION4_FLAG_CONN_BACK_CHAN, &big, &again),
+					    CREATE_SESSION4_FLAG_PERSIST |
+						    CREATE_SESSION4_FLAG_CONN_BACK_CHAN,
+					    &big, &again),
 			 NFS4_OK);
 	assert_int_equal(again.body_len, cs.body_len);
 	assert_memory_equal(again.body, cs.body, cs.body_len);
 	/* The next sequence makes a second session. */
 	struct nfs4c_cs cs2;
-	assert_int_equal(nfs4c_create_session(fd, &a, e.clientid, e.seq + 1, 0, NULL, &cs2), NFS4_OK);
+	assert_int_equal(nfs4c_create_session(fd, &a, e.clientid, e.seq + 1, 0, NULL, &cs2),
+			 NFS4_OK);
 	assert_memory_not_equal(cs2.sid, cs.sid, 16);
 	/* Too small to be usable. */
 	struct nfs4c_attrs tiny = {0, 100, 100, 0, 1, 1};
@@ -248,7 +257,8 @@ static void test_sequence_replay(void **state)
 		nfs4c_str(&m, "replayed-dir");
 		xdr_encode_u32(&m.e, 0); /* empty bitmap */
 		xdr_encode_u32(&m.e, 0); /* no attrs */
-		nfs4c_send(pass == 1 ? fd2 : fd, s.cred, &m, pass == 0 ? &p1 : pass == 1 ? &p2 : &p3);
+		nfs4c_send(pass == 1 ? fd2 : fd, s.cred, &m,
+			   pass == 0 ? &p1 : pass == 1 ? &p2 : &p3);
 	}
 	assert_int_equal(p1.status, NFS4_OK);
 	/* A second CREATE would say EXIST: these are the cached reply. */
@@ -633,347 +643,6 @@ static void test_front_door(void **state)
 	close(fd);
 }
 
-/* --- state: RECLAIM_COMPLETE, opens, current stateid, TEST/FREE_STATEID -------------- */
-
-static void test_state_ops(void **state)
-{
-	int fd = conn();
-	struct nfs4c_sess s;
-	nfs4c_session_up_reclaiming(&s, fd, 0, "state-ops", NULL);
-	struct nfs4c_call m;
-	struct nfs4c_reply p;
-	for (int i = 0; i < 2; i++) {
-		nfs4c_begin_seq(&s, &m, 0, false);
-		nfs4c_op(&m, OP_RECLAIM_COMPLETE);
-		xdr_encode_bool(&m.e, false);
-		nfs4c_send(fd, s.cred, &m, &p);
-		assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
-		assert_int_equal(nfs4c_next(&p, OP_RECLAIM_COMPLETE),
-				 i == 0 ? NFS4_OK : NFS4ERR_COMPLETE_ALREADY);
-		nfs4c_done(&p);
-	}
-	/* OPEN (EXCLUSIVE4_1), then CLOSE with the current stateid, in one
-	 * COMPOUND; TEST_STATEID in between says the open stateid is good. */
-	nfs4c_begin_seq(&s, &m, 0, true);
-	nfs4c_op(&m, OP_PUTROOTFH);
-	nfs4c_op(&m, OP_LOOKUP);
-	nfs4c_str(&m, "export");
-	nfs4c_op(&m, OP_OPEN);
-	xdr_encode_u32(&m.e, 0);
-	xdr_encode_u32(&m.e, 3 | 0x0400 /* WANT_NO_DELEG */);
-	xdr_encode_u32(&m.e, 0);
-	xdr_encode_u64(&m.e, 0xdeadbeef); /* ignored in v4.1 */
-	nfs4c_str(&m, "owner");
-	xdr_encode_u32(&m.e, 1);
-	xdr_encode_u32(&m.e, 3); /* EXCLUSIVE4_1 */
-	xdr_encode_opaque_fixed(&m.e, "verifier", 8);
-	xdr_encode_u32(&m.e, 2); /* bitmap: mode (33) */
-	xdr_encode_u32(&m.e, 0);
-	xdr_encode_u32(&m.e, 1u << 1);
-	xdr_encode_u32(&m.e, 4);
-	xdr_encode_u32(&m.e, 0640);
-	xdr_encode_u32(&m.e, 0); /* CLAIM_NULL */
-	nfs4c_str(&m, "excl41");
-	nfs4c_op(&m, OP_GETFH);
-	nfs4c_op(&m, OP_CLOSE);
-	xdr_encode_u32(&m.e, 0);
-	struct nfs4_stateid cur = {.seqid = 1};
-	nfs4_encode_stateid(&m.e, &cur);
-	nfs4c_send(fd, s.cred, &m, &p);
-	assert_int_equal(p.status, NFS4_OK);
-	assert_int_equal(p.nres, 6);
-	nfs4c_done(&p);
-	char path[400];
-	snprintf(path, sizeof(path), "%s/export/excl41", server.dir);
-	struct stat sb;
-	assert_int_equal(stat(path, &sb), 0);
-	assert_int_equal(sb.st_mode & 0777, 0640);
-
-	/* OPEN by CLAIM_FH; TEST_STATEID; FREE_STATEID of an open is
-	 * LOCKS_HELD; after CLOSE the stateid tests BAD. */
-	struct nfs4_stateid sid;
-	nfs4c_begin_seq(&s, &m, 0, false);
-	nfs4c_op(&m, OP_PUTROOTFH);
-	nfs4c_op(&m, OP_LOOKUP);
-	nfs4c_str(&m, "export");
-	nfs4c_op(&m, OP_LOOKUP);
-	nfs4c_str(&m, "excl41");
-	nfs4c_op(&m, OP_OPEN);
-	xdr_encode_u32(&m.e, 0);
-	xdr_encode_u32(&m.e, 1);
-	xdr_encode_u32(&m.e, 0);
-	xdr_encode_u64(&m.e, 0);
-	nfs4c_str(&m, "owner2");
-	xdr_encode_u32(&m.e, 0);
-	xdr_encode_u32(&m.e, 4); /* CLAIM_FH */
-	nfs4c_send(fd, s.cred, &m, &p);
-	assert_int_equal(p.status, NFS4_OK);
-	nfs4c_seq_result(&p, NULL);
-	nfs4c_next(&p, OP_PUTROOTFH);
-	nfs4c_next(&p, OP_LOOKUP);
-	nfs4c_next(&p, OP_LOOKUP);
-	assert_int_equal(nfs4c_next(&p, OP_OPEN), NFS4_OK);
-	assert_true(nfs4_decode_stateid(&p.d, &sid));
-	nfs4c_done(&p);
-
-	struct nfs4_stateid bogus = sid;
-	bogus.other[11] ^= 0x5a;
-	struct nfs4_stateid old = sid;
-	old.seqid = 0; /* "the current one" */
-	nfs4c_begin_seq(&s, &m, 0, false);
-	nfs4c_op(&m, OP_TEST_STATEID);
-	xdr_encode_u32(&m.e, 3);
-	nfs4_encode_stateid(&m.e, &sid);
-	nfs4_encode_stateid(&m.e, &bogus);
-	nfs4_encode_stateid(&m.e, &old);
-	nfs4c_op(&m, OP_FREE_STATEID);
-	nfs4_encode_stateid(&m.e, &sid);
-	nfs4c_send(fd, s.cred, &m, &p);
-	nfs4c_seq_result(&p, NULL);
-	assert_int_equal(nfs4c_next(&p, OP_TEST_STATEID), NFS4_OK);
-	uint32_t n = 0, st0 = 0, st1 = 0, st2 = 0;
-	assert_true(xdr_decode_u32(&p.d, &n) && n == 3);
-	assert_true(xdr_decode_u32(&p.d, &st0) && xdr_decode_u32(&p.d, &st1) &&
-		    xdr_decode_u32(&p.d, &st2));
-	assert_int_equal(st0, NFS4_OK);
-	assert_int_equal(st1, NFS4ERR_BAD_STATEID);
-	assert_int_equal(st2, NFS4_OK);
-	assert_int_equal(nfs4c_next(&p, OP_FREE_STATEID), NFS4ERR_LOCKS_HELD);
-	nfs4c_done(&p);
-
-	/* The current stateid with none set: BAD_STATEID. */
-	nfs4c_begin_seq(&s, &m, 0, false);
-	nfs4c_op(&m, OP_PUTROOTFH);
-	nfs4c_op(&m, OP_LOOKUP);
-	nfs4c_str(&m, "export");
-	nfs4c_op(&m, OP_LOOKUP);
-	nfs4c_str(&m, "excl41");
-	nfs4c_op(&m, OP_CLOSE);
-	xdr_encode_u32(&m.e, 0);
-	nfs4_encode_stateid(&m.e, &cur);
-	nfs4c_send(fd, s.cred, &m, &p);
-	assert_int_equal(p.status, NFS4ERR_BAD_STATEID);
-	nfs4c_done(&p);
-
-	/* CLOSE it; then it tests BAD (never STALE in v4.1). */
-	nfs4c_begin_seq(&s, &m, 0, false);
-	nfs4c_op(&m, OP_PUTROOTFH);
-	nfs4c_op(&m, OP_LOOKUP);
-	nfs4c_str(&m, "export");
-	nfs4c_op(&m, OP_LOOKUP);
-	nfs4c_str(&m, "excl41");
-	nfs4c_op(&m, OP_CLOSE);
-	xdr_encode_u32(&m.e, 0);
-	nfs4_encode_stateid(&m.e, &sid);
-	nfs4c_op(&m, OP_TEST_STATEID);
-	xdr_encode_u32(&m.e, 1);
-	nfs4_encode_stateid(&m.e, &sid);
-	nfs4c_send(fd, s.cred, &m, &p);
-	assert_int_equal(p.status, NFS4_OK);
-	nfs4c_seq_result(&p, NULL);
-	nfs4c_next(&p, OP_PUTROOTFH);
-	nfs4c_next(&p, OP_LOOKUP);
-	nfs4c_next(&p, OP_LOOKUP);
-	assert_int_equal(nfs4c_next(&p, OP_CLOSE), NFS4_OK);
-	assert_true(xdr_decode_skip(&p.d, 16));
-	assert_int_equal(nfs4c_next(&p, OP_TEST_STATEID), NFS4_OK);
-	assert_true(xdr_decode_u32(&p.d, &n) && n == 1);
-	assert_true(xdr_decode_u32(&p.d, &st0));
-	assert_int_equal(st0, NFS4ERR_BAD_STATEID);
-	nfs4c_done(&p);
-
-	/* SECINFO_NO_NAME: parent of the root is NOENT; current works and
-	 * consumes the filehandle. */
-	nfs4c_begin_seq(&s, &m, 0, false);
-	nfs4c_op(&m, OP_PUTROOTFH);
-	nfs4c_op(&m, OP_SECINFO_NO_NAME);
-	xdr_encode_u32(&m.e, 1);
-	nfs4c_send(fd, s.cred, &m, &p);
-	assert_int_equal(p.status, NFS4ERR_NOENT);
-	nfs4c_done(&p);
-	nfs4c_begin_seq(&s, &m, 0, false);
-	nfs4c_op(&m, OP_PUTROOTFH);
-	nfs4c_op(&m, OP_SECINFO_NO_NAME);
-	xdr_encode_u32(&m.e, 0);
-	nfs4c_op(&m, OP_GETFH);
-	nfs4c_send(fd, s.cred, &m, &p);
-	nfs4c_seq_result(&p, NULL);
-	nfs4c_next(&p, OP_PUTROOTFH);
-	assert_int_equal(nfs4c_next(&p, OP_SECINFO_NO_NAME), NFS4_OK);
-	uint32_t nflav = 0, f0 = 0;
-	assert_true(xdr_decode_u32(&p.d, &nflav) && nflav >= 1);
-	assert_true(xdr_decode_u32(&p.d, &f0));
-	assert_int_equal(f0, RPC_AUTH_SYS);
-	assert_true(xdr_decode_skip(&p.d, 4 * (nflav - 1)));
-	assert_int_equal(nfs4c_next(&p, OP_GETFH), NFS4ERR_NOFILEHANDLE);
-	nfs4c_done(&p);
-	close(fd);
-}
-
-/* --- DESTROY_SESSION / DESTROY_CLIENTID / BIND_CONN_TO_SESSION -------------------- */
-
-static void test_destroy_and_bind(void **state)
-{
-	int fd = conn(), fd2 = conn();
-	struct nfs4c_sess s;
-	nfs4c_session_up(&s, fd, 704, "destroy", NULL);
-	struct nfs4c_call m;
-	struct nfs4c_reply p;
-	/* Bind a second connection (fore) and use it. */
-	nfs4c_begin(&m, 1);
-	nfs4c_op(&m, OP_BIND_CONN_TO_SESSION);
-	xdr_encode_opaque_fixed(&m.e, s.sid, 16);
-	xdr_encode_u32(&m.e, 1); /* FORE: this test answers no callbacks */
-	xdr_encode_bool(&m.e, false);
-	nfs4c_send(fd2, s.cred, &m, &p);
-	assert_int_equal(nfs4c_next(&p, OP_BIND_CONN_TO_SESSION), NFS4_OK);
-	const uint8_t *rsid;
-	uint32_t dir = 0;
-	assert_true(xdr_decode_opaque_fixed(&p.d, 16, &rsid));
-	assert_memory_equal(rsid, s.sid, 16);
-	assert_true(xdr_decode_u32(&p.d, &dir));
-	assert_int_equal(dir, 1);
-	nfs4c_done(&p);
-	nfs4c_begin_seq(&s, &m, 0, false);
-	nfs4c_send(fd2, s.cred, &m, &p);
-	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
-	nfs4c_done(&p);
-	/* Bad session; BIND not alone. */
-	uint8_t bad[16];
-	memcpy(bad, s.sid, 16);
-	bad[0] ^= 1;
-	nfs4c_begin(&m, 1);
-	nfs4c_op(&m, OP_BIND_CONN_TO_SESSION);
-	xdr_encode_opaque_fixed(&m.e, bad, 16);
-	xdr_encode_u32(&m.e, 1);
-	xdr_encode_bool(&m.e, false);
-	nfs4c_send(fd2, s.cred, &m, &p);
-	assert_int_equal(nfs4c_next(&p, OP_BIND_CONN_TO_SESSION), NFS4ERR_BADSESSION);
-	nfs4c_done(&p);
-
-	/* DESTROY_CLIENTID while a session exists: busy. */
-	nfs4c_begin(&m, 1);
-	nfs4c_op(&m, OP_DESTROY_CLIENTID);
-	xdr_encode_u64(&m.e, s.clientid);
-	nfs4c_send(fd, s.cred, &m, &p);
-	assert_int_equal(nfs4c_next(&p, OP_DESTROY_CLIENTID), NFS4ERR_CLIENTID_BUSY);
-	nfs4c_done(&p);
-	/* DESTROY_SESSION inside its own session must be last. */
-	nfs4c_begin_seq(&s, &m, 0, false);
-	nfs4c_op(&m, OP_DESTROY_SESSION);
-	xdr_encode_opaque_fixed(&m.e, s.sid, 16);
-	nfs4c_op(&m, OP_PUTROOTFH);
-	nfs4c_send(fd, s.cred, &m, &p);
-	nfs4c_seq_result(&p, NULL);
-	assert_int_equal(nfs4c_next(&p, OP_DESTROY_SESSION), NFS4ERR_NOT_ONLY_OP);
-	nfs4c_done(&p);
-	nfs4c_begin_seq(&s, &m, 0, false);
-	nfs4c_op(&m, OP_DESTROY_SESSION);
-	xdr_encode_opaque_fixed(&m.e, s.sid, 16);
-	nfs4c_send(fd, s.cred, &m, &p);
-	assert_int_equal(p.status, NFS4_OK);
-	nfs4c_done(&p);
-	nfs4c_begin(&m, 1);
-	nfs4c_op(&m, OP_DESTROY_SESSION);
-	xdr_encode_opaque_fixed(&m.e, s.sid, 16);
-	nfs4c_send(fd, s.cred, &m, &p);
-	assert_int_equal(nfs4c_next(&p, OP_DESTROY_SESSION), NFS4ERR_BADSESSION);
-	nfs4c_done(&p);
-	for (int i = 0; i < 2; i++) {
-		nfs4c_begin(&m, 1);
-		nfs4c_op(&m, OP_DESTROY_CLIENTID);
-		xdr_encode_u64(&m.e, s.clientid);
-		nfs4c_send(fd, s.cred, &m, &p);
-		assert_int_equal(nfs4c_next(&p, OP_DESTROY_CLIENTID),
-				 i == 0 ? NFS4_OK : NFS4ERR_STALE_CLIENTID);
-		nfs4c_done(&p);
-	}
-	close(fd);
-	close(fd2);
-}
-
-/* --- the back channel ---------------------------------------------------------------- */
-
-/* Every CB_COMPOUND that arrives meanwhile is answered by svc: CB_SEQUENCE
- * with cb_status (NFS4_OK: the client's default slot bookkeeping). */
-static uint32_t cb_status;
-
-static uint32_t answer_cb_sequence(struct nfs4c_cb *svc, const struct nfs4c_cb_op *op,
-				   struct xdr_enc *res)
-{
-	if (cb_status == NFS4_OK)
-		return nfs4c_cb_default_sequence(svc, op, res);
-	return cb_status;
-}
-
-static void test_backchannel(void **state)
-{
-	for (int variant = 0; variant < 2; variant++) {
-		int fd = conn();
-		struct rpc_cred cred = *nfs4c_cred(705);
-		struct nfs4c_eid e;
-		char name[32];
-		snprintf(name, sizeof(name), "backchannel-%d", variant);
-		assert_int_equal(nfs4c_exchange_id(fd, &cred, name, "v1", 0, 0, &e), NFS4_OK);
-		struct nfs4c_cs cs;
-		assert_int_equal(nfs4c_create_session(fd, &cred, e.clientid, e.seq, CREATE_SESSION4_FLAG_CONN_BACK_CHAN,
-						    NULL, &cs),
-				 NFS4_OK);
-		struct nfs4c_cb svc;
-		nfs4c_cb_init(&svc, NFS4C_CB_PROGRAM);
-		svc.handlers[OP_CB_SEQUENCE] = answer_cb_sequence;
-		nfs4c_cb_attach(fd, &svc);
-		cb_status = variant == 0 ? NFS4_OK : NFS4ERR_BADSESSION;
-		uint32_t flags = 0;
-		/* The first SEQUENCE starts the probe; answer it. */
-		for (uint32_t seq = 1; seq <= 3; seq++) {
-			struct nfs4c_call m;
-			struct nfs4c_reply p;
-			nfs4c_begin(&m, 1);
-			nfs4c_sequence_op(&m, cs.sid, seq, 0, 0, false);
-			nfs4c_send(fd, &cred, &m, &p);
-			assert_int_equal(nfs4c_seq_result(&p, &flags), NFS4_OK);
-			nfs4c_done(&p);
-			if (nfs4c_cb_count(&svc, OP_CB_SEQUENCE))
-				usleep(100 * 1000); /* let the server take the answer */
-		}
-		assert_true(nfs4c_cb_count(&svc, OP_CB_SEQUENCE) >= 1);
-		/* Only CB_COMPOUNDs to the program CREATE_SESSION named arrived. */
-		for (unsigned i = 0; i < svc.nrecs; i++) {
-			assert_int_equal(svc.recs[i].prog, NFS4C_CB_PROGRAM);
-			assert_int_equal(svc.recs[i].proc, CB_COMPOUND);
-		}
-		if (variant == 0)
-			assert_int_equal(flags & 0x201, 0);
-		else
-			assert_int_equal(flags & 0x201, 0x201); /* CB_PATH_DOWN(_SESSION) */
-		nfs4c_close(fd);
-		nfs4c_cb_destroy(&svc);
-	}
-	/* A session that asked for a back channel but whose connection went:
-	 * CB_PATH_DOWN_SESSION until another one is bound. */
-	int fd = conn(), fd2 = conn();
-	struct rpc_cred cred = *nfs4c_cred(706);
-	struct nfs4c_eid e;
-	assert_int_equal(nfs4c_exchange_id(fd, &cred, "backchannel-gone", "v1", 0, 0, &e), NFS4_OK);
-	struct nfs4c_cs cs;
-	assert_int_equal(
-		nfs4c_create_session(fd, &cred, e.clientid, e.seq, CREATE_SESSION4_FLAG_CONN_BACK_CHAN, NULL, &cs),
-		NFS4_OK);
-	close(fd);
-	usleep(200 * 1000);
-	struct nfs4c_call m;
-	struct nfs4c_reply p;
-	uint32_t flags = 0;
-	nfs4c_begin(&m, 1);
-	nfs4c_sequence_op(&m, cs.sid, 1, 0, 0, false);
-	nfs4c_send(fd2, &cred, &m, &p);
-	assert_int_equal(nfs4c_seq_result(&p, &flags), NFS4_OK);
-	assert_int_equal(flags & 0x200, 0x200);
-	nfs4c_done(&p);
-	close(fd2);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -986,9 +655,6 @@ int main(void)
 		cmocka_unit_test(test_rep_too_big_to_cache_before_change),
 		cmocka_unit_test(test_read_only_export),
 		cmocka_unit_test(test_front_door),
-		cmocka_unit_test(test_state_ops),
-		cmocka_unit_test(test_destroy_and_bind),
-		cmocka_unit_test(test_backchannel),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
