@@ -320,11 +320,16 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Background mode: waits for the reader to park the reply with xid. */
-static int wait_mail(struct conn *c, uint32_t xid, struct buf **out)
+/* Background mode: waits for the reader to park the reply with xid.  Called
+ * with reg_lock held; the entry is looked up again after every wait since
+ * closing another connection moves entries. */
+static int wait_mail(int fd, uint32_t xid, struct buf **out)
 {
 	uint64_t deadline = now_ms() + RPCTEST_TIMEOUT_MS;
 	for (;;) {
+		struct conn *c = conn_find(fd, false);
+		if (!c)
+			return -EBADF;
 		for (unsigned k = 0; k < MAX_MAIL; k++)
 			if (c->mail[k] && c->mail_xid[k] == xid) {
 				*out = c->mail[k];
@@ -333,8 +338,7 @@ static int wait_mail(struct conn *c, uint32_t xid, struct buf **out)
 			}
 		if (c->bg_err)
 			return c->bg_err;
-		uint64_t now = now_ms();
-		if (now >= deadline)
+		if (now_ms() >= deadline)
 			return -ETIMEDOUT;
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -358,7 +362,7 @@ int nfs4c_rpc(int fd, uint32_t xid, uint32_t prog, uint32_t vers, uint32_t proc,
 	struct conn *c = conn_find(fd, false);
 	if (c && c->bg) {
 		struct buf *b = NULL;
-		rc = wait_mail(c, xid, &b);
+		rc = wait_mail(fd, xid, &b);
 		pthread_mutex_unlock(&reg_lock);
 		if (rc)
 			return rc;
@@ -490,8 +494,9 @@ void nfs4c_bg_start(int fd)
 	c->bg = true;
 	c->bg_stop = false;
 	c->bg_err = 0;
+	int rc = pthread_create(&c->thread, NULL, bg_main, (void *)(intptr_t)fd);
 	pthread_mutex_unlock(&reg_lock);
-	assert_int_equal(pthread_create(&c->thread, NULL, bg_main, (void *)(intptr_t)fd), 0);
+	assert_int_equal(rc, 0);
 }
 
 void nfs4c_bg_stop(int fd)
