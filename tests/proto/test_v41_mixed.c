@@ -88,14 +88,14 @@ static void test_interleaved_one_connection(void **state)
 			nfs4c_begin(&m, 0);
 			nfs4c_op(&m, OP_RENEW);
 			xdr_encode_u64(&m.e, id40);
-			nfs4c_op(&m, OP_PUTROOTFH);
+			nfs4c_putrootfh(&m);
 			put_getattr(&m);
 			nfs4c_send(fd, &c40, &m, &p);
 			assert_int_equal(p.status, NFS4_OK);
 			assert_int_equal(p.nres, 3);
 		} else {
 			nfs4c_begin_seq(&s, &m, (uint32_t)i % s.nslots, i % 3 == 0);
-			nfs4c_op(&m, OP_PUTROOTFH);
+			nfs4c_putrootfh(&m);
 			put_getattr(&m);
 			nfs4c_send(fd, s.cred, &m, &p);
 			assert_int_equal(p.status, NFS4_OK);
@@ -114,8 +114,7 @@ static void test_interleaved_one_connection(void **state)
 	assert_int_equal(p.status, NFS4ERR_NOTSUPP);
 	nfs4c_done(&p);
 	nfs4c_begin(&m, 0);
-	nfs4c_op(&m, OP_RECLAIM_COMPLETE);
-	xdr_encode_bool(&m.e, false);
+	nfs4c_reclaim_complete_op(&m, false);
 	nfs4c_send(fd, &c40, &m, &p);
 	assert_int_equal(p.status, NFS4ERR_OP_ILLEGAL);
 	nfs4c_done(&p);
@@ -127,7 +126,7 @@ static void test_interleaved_one_connection(void **state)
 	nfs4c_done(&p);
 	/* Minor version 2 is not served. */
 	nfs4c_begin(&m, 2);
-	nfs4c_op(&m, OP_PUTROOTFH);
+	nfs4c_putrootfh(&m);
 	nfs4c_send(fd, &c40, &m, &p);
 	assert_int_equal(p.status, NFS4ERR_MINOR_VERS_MISMATCH);
 	nfs4c_done(&p);
@@ -170,9 +169,8 @@ static void open_close(int fd, const struct rpc_cred *cred, const uint8_t *sid, 
 	struct nfs4c_reply p;
 	nfs4c_begin(&m, 1);
 	nfs4c_sequence_op(&m, sid, seqid, slot, highest, true);
-	nfs4c_op(&m, OP_PUTROOTFH);
-	nfs4c_op(&m, OP_LOOKUP);
-	nfs4c_str(&m, "export");
+	nfs4c_putrootfh(&m);
+	nfs4c_lookup(&m, "export");
 	nfs4c_op(&m, OP_OPEN);
 	xdr_encode_u32(&m.e, 0);
 	xdr_encode_u32(&m.e, 3);
@@ -217,9 +215,8 @@ static void run_v40(struct tctx *t)
 		nfs4c_begin(&m, 0);
 		nfs4c_op(&m, OP_RENEW);
 		xdr_encode_u64(&m.e, id);
-		nfs4c_op(&m, OP_PUTROOTFH);
-		nfs4c_op(&m, OP_LOOKUP);
-		nfs4c_str(&m, "export");
+		nfs4c_putrootfh(&m);
+		nfs4c_lookup(&m, "export");
 		put_getattr(&m);
 		nfs4c_send(fd, &cred, &m, &p);
 		uint32_t st = p.status;

@@ -59,7 +59,7 @@ static void test_idle_sessions_memory(void **state)
 		struct nfs4c_call m;
 		struct nfs4c_reply p;
 		nfs4c_begin_seq(&s, &m, 0, true);
-		nfs4c_op(&m, OP_PUTROOTFH);
+		nfs4c_putrootfh(&m);
 		nfs4c_send(fd, s.cred, &m, &p);
 		assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
 		nfs4c_done(&p);

@@ -215,7 +215,7 @@ static void test_sequence_table(void **state)
 		struct nfs4c_reply p;
 		nfs4c_begin(&m, 1);
 		nfs4c_sequence_op(&m, sid, seqid, slot, s.nslots - 1, false);
-		nfs4c_op(&m, OP_PUTROOTFH);
+		nfs4c_putrootfh(&m);
 		nfs4c_send(fd, s.cred, &m, &p);
 		uint32_t got = nfs4c_seq_result(&p, NULL);
 		if (got != k->want)
@@ -249,9 +249,8 @@ static void test_sequence_replay(void **state)
 	for (int pass = 0; pass < 3; pass++) {
 		nfs4c_begin(&m, 1);
 		nfs4c_sequence_op(&m, s.sid, 1, 0, s.nslots - 1, true);
-		nfs4c_op(&m, OP_PUTROOTFH);
-		nfs4c_op(&m, OP_LOOKUP);
-		nfs4c_str(&m, "export");
+		nfs4c_putrootfh(&m);
+		nfs4c_lookup(&m, "export");
 		nfs4c_op(&m, OP_CREATE);
 		xdr_encode_u32(&m.e, 2); /* NF4DIR */
 		nfs4c_str(&m, "replayed-dir");
@@ -273,7 +272,7 @@ static void test_sequence_replay(void **state)
 	/* The same slot and seqid with another request: SEQ_FALSE_RETRY. */
 	nfs4c_begin(&m, 1);
 	nfs4c_sequence_op(&m, s.sid, 1, 0, s.nslots - 1, true);
-	nfs4c_op(&m, OP_PUTROOTFH);
+	nfs4c_putrootfh(&m);
 	nfs4c_send(fd, s.cred, &m, &p1);
 	assert_int_equal(nfs4c_seq_result(&p1, NULL), NFS4ERR_SEQ_FALSE_RETRY);
 	nfs4c_done(&p1);
@@ -282,7 +281,7 @@ static void test_sequence_replay(void **state)
 	for (int pass = 0; pass < 2; pass++) {
 		nfs4c_begin(&m, 1);
 		nfs4c_sequence_op(&m, s.sid, 1, 3, s.nslots - 1, false);
-		nfs4c_op(&m, OP_PUTROOTFH);
+		nfs4c_putrootfh(&m);
 		nfs4c_send(fd2, s.cred, &m, &p1);
 		assert_int_equal(nfs4c_seq_result(&p1, NULL),
 				 pass == 0 ? NFS4_OK : NFS4ERR_RETRY_UNCACHED_REP);
@@ -319,11 +318,9 @@ static void test_replay_large_after_close(void **state)
 			s.seq[0]--; /* the same request again */
 		}
 		nfs4c_begin_seq(&s, &m, 0, true);
-		nfs4c_op(&m, OP_PUTROOTFH);
-		nfs4c_op(&m, OP_LOOKUP);
-		nfs4c_str(&m, "export");
-		nfs4c_op(&m, OP_LOOKUP);
-		nfs4c_str(&m, "large");
+		nfs4c_putrootfh(&m);
+		nfs4c_lookup(&m, "export");
+		nfs4c_lookup(&m, "large");
 		nfs4c_op(&m, OP_READ);
 		struct nfs4_stateid anon;
 		memset(&anon, 0, sizeof(anon));
@@ -356,7 +353,7 @@ static void test_sequence_limits(void **state)
 
 	nfs4c_begin_seq(&s, &m, 0, false);
 	for (int i = 0; i < 6; i++)
-		nfs4c_op(&m, OP_PUTROOTFH);
+		nfs4c_putrootfh(&m);
 	nfs4c_send(fd, s.cred, &m, &p);
 	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4ERR_TOO_MANY_OPS);
 	assert_int_equal(p.nres, 1);
@@ -364,7 +361,7 @@ static void test_sequence_limits(void **state)
 	s.seq[0]--; /* a refused SEQUENCE leaves the slot as it was */
 
 	nfs4c_begin_seq(&s, &m, 0, false);
-	nfs4c_op(&m, OP_PUTROOTFH);
+	nfs4c_putrootfh(&m);
 	nfs4c_op(&m, OP_LOOKUP);
 	char name[1100];
 	memset(name, 'n', sizeof(name) - 1);
@@ -378,11 +375,9 @@ static void test_sequence_limits(void **state)
 	/* READ of 4000 bytes does not fit in 1024. */
 	for (int cache = 0; cache < 2; cache++) {
 		nfs4c_begin_seq(&s, &m, 0, cache);
-		nfs4c_op(&m, OP_PUTROOTFH);
-		nfs4c_op(&m, OP_LOOKUP);
-		nfs4c_str(&m, "export");
-		nfs4c_op(&m, OP_LOOKUP);
-		nfs4c_str(&m, "big");
+		nfs4c_putrootfh(&m);
+		nfs4c_lookup(&m, "export");
+		nfs4c_lookup(&m, "big");
 		nfs4c_op(&m, OP_READ);
 		struct nfs4_stateid anon;
 		memset(&anon, 0, sizeof(anon));
@@ -424,9 +419,8 @@ static void test_rep_too_big_to_cache_before_change(void **state)
 	struct nfs4c_reply p;
 	for (int op = 0; op < 3; op++) {
 		nfs4c_begin_seq(&s, &m, 0, true);
-		nfs4c_op(&m, OP_PUTROOTFH);
-		nfs4c_op(&m, OP_LOOKUP);
-		nfs4c_str(&m, "export");
+		nfs4c_putrootfh(&m);
+		nfs4c_lookup(&m, "export");
 		uint32_t opnum = op == 0 ? OP_CREATE : op == 1 ? OP_OPEN : OP_REMOVE;
 		nfs4c_op(&m, opnum);
 		if (op == 0) {
@@ -468,9 +462,8 @@ static void test_rep_too_big_to_cache_before_change(void **state)
 
 	/* Without cachethis the same CREATE runs. */
 	nfs4c_begin_seq(&s, &m, 0, false);
-	nfs4c_op(&m, OP_PUTROOTFH);
-	nfs4c_op(&m, OP_LOOKUP);
-	nfs4c_str(&m, "export");
+	nfs4c_putrootfh(&m);
+	nfs4c_lookup(&m, "export");
 	nfs4c_op(&m, OP_CREATE);
 	xdr_encode_u32(&m.e, 2);
 	nfs4c_str(&m, "uncached-dir");
@@ -513,14 +506,12 @@ static void test_read_only_export(void **state)
 	enum { CREATE_IN_ROOT, CREATE_IN_RO, REMOVE_IN_RO, WRITE_IN_RO, OPEN_WRITE_IN_RO, READ_IN_RO };
 	for (int t = CREATE_IN_ROOT; t <= READ_IN_RO; t++) {
 		nfs4c_begin_seq(&s, &m, 0, false);
-		nfs4c_op(&m, OP_PUTROOTFH);
+		nfs4c_putrootfh(&m);
 		if (t != CREATE_IN_ROOT) {
-			nfs4c_op(&m, OP_LOOKUP);
-			nfs4c_str(&m, "ro");
+			nfs4c_lookup(&m, "ro");
 		}
 		if (t == WRITE_IN_RO || t == READ_IN_RO) {
-			nfs4c_op(&m, OP_LOOKUP);
-			nfs4c_str(&m, "file");
+			nfs4c_lookup(&m, "file");
 		}
 		struct nfs4_stateid anon;
 		memset(&anon, 0, sizeof(anon));
@@ -586,7 +577,7 @@ static void test_front_door(void **state)
 	struct nfs4c_reply p;
 	/* No SEQUENCE. */
 	nfs4c_begin(&m, 1);
-	nfs4c_op(&m, OP_PUTROOTFH);
+	nfs4c_putrootfh(&m);
 	nfs4c_send(fd, s.cred, &m, &p);
 	assert_int_equal(nfs4c_next(&p, OP_PUTROOTFH), NFS4ERR_OP_NOT_IN_SESSION);
 	nfs4c_done(&p);
@@ -615,9 +606,8 @@ static void test_front_door(void **state)
 	}
 	/* A session-less op not alone. */
 	nfs4c_begin(&m, 1);
-	nfs4c_op(&m, OP_DESTROY_CLIENTID);
-	xdr_encode_u64(&m.e, s.clientid);
-	nfs4c_op(&m, OP_PUTROOTFH);
+	nfs4c_destroy_clientid_op(&m, s.clientid);
+	nfs4c_putrootfh(&m);
 	nfs4c_send(fd, s.cred, &m, &p);
 	assert_int_equal(nfs4c_next(&p, OP_DESTROY_CLIENTID), NFS4ERR_NOT_ONLY_OP);
 	nfs4c_done(&p);
@@ -632,7 +622,7 @@ static void test_front_door(void **state)
 					OP_GET_DIR_DELEGATION};
 	for (size_t i = 0; i < 4; i++) {
 		nfs4c_begin_seq(&s, &m, 0, false);
-		nfs4c_op(&m, OP_PUTROOTFH);
+		nfs4c_putrootfh(&m);
 		nfs4c_op(&m, nots[i]);
 		nfs4c_send(fd, s.cred, &m, &p);
 		assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);

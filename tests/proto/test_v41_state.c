@@ -59,8 +59,7 @@ static void test_state_ops(void **state)
 	struct nfs4c_reply p;
 	for (int i = 0; i < 2; i++) {
 		nfs4c_begin_seq(&s, &m, 0, false);
-		nfs4c_op(&m, OP_RECLAIM_COMPLETE);
-		xdr_encode_bool(&m.e, false);
+		nfs4c_reclaim_complete_op(&m, false);
 		nfs4c_send(fd, s.cred, &m, &p);
 		assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
 		assert_int_equal(nfs4c_next(&p, OP_RECLAIM_COMPLETE),
@@ -70,9 +69,8 @@ static void test_state_ops(void **state)
 	/* OPEN (EXCLUSIVE4_1), then CLOSE with the current stateid, in one
 	 * COMPOUND; TEST_STATEID in between says the open stateid is good. */
 	nfs4c_begin_seq(&s, &m, 0, true);
-	nfs4c_op(&m, OP_PUTROOTFH);
-	nfs4c_op(&m, OP_LOOKUP);
-	nfs4c_str(&m, "export");
+	nfs4c_putrootfh(&m);
+	nfs4c_lookup(&m, "export");
 	nfs4c_op(&m, OP_OPEN);
 	xdr_encode_u32(&m.e, 0);
 	xdr_encode_u32(&m.e, 3 | 0x0400 /* WANT_NO_DELEG */);
@@ -89,7 +87,7 @@ static void test_state_ops(void **state)
 	xdr_encode_u32(&m.e, 0640);
 	xdr_encode_u32(&m.e, 0); /* CLAIM_NULL */
 	nfs4c_str(&m, "excl41");
-	nfs4c_op(&m, OP_GETFH);
+	nfs4c_getfh(&m);
 	nfs4c_op(&m, OP_CLOSE);
 	xdr_encode_u32(&m.e, 0);
 	struct nfs4_stateid cur = {.seqid = 1};
@@ -108,11 +106,9 @@ static void test_state_ops(void **state)
 	 * LOCKS_HELD; after CLOSE the stateid tests BAD. */
 	struct nfs4_stateid sid;
 	nfs4c_begin_seq(&s, &m, 0, false);
-	nfs4c_op(&m, OP_PUTROOTFH);
-	nfs4c_op(&m, OP_LOOKUP);
-	nfs4c_str(&m, "export");
-	nfs4c_op(&m, OP_LOOKUP);
-	nfs4c_str(&m, "excl41");
+	nfs4c_putrootfh(&m);
+	nfs4c_lookup(&m, "export");
+	nfs4c_lookup(&m, "excl41");
 	nfs4c_op(&m, OP_OPEN);
 	xdr_encode_u32(&m.e, 0);
 	xdr_encode_u32(&m.e, 1);
@@ -158,11 +154,9 @@ static void test_state_ops(void **state)
 
 	/* The current stateid with none set: BAD_STATEID. */
 	nfs4c_begin_seq(&s, &m, 0, false);
-	nfs4c_op(&m, OP_PUTROOTFH);
-	nfs4c_op(&m, OP_LOOKUP);
-	nfs4c_str(&m, "export");
-	nfs4c_op(&m, OP_LOOKUP);
-	nfs4c_str(&m, "excl41");
+	nfs4c_putrootfh(&m);
+	nfs4c_lookup(&m, "export");
+	nfs4c_lookup(&m, "excl41");
 	nfs4c_op(&m, OP_CLOSE);
 	xdr_encode_u32(&m.e, 0);
 	nfs4_encode_stateid(&m.e, &cur);
@@ -172,11 +166,9 @@ static void test_state_ops(void **state)
 
 	/* CLOSE it; then it tests BAD (never STALE in v4.1). */
 	nfs4c_begin_seq(&s, &m, 0, false);
-	nfs4c_op(&m, OP_PUTROOTFH);
-	nfs4c_op(&m, OP_LOOKUP);
-	nfs4c_str(&m, "export");
-	nfs4c_op(&m, OP_LOOKUP);
-	nfs4c_str(&m, "excl41");
+	nfs4c_putrootfh(&m);
+	nfs4c_lookup(&m, "export");
+	nfs4c_lookup(&m, "excl41");
 	nfs4c_op(&m, OP_CLOSE);
 	xdr_encode_u32(&m.e, 0);
 	nfs4_encode_stateid(&m.e, &sid);
@@ -200,17 +192,17 @@ static void test_state_ops(void **state)
 	/* SECINFO_NO_NAME: parent of the root is NOENT; current works and
 	 * consumes the filehandle. */
 	nfs4c_begin_seq(&s, &m, 0, false);
-	nfs4c_op(&m, OP_PUTROOTFH);
+	nfs4c_putrootfh(&m);
 	nfs4c_op(&m, OP_SECINFO_NO_NAME);
 	xdr_encode_u32(&m.e, 1);
 	nfs4c_send(fd, s.cred, &m, &p);
 	assert_int_equal(p.status, NFS4ERR_NOENT);
 	nfs4c_done(&p);
 	nfs4c_begin_seq(&s, &m, 0, false);
-	nfs4c_op(&m, OP_PUTROOTFH);
+	nfs4c_putrootfh(&m);
 	nfs4c_op(&m, OP_SECINFO_NO_NAME);
 	xdr_encode_u32(&m.e, 0);
-	nfs4c_op(&m, OP_GETFH);
+	nfs4c_getfh(&m);
 	nfs4c_send(fd, s.cred, &m, &p);
 	nfs4c_seq_result(&p, NULL);
 	nfs4c_next(&p, OP_PUTROOTFH);
@@ -268,36 +260,31 @@ static void test_destroy_and_bind(void **state)
 
 	/* DESTROY_CLIENTID while a session exists: busy. */
 	nfs4c_begin(&m, 1);
-	nfs4c_op(&m, OP_DESTROY_CLIENTID);
-	xdr_encode_u64(&m.e, s.clientid);
+	nfs4c_destroy_clientid_op(&m, s.clientid);
 	nfs4c_send(fd, s.cred, &m, &p);
 	assert_int_equal(nfs4c_next(&p, OP_DESTROY_CLIENTID), NFS4ERR_CLIENTID_BUSY);
 	nfs4c_done(&p);
 	/* DESTROY_SESSION inside its own session must be last. */
 	nfs4c_begin_seq(&s, &m, 0, false);
-	nfs4c_op(&m, OP_DESTROY_SESSION);
-	xdr_encode_opaque_fixed(&m.e, s.sid, 16);
-	nfs4c_op(&m, OP_PUTROOTFH);
+	nfs4c_destroy_session_op(&m, s.sid);
+	nfs4c_putrootfh(&m);
 	nfs4c_send(fd, s.cred, &m, &p);
 	nfs4c_seq_result(&p, NULL);
 	assert_int_equal(nfs4c_next(&p, OP_DESTROY_SESSION), NFS4ERR_NOT_ONLY_OP);
 	nfs4c_done(&p);
 	nfs4c_begin_seq(&s, &m, 0, false);
-	nfs4c_op(&m, OP_DESTROY_SESSION);
-	xdr_encode_opaque_fixed(&m.e, s.sid, 16);
+	nfs4c_destroy_session_op(&m, s.sid);
 	nfs4c_send(fd, s.cred, &m, &p);
 	assert_int_equal(p.status, NFS4_OK);
 	nfs4c_done(&p);
 	nfs4c_begin(&m, 1);
-	nfs4c_op(&m, OP_DESTROY_SESSION);
-	xdr_encode_opaque_fixed(&m.e, s.sid, 16);
+	nfs4c_destroy_session_op(&m, s.sid);
 	nfs4c_send(fd, s.cred, &m, &p);
 	assert_int_equal(nfs4c_next(&p, OP_DESTROY_SESSION), NFS4ERR_BADSESSION);
 	nfs4c_done(&p);
 	for (int i = 0; i < 2; i++) {
 		nfs4c_begin(&m, 1);
-		nfs4c_op(&m, OP_DESTROY_CLIENTID);
-		xdr_encode_u64(&m.e, s.clientid);
+		nfs4c_destroy_clientid_op(&m, s.clientid);
 		nfs4c_send(fd, s.cred, &m, &p);
 		assert_int_equal(nfs4c_next(&p, OP_DESTROY_CLIENTID),
 				 i == 0 ? NFS4_OK : NFS4ERR_STALE_CLIENTID);
