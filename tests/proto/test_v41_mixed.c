@@ -36,41 +36,24 @@ static int teardown(void **state) { return ferryd_stop(&server) == 0 ? 0 : -1; }
 
 static void put_getattr(struct nfs4c_call *m)
 {
-	nfs4c_op(m, OP_GETATTR);
-	xdr_encode_u32(&m->e, 1);
-	xdr_encode_u32(&m->e, (1u << 1) | (1u << 3) | (1u << 4));
+	static const unsigned bits[] = {FATTR4_TYPE, FATTR4_CHANGE, FATTR4_SIZE};
+	nfs4c_getattr(m, bits, 3);
+}
+
+static void put_renew(struct nfs4c_call *m, uint64_t clientid)
+{
+	struct nfs4_renew_args a = {.clientid = clientid};
+	NFS4C_OP(m, OP_RENEW, nfs4_enc_renew_args, &a);
 }
 
 /* v4.0 SETCLIENTID + SETCLIENTID_CONFIRM on fd; returns the clientid. */
 static uint64_t v40_client(int fd, const struct rpc_cred *cred, const char *name)
 {
-	struct nfs4c_call m;
-	struct nfs4c_reply p;
-	nfs4c_begin(&m, 0);
-	nfs4c_op(&m, OP_SETCLIENTID);
-	xdr_encode_opaque_fixed(&m.e, "verifier", 8);
-	nfs4c_str(&m, name);
-	xdr_encode_u32(&m.e, 0x40000000);
-	nfs4c_str(&m, "tcp");
-	nfs4c_str(&m, "127.0.0.1.0.1");
-	xdr_encode_u32(&m.e, 1);
-	nfs4c_send(fd, cred, &m, &p);
-	assert_int_equal(nfs4c_next(&p, OP_SETCLIENTID), NFS4_OK);
-	uint64_t id = 0;
-	const uint8_t *cf;
-	uint8_t confirm[8];
-	assert_true(xdr_decode_u64(&p.d, &id));
-	assert_true(xdr_decode_opaque_fixed(&p.d, 8, &cf));
-	memcpy(confirm, cf, 8);
-	nfs4c_done(&p);
-	nfs4c_begin(&m, 0);
-	nfs4c_op(&m, OP_SETCLIENTID_CONFIRM);
-	xdr_encode_u64(&m.e, id);
-	xdr_encode_opaque_fixed(&m.e, confirm, 8);
-	nfs4c_send(fd, cred, &m, &p);
-	assert_int_equal(nfs4c_next(&p, OP_SETCLIENTID_CONFIRM), NFS4_OK);
-	nfs4c_done(&p);
-	return id;
+	struct nfs4c_client40 c;
+	assert_int_equal(nfs4c_setclientid(&c, fd, cred, name, 0x40000000, "tcp", "127.0.0.1.0.1",
+					   1),
+			 NFS4_OK);
+	return c.clientid;
 }
 
 static void test_interleaved_one_connection(void **state)
@@ -86,8 +69,7 @@ static void test_interleaved_one_connection(void **state)
 		struct nfs4c_reply p;
 		if (i % 2 == 0) {
 			nfs4c_begin(&m, 0);
-			nfs4c_op(&m, OP_RENEW);
-			xdr_encode_u64(&m.e, id40);
+			put_renew(&m, id40);
 			nfs4c_putrootfh(&m);
 			put_getattr(&m);
 			nfs4c_send(fd, &c40, &m, &p);
@@ -108,8 +90,7 @@ static void test_interleaved_one_connection(void **state)
 	struct nfs4c_call m;
 	struct nfs4c_reply p;
 	nfs4c_begin_seq(&s, &m, 0, false);
-	nfs4c_op(&m, OP_RENEW);
-	xdr_encode_u64(&m.e, id40);
+	put_renew(&m, id40);
 	nfs4c_send(fd, s.cred, &m, &p);
 	assert_int_equal(p.status, NFS4ERR_NOTSUPP);
 	nfs4c_done(&p);
@@ -119,8 +100,7 @@ static void test_interleaved_one_connection(void **state)
 	assert_int_equal(p.status, NFS4ERR_OP_ILLEGAL);
 	nfs4c_done(&p);
 	nfs4c_begin(&m, 0);
-	nfs4c_op(&m, OP_RENEW);
-	xdr_encode_u64(&m.e, id40);
+	put_renew(&m, id40);
 	nfs4c_send(fd, &c40, &m, &p);
 	assert_int_equal(p.status, NFS4_OK);
 	nfs4c_done(&p);
@@ -171,26 +151,21 @@ static void open_close(int fd, const struct rpc_cred *cred, const uint8_t *sid, 
 	nfs4c_sequence_op(&m, sid, seqid, slot, highest, true);
 	nfs4c_putrootfh(&m);
 	nfs4c_lookup(&m, "export");
-	nfs4c_op(&m, OP_OPEN);
-	xdr_encode_u32(&m.e, 0);
-	xdr_encode_u32(&m.e, 3);
-	xdr_encode_u32(&m.e, 0);
-	xdr_encode_u64(&m.e, 0);
-	nfs4c_str(&m, name);
-	xdr_encode_u32(&m.e, 1);
-	xdr_encode_u32(&m.e, 0); /* UNCHECKED4, mode 0666 */
-	xdr_encode_u32(&m.e, 2);
-	xdr_encode_u32(&m.e, 0);
-	xdr_encode_u32(&m.e, 1u << 1);
-	xdr_encode_u32(&m.e, 4);
-	xdr_encode_u32(&m.e, 0666);
-	xdr_encode_u32(&m.e, 0); /* CLAIM_NULL */
-	nfs4c_str(&m, name);
+	static const uint8_t mode[4] = {0, 0, 0x01, 0xb6}; /* 0666 */
+	struct nfs4_open_args oa = {.share_access = OPEN4_SHARE_ACCESS_BOTH,
+				    .share_deny = OPEN4_SHARE_DENY_NONE,
+				    .owner = {0, nfs4_opaque_str(name)},
+				    .opentype = OPEN4_CREATE};
+	oa.how.mode = UNCHECKED4;
+	nfs4_bitmap_set(&oa.how.attrs.mask, FATTR4_MODE);
+	oa.how.attrs.vals = (struct nfs4_opaque){mode, sizeof(mode)};
+	oa.claim.type = CLAIM_NULL;
+	oa.claim.file = nfs4_opaque_str(name);
+	nfs4c_open_op(&m, &oa);
 	put_getattr(&m);
-	nfs4c_op(&m, OP_CLOSE);
-	xdr_encode_u32(&m.e, 0);
+	/* The current stateid (RFC 8881 16.2.3.1.2). */
 	struct nfs4_stateid cur = {.seqid = 1};
-	nfs4_encode_stateid(&m.e, &cur);
+	nfs4c_close_op(&m, 0, &cur);
 	nfs4c_send(fd, cred, &m, &p);
 	if (p.status != NFS4_OK || p.nres != 6) {
 		uint32_t st = p.status, n = p.nres;
@@ -213,8 +188,7 @@ static void run_v40(struct tctx *t)
 		struct nfs4c_call m;
 		struct nfs4c_reply p;
 		nfs4c_begin(&m, 0);
-		nfs4c_op(&m, OP_RENEW);
-		xdr_encode_u64(&m.e, id);
+		put_renew(&m, id);
 		nfs4c_putrootfh(&m);
 		nfs4c_lookup(&m, "export");
 		put_getattr(&m);
