@@ -463,7 +463,8 @@ uint32_t nfs4c_setclientid(struct nfs4c_client40 *c, int fd, const struct rpc_cr
 }
 
 uint32_t nfs4c_open40(struct nfs4c_client40 *c, const char *owner, uint32_t *seqid,
-		      const char *name, uint32_t access, bool create, struct nfs4c_open40 *out)
+		      const char *dir, const char *name, uint32_t access, bool create,
+		      struct nfs4c_open40 *out)
 {
 	memset(out, 0, sizeof(*out));
 	struct nfs4_open_args a;
@@ -475,16 +476,23 @@ uint32_t nfs4c_open40(struct nfs4c_client40 *c, const char *owner, uint32_t *seq
 	a.owner.owner = nfs4_opaque_str(owner);
 	a.opentype = create ? OPEN4_CREATE : OPEN4_NOCREATE;
 	a.how.mode = UNCHECKED4;
+	static const uint8_t mode[4] = {0, 0, 0x01, 0xa4}; /* 0644 */
+	nfs4_bitmap_set(&a.how.attrs.mask, FATTR4_MODE);
+	a.how.attrs.vals = (struct nfs4_opaque){mode, sizeof(mode)};
 	a.claim.type = CLAIM_NULL;
 	a.claim.file = nfs4_opaque_str(name);
 	struct nfs4c_call m;
 	struct nfs4c_reply p;
 	nfs4c_begin(&m, 0);
 	nfs4c_putrootfh(&m);
+	if (dir)
+		nfs4c_lookup(&m, dir);
 	nfs4c_open_op(&m, &a);
 	nfs4c_getfh(&m);
 	nfs4c_send(c->fd, c->cred, &m, &p);
 	uint32_t s = nfs4c_next(&p, OP_PUTROOTFH);
+	if (s == NFS4_OK && dir)
+		s = nfs4c_next(&p, OP_LOOKUP);
 	if (s == NFS4_OK && (s = nfs4c_next(&p, OP_OPEN)) == NFS4_OK) {
 		struct nfs4_open_res r;
 		assert_true(nfs4_dec_open_res(&p.d, &r));

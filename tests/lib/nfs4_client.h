@@ -206,11 +206,12 @@ struct nfs4c_open40 {
 	uint32_t fhlen;
 };
 
-/* PUTROOTFH, OPEN (CLAIM_NULL of name, creating it UNCHECKED when create),
- * GETFH; then OPEN_CONFIRM when the server asks for it.  *seqid is the
+/* PUTROOTFH, LOOKUP dir (unless NULL), OPEN (CLAIM_NULL of name, created
+ * UNCHECKED when create), GETFH; then OPEN_CONFIRM when the server asks.  *seqid is the
  * owner's next seqid, advanced as used.  Returns the first failing status. */
 uint32_t nfs4c_open40(struct nfs4c_client40 *c, const char *owner, uint32_t *seqid,
-		      const char *name, uint32_t access, bool create, struct nfs4c_open40 *out);
+		      const char *dir, const char *name, uint32_t access, bool create,
+		      struct nfs4c_open40 *out);
 uint32_t nfs4c_close40(struct nfs4c_client40 *c, uint32_t *seqid, const struct nfs4c_open40 *o);
 
 /* --- the back-channel service ------------------------------------------------------- */

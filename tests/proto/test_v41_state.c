@@ -88,10 +88,8 @@ static void test_state_ops(void **state)
 	xdr_encode_u32(&m.e, 0); /* CLAIM_NULL */
 	nfs4c_str(&m, "excl41");
 	nfs4c_getfh(&m);
-	nfs4c_op(&m, OP_CLOSE);
-	xdr_encode_u32(&m.e, 0);
 	struct nfs4_stateid cur = {.seqid = 1};
-	nfs4_encode_stateid(&m.e, &cur);
+	nfs4c_close_op(&m, 0, &cur);
 	nfs4c_send(fd, s.cred, &m, &p);
 	assert_int_equal(p.status, NFS4_OK);
 	assert_int_equal(p.nres, 6);
@@ -157,9 +155,7 @@ static void test_state_ops(void **state)
 	nfs4c_putrootfh(&m);
 	nfs4c_lookup(&m, "export");
 	nfs4c_lookup(&m, "excl41");
-	nfs4c_op(&m, OP_CLOSE);
-	xdr_encode_u32(&m.e, 0);
-	nfs4_encode_stateid(&m.e, &cur);
+	nfs4c_close_op(&m, 0, &cur);
 	nfs4c_send(fd, s.cred, &m, &p);
 	assert_int_equal(p.status, NFS4ERR_BAD_STATEID);
 	nfs4c_done(&p);
@@ -169,9 +165,7 @@ static void test_state_ops(void **state)
 	nfs4c_putrootfh(&m);
 	nfs4c_lookup(&m, "export");
 	nfs4c_lookup(&m, "excl41");
-	nfs4c_op(&m, OP_CLOSE);
-	xdr_encode_u32(&m.e, 0);
-	nfs4_encode_stateid(&m.e, &sid);
+	nfs4c_close_op(&m, 0, &sid);
 	nfs4c_op(&m, OP_TEST_STATEID);
 	xdr_encode_u32(&m.e, 1);
 	nfs4_encode_stateid(&m.e, &sid);
