@@ -232,8 +232,11 @@ struct nfs4c_cb_op {
 };
 
 struct nfs4c_cb;
-/* A test's answer to one op: returns its status; on NFS4_OK it may encode
- * the result body into res (CB_GETATTR's fattr4, CB_SEQUENCE's resok). */
+/* A test's answer to one op: returns its status; on NFS4_OK it encodes the
+ * result body, if the op has one, into res (CB_GETATTR's fattr4,
+ * CB_SEQUENCE's resok).  Without a handler: CB_SEQUENCE by
+ * nfs4c_cb_default_sequence, CB_GETATTR an empty fattr4, the others NFS4_OK;
+ * callbacks this client does not decode get NFS4ERR_NOTSUPP. */
 typedef uint32_t (*nfs4c_cb_handler)(struct nfs4c_cb *svc, const struct nfs4c_cb_op *op,
 				     struct xdr_enc *res);
 
@@ -293,7 +296,8 @@ void nfs4c_bg_stop(int fd);
 /* Detaches, stops background mode and closes fd. */
 void nfs4c_close(int fd);
 
-/* Records: how many with this opnum (0: CB_NULL) arrived; copy of the idx-th. */
+/* Records: how many with this opnum arrived (0: CB_NULL, whatever program it
+ * was for; rec.prog says); a copy of the idx-th. */
 unsigned nfs4c_cb_count(struct nfs4c_cb *svc, uint32_t opnum);
 bool nfs4c_cb_get(struct nfs4c_cb *svc, uint32_t opnum, unsigned idx, struct nfs4c_cb_rec *out);
 /* Waits until at least n records of opnum exist. */

@@ -154,6 +154,15 @@ uint32_t nfs4c_cb_default_sequence(struct nfs4c_cb *svc, const struct nfs4c_cb_o
 	return nfs4_enc_cb_sequence_res(res, &r) ? NFS4_OK : NFS4ERR_RESOURCE;
 }
 
+/* CB_GETATTR's NFS4_OK carries a fattr4: by default an empty one (the
+ * client claims no attribute changed). */
+static uint32_t default_getattr(struct xdr_enc *e)
+{
+	struct nfs4_cb_getattr_res r;
+	memset(&r, 0, sizeof(r));
+	return nfs4_enc_cb_getattr_res(e, &r) ? NFS4_OK : NFS4ERR_RESOURCE;
+}
+
 /* Decodes one op's arguments into op and the record; false: malformed. */
 static bool decode_op(struct xdr_dec *d, struct nfs4c_cb_op *op, struct nfs4c_cb_rec *r)
 {
@@ -238,10 +247,13 @@ static void answer_compound(struct nfs4c_cb *svc, uint32_t prog, struct xdr_dec 
 		}
 		rec.opnum = op.opnum;
 		if (!known_op(op.opnum)) {
-			status = NFS4ERR_OP_ILLEGAL;
+			/* A callback this client does not implement is NOTSUPP; a
+			 * number outside the callback program is ILLEGAL. */
+			bool defined = op.opnum >= OP_CB_GETATTR && op.opnum <= OP_CB_OFFLOAD;
+			status = defined ? NFS4ERR_NOTSUPP : NFS4ERR_OP_ILLEGAL;
 			rec.status = status;
 			record(svc, &rec);
-			nfs4_enc_op_res(&r, OP_CB_ILLEGAL, status);
+			nfs4_enc_op_res(&r, defined ? op.opnum : OP_CB_ILLEGAL, status);
 			break;
 		}
 		if (!decode_op(d, &op, &rec)) {
@@ -254,6 +266,8 @@ static void answer_compound(struct nfs4c_cb *svc, uint32_t prog, struct xdr_dec 
 				status = fn(svc, &op, e);
 			else if (op.opnum == OP_CB_SEQUENCE)
 				status = nfs4c_cb_default_sequence(svc, &op, e);
+			else if (op.opnum == OP_CB_GETATTR)
+				status = default_getattr(e);
 			else
 				status = NFS4_OK;
 			if (status != NFS4_OK)
