@@ -23,8 +23,10 @@ static struct ferryd_proc server;
 static const uint32_t PATH_DOWN = SEQ4_STATUS_CB_PATH_DOWN | SEQ4_STATUS_CB_PATH_DOWN_SESSION;
 
 /* ferryd gives a back-channel call CB_TIMEOUT_MS (5 s, src/nfs4/ops_session.c)
- * before it calls the path down; allow for a loaded machine on top. */
-enum { PROBE_WAIT_MS = 5000, DOWN_WAIT_MS = 12000 };
+ * before it calls the path down.  The wait for the flag is far longer so a
+ * loaded machine, or retries before giving up (DESIGN.md allows a few), do
+ * not fail the test; it ends as soon as the flag shows. */
+enum { PROBE_WAIT_MS = 5000, DOWN_WAIT_MS = 60000 };
 
 static int setup(void **state)
 {
@@ -143,7 +145,7 @@ static void test_v41_probe_error(void **state)
 	nfs4c_ping(&s);
 	assert_true(nfs4c_cb_serve(s.fd, 1, PROBE_WAIT_MS));
 	assert_probe(&svc, &s, NFS4ERR_SERVERFAULT);
-	assert_int_equal(ping_until_down(&s, PROBE_WAIT_MS) & PATH_DOWN, PATH_DOWN);
+	assert_int_equal(ping_until_down(&s, DOWN_WAIT_MS) & PATH_DOWN, PATH_DOWN);
 	end_session(&s, &svc);
 }
 
@@ -160,7 +162,7 @@ static void test_v41_probe_garbage(void **state)
 	assert_int_equal(svc.nrecs, 1);
 	assert_int_equal(svc.recs[0].proc, CB_COMPOUND);
 	assert_int_equal(svc.recs[0].prog, NFS4C_CB_PROGRAM);
-	assert_int_equal(ping_until_down(&s, PROBE_WAIT_MS) & PATH_DOWN, PATH_DOWN);
+	assert_int_equal(ping_until_down(&s, DOWN_WAIT_MS) & PATH_DOWN, PATH_DOWN);
 	end_session(&s, &svc);
 }
 
