@@ -269,27 +269,6 @@ bool rpctest_nothing_pending(int fd)
 	return poll(&pfd, 1, 0) == 0;
 }
 
-void rpctest_encode_compound(struct xdr_enc *e, const void *tag, uint32_t taglen,
-			     uint32_t minor, uint32_t numops)
-{
-	xdr_encode_opaque(e, tag, taglen);
-	xdr_encode_u32(e, minor);
-	xdr_encode_u32(e, numops);
-}
-
-int rpctest_parse_compound(struct rpctest_reply *reply, struct rpctest_compound_res *res)
-{
-	memset(res, 0, sizeof(*res));
-	if (reply->hdr.reply_stat != RPC_MSG_ACCEPTED || reply->hdr.accept_stat != RPC_SUCCESS)
-		return -EBADMSG;
-	struct xdr_dec *d = &reply->results;
-	if (!xdr_decode_u32(d, &res->status) ||
-	    !xdr_decode_opaque(d, UINT32_MAX, &res->tag, &res->taglen) ||
-	    !xdr_decode_u32(d, &res->numres))
-		return -EBADMSG;
-	return 0;
-}
-
 int rpctest_set_send_timeout(int fd, unsigned ms)
 {
 	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (long)(ms % 1000) * 1000};

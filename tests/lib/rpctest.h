@@ -76,20 +76,6 @@ int rpctest_recv_reply(int fd, struct rpctest_reply *reply, unsigned timeout_ms)
 /* True when nothing is readable on fd at this instant: no bytes and no EOF. */
 bool rpctest_nothing_pending(int fd);
 
-/* Encodes the COMPOUND4args header: tag<>, minorversion, the op count.  The
- * caller appends the operations. */
-void rpctest_encode_compound(struct xdr_enc *e, const void *tag, uint32_t taglen,
-			     uint32_t minor, uint32_t numops);
-
-/* The COMPOUND4res header of an accepted SUCCESS reply; tag points into the
- * reply.  results is left at the first result.  Returns 0 or -EBADMSG. */
-struct rpctest_compound_res {
-	uint32_t status;
-	const uint8_t *tag;
-	uint32_t taglen;
-	uint32_t numres;
-};
-int rpctest_parse_compound(struct rpctest_reply *reply, struct rpctest_compound_res *res);
 
 /* Makes a blocking send on fd fail with EAGAIN after ms instead of hanging
  * when the server stops reading.  Returns 0 or -errno. */

@@ -24,6 +24,7 @@
 #include "nfs4/compound.h"
 #include "nfs4/server.h"
 #include "rpc/server_internal.h"
+#include "xdr/nfs4_codec_file.h"
 #include "xdr/nfs4_prot.h"
 #include "xdr/nfs4_types.h"
 
@@ -144,34 +145,42 @@ static inline int inproc_teardown(void **state)
 
 struct inproc_args {
 	struct xdr_enc e;
-	size_t count_off;
-	uint32_t nops;
-	bool fixed_count; /* keep the announced count the test wrote */
+	struct nfs4_compound_enc c;
+	bool fixed_count; /* announce instead of the count of ops encoded */
+	uint32_t announce;
+	bool raw; /* the test wrote every byte (a deliberately malformed header) */
 };
+
+/* Arguments the test writes byte by byte into a->e, header included: only
+ * for deliberately malformed COMPOUND headers. */
+static inline void inproc_begin_raw(struct inproc_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	assert_true(xdr_enc_init(&a->e, 64, 1024));
+	a->raw = true;
+}
 
 static inline void inproc_begin(struct inproc_args *a, const char *tag, uint32_t taglen,
 			 uint32_t minor)
 {
 	assert_true(xdr_enc_init(&a->e, 1024, 8u << 20));
-	xdr_encode_opaque(&a->e, tag, taglen);
-	xdr_encode_u32(&a->e, minor);
-	a->count_off = xdr_enc_len(&a->e);
-	xdr_encode_u32(&a->e, 0);
-	a->nops = 0;
+	assert_true(nfs4_enc_compound_args_begin(&a->c, &a->e,
+						 (struct nfs4_opaque){(const uint8_t *)tag, taglen},
+						 minor));
 	a->fixed_count = false;
+	a->raw = false;
 }
 
 static inline void inproc_op(struct inproc_args *a, uint32_t opnum)
 {
-	xdr_encode_u32(&a->e, opnum);
-	a->nops++;
+	assert_true(nfs4_enc_op(&a->c, opnum));
 }
 
-/* Announces n operations whatever follows. */
+/* Announces n operations whatever follows: a deliberately wrong count. */
 static inline void inproc_announce(struct inproc_args *a, uint32_t n)
 {
 	a->fixed_count = true;
-	xdr_enc_patch_u32(&a->e, a->count_off, n);
+	a->announce = n;
 }
 
 /* --- results ------------------------------------------------------------ */
@@ -188,8 +197,10 @@ struct inproc_reply {
 static inline void inproc_call(struct inproc *ip, struct inproc_args *a,
 			       struct inproc_reply *r)
 {
-	if (!a->fixed_count)
-		xdr_enc_patch_u32(&a->e, a->count_off, a->nops);
+	if (!a->raw)
+		nfs4_enc_compound_end(&a->c);
+	if (!a->raw && a->fixed_count)
+		xdr_enc_patch_u32(&a->e, a->c.count_off, a->announce);
 	assert_false(a->e.overflow);
 	struct rpc_request req;
 	memset(&req, 0, sizeof(req));
@@ -222,18 +233,20 @@ static inline void inproc_call(struct inproc *ip, struct inproc_args *a,
 	xdr_dec_init(&r->d, r->buf->data + req.results_off, r->buf->len - req.results_off);
 	if (r->accept != RPC_SUCCESS)
 		return;
-	assert_true(xdr_decode_u32(&r->d, &r->status));
-	assert_true(xdr_decode_opaque(&r->d, UINT32_MAX, &r->tag, &r->taglen));
-	assert_true(xdr_decode_u32(&r->d, &r->nres));
+	struct nfs4_compound_res_hdr h;
+	assert_true(nfs4_dec_compound_res_hdr(&r->d, &h));
+	r->status = h.status;
+	r->tag = h.tag.data;
+	r->taglen = h.tag.len;
+	r->nres = h.numres;
 }
 
 /* The next result: checks its operation number, returns its status. */
 static inline uint32_t inproc_next(struct inproc_reply *r, uint32_t want_op)
 {
 	uint32_t opnum = 0, status = 0;
-	assert_true(xdr_decode_u32(&r->d, &opnum));
+	assert_true(nfs4_dec_op_res(&r->d, &opnum, &status));
 	assert_int_equal(opnum, want_op);
-	assert_true(xdr_decode_u32(&r->d, &status));
 	return status;
 }
 
@@ -248,14 +261,16 @@ static inline void inproc_done(struct inproc_reply *r)
 
 static inline void inproc_lookup(struct inproc_args *a, const char *name)
 {
+	struct nfs4_lookup_args l = {.name = nfs4_opaque_str(name)};
 	inproc_op(a, OP_LOOKUP);
-	xdr_encode_opaque(&a->e, name, (uint32_t)strlen(name));
+	assert_true(nfs4_enc_lookup_args(&a->e, &l));
 }
 
 static inline void inproc_putfh(struct inproc_args *a, const uint8_t *fh, uint32_t len)
 {
+	struct nfs4_putfh_args f = {.fh = {fh, len}};
 	inproc_op(a, OP_PUTFH);
-	xdr_encode_opaque(&a->e, fh, len);
+	assert_true(nfs4_enc_putfh_args(&a->e, &f));
 }
 
 /* v4.0: the file handle at a path from the pseudo root ("mem/a").  Returns

@@ -461,19 +461,19 @@ static void test_tag_echoed_on_success(void **state)
 static void test_truncated_header_is_garbage(void **state)
 {
 	struct inproc *ip = *state;
-	/* A tag longer than the arguments, then no minor version. */
+	/* Deliberately malformed: a tag longer than the arguments, then no
+	 * minor version. */
 	struct inproc_args a;
 	struct inproc_reply r;
-	assert_true(xdr_enc_init(&a.e, 64, 1024));
+	inproc_begin_raw(&a);
 	xdr_encode_u32(&a.e, 100);
 	xdr_encode_u32(&a.e, 0);
-	a.fixed_count = true;
 	inproc_call(ip, &a, &r);
 	assert_int_equal(r.accept, RPC_GARBAGE_ARGS);
 	inproc_done(&r);
 
-	/* The operation count missing. */
-	assert_true(xdr_enc_init(&a.e, 64, 1024));
+	/* Deliberately malformed: the operation count missing. */
+	inproc_begin_raw(&a);
 	xdr_encode_opaque(&a.e, "x", 1);
 	xdr_encode_u32(&a.e, 0);
 	inproc_call(ip, &a, &r);

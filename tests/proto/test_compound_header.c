@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/ferryd_proc.h"
+#include "lib/nfs4_client.h"
 #include "lib/rpctest.h"
 #include "xdr/nfs4_prot.h"
 
@@ -48,17 +49,15 @@ static void compound_raw(const void *args, size_t args_len, struct rpctest_reply
 /* A COMPOUND with this tag, minor version and op numbers (ops carry no
  * arguments, which is enough for ops that fail first). */
 static void compound(const void *tag, uint32_t taglen, uint32_t minor, const uint32_t *ops,
-		     uint32_t nops, struct rpctest_reply *r, struct rpctest_compound_res *res)
+		     uint32_t nops, struct rpctest_reply *r, struct nfs4_compound_res_hdr *res)
 {
 	struct xdr_enc e;
 	assert_true(xdr_enc_init(&e, 256 + taglen, 8u << 20));
-	rpctest_encode_compound(&e, tag, taglen, minor, nops);
-	for (uint32_t i = 0; i < nops; i++)
-		xdr_encode_u32(&e, ops[i]);
+	nfs4c_encode_compound(&e, tag, taglen, minor, ops, nops);
 	assert_false(e.overflow);
 	compound_raw(e.buf->data, e.buf->len, r);
 	xdr_enc_release(&e);
-	assert_int_equal(rpctest_parse_compound(r, res), 0);
+	assert_int_equal(nfs4c_parse_compound(r, res), 0);
 }
 
 /* The reply ends right after what was parsed. */
@@ -74,7 +73,7 @@ static void served_minors(bool served[3])
 {
 	for (uint32_t minor = 0; minor <= 2; minor++) {
 		struct rpctest_reply r;
-		struct rpctest_compound_res res;
+		struct nfs4_compound_res_hdr res;
 		compound("probe", 5, minor, NULL, 0, &r, &res);
 		if (res.status != NFS4_OK)
 			assert_int_equal(res.status, NFS4ERR_MINOR_VERS_MISMATCH);
@@ -88,14 +87,14 @@ static void served_minors(bool served[3])
 static void check_tag_echo(const uint8_t *tag, uint32_t taglen)
 {
 	struct rpctest_reply r;
-	struct rpctest_compound_res res;
+	struct nfs4_compound_res_hdr res;
 	compound(tag, taglen, 0, NULL, 0, &r, &res);
 	assert_int_equal(res.status, NFS4_OK);
-	assert_int_equal(res.taglen, taglen);
+	assert_int_equal(res.tag.len, taglen);
 	if (taglen)
-		assert_memory_equal(res.tag, tag, taglen);
+		assert_memory_equal(res.tag.data, tag, taglen);
 	for (uint32_t i = taglen; i < (uint32_t)xdr_pad4(taglen); i++)
-		assert_int_equal(res.tag[i], 0);
+		assert_int_equal(res.tag.data[i], 0);
 	assert_int_equal(res.numres, 0);
 	expect_reply_consumed(&r);
 	rpctest_reply_release(&r);
@@ -140,18 +139,18 @@ static void test_tag_echoed_on_errors(void **state)
 {
 	static const uint8_t tag[] = {0xde, 0xad, 0x00, 0xbe, 0xef, 0xff, 0x01};
 	struct rpctest_reply r;
-	struct rpctest_compound_res res;
+	struct nfs4_compound_res_hdr res;
 	compound(tag, sizeof(tag), 3, NULL, 0, &r, &res);
 	assert_int_equal(res.status, NFS4ERR_MINOR_VERS_MISMATCH);
-	assert_int_equal(res.taglen, sizeof(tag));
-	assert_memory_equal(res.tag, tag, sizeof(tag));
+	assert_int_equal(res.tag.len, sizeof(tag));
+	assert_memory_equal(res.tag.data, tag, sizeof(tag));
 	rpctest_reply_release(&r);
 
 	const uint32_t ops[] = {99};
 	compound(tag, sizeof(tag), 0, ops, 1, &r, &res);
 	assert_int_equal(res.status, NFS4ERR_OP_ILLEGAL);
-	assert_int_equal(res.taglen, sizeof(tag));
-	assert_memory_equal(res.tag, tag, sizeof(tag));
+	assert_int_equal(res.tag.len, sizeof(tag));
+	assert_memory_equal(res.tag.data, tag, sizeof(tag));
 	rpctest_reply_release(&r);
 }
 
@@ -168,11 +167,11 @@ static void test_minor_version_mismatch(void **state)
 	for (unsigned i = 0; i < nminors; i++) {
 		for (uint32_t nops = 0; nops <= 2; nops++) {
 			struct rpctest_reply r;
-			struct rpctest_compound_res res;
+			struct nfs4_compound_res_hdr res;
 			compound("mv", 2, minors[i], ops, nops, &r, &res);
 			assert_int_equal(res.status, NFS4ERR_MINOR_VERS_MISMATCH);
-			assert_int_equal(res.taglen, 2);
-			assert_memory_equal(res.tag, "mv", 2);
+			assert_int_equal(res.tag.len, 2);
+			assert_memory_equal(res.tag.data, "mv", 2);
 			assert_int_equal(res.numres, 0);
 			expect_reply_consumed(&r);
 			rpctest_reply_release(&r);
@@ -183,14 +182,13 @@ static void test_minor_version_mismatch(void **state)
 static void check_illegal(uint32_t minor, const uint32_t *ops, uint32_t nops)
 {
 	struct rpctest_reply r;
-	struct rpctest_compound_res res;
+	struct nfs4_compound_res_hdr res;
 	compound("illegal", 7, minor, ops, nops, &r, &res);
 	assert_int_equal(res.status, NFS4ERR_OP_ILLEGAL);
 	/* Results stop at the failing op: one result, resop OP_ILLEGAL. */
 	assert_int_equal(res.numres, 1);
 	uint32_t resop, status;
-	assert_true(xdr_decode_u32(&r.results, &resop));
-	assert_true(xdr_decode_u32(&r.results, &status));
+	assert_true(nfs4_dec_op_res(&r.results, &resop, &status));
 	assert_int_equal(resop, OP_ILLEGAL);
 	assert_int_equal(resop, 10044);
 	assert_int_equal(status, NFS4ERR_OP_ILLEGAL);
@@ -226,7 +224,7 @@ static void test_zero_ops(void **state)
 		if (!served[minor])
 			continue;
 		struct rpctest_reply r;
-		struct rpctest_compound_res res;
+		struct nfs4_compound_res_hdr res;
 		compound("zero", 4, minor, NULL, 0, &r, &res);
 		assert_int_equal(res.status, NFS4_OK);
 		assert_int_equal(res.numres, 0);
@@ -256,6 +254,7 @@ static void test_undecodable_args(void **state)
 {
 	uint8_t a[64];
 	memset(a, 0, sizeof(a));
+	/* Deliberately malformed COMPOUND4args headers, written raw. */
 	/* No arguments at all. */
 	check_garbage(NULL, 0);
 	/* Tag lengths beyond the record, up to the largest. */
@@ -286,14 +285,13 @@ static void check_badxdr(const void *args, size_t args_len, uint32_t numres)
 {
 	struct rpctest_reply r;
 	compound_raw(args, args_len, &r);
-	struct rpctest_compound_res res;
-	assert_int_equal(rpctest_parse_compound(&r, &res), 0);
+	struct nfs4_compound_res_hdr res;
+	assert_int_equal(nfs4c_parse_compound(&r, &res), 0);
 	assert_int_equal(res.status, NFS4ERR_BADXDR);
 	assert_int_equal(res.numres, numres);
 	uint32_t resop, status = NFS4_OK;
 	for (uint32_t i = 0; i < numres; i++) {
-		assert_true(xdr_decode_u32(&r.results, &resop));
-		assert_true(xdr_decode_u32(&r.results, &status));
+		assert_true(nfs4_dec_op_res(&r.results, &resop, &status));
 		if (i + 1 < numres)
 			assert_int_equal(status, NFS4_OK);
 	}
@@ -306,7 +304,8 @@ static void test_undecodable_ops(void **state)
 {
 	uint8_t a[64];
 	memset(a, 0, sizeof(a));
-	/* Tag "t", minor 0, then one op promised and none there. */
+	/* Deliberately malformed arguments, written raw: tag "t", minor 0,
+	 * then one op promised and none there. */
 	xdr_put_be32(a, 1);
 	a[4] = 't';
 	xdr_put_be32(a + 8, 0);

@@ -9,20 +9,20 @@
 #include <unistd.h>
 
 #include "lib/ferryd_proc.h"
-#include "lib/nfs4test.h"
+#include "lib/nfs4_client.h"
 
 /* PUTROOTFH in a COMPOUND of the given minor version; returns its status. */
 static uint32_t compound_status(const char *hostport, uint32_t minor)
 {
 	int fd = rpctest_connect(hostport);
 	assert_true(fd >= 0);
-	struct nfs4t_call call;
-	struct nfs4t_reply r;
-	nfs4t_begin(&call, "", minor);
-	nfs4t_putrootfh(&call);
-	assert_int_equal(nfs4t_send(fd, &call, NULL, &r), 0);
+	struct nfs4c_call call;
+	struct nfs4c_reply r;
+	nfs4c_begin_tag(&call, minor, "");
+	nfs4c_putrootfh(&call);
+	assert_int_equal(nfs4c_call(fd, nfs4c_root_cred(), &call, &r), 0);
 	uint32_t st = r.status;
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 	close(fd);
 	return st;
 }

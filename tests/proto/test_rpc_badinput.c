@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "lib/ferryd_proc.h"
+#include "lib/nfs4_client.h"
 #include "lib/rpctest.h"
 #include "rpc/record.h"
 #include "xdr/nfs4_prot.h"
@@ -247,7 +248,7 @@ static struct buf *compound_call(uint32_t xid, const uint8_t *tag, uint32_t tagl
 	struct xdr_enc e;
 	enc_init(&e);
 	rpctest_encode_call(&e, xid, NFS4_PROGRAM, NFS4_VERSION, NFSPROC4_COMPOUND, NULL);
-	rpctest_encode_compound(&e, tag, taglen, 0, 0);
+	nfs4c_encode_compound(&e, tag, taglen, 0, NULL, 0);
 	assert_false(e.overflow);
 	return xdr_enc_take(&e);
 }
@@ -258,11 +259,11 @@ static void expect_compound_echo(int fd, uint32_t xid, const uint8_t *tag, uint3
 	struct rpctest_reply r;
 	assert_int_equal(rpctest_recv_reply(fd, &r, RPCTEST_TIMEOUT_MS), 0);
 	assert_int_equal(r.xid, xid);
-	struct rpctest_compound_res res;
-	assert_int_equal(rpctest_parse_compound(&r, &res), 0);
+	struct nfs4_compound_res_hdr res;
+	assert_int_equal(nfs4c_parse_compound(&r, &res), 0);
 	assert_int_equal(res.status, NFS4_OK);
-	assert_int_equal(res.taglen, taglen);
-	assert_memory_equal(res.tag, tag, taglen);
+	assert_int_equal(res.tag.len, taglen);
+	assert_memory_equal(res.tag.data, tag, taglen);
 	assert_int_equal(res.numres, 0);
 	rpctest_reply_release(&r);
 }

@@ -22,6 +22,7 @@
 
 #include "core/clock.h"
 #include "lib/ferryd_proc.h"
+#include "lib/nfs4_client.h"
 #include "lib/rpctest.h"
 #include "rpc/record.h"
 #include "xdr/nfs4_prot.h"
@@ -107,7 +108,7 @@ static void append_compound_call(struct xdr_enc *e, uint32_t xid, uint8_t *tag, 
 	size_t mark = xdr_enc_len(e);
 	xdr_encode_u32(e, 0);
 	rpctest_encode_call(e, xid, NFS4_PROGRAM, NFS4_VERSION, NFSPROC4_COMPOUND, NULL);
-	rpctest_encode_compound(e, tag, taglen, 0, 0);
+	nfs4c_encode_compound(e, tag, taglen, 0, NULL, 0);
 	xdr_enc_patch_u32(e, mark, RPC_RECORD_LAST_FRAG | (uint32_t)(xdr_enc_len(e) - mark - 4));
 }
 
@@ -120,23 +121,24 @@ static void append_worker_call(struct xdr_enc *e, uint32_t xid)
 	size_t mark = xdr_enc_len(e);
 	xdr_encode_u32(e, 0);
 	rpctest_encode_call(e, xid, NFS4_PROGRAM, NFS4_VERSION, NFSPROC4_COMPOUND, NULL);
-	rpctest_encode_compound(e, "w", 1, 0, 2);
-	xdr_encode_u32(e, OP_PUTROOTFH);
-	xdr_encode_u32(e, OP_COMMIT);
-	xdr_encode_u64(e, 0);
-	xdr_encode_u32(e, 0);
+	struct nfs4_compound_enc c;
+	struct nfs4_commit_args commit = {0};
+	nfs4_enc_compound_args_begin(&c, e, nfs4_opaque_str("w"), 0);
+	nfs4_enc_op(&c, OP_PUTROOTFH);
+	nfs4_enc_op(&c, OP_COMMIT);
+	nfs4_enc_commit_args(e, &commit);
+	nfs4_enc_compound_end(&c);
 	xdr_enc_patch_u32(e, mark, RPC_RECORD_LAST_FRAG | (uint32_t)(xdr_enc_len(e) - mark - 4));
 }
 
 /* The reply to append_worker_call: both ops ran, PUTROOTFH succeeded. */
 static bool worker_reply_ok(struct rpctest_reply *r)
 {
-	struct rpctest_compound_res res;
+	struct nfs4_compound_res_hdr res;
 	uint32_t op1, st1, op2, st2;
-	return rpctest_parse_compound(r, &res) == 0 && res.taglen == 1 && res.tag[0] == 'w' &&
-	       res.numres == 2 && xdr_decode_u32(&r->results, &op1) &&
-	       xdr_decode_u32(&r->results, &st1) && xdr_decode_u32(&r->results, &op2) &&
-	       xdr_decode_u32(&r->results, &st2) && op1 == OP_PUTROOTFH && st1 == NFS4_OK &&
+	return nfs4c_parse_compound(r, &res) == 0 && res.tag.len == 1 && res.tag.data[0] == 'w' &&
+	       res.numres == 2 && nfs4_dec_op_res(&r->results, &op1, &st1) &&
+	       nfs4_dec_op_res(&r->results, &op2, &st2) && op1 == OP_PUTROOTFH && st1 == NFS4_OK &&
 	       op2 == OP_COMMIT && st2 == res.status;
 }
 
@@ -189,14 +191,14 @@ static int read_replies(int fd, uint32_t base, unsigned n, uint32_t taglen, cons
 				rc = -EPROTO;
 			}
 		} else {
-			struct rpctest_compound_res res;
-			if (rpctest_parse_compound(&r, &res) != 0 || res.status != NFS4_OK ||
-			    res.taglen != taglen || res.numres != 0) {
+			struct nfs4_compound_res_hdr res;
+			if (nfs4c_parse_compound(&r, &res) != 0 || res.status != NFS4_OK ||
+			    res.tag.len != taglen || res.numres != 0) {
 				*why = "bad COMPOUND reply";
 				rc = -EPROTO;
 			} else {
 				for (uint32_t j = 0; j < taglen; j++)
-					if (res.tag[j] != (uint8_t)(r.xid & 0xff)) {
+					if (res.tag.data[j] != (uint8_t)(r.xid & 0xff)) {
 						*why = "tag not echoed";
 						rc = -EPROTO;
 						break;
@@ -287,13 +289,13 @@ static void test_pipelined_in_one_send(void **state)
 	for (uint32_t i = 0; i < 200; i++) {
 		struct rpctest_reply r;
 		assert_int_equal(rpctest_recv_reply(fd, &r, RPCTEST_TIMEOUT_MS), 0);
-		struct rpctest_compound_res res;
-		assert_int_equal(rpctest_parse_compound(&r, &res), 0);
+		struct nfs4_compound_res_hdr res;
+		assert_int_equal(nfs4c_parse_compound(&r, &res), 0);
 		uint32_t k = r.xid - 0x7400;
 		assert_true(k < 200);
-		assert_int_equal(res.taglen, 1 + k % 97);
-		for (uint32_t j = 0; j < res.taglen; j++)
-			assert_int_equal(res.tag[j], r.xid & 0xff);
+		assert_int_equal(res.tag.len, 1 + k % 97);
+		for (uint32_t j = 0; j < res.tag.len; j++)
+			assert_int_equal(res.tag.data[j], r.xid & 0xff);
 		rpctest_reply_release(&r);
 	}
 	assert_true(rpctest_nothing_pending(fd));

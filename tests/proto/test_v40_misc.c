@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "lib/ferryd_proc.h"
-#include "lib/nfs4test.h"
+#include "lib/nfs4_client.h"
 
 static struct ferryd_proc server;
 static int fd = -1;
@@ -57,29 +57,29 @@ static int teardown(void **state)
 	return ferryd_stop(&server) == 0 ? 0 : -1;
 }
 
-static void expect(struct nfs4t_call *call, struct nfs4t_reply *r, uint32_t status)
+static void expect(struct nfs4c_call *call, struct nfs4c_reply *r, uint32_t status)
 {
-	assert_int_equal(nfs4t_send(fd, call, NULL, r), 0);
+	assert_int_equal(nfs4c_call(fd, nfs4c_root_cred(), call, r), 0);
 	assert_int_equal(r->status, status);
 }
 
-static void skip_ok(struct nfs4t_reply *r, uint32_t op)
+static void skip_ok(struct nfs4c_reply *r, uint32_t op)
 {
 	uint32_t got, st;
-	assert_true(nfs4t_result(r, &got, &st));
+	assert_true(nfs4c_result(r, &got, &st));
 	assert_int_equal(got, op);
 	assert_int_equal(st, NFS4_OK);
 }
 
 static void test_putpubfh_is_root(void **state)
 {
-	struct nfs4t_call call;
-	struct nfs4t_reply r;
-	nfs4t_begin(&call, "", 0);
-	nfs4t_op(&call, OP_PUTPUBFH);
-	nfs4t_getfh(&call);
-	nfs4t_putrootfh(&call);
-	nfs4t_getfh(&call);
+	struct nfs4c_call call;
+	struct nfs4c_reply r;
+	nfs4c_begin_tag(&call, 0, "");
+	nfs4c_op(&call, OP_PUTPUBFH);
+	nfs4c_getfh(&call);
+	nfs4c_putrootfh(&call);
+	nfs4c_getfh(&call);
 	expect(&call, &r, NFS4_OK);
 	const uint8_t *a, *b;
 	uint32_t alen, blen;
@@ -91,19 +91,19 @@ static void test_putpubfh_is_root(void **state)
 	assert_true(xdr_decode_opaque(&r.d, NFS4_FHSIZE, &b, &blen));
 	assert_int_equal(alen, blen);
 	assert_memory_equal(a, b, alen);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 }
 
 /* SECINFO lists AUTH_SYS then AUTH_NONE and consumes the filehandle. */
 static void test_secinfo(void **state)
 {
-	struct nfs4t_call call;
-	struct nfs4t_reply r;
-	nfs4t_begin(&call, "", 0);
-	nfs4t_putrootfh(&call);
-	nfs4t_op(&call, OP_SECINFO);
+	struct nfs4c_call call;
+	struct nfs4c_reply r;
+	nfs4c_begin_tag(&call, 0, "");
+	nfs4c_putrootfh(&call);
+	nfs4c_op(&call, OP_SECINFO);
 	xdr_encode_opaque(&call.e, "export", 6);
-	nfs4t_getfh(&call);
+	nfs4c_getfh(&call);
 	expect(&call, &r, NFS4ERR_NOFILEHANDLE);
 	skip_ok(&r, OP_PUTROOTFH);
 	skip_ok(&r, OP_SECINFO);
@@ -114,20 +114,20 @@ static void test_secinfo(void **state)
 	assert_true(xdr_decode_u32(&r.d, &f2));
 	assert_int_equal(f1, RPC_AUTH_SYS);
 	assert_int_equal(f2, RPC_AUTH_NONE);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 
-	nfs4t_begin(&call, "", 0);
-	nfs4t_putrootfh(&call);
-	nfs4t_op(&call, OP_SECINFO);
+	nfs4c_begin_tag(&call, 0, "");
+	nfs4c_putrootfh(&call);
+	nfs4c_op(&call, OP_SECINFO);
 	xdr_encode_opaque(&call.e, "nothing", 7);
 	expect(&call, &r, NFS4ERR_NOENT);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 }
 
-static void read_op(struct nfs4t_call *call, uint8_t fill, uint32_t seqid, uint64_t off,
+static void read_op(struct nfs4c_call *call, uint8_t fill, uint32_t seqid, uint64_t off,
 		    uint32_t count)
 {
-	nfs4t_op(call, OP_READ);
+	nfs4c_op(call, OP_READ);
 	struct nfs4_stateid sid;
 	sid.seqid = seqid;
 	memset(sid.other, fill, sizeof(sid.other));
@@ -157,12 +157,12 @@ static void test_read_special_stateids(void **state)
 		{0x42, 1, 0, 10, NFS4ERR_STALE_STATEID, NULL, false}, /* not of this boot */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct nfs4t_call call;
-		struct nfs4t_reply r;
-		nfs4t_begin(&call, "", 0);
-		nfs4t_putrootfh(&call);
-		nfs4t_lookup(&call, "export");
-		nfs4t_lookup(&call, "hello");
+		struct nfs4c_call call;
+		struct nfs4c_reply r;
+		nfs4c_begin_tag(&call, 0, "");
+		nfs4c_putrootfh(&call);
+		nfs4c_lookup(&call, "export");
+		nfs4c_lookup(&call, "hello");
 		read_op(&call, cases[i].fill, cases[i].seqid, cases[i].off, cases[i].count);
 		expect(&call, &r, cases[i].status);
 		if (cases[i].data) {
@@ -179,7 +179,7 @@ static void test_read_special_stateids(void **state)
 			assert_int_equal(len, strlen(cases[i].data));
 			assert_memory_equal(data, cases[i].data, len);
 		}
-		nfs4t_reply_release(&r);
+		nfs4c_done(&r);
 	}
 }
 
@@ -187,12 +187,12 @@ static void test_read_special_stateids(void **state)
  * NFS4ERR_RESOURCE on the operation that did not fit. */
 static void test_reply_too_big_is_resource(void **state)
 {
-	struct nfs4t_call call;
-	struct nfs4t_reply r;
-	nfs4t_begin(&call, "", 0);
-	nfs4t_putrootfh(&call);
-	nfs4t_lookup(&call, "export");
-	nfs4t_lookup(&call, "big");
+	struct nfs4c_call call;
+	struct nfs4c_reply r;
+	nfs4c_begin_tag(&call, 0, "");
+	nfs4c_putrootfh(&call);
+	nfs4c_lookup(&call, "export");
+	nfs4c_lookup(&call, "big");
 	read_op(&call, 0, 0, 0, 1 << 20);
 	read_op(&call, 0, 0, 1 << 20, 1 << 20);
 	expect(&call, &r, NFS4ERR_RESOURCE);
@@ -208,39 +208,39 @@ static void test_reply_too_big_is_resource(void **state)
 	assert_true(xdr_decode_opaque(&r.d, 1 << 20, &data, &len));
 	assert_int_equal(len, 1 << 20);
 	uint32_t op, st;
-	assert_true(nfs4t_result(&r, &op, &st));
+	assert_true(nfs4c_result(&r, &op, &st));
 	assert_int_equal(op, OP_READ);
 	assert_int_equal(st, NFS4ERR_RESOURCE);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 }
 
 static void test_unsupported_without_delegations(void **state)
 {
-	struct nfs4t_call call;
-	struct nfs4t_reply r;
-	nfs4t_begin(&call, "", 0);
-	nfs4t_putrootfh(&call);
-	nfs4t_lookup(&call, "export");
-	nfs4t_op(&call, OP_OPENATTR);
+	struct nfs4c_call call;
+	struct nfs4c_reply r;
+	nfs4c_begin_tag(&call, 0, "");
+	nfs4c_putrootfh(&call);
+	nfs4c_lookup(&call, "export");
+	nfs4c_op(&call, OP_OPENATTR);
 	xdr_encode_bool(&call.e, false);
 	expect(&call, &r, NFS4ERR_NOTSUPP);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 
-	nfs4t_begin(&call, "", 0);
-	nfs4t_op(&call, OP_DELEGPURGE);
+	nfs4c_begin_tag(&call, 0, "");
+	nfs4c_op(&call, OP_DELEGPURGE);
 	xdr_encode_u64(&call.e, 1);
 	expect(&call, &r, NFS4ERR_NOTSUPP);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 
-	nfs4t_begin(&call, "", 0);
-	nfs4t_putrootfh(&call);
-	nfs4t_lookup(&call, "export");
-	nfs4t_lookup(&call, "hello");
-	nfs4t_op(&call, OP_DELEGRETURN);
+	nfs4c_begin_tag(&call, 0, "");
+	nfs4c_putrootfh(&call);
+	nfs4c_lookup(&call, "export");
+	nfs4c_lookup(&call, "hello");
+	nfs4c_op(&call, OP_DELEGRETURN);
 	struct nfs4_stateid sid = {.seqid = 1, .other = {1, 2, 3}};
 	nfs4_encode_stateid(&call.e, &sid);
 	expect(&call, &r, NFS4ERR_BAD_STATEID);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 }
 
 /* ferryd serves IPv6 listeners too. */

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "lib/ferryd_proc.h"
-#include "lib/nfs4test.h"
+#include "lib/nfs4_client.h"
 #include "nfs4/fattr.h"
 
 struct fixture {
@@ -69,17 +69,17 @@ static int teardown(void **state)
 
 /* Runs a COMPOUND and checks the status of every result in turn against
  * want[] (the last one may fail); returns the reply for body decoding. */
-static void send_expect(struct fixture *f, struct nfs4t_call *call, struct nfs4t_reply *r,
+static void send_expect(struct fixture *f, struct nfs4c_call *call, struct nfs4c_reply *r,
 			uint32_t status)
 {
-	assert_int_equal(nfs4t_send(f->fd, call, NULL, r), 0);
+	assert_int_equal(nfs4c_call(f->fd, nfs4c_root_cred(), call, r), 0);
 	assert_int_equal(r->status, status);
 }
 
-static void next_ok(struct nfs4t_reply *r, uint32_t op)
+static void next_ok(struct nfs4c_reply *r, uint32_t op)
 {
 	uint32_t got_op, st;
-	assert_true(nfs4t_result(r, &got_op, &st));
+	assert_true(nfs4c_result(r, &got_op, &st));
 	assert_int_equal(got_op, op);
 	assert_int_equal(st, NFS4_OK);
 }
@@ -89,7 +89,7 @@ struct fh {
 	uint32_t len;
 };
 
-static void decode_fh(struct nfs4t_reply *r, struct fh *out)
+static void decode_fh(struct nfs4c_reply *r, struct fh *out)
 {
 	const uint8_t *p;
 	assert_true(xdr_decode_opaque(&r->d, NFS4_FHSIZE, &p, &out->len));
@@ -97,7 +97,7 @@ static void decode_fh(struct nfs4t_reply *r, struct fh *out)
 }
 
 /* Decodes a GETATTR result of type, fsid and fileid. */
-static void decode_type_fsid_fileid(struct nfs4t_reply *r, uint32_t *type, uint64_t fsid[2],
+static void decode_type_fsid_fileid(struct nfs4c_reply *r, uint32_t *type, uint64_t fsid[2],
 				    uint64_t *fileid)
 {
 	struct nfs4_bitmap b;
@@ -125,21 +125,21 @@ static const unsigned tff[] = {FATTR4_TYPE, FATTR4_FSID, FATTR4_FILEID};
 static void test_pseudo_root_and_crossing(void **state)
 {
 	struct fixture *f = *state;
-	struct nfs4t_call call;
-	struct nfs4t_reply r;
+	struct nfs4c_call call;
+	struct nfs4c_reply r;
 	struct fh root, exp, back;
 	uint32_t type;
 	uint64_t fsid_root[2], fsid_exp[2], fileid;
 
-	nfs4t_begin(&call, "walk", 0);
-	nfs4t_putrootfh(&call);
-	nfs4t_getfh(&call);
-	nfs4t_getattr(&call, tff, 3);
-	nfs4t_lookup(&call, "export");
-	nfs4t_getfh(&call);
-	nfs4t_getattr(&call, tff, 3);
-	nfs4t_op(&call, OP_LOOKUPP);
-	nfs4t_getfh(&call);
+	nfs4c_begin_tag(&call, 0, "walk");
+	nfs4c_putrootfh(&call);
+	nfs4c_getfh(&call);
+	nfs4c_getattr(&call, tff, 3);
+	nfs4c_lookup(&call, "export");
+	nfs4c_getfh(&call);
+	nfs4c_getattr(&call, tff, 3);
+	nfs4c_op(&call, OP_LOOKUPP);
+	nfs4c_getfh(&call);
 	send_expect(f, &call, &r, NFS4_OK);
 	assert_int_equal(r.nres, 8);
 	assert_int_equal(r.taglen, 4);
@@ -162,23 +162,23 @@ static void test_pseudo_root_and_crossing(void **state)
 	decode_fh(&r, &back);
 	assert_int_equal(back.len, root.len);
 	assert_memory_equal(back.b, root.b, root.len);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 
 	/* The pseudo-fs is read-only and has no parent above the root. */
-	nfs4t_begin(&call, "", 0);
-	nfs4t_putrootfh(&call);
-	nfs4t_op(&call, OP_LOOKUPP);
+	nfs4c_begin_tag(&call, 0, "");
+	nfs4c_putrootfh(&call);
+	nfs4c_op(&call, OP_LOOKUPP);
 	send_expect(f, &call, &r, NFS4ERR_NOENT);
-	nfs4t_reply_release(&r);
-	nfs4t_begin(&call, "", 0);
-	nfs4t_putrootfh(&call);
-	nfs4t_op(&call, OP_CREATE);
+	nfs4c_done(&r);
+	nfs4c_begin_tag(&call, 0, "");
+	nfs4c_putrootfh(&call);
+	nfs4c_op(&call, OP_CREATE);
 	xdr_encode_u32(&call.e, NF4DIR);
 	xdr_encode_opaque(&call.e, "x", 1);
 	xdr_encode_u32(&call.e, 0);
 	xdr_encode_u32(&call.e, 0);
 	send_expect(f, &call, &r, NFS4ERR_ROFS);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 }
 
 static void test_bad_names(void **state)
@@ -194,46 +194,46 @@ static void test_bad_names(void **state)
 		{"", 0, NFS4ERR_INVAL},        {"\xff\xfe", 2, NFS4ERR_INVAL},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct nfs4t_call call;
-		struct nfs4t_reply r;
-		nfs4t_begin(&call, "", 0);
-		nfs4t_putrootfh(&call);
-		nfs4t_lookup(&call, "export");
-		nfs4t_op(&call, OP_LOOKUP);
+		struct nfs4c_call call;
+		struct nfs4c_reply r;
+		nfs4c_begin_tag(&call, 0, "");
+		nfs4c_putrootfh(&call);
+		nfs4c_lookup(&call, "export");
+		nfs4c_op(&call, OP_LOOKUP);
 		xdr_encode_opaque(&call.e, cases[i].name, cases[i].len);
 		send_expect(f, &call, &r, cases[i].status);
 		assert_int_equal(r.nres, 3);
-		nfs4t_reply_release(&r);
+		nfs4c_done(&r);
 	}
 }
 
 static void test_fh_errors(void **state)
 {
 	struct fixture *f = *state;
-	struct nfs4t_call call;
-	struct nfs4t_reply r;
+	struct nfs4c_call call;
+	struct nfs4c_reply r;
 
-	nfs4t_begin(&call, "", 0);
-	nfs4t_getfh(&call);
+	nfs4c_begin_tag(&call, 0, "");
+	nfs4c_getfh(&call);
 	send_expect(f, &call, &r, NFS4ERR_NOFILEHANDLE);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 
-	nfs4t_begin(&call, "", 0);
-	nfs4t_putrootfh(&call);
-	nfs4t_op(&call, OP_RESTOREFH);
+	nfs4c_begin_tag(&call, 0, "");
+	nfs4c_putrootfh(&call);
+	nfs4c_op(&call, OP_RESTOREFH);
 	send_expect(f, &call, &r, NFS4ERR_RESTOREFH);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 
 	/* A handle of export a, and one of export b. */
 	struct fh a, b;
-	nfs4t_begin(&call, "", 0);
-	nfs4t_putrootfh(&call);
-	nfs4t_lookup(&call, "export");
-	nfs4t_getfh(&call);
-	nfs4t_putrootfh(&call);
-	nfs4t_lookup(&call, "other");
-	nfs4t_lookup(&call, "b");
-	nfs4t_getfh(&call);
+	nfs4c_begin_tag(&call, 0, "");
+	nfs4c_putrootfh(&call);
+	nfs4c_lookup(&call, "export");
+	nfs4c_getfh(&call);
+	nfs4c_putrootfh(&call);
+	nfs4c_lookup(&call, "other");
+	nfs4c_lookup(&call, "b");
+	nfs4c_getfh(&call);
 	send_expect(f, &call, &r, NFS4_OK);
 	next_ok(&r, OP_PUTROOTFH);
 	next_ok(&r, OP_LOOKUP);
@@ -244,50 +244,50 @@ static void test_fh_errors(void **state)
 	next_ok(&r, OP_LOOKUP);
 	next_ok(&r, OP_GETFH);
 	decode_fh(&r, &b);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 
 	/* Every single flipped byte is caught, including a handle of a
 	 * relabelled as b's (the export id lives in bytes 2..5). */
 	for (uint32_t i = 0; i < a.len; i++) {
 		struct fh forged = a;
 		forged.b[i] ^= 0x01;
-		nfs4t_begin(&call, "", 0);
-		nfs4t_putfh(&call, forged.b, forged.len);
-		nfs4t_getattr(&call, tff, 3);
+		nfs4c_begin_tag(&call, 0, "");
+		nfs4c_putfh(&call, forged.b, forged.len);
+		nfs4c_getattr(&call, tff, 3);
 		send_expect(f, &call, &r, NFS4ERR_BADHANDLE);
-		nfs4t_reply_release(&r);
+		nfs4c_done(&r);
 	}
 	struct fh relabelled = a;
 	memcpy(relabelled.b + 2, b.b + 2, 4);
-	nfs4t_begin(&call, "", 0);
-	nfs4t_putfh(&call, relabelled.b, relabelled.len);
+	nfs4c_begin_tag(&call, 0, "");
+	nfs4c_putfh(&call, relabelled.b, relabelled.len);
 	send_expect(f, &call, &r, NFS4ERR_BADHANDLE);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 
 	/* Too long, too short. */
 	uint8_t big[NFS4_FHSIZE + 4] = {1};
-	nfs4t_begin(&call, "", 0);
-	nfs4t_putfh(&call, big, sizeof(big));
+	nfs4c_begin_tag(&call, 0, "");
+	nfs4c_putfh(&call, big, sizeof(big));
 	send_expect(f, &call, &r, NFS4ERR_BADHANDLE);
-	nfs4t_reply_release(&r);
-	nfs4t_begin(&call, "", 0);
-	nfs4t_putfh(&call, big, 3);
+	nfs4c_done(&r);
+	nfs4c_begin_tag(&call, 0, "");
+	nfs4c_putfh(&call, big, 3);
 	send_expect(f, &call, &r, NFS4ERR_BADHANDLE);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 }
 
 /* Goes to /export, then runs ops appended by the caller. */
-static void begin_in_export(struct nfs4t_call *call)
+static void begin_in_export(struct nfs4c_call *call)
 {
-	nfs4t_begin(call, "", 0);
-	nfs4t_putrootfh(call);
-	nfs4t_lookup(call, "export");
+	nfs4c_begin_tag(call, 0, "");
+	nfs4c_putrootfh(call);
+	nfs4c_lookup(call, "export");
 }
 
-static void create_op(struct nfs4t_call *call, uint32_t type, const char *name,
+static void create_op(struct nfs4c_call *call, uint32_t type, const char *name,
 		      const char *link)
 {
-	nfs4t_op(call, OP_CREATE);
+	nfs4c_op(call, OP_CREATE);
 	xdr_encode_u32(&call->e, type);
 	if (type == NF4LNK)
 		xdr_encode_opaque(&call->e, link, (uint32_t)strlen(link));
@@ -299,90 +299,90 @@ static void create_op(struct nfs4t_call *call, uint32_t type, const char *name,
 static void test_create_link_rename_remove(void **state)
 {
 	struct fixture *f = *state;
-	struct nfs4t_call call;
-	struct nfs4t_reply r;
+	struct nfs4c_call call;
+	struct nfs4c_reply r;
 
 	begin_in_export(&call);
 	create_op(&call, NF4DIR, "d1", NULL);
-	nfs4t_op(&call, OP_SAVEFH);
+	nfs4c_op(&call, OP_SAVEFH);
 	create_op(&call, NF4LNK, "escape", "/");
-	nfs4t_op(&call, OP_READLINK);
+	nfs4c_op(&call, OP_READLINK);
 	send_expect(f, &call, &r, NFS4_OK);
 	next_ok(&r, OP_PUTROOTFH);
 	next_ok(&r, OP_LOOKUP);
 	next_ok(&r, OP_CREATE);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 
 	/* The symlink to "/" reads back as text; nothing follows it. */
 	begin_in_export(&call);
-	nfs4t_lookup(&call, "d1");
-	nfs4t_lookup(&call, "escape");
-	nfs4t_op(&call, OP_READLINK);
-	nfs4t_lookup(&call, "etc");
+	nfs4c_lookup(&call, "d1");
+	nfs4c_lookup(&call, "escape");
+	nfs4c_op(&call, OP_READLINK);
+	nfs4c_lookup(&call, "etc");
 	send_expect(f, &call, &r, NFS4ERR_SYMLINK);
 	for (int i = 0; i < 4; i++) {
 		uint32_t op, st;
-		assert_true(nfs4t_result(&r, &op, &st));
+		assert_true(nfs4c_result(&r, &op, &st));
 		assert_int_equal(st, NFS4_OK);
 	}
 	uint32_t op, st;
-	assert_true(nfs4t_result(&r, &op, &st)); /* READLINK */
+	assert_true(nfs4c_result(&r, &op, &st)); /* READLINK */
 	assert_int_equal(op, OP_READLINK);
 	const uint8_t *text;
 	uint32_t tlen;
 	assert_true(xdr_decode_opaque(&r.d, 4096, &text, &tlen));
 	assert_int_equal(tlen, 1);
 	assert_int_equal(text[0], '/');
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 
 	/* Duplicate create, rename, link, remove. */
 	begin_in_export(&call);
 	create_op(&call, NF4DIR, "d1", NULL);
 	send_expect(f, &call, &r, NFS4ERR_EXIST);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 
 	begin_in_export(&call);
-	nfs4t_lookup(&call, "d1");
-	nfs4t_op(&call, OP_SAVEFH);
-	nfs4t_op(&call, OP_RENAME);
+	nfs4c_lookup(&call, "d1");
+	nfs4c_op(&call, OP_SAVEFH);
+	nfs4c_op(&call, OP_RENAME);
 	xdr_encode_opaque(&call.e, "escape", 6);
 	xdr_encode_opaque(&call.e, "lnk", 3);
-	nfs4t_lookup(&call, "lnk");
-	nfs4t_op(&call, OP_SAVEFH);
-	nfs4t_putrootfh(&call);
-	nfs4t_lookup(&call, "export");
-	nfs4t_lookup(&call, "d1");
-	nfs4t_op(&call, OP_LINK);
+	nfs4c_lookup(&call, "lnk");
+	nfs4c_op(&call, OP_SAVEFH);
+	nfs4c_putrootfh(&call);
+	nfs4c_lookup(&call, "export");
+	nfs4c_lookup(&call, "d1");
+	nfs4c_op(&call, OP_LINK);
 	xdr_encode_opaque(&call.e, "lnk2", 4);
-	nfs4t_op(&call, OP_REMOVE);
+	nfs4c_op(&call, OP_REMOVE);
 	xdr_encode_opaque(&call.e, "lnk", 3);
-	nfs4t_lookup(&call, "lnk2");
+	nfs4c_lookup(&call, "lnk2");
 	send_expect(f, &call, &r, NFS4_OK);
 	assert_int_equal(r.nres, 13);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 
 	/* Renaming across exports is XDEV. */
-	nfs4t_begin(&call, "", 0);
-	nfs4t_putrootfh(&call);
-	nfs4t_lookup(&call, "export");
-	nfs4t_lookup(&call, "d1");
-	nfs4t_op(&call, OP_SAVEFH);
-	nfs4t_putrootfh(&call);
-	nfs4t_lookup(&call, "other");
-	nfs4t_lookup(&call, "b");
-	nfs4t_op(&call, OP_RENAME);
+	nfs4c_begin_tag(&call, 0, "");
+	nfs4c_putrootfh(&call);
+	nfs4c_lookup(&call, "export");
+	nfs4c_lookup(&call, "d1");
+	nfs4c_op(&call, OP_SAVEFH);
+	nfs4c_putrootfh(&call);
+	nfs4c_lookup(&call, "other");
+	nfs4c_lookup(&call, "b");
+	nfs4c_op(&call, OP_RENAME);
 	xdr_encode_opaque(&call.e, "lnk2", 4);
 	xdr_encode_opaque(&call.e, "moved", 5);
 	send_expect(f, &call, &r, NFS4ERR_XDEV);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 
 	/* A removed object's handle goes stale. */
 	struct fh gone;
 	begin_in_export(&call);
 	create_op(&call, NF4DIR, "soon-gone", NULL);
-	nfs4t_getfh(&call);
-	nfs4t_op(&call, OP_LOOKUPP);
-	nfs4t_op(&call, OP_REMOVE);
+	nfs4c_getfh(&call);
+	nfs4c_op(&call, OP_LOOKUPP);
+	nfs4c_op(&call, OP_REMOVE);
 	xdr_encode_opaque(&call.e, "soon-gone", 9);
 	send_expect(f, &call, &r, NFS4_OK);
 	next_ok(&r, OP_PUTROOTFH);
@@ -394,12 +394,12 @@ static void test_create_link_rename_remove(void **state)
 	assert_true(nfs4_decode_bitmap(&r.d, &bm, &extra));
 	next_ok(&r, OP_GETFH);
 	decode_fh(&r, &gone);
-	nfs4t_reply_release(&r);
-	nfs4t_begin(&call, "", 0);
-	nfs4t_putfh(&call, gone.b, gone.len);
-	nfs4t_getattr(&call, tff, 3);
+	nfs4c_done(&r);
+	nfs4c_begin_tag(&call, 0, "");
+	nfs4c_putfh(&call, gone.b, gone.len);
+	nfs4c_getattr(&call, tff, 3);
 	send_expect(f, &call, &r, NFS4ERR_STALE);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 }
 
 /* READDIR pages through a large directory: every name exactly once,
@@ -408,18 +408,18 @@ static void test_readdir_paging(void **state)
 {
 	struct fixture *f = *state;
 	enum { N = 300 };
-	struct nfs4t_call call;
-	struct nfs4t_reply r;
+	struct nfs4c_call call;
+	struct nfs4c_reply r;
 	begin_in_export(&call);
 	create_op(&call, NF4DIR, "big", NULL);
 	for (int i = 0; i < N; i++) {
 		char name[32];
 		snprintf(name, sizeof(name), "entry-%04d", i);
 		create_op(&call, NF4DIR, name, NULL);
-		nfs4t_op(&call, OP_LOOKUPP);
+		nfs4c_op(&call, OP_LOOKUPP);
 	}
 	send_expect(f, &call, &r, NFS4_OK);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 
 	static char seen[N];
 	memset(seen, 0, sizeof(seen));
@@ -429,8 +429,8 @@ static void test_readdir_paging(void **state)
 	int pages = 0, total = 0;
 	while (!eof) {
 		begin_in_export(&call);
-		nfs4t_lookup(&call, "big");
-		nfs4t_op(&call, OP_READDIR);
+		nfs4c_lookup(&call, "big");
+		nfs4c_op(&call, OP_READDIR);
 		xdr_encode_u64(&call.e, cookie);
 		xdr_encode_opaque_fixed(&call.e, verf, 8);
 		xdr_encode_u32(&call.e, 1024);
@@ -472,7 +472,7 @@ static void test_readdir_paging(void **state)
 		assert_true(in_page > 0 || eof);
 		total += in_page;
 		pages++;
-		nfs4t_reply_release(&r);
+		nfs4c_done(&r);
 		assert_true(pages < 1000);
 	}
 	assert_int_equal(total, N);
@@ -481,42 +481,42 @@ static void test_readdir_paging(void **state)
 	uint64_t bad_cookies[] = {1, 2};
 	for (int i = 0; i < 2; i++) {
 		begin_in_export(&call);
-		nfs4t_op(&call, OP_READDIR);
+		nfs4c_op(&call, OP_READDIR);
 		xdr_encode_u64(&call.e, bad_cookies[i]);
 		xdr_encode_opaque_fixed(&call.e, verf, 8);
 		xdr_encode_u32(&call.e, 1024);
 		xdr_encode_u32(&call.e, 4096);
 		xdr_encode_u32(&call.e, 0);
 		send_expect(f, &call, &r, NFS4ERR_BAD_COOKIE);
-		nfs4t_reply_release(&r);
+		nfs4c_done(&r);
 	}
 	uint8_t wrong[8] = {1, 2, 3, 4, 5, 6, 7, 8};
 	begin_in_export(&call);
-	nfs4t_lookup(&call, "big");
-	nfs4t_op(&call, OP_READDIR);
+	nfs4c_lookup(&call, "big");
+	nfs4c_op(&call, OP_READDIR);
 	xdr_encode_u64(&call.e, cookie);
 	xdr_encode_opaque_fixed(&call.e, wrong, 8);
 	xdr_encode_u32(&call.e, 1024);
 	xdr_encode_u32(&call.e, 4096);
 	xdr_encode_u32(&call.e, 0);
 	send_expect(f, &call, &r, NFS4ERR_NOT_SAME);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 
 	begin_in_export(&call);
-	nfs4t_lookup(&call, "big");
-	nfs4t_op(&call, OP_READDIR);
+	nfs4c_lookup(&call, "big");
+	nfs4c_op(&call, OP_READDIR);
 	xdr_encode_u64(&call.e, 0);
 	xdr_encode_opaque_fixed(&call.e, verf, 8);
 	xdr_encode_u32(&call.e, 10);
 	xdr_encode_u32(&call.e, 20);
 	xdr_encode_u32(&call.e, 0);
 	send_expect(f, &call, &r, NFS4ERR_TOOSMALL);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 }
 
-static void setattr_mode(struct nfs4t_call *call, uint32_t mode)
+static void setattr_mode(struct nfs4c_call *call, uint32_t mode)
 {
-	nfs4t_op(call, OP_SETATTR);
+	nfs4c_op(call, OP_SETATTR);
 	struct nfs4_stateid zero = {0};
 	nfs4_encode_stateid(&call->e, &zero);
 	struct nfs4_bitmap b = {{0}};
@@ -526,9 +526,9 @@ static void setattr_mode(struct nfs4t_call *call, uint32_t mode)
 	xdr_encode_u32(&call->e, mode);
 }
 
-static void verify_mode(struct nfs4t_call *call, uint32_t op, uint32_t mode)
+static void verify_mode(struct nfs4c_call *call, uint32_t op, uint32_t mode)
 {
-	nfs4t_op(call, op);
+	nfs4c_op(call, op);
 	struct nfs4_bitmap b = {{0}};
 	nfs4_bitmap_set(&b, FATTR4_MODE);
 	nfs4_encode_bitmap(&call->e, &b);
@@ -539,36 +539,36 @@ static void verify_mode(struct nfs4t_call *call, uint32_t op, uint32_t mode)
 static void test_setattr_verify(void **state)
 {
 	struct fixture *f = *state;
-	struct nfs4t_call call;
-	struct nfs4t_reply r;
+	struct nfs4c_call call;
+	struct nfs4c_reply r;
 	begin_in_export(&call);
 	create_op(&call, NF4DIR, "attrs", NULL);
 	setattr_mode(&call, 0701);
 	verify_mode(&call, OP_VERIFY, 0701);
 	verify_mode(&call, OP_NVERIFY, 0755);
 	send_expect(f, &call, &r, NFS4_OK);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 
 	begin_in_export(&call);
-	nfs4t_lookup(&call, "attrs");
+	nfs4c_lookup(&call, "attrs");
 	verify_mode(&call, OP_VERIFY, 0755);
 	send_expect(f, &call, &r, NFS4ERR_NOT_SAME);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 	begin_in_export(&call);
-	nfs4t_lookup(&call, "attrs");
+	nfs4c_lookup(&call, "attrs");
 	verify_mode(&call, OP_NVERIFY, 0701);
 	send_expect(f, &call, &r, NFS4ERR_SAME);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 
 	/* Mode bits beyond 07777 and read-only attributes are refused. */
 	begin_in_export(&call);
-	nfs4t_lookup(&call, "attrs");
+	nfs4c_lookup(&call, "attrs");
 	setattr_mode(&call, 010000);
 	send_expect(f, &call, &r, NFS4ERR_INVAL);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 	begin_in_export(&call);
-	nfs4t_lookup(&call, "attrs");
-	nfs4t_op(&call, OP_SETATTR);
+	nfs4c_lookup(&call, "attrs");
+	nfs4c_op(&call, OP_SETATTR);
 	struct nfs4_stateid zero = {0};
 	nfs4_encode_stateid(&call.e, &zero);
 	struct nfs4_bitmap b = {{0}};
@@ -577,16 +577,16 @@ static void test_setattr_verify(void **state)
 	xdr_encode_u32(&call.e, 8);
 	xdr_encode_u64(&call.e, 1);
 	send_expect(f, &call, &r, NFS4ERR_INVAL);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 }
 
 static void test_access(void **state)
 {
 	struct fixture *f = *state;
-	struct nfs4t_call call;
-	struct nfs4t_reply r;
+	struct nfs4c_call call;
+	struct nfs4c_reply r;
 	begin_in_export(&call);
-	nfs4t_op(&call, OP_ACCESS);
+	nfs4c_op(&call, OP_ACCESS);
 	xdr_encode_u32(&call.e, 0x1f);
 	send_expect(f, &call, &r, NFS4_OK);
 	next_ok(&r, OP_PUTROOTFH);
@@ -597,13 +597,13 @@ static void test_access(void **state)
 	assert_true(xdr_decode_u32(&r.d, &access));
 	assert_int_equal(supported, 0x1f);
 	assert_int_equal(access, 0x1f); /* root, squash none, rw */
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 
 	begin_in_export(&call);
-	nfs4t_op(&call, OP_ACCESS);
+	nfs4c_op(&call, OP_ACCESS);
 	xdr_encode_u32(&call.e, 0x40);
 	send_expect(f, &call, &r, NFS4ERR_INVAL);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 }
 
 /* A v4.0 COMPOUND is served up to 1024 operations; the next one gets
@@ -611,38 +611,38 @@ static void test_access(void **state)
 static void test_long_compound(void **state)
 {
 	struct fixture *f = *state;
-	struct nfs4t_call call;
-	struct nfs4t_reply r;
-	nfs4t_begin(&call, "long", 0);
+	struct nfs4c_call call;
+	struct nfs4c_reply r;
+	nfs4c_begin_tag(&call, 0, "long");
 	for (int i = 0; i < 1024; i++)
-		nfs4t_putrootfh(&call);
+		nfs4c_putrootfh(&call);
 	send_expect(f, &call, &r, NFS4_OK);
 	assert_int_equal(r.nres, 1024);
-	nfs4t_reply_release(&r);
-	nfs4t_begin(&call, "long", 0);
+	nfs4c_done(&r);
+	nfs4c_begin_tag(&call, 0, "long");
 	for (int i = 0; i < 1500; i++)
-		nfs4t_putrootfh(&call);
+		nfs4c_putrootfh(&call);
 	send_expect(f, &call, &r, NFS4ERR_RESOURCE);
 	assert_int_equal(r.nres, 1025);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 }
 
 /* An export limited to other client addresses is not there for us. */
 static void test_export_client_list(void **state)
 {
 	struct fixture *f = *state;
-	struct nfs4t_call call;
-	struct nfs4t_reply r;
-	nfs4t_begin(&call, "", 0);
-	nfs4t_putrootfh(&call);
-	nfs4t_lookup(&call, "hidden");
+	struct nfs4c_call call;
+	struct nfs4c_reply r;
+	nfs4c_begin_tag(&call, 0, "");
+	nfs4c_putrootfh(&call);
+	nfs4c_lookup(&call, "hidden");
 	send_expect(f, &call, &r, NFS4ERR_NOENT);
-	nfs4t_reply_release(&r);
-	nfs4t_begin(&call, "", 0);
-	nfs4t_putrootfh(&call);
-	nfs4t_lookup(&call, "other");
+	nfs4c_done(&r);
+	nfs4c_begin_tag(&call, 0, "");
+	nfs4c_putrootfh(&call);
+	nfs4c_lookup(&call, "other");
 	send_expect(f, &call, &r, NFS4_OK);
-	nfs4t_reply_release(&r);
+	nfs4c_done(&r);
 }
 
 #define BOTH(t)                                                                    \

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "lib/ferryd_proc.h"
-#include "lib/rpctest.h"
+#include "lib/nfs4_client.h"
 #include "xdr/nfs4_prot.h"
 #include "xdr/nfs4_types.h"
 
@@ -24,7 +24,6 @@ enum { RESULT_CONFIRM = 2 };
 
 static struct ferryd_proc server;
 static int conn = -1;
-static uint32_t next_xid = 0x5a000000u;
 
 /* One NFS client as the tests drive it. */
 struct cl {
@@ -68,92 +67,55 @@ static int teardown(void **state)
 
 /* --- COMPOUND building -------------------------------------------------------- */
 
-struct cmp {
-	struct xdr_enc e;
-	uint32_t nops;
-	size_t count_off;
-};
-
-static void cmp_begin(struct cmp *m)
-{
-	assert_true(xdr_enc_init(&m->e, 1024, 1u << 20));
-	rpctest_encode_compound(&m->e, "t", 1, 0, 0);
-	m->count_off = xdr_enc_len(&m->e) - 4;
-	m->nops = 0;
-}
-
-static void op(struct cmp *m, uint32_t opnum)
-{
-	xdr_encode_u32(&m->e, opnum);
-	m->nops++;
-}
-
-static void put_str(struct cmp *m, const char *s)
-{
-	xdr_encode_opaque(&m->e, s, (uint32_t)strlen(s));
-}
-
-static void put_stateid(struct cmp *m, const struct nfs4_stateid *s)
-{
-	nfs4_encode_stateid(&m->e, s);
-}
+/* COMPOUNDs of minor version 0 with tag "t". */
+static void cmp_begin(struct nfs4c_call *m) { nfs4c_begin_tag(m, 0, "t"); }
 
 /* PUTROOTFH; LOOKUP "export". */
-static void op_export_dir(struct cmp *m)
+static void op_export_dir(struct nfs4c_call *m)
 {
-	op(m, OP_PUTROOTFH);
-	op(m, OP_LOOKUP);
-	put_str(m, "export");
+	nfs4c_putrootfh(m);
+	nfs4c_lookup(m, "export");
 }
 
-static void op_putfh(struct cmp *m, const uint8_t *fh, uint32_t len)
+static void op_putfh(struct nfs4c_call *m, const uint8_t *fh, uint32_t len)
 {
-	op(m, OP_PUTFH);
-	xdr_encode_opaque(&m->e, fh, len);
+	nfs4c_putfh(m, fh, len);
 }
 
-/* A parsed reply: per-op statuses, and a cursor at the body of the last
- * op parsed by cmp_next. */
-struct rep {
-	struct rpctest_reply r;
-	struct rpctest_compound_res res;
-};
-
-static void cmp_send(struct cmp *m, const struct cl *c, struct rep *out)
+static struct nfs4_state_owner owner_of(const struct cl *c, const char *name)
 {
-	xdr_enc_patch_u32(&m->e, m->count_off, m->nops);
-	assert_false(m->e.overflow);
-	uint32_t xid = next_xid++;
-	assert_int_equal(rpctest_call(conn, xid, NFS4_PROGRAM, NFS4_VERSION, NFSPROC4_COMPOUND,
-				      &c->cred, m->e.buf->data, m->e.buf->len, &out->r),
-			 0);
-	assert_int_equal(out->r.hdr.accept_stat, RPC_SUCCESS);
-	assert_int_equal(rpctest_parse_compound(&out->r, &out->res), 0);
+	return (struct nfs4_state_owner){c->clientid, nfs4_opaque_str(name)};
+}
+
+static void cmp_send(struct nfs4c_call *m, const struct cl *c, struct nfs4c_reply *out)
+{
+	nfs4c_send(conn, &c->cred, m, out);
 }
 
 /* Reads the next result header; returns its status. */
-static uint32_t next_res(struct rep *p, uint32_t want_op)
+static uint32_t next_res(struct nfs4c_reply *p, uint32_t want_op)
 {
 	uint32_t opnum = 0, status = 0;
-	assert_true(xdr_decode_u32(&p->r.results, &opnum));
+	assert_true(nfs4c_result(p, &opnum, &status));
 	assert_int_equal(opnum, want_op);
-	assert_true(xdr_decode_u32(&p->r.results, &status));
 	return status;
 }
 
-static void skip_ok(struct rep *p, uint32_t want_op)
+static void skip_ok(struct nfs4c_reply *p, uint32_t want_op)
 {
 	assert_int_equal(next_res(p, want_op), NFS4_OK);
 }
 
-static void get_stateid(struct rep *p, struct nfs4_stateid *s)
+static void get_stateid(struct nfs4c_reply *p, struct nfs4_stateid *s)
 {
-	assert_true(nfs4_decode_stateid(&p->r.results, s));
+	struct nfs4_stateid_res r;
+	assert_true(nfs4_dec_stateid_res(&p->d, &r));
+	*s = r.stateid;
 }
 
-static void rep_done(struct rep *p)
+static void rep_done(struct nfs4c_reply *p)
 {
-	rpctest_reply_release(&p->r);
+	nfs4c_done(p);
 }
 
 /* --- clients ------------------------------------------------------------------- */
@@ -161,26 +123,22 @@ static void rep_done(struct rep *p)
 static uint32_t setclientid(struct cl *c, const char *name, const char *verf, uint64_t *id,
 			    uint8_t confirm[8])
 {
-	struct cmp m;
+	struct nfs4c_call m;
 	cmp_begin(&m);
-	op(&m, OP_SETCLIENTID);
-	uint8_t v[8] = {0};
-	memcpy(v, verf, strlen(verf));
-	xdr_encode_opaque_fixed(&m.e, v, 8);
-	put_str(&m, name);
-	xdr_encode_u32(&m.e, 0x40000000);
-	put_str(&m, "tcp");
-	put_str(&m, "127.0.0.1.0.1"); /* nobody listens: the probe fails */
-	xdr_encode_u32(&m.e, 1);
-	struct rep p;
+	struct nfs4_setclientid_args a = {.id = nfs4_opaque_str(name), .cb_program = 0x40000000,
+					  .callback_ident = 1};
+	memcpy(a.verifier.data, verf, strlen(verf));
+	a.cb_location.netid = nfs4_opaque_str("tcp");
+	a.cb_location.addr = nfs4_opaque_str("127.0.0.1.0.1"); /* nobody listens: the probe fails */
+	nfs4c_setclientid_op(&m, &a);
+	struct nfs4c_reply p;
 	cmp_send(&m, c, &p);
-	xdr_enc_release(&m.e);
 	uint32_t s = next_res(&p, OP_SETCLIENTID);
 	if (s == NFS4_OK) {
-		assert_true(xdr_decode_u64(&p.r.results, id));
-		const uint8_t *cf;
-		assert_true(xdr_decode_opaque_fixed(&p.r.results, 8, &cf));
-		memcpy(confirm, cf, 8);
+		struct nfs4_setclientid_res r;
+		assert_true(nfs4_dec_setclientid_res(&p.d, s, &r));
+		*id = r.clientid;
+		memcpy(confirm, r.confirm.data, 8);
 	}
 	rep_done(&p);
 	return s;
@@ -188,14 +146,13 @@ static uint32_t setclientid(struct cl *c, const char *name, const char *verf, ui
 
 static uint32_t confirm_client(struct cl *c, uint64_t id, const uint8_t confirm[8])
 {
-	struct cmp m;
+	struct nfs4c_call m;
 	cmp_begin(&m);
-	op(&m, OP_SETCLIENTID_CONFIRM);
-	xdr_encode_u64(&m.e, id);
-	xdr_encode_opaque_fixed(&m.e, confirm, 8);
-	struct rep p;
+	struct nfs4_verifier v;
+	memcpy(v.data, confirm, 8);
+	nfs4c_setclientid_confirm_op(&m, id, &v);
+	struct nfs4c_reply p;
 	cmp_send(&m, c, &p);
-	xdr_enc_release(&m.e);
 	uint32_t s = next_res(&p, OP_SETCLIENTID_CONFIRM);
 	rep_done(&p);
 	return s;
@@ -210,13 +167,12 @@ static void client_up(struct cl *c, const char *name)
 
 static uint32_t renew(struct cl *c, uint64_t id)
 {
-	struct cmp m;
+	struct nfs4c_call m;
 	cmp_begin(&m);
-	op(&m, OP_RENEW);
-	xdr_encode_u64(&m.e, id);
-	struct rep p;
+	struct nfs4_renew_args a = {.clientid = id};
+	NFS4C_OP(&m, OP_RENEW, nfs4_enc_renew_args, &a);
+	struct nfs4c_reply p;
 	cmp_send(&m, c, &p);
-	xdr_enc_release(&m.e);
 	uint32_t s = next_res(&p, OP_RENEW);
 	rep_done(&p);
 	return s;
@@ -238,42 +194,25 @@ static char open_verifier[8];
 
 /* The OPEN op of file name by owner: create UNCHECKED with mode 0666, or
  * as open_how says. */
-static void op_open(struct cmp *m, struct cl *c, uint32_t seqid, const char *owner,
+static void op_open(struct nfs4c_call *m, struct cl *c, uint32_t seqid, const char *owner,
 		    const char *name, uint32_t access, uint32_t deny)
 {
-	if (open_how != HOW_UNCHECKED) {
-		op(m, OP_OPEN);
-		xdr_encode_u32(&m->e, seqid);
-		xdr_encode_u32(&m->e, access);
-		xdr_encode_u32(&m->e, deny);
-		xdr_encode_u64(&m->e, c->clientid);
-		put_str(m, owner);
-		if (open_how == HOW_NOCREATE) {
-			xdr_encode_u32(&m->e, 0);
-		} else {
-			xdr_encode_u32(&m->e, 1);
-			xdr_encode_u32(&m->e, HOW_EXCLUSIVE);
-			xdr_encode_opaque_fixed(&m->e, open_verifier, 8);
-		}
-		xdr_encode_u32(&m->e, 0);
-		put_str(m, name);
-		return;
+	static const uint8_t mode[4] = {0, 0, 0x01, 0xb6}; /* 0666 */
+	struct nfs4_open_args a = {.seqid = seqid, .share_access = access, .share_deny = deny,
+				   .owner = owner_of(c, owner), .opentype = OPEN4_CREATE};
+	a.claim.type = CLAIM_NULL;
+	a.claim.file = nfs4_opaque_str(name);
+	if (open_how == HOW_NOCREATE) {
+		a.opentype = OPEN4_NOCREATE;
+	} else if (open_how == HOW_EXCLUSIVE) {
+		a.how.mode = EXCLUSIVE4;
+		memcpy(a.how.verifier.data, open_verifier, 8);
+	} else {
+		a.how.mode = UNCHECKED4;
+		nfs4_bitmap_set(&a.how.attrs.mask, FATTR4_MODE);
+		a.how.attrs.vals = (struct nfs4_opaque){mode, sizeof(mode)};
 	}
-	op(m, OP_OPEN);
-	xdr_encode_u32(&m->e, seqid);
-	xdr_encode_u32(&m->e, access);
-	xdr_encode_u32(&m->e, deny);
-	xdr_encode_u64(&m->e, c->clientid);
-	put_str(m, owner);
-	xdr_encode_u32(&m->e, 1); /* OPEN4_CREATE */
-	xdr_encode_u32(&m->e, 0); /* UNCHECKED4 */
-	xdr_encode_u32(&m->e, 2); /* bitmap: mode (33) */
-	xdr_encode_u32(&m->e, 0);
-	xdr_encode_u32(&m->e, 1u << 1);
-	xdr_encode_u32(&m->e, 4);
-	xdr_encode_u32(&m->e, 0666);
-	xdr_encode_u32(&m->e, 0); /* CLAIM_NULL */
-	put_str(m, name);
+	nfs4c_open_op(m, &a);
 }
 
 /* OPEN + GETFH in the export directory; the raw reply is kept in *raw when
@@ -281,35 +220,29 @@ static void op_open(struct cmp *m, struct cl *c, uint32_t seqid, const char *own
 static uint32_t open_file(struct cl *c, uint32_t seqid, const char *owner, const char *name,
 			  uint32_t access, uint32_t deny, struct opened *o, struct buf **raw)
 {
-	struct cmp m;
+	struct nfs4c_call m;
 	cmp_begin(&m);
 	op_export_dir(&m);
 	op_open(&m, c, seqid, owner, name, access, deny);
-	op(&m, OP_GETFH);
-	struct rep p;
+	nfs4c_getfh(&m);
+	struct nfs4c_reply p;
 	cmp_send(&m, c, &p);
-	xdr_enc_release(&m.e);
 	skip_ok(&p, OP_PUTROOTFH);
 	skip_ok(&p, OP_LOOKUP);
 	uint32_t s = next_res(&p, OP_OPEN);
 	if (s == NFS4_OK) {
-		struct xdr_dec *d = &p.r.results;
-		uint64_t before = 0, after = 0;
-		bool atomic = false;
-		uint32_t deleg = 1;
-		bool extra;
-		get_stateid(&p, &o->sid);
-		assert_true(xdr_decode_bool(d, &atomic) && xdr_decode_u64(d, &before) &&
-			    xdr_decode_u64(d, &after));
-		assert_true(xdr_decode_u32(d, &o->rflags));
-		assert_true(nfs4_decode_bitmap(d, &o->attrset, &extra));
-		assert_true(xdr_decode_u32(d, &deleg));
-		assert_int_equal(deleg, 0);
+		struct nfs4_open_res r;
+		assert_true(nfs4_dec_open_res(&p.d, &r));
+		o->sid = r.stateid;
+		o->rflags = r.rflags;
+		o->attrset = r.attrset;
+		assert_int_equal(r.delegation.type, OPEN_DELEGATE_NONE);
 		skip_ok(&p, OP_GETFH);
-		const uint8_t *fh;
-		assert_true(xdr_decode_opaque(d, NFS4_FHSIZE, &fh, &o->fh_len));
-		memcpy(o->fh, fh, o->fh_len);
-		assert_int_equal(xdr_dec_remaining(d), 0);
+		struct nfs4_getfh_res fh;
+		assert_true(nfs4_dec_getfh_res(&p.d, &fh));
+		memcpy(o->fh, fh.fh.data, fh.fh.len);
+		o->fh_len = fh.fh.len;
+		assert_int_equal(xdr_dec_remaining(&p.d), 0);
 	}
 	if (raw)
 		*raw = buf_ref(p.r.buf);
@@ -321,20 +254,15 @@ static uint32_t open_file(struct cl *c, uint32_t seqid, const char *owner, const
 static uint32_t stateid_op(struct cl *c, uint32_t opnum, uint32_t seqid, struct opened *o,
 			   struct nfs4_stateid *out)
 {
-	struct cmp m;
+	struct nfs4c_call m;
 	cmp_begin(&m);
 	op_putfh(&m, o->fh, o->fh_len);
-	op(&m, opnum);
-	if (opnum == OP_CLOSE) {
-		xdr_encode_u32(&m.e, seqid);
-		put_stateid(&m, &o->sid);
-	} else {
-		put_stateid(&m, &o->sid);
-		xdr_encode_u32(&m.e, seqid);
-	}
-	struct rep p;
+	if (opnum == OP_CLOSE)
+		nfs4c_close_op(&m, seqid, &o->sid);
+	else
+		nfs4c_open_confirm_op(&m, &o->sid, seqid);
+	struct nfs4c_reply p;
 	cmp_send(&m, c, &p);
-	xdr_enc_release(&m.e);
 	skip_ok(&p, OP_PUTFH);
 	uint32_t s = next_res(&p, opnum);
 	if (s == NFS4_OK)
@@ -367,46 +295,42 @@ struct denied {
 	char owner[64];
 };
 
-static void get_denied(struct rep *p, struct denied *d)
+static void get_denied(struct nfs4c_reply *p, struct denied *d)
 {
-	struct xdr_dec *x = &p->r.results;
-	const uint8_t *own = NULL;
-	uint32_t len = 0;
-	assert_true(xdr_decode_u64(x, &d->offset) && xdr_decode_u64(x, &d->length) &&
-		    xdr_decode_u32(x, &d->type) && xdr_decode_u64(x, &d->clientid) &&
-		    xdr_decode_opaque(x, sizeof(d->owner) - 1, &own, &len));
-	memcpy(d->owner, own, len);
-	d->owner[len] = '\0';
+	struct nfs4_lock_denied r;
+	assert_true(nfs4_dec_lock_denied(&p->d, &r));
+	d->offset = r.offset;
+	d->length = r.length;
+	d->type = r.locktype;
+	d->clientid = r.owner.clientid;
+	assert_true(r.owner.owner.len < sizeof(d->owner));
+	memcpy(d->owner, r.owner.owner.data, r.owner.owner.len);
+	d->owner[r.owner.owner.len] = '\0';
 }
 
 /* LOCK with a new lock owner, from the open o of client c. */
 static uint32_t lock_new(struct cl *c, struct opened *o, const char *lock_owner, uint32_t type,
 			 uint64_t off, uint64_t len, struct nfs4_stateid *out, struct denied *d)
 {
-	struct cmp m;
+	struct nfs4c_call m;
 	cmp_begin(&m);
 	op_putfh(&m, o->fh, o->fh_len);
-	op(&m, OP_LOCK);
-	xdr_encode_u32(&m.e, type);
-	xdr_encode_bool(&m.e, false);
-	xdr_encode_u64(&m.e, off);
-	xdr_encode_u64(&m.e, len);
-	xdr_encode_bool(&m.e, true);
-	xdr_encode_u32(&m.e, c->seqid);
-	put_stateid(&m, &o->sid);
-	xdr_encode_u32(&m.e, 0);
-	xdr_encode_u64(&m.e, c->clientid);
-	put_str(&m, lock_owner);
-	struct rep p;
+	struct nfs4_lock_args a = {.locktype = type, .offset = off, .length = len};
+	a.locker.new_lock_owner = true;
+	a.locker.open_seqid = c->seqid;
+	a.locker.open_stateid = o->sid;
+	a.locker.lock_seqid = 0;
+	a.locker.owner = owner_of(c, lock_owner);
+	NFS4C_OP(&m, OP_LOCK, nfs4_enc_lock_args, &a);
+	struct nfs4c_reply p;
 	cmp_send(&m, c, &p);
-	xdr_enc_release(&m.e);
 	skip_ok(&p, OP_PUTFH);
 	uint32_t s = next_res(&p, OP_LOCK);
 	if (s == NFS4_OK)
 		get_stateid(&p, out);
 	else if (s == NFS4ERR_DENIED)
 		get_denied(&p, d);
-	assert_int_equal(xdr_dec_remaining(&p.r.results), 0);
+	assert_int_equal(xdr_dec_remaining(&p.d), 0);
 	rep_done(&p);
 	c->seqid++;
 	return s;
@@ -415,18 +339,14 @@ static uint32_t lock_new(struct cl *c, struct opened *o, const char *lock_owner,
 static uint32_t lockt(struct cl *c, struct opened *o, const char *owner, uint32_t type,
 		      uint64_t off, uint64_t len, struct denied *d)
 {
-	struct cmp m;
+	struct nfs4c_call m;
 	cmp_begin(&m);
 	op_putfh(&m, o->fh, o->fh_len);
-	op(&m, OP_LOCKT);
-	xdr_encode_u32(&m.e, type);
-	xdr_encode_u64(&m.e, off);
-	xdr_encode_u64(&m.e, len);
-	xdr_encode_u64(&m.e, c->clientid);
-	put_str(&m, owner);
-	struct rep p;
+	struct nfs4_lockt_args a = {.locktype = type, .offset = off, .length = len,
+				    .owner = owner_of(c, owner)};
+	NFS4C_OP(&m, OP_LOCKT, nfs4_enc_lockt_args, &a);
+	struct nfs4c_reply p;
 	cmp_send(&m, c, &p);
-	xdr_enc_release(&m.e);
 	skip_ok(&p, OP_PUTFH);
 	uint32_t s = next_res(&p, OP_LOCKT);
 	if (s == NFS4ERR_DENIED)
@@ -438,18 +358,14 @@ static uint32_t lockt(struct cl *c, struct opened *o, const char *owner, uint32_
 static uint32_t locku(struct cl *c, struct opened *o, struct nfs4_stateid *lsid, uint32_t seqid,
 		      uint64_t off, uint64_t len)
 {
-	struct cmp m;
+	struct nfs4c_call m;
 	cmp_begin(&m);
 	op_putfh(&m, o->fh, o->fh_len);
-	op(&m, OP_LOCKU);
-	xdr_encode_u32(&m.e, WRITE_LT);
-	xdr_encode_u32(&m.e, seqid);
-	put_stateid(&m, lsid);
-	xdr_encode_u64(&m.e, off);
-	xdr_encode_u64(&m.e, len);
-	struct rep p;
+	struct nfs4_locku_args a = {.locktype = WRITE_LT, .seqid = seqid, .stateid = *lsid,
+				    .offset = off, .length = len};
+	NFS4C_OP(&m, OP_LOCKU, nfs4_enc_locku_args, &a);
+	struct nfs4c_reply p;
 	cmp_send(&m, c, &p);
-	xdr_enc_release(&m.e);
 	skip_ok(&p, OP_PUTFH);
 	uint32_t s = next_res(&p, OP_LOCKU);
 	if (s == NFS4_OK)
@@ -461,17 +377,14 @@ static uint32_t locku(struct cl *c, struct opened *o, struct nfs4_stateid *lsid,
 static uint32_t write_at(struct cl *c, struct opened *o, const struct nfs4_stateid *sid,
 			 uint64_t off)
 {
-	struct cmp m;
+	struct nfs4c_call m;
 	cmp_begin(&m);
 	op_putfh(&m, o->fh, o->fh_len);
-	op(&m, OP_WRITE);
-	put_stateid(&m, sid);
-	xdr_encode_u64(&m.e, off);
-	xdr_encode_u32(&m.e, 2); /* FILE_SYNC4 */
-	xdr_encode_opaque(&m.e, "data", 4);
-	struct rep p;
+	struct nfs4_write_args a = {.stateid = *sid, .offset = off, .stable = FILE_SYNC4,
+				    .data = nfs4_opaque_str("data")};
+	NFS4C_OP(&m, OP_WRITE, nfs4_enc_write_args, &a);
+	struct nfs4c_reply p;
 	cmp_send(&m, c, &p);
-	xdr_enc_release(&m.e);
 	skip_ok(&p, OP_PUTFH);
 	uint32_t s = next_res(&p, OP_WRITE);
 	rep_done(&p);
@@ -504,28 +417,25 @@ static void test_clid_inuse_body(void **state)
 	ca.seqid = 1;
 	assert_int_equal(open_confirmed(&ca, "inuse-file", ACC_R, DENY_NONE, &o), NFS4_OK);
 	/* Another principal, same id, while the state is live. */
-	struct cmp m;
+	struct nfs4c_call m;
 	cmp_begin(&m);
-	op(&m, OP_SETCLIENTID);
-	xdr_encode_opaque_fixed(&m.e, "otherver", 8);
-	put_str(&m, "proto-shared");
-	xdr_encode_u32(&m.e, 1);
-	put_str(&m, "tcp");
-	put_str(&m, "127.0.0.1.0.2");
-	xdr_encode_u32(&m.e, 1);
-	struct rep p;
+	struct nfs4_setclientid_args a = {.id = nfs4_opaque_str("proto-shared"), .cb_program = 1,
+					  .callback_ident = 1};
+	memcpy(a.verifier.data, "otherver", 8);
+	a.cb_location.netid = nfs4_opaque_str("tcp");
+	a.cb_location.addr = nfs4_opaque_str("127.0.0.1.0.2");
+	nfs4c_setclientid_op(&m, &a);
+	struct nfs4c_reply p;
 	cmp_send(&m, &cb, &p);
-	xdr_enc_release(&m.e);
 	assert_int_equal(next_res(&p, OP_SETCLIENTID), NFS4ERR_CLID_INUSE);
-	const uint8_t *s;
-	uint32_t len;
-	assert_true(xdr_decode_opaque(&p.r.results, 64, &s, &len));
-	assert_int_equal(len, 3);
-	assert_memory_equal(s, "tcp", 3);
-	assert_true(xdr_decode_opaque(&p.r.results, 64, &s, &len));
-	assert_int_equal(len, 13);
-	assert_memory_equal(s, "127.0.0.1.0.1", 13);
-	assert_int_equal(p.res.status, NFS4ERR_CLID_INUSE);
+	struct nfs4_setclientid_res r;
+	assert_true(nfs4_dec_setclientid_res(&p.d, NFS4ERR_CLID_INUSE, &r));
+	assert_int_equal(r.inuse_addr.netid.len, 3);
+	assert_memory_equal(r.inuse_addr.netid.data, "tcp", 3);
+	assert_int_equal(r.inuse_addr.addr.len, 13);
+	assert_memory_equal(r.inuse_addr.addr.data, "127.0.0.1.0.1", 13);
+	assert_int_equal(xdr_dec_remaining(&p.d), 0);
+	assert_int_equal(p.status, NFS4ERR_CLID_INUSE);
 	rep_done(&p);
 }
 
@@ -685,13 +595,12 @@ static void test_errors_without_client(void **state)
 			 NFS4ERR_STALE_CLIENTID);
 	/* OPEN of a directory, and a bad name. */
 	client_up(&ca, "proto-a");
-	struct cmp m;
+	struct nfs4c_call m;
 	cmp_begin(&m);
-	op(&m, OP_PUTROOTFH);
+	nfs4c_putrootfh(&m);
 	op_open(&m, &ca, 1, "owner", "export", ACC_R, DENY_NONE);
-	struct rep p;
+	struct nfs4c_reply p;
 	cmp_send(&m, &ca, &p);
-	xdr_enc_release(&m.e);
 	skip_ok(&p, OP_PUTROOTFH);
 	assert_int_equal(next_res(&p, OP_OPEN), NFS4ERR_ISDIR);
 	rep_done(&p);

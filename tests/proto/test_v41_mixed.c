@@ -2,7 +2,16 @@
  * interleaved on one connection, and many threads of mixed traffic (v4.0
  * clients, v4.1 sessions shared over several connections, opens and closes
  * through the current stateid, reconnects that unbind connections). */
-#include "v41_client.h"
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/nfs4_client.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -25,103 +34,82 @@ static int setup(void **state)
 
 static int teardown(void **state) { return ferryd_stop(&server) == 0 ? 0 : -1; }
 
-static void put_getattr(struct v41_call *m)
+static void put_getattr(struct nfs4c_call *m)
 {
-	v41_op(m, OP_GETATTR);
-	xdr_encode_u32(&m->e, 1);
-	xdr_encode_u32(&m->e, (1u << 1) | (1u << 3) | (1u << 4));
+	static const unsigned bits[] = {FATTR4_TYPE, FATTR4_CHANGE, FATTR4_SIZE};
+	nfs4c_getattr(m, bits, 3);
+}
+
+static void put_renew(struct nfs4c_call *m, uint64_t clientid)
+{
+	struct nfs4_renew_args a = {.clientid = clientid};
+	NFS4C_OP(m, OP_RENEW, nfs4_enc_renew_args, &a);
 }
 
 /* v4.0 SETCLIENTID + SETCLIENTID_CONFIRM on fd; returns the clientid. */
 static uint64_t v40_client(int fd, const struct rpc_cred *cred, const char *name)
 {
-	struct v41_call m;
-	struct v41_reply p;
-	v41_begin(&m, 0);
-	v41_op(&m, OP_SETCLIENTID);
-	xdr_encode_opaque_fixed(&m.e, "verifier", 8);
-	v41_str(&m, name);
-	xdr_encode_u32(&m.e, 0x40000000);
-	v41_str(&m, "tcp");
-	v41_str(&m, "127.0.0.1.0.1");
-	xdr_encode_u32(&m.e, 1);
-	v41_send(fd, cred, &m, &p);
-	assert_int_equal(v41_next(&p, OP_SETCLIENTID), NFS4_OK);
-	uint64_t id = 0;
-	const uint8_t *cf;
-	uint8_t confirm[8];
-	assert_true(xdr_decode_u64(&p.r.results, &id));
-	assert_true(xdr_decode_opaque_fixed(&p.r.results, 8, &cf));
-	memcpy(confirm, cf, 8);
-	v41_done(&p);
-	v41_begin(&m, 0);
-	v41_op(&m, OP_SETCLIENTID_CONFIRM);
-	xdr_encode_u64(&m.e, id);
-	xdr_encode_opaque_fixed(&m.e, confirm, 8);
-	v41_send(fd, cred, &m, &p);
-	assert_int_equal(v41_next(&p, OP_SETCLIENTID_CONFIRM), NFS4_OK);
-	v41_done(&p);
-	return id;
+	struct nfs4c_client40 c;
+	assert_int_equal(nfs4c_setclientid(&c, fd, cred, name, 0x40000000, "tcp", "127.0.0.1.0.1",
+					   1),
+			 NFS4_OK);
+	return c.clientid;
 }
 
 static void test_interleaved_one_connection(void **state)
 {
 	int fd = rpctest_connect(server.hostport);
 	assert_true(fd >= 0);
-	struct rpc_cred c40 = *v41_cred(800);
+	struct rpc_cred c40 = *nfs4c_cred(800);
 	uint64_t id40 = v40_client(fd, &c40, "mixed-v40");
-	struct v41_sess s;
-	v41_session_up(&s, fd, 801, "mixed-v41", NULL);
+	struct nfs4c_sess s;
+	nfs4c_session_up(&s, fd, 801, "mixed-v41", NULL);
 	for (int i = 0; i < 50; i++) {
-		struct v41_call m;
-		struct v41_reply p;
+		struct nfs4c_call m;
+		struct nfs4c_reply p;
 		if (i % 2 == 0) {
-			v41_begin(&m, 0);
-			v41_op(&m, OP_RENEW);
-			xdr_encode_u64(&m.e, id40);
-			v41_op(&m, OP_PUTROOTFH);
+			nfs4c_begin(&m, 0);
+			put_renew(&m, id40);
+			nfs4c_putrootfh(&m);
 			put_getattr(&m);
-			v41_send(fd, &c40, &m, &p);
+			nfs4c_send(fd, &c40, &m, &p);
 			assert_int_equal(p.status, NFS4_OK);
 			assert_int_equal(p.nres, 3);
 		} else {
-			v41_begin_seq(&s, &m, (uint32_t)i % s.nslots, i % 3 == 0);
-			v41_op(&m, OP_PUTROOTFH);
+			nfs4c_begin_seq(&s, &m, (uint32_t)i % s.nslots, i % 3 == 0);
+			nfs4c_putrootfh(&m);
 			put_getattr(&m);
-			v41_send(fd, s.cred, &m, &p);
+			nfs4c_send(fd, s.cred, &m, &p);
 			assert_int_equal(p.status, NFS4_OK);
 			assert_int_equal(p.nres, 3);
 		}
-		v41_done(&p);
+		nfs4c_done(&p);
 	}
 	/* A v4.0 op in a v4.1 COMPOUND and the reverse, on the same
 	 * connection, change nothing for the next ones. */
-	struct v41_call m;
-	struct v41_reply p;
-	v41_begin_seq(&s, &m, 0, false);
-	v41_op(&m, OP_RENEW);
-	xdr_encode_u64(&m.e, id40);
-	v41_send(fd, s.cred, &m, &p);
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin_seq(&s, &m, 0, false);
+	put_renew(&m, id40);
+	nfs4c_send(fd, s.cred, &m, &p);
 	assert_int_equal(p.status, NFS4ERR_NOTSUPP);
-	v41_done(&p);
-	v41_begin(&m, 0);
-	v41_op(&m, OP_RECLAIM_COMPLETE);
-	xdr_encode_bool(&m.e, false);
-	v41_send(fd, &c40, &m, &p);
+	nfs4c_done(&p);
+	nfs4c_begin(&m, 0);
+	nfs4c_reclaim_complete_op(&m, false);
+	nfs4c_send(fd, &c40, &m, &p);
 	assert_int_equal(p.status, NFS4ERR_OP_ILLEGAL);
-	v41_done(&p);
-	v41_begin(&m, 0);
-	v41_op(&m, OP_RENEW);
-	xdr_encode_u64(&m.e, id40);
-	v41_send(fd, &c40, &m, &p);
+	nfs4c_done(&p);
+	nfs4c_begin(&m, 0);
+	put_renew(&m, id40);
+	nfs4c_send(fd, &c40, &m, &p);
 	assert_int_equal(p.status, NFS4_OK);
-	v41_done(&p);
+	nfs4c_done(&p);
 	/* Minor version 2 is not served. */
-	v41_begin(&m, 2);
-	v41_op(&m, OP_PUTROOTFH);
-	v41_send(fd, &c40, &m, &p);
+	nfs4c_begin(&m, 2);
+	nfs4c_putrootfh(&m);
+	nfs4c_send(fd, &c40, &m, &p);
 	assert_int_equal(p.status, NFS4ERR_MINOR_VERS_MISMATCH);
-	v41_done(&p);
+	nfs4c_done(&p);
 	close(fd);
 }
 
@@ -157,40 +145,34 @@ struct tctx {
 static void open_close(int fd, const struct rpc_cred *cred, const uint8_t *sid, uint32_t slot,
 		       uint32_t seqid, uint32_t highest, const char *name, struct tctx *t)
 {
-	struct v41_call m;
-	struct v41_reply p;
-	v41_begin(&m, 1);
-	v41_sequence_op(&m, sid, seqid, slot, highest, true);
-	v41_op(&m, OP_PUTROOTFH);
-	v41_op(&m, OP_LOOKUP);
-	v41_str(&m, "export");
-	v41_op(&m, OP_OPEN);
-	xdr_encode_u32(&m.e, 0);
-	xdr_encode_u32(&m.e, 3);
-	xdr_encode_u32(&m.e, 0);
-	xdr_encode_u64(&m.e, 0);
-	v41_str(&m, name);
-	xdr_encode_u32(&m.e, 1);
-	xdr_encode_u32(&m.e, 0); /* UNCHECKED4, mode 0666 */
-	xdr_encode_u32(&m.e, 2);
-	xdr_encode_u32(&m.e, 0);
-	xdr_encode_u32(&m.e, 1u << 1);
-	xdr_encode_u32(&m.e, 4);
-	xdr_encode_u32(&m.e, 0666);
-	xdr_encode_u32(&m.e, 0); /* CLAIM_NULL */
-	v41_str(&m, name);
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin(&m, 1);
+	nfs4c_sequence_op(&m, sid, seqid, slot, highest, true);
+	nfs4c_putrootfh(&m);
+	nfs4c_lookup(&m, "export");
+	static const uint8_t mode[4] = {0, 0, 0x01, 0xb6}; /* 0666 */
+	struct nfs4_open_args oa = {.share_access = OPEN4_SHARE_ACCESS_BOTH,
+				    .share_deny = OPEN4_SHARE_DENY_NONE,
+				    .owner = {0, nfs4_opaque_str(name)},
+				    .opentype = OPEN4_CREATE};
+	oa.how.mode = UNCHECKED4;
+	nfs4_bitmap_set(&oa.how.attrs.mask, FATTR4_MODE);
+	oa.how.attrs.vals = (struct nfs4_opaque){mode, sizeof(mode)};
+	oa.claim.type = CLAIM_NULL;
+	oa.claim.file = nfs4_opaque_str(name);
+	nfs4c_open_op(&m, &oa);
 	put_getattr(&m);
-	v41_op(&m, OP_CLOSE);
-	xdr_encode_u32(&m.e, 0);
+	/* The current stateid (RFC 8881 16.2.3.1.2). */
 	struct nfs4_stateid cur = {.seqid = 1};
-	nfs4_encode_stateid(&m.e, &cur);
-	v41_send(fd, cred, &m, &p);
+	nfs4c_close_op(&m, 0, &cur);
+	nfs4c_send(fd, cred, &m, &p);
 	if (p.status != NFS4_OK || p.nres != 6) {
 		uint32_t st = p.status, n = p.nres;
-		v41_done(&p);
+		nfs4c_done(&p);
 		TFAIL(t, "open/close round: status %u after %u results", st, n);
 	}
-	v41_done(&p);
+	nfs4c_done(&p);
 }
 
 static void run_v40(struct tctx *t)
@@ -200,21 +182,19 @@ static void run_v40(struct tctx *t)
 		TFAIL(t, "connect");
 	char name[32];
 	snprintf(name, sizeof(name), "thread40-%d", t->index);
-	struct rpc_cred cred = *v41_cred(900 + (uint32_t)t->index);
+	struct rpc_cred cred = *nfs4c_cred(900 + (uint32_t)t->index);
 	uint64_t id = v40_client(fd, &cred, name);
 	for (int i = 0; i < ROUNDS; i++) {
-		struct v41_call m;
-		struct v41_reply p;
-		v41_begin(&m, 0);
-		v41_op(&m, OP_RENEW);
-		xdr_encode_u64(&m.e, id);
-		v41_op(&m, OP_PUTROOTFH);
-		v41_op(&m, OP_LOOKUP);
-		v41_str(&m, "export");
+		struct nfs4c_call m;
+		struct nfs4c_reply p;
+		nfs4c_begin(&m, 0);
+		put_renew(&m, id);
+		nfs4c_putrootfh(&m);
+		nfs4c_lookup(&m, "export");
 		put_getattr(&m);
-		v41_send(fd, &cred, &m, &p);
+		nfs4c_send(fd, &cred, &m, &p);
 		uint32_t st = p.status;
-		v41_done(&p);
+		nfs4c_done(&p);
 		if (st != NFS4_OK)
 			TFAIL(t, "v4.0 round %d: %u", i, st);
 	}
@@ -230,8 +210,8 @@ static void run_v41_own(struct tctx *t)
 		TFAIL(t, "connect");
 	char name[32];
 	snprintf(name, sizeof(name), "thread41-%d", t->index);
-	struct v41_sess s;
-	v41_session_up(&s, fd, 0, name, NULL);
+	struct nfs4c_sess s;
+	nfs4c_session_up(&s, fd, 0, name, NULL);
 	for (int i = 0; i < ROUNDS; i++) {
 		if (i % 50 == 49) {
 			close(fd);
@@ -258,8 +238,8 @@ static void run_v41_shared(struct tctx *t)
 		TFAIL(t, "connect");
 	pthread_mutex_lock(&shared.lock);
 	if (!shared.ready) {
-		struct v41_sess s;
-		v41_session_up(&s, fd, 0, "shared-session", NULL);
+		struct nfs4c_sess s;
+		nfs4c_session_up(&s, fd, 0, "shared-session", NULL);
 		memcpy(shared.sid, s.sid, 16);
 		shared.cred = *s.cred;
 		shared.nslots = s.nslots;

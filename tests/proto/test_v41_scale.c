@@ -2,7 +2,16 @@
  * sessions of 64 slots, each having served one cached SEQUENCE.
  * FERRY_SCALE_SESSIONS sets the count (default 2000; the issue note reports
  * a run with 10000). */
-#include "v41_client.h"
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/nfs4_client.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -34,26 +43,26 @@ static void test_idle_sessions_memory(void **state)
 	assert_int_equal(ferryd_start(&srv, NULL), 0);
 	int fd = rpctest_connect(srv.hostport);
 	assert_true(fd >= 0);
-	struct v41_attrs fore;
-	v41_default_attrs(&fore);
+	struct nfs4c_attrs fore;
+	nfs4c_default_attrs(&fore);
 	fore.maxreqs = 64;
 
 	/* One session first, so the baseline includes the server's warm-up. */
-	struct v41_sess s;
-	v41_session_up(&s, fd, 0, "scale-0", &fore);
+	struct nfs4c_sess s;
+	nfs4c_session_up(&s, fd, 0, "scale-0", &fore);
 	long before = rss_kib(srv.pid);
 	for (int i = 1; i <= n; i++) {
 		char name[32];
 		snprintf(name, sizeof(name), "scale-%d", i);
-		v41_session_up(&s, fd, 0, name, &fore);
+		nfs4c_session_up(&s, fd, 0, name, &fore);
 		assert_int_equal(s.nslots, 64);
-		struct v41_call m;
-		struct v41_reply p;
-		v41_begin_seq(&s, &m, 0, true);
-		v41_op(&m, OP_PUTROOTFH);
-		v41_send(fd, s.cred, &m, &p);
-		assert_int_equal(v41_seq_result(&p, NULL), NFS4_OK);
-		v41_done(&p);
+		struct nfs4c_call m;
+		struct nfs4c_reply p;
+		nfs4c_begin_seq(&s, &m, 0, true);
+		nfs4c_putrootfh(&m);
+		nfs4c_send(fd, s.cred, &m, &p);
+		assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
+		nfs4c_done(&p);
 	}
 	long after = rss_kib(srv.pid);
 	double per = (double)(after - before) / n;

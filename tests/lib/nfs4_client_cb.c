@@ -1,0 +1,676 @@
+/* The test client's transport and back channel: waiting for a reply while
+ * answering the CALLs the server sends on the same connection, the
+ * background reader, and the v4.0 callback listener. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "lib/nfs4_client.h"
+
+/* --- the per-connection registry ---------------------------------------------------- */
+
+enum { MAX_CONNS = 64, MAX_MAIL = 16 };
+
+/* What the library knows about one fd: the service for its CALLs, and in
+ * background mode the reader thread and the replies it parked. */
+struct conn {
+	int fd;
+	struct nfs4c_cb *svc;
+	bool bg;
+	volatile bool bg_stop;
+	int bg_err; /* the reader's transport error, handed to waiters */
+	pthread_t thread;
+	pthread_mutex_t wlock; /* callbacks' replies never interleave with calls */
+	struct buf *mail[MAX_MAIL];
+	uint32_t mail_xid[MAX_MAIL];
+};
+
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t reg_cond = PTHREAD_COND_INITIALIZER;
+static struct conn conns[MAX_CONNS];
+static unsigned nconns;
+
+/* Answers callbacks for connections nobody attached a service to. */
+static struct nfs4c_cb default_svc;
+static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+static void default_init(void) { nfs4c_cb_init(&default_svc, 0); }
+
+static struct conn *conn_find(int fd, bool create)
+{
+	for (unsigned i = 0; i < nconns; i++)
+		if (conns[i].fd == fd)
+			return &conns[i];
+	if (!create)
+		return NULL;
+	assert_true(nconns < MAX_CONNS);
+	struct conn *c = &conns[nconns++];
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	pthread_mutex_init(&c->wlock, NULL);
+	return c;
+}
+
+static void conn_forget(int fd)
+{
+	for (unsigned i = 0; i < nconns; i++)
+		if (conns[i].fd == fd) {
+			for (unsigned k = 0; k < MAX_MAIL; k++)
+				buf_unref(conns[i].mail[k]);
+			pthread_mutex_destroy(&conns[i].wlock);
+			conns[i] = conns[--nconns];
+			return;
+		}
+}
+
+static struct nfs4c_cb *svc_of(int fd)
+{
+	pthread_once(&default_once, default_init);
+	pthread_mutex_lock(&reg_lock);
+	struct conn *c = conn_find(fd, false);
+	struct nfs4c_cb *s = c && c->svc ? c->svc : &default_svc;
+	pthread_mutex_unlock(&reg_lock);
+	return s;
+}
+
+/* Writes a whole record; under the connection's write lock when it has one
+ * (background mode writes from two threads). */
+static int send_locked(int fd, const void *data, size_t len)
+{
+	pthread_mutex_lock(&reg_lock);
+	struct conn *c = conn_find(fd, false);
+	pthread_mutex_t *l = c && c->bg ? &c->wlock : NULL;
+	pthread_mutex_unlock(&reg_lock);
+	if (l)
+		pthread_mutex_lock(l);
+	int rc = rpctest_send_record(fd, data, len, 0);
+	if (l)
+		pthread_mutex_unlock(l);
+	return rc;
+}
+
+/* --- the service ------------------------------------------------------------------------ */
+
+void nfs4c_cb_init(struct nfs4c_cb *svc, uint32_t program)
+{
+	memset(svc, 0, sizeof(*svc));
+	svc->program = program;
+	pthread_mutex_init(&svc->lock, NULL);
+	pthread_cond_init(&svc->cond, NULL);
+}
+
+void nfs4c_cb_destroy(struct nfs4c_cb *svc)
+{
+	pthread_mutex_destroy(&svc->lock);
+	pthread_cond_destroy(&svc->cond);
+}
+
+static void record(struct nfs4c_cb *svc, const struct nfs4c_cb_rec *r)
+{
+	pthread_mutex_lock(&svc->lock);
+	if (svc->nrecs < NFS4C_CB_RECS)
+		svc->recs[svc->nrecs++] = *r;
+	pthread_cond_broadcast(&svc->cond);
+	pthread_mutex_unlock(&svc->lock);
+}
+
+static void copy_fh(struct nfs4c_cb_rec *r, struct nfs4_opaque fh)
+{
+	r->fhlen = fh.len <= NFS4_FHSIZE ? fh.len : NFS4_FHSIZE;
+	memcpy(r->fh, fh.data, r->fhlen);
+}
+
+uint32_t nfs4c_cb_default_sequence(struct nfs4c_cb *svc, const struct nfs4c_cb_op *op,
+				   struct xdr_enc *res)
+{
+	const struct nfs4_cb_sequence_args *a = &op->u.sequence;
+	if (a->slotid >= NFS4C_MAX_SLOTS)
+		return NFS4ERR_BADSLOT;
+	pthread_mutex_lock(&svc->lock);
+	uint32_t last = svc->slot_seq[a->slotid];
+	bool ok = a->sequenceid == last + 1 || (last != 0 && a->sequenceid == last);
+	if (ok)
+		svc->slot_seq[a->slotid] = a->sequenceid;
+	struct nfs4_cb_sequence_res r = {.sessionid = a->sessionid,
+					 .sequenceid = a->sequenceid,
+					 .slotid = a->slotid,
+					 .highest_slotid = svc->highest_slot,
+					 .target_highest_slotid = svc->target_highest_slot};
+	pthread_mutex_unlock(&svc->lock);
+	if (!ok)
+		return NFS4ERR_SEQ_MISORDERED;
+	return nfs4_enc_cb_sequence_res(res, &r) ? NFS4_OK : NFS4ERR_RESOURCE;
+}
+
+/* CB_GETATTR's NFS4_OK carries a fattr4: by default an empty one (the
+ * client claims no attribute changed). */
+static uint32_t default_getattr(struct xdr_enc *e)
+{
+	struct nfs4_cb_getattr_res r;
+	memset(&r, 0, sizeof(r));
+	return nfs4_enc_cb_getattr_res(e, &r) ? NFS4_OK : NFS4ERR_RESOURCE;
+}
+
+/* Decodes one op's arguments into op and the record; false: malformed. */
+static bool decode_op(struct xdr_dec *d, struct nfs4c_cb_op *op, struct nfs4c_cb_rec *r)
+{
+	switch (op->opnum) {
+	case OP_CB_SEQUENCE:
+		if (!nfs4_dec_cb_sequence_args(d, &op->u.sequence))
+			return false;
+		r->sessionid = op->u.sequence.sessionid;
+		r->seqid = op->u.sequence.sequenceid;
+		r->slotid = op->u.sequence.slotid;
+		r->highest_slotid = op->u.sequence.highest_slotid;
+		return true;
+	case OP_CB_RECALL:
+		if (!nfs4_dec_cb_recall_args(d, &op->u.recall))
+			return false;
+		r->stateid = op->u.recall.stateid;
+		r->truncate = op->u.recall.truncate;
+		copy_fh(r, op->u.recall.fh);
+		return true;
+	case OP_CB_GETATTR:
+		if (!nfs4_dec_cb_getattr_args(d, &op->u.getattr))
+			return false;
+		r->attr_request = op->u.getattr.attr_request;
+		copy_fh(r, op->u.getattr.fh);
+		return true;
+	case OP_CB_NOTIFY_LOCK:
+		if (!nfs4_dec_cb_notify_lock_args(d, &op->u.notify_lock))
+			return false;
+		r->owner_clientid = op->u.notify_lock.lock_owner.clientid;
+		copy_fh(r, op->u.notify_lock.fh);
+		return true;
+	case OP_CB_NOTIFY:
+		if (!nfs4_dec_cb_notify_args(d, &op->u.notify))
+			return false;
+		r->stateid = op->u.notify.stateid;
+		r->nchanges = op->u.notify.changes.count;
+		copy_fh(r, op->u.notify.fh);
+		return true;
+	case OP_CB_OFFLOAD:
+		if (!nfs4_dec_cb_offload_args(d, &op->u.offload))
+			return false;
+		r->stateid = op->u.offload.stateid;
+		copy_fh(r, op->u.offload.fh);
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool known_op(uint32_t opnum)
+{
+	return opnum == OP_CB_SEQUENCE || opnum == OP_CB_RECALL || opnum == OP_CB_GETATTR ||
+	       opnum == OP_CB_NOTIFY_LOCK || opnum == OP_CB_NOTIFY || opnum == OP_CB_OFFLOAD;
+}
+
+/* Encodes the CB_COMPOUND4res for the call's arguments in d into e. */
+static void answer_compound(struct nfs4c_cb *svc, uint32_t prog, struct xdr_dec *d,
+			    struct xdr_enc *e)
+{
+	struct nfs4_cb_compound_args_hdr h;
+	struct nfs4_compound_res_enc r;
+	if (!nfs4_dec_cb_compound_args_hdr(d, &h)) {
+		nfs4_enc_compound_res_begin(&r, e, (struct nfs4_opaque){NULL, 0});
+		nfs4_enc_compound_res_finish(&r, NFS4ERR_BADXDR);
+		return;
+	}
+	nfs4_enc_compound_res_begin(&r, e, h.tag);
+	uint32_t status = NFS4_OK;
+	for (uint32_t i = 0; i < h.numops && status == NFS4_OK; i++) {
+		struct nfs4c_cb_op op;
+		struct nfs4c_cb_rec rec;
+		memset(&op, 0, sizeof(op));
+		memset(&rec, 0, sizeof(rec));
+		op.minor = rec.minor = h.minor;
+		op.callback_ident = rec.callback_ident = h.callback_ident;
+		rec.proc = CB_COMPOUND;
+		rec.prog = prog;
+		if (!nfs4_dec_op(d, &op.opnum)) {
+			status = NFS4ERR_BADXDR;
+			nfs4_enc_op_res(&r, OP_CB_ILLEGAL, status);
+			break;
+		}
+		rec.opnum = op.opnum;
+		if (!known_op(op.opnum)) {
+			/* A callback this client does not implement is NOTSUPP; a
+			 * number outside the callback program is ILLEGAL. */
+			bool defined = op.opnum >= OP_CB_GETATTR && op.opnum <= OP_CB_OFFLOAD;
+			status = defined ? NFS4ERR_NOTSUPP : NFS4ERR_OP_ILLEGAL;
+			rec.status = status;
+			record(svc, &rec);
+			nfs4_enc_op_res(&r, defined ? op.opnum : OP_CB_ILLEGAL, status);
+			break;
+		}
+		if (!decode_op(d, &op, &rec)) {
+			status = NFS4ERR_BADXDR;
+		} else {
+			size_t off = nfs4_enc_op_res(&r, op.opnum, NFS4_OK);
+			size_t body = xdr_enc_len(e);
+			nfs4c_cb_handler fn = svc->handlers[op.opnum];
+			if (fn)
+				status = fn(svc, &op, e);
+			else if (op.opnum == OP_CB_SEQUENCE)
+				status = nfs4c_cb_default_sequence(svc, &op, e);
+			else if (op.opnum == OP_CB_GETATTR)
+				status = default_getattr(e);
+			else
+				status = NFS4_OK;
+			if (status != NFS4_OK)
+				e->buf->len = body; /* an error has no body */
+			nfs4_enc_op_res_patch(&r, off, status);
+			rec.status = status;
+			record(svc, &rec);
+			continue;
+		}
+		rec.status = status;
+		record(svc, &rec);
+		nfs4_enc_op_res(&r, op.opnum, status);
+	}
+	nfs4_enc_compound_res_finish(&r, status);
+}
+
+/* Answers one CALL record b on fd with svc. */
+static void serve_call(int fd, struct nfs4c_cb *svc, struct buf *b)
+{
+	struct xdr_dec d;
+	uint32_t xid, mtype;
+	struct rpc_call_hdr hdr;
+	struct rpc_cred cred;
+	enum rpc_auth_stat auth;
+	xdr_dec_init(&d, b->data, b->len);
+	if (!rpc_decode_msg_start(&d, &xid, &mtype) ||
+	    rpc_decode_call(&d, &hdr, &cred, &auth) != RPC_CALL_OK)
+		return; /* not for the tests to answer: the server will time out */
+	struct nfs4c_cb_rec rec = {.proc = hdr.proc, .prog = hdr.prog};
+	struct xdr_enc e;
+	assert_true(xdr_enc_init(&e, 512, 1u << 20));
+	if (svc->program != 0 && hdr.prog != svc->program) {
+		rpc_encode_accepted(&e, xid, RPC_PROG_UNAVAIL);
+		record(svc, &rec);
+	} else if (hdr.proc == CB_NULL) {
+		rpc_encode_accepted(&e, xid, RPC_SUCCESS);
+		record(svc, &rec);
+	} else if (hdr.proc != CB_COMPOUND) {
+		rpc_encode_accepted(&e, xid, RPC_PROC_UNAVAIL);
+		record(svc, &rec);
+	} else if (svc->garbage) {
+		rpc_encode_accepted(&e, xid, RPC_GARBAGE_ARGS);
+		record(svc, &rec);
+	} else {
+		rpc_encode_accepted(&e, xid, RPC_SUCCESS);
+		answer_compound(svc, hdr.prog, &d, &e);
+	}
+	if (!svc->silent && !e.overflow)
+		(void)send_locked(fd, e.buf->data, e.buf->len);
+	xdr_enc_release(&e);
+}
+
+static bool is_call(struct buf *b)
+{
+	return b->len >= 8 && xdr_get_be32(b->data + 4) == RPC_MSG_CALL;
+}
+
+/* --- waiting for replies ---------------------------------------------------------------- */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Background mode: waits for the reader to park the reply with xid.  Called
+ * with reg_lock held; the entry is looked up again after every wait since
+ * closing another connection moves entries. */
+static int wait_mail(int fd, uint32_t xid, struct buf **out)
+{
+	uint64_t deadline = now_ms() + RPCTEST_TIMEOUT_MS;
+	for (;;) {
+		struct conn *c = conn_find(fd, false);
+		if (!c)
+			return -EBADF;
+		for (unsigned k = 0; k < MAX_MAIL; k++)
+			if (c->mail[k] && c->mail_xid[k] == xid) {
+				*out = c->mail[k];
+				c->mail[k] = NULL;
+				return 0;
+			}
+		if (c->bg_err)
+			return c->bg_err;
+		if (now_ms() >= deadline)
+			return -ETIMEDOUT;
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&reg_cond, &reg_lock, &ts);
+	}
+}
+
+int nfs4c_rpc(int fd, uint32_t xid, uint32_t prog, uint32_t vers, uint32_t proc,
+	      const struct rpc_cred *cred, const void *args, size_t len,
+	      struct rpctest_reply *reply)
+{
+	struct buf *call = rpctest_build_call(xid, prog, vers, proc, cred, args, len);
+	if (!call)
+		return -ENOMEM;
+	int rc = send_locked(fd, call->data, call->len);
+	buf_unref(call);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&reg_lock);
+	struct conn *c = conn_find(fd, false);
+	if (c && c->bg) {
+		struct buf *b = NULL;
+		rc = wait_mail(fd, xid, &b);
+		pthread_mutex_unlock(&reg_lock);
+		if (rc)
+			return rc;
+		rc = rpctest_parse_reply(b, reply);
+		if (rc)
+			buf_unref(b);
+		return rc;
+	}
+	pthread_mutex_unlock(&reg_lock);
+	for (;;) {
+		struct buf *b;
+		rc = rpctest_recv_record(fd, &b, RPCTEST_TIMEOUT_MS);
+		if (rc)
+			return rc;
+		if (is_call(b)) {
+			serve_call(fd, svc_of(fd), b);
+			buf_unref(b);
+			continue;
+		}
+		rc = rpctest_parse_reply(b, reply);
+		if (rc) {
+			buf_unref(b);
+			return rc;
+		}
+		if (reply->xid == xid)
+			return 0;
+		rpctest_reply_release(reply);
+	}
+}
+
+/* --- attaching, serving, background ---------------------------------------------------- */
+
+void nfs4c_cb_attach(int fd, struct nfs4c_cb *svc)
+{
+	pthread_mutex_lock(&reg_lock);
+	conn_find(fd, true)->svc = svc;
+	pthread_mutex_unlock(&reg_lock);
+}
+
+void nfs4c_cb_detach(int fd)
+{
+	pthread_mutex_lock(&reg_lock);
+	struct conn *c = conn_find(fd, false);
+	if (c)
+		c->svc = NULL;
+	pthread_mutex_unlock(&reg_lock);
+}
+
+static unsigned total_recs(struct nfs4c_cb *svc)
+{
+	pthread_mutex_lock(&svc->lock);
+	unsigned n = svc->nrecs;
+	pthread_mutex_unlock(&svc->lock);
+	return n;
+}
+
+bool nfs4c_cb_serve(int fd, unsigned n, unsigned timeout_ms)
+{
+	struct nfs4c_cb *svc = svc_of(fd);
+	uint64_t deadline = now_ms() + timeout_ms;
+	while (total_recs(svc) < n) {
+		uint64_t now = now_ms();
+		if (now >= deadline)
+			return false;
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, (int)(deadline - now)) <= 0)
+			continue;
+		struct buf *b;
+		if (rpctest_recv_record(fd, &b, RPCTEST_TIMEOUT_MS) != 0)
+			return false;
+		if (is_call(b))
+			serve_call(fd, svc, b);
+		buf_unref(b);
+	}
+	return true;
+}
+
+static void *bg_main(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+	for (;;) {
+		pthread_mutex_lock(&reg_lock);
+		struct conn *c = conn_find(fd, false);
+		bool stop = !c || c->bg_stop;
+		pthread_mutex_unlock(&reg_lock);
+		if (stop)
+			return NULL;
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		struct buf *b;
+		int rc = rpctest_recv_record(fd, &b, RPCTEST_TIMEOUT_MS);
+		if (rc) {
+			pthread_mutex_lock(&reg_lock);
+			c = conn_find(fd, false);
+			if (c)
+				c->bg_err = rc;
+			pthread_cond_broadcast(&reg_cond);
+			pthread_mutex_unlock(&reg_lock);
+			return NULL;
+		}
+		if (is_call(b)) {
+			serve_call(fd, svc_of(fd), b);
+			buf_unref(b);
+			continue;
+		}
+		uint32_t xid = b->len >= 4 ? xdr_get_be32(b->data) : 0;
+		pthread_mutex_lock(&reg_lock);
+		c = conn_find(fd, false);
+		bool parked = false;
+		for (unsigned k = 0; c && k < MAX_MAIL && !parked; k++)
+			if (!c->mail[k]) {
+				c->mail[k] = b;
+				c->mail_xid[k] = xid;
+				parked = true;
+			}
+		pthread_cond_broadcast(&reg_cond);
+		pthread_mutex_unlock(&reg_lock);
+		if (!parked)
+			buf_unref(b); /* nobody is waiting for that many replies */
+	}
+}
+
+void nfs4c_bg_start(int fd)
+{
+	pthread_mutex_lock(&reg_lock);
+	struct conn *c = conn_find(fd, true);
+	assert_false(c->bg);
+	c->bg = true;
+	c->bg_stop = false;
+	c->bg_err = 0;
+	int rc = pthread_create(&c->thread, NULL, bg_main, (void *)(intptr_t)fd);
+	pthread_mutex_unlock(&reg_lock);
+	assert_int_equal(rc, 0);
+}
+
+void nfs4c_bg_stop(int fd)
+{
+	pthread_mutex_lock(&reg_lock);
+	struct conn *c = conn_find(fd, false);
+	if (!c || !c->bg) {
+		pthread_mutex_unlock(&reg_lock);
+		return;
+	}
+	c->bg_stop = true;
+	pthread_t t = c->thread;
+	pthread_mutex_unlock(&reg_lock);
+	pthread_join(t, NULL);
+	pthread_mutex_lock(&reg_lock);
+	c = conn_find(fd, false);
+	if (c)
+		c->bg = false;
+	pthread_mutex_unlock(&reg_lock);
+}
+
+void nfs4c_close(int fd)
+{
+	nfs4c_bg_stop(fd);
+	pthread_mutex_lock(&reg_lock);
+	conn_forget(fd);
+	pthread_mutex_unlock(&reg_lock);
+	close(fd);
+}
+
+/* --- records ------------------------------------------------------------------------------ */
+
+static bool rec_is(const struct nfs4c_cb_rec *r, uint32_t opnum)
+{
+	return opnum == 0 ? r->proc == CB_NULL : (r->proc == CB_COMPOUND && r->opnum == opnum);
+}
+
+unsigned nfs4c_cb_count(struct nfs4c_cb *svc, uint32_t opnum)
+{
+	pthread_mutex_lock(&svc->lock);
+	unsigned n = 0;
+	for (unsigned i = 0; i < svc->nrecs; i++)
+		n += rec_is(&svc->recs[i], opnum);
+	pthread_mutex_unlock(&svc->lock);
+	return n;
+}
+
+bool nfs4c_cb_get(struct nfs4c_cb *svc, uint32_t opnum, unsigned idx, struct nfs4c_cb_rec *out)
+{
+	pthread_mutex_lock(&svc->lock);
+	bool found = false;
+	for (unsigned i = 0; i < svc->nrecs && !found; i++)
+		if (rec_is(&svc->recs[i], opnum) && idx-- == 0) {
+			*out = svc->recs[i];
+			found = true;
+		}
+	pthread_mutex_unlock(&svc->lock);
+	return found;
+}
+
+bool nfs4c_cb_wait(struct nfs4c_cb *svc, uint32_t opnum, unsigned n, unsigned timeout_ms)
+{
+	uint64_t deadline = now_ms() + timeout_ms;
+	while (nfs4c_cb_count(svc, opnum) < n) {
+		if (now_ms() >= deadline)
+			return false;
+		pthread_mutex_lock(&svc->lock);
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 50 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&svc->cond, &svc->lock, &ts);
+		pthread_mutex_unlock(&svc->lock);
+	}
+	return true;
+}
+
+bool nfs4c_cb_recalled(struct nfs4c_cb *svc, const struct nfs4_stateid *sid)
+{
+	struct nfs4c_cb_rec r;
+	for (unsigned i = 0; nfs4c_cb_get(svc, OP_CB_RECALL, i, &r); i++)
+		if (r.stateid.seqid == sid->seqid &&
+		    memcmp(r.stateid.other, sid->other, NFS4_OTHER_SIZE) == 0)
+			return true;
+	return false;
+}
+
+/* --- the v4.0 listener ---------------------------------------------------------------------- */
+
+enum { LISTENER_CONNS = 8 };
+
+static void *listener_main(void *arg)
+{
+	struct nfs4c_cb_listener *l = arg;
+	struct pollfd p[1 + LISTENER_CONNS];
+	unsigned n = 0;
+	while (!l->stop) {
+		p[0] = (struct pollfd){.fd = l->lfd, .events = POLLIN};
+		for (unsigned i = 0; i < n; i++)
+			p[1 + i].events = POLLIN;
+		if (poll(p, 1 + n, 50) <= 0)
+			continue;
+		for (unsigned i = 0; i < n;) {
+			struct buf *b = NULL;
+			if (p[1 + i].revents &&
+			    rpctest_recv_record(p[1 + i].fd, &b, RPCTEST_TIMEOUT_MS) != 0) {
+				close(p[1 + i].fd);
+				p[1 + i] = p[n--];
+				continue;
+			}
+			if (b) {
+				if (is_call(b))
+					serve_call(p[1 + i].fd, l->svc, b);
+				buf_unref(b);
+			}
+			i++;
+		}
+		if (p[0].revents & POLLIN) {
+			int c = accept(l->lfd, NULL, NULL);
+			if (c >= 0 && n < LISTENER_CONNS)
+				p[1 + n++].fd = c;
+			else if (c >= 0)
+				close(c);
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		close(p[1 + i].fd);
+	return NULL;
+}
+
+int nfs4c_cb_listen(struct nfs4c_cb_listener *l, struct nfs4c_cb *svc)
+{
+	memset(l, 0, sizeof(*l));
+	l->svc = svc;
+	l->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l->lfd < 0)
+		return -errno;
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t alen = sizeof(a);
+	if (bind(l->lfd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(l->lfd, 8) != 0 ||
+	    getsockname(l->lfd, (struct sockaddr *)&a, &alen) != 0) {
+		int err = -errno;
+		close(l->lfd);
+		return err;
+	}
+	l->port = ntohs(a.sin_port);
+	snprintf(l->uaddr, sizeof(l->uaddr), "127.0.0.1.%u.%u", l->port >> 8, l->port & 0xff);
+	if (pthread_create(&l->thread, NULL, listener_main, l) != 0) {
+		close(l->lfd);
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+void nfs4c_cb_listen_stop(struct nfs4c_cb_listener *l)
+{
+	l->stop = 1;
+	pthread_join(l->thread, NULL);
+	close(l->lfd);
+}
