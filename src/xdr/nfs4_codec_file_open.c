@@ -7,7 +7,7 @@ static bool enc_owner(struct xdr_enc *e, const struct nfs4_state_owner *o)
 
 static bool dec_owner(struct xdr_dec *d, struct nfs4_state_owner *o)
 {
-	return xdr_decode_u64(d, &o->clientid) && nfs4_dec_component(d, &o->owner);
+	return xdr_decode_u64(d, &o->clientid) && nfs4_dec_bounded_str(d, &o->owner);
 }
 
 /* --- OPEN ----------------------------------------------------------------------------- */
@@ -128,7 +128,7 @@ static bool enc_ace(struct xdr_enc *e, const struct nfs4_ace *a)
 static bool dec_ace(struct xdr_dec *d, struct nfs4_ace *a)
 {
 	return xdr_decode_u32(d, &a->type) && xdr_decode_u32(d, &a->flag) &&
-	       xdr_decode_u32(d, &a->access_mask) && nfs4_dec_component(d, &a->who);
+	       xdr_decode_u32(d, &a->access_mask) && nfs4_dec_bounded_str(d, &a->who);
 }
 
 static bool enc_space_limit(struct xdr_enc *e, const struct nfs4_space_limit *l)

@@ -160,9 +160,9 @@ static bool dec_netloc(struct xdr_dec *d, struct nfs4_netloc *n)
 	switch (n->type) {
 	case NL4_NAME:
 	case NL4_URL:
-		return nfs4_dec_component(d, &n->name);
+		return nfs4_dec_bounded_str(d, &n->name);
 	case NL4_NETADDR:
-		return nfs4_dec_component(d, &n->netid) && nfs4_dec_component(d, &n->addr);
+		return nfs4_dec_bounded_str(d, &n->netid) && nfs4_dec_bounded_str(d, &n->addr);
 	default:
 		return false;
 	}
