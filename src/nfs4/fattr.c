@@ -372,16 +372,13 @@ static enum nfsstat4 decode_settime(struct xdr_dec *d, uint32_t set_flag, uint32
 	return NFS4_OK;
 }
 
-enum nfsstat4 nfs4_fattr_decode_set(struct nfs4_compound *c, struct xdr_dec *d,
-				    struct nfs4_sattr *out)
+enum nfsstat4 nfs4_fattr_decode_set(struct nfs4_compound *c, const struct nfs4_fattr_raw *f,
+				    bool extra, struct nfs4_sattr *out)
 {
-	bool extra;
-	const uint8_t *vals;
-	uint32_t vlen;
 	memset(out, 0, sizeof(*out));
-	if (!nfs4_decode_bitmap(d, &out->mask, &extra) ||
-	    !xdr_decode_opaque(d, UINT32_MAX, &vals, &vlen))
-		return NFS4ERR_BADXDR;
+	out->mask = f->mask;
+	const uint8_t *vals = f->vals.data;
+	uint32_t vlen = f->vals.len;
 	struct nfs4_bitmap sup;
 	nfs4_fattr_supported(c, &sup);
 	/* Errors about the set of attributes come before their values. */
@@ -447,15 +444,12 @@ enum nfsstat4 nfs4_fattr_decode_set(struct nfs4_compound *c, struct xdr_dec *d,
 	return NFS4_OK;
 }
 
-enum nfsstat4 nfs4_fattr_verify(struct nfs4_compound *c, struct xdr_dec *d, bool want_same)
+enum nfsstat4 nfs4_fattr_verify(struct nfs4_compound *c, const struct nfs4_fattr_raw *f,
+				bool extra, bool want_same)
 {
-	struct nfs4_bitmap want, sup;
-	bool extra;
-	const uint8_t *vals;
-	uint32_t vlen;
-	if (!nfs4_decode_bitmap(d, &want, &extra) ||
-	    !xdr_decode_opaque(d, UINT32_MAX, &vals, &vlen))
-		return NFS4ERR_BADXDR;
+	struct nfs4_bitmap want = f->mask, sup;
+	const uint8_t *vals = f->vals.data;
+	uint32_t vlen = f->vals.len;
 	if (nfs4_bitmap_isset(&want, FATTR4_RDATTR_ERROR) ||
 	    nfs4_bitmap_isset(&want, FATTR4_TIME_ACCESS_SET) ||
 	    nfs4_bitmap_isset(&want, FATTR4_TIME_MODIFY_SET))

@@ -6,6 +6,7 @@
 
 #include "nfs4/compound.h"
 #include "state/state.h"
+#include "xdr/nfs4_codec_file.h"
 
 #define NFS4_STATE_OP(name)                                                           \
 	enum nfsstat4 nfs4_op_##name(struct nfs4_compound *c, struct xdr_dec *args, \
@@ -15,15 +16,16 @@
 NFS4_STATE_OP(setclientid);
 NFS4_STATE_OP(setclientid_confirm); /* may block: writes the stable record */
 NFS4_STATE_OP(renew);
-/* ops_open.c */
-NFS4_STATE_OP(open); /* may block: creates files */
-NFS4_STATE_OP(open_confirm);
-NFS4_STATE_OP(open_downgrade);
-NFS4_STATE_OP(close);
+/* ops_open.c, on decoded arguments (NFS4_SERVE in compound.h) */
+NFS4_SERVE_DECL(open); /* may block: creates files */
+NFS4_SERVE_DECL(open_confirm);
+NFS4_SERVE_DECL(open_downgrade);
+NFS4_SERVE_DECL(close);
 /* ops_lock.c */
-NFS4_STATE_OP(lock);
-NFS4_STATE_OP(lockt);
-NFS4_STATE_OP(locku);
+NFS4_SERVE_DECL(lock);
+NFS4_SERVE_DECL(lockt);
+NFS4_SERVE_DECL(locku);
+/* Decodes for itself until its codec (xdr/nfs4_codec_session.h) lands. */
 NFS4_STATE_OP(release_lockowner);
 
 /* The CB_NULL dialer for state_options.cb_null: one blocking call over a
