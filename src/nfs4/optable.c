@@ -64,7 +64,7 @@ enum {
 	CHANGE_INFO = 4 + 8 + 8,
 	BITMAP = 4 + 4 * NFS4_BITMAP_WORDS,
 	/* fattr4: the bitmap, the length of the values, and each value at
-	 * most 16 bytes but the filehandle (fattr.c encode_one). */
+	 * most 16 bytes but the filehandle (fattr.c fill_one). */
 	FATTR_MAX = BITMAP + 4 + 64 * 16 + 4 + NFS4_FHSIZE,
 	/* What open_serve encodes: stateid, change_info, rflags, attrset,
 	 * OPEN_DELEGATE_NONE.  Granting delegations makes this larger. */
