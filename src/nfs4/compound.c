@@ -248,29 +248,6 @@ static enum nfsstat4 compound41_limit(struct nfs4_compound *c, struct xdr_enc *e
 	return status;
 }
 
-/* The current stateid given for the operation's stateid argument is
- * replaced by the one it stands for.  The arguments are this request's own
- * bytes (a received record nobody else reads), so the substitution is
- * written over them and the handler decodes the stateid it must use. */
-static enum nfsstat4 compound_resolve_stateid_arg(struct nfs4_compound *c,
-						  const struct nfs4_op_desc *desc)
-{
-	const uint8_t *at = desc->stateid_arg(c->req->args);
-	if (!at)
-		return NFS4_OK; /* too short: the handler says BADXDR */
-	struct xdr_dec d;
-	struct nfs4_stateid sid;
-	xdr_dec_init(&d, at, 4 + NFS4_OTHER_SIZE);
-	if (!nfs4_decode_stateid(&d, &sid) || !stateid_is_current(&sid))
-		return NFS4_OK;
-	if (!c->has_current_stateid)
-		return NFS4ERR_BAD_STATEID;
-	uint8_t *p = (uint8_t *)at;
-	xdr_put_be32(p, c->current_stateid.seqid);
-	memcpy(p + 4, c->current_stateid.other, NFS4_OTHER_SIZE);
-	return NFS4_OK;
-}
-
 /* v4.1, before an operation that changes state: the reply with its largest
  * result must fit what the client takes, and what the slot keeps when it
  * asked for that; else the operation does not run. */
@@ -286,42 +263,13 @@ static enum nfsstat4 compound41_limit_before(struct nfs4_compound *c, uint32_t e
 	return NFS4_OK;
 }
 
-/* An operation whose arguments the codec decodes: decoded into a struct on
- * this stack, the current stateid resolved in it, the reply estimated from
- * it. */
-static enum nfsstat4 compound_serve_decoded(struct nfs4_compound *c,
-					    const struct nfs4_op_desc *desc, uint32_t *estimate)
-{
-	_Alignas(max_align_t) uint8_t args[NFS4_OP_ARGS_MAX];
-	memset(args, 0, desc->args_size);
-	if (!desc->decode(&c->req->args, args))
-		return NFS4ERR_BADXDR;
-	struct nfs4_stateid *sid;
-	if (desc->args_stateid && c->minor >= 1 && (sid = desc->args_stateid(args)) &&
-	    stateid_is_current(sid)) {
-		if (!c->has_current_stateid)
-			return NFS4ERR_BAD_STATEID;
-		*sid = c->current_stateid;
-	}
-	if (desc->flags & NFS4_OPF_CHANGES_STATE) {
-		*estimate = nfs4_op_reply_estimate_args(desc, c, args);
-		if (c->session) {
-			enum nfsstat4 s = compound41_limit_before(c, *estimate);
-			if (s != NFS4_OK)
-				return s;
-		}
-	}
-	return desc->serve(c, args, &c->req->reply);
-}
-
-/* The checks the op table asks for, then the handler.  *estimate is the
- * reply-size estimate of an operation that changes state. */
-static enum nfsstat4 compound_run_op(struct compound_run *run, const struct nfs4_op_desc *desc,
+/* The checks the op table asks for, the arguments decoded into a struct on
+ * this stack (the current stateid resolved in them), then the handler.
+ * *estimate is the reply-size estimate of an operation that changes state. */
+static enum nfsstat4 compound_run_op(struct nfs4_compound *c, const struct nfs4_op_desc *desc,
 				     uint32_t *estimate)
 {
-	struct nfs4_compound *c = &run->c;
-	enum nfsstat4 s;
-	if (!desc->handler && !desc->serve)
+	if (!desc->serve)
 		return NFS4ERR_NOTSUPP;
 	if ((desc->flags & NFS4_OPF_NEED_FH) && c->cfh.kind == NFS4_FH_NONE)
 		return NFS4ERR_NOFILEHANDLE;
@@ -329,17 +277,26 @@ static enum nfsstat4 compound_run_op(struct compound_run *run, const struct nfs4
 	if ((desc->flags & NFS4_OPF_ROFS) &&
 	    (c->cfh.kind != NFS4_FH_EXPORT || c->cfh.export->read_only))
 		return NFS4ERR_ROFS;
-	if (desc->decode)
-		return compound_serve_decoded(c, desc, estimate);
-	if (desc->stateid_arg && c->minor >= 1 &&
-	    (s = compound_resolve_stateid_arg(c, desc)) != NFS4_OK)
-		return s;
-	if (desc->flags & NFS4_OPF_CHANGES_STATE) {
-		*estimate = nfs4_op_reply_estimate(desc, c, &c->req->args);
-		if (c->session && (s = compound41_limit_before(c, *estimate)) != NFS4_OK)
-			return s;
+	_Alignas(max_align_t) uint8_t args[NFS4_OP_ARGS_MAX];
+	memset(args, 0, desc->args_size);
+	if (!desc->decode(&c->req->args, args))
+		return NFS4ERR_BADXDR;
+	struct nfs4_stateid *sid;
+	if (desc->stateid_arg && c->minor >= 1 && (sid = desc->stateid_arg(args)) &&
+	    stateid_is_current(sid)) {
+		if (!c->has_current_stateid)
+			return NFS4ERR_BAD_STATEID;
+		*sid = c->current_stateid;
 	}
-	return desc->handler(c, &c->req->args, &c->req->reply);
+	if (desc->flags & NFS4_OPF_CHANGES_STATE) {
+		*estimate = nfs4_op_reply_estimate(desc, c, args);
+		if (c->session) {
+			enum nfsstat4 s = compound41_limit_before(c, *estimate);
+			if (s != NFS4_OK)
+				return s;
+		}
+	}
+	return desc->serve(c, args, &c->req->reply);
 }
 
 /* After a successful operation flagged NFS4_OPF_SETS_STATEID: its result
@@ -420,7 +377,7 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 		size_t body_off = xdr_enc_len(e);
 		uint64_t t0 = clock_now_ns();
 		uint32_t estimate = UINT32_MAX;
-		enum nfsstat4 status = compound_run_op(run, desc, &estimate);
+		enum nfsstat4 status = compound_run_op(&run->c, desc, &estimate);
 		if (c->replay) {
 			nfs4_op_stats_count(opnum, false, clock_now_ns() - t0);
 			compound_send_replay(run, e);

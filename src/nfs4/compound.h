@@ -49,9 +49,6 @@ struct nfs4_compound {
 	size_t saved_limit;        /* req->reply's limit before SEQUENCE lowered it */
 };
 
-typedef enum nfsstat4 (*nfs4_op_handler)(struct nfs4_compound *c, struct xdr_dec *args,
-					 struct xdr_enc *res);
-
 /* Flags of an operation in the op table (optable.c).  The dispatcher does
  * what they say before (or after) the handler runs, so handlers need not. */
 enum {
@@ -74,30 +71,30 @@ enum {
 	NFS4_OPF_SETS_STATEID = 1u << 6,
 };
 
-/* The largest result body (the bytes after the status) the operation can
- * produce on success for these arguments; args is a copy of the cursor at
- * the operation's arguments (an estimate may peek, as READ's count).  An
- * error result that changes nothing (LOCK's NFS4ERR_DENIED) need not be
- * covered: it is checked after the operation like any read. */
-typedef uint32_t (*nfs4_op_reply_fn)(const struct nfs4_compound *c, struct xdr_dec args);
-
-/* Where the operation's stateid argument is: a pointer to its 16 bytes
- * inside the arguments (args is a copy of the cursor at them), or NULL
- * when the arguments are too short (the handler then says BADXDR). */
-typedef const uint8_t *(*nfs4_op_stateid_fn)(struct xdr_dec args);
-
-/* The decoded-arguments form of the hooks above. */
+/* The hooks of an operation (optable.c).  The dispatcher decodes its
+ * arguments with the codec into a struct of the op table's args_size bytes
+ * (NFS4ERR_BADXDR when they do not decode), and the handler serves them. */
 typedef bool (*nfs4_op_decode_fn)(struct xdr_dec *d, void *args);
 typedef enum nfsstat4 (*nfs4_op_serve_fn)(struct nfs4_compound *c, void *args,
 					  struct xdr_enc *res);
-typedef uint32_t (*nfs4_op_args_reply_fn)(const struct nfs4_compound *c, const void *args);
-/* The stateid argument that may be the current stateid, or NULL when this
- * use of the operation has none (LOCK names one of two). */
-typedef struct nfs4_stateid *(*nfs4_op_args_stateid_fn)(void *args);
+
+/* The largest result body (the bytes after the status) the operation can
+ * produce on success for these decoded arguments (as READ's count).  An
+ * error result that changes nothing (LOCK's NFS4ERR_DENIED) need not be
+ * covered: it is checked after the operation like any read. */
+typedef uint32_t (*nfs4_op_reply_fn)(const struct nfs4_compound *c, const void *args);
+
+/* The stateid argument that may be the v4.1 current stateid, inside the
+ * decoded arguments, or NULL when this use of the operation has none
+ * (LOCK names one of two). */
+typedef struct nfs4_stateid *(*nfs4_op_stateid_fn)(void *args);
 
 struct nfs4_op_desc {
 	const char *name;
-	nfs4_op_handler handler;
+	/* NULL for an operation Ferry does not serve: NFS4ERR_NOTSUPP. */
+	nfs4_op_serve_fn serve;
+	nfs4_op_decode_fn decode;
+	uint16_t args_size;
 	uint8_t minor_min, minor_max; /* the minor versions that define the op */
 	uint16_t flags;               /* NFS4_OPF_* */
 	/* Reply-size estimate: reply_size(c, args) when set, else the
@@ -106,21 +103,9 @@ struct nfs4_op_desc {
 	nfs4_op_reply_fn reply_size;
 	/* Set for an operation whose stateid argument may be the current
 	 * stateid (v4.1, seqid 1 and other all zeros): the dispatcher
-	 * resolves it before the handler runs (NFS4ERR_BAD_STATEID when there
-	 * is none) and the handler decodes the stateid to use. */
+	 * resolves it in the decoded arguments before the handler runs
+	 * (NFS4ERR_BAD_STATEID when there is none). */
 	nfs4_op_stateid_fn stateid_arg;
-
-	/* Operations whose arguments the codec decodes (xdr/nfs4_codec_*.h):
-	 * the dispatcher decodes them into a struct of args_size bytes
-	 * (NFS4ERR_BADXDR when they do not decode), resolves the current
-	 * stateid in it, estimates the reply from it, and calls serve.  Such
-	 * an entry has no handler, reply_size or stateid_arg; the other
-	 * entries keep decoding for themselves until they move over. */
-	nfs4_op_decode_fn decode;
-	nfs4_op_serve_fn serve;
-	uint16_t args_size;
-	nfs4_op_args_reply_fn args_reply_size;
-	nfs4_op_args_stateid_fn args_stateid;
 };
 
 /* The largest decoded arguments struct of any operation. */
@@ -149,14 +134,9 @@ enum { NFS4_OP_TABLE_SIZE = OP_REMOVEXATTR + 1 };
  * defines it. */
 const struct nfs4_op_desc *nfs4_op_describe(uint32_t opnum);
 
-/* The operation's reply-size estimate for the arguments at args (entries
- * that decode for themselves). */
+/* The operation's reply-size estimate for its decoded arguments. */
 uint32_t nfs4_op_reply_estimate(const struct nfs4_op_desc *desc, const struct nfs4_compound *c,
-				const struct xdr_dec *args);
-
-/* The same for decoded arguments (entries with a decode hook). */
-uint32_t nfs4_op_reply_estimate_args(const struct nfs4_op_desc *desc,
-				     const struct nfs4_compound *c, const void *args);
+				const void *args);
 
 /* Per-operation counters: calls served (including those refused by the
  * dispatcher's checks), calls that ended with an error, and the time spent

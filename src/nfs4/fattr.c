@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "core/log.h"
+#include "xdr/nfs4_fattr.h"
 #include "nfs4/server.h"
 
 enum {
@@ -80,11 +81,10 @@ enum nfsstat4 nfs4_fh_getattr(struct nfs4_compound *c, const struct nfs4_fh *fh,
 /* Owners go out as numeric strings, which the Linux client expects with
  * id mapping off (its default for AUTH_SYS) and maps through idmapd
  * otherwise. */
-static bool encode_id(struct xdr_enc *e, uint32_t id)
+static struct nfs4_opaque id_string(char s[16], uint32_t id)
 {
-	char s[16];
-	int n = snprintf(s, sizeof(s), "%u", id);
-	return xdr_encode_opaque(e, s, (uint32_t)n);
+	int n = snprintf(s, 16, "%u", id);
+	return (struct nfs4_opaque){(const uint8_t *)s, (uint32_t)n};
 }
 
 /* Accepts "1234", "1234@domain" and "name@domain" (our domain, looked up in
@@ -159,15 +159,11 @@ static uint32_t ftype_to_nfs(enum backend_ftype t)
 	return NF4REG;
 }
 
-struct fsid {
-	uint64_t major, minor;
-};
-
-static struct fsid fh_fsid(const struct nfs4_fh *fh)
+static struct nfs4_fsid fh_fsid(const struct nfs4_fh *fh)
 {
 	if (fh->kind == NFS4_FH_EXPORT)
-		return (struct fsid){fh->export->id, 0};
-	return (struct fsid){PSEUDO_FSID_MAJOR, 0};
+		return (struct nfs4_fsid){fh->export->id, 0};
+	return (struct nfs4_fsid){PSEUDO_FSID_MAJOR, 0};
 }
 
 static uint64_t mounted_on_fileid(const struct nfs4_fh *fh, const struct backend_attr *attr)
@@ -181,108 +177,75 @@ static uint64_t mounted_on_fileid(const struct nfs4_fh *fh, const struct backend
 	return attr->fileid;
 }
 
-static bool encode_one(struct nfs4_compound *c, const struct nfs4_fh *fh,
-		       const struct backend_attr *a, const struct backend_fsstat *fs, unsigned bit,
-		       struct xdr_enc *e)
+/* Owner and group strings live here while their values are encoded. */
+struct fattr_scratch {
+	char owner[16], group[16];
+};
+
+/* Fills the value of one attribute Ferry supports into out; its present
+ * bit is the caller's. */
+static void fill_one(struct nfs4_compound *c, const struct nfs4_fh *fh,
+		     const struct backend_attr *a, const struct backend_fsstat *fs, unsigned bit,
+		     struct nfs4_attrs *out, struct fattr_scratch *scratch)
 {
-	struct nfs4_bitmap sup;
 	switch (bit) {
-	case FATTR4_SUPPORTED_ATTRS:
-		nfs4_fattr_supported(c, &sup);
-		return nfs4_encode_bitmap(e, &sup);
-	case FATTR4_TYPE:
-		return xdr_encode_u32(e, ftype_to_nfs(a->type));
-	case FATTR4_FH_EXPIRE_TYPE:
-		return xdr_encode_u32(e, FH4_PERSISTENT);
-	case FATTR4_CHANGE:
-		return xdr_encode_u64(e, a->change);
-	case FATTR4_SIZE:
-		return xdr_encode_u64(e, a->size);
-	case FATTR4_LINK_SUPPORT:
-	case FATTR4_SYMLINK_SUPPORT:
-	case FATTR4_UNIQUE_HANDLES:
-	case FATTR4_CANSETTIME:
-	case FATTR4_CASE_PRESERVING:
-	case FATTR4_CHOWN_RESTRICTED:
-	case FATTR4_HOMOGENEOUS:
-	case FATTR4_NO_TRUNC:
-		return xdr_encode_bool(e, true);
-	case FATTR4_NAMED_ATTR:
-	case FATTR4_CASE_INSENSITIVE:
-		return xdr_encode_bool(e, false);
-	case FATTR4_FSID: {
-		struct fsid f = fh_fsid(fh);
-		return xdr_encode_u64(e, f.major) && xdr_encode_u64(e, f.minor);
-	}
-	case FATTR4_LEASE_TIME:
-		return xdr_encode_u32(e, c->srv->lease_time_s);
-	case FATTR4_RDATTR_ERROR:
-		return xdr_encode_u32(e, NFS4_OK);
-	case FATTR4_ACLSUPPORT:
-		return xdr_encode_u32(e, ACL4_SUPPORT_NONE);
-	case FATTR4_FILEHANDLE:
-		return xdr_encode_opaque(e, fh->wire, fh->wire_len);
-	case FATTR4_FILEID:
-		return xdr_encode_u64(e, a->fileid);
-	case FATTR4_FILES_AVAIL:
-		return xdr_encode_u64(e, fs->files_avail);
-	case FATTR4_FILES_FREE:
-		return xdr_encode_u64(e, fs->files_free);
-	case FATTR4_FILES_TOTAL:
-		return xdr_encode_u64(e, fs->files_total);
-	case FATTR4_MAXFILESIZE:
-		return xdr_encode_u64(e, (1ull << NFS4_MAXFILESIZE_BITS) - 1);
-	case FATTR4_MAXLINK:
-		return xdr_encode_u32(e, fs->link_max ? fs->link_max : 1);
-	case FATTR4_MAXNAME:
-		return xdr_encode_u32(e, fs->name_max ? fs->name_max : 255);
-	case FATTR4_MAXREAD:
-	case FATTR4_MAXWRITE:
-		return xdr_encode_u64(e, NFS4_MAX_IO);
-	case FATTR4_MODE:
-		return xdr_encode_u32(e, a->mode & 07777);
-	case FATTR4_NUMLINKS:
-		return xdr_encode_u32(e, a->nlink);
-	case FATTR4_OWNER:
-		return encode_id(e, a->uid);
-	case FATTR4_OWNER_GROUP:
-		return encode_id(e, a->gid);
+	case FATTR4_SUPPORTED_ATTRS: nfs4_fattr_supported(c, &out->supported_attrs); break;
+	case FATTR4_TYPE: out->type = ftype_to_nfs(a->type); break;
+	case FATTR4_FH_EXPIRE_TYPE: out->fh_expire_type = FH4_PERSISTENT; break;
+	case FATTR4_CHANGE: out->change = a->change; break;
+	case FATTR4_SIZE: out->size = a->size; break;
+	case FATTR4_LINK_SUPPORT: out->link_support = true; break;
+	case FATTR4_SYMLINK_SUPPORT: out->symlink_support = true; break;
+	case FATTR4_UNIQUE_HANDLES: out->unique_handles = true; break;
+	case FATTR4_CANSETTIME: out->cansettime = true; break;
+	case FATTR4_CASE_PRESERVING: out->case_preserving = true; break;
+	case FATTR4_CHOWN_RESTRICTED: out->chown_restricted = true; break;
+	case FATTR4_HOMOGENEOUS: out->homogeneous = true; break;
+	case FATTR4_NO_TRUNC: out->no_trunc = true; break;
+	case FATTR4_NAMED_ATTR: out->named_attr = false; break;
+	case FATTR4_CASE_INSENSITIVE: out->case_insensitive = false; break;
+	case FATTR4_FSID: out->fsid = fh_fsid(fh); break;
+	case FATTR4_LEASE_TIME: out->lease_time = c->srv->lease_time_s; break;
+	case FATTR4_RDATTR_ERROR: out->rdattr_error = NFS4_OK; break;
+	case FATTR4_ACLSUPPORT: out->aclsupport = ACL4_SUPPORT_NONE; break;
+	case FATTR4_FILEHANDLE: out->filehandle = (struct nfs4_opaque){fh->wire, fh->wire_len}; break;
+	case FATTR4_FILEID: out->fileid = a->fileid; break;
+	case FATTR4_FILES_AVAIL: out->files_avail = fs->files_avail; break;
+	case FATTR4_FILES_FREE: out->files_free = fs->files_free; break;
+	case FATTR4_FILES_TOTAL: out->files_total = fs->files_total; break;
+	case FATTR4_MAXFILESIZE: out->maxfilesize = (1ull << NFS4_MAXFILESIZE_BITS) - 1; break;
+	case FATTR4_MAXLINK: out->maxlink = fs->link_max ? fs->link_max : 1; break;
+	case FATTR4_MAXNAME: out->maxname = fs->name_max ? fs->name_max : 255; break;
+	case FATTR4_MAXREAD: out->maxread = NFS4_MAX_IO; break;
+	case FATTR4_MAXWRITE: out->maxwrite = NFS4_MAX_IO; break;
+	case FATTR4_MODE: out->mode = a->mode & 07777; break;
+	case FATTR4_NUMLINKS: out->numlinks = a->nlink; break;
+	case FATTR4_OWNER: out->owner = id_string(scratch->owner, a->uid); break;
+	case FATTR4_OWNER_GROUP: out->owner_group = id_string(scratch->group, a->gid); break;
 	case FATTR4_RAWDEV:
-		return xdr_encode_u32(e, a->rdev_major) && xdr_encode_u32(e, a->rdev_minor);
-	case FATTR4_SPACE_AVAIL:
-		return xdr_encode_u64(e, fs->space_avail);
-	case FATTR4_SPACE_FREE:
-		return xdr_encode_u64(e, fs->space_free);
-	case FATTR4_SPACE_TOTAL:
-		return xdr_encode_u64(e, fs->space_total);
-	case FATTR4_SPACE_USED:
-		return xdr_encode_u64(e, a->space_used);
-	case FATTR4_TIME_ACCESS:
-		return nfs4_encode_time(e, &a->atime);
-	case FATTR4_TIME_CREATE:
-		return nfs4_encode_time(e, &a->btime);
-	case FATTR4_TIME_DELTA: {
-		struct timespec one_ns = {0, 1};
-		return nfs4_encode_time(e, &one_ns);
+		out->rawdev_major = a->rdev_major;
+		out->rawdev_minor = a->rdev_minor;
+		break;
+	case FATTR4_SPACE_AVAIL: out->space_avail = fs->space_avail; break;
+	case FATTR4_SPACE_FREE: out->space_free = fs->space_free; break;
+	case FATTR4_SPACE_TOTAL: out->space_total = fs->space_total; break;
+	case FATTR4_SPACE_USED: out->space_used = a->space_used; break;
+	case FATTR4_TIME_ACCESS: out->time_access = a->atime; break;
+	case FATTR4_TIME_CREATE: out->time_create = a->btime; break;
+	case FATTR4_TIME_DELTA: out->time_delta = (struct timespec){0, 1}; break;
+	case FATTR4_TIME_METADATA: out->time_metadata = a->ctime; break;
+	case FATTR4_TIME_MODIFY: out->time_modify = a->mtime; break;
+	case FATTR4_MOUNTED_ON_FILEID: out->mounted_on_fileid = mounted_on_fileid(fh, a); break;
+	case FATTR4_SUPPATTR_EXCLCREAT:
+		memset(&out->suppattr_exclcreat, 0, sizeof(out->suppattr_exclcreat));
+		nfs4_bitmap_set(&out->suppattr_exclcreat, FATTR4_SIZE);
+		nfs4_bitmap_set(&out->suppattr_exclcreat, FATTR4_MODE);
+		nfs4_bitmap_set(&out->suppattr_exclcreat, FATTR4_OWNER);
+		nfs4_bitmap_set(&out->suppattr_exclcreat, FATTR4_OWNER_GROUP);
+		nfs4_bitmap_set(&out->suppattr_exclcreat, FATTR4_TIME_ACCESS_SET);
+		nfs4_bitmap_set(&out->suppattr_exclcreat, FATTR4_TIME_MODIFY_SET);
+		break;
 	}
-	case FATTR4_TIME_METADATA:
-		return nfs4_encode_time(e, &a->ctime);
-	case FATTR4_TIME_MODIFY:
-		return nfs4_encode_time(e, &a->mtime);
-	case FATTR4_MOUNTED_ON_FILEID:
-		return xdr_encode_u64(e, mounted_on_fileid(fh, a));
-	case FATTR4_SUPPATTR_EXCLCREAT: {
-		struct nfs4_bitmap ex = {{0}};
-		nfs4_bitmap_set(&ex, FATTR4_SIZE);
-		nfs4_bitmap_set(&ex, FATTR4_MODE);
-		nfs4_bitmap_set(&ex, FATTR4_OWNER);
-		nfs4_bitmap_set(&ex, FATTR4_OWNER_GROUP);
-		nfs4_bitmap_set(&ex, FATTR4_TIME_ACCESS_SET);
-		nfs4_bitmap_set(&ex, FATTR4_TIME_MODIFY_SET);
-		return nfs4_encode_bitmap(e, &ex);
-	}
-	}
-	return true;
 }
 
 static bool needs_fsstat(const struct nfs4_bitmap *b)
@@ -322,17 +285,16 @@ enum nfsstat4 nfs4_fattr_encode(struct nfs4_compound *c, const struct nfs4_fh *f
 			fs.link_max = 1;
 		}
 	}
-	if (!nfs4_encode_bitmap(e, &ret))
-		return NFS4ERR_RESOURCE;
-	size_t len_off = xdr_enc_len(e);
-	if (!xdr_encode_u32(e, 0))
-		return NFS4ERR_RESOURCE;
-	for (unsigned bit = 0; bit < 32 * NFS4_BITMAP_WORDS; bit++) {
-		if (nfs4_bitmap_isset(&ret, bit) && !encode_one(c, fh, attr, &fs, bit, e))
-			return NFS4ERR_RESOURCE;
-	}
-	xdr_enc_patch_u32(e, len_off, (uint32_t)(xdr_enc_len(e) - len_off - 4));
-	return NFS4_OK;
+	/* Only the fields of the attributes returned are filled: the codec
+	 * reads no others. */
+	struct nfs4_attrs vals;
+	struct fattr_scratch scratch;
+	vals.present = ret;
+	for (unsigned w = 0; w < NFS4_BITMAP_WORDS; w++)
+		for (uint32_t bits = ret.w[w]; bits; bits &= bits - 1)
+			fill_one(c, fh, attr, &fs, w * 32 + (unsigned)__builtin_ctz(bits), &vals,
+				 &scratch);
+	return nfs4_fattr_encode_attrs(&vals, &ret, e) ? NFS4_OK : NFS4ERR_RESOURCE;
 }
 
 /* --- decoding ----------------------------------------------------------- */
@@ -372,16 +334,13 @@ static enum nfsstat4 decode_settime(struct xdr_dec *d, uint32_t set_flag, uint32
 	return NFS4_OK;
 }
 
-enum nfsstat4 nfs4_fattr_decode_set(struct nfs4_compound *c, struct xdr_dec *d,
-				    struct nfs4_sattr *out)
+enum nfsstat4 nfs4_fattr_decode_set(struct nfs4_compound *c, const struct nfs4_fattr_raw *f,
+				    bool extra, struct nfs4_sattr *out)
 {
-	bool extra;
-	const uint8_t *vals;
-	uint32_t vlen;
 	memset(out, 0, sizeof(*out));
-	if (!nfs4_decode_bitmap(d, &out->mask, &extra) ||
-	    !xdr_decode_opaque(d, UINT32_MAX, &vals, &vlen))
-		return NFS4ERR_BADXDR;
+	out->mask = f->mask;
+	const uint8_t *vals = f->vals.data;
+	uint32_t vlen = f->vals.len;
 	struct nfs4_bitmap sup;
 	nfs4_fattr_supported(c, &sup);
 	/* Errors about the set of attributes come before their values. */
@@ -447,15 +406,12 @@ enum nfsstat4 nfs4_fattr_decode_set(struct nfs4_compound *c, struct xdr_dec *d,
 	return NFS4_OK;
 }
 
-enum nfsstat4 nfs4_fattr_verify(struct nfs4_compound *c, struct xdr_dec *d, bool want_same)
+enum nfsstat4 nfs4_fattr_verify(struct nfs4_compound *c, const struct nfs4_fattr_raw *f,
+				bool extra, bool want_same)
 {
-	struct nfs4_bitmap want, sup;
-	bool extra;
-	const uint8_t *vals;
-	uint32_t vlen;
-	if (!nfs4_decode_bitmap(d, &want, &extra) ||
-	    !xdr_decode_opaque(d, UINT32_MAX, &vals, &vlen))
-		return NFS4ERR_BADXDR;
+	struct nfs4_bitmap want = f->mask, sup;
+	const uint8_t *vals = f->vals.data;
+	uint32_t vlen = f->vals.len;
 	if (nfs4_bitmap_isset(&want, FATTR4_RDATTR_ERROR) ||
 	    nfs4_bitmap_isset(&want, FATTR4_TIME_ACCESS_SET) ||
 	    nfs4_bitmap_isset(&want, FATTR4_TIME_MODIFY_SET))

@@ -5,7 +5,7 @@
 
 #include "backend/backend.h"
 #include "nfs4/compound.h"
-#include "xdr/nfs4_types.h"
+#include "xdr/nfs4_codec.h"
 
 enum { NFS4_MAX_IO = 1024 * 1024 }; /* maxread / maxwrite */
 
@@ -27,15 +27,17 @@ struct nfs4_sattr {
 	struct backend_setattr sa;
 };
 
-/* Decodes a fattr4 to set.  NFS4ERR_ATTRNOTSUPP for an attribute Ferry does
- * not support, NFS4ERR_INVAL for a read-only one, NFS4ERR_BADOWNER for an
- * owner it cannot map, NFS4ERR_BADXDR for garbage. */
-enum nfsstat4 nfs4_fattr_decode_set(struct nfs4_compound *c, struct xdr_dec *d,
-				    struct nfs4_sattr *out);
+/* Interprets a decoded fattr4 to set (mask_extra: bits past the words Ferry
+ * knows).  NFS4ERR_ATTRNOTSUPP for an attribute Ferry does not support,
+ * NFS4ERR_INVAL for a read-only one, NFS4ERR_BADOWNER for an owner it
+ * cannot map, NFS4ERR_BADXDR for values that do not match the mask. */
+enum nfsstat4 nfs4_fattr_decode_set(struct nfs4_compound *c, const struct nfs4_fattr_raw *f,
+				    bool mask_extra, struct nfs4_sattr *out);
 
 /* VERIFY (want_same) / NVERIFY: NFS4_OK when the client's attributes match
  * (VERIFY) or differ (NVERIFY); NFS4ERR_NOT_SAME / NFS4ERR_SAME otherwise. */
-enum nfsstat4 nfs4_fattr_verify(struct nfs4_compound *c, struct xdr_dec *d, bool want_same);
+enum nfsstat4 nfs4_fattr_verify(struct nfs4_compound *c, const struct nfs4_fattr_raw *f,
+				bool mask_extra, bool want_same);
 
 /* The set of attributes Ferry supports for minor version c->minor. */
 void nfs4_fattr_supported(const struct nfs4_compound *c, struct nfs4_bitmap *out);

@@ -1,45 +1,52 @@
 /* Operation handlers that do not keep client state (see ops_state.h for
- * those that do).  Each has the nfs4_op_handler signature of compound.h. */
+ * those that do).  Each serves decoded arguments (NFS4_SERVE in compound.h). */
 #ifndef FERRY_NFS4_OPS_H
 #define FERRY_NFS4_OPS_H
 
 #include "nfs4/compound.h"
-
-#define NFS4_OP(name) \
-	enum nfsstat4 nfs4_op_##name(struct nfs4_compound *c, struct xdr_dec *args, \
-				     struct xdr_enc *res)
+#include "xdr/nfs4_codec_file.h"
 
 /* ops_fh.c */
-NFS4_OP(putfh);
+NFS4_SERVE_DECL(putfh);
 NFS4_SERVE_DECL(putrootfh);
 NFS4_SERVE_DECL(putpubfh);
-NFS4_OP(getfh);
-NFS4_OP(savefh);
-NFS4_OP(restorefh);
-NFS4_OP(lookup);
-NFS4_OP(lookupp);
-NFS4_OP(secinfo);
-NFS4_OP(openattr);
+NFS4_SERVE_DECL(getfh);
+NFS4_SERVE_DECL(savefh);
+NFS4_SERVE_DECL(restorefh);
+NFS4_SERVE_DECL(lookup);
+NFS4_SERVE_DECL(lookupp);
+NFS4_SERVE_DECL(secinfo);
+NFS4_SERVE_DECL(openattr);
 /* ops_attr.c */
-NFS4_OP(getattr);
-NFS4_OP(setattr);
-NFS4_OP(verify);
-NFS4_OP(nverify);
-NFS4_OP(access);
+NFS4_SERVE_DECL(getattr);
+NFS4_SERVE_DECL(setattr_wire);
+NFS4_SERVE_DECL(verify);
+NFS4_SERVE_DECL(nverify);
+NFS4_SERVE_DECL(access);
 /* ops_dir.c */
-NFS4_OP(readdir);
-NFS4_OP(create);
-NFS4_OP(remove);
-NFS4_OP(rename);
-NFS4_OP(link);
-NFS4_OP(readlink);
+NFS4_SERVE_DECL(readdir);
+NFS4_SERVE_DECL(create);
+NFS4_SERVE_DECL(remove);
+NFS4_SERVE_DECL(rename);
+NFS4_SERVE_DECL(link);
+NFS4_SERVE_DECL(readlink);
 /* ops_deleg.c */
-NFS4_OP(delegreturn);
-NFS4_OP(delegpurge);
+NFS4_SERVE_DECL(delegreturn);
+NFS4_SERVE_DECL(delegpurge);
 /* ops_io.c */
-NFS4_OP(read);
-NFS4_OP(write);
-NFS4_OP(commit);
+NFS4_SERVE_DECL(read);
+NFS4_SERVE_DECL(write);
+NFS4_SERVE_DECL(commit);
+
+/* SETATTR's arguments as the op table hands them over: SETATTR4res carries
+ * attrsset whatever the status, NFS4ERR_BADXDR included, so arguments that
+ * do not decode still reach the handler, marked undecoded, and the handler
+ * answers BADXDR with an empty attrsset. */
+struct nfs4_setattr_wire_args {
+	struct nfs4_setattr_args args;
+	bool decoded;
+};
+bool nfs4_dec_setattr_wire_args(struct xdr_dec *d, struct nfs4_setattr_wire_args *w);
 
 /* Shared checks (ops_common.c). */
 
@@ -48,15 +55,15 @@ NFS4_OP(commit);
  * read-write export. */
 enum nfsstat4 nfs4_need_export_object(struct nfs4_compound *c, bool for_write);
 
-/* Decodes a component4 and checks it; name is NUL-terminated on success. */
-enum nfsstat4 nfs4_decode_name(struct xdr_dec *d, char name[BACKEND_NAME_MAX + 1]);
+/* Checks a decoded component4 and copies it NUL-terminated into name. */
+enum nfsstat4 nfs4_name_from_wire(struct nfs4_opaque wire, char name[BACKEND_NAME_MAX + 1]);
 
 /* The current fh's attributes, which must be of a directory
  * (NFS4ERR_NOTDIR, or NFS4ERR_SYMLINK for a symbolic link). */
 enum nfsstat4 nfs4_need_dir(struct nfs4_compound *c, struct backend_attr *attr);
 
 /* change_info4 for a directory: before/after change values. */
-bool nfs4_encode_change_info(struct xdr_enc *e, uint64_t before, uint64_t after);
+struct nfs4_change_info nfs4_dir_change_info(uint64_t before, uint64_t after);
 
 /* Validates the stateid of a READ, WRITE or SETATTR(size) against the
  * state of the current file.  sid is the one to use: a current stateid

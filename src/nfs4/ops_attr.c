@@ -10,12 +10,9 @@ enum {
 	ACCESS4_ALL = 0x3f,
 };
 
-NFS4_OP(getattr)
+NFS4_SERVE(getattr)
 {
-	struct nfs4_bitmap want;
-	bool extra;
-	if (!nfs4_decode_bitmap(args, &want, &extra))
-		return NFS4ERR_BADXDR;
+	const struct nfs4_bitmap want = a->mask;
 	/* Write-only attributes cannot be read (RFC 7530 5.5). */
 	if (nfs4_bitmap_isset(&want, FATTR4_TIME_ACCESS_SET) ||
 	    nfs4_bitmap_isset(&want, FATTR4_TIME_MODIFY_SET))
@@ -27,18 +24,24 @@ NFS4_OP(getattr)
 	return nfs4_fattr_encode(c, &c->cfh, &attr, &want, res);
 }
 
-NFS4_OP(setattr)
+bool nfs4_dec_setattr_wire_args(struct xdr_dec *d, struct nfs4_setattr_wire_args *w)
 {
-	struct nfs4_stateid sid;
+	w->decoded = nfs4_dec_setattr_args(d, &w->args);
+	return true;
+}
+
+NFS4_SERVE(setattr_wire)
+{
 	struct nfs4_sattr sattr;
-	struct nfs4_bitmap none = {{0}};
+	struct nfs4_setattr_res r = {{{0}}, false};
 	/* SETATTR4res carries attrsset whatever the status. */
 	c->error_body = true;
-	if (!nfs4_decode_stateid(args, &sid)) {
-		nfs4_encode_bitmap(res, &none);
+	if (!a->decoded) {
+		nfs4_enc_setattr_res(res, &r);
 		return NFS4ERR_BADXDR;
 	}
-	enum nfsstat4 st = nfs4_fattr_decode_set(c, args, &sattr);
+	struct nfs4_stateid sid = a->args.stateid;
+	enum nfsstat4 st = nfs4_fattr_decode_set(c, &a->args.attrs, a->args.mask_extra, &sattr);
 	if (st == NFS4_OK && c->cfh.kind == NFS4_FH_NONE)
 		st = NFS4ERR_NOFILEHANDLE;
 	if (st == NFS4_OK)
@@ -64,19 +67,24 @@ NFS4_OP(setattr)
 		int rc = ex->ops->setattr(ex->bex, &c->cred, &c->cfh.bh, &sattr.sa, &attr);
 		st = nfs4_errno_to_status(rc);
 	}
-	nfs4_encode_bitmap(res, st == NFS4_OK ? &sattr.mask : &none);
+	if (st == NFS4_OK)
+		r.attrsset = sattr.mask;
+	nfs4_enc_setattr_res(res, &r);
 	return st;
 }
 
-NFS4_OP(verify) { return nfs4_fattr_verify(c, args, true); }
+NFS4_SERVE(verify) { return nfs4_fattr_verify(c, &a->attrs, a->mask_extra, true); }
 
-NFS4_OP(nverify) { return nfs4_fattr_verify(c, args, false); }
-
-NFS4_OP(access)
+/* NVERIFY4args is VERIFY4args. */
+NFS4_SERVE_DECL(nverify)
 {
-	uint32_t want;
-	if (!xdr_decode_u32(args, &want))
-		return NFS4ERR_BADXDR;
+	const struct nfs4_verify_args *a = args;
+	return nfs4_fattr_verify(c, &a->attrs, a->mask_extra, false);
+}
+
+NFS4_SERVE(access)
+{
+	uint32_t want = a->access;
 	if (want & ~ACCESS4_ALL)
 		return NFS4ERR_INVAL;
 	struct backend_attr attr;
@@ -115,7 +123,7 @@ NFS4_OP(access)
 	uint32_t supported =
 		want & (attr.type == BACKEND_DIR ? ~(uint32_t)ACCESS4_EXECUTE
 						 : ~(uint32_t)(ACCESS4_LOOKUP | ACCESS4_DELETE));
-	xdr_encode_u32(res, supported);
-	xdr_encode_u32(res, granted & supported);
+	struct nfs4_access_res r = {.supported = supported, .access = granted & supported};
+	nfs4_enc_access_res(res, &r); /* an overflow is the dispatcher's to answer */
 	return NFS4_OK;
 }

@@ -12,17 +12,13 @@ enum nfsstat4 nfs4_need_export_object(struct nfs4_compound *c, bool for_write)
 	return NFS4_OK;
 }
 
-enum nfsstat4 nfs4_decode_name(struct xdr_dec *d, char name[BACKEND_NAME_MAX + 1])
+enum nfsstat4 nfs4_name_from_wire(struct nfs4_opaque wire, char name[BACKEND_NAME_MAX + 1])
 {
-	const uint8_t *s;
-	uint32_t len;
-	if (!xdr_decode_opaque(d, UINT32_MAX, &s, &len))
-		return NFS4ERR_BADXDR;
-	enum nfsstat4 st = nfs4_check_component(s, len, BACKEND_NAME_MAX);
+	enum nfsstat4 st = nfs4_check_component(wire.data, wire.len, BACKEND_NAME_MAX);
 	if (st != NFS4_OK)
 		return st;
-	memcpy(name, s, len);
-	name[len] = '\0';
+	memcpy(name, wire.data, wire.len);
+	name[wire.len] = '\0';
 	return NFS4_OK;
 }
 
@@ -38,8 +34,8 @@ enum nfsstat4 nfs4_need_dir(struct nfs4_compound *c, struct backend_attr *attr)
 	return NFS4_OK;
 }
 
-bool nfs4_encode_change_info(struct xdr_enc *e, uint64_t before, uint64_t after)
+struct nfs4_change_info nfs4_dir_change_info(uint64_t before, uint64_t after)
 {
 	/* Not atomic: another change may fall between the two readings. */
-	return xdr_encode_bool(e, false) && xdr_encode_u64(e, before) && xdr_encode_u64(e, after);
+	return (struct nfs4_change_info){.atomic = false, .before = before, .after = after};
 }

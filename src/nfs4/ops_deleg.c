@@ -3,19 +3,15 @@
  * does not support. */
 #include "nfs4/ops.h"
 
-NFS4_OP(delegreturn)
+NFS4_SERVE(delegreturn)
 {
-	struct nfs4_stateid sid;
-	if (!nfs4_decode_stateid(args, &sid))
-		return NFS4ERR_BADXDR;
+	(void)c, (void)a, (void)res;
 	/* No stateid this server issued is a delegation stateid. */
 	return NFS4ERR_BAD_STATEID;
 }
 
-NFS4_OP(delegpurge)
+NFS4_SERVE(delegpurge)
 {
-	uint64_t clientid;
-	if (!xdr_decode_u64(args, &clientid))
-		return NFS4ERR_BADXDR;
+	(void)c, (void)a, (void)res;
 	return NFS4ERR_NOTSUPP;
 }

@@ -9,52 +9,35 @@
 
 enum {
 	COOKIE_FIRST_PSEUDO = 3, /* 0 starts, 1 and 2 are reserved by the RFC */
-	READDIR_ENTRY_OVERHEAD = 4 + 8 + 4, /* value_follows, cookie, name length */
-	READDIR_RESOK_TAIL = 8, /* end of list + eof */
 };
 
 /* The cookie verifier: the same for every directory and across restarts,
  * because the cookies themselves stay valid (they come from the back end). */
-static void cookie_verifier(struct nfs4_compound *c, uint8_t out[8])
+static void cookie_verifier(struct nfs4_compound *c, struct nfs4_verifier *out)
 {
 	uint64_t v = siphash24(&c->srv->exports.fh_key, "cookieverf", 10);
-	memcpy(out, &v, 8);
+	memcpy(out->data, &v, 8);
 }
 
 struct readdir_ctx {
 	struct nfs4_compound *c;
-	struct xdr_enc *res;
+	struct nfs4_readdir_enc enc;
 	const struct nfs4_bitmap *want;
-	size_t start;     /* where the READDIR4resok begins in res */
-	uint32_t maxcount;
-	uint32_t dircount;
-	uint32_t dirbytes; /* cookie + name bytes so far, for dircount */
-	unsigned count;    /* entries encoded */
-	enum nfsstat4 error;
 };
 
-/* Encodes one entry; false when it does not fit (then nothing is kept). */
+/* Encodes one entry, its attributes straight into the reply; false when it
+ * does not fit (then nothing of it is kept). */
 static bool readdir_add(struct readdir_ctx *r, const char *name, size_t namelen,
 			uint64_t cookie, const struct nfs4_fh *fh, const struct backend_attr *attr)
 {
-	struct xdr_enc *e = r->res;
-	size_t mark = xdr_enc_len(e);
-	uint32_t entry_dir = (uint32_t)(8 + 4 + xdr_pad4(namelen));
-	if (r->count > 0 && r->dircount && r->dirbytes + entry_dir > r->dircount)
+	struct nfs4_opaque n = {(const uint8_t *)name, (uint32_t)namelen};
+	if (!nfs4_enc_readdir_entry_begin(&r->enc, cookie, n))
 		return false;
-	xdr_encode_bool(e, true);
-	xdr_encode_u64(e, cookie);
-	xdr_encode_opaque(e, name, (uint32_t)namelen);
-	enum nfsstat4 st = nfs4_fattr_encode(r->c, fh, attr, r->want, e);
-	if (st != NFS4_OK || e->overflow ||
-	    xdr_enc_len(e) - r->start + READDIR_RESOK_TAIL > r->maxcount) {
-		e->overflow = false;
-		e->buf->len = mark;
+	if (nfs4_fattr_encode(r->c, fh, attr, r->want, r->enc.e) != NFS4_OK) {
+		nfs4_enc_readdir_entry_cancel(&r->enc);
 		return false;
 	}
-	r->dirbytes += entry_dir;
-	r->count++;
-	return true;
+	return nfs4_enc_readdir_entry_end(&r->enc);
 }
 
 static bool readdir_backend_entry(void *ctx, const struct backend_dirent *ent)
@@ -95,56 +78,40 @@ static enum nfsstat4 readdir_pseudo(struct readdir_ctx *r, uint64_t cookie, bool
 	return NFS4_OK;
 }
 
-NFS4_OP(readdir)
+NFS4_SERVE(readdir)
 {
-	uint64_t cookie;
-	const uint8_t *verf;
-	uint32_t dircount, maxcount;
-	struct nfs4_bitmap want;
-	bool extra;
-	if (!xdr_decode_u64(args, &cookie) || !xdr_decode_opaque_fixed(args, 8, &verf) ||
-	    !xdr_decode_u32(args, &dircount) || !xdr_decode_u32(args, &maxcount) ||
-	    !nfs4_decode_bitmap(args, &want, &extra))
-		return NFS4ERR_BADXDR;
 	struct backend_attr dattr;
 	enum nfsstat4 st = nfs4_need_dir(c, &dattr);
 	if (st != NFS4_OK)
 		return st;
-	if (nfs4_bitmap_isset(&want, FATTR4_TIME_ACCESS_SET) ||
-	    nfs4_bitmap_isset(&want, FATTR4_TIME_MODIFY_SET))
+	if (nfs4_bitmap_isset(&a->attr_request, FATTR4_TIME_ACCESS_SET) ||
+	    nfs4_bitmap_isset(&a->attr_request, FATTR4_TIME_MODIFY_SET))
 		return NFS4ERR_INVAL;
-	if (cookie == 1 || cookie == 2)
+	if (a->cookie == 1 || a->cookie == 2)
 		return NFS4ERR_BAD_COOKIE;
-	uint8_t ours[8];
-	cookie_verifier(c, ours);
-	if (cookie != 0 && memcmp(verf, ours, 8) != 0)
+	struct nfs4_verifier ours;
+	cookie_verifier(c, &ours);
+	if (a->cookie != 0 && memcmp(a->cookieverf.data, ours.data, 8) != 0)
 		return NFS4ERR_NOT_SAME;
 
-	struct readdir_ctx r = {
-		.c = c,
-		.res = res,
-		.want = &want,
-		.start = xdr_enc_len(res),
-		.maxcount = maxcount,
-		.dircount = dircount,
-	};
-	xdr_encode_opaque_fixed(res, ours, 8);
+	struct readdir_ctx r = {.c = c, .want = &a->attr_request};
+	nfs4_enc_readdir_begin(&r.enc, res, &ours, a->dircount, a->maxcount);
 	bool eof = false;
 	if (c->cfh.kind == NFS4_FH_PSEUDO) {
-		st = readdir_pseudo(&r, cookie, &eof);
+		st = readdir_pseudo(&r, a->cookie, &eof);
 	} else {
 		struct nfs4_export *ex = c->cfh.export;
-		int rc = ex->ops->readdir(ex->bex, &c->cred, &c->cfh.bh, cookie,
+		int rc = ex->ops->readdir(ex->bex, &c->cred, &c->cfh.bh, a->cookie,
 					  readdir_backend_entry, &r, &eof);
 		st = rc == -EINVAL ? NFS4ERR_BAD_COOKIE : nfs4_errno_to_status(rc);
 	}
 	if (st != NFS4_OK)
 		return st;
-	if (r.count == 0 && !eof)
+	if (r.enc.count == 0 && !eof)
 		return NFS4ERR_TOOSMALL;
-	xdr_encode_bool(res, false);
-	xdr_encode_bool(res, eof);
-	if (xdr_enc_len(res) - r.start > maxcount)
+	/* A reply past the buffer is the dispatcher's to answer, as for any
+	 * operation; one past maxcount is READDIR's own. */
+	if (!nfs4_enc_readdir_finish(&r.enc, eof) && !res->overflow)
 		return NFS4ERR_TOOSMALL;
 	return NFS4_OK;
 }
@@ -156,24 +123,15 @@ static uint64_t dir_change(struct nfs4_compound *c, const struct nfs4_fh *fh)
 	return nfs4_fh_getattr(c, fh, &a) == NFS4_OK ? a.change : 0;
 }
 
-NFS4_OP(create)
+NFS4_SERVE(create)
 {
-	uint32_t type, major = 0, minor = 0;
-	const uint8_t *link = NULL;
-	uint32_t linklen = 0;
-	if (!xdr_decode_u32(args, &type))
-		return NFS4ERR_BADXDR;
-	if (type == NF4LNK && !xdr_decode_opaque(args, UINT32_MAX, &link, &linklen))
-		return NFS4ERR_BADXDR;
-	if ((type == NF4BLK || type == NF4CHR) &&
-	    (!xdr_decode_u32(args, &major) || !xdr_decode_u32(args, &minor)))
-		return NFS4ERR_BADXDR;
+	uint32_t type = a->type, major = a->devdata.major, minor = a->devdata.minor;
+	const uint8_t *link = a->linkdata.data;
+	uint32_t linklen = a->linkdata.len;
 	char name[BACKEND_NAME_MAX + 1];
-	enum nfsstat4 name_st = nfs4_decode_name(args, name);
-	if (name_st == NFS4ERR_BADXDR)
-		return name_st;
+	enum nfsstat4 name_st = nfs4_name_from_wire(a->name, name);
 	struct nfs4_sattr sattr;
-	enum nfsstat4 st = nfs4_fattr_decode_set(c, args, &sattr);
+	enum nfsstat4 st = nfs4_fattr_decode_set(c, &a->attrs, a->mask_extra, &sattr);
 	if (st != NFS4_OK)
 		return st;
 
@@ -211,21 +169,21 @@ NFS4_OP(create)
 	}
 	if (rc)
 		return nfs4_errno_to_status(rc);
-	uint64_t after = dir_change(c, &c->cfh);
-	nfs4_encode_change_info(res, dattr.change, after);
-	nfs4_encode_bitmap(res, &sattr.mask);
+	struct nfs4_create_res r = {
+		.cinfo = nfs4_dir_change_info(dattr.change, dir_change(c, &c->cfh)),
+		.attrset = sattr.mask,
+	};
+	nfs4_enc_create_res(res, &r);
 	struct nfs4_fh fh;
 	nfs4_fh_from_object(&c->srv->exports, ex, &bh, &fh);
 	nfs4_compound_set_cfh(c, &fh);
 	return NFS4_OK;
 }
 
-NFS4_OP(remove)
+NFS4_SERVE(remove)
 {
 	char name[BACKEND_NAME_MAX + 1];
-	enum nfsstat4 name_st = nfs4_decode_name(args, name);
-	if (name_st == NFS4ERR_BADXDR)
-		return name_st;
+	enum nfsstat4 name_st = nfs4_name_from_wire(a->name, name);
 	struct backend_attr dattr;
 	enum nfsstat4 st = nfs4_need_dir(c, &dattr);
 	if (st != NFS4_OK)
@@ -236,19 +194,16 @@ NFS4_OP(remove)
 	int rc = ex->ops->remove(ex->bex, &c->cred, &c->cfh.bh, name);
 	if (rc)
 		return nfs4_errno_to_status(rc);
-	nfs4_encode_change_info(res, dattr.change, dir_change(c, &c->cfh));
+	struct nfs4_remove_res r = {nfs4_dir_change_info(dattr.change, dir_change(c, &c->cfh))};
+	nfs4_enc_remove_res(res, &r);
 	return NFS4_OK;
 }
 
-NFS4_OP(rename)
+NFS4_SERVE(rename)
 {
 	char from[BACKEND_NAME_MAX + 1], to[BACKEND_NAME_MAX + 1];
-	enum nfsstat4 from_st = nfs4_decode_name(args, from);
-	if (from_st == NFS4ERR_BADXDR)
-		return from_st;
-	enum nfsstat4 to_st = nfs4_decode_name(args, to);
-	if (to_st == NFS4ERR_BADXDR)
-		return to_st;
+	enum nfsstat4 from_st = nfs4_name_from_wire(a->oldname, from);
+	enum nfsstat4 to_st = nfs4_name_from_wire(a->newname, to);
 	if (c->sfh.kind == NFS4_FH_NONE)
 		return NFS4ERR_NOFILEHANDLE;
 	struct backend_attr tattr, sattr;
@@ -270,17 +225,18 @@ NFS4_OP(rename)
 	int rc = ex->ops->rename(ex->bex, &c->cred, &c->sfh.bh, from, &c->cfh.bh, to);
 	if (rc)
 		return nfs4_errno_to_status(rc);
-	nfs4_encode_change_info(res, sattr.change, dir_change(c, &c->sfh));
-	nfs4_encode_change_info(res, tattr.change, dir_change(c, &c->cfh));
+	struct nfs4_rename_res r = {
+		.source_cinfo = nfs4_dir_change_info(sattr.change, dir_change(c, &c->sfh)),
+		.target_cinfo = nfs4_dir_change_info(tattr.change, dir_change(c, &c->cfh)),
+	};
+	nfs4_enc_rename_res(res, &r);
 	return NFS4_OK;
 }
 
-NFS4_OP(link)
+NFS4_SERVE(link)
 {
 	char name[BACKEND_NAME_MAX + 1];
-	enum nfsstat4 name_st = nfs4_decode_name(args, name);
-	if (name_st == NFS4ERR_BADXDR)
-		return name_st;
+	enum nfsstat4 name_st = nfs4_name_from_wire(a->newname, name);
 	if (c->sfh.kind == NFS4_FH_NONE)
 		return NFS4ERR_NOFILEHANDLE;
 	struct backend_attr dattr, oattr;
@@ -299,11 +255,12 @@ NFS4_OP(link)
 	int rc = ex->ops->link(ex->bex, &c->cred, &c->sfh.bh, &c->cfh.bh, name);
 	if (rc)
 		return nfs4_errno_to_status(rc);
-	nfs4_encode_change_info(res, dattr.change, dir_change(c, &c->cfh));
+	struct nfs4_link_res r = {nfs4_dir_change_info(dattr.change, dir_change(c, &c->cfh))};
+	nfs4_enc_link_res(res, &r);
 	return NFS4_OK;
 }
 
-NFS4_OP(readlink)
+NFS4_SERVE0(readlink)
 {
 	struct backend_attr attr;
 	enum nfsstat4 st = nfs4_fh_getattr(c, &c->cfh, &attr);
@@ -317,8 +274,10 @@ NFS4_OP(readlink)
 	size_t len = 0;
 	struct nfs4_export *ex = c->cfh.export;
 	int rc = ex->ops->readlink(ex->bex, &c->cfh.bh, buf, BACKEND_PATH_MAX, &len);
-	if (!rc)
-		xdr_encode_opaque(res, buf, (uint32_t)len);
+	if (!rc) {
+		struct nfs4_readlink_res r = {{(const uint8_t *)buf, (uint32_t)len}};
+		nfs4_enc_readlink_res(res, &r);
+	}
 	free(buf);
 	return nfs4_errno_to_status(rc);
 }

@@ -24,82 +24,69 @@ static enum nfsstat4 need_regular(struct nfs4_compound *c)
 	return NFS4_OK;
 }
 
-NFS4_OP(read)
+NFS4_SERVE(read)
 {
-	struct nfs4_stateid sid;
-	uint64_t offset;
-	uint32_t count;
-	if (!nfs4_decode_stateid(args, &sid) || !xdr_decode_u64(args, &offset) ||
-	    !xdr_decode_u32(args, &count))
-		return NFS4ERR_BADXDR;
+	uint64_t offset = a->offset;
+	uint32_t count = a->count;
 	enum nfsstat4 st = need_regular(c);
 	if (st != NFS4_OK)
 		return st;
-	if ((st = nfs4_check_io_stateid(c, &sid, false, offset, count)) != NFS4_OK)
+	if ((st = nfs4_check_io_stateid(c, &a->stateid, false, offset, count)) != NFS4_OK)
 		return st;
 	if (count > NFS4_MAX_IO)
 		count = NFS4_MAX_IO;
 	/* No file reaches past the largest offset the host can address. */
 	if (offset >= (uint64_t)INT64_MAX - count) {
-		xdr_encode_bool(res, true);
-		xdr_encode_opaque(res, NULL, 0);
+		struct nfs4_read_res r = {.eof = true};
+		nfs4_enc_read_res(res, &r);
 		return NFS4_OK;
 	}
-	/* Read straight into the reply: eof, length, then the bytes. */
-	size_t eof_off = xdr_enc_len(res);
-	uint8_t *p = xdr_enc_reserve(res, 8 + xdr_pad4(count));
+	/* Read straight into the reply. */
+	size_t off;
+	uint8_t *p = nfs4_enc_read_res_reserve(res, count, &off);
 	if (!p)
 		return NFS4ERR_RESOURCE;
 	size_t got = 0;
 	bool eof = false;
 	struct nfs4_export *ex = c->cfh.export;
-	int rc = ex->ops->read(ex->bex, &c->cred, &c->cfh.bh, offset, count, p + 8, &got, &eof);
-	if (rc)
+	int rc = ex->ops->read(ex->bex, &c->cred, &c->cfh.bh, offset, count, p, &got, &eof);
+	if (rc) {
+		nfs4_enc_read_res_finish(res, off, false, 0);
 		return nfs4_errno_to_status(rc);
-	xdr_put_be32(p, eof ? 1 : 0);
-	xdr_put_be32(p + 4, (uint32_t)got);
-	memset(p + 8 + got, 0, xdr_pad4(got) - got);
-	res->buf->len = eof_off + 8 + xdr_pad4(got);
+	}
+	nfs4_enc_read_res_finish(res, off, eof, (uint32_t)got);
 	return NFS4_OK;
 }
 
-NFS4_OP(write)
+NFS4_SERVE(write)
 {
-	struct nfs4_stateid sid;
-	uint64_t offset;
-	uint32_t stable, len;
-	const uint8_t *data;
-	if (!nfs4_decode_stateid(args, &sid) || !xdr_decode_u64(args, &offset) ||
-	    !xdr_decode_u32(args, &stable) || !xdr_decode_opaque(args, UINT32_MAX, &data, &len))
-		return NFS4ERR_BADXDR;
-	if (stable > FILE_SYNC4)
-		return NFS4ERR_BADXDR;
+	uint64_t offset = a->offset;
+	uint32_t len = a->data.len;
+	const uint8_t *data = a->data.data;
 	enum nfsstat4 st = need_regular(c);
 	if (st != NFS4_OK)
 		return st;
 	if (offset + len < offset || offset + len > (1ull << 63) - 1)
 		return NFS4ERR_FBIG;
-	if ((st = nfs4_check_io_stateid(c, &sid, true, offset, len)) != NFS4_OK)
+	if ((st = nfs4_check_io_stateid(c, &a->stateid, true, offset, len)) != NFS4_OK)
 		return st;
 	size_t written = 0;
 	enum backend_stable committed = BACKEND_UNSTABLE;
 	struct nfs4_export *ex = c->cfh.export;
 	int rc = ex->ops->write(ex->bex, &c->cred, &c->cfh.bh, offset, data, len,
-				(enum backend_stable)stable, &written, &committed);
+				(enum backend_stable)a->stable, &written, &committed);
 	if (rc)
 		return nfs4_errno_to_status(rc);
-	xdr_encode_u32(res, (uint32_t)written);
-	xdr_encode_u32(res, (uint32_t)committed);
-	xdr_encode_opaque_fixed(res, c->srv->write_verifier, 8);
+	struct nfs4_write_res r = {.count = (uint32_t)written, .committed = (uint32_t)committed};
+	memcpy(r.writeverf.data, c->srv->write_verifier, sizeof(r.writeverf.data));
+	nfs4_enc_write_res(res, &r);
 	return NFS4_OK;
 }
 
-NFS4_OP(commit)
+NFS4_SERVE(commit)
 {
-	uint64_t offset;
-	uint32_t count;
-	if (!xdr_decode_u64(args, &offset) || !xdr_decode_u32(args, &count))
-		return NFS4ERR_BADXDR;
+	uint64_t offset = a->offset;
+	uint32_t count = a->count;
 	enum nfsstat4 st = need_regular(c);
 	if (st == NFS4ERR_SYMLINK)
 		st = NFS4ERR_INVAL;
@@ -111,6 +98,8 @@ NFS4_OP(commit)
 	int rc = ex->ops->commit(ex->bex, &c->cfh.bh, offset, count);
 	if (rc)
 		return nfs4_errno_to_status(rc);
-	xdr_encode_opaque_fixed(res, c->srv->write_verifier, 8);
+	struct nfs4_commit_res r;
+	memcpy(r.writeverf.data, c->srv->write_verifier, sizeof(r.writeverf.data));
+	nfs4_enc_commit_res(res, &r);
 	return NFS4_OK;
 }

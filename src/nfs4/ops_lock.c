@@ -5,15 +5,18 @@
 #include "nfs4/fattr.h"
 #include "nfs4/ops_state.h"
 #include "nfs4/server.h"
+#include "xdr/nfs4_codec_session.h"
 
 static void encode_denied(struct nfs4_compound *c, struct xdr_enc *res,
 			  const struct state_lock_denied *d)
 {
-	xdr_encode_u64(res, d->offset);
-	xdr_encode_u64(res, d->length);
-	xdr_encode_u32(res, d->type);
-	xdr_encode_u64(res, d->clientid);
-	xdr_encode_opaque(res, d->owner, d->owner_len);
+	struct nfs4_lock_denied r = {
+		.offset = d->offset,
+		.length = d->length,
+		.locktype = d->type,
+		.owner = {d->clientid, {d->owner, d->owner_len}},
+	};
+	nfs4_enc_lock_denied(res, &r);
 	c->error_body = true;
 }
 
@@ -33,29 +36,32 @@ static enum nfsstat4 lock_target(struct nfs4_compound *c, struct state_file_key 
 	return NFS4_OK;
 }
 
-NFS4_STATE_OP(lock)
+NFS4_SERVE(lock)
 {
-	struct state_lock_args a;
-	memset(&a, 0, sizeof(a));
+	const struct nfs4_locker *l = &a->locker;
+	struct state_lock_args la = {
+		.type = a->locktype,
+		.reclaim = a->reclaim,
+		.offset = a->offset,
+		.length = a->length,
+		.new_owner = l->new_lock_owner,
+	};
 	uint32_t seqid;
-	if (!xdr_decode_u32(args, &a.type) || !xdr_decode_bool(args, &a.reclaim) ||
-	    !xdr_decode_u64(args, &a.offset) || !xdr_decode_u64(args, &a.length) ||
-	    !xdr_decode_bool(args, &a.new_owner))
-		return NFS4ERR_BADXDR;
-	if (a.new_owner) {
-		if (!xdr_decode_u32(args, &seqid) || !nfs4_decode_stateid(args, &a.open_stateid) ||
-		    !xdr_decode_u32(args, &a.lock_seqid) ||
-		    !xdr_decode_u64(args, &a.lock_clientid) ||
-		    !xdr_decode_opaque(args, NFS4_OPAQUE_LIMIT, &a.lock_owner, &a.lock_owner_len))
-			return NFS4ERR_BADXDR;
+	if (l->new_lock_owner) {
+		seqid = l->open_seqid;
+		la.open_stateid = l->open_stateid;
+		la.lock_seqid = l->lock_seqid;
+		la.lock_clientid = l->owner.clientid;
+		la.lock_owner = l->owner.owner.data;
+		la.lock_owner_len = l->owner.owner.len;
 	} else {
-		if (!nfs4_decode_stateid(args, &a.lock_stateid) || !xdr_decode_u32(args, &seqid))
-			return NFS4ERR_BADXDR;
+		seqid = l->lock_seqid;
+		la.lock_stateid = l->lock_stateid;
 	}
 	/* v4.1: the session says whose lock owner it is. */
 	if (c->minor >= 1)
-		a.lock_clientid = c->clientid;
-	struct nfs4_stateid *sid = a.new_owner ? &a.open_stateid : &a.lock_stateid;
+		la.lock_clientid = c->clientid;
+	struct nfs4_stateid *sid = la.new_owner ? &la.open_stateid : &la.lock_stateid;
 	enum nfsstat4 s;
 	/* A new lock owner is sequenced by its open owner, whose reply cache
 	 * then holds this LOCK's reply (RFC 7530 9.1.7). */
@@ -64,30 +70,23 @@ NFS4_STATE_OP(lock)
 		return s;
 	size_t body_off = xdr_enc_len(res);
 	struct state_file_key key;
-	struct nfs4_stateid out;
+	struct nfs4_lock_res out;
 	struct state_lock_denied denied;
 	if (!nfs4_state_cfh_key(c, &key)) {
 		s = NFS4ERR_ISDIR;
 	} else {
-		s = state_lock(c->srv->state, o, &key, &a, c->minor, &out, &denied);
+		s = state_lock(c->srv->state, o, &key, &la, c->minor, &out.stateid, &denied);
 		if (s == NFS4_OK)
-			nfs4_encode_stateid(res, &out);
+			nfs4_enc_lock_res(res, &out);
 		else if (s == NFS4ERR_DENIED)
 			encode_denied(c, res, &denied);
 	}
 	return nfs4_state_seq_finish(c, o, res, body_off, s, NULL);
 }
 
-NFS4_STATE_OP(lockt)
+NFS4_SERVE(lockt)
 {
-	uint32_t type;
-	uint64_t offset, length, clientid;
-	const uint8_t *owner;
-	uint32_t owner_len;
-	if (!xdr_decode_u32(args, &type) || !xdr_decode_u64(args, &offset) ||
-	    !xdr_decode_u64(args, &length) || !xdr_decode_u64(args, &clientid) ||
-	    !xdr_decode_opaque(args, NFS4_OPAQUE_LIMIT, &owner, &owner_len))
-		return NFS4ERR_BADXDR;
+	uint64_t clientid = a->owner.clientid;
 	if (c->minor >= 1)
 		clientid = c->clientid;
 	struct state_file_key key;
@@ -95,43 +94,33 @@ NFS4_STATE_OP(lockt)
 	if (s != NFS4_OK)
 		return s;
 	struct state_lock_denied denied;
-	s = state_lockt(c->srv->state, clientid, owner, owner_len, &key, type, offset, length,
-			&denied);
+	s = state_lockt(c->srv->state, clientid, a->owner.owner.data, a->owner.owner.len, &key,
+			a->locktype, a->offset, a->length, &denied);
 	if (s == NFS4ERR_DENIED)
 		encode_denied(c, res, &denied);
 	return s;
 }
 
-NFS4_STATE_OP(locku)
+NFS4_SERVE(locku)
 {
-	uint32_t type, seqid;
-	struct nfs4_stateid sid, out;
-	uint64_t offset, length;
-	if (!xdr_decode_u32(args, &type) || !xdr_decode_u32(args, &seqid) ||
-	    !nfs4_decode_stateid(args, &sid) || !xdr_decode_u64(args, &offset) ||
-	    !xdr_decode_u64(args, &length))
-		return NFS4ERR_BADXDR;
+	const struct nfs4_stateid sid = a->stateid;
+	struct nfs4_locku_res out;
 	struct state_owner *o;
 	enum nfsstat4 s;
-	if (nfs4_state_stateid_seq_start(c, &sid, seqid, res, &o, &s))
+	if (nfs4_state_stateid_seq_start(c, &sid, a->seqid, res, &o, &s))
 		return s;
 	size_t body_off = xdr_enc_len(res);
 	struct state_file_key key;
 	if (!nfs4_state_cfh_key(c, &key))
 		s = NFS4ERR_ISDIR;
-	else if ((s = state_locku(c->srv->state, o, &sid, &key, offset, length, c->minor,
-				  &out)) == NFS4_OK)
-		nfs4_encode_stateid(res, &out);
+	else if ((s = state_locku(c->srv->state, o, &sid, &key, a->offset, a->length, c->minor,
+				  &out.stateid)) == NFS4_OK)
+		nfs4_enc_locku_res(res, &out);
 	return nfs4_state_seq_finish(c, o, res, body_off, s, NULL);
 }
 
-NFS4_STATE_OP(release_lockowner)
+NFS4_SERVE(release_lockowner)
 {
-	uint64_t clientid;
-	const uint8_t *owner;
-	uint32_t owner_len;
-	if (!xdr_decode_u64(args, &clientid) ||
-	    !xdr_decode_opaque(args, NFS4_OPAQUE_LIMIT, &owner, &owner_len))
-		return NFS4ERR_BADXDR;
-	return state_release_lockowner(c->srv->state, clientid, owner, owner_len);
+	return state_release_lockowner(c->srv->state, a->owner.clientid, a->owner.owner.data,
+				       a->owner.owner.len);
 }

@@ -101,74 +101,61 @@ struct open_args {
 	bool excl41; /* EXCLUSIVE4_1: createmode says EXCLUSIVE4, sattr is set */
 };
 
-static enum nfsstat4 open_decode(struct nfs4_compound *c, struct xdr_dec *d,
-				 struct open_args *a)
+/* The decoded arguments as OPEN uses them.  v4.0 has no EXCLUSIVE4_1 and no
+ * claims by filehandle: the codec decodes every minor version's arms, and
+ * for v4.0 these are not XDR of OPEN4args, so NFS4ERR_BADXDR here. */
+static enum nfsstat4 open_from_wire(struct nfs4_compound *c, const struct nfs4_open_args *w,
+				    struct open_args *a)
 {
-	const uint8_t *v;
 	memset(a, 0, sizeof(*a));
-	if (!xdr_decode_u32(d, &a->seqid) || !xdr_decode_u32(d, &a->access) ||
-	    !xdr_decode_u32(d, &a->deny) || !xdr_decode_u64(d, &a->clientid) ||
-	    !xdr_decode_opaque(d, NFS4_OPAQUE_LIMIT, &a->owner, &a->owner_len) ||
-	    !xdr_decode_u32(d, &a->opentype))
-		return NFS4ERR_BADXDR;
+	a->seqid = w->seqid;
+	a->access = w->share_access;
+	a->deny = w->share_deny;
+	a->clientid = w->owner.clientid;
+	a->owner = w->owner.owner.data;
+	a->owner_len = w->owner.owner.len;
+	a->opentype = w->opentype;
 	if (a->opentype == OPEN4_CREATE) {
-		if (!xdr_decode_u32(d, &a->createmode))
-			return NFS4ERR_BADXDR;
-		switch (a->createmode) {
+		a->createmode = w->how.mode;
+		switch (w->how.mode) {
 		case UNCHECKED4:
 		case GUARDED4:
-			a->sattr_status = nfs4_fattr_decode_set(c, d, &a->sattr);
+			a->sattr_status =
+				nfs4_fattr_decode_set(c, &w->how.attrs, w->how.mask_extra, &a->sattr);
 			if (a->sattr_status == NFS4ERR_BADXDR)
 				return NFS4ERR_BADXDR;
 			break;
 		case EXCLUSIVE4:
-			if (!xdr_decode_opaque_fixed(d, NFS4_VERIFIER_SIZE, &v))
-				return NFS4ERR_BADXDR;
-			memcpy(a->verifier, v, NFS4_VERIFIER_SIZE);
+			memcpy(a->verifier, w->how.verifier.data, NFS4_VERIFIER_SIZE);
 			break;
 		case EXCLUSIVE4_1:
 			/* v4.1: the verifier and attributes to set (RFC 8881
 			 * 18.16.3); created like EXCLUSIVE4, then the
 			 * attributes are applied. */
-			if (c->minor < 1 || !xdr_decode_opaque_fixed(d, NFS4_VERIFIER_SIZE, &v))
+			if (c->minor < 1)
 				return NFS4ERR_BADXDR;
-			memcpy(a->verifier, v, NFS4_VERIFIER_SIZE);
-			a->sattr_status = nfs4_fattr_decode_set(c, d, &a->sattr);
+			memcpy(a->verifier, w->how.verifier.data, NFS4_VERIFIER_SIZE);
+			a->sattr_status =
+				nfs4_fattr_decode_set(c, &w->how.attrs, w->how.mask_extra, &a->sattr);
 			if (a->sattr_status == NFS4ERR_BADXDR)
 				return NFS4ERR_BADXDR;
 			a->excl41 = true;
 			a->createmode = EXCLUSIVE4;
 			break;
-		default:
-			return NFS4ERR_BADXDR;
 		}
-	} else if (a->opentype != OPEN4_NOCREATE) {
-		return NFS4ERR_BADXDR;
 	}
-	if (!xdr_decode_u32(d, &a->claim))
-		return NFS4ERR_BADXDR;
+	a->claim = w->claim.type;
+	a->name = w->claim.file.data;
+	a->name_len = w->claim.file.len;
+	a->delegate_type = w->claim.delegate_type;
+	a->deleg_stateid = w->claim.delegate_stateid;
 	switch (a->claim) {
-	case CLAIM_NULL:
-	case CLAIM_DELEGATE_PREV:
-		if (!xdr_decode_opaque(d, UINT32_MAX, &a->name, &a->name_len))
-			return NFS4ERR_BADXDR;
-		return NFS4_OK;
-	case CLAIM_PREVIOUS:
-		return xdr_decode_u32(d, &a->delegate_type) ? NFS4_OK : NFS4ERR_BADXDR;
-	case CLAIM_DELEGATE_CUR:
-		if (!nfs4_decode_stateid(d, &a->deleg_stateid) ||
-		    !xdr_decode_opaque(d, UINT32_MAX, &a->name, &a->name_len))
-			return NFS4ERR_BADXDR;
-		return NFS4_OK;
 	case CLAIM_FH:
 	case CLAIM_DELEG_PREV_FH:
-		return c->minor >= 1 ? NFS4_OK : NFS4ERR_BADXDR;
 	case CLAIM_DELEG_CUR_FH:
-		if (c->minor < 1 || !nfs4_decode_stateid(d, &a->deleg_stateid))
-			return NFS4ERR_BADXDR;
-		return NFS4_OK;
+		return c->minor >= 1 ? NFS4_OK : NFS4ERR_BADXDR;
 	default:
-		return NFS4ERR_BADXDR;
+		return NFS4_OK;
 	}
 }
 
@@ -395,35 +382,38 @@ static enum nfsstat4 open_serve(struct nfs4_compound *c, struct state_owner *o,
 			return nfs4_errno_to_status(rc);
 	}
 	uint32_t rflags = OPEN4_RESULT_LOCKTYPE_POSIX | (need_confirm ? OPEN4_RESULT_CONFIRM : 0);
-	nfs4_encode_stateid(res, &sid);
-	nfs4_encode_change_info(res, t.before, t.after);
-	xdr_encode_u32(res, rflags);
-	nfs4_encode_bitmap(res, &t.attrset);
-	xdr_encode_u32(res, OPEN_DELEGATE_NONE);
+	struct nfs4_open_res r = {
+		.stateid = sid,
+		.cinfo = nfs4_dir_change_info(t.before, t.after),
+		.rflags = rflags,
+		.attrset = t.attrset,
+		.delegation = {.type = OPEN_DELEGATE_NONE},
+	};
+	nfs4_enc_open_res(res, &r);
 	struct nfs4_fh fh;
 	nfs4_fh_from_object(&c->srv->exports, ex, &t.bh, &fh);
 	nfs4_compound_set_cfh(c, &fh);
 	return NFS4_OK;
 }
 
-NFS4_STATE_OP(open)
+NFS4_SERVE(open)
 {
 	struct state_server *st = c->srv->state;
-	struct open_args a;
-	enum nfsstat4 s = open_decode(c, args, &a);
+	struct open_args oa;
+	enum nfsstat4 s = open_from_wire(c, a, &oa);
 	if (s != NFS4_OK)
 		return s;
 	/* v4.1: the owner's clientid is the session's (RFC 8881 18.16.3). */
 	if (c->minor >= 1)
-		a.clientid = c->clientid;
+		oa.clientid = c->clientid;
 	struct state_owner *o;
-	if ((s = state_open_owner_get(st, a.clientid, a.owner, a.owner_len, &o)) != NFS4_OK)
+	if ((s = state_open_owner_get(st, oa.clientid, oa.owner, oa.owner_len, &o)) != NFS4_OK)
 		return s;
-	if (nfs4_state_seq_start(c, o, a.seqid, res, &s))
+	if (nfs4_state_seq_start(c, o, oa.seqid, res, &s))
 		return s;
 	size_t body_off = xdr_enc_len(res);
 	struct state_file_key key;
-	s = open_serve(c, o, &a, res, &key);
+	s = open_serve(c, o, &oa, res, &key);
 	return nfs4_state_seq_finish(c, o, res, body_off, s, &key);
 }
 
@@ -439,35 +429,31 @@ bool nfs4_state_stateid_seq_start(struct nfs4_compound *c, const struct nfs4_sta
 	return nfs4_state_seq_start(c, *o, seqid, res, status);
 }
 
-NFS4_STATE_OP(open_confirm)
+NFS4_SERVE(open_confirm)
 {
-	struct nfs4_stateid sid, out;
-	uint32_t seqid;
-	if (!nfs4_decode_stateid(args, &sid) || !xdr_decode_u32(args, &seqid))
-		return NFS4ERR_BADXDR;
+	const struct nfs4_stateid sid = a->stateid;
+	struct nfs4_stateid_res out;
 	struct state_owner *o;
 	enum nfsstat4 s;
-	if (nfs4_state_stateid_seq_start(c, &sid, seqid, res, &o, &s))
+	if (nfs4_state_stateid_seq_start(c, &sid, a->seqid, res, &o, &s))
 		return s;
 	size_t body_off = xdr_enc_len(res);
 	struct state_file_key key;
 	if (!nfs4_state_cfh_key(c, &key))
 		s = NFS4ERR_BAD_STATEID;
-	else if ((s = state_open_confirm(c->srv->state, o, &sid, &key, &out)) == NFS4_OK)
-		nfs4_encode_stateid(res, &out);
+	else if ((s = state_open_confirm(c->srv->state, o, &sid, &key, &out.stateid)) == NFS4_OK)
+		nfs4_enc_open_confirm_res(res, &out);
 	return nfs4_state_seq_finish(c, o, res, body_off, s, NULL);
 }
 
-NFS4_STATE_OP(open_downgrade)
+NFS4_SERVE(open_downgrade)
 {
-	struct nfs4_stateid sid, out;
-	uint32_t seqid, access, deny;
-	if (!nfs4_decode_stateid(args, &sid) || !xdr_decode_u32(args, &seqid) ||
-	    !xdr_decode_u32(args, &access) || !xdr_decode_u32(args, &deny))
-		return NFS4ERR_BADXDR;
+	const struct nfs4_stateid sid = a->stateid;
+	struct nfs4_stateid_res out;
+	uint32_t access = a->share_access, deny = a->share_deny;
 	struct state_owner *o;
 	enum nfsstat4 s;
-	if (nfs4_state_stateid_seq_start(c, &sid, seqid, res, &o, &s))
+	if (nfs4_state_stateid_seq_start(c, &sid, a->seqid, res, &o, &s))
 		return s;
 	size_t body_off = xdr_enc_len(res);
 	if (c->minor >= 1)
@@ -476,32 +462,31 @@ NFS4_STATE_OP(open_downgrade)
 	if (!nfs4_state_cfh_key(c, &key))
 		s = NFS4ERR_BAD_STATEID;
 	else if ((s = state_open_downgrade(c->srv->state, o, &sid, &key, access, deny, c->minor,
-					   &out)) == NFS4_OK)
-		nfs4_encode_stateid(res, &out);
+					   &out.stateid)) == NFS4_OK)
+		nfs4_enc_open_downgrade_res(res, &out);
 	return nfs4_state_seq_finish(c, o, res, body_off, s, NULL);
 }
 
-NFS4_STATE_OP(close)
+NFS4_SERVE(close)
 {
-	struct nfs4_stateid sid, out;
-	uint32_t seqid;
-	if (!xdr_decode_u32(args, &seqid) || !nfs4_decode_stateid(args, &sid))
-		return NFS4ERR_BADXDR;
+	const struct nfs4_stateid sid = a->stateid;
+	struct nfs4_stateid_res out;
 	struct state_owner *o;
 	enum nfsstat4 s;
-	if (nfs4_state_stateid_seq_start(c, &sid, seqid, res, &o, &s))
+	if (nfs4_state_stateid_seq_start(c, &sid, a->seqid, res, &o, &s))
 		return s;
 	size_t body_off = xdr_enc_len(res);
 	struct state_file_key key;
 	if (!nfs4_state_cfh_key(c, &key)) {
 		s = NFS4ERR_BAD_STATEID;
-	} else if ((s = state_close(c->srv->state, o, &sid, &key, c->minor, &out)) == NFS4_OK) {
+	} else if ((s = state_close(c->srv->state, o, &sid, &key, c->minor, &out.stateid)) ==
+		   NFS4_OK) {
 		if (c->minor >= 1) {
 			/* RFC 8881 18.2.4: the stateid is gone; say so. */
 			memset(&out, 0, sizeof(out));
-			out.seqid = UINT32_MAX;
+			out.stateid.seqid = UINT32_MAX;
 		}
-		nfs4_encode_stateid(res, &out);
+		nfs4_enc_close_res(res, &out);
 	}
 	return nfs4_state_seq_finish(c, o, res, body_off, s, NULL);
 }

@@ -1,26 +1,23 @@
 /* Operation handlers that keep client state (v4.0 clients, opens, locks),
- * each with the nfs4_op_handler signature of compound.h, and the helpers
+ * each an NFS4_SERVE handler (compound.h) on decoded arguments, and the helpers
  * they share.  The state itself lives in state/state.h. */
 #ifndef FERRY_NFS4_OPS_STATE_H
 #define FERRY_NFS4_OPS_STATE_H
 
 #include "nfs4/compound.h"
 #include "state/state.h"
+#include "xdr/nfs4_codec_file.h"
 
-#define NFS4_STATE_OP(name)                                                           \
-	enum nfsstat4 nfs4_op_##name(struct nfs4_compound *c, struct xdr_dec *args, \
-				     struct xdr_enc *res)
-
-/* ops_open.c */
-NFS4_STATE_OP(open); /* may block: creates files */
-NFS4_STATE_OP(open_confirm);
-NFS4_STATE_OP(open_downgrade);
-NFS4_STATE_OP(close);
+/* ops_open.c, on decoded arguments (NFS4_SERVE in compound.h) */
+NFS4_SERVE_DECL(open); /* may block: creates files */
+NFS4_SERVE_DECL(open_confirm);
+NFS4_SERVE_DECL(open_downgrade);
+NFS4_SERVE_DECL(close);
 /* ops_lock.c */
-NFS4_STATE_OP(lock);
-NFS4_STATE_OP(lockt);
-NFS4_STATE_OP(locku);
-NFS4_STATE_OP(release_lockowner);
+NFS4_SERVE_DECL(lock);
+NFS4_SERVE_DECL(lockt);
+NFS4_SERVE_DECL(locku);
+NFS4_SERVE_DECL(release_lockowner);
 
 /* --- shared by the handlers above ------------------------------------ */
 

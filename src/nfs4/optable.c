@@ -10,46 +10,39 @@
 #include "nfs4/ops_session.h"
 #include "nfs4/ops_state.h"
 
-/* OP(opnum, handler, lowest minor, highest minor, flags, reply size,
- *    stateid argument) */
-#define OP(num, fn, lo, hi, fl, size, sid)                                                 \
-	[num] = {.name = #num, .handler = fn, .minor_min = lo, .minor_max = hi, .flags = (fl), \
-		 size, sid}
-/* An operation whose arguments the codec decodes, served by
- * nfs4_serve_NAME (NFS4_SERVE in compound.h):
+/* An operation, served by nfs4_serve_NAME (NFS4_SERVE in compound.h) on
+ * its arguments as the codec decodes them:
  *   ARGS(name);   once, before the table: the decoder the table calls
- *   DEC(opnum, name, lo, hi, flags, reply size, stateid)
- * with reply size SIZE(n) or ASIZE_FN(f), stateid NO_SID or ASID_FN(f).
- * DEC0 is for an operation without arguments. */
-#define ARGS(op)                                                    \
-	static bool dec_##op(struct xdr_dec *d, void *args)         \
-	{                                                             \
-		return nfs4_dec_##op##_args(d, args);               \
-	}                                                             \
-	_Static_assert(sizeof(struct nfs4_##op##_args) <= NFS4_OP_ARGS_MAX, \
+ *   OP(opnum, name, lowest minor, highest minor, flags, reply size, stateid)
+ * with reply size SIZE(n) or SIZE_FN(f) (a function of the decoded
+ * arguments) and stateid NO_SID or SID_FN(f) (where in the decoded
+ * arguments the stateid that may be the current one is).  OP0 is for an
+ * operation without arguments, NOTSUPP for one Ferry does not serve. */
+#define ARGS(op)                                                              \
+	static bool dec_##op(struct xdr_dec *d, void *args)                   \
+	{                                                                     \
+		return nfs4_dec_##op##_args(d, args);                         \
+	}                                                                     \
+	_Static_assert(sizeof(struct nfs4_##op##_args) <= NFS4_OP_ARGS_MAX,    \
 		       "the arguments of " #op " outgrow NFS4_OP_ARGS_MAX")
-#define DEC(num, op, lo, hi, fl, size, sid)                                              \
-	[num] = {.name = #num, .serve = nfs4_serve_##op, .decode = dec_##op,             \
-		 .args_size = sizeof(struct nfs4_##op##_args), .minor_min = lo,              \
+#define OP(num, op, lo, hi, fl, size, sid)                                              \
+	[num] = {.name = #num, .serve = nfs4_serve_##op, .decode = dec_##op,            \
+		 .args_size = sizeof(struct nfs4_##op##_args), .minor_min = lo,             \
 		 .minor_max = hi, .flags = (fl), size, sid}
-#define DEC0(num, op, lo, hi, fl, size)                                                  \
-	[num] = {.name = #num, .serve = nfs4_serve_##op, .decode = dec_none, .args_size = 0, \
+#define OP0(num, op, lo, hi, fl, size)                                                 \
+	[num] = {.name = #num, .serve = nfs4_serve_##op, .decode = dec_none,           \
 		 .minor_min = lo, .minor_max = hi, .flags = (fl), size, NO_SID}
-#define ASIZE_FN(f) .args_reply_size = (f)
-#define ASID_FN(f) .args_stateid = (f)
+#define NOTSUPP(num, lo, hi, fl) \
+	[num] = {.name = #num, .minor_min = lo, .minor_max = hi, .flags = (fl)}
+#define SIZE(n) .reply_max = (n)
+#define SIZE_FN(f) .reply_size = (f)
+#define NO_SID .stateid_arg = NULL
+#define SID_FN(f) .stateid_arg = (f)
 
 static bool dec_none(struct xdr_dec *d, void *args)
 {
 	return true;
 }
-/* Reply size: a constant bound, or a function of the arguments. */
-#define SIZE(n) .reply_max = (n)
-#define SIZE_FN(f) .reply_size = (f)
-/* Stateid argument that may be the current stateid: none, at a fixed byte
- * offset in the arguments, or found by a function. */
-#define NO_SID .stateid_arg = NULL
-#define SID_AT(off) .stateid_arg = stateid_at_##off
-#define SID_FN(f) .stateid_arg = (f)
 
 #define FH NFS4_OPF_NEED_FH
 #define BLOCK NFS4_OPF_MAY_BLOCK
@@ -65,7 +58,7 @@ enum {
 	CHANGE_INFO = 4 + 8 + 8,
 	BITMAP = 4 + 4 * NFS4_BITMAP_WORDS,
 	/* fattr4: the bitmap, the length of the values, and each value at
-	 * most 16 bytes but the filehandle (fattr.c encode_one). */
+	 * most 16 bytes but the filehandle (fattr.c fill_one). */
 	FATTR_MAX = BITMAP + 4 + 64 * 16 + 4 + NFS4_FHSIZE,
 	/* What open_serve encodes: stateid, change_info, rflags, attrset,
 	 * OPEN_DELEGATE_NONE.  Granting delegations makes this larger. */
@@ -79,50 +72,77 @@ enum {
 			 8 + 4,
 };
 
-static const uint8_t *stateid_at(struct xdr_dec a, size_t off)
+ARGS(lookup);
+ARGS(secinfo);
+ARGS(openattr);
+ARGS(getattr);
+ARGS(setattr_wire);
+ARGS(verify);
+ARGS(access);
+ARGS(readdir);
+ARGS(create);
+ARGS(remove);
+ARGS(rename);
+ARGS(link);
+ARGS(read);
+ARGS(write);
+ARGS(commit);
+ARGS(delegreturn);
+ARGS(delegpurge);
+ARGS(open);
+ARGS(open_confirm);
+ARGS(open_downgrade);
+ARGS(close);
+ARGS(lock);
+ARGS(lockt);
+ARGS(locku);
+
+/* PUTFH takes a handle of any length the record holds: one past
+ * NFS4_FHSIZE is not one Ferry issued, NFS4ERR_BADHANDLE like any other it
+ * cannot parse, as clients and the tests expect. */
+static bool dec_putfh(struct xdr_dec *d, void *args)
 {
-	const uint8_t *p;
-	if (!xdr_decode_skip(&a, off) || !xdr_decode_opaque_fixed(&a, STATEID, &p))
-		return NULL;
-	return p;
+	return nfs4_dec_opaque(d, UINT32_MAX, &((struct nfs4_putfh_args *)args)->fh);
 }
 
-static const uint8_t *stateid_at_0(struct xdr_dec a) { return stateid_at(a, 0); }
+/* NVERIFY4args is VERIFY4args. */
+#define nfs4_nverify_args nfs4_verify_args
+#define dec_nverify dec_verify
 
-/* CLOSE: seqid, stateid. */
-static const uint8_t *stateid_at_4(struct xdr_dec a) { return stateid_at(a, 4); }
-
-/* LOCKU: locktype, seqid, stateid. */
-static const uint8_t *stateid_at_8(struct xdr_dec a) { return stateid_at(a, 8); }
+/* Stateid arguments that may be the current stateid. */
+static struct nfs4_stateid *sid_read(void *a) { return &((struct nfs4_read_args *)a)->stateid; }
+static struct nfs4_stateid *sid_write(void *a) { return &((struct nfs4_write_args *)a)->stateid; }
+static struct nfs4_stateid *sid_delegreturn(void *a)
+{
+	return &((struct nfs4_delegreturn_args *)a)->stateid;
+}
+static struct nfs4_stateid *sid_open_downgrade(void *a)
+{
+	return &((struct nfs4_open_downgrade_args *)a)->stateid;
+}
+static struct nfs4_stateid *sid_close(void *a) { return &((struct nfs4_close_args *)a)->stateid; }
+static struct nfs4_stateid *sid_locku(void *a) { return &((struct nfs4_locku_args *)a)->stateid; }
 
 /* LOCK: the open stateid of a new lock owner, or the lock stateid. */
-static const uint8_t *stateid_lock(struct xdr_dec a)
+static struct nfs4_stateid *sid_lock(void *args)
 {
-	bool new_owner;
-	if (!xdr_decode_skip(&a, 4 + 4 + 8 + 8) || !xdr_decode_bool(&a, &new_owner))
-		return NULL;
-	/* open_to_lock_owner4 starts with the open seqid. */
-	return stateid_at(a, new_owner ? 4 : 0);
+	struct nfs4_locker *l = &((struct nfs4_lock_args *)args)->locker;
+	return l->new_lock_owner ? &l->open_stateid : &l->lock_stateid;
 }
 
 /* READ: eof, the data (count clipped to what Ferry reads at once). */
-static uint32_t reply_read(const struct nfs4_compound *c, struct xdr_dec a)
+static uint32_t reply_read(const struct nfs4_compound *c, const void *args)
 {
-	uint32_t count;
-	if (!xdr_decode_skip(&a, STATEID + 8) || !xdr_decode_u32(&a, &count))
-		return 0;
+	uint32_t count = ((const struct nfs4_read_args *)args)->count;
 	if (count > NFS4_MAX_IO)
 		count = NFS4_MAX_IO;
 	return 4 + 4 + xdr_pad4(count);
 }
 
 /* READDIR stops before its result outgrows maxcount. */
-static uint32_t reply_readdir(const struct nfs4_compound *c, struct xdr_dec a)
+static uint32_t reply_readdir(const struct nfs4_compound *c, const void *args)
 {
-	uint32_t maxcount;
-	if (!xdr_decode_skip(&a, 8 + 8 + 4) || !xdr_decode_u32(&a, &maxcount))
-		return 0;
-	return maxcount;
+	return ((const struct nfs4_readdir_args *)args)->maxcount;
 }
 
 /* Client and session operations (ops_session.h). */
@@ -141,6 +161,7 @@ ARGS(set_ssv);
 ARGS(setclientid);
 ARGS(setclientid_confirm);
 ARGS(renew);
+ARGS(release_lockowner);
 
 /* TEST_STATEID: one status per stateid. */
 static uint32_t reply_test_stateid(const struct nfs4_compound *c, const void *args)
@@ -155,70 +176,70 @@ static struct nfs4_stateid *free_stateid_sid(void *args)
 }
 
 static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
-	OP(OP_ACCESS, nfs4_op_access, 0, 2, FH, SIZE(8), NO_SID),
-	OP(OP_CLOSE, nfs4_op_close, 0, 2, FH | CHG | SETSID, SIZE(STATEID), SID_AT(4)),
-	OP(OP_COMMIT, nfs4_op_commit, 0, 2, FH | BLOCK, SIZE(8), NO_SID),
-	OP(OP_CREATE, nfs4_op_create, 0, 2, ROFS | CHG, SIZE(CHANGE_INFO + BITMAP), NO_SID),
-	OP(OP_DELEGPURGE, nfs4_op_delegpurge, 0, 2, CHG, SIZE(0), NO_SID),
-	OP(OP_DELEGRETURN, nfs4_op_delegreturn, 0, 2, FH | CHG, SIZE(0), SID_AT(0)),
-	OP(OP_GETATTR, nfs4_op_getattr, 0, 2, FH, SIZE(FATTR_MAX), NO_SID),
-	OP(OP_GETFH, nfs4_op_getfh, 0, 2, FH, SIZE(4 + NFS4_FHSIZE), NO_SID),
-	OP(OP_LINK, nfs4_op_link, 0, 2, ROFS | CHG, SIZE(CHANGE_INFO), NO_SID),
-	OP(OP_LOCK, nfs4_op_lock, 0, 2, FH | CHG | SETSID, SIZE(STATEID), SID_FN(stateid_lock)),
-	OP(OP_LOCKT, nfs4_op_lockt, 0, 2, FH, SIZE(0), NO_SID),
-	OP(OP_LOCKU, nfs4_op_locku, 0, 2, FH | CHG | SETSID, SIZE(STATEID), SID_AT(8)),
-	OP(OP_LOOKUP, nfs4_op_lookup, 0, 2, FH, SIZE(0), NO_SID),
-	OP(OP_LOOKUPP, nfs4_op_lookupp, 0, 2, FH, SIZE(0), NO_SID),
-	OP(OP_NVERIFY, nfs4_op_nverify, 0, 2, FH, SIZE(0), NO_SID),
+	OP(OP_ACCESS, access, 0, 2, FH, SIZE(8), NO_SID),
+	OP(OP_CLOSE, close, 0, 2, FH | CHG | SETSID, SIZE(STATEID), SID_FN(sid_close)),
+	OP(OP_COMMIT, commit, 0, 2, FH | BLOCK, SIZE(8), NO_SID),
+	OP(OP_CREATE, create, 0, 2, ROFS | CHG, SIZE(CHANGE_INFO + BITMAP), NO_SID),
+	OP(OP_DELEGPURGE, delegpurge, 0, 2, CHG, SIZE(0), NO_SID),
+	OP(OP_DELEGRETURN, delegreturn, 0, 2, FH | CHG, SIZE(0), SID_FN(sid_delegreturn)),
+	OP(OP_GETATTR, getattr, 0, 2, FH, SIZE(FATTR_MAX), NO_SID),
+	OP0(OP_GETFH, getfh, 0, 2, FH, SIZE(4 + NFS4_FHSIZE)),
+	OP(OP_LINK, link, 0, 2, ROFS | CHG, SIZE(CHANGE_INFO), NO_SID),
+	OP(OP_LOCK, lock, 0, 2, FH | CHG | SETSID, SIZE(STATEID), SID_FN(sid_lock)),
+	OP(OP_LOCKT, lockt, 0, 2, FH, SIZE(0), NO_SID),
+	OP(OP_LOCKU, locku, 0, 2, FH | CHG | SETSID, SIZE(STATEID), SID_FN(sid_locku)),
+	OP(OP_LOOKUP, lookup, 0, 2, FH, SIZE(0), NO_SID),
+	OP0(OP_LOOKUPP, lookupp, 0, 2, FH, SIZE(0)),
+	OP(OP_NVERIFY, nverify, 0, 2, FH, SIZE(0), NO_SID),
 	/* OPEN refuses ROFS itself: only creating or opening for write. */
-	OP(OP_OPEN, nfs4_op_open, 0, 2, FH | BLOCK | CHG | SETSID, SIZE(OPEN_OK), NO_SID),
-	OP(OP_OPENATTR, nfs4_op_openattr, 0, 2, FH, SIZE(0), NO_SID),
-	OP(OP_OPEN_CONFIRM, nfs4_op_open_confirm, 0, 2, FH | V40 | CHG, SIZE(STATEID), NO_SID),
-	OP(OP_OPEN_DOWNGRADE, nfs4_op_open_downgrade, 0, 2, FH | CHG | SETSID, SIZE(STATEID),
-	   SID_AT(0)),
-	OP(OP_PUTFH, nfs4_op_putfh, 0, 2, 0, SIZE(0), NO_SID),
-	DEC0(OP_PUTPUBFH, putpubfh, 0, 2, 0, SIZE(0)),
-	DEC0(OP_PUTROOTFH, putrootfh, 0, 2, 0, SIZE(0)),
-	OP(OP_READ, nfs4_op_read, 0, 2, FH | BLOCK, SIZE_FN(reply_read), SID_AT(0)),
-	OP(OP_READDIR, nfs4_op_readdir, 0, 2, FH, SIZE_FN(reply_readdir), NO_SID),
-	OP(OP_READLINK, nfs4_op_readlink, 0, 2, FH, SIZE(4 + BACKEND_PATH_MAX), NO_SID),
-	OP(OP_REMOVE, nfs4_op_remove, 0, 2, ROFS | CHG, SIZE(CHANGE_INFO), NO_SID),
-	OP(OP_RENAME, nfs4_op_rename, 0, 2, ROFS | CHG, SIZE(2 * CHANGE_INFO), NO_SID),
-	DEC(OP_RENEW, renew, 0, 2, V40, SIZE(0), NO_SID),
-	OP(OP_RESTOREFH, nfs4_op_restorefh, 0, 2, 0, SIZE(0), NO_SID),
-	OP(OP_SAVEFH, nfs4_op_savefh, 0, 2, FH, SIZE(0), NO_SID),
+	OP(OP_OPEN, open, 0, 2, FH | BLOCK | CHG | SETSID, SIZE(OPEN_OK), NO_SID),
+	OP(OP_OPENATTR, openattr, 0, 2, FH, SIZE(0), NO_SID),
+	OP(OP_OPEN_CONFIRM, open_confirm, 0, 2, FH | V40 | CHG, SIZE(STATEID), NO_SID),
+	OP(OP_OPEN_DOWNGRADE, open_downgrade, 0, 2, FH | CHG | SETSID, SIZE(STATEID),
+	    SID_FN(sid_open_downgrade)),
+	OP(OP_PUTFH, putfh, 0, 2, 0, SIZE(0), NO_SID),
+	OP0(OP_PUTPUBFH, putpubfh, 0, 2, 0, SIZE(0)),
+	OP0(OP_PUTROOTFH, putrootfh, 0, 2, 0, SIZE(0)),
+	OP(OP_READ, read, 0, 2, FH | BLOCK, SIZE_FN(reply_read), SID_FN(sid_read)),
+	OP(OP_READDIR, readdir, 0, 2, FH, SIZE_FN(reply_readdir), NO_SID),
+	OP0(OP_READLINK, readlink, 0, 2, FH, SIZE(4 + BACKEND_PATH_MAX)),
+	OP(OP_REMOVE, remove, 0, 2, ROFS | CHG, SIZE(CHANGE_INFO), NO_SID),
+	OP(OP_RENAME, rename, 0, 2, ROFS | CHG, SIZE(2 * CHANGE_INFO), NO_SID),
+	OP(OP_RENEW, renew, 0, 2, V40, SIZE(0), NO_SID),
+	OP0(OP_RESTOREFH, restorefh, 0, 2, 0, SIZE(0)),
+	OP0(OP_SAVEFH, savefh, 0, 2, FH, SIZE(0)),
 	/* Two flavors, AUTH_SYS and AUTH_NONE. */
-	OP(OP_SECINFO, nfs4_op_secinfo, 0, 2, FH, SIZE(4 + 2 * 4), NO_SID),
+	OP(OP_SECINFO, secinfo, 0, 2, FH, SIZE(4 + 2 * 4), NO_SID),
 	/* SETATTR checks the filehandle, a read-only file system and its
 	 * stateid itself: its result always carries attrsset, even for
 	 * NFS4ERR_NOFILEHANDLE, and its stateid counts only with a size. */
-	OP(OP_SETATTR, nfs4_op_setattr, 0, 2, CHG, SIZE(BITMAP), NO_SID),
-	DEC(OP_SETCLIENTID, setclientid, 0, 2, V40 | CHG, SIZE(8 + 8), NO_SID),
-	DEC(OP_SETCLIENTID_CONFIRM, setclientid_confirm, 0, 2, BLOCK | V40 | CHG, SIZE(0), NO_SID),
-	OP(OP_VERIFY, nfs4_op_verify, 0, 2, FH, SIZE(0), NO_SID),
-	OP(OP_WRITE, nfs4_op_write, 0, 2, ROFS | BLOCK | CHG, SIZE(4 + 4 + 8), SID_AT(0)),
-	OP(OP_RELEASE_LOCKOWNER, nfs4_op_release_lockowner, 0, 2, V40 | CHG, SIZE(0), NO_SID),
-	DEC(OP_BACKCHANNEL_CTL, backchannel_ctl, 1, 2, CHG, SIZE(0), NO_SID),
-	DEC(OP_BIND_CONN_TO_SESSION, bind_conn_to_session, 1, 2, NOSESS | CHG,
+	OP(OP_SETATTR, setattr_wire, 0, 2, CHG, SIZE(BITMAP), NO_SID),
+	OP(OP_SETCLIENTID, setclientid, 0, 2, V40 | CHG, SIZE(8 + 8), NO_SID),
+	OP(OP_SETCLIENTID_CONFIRM, setclientid_confirm, 0, 2, BLOCK | V40 | CHG, SIZE(0), NO_SID),
+	OP(OP_VERIFY, verify, 0, 2, FH, SIZE(0), NO_SID),
+	OP(OP_WRITE, write, 0, 2, ROFS | BLOCK | CHG, SIZE(4 + 4 + 8), SID_FN(sid_write)),
+	OP(OP_RELEASE_LOCKOWNER, release_lockowner, 0, 2, V40 | CHG, SIZE(0), NO_SID),
+	OP(OP_BACKCHANNEL_CTL, backchannel_ctl, 1, 2, CHG, SIZE(0), NO_SID),
+	OP(OP_BIND_CONN_TO_SESSION, bind_conn_to_session, 1, 2, NOSESS | CHG,
 	    SIZE(NFS4_SESSIONID_SIZE + 4 + 4), NO_SID),
-	DEC(OP_EXCHANGE_ID, exchange_id, 1, 2, NOSESS | CHG, SIZE(EXCHANGE_ID_OK), NO_SID),
-	DEC(OP_CREATE_SESSION, create_session, 1, 2, NOSESS | BLOCK | CHG,
+	OP(OP_EXCHANGE_ID, exchange_id, 1, 2, NOSESS | CHG, SIZE(EXCHANGE_ID_OK), NO_SID),
+	OP(OP_CREATE_SESSION, create_session, 1, 2, NOSESS | BLOCK | CHG,
 	    SIZE(NFS4_SESSIONID_SIZE + 4 + 4 + 2 * CHAN_ATTRS), NO_SID),
-	DEC(OP_DESTROY_SESSION, destroy_session, 1, 2, NOSESS | CHG, SIZE(0), NO_SID),
-	DEC(OP_FREE_STATEID, free_stateid, 1, 2, CHG, SIZE(0), ASID_FN(free_stateid_sid)),
-	OP(OP_GET_DIR_DELEGATION, NULL, 1, 2, FH, SIZE(0), NO_SID),
-	OP(OP_GETDEVICEINFO, NULL, 1, 2, 0, SIZE(0), NO_SID),
-	OP(OP_GETDEVICELIST, NULL, 1, 2, FH, SIZE(0), NO_SID),
-	OP(OP_LAYOUTCOMMIT, NULL, 1, 2, FH, SIZE(0), NO_SID),
-	OP(OP_LAYOUTGET, NULL, 1, 2, FH, SIZE(0), NO_SID),
-	OP(OP_LAYOUTRETURN, NULL, 1, 2, FH, SIZE(0), NO_SID),
-	DEC(OP_SECINFO_NO_NAME, secinfo_no_name, 1, 2, FH, SIZE(4 + 2 * 4), NO_SID),
-	DEC(OP_SEQUENCE, sequence, 1, 2, 0, SIZE(NFS4_SESSIONID_SIZE + 5 * 4), NO_SID),
-	DEC(OP_SET_SSV, set_ssv, 1, 2, CHG, SIZE(0), NO_SID),
-	DEC(OP_TEST_STATEID, test_stateid, 1, 2, 0, ASIZE_FN(reply_test_stateid), NO_SID),
-	OP(OP_WANT_DELEGATION, NULL, 1, 2, FH, SIZE(0), NO_SID),
-	DEC(OP_DESTROY_CLIENTID, destroy_clientid, 1, 2, NOSESS | BLOCK | CHG, SIZE(0), NO_SID),
-	DEC(OP_RECLAIM_COMPLETE, reclaim_complete, 1, 2, CHG, SIZE(0), NO_SID),
+	OP(OP_DESTROY_SESSION, destroy_session, 1, 2, NOSESS | CHG, SIZE(0), NO_SID),
+	OP(OP_FREE_STATEID, free_stateid, 1, 2, CHG, SIZE(0), SID_FN(free_stateid_sid)),
+	NOTSUPP(OP_GET_DIR_DELEGATION, 1, 2, FH),
+	NOTSUPP(OP_GETDEVICEINFO, 1, 2, 0),
+	NOTSUPP(OP_GETDEVICELIST, 1, 2, FH),
+	NOTSUPP(OP_LAYOUTCOMMIT, 1, 2, FH),
+	NOTSUPP(OP_LAYOUTGET, 1, 2, FH),
+	NOTSUPP(OP_LAYOUTRETURN, 1, 2, FH),
+	OP(OP_SECINFO_NO_NAME, secinfo_no_name, 1, 2, FH, SIZE(4 + 2 * 4), NO_SID),
+	OP(OP_SEQUENCE, sequence, 1, 2, 0, SIZE(NFS4_SESSIONID_SIZE + 5 * 4), NO_SID),
+	OP(OP_SET_SSV, set_ssv, 1, 2, CHG, SIZE(0), NO_SID),
+	OP(OP_TEST_STATEID, test_stateid, 1, 2, 0, SIZE_FN(reply_test_stateid), NO_SID),
+	NOTSUPP(OP_WANT_DELEGATION, 1, 2, FH),
+	OP(OP_DESTROY_CLIENTID, destroy_clientid, 1, 2, NOSESS | BLOCK | CHG, SIZE(0), NO_SID),
+	OP(OP_RECLAIM_COMPLETE, reclaim_complete, 1, 2, CHG, SIZE(0), NO_SID),
 };
 
 const struct nfs4_op_desc *nfs4_op_describe(uint32_t opnum)
@@ -229,13 +250,7 @@ const struct nfs4_op_desc *nfs4_op_describe(uint32_t opnum)
 }
 
 uint32_t nfs4_op_reply_estimate(const struct nfs4_op_desc *desc, const struct nfs4_compound *c,
-				const struct xdr_dec *args)
+				const void *args)
 {
-	return desc->reply_size ? desc->reply_size(c, *args) : desc->reply_max;
-}
-
-uint32_t nfs4_op_reply_estimate_args(const struct nfs4_op_desc *desc,
-				     const struct nfs4_compound *c, const void *args)
-{
-	return desc->args_reply_size ? desc->args_reply_size(c, args) : desc->reply_max;
+	return desc->reply_size ? desc->reply_size(c, args) : desc->reply_max;
 }

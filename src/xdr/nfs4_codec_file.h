@@ -9,21 +9,28 @@
  * DEALLOCATE, CLONE, OFFLOAD_CANCEL, LOCKT on NFS4_OK) have no _res functions.
  * SECINFO's result list is struct nfs4_secinfo_res in xdr/nfs4_codec_session.h.
  *
- * Names (component4, xattrkey4), owners, an ACE's who and COPY's netloc4
+ * Names (component4, xattrkey4) are bounded only by the bytes present: the
+ * RFC leaves them unbounded (utf8str_cs), and a name too long for the server
+ * is the handler's NFS4ERR_NAMETOOLONG, which clients expect, not BADXDR.
+ * Owners (opaque<NFS4_OPAQUE_LIMIT>), an ACE's who and COPY's netloc4
  * strings are bounded by NFS4_OPAQUE_LIMIT so a hostile length is refused
  * before anything looks at it; file handles by NFS4_FHSIZE; file data,
- * symlink text and xattr values only by the bytes present.  A name within
- * the bound but past the export's maxname is the handler's
- * NFS4ERR_NAMETOOLONG. */
+ * symlink text and xattr values only by the bytes present. */
 #ifndef FERRY_XDR_NFS4_CODEC_FILE_H
 #define FERRY_XDR_NFS4_CODEC_FILE_H
 
 #include "xdr/nfs4_codec.h"
 
-/* component4, xattrkey4, owners: opaque<NFS4_OPAQUE_LIMIT>. */
+/* component4, xattrkey4: the record bounds them. */
 static inline bool nfs4_dec_component(struct xdr_dec *d, struct nfs4_opaque *name)
 {
-	return nfs4_dec_opaque(d, NFS4_OPAQUE_LIMIT, name);
+	return nfs4_dec_opaque(d, UINT32_MAX, name);
+}
+
+/* Owners, an ACE's who, netloc4 strings: opaque<NFS4_OPAQUE_LIMIT>. */
+static inline bool nfs4_dec_bounded_str(struct xdr_dec *d, struct nfs4_opaque *s)
+{
+	return nfs4_dec_opaque(d, NFS4_OPAQUE_LIMIT, s);
 }
 
 /* --- file handles and lookups --------------------------------------------------- */

@@ -3,7 +3,7 @@
 
 bool xdr_state_owner(struct xdr_stream *x, struct nfs4_state_owner *o)
 {
-	return xdr_u64(x, &o->clientid) && xdr_component(x, &o->owner);
+	return xdr_u64(x, &o->clientid) && xdr_bounded_str(x, &o->owner);
 }
 
 NFS4_CODEC_PAIR(state_owner, struct nfs4_state_owner)
@@ -74,7 +74,7 @@ NFS4_CODEC_PAIR(open_args, struct nfs4_open_args)
 static bool xdr_ace(struct xdr_stream *x, struct nfs4_ace *a)
 {
 	return xdr_u32(x, &a->type) && xdr_u32(x, &a->flag) && xdr_u32(x, &a->access_mask) &&
-	       xdr_component(x, &a->who);
+	       xdr_bounded_str(x, &a->who);
 }
 
 static bool xdr_space_limit(struct xdr_stream *x, struct nfs4_space_limit *l)

@@ -117,9 +117,9 @@ static bool xdr_netloc(struct xdr_stream *x, struct nfs4_netloc *n)
 	switch (n->type) {
 	case NL4_NAME:
 	case NL4_URL:
-		return xdr_component(x, &n->name);
+		return xdr_bounded_str(x, &n->name);
 	case NL4_NETADDR:
-		return xdr_component(x, &n->netid) && xdr_component(x, &n->addr);
+		return xdr_bounded_str(x, &n->netid) && xdr_bounded_str(x, &n->addr);
 	default:
 		return xdr_refuse(x);
 	}

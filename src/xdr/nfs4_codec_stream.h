@@ -36,10 +36,17 @@ static inline bool xdr_opaque(struct xdr_stream *x, uint32_t max, struct nfs4_op
 	return xdr_bytes(x, max, &o->data, &o->len);
 }
 
-/* component4, xattrkey4, owners (see xdr/nfs4_codec_file.h). */
+/* component4, xattrkey4: bounded by the record only (see
+ * xdr/nfs4_codec_file.h: a long name is the handler's NFS4ERR_NAMETOOLONG). */
 static inline bool xdr_component(struct xdr_stream *x, struct nfs4_opaque *name)
 {
-	return xdr_opaque(x, NFS4_OPAQUE_LIMIT, name);
+	return xdr_opaque(x, UINT32_MAX, name);
+}
+
+/* Owners, an ACE's who, netloc4 strings: opaque<NFS4_OPAQUE_LIMIT>. */
+static inline bool xdr_bounded_str(struct xdr_stream *x, struct nfs4_opaque *s)
+{
+	return xdr_opaque(x, NFS4_OPAQUE_LIMIT, s);
 }
 
 /* nfs_fh4 */

@@ -59,6 +59,33 @@ static void put_mode_and(struct inproc_args *a, unsigned other, uint32_t value_w
 }
 /* --- through SETATTR and GETATTR ---------------------------------------- */
 
+/* SETATTR4res is a struct: arguments that do not decode still get an
+ * (empty) attrsset after NFS4ERR_BADXDR. */
+static void test_setattr_badxdr_has_attrsset(void **state)
+{
+	struct inproc *ip = *state;
+	static const char *const path[] = {"mem", "a"};
+	uint8_t fh[NFS4_FHSIZE];
+	uint32_t fhlen = inproc_fh_of(ip, path, 2, fh);
+	struct inproc_args a;
+	struct inproc_reply r;
+	inproc_begin(&a, "", 0, 0);
+	inproc_putfh(&a, fh, fhlen);
+	inproc_op(&a, OP_SETATTR);
+	xdr_encode_opaque_fixed(&a.e, zero_stateid, 16);
+	xdr_encode_u32(&a.e, 1); /* one bitmap word, then nothing */
+	inproc_call(ip, &a, &r);
+	assert_int_equal(r.status, NFS4ERR_BADXDR);
+	assert_int_equal(r.nres, 2);
+	assert_int_equal(inproc_next(&r, OP_PUTFH), NFS4_OK);
+	assert_int_equal(inproc_next(&r, OP_SETATTR), NFS4ERR_BADXDR);
+	uint32_t words;
+	assert_true(xdr_decode_u32(&r.d, &words));
+	assert_int_equal(words, 0);
+	assert_int_equal(xdr_dec_remaining(&r.d), 0);
+	inproc_done(&r);
+}
+
 static void test_setattr_then_getattr(void **state)
 {
 	struct inproc *ip = *state;
@@ -415,6 +442,7 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, inproc_setup, inproc_teardown)
 	const struct CMUnitTest tests[] = {
+		T(test_setattr_badxdr_has_attrsset),
 		T(test_setattr_then_getattr),
 		T(test_setattr_refusals),
 		T(test_create_with_attrs),

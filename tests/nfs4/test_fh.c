@@ -325,6 +325,38 @@ static void test_signed_unknown_is_stale(void **state)
 }
 
 /* A removed object's handle still parses; using it is STALE. */
+/* component4 is unbounded on the wire: a name past what the server takes is
+ * NFS4ERR_NAMETOOLONG, whatever its length, and only a length past the
+ * record is NFS4ERR_BADXDR. */
+static void test_long_name_is_nametoolong(void **state)
+{
+	struct inproc *ip = *state;
+	uint8_t wire[NFS4_FHSIZE];
+	static const char *const path[] = {"mem", "b"};
+	uint32_t len = inproc_fh_of(ip, path, 2, wire);
+	static char name[4000];
+	memset(name, 'n', sizeof(name) - 1);
+	struct inproc_args a;
+	struct inproc_reply r;
+	static const uint32_t lens[] = {256, 1025, sizeof(name) - 1};
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		inproc_begin(&a, "", 0, 0);
+		inproc_putfh(&a, wire, len);
+		inproc_op(&a, OP_LOOKUP);
+		xdr_encode_opaque(&a.e, name, lens[i]);
+		inproc_call(ip, &a, &r);
+		assert_int_equal(r.status, NFS4ERR_NAMETOOLONG);
+		inproc_done(&r);
+	}
+	inproc_begin(&a, "", 0, 0);
+	inproc_putfh(&a, wire, len);
+	inproc_op(&a, OP_LOOKUP);
+	xdr_encode_u32(&a.e, 100000);
+	inproc_call(ip, &a, &r);
+	assert_int_equal(r.status, NFS4ERR_BADXDR);
+	inproc_done(&r);
+}
+
 static void test_removed_object_is_stale(void **state)
 {
 	struct inproc *ip = *state;
@@ -363,6 +395,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_signed_but_malformed, inproc_setup,
 						inproc_teardown),
 		cmocka_unit_test_setup_teardown(test_signed_unknown_is_stale, inproc_setup,
+						inproc_teardown),
+		cmocka_unit_test_setup_teardown(test_long_name_is_nametoolong, inproc_setup,
 						inproc_teardown),
 		cmocka_unit_test_setup_teardown(test_removed_object_is_stale, inproc_setup,
 						inproc_teardown),

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "nfs4/compound.h"
+#include "xdr/nfs4_codec_file.h"
 #include "xdr/nfs4_prot.h"
 
 static void test_table_rules(void **state)
@@ -30,51 +31,62 @@ static void test_table_rules(void **state)
 			assert_true(d->flags & NFS4_OPF_CHANGES_STATE);
 		if (d->flags & NFS4_OPF_SETS_STATEID)
 			assert_true(d->reply_size || d->reply_max >= 16);
+		/* An operation served is decoded by the codec first. */
+		if (d->serve)
+			assert_non_null(d->decode);
+		assert_true(d->args_size <= NFS4_OP_ARGS_MAX);
 	}
 	assert_true(defined > 50);
 	assert_null(nfs4_op_describe(NFS4_OP_TABLE_SIZE));
 	assert_null(nfs4_op_describe(1)); /* not an operation */
 }
 
-static struct xdr_dec args_of(struct xdr_enc *e)
+/* Decodes e's bytes as opnum's arguments into args, as the dispatcher does. */
+static const struct nfs4_op_desc *decode_as(uint32_t opnum, struct xdr_enc *e, void *args)
 {
+	const struct nfs4_op_desc *desc = nfs4_op_describe(opnum);
+	assert_non_null(desc);
+	assert_non_null(desc->decode);
 	struct xdr_dec d;
 	xdr_dec_init(&d, e->buf->data, e->buf->len);
-	return d;
+	memset(args, 0, NFS4_OP_ARGS_MAX);
+	assert_true(desc->decode(&d, args));
+	return desc;
 }
 
 static void test_estimates(void **state)
 {
+	_Alignas(max_align_t) uint8_t args[NFS4_OP_ARGS_MAX];
 	struct xdr_enc e;
 	assert_true(xdr_enc_init(&e, 256, 4096));
 	struct nfs4_stateid sid = {.seqid = 1};
 	nfs4_encode_stateid(&e, &sid);
 	xdr_encode_u64(&e, 0);
 	xdr_encode_u32(&e, 101);
-	struct xdr_dec d = args_of(&e);
-	const struct nfs4_op_desc *read = nfs4_op_describe(OP_READ);
-	assert_int_equal(nfs4_op_reply_estimate(read, NULL, &d), 4 + 4 + 104);
-	/* The cursor given is not moved. */
-	assert_ptr_equal(d.p, e.buf->data);
-	xdr_enc_patch_u32(&e, 24, 64u << 20);
-	d = args_of(&e);
-	assert_int_equal(nfs4_op_reply_estimate(read, NULL, &d), 4 + 4 + (1u << 20));
-	/* Arguments too short: nothing to go by, the handler says BADXDR. */
-	xdr_dec_init(&d, e.buf->data, 10);
-	assert_int_equal(nfs4_op_reply_estimate(read, NULL, &d), 0);
+	const struct nfs4_op_desc *read = decode_as(OP_READ, &e, args);
+	assert_int_equal(nfs4_op_reply_estimate(read, NULL, args), 4 + 4 + 104);
 	/* READ's stateid is its first argument. */
-	d = args_of(&e);
-	assert_ptr_equal(read->stateid_arg(d), e.buf->data);
+	struct nfs4_read_args *ra = (struct nfs4_read_args *)args;
+	assert_ptr_equal(read->stateid_arg(args), &ra->stateid);
+	/* A count past what Ferry reads at once is clipped. */
+	xdr_enc_patch_u32(&e, 24, 64u << 20);
+	read = decode_as(OP_READ, &e, args);
+	assert_int_equal(nfs4_op_reply_estimate(read, NULL, args), 4 + 4 + (1u << 20));
+	/* Arguments too short do not decode: the dispatcher says BADXDR. */
+	struct xdr_dec d;
+	xdr_dec_init(&d, e.buf->data, 10);
+	assert_false(read->decode(&d, args));
 	xdr_enc_release(&e);
 
-	/* READDIR: cookie, verifier, dircount, maxcount. */
+	/* READDIR: cookie, verifier, dircount, maxcount, attributes. */
 	assert_true(xdr_enc_init(&e, 256, 4096));
 	xdr_encode_u64(&e, 0);
 	xdr_encode_u64(&e, 0);
 	xdr_encode_u32(&e, 512);
 	xdr_encode_u32(&e, 8192);
-	d = args_of(&e);
-	assert_int_equal(nfs4_op_reply_estimate(nfs4_op_describe(OP_READDIR), NULL, &d), 8192);
+	xdr_encode_u32(&e, 0);
+	const struct nfs4_op_desc *readdir = decode_as(OP_READDIR, &e, args);
+	assert_int_equal(nfs4_op_reply_estimate(readdir, NULL, args), 8192);
 	xdr_enc_release(&e);
 
 	/* LOCK: the open stateid for a new lock owner, else the lock stateid. */
@@ -85,21 +97,36 @@ static void test_estimates(void **state)
 		xdr_encode_u64(&e, 0);
 		xdr_encode_u64(&e, 10);
 		xdr_encode_bool(&e, new_owner);
-		size_t at = xdr_enc_len(&e) + (new_owner ? 4 : 0);
 		if (new_owner)
 			xdr_encode_u32(&e, 0); /* open seqid */
 		nfs4_encode_stateid(&e, &sid);
-		d = args_of(&e);
-		assert_ptr_equal(nfs4_op_describe(OP_LOCK)->stateid_arg(d), e.buf->data + at);
+		xdr_encode_u32(&e, 0); /* lock seqid */
+		if (new_owner) {
+			xdr_encode_u64(&e, 7);
+			xdr_encode_opaque(&e, "o", 1);
+		}
+		const struct nfs4_op_desc *lock = decode_as(OP_LOCK, &e, args);
+		struct nfs4_locker *l = &((struct nfs4_lock_args *)args)->locker;
+		assert_ptr_equal(lock->stateid_arg(args),
+				 new_owner ? &l->open_stateid : &l->lock_stateid);
 		xdr_enc_release(&e);
 	}
-	/* CLOSE: seqid, stateid; LOCKU: type, seqid, stateid. */
-	uint8_t raw[64] = {0};
-	xdr_dec_init(&d, raw, sizeof(raw));
-	assert_ptr_equal(nfs4_op_describe(OP_CLOSE)->stateid_arg(d), raw + 4);
-	assert_ptr_equal(nfs4_op_describe(OP_LOCKU)->stateid_arg(d), raw + 8);
-	xdr_dec_init(&d, raw, 20);
-	assert_null(nfs4_op_describe(OP_LOCKU)->stateid_arg(d));
+	/* CLOSE: seqid, stateid; LOCKU: type, seqid, stateid, offset, length. */
+	assert_true(xdr_enc_init(&e, 256, 4096));
+	xdr_encode_u32(&e, 0);
+	nfs4_encode_stateid(&e, &sid);
+	const struct nfs4_op_desc *close = decode_as(OP_CLOSE, &e, args);
+	assert_ptr_equal(close->stateid_arg(args), &((struct nfs4_close_args *)args)->stateid);
+	xdr_enc_release(&e);
+	assert_true(xdr_enc_init(&e, 256, 4096));
+	xdr_encode_u32(&e, 1);
+	xdr_encode_u32(&e, 0);
+	nfs4_encode_stateid(&e, &sid);
+	xdr_encode_u64(&e, 0);
+	xdr_encode_u64(&e, 1);
+	const struct nfs4_op_desc *locku = decode_as(OP_LOCKU, &e, args);
+	assert_ptr_equal(locku->stateid_arg(args), &((struct nfs4_locku_args *)args)->stateid);
+	xdr_enc_release(&e);
 }
 
 static void *count_and_exit(void *arg)
