@@ -299,11 +299,7 @@ static int mem_lookup(struct backend_export *bex, const struct backend_cred *cre
 	if (r != 0)
 		return r;
 	pthread_mutex_lock(&ex->lock);
-	r = mem_node_find(ex, dir, &d);
-	if (r == 0 && d->type != BACKEND_DIR)
-		r = -ENOTDIR;
-	if (r == 0 && !mem_may(cred, d, BACKEND_ACCESS_EXEC))
-		r = -EACCES;
+	r = mem_dir_get(ex, cred, dir, BACKEND_ACCESS_EXEC, &d);
 	if (r == 0 && (i = mem_dir_find(d, name)) < 0)
 		r = -ENOENT;
 	if (r == 0) {
@@ -367,6 +363,23 @@ static int mem_data_type(const struct mem_node *n)
 	return n->type == BACKEND_DIR ? -EISDIR : -EINVAL;
 }
 
+/* READ, WRITE and COMMIT refuse anything but a regular file, all with the
+ * same errors. */
+static int mem_file_find(struct mem_export *ex, const struct backend_handle *h,
+			 struct mem_node **out)
+{
+	int r = mem_node_find(ex, h, out);
+
+	return r != 0 ? r : mem_data_type(*out);
+}
+
+/* Changing a file's data: write permission, or ownership (see local_access.c
+ * on nfsd's owner override). */
+static bool mem_may_write_data(const struct backend_cred *cred, const struct mem_node *n)
+{
+	return mem_may(cred, n, BACKEND_ACCESS_WRITE) || cred->uid == n->uid;
+}
+
 /* What the kernel's file_remove_privs does when someone without
  * CAP_FSETID writes or truncates. */
 static void mem_kill_suid(const struct backend_cred *cred, struct mem_node *n)
@@ -413,9 +426,7 @@ static int mem_read(struct backend_export *bex, const struct backend_cred *cred,
 	*got = 0;
 	*eof = false;
 	pthread_mutex_lock(&ex->lock);
-	r = mem_node_find(ex, h, &n);
-	if (r == 0)
-		r = mem_data_type(n);
+	r = mem_file_find(ex, h, &n);
 	/* Read permission, or execute (a client runs a program by reading
 	 * it), or ownership (see local_access.c on nfsd's owner override). */
 	if (r == 0 && !mem_may(cred, n, BACKEND_ACCESS_READ) &&
@@ -442,10 +453,8 @@ static int mem_write(struct backend_export *bex, const struct backend_cred *cred
 
 	*written = 0;
 	pthread_mutex_lock(&ex->lock);
-	r = mem_node_find(ex, h, &n);
-	if (r == 0)
-		r = mem_data_type(n);
-	if (r == 0 && !mem_may(cred, n, BACKEND_ACCESS_WRITE) && cred->uid != n->uid)
+	r = mem_file_find(ex, h, &n);
+	if (r == 0 && !mem_may_write_data(cred, n))
 		r = -EACCES;
 	if (r == 0 && (off > MEM_FILE_MAX || len > MEM_FILE_MAX - off))
 		r = -EFBIG;
@@ -472,9 +481,7 @@ static int mem_commit(struct backend_export *bex, const struct backend_handle *h
 	(void)off;
 	(void)len;
 	pthread_mutex_lock(&ex->lock);
-	r = mem_node_find(ex, h, &n);
-	if (r == 0)
-		r = mem_data_type(n);
+	r = mem_file_find(ex, h, &n);
 	pthread_mutex_unlock(&ex->lock);
 	return r;
 }
@@ -564,7 +571,7 @@ int mem_setattr_apply(struct mem_export *ex, const struct backend_cred *cred, st
 		r = mem_data_type(n);
 		if (r != 0)
 			return r;
-		if (!mem_may(cred, n, BACKEND_ACCESS_WRITE) && cred->uid != n->uid)
+		if (!mem_may_write_data(cred, n))
 			return -EACCES;
 		r = mem_resize(ex, n, sa->size);
 		if (r != 0)
