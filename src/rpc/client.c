@@ -103,16 +103,24 @@ void rpc_client_close(struct rpc_client *cl)
 	cl->fd = -1;
 }
 
+/* After a send or recv that failed: 0 to go round again (interrupted, or
+ * the socket became ready before the deadline), else the error to give up
+ * with. */
+static int io_retry(int fd, short events, uint64_t deadline)
+{
+	if (errno == EINTR)
+		return 0;
+	if (errno != EAGAIN)
+		return -errno;
+	return wait_fd(fd, events, deadline);
+}
+
 static int write_all(int fd, const uint8_t *p, size_t n, uint64_t deadline)
 {
 	while (n > 0) {
 		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
 		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				return -errno;
-			int rc = wait_fd(fd, POLLOUT, deadline);
+			int rc = io_retry(fd, POLLOUT, deadline);
 			if (rc)
 				return rc;
 			continue;
@@ -130,11 +138,7 @@ static int read_all(int fd, uint8_t *p, size_t n, uint64_t deadline)
 		if (r == 0)
 			return -ECONNRESET;
 		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				return -errno;
-			int rc = wait_fd(fd, POLLIN, deadline);
+			int rc = io_retry(fd, POLLIN, deadline);
 			if (rc)
 				return rc;
 			continue;
