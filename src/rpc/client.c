@@ -12,34 +12,9 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "rpc/addr.h"
 #include "rpc/record.h"
 #include "xdr/xdr.h"
-
-static int split(const char *hostport, char *host, size_t hl, char *port, size_t pl)
-{
-	const char *colon;
-	const char *h = hostport;
-	size_t n;
-	if (*h == '[') {
-		const char *close = strchr(h, ']');
-		if (!close || close[1] != ':')
-			return -EINVAL;
-		h++;
-		n = (size_t)(close - h);
-		colon = close + 1;
-	} else {
-		colon = strrchr(h, ':');
-		if (!colon)
-			return -EINVAL;
-		n = (size_t)(colon - h);
-	}
-	if (n == 0 || n >= hl || strlen(colon + 1) >= pl)
-		return -EINVAL;
-	memcpy(host, h, n);
-	host[n] = '\0';
-	strcpy(port, colon + 1);
-	return 0;
-}
 
 static int wait_fd(int fd, short events, uint64_t deadline_ms)
 {
@@ -64,7 +39,7 @@ int rpc_client_connect(struct rpc_client *cl, const char *hostport, unsigned tim
 	cl->max_record = 64u << 20;
 	if (getrandom(&cl->next_xid, sizeof(cl->next_xid), 0) != sizeof(cl->next_xid))
 		cl->next_xid = (uint32_t)clock_now_ns();
-	if (split(hostport, host, sizeof(host), port, sizeof(port)) != 0)
+	if (rpc_addr_split(hostport, host, sizeof(host), port, sizeof(port)) != 0)
 		return -EINVAL;
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
 	struct addrinfo *res;
