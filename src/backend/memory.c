@@ -81,6 +81,14 @@ void mem_attr_fill(const struct mem_node *n, struct backend_attr *attr)
 	attr->btime = n->btime;
 }
 
+void mem_node_describe(const struct mem_export *ex, const struct mem_node *n,
+		       struct backend_handle *out, struct backend_attr *attr)
+{
+	mem_handle_make(ex, n, out);
+	if (attr)
+		mem_attr_fill(n, attr);
+}
+
 void mem_touch(struct mem_export *ex, struct mem_node *n, unsigned what)
 {
 	struct timespec now = mem_now();
@@ -292,7 +300,7 @@ static int mem_lookup(struct backend_export *bex, const struct backend_cred *cre
 		      struct backend_attr *attr)
 {
 	struct mem_export *ex = mem_export_of(bex);
-	struct mem_node *d, *n;
+	struct mem_node *d;
 	long i;
 	int r = backend_name_check(name);
 
@@ -302,12 +310,8 @@ static int mem_lookup(struct backend_export *bex, const struct backend_cred *cre
 	r = mem_dir_get(ex, cred, dir, BACKEND_ACCESS_EXEC, &d);
 	if (r == 0 && (i = mem_dir_find(d, name)) < 0)
 		r = -ENOENT;
-	if (r == 0) {
-		n = d->ents[i].node;
-		mem_handle_make(ex, n, out);
-		if (attr)
-			mem_attr_fill(n, attr);
-	}
+	if (r == 0)
+		mem_node_describe(ex, d->ents[i].node, out, attr);
 	pthread_mutex_unlock(&ex->lock);
 	return r;
 }
@@ -328,11 +332,8 @@ static int mem_lookup_parent(struct backend_export *bex, const struct backend_cr
 		r = -ENOENT;
 	if (r == 0 && !mem_may(cred, d, BACKEND_ACCESS_EXEC))
 		r = -EACCES;
-	if (r == 0) {
-		mem_handle_make(ex, d->parent, out);
-		if (attr)
-			mem_attr_fill(d->parent, attr);
-	}
+	if (r == 0)
+		mem_node_describe(ex, d->parent, out, attr);
 	pthread_mutex_unlock(&ex->lock);
 	return r;
 }

@@ -88,9 +88,7 @@ static int mem_finish(struct mem_export *ex, const struct backend_cred *cred, st
 		rest.mask &= ~BACKEND_SET_MODE;
 		r = mem_setattr_apply(ex, cred, n, &rest);
 	}
-	mem_handle_make(ex, n, out);
-	if (attr)
-		mem_attr_fill(n, attr);
+	mem_node_describe(ex, n, out, attr);
 	return r;
 }
 
@@ -133,9 +131,7 @@ int mem_create_file(struct backend_export *bex, const struct backend_cred *cred,
 			r = mem_setattr_apply(ex, cred, n, &size_only);
 		}
 		if (r == 0) {
-			mem_handle_make(ex, n, out);
-			if (attr)
-				mem_attr_fill(n, attr);
+			mem_node_describe(ex, n, out, attr);
 		}
 		goto out;
 	}
