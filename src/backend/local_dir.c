@@ -44,6 +44,17 @@ static int local_dir_begin(struct local_export *ex, const struct backend_cred *c
 	return r;
 }
 
+/* Every call that makes or removes a name checks the name before it looks
+ * at the directory, so a bad name is refused the same way everywhere. */
+static int local_dir_begin_named(struct local_export *ex, const struct backend_cred *cred,
+				 const struct backend_handle *dir, const char *name,
+				 struct local_fd **out)
+{
+	int r = backend_name_check(name);
+
+	return r != 0 ? r : local_dir_begin(ex, cred, dir, out);
+}
+
 /* Opens and describes a name just created (or found) in dirfd. */
 static int local_describe_child(struct local_export *ex, int dirfd, const char *name,
 				struct backend_handle *out, struct backend_attr *attr)
@@ -84,6 +95,26 @@ static int local_apply_after(struct local_export *ex, const struct backend_cred 
 	return r;
 }
 
+/* mknod, mkdir and symlink set the mode as they create; the other
+ * attributes go on the new object afterwards. */
+static int local_new_finish(struct local_export *ex, const struct backend_cred *cred, int dirfd,
+			    const char *name, const struct backend_setattr *sa,
+			    struct backend_handle *out, struct backend_attr *attr)
+{
+	struct backend_setattr rest;
+	struct backend_attr a;
+	int r = local_describe_child(ex, dirfd, name, out, &a);
+
+	if (r == 0 && sa) {
+		rest = *sa;
+		rest.mask &= ~BACKEND_SET_MODE;
+		r = local_apply_after(ex, cred, out, &rest, &a);
+	}
+	if (r == 0 && attr)
+		*attr = a;
+	return r;
+}
+
 static uint32_t local_create_mode(const struct backend_setattr *sa)
 {
 	/* Without a mode the object gets none, as with nfsd: the client sets
@@ -101,12 +132,10 @@ int local_create_file(struct backend_export *bex, const struct backend_cred *cre
 	struct backend_setattr rest = { 0 };
 	struct backend_attr a;
 	struct local_fd *d;
-	int r = backend_name_check(name);
+	int r;
 
 	*created = false;
-	if (r != 0)
-		return r;
-	r = local_dir_begin(ex, cred, dir, &d);
+	r = local_dir_begin_named(ex, cred, dir, name, &d);
 	if (r != 0)
 		return r;
 	/* mknod, not open(O_CREAT): it creates without opening, so an
@@ -153,15 +182,11 @@ int local_mknod(struct backend_export *bex, const struct backend_cred *cred,
 		struct backend_handle *out, struct backend_attr *attr)
 {
 	struct local_export *ex = local_export_of(bex);
-	struct backend_setattr rest = { 0 };
-	struct backend_attr a;
 	struct local_fd *d;
 	uint32_t mode = local_create_mode(sa);
-	int r = backend_name_check(name), sys;
+	int r, sys;
 
-	if (r != 0)
-		return r;
-	r = local_dir_begin(ex, cred, dir, &d);
+	r = local_dir_begin_named(ex, cred, dir, name, &d);
 	if (r != 0)
 		return r;
 	switch (type) {
@@ -193,14 +218,7 @@ int local_mknod(struct backend_export *bex, const struct backend_cred *cred,
 		r = -errno;
 		goto out;
 	}
-	r = local_describe_child(ex, d->pfd, name, out, &a);
-	if (r == 0 && sa) {
-		rest = *sa;
-		rest.mask &= ~BACKEND_SET_MODE;
-		r = local_apply_after(ex, cred, out, &rest, &a);
-	}
-	if (r == 0 && attr)
-		*attr = a;
+	r = local_new_finish(ex, cred, d->pfd, name, sa, out, attr);
 out:
 	local_fd_put(ex, d);
 	return r;
@@ -212,28 +230,17 @@ int local_symlink(struct backend_export *bex, const struct backend_cred *cred,
 		  struct backend_attr *attr)
 {
 	struct local_export *ex = local_export_of(bex);
-	struct backend_setattr rest = { 0 };
-	struct backend_attr a;
 	struct local_fd *d;
-	int r = backend_name_check(name);
+	int r;
 
-	if (r != 0)
-		return r;
-	r = local_dir_begin(ex, cred, dir, &d);
+	r = local_dir_begin_named(ex, cred, dir, name, &d);
 	if (r != 0)
 		return r;
 	/* The target is stored as given; nothing here ever resolves it. */
 	if (symlinkat(target, d->pfd, name) != 0)
 		r = -errno;
 	if (r == 0)
-		r = local_describe_child(ex, d->pfd, name, out, &a);
-	if (r == 0 && sa) {
-		rest = *sa;
-		rest.mask &= ~BACKEND_SET_MODE;
-		r = local_apply_after(ex, cred, out, &rest, &a);
-	}
-	if (r == 0 && attr)
-		*attr = a;
+		r = local_new_finish(ex, cred, d->pfd, name, sa, out, attr);
 	local_fd_put(ex, d);
 	return r;
 }
@@ -244,11 +251,9 @@ int local_remove(struct backend_export *bex, const struct backend_cred *cred,
 	struct local_export *ex = local_export_of(bex);
 	struct local_fd *d;
 	struct stat st;
-	int r = backend_name_check(name), flag;
+	int r, flag;
 
-	if (r != 0)
-		return r;
-	r = local_dir_begin(ex, cred, dir, &d);
+	r = local_dir_begin_named(ex, cred, dir, name, &d);
 	if (r != 0)
 		return r;
 	if (fstatat(d->pfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {

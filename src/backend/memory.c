@@ -81,6 +81,14 @@ void mem_attr_fill(const struct mem_node *n, struct backend_attr *attr)
 	attr->btime = n->btime;
 }
 
+void mem_node_describe(const struct mem_export *ex, const struct mem_node *n,
+		       struct backend_handle *out, struct backend_attr *attr)
+{
+	mem_handle_make(ex, n, out);
+	if (attr)
+		mem_attr_fill(n, attr);
+}
+
 void mem_touch(struct mem_export *ex, struct mem_node *n, unsigned what)
 {
 	struct timespec now = mem_now();
@@ -292,26 +300,18 @@ static int mem_lookup(struct backend_export *bex, const struct backend_cred *cre
 		      struct backend_attr *attr)
 {
 	struct mem_export *ex = mem_export_of(bex);
-	struct mem_node *d, *n;
+	struct mem_node *d;
 	long i;
 	int r = backend_name_check(name);
 
 	if (r != 0)
 		return r;
 	pthread_mutex_lock(&ex->lock);
-	r = mem_node_find(ex, dir, &d);
-	if (r == 0 && d->type != BACKEND_DIR)
-		r = -ENOTDIR;
-	if (r == 0 && !mem_may(cred, d, BACKEND_ACCESS_EXEC))
-		r = -EACCES;
+	r = mem_dir_get(ex, cred, dir, BACKEND_ACCESS_EXEC, &d);
 	if (r == 0 && (i = mem_dir_find(d, name)) < 0)
 		r = -ENOENT;
-	if (r == 0) {
-		n = d->ents[i].node;
-		mem_handle_make(ex, n, out);
-		if (attr)
-			mem_attr_fill(n, attr);
-	}
+	if (r == 0)
+		mem_node_describe(ex, d->ents[i].node, out, attr);
 	pthread_mutex_unlock(&ex->lock);
 	return r;
 }
@@ -332,11 +332,8 @@ static int mem_lookup_parent(struct backend_export *bex, const struct backend_cr
 		r = -ENOENT;
 	if (r == 0 && !mem_may(cred, d, BACKEND_ACCESS_EXEC))
 		r = -EACCES;
-	if (r == 0) {
-		mem_handle_make(ex, d->parent, out);
-		if (attr)
-			mem_attr_fill(d->parent, attr);
-	}
+	if (r == 0)
+		mem_node_describe(ex, d->parent, out, attr);
 	pthread_mutex_unlock(&ex->lock);
 	return r;
 }
@@ -365,6 +362,23 @@ static int mem_data_type(const struct mem_node *n)
 	if (n->type == BACKEND_REG)
 		return 0;
 	return n->type == BACKEND_DIR ? -EISDIR : -EINVAL;
+}
+
+/* READ, WRITE and COMMIT refuse anything but a regular file, all with the
+ * same errors. */
+static int mem_file_find(struct mem_export *ex, const struct backend_handle *h,
+			 struct mem_node **out)
+{
+	int r = mem_node_find(ex, h, out);
+
+	return r != 0 ? r : mem_data_type(*out);
+}
+
+/* Changing a file's data: write permission, or ownership (see local_access.c
+ * on nfsd's owner override). */
+static bool mem_may_write_data(const struct backend_cred *cred, const struct mem_node *n)
+{
+	return mem_may(cred, n, BACKEND_ACCESS_WRITE) || cred->uid == n->uid;
 }
 
 /* What the kernel's file_remove_privs does when someone without
@@ -413,9 +427,7 @@ static int mem_read(struct backend_export *bex, const struct backend_cred *cred,
 	*got = 0;
 	*eof = false;
 	pthread_mutex_lock(&ex->lock);
-	r = mem_node_find(ex, h, &n);
-	if (r == 0)
-		r = mem_data_type(n);
+	r = mem_file_find(ex, h, &n);
 	/* Read permission, or execute (a client runs a program by reading
 	 * it), or ownership (see local_access.c on nfsd's owner override). */
 	if (r == 0 && !mem_may(cred, n, BACKEND_ACCESS_READ) &&
@@ -442,10 +454,8 @@ static int mem_write(struct backend_export *bex, const struct backend_cred *cred
 
 	*written = 0;
 	pthread_mutex_lock(&ex->lock);
-	r = mem_node_find(ex, h, &n);
-	if (r == 0)
-		r = mem_data_type(n);
-	if (r == 0 && !mem_may(cred, n, BACKEND_ACCESS_WRITE) && cred->uid != n->uid)
+	r = mem_file_find(ex, h, &n);
+	if (r == 0 && !mem_may_write_data(cred, n))
 		r = -EACCES;
 	if (r == 0 && (off > MEM_FILE_MAX || len > MEM_FILE_MAX - off))
 		r = -EFBIG;
@@ -472,9 +482,7 @@ static int mem_commit(struct backend_export *bex, const struct backend_handle *h
 	(void)off;
 	(void)len;
 	pthread_mutex_lock(&ex->lock);
-	r = mem_node_find(ex, h, &n);
-	if (r == 0)
-		r = mem_data_type(n);
+	r = mem_file_find(ex, h, &n);
 	pthread_mutex_unlock(&ex->lock);
 	return r;
 }
@@ -564,7 +572,7 @@ int mem_setattr_apply(struct mem_export *ex, const struct backend_cred *cred, st
 		r = mem_data_type(n);
 		if (r != 0)
 			return r;
-		if (!mem_may(cred, n, BACKEND_ACCESS_WRITE) && cred->uid != n->uid)
+		if (!mem_may_write_data(cred, n))
 			return -EACCES;
 		r = mem_resize(ex, n, sa->size);
 		if (r != 0)

@@ -7,10 +7,8 @@
 
 #include "backend/memory_internal.h"
 
-/* The directory for a change under it: must be one, and cred needs want on
- * it. */
-static int mem_dir_get(struct mem_export *ex, const struct backend_cred *cred,
-		       const struct backend_handle *h, uint32_t want, struct mem_node **out)
+int mem_dir_get(struct mem_export *ex, const struct backend_cred *cred,
+		const struct backend_handle *h, uint32_t want, struct mem_node **out)
 {
 	int r = mem_node_find(ex, h, out);
 
@@ -22,6 +20,21 @@ static int mem_dir_get(struct mem_export *ex, const struct backend_cred *cred,
 }
 
 #define MEM_MODIFY (BACKEND_ACCESS_WRITE | BACKEND_ACCESS_EXEC)
+
+/* mknod, mkdir and symlink check in the kernel's order (lookup, then
+ * may_create), so each reports the error the kernel would report first. */
+static int mem_dir_get_for_new(struct mem_export *ex, const struct backend_cred *cred,
+			       const struct backend_handle *dir, const char *name,
+			       struct mem_node **out)
+{
+	int r = mem_dir_get(ex, cred, dir, BACKEND_ACCESS_EXEC, out);
+
+	if (r == 0 && mem_dir_find(*out, name) >= 0)
+		r = -EEXIST;
+	if (r == 0 && !mem_may(cred, *out, MEM_MODIFY))
+		r = -EACCES;
+	return r;
+}
 
 /* Whether cred may remove or replace victim's name in dir. */
 static bool mem_sticky_ok(const struct backend_cred *cred, const struct mem_node *dir,
@@ -75,9 +88,7 @@ static int mem_finish(struct mem_export *ex, const struct backend_cred *cred, st
 		rest.mask &= ~BACKEND_SET_MODE;
 		r = mem_setattr_apply(ex, cred, n, &rest);
 	}
-	mem_handle_make(ex, n, out);
-	if (attr)
-		mem_attr_fill(n, attr);
+	mem_node_describe(ex, n, out, attr);
 	return r;
 }
 
@@ -120,9 +131,7 @@ int mem_create_file(struct backend_export *bex, const struct backend_cred *cred,
 			r = mem_setattr_apply(ex, cred, n, &size_only);
 		}
 		if (r == 0) {
-			mem_handle_make(ex, n, out);
-			if (attr)
-				mem_attr_fill(n, attr);
+			mem_node_describe(ex, n, out, attr);
 		}
 		goto out;
 	}
@@ -161,11 +170,7 @@ int mem_mknod(struct backend_export *bex, const struct backend_cred *cred,
 	if ((type == BACKEND_BLK || type == BACKEND_CHR) && cred->uid != 0)
 		return -EPERM; /* CAP_MKNOD */
 	pthread_mutex_lock(&ex->lock);
-	r = mem_dir_get(ex, cred, dir, BACKEND_ACCESS_EXEC, &d);
-	if (r == 0 && mem_dir_find(d, name) >= 0)
-		r = -EEXIST;
-	if (r == 0 && !mem_may(cred, d, MEM_MODIFY))
-		r = -EACCES;
+	r = mem_dir_get_for_new(ex, cred, dir, name, &d);
 	/* mkdir keeps only permissions and sticky from the request; set-group-ID
 	 * comes from the parent alone (vfs_mkdir). */
 	if (r == 0)
@@ -202,11 +207,7 @@ int mem_symlink(struct backend_export *bex, const struct backend_cred *cred,
 	if (!copy)
 		return -ENOMEM;
 	pthread_mutex_lock(&ex->lock);
-	r = mem_dir_get(ex, cred, dir, BACKEND_ACCESS_EXEC, &d);
-	if (r == 0 && mem_dir_find(d, name) >= 0)
-		r = -EEXIST;
-	if (r == 0 && !mem_may(cred, d, MEM_MODIFY))
-		r = -EACCES;
+	r = mem_dir_get_for_new(ex, cred, dir, name, &d);
 	if (r == 0)
 		r = mem_make(ex, cred, d, name, BACKEND_LNK, 0777, &n);
 	if (r == 0) {

@@ -75,8 +75,16 @@ static inline struct mem_export *mem_export_of(struct backend_export *ex)
 
 /* Resolves a handle: 0, -EBADF or -ESTALE. */
 int mem_node_find(struct mem_export *ex, const struct backend_handle *h, struct mem_node **out);
+/* The directory for a lookup or a change under it: must be one, and cred
+ * needs want on it. */
+int mem_dir_get(struct mem_export *ex, const struct backend_cred *cred,
+		const struct backend_handle *h, uint32_t want, struct mem_node **out);
 void mem_handle_make(const struct mem_export *ex, const struct mem_node *n,
 		     struct backend_handle *out);
+/* What a call that finds or makes n hands back: its handle and, when attr
+ * is not NULL, its attributes (the local back end's local_describe). */
+void mem_node_describe(const struct mem_export *ex, const struct mem_node *n,
+		       struct backend_handle *out, struct backend_attr *attr);
 void mem_attr_fill(const struct mem_node *n, struct backend_attr *attr);
 
 /* Records a change: MEM_TOUCH_* bits say which times move. */

@@ -385,6 +385,16 @@ const char *config_usage(void)
 	       "  --help                  this text\n";
 }
 
+/* The first --listen or --export replaces the list the config file gave;
+ * later ones add to it. */
+static void config_list_from_cli(bool *seen, unsigned *count)
+{
+	if (!*seen) {
+		*count = 0;
+		*seen = true;
+	}
+}
+
 bool config_parse_args(struct ferry_config *cfg, int argc, char **argv, bool *want_help,
 		       char *errbuf, size_t errlen)
 {
@@ -433,18 +443,12 @@ bool config_parse_args(struct ferry_config *cfg, int argc, char **argv, bool *wa
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_LISTEN:
-			if (!cli_listen) {
-				cfg->nlisten = 0;
-				cli_listen = true;
-			}
+			config_list_from_cli(&cli_listen, &cfg->nlisten);
 			if (!add_listen(cfg, optarg, errbuf, errlen))
 				return false;
 			break;
 		case OPT_EXPORT:
-			if (!cli_export) {
-				cfg->nexports = 0;
-				cli_export = true;
-			}
+			config_list_from_cli(&cli_export, &cfg->nexports);
 			if (!config_add_export_spec(cfg, optarg, errbuf, errlen))
 				return false;
 			break;

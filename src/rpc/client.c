@@ -12,34 +12,9 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "rpc/addr.h"
 #include "rpc/record.h"
 #include "xdr/xdr.h"
-
-static int split(const char *hostport, char *host, size_t hl, char *port, size_t pl)
-{
-	const char *colon;
-	const char *h = hostport;
-	size_t n;
-	if (*h == '[') {
-		const char *close = strchr(h, ']');
-		if (!close || close[1] != ':')
-			return -EINVAL;
-		h++;
-		n = (size_t)(close - h);
-		colon = close + 1;
-	} else {
-		colon = strrchr(h, ':');
-		if (!colon)
-			return -EINVAL;
-		n = (size_t)(colon - h);
-	}
-	if (n == 0 || n >= hl || strlen(colon + 1) >= pl)
-		return -EINVAL;
-	memcpy(host, h, n);
-	host[n] = '\0';
-	strcpy(port, colon + 1);
-	return 0;
-}
 
 static int wait_fd(int fd, short events, uint64_t deadline_ms)
 {
@@ -64,7 +39,7 @@ int rpc_client_connect(struct rpc_client *cl, const char *hostport, unsigned tim
 	cl->max_record = 64u << 20;
 	if (getrandom(&cl->next_xid, sizeof(cl->next_xid), 0) != sizeof(cl->next_xid))
 		cl->next_xid = (uint32_t)clock_now_ns();
-	if (split(hostport, host, sizeof(host), port, sizeof(port)) != 0)
+	if (rpc_addr_split(hostport, host, sizeof(host), port, sizeof(port)) != 0)
 		return -EINVAL;
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
 	struct addrinfo *res;
@@ -103,16 +78,24 @@ void rpc_client_close(struct rpc_client *cl)
 	cl->fd = -1;
 }
 
+/* After a send or recv that failed: 0 to go round again (interrupted, or
+ * the socket became ready before the deadline), else the error to give up
+ * with. */
+static int io_retry(int fd, short events, uint64_t deadline)
+{
+	if (errno == EINTR)
+		return 0;
+	if (errno != EAGAIN)
+		return -errno;
+	return wait_fd(fd, events, deadline);
+}
+
 static int write_all(int fd, const uint8_t *p, size_t n, uint64_t deadline)
 {
 	while (n > 0) {
 		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
 		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				return -errno;
-			int rc = wait_fd(fd, POLLOUT, deadline);
+			int rc = io_retry(fd, POLLOUT, deadline);
 			if (rc)
 				return rc;
 			continue;
@@ -130,11 +113,7 @@ static int read_all(int fd, uint8_t *p, size_t n, uint64_t deadline)
 		if (r == 0)
 			return -ECONNRESET;
 		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				return -errno;
-			int rc = wait_fd(fd, POLLIN, deadline);
+			int rc = io_retry(fd, POLLIN, deadline);
 			if (rc)
 				return rc;
 			continue;

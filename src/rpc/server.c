@@ -10,6 +10,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "rpc/addr.h"
 #include "rpc/server_internal.h"
 
 void rpc_server_options_default(struct rpc_server_options *o)
@@ -64,44 +65,13 @@ int rpc_server_add_program(struct rpc_server *srv, const struct rpc_program *pro
 	return 0;
 }
 
-/* Splits "host:port" or "[v6]:port". */
-static int split_hostport(const char *hostport, char *host, size_t hostlen, char *port,
-			  size_t portlen)
-{
-	const char *colon;
-	size_t hl;
-	if (hostport[0] == '[') {
-		const char *close = strchr(hostport, ']');
-		if (!close || close[1] != ':')
-			return -EINVAL;
-		hl = (size_t)(close - hostport - 1);
-		hostport++;
-		colon = close + 1;
-	} else {
-		colon = strrchr(hostport, ':');
-		if (!colon)
-			return -EINVAL;
-		hl = (size_t)(colon - hostport);
-	}
-	if (hl == 0 || hl >= hostlen || strlen(colon + 1) == 0 || strlen(colon + 1) >= portlen)
-		return -EINVAL;
-	memcpy(host, hostport, hl);
-	host[hl] = '\0';
-	strcpy(port, colon + 1);
-	for (const char *p = port; *p; p++)
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-	if (atoi(port) > 65535)
-		return -EINVAL;
-	return 0;
-}
-
 int rpc_server_listen(struct rpc_server *srv, const char *hostport, uint16_t *bound_port)
 {
 	char host[256], port[8];
 	if (srv->nlisteners >= RPC_MAX_LISTENERS)
 		return -ENOSPC;
-	if (split_hostport(hostport, host, sizeof(host), port, sizeof(port)) != 0) {
+	if (rpc_addr_split(hostport, host, sizeof(host), port, sizeof(port)) != 0 ||
+	    !rpc_addr_port_ok(port)) {
 		log_error("rpc: listen address '%s' is not HOST:PORT or [V6ADDR]:PORT", hostport);
 		return -EINVAL;
 	}

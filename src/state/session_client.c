@@ -210,9 +210,7 @@ enum nfsstat4 state_create_session(struct state_server *st, const struct state_p
 		unconf->reclaimable = state_grace_active(st, state_now_ms()) &&
 				      state_prev_has(st, unconf->name, unconf->name_len);
 		name_len = unconf->name_len;
-		name = malloc(name_len ? name_len : 1);
-		if (name)
-			memcpy(name, unconf->name, name_len);
+		name = state_bytes_dup(unconf->name, name_len);
 	}
 	state_client_renew(st, cl);
 	pthread_mutex_unlock(&st->lock);
@@ -284,9 +282,7 @@ enum nfsstat4 state_destroy_clientid(struct state_server *st, uint64_t clientid)
 	} else {
 		bool was_confirmed = cl->confirmed;
 		uint32_t len = cl->name_len;
-		uint8_t *name = was_confirmed ? malloc(len ? len : 1) : NULL;
-		if (name)
-			memcpy(name, cl->name, len);
+		uint8_t *name = was_confirmed ? state_bytes_dup(cl->name, len) : NULL;
 		state_client_destroy(st, cl, false);
 		pthread_mutex_unlock(&st->lock);
 		if (name) {

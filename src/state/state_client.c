@@ -36,6 +36,14 @@ bool state_principal_eq(const struct state_principal *a, const struct state_prin
 	return a->flavor == b->flavor && a->uid == b->uid && strcmp(a->machine, b->machine) == 0;
 }
 
+uint8_t *state_bytes_dup(const uint8_t *p, uint32_t len)
+{
+	uint8_t *copy = malloc(len ? len : 1);
+	if (copy)
+		memcpy(copy, p, len);
+	return copy;
+}
+
 struct state_client *state_client_find(struct state_server *st, uint64_t clientid,
 				       bool confirmed)
 {
@@ -142,12 +150,11 @@ struct state_client *state_client_new(struct state_server *st, const struct stat
 	struct state_client *cl = calloc(1, sizeof(*cl));
 	if (!cl)
 		return NULL;
-	cl->name = malloc(len ? len : 1);
+	cl->name = state_bytes_dup(name, len);
 	if (!cl->name) {
 		free(cl);
 		return NULL;
 	}
-	memcpy(cl->name, name, len);
 	cl->name_len = len;
 	cl->principal = *who;
 	cl->cb = *cb;
@@ -258,9 +265,7 @@ enum nfsstat4 state_setclientid_confirm(struct state_server *st, const struct st
 		state_client_renew(st, unconf);
 		state_cb_schedule(st, unconf);
 		uint32_t len = unconf->name_len;
-		uint8_t *name = malloc(len ? len : 1);
-		if (name)
-			memcpy(name, unconf->name, len);
+		uint8_t *name = state_bytes_dup(unconf->name, len);
 		pthread_mutex_unlock(&st->lock);
 		/* The record must be on disk before the client relies on it. */
 		if (name) {

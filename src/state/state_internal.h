@@ -267,6 +267,10 @@ enum nfsstat4 state_stid_lookup(struct state_server *st, const struct nfs4_state
 bool state_stid_is_special(const struct nfs4_stateid *sid, uint8_t fill, uint32_t seqid);
 /* The stateid with this "other" (any type, closed ones included), or NULL. */
 struct state_stid *state_stid_find(struct state_server *st, const uint8_t *other);
+/* The stateid owner o holds among those on a file's list (opens or lock
+ * states, linked by file_link), or NULL. */
+struct state_stid *state_stid_of_owner(const struct state_list *file_list,
+				       const struct state_owner *o);
 /* Why a stateid is not usable when state_stid_find found nothing (or it is
  * special): BAD_STATEID, STALE_STATEID or EXPIRED. */
 enum nfsstat4 state_stid_missing(const struct state_server *st, const struct nfs4_stateid *sid);
@@ -284,6 +288,9 @@ struct state_client *state_client_new(struct state_server *st, const struct stat
 				      const struct state_callback *cb, uint64_t clientid);
 uint64_t state_clientid_new(struct state_server *st);
 bool state_principal_eq(const struct state_principal *a, const struct state_principal *b);
+/* A malloc'd copy of len bytes (NULL when out of memory); never a zero-size
+ * allocation, so an empty name still has a buffer that free() takes. */
+uint8_t *state_bytes_dup(const uint8_t *p, uint32_t len);
 
 /* session.c (st->lock held) */
 int state_sessions_init(struct state_server *st);

@@ -191,13 +191,8 @@ static void ranges_set(struct state_server *st, struct state_lockst *ls, uint32_
 
 static struct state_lockst *lockst_of(struct state_file *f, const struct state_owner *lo)
 {
-	struct state_list *pos;
-	for (pos = f->lock_states.next; pos != &f->lock_states; pos = pos->next) {
-		struct state_lockst *ls = state_container_of(pos, struct state_lockst, s.file_link);
-		if (ls->s.owner == lo)
-			return ls;
-	}
-	return NULL;
+	struct state_stid *s = state_stid_of_owner(&f->lock_states, lo);
+	return s ? state_container_of(s, struct state_lockst, s) : NULL;
 }
 
 static struct state_lockst *lockst_new(struct state_server *st, struct state_owner *lo,

@@ -214,15 +214,22 @@ static bool share_conflicts(const struct state_file *f, uint32_t access, uint32_
 	return false;
 }
 
-static struct state_open *open_of_owner(struct state_file *f, const struct state_owner *o)
+struct state_stid *state_stid_of_owner(const struct state_list *file_list,
+				       const struct state_owner *o)
 {
-	struct state_list *pos;
-	for (pos = f->opens.next; pos != &f->opens; pos = pos->next) {
-		struct state_open *op = state_container_of(pos, struct state_open, s.file_link);
-		if (op->s.owner == o)
-			return op;
+	const struct state_list *pos;
+	for (pos = file_list->next; pos != file_list; pos = pos->next) {
+		struct state_stid *s = state_container_of(pos, struct state_stid, file_link);
+		if (s->owner == o)
+			return s;
 	}
 	return NULL;
+}
+
+static struct state_open *open_of_owner(struct state_file *f, const struct state_owner *o)
+{
+	struct state_stid *s = state_stid_of_owner(&f->opens, o);
+	return s ? state_container_of(s, struct state_open, s) : NULL;
 }
 
 /* Grace rules for a client (st->lock held). */

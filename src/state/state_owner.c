@@ -38,12 +38,11 @@ struct state_owner *state_owner_create(struct state_server *st, struct state_cli
 	struct state_owner *o = calloc(1, sizeof(*o));
 	if (!o)
 		return NULL;
-	o->bytes = malloc(len ? len : 1);
+	o->bytes = state_bytes_dup(bytes, len);
 	if (!o->bytes) {
 		free(o);
 		return NULL;
 	}
-	memcpy(o->bytes, bytes, len);
 	o->len = len;
 	o->kind = kind;
 	o->client = cl;

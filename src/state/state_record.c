@@ -81,10 +81,9 @@ static bool record_read(int dirfd, const char *fname, struct state_prev *out)
 	uint32_t len = xdr_get_be32(buf + sizeof(rec_magic));
 	if (len > NFS4_OPAQUE_LIMIT || (size_t)n != sizeof(rec_magic) + 4 + len)
 		return false;
-	out->name = malloc(len ? len : 1);
+	out->name = state_bytes_dup(buf + sizeof(rec_magic) + 4, len);
 	if (!out->name)
 		return false;
-	memcpy(out->name, buf + sizeof(rec_magic) + 4, len);
 	out->name_len = len;
 	return true;
 }

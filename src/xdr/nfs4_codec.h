@@ -10,6 +10,9 @@
  *   nfs4_enc_OP_args / nfs4_dec_OP_args
  *   nfs4_enc_OP_res  / nfs4_dec_OP_res
  * Callback operations follow the same scheme with `cb_` (nfs4_cb_recall_args).
+ * Each such pair is declared by NFS4_CODEC_DECL(OP_args, struct nfs4_OP_args):
+ * grepping for `nfs4_enc_foo` finds `NFS4_CODEC_DECL(foo, ...)`.  Pairs with
+ * any other signature are written out.
  * The operation number and the status are not part of these: they are the
  * op header below (nfs4_enc_op / nfs4_enc_op_res ...).
  *
@@ -35,6 +38,12 @@
 #include "xdr/nfs4_prot.h"
 #include "xdr/nfs4_types.h"
 #include "xdr/xdr.h"
+
+/* One line per pair keeps the two directions' signatures from drifting
+ * apart; the names stay whole in the expansion for the linker and debuggers. */
+#define NFS4_CODEC_DECL(name, type)                                                \
+	bool nfs4_enc_##name(struct xdr_enc *e, const type *v);                    \
+	bool nfs4_dec_##name(struct xdr_dec *d, type *v)
 
 /* Variable-length bytes (opaque<>, utf8str, component4, a file handle):
  * into the decoded buffer after a decode, the caller's memory to encode. */
@@ -70,8 +79,7 @@ struct nfs4_verifier {
 	uint8_t data[NFS4_VERIFIER_SIZE];
 };
 
-bool nfs4_enc_verifier(struct xdr_enc *e, const struct nfs4_verifier *v);
-bool nfs4_dec_verifier(struct xdr_dec *d, struct nfs4_verifier *v);
+NFS4_CODEC_DECL(verifier, struct nfs4_verifier);
 
 /* fattr4 with its values left encoded: the bitmap and the attrlist4 bytes.
  * xdr/nfs4_fattr.h interprets the values. */
@@ -90,8 +98,7 @@ struct nfs4_change_info {
 	uint64_t before, after;
 };
 
-bool nfs4_enc_change_info(struct xdr_enc *e, const struct nfs4_change_info *ci);
-bool nfs4_dec_change_info(struct xdr_dec *d, struct nfs4_change_info *ci);
+NFS4_CODEC_DECL(change_info, struct nfs4_change_info);
 
 /* --- COMPOUND (RFC 7530 16.2, RFC 8881 16.2) ---------------------------------- */
 

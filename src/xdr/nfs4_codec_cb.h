@@ -28,9 +28,8 @@ struct nfs4_referring_call_list {
 	const uint8_t *wire;                     /* after decode: count * 8 bytes */
 };
 
-bool nfs4_enc_referring_call_list(struct xdr_enc *e, const struct nfs4_referring_call_list *r);
-/* Also the item decoder of nfs4_cb_sequence_args.lists. */
-bool nfs4_dec_referring_call_list(struct xdr_dec *d, struct nfs4_referring_call_list *r);
+/* The decoder is also the item decoder of nfs4_cb_sequence_args.lists. */
+NFS4_CODEC_DECL(referring_call_list, struct nfs4_referring_call_list);
 void nfs4_referring_call_list_get(const struct nfs4_referring_call_list *r, uint32_t i,
 				  struct nfs4_referring_call *out);
 
@@ -48,10 +47,8 @@ struct nfs4_cb_sequence_res {
 	uint32_t sequenceid, slotid, highest_slotid, target_highest_slotid;
 };
 
-bool nfs4_enc_cb_sequence_args(struct xdr_enc *e, const struct nfs4_cb_sequence_args *a);
-bool nfs4_dec_cb_sequence_args(struct xdr_dec *d, struct nfs4_cb_sequence_args *a);
-bool nfs4_enc_cb_sequence_res(struct xdr_enc *e, const struct nfs4_cb_sequence_res *r);
-bool nfs4_dec_cb_sequence_res(struct xdr_dec *d, struct nfs4_cb_sequence_res *r);
+NFS4_CODEC_DECL(cb_sequence_args, struct nfs4_cb_sequence_args);
+NFS4_CODEC_DECL(cb_sequence_res, struct nfs4_cb_sequence_res);
 
 /* --- CB_RECALL --------------------------------------------------------- */
 
@@ -61,8 +58,7 @@ struct nfs4_cb_recall_args {
 	struct nfs4_opaque fh;
 };
 
-bool nfs4_enc_cb_recall_args(struct xdr_enc *e, const struct nfs4_cb_recall_args *a);
-bool nfs4_dec_cb_recall_args(struct xdr_dec *d, struct nfs4_cb_recall_args *a);
+NFS4_CODEC_DECL(cb_recall_args, struct nfs4_cb_recall_args);
 
 /* --- CB_GETATTR -------------------------------------------------------- */
 
@@ -77,10 +73,8 @@ struct nfs4_cb_getattr_res {
 	bool extra;
 };
 
-bool nfs4_enc_cb_getattr_args(struct xdr_enc *e, const struct nfs4_cb_getattr_args *a);
-bool nfs4_dec_cb_getattr_args(struct xdr_dec *d, struct nfs4_cb_getattr_args *a);
-bool nfs4_enc_cb_getattr_res(struct xdr_enc *e, const struct nfs4_cb_getattr_res *r);
-bool nfs4_dec_cb_getattr_res(struct xdr_dec *d, struct nfs4_cb_getattr_res *r);
+NFS4_CODEC_DECL(cb_getattr_args, struct nfs4_cb_getattr_args);
+NFS4_CODEC_DECL(cb_getattr_res, struct nfs4_cb_getattr_res);
 
 /* --- CB_NOTIFY_LOCK ---------------------------------------------------- */
 
@@ -89,8 +83,7 @@ struct nfs4_cb_notify_lock_args {
 	struct nfs4_state_owner lock_owner;
 };
 
-bool nfs4_enc_cb_notify_lock_args(struct xdr_enc *e, const struct nfs4_cb_notify_lock_args *a);
-bool nfs4_dec_cb_notify_lock_args(struct xdr_dec *d, struct nfs4_cb_notify_lock_args *a);
+NFS4_CODEC_DECL(cb_notify_lock_args, struct nfs4_cb_notify_lock_args);
 
 /* --- CB_NOTIFY --------------------------------------------------------- */
 
@@ -102,9 +95,8 @@ struct nfs4_notify {
 	bool extra;
 };
 
-bool nfs4_enc_notify(struct xdr_enc *e, const struct nfs4_notify *n);
-/* Also the item decoder of nfs4_cb_notify_args.changes. */
-bool nfs4_dec_notify(struct xdr_dec *d, struct nfs4_notify *n);
+/* The decoder is also the item decoder of nfs4_cb_notify_args.changes. */
+NFS4_CODEC_DECL(notify, struct nfs4_notify);
 
 struct nfs4_cb_notify_args {
 	struct nfs4_stateid stateid;
@@ -113,8 +105,7 @@ struct nfs4_cb_notify_args {
 	const struct nfs4_notify *items;      /* to encode */
 };
 
-bool nfs4_enc_cb_notify_args(struct xdr_enc *e, const struct nfs4_cb_notify_args *a);
-bool nfs4_dec_cb_notify_args(struct xdr_dec *d, struct nfs4_cb_notify_args *a);
+NFS4_CODEC_DECL(cb_notify_args, struct nfs4_cb_notify_args);
 
 /* The bodies that go into nfs4_notify.vals: encode them into a scratch
  * encoder and point vals at the bytes; decode them from vals with an
@@ -163,25 +154,18 @@ struct nfs4_notify_verifier {
 
 /* Bits of an attribute mask past Ferry's words are dropped silently in
  * these bodies: a notification is advisory and its receiver re-fetches. */
-bool nfs4_enc_notify_entry(struct xdr_enc *e, const struct nfs4_notify_entry *n);
-bool nfs4_dec_notify_entry(struct xdr_dec *d, struct nfs4_notify_entry *n);
-bool nfs4_enc_notify_remove(struct xdr_enc *e, const struct nfs4_notify_remove *n);
-bool nfs4_dec_notify_remove(struct xdr_dec *d, struct nfs4_notify_remove *n);
-bool nfs4_enc_notify_add(struct xdr_enc *e, const struct nfs4_notify_add *n);
-bool nfs4_dec_notify_add(struct xdr_dec *d, struct nfs4_notify_add *n);
-bool nfs4_enc_notify_attr(struct xdr_enc *e, const struct nfs4_notify_attr *n);
-bool nfs4_dec_notify_attr(struct xdr_dec *d, struct nfs4_notify_attr *n);
-bool nfs4_enc_notify_rename(struct xdr_enc *e, const struct nfs4_notify_rename *n);
-bool nfs4_dec_notify_rename(struct xdr_dec *d, struct nfs4_notify_rename *n);
-bool nfs4_enc_notify_verifier(struct xdr_enc *e, const struct nfs4_notify_verifier *n);
-bool nfs4_dec_notify_verifier(struct xdr_dec *d, struct nfs4_notify_verifier *n);
+NFS4_CODEC_DECL(notify_entry, struct nfs4_notify_entry);
+NFS4_CODEC_DECL(notify_remove, struct nfs4_notify_remove);
+NFS4_CODEC_DECL(notify_add, struct nfs4_notify_add);
+NFS4_CODEC_DECL(notify_attr, struct nfs4_notify_attr);
+NFS4_CODEC_DECL(notify_rename, struct nfs4_notify_rename);
+NFS4_CODEC_DECL(notify_verifier, struct nfs4_notify_verifier);
 
 /* --- CB_OFFLOAD (RFC 7862 15.1) ---------------------------------------- */
 
 /* write_response4 is struct nfs4_write_response of COPY's result
  * (xdr/nfs4_codec_file_v42.h); its coder is here, where it stands alone. */
-bool nfs4_enc_write_response(struct xdr_enc *e, const struct nfs4_write_response *w);
-bool nfs4_dec_write_response(struct xdr_dec *d, struct nfs4_write_response *w);
+NFS4_CODEC_DECL(write_response, struct nfs4_write_response);
 
 struct nfs4_cb_offload_args {
 	struct nfs4_opaque fh;
@@ -191,8 +175,7 @@ struct nfs4_cb_offload_args {
 	uint64_t bytes_copied;            /* any error */
 };
 
-bool nfs4_enc_cb_offload_args(struct xdr_enc *e, const struct nfs4_cb_offload_args *a);
-bool nfs4_dec_cb_offload_args(struct xdr_dec *d, struct nfs4_cb_offload_args *a);
+NFS4_CODEC_DECL(cb_offload_args, struct nfs4_cb_offload_args);
 
 /* --- CB_RECALL_ANY, CB_RECALLABLE_OBJ_AVAIL ---------------------------- */
 
@@ -202,18 +185,14 @@ struct nfs4_cb_recall_any_args {
 	bool extra;
 };
 
-bool nfs4_enc_cb_recall_any_args(struct xdr_enc *e, const struct nfs4_cb_recall_any_args *a);
-bool nfs4_dec_cb_recall_any_args(struct xdr_dec *d, struct nfs4_cb_recall_any_args *a);
+NFS4_CODEC_DECL(cb_recall_any_args, struct nfs4_cb_recall_any_args);
 
 /* CB_RECALLABLE_OBJ_AVAIL4args is CB_RECALL_ANY4args. */
 struct nfs4_cb_recallable_obj_avail_args {
 	struct nfs4_cb_recall_any_args a;
 };
 
-bool nfs4_enc_cb_recallable_obj_avail_args(struct xdr_enc *e,
-					   const struct nfs4_cb_recallable_obj_avail_args *a);
-bool nfs4_dec_cb_recallable_obj_avail_args(struct xdr_dec *d,
-					   struct nfs4_cb_recallable_obj_avail_args *a);
+NFS4_CODEC_DECL(cb_recallable_obj_avail_args, struct nfs4_cb_recallable_obj_avail_args);
 
 /* --- CB_RECALL_SLOT, CB_WANTS_CANCELLED -------------------------------- */
 
@@ -221,15 +200,12 @@ struct nfs4_cb_recall_slot_args {
 	uint32_t target_highest_slotid;
 };
 
-bool nfs4_enc_cb_recall_slot_args(struct xdr_enc *e, const struct nfs4_cb_recall_slot_args *a);
-bool nfs4_dec_cb_recall_slot_args(struct xdr_dec *d, struct nfs4_cb_recall_slot_args *a);
+NFS4_CODEC_DECL(cb_recall_slot_args, struct nfs4_cb_recall_slot_args);
 
 struct nfs4_cb_wants_cancelled_args {
 	bool contended_wants_cancelled, resourced_wants_cancelled;
 };
 
-bool nfs4_enc_cb_wants_cancelled_args(struct xdr_enc *e,
-				      const struct nfs4_cb_wants_cancelled_args *a);
-bool nfs4_dec_cb_wants_cancelled_args(struct xdr_dec *d, struct nfs4_cb_wants_cancelled_args *a);
+NFS4_CODEC_DECL(cb_wants_cancelled_args, struct nfs4_cb_wants_cancelled_args);
 
 #endif

@@ -38,33 +38,28 @@ static inline bool nfs4_dec_bounded_str(struct xdr_dec *d, struct nfs4_opaque *s
 struct nfs4_putfh_args {
 	struct nfs4_opaque fh;
 };
-bool nfs4_enc_putfh_args(struct xdr_enc *e, const struct nfs4_putfh_args *a);
-bool nfs4_dec_putfh_args(struct xdr_dec *d, struct nfs4_putfh_args *a);
+NFS4_CODEC_DECL(putfh_args, struct nfs4_putfh_args);
 
 struct nfs4_getfh_res {
 	struct nfs4_opaque fh;
 };
-bool nfs4_enc_getfh_res(struct xdr_enc *e, const struct nfs4_getfh_res *r);
-bool nfs4_dec_getfh_res(struct xdr_dec *d, struct nfs4_getfh_res *r);
+NFS4_CODEC_DECL(getfh_res, struct nfs4_getfh_res);
 
 /* LOOKUP, SECINFO: the name looked up. */
 struct nfs4_lookup_args {
 	struct nfs4_opaque name;
 };
-bool nfs4_enc_lookup_args(struct xdr_enc *e, const struct nfs4_lookup_args *a);
-bool nfs4_dec_lookup_args(struct xdr_dec *d, struct nfs4_lookup_args *a);
+NFS4_CODEC_DECL(lookup_args, struct nfs4_lookup_args);
 
 struct nfs4_secinfo_args {
 	struct nfs4_opaque name;
 };
-bool nfs4_enc_secinfo_args(struct xdr_enc *e, const struct nfs4_secinfo_args *a);
-bool nfs4_dec_secinfo_args(struct xdr_dec *d, struct nfs4_secinfo_args *a);
+NFS4_CODEC_DECL(secinfo_args, struct nfs4_secinfo_args);
 
 struct nfs4_openattr_args {
 	bool createdir;
 };
-bool nfs4_enc_openattr_args(struct xdr_enc *e, const struct nfs4_openattr_args *a);
-bool nfs4_dec_openattr_args(struct xdr_dec *d, struct nfs4_openattr_args *a);
+NFS4_CODEC_DECL(openattr_args, struct nfs4_openattr_args);
 
 /* --- attributes ---------------------------------------------------------------------- */
 
@@ -73,23 +68,20 @@ struct nfs4_getattr_args {
 	struct nfs4_bitmap mask;
 	bool mask_extra;
 };
-bool nfs4_enc_getattr_args(struct xdr_enc *e, const struct nfs4_getattr_args *a);
-bool nfs4_dec_getattr_args(struct xdr_dec *d, struct nfs4_getattr_args *a);
+NFS4_CODEC_DECL(getattr_args, struct nfs4_getattr_args);
 
 struct nfs4_getattr_res {
 	struct nfs4_fattr_raw attrs;
 	bool mask_extra;
 };
-bool nfs4_enc_getattr_res(struct xdr_enc *e, const struct nfs4_getattr_res *r);
-bool nfs4_dec_getattr_res(struct xdr_dec *d, struct nfs4_getattr_res *r);
+NFS4_CODEC_DECL(getattr_res, struct nfs4_getattr_res);
 
 struct nfs4_setattr_args {
 	struct nfs4_stateid stateid;
 	struct nfs4_fattr_raw attrs;
 	bool mask_extra;
 };
-bool nfs4_enc_setattr_args(struct xdr_enc *e, const struct nfs4_setattr_args *a);
-bool nfs4_dec_setattr_args(struct xdr_dec *d, struct nfs4_setattr_args *a);
+NFS4_CODEC_DECL(setattr_args, struct nfs4_setattr_args);
 
 /* SETATTR4res carries attrsset whatever the status: encode and decode it
  * after every SETATTR status, NFS4_OK or not. */
@@ -97,28 +89,24 @@ struct nfs4_setattr_res {
 	struct nfs4_bitmap attrsset;
 	bool mask_extra;
 };
-bool nfs4_enc_setattr_res(struct xdr_enc *e, const struct nfs4_setattr_res *r);
-bool nfs4_dec_setattr_res(struct xdr_dec *d, struct nfs4_setattr_res *r);
+NFS4_CODEC_DECL(setattr_res, struct nfs4_setattr_res);
 
 /* VERIFY and NVERIFY. */
 struct nfs4_verify_args {
 	struct nfs4_fattr_raw attrs;
 	bool mask_extra;
 };
-bool nfs4_enc_verify_args(struct xdr_enc *e, const struct nfs4_verify_args *a);
-bool nfs4_dec_verify_args(struct xdr_dec *d, struct nfs4_verify_args *a);
+NFS4_CODEC_DECL(verify_args, struct nfs4_verify_args);
 
 struct nfs4_access_args {
 	uint32_t access; /* ACCESS4_* */
 };
-bool nfs4_enc_access_args(struct xdr_enc *e, const struct nfs4_access_args *a);
-bool nfs4_dec_access_args(struct xdr_dec *d, struct nfs4_access_args *a);
+NFS4_CODEC_DECL(access_args, struct nfs4_access_args);
 
 struct nfs4_access_res {
 	uint32_t supported, access;
 };
-bool nfs4_enc_access_res(struct xdr_enc *e, const struct nfs4_access_res *r);
-bool nfs4_dec_access_res(struct xdr_dec *d, struct nfs4_access_res *r);
+NFS4_CODEC_DECL(access_res, struct nfs4_access_res);
 
 /* --- READDIR -------------------------------------------------------------------------- */
 
@@ -129,8 +117,7 @@ struct nfs4_readdir_args {
 	struct nfs4_bitmap attr_request;
 	bool mask_extra;
 };
-bool nfs4_enc_readdir_args(struct xdr_enc *e, const struct nfs4_readdir_args *a);
-bool nfs4_dec_readdir_args(struct xdr_dec *d, struct nfs4_readdir_args *a);
+NFS4_CODEC_DECL(readdir_args, struct nfs4_readdir_args);
 
 /* The server builds READDIR4resok one entry at a time and stops at the
  * first entry that would take the reply past maxcount (counted from the
@@ -200,29 +187,25 @@ struct nfs4_create_args {
 	struct nfs4_fattr_raw attrs;
 	bool mask_extra;
 };
-bool nfs4_enc_create_args(struct xdr_enc *e, const struct nfs4_create_args *a);
-bool nfs4_dec_create_args(struct xdr_dec *d, struct nfs4_create_args *a);
+NFS4_CODEC_DECL(create_args, struct nfs4_create_args);
 
 struct nfs4_create_res {
 	struct nfs4_change_info cinfo;
 	struct nfs4_bitmap attrset;
 	bool mask_extra;
 };
-bool nfs4_enc_create_res(struct xdr_enc *e, const struct nfs4_create_res *r);
-bool nfs4_dec_create_res(struct xdr_dec *d, struct nfs4_create_res *r);
+NFS4_CODEC_DECL(create_res, struct nfs4_create_res);
 
 struct nfs4_remove_args {
 	struct nfs4_opaque name;
 };
-bool nfs4_enc_remove_args(struct xdr_enc *e, const struct nfs4_remove_args *a);
-bool nfs4_dec_remove_args(struct xdr_dec *d, struct nfs4_remove_args *a);
+NFS4_CODEC_DECL(remove_args, struct nfs4_remove_args);
 
 /* REMOVE, LINK, SETXATTR and REMOVEXATTR answer one change_info4. */
 struct nfs4_cinfo_res {
 	struct nfs4_change_info cinfo;
 };
-bool nfs4_enc_cinfo_res(struct xdr_enc *e, const struct nfs4_cinfo_res *r);
-bool nfs4_dec_cinfo_res(struct xdr_dec *d, struct nfs4_cinfo_res *r);
+NFS4_CODEC_DECL(cinfo_res, struct nfs4_cinfo_res);
 #define nfs4_remove_res nfs4_cinfo_res
 #define nfs4_link_res nfs4_cinfo_res
 #define nfs4_setxattr_res nfs4_cinfo_res
@@ -239,26 +222,22 @@ bool nfs4_dec_cinfo_res(struct xdr_dec *d, struct nfs4_cinfo_res *r);
 struct nfs4_rename_args {
 	struct nfs4_opaque oldname, newname;
 };
-bool nfs4_enc_rename_args(struct xdr_enc *e, const struct nfs4_rename_args *a);
-bool nfs4_dec_rename_args(struct xdr_dec *d, struct nfs4_rename_args *a);
+NFS4_CODEC_DECL(rename_args, struct nfs4_rename_args);
 
 struct nfs4_rename_res {
 	struct nfs4_change_info source_cinfo, target_cinfo;
 };
-bool nfs4_enc_rename_res(struct xdr_enc *e, const struct nfs4_rename_res *r);
-bool nfs4_dec_rename_res(struct xdr_dec *d, struct nfs4_rename_res *r);
+NFS4_CODEC_DECL(rename_res, struct nfs4_rename_res);
 
 struct nfs4_link_args {
 	struct nfs4_opaque newname;
 };
-bool nfs4_enc_link_args(struct xdr_enc *e, const struct nfs4_link_args *a);
-bool nfs4_dec_link_args(struct xdr_dec *d, struct nfs4_link_args *a);
+NFS4_CODEC_DECL(link_args, struct nfs4_link_args);
 
 struct nfs4_readlink_res {
 	struct nfs4_opaque link;
 };
-bool nfs4_enc_readlink_res(struct xdr_enc *e, const struct nfs4_readlink_res *r);
-bool nfs4_dec_readlink_res(struct xdr_dec *d, struct nfs4_readlink_res *r);
+NFS4_CODEC_DECL(readlink_res, struct nfs4_readlink_res);
 
 /* --- I/O ------------------------------------------------------------------------------ */
 
@@ -268,15 +247,13 @@ struct nfs4_read_args {
 	uint64_t offset;
 	uint32_t count;
 };
-bool nfs4_enc_read_args(struct xdr_enc *e, const struct nfs4_read_args *a);
-bool nfs4_dec_read_args(struct xdr_dec *d, struct nfs4_read_args *a);
+NFS4_CODEC_DECL(read_args, struct nfs4_read_args);
 
 struct nfs4_read_res {
 	bool eof;
 	struct nfs4_opaque data;
 };
-bool nfs4_enc_read_res(struct xdr_enc *e, const struct nfs4_read_res *r);
-bool nfs4_dec_read_res(struct xdr_dec *d, struct nfs4_read_res *r);
+NFS4_CODEC_DECL(read_res, struct nfs4_read_res);
 
 /* The server reads straight into the reply: reserve returns where up to
  * count data bytes go (NULL on overflow) and remembers the spot in *off;
@@ -305,21 +282,18 @@ struct nfs4_write_res {
 	uint32_t committed;
 	struct nfs4_verifier writeverf;
 };
-bool nfs4_enc_write_res(struct xdr_enc *e, const struct nfs4_write_res *r);
-bool nfs4_dec_write_res(struct xdr_dec *d, struct nfs4_write_res *r);
+NFS4_CODEC_DECL(write_res, struct nfs4_write_res);
 
 struct nfs4_commit_args {
 	uint64_t offset;
 	uint32_t count;
 };
-bool nfs4_enc_commit_args(struct xdr_enc *e, const struct nfs4_commit_args *a);
-bool nfs4_dec_commit_args(struct xdr_dec *d, struct nfs4_commit_args *a);
+NFS4_CODEC_DECL(commit_args, struct nfs4_commit_args);
 
 struct nfs4_commit_res {
 	struct nfs4_verifier writeverf;
 };
-bool nfs4_enc_commit_res(struct xdr_enc *e, const struct nfs4_commit_res *r);
-bool nfs4_dec_commit_res(struct xdr_dec *d, struct nfs4_commit_res *r);
+NFS4_CODEC_DECL(commit_res, struct nfs4_commit_res);
 
 #include "xdr/nfs4_codec_file_open.h"
 #include "xdr/nfs4_codec_file_v42.h"

@@ -13,8 +13,7 @@ struct nfs4_state_owner {
 	struct nfs4_opaque owner;
 };
 
-bool nfs4_enc_state_owner(struct xdr_enc *e, const struct nfs4_state_owner *o);
-bool nfs4_dec_state_owner(struct xdr_dec *d, struct nfs4_state_owner *o);
+NFS4_CODEC_DECL(state_owner, struct nfs4_state_owner);
 
 /* createhow4 (OPEN4_CREATE only): attrs for UNCHECKED4, GUARDED4 and
  * EXCLUSIVE4_1, verifier for EXCLUSIVE4 and EXCLUSIVE4_1. */
@@ -44,8 +43,7 @@ struct nfs4_open_args {
 	struct nfs4_createhow how; /* when opentype is OPEN4_CREATE */
 	struct nfs4_open_claim claim;
 };
-bool nfs4_enc_open_args(struct xdr_enc *e, const struct nfs4_open_args *a);
-bool nfs4_dec_open_args(struct xdr_dec *d, struct nfs4_open_args *a);
+NFS4_CODEC_DECL(open_args, struct nfs4_open_args);
 
 /* nfsace4 */
 struct nfs4_ace {
@@ -74,8 +72,7 @@ struct nfs4_open_delegation {
 };
 
 /* Also WANT_DELEGATION's result (xdr/nfs4_codec_session.h). */
-bool nfs4_enc_open_delegation(struct xdr_enc *e, const struct nfs4_open_delegation *g);
-bool nfs4_dec_open_delegation(struct xdr_dec *d, struct nfs4_open_delegation *g);
+NFS4_CODEC_DECL(open_delegation, struct nfs4_open_delegation);
 
 struct nfs4_open_res {
 	struct nfs4_stateid stateid;
@@ -85,37 +82,32 @@ struct nfs4_open_res {
 	bool mask_extra;
 	struct nfs4_open_delegation delegation;
 };
-bool nfs4_enc_open_res(struct xdr_enc *e, const struct nfs4_open_res *r);
-bool nfs4_dec_open_res(struct xdr_dec *d, struct nfs4_open_res *r);
+NFS4_CODEC_DECL(open_res, struct nfs4_open_res);
 
 struct nfs4_open_confirm_args {
 	struct nfs4_stateid stateid;
 	uint32_t seqid;
 };
-bool nfs4_enc_open_confirm_args(struct xdr_enc *e, const struct nfs4_open_confirm_args *a);
-bool nfs4_dec_open_confirm_args(struct xdr_dec *d, struct nfs4_open_confirm_args *a);
+NFS4_CODEC_DECL(open_confirm_args, struct nfs4_open_confirm_args);
 
 struct nfs4_open_downgrade_args {
 	struct nfs4_stateid stateid;
 	uint32_t seqid;
 	uint32_t share_access, share_deny;
 };
-bool nfs4_enc_open_downgrade_args(struct xdr_enc *e, const struct nfs4_open_downgrade_args *a);
-bool nfs4_dec_open_downgrade_args(struct xdr_dec *d, struct nfs4_open_downgrade_args *a);
+NFS4_CODEC_DECL(open_downgrade_args, struct nfs4_open_downgrade_args);
 
 struct nfs4_close_args {
 	uint32_t seqid;
 	struct nfs4_stateid stateid;
 };
-bool nfs4_enc_close_args(struct xdr_enc *e, const struct nfs4_close_args *a);
-bool nfs4_dec_close_args(struct xdr_dec *d, struct nfs4_close_args *a);
+NFS4_CODEC_DECL(close_args, struct nfs4_close_args);
 
 /* OPEN_CONFIRM, OPEN_DOWNGRADE, CLOSE, LOCK and LOCKU answer a stateid. */
 struct nfs4_stateid_res {
 	struct nfs4_stateid stateid;
 };
-bool nfs4_enc_stateid_res(struct xdr_enc *e, const struct nfs4_stateid_res *r);
-bool nfs4_dec_stateid_res(struct xdr_dec *d, struct nfs4_stateid_res *r);
+NFS4_CODEC_DECL(stateid_res, struct nfs4_stateid_res);
 #define nfs4_open_confirm_res nfs4_stateid_res
 #define nfs4_open_downgrade_res nfs4_stateid_res
 #define nfs4_close_res nfs4_stateid_res
@@ -149,8 +141,7 @@ struct nfs4_lock_args {
 	uint64_t offset, length;
 	struct nfs4_locker locker;
 };
-bool nfs4_enc_lock_args(struct xdr_enc *e, const struct nfs4_lock_args *a);
-bool nfs4_dec_lock_args(struct xdr_dec *d, struct nfs4_lock_args *a);
+NFS4_CODEC_DECL(lock_args, struct nfs4_lock_args);
 
 /* LOCK4denied: the body of NFS4ERR_DENIED from LOCK and LOCKT. */
 struct nfs4_lock_denied {
@@ -158,16 +149,14 @@ struct nfs4_lock_denied {
 	uint32_t locktype;
 	struct nfs4_state_owner owner;
 };
-bool nfs4_enc_lock_denied(struct xdr_enc *e, const struct nfs4_lock_denied *r);
-bool nfs4_dec_lock_denied(struct xdr_dec *d, struct nfs4_lock_denied *r);
+NFS4_CODEC_DECL(lock_denied, struct nfs4_lock_denied);
 
 struct nfs4_lockt_args {
 	uint32_t locktype;
 	uint64_t offset, length;
 	struct nfs4_state_owner owner;
 };
-bool nfs4_enc_lockt_args(struct xdr_enc *e, const struct nfs4_lockt_args *a);
-bool nfs4_dec_lockt_args(struct xdr_dec *d, struct nfs4_lockt_args *a);
+NFS4_CODEC_DECL(lockt_args, struct nfs4_lockt_args);
 
 struct nfs4_locku_args {
 	uint32_t locktype;
@@ -175,19 +164,16 @@ struct nfs4_locku_args {
 	struct nfs4_stateid stateid;
 	uint64_t offset, length;
 };
-bool nfs4_enc_locku_args(struct xdr_enc *e, const struct nfs4_locku_args *a);
-bool nfs4_dec_locku_args(struct xdr_dec *d, struct nfs4_locku_args *a);
+NFS4_CODEC_DECL(locku_args, struct nfs4_locku_args);
 
 struct nfs4_delegreturn_args {
 	struct nfs4_stateid stateid;
 };
-bool nfs4_enc_delegreturn_args(struct xdr_enc *e, const struct nfs4_delegreturn_args *a);
-bool nfs4_dec_delegreturn_args(struct xdr_dec *d, struct nfs4_delegreturn_args *a);
+NFS4_CODEC_DECL(delegreturn_args, struct nfs4_delegreturn_args);
 
 struct nfs4_delegpurge_args {
 	uint64_t clientid;
 };
-bool nfs4_enc_delegpurge_args(struct xdr_enc *e, const struct nfs4_delegpurge_args *a);
-bool nfs4_dec_delegpurge_args(struct xdr_dec *d, struct nfs4_delegpurge_args *a);
+NFS4_CODEC_DECL(delegpurge_args, struct nfs4_delegpurge_args);
 
 #endif

@@ -10,8 +10,7 @@ struct nfs4_allocate_args {
 	struct nfs4_stateid stateid;
 	uint64_t offset, length;
 };
-bool nfs4_enc_allocate_args(struct xdr_enc *e, const struct nfs4_allocate_args *a);
-bool nfs4_dec_allocate_args(struct xdr_dec *d, struct nfs4_allocate_args *a);
+NFS4_CODEC_DECL(allocate_args, struct nfs4_allocate_args);
 #define nfs4_deallocate_args nfs4_allocate_args
 #define nfs4_enc_deallocate_args nfs4_enc_allocate_args
 #define nfs4_dec_deallocate_args nfs4_dec_allocate_args
@@ -21,15 +20,13 @@ struct nfs4_seek_args {
 	uint64_t offset;
 	uint32_t what; /* data_content4 */
 };
-bool nfs4_enc_seek_args(struct xdr_enc *e, const struct nfs4_seek_args *a);
-bool nfs4_dec_seek_args(struct xdr_dec *d, struct nfs4_seek_args *a);
+NFS4_CODEC_DECL(seek_args, struct nfs4_seek_args);
 
 struct nfs4_seek_res {
 	bool eof;
 	uint64_t offset;
 };
-bool nfs4_enc_seek_res(struct xdr_enc *e, const struct nfs4_seek_res *r);
-bool nfs4_dec_seek_res(struct xdr_dec *d, struct nfs4_seek_res *r);
+NFS4_CODEC_DECL(seek_res, struct nfs4_seek_res);
 
 /* READ_PLUS takes nfs4_read_args.  Its result is a list of read_plus_content
  * built one piece at a time by the server: data straight into the reply as
@@ -74,8 +71,7 @@ struct nfs4_clone_args {
 	struct nfs4_stateid src_stateid, dst_stateid;
 	uint64_t src_offset, dst_offset, count;
 };
-bool nfs4_enc_clone_args(struct xdr_enc *e, const struct nfs4_clone_args *a);
-bool nfs4_dec_clone_args(struct xdr_dec *d, struct nfs4_clone_args *a);
+NFS4_CODEC_DECL(clone_args, struct nfs4_clone_args);
 
 /* netloc4: name for NL4_NAME and NL4_URL, netid and addr for NL4_NETADDR. */
 struct nfs4_netloc {
@@ -95,8 +91,7 @@ struct nfs4_copy_args {
 	uint32_t nsources;
 	struct nfs4_netloc sources[NFS4_COPY_SOURCES_MAX];
 };
-bool nfs4_enc_copy_args(struct xdr_enc *e, const struct nfs4_copy_args *a);
-bool nfs4_dec_copy_args(struct xdr_dec *d, struct nfs4_copy_args *a);
+NFS4_CODEC_DECL(copy_args, struct nfs4_copy_args);
 
 /* write_response4; callback_id is there only for an asynchronous copy. */
 struct nfs4_write_response {
@@ -111,22 +106,19 @@ struct nfs4_write_response {
 struct nfs4_copy_requirements {
 	bool consecutive, synchronous;
 };
-bool nfs4_enc_copy_requirements(struct xdr_enc *e, const struct nfs4_copy_requirements *r);
-bool nfs4_dec_copy_requirements(struct xdr_dec *d, struct nfs4_copy_requirements *r);
+NFS4_CODEC_DECL(copy_requirements, struct nfs4_copy_requirements);
 
 struct nfs4_copy_res {
 	struct nfs4_write_response response;
 	struct nfs4_copy_requirements requirements;
 };
-bool nfs4_enc_copy_res(struct xdr_enc *e, const struct nfs4_copy_res *r);
-bool nfs4_dec_copy_res(struct xdr_dec *d, struct nfs4_copy_res *r);
+NFS4_CODEC_DECL(copy_res, struct nfs4_copy_res);
 
 /* OFFLOAD_CANCEL and OFFLOAD_STATUS. */
 struct nfs4_offload_args {
 	struct nfs4_stateid stateid;
 };
-bool nfs4_enc_offload_args(struct xdr_enc *e, const struct nfs4_offload_args *a);
-bool nfs4_dec_offload_args(struct xdr_dec *d, struct nfs4_offload_args *a);
+NFS4_CODEC_DECL(offload_args, struct nfs4_offload_args);
 #define nfs4_offload_cancel_args nfs4_offload_args
 #define nfs4_enc_offload_cancel_args nfs4_enc_offload_args
 #define nfs4_dec_offload_cancel_args nfs4_dec_offload_args
@@ -140,8 +132,7 @@ struct nfs4_offload_status_res {
 	bool has_complete;
 	uint32_t complete;
 };
-bool nfs4_enc_offload_status_res(struct xdr_enc *e, const struct nfs4_offload_status_res *r);
-bool nfs4_dec_offload_status_res(struct xdr_dec *d, struct nfs4_offload_status_res *r);
+NFS4_CODEC_DECL(offload_status_res, struct nfs4_offload_status_res);
 
 struct nfs4_io_advise_args {
 	struct nfs4_stateid stateid;
@@ -149,15 +140,13 @@ struct nfs4_io_advise_args {
 	struct nfs4_bitmap hints;
 	bool mask_extra;
 };
-bool nfs4_enc_io_advise_args(struct xdr_enc *e, const struct nfs4_io_advise_args *a);
-bool nfs4_dec_io_advise_args(struct xdr_dec *d, struct nfs4_io_advise_args *a);
+NFS4_CODEC_DECL(io_advise_args, struct nfs4_io_advise_args);
 
 struct nfs4_io_advise_res {
 	struct nfs4_bitmap hints;
 	bool mask_extra;
 };
-bool nfs4_enc_io_advise_res(struct xdr_enc *e, const struct nfs4_io_advise_res *r);
-bool nfs4_dec_io_advise_res(struct xdr_dec *d, struct nfs4_io_advise_res *r);
+NFS4_CODEC_DECL(io_advise_res, struct nfs4_io_advise_res);
 
 /* --- extended attributes ---------------------------------------------------------------- */
 
@@ -165,8 +154,7 @@ bool nfs4_dec_io_advise_res(struct xdr_dec *d, struct nfs4_io_advise_res *r);
 struct nfs4_xattr_name_args {
 	struct nfs4_opaque name;
 };
-bool nfs4_enc_xattr_name_args(struct xdr_enc *e, const struct nfs4_xattr_name_args *a);
-bool nfs4_dec_xattr_name_args(struct xdr_dec *d, struct nfs4_xattr_name_args *a);
+NFS4_CODEC_DECL(xattr_name_args, struct nfs4_xattr_name_args);
 #define nfs4_getxattr_args nfs4_xattr_name_args
 #define nfs4_enc_getxattr_args nfs4_enc_xattr_name_args
 #define nfs4_dec_getxattr_args nfs4_dec_xattr_name_args
@@ -177,22 +165,19 @@ bool nfs4_dec_xattr_name_args(struct xdr_dec *d, struct nfs4_xattr_name_args *a)
 struct nfs4_getxattr_res {
 	struct nfs4_opaque value;
 };
-bool nfs4_enc_getxattr_res(struct xdr_enc *e, const struct nfs4_getxattr_res *r);
-bool nfs4_dec_getxattr_res(struct xdr_dec *d, struct nfs4_getxattr_res *r);
+NFS4_CODEC_DECL(getxattr_res, struct nfs4_getxattr_res);
 
 struct nfs4_setxattr_args {
 	uint32_t option; /* setxattr_option4 */
 	struct nfs4_opaque name, value;
 };
-bool nfs4_enc_setxattr_args(struct xdr_enc *e, const struct nfs4_setxattr_args *a);
-bool nfs4_dec_setxattr_args(struct xdr_dec *d, struct nfs4_setxattr_args *a);
+NFS4_CODEC_DECL(setxattr_args, struct nfs4_setxattr_args);
 
 struct nfs4_listxattrs_args {
 	uint64_t cookie;
 	uint32_t maxcount;
 };
-bool nfs4_enc_listxattrs_args(struct xdr_enc *e, const struct nfs4_listxattrs_args *a);
-bool nfs4_dec_listxattrs_args(struct xdr_dec *d, struct nfs4_listxattrs_args *a);
+NFS4_CODEC_DECL(listxattrs_args, struct nfs4_listxattrs_args);
 
 /* LISTXATTRS4resok one name at a time: a name that would take the result
  * (cookie to eof) past maxcount is refused and leaves nothing behind; the

@@ -57,8 +57,7 @@ struct nfs4_sessionid {
 	uint8_t data[NFS4_SESSIONID_SIZE];
 };
 
-bool nfs4_enc_sessionid(struct xdr_enc *e, const struct nfs4_sessionid *s);
-bool nfs4_dec_sessionid(struct xdr_dec *d, struct nfs4_sessionid *s);
+NFS4_CODEC_DECL(sessionid, struct nfs4_sessionid);
 
 /* state_protect_ops4: operation bitmaps.  Bits past the words Ferry knows
  * are dropped (extra is set); such operations do not exist yet. */
@@ -119,10 +118,8 @@ struct nfs4_exchange_id_res {
 	struct nfs4_impl_id impl_id;
 };
 
-bool nfs4_enc_exchange_id_args(struct xdr_enc *e, const struct nfs4_exchange_id_args *a);
-bool nfs4_dec_exchange_id_args(struct xdr_dec *d, struct nfs4_exchange_id_args *a);
-bool nfs4_enc_exchange_id_res(struct xdr_enc *e, const struct nfs4_exchange_id_res *r);
-bool nfs4_dec_exchange_id_res(struct xdr_dec *d, struct nfs4_exchange_id_res *r);
+NFS4_CODEC_DECL(exchange_id_args, struct nfs4_exchange_id_args);
+NFS4_CODEC_DECL(exchange_id_res, struct nfs4_exchange_id_res);
 
 /* --- CREATE_SESSION ---------------------------------------------------- */
 
@@ -138,8 +135,7 @@ struct nfs4_chan_attrs {
 	uint32_t rdma_ird;
 };
 
-bool nfs4_enc_chan_attrs(struct xdr_enc *e, const struct nfs4_chan_attrs *c);
-bool nfs4_dec_chan_attrs(struct xdr_dec *d, struct nfs4_chan_attrs *c);
+NFS4_CODEC_DECL(chan_attrs, struct nfs4_chan_attrs);
 
 /* authsys_parms (RFC 5531), a wire copy: xdr does not know rpc's credential. */
 struct nfs4_authsys_parms {
@@ -159,9 +155,8 @@ struct nfs4_cb_sec_parms {
 	struct nfs4_opaque gss_handle_from_server, gss_handle_from_client;
 };
 
-bool nfs4_enc_cb_sec_parms(struct xdr_enc *e, const struct nfs4_cb_sec_parms *p);
-/* Also the item decoder of a callback_sec_parms4<> list. */
-bool nfs4_dec_cb_sec_parms(struct xdr_dec *d, struct nfs4_cb_sec_parms *p);
+/* The decoder is also the item decoder of a callback_sec_parms4<> list. */
+NFS4_CODEC_DECL(cb_sec_parms, struct nfs4_cb_sec_parms);
 
 /* callback_sec_parms4<>; items: struct nfs4_cb_sec_parms. */
 struct nfs4_cb_sec_list {
@@ -185,10 +180,8 @@ struct nfs4_create_session_res {
 	struct nfs4_chan_attrs fore, back;
 };
 
-bool nfs4_enc_create_session_args(struct xdr_enc *e, const struct nfs4_create_session_args *a);
-bool nfs4_dec_create_session_args(struct xdr_dec *d, struct nfs4_create_session_args *a);
-bool nfs4_enc_create_session_res(struct xdr_enc *e, const struct nfs4_create_session_res *r);
-bool nfs4_dec_create_session_res(struct xdr_dec *d, struct nfs4_create_session_res *r);
+NFS4_CODEC_DECL(create_session_args, struct nfs4_create_session_args);
+NFS4_CODEC_DECL(create_session_res, struct nfs4_create_session_res);
 
 /* --- DESTROY_SESSION --------------------------------------------------- */
 
@@ -196,8 +189,7 @@ struct nfs4_destroy_session_args {
 	struct nfs4_sessionid sessionid;
 };
 
-bool nfs4_enc_destroy_session_args(struct xdr_enc *e, const struct nfs4_destroy_session_args *a);
-bool nfs4_dec_destroy_session_args(struct xdr_dec *d, struct nfs4_destroy_session_args *a);
+NFS4_CODEC_DECL(destroy_session_args, struct nfs4_destroy_session_args);
 
 /* --- SEQUENCE ---------------------------------------------------------- */
 
@@ -213,10 +205,8 @@ struct nfs4_sequence_res {
 	uint32_t status_flags;
 };
 
-bool nfs4_enc_sequence_args(struct xdr_enc *e, const struct nfs4_sequence_args *a);
-bool nfs4_dec_sequence_args(struct xdr_dec *d, struct nfs4_sequence_args *a);
-bool nfs4_enc_sequence_res(struct xdr_enc *e, const struct nfs4_sequence_res *r);
-bool nfs4_dec_sequence_res(struct xdr_dec *d, struct nfs4_sequence_res *r);
+NFS4_CODEC_DECL(sequence_args, struct nfs4_sequence_args);
+NFS4_CODEC_DECL(sequence_res, struct nfs4_sequence_res);
 
 /* --- BIND_CONN_TO_SESSION ---------------------------------------------- */
 
@@ -232,14 +222,8 @@ struct nfs4_bind_conn_to_session_res {
 	bool use_conn_in_rdma_mode;
 };
 
-bool nfs4_enc_bind_conn_to_session_args(struct xdr_enc *e,
-					const struct nfs4_bind_conn_to_session_args *a);
-bool nfs4_dec_bind_conn_to_session_args(struct xdr_dec *d,
-					struct nfs4_bind_conn_to_session_args *a);
-bool nfs4_enc_bind_conn_to_session_res(struct xdr_enc *e,
-				       const struct nfs4_bind_conn_to_session_res *r);
-bool nfs4_dec_bind_conn_to_session_res(struct xdr_dec *d,
-				       struct nfs4_bind_conn_to_session_res *r);
+NFS4_CODEC_DECL(bind_conn_to_session_args, struct nfs4_bind_conn_to_session_args);
+NFS4_CODEC_DECL(bind_conn_to_session_res, struct nfs4_bind_conn_to_session_res);
 
 /* --- BACKCHANNEL_CTL --------------------------------------------------- */
 
@@ -248,8 +232,7 @@ struct nfs4_backchannel_ctl_args {
 	struct nfs4_cb_sec_list sec_parms;
 };
 
-bool nfs4_enc_backchannel_ctl_args(struct xdr_enc *e, const struct nfs4_backchannel_ctl_args *a);
-bool nfs4_dec_backchannel_ctl_args(struct xdr_dec *d, struct nfs4_backchannel_ctl_args *a);
+NFS4_CODEC_DECL(backchannel_ctl_args, struct nfs4_backchannel_ctl_args);
 
 /* --- DESTROY_CLIENTID, RECLAIM_COMPLETE, RENEW ------------------------- */
 
@@ -257,22 +240,19 @@ struct nfs4_destroy_clientid_args {
 	uint64_t clientid;
 };
 
-bool nfs4_enc_destroy_clientid_args(struct xdr_enc *e, const struct nfs4_destroy_clientid_args *a);
-bool nfs4_dec_destroy_clientid_args(struct xdr_dec *d, struct nfs4_destroy_clientid_args *a);
+NFS4_CODEC_DECL(destroy_clientid_args, struct nfs4_destroy_clientid_args);
 
 struct nfs4_reclaim_complete_args {
 	bool one_fs;
 };
 
-bool nfs4_enc_reclaim_complete_args(struct xdr_enc *e, const struct nfs4_reclaim_complete_args *a);
-bool nfs4_dec_reclaim_complete_args(struct xdr_dec *d, struct nfs4_reclaim_complete_args *a);
+NFS4_CODEC_DECL(reclaim_complete_args, struct nfs4_reclaim_complete_args);
 
 struct nfs4_renew_args {
 	uint64_t clientid;
 };
 
-bool nfs4_enc_renew_args(struct xdr_enc *e, const struct nfs4_renew_args *a);
-bool nfs4_dec_renew_args(struct xdr_dec *d, struct nfs4_renew_args *a);
+NFS4_CODEC_DECL(renew_args, struct nfs4_renew_args);
 
 /* --- TEST_STATEID, FREE_STATEID ---------------------------------------- */
 
@@ -291,10 +271,8 @@ struct nfs4_test_stateid_res {
 	const uint8_t *wire;   /* after decode: count * 4 bytes */
 };
 
-bool nfs4_enc_test_stateid_args(struct xdr_enc *e, const struct nfs4_test_stateid_args *a);
-bool nfs4_dec_test_stateid_args(struct xdr_dec *d, struct nfs4_test_stateid_args *a);
-bool nfs4_enc_test_stateid_res(struct xdr_enc *e, const struct nfs4_test_stateid_res *r);
-bool nfs4_dec_test_stateid_res(struct xdr_dec *d, struct nfs4_test_stateid_res *r);
+NFS4_CODEC_DECL(test_stateid_args, struct nfs4_test_stateid_args);
+NFS4_CODEC_DECL(test_stateid_res, struct nfs4_test_stateid_res);
 
 /* The i-th item (i < count) of a list built either way. */
 void nfs4_test_stateid_args_get(const struct nfs4_test_stateid_args *a, uint32_t i,
@@ -305,8 +283,7 @@ struct nfs4_free_stateid_args {
 	struct nfs4_stateid stateid;
 };
 
-bool nfs4_enc_free_stateid_args(struct xdr_enc *e, const struct nfs4_free_stateid_args *a);
-bool nfs4_dec_free_stateid_args(struct xdr_dec *d, struct nfs4_free_stateid_args *a);
+NFS4_CODEC_DECL(free_stateid_args, struct nfs4_free_stateid_args);
 
 /* --- SECINFO result (shared with SECINFO), SECINFO_NO_NAME ------------- */
 
@@ -317,9 +294,8 @@ struct nfs4_secinfo {
 	uint32_t gss_qop, gss_service;
 };
 
-bool nfs4_enc_secinfo(struct xdr_enc *e, const struct nfs4_secinfo *s);
-/* Also the item decoder of nfs4_secinfo_res.list. */
-bool nfs4_dec_secinfo(struct xdr_dec *d, struct nfs4_secinfo *s);
+/* The decoder is also the item decoder of nfs4_secinfo_res.list. */
+NFS4_CODEC_DECL(secinfo, struct nfs4_secinfo);
 
 /* SECINFO4resok and SECINFO_NO_NAME4resok: secinfo4<>. */
 struct nfs4_secinfo_res {
@@ -327,15 +303,13 @@ struct nfs4_secinfo_res {
 	const struct nfs4_secinfo *items; /* to encode */
 };
 
-bool nfs4_enc_secinfo_res(struct xdr_enc *e, const struct nfs4_secinfo_res *r);
-bool nfs4_dec_secinfo_res(struct xdr_dec *d, struct nfs4_secinfo_res *r);
+NFS4_CODEC_DECL(secinfo_res, struct nfs4_secinfo_res);
 
 struct nfs4_secinfo_no_name_args {
 	uint32_t style; /* secinfo_style4 */
 };
 
-bool nfs4_enc_secinfo_no_name_args(struct xdr_enc *e, const struct nfs4_secinfo_no_name_args *a);
-bool nfs4_dec_secinfo_no_name_args(struct xdr_dec *d, struct nfs4_secinfo_no_name_args *a);
+NFS4_CODEC_DECL(secinfo_no_name_args, struct nfs4_secinfo_no_name_args);
 /* The result is nfs4_secinfo_res. */
 
 /* --- SET_SSV (decoded so it can be refused) ---------------------------- */
@@ -348,10 +322,8 @@ struct nfs4_set_ssv_res {
 	struct nfs4_opaque digest;
 };
 
-bool nfs4_enc_set_ssv_args(struct xdr_enc *e, const struct nfs4_set_ssv_args *a);
-bool nfs4_dec_set_ssv_args(struct xdr_dec *d, struct nfs4_set_ssv_args *a);
-bool nfs4_enc_set_ssv_res(struct xdr_enc *e, const struct nfs4_set_ssv_res *r);
-bool nfs4_dec_set_ssv_res(struct xdr_dec *d, struct nfs4_set_ssv_res *r);
+NFS4_CODEC_DECL(set_ssv_args, struct nfs4_set_ssv_args);
+NFS4_CODEC_DECL(set_ssv_res, struct nfs4_set_ssv_res);
 
 /* --- v4.0 client id: SETCLIENTID, SETCLIENTID_CONFIRM, RELEASE_LOCKOWNER */
 
@@ -378,8 +350,7 @@ struct nfs4_setclientid_res {
 	struct nfs4_netaddr inuse_addr;
 };
 
-bool nfs4_enc_setclientid_args(struct xdr_enc *e, const struct nfs4_setclientid_args *a);
-bool nfs4_dec_setclientid_args(struct xdr_dec *d, struct nfs4_setclientid_args *a);
+NFS4_CODEC_DECL(setclientid_args, struct nfs4_setclientid_args);
 bool nfs4_enc_setclientid_res(struct xdr_enc *e, uint32_t status,
 			      const struct nfs4_setclientid_res *r);
 bool nfs4_dec_setclientid_res(struct xdr_dec *d, uint32_t status, struct nfs4_setclientid_res *r);
@@ -389,18 +360,13 @@ struct nfs4_setclientid_confirm_args {
 	struct nfs4_verifier confirm;
 };
 
-bool nfs4_enc_setclientid_confirm_args(struct xdr_enc *e,
-				       const struct nfs4_setclientid_confirm_args *a);
-bool nfs4_dec_setclientid_confirm_args(struct xdr_dec *d,
-				       struct nfs4_setclientid_confirm_args *a);
+NFS4_CODEC_DECL(setclientid_confirm_args, struct nfs4_setclientid_confirm_args);
 
 struct nfs4_release_lockowner_args {
 	struct nfs4_state_owner owner;
 };
 
-bool nfs4_enc_release_lockowner_args(struct xdr_enc *e,
-				     const struct nfs4_release_lockowner_args *a);
-bool nfs4_dec_release_lockowner_args(struct xdr_dec *d, struct nfs4_release_lockowner_args *a);
+NFS4_CODEC_DECL(release_lockowner_args, struct nfs4_release_lockowner_args);
 
 /* --- GET_DIR_DELEGATION ------------------------------------------------ */
 
@@ -422,12 +388,8 @@ struct nfs4_get_dir_delegation_res {
 	bool extra;
 };
 
-bool nfs4_enc_get_dir_delegation_args(struct xdr_enc *e,
-				      const struct nfs4_get_dir_delegation_args *a);
-bool nfs4_dec_get_dir_delegation_args(struct xdr_dec *d, struct nfs4_get_dir_delegation_args *a);
-bool nfs4_enc_get_dir_delegation_res(struct xdr_enc *e,
-				     const struct nfs4_get_dir_delegation_res *r);
-bool nfs4_dec_get_dir_delegation_res(struct xdr_dec *d, struct nfs4_get_dir_delegation_res *r);
+NFS4_CODEC_DECL(get_dir_delegation_args, struct nfs4_get_dir_delegation_args);
+NFS4_CODEC_DECL(get_dir_delegation_res, struct nfs4_get_dir_delegation_res);
 
 /* --- WANT_DELEGATION --------------------------------------------------- */
 
@@ -442,9 +404,7 @@ struct nfs4_want_delegation_res {
 	struct nfs4_open_delegation deleg;
 };
 
-bool nfs4_enc_want_delegation_args(struct xdr_enc *e, const struct nfs4_want_delegation_args *a);
-bool nfs4_dec_want_delegation_args(struct xdr_dec *d, struct nfs4_want_delegation_args *a);
-bool nfs4_enc_want_delegation_res(struct xdr_enc *e, const struct nfs4_want_delegation_res *r);
-bool nfs4_dec_want_delegation_res(struct xdr_dec *d, struct nfs4_want_delegation_res *r);
+NFS4_CODEC_DECL(want_delegation_args, struct nfs4_want_delegation_args);
+NFS4_CODEC_DECL(want_delegation_res, struct nfs4_want_delegation_res);
 
 #endif

@@ -1,0 +1,41 @@
+#include "rpc/addr.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int rpc_addr_split(const char *hostport, char *host, size_t hostlen, char *port, size_t portlen)
+{
+	const char *h = hostport, *colon;
+	size_t n;
+
+	if (*h == '[') {
+		const char *close = strchr(h, ']');
+		if (!close || close[1] != ':')
+			return -EINVAL;
+		h++;
+		n = (size_t)(close - h);
+		colon = close + 1;
+	} else {
+		colon = strrchr(h, ':');
+		if (!colon)
+			return -EINVAL;
+		n = (size_t)(colon - h);
+	}
+	if (n == 0 || n >= hostlen || strlen(colon + 1) >= portlen)
+		return -EINVAL;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	strcpy(port, colon + 1);
+	return 0;
+}
+
+bool rpc_addr_port_ok(const char *port)
+{
+	if (!*port)
+		return false;
+	for (const char *p = port; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return strtoul(port, NULL, 10) <= 65535;
+}

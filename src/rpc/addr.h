@@ -1,0 +1,18 @@
+/* "host:port" and "[v6addr]:port" as the command line, the config file and
+ * the tools write addresses. */
+#ifndef FERRY_RPC_ADDR_H
+#define FERRY_RPC_ADDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Splits hostport into host (without the brackets) and port, each copied
+ * NUL-terminated into the caller's buffer of hostlen / portlen bytes.
+ * 0, or -EINVAL when there is no colon after the host, the host is empty
+ * or a part does not fit.  The port is not checked: see rpc_addr_port_ok. */
+int rpc_addr_split(const char *hostport, char *host, size_t hostlen, char *port, size_t portlen);
+
+/* A port a listener can bind: digits only, at most 65535. */
+bool rpc_addr_port_ok(const char *port);
+
+#endif
