@@ -36,6 +36,21 @@ static enum nfsstat4 lock_target(struct nfs4_compound *c, struct state_file_key 
 	return NFS4_OK;
 }
 
+static enum nfsstat4 lock_file(struct nfs4_compound *c, struct state_owner *o,
+			       const struct nfs4_stateid *sid, const struct state_file_key *key,
+			       const void *arg, struct xdr_enc *res)
+{
+	(void)sid; /* la holds it */
+	struct nfs4_lock_res out;
+	struct state_lock_denied denied;
+	enum nfsstat4 s = state_lock(c->srv->state, o, key, arg, c->minor, &out.stateid, &denied);
+	if (s == NFS4_OK)
+		nfs4_enc_lock_res(res, &out);
+	else if (s == NFS4ERR_DENIED)
+		encode_denied(c, res, &denied);
+	return s;
+}
+
 NFS4_SERVE(lock)
 {
 	const struct nfs4_locker *l = &a->locker;
@@ -61,27 +76,10 @@ NFS4_SERVE(lock)
 	/* v4.1: the session says whose lock owner it is. */
 	if (c->minor >= 1)
 		la.lock_clientid = c->clientid;
-	struct nfs4_stateid *sid = la.new_owner ? &la.open_stateid : &la.lock_stateid;
-	enum nfsstat4 s;
+	const struct nfs4_stateid *sid = la.new_owner ? &la.open_stateid : &la.lock_stateid;
 	/* A new lock owner is sequenced by its open owner, whose reply cache
 	 * then holds this LOCK's reply (RFC 7530 9.1.7). */
-	struct state_owner *o;
-	if (nfs4_state_stateid_seq_start(c, sid, seqid, res, &o, &s))
-		return s;
-	size_t body_off = xdr_enc_len(res);
-	struct state_file_key key;
-	struct nfs4_lock_res out;
-	struct state_lock_denied denied;
-	if (!nfs4_state_cfh_key(c, &key)) {
-		s = NFS4ERR_ISDIR;
-	} else {
-		s = state_lock(c->srv->state, o, &key, &la, c->minor, &out.stateid, &denied);
-		if (s == NFS4_OK)
-			nfs4_enc_lock_res(res, &out);
-		else if (s == NFS4ERR_DENIED)
-			encode_denied(c, res, &denied);
-	}
-	return nfs4_state_seq_finish(c, o, res, body_off, s, NULL);
+	return nfs4_state_stateid_seq_run(c, sid, seqid, NFS4ERR_ISDIR, lock_file, &la, res);
 }
 
 NFS4_SERVE(lockt)
@@ -101,22 +99,23 @@ NFS4_SERVE(lockt)
 	return s;
 }
 
+static enum nfsstat4 locku_file(struct nfs4_compound *c, struct state_owner *o,
+				const struct nfs4_stateid *sid, const struct state_file_key *key,
+				const void *arg, struct xdr_enc *res)
+{
+	const struct nfs4_locku_args *a = arg;
+	struct nfs4_locku_res out;
+	enum nfsstat4 s = state_locku(c->srv->state, o, sid, key, a->offset, a->length, c->minor,
+				      &out.stateid);
+	if (s == NFS4_OK)
+		nfs4_enc_locku_res(res, &out);
+	return s;
+}
+
 NFS4_SERVE(locku)
 {
-	const struct nfs4_stateid sid = a->stateid;
-	struct nfs4_locku_res out;
-	struct state_owner *o;
-	enum nfsstat4 s;
-	if (nfs4_state_stateid_seq_start(c, &sid, a->seqid, res, &o, &s))
-		return s;
-	size_t body_off = xdr_enc_len(res);
-	struct state_file_key key;
-	if (!nfs4_state_cfh_key(c, &key))
-		s = NFS4ERR_ISDIR;
-	else if ((s = state_locku(c->srv->state, o, &sid, &key, a->offset, a->length, c->minor,
-				  &out.stateid)) == NFS4_OK)
-		nfs4_enc_locku_res(res, &out);
-	return nfs4_state_seq_finish(c, o, res, body_off, s, NULL);
+	return nfs4_state_stateid_seq_run(c, &a->stateid, a->seqid, NFS4ERR_ISDIR, locku_file, a,
+					  res);
 }
 
 NFS4_SERVE(release_lockowner)

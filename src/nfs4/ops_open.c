@@ -419,74 +419,87 @@ NFS4_SERVE(open)
 
 /* --- OPEN_CONFIRM, OPEN_DOWNGRADE, CLOSE ------------------------------------------- */
 
-bool nfs4_state_stateid_seq_start(struct nfs4_compound *c, const struct nfs4_stateid *sid,
-				  uint32_t seqid, struct xdr_enc *res, struct state_owner **o,
-				  enum nfsstat4 *status)
+enum nfsstat4 nfs4_state_stateid_seq_run(struct nfs4_compound *c, const struct nfs4_stateid *sid,
+					 uint32_t seqid, enum nfsstat4 no_key,
+					 nfs4_state_file_op *op, const void *arg, struct xdr_enc *res)
 {
-	*status = state_stateid_owner(c->srv->state, sid, o);
-	if (*status != NFS4_OK)
-		return true;
-	return nfs4_state_seq_start(c, *o, seqid, res, status);
+	struct state_owner *o;
+	enum nfsstat4 s = state_stateid_owner(c->srv->state, sid, &o);
+	if (s != NFS4_OK)
+		return s;
+	if (nfs4_state_seq_start(c, o, seqid, res, &s))
+		return s;
+	size_t body_off = xdr_enc_len(res);
+	struct state_file_key key;
+	if (!nfs4_state_cfh_key(c, &key))
+		s = no_key;
+	else
+		s = op(c, o, sid, &key, arg, res);
+	return nfs4_state_seq_finish(c, o, res, body_off, s, NULL);
+}
+
+static enum nfsstat4 open_confirm_file(struct nfs4_compound *c, struct state_owner *o,
+				       const struct nfs4_stateid *sid,
+				       const struct state_file_key *key, const void *arg,
+				       struct xdr_enc *res)
+{
+	(void)arg;
+	struct nfs4_stateid_res out;
+	enum nfsstat4 s = state_open_confirm(c->srv->state, o, sid, key, &out.stateid);
+	if (s == NFS4_OK)
+		nfs4_enc_open_confirm_res(res, &out);
+	return s;
 }
 
 NFS4_SERVE(open_confirm)
 {
-	const struct nfs4_stateid sid = a->stateid;
+	return nfs4_state_stateid_seq_run(c, &a->stateid, a->seqid, NFS4ERR_BAD_STATEID,
+					  open_confirm_file, NULL, res);
+}
+
+static enum nfsstat4 open_downgrade_file(struct nfs4_compound *c, struct state_owner *o,
+					 const struct nfs4_stateid *sid,
+					 const struct state_file_key *key, const void *arg,
+					 struct xdr_enc *res)
+{
+	const struct nfs4_open_downgrade_args *a = arg;
 	struct nfs4_stateid_res out;
-	struct state_owner *o;
-	enum nfsstat4 s;
-	if (nfs4_state_stateid_seq_start(c, &sid, a->seqid, res, &o, &s))
-		return s;
-	size_t body_off = xdr_enc_len(res);
-	struct state_file_key key;
-	if (!nfs4_state_cfh_key(c, &key))
-		s = NFS4ERR_BAD_STATEID;
-	else if ((s = state_open_confirm(c->srv->state, o, &sid, &key, &out.stateid)) == NFS4_OK)
-		nfs4_enc_open_confirm_res(res, &out);
-	return nfs4_state_seq_finish(c, o, res, body_off, s, NULL);
+	uint32_t access = a->share_access;
+	if (c->minor >= 1)
+		access &= ~(uint32_t)OPEN4_SHARE_ACCESS_WANT_DELEG_MASK;
+	enum nfsstat4 s = state_open_downgrade(c->srv->state, o, sid, key, access, a->share_deny,
+					       c->minor, &out.stateid);
+	if (s == NFS4_OK)
+		nfs4_enc_open_downgrade_res(res, &out);
+	return s;
 }
 
 NFS4_SERVE(open_downgrade)
 {
-	const struct nfs4_stateid sid = a->stateid;
+	return nfs4_state_stateid_seq_run(c, &a->stateid, a->seqid, NFS4ERR_BAD_STATEID,
+					  open_downgrade_file, a, res);
+}
+
+static enum nfsstat4 close_file(struct nfs4_compound *c, struct state_owner *o,
+				const struct nfs4_stateid *sid, const struct state_file_key *key,
+				const void *arg, struct xdr_enc *res)
+{
+	(void)arg;
 	struct nfs4_stateid_res out;
-	uint32_t access = a->share_access, deny = a->share_deny;
-	struct state_owner *o;
-	enum nfsstat4 s;
-	if (nfs4_state_stateid_seq_start(c, &sid, a->seqid, res, &o, &s))
+	enum nfsstat4 s = state_close(c->srv->state, o, sid, key, c->minor, &out.stateid);
+	if (s != NFS4_OK)
 		return s;
-	size_t body_off = xdr_enc_len(res);
-	if (c->minor >= 1)
-		access &= ~(uint32_t)OPEN4_SHARE_ACCESS_WANT_DELEG_MASK;
-	struct state_file_key key;
-	if (!nfs4_state_cfh_key(c, &key))
-		s = NFS4ERR_BAD_STATEID;
-	else if ((s = state_open_downgrade(c->srv->state, o, &sid, &key, access, deny, c->minor,
-					   &out.stateid)) == NFS4_OK)
-		nfs4_enc_open_downgrade_res(res, &out);
-	return nfs4_state_seq_finish(c, o, res, body_off, s, NULL);
+	if (c->minor >= 1) {
+		/* RFC 8881 18.2.4: the stateid is gone; say so. */
+		memset(&out, 0, sizeof(out));
+		out.stateid.seqid = UINT32_MAX;
+	}
+	nfs4_enc_close_res(res, &out);
+	return s;
 }
 
 NFS4_SERVE(close)
 {
-	const struct nfs4_stateid sid = a->stateid;
-	struct nfs4_stateid_res out;
-	struct state_owner *o;
-	enum nfsstat4 s;
-	if (nfs4_state_stateid_seq_start(c, &sid, a->seqid, res, &o, &s))
-		return s;
-	size_t body_off = xdr_enc_len(res);
-	struct state_file_key key;
-	if (!nfs4_state_cfh_key(c, &key)) {
-		s = NFS4ERR_BAD_STATEID;
-	} else if ((s = state_close(c->srv->state, o, &sid, &key, c->minor, &out.stateid)) ==
-		   NFS4_OK) {
-		if (c->minor >= 1) {
-			/* RFC 8881 18.2.4: the stateid is gone; say so. */
-			memset(&out, 0, sizeof(out));
-			out.stateid.seqid = UINT32_MAX;
-		}
-		nfs4_enc_close_res(res, &out);
-	}
-	return nfs4_state_seq_finish(c, o, res, body_off, s, NULL);
+	return nfs4_state_stateid_seq_run(c, &a->stateid, a->seqid, NFS4ERR_BAD_STATEID,
+					  close_file, NULL, res);
 }

@@ -36,11 +36,22 @@ enum nfsstat4 nfs4_state_replay(struct nfs4_compound *c, struct xdr_enc *res,
 bool nfs4_state_seq_start(struct nfs4_compound *c, struct state_owner *o, uint32_t seqid,
 			  struct xdr_enc *res, enum nfsstat4 *status);
 
-/* The same, for an operation sequenced on the owner of stateid sid; an
- * unknown stateid also ends it (*status BAD/STALE_STATEID, EXPIRED). */
-bool nfs4_state_stateid_seq_start(struct nfs4_compound *c, const struct nfs4_stateid *sid,
-				  uint32_t seqid, struct xdr_enc *res, struct state_owner **o,
-				  enum nfsstat4 *status);
+/* The part of an operation sequenced on the owner of a stateid that acts on
+ * the current file, whose state key is key: it encodes its result body
+ * (an error's body too, setting c->error_body) and returns the status.
+ * arg is what the handler passed to nfs4_state_stateid_seq_run. */
+typedef enum nfsstat4 nfs4_state_file_op(struct nfs4_compound *c, struct state_owner *o,
+					  const struct nfs4_stateid *sid,
+					  const struct state_file_key *key, const void *arg,
+					  struct xdr_enc *res);
+
+/* An operation sequenced (seqid) on the owner of stateid sid, from start to
+ * finish: an unknown stateid (BAD/STALE_STATEID, EXPIRED), a replay or a
+ * bad seqid ends it at once; a current filehandle with no state key gets
+ * no_key; otherwise op runs, and its reply body is cached for the owner. */
+enum nfsstat4 nfs4_state_stateid_seq_run(struct nfs4_compound *c, const struct nfs4_stateid *sid,
+					 uint32_t seqid, enum nfsstat4 no_key,
+					 nfs4_state_file_op *op, const void *arg, struct xdr_enc *res);
 
 /* Ends the operation: caches the encoded body from body_off (on success or
  * when c->error_body is set), drops the reference on o, returns status. */
