@@ -14,29 +14,6 @@
 
 /* --- mapping the codec's wire structs to the state module's ------------------------ */
 
-static void session_chan_from_wire(struct state_chan_attrs *s, const struct nfs4_chan_attrs *w)
-{
-	s->headerpadsize = w->headerpadsize;
-	s->maxrequestsize = w->maxrequestsize;
-	s->maxresponsesize = w->maxresponsesize;
-	s->maxresponsesize_cached = w->maxresponsesize_cached;
-	s->maxoperations = w->maxoperations;
-	s->maxrequests = w->maxrequests;
-}
-
-/* ca_rdma_ird is always empty: Ferry has no RDMA. */
-static void session_chan_to_wire(struct nfs4_chan_attrs *w, const struct state_chan_attrs *s)
-{
-	w->headerpadsize = s->headerpadsize;
-	w->maxrequestsize = s->maxrequestsize;
-	w->maxresponsesize = s->maxresponsesize;
-	w->maxresponsesize_cached = s->maxresponsesize_cached;
-	w->maxoperations = s->maxoperations;
-	w->maxrequests = s->maxrequests;
-	w->has_rdma_ird = false;
-	w->rdma_ird = 0;
-}
-
 /* callback_sec_parms4<>: the first AUTH_SYS or AUTH_NONE entry is the one
  * callbacks use (Ferry cannot speak RPCSEC_GSS back); none leaves flavor 0
  * as before. */
@@ -133,8 +110,8 @@ NFS4_SERVE(create_session)
 	sa.clientid = a->clientid;
 	sa.sequence = a->sequence;
 	sa.flags = a->flags;
-	session_chan_from_wire(&sa.fore, &a->fore);
-	session_chan_from_wire(&sa.back, &a->back);
+	sa.fore = a->fore;
+	sa.back = a->back;
 	sa.cb_program = a->cb_program;
 	session_cb_sec_from_wire(&sa.cb_sec, &a->sec_parms);
 	sa.conn = c->req->conn;
@@ -161,8 +138,8 @@ NFS4_SERVE(create_session)
 	memcpy(out.sessionid.data, r.sessionid, NFS4_SESSIONID_SIZE);
 	out.sequence = r.sequence;
 	out.flags = r.flags;
-	session_chan_to_wire(&out.fore, &r.fore);
-	session_chan_to_wire(&out.back, &r.back);
+	out.fore = r.fore;
+	out.back = r.back;
 	size_t body_off = xdr_enc_len(res);
 	if (nfs4_enc_create_session_res(res, &out))
 		state_create_session_cache(c->srv->state, a->clientid, a->sequence, NFS4_OK,

@@ -115,8 +115,8 @@ uint64_t state_session_clientid(const struct state_session *s) { return s->clien
 /* --- creation and removal (st->lock held) ------------------------------------- */
 
 struct state_session *state_session_new(struct state_server *st, struct state_client *cl,
-					const struct state_chan_attrs *fore,
-					const struct state_chan_attrs *back, uint32_t flags,
+					const struct nfs4_chan_attrs *fore,
+					const struct nfs4_chan_attrs *back, uint32_t flags,
 					uint32_t cb_program, const struct state_cb_sec *sec)
 {
 	struct state_session *s = calloc(1, sizeof(*s));

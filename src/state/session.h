@@ -21,22 +21,13 @@
 
 #include "core/buf.h"
 #include "state/state.h"
+#include "xdr/nfs4_codec_session.h"
 
 struct rpc_conn;
 struct state_session;
 
 /* Channel directions of a connection (bit flags). */
 enum { STATE_CONN_FORE = 1, STATE_CONN_BACK = 2 };
-
-/* channel_attrs4 without ca_rdma_ird (always empty here). */
-struct state_chan_attrs {
-	uint32_t headerpadsize;
-	uint32_t maxrequestsize;
-	uint32_t maxresponsesize;
-	uint32_t maxresponsesize_cached;
-	uint32_t maxoperations;
-	uint32_t maxrequests;
-};
 
 /* The security of callbacks: AUTH_NONE or AUTH_SYS (flavor 0: none given). */
 struct state_cb_sec {
@@ -88,7 +79,7 @@ struct state_create_session_args {
 	uint64_t clientid;
 	uint32_t sequence;
 	uint32_t flags;
-	struct state_chan_attrs fore, back;
+	struct nfs4_chan_attrs fore, back;
 	uint32_t cb_program;
 	struct state_cb_sec cb_sec;
 	struct rpc_conn *conn; /* the connection it came on (bound to the session) */
@@ -98,7 +89,7 @@ struct state_create_session_res {
 	uint8_t sessionid[NFS4_SESSIONID_SIZE];
 	uint32_t sequence;
 	uint32_t flags;
-	struct state_chan_attrs fore, back;
+	struct nfs4_chan_attrs fore, back;
 };
 
 /* CREATE_SESSION, up to the point of encoding.  Returns:
@@ -141,7 +132,7 @@ struct state_sequence_res {
 	struct state_session *session; /* NEW: referenced; finish with state_sequence_done */
 	uint64_t clientid;
 	uint32_t highest_slotid, target_highest_slotid, status_flags;
-	struct state_chan_attrs fore; /* the session's negotiated fore channel */
+	struct nfs4_chan_attrs fore; /* the session's negotiated fore channel */
 	/* REPLAY: the kept reply (a reference); the COMPOUND4res is its
 	 * bytes [replay_off, replay->len).  Nobody writes to it. */
 	struct buf *replay;

@@ -103,13 +103,15 @@ static uint32_t clamp(uint32_t v, uint32_t max) { return v < max ? v : max; }
 /* Negotiates the fore channel: the client's wishes within the server's
  * limits.  NFS4ERR_TOOSMALL when they leave no room for a COMPOUND. */
 static enum nfsstat4 fore_attrs(const struct state_session_limits *l,
-				const struct state_chan_attrs *in, struct state_chan_attrs *out)
+				const struct nfs4_chan_attrs *in, struct nfs4_chan_attrs *out)
 {
 	/* Room for a SEQUENCE and one small operation with its RPC header. */
 	enum { MIN_SIZE = 256 };
 	if (in->maxrequestsize < MIN_SIZE || in->maxresponsesize < MIN_SIZE)
 		return NFS4ERR_TOOSMALL;
 	out->headerpadsize = 0;
+	out->has_rdma_ird = false; /* no RDMA: ca_rdma_ird stays empty */
+	out->rdma_ird = 0;
 	out->maxrequestsize = clamp(in->maxrequestsize, l->max_request);
 	out->maxresponsesize = clamp(in->maxresponsesize, l->max_response);
 	out->maxresponsesize_cached =
@@ -122,7 +124,7 @@ static enum nfsstat4 fore_attrs(const struct state_session_limits *l,
 /* The back channel: what the client asks (the Linux client wants 16 slots
  * of one or two operations), within limits. */
 static enum nfsstat4 back_attrs(const struct state_session_limits *l,
-				const struct state_chan_attrs *in, struct state_chan_attrs *out)
+				const struct nfs4_chan_attrs *in, struct nfs4_chan_attrs *out)
 {
 	/* A CB_COMPOUND of CB_SEQUENCE and CB_RECALL must fit. */
 	enum { MIN_BACK_REQUEST = 256, MIN_BACK_RESPONSE = 64 };
@@ -130,6 +132,8 @@ static enum nfsstat4 back_attrs(const struct state_session_limits *l,
 		return NFS4ERR_TOOSMALL;
 	*out = *in;
 	out->headerpadsize = 0;
+	out->has_rdma_ird = false;
+	out->rdma_ird = 0;
 	out->maxrequests = clamp(in->maxrequests ? in->maxrequests : 1, l->max_back_slots);
 	out->maxrequestsize = clamp(in->maxrequestsize, l->max_request);
 	out->maxresponsesize = clamp(in->maxresponsesize, l->max_response);

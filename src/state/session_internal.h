@@ -35,7 +35,7 @@ struct state_session {
 	 * lock order: see core/lock_order.h, level 5. */
 	pthread_mutex_t lock;
 	bool dead;
-	struct state_chan_attrs fore, back;
+	struct nfs4_chan_attrs fore, back;
 	uint32_t flags;
 	uint32_t nslots;
 	struct state_slot *slots;
@@ -53,8 +53,8 @@ struct state_session {
 
 /* session.c (st->lock held) */
 struct state_session *state_session_new(struct state_server *st, struct state_client *cl,
-					const struct state_chan_attrs *fore,
-					const struct state_chan_attrs *back, uint32_t flags,
+					const struct nfs4_chan_attrs *fore,
+					const struct nfs4_chan_attrs *back, uint32_t flags,
 					uint32_t cb_program, const struct state_cb_sec *sec);
 void state_session_kill(struct state_server *st, struct state_session *s);
 /* Binds conn to s (st->lock may be held). */

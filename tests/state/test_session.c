@@ -25,8 +25,15 @@ static void sess_up(struct state_server *st, const char *name, uint32_t slots, s
 	memset(&a, 0, sizeof(a));
 	a.clientid = er.clientid;
 	a.sequence = er.sequenceid;
-	a.fore = (struct state_chan_attrs){0, 1 << 20, 1 << 20, 4096, 16, slots};
-	a.back = (struct state_chan_attrs){0, 4096, 4096, 0, 2, 16};
+	a.fore = (struct nfs4_chan_attrs){.maxrequestsize = 1 << 20,
+					  .maxresponsesize = 1 << 20,
+					  .maxresponsesize_cached = 4096,
+					  .maxoperations = 16,
+					  .maxrequests = slots};
+	a.back = (struct nfs4_chan_attrs){.maxrequestsize = 4096,
+					  .maxresponsesize = 4096,
+					  .maxoperations = 2,
+					  .maxrequests = 16};
 	struct state_create_session_res r;
 	struct buf *replay;
 	enum nfsstat4 rs;
@@ -34,6 +41,43 @@ static void sess_up(struct state_server *st, const char *name, uint32_t slots, s
 	assert_null(replay);
 	out->clientid = er.clientid;
 	memcpy(out->sid, r.sessionid, NFS4_SESSIONID_SIZE);
+}
+
+/* The channel attributes are the codec's, RDMA field included: whatever a
+ * client asks for it, the negotiated channels carry no ca_rdma_ird. */
+static void test_no_rdma_ird(void **state)
+{
+	(void)state;
+	struct state_server *st = st_new(60000);
+	struct state_principal who = st_who(1);
+	struct state_exchange_res er;
+	assert_int_equal(state_exchange_id(st, &who, (const uint8_t *)"verifier",
+					   (const uint8_t *)"rdma", 4, 0, &er),
+			 NFS4_OK);
+	struct state_create_session_args a;
+	memset(&a, 0, sizeof(a));
+	a.clientid = er.clientid;
+	a.sequence = er.sequenceid;
+	a.fore = (struct nfs4_chan_attrs){.maxrequestsize = 1 << 20,
+					  .maxresponsesize = 1 << 20,
+					  .maxoperations = 16,
+					  .maxrequests = 8,
+					  .has_rdma_ird = true,
+					  .rdma_ird = 7};
+	a.back = a.fore;
+	a.back.maxrequestsize = 4096;
+	a.back.maxresponsesize = 4096;
+	struct state_create_session_res r;
+	struct buf *replay;
+	enum nfsstat4 rs;
+	assert_int_equal(state_create_session(st, &who, &a, &r, &replay, &rs), NFS4_OK);
+	assert_null(replay);
+	assert_false(r.fore.has_rdma_ird);
+	assert_int_equal(r.fore.rdma_ird, 0);
+	assert_false(r.back.has_rdma_ird);
+	assert_int_equal(r.back.rdma_ird, 0);
+	assert_int_equal(r.back.maxrequestsize, 4096);
+	state_server_destroy(st);
 }
 
 static enum nfsstat4 seq(struct state_server *st, const struct sess *s, uint32_t slot,
@@ -239,6 +283,7 @@ static void test_threads(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_no_rdma_ird),
 		cmocka_unit_test(test_seqid_wrap_and_inflight),
 		cmocka_unit_test(test_replay_renews_and_reaper),
 		cmocka_unit_test(test_budget_lowers_target),
