@@ -62,6 +62,12 @@ enum nfsstat4 nfs4_name_from_wire(struct nfs4_opaque wire, char name[BACKEND_NAM
  * (NFS4ERR_NOTDIR, or NFS4ERR_SYMLINK for a symbolic link). */
 enum nfsstat4 nfs4_need_dir(struct nfs4_compound *c, struct backend_attr *attr);
 
+/* A name in the current fh's directory: nfs4_need_dir, then the name as
+ * nfs4_name_from_wire checks and copies it (a bad name only counts once
+ * the directory is known to be one). */
+enum nfsstat4 nfs4_need_dir_name(struct nfs4_compound *c, struct nfs4_opaque wire,
+				 char name[BACKEND_NAME_MAX + 1], struct backend_attr *dattr);
+
 /* change_info4 for a directory: before/after change values. */
 struct nfs4_change_info nfs4_dir_change_info(uint64_t before, uint64_t after);
 

@@ -34,6 +34,14 @@ enum nfsstat4 nfs4_need_dir(struct nfs4_compound *c, struct backend_attr *attr)
 	return NFS4_OK;
 }
 
+enum nfsstat4 nfs4_need_dir_name(struct nfs4_compound *c, struct nfs4_opaque wire,
+				 char name[BACKEND_NAME_MAX + 1], struct backend_attr *dattr)
+{
+	enum nfsstat4 name_st = nfs4_name_from_wire(wire, name);
+	enum nfsstat4 st = nfs4_need_dir(c, dattr);
+	return st != NFS4_OK ? st : name_st;
+}
+
 struct nfs4_change_info nfs4_dir_change_info(uint64_t before, uint64_t after)
 {
 	/* Not atomic: another change may fall between the two readings. */

@@ -183,13 +183,10 @@ NFS4_SERVE(create)
 NFS4_SERVE(remove)
 {
 	char name[BACKEND_NAME_MAX + 1];
-	enum nfsstat4 name_st = nfs4_name_from_wire(a->name, name);
 	struct backend_attr dattr;
-	enum nfsstat4 st = nfs4_need_dir(c, &dattr);
+	enum nfsstat4 st = nfs4_need_dir_name(c, a->name, name, &dattr);
 	if (st != NFS4_OK)
 		return st;
-	if (name_st != NFS4_OK)
-		return name_st;
 	struct nfs4_export *ex = c->cfh.export;
 	int rc = ex->ops->remove(ex->bex, &c->cred, &c->cfh.bh, name);
 	if (rc)

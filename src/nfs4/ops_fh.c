@@ -95,12 +95,8 @@ static enum nfsstat4 lookup_name(struct nfs4_compound *c, const char *name, stru
 NFS4_SERVE(lookup)
 {
 	char name[BACKEND_NAME_MAX + 1];
-	enum nfsstat4 st = nfs4_name_from_wire(a->name, name);
-	/* A name error only counts once the directory is known to be one. */
 	struct backend_attr dattr;
-	enum nfsstat4 dst = nfs4_need_dir(c, &dattr);
-	if (dst != NFS4_OK)
-		return dst;
+	enum nfsstat4 st = nfs4_need_dir_name(c, a->name, name, &dattr);
 	if (st != NFS4_OK)
 		return st;
 	struct nfs4_fh fh;

@@ -376,6 +376,48 @@ static void test_removed_object_is_stale(void **state)
 	assert_int_equal(ga, NFS4ERR_STALE);
 }
 
+static uint32_t name_op_status(struct inproc *ip, const uint8_t *wire, uint32_t len,
+			       uint32_t op, const char *name, uint32_t name_len)
+{
+	struct inproc_args a;
+	struct inproc_reply r;
+	inproc_begin(&a, "", 0, 0);
+	inproc_putfh(&a, wire, len);
+	inproc_op(&a, op);
+	xdr_encode_opaque(&a.e, name, name_len);
+	inproc_call(ip, &a, &r);
+	uint32_t status = r.status;
+	inproc_done(&r);
+	return status;
+}
+
+/* LOOKUP and REMOVE judge the directory before the name: a bad name in a
+ * file is NOTDIR, in a directory the name's own error. */
+static void test_dir_checked_before_name(void **state)
+{
+	struct inproc *ip = *state;
+	struct nfs4_export *ex = export_at(ip, INPROC_EXPORT_A);
+	struct backend_handle bh;
+	make_file(ex, "plain", &bh);
+	struct nfs4_fh fh;
+	nfs4_fh_from_object(&ip->nfs.exports, ex, &bh, &fh);
+	uint8_t dir[NFS4_FHSIZE];
+	static const char *const path[] = {"mem", "b"};
+	uint32_t dir_len = inproc_fh_of(ip, path, 2, dir);
+	static char longname[300];
+	memset(longname, 'n', sizeof(longname) - 1);
+	static const uint32_t ops[] = {OP_LOOKUP, OP_REMOVE};
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		assert_int_equal(name_op_status(ip, fh.wire, fh.wire_len, ops[i], "", 0),
+				 NFS4ERR_NOTDIR);
+		assert_int_equal(name_op_status(ip, fh.wire, fh.wire_len, ops[i], longname, 256),
+				 NFS4ERR_NOTDIR);
+		assert_int_equal(name_op_status(ip, dir, dir_len, ops[i], longname, 256),
+				 NFS4ERR_NAMETOOLONG);
+		assert_int_equal(name_op_status(ip, dir, dir_len, ops[i], "", 0), NFS4ERR_INVAL);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -395,6 +437,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_signed_but_malformed, inproc_setup,
 						inproc_teardown),
 		cmocka_unit_test_setup_teardown(test_signed_unknown_is_stale, inproc_setup,
+						inproc_teardown),
+		cmocka_unit_test_setup_teardown(test_dir_checked_before_name, inproc_setup,
 						inproc_teardown),
 		cmocka_unit_test_setup_teardown(test_long_name_is_nametoolong, inproc_setup,
 						inproc_teardown),
