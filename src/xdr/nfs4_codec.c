@@ -26,6 +26,15 @@ bool xdr_change_info(struct xdr_stream *x, struct nfs4_change_info *ci)
 
 NFS4_CODEC_PAIR(change_info, struct nfs4_change_info)
 
+NFS4_CODEC_TYPE(name_args, struct nfs4_name_args, a,
+		xdr_component(x, &a->name))
+
+NFS4_CODEC_TYPE(stateid_args, struct nfs4_stateid_args, a,
+		xdr_stateid(x, &a->stateid))
+
+NFS4_CODEC_TYPE(clientid_args, struct nfs4_clientid_args, a,
+		xdr_u64(x, &a->clientid))
+
 /* --- COMPOUND ------------------------------------------------------------------ */
 
 /* The header fields in wire order, up to the count.  Encoders write the

@@ -100,6 +100,28 @@ struct nfs4_change_info {
 
 NFS4_CODEC_DECL(change_info, struct nfs4_change_info);
 
+/* Arguments that are one value of one XDR type, the same bytes for every
+ * operation that takes them; the operations' own names (nfs4_OP_args and
+ * its nfs4_enc_/nfs4_dec_ pair) are aliases next to each operation. */
+
+/* component4 or xattrkey4: LOOKUP, SECINFO, REMOVE, GETXATTR, REMOVEXATTR. */
+struct nfs4_name_args {
+	struct nfs4_opaque name;
+};
+NFS4_CODEC_DECL(name_args, struct nfs4_name_args);
+
+/* stateid4: DELEGRETURN, FREE_STATEID, OFFLOAD_CANCEL, OFFLOAD_STATUS. */
+struct nfs4_stateid_args {
+	struct nfs4_stateid stateid;
+};
+NFS4_CODEC_DECL(stateid_args, struct nfs4_stateid_args);
+
+/* clientid4: DELEGPURGE, DESTROY_CLIENTID, RENEW. */
+struct nfs4_clientid_args {
+	uint64_t clientid;
+};
+NFS4_CODEC_DECL(clientid_args, struct nfs4_clientid_args);
+
 /* --- COMPOUND (RFC 7530 16.2, RFC 8881 16.2) ---------------------------------- */
 
 /* COMPOUND4args up to its operations. */

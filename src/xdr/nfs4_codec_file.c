@@ -13,12 +13,6 @@ NFS4_CODEC_PAIR(putfh_args, struct nfs4_putfh_args)
 NFS4_CODEC_TYPE(getfh_res, struct nfs4_getfh_res, r,
 		xdr_fh(x, &r->fh))
 
-NFS4_CODEC_TYPE(lookup_args, struct nfs4_lookup_args, a,
-		xdr_component(x, &a->name))
-
-NFS4_CODEC_TYPE(secinfo_args, struct nfs4_secinfo_args, a,
-		xdr_component(x, &a->name))
-
 NFS4_CODEC_TYPE(openattr_args, struct nfs4_openattr_args, a,
 		xdr_bool(x, &a->createdir))
 
@@ -204,9 +198,6 @@ NFS4_CODEC_PAIR(create_args, struct nfs4_create_args)
 
 NFS4_CODEC_TYPE(create_res, struct nfs4_create_res, r,
 		xdr_change_info(x, &r->cinfo) && xdr_bitmap(x, &r->attrset, &r->mask_extra))
-
-NFS4_CODEC_TYPE(remove_args, struct nfs4_remove_args, a,
-		xdr_component(x, &a->name))
 
 NFS4_CODEC_TYPE(cinfo_res, struct nfs4_cinfo_res, r,
 		xdr_change_info(x, &r->cinfo))

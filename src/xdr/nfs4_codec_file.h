@@ -46,15 +46,12 @@ struct nfs4_getfh_res {
 NFS4_CODEC_DECL(getfh_res, struct nfs4_getfh_res);
 
 /* LOOKUP, SECINFO: the name looked up. */
-struct nfs4_lookup_args {
-	struct nfs4_opaque name;
-};
-NFS4_CODEC_DECL(lookup_args, struct nfs4_lookup_args);
-
-struct nfs4_secinfo_args {
-	struct nfs4_opaque name;
-};
-NFS4_CODEC_DECL(secinfo_args, struct nfs4_secinfo_args);
+#define nfs4_lookup_args nfs4_name_args
+#define nfs4_enc_lookup_args nfs4_enc_name_args
+#define nfs4_dec_lookup_args nfs4_dec_name_args
+#define nfs4_secinfo_args nfs4_name_args
+#define nfs4_enc_secinfo_args nfs4_enc_name_args
+#define nfs4_dec_secinfo_args nfs4_dec_name_args
 
 struct nfs4_openattr_args {
 	bool createdir;
@@ -196,10 +193,9 @@ struct nfs4_create_res {
 };
 NFS4_CODEC_DECL(create_res, struct nfs4_create_res);
 
-struct nfs4_remove_args {
-	struct nfs4_opaque name;
-};
-NFS4_CODEC_DECL(remove_args, struct nfs4_remove_args);
+#define nfs4_remove_args nfs4_name_args
+#define nfs4_enc_remove_args nfs4_enc_name_args
+#define nfs4_dec_remove_args nfs4_dec_name_args
 
 /* REMOVE, LINK, SETXATTR and REMOVEXATTR answer one change_info4. */
 struct nfs4_cinfo_res {

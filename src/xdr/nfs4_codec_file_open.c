@@ -172,12 +172,3 @@ NFS4_CODEC_TYPE(lockt_args, struct nfs4_lockt_args, a,
 NFS4_CODEC_TYPE(locku_args, struct nfs4_locku_args, a,
 		xdr_u32(x, &a->locktype) && xdr_u32(x, &a->seqid) && xdr_stateid(x, &a->stateid) &&
 		xdr_u64(x, &a->offset) && xdr_u64(x, &a->length))
-
-/* --- delegations ---------------------------------------------------------------------- */
-
-NFS4_CODEC_TYPE(delegreturn_args, struct nfs4_delegreturn_args, a,
-		xdr_stateid(x, &a->stateid))
-
-NFS4_CODEC_TYPE(delegpurge_args, struct nfs4_delegpurge_args, a,
-		xdr_u64(x, &a->clientid))
-

@@ -166,14 +166,11 @@ struct nfs4_locku_args {
 };
 NFS4_CODEC_DECL(locku_args, struct nfs4_locku_args);
 
-struct nfs4_delegreturn_args {
-	struct nfs4_stateid stateid;
-};
-NFS4_CODEC_DECL(delegreturn_args, struct nfs4_delegreturn_args);
-
-struct nfs4_delegpurge_args {
-	uint64_t clientid;
-};
-NFS4_CODEC_DECL(delegpurge_args, struct nfs4_delegpurge_args);
+#define nfs4_delegreturn_args nfs4_stateid_args
+#define nfs4_enc_delegreturn_args nfs4_enc_stateid_args
+#define nfs4_dec_delegreturn_args nfs4_dec_stateid_args
+#define nfs4_delegpurge_args nfs4_clientid_args
+#define nfs4_enc_delegpurge_args nfs4_enc_clientid_args
+#define nfs4_dec_delegpurge_args nfs4_dec_clientid_args
 
 #endif

@@ -159,9 +159,6 @@ static bool xdr_copy_res(struct xdr_stream *x, struct nfs4_copy_res *r)
 
 NFS4_CODEC_PAIR(copy_res, struct nfs4_copy_res)
 
-NFS4_CODEC_TYPE(offload_args, struct nfs4_offload_args, a,
-		xdr_stateid(x, &a->stateid))
-
 static bool xdr_offload_status_res(struct xdr_stream *x, struct nfs4_offload_status_res *r)
 {
 	if (xdr_is_dec(x))
@@ -180,9 +177,6 @@ NFS4_CODEC_TYPE(io_advise_res, struct nfs4_io_advise_res, r,
 		xdr_bitmap(x, &r->hints, &r->mask_extra))
 
 /* --- extended attributes ---------------------------------------------------------------- */
-
-NFS4_CODEC_TYPE(xattr_name_args, struct nfs4_xattr_name_args, a,
-		xdr_component(x, &a->name))
 
 NFS4_CODEC_TYPE(getxattr_res, struct nfs4_getxattr_res, r,
 		xdr_opaque(x, UINT32_MAX, &r->value))

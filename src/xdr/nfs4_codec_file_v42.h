@@ -115,16 +115,15 @@ struct nfs4_copy_res {
 NFS4_CODEC_DECL(copy_res, struct nfs4_copy_res);
 
 /* OFFLOAD_CANCEL and OFFLOAD_STATUS. */
-struct nfs4_offload_args {
-	struct nfs4_stateid stateid;
-};
-NFS4_CODEC_DECL(offload_args, struct nfs4_offload_args);
-#define nfs4_offload_cancel_args nfs4_offload_args
-#define nfs4_enc_offload_cancel_args nfs4_enc_offload_args
-#define nfs4_dec_offload_cancel_args nfs4_dec_offload_args
-#define nfs4_offload_status_args nfs4_offload_args
-#define nfs4_enc_offload_status_args nfs4_enc_offload_args
-#define nfs4_dec_offload_status_args nfs4_dec_offload_args
+#define nfs4_offload_args nfs4_stateid_args
+#define nfs4_enc_offload_args nfs4_enc_stateid_args
+#define nfs4_dec_offload_args nfs4_dec_stateid_args
+#define nfs4_offload_cancel_args nfs4_stateid_args
+#define nfs4_enc_offload_cancel_args nfs4_enc_stateid_args
+#define nfs4_dec_offload_cancel_args nfs4_dec_stateid_args
+#define nfs4_offload_status_args nfs4_stateid_args
+#define nfs4_enc_offload_status_args nfs4_enc_stateid_args
+#define nfs4_dec_offload_status_args nfs4_dec_stateid_args
 
 /* complete is nfsstat4<1>: has_complete says whether the copy has ended. */
 struct nfs4_offload_status_res {
@@ -151,16 +150,15 @@ NFS4_CODEC_DECL(io_advise_res, struct nfs4_io_advise_res);
 /* --- extended attributes ---------------------------------------------------------------- */
 
 /* GETXATTR and REMOVEXATTR. */
-struct nfs4_xattr_name_args {
-	struct nfs4_opaque name;
-};
-NFS4_CODEC_DECL(xattr_name_args, struct nfs4_xattr_name_args);
-#define nfs4_getxattr_args nfs4_xattr_name_args
-#define nfs4_enc_getxattr_args nfs4_enc_xattr_name_args
-#define nfs4_dec_getxattr_args nfs4_dec_xattr_name_args
-#define nfs4_removexattr_args nfs4_xattr_name_args
-#define nfs4_enc_removexattr_args nfs4_enc_xattr_name_args
-#define nfs4_dec_removexattr_args nfs4_dec_xattr_name_args
+#define nfs4_xattr_name_args nfs4_name_args
+#define nfs4_enc_xattr_name_args nfs4_enc_name_args
+#define nfs4_dec_xattr_name_args nfs4_dec_name_args
+#define nfs4_getxattr_args nfs4_name_args
+#define nfs4_enc_getxattr_args nfs4_enc_name_args
+#define nfs4_dec_getxattr_args nfs4_dec_name_args
+#define nfs4_removexattr_args nfs4_name_args
+#define nfs4_enc_removexattr_args nfs4_enc_name_args
+#define nfs4_dec_removexattr_args nfs4_dec_name_args
 
 struct nfs4_getxattr_res {
 	struct nfs4_opaque value;

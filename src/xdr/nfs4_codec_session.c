@@ -305,14 +305,9 @@ NFS4_CODEC_TYPE(backchannel_ctl_args, struct nfs4_backchannel_ctl_args, a,
 
 /* --- DESTROY_CLIENTID, RECLAIM_COMPLETE, RENEW ----------------------------- */
 
-NFS4_CODEC_TYPE(destroy_clientid_args, struct nfs4_destroy_clientid_args, a,
-		xdr_u64(x, &a->clientid))
-
 NFS4_CODEC_TYPE(reclaim_complete_args, struct nfs4_reclaim_complete_args, a,
 		xdr_bool(x, &a->one_fs))
 
-NFS4_CODEC_TYPE(renew_args, struct nfs4_renew_args, a,
-		xdr_u64(x, &a->clientid))
 
 /* --- TEST_STATEID, FREE_STATEID -------------------------------------------- */
 
@@ -355,8 +350,6 @@ uint32_t nfs4_test_stateid_res_get(const struct nfs4_test_stateid_res *r, uint32
 	return v;
 }
 
-NFS4_CODEC_TYPE(free_stateid_args, struct nfs4_free_stateid_args, a,
-		xdr_stateid(x, &a->stateid))
 
 /* --- SECINFO result, SECINFO_NO_NAME --------------------------------------- */
 

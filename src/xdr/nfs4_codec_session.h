@@ -236,11 +236,9 @@ NFS4_CODEC_DECL(backchannel_ctl_args, struct nfs4_backchannel_ctl_args);
 
 /* --- DESTROY_CLIENTID, RECLAIM_COMPLETE, RENEW ------------------------- */
 
-struct nfs4_destroy_clientid_args {
-	uint64_t clientid;
-};
-
-NFS4_CODEC_DECL(destroy_clientid_args, struct nfs4_destroy_clientid_args);
+#define nfs4_destroy_clientid_args nfs4_clientid_args
+#define nfs4_enc_destroy_clientid_args nfs4_enc_clientid_args
+#define nfs4_dec_destroy_clientid_args nfs4_dec_clientid_args
 
 struct nfs4_reclaim_complete_args {
 	bool one_fs;
@@ -248,11 +246,9 @@ struct nfs4_reclaim_complete_args {
 
 NFS4_CODEC_DECL(reclaim_complete_args, struct nfs4_reclaim_complete_args);
 
-struct nfs4_renew_args {
-	uint64_t clientid;
-};
-
-NFS4_CODEC_DECL(renew_args, struct nfs4_renew_args);
+#define nfs4_renew_args nfs4_clientid_args
+#define nfs4_enc_renew_args nfs4_enc_clientid_args
+#define nfs4_dec_renew_args nfs4_dec_clientid_args
 
 /* --- TEST_STATEID, FREE_STATEID ---------------------------------------- */
 
@@ -279,11 +275,9 @@ void nfs4_test_stateid_args_get(const struct nfs4_test_stateid_args *a, uint32_t
 				struct nfs4_stateid *out);
 uint32_t nfs4_test_stateid_res_get(const struct nfs4_test_stateid_res *r, uint32_t i);
 
-struct nfs4_free_stateid_args {
-	struct nfs4_stateid stateid;
-};
-
-NFS4_CODEC_DECL(free_stateid_args, struct nfs4_free_stateid_args);
+#define nfs4_free_stateid_args nfs4_stateid_args
+#define nfs4_enc_free_stateid_args nfs4_enc_stateid_args
+#define nfs4_dec_free_stateid_args nfs4_dec_stateid_args
 
 /* --- SECINFO result (shared with SECINFO), SECINFO_NO_NAME ------------- */
 
