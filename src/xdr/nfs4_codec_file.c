@@ -142,6 +142,7 @@ bool nfs4_dec_readdir_res(struct xdr_dec *d, struct nfs4_readdir_res *r)
 		return false;
 	r->entries = *d;
 	r->count = 0;
+	r->last_cookie = 0;
 	for (;;) {
 		bool more;
 		if (!xdr_decode_bool(d, &more))
@@ -153,6 +154,7 @@ bool nfs4_dec_readdir_res(struct xdr_dec *d, struct nfs4_readdir_res *r)
 		if (!xdr_dirent(&x, &ent) || r->count == UINT32_MAX)
 			return false;
 		r->count++;
+		r->last_cookie = ent.cookie;
 	}
 	r->entries.end = d->p;
 	return xdr_decode_bool(d, &r->eof);

@@ -158,10 +158,13 @@ struct nfs4_dirent {
 };
 
 /* The decoder checks the whole entry list once and leaves `entries` on its
- * first entry; nfs4_readdir_res_next then walks it without further checks. */
+ * first entry; nfs4_readdir_res_next then walks it without further checks.
+ * A client that only continues the listing needs no second walk: the check
+ * keeps the last cookie. */
 struct nfs4_readdir_res {
 	struct nfs4_verifier cookieverf;
 	uint32_t count;
+	uint64_t last_cookie; /* the last entry's, where the next READDIR resumes; 0 if none */
 	bool eof;
 	struct xdr_dec entries;
 };

@@ -331,6 +331,7 @@ static void test_readdir_res(void **state)
 	struct nfs4_verifier v = codec_verifier(1);
 	assert_verifier_eq(&res.cookieverf, &v);
 	assert_int_equal(res.count, 3);
+	assert_int_equal(res.last_cookie, 102);
 	assert_true(res.eof);
 	struct nfs4_dirent ent;
 	struct nfs4_fattr_raw f = codec_fattr();
@@ -350,6 +351,7 @@ static void test_readdir_res(void **state)
 	assert_int_equal(readdir_fill(&e, 0, 100000, 0, &finished), 0);
 	codec_check_decode(&e, adapt_nfs4_dec_readdir_res, &res, sizeof(res));
 	assert_int_equal(res.count, 0);
+	assert_int_equal(res.last_cookie, 0);
 	assert_true(res.eof);
 	assert_false(nfs4_readdir_res_next(&res, &ent));
 	xdr_enc_release(&e);
@@ -383,6 +385,7 @@ static void test_readdir_entry_steps(void **state)
 	struct nfs4_readdir_res res;
 	codec_check_decode(&e, adapt_nfs4_dec_readdir_res, &res, sizeof(res));
 	assert_int_equal(res.count, 1);
+	assert_int_equal(res.last_cookie, 5);
 	assert_false(res.eof);
 	xdr_enc_release(&e);
 }

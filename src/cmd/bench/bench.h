@@ -19,16 +19,32 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
-#include "cmd/bench/nfs41.h"
 #include "cmd/bench/stats.h"
 #include "rpc/record.h"
 #include "rpc/rpc_msg.h"
+#include "xdr/nfs4_codec_session.h"
 #include "xdr/xdr.h"
 
 struct bench_ctx;
 struct bench_stream;
 struct bench_session;
 struct bench_workload;
+
+/* A file handle kept across calls: the codec's struct nfs4_opaque points
+ * into a reply that is gone once the next one is read. */
+struct bench_fh {
+	uint32_t len;
+	uint8_t data[NFS4_FHSIZE];
+};
+
+static inline struct nfs4_opaque bench_fh_opaque(const struct bench_fh *fh)
+{
+	return (struct nfs4_opaque){fh->data, fh->len};
+}
+
+/* The v4.1 current stateid (RFC 8881 16.2.3.1.2): OPEN's stateid for the
+ * WRITE and CLOSE that follow it in the same COMPOUND. */
+extern const struct nfs4_stateid bench_current_stateid;
 
 /* --- options ----------------------------------------------------------- */
 
@@ -104,8 +120,8 @@ struct bench_stream {
 	bool sessionless;           /* next compound has no SEQUENCE */
 
 	/* Encodes the ops of the current step after SEQUENCE (or all of them
-	 * when sessionless) and returns how many, or -1 when they do not fit. */
-	int (*enc)(struct bench_stream *s, struct xdr_enc *e);
+	 * when sessionless); false when they do not fit. */
+	bool (*enc)(struct bench_stream *s, struct nfs4_compound_enc *ce);
 	/* Walks the results after SEQUENCE; numres counts them. */
 	enum step_result (*dec)(struct bench_stream *s, struct xdr_dec *d, uint32_t numres);
 	/* Called with each step's outcome (never STEP_DELAY, which the session
@@ -145,7 +161,7 @@ struct bench_stream {
 	uint64_t counter;
 	uint64_t offset;
 	uint64_t cookie;
-	uint8_t verf[NFS4_VERIFIER_SIZE];
+	struct nfs4_verifier verf;
 	uint32_t entries;
 	char name[64];
 };
@@ -155,7 +171,7 @@ struct bench_stream {
 struct bench_session {
 	unsigned index;
 	struct bench_ctx *ctx;
-	uint8_t sessionid[NFS4_SESSIONID_SIZE];
+	struct nfs4_sessionid sessionid;
 	bool created;
 	uint32_t nslots; /* granted fore-channel slots */
 	uint32_t *seqids;
@@ -172,14 +188,14 @@ struct bench_session {
 	struct bench_stream *wait_head, *wait_tail;
 	struct bench_conn **conns;
 	unsigned nconns;
-	struct nfs41_channel_attrs fore; /* as granted */
+	struct nfs4_chan_attrs fore; /* as granted */
 	struct bench_stream ctl; /* setup and teardown compounds */
 	/* per-session data file of the write workloads, open for writing */
-	struct nfs41_fh wfh;
-	struct nfs41_stateid wsid;
+	struct bench_fh wfh;
+	struct nfs4_stateid wsid;
 	bool wopen;
 	/* the shared data file opened by this session for reading */
-	struct nfs41_stateid rsid;
+	struct nfs4_stateid rsid;
 	bool ropen;
 };
 
@@ -225,15 +241,21 @@ struct bench_ctx {
 	struct bench_session *sessions;
 	unsigned nsessions;
 
+	/* createattrs of OPEN(create) and CREATE (mode 0644 for files, 0755 for
+	 * directories, so every server creates alike), encoded once by
+	 * setup_attrs_init into mode_vals */
+	struct nfs4_fattr_raw file_mode_attrs, dir_mode_attrs;
+	uint8_t mode_vals[2][8];
+
 	/* work tree in the export */
 	char workdir[128];
-	struct nfs41_fh workdir_fh;
+	struct bench_fh workdir_fh;
 	bool workdir_made;
-	struct nfs41_fh rfh; /* shared data file for the read workloads */
-	struct nfs41_fh dir_fh; /* directory: readdir, create, lookup */
+	struct bench_fh rfh; /* shared data file for the read workloads */
+	struct bench_fh dir_fh; /* directory: readdir, create, lookup */
 	bool dir_made;
 	unsigned files_made; /* readdir entries created so far */
-	struct nfs41_fh lookup_fh;
+	struct bench_fh lookup_fh;
 	uint32_t io_size;
 	const uint8_t *payload;
 
@@ -291,7 +313,7 @@ void session_issue(struct bench_stream *s);
 /* Runs one compound on s synchronously (for setup/teardown).  Returns the
  * step result; STEP_ERROR leaves the failing op/status in s. */
 enum step_result session_run_sync(struct bench_stream *s,
-				  int (*enc)(struct bench_stream *, struct xdr_enc *),
+				  bool (*enc)(struct bench_stream *, struct nfs4_compound_enc *),
 				  enum step_result (*dec)(struct bench_stream *, struct xdr_dec *,
 							  uint32_t),
 				  void *arg);
@@ -301,6 +323,11 @@ enum step_result session_run_sync(struct bench_stream *s,
 int session_res(struct bench_stream *s, struct xdr_dec *d, uint32_t *left, uint32_t want_op);
 /* A step decoder's verdict for a failed op: DELAY or ERROR. */
 enum step_result session_failed(struct bench_stream *s);
+/* For messages and the report: "GETATTR", "NFS4ERR_DELAY"; numbers the
+ * codec has no name for come back as "OP_<n>" / "NFS4ERR_<n>" in static
+ * storage (the bench is single-threaded). */
+const char *bench_op_name(uint32_t opnum);
+const char *bench_status_name(uint32_t status);
 
 /* workloads.c ---------------------------------------------------------- */
 
@@ -313,7 +340,7 @@ struct bench_workload {
 	int (*setup)(struct bench_ctx *c);
 	/* Prepares s for its next operation (names, offsets); step 0 follows. */
 	void (*op_begin)(struct bench_stream *s);
-	int (*enc)(struct bench_stream *s, struct xdr_enc *e);
+	bool (*enc)(struct bench_stream *s, struct nfs4_compound_enc *ce);
 	enum step_result (*dec)(struct bench_stream *s, struct xdr_dec *d, uint32_t numres);
 	/* Undoes setup (unless --keep). */
 	void (*teardown)(struct bench_ctx *c);

@@ -29,6 +29,8 @@ enum {
 	MAX_SLOTS = 4096,
 };
 
+const struct nfs4_stateid bench_current_stateid = {.seqid = 1};
+
 /* --- slot table -------------------------------------------------------- */
 
 static int slot_table_init(struct bench_session *ss, uint32_t nslots)
@@ -160,40 +162,41 @@ void session_issue(struct bench_stream *s)
 		}
 		s->slot = slot;
 	}
-	struct xdr_enc *e = &s->call.enc;
-	size_t numops_off;
-	uint32_t nops = 0;
+	struct nfs4_compound_enc ce;
 	call_begin(s, NFS4_PROGRAM, NFS4_VERSION, NFSPROC4_COMPOUND, &c->cred);
-	nfs41_enc_compound_start(e, "", &numops_off);
+	bool ok = nfs4_enc_compound_args_begin(&ce, &s->call.enc, (struct nfs4_opaque){0}, 1);
 	if (!s->sessionless) {
 		uint32_t slot = (uint32_t)s->slot;
 		s->seq_sent = ss->seqids[slot] + 1;
 		s->gen_sent = ss->target_gen;
-		nfs41_enc_sequence(e, ss->sessionid, s->seq_sent, slot, slot_highest_busy(ss),
-				   false);
-		nops = 1;
+		struct nfs4_sequence_args sa = {
+			.sessionid = ss->sessionid,
+			.sequenceid = s->seq_sent,
+			.slotid = slot,
+			.highest_slotid = slot_highest_busy(ss),
+		};
+		ok = ok && nfs4_enc_op(&ce, OP_SEQUENCE) && nfs4_enc_sequence_args(ce.e, &sa);
 	}
-	int n = s->enc(s, e);
-	if (n < 0 || e->overflow) {
+	if (!ok || !s->enc(s, &ce) || ce.e->overflow) {
 		bench_fail(c, "internal: cannot encode the request");
 		return;
 	}
-	nfs41_enc_compound_end(e, numops_off, nops + (uint32_t)n);
+	nfs4_enc_compound_end(&ce);
 	s->on_reply = session_on_reply;
 	call_send(s);
 }
 
-static bool check_sequence(struct bench_stream *s, const struct nfs41_sequence_res *r)
+static bool check_sequence(struct bench_stream *s, const struct nfs4_sequence_res *r)
 {
 	struct bench_ctx *c = s->ctx;
 	struct bench_session *ss = s->sess;
-	if (memcmp(r->sessionid, ss->sessionid, NFS4_SESSIONID_SIZE) != 0) {
+	if (memcmp(r->sessionid.data, ss->sessionid.data, NFS4_SESSIONID_SIZE) != 0) {
 		bench_fail(c, "SEQUENCE reply names another session");
 		return false;
 	}
-	if (r->slotid != (uint32_t)s->slot || r->seqid != s->seq_sent) {
+	if (r->slotid != (uint32_t)s->slot || r->sequenceid != s->seq_sent) {
 		bench_fail(c, "SEQUENCE reply for slot %u seqid %u, sent slot %d seqid %u",
-			   r->slotid, r->seqid, s->slot, s->seq_sent);
+			   r->slotid, r->sequenceid, s->slot, s->seq_sent);
 		return false;
 	}
 	if (r->target_highest_slotid > r->highest_slotid) {
@@ -208,24 +211,26 @@ static void session_on_reply(struct bench_stream *s, struct xdr_dec *d)
 {
 	struct bench_ctx *c = s->ctx;
 	struct bench_session *ss = s->sess;
-	uint32_t numres;
-	if (!nfs41_dec_compound(d, &s->cstatus, &numres)) {
+	struct nfs4_compound_res_hdr h;
+	if (!nfs4_dec_compound_res_hdr(d, &h)) {
 		bench_fail(c, "malformed COMPOUND reply");
 		return;
 	}
+	s->cstatus = h.status;
+	uint32_t numres = h.numres;
 	enum step_result r;
 	if (s->sessionless) {
 		r = s->dec(s, d, numres);
 	} else {
-		uint32_t opnum, status;
+		uint32_t opnum = 0, status = 0;
 		if (numres == 0) {
 			bench_fail(c, "COMPOUND reply without results (status %s)",
-				   nfs41_status_name(s->cstatus));
+				   bench_status_name(s->cstatus));
 			return;
 		}
-		if (!nfs41_dec_op(d, &opnum, &status) || opnum != OP_SEQUENCE) {
+		if (!nfs4_dec_op_res(d, &opnum, &status) || opnum != OP_SEQUENCE) {
 			bench_fail(c, "first result is not SEQUENCE (op %s, status %s)",
-				   nfs41_op_name(opnum), nfs41_status_name(status));
+				   bench_op_name(opnum), bench_status_name(status));
 			return;
 		}
 		if (status != NFS4_OK) {
@@ -238,11 +243,11 @@ static void session_on_reply(struct bench_stream *s, struct xdr_dec *d)
 				return;
 			}
 			bench_fail(c, "SEQUENCE on slot seqid %u: %s", s->seq_sent,
-				   nfs41_status_name(status));
+				   bench_status_name(status));
 			return;
 		}
-		struct nfs41_sequence_res sr;
-		if (!nfs41_dec_sequence(d, &sr)) {
+		struct nfs4_sequence_res sr;
+		if (!nfs4_dec_sequence_res(d, &sr)) {
 			bench_fail(c, "malformed SEQUENCE result");
 			return;
 		}
@@ -288,17 +293,17 @@ int session_res(struct bench_stream *s, struct xdr_dec *d, uint32_t *left, uint3
 			return 0;
 		}
 		bench_fail(s->ctx, "%s: result missing from a successful COMPOUND",
-			   nfs41_op_name(want_op));
+			   bench_op_name(want_op));
 		return -1;
 	}
 	(*left)--;
-	if (!nfs41_dec_op(d, &opnum, &status)) {
-		bench_fail(s->ctx, "%s: malformed result", nfs41_op_name(want_op));
+	if (!nfs4_dec_op_res(d, &opnum, &status)) {
+		bench_fail(s->ctx, "%s: malformed result", bench_op_name(want_op));
 		return -1;
 	}
 	if (opnum != want_op) {
-		bench_fail(s->ctx, "expected the result of %s, got %s", nfs41_op_name(want_op),
-			   nfs41_op_name(opnum));
+		bench_fail(s->ctx, "expected the result of %s, got %s", bench_op_name(want_op),
+			   bench_op_name(opnum));
 		return -1;
 	}
 	if (status != NFS4_OK) {
@@ -314,6 +319,26 @@ enum step_result session_failed(struct bench_stream *s)
 	return s->err_status == NFS4ERR_DELAY ? STEP_DELAY : STEP_ERROR;
 }
 
+const char *bench_op_name(uint32_t opnum)
+{
+	static char other[32];
+	const char *name = nfs4_op_name(opnum);
+	if (name)
+		return name + strlen("OP_"); /* the bench has always printed "GETATTR" */
+	snprintf(other, sizeof(other), "OP_%u", opnum);
+	return other;
+}
+
+const char *bench_status_name(uint32_t status)
+{
+	static char other[32];
+	const char *name = nfs4_status_name(status);
+	if (name)
+		return name;
+	snprintf(other, sizeof(other), "NFS4ERR_%u", status);
+	return other;
+}
+
 static void sync_done(struct bench_stream *s, enum step_result r)
 {
 	s->sync_done = true;
@@ -326,7 +351,7 @@ static bool sync_pred(struct bench_ctx *c, void *arg)
 }
 
 enum step_result session_run_sync(struct bench_stream *s,
-				  int (*enc)(struct bench_stream *, struct xdr_enc *),
+				  bool (*enc)(struct bench_stream *, struct nfs4_compound_enc *),
 				  enum step_result (*dec)(struct bench_stream *, struct xdr_dec *,
 							  uint32_t),
 				  void *arg)
@@ -345,15 +370,21 @@ enum step_result session_run_sync(struct bench_stream *s,
 
 /* --- client ID and sessions -------------------------------------------- */
 
-static int enc_exchange_id(struct bench_stream *s, struct xdr_enc *e)
+static bool enc_exchange_id(struct bench_stream *s, struct nfs4_compound_enc *ce)
 {
 	struct bench_ctx *c = s->ctx;
-	uint8_t verf[NFS4_VERIFIER_SIZE];
+	struct nfs4_exchange_id_args a = {
+		.ownerid = {c->owner, c->owner_len},
+		.flags = EXCHGID4_FLAG_USE_NON_PNFS,
+		.state_protect.how = SP4_NONE,
+		/* so server logs say who is calling */
+		.has_impl_id = true,
+		.impl_id = {.domain = nfs4_opaque_str("ferry.invalid"),
+			    .name = nfs4_opaque_str("ferry-bench")},
+	};
 	uint64_t boot = clock_now_ns();
-	memcpy(verf, &boot, sizeof(verf));
-	return nfs41_enc_exchange_id(e, verf, c->owner, c->owner_len, EXCHGID4_FLAG_USE_NON_PNFS)
-		       ? 1
-		       : -1;
+	memcpy(a.verifier.data, &boot, sizeof(a.verifier.data));
+	return nfs4_enc_op(ce, OP_EXCHANGE_ID) && nfs4_enc_exchange_id_args(ce->e, &a);
 }
 
 static enum step_result dec_exchange_id(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
@@ -362,14 +393,14 @@ static enum step_result dec_exchange_id(struct bench_stream *s, struct xdr_dec *
 	int rc = session_res(s, d, &n, OP_EXCHANGE_ID);
 	if (rc <= 0)
 		return rc < 0 ? STEP_FATAL : session_failed(s);
-	struct nfs41_exchange_id_res r;
-	if (!nfs41_dec_exchange_id(d, &r)) {
+	struct nfs4_exchange_id_res r;
+	if (!nfs4_dec_exchange_id_res(d, &r)) {
 		bench_fail(c, "malformed EXCHANGE_ID result");
 		return STEP_FATAL;
 	}
-	if (r.spr_how != SP4_NONE) {
+	if (r.state_protect.how != SP4_NONE) {
 		bench_fail(c, "EXCHANGE_ID: server chose state protection %u, asked for SP4_NONE",
-			   r.spr_how);
+			   r.state_protect.how);
 		return STEP_FATAL;
 	}
 	c->clientid = r.clientid;
@@ -377,29 +408,34 @@ static enum step_result dec_exchange_id(struct bench_stream *s, struct xdr_dec *
 	return STEP_DONE;
 }
 
-static int enc_create_session(struct bench_stream *s, struct xdr_enc *e)
+static bool enc_create_session(struct bench_stream *s, struct nfs4_compound_enc *ce)
 {
 	struct bench_ctx *c = s->ctx;
-	/* Room for a 1 MiB READ or WRITE plus the compound around it. */
-	struct nfs41_channel_attrs fore = {
-		.maxrequestsize = (1u << 20) + 64 * 1024,
-		.maxresponsesize = (1u << 20) + 64 * 1024,
-		.maxresponsesize_cached = 8 * 1024,
-		.maxoperations = 64,
-		.maxrequests = c->opts.inflight,
+	/* No back channel is asked for (flags 0), but csa_sec_parms still
+	 * carries one AUTH_SYS entry, as the Linux client sends. */
+	const struct nfs4_cb_sec_parms sec = {
+		.flavor = NFS4_AUTH_SYS,
+		.sys = {.machinename = nfs4_opaque_str(c->cred.machinename),
+			.uid = c->cred.uid,
+			.gid = c->cred.gid},
 	};
-	struct nfs41_channel_attrs back = {
-		.maxrequestsize = 4096,
-		.maxresponsesize = 4096,
-		.maxresponsesize_cached = 0,
-		.maxoperations = 2,
-		.maxrequests = 1,
+	struct nfs4_create_session_args a = {
+		.clientid = c->clientid,
+		.sequence = c->create_session_seq,
+		/* Room for a 1 MiB READ or WRITE plus the compound around it. */
+		.fore = {.maxrequestsize = (1u << 20) + 64 * 1024,
+			 .maxresponsesize = (1u << 20) + 64 * 1024,
+			 .maxresponsesize_cached = 8 * 1024,
+			 .maxoperations = 64,
+			 .maxrequests = c->opts.inflight},
+		.back = {.maxrequestsize = 4096,
+			 .maxresponsesize = 4096,
+			 .maxoperations = 2,
+			 .maxrequests = 1},
+		.cb_program = 0x40000000,
+		.sec_parms = {.l.count = 1, .items = &sec},
 	};
-	return nfs41_enc_create_session(e, c->clientid, c->create_session_seq, &fore, &back,
-					0x40000000, c->cred.uid, c->cred.gid,
-					c->cred.machinename)
-		       ? 1
-		       : -1;
+	return nfs4_enc_op(ce, OP_CREATE_SESSION) && nfs4_enc_create_session_args(ce->e, &a);
 }
 
 static enum step_result dec_create_session(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
@@ -409,8 +445,8 @@ static enum step_result dec_create_session(struct bench_stream *s, struct xdr_de
 	int rc = session_res(s, d, &n, OP_CREATE_SESSION);
 	if (rc <= 0)
 		return rc < 0 ? STEP_FATAL : session_failed(s);
-	struct nfs41_create_session_res r;
-	if (!nfs41_dec_create_session(d, &r)) {
+	struct nfs4_create_session_res r;
+	if (!nfs4_dec_create_session_res(d, &r)) {
 		bench_fail(c, "malformed CREATE_SESSION result");
 		return STEP_FATAL;
 	}
@@ -424,7 +460,7 @@ static enum step_result dec_create_session(struct bench_stream *s, struct xdr_de
 			   r.fore.maxrequests, c->opts.inflight);
 		return STEP_FATAL;
 	}
-	memcpy(ss->sessionid, r.sessionid, NFS4_SESSIONID_SIZE);
+	ss->sessionid = r.sessionid;
 	ss->fore = r.fore;
 	if (slot_table_init(ss, r.fore.maxrequests > MAX_SLOTS ? MAX_SLOTS : r.fore.maxrequests)) {
 		bench_fail(c, "out of memory");
@@ -435,9 +471,10 @@ static enum step_result dec_create_session(struct bench_stream *s, struct xdr_de
 	return STEP_DONE;
 }
 
-static int enc_reclaim_complete(struct bench_stream *s, struct xdr_enc *e)
+static bool enc_reclaim_complete(struct bench_stream *s, struct nfs4_compound_enc *ce)
 {
-	return nfs41_enc_reclaim_complete(e, false) ? 1 : -1;
+	const struct nfs4_reclaim_complete_args a = {.one_fs = false};
+	return nfs4_enc_op(ce, OP_RECLAIM_COMPLETE) && nfs4_enc_reclaim_complete_args(ce->e, &a);
 }
 
 static enum step_result dec_reclaim_complete(struct bench_stream *s, struct xdr_dec *d,
@@ -451,10 +488,11 @@ static enum step_result dec_reclaim_complete(struct bench_stream *s, struct xdr_
 	return STEP_DONE;
 }
 
-static int enc_destroy_session(struct bench_stream *s, struct xdr_enc *e)
+static bool enc_destroy_session(struct bench_stream *s, struct nfs4_compound_enc *ce)
 {
-	struct bench_session *ss = s->arg;
-	return nfs41_enc_destroy_session(e, ss->sessionid) ? 1 : -1;
+	const struct bench_session *ss = s->arg;
+	const struct nfs4_destroy_session_args a = {.sessionid = ss->sessionid};
+	return nfs4_enc_op(ce, OP_DESTROY_SESSION) && nfs4_enc_destroy_session_args(ce->e, &a);
 }
 
 static enum step_result dec_single(struct bench_stream *s, struct xdr_dec *d, uint32_t n,
@@ -472,9 +510,10 @@ static enum step_result dec_destroy_session(struct bench_stream *s, struct xdr_d
 	return dec_single(s, d, n, OP_DESTROY_SESSION);
 }
 
-static int enc_destroy_clientid(struct bench_stream *s, struct xdr_enc *e)
+static bool enc_destroy_clientid(struct bench_stream *s, struct nfs4_compound_enc *ce)
 {
-	return nfs41_enc_destroy_clientid(e, s->ctx->clientid) ? 1 : -1;
+	const struct nfs4_destroy_clientid_args a = {.clientid = s->ctx->clientid};
+	return nfs4_enc_op(ce, OP_DESTROY_CLIENTID) && nfs4_enc_destroy_clientid_args(ce->e, &a);
 }
 
 static enum step_result dec_destroy_clientid(struct bench_stream *s, struct xdr_dec *d,
@@ -486,7 +525,7 @@ static enum step_result dec_destroy_clientid(struct bench_stream *s, struct xdr_
 static int setup_failed(struct bench_ctx *c, struct bench_stream *s, const char *what)
 {
 	if (!c->failed)
-		bench_fail(c, "%s failed: %s%s", what, nfs41_status_name(s->err_status),
+		bench_fail(c, "%s failed: %s%s", what, bench_status_name(s->err_status),
 			   s->err_status == NFS4ERR_NOTSUPP || s->err_status == NFS4ERR_OP_ILLEGAL ||
 				   s->err_status == NFS4ERR_MINOR_VERS_MISMATCH
 			   ? " (the server does not support NFSv4.1 sessions)"

@@ -5,11 +5,12 @@
 #include <string.h>
 
 #include "cmd/bench/setup.h"
+#include "xdr/nfs4_fattr.h"
 
 enum { SX_MAX_OPS = 40, SX_MAX_COMPONENTS = 32 };
 
 struct sx {
-	const struct nfs41_fh *fh; /* PUTFH target; NULL: PUTROOTFH */
+	const struct bench_fh *fh; /* PUTFH target; NULL: PUTROOTFH */
 	const char *path;          /* LOOKUP components ("/a/b") */
 	const char *name;
 	uint32_t kind;
@@ -19,9 +20,9 @@ struct sx {
 	const uint8_t *data;
 	uint32_t len;
 	uint32_t stable;
-	const struct nfs41_stateid *sid;
-	struct nfs41_fh *out_fh;
-	struct nfs41_stateid *out_sid;
+	const struct nfs4_stateid *sid;
+	struct bench_fh *out_fh;
+	struct nfs4_stateid *out_sid;
 	uint32_t ops[SX_MAX_OPS];
 	unsigned nops;
 };
@@ -34,25 +35,76 @@ uint32_t setup_open_owner(const struct bench_session *ss, uint8_t *buf, size_t l
 	return (uint32_t)(n < (int)len ? n : (int)len - 1);
 }
 
-static bool sx_op(struct sx *x, uint32_t op, bool ok)
+static bool sx_op(struct sx *x, struct nfs4_compound_enc *ce, uint32_t op)
 {
-	if (x->nops < SX_MAX_OPS)
-		x->ops[x->nops++] = op;
-	return ok && x->nops < SX_MAX_OPS;
+	if (x->nops >= SX_MAX_OPS)
+		return false;
+	x->ops[x->nops++] = op;
+	return nfs4_enc_op(ce, op);
 }
 
-static int sx_enc(struct bench_stream *s, struct xdr_enc *e)
+/* Through the fattr codec once, not per OPEN: its encoder needs a buffer. */
+static int mode_attrs(struct bench_ctx *c, uint32_t mode, uint8_t *vals, size_t cap,
+		      struct nfs4_fattr_raw *out)
+{
+	struct nfs4_attrs attrs = {.mode = mode};
+	struct xdr_enc e;
+	nfs4_attrs_set(&attrs, FATTR4_MODE);
+	memset(out, 0, sizeof(*out));
+	nfs4_bitmap_set(&out->mask, FATTR4_MODE);
+	if (!xdr_enc_init(&e, cap, cap)) {
+		bench_fail(c, "out of memory");
+		return -1;
+	}
+	bool ok = nfs4_fattr_encode_values(&attrs, &out->mask, &e);
+	if (ok) {
+		memcpy(vals, e.buf->data, xdr_enc_len(&e));
+		out->vals = (struct nfs4_opaque){vals, (uint32_t)xdr_enc_len(&e)};
+	}
+	xdr_enc_release(&e);
+	if (!ok) {
+		bench_fail(c, "internal: cannot encode a mode attribute");
+		return -1;
+	}
+	return 0;
+}
+
+int setup_attrs_init(struct bench_ctx *c)
+{
+	return mode_attrs(c, 0644, c->mode_vals[0], sizeof(c->mode_vals[0]), &c->file_mode_attrs) ||
+	       mode_attrs(c, 0755, c->mode_vals[1], sizeof(c->mode_vals[1]), &c->dir_mode_attrs)
+		       ? -1
+		       : 0;
+}
+
+static bool sx_enc_open(struct sx *x, struct nfs4_compound_enc *ce, struct bench_stream *s,
+			uint32_t access, bool create, const char *name)
+{
+	uint8_t owner[64];
+	struct nfs4_open_args a = {
+		.share_access = access | OPEN4_SHARE_ACCESS_WANT_NO_DELEG,
+		.share_deny = OPEN4_SHARE_DENY_NONE,
+		.owner = {.clientid = s->ctx->clientid,
+			  .owner = {owner, setup_open_owner(s->sess, owner, sizeof(owner))}},
+		.opentype = create ? OPEN4_CREATE : OPEN4_NOCREATE,
+		.how = {.mode = UNCHECKED4, .attrs = s->ctx->file_mode_attrs},
+		.claim = {.type = CLAIM_NULL, .file = nfs4_opaque_str(name)},
+	};
+	return sx_op(x, ce, OP_OPEN) && nfs4_enc_open_args(ce->e, &a);
+}
+
+static bool sx_enc(struct bench_stream *s, struct nfs4_compound_enc *ce)
 {
 	struct sx *x = s->arg;
-	struct bench_session *ss = s->sess;
-	uint8_t owner[64];
-	uint32_t owner_len = setup_open_owner(ss, owner, sizeof(owner));
-	bool ok = true;
+	struct xdr_enc *e = ce->e;
+	bool ok;
 	x->nops = 0;
-	if (x->fh)
-		ok = sx_op(x, OP_PUTFH, nfs41_enc_putfh(e, x->fh));
-	else
-		ok = sx_op(x, OP_PUTROOTFH, nfs41_enc_putrootfh(e));
+	if (x->fh) {
+		const struct nfs4_putfh_args a = {.fh = bench_fh_opaque(x->fh)};
+		ok = sx_op(x, ce, OP_PUTFH) && nfs4_enc_putfh_args(e, &a);
+	} else {
+		ok = sx_op(x, ce, OP_PUTROOTFH);
+	}
 	switch (x->kind) {
 	case SX_LOOKUP: {
 		const char *p = x->path;
@@ -62,52 +114,116 @@ static int sx_enc(struct bench_stream *s, struct xdr_enc *e)
 			size_t n = strcspn(p, "/");
 			if (n == 0)
 				break;
-			char comp[256];
-			if (n >= sizeof(comp))
-				return -1;
-			memcpy(comp, p, n);
-			comp[n] = '\0';
-			ok = sx_op(x, OP_LOOKUP, nfs41_enc_lookup(e, comp));
+			const struct nfs4_lookup_args a = {.name = {(const uint8_t *)p, (uint32_t)n}};
+			ok = sx_op(x, ce, OP_LOOKUP) && nfs4_enc_lookup_args(e, &a);
 			p += n;
 		}
-		ok = ok && sx_op(x, OP_GETFH, nfs41_enc_getfh(e));
+		ok = ok && sx_op(x, ce, OP_GETFH);
 		break;
 	}
-	case SX_MKDIR:
-		ok = ok && sx_op(x, OP_CREATE, nfs41_enc_create_dir(e, x->name)) &&
-		     sx_op(x, OP_GETFH, nfs41_enc_getfh(e));
+	case SX_MKDIR: {
+		const struct nfs4_create_args a = {.type = NF4DIR,
+						   .name = nfs4_opaque_str(x->name),
+						   .attrs = s->ctx->dir_mode_attrs};
+		ok = ok && sx_op(x, ce, OP_CREATE) && nfs4_enc_create_args(e, &a) &&
+		     sx_op(x, ce, OP_GETFH);
 		break;
+	}
 	case SX_OPEN:
-		ok = ok &&
-		     sx_op(x, OP_OPEN,
-			   nfs41_enc_open(e, s->ctx->clientid, owner, owner_len, x->access,
-					  x->create, x->name)) &&
-		     sx_op(x, OP_GETFH, nfs41_enc_getfh(e));
+		ok = ok && sx_enc_open(x, ce, s, x->access, x->create, x->name) &&
+		     sx_op(x, ce, OP_GETFH);
 		break;
-	case SX_TOUCH:
-		ok = ok &&
-		     sx_op(x, OP_OPEN,
-			   nfs41_enc_open(e, s->ctx->clientid, owner, owner_len,
-					  OPEN4_SHARE_ACCESS_WRITE, true, x->name)) &&
-		     sx_op(x, OP_CLOSE, nfs41_enc_close(e, &nfs41_current_stateid));
+	case SX_TOUCH: {
+		const struct nfs4_close_args a = {.stateid = bench_current_stateid};
+		ok = ok && sx_enc_open(x, ce, s, OPEN4_SHARE_ACCESS_WRITE, true, x->name) &&
+		     sx_op(x, ce, OP_CLOSE) && nfs4_enc_close_args(e, &a);
 		break;
-	case SX_WRITE:
-		ok = ok && sx_op(x, OP_WRITE,
-				 nfs41_enc_write_head(e, x->sid, x->offset, x->stable, x->len));
+	}
+	case SX_WRITE: {
+		const struct nfs4_write_args a = {.stateid = *x->sid,
+						  .offset = x->offset,
+						  .stable = x->stable,
+						  .data = {x->data, x->len}};
+		ok = ok && sx_op(x, ce, OP_WRITE) && nfs4_enc_write_args_hdr(e, &a);
 		if (ok)
 			call_splice(s, x->data, x->len);
 		break;
-	case SX_COMMIT:
-		ok = ok && sx_op(x, OP_COMMIT, nfs41_enc_commit(e, 0, 0));
-		break;
-	case SX_CLOSE:
-		ok = ok && sx_op(x, OP_CLOSE, nfs41_enc_close(e, x->sid));
-		break;
-	case SX_REMOVE:
-		ok = ok && sx_op(x, OP_REMOVE, nfs41_enc_remove(e, x->name));
+	}
+	case SX_COMMIT: {
+		const struct nfs4_commit_args a = {0};
+		ok = ok && sx_op(x, ce, OP_COMMIT) && nfs4_enc_commit_args(e, &a);
 		break;
 	}
-	return ok ? (int)x->nops : -1;
+	case SX_CLOSE: {
+		const struct nfs4_close_args a = {.stateid = *x->sid};
+		ok = ok && sx_op(x, ce, OP_CLOSE) && nfs4_enc_close_args(e, &a);
+		break;
+	}
+	case SX_REMOVE: {
+		const struct nfs4_remove_args a = {.name = nfs4_opaque_str(x->name)};
+		ok = ok && sx_op(x, ce, OP_REMOVE) && nfs4_enc_remove_args(e, &a);
+		break;
+	}
+	}
+	return ok;
+}
+
+/* Decodes the body of a successful result, keeping what the caller asked
+ * for; false on a malformed body.  Every body is decoded, even one nobody
+ * reads, so a malformed reply is caught wherever it is. */
+static bool sx_dec_body(struct bench_stream *s, struct sx *x, uint32_t op, struct xdr_dec *d)
+{
+	switch (op) {
+	case OP_PUTFH:
+	case OP_PUTROOTFH:
+	case OP_LOOKUP:
+		return true;
+	case OP_GETFH: {
+		struct nfs4_getfh_res r;
+		if (!nfs4_dec_getfh_res(d, &r))
+			return false;
+		x->out_fh->len = r.fh.len;
+		memcpy(x->out_fh->data, r.fh.data, r.fh.len);
+		return true;
+	}
+	case OP_OPEN: {
+		struct nfs4_open_res r;
+		if (!nfs4_dec_open_res(d, &r))
+			return false;
+		if (x->out_sid)
+			*x->out_sid = r.stateid;
+		return true;
+	}
+	case OP_WRITE: {
+		struct nfs4_write_res r;
+		if (!nfs4_dec_write_res(d, &r))
+			return false;
+		/* A short write is no malformed reply, but the data file would
+		 * be wrong for the run: bench_fail, which sx_dec sees. */
+		if (r.count != x->len)
+			bench_fail(s->ctx, "WRITE at %llu: server wrote %u of %u bytes",
+				   (unsigned long long)x->offset, r.count, x->len);
+		return true;
+	}
+	case OP_COMMIT: {
+		struct nfs4_commit_res r;
+		return nfs4_dec_commit_res(d, &r);
+	}
+	case OP_CLOSE: {
+		struct nfs4_close_res r;
+		return nfs4_dec_close_res(d, &r);
+	}
+	case OP_REMOVE: {
+		struct nfs4_remove_res r;
+		return nfs4_dec_remove_res(d, &r);
+	}
+	case OP_CREATE: {
+		struct nfs4_create_res r;
+		return nfs4_dec_create_res(d, &r);
+	}
+	default:
+		return false;
+	}
 }
 
 static enum step_result sx_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
@@ -120,34 +236,12 @@ static enum step_result sx_dec(struct bench_stream *s, struct xdr_dec *d, uint32
 			return STEP_FATAL;
 		if (rc == 0)
 			return session_failed(s);
-		bool ok;
-		switch (op) {
-		case OP_GETFH:
-			ok = nfs41_dec_getfh(d, x->out_fh);
-			break;
-		case OP_OPEN: {
-			uint32_t deleg;
-			struct nfs41_stateid sid;
-			ok = nfs41_dec_open(d, x->out_sid ? x->out_sid : &sid, &deleg);
-			break;
-		}
-		case OP_WRITE: {
-			uint32_t count, committed;
-			ok = nfs41_dec_write(d, &count, &committed);
-			if (ok && count != x->len) {
-				bench_fail(s->ctx, "WRITE at %llu: server wrote %u of %u bytes",
-					   (unsigned long long)x->offset, count, x->len);
-				return STEP_FATAL;
-			}
-			break;
-		}
-		default:
-			ok = nfs41_dec_skip_resok(d, op);
-		}
-		if (!ok) {
-			bench_fail(s->ctx, "malformed %s result", nfs41_op_name(op));
+		if (!sx_dec_body(s, x, op, d)) {
+			bench_fail(s->ctx, "malformed %s result", bench_op_name(op));
 			return STEP_FATAL;
 		}
+		if (s->ctx->failed)
+			return STEP_FATAL;
 	}
 	return STEP_DONE;
 }
@@ -159,12 +253,12 @@ static int sx_run(struct bench_session *ss, struct sx *x, const char *what)
 	if (r == STEP_DONE)
 		return 0;
 	if (r != STEP_FATAL && !c->failed)
-		bench_fail(c, "setup: %s: %s returned %s", what, nfs41_op_name(ss->ctl.err_op),
-			   nfs41_status_name(ss->ctl.err_status));
+		bench_fail(c, "setup: %s: %s returned %s", what, bench_op_name(ss->ctl.err_op),
+			   bench_status_name(ss->ctl.err_status));
 	return -1;
 }
 
-int setup_lookup_path(struct bench_session *ss, const char *path, struct nfs41_fh *out)
+int setup_lookup_path(struct bench_session *ss, const char *path, struct bench_fh *out)
 {
 	struct sx x = {.kind = SX_LOOKUP, .path = path, .out_fh = out};
 	char what[600];
@@ -172,8 +266,8 @@ int setup_lookup_path(struct bench_session *ss, const char *path, struct nfs41_f
 	return sx_run(ss, &x, what);
 }
 
-int setup_mkdir(struct bench_session *ss, const struct nfs41_fh *dir, const char *name,
-		struct nfs41_fh *out)
+int setup_mkdir(struct bench_session *ss, const struct bench_fh *dir, const char *name,
+		struct bench_fh *out)
 {
 	struct sx x = {.kind = SX_MKDIR, .fh = dir, .name = name, .out_fh = out};
 	char what[300];
@@ -181,8 +275,8 @@ int setup_mkdir(struct bench_session *ss, const struct nfs41_fh *dir, const char
 	return sx_run(ss, &x, what);
 }
 
-int setup_open(struct bench_session *ss, const struct nfs41_fh *dir, const char *name,
-	       uint32_t access, bool create, struct nfs41_fh *fh, struct nfs41_stateid *sid)
+int setup_open(struct bench_session *ss, const struct bench_fh *dir, const char *name,
+	       uint32_t access, bool create, struct bench_fh *fh, struct nfs4_stateid *sid)
 {
 	struct sx x = {.kind = SX_OPEN, .fh = dir, .name = name, .access = access,
 		       .create = create, .out_fh = fh, .out_sid = sid};
@@ -191,7 +285,7 @@ int setup_open(struct bench_session *ss, const struct nfs41_fh *dir, const char 
 	return sx_run(ss, &x, what);
 }
 
-int setup_touch(struct bench_session *ss, const struct nfs41_fh *dir, const char *name)
+int setup_touch(struct bench_session *ss, const struct bench_fh *dir, const char *name)
 {
 	struct sx x = {.kind = SX_TOUCH, .fh = dir, .name = name};
 	char what[300];
@@ -199,8 +293,8 @@ int setup_touch(struct bench_session *ss, const struct nfs41_fh *dir, const char
 	return sx_run(ss, &x, what);
 }
 
-int setup_write(struct bench_session *ss, const struct nfs41_fh *fh,
-		const struct nfs41_stateid *sid, uint64_t offset, const uint8_t *data,
+int setup_write(struct bench_session *ss, const struct bench_fh *fh,
+		const struct nfs4_stateid *sid, uint64_t offset, const uint8_t *data,
 		uint32_t len, uint32_t stable)
 {
 	struct sx x = {.kind = SX_WRITE, .fh = fh, .sid = sid, .offset = offset, .data = data,
@@ -208,20 +302,20 @@ int setup_write(struct bench_session *ss, const struct nfs41_fh *fh,
 	return sx_run(ss, &x, "writing a data file");
 }
 
-int setup_commit(struct bench_session *ss, const struct nfs41_fh *fh)
+int setup_commit(struct bench_session *ss, const struct bench_fh *fh)
 {
 	struct sx x = {.kind = SX_COMMIT, .fh = fh};
 	return sx_run(ss, &x, "committing a data file");
 }
 
-int setup_close(struct bench_session *ss, const struct nfs41_fh *fh,
-		const struct nfs41_stateid *sid)
+int setup_close(struct bench_session *ss, const struct bench_fh *fh,
+		const struct nfs4_stateid *sid)
 {
 	struct sx x = {.kind = SX_CLOSE, .fh = fh, .sid = sid};
 	return sx_run(ss, &x, "closing a file");
 }
 
-int setup_remove(struct bench_session *ss, const struct nfs41_fh *dir, const char *name)
+int setup_remove(struct bench_session *ss, const struct bench_fh *dir, const char *name)
 {
 	struct sx x = {.kind = SX_REMOVE, .fh = dir, .name = name};
 	char what[300];

@@ -44,10 +44,10 @@ static uint8_t payload[1u << 20];
 static char lookup_comps[MAX_LOOKUP_COMPONENTS][64];
 static unsigned nlookup_comps;
 /* The work dir and the directories below it, made by the lookup setup. */
-static struct nfs41_fh lookup_dirs[MAX_LOOKUP_COMPONENTS];
+static struct bench_fh lookup_dirs[MAX_LOOKUP_COMPONENTS];
 static unsigned lookup_levels;
 
-static struct nfs41_bitmap stat_attrs(void)
+static struct nfs4_bitmap stat_attrs(void)
 {
 	static const unsigned attrs[] = {
 		FATTR4_TYPE,	    FATTR4_CHANGE,	FATTR4_SIZE,	    FATTR4_FSID,
@@ -55,13 +55,13 @@ static struct nfs41_bitmap stat_attrs(void)
 		FATTR4_OWNER_GROUP, FATTR4_SPACE_USED,	FATTR4_TIME_ACCESS, FATTR4_TIME_METADATA,
 		FATTR4_TIME_MODIFY, FATTR4_MOUNTED_ON_FILEID,
 	};
-	struct nfs41_bitmap b = {0};
+	struct nfs4_bitmap b = {{0}};
 	for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
-		nfs41_bitmap_set(&b, attrs[i]);
+		nfs4_bitmap_set(&b, attrs[i]);
 	return b;
 }
 
-static struct nfs41_bitmap getattr_bitmap;
+static struct nfs4_getattr_args getattr_args;
 
 /* --- shared setup ------------------------------------------------------ */
 
@@ -70,7 +70,7 @@ static struct bench_session *ctl_session(struct bench_ctx *c) { return &c->sessi
 static int check_io_size(struct bench_ctx *c, uint32_t io)
 {
 	for (unsigned i = 0; i < c->nsessions; i++) {
-		const struct nfs41_channel_attrs *f = &c->sessions[i].fore;
+		const struct nfs4_chan_attrs *f = &c->sessions[i].fore;
 		if (f->maxrequestsize < io + COMPOUND_OVERHEAD ||
 		    f->maxresponsesize < io + COMPOUND_OVERHEAD) {
 			bench_fail(c,
@@ -87,17 +87,17 @@ static int check_io_size(struct bench_ctx *c, uint32_t io)
 static int setup_workdir(struct bench_ctx *c)
 {
 	struct bench_session *ss = ctl_session(c);
-	struct nfs41_fh export_fh;
+	struct bench_fh export_fh;
 	uint32_t rnd;
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 		rnd = (uint32_t)clock_now_ns();
-	if (setup_lookup_path(ss, c->opts.export_path, &export_fh) != 0)
+	if (setup_attrs_init(c) || setup_lookup_path(ss, c->opts.export_path, &export_fh) != 0)
 		return -1;
 	snprintf(c->workdir, sizeof(c->workdir), "ferry-bench.%d.%08x", (int)getpid(), rnd);
 	if (setup_mkdir(ss, &export_fh, c->workdir, &c->workdir_fh) != 0)
 		return -1;
 	c->workdir_made = true;
-	getattr_bitmap = stat_attrs();
+	getattr_args.mask = stat_attrs();
 	for (size_t i = 0; i < sizeof(payload); i += 4) {
 		uint32_t v = (uint32_t)i * 2654435761u;
 		memcpy(payload + i, &v, 4);
@@ -114,7 +114,7 @@ static void teardown_workdir(struct bench_ctx *c)
 		fprintf(stderr, "ferry-bench: kept %s/%s\n", c->opts.export_path, c->workdir);
 		return;
 	}
-	struct nfs41_fh export_fh;
+	struct bench_fh export_fh;
 	struct bench_session *ss = ctl_session(c);
 	if (setup_lookup_path(ss, c->opts.export_path, &export_fh) == 0)
 		setup_remove(ss, &export_fh, c->workdir);
@@ -123,7 +123,7 @@ static void teardown_workdir(struct bench_ctx *c)
 
 /* --- sequence ------------------------------------------------------------ */
 
-static int sequence_enc(struct bench_stream *s, struct xdr_enc *e) { return 0; }
+static bool sequence_enc(struct bench_stream *s, struct nfs4_compound_enc *ce) { return true; }
 
 static enum step_result sequence_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
 {
@@ -145,7 +145,7 @@ static void no_op_begin(struct bench_stream *s) {}
 static int getattr_setup(struct bench_ctx *c)
 {
 	struct bench_session *ss = ctl_session(c);
-	struct nfs41_stateid sid;
+	struct nfs4_stateid sid;
 	if (setup_workdir(c) != 0 ||
 	    setup_open(ss, &c->workdir_fh, "f", OPEN4_SHARE_ACCESS_WRITE, true, &c->rfh, &sid) ||
 	    setup_write(ss, &c->rfh, &sid, 0, payload, 4096, FILE_SYNC4) ||
@@ -161,21 +161,30 @@ static void getattr_teardown(struct bench_ctx *c)
 	teardown_workdir(c);
 }
 
-static int getattr_enc(struct bench_stream *s, struct xdr_enc *e)
+static bool enc_putfh(struct nfs4_compound_enc *ce, const struct bench_fh *fh)
 {
-	return nfs41_enc_putfh(e, &s->ctx->rfh) && nfs41_enc_getattr(e, &getattr_bitmap) ? 2 : -1;
+	const struct nfs4_putfh_args a = {.fh = bench_fh_opaque(fh)};
+	return nfs4_enc_op(ce, OP_PUTFH) && nfs4_enc_putfh_args(ce->e, &a);
+}
+
+static bool enc_getattr(struct nfs4_compound_enc *ce)
+{
+	return nfs4_enc_op(ce, OP_GETATTR) && nfs4_enc_getattr_args(ce->e, &getattr_args);
+}
+
+static bool getattr_enc(struct bench_stream *s, struct nfs4_compound_enc *ce)
+{
+	return enc_putfh(ce, &s->ctx->rfh) && enc_getattr(ce);
 }
 
 static enum step_result dec_fattr_result(struct bench_stream *s, struct xdr_dec *d)
 {
-	struct nfs41_bitmap mask;
-	const uint8_t *vals;
-	uint32_t len;
-	if (!nfs41_dec_fattr(d, &mask, &vals, &len)) {
+	struct nfs4_getattr_res r;
+	if (!nfs4_dec_getattr_res(d, &r)) {
 		bench_fail(s->ctx, "malformed GETATTR result");
 		return STEP_FATAL;
 	}
-	if (mask.n == 0 || !(mask.w[0] & (1u << FATTR4_TYPE))) {
+	if (!nfs4_bitmap_isset(&r.attrs.mask, FATTR4_TYPE)) {
 		bench_fail(s->ctx, "GETATTR result without the file type");
 		return STEP_FATAL;
 	}
@@ -273,23 +282,24 @@ static void lookup_teardown(struct bench_ctx *c)
 	teardown_workdir(c);
 }
 
-static int lookup_enc(struct bench_stream *s, struct xdr_enc *e)
+static bool lookup_enc(struct bench_stream *s, struct nfs4_compound_enc *ce)
 {
-	bool ok = nfs41_enc_putrootfh(e);
-	for (unsigned i = 0; ok && i < nlookup_comps; i++)
-		ok = nfs41_enc_lookup(e, lookup_comps[i]);
-	ok = ok && nfs41_enc_getfh(e) && nfs41_enc_getattr(e, &getattr_bitmap);
-	return ok ? (int)nlookup_comps + 3 : -1;
+	bool ok = nfs4_enc_op(ce, OP_PUTROOTFH);
+	for (unsigned i = 0; ok && i < nlookup_comps; i++) {
+		const struct nfs4_lookup_args a = {.name = nfs4_opaque_str(lookup_comps[i])};
+		ok = nfs4_enc_op(ce, OP_LOOKUP) && nfs4_enc_lookup_args(ce->e, &a);
+	}
+	return ok && nfs4_enc_op(ce, OP_GETFH) && enc_getattr(ce);
 }
 
 static enum step_result lookup_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
 {
-	struct nfs41_fh fh;
+	struct nfs4_getfh_res fh;
 	EXPECT_OK(s, d, n, OP_PUTROOTFH);
 	for (unsigned i = 0; i < nlookup_comps; i++)
 		EXPECT_OK(s, d, n, OP_LOOKUP);
 	EXPECT_OK(s, d, n, OP_GETFH);
-	if (!nfs41_dec_getfh(d, &fh)) {
+	if (!nfs4_dec_getfh_res(d, &fh)) {
 		bench_fail(s->ctx, "malformed GETFH result");
 		return STEP_FATAL;
 	}
@@ -308,50 +318,64 @@ static void create_op_begin(struct bench_stream *s)
 	snprintf(s->name, sizeof(s->name), "c%u.%llu", s->id, (unsigned long long)s->counter++);
 }
 
-static int create_enc(struct bench_stream *s, struct xdr_enc *e)
+static bool create_enc(struct bench_stream *s, struct nfs4_compound_enc *ce)
 {
 	struct bench_ctx *c = s->ctx;
+	struct xdr_enc *e = ce->e;
 	if (s->step == 0) {
 		uint8_t owner[64];
-		uint32_t owner_len = setup_open_owner(s->sess, owner, sizeof(owner));
-		bool ok = nfs41_enc_putfh(e, &c->workdir_fh) &&
-			  nfs41_enc_open(e, c->clientid, owner, owner_len, OPEN4_SHARE_ACCESS_WRITE,
-					 true, s->name) &&
-			  nfs41_enc_write_head(e, &nfs41_current_stateid, 0, c->opts.write_stable,
-					       CREATE_WRITE_SIZE);
-		if (!ok)
-			return -1;
+		const struct nfs4_open_args open = {
+			.share_access = OPEN4_SHARE_ACCESS_WRITE | OPEN4_SHARE_ACCESS_WANT_NO_DELEG,
+			.share_deny = OPEN4_SHARE_DENY_NONE,
+			.owner = {.clientid = c->clientid,
+				  .owner = {owner, setup_open_owner(s->sess, owner, sizeof(owner))}},
+			.opentype = OPEN4_CREATE,
+			.how = {.mode = UNCHECKED4, .attrs = c->file_mode_attrs},
+			.claim = {.type = CLAIM_NULL, .file = nfs4_opaque_str(s->name)},
+		};
+		const struct nfs4_write_args write = {.stateid = bench_current_stateid,
+						      .stable = c->opts.write_stable,
+						      .data = {payload, CREATE_WRITE_SIZE}};
+		const struct nfs4_close_args close = {.stateid = bench_current_stateid};
+		if (!enc_putfh(ce, &c->workdir_fh) || !nfs4_enc_op(ce, OP_OPEN) ||
+		    !nfs4_enc_open_args(e, &open) || !nfs4_enc_op(ce, OP_WRITE) ||
+		    !nfs4_enc_write_args_hdr(e, &write))
+			return false;
 		call_splice(s, payload, CREATE_WRITE_SIZE);
-		return nfs41_enc_close(e, &nfs41_current_stateid) ? 4 : -1;
+		return nfs4_enc_op(ce, OP_CLOSE) && nfs4_enc_close_args(e, &close);
 	}
-	return nfs41_enc_putfh(e, &c->workdir_fh) && nfs41_enc_remove(e, s->name) ? 2 : -1;
+	const struct nfs4_remove_args remove = {.name = nfs4_opaque_str(s->name)};
+	return enc_putfh(ce, &c->workdir_fh) && nfs4_enc_op(ce, OP_REMOVE) &&
+	       nfs4_enc_remove_args(e, &remove);
 }
 
 static enum step_result create_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
 {
 	EXPECT_OK(s, d, n, OP_PUTFH);
 	if (s->step == 0) {
-		struct nfs41_stateid sid;
-		uint32_t deleg, count, committed;
+		struct nfs4_open_res open;
+		struct nfs4_write_res write;
+		struct nfs4_close_res close;
 		EXPECT_OK(s, d, n, OP_OPEN);
-		if (!nfs41_dec_open(d, &sid, &deleg))
+		if (!nfs4_dec_open_res(d, &open))
 			goto bad;
 		EXPECT_OK(s, d, n, OP_WRITE);
-		if (!nfs41_dec_write(d, &count, &committed))
+		if (!nfs4_dec_write_res(d, &write))
 			goto bad;
-		if (count != CREATE_WRITE_SIZE) {
-			bench_fail(s->ctx, "WRITE to a new file: %u of %u bytes written", count,
-				   CREATE_WRITE_SIZE);
+		if (write.count != CREATE_WRITE_SIZE) {
+			bench_fail(s->ctx, "WRITE to a new file: %u of %u bytes written",
+				   write.count, CREATE_WRITE_SIZE);
 			return STEP_FATAL;
 		}
 		EXPECT_OK(s, d, n, OP_CLOSE);
-		if (!nfs41_dec_close(d, &sid))
+		if (!nfs4_dec_close_res(d, &close))
 			goto bad;
 		s->op_bytes = CREATE_WRITE_SIZE;
 		return STEP_NEXT;
 	}
+	struct nfs4_remove_res remove;
 	EXPECT_OK(s, d, n, OP_REMOVE);
-	if (!nfs41_dec_remove(d))
+	if (!nfs4_dec_remove_res(d, &remove))
 		goto bad;
 	return STEP_DONE;
 bad:
@@ -370,7 +394,7 @@ static uint64_t data_size(struct bench_ctx *c)
 static int read_setup_common(struct bench_ctx *c)
 {
 	struct bench_session *ss = ctl_session(c);
-	struct nfs41_stateid sid;
+	struct nfs4_stateid sid;
 	if (check_io_size(c, c->io_size) || setup_workdir(c) ||
 	    setup_open(ss, &c->workdir_fh, "data", OPEN4_SHARE_ACCESS_BOTH, true, &c->rfh, &sid))
 		return -1;
@@ -389,7 +413,7 @@ static int read_setup_common(struct bench_ctx *c)
 		return -1;
 	for (unsigned i = 0; i < c->nsessions; i++) {
 		struct bench_session *si = &c->sessions[i];
-		struct nfs41_fh fh;
+		struct bench_fh fh;
 		if (setup_open(si, &c->workdir_fh, "data", OPEN4_SHARE_ACCESS_READ, false, &fh,
 			       &si->rsid))
 			return -1;
@@ -480,65 +504,71 @@ static void sequential_op_begin(struct bench_stream *s)
 	s->cursor += c->io_size;
 }
 
-static int read_enc(struct bench_stream *s, struct xdr_enc *e)
+static bool read_enc(struct bench_stream *s, struct nfs4_compound_enc *ce)
 {
 	struct bench_ctx *c = s->ctx;
-	return nfs41_enc_putfh(e, &c->rfh) &&
-			       nfs41_enc_read(e, &s->sess->rsid, s->offset, c->io_size)
-		       ? 2
-		       : -1;
+	const struct nfs4_read_args a = {
+		.stateid = s->sess->rsid, .offset = s->offset, .count = c->io_size};
+	return enc_putfh(ce, &c->rfh) && nfs4_enc_op(ce, OP_READ) &&
+	       nfs4_enc_read_args(ce->e, &a);
 }
 
 static enum step_result read_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
 {
-	bool eof;
-	uint32_t count;
+	struct nfs4_read_res r;
 	EXPECT_OK(s, d, n, OP_PUTFH);
 	EXPECT_OK(s, d, n, OP_READ);
-	if (!nfs41_dec_read(d, &eof, &count)) {
+	if (!nfs4_dec_read_res(d, &r)) {
 		bench_fail(s->ctx, "malformed READ result");
 		return STEP_FATAL;
 	}
-	if (count != s->ctx->io_size) {
+	if (r.data.len != s->ctx->io_size) {
 		bench_fail(s->ctx, "short READ at %llu: %u of %u bytes (eof %d)",
-			   (unsigned long long)s->offset, count, s->ctx->io_size, eof);
+			   (unsigned long long)s->offset, r.data.len, s->ctx->io_size, r.eof);
 		return STEP_FATAL;
 	}
-	s->op_bytes = count;
+	s->op_bytes = r.data.len;
 	return STEP_DONE;
 }
 
-static int write_enc(struct bench_stream *s, struct xdr_enc *e)
+static bool write_enc(struct bench_stream *s, struct nfs4_compound_enc *ce)
 {
 	struct bench_ctx *c = s->ctx;
-	if (!nfs41_enc_putfh(e, &s->sess->wfh) ||
-	    !nfs41_enc_write_head(e, &s->sess->wsid, s->offset, c->opts.write_stable, c->io_size))
-		return -1;
+	const struct nfs4_write_args a = {.stateid = s->sess->wsid,
+					  .offset = s->offset,
+					  .stable = c->opts.write_stable,
+					  .data = {payload, c->io_size}};
+	if (!enc_putfh(ce, &s->sess->wfh) || !nfs4_enc_op(ce, OP_WRITE) ||
+	    !nfs4_enc_write_args_hdr(ce->e, &a))
+		return false;
 	call_splice(s, payload, c->io_size);
-	return 2;
+	return true;
 }
 
 static enum step_result write_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
 {
-	uint32_t count, committed;
+	struct nfs4_write_res r;
 	EXPECT_OK(s, d, n, OP_PUTFH);
 	EXPECT_OK(s, d, n, OP_WRITE);
-	if (!nfs41_dec_write(d, &count, &committed)) {
+	if (!nfs4_dec_write_res(d, &r)) {
 		bench_fail(s->ctx, "malformed WRITE result");
 		return STEP_FATAL;
 	}
-	if (count != s->ctx->io_size) {
+	if (r.count != s->ctx->io_size) {
 		bench_fail(s->ctx, "short WRITE at %llu: %u of %u bytes",
-			   (unsigned long long)s->offset, count, s->ctx->io_size);
+			   (unsigned long long)s->offset, r.count, s->ctx->io_size);
 		return STEP_FATAL;
 	}
-	s->op_bytes = count;
+	s->op_bytes = r.count;
 	return STEP_DONE;
 }
 
 /* --- readdir -------------------------------------------------------------- */
 
-static struct nfs41_bitmap readdir_bitmap;
+static struct nfs4_readdir_args readdir_args = {
+	.dircount = READDIR_DIRCOUNT,
+	.maxcount = READDIR_MAXCOUNT,
+};
 
 static int readdir_setup(struct bench_ctx *c)
 {
@@ -557,9 +587,9 @@ static int readdir_setup(struct bench_ctx *c)
 					 FATTR4_FILEID,	  FATTR4_MODE,	      FATTR4_NUMLINKS,
 					 FATTR4_OWNER,	  FATTR4_OWNER_GROUP, FATTR4_SPACE_USED,
 					 FATTR4_TIME_MODIFY};
-	memset(&readdir_bitmap, 0, sizeof(readdir_bitmap));
+	memset(&readdir_args.attr_request, 0, sizeof(readdir_args.attr_request));
 	for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
-		nfs41_bitmap_set(&readdir_bitmap, attrs[i]);
+		nfs4_bitmap_set(&readdir_args.attr_request, attrs[i]);
 	return 0;
 }
 
@@ -581,39 +611,38 @@ static void readdir_teardown(struct bench_ctx *c)
 static void readdir_op_begin(struct bench_stream *s)
 {
 	s->cookie = 0;
-	memset(s->verf, 0, sizeof(s->verf));
+	memset(&s->verf, 0, sizeof(s->verf));
 	s->entries = 0;
 }
 
-static int readdir_enc(struct bench_stream *s, struct xdr_enc *e)
+static bool readdir_enc(struct bench_stream *s, struct nfs4_compound_enc *ce)
 {
-	return nfs41_enc_putfh(e, &s->ctx->dir_fh) &&
-			       nfs41_enc_readdir(e, s->cookie, s->verf, READDIR_DIRCOUNT,
-						 READDIR_MAXCOUNT, &readdir_bitmap)
-		       ? 2
-		       : -1;
+	/* Only the cookie and its verifier change from call to call. */
+	readdir_args.cookie = s->cookie;
+	readdir_args.cookieverf = s->verf;
+	return enc_putfh(ce, &s->ctx->dir_fh) && nfs4_enc_op(ce, OP_READDIR) &&
+	       nfs4_enc_readdir_args(ce->e, &readdir_args);
 }
 
 static enum step_result readdir_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
 {
 	struct bench_ctx *c = s->ctx;
-	uint32_t entries;
-	uint64_t last = s->cookie;
-	bool eof;
+	struct nfs4_readdir_res r;
 	EXPECT_OK(s, d, n, OP_PUTFH);
 	EXPECT_OK(s, d, n, OP_READDIR);
-	if (!nfs41_dec_readdir(d, s->verf, &entries, &last, &eof)) {
+	if (!nfs4_dec_readdir_res(d, &r)) {
 		bench_fail(c, "malformed READDIR result");
 		return STEP_FATAL;
 	}
-	s->entries += entries;
-	if (!eof) {
-		if (entries == 0) {
+	s->verf = r.cookieverf;
+	s->entries += r.count;
+	if (!r.eof) {
+		if (r.count == 0) {
 			bench_fail(c, "READDIR returned no entries and no eof at cookie %llu",
 				   (unsigned long long)s->cookie);
 			return STEP_FATAL;
 		}
-		s->cookie = last;
+		s->cookie = r.last_cookie;
 		return STEP_NEXT;
 	}
 	if (s->entries != c->opts.dir_entries) {
