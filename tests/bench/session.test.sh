@@ -4,7 +4,7 @@
 # client must queue for slots; every reply's SEQUENCE result is checked by
 # ferry-bench (any breach of RFC 8881 2.10.6 aborts it with status 3).  Runs
 # one session on one connection, two sessions over three connections, and the
-# getattr and create workloads; each must finish all its ops with zero
+# getattr, create, read and write workloads; each must finish all its ops with zero
 # errors, and ferryd must still be running.  Timings are printed, never
 # judged.  Needs FERRYD and FERRY_BENCH.
 set -euo pipefail
@@ -73,5 +73,11 @@ run "getattr, 2 connections, 2 sessions" 4000 --workload getattr --connections 2
 	--sessions 2 --inflight 16
 run "create, 2 connections, 1 session" 400 --workload create --connections 2 \
 	--sessions 1 --inflight 16
+# Each read and write workload moves its own I/O size, which --json reports.
+for w in read4k:4096 read1m:1048576 write4k:4096 write1m:1048576; do
+	run "${w%%:*}, 2 connections, 2 sessions" 40 --workload "${w%%:*}" --connections 2 \
+		--sessions 2 --inflight 16 --file-size 4194304
+	[[ $(field io_size) == "${w#*:}" ]] || fail "${w%%:*}: io_size $(field io_size), want ${w#*:}"
+done
 
 echo "$passed passed, 0 failed"

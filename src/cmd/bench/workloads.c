@@ -391,10 +391,11 @@ static uint64_t data_size(struct bench_ctx *c)
 	return size ? size : c->io_size;
 }
 
-static int read_setup_common(struct bench_ctx *c)
+static int read_setup(struct bench_ctx *c)
 {
 	struct bench_session *ss = ctl_session(c);
 	struct nfs4_stateid sid;
+	c->io_size = c->opts.workload->io_size;
 	if (check_io_size(c, c->io_size) || setup_workdir(c) ||
 	    setup_open(ss, &c->workdir_fh, "data", OPEN4_SHARE_ACCESS_BOTH, true, &c->rfh, &sid))
 		return -1;
@@ -422,18 +423,6 @@ static int read_setup_common(struct bench_ctx *c)
 	return 0;
 }
 
-static int read4k_setup(struct bench_ctx *c)
-{
-	c->io_size = 4096;
-	return read_setup_common(c);
-}
-
-static int read1m_setup(struct bench_ctx *c)
-{
-	c->io_size = 1u << 20;
-	return read_setup_common(c);
-}
-
 static void read_teardown(struct bench_ctx *c)
 {
 	for (unsigned i = 0; i < c->nsessions && !c->failed; i++) {
@@ -446,8 +435,9 @@ static void read_teardown(struct bench_ctx *c)
 	teardown_workdir(c);
 }
 
-static int write_setup_common(struct bench_ctx *c)
+static int write_setup(struct bench_ctx *c)
 {
+	c->io_size = c->opts.workload->io_size;
 	if (check_io_size(c, c->io_size) || setup_workdir(c))
 		return -1;
 	for (unsigned i = 0; i < c->nsessions; i++) {
@@ -460,18 +450,6 @@ static int write_setup_common(struct bench_ctx *c)
 		si->wopen = true;
 	}
 	return 0;
-}
-
-static int write4k_setup(struct bench_ctx *c)
-{
-	c->io_size = 4096;
-	return write_setup_common(c);
-}
-
-static int write1m_setup(struct bench_ctx *c)
-{
-	c->io_size = 1u << 20;
-	return write_setup_common(c);
 }
 
 static void write_teardown(struct bench_ctx *c)
@@ -681,22 +659,22 @@ static const struct bench_workload wl_create = {
 };
 static const struct bench_workload wl_read4k = {
 	.name = "read4k", .desc = "READ 4 KiB at random offsets", .nfs = true, .io_bytes = true,
-	.setup = read4k_setup, .op_begin = random_op_begin, .enc = read_enc, .dec = read_dec,
-	.teardown = read_teardown,
+	.io_size = 4096, .setup = read_setup, .op_begin = random_op_begin, .enc = read_enc,
+	.dec = read_dec, .teardown = read_teardown,
 };
 static const struct bench_workload wl_read1m = {
 	.name = "read1m", .desc = "READ 1 MiB sequentially", .nfs = true, .io_bytes = true,
-	.setup = read1m_setup, .op_begin = sequential_op_begin, .enc = read_enc,
+	.io_size = 1u << 20, .setup = read_setup, .op_begin = sequential_op_begin, .enc = read_enc,
 	.dec = read_dec, .teardown = read_teardown,
 };
 static const struct bench_workload wl_write4k = {
 	.name = "write4k", .desc = "WRITE 4 KiB at random offsets", .nfs = true,
-	.io_bytes = true, .setup = write4k_setup, .op_begin = random_op_begin,
+	.io_bytes = true, .io_size = 4096, .setup = write_setup, .op_begin = random_op_begin,
 	.enc = write_enc, .dec = write_dec, .teardown = write_teardown,
 };
 static const struct bench_workload wl_write1m = {
 	.name = "write1m", .desc = "WRITE 1 MiB sequentially", .nfs = true, .io_bytes = true,
-	.setup = write1m_setup, .op_begin = sequential_op_begin, .enc = write_enc,
+	.io_size = 1u << 20, .setup = write_setup, .op_begin = sequential_op_begin, .enc = write_enc,
 	.dec = write_dec, .teardown = write_teardown,
 };
 static const struct bench_workload wl_readdir = {
