@@ -307,9 +307,7 @@ static int mem_lookup(struct backend_export *bex, const struct backend_cred *cre
 	if (r != 0)
 		return r;
 	pthread_mutex_lock(&ex->lock);
-	r = mem_dir_get(ex, cred, dir, BACKEND_ACCESS_EXEC, &d);
-	if (r == 0 && (i = mem_dir_find(d, name)) < 0)
-		r = -ENOENT;
+	r = mem_dir_get_entry(ex, cred, dir, name, &d, &i);
 	if (r == 0)
 		mem_node_describe(ex, d->ents[i].node, out, attr);
 	pthread_mutex_unlock(&ex->lock);

@@ -19,6 +19,18 @@ int mem_dir_get(struct mem_export *ex, const struct backend_cred *cred,
 	return mem_may(cred, *out, want) ? 0 : -EACCES;
 }
 
+int mem_dir_get_entry(struct mem_export *ex, const struct backend_cred *cred,
+		      const struct backend_handle *dir, const char *name,
+		      struct mem_node **dir_out, long *at)
+{
+	int r = mem_dir_get(ex, cred, dir, BACKEND_ACCESS_EXEC, dir_out);
+
+	if (r != 0)
+		return r;
+	*at = mem_dir_find(*dir_out, name);
+	return *at < 0 ? -ENOENT : 0;
+}
+
 #define MEM_MODIFY (BACKEND_ACCESS_WRITE | BACKEND_ACCESS_EXEC)
 
 /* mknod, mkdir and symlink check in the kernel's order (lookup, then
@@ -244,9 +256,7 @@ int mem_remove(struct backend_export *bex, const struct backend_cred *cred,
 	if (r != 0)
 		return r;
 	pthread_mutex_lock(&ex->lock);
-	r = mem_dir_get(ex, cred, dir, BACKEND_ACCESS_EXEC, &d);
-	if (r == 0 && (i = mem_dir_find(d, name)) < 0)
-		r = -ENOENT;
+	r = mem_dir_get_entry(ex, cred, dir, name, &d, &i);
 	if (r == 0 && !mem_may(cred, d, MEM_MODIFY))
 		r = -EACCES;
 	if (r == 0) {

@@ -79,6 +79,11 @@ int mem_node_find(struct mem_export *ex, const struct backend_handle *h, struct 
  * needs want on it. */
 int mem_dir_get(struct mem_export *ex, const struct backend_cred *cred,
 		const struct backend_handle *h, uint32_t want, struct mem_node **out);
+/* An existing name, for LOOKUP and REMOVE: the directory as mem_dir_get finds
+ * it for a search, then -ENOENT; *at is the name's index in *dir_out. */
+int mem_dir_get_entry(struct mem_export *ex, const struct backend_cred *cred,
+		      const struct backend_handle *dir, const char *name,
+		      struct mem_node **dir_out, long *at);
 void mem_handle_make(const struct mem_export *ex, const struct mem_node *n,
 		     struct backend_handle *out);
 /* What a call that finds or makes n hands back: its handle and, when attr
