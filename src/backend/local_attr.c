@@ -170,18 +170,17 @@ int local_setattr_apply(struct local_export *ex, const struct backend_cred *cred
 	return 0;
 }
 
-int local_setattr(struct backend_export *bex, const struct backend_cred *cred,
-		  const struct backend_handle *h, const struct backend_setattr *sa,
-		  struct backend_attr *attr)
+int local_setattr_handle(struct local_export *ex, const struct backend_cred *cred,
+			 const struct backend_handle *h, const struct backend_setattr *sa,
+			 struct backend_attr *attr)
 {
-	struct local_export *ex = local_export_of(bex);
 	struct local_fd *f;
 	struct statx stx;
 	int r = local_fd_get(ex, h, &f);
 
 	if (r != 0)
 		return r;
-	r = local_cred_enter(cred);
+	r = local_cred_enter(cred); /* a cache miss above runs privileged */
 	if (r == 0)
 		r = local_setattr_apply(ex, cred, f, sa);
 	if (r == 0 && attr) {
@@ -191,6 +190,13 @@ int local_setattr(struct backend_export *bex, const struct backend_cred *cred,
 	}
 	local_fd_put(ex, f);
 	return r;
+}
+
+int local_setattr(struct backend_export *bex, const struct backend_cred *cred,
+		  const struct backend_handle *h, const struct backend_setattr *sa,
+		  struct backend_attr *attr)
+{
+	return local_setattr_handle(local_export_of(bex), cred, h, sa, attr);
 }
 
 int local_statfs(struct backend_export *bex, const struct backend_handle *h,

@@ -75,24 +75,7 @@ static int local_apply_after(struct local_export *ex, const struct backend_cred 
 			     const struct backend_handle *h, const struct backend_setattr *sa,
 			     struct backend_attr *attr)
 {
-	struct local_fd *f;
-	struct statx stx;
-	int r;
-
-	if (!sa->mask)
-		return 0;
-	r = local_fd_get(ex, h, &f);
-	if (r != 0)
-		return r;
-	r = local_cred_enter(cred); /* a cache miss above runs privileged */
-	if (r == 0)
-		r = local_setattr_apply(ex, cred, f, sa);
-	if (r == 0)
-		r = local_statx(f->pfd, &stx);
-	if (r == 0)
-		local_attr_fill(&stx, attr);
-	local_fd_put(ex, f);
-	return r;
+	return sa->mask ? local_setattr_handle(ex, cred, h, sa, attr) : 0;
 }
 
 /* mknod, mkdir and symlink set the mode as they create; the other

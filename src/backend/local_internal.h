@@ -125,6 +125,11 @@ void local_attr_fill(const struct statx *stx, struct backend_attr *attr);
 /* Applies sa to f under cred (the identity the thread holds). */
 int local_setattr_apply(struct local_export *ex, const struct backend_cred *cred,
 			struct local_fd *f, const struct backend_setattr *sa);
+/* SETATTR, and what a create leaves over: applies sa to h as cred and, when
+ * attr is not NULL, reads the attributes back. */
+int local_setattr_handle(struct local_export *ex, const struct backend_cred *cred,
+			 const struct backend_handle *h, const struct backend_setattr *sa,
+			 struct backend_attr *attr);
 
 int local_getattr(struct backend_export *bex, const struct backend_handle *h,
 		  struct backend_attr *attr);
