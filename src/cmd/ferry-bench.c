@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cmd/bench/bench.h"
+#include "core/config.h"
 
 enum { EXIT_OK = 0, EXIT_OP_ERRORS = 1, EXIT_USAGE = 2, EXIT_FAILED = 3 };
 
@@ -50,17 +51,6 @@ static void usage(FILE *f)
 		"exit status: 0 all ops succeeded, 1 some ops failed (errors by status),\n"
 		"2 usage, 3 aborted (protocol error, connection or setup failure)\n",
 		names);
-}
-
-static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || v > max || s[0] == '-')
-		return false;
-	*out = v;
-	return true;
 }
 
 static bool parse_size(const char *s, uint64_t *out)
@@ -180,22 +170,22 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 			ok = o->workload != NULL;
 			break;
 		case O_CONNECTIONS:
-			ok = parse_uint(arg, 1024, &v) && v > 0;
+			ok = config_parse_uint(arg, 1024, &v) && v > 0;
 			o->connections = (unsigned)v;
 			break;
 		case O_SESSIONS:
-			ok = parse_uint(arg, 1024, &v) && v > 0;
+			ok = config_parse_uint(arg, 1024, &v) && v > 0;
 			o->sessions = (unsigned)v;
 			break;
 		case O_INFLIGHT:
-			ok = parse_uint(arg, 4096, &v) && v > 0;
+			ok = config_parse_uint(arg, 4096, &v) && v > 0;
 			o->inflight = (unsigned)v;
 			break;
 		case O_DURATION:
 			ok = parse_seconds(arg, &o->duration_s) && o->duration_s > 0;
 			break;
 		case O_OPS:
-			ok = parse_uint(arg, UINT64_MAX, &v) && v > 0;
+			ok = config_parse_uint(arg, UINT64_MAX, &v) && v > 0;
 			o->op_count = v;
 			break;
 		case O_WARMUP:
@@ -205,11 +195,11 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 			ok = parse_size(arg, &o->file_size) && o->file_size >= 4096;
 			break;
 		case O_DIR_ENTRIES:
-			ok = parse_uint(arg, 10000000, &v);
+			ok = config_parse_uint(arg, 10000000, &v);
 			o->dir_entries = (unsigned)v;
 			break;
 		case O_DEPTH:
-			ok = parse_uint(arg, 16, &v);
+			ok = config_parse_uint(arg, 16, &v);
 			o->depth = (unsigned)v;
 			break;
 		case O_STABLE:
@@ -223,22 +213,22 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 				ok = false;
 			break;
 		case O_UID:
-			ok = parse_uint(arg, UINT32_MAX, &v);
+			ok = config_parse_uint(arg, UINT32_MAX, &v);
 			o->uid = (uint32_t)v;
 			break;
 		case O_GID:
-			ok = parse_uint(arg, UINT32_MAX, &v);
+			ok = config_parse_uint(arg, UINT32_MAX, &v);
 			o->gid = (uint32_t)v;
 			break;
 		case O_TIMEOUT:
 			ok = parse_seconds(arg, &o->timeout_s) && o->timeout_s > 0;
 			break;
 		case O_SERVER_PID:
-			ok = parse_uint(arg, 1u << 30, &v) && v > 0;
+			ok = config_parse_uint(arg, 1u << 30, &v) && v > 0;
 			o->server_pid = (pid_t)v;
 			break;
 		case O_SEED:
-			ok = parse_uint(arg, UINT32_MAX, &v);
+			ok = config_parse_uint(arg, UINT32_MAX, &v);
 			o->seed = (uint32_t)v;
 			break;
 		case O_KEEP:

@@ -54,7 +54,7 @@ static bool copy_str(char *dst, size_t cap, const char *src, const char *what, c
 	return true;
 }
 
-static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+bool config_parse_uint(const char *s, unsigned long long max, unsigned long long *out)
 {
 	char *end;
 	if (!*s || *s == '-')
@@ -189,7 +189,7 @@ static struct config_export *export_for_section(struct ini_ctx *ctx, const char 
 static bool set_uint(const char *value, unsigned long long max, unsigned long long *out,
 		     const char *key, struct ini_ctx *ctx)
 {
-	if (!parse_uint(value, max, out))
+	if (!config_parse_uint(value, max, out))
 		return fail(ctx->errbuf, ctx->errlen, "%s: '%s' is not a number in 0..%llu", key,
 			    value, max);
 	return true;

@@ -100,6 +100,10 @@ void config_init_defaults(struct ferry_config *cfg);
 bool config_parse_args(struct ferry_config *cfg, int argc, char **argv, bool *want_help,
 		       char *errbuf, size_t errlen);
 
+/* A decimal number no larger than max with nothing after it, and no minus
+ * sign (strtoull would wrap "-1"); ferryd's and ferry-bench's parsers share it. */
+bool config_parse_uint(const char *s, unsigned long long max, unsigned long long *out);
+
 /* Reads an INI file into cfg; false with a message on error. */
 bool config_load_file(struct ferry_config *cfg, const char *path, char *errbuf, size_t errlen);
 

@@ -520,6 +520,27 @@ static void test_flags_override_file(void **state)
 	assert_err_contains("cannot open");
 }
 
+static void test_parse_uint(void **state)
+{
+	unsigned long long v = 7;
+
+	(void)state;
+	assert_true(config_parse_uint("0", 10, &v));
+	assert_int_equal(v, 0);
+	assert_true(config_parse_uint("10", 10, &v));
+	assert_int_equal(v, 10);
+	assert_true(config_parse_uint("18446744073709551615", UINT64_MAX, &v));
+	assert_true(v == UINT64_MAX);
+	v = 7;
+	assert_false(config_parse_uint("11", 10, &v));
+	assert_false(config_parse_uint("", 10, &v));
+	assert_false(config_parse_uint("-1", UINT64_MAX, &v));
+	assert_false(config_parse_uint("5x", 10, &v));
+	assert_false(config_parse_uint("x", 10, &v));
+	assert_false(config_parse_uint("18446744073709551616", UINT64_MAX, &v));
+	assert_int_equal(v, 7); /* untouched on failure */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -535,6 +556,7 @@ int main(void)
 		cmocka_unit_test(test_file_numbers),
 		cmocka_unit_test(test_file_long_export_name),
 		cmocka_unit_test(test_flags_override_file),
+		cmocka_unit_test(test_parse_uint),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
