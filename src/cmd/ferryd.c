@@ -18,7 +18,15 @@
 
 enum { SHUTDOWN_DRAIN_MS = 10000 };
 
-static int ensure_dir(const char *path, const char *what)
+/* An export directory ferryd creates itself is world-writable with the
+ * sticky bit, as /tmp: clients' root is squashed to nobody by default, so a
+ * root-owned 0755 directory would be an export nobody can write to.  Each
+ * user still owns (and alone may remove) what they create. */
+#define EXPORT_DIR_MODE ((mode_t)01777)
+
+/* Makes sure path is a directory, creating it with mode when missing (an
+ * existing one is left as the operator made it). */
+static int ensure_dir(const char *path, const char *what, mode_t mode)
 {
 	struct stat st;
 	if (stat(path, &st) == 0) {
@@ -28,7 +36,8 @@ static int ensure_dir(const char *path, const char *what)
 		}
 		return 0;
 	}
-	if (errno != ENOENT || mkdir(path, 0755) != 0) {
+	/* chmod after mkdir: the umask must not take bits away. */
+	if (errno != ENOENT || mkdir(path, mode) != 0 || chmod(path, mode) != 0) {
 		log_error("cannot create %s %s: %s", what, path, strerror(errno));
 		return -1;
 	}
@@ -91,11 +100,11 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 
-	if (ensure_dir(cfg.state_dir, "state directory") != 0)
+	if (ensure_dir(cfg.state_dir, "state directory", 0755) != 0)
 		return 1;
 	for (unsigned i = 0; i < cfg.nexports; i++)
 		if (strcmp(cfg.exports[i].backend, "local") == 0 &&
-		    ensure_dir(cfg.exports[i].path, "export directory") != 0)
+		    ensure_dir(cfg.exports[i].path, "export directory", EXPORT_DIR_MODE) != 0)
 			return 1;
 	static struct nfs4_server nfs;
 	if (nfs4_server_init(&nfs, &cfg) != 0)
