@@ -18,35 +18,7 @@
 #include <unistd.h>
 
 #include "lib/ferryd_proc.h"
-
-static struct ferryd_proc server;
-
-static int setup(void **state)
-{
-	if (ferryd_start(&server, NULL) != 0)
-		return -1;
-	char p[400];
-	snprintf(p, sizeof(p), "%s/export", server.dir);
-	chmod(p, 0777);
-	/* A 4000-byte file for the reply-size tests. */
-	snprintf(p, sizeof(p), "%s/export/big", server.dir);
-	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-	char buf[4000];
-	memset(buf, 'x', sizeof(buf));
-	if (fd < 0 || write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
-		return -1;
-	close(fd);
-	return 0;
-}
-
-static int teardown(void **state) { return ferryd_stop(&server) == 0 ? 0 : -1; }
-
-static int conn(void)
-{
-	int fd = rpctest_connect(server.hostport);
-	assert_true(fd >= 0);
-	return fd;
-}
+#include "proto/v41_fixture.h"
 
 /* --- state: RECLAIM_COMPLETE, opens, current stateid, TEST/FREE_STATEID -------------- */
 

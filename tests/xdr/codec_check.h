@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xdr/nfs4_codec_session.h"
 #include "xdr/xdr.h"
 
 static uint8_t codec_wire[1 << 16];
@@ -85,6 +86,45 @@ static size_t codec_pairs_checked;
 static inline void codec_raw_init(struct xdr_enc *e)
 {
 	assert_true(xdr_enc_init(e, 64, 1 << 20));
+}
+
+/* Distinct, recognisable values for round trips. */
+static inline struct nfs4_opaque op(const char *s) { return nfs4_opaque_str(s); }
+
+static inline struct nfs4_sessionid sid(uint8_t seed)
+{
+	struct nfs4_sessionid s;
+	for (int i = 0; i < NFS4_SESSIONID_SIZE; i++)
+		s.data[i] = (uint8_t)(seed + i);
+	return s;
+}
+
+static inline struct nfs4_verifier verf(uint8_t seed)
+{
+	struct nfs4_verifier v;
+	for (int i = 0; i < NFS4_VERIFIER_SIZE; i++)
+		v.data[i] = (uint8_t)(seed * 3 + i);
+	return v;
+}
+
+static inline struct nfs4_stateid stid(uint32_t seq)
+{
+	struct nfs4_stateid s = {.seqid = seq};
+	for (int i = 0; i < NFS4_OTHER_SIZE; i++)
+		s.other[i] = (uint8_t)(seq + 7 * i);
+	return s;
+}
+
+static inline void assert_stateid_equal(const struct nfs4_stateid *a,
+					const struct nfs4_stateid *b)
+{
+	assert_int_equal(a->seqid, b->seqid);
+	assert_memory_equal(a->other, b->other, NFS4_OTHER_SIZE);
+}
+
+static inline void assert_bitmap_equal(const struct nfs4_bitmap *a, const struct nfs4_bitmap *b)
+{
+	assert_memory_equal(a->w, b->w, sizeof(a->w));
 }
 
 #endif

@@ -7,43 +7,6 @@
 
 static uint8_t big[2048];
 
-static struct nfs4_opaque op(const char *s) { return nfs4_opaque_str(s); }
-
-static struct nfs4_sessionid sid(uint8_t seed)
-{
-	struct nfs4_sessionid s;
-	for (int i = 0; i < NFS4_SESSIONID_SIZE; i++)
-		s.data[i] = (uint8_t)(seed + i);
-	return s;
-}
-
-static struct nfs4_verifier verf(uint8_t seed)
-{
-	struct nfs4_verifier v;
-	for (int i = 0; i < NFS4_VERIFIER_SIZE; i++)
-		v.data[i] = (uint8_t)(seed * 3 + i);
-	return v;
-}
-
-static struct nfs4_stateid stid(uint32_t seq)
-{
-	struct nfs4_stateid s = {.seqid = seq};
-	for (int i = 0; i < NFS4_OTHER_SIZE; i++)
-		s.other[i] = (uint8_t)(seq + 7 * i);
-	return s;
-}
-
-static void assert_stateid_equal(const struct nfs4_stateid *a, const struct nfs4_stateid *b)
-{
-	assert_int_equal(a->seqid, b->seqid);
-	assert_memory_equal(a->other, b->other, NFS4_OTHER_SIZE);
-}
-
-static void assert_bitmap_equal(const struct nfs4_bitmap *a, const struct nfs4_bitmap *b)
-{
-	assert_memory_equal(a->w, b->w, sizeof(a->w));
-}
-
 static void assert_impl_id_equal(const struct nfs4_impl_id *a, const struct nfs4_impl_id *b)
 {
 	assert_opaque_equal(a->domain, b->domain);
