@@ -149,6 +149,48 @@ static void test_v41_probe_error(void **state)
 	end_session(&s, &svc);
 }
 
+/* A CB_SEQUENCE the client refused spent no seqid of its back slot (RFC
+ * 8881 2.10.6.1: a slot's sequence advances only with a request the replier
+ * took): after BACKCHANNEL_CTL makes ferryd probe again, the probe carries
+ * the same seqid, and the client's own bookkeeping takes it. */
+static void test_v41_refused_probe_keeps_seqid(void **state)
+{
+	(void)state;
+	struct nfs4c_sess s;
+	struct nfs4c_cb svc;
+	session_with_back(&s, &svc, "bc-seqid");
+	svc.handlers[OP_CB_SEQUENCE] = answer_serverfault;
+	nfs4c_ping(&s);
+	assert_true(nfs4c_cb_serve(s.fd, 1, PROBE_WAIT_MS));
+	assert_probe(&svc, &s, NFS4ERR_SERVERFAULT);
+	assert_int_equal(ping_until_down(&s, DOWN_WAIT_MS) & PATH_DOWN, PATH_DOWN);
+
+	/* The client now answers as a client does; BACKCHANNEL_CTL sets the
+	 * path to be probed again. */
+	svc.handlers[OP_CB_SEQUENCE] = NULL;
+	struct nfs4_cb_sec_parms none = {.flavor = RPC_AUTH_NONE};
+	struct nfs4_backchannel_ctl_args bc = {.cb_program = NFS4C_CB_PROGRAM};
+	bc.sec_parms.l.count = 1;
+	bc.sec_parms.items = &none;
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin_seq(&s, &m, 0, false);
+	NFS4C_OP(&m, OP_BACKCHANNEL_CTL, nfs4_enc_backchannel_ctl_args, &bc);
+	nfs4c_send(s.fd, s.cred, &m, &p);
+	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_BACKCHANNEL_CTL), NFS4_OK);
+	nfs4c_done(&p);
+
+	nfs4c_ping(&s);
+	assert_true(nfs4c_cb_serve(s.fd, 2, PROBE_WAIT_MS));
+	struct nfs4c_cb_rec r;
+	assert_true(nfs4c_cb_get(&svc, OP_CB_SEQUENCE, 1, &r));
+	assert_int_equal(r.slotid, 0);
+	assert_int_equal(r.seqid, 1);
+	assert_int_equal(r.status, NFS4_OK);
+	end_session(&s, &svc);
+}
+
 static void test_v41_probe_garbage(void **state)
 {
 	(void)state;
@@ -350,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_v41_probe_answered),
 		cmocka_unit_test(test_v41_no_back_channel),
 		cmocka_unit_test(test_v41_probe_error),
+		cmocka_unit_test(test_v41_refused_probe_keeps_seqid),
 		cmocka_unit_test(test_v41_probe_garbage),
 		cmocka_unit_test(test_v41_probe_unanswered),
 		cmocka_unit_test(test_v41_probe_background),
