@@ -161,11 +161,15 @@ static void cb_probe41_done(void *arg, int err, const struct rpc_reply_hdr *hdr,
 	if (err == 0 && hdr->reply_stat == RPC_MSG_ACCEPTED && hdr->accept_stat == RPC_SUCCESS)
 		nfs4_cb_compound_decode_reply(results, &call->seq, NULL, 0, &out);
 	bool ok = out.status == NFS4_OK;
+	/* RETRY_UNCACHED_REP and SEQ_FALSE_RETRY say the client's slot already
+	 * holds this seqid (a reply that was lost): it is spent all the same. */
+	bool spent = out.sequence_done || out.status == NFS4ERR_RETRY_UNCACHED_REP ||
+		     out.status == NFS4ERR_SEQ_FALSE_RETRY;
 	if (!ok)
 		log_info("nfs4: back channel of a session did not answer CB_SEQUENCE "
 			 "(rpc %d, status %u)",
 			 err, out.status);
-	state_cb_end(call->srv->state, call->session, ok);
+	state_cb_end(call->srv->state, call->session, ok, spent);
 	state_session_unref(call->srv->state, call->session);
 	free(call);
 }
@@ -204,7 +208,7 @@ void nfs4_cb_probe41(struct nfs4_server *srv, struct state_session *s)
 		free(call);
 	state_cb_put_conn(srv->state, t.conn);
 	if (!sent)
-		state_cb_end(srv->state, s, false);
+		state_cb_end(srv->state, s, false, false);
 }
 
 /* --- v4.0: CB_NULL over a dialled connection --------------------------------------- */

@@ -524,9 +524,13 @@ bool state_cb_begin(struct state_server *st, struct state_session *s, struct sta
 	return ok;
 }
 
-void state_cb_end(struct state_server *st, struct state_session *s, bool ok)
+void state_cb_end(struct state_server *st, struct state_session *s, bool ok, bool spent)
 {
 	pthread_mutex_lock(&s->lock);
+	/* Only one callback is in flight per session (cb_busy), so the seqid
+	 * given back is the one state_cb_begin handed out. */
+	if (!spent)
+		s->cb_seqid--;
 	s->cb_busy = false;
 	s->cb_status = ok ? STATE_CB_UP : STATE_CB_DOWN;
 	pthread_mutex_unlock(&s->lock);

@@ -220,8 +220,12 @@ bool state_cb_begin(struct state_server *st, struct state_session *s,
 		    struct state_cb_target *t);
 
 /* The outcome of a callback begun with state_cb_begin (ok: answered with a
- * good CB_SEQUENCE); frees the back slot and records the path's state. */
-void state_cb_end(struct state_server *st, struct state_session *s, bool ok);
+ * good CB_SEQUENCE); frees the back slot and records the path's state.
+ * spent: the client took the seqid (its CB_SEQUENCE succeeded, or it says it
+ * has seen that seqid); otherwise the slot's seqid is given back, since a
+ * sequence advances only with a request the replier processed (RFC 8881
+ * 2.10.6.1) and the next callback must carry the same one. */
+void state_cb_end(struct state_server *st, struct state_session *s, bool ok, bool spent);
 
 /* Releases the connection reference of a state_cb_target. */
 void state_cb_put_conn(struct state_server *st, struct rpc_conn *conn);
