@@ -273,7 +273,8 @@ NFS4_SERVE(test_stateid)
 	 * building it first would need an allocation per call. */
 	if (!xdr_encode_u32(res, a->count))
 		return NFS4_OK; /* overflow: the dispatcher reports it */
-	for (uint32_t i = 0; i < a->count; i++) {
+	/* Once the reply is full nothing more reaches the client. */
+	for (uint32_t i = 0; i < a->count && !res->overflow; i++) {
 		struct nfs4_stateid sid;
 		nfs4_test_stateid_args_get(a, i, &sid);
 		xdr_encode_u32(res, state_test_stateid(c->srv->state, c->clientid, &sid));

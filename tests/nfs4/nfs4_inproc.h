@@ -315,4 +315,36 @@ static inline void inproc_compound_ctx(struct inproc *ip, uint32_t minor,
 	c->sfh.kind = NFS4_FH_NONE;
 }
 
+/* Reading attribute values out of a reply, asserting each is there. */
+static inline uint32_t u32_of(struct xdr_dec *d)
+{
+	uint32_t v = 0;
+	assert_true(xdr_decode_u32(d, &v));
+	return v;
+}
+
+static inline uint64_t u64_of(struct xdr_dec *d)
+{
+	uint64_t v = 0;
+	assert_true(xdr_decode_u64(d, &v));
+	return v;
+}
+
+static inline void expect_utf8(struct xdr_dec *d, const char *s)
+{
+	const uint8_t *p;
+	uint32_t n;
+	assert_true(xdr_decode_opaque(d, 1024, &p, &n));
+	assert_int_equal(n, strlen(s));
+	assert_memory_equal(p, s, n);
+}
+
+static inline void expect_nfstime(struct xdr_dec *d, struct timespec ts)
+{
+	struct timespec got;
+	assert_true(nfs4_decode_time(d, &got));
+	assert_int_equal(got.tv_sec, ts.tv_sec);
+	assert_int_equal(got.tv_nsec, ts.tv_nsec);
+}
+
 #endif

@@ -73,37 +73,6 @@ static void encode(struct ctx *x, const struct backend_attr *attr, const struct 
 	assert_int_equal(len, xdr_dec_remaining(&out->d));
 }
 
-static uint32_t u32_of(struct xdr_dec *d)
-{
-	uint32_t v = 0;
-	assert_true(xdr_decode_u32(d, &v));
-	return v;
-}
-
-static uint64_t u64_of(struct xdr_dec *d)
-{
-	uint64_t v = 0;
-	assert_true(xdr_decode_u64(d, &v));
-	return v;
-}
-
-static void expect_utf8(struct xdr_dec *d, const char *s)
-{
-	const uint8_t *p;
-	uint32_t n;
-	assert_true(xdr_decode_opaque(d, 1024, &p, &n));
-	assert_int_equal(n, strlen(s));
-	assert_memory_equal(p, s, n);
-}
-
-static void expect_nfstime(struct xdr_dec *d, struct timespec ts)
-{
-	struct timespec got;
-	assert_true(nfs4_decode_time(d, &got));
-	assert_int_equal(got.tv_sec, ts.tv_sec);
-	assert_int_equal(got.tv_nsec, ts.tv_nsec);
-}
-
 /* --- encoding ----------------------------------------------------------- */
 
 static void test_encode_core_attributes(void **state)
