@@ -89,7 +89,7 @@ struct nfs4_cb_engine {
 	bool stop;
 	struct cb_chan *chans;
 	struct cb_chan *ready_head, **ready_tail;
-	struct cb_item *finished;
+	struct cb_item *finished, **finished_tail; /* FIFO: done() in the order items ended */
 	unsigned calls_out; /* rpc calls whose done has not run yet */
 	/* Counters (under lock). */
 	struct nfs4_cb_stats stats;

@@ -141,8 +141,9 @@ static void item_finish_locked(struct nfs4_cb_engine *eng, struct cb_item *it, u
 	it->status = status;
 	it->state = CB_ITEM_FINISHED;
 	chan_remove(it->chan, it);
-	it->next = eng->finished;
-	eng->finished = it;
+	it->next = NULL;
+	*eng->finished_tail = it;
+	eng->finished_tail = &it->next;
 	pthread_cond_signal(&eng->cond);
 }
 
@@ -352,6 +353,8 @@ static void *cb_worker(void *arg)
 		if (eng->finished) {
 			struct cb_item *it = eng->finished;
 			eng->finished = it->next;
+			if (!eng->finished)
+				eng->finished_tail = &eng->finished;
 			struct cb_chan *c = it->chan;
 			struct cb_chan *gone = chan_maybe_unlink(eng, c);
 			pthread_mutex_unlock(&eng->lock);
@@ -411,6 +414,7 @@ int nfs4_cb_engine_start(struct nfs4_server *srv, const struct nfs4_cb_timing *t
 	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&eng->idle, NULL);
 	eng->ready_tail = &eng->ready_head;
+	eng->finished_tail = &eng->finished;
 	eng->threads = calloc(eng->t.workers, sizeof(*eng->threads));
 	if (!eng->threads) {
 		free(eng);
@@ -448,6 +452,7 @@ void nfs4_cb_engine_stop(struct nfs4_server *srv)
 	stop_items(eng);
 	struct cb_item *fin = eng->finished;
 	eng->finished = NULL;
+	eng->finished_tail = &eng->finished;
 	struct cb_chan *chans = eng->chans;
 	eng->chans = NULL;
 	pthread_mutex_unlock(&eng->lock);
