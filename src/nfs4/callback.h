@@ -120,7 +120,9 @@ struct nfs4_cb_request {
 /* Queues req for client clientid and returns at once (never waits for the
  * client): v4.1 on the queue of one of the client's sessions with a back
  * channel, v4.0 on the client's own queue (dialled out).  0; -ENOTCONN when the
- * client has no callback path at all (done is not called); -ENOMEM. */
+ * client has no callback path at all (done is not called); -ENOMEM.
+ * (Also -EINVAL for an opnum the table does not send.)  Call it with no
+ * state lock held: it looks the client up under the state lock. */
 int nfs4_cb_queue(struct nfs4_server *srv, uint64_t clientid, const struct nfs4_cb_request *req);
 
 /* Whether the client has a working callback path now (a delegation may be
