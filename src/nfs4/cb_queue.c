@@ -161,6 +161,12 @@ static const uint64_t duration_bounds[NFS4_CB_DURATION_BUCKETS - 1] =
 /* A worker, no lock held: counts and calls done. */
 static void item_deliver(struct nfs4_cb_engine *eng, struct cb_item *it)
 {
+	/* Ended while holding a back slot (given up during a DELAY pause, or
+	 * at stop): the seqid was not taken, the slot is free again.  The
+	 * channel is still there: nfinished keeps it. */
+	if (it->has_slot && it->chan->session)
+		state_cb_slot_end(eng->srv->state, it->chan->session, it->slotid, false);
+	it->has_slot = false;
 	uint64_t ms = clock_now_ms() - it->queued_ms;
 	unsigned b = 0;
 	while (b < NFS4_CB_DURATION_BUCKETS - 1 && ms > duration_bounds[b])
