@@ -8,6 +8,7 @@
  * workers send and call done(); rpc loop threads run reply completions,
  * which only record the outcome (cb_item_outcome) and wake a worker. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -463,6 +464,9 @@ int nfs4_cb_engine_start(struct nfs4_server *srv, const struct nfs4_cb_timing *t
 	for (unsigned i = 0; i < eng->t.workers; i++) {
 		if (pthread_create(&eng->threads[i], NULL, cb_worker, eng) != 0)
 			break;
+		char name[16];
+		snprintf(name, sizeof(name), "callback%u", i % 100);
+		pthread_setname_np(eng->threads[i], name);
 		eng->nthreads++;
 	}
 	if (eng->nthreads == 0) {
