@@ -44,6 +44,7 @@ struct cb_item {
 	unsigned resends;         /* DELAY and uncached retries (bounded) */
 	unsigned sends;           /* sends so far (the retries counter) */
 	bool moved;               /* the immediate retry on another connection was used */
+	bool backoff;             /* CB_ITEM_WAIT after a failed attempt (not a DELAY pause) */
 	const struct rpc_conn *exclude; /* compared only: avoid it on the next send */
 	/* v4.1: a back slot held across a resend with the same seqid. */
 	bool has_slot;

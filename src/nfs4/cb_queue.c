@@ -220,6 +220,19 @@ void cb_call_ended(struct nfs4_cb_engine *eng)
 	pthread_mutex_unlock(&eng->lock);
 }
 
+/* A call of the channel was answered: the path works again (a probe after
+ * the client bound a new connection, say), so callbacks waiting out a
+ * backoff go now rather than when it ends. */
+static void chan_end_backoff_locked(struct cb_chan *c)
+{
+	for (struct cb_item *it = c->head; it; it = it->next) {
+		if (it->state == CB_ITEM_WAIT && it->backoff) {
+			it->state = CB_ITEM_QUEUED;
+			it->backoff = false;
+		}
+	}
+}
+
 void cb_item_outcome(struct nfs4_cb_engine *eng, struct cb_item *it, enum cb_outcome out,
 		     const struct rpc_conn *conn, uint32_t status)
 {
@@ -228,9 +241,12 @@ void cb_item_outcome(struct nfs4_cb_engine *eng, struct cb_item *it, enum cb_out
 	struct cb_chan *c = it->chan;
 	if ((out == CB_OUT_RESEND || out == CB_OUT_PAUSE) && ++it->resends > CB_RESENDS_MAX)
 		out = CB_OUT_FAILED;
+	it->backoff = false;
 	switch (out) {
 	case CB_OUT_DONE:
 		item_finish_locked(eng, it, status);
+		if (status != NFS4ERR_CB_PATH_DOWN)
+			chan_end_backoff_locked(c);
 		break;
 	case CB_OUT_RESEND:
 		it->state = CB_ITEM_QUEUED;
@@ -259,6 +275,7 @@ void cb_item_outcome(struct nfs4_cb_engine *eng, struct cb_item *it, enum cb_out
 		} else {
 			it->exclude = NULL;
 			it->state = CB_ITEM_WAIT;
+			it->backoff = true;
 			uint64_t wait = (uint64_t)eng->t.retry_ms << (it->attempts - 1);
 			it->not_before_ms = now + wait;
 		}
@@ -283,12 +300,19 @@ static void chan_run(struct nfs4_cb_engine *eng, struct cb_chan *c)
 {
 	c->stalled = false;
 	while (!c->stalled && !eng->stop) {
-		struct cb_item *it = c->head;
 		/* Items start in order: the first not yet started, unless an
-		 * earlier one waits (its backoff holds the ones behind it). */
-		while (it && it->state != CB_ITEM_QUEUED && it->state != CB_ITEM_WAIT)
-			it = it->next;
-		if (!it || it->state == CB_ITEM_WAIT)
+		 * earlier one waits (its backoff or pause holds the ones behind
+		 * it).  A probe carries no operation and may pass: it is how a
+		 * mended path is found. */
+		struct cb_item *it;
+		bool held = false;
+		for (it = c->head; it; it = it->next) {
+			if (it->state == CB_ITEM_WAIT)
+				held = true;
+			else if (it->state == CB_ITEM_QUEUED && (!held || it->probe))
+				break;
+		}
+		if (!it)
 			break;
 		it->state = CB_ITEM_SENDING;
 		pthread_mutex_unlock(&eng->lock);
