@@ -16,9 +16,13 @@
  *   - A session destroyed with callbacks queued: they move to another
  *     session of the client with a back channel at their next attempt,
  *     or end with NFS4ERR_CB_PATH_DOWN after the retries.
+ *   - done() may run before nfs4_cb_queue returns (on a worker): make
+ *     what it looks at ready before queueing.
  *   - NFS4ERR_CB_PATH_DOWN means the client could not be reached: the
  *     caller revokes what it recalled and, for v4.1, sets the client's
- *     SEQ4_STATUS_RECALLABLE_STATE_REVOKED (state_client_set_revoked). */
+ *     SEQ4_STATUS_RECALLABLE_STATE_REVOKED (state_client_set_revoked).
+ *     A queued callback is not withdrawn when its reason went away (a
+ *     delegation returned meanwhile): done() should check. */
 #ifndef FERRY_NFS4_CALLBACK_H
 #define FERRY_NFS4_CALLBACK_H
 
@@ -149,8 +153,9 @@ int nfs4_cb_engine_start(struct nfs4_server *srv, const struct nfs4_cb_timing *t
  * gets -ENOTCONN.  Call after rpc_server_stop (every connection closed, so
  * nothing is in flight) and before rpc_server_destroy, or while the rpc
  * server runs (calls in flight then end by reply or timeout).
- * nfs4_server_fini calls it too (a no-op the second time).  nfs4_cb_engine_free, once nothing can
- * queue any more (the state thread stopped), frees what is left. */
+ * nfs4_server_fini calls it too (a no-op the second time).
+ * nfs4_cb_engine_free, once nothing can queue any more (the state thread
+ * stopped), frees what is left. */
 void nfs4_cb_engine_stop(struct nfs4_server *srv);
 void nfs4_cb_engine_free(struct nfs4_server *srv);
 
