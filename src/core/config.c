@@ -39,6 +39,9 @@ void config_init_defaults(struct ferry_config *cfg)
 	cfg->max_minor = 1;
 	cfg->session_slots = 64;
 	cfg->reply_cache_mb = 64;
+	cfg->callback_timeout_ms = 5000;
+	cfg->callback_retry_ms = 5000;
+	cfg->callback_retries = 3;
 }
 
 static bool copy_str(char *dst, size_t cap, const char *src, const char *what, char *errbuf,
@@ -296,6 +299,18 @@ static int config_ini_entry(void *user, const char *section, const char *key,
 		} else if (strcmp(key, "reply_cache_mb") == 0) {
 			ok = set_uint(value, 1u << 20, &v, where, ctx);
 			cfg->reply_cache_mb = (unsigned)v;
+		} else if (strcmp(key, "callback_timeout_ms") == 0 ||
+			   strcmp(key, "callback_retry_ms") == 0) {
+			ok = set_uint(value, 3600000, &v, where, ctx) && v >= 1;
+			if (!ok)
+				fail(ctx->errbuf, ctx->errlen, "%s: must be 1..3600000", where);
+			else if (strcmp(key, "callback_timeout_ms") == 0)
+				cfg->callback_timeout_ms = (unsigned)v;
+			else
+				cfg->callback_retry_ms = (unsigned)v;
+		} else if (strcmp(key, "callback_retries") == 0) {
+			ok = set_uint(value, 16, &v, where, ctx);
+			cfg->callback_retries = (unsigned)v;
 		} else {
 			ok = fail(ctx->errbuf, ctx->errlen, "%s: unknown key in [nfs]", where);
 		}

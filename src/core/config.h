@@ -36,6 +36,9 @@
  *   owner_domain = localdomain      ; for "user@domain" owner strings
  *   session_slots = 64              ; v4.1 fore-channel slots offered per session
  *   reply_cache_mb = 64             ; v4.1 reply caches, all sessions together
+ *   callback_timeout_ms = 5000      ; a callback without a reply by then failed
+ *   callback_retry_ms = 5000        ; first backoff between callback attempts (doubles)
+ *   callback_retries = 3            ; attempts with backoff before the path is down
  */
 #ifndef FERRY_CORE_CONFIG_H
 #define FERRY_CORE_CONFIG_H
@@ -89,6 +92,7 @@ struct ferry_config {
 	unsigned min_minor, max_minor;
 	unsigned session_slots;
 	unsigned reply_cache_mb;
+	unsigned callback_timeout_ms, callback_retry_ms, callback_retries;
 };
 
 /* Fills cfg with built-in defaults (no listen address, no export: those

@@ -34,6 +34,10 @@
  *      epoll interest and pending outgoing calls.
  *   8. rpc: an event loop's message queue lock (struct rpc_loop.msg_lock).
  *   9. core: a thread pool's queue lock (struct threadpool.lock).
+ *  9a. nfs4: the callback engine's lock (struct nfs4_cb_engine.lock,
+ *      nfs4/callback_internal.h): its queues, items and counters.  A leaf:
+ *      taken with nothing held and nothing taken under it; state and rpc
+ *      are called, and done() run, only after it is released.
  *  10. nfs4: the per-op counters' registry lock (op_stats.c blocks_lock),
  *      taken only when a thread first counts an op, when it exits and when
  *      the counters are read; a leaf but for logging.

@@ -10,8 +10,6 @@
 #include "rpc/server.h"
 #include "state/session.h"
 
-enum { CB_TIMEOUT_MS = 5000 };
-
 /* --- the callback-op table ---------------------------------------------------------- */
 
 #define CB_ARGS(op)                                                    \
@@ -142,73 +140,6 @@ void nfs4_cb_compound_decode_reply(struct xdr_dec *d, const struct nfs4_cb_seque
 	/* Results stop only at an error: a short list of good ones is
 	 * malformed. */
 	out->status = nres == nops ? (uint32_t)NFS4_OK : NFS4ERR_BADXDR;
-}
-
-/* --- sending over the v4.1 back channel ------------------------------------------- */
-
-/* A CB_COMPOUND in flight: what its reply is checked against. */
-struct cb_call41 {
-	struct nfs4_server *srv;
-	struct state_session *session; /* referenced */
-	struct nfs4_cb_sequence_args seq;
-};
-
-static void cb_probe41_done(void *arg, int err, const struct rpc_reply_hdr *hdr,
-			    struct xdr_dec *results)
-{
-	struct cb_call41 *call = arg;
-	struct nfs4_cb_outcome out = {.status = NFS4ERR_BADXDR};
-	if (err == 0 && hdr->reply_stat == RPC_MSG_ACCEPTED && hdr->accept_stat == RPC_SUCCESS)
-		nfs4_cb_compound_decode_reply(results, &call->seq, NULL, 0, &out);
-	bool ok = out.status == NFS4_OK;
-	/* RETRY_UNCACHED_REP and SEQ_FALSE_RETRY say the client's slot already
-	 * holds this seqid (a reply that was lost): it is spent all the same. */
-	bool spent = out.sequence_done || out.status == NFS4ERR_RETRY_UNCACHED_REP ||
-		     out.status == NFS4ERR_SEQ_FALSE_RETRY;
-	if (!ok)
-		log_info("nfs4: back channel of a session did not answer CB_SEQUENCE "
-			 "(rpc %d, status %u)",
-			 err, out.status);
-	state_cb_end(call->srv->state, call->session, ok, spent);
-	state_session_unref(call->srv->state, call->session);
-	free(call);
-}
-
-void nfs4_cb_probe41(struct nfs4_server *srv, struct state_session *s)
-{
-	struct state_cb_target t;
-	if (!state_cb_begin(srv->state, s, &t))
-		return;
-	bool sent = false;
-	struct cb_call41 *call = malloc(sizeof(*call));
-	struct xdr_enc e;
-	if (call && xdr_enc_init(&e, 128, 256)) {
-		memset(&call->seq, 0, sizeof(call->seq));
-		memcpy(call->seq.sessionid.data, t.sessionid, NFS4_SESSIONID_SIZE);
-		call->seq.sequenceid = t.seqid;
-		call->seq.slotid = t.slotid;
-		call->seq.highest_slotid = t.slotid;
-		call->seq.cachethis = false;
-		if (nfs4_cb_compound_encode(&e, 0, &call->seq, NULL, 0)) {
-			call->srv = srv;
-			call->session = state_session_ref(s);
-			const struct rpc_cred *cred =
-				t.sec.flavor == RPC_AUTH_SYS ? &t.sec.cred : NULL;
-			int rc = rpc_conn_call(t.conn, t.program, NFS4_CALLBACK_VERSION, CB_COMPOUND,
-					       cred, e.buf->data, e.buf->len, CB_TIMEOUT_MS,
-					       cb_probe41_done, call);
-			if (rc == 0)
-				sent = true;
-			else
-				state_session_unref(srv->state, call->session);
-		}
-		xdr_enc_release(&e);
-	}
-	if (!sent)
-		free(call);
-	state_cb_put_conn(srv->state, t.conn);
-	if (!sent)
-		state_cb_end(srv->state, s, false, false);
 }
 
 /* --- v4.0: CB_NULL over a dialled connection --------------------------------------- */

@@ -75,9 +75,83 @@ void nfs4_cb_compound_decode_reply(struct xdr_dec *d, const struct nfs4_cb_seque
 				   struct nfs4_cb_op *ops, uint32_t nops,
 				   struct nfs4_cb_outcome *out);
 
-/* Sends CB_COMPOUND(CB_SEQUENCE) on a back-bound connection of session s
- * and records whether the back channel answered (state_cb_end); returns
- * at once.  Nothing is sent while another callback of s is under way. */
+/* --- the callback queue --------------------------------------------------------------- */
+
+/* How a queued callback ended. */
+struct nfs4_cb_result {
+	/* NFS4_OK; the client's error for the operation (e.g. NFS4ERR_BADHANDLE,
+	 * NFS4ERR_BAD_STATEID); or NFS4ERR_CB_PATH_DOWN when it could not be
+	 * delivered after every retry. */
+	uint32_t status;
+	/* CB_GETATTR answered NFS4_OK: its result (valid only during done). */
+	const struct nfs4_cb_getattr_res *getattr;
+};
+
+/* One callback operation for a client; nfs4_cb_queue copies everything. */
+struct nfs4_cb_request {
+	uint32_t opnum; /* OP_CB_RECALL, OP_CB_GETATTR or OP_CB_NOTIFY_LOCK */
+	uint8_t fh[NFS4_FHSIZE];
+	uint32_t fh_len;
+	struct nfs4_stateid stateid; /* CB_RECALL */
+	bool truncate;               /* CB_RECALL */
+	struct nfs4_bitmap attr_request; /* CB_GETATTR */
+	uint64_t lock_clientid;      /* CB_NOTIFY_LOCK: the lock owner */
+	const uint8_t *lock_owner;
+	uint32_t lock_owner_len;
+	/* Called exactly once when the callback ended, from a callback worker
+	 * thread, with no lock held; may be NULL. */
+	void (*done)(struct nfs4_server *srv, void *arg, const struct nfs4_cb_result *r);
+	void *arg;
+};
+
+/* Queues req for client clientid and returns at once (never waits for the
+ * client): v4.1 on the queue of one of the client's sessions with a back
+ * channel, v4.0 on the client's own queue (dialled out).  0; -ENOTCONN when the
+ * client has no callback path at all (done is not called); -ENOMEM. */
+int nfs4_cb_queue(struct nfs4_server *srv, uint64_t clientid, const struct nfs4_cb_request *req);
+
+/* Whether the client has a working callback path now (a delegation may be
+ * granted only then). */
+bool nfs4_cb_path_up(struct nfs4_server *srv, uint64_t clientid);
+
+/* Timings of callbacks (nfs4_cb_engine_start; the [nfs] callback_* keys). */
+struct nfs4_cb_timing {
+	unsigned timeout_ms;  /* a call without a reply by then failed (default 5000) */
+	unsigned retry_ms;    /* first backoff; doubles each time (default 5000) */
+	unsigned retries;     /* backoff attempts after the first two (default 3) */
+	unsigned delay_ms;    /* pause before resending after NFS4ERR_DELAY (default 100) */
+	unsigned workers;     /* callback worker threads (default 2) */
+};
+
+void nfs4_cb_timing_default(struct nfs4_cb_timing *t);
+
+/* Starts the callback workers of srv (nfs4_server_init does).  0 or
+ * -errno. */
+int nfs4_cb_engine_start(struct nfs4_server *srv, const struct nfs4_cb_timing *t);
+
+/* Ends every queued callback with NFS4ERR_CB_PATH_DOWN (done is called),
+ * waits for calls in flight to end and stops the workers.  Call after the
+ * rpc server stopped (no reply can arrive any more) or before it started. */
+void nfs4_cb_engine_stop(struct nfs4_server *srv);
+
+/* Counters for the metrics. */
+enum { NFS4_CB_DURATION_BUCKETS = 7 };
+/* Upper bounds of the duration buckets, in milliseconds; the last bucket
+ * takes the rest. */
+#define NFS4_CB_DURATION_BOUNDS_MS {1, 10, 100, 1000, 10000, 60000}
+struct nfs4_cb_stats {
+	uint64_t total;    /* callbacks ended (done called; probes included) */
+	uint64_t failures; /* ended with NFS4ERR_CB_PATH_DOWN */
+	uint64_t retries;  /* sends after a callback's first */
+	uint64_t duration_ms_sum; /* queued to ended */
+	uint64_t duration_hist[NFS4_CB_DURATION_BUCKETS];
+};
+
+void nfs4_cb_get_stats(struct nfs4_server *srv, struct nfs4_cb_stats *out);
+
+/* Probes the back channel of session s: a CB_COMPOUND with only
+ * CB_SEQUENCE, queued like any callback (at most one probe waits per
+ * session); its outcome is recorded in the session's callback status. */
 void nfs4_cb_probe41(struct nfs4_server *srv, struct state_session *s);
 
 /* The CB_NULL dialer for state_options.cb_null (v4.0): one blocking call

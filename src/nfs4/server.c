@@ -96,11 +96,24 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 	lim.max_response = cfg->max_record_size;
 	lim.cache_budget = (uint64_t)cfg->reply_cache_mb << 20;
 	state_session_set_limits(srv->state, &lim);
+	struct nfs4_cb_timing cbt;
+	nfs4_cb_timing_default(&cbt);
+	cbt.timeout_ms = cfg->callback_timeout_ms;
+	cbt.retry_ms = cfg->callback_retry_ms;
+	cbt.retries = cfg->callback_retries;
+	/* The pause after NFS4ERR_DELAY: short, and shorter still when the
+	 * backoff was made short (tests). */
+	if (cbt.retry_ms / 10 < cbt.delay_ms)
+		cbt.delay_ms = cbt.retry_ms / 10 + 1;
+	rc = nfs4_cb_engine_start(srv, &cbt);
+	if (rc)
+		return rc;
 	return 0;
 }
 
 void nfs4_server_fini(struct nfs4_server *srv)
 {
+	nfs4_cb_engine_stop(srv);
 	if (srv->state)
 		state_server_destroy(srv->state);
 	srv->state = NULL;

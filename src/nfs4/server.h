@@ -9,11 +9,13 @@
 #include "rpc/server.h"
 
 struct state_server;
+struct nfs4_cb_engine;
 
 struct nfs4_server {
 	struct nfs4_exports exports;
 	struct state_server *state;
 	struct rpc_server *rpc; /* for callbacks */
+	struct nfs4_cb_engine *cb; /* the callback queues and workers (nfs4/callback.h) */
 	uint32_t minor_min, minor_max; /* minor versions accepted */
 	/* Per listener (rpc_conn_listener), when its config narrows them. */
 	uint32_t listener_minor_min[CONFIG_MAX_LISTEN], listener_minor_max[CONFIG_MAX_LISTEN];

@@ -87,6 +87,7 @@ void state_session_unref(struct state_server *st, struct state_session *s)
 		conn_put(st, s->conns[i].conn);
 	free(s->conns);
 	free(s->slots);
+	free(s->back_slots);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -123,10 +124,15 @@ struct state_session *state_session_new(struct state_server *st, struct state_cl
 	if (!s)
 		return NULL;
 	s->slots = calloc(fore->maxrequests, sizeof(*s->slots));
-	if (!s->slots) {
+	uint32_t nback = back->maxrequests ? back->maxrequests : 1;
+	s->back_slots = calloc(nback, sizeof(*s->back_slots));
+	if (!s->slots || !s->back_slots) {
+		free(s->slots);
+		free(s->back_slots);
 		free(s);
 		return NULL;
 	}
+	s->back_limit = nback - 1;
 	atomic_init(&s->refs, 1); /* the table's */
 	atomic_init(&s->renewed_ms, state_now_ms());
 	pthread_mutex_init(&s->lock, NULL);
@@ -139,6 +145,7 @@ struct state_session *state_session_new(struct state_server *st, struct state_cl
 	s->cb_sec = *sec;
 	s->nslots = fore->maxrequests;
 	s->back_wanted = flags & CREATE_SESSION4_FLAG_CONN_BACK_CHAN;
+	atomic_init(&s->recallable_revoked, cl->recallable_revoked);
 	pthread_mutex_lock(&st->sess_lock);
 	uint32_t n = ++st->next_session;
 	uint8_t rnd[4];
@@ -240,18 +247,16 @@ static bool conn_bind_locked(struct state_server *st, struct state_session *s,
 		memset(c, 0, sizeof(*c));
 		c->conn = st->opts.conn_ref(conn);
 	}
-	if ((dir & STATE_CONN_BACK) && !(c->dir & STATE_CONN_BACK))
-		s->cb_status = STATE_CB_UNKNOWN; /* a new path: probe it */
+	if ((dir & STATE_CONN_BACK) && (!(c->dir & STATE_CONN_BACK) || c->back_failed)) {
+		/* A new path: probe it, and let the client show it fixed a
+		 * fault. */
+		s->cb_status = STATE_CB_UNKNOWN;
+		s->cb_probing = false;
+		s->cb_fault = false;
+		c->back_failed = false;
+	}
 	c->dir |= dir;
 	return true;
-}
-
-static bool has_back_conn(const struct state_session *s)
-{
-	for (unsigned i = 0; i < s->nconns; i++)
-		if (s->conns[i].dir & STATE_CONN_BACK)
-			return true;
-	return false;
 }
 
 void state_session_bind_initial(struct state_server *st, struct state_session *s,
@@ -340,12 +345,14 @@ enum nfsstat4 state_backchannel_ctl(struct state_server *st, struct state_sessio
 {
 	enum nfsstat4 status = NFS4_OK;
 	pthread_mutex_lock(&s->lock);
-	if (!s->back_wanted && !has_back_conn(s)) {
+	if (!s->back_wanted && !state_session_has_back_locked(s)) {
 		status = NFS4ERR_INVAL;
 	} else {
 		s->cb_program = cb_program;
 		s->cb_sec = *sec;
 		s->cb_status = STATE_CB_UNKNOWN;
+		s->cb_probing = false;
+		s->cb_fault = false;
 	}
 	pthread_mutex_unlock(&s->lock);
 	return status;
@@ -373,11 +380,14 @@ static uint32_t target_slots(struct state_server *st, const struct state_session
 static uint32_t status_flags_locked(const struct state_session *s)
 {
 	uint32_t f = 0;
-	bool back = has_back_conn(s);
-	if (s->back_wanted && (!back || s->cb_status == STATE_CB_DOWN))
-		f |= SEQ4_STATUS_CB_PATH_DOWN_SESSION | SEQ4_STATUS_CB_PATH_DOWN;
+	/* CB_PATH_DOWN (the client's, not the session's) is decided by
+	 * state_sequence once this lock is released. */
+	if (s->back_wanted && !state_session_back_working_locked(s))
+		f |= SEQ4_STATUS_CB_PATH_DOWN_SESSION;
 	if (s->cb_fault)
 		f |= SEQ4_STATUS_BACKCHANNEL_FAULT;
+	if (atomic_load_explicit(&s->recallable_revoked, memory_order_relaxed))
+		f |= SEQ4_STATUS_RECALLABLE_STATE_REVOKED;
 	return f;
 }
 
@@ -455,11 +465,16 @@ enum nfsstat4 state_sequence(struct state_server *st, const struct state_sequenc
 		out->target_highest_slotid = target_slots(st, s) - 1;
 		out->status_flags = status_flags_locked(s);
 		out->fore = s->fore;
-		out->probe = s->back_wanted && has_back_conn(s) && s->cb_status == STATE_CB_UNKNOWN &&
-			     !s->cb_busy;
+		out->probe = s->back_wanted && state_session_has_back_locked(s) &&
+			     s->cb_status == STATE_CB_UNKNOWN && !s->cb_probing;
+		if (out->probe)
+			s->cb_probing = true;
 	}
 	pthread_mutex_unlock(&s->lock);
 	if (status == NFS4_OK) {
+		if ((out->status_flags & SEQ4_STATUS_CB_PATH_DOWN_SESSION) &&
+		    !state_client_back_working(st, s->clientid))
+			out->status_flags |= SEQ4_STATUS_CB_PATH_DOWN;
 		atomic_store(&s->renewed_ms, state_now_ms());
 		if (out->kind == STATE_SEQ41_NEW) {
 			out->session = s; /* keeps the reference */
@@ -489,52 +504,6 @@ void state_sequence_done(struct state_server *st, struct state_session *s, uint3
 	atomic_fetch_sub_explicit(&st->n_slots_in_use, 1, memory_order_relaxed);
 	atomic_store(&s->renewed_ms, state_now_ms());
 	state_session_unref(st, s);
-}
-
-/* --- the back channel -------------------------------------------------------------- */
-
-bool state_cb_begin(struct state_server *st, struct state_session *s, struct state_cb_target *t)
-{
-	memset(t, 0, sizeof(*t));
-	bool ok = false;
-	pthread_mutex_lock(&s->lock);
-	if (!s->dead && !s->cb_busy && st->opts.conn_ref) {
-		/* The back-bound connection with the latest fore activity. */
-		struct state_sess_conn *best = NULL;
-		for (unsigned i = 0; i < s->nconns; i++) {
-			struct state_sess_conn *c = &s->conns[i];
-			if ((c->dir & STATE_CONN_BACK) &&
-			    (!best || c->last_fore_ms > best->last_fore_ms))
-				best = c;
-		}
-		if (best) {
-			t->conn = st->opts.conn_ref(best->conn);
-			t->program = s->cb_program;
-			t->sec = s->cb_sec;
-			memcpy(t->sessionid, s->id, NFS4_SESSIONID_SIZE);
-			t->seqid = ++s->cb_seqid;
-			t->slotid = 0;
-			s->cb_busy = true;
-			ok = true;
-		} else {
-			s->cb_status = STATE_CB_DOWN;
-		}
-	}
-	pthread_mutex_unlock(&s->lock);
-	return ok;
-}
-
-void state_cb_end(struct state_server *st, struct state_session *s, bool ok, bool spent)
-{
-	pthread_mutex_lock(&s->lock);
-	/* Only one callback is in flight per session (cb_busy), so the seqid
-	 * given back is the one state_cb_begin handed out. */
-	if (!spent)
-		s->cb_seqid--;
-	s->cb_busy = false;
-	s->cb_status = ok ? STATE_CB_UP : STATE_CB_DOWN;
-	pthread_mutex_unlock(&s->lock);
-	atomic_fetch_add_explicit(ok ? &st->n_cb_ok : &st->n_cb_failed, 1, memory_order_relaxed);
 }
 
 void state_cb_put_conn(struct state_server *st, struct rpc_conn *conn) { conn_put(st, conn); }

@@ -205,9 +205,16 @@ enum nfsstat4 state_free_stateid(struct state_server *st, uint64_t clientid,
 
 /* --- the back channel ---------------------------------------------------- */
 
-/* What a callback needs: the connection (referenced; conn_unref it), the
- * program, security, session id and the back slot's next seqid.  Returns
- * false when the session has no back-bound connection (CB path down). */
+/* The back channel has the slot table the client offered at CREATE_SESSION
+ * (ca_maxrequests of the back channel, capped by max_back_slots).  A
+ * callback takes a free slot and its next seqid; the seqid is spent only
+ * when the client answered for it (RFC 8881 2.10.6.1), otherwise it is
+ * given back so the next call carries it again.  Slots above the highest
+ * the client last asked for (CB_SEQUENCE's target_highest_slotid) are not
+ * used. */
+
+/* What a callback needs: the connection (referenced; state_cb_put_conn
+ * it), the program, security, session id, the back slot and its seqid. */
 struct state_cb_target {
 	struct rpc_conn *conn;
 	uint32_t program;
@@ -215,20 +222,89 @@ struct state_cb_target {
 	uint8_t sessionid[NFS4_SESSIONID_SIZE];
 	uint32_t seqid;
 	uint32_t slotid;
+	uint32_t highest_slotid; /* the highest slot in use by callbacks now */
 };
-bool state_cb_begin(struct state_server *st, struct state_session *s,
-		    struct state_cb_target *t);
 
-/* The outcome of a callback begun with state_cb_begin (ok: answered with a
- * good CB_SEQUENCE); frees the back slot and records the path's state.
- * spent: the client took the seqid (its CB_SEQUENCE succeeded, or it says it
- * has seen that seqid); otherwise the slot's seqid is given back, since a
- * sequence advances only with a request the replier processed (RFC 8881
- * 2.10.6.1) and the next callback must carry the same one. */
-void state_cb_end(struct state_server *st, struct state_session *s, bool ok, bool spent);
+enum state_cb_take {
+	STATE_CB_TAKEN,  /* *t filled, the slot is the caller's */
+	STATE_CB_NOSLOT, /* every usable slot is busy: try again when one ends */
+	STATE_CB_NOCONN, /* no back-bound connection (but exclude): path down */
+	STATE_CB_GONE,   /* the session was destroyed */
+};
+
+/* Takes a free back slot and picks the back-bound connection with the
+ * latest fore-channel activity, other than exclude (may be NULL) and
+ * preferring one that has not failed (state_cb_conn_failed). */
+enum state_cb_take state_cb_take(struct state_server *st, struct state_session *s,
+				 const struct rpc_conn *exclude, struct state_cb_target *t);
+
+/* For a slot the caller holds (a resend with the same seqid): picks the
+ * connection, program and security again into *t (its slot and seqid
+ * stay).  STATE_CB_TAKEN, STATE_CB_NOCONN or STATE_CB_GONE. */
+enum state_cb_take state_cb_retarget(struct state_server *st, struct state_session *s,
+				     const struct rpc_conn *exclude, struct state_cb_target *t);
+
+/* Ends the use of back slot slotid.  spent: the client took the seqid (its
+ * CB_SEQUENCE succeeded, or it says it has seen that seqid); otherwise the
+ * seqid is given back.  Never blocks. */
+void state_cb_slot_end(struct state_server *st, struct state_session *s, uint32_t slotid,
+		       bool spent);
+
+/* Sets the seqid the next call on slot slotid (held by the caller) will
+ * carry, minus one: after the client's slot was found restarted. */
+void state_cb_slot_reset(struct state_server *st, struct state_session *s, uint32_t slotid,
+			 uint32_t last_seqid);
+
+/* The client's CB_SEQUENCE reply: its highest and target highest slot ids;
+ * slots above the lower of the two are not used until it raises them. */
+void state_cb_slot_limit(struct state_server *st, struct state_session *s, uint32_t highest,
+			 uint32_t target);
+
+/* The path's state after a callback: up (answered), down (no answer after
+ * the retries, or no back connection).  fault: the client rejected the
+ * back channel itself (NFS4ERR_BADSESSION, a CB_SEQUENCE that could not be
+ * resynchronised): SEQ4_STATUS_BACKCHANNEL_FAULT until a call succeeds or
+ * the back channel is bound or set again. */
+void state_cb_set_status(struct state_server *st, struct state_session *s,
+			 enum state_cb_status status, bool fault);
+
+/* A send on conn failed (the connection is dead or dying): it is not picked
+ * again for callbacks of s while another back-bound one exists. */
+void state_cb_conn_failed(struct state_server *st, struct state_session *s,
+			  const struct rpc_conn *conn);
 
 /* Releases the connection reference of a state_cb_target. */
 void state_cb_put_conn(struct state_server *st, struct rpc_conn *conn);
+
+/* Where callbacks for a client go. */
+struct state_cb_route {
+	bool v41;
+	/* v4.1: a session of the client with a back-bound connection
+	 * (referenced; state_session_unref it), the one whose path is up
+	 * when several are; NULL when none has one. */
+	struct state_session *session;
+	/* v4.0: the callback the client gave (confirmed client), its
+	 * generation (advances when it changes) and the path's status. */
+	struct state_callback cb;
+	uint32_t cb_gen;
+	enum state_cb_status status;
+};
+
+/* Fills *r for a confirmed client.  False when the client is unknown. */
+bool state_cb_route(struct state_server *st, uint64_t clientid, struct state_cb_route *r);
+
+/* v4.1: whether some session of the client has a back channel whose last
+ * callback was answered (a delegation may be granted). */
+bool state_cb_client_up41(struct state_server *st, uint64_t clientid);
+
+/* Whether the session has a back-bound connection now. */
+bool state_session_has_back(struct state_server *st, struct state_session *s);
+
+/* SEQ4_STATUS_RECALLABLE_STATE_REVOKED: set by the owner of delegations
+ * when it revoked one of the client's (a callback that never got through),
+ * cleared when the client freed the revoked state.  Every SEQUENCE of the
+ * client reports it while set. */
+void state_client_set_revoked(struct state_server *st, uint64_t clientid, bool revoked);
 
 /* Takes a reference on a session (for an asynchronous callback). */
 struct state_session *state_session_ref(struct state_session *s);
@@ -247,7 +323,7 @@ struct state_session_stats {
 	uint64_t slots_in_use;
 	uint64_t cache_bytes;
 	uint64_t sessions;
-	uint64_t callbacks_ok, callbacks_failed;
+	uint64_t callbacks_ok, callbacks_failed; /* back-channel calls answered / not */
 };
 
 void state_get_session_stats(struct state_server *st, struct state_session_stats *out);

@@ -19,6 +19,13 @@ struct state_sess_conn {
 	struct rpc_conn *conn; /* referenced */
 	unsigned dir;          /* STATE_CONN_* */
 	uint64_t last_fore_ms;
+	bool back_failed;      /* a callback send on it failed */
+};
+
+/* One slot of the back channel (the client is the replier). */
+struct state_back_slot {
+	uint32_t seqid; /* the last seqid the client took on it */
+	bool busy;      /* a callback holds it */
 };
 
 struct state_session {
@@ -30,6 +37,7 @@ struct state_session {
 	atomic_uint refs;
 	_Atomic uint64_t renewed_ms;
 	atomic_uint inflight;
+	atomic_bool recallable_revoked; /* the client's flag (state_client_set_revoked) */
 
 	/* Everything below under lock.
 	 * lock order: see core/lock_order.h, level 5. */
@@ -45,9 +53,10 @@ struct state_session {
 	bool back_wanted; /* the client asked for one */
 	uint32_t cb_program;
 	struct state_cb_sec cb_sec;
-	uint32_t cb_seqid;
-	bool cb_busy;
+	struct state_back_slot *back_slots; /* back.maxrequests of them */
+	uint32_t back_limit; /* the highest slot id the client lets us use */
 	bool cb_fault;
+	bool cb_probing; /* a probe was asked for since cb_status became unknown */
 	enum state_cb_status cb_status;
 };
 
@@ -60,5 +69,13 @@ void state_session_kill(struct state_server *st, struct state_session *s);
 /* Binds conn to s (st->lock may be held). */
 void state_session_bind_initial(struct state_server *st, struct state_session *s,
 				struct rpc_conn *conn, unsigned dir);
+
+/* session_back.c */
+/* s->lock held: some back-bound connection exists; one that has not failed
+ * exists and the last callback did not find the path down. */
+bool state_session_has_back_locked(const struct state_session *s);
+bool state_session_back_working_locked(const struct state_session *s);
+/* No lock held: some session of the client has a working back channel. */
+bool state_client_back_working(struct state_server *st, uint64_t clientid);
 
 #endif

@@ -68,6 +68,7 @@ struct state_client {
 	struct buf *cs_reply;      /* its result body, for a replay (or NULL) */
 	enum nfsstat4 cs_status;
 	bool reclaim_complete;
+	bool recallable_revoked; /* SEQ4_STATUS_RECALLABLE_STATE_REVOKED */
 	struct state_list sessions; /* struct state_session.client_link */
 };
 

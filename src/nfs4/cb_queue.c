@@ -1,0 +1,627 @@
+/* The callback engine: a queue per session (v4.1) or per client (v4.0),
+ * drained in order by a small pool of callback workers (never a thread
+ * per session), with the retry policy of every callback: once at once on
+ * another back-bound connection, then up to `retries` attempts with an
+ * exponential backoff from retry_ms, then NFS4ERR_CB_PATH_DOWN.
+ *
+ * Threads: nfs4_cb_queue runs on any thread and only links an item in; the
+ * workers send and call done(); rpc loop threads run reply completions,
+ * which only record the outcome (cb_item_outcome) and wake a worker. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "nfs4/callback_internal.h"
+#include "nfs4/server.h"
+#include "rpc/server.h"
+
+enum {
+	/* DELAY or uncached-reply resends of one attempt before it counts as
+	 * failed: a client that always says DELAY does not hold a slot for
+	 * ever. */
+	CB_RESENDS_MAX = 20,
+	/* The workers look for due timers at least this often. */
+	CB_IDLE_WAKE_MS = 1000,
+};
+
+void nfs4_cb_timing_default(struct nfs4_cb_timing *t)
+{
+	t->timeout_ms = 5000;
+	t->retry_ms = 5000;
+	t->retries = 3;
+	t->delay_ms = 100;
+	t->workers = 2;
+}
+
+/* --- channels (eng->lock held) ----------------------------------------------------- */
+
+static void chan_mark_ready(struct nfs4_cb_engine *eng, struct cb_chan *c)
+{
+	if (c->on_ready)
+		return;
+	c->on_ready = true;
+	c->ready_next = NULL;
+	*eng->ready_tail = c;
+	eng->ready_tail = &c->ready_next;
+	pthread_cond_signal(&eng->cond);
+}
+
+static struct cb_chan *chan_pop_ready(struct nfs4_cb_engine *eng)
+{
+	struct cb_chan *c = eng->ready_head;
+	if (!c)
+		return NULL;
+	eng->ready_head = c->ready_next;
+	if (!eng->ready_head)
+		eng->ready_tail = &eng->ready_head;
+	c->on_ready = false;
+	return c;
+}
+
+static struct cb_chan *chan_find(struct nfs4_cb_engine *eng, bool v41, const uint8_t *sessionid,
+				 uint64_t clientid)
+{
+	for (struct cb_chan *c = eng->chans; c; c = c->next)
+		if (c->v41 == v41 && (v41 ? memcmp(c->sessionid, sessionid, NFS4_SESSIONID_SIZE) == 0
+					  : c->clientid == clientid))
+			return c;
+	return NULL;
+}
+
+/* Unlinks an empty, idle channel; returns it for freeing outside the lock,
+ * or NULL when it stays. */
+static struct cb_chan *chan_maybe_unlink(struct nfs4_cb_engine *eng, struct cb_chan *c)
+{
+	if (c->nitems || c->running || c->on_ready)
+		return NULL;
+	for (struct cb_chan **pp = &eng->chans; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+static void chan_free(struct nfs4_cb_engine *eng, struct cb_chan *c)
+{
+	if (!c)
+		return;
+	if (c->session)
+		state_session_unref(eng->srv->state, c->session);
+	if (c->conn40) {
+		rpc_conn_close(c->conn40);
+		rpc_conn_unref(c->conn40);
+	}
+	free(c);
+}
+
+static void chan_append(struct cb_chan *c, struct cb_item *it)
+{
+	it->chan = c;
+	it->next = NULL;
+	*c->tail = it;
+	c->tail = &it->next;
+	c->nitems++;
+	if (it->probe)
+		c->nprobes++;
+}
+
+static void chan_remove(struct cb_chan *c, struct cb_item *it)
+{
+	for (struct cb_item **pp = &c->head; *pp; pp = &(*pp)->next) {
+		if (*pp != it)
+			continue;
+		*pp = it->next;
+		if (c->tail == &it->next)
+			c->tail = pp;
+		c->nitems--;
+		if (it->probe)
+			c->nprobes--;
+		it->next = NULL;
+		return;
+	}
+}
+
+/* --- items ---------------------------------------------------------------------------- */
+
+static void item_free(struct cb_item *it)
+{
+	free(it->owner_copy);
+	free(it->getattr_vals);
+	free(it);
+}
+
+/* Ends an item (eng->lock held): off its channel, onto the finished list. */
+static void item_finish_locked(struct nfs4_cb_engine *eng, struct cb_item *it, uint32_t status)
+{
+	it->status = status;
+	it->state = CB_ITEM_FINISHED;
+	chan_remove(it->chan, it);
+	it->next = eng->finished;
+	eng->finished = it;
+	pthread_cond_signal(&eng->cond);
+}
+
+static const uint64_t duration_bounds[NFS4_CB_DURATION_BUCKETS - 1] =
+	NFS4_CB_DURATION_BOUNDS_MS;
+
+/* A worker, no lock held: counts and calls done. */
+static void item_deliver(struct nfs4_cb_engine *eng, struct cb_item *it)
+{
+	uint64_t ms = clock_now_ms() - it->queued_ms;
+	unsigned b = 0;
+	while (b < NFS4_CB_DURATION_BUCKETS - 1 && ms > duration_bounds[b])
+		b++;
+	pthread_mutex_lock(&eng->lock);
+	eng->stats.total++;
+	if (it->status == NFS4ERR_CB_PATH_DOWN)
+		eng->stats.failures++;
+	eng->stats.duration_ms_sum += ms;
+	eng->stats.duration_hist[b]++;
+	pthread_mutex_unlock(&eng->lock);
+	if (it->req.done) {
+		struct nfs4_cb_result r = {.status = it->status,
+					   .getattr = it->has_getattr ? &it->getattr : NULL};
+		it->req.done(eng->srv, it->req.arg, &r);
+	}
+	item_free(it);
+}
+
+bool cb_item_keep_getattr(struct cb_item *item, const struct nfs4_cb_getattr_res *r)
+{
+	item->getattr = *r;
+	free(item->getattr_vals);
+	item->getattr_vals = malloc(r->attrs.vals.len ? r->attrs.vals.len : 1);
+	if (!item->getattr_vals)
+		return false;
+	memcpy(item->getattr_vals, r->attrs.vals.data, r->attrs.vals.len);
+	item->getattr.attrs.vals.data = item->getattr_vals;
+	item->has_getattr = true;
+	return true;
+}
+
+void cb_call_started(struct nfs4_cb_engine *eng)
+{
+	pthread_mutex_lock(&eng->lock);
+	eng->calls_out++;
+	pthread_mutex_unlock(&eng->lock);
+}
+
+void cb_call_ended(struct nfs4_cb_engine *eng)
+{
+	pthread_mutex_lock(&eng->lock);
+	if (--eng->calls_out == 0)
+		pthread_cond_broadcast(&eng->idle);
+	pthread_mutex_unlock(&eng->lock);
+}
+
+void cb_item_outcome(struct nfs4_cb_engine *eng, struct cb_item *it, enum cb_outcome out,
+		     const struct rpc_conn *conn, uint32_t status)
+{
+	uint64_t now = clock_now_ms();
+	pthread_mutex_lock(&eng->lock);
+	struct cb_chan *c = it->chan;
+	if ((out == CB_OUT_RESEND || out == CB_OUT_PAUSE) && ++it->resends > CB_RESENDS_MAX)
+		out = CB_OUT_FAILED;
+	switch (out) {
+	case CB_OUT_DONE:
+		item_finish_locked(eng, it, status);
+		break;
+	case CB_OUT_RESEND:
+		it->state = CB_ITEM_QUEUED;
+		break;
+	case CB_OUT_PAUSE:
+		it->state = CB_ITEM_WAIT;
+		it->not_before_ms = now + eng->t.delay_ms;
+		break;
+	case CB_OUT_NOSLOT:
+		/* A call of this channel holds every usable slot; its end makes
+		 * the channel ready again. */
+		it->state = CB_ITEM_QUEUED;
+		c->stalled = true;
+		break;
+	case CB_OUT_FAILED:
+		it->resends = 0;
+		if (it->probe) {
+			item_finish_locked(eng, it, NFS4ERR_CB_PATH_DOWN);
+		} else if (!it->moved && conn) {
+			/* Once at once on another back-bound connection. */
+			it->moved = true;
+			it->exclude = conn;
+			it->state = CB_ITEM_QUEUED;
+		} else if (++it->attempts > eng->t.retries) {
+			item_finish_locked(eng, it, NFS4ERR_CB_PATH_DOWN);
+		} else {
+			it->exclude = NULL;
+			it->state = CB_ITEM_WAIT;
+			uint64_t wait = (uint64_t)eng->t.retry_ms << (it->attempts - 1);
+			it->not_before_ms = now + wait;
+		}
+		break;
+	}
+	if (out != CB_OUT_NOSLOT) {
+		/* Something changed on the channel (a slot freed, an item
+		 * ended): let a worker look at it again. */
+		if (c->running)
+			c->rerun = true;
+		else
+			chan_mark_ready(eng, c);
+	}
+	pthread_cond_signal(&eng->cond);
+	pthread_mutex_unlock(&eng->lock);
+}
+
+/* --- the workers ------------------------------------------------------------------- */
+
+/* Sends what may go now, in order (eng->lock held; dropped while sending). */
+static void chan_run(struct nfs4_cb_engine *eng, struct cb_chan *c)
+{
+	c->stalled = false;
+	while (!c->stalled && !eng->stop) {
+		struct cb_item *it = c->head;
+		/* Items start in order: the first not yet started, unless an
+		 * earlier one waits (its backoff holds the ones behind it). */
+		while (it && it->state != CB_ITEM_QUEUED && it->state != CB_ITEM_WAIT)
+			it = it->next;
+		if (!it || it->state == CB_ITEM_WAIT)
+			break;
+		it->state = CB_ITEM_SENDING;
+		if (it->sends++ > 0)
+			eng->stats.retries++;
+		pthread_mutex_unlock(&eng->lock);
+		if (c->v41)
+			cb_send41(eng, it);
+		else
+			cb_send40(eng, it);
+		pthread_mutex_lock(&eng->lock);
+	}
+}
+
+/* Due waits become queued; returns the earliest wait still ahead (0: none). */
+static uint64_t timers_run(struct nfs4_cb_engine *eng, uint64_t now)
+{
+	uint64_t next = 0;
+	for (struct cb_chan *c = eng->chans; c; c = c->next) {
+		for (struct cb_item *it = c->head; it; it = it->next) {
+			if (it->state != CB_ITEM_WAIT)
+				continue;
+			if (it->not_before_ms <= now) {
+				it->state = CB_ITEM_QUEUED;
+				if (!c->running)
+					chan_mark_ready(eng, c);
+				else
+					c->rerun = true;
+			} else if (!next || it->not_before_ms < next) {
+				next = it->not_before_ms;
+			}
+		}
+	}
+	return next;
+}
+
+/* At stop: everything not in flight ends with CB_PATH_DOWN. */
+static void stop_items(struct nfs4_cb_engine *eng)
+{
+	for (struct cb_chan *c = eng->chans; c; c = c->next) {
+		struct cb_item *it = c->head;
+		while (it) {
+			struct cb_item *next = it->next;
+			if (it->state == CB_ITEM_QUEUED || it->state == CB_ITEM_WAIT)
+				item_finish_locked(eng, it, NFS4ERR_CB_PATH_DOWN);
+			it = next;
+		}
+	}
+}
+
+static bool engine_has_items(const struct nfs4_cb_engine *eng)
+{
+	for (const struct cb_chan *c = eng->chans; c; c = c->next)
+		if (c->nitems)
+			return true;
+	return false;
+}
+
+static void cond_wait_until(struct nfs4_cb_engine *eng, uint64_t until_ms)
+{
+	uint64_t now = clock_now_ms();
+	uint64_t wait = until_ms > now ? until_ms - now : 0;
+	if (wait > CB_IDLE_WAKE_MS)
+		wait = CB_IDLE_WAKE_MS;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(wait / 1000);
+	ts.tv_nsec += (long)(wait % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&eng->cond, &eng->lock, &ts);
+}
+
+static void *cb_worker(void *arg)
+{
+	struct nfs4_cb_engine *eng = arg;
+	pthread_mutex_lock(&eng->lock);
+	for (;;) {
+		if (eng->stop)
+			stop_items(eng);
+		if (eng->finished) {
+			struct cb_item *it = eng->finished;
+			eng->finished = it->next;
+			struct cb_chan *c = it->chan;
+			struct cb_chan *gone = chan_maybe_unlink(eng, c);
+			pthread_mutex_unlock(&eng->lock);
+			item_deliver(eng, it);
+			chan_free(eng, gone);
+			pthread_mutex_lock(&eng->lock);
+			continue;
+		}
+		uint64_t next = timers_run(eng, clock_now_ms());
+		struct cb_chan *c = chan_pop_ready(eng);
+		if (c) {
+			if (c->running) {
+				c->rerun = true;
+				continue;
+			}
+			c->running = true;
+			do {
+				c->rerun = false;
+				chan_run(eng, c);
+			} while (c->rerun && !c->stalled && !eng->stop);
+			c->running = false;
+			if (c->rerun)
+				chan_mark_ready(eng, c);
+			struct cb_chan *gone = chan_maybe_unlink(eng, c);
+			if (gone) {
+				pthread_mutex_unlock(&eng->lock);
+				chan_free(eng, gone);
+				pthread_mutex_lock(&eng->lock);
+			}
+			continue;
+		}
+		if (eng->stop && !engine_has_items(eng))
+			break;
+		cond_wait_until(eng, next ? next : clock_now_ms() + CB_IDLE_WAKE_MS);
+	}
+	pthread_cond_broadcast(&eng->cond);
+	pthread_mutex_unlock(&eng->lock);
+	return NULL;
+}
+
+/* --- start and stop ------------------------------------------------------------------ */
+
+int nfs4_cb_engine_start(struct nfs4_server *srv, const struct nfs4_cb_timing *t)
+{
+	struct nfs4_cb_engine *eng = calloc(1, sizeof(*eng));
+	if (!eng)
+		return -ENOMEM;
+	eng->srv = srv;
+	eng->t = *t;
+	if (eng->t.workers == 0)
+		eng->t.workers = 1;
+	pthread_mutex_init(&eng->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&eng->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_cond_init(&eng->idle, NULL);
+	eng->ready_tail = &eng->ready_head;
+	eng->threads = calloc(eng->t.workers, sizeof(*eng->threads));
+	if (!eng->threads) {
+		free(eng);
+		return -ENOMEM;
+	}
+	srv->cb = eng;
+	for (unsigned i = 0; i < eng->t.workers; i++) {
+		if (pthread_create(&eng->threads[i], NULL, cb_worker, eng) != 0)
+			break;
+		eng->nthreads++;
+	}
+	if (eng->nthreads == 0) {
+		nfs4_cb_engine_stop(srv);
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+void nfs4_cb_engine_stop(struct nfs4_server *srv)
+{
+	struct nfs4_cb_engine *eng = srv->cb;
+	if (!eng)
+		return;
+	pthread_mutex_lock(&eng->lock);
+	eng->stop = true;
+	pthread_cond_broadcast(&eng->cond);
+	pthread_mutex_unlock(&eng->lock);
+	for (unsigned i = 0; i < eng->nthreads; i++)
+		pthread_join(eng->threads[i], NULL);
+	pthread_mutex_lock(&eng->lock);
+	/* Completions still to come (an rpc server not stopped yet) find
+	 * their items until the last one ran. */
+	while (eng->calls_out)
+		pthread_cond_wait(&eng->idle, &eng->lock);
+	stop_items(eng);
+	struct cb_item *fin = eng->finished;
+	eng->finished = NULL;
+	struct cb_chan *chans = eng->chans;
+	eng->chans = NULL;
+	pthread_mutex_unlock(&eng->lock);
+	while (fin) {
+		struct cb_item *next = fin->next;
+		item_deliver(eng, fin);
+		fin = next;
+	}
+	while (chans) {
+		struct cb_chan *next = chans->next;
+		chan_free(eng, chans);
+		chans = next;
+	}
+	srv->cb = NULL;
+	free(eng->threads);
+	pthread_cond_destroy(&eng->cond);
+	pthread_cond_destroy(&eng->idle);
+	pthread_mutex_destroy(&eng->lock);
+	free(eng);
+}
+
+/* --- queueing ---------------------------------------------------------------------------- */
+
+static struct cb_item *item_new(const struct nfs4_cb_request *req)
+{
+	struct cb_item *it = calloc(1, sizeof(*it));
+	if (!it)
+		return NULL;
+	if (req) {
+		it->req = *req;
+		if (req->fh_len > NFS4_FHSIZE)
+			it->req.fh_len = NFS4_FHSIZE;
+		if (req->lock_owner_len) {
+			it->owner_copy = malloc(req->lock_owner_len);
+			if (!it->owner_copy) {
+				free(it);
+				return NULL;
+			}
+			memcpy(it->owner_copy, req->lock_owner, req->lock_owner_len);
+		}
+		it->req.lock_owner = it->owner_copy;
+	}
+	it->queued_ms = clock_now_ms();
+	it->state = CB_ITEM_QUEUED;
+	return it;
+}
+
+/* Links it onto the channel for (v41, session / clientid), made from
+ * spare when there is none.  Returns whether spare was used. */
+static bool engine_enqueue(struct nfs4_cb_engine *eng, struct cb_chan *spare, bool v41,
+			   struct state_session *s, uint64_t clientid, struct cb_item *it,
+			   bool *dup_probe)
+{
+	const uint8_t *sid = s ? state_session_id(s) : NULL;
+	bool used = false;
+	pthread_mutex_lock(&eng->lock);
+	struct cb_chan *c = chan_find(eng, v41, sid, clientid);
+	if (!c) {
+		c = spare;
+		c->v41 = v41;
+		c->clientid = clientid;
+		if (sid)
+			memcpy(c->sessionid, sid, NFS4_SESSIONID_SIZE);
+		c->session = s ? state_session_ref(s) : NULL;
+		c->tail = &c->head;
+		c->next = eng->chans;
+		eng->chans = c;
+		used = true;
+	}
+	if (it->probe && c->nprobes) {
+		*dup_probe = true; /* one is on its way: its outcome will do */
+	} else {
+		*dup_probe = false;
+		chan_append(c, it);
+		if (c->running)
+			c->rerun = true;
+		else
+			chan_mark_ready(eng, c);
+	}
+	pthread_mutex_unlock(&eng->lock);
+	return used;
+}
+
+static int queue_item(struct nfs4_server *srv, bool v41, struct state_session *s,
+		      uint64_t clientid, struct cb_item *it)
+{
+	struct nfs4_cb_engine *eng = srv->cb;
+	struct cb_chan *spare = calloc(1, sizeof(*spare));
+	if (!eng || !spare) {
+		free(spare);
+		item_free(it);
+		return eng ? -ENOMEM : -ENOTCONN;
+	}
+	bool dup = false;
+	if (!engine_enqueue(eng, spare, v41, s, clientid, it, &dup))
+		free(spare);
+	if (dup)
+		item_free(it);
+	return 0;
+}
+
+int nfs4_cb_queue(struct nfs4_server *srv, uint64_t clientid, const struct nfs4_cb_request *req)
+{
+	if (!nfs4_cb_op_describe(req->opnum) || req->opnum == OP_CB_SEQUENCE)
+		return -EINVAL;
+	struct state_cb_route r;
+	if (!state_cb_route(srv->state, clientid, &r))
+		return -ENOTCONN;
+	if (r.v41 && !r.session)
+		return -ENOTCONN;
+	if (!r.v41 && !nfs4_cb_dial_allowed(srv, &r.cb))
+		return -ENOTCONN;
+	struct cb_item *it = item_new(req);
+	if (!it) {
+		state_session_unref(srv->state, r.session);
+		return -ENOMEM;
+	}
+	int rc = queue_item(srv, r.v41, r.session, clientid, it);
+	state_session_unref(srv->state, r.session);
+	return rc;
+}
+
+void nfs4_cb_probe41(struct nfs4_server *srv, struct state_session *s)
+{
+	struct cb_item *it = item_new(NULL);
+	if (!it) {
+		state_cb_set_status(srv->state, s, STATE_CB_UNKNOWN, false);
+		return;
+	}
+	it->probe = true;
+	queue_item(srv, true, s, state_session_clientid(s), it);
+}
+
+int cb_item_move41(struct nfs4_cb_engine *eng, struct cb_item *it, struct state_session *to)
+{
+	struct cb_chan *spare = calloc(1, sizeof(*spare));
+	if (!spare)
+		return -ENOMEM;
+	pthread_mutex_lock(&eng->lock);
+	struct cb_chan *from = it->chan;
+	chan_remove(from, it);
+	if (from->running)
+		from->rerun = true;
+	else
+		chan_mark_ready(eng, from);
+	pthread_mutex_unlock(&eng->lock);
+	it->state = CB_ITEM_QUEUED;
+	it->exclude = NULL;
+	bool dup = false;
+	if (!engine_enqueue(eng, spare, true, to, state_session_clientid(to), it, &dup))
+		free(spare);
+	if (dup)
+		item_free(it);
+	return 0;
+}
+
+bool nfs4_cb_path_up(struct nfs4_server *srv, uint64_t clientid)
+{
+	struct state_cb_route r;
+	if (!state_cb_route(srv->state, clientid, &r))
+		return false;
+	state_session_unref(srv->state, r.session);
+	if (r.v41)
+		return state_cb_client_up41(srv->state, clientid);
+	return r.status == STATE_CB_UP && nfs4_cb_dial_allowed(srv, &r.cb);
+}
+
+void nfs4_cb_get_stats(struct nfs4_server *srv, struct nfs4_cb_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct nfs4_cb_engine *eng = srv->cb;
+	if (!eng)
+		return;
+	pthread_mutex_lock(&eng->lock);
+	*out = eng->stats;
+	pthread_mutex_unlock(&eng->lock);
+}

@@ -1,0 +1,186 @@
+/* The NFSv4 server with its rpc server in the test process, listening on
+ * loopback, so the test client (lib/nfs4_client.h) talks to it over real
+ * sockets while the test queues callbacks with nfs4_cb_queue and sees
+ * their done() directly.  Callback timings are short so retries and
+ * give-ups take fractions of a second.  Header-only: every tests/nfs4 file
+ * is its own program. */
+#ifndef FERRY_TESTS_NFS4_CB_FIXTURE_H
+#define FERRY_TESTS_NFS4_CB_FIXTURE_H
+
+#include <ftw.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "lib/nfs4_client.h"
+#include "nfs4/callback.h"
+#include "nfs4/program.h"
+#include "nfs4/server.h"
+#include "rpc/server.h"
+
+struct cbfix {
+	char dir[256];
+	struct ferry_config cfg;
+	struct nfs4_server nfs;
+	struct rpc_server *rpc;
+	char hostport[64];
+};
+
+/* Short timings: an unanswered call fails after timeout_ms; backoff from
+ * retry_ms; retries attempts. */
+static inline struct cbfix *cbfix_start(unsigned timeout_ms, unsigned retry_ms, unsigned retries)
+{
+	struct cbfix *f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	const char *tmp = getenv("TMPDIR");
+	snprintf(f->dir, sizeof(f->dir), "%s/ferry-cb-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(f->dir))
+		return NULL;
+	config_init_defaults(&f->cfg);
+	f->cfg.rpcbind = false;
+	f->cfg.grace_time_s = 0;
+	f->cfg.callback_timeout_ms = timeout_ms;
+	f->cfg.callback_retry_ms = retry_ms;
+	f->cfg.callback_retries = retries;
+	snprintf(f->cfg.state_dir, sizeof(f->cfg.state_dir), "%s", f->dir);
+	char spec[64], err[256];
+	snprintf(spec, sizeof(spec), "mema:/mem/a");
+	if (!config_add_export_spec(&f->cfg, spec, err, sizeof(err)))
+		return NULL;
+	snprintf(f->cfg.exports[0].backend, sizeof(f->cfg.exports[0].backend), "memory");
+	if (!config_finish(&f->cfg, err, sizeof(err)))
+		return NULL;
+	log_set_level(LOG_LEVEL_WARN);
+	if (nfs4_server_init(&f->nfs, &f->cfg) != 0)
+		return NULL;
+	struct rpc_server_options o;
+	rpc_server_options_default(&o);
+	o.event_loops = 2;
+	o.workers = 2;
+	o.max_record_size = f->cfg.max_record_size;
+	f->rpc = rpc_server_create(&o);
+	if (!f->rpc)
+		return NULL;
+	struct rpc_program p;
+	nfs4_program_describe(&p, &f->nfs);
+	f->nfs.rpc = f->rpc;
+	rpc_server_add_program(f->rpc, &p);
+	uint16_t port;
+	if (rpc_server_listen(f->rpc, "127.0.0.1:0", &port) != 0 || rpc_server_start(f->rpc) != 0)
+		return NULL;
+	snprintf(f->hostport, sizeof(f->hostport), "127.0.0.1:%u", port);
+	return f;
+}
+
+static inline int cbfix_rm_one(const char *path, const struct stat *st, int flag,
+			       struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static inline void cbfix_stop(struct cbfix *f)
+{
+	if (!f)
+		return;
+	rpc_server_stop(f->rpc, 1000);
+	nfs4_server_fini(&f->nfs);
+	rpc_server_destroy(f->rpc);
+	nftw(f->dir, cbfix_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+}
+
+/* --- what done() saw ----------------------------------------------------------- */
+
+enum { CBFIX_DONE_MAX = 64 };
+
+struct cbfix_done {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned n;
+	uint32_t status[CBFIX_DONE_MAX];
+	uintptr_t tag[CBFIX_DONE_MAX]; /* the arg each done() got, in order */
+	bool getattr[CBFIX_DONE_MAX];
+	struct nfs4_bitmap getattr_mask[CBFIX_DONE_MAX];
+};
+
+static struct cbfix_done cbfix_dones = {.lock = PTHREAD_MUTEX_INITIALIZER,
+				       .cond = PTHREAD_COND_INITIALIZER};
+
+static inline void cbfix_done_reset(void)
+{
+	pthread_mutex_lock(&cbfix_dones.lock);
+	cbfix_dones.n = 0;
+	pthread_mutex_unlock(&cbfix_dones.lock);
+}
+
+static inline void cbfix_on_done(struct nfs4_server *srv, void *arg,
+				 const struct nfs4_cb_result *r)
+{
+	(void)srv;
+	pthread_mutex_lock(&cbfix_dones.lock);
+	unsigned i = cbfix_dones.n;
+	if (i < CBFIX_DONE_MAX) {
+		cbfix_dones.status[i] = r->status;
+		cbfix_dones.tag[i] = (uintptr_t)arg;
+		cbfix_dones.getattr[i] = r->getattr != NULL;
+		if (r->getattr)
+			cbfix_dones.getattr_mask[i] = r->getattr->attrs.mask;
+		cbfix_dones.n++;
+	}
+	pthread_cond_broadcast(&cbfix_dones.cond);
+	pthread_mutex_unlock(&cbfix_dones.lock);
+}
+
+/* Waits until n done() calls happened; false after timeout_ms. */
+static inline bool cbfix_wait_done(unsigned n, unsigned timeout_ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&cbfix_dones.lock);
+	int rc = 0;
+	while (cbfix_dones.n < n && rc == 0)
+		rc = pthread_cond_timedwait(&cbfix_dones.cond, &cbfix_dones.lock, &ts);
+	bool ok = cbfix_dones.n >= n;
+	pthread_mutex_unlock(&cbfix_dones.lock);
+	return ok;
+}
+
+static inline unsigned cbfix_done_count(void)
+{
+	pthread_mutex_lock(&cbfix_dones.lock);
+	unsigned n = cbfix_dones.n;
+	pthread_mutex_unlock(&cbfix_dones.lock);
+	return n;
+}
+
+/* A CB_RECALL request for a made-up stateid numbered k. */
+static inline void cbfix_recall(struct nfs4_cb_request *req, unsigned k)
+{
+	memset(req, 0, sizeof(*req));
+	req->opnum = OP_CB_RECALL;
+	req->fh_len = 8;
+	for (unsigned i = 0; i < 8; i++)
+		req->fh[i] = (uint8_t)(0x40 + k + i);
+	req->stateid.seqid = 1;
+	memset(req->stateid.other, (int)(0x10 + k), NFS4_OTHER_SIZE);
+	req->truncate = (k & 1) != 0;
+	req->done = cbfix_on_done;
+	req->arg = (void *)(uintptr_t)k;
+}
+
+#endif
