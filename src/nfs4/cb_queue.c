@@ -141,8 +141,9 @@ static void item_finish_locked(struct nfs4_cb_engine *eng, struct cb_item *it, u
 	it->status = status;
 	it->state = CB_ITEM_FINISHED;
 	chan_remove(it->chan, it);
-	it->next = eng->finished;
-	eng->finished = it;
+	it->next = NULL;
+	*eng->finished_tail = it;
+	eng->finished_tail = &it->next;
 	pthread_cond_signal(&eng->cond);
 }
 
@@ -169,6 +170,9 @@ static void item_deliver(struct nfs4_cb_engine *eng, struct cb_item *it)
 		it->req.done(eng->srv, it->req.arg, &r);
 	}
 	item_free(it);
+	pthread_mutex_lock(&eng->lock);
+	eng->stats.pending--;
+	pthread_mutex_unlock(&eng->lock);
 }
 
 bool cb_item_keep_getattr(struct cb_item *item, const struct nfs4_cb_getattr_res *r)
@@ -184,10 +188,12 @@ bool cb_item_keep_getattr(struct cb_item *item, const struct nfs4_cb_getattr_res
 	return true;
 }
 
-void cb_call_started(struct nfs4_cb_engine *eng)
+void cb_call_started(struct nfs4_cb_engine *eng, struct cb_item *it)
 {
 	pthread_mutex_lock(&eng->lock);
 	eng->calls_out++;
+	if (it->sends++ > 0)
+		eng->stats.retries++;
 	pthread_mutex_unlock(&eng->lock);
 }
 
@@ -270,8 +276,6 @@ static void chan_run(struct nfs4_cb_engine *eng, struct cb_chan *c)
 		if (!it || it->state == CB_ITEM_WAIT)
 			break;
 		it->state = CB_ITEM_SENDING;
-		if (it->sends++ > 0)
-			eng->stats.retries++;
 		pthread_mutex_unlock(&eng->lock);
 		if (c->v41)
 			cb_send41(eng, it);
@@ -352,6 +356,8 @@ static void *cb_worker(void *arg)
 		if (eng->finished) {
 			struct cb_item *it = eng->finished;
 			eng->finished = it->next;
+			if (!eng->finished)
+				eng->finished_tail = &eng->finished;
 			struct cb_chan *c = it->chan;
 			struct cb_chan *gone = chan_maybe_unlink(eng, c);
 			pthread_mutex_unlock(&eng->lock);
@@ -411,6 +417,7 @@ int nfs4_cb_engine_start(struct nfs4_server *srv, const struct nfs4_cb_timing *t
 	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&eng->idle, NULL);
 	eng->ready_tail = &eng->ready_head;
+	eng->finished_tail = &eng->finished;
 	eng->threads = calloc(eng->t.workers, sizeof(*eng->threads));
 	if (!eng->threads) {
 		free(eng);
@@ -448,6 +455,7 @@ void nfs4_cb_engine_stop(struct nfs4_server *srv)
 	stop_items(eng);
 	struct cb_item *fin = eng->finished;
 	eng->finished = NULL;
+	eng->finished_tail = &eng->finished;
 	struct cb_chan *chans = eng->chans;
 	eng->chans = NULL;
 	pthread_mutex_unlock(&eng->lock);
@@ -521,6 +529,8 @@ static bool engine_enqueue(struct nfs4_cb_engine *eng, struct cb_chan *spare, bo
 		*dup_probe = true; /* one is on its way: its outcome will do */
 	} else {
 		*dup_probe = false;
+		if (!it->chan)
+			eng->stats.pending++; /* a moved item is counted already */
 		chan_append(c, it);
 		if (c->running)
 			c->rerun = true;

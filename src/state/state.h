@@ -77,6 +77,10 @@ struct state_options {
 	struct rpc_conn *(*conn_ref)(struct rpc_conn *conn);
 	void (*conn_unref)(struct rpc_conn *conn);
 	bool (*conn_is_closed)(struct rpc_conn *conn);
+	/* A session starts (on) or stops using a connection as its back
+	 * channel (rpc_conn_hold_back); atomic, called under a session's lock.
+	 * NULL: not told. */
+	void (*conn_hold_back)(struct rpc_conn *conn, bool on);
 };
 
 /* Defaults from the configuration: state_dir, lease_time, grace_time. */

@@ -400,6 +400,60 @@ uint32_t nfs4c_ping(struct nfs4c_sess *s)
 	return flags;
 }
 
+uint32_t nfs4c_bind_conn(int fd, const struct rpc_cred *cred, const uint8_t sid[16], uint32_t dir,
+			 uint32_t *got)
+{
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin(&m, 1);
+	nfs4c_op(&m, OP_BIND_CONN_TO_SESSION);
+	xdr_encode_opaque_fixed(&m.e, sid, 16);
+	xdr_encode_u32(&m.e, dir);
+	xdr_encode_bool(&m.e, false);
+	nfs4c_send(fd, cred, &m, &p);
+	uint32_t st = nfs4c_next(&p, OP_BIND_CONN_TO_SESSION);
+	const uint8_t *rsid;
+	*got = 0;
+	if (st == NFS4_OK) {
+		assert_true(xdr_decode_opaque_fixed(&p.d, 16, &rsid));
+		assert_memory_equal(rsid, sid, 16);
+		assert_true(xdr_decode_u32(&p.d, got));
+	}
+	nfs4c_done(&p);
+	return st;
+}
+
+uint32_t nfs4c_backchannel_ctl(struct nfs4c_sess *s, uint32_t prog, const uint32_t *flavors,
+			       unsigned n)
+{
+	struct nfs4_cb_sec_parms parms[4];
+	assert_true(n <= 4);
+	memset(parms, 0, sizeof(parms));
+	for (unsigned i = 0; i < n; i++) {
+		parms[i].flavor = flavors[i];
+		if (flavors[i] == RPC_AUTH_SYS) {
+			const struct rpc_cred *c = s->cred;
+			parms[i].sys.uid = c->uid;
+			parms[i].sys.gid = c->gid;
+			parms[i].sys.machinename = (struct nfs4_opaque){
+				(const uint8_t *)c->machinename, (uint32_t)strlen(c->machinename)};
+		}
+	}
+	struct nfs4_backchannel_ctl_args bc = {.cb_program = prog};
+	bc.sec_parms.l.count = n;
+	bc.sec_parms.items = parms;
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin_seq(s, &m, 0, false);
+	NFS4C_OP(&m, OP_BACKCHANNEL_CTL, nfs4_enc_backchannel_ctl_args, &bc);
+	nfs4c_send(s->fd, s->cred, &m, &p);
+	uint32_t st = nfs4c_seq_result(&p, NULL);
+	if (st == NFS4_OK)
+		st = nfs4c_next(&p, OP_BACKCHANNEL_CTL);
+	nfs4c_done(&p);
+	return st;
+}
+
 uint32_t nfs4c_destroy_session(struct nfs4c_sess *s)
 {
 	struct nfs4c_call m;

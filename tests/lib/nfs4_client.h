@@ -178,6 +178,15 @@ uint32_t nfs4c_seq_result_full(struct nfs4c_reply *p, struct nfs4_sequence_res *
 uint32_t nfs4c_seq_result(struct nfs4c_reply *p, uint32_t *flags);
 /* A lone SEQUENCE on slot 0; returns sr_status_flags (asserts NFS4_OK). */
 uint32_t nfs4c_ping(struct nfs4c_sess *s);
+/* BIND_CONN_TO_SESSION of fd to session sid in direction dir (CDFC4_*);
+ * returns its status and the direction granted in *got. */
+uint32_t nfs4c_bind_conn(int fd, const struct rpc_cred *cred, const uint8_t sid[16], uint32_t dir,
+			 uint32_t *got);
+/* BACKCHANNEL_CTL in session s (slot 0) with program prog and the
+ * security entries flavors[0..n) (AUTH_NONE, AUTH_SYS as nfs4c_cred(uid of s),
+ * RPCSEC_GSS with an empty handle); returns its status (or SEQUENCE's). */
+uint32_t nfs4c_backchannel_ctl(struct nfs4c_sess *s, uint32_t prog, const uint32_t *flavors,
+			       unsigned n);
 /* DESTROY_SESSION (session-less COMPOUND) and DESTROY_CLIENTID; statuses. */
 uint32_t nfs4c_destroy_session(struct nfs4c_sess *s);
 uint32_t nfs4c_destroy_clientid(struct nfs4c_sess *s);
@@ -260,7 +269,7 @@ struct nfs4c_cb_rec {
 	uint32_t nchanges;               /* CB_NOTIFY */
 };
 
-enum { NFS4C_CB_RECS = 128, NFS4C_CB_MAX_OP = OP_CB_OFFLOAD };
+enum { NFS4C_CB_RECS = 128, NFS4C_CB_MAX_OP = OP_CB_OFFLOAD, NFS4C_CB_HELD = 16 };
 
 struct nfs4c_cb {
 	uint32_t program;      /* CALLs to other programs get PROG_UNAVAIL */
@@ -268,6 +277,13 @@ struct nfs4c_cb {
 	void *arg;             /* for the handlers */
 	bool silent;           /* record, never answer (a dead back channel) */
 	bool garbage;          /* answer GARBAGE_ARGS to every CB_COMPOUND */
+	/* Hold the replies to CB_COMPOUNDs until this many wait, then send
+	 * them newest first (0 or 1: answer each at once): a test sees how
+	 * many calls the server keeps in flight together. */
+	unsigned batch;
+	unsigned nheld, max_held;
+	struct buf *held[NFS4C_CB_HELD];
+	int held_fd[NFS4C_CB_HELD];
 	/* CB_SEQUENCE bookkeeping of the default handler: the last seqid per
 	 * slot; a new request must be last+1, a replay gets the same answer. */
 	uint32_t slot_seq[NFS4C_MAX_SLOTS];

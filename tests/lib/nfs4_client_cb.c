@@ -113,6 +113,9 @@ void nfs4c_cb_init(struct nfs4c_cb *svc, uint32_t program)
 
 void nfs4c_cb_destroy(struct nfs4c_cb *svc)
 {
+	for (unsigned i = 0; i < svc->nheld; i++)
+		buf_unref(svc->held[i]);
+	svc->nheld = 0;
 	pthread_mutex_destroy(&svc->lock);
 	pthread_cond_destroy(&svc->cond);
 }
@@ -319,8 +322,38 @@ static void serve_call(int fd, struct nfs4c_cb *svc, struct buf *b)
 		rpc_encode_accepted(&e, xid, RPC_SUCCESS);
 		answer_compound(svc, hdr.prog, &d, &e);
 	}
-	if (!svc->silent && !e.overflow)
-		(void)send_locked(fd, e.buf->data, e.buf->len);
+	if (svc->silent || e.overflow) {
+		xdr_enc_release(&e);
+		return;
+	}
+	if (hdr.proc == CB_COMPOUND && svc->batch > 1) {
+		struct buf *out[NFS4C_CB_HELD];
+		int out_fd[NFS4C_CB_HELD];
+		unsigned nout = 0;
+		pthread_mutex_lock(&svc->lock);
+		if (svc->nheld < NFS4C_CB_HELD) {
+			svc->held[svc->nheld] = xdr_enc_take(&e);
+			svc->held_fd[svc->nheld++] = fd;
+		}
+		if (svc->nheld > svc->max_held)
+			svc->max_held = svc->nheld;
+		if (svc->nheld >= svc->batch) {
+			/* Newest first: the server must match replies by XID. */
+			while (svc->nheld) {
+				svc->nheld--;
+				out[nout] = svc->held[svc->nheld];
+				out_fd[nout++] = svc->held_fd[svc->nheld];
+			}
+		}
+		pthread_mutex_unlock(&svc->lock);
+		for (unsigned i = 0; i < nout; i++) {
+			(void)send_locked(out_fd[i], out[i]->data, out[i]->len);
+			buf_unref(out[i]);
+		}
+		xdr_enc_release(&e);
+		return;
+	}
+	(void)send_locked(fd, e.buf->data, e.buf->len);
 	xdr_enc_release(&e);
 }
 

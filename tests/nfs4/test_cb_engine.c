@@ -13,8 +13,6 @@
 
 #include "nfs4/cb_fixture.h"
 
-enum { WAIT_MS = 5000 };
-
 static int setup(void **state)
 {
 	struct cbfix *f = cbfix_start(300, 50, 3);
@@ -28,33 +26,12 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* A session whose fore connection is its back channel, answered by svc in
- * the background; the probe the first SEQUENCE starts is answered. */
-static void back_session(struct cbfix *f, struct nfs4c_sess *s, struct nfs4c_cb *svc,
-			 const char *name)
-{
-	int fd = nfs4c_connect(f->hostport);
-	nfs4c_cb_init(svc, NFS4C_CB_PROGRAM);
-	svc->highest_slot = svc->target_highest_slot = 15;
-	nfs4c_cb_attach(fd, svc);
-	nfs4c_session_up_flags(s, fd, 900, name, NULL, CREATE_SESSION4_FLAG_CONN_BACK_CHAN);
-	nfs4c_bg_start(fd);
-	nfs4c_ping(s);
-	assert_true(nfs4c_cb_wait(svc, OP_CB_SEQUENCE, 1, WAIT_MS));
-}
-
-static void end_session(struct nfs4c_sess *s, struct nfs4c_cb *svc)
-{
-	nfs4c_close(s->fd);
-	nfs4c_cb_destroy(svc);
-}
-
 static void test_recall_delivered(void **state)
 {
 	struct cbfix *f = *state;
 	struct nfs4c_sess s;
 	struct nfs4c_cb svc;
-	back_session(f, &s, &svc, "cb-recall");
+	cbfix_back_session(f, &s, &svc, "cb-recall");
 	cbfix_done_reset();
 	struct nfs4_cb_request req;
 	cbfix_recall(&req, 3);
@@ -71,13 +48,218 @@ static void test_recall_delivered(void **state)
 	assert_int_equal(r.fhlen, 8);
 	assert_memory_equal(r.fh, req.fh, 8);
 	assert_true(nfs4_cb_path_up(&f->nfs, s.clientid));
-	end_session(&s, &svc);
+	cbfix_end_session(&s, &svc);
+}
+
+/* The client holds its answers until four calls wait: the server must
+ * have four in flight at once, each on its own back slot, sent in the
+ * order they were queued, and match the replies (sent newest first) by
+ * XID. */
+static void test_several_in_flight(void **state)
+{
+	struct cbfix *f = *state;
+	struct nfs4c_sess s;
+	struct nfs4c_cb svc;
+	cbfix_back_session(f, &s, &svc, "cb-inflight");
+	cbfix_done_reset();
+	svc.batch = 4;
+	struct nfs4_cb_request req;
+	for (unsigned k = 0; k < 4; k++) {
+		cbfix_recall(&req, k);
+		assert_int_equal(nfs4_cb_queue(&f->nfs, s.clientid, &req), 0);
+	}
+	assert_true(cbfix_wait_done(4, WAIT_MS));
+	assert_int_equal(svc.max_held, 4);
+	bool slot_used[16] = {false};
+	for (unsigned k = 0; k < 4; k++) {
+		assert_int_equal(cbfix_dones.status[k], NFS4_OK);
+		struct nfs4c_cb_rec r, q;
+		assert_true(nfs4c_cb_get(&svc, OP_CB_RECALL, k, &r));
+		/* In queue order. */
+		assert_int_equal(r.stateid.other[0], 0x10 + k);
+		assert_true(nfs4c_cb_get(&svc, OP_CB_SEQUENCE, k + 1, &q));
+		assert_true(q.slotid < 16);
+		assert_false(slot_used[q.slotid]);
+		slot_used[q.slotid] = true;
+		assert_int_equal(q.status, NFS4_OK);
+	}
+	cbfix_end_session(&s, &svc);
+}
+
+/* The client's target_highest_slotid: slots above it are not used, so
+ * with a target of 1 at most two calls are in flight. */
+static void test_target_highest_slot(void **state)
+{
+	struct cbfix *f = *state;
+	struct nfs4c_sess s;
+	struct nfs4c_cb svc;
+	cbfix_back_session(f, &s, &svc, "cb-target");
+	svc.target_highest_slot = 1;
+	cbfix_done_reset();
+	/* The probe's reply said 15; one call learns the target. */
+	struct nfs4_cb_request req;
+	cbfix_recall(&req, 0);
+	assert_int_equal(nfs4_cb_queue(&f->nfs, s.clientid, &req), 0);
+	assert_true(cbfix_wait_done(1, WAIT_MS));
+	svc.batch = 2;
+	for (unsigned k = 1; k <= 6; k++) {
+		cbfix_recall(&req, k);
+		assert_int_equal(nfs4_cb_queue(&f->nfs, s.clientid, &req), 0);
+	}
+	assert_true(cbfix_wait_done(7, WAIT_MS));
+	assert_int_equal(svc.max_held, 2);
+	struct nfs4c_cb_rec q;
+	for (unsigned i = 2; nfs4c_cb_get(&svc, OP_CB_SEQUENCE, i, &q); i++)
+		assert_true(q.slotid <= 1);
+	for (unsigned k = 0; k < 7; k++)
+		assert_int_equal(cbfix_dones.status[k], NFS4_OK);
+	cbfix_end_session(&s, &svc);
+}
+
+/* Callbacks of one queue reach the client in the order they were queued
+ * and end in that order when the client answers each at once. */
+static void test_queue_order(void **state)
+{
+	struct cbfix *f = *state;
+	struct nfs4c_sess s;
+	struct nfs4c_cb svc;
+	cbfix_back_session(f, &s, &svc, "cb-order");
+	cbfix_done_reset();
+	struct nfs4_cb_request req;
+	for (unsigned k = 0; k < 12; k++) {
+		cbfix_recall(&req, k);
+		assert_int_equal(nfs4_cb_queue(&f->nfs, s.clientid, &req), 0);
+	}
+	assert_true(cbfix_wait_done(12, WAIT_MS));
+	for (unsigned k = 0; k < 12; k++) {
+		struct nfs4c_cb_rec r;
+		assert_true(nfs4c_cb_get(&svc, OP_CB_RECALL, k, &r));
+		assert_int_equal(r.stateid.other[0], 0x10 + k);
+		assert_int_equal(cbfix_dones.status[k], NFS4_OK);
+	}
+	/* One slot only (learned from a reply): still in order. */
+	svc.target_highest_slot = 0;
+	cbfix_recall(&req, 12);
+	assert_int_equal(nfs4_cb_queue(&f->nfs, s.clientid, &req), 0);
+	assert_true(cbfix_wait_done(13, WAIT_MS));
+	for (unsigned k = 13; k < 20; k++) {
+		cbfix_recall(&req, k);
+		assert_int_equal(nfs4_cb_queue(&f->nfs, s.clientid, &req), 0);
+	}
+	assert_true(cbfix_wait_done(20, WAIT_MS));
+	for (unsigned k = 13; k < 20; k++) {
+		struct nfs4c_cb_rec r, q;
+		assert_true(nfs4c_cb_get(&svc, OP_CB_RECALL, k, &r));
+		assert_int_equal(r.stateid.other[0], 0x10 + k);
+		assert_true(nfs4c_cb_get(&svc, OP_CB_SEQUENCE, k + 1, &q));
+		assert_int_equal(q.slotid, 0);
+	}
+	cbfix_end_session(&s, &svc);
+}
+
+/* CB_GETATTR: the client's fattr4 reaches done(). */
+static uint32_t answer_getattr(struct nfs4c_cb *svc, const struct nfs4c_cb_op *op,
+			       struct xdr_enc *res)
+{
+	(void)svc;
+	(void)op;
+	struct nfs4_cb_getattr_res r;
+	memset(&r, 0, sizeof(r));
+	nfs4_bitmap_set(&r.attrs.mask, FATTR4_SIZE);
+	uint8_t size[8] = {0, 0, 0, 0, 0, 0, 0x12, 0x34};
+	r.attrs.vals = (struct nfs4_opaque){size, 8};
+	return nfs4_enc_cb_getattr_res(res, &r) ? NFS4_OK : NFS4ERR_RESOURCE;
+}
+
+static uint32_t answer_bad_stateid(struct nfs4c_cb *svc, const struct nfs4c_cb_op *op,
+				   struct xdr_enc *res)
+{
+	(void)svc;
+	(void)op;
+	(void)res;
+	return NFS4ERR_BAD_STATEID;
+}
+
+static void test_getattr_and_errors(void **state)
+{
+	struct cbfix *f = *state;
+	struct nfs4c_sess s;
+	struct nfs4c_cb svc;
+	cbfix_back_session(f, &s, &svc, "cb-getattr");
+	svc.handlers[OP_CB_GETATTR] = answer_getattr;
+	cbfix_done_reset();
+	struct nfs4_cb_request req;
+	memset(&req, 0, sizeof(req));
+	req.opnum = OP_CB_GETATTR;
+	req.fh_len = 4;
+	memcpy(req.fh, "abcd", 4);
+	nfs4_bitmap_set(&req.attr_request, FATTR4_SIZE);
+	nfs4_bitmap_set(&req.attr_request, FATTR4_CHANGE);
+	req.done = cbfix_on_done;
+	assert_int_equal(nfs4_cb_queue(&f->nfs, s.clientid, &req), 0);
+	assert_true(cbfix_wait_done(1, WAIT_MS));
+	assert_int_equal(cbfix_dones.status[0], NFS4_OK);
+	assert_true(cbfix_dones.getattr[0]);
+	assert_true(nfs4_bitmap_isset(&cbfix_dones.getattr_mask[0], FATTR4_SIZE));
+	struct nfs4c_cb_rec r;
+	assert_true(nfs4c_cb_get(&svc, OP_CB_GETATTR, 0, &r));
+	assert_true(nfs4_bitmap_isset(&r.attr_request, FATTR4_CHANGE));
+	assert_memory_equal(r.fh, "abcd", 4);
+
+	/* CB_NOTIFY_LOCK carries the lock owner. */
+	memset(&req, 0, sizeof(req));
+	req.opnum = OP_CB_NOTIFY_LOCK;
+	req.fh_len = 2;
+	req.lock_clientid = s.clientid;
+	uint8_t owner[5] = {'o', 'w', 'n', 'e', 'r'};
+	req.lock_owner = owner;
+	req.lock_owner_len = 5;
+	req.done = cbfix_on_done;
+	req.arg = (void *)(uintptr_t)7;
+	assert_int_equal(nfs4_cb_queue(&f->nfs, s.clientid, &req), 0);
+	memset(owner, 0, sizeof(owner)); /* queued requests are copies */
+	assert_true(cbfix_wait_done(2, WAIT_MS));
+	assert_int_equal(cbfix_dones.status[1], NFS4_OK);
+	assert_true(nfs4c_cb_get(&svc, OP_CB_NOTIFY_LOCK, 0, &r));
+	assert_int_equal(r.owner_clientid, s.clientid);
+
+	/* The client's error for the operation is the result. */
+	svc.handlers[OP_CB_RECALL] = answer_bad_stateid;
+	cbfix_recall(&req, 9);
+	assert_int_equal(nfs4_cb_queue(&f->nfs, s.clientid, &req), 0);
+	assert_true(cbfix_wait_done(3, WAIT_MS));
+	assert_int_equal(cbfix_dones.status[2], NFS4ERR_BAD_STATEID);
+	assert_false(cbfix_dones.getattr[2]);
+	assert_true(nfs4_cb_path_up(&f->nfs, s.clientid));
+	cbfix_end_session(&s, &svc);
+}
+
+/* No callback path: a client without a back channel, an unknown client. */
+static void test_no_path(void **state)
+{
+	struct cbfix *f = *state;
+	int fd = nfs4c_connect(f->hostport);
+	struct nfs4c_sess s;
+	nfs4c_session_up(&s, fd, 901, "cb-noback", NULL);
+	struct nfs4_cb_request req;
+	cbfix_recall(&req, 1);
+	assert_int_equal(nfs4_cb_queue(&f->nfs, s.clientid, &req), -ENOTCONN);
+	assert_int_equal(nfs4_cb_queue(&f->nfs, s.clientid ^ 0x5555, &req), -ENOTCONN);
+	assert_false(nfs4_cb_path_up(&f->nfs, s.clientid));
+	req.opnum = OP_CB_SEQUENCE;
+	assert_int_equal(nfs4_cb_queue(&f->nfs, s.clientid, &req), -EINVAL);
+	nfs4c_close(fd);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_recall_delivered),
+		cmocka_unit_test(test_several_in_flight),
+		cmocka_unit_test(test_target_highest_slot),
+		cmocka_unit_test(test_queue_order),
+		cmocka_unit_test(test_getattr_and_errors),
+		cmocka_unit_test(test_no_path),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
