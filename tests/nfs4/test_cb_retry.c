@@ -90,6 +90,37 @@ static void test_delay_same_seqid(void **state)
 	cbfix_end_session(&s, &svc);
 }
 
+/* A client that says DELAY for ever: the callback gives up in the end
+ * (NFS4ERR_CB_PATH_DOWN) and gives its back slot back, seqid unspent. */
+static void test_delay_for_ever(void **state)
+{
+	struct cbfix *f = *state;
+	struct nfs4c_sess s;
+	struct nfs4c_cb svc;
+	cbfix_back_session(f, &s, &svc, "retry-delay-ever");
+	svc.target_highest_slot = 0;
+	svc.handlers[OP_CB_SEQUENCE] = scripted_sequence;
+	refuse_status = NFS4ERR_DELAY;
+	atomic_store(&refuse, 1000000);
+	cbfix_done_reset();
+	queue_recall(f, s.clientid, 1);
+	assert_true(cbfix_wait_done(1, 6 * WAIT_MS));
+	assert_int_equal(cbfix_dones.status[0], NFS4ERR_CB_PATH_DOWN);
+	struct nfs4c_cb_rec a;
+	assert_true(nfs4c_cb_get(&svc, OP_CB_SEQUENCE, 1, &a));
+	atomic_store(&refuse, 0);
+	queue_recall(f, s.clientid, 2);
+	assert_true(cbfix_wait_done(2, WAIT_MS));
+	assert_int_equal(cbfix_dones.status[1], NFS4_OK);
+	struct nfs4c_cb_rec b;
+	assert_true(nfs4c_cb_get(&svc, OP_CB_SEQUENCE, nfs4c_cb_count(&svc, OP_CB_SEQUENCE) - 1,
+				 &b));
+	assert_int_equal(b.status, NFS4_OK);
+	assert_int_equal(b.slotid, a.slotid);
+	assert_int_equal(b.seqid, a.seqid);
+	cbfix_end_session(&s, &svc);
+}
+
 /* The client lost its back slots' state (they restarted at 0): the server
  * gets SEQ_MISORDERED, resends with seqid 1, and goes on from there. */
 static void test_misordered_recovered(void **state)
@@ -304,6 +335,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_delay_same_seqid),
+		cmocka_unit_test(test_delay_for_ever),
 		cmocka_unit_test(test_misordered_recovered),
 		cmocka_unit_test(test_silent_client_path_down),
 		cmocka_unit_test(test_badsession_fault),
