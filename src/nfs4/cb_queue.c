@@ -384,12 +384,18 @@ static void *cb_worker(void *arg)
 			if (!eng->finished)
 				eng->finished_tail = &eng->finished;
 			struct cb_chan *c = it->chan;
+			pthread_mutex_unlock(&eng->lock);
+			/* nfinished keeps c while item_deliver uses it: counted
+			 * down before, another worker could free c meanwhile. */
+			item_deliver(eng, it);
+			pthread_mutex_lock(&eng->lock);
 			c->nfinished--;
 			struct cb_chan *gone = chan_maybe_unlink(eng, c);
-			pthread_mutex_unlock(&eng->lock);
-			item_deliver(eng, it);
-			chan_free(eng, gone);
-			pthread_mutex_lock(&eng->lock);
+			if (gone) {
+				pthread_mutex_unlock(&eng->lock);
+				chan_free(eng, gone);
+				pthread_mutex_lock(&eng->lock);
+			}
 			continue;
 		}
 		struct cb_chan *closed = NULL;
