@@ -10,6 +10,7 @@
 
 #include "core/log.h"
 #include "nfs4/callback.h"
+#include "nfs4/ops_state.h"
 #include "state/session.h"
 #include "state/state.h"
 
@@ -110,11 +111,15 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 	rc = nfs4_cb_engine_start(srv, &cbt);
 	if (rc)
 		return rc;
+	state_lock_notify_set(srv->state, nfs4_lock_notify, srv);
 	return 0;
 }
 
 void nfs4_server_fini(struct nfs4_server *srv)
 {
+	/* No notice may reach the engine once it is gone. */
+	if (srv->state)
+		state_lock_notify_set(srv->state, NULL, NULL);
 	nfs4_cb_engine_stop(srv);
 	if (srv->state)
 		state_server_destroy(srv->state);
