@@ -10,6 +10,7 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "ctl/ctl.h"
 #include "nfs4/program.h"
 #include "nfs4/server.h"
 #include "rpc/rpcbind.h"
@@ -68,6 +69,50 @@ static int write_port_file(const char *path, const uint16_t *ports, unsigned n)
 		return -1;
 	/* Readers see the whole file or none of it. */
 	return rename(tmp, path);
+}
+
+/* "HOST:PORT" as configured, with the port actually bound. */
+static void listener_address(const char *configured, uint16_t port, char *out, size_t outlen)
+{
+	const char *colon = strrchr(configured, ':');
+	int hostlen = colon ? (int)(colon - configured) : (int)strlen(configured);
+	snprintf(out, outlen, "%.*s:%u", hostlen, configured, port);
+}
+
+/* Starts the control plane and writes where it listens to
+ * <state_dir>/control.addr (for ferryctl and tests).  A default address
+ * that cannot be bound (another ferryd has it) is not fatal; one the
+ * operator asked for is. */
+static int start_control(struct ctl_server **out, const struct ctl_context *ctx,
+			 const struct ferry_config *cfg)
+{
+	*out = NULL;
+	char path[CONFIG_PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/control.addr", cfg->state_dir);
+	if (!cfg->control_listen[0]) {
+		unlink(path);
+		log_info("control plane disabled");
+		return 0;
+	}
+	char bound[160] = "", err[512];
+	*out = ctl_server_start(ctx, cfg->control_listen, cfg->control_token_file, bound,
+				sizeof(bound), err, sizeof(err));
+	if (!*out) {
+		unlink(path);
+		if (cfg->control_explicit) {
+			log_error("%s", err);
+			return -1;
+		}
+		log_warn("%s; running without a control plane (set [control] listen)", err);
+		return 0;
+	}
+	char tmp[CONFIG_PATH_MAX + 24];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f || fprintf(f, "%s\n", bound) < 0 || fclose(f) != 0 || rename(tmp, path) != 0)
+		log_warn("cannot write %s: %s", path, strerror(errno));
+	log_info("control plane on http://%s (token in %s)", bound, cfg->control_token_file);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -142,6 +187,21 @@ int main(int argc, char **argv)
 		rpc_server_destroy(srv);
 		return 1;
 	}
+	static struct ctl_context ctl_ctx;
+	ctl_ctx.nfs = &nfs;
+	ctl_ctx.rpc = srv;
+	ctl_ctx.cfg = &cfg;
+	ctl_ctx.nlisteners = cfg.nlisten;
+	for (unsigned i = 0; i < cfg.nlisten; i++)
+		listener_address(cfg.listen[i], ports[i], ctl_ctx.listeners[i],
+				 sizeof(ctl_ctx.listeners[i]));
+	struct ctl_server *ctl;
+	if (start_control(&ctl, &ctl_ctx, &cfg) != 0) {
+		rpc_server_stop(srv, 0);
+		rpc_server_destroy(srv);
+		nfs4_server_fini(&nfs);
+		return 1;
+	}
 	bool registered = false;
 	/* The portmapper protocol speaks of IPv4 TCP ports: register the first
 	 * IPv4 listener's. */
@@ -170,6 +230,8 @@ int main(int argc, char **argv)
 	log_info("received %s; stopping", strsignal(sig));
 	if (registered)
 		rpcbind_register(NFS4_PROGRAM, NFS4_VERSION, rpcbind_port, false);
+	/* The control plane reads the server: it goes first. */
+	ctl_server_stop(ctl);
 	rpc_server_stop(srv, SHUTDOWN_DRAIN_MS);
 	struct rpc_server_stats st;
 	rpc_server_get_stats(srv, &st);

@@ -36,6 +36,11 @@
  *   owner_domain = localdomain      ; for "user@domain" owner strings
  *   session_slots = 64              ; v4.1 fore-channel slots offered per session
  *   reply_cache_mb = 64             ; v4.1 reply caches, all sessions together
+ *
+ *   [control]                       ; the HTTP control plane (/metrics, /api/v1)
+ *   listen = 127.0.0.1:9590         ; HOST:PORT, or none; default port 9590
+ *                                   ; (NFS-Ganesha's exporter has 9587)
+ *   token_file = STATE_DIR/control.token ; bearer token for writes (0600)
  */
 #ifndef FERRY_CORE_CONFIG_H
 #define FERRY_CORE_CONFIG_H
@@ -51,6 +56,7 @@ enum {
 	CONFIG_MAX_EXPORTS = 64,
 	CONFIG_PATH_MAX = 4096,
 	CONFIG_MAX_CLIENTS = 32,
+	CONFIG_CONTROL_PORT = 9590, /* the control plane's default port */
 };
 
 enum config_squash { CONFIG_SQUASH_ROOT = 0, CONFIG_SQUASH_ALL, CONFIG_SQUASH_NONE };
@@ -89,6 +95,13 @@ struct ferry_config {
 	unsigned min_minor, max_minor;
 	unsigned session_slots;
 	unsigned reply_cache_mb;
+	/* [control]: "" means none (disabled); control_explicit says whether
+	 * the address came from the file or a flag rather than the default
+	 * (a default that cannot bind is not fatal). */
+	char control_listen[128];
+	bool control_explicit;
+	char control_token_file[CONFIG_PATH_MAX]; /* "" : STATE_DIR/control.token */
+	char config_path[CONFIG_PATH_MAX];        /* the --config file, for reloads */
 };
 
 /* Fills cfg with built-in defaults (no listen address, no export: those

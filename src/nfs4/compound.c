@@ -157,13 +157,11 @@ static bool compound_begin(struct compound_run *run, struct nfs4_server *srv,
 	/* The tag is echoed as sent. */
 	nfs4_enc_compound_res_begin(&run->res, e, h.tag);
 
-	uint32_t lo = srv->minor_min, hi = srv->minor_max;
-	int listener = rpc_conn_listener(req->conn);
-	if (listener >= 0 && listener < CONFIG_MAX_LISTEN) {
-		lo = srv->listener_minor_min[listener];
-		hi = srv->listener_minor_max[listener];
-	}
+	uint32_t lo, hi;
+	nfs4_server_listener_minor(srv, rpc_conn_listener(req->conn), &lo, &hi);
 	if (minor < lo || minor > hi) {
+		log_debug("nfs4: minor version %u from %s refused (accepted %u-%u)", minor,
+			  rpc_conn_peer(req->conn), lo, hi);
 		nfs4_enc_compound_res_finish(&run->res, NFS4ERR_MINOR_VERS_MISMATCH);
 		*done = RPC_SUCCESS;
 		return false;
@@ -379,7 +377,7 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 		uint32_t estimate = UINT32_MAX;
 		enum nfsstat4 status = compound_run_op(&run->c, desc, &estimate);
 		if (c->replay) {
-			nfs4_op_stats_count(opnum, false, clock_now_ns() - t0);
+			nfs4_op_stats_count(opnum, run->c.minor, false, clock_now_ns() - t0);
 			compound_send_replay(run, e);
 			goto out;
 		}
@@ -409,7 +407,7 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 			break; /* no room even for the result header: SYSTEM_ERR */
 		nfs4_enc_op_res_patch(&run->res, status_off, status);
 		run->last_status = status;
-		nfs4_op_stats_count(opnum, status != NFS4_OK, clock_now_ns() - t0);
+		nfs4_op_stats_count(opnum, run->c.minor, status != NFS4_OK, clock_now_ns() - t0);
 		if (status != NFS4_OK) {
 			log_debug("nfs4: %s from %s: op %u of %u failed with %u", desc->name,
 				  rpc_conn_peer(req->conn), run->next + 1, run->numops, status);

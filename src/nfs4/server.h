@@ -2,6 +2,7 @@
 #ifndef FERRY_NFS4_SERVER_H
 #define FERRY_NFS4_SERVER_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "core/config.h"
@@ -15,8 +16,11 @@ struct nfs4_server {
 	struct state_server *state;
 	struct rpc_server *rpc; /* for callbacks */
 	uint32_t minor_min, minor_max; /* minor versions accepted */
-	/* Per listener (rpc_conn_listener), when its config narrows them. */
-	uint32_t listener_minor_min[CONFIG_MAX_LISTEN], listener_minor_max[CONFIG_MAX_LISTEN];
+	/* Per listener (rpc_conn_listener): min << 16 | max, one word so that
+	 * a COMPOUND reads both ends of a range changed at run time together
+	 * (nfs4_server_set_listener_minor) and never a half-changed one. */
+	_Atomic uint32_t listener_minor[CONFIG_MAX_LISTEN];
+	unsigned nlisteners;
 	uint32_t lease_time_s;
 	char owner_domain[128];
 	/* Changes at every start so clients resend unstable writes. */
@@ -31,5 +35,22 @@ struct nfs4_server {
  * state directory).  Returns 0 or a negative errno (logged). */
 int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg);
 void nfs4_server_fini(struct nfs4_server *srv);
+
+/* The minor versions accepted on a listener (the server's range for a
+ * connection no listener accepted, listener < 0). */
+void nfs4_server_listener_minor(const struct nfs4_server *srv, int listener, uint32_t *lo,
+				uint32_t *hi);
+
+/* Changes a listener's range at run time: COMPOUNDs that start afterwards
+ * see it; those under way and the sessions already made are left alone
+ * (a v4.1 session on a listener narrowed to 0-0 is refused from its next
+ * COMPOUND on, and goes on if the range widens again).  -ENOENT for an
+ * unknown listener, -EINVAL when lo > hi or hi is past the highest minor
+ * version Ferry serves. */
+int nfs4_server_set_listener_minor(struct nfs4_server *srv, unsigned listener, uint32_t lo,
+				   uint32_t hi);
+
+/* The highest minor version Ferry serves. */
+enum { NFS4_MINOR_HIGHEST = 1 };
 
 #endif

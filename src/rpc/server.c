@@ -204,4 +204,18 @@ void rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out)
 	out->calls = atomic_load(&srv->st_calls);
 	out->replies_received = atomic_load(&srv->st_replies);
 	out->bad_records = atomic_load(&srv->st_bad_records);
+	out->inflight = atomic_load(&srv->inflight);
+	for (unsigned k = 0; k < RPC_ERR_KINDS; k++)
+		out->errors[k] = atomic_load(&srv->st_errors[k]);
+}
+
+const char *rpc_error_kind_name(enum rpc_error_kind k)
+{
+	static const char *const names[RPC_ERR_KINDS] = {
+		[RPC_ERR_GARBAGE_ARGS] = "garbage_args", [RPC_ERR_RPC_MISMATCH] = "rpc_mismatch",
+		[RPC_ERR_AUTH] = "auth_error",		 [RPC_ERR_PROG_UNAVAIL] = "prog_unavail",
+		[RPC_ERR_PROG_MISMATCH] = "prog_mismatch", [RPC_ERR_PROC_UNAVAIL] = "proc_unavail",
+		[RPC_ERR_SYSTEM] = "system_err",
+	};
+	return (unsigned)k < RPC_ERR_KINDS ? names[k] : "unknown";
 }

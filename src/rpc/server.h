@@ -135,12 +135,29 @@ void rpc_server_stop(struct rpc_server *srv, unsigned drain_ms);
 
 void rpc_server_destroy(struct rpc_server *srv);
 
+/* Calls that did not reach a program's results, by what the reply said. */
+enum rpc_error_kind {
+	RPC_ERR_GARBAGE_ARGS, /* an undecodable header, or the program said so */
+	RPC_ERR_RPC_MISMATCH,
+	RPC_ERR_AUTH,
+	RPC_ERR_PROG_UNAVAIL,
+	RPC_ERR_PROG_MISMATCH,
+	RPC_ERR_PROC_UNAVAIL,
+	RPC_ERR_SYSTEM,
+	RPC_ERR_KINDS
+};
+
+/* The metric label of an error kind ("garbage_args", ...). */
+const char *rpc_error_kind_name(enum rpc_error_kind k);
+
 struct rpc_server_stats {
 	uint64_t connections_accepted;
 	uint64_t connections_open;
 	uint64_t calls;
 	uint64_t replies_received;
 	uint64_t bad_records; /* connections closed for a malformed stream */
+	uint64_t inflight;    /* requests being served now */
+	uint64_t errors[RPC_ERR_KINDS];
 };
 
 void rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out);

@@ -129,7 +129,15 @@ struct rpc_server {
 	atomic_uint xid_next;
 
 	atomic_uint_fast64_t st_accepted, st_open, st_calls, st_replies, st_bad_records;
+	/* Errors are rare: one shared counter each costs the good path nothing. */
+	atomic_uint_fast64_t st_errors[RPC_ERR_KINDS];
 };
+
+/* Counts a call answered with an error (dispatch.c). */
+static inline void rpc_server_count_error(struct rpc_server *srv, enum rpc_error_kind k)
+{
+	atomic_fetch_add_explicit(&srv->st_errors[k], 1, memory_order_relaxed);
+}
 
 /* conn.c */
 struct rpc_conn *rpc_conn_new(struct rpc_server *srv, int fd, const struct sockaddr *peer,
