@@ -182,11 +182,8 @@ int main(int argc, char **argv)
 		rpc_server_destroy(srv);
 		return 1;
 	}
-	if (cfg.port_file[0] && write_port_file(cfg.port_file, ports, cfg.nlisten) != 0) {
-		log_error("cannot write port file %s: %s", cfg.port_file, strerror(errno));
-		rpc_server_destroy(srv);
-		return 1;
-	}
+	/* Before the port file: whoever waits for it finds the control
+	 * plane's address too. */
 	static struct ctl_context ctl_ctx;
 	ctl_ctx.nfs = &nfs;
 	ctl_ctx.rpc = srv;
@@ -197,9 +194,13 @@ int main(int argc, char **argv)
 				 sizeof(ctl_ctx.listeners[i]));
 	struct ctl_server *ctl;
 	if (start_control(&ctl, &ctl_ctx, &cfg) != 0) {
-		rpc_server_stop(srv, 0);
 		rpc_server_destroy(srv);
-		nfs4_server_fini(&nfs);
+		return 1;
+	}
+	if (cfg.port_file[0] && write_port_file(cfg.port_file, ports, cfg.nlisten) != 0) {
+		log_error("cannot write port file %s: %s", cfg.port_file, strerror(errno));
+		ctl_server_stop(ctl);
+		rpc_server_destroy(srv);
 		return 1;
 	}
 	bool registered = false;
