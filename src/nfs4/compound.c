@@ -3,6 +3,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +14,10 @@
 #include "state/session.h"
 #include "xdr/nfs4_codec.h"
 
-enum { NFS40_MAX_OPS = 1024 };
+enum {
+	NFS40_MAX_OPS = 1024,
+	TRACE_OPS = 16, /* operations named in the debug log line of a COMPOUND */
+};
 
 /* What a COMPOUND carries between operations, and across the move to a
  * worker thread when an operation may block. */
@@ -25,7 +29,34 @@ struct compound_run {
 	 * (re)start since the request may have moved to a worker. */
 	struct nfs4_compound_res_enc res;
 	uint32_t last_status;
+	/* At debug level only: the operations run, for one log line. */
+	bool trace;
+	uint32_t traced[TRACE_OPS];
 };
+
+/* "v4.1 COMPOUND from 127.0.0.1:871: [SEQUENCE, PUTFH, OPEN, GETATTR] ->
+ * NFS4_OK": the minor-version path and the operations up to the first
+ * that failed (the rest were never decoded, so their names are unknown). */
+static void compound_log(const struct compound_run *run, const struct rpc_request *req)
+{
+	char list[TRACE_OPS * 24 + 16];
+	size_t n = 0;
+	/* run->next stops at the operation that failed or was refused. */
+	uint32_t ran = run->next < run->numops && run->last_status != NFS4_OK ? run->next + 1
+									    : run->next;
+	uint32_t shown = ran < TRACE_OPS ? ran : TRACE_OPS;
+	for (uint32_t i = 0; i < shown; i++) {
+		const char *name = nfs4_op_name(run->traced[i]);
+		if (strncmp(name, "OP_", 3) == 0)
+			name += 3;
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "", name);
+	}
+	if (ran > shown)
+		snprintf(list + n, sizeof(list) - n, ", ...");
+	log_debug("nfs4: v4.%u COMPOUND from %s: [%s] (%u of %u ops) -> %s", run->c.minor,
+		  rpc_conn_peer(req->conn), list, ran, run->numops,
+		  nfs4_status_name(run->last_status));
+}
 
 enum nfsstat4 nfs4_errno_to_status(int err)
 {
@@ -154,6 +185,7 @@ static bool compound_begin(struct compound_run *run, struct nfs4_server *srv,
 	run->c.sfh.kind = NFS4_FH_NONE;
 	run->next = 0;
 	run->last_status = NFS4_OK;
+	run->trace = log_get_level() >= LOG_LEVEL_DEBUG;
 	/* The tag is echoed as sent. */
 	nfs4_enc_compound_res_begin(&run->res, e, h.tag);
 
@@ -184,8 +216,15 @@ static bool compound_begin(struct compound_run *run, struct nfs4_server *srv,
 }
 
 /* An operation refused before it ran: its result ends the COMPOUND. */
+static void compound_trace(struct compound_run *run, uint32_t opnum)
+{
+	if (run->trace && run->next < TRACE_OPS)
+		run->traced[run->next] = opnum;
+}
+
 static void compound_refuse(struct compound_run *run, uint32_t opnum, enum nfsstat4 status)
 {
+	compound_trace(run, opnum);
 	nfs4_enc_op_res(&run->res, opnum, status);
 	run->last_status = status;
 }
@@ -368,6 +407,7 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 		}
 	serve:;
 		struct nfs4_compound *c = &run->c;
+		compound_trace(run, opnum);
 		c->opnum = opnum;
 		c->op_index = run->next;
 		c->error_body = false;
@@ -415,6 +455,8 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 		}
 	}
 	nfs4_enc_compound_res_finish(&run->res, run->last_status);
+	if (run->trace)
+		compound_log(run, req);
 	if (run->c.session) {
 		/* The slot keeps the reply as it goes to the wire (when asked)
 		 * and is free again. */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "xdr/nfs4_codec.h"
 #include "state/session_internal.h"
 
 void state_session_limits_default(struct state_session_limits *l)
@@ -381,6 +382,48 @@ static uint32_t status_flags_locked(const struct state_session *s)
 	return f;
 }
 
+/* The first bytes of a session id, enough to tell sessions apart in a log. */
+static uint32_t sessionid_head(const uint8_t *id)
+{
+	return (uint32_t)id[0] << 24 | (uint32_t)id[1] << 16 | (uint32_t)id[2] << 8 | id[3];
+}
+
+/* SEQUENCE errors name the session, slot and both seqids: what an operator
+ * needs to tell a client bug from a network replay.  Errors a client can
+ * cause at will are rate-limited; a busy slot (a retransmission racing its
+ * original) is ordinary and logged at debug only.  Replays are logged at
+ * info: each one is a lost reply somewhere. */
+static void log_sequence_outcome(const struct state_session *s,
+				 const struct state_sequence_args *a, enum nfsstat4 status,
+				 enum state_seq41 kind, uint32_t expected, uint32_t nslots)
+{
+	uint32_t sid = sessionid_head(s->id);
+	switch (status) {
+	case NFS4_OK:
+		if (kind == STATE_SEQ41_REPLAY)
+			log_info("state: SEQUENCE replay from the reply cache: session %08x..., "
+				 "slot %u, seqid %u",
+				 sid, a->slotid, a->seqid);
+		break;
+	case NFS4ERR_DELAY:
+		log_debug("state: SEQUENCE slot busy: session %08x..., slot %u, seqid %u", sid,
+			  a->slotid, a->seqid);
+		break;
+	case NFS4ERR_BADSLOT:
+		log_ratelimited("state: SEQUENCE NFS4ERR_BADSLOT: session %08x..., slot %u of %u",
+				sid, a->slotid, nslots);
+		break;
+	case NFS4ERR_BADSESSION:
+		log_debug("state: SEQUENCE on destroyed session %08x...", sid);
+		break;
+	default:
+		log_ratelimited("state: SEQUENCE %s: session %08x..., slot %u, expected seqid %u, "
+				"got %u",
+				nfs4_status_name(status), sid, a->slotid, expected, a->seqid);
+		break;
+	}
+}
+
 enum nfsstat4 state_sequence(struct state_server *st, const struct state_sequence_args *a,
 			     struct state_sequence_res *out)
 {
@@ -389,11 +432,16 @@ enum nfsstat4 state_sequence(struct state_server *st, const struct state_sequenc
 	struct state_session *s = state_session_find(st, a->sessionid);
 	if (!s) {
 		atomic_fetch_add_explicit(&st->n_bad_session, 1, memory_order_relaxed);
+		/* Every client sees this once after a restart: not a warning. */
+		log_debug("state: SEQUENCE for unknown session %08x..., slot %u seqid %u",
+			  sessionid_head(a->sessionid), a->slotid, a->seqid);
 		return NFS4ERR_BADSESSION;
 	}
 	enum nfsstat4 status = NFS4_OK;
 	pthread_mutex_lock(&s->lock);
 	struct state_slot *slot = a->slotid < s->nslots ? &s->slots[a->slotid] : NULL;
+	/* For the log, read under the lock. */
+	uint32_t expected = slot ? slot->seqid + 1 : 0, nslots = s->nslots;
 	if (s->dead) {
 		atomic_fetch_add_explicit(&st->n_bad_session, 1, memory_order_relaxed);
 		status = NFS4ERR_BADSESSION;
@@ -459,6 +507,7 @@ enum nfsstat4 state_sequence(struct state_server *st, const struct state_sequenc
 			     !s->cb_busy;
 	}
 	pthread_mutex_unlock(&s->lock);
+	log_sequence_outcome(s, a, status, out->kind, expected, nslots);
 	if (status == NFS4_OK) {
 		atomic_store(&s->renewed_ms, state_now_ms());
 		if (out->kind == STATE_SEQ41_NEW) {

@@ -20,6 +20,20 @@ static struct ferryd_proc server;
 static int setup(void **state) { return ferryd_start(&server, NULL); }
 static int teardown(void **state) { return ferryd_stop(&server) == 0 ? 0 : -1; }
 
+static bool log_has(const char *text)
+{
+	FILE *f = fopen(server.log_path, "r");
+	assert_non_null(f);
+	char line[1024];
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, text) != NULL;
+	fclose(f);
+	if (!found)
+		fprintf(stderr, "not in the log: %s\n", text);
+	return found;
+}
+
 #define SEQ_ERR(kind) "ferry_sequence_errors_total{kind=\"" kind "\"}"
 #define OPS(op, minor) "ferry_nfs_ops_total{op=\"" op "\",minor=\"" minor "\"}"
 
@@ -100,6 +114,15 @@ static void test_sequence_counters(void **state)
 	assert_true(ctlt_promtool_ok(after));
 	free(before);
 	free(after);
+
+	/* The log names slot and seqids of the error, and the replay. */
+	char want[128];
+	snprintf(want, sizeof(want), "slot 0, expected seqid %u, got %u", s.seq[0] + 1,
+		 s.seq[0] + 5);
+	assert_true(log_has("SEQUENCE NFS4ERR_SEQ_MISORDERED: session "));
+	assert_true(log_has(want));
+	snprintf(want, sizeof(want), "SEQUENCE replay from the reply cache: session");
+	assert_true(log_has(want));
 	nfs4c_close(fd);
 }
 
