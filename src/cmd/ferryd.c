@@ -1,5 +1,6 @@
 /* ferryd: the Ferry NFS server. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +70,53 @@ static int write_port_file(const char *path, const uint16_t *ports, unsigned n)
 		return -1;
 	/* Readers see the whole file or none of it. */
 	return rename(tmp, path);
+}
+
+/* Reloads the exports' options from the config file: on SIGHUP (main
+ * thread) and from the control plane (its thread), one at a time.
+ * lock order: see core/lock_order.h, level 0. */
+static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct reload_ctx {
+	struct nfs4_server *nfs;
+	const struct ferry_config *cfg;
+};
+
+static int reload_exports(void *arg, char *err, size_t errlen)
+{
+	struct reload_ctx *rc = arg;
+	if (!rc->cfg->config_path[0]) {
+		snprintf(err, errlen, "ferryd was started without --config: there is no file to "
+				      "reload the exports from");
+		return -EINVAL;
+	}
+	if (rc->cfg->exports_from_cli) {
+		snprintf(err, errlen, "the exports were given with --export on the command line, "
+				      "not read from %s",
+			 rc->cfg->config_path);
+		return -EINVAL;
+	}
+	/* A fresh configuration read the way start-up read it, so defaults
+	 * (pseudo paths) come out the same. */
+	struct ferry_config *fresh = malloc(sizeof(*fresh));
+	if (!fresh) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	config_init_defaults(fresh);
+	int ret = -EINVAL;
+	if (config_load_file(fresh, rc->cfg->config_path, err, errlen) &&
+	    config_finish(fresh, err, errlen)) {
+		pthread_mutex_lock(&reload_lock);
+		ret = nfs4_exports_reload(&rc->nfs->exports, fresh, err, errlen);
+		pthread_mutex_unlock(&reload_lock);
+	}
+	free(fresh);
+	if (ret)
+		log_warn("exports not reloaded: %s", err);
+	else
+		log_info("exports reloaded from %s", rc->cfg->config_path);
+	return ret;
 }
 
 /* "HOST:PORT" as configured, with the port actually bound. */
@@ -141,6 +189,7 @@ int main(int argc, char **argv)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
@@ -189,6 +238,11 @@ int main(int argc, char **argv)
 	ctl_ctx.rpc = srv;
 	ctl_ctx.cfg = &cfg;
 	ctl_ctx.nlisteners = cfg.nlisten;
+	static struct reload_ctx reload;
+	reload.nfs = &nfs;
+	reload.cfg = &cfg;
+	ctl_ctx.reload_exports = reload_exports;
+	ctl_ctx.reload_arg = &reload;
 	for (unsigned i = 0; i < cfg.nlisten; i++)
 		listener_address(cfg.listen[i], ports[i], ctl_ctx.listeners[i],
 				 sizeof(ctl_ctx.listeners[i]));
@@ -226,8 +280,16 @@ int main(int argc, char **argv)
 	log_info("ferryd ready");
 
 	int sig = 0;
-	while (sigwait(&sigs, &sig) != 0)
-		;
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig != SIGHUP)
+			break;
+		/* Clients, sessions and connections stay: only options change. */
+		char why[512];
+		log_info("received SIGHUP; reloading the exports");
+		reload_exports(&reload, why, sizeof(why));
+	}
 	log_info("received %s; stopping", strsignal(sig));
 	if (registered)
 		rpcbind_register(NFS4_PROGRAM, NFS4_VERSION, rpcbind_port, false);

@@ -485,6 +485,7 @@ bool config_parse_args(struct ferry_config *cfg, int argc, char **argv, bool *wa
 			break;
 		case OPT_EXPORT:
 			config_list_from_cli(&cli_export, &cfg->nexports);
+			cfg->exports_from_cli = true;
 			if (!config_add_export_spec(cfg, optarg, errbuf, errlen))
 				return false;
 			break;

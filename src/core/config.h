@@ -102,6 +102,7 @@ struct ferry_config {
 	bool control_explicit;
 	char control_token_file[CONFIG_PATH_MAX]; /* "" : STATE_DIR/control.token */
 	char config_path[CONFIG_PATH_MAX];        /* the --config file, for reloads */
+	bool exports_from_cli;                    /* --export given: the file's are not used */
 };
 
 /* Fills cfg with built-in defaults (no listen address, no export: those

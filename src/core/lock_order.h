@@ -10,6 +10,9 @@
  *
  * Levels, outermost first:
  *
+ *   0. cmd: ferryd's reload lock (reload_lock in ferryd.c), held while an
+ *      exports reload (SIGHUP or the control plane) applies its options;
+ *      it takes no other lock.
  *   1. state: an owner's sequence mutex (struct state_owner.seq_lock),
  *      state_seq_begin .. state_seq_end.  Held across one seqid-ordered
  *      operation, back-end calls and disk writes included, so that a

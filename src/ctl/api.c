@@ -116,18 +116,12 @@ static unsigned get_exports(struct ctl_server *cs, json_t **out)
 	json_t *a = json_array();
 	for (unsigned i = 0; i < ex->count; i++) {
 		const struct nfs4_export *e = &ex->list[i];
-		const char *name = "", *backend = "";
-		for (unsigned j = 0; j < cs->ctx.cfg->nexports; j++)
-			if (strcmp(cs->ctx.cfg->exports[j].pseudo, e->pseudo) == 0) {
-				name = cs->ctx.cfg->exports[j].name;
-				backend = cs->ctx.cfg->exports[j].backend;
-			}
 		json_t *clients = json_array();
-		for (unsigned j = 0; j < cs->ctx.cfg->nexports; j++)
-			if (strcmp(cs->ctx.cfg->exports[j].pseudo, e->pseudo) == 0)
-				for (unsigned k = 0; k < cs->ctx.cfg->exports[j].nclients; k++)
-					json_array_append_new(
-						clients, json_string(cs->ctx.cfg->exports[j].clients[k]));
+		const struct nfs4_client_list *cl =
+			atomic_load_explicit(&((struct nfs4_export *)e)->clients, memory_order_acquire);
+		for (unsigned k = 0; cl && k < cl->n; k++)
+			json_array_append_new(clients, json_string(cl->text[k]));
+		const char *name = e->name, *backend = e->ops ? e->ops->name : "";
 		json_array_append_new(
 			a, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:s}", "id",
 				     (json_int_t)e->id, "name", name, "path", e->path, "pseudo",
