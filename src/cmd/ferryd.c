@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "core/config.h"
@@ -278,6 +279,8 @@ int main(int argc, char **argv)
 				 NFS4_PROGRAM, NFS4_VERSION, rpcbind_port);
 	}
 	log_info("ferryd ready");
+	/* Under systemd (Type=notify); a no-op elsewhere. */
+	sd_notify(0, "READY=1\nSTATUS=serving NFSv4");
 
 	int sig = 0;
 	for (;;) {
@@ -288,9 +291,12 @@ int main(int argc, char **argv)
 		/* Clients, sessions and connections stay: only options change. */
 		char why[512];
 		log_info("received SIGHUP; reloading the exports");
+		sd_notify(0, "RELOADING=1");
 		reload_exports(&reload, why, sizeof(why));
+		sd_notify(0, "READY=1");
 	}
 	log_info("received %s; stopping", strsignal(sig));
+	sd_notify(0, "STOPPING=1");
 	if (registered)
 		rpcbind_register(NFS4_PROGRAM, NFS4_VERSION, rpcbind_port, false);
 	/* The control plane reads the server: it goes first. */
