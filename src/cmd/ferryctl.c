@@ -218,7 +218,8 @@ static int show(struct opts *o, const char *what)
 		{"BACKCHANNEL", "back_channel.state"}};
 	static const struct column conns[] = {{"PEER", "peer"},
 					      {"LISTENER", "listener"},
-					      {"CLOSED", "closed"},
+					      {"IN_FLIGHT", "requests_in_flight"},
+					      {"AGE", "age_seconds"},
 					      {"SESSIONS", "sessions"}};
 	static const struct {
 		const char *name;
@@ -226,7 +227,7 @@ static int show(struct opts *o, const char *what)
 		unsigned ncols;
 	} tables[] = {
 		{"listeners", listeners, 4}, {"exports", exports, 7},	{"clients", clients, 9},
-		{"sessions", sessions, 8},   {"connections", conns, 4}, {"server", NULL, 0},
+		{"sessions", sessions, 8},   {"connections", conns, 5}, {"server", NULL, 0},
 	};
 	size_t t = 0;
 	while (t < sizeof(tables) / sizeof(tables[0]) && strcmp(tables[t].name, what) != 0)
@@ -262,7 +263,7 @@ static int show(struct opts *o, const char *what)
 		       (long long)json_integer_value(json_object_get(j, "open")),
 		       (long long)json_integer_value(json_object_get(j, "accepted")),
 		       (long long)json_integer_value(json_object_get(j, "requests_in_flight")));
-		print_table(json_object_get(j, "bound_to_sessions"), tables[t].cols,
+		print_table(json_object_get(j, "connections"), tables[t].cols,
 			    tables[t].ncols);
 	} else {
 		print_table(j, tables[t].cols, tables[t].ncols);

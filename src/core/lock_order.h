@@ -37,10 +37,14 @@
  *      epoll interest and pending outgoing calls.
  *   8. rpc: an event loop's message queue lock (struct rpc_loop.msg_lock).
  *   9. core: a thread pool's queue lock (struct threadpool.lock).
- *  10. nfs4: the per-op counters' registry lock (op_stats.c blocks_lock),
+ *  10. rpc: the server's connection registry lock (struct
+ *      rpc_server.conns_lock): the list of open connections the control
+ *      plane reads; taken when a connection opens or closes and when the
+ *      list is read, with no rpc lock held; a leaf but for logging.
+ *  11. nfs4: the per-op counters' registry lock (op_stats.c blocks_lock),
  *      taken only when a thread first counts an op, when it exits and when
  *      the counters are read; a leaf but for logging.
- *  11. core: the log's rate-limit lock (log_ratelimited); a leaf, so code
+ *  12. core: the log's rate-limit lock (log_ratelimited); a leaf, so code
  *      at any level may log.
  *
  * What keeps the order from being broken across layers:

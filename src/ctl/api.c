@@ -216,52 +216,46 @@ static unsigned get_sessions(struct ctl_server *cs, json_t **out)
 	return 200;
 }
 
-/* The connection counts, and every connection bound to a session with the
- * sessions it serves (v4.0 clients' connections are counted, not listed:
- * nothing ties them to a client). */
+/* Every open connection, with the sessions it is bound to and in which
+ * direction (v4.0 clients' connections have none: nothing ties them to a
+ * client). */
 static unsigned get_connections(struct ctl_server *cs, json_t **out)
 {
 	struct state_server *st = cs->ctx.nfs->state;
 	struct rpc_server_stats rs;
 	rpc_server_get_stats(cs->ctx.rpc, &rs);
+	struct rpc_conn_info *cv;
+	size_t cn;
+	if (rpc_server_list_conns(cs->ctx.rpc, &cv, &cn) != 0)
+		return *out = ctl_api_error("out of memory"), 500;
 	struct state_session_info *v;
 	size_t n;
-	if (state_sessions_snapshot(st, &v, &n) != 0)
+	if (state_sessions_snapshot(st, &v, &n) != 0) {
+		rpc_conn_info_free(cv, cn);
 		return *out = ctl_api_error("out of memory"), 500;
-	json_t *bound = json_array();
-	for (size_t i = 0; i < n; i++) {
-		for (unsigned c = 0; c < v[i].nconns && c < STATE_INFO_CONNS_MAX; c++) {
-			struct rpc_conn *conn = v[i].conns[c].conn;
-			bool seen = false;
-			for (size_t j = 0; j <= i && !seen; j++)
-				for (unsigned d = 0; d < (j < i ? v[j].nconns : c) &&
-						     d < STATE_INFO_CONNS_MAX;
-				     d++)
-					seen |= v[j].conns[d].conn == conn;
-			if (seen)
-				continue;
-			json_t *sess = json_array();
-			for (size_t j = i; j < n; j++)
-				for (unsigned d = 0; d < v[j].nconns && d < STATE_INFO_CONNS_MAX; d++)
-					if (v[j].conns[d].conn == conn) {
-						char id[2 * NFS4_SESSIONID_SIZE + 1];
-						hex(id, v[j].id, sizeof(v[j].id));
-						json_array_append_new(
-							sess, json_pack("{s:s, s:s}", "session", id,
-									"direction",
-									dir_name(v[j].conns[d].dir)));
-					}
-			json_array_append_new(bound, json_pack("{s:s, s:i, s:b, s:o}", "peer",
-							       rpc_conn_peer(conn), "listener",
-							       rpc_conn_listener(conn), "closed",
-							       rpc_conn_is_closed(conn), "sessions",
-							       sess));
-		}
+	}
+	json_t *list = json_array();
+	for (size_t i = 0; i < cn; i++) {
+		json_t *sess = json_array();
+		for (size_t j = 0; j < n; j++)
+			for (unsigned d = 0; d < v[j].nconns && d < STATE_INFO_CONNS_MAX; d++)
+				if (v[j].conns[d].conn == cv[i].conn) {
+					char id[2 * NFS4_SESSIONID_SIZE + 1];
+					hex(id, v[j].id, sizeof(v[j].id));
+					json_array_append_new(
+						sess, json_pack("{s:s, s:s}", "session", id, "direction",
+								dir_name(v[j].conns[d].dir)));
+				}
+		json_array_append_new(
+			list, json_pack("{s:s, s:i, s:i, s:f, s:o}", "peer", cv[i].peer, "listener",
+					cv[i].listener, "requests_in_flight", (int)cv[i].inflight,
+					"age_seconds", (double)cv[i].age_ms / 1000.0, "sessions", sess));
 	}
 	state_session_info_free(st, v, n);
+	rpc_conn_info_free(cv, cn);
 	*out = json_pack("{s:I, s:I, s:I, s:o}", "open", (json_int_t)rs.connections_open,
 			 "accepted", (json_int_t)rs.connections_accepted, "requests_in_flight",
-			 (json_int_t)rs.inflight, "bound_to_sessions", bound);
+			 (json_int_t)rs.inflight, "connections", list);
 	return 200;
 }
 

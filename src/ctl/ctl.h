@@ -9,7 +9,7 @@
  *   GET  /api/v1/clients
  *   DELETE /api/v1/clients/{clientid}  evicts a client (hex id, as listed)
  *   GET  /api/v1/sessions
- *   GET  /api/v1/connections           the connections bound to sessions
+ *   GET  /api/v1/connections           open connections and their sessions
  *
  * Anything but GET needs "Authorization: Bearer TOKEN", TOKEN being the
  * contents of the token file ferryd creates (0600) in its state directory;

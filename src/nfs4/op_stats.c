@@ -22,7 +22,7 @@ struct op_counter_block {
 	struct op_counter ops[NFS4_STATS_MINORS][NFS4_OP_TABLE_SIZE];
 };
 
-/* lock order: see core/lock_order.h, level 10. */
+/* lock order: see core/lock_order.h, level 11. */
 static pthread_mutex_t blocks_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct op_counter_block *blocks;
 static struct nfs4_op_stats retired[NFS4_STATS_MINORS][NFS4_OP_TABLE_SIZE];

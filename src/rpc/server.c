@@ -29,6 +29,7 @@ struct rpc_server *rpc_server_create(const struct rpc_server_options *opts)
 	if (!srv)
 		return NULL;
 	srv->opts = *opts;
+	pthread_mutex_init(&srv->conns_lock, NULL);
 	if (srv->opts.event_loops == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		srv->opts.event_loops = n > 0 ? (unsigned)n : 1;
@@ -149,8 +150,7 @@ struct rpc_conn *rpc_server_adopt_fd(struct rpc_server *srv, int fd)
 	struct rpc_conn *conn = rpc_conn_new(srv, fd, plen ? (struct sockaddr *)&peer : NULL, plen);
 	if (!conn)
 		return NULL;
-	atomic_fetch_add_explicit(&srv->st_accepted, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&srv->st_open, 1, memory_order_relaxed);
+	rpc_conn_track(conn);
 	unsigned target = atomic_fetch_add(&srv->next_loop, 1) % srv->nloops;
 	conn->loop = &srv->loops[target];
 	/* The reference from rpc_conn_new becomes the loop's. */
@@ -194,6 +194,7 @@ void rpc_server_destroy(struct rpc_server *srv)
 	for (unsigned i = 0; i < srv->nlisteners; i++)
 		close(srv->listeners[i].poll.fd);
 	free(srv->loops);
+	pthread_mutex_destroy(&srv->conns_lock);
 	free(srv);
 }
 

@@ -164,6 +164,19 @@ void rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out);
 
 /* --- connections ------------------------------------------------------ */
 
+/* What the control plane lists of a connection. */
+struct rpc_conn_info {
+	struct rpc_conn *conn; /* referenced: released by rpc_conn_info_free */
+	char peer[64];
+	int listener;
+	unsigned inflight; /* requests being served */
+	uint64_t age_ms;
+};
+
+/* Every open connection, referenced, in a malloc'd array; 0 or -ENOMEM. */
+int rpc_server_list_conns(struct rpc_server *srv, struct rpc_conn_info **out, size_t *n);
+void rpc_conn_info_free(struct rpc_conn_info *v, size_t n);
+
 struct rpc_conn *rpc_conn_ref(struct rpc_conn *conn);
 void rpc_conn_unref(struct rpc_conn *conn);
 

@@ -203,10 +203,29 @@ static void test_views_and_evict(void **state)
 	assert_string_equal(json_string_value(json_object_get(c0, "direction")), "fore");
 	json_decref(sessions);
 
+	/* A v4.0 connection is listed too, without sessions. */
+	int fd40 = nfs4c_connect(server.hostport);
+	assert_int_equal(v40_status(fd40), NFS4_OK);
 	json_t *conns = get_json("/api/v1/connections");
-	assert_true(json_integer_value(json_object_get(conns, "open")) >= 1);
-	assert_true(json_array_size(json_object_get(conns, "bound_to_sessions")) >= 1);
+	json_t *list = json_object_get(conns, "connections");
+	assert_true(json_integer_value(json_object_get(conns, "open")) >= 2);
+	assert_true(json_array_size(list) >= 2);
+	unsigned with_session = 0, without = 0;
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		json_t *c = json_array_get(list, i);
+		assert_int_equal(json_integer_value(json_object_get(c, "listener")), 0);
+		json_t *ss = json_object_get(c, "sessions");
+		if (json_array_size(ss) == 1 &&
+		    strcmp(json_string_value(json_object_get(json_array_get(ss, 0), "direction")),
+			   "fore") == 0)
+			with_session++;
+		else if (json_array_size(ss) == 0)
+			without++;
+	}
+	assert_true(with_session >= 1);
+	assert_true(without >= 1);
 	json_decref(conns);
+	nfs4c_close(fd40);
 	json_t *server_view = get_json("/api/v1/server");
 	assert_string_equal(json_string_value(json_object_get(server_view, "version")),
 			    FERRY_VERSION);
