@@ -124,14 +124,25 @@ static void write_sessions(struct ctl_server *cs, struct ctl_text *t)
 	state_get_session_stats(st, &ss);
 	metric_u64(t, "ferry_sequence_total", "counter", "SEQUENCE operations received.",
 		   ss.sequence_total);
-	family(t, "ferry_sequence_errors_total", "counter", "SEQUENCE operations refused, by error.");
+	family(t, "ferry_sequence_errors_total", "counter",
+	       "NFSv4.1 requests refused by the session layer, by error.");
+	struct nfs4_reply_limit_stats rl;
+	nfs4_reply_limit_stats_read(&rl);
+	/* The last four refuse the request after the slot was checked. */
 	const struct {
 		const char *kind;
 		uint64_t v;
 	} errs[] = {
-		{"bad_session", ss.err_bad_session},   {"badslot", ss.err_badslot},
-		{"seq_misordered", ss.err_seq_misordered}, {"slot_busy", ss.err_slot_busy},
-		{"false_retry", ss.err_false_retry},   {"retry_uncached", ss.err_uncached},
+		{"bad_session", ss.err_bad_session},
+		{"badslot", ss.err_badslot},
+		{"seq_misordered", ss.err_seq_misordered},
+		{"slot_busy", ss.err_slot_busy},
+		{"false_retry", ss.err_false_retry},
+		{"retry_uncached", ss.err_uncached},
+		{"too_many_ops", ss.err_too_many_ops},
+		{"req_too_big", ss.err_req_too_big},
+		{"rep_too_big", rl.rep_too_big},
+		{"rep_too_big_to_cache", rl.rep_too_big_to_cache},
 	};
 	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++)
 		ctl_text_printf(t, "ferry_sequence_errors_total{kind=\"%s\"} %llu\n", errs[i].kind,

@@ -2,6 +2,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,6 +216,23 @@ static bool compound_begin(struct compound_run *run, struct nfs4_server *srv,
 	return true;
 }
 
+static _Atomic uint64_t n_rep_too_big, n_rep_too_big_to_cache;
+
+static enum nfsstat4 count_limit(enum nfsstat4 s)
+{
+	if (s == NFS4ERR_REP_TOO_BIG)
+		atomic_fetch_add_explicit(&n_rep_too_big, 1, memory_order_relaxed);
+	else if (s == NFS4ERR_REP_TOO_BIG_TO_CACHE)
+		atomic_fetch_add_explicit(&n_rep_too_big_to_cache, 1, memory_order_relaxed);
+	return s;
+}
+
+void nfs4_reply_limit_stats_read(struct nfs4_reply_limit_stats *out)
+{
+	out->rep_too_big = atomic_load(&n_rep_too_big);
+	out->rep_too_big_to_cache = atomic_load(&n_rep_too_big_to_cache);
+}
+
 /* An operation refused before it ran: its result ends the COMPOUND. */
 static void compound_trace(struct compound_run *run, uint32_t opnum)
 {
@@ -275,12 +293,12 @@ static enum nfsstat4 compound41_limit(struct nfs4_compound *c, struct xdr_enc *e
 		e->overflow = false;
 		e->buf->len = body_off;
 		c->error_body = false;
-		return NFS4ERR_REP_TOO_BIG;
+		return count_limit(NFS4ERR_REP_TOO_BIG);
 	}
 	if (c->cachethis && xdr_enc_len(e) - 4 > c->max_cached) {
 		e->buf->len = body_off;
 		c->error_body = false;
-		return NFS4ERR_REP_TOO_BIG_TO_CACHE;
+		return count_limit(NFS4ERR_REP_TOO_BIG_TO_CACHE);
 	}
 	return status;
 }
@@ -293,10 +311,10 @@ static enum nfsstat4 compound41_limit_before(struct nfs4_compound *c, uint32_t e
 	const struct xdr_enc *e = &c->req->reply;
 	uint64_t need = (uint64_t)xdr_enc_len(e) + estimate;
 	if (need > e->limit)
-		return NFS4ERR_REP_TOO_BIG;
+		return count_limit(NFS4ERR_REP_TOO_BIG);
 	/* The record mark is not part of the reply. */
 	if (c->cachethis && need - 4 > c->max_cached)
-		return NFS4ERR_REP_TOO_BIG_TO_CACHE;
+		return count_limit(NFS4ERR_REP_TOO_BIG_TO_CACHE);
 	return NFS4_OK;
 }
 

@@ -171,6 +171,14 @@ void nfs4_op_stats_count(uint32_t opnum, uint32_t minor, bool error, uint64_t ns
 /* Fills out with the totals of every thread, by minor version and op. */
 void nfs4_op_stats_read(struct nfs4_op_stats out[NFS4_STATS_MINORS][NFS4_OP_TABLE_SIZE]);
 
+/* v4.1 replies refused for their size after SEQUENCE took the request
+ * (NFS4ERR_REP_TOO_BIG, NFS4ERR_REP_TOO_BIG_TO_CACHE).  Rare: one shared
+ * counter each. */
+struct nfs4_reply_limit_stats {
+	uint64_t rep_too_big, rep_too_big_to_cache;
+};
+void nfs4_reply_limit_stats_read(struct nfs4_reply_limit_stats *out);
+
 /* Serves one COMPOUND call (done with GARBAGE_ARGS when its header cannot be
  * decoded).  Defers when an operation that may block comes up on an event
  * loop; called again on the worker, it goes on from that operation. */

@@ -469,8 +469,10 @@ enum nfsstat4 state_sequence(struct state_server *st, const struct state_sequenc
 		/* Checked here, before the slot moves: a refused request leaves
 		 * it as it was. */
 		if (a->numops > s->fore.maxoperations) {
+			atomic_fetch_add_explicit(&st->n_too_many_ops, 1, memory_order_relaxed);
 			status = NFS4ERR_TOO_MANY_OPS;
 		} else if (a->reqsize > s->fore.maxrequestsize) {
+			atomic_fetch_add_explicit(&st->n_req_too_big, 1, memory_order_relaxed);
 			status = NFS4ERR_REQ_TOO_BIG;
 		} else {
 			out->kind = STATE_SEQ41_NEW;
@@ -600,6 +602,8 @@ void state_get_session_stats(struct state_server *st, struct state_session_stats
 	o->err_slot_busy = atomic_load(&st->n_slot_busy);
 	o->err_false_retry = atomic_load(&st->n_false_retry);
 	o->err_uncached = atomic_load(&st->n_uncached);
+	o->err_too_many_ops = atomic_load(&st->n_too_many_ops);
+	o->err_req_too_big = atomic_load(&st->n_req_too_big);
 	o->slots_in_use = atomic_load(&st->n_slots_in_use);
 	o->cache_bytes = atomic_load(&st->cache_bytes);
 	o->sessions = atomic_load(&st->n_sessions);

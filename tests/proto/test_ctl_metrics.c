@@ -126,6 +126,46 @@ static void test_sequence_counters(void **state)
 	nfs4c_close(fd);
 }
 
+/* Requests past the session's negotiated limits count by kind. */
+static void test_limit_errors(void **state)
+{
+	int fd = nfs4c_connect(server.hostport);
+	struct nfs4c_sess s;
+	struct nfs4c_attrs a = {0, 1024, 1024, 700, 6, 4};
+	nfs4c_session_up(&s, fd, 0, "metrics-limits", &a);
+	char *before = ctlt_scrape(&server);
+	struct nfs4c_call m;
+	struct nfs4c_reply r;
+	nfs4c_begin_seq(&s, &m, 0, false);
+	for (int i = 0; i < 6; i++)
+		nfs4c_putrootfh(&m);
+	nfs4c_send(fd, s.cred, &m, &r);
+	assert_int_equal(nfs4c_seq_result(&r, NULL), NFS4ERR_TOO_MANY_OPS);
+	nfs4c_done(&r);
+	s.seq[0]--;
+	nfs4c_begin_seq(&s, &m, 0, false);
+	nfs4c_op(&m, OP_LOOKUP);
+	char name[1100];
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	nfs4c_str(&m, name);
+	nfs4c_send(fd, s.cred, &m, &r);
+	assert_int_equal(nfs4c_seq_result(&r, NULL), NFS4ERR_REQ_TOO_BIG);
+	nfs4c_done(&r);
+	char *after = ctlt_scrape(&server);
+	assert_int_equal(ctlt_metric(after, SEQ_ERR("too_many_ops")) -
+				 ctlt_metric(before, SEQ_ERR("too_many_ops")),
+			 1);
+	assert_int_equal(ctlt_metric(after, SEQ_ERR("req_too_big")) -
+				 ctlt_metric(before, SEQ_ERR("req_too_big")),
+			 1);
+	assert_true(ctlt_metric(after, SEQ_ERR("rep_too_big")) >= 0);
+	assert_true(ctlt_promtool_ok(after));
+	free(before);
+	free(after);
+	nfs4c_close(fd);
+}
+
 /* A call to a program ferryd does not serve is an RPC error of its kind. */
 static void test_rpc_errors(void **state)
 {
@@ -151,6 +191,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sequence_counters),
 		cmocka_unit_test(test_rpc_errors),
+		cmocka_unit_test(test_limit_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
