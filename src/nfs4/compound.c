@@ -13,6 +13,7 @@
 #include "core/siphash.h"
 #include "nfs4/server.h"
 #include "state/session.h"
+#include "state/state_info.h"
 #include "xdr/nfs4_codec.h"
 
 enum {
@@ -161,6 +162,26 @@ void nfs4_compound_set_cfh(struct nfs4_compound *c, const struct nfs4_fh *fh)
 		memset(&c->cred, 0, sizeof(c->cred));
 }
 
+/* A listener narrowed at run time keeps serving the sessions established
+ * on it: a v4.1 COMPOUND whose SEQUENCE names a live session this
+ * connection is bound to passes, while new clients of that minor version
+ * (EXCHANGE_ID, CREATE_SESSION) and other connections are refused.  Looks
+ * ahead in a copy of the cursor; only on the refusal path. */
+static bool compound_established_session(struct nfs4_server *srv, const struct xdr_dec *args,
+					 uint32_t minor, const struct rpc_conn *conn)
+{
+	if (minor < 1 || minor > NFS4_MINOR_HIGHEST || minor < srv->minor_min ||
+	    minor > srv->minor_max)
+		return false;
+	struct xdr_dec d = *args;
+	uint32_t opnum;
+	const uint8_t *sid;
+	if (!xdr_decode_u32(&d, &opnum) || opnum != OP_SEQUENCE ||
+	    !xdr_decode_opaque_fixed(&d, NFS4_SESSIONID_SIZE, &sid))
+		return false;
+	return state_session_has_conn(srv->state, sid, conn);
+}
+
 /* Starts a COMPOUND: header decoded, result header encoded.  Returns false
  * when the arguments are garbage. */
 static bool compound_begin(struct compound_run *run, struct nfs4_server *srv,
@@ -192,7 +213,7 @@ static bool compound_begin(struct compound_run *run, struct nfs4_server *srv,
 
 	uint32_t lo, hi;
 	nfs4_server_listener_minor(srv, rpc_conn_listener(req->conn), &lo, &hi);
-	if (minor < lo || minor > hi) {
+	if ((minor < lo || minor > hi) && !compound_established_session(srv, d, minor, req->conn)) {
 		log_debug("nfs4: minor version %u from %s refused (accepted %u-%u)", minor,
 			  rpc_conn_peer(req->conn), lo, hi);
 		nfs4_enc_compound_res_finish(&run->res, NFS4ERR_MINOR_VERS_MISMATCH);

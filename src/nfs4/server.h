@@ -42,11 +42,13 @@ void nfs4_server_listener_minor(const struct nfs4_server *srv, int listener, uin
 				uint32_t *hi);
 
 /* Changes a listener's range at run time: COMPOUNDs that start afterwards
- * see it; those under way and the sessions already made are left alone
- * (a v4.1 session on a listener narrowed to 0-0 is refused from its next
- * COMPOUND on, and goes on if the range widens again).  -ENOENT for an
- * unknown listener, -EINVAL when lo > hi or hi is past the highest minor
- * version Ferry serves. */
+ * see it, those under way are left alone.  Sessions established go on: a
+ * v4.1 COMPOUND whose SEQUENCE names a live session bound to its
+ * connection passes a range that excludes 1 (as long as the server's own
+ * range has it); new v4.1 clients, other connections and every v4.0
+ * COMPOUND outside the range get
+ * NFS4ERR_MINOR_VERS_MISMATCH.  -ENOENT for an unknown listener, -EINVAL
+ * when lo > hi or hi is past the highest minor version Ferry serves. */
 int nfs4_server_set_listener_minor(struct nfs4_server *srv, unsigned listener, uint32_t lo,
 				   uint32_t hi);
 

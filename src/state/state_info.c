@@ -206,6 +206,21 @@ void state_census(struct state_server *st, struct state_census *out)
 	free(ss);
 }
 
+bool state_session_has_conn(struct state_server *st, const uint8_t *sessionid,
+			    const struct rpc_conn *conn)
+{
+	struct state_session *s = state_session_find(st, sessionid);
+	if (!s)
+		return false;
+	bool bound = false;
+	pthread_mutex_lock(&s->lock);
+	for (unsigned i = 0; !s->dead && i < s->nconns && !bound; i++)
+		bound = s->conns[i].conn == conn;
+	pthread_mutex_unlock(&s->lock);
+	state_session_unref(st, s);
+	return bound;
+}
+
 int state_client_evict(struct state_server *st, uint64_t clientid)
 {
 	pthread_mutex_lock(&st->lock);

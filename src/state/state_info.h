@@ -80,6 +80,11 @@ struct state_census {
 extern const unsigned state_slot_bucket_bounds[STATE_SLOT_BUCKETS]; /* 0 1 2 4 8 16 */
 void state_census(struct state_server *st, struct state_census *out);
 
+/* Whether the session exists and conn is bound to it (either direction).
+ * For the minor-version gate of a listener narrowed at run time. */
+bool state_session_has_conn(struct state_server *st, const uint8_t *sessionid,
+			    const struct rpc_conn *conn);
+
 /* Evicts a client: its opens, locks and sessions go (as when its lease
  * ends), its stable record is removed (it may not reclaim) and its stateids
  * answer NFS4ERR_EXPIRED afterwards.  May block on the disk.  0 or -ENOENT. */

@@ -105,8 +105,35 @@ static void test_listener_range_at_run_time(void **state)
 	assert_int_equal(v40_status(fresh), NFS4ERR_MINOR_VERS_MISMATCH);
 	nfs4c_close(fresh);
 
+	/* Narrowed to 0-0, the established session goes on on its
+	 * connection; a new v4.1 client, or the session on a new connection,
+	 * is refused. */
+	struct nfs4c_call m;
+	struct nfs4c_reply r;
+	set_range("{\"min_minor\": 0, \"max_minor\": 0}", 0, 0);
+	assert_int_equal(v40_status(fd40), NFS4_OK);
+	nfs4c_ping(&s);
+	int other = nfs4c_connect(server.hostport);
+	struct nfs4c_sess moved = s;
+	moved.fd = other;
+	nfs4c_begin_seq(&moved, &m, 0, false);
+	nfs4c_send(other, s.cred, &m, &r);
+	assert_int_equal(r.status, NFS4ERR_MINOR_VERS_MISMATCH);
+	nfs4c_done(&r);
+	nfs4c_close(other);
+	int late = nfs4c_connect(server.hostport);
+	struct nfs4_exchange_id_args ea;
+	memset(&ea, 0, sizeof(ea));
+	ea.ownerid = nfs4_opaque_str("api-late");
+	nfs4c_begin(&m, 1);
+	NFS4C_OP(&m, OP_EXCHANGE_ID, nfs4_enc_exchange_id_args, &ea);
+	nfs4c_send(late, nfs4c_root_cred(), &m, &r);
+	assert_int_equal(r.status, NFS4ERR_MINOR_VERS_MISMATCH);
+	nfs4c_done(&r);
+	nfs4c_close(late);
+
 	/* Only the fields given change. */
-	set_range("{\"min_minor\": 0}", 0, 1);
+	set_range("{\"max_minor\": 1}", 0, 1);
 	assert_int_equal(v40_status(fd40), NFS4_OK);
 	nfs4c_ping(&s);
 	nfs4c_close(fd40);
