@@ -174,8 +174,12 @@ static void write_sessions(struct ctl_server *cs, struct ctl_text *t)
 		if (b < STATE_SLOT_BUCKETS)
 			lo = state_slot_bucket_bounds[b] + 1;
 	}
+	metric_u64(t, "ferry_session_target_highest_slotid_min", "gauge",
+		   "The lowest target_highest_slotid SEQUENCE last returned on any session "
+		   "(low: reply-cache pressure).",
+		   c.target_highest_slotid_min);
 	metric_u64(t, "ferry_session_target_highest_slotid_max", "gauge",
-		   "The highest target_highest_slotid of any session.",
+		   "The highest target_highest_slotid SEQUENCE last returned on any session.",
 		   c.target_highest_slotid_max);
 	family(t, "ferry_clients", "gauge", "Confirmed clients by NFSv4 minor version.");
 	for (unsigned m = 0; m < 2; m++)

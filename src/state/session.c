@@ -139,6 +139,7 @@ struct state_session *state_session_new(struct state_server *st, struct state_cl
 	s->cb_program = cb_program;
 	s->cb_sec = *sec;
 	s->nslots = fore->maxrequests;
+	s->target_last = s->nslots ? s->nslots - 1 : 0;
 	s->back_wanted = flags & CREATE_SESSION4_FLAG_CONN_BACK_CHAN;
 	pthread_mutex_lock(&st->sess_lock);
 	uint32_t n = ++st->next_session;
@@ -503,6 +504,7 @@ enum nfsstat4 state_sequence(struct state_server *st, const struct state_sequenc
 		out->clientid = s->clientid;
 		out->highest_slotid = s->nslots - 1;
 		out->target_highest_slotid = target_slots(st, s) - 1;
+		s->target_last = out->target_highest_slotid;
 		out->status_flags = status_flags_locked(s);
 		out->fore = s->fore;
 		out->probe = s->back_wanted && has_back_conn(s) && s->cb_status == STATE_CB_UNKNOWN &&

@@ -123,7 +123,7 @@ int state_sessions_snapshot(struct state_server *st, struct state_session_info *
 				si->clientid = s->clientid;
 				si->slots = s->nslots;
 				session_slot_usage(s, &si->cache_bytes, &si->slots_in_use);
-				si->target_highest_slotid = s->nslots ? s->nslots - 1 : 0;
+				si->target_highest_slotid = s->target_last;
 				si->back_slots = s->back.maxrequests;
 				si->back_wanted = s->back_wanted;
 				si->cb_fault = s->cb_fault;
@@ -191,8 +191,11 @@ void state_census(struct state_server *st, struct state_census *out)
 			session_slot_usage(s, &bytes, &busy);
 			out->slots_in_use_hist[slot_bucket(busy)]++;
 			out->slots_in_use_sum += busy;
-			if (s->nslots && s->nslots - 1 > out->target_highest_slotid_max)
-				out->target_highest_slotid_max = s->nslots - 1;
+			if (out->sessions == 0 || s->target_last > out->target_highest_slotid_max)
+				out->target_highest_slotid_max = s->target_last;
+			if (out->sessions == 0 || s->target_last < out->target_highest_slotid_min)
+				out->target_highest_slotid_min = s->target_last;
+			out->sessions++;
 			unsigned h = 0;
 			if (s->back_wanted)
 				h = s->cb_status == STATE_CB_UP	  ? 1

@@ -40,7 +40,7 @@ struct state_session_info {
 	uint64_t clientid;
 	uint32_t slots;            /* fore-channel slots */
 	uint32_t slots_in_use;     /* requests being served */
-	uint32_t target_highest_slotid;
+	uint32_t target_highest_slotid; /* what SEQUENCE last returned */
 	uint64_t cache_bytes;      /* replies kept in its slots */
 	uint32_t back_slots;
 	bool back_wanted;          /* the client asked for a back channel */
@@ -75,7 +75,10 @@ struct state_census {
 	unsigned sessions_back[4]; /* none, up, down, unknown */
 	unsigned slots_in_use_hist[STATE_SLOT_BUCKETS + 1];
 	uint64_t slots_in_use_sum;
-	unsigned target_highest_slotid_max; /* over every session */
+	/* The target_highest_slotid SEQUENCE last gave, lowest and highest over
+	 * the sessions (a low one: the reply-cache budget is tight). */
+	unsigned target_highest_slotid_min, target_highest_slotid_max;
+	unsigned sessions;
 };
 extern const unsigned state_slot_bucket_bounds[STATE_SLOT_BUCKETS]; /* 0 1 2 4 8 16 */
 void state_census(struct state_server *st, struct state_census *out);
