@@ -91,11 +91,21 @@ static bool set_control_listen(struct ferry_config *cfg, const char *value, char
 		cfg->control_listen[0] = '\0';
 		return true;
 	}
+	if (strncmp(value, "unix:", 5) == 0) {
+		if (value[5] != '/')
+			return fail(errbuf, errlen, "control listen '%s': unix: needs an absolute path",
+				    value);
+		if (strlen(value + 5) >= 108) /* sizeof(sun_path) */
+			return fail(errbuf, errlen, "control listen '%s': the socket path is too long",
+				    value);
+		return copy_str(cfg->control_listen, sizeof(cfg->control_listen), value,
+				"control listen address", errbuf, errlen);
+	}
 	const char *colon = strrchr(value, ':');
 	unsigned long long port;
 	if (!colon || colon == value || !config_parse_uint(colon + 1, 65535, &port))
-		return fail(errbuf, errlen, "control listen '%s': expected HOST:PORT or none",
-			    value);
+		return fail(errbuf, errlen,
+			    "control listen '%s': expected HOST:PORT, unix:/PATH or none", value);
 	return copy_str(cfg->control_listen, sizeof(cfg->control_listen), value,
 			"control listen address", errbuf, errlen);
 }
@@ -412,7 +422,8 @@ const char *config_usage(void)
 	       "  --log-level LEVEL       error, warn, info, debug or trace (default info)\n"
 	       "  --port-file FILE        write the bound port of each listener to FILE\n"
 	       "  --no-rpcbind            do not register with a local rpcbind\n"
-	       "  --control HOST:PORT|none  control plane address (default 127.0.0.1:9590)\n"
+	       "  --control HOST:PORT|unix:/PATH|none\n"
+	       "                          control plane address (default 127.0.0.1:9590)\n"
 	       "  --help                  this text\n";
 }
 

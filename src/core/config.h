@@ -38,7 +38,7 @@
  *   reply_cache_mb = 64             ; v4.1 reply caches, all sessions together
  *
  *   [control]                       ; the HTTP control plane (/metrics, /api/v1)
- *   listen = 127.0.0.1:9590         ; HOST:PORT, or none; default port 9590
+ *   listen = 127.0.0.1:9590         ; HOST:PORT, unix:/PATH or none; default port 9590
  *                                   ; (NFS-Ganesha's exporter has 9587)
  *   token_file = STATE_DIR/control.token ; bearer token for writes (0600)
  */

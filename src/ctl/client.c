@@ -1,6 +1,7 @@
 #include "ctl/client.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,8 +40,32 @@ static int wait_fd(int fd, short events, long long deadline)
 	}
 }
 
+static int dial_unix(const char *spec, char *err, size_t errlen)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	if (strlen(spec + 5) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "%s: the path is too long", spec);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sun.sun_path, spec + 5);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		int e = errno;
+		snprintf(err, errlen, "cannot reach the control plane at %s: %s", spec, strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	/* Non-blocking from here, as for TCP, so the deadline holds. */
+	int fl = fcntl(fd, F_GETFL);
+	fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	return fd;
+}
+
 static int dial(const char *hostport, long long deadline, char *err, size_t errlen)
 {
+	if (strncmp(hostport, "unix:", 5) == 0)
+		return dial_unix(hostport, err, errlen);
 	char host[256], port[16];
 	if (rpc_addr_split(hostport, host, sizeof(host), port, sizeof(port)) != 0) {
 		snprintf(err, errlen, "'%s' is not HOST:PORT", hostport);
@@ -149,7 +175,8 @@ int ctl_http_request(const char *hostport, const char *method, const char *path,
 			 "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\nUser-Agent: ferryctl\r\n"
 			 "%s%s%s"
 			 "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
-			 method, path, hostport, token ? "Authorization: Bearer " : "",
+			 method, path, strncmp(hostport, "unix:", 5) == 0 ? "localhost" : hostport,
+			 token ? "Authorization: Bearer " : "",
 			 token ? token : "", token ? "\r\n" : "", body ? body_len : 0);
 	int rc = n > 0 && (size_t)n < sizeof(head) ? send_all(fd, head, (size_t)n, deadline)
 						    : -ENAMETOOLONG;

@@ -11,7 +11,8 @@ struct ctl_http_reply {
 	size_t len;
 };
 
-/* Sends method path to hostport ("127.0.0.1:9590", "[::1]:9590") with an
+/* Sends method path to hostport ("127.0.0.1:9590", "[::1]:9590",
+ * "unix:/run/ferry/control.sock") with an
  * optional bearer token and body (JSON), and waits up to timeout_ms.
  * 0 with *out filled (any HTTP status), or a negative errno with a
  * message in err (unreachable, timed out, not HTTP). */

@@ -13,7 +13,8 @@
  *
  * Anything but GET needs "Authorization: Bearer TOKEN", TOKEN being the
  * contents of the token file ferryd creates (0600) in its state directory;
- * a GET needs it too when the peer is not on loopback.  Errors are JSON
+ * a GET needs it too when the peer is not on loopback (a unix socket
+ * counts as loopback).  Errors are JSON
  * {"error": "..."} with a 4xx status; a change is checked whole before any
  * of it is applied.
  *
@@ -51,7 +52,8 @@ struct ctl_context {
 /* Largest request body accepted (413 beyond it). */
 enum { CTL_MAX_BODY = 16384 };
 
-/* Binds listen ("HOST:PORT", port 0 picks one), creates or reads the
+/* Binds listen ("HOST:PORT", port 0 picks one; or "unix:/PATH", a socket
+ * file of mode 0600 removed at stop), creates or reads the
  * token file and starts the control thread.  *bound gets the address
  * actually bound.  NULL on failure, with a message in err. */
 struct ctl_server *ctl_server_start(const struct ctl_context *ctx, const char *listen,

@@ -14,6 +14,7 @@ struct ctl_server {
 	struct ctl_context ctx;
 	struct MHD_Daemon *daemon;
 	int listen_fd;
+	char unix_path[108]; /* the socket file to remove at stop, or "" */
 	char token[CTL_TOKEN_MAX];
 	uint64_t start_realtime_ms; /* for uptime and process_start_time_seconds */
 	uint64_t start_mono_ms;

@@ -14,6 +14,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -190,6 +191,9 @@ static bool peer_is_loopback(struct MHD_Connection *conn)
 	if (!ci || !ci->client_addr)
 		return false;
 	const struct sockaddr *sa = ci->client_addr;
+	/* A unix socket is as local as loopback, and its mode guards it. */
+	if (sa->sa_family == AF_UNIX)
+		return true;
 	if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
 		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
@@ -319,9 +323,44 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* --- the listening socket ------------------------------------------------------------ */
 
+/* "unix:/path": a socket file only its owner may use (mode 0600); a stale
+ * one from an earlier run is replaced. */
+static int listen_unix(const char *spec, char *bound, size_t boundlen, char *err, size_t errlen)
+{
+	const char *path = spec + 5;
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "control socket path %s is too long", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sun.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -errno;
+	}
+	struct stat st;
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path);
+	mode_t old = umask(0177);
+	int rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (rc != 0 || listen(fd, 16) != 0) {
+		int e = errno;
+		snprintf(err, errlen, "cannot listen on %s for the control plane: %s", spec,
+			 strerror(e));
+		close(fd);
+		return -e;
+	}
+	snprintf(bound, boundlen, "%s", spec);
+	return fd;
+}
+
 static int listen_on(const char *hostport, char *bound, size_t boundlen, char *err,
 		     size_t errlen)
 {
+	if (strncmp(hostport, "unix:", 5) == 0)
+		return listen_unix(hostport, bound, boundlen, err, errlen);
 	char host[128], port[16];
 	if (rpc_addr_split(hostport, host, sizeof(host), port, sizeof(port)) != 0 ||
 	    !rpc_addr_port_ok(port)) {
@@ -381,6 +420,8 @@ struct ctl_server *ctl_server_start(const struct ctl_context *ctx, const char *l
 		return NULL;
 	}
 	cs->ctx = *ctx;
+	if (strncmp(listen, "unix:", 5) == 0)
+		snprintf(cs->unix_path, sizeof(cs->unix_path), "%s", listen + 5);
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	cs->start_realtime_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
@@ -407,6 +448,8 @@ struct ctl_server *ctl_server_start(const struct ctl_context *ctx, const char *l
 	if (!cs->daemon) {
 		snprintf(err, errlen, "cannot start the control plane's HTTP server");
 		close(cs->listen_fd);
+		if (cs->unix_path[0])
+			unlink(cs->unix_path);
 		free(cs);
 		return NULL;
 	}
@@ -419,5 +462,7 @@ void ctl_server_stop(struct ctl_server *cs)
 		return;
 	/* The daemon closes the listening socket it was given. */
 	MHD_stop_daemon(cs->daemon);
+	if (cs->unix_path[0])
+		unlink(cs->unix_path);
 	free(cs);
 }

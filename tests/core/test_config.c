@@ -534,7 +534,10 @@ static void test_control(void **state)
 	assert_true(parse("--control", "[::1]:0", NULL));
 	assert_string_equal(cfg.control_listen, "[::1]:0");
 	assert_false(parse("--control", "localhost", NULL));
-	assert_err_contains("HOST:PORT or none");
+	assert_err_contains("HOST:PORT, unix:/PATH or none");
+	assert_true(parse("--control", "unix:/run/ferry/control.sock", NULL));
+	assert_string_equal(cfg.control_listen, "unix:/run/ferry/control.sock");
+	assert_false(parse("--control", "unix:relative.sock", NULL));
 	assert_false(parse("--control", "127.0.0.1:99999", NULL));
 
 	assert_true(load("[control]\nlisten = 0.0.0.0:9000\ntoken_file = /etc/ferry/token\n"));

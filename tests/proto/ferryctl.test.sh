@@ -22,7 +22,7 @@ grep -q '^version ' <<<"$out" || fail "server table lacks the version: $out"
 grep -q '^minor_versions  *0-1' <<<"$out" || fail "server table lacks the range: $out"
 
 out=$(ctl listeners) || fail "ferryctl listeners failed"
-head -1 <<<"$out" | grep -q '^INDEX  ADDRESS' || fail "listeners header: $out"
+[[ ${out%%$'\n'*} == "INDEX  ADDRESS"* ]] || fail "listeners header: $out"
 grep -q "127.0.0.1:$port  *0  *1" <<<"$out" || fail "listeners row: $out"
 
 out=$(ctl exports) || fail "ferryctl exports failed"
@@ -33,17 +33,19 @@ for view in clients sessions connections; do
 	ctl --json "$view" >"$dir/$view.json" || fail "ferryctl --json $view failed"
 	python3 -m json.tool "$dir/$view.json" >/dev/null || fail "$view --json is not JSON"
 done
-head -1 "$dir/clients.txt" | grep -q '^ID  *MINOR  *CONFIRMED' || fail "clients header"
-ctl --json listeners | python3 -c '
+[[ $(head -1 "$dir/clients.txt") =~ ^ID\ +MINOR\ +CONFIRMED ]] || fail "clients header"
+ctl --json listeners >"$dir/listeners.json" || fail "listeners --json"
+python3 -c '
 import json, sys
-l = json.load(sys.stdin)
+l = json.load(open(sys.argv[1]))
 assert l[0]["min_minor"] == 0 and l[0]["max_minor"] == 1, l
-' || fail "listeners --json"
+' "$dir/listeners.json" || fail "listeners --json"
 
 # Changing a listener by its address, and back by its index.
 out=$(ctl listener set "127.0.0.1:$port" --minor 1-1) || fail "listener set failed: $out"
 grep -q "minor versions 1-1" <<<"$out" || fail "listener set said: $out"
-ctl --json listeners | grep -q '"min_minor": 1' || fail "the range did not change"
+out=$(ctl --json listeners) || fail "listeners --json"
+grep -q '"min_minor": 1' <<<"$out" || fail "the range did not change"
 ctl listener set 0 --minor 0-1 >/dev/null || fail "listener set back failed"
 
 # Refusals: a message and a non-zero exit.
@@ -69,8 +71,9 @@ cat >"$dir/ferryd.conf" <<CONF
 [server]
 state_dir = $dir/state
 CONF
-"$FERRYCTL" --config "$dir/ferryd.conf" listeners | grep -q "127.0.0.1:$port" ||
+out=$("$FERRYCTL" --config "$dir/ferryd.conf" listeners) ||
 	fail "ferryctl did not find the server through the config"
+grep -q "127.0.0.1:$port" <<<"$out" || fail "listeners through the config: $out"
 
 out=$(ctl metrics) || fail "ferryctl metrics failed"
 grep -q '^ferry_nfs_ops_total{op="GETATTR",minor="1"} ' <<<"$out" ||
