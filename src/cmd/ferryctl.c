@@ -24,7 +24,8 @@ static const char usage[] =
 	"  exports reload              re-read the exports from ferryd's config file\n"
 	"  metrics                     print /metrics (Prometheus text)\n"
 	"options:\n"
-	"  --server HOST:PORT          the control plane (default: STATE_DIR/control.addr,\n"
+	"  --server HOST:PORT|unix:/PATH\n"
+	"                              the control plane (default: STATE_DIR/control.addr,\n"
 	"                              then [control] listen of the config)\n"
 	"  --config FILE               ferryd's config (default " DEFAULT_CONFIG
 	" if present)\n"
