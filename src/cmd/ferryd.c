@@ -299,7 +299,13 @@ int main(int argc, char **argv)
 	sd_notify(0, "STOPPING=1");
 	if (registered)
 		rpcbind_register(NFS4_PROGRAM, NFS4_VERSION, rpcbind_port, false);
-	/* The control plane reads the server: it goes first. */
+	/* The control plane reads the server: it goes first, and its address
+	 * with it, so ferryctl does not try a server that is gone. */
+	if (ctl) {
+		char path[CONFIG_PATH_MAX + 16];
+		snprintf(path, sizeof(path), "%s/control.addr", cfg.state_dir);
+		unlink(path);
+	}
 	ctl_server_stop(ctl);
 	rpc_server_stop(srv, SHUTDOWN_DRAIN_MS);
 	struct rpc_server_stats st;

@@ -31,4 +31,5 @@ kill -TERM "$pid"
 wait "$pid" || fail "ferryd did not stop cleanly"
 pid=
 [[ ! -e $sock ]] || fail "the socket was left behind"
+[[ ! -e $dir/state/control.addr ]] || fail "control.addr was left behind"
 echo "PASS: control plane on a unix socket"
