@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/ctl_test.h"
@@ -166,6 +167,43 @@ static void test_limit_errors(void **state)
 	nfs4c_close(fd);
 }
 
+/* A back channel's probe is a callback: it counts, and the session shows
+ * its back channel up. */
+static void test_callback_counted(void **state)
+{
+	char *before = ctlt_scrape(&server);
+	int fd = nfs4c_connect(server.hostport);
+	struct nfs4c_cb svc;
+	nfs4c_cb_init(&svc, NFS4C_CB_PROGRAM);
+	nfs4c_cb_attach(fd, &svc);
+	struct nfs4c_sess s;
+	nfs4c_session_up_flags(&s, fd, 0, "metrics-cb", NULL, CREATE_SESSION4_FLAG_CONN_BACK_CHAN);
+	nfs4c_ping(&s);
+	assert_true(nfs4c_cb_serve(fd, 1, 5000));
+	assert_true(nfs4c_cb_wait(&svc, OP_CB_SEQUENCE, 1, 5000));
+	/* The probe's outcome is recorded once its reply is in. */
+	char *after = NULL;
+	for (int i = 0; i < 500; i++) {
+		free(after);
+		after = ctlt_scrape(&server);
+		if (ctlt_metric(after, "ferry_callbacks_total{result=\"ok\"}") >
+		    ctlt_metric(before, "ferry_callbacks_total{result=\"ok\"}"))
+			break;
+		struct timespec ts = {0, 10000000};
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(ctlt_metric(after, "ferry_callbacks_total{result=\"ok\"}") -
+				 ctlt_metric(before, "ferry_callbacks_total{result=\"ok\"}"),
+			 1);
+	assert_int_equal(ctlt_metric(after, "ferry_callbacks_total{result=\"failed\"}"),
+			 ctlt_metric(before, "ferry_callbacks_total{result=\"failed\"}"));
+	assert_true(ctlt_metric(after, "ferry_sessions_back_channel{state=\"up\"}") >= 1);
+	free(before);
+	free(after);
+	nfs4c_close(fd);
+	nfs4c_cb_destroy(&svc);
+}
+
 /* A call to a program ferryd does not serve is an RPC error of its kind. */
 static void test_rpc_errors(void **state)
 {
@@ -192,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_sequence_counters),
 		cmocka_unit_test(test_rpc_errors),
 		cmocka_unit_test(test_limit_errors),
+		cmocka_unit_test(test_callback_counted),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
