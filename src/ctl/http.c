@@ -184,16 +184,16 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned status, 
 	return send_json(conn, status, ctl_api_error("%s", msg));
 }
 
-static bool peer_is_loopback(struct MHD_Connection *conn)
+static bool peer_is_loopback(const struct ctl_server *cs, struct MHD_Connection *conn)
 {
+	/* A unix socket is as local as loopback, and its mode guards it. */
+	if (cs->unix_path[0])
+		return true;
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (!ci || !ci->client_addr)
 		return false;
 	const struct sockaddr *sa = ci->client_addr;
-	/* A unix socket is as local as loopback, and its mode guards it. */
-	if (sa->sa_family == AF_UNIX)
-		return true;
 	if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
 		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
@@ -211,7 +211,7 @@ static bool peer_is_loopback(struct MHD_Connection *conn)
 static unsigned check_auth(struct ctl_server *cs, struct MHD_Connection *conn, bool write,
 			   const char **why)
 {
-	if (!write && peer_is_loopback(conn))
+	if (!write && peer_is_loopback(cs, conn))
 		return 0;
 	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
 	if (!h) {
@@ -234,7 +234,8 @@ static enum MHD_Result serve(struct ctl_server *cs, struct MHD_Connection *conn,
 	const char *why = NULL;
 	unsigned refuse = check_auth(cs, conn, !get, &why);
 	if (refuse) {
-		log_info("ctl: %s %s refused (%u)", method, url, refuse);
+		/* Anyone who can connect can ask: rate-limited. */
+		log_ratelimited("ctl: %s %s refused (%u)", method, url, refuse);
 		return send_error(conn, refuse, why);
 	}
 	if (rq->too_big) {
