@@ -40,21 +40,33 @@ static json_t *clientid_json(uint64_t id)
 	return json_string(s);
 }
 
-/* Owner names are opaque bytes: printable ASCII as is, the rest as \xHH. */
-static json_t *owner_json(const uint8_t *p, uint32_t len, uint32_t full)
+/* Bytes from the wire or the file system (owner names, machine names,
+ * paths) as a JSON string: printable ASCII as is, the rest as \xHH, so an
+ * odd name cannot make the reply invalid UTF-8 (which jansson refuses);
+ * "..." marks a name that was cut. */
+static json_t *bytes_json(const uint8_t *p, size_t len, bool cut)
 {
-	char s[STATE_INFO_OWNER_MAX * 4 + 8];
+	char *s = malloc(4 * len + 4);
+	if (!s)
+		return json_string("");
 	size_t o = 0;
-	for (uint32_t i = 0; i < len && i < STATE_INFO_OWNER_MAX; i++) {
+	for (size_t i = 0; i < len; i++) {
 		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\')
 			s[o++] = (char)p[i];
 		else
 			o += (size_t)sprintf(s + o, "\\x%02x", p[i]);
 	}
-	if (full > len)
+	if (cut)
 		o += (size_t)sprintf(s + o, "...");
 	s[o] = '\0';
-	return json_string(s);
+	json_t *j = json_string(s);
+	free(s);
+	return j;
+}
+
+static json_t *text_json(const char *t)
+{
+	return bytes_json((const uint8_t *)t, strlen(t), false);
 }
 
 static const char *cb_status_name(enum state_cb_status s)
@@ -123,9 +135,10 @@ static unsigned get_exports(struct ctl_server *cs, json_t **out)
 			json_array_append_new(clients, json_string(cl->text[k]));
 		const char *name = e->name, *backend = e->ops ? e->ops->name : "";
 		json_array_append_new(
-			a, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:s}", "id",
-				     (json_int_t)e->id, "name", name, "path", e->path, "pseudo",
-				     e->pseudo, "access", e->read_only ? "ro" : "rw", "squash",
+			a, json_pack("{s:I, s:o, s:o, s:o, s:s, s:s, s:I, s:I, s:o, s:s}", "id",
+				     (json_int_t)e->id, "name", text_json(name), "path",
+				     text_json(e->path), "pseudo", text_json(e->pseudo), "access",
+				     e->read_only ? "ro" : "rw", "squash",
 				     squash[e->squash <= NFS4_SQUASH_NONE ? e->squash : 0], "anonuid",
 				     (json_int_t)e->anonuid, "anongid", (json_int_t)e->anongid,
 				     "clients", clients, "backend", backend));
@@ -158,19 +171,20 @@ static unsigned get_clients(struct ctl_server *cs, json_t **out)
 			if (sv[k].clientid == c->clientid && sv[k].nconns)
 				addr = rpc_conn_peer(sv[k].conns[0].conn);
 		json_t *o = json_pack(
-			"{s:o, s:o, s:i, s:b, s:s, s:I, s:f, s:i, s:{s:i, s:i, s:i}}", "id",
+			"{s:o, s:o, s:i, s:b, s:o, s:I, s:f, s:i, s:{s:i, s:i, s:i}}", "id",
 			clientid_json(c->clientid), "owner",
-			owner_json(c->owner, c->owner_len < STATE_INFO_OWNER_MAX ? c->owner_len
-										 : STATE_INFO_OWNER_MAX,
-				   c->owner_len),
-			"minor", (int)c->minor, "confirmed", c->confirmed, "machine", c->machine,
+			bytes_json(c->owner,
+				   c->owner_len < STATE_INFO_OWNER_MAX ? c->owner_len : STATE_INFO_OWNER_MAX,
+				   c->owner_len > STATE_INFO_OWNER_MAX),
+			"minor", (int)c->minor, "confirmed", c->confirmed, "machine",
+			text_json(c->machine),
 			"uid", (json_int_t)c->uid, "lease_left_seconds",
 			(double)c->lease_left_ms / 1000.0, "sessions", (int)c->sessions, "state",
 			"owners", (int)c->owners, "opens", (int)c->opens, "lock_states",
 			(int)c->lock_states);
 		json_object_set_new(o, "address", json_string(addr));
 		if (c->minor == 0) {
-			json_object_set_new(o, "callback_address", json_string(c->cb.addr));
+			json_object_set_new(o, "callback_address", text_json(c->cb.addr));
 			json_object_set_new(o, "callback", json_string(cb_status_name(c->cb_status)));
 		}
 		json_array_append_new(a, o);

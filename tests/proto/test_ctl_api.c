@@ -260,6 +260,29 @@ static void test_views_and_evict(void **state)
 			 16);
 	json_decref(server_view);
 
+	/* Names from the wire that are not UTF-8 come out escaped. */
+	int fd_odd = nfs4c_connect(server.hostport);
+	struct rpc_cred odd = *nfs4c_root_cred();
+	snprintf(odd.machinename, sizeof(odd.machinename), "host\xc3\x28");
+	struct nfs4c_client40 c40;
+	assert_int_equal(nfs4c_setclientid(&c40, fd_odd, &odd, "odd\xff\x01id", 0x40000000, "tcp",
+					   NULL, 1),
+			 NFS4_OK);
+	clients = get_json("/api/v1/clients");
+	bool found = false;
+	for (size_t i = 0; i < json_array_size(clients); i++) {
+		json_t *c = json_array_get(clients, i);
+		if (strcmp(json_string_value(json_object_get(c, "owner")), "odd\\xff\\x01id") == 0) {
+			found = true;
+			assert_string_equal(json_string_value(json_object_get(c, "machine")),
+					    "host\\xc3(");
+			assert_int_equal(json_integer_value(json_object_get(c, "minor")), 0);
+		}
+	}
+	assert_true(found);
+	json_decref(clients);
+	nfs4c_close(fd_odd);
+
 	char path[64];
 	snprintf(path, sizeof(path), "/api/v1/clients/%s", id);
 	struct ctl_http_reply r;
