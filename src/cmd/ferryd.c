@@ -1,16 +1,19 @@
 /* ferryd: the Ferry NFS server. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "core/config.h"
 #include "core/log.h"
 #include "nfs4/callback.h"
+#include "ctl/ctl.h"
 #include "nfs4/program.h"
 #include "nfs4/server.h"
 #include "rpc/rpcbind.h"
@@ -71,6 +74,97 @@ static int write_port_file(const char *path, const uint16_t *ports, unsigned n)
 	return rename(tmp, path);
 }
 
+/* Reloads the exports' options from the config file: on SIGHUP (main
+ * thread) and from the control plane (its thread), one at a time.
+ * lock order: see core/lock_order.h, level 0. */
+static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct reload_ctx {
+	struct nfs4_server *nfs;
+	const struct ferry_config *cfg;
+};
+
+static int reload_exports(void *arg, char *err, size_t errlen)
+{
+	struct reload_ctx *rc = arg;
+	if (!rc->cfg->config_path[0]) {
+		snprintf(err, errlen, "ferryd was started without --config: there is no file to "
+				      "reload the exports from");
+		return -EINVAL;
+	}
+	if (rc->cfg->exports_from_cli) {
+		snprintf(err, errlen, "the exports were given with --export on the command line, "
+				      "not read from %s",
+			 rc->cfg->config_path);
+		return -EINVAL;
+	}
+	/* A fresh configuration read the way start-up read it, so defaults
+	 * (pseudo paths) come out the same. */
+	struct ferry_config *fresh = malloc(sizeof(*fresh));
+	if (!fresh) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	config_init_defaults(fresh);
+	int ret = -EINVAL;
+	if (config_load_file(fresh, rc->cfg->config_path, err, errlen) &&
+	    config_finish(fresh, err, errlen)) {
+		pthread_mutex_lock(&reload_lock);
+		ret = nfs4_exports_reload(&rc->nfs->exports, fresh, err, errlen);
+		pthread_mutex_unlock(&reload_lock);
+	}
+	free(fresh);
+	if (ret)
+		log_warn("exports not reloaded: %s", err);
+	else
+		log_info("exports reloaded from %s", rc->cfg->config_path);
+	return ret;
+}
+
+/* "HOST:PORT" as configured, with the port actually bound. */
+static void listener_address(const char *configured, uint16_t port, char *out, size_t outlen)
+{
+	const char *colon = strrchr(configured, ':');
+	int hostlen = colon ? (int)(colon - configured) : (int)strlen(configured);
+	snprintf(out, outlen, "%.*s:%u", hostlen, configured, port);
+}
+
+/* Starts the control plane and writes where it listens to
+ * <state_dir>/control.addr (for ferryctl and tests).  A default address
+ * that cannot be bound (another ferryd has it) is not fatal; one the
+ * operator asked for is. */
+static int start_control(struct ctl_server **out, const struct ctl_context *ctx,
+			 const struct ferry_config *cfg)
+{
+	*out = NULL;
+	char path[CONFIG_PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/control.addr", cfg->state_dir);
+	if (!cfg->control_listen[0]) {
+		unlink(path);
+		log_info("control plane disabled");
+		return 0;
+	}
+	char bound[160] = "", err[512];
+	*out = ctl_server_start(ctx, cfg->control_listen, cfg->control_token_file, bound,
+				sizeof(bound), err, sizeof(err));
+	if (!*out) {
+		unlink(path);
+		if (cfg->control_explicit) {
+			log_error("%s", err);
+			return -1;
+		}
+		log_warn("%s; running without a control plane (set [control] listen)", err);
+		return 0;
+	}
+	char tmp[CONFIG_PATH_MAX + 24];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f || fprintf(f, "%s\n", bound) < 0 || fclose(f) != 0 || rename(tmp, path) != 0)
+		log_warn("cannot write %s: %s", path, strerror(errno));
+	log_info("control plane on http://%s (token in %s)", bound, cfg->control_token_file);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct ferry_config cfg;
@@ -97,6 +191,7 @@ int main(int argc, char **argv)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
@@ -138,8 +233,29 @@ int main(int argc, char **argv)
 		rpc_server_destroy(srv);
 		return 1;
 	}
+	/* Before the port file: whoever waits for it finds the control
+	 * plane's address too. */
+	static struct ctl_context ctl_ctx;
+	ctl_ctx.nfs = &nfs;
+	ctl_ctx.rpc = srv;
+	ctl_ctx.cfg = &cfg;
+	ctl_ctx.nlisteners = cfg.nlisten;
+	static struct reload_ctx reload;
+	reload.nfs = &nfs;
+	reload.cfg = &cfg;
+	ctl_ctx.reload_exports = reload_exports;
+	ctl_ctx.reload_arg = &reload;
+	for (unsigned i = 0; i < cfg.nlisten; i++)
+		listener_address(cfg.listen[i], ports[i], ctl_ctx.listeners[i],
+				 sizeof(ctl_ctx.listeners[i]));
+	struct ctl_server *ctl;
+	if (start_control(&ctl, &ctl_ctx, &cfg) != 0) {
+		rpc_server_destroy(srv);
+		return 1;
+	}
 	if (cfg.port_file[0] && write_port_file(cfg.port_file, ports, cfg.nlisten) != 0) {
 		log_error("cannot write port file %s: %s", cfg.port_file, strerror(errno));
+		ctl_server_stop(ctl);
 		rpc_server_destroy(srv);
 		return 1;
 	}
@@ -164,13 +280,34 @@ int main(int argc, char **argv)
 				 NFS4_PROGRAM, NFS4_VERSION, rpcbind_port);
 	}
 	log_info("ferryd ready");
+	/* Under systemd (Type=notify); a no-op elsewhere. */
+	sd_notify(0, "READY=1\nSTATUS=serving NFSv4");
 
 	int sig = 0;
-	while (sigwait(&sigs, &sig) != 0)
-		;
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig != SIGHUP)
+			break;
+		/* Clients, sessions and connections stay: only options change. */
+		char why[512];
+		log_info("received SIGHUP; reloading the exports");
+		sd_notify(0, "RELOADING=1");
+		reload_exports(&reload, why, sizeof(why));
+		sd_notify(0, "READY=1");
+	}
 	log_info("received %s; stopping", strsignal(sig));
+	sd_notify(0, "STOPPING=1");
 	if (registered)
 		rpcbind_register(NFS4_PROGRAM, NFS4_VERSION, rpcbind_port, false);
+	/* The control plane reads the server: it goes first, and its address
+	 * with it, so ferryctl does not try a server that is gone. */
+	if (ctl) {
+		char path[CONFIG_PATH_MAX + 16];
+		snprintf(path, sizeof(path), "%s/control.addr", cfg.state_dir);
+		unlink(path);
+	}
+	ctl_server_stop(ctl);
 	rpc_server_stop(srv, SHUTDOWN_DRAIN_MS);
 	struct rpc_server_stats st;
 	rpc_server_get_stats(srv, &st);

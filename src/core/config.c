@@ -42,7 +42,10 @@ void config_init_defaults(struct ferry_config *cfg)
 	cfg->callback_timeout_ms = 5000;
 	cfg->callback_retry_ms = 5000;
 	cfg->callback_retries = 3;
+	snprintf(cfg->control_listen, sizeof(cfg->control_listen), "127.0.0.1:%d",
+		 CONFIG_CONTROL_PORT);
 }
+
 
 static bool copy_str(char *dst, size_t cap, const char *src, const char *what, char *errbuf,
 		     size_t errlen)
@@ -79,6 +82,35 @@ static bool parse_bool(const char *s, bool *out)
 	else
 		return false;
 	return true;
+}
+
+/* "none" disables the control plane; anything else must look like HOST:PORT
+ * (resolved when ferryd binds it). */
+static bool set_control_listen(struct ferry_config *cfg, const char *value, char *errbuf,
+			       size_t errlen)
+{
+	cfg->control_explicit = true;
+	if (strcmp(value, "none") == 0) {
+		cfg->control_listen[0] = '\0';
+		return true;
+	}
+	if (strncmp(value, "unix:", 5) == 0) {
+		if (value[5] != '/')
+			return fail(errbuf, errlen, "control listen '%s': unix: needs an absolute path",
+				    value);
+		if (strlen(value + 5) >= 108) /* sizeof(sun_path) */
+			return fail(errbuf, errlen, "control listen '%s': the socket path is too long",
+				    value);
+		return copy_str(cfg->control_listen, sizeof(cfg->control_listen), value,
+				"control listen address", errbuf, errlen);
+	}
+	const char *colon = strrchr(value, ':');
+	unsigned long long port;
+	if (!colon || colon == value || !config_parse_uint(colon + 1, 65535, &port))
+		return fail(errbuf, errlen,
+			    "control listen '%s': expected HOST:PORT, unix:/PATH or none", value);
+	return copy_str(cfg->control_listen, sizeof(cfg->control_listen), value,
+			"control listen address", errbuf, errlen);
 }
 
 static bool add_listen(struct ferry_config *cfg, const char *addr, char *errbuf, size_t errlen)
@@ -314,6 +346,14 @@ static int config_ini_entry(void *user, const char *section, const char *key,
 		} else {
 			ok = fail(ctx->errbuf, ctx->errlen, "%s: unknown key in [nfs]", where);
 		}
+	} else if (strcmp(section, "control") == 0) {
+		if (strcmp(key, "listen") == 0)
+			ok = set_control_listen(cfg, value, ctx->errbuf, ctx->errlen);
+		else if (strcmp(key, "token_file") == 0)
+			ok = copy_str(cfg->control_token_file, sizeof(cfg->control_token_file),
+				      value, where, ctx->errbuf, ctx->errlen);
+		else
+			ok = fail(ctx->errbuf, ctx->errlen, "%s: unknown key in [control]", where);
 	} else if (strncmp(section, "export ", 7) == 0 && section[7]) {
 		struct config_export *e = export_for_section(ctx, section + 7);
 		if (!e)
@@ -355,7 +395,7 @@ static int config_ini_entry(void *user, const char *section, const char *key,
 				  section);
 	} else {
 		ok = fail(ctx->errbuf, ctx->errlen,
-			  "unknown section [%s] (expected server, rpc, nfs, export NAME)", section);
+			  "unknown section [%s] (expected server, rpc, nfs, control, export NAME)", section);
 	}
 	if (!ok)
 		ctx->failed = true;
@@ -397,6 +437,8 @@ const char *config_usage(void)
 	       "  --log-level LEVEL       error, warn, info, debug or trace (default info)\n"
 	       "  --port-file FILE        write the bound port of each listener to FILE\n"
 	       "  --no-rpcbind            do not register with a local rpcbind\n"
+	       "  --control HOST:PORT|unix:/PATH|none\n"
+	       "                          control plane address (default 127.0.0.1:9590)\n"
 	       "  --help                  this text\n";
 }
 
@@ -421,6 +463,7 @@ bool config_parse_args(struct ferry_config *cfg, int argc, char **argv, bool *wa
 		OPT_LOG,
 		OPT_PORTFILE,
 		OPT_NO_RPCBIND,
+		OPT_CONTROL,
 		OPT_HELP,
 	};
 	static const struct option opts[] = {
@@ -431,6 +474,7 @@ bool config_parse_args(struct ferry_config *cfg, int argc, char **argv, bool *wa
 		{"log-level", required_argument, NULL, OPT_LOG},
 		{"port-file", required_argument, NULL, OPT_PORTFILE},
 		{"no-rpcbind", no_argument, NULL, OPT_NO_RPCBIND},
+		{"control", required_argument, NULL, OPT_CONTROL},
 		{"help", no_argument, NULL, OPT_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -444,6 +488,9 @@ bool config_parse_args(struct ferry_config *cfg, int argc, char **argv, bool *wa
 		else if (strncmp(argv[i], "--config=", 9) == 0)
 			file = argv[i] + 9;
 		if (file && !config_load_file(cfg, file, errbuf, errlen))
+			return false;
+		if (file && !copy_str(cfg->config_path, sizeof(cfg->config_path), file,
+				      "--config", errbuf, errlen))
 			return false;
 	}
 	/* Flags given on the command line replace the file's lists. */
@@ -464,6 +511,7 @@ bool config_parse_args(struct ferry_config *cfg, int argc, char **argv, bool *wa
 			break;
 		case OPT_EXPORT:
 			config_list_from_cli(&cli_export, &cfg->nexports);
+			cfg->exports_from_cli = true;
 			if (!config_add_export_spec(cfg, optarg, errbuf, errlen))
 				return false;
 			break;
@@ -488,6 +536,10 @@ bool config_parse_args(struct ferry_config *cfg, int argc, char **argv, bool *wa
 			break;
 		case OPT_NO_RPCBIND:
 			cfg->rpcbind = false;
+			break;
+		case OPT_CONTROL:
+			if (!set_control_listen(cfg, optarg, errbuf, errlen))
+				return false;
 			break;
 		case OPT_HELP:
 			*want_help = true;
@@ -516,6 +568,10 @@ bool config_finish(struct ferry_config *cfg, char *errbuf, size_t errlen)
 		return false;
 	if (!cfg->state_dir[0])
 		strcpy(cfg->state_dir, "./state");
+	if (!cfg->control_token_file[0] &&
+	    snprintf(cfg->control_token_file, sizeof(cfg->control_token_file), "%s/control.token",
+		     cfg->state_dir) >= (int)sizeof(cfg->control_token_file))
+		return fail(errbuf, errlen, "state directory path is too long");
 	if (cfg->min_minor > cfg->max_minor)
 		return fail(errbuf, errlen, "min_minor %u is above max_minor %u", cfg->min_minor,
 			    cfg->max_minor);

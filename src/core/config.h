@@ -39,6 +39,11 @@
  *   callback_timeout_ms = 5000      ; a callback without a reply by then failed
  *   callback_retry_ms = 5000        ; first backoff between callback attempts (doubles)
  *   callback_retries = 3            ; attempts with backoff before the path is down
+ *
+ *   [control]                       ; the HTTP control plane (/metrics, /api/v1)
+ *   listen = 127.0.0.1:9590         ; HOST:PORT, unix:/PATH or none; default port 9590
+ *                                   ; (NFS-Ganesha's exporter has 9587)
+ *   token_file = STATE_DIR/control.token ; bearer token for writes (0600)
  */
 #ifndef FERRY_CORE_CONFIG_H
 #define FERRY_CORE_CONFIG_H
@@ -54,6 +59,7 @@ enum {
 	CONFIG_MAX_EXPORTS = 64,
 	CONFIG_PATH_MAX = 4096,
 	CONFIG_MAX_CLIENTS = 32,
+	CONFIG_CONTROL_PORT = 9590, /* the control plane's default port */
 };
 
 enum config_squash { CONFIG_SQUASH_ROOT = 0, CONFIG_SQUASH_ALL, CONFIG_SQUASH_NONE };
@@ -93,6 +99,14 @@ struct ferry_config {
 	unsigned session_slots;
 	unsigned reply_cache_mb;
 	unsigned callback_timeout_ms, callback_retry_ms, callback_retries;
+	/* [control]: "" means none (disabled); control_explicit says whether
+	 * the address came from the file or a flag rather than the default
+	 * (a default that cannot bind is not fatal). */
+	char control_listen[128];
+	bool control_explicit;
+	char control_token_file[CONFIG_PATH_MAX]; /* "" : STATE_DIR/control.token */
+	char config_path[CONFIG_PATH_MAX];        /* the --config file, for reloads */
+	bool exports_from_cli;                    /* --export given: the file's are not used */
 };
 
 /* Fills cfg with built-in defaults (no listen address, no export: those

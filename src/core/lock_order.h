@@ -10,6 +10,9 @@
  *
  * Levels, outermost first:
  *
+ *   0. cmd: ferryd's reload lock (reload_lock in ferryd.c), held while an
+ *      exports reload (SIGHUP or the control plane) applies its options;
+ *      it takes no other lock.
  *   1. state: an owner's sequence mutex (struct state_owner.seq_lock),
  *      state_seq_begin .. state_seq_end.  Held across one seqid-ordered
  *      operation, back-end calls and disk writes included, so that a
@@ -41,10 +44,14 @@
  *      nfs4/callback_internal.h): its queues, items and counters.  A leaf:
  *      taken with nothing held and nothing taken under it; state and rpc
  *      are called, and done() run, only after it is released.
- *  10. nfs4: the per-op counters' registry lock (op_stats.c blocks_lock),
+ *  10. rpc: the server's connection registry lock (struct
+ *      rpc_server.conns_lock): the list of open connections the control
+ *      plane reads; taken when a connection opens or closes and when the
+ *      list is read, with no rpc lock held; a leaf but for logging.
+ *  11. nfs4: the per-op counters' registry lock (op_stats.c blocks_lock),
  *      taken only when a thread first counts an op, when it exits and when
  *      the counters are read; a leaf but for logging.
- *  11. core: the log's rate-limit lock (log_ratelimited); a leaf, so code
+ *  12. core: the log's rate-limit lock (log_ratelimited); a leaf, so code
  *      at any level may log.
  *
  * What keeps the order from being broken across layers:

@@ -71,7 +71,7 @@ enum { RATELIMIT_BURST = 5 };
 
 void log_ratelimited(const char *fmt, ...)
 {
-	/* lock order: see core/lock_order.h, level 11 */
+	/* lock order: see core/lock_order.h, level 12 */
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	static time_t window;
 	static unsigned in_window, suppressed;

@@ -2,7 +2,9 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,9 +13,13 @@
 #include "core/siphash.h"
 #include "nfs4/server.h"
 #include "state/session.h"
+#include "state/state_info.h"
 #include "xdr/nfs4_codec.h"
 
-enum { NFS40_MAX_OPS = 1024 };
+enum {
+	NFS40_MAX_OPS = 1024,
+	TRACE_OPS = 16, /* operations named in the debug log line of a COMPOUND */
+};
 
 /* What a COMPOUND carries between operations, and across the move to a
  * worker thread when an operation may block. */
@@ -25,7 +31,34 @@ struct compound_run {
 	 * (re)start since the request may have moved to a worker. */
 	struct nfs4_compound_res_enc res;
 	uint32_t last_status;
+	/* At debug level only: the operations run, for one log line. */
+	bool trace;
+	uint32_t traced[TRACE_OPS];
 };
+
+/* "v4.1 COMPOUND from 127.0.0.1:871: [SEQUENCE, PUTFH, OPEN, GETATTR] ->
+ * NFS4_OK": the minor-version path and the operations up to the first
+ * that failed (the rest were never decoded, so their names are unknown). */
+static void compound_log(const struct compound_run *run, const struct rpc_request *req)
+{
+	char list[TRACE_OPS * 24 + 16];
+	size_t n = 0;
+	/* run->next stops at the operation that failed or was refused. */
+	uint32_t ran = run->next < run->numops && run->last_status != NFS4_OK ? run->next + 1
+									    : run->next;
+	uint32_t shown = ran < TRACE_OPS ? ran : TRACE_OPS;
+	for (uint32_t i = 0; i < shown; i++) {
+		const char *name = nfs4_op_name(run->traced[i]);
+		if (strncmp(name, "OP_", 3) == 0)
+			name += 3;
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "", name);
+	}
+	if (ran > shown)
+		snprintf(list + n, sizeof(list) - n, ", ...");
+	log_debug("nfs4: v4.%u COMPOUND from %s: [%s] (%u of %u ops) -> %s", run->c.minor,
+		  rpc_conn_peer(req->conn), list, ran, run->numops,
+		  nfs4_status_name(run->last_status));
+}
 
 enum nfsstat4 nfs4_errno_to_status(int err)
 {
@@ -129,6 +162,26 @@ void nfs4_compound_set_cfh(struct nfs4_compound *c, const struct nfs4_fh *fh)
 		memset(&c->cred, 0, sizeof(c->cred));
 }
 
+/* A listener narrowed at run time keeps serving the sessions established
+ * on it: a v4.1 COMPOUND whose SEQUENCE names a live session this
+ * connection is bound to passes, while new clients of that minor version
+ * (EXCHANGE_ID, CREATE_SESSION) and other connections are refused.  Looks
+ * ahead in a copy of the cursor; only on the refusal path. */
+static bool compound_established_session(struct nfs4_server *srv, const struct xdr_dec *args,
+					 uint32_t minor, const struct rpc_conn *conn)
+{
+	if (minor < 1 || minor > NFS4_MINOR_HIGHEST || minor < srv->minor_min ||
+	    minor > srv->minor_max)
+		return false;
+	struct xdr_dec d = *args;
+	uint32_t opnum;
+	const uint8_t *sid;
+	if (!xdr_decode_u32(&d, &opnum) || opnum != OP_SEQUENCE ||
+	    !xdr_decode_opaque_fixed(&d, NFS4_SESSIONID_SIZE, &sid))
+		return false;
+	return state_session_has_conn(srv->state, sid, conn);
+}
+
 /* Starts a COMPOUND: header decoded, result header encoded.  Returns false
  * when the arguments are garbage. */
 static bool compound_begin(struct compound_run *run, struct nfs4_server *srv,
@@ -154,16 +207,15 @@ static bool compound_begin(struct compound_run *run, struct nfs4_server *srv,
 	run->c.sfh.kind = NFS4_FH_NONE;
 	run->next = 0;
 	run->last_status = NFS4_OK;
+	run->trace = log_get_level() >= LOG_LEVEL_DEBUG;
 	/* The tag is echoed as sent. */
 	nfs4_enc_compound_res_begin(&run->res, e, h.tag);
 
-	uint32_t lo = srv->minor_min, hi = srv->minor_max;
-	int listener = rpc_conn_listener(req->conn);
-	if (listener >= 0 && listener < CONFIG_MAX_LISTEN) {
-		lo = srv->listener_minor_min[listener];
-		hi = srv->listener_minor_max[listener];
-	}
-	if (minor < lo || minor > hi) {
+	uint32_t lo, hi;
+	nfs4_server_listener_minor(srv, rpc_conn_listener(req->conn), &lo, &hi);
+	if ((minor < lo || minor > hi) && !compound_established_session(srv, d, minor, req->conn)) {
+		log_debug("nfs4: minor version %u from %s refused (accepted %u-%u)", minor,
+			  rpc_conn_peer(req->conn), lo, hi);
 		nfs4_enc_compound_res_finish(&run->res, NFS4ERR_MINOR_VERS_MISMATCH);
 		*done = RPC_SUCCESS;
 		return false;
@@ -185,9 +237,33 @@ static bool compound_begin(struct compound_run *run, struct nfs4_server *srv,
 	return true;
 }
 
+static _Atomic uint64_t n_rep_too_big, n_rep_too_big_to_cache;
+
+static enum nfsstat4 count_limit(enum nfsstat4 s)
+{
+	if (s == NFS4ERR_REP_TOO_BIG)
+		atomic_fetch_add_explicit(&n_rep_too_big, 1, memory_order_relaxed);
+	else if (s == NFS4ERR_REP_TOO_BIG_TO_CACHE)
+		atomic_fetch_add_explicit(&n_rep_too_big_to_cache, 1, memory_order_relaxed);
+	return s;
+}
+
+void nfs4_reply_limit_stats_read(struct nfs4_reply_limit_stats *out)
+{
+	out->rep_too_big = atomic_load(&n_rep_too_big);
+	out->rep_too_big_to_cache = atomic_load(&n_rep_too_big_to_cache);
+}
+
 /* An operation refused before it ran: its result ends the COMPOUND. */
+static void compound_trace(struct compound_run *run, uint32_t opnum)
+{
+	if (run->trace && run->next < TRACE_OPS)
+		run->traced[run->next] = opnum;
+}
+
 static void compound_refuse(struct compound_run *run, uint32_t opnum, enum nfsstat4 status)
 {
+	compound_trace(run, opnum);
 	nfs4_enc_op_res(&run->res, opnum, status);
 	run->last_status = status;
 }
@@ -238,12 +314,12 @@ static enum nfsstat4 compound41_limit(struct nfs4_compound *c, struct xdr_enc *e
 		e->overflow = false;
 		e->buf->len = body_off;
 		c->error_body = false;
-		return NFS4ERR_REP_TOO_BIG;
+		return count_limit(NFS4ERR_REP_TOO_BIG);
 	}
 	if (c->cachethis && xdr_enc_len(e) - 4 > c->max_cached) {
 		e->buf->len = body_off;
 		c->error_body = false;
-		return NFS4ERR_REP_TOO_BIG_TO_CACHE;
+		return count_limit(NFS4ERR_REP_TOO_BIG_TO_CACHE);
 	}
 	return status;
 }
@@ -256,10 +332,10 @@ static enum nfsstat4 compound41_limit_before(struct nfs4_compound *c, uint32_t e
 	const struct xdr_enc *e = &c->req->reply;
 	uint64_t need = (uint64_t)xdr_enc_len(e) + estimate;
 	if (need > e->limit)
-		return NFS4ERR_REP_TOO_BIG;
+		return count_limit(NFS4ERR_REP_TOO_BIG);
 	/* The record mark is not part of the reply. */
 	if (c->cachethis && need - 4 > c->max_cached)
-		return NFS4ERR_REP_TOO_BIG_TO_CACHE;
+		return count_limit(NFS4ERR_REP_TOO_BIG_TO_CACHE);
 	return NFS4_OK;
 }
 
@@ -370,6 +446,7 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 		}
 	serve:;
 		struct nfs4_compound *c = &run->c;
+		compound_trace(run, opnum);
 		c->opnum = opnum;
 		c->op_index = run->next;
 		c->error_body = false;
@@ -379,7 +456,7 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 		uint32_t estimate = UINT32_MAX;
 		enum nfsstat4 status = compound_run_op(&run->c, desc, &estimate);
 		if (c->replay) {
-			nfs4_op_stats_count(opnum, false, clock_now_ns() - t0);
+			nfs4_op_stats_count(opnum, run->c.minor, false, clock_now_ns() - t0);
 			compound_send_replay(run, e);
 			goto out;
 		}
@@ -409,7 +486,7 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 			break; /* no room even for the result header: SYSTEM_ERR */
 		nfs4_enc_op_res_patch(&run->res, status_off, status);
 		run->last_status = status;
-		nfs4_op_stats_count(opnum, status != NFS4_OK, clock_now_ns() - t0);
+		nfs4_op_stats_count(opnum, run->c.minor, status != NFS4_OK, clock_now_ns() - t0);
 		if (status != NFS4_OK) {
 			log_debug("nfs4: %s from %s: op %u of %u failed with %u", desc->name,
 				  rpc_conn_peer(req->conn), run->next + 1, run->numops, status);
@@ -417,6 +494,8 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 		}
 	}
 	nfs4_enc_compound_res_finish(&run->res, run->last_status);
+	if (run->trace)
+		compound_log(run, req);
 	if (run->c.session) {
 		/* The slot keeps the reply as it goes to the wire (when asked)
 		 * and is free again. */

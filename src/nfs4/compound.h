@@ -138,21 +138,46 @@ const struct nfs4_op_desc *nfs4_op_describe(uint32_t opnum);
 uint32_t nfs4_op_reply_estimate(const struct nfs4_op_desc *desc, const struct nfs4_compound *c,
 				const void *args);
 
-/* Per-operation counters: calls served (including those refused by the
- * dispatcher's checks), calls that ended with an error, and the time spent
- * in them.  Each thread counts in its own block without a lock; reading
- * sums the blocks (a thread that exits leaves its counts behind). */
+/* Per-operation counters, by minor version: calls served (including those
+ * refused by the dispatcher's checks), calls that ended with an error, the
+ * time spent in them and a latency histogram.  Each thread counts in its
+ * own block without a lock; reading sums the blocks (a thread that exits
+ * leaves its counts behind).  Minor versions past the last are counted
+ * with it. */
+enum {
+	NFS4_STATS_MINORS = 3,
+	/* Bucket i holds calls of at most nfs4_op_lat_bound_ns(i): powers of
+	 * four from 1.024 us to 4.3 s, so the index is a shift of the
+	 * leading-zero count, not a search. */
+	NFS4_OP_LAT_BUCKETS = 12,
+};
+
+static inline uint64_t nfs4_op_lat_bound_ns(unsigned i)
+{
+	return 1024ull << (2 * i);
+}
+
 struct nfs4_op_stats {
 	uint64_t calls;
 	uint64_t errors;
 	uint64_t total_ns;
+	/* Not cumulative; the last one counts calls above every bound. */
+	uint64_t lat[NFS4_OP_LAT_BUCKETS + 1];
 };
 
 /* Adds one call of opnum (< NFS4_OP_TABLE_SIZE) on this thread. */
-void nfs4_op_stats_count(uint32_t opnum, bool error, uint64_t ns);
+void nfs4_op_stats_count(uint32_t opnum, uint32_t minor, bool error, uint64_t ns);
 
-/* Fills out[0 .. NFS4_OP_TABLE_SIZE) with the totals of every thread. */
-void nfs4_op_stats_read(struct nfs4_op_stats out[NFS4_OP_TABLE_SIZE]);
+/* Fills out with the totals of every thread, by minor version and op. */
+void nfs4_op_stats_read(struct nfs4_op_stats out[NFS4_STATS_MINORS][NFS4_OP_TABLE_SIZE]);
+
+/* v4.1 replies refused for their size after SEQUENCE took the request
+ * (NFS4ERR_REP_TOO_BIG, NFS4ERR_REP_TOO_BIG_TO_CACHE).  Rare: one shared
+ * counter each. */
+struct nfs4_reply_limit_stats {
+	uint64_t rep_too_big, rep_too_big_to_cache;
+};
+void nfs4_reply_limit_stats_read(struct nfs4_reply_limit_stats *out);
 
 /* Serves one COMPOUND call (done with GARBAGE_ARGS when its header cannot be
  * decoded).  Defers when an operation that may block comes up on an event

@@ -65,7 +65,9 @@ static bool prefix_match(const uint8_t *a, const uint8_t *b, unsigned bits)
 
 bool nfs4_export_allows(const struct nfs4_export *ex, const struct sockaddr_storage *addr)
 {
-	if (ex->nclients == 0)
+	const struct nfs4_client_list *cl =
+		atomic_load_explicit(&((struct nfs4_export *)ex)->clients, memory_order_acquire);
+	if (!cl || cl->n == 0)
 		return true;
 	uint8_t a[16];
 	int family = addr->ss_family;
@@ -82,9 +84,8 @@ bool nfs4_export_allows(const struct nfs4_export *ex, const struct sockaddr_stor
 	} else {
 		return false;
 	}
-	for (unsigned i = 0; i < ex->nclients; i++)
-		if (ex->clients[i].family == family &&
-		    prefix_match(ex->clients[i].addr, a, ex->clients[i].prefix))
+	for (unsigned i = 0; i < cl->n; i++)
+		if (cl->v[i].family == family && prefix_match(cl->v[i].addr, a, cl->v[i].prefix))
 			return true;
 	return false;
 }
@@ -93,24 +94,26 @@ void nfs4_export_cred(const struct nfs4_export *ex, const struct rpc_cred *rc,
 		      struct backend_cred *out)
 {
 	memset(out, 0, sizeof(*out));
-	bool anonymous = rc->flavor == RPC_AUTH_NONE || ex->squash == NFS4_SQUASH_ALL;
+	enum nfs4_squash squash = ex->squash;
+	uint32_t anonuid = ex->anonuid, anongid = ex->anongid;
+	bool anonymous = rc->flavor == RPC_AUTH_NONE || squash == NFS4_SQUASH_ALL;
 	if (anonymous) {
-		out->uid = ex->anonuid;
-		out->gid = ex->anongid;
+		out->uid = anonuid;
+		out->gid = anongid;
 		return;
 	}
 	out->uid = rc->uid;
 	out->gid = rc->gid;
 	out->ngids = rc->ngids > BACKEND_MAX_GIDS ? BACKEND_MAX_GIDS : rc->ngids;
 	memcpy(out->gids, rc->gids, out->ngids * sizeof(out->gids[0]));
-	if (ex->squash == NFS4_SQUASH_ROOT) {
+	if (squash == NFS4_SQUASH_ROOT) {
 		if (out->uid == 0)
-			out->uid = ex->anonuid;
+			out->uid = anonuid;
 		if (out->gid == 0)
-			out->gid = ex->anongid;
+			out->gid = anongid;
 		for (uint32_t i = 0; i < out->ngids; i++)
 			if (out->gids[i] == 0)
-				out->gids[i] = ex->anongid;
+				out->gids[i] = anongid;
 	}
 }
 
@@ -262,6 +265,93 @@ struct nfs4_export *nfs4_exports_find(struct nfs4_exports *exps, uint32_t id)
 	return NULL;
 }
 
+/* A configured export's client list, parsed; 0 or -EINVAL / -ENOMEM with
+ * a message. */
+static int export_options_check(const struct config_export *ce, struct nfs4_client_list **out,
+				char *err, size_t errlen)
+{
+	struct nfs4_client_list *cl = calloc(1, sizeof(*cl));
+	if (!cl) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (unsigned k = 0; k < ce->nclients; k++) {
+		if (parse_cidr(ce->clients[k], &cl->v[k]) != 0) {
+			snprintf(err, errlen, "export %s: '%s' is not an address or CIDR prefix",
+				 ce->pseudo, ce->clients[k]);
+			free(cl);
+			return -EINVAL;
+		}
+		snprintf(cl->text[k], sizeof(cl->text[k]), "%s", ce->clients[k]);
+	}
+	cl->n = ce->nclients;
+	*out = cl;
+	return 0;
+}
+
+/* Publishes checked options; the export keeps the client list it replaces. */
+static void export_options_apply(struct nfs4_export *ex, const struct config_export *ce,
+				 struct nfs4_client_list *cl)
+{
+	ex->read_only = ce->read_only;
+	ex->squash = ce->squash == CONFIG_SQUASH_ALL	  ? NFS4_SQUASH_ALL
+		     : ce->squash == CONFIG_SQUASH_NONE ? NFS4_SQUASH_NONE
+							: NFS4_SQUASH_ROOT;
+	ex->anonuid = ce->anonuid;
+	ex->anongid = ce->anongid;
+	cl->retired = atomic_load_explicit(&ex->clients, memory_order_relaxed);
+	atomic_store_explicit(&ex->clients, cl, memory_order_release);
+}
+
+int nfs4_exports_reload(struct nfs4_exports *exps, const struct ferry_config *cfg, char *err,
+			size_t errlen)
+{
+	const struct config_export *match[CONFIG_MAX_EXPORTS];
+	for (unsigned i = 0; i < exps->count; i++) {
+		const struct nfs4_export *ex = &exps->list[i];
+		match[i] = NULL;
+		for (unsigned j = 0; j < cfg->nexports; j++)
+			if (strcmp(cfg->exports[j].pseudo, ex->pseudo) == 0)
+				match[i] = &cfg->exports[j];
+		if (!match[i]) {
+			snprintf(err, errlen, "export %s is gone from the configuration; removing "
+					      "an export needs a restart",
+				 ex->pseudo);
+			return -EBUSY;
+		}
+		if (strcmp(match[i]->path, ex->path) != 0 ||
+		    backend_find(match[i]->backend) != ex->ops) {
+			snprintf(err, errlen, "export %s changed its path or back end; that needs a "
+					      "restart",
+				 ex->pseudo);
+			return -EBUSY;
+		}
+	}
+	if (cfg->nexports != exps->count) {
+		snprintf(err, errlen, "the configuration adds exports; adding one needs a restart");
+		return -EBUSY;
+	}
+	/* Everything parsed before anything changes. */
+	struct nfs4_client_list *lists[CONFIG_MAX_EXPORTS];
+	for (unsigned i = 0; i < exps->count; i++) {
+		int rc = export_options_check(match[i], &lists[i], err, errlen);
+		if (rc) {
+			while (i--)
+				free(lists[i]);
+			return rc;
+		}
+	}
+	for (unsigned i = 0; i < exps->count; i++) {
+		export_options_apply(&exps->list[i], match[i], lists[i]);
+		log_info("export %s reloaded: %s, %u client entries, squash %s", exps->list[i].pseudo,
+			 match[i]->read_only ? "ro" : "rw", lists[i]->n,
+			 match[i]->squash == CONFIG_SQUASH_ROOT  ? "root"
+			 : match[i]->squash == CONFIG_SQUASH_ALL ? "all"
+								 : "none");
+	}
+	return 0;
+}
+
 int nfs4_exports_open(struct nfs4_exports *exps, const struct ferry_config *cfg)
 {
 	memset(exps, 0, sizeof(*exps));
@@ -269,6 +359,7 @@ int nfs4_exports_open(struct nfs4_exports *exps, const struct ferry_config *cfg)
 	if (rc)
 		return rc;
 	exps->list = calloc(cfg->nexports, sizeof(*exps->list));
+	exps->allocated = exps->list ? cfg->nexports : 0;
 	exps->root = node_new(NULL, "", 0, "/");
 	if (!exps->list || !exps->root)
 		return -ENOMEM;
@@ -278,20 +369,15 @@ int nfs4_exports_open(struct nfs4_exports *exps, const struct ferry_config *cfg)
 		snprintf(ex->path, sizeof(ex->path), "%s", ce->path);
 		snprintf(ex->pseudo, sizeof(ex->pseudo), "%s", ce->pseudo);
 		ex->id = path_id("export:", ce->pseudo);
-		ex->read_only = ce->read_only;
-		ex->squash = ce->squash == CONFIG_SQUASH_ALL    ? NFS4_SQUASH_ALL
-			     : ce->squash == CONFIG_SQUASH_NONE ? NFS4_SQUASH_NONE
-								: NFS4_SQUASH_ROOT;
-		ex->anonuid = ce->anonuid;
-		ex->anongid = ce->anongid;
-		for (unsigned k = 0; k < ce->nclients; k++) {
-			if (parse_cidr(ce->clients[k], &ex->clients[k]) != 0) {
-				log_error("export %s: '%s' is not an address or CIDR prefix",
-					  ce->pseudo, ce->clients[k]);
-				return -EINVAL;
-			}
+		snprintf(ex->name, sizeof(ex->name), "%s", ce->name);
+		struct nfs4_client_list *cl;
+		char err[256];
+		rc = export_options_check(ce, &cl, err, sizeof(err));
+		if (rc) {
+			log_error("%s", err);
+			return rc;
 		}
-		ex->nclients = ce->nclients;
+		export_options_apply(ex, ce, cl);
 		ex->ops = backend_find(ce->backend);
 		if (!ex->ops) {
 			log_error("export %s: unknown backend '%s' (local or memory)", ce->pseudo,
@@ -331,7 +417,7 @@ int nfs4_exports_open(struct nfs4_exports *exps, const struct ferry_config *cfg)
 		}
 		log_info("export %s: %s (%s, %s, squash %s) via the %s backend", ex->pseudo,
 			 ex->path, ex->read_only ? "ro" : "rw",
-			 ex->nclients ? "listed clients" : "all clients",
+			 cl->n ? "listed clients" : "all clients",
 			 ex->squash == NFS4_SQUASH_ROOT  ? "root"
 			 : ex->squash == NFS4_SQUASH_ALL ? "all"
 							 : "none",
@@ -342,6 +428,14 @@ int nfs4_exports_open(struct nfs4_exports *exps, const struct ferry_config *cfg)
 
 void nfs4_exports_close(struct nfs4_exports *exps)
 {
+	for (unsigned i = 0; exps->list && i < exps->allocated; i++) {
+		struct nfs4_client_list *cl = atomic_load(&exps->list[i].clients);
+		while (cl) {
+			struct nfs4_client_list *older = cl->retired;
+			free(cl);
+			cl = older;
+		}
+	}
 	for (unsigned i = 0; i < exps->count; i++)
 		if (exps->list[i].bex)
 			exps->list[i].ops->export_close(exps->list[i].bex);

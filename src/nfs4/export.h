@@ -7,6 +7,7 @@
 #define FERRY_NFS4_EXPORT_H
 
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -30,15 +31,28 @@ struct nfs4_cidr {
 
 struct nfs4_pseudo_node;
 
+/* Who may use an export.  Immutable once published: a reload publishes a
+ * new list and keeps the old one until the exports close, since a request
+ * may still be reading it. */
+struct nfs4_client_list {
+	struct nfs4_client_list *retired; /* the list this one replaced */
+	unsigned n;                       /* 0: every client */
+	struct nfs4_cidr v[CONFIG_MAX_CLIENTS];
+	char text[CONFIG_MAX_CLIENTS][64]; /* as configured */
+};
+
 struct nfs4_export {
 	uint32_t id; /* stable: derived from the pseudo path; in file handles */
 	char path[CONFIG_PATH_MAX];
 	char pseudo[CONFIG_PATH_MAX];
-	bool read_only;
-	enum nfs4_squash squash;
-	uint32_t anonuid, anongid;
-	struct nfs4_cidr clients[CONFIG_MAX_CLIENTS];
-	unsigned nclients; /* 0: every client */
+	char name[64];
+	/* The options a reload may change (nfs4_exports_reload) while requests
+	 * read them: each one atomic, so a request sees every option either
+	 * before or after the reload (not necessarily all from the same side). */
+	_Atomic bool read_only;
+	_Atomic enum nfs4_squash squash;
+	_Atomic uint32_t anonuid, anongid;
+	_Atomic(struct nfs4_client_list *) clients;
 	const struct backend_ops *ops;
 	struct backend_export *bex;
 	struct backend_handle root;
@@ -58,7 +72,8 @@ struct nfs4_pseudo_node {
 
 struct nfs4_exports {
 	struct nfs4_export *list;
-	unsigned count;
+	unsigned count;     /* opened */
+	unsigned allocated; /* entries of list (configured) */
 	struct nfs4_pseudo_node *root;
 	struct siphash_key fh_key; /* signs file handles; kept in the state dir */
 };
@@ -67,6 +82,14 @@ struct nfs4_exports {
  * negative errno (logged). */
 int nfs4_exports_open(struct nfs4_exports *exps, const struct ferry_config *cfg);
 void nfs4_exports_close(struct nfs4_exports *exps);
+
+/* Applies a new configuration's export options (access, squash, anonymous
+ * ids, clients) to the open exports, all or nothing.  The set of exports
+ * must be the same (pseudo path, path and back end each): adding, removing
+ * or moving one needs a restart (-EBUSY); a bad client entry is -EINVAL.
+ * A message goes to err on failure.  Callers serialise reloads. */
+int nfs4_exports_reload(struct nfs4_exports *exps, const struct ferry_config *cfg, char *err,
+			size_t errlen);
 
 struct nfs4_export *nfs4_exports_find(struct nfs4_exports *exps, uint32_t id);
 struct nfs4_pseudo_node *nfs4_pseudo_find(struct nfs4_exports *exps, uint32_t id);

@@ -63,10 +63,12 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 	memset(srv, 0, sizeof(*srv));
 	srv->minor_min = cfg->min_minor;
 	srv->minor_max = cfg->max_minor;
+	srv->nlisteners = cfg->nlisten;
 	for (unsigned i = 0; i < CONFIG_MAX_LISTEN; i++) {
 		bool own = i < cfg->nlisten && cfg->listen_minor_min[i] >= 0;
-		srv->listener_minor_min[i] = own ? (uint32_t)cfg->listen_minor_min[i] : srv->minor_min;
-		srv->listener_minor_max[i] = own ? (uint32_t)cfg->listen_minor_max[i] : srv->minor_max;
+		uint32_t lo = own ? (uint32_t)cfg->listen_minor_min[i] : srv->minor_min;
+		uint32_t hi = own ? (uint32_t)cfg->listen_minor_max[i] : srv->minor_max;
+		atomic_init(&srv->listener_minor[i], lo << 16 | hi);
 	}
 	srv->lease_time_s = cfg->lease_time_s;
 	snprintf(srv->owner_domain, sizeof(srv->owner_domain), "%s", cfg->owner_domain);
@@ -126,4 +128,34 @@ void nfs4_server_fini(struct nfs4_server *srv)
 	nfs4_cb_engine_free(srv);
 	srv->state = NULL;
 	nfs4_exports_close(&srv->exports);
+}
+
+void nfs4_server_listener_minor(const struct nfs4_server *srv, int listener, uint32_t *lo,
+				uint32_t *hi)
+{
+	if (listener < 0 || listener >= CONFIG_MAX_LISTEN) {
+		*lo = srv->minor_min;
+		*hi = srv->minor_max;
+		return;
+	}
+	/* Relaxed: the word itself is the whole range; nothing else is
+	 * published with it. */
+	uint32_t w = atomic_load_explicit(&((struct nfs4_server *)srv)->listener_minor[listener],
+					  memory_order_relaxed);
+	*lo = w >> 16;
+	*hi = w & 0xffff;
+}
+
+int nfs4_server_set_listener_minor(struct nfs4_server *srv, unsigned listener, uint32_t lo,
+				   uint32_t hi)
+{
+	if (listener >= srv->nlisteners || listener >= CONFIG_MAX_LISTEN)
+		return -ENOENT;
+	if (lo > hi || hi > NFS4_MINOR_HIGHEST)
+		return -EINVAL;
+	uint32_t old = atomic_exchange(&srv->listener_minor[listener], lo << 16 | hi);
+	if (old != (lo << 16 | hi))
+		log_info("nfs4: listener %u now accepts minor versions %u-%u (was %u-%u)", listener,
+			 lo, hi, old >> 16, old & 0xffff);
+	return 0;
 }

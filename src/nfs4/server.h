@@ -2,6 +2,7 @@
 #ifndef FERRY_NFS4_SERVER_H
 #define FERRY_NFS4_SERVER_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "core/config.h"
@@ -17,8 +18,11 @@ struct nfs4_server {
 	struct rpc_server *rpc; /* for callbacks */
 	struct nfs4_cb_engine *cb; /* the callback queues and workers (nfs4/callback.h) */
 	uint32_t minor_min, minor_max; /* minor versions accepted */
-	/* Per listener (rpc_conn_listener), when its config narrows them. */
-	uint32_t listener_minor_min[CONFIG_MAX_LISTEN], listener_minor_max[CONFIG_MAX_LISTEN];
+	/* Per listener (rpc_conn_listener): min << 16 | max, one word so that
+	 * a COMPOUND reads both ends of a range changed at run time together
+	 * (nfs4_server_set_listener_minor) and never a half-changed one. */
+	_Atomic uint32_t listener_minor[CONFIG_MAX_LISTEN];
+	unsigned nlisteners;
 	uint32_t lease_time_s;
 	char owner_domain[128];
 	/* Changes at every start so clients resend unstable writes. */
@@ -33,5 +37,24 @@ struct nfs4_server {
  * state directory).  Returns 0 or a negative errno (logged). */
 int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg);
 void nfs4_server_fini(struct nfs4_server *srv);
+
+/* The minor versions accepted on a listener (the server's range for a
+ * connection no listener accepted, listener < 0). */
+void nfs4_server_listener_minor(const struct nfs4_server *srv, int listener, uint32_t *lo,
+				uint32_t *hi);
+
+/* Changes a listener's range at run time: COMPOUNDs that start afterwards
+ * see it, those under way are left alone.  Sessions established go on: a
+ * v4.1 COMPOUND whose SEQUENCE names a live session bound to its
+ * connection passes a range that excludes 1 (as long as the server's own
+ * range has it); new v4.1 clients, other connections and every v4.0
+ * COMPOUND outside the range get
+ * NFS4ERR_MINOR_VERS_MISMATCH.  -ENOENT for an unknown listener, -EINVAL
+ * when lo > hi or hi is past the highest minor version Ferry serves. */
+int nfs4_server_set_listener_minor(struct nfs4_server *srv, unsigned listener, uint32_t lo,
+				   uint32_t hi);
+
+/* The highest minor version Ferry serves. */
+enum { NFS4_MINOR_HIGHEST = 1 };
 
 #endif

@@ -64,7 +64,12 @@ void rpc_conn_unref(struct rpc_conn *conn)
 	if (atomic_fetch_sub_explicit(&conn->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	/* Last reference: nothing can write to the fd any more, so it can be
-	 * closed without another connection reusing its number under us. */
+	 * closed without another connection reusing its number under us.
+	 * A connection leaves the server's list when it closes, before its
+	 * loop lets go of it; one never adopted (its loop gone first) leaves
+	 * here. */
+	if (conn->tracked)
+		rpc_conn_untrack(conn);
 	for (unsigned i = 0; i < conn->outq_count; i++)
 		buf_unref(conn->outq[(conn->outq_head + i) % conn->outq_cap].b);
 	free(conn->outq);
@@ -75,6 +80,74 @@ void rpc_conn_unref(struct rpc_conn *conn)
 		close(conn->poll.fd);
 	pthread_mutex_destroy(&conn->lock);
 	free(conn);
+}
+
+void rpc_conn_track(struct rpc_conn *conn)
+{
+	struct rpc_server *srv = conn->srv;
+	atomic_fetch_add_explicit(&srv->st_accepted, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&srv->st_open, 1, memory_order_relaxed);
+	conn->opened_ms = clock_now_ms();
+	pthread_mutex_lock(&srv->conns_lock);
+	conn->all_prev = NULL;
+	conn->all_next = srv->all_conns;
+	if (srv->all_conns)
+		srv->all_conns->all_prev = conn;
+	srv->all_conns = conn;
+	conn->tracked = true;
+	pthread_mutex_unlock(&srv->conns_lock);
+}
+
+void rpc_conn_untrack(struct rpc_conn *conn)
+{
+	struct rpc_server *srv = conn->srv;
+	atomic_fetch_sub_explicit(&srv->st_open, 1, memory_order_relaxed);
+	pthread_mutex_lock(&srv->conns_lock);
+	if (conn->tracked) {
+		if (conn->all_prev)
+			conn->all_prev->all_next = conn->all_next;
+		else
+			srv->all_conns = conn->all_next;
+		if (conn->all_next)
+			conn->all_next->all_prev = conn->all_prev;
+		conn->tracked = false;
+	}
+	pthread_mutex_unlock(&srv->conns_lock);
+}
+
+int rpc_server_list_conns(struct rpc_server *srv, struct rpc_conn_info **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	uint64_t now = clock_now_ms();
+	pthread_mutex_lock(&srv->conns_lock);
+	size_t count = 0;
+	for (struct rpc_conn *c = srv->all_conns; c; c = c->all_next)
+		count++;
+	struct rpc_conn_info *v = count ? calloc(count, sizeof(*v)) : NULL;
+	if (count && !v) {
+		pthread_mutex_unlock(&srv->conns_lock);
+		return -ENOMEM;
+	}
+	size_t i = 0;
+	for (struct rpc_conn *c = srv->all_conns; c; c = c->all_next, i++) {
+		v[i].conn = rpc_conn_ref(c);
+		memcpy(v[i].peer, c->peer_str, sizeof(v[i].peer));
+		v[i].listener = c->listener;
+		v[i].inflight = atomic_load(&c->inflight);
+		v[i].age_ms = now - c->opened_ms;
+	}
+	pthread_mutex_unlock(&srv->conns_lock);
+	*out = v;
+	*n = count;
+	return 0;
+}
+
+void rpc_conn_info_free(struct rpc_conn_info *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		rpc_conn_unref(v[i].conn);
+	free(v);
 }
 
 const char *rpc_conn_peer(const struct rpc_conn *conn) { return conn->peer_str; }

@@ -72,6 +72,22 @@ struct buf *rpc_request_share_reply(struct rpc_request *req)
 
 static bool request_defer(struct rpc_request *req, const struct rpc_program *prog);
 
+static enum rpc_error_kind accept_error_kind(enum rpc_accept_stat st)
+{
+	switch (st) {
+	case RPC_PROG_UNAVAIL:
+		return RPC_ERR_PROG_UNAVAIL;
+	case RPC_PROG_MISMATCH:
+		return RPC_ERR_PROG_MISMATCH;
+	case RPC_PROC_UNAVAIL:
+		return RPC_ERR_PROC_UNAVAIL;
+	case RPC_GARBAGE_ARGS:
+		return RPC_ERR_GARBAGE_ARGS;
+	default:
+		return RPC_ERR_SYSTEM;
+	}
+}
+
 static void request_run(struct rpc_request *req, const struct rpc_program *prog)
 {
 	struct rpc_dispatch_result r = prog->dispatch(req, prog->ctx);
@@ -104,6 +120,7 @@ static void request_run(struct rpc_request *req, const struct rpc_program *prog)
 		st = RPC_SYSTEM_ERR;
 	}
 	if (st != RPC_SUCCESS) {
+		rpc_server_count_error(req->conn->srv, accept_error_kind(st));
 		reply_reset(req);
 		rpc_encode_accepted(&req->reply, req->hdr.xid, st);
 	}
@@ -170,23 +187,28 @@ void rpc_dispatch_call(struct rpc_conn *conn, struct rpc_record *rec, struct xdr
 		log_ratelimited("rpc: %s sent a truncated call header (xid 0x%08x)",
 				conn->peer_str, xid);
 		rpc_encode_accepted(&req.reply, xid, RPC_GARBAGE_ARGS);
+		rpc_server_count_error(srv, RPC_ERR_GARBAGE_ARGS);
 		break;
 	case RPC_CALL_BAD_RPCVERS:
 		log_ratelimited("rpc: %s sent RPC version %u (xid 0x%08x)", conn->peer_str,
 				req.hdr.rpcvers, xid);
 		rpc_encode_rpc_mismatch(&req.reply, xid);
+		rpc_server_count_error(srv, RPC_ERR_RPC_MISMATCH);
 		break;
 	case RPC_CALL_AUTH_ERROR:
 		log_ratelimited("rpc: %s: credential flavor %u rejected (auth_stat %d)",
 				conn->peer_str, req.hdr.cred_flavor, (int)auth_stat);
 		rpc_encode_auth_error(&req.reply, xid, auth_stat);
+		rpc_server_count_error(srv, RPC_ERR_AUTH);
 		break;
 	case RPC_CALL_OK:
 		prog = find_program(srv, req.hdr.prog);
 		if (!prog) {
 			rpc_encode_accepted(&req.reply, xid, RPC_PROG_UNAVAIL);
+			rpc_server_count_error(srv, RPC_ERR_PROG_UNAVAIL);
 		} else if (req.hdr.vers < prog->vers_low || req.hdr.vers > prog->vers_high) {
 			rpc_encode_prog_mismatch(&req.reply, xid, prog->vers_low, prog->vers_high);
+			rpc_server_count_error(srv, RPC_ERR_PROG_MISMATCH);
 			prog = NULL;
 		} else {
 			rpc_encode_accepted(&req.reply, xid, RPC_SUCCESS);

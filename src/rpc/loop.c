@@ -125,7 +125,7 @@ static void conn_close(struct rpc_loop *loop, struct rpc_conn *conn, const char 
 	if (conn->next)
 		conn->next->prev = conn->prev;
 	loop->nconns--;
-	atomic_fetch_sub_explicit(&loop->srv->st_open, 1, memory_order_relaxed);
+	rpc_conn_untrack(conn);
 	/* epoll may still have returned events for it in the batch being
 	 * handled: the loop's reference is dropped after the batch. */
 	conn->prev = NULL;
@@ -520,11 +520,10 @@ static void loop_on_listener(struct rpc_loop *loop, struct rpc_listener *l)
 			close(fd);
 			continue;
 		}
-		atomic_fetch_add_explicit(&srv->st_accepted, 1, memory_order_relaxed);
-		atomic_fetch_add_explicit(&srv->st_open, 1, memory_order_relaxed);
+		conn->listener = (int)l->index;
+		rpc_conn_track(conn);
 		unsigned target = atomic_fetch_add(&srv->next_loop, 1) % srv->nloops;
 		conn->loop = &srv->loops[target];
-		conn->listener = (int)l->index;
 		log_debug("rpc: connection from %s on loop %u", conn->peer_str, target);
 		/* The reference from rpc_conn_new becomes the loop's. */
 		rpc_loop_post(conn->loop, conn, CONN_MSG_ADOPT);

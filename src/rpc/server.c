@@ -32,6 +32,7 @@ struct rpc_server *rpc_server_create(const struct rpc_server_options *opts)
 	if (!srv)
 		return NULL;
 	srv->opts = *opts;
+	pthread_mutex_init(&srv->conns_lock, NULL);
 	if (srv->opts.event_loops == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		srv->opts.event_loops = n > 0 ? (unsigned)n : 1;
@@ -152,8 +153,7 @@ struct rpc_conn *rpc_server_adopt_fd(struct rpc_server *srv, int fd)
 	struct rpc_conn *conn = rpc_conn_new(srv, fd, plen ? (struct sockaddr *)&peer : NULL, plen);
 	if (!conn)
 		return NULL;
-	atomic_fetch_add_explicit(&srv->st_accepted, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&srv->st_open, 1, memory_order_relaxed);
+	rpc_conn_track(conn);
 	unsigned target = atomic_fetch_add(&srv->next_loop, 1) % srv->nloops;
 	conn->loop = &srv->loops[target];
 	/* The reference from rpc_conn_new becomes the loop's. */
@@ -258,6 +258,7 @@ void rpc_server_destroy(struct rpc_server *srv)
 	for (unsigned i = 0; i < srv->nlisteners; i++)
 		close(srv->listeners[i].poll.fd);
 	free(srv->loops);
+	pthread_mutex_destroy(&srv->conns_lock);
 	free(srv);
 }
 
@@ -268,4 +269,18 @@ void rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out)
 	out->calls = atomic_load(&srv->st_calls);
 	out->replies_received = atomic_load(&srv->st_replies);
 	out->bad_records = atomic_load(&srv->st_bad_records);
+	out->inflight = atomic_load(&srv->inflight);
+	for (unsigned k = 0; k < RPC_ERR_KINDS; k++)
+		out->errors[k] = atomic_load(&srv->st_errors[k]);
+}
+
+const char *rpc_error_kind_name(enum rpc_error_kind k)
+{
+	static const char *const names[RPC_ERR_KINDS] = {
+		[RPC_ERR_GARBAGE_ARGS] = "garbage_args", [RPC_ERR_RPC_MISMATCH] = "rpc_mismatch",
+		[RPC_ERR_AUTH] = "auth_error",		 [RPC_ERR_PROG_UNAVAIL] = "prog_unavail",
+		[RPC_ERR_PROG_MISMATCH] = "prog_mismatch", [RPC_ERR_PROC_UNAVAIL] = "proc_unavail",
+		[RPC_ERR_SYSTEM] = "system_err",
+	};
+	return (unsigned)k < RPC_ERR_KINDS ? names[k] : "unknown";
 }

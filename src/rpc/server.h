@@ -135,17 +135,47 @@ void rpc_server_stop(struct rpc_server *srv, unsigned drain_ms);
 
 void rpc_server_destroy(struct rpc_server *srv);
 
+/* Calls that did not reach a program's results, by what the reply said. */
+enum rpc_error_kind {
+	RPC_ERR_GARBAGE_ARGS, /* an undecodable header, or the program said so */
+	RPC_ERR_RPC_MISMATCH,
+	RPC_ERR_AUTH,
+	RPC_ERR_PROG_UNAVAIL,
+	RPC_ERR_PROG_MISMATCH,
+	RPC_ERR_PROC_UNAVAIL,
+	RPC_ERR_SYSTEM,
+	RPC_ERR_KINDS
+};
+
+/* The metric label of an error kind ("garbage_args", ...). */
+const char *rpc_error_kind_name(enum rpc_error_kind k);
+
 struct rpc_server_stats {
 	uint64_t connections_accepted;
 	uint64_t connections_open;
 	uint64_t calls;
 	uint64_t replies_received;
 	uint64_t bad_records; /* connections closed for a malformed stream */
+	uint64_t inflight;    /* requests being served now */
+	uint64_t errors[RPC_ERR_KINDS];
 };
 
 void rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out);
 
 /* --- connections ------------------------------------------------------ */
+
+/* What the control plane lists of a connection. */
+struct rpc_conn_info {
+	struct rpc_conn *conn; /* referenced: released by rpc_conn_info_free */
+	char peer[64];
+	int listener;
+	unsigned inflight; /* requests being served */
+	uint64_t age_ms;
+};
+
+/* Every open connection, referenced, in a malloc'd array; 0 or -ENOMEM. */
+int rpc_server_list_conns(struct rpc_server *srv, struct rpc_conn_info **out, size_t *n);
+void rpc_conn_info_free(struct rpc_conn_info *v, size_t n);
 
 struct rpc_conn *rpc_conn_ref(struct rpc_conn *conn);
 void rpc_conn_unref(struct rpc_conn *conn);

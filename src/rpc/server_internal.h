@@ -95,6 +95,11 @@ struct rpc_conn {
 	struct sockaddr_storage peer;
 	char peer_str[64];
 	int listener; /* index of the accepting listener; -1 if adopted */
+
+	/* The server's list of open connections (under srv->conns_lock). */
+	struct rpc_conn *all_prev, *all_next;
+	bool tracked;
+	uint64_t opened_ms;
 };
 
 struct rpc_loop {
@@ -145,9 +150,26 @@ struct rpc_server {
 	atomic_uint xid_next;
 
 	atomic_uint_fast64_t st_accepted, st_open, st_calls, st_replies, st_bad_records;
+	/* Open connections, for the control plane (rpc_server_list_conns).
+	 * lock order: see core/lock_order.h, level 10. */
+	pthread_mutex_t conns_lock;
+	struct rpc_conn *all_conns;
+
+	/* Errors are rare: one shared counter each costs the good path nothing. */
+	atomic_uint_fast64_t st_errors[RPC_ERR_KINDS];
 };
 
+/* Counts a call answered with an error (dispatch.c). */
+static inline void rpc_server_count_error(struct rpc_server *srv, enum rpc_error_kind k)
+{
+	atomic_fetch_add_explicit(&srv->st_errors[k], 1, memory_order_relaxed);
+}
+
 /* conn.c */
+/* Adds a new connection to the server's list and counts it open; takes
+ * it off and counts it closed.  The list holds no reference. */
+void rpc_conn_track(struct rpc_conn *conn);
+void rpc_conn_untrack(struct rpc_conn *conn);
 struct rpc_conn *rpc_conn_new(struct rpc_server *srv, int fd, const struct sockaddr *peer,
 			      socklen_t peerlen);
 /* Queues a complete record (record mark included) for writing; takes the

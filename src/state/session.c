@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "xdr/nfs4_codec.h"
 #include "state/session_internal.h"
 
 void state_session_limits_default(struct state_session_limits *l)
@@ -154,6 +155,7 @@ struct state_session *state_session_new(struct state_server *st, struct state_cl
 	s->cb_program = cb_program;
 	s->cb_sec = *sec;
 	s->nslots = fore->maxrequests;
+	s->target_last = s->nslots ? s->nslots - 1 : 0;
 	s->back_wanted = flags & CREATE_SESSION4_FLAG_CONN_BACK_CHAN;
 	atomic_init(&s->recallable_revoked, cl->recallable_revoked);
 	pthread_mutex_lock(&st->sess_lock);
@@ -410,6 +412,48 @@ static uint32_t status_flags_locked(const struct state_session *s)
 	return f;
 }
 
+/* The first bytes of a session id, enough to tell sessions apart in a log. */
+static uint32_t sessionid_head(const uint8_t *id)
+{
+	return (uint32_t)id[0] << 24 | (uint32_t)id[1] << 16 | (uint32_t)id[2] << 8 | id[3];
+}
+
+/* SEQUENCE errors name the session, slot and both seqids: what an operator
+ * needs to tell a client bug from a network replay.  Errors a client can
+ * cause at will are rate-limited; a busy slot (a retransmission racing its
+ * original) is ordinary and logged at debug only.  Replays are logged at
+ * info: each one is a lost reply somewhere. */
+static void log_sequence_outcome(const struct state_session *s,
+				 const struct state_sequence_args *a, enum nfsstat4 status,
+				 enum state_seq41 kind, uint32_t expected, uint32_t nslots)
+{
+	uint32_t sid = sessionid_head(s->id);
+	switch (status) {
+	case NFS4_OK:
+		if (kind == STATE_SEQ41_REPLAY)
+			log_info("state: SEQUENCE replay from the reply cache: session %08x..., "
+				 "slot %u, seqid %u",
+				 sid, a->slotid, a->seqid);
+		break;
+	case NFS4ERR_DELAY:
+		log_debug("state: SEQUENCE slot busy: session %08x..., slot %u, seqid %u", sid,
+			  a->slotid, a->seqid);
+		break;
+	case NFS4ERR_BADSLOT:
+		log_ratelimited("state: SEQUENCE NFS4ERR_BADSLOT: session %08x..., slot %u of %u",
+				sid, a->slotid, nslots);
+		break;
+	case NFS4ERR_BADSESSION:
+		log_debug("state: SEQUENCE on destroyed session %08x...", sid);
+		break;
+	default:
+		log_ratelimited("state: SEQUENCE %s: session %08x..., slot %u, expected seqid %u, "
+				"got %u",
+				nfs4_status_name(status), sid, a->slotid, expected, a->seqid);
+		break;
+	}
+}
+
 enum nfsstat4 state_sequence(struct state_server *st, const struct state_sequence_args *a,
 			     struct state_sequence_res *out)
 {
@@ -418,11 +462,16 @@ enum nfsstat4 state_sequence(struct state_server *st, const struct state_sequenc
 	struct state_session *s = state_session_find(st, a->sessionid);
 	if (!s) {
 		atomic_fetch_add_explicit(&st->n_bad_session, 1, memory_order_relaxed);
+		/* Every client sees this once after a restart: not a warning. */
+		log_debug("state: SEQUENCE for unknown session %08x..., slot %u seqid %u",
+			  sessionid_head(a->sessionid), a->slotid, a->seqid);
 		return NFS4ERR_BADSESSION;
 	}
 	enum nfsstat4 status = NFS4_OK;
 	pthread_mutex_lock(&s->lock);
 	struct state_slot *slot = a->slotid < s->nslots ? &s->slots[a->slotid] : NULL;
+	/* For the log, read under the lock. */
+	uint32_t expected = slot ? slot->seqid + 1 : 0, nslots = s->nslots;
 	if (s->dead) {
 		atomic_fetch_add_explicit(&st->n_bad_session, 1, memory_order_relaxed);
 		status = NFS4ERR_BADSESSION;
@@ -450,8 +499,10 @@ enum nfsstat4 state_sequence(struct state_server *st, const struct state_sequenc
 		/* Checked here, before the slot moves: a refused request leaves
 		 * it as it was. */
 		if (a->numops > s->fore.maxoperations) {
+			atomic_fetch_add_explicit(&st->n_too_many_ops, 1, memory_order_relaxed);
 			status = NFS4ERR_TOO_MANY_OPS;
 		} else if (a->reqsize > s->fore.maxrequestsize) {
+			atomic_fetch_add_explicit(&st->n_req_too_big, 1, memory_order_relaxed);
 			status = NFS4ERR_REQ_TOO_BIG;
 		} else {
 			out->kind = STATE_SEQ41_NEW;
@@ -482,6 +533,7 @@ enum nfsstat4 state_sequence(struct state_server *st, const struct state_sequenc
 		out->clientid = s->clientid;
 		out->highest_slotid = s->nslots - 1;
 		out->target_highest_slotid = target_slots(st, s) - 1;
+		s->target_last = out->target_highest_slotid;
 		out->status_flags = status_flags_locked(s);
 		out->fore = s->fore;
 		out->probe = s->back_wanted && state_session_has_back_locked(s) &&
@@ -490,6 +542,7 @@ enum nfsstat4 state_sequence(struct state_server *st, const struct state_sequenc
 			s->cb_probing = true;
 	}
 	pthread_mutex_unlock(&s->lock);
+	log_sequence_outcome(s, a, status, out->kind, expected, nslots);
 	if (status == NFS4_OK) {
 		if ((out->status_flags & SEQ4_STATUS_CB_PATH_DOWN_SESSION) &&
 		    !state_client_back_working(st, s->clientid))
@@ -539,6 +592,8 @@ void state_get_session_stats(struct state_server *st, struct state_session_stats
 	o->err_slot_busy = atomic_load(&st->n_slot_busy);
 	o->err_false_retry = atomic_load(&st->n_false_retry);
 	o->err_uncached = atomic_load(&st->n_uncached);
+	o->err_too_many_ops = atomic_load(&st->n_too_many_ops);
+	o->err_req_too_big = atomic_load(&st->n_req_too_big);
 	o->slots_in_use = atomic_load(&st->n_slots_in_use);
 	o->cache_bytes = atomic_load(&st->cache_bytes);
 	o->sessions = atomic_load(&st->n_sessions);

@@ -337,7 +337,7 @@ struct state_session_stats {
 	uint64_t sequence_total;
 	uint64_t replay_hits;
 	uint64_t err_bad_session, err_badslot, err_seq_misordered, err_slot_busy,
-		err_false_retry, err_uncached;
+		err_false_retry, err_uncached, err_too_many_ops, err_req_too_big;
 	uint64_t slots_in_use;
 	uint64_t cache_bytes;
 	uint64_t sessions;

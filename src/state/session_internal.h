@@ -46,6 +46,7 @@ struct state_session {
 	struct nfs4_chan_attrs fore, back;
 	uint32_t flags;
 	uint32_t nslots;
+	uint32_t target_last; /* the target_highest_slotid SEQUENCE last returned */
 	struct state_slot *slots;
 	struct state_sess_conn *conns;
 	unsigned nconns, conns_cap;

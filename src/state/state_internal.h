@@ -249,7 +249,7 @@ struct state_server {
 	_Atomic uint64_t cache_bytes;
 	_Atomic uint64_t n_sequence, n_replay, n_bad_session, n_badslot, n_misordered,
 		n_slot_busy, n_false_retry, n_uncached, n_slots_in_use, n_sessions, n_cb_ok,
-		n_cb_failed;
+		n_cb_failed, n_too_many_ops, n_req_too_big;
 };
 
 /* --- helpers across files (st->lock held unless said otherwise) ---------- */

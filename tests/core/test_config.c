@@ -520,6 +520,54 @@ static void test_flags_override_file(void **state)
 	assert_err_contains("cannot open");
 }
 
+static void test_control(void **state)
+{
+	/* Default: loopback, the fixed port, not fatal if taken; the token in
+	 * the state directory. */
+	assert_true(parse_finish("--state-dir", "/var/lib/x", NULL));
+	assert_string_equal(cfg.control_listen, "127.0.0.1:9590");
+	assert_false(cfg.control_explicit);
+	assert_string_equal(cfg.control_token_file, "/var/lib/x/control.token");
+	assert_true(parse("--control", "none", NULL));
+	assert_string_equal(cfg.control_listen, "");
+	assert_true(cfg.control_explicit);
+	assert_true(parse("--control", "[::1]:0", NULL));
+	assert_string_equal(cfg.control_listen, "[::1]:0");
+	assert_false(parse("--control", "localhost", NULL));
+	assert_err_contains("HOST:PORT, unix:/PATH or none");
+	assert_true(parse("--control", "unix:/run/ferry/control.sock", NULL));
+	assert_string_equal(cfg.control_listen, "unix:/run/ferry/control.sock");
+	assert_false(parse("--control", "unix:relative.sock", NULL));
+	assert_false(parse("--control", "127.0.0.1:99999", NULL));
+
+	assert_true(load("[control]\nlisten = 0.0.0.0:9000\ntoken_file = /etc/ferry/token\n"));
+	assert_string_equal(cfg.control_listen, "0.0.0.0:9000");
+	assert_true(cfg.control_explicit);
+	assert_string_equal(cfg.control_token_file, "/etc/ferry/token");
+	assert_false(load("[control]\nport = 1\n"));
+	assert_err_contains("unknown key in [control]");
+	assert_false(load("[control]\nlisten = :80\n"));
+	/* Flags override the file; the file is remembered for reloads, and
+	 * --export marks the exports as the command line's. */
+	const char *path = ini("[control]\nlisten = none\n");
+	assert_true(parse("--config", path, "--control", "127.0.0.1:1", "--export", "/tmp", NULL));
+	assert_string_equal(cfg.control_listen, "127.0.0.1:1");
+	assert_string_equal(cfg.config_path, path);
+	assert_true(cfg.exports_from_cli);
+}
+
+/* The sample configuration installed to /etc/ferry parses and passes the
+ * checks. */
+static void test_sample_config(void **state)
+{
+	config_init_defaults(&cfg);
+	assert_true(config_load_file(&cfg, FERRY_SOURCE_DIR "/dist/ferryd.conf", err, sizeof(err)));
+	assert_true(config_finish(&cfg, err, sizeof(err)));
+	assert_string_equal(cfg.state_dir, "/var/lib/ferry");
+	assert_string_equal(cfg.control_listen, "127.0.0.1:9590");
+	assert_int_equal(cfg.nexports, 1);
+}
+
 static void test_parse_uint(void **state)
 {
 	unsigned long long v = 7;
@@ -557,6 +605,8 @@ int main(void)
 		cmocka_unit_test(test_file_long_export_name),
 		cmocka_unit_test(test_flags_override_file),
 		cmocka_unit_test(test_parse_uint),
+		cmocka_unit_test(test_control),
+		cmocka_unit_test(test_sample_config),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -18,6 +18,20 @@ static void sleep_ms(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
+/* ferryd writes its control address before its port file. */
+static void read_control_addr(struct ferryd_proc *p, const char *state)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/control.addr", state);
+	snprintf(p->token_path, sizeof(p->token_path), "%s/control.token", state);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fgets(p->control, sizeof(p->control), f))
+		p->control[strcspn(p->control, "\r\n")] = '\0';
+	fclose(f);
+}
+
 int ferryd_start(struct ferryd_proc *p, const char *const *extra_args)
 {
 	memset(p, 0, sizeof(*p));
@@ -35,10 +49,13 @@ int ferryd_start(struct ferryd_proc *p, const char *const *extra_args)
 
 	const char *argv[64];
 	int n = 0;
-	bool has_listen = false;
-	for (int i = 0; extra_args && extra_args[i]; i++)
+	bool has_listen = false, has_control = false;
+	for (int i = 0; extra_args && extra_args[i]; i++) {
 		if (strcmp(extra_args[i], "--listen") == 0)
 			has_listen = true;
+		if (strcmp(extra_args[i], "--control") == 0)
+			has_control = true;
+	}
 	argv[n++] = FERRYD_PATH;
 	if (!has_listen) {
 		argv[n++] = "--listen";
@@ -47,6 +64,11 @@ int ferryd_start(struct ferryd_proc *p, const char *const *extra_args)
 	argv[n++] = "--port-file";
 	argv[n++] = portfile;
 	argv[n++] = "--no-rpcbind";
+	if (!has_control) {
+		/* Tests run in parallel: never the fixed default port. */
+		argv[n++] = "--control";
+		argv[n++] = "127.0.0.1:0";
+	}
 	argv[n++] = "--state-dir";
 	argv[n++] = state;
 	bool has_export = false;
@@ -85,6 +107,7 @@ int ferryd_start(struct ferryd_proc *p, const char *const *extra_args)
 			if (got == 1 && port > 0 && port < 65536) {
 				p->port = (uint16_t)port;
 				snprintf(p->hostport, sizeof(p->hostport), "127.0.0.1:%u", port);
+				read_control_addr(p, state);
 				return 0;
 			}
 		}

@@ -3,7 +3,8 @@
  * Each instance gets a fresh directory under $TMPDIR (export/, state/,
  * ferryd.log), listens on 127.0.0.1 with a port the kernel picks (unless the
  * extra arguments give --listen; port is then the first listener's), and
- * does not register with rpcbind. */
+ * does not register with rpcbind.  Its control plane listens on a port the
+ * kernel picks too, unless the extra arguments give --control. */
 #ifndef FERRY_TESTS_FERRYD_PROC_H
 #define FERRY_TESTS_FERRYD_PROC_H
 
@@ -17,6 +18,10 @@ struct ferryd_proc {
 	char dir[256];
 	char hostport[64]; /* "127.0.0.1:PORT" */
 	char log_path[300];
+	/* The control plane ("127.0.0.1:PORT"; a free port unless the extra
+	 * arguments give --control; empty when disabled) and its token file. */
+	char control[64];
+	char token_path[320];
 };
 
 /* Starts ferryd with extra arguments (NULL-terminated list, may be NULL) and

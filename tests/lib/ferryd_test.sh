@@ -31,7 +31,7 @@ fail() {
 }
 
 ferryd_start() {
-	"$FERRYD" --listen 127.0.0.1:0 --port-file "$dir/port" --no-rpcbind \
+	"$FERRYD" --listen 127.0.0.1:0 --port-file "$dir/port" --no-rpcbind --control 127.0.0.1:0 \
 		--state-dir "$dir/state" "$@" >"$dir/ferryd.log" 2>&1 &
 	pid=$!
 	for _ in $(seq 100); do

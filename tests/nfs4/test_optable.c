@@ -132,25 +132,33 @@ static void test_estimates(void **state)
 static void *count_and_exit(void *arg)
 {
 	for (int i = 0; i < 10; i++)
-		nfs4_op_stats_count(OP_WRITE, i < 3, 100);
+		nfs4_op_stats_count(OP_WRITE, 1, i < 3, 100);
 	return NULL;
 }
 
 static void test_stats_across_threads(void **state)
 {
-	struct nfs4_op_stats before[NFS4_OP_TABLE_SIZE], after[NFS4_OP_TABLE_SIZE];
+	static struct nfs4_op_stats before[NFS4_STATS_MINORS][NFS4_OP_TABLE_SIZE],
+		after[NFS4_STATS_MINORS][NFS4_OP_TABLE_SIZE];
 	nfs4_op_stats_read(before);
-	nfs4_op_stats_count(OP_WRITE, false, 50);
+	nfs4_op_stats_count(OP_WRITE, 1, false, 50);
+	nfs4_op_stats_count(OP_WRITE, 0, false, 5000000); /* 5 ms */
 	pthread_t t[3];
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, count_and_exit, NULL), 0);
 	for (int i = 0; i < 3; i++)
 		pthread_join(t[i], NULL);
 	nfs4_op_stats_read(after);
-	assert_int_equal(after[OP_WRITE].calls - before[OP_WRITE].calls, 31);
-	assert_int_equal(after[OP_WRITE].errors - before[OP_WRITE].errors, 9);
-	assert_int_equal(after[OP_WRITE].total_ns - before[OP_WRITE].total_ns, 3050);
-	assert_int_equal(after[OP_READ].calls, before[OP_READ].calls);
+	assert_int_equal(after[1][OP_WRITE].calls - before[1][OP_WRITE].calls, 31);
+	assert_int_equal(after[1][OP_WRITE].errors - before[1][OP_WRITE].errors, 9);
+	assert_int_equal(after[1][OP_WRITE].total_ns - before[1][OP_WRITE].total_ns, 3050);
+	/* 100 ns and 50 ns are in the first bucket (<= 1.024 us). */
+	assert_int_equal(after[1][OP_WRITE].lat[0] - before[1][OP_WRITE].lat[0], 31);
+	assert_int_equal(after[1][OP_READ].calls, before[1][OP_READ].calls);
+	/* 5 ms: above 4.19 ms, at most 16.8 ms: bucket 7, minor 0. */
+	assert_int_equal(after[0][OP_WRITE].calls - before[0][OP_WRITE].calls, 1);
+	assert_int_equal(after[0][OP_WRITE].lat[7] - before[0][OP_WRITE].lat[7], 1);
+	assert_int_equal(after[0][OP_WRITE].lat[6], before[0][OP_WRITE].lat[6]);
 }
 
 int main(void)

@@ -1,0 +1,429 @@
+/* ferryctl: the command line of Ferry's control plane (src/ctl/ctl.h). */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "ctl/client.h"
+#include "ctl/ctl.h"
+
+#define DEFAULT_CONFIG "/etc/ferry/ferryd.conf"
+
+static const char usage[] =
+	"usage: ferryctl [options] COMMAND\n"
+	"commands:\n"
+	"  server | listeners | exports | clients | sessions | connections\n"
+	"                              show as a table (--json: as the API returns it)\n"
+	"  listener set ADDR|INDEX --minor A-B\n"
+	"                              accept NFSv4 minor versions A..B on a listener\n"
+	"  client evict ID             revoke a client's state and destroy its sessions\n"
+	"  exports reload              re-read the exports from ferryd's config file\n"
+	"  metrics                     print /metrics (Prometheus text)\n"
+	"options:\n"
+	"  --server HOST:PORT|unix:/PATH\n"
+	"                              the control plane (default: STATE_DIR/control.addr,\n"
+	"                              then [control] listen of the config)\n"
+	"  --config FILE               ferryd's config (default " DEFAULT_CONFIG
+	" if present)\n"
+	"  --state-dir DIR             ferryd's state directory (default: from the config,\n"
+	"                              else ./state)\n"
+	"  --token-file FILE           the bearer token (default: [control] token_file,\n"
+	"                              else STATE_DIR/control.token)\n"
+	"  --json                      print JSON instead of tables\n"
+	"  --timeout MS                give up after MS milliseconds (default 5000)\n";
+
+struct opts {
+	const char *server, *config, *state_dir, *token_file, *minor;
+	bool json;
+	unsigned timeout_ms;
+	struct ferry_config cfg;
+	char addr[256];
+	char token[CTL_TOKEN_MAX];
+};
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("ferryctl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	return 1;
+}
+
+/* Where the server is: the flag, the address ferryd wrote in its state
+ * directory, or the configured one. */
+static int find_server(struct opts *o)
+{
+	if (o->server) {
+		snprintf(o->addr, sizeof(o->addr), "%s", o->server);
+		return 0;
+	}
+	char path[CONFIG_PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/control.addr", o->cfg.state_dir);
+	FILE *f = fopen(path, "r");
+	if (f) {
+		bool ok = fgets(o->addr, sizeof(o->addr), f) != NULL;
+		fclose(f);
+		o->addr[strcspn(o->addr, "\r\n")] = '\0';
+		if (ok && o->addr[0])
+			return 0;
+	}
+	if (!o->cfg.control_listen[0])
+		return fail("the control plane is disabled in the config ([control] listen = "
+			    "none) and no --server was given");
+	snprintf(o->addr, sizeof(o->addr), "%s", o->cfg.control_listen);
+	return 0;
+}
+
+static int load_token(struct opts *o)
+{
+	const char *path = o->token_file ? o->token_file : o->cfg.control_token_file;
+	int rc = ctl_token_read(path, o->token, sizeof(o->token));
+	if (rc)
+		return fail("cannot read the control token %s: %s (run as ferryd's user, or give "
+			    "--token-file)",
+			    path, strerror(-rc));
+	return 0;
+}
+
+/* Sends one request; on success *out is the reply body as JSON (or NULL
+ * for text), printed raw when raw is set.  Non-2xx: the server's message. */
+static int call(struct opts *o, const char *method, const char *path, const char *body,
+		bool write, json_t **out, bool raw)
+{
+	if (write && load_token(o))
+		return 1;
+	struct ctl_http_reply r;
+	char err[512];
+	int rc = ctl_http_request(o->addr, method, path, write ? o->token : NULL, body,
+				  body ? strlen(body) : 0, o->timeout_ms, &r, err, sizeof(err));
+	if (rc)
+		return fail("%s", err);
+	if (r.status < 200 || r.status >= 300) {
+		json_t *j = json_loads(r.body, 0, NULL);
+		const char *msg = j ? json_string_value(json_object_get(j, "error")) : NULL;
+		fail("%s %s refused (HTTP %u): %s", method, path, r.status,
+		     msg ? msg : r.body);
+		json_decref(j);
+		ctl_http_reply_free(&r);
+		return 1;
+	}
+	if (raw) {
+		fwrite(r.body, 1, r.len, stdout);
+		ctl_http_reply_free(&r);
+		if (out)
+			*out = NULL;
+		return 0;
+	}
+	json_error_t jerr;
+	json_t *j = json_loads(r.body, 0, &jerr);
+	ctl_http_reply_free(&r);
+	if (!j)
+		return fail("the server's reply is not JSON: %s", jerr.text);
+	*out = j;
+	return 0;
+}
+
+/* --- tables ---------------------------------------------------------------------- */
+
+enum { MAX_COLS = 12 };
+
+struct column {
+	const char *title;
+	const char *path; /* "key" or "key.sub" in each row object */
+};
+
+/* A cell as text: strings as they are, numbers and booleans printed. */
+static void cell_text(json_t *row, const char *path, char *out, size_t outlen)
+{
+	char key[64];
+	json_t *v = row;
+	for (const char *p = path; v && *p;) {
+		size_t n = strcspn(p, ".");
+		snprintf(key, sizeof(key), "%.*s", (int)n, p);
+		v = json_object_get(v, key);
+		p += n + (p[n] == '.');
+	}
+	if (!v || json_is_null(v))
+		snprintf(out, outlen, "-");
+	else if (json_is_string(v))
+		snprintf(out, outlen, "%s", json_string_value(v));
+	else if (json_is_integer(v))
+		snprintf(out, outlen, "%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(out, outlen, "%.1f", json_real_value(v));
+	else if (json_is_boolean(v))
+		snprintf(out, outlen, "%s", json_is_true(v) ? "yes" : "no");
+	else if (json_is_array(v))
+		snprintf(out, outlen, "%zu", json_array_size(v));
+	else
+		snprintf(out, outlen, "...");
+}
+
+static void print_table(json_t *rows, const struct column *cols, unsigned ncols)
+{
+	size_t n = json_array_size(rows);
+	size_t width[MAX_COLS];
+	char cell[256];
+	for (unsigned c = 0; c < ncols; c++)
+		width[c] = strlen(cols[c].title);
+	for (size_t i = 0; i < n; i++)
+		for (unsigned c = 0; c < ncols; c++) {
+			cell_text(json_array_get(rows, i), cols[c].path, cell, sizeof(cell));
+			if (strlen(cell) > width[c])
+				width[c] = strlen(cell);
+		}
+	for (unsigned c = 0; c < ncols; c++)
+		printf("%-*s%s", (int)width[c], cols[c].title, c + 1 < ncols ? "  " : "\n");
+	for (size_t i = 0; i < n; i++)
+		for (unsigned c = 0; c < ncols; c++) {
+			cell_text(json_array_get(rows, i), cols[c].path, cell, sizeof(cell));
+			printf("%-*s%s", (int)width[c], cell, c + 1 < ncols ? "  " : "\n");
+		}
+	if (n == 0)
+		printf("(none)\n");
+}
+
+static void print_json(json_t *j)
+{
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+	putchar('\n');
+}
+
+static int show(struct opts *o, const char *what)
+{
+	static const struct column listeners[] = {
+		{"INDEX", "index"}, {"ADDRESS", "address"}, {"MIN", "min_minor"}, {"MAX", "max_minor"}};
+	static const struct column exports[] = {
+		{"ID", "id"},	      {"PSEUDO", "pseudo"}, {"PATH", "path"},	  {"ACCESS", "access"},
+		{"SQUASH", "squash"}, {"CLIENTS", "clients"}, {"BACKEND", "backend"}};
+	static const struct column clients[] = {
+		{"ID", "id"},		{"MINOR", "minor"},		 {"CONFIRMED", "confirmed"},
+		{"ADDRESS", "address"}, {"LEASE_LEFT", "lease_left_seconds"}, {"SESSIONS", "sessions"},
+		{"OPENS", "state.opens"}, {"LOCKS", "state.lock_states"},	 {"OWNER", "owner"}};
+	static const struct column sessions[] = {
+		{"ID", "id"},
+		{"CLIENT", "client"},
+		{"SLOTS", "slots"},
+		{"IN_USE", "slots_in_use"},
+		{"TARGET", "target_highest_slotid"},
+		{"CACHE_BYTES", "cache_bytes"},
+		{"CONNS", "connection_count"},
+		{"BACKCHANNEL", "back_channel.state"}};
+	static const struct column conns[] = {{"PEER", "peer"},
+					      {"LISTENER", "listener"},
+					      {"IN_FLIGHT", "requests_in_flight"},
+					      {"AGE", "age_seconds"},
+					      {"SESSIONS", "sessions"}};
+	static const struct {
+		const char *name;
+		const struct column *cols;
+		unsigned ncols;
+	} tables[] = {
+		{"listeners", listeners, 4}, {"exports", exports, 7},	{"clients", clients, 9},
+		{"sessions", sessions, 8},   {"connections", conns, 5}, {"server", NULL, 0},
+	};
+	size_t t = 0;
+	while (t < sizeof(tables) / sizeof(tables[0]) && strcmp(tables[t].name, what) != 0)
+		t++;
+	if (t == sizeof(tables) / sizeof(tables[0])) {
+		fprintf(stderr, "ferryctl: unknown command '%s'\n%s", what, usage);
+		return 2;
+	}
+	char path[64];
+	snprintf(path, sizeof(path), "/api/v1/%s", what);
+	json_t *j;
+	if (call(o, "GET", path, NULL, false, &j, false))
+		return 1;
+	if (o->json) {
+		print_json(j);
+	} else if (strcmp(what, "server") == 0) {
+		const char *key;
+		json_t *v;
+		char cell[256];
+		json_object_foreach(j, key, v)
+		{
+			if (json_is_object(v)) {
+				json_t *lo = json_object_get(v, "min"), *hi = json_object_get(v, "max");
+				printf("%-20s %lld-%lld\n", key, (long long)json_integer_value(lo),
+				       (long long)json_integer_value(hi));
+				continue;
+			}
+			cell_text(j, key, cell, sizeof(cell));
+			printf("%-20s %s\n", key, cell);
+		}
+	} else if (strcmp(what, "connections") == 0) {
+		printf("open %lld, accepted %lld, requests in flight %lld\n",
+		       (long long)json_integer_value(json_object_get(j, "open")),
+		       (long long)json_integer_value(json_object_get(j, "accepted")),
+		       (long long)json_integer_value(json_object_get(j, "requests_in_flight")));
+		print_table(json_object_get(j, "connections"), tables[t].cols,
+			    tables[t].ncols);
+	} else {
+		print_table(j, tables[t].cols, tables[t].ncols);
+	}
+	json_decref(j);
+	return 0;
+}
+
+static int listener_set(struct opts *o, const char *id)
+{
+	if (!o->minor)
+		return fail("listener set needs --minor A-B (e.g. --minor 1-1)");
+	char *end;
+	long lo = strtol(o->minor, &end, 10), hi = lo;
+	if (end != o->minor && *end == '-')
+		hi = strtol(end + 1, &end, 10);
+	if (end == o->minor || *end || lo < 0 || hi < 0)
+		return fail("--minor %s: expected A-B, e.g. 0-1", o->minor);
+	char body[96], path[300];
+	snprintf(body, sizeof(body), "{\"min_minor\": %ld, \"max_minor\": %ld}", lo, hi);
+	snprintf(path, sizeof(path), "/api/v1/listeners/%s", id);
+	json_t *j;
+	if (call(o, "PUT", path, body, true, &j, false))
+		return 1;
+	if (o->json)
+		print_json(j);
+	else
+		printf("listener %lld (%s): minor versions %lld-%lld\n",
+		       (long long)json_integer_value(json_object_get(j, "index")),
+		       json_string_value(json_object_get(j, "address")),
+		       (long long)json_integer_value(json_object_get(j, "min_minor")),
+		       (long long)json_integer_value(json_object_get(j, "max_minor")));
+	json_decref(j);
+	return 0;
+}
+
+static int client_evict(struct opts *o, const char *id)
+{
+	char path[300];
+	snprintf(path, sizeof(path), "/api/v1/clients/%s", id);
+	json_t *j;
+	if (call(o, "DELETE", path, NULL, true, &j, false))
+		return 1;
+	if (o->json)
+		print_json(j);
+	else
+		printf("client %s evicted\n", json_string_value(json_object_get(j, "evicted")));
+	json_decref(j);
+	return 0;
+}
+
+static int exports_reload(struct opts *o)
+{
+	json_t *j;
+	if (call(o, "POST", "/api/v1/exports/reload", "{}", true, &j, false))
+		return 1;
+	if (o->json)
+		print_json(j);
+	else
+		printf("exports reloaded: %zu export(s)\n", json_array_size(j));
+	json_decref(j);
+	return 0;
+}
+
+/* Reads ferryd's config for the state directory and control settings. */
+static int load_config(struct opts *o)
+{
+	config_init_defaults(&o->cfg);
+	const char *path = o->config;
+	if (!path && access(DEFAULT_CONFIG, R_OK) == 0)
+		path = DEFAULT_CONFIG;
+	char err[1024];
+	if (path && !config_load_file(&o->cfg, path, err, sizeof(err)))
+		return fail("%s", err);
+	if (o->state_dir)
+		snprintf(o->cfg.state_dir, sizeof(o->cfg.state_dir), "%s", o->state_dir);
+	if (!o->cfg.state_dir[0])
+		snprintf(o->cfg.state_dir, sizeof(o->cfg.state_dir), "./state");
+	if (!o->cfg.control_token_file[0] &&
+	    snprintf(o->cfg.control_token_file, sizeof(o->cfg.control_token_file),
+		     "%s/control.token", o->cfg.state_dir) >= (int)sizeof(o->cfg.control_token_file))
+		return fail("the state directory's path is too long");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	enum { O_SERVER = 1, O_CONFIG, O_STATE, O_TOKEN, O_JSON, O_MINOR, O_TIMEOUT, O_HELP };
+	static const struct option lopts[] = {
+		{"server", required_argument, NULL, O_SERVER},
+		{"config", required_argument, NULL, O_CONFIG},
+		{"state-dir", required_argument, NULL, O_STATE},
+		{"token-file", required_argument, NULL, O_TOKEN},
+		{"json", no_argument, NULL, O_JSON},
+		{"minor", required_argument, NULL, O_MINOR},
+		{"timeout", required_argument, NULL, O_TIMEOUT},
+		{"help", no_argument, NULL, O_HELP},
+		{NULL, 0, NULL, 0},
+	};
+	struct opts o = {.timeout_ms = 5000};
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+		switch (c) {
+		case O_SERVER:
+			o.server = optarg;
+			break;
+		case O_CONFIG:
+			o.config = optarg;
+			break;
+		case O_STATE:
+			o.state_dir = optarg;
+			break;
+		case O_TOKEN:
+			o.token_file = optarg;
+			break;
+		case O_JSON:
+			o.json = true;
+			break;
+		case O_MINOR:
+			o.minor = optarg;
+			break;
+		case O_TIMEOUT: {
+			unsigned long long v;
+			if (!config_parse_uint(optarg, 600000, &v) || v == 0) {
+				fprintf(stderr, "ferryctl: --timeout: expected 1..600000 ms\n");
+				return 2;
+			}
+			o.timeout_ms = (unsigned)v;
+			break;
+		}
+		case O_HELP:
+			fputs(usage, stdout);
+			return 0;
+		default:
+			fprintf(stderr, "ferryctl: unknown option or missing value: %s\n%s",
+				argv[optind - 1], usage);
+			return 2;
+		}
+	}
+	int nargs = argc - optind;
+	char **args = argv + optind;
+	if (nargs < 1) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (load_config(&o) || find_server(&o))
+		return 1;
+	const char *cmd = args[0];
+	if (strcmp(cmd, "metrics") == 0 && nargs == 1)
+		return call(&o, "GET", "/metrics", NULL, false, NULL, true);
+	if (strcmp(cmd, "listener") == 0 && nargs == 3 && strcmp(args[1], "set") == 0)
+		return listener_set(&o, args[2]);
+	if (strcmp(cmd, "client") == 0 && nargs == 3 && strcmp(args[1], "evict") == 0)
+		return client_evict(&o, args[2]);
+	if (strcmp(cmd, "exports") == 0 && nargs == 2 && strcmp(args[1], "reload") == 0)
+		return exports_reload(&o);
+	if (nargs == 1)
+		return show(&o, cmd);
+	fprintf(stderr, "ferryctl: cannot make sense of the arguments after '%s'\n%s", cmd, usage);
+	return 2;
+}

@@ -1,0 +1,76 @@
+/* The control plane: an HTTP server on its own thread, off the data path.
+ *
+ *   GET  /metrics                      Prometheus text format
+ *   GET  /api/v1/server                version, uptime, boot verifier, grace
+ *   GET  /api/v1/listeners             address and minor-version range of each
+ *   PUT  /api/v1/listeners/{index}     {"min_minor": 1, "max_minor": 1}
+ *   GET  /api/v1/exports
+ *   POST /api/v1/exports/reload        re-reads the config file's exports
+ *   GET  /api/v1/clients
+ *   DELETE /api/v1/clients/{clientid}  evicts a client (hex id, as listed)
+ *   GET  /api/v1/sessions
+ *   GET  /api/v1/connections           open connections and their sessions
+ *
+ * Anything but GET needs "Authorization: Bearer TOKEN", TOKEN being the
+ * contents of the token file ferryd creates (0600) in its state directory;
+ * a GET needs it too when the peer is not on loopback (a unix socket
+ * counts as loopback).  Errors are JSON
+ * {"error": "..."} with a 4xx status; a change is checked whole before any
+ * of it is applied.
+ *
+ * The control thread reads counters the request path keeps (per-thread op
+ * counters summed here, atomics) and takes the state locks only as long as
+ * a snapshot needs them: a scrape never makes a request wait on it. */
+#ifndef FERRY_CTL_CTL_H
+#define FERRY_CTL_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/config.h"
+
+struct nfs4_server;
+struct rpc_server;
+struct ctl_server;
+
+/* What the control plane serves.  Everything pointed to outlives the
+ * control server (ctl_server_stop first). */
+struct ctl_context {
+	struct nfs4_server *nfs;
+	struct rpc_server *rpc;
+	const struct ferry_config *cfg;
+	/* The listeners as bound ("127.0.0.1:2049"), in rpc_server_listen order. */
+	char listeners[CONFIG_MAX_LISTEN][128];
+	unsigned nlisteners;
+	/* Re-reads and applies the exports (the same as SIGHUP); 0, or a
+	 * negative errno with a message in err.  NULL: reload unsupported. */
+	int (*reload_exports)(void *arg, char *err, size_t errlen);
+	void *reload_arg;
+};
+
+/* Largest request body accepted (413 beyond it). */
+enum { CTL_MAX_BODY = 16384 };
+
+/* Binds listen ("HOST:PORT", port 0 picks one; or "unix:/PATH", a socket
+ * file of mode 0600 removed at stop), creates or reads the
+ * token file and starts the control thread.  *bound gets the address
+ * actually bound.  NULL on failure, with a message in err. */
+struct ctl_server *ctl_server_start(const struct ctl_context *ctx, const char *listen,
+				    const char *token_path, char *bound, size_t boundlen,
+				    char *err, size_t errlen);
+
+/* Stops the thread (requests under way finish) and frees the server. */
+void ctl_server_stop(struct ctl_server *cs);
+
+/* Reads the token in path (created by ferryd) into tok (NUL-terminated,
+ * whitespace trimmed).  0 or a negative errno. */
+int ctl_token_read(const char *path, char *tok, size_t toklen);
+
+/* Makes sure path holds a token: reads it, or writes a fresh random one
+ * with mode 0600.  0 or a negative errno. */
+int ctl_token_ensure(const char *path, char *tok, size_t toklen);
+
+enum { CTL_TOKEN_MAX = 128 };
+
+#endif

@@ -1,0 +1,45 @@
+/* Shared by the control plane's files. */
+#ifndef FERRY_CTL_CTL_INTERNAL_H
+#define FERRY_CTL_CTL_INTERNAL_H
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctl/ctl.h"
+
+struct ctl_server {
+	struct ctl_context ctx;
+	struct MHD_Daemon *daemon;
+	int listen_fd;
+	char unix_path[108]; /* the socket file to remove at stop, or "" */
+	char token[CTL_TOKEN_MAX];
+	uint64_t start_realtime_ms; /* for uptime and process_start_time_seconds */
+	uint64_t start_mono_ms;
+};
+
+/* A growing text buffer; on out-of-memory it stops growing and says so. */
+struct ctl_text {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+void ctl_text_printf(struct ctl_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ctl_text_free(struct ctl_text *t);
+
+/* metrics.c: the whole /metrics page. */
+void ctl_metrics_render(struct ctl_server *cs, struct ctl_text *out);
+
+/* api.c: one request under /api/v1.  path is what follows "/api/v1";
+ * body is the request body (NUL-terminated, may be empty).  Returns the
+ * HTTP status and sets *reply (a new JSON value, owned by the caller). */
+unsigned ctl_api_handle(struct ctl_server *cs, const char *method, const char *path,
+			const char *body, size_t body_len, json_t **reply);
+
+/* {"error": message} */
+json_t *ctl_api_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,273 @@
+/* /metrics: the Prometheus text format (version 0.0.4).  Every family has
+ * HELP and TYPE lines; label values are bounded sets (op names, minor
+ * versions, error kinds), never per-session or per-client ids. */
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "ctl/ctl_internal.h"
+#include "nfs4/compound.h"
+#include "nfs4/server.h"
+#include "rpc/server.h"
+#include "state/session.h"
+#include "state/state.h"
+#include "state/state_info.h"
+
+static void family(struct ctl_text *t, const char *name, const char *type, const char *help)
+{
+	ctl_text_printf(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void metric_u64(struct ctl_text *t, const char *name, const char *type, const char *help,
+		       uint64_t v)
+{
+	family(t, name, type, help);
+	ctl_text_printf(t, "%s %llu\n", name, (unsigned long long)v);
+}
+
+/* --- RPC ------------------------------------------------------------------------- */
+
+static void write_rpc(struct ctl_server *cs, struct ctl_text *t)
+{
+	struct rpc_server_stats st;
+	rpc_server_get_stats(cs->ctx.rpc, &st);
+	metric_u64(t, "ferry_rpc_calls_total", "counter", "RPC calls received.", st.calls);
+	family(t, "ferry_rpc_errors_total", "counter",
+	       "RPC calls answered with an error instead of results, by kind.");
+	for (unsigned k = 0; k < RPC_ERR_KINDS; k++)
+		ctl_text_printf(t, "ferry_rpc_errors_total{kind=\"%s\"} %llu\n",
+				rpc_error_kind_name(k), (unsigned long long)st.errors[k]);
+	metric_u64(t, "ferry_rpc_requests_in_flight", "gauge", "RPC requests being served.",
+		   st.inflight);
+	metric_u64(t, "ferry_rpc_connections", "gauge", "Open client connections.",
+		   st.connections_open);
+	metric_u64(t, "ferry_rpc_connections_accepted_total", "counter",
+		   "Client connections accepted.", st.connections_accepted);
+	metric_u64(t, "ferry_rpc_bad_records_total", "counter",
+		   "Connections closed for a malformed record stream.", st.bad_records);
+	metric_u64(t, "ferry_rpc_replies_received_total", "counter",
+		   "Replies received to calls the server made (callbacks).", st.replies_received);
+}
+
+/* --- NFS operations ---------------------------------------------------------------- */
+
+static const char *op_label(uint32_t op)
+{
+	const struct nfs4_op_desc *d = nfs4_op_describe(op);
+	if (!d || !d->name)
+		return NULL;
+	return strncmp(d->name, "OP_", 3) == 0 ? d->name + 3 : d->name;
+}
+
+static void write_ops(struct ctl_text *t)
+{
+	/* Static: the table is large, and only this thread renders. */
+	static struct nfs4_op_stats s[NFS4_STATS_MINORS][NFS4_OP_TABLE_SIZE];
+	memset(s, 0, sizeof(s));
+	nfs4_op_stats_read(s);
+	family(t, "ferry_nfs_ops_total", "counter",
+	       "NFSv4 operations served, by operation and minor version.");
+	for (unsigned m = 0; m < NFS4_STATS_MINORS; m++)
+		for (uint32_t op = 0; op < NFS4_OP_TABLE_SIZE; op++)
+			if (s[m][op].calls && op_label(op))
+				ctl_text_printf(t, "ferry_nfs_ops_total{op=\"%s\",minor=\"%u\"} %llu\n",
+						op_label(op), m, (unsigned long long)s[m][op].calls);
+	family(t, "ferry_nfs_op_errors_total", "counter",
+	       "NFSv4 operations that ended with an error status.");
+	for (unsigned m = 0; m < NFS4_STATS_MINORS; m++)
+		for (uint32_t op = 0; op < NFS4_OP_TABLE_SIZE; op++)
+			if (s[m][op].calls && op_label(op))
+				ctl_text_printf(t,
+						"ferry_nfs_op_errors_total{op=\"%s\",minor=\"%u\"} %llu\n",
+						op_label(op), m, (unsigned long long)s[m][op].errors);
+	family(t, "ferry_nfs_op_duration_seconds", "histogram",
+	       "Time spent serving NFSv4 operations.");
+	for (unsigned m = 0; m < NFS4_STATS_MINORS; m++) {
+		for (uint32_t op = 0; op < NFS4_OP_TABLE_SIZE; op++) {
+			const struct nfs4_op_stats *o = &s[m][op];
+			const char *name = op_label(op);
+			if (!o->calls || !name)
+				continue;
+			uint64_t cum = 0;
+			for (unsigned k = 0; k < NFS4_OP_LAT_BUCKETS; k++) {
+				cum += o->lat[k];
+				ctl_text_printf(t,
+						"ferry_nfs_op_duration_seconds_bucket{op=\"%s\",minor="
+						"\"%u\",le=\"%.9g\"} %llu\n",
+						name, m, (double)nfs4_op_lat_bound_ns(k) / 1e9,
+						(unsigned long long)cum);
+			}
+			ctl_text_printf(t,
+					"ferry_nfs_op_duration_seconds_bucket{op=\"%s\",minor=\"%u\","
+					"le=\"+Inf\"} %llu\n",
+					name, m, (unsigned long long)o->calls);
+			ctl_text_printf(t,
+					"ferry_nfs_op_duration_seconds_sum{op=\"%s\",minor=\"%u\"} "
+					"%.9f\n",
+					name, m, (double)o->total_ns / 1e9);
+			ctl_text_printf(t,
+					"ferry_nfs_op_duration_seconds_count{op=\"%s\",minor=\"%u\"} "
+					"%llu\n",
+					name, m, (unsigned long long)o->calls);
+		}
+	}
+}
+
+/* --- sessions, clients, state --------------------------------------------------------- */
+
+static void write_sessions(struct ctl_server *cs, struct ctl_text *t)
+{
+	struct state_server *st = cs->ctx.nfs->state;
+	struct state_session_stats ss;
+	state_get_session_stats(st, &ss);
+	metric_u64(t, "ferry_sequence_total", "counter", "SEQUENCE operations received.",
+		   ss.sequence_total);
+	family(t, "ferry_sequence_errors_total", "counter",
+	       "NFSv4.1 requests refused by the session layer, by error.");
+	struct nfs4_reply_limit_stats rl;
+	nfs4_reply_limit_stats_read(&rl);
+	/* The last four refuse the request after the slot was checked. */
+	const struct {
+		const char *kind;
+		uint64_t v;
+	} errs[] = {
+		{"bad_session", ss.err_bad_session},
+		{"badslot", ss.err_badslot},
+		{"seq_misordered", ss.err_seq_misordered},
+		{"slot_busy", ss.err_slot_busy},
+		{"false_retry", ss.err_false_retry},
+		{"retry_uncached", ss.err_uncached},
+		{"too_many_ops", ss.err_too_many_ops},
+		{"req_too_big", ss.err_req_too_big},
+		{"rep_too_big", rl.rep_too_big},
+		{"rep_too_big_to_cache", rl.rep_too_big_to_cache},
+	};
+	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++)
+		ctl_text_printf(t, "ferry_sequence_errors_total{kind=\"%s\"} %llu\n", errs[i].kind,
+				(unsigned long long)errs[i].v);
+	metric_u64(t, "ferry_sequence_replay_hits_total", "counter",
+		   "Retransmitted requests answered from a slot's reply cache.", ss.replay_hits);
+	metric_u64(t, "ferry_reply_cache_bytes", "gauge",
+		   "Bytes of replies kept in session slots for replays.", ss.cache_bytes);
+	metric_u64(t, "ferry_sessions", "gauge", "NFSv4.1 sessions.", ss.sessions);
+	metric_u64(t, "ferry_slots_in_use", "gauge",
+		   "Session slots with a request being served, all sessions.", ss.slots_in_use);
+
+	struct state_census c;
+	state_census(st, &c);
+	/* A bounded set of series however many sessions there are. */
+	family(t, "ferry_sessions_by_slots_in_use", "gauge",
+	       "Sessions by how many of their slots are in use (range of slots).");
+	unsigned lo = 0;
+	for (unsigned b = 0; b <= STATE_SLOT_BUCKETS; b++) {
+		char range[32];
+		if (b == STATE_SLOT_BUCKETS)
+			snprintf(range, sizeof(range), "%u+", lo);
+		else if (lo == state_slot_bucket_bounds[b])
+			snprintf(range, sizeof(range), "%u", lo);
+		else
+			snprintf(range, sizeof(range), "%u-%u", lo, state_slot_bucket_bounds[b]);
+		ctl_text_printf(t, "ferry_sessions_by_slots_in_use{slots=\"%s\"} %u\n", range,
+				c.slots_in_use_hist[b]);
+		if (b < STATE_SLOT_BUCKETS)
+			lo = state_slot_bucket_bounds[b] + 1;
+	}
+	metric_u64(t, "ferry_session_target_highest_slotid_min", "gauge",
+		   "The lowest target_highest_slotid SEQUENCE last returned on any session "
+		   "(low: reply-cache pressure).",
+		   c.target_highest_slotid_min);
+	metric_u64(t, "ferry_session_target_highest_slotid_max", "gauge",
+		   "The highest target_highest_slotid SEQUENCE last returned on any session.",
+		   c.target_highest_slotid_max);
+	family(t, "ferry_clients", "gauge", "Confirmed clients by NFSv4 minor version.");
+	for (unsigned m = 0; m < 2; m++)
+		ctl_text_printf(t, "ferry_clients{minor=\"%u\"} %u\n", m, c.clients_by_minor[m]);
+	metric_u64(t, "ferry_clients_unconfirmed", "gauge", "Clients not yet confirmed.",
+		   c.clients_unconfirmed);
+	family(t, "ferry_sessions_back_channel", "gauge",
+	       "Sessions by back-channel state (none: the client asked for none).");
+	static const char *const bc[4] = {"none", "up", "down", "unknown"};
+	for (unsigned i = 0; i < 4; i++)
+		ctl_text_printf(t, "ferry_sessions_back_channel{state=\"%s\"} %u\n", bc[i],
+				c.sessions_back[i]);
+
+	struct state_stats s;
+	state_get_stats(st, &s);
+	metric_u64(t, "ferry_grace", "gauge", "1 while the grace period after a restart lasts.",
+		   s.in_grace);
+	metric_u64(t, "ferry_state_owners", "gauge", "Open and lock owners.", s.owners);
+	metric_u64(t, "ferry_state_opens", "gauge", "Open files (open stateids).", s.opens);
+	metric_u64(t, "ferry_state_locks", "gauge", "Byte-range locks held.", s.locks);
+}
+
+/* Callbacks and delegations.  The counters of the callback engine (total,
+ * failures, retries and a duration histogram by callback op) and of
+ * delegations (granted, recalled, revoked, active) are written here, from
+ * the state module's stats, as they come: one block per family. */
+static void write_callbacks(struct ctl_server *cs, struct ctl_text *t)
+{
+	struct state_session_stats ss;
+	state_get_session_stats(cs->ctx.nfs->state, &ss);
+	family(t, "ferry_callbacks_total", "counter",
+	       "NFSv4.1 back-channel calls made, by outcome.");
+	ctl_text_printf(t, "ferry_callbacks_total{result=\"ok\"} %llu\n",
+			(unsigned long long)ss.callbacks_ok);
+	ctl_text_printf(t, "ferry_callbacks_total{result=\"failed\"} %llu\n",
+			(unsigned long long)ss.callbacks_failed);
+}
+
+/* --- the process ------------------------------------------------------------------------ */
+
+static void write_process(struct ctl_server *cs, struct ctl_text *t)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned long long vsize = 0, rss = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	if (f) {
+		if (fscanf(f, "%llu %llu", &vsize, &rss) != 2)
+			vsize = rss = 0;
+		fclose(f);
+	}
+	metric_u64(t, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+		   rss * (unsigned long long)page);
+	metric_u64(t, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.",
+		   vsize * (unsigned long long)page);
+	unsigned fds = 0;
+	DIR *d = opendir("/proc/self/fd");
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d)))
+			if (e->d_name[0] != '.')
+				fds++;
+		closedir(d);
+		fds--; /* the directory's own descriptor */
+	}
+	metric_u64(t, "process_open_fds", "gauge", "Open file descriptors.", fds);
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		metric_u64(t, "process_max_fds", "gauge", "Limit on open file descriptors.",
+			   rl.rlim_cur);
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+		     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+	family(t, "process_cpu_seconds_total", "counter", "User and system CPU time in seconds.");
+	ctl_text_printf(t, "process_cpu_seconds_total %.6f\n", cpu);
+	family(t, "process_start_time_seconds", "gauge",
+	       "Start time of the process since the Unix epoch in seconds.");
+	ctl_text_printf(t, "process_start_time_seconds %.3f\n",
+			(double)cs->start_realtime_ms / 1000.0);
+}
+
+void ctl_metrics_render(struct ctl_server *cs, struct ctl_text *out)
+{
+	family(out, "ferry_build_info", "gauge", "Ferry's version (the value is always 1).");
+	ctl_text_printf(out, "ferry_build_info{version=\"%s\"} 1\n", FERRY_VERSION);
+	write_rpc(cs, out);
+	write_ops(out);
+	write_sessions(cs, out);
+	write_callbacks(cs, out);
+	write_process(cs, out);
+}

@@ -1,0 +1,27 @@
+/* Talking to a test ferryd's control plane: requests through the ctl
+ * client, metric values out of a /metrics page, and promtool's check. */
+#ifndef FERRY_TESTS_CTL_TEST_H
+#define FERRY_TESTS_CTL_TEST_H
+
+#include <stdbool.h>
+
+#include "ctl/client.h"
+#include "lib/ferryd_proc.h"
+
+/* Sends a request (asserts it got an HTTP reply); with_token adds the
+ * server's bearer token.  Free *out with ctl_http_reply_free. */
+void ctlt_request(const struct ferryd_proc *p, const char *method, const char *path,
+		  bool with_token, const char *body, struct ctl_http_reply *out);
+
+/* GET /metrics (asserts 200); free() the text. */
+char *ctlt_scrape(const struct ferryd_proc *p);
+
+/* The value of one series, written exactly as in the page
+ * ("ferry_sequence_errors_total{kind=\"badslot\"}"); -1 when absent. */
+double ctlt_metric(const char *page, const char *series);
+
+/* Runs `promtool check metrics` on the page when promtool was found at
+ * configure time; true when it passes or cannot run. Prints its output. */
+bool ctlt_promtool_ok(const char *page);
+
+#endif
