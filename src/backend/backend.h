@@ -120,6 +120,14 @@ typedef bool (*backend_dirent_fn)(void *ctx, const struct backend_dirent *ent);
 
 struct backend_export;
 
+/* Kernel leases (see backend_ops.lease): what the server holds on a file so
+ * that processes on the host cannot change or read it behind a delegation. */
+enum backend_lease { BACKEND_LEASE_NONE = 0, BACKEND_LEASE_READ = 1, BACKEND_LEASE_WRITE = 2 };
+
+/* Called when a process outside the server wants a leased file in a
+ * conflicting way.  h is only valid during the call (copy it). */
+typedef void (*backend_lease_break_fn)(void *ctx, const struct backend_handle *h);
+
 struct backend_ops {
 	const char *name;
 
@@ -214,6 +222,37 @@ struct backend_ops {
 
 	int (*statfs)(struct backend_export *ex, const struct backend_handle *h,
 		      struct backend_fsstat *out);
+
+	/* Holds (READ/WRITE) or drops (NONE) a lease on a regular file, so
+	 * that a process on the host that opens it in a conflicting way waits
+	 * and break_fn is called first.  0; -EAGAIN when the file is open
+	 * elsewhere in a conflicting way (grant no delegation then);
+	 * -ENOTSUP when the back end has no leases (grant anyway).
+	 *
+	 * One lease per file and export: a second call replaces the first
+	 * (READ to WRITE, WRITE to READ, or NONE); the caller keeps count of
+	 * the delegations it covers.  While a lease is held the server's own
+	 * I/O on the file does not break it where the back end can avoid that
+	 * (local: READ and WRITE leases serve reads, a WRITE lease also
+	 * writes, through the descriptor that holds it); where it cannot
+	 * (a WRITE through the server on a READ-leased file), the call fails
+	 * at once with -EAGAIN and the lease is broken (break_fn runs), so
+	 * the caller answers NFS4ERR_DELAY and recalls.
+	 *
+	 * When break_fn has run, the holder must drop (NONE) or downgrade the
+	 * lease within the host's lease-break time (local back end:
+	 * /proc/sys/fs/lease-break-time, 45 s by default), after recalling the
+	 * delegation; otherwise the kernel takes the lease away itself and
+	 * the host process goes ahead.  Dropping a lease that is not held is
+	 * 0.  -EINVAL for anything but a regular file. */
+	int (*lease)(struct backend_export *ex, const struct backend_handle *h,
+		     enum backend_lease type);
+
+	/* The function the back end calls (from its own thread, no lock held)
+	 * when someone outside the server breaks a lease of this export.
+	 * Set it before the first lease; fn NULL turns notification off.  fn
+	 * may call back into the back end (lease NONE included). */
+	void (*lease_notify)(struct backend_export *ex, backend_lease_break_fn fn, void *ctx);
 };
 
 extern const struct backend_ops backend_local_ops;
@@ -229,5 +268,11 @@ const struct backend_ops *backend_find(const char *name);
  * that also makes back-end calls restores the process's own identity first
  * with this.  Cheap when there is nothing to restore. */
 void backend_local_restore_identity(void);
+
+/* Tests only: makes the memory back end behave as if a process outside had
+ * broken h's lease: calls the export's break function (on the calling
+ * thread, no lock held) when h holds a lease.  Returns 0, or -ENOENT when
+ * h holds none. */
+int backend_memory_break_lease(struct backend_export *ex, const struct backend_handle *h);
 
 #endif

@@ -5,10 +5,11 @@
  * under the caller's fsuid/fsgid/groups (local_cred.c).  One concern per
  * file: this one opens and closes exports and holds the operation table;
  * attributes are in local_attr.c, name lookups in local_lookup.c,
- * permission checks in local_access.c, file contents in local_io.c and
- * directory changes in local_dir.c.  Nothing in them walks a path: every
- * call works from a descriptor on one name component, without following
- * symbolic links, so no name a client sends can lead outside the export.
+ * permission checks in local_access.c, file contents in local_io.c,
+ * directory changes in local_dir.c and kernel leases in local_lease.c.
+ * Nothing in them walks a path: every call works from a descriptor on one
+ * name component, without following symbolic links, so no name a client
+ * sends can lead outside the export.
  *
  * Requirements, checked by export_open: ferryd runs as root (uid 0, with
  * CAP_DAC_READ_SEARCH for open_by_handle_at), and the exported file system
@@ -28,8 +29,10 @@
 
 static void local_export_free(struct local_export *ex)
 {
-	if (ex->root_ent)
+	if (ex->root_ent) {
+		local_lease_fini(ex);
 		local_fd_cache_destroy(ex);
+	}
 	if (ex->root_fd >= 0)
 		close(ex->root_fd);
 	free(ex);
@@ -56,6 +59,7 @@ static int local_export_open(const char *path, const char *state_dir, struct bac
 	if (!ex)
 		return -ENOMEM;
 	snprintf(ex->path, sizeof(ex->path), "%s", path);
+	local_lease_init(ex);
 	ex->root_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (ex->root_fd < 0) {
 		r = -errno;
@@ -135,4 +139,6 @@ const struct backend_ops backend_local_ops = {
 	.link = local_link,
 	.readdir = local_readdir,
 	.statfs = local_statfs,
+	.lease = local_lease,
+	.lease_notify = local_lease_notify,
 };

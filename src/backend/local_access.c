@@ -82,3 +82,14 @@ int local_may_read(struct local_fd *f, const struct backend_cred *cred)
 		r = 0;
 	return r;
 }
+
+/* As open(O_WRONLY) would judge it, with the owner override of
+ * local_open_write. */
+int local_may_write(struct local_fd *f, const struct backend_cred *cred)
+{
+	int r = local_access_check(f->pfd, W_OK);
+
+	if (r == -EACCES && local_is_owner(f->pfd, cred))
+		r = 0;
+	return r;
+}

@@ -127,11 +127,6 @@ static uint64_t local_fd_hash(const struct backend_handle *h)
 	return x;
 }
 
-static bool local_handle_eq(const struct backend_handle *a, const struct backend_handle *b)
-{
-	return a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
-}
-
 static void local_fd_free(struct local_fd *f)
 {
 	int rfd = atomic_load(&f->rfd);
@@ -217,6 +212,8 @@ static struct local_fd *local_fd_insert(struct local_export *ex, const struct ba
 	f->handle = *h;
 	f->pfd = pfd;
 	atomic_init(&f->rfd, -1);
+	atomic_init(&f->rfd_rw, false);
+	f->lease = BACKEND_LEASE_NONE;
 	f->ino = stx->stx_ino;
 	f->fmt = stx->stx_mode & S_IFMT;
 	f->refs = 1;
@@ -300,13 +297,37 @@ int local_fd_get(struct local_export *ex, const struct backend_handle *h, struct
 
 void local_fd_put(struct local_export *ex, struct local_fd *f)
 {
+	int rw_fd = -1;
 	bool gone;
 
 	pthread_mutex_lock(&ex->lock);
 	gone = --f->refs == 0 && !f->cached;
+	/* An O_RDWR descriptor left over from a WRITE lease that was dropped
+	 * while others used it: closed by the last user, since a cached
+	 * descriptor open for writing would keep the host from executing the
+	 * file and anyone from taking a read lease on it. */
+	if (!gone && f->refs == 0 && atomic_load(&f->rfd_rw) && f->lease == BACKEND_LEASE_NONE) {
+		rw_fd = atomic_exchange(&f->rfd, -1);
+		atomic_store(&f->rfd_rw, false);
+	}
 	pthread_mutex_unlock(&ex->lock);
+	if (rw_fd >= 0)
+		close(rw_fd);
 	if (gone)
 		local_fd_free(f);
+}
+
+int local_fd_dup_rw(struct local_fd *f)
+{
+	int fd;
+
+	if (!atomic_load(&f->rfd_rw))
+		return -1;
+	/* The caller's reference keeps rfd from changing (see struct
+	 * local_fd); a dup shares the open file, so closing it leaves the
+	 * lease alone (a lease goes with the last descriptor of its file). */
+	fd = fcntl(atomic_load(&f->rfd), F_DUPFD_CLOEXEC, 0);
+	return fd >= 0 ? fd : -errno;
 }
 
 void local_fd_adopt(struct local_export *ex, const struct backend_handle *h, int pfd,
@@ -333,9 +354,12 @@ int local_fd_data(struct local_export *ex, struct local_fd *f)
 	if (r != 0)
 		return r;
 	local_proc_path(path, f->pfd);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: when a process on the host holds a write lease on the
+	 * file, open fails at once (EWOULDBLOCK, answered NFS4ERR_DELAY)
+	 * instead of holding this thread for the lease-break time. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	if (!atomic_compare_exchange_strong(&f->rfd, &expected, fd)) {
 		close(fd);
 		fd = expected;

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "backend/backend.h"
@@ -29,12 +30,23 @@ enum {
 };
 
 /* One object the export has open.  pfd and the identity fields never
- * change while the entry lives; refs and the list links are guarded by the
- * export's lock. */
+ * change while the entry lives; refs, the list links and the lease fields
+ * are guarded by the export's lock.
+ *
+ * rfd is the data descriptor: O_RDONLY, opened on first read, or, while
+ * the server holds a WRITE lease (local_lease.c), the O_RDWR descriptor
+ * that holds it (rfd_rw), through which reads and writes then go so that
+ * they do not break the server's own lease.  It changes from a descriptor
+ * to another only while nobody else holds the entry (refs == 1 under the
+ * export's lock), so a user of it (who holds a reference) never sees it
+ * closed. */
 struct local_fd {
 	struct backend_handle handle;
 	int pfd;         /* O_PATH|O_NOFOLLOW: names the object for *at calls */
-	_Atomic int rfd; /* O_RDONLY for read and fsync; -1 until first needed */
+	_Atomic int rfd; /* data descriptor (above); -1 until first needed */
+	_Atomic bool rfd_rw;      /* rfd is O_RDWR: writes use it too */
+	enum backend_lease lease; /* held on rfd; a held lease owns one ref */
+	struct local_fd *lease_prev, *lease_next; /* in the export's leased list */
 	uint64_t ino;
 	uint32_t fmt; /* S_IFMT bits: an inode never changes type */
 	uint32_t refs;
@@ -42,6 +54,20 @@ struct local_fd {
 	bool pinned; /* the export root: never evicted */
 	struct hashtable_node node; /* in the export's table, keyed by handle */
 	struct local_fd *lprev, *lnext;
+};
+
+/* The export's leases (local_lease.c).  Fields under the export's lock
+ * but for the thread's own (thread, tid, sfd, efd), set before it runs. */
+struct local_lease_svc {
+	backend_lease_break_fn fn;
+	void *ctx;
+	struct local_fd *head; /* leased entries, each holding a reference */
+	bool started;          /* the thread runs */
+	bool unsupported;      /* no CAP_LEASE: every lease is -ENOTSUP */
+	pthread_t thread;
+	pid_t tid;   /* the thread's id: breaks are signalled to it alone */
+	int sfd;     /* signalfd of the lease signal and SIGIO */
+	int efd;     /* eventfd: 1 stops the thread */
 };
 
 struct local_export {
@@ -56,8 +82,14 @@ struct local_export {
 	pthread_mutex_t lock;
 	struct hashtable fds; /* struct local_fd, by handle */
 	struct local_fd *lru_head, *lru_tail; /* most recent first */
+	struct local_lease_svc leases;
 	char path[BACKEND_PATH_MAX];
 };
+
+static inline bool local_handle_eq(const struct backend_handle *a, const struct backend_handle *b)
+{
+	return a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+}
 
 static inline struct local_export *local_export_of(struct backend_export *ex)
 {
@@ -106,6 +138,10 @@ void local_fd_adopt(struct local_export *ex, const struct backend_handle *h, int
 /* The entry's O_RDONLY descriptor, opened on first use.  Owned by the
  * entry: do not close.  May leave the thread privileged. */
 int local_fd_data(struct local_export *ex, struct local_fd *f);
+
+/* The entry's descriptor to write through: a dup of the lease descriptor
+ * when rfd_rw, else -1 (the caller opens one).  Owned by the caller. */
+int local_fd_dup_rw(struct local_fd *f);
 
 /* Drops every cached entry for inode ino (after the export removed a name
  * of it), so a cached descriptor does not keep a deleted file's blocks. */
@@ -175,6 +211,22 @@ int local_may_read(struct local_fd *f, const struct backend_cred *cred);
 
 int local_access(struct backend_export *bex, const struct backend_cred *cred,
 		 const struct backend_handle *h, uint32_t want, uint32_t *granted);
+
+/* 0 when the thread's identity may WRITE f (write permission or ownership),
+ * else -errno: the check open(O_WRONLY) would make, for writes that go
+ * through a descriptor opened earlier. */
+int local_may_write(struct local_fd *f, const struct backend_cred *cred);
+
+/* ---- local_lease.c: kernel leases ---- */
+
+/* Checks CAP_LEASE (export_open); leases are then -ENOTSUP without it. */
+void local_lease_init(struct local_export *ex);
+/* Stops the thread and drops every lease (export_close, before the cache
+ * goes). */
+void local_lease_fini(struct local_export *ex);
+int local_lease(struct backend_export *bex, const struct backend_handle *h,
+		enum backend_lease type);
+void local_lease_notify(struct backend_export *bex, backend_lease_break_fn fn, void *ctx);
 
 /* ---- local_io.c: file contents ---- */
 

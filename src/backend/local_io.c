@@ -10,24 +10,39 @@
 /* A descriptor for writing, opened under the caller's identity so the
  * kernel applies open's permission checks (and ETXTBSY, EROFS, immutable
  * files).  Not cached: a file held open for writing cannot be executed on
- * the host and blocks leases.  Leaves the thread in cred's identity. */
+ * the host and blocks leases.  Leaves the thread in cred's identity.
+ *
+ * While the server holds a WRITE lease on the file, the write goes through
+ * the descriptor holding it (opening another would break the lease), after
+ * the permission check open would have made.  Any other open is
+ * O_NONBLOCK: when a lease is held on the file (a READ lease of the
+ * server's own, or a lease of a host process), the open breaks it and
+ * fails at once with EWOULDBLOCK, answered -EAGAIN (NFS4ERR_DELAY) while
+ * the holder lets go, instead of holding this thread for the lease-break
+ * time. */
 int local_open_write(const struct backend_cred *cred, struct local_fd *f)
 {
 	char path[LOCAL_PROC_FD_PATH];
 	int fd, r, err;
 
+	if (atomic_load(&f->rfd_rw)) {
+		r = local_may_write(f, cred);
+		return r != 0 ? r : local_fd_dup_rw(f);
+	}
 	local_proc_path(path, f->pfd);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd >= 0)
 		return fd;
 	err = errno;
+	if (err == EWOULDBLOCK)
+		return -EAGAIN;
 	if (err != EACCES || !local_is_owner(f->pfd, cred))
 		return -err;
 	r = local_cred_privileged();
 	if (r != 0)
 		return r;
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	err = errno;
+	fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	err = errno == EWOULDBLOCK ? EAGAIN : errno;
 	/* Back to the caller so the write itself (suid clearing, quota) is
 	 * theirs. */
 	r = local_cred_enter(cred);

@@ -685,4 +685,6 @@ const struct backend_ops backend_memory_ops = {
 	.link = mem_link,
 	.readdir = mem_readdir,
 	.statfs = mem_statfs,
+	.lease = mem_lease,
+	.lease_notify = mem_lease_notify,
 };

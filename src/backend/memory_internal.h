@@ -40,6 +40,7 @@ struct mem_node {
 	struct timespec atime, mtime, ctime, btime;
 	uint32_t rdev_major, rdev_minor;
 	/* BACKEND_REG */
+	enum backend_lease lease; /* what the server holds (memory_lease.c) */
 	uint8_t *data;
 	uint64_t size;
 	size_t cap;
@@ -64,12 +65,21 @@ struct mem_export {
 	uint64_t bytes; /* held by regular files */
 	struct mem_node *root;
 	struct hashtable table; /* struct mem_node, by id */
+	/* Who hears of lease breaks (only ever simulated: nothing outside the
+	 * server can open a memory file). */
+	backend_lease_break_fn lease_break;
+	void *lease_ctx;
 };
 
 static inline struct mem_export *mem_export_of(struct backend_export *ex)
 {
 	return (struct mem_export *)ex;
 }
+
+/* ---- memory_lease.c (take ex->lock themselves) ---- */
+
+int mem_lease(struct backend_export *bex, const struct backend_handle *h, enum backend_lease type);
+void mem_lease_notify(struct backend_export *bex, backend_lease_break_fn fn, void *ctx);
 
 /* All below run with ex->lock held. */
 
