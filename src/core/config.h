@@ -39,6 +39,9 @@
  *   callback_timeout_ms = 5000      ; a callback without a reply by then failed
  *   callback_retry_ms = 5000        ; first backoff between callback attempts (doubles)
  *   callback_retries = 3            ; attempts with backoff before the path is down
+ *   delegations = readwrite         ; off, read or readwrite
+ *   max_delegations = 0             ; all clients together; 0: no limit
+ *   max_delegations_per_client = 0  ; 0: no limit
  */
 #ifndef FERRY_CORE_CONFIG_H
 #define FERRY_CORE_CONFIG_H
@@ -55,6 +58,9 @@ enum {
 	CONFIG_PATH_MAX = 4096,
 	CONFIG_MAX_CLIENTS = 32,
 };
+
+/* Which file delegations the server grants. */
+enum config_delegations { CONFIG_DELEG_OFF = 0, CONFIG_DELEG_READ = 1, CONFIG_DELEG_READWRITE = 2 };
 
 enum config_squash { CONFIG_SQUASH_ROOT = 0, CONFIG_SQUASH_ALL, CONFIG_SQUASH_NONE };
 
@@ -93,6 +99,8 @@ struct ferry_config {
 	unsigned session_slots;
 	unsigned reply_cache_mb;
 	unsigned callback_timeout_ms, callback_retry_ms, callback_retries;
+	enum config_delegations delegations;
+	unsigned max_delegations, max_delegations_per_client;
 };
 
 /* Fills cfg with built-in defaults (no listen address, no export: those

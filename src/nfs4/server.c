@@ -10,6 +10,7 @@
 
 #include "core/log.h"
 #include "nfs4/callback.h"
+#include "nfs4/deleg.h"
 #include "state/session.h"
 #include "state/state.h"
 
@@ -108,11 +109,13 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 	rc = nfs4_cb_engine_start(srv, &cbt);
 	if (rc)
 		return rc;
+	nfs4_deleg_watch_leases(srv);
 	return 0;
 }
 
 void nfs4_server_fini(struct nfs4_server *srv)
 {
+	nfs4_deleg_unwatch_leases(srv);
 	nfs4_cb_engine_stop(srv);
 	if (srv->state)
 		state_server_destroy(srv->state);
