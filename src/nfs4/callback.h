@@ -145,6 +145,7 @@ struct nfs4_cb_stats {
 	uint64_t retries;  /* sends after a callback's first */
 	uint64_t duration_ms_sum; /* queued to ended */
 	uint64_t duration_hist[NFS4_CB_DURATION_BUCKETS];
+	uint64_t pending; /* queued and not ended yet (done not returned) */
 };
 
 void nfs4_cb_get_stats(struct nfs4_server *srv, struct nfs4_cb_stats *out);

@@ -109,8 +109,9 @@ enum cb_outcome {
  * for CB_OUT_DONE. */
 void cb_item_outcome(struct nfs4_cb_engine *eng, struct cb_item *item, enum cb_outcome out,
 		     const struct rpc_conn *conn, uint32_t status);
-/* A call was handed to rpc (its done will run) / its done ran. */
-void cb_call_started(struct nfs4_cb_engine *eng);
+/* A call of item is handed to rpc (counted; its done will run) / its done
+ * ran. */
+void cb_call_started(struct nfs4_cb_engine *eng, struct cb_item *item);
 void cb_call_ended(struct nfs4_cb_engine *eng);
 
 /* Moves an item of a destroyed session to the queue of session to (the

@@ -170,6 +170,9 @@ static void item_deliver(struct nfs4_cb_engine *eng, struct cb_item *it)
 		it->req.done(eng->srv, it->req.arg, &r);
 	}
 	item_free(it);
+	pthread_mutex_lock(&eng->lock);
+	eng->stats.pending--;
+	pthread_mutex_unlock(&eng->lock);
 }
 
 bool cb_item_keep_getattr(struct cb_item *item, const struct nfs4_cb_getattr_res *r)
@@ -185,10 +188,12 @@ bool cb_item_keep_getattr(struct cb_item *item, const struct nfs4_cb_getattr_res
 	return true;
 }
 
-void cb_call_started(struct nfs4_cb_engine *eng)
+void cb_call_started(struct nfs4_cb_engine *eng, struct cb_item *it)
 {
 	pthread_mutex_lock(&eng->lock);
 	eng->calls_out++;
+	if (it->sends++ > 0)
+		eng->stats.retries++;
 	pthread_mutex_unlock(&eng->lock);
 }
 
@@ -271,8 +276,6 @@ static void chan_run(struct nfs4_cb_engine *eng, struct cb_chan *c)
 		if (!it || it->state == CB_ITEM_WAIT)
 			break;
 		it->state = CB_ITEM_SENDING;
-		if (it->sends++ > 0)
-			eng->stats.retries++;
 		pthread_mutex_unlock(&eng->lock);
 		if (c->v41)
 			cb_send41(eng, it);
@@ -526,6 +529,8 @@ static bool engine_enqueue(struct nfs4_cb_engine *eng, struct cb_chan *spare, bo
 		*dup_probe = true; /* one is on its way: its outcome will do */
 	} else {
 		*dup_probe = false;
+		if (!it->chan)
+			eng->stats.pending++; /* a moved item is counted already */
 		chan_append(c, it);
 		if (c->running)
 			c->rerun = true;

@@ -98,6 +98,64 @@ static inline void cbfix_stop(struct cbfix *f)
 	free(f);
 }
 
+/* --- the client's side ------------------------------------------------------------ */
+
+enum { CBFIX_WAIT_MS = 5000 };
+#define WAIT_MS CBFIX_WAIT_MS
+
+/* Waits until every queued callback (probes included) ended. */
+static inline void cbfix_quiesce(struct cbfix *f)
+{
+	struct nfs4_cb_stats st;
+	for (unsigned waited = 0;; waited += 5) {
+		nfs4_cb_get_stats(&f->nfs, &st);
+		if (st.pending == 0)
+			return;
+		assert_true(waited < 4 * CBFIX_WAIT_MS);
+		usleep(5 * 1000);
+	}
+}
+
+/* A session whose fore connection is its back channel, answered by svc in
+ * the background (all 16 back slots offered); the probe the first
+ * SEQUENCE starts is answered. */
+static inline void cbfix_back_session(struct cbfix *f, struct nfs4c_sess *s, struct nfs4c_cb *svc,
+				      const char *name)
+{
+	int fd = nfs4c_connect(f->hostport);
+	nfs4c_cb_init(svc, NFS4C_CB_PROGRAM);
+	svc->highest_slot = svc->target_highest_slot = 15;
+	nfs4c_cb_attach(fd, svc);
+	nfs4c_session_up_flags(s, fd, 900, name, NULL, CREATE_SESSION4_FLAG_CONN_BACK_CHAN);
+	nfs4c_bg_start(fd);
+	nfs4c_ping(s);
+	assert_true(nfs4c_cb_wait(svc, OP_CB_SEQUENCE, 1, CBFIX_WAIT_MS));
+	/* The server took the answer (its back slot is free again). */
+	for (unsigned waited = 0; !nfs4_cb_path_up(&f->nfs, s->clientid); waited += 5) {
+		assert_true(waited < CBFIX_WAIT_MS);
+		usleep(5 * 1000);
+	}
+	cbfix_quiesce(f);
+}
+
+static inline void cbfix_end_session(struct nfs4c_sess *s, struct nfs4c_cb *svc)
+{
+	nfs4c_close(s->fd);
+	nfs4c_cb_destroy(svc);
+}
+
+/* SEQUENCEs until flags has every bit of want (or timeout); the flags. */
+static inline uint32_t cbfix_ping_until(struct nfs4c_sess *s, uint32_t want, unsigned timeout_ms)
+{
+	uint32_t flags = 0;
+	for (unsigned waited = 0;; waited += 20) {
+		flags = nfs4c_ping(s);
+		if ((flags & want) == want || waited >= timeout_ms)
+			return flags;
+		usleep(20 * 1000);
+	}
+}
+
 /* --- what done() saw ----------------------------------------------------------- */
 
 enum { CBFIX_DONE_MAX = 64 };

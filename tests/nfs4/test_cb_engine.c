@@ -13,8 +13,6 @@
 
 #include "nfs4/cb_fixture.h"
 
-enum { WAIT_MS = 5000 };
-
 static int setup(void **state)
 {
 	struct cbfix *f = cbfix_start(300, 50, 3);
@@ -28,33 +26,12 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* A session whose fore connection is its back channel, answered by svc in
- * the background; the probe the first SEQUENCE starts is answered. */
-static void back_session(struct cbfix *f, struct nfs4c_sess *s, struct nfs4c_cb *svc,
-			 const char *name)
-{
-	int fd = nfs4c_connect(f->hostport);
-	nfs4c_cb_init(svc, NFS4C_CB_PROGRAM);
-	svc->highest_slot = svc->target_highest_slot = 15;
-	nfs4c_cb_attach(fd, svc);
-	nfs4c_session_up_flags(s, fd, 900, name, NULL, CREATE_SESSION4_FLAG_CONN_BACK_CHAN);
-	nfs4c_bg_start(fd);
-	nfs4c_ping(s);
-	assert_true(nfs4c_cb_wait(svc, OP_CB_SEQUENCE, 1, WAIT_MS));
-}
-
-static void end_session(struct nfs4c_sess *s, struct nfs4c_cb *svc)
-{
-	nfs4c_close(s->fd);
-	nfs4c_cb_destroy(svc);
-}
-
 static void test_recall_delivered(void **state)
 {
 	struct cbfix *f = *state;
 	struct nfs4c_sess s;
 	struct nfs4c_cb svc;
-	back_session(f, &s, &svc, "cb-recall");
+	cbfix_back_session(f, &s, &svc, "cb-recall");
 	cbfix_done_reset();
 	struct nfs4_cb_request req;
 	cbfix_recall(&req, 3);
@@ -71,7 +48,7 @@ static void test_recall_delivered(void **state)
 	assert_int_equal(r.fhlen, 8);
 	assert_memory_equal(r.fh, req.fh, 8);
 	assert_true(nfs4_cb_path_up(&f->nfs, s.clientid));
-	end_session(&s, &svc);
+	cbfix_end_session(&s, &svc);
 }
 
 /* The client holds its answers until four calls wait: the server must
@@ -83,7 +60,7 @@ static void test_several_in_flight(void **state)
 	struct cbfix *f = *state;
 	struct nfs4c_sess s;
 	struct nfs4c_cb svc;
-	back_session(f, &s, &svc, "cb-inflight");
+	cbfix_back_session(f, &s, &svc, "cb-inflight");
 	cbfix_done_reset();
 	svc.batch = 4;
 	struct nfs4_cb_request req;
@@ -106,7 +83,7 @@ static void test_several_in_flight(void **state)
 		slot_used[q.slotid] = true;
 		assert_int_equal(q.status, NFS4_OK);
 	}
-	end_session(&s, &svc);
+	cbfix_end_session(&s, &svc);
 }
 
 /* The client's target_highest_slotid: slots above it are not used, so
@@ -116,7 +93,7 @@ static void test_target_highest_slot(void **state)
 	struct cbfix *f = *state;
 	struct nfs4c_sess s;
 	struct nfs4c_cb svc;
-	back_session(f, &s, &svc, "cb-target");
+	cbfix_back_session(f, &s, &svc, "cb-target");
 	svc.target_highest_slot = 1;
 	cbfix_done_reset();
 	/* The probe's reply said 15; one call learns the target. */
@@ -136,7 +113,7 @@ static void test_target_highest_slot(void **state)
 		assert_true(q.slotid <= 1);
 	for (unsigned k = 0; k < 7; k++)
 		assert_int_equal(cbfix_dones.status[k], NFS4_OK);
-	end_session(&s, &svc);
+	cbfix_end_session(&s, &svc);
 }
 
 /* Callbacks of one queue reach the client in the order they were queued
@@ -146,7 +123,7 @@ static void test_queue_order(void **state)
 	struct cbfix *f = *state;
 	struct nfs4c_sess s;
 	struct nfs4c_cb svc;
-	back_session(f, &s, &svc, "cb-order");
+	cbfix_back_session(f, &s, &svc, "cb-order");
 	cbfix_done_reset();
 	struct nfs4_cb_request req;
 	for (unsigned k = 0; k < 12; k++) {
@@ -177,7 +154,7 @@ static void test_queue_order(void **state)
 		assert_true(nfs4c_cb_get(&svc, OP_CB_SEQUENCE, k + 1, &q));
 		assert_int_equal(q.slotid, 0);
 	}
-	end_session(&s, &svc);
+	cbfix_end_session(&s, &svc);
 }
 
 /* CB_GETATTR: the client's fattr4 reaches done(). */
@@ -208,7 +185,7 @@ static void test_getattr_and_errors(void **state)
 	struct cbfix *f = *state;
 	struct nfs4c_sess s;
 	struct nfs4c_cb svc;
-	back_session(f, &s, &svc, "cb-getattr");
+	cbfix_back_session(f, &s, &svc, "cb-getattr");
 	svc.handlers[OP_CB_GETATTR] = answer_getattr;
 	cbfix_done_reset();
 	struct nfs4_cb_request req;
@@ -254,7 +231,7 @@ static void test_getattr_and_errors(void **state)
 	assert_int_equal(cbfix_dones.status[2], NFS4ERR_BAD_STATEID);
 	assert_false(cbfix_dones.getattr[2]);
 	assert_true(nfs4_cb_path_up(&f->nfs, s.clientid));
-	end_session(&s, &svc);
+	cbfix_end_session(&s, &svc);
 }
 
 /* No callback path: a client without a back channel, an unknown client. */
