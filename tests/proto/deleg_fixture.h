@@ -26,7 +26,7 @@ static char dl_dir[256];
 
 /* Callbacks that time out in 300 ms and give up after about a second;
  * the shortest lease ferryd takes; a short grace for the restart test. */
-static int dl_start(void)
+static inline int dl_start(void)
 {
 	char conf[300], exp[300], state[300];
 	snprintf(conf, sizeof(conf), "%s/ferry.conf", dl_dir);
@@ -36,7 +36,7 @@ static int dl_start(void)
 	return ferryd_start(&server, args);
 }
 
-static int dl_setup(void **st)
+static inline int dl_setup(void **st)
 {
 	(void)st;
 	const char *tmp = getenv("TMPDIR");
@@ -57,7 +57,7 @@ static int dl_setup(void **st)
 	return dl_start();
 }
 
-static int dl_teardown(void **st)
+static inline int dl_teardown(void **st)
 {
 	(void)st;
 	int rc = ferryd_stop(&server);
@@ -68,7 +68,7 @@ static int dl_teardown(void **st)
 	return rc == 0 ? 0 : -1;
 }
 
-static uint64_t dl_now_ms(void)
+static inline uint64_t dl_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -76,12 +76,12 @@ static uint64_t dl_now_ms(void)
 }
 
 struct dl_open;
-static void dl_wait_path_up(struct nfs4c_sess *s, const char *name);
+static inline void dl_wait_path_up(struct nfs4c_sess *s, const char *name);
 
 /* A v4.1 client whose fore connection is its back channel, served by svc
  * in the background (so callbacks are answered while the test waits on
  * another client), with the probe answered: delegations can be granted. */
-static void dl_client(struct nfs4c_sess *s, struct nfs4c_cb *svc, const char *name, uint32_t uid)
+static inline void dl_client(struct nfs4c_sess *s, struct nfs4c_cb *svc, const char *name, uint32_t uid)
 {
 	int fd = nfs4c_connect(server.hostport);
 	nfs4c_cb_init(svc, NFS4C_CB_PROGRAM);
@@ -100,7 +100,7 @@ static void dl_client(struct nfs4c_sess *s, struct nfs4c_cb *svc, const char *na
 	dl_wait_path_up(s, name);
 }
 
-static void dl_client_end(struct nfs4c_sess *s, struct nfs4c_cb *svc)
+static inline void dl_client_end(struct nfs4c_sess *s, struct nfs4c_cb *svc)
 {
 	nfs4c_bg_stop(s->fd);
 	nfs4c_close(s->fd);
@@ -118,7 +118,7 @@ struct dl_open {
 
 /* SEQUENCE, PUTROOTFH, LOOKUP export, OPEN name (share_access with the
  * WANT bits), GETFH. */
-static struct dl_open dl_open_claim(struct nfs4c_sess *s, const char *name, uint32_t access,
+static inline struct dl_open dl_open_claim(struct nfs4c_sess *s, const char *name, uint32_t access,
 				    bool create, const struct nfs4_open_claim *claim,
 				    const uint8_t *fh, uint32_t fhlen)
 {
@@ -176,18 +176,18 @@ static struct dl_open dl_open_claim(struct nfs4c_sess *s, const char *name, uint
 	return out;
 }
 
-static struct dl_open dl_open(struct nfs4c_sess *s, const char *name, uint32_t access,
+static inline struct dl_open dl_open(struct nfs4c_sess *s, const char *name, uint32_t access,
 			      bool create)
 {
 	return dl_open_claim(s, name, access, create, NULL, NULL, 0);
 }
 
-static uint32_t dl_delegreturn(struct nfs4c_sess *s, const struct dl_open *o);
+static inline uint32_t dl_delegreturn(struct nfs4c_sess *s, const struct dl_open *o);
 
 /* The probe's answer is recorded by the client before the server has read
  * it: until then a delegation is refused.  Waits until a file of its own
  * gets one (and returns it). */
-static void dl_wait_path_up(struct nfs4c_sess *s, const char *name)
+static inline void dl_wait_path_up(struct nfs4c_sess *s, const char *name)
 {
 	char probe[80];
 	snprintf(probe, sizeof(probe), "probe-%s", name);
@@ -205,7 +205,7 @@ static void dl_wait_path_up(struct nfs4c_sess *s, const char *name)
  * after SEQUENCE and PUTFH; returns its status. */
 typedef void (*dl_op_fn)(struct nfs4c_call *m, const void *arg);
 
-static uint32_t dl_on(struct nfs4c_sess *s, const uint8_t *fh, uint32_t fhlen, uint32_t opnum,
+static inline uint32_t dl_on(struct nfs4c_sess *s, const uint8_t *fh, uint32_t fhlen, uint32_t opnum,
 		      dl_op_fn add, const void *arg)
 {
 	struct nfs4c_call m;
@@ -234,13 +234,13 @@ static uint32_t dl_on(struct nfs4c_sess *s, const uint8_t *fh, uint32_t fhlen, u
 	return st;
 }
 
-static void add_delegreturn(struct nfs4c_call *m, const void *arg)
+static inline void add_delegreturn(struct nfs4c_call *m, const void *arg)
 {
 	NFS4C_OP(m, OP_DELEGRETURN, nfs4_enc_delegreturn_args,
 		 &(struct nfs4_stateid_args){*(const struct nfs4_stateid *)arg});
 }
 
-static uint32_t dl_delegreturn(struct nfs4c_sess *s, const struct dl_open *o)
+static inline uint32_t dl_delegreturn(struct nfs4c_sess *s, const struct dl_open *o)
 {
 	return dl_on(s, o->fh, o->fhlen, OP_DELEGRETURN, add_delegreturn, &o->deleg.stateid);
 }
