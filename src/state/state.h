@@ -367,7 +367,8 @@ struct state_deleg_ask {
 	uint32_t access; /* STATE_SHARE_ACCESS_* of this OPEN */
 	uint32_t want;   /* v4.1 OPEN4_SHARE_ACCESS_WANT_* bits of share_access */
 	bool v41;        /* the answer may be OPEN_DELEGATE_NONE_EXT */
-	bool cb_up;      /* the client's callback path works now */
+	bool cb_up;      /* the callback path works now (a v4.1 back channel not
+			  * known to fail counts as working too) */
 	/* CLAIM_PREVIOUS: the delegation type the client reclaims
 	 * (OPEN_DELEGATE_NONE: none). */
 	uint32_t reclaim_type;

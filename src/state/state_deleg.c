@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "state/state_internal.h"
+#include "state/session_internal.h"
 
 /* The owner name of every client's delegation owner (its kind keeps it
  * apart from open and lock owners of the same bytes). */
@@ -298,6 +298,24 @@ enum nfsstat4 state_deleg_break(struct state_server *st, const struct state_file
 
 /* --- the grant policy --------------------------------------------------------------- */
 
+/* A v4.1 back channel that is bound and not known to fail is good enough
+ * to grant on before its first probe came back (knfsd does the same): the
+ * client made it for callbacks, and a recall that cannot get through ends
+ * in a revocation the client is told about. */
+static bool back_channel_usable(struct state_client *cl)
+{
+	if (!cl->v41)
+		return false;
+	bool ok = false;
+	for (struct state_list *p = cl->sessions.next; p != &cl->sessions && !ok; p = p->next) {
+		struct state_session *s = state_container_of(p, struct state_session, client_link);
+		pthread_mutex_lock(&s->lock);
+		ok = state_session_back_working_locked(s);
+		pthread_mutex_unlock(&s->lock);
+	}
+	return ok;
+}
+
 static bool recently_recalled(const struct state_server *st, const struct state_file_key *key,
 			      uint64_t now)
 {
@@ -439,7 +457,7 @@ void state_deleg_grant(struct state_server *st, uint64_t clientid,
 	const struct state_deleg_limits *l = &st->deleg.limits;
 	if (type == OPEN_DELEGATE_NONE) {
 		grant_none(a, why, out);
-	} else if (!a->cb_up || state_grace_active(st, now)) {
+	} else if (!(a->cb_up || back_channel_usable(cl)) || state_grace_active(st, now)) {
 		grant_none(a, WND4_RESOURCE, out);
 	} else if ((l->max_total && st->deleg.active >= l->max_total) ||
 		   (l->max_per_client && cl->n_delegs >= l->max_per_client)) {

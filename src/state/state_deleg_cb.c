@@ -14,9 +14,11 @@ size_t state_deleg_take_callbacks(struct state_server *st, struct state_deleg_cb
 {
 	pthread_mutex_lock(&st->lock);
 	size_t n = st->deleg.ncbs < max ? st->deleg.ncbs : max;
-	memcpy(out, st->deleg.cbs, n * sizeof(*out));
-	memmove(st->deleg.cbs, st->deleg.cbs + n, (st->deleg.ncbs - n) * sizeof(*out));
-	st->deleg.ncbs -= n;
+	if (n > 0) {
+		memcpy(out, st->deleg.cbs, n * sizeof(*out));
+		memmove(st->deleg.cbs, st->deleg.cbs + n, (st->deleg.ncbs - n) * sizeof(*out));
+		st->deleg.ncbs -= n;
+	}
 	state_deleg_work_flag(st);
 	pthread_mutex_unlock(&st->lock);
 	return n;
