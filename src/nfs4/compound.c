@@ -441,5 +441,8 @@ out:
 		free(run);
 		req->prog_state = NULL;
 	}
+	/* CB_NOTIFY_LOCKs for locks this COMPOUND freed (LOCKU, CLOSE,
+	 * FREE_STATEID...): queued now that no state lock is held. */
+	state_lock_notify_flush(srv->state);
 	return rpc_dispatch_done(RPC_SUCCESS);
 }

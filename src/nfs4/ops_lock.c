@@ -1,8 +1,12 @@
-/* LOCK, LOCKT, LOCKU, RELEASE_LOCKOWNER (RFC 7530 16.10-16.12, 16.37).
- * The locks themselves live in the state module (state/state.h). */
+/* LOCK, LOCKT, LOCKU, RELEASE_LOCKOWNER (RFC 7530 16.10-16.12, 16.37) and
+ * CB_NOTIFY_LOCK (RFC 8881 20.11).  The locks themselves, and the waiters
+ * of denied blocking locks, live in the state module (state/state.h). */
 #include <string.h>
 
+#include "core/log.h"
+#include "nfs4/callback.h"
 #include "nfs4/fattr.h"
+#include "nfs4/fh.h"
 #include "nfs4/ops_state.h"
 #include "nfs4/server.h"
 #include "xdr/nfs4_codec_session.h"
@@ -122,4 +126,30 @@ NFS4_SERVE(release_lockowner)
 {
 	return state_release_lockowner(c->srv->state, a->owner.clientid, a->owner.owner.data,
 				       a->owner.owner.len);
+}
+
+/* Runs where state_lock_notify_flush is called (after a COMPOUND, on the
+ * state thread) with no lock held; nfs4_cb_queue returns at once. */
+void nfs4_lock_notify(void *ctx, const struct state_lock_notice *n)
+{
+	struct nfs4_server *srv = ctx;
+	struct nfs4_export *ex = nfs4_exports_find(&srv->exports, n->file->export_id);
+	if (!ex)
+		return;
+	struct nfs4_fh fh;
+	nfs4_fh_from_object(&srv->exports, ex, &n->file->bh, &fh);
+	struct nfs4_cb_request req = {
+		.opnum = OP_CB_NOTIFY_LOCK,
+		.fh_len = fh.wire_len,
+		.lock_clientid = n->clientid,
+		.lock_owner = n->owner,
+		.lock_owner_len = n->owner_len,
+	};
+	memcpy(req.fh, fh.wire, fh.wire_len);
+	/* Nothing to do when it cannot go (no back channel): the client
+	 * polls for the lock as it would without notices. */
+	int rc = nfs4_cb_queue(srv, n->clientid, &req);
+	if (rc != 0)
+		log_debug("nfs4: CB_NOTIFY_LOCK for client %016llx not queued: %s",
+			  (unsigned long long)n->clientid, strerror(-rc));
 }

@@ -409,6 +409,9 @@ static enum nfsstat4 open_serve(struct nfs4_compound *c, struct state_owner *o,
 			return nfs4_errno_to_status(rc);
 	}
 	uint32_t rflags = OPEN4_RESULT_LOCKTYPE_POSIX | (need_confirm ? OPEN4_RESULT_CONFIRM : 0);
+	/* v4.1: a denied READW/WRITEW lock gets CB_NOTIFY_LOCK (ops_lock.c). */
+	if (c->minor >= 1)
+		rflags |= OPEN4_RESULT_MAY_NOTIFY_LOCK;
 	struct nfs4_open_res r = {
 		.stateid = sid,
 		.cinfo = nfs4_dir_change_info(t.before, t.after),

@@ -18,6 +18,9 @@ NFS4_SERVE_DECL(lock);
 NFS4_SERVE_DECL(lockt);
 NFS4_SERVE_DECL(locku);
 NFS4_SERVE_DECL(release_lockowner);
+/* The state module's lock-notice hook (state_lock_notify_set; ctx is the
+ * struct nfs4_server): queues CB_NOTIFY_LOCK for the waiting lock owner. */
+void nfs4_lock_notify(void *ctx, const struct state_lock_notice *n);
 
 /* ops_deleg.c */
 NFS4_SERVE_DECL(want_delegation);

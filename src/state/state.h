@@ -282,7 +282,10 @@ struct state_lock_denied {
 };
 
 struct state_lock_args {
-	uint32_t type; /* READW/WRITEW are served like READ/WRITE: no waiting */
+	/* READW/WRITEW are served like READ/WRITE (no waiting), but with
+	 * minor >= 1 a denied one is remembered and the owner notified when
+	 * the lock may be free (state_lock_notify_set). */
+	uint32_t type;
 	bool reclaim;
 	uint64_t offset, length;
 	bool new_owner;
@@ -325,6 +328,45 @@ enum nfsstat4 state_lockt(struct state_server *st, uint64_t clientid, const uint
 /* RELEASE_LOCKOWNER: NFS4ERR_LOCKS_HELD while it holds any lock. */
 enum nfsstat4 state_release_lockowner(struct state_server *st, uint64_t clientid,
 				      const uint8_t *owner, uint32_t owner_len);
+
+/* --- blocked locks: CB_NOTIFY_LOCK (v4.1, RFC 8881 18.10.4, 20.11) ------- */
+
+/* A v4.1 LOCK of type READW_LT/WRITEW_LT that was denied leaves a waiter:
+ * (client, lock owner, file, range, type).  When a conflicting lock goes
+ * (LOCKU, a lock narrowed or downgraded, CLOSE, FREE_STATEID, the holder's
+ * client expiring or destroyed) and nothing else conflicts any more, the
+ * waiter becomes a notice, handed to the hook below: the nfs4 layer sends
+ * CB_NOTIFY_LOCK and the client retries its LOCK.  The lock is not kept
+ * for the waiter: whoever asks first gets it (RFC 8881 20.11.4 allows it).
+ *
+ * Waiters are bounded (STATE_WAITERS_PER_FILE per file, STATE_WAITERS_MAX
+ * in all: past that a denied request is not remembered and the client
+ * polls, as without notification), a second denial of the same owner on
+ * the same file replaces its waiter, and a waiter goes when its owner gets
+ * a lock on the file, when it is notified, after a lease without either,
+ * and with its client or lock owner (RELEASE_LOCKOWNER). */
+enum { STATE_WAITERS_PER_FILE = 32, STATE_WAITERS_MAX = 4096 };
+
+struct state_lock_notice {
+	uint64_t clientid;
+	const struct state_file_key *file;
+	const uint8_t *owner; /* the lock owner's bytes */
+	uint32_t owner_len;
+};
+
+/* Called once per notice, with no state lock held; the notice is valid
+ * during the call only.  Must not block. */
+typedef void (*state_lock_notify_fn)(void *ctx, const struct state_lock_notice *n);
+
+/* Sets (or, fn NULL, clears) the hook.  Clearing waits for calls in
+ * progress to end; notices are then dropped. */
+void state_lock_notify_set(struct state_server *st, state_lock_notify_fn fn, void *ctx);
+
+/* Hands the notices queued so far to the hook.  Call with no state lock
+ * held, not even an owner's sequence mutex: the nfs4 layer does after
+ * each COMPOUND, the state thread after each pass.  One atomic load when
+ * nothing is queued. */
+void state_lock_notify_flush(struct state_server *st);
 
 /* --- I/O --------------------------------------------------------------- */
 
@@ -480,6 +522,7 @@ void state_deleg_get_stats(struct state_server *st, struct state_deleg_stats *ou
 struct state_stats {
 	unsigned clients_confirmed, clients_unconfirmed;
 	unsigned owners, opens, lock_states, locks, files;
+	unsigned lock_waiters; /* blocked v4.1 lock requests remembered */
 	unsigned records_prev; /* records from before the restart, pending reclaim */
 	unsigned delegations;  /* held (not revoked) */
 	bool in_grace;

@@ -131,6 +131,7 @@ void state_client_destroy(struct state_server *st, struct state_client *cl, bool
 		struct state_owner *o = state_container_of(pos, struct state_owner, client_link);
 		state_owner_kill(st, o);
 	}
+	state_waiters_forget(st, cl->clientid, NULL, 0);
 	state_sessions_client_gone(st, cl);
 	buf_unref(cl->cs_reply);
 	if (tomb && cl->confirmed)

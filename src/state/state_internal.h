@@ -119,6 +119,31 @@ struct state_file {
 	struct state_list lock_states;
 	struct state_list ranges; /* every lock on the file, by any owner */
 	struct state_list delegs; /* struct state_deleg.s.file_link */
+	struct state_list waiters; /* struct state_waiter.file_link */
+	unsigned n_waiters;
+};
+
+/* A denied blocking lock request (state_lock_wait.c).  The owner is kept
+ * by value: a new lock owner whose first LOCK was denied is undone. */
+struct state_waiter {
+	struct state_list file_link;
+	struct state_list all_link; /* st->waiters, oldest first */
+	struct state_file *file;
+	uint64_t clientid;
+	uint32_t type; /* STATE_READ_LT or STATE_WRITE_LT */
+	uint64_t start, last;
+	uint64_t expires_ms;
+	uint32_t owner_len;
+	uint8_t owner[];
+};
+
+/* A waiter whose lock may be free, queued for state_lock_notify_flush. */
+struct state_notice {
+	struct state_notice *next;
+	uint64_t clientid;
+	struct state_file_key file;
+	uint32_t owner_len;
+	uint8_t owner[];
 };
 
 enum state_stid_type { STATE_STID_OPEN = 1, STATE_STID_LOCK, STATE_STID_CLOSED, STATE_STID_DELEG };
@@ -252,6 +277,18 @@ struct state_server {
 	unsigned n_owners, n_opens, n_lock_states, n_locks, n_files;
 	struct state_deleg_table deleg;
 
+	/* Blocked v4.1 lock requests and their notices (state_lock_wait.c).
+	 * The hook and its busy count under st->lock; notify_cond signals
+	 * notify_busy reaching 0. */
+	struct state_list waiters;
+	unsigned n_waiters;
+	struct state_notice *notices, **notices_tail;
+	_Atomic bool notices_queued;
+	state_lock_notify_fn notify_fn;
+	void *notify_ctx;
+	unsigned notify_busy;
+	pthread_cond_t notify_cond;
+
 	/* v4.1 sessions (session.c): the table under sess_lock, counters
 	 * atomic.  lock order: see core/lock_order.h, level 4. */
 	pthread_mutex_t sess_lock;
@@ -358,6 +395,33 @@ static inline enum nfsstat4 state_deleg_revoked_status(uint32_t minor)
 /* state_lock.c */
 void state_lockst_free(struct state_server *st, struct state_lockst *ls);
 bool state_lockst_has_ranges(const struct state_lockst *ls);
+typedef bool (*state_range_skip_fn)(const struct state_range *r, const void *arg);
+/* The first lock on f that conflicts with a lock of type over [start,
+ * last], ignoring those for which skip() says so (skip NULL: none). */
+const struct state_range *state_lock_conflict(const struct state_file *f, uint32_t type,
+					      uint64_t start, uint64_t last,
+					      state_range_skip_fn skip, const void *arg);
+/* skip for state_lock_conflict: the locks of lock owner arg. */
+bool state_range_of_owner(const struct state_range *r, const void *owner);
+
+/* state_lock_wait.c: waiters of denied blocking locks (see state.h) */
+void state_waiters_init(struct state_server *st);
+/* Remembers (or refreshes) the waiter of owner on f. */
+void state_waiter_add(struct state_server *st, struct state_file *f, uint64_t clientid,
+		      const uint8_t *owner, uint32_t owner_len, uint32_t type, uint64_t start,
+		      uint64_t last);
+/* Forgets the waiter of owner on f (it got a lock there). */
+void state_waiter_drop(struct state_server *st, struct state_file *f, uint64_t clientid,
+		       const uint8_t *owner, uint32_t owner_len);
+/* Locks on f went or shrank: the waiters nothing blocks any more become
+ * notices.  f may be freed (state_file_maybe_free) unless keep. */
+void state_waiters_wake(struct state_server *st, struct state_file *f, bool keep);
+/* Forgets the waiters of a client (owner NULL) or of one of its owners. */
+void state_waiters_forget(struct state_server *st, uint64_t clientid, const uint8_t *owner,
+			  uint32_t owner_len);
+void state_waiters_expire(struct state_server *st, uint64_t now);
+/* Frees every waiter and notice (server destruction). */
+void state_waiters_fini(struct state_server *st);
 
 /* state_client.c: a new client record (unconfirmed), in the tables. */
 struct state_client *state_client_new(struct state_server *st, const struct state_principal *who,

@@ -34,7 +34,9 @@ static bool overlaps(const struct state_range *r, uint64_t start, uint64_t last)
 }
 
 /* READW/WRITEW are served as READ/WRITE: a denied lock is reported at once
- * and the client polls (no blocking-lock callbacks in v4.0). */
+ * (the server never holds a request back); in v4.1 the owner is also
+ * remembered and notified when the lock may be free (state_lock_wait.c),
+ * in v4.0 the client polls. */
 static uint32_t lock_type_norm(uint32_t type)
 {
 	switch (type) {
@@ -70,12 +72,17 @@ void state_lockst_free(struct state_server *st, struct state_lockst *ls)
 {
 	struct state_file *f = ls->s.file;
 	struct state_list *pos, *tmp;
+	bool had_ranges = false;
 	state_list_for_each_safe(pos, tmp, &f->ranges)
 	{
 		struct state_range *r = state_container_of(pos, struct state_range, file_link);
-		if (r->ls == ls)
+		if (r->ls == ls) {
 			range_free(st, r);
+			had_ranges = true;
+		}
 	}
+	if (had_ranges)
+		state_waiters_wake(st, f, true);
 	state_list_del(&ls->s.file_link);
 	hashtable_remove(&st->stids, &ls->s.node);
 	state_list_del(&ls->s.owner_link);
@@ -84,13 +91,9 @@ void state_lockst_free(struct state_server *st, struct state_lockst *ls)
 	state_file_maybe_free(st, f);
 }
 
-/* The first lock on f that conflicts with a lock of type over [start, last],
- * ignoring those for which skip() says so. */
-typedef bool (*range_skip_fn)(const struct state_range *r, const void *arg);
-
-static const struct state_range *find_conflict(const struct state_file *f, uint32_t type,
-					       uint64_t start, uint64_t last, range_skip_fn skip,
-					       const void *arg)
+const struct state_range *state_lock_conflict(const struct state_file *f, uint32_t type,
+					      uint64_t start, uint64_t last,
+					      state_range_skip_fn skip, const void *arg)
 {
 	const struct state_list *pos;
 	for (pos = f->ranges.next; pos != &f->ranges; pos = pos->next) {
@@ -107,7 +110,7 @@ static const struct state_range *find_conflict(const struct state_file *f, uint3
 	return NULL;
 }
 
-static bool skip_owner(const struct state_range *r, const void *owner)
+bool state_range_of_owner(const struct state_range *r, const void *owner)
 {
 	return r->ls->s.owner == owner;
 }
@@ -328,10 +331,16 @@ enum nfsstat4 state_lock(struct state_server *st, struct state_owner *o,
 	    !(ls->open->access & need))
 		status = NFS4ERR_OPENMODE;
 	const struct state_range *c = NULL;
+	struct state_owner *lo = ls->s.owner;
 	if (status == NFS4_OK &&
-	    (c = find_conflict(ls->s.file, type, start, last, skip_owner, ls->s.owner))) {
+	    (c = state_lock_conflict(ls->s.file, type, start, last, state_range_of_owner, lo))) {
 		fill_denied(c, denied);
 		status = NFS4ERR_DENIED;
+		/* Before the undo below, which may take the owner with it;
+		 * the waiter keeps the file (and the open keeps it anyway). */
+		if (minor >= 1 && (a->type == STATE_READW_LT || a->type == STATE_WRITEW_LT))
+			state_waiter_add(st, ls->s.file, lo->clientid, lo->bytes, lo->len, type,
+					 start, last);
 	}
 	if (status != NFS4_OK) {
 		if (ls && is_new)
@@ -340,6 +349,10 @@ enum nfsstat4 state_lock(struct state_server *st, struct state_owner *o,
 	}
 	ranges_set(st, ls, type, start, last, nr, &spare);
 	nr = NULL;
+	state_waiter_drop(st, ls->s.file, lo->clientid, lo->bytes, lo->len);
+	/* A write lock turned into a read lock (or narrowed) may free what
+	 * others wait for. */
+	state_waiters_wake(st, ls->s.file, true);
 	/* A new lock state starts at seqid 1; an existing one moves on. */
 	if (!created_ls)
 		state_stid_bump(&ls->s);
@@ -370,6 +383,7 @@ enum nfsstat4 state_locku(struct state_server *st, struct state_owner *o,
 	if (status == NFS4_OK) {
 		ranges_cut(st, (struct state_lockst *)s, offset, range_last(offset, length),
 			   &spare);
+		state_waiters_wake(st, s->file, true);
 		state_stid_bump(s);
 		state_stid_export(s, out);
 	}
@@ -395,7 +409,7 @@ enum nfsstat4 state_lockt(struct state_server *st, uint64_t clientid, const uint
 		struct state_owner *lo =
 			state_owner_find(st, clientid, STATE_OWNER_LOCK, owner, owner_len);
 		const struct state_range *c =
-			f ? find_conflict(f, type, offset, range_last(offset, length), skip_owner,
+			f ? state_lock_conflict(f, type, offset, range_last(offset, length), state_range_of_owner,
 					  lo)
 			  : NULL;
 		if (c) {
@@ -430,6 +444,8 @@ enum nfsstat4 state_release_lockowner(struct state_server *st, uint64_t clientid
 		if (status == NFS4_OK)
 			state_owner_kill(st, lo);
 	}
+	if (status == NFS4_OK)
+		state_waiters_forget(st, clientid, owner, owner_len);
 	pthread_mutex_unlock(&st->lock);
 	return status;
 }
@@ -454,7 +470,7 @@ static enum nfsstat4 check_io_special(struct state_server *st, const struct stat
 	if (length == 0 || (bypass && !write))
 		return NFS4_OK;
 	uint32_t as = write ? STATE_WRITE_LT : STATE_READ_LT;
-	if (find_conflict(f, as, start, range_last(start, length), NULL, NULL))
+	if (state_lock_conflict(f, as, start, range_last(start, length), NULL, NULL))
 		return NFS4ERR_LOCKED;
 	return NFS4_OK;
 }
@@ -487,7 +503,7 @@ enum nfsstat4 state_check_io(struct state_server *st, const struct nfs4_stateid 
 		if (write && d->type != OPEN_DELEGATE_WRITE)
 			status = NFS4ERR_OPENMODE;
 		else if (length != 0 &&
-			 find_conflict(s->file, write ? STATE_WRITE_LT : STATE_READ_LT, offset,
+			 state_lock_conflict(s->file, write ? STATE_WRITE_LT : STATE_READ_LT, offset,
 				       range_last(offset, length), skip_client, &holder))
 			status = NFS4ERR_LOCKED;
 		goto out;
@@ -506,7 +522,7 @@ enum nfsstat4 state_check_io(struct state_server *st, const struct nfs4_stateid 
 		status = NFS4ERR_OPENMODE;
 		goto out;
 	}
-	if (length != 0 && find_conflict(s->file, write ? STATE_WRITE_LT : STATE_READ_LT, offset,
+	if (length != 0 && state_lock_conflict(s->file, write ? STATE_WRITE_LT : STATE_READ_LT, offset,
 					 range_last(offset, length), skip_open, op))
 		status = NFS4ERR_LOCKED;
 out:

@@ -44,6 +44,7 @@ struct state_file *state_file_get(struct state_server *st, const struct state_fi
 	state_list_init(&f->lock_states);
 	state_list_init(&f->ranges);
 	state_list_init(&f->delegs);
+	state_list_init(&f->waiters);
 	hashtable_insert(&st->files, &f->node, h);
 	st->n_files++;
 	return f;
@@ -52,7 +53,7 @@ struct state_file *state_file_get(struct state_server *st, const struct state_fi
 void state_file_maybe_free(struct state_server *st, struct state_file *f)
 {
 	if (!f || !state_list_empty(&f->opens) || !state_list_empty(&f->lock_states) ||
-	    !state_list_empty(&f->delegs))
+	    !state_list_empty(&f->delegs) || f->n_waiters)
 		return;
 	hashtable_remove(&st->files, &f->node);
 	st->n_files--;

@@ -110,8 +110,11 @@ static void run_periodic(struct state_server *st)
 	state_delegs_expire(st, now);
 	size_t n = state_clients_expire(st, now, &names);
 	state_owners_reap(st, now);
+	state_waiters_expire(st, now);
 	size_t gn = state_grace_tick(st, now, &gnames);
 	pthread_mutex_unlock(&st->lock);
+	/* Notices of locks freed by expiry, and any a caller left queued. */
+	state_lock_notify_flush(st);
 	/* Record I/O happens without the state lock (lock order). */
 	for (size_t i = 0; i < n; i++)
 		state_record_sync(st, names[i].name, names[i].name_len);
@@ -213,6 +216,7 @@ int state_server_create(const struct state_options *o, struct state_server **out
 	state_list_init(&st->clients);
 	st->probes_tail = &st->probes;
 	state_deleg_init(st);
+	state_waiters_init(st);
 	int rc = init_sync(st);
 	if (rc) {
 		free(st);
@@ -280,6 +284,7 @@ void state_server_destroy(struct state_server *st)
 	}
 	state_cb_free_queue(st);
 	state_deleg_fini(st);
+	state_waiters_fini(st);
 	pthread_mutex_unlock(&st->lock);
 	state_sessions_fini(st);
 	state_prev_free(st->prev, st->nprev);
@@ -313,6 +318,7 @@ void state_get_stats(struct state_server *st, struct state_stats *out)
 	out->lock_states = st->n_lock_states;
 	out->locks = st->n_locks;
 	out->files = st->n_files;
+	out->lock_waiters = st->n_waiters;
 	out->records_prev = (unsigned)st->nprev;
 	out->delegations = st->deleg.active;
 	out->in_grace = state_grace_active(st, state_now_ms());

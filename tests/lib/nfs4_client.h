@@ -263,7 +263,9 @@ struct nfs4c_cb_rec {
 	uint8_t fh[NFS4_FHSIZE];     /* every op that carries one */
 	uint32_t fhlen;
 	struct nfs4_bitmap attr_request; /* CB_GETATTR */
-	uint64_t owner_clientid;         /* CB_NOTIFY_LOCK */
+	uint64_t owner_clientid;         /* CB_NOTIFY_LOCK: the lock owner */
+	uint8_t owner[NFS4_OPAQUE_LIMIT];
+	uint32_t owner_len;
 	uint32_t nchanges;               /* CB_NOTIFY */
 };
 

@@ -195,6 +195,10 @@ static bool decode_op(struct xdr_dec *d, struct nfs4c_cb_op *op, struct nfs4c_cb
 		if (!nfs4_dec_cb_notify_lock_args(d, &op->u.notify_lock))
 			return false;
 		r->owner_clientid = op->u.notify_lock.lock_owner.clientid;
+		r->owner_len = op->u.notify_lock.lock_owner.owner.len;
+		if (r->owner_len > sizeof(r->owner))
+			return false;
+		memcpy(r->owner, op->u.notify_lock.lock_owner.owner.data, r->owner_len);
 		copy_fh(r, op->u.notify_lock.fh);
 		return true;
 	case OP_CB_NOTIFY:

@@ -1,0 +1,217 @@
+/* Waiters of denied blocking locks and their notices (CB_NOTIFY_LOCK,
+ * RFC 8881 18.10.4 and 20.11); the contract is in state.h.
+ *
+ * Everything but the flush runs under st->lock.  A waiter hangs on its
+ * file (which it keeps from being freed) and on the server's list, oldest
+ * first, so expiry stops at the first waiter still in time.  A notice is
+ * a copy of what the hook needs, so the waiter, its file and its owner may
+ * go before the notice is sent. */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "state/state_internal.h"
+
+void state_waiters_init(struct state_server *st)
+{
+	state_list_init(&st->waiters);
+	st->notices_tail = &st->notices;
+	pthread_cond_init(&st->notify_cond, NULL);
+}
+
+static bool waiter_is(const struct state_waiter *w, uint64_t clientid, const uint8_t *owner,
+		      uint32_t owner_len)
+{
+	return w->clientid == clientid && w->owner_len == owner_len &&
+	       memcmp(w->owner, owner, owner_len) == 0;
+}
+
+static struct state_waiter *waiter_find(struct state_file *f, uint64_t clientid,
+					const uint8_t *owner, uint32_t owner_len)
+{
+	struct state_list *pos;
+	for (pos = f->waiters.next; pos != &f->waiters; pos = pos->next) {
+		struct state_waiter *w = state_container_of(pos, struct state_waiter, file_link);
+		if (waiter_is(w, clientid, owner, owner_len))
+			return w;
+	}
+	return NULL;
+}
+
+static void waiter_free(struct state_server *st, struct state_waiter *w)
+{
+	state_list_del(&w->file_link);
+	state_list_del(&w->all_link);
+	w->file->n_waiters--;
+	st->n_waiters--;
+	free(w);
+}
+
+void state_waiter_add(struct state_server *st, struct state_file *f, uint64_t clientid,
+		      const uint8_t *owner, uint32_t owner_len, uint32_t type, uint64_t start,
+		      uint64_t last)
+{
+	struct state_waiter *w = waiter_find(f, clientid, owner, owner_len);
+	if (w) {
+		/* Moves to the young end of the expiry list. */
+		state_list_del(&w->all_link);
+	} else {
+		if (f->n_waiters >= STATE_WAITERS_PER_FILE || st->n_waiters >= STATE_WAITERS_MAX)
+			return; /* the client polls, as it would without notices */
+		w = malloc(sizeof(*w) + owner_len);
+		if (!w)
+			return;
+		w->file = f;
+		w->clientid = clientid;
+		w->owner_len = owner_len;
+		memcpy(w->owner, owner, owner_len);
+		state_list_add(&f->waiters, &w->file_link);
+		f->n_waiters++;
+		st->n_waiters++;
+	}
+	w->type = type;
+	w->start = start;
+	w->last = last;
+	w->expires_ms = state_now_ms() + st->opts.lease_ms;
+	state_list_add(&st->waiters, &w->all_link);
+}
+
+void state_waiter_drop(struct state_server *st, struct state_file *f, uint64_t clientid,
+		       const uint8_t *owner, uint32_t owner_len)
+{
+	struct state_waiter *w = f->n_waiters ? waiter_find(f, clientid, owner, owner_len) : NULL;
+	if (w)
+		waiter_free(st, w);
+}
+
+static void notice_queue(struct state_server *st, const struct state_waiter *w)
+{
+	struct state_notice *n = malloc(sizeof(*n) + w->owner_len);
+	if (!n)
+		return; /* the client's own polling covers it */
+	n->next = NULL;
+	n->clientid = w->clientid;
+	n->file = w->file->key;
+	n->owner_len = w->owner_len;
+	memcpy(n->owner, w->owner, w->owner_len);
+	*st->notices_tail = n;
+	st->notices_tail = &n->next;
+	atomic_store(&st->notices_queued, true);
+}
+
+void state_waiters_wake(struct state_server *st, struct state_file *f, bool keep)
+{
+	if (!f || f->n_waiters == 0)
+		return;
+	struct state_list *pos, *tmp;
+	state_list_for_each_safe(pos, tmp, &f->waiters)
+	{
+		struct state_waiter *w = state_container_of(pos, struct state_waiter, file_link);
+		/* The waiter's own locks never block it (it may hold part of
+		 * the range already). */
+		const struct state_owner *lo = state_owner_find(st, w->clientid, STATE_OWNER_LOCK,
+								 w->owner, w->owner_len);
+		if (state_lock_conflict(f, w->type, w->start, w->last,
+					lo ? state_range_of_owner : NULL, lo))
+			continue;
+		/* Notified once: a client that loses the race asks again with
+		 * READW/WRITEW and waits anew. */
+		notice_queue(st, w);
+		waiter_free(st, w);
+	}
+	if (!keep)
+		state_file_maybe_free(st, f);
+}
+
+void state_waiters_forget(struct state_server *st, uint64_t clientid, const uint8_t *owner,
+			  uint32_t owner_len)
+{
+	struct state_list *pos, *tmp;
+	state_list_for_each_safe(pos, tmp, &st->waiters)
+	{
+		struct state_waiter *w = state_container_of(pos, struct state_waiter, all_link);
+		if (w->clientid != clientid || (owner && !waiter_is(w, clientid, owner, owner_len)))
+			continue;
+		struct state_file *f = w->file;
+		waiter_free(st, w);
+		state_file_maybe_free(st, f);
+	}
+}
+
+void state_waiters_expire(struct state_server *st, uint64_t now)
+{
+	while (!state_list_empty(&st->waiters)) {
+		struct state_waiter *w =
+			state_container_of(st->waiters.next, struct state_waiter, all_link);
+		if (w->expires_ms > now)
+			break;
+		struct state_file *f = w->file;
+		waiter_free(st, w);
+		state_file_maybe_free(st, f);
+	}
+}
+
+void state_waiters_fini(struct state_server *st)
+{
+	while (!state_list_empty(&st->waiters)) {
+		struct state_waiter *w =
+			state_container_of(st->waiters.next, struct state_waiter, all_link);
+		struct state_file *f = w->file;
+		waiter_free(st, w);
+		state_file_maybe_free(st, f);
+	}
+	while (st->notices) {
+		struct state_notice *n = st->notices;
+		st->notices = n->next;
+		free(n);
+	}
+	st->notices_tail = &st->notices;
+	pthread_cond_destroy(&st->notify_cond);
+}
+
+void state_lock_notify_set(struct state_server *st, state_lock_notify_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&st->lock);
+	st->notify_fn = fn;
+	st->notify_ctx = ctx;
+	while (st->notify_busy)
+		pthread_cond_wait(&st->notify_cond, &st->lock);
+	pthread_mutex_unlock(&st->lock);
+}
+
+void state_lock_notify_flush(struct state_server *st)
+{
+	if (!atomic_load(&st->notices_queued))
+		return;
+	pthread_mutex_lock(&st->lock);
+	struct state_notice *list = st->notices;
+	state_lock_notify_fn fn = st->notify_fn;
+	void *ctx = st->notify_ctx;
+	st->notices = NULL;
+	st->notices_tail = &st->notices;
+	atomic_store(&st->notices_queued, false);
+	bool busy = fn && list;
+	if (busy)
+		st->notify_busy++;
+	pthread_mutex_unlock(&st->lock);
+	while (list) {
+		struct state_notice *n = list;
+		list = n->next;
+		if (fn) {
+			struct state_lock_notice ln = {
+				.clientid = n->clientid,
+				.file = &n->file,
+				.owner = n->owner,
+				.owner_len = n->owner_len,
+			};
+			fn(ctx, &ln);
+		}
+		free(n);
+	}
+	if (busy) {
+		pthread_mutex_lock(&st->lock);
+		if (--st->notify_busy == 0)
+			pthread_cond_broadcast(&st->notify_cond);
+		pthread_mutex_unlock(&st->lock);
+	}
+}
