@@ -481,10 +481,11 @@ size_t state_deleg_take_callbacks(struct state_server *st, struct state_deleg_cb
  * client) and whose back-end lease is to be dropped: up to max to out. */
 size_t state_deleg_take_unleased(struct state_server *st, struct state_file_key *out, size_t max);
 
-/* How a CB_RECALL ended (status as struct nfs4_cb_result).  NFS4_OK: the
- * client will return it; NFS4ERR_CB_PATH_DOWN (undeliverable),
- * NFS4ERR_BADHANDLE or NFS4ERR_BAD_STATEID (the client does not know it):
- * revoked now; other errors: revoked if not returned within the lease. */
+/* How a CB_RECALL ended (status as struct nfs4_cb_result).
+ * NFS4ERR_CB_PATH_DOWN (undeliverable): revoked now.  NFS4_OK and every
+ * client error (NFS4ERR_BADHANDLE, NFS4ERR_BAD_STATEID: perhaps the recall
+ * overtook the OPEN reply): revoked if not returned within a lease of the
+ * recall. */
 void state_deleg_recall_done(struct state_server *st, const struct nfs4_stateid *sid,
 			     uint32_t status);
 

@@ -57,15 +57,13 @@ void state_deleg_recall_done(struct state_server *st, const struct nfs4_stateid 
 		case NFS4ERR_CB_PATH_DOWN:
 			state_deleg_revoke_locked(st, d, "recall undeliverable");
 			break;
-		case NFS4ERR_BADHANDLE:
-		case NFS4ERR_BAD_STATEID:
-			/* The client says it holds no such delegation: nothing
-			 * will come back (RFC 7530 10.4.? / knfsd revoke). */
-			state_deleg_revoke_locked(st, d, "the client does not know it");
-			break;
 		default:
-			/* NFS4_OK: DELEGRETURN follows; any other error: the
-			 * lease after the recall decides. */
+			/* NFS4_OK: DELEGRETURN follows.  NFS4ERR_BADHANDLE or
+			 * NFS4ERR_BAD_STATEID may only mean that the recall
+			 * overtook the OPEN reply granting the delegation, so,
+			 * like any other error, they leave it to the lease
+			 * after the recall (as knfsd does once its retries
+			 * are spent). */
 			break;
 		}
 	}

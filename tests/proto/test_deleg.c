@@ -339,7 +339,7 @@ static void test_unanswered_recall_revokes(void **st)
 	assert_true(xdr_decode_u32(&p.d, &n) && n == 1 && xdr_decode_u32(&p.d, &s0));
 	assert_int_equal(s0, NFS4ERR_DELEG_REVOKED);
 	nfs4c_done(&p);
-	/* DESTROY_CLIENTID waits for the revoked state to be freed. */
+	/* FREE_STATEID acknowledges the revocation: the flag goes. */
 	nfs4c_begin_seq(&a, &m, 0, false);
 	add_free_stateid(&m, &o.deleg.stateid);
 	nfs4c_send(a.fd, a.cred, &m, &p);
