@@ -87,6 +87,7 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 	so.conn_ref = rpc_conn_ref;
 	so.conn_unref = rpc_conn_unref;
 	so.conn_is_closed = rpc_conn_is_closed;
+	so.conn_hold_back = rpc_conn_hold_back;
 	rc = state_server_create(&so, &srv->state);
 	if (rc)
 		return rc;

@@ -68,6 +68,8 @@ void rpc_conn_unref(struct rpc_conn *conn)
 	for (unsigned i = 0; i < conn->outq_count; i++)
 		buf_unref(conn->outq[(conn->outq_head + i) % conn->outq_cap].b);
 	free(conn->outq);
+	for (unsigned i = 0; i < conn->nparked; i++)
+		rpc_record_release(&conn->parked[(conn->parked_head + i) % RPC_PARKED_MAX]);
 	rpc_record_reader_destroy(&conn->reader);
 	if (conn->poll.fd >= 0)
 		close(conn->poll.fd);
@@ -95,12 +97,23 @@ void rpc_conn_close(struct rpc_conn *conn)
 		rpc_loop_post(conn->loop, conn, CONN_MSG_CLOSE);
 }
 
+void rpc_conn_hold_back(struct rpc_conn *conn, bool on)
+{
+	if (on)
+		atomic_fetch_add(&conn->back_holds, 1);
+	else
+		atomic_fetch_sub(&conn->back_holds, 1);
+}
+
 void rpc_conn_update_events_locked(struct rpc_conn *conn)
 {
 	if (conn->closed || !conn->adopted)
 		return;
-	bool want_write = conn->outq_count > 0;
-	uint32_t events = (conn->reading ? EPOLLIN : 0) | (want_write ? EPOLLOUT : 0);
+	bool connecting = atomic_load(&conn->connecting);
+	bool want_write = conn->outq_count > 0 || connecting;
+	/* A connect in progress completes (or fails) with EPOLLOUT. */
+	uint32_t events =
+		(conn->reading && !connecting ? EPOLLIN : 0) | (want_write ? EPOLLOUT : 0);
 	struct epoll_event ev = {.events = events, .data.ptr = &conn->poll};
 	if (epoll_ctl(conn->loop->epfd, EPOLL_CTL_MOD, conn->poll.fd, &ev) != 0)
 		log_warn("rpc: epoll_ctl on %s: %s", conn->peer_str, strerror(errno));
@@ -118,6 +131,8 @@ static void outq_pop(struct rpc_conn *conn)
 
 bool rpc_conn_flush_locked(struct rpc_conn *conn)
 {
+	if (atomic_load(&conn->connecting))
+		return true; /* written once connected */
 	while (conn->outq_count > 0) {
 		struct iovec iov[WRITEV_MAX_IOV];
 		unsigned n = 0;
@@ -254,6 +269,10 @@ int rpc_conn_call(struct rpc_conn *conn, uint32_t prog, uint32_t vers, uint32_t 
 	pc->next = conn->calls;
 	conn->calls = pc;
 	pthread_mutex_unlock(&conn->lock);
+	/* A connection whose backlog paused reading must read again for the
+	 * reply. */
+	if (atomic_load(&conn->read_paused) && conn->loop)
+		rpc_loop_post(conn->loop, conn, CONN_MSG_RESUME);
 	/* Registered before sending, so a fast reply always finds its call. */
 	rpc_conn_send(conn, xdr_enc_take(&e));
 	return 0;

@@ -18,6 +18,7 @@ enum {
 	LOOP_TICK_MS = 250,
 	READS_PER_WAKEUP = 4,   /* fairness between connections of a loop */
 	INPUT_TRIM_IDLE_MS = 2000,
+	CONNECT_IDLE_MS = 1000, /* a dial with no call left waits no longer */
 	MAX_EVENTS = 64,
 };
 
@@ -205,18 +206,55 @@ static void handle_record(struct rpc_conn *conn, struct rpc_record *rec)
 	rpc_dispatch_call(conn, rec, &d, xid);
 }
 
+static bool conn_has_calls(struct rpc_conn *conn)
+{
+	pthread_mutex_lock(&conn->lock);
+	bool r = conn->calls != NULL;
+	pthread_mutex_unlock(&conn->lock);
+	return r;
+}
+
+static bool record_is_call(const struct rpc_record *rec)
+{
+	return rec->len >= 8 && xdr_get_be32(rec->data + 4) == RPC_MSG_CALL;
+}
+
+/* While the backlog is full, reading goes on only to find the REPLYs our
+ * outgoing calls wait for (a callback's answer must not wait behind the
+ * client's requests), with room to set the CALLs aside. */
+static bool conn_reads_for_replies(struct rpc_conn *conn)
+{
+	return conn->nparked < RPC_PARKED_MAX && conn_has_calls(conn);
+}
+
 /* Serves the complete records already buffered, as far as backpressure
  * allows.  Returns false when the stream is malformed (connection closed). */
 static bool conn_process_records(struct rpc_loop *loop, struct rpc_conn *conn)
 {
 	enum rpc_record_status st = RPC_RECORD_NEED_MORE;
-	bool room;
+	bool room = true;
 	conn_begin_batch(conn);
-	while ((room = conn_has_room(conn))) {
+	/* CALLs set aside come first, in the order they arrived. */
+	while (conn->nparked && (room = conn_has_room(conn))) {
+		struct rpc_record rec = conn->parked[conn->parked_head];
+		conn->parked_head = (conn->parked_head + 1) % RPC_PARKED_MAX;
+		conn->nparked--;
+		handle_record(conn, &rec);
+	}
+	for (;;) {
+		room = room && conn_has_room(conn);
+		bool replies_only = !room || conn->nparked;
+		if (replies_only && !conn_reads_for_replies(conn))
+			break;
 		struct rpc_record rec;
 		st = rpc_record_next(&conn->reader, &rec);
 		if (st != RPC_RECORD_READY)
 			break;
+		if (replies_only && record_is_call(&rec)) {
+			conn->parked[(conn->parked_head + conn->nparked) % RPC_PARKED_MAX] = rec;
+			conn->nparked++;
+			continue;
+		}
 		handle_record(conn, &rec);
 	}
 	bool flushed = conn_end_batch(conn);
@@ -233,9 +271,11 @@ static bool conn_process_records(struct rpc_loop *loop, struct rpc_conn *conn)
 		conn_close(loop, conn, "write failed");
 		return false;
 	}
-	bool pause = !room || loop->draining;
+	bool pause = !room || conn->nparked || loop->draining;
 	atomic_store(&conn->read_paused, pause);
-	conn_set_reading(conn, !pause && !atomic_load(&conn->peer_eof));
+	bool read_on = (!pause || (!loop->draining && conn_reads_for_replies(conn))) &&
+		       !atomic_load(&conn->peer_eof);
+	conn_set_reading(conn, read_on);
 	/* A request may have finished between the check and the pause:
 	 * look again so the connection cannot stall. */
 	if (pause && !loop->draining && conn_has_room(conn))
@@ -283,7 +323,10 @@ static void conn_on_readable(struct rpc_loop *loop, struct rpc_conn *conn)
 		}
 		rpc_record_commit(&conn->reader, (size_t)n);
 		conn->last_activity_ms = clock_now_ms();
-		if (!conn_process_records(loop, conn) || atomic_load(&conn->read_paused))
+		if (!conn_process_records(loop, conn))
+			return;
+		if (atomic_load(&conn->read_paused) &&
+		    (loop->draining || !conn_reads_for_replies(conn)))
 			return;
 		if ((size_t)n < avail)
 			return; /* drained the socket */
@@ -307,6 +350,31 @@ static void conn_on_writable(struct rpc_loop *loop, struct rpc_conn *conn)
 	conn_finish_if_done(loop, conn);
 }
 
+/* A dialled connection's connect ended (EPOLLOUT, EPOLLERR or EPOLLHUP). */
+static void conn_on_connected(struct rpc_loop *loop, struct rpc_conn *conn)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+	if (getsockopt(conn->poll.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+		err = errno;
+	if (err == EINPROGRESS || err == EALREADY)
+		return;
+	if (err) {
+		log_info("rpc: cannot connect to %s: %s", conn->peer_str, strerror(err));
+		conn_close(loop, conn, "connect failed");
+		return;
+	}
+	conn->last_activity_ms = clock_now_ms();
+	pthread_mutex_lock(&conn->lock);
+	atomic_store(&conn->connecting, false);
+	bool ok = rpc_conn_flush_locked(conn);
+	if (ok)
+		rpc_conn_update_events_locked(conn);
+	pthread_mutex_unlock(&conn->lock);
+	if (!ok)
+		conn_close(loop, conn, "write failed");
+}
+
 static void conn_adopt(struct rpc_loop *loop, struct rpc_conn *conn)
 {
 	conn->adopted = true;
@@ -317,7 +385,10 @@ static void conn_adopt(struct rpc_loop *loop, struct rpc_conn *conn)
 		loop->conns->prev = conn;
 	loop->conns = conn;
 	loop->nconns++;
-	struct epoll_event ev = {.events = conn->reading ? EPOLLIN : 0, .data.ptr = &conn->poll};
+	uint32_t events = atomic_load(&conn->connecting) ? EPOLLOUT
+			  : conn->reading			   ? EPOLLIN
+								   : 0;
+	struct epoll_event ev = {.events = events, .data.ptr = &conn->poll};
 	pthread_mutex_lock(&conn->lock);
 	int rc = epoll_ctl(loop->epfd, EPOLL_CTL_ADD, conn->poll.fd, &ev);
 	pthread_mutex_unlock(&conn->lock);
@@ -393,7 +464,14 @@ static void loop_on_tick(struct rpc_loop *loop)
 		uint64_t idle = now - c->last_activity_ms;
 		if (idle >= INPUT_TRIM_IDLE_MS)
 			rpc_record_reader_trim(&c->reader);
-		if (idle_ms && idle >= idle_ms && atomic_load(&c->inflight) == 0) {
+		if (atomic_load(&c->connecting)) {
+			/* A dial nobody waits on any more (its calls timed out). */
+			if (idle >= CONNECT_IDLE_MS && !conn_has_calls(c))
+				conn_close(loop, c, "connect timed out");
+			continue;
+		}
+		if (idle_ms && idle >= idle_ms && atomic_load(&c->inflight) == 0 &&
+		    atomic_load(&c->back_holds) == 0) {
 			pthread_mutex_lock(&c->lock);
 			bool busy = c->outq_count > 0 || c->calls != NULL;
 			pthread_mutex_unlock(&c->lock);
@@ -503,6 +581,11 @@ void *rpc_loop_main(void *arg)
 				struct rpc_conn *conn = (struct rpc_conn *)p;
 				/* Keep it alive while handling, even if it closes. */
 				rpc_conn_ref(conn);
+				if (atomic_load(&conn->connecting)) {
+					conn_on_connected(loop, conn);
+					rpc_conn_unref(conn);
+					break;
+				}
 				if (events[i].events & (EPOLLERR | EPOLLHUP) &&
 				    !(events[i].events & EPOLLIN))
 					conn_close(loop, conn, "socket error");

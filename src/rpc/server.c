@@ -1,6 +1,9 @@
 /* Server lifecycle: creation, listeners, start and graceful stop. */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +159,62 @@ struct rpc_conn *rpc_server_adopt_fd(struct rpc_server *srv, int fd)
 	/* The reference from rpc_conn_new becomes the loop's. */
 	rpc_conn_ref(conn); /* the caller's */
 	rpc_loop_post(conn->loop, conn, CONN_MSG_ADOPT);
+	return conn;
+}
+
+struct rpc_conn *rpc_server_connect(struct rpc_server *srv, const char *hostport, int *err)
+{
+	char host[128], port[16];
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof(ss));
+	socklen_t slen = 0;
+	*err = -EINVAL;
+	if (rpc_addr_split(hostport, host, sizeof(host), port, sizeof(port)) != 0 ||
+	    !rpc_addr_port_ok(port))
+		return NULL;
+	uint16_t p = (uint16_t)atoi(port);
+	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	if (inet_pton(AF_INET, host, &in->sin_addr) == 1) {
+		in->sin_family = AF_INET;
+		in->sin_port = htons(p);
+		slen = sizeof(*in);
+	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(p);
+		slen = sizeof(*in6);
+	} else {
+		return NULL;
+	}
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		*err = -errno;
+		return NULL;
+	}
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	bool connecting = false;
+	if (connect(fd, (struct sockaddr *)&ss, slen) != 0) {
+		if (errno != EINPROGRESS) {
+			*err = -errno;
+			close(fd);
+			return NULL;
+		}
+		connecting = true;
+	}
+	struct rpc_conn *conn = rpc_conn_new(srv, fd, (struct sockaddr *)&ss, slen);
+	if (!conn) {
+		close(fd);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	atomic_store(&conn->connecting, connecting);
+	atomic_fetch_add_explicit(&srv->st_open, 1, memory_order_relaxed);
+	unsigned target = atomic_fetch_add(&srv->next_loop, 1) % srv->nloops;
+	conn->loop = &srv->loops[target];
+	rpc_conn_ref(conn); /* the caller's; rpc_conn_new's becomes the loop's */
+	rpc_loop_post(conn->loop, conn, CONN_MSG_ADOPT);
+	*err = 0;
 	return conn;
 }
 

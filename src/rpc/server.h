@@ -164,6 +164,22 @@ bool rpc_conn_is_closed(struct rpc_conn *conn);
 /* Asks the connection's loop to close it. */
 void rpc_conn_close(struct rpc_conn *conn);
 
+/* A session uses (on) or stops using (off) the connection as its back
+ * channel: while any does, the idle timeout does not close it, since the
+ * client may send nothing on it for long and still expect callbacks.
+ * Atomic; takes no lock. */
+void rpc_conn_hold_back(struct rpc_conn *conn, bool on);
+
+/* Dials "HOST:PORT" ("[v6]:PORT"; a literal address, nothing is resolved)
+ * without blocking: the connection is served by an event loop from the
+ * start, and calls made on it (rpc_conn_call) go out once the connect
+ * completes.  A connect that fails, or does not complete before every call
+ * made on it timed out, closes the connection (rpc_conn_is_closed), which
+ * fails its calls.  CALLs the peer sends on it are served like any other.
+ * Returns a connection with one reference for the caller, or NULL with
+ * *err set (-EINVAL for a bad address, or the socket's errno). */
+struct rpc_conn *rpc_server_connect(struct rpc_server *srv, const char *hostport, int *err);
+
 /* Completion of an outgoing call.  err is 0 with the decoded reply header and
  * a cursor over the results (valid only during the call), or a negative errno
  * (-ETIMEDOUT, -ECONNRESET, -EBADMSG) with hdr and results NULL.  Runs on the

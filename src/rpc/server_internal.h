@@ -11,6 +11,9 @@
 
 enum rpc_pollable_kind { POLL_CONN, POLL_LISTENER, POLL_WAKE, POLL_TICK };
 
+/* CALL records a connection keeps aside while its backlog is full. */
+enum { RPC_PARKED_MAX = 16 };
+
 /* First member of everything registered with epoll. */
 struct rpc_pollable {
 	enum rpc_pollable_kind kind;
@@ -61,6 +64,18 @@ struct rpc_conn {
 	unsigned msg_flags;
 
 	atomic_uint inflight; /* requests being served */
+	/* Sessions that use it as a back channel (rpc_conn_hold_back): never
+	 * closed for idleness while any does. */
+	atomic_uint back_holds;
+	/* Dialled out (rpc_server_connect) and not connected yet: nothing is
+	 * written or read until the connect completes. */
+	atomic_bool connecting;
+
+	/* Owned by the loop thread: CALLs read while the request backlog was
+	 * full, kept (in order) so that REPLYs behind them are read; served
+	 * before any new record once there is room. */
+	struct rpc_record parked[RPC_PARKED_MAX];
+	unsigned parked_head, nparked;
 
 	/* Under lock: the output queue, epoll interest, pending calls.
 	 * lock order: see core/lock_order.h, level 7. */

@@ -71,6 +71,13 @@ static void conn_put(struct state_server *st, struct rpc_conn *conn)
 		st->opts.conn_unref(conn);
 }
 
+/* The rpc layer keeps a back-bound connection open however idle it is. */
+static void conn_hold_back(struct state_server *st, struct rpc_conn *conn, bool on)
+{
+	if (conn && st->opts.conn_hold_back)
+		st->opts.conn_hold_back(conn, on);
+}
+
 void state_session_unref(struct state_server *st, struct state_session *s)
 {
 	if (!s || atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
@@ -83,8 +90,11 @@ void state_session_unref(struct state_server *st, struct state_session *s)
 		}
 	}
 	atomic_fetch_sub(&st->cache_bytes, bytes);
-	for (unsigned i = 0; i < s->nconns; i++)
+	for (unsigned i = 0; i < s->nconns; i++) {
+		if (s->conns[i].dir & STATE_CONN_BACK)
+			conn_hold_back(st, s->conns[i].conn, false);
 		conn_put(st, s->conns[i].conn);
+	}
 	free(s->conns);
 	free(s->slots);
 	free(s->back_slots);
@@ -178,8 +188,11 @@ void state_session_kill(struct state_server *st, struct state_session *s)
 	s->conns = NULL;
 	s->nconns = s->conns_cap = 0;
 	pthread_mutex_unlock(&s->lock);
-	for (unsigned i = 0; i < nconns; i++)
+	for (unsigned i = 0; i < nconns; i++) {
+		if (conns[i].dir & STATE_CONN_BACK)
+			conn_hold_back(st, conns[i].conn, false);
 		conn_put(st, conns[i].conn);
+	}
 	free(conns);
 	atomic_fetch_sub(&st->n_sessions, 1);
 	state_session_unref(st, s);
@@ -247,6 +260,8 @@ static bool conn_bind_locked(struct state_server *st, struct state_session *s,
 		memset(c, 0, sizeof(*c));
 		c->conn = st->opts.conn_ref(conn);
 	}
+	if ((dir & STATE_CONN_BACK) && !(c->dir & STATE_CONN_BACK))
+		conn_hold_back(st, c->conn, true);
 	if ((dir & STATE_CONN_BACK) && (!(c->dir & STATE_CONN_BACK) || c->back_failed)) {
 		/* A new path: probe it, and let the client show it fixed a
 		 * fault. */
@@ -283,6 +298,8 @@ void state_conn_closed(struct state_server *st, struct rpc_conn *conn)
 		for (unsigned i = 0; i < s->nconns; i++) {
 			if (s->conns[i].conn != conn)
 				continue;
+			if (s->conns[i].dir & STATE_CONN_BACK)
+				conn_hold_back(st, conn, false);
 			if (nput < sizeof(put) / sizeof(put[0]))
 				put[nput++] = conn;
 			else
@@ -326,6 +343,8 @@ enum nfsstat4 state_bind_conn(struct state_server *st, const uint8_t *sessionid,
 		struct state_sess_conn *c = conn_find(s, conn);
 		/* A connection keeps the directions it has; binding again
 		 * replaces them (RFC 8881 18.34.3). */
+		if (c && (c->dir & STATE_CONN_BACK))
+			conn_hold_back(st, c->conn, false);
 		if (c)
 			c->dir = 0;
 		if (!conn_bind_locked(st, s, conn, want))

@@ -97,6 +97,10 @@ struct state_options {
 	void (*conn_unref)(struct rpc_conn *conn);
 	bool (*conn_is_closed)(struct rpc_conn *conn);
 	struct state_deleg_limits deleg; /* delegation policy */
+	/* A session starts (on) or stops using a connection as its back
+	 * channel (rpc_conn_hold_back); atomic, called under a session's lock.
+	 * NULL: not told. */
+	void (*conn_hold_back)(struct rpc_conn *conn, bool on);
 };
 
 /* Defaults from the configuration: state_dir, lease_time, grace_time, the
