@@ -75,6 +75,54 @@ static void test_want_flags(void **st)
 	dl_client_end(&a, &sa);
 }
 
+static void add_want_delegation(struct nfs4c_call *m, const void *arg)
+{
+	struct nfs4_want_delegation_args w = {.want = *(const uint32_t *)arg, .claim = CLAIM_FH};
+	NFS4C_OP(m, OP_WANT_DELEGATION, nfs4_enc_want_delegation_args, &w);
+}
+
+/* WANT_DELEGATION (RFC 8881 18.49): a delegation without an OPEN. */
+static void test_want_delegation(void **st)
+{
+	(void)st;
+	struct nfs4c_sess a;
+	struct nfs4c_cb sa;
+	dl_client(&a, &sa, "dl-wantdeleg", 910);
+	struct dl_open o = dl_open(&a, "f-wantdeleg", RD | OPEN4_SHARE_ACCESS_WANT_NO_DELEG, true);
+	assert_int_equal(o.status, NFS4_OK);
+	uint32_t want = OPEN4_SHARE_ACCESS_WANT_READ_DELEG;
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin_seq(&a, &m, 0, false);
+	nfs4c_putfh(&m, o.fh, o.fhlen);
+	add_want_delegation(&m, &want);
+	nfs4c_send(a.fd, a.cred, &m, &p);
+	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_PUTFH), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_WANT_DELEGATION), NFS4_OK);
+	struct nfs4_want_delegation_res r;
+	assert_true(nfs4_dec_want_delegation_res(&p.d, &r));
+	nfs4c_done(&p);
+	assert_int_equal(r.deleg.type, OPEN_DELEGATE_READ);
+	o.deleg = r.deleg;
+	assert_int_equal(dl_delegreturn(&a, &o), NFS4_OK);
+	/* A directory: none, and why. */
+	nfs4c_begin_seq(&a, &m, 0, false);
+	nfs4c_putrootfh(&m);
+	nfs4c_lookup(&m, "export");
+	add_want_delegation(&m, &want);
+	nfs4c_send(a.fd, a.cred, &m, &p);
+	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_PUTROOTFH), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_LOOKUP), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_WANT_DELEGATION), NFS4_OK);
+	assert_true(nfs4_dec_want_delegation_res(&p.d, &r));
+	nfs4c_done(&p);
+	assert_int_equal(r.deleg.type, OPEN_DELEGATE_NONE_EXT);
+	assert_int_equal(r.deleg.why, WND4_IS_DIR);
+	dl_client_end(&a, &sa);
+}
+
 /* --- the conflicting operations ------------------------------------------------------- */
 
 static void add_remove(struct nfs4c_call *m, const void *arg)
@@ -356,6 +404,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_delegation_recalled_by_open),
 		cmocka_unit_test(test_want_flags),
+		cmocka_unit_test(test_want_delegation),
 		cmocka_unit_test(test_recall_by_each_conflict),
 		cmocka_unit_test(test_getattr_asks_the_holder),
 		cmocka_unit_test(test_unanswered_recall_revokes),

@@ -293,6 +293,25 @@ static void test_reclaim_and_cur(void **state)
 	state_server_destroy(st);
 }
 
+static void test_client_expiry_drops_delegations(void **state)
+{
+	struct state_server *st = dl_new(200, STATE_DELEG_READ_WRITE, 0, 0);
+	uint64_t a = st_client(st, "a", 1);
+	struct state_file_key f = st_key(1, "f");
+	assert_int_equal(dl_grant(st, a, &f, STATE_SHARE_ACCESS_BOTH, 0, false).type,
+			 OPEN_DELEGATE_WRITE);
+	st_sleep_ms(350);
+	state_run_reaper(st);
+	struct state_deleg_stats ds;
+	state_deleg_get_stats(st, &ds);
+	assert_int_equal(ds.active, 0);
+	assert_int_equal(ds.revoked, 0); /* gone with its client, not revoked */
+	struct state_file_key keys[2];
+	assert_int_equal(state_deleg_take_unleased(st, keys, 2), 1);
+	assert_int_equal(state_deleg_break(st, &f, 0, NULL, true), NFS4_OK);
+	state_server_destroy(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_revoked_after_a_lease),
 		cmocka_unit_test(test_undeliverable_recall_revokes),
 		cmocka_unit_test(test_reclaim_and_cur),
+		cmocka_unit_test(test_client_expiry_drops_delegations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
