@@ -328,17 +328,18 @@ static bool recently_recalled(const struct state_server *st, const struct state_
 	return false;
 }
 
-/* Whether something of another client on f rules out a delegation of this
- * type for clientid: an open that conflicts, a delegation that does (or
- * one being recalled), a lock. */
+/* Whether something on f rules out a delegation of this type for
+ * clientid: another client's open, delegation (or any being recalled) or
+ * lock that conflicts; for a read delegation, any writer at all, the
+ * client's own included (its writes would break the read lease). */
 static bool others_conflict(const struct state_file *f, uint64_t clientid, uint32_t type)
 {
 	const struct state_list *pos;
 	for (pos = f->opens.next; pos != &f->opens; pos = pos->next) {
 		const struct state_open *op = state_container_of(pos, struct state_open, s.file_link);
-		if (op->s.owner->clientid == clientid)
-			continue;
-		if (type == OPEN_DELEGATE_WRITE || (op->access & STATE_SHARE_ACCESS_WRITE))
+		if (type == OPEN_DELEGATE_READ && (op->access & STATE_SHARE_ACCESS_WRITE))
+			return true;
+		if (type == OPEN_DELEGATE_WRITE && op->s.owner->clientid != clientid)
 			return true;
 	}
 	for (pos = f->delegs.next; pos != &f->delegs; pos = pos->next) {

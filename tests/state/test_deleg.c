@@ -105,6 +105,17 @@ static void test_policy_refusals(void **state)
 	assert_int_equal(g.why, WND4_NOT_WANTED);
 	g = dl_grant(st, a, &f, STATE_SHARE_ACCESS_READ, OPEN4_SHARE_ACCESS_WANT_CANCEL, true);
 	assert_int_equal(g.why, WND4_CANCELLED);
+	/* A writer of its own: no read delegation (its writes would break
+	 * it), but a write delegation. */
+	struct state_file_key g3 = st_key(1, "g3");
+	uint32_t s3 = 1;
+	struct nfs4_stateid sid3;
+	assert_int_equal(st_open(st, a, "o3", &s3, &g3, STATE_SHARE_ACCESS_WRITE, 0, &sid3),
+			 NFS4_OK);
+	assert_int_equal(dl_grant(st, a, &g3, STATE_SHARE_ACCESS_READ, 0, false).type,
+			 OPEN_DELEGATE_NONE);
+	assert_int_equal(dl_grant(st, a, &g3, STATE_SHARE_ACCESS_BOTH, 0, false).type,
+			 OPEN_DELEGATE_WRITE);
 	/* No callback path: none. */
 	struct state_file_key f2 = st_key(1, "f2");
 	struct state_deleg_ask ask = {.access = STATE_SHARE_ACCESS_READ, .cb_up = false};
