@@ -328,6 +328,20 @@ static bool recently_recalled(const struct state_server *st, const struct state_
 	return false;
 }
 
+/* Another client's delegation on f that cannot coexist with one of this
+ * type for clientid. */
+static bool others_deleg_conflict(const struct state_file *f, uint64_t clientid, uint32_t type)
+{
+	const struct state_list *pos;
+	for (pos = f->delegs.next; pos != &f->delegs; pos = pos->next) {
+		const struct state_deleg *d = state_container_of(pos, struct state_deleg, s.file_link);
+		if (d->s.owner->clientid != clientid &&
+		    (type == OPEN_DELEGATE_WRITE || d->type == OPEN_DELEGATE_WRITE))
+			return true;
+	}
+	return false;
+}
+
 /* Whether something on f rules out a delegation of this type for
  * clientid: another client's open, delegation (or any being recalled) or
  * lock that conflicts; for a read delegation, any writer at all, the
@@ -342,13 +356,11 @@ static bool others_conflict(const struct state_file *f, uint64_t clientid, uint3
 		if (type == OPEN_DELEGATE_WRITE && op->s.owner->clientid != clientid)
 			return true;
 	}
-	for (pos = f->delegs.next; pos != &f->delegs; pos = pos->next) {
-		const struct state_deleg *d = state_container_of(pos, struct state_deleg, s.file_link);
-		if (d->s.owner->clientid == clientid)
-			continue;
-		if (d->recalled || type == OPEN_DELEGATE_WRITE || d->type == OPEN_DELEGATE_WRITE)
+	if (others_deleg_conflict(f, clientid, type))
+		return true;
+	for (pos = f->delegs.next; pos != &f->delegs; pos = pos->next)
+		if (state_container_of(pos, struct state_deleg, s.file_link)->recalled)
 			return true;
-	}
 	for (pos = f->ranges.next; pos != &f->ranges; pos = pos->next) {
 		const struct state_range *r = state_container_of(pos, struct state_range, file_link);
 		if (r->ls->s.owner->clientid != clientid)
@@ -444,9 +456,11 @@ void state_deleg_grant(struct state_server *st, uint64_t clientid,
 		 * CLAIM_PREVIOUS); without a callback path it is wanted back
 		 * at once. */
 		bool first = state_list_empty(&f->delegs);
-		d = deleg_new(st, cl, f, a->reclaim_type);
+		d = others_deleg_conflict(f, cl->clientid, a->reclaim_type)
+			    ? NULL /* two clients cannot both have held these */
+			    : deleg_new(st, cl, f, a->reclaim_type);
 		if (!d) {
-			grant_none(a, WND4_RESOURCE, out);
+			grant_none(a, WND4_CONTENTION, out);
 			goto out;
 		}
 		grant_give(d, true, first, out);

@@ -294,6 +294,11 @@ static void test_reclaim_and_cur(void **state)
 	state_deleg_grant(st, a, &f, &ask, &g);
 	assert_int_equal(g.type, OPEN_DELEGATE_WRITE);
 	assert_true(g.recall); /* no callback path */
+	/* Another client cannot have held one beside it. */
+	struct state_deleg_grant gb;
+	ask.reclaim_type = OPEN_DELEGATE_READ;
+	state_deleg_grant(st, b, &f, &ask, &gb);
+	assert_int_equal(gb.type, OPEN_DELEGATE_NONE);
 	assert_int_equal(state_deleg_check_cur(st, a, &g.stateid, &f, 0), NFS4_OK);
 	assert_int_equal(state_deleg_check_cur(st, b, &g.stateid, &f, 0), NFS4ERR_BAD_STATEID);
 	/* A client going drops its delegations. */
