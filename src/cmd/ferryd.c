@@ -10,6 +10,7 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "nfs4/callback.h"
 #include "nfs4/program.h"
 #include "nfs4/server.h"
 #include "rpc/rpcbind.h"
@@ -173,6 +174,8 @@ int main(int argc, char **argv)
 	rpc_server_stop(srv, SHUTDOWN_DRAIN_MS);
 	struct rpc_server_stats st;
 	rpc_server_get_stats(srv, &st);
+	/* Callbacks end before the rpc server they use goes. */
+	nfs4_cb_engine_stop(&nfs);
 	rpc_server_destroy(srv);
 	nfs4_server_fini(&nfs);
 	log_info("ferryd stopped after %llu calls on %llu connections",

@@ -6,7 +6,6 @@
 
 #include "core/log.h"
 #include "nfs4/server.h"
-#include "rpc/client.h"
 #include "rpc/server.h"
 #include "state/session.h"
 
@@ -140,27 +139,4 @@ void nfs4_cb_compound_decode_reply(struct xdr_dec *d, const struct nfs4_cb_seque
 	/* Results stop only at an error: a short list of good ones is
 	 * malformed. */
 	out->status = nres == nops ? (uint32_t)NFS4_OK : NFS4ERR_BADXDR;
-}
-
-/* --- v4.0: CB_NULL over a dialled connection --------------------------------------- */
-
-int nfs4_cb_null_dial(const char *hostport, uint32_t prog, unsigned timeout_ms)
-{
-	struct rpc_client cl;
-	int rc = rpc_client_connect(&cl, hostport, timeout_ms);
-	if (rc) {
-		rpc_client_close(&cl);
-		return rc;
-	}
-	static const uint8_t no_args[1];
-	struct buf *reply = NULL;
-	struct rpc_reply_hdr hdr;
-	size_t off;
-	rc = rpc_client_call(&cl, prog, NFS4_CALLBACK_VERSION, 0, NULL, no_args, 0, &reply, &hdr,
-			     &off, timeout_ms);
-	if (rc == 0 && (hdr.reply_stat != RPC_MSG_ACCEPTED || hdr.accept_stat != RPC_SUCCESS))
-		rc = -EPROTO;
-	buf_unref(reply);
-	rpc_client_close(&cl);
-	return rc;
 }

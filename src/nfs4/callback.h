@@ -2,10 +2,23 @@
  * entry per CB operation: how its arguments are encoded and its result
  * decoded, through the codec of xdr/nfs4_codec_cb.h), the building and
  * checking of a v4.1 CB_COMPOUND, which always starts with CB_SEQUENCE,
- * its sending over a back-bound connection of the session, and the v4.0
- * CB_NULL dialer.  The state of the back channel (its slot and seqid, the
- * path's status, the v4.0 probe queue) is the state module's
- * (state/session.h, state/state.h); sending needs rpc, so it lives here. */
+ * and the callback engine: a queue per session (v4.1) or client (v4.0),
+ * callback workers that drain them in order, retries, the v4.1 back
+ * channel (cb_send41.c) and the v4.0 dialled connection (cb_send40.c).
+ * The state of the back channel (its slots and seqids, the path's status,
+ * the v4.0 probe queue) is the state module's (state/session.h,
+ * state/state.h); sending needs rpc, so it lives here.
+ *
+ * What users of nfs4_cb_queue must know:
+ *   - done() runs on a callback worker thread with no lock held, exactly
+ *     once per queued request, also when the session is destroyed, the
+ *     client expires or the server stops (then NFS4ERR_CB_PATH_DOWN).
+ *   - A session destroyed with callbacks queued: they move to another
+ *     session of the client with a back channel at their next attempt,
+ *     or end with NFS4ERR_CB_PATH_DOWN after the retries.
+ *   - NFS4ERR_CB_PATH_DOWN means the client could not be reached: the
+ *     caller revokes what it recalled and, for v4.1, sets the client's
+ *     SEQ4_STATUS_RECALLABLE_STATE_REVOKED (state_client_set_revoked). */
 #ifndef FERRY_NFS4_CALLBACK_H
 #define FERRY_NFS4_CALLBACK_H
 
@@ -130,9 +143,14 @@ void nfs4_cb_timing_default(struct nfs4_cb_timing *t);
 int nfs4_cb_engine_start(struct nfs4_server *srv, const struct nfs4_cb_timing *t);
 
 /* Ends every queued callback with NFS4ERR_CB_PATH_DOWN (done is called),
- * waits for calls in flight to end and stops the workers.  Call after the
- * rpc server stopped (no reply can arrive any more) or before it started. */
+ * waits for calls in flight to end and stops the workers; later queueing
+ * gets -ENOTCONN.  Call after rpc_server_stop (every connection closed, so
+ * nothing is in flight) and before rpc_server_destroy, or while the rpc
+ * server runs (calls in flight then end by reply or timeout).
+ * nfs4_server_fini calls it too (a no-op the second time).  nfs4_cb_engine_free, once nothing can
+ * queue any more (the state thread stopped), frees what is left. */
 void nfs4_cb_engine_stop(struct nfs4_server *srv);
+void nfs4_cb_engine_free(struct nfs4_server *srv);
 
 /* Counters for the metrics. */
 enum { NFS4_CB_DURATION_BUCKETS = 7 };
@@ -155,8 +173,10 @@ void nfs4_cb_get_stats(struct nfs4_server *srv, struct nfs4_cb_stats *out);
  * session); its outcome is recorded in the session's callback status. */
 void nfs4_cb_probe41(struct nfs4_server *srv, struct state_session *s);
 
-/* The CB_NULL dialer for state_options.cb_null (v4.0): one blocking call
- * over a new TCP connection (rpc/client.h), AUTH_NONE.  0 or -errno. */
-int nfs4_cb_null_dial(const char *hostport, uint32_t prog, unsigned timeout_ms);
+/* v4.0: probes the client's callback path with CB_NULL over the
+ * dialled connection, queued like any callback; its outcome goes to
+ * state_cb_probe_done.  The state thread calls it (state_options.cb_probe,
+ * ctx the nfs4_server). */
+void nfs4_cb_probe40(void *srv, uint64_t clientid, uint32_t gen);
 
 #endif

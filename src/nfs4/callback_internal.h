@@ -68,6 +68,7 @@ struct cb_chan {
 	struct state_session *session; /* v4.1, referenced */
 	struct cb_item *head, **tail;
 	unsigned nitems;
+	unsigned nfinished; /* ended items not yet delivered: they point here */
 	unsigned nprobes; /* queued probes (at most one waits) */
 	/* v4.0: the dialled connection (referenced) and the callback it was
 	 * dialled for. */
@@ -87,6 +88,7 @@ struct nfs4_cb_engine {
 	pthread_t *threads;
 	unsigned nthreads;
 	bool stop;
+	bool stopped; /* nfs4_cb_engine_stop ran (the owner's thread only) */
 	struct cb_chan *chans;
 	struct cb_chan *ready_head, **ready_tail;
 	struct cb_item *finished, **finished_tail; /* FIFO: done() in the order items ended */

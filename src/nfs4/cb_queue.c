@@ -75,7 +75,11 @@ static struct cb_chan *chan_find(struct nfs4_cb_engine *eng, bool v41, const uin
  * or NULL when it stays. */
 static struct cb_chan *chan_maybe_unlink(struct nfs4_cb_engine *eng, struct cb_chan *c)
 {
-	if (c->nitems || c->running || c->on_ready)
+	if (c->nitems || c->nfinished || c->running || c->on_ready)
+		return NULL;
+	/* A v4.0 client's dialled connection is kept for its next callback
+	 * until the rpc layer closes it (idle timeout, the client). */
+	if (c->conn40 && !rpc_conn_is_closed(c->conn40))
 		return NULL;
 	for (struct cb_chan **pp = &eng->chans; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
@@ -93,7 +97,10 @@ static void chan_free(struct nfs4_cb_engine *eng, struct cb_chan *c)
 	if (c->session)
 		state_session_unref(eng->srv->state, c->session);
 	if (c->conn40) {
-		rpc_conn_close(c->conn40);
+		/* Closed already when the rpc server stopped (its loop may be
+		 * gone): then only the reference goes. */
+		if (!rpc_conn_is_closed(c->conn40))
+			rpc_conn_close(c->conn40);
 		rpc_conn_unref(c->conn40);
 	}
 	free(c);
@@ -141,6 +148,7 @@ static void item_finish_locked(struct nfs4_cb_engine *eng, struct cb_item *it, u
 	it->status = status;
 	it->state = CB_ITEM_FINISHED;
 	chan_remove(it->chan, it);
+	it->chan->nfinished++;
 	it->next = NULL;
 	*eng->finished_tail = it;
 	eng->finished_tail = &it->next;
@@ -285,11 +293,21 @@ static void chan_run(struct nfs4_cb_engine *eng, struct cb_chan *c)
 	}
 }
 
-/* Due waits become queued; returns the earliest wait still ahead (0: none). */
-static uint64_t timers_run(struct nfs4_cb_engine *eng, uint64_t now)
+/* Due waits become queued; returns the earliest wait still ahead (0: none).
+ * Idle v4.0 channels whose connection closed go to *gone. */
+static uint64_t timers_run(struct nfs4_cb_engine *eng, uint64_t now, struct cb_chan **gone)
 {
 	uint64_t next = 0;
-	for (struct cb_chan *c = eng->chans; c; c = c->next) {
+	for (struct cb_chan *c = eng->chans, *cnext; c; c = cnext) {
+		cnext = c->next;
+		if (c->conn40 && rpc_conn_is_closed(c->conn40)) {
+			struct cb_chan *g = chan_maybe_unlink(eng, c);
+			if (g) {
+				g->next = *gone;
+				*gone = g;
+				continue;
+			}
+		}
 		for (struct cb_item *it = c->head; it; it = it->next) {
 			if (it->state != CB_ITEM_WAIT)
 				continue;
@@ -359,6 +377,7 @@ static void *cb_worker(void *arg)
 			if (!eng->finished)
 				eng->finished_tail = &eng->finished;
 			struct cb_chan *c = it->chan;
+			c->nfinished--;
 			struct cb_chan *gone = chan_maybe_unlink(eng, c);
 			pthread_mutex_unlock(&eng->lock);
 			item_deliver(eng, it);
@@ -366,7 +385,18 @@ static void *cb_worker(void *arg)
 			pthread_mutex_lock(&eng->lock);
 			continue;
 		}
-		uint64_t next = timers_run(eng, clock_now_ms());
+		struct cb_chan *closed = NULL;
+		uint64_t next = timers_run(eng, clock_now_ms(), &closed);
+		if (closed) {
+			pthread_mutex_unlock(&eng->lock);
+			while (closed) {
+				struct cb_chan *g = closed;
+				closed = g->next;
+				chan_free(eng, g);
+			}
+			pthread_mutex_lock(&eng->lock);
+			continue;
+		}
 		struct cb_chan *c = chan_pop_ready(eng);
 		if (c) {
 			if (c->running) {
@@ -431,6 +461,7 @@ int nfs4_cb_engine_start(struct nfs4_server *srv, const struct nfs4_cb_timing *t
 	}
 	if (eng->nthreads == 0) {
 		nfs4_cb_engine_stop(srv);
+		nfs4_cb_engine_free(srv);
 		return -EAGAIN;
 	}
 	return 0;
@@ -439,8 +470,9 @@ int nfs4_cb_engine_start(struct nfs4_server *srv, const struct nfs4_cb_timing *t
 void nfs4_cb_engine_stop(struct nfs4_server *srv)
 {
 	struct nfs4_cb_engine *eng = srv->cb;
-	if (!eng)
+	if (!eng || eng->stopped)
 		return;
+	eng->stopped = true;
 	pthread_mutex_lock(&eng->lock);
 	eng->stop = true;
 	pthread_cond_broadcast(&eng->cond);
@@ -469,6 +501,13 @@ void nfs4_cb_engine_stop(struct nfs4_server *srv)
 		chan_free(eng, chans);
 		chans = next;
 	}
+}
+
+void nfs4_cb_engine_free(struct nfs4_server *srv)
+{
+	struct nfs4_cb_engine *eng = srv->cb;
+	if (!eng)
+		return;
 	srv->cb = NULL;
 	free(eng->threads);
 	pthread_cond_destroy(&eng->cond);
@@ -512,6 +551,12 @@ static bool engine_enqueue(struct nfs4_cb_engine *eng, struct cb_chan *spare, bo
 	const uint8_t *sid = s ? state_session_id(s) : NULL;
 	bool used = false;
 	pthread_mutex_lock(&eng->lock);
+	if (eng->stop) {
+		/* Stopping: nothing new is taken (the caller frees it). */
+		*dup_probe = true;
+		pthread_mutex_unlock(&eng->lock);
+		return false;
+	}
 	struct cb_chan *c = chan_find(eng, v41, sid, clientid);
 	if (!c) {
 		c = spare;
@@ -554,9 +599,26 @@ static int queue_item(struct nfs4_server *srv, bool v41, struct state_session *s
 	bool dup = false;
 	if (!engine_enqueue(eng, spare, v41, s, clientid, it, &dup))
 		free(spare);
-	if (dup)
+	if (dup) {
+		bool stopping = !it->probe;
 		item_free(it);
+		if (stopping)
+			return -ENOTCONN;
+	}
 	return 0;
+}
+
+void nfs4_cb_probe40(void *arg, uint64_t clientid, uint32_t gen)
+{
+	struct nfs4_server *srv = arg;
+	/* The generation is read again when the probe is sent: the result is
+	 * recorded for the callback actually dialled. */
+	(void)gen;
+	struct cb_item *it = item_new(NULL);
+	if (!it)
+		return;
+	it->probe = true;
+	queue_item(srv, false, NULL, clientid, it);
 }
 
 int nfs4_cb_queue(struct nfs4_server *srv, uint64_t clientid, const struct nfs4_cb_request *req)

@@ -83,7 +83,8 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 		return rc;
 	struct state_options so;
 	state_options_from_config(&so, cfg);
-	so.cb_null = nfs4_cb_null_dial;
+	so.cb_probe = nfs4_cb_probe40;
+	so.cb_ctx = srv;
 	so.conn_ref = rpc_conn_ref;
 	so.conn_unref = rpc_conn_unref;
 	so.conn_is_closed = rpc_conn_is_closed;
@@ -125,6 +126,7 @@ void nfs4_server_fini(struct nfs4_server *srv)
 	nfs4_cb_engine_stop(srv);
 	if (srv->state)
 		state_server_destroy(srv->state);
+	nfs4_cb_engine_free(srv);
 	srv->state = NULL;
 	nfs4_exports_close(&srv->exports);
 }

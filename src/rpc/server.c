@@ -168,6 +168,10 @@ struct rpc_conn *rpc_server_connect(struct rpc_server *srv, const char *hostport
 	struct sockaddr_storage ss;
 	memset(&ss, 0, sizeof(ss));
 	socklen_t slen = 0;
+	*err = -ESHUTDOWN;
+	/* A loop that stopped would never adopt it, nor end its calls. */
+	if (!srv->started || atomic_load(&srv->stopping))
+		return NULL;
 	*err = -EINVAL;
 	if (rpc_addr_split(hostport, host, sizeof(host), port, sizeof(port)) != 0 ||
 	    !rpc_addr_port_ok(port))
@@ -222,6 +226,7 @@ void rpc_server_stop(struct rpc_server *srv, unsigned drain_ms)
 {
 	if (!srv->started)
 		return;
+	atomic_store(&srv->stopping, true);
 	for (unsigned i = 0; i < srv->nloops; i++)
 		rpc_loop_post_loop(&srv->loops[i], LOOP_MSG_DRAIN);
 	/* Requests already read run to completion and their replies go out. */

@@ -177,7 +177,8 @@ void rpc_conn_hold_back(struct rpc_conn *conn, bool on);
  * made on it timed out, closes the connection (rpc_conn_is_closed), which
  * fails its calls.  CALLs the peer sends on it are served like any other.
  * Returns a connection with one reference for the caller, or NULL with
- * *err set (-EINVAL for a bad address, or the socket's errno). */
+ * *err set (-EINVAL for a bad address, -ESHUTDOWN before rpc_server_start
+ * or once rpc_server_stop began, or the socket's errno). */
 struct rpc_conn *rpc_server_connect(struct rpc_server *srv, const char *hostport, int *err);
 
 /* Completion of an outgoing call.  err is 0 with the decoded reply header and

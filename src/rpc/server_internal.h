@@ -139,6 +139,7 @@ struct rpc_server {
 	atomic_uint next_loop;
 	struct threadpool *pool;
 	bool started;
+	atomic_bool stopping; /* rpc_server_stop began: no new dial */
 
 	atomic_uint inflight; /* requests being served, all connections */
 	atomic_uint xid_next;

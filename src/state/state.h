@@ -89,7 +89,14 @@ struct state_options {
 	uint32_t lease_ms;
 	uint32_t grace_ms;
 	uint32_t reaper_interval_ms; /* 0: a quarter of the lease, within [20, 1000] */
-	state_cb_null_fn cb_null;    /* NULL: no callback probes (path stays unknown) */
+	/* The v4.0 callback probe after SETCLIENTID_CONFIRM.  cb_probe, when
+	 * set, hands it to the callback engine and returns at once (called
+	 * from the state thread, no lock held); the engine reports with
+	 * state_cb_probe_done.  Else cb_null dials and waits on the state
+	 * thread.  Neither: no probes (the path stays unknown). */
+	void (*cb_probe)(void *ctx, uint64_t clientid, uint32_t gen);
+	void *cb_ctx;
+	state_cb_null_fn cb_null;
 	uint32_t cb_timeout_ms;
 	/* v4.1: references on the connections bound to sessions (rpc_conn_ref
 	 * and rpc_conn_unref); NULL: connections are not kept. */
@@ -167,6 +174,19 @@ enum state_cb_status { STATE_CB_UNKNOWN = 0, STATE_CB_UP, STATE_CB_DOWN };
 /* Whether the last probe of a confirmed client's callback path answered;
  * STATE_CB_UNKNOWN for an unknown client or before the first probe ends. */
 enum state_cb_status state_client_cb_status(struct state_server *st, uint64_t clientid);
+
+/* v4.0: a callback to the client's address (probe or not) was answered
+ * (ok) or not after its retries.  Ignored when the client changed its
+ * callback since (gen is state_cb_route's cb_gen). */
+void state_cb_probe_done(struct state_server *st, uint64_t clientid, uint32_t gen, bool ok);
+
+/* "tcp"/"tcp6" universal address (RFC 5665) to "host:port" /
+ * "[host]:port"; only literal addresses.  False when it is not one. */
+bool state_uaddr_to_hostport(const char *netid, const char *uaddr, char *out, size_t outlen);
+
+/* Probes waiting for the state thread at most; more are dropped (the
+ * client's path stays unknown until its next SETCLIENTID). */
+enum { STATE_PROBES_MAX = 256 };
 
 /* --- grace ------------------------------------------------------------ */
 

@@ -1,7 +1,9 @@
-/* The v4.0 callback path: after SETCLIENTID_CONFIRM the state thread dials
- * the address the client gave and sends CB_NULL, and records whether it
- * answered.  Probes are queued and run one at a time off the request path;
- * a probe's result is dropped if the client changed its callback since. */
+/* The v4.0 callback path: after SETCLIENTID_CONFIRM a probe of the address
+ * the client gave is queued (bounded, one per client and callback) and the
+ * state thread hands it to the callback engine (cb_probe), which sends
+ * CB_NULL and reports with state_cb_probe_done; without an engine the
+ * state thread dials and waits itself (cb_null).  A result is dropped if
+ * the client changed its callback since. */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,8 +53,17 @@ bool state_uaddr_to_hostport(const char *netid, const char *uaddr, char *out, si
 
 void state_cb_schedule(struct state_server *st, struct state_client *cl)
 {
-	if (!st->opts.cb_null)
+	if (!st->opts.cb_null && !st->opts.cb_probe)
 		return;
+	unsigned n = 0;
+	for (struct state_probe *q = st->probes; q; q = q->next, n++)
+		if (q->clientid == cl->clientid && q->gen == cl->cb_gen)
+			return; /* already asked for */
+	if (n >= STATE_PROBES_MAX) {
+		log_ratelimited("state: %u callback probes waiting; client %016llx not probed", n,
+				(unsigned long long)cl->clientid);
+		return;
+	}
 	struct state_probe *p = calloc(1, sizeof(*p));
 	if (!p)
 		return; /* the path stays unknown: no delegations, nothing worse */
@@ -78,6 +89,11 @@ bool state_cb_run_one(struct state_server *st)
 	pthread_mutex_unlock(&st->lock);
 	if (!p)
 		return false;
+	if (st->opts.cb_probe) {
+		st->opts.cb_probe(st->opts.cb_ctx, p->clientid, p->gen);
+		free(p);
+		return true;
+	}
 	char hostport[STATE_UADDR_MAX + 8];
 	int rc = -22; /* EINVAL */
 	if (state_uaddr_to_hostport(p->netid, p->addr, hostport, sizeof(hostport)))
@@ -103,4 +119,17 @@ void state_cb_free_queue(struct state_server *st)
 		free(p);
 	}
 	st->probes_tail = &st->probes;
+}
+
+void state_cb_probe_done(struct state_server *st, uint64_t clientid, uint32_t gen, bool ok)
+{
+	pthread_mutex_lock(&st->lock);
+	struct state_client *cl = state_client_find(st, clientid, true);
+	if (cl && cl->cb_gen == gen && !cl->v41) {
+		if (!ok && cl->cb_status != STATE_CB_DOWN)
+			log_info("state: callback path of client %016llx (%s %s) is down",
+				 (unsigned long long)clientid, cl->cb.netid, cl->cb.addr);
+		cl->cb_status = ok ? STATE_CB_UP : STATE_CB_DOWN;
+	}
+	pthread_mutex_unlock(&st->lock);
 }

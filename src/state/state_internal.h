@@ -460,7 +460,5 @@ void state_cb_schedule(struct state_server *st, struct state_client *cl);
  * when the queue was empty. */
 bool state_cb_run_one(struct state_server *st);
 void state_cb_free_queue(struct state_server *st);
-/* "tcp"/"tcp6" universal address to "host:port" / "[host]:port". */
-bool state_uaddr_to_hostport(const char *netid, const char *uaddr, char *out, size_t outlen);
 
 #endif

@@ -332,6 +332,8 @@ struct nfs4c_cb_listener {
 	char uaddr[32]; /* "127.0.0.1.p1.p2", netid "tcp" */
 	pthread_t thread;
 	_Atomic int stop;
+	_Atomic int drop;          /* set: close every accepted connection once */
+	_Atomic unsigned accepted; /* connections the server opened */
 };
 
 int nfs4c_cb_listen(struct nfs4c_cb_listener *l, struct nfs4c_cb *svc);

@@ -648,6 +648,11 @@ static void *listener_main(void *arg)
 	struct pollfd p[1 + LISTENER_CONNS];
 	unsigned n = 0;
 	while (!l->stop) {
+		if (atomic_exchange(&l->drop, 0)) {
+			for (unsigned i = 0; i < n; i++)
+				close(p[1 + i].fd);
+			n = 0;
+		}
 		p[0] = (struct pollfd){.fd = l->lfd, .events = POLLIN};
 		for (unsigned i = 0; i < n; i++)
 			p[1 + i].events = POLLIN;
@@ -670,6 +675,8 @@ static void *listener_main(void *arg)
 		}
 		if (p[0].revents & POLLIN) {
 			int c = accept(l->lfd, NULL, NULL);
+			if (c >= 0)
+				atomic_fetch_add(&l->accepted, 1);
 			if (c >= 0 && n < LISTENER_CONNS)
 				p[1 + n++].fd = c;
 			else if (c >= 0)

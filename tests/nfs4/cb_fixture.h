@@ -33,7 +33,17 @@ struct cbfix {
 
 /* Short timings: an unanswered call fails after timeout_ms; backoff from
  * retry_ms; retries attempts. */
+static inline struct cbfix *cbfix_start_clients(unsigned timeout_ms, unsigned retry_ms,
+						unsigned retries, const char *clients);
+
 static inline struct cbfix *cbfix_start(unsigned timeout_ms, unsigned retry_ms, unsigned retries)
+{
+	return cbfix_start_clients(timeout_ms, retry_ms, retries, NULL);
+}
+
+/* clients: the export's client list ("127.0.0.1/32"), NULL for everyone. */
+static inline struct cbfix *cbfix_start_clients(unsigned timeout_ms, unsigned retry_ms,
+						unsigned retries, const char *clients)
 {
 	struct cbfix *f = calloc(1, sizeof(*f));
 	if (!f)
@@ -54,6 +64,11 @@ static inline struct cbfix *cbfix_start(unsigned timeout_ms, unsigned retry_ms, 
 	if (!config_add_export_spec(&f->cfg, spec, err, sizeof(err)))
 		return NULL;
 	snprintf(f->cfg.exports[0].backend, sizeof(f->cfg.exports[0].backend), "memory");
+	if (clients) {
+		snprintf(f->cfg.exports[0].clients[0], sizeof(f->cfg.exports[0].clients[0]), "%s",
+			 clients);
+		f->cfg.exports[0].nclients = 1;
+	}
 	if (!config_finish(&f->cfg, err, sizeof(err)))
 		return NULL;
 	log_set_level(LOG_LEVEL_WARN);
