@@ -17,8 +17,8 @@ int mem_lease(struct backend_export *bex, const struct backend_handle *h, enum b
 	pthread_mutex_lock(&ex->lock);
 	r = mem_node_find(ex, h, &n);
 	if (r == 0 && n->type != BACKEND_REG)
-		r = -EINVAL;
-	if (r == 0)
+		r = type == BACKEND_LEASE_NONE ? 0 : -EINVAL; /* as the local back end */
+	if (r == 0 && n->type == BACKEND_REG)
 		n->lease = type;
 	pthread_mutex_unlock(&ex->lock);
 	return r;

@@ -152,4 +152,7 @@ void nfs4_lock_notify(void *ctx, const struct state_lock_notice *n)
 	if (rc != 0)
 		log_debug("nfs4: CB_NOTIFY_LOCK for client %016llx not queued: %s",
 			  (unsigned long long)n->clientid, strerror(-rc));
+	else
+		log_debug("nfs4: CB_NOTIFY_LOCK queued for client %016llx",
+			  (unsigned long long)n->clientid);
 }
