@@ -27,7 +27,8 @@
  *      bound connections and back-channel fields.  Taken with 3 and/or 4
  *      held, or alone.  It takes no lock itself: it may reference,
  *      release and ask about connections (rpc_conn_ref, rpc_conn_unref,
- *      rpc_conn_is_closed), which are atomic and take no rpc lock.
+ *      rpc_conn_is_closed, rpc_conn_hold_back), which are atomic and take
+ *      no rpc lock.
  *   6. back end: one export's lock: the local back end's cache of open
  *      objects (struct local_export.lock), which also guards its kernel
  *      leases (local_lease.c: F_SETLEASE and F_GETLEASE, which never block,

@@ -16,9 +16,13 @@
  *   - A session destroyed with callbacks queued: they move to another
  *     session of the client with a back channel at their next attempt,
  *     or end with NFS4ERR_CB_PATH_DOWN after the retries.
+ *   - done() may run before nfs4_cb_queue returns (on a worker): make
+ *     what it looks at ready before queueing.
  *   - NFS4ERR_CB_PATH_DOWN means the client could not be reached: the
  *     caller revokes what it recalled and, for v4.1, sets the client's
- *     SEQ4_STATUS_RECALLABLE_STATE_REVOKED (state_client_set_revoked). */
+ *     SEQ4_STATUS_RECALLABLE_STATE_REVOKED (state_client_set_revoked).
+ *     A queued callback is not withdrawn when its reason went away (a
+ *     delegation returned meanwhile): done() should check. */
 #ifndef FERRY_NFS4_CALLBACK_H
 #define FERRY_NFS4_CALLBACK_H
 
@@ -120,7 +124,9 @@ struct nfs4_cb_request {
 /* Queues req for client clientid and returns at once (never waits for the
  * client): v4.1 on the queue of one of the client's sessions with a back
  * channel, v4.0 on the client's own queue (dialled out).  0; -ENOTCONN when the
- * client has no callback path at all (done is not called); -ENOMEM. */
+ * client has no callback path at all (done is not called); -ENOMEM.
+ * (Also -EINVAL for an opnum the table does not send.)  Call it with no
+ * state lock held: it looks the client up under the state lock. */
 int nfs4_cb_queue(struct nfs4_server *srv, uint64_t clientid, const struct nfs4_cb_request *req);
 
 /* Whether the client has a working callback path now (a delegation may be
@@ -147,8 +153,9 @@ int nfs4_cb_engine_start(struct nfs4_server *srv, const struct nfs4_cb_timing *t
  * gets -ENOTCONN.  Call after rpc_server_stop (every connection closed, so
  * nothing is in flight) and before rpc_server_destroy, or while the rpc
  * server runs (calls in flight then end by reply or timeout).
- * nfs4_server_fini calls it too (a no-op the second time).  nfs4_cb_engine_free, once nothing can
- * queue any more (the state thread stopped), frees what is left. */
+ * nfs4_server_fini calls it too (a no-op the second time).
+ * nfs4_cb_engine_free, once nothing can queue any more (the state thread
+ * stopped), frees what is left. */
 void nfs4_cb_engine_stop(struct nfs4_server *srv);
 void nfs4_cb_engine_free(struct nfs4_server *srv);
 

@@ -5,12 +5,16 @@
  * items are started in order by a worker (one worker runs a channel at a
  * time), several may be in flight at once (v4.1: up to the client's back
  * slots), and a later item never starts while an earlier one waits for its
- * backoff.  A reply arrives on an rpc loop thread; it only records the
- * outcome and hands the item back to the workers, which call done().
+ * backoff or DELAY pause (probes excepted: they carry no operation).  A
+ * reply arrives on an rpc loop thread; it only records the outcome and
+ * hands the item back to the workers, which call done().
  *
  * Lock: the engine's lock (struct nfs4_cb_engine.lock), level 9a of
- * core/lock_order.h: it guards every channel and item field below and is a
- * leaf: no state, rpc or user code runs under it. */
+ * core/lock_order.h: it guards the channels and the items' queue fields
+ * (state, timers, counts; an item's slot and result fields belong to its
+ * owner while it is CB_ITEM_SENDING) and is a leaf: no state, rpc or user
+ * code runs under it.  conn40 is touched only by the worker running its
+ * channel. */
 #ifndef FERRY_NFS4_CALLBACK_INTERNAL_H
 #define FERRY_NFS4_CALLBACK_INTERNAL_H
 
@@ -25,8 +29,11 @@ struct cb_chan;
 
 enum cb_item_state {
 	CB_ITEM_QUEUED,   /* ready to be sent when its turn comes */
-	CB_ITEM_SENDING,  /* a worker is sending it */
-	CB_ITEM_INFLIGHT, /* sent, waiting for the reply */
+	/* A worker is sending it, or it was sent and its reply is awaited.
+	 * Until cb_item_outcome its owner is the sender, then (once the call
+	 * is handed to rpc, after which the sender leaves it alone) the reply
+	 * handler: only the owner changes the slot and result fields. */
+	CB_ITEM_SENDING,
 	CB_ITEM_WAIT,     /* waits until not_before (backoff, DELAY pause) */
 	CB_ITEM_FINISHED, /* ended: done() is due */
 };
@@ -44,6 +51,7 @@ struct cb_item {
 	unsigned resends;         /* DELAY and uncached retries (bounded) */
 	unsigned sends;           /* sends so far (the retries counter) */
 	bool moved;               /* the immediate retry on another connection was used */
+	bool backoff;             /* CB_ITEM_WAIT after a failed attempt (not a DELAY pause) */
 	const struct rpc_conn *exclude; /* compared only: avoid it on the next send */
 	/* v4.1: a back slot held across a resend with the same seqid. */
 	bool has_slot;

@@ -8,6 +8,7 @@
  * workers send and call done(); rpc loop threads run reply completions,
  * which only record the outcome (cb_item_outcome) and wake a worker. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -161,6 +162,12 @@ static const uint64_t duration_bounds[NFS4_CB_DURATION_BUCKETS - 1] =
 /* A worker, no lock held: counts and calls done. */
 static void item_deliver(struct nfs4_cb_engine *eng, struct cb_item *it)
 {
+	/* Ended while holding a back slot (given up during a DELAY pause, or
+	 * at stop): the seqid was not taken, the slot is free again.  The
+	 * channel is still there: nfinished keeps it. */
+	if (it->has_slot && it->chan->session)
+		state_cb_slot_end(eng->srv->state, it->chan->session, it->slotid, false);
+	it->has_slot = false;
 	uint64_t ms = clock_now_ms() - it->queued_ms;
 	unsigned b = 0;
 	while (b < NFS4_CB_DURATION_BUCKETS - 1 && ms > duration_bounds[b])
@@ -213,6 +220,19 @@ void cb_call_ended(struct nfs4_cb_engine *eng)
 	pthread_mutex_unlock(&eng->lock);
 }
 
+/* A call of the channel was answered: the path works again (a probe after
+ * the client bound a new connection, say), so callbacks waiting out a
+ * backoff go now rather than when it ends. */
+static void chan_end_backoff_locked(struct cb_chan *c)
+{
+	for (struct cb_item *it = c->head; it; it = it->next) {
+		if (it->state == CB_ITEM_WAIT && it->backoff) {
+			it->state = CB_ITEM_QUEUED;
+			it->backoff = false;
+		}
+	}
+}
+
 void cb_item_outcome(struct nfs4_cb_engine *eng, struct cb_item *it, enum cb_outcome out,
 		     const struct rpc_conn *conn, uint32_t status)
 {
@@ -221,9 +241,12 @@ void cb_item_outcome(struct nfs4_cb_engine *eng, struct cb_item *it, enum cb_out
 	struct cb_chan *c = it->chan;
 	if ((out == CB_OUT_RESEND || out == CB_OUT_PAUSE) && ++it->resends > CB_RESENDS_MAX)
 		out = CB_OUT_FAILED;
+	it->backoff = false;
 	switch (out) {
 	case CB_OUT_DONE:
 		item_finish_locked(eng, it, status);
+		if (status != NFS4ERR_CB_PATH_DOWN)
+			chan_end_backoff_locked(c);
 		break;
 	case CB_OUT_RESEND:
 		it->state = CB_ITEM_QUEUED;
@@ -252,6 +275,7 @@ void cb_item_outcome(struct nfs4_cb_engine *eng, struct cb_item *it, enum cb_out
 		} else {
 			it->exclude = NULL;
 			it->state = CB_ITEM_WAIT;
+			it->backoff = true;
 			uint64_t wait = (uint64_t)eng->t.retry_ms << (it->attempts - 1);
 			it->not_before_ms = now + wait;
 		}
@@ -276,12 +300,19 @@ static void chan_run(struct nfs4_cb_engine *eng, struct cb_chan *c)
 {
 	c->stalled = false;
 	while (!c->stalled && !eng->stop) {
-		struct cb_item *it = c->head;
 		/* Items start in order: the first not yet started, unless an
-		 * earlier one waits (its backoff holds the ones behind it). */
-		while (it && it->state != CB_ITEM_QUEUED && it->state != CB_ITEM_WAIT)
-			it = it->next;
-		if (!it || it->state == CB_ITEM_WAIT)
+		 * earlier one waits (its backoff or pause holds the ones behind
+		 * it).  A probe carries no operation and may pass: it is how a
+		 * mended path is found. */
+		struct cb_item *it;
+		bool held = false;
+		for (it = c->head; it; it = it->next) {
+			if (it->state == CB_ITEM_WAIT)
+				held = true;
+			else if (it->state == CB_ITEM_QUEUED && (!held || it->probe))
+				break;
+		}
+		if (!it)
 			break;
 		it->state = CB_ITEM_SENDING;
 		pthread_mutex_unlock(&eng->lock);
@@ -377,12 +408,18 @@ static void *cb_worker(void *arg)
 			if (!eng->finished)
 				eng->finished_tail = &eng->finished;
 			struct cb_chan *c = it->chan;
+			pthread_mutex_unlock(&eng->lock);
+			/* nfinished keeps c while item_deliver uses it: counted
+			 * down before, another worker could free c meanwhile. */
+			item_deliver(eng, it);
+			pthread_mutex_lock(&eng->lock);
 			c->nfinished--;
 			struct cb_chan *gone = chan_maybe_unlink(eng, c);
-			pthread_mutex_unlock(&eng->lock);
-			item_deliver(eng, it);
-			chan_free(eng, gone);
-			pthread_mutex_lock(&eng->lock);
+			if (gone) {
+				pthread_mutex_unlock(&eng->lock);
+				chan_free(eng, gone);
+				pthread_mutex_lock(&eng->lock);
+			}
 			continue;
 		}
 		struct cb_chan *closed = NULL;
@@ -457,6 +494,9 @@ int nfs4_cb_engine_start(struct nfs4_server *srv, const struct nfs4_cb_timing *t
 	for (unsigned i = 0; i < eng->t.workers; i++) {
 		if (pthread_create(&eng->threads[i], NULL, cb_worker, eng) != 0)
 			break;
+		char name[16];
+		snprintf(name, sizeof(name), "callback%u", i % 100);
+		pthread_setname_np(eng->threads[i], name);
 		eng->nthreads++;
 	}
 	if (eng->nthreads == 0) {

@@ -238,7 +238,9 @@ void cb_send41(struct nfs4_cb_engine *eng, struct cb_item *it)
 		call->item = it;
 		call->session = state_session_ref(s);
 		call->conn = t.conn;
-		const struct rpc_cred *cred = t.sec.flavor == RPC_AUTH_SYS ? &t.sec.cred : NULL;
+		/* AUTH_SYS when the client allowed it, else AUTH_NONE (which
+		 * state_cb_take checked it allowed). */
+		const struct rpc_cred *cred = t.sec.sys ? &t.sec.cred : NULL;
 		cb_call_started(eng, it);
 		rc = rpc_conn_call(t.conn, t.program, NFS4_CALLBACK_VERSION, CB_COMPOUND, cred,
 				   e.buf->data, e.buf->len, eng->t.timeout_ms, cb_reply41, call);

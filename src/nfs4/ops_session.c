@@ -14,23 +14,23 @@
 
 /* --- mapping the codec's wire structs to the state module's ------------------------ */
 
-/* callback_sec_parms4<>: the first AUTH_SYS or AUTH_NONE entry is the one
- * callbacks use (Ferry cannot speak RPCSEC_GSS back); none leaves flavor 0
- * as before. */
-static void session_cb_sec_from_wire(struct state_cb_sec *sec, const struct nfs4_cb_sec_list *l)
+/* callback_sec_parms4<>: which flavors the client allows for callbacks
+ * (the first AUTH_SYS entry gives the credential).  Returns whether an
+ * RPCSEC_GSS entry was among them: Ferry has no GSS context its handles
+ * could name. */
+static bool session_cb_sec_from_wire(struct state_cb_sec *sec, const struct nfs4_cb_sec_list *l)
 {
 	memset(sec, 0, sizeof(*sec));
+	bool gss = false;
 	struct xdr_dec it;
 	struct nfs4_cb_sec_parms p;
 	nfs4_list_iter_init(&it, &l->l);
 	for (uint32_t i = 0; i < l->l.count && nfs4_dec_cb_sec_parms(&it, &p); i++) {
 		if (p.flavor == NFS4_AUTH_NONE) {
-			sec->flavor = RPC_AUTH_NONE;
-			return;
-		}
-		if (p.flavor == NFS4_AUTH_SYS) {
+			sec->none = true;
+		} else if (p.flavor == NFS4_AUTH_SYS && !sec->sys) {
 			struct rpc_cred *cr = &sec->cred;
-			sec->flavor = RPC_AUTH_SYS;
+			sec->sys = true;
 			cr->flavor = RPC_AUTH_SYS;
 			cr->stamp = p.sys.stamp;
 			cr->uid = p.sys.uid;
@@ -39,9 +39,11 @@ static void session_cb_sec_from_wire(struct state_cb_sec *sec, const struct nfs4
 			memcpy(cr->gids, p.sys.gids, p.sys.ngids * sizeof(cr->gids[0]));
 			memcpy(cr->machinename, p.sys.machinename.data, p.sys.machinename.len);
 			cr->machinename[p.sys.machinename.len] = '\0';
-			return;
+		} else if (p.flavor == RPCSEC_GSS) {
+			gss = true;
 		}
 	}
+	return gss;
 }
 
 _Static_assert((int)NFS4_AUTHSYS_MACHINENAME_MAX <= (int)RPC_AUTH_SYS_MAX_MACHINENAME &&
@@ -291,8 +293,17 @@ NFS4_SERVE(free_stateid)
 
 NFS4_SERVE(backchannel_ctl)
 {
+	/* RFC 8881 18.33.3: the program is replaced, RPCSEC_GSS handles are
+	 * added, and a handle the server does not have is NFS4ERR_NOENT: Ferry
+	 * has none (no RPCSEC_GSS yet), so any GSS entry is one. */
+	if (!state_session_back_wanted(c->srv->state, c->session))
+		return NFS4ERR_INVAL;
 	struct state_cb_sec sec;
-	session_cb_sec_from_wire(&sec, &a->sec_parms);
+	if (session_cb_sec_from_wire(&sec, &a->sec_parms))
+		return NFS4ERR_NOENT;
+	/* No flavor at all: nothing the server may call back with. */
+	if (!state_cb_sec_usable(&sec))
+		return NFS4ERR_INVAL;
 	enum nfsstat4 s = state_backchannel_ctl(c->srv->state, c->session, a->cb_program, &sec);
 	if (s == NFS4_OK)
 		nfs4_cb_probe41(c->srv, c->session);

@@ -260,7 +260,9 @@ int rpc_conn_call(struct rpc_conn *conn, uint32_t prog, uint32_t vers, uint32_t 
 	pc->arg = arg;
 
 	pthread_mutex_lock(&conn->lock);
-	if (conn->closed) {
+	/* No loop serves it (a connection object a test made): nothing would
+	 * read the reply or time the call out. */
+	if (conn->closed || !conn->loop) {
 		pthread_mutex_unlock(&conn->lock);
 		xdr_enc_release(&e);
 		free(pc);

@@ -191,7 +191,8 @@ typedef void (*rpc_call_done_fn)(void *arg, int err, const struct rpc_reply_hdr 
 /* Sends a CALL on this connection (a backchannel call on the client's own
  * connection) with a fresh XID and arranges for done to run exactly once.
  * args are the encoded arguments (copied).  cred NULL means AUTH_NONE.
- * Returns 0, or a negative errno without calling done. */
+ * Returns 0, or a negative errno without calling done (-ENOTCONN for a
+ * closed connection or one no event loop serves). */
 int rpc_conn_call(struct rpc_conn *conn, uint32_t prog, uint32_t vers, uint32_t proc,
 		  const struct rpc_cred *cred, const void *args, size_t args_len,
 		  unsigned timeout_ms, rpc_call_done_fn done, void *arg);

@@ -29,11 +29,22 @@ struct state_session;
 /* Channel directions of a connection (bit flags). */
 enum { STATE_CONN_FORE = 1, STATE_CONN_BACK = 2 };
 
-/* The security of callbacks: AUTH_NONE or AUTH_SYS (flavor 0: none given). */
+/* The security the client allows for callbacks (csa_sec_parms,
+ * bca_sec_parms): AUTH_SYS with its credential and/or AUTH_NONE.  Ferry
+ * has no RPCSEC_GSS contexts: a GSS entry allows nothing it can use.
+ * Callbacks use AUTH_SYS when allowed, else AUTH_NONE, and never a flavor
+ * the client did not list: with neither, the back channel is unusable
+ * (SEQ4_STATUS_CB_PATH_DOWN_SESSION) until BACKCHANNEL_CTL names one. */
 struct state_cb_sec {
-	uint32_t flavor;
+	bool none;            /* AUTH_NONE allowed */
+	bool sys;             /* AUTH_SYS allowed, as cred */
 	struct rpc_cred cred; /* for AUTH_SYS */
 };
+
+static inline bool state_cb_sec_usable(const struct state_cb_sec *sec)
+{
+	return sec->none || sec->sys;
+}
 
 /* Limits the server offers; set from the configuration. */
 struct state_session_limits {
@@ -182,7 +193,10 @@ enum nfsstat4 state_destroy_clientid(struct state_server *st, uint64_t clientid)
 enum nfsstat4 state_bind_conn(struct state_server *st, const uint8_t *sessionid,
 			      struct rpc_conn *conn, uint32_t dir, unsigned *bound);
 
-/* BACKCHANNEL_CTL: NFS4ERR_INVAL when the session has no back channel. */
+/* BACKCHANNEL_CTL (RFC 8881 18.33) after the caller's checks: replaces the
+ * program and the security (sec must be usable); NFS4ERR_INVAL when the
+ * session has no back channel (none asked for at CREATE_SESSION, no
+ * connection bound for it).  The path is probed again. */
 enum nfsstat4 state_backchannel_ctl(struct state_server *st, struct state_session *s,
 				    uint32_t cb_program, const struct state_cb_sec *sec);
 
@@ -228,7 +242,8 @@ struct state_cb_target {
 enum state_cb_take {
 	STATE_CB_TAKEN,  /* *t filled, the slot is the caller's */
 	STATE_CB_NOSLOT, /* every usable slot is busy: try again when one ends */
-	STATE_CB_NOCONN, /* no back-bound connection (but exclude): path down */
+	STATE_CB_NOCONN, /* no back-bound connection (but exclude), or no
+			  * security the client allows: path down */
 	STATE_CB_GONE,   /* the session was destroyed */
 };
 
@@ -299,6 +314,9 @@ bool state_cb_client_up41(struct state_server *st, uint64_t clientid);
 
 /* Whether the session has a back-bound connection now. */
 bool state_session_has_back(struct state_server *st, struct state_session *s);
+/* Whether the session has a back channel at all: asked for at
+ * CREATE_SESSION or a connection bound for it since. */
+bool state_session_back_wanted(struct state_server *st, struct state_session *s);
 
 /* SEQ4_STATUS_RECALLABLE_STATE_REVOKED: set by the owner of delegations
  * when it revoked one of the client's (a callback that never got through),

@@ -19,7 +19,8 @@ bool state_session_has_back_locked(const struct state_session *s)
 
 bool state_session_back_working_locked(const struct state_session *s)
 {
-	if (s->dead || s->cb_status == STATE_CB_DOWN || s->cb_fault)
+	if (s->dead || s->cb_status == STATE_CB_DOWN || s->cb_fault ||
+	    !state_cb_sec_usable(&s->cb_sec))
 		return false;
 	for (unsigned i = 0; i < s->nconns; i++)
 		if ((s->conns[i].dir & STATE_CONN_BACK) && !s->conns[i].back_failed)
@@ -32,6 +33,15 @@ bool state_session_has_back(struct state_server *st, struct state_session *s)
 	(void)st;
 	pthread_mutex_lock(&s->lock);
 	bool r = !s->dead && state_session_has_back_locked(s);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+bool state_session_back_wanted(struct state_server *st, struct state_session *s)
+{
+	(void)st;
+	pthread_mutex_lock(&s->lock);
+	bool r = !s->dead && (s->back_wanted || state_session_has_back_locked(s));
 	pthread_mutex_unlock(&s->lock);
 	return r;
 }
@@ -58,7 +68,7 @@ static enum state_cb_take target_locked(struct state_server *st, struct state_se
 					const struct rpc_conn *exclude, struct state_cb_target *t)
 {
 	struct state_sess_conn *c = pick_conn_locked(s, exclude);
-	if (!c || !st->opts.conn_ref)
+	if (!c || !st->opts.conn_ref || !state_cb_sec_usable(&s->cb_sec))
 		return STATE_CB_NOCONN;
 	t->conn = st->opts.conn_ref(c->conn);
 	t->program = s->cb_program;
@@ -80,7 +90,7 @@ enum state_cb_take state_cb_take(struct state_server *st, struct state_session *
 	pthread_mutex_lock(&s->lock);
 	if (s->dead) {
 		r = STATE_CB_GONE;
-	} else if (!pick_conn_locked(s, exclude)) {
+	} else if (!pick_conn_locked(s, exclude) || !state_cb_sec_usable(&s->cb_sec)) {
 		r = STATE_CB_NOCONN;
 	} else {
 		uint32_t n = s->back.maxrequests;
@@ -198,7 +208,9 @@ bool state_cb_route(struct state_server *st, uint64_t clientid, struct state_cb_
 			struct state_session *s =
 				state_container_of(p, struct state_session, client_link);
 			pthread_mutex_lock(&s->lock);
-			if (!s->dead && state_session_has_back_locked(s)) {
+			/* No flavor the client allows: no path at all. */
+			if (!s->dead && state_session_has_back_locked(s) &&
+			    state_cb_sec_usable(&s->cb_sec)) {
 				if (state_session_back_working_locked(s))
 					up = s;
 				else if (!any)

@@ -279,22 +279,50 @@ static struct nfs4c_attrs from_chan(const struct nfs4_chan_attrs *c)
 				    c->maxrequests};
 }
 
+/* callback_sec_parms4 entries for flavors (AUTH_NONE, AUTH_SYS as cred,
+ * RPCSEC_GSS with empty handles) into parms[0..n). */
+static void sec_parms_of(struct nfs4_cb_sec_parms *parms, const uint32_t *flavors, unsigned n,
+			 const struct rpc_cred *cred)
+{
+	memset(parms, 0, n * sizeof(*parms));
+	for (unsigned i = 0; i < n; i++) {
+		parms[i].flavor = flavors[i];
+		if (flavors[i] == RPC_AUTH_SYS && cred) {
+			parms[i].sys.uid = cred->uid;
+			parms[i].sys.gid = cred->gid;
+			parms[i].sys.machinename = (struct nfs4_opaque){
+				(const uint8_t *)cred->machinename,
+				(uint32_t)strlen(cred->machinename)};
+		}
+	}
+}
+
 uint32_t nfs4c_create_session(int fd, const struct rpc_cred *cred, uint64_t clientid,
 			      uint32_t seq, uint32_t flags, const struct nfs4c_attrs *fore,
 			      struct nfs4c_cs *out)
+{
+	static const uint32_t none = RPC_AUTH_NONE;
+	return nfs4c_create_session_sec(fd, cred, clientid, seq, flags, fore, &none, 1, out);
+}
+
+uint32_t nfs4c_create_session_sec(int fd, const struct rpc_cred *cred, uint64_t clientid,
+				  uint32_t seq, uint32_t flags, const struct nfs4c_attrs *fore,
+				  const uint32_t *flavors, unsigned nflavors, struct nfs4c_cs *out)
 {
 	struct nfs4c_attrs def, back = {0, 4096, 4096, 0, 2, 16};
 	if (!fore) {
 		nfs4c_default_attrs(&def);
 		fore = &def;
 	}
-	struct nfs4_cb_sec_parms none = {.flavor = RPC_AUTH_NONE};
+	struct nfs4_cb_sec_parms parms[4];
+	assert_true(nflavors <= 4);
+	sec_parms_of(parms, flavors, nflavors, cred);
 	struct nfs4_create_session_args a = {.clientid = clientid, .sequence = seq,
 					     .flags = flags, .fore = to_chan(fore),
 					     .back = to_chan(&back),
 					     .cb_program = NFS4C_CB_PROGRAM};
-	a.sec_parms.l.count = 1;
-	a.sec_parms.items = &none;
+	a.sec_parms.l.count = nflavors;
+	a.sec_parms.items = parms;
 	struct nfs4c_call m;
 	nfs4c_begin(&m, 1);
 	NFS4C_OP(&m, OP_CREATE_SESSION, nfs4_enc_create_session_args, &a);
@@ -428,17 +456,7 @@ uint32_t nfs4c_backchannel_ctl(struct nfs4c_sess *s, uint32_t prog, const uint32
 {
 	struct nfs4_cb_sec_parms parms[4];
 	assert_true(n <= 4);
-	memset(parms, 0, sizeof(parms));
-	for (unsigned i = 0; i < n; i++) {
-		parms[i].flavor = flavors[i];
-		if (flavors[i] == RPC_AUTH_SYS) {
-			const struct rpc_cred *c = s->cred;
-			parms[i].sys.uid = c->uid;
-			parms[i].sys.gid = c->gid;
-			parms[i].sys.machinename = (struct nfs4_opaque){
-				(const uint8_t *)c->machinename, (uint32_t)strlen(c->machinename)};
-		}
-	}
+	sec_parms_of(parms, flavors, n, s->cred);
 	struct nfs4_backchannel_ctl_args bc = {.cb_program = prog};
 	bc.sec_parms.l.count = n;
 	bc.sec_parms.items = parms;

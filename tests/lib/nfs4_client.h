@@ -150,6 +150,12 @@ uint32_t nfs4c_create_session(int fd, const struct rpc_cred *cred, uint64_t clie
 			      uint32_t seq, uint32_t flags, const struct nfs4c_attrs *fore,
 			      struct nfs4c_cs *out);
 
+/* The same offering the callback flavors flavors[0..n) (AUTH_NONE,
+ * AUTH_SYS as cred, RPCSEC_GSS with empty handles). */
+uint32_t nfs4c_create_session_sec(int fd, const struct rpc_cred *cred, uint64_t clientid,
+				  uint32_t seq, uint32_t flags, const struct nfs4c_attrs *fore,
+				  const uint32_t *flavors, unsigned nflavors, struct nfs4c_cs *out);
+
 /* A client with one session; seq[] is the last seqid used per slot. */
 struct nfs4c_sess {
 	int fd;
@@ -256,6 +262,7 @@ struct nfs4c_cb_rec {
 	uint32_t opnum; /* 0 for CB_NULL */
 	uint32_t minor, callback_ident;
 	uint32_t status; /* what was answered */
+	uint32_t cred_flavor, cred_uid; /* the call's credential */
 	struct nfs4_sessionid sessionid; /* CB_SEQUENCE */
 	uint32_t seqid, slotid, highest_slotid;
 	struct nfs4_stateid stateid; /* CB_RECALL, CB_NOTIFY, CB_OFFLOAD */

@@ -226,8 +226,8 @@ static bool known_op(uint32_t opnum)
 }
 
 /* Encodes the CB_COMPOUND4res for the call's arguments in d into e. */
-static void answer_compound(struct nfs4c_cb *svc, uint32_t prog, struct xdr_dec *d,
-			    struct xdr_enc *e)
+static void answer_compound(struct nfs4c_cb *svc, uint32_t prog, const struct rpc_cred *cred,
+			    struct xdr_dec *d, struct xdr_enc *e)
 {
 	struct nfs4_cb_compound_args_hdr h;
 	struct nfs4_compound_res_enc r;
@@ -247,6 +247,8 @@ static void answer_compound(struct nfs4c_cb *svc, uint32_t prog, struct xdr_dec 
 		op.callback_ident = rec.callback_ident = h.callback_ident;
 		rec.proc = CB_COMPOUND;
 		rec.prog = prog;
+		rec.cred_flavor = cred->flavor;
+		rec.cred_uid = cred->uid;
 		if (!nfs4_dec_op(d, &op.opnum)) {
 			status = NFS4ERR_BADXDR;
 			nfs4_enc_op_res(&r, OP_CB_ILLEGAL, status);
@@ -303,7 +305,8 @@ static void serve_call(int fd, struct nfs4c_cb *svc, struct buf *b)
 	if (!rpc_decode_msg_start(&d, &xid, &mtype) ||
 	    rpc_decode_call(&d, &hdr, &cred, &auth) != RPC_CALL_OK)
 		return; /* not for the tests to answer: the server will time out */
-	struct nfs4c_cb_rec rec = {.proc = hdr.proc, .prog = hdr.prog};
+	struct nfs4c_cb_rec rec = {.proc = hdr.proc, .prog = hdr.prog,
+				   .cred_flavor = cred.flavor, .cred_uid = cred.uid};
 	struct xdr_enc e;
 	assert_true(xdr_enc_init(&e, 512, 1u << 20));
 	if (svc->program != 0 && hdr.prog != svc->program) {
@@ -320,7 +323,7 @@ static void serve_call(int fd, struct nfs4c_cb *svc, struct buf *b)
 		record(svc, &rec);
 	} else {
 		rpc_encode_accepted(&e, xid, RPC_SUCCESS);
-		answer_compound(svc, hdr.prog, &d, &e);
+		answer_compound(svc, hdr.prog, &cred, &d, &e);
 	}
 	if (svc->silent || e.overflow) {
 		xdr_enc_release(&e);

@@ -48,6 +48,17 @@ static void test_recall_delivered(void **state)
 	assert_int_equal(r.fhlen, 8);
 	assert_memory_equal(r.fh, req.fh, 8);
 	assert_true(nfs4_cb_path_up(&f->nfs, s.clientid));
+	/* Counted: the probe and the recall, each in one bucket. */
+	cbfix_quiesce(f);
+	struct nfs4_cb_stats st;
+	nfs4_cb_get_stats(&f->nfs, &st);
+	assert_true(st.total >= 2);
+	uint64_t in_buckets = 0;
+	for (unsigned i = 0; i < NFS4_CB_DURATION_BUCKETS; i++)
+		in_buckets += st.duration_hist[i];
+	assert_int_equal(in_buckets, st.total);
+	assert_int_equal(st.failures, 0);
+	assert_int_equal(st.pending, 0);
 	cbfix_end_session(&s, &svc);
 }
 

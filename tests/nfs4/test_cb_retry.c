@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "nfs4/cb_fixture.h"
 
 enum { RETRIES = 3 };
@@ -87,6 +88,37 @@ static void test_delay_same_seqid(void **state)
 	assert_true(nfs4c_cb_get(&svc, OP_CB_SEQUENCE, 4, &d));
 	assert_int_equal(d.seqid, a.seqid + 1);
 	assert_int_equal(nfs4c_ping(&s) & (PATH_DOWN | SEQ4_STATUS_BACKCHANNEL_FAULT), 0);
+	cbfix_end_session(&s, &svc);
+}
+
+/* A client that says DELAY for ever: the callback gives up in the end
+ * (NFS4ERR_CB_PATH_DOWN) and gives its back slot back, seqid unspent. */
+static void test_delay_for_ever(void **state)
+{
+	struct cbfix *f = *state;
+	struct nfs4c_sess s;
+	struct nfs4c_cb svc;
+	cbfix_back_session(f, &s, &svc, "retry-delay-ever");
+	svc.target_highest_slot = 0;
+	svc.handlers[OP_CB_SEQUENCE] = scripted_sequence;
+	refuse_status = NFS4ERR_DELAY;
+	atomic_store(&refuse, 1000000);
+	cbfix_done_reset();
+	queue_recall(f, s.clientid, 1);
+	assert_true(cbfix_wait_done(1, 6 * WAIT_MS));
+	assert_int_equal(cbfix_dones.status[0], NFS4ERR_CB_PATH_DOWN);
+	struct nfs4c_cb_rec a;
+	assert_true(nfs4c_cb_get(&svc, OP_CB_SEQUENCE, 1, &a));
+	atomic_store(&refuse, 0);
+	queue_recall(f, s.clientid, 2);
+	assert_true(cbfix_wait_done(2, WAIT_MS));
+	assert_int_equal(cbfix_dones.status[1], NFS4_OK);
+	struct nfs4c_cb_rec b;
+	assert_true(nfs4c_cb_get(&svc, OP_CB_SEQUENCE, nfs4c_cb_count(&svc, OP_CB_SEQUENCE) - 1,
+				 &b));
+	assert_int_equal(b.status, NFS4_OK);
+	assert_int_equal(b.slotid, a.slotid);
+	assert_int_equal(b.seqid, a.seqid);
 	cbfix_end_session(&s, &svc);
 }
 
@@ -300,15 +332,55 @@ static void test_session_destroyed_moves_queue(void **state)
 	nfs4c_cb_destroy(&svc2);
 }
 
+/* A callback waiting out a long backoff goes as soon as the path is
+ * found mended: the client binds its connection again, the next SEQUENCE
+ * has it probed, and the probe's answer releases the waiting recall. */
+static int setup_slow(void **state)
+{
+	struct cbfix *f = cbfix_start(300, 20000, 3);
+	*state = f;
+	return f ? 0 : -1;
+}
+
+static void test_mended_path_ends_backoff(void **state)
+{
+	struct cbfix *f = *state;
+	struct nfs4c_sess s;
+	struct nfs4c_cb svc;
+	cbfix_back_session(f, &s, &svc, "retry-mended");
+	svc.silent = true;
+	cbfix_done_reset();
+	queue_recall(f, s.clientid, 1);
+	/* The first try times out; the next waits 20 s. */
+	assert_int_equal(cbfix_ping_until(&s, SEQ4_STATUS_CB_PATH_DOWN_SESSION, WAIT_MS) &
+				 SEQ4_STATUS_CB_PATH_DOWN_SESSION,
+			 SEQ4_STATUS_CB_PATH_DOWN_SESSION);
+	svc.silent = false;
+	uint64_t t0 = clock_now_ms();
+	nfs4c_bg_stop(s.fd);
+	uint32_t got;
+	assert_int_equal(nfs4c_bind_conn(s.fd, s.cred, s.sid, CDFC4_FORE_OR_BOTH, &got), NFS4_OK);
+	nfs4c_bg_start(s.fd);
+	nfs4c_ping(&s);
+	assert_true(cbfix_wait_done(1, WAIT_MS));
+	assert_int_equal(cbfix_dones.status[0], NFS4_OK);
+	assert_true(clock_now_ms() - t0 < 5000);
+	assert_int_equal(nfs4c_ping(&s) & SEQ4_STATUS_CB_PATH_DOWN_SESSION, 0);
+	cbfix_end_session(&s, &svc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_delay_same_seqid),
+		cmocka_unit_test(test_delay_for_ever),
 		cmocka_unit_test(test_misordered_recovered),
 		cmocka_unit_test(test_silent_client_path_down),
 		cmocka_unit_test(test_badsession_fault),
 		cmocka_unit_test(test_back_channel_moves),
 		cmocka_unit_test(test_session_destroyed_moves_queue),
+		cmocka_unit_test_setup_teardown(test_mended_path_ends_backoff, setup_slow,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

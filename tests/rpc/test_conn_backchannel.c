@@ -21,7 +21,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "lib/rpctest.h"
-#include "rpc/server.h"
+#include "rpc/server_internal.h"
 
 enum { TEST_PROG = 0x20000098, PROC_SLEEP = 1, PROC_ECHO = 2, CB_PROG = 0x40000000 };
 
@@ -271,12 +271,30 @@ static void test_connect_out(void **state)
 	assert_int_equal(err, -EINVAL);
 }
 
+/* A connection object no loop serves (the in-process tests make them)
+ * takes no call: nothing would ever end it. */
+static void test_call_needs_a_loop(void **state)
+{
+	struct fixture *f = *state;
+	struct sockaddr_in peer = {.sin_family = AF_INET, .sin_port = htons(800)};
+	struct rpc_conn *conn = rpc_conn_new(f->srv, -1, (const struct sockaddr *)&peer,
+					     sizeof(peer));
+	assert_non_null(conn);
+	struct call_result r;
+	result_init(&r);
+	uint8_t args[4] = {0};
+	assert_int_equal(rpc_conn_call(conn, CB_PROG, 1, 0, NULL, args, 4, 1000, call_done, &r),
+			 -ENOTCONN);
+	rpc_conn_unref(conn);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reply_read_while_backlog_full),
 		cmocka_unit_test(test_back_channel_not_idle_closed),
 		cmocka_unit_test(test_connect_out),
+		cmocka_unit_test(test_call_needs_a_loop),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -215,12 +215,120 @@ static void test_uaddr(void **state)
 	assert_false(state_uaddr_to_hostport("tcp", ".8.1", out, sizeof(out)));
 }
 
+/* --- handing probes to a callback engine (state_options.cb_probe) ------------ */
+
+static pthread_mutex_t hook_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hook_cond = PTHREAD_COND_INITIALIZER;
+static bool hook_hold;
+static unsigned hook_calls;
+static uint64_t hook_last_id;
+static uint32_t hook_last_gen;
+
+/* Stands for the engine: records the probe; while hook_hold, keeps the
+ * state thread here so that probes pile up behind it. */
+static void hook_probe(void *ctx, uint64_t clientid, uint32_t gen)
+{
+	assert_ptr_equal(ctx, &hook_lock);
+	pthread_mutex_lock(&hook_lock);
+	hook_calls++;
+	hook_last_id = clientid;
+	hook_last_gen = gen;
+	pthread_cond_broadcast(&hook_cond);
+	while (hook_hold)
+		pthread_cond_wait(&hook_cond, &hook_lock);
+	pthread_mutex_unlock(&hook_lock);
+}
+
+static unsigned hook_wait_calls(unsigned n)
+{
+	for (int i = 0; i < 500; i++) {
+		pthread_mutex_lock(&hook_lock);
+		unsigned c = hook_calls;
+		pthread_mutex_unlock(&hook_lock);
+		if (c >= n)
+			return c;
+		st_sleep_ms(10);
+	}
+	pthread_mutex_lock(&hook_lock);
+	unsigned c = hook_calls;
+	pthread_mutex_unlock(&hook_lock);
+	return c;
+}
+
+static int setup_hook(void **state)
+{
+	hook_hold = false;
+	hook_calls = 0;
+	struct state_options o;
+	memset(&o, 0, sizeof(o));
+	o.lease_ms = 60000;
+	o.cb_probe = hook_probe;
+	o.cb_ctx = &hook_lock;
+	assert_int_equal(state_server_create(&o, &st), 0);
+	return 0;
+}
+
+static int teardown_hook(void **state)
+{
+	pthread_mutex_lock(&hook_lock);
+	hook_hold = false;
+	pthread_cond_broadcast(&hook_cond);
+	pthread_mutex_unlock(&hook_lock);
+	state_server_destroy(st);
+	return 0;
+}
+
+/* The probe goes to the engine, whose answer (for the callback it was
+ * for) sets the path's status; an answer for an older callback does not. */
+static void test_probe_handed_over(void **state)
+{
+	uint64_t id = client_at("h", "v1", "127.0.0.1.8.1");
+	assert_int_equal(hook_wait_calls(1), 1);
+	assert_int_equal(hook_last_id, id);
+	assert_int_equal(state_client_cb_status(st, id), STATE_CB_UNKNOWN);
+	state_cb_probe_done(st, id, hook_last_gen + 1, true);
+	assert_int_equal(state_client_cb_status(st, id), STATE_CB_UNKNOWN);
+	state_cb_probe_done(st, id, hook_last_gen, true);
+	assert_int_equal(state_client_cb_status(st, id), STATE_CB_UP);
+	state_cb_probe_done(st, id, hook_last_gen, false);
+	assert_int_equal(state_client_cb_status(st, id), STATE_CB_DOWN);
+}
+
+/* While the state thread is busy, probes wait in a bounded queue: beyond
+ * STATE_PROBES_MAX they are dropped (the path stays unknown). */
+static void test_probe_queue_bounded(void **state)
+{
+	pthread_mutex_lock(&hook_lock);
+	hook_hold = true;
+	pthread_mutex_unlock(&hook_lock);
+	client_at("first", "v1", "127.0.0.1.8.1");
+	assert_int_equal(hook_wait_calls(1), 1); /* the state thread is held */
+	unsigned extra = STATE_PROBES_MAX + 20;
+	for (unsigned i = 0; i < extra; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "c%u", i);
+		client_at(name, "v1", "127.0.0.1.8.1");
+	}
+	pthread_mutex_lock(&hook_lock);
+	hook_hold = false;
+	pthread_cond_broadcast(&hook_cond);
+	pthread_mutex_unlock(&hook_lock);
+	assert_int_equal(hook_wait_calls(1 + STATE_PROBES_MAX), 1 + STATE_PROBES_MAX);
+	st_sleep_ms(100);
+	pthread_mutex_lock(&hook_lock);
+	assert_int_equal(hook_calls, 1 + STATE_PROBES_MAX);
+	pthread_mutex_unlock(&hook_lock);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_probe_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_down_then_update, setup, teardown),
 		cmocka_unit_test(test_uaddr),
+		cmocka_unit_test_setup_teardown(test_probe_handed_over, setup_hook, teardown_hook),
+		cmocka_unit_test_setup_teardown(test_probe_queue_bounded, setup_hook,
+						teardown_hook),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
