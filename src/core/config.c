@@ -34,6 +34,7 @@ void config_init_defaults(struct ferry_config *cfg)
 	cfg->rpcbind = true;
 	cfg->lease_time_s = 90;
 	cfg->grace_time_s = 90;
+	cfg->delegations = CONFIG_DELEG_READWRITE;
 	strcpy(cfg->owner_domain, "localdomain");
 	cfg->min_minor = 0;
 	cfg->max_minor = 1;
@@ -328,6 +329,22 @@ static int config_ini_entry(void *user, const char *section, const char *key,
 				cfg->session_slots = (unsigned)v;
 			else
 				fail(ctx->errbuf, ctx->errlen, "%s: must be 1..1024", where);
+		} else if (strcmp(key, "delegations") == 0) {
+			if (!strcmp(value, "off"))
+				cfg->delegations = CONFIG_DELEG_OFF;
+			else if (!strcmp(value, "read"))
+				cfg->delegations = CONFIG_DELEG_READ;
+			else if (!strcmp(value, "readwrite"))
+				cfg->delegations = CONFIG_DELEG_READWRITE;
+			else
+				ok = fail(ctx->errbuf, ctx->errlen,
+					  "%s: expected off, read or readwrite", where);
+		} else if (strcmp(key, "max_delegations") == 0) {
+			ok = set_uint(value, UINT32_MAX, &v, where, ctx);
+			cfg->max_delegations = (unsigned)v;
+		} else if (strcmp(key, "max_delegations_per_client") == 0) {
+			ok = set_uint(value, UINT32_MAX, &v, where, ctx);
+			cfg->max_delegations_per_client = (unsigned)v;
 		} else if (strcmp(key, "reply_cache_mb") == 0) {
 			ok = set_uint(value, 1u << 20, &v, where, ctx);
 			cfg->reply_cache_mb = (unsigned)v;

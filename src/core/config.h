@@ -39,6 +39,9 @@
  *   callback_timeout_ms = 5000      ; a callback without a reply by then failed
  *   callback_retry_ms = 5000        ; first backoff between callback attempts (doubles)
  *   callback_retries = 3            ; attempts with backoff before the path is down
+ *   delegations = readwrite         ; off, read or readwrite
+ *   max_delegations = 0             ; all clients together; 0: no limit
+ *   max_delegations_per_client = 0  ; 0: no limit
  *
  *   [control]                       ; the HTTP control plane (/metrics, /api/v1)
  *   listen = 127.0.0.1:9590         ; HOST:PORT, unix:/PATH or none; default port 9590
@@ -61,6 +64,9 @@ enum {
 	CONFIG_MAX_CLIENTS = 32,
 	CONFIG_CONTROL_PORT = 9590, /* the control plane's default port */
 };
+
+/* Which file delegations the server grants. */
+enum config_delegations { CONFIG_DELEG_OFF = 0, CONFIG_DELEG_READ = 1, CONFIG_DELEG_READWRITE = 2 };
 
 enum config_squash { CONFIG_SQUASH_ROOT = 0, CONFIG_SQUASH_ALL, CONFIG_SQUASH_NONE };
 
@@ -107,6 +113,8 @@ struct ferry_config {
 	char control_token_file[CONFIG_PATH_MAX]; /* "" : STATE_DIR/control.token */
 	char config_path[CONFIG_PATH_MAX];        /* the --config file, for reloads */
 	bool exports_from_cli;                    /* --export given: the file's are not used */
+	enum config_delegations delegations;
+	unsigned max_delegations, max_delegations_per_client;
 };
 
 /* Fills cfg with built-in defaults (no listen address, no export: those

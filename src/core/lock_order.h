@@ -20,7 +20,9 @@
  *   2. state: the stable-records lock (struct state_server.records_lock),
  *      held across the file I/O of one client record.
  *   3. state: the state lock (struct state_server.lock): the client, owner,
- *      stateid and file tables and all open/lock state.
+ *      stateid and file tables, all open/lock state and delegations
+ *      (with the callbacks and lease drops they queue for the NFSv4 layer,
+ *      which acts on them after releasing it).
  *   4. state: the session table lock (struct state_server.sess_lock): the
  *      session hash table and the reply-cache budget.  Taken with 3 held
  *      (a new or destroyed session) or alone (SEQUENCE's lookup).

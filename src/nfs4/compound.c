@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/siphash.h"
+#include "nfs4/deleg.h"
 #include "nfs4/server.h"
 #include "state/session.h"
 #include "state/state_info.h"
@@ -372,7 +373,11 @@ static enum nfsstat4 compound_run_op(struct nfs4_compound *c, const struct nfs4_
 				return s;
 		}
 	}
-	return desc->serve(c, args, &c->req->reply);
+	enum nfsstat4 status = desc->serve(c, args, &c->req->reply);
+	/* Recalls the operation caused go out now (without waiting). */
+	if (state_deleg_callbacks_pending(c->srv->state))
+		nfs4_deleg_work(c->srv);
+	return status;
 }
 
 /* After a successful operation flagged NFS4_OPF_SETS_STATEID: its result

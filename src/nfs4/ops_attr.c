@@ -1,6 +1,7 @@
 /* Attributes: GETATTR, SETATTR, VERIFY, NVERIFY, ACCESS. */
 #include <string.h>
 
+#include "nfs4/deleg.h"
 #include "nfs4/fattr.h"
 #include "nfs4/ops.h"
 #include "nfs4/server.h"
@@ -19,6 +20,8 @@ NFS4_SERVE(getattr)
 		return NFS4ERR_INVAL;
 	struct backend_attr attr;
 	enum nfsstat4 st = nfs4_fh_getattr(c, &c->cfh, &attr);
+	if (st == NFS4_OK)
+		st = nfs4_deleg_getattr(c, &want, &attr);
 	if (st != NFS4_OK)
 		return st;
 	return nfs4_fattr_encode(c, &c->cfh, &attr, &want, res);
@@ -62,6 +65,10 @@ NFS4_SERVE(setattr_wire)
 									   : attr.size,
 						   STATE_LENGTH_EOF);
 	}
+	/* Any other change (mode, owner, times) recalls other clients'
+	 * delegations: they may cache what it changes. */
+	if (st == NFS4_OK && (sattr.sa.mask & ~BACKEND_SET_SIZE))
+		st = nfs4_deleg_break_setattr(c, &sid);
 	if (st == NFS4_OK && sattr.sa.mask) {
 		struct nfs4_export *ex = c->cfh.export;
 		int rc = ex->ops->setattr(ex->bex, &c->cred, &c->cfh.bh, &sattr.sa, &attr);

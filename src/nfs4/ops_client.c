@@ -2,6 +2,7 @@
  * the codec decodes and encodes, the state module keeps the clients. */
 #include <string.h>
 
+#include "nfs4/callback.h"
 #include "nfs4/ops_session.h"
 #include "nfs4/server.h"
 #include "state/state.h"
@@ -54,6 +55,11 @@ NFS4_SERVE(setclientid_confirm)
 
 NFS4_SERVE(renew)
 {
-	/* No delegations are granted, so never NFS4ERR_CB_PATH_DOWN. */
-	return state_renew(c->srv->state, a->clientid);
+	enum nfsstat4 s = state_renew(c->srv->state, a->clientid);
+	/* A client holding delegations learns that it cannot be recalled
+	 * (RFC 7530 16.29.5): it should return them or fix its callback. */
+	if (s == NFS4_OK && state_client_has_delegations(c->srv->state, a->clientid) &&
+	    !nfs4_cb_path_up(c->srv, a->clientid))
+		s = NFS4ERR_CB_PATH_DOWN;
+	return s;
 }

@@ -1,17 +1,210 @@
-/* Delegation operations, while Ferry grants no delegation: DELEGRETURN has
- * nothing to return, DELEGPURGE serves only CLAIM_DELEGATE_PREV, which Ferry
- * does not support. */
+/* Delegations on the NFSv4 side: what OPEN grants, DELEGRETURN,
+ * WANT_DELEGATION, DELEGPURGE, and the conflict checks the operations that
+ * name a file by its directory entry make (REMOVE, RENAME, LINK).  The
+ * state module decides and records; this file does what needs the back
+ * end (leases) or the callback queue (deleg_cb.c), never with a state
+ * lock held. */
+#include <errno.h>
+#include <string.h>
+
+#include "nfs4/deleg.h"
+#include "nfs4/fattr.h"
 #include "nfs4/ops.h"
+#include "nfs4/ops_state.h"
+#include "nfs4/server.h"
+#include "nfs4/callback.h"
+#include "xdr/nfs4_codec_session.h"
+
+/* The client an operation acts for when matching it against delegations:
+ * a v4.1 session's; in v4.0 only a stateid tells (state_deleg_break). */
+static uint64_t deleg_caller(const struct nfs4_compound *c)
+{
+	return c->minor >= 1 ? c->clientid : 0;
+}
+
+/* open_delegation4 from the state module's answer.  The ACE grants
+ * nothing: the client asks ACCESS as it would without a delegation
+ * (RFC 8881 10.4.1 lets the server say less than it could). */
+static void deleg_fill(const struct state_deleg_grant *g, struct nfs4_open_delegation *out)
+{
+	static const uint8_t everyone[] = "EVERYONE@";
+	memset(out, 0, sizeof(*out));
+	out->type = g->type;
+	out->stateid = g->stateid;
+	out->recall = g->recall;
+	out->why = g->why;
+	out->server_will = g->server_will;
+	out->space_limit.limitby = NFS_LIMIT_SIZE;
+	out->space_limit.filesize = UINT64_MAX;
+	out->permissions.type = 0; /* ACE4_ACCESS_ALLOWED_ACE_TYPE, mask 0 */
+	out->permissions.who = (struct nfs4_opaque){everyone, sizeof(everyone) - 1};
+}
+
+/* Grants through the state module, then takes the back end's lease on a
+ * file delegated for the first time; a file the back end will not lease
+ * (someone on the host has it open in a conflicting way) gets none. */
+static void deleg_grant(struct nfs4_compound *c, uint64_t clientid,
+			const struct state_file_key *key, const struct state_deleg_ask *ask,
+			struct state_deleg_grant *g)
+{
+	struct state_server *st = c->srv->state;
+	state_deleg_grant(st, clientid, key, ask, g);
+	if (!g->is_new || !g->file_first)
+		return;
+	int rc = nfs4_deleg_lease(c->srv, key, g->type);
+	if (rc == 0 || rc == -ENOTSUP)
+		return;
+	state_deleg_undo(st, &g->stateid);
+	memset(g, 0, sizeof(*g));
+	g->type = ask->v41 && (ask->want & OPEN4_SHARE_ACCESS_WANT_DELEG_MASK)
+			  ? OPEN_DELEGATE_NONE_EXT
+			  : OPEN_DELEGATE_NONE;
+	g->why = WND4_CONTENTION;
+}
+
+void nfs4_deleg_for_open(struct nfs4_compound *c, struct state_owner *o,
+			 const struct state_file_key *key, uint32_t access, uint32_t want,
+			 uint32_t reclaim_type, struct nfs4_open_delegation *out)
+{
+	uint64_t clientid = state_owner_clientid(o);
+	struct state_deleg_ask ask = {
+		.access = access,
+		.want = want,
+		.v41 = c->minor >= 1,
+		.cb_up = nfs4_cb_path_up(c->srv, clientid),
+		.reclaim_type = reclaim_type,
+	};
+	struct state_deleg_grant g;
+	deleg_grant(c, clientid, key, &ask, &g);
+	deleg_fill(&g, out);
+}
+
+/* --- DELEGRETURN, DELEGPURGE, WANT_DELEGATION --------------------------------------- */
 
 NFS4_SERVE(delegreturn)
 {
-	(void)c, (void)a, (void)res;
-	/* No stateid this server issued is a delegation stateid. */
-	return NFS4ERR_BAD_STATEID;
+	(void)res;
+	struct state_file_key key;
+	if (!nfs4_state_cfh_key(c, &key))
+		return NFS4ERR_BAD_STATEID; /* the pseudo-fs has no delegations */
+	bool last = false;
+	enum nfsstat4 s = state_delegreturn(c->srv->state, &a->stateid, &key, c->minor, &last);
+	if (s == NFS4_OK && last)
+		nfs4_deleg_lease(c->srv, &key, OPEN_DELEGATE_NONE);
+	return s;
 }
 
+/* Ferry keeps no stable record of delegations, so there is nothing a
+ * CLAIM_DELEGATE_PREV could reclaim nor DELEGPURGE purge: a server without
+ * that support answers NFS4ERR_NOTSUPP (RFC 7530 16.8.5, RFC 8881 18.5.3). */
 NFS4_SERVE(delegpurge)
 {
 	(void)c, (void)a, (void)res;
 	return NFS4ERR_NOTSUPP;
+}
+
+/* RFC 8881 18.49: a delegation on the current file without an OPEN.  The
+ * access it stands for is the one the wanted type needs. */
+NFS4_SERVE(want_delegation)
+{
+	struct state_file_key key;
+	if (!nfs4_state_cfh_key(c, &key))
+		return NFS4ERR_INVAL; /* pseudo-fs directories: no delegations */
+	struct backend_attr attr;
+	enum nfsstat4 s = nfs4_fh_getattr(c, &c->cfh, &attr);
+	if (s != NFS4_OK)
+		return s;
+	uint32_t want = a->want & OPEN4_SHARE_ACCESS_WANT_DELEG_MASK;
+	if (a->want & ~NFS4_OPEN_WANT_BITS)
+		return NFS4ERR_INVAL;
+	struct state_deleg_ask ask = {.v41 = true, .want = a->want};
+	switch (a->claim) {
+	case CLAIM_FH:
+		if ((s = state_check_grace(c->srv->state, c->clientid, false)) != NFS4_OK)
+			return s;
+		break;
+	case CLAIM_PREVIOUS:
+		if ((s = state_check_grace(c->srv->state, c->clientid, true)) != NFS4_OK)
+			return s;
+		if (a->delegate_type != OPEN_DELEGATE_READ && a->delegate_type != OPEN_DELEGATE_WRITE)
+			return NFS4ERR_INVAL;
+		ask.reclaim_type = a->delegate_type;
+		break;
+	default:
+		return NFS4ERR_NOTSUPP; /* CLAIM_DELEG_PREV_FH: see DELEGPURGE */
+	}
+	struct nfs4_want_delegation_res r;
+	memset(&r, 0, sizeof(r));
+	if (attr.type != BACKEND_REG) {
+		r.deleg.type = OPEN_DELEGATE_NONE_EXT;
+		r.deleg.why = attr.type == BACKEND_DIR ? WND4_IS_DIR : WND4_NOT_SUPP_FTYPE;
+	} else {
+		bool wr = want == OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG ||
+			  ask.reclaim_type == OPEN_DELEGATE_WRITE;
+		ask.access = wr ? STATE_SHARE_ACCESS_BOTH : STATE_SHARE_ACCESS_READ;
+		ask.cb_up = nfs4_cb_path_up(c->srv, c->clientid);
+		struct state_deleg_grant g;
+		deleg_grant(c, c->clientid, &key, &ask, &g);
+		if (g.type == OPEN_DELEGATE_NONE) {
+			/* WANT_DELEGATION always says why (RFC 8881 18.49.3). */
+			g.type = OPEN_DELEGATE_NONE_EXT;
+			g.why = want == OPEN4_SHARE_ACCESS_WANT_NO_DELEG ? WND4_NOT_WANTED
+									  : WND4_CONTENTION;
+		}
+		deleg_fill(&g, &r.deleg);
+	}
+	nfs4_enc_want_delegation_res(res, &r);
+	return NFS4_OK;
+}
+
+/* --- conflicts of operations on directory entries ------------------------------------ */
+
+enum nfsstat4 nfs4_deleg_break_fh(struct nfs4_compound *c, const struct nfs4_fh *fh)
+{
+	if (fh->kind != NFS4_FH_EXPORT || !state_deleg_any(c->srv->state))
+		return NFS4_OK;
+	struct state_file_key key = {.export_id = fh->export->id, .bh = fh->bh};
+	return state_deleg_break(c->srv->state, &key, deleg_caller(c), NULL, true);
+}
+
+enum nfsstat4 nfs4_deleg_break_name(struct nfs4_compound *c, const struct nfs4_fh *dir,
+				    const char *name)
+{
+	if (dir->kind != NFS4_FH_EXPORT || !state_deleg_any(c->srv->state))
+		return NFS4_OK;
+	struct nfs4_export *ex = dir->export;
+	struct state_file_key key = {.export_id = ex->id};
+	struct backend_attr attr;
+	/* No such entry: nothing to recall, and the operation tells. */
+	if (ex->ops->lookup(ex->bex, &c->cred, &dir->bh, name, &key.bh, &attr) != 0 ||
+	    attr.type != BACKEND_REG)
+		return NFS4_OK;
+	return state_deleg_break(c->srv->state, &key, deleg_caller(c), NULL, true);
+}
+
+enum nfsstat4 nfs4_deleg_break_setattr(struct nfs4_compound *c, const struct nfs4_stateid *sid)
+{
+	if (c->cfh.kind != NFS4_FH_EXPORT || !state_deleg_any(c->srv->state))
+		return NFS4_OK;
+	struct state_file_key key = {.export_id = c->cfh.export->id, .bh = c->cfh.bh};
+	return state_deleg_break(c->srv->state, &key, deleg_caller(c), sid, true);
+}
+
+enum nfsstat4 nfs4_deleg_getattr(struct nfs4_compound *c, const struct nfs4_bitmap *want,
+				 struct backend_attr *attr)
+{
+	if (c->minor < 1 || c->cfh.kind != NFS4_FH_EXPORT || attr->type != BACKEND_REG ||
+	    !(nfs4_bitmap_isset(want, FATTR4_CHANGE) || nfs4_bitmap_isset(want, FATTR4_SIZE)) ||
+	    !state_deleg_any_write(c->srv->state))
+		return NFS4_OK;
+	struct state_file_key key = {.export_id = c->cfh.export->id, .bh = c->cfh.bh};
+	bool have;
+	uint64_t change, size;
+	enum nfsstat4 s =
+		state_deleg_getattr(c->srv->state, &key, c->clientid, &have, &change, &size);
+	if (s == NFS4_OK && have) {
+		attr->change = change;
+		attr->size = size;
+	}
+	return s;
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nfs4/deleg.h"
 #include "nfs4/fattr.h"
 #include "nfs4/ops.h"
 #include "nfs4/server.h"
@@ -187,6 +188,8 @@ NFS4_SERVE(remove)
 	enum nfsstat4 st = nfs4_need_dir_name(c, a->name, name, &dattr);
 	if (st != NFS4_OK)
 		return st;
+	if ((st = nfs4_deleg_break_name(c, &c->cfh, name)) != NFS4_OK)
+		return st;
 	struct nfs4_export *ex = c->cfh.export;
 	int rc = ex->ops->remove(ex->bex, &c->cred, &c->cfh.bh, name);
 	if (rc)
@@ -218,6 +221,10 @@ NFS4_SERVE(rename)
 		return from_st;
 	if (to_st != NFS4_OK)
 		return to_st;
+	/* The file renamed and the one it replaces. */
+	if ((st = nfs4_deleg_break_name(c, &c->sfh, from)) != NFS4_OK ||
+	    (st = nfs4_deleg_break_name(c, &c->cfh, to)) != NFS4_OK)
+		return st;
 	struct nfs4_export *ex = c->cfh.export;
 	int rc = ex->ops->rename(ex->bex, &c->cred, &c->sfh.bh, from, &c->cfh.bh, to);
 	if (rc)
@@ -248,6 +255,8 @@ NFS4_SERVE(link)
 		return NFS4ERR_XDEV;
 	if (name_st != NFS4_OK)
 		return name_st;
+	if ((st = nfs4_deleg_break_fh(c, &c->sfh)) != NFS4_OK)
+		return st;
 	struct nfs4_export *ex = c->cfh.export;
 	int rc = ex->ops->link(ex->bex, &c->cred, &c->sfh.bh, &c->cfh.bh, name);
 	if (rc)

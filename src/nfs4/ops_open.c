@@ -6,6 +6,7 @@
  * through the state module; no state lock is held across the back end. */
 #include <string.h>
 
+#include "nfs4/deleg.h"
 #include "nfs4/fattr.h"
 #include "nfs4/ops.h"
 #include "nfs4/ops_state.h"
@@ -222,6 +223,26 @@ static enum nfsstat4 open_in_pseudo(struct nfs4_compound *c, const struct open_a
 	return a->opentype == OPEN4_CREATE ? NFS4ERR_ROFS : NFS4ERR_NOENT;
 }
 
+/* CLAIM_DELEGATE_CUR: name in the current directory, opened under a
+ * delegation of this client (being recalled, typically). */
+static enum nfsstat4 open_by_name_cur(struct nfs4_compound *c, const struct open_args *a,
+				      struct open_target *t)
+{
+	struct backend_attr dattr;
+	enum nfsstat4 s = nfs4_need_dir(c, &dattr);
+	if (s != NFS4_OK)
+		return s;
+	char name[BACKEND_NAME_MAX + 1];
+	if ((s = nfs4_check_component(a->name, a->name_len, BACKEND_NAME_MAX)) != NFS4_OK)
+		return s;
+	memcpy(name, a->name, a->name_len);
+	name[a->name_len] = '\0';
+	struct nfs4_export *ex = c->cfh.export;
+	t->before = t->after = dattr.change;
+	int rc = ex->ops->lookup(ex->bex, &c->cred, &c->cfh.bh, name, &t->bh, &t->attr);
+	return rc ? nfs4_errno_to_status(rc) : NFS4_OK;
+}
+
 /* CLAIM_NULL: lookup or create name in the current directory. */
 static enum nfsstat4 open_by_name(struct nfs4_compound *c, const struct open_args *a,
 				  struct open_target *t)
@@ -313,7 +334,6 @@ static enum nfsstat4 open_find(struct nfs4_compound *c, const struct open_args *
 {
 	struct state_server *st = c->srv->state;
 	enum nfsstat4 s;
-	struct state_owner *dummy;
 	switch (a->claim) {
 	case CLAIM_NULL:
 		if (c->cfh.kind == NFS4_FH_PSEUDO)
@@ -322,9 +342,11 @@ static enum nfsstat4 open_find(struct nfs4_compound *c, const struct open_args *
 	case CLAIM_PREVIOUS:
 		if ((s = state_check_grace(st, a->clientid, true)) != NFS4_OK)
 			return s;
-		/* Ferry never granted a delegation to reclaim. */
-		if (a->delegate_type != OPEN_DELEGATE_NONE)
-			return NFS4ERR_RECLAIM_BAD;
+		/* The delegation held before the restart comes back with the
+		 * open (state_deleg_grant). */
+		if (a->delegate_type != OPEN_DELEGATE_NONE &&
+		    a->delegate_type != OPEN_DELEGATE_READ && a->delegate_type != OPEN_DELEGATE_WRITE)
+			return NFS4ERR_INVAL;
 		return open_current(c, t);
 	case CLAIM_FH:
 		if ((s = state_check_grace(st, a->clientid, false)) != NFS4_OK)
@@ -332,10 +354,13 @@ static enum nfsstat4 open_find(struct nfs4_compound *c, const struct open_args *
 		return open_current(c, t);
 	case CLAIM_DELEGATE_CUR:
 	case CLAIM_DELEG_CUR_FH:
-		/* No delegation was granted, so the stateid cannot name one. */
-		s = state_stateid_owner(st, &a->deleg_stateid, &dummy);
-		state_owner_put(st, dummy);
-		return s == NFS4_OK ? NFS4ERR_BAD_STATEID : s;
+		if (c->cfh.kind == NFS4_FH_PSEUDO)
+			return a->claim == CLAIM_DELEG_CUR_FH ? NFS4ERR_ISDIR : NFS4ERR_NOENT;
+		s = a->claim == CLAIM_DELEGATE_CUR ? open_by_name_cur(c, a, t) : open_current(c, t);
+		if (s != NFS4_OK)
+			return s;
+		struct state_file_key key = {.export_id = c->cfh.export->id, .bh = t->bh};
+		return state_deleg_check_cur(st, a->clientid, &a->deleg_stateid, &key, c->minor);
 	default:
 		/* CLAIM_DELEGATE_PREV needs DELEGPURGE support (RFC 7530
 		 * 16.16.5), which Ferry does not have. */
@@ -348,9 +373,11 @@ static enum nfsstat4 open_serve(struct nfs4_compound *c, struct state_owner *o,
 				struct state_file_key *key)
 {
 	struct state_server *st = c->srv->state;
-	uint32_t access = a->access;
-	if (c->minor >= 1)
-		access &= ~(uint32_t)OPEN4_SHARE_ACCESS_WANT_DELEG_MASK;
+	uint32_t access = a->access, want = 0;
+	if (c->minor >= 1) {
+		want = access & NFS4_OPEN_WANT_BITS;
+		access &= ~(uint32_t)NFS4_OPEN_WANT_BITS;
+	}
 	struct open_target t;
 	memset(&t, 0, sizeof(t));
 	enum nfsstat4 s = open_find(c, a, &t);
@@ -392,6 +419,12 @@ static enum nfsstat4 open_serve(struct nfs4_compound *c, struct state_owner *o,
 		.attrset = t.attrset,
 		.delegation = {.type = OPEN_DELEGATE_NONE},
 	};
+	/* An open under a delegation has one already; any other gets what
+	 * the policy gives. */
+	if (a->claim != CLAIM_DELEGATE_CUR && a->claim != CLAIM_DELEG_CUR_FH) {
+		uint32_t reclaim_type = a->claim == CLAIM_PREVIOUS ? a->delegate_type : 0;
+		nfs4_deleg_for_open(c, o, key, access, want, reclaim_type, &r.delegation);
+	}
 	nfs4_enc_open_res(res, &r);
 	struct nfs4_fh fh;
 	nfs4_fh_from_object(&c->srv->exports, ex, &t.bh, &fh);
@@ -469,7 +502,7 @@ static enum nfsstat4 open_downgrade_file(struct nfs4_compound *c, struct state_o
 	struct nfs4_stateid_res out;
 	uint32_t access = a->share_access;
 	if (c->minor >= 1)
-		access &= ~(uint32_t)OPEN4_SHARE_ACCESS_WANT_DELEG_MASK;
+		access &= ~(uint32_t)NFS4_OPEN_WANT_BITS;
 	enum nfsstat4 s = state_open_downgrade(c->srv->state, o, sid, key, access, a->share_deny,
 					       c->minor, &out.stateid);
 	if (s == NFS4_OK)

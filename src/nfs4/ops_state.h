@@ -22,6 +22,15 @@ NFS4_SERVE_DECL(release_lockowner);
  * struct nfs4_server): queues CB_NOTIFY_LOCK for the waiting lock owner. */
 void nfs4_lock_notify(void *ctx, const struct state_lock_notice *n);
 
+/* ops_deleg.c */
+NFS4_SERVE_DECL(want_delegation);
+
+/* The v4.1 bits of share_access that say which delegation is wanted. */
+#define NFS4_OPEN_WANT_BITS                                                  \
+	((uint32_t)OPEN4_SHARE_ACCESS_WANT_DELEG_MASK |                      \
+	 (uint32_t)OPEN4_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL |  \
+	 (uint32_t)OPEN4_SHARE_ACCESS_WANT_PUSH_DELEG_WHEN_UNCONTENDED)
+
 /* --- shared by the handlers above ------------------------------------ */
 
 /* The state key of the current filehandle; false when it is not an object

@@ -60,9 +60,12 @@ enum {
 	/* fattr4: the bitmap, the length of the values, and each value at
 	 * most 16 bytes but the filehandle (fattr.c fill_one). */
 	FATTR_MAX = BITMAP + 4 + 64 * 16 + 4 + NFS4_FHSIZE,
+	/* open_delegation4 at its largest: a write delegation (type,
+	 * stateid, recall, space limit by size, the ACE for EVERYONE@). */
+	OPEN_DELEGATION = 4 + STATEID + 4 + (4 + 8) + (3 * 4 + 4 + 12),
 	/* What open_serve encodes: stateid, change_info, rflags, attrset,
-	 * OPEN_DELEGATE_NONE.  Granting delegations makes this larger. */
-	OPEN_OK = STATEID + CHANGE_INFO + 4 + BITMAP + 4,
+	 * the delegation. */
+	OPEN_OK = STATEID + CHANGE_INFO + 4 + BITMAP + OPEN_DELEGATION,
 	/* chan_attrs4 without RDMA ird */
 	CHAN_ATTRS = 7 * 4,
 	/* EXCHANGE_ID: clientid, sequenceid, flags, SP4_NONE, server_owner4
@@ -157,6 +160,7 @@ ARGS(secinfo_no_name);
 ARGS(test_stateid);
 ARGS(free_stateid);
 ARGS(backchannel_ctl);
+ARGS(want_delegation);
 ARGS(set_ssv);
 ARGS(setclientid);
 ARGS(setclientid_confirm);
@@ -237,7 +241,7 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	OP(OP_SEQUENCE, sequence, 1, 2, 0, SIZE(NFS4_SESSIONID_SIZE + 5 * 4), NO_SID),
 	OP(OP_SET_SSV, set_ssv, 1, 2, CHG, SIZE(0), NO_SID),
 	OP(OP_TEST_STATEID, test_stateid, 1, 2, 0, SIZE_FN(reply_test_stateid), NO_SID),
-	NOTSUPP(OP_WANT_DELEGATION, 1, 2, FH),
+	OP(OP_WANT_DELEGATION, want_delegation, 1, 2, FH | CHG, SIZE(OPEN_DELEGATION), NO_SID),
 	OP(OP_DESTROY_CLIENTID, destroy_clientid, 1, 2, NOSESS | BLOCK | CHG, SIZE(0), NO_SID),
 	OP(OP_RECLAIM_COMPLETE, reclaim_complete, 1, 2, CHG, SIZE(0), NO_SID),
 };

@@ -10,6 +10,7 @@
 
 #include "core/log.h"
 #include "nfs4/callback.h"
+#include "nfs4/deleg.h"
 #include "nfs4/ops_state.h"
 #include "state/session.h"
 #include "state/state.h"
@@ -113,12 +114,14 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 	rc = nfs4_cb_engine_start(srv, &cbt);
 	if (rc)
 		return rc;
+	nfs4_deleg_watch_leases(srv);
 	state_lock_notify_set(srv->state, nfs4_lock_notify, srv);
 	return 0;
 }
 
 void nfs4_server_fini(struct nfs4_server *srv)
 {
+	nfs4_deleg_unwatch_leases(srv);
 	/* No notice may reach the engine once it is gone. */
 	if (srv->state)
 		state_lock_notify_set(srv->state, NULL, NULL);

@@ -600,3 +600,13 @@ void state_get_session_stats(struct state_server *st, struct state_session_stats
 	o->callbacks_ok = atomic_load(&st->n_cb_ok);
 	o->callbacks_failed = atomic_load(&st->n_cb_failed);
 }
+
+void state_sessions_recallable_revoked(struct state_server *st, struct state_client *cl, bool on)
+{
+	(void)st;
+	cl->recallable_revoked = on;
+	for (struct state_list *p = cl->sessions.next; p != &cl->sessions; p = p->next) {
+		struct state_session *s = state_container_of(p, struct state_session, client_link);
+		atomic_store(&s->recallable_revoked, on);
+	}
+}

@@ -263,13 +263,7 @@ void state_client_set_revoked(struct state_server *st, uint64_t clientid, bool r
 {
 	pthread_mutex_lock(&st->lock);
 	struct state_client *cl = state_client_find(st, clientid, true);
-	if (cl) {
-		cl->recallable_revoked = revoked;
-		for (struct state_list *p = cl->sessions.next; p != &cl->sessions; p = p->next) {
-			struct state_session *s =
-				state_container_of(p, struct state_session, client_link);
-			atomic_store(&s->recallable_revoked, revoked);
-		}
-	}
+	if (cl)
+		state_sessions_recallable_revoked(st, cl, revoked);
 	pthread_mutex_unlock(&st->lock);
 }

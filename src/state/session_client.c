@@ -335,6 +335,10 @@ static enum nfsstat4 stid_of_client(struct state_server *st, uint64_t clientid,
 	}
 	if (s->owner->clientid != clientid || s->type == STATE_STID_CLOSED)
 		return NFS4ERR_BAD_STATEID;
+	if (s->type == STATE_STID_DELEG && !s->file) {
+		*out = s; /* revoked: FREE_STATEID frees it */
+		return NFS4ERR_DELEG_REVOKED;
+	}
 	if (sid->seqid != 0 && sid->seqid != s->seqid)
 		return (int32_t)(sid->seqid - s->seqid) < 0 ? NFS4ERR_OLD_STATEID
 							    : NFS4ERR_BAD_STATEID;
@@ -358,8 +362,14 @@ enum nfsstat4 state_free_stateid(struct state_server *st, uint64_t clientid,
 	pthread_mutex_lock(&st->lock);
 	struct state_stid *s;
 	enum nfsstat4 status = stid_of_client(st, clientid, sid, &s);
-	if (status == NFS4_OK) {
-		if (s->type == STATE_STID_OPEN) {
+	if (status == NFS4ERR_DELEG_REVOKED) {
+		/* The client acknowledges the revocation (RFC 8881 18.38.3). */
+		state_deleg_free(st, state_container_of(s, struct state_deleg, s));
+		status = NFS4_OK;
+	} else if (status == NFS4_OK) {
+		if (s->type == STATE_STID_DELEG) {
+			status = NFS4ERR_LOCKS_HELD; /* DELEGRETURN it */
+		} else if (s->type == STATE_STID_OPEN) {
 			status = NFS4ERR_LOCKS_HELD; /* RFC 8881 18.38.3: CLOSE it */
 		} else {
 			struct state_lockst *ls = (struct state_lockst *)s;

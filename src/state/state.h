@@ -60,6 +60,25 @@ enum { STATE_READ_LT = 1, STATE_WRITE_LT = 2, STATE_READW_LT = 3, STATE_WRITEW_L
 
 /* --- server lifecycle ------------------------------------------------- */
 
+/* Delegation policy (see "delegations" below). */
+enum state_deleg_mode {
+	STATE_DELEG_OFF = 0,
+	STATE_DELEG_READ_ONLY = 1, /* read delegations only */
+	STATE_DELEG_READ_WRITE = 2,
+};
+
+/* The default of state_deleg_limits.no_regrant_ms. */
+enum { STATE_DELEG_NO_REGRANT_MS = 5000 };
+
+struct state_deleg_limits {
+	enum state_deleg_mode mode;
+	unsigned max_total;      /* 0: no limit */
+	unsigned max_per_client; /* 0: no limit */
+	/* No new delegation on a file recalled less than this long ago, so
+	 * that two clients do not pass one back and forth. */
+	uint32_t no_regrant_ms;
+};
+
 /* Makes one CB_NULL call (program prog, version 1) to hostport ("a.b.c.d:p"
  * or "[v6]:p") and returns 0 when it is answered with SUCCESS, or a
  * negative errno.  Runs on the state thread; may block up to timeout_ms. */
@@ -84,13 +103,15 @@ struct state_options {
 	struct rpc_conn *(*conn_ref)(struct rpc_conn *conn);
 	void (*conn_unref)(struct rpc_conn *conn);
 	bool (*conn_is_closed)(struct rpc_conn *conn);
+	struct state_deleg_limits deleg; /* delegation policy */
 	/* A session starts (on) or stops using a connection as its back
 	 * channel (rpc_conn_hold_back); atomic, called under a session's lock.
 	 * NULL: not told. */
 	void (*conn_hold_back)(struct rpc_conn *conn, bool on);
 };
 
-/* Defaults from the configuration: state_dir, lease_time, grace_time. */
+/* Defaults from the configuration: state_dir, lease_time, grace_time, the
+ * delegation keys. */
 void state_options_from_config(struct state_options *o, const struct ferry_config *cfg);
 
 /* Creates the state server: picks a boot epoch newer than any before it
@@ -245,6 +266,8 @@ enum { STATE_OPEN_RECLAIM = 1u << 0 };
  * Checks grace (GRACE / NO_GRACE / RECLAIM_BAD), the share reservations of
  * every open of the file, the owner's own included (NFS4ERR_SHARE_DENIED),
  * then creates the open or upgrades the owner's existing one.
+ * Unless a reclaim, another client's delegation that conflicts with the
+ * access is recalled and the answer is NFS4ERR_DELAY (state_deleg_break).
  * *need_confirm: v4.0 owner not yet confirmed (rflags OPEN4_RESULT_CONFIRM).
  * A reclaim confirms the owner. */
 enum nfsstat4 state_open(struct state_server *st, struct state_owner *o,
@@ -389,6 +412,136 @@ enum nfsstat4 state_check_io(struct state_server *st, const struct nfs4_stateid 
 			     const struct state_file_key *file, bool write, uint64_t offset,
 			     uint64_t length, uint32_t minor);
 
+/* --- delegations (RFC 8881 10.2-10.4, 18.16, 18.6; RFC 7530 10.2-10.4) ---
+ *
+ * A delegation is a stateid of its client (not of an open owner), on one
+ * file.  The state module decides whether an OPEN gets one (grant policy),
+ * finds conflicts with other clients' operations and marks the delegations
+ * they hit as recalled.  It never talks to the client: the callbacks to send
+ * (CB_RECALL, CB_GETATTR) wait in a queue that the NFSv4 layer drains with
+ * state_deleg_take_callbacks after the operation that made them, outside
+ * the state lock, and whose outcomes come back through
+ * state_deleg_recall_done / state_deleg_getattr_done.  A recalled
+ * delegation not returned within a lease is revoked by the state thread.
+ *
+ * "Another client": an operation is matched to a client by its v4.1
+ * session or by the stateid it uses; one with neither (a v4.0 REMOVE, a
+ * special stateid) is another client to every delegation. */
+
+/* What an OPEN asks, for the grant decision. */
+struct state_deleg_ask {
+	uint32_t access; /* STATE_SHARE_ACCESS_* of this OPEN */
+	uint32_t want;   /* v4.1 OPEN4_SHARE_ACCESS_WANT_* bits of share_access */
+	bool v41;        /* the answer may be OPEN_DELEGATE_NONE_EXT */
+	bool cb_up;      /* the callback path works now (a v4.1 back channel not
+			  * known to fail counts as working too) */
+	/* CLAIM_PREVIOUS: the delegation type the client reclaims
+	 * (OPEN_DELEGATE_NONE: none). */
+	uint32_t reclaim_type;
+};
+
+/* The open_delegation4 to send. */
+struct state_deleg_grant {
+	uint32_t type; /* OPEN_DELEGATE_NONE, _READ, _WRITE or _NONE_EXT */
+	struct nfs4_stateid stateid;
+	bool recall;      /* a reclaimed delegation the server wants back */
+	uint32_t why;     /* NONE_EXT: WND4_* */
+	bool server_will; /* NONE_EXT CONTENTION/RESOURCE */
+	bool is_new;      /* a delegation made by this OPEN (state_deleg_undo) */
+	bool file_first;  /* the first delegation of the file: take its lease */
+};
+
+/* Decides and records the delegation for an OPEN that client clientid
+ * just made (state_open succeeded) on file, or for its WANT_DELEGATION.  A
+ * client that holds a delegation on the file keeps it and gets the same
+ * one again. */
+void state_deleg_grant(struct state_server *st, uint64_t clientid,
+		       const struct state_file_key *file, const struct state_deleg_ask *a,
+		       struct state_deleg_grant *out);
+
+/* Whether any delegation (any write delegation) is held: a check without
+ * the lock, so that operations on undelegated servers pay nothing. */
+bool state_deleg_any(struct state_server *st);
+bool state_deleg_any_write(struct state_server *st);
+
+/* Takes back a delegation just granted (is_new) that cannot stand (the
+ * back end refused its lease) before the client heard of it. */
+void state_deleg_undo(struct state_server *st, const struct nfs4_stateid *sid);
+
+/* An operation of client clientid (0: none known; sid, when not NULL and
+ * one of this server's stateids, names the client instead) that reads
+ * (write false: conflicts with write delegations) or changes (write true:
+ * with every delegation) file.  NFS4_OK, or NFS4ERR_DELAY while another
+ * client's delegation conflicts: it is marked recalled (CB_RECALL queued)
+ * unless it already was. */
+enum nfsstat4 state_deleg_break(struct state_server *st, const struct state_file_key *file,
+				uint64_t clientid, const struct nfs4_stateid *sid, bool write);
+
+/* GETATTR of change or size (RFC 8881 10.4.3) by client clientid (v4.1):
+ * when another client holds a write delegation on file, the first call
+ * queues CB_GETATTR and answers NFS4ERR_DELAY; once the holder answered,
+ * the next call gets NFS4_OK with *have set and its change and size (the
+ * change advanced when the holder reports a modification).  A holder that
+ * failed to answer has its delegation recalled (NFS4ERR_DELAY). */
+enum nfsstat4 state_deleg_getattr(struct state_server *st, const struct state_file_key *file,
+				  uint64_t clientid, bool *have, uint64_t *change, uint64_t *size);
+
+/* A callback the NFSv4 layer is to send. */
+struct state_deleg_cb {
+	uint32_t opnum; /* OP_CB_RECALL or OP_CB_GETATTR */
+	uint64_t clientid;
+	struct nfs4_stateid stateid;
+	struct state_file_key file;
+};
+
+/* Whether callbacks wait to be taken (a cheap check, no lock). */
+bool state_deleg_callbacks_pending(struct state_server *st);
+
+/* Moves up to max queued callbacks to out; returns how many. */
+size_t state_deleg_take_callbacks(struct state_server *st, struct state_deleg_cb *out,
+				  size_t max);
+
+/* Files whose last delegation went (returned, revoked, freed with its
+ * client) and whose back-end lease is to be dropped: up to max to out. */
+size_t state_deleg_take_unleased(struct state_server *st, struct state_file_key *out, size_t max);
+
+/* How a CB_RECALL ended (status as struct nfs4_cb_result).
+ * NFS4ERR_CB_PATH_DOWN (undeliverable): revoked now.  NFS4_OK and every
+ * client error (NFS4ERR_BADHANDLE, NFS4ERR_BAD_STATEID: perhaps the recall
+ * overtook the OPEN reply): revoked if not returned within a lease of the
+ * recall. */
+void state_deleg_recall_done(struct state_server *st, const struct nfs4_stateid *sid,
+			     uint32_t status);
+
+/* How a CB_GETATTR ended: have with the holder's change and size when it
+ * answered NFS4_OK; otherwise the delegation is recalled. */
+void state_deleg_getattr_done(struct state_server *st, const struct nfs4_stateid *sid,
+			      bool have, uint64_t change, uint64_t size);
+
+/* DELEGRETURN of sid on file.  NFS4ERR_BAD_STATEID (unknown, not a
+ * delegation, other file), NFS4ERR_OLD_STATEID, NFS4ERR_STALE_STATEID,
+ * NFS4ERR_EXPIRED; a revoked one: NFS4ERR_DELEG_REVOKED (v4.1) or
+ * NFS4ERR_EXPIRED (v4.0), and it is freed.  *last: the file has no
+ * delegation left (drop its lease). */
+enum nfsstat4 state_delegreturn(struct state_server *st, const struct nfs4_stateid *sid,
+				const struct state_file_key *file, uint32_t minor, bool *last);
+
+/* CLAIM_DELEGATE_CUR / CLAIM_DELEG_CUR_FH: sid must be a delegation of
+ * client clientid on file (NFS4ERR_BAD_STATEID, ...). */
+enum nfsstat4 state_deleg_check_cur(struct state_server *st, uint64_t clientid,
+				    const struct nfs4_stateid *sid,
+				    const struct state_file_key *file, uint32_t minor);
+
+/* Whether the client holds a delegation (RENEW's NFS4ERR_CB_PATH_DOWN). */
+bool state_client_has_delegations(struct state_server *st, uint64_t clientid);
+
+struct state_deleg_stats {
+	uint64_t granted, recalled, revoked; /* since start */
+	unsigned active;                     /* held now (revoked ones not counted) */
+};
+
+void state_deleg_get_stats(struct state_server *st, struct state_deleg_stats *out);
+
 /* --- for tests and the control plane ---------------------------------- */
 
 struct state_stats {
@@ -396,6 +549,7 @@ struct state_stats {
 	unsigned owners, opens, lock_states, locks, files;
 	unsigned lock_waiters; /* blocked v4.1 lock requests remembered */
 	unsigned records_prev; /* records from before the restart, pending reclaim */
+	unsigned delegations;  /* held (not revoked) */
 	bool in_grace;
 };
 

@@ -4,6 +4,7 @@
 #define FERRY_STATE_STATE_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "core/hashtable.h"
@@ -60,6 +61,8 @@ struct state_client {
 	struct state_list owners;
 	enum state_cb_status cb_status;
 	uint32_t cb_gen; /* advances with each callback change */
+	unsigned n_delegs;  /* delegations held (not revoked) */
+	unsigned n_revoked; /* revoked delegations not yet freed */
 
 	/* v4.1 (EXCHANGE_ID); see session.h. */
 	bool v41;
@@ -72,7 +75,10 @@ struct state_client {
 	struct state_list sessions; /* struct state_session.client_link */
 };
 
-enum state_owner_kind { STATE_OWNER_OPEN = 1, STATE_OWNER_LOCK = 2 };
+/* STATE_OWNER_DELEG: one per client that holds delegations, so that a
+ * delegation is a stateid like the others (found, expired and freed with
+ * its client through the owner tables). */
+enum state_owner_kind { STATE_OWNER_OPEN = 1, STATE_OWNER_LOCK = 2, STATE_OWNER_DELEG = 3 };
 
 struct state_owner {
 	struct hashtable_node node;
@@ -112,6 +118,7 @@ struct state_file {
 	struct state_list opens;
 	struct state_list lock_states;
 	struct state_list ranges; /* every lock on the file, by any owner */
+	struct state_list delegs; /* struct state_deleg.s.file_link */
 	struct state_list waiters; /* struct state_waiter.file_link */
 	unsigned n_waiters;
 };
@@ -139,7 +146,7 @@ struct state_notice {
 	uint8_t owner[];
 };
 
-enum state_stid_type { STATE_STID_OPEN = 1, STATE_STID_LOCK, STATE_STID_CLOSED };
+enum state_stid_type { STATE_STID_OPEN = 1, STATE_STID_LOCK, STATE_STID_CLOSED, STATE_STID_DELEG };
 
 /* What open and lock states have in common: the stateid. */
 struct state_stid {
@@ -171,6 +178,47 @@ struct state_range {
 	struct state_lockst *ls;
 	uint64_t start, last; /* inclusive; last UINT64_MAX: to the end */
 	uint32_t type;	      /* STATE_READ_LT or STATE_WRITE_LT */
+};
+
+/* A delegation (state_deleg.c).  s.owner is its client's delegation owner;
+ * s.file is NULL once revoked (the stateid stays until the client frees or
+ * returns it, or goes). */
+enum state_ga { STATE_GA_IDLE = 0, STATE_GA_PENDING, STATE_GA_ANSWERED };
+
+struct state_deleg {
+	struct state_stid s;
+	uint32_t type; /* OPEN_DELEGATE_READ or OPEN_DELEGATE_WRITE */
+	bool recalled, revoked;
+	uint64_t recall_ms;           /* when it was recalled */
+	struct state_list recall_link; /* st->deleg.recalled while recalled */
+	/* CB_GETATTR (write delegations): the holder's answer. */
+	enum state_ga ga;
+	uint64_t ga_change, ga_size;
+};
+
+struct state_deleg_recent {
+	struct state_file_key key;
+	uint64_t ms;
+};
+
+enum { STATE_DELEG_RECENT = 64, STATE_DELEG_PENDING_MAX = 4096 };
+
+/* Delegation bookkeeping of the server (st->lock). */
+struct state_deleg_table {
+	struct state_deleg_limits limits;
+	unsigned active;
+	uint64_t granted, recalled, revoked;
+	struct state_list recalled_list; /* struct state_deleg.recall_link */
+	/* Files recalled lately (a ring): no new delegation on them. */
+	struct state_deleg_recent recent[STATE_DELEG_RECENT];
+	unsigned recent_next;
+	/* Callbacks for the NFSv4 layer to send, and files to unlease. */
+	struct state_deleg_cb *cbs;
+	size_t ncbs, cbs_cap;
+	struct state_file_key *unleased;
+	size_t nunleased, unleased_cap;
+	_Atomic bool work; /* cbs or unleased not empty */
+	atomic_uint n_any, n_write; /* active, and active write, delegations */
 };
 
 /* A record from before the restart. */
@@ -227,6 +275,7 @@ struct state_server {
 	uint32_t interval_ms;
 
 	unsigned n_owners, n_opens, n_lock_states, n_locks, n_files;
+	struct state_deleg_table deleg;
 
 	/* Blocked v4.1 lock requests and their notices (state_lock_wait.c).
 	 * The hook and its busy count under st->lock; notify_cond signals
@@ -315,6 +364,34 @@ enum nfsstat4 state_stid_missing(const struct state_server *st, const struct nfs
 void state_stid_bump(struct state_stid *s);
 void state_stid_export(const struct state_stid *s, struct nfs4_stateid *out);
 
+/* state_deleg.c */
+void state_deleg_init(struct state_server *st);
+void state_deleg_fini(struct state_server *st);
+/* Frees a delegation (its file's list, its owner's list, the tables); the
+ * file's lease is queued to be dropped when it was the last one, except
+ * by _returned (DELEGRETURN drops it itself). */
+void state_deleg_free(struct state_server *st, struct state_deleg *d);
+void state_deleg_free_returned(struct state_server *st, struct state_deleg *d);
+/* A delegation stateid (not a revoked check), or NULL. */
+struct state_deleg *state_deleg_find(struct state_server *st, const struct nfs4_stateid *sid);
+void state_deleg_recall_locked(struct state_server *st, struct state_deleg *d);
+void state_deleg_revoke_locked(struct state_server *st, struct state_deleg *d, const char *why);
+void state_deleg_queue_getattr(struct state_server *st, struct state_deleg *d);
+/* Keeps st->deleg.work in step with the queues. */
+void state_deleg_work_flag(struct state_server *st);
+/* Another client's delegation on f conflicts with an access by clientid:
+ * recalls it (queues CB_RECALL) unless it already is; true if any. */
+bool state_deleg_conflict(struct state_server *st, struct state_file *f, uint64_t clientid,
+			  bool write);
+/* The state thread's pass: revokes recalled delegations not returned
+ * within a lease. */
+void state_delegs_expire(struct state_server *st, uint64_t now);
+/* The status of a revoked delegation's stateid for minor. */
+static inline enum nfsstat4 state_deleg_revoked_status(uint32_t minor)
+{
+	return minor >= 1 ? NFS4ERR_DELEG_REVOKED : NFS4ERR_EXPIRED;
+}
+
 /* state_lock.c */
 void state_lockst_free(struct state_server *st, struct state_lockst *ls);
 bool state_lockst_has_ranges(const struct state_lockst *ls);
@@ -362,6 +439,9 @@ int state_sessions_init(struct state_server *st);
 void state_sessions_fini(struct state_server *st);
 /* Destroys the sessions of a client that goes away. */
 void state_sessions_client_gone(struct state_server *st, struct state_client *cl);
+/* Sets SEQ4_STATUS_RECALLABLE_STATE_REVOKED on (or off) the client's
+ * sessions. */
+void state_sessions_recallable_revoked(struct state_server *st, struct state_client *cl, bool on);
 /* Pushes a v4.1 client's lease forward by its sessions' latest use. */
 void state_sessions_lease(struct state_server *st, struct state_client *cl);
 

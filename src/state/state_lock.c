@@ -120,6 +120,12 @@ static bool skip_open(const struct state_range *r, const void *open)
 	return r->ls->open == open;
 }
 
+/* I/O under a delegation: the holder's own locks do not block it. */
+static bool skip_client(const struct state_range *r, const void *clientid)
+{
+	return r->ls->s.owner->clientid == *(const uint64_t *)clientid;
+}
+
 static void fill_denied(const struct state_range *r, struct state_lock_denied *d)
 {
 	const struct state_owner *o = r->ls->s.owner;
@@ -482,11 +488,32 @@ enum nfsstat4 state_check_io(struct state_server *st, const struct nfs4_stateid 
 	enum nfsstat4 status;
 	if (anon || bypass) {
 		status = check_io_special(st, file, write, bypass, offset, length);
+		/* A special stateid is another client to every delegation. */
+		if (status == NFS4_OK &&
+		    state_deleg_conflict(st, state_file_get(st, file, false), 0, write))
+			status = NFS4ERR_DELAY;
 		goto out;
 	}
 	struct state_stid *s;
 	if ((status = state_stid_lookup(st, sid, file, minor, &s)) != NFS4_OK)
 		goto out;
+	if (s->type == STATE_STID_DELEG) {
+		const struct state_deleg *d = state_container_of(s, struct state_deleg, s);
+		uint64_t holder = s->owner->clientid;
+		if (write && d->type != OPEN_DELEGATE_WRITE)
+			status = NFS4ERR_OPENMODE;
+		else if (length != 0 &&
+			 state_lock_conflict(s->file, write ? STATE_WRITE_LT : STATE_READ_LT, offset,
+				       range_last(offset, length), skip_client, &holder))
+			status = NFS4ERR_LOCKED;
+		goto out;
+	}
+	if (state_deleg_conflict(st, s->file, s->owner->clientid, write)) {
+		/* Another client's delegation on a file this client has open
+		 * (granted before its OPEN, now being recalled). */
+		status = NFS4ERR_DELAY;
+		goto out;
+	}
 	struct state_open *op = s->type == STATE_STID_OPEN ? (struct state_open *)s
 							   : ((struct state_lockst *)s)->open;
 	/* Reads are allowed with write-only access: clients read to fill the

@@ -43,6 +43,7 @@ struct state_file *state_file_get(struct state_server *st, const struct state_fi
 	state_list_init(&f->opens);
 	state_list_init(&f->lock_states);
 	state_list_init(&f->ranges);
+	state_list_init(&f->delegs);
 	state_list_init(&f->waiters);
 	hashtable_insert(&st->files, &f->node, h);
 	st->n_files++;
@@ -52,7 +53,7 @@ struct state_file *state_file_get(struct state_server *st, const struct state_fi
 void state_file_maybe_free(struct state_server *st, struct state_file *f)
 {
 	if (!f || !state_list_empty(&f->opens) || !state_list_empty(&f->lock_states) ||
-	    f->n_waiters)
+	    !state_list_empty(&f->delegs) || f->n_waiters)
 		return;
 	hashtable_remove(&st->files, &f->node);
 	st->n_files--;
@@ -151,6 +152,8 @@ enum nfsstat4 state_stid_lookup(struct state_server *st, const struct nfs4_state
 	struct state_stid *s = state_stid_find(st, sid->other);
 	if (!s || s->owner->dead)
 		return state_stid_missing(st, sid);
+	if (s->type == STATE_STID_DELEG && !s->file)
+		return state_deleg_revoked_status(minor);
 	if (s->type == STATE_STID_CLOSED || !state_file_key_eq(&s->file->key, file))
 		return NFS4ERR_BAD_STATEID;
 	if (!(minor >= 1 && sid->seqid == 0) && sid->seqid != s->seqid) {
@@ -303,6 +306,14 @@ enum nfsstat4 state_open(struct state_server *st, struct state_owner *o,
 	if (share_conflicts(f, access, deny)) {
 		state_file_maybe_free(st, f);
 		s = NFS4ERR_SHARE_DENIED;
+		goto out;
+	}
+	/* Share reservations first, as a denied OPEN recalls nothing; a
+	 * reclaim in grace conflicts with no delegation made since. */
+	if (!reclaim && state_deleg_conflict(st, f, o->clientid,
+					     (access & STATE_SHARE_ACCESS_WRITE) != 0)) {
+		state_file_maybe_free(st, f);
+		s = NFS4ERR_DELAY;
 		goto out;
 	}
 	struct state_open *op = open_of_owner(f, o);

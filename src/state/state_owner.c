@@ -74,6 +74,8 @@ static void owner_drop_states(struct state_server *st, struct state_owner *o)
 		struct state_stid *s = state_container_of(pos, struct state_stid, owner_link);
 		if (s->type == STATE_STID_LOCK)
 			state_lockst_free(st, (struct state_lockst *)s);
+		else if (s->type == STATE_STID_DELEG)
+			state_deleg_free(st, state_container_of(s, struct state_deleg, s));
 		else
 			state_open_free(st, (struct state_open *)s);
 	}

@@ -59,6 +59,10 @@ void state_options_from_config(struct state_options *o, const struct ferry_confi
 	o->lease_ms = cfg->lease_time_s * 1000u;
 	o->grace_ms = cfg->grace_time_s * 1000u;
 	o->cb_timeout_ms = 5000;
+	o->deleg.mode = (enum state_deleg_mode)cfg->delegations;
+	o->deleg.max_total = cfg->max_delegations;
+	o->deleg.max_per_client = cfg->max_delegations_per_client;
+	o->deleg.no_regrant_ms = STATE_DELEG_NO_REGRANT_MS;
 }
 
 uint32_t state_lease_ms(const struct state_server *st) { return st->opts.lease_ms; }
@@ -103,6 +107,7 @@ static void run_periodic(struct state_server *st)
 {
 	struct state_prev *names = NULL, *gnames = NULL;
 	uint64_t now = state_now_ms();
+	state_delegs_expire(st, now);
 	size_t n = state_clients_expire(st, now, &names);
 	state_owners_reap(st, now);
 	state_waiters_expire(st, now);
@@ -210,6 +215,7 @@ int state_server_create(const struct state_options *o, struct state_server **out
 	st->next_client = 1;
 	state_list_init(&st->clients);
 	st->probes_tail = &st->probes;
+	state_deleg_init(st);
 	state_waiters_init(st);
 	int rc = init_sync(st);
 	if (rc) {
@@ -277,6 +283,7 @@ void state_server_destroy(struct state_server *st)
 		state_client_destroy(st, cl, false);
 	}
 	state_cb_free_queue(st);
+	state_deleg_fini(st);
 	state_waiters_fini(st);
 	pthread_mutex_unlock(&st->lock);
 	state_sessions_fini(st);
@@ -313,6 +320,7 @@ void state_get_stats(struct state_server *st, struct state_stats *out)
 	out->files = st->n_files;
 	out->lock_waiters = st->n_waiters;
 	out->records_prev = (unsigned)st->nprev;
+	out->delegations = st->deleg.active;
 	out->in_grace = state_grace_active(st, state_now_ms());
 	pthread_mutex_unlock(&st->lock);
 }

@@ -352,6 +352,26 @@ static void test_file_all_sections(void **state)
 	}
 }
 
+static void test_file_delegations(void **state)
+{
+	config_init_defaults(&cfg);
+	assert_int_equal(cfg.delegations, CONFIG_DELEG_READWRITE);
+	assert_int_equal(cfg.max_delegations, 0);
+	assert_true(load("[nfs]\ndelegations = read\nmax_delegations = 1000\n"
+			 "max_delegations_per_client = 50\n"));
+	assert_int_equal(cfg.delegations, CONFIG_DELEG_READ);
+	assert_int_equal(cfg.max_delegations, 1000);
+	assert_int_equal(cfg.max_delegations_per_client, 50);
+	assert_true(load("[nfs]\ndelegations = off\n"));
+	assert_int_equal(cfg.delegations, CONFIG_DELEG_OFF);
+	assert_true(load("[nfs]\ndelegations = readwrite\n"));
+	assert_int_equal(cfg.delegations, CONFIG_DELEG_READWRITE);
+	assert_false(load("[nfs]\ndelegations = write\n"));
+	assert_err_contains("expected off, read or readwrite");
+	assert_false(load("[nfs]\nmax_delegations = -3\n"));
+	assert_err_contains("max_delegations");
+}
+
 static void test_file_errors(void **state)
 {
 	assert_false(load("[server]\nlisten = a:1\nbogus = 1\n"));
@@ -601,6 +621,7 @@ int main(void)
 		cmocka_unit_test(test_reparse_after_error),
 		cmocka_unit_test(test_file_all_sections),
 		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_file_delegations),
 		cmocka_unit_test(test_file_numbers),
 		cmocka_unit_test(test_file_long_export_name),
 		cmocka_unit_test(test_flags_override_file),

@@ -1,0 +1,177 @@
+/* Delegations: the callbacks the state module asks for (CB_RECALL,
+ * CB_GETATTR) handed to the callback queue (callback.h), their outcomes
+ * handed back, and the back end's leases on delegated files. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "nfs4/callback.h"
+#include "nfs4/deleg.h"
+#include "nfs4/server.h"
+#include "xdr/nfs4_fattr.h"
+
+/* --- callbacks ------------------------------------------------------------------------- */
+
+/* What a callback's done() needs: the delegation it is about. */
+struct deleg_cb_arg {
+	uint32_t opnum;
+	struct nfs4_stateid stateid;
+};
+
+/* The holder's change and size from a CB_GETATTR answer. */
+static bool getattr_values(const struct nfs4_cb_getattr_res *r, uint64_t *change, uint64_t *size)
+{
+	struct nfs4_attrs attrs;
+	uint32_t bad;
+	memset(&attrs, 0, sizeof(attrs));
+	if (!r || !nfs4_fattr_decode_values(&r->attrs.mask, r->attrs.vals, &attrs, &bad))
+		return false;
+	if (!nfs4_bitmap_isset(&attrs.present, FATTR4_CHANGE) ||
+	    !nfs4_bitmap_isset(&attrs.present, FATTR4_SIZE))
+		return false;
+	*change = attrs.change;
+	*size = attrs.size;
+	return true;
+}
+
+static void deleg_cb_done(struct nfs4_server *srv, void *arg, const struct nfs4_cb_result *r)
+{
+	struct deleg_cb_arg *a = arg;
+	if (a->opnum == OP_CB_RECALL) {
+		state_deleg_recall_done(srv->state, &a->stateid, r->status);
+	} else {
+		uint64_t change = 0, size = 0;
+		bool have = r->status == NFS4_OK && getattr_values(r->getattr, &change, &size);
+		state_deleg_getattr_done(srv->state, &a->stateid, have, change, size);
+	}
+	free(a);
+	/* A failed CB_GETATTR becomes a recall; a revocation frees a lease. */
+	if (state_deleg_callbacks_pending(srv->state))
+		nfs4_deleg_work(srv);
+}
+
+static void deleg_cb_send(struct nfs4_server *srv, const struct state_deleg_cb *cb)
+{
+	struct nfs4_export *ex = nfs4_exports_find(&srv->exports, cb->file.export_id);
+	struct deleg_cb_arg *arg = ex ? malloc(sizeof(*arg)) : NULL;
+	int rc = -ENOMEM;
+	if (arg) {
+		arg->opnum = cb->opnum;
+		arg->stateid = cb->stateid;
+		struct nfs4_fh fh;
+		nfs4_fh_from_object(&srv->exports, ex, &cb->file.bh, &fh);
+		struct nfs4_cb_request req;
+		memset(&req, 0, sizeof(req));
+		req.opnum = cb->opnum;
+		memcpy(req.fh, fh.wire, fh.wire_len);
+		req.fh_len = fh.wire_len;
+		req.stateid = cb->stateid;
+		nfs4_bitmap_set(&req.attr_request, FATTR4_CHANGE);
+		nfs4_bitmap_set(&req.attr_request, FATTR4_SIZE);
+		req.done = deleg_cb_done;
+		req.arg = arg;
+		rc = nfs4_cb_queue(srv, cb->clientid, &req);
+		if (rc == 0)
+			return;
+		free(arg);
+	}
+	/* Not queued: no path (revoke at once, as when it fails later), or no
+	 * memory (the lease after the recall decides). */
+	log_info("nfs4: cannot queue a callback to client %016llx: %d",
+		 (unsigned long long)cb->clientid, rc);
+	uint32_t status = rc == -ENOTCONN ? NFS4ERR_CB_PATH_DOWN : NFS4ERR_SERVERFAULT;
+	if (cb->opnum == OP_CB_RECALL)
+		state_deleg_recall_done(srv->state, &cb->stateid, status);
+	else
+		state_deleg_getattr_done(srv->state, &cb->stateid, false, 0, 0);
+}
+
+void nfs4_deleg_work(struct nfs4_server *srv)
+{
+	struct state_deleg_cb cbs[16];
+	struct state_file_key keys[16];
+	size_t n;
+	/* A callback that cannot be queued may queue another (a failed
+	 * CB_GETATTR becomes a recall): loop until both queues are empty. */
+	while (state_deleg_callbacks_pending(srv->state)) {
+		bool any = false;
+		while ((n = state_deleg_take_callbacks(srv->state, cbs, 16)) > 0) {
+			any = true;
+			for (size_t i = 0; i < n; i++)
+				deleg_cb_send(srv, &cbs[i]);
+		}
+		while ((n = state_deleg_take_unleased(srv->state, keys, 16)) > 0) {
+			any = true;
+			for (size_t i = 0; i < n; i++)
+				nfs4_deleg_lease(srv, &keys[i], OPEN_DELEGATE_NONE);
+		}
+		if (!any)
+			break;
+	}
+}
+
+/* --- the back end's leases ---------------------------------------------------------- */
+
+int nfs4_deleg_lease(struct nfs4_server *srv, const struct state_file_key *key, uint32_t type)
+{
+	struct nfs4_export *ex = nfs4_exports_find(&srv->exports, key->export_id);
+	if (!ex || !ex->ops->lease)
+		return -ENOTSUP;
+	enum backend_lease l = type == OPEN_DELEGATE_WRITE  ? BACKEND_LEASE_WRITE
+			       : type == OPEN_DELEGATE_READ ? BACKEND_LEASE_READ
+							    : BACKEND_LEASE_NONE;
+	int rc = ex->ops->lease(ex->bex, &key->bh, l);
+	if (rc && rc != -ENOTSUP && rc != -EAGAIN)
+		log_info("nfs4: lease %d on a delegated file: %d", (int)l, rc);
+	return rc;
+}
+
+/* One per export: what the back end's break notification needs. */
+struct deleg_watch {
+	struct nfs4_server *srv;
+	uint32_t export_id;
+};
+
+/* Someone on the host wants the file: every delegation of it goes back
+ * (the lease is dropped once the last one is returned or revoked). */
+static void deleg_lease_broken(void *ctx, const struct backend_handle *h)
+{
+	struct deleg_watch *w = ctx;
+	struct state_file_key key = {.export_id = w->export_id, .bh = *h};
+	state_deleg_break(w->srv->state, &key, 0, NULL, true);
+	nfs4_deleg_work(w->srv);
+}
+
+void nfs4_deleg_watch_leases(struct nfs4_server *srv)
+{
+	for (size_t i = 0; i < srv->exports.count; i++) {
+		struct nfs4_export *ex = &srv->exports.list[i];
+		if (!ex->ops->lease_notify)
+			continue;
+		struct deleg_watch *w = calloc(1, sizeof(*w));
+		if (!w) {
+			log_warn("nfs4: out of memory: host access to export %s does not recall "
+				 "delegations",
+				 ex->pseudo);
+			continue;
+		}
+		w->srv = srv;
+		w->export_id = ex->id;
+		ex->deleg_watch = w;
+		ex->ops->lease_notify(ex->bex, deleg_lease_broken, w);
+	}
+}
+
+void nfs4_deleg_unwatch_leases(struct nfs4_server *srv)
+{
+	for (size_t i = 0; i < srv->exports.count; i++) {
+		struct nfs4_export *ex = &srv->exports.list[i];
+		if (!ex->deleg_watch)
+			continue;
+		if (ex->ops->lease_notify)
+			ex->ops->lease_notify(ex->bex, NULL, NULL);
+		free(ex->deleg_watch);
+		ex->deleg_watch = NULL;
+	}
+}

@@ -1,0 +1,526 @@
+/* Delegations: their records, the grant policy, conflicts with other
+ * clients' operations, recall bookkeeping and revocation (RFC 8881
+ * 10.2-10.4, RFC 7530 10.2-10.4).  The callbacks they lead to, DELEGRETURN
+ * and CB_GETATTR are in state_deleg_cb.c.
+ *
+ * Policy, in the spirit of what Linux knfsd does: a read delegation for an
+ * OPEN with read access only, a write delegation for one with write access,
+ * and none when another client has the file open in a way that conflicts,
+ * holds a conflicting (or any recalled) delegation or a lock on it, when
+ * the client's callback path is not known to work, in grace, on a file
+ * recalled in the last few seconds (no ping-pong), or beyond the caps. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "state/session_internal.h"
+
+/* The owner name of every client's delegation owner (its kind keeps it
+ * apart from open and lock owners of the same bytes). */
+static const uint8_t deleg_owner_name[] = "delegations";
+
+void state_deleg_init(struct state_server *st)
+{
+	st->deleg.limits = st->opts.deleg;
+	state_list_init(&st->deleg.recalled_list);
+}
+
+void state_deleg_fini(struct state_server *st)
+{
+	free(st->deleg.cbs);
+	free(st->deleg.unleased);
+	st->deleg.cbs = NULL;
+	st->deleg.unleased = NULL;
+}
+
+/* Sets or clears SEQ4_STATUS_RECALLABLE_STATE_REVOKED on the client's
+ * sessions: what SEQUENCE reads without the state lock. */
+static void client_revoked_flag(struct state_server *st, struct state_client *cl)
+{
+	state_sessions_recallable_revoked(st, cl, cl->n_revoked > 0);
+}
+
+/* --- the work queues for the NFSv4 layer ---------------------------------------- */
+
+void state_deleg_work_flag(struct state_server *st)
+{
+	atomic_store_explicit(&st->deleg.work, st->deleg.ncbs > 0 || st->deleg.nunleased > 0,
+			      memory_order_release);
+}
+
+static void queue_cb(struct state_server *st, struct state_deleg *d, uint32_t opnum)
+{
+	struct state_deleg_table *t = &st->deleg;
+	if (t->ncbs == t->cbs_cap) {
+		size_t cap = t->cbs_cap ? t->cbs_cap * 2 : 16;
+		struct state_deleg_cb *p =
+			cap <= STATE_DELEG_PENDING_MAX ? realloc(t->cbs, cap * sizeof(*p)) : NULL;
+		if (!p) {
+			/* Not sent: a recall then ends with the lease (revoked),
+			 * a CB_GETATTR with a recall by the next GETATTR. */
+			log_warn("state: callback queue full; a callback is dropped");
+			return;
+		}
+		t->cbs = p;
+		t->cbs_cap = cap;
+	}
+	struct state_deleg_cb *cb = &t->cbs[t->ncbs++];
+	cb->opnum = opnum;
+	cb->clientid = d->s.owner->clientid;
+	state_stid_export(&d->s, &cb->stateid);
+	cb->file = d->s.file->key;
+	state_deleg_work_flag(st);
+}
+
+static void queue_unleased(struct state_server *st, const struct state_file_key *key)
+{
+	struct state_deleg_table *t = &st->deleg;
+	if (t->nunleased == t->unleased_cap) {
+		size_t cap = t->unleased_cap ? t->unleased_cap * 2 : 16;
+		struct state_file_key *p = cap <= STATE_DELEG_PENDING_MAX
+						   ? realloc(t->unleased, cap * sizeof(*p))
+						   : NULL;
+		if (!p) {
+			log_warn("state: a delegated file's lease stays held (out of memory)");
+			return;
+		}
+		t->unleased = p;
+		t->unleased_cap = cap;
+	}
+	t->unleased[t->nunleased++] = *key;
+	state_deleg_work_flag(st);
+}
+
+/* --- records ---------------------------------------------------------------------- */
+
+static struct state_deleg *deleg_of(struct state_stid *s)
+{
+	return state_container_of(s, struct state_deleg, s);
+}
+
+static struct state_deleg *deleg_of_client(const struct state_file *f, uint64_t clientid)
+{
+	const struct state_list *pos;
+	for (pos = f->delegs.next; pos != &f->delegs; pos = pos->next) {
+		struct state_stid *s = state_container_of(pos, struct state_stid, file_link);
+		if (s->owner->clientid == clientid)
+			return deleg_of(s);
+	}
+	return NULL;
+}
+
+/* Takes a delegation off its file (returned, revoked or freed); queues the
+ * file's lease to be dropped when it was the last one. */
+static void deleg_detach(struct state_server *st, struct state_deleg *d, bool unlease)
+{
+	struct state_file *f = d->s.file;
+	if (!f)
+		return;
+	state_list_del(&d->s.file_link);
+	d->s.file = NULL;
+	if (d->recalled)
+		state_list_del(&d->recall_link);
+	struct state_client *cl = d->s.owner->client;
+	if (cl && cl->n_delegs > 0)
+		cl->n_delegs--;
+	st->deleg.active--;
+	atomic_fetch_sub_explicit(&st->deleg.n_any, 1, memory_order_relaxed);
+	if (d->type == OPEN_DELEGATE_WRITE)
+		atomic_fetch_sub_explicit(&st->deleg.n_write, 1, memory_order_relaxed);
+	if (unlease && state_list_empty(&f->delegs))
+		queue_unleased(st, &f->key);
+	state_file_maybe_free(st, f);
+}
+
+static void deleg_free(struct state_server *st, struct state_deleg *d, bool unlease)
+{
+	struct state_client *cl = d->s.owner->client;
+	if (d->revoked) {
+		if (cl && cl->n_revoked > 0 && --cl->n_revoked == 0)
+			client_revoked_flag(st, cl);
+	} else {
+		deleg_detach(st, d, unlease);
+	}
+	hashtable_remove(&st->stids, &d->s.node);
+	state_list_del(&d->s.owner_link);
+	free(d);
+}
+
+void state_deleg_free(struct state_server *st, struct state_deleg *d) { deleg_free(st, d, true); }
+
+void state_deleg_free_returned(struct state_server *st, struct state_deleg *d)
+{
+	deleg_free(st, d, false);
+}
+
+static void deleg_revoke(struct state_server *st, struct state_deleg *d, const char *why)
+{
+	if (d->revoked)
+		return;
+	log_info("state: delegation of client %016llx revoked (%s)",
+		 (unsigned long long)d->s.owner->clientid, why);
+	deleg_detach(st, d, true);
+	d->revoked = true;
+	d->recalled = false;
+	st->deleg.revoked++;
+	struct state_client *cl = d->s.owner->client;
+	if (cl && cl->n_revoked++ == 0)
+		client_revoked_flag(st, cl);
+}
+
+/* Marks a delegation recalled and queues its CB_RECALL. */
+static void deleg_recall(struct state_server *st, struct state_deleg *d)
+{
+	if (d->recalled || d->revoked)
+		return;
+	d->recalled = true;
+	d->recall_ms = state_now_ms();
+	state_list_add(&st->deleg.recalled_list, &d->recall_link);
+	st->deleg.recalled++;
+	struct state_deleg_recent *r = &st->deleg.recent[st->deleg.recent_next];
+	st->deleg.recent_next = (st->deleg.recent_next + 1) % STATE_DELEG_RECENT;
+	r->key = d->s.file->key;
+	r->ms = d->recall_ms;
+	queue_cb(st, d, OP_CB_RECALL);
+}
+
+void state_deleg_queue_getattr(struct state_server *st, struct state_deleg *d)
+{
+	queue_cb(st, d, OP_CB_GETATTR);
+}
+
+void state_deleg_recall_locked(struct state_server *st, struct state_deleg *d)
+{
+	deleg_recall(st, d);
+}
+
+void state_deleg_revoke_locked(struct state_server *st, struct state_deleg *d, const char *why)
+{
+	deleg_revoke(st, d, why);
+}
+
+struct state_deleg *state_deleg_find(struct state_server *st, const struct nfs4_stateid *sid)
+{
+	struct state_stid *s = state_stid_find(st, sid->other);
+	if (!s || s->owner->dead || s->type != STATE_STID_DELEG)
+		return NULL;
+	return deleg_of(s);
+}
+
+/* The client's delegation owner, made on first use (NULL: out of memory). */
+static struct state_owner *deleg_owner(struct state_server *st, struct state_client *cl)
+{
+	struct state_owner *o = state_owner_find(st, cl->clientid, STATE_OWNER_DELEG,
+						 deleg_owner_name, sizeof(deleg_owner_name));
+	if (!o)
+		o = state_owner_create(st, cl, STATE_OWNER_DELEG, deleg_owner_name,
+				       sizeof(deleg_owner_name));
+	if (o) {
+		o->confirmed = true;
+		o->last_used_ms = state_now_ms();
+	}
+	return o;
+}
+
+static struct state_deleg *deleg_new(struct state_server *st, struct state_client *cl,
+				     struct state_file *f, uint32_t type)
+{
+	struct state_owner *o = deleg_owner(st, cl);
+	struct state_deleg *d = o ? calloc(1, sizeof(*d)) : NULL;
+	if (!d)
+		return NULL;
+	d->type = type;
+	state_list_init(&d->recall_link);
+	state_stid_init(st, &d->s, STATE_STID_DELEG, o, f);
+	state_list_add(&f->delegs, &d->s.file_link);
+	cl->n_delegs++;
+	st->deleg.active++;
+	st->deleg.granted++;
+	atomic_fetch_add_explicit(&st->deleg.n_any, 1, memory_order_relaxed);
+	if (type == OPEN_DELEGATE_WRITE)
+		atomic_fetch_add_explicit(&st->deleg.n_write, 1, memory_order_relaxed);
+	return d;
+}
+
+bool state_deleg_any(struct state_server *st)
+{
+	return atomic_load_explicit(&st->deleg.n_any, memory_order_relaxed) > 0;
+}
+
+bool state_deleg_any_write(struct state_server *st)
+{
+	return atomic_load_explicit(&st->deleg.n_write, memory_order_relaxed) > 0;
+}
+
+/* --- conflicts ---------------------------------------------------------------------- */
+
+bool state_deleg_conflict(struct state_server *st, struct state_file *f, uint64_t clientid,
+			  bool write)
+{
+	if (!f)
+		return false;
+	bool conflict = false;
+	struct state_list *pos, *tmp;
+	state_list_for_each_safe(pos, tmp, &f->delegs)
+	{
+		struct state_deleg *d =
+			deleg_of(state_container_of(pos, struct state_stid, file_link));
+		if (d->s.owner->clientid == clientid)
+			continue; /* a client never conflicts with itself */
+		if (!write && d->type != OPEN_DELEGATE_WRITE)
+			continue;
+		conflict = true;
+		deleg_recall(st, d);
+	}
+	return conflict;
+}
+
+/* The client a stateid belongs to, or 0. */
+static uint64_t stateid_client(struct state_server *st, const struct nfs4_stateid *sid)
+{
+	if (!sid)
+		return 0;
+	struct state_stid *s = state_stid_find(st, sid->other);
+	return s && !s->owner->dead ? s->owner->clientid : 0;
+}
+
+enum nfsstat4 state_deleg_break(struct state_server *st, const struct state_file_key *file,
+				uint64_t clientid, const struct nfs4_stateid *sid, bool write)
+{
+	pthread_mutex_lock(&st->lock);
+	if (clientid == 0)
+		clientid = stateid_client(st, sid);
+	struct state_file *f = state_file_get(st, file, false);
+	bool conflict = state_deleg_conflict(st, f, clientid, write);
+	pthread_mutex_unlock(&st->lock);
+	return conflict ? NFS4ERR_DELAY : NFS4_OK;
+}
+
+/* --- the grant policy --------------------------------------------------------------- */
+
+/* A v4.1 back channel that is bound and not known to fail is good enough
+ * to grant on before its first probe came back (knfsd does the same): the
+ * client made it for callbacks, and a recall that cannot get through ends
+ * in a revocation the client is told about. */
+static bool back_channel_usable(struct state_client *cl)
+{
+	if (!cl->v41)
+		return false;
+	bool ok = false;
+	for (struct state_list *p = cl->sessions.next; p != &cl->sessions && !ok; p = p->next) {
+		struct state_session *s = state_container_of(p, struct state_session, client_link);
+		pthread_mutex_lock(&s->lock);
+		ok = state_session_back_working_locked(s);
+		pthread_mutex_unlock(&s->lock);
+	}
+	return ok;
+}
+
+static bool recently_recalled(const struct state_server *st, const struct state_file_key *key,
+			      uint64_t now)
+{
+	uint32_t window = st->deleg.limits.no_regrant_ms;
+	for (unsigned i = 0; i < STATE_DELEG_RECENT; i++) {
+		const struct state_deleg_recent *r = &st->deleg.recent[i];
+		if (r->ms && now - r->ms < window && state_file_key_eq(&r->key, key))
+			return true;
+	}
+	return false;
+}
+
+/* Another client's delegation on f that cannot coexist with one of this
+ * type for clientid. */
+static bool others_deleg_conflict(const struct state_file *f, uint64_t clientid, uint32_t type)
+{
+	const struct state_list *pos;
+	for (pos = f->delegs.next; pos != &f->delegs; pos = pos->next) {
+		const struct state_deleg *d = state_container_of(pos, struct state_deleg, s.file_link);
+		if (d->s.owner->clientid != clientid &&
+		    (type == OPEN_DELEGATE_WRITE || d->type == OPEN_DELEGATE_WRITE))
+			return true;
+	}
+	return false;
+}
+
+/* Whether something on f rules out a delegation of this type for
+ * clientid: another client's open, delegation (or any being recalled) or
+ * lock that conflicts; for a read delegation, any writer at all, the
+ * client's own included (its writes would break the read lease). */
+static bool others_conflict(const struct state_file *f, uint64_t clientid, uint32_t type)
+{
+	const struct state_list *pos;
+	for (pos = f->opens.next; pos != &f->opens; pos = pos->next) {
+		const struct state_open *op = state_container_of(pos, struct state_open, s.file_link);
+		if (type == OPEN_DELEGATE_READ && (op->access & STATE_SHARE_ACCESS_WRITE))
+			return true;
+		if (type == OPEN_DELEGATE_WRITE && op->s.owner->clientid != clientid)
+			return true;
+	}
+	if (others_deleg_conflict(f, clientid, type))
+		return true;
+	for (pos = f->delegs.next; pos != &f->delegs; pos = pos->next)
+		if (state_container_of(pos, struct state_deleg, s.file_link)->recalled)
+			return true;
+	for (pos = f->ranges.next; pos != &f->ranges; pos = pos->next) {
+		const struct state_range *r = state_container_of(pos, struct state_range, file_link);
+		if (r->ls->s.owner->clientid != clientid)
+			return true;
+	}
+	return false;
+}
+
+static void grant_none(const struct state_deleg_ask *a, uint32_t why,
+		       struct state_deleg_grant *out)
+{
+	/* NONE_EXT tells a v4.1 client that asked why it got none (RFC 8881
+	 * 18.16.3); a client without a preference gets plain NONE. */
+	uint32_t want = a->want & OPEN4_SHARE_ACCESS_WANT_DELEG_MASK;
+	if (a->v41 && want != OPEN4_SHARE_ACCESS_WANT_NO_PREFERENCE) {
+		out->type = OPEN_DELEGATE_NONE_EXT;
+		out->why = why;
+		out->server_will = false;
+	} else {
+		out->type = OPEN_DELEGATE_NONE;
+	}
+}
+
+static void grant_give(struct state_deleg *d, bool is_new, bool first,
+		       struct state_deleg_grant *out)
+{
+	out->type = d->type;
+	state_stid_export(&d->s, &out->stateid);
+	out->is_new = is_new;
+	out->file_first = first;
+}
+
+/* The type the OPEN can have, or OPEN_DELEGATE_NONE with *why. */
+static uint32_t grant_type(const struct state_server *st, const struct state_deleg_ask *a,
+			   uint32_t *why)
+{
+	uint32_t want = a->want & OPEN4_SHARE_ACCESS_WANT_DELEG_MASK;
+	bool writes = a->access & STATE_SHARE_ACCESS_WRITE;
+	*why = WND4_CONTENTION;
+	if (want == OPEN4_SHARE_ACCESS_WANT_READ_DELEG && writes)
+		return OPEN_DELEGATE_NONE; /* a read delegation cannot cover a write open */
+	if (want == OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG && !writes)
+		return OPEN_DELEGATE_NONE;
+	*why = WND4_RESOURCE;
+	switch (st->deleg.limits.mode) {
+	case STATE_DELEG_OFF:
+		return OPEN_DELEGATE_NONE;
+	case STATE_DELEG_READ_ONLY:
+		return writes ? OPEN_DELEGATE_NONE : OPEN_DELEGATE_READ;
+	default:
+		return writes ? OPEN_DELEGATE_WRITE : OPEN_DELEGATE_READ;
+	}
+}
+
+void state_deleg_grant(struct state_server *st, uint64_t clientid,
+		       const struct state_file_key *file, const struct state_deleg_ask *a,
+		       struct state_deleg_grant *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->type = OPEN_DELEGATE_NONE;
+	uint32_t want = a->want & OPEN4_SHARE_ACCESS_WANT_DELEG_MASK;
+	if (want == OPEN4_SHARE_ACCESS_WANT_NO_DELEG) {
+		grant_none(a, WND4_NOT_WANTED, out);
+		return;
+	}
+	if (want == OPEN4_SHARE_ACCESS_WANT_CANCEL) {
+		/* Nothing is ever pending (no SIGNAL/PUSH promise is made). */
+		grant_none(a, WND4_CANCELLED, out);
+		return;
+	}
+	pthread_mutex_lock(&st->lock);
+	struct state_client *cl = state_client_find(st, clientid, true);
+	/* WANT_DELEGATION may come for a file without state yet. */
+	struct state_file *f = cl ? state_file_get(st, file, true) : NULL;
+	uint64_t now = state_now_ms();
+	if (!f) {
+		grant_none(a, WND4_RESOURCE, out);
+		goto out;
+	}
+	struct state_deleg *d = deleg_of_client(f, cl->clientid);
+	if (d) {
+		/* The client's delegation covers this OPEN too, unless a read
+		 * one for a write open (there is no upgrade). */
+		if (d->recalled || (d->type == OPEN_DELEGATE_READ &&
+				    (a->access & STATE_SHARE_ACCESS_WRITE)))
+			grant_none(a, d->recalled ? WND4_CONTENTION : WND4_NOT_SUPP_UPGRADE, out);
+		else
+			grant_give(d, false, false, out);
+		goto out;
+	}
+	if (a->reclaim_type == OPEN_DELEGATE_READ || a->reclaim_type == OPEN_DELEGATE_WRITE) {
+		/* A reclaim in grace gets what it held (RFC 8881 18.16.3,
+		 * CLAIM_PREVIOUS); without a callback path it is wanted back
+		 * at once. */
+		bool first = state_list_empty(&f->delegs);
+		d = others_deleg_conflict(f, cl->clientid, a->reclaim_type)
+			    ? NULL /* two clients cannot both have held these */
+			    : deleg_new(st, cl, f, a->reclaim_type);
+		if (!d) {
+			grant_none(a, WND4_CONTENTION, out);
+			goto out;
+		}
+		grant_give(d, true, first, out);
+		out->recall = !a->cb_up;
+		goto out;
+	}
+	uint32_t why;
+	uint32_t type = grant_type(st, a, &why);
+	const struct state_deleg_limits *l = &st->deleg.limits;
+	if (type == OPEN_DELEGATE_NONE) {
+		grant_none(a, why, out);
+	} else if (!(a->cb_up || back_channel_usable(cl)) || state_grace_active(st, now)) {
+		grant_none(a, WND4_RESOURCE, out);
+	} else if ((l->max_total && st->deleg.active >= l->max_total) ||
+		   (l->max_per_client && cl->n_delegs >= l->max_per_client)) {
+		grant_none(a, WND4_RESOURCE, out);
+	} else if (recently_recalled(st, file, now) || others_conflict(f, cl->clientid, type)) {
+		grant_none(a, WND4_CONTENTION, out);
+	} else {
+		bool first = state_list_empty(&f->delegs);
+		d = deleg_new(st, cl, f, type);
+		if (d)
+			grant_give(d, true, first, out);
+		else
+			grant_none(a, WND4_RESOURCE, out);
+	}
+out:
+	state_file_maybe_free(st, f);
+	pthread_mutex_unlock(&st->lock);
+}
+
+void state_deleg_undo(struct state_server *st, const struct nfs4_stateid *sid)
+{
+	pthread_mutex_lock(&st->lock);
+	struct state_deleg *d = state_deleg_find(st, sid);
+	if (d) {
+		st->deleg.granted--;
+		state_deleg_free(st, d);
+	}
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* --- expiry --------------------------------------------------------------------------- */
+
+void state_delegs_expire(struct state_server *st, uint64_t now)
+{
+	struct state_list *pos, *tmp;
+	state_list_for_each_safe(pos, tmp, &st->deleg.recalled_list)
+	{
+		struct state_deleg *d = state_container_of(pos, struct state_deleg, recall_link);
+		if (d->recall_ms + st->opts.lease_ms <= now)
+			deleg_revoke(st, d, "not returned within a lease of its recall");
+	}
+}
+
+bool state_client_has_delegations(struct state_server *st, uint64_t clientid)
+{
+	pthread_mutex_lock(&st->lock);
+	struct state_client *cl = state_client_find(st, clientid, true);
+	bool has = cl && cl->n_delegs > 0;
+	pthread_mutex_unlock(&st->lock);
+	return has;
+}

@@ -1,0 +1,195 @@
+/* Delegations, continued: the callbacks they lead to (queued for the
+ * NFSv4 layer, and their outcomes), CB_GETATTR for GETATTR of another client
+ * (RFC 8881 10.4.3), DELEGRETURN, CLAIM_DELEGATE_CUR checks and counters. */
+#include <string.h>
+
+#include "state/state_internal.h"
+
+bool state_deleg_callbacks_pending(struct state_server *st)
+{
+	return atomic_load_explicit(&st->deleg.work, memory_order_acquire);
+}
+
+size_t state_deleg_take_callbacks(struct state_server *st, struct state_deleg_cb *out, size_t max)
+{
+	pthread_mutex_lock(&st->lock);
+	size_t n = st->deleg.ncbs < max ? st->deleg.ncbs : max;
+	if (n > 0) {
+		memcpy(out, st->deleg.cbs, n * sizeof(*out));
+		memmove(st->deleg.cbs, st->deleg.cbs + n, (st->deleg.ncbs - n) * sizeof(*out));
+		st->deleg.ncbs -= n;
+	}
+	state_deleg_work_flag(st);
+	pthread_mutex_unlock(&st->lock);
+	return n;
+}
+
+size_t state_deleg_take_unleased(struct state_server *st, struct state_file_key *out, size_t max)
+{
+	pthread_mutex_lock(&st->lock);
+	size_t n = 0;
+	/* A file delegated again since it was queued keeps its lease. */
+	while (n < max && st->deleg.nunleased > 0) {
+		struct state_file_key *k = &st->deleg.unleased[--st->deleg.nunleased];
+		struct state_file *f = state_file_get(st, k, false);
+		if (!f || state_list_empty(&f->delegs))
+			out[n++] = *k;
+	}
+	state_deleg_work_flag(st);
+	pthread_mutex_unlock(&st->lock);
+	return n;
+}
+
+/* The delegation a callback was about, if it is still the same one. */
+static struct state_deleg *cb_deleg(struct state_server *st, const struct nfs4_stateid *sid)
+{
+	struct state_deleg *d = state_deleg_find(st, sid);
+	return d && d->s.seqid == sid->seqid && !d->revoked ? d : NULL;
+}
+
+void state_deleg_recall_done(struct state_server *st, const struct nfs4_stateid *sid,
+			     uint32_t status)
+{
+	pthread_mutex_lock(&st->lock);
+	struct state_deleg *d = cb_deleg(st, sid);
+	if (d) {
+		switch (status) {
+		case NFS4ERR_CB_PATH_DOWN:
+			state_deleg_revoke_locked(st, d, "recall undeliverable");
+			break;
+		default:
+			/* NFS4_OK: DELEGRETURN follows.  NFS4ERR_BADHANDLE or
+			 * NFS4ERR_BAD_STATEID may only mean that the recall
+			 * overtook the OPEN reply granting the delegation, so,
+			 * like any other error, they leave it to the lease
+			 * after the recall (as knfsd does once its retries
+			 * are spent). */
+			break;
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+}
+
+void state_deleg_getattr_done(struct state_server *st, const struct nfs4_stateid *sid,
+			      bool have, uint64_t change, uint64_t size)
+{
+	pthread_mutex_lock(&st->lock);
+	struct state_deleg *d = cb_deleg(st, sid);
+	if (d && d->s.file) {
+		if (have) {
+			d->ga = STATE_GA_ANSWERED;
+			d->ga_change = change;
+			d->ga_size = size;
+		} else {
+			/* No answer about the file: the other client can only
+			 * be served once the delegation is back. */
+			d->ga = STATE_GA_IDLE;
+			state_deleg_recall_locked(st, d);
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+}
+
+enum nfsstat4 state_deleg_getattr(struct state_server *st, const struct state_file_key *file,
+				  uint64_t clientid, bool *have, uint64_t *change, uint64_t *size)
+{
+	*have = false;
+	enum nfsstat4 status = NFS4_OK;
+	pthread_mutex_lock(&st->lock);
+	struct state_file *f = state_file_get(st, file, false);
+	if (!f)
+		goto out;
+	struct state_list *pos;
+	for (pos = f->delegs.next; pos != &f->delegs; pos = pos->next) {
+		struct state_deleg *d = state_container_of(pos, struct state_deleg, s.file_link);
+		if (d->type != OPEN_DELEGATE_WRITE || d->s.owner->clientid == clientid)
+			continue;
+		if (d->recalled) {
+			status = NFS4ERR_DELAY;
+		} else if (d->ga == STATE_GA_ANSWERED) {
+			/* One answer serves one GETATTR: the holder may write
+			 * again at any time. */
+			d->ga = STATE_GA_IDLE;
+			*have = true;
+			*change = d->ga_change;
+			*size = d->ga_size;
+		} else {
+			if (d->ga == STATE_GA_IDLE) {
+				d->ga = STATE_GA_PENDING;
+				state_deleg_queue_getattr(st, d);
+			}
+			status = NFS4ERR_DELAY;
+		}
+		break; /* a write delegation is the only one on its file */
+	}
+out:
+	pthread_mutex_unlock(&st->lock);
+	return status;
+}
+
+enum nfsstat4 state_delegreturn(struct state_server *st, const struct nfs4_stateid *sid,
+				const struct state_file_key *file, uint32_t minor, bool *last)
+{
+	*last = false;
+	pthread_mutex_lock(&st->lock);
+	enum nfsstat4 status = NFS4_OK;
+	struct state_stid *s = state_stid_find(st, sid->other);
+	struct state_deleg *d = NULL;
+	if (!s || s->owner->dead) {
+		status = state_stid_missing(st, sid);
+	} else if (s->type != STATE_STID_DELEG) {
+		status = NFS4ERR_BAD_STATEID;
+	} else {
+		d = state_container_of(s, struct state_deleg, s);
+		if (d->revoked) {
+			/* The client learns it was revoked, and is done with it. */
+			status = state_deleg_revoked_status(minor);
+			state_deleg_free(st, d);
+		} else if (!state_file_key_eq(&d->s.file->key, file)) {
+			status = NFS4ERR_BAD_STATEID;
+		} else if (!(minor >= 1 && sid->seqid == 0) && sid->seqid != d->s.seqid) {
+			status = (int32_t)(sid->seqid - d->s.seqid) < 0 ? NFS4ERR_OLD_STATEID
+									: NFS4ERR_BAD_STATEID;
+		} else {
+			struct state_file *f = d->s.file;
+			state_client_renew(st, d->s.owner->client);
+			*last = f->delegs.next == &d->s.file_link && f->delegs.prev == &d->s.file_link;
+			/* The NFSv4 layer drops the lease itself: not queued. */
+			state_deleg_free_returned(st, d);
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+	return status;
+}
+
+enum nfsstat4 state_deleg_check_cur(struct state_server *st, uint64_t clientid,
+				    const struct nfs4_stateid *sid,
+				    const struct state_file_key *file, uint32_t minor)
+{
+	pthread_mutex_lock(&st->lock);
+	enum nfsstat4 status = NFS4_OK;
+	struct state_stid *s = state_stid_find(st, sid->other);
+	if (!s || s->owner->dead) {
+		status = state_stid_missing(st, sid);
+	} else if (s->type != STATE_STID_DELEG || s->owner->clientid != clientid) {
+		status = NFS4ERR_BAD_STATEID;
+	} else {
+		struct state_deleg *d = state_container_of(s, struct state_deleg, s);
+		if (d->revoked)
+			status = state_deleg_revoked_status(minor);
+		else if (!state_file_key_eq(&d->s.file->key, file))
+			status = NFS4ERR_BAD_STATEID;
+	}
+	pthread_mutex_unlock(&st->lock);
+	return status;
+}
+
+void state_deleg_get_stats(struct state_server *st, struct state_deleg_stats *out)
+{
+	pthread_mutex_lock(&st->lock);
+	out->granted = st->deleg.granted;
+	out->recalled = st->deleg.recalled;
+	out->revoked = st->deleg.revoked;
+	out->active = st->deleg.active;
+	pthread_mutex_unlock(&st->lock);
+}

@@ -1,0 +1,72 @@
+/* Delegations across a ferryd restart: the client reclaims its write
+ * delegation with CLAIM_PREVIOUS in the grace period, and the reclaimed
+ * delegation is recalled like any other. */
+#include "proto/deleg_fixture.h"
+
+static void test_reclaim_after_restart(void **st)
+{
+	(void)st;
+	struct nfs4c_sess a;
+	struct nfs4c_cb sa;
+	dl_client(&a, &sa, "dl-restart", 920);
+	struct dl_open o = dl_open(&a, "f-restart", OPEN4_SHARE_ACCESS_BOTH, true);
+	assert_int_equal(o.deleg.type, OPEN_DELEGATE_WRITE);
+	dl_client_end(&a, &sa);
+	assert_int_equal(ferryd_stop(&server), 0);
+	assert_int_equal(dl_start(), 0);
+
+	/* The same client (name and verifier) comes back in grace. */
+	int fd = nfs4c_connect(server.hostport);
+	nfs4c_cb_init(&sa, NFS4C_CB_PROGRAM);
+	nfs4c_cb_attach(fd, &sa);
+	nfs4c_bg_start(fd);
+	nfs4c_session_up_flags(&a, fd, 920, "dl-restart", NULL, CREATE_SESSION4_FLAG_CONN_BACK_CHAN);
+	struct nfs4_open_claim prev = {.type = CLAIM_PREVIOUS, .delegate_type = OPEN_DELEGATE_WRITE};
+	struct dl_open r = dl_open_claim(&a, NULL, OPEN4_SHARE_ACCESS_BOTH, false, &prev, o.fh,
+					 o.fhlen);
+	assert_int_equal(r.status, NFS4_OK);
+	assert_int_equal(r.deleg.type, OPEN_DELEGATE_WRITE);
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin_seq(&a, &m, 0, false);
+	nfs4c_reclaim_complete_op(&m, false);
+	nfs4c_send(fd, a.cred, &m, &p);
+	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_RECLAIM_COMPLETE), NFS4_OK);
+	nfs4c_done(&p);
+	/* After grace, a second OPEN gets the same delegation. */
+	uint64_t end = dl_now_ms() + 15000;
+	struct dl_open again;
+	while ((again = dl_open(&a, "f-restart", OPEN4_SHARE_ACCESS_BOTH, false)).status ==
+		       NFS4ERR_GRACE &&
+	       dl_now_ms() < end)
+		usleep(200 * 1000);
+	assert_int_equal(again.status, NFS4_OK);
+	assert_int_equal(again.deleg.type, OPEN_DELEGATE_WRITE);
+	assert_memory_equal(again.deleg.stateid.other, r.deleg.stateid.other, NFS4_OTHER_SIZE);
+
+	/* Another client's OPEN recalls it. */
+	struct nfs4c_sess b;
+	struct nfs4c_cb sb;
+	int fdb = nfs4c_connect(server.hostport);
+	nfs4c_cb_init(&sb, NFS4C_CB_PROGRAM);
+	nfs4c_cb_attach(fdb, &sb);
+	nfs4c_bg_start(fdb);
+	nfs4c_session_up(&b, fdb, 921, "dl-restart-b", NULL);
+	assert_int_equal(dl_open(&b, "f-restart", OPEN4_SHARE_ACCESS_READ, false).status,
+			 NFS4ERR_DELAY);
+	assert_true(nfs4c_cb_wait(&sa, OP_CB_RECALL, 1, 5000));
+	assert_true(nfs4c_cb_recalled(&sa, &r.deleg.stateid));
+	assert_int_equal(dl_delegreturn(&a, &r), NFS4_OK);
+	assert_int_equal(dl_open(&b, "f-restart", OPEN4_SHARE_ACCESS_READ, false).status, NFS4_OK);
+	dl_client_end(&b, &sb);
+	dl_client_end(&a, &sa);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reclaim_after_restart),
+	};
+	return cmocka_run_group_tests(tests, dl_setup, dl_teardown);
+}
