@@ -37,8 +37,38 @@ void nfs4_fattr_supported(const struct nfs4_compound *c, struct nfs4_bitmap *out
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < sizeof(supported_v40) / sizeof(supported_v40[0]); i++)
 		nfs4_bitmap_set(out, supported_v40[i]);
-	if (c->minor >= 1)
+	if (c->minor >= 1) {
 		nfs4_bitmap_set(out, FATTR4_SUPPATTR_EXCLCREAT);
+		/* RFC 9754 defines open_arguments as an NFSv4.2 extension; it
+		 * only describes OPEN, whose arguments are the same in 4.1,
+		 * and 4.1 clients that do not know the bit never ask for it. */
+		nfs4_bitmap_set(out, FATTR4_OPEN_ARGUMENTS);
+	}
+}
+
+/* What OPEN accepts (ops_open.c): every access and deny value, the
+ * delegation wishes it honours, the claims it serves and the create modes
+ * of the minor version. */
+static void open_arguments(const struct nfs4_compound *c, struct nfs4_open_arguments *oa)
+{
+	memset(oa, 0, sizeof(*oa));
+	nfs4_bitmap_set(&oa->share_access, OPEN4_SHARE_ACCESS_READ);
+	nfs4_bitmap_set(&oa->share_access, OPEN4_SHARE_ACCESS_WRITE);
+	nfs4_bitmap_set(&oa->share_access, OPEN4_SHARE_ACCESS_BOTH);
+	for (unsigned deny = OPEN4_SHARE_DENY_NONE; deny <= OPEN4_SHARE_DENY_BOTH; deny++)
+		nfs4_bitmap_set(&oa->share_deny, deny);
+	nfs4_bitmap_set(&oa->share_access_want, OPEN_ARGS_SHARE_ACCESS_WANT_ANY_DELEG);
+	nfs4_bitmap_set(&oa->share_access_want, OPEN_ARGS_SHARE_ACCESS_WANT_NO_DELEG);
+	nfs4_bitmap_set(&oa->share_access_want, OPEN_ARGS_SHARE_ACCESS_WANT_CANCEL);
+	static const unsigned claims[] = {CLAIM_NULL, CLAIM_PREVIOUS, CLAIM_DELEGATE_CUR,
+					  CLAIM_FH, CLAIM_DELEG_CUR_FH};
+	for (size_t i = 0; i < sizeof(claims) / sizeof(claims[0]); i++)
+		nfs4_bitmap_set(&oa->open_claim, claims[i]);
+	nfs4_bitmap_set(&oa->create_mode, UNCHECKED4);
+	nfs4_bitmap_set(&oa->create_mode, GUARDED4);
+	nfs4_bitmap_set(&oa->create_mode, EXCLUSIVE4);
+	if (c->minor >= 1)
+		nfs4_bitmap_set(&oa->create_mode, EXCLUSIVE4_1);
 }
 
 static struct timespec server_start_time(void)
@@ -245,6 +275,7 @@ static void fill_one(struct nfs4_compound *c, const struct nfs4_fh *fh,
 		nfs4_bitmap_set(&out->suppattr_exclcreat, FATTR4_TIME_ACCESS_SET);
 		nfs4_bitmap_set(&out->suppattr_exclcreat, FATTR4_TIME_MODIFY_SET);
 		break;
+	case FATTR4_OPEN_ARGUMENTS: open_arguments(c, &out->open_arguments); break;
 	}
 }
 

@@ -17,6 +17,15 @@ static bool xdr_settime(struct xdr_stream *x, struct nfs4_settime *t)
 	}
 }
 
+static bool xdr_open_arguments(struct xdr_stream *x, struct nfs4_open_arguments *oa)
+{
+	bool extra;
+	return xdr_bitmap(x, &oa->share_access, &extra) &&
+	       xdr_bitmap(x, &oa->share_deny, &extra) &&
+	       xdr_bitmap(x, &oa->share_access_want, &extra) &&
+	       xdr_bitmap(x, &oa->open_claim, &extra) && xdr_bitmap(x, &oa->create_mode, &extra);
+}
+
 /* One attribute's value.  *known is false for an attribute without a field,
  * which neither direction can step over.  Inlined into the two loops below
  * so each gets a switch of its own direction (GETATTR and READDIR replies
@@ -74,13 +83,14 @@ XDR_HOT bool xdr_value(struct xdr_stream *x, unsigned bit, struct nfs4_attrs *a,
 	case FATTR4_TIME_MODIFY_SET: return xdr_settime(x, &a->time_modify_set);
 	case FATTR4_MOUNTED_ON_FILEID: return xdr_u64(x, &a->mounted_on_fileid);
 	case FATTR4_SUPPATTR_EXCLCREAT: return xdr_bitmap(x, &a->suppattr_exclcreat, &extra);
+	case FATTR4_OPEN_ARGUMENTS: return xdr_open_arguments(x, &a->open_arguments);
 	default:
 		*known = false;
 		return false;
 	}
 }
 
-/* Bits 0..55 and 75: what the value switches above handle. */
+/* Bits 0..55, 75 and 86: what the value switches above handle. */
 static const struct nfs4_bitmap known_attrs = {{
 	0xffffffffu & ~(1u << FATTR4_ACL | 1u << FATTR4_ARCHIVE | 1u << FATTR4_FS_LOCATIONS |
 			1u << FATTR4_HIDDEN),
@@ -88,7 +98,7 @@ static const struct nfs4_bitmap known_attrs = {{
 	  1u << (FATTR4_QUOTA_AVAIL_SOFT - 32) | 1u << (FATTR4_QUOTA_USED - 32) |
 	  1u << (FATTR4_SYSTEM - 32) | 1u << (FATTR4_TIME_BACKUP - 32)) &
 		((1u << (FATTR4_MOUNTED_ON_FILEID + 1 - 32)) - 1),
-	1u << (FATTR4_SUPPATTR_EXCLCREAT - 64),
+	1u << (FATTR4_SUPPATTR_EXCLCREAT - 64) | 1u << (FATTR4_OPEN_ARGUMENTS - 64),
 }};
 
 bool nfs4_fattr_known(unsigned bit)

@@ -17,6 +17,13 @@ struct nfs4_settime {
 	struct timespec time;
 };
 
+/* open_arguments4 (RFC 9754): what OPEN accepts, one bitmap per argument
+ * (bit n set: value n of the argument's enum is supported). */
+struct nfs4_open_arguments {
+	struct nfs4_bitmap share_access, share_deny, share_access_want, open_claim,
+		create_mode;
+};
+
 struct nfs4_fsid {
 	uint64_t major, minor;
 };
@@ -55,6 +62,7 @@ struct nfs4_attrs {
 	struct nfs4_settime time_modify_set;
 	uint64_t mounted_on_fileid;
 	struct nfs4_bitmap suppattr_exclcreat;
+	struct nfs4_open_arguments open_arguments;
 };
 
 /* True for the attributes struct nfs4_attrs has a field for. */

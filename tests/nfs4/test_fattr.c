@@ -163,6 +163,7 @@ static void check_supported(struct inproc *ip, uint32_t minor)
 		if (!nfs4_bitmap_isset(&sup, must[i]))
 			fail_msg("v4.%u does not list attribute %u", minor, must[i]);
 	assert_int_equal(nfs4_bitmap_isset(&sup, FATTR4_SUPPATTR_EXCLCREAT), minor >= 1);
+	assert_int_equal(nfs4_bitmap_isset(&sup, FATTR4_OPEN_ARGUMENTS), minor >= 1);
 	/* Nothing Ferry cannot encode. */
 	assert_false(nfs4_bitmap_isset(&sup, FATTR4_ACL));
 	assert_false(nfs4_bitmap_isset(&sup, FATTR4_FS_LOCATIONS));
@@ -195,6 +196,52 @@ static void test_encode_leaves_out_unsupported(void **state)
 	struct encoded en;
 	encode(&x, &a, &want, &expect, &en);
 	assert_int_equal(u64_of(&en.d), a.size);
+	assert_int_equal(xdr_dec_remaining(&en.d), 0);
+	xdr_enc_release(&en.e);
+}
+
+static void expect_bitmap_bits(struct xdr_dec *d, const unsigned *bits, size_t n)
+{
+	struct nfs4_bitmap got, want = bits_of(bits, n);
+	bool extra;
+	assert_true(nfs4_decode_bitmap(d, &got, &extra));
+	assert_false(extra);
+	assert_memory_equal(&got, &want, sizeof(got));
+}
+
+/* open_arguments (4.1 on) says what OPEN accepts: every access and deny
+ * value, the delegation wishes, the claims and the create modes. */
+static void test_encode_open_arguments(void **state)
+{
+	struct ctx x;
+	ctx_init(*state, 1, &x);
+	static const unsigned bit[] = {FATTR4_OPEN_ARGUMENTS};
+	struct nfs4_bitmap want = bits_of(bit, 1);
+	struct backend_attr a = sample_attr();
+	struct encoded en;
+	encode(&x, &a, &want, &want, &en);
+	static const unsigned access[] = {OPEN4_SHARE_ACCESS_READ, OPEN4_SHARE_ACCESS_WRITE,
+					  OPEN4_SHARE_ACCESS_BOTH};
+	static const unsigned deny[] = {OPEN4_SHARE_DENY_NONE, OPEN4_SHARE_DENY_READ,
+					OPEN4_SHARE_DENY_WRITE, OPEN4_SHARE_DENY_BOTH};
+	static const unsigned wants[] = {OPEN_ARGS_SHARE_ACCESS_WANT_ANY_DELEG,
+					 OPEN_ARGS_SHARE_ACCESS_WANT_NO_DELEG,
+					 OPEN_ARGS_SHARE_ACCESS_WANT_CANCEL};
+	static const unsigned claims[] = {CLAIM_NULL, CLAIM_PREVIOUS, CLAIM_DELEGATE_CUR,
+					  CLAIM_FH, CLAIM_DELEG_CUR_FH};
+	static const unsigned modes[] = {UNCHECKED4, GUARDED4, EXCLUSIVE4, EXCLUSIVE4_1};
+	expect_bitmap_bits(&en.d, access, 3);
+	expect_bitmap_bits(&en.d, deny, 4);
+	expect_bitmap_bits(&en.d, wants, 3);
+	expect_bitmap_bits(&en.d, claims, 5);
+	expect_bitmap_bits(&en.d, modes, 4);
+	assert_int_equal(xdr_dec_remaining(&en.d), 0);
+	xdr_enc_release(&en.e);
+
+	/* Not an NFSv4.0 attribute: left out there. */
+	ctx_init(*state, 0, &x);
+	struct nfs4_bitmap none = {{0}};
+	encode(&x, &a, &want, &none, &en);
 	assert_int_equal(xdr_dec_remaining(&en.d), 0);
 	xdr_enc_release(&en.e);
 }
@@ -614,6 +661,7 @@ int main(void)
 		T(test_encode_types),
 		T(test_encode_supported_attrs),
 		T(test_encode_leaves_out_unsupported),
+		T(test_encode_open_arguments),
 		T(test_encode_time_create),
 		T(test_encode_pseudo_and_mount_point),
 		T(test_encode_out_of_room),

@@ -17,7 +17,7 @@ static const unsigned all_known[] = {
 	FATTR4_RAWDEV, FATTR4_SPACE_AVAIL, FATTR4_SPACE_FREE, FATTR4_SPACE_TOTAL,
 	FATTR4_SPACE_USED, FATTR4_TIME_ACCESS, FATTR4_TIME_ACCESS_SET, FATTR4_TIME_CREATE,
 	FATTR4_TIME_DELTA, FATTR4_TIME_METADATA, FATTR4_TIME_MODIFY, FATTR4_TIME_MODIFY_SET,
-	FATTR4_MOUNTED_ON_FILEID, FATTR4_SUPPATTR_EXCLCREAT,
+	FATTR4_MOUNTED_ON_FILEID, FATTR4_SUPPATTR_EXCLCREAT, FATTR4_OPEN_ARGUMENTS,
 };
 enum { NALL = sizeof(all_known) / sizeof(all_known[0]) };
 
@@ -45,6 +45,13 @@ static struct nfs4_attrs sample(void)
 	nfs4_bitmap_set(&a.supported_attrs, FATTR4_TYPE);
 	nfs4_bitmap_set(&a.supported_attrs, FATTR4_SUPPATTR_EXCLCREAT);
 	nfs4_bitmap_set(&a.suppattr_exclcreat, FATTR4_MODE);
+	nfs4_bitmap_set(&a.open_arguments.share_access, OPEN4_SHARE_ACCESS_BOTH);
+	nfs4_bitmap_set(&a.open_arguments.share_deny, OPEN4_SHARE_DENY_NONE);
+	nfs4_bitmap_set(&a.open_arguments.share_access_want, OPEN_ARGS_SHARE_ACCESS_WANT_CANCEL);
+	nfs4_bitmap_set(&a.open_arguments.share_access_want,
+			OPEN_ARGS_SHARE_ACCESS_WANT_OPEN_XOR_DELEGATION);
+	nfs4_bitmap_set(&a.open_arguments.open_claim, CLAIM_DELEG_CUR_FH);
+	nfs4_bitmap_set(&a.open_arguments.create_mode, EXCLUSIVE4_1);
 	for (unsigned i = 0; i < NALL; i++)
 		nfs4_attrs_set(&a, all_known[i]);
 	return a;
@@ -110,6 +117,12 @@ static void assert_attrs_eq(const struct nfs4_attrs *a, const struct nfs4_attrs 
 	assert_ts_eq(a->time_modify_set.time, b->time_modify_set.time);
 	assert_int_equal(a->mounted_on_fileid, b->mounted_on_fileid);
 	assert_bitmap_eq(&a->suppattr_exclcreat, &b->suppattr_exclcreat);
+	assert_bitmap_eq(&a->open_arguments.share_access, &b->open_arguments.share_access);
+	assert_bitmap_eq(&a->open_arguments.share_deny, &b->open_arguments.share_deny);
+	assert_bitmap_eq(&a->open_arguments.share_access_want,
+			 &b->open_arguments.share_access_want);
+	assert_bitmap_eq(&a->open_arguments.open_claim, &b->open_arguments.open_claim);
+	assert_bitmap_eq(&a->open_arguments.create_mode, &b->open_arguments.create_mode);
 }
 
 static void test_known(void **state)
