@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "ctl/ctl_internal.h"
+#include "nfs4/callback.h"
 #include "nfs4/compound.h"
 #include "nfs4/server.h"
 #include "rpc/server.h"
@@ -202,20 +203,66 @@ static void write_sessions(struct ctl_server *cs, struct ctl_text *t)
 	metric_u64(t, "ferry_state_locks", "gauge", "Byte-range locks held.", s.locks);
 }
 
-/* Callbacks and delegations.  The counters of the callback engine (total,
- * failures, retries and a duration histogram by callback op) and of
- * delegations (granted, recalled, revoked, active) are written here, from
- * the state module's stats, as they come: one block per family. */
+/* Callbacks (the engine's counters, by what they carried) and
+ * delegations. */
 static void write_callbacks(struct ctl_server *cs, struct ctl_text *t)
 {
-	struct state_session_stats ss;
-	state_get_session_stats(cs->ctx.nfs->state, &ss);
+	struct nfs4_cb_stats cb;
+	nfs4_cb_get_stats(cs->ctx.nfs, &cb);
 	family(t, "ferry_callbacks_total", "counter",
-	       "NFSv4.1 back-channel calls made, by outcome.");
-	ctl_text_printf(t, "ferry_callbacks_total{result=\"ok\"} %llu\n",
-			(unsigned long long)ss.callbacks_ok);
-	ctl_text_printf(t, "ferry_callbacks_total{result=\"failed\"} %llu\n",
-			(unsigned long long)ss.callbacks_failed);
+	       "Callbacks ended, by operation and outcome (failed: undeliverable after every "
+	       "retry).");
+	for (unsigned k = 0; k < NFS4_CB_KINDS; k++) {
+		const struct nfs4_cb_counts *c = &cb.by_kind[k];
+		const char *op = nfs4_cb_kind_name(k);
+		ctl_text_printf(t, "ferry_callbacks_total{op=\"%s\",result=\"ok\"} %llu\n", op,
+				(unsigned long long)(c->total - c->failures));
+		ctl_text_printf(t, "ferry_callbacks_total{op=\"%s\",result=\"failed\"} %llu\n",
+				op, (unsigned long long)c->failures);
+	}
+	family(t, "ferry_callback_retries_total", "counter",
+	       "Callback sends after a callback's first, by operation.");
+	for (unsigned k = 0; k < NFS4_CB_KINDS; k++)
+		ctl_text_printf(t, "ferry_callback_retries_total{op=\"%s\"} %llu\n",
+				nfs4_cb_kind_name(k),
+				(unsigned long long)cb.by_kind[k].retries);
+	family(t, "ferry_callback_duration_seconds", "histogram",
+	       "Time from queueing a callback to its end, by operation.");
+	static const uint64_t bounds_ms[NFS4_CB_DURATION_BUCKETS - 1] =
+		NFS4_CB_DURATION_BOUNDS_MS;
+	for (unsigned k = 0; k < NFS4_CB_KINDS; k++) {
+		const struct nfs4_cb_counts *c = &cb.by_kind[k];
+		const char *op = nfs4_cb_kind_name(k);
+		uint64_t cum = 0;
+		for (unsigned b = 0; b + 1 < NFS4_CB_DURATION_BUCKETS; b++) {
+			cum += c->duration_hist[b];
+			ctl_text_printf(t,
+					"ferry_callback_duration_seconds_bucket{op=\"%s\",le=\"%.3g\"} "
+					"%llu\n",
+					op, (double)bounds_ms[b] / 1000, (unsigned long long)cum);
+		}
+		ctl_text_printf(t,
+				"ferry_callback_duration_seconds_bucket{op=\"%s\",le=\"+Inf\"} %llu\n",
+				op, (unsigned long long)c->total);
+		ctl_text_printf(t, "ferry_callback_duration_seconds_sum{op=\"%s\"} %.3f\n", op,
+				(double)c->duration_ms_sum / 1000);
+		ctl_text_printf(t, "ferry_callback_duration_seconds_count{op=\"%s\"} %llu\n", op,
+				(unsigned long long)c->total);
+	}
+	metric_u64(t, "ferry_callbacks_pending", "gauge", "Callbacks queued and not ended yet.",
+		   cb.pending);
+
+	struct state_deleg_stats d;
+	state_deleg_get_stats(cs->ctx.nfs->state, &d);
+	metric_u64(t, "ferry_delegations_granted_total", "counter", "File delegations granted.",
+		   d.granted);
+	metric_u64(t, "ferry_delegations_recalled_total", "counter",
+		   "File delegations recalled.", d.recalled);
+	metric_u64(t, "ferry_delegations_revoked_total", "counter",
+		   "File delegations revoked (not returned after a recall, or undeliverable).",
+		   d.revoked);
+	metric_u64(t, "ferry_delegations_active", "gauge", "File delegations held now.",
+		   d.active);
 }
 
 /* --- the process ------------------------------------------------------------------------ */

@@ -164,12 +164,31 @@ enum { NFS4_CB_DURATION_BUCKETS = 7 };
 /* Upper bounds of the duration buckets, in milliseconds; the last bucket
  * takes the rest. */
 #define NFS4_CB_DURATION_BOUNDS_MS {1, 10, 100, 1000, 10000, 60000}
-struct nfs4_cb_stats {
+/* What a callback carried, for the counters: a probe (v4.1 CB_SEQUENCE
+ * alone, v4.0 CB_NULL) or the one operation of a request. */
+enum nfs4_cb_kind {
+	NFS4_CB_KIND_PROBE,
+	NFS4_CB_KIND_RECALL,
+	NFS4_CB_KIND_GETATTR,
+	NFS4_CB_KIND_NOTIFY_LOCK,
+	NFS4_CB_KINDS
+};
+
+/* The name of a kind in metrics ("probe", "recall", ...). */
+const char *nfs4_cb_kind_name(enum nfs4_cb_kind kind);
+
+struct nfs4_cb_counts {
 	uint64_t total;    /* callbacks ended (done called; probes included) */
 	uint64_t failures; /* ended with NFS4ERR_CB_PATH_DOWN */
 	uint64_t retries;  /* sends after a callback's first */
 	uint64_t duration_ms_sum; /* queued to ended */
 	uint64_t duration_hist[NFS4_CB_DURATION_BUCKETS];
+};
+
+struct nfs4_cb_stats {
+	uint64_t total, failures, retries, duration_ms_sum; /* all kinds together */
+	uint64_t duration_hist[NFS4_CB_DURATION_BUCKETS];
+	struct nfs4_cb_counts by_kind[NFS4_CB_KINDS];
 	uint64_t pending; /* queued and not ended yet (done not returned) */
 };
 

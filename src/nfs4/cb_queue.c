@@ -159,6 +159,24 @@ static void item_finish_locked(struct nfs4_cb_engine *eng, struct cb_item *it, u
 static const uint64_t duration_bounds[NFS4_CB_DURATION_BUCKETS - 1] =
 	NFS4_CB_DURATION_BOUNDS_MS;
 
+static enum nfs4_cb_kind item_kind(const struct cb_item *it)
+{
+	if (it->probe)
+		return NFS4_CB_KIND_PROBE;
+	switch (it->req.opnum) {
+	case OP_CB_RECALL: return NFS4_CB_KIND_RECALL;
+	case OP_CB_GETATTR: return NFS4_CB_KIND_GETATTR;
+	default: return NFS4_CB_KIND_NOTIFY_LOCK; /* the only other one queued */
+	}
+}
+
+const char *nfs4_cb_kind_name(enum nfs4_cb_kind kind)
+{
+	static const char *const names[NFS4_CB_KINDS] = {"probe", "recall", "getattr",
+							 "notify_lock"};
+	return kind < NFS4_CB_KINDS ? names[kind] : "unknown";
+}
+
 /* A worker, no lock held: counts and calls done. */
 static void item_deliver(struct nfs4_cb_engine *eng, struct cb_item *it)
 {
@@ -172,12 +190,18 @@ static void item_deliver(struct nfs4_cb_engine *eng, struct cb_item *it)
 	unsigned b = 0;
 	while (b < NFS4_CB_DURATION_BUCKETS - 1 && ms > duration_bounds[b])
 		b++;
+	struct nfs4_cb_counts *k = &eng->stats.by_kind[item_kind(it)];
 	pthread_mutex_lock(&eng->lock);
 	eng->stats.total++;
-	if (it->status == NFS4ERR_CB_PATH_DOWN)
+	k->total++;
+	if (it->status == NFS4ERR_CB_PATH_DOWN) {
 		eng->stats.failures++;
+		k->failures++;
+	}
 	eng->stats.duration_ms_sum += ms;
+	k->duration_ms_sum += ms;
 	eng->stats.duration_hist[b]++;
+	k->duration_hist[b]++;
 	pthread_mutex_unlock(&eng->lock);
 	if (it->req.done) {
 		struct nfs4_cb_result r = {.status = it->status,
@@ -207,8 +231,10 @@ void cb_call_started(struct nfs4_cb_engine *eng, struct cb_item *it)
 {
 	pthread_mutex_lock(&eng->lock);
 	eng->calls_out++;
-	if (it->sends++ > 0)
+	if (it->sends++ > 0) {
 		eng->stats.retries++;
+		eng->stats.by_kind[item_kind(it)].retries++;
+	}
 	pthread_mutex_unlock(&eng->lock);
 }
 
@@ -663,7 +689,9 @@ void nfs4_cb_probe40(void *arg, uint64_t clientid, uint32_t gen)
 
 int nfs4_cb_queue(struct nfs4_server *srv, uint64_t clientid, const struct nfs4_cb_request *req)
 {
-	if (!nfs4_cb_op_describe(req->opnum) || req->opnum == OP_CB_SEQUENCE)
+	/* struct nfs4_cb_request carries the arguments of these three only. */
+	if (req->opnum != OP_CB_RECALL && req->opnum != OP_CB_GETATTR &&
+	    req->opnum != OP_CB_NOTIFY_LOCK)
 		return -EINVAL;
 	struct state_cb_route r;
 	if (!state_cb_route(srv->state, clientid, &r))

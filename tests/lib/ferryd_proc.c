@@ -55,6 +55,10 @@ int ferryd_start(struct ferryd_proc *p, const char *const *extra_args)
 			has_listen = true;
 		if (strcmp(extra_args[i], "--control") == 0)
 			has_control = true;
+		/* A state directory of the caller's: the control address is
+		 * written there. */
+		if (strcmp(extra_args[i], "--state-dir") == 0 && extra_args[i + 1])
+			snprintf(state, sizeof(state), "%s", extra_args[i + 1]);
 	}
 	argv[n++] = FERRYD_PATH;
 	if (!has_listen) {

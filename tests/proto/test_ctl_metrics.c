@@ -186,17 +186,17 @@ static void test_callback_counted(void **state)
 	for (int i = 0; i < 500; i++) {
 		free(after);
 		after = ctlt_scrape(&server);
-		if (ctlt_metric(after, "ferry_callbacks_total{result=\"ok\"}") >
-		    ctlt_metric(before, "ferry_callbacks_total{result=\"ok\"}"))
+		if (ctlt_metric(after, "ferry_callbacks_total{op=\"probe\",result=\"ok\"}") >
+		    ctlt_metric(before, "ferry_callbacks_total{op=\"probe\",result=\"ok\"}"))
 			break;
 		struct timespec ts = {0, 10000000};
 		nanosleep(&ts, NULL);
 	}
-	assert_int_equal(ctlt_metric(after, "ferry_callbacks_total{result=\"ok\"}") -
-				 ctlt_metric(before, "ferry_callbacks_total{result=\"ok\"}"),
+	assert_int_equal(ctlt_metric(after, "ferry_callbacks_total{op=\"probe\",result=\"ok\"}") -
+				 ctlt_metric(before, "ferry_callbacks_total{op=\"probe\",result=\"ok\"}"),
 			 1);
-	assert_int_equal(ctlt_metric(after, "ferry_callbacks_total{result=\"failed\"}"),
-			 ctlt_metric(before, "ferry_callbacks_total{result=\"failed\"}"));
+	assert_int_equal(ctlt_metric(after, "ferry_callbacks_total{op=\"probe\",result=\"failed\"}"),
+			 ctlt_metric(before, "ferry_callbacks_total{op=\"probe\",result=\"failed\"}"));
 	assert_true(ctlt_metric(after, "ferry_sessions_back_channel{state=\"up\"}") >= 1);
 	free(before);
 	free(after);

@@ -5,6 +5,8 @@
  * recall: revoked, RECALLABLE_STATE_REVOKED until FREE_STATEID. */
 #include "proto/deleg_fixture.h"
 
+#include "lib/ctl_test.h"
+
 static const uint32_t RD = OPEN4_SHARE_ACCESS_READ;
 static const uint32_t BOTH = OPEN4_SHARE_ACCESS_BOTH;
 
@@ -17,6 +19,7 @@ static void test_read_delegation_recalled_by_open(void **st)
 	struct nfs4c_cb sa, sb;
 	dl_client(&a, &sa, "dl-open-a", 901);
 	dl_client(&b, &sb, "dl-open-b", 902);
+	char *before = ctlt_scrape(&server);
 	struct dl_open oa = dl_open(&a, "f-open", RD, true);
 	assert_int_equal(oa.status, NFS4_OK);
 	assert_int_equal(oa.deleg.type, OPEN_DELEGATE_READ);
@@ -27,6 +30,7 @@ static void test_read_delegation_recalled_by_open(void **st)
 	/* A reader of another client shares the file; a writer recalls. */
 	struct dl_open ob = dl_open(&b, "f-open", RD, false);
 	assert_int_equal(ob.status, NFS4_OK);
+	assert_int_equal(ob.deleg.type, OPEN_DELEGATE_READ);
 	ob = dl_open(&b, "f-open", BOTH, false);
 	assert_int_equal(ob.status, NFS4ERR_DELAY);
 	assert_true(nfs4c_cb_wait(&sa, OP_CB_RECALL, 1, 5000));
@@ -45,6 +49,24 @@ static void test_read_delegation_recalled_by_open(void **st)
 	assert_int_equal(ob.deleg.type, OPEN_DELEGATE_NONE);
 	assert_int_equal(nfs4c_cb_count(&sa, OP_CB_RECALL), 1);
 	assert_int_equal(nfs4c_cb_count(&sb, OP_CB_RECALL), 0);
+	/* The metrics saw two delegations granted (a's, recalled and
+	 * returned, and b's read one, still held) and one CB_RECALL answered. */
+	char *after = ctlt_scrape(&server);
+	assert_int_equal(ctlt_metric(after, "ferry_delegations_granted_total") -
+				 ctlt_metric(before, "ferry_delegations_granted_total"),
+			 2);
+	assert_int_equal(ctlt_metric(after, "ferry_delegations_recalled_total") -
+				 ctlt_metric(before, "ferry_delegations_recalled_total"),
+			 1);
+	assert_int_equal(ctlt_metric(after, "ferry_delegations_active") -
+				 ctlt_metric(before, "ferry_delegations_active"),
+			 1);
+	const char *recall_ok = "ferry_callbacks_total{op=\"recall\",result=\"ok\"}";
+	assert_int_equal(ctlt_metric(after, recall_ok) - ctlt_metric(before, recall_ok), 1);
+	assert_true(ctlt_metric(after, "ferry_callback_duration_seconds_count{op=\"recall\"}") >=
+		    1);
+	free(before);
+	free(after);
 	dl_client_end(&a, &sa);
 	dl_client_end(&b, &sb);
 }
