@@ -9,12 +9,33 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "nfs4/callback_internal.h"
 #include "nfs4/server.h"
 #include "rpc/server.h"
+
+/* The credential of a v4.0 callback.  RFC 7530 3.4 has the server call
+ * back with the flavor the client used for SETCLIENTID; the Linux client's
+ * callback service refuses a CB_COMPOUND under AUTH_NONE (AUTH_BADCRED).
+ * Under AUTH_SYS the server speaks for itself, as the host's root (what
+ * knfsd sends too), not for any user of the client. */
+static const struct rpc_cred *cb40_cred(uint32_t client_flavor, struct rpc_cred *out)
+{
+	if (client_flavor != RPC_AUTH_SYS)
+		return NULL; /* AUTH_NONE */
+	memset(out, 0, sizeof(*out));
+	out->flavor = RPC_AUTH_SYS;
+	out->stamp = (uint32_t)time(NULL);
+	if (gethostname(out->machinename, sizeof(out->machinename) - 1) != 0)
+		snprintf(out->machinename, sizeof(out->machinename), "ferry");
+	out->machinename[sizeof(out->machinename) - 1] = '\0';
+	return out;
+}
 
 struct cb_call40 {
 	struct nfs4_cb_engine *eng;
@@ -177,8 +198,10 @@ void cb_send40(struct nfs4_cb_engine *eng, struct cb_item *it)
 			call->clientid = c->clientid;
 			call->gen = r.cb_gen;
 			cb_call_started(eng, it);
+			struct rpc_cred cred_buf;
+			const struct rpc_cred *cred = cb40_cred(r.flavor, &cred_buf);
 			rc = rpc_conn_call(conn, r.cb.program, NFS4_CALLBACK_VERSION,
-					   it->probe ? CB_NULL : CB_COMPOUND, NULL, e.buf->data,
+					   it->probe ? CB_NULL : CB_COMPOUND, cred, e.buf->data,
 					   e.buf->len, eng->t.timeout_ms, cb_reply40, call);
 			if (rc != 0)
 				cb_call_ended(eng);

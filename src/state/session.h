@@ -303,6 +303,9 @@ struct state_cb_route {
 	struct state_callback cb;
 	uint32_t cb_gen;
 	enum state_cb_status status;
+	/* The flavor the client set its clientid up with (SETCLIENTID):
+	 * v4.0 callbacks use it (AUTH_SYS or AUTH_NONE). */
+	uint32_t flavor;
 };
 
 /* Fills *r for a confirmed client.  False when the client is unknown. */

@@ -200,6 +200,7 @@ bool state_cb_route(struct state_server *st, uint64_t clientid, struct state_cb_
 		r->cb = cl->cb;
 		r->cb_gen = cl->cb_gen;
 		r->status = cl->cb_status;
+		r->flavor = cl->principal.flavor;
 		/* Among the sessions with a back channel, one whose path works;
 		 * else any. */
 		struct state_session *any = NULL, *up = NULL;

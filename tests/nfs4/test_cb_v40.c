@@ -85,6 +85,11 @@ static void test_v40_recall(void **state)
 		assert_int_equal(r.prog, PROG);
 		assert_int_equal(r.stateid.other[0], 0x15 + i);
 		assert_int_equal(r.fhlen, 8);
+		/* The client set up with AUTH_SYS: so are its callbacks (the
+		 * Linux client refuses a CB_COMPOUND under AUTH_NONE), as the
+		 * server host's root. */
+		assert_int_equal(r.cred_flavor, RPC_AUTH_SYS);
+		assert_int_equal(r.cred_uid, 0);
 	}
 	assert_int_equal(nfs4c_cb_count(&k.svc, OP_CB_SEQUENCE), 0);
 	/* One connection for the probe and both recalls. */
