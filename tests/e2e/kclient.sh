@@ -6,9 +6,19 @@
 # second guest run finds the files of the first; last, ferryd restarts under
 # a mounted client.
 #
+# The delegation runs (guest/deleg.sh, one boot for all versions) count the
+# guest's OPENs and DELEGRETURNs in its mountstats and open the guest's
+# files from a second client beside ferryd (deleg_host.sh with
+# build/tests/nfs4_conflict_client) to make ferryd recall delegations.
+#
 # Environment: FERRYD (default build/ferryd), KCLIENT (default
 # ../shared/e2e/kclient), FERRY_E2E_VERS (default "4.0,4.1"),
-# FERRY_E2E_SMOKE=0 skips the smoke runs.
+# FERRY_E2E_SMOKE=0 skips the smoke runs, FERRY_E2E_DELEG=0 the delegation
+# runs, FERRY_E2E_DELEG_OPENS (default 200) is how many times the guest
+# opens one file, FERRY_E2E_DELEG_LOCAL=1 adds the recall by a process on
+# the server host (kernel leases), FERRY_CONFLICT_CLIENT (default
+# build/tests/nfs4_conflict_client) is the second client,
+# FERRY_E2E_ONLY=deleg runs the delegation runs alone.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kclient=${KCLIENT:-$top/../shared/e2e/kclient}
@@ -46,13 +56,18 @@ CONF
 server="exec '$ferryd' --config '$work/ferryd.conf'"
 failed=0
 
-run_guest() { # label, versions, guest script (optional), extra mount options
+# label, versions, guest script (optional), extra mount options; then more
+# kclient options and, after "--", the guest script's arguments.
+run_guest() {
 	local label=$1 v=$2 script=${3:-} opts=${4:-}
+	shift $(($# < 4 ? $# : 4))
 	echo "e2e: $label (vers=$v${opts:+, $opts})"
 	local args=(--export /export --vers "$v" --server "$server"
 		--server-log "$work/logs/$label.server.log")
 	[ -n "$opts" ] && args+=(--opts "$opts")
-	[ -n "$script" ] && args+=(-- "$script")
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do args+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	[ -n "$script" ] && args+=(-- "$script" "$@")
 	"$kclient" "${args[@]}" >"$work/logs/$label.out" 2>&1
 	local rc=$?
 	grep -E "SMOKE (PASS|FAIL|SUMMARY)|E2E |KCLIENT RESULT" "$work/logs/$label.out" | uniq
@@ -64,6 +79,30 @@ run_guest() { # label, versions, guest script (optional), extra mount options
 		failed=1
 	fi
 }
+
+# Delegations: the guest's opens and the recalls.  The server command
+# starts the host side of the test beside ferryd, in kclient's network
+# namespace, talking to the guest through the shared directory.
+if [ "${FERRY_E2E_DELEG:-1}" = 1 ]; then
+	conflict_client=${FERRY_CONFLICT_CLIENT:-$top/build/tests/nfs4_conflict_client}
+	if [ ! -x "$conflict_client" ]; then
+		echo "e2e: $conflict_client not built (cmake -DBUILD_TESTING=ON)" >&2
+		failed=1
+	else
+		mkdir -p "$work/deleg-out"
+		saved_server=$server
+		server="'$top/tests/e2e/deleg_host.sh' '$work/deleg-out' '$conflict_client' '$work/export' &
+exec '$ferryd' --config '$work/ferryd.conf'"
+		run_guest deleg "$vers" "$top/tests/e2e/guest/deleg.sh" "" \
+			--outdir "$work/deleg-out" -- "opens=${FERRY_E2E_DELEG_OPENS:-200}" \
+			"local=${FERRY_E2E_DELEG_LOCAL:-0}"
+		server=$saved_server
+	fi
+fi
+if [ "${FERRY_E2E_ONLY:-}" = deleg ]; then
+	[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
+	exit $failed
+fi
 
 if [ "${FERRY_E2E_SMOKE:-1}" = 1 ]; then
 	run_guest smoke "$vers"

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The host side of the kernel-client delegation test (guest/deleg.sh).  It
+# runs beside ferryd in kclient's server command, so inside the test's
+# network namespace, and waits for requests from the guest in the directory
+# shared with it (kclient --outdir):
+#
+#   <tag>.ready   written by the guest (key=value lines: kind, minor, name,
+#                 expect, append); taken by renaming it to <tag>.taken
+#   <tag>.result  what the second client printed
+#   <tag>.done    its exit status, written last: the guest waits for it
+#
+# kind=client: tests/e2e/nfs4_conflict_client opens <name> in the export
+#   over NFS (minor version <minor>), must READ exactly <expect> (plus a
+#   newline) and appends <append> (plus a newline).
+# kind=local: a process on the server host does the same through the
+#   exported directory itself (cat, then >>): with kernel leases on
+#   delegated files its open waits for the recall.
+#
+# Usage: deleg_host.sh OUTDIR CONFLICT_CLIENT EXPORT_DIR [SECONDS]
+# The server address is $KCLIENT_SERVER_ADDR:$KCLIENT_PORT (set by kclient).
+# It stops after SECONDS (default 900) or when OUTDIR/finished appears.
+set -uo pipefail
+outdir=$1 client=$2 export_dir=$3 limit=${4:-900}
+server=${KCLIENT_SERVER_ADDR:-127.0.0.1}:${KCLIENT_PORT:-2049}
+nl=$'\n'
+
+# Reads the request file into the variables kind minor name expect append;
+# values are taken literally, never evaluated.
+read_request() {
+	kind="" minor=1 name="" expect="" append=""
+	local k v
+	while IFS='=' read -r k v; do
+		case $k in
+		kind) kind=$v ;; minor) minor=$v ;; name) name=$v ;;
+		expect) expect=$v ;; append) append=$v ;;
+		esac
+	done <"$1"
+	case $name in
+	"" | */* | . | ..) echo "CONFLICT FAIL: bad file name '$name'"; return 1 ;;
+	esac
+}
+
+conflict_client() {
+	"$client" --server "$server" --minor "$minor" --name "$name" \
+		--expect "$expect$nl" --append "$append$nl" --timeout 60 2>&1 |
+		grep -v '^\[' # cmocka's banner
+	return "${PIPESTATUS[0]}"
+}
+
+# A local reader and writer on the exported file.  timeout bounds the wait
+# for a lease break that never ends.
+conflict_local() {
+	local f=$export_dir/$name got t0 t1
+	t0=$(date +%s.%N)
+	# The sentinel keeps the data's trailing newline and tells a failed
+	# cat from an empty file.
+	got=$(timeout 60 cat "$f" && echo .end)
+	t1=$(date +%s.%N)
+	case $got in
+	*.end) got=${got%.end} ;;
+	*) echo "CONFLICT FAIL: local cat of $f failed or timed out"; return 1 ;;
+	esac
+	echo "CONFLICT local read after $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') s: '$got'"
+	local rc=0
+	if [ "$got" != "$expect$nl" ]; then
+		echo "CONFLICT FAIL: local read saw '$got', not the guest's data '$expect'"
+		rc=1
+	fi
+	if ! timeout 60 bash -c 'printf "%s\n" "$1" >>"$2"' _ "$append" "$f"; then
+		echo "CONFLICT FAIL: local append to $f failed or timed out"
+		rc=1
+	fi
+	[ $rc -eq 0 ] && echo "CONFLICT PASS (local)"
+	return $rc
+}
+
+end=$((SECONDS + limit))
+while [ $SECONDS -lt $end ] && [ ! -e "$outdir/finished" ]; do
+	for r in "$outdir"/*.ready; do
+		[ -e "$r" ] || continue
+		tag=${r##*/}
+		tag=${tag%.ready}
+		mv -f "$r" "$outdir/$tag.taken" || continue
+		rc=1
+		if read_request "$outdir/$tag.taken" >"$outdir/$tag.result" 2>&1; then
+			case $kind in
+			client) conflict_client >>"$outdir/$tag.result" 2>&1; rc=$? ;;
+			local) conflict_local >>"$outdir/$tag.result" 2>&1; rc=$? ;;
+			*) echo "CONFLICT FAIL: unknown kind '$kind'" >>"$outdir/$tag.result" ;;
+			esac
+		fi
+		echo "$rc" >"$outdir/$tag.done"
+	done
+	sleep 0.2
+done

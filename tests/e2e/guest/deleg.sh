@@ -1,0 +1,216 @@
+#!/bin/bash
+# Kernel-client delegation test, run in the kclient guest (cwd = the NFS
+# mount) once per NFS version.  It reads the mount's per-op counters in
+# /proc/self/mountstats before and after each step:
+#
+#  opens     one file opened and read N times: with a delegation the client
+#            opens it locally, so OPEN + OPEN_NOATTR (a repeat open by file
+#            handle) must grow by less than N/10.
+#  recall-read   the guest has that file cached (read delegation); a second
+#            client on the server host (tests/e2e/deleg_host.sh running
+#            tests/e2e/nfs4_conflict_client) opens it for read and write: it
+#            must see the guest's data and append its own; the guest must
+#            then read the second client's data (a recalled delegation, not
+#            a stale cache) and its counters show a DELEGRETURN.
+#  recall-write  the same while the guest holds the file open for writing
+#            with its data only in its page cache (writeback off): the
+#            second client can only read that data if the recall made the
+#            guest flush it before returning the delegation.
+#  recall-local  (argument local=1) recall-write against a plain process on
+#            the server host reading and appending in the exported
+#            directory: a kernel lease on the delegated file must hold it
+#            back until the guest has returned the delegation.
+#
+# Arguments: opens=N (default 200), local=0|1 (default 0).  Needs
+# KCLIENT_OUTDIR (kclient --outdir) shared with deleg_host.sh.  Prints
+# "E2E PASS|FAIL|INFO deleg-<step> vers=<v>: ..." lines; exits 1 if any
+# check failed.
+set -uo pipefail
+mnt=${KCLIENT_MNT:-$(pwd)}
+v=${KCLIENT_VERS:-4.1}
+out=${KCLIENT_OUTDIR:-}
+opens=200
+local_conflict=0
+for a in "$@"; do
+	case $a in
+	opens=*) opens=${a#opens=} ;;
+	local=*) local_conflict=${a#local=} ;;
+	*) echo "E2E FAIL deleg vers=$v: unknown argument '$a'"; exit 2 ;;
+	esac
+done
+case $v in 4.0) minor=0 ;; *) minor=1 ;; esac
+failed=0
+pass() { echo "E2E PASS deleg-$1 vers=$v: $2"; }
+fail() { echo "E2E FAIL deleg-$1 vers=$v: $2"; failed=1; }
+info() { echo "E2E INFO deleg-$1 vers=$v: $2"; }
+
+cd "$mnt" || { echo "E2E FAIL deleg vers=$v: cannot cd to $mnt"; exit 1; }
+
+# The request count of an op in this mount's per-op statistics (the first
+# number after "OP:"); 0 when the kernel does not list it.
+opcount() {
+	awk -v mnt="$mnt" -v op="$1:" '
+		$1 == "device" { on = ($5 == mnt) }
+		on && $1 == op { n = $2; exit }
+		END { print n + 0 }' /proc/self/mountstats
+}
+ops=(OPEN OPEN_NOATTR CLOSE DELEGRETURN WRITE)
+declare -A before after delta
+snap_before() { local o; for o in "${ops[@]}"; do before[$o]=$(opcount "$o"); done; }
+snap_after() {
+	local o
+	for o in "${ops[@]}"; do
+		after[$o]=$(opcount "$o")
+		delta[$o]=$((after[$o] - before[$o]))
+	done
+}
+figures() { local o s=""; for o in "${ops[@]}"; do s="$s $o +${delta[$o]}"; done; echo "${s# }"; }
+
+# Waits up to $2 seconds for file $1 to appear.
+await() {
+	local i=0
+	while [ ! -e "$1" ]; do
+		i=$((i + 1))
+		[ $i -gt $(($2 * 10)) ] && return 1
+		sleep 0.1
+	done
+}
+
+# conflict STEP FILE EXPECT APPEND KIND: asks deleg_host.sh for a second
+# client of kind KIND on FILE (in the export root), which must read EXPECT
+# and appends APPEND (each plus a newline); reports what it printed.
+conflict() {
+	local step=$1 file=$2 expect=$3 append=$4 kind=$5 tag="$1-$v" rc
+	if [ -z "$out" ] || [ ! -d "$out" ]; then
+		fail "$step" "no shared directory (kclient --outdir) for the host side"
+		return 1
+	fi
+	rm -f "$out/$tag".*
+	printf 'kind=%s\nminor=%s\nname=%s\nexpect=%s\nappend=%s\n' \
+		"$kind" "$minor" "$file" "$expect" "$append" >"$out/$tag.tmp" &&
+		mv "$out/$tag.tmp" "$out/$tag.ready"
+	if ! await "$out/$tag.done" 120; then
+		fail "$step" "the host side never answered (is deleg_host.sh running beside ferryd?)"
+		return 1
+	fi
+	rc=$(cat "$out/$tag.done")
+	while IFS= read -r line; do
+		case $line in CONFLICT*) info "$step" "host: $line" ;; esac
+	done <"$out/$tag.result"
+	if [ "$rc" = 0 ]; then
+		pass "$step" "the second client saw the guest's data"
+	else
+		fail "$step" "the second client failed (exit $rc): see the host lines above"
+	fi
+}
+
+# What the file must hold after a conflict step, as the guest reads it.
+check_content() { # step file want
+	local got
+	got=$(cat "$2" 2>&1)
+	if [ "$got" = "$3" ]; then
+		pass "$1" "the guest reads the second client's data"
+	else
+		fail "$1" "the guest read '$got', want '$3'"
+	fi
+}
+
+check_delegreturn() { # step
+	if [ "${delta[DELEGRETURN]}" -ge 1 ]; then
+		pass "$1" "DELEGRETURN sent ($(figures))"
+	else
+		fail "$1" "no DELEGRETURN: no delegation was recalled ($(figures))"
+	fi
+}
+
+base=ferry-deleg.$v
+rm -f "$base".*
+
+# --- opens ---------------------------------------------------------------------
+f=$base.opens
+content="read me, vers $v"
+printf '%s\n' "$content" >"$f" || { fail opens "cannot create $f"; exit 1; }
+snap_before
+bad=0
+for ((i = 0; i < opens; i++)); do
+	# exec opens the file in this shell: one open(2) and close(2) per turn,
+	# no process start (slow under emulation).
+	exec 3<"$f" || { bad=1; break; }
+	IFS= read -r -u 3 line
+	exec 3<&-
+	[ "$line" = "$content" ] || { bad=1; break; }
+done
+snap_after
+[ $bad -eq 0 ] || fail opens "open/read $i of $f failed or read '$line'"
+nopen=$((delta[OPEN] + delta[OPEN_NOATTR]))
+info opens "$opens opens of one file: $(figures)"
+if [ $((nopen * 10)) -lt "$opens" ]; then
+	pass opens "$opens opens cost $nopen OPEN/OPEN_NOATTR (< $((opens / 10)))"
+else
+	fail opens "$opens opens cost $nopen OPEN/OPEN_NOATTR, want < $((opens / 10)): no delegation"
+fi
+
+# --- recall-read: the file above, cached by the guest ----------------------------
+snap_before
+conflict recall-read "$f" "$content" "second client, vers $v" client
+check_content recall-read "$f" "$content"$'\n'"second client, vers $v"
+snap_after
+check_delegreturn recall-read
+
+# --- recall-write: dirty data under a write delegation -----------------------------
+# Writeback off, so the data stays in the page cache until something (a
+# recall) makes the client flush it.
+wb=$(cat /proc/sys/vm/dirty_writeback_centisecs)
+ex=$(cat /proc/sys/vm/dirty_expire_centisecs)
+echo 0 >/proc/sys/vm/dirty_writeback_centisecs
+echo 360000 >/proc/sys/vm/dirty_expire_centisecs
+restore_vm() {
+	echo "$wb" >/proc/sys/vm/dirty_writeback_centisecs
+	echo "$ex" >/proc/sys/vm/dirty_expire_centisecs
+}
+
+# The writer holds the file open in a process of its own: close(2) of any
+# descriptor of an NFS file flushes (starts writeback of) its dirty data,
+# and a child closes the descriptors it inherits, so in this shell every
+# $(...) or external command would flush it.  The writer runs builtins
+# only, and the file is its stdout from a permanent exec: a builtin's own
+# redirection of a descriptor dups and later closes it, so nothing but
+# fd 0 and fd 2 is redirected until the "go" from the FIFO.
+tmp=$(mktemp -d /tmp/deleg.XXXXXX) || exit 1
+write_step() { # step kind
+	local step=$1 kind=$2 w=$base.$1 data="written by the guest, vers $v"
+	local other="appended by the $2 second client, vers $v" writer w0 w1
+	snap_before
+	rm -f "$tmp/written" "$tmp/go"
+	mkfifo "$tmp/go" || { fail "$step" "mkfifo"; return 1; }
+	(
+		exec >"$w" || exit 1
+		printf '%s\n' "$data" || exit 1
+		: 2>"$tmp/written"
+		IFS= read -r _ <"$tmp/go"
+		exec >&-
+	) &
+	writer=$!
+	if ! await "$tmp/written" 30; then
+		fail "$step" "the writer could not create and write $w"
+		kill "$writer" 2>/dev/null
+		return 1
+	fi
+	w0=$(opcount WRITE)
+	conflict "$step" "$w" "$data" "$other" "$kind"
+	w1=$(opcount WRITE)
+	info "$step" "WRITEs by the guest before the second client: $((w0 - before[WRITE])), while it ran: $((w1 - w0))"
+	# Read-write: opening never blocks, even if the writer is gone.
+	exec 5<>"$tmp/go" && echo go >&5 && exec 5>&-
+	wait "$writer" || fail "$step" "the writer failed"
+	check_content "$step" "$w" "$data"$'\n'"$other"
+	snap_after
+	check_delegreturn "$step"
+}
+write_step recall-write client
+[ "$local_conflict" = 1 ] && write_step recall-local local
+restore_vm
+
+rm -f "$base".*
+rm -rf "$tmp"
+exit $failed
