@@ -6,10 +6,12 @@
 # second guest run finds the files of the first; last, ferryd restarts under
 # a mounted client.
 #
-# The delegation runs (guest/deleg.sh, one boot for all versions) count the
-# guest's OPENs and DELEGRETURNs in its mountstats and open the guest's
-# files from a second client beside ferryd (deleg_host.sh with
-# build/tests/nfs4_conflict_client) to make ferryd recall delegations.
+# The delegation run (guest/deleg.sh, one boot for all versions) counts the
+# guest's OPENs and DELEGRETURNs in its mountstats and opens the guest's
+# files from a second client beside ferryd (host_helper.sh with
+# build/tests/nfs4_conflict_client) to make ferryd recall delegations; the
+# back-channel run (guest/linkcut.sh, 4.1) counts BIND_CONN_TO_SESSION over
+# fresh mounts and aborted connections.
 #
 # Environment: FERRYD (default build/ferryd), KCLIENT (default
 # ../shared/e2e/kclient), FERRY_E2E_VERS (default "4.0,4.1"),
@@ -18,7 +20,8 @@
 # opens one file, FERRY_E2E_DELEG_LOCAL=1 adds the recall by a process on
 # the server host (kernel leases), FERRY_CONFLICT_CLIENT (default
 # build/tests/nfs4_conflict_client) is the second client,
-# FERRY_E2E_ONLY=deleg runs the delegation runs alone.
+# FERRY_E2E_LINKCUT=0 skips the 4.1 back-channel run (guest/linkcut.sh),
+# FERRY_E2E_ONLY=deleg runs the delegation and back-channel runs alone.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kclient=${KCLIENT:-$top/../shared/e2e/kclient}
@@ -80,26 +83,53 @@ run_guest() {
 	fi
 }
 
-# Delegations: the guest's opens and the recalls.  The server command
-# starts the host side of the test beside ferryd, in kclient's network
-# namespace, talking to the guest through the shared directory.
+# The runs that need a host side start tests/e2e/host_helper.sh beside
+# ferryd, in kclient's network namespace, talking to the guest through a
+# shared directory (kclient --outdir).
+conflict_client=${FERRY_CONFLICT_CLIENT:-$top/build/tests/nfs4_conflict_client}
+helper_server() { # shared directory
+	echo "'$top/tests/e2e/host_helper.sh' '$1' '$conflict_client' '$work/export' &
+exec '$ferryd' --config '$work/ferryd.conf' --log-level debug"
+}
+
+# Delegations: the guest's opens and the recalls.
 if [ "${FERRY_E2E_DELEG:-1}" = 1 ]; then
-	conflict_client=${FERRY_CONFLICT_CLIENT:-$top/build/tests/nfs4_conflict_client}
 	if [ ! -x "$conflict_client" ]; then
 		echo "e2e: $conflict_client not built (cmake -DBUILD_TESTING=ON)" >&2
 		failed=1
 	else
 		mkdir -p "$work/deleg-out"
 		saved_server=$server
-		server="'$top/tests/e2e/deleg_host.sh' '$work/deleg-out' '$conflict_client' '$work/export' &
-exec '$ferryd' --config '$work/ferryd.conf'"
+		server=$(helper_server "$work/deleg-out")
 		run_guest deleg "$vers" "$top/tests/e2e/guest/deleg.sh" "" \
 			--outdir "$work/deleg-out" -- "opens=${FERRY_E2E_DELEG_OPENS:-200}" \
 			"local=${FERRY_E2E_DELEG_LOCAL:-0}"
 		server=$saved_server
 	fi
 fi
+
+# The 4.1 back channel across fresh mounts and aborted connections: each
+# reconnection costs the client one BIND_CONN_TO_SESSION (ferryd reports
+# the back channel down until the new connection is bound), each mount at
+# most one (ferryd's first CB_SEQUENCE probe can meet the client's session
+# set-up and be answered NFS4ERR_DELAY, which is taken for a dead back
+# channel).  A probe that keeps failing makes the client bind again after
+# every SEQUENCE: several per mount, hundreds over a few reconnections.
+# The limits leave room for one more race per mount and per reconnection.
+case ",$vers," in *,4.1,*) linkcut=${FERRY_E2E_LINKCUT:-1} ;; *) linkcut=0 ;; esac
+if [ "$linkcut" = 1 ]; then
+	mkdir -p "$work/linkcut-out"
+	saved_server=$server
+	server=$(helper_server "$work/linkcut-out")
+	run_guest linkcut 4.1 "$top/tests/e2e/guest/linkcut.sh" "" \
+		--outdir "$work/linkcut-out" -- remounts=3 max_mount_bind=2 cut=reset cuts=3 \
+		gap=4 max_bind=7
+	echo "e2e: linkcut: ferryd logged $(grep -c 'did not answer CB_SEQUENCE' \
+		"$work/logs/linkcut.server.log" 2>/dev/null) failed back-channel probes"
+	server=$saved_server
+fi
 if [ "${FERRY_E2E_ONLY:-}" = deleg ]; then
+	# Only the runs above: the delegation and back-channel ones.
 	[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
 	exit $failed
 fi

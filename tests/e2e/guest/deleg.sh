@@ -7,7 +7,7 @@
 #            opens it locally, so OPEN + OPEN_NOATTR (a repeat open by file
 #            handle) must grow by less than N/10.
 #  recall-read   the guest has that file cached (read delegation); a second
-#            client on the server host (tests/e2e/deleg_host.sh running
+#            client on the server host (tests/e2e/host_helper.sh running
 #            tests/e2e/nfs4_conflict_client) opens it for read and write: it
 #            must see the guest's data and append its own; the guest must
 #            then read the second client's data (a recalled delegation, not
@@ -22,7 +22,7 @@
 #            back until the guest has returned the delegation.
 #
 # Arguments: opens=N (default 200), local=0|1 (default 0).  Needs
-# KCLIENT_OUTDIR (kclient --outdir) shared with deleg_host.sh.  Prints
+# KCLIENT_OUTDIR (kclient --outdir) shared with host_helper.sh.  Prints
 # "E2E PASS|FAIL|INFO deleg-<step> vers=<v>: ..." lines; exits 1 if any
 # check failed.
 set -uo pipefail
@@ -76,7 +76,7 @@ await() {
 	done
 }
 
-# conflict STEP FILE EXPECT APPEND KIND: asks deleg_host.sh for a second
+# conflict STEP FILE EXPECT APPEND KIND: asks host_helper.sh for a second
 # client of kind KIND on FILE (in the export root), which must read EXPECT
 # and appends APPEND (each plus a newline); reports what it printed.
 conflict() {
@@ -90,7 +90,7 @@ conflict() {
 		"$kind" "$minor" "$file" "$expect" "$append" >"$out/$tag.tmp" &&
 		mv "$out/$tag.tmp" "$out/$tag.ready"
 	if ! await "$out/$tag.done" 120; then
-		fail "$step" "the host side never answered (is deleg_host.sh running beside ferryd?)"
+		fail "$step" "the host side never answered (is host_helper.sh running beside ferryd?)"
 		return 1
 	fi
 	rc=$(cat "$out/$tag.done")

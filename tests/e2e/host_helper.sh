@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The host side of the kernel-client delegation test (guest/deleg.sh).  It
-# runs beside ferryd in kclient's server command, so inside the test's
-# network namespace, and waits for requests from the guest in the directory
-# shared with it (kclient --outdir):
+# The host side of the kernel-client tests that need one (guest/deleg.sh,
+# guest/linkcut.sh).  It runs beside ferryd in kclient's server command, so
+# inside the test's network namespace, and serves requests from the guest
+# through the directory shared with it (kclient --outdir):
 #
-#   <tag>.ready   written by the guest (key=value lines: kind, minor, name,
-#                 expect, append); taken by renaming it to <tag>.taken
-#   <tag>.result  what the second client printed
+#   <tag>.ready   written by the guest (key=value lines: kind, and per kind
+#                 minor, name, expect, append, seconds); taken by renaming
+#                 it to <tag>.taken
+#   <tag>.result  what the request printed
 #   <tag>.done    its exit status, written last: the guest waits for it
 #
 # kind=client: tests/e2e/nfs4_conflict_client opens <name> in the export
@@ -15,8 +16,13 @@
 # kind=local: a process on the server host does the same through the
 #   exported directory itself (cat, then >>): with kernel leases on
 #   delegated files its open waits for the recall.
+# kind=linkdown: the host end of the guest's link (the device holding
+#   $KCLIENT_SERVER_ADDR) goes down for <seconds>, then up again; done is
+#   written once it is up.
+# kind=reset: every TCP connection between ferryd and the guest is aborted
+#   on the host side (ss -K): the guest's client must reconnect.
 #
-# Usage: deleg_host.sh OUTDIR CONFLICT_CLIENT EXPORT_DIR [SECONDS]
+# Usage: host_helper.sh OUTDIR CONFLICT_CLIENT EXPORT_DIR [SECONDS]
 # The server address is $KCLIENT_SERVER_ADDR:$KCLIENT_PORT (set by kclient).
 # It stops after SECONDS (default 900) or when OUTDIR/finished appears.
 set -uo pipefail
@@ -27,16 +33,22 @@ nl=$'\n'
 # Reads the request file into the variables kind minor name expect append;
 # values are taken literally, never evaluated.
 read_request() {
-	kind="" minor=1 name="" expect="" append=""
+	kind="" minor=1 name="" expect="" append="" seconds=5
 	local k v
 	while IFS='=' read -r k v; do
 		case $k in
 		kind) kind=$v ;; minor) minor=$v ;; name) name=$v ;;
-		expect) expect=$v ;; append) append=$v ;;
+		expect) expect=$v ;; append) append=$v ;; seconds) seconds=$v ;;
 		esac
 	done <"$1"
-	case $name in
-	"" | */* | . | ..) echo "CONFLICT FAIL: bad file name '$name'"; return 1 ;;
+	case $kind in
+	client | local)
+		case $name in
+		"" | */* | . | ..) echo "CONFLICT FAIL: bad file name '$name'"; return 1 ;;
+		esac ;;
+	esac
+	case $seconds in
+	"" | *[!0-9]*) echo "HOST FAIL: bad seconds '$seconds'"; return 1 ;;
 	esac
 }
 
@@ -74,6 +86,29 @@ conflict_local() {
 	return $rc
 }
 
+# The host end of the guest's link: the device with the server address.
+guest_link() {
+	ip -o -4 addr show | awk -v a="${KCLIENT_SERVER_ADDR:-}/" 'index($4, a) == 1 { print $2; exit }'
+}
+
+link_down() {
+	local dev
+	dev=$(guest_link)
+	[ -n "$dev" ] || { echo "HOST FAIL: no device holds ${KCLIENT_SERVER_ADDR:-?} (kclient --net user?)"; return 1; }
+	ip link set "$dev" down || { echo "HOST FAIL: ip link set $dev down"; return 1; }
+	echo "HOST $dev down for ${seconds}s"
+	sleep "$seconds"
+	ip link set "$dev" up || { echo "HOST FAIL: ip link set $dev up"; return 1; }
+	echo "HOST $dev up"
+}
+
+reset_conns() {
+	local guest=${KCLIENT_SERVER_ADDR%.*}.2 n
+	# The guest is .2 on the tap subnet (kclient's NETWORK notes).
+	n=$(ss -K -t -n state established dst "$guest" 2>&1 | grep -c "$guest")
+	echo "HOST aborted $n connection(s) to $guest"
+}
+
 end=$((SECONDS + limit))
 while [ $SECONDS -lt $end ] && [ ! -e "$outdir/finished" ]; do
 	for r in "$outdir"/*.ready; do
@@ -86,6 +121,8 @@ while [ $SECONDS -lt $end ] && [ ! -e "$outdir/finished" ]; do
 			case $kind in
 			client) conflict_client >>"$outdir/$tag.result" 2>&1; rc=$? ;;
 			local) conflict_local >>"$outdir/$tag.result" 2>&1; rc=$? ;;
+			linkdown) link_down >>"$outdir/$tag.result" 2>&1; rc=$? ;;
+			reset) reset_conns >>"$outdir/$tag.result" 2>&1; rc=$? ;;
 			*) echo "CONFLICT FAIL: unknown kind '$kind'" >>"$outdir/$tag.result" ;;
 			esac
 		fi
