@@ -139,9 +139,9 @@ wait "$io" 2>/dev/null
 ls -l "$d" >/dev/null && rm -rf "$d"
 nbind=$(opcount BIND_CONN_TO_SESSION)
 info "end: $(figures)"
-[ $bad_mount -eq 0 ] || exit 1
 if [ -n "$max_bind" ] && [ "$nbind" -gt "$max_bind" ]; then
 	echo "E2E FAIL linkcut vers=$v: $nbind BIND_CONN_TO_SESSION over $cuts cuts (cut=$cut), want at most $max_bind"
 	exit 1
 fi
+[ $bad_mount -eq 0 ] || exit 1
 echo "E2E PASS linkcut vers=$v: $nbind BIND_CONN_TO_SESSION over $cuts cuts (cut=$cut)"
