@@ -5,14 +5,15 @@
 # through the directory shared with it (kclient --outdir):
 #
 #   <tag>.ready   written by the guest (key=value lines: kind, and per kind
-#                 minor, name, expect, append, seconds); taken by renaming
+#                 minor, name, expect, append, read, seconds); taken by renaming
 #                 it to <tag>.taken
 #   <tag>.result  what the request printed
 #   <tag>.done    its exit status, written last: the guest waits for it
 #
 # kind=client: tests/e2e/nfs4_conflict_client opens <name> in the export
 #   over NFS (minor version <minor>), must READ exactly <expect> (plus a
-#   newline) and appends <append> (plus a newline).
+#   newline) and appends <append> (plus a newline); with read=report a
+#   different READ is only reported.
 # kind=local: a process on the server host does the same through the
 #   exported directory itself (cat, then >>): with kernel leases on
 #   delegated files its open waits for the recall.
@@ -33,12 +34,13 @@ nl=$'\n'
 # Reads the request file into the variables kind minor name expect append;
 # values are taken literally, never evaluated.
 read_request() {
-	kind="" minor=1 name="" expect="" append="" seconds=5
+	kind="" minor=1 name="" expect="" append="" seconds=5 read=check
 	local k v
 	while IFS='=' read -r k v; do
 		case $k in
 		kind) kind=$v ;; minor) minor=$v ;; name) name=$v ;;
 		expect) expect=$v ;; append) append=$v ;; seconds) seconds=$v ;;
+		read) read=$v ;;
 		esac
 	done <"$1"
 	case $kind in
@@ -53,8 +55,10 @@ read_request() {
 }
 
 conflict_client() {
+	local report=()
+	[ "$read" = report ] && report=(--report-read)
 	"$client" --server "$server" --minor "$minor" --name "$name" \
-		--expect "$expect$nl" --append "$append$nl" --timeout 60 2>&1 |
+		--expect "$expect$nl" --append "$append$nl" --timeout 60 "${report[@]}" 2>&1 |
 		grep -v '^\[' # cmocka's banner
 	return "${PIPESTATUS[0]}"
 }

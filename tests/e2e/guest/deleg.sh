@@ -6,16 +6,23 @@
 #  opens     one file opened and read N times: with a delegation the client
 #            opens it locally, so OPEN + OPEN_NOATTR (a repeat open by file
 #            handle) must grow by less than N/10.
-#  recall-read   the guest has that file cached (read delegation); a second
+#  recall-read   the guest has that file cached (under a delegation); a second
 #            client on the server host (tests/e2e/host_helper.sh running
 #            tests/e2e/nfs4_conflict_client) opens it for read and write: it
 #            must see the guest's data and append its own; the guest must
 #            then read the second client's data (a recalled delegation, not
 #            a stale cache) and its counters show a DELEGRETURN.
-#  recall-write  the same while the guest holds the file open for writing
-#            with its data only in its page cache (writeback off): the
-#            second client can only read that data if the recall made the
-#            guest flush it before returning the delegation.
+#  recall-write  the same with a file the guest wrote and closed, so holds
+#            under a write delegation (the Linux client writes the data back
+#            at close but keeps the delegation and its cache).
+#  recall-open   the guest holds the file open for writing, its data only in
+#            its page cache (writeback off), when the second client opens
+#            it.  Asserted: the recall (DELEGRETURN) and the second client's
+#            OPEN.  Only reported: whether the second client read the
+#            guest's data and what the guest reads afterwards: the Linux
+#            6.1 client returns a recalled write delegation without writing
+#            back a file it still has open (its open stateid covers the
+#            data), and after the close it keeps its own cached pages.
 #  recall-local  (argument local=1) recall-write against a plain process on
 #            the server host reading and appending in the exported
 #            directory: a kernel lease on the delegated file must hold it
@@ -76,18 +83,19 @@ await() {
 	done
 }
 
-# conflict STEP FILE EXPECT APPEND KIND: asks host_helper.sh for a second
-# client of kind KIND on FILE (in the export root), which must read EXPECT
-# and appends APPEND (each plus a newline); reports what it printed.
+# conflict STEP FILE EXPECT APPEND KIND [READ]: asks host_helper.sh for a
+# second client of kind KIND on FILE (in the export root), which must read
+# EXPECT (READ=report: only reports what it read) and appends APPEND (each
+# plus a newline); reports what it printed.
 conflict() {
-	local step=$1 file=$2 expect=$3 append=$4 kind=$5 tag="$1-$v" rc
+	local step=$1 file=$2 expect=$3 append=$4 kind=$5 read=${6:-check} tag="$1-$v" rc
 	if [ -z "$out" ] || [ ! -d "$out" ]; then
 		fail "$step" "no shared directory (kclient --outdir) for the host side"
 		return 1
 	fi
 	rm -f "$out/$tag".*
-	printf 'kind=%s\nminor=%s\nname=%s\nexpect=%s\nappend=%s\n' \
-		"$kind" "$minor" "$file" "$expect" "$append" >"$out/$tag.tmp" &&
+	printf 'kind=%s\nminor=%s\nname=%s\nexpect=%s\nappend=%s\nread=%s\n' \
+		"$kind" "$minor" "$file" "$expect" "$append" "$read" >"$out/$tag.tmp" &&
 		mv "$out/$tag.tmp" "$out/$tag.ready"
 	if ! await "$out/$tag.done" 120; then
 		fail "$step" "the host side never answered (is host_helper.sh running beside ferryd?)"
@@ -98,7 +106,11 @@ conflict() {
 		case $line in CONFLICT*) info "$step" "host: $line" ;; esac
 	done <"$out/$tag.result"
 	if [ "$rc" = 0 ]; then
-		pass "$step" "the second client saw the guest's data"
+		if [ "$read" = report ]; then
+			pass "$step" "the second client opened, wrote and closed the file"
+		else
+			pass "$step" "the second client saw the guest's data"
+		fi
 	else
 		fail "$step" "the second client failed (exit $rc): see the host lines above"
 	fi
@@ -157,17 +169,40 @@ check_content recall-read "$f" "$content"$'\n'"second client, vers $v"
 snap_after
 check_delegreturn recall-read
 
-# --- recall-write: dirty data under a write delegation -----------------------------
-# Writeback off, so the data stays in the page cache until something (a
-# recall) makes the client flush it.
+# --- recall-write: a file written and closed under a write delegation -----------
+# The client writes the data back at close but keeps the delegation; the
+# figures wait for that WRITE, so the second client's READ does not race
+# it.  What the step shows is the recall and the guest's cache after it.
+await_write() { # count before: true once WRITE grew (within 10 s)
+	local i=0
+	while [ "$(opcount WRITE)" -le "$1" ]; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && return 1
+		sleep 0.1
+	done
+}
+
+closed_step() { # step kind
+	local step=$1 kind=$2 w=$base.$1 data="written by the guest, vers $v"
+	local other="appended by the $2 second client, vers $v"
+	snap_before
+	printf '%s\n' "$data" >"$w" || { fail "$step" "cannot write $w"; return 1; }
+	await_write "${before[WRITE]}" || info "$step" "no WRITE within 10 s of the close"
+	[ "$(cat "$w")" = "$data" ] || fail "$step" "the guest cannot read back $w"
+	conflict "$step" "$w" "$data" "$other" "$kind"
+	check_content "$step" "$w" "$data"$'\n'"$other"
+	snap_after
+	check_delegreturn "$step"
+}
+closed_step recall-write client
+
+# --- recall-open: dirty data of a file the guest holds open ----------------------------
+# Writeback off, so the data stays in the page cache until something makes
+# the client write it.
 wb=$(cat /proc/sys/vm/dirty_writeback_centisecs)
 ex=$(cat /proc/sys/vm/dirty_expire_centisecs)
 echo 0 >/proc/sys/vm/dirty_writeback_centisecs
 echo 360000 >/proc/sys/vm/dirty_expire_centisecs
-restore_vm() {
-	echo "$wb" >/proc/sys/vm/dirty_writeback_centisecs
-	echo "$ex" >/proc/sys/vm/dirty_expire_centisecs
-}
 
 # The writer holds the file open in a process of its own: close(2) of any
 # descriptor of an NFS file flushes (starts writeback of) its dirty data,
@@ -177,9 +212,9 @@ restore_vm() {
 # redirection of a descriptor dups and later closes it, so nothing but
 # fd 0 and fd 2 is redirected until the "go" from the FIFO.
 tmp=$(mktemp -d /tmp/deleg.XXXXXX) || exit 1
-write_step() { # step kind
-	local step=$1 kind=$2 w=$base.$1 data="written by the guest, vers $v"
-	local other="appended by the $2 second client, vers $v" writer w0 w1
+open_step() { # step
+	local step=$1 w=$base.$1 data="written by the guest, vers $v"
+	local other="appended by the second client, vers $v" writer w0 w1 got
 	snap_before
 	rm -f "$tmp/written" "$tmp/go"
 	mkfifo "$tmp/go" || { fail "$step" "mkfifo"; return 1; }
@@ -197,19 +232,22 @@ write_step() { # step kind
 		return 1
 	fi
 	w0=$(opcount WRITE)
-	conflict "$step" "$w" "$data" "$other" "$kind"
+	conflict "$step" "$w" "$data" "$other" client report
 	w1=$(opcount WRITE)
 	info "$step" "WRITEs by the guest before the second client: $((w0 - before[WRITE])), while it ran: $((w1 - w0))"
 	# Read-write: opening never blocks, even if the writer is gone.
 	exec 5<>"$tmp/go" && echo go >&5 && exec 5>&-
 	wait "$writer" || fail "$step" "the writer failed"
-	check_content "$step" "$w" "$data"$'\n'"$other"
+	got=$(cat "$w" 2>&1)
+	info "$step" "after its close the guest reads '$got'"
 	snap_after
 	check_delegreturn "$step"
 }
-write_step recall-write client
-[ "$local_conflict" = 1 ] && write_step recall-local local
-restore_vm
+open_step recall-open
+echo "$wb" >/proc/sys/vm/dirty_writeback_centisecs
+echo "$ex" >/proc/sys/vm/dirty_expire_centisecs
+
+[ "$local_conflict" = 1 ] && closed_step recall-local local
 
 rm -f "$base".*
 rm -rf "$tmp"
