@@ -124,8 +124,8 @@ if [ "$linkcut" = 1 ]; then
 	run_guest linkcut 4.1 "$top/tests/e2e/guest/linkcut.sh" "" \
 		--outdir "$work/linkcut-out" -- remounts=3 max_mount_bind=2 cut=reset cuts=3 \
 		gap=4 max_bind=7
-	echo "e2e: linkcut: ferryd logged $(grep -c 'did not answer CB_SEQUENCE' \
-		"$work/logs/linkcut.server.log" 2>/dev/null) failed back-channel probes"
+	echo "e2e: linkcut: ferryd logged $(cat "$work/logs/linkcut.server.log" 2>/dev/null |
+		grep -c 'did not answer CB_SEQUENCE') failed back-channel probes"
 	server=$saved_server
 fi
 if [ "${FERRY_E2E_ONLY:-}" = deleg ]; then
