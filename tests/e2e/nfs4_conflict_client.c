@@ -182,6 +182,24 @@ static uint32_t open_retrying(struct conflict *k)
 	return s;
 }
 
+/* The text with newlines and other control bytes as C escapes, so a
+ * report stays on one line for the guest to relay. */
+static const char *escaped(const char *text)
+{
+	static char out[4 * 4096 + 1];
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)text; *p && n + 5 < sizeof(out); p++) {
+		if (*p == '\n')
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "\\n");
+		else if (*p < 0x20 || *p == 0x7f)
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "\\x%02x", *p);
+		else
+			out[n++] = (char)*p;
+	}
+	out[n] = '\0';
+	return out;
+}
+
 static uint32_t read_all(struct conflict *k, char *buf, size_t cap, size_t *got)
 {
 	struct nfs4_read_args a = {.stateid = k->stateid, .offset = 0, .count = (uint32_t)cap};
@@ -277,10 +295,14 @@ static void test_conflict(void **state)
 	if (s == NFS4_OK) {
 		bool same = strcmp(buf, opt.expect) == 0;
 		printf("CONFLICT read %zu bytes (%s the guest's data): '%s'\n", got,
-		       same ? "all of" : "not", buf);
-		CHECK(same || opt.report_read,
-		      "READ saw '%s', not the guest's data '%s' (not flushed by a recall)", buf,
-		      opt.expect);
+		       same ? "all of" : "not", escaped(buf));
+		if (!same && !opt.report_read) {
+			/* Two escaped texts: escaped() has one buffer. */
+			printf("CONFLICT FAIL: READ did not see the guest's data '%s' "
+			       "(not written back before the delegation was returned)\n",
+			       escaped(opt.expect));
+			failures++;
+		}
 	}
 
 	/* Appended after what the guest wrote (its length, whatever the READ
