@@ -25,14 +25,14 @@
 #
 # Usage: host_helper.sh OUTDIR CONFLICT_CLIENT EXPORT_DIR [SECONDS]
 # The server address is $KCLIENT_SERVER_ADDR:$KCLIENT_PORT (set by kclient).
-# It stops after SECONDS (default 900) or when OUTDIR/finished appears.
+# It stops after SECONDS (default 900), or with the server command.
 set -uo pipefail
 outdir=$1 client=$2 export_dir=$3 limit=${4:-900}
 server=${KCLIENT_SERVER_ADDR:-127.0.0.1}:${KCLIENT_PORT:-2049}
 nl=$'\n'
 
-# Reads the request file into the variables kind minor name expect append;
-# values are taken literally, never evaluated.
+# Reads the request file into the variables kind minor name expect append
+# read seconds; values are taken literally, never evaluated.
 read_request() {
 	kind="" minor=1 name="" expect="" append="" seconds=5 read=check
 	local k v
@@ -76,10 +76,10 @@ conflict_local() {
 	*.end) got=${got%.end} ;;
 	*) echo "CONFLICT FAIL: local cat of $f failed or timed out"; return 1 ;;
 	esac
-	echo "CONFLICT local read after $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') s: '$got'"
+	echo "CONFLICT local read after $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') s: '${got//$nl/\\n}'"
 	local rc=0
 	if [ "$got" != "$expect$nl" ]; then
-		echo "CONFLICT FAIL: local read saw '$got', not the guest's data '$expect'"
+		echo "CONFLICT FAIL: local read did not see the guest's data '$expect'"
 		rc=1
 	fi
 	if ! timeout 60 bash -c 'printf "%s\n" "$1" >>"$2"' _ "$append" "$f"; then
@@ -110,11 +110,15 @@ reset_conns() {
 	local guest=${KCLIENT_SERVER_ADDR%.*}.2 n
 	# The guest is .2 on the tap subnet (kclient's NETWORK notes).
 	n=$(ss -K -t -n state established dst "$guest" 2>&1 | grep -c "$guest")
+	if [ "$n" -eq 0 ]; then
+		echo "HOST FAIL: no connection to $guest to abort (ss -K unsupported?)"
+		return 1
+	fi
 	echo "HOST aborted $n connection(s) to $guest"
 }
 
 end=$((SECONDS + limit))
-while [ $SECONDS -lt $end ] && [ ! -e "$outdir/finished" ]; do
+while [ $SECONDS -lt $end ]; do
 	for r in "$outdir"/*.ready; do
 		[ -e "$r" ] || continue
 		tag=${r##*/}
