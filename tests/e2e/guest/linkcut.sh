@@ -1,24 +1,29 @@
 #!/bin/bash
-# The kernel client's back channel across link cuts and reconnections, run
-# in the kclient guest (cwd = the NFS mount).  A Linux 4.1 client sends
-# BIND_CONN_TO_SESSION when a SEQUENCE reply says the back channel is down
-# (SEQ4_STATUS_CB_PATH_DOWN*); a server whose back-channel probe keeps
-# failing makes it do so again and again.  This script keeps I/O going,
-# takes the guest's link down and up a few times and prints the mount's
-# BIND_CONN_TO_SESSION, SEQUENCE and transport figures from
-# /proc/self/mountstats: right after the mount, 1.5 s later, after each
-# cut and at the end (compare with the failed probes in ferryd's log).
+# The kernel client's back channel across fresh mounts, link cuts and
+# reconnections, run in the kclient guest (cwd = the NFS mount).  A Linux
+# 4.1 client sends BIND_CONN_TO_SESSION when a SEQUENCE reply says the back
+# channel is down (SEQ4_STATUS_CB_PATH_DOWN*), so a server that reports a
+# working back channel down, or whose probe keeps failing, makes it bind
+# again and again.  The script prints the mount's BIND_CONN_TO_SESSION,
+# SEQUENCE and WRITE counts and its transport's connects, sends and
+# receives from /proc/self/mountstats at each stage (compare them with the
+# failed probes in ferryd's log).
 #
-# Arguments: remounts=N (default 0) unmounts and mounts again N times
-# first, printing the figures 1.5 s after each mount; cut=guest (default:
-# the guest's eth0 goes down), host (the host end of the link goes down)
-# or reset (ferryd's connections to the guest are aborted; "down" is then
-# unused): host and reset need tests/e2e/host_helper.sh beside ferryd and
-# KCLIENT_OUTDIR; cuts=N (default 3), down=SECONDS the link stays down (default
-# 5), gap=SECONDS of I/O between cuts (default 8), max_bind=N (default
-# none): fail when the mount the cuts ran on (the last one) sent more than
-# N BIND_CONN_TO_SESSION in all; max_mount_bind=N (default none): fail
-# when one of the remounts sent more than N within 1.5 s.
+# Arguments (all optional):
+#   remounts=N      unmount and mount again N times first (default 0); each
+#                   is a new client whose first back-channel probe meets its
+#                   session set-up; figures 1.5 s after each mount
+#   max_mount_bind=N  fail when one of the remounts sent more than N
+#   cut=guest|host|reset  what each cut is (default guest): the guest's eth0
+#                   goes down; the host end of its link goes down; ferryd's
+#                   connections to the guest are aborted on the host side.
+#                   host and reset need tests/e2e/host_helper.sh beside
+#                   ferryd and KCLIENT_OUTDIR
+#   cuts=N          how many (default 3), with I/O going on throughout
+#   down=SECONDS    how long the link stays down (default 5; not for reset)
+#   gap=SECONDS     of I/O before each cut and after the last (default 8)
+#   max_bind=N      fail when the last mount (the one the cuts ran on) sent
+#                   more than N in all
 # Prints "E2E INFO linkcut ..." lines and "E2E PASS|FAIL linkcut ...".
 set -uo pipefail
 mnt=${KCLIENT_MNT:-$(pwd)}
@@ -45,11 +50,11 @@ opcount() {
 		END { print n + 0 }' /proc/self/mountstats
 }
 # "xprt: tcp srcport bind_count connect_count connect_time idle_time sends
-# recvs ...": the source port and how often the transport (re)connected.
+# recvs ...": how often each transport (re)connected, and its traffic.
 xprt() {
 	awk -v mnt="$mnt" '
 		$1 == "device" { on = ($5 == mnt) }
-		on && $1 == "xprt:" { s = s sprintf(" [port %s connects %s sends %s recvs %s]", $3, $5, $8, $9) }
+		on && $1 == "xprt:" { s = s sprintf(" [connects %s sends %s recvs %s]", $5, $8, $9) }
 		END { print s }' /proc/self/mountstats
 }
 figures() {
