@@ -3,15 +3,17 @@
 # mount) once per NFS version.  It reads the mount's per-op counters in
 # /proc/self/mountstats before and after each step:
 #
-#  opens     one file opened and read N times: with a delegation the client
-#            opens it locally, so OPEN + OPEN_NOATTR (a repeat open by file
-#            handle) must grow by less than N/10.
-#  recall-read   the guest has that file cached (under a delegation); a second
-#            client on the server host (tests/e2e/host_helper.sh running
-#            tests/e2e/nfs4_conflict_client) opens it for read and write: it
-#            must see the guest's data and append its own; the guest must
-#            then read the second client's data (a recalled delegation, not
-#            a stale cache) and its counters show a DELEGRETURN.
+#  opens     one file, created and out of the client's inode cache, opened
+#            and read N times: with a delegation the client opens it
+#            locally, so OPEN + OPEN_NOATTR (a repeat open by file handle)
+#            must grow by less than N/10.
+#  recall-read   the guest has that file cached (under the delegation a
+#            read-only open got); a second client on the server host
+#            (tests/e2e/host_helper.sh running tests/e2e/nfs4_conflict_client)
+#            opens it for read and write: it must see the guest's data and
+#            append its own; the guest must then read the second client's
+#            data (a recalled delegation, not a stale cache) and its
+#            counters show a DELEGRETURN.
 #  recall-write  the same with a file the guest wrote and closed, so holds
 #            under a write delegation (the Linux client writes the data back
 #            at close but keeps the delegation and its cache).
@@ -142,6 +144,14 @@ rm -f "$base".*
 f=$base.opens
 content="read me, vers $v"
 printf '%s\n' "$content" >"$f" || { fail opens "cannot create $f"; exit 1; }
+# The creating open may have brought a write delegation.  Evicting the
+# inode makes the client return it, so the opens below start from nothing
+# and the recall after them is of the delegation a read-only open gets.
+snap_before
+sync
+echo 2 >/proc/sys/vm/drop_caches
+snap_after
+info opens "after creating $f and dropping the inode cache: $(figures)"
 snap_before
 bad=0
 for ((i = 0; i < opens; i++)); do
