@@ -17,8 +17,8 @@
 # ../shared/e2e/kclient), FERRY_E2E_VERS (default "4.0,4.1"),
 # FERRY_E2E_SMOKE=0 skips the smoke runs, FERRY_E2E_DELEG=0 the delegation
 # runs, FERRY_E2E_DELEG_OPENS (default 200) is how many times the guest
-# opens one file, FERRY_E2E_DELEG_LOCAL=1 adds the recall by a process on
-# the server host (kernel leases), FERRY_CONFLICT_CLIENT (default
+# opens one file, FERRY_E2E_DELEG_LOCAL=0 leaves out the recall by a
+# process on the server host (kernel leases), FERRY_CONFLICT_CLIENT (default
 # build/tests/nfs4_conflict_client) is the second client,
 # FERRY_E2E_LINKCUT=0 skips the 4.1 back-channel run (guest/linkcut.sh),
 # FERRY_E2E_ONLY=deleg runs the delegation and back-channel runs alone.
@@ -103,7 +103,7 @@ if [ "${FERRY_E2E_DELEG:-1}" = 1 ]; then
 		server=$(helper_server "$work/deleg-out")
 		run_guest deleg "$vers" "$top/tests/e2e/guest/deleg.sh" "" \
 			--outdir "$work/deleg-out" -- "opens=${FERRY_E2E_DELEG_OPENS:-200}" \
-			"local=${FERRY_E2E_DELEG_LOCAL:-0}"
+			"local=${FERRY_E2E_DELEG_LOCAL:-1}"
 		server=$saved_server
 	fi
 fi
