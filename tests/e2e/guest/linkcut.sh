@@ -63,6 +63,34 @@ figures() {
 }
 info() { echo "E2E INFO linkcut vers=$v t=$(cut -d' ' -f1 /proc/uptime): $*"; }
 
+# The client's own view, from its trace events when the kernel has them:
+# how it answered each CB_SEQUENCE, which SEQUENCE replies carried status
+# flags (CB_PATH_DOWN*), and its BIND_CONN_TO_SESSION calls.
+tr=/sys/kernel/tracing
+[ -d "$tr/events" ] || mount -t tracefs nodev "$tr" 2>/dev/null
+tracing=0
+if [ -d "$tr/events/nfs4/nfs4_cb_sequence" ]; then
+	echo 'status_flags != 0' >"$tr/events/nfs4/nfs4_sequence_done/filter" 2>/dev/null
+	for e in nfs4_cb_sequence nfs4_sequence_done nfs4_bind_conn_to_session; do
+		echo 1 >"$tr/events/nfs4/$e/enable" 2>/dev/null
+	done
+	echo >"$tr/trace"
+	tracing=1
+fi
+trace_summary() {
+	[ $tracing = 1 ] || return 0
+	local t
+	t=$(grep -v '^#' "$tr/trace")
+	info "client trace: CB_SEQUENCE answered:" \
+		"$(echo "$t" | grep -o 'nfs4_cb_sequence: error=[^ ]* [^ ]*' | sed 's/.*error=//' |
+			sort | uniq -c | tr -s ' \n' ' ')"
+	info "client trace: SEQUENCE replies with status flags:" \
+		"$(echo "$t" | grep -c 'nfs4_sequence_done:'), BIND_CONN_TO_SESSION calls:" \
+		"$(echo "$t" | grep -c 'nfs4_bind_conn_to_session:')"
+	echo "$t" | grep -E 'nfs4_cb_sequence: error=-|nfs4_sequence_done:' | head -6 |
+		while IFS= read -r line; do info "client trace: ${line#"${line%%nfs4_*}"}"; done
+}
+
 info "after mount: $(figures)"
 sleep 1.5
 info "1.5 s after mount: $(figures)"
@@ -144,6 +172,7 @@ wait "$io" 2>/dev/null
 ls -l "$d" >/dev/null && rm -rf "$d"
 nbind=$(opcount BIND_CONN_TO_SESSION)
 info "end: $(figures)"
+trace_summary
 if [ -n "$max_bind" ] && [ "$nbind" -gt "$max_bind" ]; then
 	echo "E2E FAIL linkcut vers=$v: $nbind BIND_CONN_TO_SESSION over $cuts cuts (cut=$cut), want at most $max_bind"
 	exit 1
