@@ -17,6 +17,9 @@
 # kind=local: a process on the server host does the same through the
 #   exported directory itself (cat, then >>): with kernel leases on
 #   delegated files its open waits for the recall.
+# kind=create: <name> is written in the exported directory by a process on
+#   the server host, holding <expect> and a newline, so that no client has
+#   a delegation on it.
 # kind=linkdown: the host end of the guest's link (the device holding
 #   $KCLIENT_SERVER_ADDR) goes down for <seconds>, then up again; done is
 #   written once it is up.
@@ -44,7 +47,7 @@ read_request() {
 		esac
 	done <"$1"
 	case $kind in
-	client | local)
+	client | local | create)
 		case $name in
 		"" | */* | . | ..) echo "CONFLICT FAIL: bad file name '$name'"; return 1 ;;
 		esac ;;
@@ -129,6 +132,7 @@ while [ $SECONDS -lt $end ]; do
 			case $kind in
 			client) conflict_client >>"$outdir/$tag.result" 2>&1; rc=$? ;;
 			local) conflict_local >>"$outdir/$tag.result" 2>&1; rc=$? ;;
+			create) printf '%s\n' "$expect" >"$export_dir/$name" 2>>"$outdir/$tag.result"; rc=$? ;;
 			linkdown) link_down >>"$outdir/$tag.result" 2>&1; rc=$? ;;
 			reset) reset_conns >>"$outdir/$tag.result" 2>&1; rc=$? ;;
 			*) echo "CONFLICT FAIL: unknown kind '$kind'" >>"$outdir/$tag.result" ;;

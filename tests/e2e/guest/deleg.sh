@@ -3,8 +3,8 @@
 # mount) once per NFS version.  It reads the mount's per-op counters in
 # /proc/self/mountstats before and after each step:
 #
-#  opens     one file, created and out of the client's inode cache, opened
-#            and read N times: with a delegation the client opens it
+#  opens     one file, created on the server host, opened and read N
+#            times: with a delegation the client opens it
 #            locally, so OPEN + OPEN_NOATTR (a repeat open by file handle)
 #            must grow by less than N/10.
 #  recall-read   the guest has that file cached (under the delegation a
@@ -54,6 +54,7 @@ fail() { echo "E2E FAIL deleg-$1 vers=$v: $2"; failed=1; }
 info() { echo "E2E INFO deleg-$1 vers=$v: $2"; }
 
 cd "$mnt" || { echo "E2E FAIL deleg vers=$v: cannot cd to $mnt"; exit 1; }
+tmp=$(mktemp -d /tmp/deleg.XXXXXX) || exit 1
 
 # The request count of an op in this mount's per-op statistics (the first
 # number after "OP:"); 0 when the kernel does not list it.
@@ -75,6 +76,34 @@ snap_after() {
 }
 figures() { local o s=""; for o in "${ops[@]}"; do s="$s $o +${delta[$o]}"; done; echo "${s# }"; }
 
+# The client's own account of its delegations, from its trace events when
+# the guest kernel has them: each step lists the delegations it was given
+# (with their mode), the recalls it got and its DELEGRETURNs.
+tr=/sys/kernel/tracing
+[ -d "$tr/events" ] || mount -t tracefs nodev "$tr" 2>/dev/null
+tracing=0
+if [ -d "$tr/events/nfs4/nfs4_set_delegation" ]; then
+	for e in nfs4_set_delegation nfs4_cb_recall nfs4_delegreturn_exit; do
+		echo 1 >"$tr/events/nfs4/$e/enable" 2>/dev/null
+	done
+	echo >"$tr/trace"
+	tracing=1
+fi
+deleg_trace() { # step: what the client traced since the last call
+	[ $tracing = 1 ] || return 0
+	local t
+	t=$(grep -v '^#' "$tr/trace" | awk '{
+		ev = ""; what = ""
+		for (i = 1; i <= NF; i++) {
+			if ($i ~ /^nfs4_.*:$/) ev = substr($i, 1, length($i) - 1)
+			if ($i ~ /^(fmode|error)=/) what = $i
+		}
+		if (ev != "") printf "%s%s %s", n++ ? ", " : "", ev, what
+	}')
+	echo >"$tr/trace"
+	info "$1" "client trace: ${t:-nothing}"
+}
+
 # Waits up to $2 seconds for file $1 to appear.
 await() {
 	local i=0
@@ -85,34 +114,45 @@ await() {
 	done
 }
 
+# host_request TAG KIND FILE EXPECT APPEND READ: hands a request to
+# host_helper.sh and waits for it; its exit status is the request's.
+host_request() {
+	local tag=$1-$v
+	if [ -z "$out" ] || [ ! -d "$out" ]; then
+		echo "no shared directory (kclient --outdir) for the host side" >"$tmp/why"
+		return 1
+	fi
+	rm -f "$out/$tag".*
+	printf 'kind=%s\nminor=%s\nname=%s\nexpect=%s\nappend=%s\nread=%s\n' \
+		"$2" "$minor" "$3" "$4" "$5" "$6" >"$out/$tag.tmp" &&
+		mv "$out/$tag.tmp" "$out/$tag.ready"
+	if ! await "$out/$tag.done" 120; then
+		echo "the host side never answered (is host_helper.sh running beside ferryd?)" >"$tmp/why"
+		return 1
+	fi
+	return "$(cat "$out/$tag.done")"
+}
+
 # conflict STEP FILE EXPECT APPEND KIND [READ]: asks host_helper.sh for a
 # second client of kind KIND on FILE (in the export root), which must read
 # EXPECT (READ=report: only reports what it read) and appends APPEND (each
 # plus a newline); reports what it printed.
 conflict() {
-	local step=$1 file=$2 expect=$3 append=$4 kind=$5 read=${6:-check} tag="$1-$v" rc
-	if [ -z "$out" ] || [ ! -d "$out" ]; then
-		fail "$step" "no shared directory (kclient --outdir) for the host side"
-		return 1
+	local step=$1 read=${6:-check} rc=0 line
+	host_request "$step" "$5" "$2" "$3" "$4" "$read" || rc=$?
+	if [ -e "$out/$step-$v.result" ]; then
+		while IFS= read -r line; do
+			case $line in CONFLICT*) info "$step" "host: $line" ;; esac
+		done <"$out/$step-$v.result"
 	fi
-	rm -f "$out/$tag".*
-	printf 'kind=%s\nminor=%s\nname=%s\nexpect=%s\nappend=%s\nread=%s\n' \
-		"$kind" "$minor" "$file" "$expect" "$append" "$read" >"$out/$tag.tmp" &&
-		mv "$out/$tag.tmp" "$out/$tag.ready"
-	if ! await "$out/$tag.done" 120; then
-		fail "$step" "the host side never answered (is host_helper.sh running beside ferryd?)"
-		return 1
-	fi
-	rc=$(cat "$out/$tag.done")
-	while IFS= read -r line; do
-		case $line in CONFLICT*) info "$step" "host: $line" ;; esac
-	done <"$out/$tag.result"
-	if [ "$rc" = 0 ]; then
+	if [ $rc -eq 0 ]; then
 		if [ "$read" = report ]; then
 			pass "$step" "the second client opened, wrote and closed the file"
 		else
 			pass "$step" "the second client saw the guest's data"
 		fi
+	elif [ ! -e "$out/$step-$v.done" ]; then
+		fail "$step" "$(cat "$tmp/why")"
 	else
 		fail "$step" "the second client failed (exit $rc): see the host lines above"
 	fi
@@ -130,6 +170,7 @@ check_content() { # step file want
 }
 
 check_delegreturn() { # step
+	deleg_trace "$1"
 	if [ "${delta[DELEGRETURN]}" -ge 1 ]; then
 		pass "$1" "DELEGRETURN sent ($(figures))"
 	else
@@ -143,15 +184,11 @@ rm -f "$base".*
 # --- opens ---------------------------------------------------------------------
 f=$base.opens
 content="read me, vers $v"
-printf '%s\n' "$content" >"$f" || { fail opens "cannot create $f"; exit 1; }
-# The creating open may have brought a write delegation.  Evicting the
-# inode makes the client return it, so the opens below start from nothing
-# and the recall after them is of the delegation a read-only open gets.
-snap_before
-sync
-echo 2 >/proc/sys/vm/drop_caches
-snap_after
-info opens "after creating $f and dropping the inode cache: $(figures)"
+# Created on the server host: had the guest created it, its creating open
+# could have brought a write delegation; so the recall after the opens is
+# of what a read-only open gets.
+host_request create-opens create "$f" "$content" "" check ||
+	{ fail opens "the host side could not create $f: $(cat "$tmp/why" "$out/create-opens-$v.result" 2>/dev/null)"; exit 1; }
 snap_before
 bad=0
 for ((i = 0; i < opens; i++)); do
@@ -166,6 +203,7 @@ snap_after
 [ $bad -eq 0 ] || fail opens "open/read $i of $f failed or read '$line'"
 nopen=$((delta[OPEN] + delta[OPEN_NOATTR]))
 info opens "$opens opens of one file: $(figures)"
+deleg_trace opens
 if [ $((nopen * 10)) -lt "$opens" ]; then
 	pass opens "$opens opens cost $nopen OPEN/OPEN_NOATTR (< $((opens / 10)))"
 else
@@ -221,7 +259,6 @@ echo 360000 >/proc/sys/vm/dirty_expire_centisecs
 # only, and the file is its stdout from a permanent exec: a builtin's own
 # redirection of a descriptor dups and later closes it, so nothing but
 # fd 0 and fd 2 is redirected until the "go" from the FIFO.
-tmp=$(mktemp -d /tmp/deleg.XXXXXX) || exit 1
 open_step() { # step
 	local step=$1 w=$base.$1 data="written by the guest, vers $v"
 	local other="appended by the second client, vers $v" writer w0 w1 got
