@@ -6,12 +6,13 @@
 # second guest run finds the files of the first; last, ferryd restarts under
 # a mounted client.
 #
-# The delegation run (guest/deleg.sh, one boot for all versions) counts the
-# guest's OPENs and DELEGRETURNs in its mountstats and opens the guest's
-# files from a second client beside ferryd (host_helper.sh with
-# build/tests/nfs4_conflict_client) to make ferryd recall delegations; the
-# back-channel run (guest/linkcut.sh, 4.1) counts BIND_CONN_TO_SESSION over
-# fresh mounts and aborted connections.
+# Before those, the delegation run (guest/deleg.sh, one boot for all
+# versions) counts the guest's OPENs and DELEGRETURNs in its mountstats and
+# opens the guest's files from a second client beside ferryd
+# (host_helper.sh with build/tests/nfs4_conflict_client, or a local
+# process) to make ferryd recall delegations; the back-channel run
+# (guest/linkcut.sh, 4.1) counts BIND_CONN_TO_SESSION over fresh mounts and
+# aborted connections.
 #
 # Environment: FERRYD (default build/ferryd), KCLIENT (default
 # ../shared/e2e/kclient), FERRY_E2E_VERS (default "4.0,4.1"),
