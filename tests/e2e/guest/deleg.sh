@@ -232,7 +232,7 @@ await_write() { # count before: true once WRITE grew (within 10 s)
 
 closed_step() { # step kind
 	local step=$1 kind=$2 w=$base.$1 data="written by the guest, vers $v"
-	local other="appended by the $2 second client, vers $v"
+	local other="appended by the second client ($2), vers $v"
 	snap_before
 	printf '%s\n' "$data" >"$w" || { fail "$step" "cannot write $w"; return 1; }
 	await_write "${before[WRITE]}" || info "$step" "no WRITE within 10 s of the close"
