@@ -4,18 +4,21 @@
 # /proc/self/mountstats before and after each step:
 #
 #  opens     one file, created on the server host, opened and read N
-#            times: with a delegation the client opens it
-#            locally, so OPEN + OPEN_NOATTR (a repeat open by file handle)
-#            must grow by less than N/10.
+#            times: with a delegation the client opens it locally, so
+#            OPEN + OPEN_NOATTR (a repeat open by file handle) must grow by
+#            less than N/10.
 #  recall-read   the guest has that file cached (under the delegation a
 #            read-only open got); a second client on the server host
 #            (tests/e2e/host_helper.sh running tests/e2e/nfs4_conflict_client)
 #            opens it for read and write: it must see the guest's data and
 #            append its own; the guest must then read the second client's
 #            data (a recalled delegation, not a stale cache) and its
-#            counters show a DELEGRETURN.
+#            counters show a DELEGRETURN.  When the guest kernel has the
+#            nfs4 trace events, the client must also have taken a CB_RECALL
+#            (a client told its callback path is down returns delegations
+#            unasked), and each step prints the client's delegation events.
 #  recall-write  the same with a file the guest wrote and closed, so holds
-#            under a write delegation (the Linux client writes the data back
+#            under the write delegation its creating open got (the Linux client writes the data back
 #            at close but keeps the delegation and its cache).
 #  recall-open   the guest holds the file open for writing, its data only in
 #            its page cache (writeback off), when the second client opens
@@ -30,7 +33,8 @@
 #            directory: a kernel lease on the delegated file must hold it
 #            back until the guest has returned the delegation.
 #
-# Arguments: opens=N (default 200), local=0|1 (default 0).  Needs
+# Arguments: opens=N (default 200), local=0|1 (default 0; kclient.sh
+# passes 1).  Needs
 # KCLIENT_OUTDIR (kclient --outdir) shared with host_helper.sh.  Prints
 # "E2E PASS|FAIL|INFO deleg-<step> vers=<v>: ..." lines; exits 1 if any
 # check failed.
