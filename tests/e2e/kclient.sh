@@ -6,9 +6,23 @@
 # second guest run finds the files of the first; last, ferryd restarts under
 # a mounted client.
 #
+# Before those, the delegation run (guest/deleg.sh, one boot for all
+# versions) counts the guest's OPENs and DELEGRETURNs in its mountstats and
+# opens the guest's files from a second client beside ferryd
+# (host_helper.sh with build/tests/nfs4_conflict_client, or a local
+# process) to make ferryd recall delegations; the back-channel run
+# (guest/linkcut.sh, 4.1) counts BIND_CONN_TO_SESSION over fresh mounts and
+# aborted connections.
+#
 # Environment: FERRYD (default build/ferryd), KCLIENT (default
 # ../shared/e2e/kclient), FERRY_E2E_VERS (default "4.0,4.1"),
-# FERRY_E2E_SMOKE=0 skips the smoke runs.
+# FERRY_E2E_SMOKE=0 skips the smoke runs, FERRY_E2E_DELEG=0 the delegation
+# runs, FERRY_E2E_DELEG_OPENS (default 200) is how many times the guest
+# opens one file, FERRY_E2E_DELEG_LOCAL=0 leaves out the recall by a
+# process on the server host (kernel leases), FERRY_CONFLICT_CLIENT (default
+# build/tests/nfs4_conflict_client) is the second client,
+# FERRY_E2E_LINKCUT=0 skips the 4.1 back-channel run (guest/linkcut.sh),
+# FERRY_E2E_ONLY=deleg runs the delegation and back-channel runs alone.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kclient=${KCLIENT:-$top/../shared/e2e/kclient}
@@ -46,13 +60,18 @@ CONF
 server="exec '$ferryd' --config '$work/ferryd.conf'"
 failed=0
 
-run_guest() { # label, versions, guest script (optional), extra mount options
+# label, versions, guest script (optional), extra mount options; then more
+# kclient options and, after "--", the guest script's arguments.
+run_guest() {
 	local label=$1 v=$2 script=${3:-} opts=${4:-}
+	shift $(($# < 4 ? $# : 4))
 	echo "e2e: $label (vers=$v${opts:+, $opts})"
 	local args=(--export /export --vers "$v" --server "$server"
 		--server-log "$work/logs/$label.server.log")
 	[ -n "$opts" ] && args+=(--opts "$opts")
-	[ -n "$script" ] && args+=(-- "$script")
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do args+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	[ -n "$script" ] && args+=(-- "$script" "$@")
 	"$kclient" "${args[@]}" >"$work/logs/$label.out" 2>&1
 	local rc=$?
 	grep -E "SMOKE (PASS|FAIL|SUMMARY)|E2E |KCLIENT RESULT" "$work/logs/$label.out" | uniq
@@ -64,6 +83,58 @@ run_guest() { # label, versions, guest script (optional), extra mount options
 		failed=1
 	fi
 }
+
+# The runs that need a host side start tests/e2e/host_helper.sh beside
+# ferryd, in kclient's network namespace, talking to the guest through a
+# shared directory (kclient --outdir).
+conflict_client=${FERRY_CONFLICT_CLIENT:-$top/build/tests/nfs4_conflict_client}
+helper_server() { # shared directory
+	echo "'$top/tests/e2e/host_helper.sh' '$1' '$conflict_client' '$work/export' &
+exec '$ferryd' --config '$work/ferryd.conf' --log-level debug"
+}
+
+# Delegations: the guest's opens and the recalls.
+if [ "${FERRY_E2E_DELEG:-1}" = 1 ]; then
+	if [ ! -x "$conflict_client" ]; then
+		echo "e2e: $conflict_client not built (cmake -DBUILD_TESTING=ON)" >&2
+		failed=1
+	else
+		mkdir -p "$work/deleg-out"
+		saved_server=$server
+		server=$(helper_server "$work/deleg-out")
+		run_guest deleg "$vers" "$top/tests/e2e/guest/deleg.sh" "" \
+			--outdir "$work/deleg-out" -- "opens=${FERRY_E2E_DELEG_OPENS:-200}" \
+			"local=${FERRY_E2E_DELEG_LOCAL:-1}"
+		server=$saved_server
+	fi
+fi
+
+# The 4.1 back channel across fresh mounts and aborted connections.  A
+# mount needs no BIND_CONN_TO_SESSION (CREATE_SESSION gave the session its
+# back channel); an aborted connection costs one (ferryd reports the back
+# channel down until the client binds its new connection).  More means
+# ferryd reported a working back channel down: e.g. when it takes the
+# NFS4ERR_DELAY that the client answers to a CB_SEQUENCE during its
+# session set-up for a dead back channel, instead of retrying, a mount
+# costs one; when its probe keeps failing, the client binds again after
+# every SEQUENCE, hundreds of times.
+case ",$vers," in *,4.1,*) linkcut=${FERRY_E2E_LINKCUT:-1} ;; *) linkcut=0 ;; esac
+if [ "$linkcut" = 1 ]; then
+	mkdir -p "$work/linkcut-out"
+	saved_server=$server
+	server=$(helper_server "$work/linkcut-out")
+	run_guest linkcut 4.1 "$top/tests/e2e/guest/linkcut.sh" "" \
+		--outdir "$work/linkcut-out" -- remounts=3 max_mount_bind=0 cut=reset cuts=3 \
+		gap=4 max_bind=3
+	echo "e2e: linkcut: ferryd logged $(cat "$work/logs/linkcut.server.log" 2>/dev/null |
+		grep -c 'did not answer CB_SEQUENCE') failed back-channel probes"
+	server=$saved_server
+fi
+if [ "${FERRY_E2E_ONLY:-}" = deleg ]; then
+	# Only the runs above: the delegation and back-channel ones.
+	[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
+	exit $failed
+fi
 
 if [ "${FERRY_E2E_SMOKE:-1}" = 1 ]; then
 	run_guest smoke "$vers"
