@@ -125,7 +125,9 @@ struct backend_export;
 enum backend_lease { BACKEND_LEASE_NONE = 0, BACKEND_LEASE_READ = 1, BACKEND_LEASE_WRITE = 2 };
 
 /* Called when a process outside the server wants a leased file in a
- * conflicting way.  h is only valid during the call (copy it). */
+ * conflicting way, or has changed it in a way no lease holds back (local
+ * back end: unlink, rename, link, chmod, chown, utimes on the host; see
+ * backend_ops.lease_notify).  h is only valid during the call (copy it). */
 typedef void (*backend_lease_break_fn)(void *ctx, const struct backend_handle *h);
 
 struct backend_ops {
@@ -244,14 +246,21 @@ struct backend_ops {
 	 * /proc/sys/fs/lease-break-time, 45 s by default), after recalling the
 	 * delegation; otherwise the kernel takes the lease away itself and
 	 * the host process goes ahead.  Dropping a lease that is not held is
-	 * 0.  -EINVAL for anything but a regular file. */
+	 * 0.  -EINVAL for anything but a regular file.  -EAGAIN also when the
+	 * back end cannot watch the file for the changes no lease covers
+	 * (local: out of fanotify marks). */
 	int (*lease)(struct backend_export *ex, const struct backend_handle *h,
 		     enum backend_lease type);
 
 	/* The function the back end calls (from its own thread, no lock held)
-	 * when someone outside the server breaks a lease of this export.
-	 * Set it before the first lease; fn NULL turns notification off.  fn
-	 * may call back into the back end (lease NONE included). */
+	 * when someone outside the server breaks a lease of this export, or
+	 * changed a leased file's names or attributes.  The latter is told
+	 * after the fact (the change has been made; no lease is being broken,
+	 * so the kernel sets no deadline); the server's own operations are
+	 * never reported that way: the caller judges those itself.  A file
+	 * may be reported more than once for one change.  Set it before the
+	 * first lease; fn NULL turns notification off.  fn may call back into
+	 * the back end (lease NONE included). */
 	void (*lease_notify)(struct backend_export *ex, backend_lease_break_fn fn, void *ctx);
 };
 

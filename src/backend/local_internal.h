@@ -68,6 +68,11 @@ struct local_lease_svc {
 	pid_t tid;   /* the thread's id: breaks are signalled to it alone */
 	int sfd;     /* signalfd of the lease signal and SIGIO */
 	int efd;     /* eventfd: 1 stops the thread */
+	/* fanotify group marking the leased files (local_watch.c), read by
+	 * the thread; -1 when not (yet) watching.  Set under the lock before
+	 * the thread starts, closed after it stopped. */
+	int nfd;
+	bool watch_unsupported; /* fanotify refused: do not try again */
 };
 
 struct local_export {
@@ -227,6 +232,23 @@ void local_lease_fini(struct local_export *ex);
 int local_lease(struct backend_export *bex, const struct backend_handle *h,
 		enum backend_lease type);
 void local_lease_notify(struct backend_export *bex, backend_lease_break_fn fn, void *ctx);
+
+/* ---- local_watch.c: host changes that break no lease ---- */
+
+/* Opens the export's fanotify group (once; a warning when refused); under
+ * ex->lock, before the lease thread starts. */
+void local_watch_start(struct local_export *ex);
+/* Closes the group and with it every mark (after the thread stopped). */
+void local_watch_stop(struct local_export *ex);
+/* Marks the inode of fd, about to be leased as type; under ex->lock.  0
+ * (also when watching is off), or -EAGAIN when no mark can be had now. */
+int local_watch_add(struct local_export *ex, int fd, enum backend_lease type);
+/* Removes the mark of fd's inode, if any; under ex->lock. */
+void local_watch_remove(struct local_export *ex, int fd);
+/* Reads the events queued (the lease thread, no lock) and returns the
+ * handles of files changed by other processes (malloc'd, *out freed by the
+ * caller, each once).  1 when events were lost (report every lease). */
+int local_watch_read(struct local_export *ex, struct backend_handle **out, size_t *n);
 
 /* ---- local_io.c: file contents ---- */
 

@@ -50,8 +50,9 @@
  * a reader of a read-leased file keeps reading, which is harmless), and
  * such a process's mmap, reads and writes through an existing descriptor;
  * rename, unlink, link and chmod on the host (the kernel breaks only
- * nfsd's own delegations for those); other NFS clients of this server (the
- * delegation layer recalls for them); files of other mounts.  Leases need
+ * nfsd's own delegations for those: local_watch.c reports them after the
+ * fact through the same break function); other NFS clients of this server
+ * (the delegation layer recalls for them); files of other mounts.  Leases need
  * CAP_LEASE (or owning the file): without it every lease is -ENOTSUP, as on
  * a file system without leases or with /proc/sys/fs/leases-enable 0.
  *
@@ -100,7 +101,7 @@ static bool local_has_cap_lease(void)
 
 void local_lease_init(struct local_export *ex)
 {
-	ex->leases.sfd = ex->leases.efd = -1;
+	ex->leases.sfd = ex->leases.efd = ex->leases.nfd = -1;
 	if (!local_has_cap_lease()) {
 		ex->leases.unsupported = true;
 		log_warn("local back end: %s: no CAP_LEASE: files are delegated without kernel "
@@ -118,9 +119,27 @@ static bool local_lease_breaking(const struct local_fd *f)
 	return fcntl(atomic_load(&f->rfd), F_GETLEASE) != held;
 }
 
-/* Reports the leases being broken: the one held on descriptor fd, or all
- * of them (fd -1). */
-static void local_lease_report(struct local_export *ex, int fd)
+/* Which leases local_lease_report reports. */
+struct local_lease_which {
+	int fd;                           /* the one held on fd; -1: any */
+	bool breaking;                    /* only those being broken */
+	const struct backend_handle *hs;  /* only those of these handles... */
+	size_t n;                         /* ...when hs is not NULL */
+};
+
+static bool local_lease_matches(const struct local_fd *f, const struct local_lease_which *w)
+{
+	bool named = w->hs == NULL;
+
+	for (size_t i = 0; i < w->n && !named; i++)
+		named = local_handle_eq(&f->handle, &w->hs[i]);
+	return named && (w->fd < 0 || atomic_load(&f->rfd) == w->fd) &&
+	       (!w->breaking || local_lease_breaking(f));
+}
+
+/* Calls the break function for the leases w selects; a lease dropped
+ * meanwhile is not reported (its delegations are gone). */
+static void local_lease_report(struct local_export *ex, const struct local_lease_which *w)
 {
 	struct backend_handle *hs = NULL;
 	size_t n = 0, cap = 0;
@@ -131,7 +150,7 @@ static void local_lease_report(struct local_export *ex, int fd)
 	fn = ex->leases.fn;
 	ctx = ex->leases.ctx;
 	for (struct local_fd *f = ex->leases.head; f && fn; f = f->lease_next) {
-		if ((fd >= 0 && atomic_load(&f->rfd) != fd) || !local_lease_breaking(f))
+		if (!local_lease_matches(f, w))
 			continue;
 		if (n == cap) {
 			size_t ncap = cap ? cap * 2 : 4;
@@ -155,6 +174,23 @@ struct local_lease_start {
 	sem_t ready;
 };
 
+/* Reports the files that the fanotify events read now name. */
+static void local_lease_report_changes(struct local_export *ex)
+{
+	struct local_lease_which w = { .fd = -1 };
+	struct backend_handle *hs;
+	size_t n;
+	bool lost = local_watch_read(ex, &hs, &n) != 0;
+
+	if (!lost) { /* else every lease: which ones changed is not known */
+		w.hs = hs;
+		w.n = n;
+	}
+	if (lost || n > 0)
+		local_lease_report(ex, &w);
+	free(hs);
+}
+
 static void *local_lease_main(void *arg)
 {
 	struct local_lease_start *st = arg;
@@ -164,13 +200,15 @@ static void *local_lease_main(void *arg)
 	ex->leases.tid = gettid();
 	sem_post(&st->ready); /* st is gone after this */
 	for (;;) {
-		struct pollfd p[2] = {
+		/* poll skips a negative fd: no fanotify, no third source. */
+		struct pollfd p[3] = {
 			{ .fd = ex->leases.sfd, .events = POLLIN },
 			{ .fd = ex->leases.efd, .events = POLLIN },
+			{ .fd = ex->leases.nfd, .events = POLLIN },
 		};
 		ssize_t got;
 
-		if (poll(p, 2, -1) < 0) {
+		if (poll(p, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("local back end: lease thread: poll: %s", strerror(errno));
@@ -178,11 +216,18 @@ static void *local_lease_main(void *arg)
 		}
 		if (p[1].revents)
 			break;
+		if (p[2].revents)
+			local_lease_report_changes(ex);
+		if (!p[0].revents)
+			continue;
 		got = read(ex->leases.sfd, si, sizeof(si));
-		for (ssize_t i = 0; i < got / (ssize_t)sizeof(si[0]); i++)
-			local_lease_report(ex, (int)si[i].ssi_signo == local_lease_signal()
-						       ? (int)si[i].ssi_fd
-						       : -1);
+		for (ssize_t i = 0; i < got / (ssize_t)sizeof(si[0]); i++) {
+			struct local_lease_which w = { .fd = -1, .breaking = true };
+
+			if ((int)si[i].ssi_signo == local_lease_signal())
+				w.fd = (int)si[i].ssi_fd;
+			local_lease_report(ex, &w);
+		}
 	}
 	return NULL;
 }
@@ -211,6 +256,7 @@ static int local_lease_start(struct local_export *ex)
 
 	if (ls->started)
 		return 0;
+	local_watch_start(ex);
 	local_signal_ignore_default(local_lease_signal());
 	local_signal_ignore_default(SIGIO);
 	sigemptyset(&sigs);
@@ -304,6 +350,7 @@ static int local_lease_errno(int err)
  * user puts the entry (local_fd_put). */
 static void local_lease_drop(struct local_export *ex, struct local_fd *f)
 {
+	local_watch_remove(ex, atomic_load(&f->rfd));
 	fcntl(atomic_load(&f->rfd), F_SETLEASE, F_UNLCK);
 	local_lease_unlink(ex, f);
 	f->lease = BACKEND_LEASE_NONE;
@@ -376,9 +423,14 @@ static int local_lease_change(struct local_export *ex, struct local_fd *f,
 	fd = local_lease_prepare(f, type);
 	if (fd < 0)
 		return fd;
-	if (fcntl(fd, F_SETSIG, local_lease_signal()) != 0 ||
+	/* The mark before the lease: a host change from here on is reported
+	 * (the thread maps its event to f only once f is linked below, and
+	 * waits for the lock we hold to do so). */
+	r = local_watch_add(ex, fd, type);
+	if (r != 0 || fcntl(fd, F_SETSIG, local_lease_signal()) != 0 ||
 	    fcntl(fd, F_SETLEASE, type == BACKEND_LEASE_WRITE ? F_WRLCK : F_RDLCK) != 0) {
-		r = local_lease_errno(errno);
+		r = r != 0 ? r : local_lease_errno(errno);
+		local_watch_remove(ex, fd);
 		if (type == BACKEND_LEASE_WRITE && f->refs == 1) {
 			/* Not to be left open for writing in the cache. */
 			atomic_store(&f->rfd, -1);
@@ -391,6 +443,7 @@ static int local_lease_change(struct local_export *ex, struct local_fd *f,
 	 * lease thread alone. */
 	if (fcntl(fd, F_SETOWN_EX, &owner) != 0) {
 		r = -errno;
+		local_watch_remove(ex, fd);
 		fcntl(fd, F_SETLEASE, F_UNLCK);
 		return r;
 	}
@@ -467,6 +520,11 @@ void local_lease_fini(struct local_export *ex)
 		close(ls->efd);
 		ls->started = false;
 	}
+	/* Before the leases go: their marks go with the group, and no mark
+	 * is removed through a descriptor number closed here. */
+	pthread_mutex_lock(&ex->lock);
+	local_watch_stop(ex);
+	pthread_mutex_unlock(&ex->lock);
 	for (;;) {
 		struct local_fd *f;
 

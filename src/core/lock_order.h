@@ -35,7 +35,8 @@
  *   6. back end: one export's lock: the local back end's cache of open
  *      objects (struct local_export.lock), which also guards its kernel
  *      leases (local_lease.c: F_SETLEASE and F_GETLEASE, which never block,
- *      are made under it), or the memory back end's tree
+ *      are made under it, and so is fanotify_mark for the watch on a
+ *      leased file, local_watch.c), or the memory back end's tree
  *      (struct mem_export.lock).  Taken by op handlers with at most level 1
  *      held: the state module never calls the back end with 2..5 held.
  *   7. rpc: a connection's lock (struct rpc_conn.lock): its output queue,

@@ -1,6 +1,7 @@
 /* Kernel leases of the back ends (backend_ops.lease): the local back end
- * against real processes on the host (forked children), the memory back
- * end through its test hook. */
+ * against real processes on the host (forked children), both the opens
+ * that break a lease and the changes reported after the fact (unlink,
+ * rename, link, chmod...), the memory back end through its test hook. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -412,6 +413,196 @@ static void test_local_close_drops(void **state)
 	fx->ops->lease_notify(fx->ex, on_break, &fx->br);
 }
 
+/* ---- local: host changes that break no lease (local_watch.c) ---- */
+
+enum host_op {
+	HOST_CHMOD,
+	HOST_CHOWN,
+	HOST_UTIMES,       /* both times: an attribute change */
+	HOST_UTIMES_MTIME, /* the modification time alone */
+	HOST_LINK,
+	HOST_UNLINK_ONE, /* one of two names */
+	HOST_UNLINK_LAST,
+	HOST_RENAME,      /* the leased file to another name */
+	HOST_RENAME_OVER, /* another file over the leased one's name */
+	HOST_OPS,
+};
+
+static const char *const host_op_names[HOST_OPS] = {
+	"chmod", "chown", "utimes", "utimes-mtime", "link",
+	"unlink-one", "unlink-last", "rename", "rename-over",
+};
+
+/* A child process (not the server's) that does op on path (other: the
+ * second name the op needs) and exits 0 when it worked; system calls only. */
+static pid_t spawn_host_op(enum host_op op, const char *path, const char *other)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct timespec ts[2] = { { .tv_sec = 1000000 }, { .tv_sec = 2000000 } };
+		int r = -1;
+
+		switch (op) {
+		case HOST_CHMOD:
+			r = chmod(path, 0600);
+			break;
+		case HOST_CHOWN:
+			r = chown(path, 4242, 4242);
+			break;
+		case HOST_UTIMES:
+			r = utimensat(AT_FDCWD, path, ts, 0);
+			break;
+		case HOST_UTIMES_MTIME:
+			ts[0].tv_nsec = UTIME_OMIT;
+			r = utimensat(AT_FDCWD, path, ts, 0);
+			break;
+		case HOST_LINK:
+			r = link(path, other);
+			break;
+		case HOST_UNLINK_ONE:
+			r = unlink(other); /* path stays */
+			break;
+		case HOST_UNLINK_LAST:
+			r = unlink(path);
+			break;
+		case HOST_RENAME:
+			r = rename(path, other);
+			break;
+		case HOST_RENAME_OVER:
+			r = rename(other, path);
+			break;
+		case HOST_OPS:
+			break;
+		}
+		_exit(r == 0 ? 0 : 1);
+	}
+	return pid;
+}
+
+/* Whether a host op on a file leased as type is reported with its handle;
+ * the host op goes ahead at once (nothing holds it back). */
+static void check_host_change(struct fx *fx, enum backend_lease type, enum host_op op)
+{
+	struct backend_handle f;
+	char path[512], other[560];
+	unsigned seen;
+	int fd;
+
+	print_message("%s lease, host %s\n", type == BACKEND_LEASE_READ ? "read" : "write",
+		      host_op_names[op]);
+	mk_file(fx, &f, path, sizeof(path));
+	snprintf(other, sizeof(other), "%s-other", path);
+	if (op == HOST_UNLINK_ONE)
+		assert_int_equal(link(path, other), 0);
+	if (op == HOST_RENAME_OVER) {
+		fd = open(other, O_CREAT | O_WRONLY, 0644);
+		assert_true(fd >= 0);
+		close(fd);
+	}
+	assert_int_equal(lease(fx, &f, type), 0);
+	seen = breaks_count(fx);
+	assert_int_equal(child_wait(spawn_host_op(op, path, other), 10000), 0);
+	assert_true(breaks_wait(fx, seen, 10000) > seen);
+	pthread_mutex_lock(&fx->br.lock);
+	assert_true(same_handle(&fx->br.last, &f));
+	pthread_mutex_unlock(&fx->br.lock);
+	assert_int_equal(lease(fx, &f, BACKEND_LEASE_NONE), 0);
+}
+
+static void test_local_host_changes_read(void **state)
+{
+	for (enum host_op op = 0; op < HOST_OPS; op++)
+		check_host_change(*state, BACKEND_LEASE_READ, op);
+}
+
+/* The same under a WRITE lease, but for the modification time alone (a
+ * WRITE lease does not watch modifications: the server's own writes would
+ * wake the lease thread for nothing). */
+static void test_local_host_changes_write(void **state)
+{
+	for (enum host_op op = 0; op < HOST_OPS; op++)
+		if (op != HOST_UTIMES_MTIME)
+			check_host_change(*state, BACKEND_LEASE_WRITE, op);
+}
+
+/* Nothing is reported once the lease is dropped, nor for a file never
+ * leased. */
+static void test_local_host_change_unleased(void **state)
+{
+	struct fx *fx = *state;
+	struct backend_handle f, g;
+	char path[512], gpath[512];
+	unsigned seen;
+
+	mk_file(fx, &f, path, sizeof(path));
+	mk_file(fx, &g, gpath, sizeof(gpath));
+	assert_int_equal(lease(fx, &f, BACKEND_LEASE_READ), 0);
+	assert_int_equal(lease(fx, &f, BACKEND_LEASE_NONE), 0);
+	seen = breaks_count(fx);
+	assert_int_equal(child_wait(spawn_host_op(HOST_CHMOD, path, NULL), 10000), 0);
+	assert_int_equal(child_wait(spawn_host_op(HOST_CHMOD, gpath, NULL), 10000), 0);
+	assert_int_equal(breaks_wait(fx, seen, 500), seen);
+}
+
+/* The server's own operations on leased files (through the back end, as
+ * the NFS layer makes them) are not reported: the delegation layer has
+ * judged them already.  A host change made after them is, and only it: the
+ * events come in order, so an own operation reported would show as an
+ * extra break. */
+static void test_local_own_changes_not_reported(void **state)
+{
+	struct fx *fx = *state;
+	struct backend_setattr mode = { .mask = BACKEND_SET_MODE, .mode = 0640 };
+	struct backend_setattr owner = { .mask = BACKEND_SET_UID | BACKEND_SET_GID,
+					 .uid = 77,
+					 .gid = 77 };
+	struct backend_setattr times = { .mask = BACKEND_SET_ATIME_NOW | BACKEND_SET_MTIME_NOW };
+	struct backend_setattr size = { .mask = BACKEND_SET_SIZE, .size = 2 };
+	struct backend_handle f, w;
+	struct backend_attr a;
+	enum backend_stable st;
+	char path[512], wpath[512], fname[64];
+	unsigned seen;
+	size_t n;
+
+	mk_file(fx, &f, path, sizeof(path));
+	mk_file(fx, &w, wpath, sizeof(wpath));
+	snprintf(fname, sizeof(fname), "%s", strrchr(path, '/') + 1);
+	assert_int_equal(lease(fx, &f, BACKEND_LEASE_READ), 0);
+	assert_int_equal(lease(fx, &w, BACKEND_LEASE_WRITE), 0);
+	seen = breaks_count(fx);
+	/* Read-leased f: attributes, a second name, renames, the name gone. */
+	assert_int_equal(fx->ops->setattr(fx->ex, &ROOT, &f, &mode, &a), 0);
+	assert_int_equal(fx->ops->setattr(fx->ex, &ROOT, &f, &owner, &a), 0);
+	assert_int_equal(fx->ops->setattr(fx->ex, &ROOT, &f, &times, &a), 0);
+	assert_int_equal(fx->ops->link(fx->ex, &ROOT, &f, &fx->root, "own-link"), 0);
+	assert_int_equal(fx->ops->rename(fx->ex, &ROOT, &fx->root, "own-link", &fx->root,
+					 "own-moved"),
+			 0);
+	assert_int_equal(fx->ops->remove(fx->ex, &ROOT, &fx->root, "own-moved"), 0);
+	assert_int_equal(fx->ops->rename(fx->ex, &ROOT, &fx->root, fname, &fx->root,
+					 "own-renamed"),
+			 0);
+	assert_int_equal(fx->ops->rename(fx->ex, &ROOT, &fx->root, "own-renamed", &fx->root,
+					 fname),
+			 0);
+	/* Write-leased w: writes, truncation, attributes. */
+	assert_int_equal(fx->ops->write(fx->ex, &ROOT, &w, 0, "xyz", 3, BACKEND_FILE_SYNC, &n, &st),
+			 0);
+	assert_int_equal(fx->ops->setattr(fx->ex, &ROOT, &w, &size, &a), 0);
+	assert_int_equal(fx->ops->setattr(fx->ex, &ROOT, &w, &mode, &a), 0);
+	assert_int_equal(fx->ops->setattr(fx->ex, &ROOT, &w, &times, &a), 0);
+	/* Then a host process. */
+	assert_int_equal(child_wait(spawn_host_op(HOST_CHMOD, path, NULL), 10000), 0);
+	assert_true(breaks_wait(fx, seen, 10000) > seen);
+	assert_int_equal(breaks_wait(fx, seen + 1, 500), seen + 1);
+	assert_true(same_handle(&fx->br.last, &f));
+	assert_int_equal(lease(fx, &f, BACKEND_LEASE_NONE), 0);
+	assert_int_equal(lease(fx, &w, BACKEND_LEASE_NONE), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest local_tests[] = {
@@ -423,6 +614,10 @@ int main(void)
 		cmocka_unit_test(test_local_lease_conflicts),
 		cmocka_unit_test(test_local_own_write_no_deadlock),
 		cmocka_unit_test(test_local_close_drops),
+		cmocka_unit_test(test_local_host_changes_read),
+		cmocka_unit_test(test_local_host_changes_write),
+		cmocka_unit_test(test_local_host_change_unleased),
+		cmocka_unit_test(test_local_own_changes_not_reported),
 	};
 	const struct CMUnitTest memory_tests[] = {
 		cmocka_unit_test(test_lease_take_drop),
