@@ -194,6 +194,9 @@ struct state_deleg {
 	/* CB_GETATTR (write delegations): the holder's answer. */
 	enum state_ga ga;
 	uint64_t ga_change, ga_size;
+	/* RFC 9754: granted as an ATTRS_DELEG one (the holder keeps the
+	 * file's access and modify times). */
+	bool timestamps;
 };
 
 struct state_deleg_recent {
