@@ -48,11 +48,7 @@ enum { NFS4_GA_WAIT_MS = 200 };
 /* What a holder's CB_GETATTR answer said. */
 struct nfs4_ga_values {
 	bool have; /* answered NFS4_OK with change and size */
-	uint64_t change, size;
-	/* An ATTRS_DELEG holder's time_deleg_access / time_deleg_modify
-	 * (RFC 9754), when it sent them. */
-	bool has_atime, has_mtime;
-	struct timespec atime, mtime;
+	struct state_deleg_ga v;
 };
 
 /* A GETATTR parked on a CB_GETATTR (getattr_wait.c).  Owned by the
@@ -76,10 +72,17 @@ void nfs4_ga_waits_stop(struct nfs4_server *srv);
  * (nothing registered). */
 bool nfs4_ga_wait_add(struct nfs4_server *srv, struct nfs4_ga_wait *w, unsigned timeout_ms);
 
+/* Resumes w now if it is still registered (the answer it waits for came
+ * before it was): the operation then finds the answer in the state. */
+void nfs4_ga_wait_kick(struct nfs4_server *srv, struct nfs4_ga_wait *w);
+
 /* The CB_GETATTR about delegation sid ended (v NULL: no answer): every
- * waiter on it gets v and is resumed.  Returns how many. */
-unsigned nfs4_ga_wait_answer(struct nfs4_server *srv, const struct nfs4_stateid *sid,
-			 const struct nfs4_ga_values *v);
+ * waiter on it is unlinked and gets v; they are returned as a list (*n of
+ * them) for nfs4_ga_wait_resume, so that the caller may update the state
+ * before any of them runs again. */
+struct nfs4_ga_wait *nfs4_ga_wait_take(struct nfs4_server *srv, const struct nfs4_stateid *sid,
+				       const struct nfs4_ga_values *v, unsigned *n);
+void nfs4_ga_wait_resume(struct nfs4_ga_wait *list);
 
 /* Takes (OPEN_DELEGATE_READ / _WRITE) or drops (OPEN_DELEGATE_NONE) the
  * back end's lease on file key.  0, -ENOTSUP (no leases: delegate

@@ -22,7 +22,7 @@ struct deleg_cb_arg {
 /* The holder's values from a CB_GETATTR answer: change and size (without
  * them the answer is of no use), and the times an ATTRS_DELEG holder
  * keeps. */
-static bool getattr_values(const struct nfs4_cb_getattr_res *r, struct nfs4_ga_values *v)
+static bool getattr_values(const struct nfs4_cb_getattr_res *r, struct state_deleg_ga *v)
 {
 	struct nfs4_attrs attrs;
 	uint32_t bad;
@@ -49,11 +49,16 @@ static void deleg_cb_done(struct nfs4_server *srv, void *arg, const struct nfs4_
 	} else {
 		struct nfs4_ga_values v;
 		memset(&v, 0, sizeof(v));
-		v.have = r->status == NFS4_OK && getattr_values(r->getattr, &v);
+		v.have = r->status == NFS4_OK && getattr_values(r->getattr, &v.v);
 		bool have = v.have;
-		state_deleg_getattr_done(srv->state, &a->stateid, have, v.change, v.size);
-		if (nfs4_ga_wait_answer(srv, &a->stateid, &v) > 0 && have)
+		state_deleg_getattr_done(srv->state, &a->stateid, have ? &v.v : NULL);
+		unsigned n;
+		struct nfs4_ga_wait *list = nfs4_ga_wait_take(srv, &a->stateid, &v, &n);
+		/* The waiting GETATTRs use this answer: a later one asks
+		 * again, even if it comes before this thread goes on. */
+		if (n > 0 && have)
 			state_deleg_getattr_served(srv->state, &a->stateid);
+		nfs4_ga_wait_resume(list);
 	}
 	free(a);
 	/* A failed CB_GETATTR becomes a recall; a revocation frees a lease. */
@@ -98,8 +103,9 @@ static void deleg_cb_send(struct nfs4_server *srv, const struct state_deleg_cb *
 	if (cb->opnum == OP_CB_RECALL)
 		state_deleg_recall_done(srv->state, &cb->stateid, status);
 	else {
-		state_deleg_getattr_done(srv->state, &cb->stateid, false, 0, 0);
-		nfs4_ga_wait_answer(srv, &cb->stateid, NULL);
+		state_deleg_getattr_done(srv->state, &cb->stateid, NULL);
+		unsigned n;
+		nfs4_ga_wait_resume(nfs4_ga_wait_take(srv, &cb->stateid, NULL, &n));
 	}
 }
 

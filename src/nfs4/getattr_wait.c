@@ -136,14 +136,35 @@ bool nfs4_ga_wait_add(struct nfs4_server *srv, struct nfs4_ga_wait *w, unsigned 
 	return ok;
 }
 
-unsigned nfs4_ga_wait_answer(struct nfs4_server *srv, const struct nfs4_stateid *sid,
-			     const struct nfs4_ga_values *v)
+void nfs4_ga_wait_kick(struct nfs4_server *srv, struct nfs4_ga_wait *w)
 {
 	struct nfs4_ga_waits *gw = srv->ga_waits;
 	if (!gw)
-		return 0;
+		return;
+	bool found = false;
+	pthread_mutex_lock(&gw->lock);
+	for (struct nfs4_ga_wait **pp = &gw->head; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			found = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&gw->lock);
+	if (found) {
+		w->next = NULL;
+		rpc_park_resume(w->park);
+	}
+}
+
+struct nfs4_ga_wait *nfs4_ga_wait_take(struct nfs4_server *srv, const struct nfs4_stateid *sid,
+				       const struct nfs4_ga_values *v, unsigned *n)
+{
+	struct nfs4_ga_waits *gw = srv->ga_waits;
+	*n = 0;
+	if (!gw)
+		return NULL;
 	struct nfs4_ga_wait *list = NULL;
-	unsigned n = 0;
 	pthread_mutex_lock(&gw->lock);
 	for (struct nfs4_ga_wait **pp = &gw->head; *pp;) {
 		struct nfs4_ga_wait *w = *pp;
@@ -156,9 +177,13 @@ unsigned nfs4_ga_wait_answer(struct nfs4_server *srv, const struct nfs4_stateid 
 			w->values = *v;
 		w->next = list;
 		list = w;
-		n++;
+		(*n)++;
 	}
 	pthread_mutex_unlock(&gw->lock);
+	return list;
+}
+
+void nfs4_ga_wait_resume(struct nfs4_ga_wait *list)
+{
 	waits_resume_list(list);
-	return n;
 }

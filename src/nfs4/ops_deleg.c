@@ -198,12 +198,16 @@ enum nfsstat4 nfs4_deleg_break_setattr(struct nfs4_compound *c, const struct nfs
 /* The holder's answer in attr: its size; the server's change + 1 when the
  * holder's change differs from the server's (it wrote data it still
  * caches), so that the other client sees the file changed (RFC 8881
- * 10.4.3). */
-static void deleg_getattr_apply(struct backend_attr *attr, uint64_t change, uint64_t size)
+ * 10.4.3); an ATTRS_DELEG holder's times are the file's (RFC 9754). */
+static void deleg_getattr_apply(struct backend_attr *attr, const struct state_deleg_ga *v)
 {
-	if (change != attr->change)
+	if (v->change != attr->change)
 		attr->change = attr->change + 1;
-	attr->size = size;
+	attr->size = v->size;
+	if (v->has_atime)
+		attr->atime = v->atime;
+	if (v->has_mtime)
+		attr->mtime = v->mtime;
 }
 
 enum nfsstat4 nfs4_deleg_getattr(struct nfs4_compound *c, const struct nfs4_bitmap *want,
@@ -220,31 +224,26 @@ enum nfsstat4 nfs4_deleg_getattr(struct nfs4_compound *c, const struct nfs4_bitm
 		return NFS4_OK;
 	}
 	if (w && w->values.have) {
-		/* Resumed by the holder's answer; an ATTRS_DELEG holder's
-		 * times are the file's (RFC 9754). */
-		deleg_getattr_apply(attr, w->values.change, w->values.size);
-		if (w->values.has_atime)
-			attr->atime = w->values.atime;
-		if (w->values.has_mtime)
-			attr->mtime = w->values.mtime;
+		/* Resumed by the holder's answer. */
+		deleg_getattr_apply(attr, &w->values.v);
 		free(w);
 		return NFS4_OK;
 	}
 	struct state_file_key key = {.export_id = c->cfh.export->id, .bh = c->cfh.bh};
 	bool have, pending;
-	uint64_t change, size;
+	struct state_deleg_ga v;
 	struct nfs4_stateid sid;
-	enum nfsstat4 s = state_deleg_getattr(c->srv->state, &key, c->clientid, &have, &change,
-					      &size, &pending, &sid);
+	enum nfsstat4 s = state_deleg_getattr(c->srv->state, &key, c->clientid, &have, &v,
+					      &pending, &sid);
 	if (s == NFS4_OK && have)
-		deleg_getattr_apply(attr, change, size);
+		deleg_getattr_apply(attr, &v);
 	if (w) {
 		/* Resumed without an answer: the deadline passed (or the
 		 * answer came before the wait was registered, which the
 		 * state module then had).  A holder silent that long cannot
 		 * be relied on: the file is recalled. */
 		if (s == NFS4ERR_DELAY && pending)
-			state_deleg_getattr_done(c->srv->state, &sid, false, 0, 0);
+			state_deleg_getattr_done(c->srv->state, &sid, NULL);
 		free(w);
 		return s;
 	}

@@ -480,6 +480,14 @@ void state_deleg_undo(struct state_server *st, const struct nfs4_stateid *sid);
 enum nfsstat4 state_deleg_break(struct state_server *st, const struct state_file_key *file,
 				uint64_t clientid, const struct nfs4_stateid *sid, bool write);
 
+/* A holder's CB_GETATTR answer: change and size, and the times an
+ * ATTRS_DELEG holder keeps (RFC 9754) when it sent them. */
+struct state_deleg_ga {
+	uint64_t change, size;
+	bool has_atime, has_mtime;
+	struct timespec atime, mtime;
+};
+
 /* GETATTR of change or size (RFC 8881 10.4.3) by client clientid (v4.1):
  * when another client holds a write delegation on file, the first call
  * queues CB_GETATTR and answers NFS4ERR_DELAY; once the holder answered,
@@ -490,7 +498,7 @@ enum nfsstat4 state_deleg_break(struct state_server *st, const struct state_file
  * that the caller may wait for its answer (state_deleg_getattr_done tells
  * it) rather than answer NFS4ERR_DELAY. */
 enum nfsstat4 state_deleg_getattr(struct state_server *st, const struct state_file_key *file,
-				  uint64_t clientid, bool *have, uint64_t *change, uint64_t *size,
+				  uint64_t clientid, bool *have, struct state_deleg_ga *values,
 				  bool *pending, struct nfs4_stateid *pending_sid);
 
 /* A callback the NFSv4 layer is to send. */
@@ -521,14 +529,18 @@ size_t state_deleg_take_unleased(struct state_server *st, struct state_file_key 
 void state_deleg_recall_done(struct state_server *st, const struct nfs4_stateid *sid,
 			     uint32_t status);
 
-/* How a CB_GETATTR ended: have with the holder's change and size when it
- * answered NFS4_OK; otherwise the delegation is recalled. */
+/* How a CB_GETATTR ended: ans, the holder's values, when it answered
+ * NFS4_OK; NULL otherwise, and the delegation is recalled. */
 void state_deleg_getattr_done(struct state_server *st, const struct nfs4_stateid *sid,
-			      bool have, uint64_t change, uint64_t size);
+			      const struct state_deleg_ga *ans);
 
 /* The answer of the CB_GETATTR about sid served the GETATTRs that waited
  * for it: the next GETATTR asks again (the holder may write meanwhile). */
 void state_deleg_getattr_served(struct state_server *st, const struct nfs4_stateid *sid);
+
+/* Whether the holder of sid answered a CB_GETATTR that no GETATTR has
+ * served yet (a GETATTR that parks after the answer came need not wait). */
+bool state_deleg_getattr_answered(struct state_server *st, const struct nfs4_stateid *sid);
 
 /* DELEGRETURN of sid on file.  NFS4ERR_BAD_STATEID (unknown, not a
  * delegation, other file), NFS4ERR_OLD_STATEID, NFS4ERR_STALE_STATEID,

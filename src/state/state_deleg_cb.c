@@ -71,15 +71,19 @@ void state_deleg_recall_done(struct state_server *st, const struct nfs4_stateid 
 }
 
 void state_deleg_getattr_done(struct state_server *st, const struct nfs4_stateid *sid,
-			      bool have, uint64_t change, uint64_t size)
+			      const struct state_deleg_ga *ans)
 {
 	pthread_mutex_lock(&st->lock);
 	struct state_deleg *d = cb_deleg(st, sid);
 	if (d && d->s.file) {
-		if (have) {
-			d->ga = STATE_GA_ANSWERED;
-			d->ga_change = change;
-			d->ga_size = size;
+		if (ans) {
+			/* Only an answer to the question under way counts: a
+			 * late or repeated one must not serve a later GETATTR
+			 * that has to ask again. */
+			if (d->ga == STATE_GA_PENDING) {
+				d->ga = STATE_GA_ANSWERED;
+				d->ga_values = *ans;
+			}
 		} else {
 			/* No answer about the file: the other client can only
 			 * be served once the delegation is back. */
@@ -88,6 +92,15 @@ void state_deleg_getattr_done(struct state_server *st, const struct nfs4_stateid
 		}
 	}
 	pthread_mutex_unlock(&st->lock);
+}
+
+bool state_deleg_getattr_answered(struct state_server *st, const struct nfs4_stateid *sid)
+{
+	pthread_mutex_lock(&st->lock);
+	struct state_deleg *d = cb_deleg(st, sid);
+	bool answered = d && d->ga == STATE_GA_ANSWERED;
+	pthread_mutex_unlock(&st->lock);
+	return answered;
 }
 
 void state_deleg_getattr_served(struct state_server *st, const struct nfs4_stateid *sid)
@@ -100,7 +113,7 @@ void state_deleg_getattr_served(struct state_server *st, const struct nfs4_state
 }
 
 enum nfsstat4 state_deleg_getattr(struct state_server *st, const struct state_file_key *file,
-				  uint64_t clientid, bool *have, uint64_t *change, uint64_t *size,
+				  uint64_t clientid, bool *have, struct state_deleg_ga *values,
 				  bool *pending, struct nfs4_stateid *pending_sid)
 {
 	*have = false;
@@ -123,8 +136,7 @@ enum nfsstat4 state_deleg_getattr(struct state_server *st, const struct state_fi
 			 * again at any time. */
 			d->ga = STATE_GA_IDLE;
 			*have = true;
-			*change = d->ga_change;
-			*size = d->ga_size;
+			*values = d->ga_values;
 		} else {
 			if (d->ga == STATE_GA_IDLE) {
 				d->ga = STATE_GA_PENDING;
