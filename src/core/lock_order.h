@@ -47,6 +47,10 @@
  *      nfs4/callback_internal.h): its queues, items and counters.  A leaf:
  *      taken with nothing held and nothing taken under it; state and rpc
  *      are called, and done() run, only after it is released.
+ *  9b. nfs4: the parked-GETATTR registry's lock (struct nfs4_ga_waits.lock,
+ *      nfs4/getattr_wait.c): waiters on CB_GETATTR answers and their
+ *      deadlines.  A leaf: taken with nothing held; parked requests are
+ *      resumed (rpc_park_resume, which takes 9) after it is released.
  *  10. rpc: the server's connection registry lock (struct
  *      rpc_server.conns_lock): the list of open connections the control
  *      plane reads; taken when a connection opens or closes and when the

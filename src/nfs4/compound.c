@@ -392,6 +392,40 @@ static void compound_take_stateid(struct nfs4_compound *c, size_t body_off)
 		nfs4_compound_set_stateid(c, &sid);
 }
 
+/* An operation asked to wait (c->parked, c->ga_wait filled): moves the
+ * run to the heap (once), takes the park handle and registers the wait.
+ * False, with ga_wait freed, when it cannot wait: its status stands. */
+static bool compound_park(struct compound_run **runp, struct compound_run *local,
+			  struct rpc_request *req)
+{
+	struct compound_run *run = *runp;
+	struct nfs4_ga_wait *w = run->c.ga_wait;
+	if (run == local) {
+		run = malloc(sizeof(*run));
+		if (!run)
+			goto fail;
+		*run = *local;
+		*runp = run;
+	}
+	w->park = rpc_request_park(req);
+	if (!w->park)
+		goto fail;
+	req->prog_state = run;
+	/* A registry already stopping: resume at once, the operation then
+	 * answers as for a holder that stayed silent. */
+	if (!nfs4_ga_wait_add(run->c.srv, w, NFS4_GA_WAIT_MS))
+		rpc_park_resume(w->park);
+	/* The CB_GETATTR went out before the wait was registered: its answer
+	 * may be in already, and nobody would wake this one. */
+	else if (state_deleg_getattr_answered(run->c.srv->state, &w->stateid))
+		nfs4_ga_wait_kick(run->c.srv, w);
+	return true;
+fail:
+	free(w);
+	(*runp)->c.ga_wait = NULL;
+	return false;
+}
+
 struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_request *req)
 {
 	struct compound_run local;
@@ -460,6 +494,20 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 		uint64_t t0 = clock_now_ns();
 		uint32_t estimate = UINT32_MAX;
 		enum nfsstat4 status = compound_run_op(&run->c, desc, &estimate);
+		if (c->parked) {
+			c->parked = false;
+			if (compound_park(&run, &local, req)) {
+				/* The operation runs again on resume: its
+				 * result header goes, the slot stays in
+				 * flight. */
+				run->res.count--;
+				e->buf->len = status_off - 4;
+				d->p = op_start;
+				return rpc_dispatch_park();
+			}
+			/* Not parked: the handler's status stands. */
+			c = &run->c;
+		}
 		if (c->replay) {
 			nfs4_op_stats_count(opnum, run->c.minor, false, clock_now_ns() - t0);
 			compound_send_replay(run, e);
@@ -498,6 +546,10 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 			break;
 		}
 	}
+	/* An operation resumed from a park consumes its wait; one refused
+	 * before it ran again must not leak it. */
+	free(run->c.ga_wait);
+	run->c.ga_wait = NULL;
 	nfs4_enc_compound_res_finish(&run->res, run->last_status);
 	if (run->trace)
 		compound_log(run, req);

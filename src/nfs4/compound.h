@@ -16,6 +16,7 @@
 
 struct nfs4_server;
 struct state_session;
+struct nfs4_ga_wait;
 
 struct nfs4_compound {
 	struct nfs4_server *srv;
@@ -47,6 +48,12 @@ struct nfs4_compound {
 	uint64_t args_digest;      /* of the COMPOUND's arguments */
 	uint32_t numops;
 	size_t saved_limit;        /* req->reply's limit before SEQUENCE lowered it */
+	/* Set by a handler that parked the request (rpc_request_park, its
+	 * resume arranged): the dispatcher drops the operation's result and
+	 * returns rpc_dispatch_park(); on resume the operation runs again
+	 * and finds what it left in ga_wait (which it then frees). */
+	bool parked;
+	struct nfs4_ga_wait *ga_wait;
 };
 
 /* Flags of an operation in the op table (optable.c).  The dispatcher does

@@ -32,11 +32,57 @@ enum nfsstat4 nfs4_deleg_break_name(struct nfs4_compound *c, const struct nfs4_f
 enum nfsstat4 nfs4_deleg_break_setattr(struct nfs4_compound *c, const struct nfs4_stateid *sid);
 
 /* GETATTR of the current file (attr from the back end) asking want: while
- * another client holds a write delegation on it, NFS4ERR_DELAY until the
- * holder answered CB_GETATTR, then NFS4_OK with its change and size in
- * attr (RFC 8881 10.4.3). */
+ * another client holds a write delegation on it, the COMPOUND is parked
+ * (c->parked; the handler returns at once and runs again on resume) until
+ * the holder answered CB_GETATTR or NFS4_GA_WAIT_MS passed; then NFS4_OK
+ * with the holder's size and, when it reports a modification, the
+ * server's change + 1 in attr (RFC 8881 10.4.3), or NFS4ERR_DELAY with the
+ * delegation recalled when it did not answer in time.  Without a way to
+ * park (no memory), NFS4ERR_DELAY until an answer came. */
 enum nfsstat4 nfs4_deleg_getattr(struct nfs4_compound *c, const struct nfs4_bitmap *want,
 				 struct backend_attr *attr);
+
+/* How long a GETATTR waits for the holder's CB_GETATTR answer. */
+enum { NFS4_GA_WAIT_MS = 200 };
+
+/* What a holder's CB_GETATTR answer said. */
+struct nfs4_ga_values {
+	bool have; /* answered NFS4_OK with change and size */
+	struct state_deleg_ga v;
+};
+
+/* A GETATTR parked on a CB_GETATTR (getattr_wait.c).  Owned by the
+ * COMPOUND (c->ga_wait); while registered, the registry links it and
+ * fills values; whoever unlinks it resumes park exactly once. */
+struct nfs4_ga_wait {
+	struct nfs4_ga_wait *next;
+	struct nfs4_stateid stateid; /* the delegation asked */
+	uint64_t deadline_ms;
+	struct rpc_park *park;
+	struct nfs4_ga_values values;
+};
+
+/* Starts and stops the registry and its timer thread (nfs4_server_init,
+ * nfs4_server_fini).  Stopping resumes every waiter left (no answer). */
+int nfs4_ga_waits_start(struct nfs4_server *srv);
+void nfs4_ga_waits_stop(struct nfs4_server *srv);
+
+/* Registers w (stateid and park set) to be resumed by the answer about its
+ * delegation or after timeout_ms.  False when the registry is stopping
+ * (nothing registered). */
+bool nfs4_ga_wait_add(struct nfs4_server *srv, struct nfs4_ga_wait *w, unsigned timeout_ms);
+
+/* Resumes w now if it is still registered (the answer it waits for came
+ * before it was): the operation then finds the answer in the state. */
+void nfs4_ga_wait_kick(struct nfs4_server *srv, struct nfs4_ga_wait *w);
+
+/* The CB_GETATTR about delegation sid ended (v NULL: no answer): every
+ * waiter on it is unlinked and gets v; they are returned as a list (*n of
+ * them) for nfs4_ga_wait_resume, so that the caller may update the state
+ * before any of them runs again. */
+struct nfs4_ga_wait *nfs4_ga_wait_take(struct nfs4_server *srv, const struct nfs4_stateid *sid,
+				       const struct nfs4_ga_values *v, unsigned *n);
+void nfs4_ga_wait_resume(struct nfs4_ga_wait *list);
 
 /* Takes (OPEN_DELEGATE_READ / _WRITE) or drops (OPEN_DELEGATE_NONE) the
  * back end's lease on file key.  0, -ENOTSUP (no leases: delegate

@@ -19,8 +19,10 @@ struct deleg_cb_arg {
 	struct nfs4_stateid stateid;
 };
 
-/* The holder's change and size from a CB_GETATTR answer. */
-static bool getattr_values(const struct nfs4_cb_getattr_res *r, uint64_t *change, uint64_t *size)
+/* The holder's values from a CB_GETATTR answer: change and size (without
+ * them the answer is of no use), and the times an ATTRS_DELEG holder
+ * keeps. */
+static bool getattr_values(const struct nfs4_cb_getattr_res *r, struct state_deleg_ga *v)
 {
 	struct nfs4_attrs attrs;
 	uint32_t bad;
@@ -30,8 +32,12 @@ static bool getattr_values(const struct nfs4_cb_getattr_res *r, uint64_t *change
 	if (!nfs4_bitmap_isset(&attrs.present, FATTR4_CHANGE) ||
 	    !nfs4_bitmap_isset(&attrs.present, FATTR4_SIZE))
 		return false;
-	*change = attrs.change;
-	*size = attrs.size;
+	v->change = attrs.change;
+	v->size = attrs.size;
+	v->has_atime = nfs4_bitmap_isset(&attrs.present, FATTR4_TIME_DELEG_ACCESS);
+	v->atime = attrs.time_deleg_access;
+	v->has_mtime = nfs4_bitmap_isset(&attrs.present, FATTR4_TIME_DELEG_MODIFY);
+	v->mtime = attrs.time_deleg_modify;
 	return true;
 }
 
@@ -41,9 +47,18 @@ static void deleg_cb_done(struct nfs4_server *srv, void *arg, const struct nfs4_
 	if (a->opnum == OP_CB_RECALL) {
 		state_deleg_recall_done(srv->state, &a->stateid, r->status);
 	} else {
-		uint64_t change = 0, size = 0;
-		bool have = r->status == NFS4_OK && getattr_values(r->getattr, &change, &size);
-		state_deleg_getattr_done(srv->state, &a->stateid, have, change, size);
+		struct nfs4_ga_values v;
+		memset(&v, 0, sizeof(v));
+		v.have = r->status == NFS4_OK && getattr_values(r->getattr, &v.v);
+		bool have = v.have;
+		state_deleg_getattr_done(srv->state, &a->stateid, have ? &v.v : NULL);
+		unsigned n;
+		struct nfs4_ga_wait *list = nfs4_ga_wait_take(srv, &a->stateid, &v, &n);
+		/* The waiting GETATTRs use this answer: a later one asks
+		 * again, even if it comes before this thread goes on. */
+		if (n > 0 && have)
+			state_deleg_getattr_served(srv->state, &a->stateid);
+		nfs4_ga_wait_resume(list);
 	}
 	free(a);
 	/* A failed CB_GETATTR becomes a recall; a revocation frees a lease. */
@@ -69,6 +84,10 @@ static void deleg_cb_send(struct nfs4_server *srv, const struct state_deleg_cb *
 		req.stateid = cb->stateid;
 		nfs4_bitmap_set(&req.attr_request, FATTR4_CHANGE);
 		nfs4_bitmap_set(&req.attr_request, FATTR4_SIZE);
+		if (cb->timestamps) {
+			nfs4_bitmap_set(&req.attr_request, FATTR4_TIME_DELEG_ACCESS);
+			nfs4_bitmap_set(&req.attr_request, FATTR4_TIME_DELEG_MODIFY);
+		}
 		req.done = deleg_cb_done;
 		req.arg = arg;
 		rc = nfs4_cb_queue(srv, cb->clientid, &req);
@@ -83,8 +102,11 @@ static void deleg_cb_send(struct nfs4_server *srv, const struct state_deleg_cb *
 	uint32_t status = rc == -ENOTCONN ? NFS4ERR_CB_PATH_DOWN : NFS4ERR_SERVERFAULT;
 	if (cb->opnum == OP_CB_RECALL)
 		state_deleg_recall_done(srv->state, &cb->stateid, status);
-	else
-		state_deleg_getattr_done(srv->state, &cb->stateid, false, 0, 0);
+	else {
+		state_deleg_getattr_done(srv->state, &cb->stateid, NULL);
+		unsigned n;
+		nfs4_ga_wait_resume(nfs4_ga_wait_take(srv, &cb->stateid, NULL, &n));
+	}
 }
 
 void nfs4_deleg_work(struct nfs4_server *srv)

@@ -43,6 +43,10 @@ void nfs4_fattr_supported(const struct nfs4_compound *c, struct nfs4_bitmap *out
 		 * only describes OPEN, whose arguments are the same in 4.1,
 		 * and 4.1 clients that do not know the bit never ask for it. */
 		nfs4_bitmap_set(out, FATTR4_OPEN_ARGUMENTS);
+		/* Delegated timestamps (RFC 9754), like open_arguments a
+		 * v4.2 extension that only concerns OPEN and SETATTR. */
+		nfs4_bitmap_set(out, FATTR4_TIME_DELEG_ACCESS);
+		nfs4_bitmap_set(out, FATTR4_TIME_DELEG_MODIFY);
 	}
 }
 
@@ -60,6 +64,9 @@ static void open_arguments(const struct nfs4_compound *c, struct nfs4_open_argum
 	nfs4_bitmap_set(&oa->share_access_want, OPEN_ARGS_SHARE_ACCESS_WANT_ANY_DELEG);
 	nfs4_bitmap_set(&oa->share_access_want, OPEN_ARGS_SHARE_ACCESS_WANT_NO_DELEG);
 	nfs4_bitmap_set(&oa->share_access_want, OPEN_ARGS_SHARE_ACCESS_WANT_CANCEL);
+	if (c->minor >= 1)
+		nfs4_bitmap_set(&oa->share_access_want,
+				OPEN_ARGS_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS);
 	static const unsigned claims[] = {CLAIM_NULL, CLAIM_PREVIOUS, CLAIM_DELEGATE_CUR,
 					  CLAIM_FH, CLAIM_DELEG_CUR_FH};
 	for (size_t i = 0; i < sizeof(claims) / sizeof(claims[0]); i++)
@@ -275,6 +282,8 @@ static void fill_one(struct nfs4_compound *c, const struct nfs4_fh *fh,
 		nfs4_bitmap_set(&out->suppattr_exclcreat, FATTR4_TIME_ACCESS_SET);
 		nfs4_bitmap_set(&out->suppattr_exclcreat, FATTR4_TIME_MODIFY_SET);
 		break;
+	case FATTR4_TIME_DELEG_ACCESS: out->time_deleg_access = a->atime; break;
+	case FATTR4_TIME_DELEG_MODIFY: out->time_deleg_modify = a->mtime; break;
 	case FATTR4_OPEN_ARGUMENTS: open_arguments(c, &out->open_arguments); break;
 	}
 }
@@ -334,7 +343,8 @@ static bool attr_is_settable(unsigned bit)
 {
 	return bit == FATTR4_SIZE || bit == FATTR4_MODE || bit == FATTR4_OWNER ||
 	       bit == FATTR4_OWNER_GROUP || bit == FATTR4_TIME_ACCESS_SET ||
-	       bit == FATTR4_TIME_MODIFY_SET;
+	       bit == FATTR4_TIME_MODIFY_SET || bit == FATTR4_TIME_DELEG_ACCESS ||
+	       bit == FATTR4_TIME_DELEG_MODIFY;
 }
 
 /* Attributes the protocol lets a client set but Ferry does not support. */
@@ -428,6 +438,26 @@ enum nfsstat4 nfs4_fattr_decode_set(struct nfs4_compound *c, const struct nfs4_f
 			st = decode_settime(&v, BACKEND_SET_MTIME, BACKEND_SET_MTIME_NOW, &sa->mtime,
 					    &sa->mask);
 			break;
+		case FATTR4_TIME_DELEG_ACCESS:
+		case FATTR4_TIME_DELEG_MODIFY: {
+			/* Only the holder of an ATTRS_DELEG delegation sets
+			 * these (the handler checks); they are the file's
+			 * times from then on.  With time_*_set too, these
+			 * come later in bit order and win. */
+			struct timespec *ts =
+				bit == FATTR4_TIME_DELEG_ACCESS ? &sa->atime : &sa->mtime;
+			if (!nfs4_decode_time(&v, ts))
+				return NFS4ERR_BADXDR;
+			if (ts->tv_nsec >= 1000000000L)
+				return NFS4ERR_INVAL;
+			uint32_t set = bit == FATTR4_TIME_DELEG_ACCESS ? BACKEND_SET_ATIME
+								      : BACKEND_SET_MTIME;
+			uint32_t now = bit == FATTR4_TIME_DELEG_ACCESS ? BACKEND_SET_ATIME_NOW
+								      : BACKEND_SET_MTIME_NOW;
+			sa->mask = (sa->mask & ~now) | set;
+			out->deleg_times = true;
+			break;
+		}
 		}
 		if (st != NFS4_OK)
 			return st;

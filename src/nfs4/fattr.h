@@ -25,6 +25,9 @@ enum nfsstat4 nfs4_fattr_encode(struct nfs4_compound *c, const struct nfs4_fh *f
 struct nfs4_sattr {
 	struct nfs4_bitmap mask; /* the attributes present, to report as attrsset */
 	struct backend_setattr sa;
+	/* time_deleg_access or time_deleg_modify given (RFC 9754): allowed
+	 * only with the caller's ATTRS_DELEG delegation stateid. */
+	bool deleg_times;
 };
 
 /* Interprets a decoded fattr4 to set (mask_extra: bits past the words Ferry

@@ -65,6 +65,18 @@ NFS4_SERVE(setattr_wire)
 									   : attr.size,
 						   STATE_LENGTH_EOF);
 	}
+	/* Delegated times come from the holder of the file's ATTRS_DELEG
+	 * delegation, named by the SETATTR's stateid (RFC 9754); anyone
+	 * else may not set them. */
+	if (st == NFS4_OK && sattr.deleg_times) {
+		if (c->minor < 1 || c->cfh.kind != NFS4_FH_EXPORT)
+			st = NFS4ERR_INVAL;
+		else if ((st = nfs4_compound_resolve_stateid(c, &sid)) == NFS4_OK) {
+			struct state_file_key key = {.export_id = c->cfh.export->id,
+						     .bh = c->cfh.bh};
+			st = state_deleg_check_times(c->srv->state, c->clientid, &sid, &key);
+		}
+	}
 	/* Any other change (mode, owner, times) recalls other clients'
 	 * delegations: they may cache what it changes. */
 	if (st == NFS4_OK && (sattr.sa.mask & ~BACKEND_SET_SIZE))

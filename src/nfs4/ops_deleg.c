@@ -5,6 +5,7 @@
  * end (leases) or the callback queue (deleg_cb.c), never with a state
  * lock held. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nfs4/deleg.h"
@@ -30,6 +31,10 @@ static void deleg_fill(const struct state_deleg_grant *g, struct nfs4_open_deleg
 	static const uint8_t everyone[] = "EVERYONE@";
 	memset(out, 0, sizeof(*out));
 	out->type = g->type;
+	if (g->timestamps && g->type == OPEN_DELEGATE_READ)
+		out->type = OPEN_DELEGATE_READ_ATTRS_DELEG;
+	else if (g->timestamps && g->type == OPEN_DELEGATE_WRITE)
+		out->type = OPEN_DELEGATE_WRITE_ATTRS_DELEG;
 	out->stateid = g->stateid;
 	out->recall = g->recall;
 	out->why = g->why;
@@ -190,21 +195,66 @@ enum nfsstat4 nfs4_deleg_break_setattr(struct nfs4_compound *c, const struct nfs
 	return state_deleg_break(c->srv->state, &key, deleg_caller(c), sid, true);
 }
 
+/* The holder's answer in attr: its size; the server's change + 1 when the
+ * holder's change differs from the server's (it wrote data it still
+ * caches), so that the other client sees the file changed (RFC 8881
+ * 10.4.3); an ATTRS_DELEG holder's times are the file's (RFC 9754). */
+static void deleg_getattr_apply(struct backend_attr *attr, const struct state_deleg_ga *v)
+{
+	if (v->change != attr->change)
+		attr->change = attr->change + 1;
+	attr->size = v->size;
+	if (v->has_atime)
+		attr->atime = v->atime;
+	if (v->has_mtime)
+		attr->mtime = v->mtime;
+}
+
 enum nfsstat4 nfs4_deleg_getattr(struct nfs4_compound *c, const struct nfs4_bitmap *want,
 				 struct backend_attr *attr)
 {
+	struct nfs4_ga_wait *w = c->ga_wait;
+	c->ga_wait = NULL;
 	if (c->minor < 1 || c->cfh.kind != NFS4_FH_EXPORT || attr->type != BACKEND_REG ||
-	    !(nfs4_bitmap_isset(want, FATTR4_CHANGE) || nfs4_bitmap_isset(want, FATTR4_SIZE)) ||
-	    !state_deleg_any_write(c->srv->state))
+	    !(nfs4_bitmap_isset(want, FATTR4_CHANGE) || nfs4_bitmap_isset(want, FATTR4_SIZE) ||
+	      nfs4_bitmap_isset(want, FATTR4_TIME_ACCESS) ||
+	      nfs4_bitmap_isset(want, FATTR4_TIME_MODIFY)) ||
+	    !state_deleg_any_write(c->srv->state)) {
+		free(w);
 		return NFS4_OK;
+	}
+	if (w && w->values.have) {
+		/* Resumed by the holder's answer. */
+		deleg_getattr_apply(attr, &w->values.v);
+		free(w);
+		return NFS4_OK;
+	}
 	struct state_file_key key = {.export_id = c->cfh.export->id, .bh = c->cfh.bh};
-	bool have;
-	uint64_t change, size;
-	enum nfsstat4 s =
-		state_deleg_getattr(c->srv->state, &key, c->clientid, &have, &change, &size);
-	if (s == NFS4_OK && have) {
-		attr->change = change;
-		attr->size = size;
+	bool have, pending;
+	struct state_deleg_ga v;
+	struct nfs4_stateid sid;
+	enum nfsstat4 s = state_deleg_getattr(c->srv->state, &key, c->clientid, &have, &v,
+					      &pending, &sid);
+	if (s == NFS4_OK && have)
+		deleg_getattr_apply(attr, &v);
+	if (w) {
+		/* Resumed without an answer: the deadline passed (or the
+		 * answer came before the wait was registered, which the
+		 * state module then had).  A holder silent that long cannot
+		 * be relied on: the file is recalled. */
+		if (s == NFS4ERR_DELAY && pending)
+			state_deleg_getattr_done(c->srv->state, &sid, NULL);
+		free(w);
+		return s;
+	}
+	if (s == NFS4ERR_DELAY && pending) {
+		/* Wait for the answer without a thread: the COMPOUND parks. */
+		w = calloc(1, sizeof(*w));
+		if (w) {
+			w->stateid = sid;
+			c->ga_wait = w;
+			c->parked = true;
+		}
 	}
 	return s;
 }

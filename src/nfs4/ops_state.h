@@ -29,7 +29,8 @@ NFS4_SERVE_DECL(want_delegation);
 #define NFS4_OPEN_WANT_BITS                                                  \
 	((uint32_t)OPEN4_SHARE_ACCESS_WANT_DELEG_MASK |                      \
 	 (uint32_t)OPEN4_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL |  \
-	 (uint32_t)OPEN4_SHARE_ACCESS_WANT_PUSH_DELEG_WHEN_UNCONTENDED)
+	 (uint32_t)OPEN4_SHARE_ACCESS_WANT_PUSH_DELEG_WHEN_UNCONTENDED |    \
+	 (uint32_t)OPEN4_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS)
 
 /* --- shared by the handlers above ------------------------------------ */
 

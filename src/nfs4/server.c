@@ -114,6 +114,9 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 	rc = nfs4_cb_engine_start(srv, &cbt);
 	if (rc)
 		return rc;
+	rc = nfs4_ga_waits_start(srv);
+	if (rc)
+		return rc;
 	nfs4_deleg_watch_leases(srv);
 	state_lock_notify_set(srv->state, nfs4_lock_notify, srv);
 	return 0;
@@ -126,6 +129,8 @@ void nfs4_server_fini(struct nfs4_server *srv)
 	if (srv->state)
 		state_lock_notify_set(srv->state, NULL, NULL);
 	nfs4_cb_engine_stop(srv);
+	/* After the engine: no answer can come any more. */
+	nfs4_ga_waits_stop(srv);
 	if (srv->state)
 		state_server_destroy(srv->state);
 	nfs4_cb_engine_free(srv);

@@ -11,12 +11,14 @@
 
 struct state_server;
 struct nfs4_cb_engine;
+struct nfs4_ga_waits;
 
 struct nfs4_server {
 	struct nfs4_exports exports;
 	struct state_server *state;
 	struct rpc_server *rpc; /* for callbacks */
 	struct nfs4_cb_engine *cb; /* the callback queues and workers (nfs4/callback.h) */
+	struct nfs4_ga_waits *ga_waits; /* GETATTRs parked on CB_GETATTR (nfs4/deleg.h) */
 	uint32_t minor_min, minor_max; /* minor versions accepted */
 	/* Per listener (rpc_conn_listener): min << 16 | max, one word so that
 	 * a COMPOUND reads both ends of a range changed at run time together

@@ -15,6 +15,13 @@ struct pooled_request {
 	const struct rpc_program *prog;
 };
 
+/* A parked request: resubmitted once both dispatch returned PARK (the
+ * request copied in) and rpc_park_resume was called. */
+struct rpc_park {
+	struct pooled_request pr; /* first: pooled_run frees the park */
+	atomic_uint holds;
+};
+
 static void request_finish(struct rpc_request *req)
 {
 	struct rpc_conn *conn = req->conn;
@@ -88,6 +95,30 @@ static enum rpc_error_kind accept_error_kind(enum rpc_accept_stat st)
 	}
 }
 
+static void pooled_run(struct threadpool_task *task);
+
+struct rpc_park *rpc_request_park(struct rpc_request *req)
+{
+	struct rpc_park *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->pr.task.run = pooled_run;
+	atomic_init(&p->holds, 2);
+	req->park = p;
+	return p;
+}
+
+static void park_release(struct rpc_park *p)
+{
+	if (atomic_fetch_sub(&p->holds, 1) == 1)
+		threadpool_submit(p->pr.req.conn->srv->pool, &p->pr.task);
+}
+
+void rpc_park_resume(struct rpc_park *p)
+{
+	park_release(p);
+}
+
 static void request_run(struct rpc_request *req, const struct rpc_program *prog)
 {
 	struct rpc_dispatch_result r = prog->dispatch(req, prog->ctx);
@@ -97,6 +128,21 @@ static void request_run(struct rpc_request *req, const struct rpc_program *prog)
 		/* Out of memory for the hand-off: carry on here. */
 		req->on_worker = true;
 		r = prog->dispatch(req, prog->ctx);
+	}
+	if (r.action == RPC_DISPATCH_PARK && req->park) {
+		struct rpc_park *p = req->park;
+		req->park = NULL;
+		p->pr.req = *req;
+		p->pr.req.on_worker = true;
+		p->pr.prog = prog;
+		park_release(p);
+		return;
+	}
+	if (r.action == RPC_DISPATCH_PARK) {
+		log_error("rpc: program %u parked xid 0x%08x without a handle; answering "
+			  "SYSTEM_ERR",
+			  prog->prog, req->hdr.xid);
+		r = rpc_dispatch_done(RPC_SYSTEM_ERR);
 	}
 	enum rpc_accept_stat st = r.stat;
 	if (r.action == RPC_DISPATCH_DEFER) {

@@ -41,6 +41,7 @@ struct rpc_request {
 	struct buf *tail;
 	size_t tail_off, tail_len;
 	bool reply_shared; /* rpc_request_share_reply was called */
+	struct rpc_park *park; /* rpc_request_park was called */
 };
 
 /* Ends the results with len bytes of b from off (a reply kept from an
@@ -62,6 +63,7 @@ struct buf *rpc_request_share_reply(struct rpc_request *req);
 enum rpc_dispatch_action {
 	RPC_DISPATCH_DONE,  /* the call is served: reply with stat */
 	RPC_DISPATCH_DEFER, /* go on serving it on the worker pool */
+	RPC_DISPATCH_PARK,  /* wait for rpc_park_resume (rpc_request_park) */
 };
 
 /* DONE with an accept status: RPC_SUCCESS with the results appended to
@@ -84,6 +86,25 @@ static inline struct rpc_dispatch_result rpc_dispatch_defer(void)
 {
 	return (struct rpc_dispatch_result){RPC_DISPATCH_DEFER, RPC_SUCCESS};
 }
+
+static inline struct rpc_dispatch_result rpc_dispatch_park(void)
+{
+	return (struct rpc_dispatch_result){RPC_DISPATCH_PARK, RPC_SUCCESS};
+}
+
+/* Parking: a call that must wait for an event (a client's callback answer)
+ * without a thread waiting for it.  The program calls rpc_request_park
+ * during dispatch, hands the handle to whoever will signal the event and
+ * returns rpc_dispatch_park() without touching req again.  The request
+ * stays in flight (its connection referenced, its reply as encoded so
+ * far, prog_state kept); once dispatch returned and rpc_park_resume was
+ * called (in either order, from any thread), dispatch is called again on
+ * the worker pool with on_worker set, and may park again.  Exactly one
+ * rpc_park_resume per handle.  A parked request must be resumed before
+ * rpc_server_stop's drain ends (its workers go then).  NULL when out of
+ * memory (then nothing is parked and dispatch goes on as it likes). */
+struct rpc_park *rpc_request_park(struct rpc_request *req);
+void rpc_park_resume(struct rpc_park *p);
 
 struct rpc_program {
 	uint32_t prog;

@@ -448,6 +448,9 @@ struct state_deleg_grant {
 	uint32_t why;     /* NONE_EXT: WND4_* */
 	bool server_will; /* NONE_EXT CONTENTION/RESOURCE */
 	bool is_new;      /* a delegation made by this OPEN (state_deleg_undo) */
+	/* RFC 9754: the delegation carries the file's times (the OPEN asked
+	 * OPEN4_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS): READ/WRITE_ATTRS_DELEG. */
+	bool timestamps;
 	bool file_first;  /* the first delegation of the file: take its lease */
 };
 
@@ -477,14 +480,26 @@ void state_deleg_undo(struct state_server *st, const struct nfs4_stateid *sid);
 enum nfsstat4 state_deleg_break(struct state_server *st, const struct state_file_key *file,
 				uint64_t clientid, const struct nfs4_stateid *sid, bool write);
 
+/* A holder's CB_GETATTR answer: change and size, and the times an
+ * ATTRS_DELEG holder keeps (RFC 9754) when it sent them. */
+struct state_deleg_ga {
+	uint64_t change, size;
+	bool has_atime, has_mtime;
+	struct timespec atime, mtime;
+};
+
 /* GETATTR of change or size (RFC 8881 10.4.3) by client clientid (v4.1):
  * when another client holds a write delegation on file, the first call
  * queues CB_GETATTR and answers NFS4ERR_DELAY; once the holder answered,
- * the next call gets NFS4_OK with *have set and its change and size (the
- * change advanced when the holder reports a modification).  A holder that
- * failed to answer has its delegation recalled (NFS4ERR_DELAY). */
+ * the next call gets NFS4_OK with *have set and the holder's change and
+ * size.  A holder that failed to answer has its delegation recalled
+ * (NFS4ERR_DELAY).  *pending (may be NULL) is set with NFS4ERR_DELAY while
+ * a CB_GETATTR to the holder of delegation *pending_sid is under way, so
+ * that the caller may wait for its answer (state_deleg_getattr_done tells
+ * it) rather than answer NFS4ERR_DELAY. */
 enum nfsstat4 state_deleg_getattr(struct state_server *st, const struct state_file_key *file,
-				  uint64_t clientid, bool *have, uint64_t *change, uint64_t *size);
+				  uint64_t clientid, bool *have, struct state_deleg_ga *values,
+				  bool *pending, struct nfs4_stateid *pending_sid);
 
 /* A callback the NFSv4 layer is to send. */
 struct state_deleg_cb {
@@ -492,6 +507,7 @@ struct state_deleg_cb {
 	uint64_t clientid;
 	struct nfs4_stateid stateid;
 	struct state_file_key file;
+	bool timestamps; /* an ATTRS_DELEG delegation: CB_GETATTR asks its times */
 };
 
 /* Whether callbacks wait to be taken (a cheap check, no lock). */
@@ -513,10 +529,18 @@ size_t state_deleg_take_unleased(struct state_server *st, struct state_file_key 
 void state_deleg_recall_done(struct state_server *st, const struct nfs4_stateid *sid,
 			     uint32_t status);
 
-/* How a CB_GETATTR ended: have with the holder's change and size when it
- * answered NFS4_OK; otherwise the delegation is recalled. */
+/* How a CB_GETATTR ended: ans, the holder's values, when it answered
+ * NFS4_OK; NULL otherwise, and the delegation is recalled. */
 void state_deleg_getattr_done(struct state_server *st, const struct nfs4_stateid *sid,
-			      bool have, uint64_t change, uint64_t size);
+			      const struct state_deleg_ga *ans);
+
+/* The answer of the CB_GETATTR about sid served the GETATTRs that waited
+ * for it: the next GETATTR asks again (the holder may write meanwhile). */
+void state_deleg_getattr_served(struct state_server *st, const struct nfs4_stateid *sid);
+
+/* Whether the holder of sid answered a CB_GETATTR that no GETATTR has
+ * served yet (a GETATTR that parks after the answer came need not wait). */
+bool state_deleg_getattr_answered(struct state_server *st, const struct nfs4_stateid *sid);
 
 /* DELEGRETURN of sid on file.  NFS4ERR_BAD_STATEID (unknown, not a
  * delegation, other file), NFS4ERR_OLD_STATEID, NFS4ERR_STALE_STATEID,
@@ -531,6 +555,14 @@ enum nfsstat4 state_delegreturn(struct state_server *st, const struct nfs4_state
 enum nfsstat4 state_deleg_check_cur(struct state_server *st, uint64_t clientid,
 				    const struct nfs4_stateid *sid,
 				    const struct state_file_key *file, uint32_t minor);
+
+/* SETATTR of time_deleg_access / time_deleg_modify (RFC 9754) by client
+ * clientid with stateid sid on file: NFS4_OK when sid is the client's
+ * ATTRS_DELEG delegation of the file (not revoked), NFS4ERR_INVAL
+ * otherwise. */
+enum nfsstat4 state_deleg_check_times(struct state_server *st, uint64_t clientid,
+				      const struct nfs4_stateid *sid,
+				      const struct state_file_key *file);
 
 /* Whether the client holds a delegation (RENEW's NFS4ERR_CB_PATH_DOWN). */
 bool state_client_has_delegations(struct state_server *st, uint64_t clientid);

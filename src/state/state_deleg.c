@@ -69,6 +69,7 @@ static void queue_cb(struct state_server *st, struct state_deleg *d, uint32_t op
 	cb->clientid = d->s.owner->clientid;
 	state_stid_export(&d->s, &cb->stateid);
 	cb->file = d->s.file->key;
+	cb->timestamps = d->timestamps;
 	state_deleg_work_flag(st);
 }
 
@@ -388,6 +389,7 @@ static void grant_give(struct state_deleg *d, bool is_new, bool first,
 		       struct state_deleg_grant *out)
 {
 	out->type = d->type;
+	out->timestamps = d->timestamps;
 	state_stid_export(&d->s, &out->stateid);
 	out->is_new = is_new;
 	out->file_first = first;
@@ -482,8 +484,11 @@ void state_deleg_grant(struct state_server *st, uint64_t clientid,
 	} else {
 		bool first = state_list_empty(&f->delegs);
 		d = deleg_new(st, cl, f, type);
-		if (d)
+		if (d) {
+			d->timestamps =
+				a->v41 && (a->want & OPEN4_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS);
 			grant_give(d, true, first, out);
+		}
 		else
 			grant_none(a, WND4_RESOURCE, out);
 	}

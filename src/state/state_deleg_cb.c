@@ -71,15 +71,19 @@ void state_deleg_recall_done(struct state_server *st, const struct nfs4_stateid 
 }
 
 void state_deleg_getattr_done(struct state_server *st, const struct nfs4_stateid *sid,
-			      bool have, uint64_t change, uint64_t size)
+			      const struct state_deleg_ga *ans)
 {
 	pthread_mutex_lock(&st->lock);
 	struct state_deleg *d = cb_deleg(st, sid);
 	if (d && d->s.file) {
-		if (have) {
-			d->ga = STATE_GA_ANSWERED;
-			d->ga_change = change;
-			d->ga_size = size;
+		if (ans) {
+			/* Only an answer to the question under way counts: a
+			 * late or repeated one must not serve a later GETATTR
+			 * that has to ask again. */
+			if (d->ga == STATE_GA_PENDING) {
+				d->ga = STATE_GA_ANSWERED;
+				d->ga_values = *ans;
+			}
 		} else {
 			/* No answer about the file: the other client can only
 			 * be served once the delegation is back. */
@@ -90,10 +94,31 @@ void state_deleg_getattr_done(struct state_server *st, const struct nfs4_stateid
 	pthread_mutex_unlock(&st->lock);
 }
 
+bool state_deleg_getattr_answered(struct state_server *st, const struct nfs4_stateid *sid)
+{
+	pthread_mutex_lock(&st->lock);
+	struct state_deleg *d = cb_deleg(st, sid);
+	bool answered = d && d->ga == STATE_GA_ANSWERED;
+	pthread_mutex_unlock(&st->lock);
+	return answered;
+}
+
+void state_deleg_getattr_served(struct state_server *st, const struct nfs4_stateid *sid)
+{
+	pthread_mutex_lock(&st->lock);
+	struct state_deleg *d = cb_deleg(st, sid);
+	if (d && d->ga == STATE_GA_ANSWERED)
+		d->ga = STATE_GA_IDLE;
+	pthread_mutex_unlock(&st->lock);
+}
+
 enum nfsstat4 state_deleg_getattr(struct state_server *st, const struct state_file_key *file,
-				  uint64_t clientid, bool *have, uint64_t *change, uint64_t *size)
+				  uint64_t clientid, bool *have, struct state_deleg_ga *values,
+				  bool *pending, struct nfs4_stateid *pending_sid)
 {
 	*have = false;
+	if (pending)
+		*pending = false;
 	enum nfsstat4 status = NFS4_OK;
 	pthread_mutex_lock(&st->lock);
 	struct state_file *f = state_file_get(st, file, false);
@@ -111,12 +136,16 @@ enum nfsstat4 state_deleg_getattr(struct state_server *st, const struct state_fi
 			 * again at any time. */
 			d->ga = STATE_GA_IDLE;
 			*have = true;
-			*change = d->ga_change;
-			*size = d->ga_size;
+			*values = d->ga_values;
 		} else {
 			if (d->ga == STATE_GA_IDLE) {
 				d->ga = STATE_GA_PENDING;
 				state_deleg_queue_getattr(st, d);
+			}
+			if (pending) {
+				*pending = true;
+				pending_sid->seqid = d->s.seqid;
+				memcpy(pending_sid->other, d->s.other, sizeof(pending_sid->other));
 			}
 			status = NFS4ERR_DELAY;
 		}
@@ -192,4 +221,16 @@ void state_deleg_get_stats(struct state_server *st, struct state_deleg_stats *ou
 	out->revoked = st->deleg.revoked;
 	out->active = st->deleg.active;
 	pthread_mutex_unlock(&st->lock);
+}
+
+enum nfsstat4 state_deleg_check_times(struct state_server *st, uint64_t clientid,
+				      const struct nfs4_stateid *sid,
+				      const struct state_file_key *file)
+{
+	pthread_mutex_lock(&st->lock);
+	struct state_deleg *d = state_deleg_find(st, sid);
+	bool ok = d && !d->revoked && d->timestamps && d->s.file &&
+		  d->s.owner->clientid == clientid && state_file_key_eq(&d->s.file->key, file);
+	pthread_mutex_unlock(&st->lock);
+	return ok ? NFS4_OK : NFS4ERR_INVAL;
 }

@@ -193,7 +193,10 @@ struct state_deleg {
 	struct state_list recall_link; /* st->deleg.recalled while recalled */
 	/* CB_GETATTR (write delegations): the holder's answer. */
 	enum state_ga ga;
-	uint64_t ga_change, ga_size;
+	struct state_deleg_ga ga_values;
+	/* RFC 9754: granted as an ATTRS_DELEG one (the holder keeps the
+	 * file's access and modify times). */
+	bool timestamps;
 };
 
 struct state_deleg_recent {

@@ -101,9 +101,11 @@ bool xdr_open_delegation(struct xdr_stream *x, struct nfs4_open_delegation *g)
 	case OPEN_DELEGATE_NONE:
 		return true;
 	case OPEN_DELEGATE_READ:
+	case OPEN_DELEGATE_READ_ATTRS_DELEG:
 		return xdr_stateid(x, &g->stateid) && xdr_bool(x, &g->recall) &&
 		       xdr_ace(x, &g->permissions);
 	case OPEN_DELEGATE_WRITE:
+	case OPEN_DELEGATE_WRITE_ATTRS_DELEG:
 		return xdr_stateid(x, &g->stateid) && xdr_bool(x, &g->recall) &&
 		       xdr_space_limit(x, &g->space_limit) && xdr_ace(x, &g->permissions);
 	case OPEN_DELEGATE_NONE_EXT:

@@ -83,6 +83,8 @@ XDR_HOT bool xdr_value(struct xdr_stream *x, unsigned bit, struct nfs4_attrs *a,
 	case FATTR4_TIME_MODIFY_SET: return xdr_settime(x, &a->time_modify_set);
 	case FATTR4_MOUNTED_ON_FILEID: return xdr_u64(x, &a->mounted_on_fileid);
 	case FATTR4_SUPPATTR_EXCLCREAT: return xdr_bitmap(x, &a->suppattr_exclcreat, &extra);
+	case FATTR4_TIME_DELEG_ACCESS: return xdr_time(x, &a->time_deleg_access);
+	case FATTR4_TIME_DELEG_MODIFY: return xdr_time(x, &a->time_deleg_modify);
 	case FATTR4_OPEN_ARGUMENTS: return xdr_open_arguments(x, &a->open_arguments);
 	default:
 		*known = false;
@@ -90,7 +92,7 @@ XDR_HOT bool xdr_value(struct xdr_stream *x, unsigned bit, struct nfs4_attrs *a,
 	}
 }
 
-/* Bits 0..55, 75 and 86: what the value switches above handle. */
+/* Bits 0..55, 75 and 84..86: what the value switches above handle. */
 static const struct nfs4_bitmap known_attrs = {{
 	0xffffffffu & ~(1u << FATTR4_ACL | 1u << FATTR4_ARCHIVE | 1u << FATTR4_FS_LOCATIONS |
 			1u << FATTR4_HIDDEN),
@@ -98,7 +100,8 @@ static const struct nfs4_bitmap known_attrs = {{
 	  1u << (FATTR4_QUOTA_AVAIL_SOFT - 32) | 1u << (FATTR4_QUOTA_USED - 32) |
 	  1u << (FATTR4_SYSTEM - 32) | 1u << (FATTR4_TIME_BACKUP - 32)) &
 		((1u << (FATTR4_MOUNTED_ON_FILEID + 1 - 32)) - 1),
-	1u << (FATTR4_SUPPATTR_EXCLCREAT - 64) | 1u << (FATTR4_OPEN_ARGUMENTS - 64),
+	1u << (FATTR4_SUPPATTR_EXCLCREAT - 64) | 1u << (FATTR4_TIME_DELEG_ACCESS - 64) |
+		1u << (FATTR4_TIME_DELEG_MODIFY - 64) | 1u << (FATTR4_OPEN_ARGUMENTS - 64),
 }};
 
 bool nfs4_fattr_known(unsigned bit)

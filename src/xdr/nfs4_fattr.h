@@ -62,6 +62,7 @@ struct nfs4_attrs {
 	struct nfs4_settime time_modify_set;
 	uint64_t mounted_on_fileid;
 	struct nfs4_bitmap suppattr_exclcreat;
+	struct timespec time_deleg_access, time_deleg_modify; /* RFC 9754 */
 	struct nfs4_open_arguments open_arguments;
 };
 

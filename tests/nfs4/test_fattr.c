@@ -164,6 +164,8 @@ static void check_supported(struct inproc *ip, uint32_t minor)
 			fail_msg("v4.%u does not list attribute %u", minor, must[i]);
 	assert_int_equal(nfs4_bitmap_isset(&sup, FATTR4_SUPPATTR_EXCLCREAT), minor >= 1);
 	assert_int_equal(nfs4_bitmap_isset(&sup, FATTR4_OPEN_ARGUMENTS), minor >= 1);
+	assert_int_equal(nfs4_bitmap_isset(&sup, FATTR4_TIME_DELEG_ACCESS), minor >= 1);
+	assert_int_equal(nfs4_bitmap_isset(&sup, FATTR4_TIME_DELEG_MODIFY), minor >= 1);
 	/* Nothing Ferry cannot encode. */
 	assert_false(nfs4_bitmap_isset(&sup, FATTR4_ACL));
 	assert_false(nfs4_bitmap_isset(&sup, FATTR4_FS_LOCATIONS));
@@ -226,13 +228,14 @@ static void test_encode_open_arguments(void **state)
 					OPEN4_SHARE_DENY_WRITE, OPEN4_SHARE_DENY_BOTH};
 	static const unsigned wants[] = {OPEN_ARGS_SHARE_ACCESS_WANT_ANY_DELEG,
 					 OPEN_ARGS_SHARE_ACCESS_WANT_NO_DELEG,
-					 OPEN_ARGS_SHARE_ACCESS_WANT_CANCEL};
+					 OPEN_ARGS_SHARE_ACCESS_WANT_CANCEL,
+					 OPEN_ARGS_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS};
 	static const unsigned claims[] = {CLAIM_NULL, CLAIM_PREVIOUS, CLAIM_DELEGATE_CUR,
 					  CLAIM_FH, CLAIM_DELEG_CUR_FH};
 	static const unsigned modes[] = {UNCHECKED4, GUARDED4, EXCLUSIVE4, EXCLUSIVE4_1};
 	expect_bitmap_bits(&en.d, access, 3);
 	expect_bitmap_bits(&en.d, deny, 4);
-	expect_bitmap_bits(&en.d, wants, 3);
+	expect_bitmap_bits(&en.d, wants, 4);
 	expect_bitmap_bits(&en.d, claims, 5);
 	expect_bitmap_bits(&en.d, modes, 4);
 	assert_int_equal(xdr_dec_remaining(&en.d), 0);

@@ -302,6 +302,33 @@ static void add_getattr(struct nfs4c_call *m, const void *arg)
 	nfs4c_getattr(m, bits, 2);
 }
 
+/* GETATTR of change and size on o's file by s: its status, and the
+ * values when NFS4_OK. */
+static uint32_t dl_getattr(struct nfs4c_sess *s, const struct dl_open *o, uint64_t *change,
+			   uint64_t *size)
+{
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin_seq(s, &m, 0, false);
+	nfs4c_putfh(&m, o->fh, o->fhlen);
+	add_getattr(&m, NULL);
+	nfs4c_send(s->fd, s->cred, &m, &p);
+	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_PUTFH), NFS4_OK);
+	uint32_t status = nfs4c_next(&p, OP_GETATTR);
+	if (status == NFS4_OK) {
+		struct nfs4_getattr_res r;
+		assert_true(nfs4_dec_getattr_res(&p.d, &r));
+		assert_int_equal(r.attrs.vals.len, 16);
+		*change = (uint64_t)xdr_get_be32(r.attrs.vals.data) << 32 |
+			  xdr_get_be32(r.attrs.vals.data + 4);
+		*size = (uint64_t)xdr_get_be32(r.attrs.vals.data + 8) << 32 |
+			xdr_get_be32(r.attrs.vals.data + 12);
+	}
+	nfs4c_done(&p);
+	return status;
+}
+
 static void test_getattr_asks_the_holder(void **st)
 {
 	(void)st;
@@ -312,40 +339,170 @@ static void test_getattr_asks_the_holder(void **st)
 	sa.handlers[OP_CB_GETATTR] = getattr_answer;
 	struct dl_open o = dl_open(&a, "f-getattr", BOTH, true);
 	assert_int_equal(o.deleg.type, OPEN_DELEGATE_WRITE);
-	assert_int_equal(dl_on(&b, o.fh, o.fhlen, OP_GETATTR, add_getattr, NULL), NFS4ERR_DELAY);
-	assert_true(nfs4c_cb_wait(&sa, OP_CB_GETATTR, 1, 5000));
+	/* The holder's own GETATTR asks nobody: the server's values. */
+	uint64_t change0, size0, change, size;
+	assert_int_equal(dl_getattr(&a, &o, &change0, &size0), NFS4_OK);
+	assert_int_equal(nfs4c_cb_count(&sa, OP_CB_GETATTR), 0);
+	/* Another client's one GETATTR waits for the holder's answer and
+	 * gets its size, and the change advanced since the holder's change
+	 * is not the server's (RFC 8881 10.4.3). */
+	assert_int_equal(dl_getattr(&b, &o, &change, &size), NFS4_OK);
+	assert_int_equal(size, 12345);
+	assert_int_equal(change, change0 + 1);
+	assert_int_equal(nfs4c_cb_count(&sa, OP_CB_GETATTR), 1);
 	struct nfs4c_cb_rec rec;
 	assert_true(nfs4c_cb_get(&sa, OP_CB_GETATTR, 0, &rec));
 	assert_true(nfs4_bitmap_isset(&rec.attr_request, FATTR4_CHANGE));
 	assert_true(nfs4_bitmap_isset(&rec.attr_request, FATTR4_SIZE));
-	/* Once answered, the GETATTR gets the holder's values. */
-	struct nfs4c_call m;
-	struct nfs4c_reply p;
-	uint32_t status = NFS4ERR_DELAY;
-	for (int i = 0; i < 50 && status == NFS4ERR_DELAY; i++) {
-		nfs4c_begin_seq(&b, &m, 0, false);
-		nfs4c_putfh(&m, o.fh, o.fhlen);
-		add_getattr(&m, NULL);
-		nfs4c_send(b.fd, b.cred, &m, &p);
-		assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
-		assert_int_equal(nfs4c_next(&p, OP_PUTFH), NFS4_OK);
-		status = nfs4c_next(&p, OP_GETATTR);
-		if (status == NFS4_OK) {
-			struct nfs4_getattr_res r;
-			assert_true(nfs4_dec_getattr_res(&p.d, &r));
-			assert_int_equal(r.attrs.vals.len, 16);
-			assert_int_equal(xdr_get_be32(r.attrs.vals.data + 4), 777);
-			assert_int_equal(xdr_get_be32(r.attrs.vals.data + 12), 12345);
-		}
-		nfs4c_done(&p);
-		if (status == NFS4ERR_DELAY)
-			usleep(50 * 1000);
-	}
-	assert_int_equal(status, NFS4_OK);
-	/* The holder's own GETATTR asks nobody. */
-	assert_int_equal(dl_on(&a, o.fh, o.fhlen, OP_GETATTR, add_getattr, NULL), NFS4_OK);
+	/* Each GETATTR asks again: the holder may write at any time. */
+	assert_int_equal(dl_getattr(&b, &o, &change, &size), NFS4_OK);
+	assert_int_equal(size, 12345);
+	assert_true(nfs4c_cb_count(&sa, OP_CB_GETATTR) >= 2);
 	assert_int_equal(nfs4c_cb_count(&sa, OP_CB_RECALL), 0);
 	assert_int_equal(dl_delegreturn(&a, &o), NFS4_OK);
+	dl_client_end(&a, &sa);
+	dl_client_end(&b, &sb);
+}
+
+/* --- delegated timestamps (RFC 9754) ------------------------------------------------ */
+
+/* An ATTRS_DELEG holder's answer: change 777, size 12345, atime 1000.5,
+ * mtime 2000.7. */
+static uint32_t getattr_answer_times(struct nfs4c_cb *svc, const struct nfs4c_cb_op *op,
+				     struct xdr_enc *res)
+{
+	(void)svc, (void)op;
+	uint8_t vals[40];
+	memset(vals, 0, sizeof(vals));
+	xdr_put_be32(vals + 4, 777);
+	xdr_put_be32(vals + 12, 12345);
+	xdr_put_be32(vals + 20, 1000);
+	xdr_put_be32(vals + 24, 5);
+	xdr_put_be32(vals + 32, 2000);
+	xdr_put_be32(vals + 36, 7);
+	struct nfs4_cb_getattr_res r;
+	memset(&r, 0, sizeof(r));
+	nfs4_bitmap_set(&r.attrs.mask, FATTR4_CHANGE);
+	nfs4_bitmap_set(&r.attrs.mask, FATTR4_SIZE);
+	nfs4_bitmap_set(&r.attrs.mask, FATTR4_TIME_DELEG_ACCESS);
+	nfs4_bitmap_set(&r.attrs.mask, FATTR4_TIME_DELEG_MODIFY);
+	r.attrs.vals = (struct nfs4_opaque){vals, sizeof(vals)};
+	return nfs4_enc_cb_getattr_res(res, &r) ? NFS4_OK : NFS4ERR_RESOURCE;
+}
+
+/* GETATTR of time_access and time_modify on o's file by s: the status and
+ * the two seconds. */
+static uint32_t dl_getattr_times(struct nfs4c_sess *s, const struct dl_open *o, uint32_t *asec,
+				 uint32_t *msec)
+{
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	static const unsigned bits[] = {FATTR4_TIME_ACCESS, FATTR4_TIME_MODIFY};
+	nfs4c_begin_seq(s, &m, 0, false);
+	nfs4c_putfh(&m, o->fh, o->fhlen);
+	nfs4c_getattr(&m, bits, 2);
+	nfs4c_send(s->fd, s->cred, &m, &p);
+	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_PUTFH), NFS4_OK);
+	uint32_t status = nfs4c_next(&p, OP_GETATTR);
+	if (status == NFS4_OK) {
+		struct nfs4_getattr_res r;
+		assert_true(nfs4_dec_getattr_res(&p.d, &r));
+		assert_int_equal(r.attrs.vals.len, 24);
+		*asec = xdr_get_be32(r.attrs.vals.data + 4);
+		*msec = xdr_get_be32(r.attrs.vals.data + 16);
+	}
+	nfs4c_done(&p);
+	return status;
+}
+
+/* SETATTR time_deleg_modify = 3000.0 with the stateid arg. */
+static void add_set_deleg_mtime(struct nfs4c_call *m, const void *arg)
+{
+	static const uint8_t t[12] = {0, 0, 0, 0, 0, 0, 0x0b, 0xb8, 0, 0, 0, 0};
+	struct nfs4_setattr_args a;
+	memset(&a, 0, sizeof(a));
+	a.stateid = *(const struct nfs4_stateid *)arg;
+	nfs4_bitmap_set(&a.attrs.mask, FATTR4_TIME_DELEG_MODIFY);
+	a.attrs.vals = (struct nfs4_opaque){t, sizeof(t)};
+	NFS4C_OP(m, OP_SETATTR, nfs4_enc_setattr_args, &a);
+}
+
+static void test_deleg_timestamps(void **st)
+{
+	(void)st;
+	struct nfs4c_sess a, b;
+	struct nfs4c_cb sa, sb;
+	dl_client(&a, &sa, "dl-ts-a", 910);
+	dl_client(&b, &sb, "dl-ts-b", 911);
+	sa.handlers[OP_CB_GETATTR] = getattr_answer_times;
+	struct dl_open o = dl_open(&a, "f-times", BOTH | OPEN4_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS,
+				   true);
+	assert_int_equal(o.deleg.type, OPEN_DELEGATE_WRITE_ATTRS_DELEG);
+	/* Another client sees the holder's times, asked by CB_GETATTR. */
+	uint32_t asec = 0, msec = 0;
+	assert_int_equal(dl_getattr_times(&b, &o, &asec, &msec), NFS4_OK);
+	assert_int_equal(asec, 1000);
+	assert_int_equal(msec, 2000);
+	struct nfs4c_cb_rec rec;
+	assert_true(nfs4c_cb_get(&sa, OP_CB_GETATTR, 0, &rec));
+	assert_true(nfs4_bitmap_isset(&rec.attr_request, FATTR4_TIME_DELEG_ACCESS));
+	assert_true(nfs4_bitmap_isset(&rec.attr_request, FATTR4_TIME_DELEG_MODIFY));
+	/* Only the holder sets the delegated times, with its delegation's
+	 * stateid; they become the file's. */
+	static const struct nfs4_stateid anon = {0, {0}};
+	assert_int_equal(dl_on(&b, o.fh, o.fhlen, OP_SETATTR, add_set_deleg_mtime, &anon),
+			 NFS4ERR_INVAL);
+	assert_int_equal(dl_on(&b, o.fh, o.fhlen, OP_SETATTR, add_set_deleg_mtime,
+			       &o.deleg.stateid),
+			 NFS4ERR_INVAL);
+	assert_int_equal(dl_on(&a, o.fh, o.fhlen, OP_SETATTR, add_set_deleg_mtime, &anon),
+			 NFS4ERR_INVAL);
+	assert_int_equal(dl_on(&a, o.fh, o.fhlen, OP_SETATTR, add_set_deleg_mtime,
+			       &o.deleg.stateid),
+			 NFS4_OK);
+	assert_int_equal(nfs4c_cb_count(&sa, OP_CB_RECALL), 0);
+	assert_int_equal(dl_getattr_times(&a, &o, &asec, &msec), NFS4_OK);
+	assert_int_equal(msec, 3000);
+	assert_int_equal(dl_delegreturn(&a, &o), NFS4_OK);
+	/* A delegation without the wish carries no times: SETATTR refused. */
+	o = dl_open(&a, "f-times-plain", BOTH, true);
+	assert_int_equal(o.deleg.type, OPEN_DELEGATE_WRITE);
+	assert_int_equal(dl_on(&a, o.fh, o.fhlen, OP_SETATTR, add_set_deleg_mtime,
+			       &o.deleg.stateid),
+			 NFS4ERR_INVAL);
+	assert_int_equal(dl_delegreturn(&a, &o), NFS4_OK);
+	dl_client_end(&a, &sa);
+	dl_client_end(&b, &sb);
+}
+
+/* A holder that does not answer CB_GETATTR: the GETATTR gets
+ * NFS4ERR_DELAY after a short wait, and the delegation is recalled. */
+static void test_getattr_silent_holder(void **st)
+{
+	(void)st;
+	struct nfs4c_sess a, b;
+	struct nfs4c_cb sa, sb;
+	dl_client(&a, &sa, "dl-gs-a", 908);
+	dl_client(&b, &sb, "dl-gs-b", 909);
+	struct dl_open o = dl_open(&a, "f-getattr-silent", BOTH, true);
+	assert_int_equal(o.deleg.type, OPEN_DELEGATE_WRITE);
+	sa.silent = true;
+	uint64_t change, size;
+	uint64_t t0 = dl_now_ms();
+	assert_int_equal(dl_getattr(&b, &o, &change, &size), NFS4ERR_DELAY);
+	uint64_t took = dl_now_ms() - t0;
+	assert_true(took >= 150);
+	assert_true(took < 2000);
+	assert_true(nfs4c_cb_count(&sa, OP_CB_GETATTR) >= 1);
+	assert_true(nfs4c_cb_wait(&sa, OP_CB_RECALL, 1, 5000));
+	/* Recalled now: no more waiting, DELAY at once. */
+	t0 = dl_now_ms();
+	assert_int_equal(dl_getattr(&b, &o, &change, &size), NFS4ERR_DELAY);
+	assert_true(dl_now_ms() - t0 < 180);
+	sa.silent = false;
+	assert_int_equal(dl_delegreturn(&a, &o), NFS4_OK);
+	assert_int_equal(dl_getattr(&b, &o, &change, &size), NFS4_OK);
 	dl_client_end(&a, &sa);
 	dl_client_end(&b, &sb);
 }
@@ -429,6 +586,8 @@ int main(void)
 		cmocka_unit_test(test_want_delegation),
 		cmocka_unit_test(test_recall_by_each_conflict),
 		cmocka_unit_test(test_getattr_asks_the_holder),
+		cmocka_unit_test(test_getattr_silent_holder),
+		cmocka_unit_test(test_deleg_timestamps),
 		cmocka_unit_test(test_unanswered_recall_revokes),
 	};
 	return cmocka_run_group_tests(tests, dl_setup, dl_teardown);

@@ -260,19 +260,20 @@ static void test_undeliverable_recall_revokes(void **state)
 	assert_int_equal(g.type, OPEN_DELEGATE_WRITE);
 	/* Another client's GETATTR asks the holder first. */
 	bool have;
-	uint64_t change, size;
-	assert_int_equal(state_deleg_getattr(st, &f, 77, &have, &change, &size), NFS4ERR_DELAY);
+	struct state_deleg_ga v;
+	assert_int_equal(state_deleg_getattr(st, &f, 77, &have, &v, NULL, NULL), NFS4ERR_DELAY);
 	struct state_deleg_cb cbs[2];
 	assert_int_equal(dl_recalls(st, cbs, 2), 1);
 	assert_int_equal(cbs[0].opnum, OP_CB_GETATTR);
-	assert_int_equal(state_deleg_getattr(st, &f, 77, &have, &change, &size), NFS4ERR_DELAY);
-	state_deleg_getattr_done(st, &cbs[0].stateid, true, 42, 7);
-	assert_int_equal(state_deleg_getattr(st, &f, 77, &have, &change, &size), NFS4_OK);
+	assert_int_equal(state_deleg_getattr(st, &f, 77, &have, &v, NULL, NULL), NFS4ERR_DELAY);
+	struct state_deleg_ga ans = {.change = 42, .size = 7};
+	state_deleg_getattr_done(st, &cbs[0].stateid, &ans);
+	assert_int_equal(state_deleg_getattr(st, &f, 77, &have, &v, NULL, NULL), NFS4_OK);
 	assert_true(have);
-	assert_int_equal(change, 42);
-	assert_int_equal(size, 7);
+	assert_int_equal(v.change, 42);
+	assert_int_equal(v.size, 7);
 	/* The holder itself is not asked. */
-	assert_int_equal(state_deleg_getattr(st, &f, a, &have, &change, &size), NFS4_OK);
+	assert_int_equal(state_deleg_getattr(st, &f, a, &have, &v, NULL, NULL), NFS4_OK);
 	assert_false(have);
 	assert_int_equal(state_deleg_break(st, &f, 0, NULL, false), NFS4ERR_DELAY);
 	assert_int_equal(dl_recalls(st, cbs, 2), 1);

@@ -193,6 +193,17 @@ static void test_open_res(void **state)
 		(struct nfs4_space_limit){.limitby = NFS_LIMIT_BLOCKS, .num_blocks = 7,
 					  .bytes_per_block = 4096};
 	check_open_res(&a);
+	/* RFC 9754's ATTRS_DELEG types have the READ and WRITE arms. */
+	a.delegation = (struct nfs4_open_delegation){.type = OPEN_DELEGATE_READ_ATTRS_DELEG,
+						     .stateid = codec_stateid(4),
+						     .permissions = ace};
+	check_open_res(&a);
+	a.delegation = (struct nfs4_open_delegation){
+		.type = OPEN_DELEGATE_WRITE_ATTRS_DELEG, .stateid = codec_stateid(5),
+		.recall = true,
+		.space_limit = {.limitby = NFS_LIMIT_SIZE, .filesize = 1 << 20},
+		.permissions = ace};
+	check_open_res(&a);
 
 	for (uint32_t why = WND4_NOT_WANTED; why <= WND4_IS_DIR; why++) {
 		a.delegation = (struct nfs4_open_delegation){.type = OPEN_DELEGATE_NONE_EXT,
@@ -205,7 +216,7 @@ static void test_open_res(void **state)
 	struct nfs4_open_res b;
 	a.delegation = (struct nfs4_open_delegation){.type = OPEN_DELEGATE_NONE};
 	const size_t deleg_off = 16 + 20 + 4 + 12;
-	REFUSE_PATCHED(nfs4_enc_open_res, nfs4_dec_open_res, a, b, deleg_off, 4);
+	REFUSE_PATCHED(nfs4_enc_open_res, nfs4_dec_open_res, a, b, deleg_off, 6);
 	a.delegation = (struct nfs4_open_delegation){
 		.type = OPEN_DELEGATE_WRITE,
 		.space_limit = {.limitby = NFS_LIMIT_SIZE},

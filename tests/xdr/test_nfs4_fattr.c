@@ -17,7 +17,8 @@ static const unsigned all_known[] = {
 	FATTR4_RAWDEV, FATTR4_SPACE_AVAIL, FATTR4_SPACE_FREE, FATTR4_SPACE_TOTAL,
 	FATTR4_SPACE_USED, FATTR4_TIME_ACCESS, FATTR4_TIME_ACCESS_SET, FATTR4_TIME_CREATE,
 	FATTR4_TIME_DELTA, FATTR4_TIME_METADATA, FATTR4_TIME_MODIFY, FATTR4_TIME_MODIFY_SET,
-	FATTR4_MOUNTED_ON_FILEID, FATTR4_SUPPATTR_EXCLCREAT, FATTR4_OPEN_ARGUMENTS,
+	FATTR4_MOUNTED_ON_FILEID, FATTR4_SUPPATTR_EXCLCREAT, FATTR4_TIME_DELEG_ACCESS,
+	FATTR4_TIME_DELEG_MODIFY, FATTR4_OPEN_ARGUMENTS,
 };
 enum { NALL = sizeof(all_known) / sizeof(all_known[0]) };
 
@@ -40,7 +41,8 @@ static struct nfs4_attrs sample(void)
 		.time_access_set = {SET_TO_CLIENT_TIME4, {1600000000, 999999999}},
 		.time_create = {-5, 3}, .time_delta = {0, 1000}, .time_metadata = {7, 8},
 		.time_modify = {9, 10}, .time_modify_set = {SET_TO_SERVER_TIME4, {0, 0}},
-		.mounted_on_fileid = 77,
+		.mounted_on_fileid = 77, .time_deleg_access = {1700000100, 5},
+		.time_deleg_modify = {1700000200, 999999999},
 	};
 	nfs4_bitmap_set(&a.supported_attrs, FATTR4_TYPE);
 	nfs4_bitmap_set(&a.supported_attrs, FATTR4_SUPPATTR_EXCLCREAT);
@@ -116,6 +118,8 @@ static void assert_attrs_eq(const struct nfs4_attrs *a, const struct nfs4_attrs 
 	assert_int_equal(a->time_modify_set.how, b->time_modify_set.how);
 	assert_ts_eq(a->time_modify_set.time, b->time_modify_set.time);
 	assert_int_equal(a->mounted_on_fileid, b->mounted_on_fileid);
+	assert_ts_eq(a->time_deleg_access, b->time_deleg_access);
+	assert_ts_eq(a->time_deleg_modify, b->time_deleg_modify);
 	assert_bitmap_eq(&a->suppattr_exclcreat, &b->suppattr_exclcreat);
 	assert_bitmap_eq(&a->open_arguments.share_access, &b->open_arguments.share_access);
 	assert_bitmap_eq(&a->open_arguments.share_deny, &b->open_arguments.share_deny);

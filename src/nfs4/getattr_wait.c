@@ -1,0 +1,189 @@
+/* GETATTRs parked on a CB_GETATTR (deleg.h, nfs4_ga_wait_*): a registry
+ * of waiters by delegation stateid and one timer thread for their
+ * deadlines.  Whoever unlinks a waiter (the answer, the deadline or the
+ * stop) resumes its COMPOUND; that is what makes the resume happen once.
+ *
+ * Lock: the registry's lock (struct nfs4_ga_waits.lock), level 9b of
+ * core/lock_order.h: a leaf, taken with nothing held; rpc_park_resume is
+ * called after it is released. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "nfs4/deleg.h"
+#include "nfs4/server.h"
+
+struct nfs4_ga_waits {
+	pthread_mutex_t lock; /* lock order: core/lock_order.h, level 9b */
+	pthread_cond_t cond;
+	pthread_t thread;
+	bool stop;
+	struct nfs4_ga_wait *head; /* unordered: a handful at a time */
+};
+
+static void waits_resume_list(struct nfs4_ga_wait *list)
+{
+	while (list) {
+		struct nfs4_ga_wait *w = list;
+		list = w->next;
+		w->next = NULL;
+		rpc_park_resume(w->park);
+	}
+}
+
+static void *waits_timer(void *arg)
+{
+	struct nfs4_ga_waits *gw = arg;
+	pthread_mutex_lock(&gw->lock);
+	for (;;) {
+		uint64_t now = clock_now_ms(), next = 0;
+		struct nfs4_ga_wait *due = NULL;
+		for (struct nfs4_ga_wait **pp = &gw->head; *pp;) {
+			struct nfs4_ga_wait *w = *pp;
+			if (gw->stop || w->deadline_ms <= now) {
+				*pp = w->next;
+				w->next = due;
+				due = w;
+				continue;
+			}
+			if (!next || w->deadline_ms < next)
+				next = w->deadline_ms;
+			pp = &w->next;
+		}
+		if (due) {
+			pthread_mutex_unlock(&gw->lock);
+			waits_resume_list(due);
+			pthread_mutex_lock(&gw->lock);
+			continue;
+		}
+		if (gw->stop)
+			break;
+		if (!next) {
+			pthread_cond_wait(&gw->cond, &gw->lock);
+			continue;
+		}
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		uint64_t wait = next - now;
+		ts.tv_sec += (time_t)(wait / 1000);
+		ts.tv_nsec += (long)(wait % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&gw->cond, &gw->lock, &ts);
+	}
+	pthread_mutex_unlock(&gw->lock);
+	return NULL;
+}
+
+int nfs4_ga_waits_start(struct nfs4_server *srv)
+{
+	struct nfs4_ga_waits *gw = calloc(1, sizeof(*gw));
+	if (!gw)
+		return -ENOMEM;
+	pthread_mutex_init(&gw->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&gw->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	int rc = pthread_create(&gw->thread, NULL, waits_timer, gw);
+	if (rc) {
+		pthread_cond_destroy(&gw->cond);
+		pthread_mutex_destroy(&gw->lock);
+		free(gw);
+		return -rc;
+	}
+	srv->ga_waits = gw;
+	return 0;
+}
+
+void nfs4_ga_waits_stop(struct nfs4_server *srv)
+{
+	struct nfs4_ga_waits *gw = srv->ga_waits;
+	if (!gw)
+		return;
+	pthread_mutex_lock(&gw->lock);
+	gw->stop = true;
+	pthread_cond_signal(&gw->cond);
+	pthread_mutex_unlock(&gw->lock);
+	pthread_join(gw->thread, NULL);
+	pthread_cond_destroy(&gw->cond);
+	pthread_mutex_destroy(&gw->lock);
+	free(gw);
+	srv->ga_waits = NULL;
+}
+
+bool nfs4_ga_wait_add(struct nfs4_server *srv, struct nfs4_ga_wait *w, unsigned timeout_ms)
+{
+	struct nfs4_ga_waits *gw = srv->ga_waits;
+	if (!gw)
+		return false;
+	w->deadline_ms = clock_now_ms() + timeout_ms;
+	pthread_mutex_lock(&gw->lock);
+	bool ok = !gw->stop;
+	if (ok) {
+		w->next = gw->head;
+		gw->head = w;
+		pthread_cond_signal(&gw->cond);
+	}
+	pthread_mutex_unlock(&gw->lock);
+	return ok;
+}
+
+void nfs4_ga_wait_kick(struct nfs4_server *srv, struct nfs4_ga_wait *w)
+{
+	struct nfs4_ga_waits *gw = srv->ga_waits;
+	if (!gw)
+		return;
+	bool found = false;
+	pthread_mutex_lock(&gw->lock);
+	for (struct nfs4_ga_wait **pp = &gw->head; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			found = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&gw->lock);
+	if (found) {
+		w->next = NULL;
+		rpc_park_resume(w->park);
+	}
+}
+
+struct nfs4_ga_wait *nfs4_ga_wait_take(struct nfs4_server *srv, const struct nfs4_stateid *sid,
+				       const struct nfs4_ga_values *v, unsigned *n)
+{
+	struct nfs4_ga_waits *gw = srv->ga_waits;
+	*n = 0;
+	if (!gw)
+		return NULL;
+	struct nfs4_ga_wait *list = NULL;
+	pthread_mutex_lock(&gw->lock);
+	for (struct nfs4_ga_wait **pp = &gw->head; *pp;) {
+		struct nfs4_ga_wait *w = *pp;
+		if (memcmp(w->stateid.other, sid->other, sizeof(sid->other)) != 0) {
+			pp = &w->next;
+			continue;
+		}
+		*pp = w->next;
+		if (v)
+			w->values = *v;
+		w->next = list;
+		list = w;
+		(*n)++;
+	}
+	pthread_mutex_unlock(&gw->lock);
+	return list;
+}
+
+void nfs4_ga_wait_resume(struct nfs4_ga_wait *list)
+{
+	waits_resume_list(list);
+}
