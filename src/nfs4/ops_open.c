@@ -344,9 +344,19 @@ static enum nfsstat4 open_find(struct nfs4_compound *c, const struct open_args *
 			return s;
 		/* The delegation held before the restart comes back with the
 		 * open (state_deleg_grant). */
-		if (a->delegate_type != OPEN_DELEGATE_NONE &&
-		    a->delegate_type != OPEN_DELEGATE_READ && a->delegate_type != OPEN_DELEGATE_WRITE)
+		switch (a->delegate_type) {
+		case OPEN_DELEGATE_NONE:
+		case OPEN_DELEGATE_READ:
+		case OPEN_DELEGATE_WRITE:
+			break;
+		case OPEN_DELEGATE_READ_ATTRS_DELEG:
+		case OPEN_DELEGATE_WRITE_ATTRS_DELEG:
+			if (c->minor >= 1)
+				break; /* RFC 9754: with its timestamps */
 			return NFS4ERR_INVAL;
+		default:
+			return NFS4ERR_INVAL;
+		}
 		return open_current(c, t);
 	case CLAIM_FH:
 		if ((s = state_check_grace(st, a->clientid, false)) != NFS4_OK)
@@ -423,6 +433,15 @@ static enum nfsstat4 open_serve(struct nfs4_compound *c, struct state_owner *o,
 	 * the policy gives. */
 	if (a->claim != CLAIM_DELEGATE_CUR && a->claim != CLAIM_DELEG_CUR_FH) {
 		uint32_t reclaim_type = a->claim == CLAIM_PREVIOUS ? a->delegate_type : 0;
+		/* A delegation with delegated timestamps comes back as the same
+		 * type with the wish for them. */
+		if (reclaim_type == OPEN_DELEGATE_READ_ATTRS_DELEG ||
+		    reclaim_type == OPEN_DELEGATE_WRITE_ATTRS_DELEG) {
+			reclaim_type = reclaim_type == OPEN_DELEGATE_READ_ATTRS_DELEG
+					       ? OPEN_DELEGATE_READ
+					       : OPEN_DELEGATE_WRITE;
+			want |= OPEN4_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS;
+		}
 		nfs4_deleg_for_open(c, o, key, access, want, reclaim_type, &r.delegation);
 	}
 	nfs4_enc_open_res(res, &r);

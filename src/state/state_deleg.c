@@ -465,6 +465,7 @@ void state_deleg_grant(struct state_server *st, uint64_t clientid,
 			grant_none(a, WND4_CONTENTION, out);
 			goto out;
 		}
+		d->timestamps = a->v41 && (a->want & OPEN4_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS);
 		grant_give(d, true, first, out);
 		out->recall = !a->cb_up;
 		goto out;

@@ -1,5 +1,6 @@
 /* Delegations across a ferryd restart: the client reclaims its write
- * delegation with CLAIM_PREVIOUS in the grace period, and the reclaimed
+ * delegation (and a read one with delegated timestamps) with
+ * CLAIM_PREVIOUS in the grace period, and the reclaimed
  * delegation is recalled like any other. */
 #include "proto/deleg_fixture.h"
 
@@ -11,6 +12,10 @@ static void test_reclaim_after_restart(void **st)
 	dl_client(&a, &sa, "dl-restart", 920);
 	struct dl_open o = dl_open(&a, "f-restart", OPEN4_SHARE_ACCESS_BOTH, true);
 	assert_int_equal(o.deleg.type, OPEN_DELEGATE_WRITE);
+	/* And a read delegation with delegated timestamps (RFC 9754). */
+	const uint32_t rd_ts = OPEN4_SHARE_ACCESS_READ | OPEN4_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS;
+	struct dl_open ots = dl_open(&a, "f-restart-ts", rd_ts, true);
+	assert_int_equal(ots.deleg.type, OPEN_DELEGATE_READ_ATTRS_DELEG);
 	dl_client_end(&a, &sa);
 	assert_int_equal(ferryd_stop(&server), 0);
 	assert_int_equal(dl_start(), 0);
@@ -26,6 +31,12 @@ static void test_reclaim_after_restart(void **st)
 					 o.fhlen);
 	assert_int_equal(r.status, NFS4_OK);
 	assert_int_equal(r.deleg.type, OPEN_DELEGATE_WRITE);
+	/* The timestamps delegation comes back as what it was. */
+	struct nfs4_open_claim prev_ts = {.type = CLAIM_PREVIOUS,
+					  .delegate_type = OPEN_DELEGATE_READ_ATTRS_DELEG};
+	struct dl_open rts = dl_open_claim(&a, NULL, rd_ts, false, &prev_ts, ots.fh, ots.fhlen);
+	assert_int_equal(rts.status, NFS4_OK);
+	assert_int_equal(rts.deleg.type, OPEN_DELEGATE_READ_ATTRS_DELEG);
 	struct nfs4c_call m;
 	struct nfs4c_reply p;
 	nfs4c_begin_seq(&a, &m, 0, false);
