@@ -275,9 +275,7 @@ static unsigned get_connections(struct ctl_server *cs, json_t **out)
 
 /* --- changes ------------------------------------------------------------------------ */
 
-/* A JSON object body with only the given integer fields; 0, or a 400 with
- * *out set.  Fields absent from the body are left as they were in vals. */
-static unsigned parse_int_fields(const char *body, size_t len, const char *const *names,
+unsigned ctl_api_parse_int_fields(const char *body, size_t len, const char *const *names,
 				 long long *vals, unsigned nnames, json_t **out)
 {
 	json_error_t jerr;
@@ -342,7 +340,7 @@ static unsigned put_listener(struct ctl_server *cs, const char *id, const char *
 	nfs4_server_listener_minor(cs->ctx.nfs, idx, &lo, &hi);
 	static const char *const names[] = {"min_minor", "max_minor"};
 	long long vals[2] = {lo, hi};
-	unsigned st = parse_int_fields(body, len, names, vals, 2, out);
+	unsigned st = ctl_api_parse_int_fields(body, len, names, vals, 2, out);
 	if (st)
 		return st;
 	if (vals[0] < 0 || vals[1] < 0 || vals[0] > NFS4_MINOR_HIGHEST ||

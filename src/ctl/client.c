@@ -124,24 +124,23 @@ static int send_all(int fd, const char *p, size_t n, long long deadline)
 	return 0;
 }
 
-/* Parses "HTTP/1.x NNN ...\r\n headers \r\n\r\n body" read to EOF. */
-static int parse_reply(char *buf, size_t len, struct ctl_http_reply *out, char *err,
-		       size_t errlen)
+int ctl_http_parse_reply(const char *buf, size_t len, struct ctl_http_reply *out, char *err,
+			 size_t errlen)
 {
 	unsigned status;
 	if (len < 12 || sscanf(buf, "HTTP/1.%*u %u", &status) != 1) {
 		snprintf(err, errlen, "the reply is not HTTP");
 		return -EPROTO;
 	}
-	char *hdr_end = strstr(buf, "\r\n\r\n");
+	const char *hdr_end = strstr(buf, "\r\n\r\n");
 	if (!hdr_end) {
 		snprintf(err, errlen, "the reply ended inside its headers");
 		return -EPROTO;
 	}
-	char *body = hdr_end + 4;
+	const char *body = hdr_end + 4;
 	size_t blen = len - (size_t)(body - buf);
 	/* Content-Length, when given, must match what came. */
-	for (char *h = strstr(buf, "\r\n"); h && h < hdr_end; h = strstr(h + 2, "\r\n")) {
+	for (const char *h = strstr(buf, "\r\n"); h && h < hdr_end; h = strstr(h + 2, "\r\n")) {
 		if (strncasecmp(h + 2, "Content-Length:", 15) == 0) {
 			unsigned long cl = strtoul(h + 17, NULL, 10);
 			if (cl > blen) {
@@ -217,7 +216,7 @@ int ctl_http_request(const char *hostport, const char *method, const char *path,
 		return -EPROTO;
 	}
 	buf[len] = '\0';
-	rc = parse_reply(buf, len, out, err, errlen);
+	rc = ctl_http_parse_reply(buf, len, out, err, errlen);
 	free(buf);
 	return rc;
 }

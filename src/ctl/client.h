@@ -22,4 +22,11 @@ int ctl_http_request(const char *hostport, const char *method, const char *path,
 
 void ctl_http_reply_free(struct ctl_http_reply *r);
 
+/* Parses a whole reply "HTTP/1.x NNN ...\r\n headers \r\n\r\n body" as
+ * read to EOF: buf[0 .. len) followed by a NUL (buf[len] == '\0').  0 with
+ * *out filled (a Content-Length shorter than what came cuts the body; a
+ * longer one is an error), or -EPROTO / -ENOMEM with a message in err. */
+int ctl_http_parse_reply(const char *buf, size_t len, struct ctl_http_reply *out, char *err,
+			 size_t errlen);
+
 #endif

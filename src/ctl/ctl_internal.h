@@ -42,4 +42,11 @@ unsigned ctl_api_handle(struct ctl_server *cs, const char *method, const char *p
 /* {"error": message} */
 json_t *ctl_api_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A request body that must be a JSON object with only the given integer
+ * fields (names[0 .. nnames)): 0 with vals[i] set for each field present
+ * (the others keep their value), or 400 with *out the error to send (the
+ * caller's reference).  Duplicate keys are refused. */
+unsigned ctl_api_parse_int_fields(const char *body, size_t len, const char *const *names,
+				  long long *vals, unsigned nnames, json_t **out);
+
 #endif
