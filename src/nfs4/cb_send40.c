@@ -19,9 +19,10 @@
 #include "nfs4/server.h"
 #include "rpc/server.h"
 
-/* The credential of a v4.0 callback.  RFC 7530 3.4 has the server call
- * back with the flavor the client used for SETCLIENTID; the Linux client's
- * callback service refuses a CB_COMPOUND under AUTH_NONE (AUTH_BADCRED).
+/* The credential of a v4.0 callback: the flavor the client used for
+ * SETCLIENTID (v4.0 has no callback security parameters of its own); the
+ * Linux client's callback service refuses a CB_COMPOUND under AUTH_NONE
+ * (AUTH_BADCRED).
  * Under AUTH_SYS the server speaks for itself, as the host's root (what
  * knfsd sends too), not for any user of the client. */
 static const struct rpc_cred *cb40_cred(uint32_t client_flavor, struct rpc_cred *out)
