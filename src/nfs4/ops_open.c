@@ -223,20 +223,31 @@ static enum nfsstat4 open_in_pseudo(struct nfs4_compound *c, const struct open_a
 	return a->opentype == OPEN4_CREATE ? NFS4ERR_ROFS : NFS4ERR_NOENT;
 }
 
+/* The current filehandle is a directory (its attributes in *dattr) and
+ * the claim's name a valid component, copied NUL-terminated into name. */
+static enum nfsstat4 open_dir_and_name(struct nfs4_compound *c, const struct open_args *a,
+				       struct backend_attr *dattr, char name[BACKEND_NAME_MAX + 1])
+{
+	enum nfsstat4 s = nfs4_need_dir(c, dattr);
+	if (s != NFS4_OK)
+		return s;
+	if ((s = nfs4_check_component(a->name, a->name_len, BACKEND_NAME_MAX)) != NFS4_OK)
+		return s;
+	memcpy(name, a->name, a->name_len);
+	name[a->name_len] = '\0';
+	return NFS4_OK;
+}
+
 /* CLAIM_DELEGATE_CUR: name in the current directory, opened under a
  * delegation of this client (being recalled, typically). */
 static enum nfsstat4 open_by_name_cur(struct nfs4_compound *c, const struct open_args *a,
 				      struct open_target *t)
 {
 	struct backend_attr dattr;
-	enum nfsstat4 s = nfs4_need_dir(c, &dattr);
+	char name[BACKEND_NAME_MAX + 1];
+	enum nfsstat4 s = open_dir_and_name(c, a, &dattr, name);
 	if (s != NFS4_OK)
 		return s;
-	char name[BACKEND_NAME_MAX + 1];
-	if ((s = nfs4_check_component(a->name, a->name_len, BACKEND_NAME_MAX)) != NFS4_OK)
-		return s;
-	memcpy(name, a->name, a->name_len);
-	name[a->name_len] = '\0';
 	struct nfs4_export *ex = c->cfh.export;
 	t->before = t->after = dattr.change;
 	int rc = ex->ops->lookup(ex->bex, &c->cred, &c->cfh.bh, name, &t->bh, &t->attr);
@@ -248,14 +259,10 @@ static enum nfsstat4 open_by_name(struct nfs4_compound *c, const struct open_arg
 				  struct open_target *t)
 {
 	struct backend_attr dattr;
-	enum nfsstat4 s = nfs4_need_dir(c, &dattr);
+	char name[BACKEND_NAME_MAX + 1];
+	enum nfsstat4 s = open_dir_and_name(c, a, &dattr, name);
 	if (s != NFS4_OK)
 		return s;
-	char name[BACKEND_NAME_MAX + 1];
-	if ((s = nfs4_check_component(a->name, a->name_len, BACKEND_NAME_MAX)) != NFS4_OK)
-		return s;
-	memcpy(name, a->name, a->name_len);
-	name[a->name_len] = '\0';
 	/* Before touching the file system: no creating during grace. */
 	if ((s = state_check_grace(c->srv->state, a->clientid, false)) != NFS4_OK)
 		return s;
