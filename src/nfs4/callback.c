@@ -133,7 +133,13 @@ void nfs4_cb_compound_decode_reply(struct xdr_dec *d, const struct nfs4_cb_seque
 			out->status = i + 1 == nres ? status : NFS4ERR_BADXDR;
 			return;
 		}
+		const uint8_t *body = d->p;
 		if (desc->dec_res && (!ops[i].res || !desc->dec_res(d, ops[i].res)))
+			return;
+		/* The table's bound, not the record size, limits what a client
+		 * makes the server decode and keep (a CB_GETATTR answer is
+		 * copied until done() ran). */
+		if ((size_t)(d->p - body) > desc->res_max)
 			return;
 	}
 	/* Results stop only at an error: a short list of good ones is

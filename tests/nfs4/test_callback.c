@@ -304,6 +304,39 @@ static void test_reply_getattr_body(void **state)
 	xdr_enc_release(&e);
 }
 
+/* A CB_GETATTR answer larger than the table's res_max is refused: a client
+ * cannot make the server copy and keep (cb_item_keep_getattr) whatever it
+ * sends up to the record size. */
+static void test_reply_getattr_oversized(void **state)
+{
+	struct nfs4_cb_sequence_args seq;
+	seq_args(&seq);
+	struct nfs4_cb_sequence_res r;
+	good_res(&r, &seq);
+	struct xdr_enc e;
+	assert_true(xdr_enc_init(&e, 64, 16384));
+	struct nfs4_compound_res_enc re;
+	assert_true(nfs4_enc_compound_res_begin(&re, &e, (struct nfs4_opaque){NULL, 0}));
+	nfs4_enc_op_res(&re, OP_CB_SEQUENCE, NFS4_OK);
+	assert_true(nfs4_enc_cb_sequence_res(&e, &r));
+	nfs4_enc_op_res(&re, OP_CB_GETATTR, NFS4_OK);
+	const uint32_t len = nfs4_cb_op_describe(OP_CB_GETATTR)->res_max + 4;
+	static uint8_t vals[8192];
+	assert_true(len <= sizeof(vals));
+	struct nfs4_cb_getattr_res big = {.attrs = {.vals = {vals, len}}};
+	big.attrs.mask.w[0] = 1u << FATTR4_SIZE;
+	assert_true(nfs4_enc_cb_getattr_res(&e, &big));
+	nfs4_enc_compound_res_finish(&re, NFS4_OK);
+	assert_false(e.overflow);
+	struct nfs4_cb_getattr_res g;
+	memset(&g, 0, sizeof(g));
+	struct nfs4_cb_op op = {.opnum = OP_CB_GETATTR, .res = &g};
+	struct nfs4_cb_outcome out;
+	decode(&e, &seq, &op, 1, &out);
+	assert_int_equal(out.status, NFS4ERR_BADXDR);
+	xdr_enc_release(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -311,6 +344,7 @@ int main(void)
 		cmocka_unit_test(test_encode_sequence_recall),
 		cmocka_unit_test(test_reply_checked),
 		cmocka_unit_test(test_reply_getattr_body),
+		cmocka_unit_test(test_reply_getattr_oversized),
 		cmocka_unit_test(test_v40_recall),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
