@@ -415,10 +415,7 @@ static bool compound_park(struct compound_run **runp, struct compound_run *local
 	 * answers as for a holder that stayed silent. */
 	if (!nfs4_ga_wait_add(run->c.srv, w, NFS4_GA_WAIT_MS))
 		rpc_park_resume(w->park);
-	/* The CB_GETATTR went out before the wait was registered: its answer
-	 * may be in already, and nobody would wake this one. */
-	else if (state_deleg_getattr_answered(run->c.srv->state, &w->stateid))
-		nfs4_ga_wait_kick(run->c.srv, w);
+	/* Registered: w may be resumed and freed on another thread already. */
 	return true;
 fail:
 	free(w);

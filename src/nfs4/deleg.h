@@ -58,6 +58,7 @@ struct nfs4_ga_wait {
 	struct nfs4_ga_wait *next;
 	struct nfs4_stateid stateid; /* the delegation asked */
 	uint64_t deadline_ms;
+	uint64_t ticket; /* set by nfs4_ga_wait_add */
 	struct rpc_park *park;
 	struct nfs4_ga_values values;
 };
@@ -68,13 +69,11 @@ int nfs4_ga_waits_start(struct nfs4_server *srv);
 void nfs4_ga_waits_stop(struct nfs4_server *srv);
 
 /* Registers w (stateid and park set) to be resumed by the answer about its
- * delegation or after timeout_ms.  False when the registry is stopping
- * (nothing registered). */
+ * delegation or after timeout_ms; when the answer came before w was
+ * registered, w is resumed at once.  Once registered, w belongs to whoever
+ * resumes it: the caller must not look at it again.  False when the
+ * registry is stopping (nothing registered, w still the caller's). */
 bool nfs4_ga_wait_add(struct nfs4_server *srv, struct nfs4_ga_wait *w, unsigned timeout_ms);
-
-/* Resumes w now if it is still registered (the answer it waits for came
- * before it was): the operation then finds the answer in the state. */
-void nfs4_ga_wait_kick(struct nfs4_server *srv, struct nfs4_ga_wait *w);
 
 /* The CB_GETATTR about delegation sid ended (v NULL: no answer): every
  * waiter on it is unlinked and gets v; they are returned as a list (*n of

@@ -23,6 +23,7 @@ struct nfs4_ga_waits {
 	pthread_t thread;
 	bool stop;
 	struct nfs4_ga_wait *head; /* unordered: a handful at a time */
+	uint64_t tickets;          /* the last ticket given to a waiter */
 };
 
 static void waits_resume_list(struct nfs4_ga_wait *list)
@@ -119,42 +120,52 @@ void nfs4_ga_waits_stop(struct nfs4_server *srv)
 	srv->ga_waits = NULL;
 }
 
-bool nfs4_ga_wait_add(struct nfs4_server *srv, struct nfs4_ga_wait *w, unsigned timeout_ms)
+/* Resumes w if it is still the waiter registered with ticket: the caller
+ * no longer owns w once it is registered (whoever unlinks it resumes the
+ * COMPOUND, which frees it), so w is only compared, and the ticket tells
+ * it from a later waiter that got the same memory. */
+static void waits_kick(struct nfs4_ga_waits *gw, const struct nfs4_ga_wait *w, uint64_t ticket)
 {
-	struct nfs4_ga_waits *gw = srv->ga_waits;
-	if (!gw)
-		return false;
-	w->deadline_ms = clock_now_ms() + timeout_ms;
-	pthread_mutex_lock(&gw->lock);
-	bool ok = !gw->stop;
-	if (ok) {
-		w->next = gw->head;
-		gw->head = w;
-		pthread_cond_signal(&gw->cond);
-	}
-	pthread_mutex_unlock(&gw->lock);
-	return ok;
-}
-
-void nfs4_ga_wait_kick(struct nfs4_server *srv, struct nfs4_ga_wait *w)
-{
-	struct nfs4_ga_waits *gw = srv->ga_waits;
-	if (!gw)
-		return;
-	bool found = false;
+	struct nfs4_ga_wait *found = NULL;
 	pthread_mutex_lock(&gw->lock);
 	for (struct nfs4_ga_wait **pp = &gw->head; *pp; pp = &(*pp)->next) {
-		if (*pp == w) {
-			*pp = w->next;
-			found = true;
+		if (*pp == w && w->ticket == ticket) {
+			found = *pp;
+			*pp = found->next;
 			break;
 		}
 	}
 	pthread_mutex_unlock(&gw->lock);
 	if (found) {
-		w->next = NULL;
-		rpc_park_resume(w->park);
+		found->next = NULL;
+		rpc_park_resume(found->park);
 	}
+}
+
+bool nfs4_ga_wait_add(struct nfs4_server *srv, struct nfs4_ga_wait *w, unsigned timeout_ms)
+{
+	struct nfs4_ga_waits *gw = srv->ga_waits;
+	if (!gw)
+		return false;
+	/* Copied before w is linked: from then on an answer or the deadline
+	 * may resume the COMPOUND, which frees w. */
+	struct nfs4_stateid sid = w->stateid;
+	w->deadline_ms = clock_now_ms() + timeout_ms;
+	pthread_mutex_lock(&gw->lock);
+	bool ok = !gw->stop;
+	uint64_t ticket = 0;
+	if (ok) {
+		ticket = w->ticket = ++gw->tickets;
+		w->next = gw->head;
+		gw->head = w;
+		pthread_cond_signal(&gw->cond);
+	}
+	pthread_mutex_unlock(&gw->lock);
+	/* The CB_GETATTR went out before the wait was registered: its answer
+	 * may be in already, and nobody else would wake this one. */
+	if (ok && state_deleg_getattr_answered(srv->state, &sid))
+		waits_kick(gw, w, ticket);
+	return ok;
 }
 
 struct nfs4_ga_wait *nfs4_ga_wait_take(struct nfs4_server *srv, const struct nfs4_stateid *sid,
