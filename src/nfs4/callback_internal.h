@@ -125,8 +125,9 @@ void cb_call_started(struct nfs4_cb_engine *eng, struct cb_item *item);
 void cb_call_ended(struct nfs4_cb_engine *eng);
 
 /* Moves an item of a destroyed session to the queue of session to (the
- * client's other session with a back channel); the caller's worker then
- * forgets it.  0 or -ENOMEM (the item stays). */
+ * client's other session with a back channel), or, when the engine is
+ * stopping, ends it with NFS4ERR_CB_PATH_DOWN; either way the caller's
+ * worker then forgets it.  0 or -ENOMEM (the item stays). */
 int cb_item_move41(struct nfs4_cb_engine *eng, struct cb_item *item, struct state_session *to);
 
 /* cb_send40.c: whether a v4.0 client's callback address may be dialled:

@@ -609,20 +609,15 @@ static struct cb_item *item_new(const struct nfs4_cb_request *req)
 }
 
 /* Links it onto the channel for (v41, session / clientid), made from
- * spare when there is none.  Returns whether spare was used. */
-static bool engine_enqueue(struct nfs4_cb_engine *eng, struct cb_chan *spare, bool v41,
+ * spare when there is none (eng->lock held, not stopping).  Returns
+ * whether spare was used; *dup_probe when it is a probe that is not
+ * needed (the caller frees it). */
+static bool enqueue_locked(struct nfs4_cb_engine *eng, struct cb_chan *spare, bool v41,
 			   struct state_session *s, uint64_t clientid, struct cb_item *it,
 			   bool *dup_probe)
 {
 	const uint8_t *sid = s ? state_session_id(s) : NULL;
 	bool used = false;
-	pthread_mutex_lock(&eng->lock);
-	if (eng->stop) {
-		/* Stopping: nothing new is taken (the caller frees it). */
-		*dup_probe = true;
-		pthread_mutex_unlock(&eng->lock);
-		return false;
-	}
 	struct cb_chan *c = chan_find(eng, v41, sid, clientid);
 	if (!c) {
 		c = spare;
@@ -638,16 +633,31 @@ static bool engine_enqueue(struct nfs4_cb_engine *eng, struct cb_chan *spare, bo
 	}
 	if (it->probe && c->nprobes) {
 		*dup_probe = true; /* one is on its way: its outcome will do */
-	} else {
-		*dup_probe = false;
-		if (!it->chan)
-			eng->stats.pending++; /* a moved item is counted already */
-		chan_append(c, it);
-		if (c->running)
-			c->rerun = true;
-		else
-			chan_mark_ready(eng, c);
+		return used;
 	}
+	*dup_probe = false;
+	if (!it->chan)
+		eng->stats.pending++; /* a moved item is counted already */
+	chan_append(c, it);
+	if (c->running)
+		c->rerun = true;
+	else
+		chan_mark_ready(eng, c);
+	return used;
+}
+
+/* enqueue_locked under the lock; when stopping nothing new is taken:
+ * *dup_probe is set and the caller frees it. */
+static bool engine_enqueue(struct nfs4_cb_engine *eng, struct cb_chan *spare, bool v41,
+			   struct state_session *s, uint64_t clientid, struct cb_item *it,
+			   bool *dup_probe)
+{
+	bool used = false;
+	pthread_mutex_lock(&eng->lock);
+	if (eng->stop)
+		*dup_probe = true;
+	else
+		used = enqueue_locked(eng, spare, v41, s, clientid, it, dup_probe);
 	pthread_mutex_unlock(&eng->lock);
 	return used;
 }
@@ -728,19 +738,27 @@ int cb_item_move41(struct nfs4_cb_engine *eng, struct cb_item *it, struct state_
 		return -ENOMEM;
 	pthread_mutex_lock(&eng->lock);
 	struct cb_chan *from = it->chan;
-	chan_remove(from, it);
-	if (from->running)
-		from->rerun = true;
-	else
-		chan_mark_ready(eng, from);
+	bool used = false;
+	if (eng->stop) {
+		/* Its done() is still owed: it ends here, on its old channel,
+		 * like every other item at stop. */
+		item_finish_locked(eng, it, NFS4ERR_CB_PATH_DOWN);
+	} else {
+		/* One lock for both channels: stop cannot come in between and
+		 * leave the item on neither. */
+		chan_remove(from, it);
+		it->state = CB_ITEM_QUEUED;
+		it->exclude = NULL;
+		bool dup;
+		used = enqueue_locked(eng, spare, true, to, state_session_clientid(to), it, &dup);
+		if (from->running)
+			from->rerun = true;
+		else
+			chan_mark_ready(eng, from);
+	}
 	pthread_mutex_unlock(&eng->lock);
-	it->state = CB_ITEM_QUEUED;
-	it->exclude = NULL;
-	bool dup = false;
-	if (!engine_enqueue(eng, spare, true, to, state_session_clientid(to), it, &dup))
+	if (!used)
 		free(spare);
-	if (dup)
-		item_free(it);
 	return 0;
 }
 
