@@ -13,22 +13,28 @@
 
 /* --- callbacks ------------------------------------------------------------------------- */
 
-/* What a callback's done() needs: the delegation it is about. */
+/* What a callback's done() needs: the delegation it is about and, for
+ * CB_GETATTR, what the holder was asked. */
 struct deleg_cb_arg {
 	uint32_t opnum;
 	struct nfs4_stateid stateid;
+	struct nfs4_bitmap asked;
 };
 
 /* The holder's values from a CB_GETATTR answer: change and size (without
  * them the answer is of no use), and the times an ATTRS_DELEG holder
- * keeps. */
-static bool getattr_values(const struct nfs4_cb_getattr_res *r, struct state_deleg_ga *v)
+ * keeps.  Only what it was asked counts: a holder without delegated
+ * timestamps does not own the file's times, whatever it sends. */
+static bool getattr_values(const struct nfs4_cb_getattr_res *r, const struct nfs4_bitmap *asked,
+			   struct state_deleg_ga *v)
 {
 	struct nfs4_attrs attrs;
 	uint32_t bad;
 	memset(&attrs, 0, sizeof(attrs));
 	if (!r || !nfs4_fattr_decode_values(&r->attrs.mask, r->attrs.vals, &attrs, &bad))
 		return false;
+	for (unsigned w = 0; w < NFS4_BITMAP_WORDS; w++)
+		attrs.present.w[w] &= asked->w[w];
 	if (!nfs4_bitmap_isset(&attrs.present, FATTR4_CHANGE) ||
 	    !nfs4_bitmap_isset(&attrs.present, FATTR4_SIZE))
 		return false;
@@ -49,7 +55,7 @@ static void deleg_cb_done(struct nfs4_server *srv, void *arg, const struct nfs4_
 	} else {
 		struct nfs4_ga_values v;
 		memset(&v, 0, sizeof(v));
-		v.have = r->status == NFS4_OK && getattr_values(r->getattr, &v.v);
+		v.have = r->status == NFS4_OK && getattr_values(r->getattr, &a->asked, &v.v);
 		bool have = v.have;
 		state_deleg_getattr_done(srv->state, &a->stateid, have ? &v.v : NULL);
 		unsigned n;
@@ -82,12 +88,14 @@ static void deleg_cb_send(struct nfs4_server *srv, const struct state_deleg_cb *
 		memcpy(req.fh, fh.wire, fh.wire_len);
 		req.fh_len = fh.wire_len;
 		req.stateid = cb->stateid;
-		nfs4_bitmap_set(&req.attr_request, FATTR4_CHANGE);
-		nfs4_bitmap_set(&req.attr_request, FATTR4_SIZE);
+		memset(&arg->asked, 0, sizeof(arg->asked));
+		nfs4_bitmap_set(&arg->asked, FATTR4_CHANGE);
+		nfs4_bitmap_set(&arg->asked, FATTR4_SIZE);
 		if (cb->timestamps) {
-			nfs4_bitmap_set(&req.attr_request, FATTR4_TIME_DELEG_ACCESS);
-			nfs4_bitmap_set(&req.attr_request, FATTR4_TIME_DELEG_MODIFY);
+			nfs4_bitmap_set(&arg->asked, FATTR4_TIME_DELEG_ACCESS);
+			nfs4_bitmap_set(&arg->asked, FATTR4_TIME_DELEG_MODIFY);
 		}
+		req.attr_request = arg->asked;
 		req.done = deleg_cb_done;
 		req.arg = arg;
 		rc = nfs4_cb_queue(srv, cb->clientid, &req);

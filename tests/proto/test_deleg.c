@@ -476,6 +476,31 @@ static void test_deleg_timestamps(void **st)
 	dl_client_end(&b, &sb);
 }
 
+/* A holder without delegated timestamps that answers CB_GETATTR with them
+ * anyway: it was not asked for them and does not own the file's times, so
+ * another client sees the server's. */
+static void test_getattr_unasked_times(void **st)
+{
+	(void)st;
+	struct nfs4c_sess a, b;
+	struct nfs4c_cb sa, sb;
+	dl_client(&a, &sa, "dl-tu-a", 912);
+	dl_client(&b, &sb, "dl-tu-b", 913);
+	sa.handlers[OP_CB_GETATTR] = getattr_answer_times;
+	struct dl_open o = dl_open(&a, "f-times-unasked", BOTH, true);
+	assert_int_equal(o.deleg.type, OPEN_DELEGATE_WRITE);
+	uint32_t asec = 0, msec = 0;
+	assert_int_equal(dl_getattr_times(&b, &o, &asec, &msec), NFS4_OK);
+	struct nfs4c_cb_rec rec;
+	assert_true(nfs4c_cb_get(&sa, OP_CB_GETATTR, 0, &rec));
+	assert_false(nfs4_bitmap_isset(&rec.attr_request, FATTR4_TIME_DELEG_ACCESS));
+	assert_int_not_equal(asec, 1000);
+	assert_int_not_equal(msec, 2000);
+	assert_int_equal(dl_delegreturn(&a, &o), NFS4_OK);
+	dl_client_end(&a, &sa);
+	dl_client_end(&b, &sb);
+}
+
 /* A holder that does not answer CB_GETATTR: the GETATTR gets
  * NFS4ERR_DELAY after a short wait, and the delegation is recalled. */
 static void test_getattr_silent_holder(void **st)
@@ -588,6 +613,7 @@ int main(void)
 		cmocka_unit_test(test_getattr_asks_the_holder),
 		cmocka_unit_test(test_getattr_silent_holder),
 		cmocka_unit_test(test_deleg_timestamps),
+		cmocka_unit_test(test_getattr_unasked_times),
 		cmocka_unit_test(test_unanswered_recall_revokes),
 	};
 	return cmocka_run_group_tests(tests, dl_setup, dl_teardown);
