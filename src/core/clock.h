@@ -14,4 +14,20 @@ static inline uint64_t clock_now_ns(void)
 
 static inline uint64_t clock_now_ms(void) { return clock_now_ns() / 1000000u; }
 
+/* The CLOCK_MONOTONIC time wait_ms from now, as pthread_cond_timedwait
+ * wants it for a condition variable set to that clock
+ * (pthread_condattr_setclock). */
+static inline struct timespec clock_deadline_ms(uint64_t wait_ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(wait_ms / 1000);
+	ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
 #endif

@@ -410,14 +410,7 @@ static void cond_wait_until(struct nfs4_cb_engine *eng, uint64_t until_ms)
 	uint64_t wait = until_ms > now ? until_ms - now : 0;
 	if (wait > CB_IDLE_WAKE_MS)
 		wait = CB_IDLE_WAKE_MS;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += (time_t)(wait / 1000);
-	ts.tv_nsec += (long)(wait % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	struct timespec ts = clock_deadline_ms(wait);
 	pthread_cond_timedwait(&eng->cond, &eng->lock, &ts);
 }
 

@@ -67,15 +67,7 @@ static void *waits_timer(void *arg)
 			pthread_cond_wait(&gw->cond, &gw->lock);
 			continue;
 		}
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		uint64_t wait = next - now;
-		ts.tv_sec += (time_t)(wait / 1000);
-		ts.tv_nsec += (long)(wait % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		struct timespec ts = clock_deadline_ms(next - now);
 		pthread_cond_timedwait(&gw->cond, &gw->lock, &ts);
 	}
 	pthread_mutex_unlock(&gw->lock);

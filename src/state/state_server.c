@@ -146,15 +146,7 @@ static void *state_thread_main(void *arg)
 			pthread_mutex_lock(&st->lock);
 			continue;
 		}
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		uint64_t wait = next - now;
-		ts.tv_sec += (time_t)(wait / 1000);
-		ts.tv_nsec += (long)(wait % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		struct timespec ts = clock_deadline_ms(next - now);
 		pthread_cond_timedwait(&st->cond, &st->lock, &ts);
 	}
 	pthread_mutex_unlock(&st->lock);
