@@ -76,7 +76,8 @@ void nfs4_deleg_for_open(struct nfs4_compound *c, struct state_owner *o,
 		.access = access,
 		.want = want,
 		.v41 = c->minor >= 1,
-		.cb_up = nfs4_cb_path_up(c->srv, clientid),
+		/* v4.1: the state module sees the back channel itself. */
+		.cb_up = c->minor == 0 && nfs4_cb_path_up(c->srv, clientid),
 		.reclaim_type = reclaim_type,
 	};
 	struct state_deleg_grant g;
@@ -147,7 +148,6 @@ NFS4_SERVE(want_delegation)
 		bool wr = want == OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG ||
 			  ask.reclaim_type == OPEN_DELEGATE_WRITE;
 		ask.access = wr ? STATE_SHARE_ACCESS_BOTH : STATE_SHARE_ACCESS_READ;
-		ask.cb_up = nfs4_cb_path_up(c->srv, c->clientid);
 		struct state_deleg_grant g;
 		deleg_grant(c, c->clientid, &key, &ask, &g);
 		if (g.type == OPEN_DELEGATE_NONE) {

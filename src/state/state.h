@@ -433,8 +433,11 @@ struct state_deleg_ask {
 	uint32_t access; /* STATE_SHARE_ACCESS_* of this OPEN */
 	uint32_t want;   /* v4.1 OPEN4_SHARE_ACCESS_WANT_* bits of share_access */
 	bool v41;        /* the answer may be OPEN_DELEGATE_NONE_EXT */
-	bool cb_up;      /* the callback path works now (a v4.1 back channel not
-			  * known to fail counts as working too) */
+	/* A v4.0 client's callback path works now (the NFSv4 layer checks
+	 * the address it dials).  A v4.1 client's back channels are the
+	 * state module's: it looks at them itself (one not known to fail
+	 * counts as working), so the OPEN path does not have to ask. */
+	bool cb_up;
 	/* CLAIM_PREVIOUS: the delegation type the client reclaims
 	 * (OPEN_DELEGATE_NONE: none). */
 	uint32_t reclaim_type;

@@ -302,8 +302,9 @@ enum nfsstat4 state_deleg_break(struct state_server *st, const struct state_file
 /* A v4.1 back channel that is bound and not known to fail is good enough
  * to grant on before its first probe came back (knfsd does the same): the
  * client made it for callbacks, and a recall that cannot get through ends
- * in a revocation the client is told about. */
-static bool back_channel_usable(struct state_client *cl)
+ * in a revocation the client is told about.  need_up: only one whose last
+ * callback was answered (what a reclaim needs not to be recalled at once). */
+static bool back_channel_usable(struct state_client *cl, bool need_up)
 {
 	if (!cl->v41)
 		return false;
@@ -311,7 +312,8 @@ static bool back_channel_usable(struct state_client *cl)
 	for (struct state_list *p = cl->sessions.next; p != &cl->sessions && !ok; p = p->next) {
 		struct state_session *s = state_container_of(p, struct state_session, client_link);
 		pthread_mutex_lock(&s->lock);
-		ok = state_session_back_working_locked(s);
+		ok = state_session_back_working_locked(s) &&
+		     (!need_up || s->cb_status == STATE_CB_UP);
 		pthread_mutex_unlock(&s->lock);
 	}
 	return ok;
@@ -467,7 +469,7 @@ void state_deleg_grant(struct state_server *st, uint64_t clientid,
 		}
 		d->timestamps = a->v41 && (a->want & OPEN4_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS);
 		grant_give(d, true, first, out);
-		out->recall = !a->cb_up;
+		out->recall = !(a->cb_up || back_channel_usable(cl, true));
 		goto out;
 	}
 	uint32_t why;
@@ -475,7 +477,7 @@ void state_deleg_grant(struct state_server *st, uint64_t clientid,
 	const struct state_deleg_limits *l = &st->deleg.limits;
 	if (type == OPEN_DELEGATE_NONE) {
 		grant_none(a, why, out);
-	} else if (!(a->cb_up || back_channel_usable(cl)) || state_grace_active(st, now)) {
+	} else if (!(a->cb_up || back_channel_usable(cl, false)) || state_grace_active(st, now)) {
 		grant_none(a, WND4_RESOURCE, out);
 	} else if ((l->max_total && st->deleg.active >= l->max_total) ||
 		   (l->max_per_client && cl->n_delegs >= l->max_per_client)) {
