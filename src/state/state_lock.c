@@ -467,12 +467,12 @@ static enum nfsstat4 check_io_special(struct state_server *st, const struct stat
 	for (pos = f->opens.next; pos != &f->opens; pos = pos->next)
 		if (state_container_of(pos, struct state_open, s.file_link)->deny & deny)
 			return NFS4ERR_LOCKED;
-	if (length == 0 || (bypass && !write))
-		return NFS4_OK;
 	uint32_t as = write ? STATE_WRITE_LT : STATE_READ_LT;
-	if (state_lock_conflict(f, as, start, range_last(start, length), NULL, NULL))
+	if (length != 0 && !(bypass && !write) &&
+	    state_lock_conflict(f, as, start, range_last(start, length), NULL, NULL))
 		return NFS4ERR_LOCKED;
-	return NFS4_OK;
+	/* A special stateid is another client to every delegation. */
+	return state_deleg_conflict(st, f, 0, write) ? NFS4ERR_DELAY : NFS4_OK;
 }
 
 enum nfsstat4 state_check_io(struct state_server *st, const struct nfs4_stateid *sid,
@@ -488,10 +488,6 @@ enum nfsstat4 state_check_io(struct state_server *st, const struct nfs4_stateid 
 	enum nfsstat4 status;
 	if (anon || bypass) {
 		status = check_io_special(st, file, write, bypass, offset, length);
-		/* A special stateid is another client to every delegation. */
-		if (status == NFS4_OK &&
-		    state_deleg_conflict(st, state_file_get(st, file, false), 0, write))
-			status = NFS4ERR_DELAY;
 		goto out;
 	}
 	struct state_stid *s;
