@@ -158,6 +158,11 @@ static void test_bad_requests(void **state)
 	expect_refusal("DELETE", "/api/v1/clients/xyz", true, NULL, 400, "not a client id");
 	expect_refusal("POST", "/api/v1/server", true, "{}", 405, "read-only");
 	expect_refusal("GET", "/api/v1/nothing", false, NULL, 404, "no such resource");
+	/* Ids and paths the reply echoes may be any bytes (%ff decodes to a
+	 * lone 0xff): still a JSON refusal, not a dropped connection. */
+	expect_refusal("DELETE", "/api/v1/clients/%ff", true, NULL, 400, "not a client id");
+	expect_refusal("GET", "/api/v1/%c3%28", false, NULL, 404, "no such resource");
+	expect_refusal("PUT", "/api/v1/listeners/%ff%fe", true, "{}", 404, "no listener");
 	char *big = malloc(CTL_MAX_BODY + 100);
 	memset(big, ' ', CTL_MAX_BODY + 99);
 	big[CTL_MAX_BODY + 99] = '\0';
