@@ -106,8 +106,13 @@ int ctl_token_ensure(const char *path, char *tok, size_t toklen)
 	char tmp[CONFIG_PATH_MAX + 8];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	/* 0600 from the start: the token is never readable by others, not
-	 * even between creation and a chmod. */
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	 * even between creation and a chmod.  A fresh file only: what a crash
+	 * left at tmp is removed, and a symlink planted there between the
+	 * unlink and the open makes O_EXCL fail instead of writing the token
+	 * (and mode 0600) into whatever it points to. */
+	if (unlink(tmp) != 0 && errno != ENOENT)
+		return -errno;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	size_t len = strlen(tok);
