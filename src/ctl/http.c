@@ -129,13 +129,15 @@ int ctl_token_ensure(const char *path, char *tok, size_t toklen)
 }
 
 /* Compares without stopping at the first difference, so the time taken
- * does not tell how much of a guess was right. */
-static bool token_equal(const char *a, const char *b)
+ * does not tell how much of a guess was right.  The loop runs over the
+ * token's length whatever the guess's: bounded by the shorter of the two,
+ * short guesses would time the token's length out of it. */
+static bool token_equal(const char *guess, const char *token)
 {
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned char diff = la != lb;
-	for (size_t i = 0; i < la && i < lb; i++)
-		diff |= (unsigned char)(a[i] ^ b[i]);
+	size_t lg = strlen(guess), lt = strlen(token);
+	unsigned char diff = lg != lt;
+	for (size_t i = 0; i < lt; i++)
+		diff |= (unsigned char)((i < lg ? guess[i] : 0) ^ token[i]);
 	return diff == 0;
 }
 

@@ -194,6 +194,24 @@ static void test_token(void **state)
 			 0);
 	assert_int_equal(r.status, 403);
 	ctl_http_reply_free(&r);
+	/* The token's prefix, or the token with more after it, is wrong too. */
+	char tok[CTL_TOKEN_MAX + 1];
+	assert_int_equal(ctl_token_read(server.token_path, tok, CTL_TOKEN_MAX), 0);
+	size_t tl = strlen(tok);
+	char last = tok[tl - 1];
+	tok[tl - 1] = '\0';
+	for (int longer = 0; longer < 2; longer++) {
+		if (longer) {
+			tok[tl - 1] = last;
+			memcpy(tok + tl, "x", 2);
+		}
+		assert_int_equal(ctl_http_request(server.control, "PUT", "/api/v1/listeners/0", tok,
+						  "{\"min_minor\": 1}", 16, 5000, &r, err,
+						  sizeof(err)),
+				 0);
+		assert_int_equal(r.status, 403);
+		ctl_http_reply_free(&r);
+	}
 	json_t *l = get_json("/api/v1/listeners");
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(l, 0), "min_minor")), 0);
 	json_decref(l);
