@@ -15,6 +15,7 @@
 #include "state/session.h"
 #include "state/state.h"
 #include "state/state_info.h"
+#include "xdr/nfs4_types.h"
 
 json_t *ctl_api_error(const char *fmt, ...)
 {
@@ -23,6 +24,14 @@ json_t *ctl_api_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* Messages echo ids and paths from the request (URL-decoded, so any
+	 * bytes) and may be cut inside a character; jansson refuses a string
+	 * that is not UTF-8, and the client would get no reply at all. */
+	size_t n = strlen(msg);
+	if (!nfs4_utf8_valid((const uint8_t *)msg, n))
+		for (size_t i = 0; i < n; i++)
+			if ((unsigned char)msg[i] >= 0x80)
+				msg[i] = '?';
 	return json_pack("{s:s}", "error", msg);
 }
 

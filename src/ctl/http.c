@@ -106,8 +106,13 @@ int ctl_token_ensure(const char *path, char *tok, size_t toklen)
 	char tmp[CONFIG_PATH_MAX + 8];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	/* 0600 from the start: the token is never readable by others, not
-	 * even between creation and a chmod. */
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	 * even between creation and a chmod.  A fresh file only: what a crash
+	 * left at tmp is removed, and a symlink planted there between the
+	 * unlink and the open makes O_EXCL fail instead of writing the token
+	 * (and mode 0600) into whatever it points to. */
+	if (unlink(tmp) != 0 && errno != ENOENT)
+		return -errno;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	size_t len = strlen(tok);
@@ -124,13 +129,15 @@ int ctl_token_ensure(const char *path, char *tok, size_t toklen)
 }
 
 /* Compares without stopping at the first difference, so the time taken
- * does not tell how much of a guess was right. */
-static bool token_equal(const char *a, const char *b)
+ * does not tell how much of a guess was right.  The loop runs over the
+ * token's length whatever the guess's: bounded by the shorter of the two,
+ * short guesses would time the token's length out of it. */
+static bool token_equal(const char *guess, const char *token)
 {
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned char diff = la != lb;
-	for (size_t i = 0; i < la && i < lb; i++)
-		diff |= (unsigned char)(a[i] ^ b[i]);
+	size_t lg = strlen(guess), lt = strlen(token);
+	unsigned char diff = lg != lt;
+	for (size_t i = 0; i < lt; i++)
+		diff |= (unsigned char)((i < lg ? guess[i] : 0) ^ token[i]);
 	return diff == 0;
 }
 
@@ -142,6 +149,7 @@ struct ctl_req {
 	char *body;
 	size_t len;
 	bool too_big;
+	bool refused; /* answered from the headers */
 };
 
 static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, const char *type,
@@ -227,17 +235,44 @@ static unsigned check_auth(struct ctl_server *cs, struct MHD_Connection *conn, b
 	return 0;
 }
 
-static enum MHD_Result serve(struct ctl_server *cs, struct MHD_Connection *conn,
-			     const char *url, const char *method, struct ctl_req *rq)
+static bool method_reads(const char *method)
 {
-	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+}
+
+/* Called once the headers are in, before any of the body is read: a
+ * request that will be refused anyway is answered now, so that a peer
+ * without the token, or with a body over the limit, neither makes us read
+ * that body nor holds the connection while it trickles in.  MHD_YES when
+ * the request may go on. */
+static enum MHD_Result refuse_early(struct ctl_server *cs, struct MHD_Connection *conn,
+				    const char *url, const char *method, bool *refused)
+{
 	const char *why = NULL;
-	unsigned refuse = check_auth(cs, conn, !get, &why);
+	unsigned refuse = check_auth(cs, conn, !method_reads(method), &why);
 	if (refuse) {
 		/* Anyone who can connect can ask: rate-limited. */
 		log_ratelimited("ctl: %s %s refused (%u)", method, url, refuse);
+		*refused = true;
 		return send_error(conn, refuse, why);
 	}
+	const char *cl =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl && strtoull(cl, NULL, 10) > CTL_MAX_BODY) {
+		char msg[96];
+		snprintf(msg, sizeof(msg), "the request body is over %d bytes", CTL_MAX_BODY);
+		*refused = true;
+		return send_error(conn, 413, msg);
+	}
+	return MHD_YES;
+}
+
+static enum MHD_Result serve(struct ctl_server *cs, struct MHD_Connection *conn,
+			     const char *url, const char *method, struct ctl_req *rq)
+{
+	bool get = method_reads(method);
+	/* A body sent without Content-Length (chunked) is only known to be
+	 * too big once it has come. */
 	if (rq->too_big) {
 		char msg[96];
 		snprintf(msg, sizeof(msg), "the request body is over %d bytes", CTL_MAX_BODY);
@@ -277,7 +312,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!rq)
 			return MHD_NO;
 		*con_cls = rq;
-		return MHD_YES; /* the headers only: the body, if any, follows */
+		/* the headers only: the body, if any, follows */
+		return refuse_early(cs, conn, url, method, &rq->refused);
+	}
+	if (rq->refused) {
+		*upload_size = 0; /* answered already: whatever comes is dropped */
+		return MHD_YES;
 	}
 	if (*upload_size) {
 		if (!rq->too_big && rq->len + *upload_size > CTL_MAX_BODY) {

@@ -289,7 +289,18 @@ static int export_options_check(const struct config_export *ce, struct nfs4_clie
 	return 0;
 }
 
-/* Publishes checked options; the export keeps the client list it replaces. */
+/* Both lists come from export_options_check (calloc'd: padding is zero),
+ * so bytes compare. */
+static bool client_list_same(const struct nfs4_client_list *a, const struct nfs4_client_list *b)
+{
+	return a->n == b->n && memcmp(a->v, b->v, a->n * sizeof(a->v[0])) == 0 &&
+	       memcmp(a->text, b->text, a->n * sizeof(a->text[0])) == 0;
+}
+
+/* Publishes checked options; takes cl.  The export keeps the client list it
+ * replaces (a request may be reading it) until it closes, so a list equal
+ * to the current one is dropped instead: reloads that leave the clients as
+ * they were cost nothing that stays. */
 static void export_options_apply(struct nfs4_export *ex, const struct config_export *ce,
 				 struct nfs4_client_list *cl)
 {
@@ -299,7 +310,12 @@ static void export_options_apply(struct nfs4_export *ex, const struct config_exp
 							: NFS4_SQUASH_ROOT;
 	ex->anonuid = ce->anonuid;
 	ex->anongid = ce->anongid;
-	cl->retired = atomic_load_explicit(&ex->clients, memory_order_relaxed);
+	struct nfs4_client_list *cur = atomic_load_explicit(&ex->clients, memory_order_relaxed);
+	if (cur && client_list_same(cur, cl)) {
+		free(cl);
+		return;
+	}
+	cl->retired = cur;
 	atomic_store_explicit(&ex->clients, cl, memory_order_release);
 }
 
@@ -344,7 +360,7 @@ int nfs4_exports_reload(struct nfs4_exports *exps, const struct ferry_config *cf
 	for (unsigned i = 0; i < exps->count; i++) {
 		export_options_apply(&exps->list[i], match[i], lists[i]);
 		log_info("export %s reloaded: %s, %u client entries, squash %s", exps->list[i].pseudo,
-			 match[i]->read_only ? "ro" : "rw", lists[i]->n,
+			 match[i]->read_only ? "ro" : "rw", match[i]->nclients,
 			 match[i]->squash == CONFIG_SQUASH_ROOT  ? "root"
 			 : match[i]->squash == CONFIG_SQUASH_ALL ? "all"
 								 : "none");
@@ -417,7 +433,7 @@ int nfs4_exports_open(struct nfs4_exports *exps, const struct ferry_config *cfg)
 		}
 		log_info("export %s: %s (%s, %s, squash %s) via the %s backend", ex->pseudo,
 			 ex->path, ex->read_only ? "ro" : "rw",
-			 cl->n ? "listed clients" : "all clients",
+			 ce->nclients ? "listed clients" : "all clients",
 			 ex->squash == NFS4_SQUASH_ROOT  ? "root"
 			 : ex->squash == NFS4_SQUASH_ALL ? "all"
 							 : "none",

@@ -64,6 +64,37 @@ static void test_token(void **state)
 	assert_int_equal(ctl_token_read(path, again, sizeof(again)), -ENODATA);
 }
 
+/* A new token is written beside the token file and renamed: whatever is
+ * already at that temporary name (a file left by a crash, a symlink
+ * planted in the state directory) is neither followed nor trusted. */
+static void test_token_tmp_not_followed(void **state)
+{
+	char path[300], tmp[310], victim[300], tok[CTL_TOKEN_MAX], buf[64] = "";
+	snprintf(path, sizeof(path), "%s/planted.token", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	FILE *f = fopen(victim, "w");
+	fputs("keep me\n", f);
+	fclose(f);
+	assert_int_equal(chmod(victim, 0644), 0);
+	assert_int_equal(symlink(victim, tmp), 0);
+	assert_int_equal(ctl_token_ensure(path, tok, sizeof(tok)), 0);
+	assert_int_equal(strlen(tok), 48);
+	f = fopen(victim, "r");
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_string_equal(buf, "keep me\n");
+	struct stat st;
+	assert_int_equal(stat(victim, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0600);
+	char again[CTL_TOKEN_MAX];
+	assert_int_equal(ctl_token_read(path, again, sizeof(again)), 0);
+	assert_string_equal(tok, again);
+}
+
 static void test_text(void **state)
 {
 	struct ctl_text t = {0};
@@ -169,6 +200,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_token),
+		cmocka_unit_test(test_token_tmp_not_followed),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_client),
 	};

@@ -7,11 +7,15 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "ctl/ctl.h"
@@ -158,6 +162,11 @@ static void test_bad_requests(void **state)
 	expect_refusal("DELETE", "/api/v1/clients/xyz", true, NULL, 400, "not a client id");
 	expect_refusal("POST", "/api/v1/server", true, "{}", 405, "read-only");
 	expect_refusal("GET", "/api/v1/nothing", false, NULL, 404, "no such resource");
+	/* Ids and paths the reply echoes may be any bytes (%ff decodes to a
+	 * lone 0xff): still a JSON refusal, not a dropped connection. */
+	expect_refusal("DELETE", "/api/v1/clients/%ff", true, NULL, 400, "not a client id");
+	expect_refusal("GET", "/api/v1/%c3%28", false, NULL, 404, "no such resource");
+	expect_refusal("PUT", "/api/v1/listeners/%ff%fe", true, "{}", 404, "no listener");
 	char *big = malloc(CTL_MAX_BODY + 100);
 	memset(big, ' ', CTL_MAX_BODY + 99);
 	big[CTL_MAX_BODY + 99] = '\0';
@@ -185,6 +194,24 @@ static void test_token(void **state)
 			 0);
 	assert_int_equal(r.status, 403);
 	ctl_http_reply_free(&r);
+	/* The token's prefix, or the token with more after it, is wrong too. */
+	char tok[CTL_TOKEN_MAX + 1];
+	assert_int_equal(ctl_token_read(server.token_path, tok, CTL_TOKEN_MAX), 0);
+	size_t tl = strlen(tok);
+	char last = tok[tl - 1];
+	tok[tl - 1] = '\0';
+	for (int longer = 0; longer < 2; longer++) {
+		if (longer) {
+			tok[tl - 1] = last;
+			memcpy(tok + tl, "x", 2);
+		}
+		assert_int_equal(ctl_http_request(server.control, "PUT", "/api/v1/listeners/0", tok,
+						  "{\"min_minor\": 1}", 16, 5000, &r, err,
+						  sizeof(err)),
+				 0);
+		assert_int_equal(r.status, 403);
+		ctl_http_reply_free(&r);
+	}
 	json_t *l = get_json("/api/v1/listeners");
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(l, 0), "min_minor")), 0);
 	json_decref(l);
@@ -192,6 +219,48 @@ static void test_token(void **state)
 	struct stat st;
 	assert_int_equal(stat(server.token_path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
+}
+
+/* Sends head (request line and headers, no body) on a raw connection and
+ * returns the status of the reply that comes within 2 s, 0 if none. */
+static unsigned status_before_body(const char *head)
+{
+	char host[64];
+	unsigned port;
+	assert_int_equal(sscanf(server.control, "%63[^:]:%u", host, &port), 2);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	assert_int_equal(inet_pton(AF_INET, host, &sin.sin_addr), 1);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	struct timeval tv = {.tv_sec = 2};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	assert_int_equal(send(fd, head, strlen(head), MSG_NOSIGNAL), (ssize_t)strlen(head));
+	char buf[256] = "";
+	ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	unsigned status = 0;
+	if (n > 0 && sscanf(buf, "HTTP/1.%*u %u", &status) != 1)
+		status = 0;
+	return status;
+}
+
+/* Who may not change the server, or whose body is too big, learns it from
+ * the headers: the server neither waits for nor reads the body. */
+static void test_refused_before_the_body(void **state)
+{
+	assert_int_equal(status_before_body("PUT /api/v1/listeners/0 HTTP/1.1\r\nHost: x\r\n"
+					    "Content-Length: 10000\r\n\r\n"),
+			 401);
+	char tok[CTL_TOKEN_MAX], head[512];
+	assert_int_equal(ctl_token_read(server.token_path, tok, sizeof(tok)), 0);
+	snprintf(head, sizeof(head),
+		 "PUT /api/v1/listeners/0 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+		 "Content-Length: 1000000000\r\n\r\n",
+		 tok);
+	assert_int_equal(status_before_body(head), 413);
+	/* The server still answers. */
+	json_decref(get_json("/api/v1/server"));
 }
 
 static void test_views_and_evict(void **state)
@@ -306,6 +375,7 @@ int main(void)
 		cmocka_unit_test(test_listener_range_at_run_time),
 		cmocka_unit_test(test_bad_requests),
 		cmocka_unit_test(test_token),
+		cmocka_unit_test(test_refused_before_the_body),
 		cmocka_unit_test(test_views_and_evict),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
