@@ -73,8 +73,8 @@ void rpc_conn_unref(struct rpc_conn *conn)
 	for (unsigned i = 0; i < conn->outq_count; i++)
 		buf_unref(conn->outq[(conn->outq_head + i) % conn->outq_cap].b);
 	free(conn->outq);
-	for (unsigned i = 0; i < conn->nparked; i++)
-		rpc_record_release(&conn->parked[(conn->parked_head + i) % RPC_PARKED_MAX]);
+	for (unsigned i = 0; i < conn->naside; i++)
+		rpc_record_release(&conn->aside[(conn->aside_head + i) % RPC_ASIDE_MAX]);
 	rpc_record_reader_destroy(&conn->reader);
 	if (conn->poll.fd >= 0)
 		close(conn->poll.fd);

@@ -224,7 +224,7 @@ static bool record_is_call(const struct rpc_record *rec)
  * client's requests), with room to set the CALLs aside. */
 static bool conn_reads_for_replies(struct rpc_conn *conn)
 {
-	return conn->nparked < RPC_PARKED_MAX && conn_has_calls(conn);
+	return conn->naside < RPC_ASIDE_MAX && conn_has_calls(conn);
 }
 
 /* Serves the complete records already buffered, as far as backpressure
@@ -235,15 +235,15 @@ static bool conn_process_records(struct rpc_loop *loop, struct rpc_conn *conn)
 	bool room = true;
 	conn_begin_batch(conn);
 	/* CALLs set aside come first, in the order they arrived. */
-	while (conn->nparked && (room = conn_has_room(conn))) {
-		struct rpc_record rec = conn->parked[conn->parked_head];
-		conn->parked_head = (conn->parked_head + 1) % RPC_PARKED_MAX;
-		conn->nparked--;
+	while (conn->naside && (room = conn_has_room(conn))) {
+		struct rpc_record rec = conn->aside[conn->aside_head];
+		conn->aside_head = (conn->aside_head + 1) % RPC_ASIDE_MAX;
+		conn->naside--;
 		handle_record(conn, &rec);
 	}
 	for (;;) {
 		room = room && conn_has_room(conn);
-		bool replies_only = !room || conn->nparked;
+		bool replies_only = !room || conn->naside;
 		if (replies_only && !conn_reads_for_replies(conn))
 			break;
 		struct rpc_record rec;
@@ -251,8 +251,8 @@ static bool conn_process_records(struct rpc_loop *loop, struct rpc_conn *conn)
 		if (st != RPC_RECORD_READY)
 			break;
 		if (replies_only && record_is_call(&rec)) {
-			conn->parked[(conn->parked_head + conn->nparked) % RPC_PARKED_MAX] = rec;
-			conn->nparked++;
+			conn->aside[(conn->aside_head + conn->naside) % RPC_ASIDE_MAX] = rec;
+			conn->naside++;
 			continue;
 		}
 		handle_record(conn, &rec);
@@ -271,7 +271,7 @@ static bool conn_process_records(struct rpc_loop *loop, struct rpc_conn *conn)
 		conn_close(loop, conn, "write failed");
 		return false;
 	}
-	bool pause = !room || conn->nparked || loop->draining;
+	bool pause = !room || conn->naside || loop->draining;
 	atomic_store(&conn->read_paused, pause);
 	bool read_on = (!pause || (!loop->draining && conn_reads_for_replies(conn))) &&
 		       !atomic_load(&conn->peer_eof);

@@ -12,7 +12,7 @@
 enum rpc_pollable_kind { POLL_CONN, POLL_LISTENER, POLL_WAKE, POLL_TICK };
 
 /* CALL records a connection keeps aside while its backlog is full. */
-enum { RPC_PARKED_MAX = 16 };
+enum { RPC_ASIDE_MAX = 16 };
 
 /* First member of everything registered with epoll. */
 struct rpc_pollable {
@@ -74,8 +74,8 @@ struct rpc_conn {
 	/* Owned by the loop thread: CALLs read while the request backlog was
 	 * full, kept (in order) so that REPLYs behind them are read; served
 	 * before any new record once there is room. */
-	struct rpc_record parked[RPC_PARKED_MAX];
-	unsigned parked_head, nparked;
+	struct rpc_record aside[RPC_ASIDE_MAX];
+	unsigned aside_head, naside;
 
 	/* Under lock: the output queue, epoll interest, pending calls.
 	 * lock order: see core/lock_order.h, level 7. */
