@@ -11,5 +11,6 @@ enum nfsstat4 nfs4_check_io_stateid(struct nfs4_compound *c, const struct nfs4_s
 	struct state_file_key key;
 	if (!nfs4_state_cfh_key(c, &key))
 		return NFS4ERR_BAD_STATEID;
-	return state_check_io(c->srv->state, sid, &key, write, offset, length, c->minor);
+	return state_check_io(c->srv->state, c->minor >= 1 ? c->clientid : 0, sid, &key, write,
+			      offset, length, c->minor);
 }

@@ -94,7 +94,8 @@ NFS4_SERVE(delegreturn)
 	if (!nfs4_state_cfh_key(c, &key))
 		return NFS4ERR_BAD_STATEID; /* the pseudo-fs has no delegations */
 	bool last = false;
-	enum nfsstat4 s = state_delegreturn(c->srv->state, &a->stateid, &key, c->minor, &last);
+	enum nfsstat4 s = state_delegreturn(c->srv->state, c->minor >= 1 ? c->clientid : 0,
+					    &a->stateid, &key, c->minor, &last);
 	if (s == NFS4_OK && last)
 		nfs4_deleg_lease(c->srv, &key, OPEN_DELEGATE_NONE);
 	return s;

@@ -486,7 +486,8 @@ enum nfsstat4 nfs4_state_stateid_seq_run(struct nfs4_compound *c, const struct n
 					 nfs4_state_file_op *op, const void *arg, struct xdr_enc *res)
 {
 	struct state_owner *o;
-	enum nfsstat4 s = state_stateid_owner(c->srv->state, sid, &o);
+	enum nfsstat4 s =
+		state_stateid_owner(c->srv->state, c->minor >= 1 ? c->clientid : 0, sid, &o);
 	if (s != NFS4_OK)
 		return s;
 	if (nfs4_state_seq_start(c, o, seqid, res, &s))

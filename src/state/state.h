@@ -212,12 +212,19 @@ struct state_file_key {
 enum nfsstat4 state_open_owner_get(struct state_server *st, uint64_t clientid,
 				   const uint8_t *owner, uint32_t len, struct state_owner **out);
 
+/* Stateids belong to their client.  The functions below that take the
+ * caller's clientid (v4.1: the session's) answer NFS4ERR_BAD_STATEID for a
+ * stateid of another client (RFC 8881 8.2.4) before acting on it; with
+ * clientid 0 (v4.0, where a request names its client only through the
+ * stateid) any client's stateid is taken, which is safe as far as stateids
+ * cannot be guessed (state_open.c). */
+
 /* The owner of an open or lock stateid, to sequence an operation on it
  * (a stateid closed by the owner's last CLOSE still finds it, so that the
  * CLOSE can be replayed).  NFS4ERR_BAD_STATEID, NFS4ERR_STALE_STATEID or
  * NFS4ERR_EXPIRED; renews the lease.  *out holds a reference. */
-enum nfsstat4 state_stateid_owner(struct state_server *st, const struct nfs4_stateid *sid,
-				  struct state_owner **out);
+enum nfsstat4 state_stateid_owner(struct state_server *st, uint64_t clientid,
+				  const struct nfs4_stateid *sid, struct state_owner **out);
 
 void state_owner_put(struct state_server *st, struct state_owner *o);
 
@@ -408,7 +415,8 @@ void state_lock_notify_flush(struct state_server *st);
  *   NFS4ERR_LOCKED when another lock owner's lock conflicts (locks taken
  *   through the same open do not block it).
  * Renews the client's lease. */
-enum nfsstat4 state_check_io(struct state_server *st, const struct nfs4_stateid *sid,
+enum nfsstat4 state_check_io(struct state_server *st, uint64_t clientid,
+			     const struct nfs4_stateid *sid,
 			     const struct state_file_key *file, bool write, uint64_t offset,
 			     uint64_t length, uint32_t minor);
 
@@ -550,7 +558,8 @@ bool state_deleg_getattr_answered(struct state_server *st, const struct nfs4_sta
  * NFS4ERR_EXPIRED; a revoked one: NFS4ERR_DELEG_REVOKED (v4.1) or
  * NFS4ERR_EXPIRED (v4.0), and it is freed.  *last: the file has no
  * delegation left (drop its lease). */
-enum nfsstat4 state_delegreturn(struct state_server *st, const struct nfs4_stateid *sid,
+enum nfsstat4 state_delegreturn(struct state_server *st, uint64_t clientid,
+				const struct nfs4_stateid *sid,
 				const struct state_file_key *file, uint32_t minor, bool *last);
 
 /* CLAIM_DELEGATE_CUR / CLAIM_DELEG_CUR_FH: sid must be a delegation of

@@ -156,8 +156,9 @@ out:
 	return status;
 }
 
-enum nfsstat4 state_delegreturn(struct state_server *st, const struct nfs4_stateid *sid,
-				const struct state_file_key *file, uint32_t minor, bool *last)
+enum nfsstat4 state_delegreturn(struct state_server *st, uint64_t clientid,
+				const struct nfs4_stateid *sid, const struct state_file_key *file,
+				uint32_t minor, bool *last)
 {
 	*last = false;
 	pthread_mutex_lock(&st->lock);
@@ -166,7 +167,7 @@ enum nfsstat4 state_delegreturn(struct state_server *st, const struct nfs4_state
 	struct state_deleg *d = NULL;
 	if (!s || s->owner->dead) {
 		status = state_stid_missing(st, sid);
-	} else if (s->type != STATE_STID_DELEG) {
+	} else if (s->type != STATE_STID_DELEG || (clientid && s->owner->clientid != clientid)) {
 		status = NFS4ERR_BAD_STATEID;
 	} else {
 		d = state_container_of(s, struct state_deleg, s);

@@ -475,9 +475,9 @@ static enum nfsstat4 check_io_special(struct state_server *st, const struct stat
 	return state_deleg_conflict(st, f, 0, write) ? NFS4ERR_DELAY : NFS4_OK;
 }
 
-enum nfsstat4 state_check_io(struct state_server *st, const struct nfs4_stateid *sid,
-			     const struct state_file_key *file, bool write, uint64_t offset,
-			     uint64_t length, uint32_t minor)
+enum nfsstat4 state_check_io(struct state_server *st, uint64_t clientid,
+			     const struct nfs4_stateid *sid, const struct state_file_key *file,
+			     bool write, uint64_t offset, uint64_t length, uint32_t minor)
 {
 	bool anon = state_stid_is_special(sid, 0, 0);
 	bool bypass = state_stid_is_special(sid, 0xff, UINT32_MAX);
@@ -493,6 +493,10 @@ enum nfsstat4 state_check_io(struct state_server *st, const struct nfs4_stateid 
 	struct state_stid *s;
 	if ((status = state_stid_lookup(st, sid, file, minor, &s)) != NFS4_OK)
 		goto out;
+	if (clientid && s->owner->clientid != clientid) {
+		status = NFS4ERR_BAD_STATEID;
+		goto out;
+	}
 	if (s->type == STATE_STID_DELEG) {
 		const struct state_deleg *d = state_container_of(s, struct state_deleg, s);
 		uint64_t holder = s->owner->clientid;

@@ -140,8 +140,8 @@ enum nfsstat4 state_open_owner_get(struct state_server *st, uint64_t clientid,
 	return s;
 }
 
-enum nfsstat4 state_stateid_owner(struct state_server *st, const struct nfs4_stateid *sid,
-				  struct state_owner **out)
+enum nfsstat4 state_stateid_owner(struct state_server *st, uint64_t clientid,
+				  const struct nfs4_stateid *sid, struct state_owner **out)
 {
 	*out = NULL;
 	pthread_mutex_lock(&st->lock);
@@ -149,6 +149,8 @@ enum nfsstat4 state_stateid_owner(struct state_server *st, const struct nfs4_sta
 	enum nfsstat4 status = NFS4_OK;
 	if (!s || s->owner->dead) {
 		status = state_stid_missing(st, sid);
+	} else if (clientid && s->owner->clientid != clientid) {
+		status = NFS4ERR_BAD_STATEID;
 	} else {
 		state_client_renew(st, s->owner->client);
 		s->owner->refs++;

@@ -133,7 +133,7 @@ static inline enum nfsstat4 st_stateid_op(struct state_server *st, enum st_op op
 	static const uint32_t opnums[] = {OP_OPEN_CONFIRM, OP_CLOSE, OP_OPEN_DOWNGRADE,
 					  OP_LOCKU};
 	struct state_owner *o;
-	enum nfsstat4 s = state_stateid_owner(st, sid, &o);
+	enum nfsstat4 s = state_stateid_owner(st, 0, sid, &o);
 	if (s != NFS4_OK)
 		return s;
 	struct state_replay r;
@@ -211,7 +211,7 @@ static inline enum nfsstat4 st_lock_new(struct state_server *st,
 					struct state_lock_denied *denied)
 {
 	struct state_owner *o;
-	enum nfsstat4 s = state_stateid_owner(st, open_sid, &o);
+	enum nfsstat4 s = state_stateid_owner(st, 0, open_sid, &o);
 	if (s != NFS4_OK)
 		return s;
 	struct state_lock_args a;
@@ -245,7 +245,7 @@ static inline enum nfsstat4 st_lock(struct state_server *st, struct nfs4_stateid
 				    struct state_lock_denied *denied)
 {
 	struct state_owner *o;
-	enum nfsstat4 s = state_stateid_owner(st, lock_sid, &o);
+	enum nfsstat4 s = state_stateid_owner(st, 0, lock_sid, &o);
 	if (s != NFS4_OK)
 		return s;
 	struct state_lock_args a;

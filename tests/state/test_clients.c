@@ -86,7 +86,7 @@ static void test_callback_update(void **state)
 	/* Confirming the first setclientid again does nothing harmful. */
 	assert_int_equal(confirm(1, &a), NFS4_OK);
 	assert_int_equal(confirm(1, &b), NFS4_OK);
-	assert_int_equal(state_check_io(st, &sid, &k, false, 0, 1, 0), NFS4_OK);
+	assert_int_equal(state_check_io(st, 0, &sid, &k, false, 0, 1, 0), NFS4_OK);
 	struct state_stats ss;
 	state_get_stats(st, &ss);
 	assert_int_equal(ss.clients_confirmed, 1);
@@ -111,7 +111,7 @@ static void test_client_reboot(void **state)
 	assert_int_equal(state_renew(st, a.id), NFS4_OK);
 	assert_int_equal(confirm(1, &b), NFS4_OK);
 	assert_int_equal(state_renew(st, a.id), NFS4ERR_EXPIRED);
-	assert_int_equal(state_check_io(st, &sid, &k, false, 0, 1, 0), NFS4ERR_EXPIRED);
+	assert_int_equal(state_check_io(st, 0, &sid, &k, false, 0, 1, 0), NFS4ERR_EXPIRED);
 	struct state_stats ss;
 	state_get_stats(st, &ss);
 	assert_int_equal(ss.opens, 0);

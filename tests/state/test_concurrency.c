@@ -40,7 +40,7 @@ static void *work(void *arg)
 		s = st_lock_new(st, &sid, &seqid, w->clientid, lowner, 0, &k,
 				i % 2 ? STATE_WRITE_LT : STATE_READ_LT, off, 10, &lsid, &d);
 		if (s == NFS4_OK) {
-			assert_int_equal(state_check_io(st, &lsid, &k, i % 2 == 1, off, 10, 0),
+			assert_int_equal(state_check_io(st, 0, &lsid, &k, i % 2 == 1, off, 10, 0),
 					 NFS4_OK);
 			uint32_t lseq = 1;
 			assert_int_equal(st_unlock(st, &lsid, &lseq, &k, 0, STATE_LENGTH_EOF),
@@ -49,7 +49,7 @@ static void *work(void *arg)
 			assert_int_equal(s, NFS4ERR_DENIED);
 			w->denied++;
 		}
-		state_check_io(st, &sid, &k, false, 0, 100, 0);
+		state_check_io(st, 0, &sid, &k, false, 0, 100, 0);
 		assert_int_equal(st_close(st, &sid, &seqid, &k), NFS4_OK);
 		assert_int_equal(state_release_lockowner(st, w->clientid, (const uint8_t *)lowner,
 							 (uint32_t)strlen(lowner)),

@@ -92,7 +92,7 @@ static void test_policy_refusals(void **state)
 	assert_int_equal(cbs[0].clientid, b);
 	/* Once returned, a opens but gets no delegation: b writes it. */
 	bool last;
-	assert_int_equal(state_delegreturn(st, &g.stateid, &f, 0, &last), NFS4_OK);
+	assert_int_equal(state_delegreturn(st, 0, &g.stateid, &f, 0, &last), NFS4_OK);
 	assert_true(last);
 	g = dl_open(st, a, "oa", &sa, &f, STATE_SHARE_ACCESS_READ, NFS4_OK);
 	assert_int_equal(g.type, OPEN_DELEGATE_NONE);
@@ -179,10 +179,10 @@ static void test_conflicts_and_no_ping_pong(void **state)
 	/* A stateid names its client: a's own delegation stateid. */
 	assert_int_equal(state_deleg_break(st, &f, 0, &ga.stateid, true), NFS4ERR_DELAY);
 	bool last;
-	assert_int_equal(state_delegreturn(st, &gb.stateid, &f, 1, &last), NFS4_OK);
+	assert_int_equal(state_delegreturn(st, 0, &gb.stateid, &f, 1, &last), NFS4_OK);
 	assert_false(last);
 	assert_int_equal(state_deleg_break(st, &f, 0, &ga.stateid, true), NFS4_OK);
-	assert_int_equal(state_delegreturn(st, &ga.stateid, &f, 1, &last), NFS4_OK);
+	assert_int_equal(state_delegreturn(st, 0, &ga.stateid, &f, 1, &last), NFS4_OK);
 	assert_true(last);
 	/* Recalled a moment ago: no delegation, until the window passed. */
 	assert_int_equal(dl_grant(st, a, &f, STATE_SHARE_ACCESS_READ, 0, false).type,
@@ -204,16 +204,16 @@ static void test_delegreturn_errors(void **state)
 	struct state_deleg_grant g = dl_grant(st, a, &f, STATE_SHARE_ACCESS_READ, 0, false);
 	bool last;
 	/* An open stateid is not a delegation; another file; an old seqid. */
-	assert_int_equal(state_delegreturn(st, &osid, &f, 0, &last), NFS4ERR_BAD_STATEID);
-	assert_int_equal(state_delegreturn(st, &g.stateid, &other, 0, &last), NFS4ERR_BAD_STATEID);
+	assert_int_equal(state_delegreturn(st, 0, &osid, &f, 0, &last), NFS4ERR_BAD_STATEID);
+	assert_int_equal(state_delegreturn(st, 0, &g.stateid, &other, 0, &last), NFS4ERR_BAD_STATEID);
 	struct nfs4_stateid old = g.stateid;
 	old.seqid = 0;
-	assert_int_equal(state_delegreturn(st, &old, &f, 0, &last), NFS4ERR_OLD_STATEID);
+	assert_int_equal(state_delegreturn(st, 0, &old, &f, 0, &last), NFS4ERR_OLD_STATEID);
 	/* Reads with a read delegation; writes need a write delegation. */
-	assert_int_equal(state_check_io(st, &g.stateid, &f, false, 0, 10, 0), NFS4_OK);
-	assert_int_equal(state_check_io(st, &g.stateid, &f, true, 0, 10, 0), NFS4ERR_OPENMODE);
-	assert_int_equal(state_delegreturn(st, &g.stateid, &f, 0, &last), NFS4_OK);
-	assert_int_equal(state_delegreturn(st, &g.stateid, &f, 0, &last), NFS4ERR_BAD_STATEID);
+	assert_int_equal(state_check_io(st, 0, &g.stateid, &f, false, 0, 10, 0), NFS4_OK);
+	assert_int_equal(state_check_io(st, 0, &g.stateid, &f, true, 0, 10, 0), NFS4ERR_OPENMODE);
+	assert_int_equal(state_delegreturn(st, 0, &g.stateid, &f, 0, &last), NFS4_OK);
+	assert_int_equal(state_delegreturn(st, 0, &g.stateid, &f, 0, &last), NFS4ERR_BAD_STATEID);
 	state_server_destroy(st);
 }
 
@@ -242,12 +242,12 @@ static void test_revoked_after_a_lease(void **state)
 	struct state_file_key keys[2];
 	assert_int_equal(state_deleg_take_unleased(st, keys, 2), 1);
 	/* v4.0: EXPIRED for I/O; the client is not kept from other work. */
-	assert_int_equal(state_check_io(st, &g.stateid, &f, false, 0, 1, 0), NFS4ERR_EXPIRED);
-	assert_int_equal(state_check_io(st, &g.stateid, &f, false, 0, 1, 1),
+	assert_int_equal(state_check_io(st, 0, &g.stateid, &f, false, 0, 1, 0), NFS4ERR_EXPIRED);
+	assert_int_equal(state_check_io(st, 0, &g.stateid, &f, false, 0, 1, 1),
 			 NFS4ERR_DELEG_REVOKED);
 	bool last;
-	assert_int_equal(state_delegreturn(st, &g.stateid, &f, 1, &last), NFS4ERR_DELEG_REVOKED);
-	assert_int_equal(state_delegreturn(st, &g.stateid, &f, 1, &last), NFS4ERR_BAD_STATEID);
+	assert_int_equal(state_delegreturn(st, 0, &g.stateid, &f, 1, &last), NFS4ERR_DELEG_REVOKED);
+	assert_int_equal(state_delegreturn(st, 0, &g.stateid, &f, 1, &last), NFS4ERR_BAD_STATEID);
 	state_server_destroy(st);
 }
 

@@ -83,10 +83,10 @@ static void test_grace_after_restart(void **state)
 	assert_int_equal(ss.records_prev, 2);
 	/* Old clientids and stateids are stale. */
 	assert_int_equal(state_renew(st, a), NFS4ERR_STALE_CLIENTID);
-	assert_int_equal(state_check_io(st, &sid, &fa, false, 0, 1, 0), NFS4ERR_STALE_STATEID);
+	assert_int_equal(state_check_io(st, 0, &sid, &fa, false, 0, 1, 0), NFS4ERR_STALE_STATEID);
 	/* Anonymous I/O waits for the grace period. */
 	struct nfs4_stateid anon = st_special(0, 0);
-	assert_int_equal(state_check_io(st, &anon, &fa, true, 0, 1, 0), NFS4ERR_GRACE);
+	assert_int_equal(state_check_io(st, 0, &anon, &fa, true, 0, 1, 0), NFS4ERR_GRACE);
 
 	uint64_t a2 = st_client(st, "alpha", 1);
 	uint64_t g = st_client(st, "gamma", 3); /* no record before the restart */
@@ -121,7 +121,7 @@ static void test_grace_after_restart(void **state)
 
 	/* The GRACE failure left nothing behind; a reclaim LOCK works. */
 	struct state_owner *o;
-	assert_int_equal(state_stateid_owner(st, &sid, &o), NFS4_OK);
+	assert_int_equal(state_stateid_owner(st, 0, &sid, &o), NFS4_OK);
 	struct state_lock_args la;
 	memset(&la, 0, sizeof(la));
 	la.type = STATE_WRITE_LT;
@@ -150,8 +150,8 @@ static void test_grace_after_restart(void **state)
 	assert_int_equal(st_count_files(recdir), 2);
 	state_get_stats(st, &ss);
 	assert_int_equal(ss.records_prev, 0);
-	assert_int_equal(state_check_io(st, &anon, &fa, true, 20, 1, 0), NFS4_OK);
-	assert_int_equal(state_check_io(st, &anon, &fa, true, 5, 1, 0), NFS4ERR_LOCKED);
+	assert_int_equal(state_check_io(st, 0, &anon, &fa, true, 20, 1, 0), NFS4_OK);
+	assert_int_equal(state_check_io(st, 0, &anon, &fa, true, 5, 1, 0), NFS4ERR_LOCKED);
 
 	/* A second restart: beta has no record any more (pynfs REBT6). */
 	restart(60000, GRACE_MS);

@@ -43,9 +43,9 @@ static void test_expiry_releases_state(void **state)
 				     &d),
 			 NFS4_OK);
 	assert_int_equal(state_renew(st, c1), NFS4ERR_EXPIRED);
-	assert_int_equal(state_check_io(st, &o1, &fa, false, 0, 1, 0), NFS4ERR_EXPIRED);
+	assert_int_equal(state_check_io(st, 0, &o1, &fa, false, 0, 1, 0), NFS4ERR_EXPIRED);
 	struct state_owner *o;
-	assert_int_equal(state_stateid_owner(st, &o1, &o), NFS4ERR_EXPIRED);
+	assert_int_equal(state_stateid_owner(st, 0, &o1, &o), NFS4ERR_EXPIRED);
 	/* An OPEN with the expired clientid (pynfs CID6 accepts either). */
 	struct nfs4_stateid x;
 	uint32_t s3 = 1;
@@ -66,7 +66,7 @@ static void test_use_renews(void **state)
 	assert_int_equal(st_open(st, c1, "o", &s1, &fa, 1, 0, &o1), NFS4_OK);
 	for (int i = 0; i < 8; i++) {
 		st_sleep_ms(LEASE_MS / 3);
-		assert_int_equal(state_check_io(st, &o1, &fa, false, 0, 1, 0), NFS4_OK);
+		assert_int_equal(state_check_io(st, 0, &o1, &fa, false, 0, 1, 0), NFS4_OK);
 	}
 	assert_int_equal(state_renew(st, c1), NFS4_OK);
 }

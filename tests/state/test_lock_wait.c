@@ -65,7 +65,7 @@ static enum nfsstat4 lock_as(uint64_t clientid, const struct nfs4_stateid *open_
 			     uint32_t minor, struct nfs4_stateid *out)
 {
 	struct state_owner *o;
-	enum nfsstat4 s = state_stateid_owner(st, open_sid, &o);
+	enum nfsstat4 s = state_stateid_owner(st, 0, open_sid, &o);
 	if (s != NFS4_OK)
 		return s;
 	struct state_lock_args a;
@@ -92,7 +92,7 @@ static enum nfsstat4 lock_as(uint64_t clientid, const struct nfs4_stateid *open_
 static void unlock_as(struct nfs4_stateid *lsid, uint64_t off, uint64_t len)
 {
 	struct state_owner *o;
-	assert_int_equal(state_stateid_owner(st, lsid, &o), NFS4_OK);
+	assert_int_equal(state_stateid_owner(st, 0, lsid, &o), NFS4_OK);
 	struct state_replay r;
 	struct nfs4_stateid out;
 	state_seq_begin(st, o, 0, OP_LOCKU, true, &r);

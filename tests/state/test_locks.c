@@ -310,28 +310,28 @@ static void test_io_against_locks(void **state)
 	assert_int_equal(lock1("w", WR, 100, 10, &l, &d), NFS4_OK);
 	assert_int_equal(lock2("r", RD, 200, 10, &l2, &d), NFS4_OK);
 	/* Client 2 through its open. */
-	assert_int_equal(state_check_io(st, &o2, &fa, true, 105, 1, 0), NFS4ERR_LOCKED);
-	assert_int_equal(state_check_io(st, &o2, &fa, false, 95, 10, 0), NFS4ERR_LOCKED);
-	assert_int_equal(state_check_io(st, &o2, &fa, false, 0, 100, 0), NFS4_OK);
-	assert_int_equal(state_check_io(st, &o2, &fa, true, 110, 90, 0), NFS4_OK);
+	assert_int_equal(state_check_io(st, 0, &o2, &fa, true, 105, 1, 0), NFS4ERR_LOCKED);
+	assert_int_equal(state_check_io(st, 0, &o2, &fa, false, 95, 10, 0), NFS4ERR_LOCKED);
+	assert_int_equal(state_check_io(st, 0, &o2, &fa, false, 0, 100, 0), NFS4_OK);
+	assert_int_equal(state_check_io(st, 0, &o2, &fa, true, 110, 90, 0), NFS4_OK);
 	/* Client 2's own read lock: its writes there pass, client 1's not. */
-	assert_int_equal(state_check_io(st, &l2, &fa, true, 200, 10, 0), NFS4_OK);
-	assert_int_equal(state_check_io(st, &o2, &fa, true, 200, 10, 0), NFS4_OK);
-	assert_int_equal(state_check_io(st, &o1, &fa, true, 205, 1, 0), NFS4ERR_LOCKED);
-	assert_int_equal(state_check_io(st, &o1, &fa, false, 205, 1, 0), NFS4_OK);
+	assert_int_equal(state_check_io(st, 0, &l2, &fa, true, 200, 10, 0), NFS4_OK);
+	assert_int_equal(state_check_io(st, 0, &o2, &fa, true, 200, 10, 0), NFS4_OK);
+	assert_int_equal(state_check_io(st, 0, &o1, &fa, true, 205, 1, 0), NFS4ERR_LOCKED);
+	assert_int_equal(state_check_io(st, 0, &o1, &fa, false, 205, 1, 0), NFS4_OK);
 	/* Client 1's own write lock. */
-	assert_int_equal(state_check_io(st, &l, &fa, true, 100, 10, 0), NFS4_OK);
-	assert_int_equal(state_check_io(st, &o1, &fa, true, 100, 10, 0), NFS4_OK);
+	assert_int_equal(state_check_io(st, 0, &l, &fa, true, 100, 10, 0), NFS4_OK);
+	assert_int_equal(state_check_io(st, 0, &o1, &fa, true, 100, 10, 0), NFS4_OK);
 	/* Anonymous I/O; bypass reads skip locks. */
-	assert_int_equal(state_check_io(st, &anon, &fa, false, 100, 1, 0), NFS4ERR_LOCKED);
-	assert_int_equal(state_check_io(st, &bypass, &fa, false, 100, 1, 0), NFS4_OK);
-	assert_int_equal(state_check_io(st, &bypass, &fa, true, 100, 1, 0), NFS4ERR_LOCKED);
-	assert_int_equal(state_check_io(st, &anon, &fa, true, 0, 10, 0), NFS4_OK);
+	assert_int_equal(state_check_io(st, 0, &anon, &fa, false, 100, 1, 0), NFS4ERR_LOCKED);
+	assert_int_equal(state_check_io(st, 0, &bypass, &fa, false, 100, 1, 0), NFS4_OK);
+	assert_int_equal(state_check_io(st, 0, &bypass, &fa, true, 100, 1, 0), NFS4ERR_LOCKED);
+	assert_int_equal(state_check_io(st, 0, &anon, &fa, true, 0, 10, 0), NFS4_OK);
 	/* Length 0: no range to check; a truncation to 150 meets the locks past it. */
-	assert_int_equal(state_check_io(st, &o2, &fa, true, 105, 0, 0), NFS4_OK);
-	assert_int_equal(state_check_io(st, &anon, &fa, true, 150, EOF_LEN, 0), NFS4ERR_LOCKED);
+	assert_int_equal(state_check_io(st, 0, &o2, &fa, true, 105, 0, 0), NFS4_OK);
+	assert_int_equal(state_check_io(st, 0, &anon, &fa, true, 150, EOF_LEN, 0), NFS4ERR_LOCKED);
 	/* A range running past 2^64 counts as to the end. */
-	assert_int_equal(state_check_io(st, &o2, &fa, true, UINT64_MAX - 1, 100, 0), NFS4_OK);
+	assert_int_equal(state_check_io(st, 0, &o2, &fa, true, UINT64_MAX - 1, 100, 0), NFS4_OK);
 }
 
 int main(void)

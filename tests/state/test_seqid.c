@@ -127,7 +127,7 @@ static void test_close_replay(void **state)
 			 NFS4ERR_BAD_STATEID);
 	/* After it, the closed stateid no longer finds the owner. */
 	struct state_owner *o;
-	assert_int_equal(state_stateid_owner(st, &a, &o), NFS4ERR_BAD_STATEID);
+	assert_int_equal(state_stateid_owner(st, 0, &a, &o), NFS4ERR_BAD_STATEID);
 	/* A wrong seqid on CLOSE: BAD_SEQID, and the replay says so too (RPLY11
 	 * only needs the same error). */
 	struct nfs4_stateid b;

@@ -129,22 +129,22 @@ static void test_invalid_modes(void **state)
 static void test_special_stateids_and_deny(void **state)
 {
 	struct nfs4_stateid anon = st_special(0, 0), bypass = st_special(0xff, UINT32_MAX);
-	assert_int_equal(state_check_io(st, &anon, &fa, false, 0, 10, 0), NFS4_OK);
-	assert_int_equal(state_check_io(st, &anon, &fa, true, 0, 10, 0), NFS4_OK);
+	assert_int_equal(state_check_io(st, 0, &anon, &fa, false, 0, 10, 0), NFS4_OK);
+	assert_int_equal(state_check_io(st, 0, &anon, &fa, true, 0, 10, 0), NFS4_OK);
 	uint32_t s = 1;
 	struct nfs4_stateid x;
 	assert_int_equal(st_open(st, c1, "o", &s, &fa, RW, DW, &x), NFS4_OK);
-	assert_int_equal(state_check_io(st, &anon, &fa, false, 0, 10, 0), NFS4_OK);
-	assert_int_equal(state_check_io(st, &anon, &fa, true, 0, 10, 0), NFS4ERR_LOCKED);
-	assert_int_equal(state_check_io(st, &bypass, &fa, true, 0, 10, 0), NFS4ERR_LOCKED);
-	assert_int_equal(state_check_io(st, &bypass, &fa, false, 0, 10, 0), NFS4_OK);
+	assert_int_equal(state_check_io(st, 0, &anon, &fa, false, 0, 10, 0), NFS4_OK);
+	assert_int_equal(state_check_io(st, 0, &anon, &fa, true, 0, 10, 0), NFS4ERR_LOCKED);
+	assert_int_equal(state_check_io(st, 0, &bypass, &fa, true, 0, 10, 0), NFS4ERR_LOCKED);
+	assert_int_equal(state_check_io(st, 0, &bypass, &fa, false, 0, 10, 0), NFS4_OK);
 	/* Deny read stops reads, bypass ones included. */
 	struct state_file_key fb = st_key(7, "file-b");
 	uint32_t s2 = 1;
 	assert_int_equal(st_open(st, c2, "p", &s2, &fb, R, DR, &x), NFS4_OK);
-	assert_int_equal(state_check_io(st, &anon, &fb, false, 0, 1, 0), NFS4ERR_LOCKED);
-	assert_int_equal(state_check_io(st, &bypass, &fb, false, 0, 1, 0), NFS4ERR_LOCKED);
-	assert_int_equal(state_check_io(st, &anon, &fb, true, 0, 1, 0), NFS4_OK);
+	assert_int_equal(state_check_io(st, 0, &anon, &fb, false, 0, 1, 0), NFS4ERR_LOCKED);
+	assert_int_equal(state_check_io(st, 0, &bypass, &fb, false, 0, 1, 0), NFS4ERR_LOCKED);
+	assert_int_equal(state_check_io(st, 0, &anon, &fb, true, 0, 1, 0), NFS4_OK);
 }
 
 static void test_openmode(void **state)
@@ -153,14 +153,14 @@ static void test_openmode(void **state)
 	struct nfs4_stateid r, w;
 	struct state_file_key fb = st_key(7, "file-b");
 	assert_int_equal(st_open(st, c1, "o", &s, &fa, R, DN, &r), NFS4_OK);
-	assert_int_equal(state_check_io(st, &r, &fa, false, 0, 10, 0), NFS4_OK);
-	assert_int_equal(state_check_io(st, &r, &fa, true, 0, 10, 0), NFS4ERR_OPENMODE);
+	assert_int_equal(state_check_io(st, 0, &r, &fa, false, 0, 10, 0), NFS4_OK);
+	assert_int_equal(state_check_io(st, 0, &r, &fa, true, 0, 10, 0), NFS4ERR_OPENMODE);
 	/* Write-only opens may read (clients fill pages they write). */
 	assert_int_equal(st_open(st, c1, "o", &s, &fb, W, DN, &w), NFS4_OK);
-	assert_int_equal(state_check_io(st, &w, &fb, false, 0, 10, 0), NFS4_OK);
-	assert_int_equal(state_check_io(st, &w, &fb, true, 0, 10, 0), NFS4_OK);
+	assert_int_equal(state_check_io(st, 0, &w, &fb, false, 0, 10, 0), NFS4_OK);
+	assert_int_equal(state_check_io(st, 0, &w, &fb, true, 0, 10, 0), NFS4_OK);
 	/* A stateid of another file is bad. */
-	assert_int_equal(state_check_io(st, &w, &fa, false, 0, 10, 0), NFS4ERR_BAD_STATEID);
+	assert_int_equal(state_check_io(st, 0, &w, &fa, false, 0, 10, 0), NFS4ERR_BAD_STATEID);
 }
 
 int main(void)

@@ -43,14 +43,14 @@ static void test_seqid_checks(void **state)
 	struct nfs4_stateid old = a, future = a;
 	old.seqid--;
 	future.seqid++;
-	assert_int_equal(state_check_io(st, &a, &fa, false, 0, 1, 0), NFS4_OK);
-	assert_int_equal(state_check_io(st, &old, &fa, false, 0, 1, 0), NFS4ERR_OLD_STATEID);
-	assert_int_equal(state_check_io(st, &future, &fa, false, 0, 1, 0), NFS4ERR_BAD_STATEID);
+	assert_int_equal(state_check_io(st, 0, &a, &fa, false, 0, 1, 0), NFS4_OK);
+	assert_int_equal(state_check_io(st, 0, &old, &fa, false, 0, 1, 0), NFS4ERR_OLD_STATEID);
+	assert_int_equal(state_check_io(st, 0, &future, &fa, false, 0, 1, 0), NFS4ERR_BAD_STATEID);
 	/* v4.1: seqid 0 is "the current one"; not in v4.0. */
 	struct nfs4_stateid zero = a;
 	zero.seqid = 0;
-	assert_int_equal(state_check_io(st, &zero, &fa, false, 0, 1, 1), NFS4_OK);
-	assert_int_equal(state_check_io(st, &zero, &fa, false, 0, 1, 0), NFS4ERR_OLD_STATEID);
+	assert_int_equal(state_check_io(st, 0, &zero, &fa, false, 0, 1, 1), NFS4_OK);
+	assert_int_equal(state_check_io(st, 0, &zero, &fa, false, 0, 1, 0), NFS4ERR_OLD_STATEID);
 }
 
 static void test_bad_and_stale(void **state)
@@ -60,21 +60,21 @@ static void test_bad_and_stale(void **state)
 	assert_int_equal(st_open(st, c1, "o", &s, &fa, 1, 0, &a), NFS4_OK);
 	struct nfs4_stateid x = a;
 	x.other[11] ^= 0x55;
-	assert_int_equal(state_check_io(st, &x, &fa, false, 0, 1, 0), NFS4ERR_BAD_STATEID);
+	assert_int_equal(state_check_io(st, 0, &x, &fa, false, 0, 1, 0), NFS4ERR_BAD_STATEID);
 	x = a;
 	x.other[0] ^= 0x01; /* another boot epoch */
-	assert_int_equal(state_check_io(st, &x, &fa, false, 0, 1, 0), NFS4ERR_STALE_STATEID);
+	assert_int_equal(state_check_io(st, 0, &x, &fa, false, 0, 1, 0), NFS4ERR_STALE_STATEID);
 	struct state_owner *o;
-	assert_int_equal(state_stateid_owner(st, &x, &o), NFS4ERR_STALE_STATEID);
+	assert_int_equal(state_stateid_owner(st, 0, &x, &o), NFS4ERR_STALE_STATEID);
 	assert_null(o);
 	/* Special-looking stateids that are not the special ones. */
 	struct nfs4_stateid z = st_special(0, 5), ones = st_special(0xff, 3);
-	assert_int_equal(state_check_io(st, &z, &fa, false, 0, 1, 0), NFS4ERR_BAD_STATEID);
-	assert_int_equal(state_check_io(st, &ones, &fa, false, 0, 1, 0), NFS4ERR_BAD_STATEID);
-	assert_int_equal(state_stateid_owner(st, &z, &o), NFS4ERR_BAD_STATEID);
+	assert_int_equal(state_check_io(st, 0, &z, &fa, false, 0, 1, 0), NFS4ERR_BAD_STATEID);
+	assert_int_equal(state_check_io(st, 0, &ones, &fa, false, 0, 1, 0), NFS4ERR_BAD_STATEID);
+	assert_int_equal(state_stateid_owner(st, 0, &z, &o), NFS4ERR_BAD_STATEID);
 	/* Wrong file. */
 	struct state_file_key fb = st_key(2, "f");
-	assert_int_equal(state_check_io(st, &a, &fb, false, 0, 1, 0), NFS4ERR_BAD_STATEID);
+	assert_int_equal(state_check_io(st, 0, &a, &fb, false, 0, 1, 0), NFS4ERR_BAD_STATEID);
 }
 
 static void test_closed_and_unconfirmed(void **state)
@@ -84,7 +84,7 @@ static void test_closed_and_unconfirmed(void **state)
 	/* Unconfirmed owner: its stateid is not usable for I/O or CLOSE. */
 	assert_int_equal(st_open_raw(st, c1, "new", 10, &fa, 1, 0, 0, &a, &confirm), NFS4_OK);
 	assert_true(confirm);
-	assert_int_equal(state_check_io(st, &a, &fa, false, 0, 1, 0), NFS4ERR_BAD_STATEID);
+	assert_int_equal(state_check_io(st, 0, &a, &fa, false, 0, 1, 0), NFS4ERR_BAD_STATEID);
 	assert_int_equal(st_stateid_op(st, ST_CLOSE, &a, 11, &fa, 0, 0, 0, 0, &out),
 			 NFS4ERR_BAD_STATEID);
 	/* OPEN_CONFIRM with the old stateid seqid: OLD_STATEID (seqid moves). */
@@ -99,8 +99,8 @@ static void test_closed_and_unconfirmed(void **state)
 			 NFS4ERR_BAD_STATEID);
 	/* Closed: gone for everything but a replay of the CLOSE. */
 	assert_int_equal(st_stateid_op(st, ST_CLOSE, &out, 13, &fa, 0, 0, 0, 0, &b), NFS4_OK);
-	assert_int_equal(state_check_io(st, &b, &fa, false, 0, 1, 0), NFS4ERR_BAD_STATEID);
-	assert_int_equal(state_check_io(st, &out, &fa, false, 0, 1, 0), NFS4ERR_BAD_STATEID);
+	assert_int_equal(state_check_io(st, 0, &b, &fa, false, 0, 1, 0), NFS4ERR_BAD_STATEID);
+	assert_int_equal(state_check_io(st, 0, &out, &fa, false, 0, 1, 0), NFS4ERR_BAD_STATEID);
 	struct state_stats ss;
 	state_get_stats(st, &ss);
 	assert_int_equal(ss.opens, 0);
@@ -116,7 +116,7 @@ static void test_expired_after_client_restart(void **state)
 	assert_int_equal(st_open(st, c1, "o", &s, &fa, 3, 3, &a), NFS4_OK);
 	uint64_t c1b = st_client_v(st, "client-one", 1000, "rebooted");
 	assert_true(c1b != c1);
-	assert_int_equal(state_check_io(st, &a, &fa, false, 0, 1, 0), NFS4ERR_EXPIRED);
+	assert_int_equal(state_check_io(st, 0, &a, &fa, false, 0, 1, 0), NFS4ERR_EXPIRED);
 	assert_int_equal(st_stateid_op(st, ST_CLOSE, &a, s, &fa, 0, 0, 0, 0, &out),
 			 NFS4ERR_EXPIRED);
 	assert_int_equal(state_renew(st, c1), NFS4ERR_EXPIRED);

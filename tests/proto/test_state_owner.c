@@ -1,0 +1,204 @@
+/* State belongs to its client: with two v4.1 clients of one ferryd, the
+ * second one naming the first one's stateids (CLOSE, OPEN_DOWNGRADE, LOCK,
+ * LOCKU, READ, WRITE, DELEGRETURN, FREE_STATEID, TEST_STATEID) gets
+ * NFS4ERR_BAD_STATEID (RFC 8881 8.2.4) and changes nothing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "lib/nfs4_client.h"
+#include "proto/v41_fixture.h"
+
+/* The result of an OPEN of a new file for reading and writing. */
+struct owned {
+	struct nfs4_stateid open;
+	uint8_t fh[NFS4_FHSIZE];
+	uint32_t fhlen;
+};
+
+static void open_rw(struct nfs4c_sess *s, const char *name, struct owned *out)
+{
+	struct nfs4_open_args a;
+	memset(&a, 0, sizeof(a));
+	/* No delegation: the test is about open and lock stateids. */
+	a.share_access = OPEN4_SHARE_ACCESS_BOTH | OPEN4_SHARE_ACCESS_WANT_NO_DELEG;
+	a.share_deny = OPEN4_SHARE_DENY_NONE;
+	a.owner.clientid = s->clientid;
+	a.owner.owner = nfs4_opaque_str("owner");
+	a.opentype = OPEN4_CREATE;
+	a.how.mode = UNCHECKED4;
+	a.claim.type = CLAIM_NULL;
+	a.claim.file = nfs4_opaque_str(name);
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin_seq(s, &m, 0, false);
+	nfs4c_putrootfh(&m);
+	nfs4c_lookup(&m, "export");
+	nfs4c_open_op(&m, &a);
+	nfs4c_getfh(&m);
+	nfs4c_send(s->fd, s->cred, &m, &p);
+	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_PUTROOTFH), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_LOOKUP), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_OPEN), NFS4_OK);
+	struct nfs4_open_res r;
+	assert_true(nfs4_dec_open_res(&p.d, &r));
+	out->open = r.stateid;
+	assert_int_equal(nfs4c_next(&p, OP_GETFH), NFS4_OK);
+	struct nfs4_getfh_res g;
+	assert_true(nfs4_dec_getfh_res(&p.d, &g));
+	memcpy(out->fh, g.fh.data, g.fh.len);
+	out->fhlen = g.fh.len;
+	nfs4c_done(&p);
+}
+
+/* SEQUENCE, PUTFH fh, then the operation opnum whose arguments enc
+ * encodes; its status, and its result body decoded by dec when it
+ * succeeded (dec may be NULL). */
+typedef bool (*enc_fn)(struct xdr_enc *e, const void *args);
+typedef bool (*dec_fn)(struct xdr_dec *d, void *res);
+
+static uint32_t op_on(struct nfs4c_sess *s, const uint8_t *fh, uint32_t fhlen, uint32_t opnum,
+		      enc_fn enc, const void *args, dec_fn dec, void *res)
+{
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin_seq(s, &m, 0, false);
+	nfs4c_putfh(&m, fh, fhlen);
+	assert_true(enc(nfs4c_op(&m, opnum), args));
+	nfs4c_send(s->fd, s->cred, &m, &p);
+	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_PUTFH), NFS4_OK);
+	uint32_t st = nfs4c_next(&p, opnum);
+	if (st == NFS4_OK && dec)
+		assert_true(dec(&p.d, res));
+	nfs4c_done(&p);
+	return st;
+}
+
+#define ENC(f) ((enc_fn)(f))
+#define DEC(f) ((dec_fn)(f))
+
+static uint32_t lock_new(struct nfs4c_sess *s, const struct owned *o, const char *lock_owner,
+			 uint64_t off, struct nfs4_stateid *out)
+{
+	struct nfs4_lock_args a = {
+		.locktype = WRITE_LT,
+		.offset = off,
+		.length = 10,
+		.locker = {.new_lock_owner = true,
+			   .open_stateid = o->open,
+			   .owner = {s->clientid, nfs4_opaque_str(lock_owner)}},
+	};
+	struct nfs4_stateid_res r;
+	uint32_t st = op_on(s, o->fh, o->fhlen, OP_LOCK, ENC(nfs4_enc_lock_args), &a,
+			    DEC(nfs4_dec_lock_res), &r);
+	if (st == NFS4_OK)
+		*out = r.stateid;
+	return st;
+}
+
+static uint32_t test_one(struct nfs4c_sess *s, const struct nfs4_stateid *sid)
+{
+	struct nfs4_test_stateid_args a = {.count = 1, .items = sid};
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin_seq(s, &m, 0, false);
+	assert_true(nfs4_enc_test_stateid_args(nfs4c_op(&m, OP_TEST_STATEID), &a));
+	nfs4c_send(s->fd, s->cred, &m, &p);
+	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_TEST_STATEID), NFS4_OK);
+	struct nfs4_test_stateid_res r;
+	assert_true(nfs4_dec_test_stateid_res(&p.d, &r));
+	assert_int_equal(r.count, 1);
+	uint32_t st = nfs4_test_stateid_res_get(&r, 0);
+	nfs4c_done(&p);
+	return st;
+}
+
+static void test_foreign_stateids_are_bad(void **state)
+{
+	(void)state;
+	struct nfs4c_sess a, b;
+	nfs4c_session_up(&a, conn(), 0, "owner-a", NULL);
+	nfs4c_session_up(&b, conn(), 0, "owner-b", NULL);
+	struct owned oa, ob;
+	open_rw(&a, "owned-a", &oa);
+	open_rw(&b, "owned-b", &ob);
+	struct nfs4_stateid la;
+	assert_int_equal(lock_new(&a, &oa, "lock-a", 0, &la), NFS4_OK);
+
+	/* B on A's file with A's stateids. */
+	struct nfs4_close_args close = {.stateid = oa.open};
+	assert_int_equal(op_on(&b, oa.fh, oa.fhlen, OP_CLOSE, ENC(nfs4_enc_close_args), &close,
+			       NULL, NULL),
+			 NFS4ERR_BAD_STATEID);
+	struct nfs4_open_downgrade_args dg = {.stateid = oa.open,
+					      .share_access = OPEN4_SHARE_ACCESS_READ};
+	assert_int_equal(op_on(&b, oa.fh, oa.fhlen, OP_OPEN_DOWNGRADE,
+			       ENC(nfs4_enc_open_downgrade_args), &dg, NULL, NULL),
+			 NFS4ERR_BAD_STATEID);
+	struct nfs4_locku_args lu = {.locktype = WRITE_LT, .stateid = la, .offset = 0,
+				     .length = 10};
+	assert_int_equal(op_on(&b, oa.fh, oa.fhlen, OP_LOCKU, ENC(nfs4_enc_locku_args), &lu,
+			       NULL, NULL),
+			 NFS4ERR_BAD_STATEID);
+	struct nfs4_stateid lb;
+	assert_int_equal(lock_new(&b, &oa, "lock-b", 100, &lb), NFS4ERR_BAD_STATEID);
+	struct nfs4_lock_args more = {
+		.locktype = WRITE_LT, .offset = 200, .length = 10,
+		.locker = {.new_lock_owner = false, .lock_stateid = la}};
+	assert_int_equal(op_on(&b, oa.fh, oa.fhlen, OP_LOCK, ENC(nfs4_enc_lock_args), &more,
+			       NULL, NULL),
+			 NFS4ERR_BAD_STATEID);
+	struct nfs4_read_args rd = {.stateid = oa.open, .offset = 0, .count = 10};
+	assert_int_equal(op_on(&b, oa.fh, oa.fhlen, OP_READ, ENC(nfs4_enc_read_args), &rd, NULL,
+			       NULL),
+			 NFS4ERR_BAD_STATEID);
+	static const uint8_t data[4] = "evil";
+	struct nfs4_write_args wr = {.stateid = la, .offset = 0, .stable = FILE_SYNC4,
+				     .data = {data, sizeof(data)}};
+	assert_int_equal(op_on(&b, oa.fh, oa.fhlen, OP_WRITE, ENC(nfs4_enc_write_args), &wr,
+			       NULL, NULL),
+			 NFS4ERR_BAD_STATEID);
+	struct nfs4_stateid_args dr = {.stateid = oa.open};
+	assert_int_equal(op_on(&b, oa.fh, oa.fhlen, OP_DELEGRETURN,
+			       ENC(nfs4_enc_delegreturn_args), &dr, NULL, NULL),
+			 NFS4ERR_BAD_STATEID);
+	struct nfs4_stateid_args fr = {.stateid = la};
+	assert_int_equal(op_on(&b, oa.fh, oa.fhlen, OP_FREE_STATEID,
+			       ENC(nfs4_enc_free_stateid_args), &fr, NULL, NULL),
+			 NFS4ERR_BAD_STATEID);
+	assert_int_equal(test_one(&b, &oa.open), NFS4ERR_BAD_STATEID);
+	assert_int_equal(test_one(&b, &la), NFS4ERR_BAD_STATEID);
+
+	/* Nothing of A's moved: its lock stateid and open are as they were,
+	 * and the lock still keeps B's own open from writing there. */
+	assert_int_equal(test_one(&a, &oa.open), NFS4_OK);
+	assert_int_equal(test_one(&a, &la), NFS4_OK);
+	struct nfs4_write_args wb = {.stateid = ob.open, .offset = 0, .stable = FILE_SYNC4,
+				     .data = {data, sizeof(data)}};
+	/* (B's own file: fine.) */
+	assert_int_equal(op_on(&b, ob.fh, ob.fhlen, OP_WRITE, ENC(nfs4_enc_write_args), &wb,
+			       NULL, NULL),
+			 NFS4_OK);
+	lu.seqid = 0;
+	assert_int_equal(op_on(&a, oa.fh, oa.fhlen, OP_LOCKU, ENC(nfs4_enc_locku_args), &lu,
+			       NULL, NULL),
+			 NFS4_OK);
+	assert_int_equal(op_on(&a, oa.fh, oa.fhlen, OP_CLOSE, ENC(nfs4_enc_close_args), &close,
+			       NULL, NULL),
+			 NFS4_OK);
+	nfs4c_close(a.fd);
+	nfs4c_close(b.fd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_foreign_stateids_are_bad),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
