@@ -176,7 +176,9 @@ struct state_client *state_client_new(struct state_server *st, const struct stat
 
 uint64_t state_clientid_new(struct state_server *st)
 {
-	return (uint64_t)st->boot << 32 | st->next_client++;
+	/* The boot epoch stays readable (STALE_CLIENTID after a restart);
+	 * the low half is not a counter another client could step along. */
+	return (uint64_t)st->boot << 32 | state_id_permute(st, 'C', st->next_client++);
 }
 
 enum nfsstat4 state_setclientid(struct state_server *st, const struct state_principal *who,

@@ -245,9 +245,12 @@ struct state_server {
 	pthread_mutex_t lock; /* lock order: see core/lock_order.h, level 3 */
 	struct state_options opts;
 	uint32_t boot; /* epoch: in clientids and stateids */
+	/* Counters behind the clientids and stateids, which show them only
+	 * through state_id_permute. */
 	uint32_t next_client;
 	uint32_t next_stid;
 	struct siphash_key hkey;
+	struct siphash_key id_key; /* per boot, for state_id_permute */
 	struct hashtable clients_by_id, clients_by_name, owners, stids, files;
 	struct state_list clients;
 
@@ -310,6 +313,10 @@ uint64_t state_hash(const struct state_server *st, const void *a, size_t alen, c
 		    size_t blen);
 uint64_t state_now_ms(void);
 void state_random(void *out, size_t len);
+/* A per-boot secret permutation of 32-bit values, one per domain ('C'
+ * clientids, 'S' stateids): an id made of it is unique per counter value
+ * and does not tell the ids made before or after it. */
+uint32_t state_id_permute(const struct state_server *st, uint8_t domain, uint32_t n);
 
 /* state_client.c */
 struct state_client *state_client_find(struct state_server *st, uint64_t clientid,

@@ -2,8 +2,11 @@
  * OPEN_DOWNGRADE, CLOSE (RFC 7530 9.1.4, 9.9, 16.2, 16.16-16.19).
  *
  * A stateid's "other" is boot epoch (4 bytes), the low half of the clientid
- * (4) and a counter (4): a stateid from an earlier run is recognisably
- * stale, and one of an expired client recognisably expired. */
+ * (4) and a counter (4) through a per-boot secret permutation: a stateid
+ * from an earlier run is recognisably stale, and one of an expired client
+ * recognisably expired, while neither the low clientid (also permuted,
+ * state_clientid_new) nor the last 4 bytes can be derived from a client's
+ * own stateids: a guess hits one of 2^64 values. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,7 +96,7 @@ void state_stid_init(struct state_server *st, struct state_stid *s, enum state_s
 	uint32_t low = (uint32_t)o->clientid;
 	uint32_t n;
 	do {
-		n = ++st->next_stid;
+		n = state_id_permute(st, 'S', ++st->next_stid);
 		xdr_put_be32(s->other, st->boot);
 		xdr_put_be32(s->other + 4, low);
 		xdr_put_be32(s->other + 8, n);

@@ -50,6 +50,22 @@ uint64_t state_hash(const struct state_server *st, const void *a, size_t alen, c
 	return siphash24(&st->hkey, buf, alen + blen);
 }
 
+uint32_t state_id_permute(const struct state_server *st, uint8_t domain, uint32_t n)
+{
+	/* A four-round Feistel network on 16-bit halves, its round function
+	 * keyed siphash: a permutation of the 32-bit values (distinct counters
+	 * give distinct ids) that cannot be run forward without the key. */
+	uint16_t l = (uint16_t)(n >> 16), r = (uint16_t)n;
+	for (uint8_t round = 0; round < 4; round++) {
+		uint8_t in[4] = {domain, round, (uint8_t)(r >> 8), (uint8_t)r};
+		uint16_t f = (uint16_t)siphash24(&st->id_key, in, sizeof(in));
+		uint16_t t = r;
+		r = l ^ f;
+		l = t;
+	}
+	return (uint32_t)l << 16 | r;
+}
+
 /* --- options and the boot epoch ---------------------------------------------- */
 
 void state_options_from_config(struct state_options *o, const struct ferry_config *cfg)
@@ -203,6 +219,7 @@ int state_server_create(const struct state_options *o, struct state_server **out
 			st->interval_ms = 1000;
 	}
 	state_random(&st->hkey, sizeof(st->hkey));
+	state_random(&st->id_key, sizeof(st->id_key));
 	state_random(&st->next_stid, sizeof(st->next_stid));
 	st->next_client = 1;
 	state_list_init(&st->clients);

@@ -35,6 +35,42 @@ static void test_layout(void **state)
 	assert_int_equal(a.seqid, 2);
 }
 
+/* Guessing gains nothing: neither the clientids of clients set up one after
+ * the other nor the stateids of consecutive opens follow from each other
+ * (the old layout had the low clientid and the stateid counter go up by 1),
+ * while every one stays unique. */
+static void test_ids_unguessable(void **state)
+{
+	enum { N = 64 };
+	uint64_t ids[N];
+	struct nfs4_stateid sids[N];
+	unsigned steps_of_one = 0;
+	for (int i = 0; i < N; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "guess-%d", i);
+		ids[i] = st_client(st, name, 1000);
+		assert_int_equal((uint32_t)(ids[i] >> 32), (uint32_t)(c1 >> 32));
+		char h[16];
+		snprintf(h, sizeof(h), "f%d", i);
+		struct state_file_key k = st_key(1, h);
+		uint32_t s = 1;
+		assert_int_equal(st_open(st, c1, h, &s, &k, 1, 0, &sids[i]), NFS4_OK);
+		for (int j = 0; j < i; j++) {
+			assert_true(ids[j] != ids[i]);
+			assert_memory_not_equal(sids[j].other, sids[i].other, NFS4_OTHER_SIZE);
+		}
+		if (i > 0) {
+			uint32_t d = (uint32_t)ids[i] - (uint32_t)ids[i - 1];
+			uint32_t e = xdr_get_be32(sids[i].other + 8) -
+				     xdr_get_be32(sids[i - 1].other + 8);
+			steps_of_one += (d <= 2) + (e <= 2);
+		}
+	}
+	/* A keyed permutation of 32 bits steps by at most 2 about once in
+	 * 2^30 pairs. */
+	assert_int_equal(steps_of_one, 0);
+}
+
 static void test_seqid_checks(void **state)
 {
 	uint32_t s = 1;
@@ -129,6 +165,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_layout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ids_unguessable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seqid_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_and_stale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_closed_and_unconfirmed, setup, teardown),
