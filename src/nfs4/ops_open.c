@@ -27,6 +27,17 @@ bool nfs4_state_cfh_key(const struct nfs4_compound *c, struct state_file_key *ou
 enum nfsstat4 nfs4_state_replay(struct nfs4_compound *c, struct xdr_enc *res,
 				const struct state_replay *r)
 {
+	/* A replayed OPEN makes its file current: only for a host the
+	 * export admits, as PUTFH would (anyone may send the owner's seqid
+	 * again, from anywhere). */
+	struct nfs4_export *ex = NULL;
+	if (r->status == NFS4_OK && r->has_file) {
+		ex = nfs4_exports_find(&c->srv->exports, r->file.export_id);
+		if (!ex)
+			return NFS4ERR_STALE;
+		if (!nfs4_export_allows(ex, rpc_conn_peer_addr(c->req->conn)))
+			return NFS4ERR_ACCESS;
+	}
 	if (r->len > 0) {
 		uint8_t *p = xdr_enc_reserve(res, r->len);
 		if (!p)
@@ -35,10 +46,7 @@ enum nfsstat4 nfs4_state_replay(struct nfs4_compound *c, struct xdr_enc *res,
 	}
 	if (r->status != NFS4_OK && r->len > 0)
 		c->error_body = true;
-	if (r->status == NFS4_OK && r->has_file) {
-		struct nfs4_export *ex = nfs4_exports_find(&c->srv->exports, r->file.export_id);
-		if (!ex)
-			return NFS4ERR_STALE;
+	if (ex) {
 		struct nfs4_fh fh;
 		nfs4_fh_from_object(&c->srv->exports, ex, &r->file.bh, &fh);
 		nfs4_compound_set_cfh(c, &fh);

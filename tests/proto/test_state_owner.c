@@ -1,15 +1,77 @@
 /* State belongs to its client: with two v4.1 clients of one ferryd, the
  * second one naming the first one's stateids (CLOSE, OPEN_DOWNGRADE, LOCK,
  * LOCKU, READ, WRITE, DELEGRETURN, FREE_STATEID, TEST_STATEID) gets
- * NFS4ERR_BAD_STATEID (RFC 8881 8.2.4) and changes nothing. */
+ * NFS4ERR_BAD_STATEID (RFC 8881 8.2.4) and changes nothing.  A v4.0 OPEN
+ * replayed from a host the export does not admit gets no file.
+ *
+ * The export admits 127.0.0.1 only; 127.0.0.2 plays a host it does not. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/ferryd_proc.h"
 #include "lib/nfs4_client.h"
-#include "proto/v41_fixture.h"
+
+static struct ferryd_proc server;
+static char exp_dir[300], conf[310];
+
+static int setup(void **state)
+{
+	(void)state;
+	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	snprintf(exp_dir, sizeof(exp_dir), "%s/ferry-owner-XXXXXX", tmp);
+	if (!mkdtemp(exp_dir) || chmod(exp_dir, 0777) != 0)
+		return -1;
+	snprintf(conf, sizeof(conf), "%s.conf", exp_dir);
+	FILE *f = fopen(conf, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "[export e]\npath = %s\npseudo = /export\nsquash = none\n"
+		   "clients = 127.0.0.1/32\n",
+		exp_dir);
+	fclose(f);
+	const char *args[] = {"--config", conf, NULL};
+	return ferryd_start(&server, args);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	int rc = ferryd_stop(&server);
+	char cmd[700];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", exp_dir, conf);
+	if (system(cmd) != 0)
+		return -1;
+	return rc == 0 ? 0 : -1;
+}
+
+static int conn(void) { return nfs4c_connect(server.hostport); }
+
+/* A connection to the server from source address src (127.0.0.0/8 is all
+ * on the loopback interface). */
+static int conn_from(const char *src)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	assert_int_equal(inet_pton(AF_INET, src, &a.sin_addr), 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	a.sin_port = htons(server.port);
+	assert_int_equal(inet_pton(AF_INET, "127.0.0.1", &a.sin_addr), 1);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
 
 /* The result of an OPEN of a new file for reading and writing. */
 struct owned {
@@ -195,10 +257,71 @@ static void test_foreign_stateids_are_bad(void **state)
 	nfs4c_close(b.fd);
 }
 
+/* The reply cached for an open owner's last OPEN made its file current on a
+ * replay without the check PUTFH does: from a host the export does not
+ * admit, a replay led to the file (GETFH, then READ or WRITE on it). */
+static void test_open_replay_checks_export(void **state)
+{
+	(void)state;
+	int fd = conn();
+	struct nfs4c_client40 c;
+	assert_int_equal(nfs4c_setclientid(&c, fd, nfs4c_root_cred(), "replay-40", 0x40000000,
+					   NULL, NULL, 1),
+			 NFS4_OK);
+	uint32_t seqid = 1;
+	struct nfs4c_open40 o;
+	assert_int_equal(nfs4c_open40(&c, "ro", &seqid, "export", "first", OPEN4_SHARE_ACCESS_BOTH,
+				      true, &o),
+			 NFS4_OK);
+	uint32_t last = seqid;
+	assert_int_equal(nfs4c_open40(&c, "ro", &seqid, "export", "second",
+				      OPEN4_SHARE_ACCESS_BOTH, true, &o),
+			 NFS4_OK);
+
+	/* The same OPEN (owner and seqid) again, from each host. */
+	for (int from_other = 0; from_other < 2; from_other++) {
+		int rfd = from_other ? conn_from("127.0.0.2") : conn();
+		struct nfs4_open_args a;
+		memset(&a, 0, sizeof(a));
+		a.seqid = last;
+		a.share_access = OPEN4_SHARE_ACCESS_BOTH;
+		a.owner.clientid = c.clientid;
+		a.owner.owner = nfs4_opaque_str("ro");
+		a.opentype = OPEN4_NOCREATE;
+		a.claim.type = CLAIM_NULL;
+		a.claim.file = nfs4_opaque_str("second");
+		struct nfs4c_call m;
+		struct nfs4c_reply p;
+		nfs4c_begin(&m, 0);
+		nfs4c_putrootfh(&m);
+		nfs4c_open_op(&m, &a);
+		nfs4c_getfh(&m);
+		nfs4c_send(rfd, nfs4c_root_cred(), &m, &p);
+		assert_int_equal(nfs4c_next(&p, OP_PUTROOTFH), NFS4_OK);
+		uint32_t st = nfs4c_next(&p, OP_OPEN);
+		if (from_other) {
+			assert_int_equal(st, NFS4ERR_ACCESS);
+			assert_int_equal(p.nres, 2);
+		} else {
+			/* The owner's own host gets its reply again. */
+			assert_int_equal(st, NFS4_OK);
+			struct nfs4_open_res r;
+			assert_true(nfs4_dec_open_res(&p.d, &r));
+			assert_memory_equal(r.stateid.other, o.stateid.other, NFS4_OTHER_SIZE);
+			assert_int_equal(nfs4c_next(&p, OP_GETFH), NFS4_OK);
+		}
+		nfs4c_done(&p);
+		close(rfd);
+	}
+	assert_int_equal(nfs4c_close40(&c, &seqid, &o), NFS4_OK);
+	nfs4c_close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_foreign_stateids_are_bad),
+		cmocka_unit_test(test_open_replay_checks_export),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
