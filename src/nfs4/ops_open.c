@@ -312,10 +312,15 @@ static enum nfsstat4 open_by_name(struct nfs4_compound *c, const struct open_arg
 		t->attrset = a->sattr.mask;
 	}
 	if (a->createmode == EXCLUSIVE4) {
-		/* Created now or by this client's earlier try (the verifier
-		 * matched); the back ends keep the verifier in atime and
-		 * mtime, which the client then sets (RFC 7530 16.16.5). */
-		t->ours = true;
+		/* Created now or by an earlier try of this create (the
+		 * verifier matched); the back ends keep the verifier in atime
+		 * and mtime, which the client then sets (RFC 7530 16.16.5).
+		 * Times anyone can set are no proof of that: an existing file
+		 * counts as this create's only when the caller owns it (the
+		 * creator does, and an owner could chmod it anyway), so a
+		 * file of another user whose times match gets the access
+		 * check. */
+		t->ours = t->created || t->attr.uid == c->cred.uid;
 		nfs4_bitmap_set(&t->attrset, FATTR4_TIME_ACCESS);
 		nfs4_bitmap_set(&t->attrset, FATTR4_TIME_MODIFY);
 	} else if (t->created) {
