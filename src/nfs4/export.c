@@ -90,6 +90,14 @@ bool nfs4_export_allows(const struct nfs4_export *ex, const struct sockaddr_stor
 	return false;
 }
 
+bool nfs4_exports_admit_any(const struct nfs4_exports *exps, const struct sockaddr_storage *addr)
+{
+	for (unsigned i = 0; i < exps->count; i++)
+		if (nfs4_export_allows(&exps->list[i], addr))
+			return true;
+	return false;
+}
+
 void nfs4_export_cred(const struct nfs4_export *ex, const struct rpc_cred *rc,
 		      struct backend_cred *out)
 {

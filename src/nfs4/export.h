@@ -101,6 +101,9 @@ struct nfs4_pseudo_node *nfs4_pseudo_lookup(struct nfs4_pseudo_node *dir, const 
 /* Whether the client at addr may use the export. */
 bool nfs4_export_allows(const struct nfs4_export *ex, const struct sockaddr_storage *addr);
 
+/* Whether some export admits the client at addr (who may keep state). */
+bool nfs4_exports_admit_any(const struct nfs4_exports *exps, const struct sockaddr_storage *addr);
+
 /* The back-end identity for a caller on this export, after squashing. */
 void nfs4_export_cred(const struct nfs4_export *ex, const struct rpc_cred *rc,
 		      struct backend_cred *out);

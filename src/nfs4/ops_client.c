@@ -21,6 +21,12 @@ static void client_string_into(struct nfs4_opaque s, char *out, size_t cap)
 
 NFS4_SERVE(setclientid)
 {
+	/* Client state only for hosts that may use an export: others could
+	 * only fill the client table.  RFC 7530 lists no permission error
+	 * for SETCLIENTID; NFS4ERR_ACCESS is what such a host gets from
+	 * PUTFH too, and a mount fails with "permission denied". */
+	if (!nfs4_exports_admit_any(&c->srv->exports, rpc_conn_peer_addr(c->req->conn)))
+		return NFS4ERR_ACCESS;
 	struct state_callback cb;
 	memset(&cb, 0, sizeof(cb));
 	cb.program = a->cb_program;

@@ -73,6 +73,11 @@ NFS4_SERVE(exchange_id)
 	}
 	if (a->ownerid.len == 0)
 		return NFS4ERR_INVAL;
+	/* Client state only for hosts that may use an export (see
+	 * SETCLIENTID); NFS4ERR_PERM is the permission error RFC 8881 lists
+	 * for EXCHANGE_ID. */
+	if (!nfs4_exports_admit_any(&c->srv->exports, rpc_conn_peer_addr(c->req->conn)))
+		return NFS4ERR_PERM;
 	struct state_principal who;
 	state_principal_from_cred(&who, &c->req->cred);
 	struct state_exchange_res r;

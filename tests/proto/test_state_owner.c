@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/ctl_test.h"
 #include "lib/ferryd_proc.h"
 #include "lib/nfs4_client.h"
 
@@ -378,12 +379,53 @@ static void test_exclusive_verifier_is_not_a_key(void **state)
 	nfs4c_close(u.fd);
 }
 
+/* A host that no export admits may not set up a client: SETCLIENTID gets
+ * NFS4ERR_ACCESS and EXCHANGE_ID NFS4ERR_PERM, and no record is made (it
+ * could only fill the server's client table). */
+static void test_client_state_only_for_admitted_hosts(void **state)
+{
+	(void)state;
+	char *page = ctlt_scrape(&server);
+	double unconf = ctlt_metric(page, "ferry_clients_unconfirmed");
+	free(page);
+	int fd = conn_from("127.0.0.2");
+	struct nfs4_setclientid_args a;
+	memset(&a, 0, sizeof(a));
+	memcpy(a.verifier.data, "outsider", 8);
+	a.id = nfs4_opaque_str("outsider-40");
+	a.cb_program = 0x40000000;
+	a.cb_location.netid = nfs4_opaque_str("tcp");
+	a.cb_location.addr = nfs4_opaque_str("127.0.0.2.0.0");
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin(&m, 0);
+	nfs4c_setclientid_op(&m, &a);
+	nfs4c_send(fd, nfs4c_root_cred(), &m, &p);
+	assert_int_equal(nfs4c_next(&p, OP_SETCLIENTID), NFS4ERR_ACCESS);
+	nfs4c_done(&p);
+	struct nfs4c_eid eid;
+	assert_int_equal(nfs4c_exchange_id(fd, nfs4c_root_cred(), "outsider-41", "v1", 0,
+					   SP4_NONE, &eid),
+			 NFS4ERR_PERM);
+	close(fd);
+	page = ctlt_scrape(&server);
+	assert_true(ctlt_metric(page, "ferry_clients_unconfirmed") == unconf);
+	free(page);
+	/* The admitted host still may. */
+	fd = conn();
+	assert_int_equal(nfs4c_exchange_id(fd, nfs4c_root_cred(), "insider-41", "v1", 0, SP4_NONE,
+					   &eid),
+			 NFS4_OK);
+	nfs4c_close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_foreign_stateids_are_bad),
 		cmocka_unit_test(test_open_replay_checks_export),
 		cmocka_unit_test(test_exclusive_verifier_is_not_a_key),
+		cmocka_unit_test(test_client_state_only_for_admitted_hosts),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
