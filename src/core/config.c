@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 static bool fail(char *errbuf, size_t errlen, const char *fmt, ...)
@@ -38,6 +39,12 @@ void config_init_defaults(struct ferry_config *cfg)
 	strcpy(cfg->owner_domain, "localdomain");
 	cfg->min_minor = 0;
 	cfg->max_minor = 1;
+	cfg->max_clients = 16384;
+	cfg->max_sessions_per_client = 16;
+	cfg->max_open_owners_per_client = 4096;
+	cfg->max_opens_per_client = 16384;
+	cfg->max_lock_owners_per_client = 4096;
+	cfg->max_locks_per_client = 16384;
 	cfg->session_slots = 64;
 	cfg->reply_cache_mb = 64;
 	cfg->callback_timeout_ms = 5000;
@@ -231,6 +238,28 @@ static bool set_uint(const char *value, unsigned long long max, unsigned long lo
 	return true;
 }
 
+/* The [nfs] cap on client state that key names, or NULL. */
+static unsigned *nfs_cap_key(struct ferry_config *cfg, const char *key)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} caps[] = {
+		{"max_clients", offsetof(struct ferry_config, max_clients)},
+		{"max_sessions_per_client", offsetof(struct ferry_config, max_sessions_per_client)},
+		{"max_open_owners_per_client",
+		 offsetof(struct ferry_config, max_open_owners_per_client)},
+		{"max_opens_per_client", offsetof(struct ferry_config, max_opens_per_client)},
+		{"max_lock_owners_per_client",
+		 offsetof(struct ferry_config, max_lock_owners_per_client)},
+		{"max_locks_per_client", offsetof(struct ferry_config, max_locks_per_client)},
+	};
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
+		if (strcmp(key, caps[i].key) == 0)
+			return (unsigned *)(void *)((char *)cfg + caps[i].off);
+	return NULL;
+}
+
 /* "a, b c" -> entries; each checked later by the NFS layer's CIDR parser. */
 static bool parse_client_list(struct config_export *e, const char *value, const char *where,
 			      struct ini_ctx *ctx)
@@ -345,6 +374,9 @@ static int config_ini_entry(void *user, const char *section, const char *key,
 		} else if (strcmp(key, "max_delegations_per_client") == 0) {
 			ok = set_uint(value, UINT32_MAX, &v, where, ctx);
 			cfg->max_delegations_per_client = (unsigned)v;
+		} else if (nfs_cap_key(cfg, key)) {
+			ok = set_uint(value, UINT32_MAX, &v, where, ctx);
+			*nfs_cap_key(cfg, key) = (unsigned)v;
 		} else if (strcmp(key, "reply_cache_mb") == 0) {
 			ok = set_uint(value, 1u << 20, &v, where, ctx);
 			cfg->reply_cache_mb = (unsigned)v;

@@ -42,6 +42,14 @@
  *   delegations = readwrite         ; off, read or readwrite
  *   max_delegations = 0             ; all clients together; 0: no limit
  *   max_delegations_per_client = 0  ; 0: no limit
+ *   max_clients = 16384             ; client records (0: no limit, as the caps below);
+ *                                   ; past it EXCHANGE_ID gets NFS4ERR_DELAY,
+ *                                   ; SETCLIENTID NFS4ERR_RESOURCE
+ *   max_sessions_per_client = 16    ; past it CREATE_SESSION gets NFS4ERR_NOSPC
+ *   max_open_owners_per_client = 4096 ; past these OPEN / LOCK get NFS4ERR_RESOURCE
+ *   max_opens_per_client = 16384      ; (v4.0) or NFS4ERR_SERVERFAULT (v4.1)
+ *   max_lock_owners_per_client = 4096
+ *   max_locks_per_client = 16384      ; byte ranges held, and lock stateids
  *
  *   [control]                       ; the HTTP control plane (/metrics, /api/v1)
  *   listen = 127.0.0.1:9590         ; HOST:PORT, unix:/PATH or none; default port 9590
@@ -115,6 +123,9 @@ struct ferry_config {
 	bool exports_from_cli;                    /* --export given: the file's are not used */
 	enum config_delegations delegations;
 	unsigned max_delegations, max_delegations_per_client;
+	/* Caps on client state (state/state.h, struct state_caps). */
+	unsigned max_clients, max_sessions_per_client, max_open_owners_per_client,
+		max_opens_per_client, max_lock_owners_per_client, max_locks_per_client;
 };
 
 /* Fills cfg with built-in defaults (no listen address, no export: those

@@ -198,6 +198,11 @@ static void write_sessions(struct ctl_server *cs, struct ctl_text *t)
 	state_get_stats(st, &s);
 	metric_u64(t, "ferry_grace", "gauge", "1 while the grace period after a restart lasts.",
 		   s.in_grace);
+	family(t, "ferry_state_cap_hits_total", "counter",
+	       "Requests refused because a cap on client state was reached ([nfs] max_*), by cap.");
+	for (unsigned k = 0; k < STATE_CAP_KINDS; k++)
+		ctl_text_printf(t, "ferry_state_cap_hits_total{cap=\"%s\"} %llu\n",
+				state_cap_names[k], (unsigned long long)s.cap_hits[k]);
 	metric_u64(t, "ferry_state_owners", "gauge", "Open and lock owners.", s.owners);
 	metric_u64(t, "ferry_state_opens", "gauge", "Open files (open stateids).", s.opens);
 	metric_u64(t, "ferry_state_locks", "gauge", "Byte-range locks held.", s.locks);

@@ -15,6 +15,16 @@
 
 /* --- shared sequencing helpers ------------------------------------------------ */
 
+enum nfsstat4 nfs4_state_v41_status(const struct nfs4_compound *c, enum nfsstat4 s)
+{
+	/* v4.1 operations do not return NFS4ERR_RESOURCE (RFC 8881's error
+	 * lists per operation do not carry it): running out of
+	 * room for state (a cap, or memory) is NFS4ERR_SERVERFAULT, which
+	 * the client turns into an I/O error.  Not NFS4ERR_DELAY: a client
+	 * at its own cap would retry until it closed something itself. */
+	return c->minor >= 1 && s == NFS4ERR_RESOURCE ? NFS4ERR_SERVERFAULT : s;
+}
+
 bool nfs4_state_cfh_key(const struct nfs4_compound *c, struct state_file_key *out)
 {
 	if (c->cfh.kind != NFS4_FH_EXPORT)
@@ -79,6 +89,7 @@ enum nfsstat4 nfs4_state_seq_finish(struct nfs4_compound *c, struct state_owner 
 	struct state_server *st = c->srv->state;
 	const uint8_t *body = NULL;
 	size_t len = 0;
+	status = nfs4_state_v41_status(c, status);
 	enum nfsstat4 cached = status;
 	if (res->overflow) {
 		cached = NFS4ERR_RESOURCE; /* nothing sane to replay; seqid stays */
@@ -483,7 +494,7 @@ NFS4_SERVE(open)
 		oa.clientid = c->clientid;
 	struct state_owner *o;
 	if ((s = state_open_owner_get(st, oa.clientid, oa.owner, oa.owner_len, &o)) != NFS4_OK)
-		return s;
+		return nfs4_state_v41_status(c, s);
 	if (nfs4_state_seq_start(c, o, oa.seqid, res, &s))
 		return s;
 	size_t body_off = xdr_enc_len(res);

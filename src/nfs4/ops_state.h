@@ -43,6 +43,11 @@ bool nfs4_state_cfh_key(const struct nfs4_compound *c, struct state_file_key *ou
 enum nfsstat4 nfs4_state_replay(struct nfs4_compound *c, struct xdr_enc *res,
 				const struct state_replay *r);
 
+/* The status for the client's minor version: the state module's
+ * NFS4ERR_RESOURCE (a cap on state reached, or no memory) is
+ * NFS4ERR_SERVERFAULT in v4.1. */
+enum nfsstat4 nfs4_state_v41_status(const struct nfs4_compound *c, enum nfsstat4 s);
+
 /* Sequencing around a handler body: begins (seqid of owner o), and on a
  * replay or a bad seqid ends at once, returning true with *status set.
  * Otherwise returns false: run the operation, then nfs4_state_seq_finish. */

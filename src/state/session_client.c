@@ -80,6 +80,15 @@ enum nfsstat4 state_exchange_id(struct state_server *st, const struct state_prin
 		state_client_destroy(st, unconf, false);
 	struct state_callback nocb;
 	memset(&nocb, 0, sizeof(nocb));
+	if (state_clients_full(st)) {
+		/* The table frees as idle and unconfirmed clients' leases run
+		 * out: a client that waits gets in (RFC 8881 lists
+		 * NFS4ERR_DELAY for EXCHANGE_ID). */
+		pthread_mutex_unlock(&st->lock);
+		if (dropped)
+			state_record_sync(st, name, name_len);
+		return NFS4ERR_DELAY;
+	}
 	struct state_client *cl =
 		state_client_new(st, who, verifier, name, name_len, &nocb, state_clientid_new(st));
 	if (!cl) {
@@ -182,6 +191,15 @@ enum nfsstat4 state_create_session(struct state_server *st, const struct state_p
 	    (status = back_attrs(&lim, &a->back, &out->back)) != NFS4_OK) {
 		pthread_mutex_unlock(&st->lock);
 		return status;
+	}
+	unsigned nsessions = 0;
+	for (struct state_list *pos = cl->sessions.next; pos != &cl->sessions; pos = pos->next)
+		nsessions++;
+	if (state_cap_reached(st, STATE_CAP_SESSIONS, nsessions)) {
+		/* RFC 8881 18.36.4: NFS4ERR_NOSPC when the server cannot make
+		 * another session; the client may destroy one it has. */
+		pthread_mutex_unlock(&st->lock);
+		return NFS4ERR_NOSPC;
 	}
 	/* Not persistent (the reply caches live in memory), no RDMA. */
 	out->flags = a->flags & CREATE_SESSION4_FLAG_CONN_BACK_CHAN;

@@ -79,6 +79,48 @@ struct state_deleg_limits {
 	uint32_t no_regrant_ms;
 };
 
+/* Caps on what clients may hold, so that one client (or a flood of new
+ * ones) cannot take the server's memory; 0: no limit.  A request past a
+ * cap is refused with the error the RFC gives for running out: the state
+ * module answers NFS4ERR_RESOURCE for owners, opens and locks (the v4.0
+ * error; the NFSv4 layer says NFS4ERR_SERVERFAULT in v4.1, which has no
+ * RESOURCE), and the client and session calls their own (state_setclientid,
+ * state_exchange_id, state_create_session).  The defaults suit thousands
+ * of clients: a Linux client uses one open owner per user and one open per
+ * file it has open. */
+struct state_caps {
+	unsigned clients;		 /* client records, confirmed or not */
+	unsigned sessions_per_client;
+	unsigned open_owners_per_client;
+	unsigned opens_per_client;
+	unsigned lock_owners_per_client;
+	unsigned locks_per_client; /* byte ranges held, and lock stateids, each */
+};
+
+enum {
+	STATE_CAP_CLIENTS_DEFAULT = 16384,
+	STATE_CAP_SESSIONS_DEFAULT = 16,
+	STATE_CAP_OPEN_OWNERS_DEFAULT = 4096,
+	STATE_CAP_OPENS_DEFAULT = 16384,
+	STATE_CAP_LOCK_OWNERS_DEFAULT = 4096,
+	STATE_CAP_LOCKS_DEFAULT = 16384,
+};
+
+/* Which cap a refused request hit (state_stats.cap_hits). */
+enum state_cap_kind {
+	STATE_CAP_CLIENTS,
+	STATE_CAP_SESSIONS,
+	STATE_CAP_OPEN_OWNERS,
+	STATE_CAP_OPENS,
+	STATE_CAP_LOCK_OWNERS,
+	STATE_CAP_LOCKS,
+	STATE_CAP_KINDS
+};
+
+/* The caps' names as settings and metric labels ("clients", "sessions",
+ * "open_owners", "opens", "lock_owners", "locks"). */
+extern const char *const state_cap_names[STATE_CAP_KINDS];
+
 /* Makes one CB_NULL call (program prog, version 1) to hostport ("a.b.c.d:p"
  * or "[v6]:p") and returns 0 when it is answered with SUCCESS, or a
  * negative errno.  Runs on the state thread; may block up to timeout_ms. */
@@ -104,6 +146,7 @@ struct state_options {
 	void (*conn_unref)(struct rpc_conn *conn);
 	bool (*conn_is_closed)(struct rpc_conn *conn);
 	struct state_deleg_limits deleg; /* delegation policy */
+	struct state_caps caps;
 	/* A session starts (on) or stops using a connection as its back
 	 * channel (rpc_conn_hold_back); atomic, called under a session's lock.
 	 * NULL: not told. */
@@ -111,7 +154,7 @@ struct state_options {
 };
 
 /* Defaults from the configuration: state_dir, lease_time, grace_time, the
- * delegation keys. */
+ * delegation keys, the caps. */
 void state_options_from_config(struct state_options *o, const struct ferry_config *cfg);
 
 /* Creates the state server: picks a boot epoch newer than any before it
@@ -595,6 +638,7 @@ struct state_stats {
 	unsigned records_prev; /* records from before the restart, pending reclaim */
 	unsigned delegations;  /* held (not revoked) */
 	bool in_grace;
+	uint64_t cap_hits[STATE_CAP_KINDS]; /* requests refused at a cap, since start */
 };
 
 void state_get_stats(struct state_server *st, struct state_stats *out);

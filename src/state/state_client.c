@@ -139,6 +139,7 @@ void state_client_destroy(struct state_server *st, struct state_client *cl, bool
 	hashtable_remove(&st->clients_by_id, &cl->by_id);
 	hashtable_remove(&st->clients_by_name, &cl->by_name);
 	state_list_del(&cl->link);
+	st->n_clients--;
 	free(cl->name);
 	free(cl);
 }
@@ -171,6 +172,7 @@ struct state_client *state_client_new(struct state_server *st, const struct stat
 	hashtable_insert(&st->clients_by_id, &cl->by_id, hash_id(st, clientid));
 	hashtable_insert(&st->clients_by_name, &cl->by_name, hash_name(st, name, len));
 	state_list_add(&st->clients, &cl->link);
+	st->n_clients++;
 	return cl;
 }
 
@@ -212,7 +214,9 @@ enum nfsstat4 state_setclientid(struct state_server *st, const struct state_prin
 	uint64_t id = (conf && memcmp(conf->verifier, verifier, NFS4_VERIFIER_SIZE) == 0)
 			      ? conf->clientid
 			      : state_clientid_new(st);
-	struct state_client *cl = state_client_new(st, who, verifier, name, name_len, cb, id);
+	struct state_client *cl =
+		state_clients_full(st) ? NULL
+				       : state_client_new(st, who, verifier, name, name_len, cb, id);
 	if (!cl) {
 		pthread_mutex_unlock(&st->lock);
 		return NFS4ERR_RESOURCE;

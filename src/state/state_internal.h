@@ -63,6 +63,8 @@ struct state_client {
 	uint32_t cb_gen; /* advances with each callback change */
 	unsigned n_delegs;  /* delegations held (not revoked) */
 	unsigned n_revoked; /* revoked delegations not yet freed */
+	/* What counts against the caps (struct state_caps). */
+	unsigned n_open_owners, n_lock_owners, n_opens, n_lock_states, n_locks;
 
 	/* v4.1 (EXCHANGE_ID); see session.h. */
 	bool v41;
@@ -281,6 +283,8 @@ struct state_server {
 	uint32_t interval_ms;
 
 	unsigned n_owners, n_opens, n_lock_states, n_locks, n_files;
+	unsigned n_clients; /* records, confirmed or not (the clients cap) */
+	_Atomic uint64_t cap_hits[STATE_CAP_KINDS];
 	struct state_deleg_table deleg;
 
 	/* Blocked v4.1 lock requests and their notices (state_lock_wait.c).
@@ -432,6 +436,14 @@ void state_waiters_forget(struct state_server *st, uint64_t clientid, const uint
 void state_waiters_expire(struct state_server *st, uint64_t now);
 /* Frees every waiter and notice (server destruction). */
 void state_waiters_fini(struct state_server *st);
+
+/* Whether count reached cap (0: no cap); a hit is counted.  st->lock. */
+bool state_cap_reached(struct state_server *st, enum state_cap_kind kind, unsigned count);
+/* The client table is full: a new record would pass the clients cap. */
+static inline bool state_clients_full(struct state_server *st)
+{
+	return state_cap_reached(st, STATE_CAP_CLIENTS, st->n_clients);
+}
 
 /* state_client.c: a new client record (unconfirmed), in the tables. */
 struct state_client *state_client_new(struct state_server *st, const struct state_principal *who,

@@ -51,10 +51,25 @@ static uint32_t lock_type_norm(uint32_t type)
 	}
 }
 
+/* The client whose caps a lock state counts against (NULL once its owner
+ * is dead: everything of it is going). */
+static struct state_client *lockst_client(const struct state_lockst *ls)
+{
+	return ls->s.owner->client;
+}
+
+static void range_count(struct state_server *st, const struct state_range *r, int delta)
+{
+	st->n_locks += (unsigned)delta;
+	struct state_client *cl = lockst_client(r->ls);
+	if (cl)
+		cl->n_locks += (unsigned)delta;
+}
+
 static void range_free(struct state_server *st, struct state_range *r)
 {
 	state_list_del(&r->file_link);
-	st->n_locks--;
+	range_count(st, r, -1);
 	free(r);
 }
 
@@ -87,6 +102,8 @@ void state_lockst_free(struct state_server *st, struct state_lockst *ls)
 	hashtable_remove(&st->stids, &ls->s.node);
 	state_list_del(&ls->s.owner_link);
 	st->n_lock_states--;
+	if (lockst_client(ls))
+		lockst_client(ls)->n_lock_states--;
 	free(ls);
 	state_file_maybe_free(st, f);
 }
@@ -158,7 +175,7 @@ static void ranges_cut(struct state_server *st, struct state_lockst *ls, uint64_
 			right->start = last + 1;
 			r->last = start - 1;
 			state_list_add(&f->ranges, &right->file_link);
-			st->n_locks++;
+			range_count(st, right, 1);
 		} else if (r->start < start) {
 			r->last = start - 1;
 		} else {
@@ -195,7 +212,7 @@ static void ranges_set(struct state_server *st, struct state_lockst *ls, uint32_
 	nr->start = start;
 	nr->last = last;
 	state_list_add(&f->ranges, &nr->file_link);
-	st->n_locks++;
+	range_count(st, nr, 1);
 }
 
 static struct state_lockst *lockst_of(struct state_file *f, const struct state_owner *lo)
@@ -207,6 +224,8 @@ static struct state_lockst *lockst_of(struct state_file *f, const struct state_o
 static struct state_lockst *lockst_new(struct state_server *st, struct state_owner *lo,
 				       struct state_open *op)
 {
+	if (state_cap_reached(st, STATE_CAP_LOCKS, lo->client->n_lock_states))
+		return NULL;
 	struct state_lockst *ls = calloc(1, sizeof(*ls));
 	if (!ls)
 		return NULL;
@@ -214,6 +233,7 @@ static struct state_lockst *lockst_new(struct state_server *st, struct state_own
 	state_stid_init(st, &ls->s, STATE_STID_LOCK, lo, op->s.file);
 	state_list_add(&op->s.file->lock_states, &ls->s.file_link);
 	st->n_lock_states++;
+	lo->client->n_lock_states++;
 	return ls;
 }
 
@@ -332,6 +352,11 @@ enum nfsstat4 state_lock(struct state_server *st, struct state_owner *o,
 		status = NFS4ERR_OPENMODE;
 	const struct state_range *c = NULL;
 	struct state_owner *lo = ls->s.owner;
+	/* A lock may add two ranges (itself, and the split of one it cuts
+	 * into); one past the cap at most, and no check on LOCKU, which
+	 * only ever gives back. */
+	if (status == NFS4_OK && state_cap_reached(st, STATE_CAP_LOCKS, lockst_client(ls)->n_locks))
+		status = NFS4ERR_RESOURCE;
 	if (status == NFS4_OK &&
 	    (c = state_lock_conflict(ls->s.file, type, start, last, state_range_of_owner, lo))) {
 		fill_denied(c, denied);

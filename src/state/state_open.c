@@ -197,6 +197,8 @@ static void open_detach(struct state_server *st, struct state_open *op)
 	state_list_del(&op->s.file_link);
 	op->s.file = NULL;
 	st->n_opens--;
+	if (op->s.owner->client)
+		op->s.owner->client->n_opens--;
 	state_file_maybe_free(st, f);
 }
 
@@ -328,7 +330,9 @@ enum nfsstat4 state_open(struct state_server *st, struct state_owner *o,
 		op->deny_seen |= (uint8_t)(1u << deny);
 		state_stid_bump(&op->s);
 	} else {
-		op = calloc(1, sizeof(*op));
+		op = state_cap_reached(st, STATE_CAP_OPENS, o->client->n_opens)
+			     ? NULL
+			     : calloc(1, sizeof(*op));
 		if (!op) {
 			state_file_maybe_free(st, f);
 			s = NFS4ERR_RESOURCE;
@@ -341,6 +345,7 @@ enum nfsstat4 state_open(struct state_server *st, struct state_owner *o,
 		state_stid_init(st, &op->s, STATE_STID_OPEN, o, f);
 		state_list_add(&f->opens, &op->s.file_link);
 		st->n_opens++;
+		o->client->n_opens++;
 	}
 	if (reclaim)
 		o->confirmed = true; /* a reclaim needs no OPEN_CONFIRM */

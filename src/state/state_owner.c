@@ -35,6 +35,14 @@ struct state_owner *state_owner_create(struct state_server *st, struct state_cli
 				       enum state_owner_kind kind, const uint8_t *bytes,
 				       uint32_t len)
 {
+	unsigned *count = kind == STATE_OWNER_OPEN   ? &cl->n_open_owners
+			  : kind == STATE_OWNER_LOCK ? &cl->n_lock_owners
+						     : NULL;
+	if (count && state_cap_reached(st,
+				       kind == STATE_OWNER_OPEN ? STATE_CAP_OPEN_OWNERS
+								: STATE_CAP_LOCK_OWNERS,
+				       *count))
+		return NULL;
 	struct state_owner *o = calloc(1, sizeof(*o));
 	if (!o)
 		return NULL;
@@ -54,6 +62,8 @@ struct state_owner *state_owner_create(struct state_server *st, struct state_cli
 	hashtable_insert(&st->owners, &o->node, hash_owner(st, o->clientid, kind, bytes, len));
 	state_list_add(&cl->owners, &o->client_link);
 	st->n_owners++;
+	if (count)
+		(*count)++;
 	return o;
 }
 
@@ -87,6 +97,10 @@ void state_owner_kill(struct state_server *st, struct state_owner *o)
 		return;
 	owner_drop_states(st, o);
 	owner_drop_closed(st, o);
+	if (o->kind == STATE_OWNER_OPEN)
+		o->client->n_open_owners--;
+	else if (o->kind == STATE_OWNER_LOCK)
+		o->client->n_lock_owners--;
 	o->dead = true;
 	o->client = NULL;
 	hashtable_remove(&st->owners, &o->node);

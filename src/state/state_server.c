@@ -66,6 +66,30 @@ uint32_t state_id_permute(const struct state_server *st, uint8_t domain, uint32_
 	return (uint32_t)l << 16 | r;
 }
 
+const char *const state_cap_names[STATE_CAP_KINDS] = {
+	[STATE_CAP_CLIENTS] = "clients",
+	[STATE_CAP_SESSIONS] = "sessions",
+	[STATE_CAP_OPEN_OWNERS] = "open_owners",
+	[STATE_CAP_OPENS] = "opens",
+	[STATE_CAP_LOCK_OWNERS] = "lock_owners",
+	[STATE_CAP_LOCKS] = "locks",
+};
+
+bool state_cap_reached(struct state_server *st, enum state_cap_kind kind, unsigned count)
+{
+	const struct state_caps *c = &st->opts.caps;
+	unsigned cap = kind == STATE_CAP_CLIENTS       ? c->clients
+		       : kind == STATE_CAP_SESSIONS    ? c->sessions_per_client
+		       : kind == STATE_CAP_OPEN_OWNERS ? c->open_owners_per_client
+		       : kind == STATE_CAP_OPENS       ? c->opens_per_client
+		       : kind == STATE_CAP_LOCK_OWNERS ? c->lock_owners_per_client
+						       : c->locks_per_client;
+	if (cap == 0 || count < cap)
+		return false;
+	atomic_fetch_add(&st->cap_hits[kind], 1);
+	return true;
+}
+
 /* --- options and the boot epoch ---------------------------------------------- */
 
 void state_options_from_config(struct state_options *o, const struct ferry_config *cfg)
@@ -79,6 +103,14 @@ void state_options_from_config(struct state_options *o, const struct ferry_confi
 	o->deleg.max_total = cfg->max_delegations;
 	o->deleg.max_per_client = cfg->max_delegations_per_client;
 	o->deleg.no_regrant_ms = STATE_DELEG_NO_REGRANT_MS;
+	o->caps = (struct state_caps){
+		.clients = cfg->max_clients,
+		.sessions_per_client = cfg->max_sessions_per_client,
+		.open_owners_per_client = cfg->max_open_owners_per_client,
+		.opens_per_client = cfg->max_opens_per_client,
+		.lock_owners_per_client = cfg->max_lock_owners_per_client,
+		.locks_per_client = cfg->max_locks_per_client,
+	};
 }
 
 uint32_t state_lease_ms(const struct state_server *st) { return st->opts.lease_ms; }
@@ -332,4 +364,6 @@ void state_get_stats(struct state_server *st, struct state_stats *out)
 	out->delegations = st->deleg.active;
 	out->in_grace = state_grace_active(st, state_now_ms());
 	pthread_mutex_unlock(&st->lock);
+	for (int k = 0; k < STATE_CAP_KINDS; k++)
+		out->cap_hits[k] = atomic_load(&st->cap_hits[k]);
 }

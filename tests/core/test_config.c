@@ -352,6 +352,28 @@ static void test_file_all_sections(void **state)
 	}
 }
 
+static void test_state_caps(void **state)
+{
+	config_init_defaults(&cfg);
+	assert_int_equal(cfg.max_clients, 16384);
+	assert_int_equal(cfg.max_sessions_per_client, 16);
+	assert_int_equal(cfg.max_open_owners_per_client, 4096);
+	assert_int_equal(cfg.max_opens_per_client, 16384);
+	assert_int_equal(cfg.max_lock_owners_per_client, 4096);
+	assert_int_equal(cfg.max_locks_per_client, 16384);
+	assert_true(load("[nfs]\nmax_clients = 3\nmax_sessions_per_client = 1\n"
+			 "max_open_owners_per_client = 0\nmax_opens_per_client = 7\n"
+			 "max_lock_owners_per_client = 8\nmax_locks_per_client = 9\n"));
+	assert_int_equal(cfg.max_clients, 3);
+	assert_int_equal(cfg.max_sessions_per_client, 1);
+	assert_int_equal(cfg.max_open_owners_per_client, 0);
+	assert_int_equal(cfg.max_opens_per_client, 7);
+	assert_int_equal(cfg.max_lock_owners_per_client, 8);
+	assert_int_equal(cfg.max_locks_per_client, 9);
+	assert_false(load("[nfs]\nmax_opens_per_client = many\n"));
+	assert_err_contains("max_opens_per_client");
+}
+
 static void test_file_delegations(void **state)
 {
 	config_init_defaults(&cfg);
@@ -627,6 +649,7 @@ int main(void)
 		cmocka_unit_test(test_flags_override_file),
 		cmocka_unit_test(test_parse_uint),
 		cmocka_unit_test(test_control),
+		cmocka_unit_test(test_state_caps),
 		cmocka_unit_test(test_sample_config),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -1,0 +1,247 @@
+/* Caps on client state ([nfs] max_clients, max_sessions_per_client,
+ * max_open_owners_per_client, max_opens_per_client,
+ * max_lock_owners_per_client, max_locks_per_client), set small here: a
+ * request past one gets the RFC's error (v4.0 NFS4ERR_RESOURCE, v4.1
+ * NFS4ERR_SERVERFAULT for opens and locks, CREATE_SESSION NFS4ERR_NOSPC,
+ * EXCHANGE_ID NFS4ERR_DELAY), makes nothing, and is counted in
+ * ferry_state_cap_hits_total; what is given back can be taken again. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/ctl_test.h"
+#include "lib/ferryd_proc.h"
+#include "lib/nfs4_client.h"
+
+static struct ferryd_proc server;
+static char exp_dir[200], conf[220];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(exp_dir, sizeof(exp_dir), "%s/ferry-caps-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(exp_dir) || chmod(exp_dir, 0777) != 0)
+		return -1;
+	snprintf(conf, sizeof(conf), "%s.conf", exp_dir);
+	FILE *f = fopen(conf, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "[export e]\npath = %s\npseudo = /export\n"
+		   "[nfs]\nmax_clients = 3\nmax_sessions_per_client = 1\n"
+		   "max_open_owners_per_client = 2\nmax_opens_per_client = 2\n"
+		   "max_lock_owners_per_client = 1\nmax_locks_per_client = 2\n",
+		exp_dir);
+	fclose(f);
+	const char *args[] = {"--config", conf, NULL};
+	return ferryd_start(&server, args);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	int rc = ferryd_stop(&server);
+	char cmd[500];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", exp_dir, conf);
+	if (system(cmd) != 0)
+		return -1;
+	return rc == 0 ? 0 : -1;
+}
+
+static double cap_hits(const char *cap)
+{
+	char series[96];
+	snprintf(series, sizeof(series), "ferry_state_cap_hits_total{cap=\"%s\"}", cap);
+	char *page = ctlt_scrape(&server);
+	double v = ctlt_metric(page, series);
+	free(page);
+	return v;
+}
+
+/* v4.1 OPEN (created, no delegation) of name by owner; the stateid and
+ * file handle on success. */
+static uint32_t open41(struct nfs4c_sess *s, const char *owner, const char *name,
+		       struct nfs4_stateid *sid, uint8_t *fh, uint32_t *fhlen)
+{
+	struct nfs4_open_args a;
+	memset(&a, 0, sizeof(a));
+	a.share_access = OPEN4_SHARE_ACCESS_BOTH | OPEN4_SHARE_ACCESS_WANT_NO_DELEG;
+	a.share_deny = OPEN4_SHARE_DENY_NONE;
+	a.owner.clientid = s->clientid;
+	a.owner.owner = nfs4_opaque_str(owner);
+	a.opentype = OPEN4_CREATE;
+	a.how.mode = UNCHECKED4;
+	a.claim.type = CLAIM_NULL;
+	a.claim.file = nfs4_opaque_str(name);
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin_seq(s, &m, 0, false);
+	nfs4c_putrootfh(&m);
+	nfs4c_lookup(&m, "export");
+	nfs4c_open_op(&m, &a);
+	nfs4c_getfh(&m);
+	nfs4c_send(s->fd, s->cred, &m, &p);
+	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_PUTROOTFH), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_LOOKUP), NFS4_OK);
+	uint32_t st = nfs4c_next(&p, OP_OPEN);
+	if (st == NFS4_OK) {
+		struct nfs4_open_res r;
+		assert_true(nfs4_dec_open_res(&p.d, &r));
+		*sid = r.stateid;
+		assert_int_equal(nfs4c_next(&p, OP_GETFH), NFS4_OK);
+		struct nfs4_getfh_res g;
+		assert_true(nfs4_dec_getfh_res(&p.d, &g));
+		memcpy(fh, g.fh.data, g.fh.len);
+		*fhlen = g.fh.len;
+	}
+	nfs4c_done(&p);
+	return st;
+}
+
+/* SEQUENCE, PUTFH, then one op encoded by enc; the op's status and, on
+ * success, the stateid its result starts with. */
+static uint32_t op41(struct nfs4c_sess *s, const uint8_t *fh, uint32_t fhlen, uint32_t opnum,
+		     bool (*enc)(struct xdr_enc *, const void *), const void *args,
+		     struct nfs4_stateid *out)
+{
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin_seq(s, &m, 0, false);
+	nfs4c_putfh(&m, fh, fhlen);
+	assert_true(enc(nfs4c_op(&m, opnum), args));
+	nfs4c_send(s->fd, s->cred, &m, &p);
+	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_PUTFH), NFS4_OK);
+	uint32_t st = nfs4c_next(&p, opnum);
+	if (st == NFS4_OK && out) {
+		struct nfs4_stateid_res r;
+		assert_true(nfs4_dec_stateid_res(&p.d, &r));
+		*out = r.stateid;
+	}
+	nfs4c_done(&p);
+	return st;
+}
+
+static bool enc_lock(struct xdr_enc *e, const void *a) { return nfs4_enc_lock_args(e, a); }
+static bool enc_locku(struct xdr_enc *e, const void *a) { return nfs4_enc_locku_args(e, a); }
+static bool enc_close(struct xdr_enc *e, const void *a) { return nfs4_enc_close_args(e, a); }
+
+static uint32_t lock41(struct nfs4c_sess *s, const uint8_t *fh, uint32_t fhlen,
+		       const struct nfs4_stateid *open, const char *lock_owner,
+		       const struct nfs4_stateid *lock, uint64_t off, struct nfs4_stateid *out)
+{
+	struct nfs4_lock_args a = {.locktype = WRITE_LT, .offset = off, .length = 10};
+	if (lock) {
+		a.locker.lock_stateid = *lock;
+	} else {
+		a.locker.new_lock_owner = true;
+		a.locker.open_stateid = *open;
+		a.locker.owner.clientid = s->clientid;
+		a.locker.owner.owner = nfs4_opaque_str(lock_owner);
+	}
+	return op41(s, fh, fhlen, OP_LOCK, enc_lock, &a, out);
+}
+
+static void test_caps(void **state)
+{
+	(void)state;
+	/* --- v4.0: opens and open owners -------------------------------- */
+	int fd40 = nfs4c_connect(server.hostport);
+	struct nfs4c_client40 c40;
+	assert_int_equal(nfs4c_setclientid(&c40, fd40, nfs4c_root_cred(), "caps-40", 0x40000000,
+					   NULL, NULL, 1),
+			 NFS4_OK);
+	uint32_t seq1 = 1, seq2 = 1, seq3 = 1;
+	struct nfs4c_open40 o1, o2, o3;
+	assert_int_equal(nfs4c_open40(&c40, "owner-1", &seq1, "export", "f1",
+				      OPEN4_SHARE_ACCESS_BOTH, true, &o1),
+			 NFS4_OK);
+	assert_int_equal(nfs4c_open40(&c40, "owner-2", &seq2, "export", "f2",
+				      OPEN4_SHARE_ACCESS_BOTH, true, &o2),
+			 NFS4_OK);
+	/* A third open owner; then a third open by a known owner. */
+	assert_int_equal(nfs4c_open40(&c40, "owner-3", &seq3, "export", "f3",
+				      OPEN4_SHARE_ACCESS_BOTH, true, &o3),
+			 NFS4ERR_RESOURCE);
+	assert_true(cap_hits("open_owners") == 1);
+	assert_int_equal(nfs4c_open40(&c40, "owner-1", &seq1, "export", "f3",
+				      OPEN4_SHARE_ACCESS_BOTH, true, &o3),
+			 NFS4ERR_RESOURCE);
+	seq1--; /* NFS4ERR_RESOURCE does not take the seqid */
+	assert_true(cap_hits("opens") == 1);
+	/* What is given back can be taken again. */
+	assert_int_equal(nfs4c_close40(&c40, &seq2, &o2), NFS4_OK);
+	assert_int_equal(nfs4c_open40(&c40, "owner-1", &seq1, "export", "f3",
+				      OPEN4_SHARE_ACCESS_BOTH, true, &o3),
+			 NFS4_OK);
+
+	/* --- v4.1: sessions, opens, lock owners, locks ----------------------- */
+	int fd = nfs4c_connect(server.hostport);
+	struct nfs4c_sess s;
+	nfs4c_session_up(&s, fd, 0, "caps-41", NULL);
+	struct nfs4c_eid e;
+	assert_int_equal(nfs4c_exchange_id(fd, s.cred, "caps-41", "verf0001", 0, SP4_NONE, &e),
+			 NFS4_OK);
+	struct nfs4c_cs cs;
+	assert_int_equal(nfs4c_create_session(fd, s.cred, e.clientid, e.seq, 0, NULL, &cs),
+			 NFS4ERR_NOSPC);
+	assert_true(cap_hits("sessions") == 1);
+
+	struct nfs4_stateid a, b, c;
+	uint8_t fha[NFS4_FHSIZE], fhb[NFS4_FHSIZE], fhc[NFS4_FHSIZE];
+	uint32_t la, lb, lc;
+	assert_int_equal(open41(&s, "o41", "g1", &a, fha, &la), NFS4_OK);
+	assert_int_equal(open41(&s, "o41", "g2", &b, fhb, &lb), NFS4_OK);
+	assert_int_equal(open41(&s, "o41", "g3", &c, fhc, &lc), NFS4ERR_SERVERFAULT);
+	assert_true(cap_hits("opens") == 2);
+
+	struct nfs4_stateid l1, l2;
+	assert_int_equal(lock41(&s, fha, la, &a, "lo-1", NULL, 0, &l1), NFS4_OK);
+	assert_int_equal(lock41(&s, fhb, lb, &b, "lo-2", NULL, 0, &l2), NFS4ERR_SERVERFAULT);
+	assert_true(cap_hits("lock_owners") == 1);
+	assert_int_equal(lock41(&s, fha, la, NULL, NULL, &l1, 20, &l1), NFS4_OK);
+	/* Two ranges held: a third is one too many, LOCKU still works. */
+	assert_int_equal(lock41(&s, fha, la, NULL, NULL, &l1, 40, &l2), NFS4ERR_SERVERFAULT);
+	assert_true(cap_hits("locks") == 1);
+	struct nfs4_locku_args u = {.locktype = WRITE_LT, .stateid = l1, .offset = 20,
+				    .length = 10};
+	assert_int_equal(op41(&s, fha, la, OP_LOCKU, enc_locku, &u, &l1), NFS4_OK);
+	assert_int_equal(lock41(&s, fha, la, NULL, NULL, &l1, 40, &l1), NFS4_OK);
+
+	/* --- clients: two so far, a third fits, a fourth does not ----------- */
+	int fd3 = nfs4c_connect(server.hostport);
+	assert_int_equal(nfs4c_exchange_id(fd3, nfs4c_root_cred(), "caps-third", "v", 0,
+					   SP4_NONE, &e),
+			 NFS4_OK);
+	assert_int_equal(nfs4c_exchange_id(fd3, nfs4c_root_cred(), "caps-fourth", "v", 0,
+					   SP4_NONE, &e),
+			 NFS4ERR_DELAY);
+	struct nfs4c_client40 c4;
+	assert_int_equal(nfs4c_setclientid(&c4, fd3, nfs4c_root_cred(), "caps-fourth-40",
+					   0x40000000, NULL, NULL, 1),
+			 NFS4ERR_RESOURCE);
+	assert_true(cap_hits("clients") == 2);
+
+	struct nfs4_close_args cl = {.stateid = a};
+	assert_int_equal(op41(&s, fha, la, OP_CLOSE, enc_close, &cl, NULL), NFS4_OK);
+	nfs4c_close(fd3);
+	nfs4c_close(fd);
+	nfs4c_close(fd40);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_caps),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
