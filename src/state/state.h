@@ -257,10 +257,11 @@ enum nfsstat4 state_open_owner_get(struct state_server *st, uint64_t clientid,
 
 /* Stateids belong to their client.  The functions below that take the
  * caller's clientid (v4.1: the session's) answer NFS4ERR_BAD_STATEID for a
- * stateid of another client (RFC 8881 8.2.4) before acting on it; with
+ * stateid of another client (RFC 8881 8.2.4) before acting on it.  With
  * clientid 0 (v4.0, where a request names its client only through the
- * stateid) any client's stateid is taken, which is safe as far as stateids
- * cannot be guessed (state_open.c). */
+ * stateid) any v4.0 client's stateid is taken, which is safe as far as
+ * stateids cannot be guessed (state_open.c), but no v4.1 client's: those
+ * are for its sessions only. */
 
 /* The owner of an open or lock stateid, to sequence an operation on it
  * (a stateid closed by the owner's last CLOSE still finds it, so that the

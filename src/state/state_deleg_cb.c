@@ -167,7 +167,7 @@ enum nfsstat4 state_delegreturn(struct state_server *st, uint64_t clientid,
 	struct state_deleg *d = NULL;
 	if (!s || s->owner->dead) {
 		status = state_stid_missing(st, sid);
-	} else if (s->type != STATE_STID_DELEG || (clientid && s->owner->clientid != clientid)) {
+	} else if (s->type != STATE_STID_DELEG || state_stid_foreign(s, clientid)) {
 		status = NFS4ERR_BAD_STATEID;
 	} else {
 		d = state_container_of(s, struct state_deleg, s);

@@ -372,6 +372,13 @@ struct state_stid *state_stid_find(struct state_server *st, const uint8_t *other
  * states, linked by file_link), or NULL. */
 struct state_stid *state_stid_of_owner(const struct state_list *file_list,
 				       const struct state_owner *o);
+/* Whether s is not for a caller of client clientid (the v4.1 session's;
+ * 0: a v4.0 request, which may use any v4.0 client's stateids but no
+ * v4.1 client's).  The owner is alive. */
+static inline bool state_stid_foreign(const struct state_stid *s, uint64_t clientid)
+{
+	return clientid ? s->owner->clientid != clientid : s->owner->client->v41;
+}
 /* Why a stateid is not usable when state_stid_find found nothing (or it is
  * special): BAD_STATEID, STALE_STATEID or EXPIRED. */
 enum nfsstat4 state_stid_missing(const struct state_server *st, const struct nfs4_stateid *sid);

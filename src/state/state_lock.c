@@ -518,7 +518,7 @@ enum nfsstat4 state_check_io(struct state_server *st, uint64_t clientid,
 	struct state_stid *s;
 	if ((status = state_stid_lookup(st, sid, file, minor, &s)) != NFS4_OK)
 		goto out;
-	if (clientid && s->owner->clientid != clientid) {
+	if (state_stid_foreign(s, clientid)) {
 		status = NFS4ERR_BAD_STATEID;
 		goto out;
 	}

@@ -163,7 +163,7 @@ enum nfsstat4 state_stateid_owner(struct state_server *st, uint64_t clientid,
 	enum nfsstat4 status = NFS4_OK;
 	if (!s || s->owner->dead) {
 		status = state_stid_missing(st, sid);
-	} else if (clientid && s->owner->clientid != clientid) {
+	} else if (state_stid_foreign(s, clientid)) {
 		status = NFS4ERR_BAD_STATEID;
 	} else {
 		state_client_renew(st, s->owner->client);

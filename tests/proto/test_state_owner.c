@@ -260,6 +260,53 @@ static void test_foreign_stateids_are_bad(void **state)
 	nfs4c_close(b.fd);
 }
 
+/* A v4.0 COMPOUND has no session to name its client, but a v4.1 client's
+ * stateids belong to its sessions: used from v4.0 they are not valid
+ * either (else v4.0 were the way around the check above). */
+static void test_v41_stateids_not_for_v40(void **state)
+{
+	(void)state;
+	struct nfs4c_sess a;
+	nfs4c_session_up(&a, conn(), 0, "owner-a41", NULL);
+	struct owned oa;
+	open_rw(&a, "owned-a41", &oa);
+	struct nfs4_stateid la;
+	assert_int_equal(lock_new(&a, &oa, "lock-a41", 0, &la), NFS4_OK);
+	int fd = conn();
+	static const uint8_t data[4] = "evil";
+	for (int op = 0; op < 4; op++) {
+		struct nfs4c_call m;
+		struct nfs4c_reply p;
+		nfs4c_begin(&m, 0);
+		nfs4c_putfh(&m, oa.fh, oa.fhlen);
+		uint32_t opnum;
+		if (op == 0) {
+			struct nfs4_close_args a0 = {.seqid = 1, .stateid = oa.open};
+			assert_true(nfs4_enc_close_args(nfs4c_op(&m, opnum = OP_CLOSE), &a0));
+		} else if (op == 1) {
+			struct nfs4_write_args a1 = {.stateid = oa.open, .stable = FILE_SYNC4,
+						     .data = {data, sizeof(data)}};
+			assert_true(nfs4_enc_write_args(nfs4c_op(&m, opnum = OP_WRITE), &a1));
+		} else if (op == 2) {
+			struct nfs4_locku_args a2 = {.locktype = WRITE_LT, .seqid = 1,
+						     .stateid = la, .length = 10};
+			assert_true(nfs4_enc_locku_args(nfs4c_op(&m, opnum = OP_LOCKU), &a2));
+		} else {
+			struct nfs4_stateid_args a3 = {.stateid = oa.open};
+			assert_true(nfs4_enc_delegreturn_args(nfs4c_op(&m, opnum = OP_DELEGRETURN),
+							      &a3));
+		}
+		nfs4c_send(fd, nfs4c_root_cred(), &m, &p);
+		assert_int_equal(nfs4c_next(&p, OP_PUTFH), NFS4_OK);
+		assert_int_equal(nfs4c_next(&p, opnum), NFS4ERR_BAD_STATEID);
+		nfs4c_done(&p);
+	}
+	nfs4c_close(fd);
+	assert_int_equal(test_one(&a, &oa.open), NFS4_OK);
+	assert_int_equal(test_one(&a, &la), NFS4_OK);
+	nfs4c_close(a.fd);
+}
+
 /* The reply cached for an open owner's last OPEN made its file current on a
  * replay without the check PUTFH does: from a host the export does not
  * admit, a replay led to the file (GETFH, then READ or WRITE on it). */
@@ -423,6 +470,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_foreign_stateids_are_bad),
+		cmocka_unit_test(test_v41_stateids_not_for_v40),
 		cmocka_unit_test(test_open_replay_checks_export),
 		cmocka_unit_test(test_exclusive_verifier_is_not_a_key),
 		cmocka_unit_test(test_client_state_only_for_admitted_hosts),
