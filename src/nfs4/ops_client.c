@@ -4,6 +4,7 @@
 
 #include "nfs4/callback.h"
 #include "nfs4/ops_session.h"
+#include "nfs4/ops_state.h"
 #include "nfs4/server.h"
 #include "state/state.h"
 
@@ -61,7 +62,10 @@ NFS4_SERVE(setclientid_confirm)
 
 NFS4_SERVE(renew)
 {
-	enum nfsstat4 s = state_renew(c->srv->state, a->clientid);
+	enum nfsstat4 s = nfs4_state_v40_clientid(c, a->clientid);
+	if (s != NFS4_OK)
+		return s;
+	s = state_renew(c->srv->state, a->clientid);
 	/* A client holding delegations learns that it cannot be recalled
 	 * (RFC 7530 16.29.5): it should return them or fix its callback. */
 	if (s == NFS4_OK && state_client_has_delegations(c->srv->state, a->clientid) &&

@@ -80,6 +80,9 @@ NFS4_SERVE(lock)
 	/* v4.1: the session says whose lock owner it is. */
 	if (c->minor >= 1)
 		la.lock_clientid = c->clientid;
+	enum nfsstat4 s;
+	if (la.new_owner && (s = nfs4_state_v40_clientid(c, la.lock_clientid)) != NFS4_OK)
+		return s;
 	const struct nfs4_stateid *sid = la.new_owner ? &la.open_stateid : &la.lock_stateid;
 	/* A new lock owner is sequenced by its open owner, whose reply cache
 	 * then holds this LOCK's reply (RFC 7530 9.1.7). */
@@ -91,8 +94,11 @@ NFS4_SERVE(lockt)
 	uint64_t clientid = a->owner.clientid;
 	if (c->minor >= 1)
 		clientid = c->clientid;
+	enum nfsstat4 s = nfs4_state_v40_clientid(c, clientid);
+	if (s != NFS4_OK)
+		return s;
 	struct state_file_key key;
-	enum nfsstat4 s = lock_target(c, &key);
+	s = lock_target(c, &key);
 	if (s != NFS4_OK)
 		return s;
 	struct state_lock_denied denied;
@@ -124,6 +130,9 @@ NFS4_SERVE(locku)
 
 NFS4_SERVE(release_lockowner)
 {
+	enum nfsstat4 s = nfs4_state_v40_clientid(c, a->owner.clientid);
+	if (s != NFS4_OK)
+		return s;
 	return state_release_lockowner(c->srv->state, a->owner.clientid, a->owner.owner.data,
 				       a->owner.owner.len);
 }

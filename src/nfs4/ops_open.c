@@ -25,6 +25,13 @@ enum nfsstat4 nfs4_state_v41_status(const struct nfs4_compound *c, enum nfsstat4
 	return c->minor >= 1 && s == NFS4ERR_RESOURCE ? NFS4ERR_SERVERFAULT : s;
 }
 
+enum nfsstat4 nfs4_state_v40_clientid(const struct nfs4_compound *c, uint64_t clientid)
+{
+	return c->minor == 0 && state_client_is_v41(c->srv->state, clientid)
+		       ? NFS4ERR_STALE_CLIENTID
+		       : NFS4_OK;
+}
+
 bool nfs4_state_cfh_key(const struct nfs4_compound *c, struct state_file_key *out)
 {
 	if (c->cfh.kind != NFS4_FH_EXPORT)
@@ -492,6 +499,8 @@ NFS4_SERVE(open)
 	/* v4.1: the owner's clientid is the session's (RFC 8881 18.16.3). */
 	if (c->minor >= 1)
 		oa.clientid = c->clientid;
+	if ((s = nfs4_state_v40_clientid(c, oa.clientid)) != NFS4_OK)
+		return s;
 	struct state_owner *o;
 	if ((s = state_open_owner_get(st, oa.clientid, oa.owner, oa.owner_len, &o)) != NFS4_OK)
 		return nfs4_state_v41_status(c, s);

@@ -48,6 +48,12 @@ enum nfsstat4 nfs4_state_replay(struct nfs4_compound *c, struct xdr_enc *res,
  * NFS4ERR_SERVERFAULT in v4.1. */
 enum nfsstat4 nfs4_state_v41_status(const struct nfs4_compound *c, enum nfsstat4 s);
 
+/* A clientid that a v4.0 request names (open or lock owner, RENEW):
+ * NFS4ERR_STALE_CLIENTID for a v4.1 client, whose state belongs to its
+ * sessions (knfsd does not find it either); NFS4_OK otherwise, or in
+ * v4.1, where the session names the client. */
+enum nfsstat4 nfs4_state_v40_clientid(const struct nfs4_compound *c, uint64_t clientid);
+
 /* Sequencing around a handler body: begins (seqid of owner o), and on a
  * replay or a bad seqid ends at once, returning true with *status set.
  * Otherwise returns false: run the operation, then nfs4_state_seq_finish. */

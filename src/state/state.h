@@ -209,6 +209,10 @@ enum nfsstat4 state_setclientid_confirm(struct state_server *st, const struct st
 					uint64_t clientid,
 					const uint8_t confirm[NFS4_VERIFIER_SIZE]);
 
+/* Whether clientid is a client that registered with EXCHANGE_ID (v4.1):
+ * a v4.0 request may not name it (its state is its sessions'). */
+bool state_client_is_v41(struct state_server *st, uint64_t clientid);
+
 /* RENEW: NFS4ERR_STALE_CLIENTID, NFS4ERR_EXPIRED or NFS4_OK. */
 enum nfsstat4 state_renew(struct state_server *st, uint64_t clientid);
 

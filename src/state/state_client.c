@@ -302,6 +302,17 @@ enum nfsstat4 state_renew(struct state_server *st, uint64_t clientid)
 	return s;
 }
 
+bool state_client_is_v41(struct state_server *st, uint64_t clientid)
+{
+	pthread_mutex_lock(&st->lock);
+	struct state_client *cl = state_client_find(st, clientid, true);
+	if (!cl)
+		cl = state_client_find(st, clientid, false);
+	bool v41 = cl && cl->v41;
+	pthread_mutex_unlock(&st->lock);
+	return v41;
+}
+
 enum state_cb_status state_client_cb_status(struct state_server *st, uint64_t clientid)
 {
 	pthread_mutex_lock(&st->lock);

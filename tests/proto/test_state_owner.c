@@ -307,6 +307,54 @@ static void test_v41_stateids_not_for_v40(void **state)
 	nfs4c_close(a.fd);
 }
 
+/* Nor its clientid: to a v4.0 request (OPEN, LOCKT, RENEW) a v4.1 client
+ * is not one it may name (NFS4ERR_STALE_CLIENTID, as an unknown one), so
+ * no open owner or open is made in its name. */
+static void test_v41_clientid_not_for_v40(void **state)
+{
+	(void)state;
+	struct nfs4c_sess a;
+	nfs4c_session_up(&a, conn(), 0, "owner-b41", NULL);
+	int fd = conn();
+	for (int op = 0; op < 3; op++) {
+		struct nfs4c_call m;
+		struct nfs4c_reply p;
+		nfs4c_begin(&m, 0);
+		nfs4c_putrootfh(&m);
+		nfs4c_lookup(&m, "export");
+		uint32_t opnum;
+		if (op == 0) {
+			struct nfs4_open_args o;
+			memset(&o, 0, sizeof(o));
+			o.seqid = 1;
+			o.share_access = OPEN4_SHARE_ACCESS_BOTH;
+			o.share_deny = OPEN4_SHARE_DENY_BOTH;
+			o.owner.clientid = a.clientid;
+			o.owner.owner = nfs4_opaque_str("in-its-name");
+			o.opentype = OPEN4_CREATE;
+			o.how.mode = UNCHECKED4;
+			o.claim.type = CLAIM_NULL;
+			o.claim.file = nfs4_opaque_str("in-its-name");
+			nfs4c_open_op(&m, &o);
+			opnum = OP_OPEN;
+		} else if (op == 1) {
+			struct nfs4_lockt_args t = {.locktype = WRITE_LT, .length = 1,
+						    .owner = {a.clientid, nfs4_opaque_str("x")}};
+			assert_true(nfs4_enc_lockt_args(nfs4c_op(&m, opnum = OP_LOCKT), &t));
+		} else {
+			struct nfs4_clientid_args r = {.clientid = a.clientid};
+			assert_true(nfs4_enc_renew_args(nfs4c_op(&m, opnum = OP_RENEW), &r));
+		}
+		nfs4c_send(fd, nfs4c_root_cred(), &m, &p);
+		assert_int_equal(nfs4c_next(&p, OP_PUTROOTFH), NFS4_OK);
+		assert_int_equal(nfs4c_next(&p, OP_LOOKUP), NFS4_OK);
+		assert_int_equal(nfs4c_next(&p, opnum), NFS4ERR_STALE_CLIENTID);
+		nfs4c_done(&p);
+	}
+	nfs4c_close(fd);
+	nfs4c_close(a.fd);
+}
+
 /* The reply cached for an open owner's last OPEN made its file current on a
  * replay without the check PUTFH does: from a host the export does not
  * admit, a replay led to the file (GETFH, then READ or WRITE on it). */
@@ -471,6 +519,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_foreign_stateids_are_bad),
 		cmocka_unit_test(test_v41_stateids_not_for_v40),
+		cmocka_unit_test(test_v41_clientid_not_for_v40),
 		cmocka_unit_test(test_open_replay_checks_export),
 		cmocka_unit_test(test_exclusive_verifier_is_not_a_key),
 		cmocka_unit_test(test_client_state_only_for_admitted_hosts),
