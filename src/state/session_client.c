@@ -297,7 +297,8 @@ enum nfsstat4 state_destroy_clientid(struct state_server *st, uint64_t clientid)
 	struct state_client *cl = state_client_find(st, clientid, true);
 	if (!cl)
 		cl = state_client_find(st, clientid, false);
-	if (!cl || (uint32_t)(clientid >> 32) != st->boot) {
+	/* A v4.0 client is not one a v4.1 operation can name. */
+	if (!cl || !cl->v41 || (uint32_t)(clientid >> 32) != st->boot) {
 		status = NFS4ERR_STALE_CLIENTID;
 	} else if (client_busy(cl)) {
 		status = NFS4ERR_CLIENTID_BUSY;

@@ -355,6 +355,29 @@ static void test_v41_clientid_not_for_v40(void **state)
 	nfs4c_close(a.fd);
 }
 
+/* The other way round: DESTROY_CLIENTID (v4.1, session-less) named a v4.0
+ * client without state and destroyed it. */
+static void test_v40_clientid_not_for_v41(void **state)
+{
+	(void)state;
+	int fd = conn();
+	struct nfs4c_client40 c;
+	assert_int_equal(nfs4c_setclientid(&c, fd, nfs4c_root_cred(), "victim-40", 0x40000000,
+					   NULL, NULL, 1),
+			 NFS4_OK);
+	struct nfs4c_sess fake = {.fd = fd, .cred = nfs4c_root_cred(), .clientid = c.clientid};
+	assert_int_equal(nfs4c_destroy_clientid(&fake), NFS4ERR_STALE_CLIENTID);
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin(&m, 0);
+	struct nfs4_clientid_args r = {.clientid = c.clientid};
+	assert_true(nfs4_enc_renew_args(nfs4c_op(&m, OP_RENEW), &r));
+	nfs4c_send(fd, nfs4c_root_cred(), &m, &p);
+	assert_int_equal(nfs4c_next(&p, OP_RENEW), NFS4_OK);
+	nfs4c_done(&p);
+	nfs4c_close(fd);
+}
+
 /* The reply cached for an open owner's last OPEN made its file current on a
  * replay without the check PUTFH does: from a host the export does not
  * admit, a replay led to the file (GETFH, then READ or WRITE on it). */
@@ -520,6 +543,7 @@ int main(void)
 		cmocka_unit_test(test_foreign_stateids_are_bad),
 		cmocka_unit_test(test_v41_stateids_not_for_v40),
 		cmocka_unit_test(test_v41_clientid_not_for_v40),
+		cmocka_unit_test(test_v40_clientid_not_for_v41),
 		cmocka_unit_test(test_open_replay_checks_export),
 		cmocka_unit_test(test_exclusive_verifier_is_not_a_key),
 		cmocka_unit_test(test_client_state_only_for_admitted_hosts),
