@@ -25,6 +25,11 @@
  *   pseudo = /data                  ; default "/" + basename(path)
  *   access = rw                     ; rw or ro
  *   squash = root                   ; root (default), all or none
+ *   secure = yes                    ; AUTH_SYS/AUTH_NONE only from source ports
+ *                                   ; below 1024 (as knfsd's secure); "no" (or
+ *                                   ; "insecure = yes", knfsd's insecure) admits
+ *                                   ; any port: any local user could then claim
+ *                                   ; any uid
  *   anonuid = 65534
  *   anongid = 65534
  *   clients = 127.0.0.0/8, ::1      ; CIDR list; default: every client
@@ -76,6 +81,7 @@ struct config_export {
 	char pseudo[CONFIG_PATH_MAX];
 	bool read_only;
 	enum config_squash squash;
+	bool insecure; /* AUTH_SYS from any source port, not only reserved ones */
 	uint32_t anonuid, anongid;
 	char clients[CONFIG_MAX_CLIENTS][64]; /* CIDR text, checked by the NFS layer */
 	unsigned nclients;

@@ -90,6 +90,23 @@ bool nfs4_export_allows(const struct nfs4_export *ex, const struct sockaddr_stor
 	return false;
 }
 
+bool nfs4_export_port_ok(const struct nfs4_export *ex, const struct sockaddr_storage *addr,
+			 uint32_t flavor)
+{
+	if (atomic_load_explicit(&((struct nfs4_export *)ex)->insecure, memory_order_relaxed))
+		return true;
+	if (flavor != RPC_AUTH_NONE && flavor != RPC_AUTH_SYS)
+		return true;
+	uint16_t port;
+	if (addr->ss_family == AF_INET)
+		port = ntohs(((const struct sockaddr_in *)addr)->sin_port);
+	else if (addr->ss_family == AF_INET6)
+		port = ntohs(((const struct sockaddr_in6 *)addr)->sin6_port);
+	else
+		return false;
+	return port < 1024;
+}
+
 void nfs4_export_cred(const struct nfs4_export *ex, const struct rpc_cred *rc,
 		      struct backend_cred *out)
 {
@@ -305,6 +322,7 @@ static void export_options_apply(struct nfs4_export *ex, const struct config_exp
 				 struct nfs4_client_list *cl)
 {
 	ex->read_only = ce->read_only;
+	ex->insecure = ce->insecure;
 	ex->squash = ce->squash == CONFIG_SQUASH_ALL	  ? NFS4_SQUASH_ALL
 		     : ce->squash == CONFIG_SQUASH_NONE ? NFS4_SQUASH_NONE
 							: NFS4_SQUASH_ROOT;
@@ -359,8 +377,9 @@ int nfs4_exports_reload(struct nfs4_exports *exps, const struct ferry_config *cf
 	}
 	for (unsigned i = 0; i < exps->count; i++) {
 		export_options_apply(&exps->list[i], match[i], lists[i]);
-		log_info("export %s reloaded: %s, %u client entries, squash %s", exps->list[i].pseudo,
-			 match[i]->read_only ? "ro" : "rw", match[i]->nclients,
+		log_info("export %s reloaded: %s, %s, %u client entries, squash %s",
+			 exps->list[i].pseudo, match[i]->read_only ? "ro" : "rw",
+			 match[i]->insecure ? "insecure" : "secure", match[i]->nclients,
 			 match[i]->squash == CONFIG_SQUASH_ROOT  ? "root"
 			 : match[i]->squash == CONFIG_SQUASH_ALL ? "all"
 								 : "none");
@@ -431,9 +450,10 @@ int nfs4_exports_open(struct nfs4_exports *exps, const struct ferry_config *cfg)
 		} else if ((rc = pseudo_add(exps, ex)) != 0) {
 			return rc;
 		}
-		log_info("export %s: %s (%s, %s, squash %s) via the %s backend", ex->pseudo,
+		log_info("export %s: %s (%s, %s, %s, squash %s) via the %s backend", ex->pseudo,
 			 ex->path, ex->read_only ? "ro" : "rw",
 			 ce->nclients ? "listed clients" : "all clients",
+			 ce->insecure ? "any source port" : "secure",
 			 ex->squash == NFS4_SQUASH_ROOT  ? "root"
 			 : ex->squash == NFS4_SQUASH_ALL ? "all"
 							 : "none",

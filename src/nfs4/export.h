@@ -50,6 +50,7 @@ struct nfs4_export {
 	 * read them: each one atomic, so a request sees every option either
 	 * before or after the reload (not necessarily all from the same side). */
 	_Atomic bool read_only;
+	_Atomic bool insecure; /* AUTH_SYS from any source port (knfsd's insecure) */
 	_Atomic enum nfs4_squash squash;
 	_Atomic uint32_t anonuid, anongid;
 	_Atomic(struct nfs4_client_list *) clients;
@@ -100,6 +101,15 @@ struct nfs4_pseudo_node *nfs4_pseudo_lookup(struct nfs4_pseudo_node *dir, const 
 
 /* Whether the client at addr may use the export. */
 bool nfs4_export_allows(const struct nfs4_export *ex, const struct sockaddr_storage *addr);
+
+/* Whether a caller with this credential flavor may use the export from
+ * addr's source port: a `secure` export (the default) admits AUTH_SYS and
+ * AUTH_NONE only from a reserved port (< 1024), which only a privileged
+ * process on the client can bind, so that a user on an admitted client
+ * cannot send a uid of their choosing.  Flavors that prove the identity
+ * (RPCSEC_GSS) come from any port. */
+bool nfs4_export_port_ok(const struct nfs4_export *ex, const struct sockaddr_storage *addr,
+			 uint32_t flavor);
 
 /* The back-end identity for a caller on this export, after squashing. */
 void nfs4_export_cred(const struct nfs4_export *ex, const struct rpc_cred *rc,
