@@ -12,6 +12,7 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "core/state_dir.h"
 #include "nfs4/callback.h"
 #include "ctl/ctl.h"
 #include "nfs4/program.h"
@@ -59,19 +60,16 @@ static void raise_fd_limit(void)
 	}
 }
 
+/* Readers see the whole file or none of it. */
 static int write_port_file(const char *path, const uint16_t *ports, unsigned n)
 {
-	char tmp[CONFIG_PATH_MAX + 8];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-	if (!f)
-		return -1;
+	char text[CONFIG_MAX_LISTEN * 8];
+	size_t len = 0;
 	for (unsigned i = 0; i < n; i++)
-		fprintf(f, "%u\n", ports[i]);
-	if (fclose(f) != 0)
-		return -1;
-	/* Readers see the whole file or none of it. */
-	return rename(tmp, path);
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "%u\n", ports[i]);
+	int rc = state_file_replace(path, text, len, 0644);
+	errno = -rc;
+	return rc ? -1 : 0;
 }
 
 /* Reloads the exports' options from the config file: on SIGHUP (main
@@ -156,11 +154,11 @@ static int start_control(struct ctl_server **out, const struct ctl_context *ctx,
 		log_warn("%s; running without a control plane (set [control] listen)", err);
 		return 0;
 	}
-	char tmp[CONFIG_PATH_MAX + 24];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-	if (!f || fprintf(f, "%s\n", bound) < 0 || fclose(f) != 0 || rename(tmp, path) != 0)
-		log_warn("cannot write %s: %s", path, strerror(errno));
+	char line[sizeof(bound) + 2];
+	int len = snprintf(line, sizeof(line), "%s\n", bound);
+	int rc = state_file_replace(path, line, (size_t)len, 0644);
+	if (rc)
+		log_warn("cannot write %s: %s", path, strerror(-rc));
 	log_info("control plane on http://%s (token in %s)", bound, cfg->control_token_file);
 	return 0;
 }
@@ -196,12 +194,15 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 
-	if (ensure_dir(cfg.state_dir, "state directory", 0755) != 0)
-		return 1;
 	for (unsigned i = 0; i < cfg.nexports; i++)
 		if (strcmp(cfg.exports[i].backend, "local") == 0 &&
 		    ensure_dir(cfg.exports[i].path, "export directory", EXPORT_DIR_MODE) != 0)
 			return 1;
+	/* After the exports: it must not be inside one. */
+	if (state_dir_prepare(&cfg, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return 1;
+	}
 	static struct nfs4_server nfs;
 	if (nfs4_server_init(&nfs, &cfg) != 0)
 		return 1;

@@ -7,7 +7,8 @@
  *   listen = 127.0.0.1:2049        ; may repeat; ",minor=A-B" after the
  *                                   ; address limits that listener's
  *                                   ; NFSv4 minor versions (e.g. minor=0-0)
- *   state_dir = /var/lib/ferry
+ *   state_dir = /var/lib/ferry      ; made 0700; must not be group/world-writable
+ *                                   ; nor inside an export (it holds fh.key)
  *   log_level = info
  *   event_loops = 0                 ; 0: one per CPU
  *   workers = 8                     ; threads for requests that may block

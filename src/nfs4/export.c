@@ -1,3 +1,4 @@
+#include "core/state_dir.h"
 #include "nfs4/export.h"
 
 #include <arpa/inet.h>
@@ -135,13 +136,26 @@ void nfs4_export_cred(const struct nfs4_export *ex, const struct rpc_cred *rc,
 }
 
 /* The handle-signing secret survives restarts, or old handles would all
- * become BADHANDLE. */
+ * become BADHANDLE.  Whoever reads it can forge a handle for any file, and
+ * whoever replaces it can make the server accept handles of their making:
+ * it must be the server's own file, 0600. */
 static int load_fh_key(const char *state_dir, struct siphash_key *key)
 {
 	char path[CONFIG_PATH_MAX + 16];
 	snprintf(path, sizeof(path), "%s/fh.key", state_dir);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0) {
+		struct stat st;
+		uid_t me = geteuid();
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != me ||
+		    (st.st_mode & 07777) != 0600) {
+			log_error("%s must be a file owned by uid %u (the server's) with mode 0600; it "
+				  "has uid %u, mode %04o; fix with: chown %u %s && chmod 0600 %s",
+				  path, (unsigned)me, (unsigned)st.st_uid,
+				  (unsigned)(st.st_mode & 07777), (unsigned)me, path, path);
+			close(fd);
+			return -EPERM;
+		}
 		uint8_t raw[16];
 		ssize_t n = read(fd, raw, sizeof(raw));
 		close(fd);
@@ -155,6 +169,10 @@ static int load_fh_key(const char *state_dir, struct siphash_key *key)
 		memcpy(&key->k1, raw + 8, 8);
 		return 0;
 	}
+	if (errno == ELOOP) {
+		log_error("%s is a symbolic link; the key must be a file of its own", path);
+		return -ELOOP;
+	}
 	if (errno != ENOENT) {
 		log_error("cannot read %s: %s", path, strerror(errno));
 		return -errno;
@@ -162,18 +180,11 @@ static int load_fh_key(const char *state_dir, struct siphash_key *key)
 	uint8_t raw[16];
 	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
 		return -EIO;
-	char tmp[CONFIG_PATH_MAX + 32];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, raw, sizeof(raw)) != sizeof(raw) || fsync(fd) != 0) {
-		log_error("cannot write %s: %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -EIO;
+	int rc = state_file_replace(path, raw, sizeof(raw), 0600);
+	if (rc) {
+		log_error("cannot write %s: %s", path, strerror(-rc));
+		return rc;
 	}
-	close(fd);
-	if (rename(tmp, path) != 0)
-		return -errno;
 	memcpy(&key->k0, raw, 8);
 	memcpy(&key->k1, raw + 8, 8);
 	log_info("created file handle key %s", path);
