@@ -42,7 +42,7 @@ struct nfs4_client_list {
 };
 
 struct nfs4_export {
-	uint32_t id; /* stable: derived from the pseudo path; in file handles */
+	uint32_t id; /* in file handles: from the pseudo path and the root (export.c) */
 	char path[CONFIG_PATH_MAX];
 	char pseudo[CONFIG_PATH_MAX];
 	char name[64];
