@@ -50,6 +50,28 @@ static int ensure_dir(const char *path, const char *what, mode_t mode)
 	return 0;
 }
 
+/* An export directory the operator made that the anonymous user cannot
+ * write to: root on every client is squashed to that user by default, so
+ * its first "touch" on the mount is "Permission denied".  Said once at
+ * start, with the fixes; the directory is left as it is.  Mode bits only
+ * (an ACL may grant more: then the warning is wrong, and says "seems"). */
+static void warn_if_anonymous_cannot_write(const struct config_export *e)
+{
+	struct stat st;
+	if (e->squash == CONFIG_SQUASH_NONE || stat(e->path, &st) != 0)
+		return;
+	bool w = (st.st_mode & S_IWOTH) || (st.st_uid == e->anonuid && (st.st_mode & S_IWUSR)) ||
+		 (st.st_uid != e->anonuid && st.st_gid == e->anongid && (st.st_mode & S_IWGRP));
+	if (w)
+		return;
+	log_warn("export %s: %s (mode %04o, owner %u:%u) seems not writable by uid %u, the "
+		 "anonymous user that clients' root is squashed to: root on a client will get "
+		 "\"Permission denied\" there.  Fix with chmod 1777 %s (as ferryd makes a missing "
+		 "export directory), or set anonuid/anongid or squash = none in the export's section",
+		 e->pseudo, e->path, (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid,
+		 (unsigned)st.st_gid, (unsigned)e->anonuid, e->path);
+}
+
 /* Each connection is a descriptor: allow as many as the hard limit. */
 static void raise_fd_limit(void)
 {
@@ -194,10 +216,13 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 
-	for (unsigned i = 0; i < cfg.nexports; i++)
-		if (strcmp(cfg.exports[i].backend, "local") == 0 &&
-		    ensure_dir(cfg.exports[i].path, "export directory", EXPORT_DIR_MODE) != 0)
+	for (unsigned i = 0; i < cfg.nexports; i++) {
+		if (strcmp(cfg.exports[i].backend, "local") != 0)
+			continue;
+		if (ensure_dir(cfg.exports[i].path, "export directory", EXPORT_DIR_MODE) != 0)
 			return 1;
+		warn_if_anonymous_cannot_write(&cfg.exports[i]);
+	}
 	/* After the exports: it must not be inside one. */
 	if (state_dir_prepare(&cfg, err, sizeof(err)) != 0) {
 		log_error("%s", err);
