@@ -14,35 +14,13 @@
 #include "core/log.h"
 
 /* FNV-1a: ids derived from paths must be the same at every start. */
-static uint32_t fnv_add(uint32_t h, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
-}
-
 static uint32_t path_id(const char *salt, const char *path)
 {
-	uint32_t h = fnv_add(2166136261u, salt, strlen(salt));
-	h = fnv_add(h, path, strlen(path));
-	return h ? h : 1;
-}
-
-/* An export's id, in every handle of it: its pseudo path and its root (the
- * back end's handle of the root directory, stable across restarts, and
- * its fileid).  Re-pointing the export at another directory changes it, so
- * handles of the former tree are NFS4ERR_STALE rather than still opening
- * files (on the same file system) that are no longer exported. */
-static uint32_t export_id(const struct nfs4_export *ex)
-{
-	uint32_t h = fnv_add(2166136261u, "export:", 7);
-	h = fnv_add(h, ex->pseudo, strlen(ex->pseudo) + 1);
-	h = fnv_add(h, ex->root.data, ex->root.len);
-	uint8_t fileid[8];
-	for (int i = 0; i < 8; i++)
-		fileid[i] = (uint8_t)(ex->root_attr.fileid >> (8 * i));
-	h = fnv_add(h, fileid, sizeof(fileid));
+	uint32_t h = 2166136261u;
+	for (const char *p = salt; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	for (const char *p = path; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
 	return h ? h : 1;
 }
 
@@ -465,14 +443,6 @@ int nfs4_exports_open(struct nfs4_exports *exps, const struct ferry_config *cfg)
 			log_error("export %s: cannot read its root: %s", ex->pseudo, strerror(-rc));
 			return rc;
 		}
-		ex->id = export_id(ex);
-		for (unsigned k = 0; k < i; k++) {
-			if (exps->list[k].id == ex->id) {
-				log_error("exports %s and %s hash to the same id; rename one",
-					  exps->list[k].pseudo, ex->pseudo);
-				return -EINVAL;
-			}
-		}
 		if (strcmp(ex->pseudo, "/") == 0) {
 			if (cfg->nexports > 1) {
 				log_error("an export at / cannot share the server with others");
@@ -491,6 +461,18 @@ int nfs4_exports_open(struct nfs4_exports *exps, const struct ferry_config *cfg)
 			 : ex->squash == NFS4_SQUASH_ALL ? "all"
 							 : "none",
 			 ex->ops->name);
+	}
+	rc = nfs4_export_roots_assign(exps->list, exps->count, cfg->state_dir);
+	if (rc)
+		return rc;
+	for (unsigned i = 0; i < exps->count; i++) {
+		for (unsigned k = 0; k < i; k++) {
+			if (exps->list[k].id == exps->list[i].id) {
+				log_error("exports %s and %s hash to the same id; rename one",
+					  exps->list[k].pseudo, exps->list[i].pseudo);
+				return -EINVAL;
+			}
+		}
 	}
 	return 0;
 }

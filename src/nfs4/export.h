@@ -42,7 +42,7 @@ struct nfs4_client_list {
 };
 
 struct nfs4_export {
-	uint32_t id; /* in file handles: from the pseudo path and the root (export.c) */
+	uint32_t id; /* in file handles: pseudo path and root (export_roots.c) */
 	char path[CONFIG_PATH_MAX];
 	char pseudo[CONFIG_PATH_MAX];
 	char name[64];
@@ -92,6 +92,12 @@ void nfs4_exports_close(struct nfs4_exports *exps);
  * A message goes to err on failure.  Callers serialise reloads. */
 int nfs4_exports_reload(struct nfs4_exports *exps, const struct ferry_config *cfg, char *err,
 			size_t errlen);
+
+/* Gives each opened export (root and root_attr read) its id, from its
+ * pseudo path and whether its root is the one recorded in
+ * <state_dir>/export_roots at the last start, and records the roots.
+ * 0 or a negative errno (logged). */
+int nfs4_export_roots_assign(struct nfs4_export *list, unsigned n, const char *state_dir);
 
 struct nfs4_export *nfs4_exports_find(struct nfs4_exports *exps, uint32_t id);
 struct nfs4_pseudo_node *nfs4_pseudo_find(struct nfs4_exports *exps, uint32_t id);

@@ -2,7 +2,9 @@
  * path: handles stay valid across a restart with the same root, and when
  * the export is re-pointed at another directory (same pseudo path, same
  * state directory and key) the handles of the old tree are NFS4ERR_STALE
- * instead of still reaching files outside the new export. */
+ * instead of still reaching files outside the new export.  An export whose
+ * root never changed keeps the id ferryd always gave it (from its pseudo
+ * path), so handles made before roots were recorded keep working. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -104,6 +106,24 @@ static uint32_t use_handle(int fd, const struct handle *h)
 	return st;
 }
 
+/* The id of an export before roots were recorded: FNV-1a of "export:" and
+ * the pseudo path (bytes 2..5 of the handle, nfs4/fh.h). */
+static uint32_t id_before_roots(const char *pseudo)
+{
+	uint32_t h = 2166136261u;
+	for (const char *p = "export:"; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	for (const char *p = pseudo; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return h;
+}
+
+static uint32_t id_in(const struct handle *h)
+{
+	return (uint32_t)h->data[2] << 24 | (uint32_t)h->data[3] << 16 | (uint32_t)h->data[4] << 8 |
+	       h->data[5];
+}
+
 static void test_handles_survive_a_restart_with_the_same_root(void **state)
 {
 	struct ferryd_proc p;
@@ -114,6 +134,7 @@ static void test_handles_survive_a_restart_with_the_same_root(void **state)
 	get_handle(fd, "secret", &file);
 	close(fd);
 	assert_int_equal(ferryd_stop(&p), 0);
+	assert_int_equal(id_in(&root), id_before_roots("/export"));
 
 	start(&p, "a");
 	fd = nfs4c_connect(p.hostport);
