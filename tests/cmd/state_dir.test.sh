@@ -3,7 +3,7 @@
 # can forge handles): ferryd creates it 0700, refuses to start when it is
 # group- or world-writable, inside an export, or when fh.key is not the
 # server's own 0600 file, with a message naming the path and the fix; and
-# it writes its files (fh.key, server_id, control.addr, the port file)
+# it writes its files (fh.key, server_id, export_roots, control.addr, the port file)
 # through fresh temporary files, never through a symlink planted at the
 # temporary name.  Needs FERRYD; runs as root (chown).
 set -euo pipefail
@@ -83,14 +83,14 @@ refuses "fh.key owned by uid 1000" "$dir/s2" "$dir/s2/fh.key" "chown" -- --expor
 # as they were.
 mkdir -m 0700 "$dir/s3"
 echo "victim" >"$dir/victim"
-for t in fh.key.tmp server_id.tmp control.addr.tmp; do
+for t in fh.key.tmp server_id.tmp control.addr.tmp export_roots.tmp; do
 	ln -s "$dir/victim" "$dir/s3/$t"
 done
 ln -sf "$dir/victim" "$dir/port.tmp"
 start "$dir/s3" --export "$dir/export:/export"
 stop
 [[ $(cat "$dir/victim") == victim ]] || fail "a file written through a planted symlink: $(od -c "$dir/victim" | head -2)"
-for f in fh.key server_id; do # control.addr goes when ferryd stops
+for f in fh.key server_id export_roots; do # control.addr goes when ferryd stops
 	[[ -f $dir/s3/$f && ! -L $dir/s3/$f ]] || fail "$f not written as a file of its own"
 done
 [[ $(stat -c %a "$dir/s3/fh.key") == 600 ]] || fail "fh.key written with mode $(stat -c %a "$dir/s3/fh.key")"
