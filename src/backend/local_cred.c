@@ -49,6 +49,7 @@
  * the server must not narrow it again; the process's other threads keep
  * theirs. */
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/capability.h>
@@ -89,7 +90,7 @@ struct local_identity {
 	int saved_ngroups; /* -1: more than we could save */
 	gid_t saved_groups[LOCAL_SAVED_GROUPS];
 	mode_t saved_umask;
-	cap_t caps[LOCAL_CAPS_COUNT]; /* made at set-up; kept for the thread's life */
+	cap_t caps[LOCAL_CAPS_COUNT]; /* made at set-up; freed when the thread ends */
 	enum local_caps caps_now;
 	bool saved_can_switch; /* caps[SAVED] has CAP_SETUID and CAP_SETGID effective */
 };
@@ -130,8 +131,29 @@ fail:
 	return NULL;
 }
 
+/* The sets are the thread's: freed when it ends. */
+static pthread_key_t local_caps_key;
+static pthread_once_t local_caps_key_once = PTHREAD_ONCE_INIT;
+
+static void local_caps_free(void *arg)
+{
+	struct local_identity *id = arg;
+
+	for (int k = 0; k < LOCAL_CAPS_COUNT; k++) {
+		cap_free(id->caps[k]);
+		id->caps[k] = NULL;
+	}
+}
+
+static void local_caps_key_make(void)
+{
+	pthread_key_create(&local_caps_key, local_caps_free);
+}
+
 static int local_caps_setup(struct local_identity *id)
 {
+	if (pthread_once(&local_caps_key_once, local_caps_key_make) != 0)
+		return -EAGAIN;
 	cap_t saved = cap_get_proc(); /* this thread's */
 
 	if (!saved)
@@ -148,12 +170,13 @@ static int local_caps_setup(struct local_identity *id)
 				sizeof(local_caps_privileged) / sizeof(local_caps_privileged[0]));
 	for (int i = 0; i < LOCAL_CAPS_COUNT; i++) {
 		if (!id->caps[i]) {
-			for (int k = 0; k < LOCAL_CAPS_COUNT; k++) {
-				cap_free(id->caps[k]);
-				id->caps[k] = NULL;
-			}
+			local_caps_free(id);
 			return -ENOMEM;
 		}
+	}
+	if (pthread_setspecific(local_caps_key, id) != 0) {
+		local_caps_free(id);
+		return -ENOMEM;
 	}
 	id->caps_now = LOCAL_CAPS_SAVED;
 	cap_flag_value_t setuid = CAP_CLEAR, setgid = CAP_CLEAR;
