@@ -12,6 +12,7 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "core/state_dir.h"
 #include "nfs4/callback.h"
 #include "ctl/ctl.h"
 #include "nfs4/program.h"
@@ -49,6 +50,28 @@ static int ensure_dir(const char *path, const char *what, mode_t mode)
 	return 0;
 }
 
+/* An export directory the operator made that the anonymous user cannot
+ * write to: root on every client is squashed to that user by default, so
+ * its first "touch" on the mount is "Permission denied".  Said once at
+ * start, with the fixes; the directory is left as it is.  Mode bits only
+ * (an ACL may grant more: then the warning is wrong, and says "seems"). */
+static void warn_if_anonymous_cannot_write(const struct config_export *e)
+{
+	struct stat st;
+	if (e->squash == CONFIG_SQUASH_NONE || stat(e->path, &st) != 0)
+		return;
+	bool w = (st.st_mode & S_IWOTH) || (st.st_uid == e->anonuid && (st.st_mode & S_IWUSR)) ||
+		 (st.st_uid != e->anonuid && st.st_gid == e->anongid && (st.st_mode & S_IWGRP));
+	if (w)
+		return;
+	log_warn("export %s: %s (mode %04o, owner %u:%u) seems not writable by uid %u, the "
+		 "anonymous user that clients' root is squashed to: root on a client will get "
+		 "\"Permission denied\" there.  Fix with chmod 1777 %s (as ferryd makes a missing "
+		 "export directory), or set anonuid/anongid or squash = none in the export's section",
+		 e->pseudo, e->path, (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid,
+		 (unsigned)st.st_gid, (unsigned)e->anonuid, e->path);
+}
+
 /* Each connection is a descriptor: allow as many as the hard limit. */
 static void raise_fd_limit(void)
 {
@@ -59,19 +82,16 @@ static void raise_fd_limit(void)
 	}
 }
 
+/* Readers see the whole file or none of it. */
 static int write_port_file(const char *path, const uint16_t *ports, unsigned n)
 {
-	char tmp[CONFIG_PATH_MAX + 8];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-	if (!f)
-		return -1;
+	char text[CONFIG_MAX_LISTEN * 8];
+	size_t len = 0;
 	for (unsigned i = 0; i < n; i++)
-		fprintf(f, "%u\n", ports[i]);
-	if (fclose(f) != 0)
-		return -1;
-	/* Readers see the whole file or none of it. */
-	return rename(tmp, path);
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "%u\n", ports[i]);
+	int rc = state_file_replace(path, text, len, 0644);
+	errno = -rc;
+	return rc ? -1 : 0;
 }
 
 /* Reloads the exports' options from the config file: on SIGHUP (main
@@ -156,11 +176,11 @@ static int start_control(struct ctl_server **out, const struct ctl_context *ctx,
 		log_warn("%s; running without a control plane (set [control] listen)", err);
 		return 0;
 	}
-	char tmp[CONFIG_PATH_MAX + 24];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-	if (!f || fprintf(f, "%s\n", bound) < 0 || fclose(f) != 0 || rename(tmp, path) != 0)
-		log_warn("cannot write %s: %s", path, strerror(errno));
+	char line[sizeof(bound) + 2];
+	int len = snprintf(line, sizeof(line), "%s\n", bound);
+	int rc = state_file_replace(path, line, (size_t)len, 0644);
+	if (rc)
+		log_warn("cannot write %s: %s", path, strerror(-rc));
 	log_info("control plane on http://%s (token in %s)", bound, cfg->control_token_file);
 	return 0;
 }
@@ -196,12 +216,18 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 
-	if (ensure_dir(cfg.state_dir, "state directory", 0755) != 0)
-		return 1;
-	for (unsigned i = 0; i < cfg.nexports; i++)
-		if (strcmp(cfg.exports[i].backend, "local") == 0 &&
-		    ensure_dir(cfg.exports[i].path, "export directory", EXPORT_DIR_MODE) != 0)
+	for (unsigned i = 0; i < cfg.nexports; i++) {
+		if (strcmp(cfg.exports[i].backend, "local") != 0)
+			continue;
+		if (ensure_dir(cfg.exports[i].path, "export directory", EXPORT_DIR_MODE) != 0)
 			return 1;
+		warn_if_anonymous_cannot_write(&cfg.exports[i]);
+	}
+	/* After the exports: it must not be inside one. */
+	if (state_dir_prepare(&cfg, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return 1;
+	}
 	static struct nfs4_server nfs;
 	if (nfs4_server_init(&nfs, &cfg) != 0)
 		return 1;

@@ -7,7 +7,8 @@
  *   listen = 127.0.0.1:2049        ; may repeat; ",minor=A-B" after the
  *                                   ; address limits that listener's
  *                                   ; NFSv4 minor versions (e.g. minor=0-0)
- *   state_dir = /var/lib/ferry
+ *   state_dir = /var/lib/ferry      ; made 0700; must not be group/world-writable
+ *                                   ; nor inside an export (it holds fh.key)
  *   log_level = info
  *   event_loops = 0                 ; 0: one per CPU
  *   workers = 8                     ; threads for requests that may block
@@ -25,6 +26,11 @@
  *   pseudo = /data                  ; default "/" + basename(path)
  *   access = rw                     ; rw or ro
  *   squash = root                   ; root (default), all or none
+ *   secure = yes                    ; AUTH_SYS/AUTH_NONE only from source ports
+ *                                   ; below 1024 (as knfsd's secure); "no" (or
+ *                                   ; "insecure = yes", knfsd's insecure) admits
+ *                                   ; any port: any local user could then claim
+ *                                   ; any uid
  *   anonuid = 65534
  *   anongid = 65534
  *   clients = 127.0.0.0/8, ::1      ; CIDR list; default: every client
@@ -84,6 +90,7 @@ struct config_export {
 	char pseudo[CONFIG_PATH_MAX];
 	bool read_only;
 	enum config_squash squash;
+	bool insecure; /* AUTH_SYS from any source port, not only reserved ones */
 	uint32_t anonuid, anongid;
 	char clients[CONFIG_MAX_CLIENTS][64]; /* CIDR text, checked by the NFS layer */
 	unsigned nclients;

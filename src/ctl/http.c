@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/state_dir.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "ctl/ctl_internal.h"
@@ -103,29 +104,11 @@ int ctl_token_ensure(const char *path, char *tok, size_t toklen)
 		return -ENOSPC;
 	for (size_t i = 0; i < sizeof(raw); i++)
 		snprintf(tok + 2 * i, 3, "%02x", raw[i]);
-	char tmp[CONFIG_PATH_MAX + 8];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	/* 0600 from the start: the token is never readable by others, not
-	 * even between creation and a chmod.  A fresh file only: what a crash
-	 * left at tmp is removed, and a symlink planted there between the
-	 * unlink and the open makes O_EXCL fail instead of writing the token
-	 * (and mode 0600) into whatever it points to. */
-	if (unlink(tmp) != 0 && errno != ENOENT)
-		return -errno;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	size_t len = strlen(tok);
-	bool ok = fchmod(fd, 0600) == 0 && write(fd, tok, len) == (ssize_t)len &&
-		  write(fd, "\n", 1) == 1 && fsync(fd) == 0;
-	int e = errno;
-	close(fd);
-	if (!ok || rename(tmp, path) != 0) {
-		e = ok ? errno : e;
-		unlink(tmp);
-		return -e;
-	}
-	return 0;
+	 * even between creation and a chmod; never written through a symlink. */
+	char line[2 * sizeof(raw) + 2];
+	int len = snprintf(line, sizeof(line), "%s\n", tok);
+	return state_file_replace(path, line, (size_t)len, 0600);
 }
 
 /* Compares without stopping at the first difference, so the time taken

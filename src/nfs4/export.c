@@ -1,3 +1,4 @@
+#include "core/state_dir.h"
 #include "nfs4/export.h"
 
 #include <arpa/inet.h>
@@ -98,6 +99,23 @@ bool nfs4_exports_admit_any(const struct nfs4_exports *exps, const struct sockad
 	return false;
 }
 
+bool nfs4_export_port_ok(const struct nfs4_export *ex, const struct sockaddr_storage *addr,
+			 uint32_t flavor)
+{
+	if (atomic_load_explicit(&((struct nfs4_export *)ex)->insecure, memory_order_relaxed))
+		return true;
+	if (flavor != RPC_AUTH_NONE && flavor != RPC_AUTH_SYS)
+		return true;
+	uint16_t port;
+	if (addr->ss_family == AF_INET)
+		port = ntohs(((const struct sockaddr_in *)addr)->sin_port);
+	else if (addr->ss_family == AF_INET6)
+		port = ntohs(((const struct sockaddr_in6 *)addr)->sin6_port);
+	else
+		return false;
+	return port < 1024;
+}
+
 void nfs4_export_cred(const struct nfs4_export *ex, const struct rpc_cred *rc,
 		      struct backend_cred *out)
 {
@@ -126,13 +144,26 @@ void nfs4_export_cred(const struct nfs4_export *ex, const struct rpc_cred *rc,
 }
 
 /* The handle-signing secret survives restarts, or old handles would all
- * become BADHANDLE. */
+ * become BADHANDLE.  Whoever reads it can forge a handle for any file, and
+ * whoever replaces it can make the server accept handles of their making:
+ * it must be the server's own file, 0600. */
 static int load_fh_key(const char *state_dir, struct siphash_key *key)
 {
 	char path[CONFIG_PATH_MAX + 16];
 	snprintf(path, sizeof(path), "%s/fh.key", state_dir);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0) {
+		struct stat st;
+		uid_t me = geteuid();
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != me ||
+		    (st.st_mode & 07777) != 0600) {
+			log_error("%s must be a file owned by uid %u (the server's) with mode 0600; it "
+				  "has uid %u, mode %04o; fix with: chown %u %s && chmod 0600 %s",
+				  path, (unsigned)me, (unsigned)st.st_uid,
+				  (unsigned)(st.st_mode & 07777), (unsigned)me, path, path);
+			close(fd);
+			return -EPERM;
+		}
 		uint8_t raw[16];
 		ssize_t n = read(fd, raw, sizeof(raw));
 		close(fd);
@@ -146,6 +177,10 @@ static int load_fh_key(const char *state_dir, struct siphash_key *key)
 		memcpy(&key->k1, raw + 8, 8);
 		return 0;
 	}
+	if (errno == ELOOP) {
+		log_error("%s is a symbolic link; the key must be a file of its own", path);
+		return -ELOOP;
+	}
 	if (errno != ENOENT) {
 		log_error("cannot read %s: %s", path, strerror(errno));
 		return -errno;
@@ -153,18 +188,11 @@ static int load_fh_key(const char *state_dir, struct siphash_key *key)
 	uint8_t raw[16];
 	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
 		return -EIO;
-	char tmp[CONFIG_PATH_MAX + 32];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, raw, sizeof(raw)) != sizeof(raw) || fsync(fd) != 0) {
-		log_error("cannot write %s: %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -EIO;
+	int rc = state_file_replace(path, raw, sizeof(raw), 0600);
+	if (rc) {
+		log_error("cannot write %s: %s", path, strerror(-rc));
+		return rc;
 	}
-	close(fd);
-	if (rename(tmp, path) != 0)
-		return -errno;
 	memcpy(&key->k0, raw, 8);
 	memcpy(&key->k1, raw + 8, 8);
 	log_info("created file handle key %s", path);
@@ -313,6 +341,7 @@ static void export_options_apply(struct nfs4_export *ex, const struct config_exp
 				 struct nfs4_client_list *cl)
 {
 	ex->read_only = ce->read_only;
+	ex->insecure = ce->insecure;
 	ex->squash = ce->squash == CONFIG_SQUASH_ALL	  ? NFS4_SQUASH_ALL
 		     : ce->squash == CONFIG_SQUASH_NONE ? NFS4_SQUASH_NONE
 							: NFS4_SQUASH_ROOT;
@@ -367,8 +396,9 @@ int nfs4_exports_reload(struct nfs4_exports *exps, const struct ferry_config *cf
 	}
 	for (unsigned i = 0; i < exps->count; i++) {
 		export_options_apply(&exps->list[i], match[i], lists[i]);
-		log_info("export %s reloaded: %s, %u client entries, squash %s", exps->list[i].pseudo,
-			 match[i]->read_only ? "ro" : "rw", match[i]->nclients,
+		log_info("export %s reloaded: %s, %s, %u client entries, squash %s",
+			 exps->list[i].pseudo, match[i]->read_only ? "ro" : "rw",
+			 match[i]->insecure ? "insecure" : "secure", match[i]->nclients,
 			 match[i]->squash == CONFIG_SQUASH_ROOT  ? "root"
 			 : match[i]->squash == CONFIG_SQUASH_ALL ? "all"
 								 : "none");
@@ -392,7 +422,6 @@ int nfs4_exports_open(struct nfs4_exports *exps, const struct ferry_config *cfg)
 		struct nfs4_export *ex = &exps->list[i];
 		snprintf(ex->path, sizeof(ex->path), "%s", ce->path);
 		snprintf(ex->pseudo, sizeof(ex->pseudo), "%s", ce->pseudo);
-		ex->id = path_id("export:", ce->pseudo);
 		snprintf(ex->name, sizeof(ex->name), "%s", ce->name);
 		struct nfs4_client_list *cl;
 		char err[256];
@@ -407,13 +436,6 @@ int nfs4_exports_open(struct nfs4_exports *exps, const struct ferry_config *cfg)
 			log_error("export %s: unknown backend '%s' (local or memory)", ce->pseudo,
 				  ce->backend);
 			return -EINVAL;
-		}
-		for (unsigned k = 0; k < i; k++) {
-			if (exps->list[k].id == ex->id) {
-				log_error("exports %s and %s hash to the same id; rename one",
-					  exps->list[k].pseudo, ex->pseudo);
-				return -EINVAL;
-			}
 		}
 		rc = ex->ops->export_open(ex->path, cfg->state_dir, &ex->bex);
 		if (rc) {
@@ -439,13 +461,26 @@ int nfs4_exports_open(struct nfs4_exports *exps, const struct ferry_config *cfg)
 		} else if ((rc = pseudo_add(exps, ex)) != 0) {
 			return rc;
 		}
-		log_info("export %s: %s (%s, %s, squash %s) via the %s backend", ex->pseudo,
+		log_info("export %s: %s (%s, %s, %s, squash %s) via the %s backend", ex->pseudo,
 			 ex->path, ex->read_only ? "ro" : "rw",
 			 ce->nclients ? "listed clients" : "all clients",
+			 ce->insecure ? "any source port" : "secure",
 			 ex->squash == NFS4_SQUASH_ROOT  ? "root"
 			 : ex->squash == NFS4_SQUASH_ALL ? "all"
 							 : "none",
 			 ex->ops->name);
+	}
+	rc = nfs4_export_roots_assign(exps->list, exps->count, cfg->state_dir);
+	if (rc)
+		return rc;
+	for (unsigned i = 0; i < exps->count; i++) {
+		for (unsigned k = 0; k < i; k++) {
+			if (exps->list[k].id == exps->list[i].id) {
+				log_error("exports %s and %s hash to the same id; rename one",
+					  exps->list[k].pseudo, exps->list[i].pseudo);
+				return -EINVAL;
+			}
+		}
 	}
 	return 0;
 }

@@ -42,7 +42,7 @@ struct nfs4_client_list {
 };
 
 struct nfs4_export {
-	uint32_t id; /* stable: derived from the pseudo path; in file handles */
+	uint32_t id; /* in file handles: pseudo path and root (export_roots.c) */
 	char path[CONFIG_PATH_MAX];
 	char pseudo[CONFIG_PATH_MAX];
 	char name[64];
@@ -50,6 +50,7 @@ struct nfs4_export {
 	 * read them: each one atomic, so a request sees every option either
 	 * before or after the reload (not necessarily all from the same side). */
 	_Atomic bool read_only;
+	_Atomic bool insecure; /* AUTH_SYS from any source port (knfsd's insecure) */
 	_Atomic enum nfs4_squash squash;
 	_Atomic uint32_t anonuid, anongid;
 	_Atomic(struct nfs4_client_list *) clients;
@@ -92,6 +93,12 @@ void nfs4_exports_close(struct nfs4_exports *exps);
 int nfs4_exports_reload(struct nfs4_exports *exps, const struct ferry_config *cfg, char *err,
 			size_t errlen);
 
+/* Gives each opened export (root and root_attr read) its id, from its
+ * pseudo path and whether its root is the one recorded in
+ * <state_dir>/export_roots at the last start, and records the roots.
+ * 0 or a negative errno (logged). */
+int nfs4_export_roots_assign(struct nfs4_export *list, unsigned n, const char *state_dir);
+
 struct nfs4_export *nfs4_exports_find(struct nfs4_exports *exps, uint32_t id);
 struct nfs4_pseudo_node *nfs4_pseudo_find(struct nfs4_exports *exps, uint32_t id);
 
@@ -103,6 +110,15 @@ bool nfs4_export_allows(const struct nfs4_export *ex, const struct sockaddr_stor
 
 /* Whether some export admits the client at addr (who may keep state). */
 bool nfs4_exports_admit_any(const struct nfs4_exports *exps, const struct sockaddr_storage *addr);
+
+/* Whether a caller with this credential flavor may use the export from
+ * addr's source port: a `secure` export (the default) admits AUTH_SYS and
+ * AUTH_NONE only from a reserved port (< 1024), which only a privileged
+ * process on the client can bind, so that a user on an admitted client
+ * cannot send a uid of their choosing.  Flavors that prove the identity
+ * (RPCSEC_GSS) come from any port. */
+bool nfs4_export_port_ok(const struct nfs4_export *ex, const struct sockaddr_storage *addr,
+			 uint32_t flavor);
 
 /* The back-end identity for a caller on this export, after squashing. */
 void nfs4_export_cred(const struct nfs4_export *ex, const struct rpc_cred *rc,

@@ -11,14 +11,33 @@ static bool client_allowed(struct nfs4_compound *c, const struct nfs4_export *ex
 	return nfs4_export_allows(ex, rpc_conn_peer_addr(c->req->conn));
 }
 
+/* Entering an export (PUTFH, PUTROOTFH, LOOKUP across a mount point): the
+ * client must be admitted, and on a `secure` export come from a reserved
+ * port.  knfsd answers a request from a non-reserved port on a secure
+ * export with nfserr_perm when it verifies the file handle
+ * (fs/nfsd/nfsfh.c, nfsd_setuser_and_check_port): NFS4ERR_PERM here too,
+ * so that a kernel client reports EPERM. */
+static enum nfsstat4 export_enter(struct nfs4_compound *c, const struct nfs4_export *ex)
+{
+	if (!client_allowed(c, ex))
+		return NFS4ERR_ACCESS;
+	if (!nfs4_export_port_ok(ex, rpc_conn_peer_addr(c->req->conn), c->req->cred.flavor)) {
+		log_ratelimited("nfs4: %s: AUTH_SYS from a non-reserved port refused on the secure "
+				"export %s (set secure = no to admit it)",
+				rpc_conn_peer(c->req->conn), ex->pseudo);
+		return NFS4ERR_PERM;
+	}
+	return NFS4_OK;
+}
+
 NFS4_SERVE(putfh)
 {
 	struct nfs4_fh fh;
 	enum nfsstat4 st = nfs4_fh_parse(&c->srv->exports, a->fh.data, a->fh.len, &fh);
 	if (st != NFS4_OK)
 		return st;
-	if (fh.kind == NFS4_FH_EXPORT && !client_allowed(c, fh.export))
-		return NFS4ERR_ACCESS;
+	if (fh.kind == NFS4_FH_EXPORT && (st = export_enter(c, fh.export)) != NFS4_OK)
+		return st;
 	nfs4_compound_set_cfh(c, &fh);
 	return NFS4_OK;
 }
@@ -27,8 +46,9 @@ NFS4_SERVE0(putrootfh)
 {
 	struct nfs4_fh fh;
 	nfs4_fh_from_pseudo(&c->srv->exports, c->srv->exports.root, &fh);
-	if (fh.kind == NFS4_FH_EXPORT && !client_allowed(c, fh.export))
-		return NFS4ERR_ACCESS;
+	enum nfsstat4 st;
+	if (fh.kind == NFS4_FH_EXPORT && (st = export_enter(c, fh.export)) != NFS4_OK)
+		return st;
 	nfs4_compound_set_cfh(c, &fh);
 	return NFS4_OK;
 }
@@ -75,6 +95,9 @@ static enum nfsstat4 lookup_name(struct nfs4_compound *c, const char *name, stru
 			/* Exports this client may not use are not there for it. */
 			if (!client_allowed(c, child->export))
 				return NFS4ERR_NOENT;
+			st = export_enter(c, child->export);
+			if (st != NFS4_OK)
+				return st;
 			nfs4_fh_from_object(&c->srv->exports, child->export, &child->export->root,
 					    out);
 		} else {

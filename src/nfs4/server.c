@@ -1,3 +1,4 @@
+#include "core/state_dir.h"
 #include "nfs4/server.h"
 
 #include <errno.h>
@@ -40,16 +41,10 @@ static void server_identity(struct nfs4_server *srv, const char *state_dir)
 			memcpy(id, &ts, sizeof(ts) < sizeof(id) ? sizeof(ts) : sizeof(id));
 		}
 		if (state_dir[0]) {
-			char tmp[CONFIG_PATH_MAX + 24];
-			snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-			int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-			bool ok = fd >= 0 && write(fd, id, sizeof(id)) == (ssize_t)sizeof(id) &&
-				  fsync(fd) == 0;
-			if (fd >= 0)
-				close(fd);
-			if (!ok || rename(tmp, path) != 0)
+			int rc = state_file_replace(path, id, sizeof(id), 0600);
+			if (rc)
 				log_warn("nfs4: cannot keep the server identity in %s: %s", path,
-					 strerror(errno));
+					 strerror(-rc));
 		}
 	}
 	int n = snprintf((char *)srv->server_owner, sizeof(srv->server_owner), "ferry-");

@@ -31,7 +31,84 @@ static int wait_fd(int fd, short events, uint64_t deadline_ms)
 	}
 }
 
-int rpc_client_connect(struct rpc_client *cl, const char *hostport, unsigned timeout_ms)
+/* Reserved ports tried, as the kernel client's default range (665-1023):
+ * the ones below are left to services that listen on them. */
+enum { RESV_PORT_MIN = 665, RESV_PORT_MAX = 1023 };
+
+/* A non-blocking connect of fd to ai, waited for until timeout_ms. */
+static int connect_fd(int fd, const struct addrinfo *ai, unsigned timeout_ms)
+{
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		return 0;
+	int rc = -errno;
+	if (rc != -EINPROGRESS)
+		return rc;
+	rc = wait_fd(fd, POLLOUT, clock_now_ms() + timeout_ms);
+	int soerr = 0;
+	socklen_t sl = sizeof(soerr);
+	if (rc == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr)
+		rc = -soerr;
+	return rc;
+}
+
+static int new_socket(const struct addrinfo *ai)
+{
+	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Binds fd to source port port of ai's family (any address). */
+static int bind_port(int fd, const struct addrinfo *ai, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof(ss));
+	socklen_t len;
+	if (ai->ai_family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		len = sizeof(*in6);
+	} else {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		len = sizeof(*in);
+	}
+	return bind(fd, (struct sockaddr *)&ss, len) == 0 ? 0 : -errno;
+}
+
+/* Connects from a reserved port: each port of the range once, from a
+ * random start (a port still in TIME_WAIT towards this server, or in use,
+ * is skipped).  Returns the connected fd, -EACCES when the process may not
+ * bind one, -EADDRINUSE when every port is taken, or another errno. */
+static int connect_reserved(const struct addrinfo *ai, unsigned timeout_ms)
+{
+	const unsigned span = RESV_PORT_MAX - RESV_PORT_MIN + 1;
+	uint16_t start;
+	if (getrandom(&start, sizeof(start), 0) != sizeof(start))
+		start = (uint16_t)clock_now_ns();
+	for (unsigned i = 0; i < span; i++) {
+		uint16_t port = (uint16_t)(RESV_PORT_MIN + (start + i) % span);
+		int fd = new_socket(ai);
+		if (fd < 0)
+			return fd;
+		int one = 1;
+		/* A port whose earlier connection is in TIME_WAIT may serve another server. */
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		int rc = bind_port(fd, ai, port);
+		if (rc == 0)
+			rc = connect_fd(fd, ai, timeout_ms);
+		if (rc == 0)
+			return fd;
+		close(fd);
+		if (rc != -EADDRINUSE && rc != -EADDRNOTAVAIL)
+			return rc;
+	}
+	return -EADDRINUSE;
+}
+
+int rpc_client_connect_from(struct rpc_client *cl, const char *hostport, unsigned timeout_ms,
+			    enum rpc_client_port how)
 {
 	char host[256], port[16];
 	memset(cl, 0, sizeof(*cl));
@@ -45,30 +122,34 @@ int rpc_client_connect(struct rpc_client *cl, const char *hostport, unsigned tim
 	struct addrinfo *res;
 	if (getaddrinfo(host, port, &hints, &res) != 0)
 		return -EHOSTUNREACH;
-	int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int rc = 0;
-	if (fd < 0) {
-		rc = -errno;
-	} else if (connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
-		rc = -errno;
-		if (rc == -EINPROGRESS) {
-			rc = wait_fd(fd, POLLOUT, clock_now_ms() + timeout_ms);
-			int soerr = 0;
-			socklen_t sl = sizeof(soerr);
-			if (rc == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr)
-				rc = -soerr;
+	int fd = -EACCES;
+	if (how != RPC_CLIENT_PORT_UNRESERVED)
+		fd = connect_reserved(res, timeout_ms);
+	/* An unprivileged process connects as any user-space client does;
+	 * the server decides whether it trusts that port. */
+	if (fd == -EACCES && how != RPC_CLIENT_PORT_RESERVED) {
+		fd = new_socket(res);
+		if (fd >= 0) {
+			int rc = connect_fd(fd, res, timeout_ms);
+			if (rc) {
+				close(fd);
+				fd = rc;
+			}
 		}
 	}
 	freeaddrinfo(res);
-	if (rc) {
-		if (fd >= 0)
-			close(fd);
-		return rc;
-	}
+	if (fd < 0)
+		return fd;
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	cl->fd = fd;
 	return 0;
+}
+
+int rpc_client_connect(struct rpc_client *cl, const char *hostport, unsigned timeout_ms)
+{
+	return rpc_client_connect_from(cl, hostport, timeout_ms,
+				       RPC_CLIENT_PORT_RESERVED_IF_ALLOWED);
 }
 
 void rpc_client_close(struct rpc_client *cl)

@@ -15,8 +15,22 @@ struct rpc_client {
 	uint32_t max_record;
 };
 
-/* Connects to "HOST:PORT" (or "[V6]:PORT").  Returns 0 or a negative errno. */
+/* The source port of a connection.  Servers trust AUTH_SYS identities only
+ * from reserved ports (below 1024, which only a privileged process can
+ * bind), as the kernel NFS client uses them. */
+enum rpc_client_port {
+	RPC_CLIENT_PORT_RESERVED_IF_ALLOWED = 0, /* reserved when the process may bind one */
+	RPC_CLIENT_PORT_RESERVED,                /* reserved or fail (-EACCES, -EADDRINUSE) */
+	RPC_CLIENT_PORT_UNRESERVED,              /* an ordinary ephemeral port */
+};
+
+/* Connects to "HOST:PORT" (or "[V6]:PORT") from a reserved port when the
+ * process may bind one (root, CAP_NET_BIND_SERVICE), else from an ephemeral
+ * port.  Returns 0 or a negative errno. */
 int rpc_client_connect(struct rpc_client *cl, const char *hostport, unsigned timeout_ms);
+/* The same with the source port chosen by how. */
+int rpc_client_connect_from(struct rpc_client *cl, const char *hostport, unsigned timeout_ms,
+			    enum rpc_client_port how);
 void rpc_client_close(struct rpc_client *cl);
 
 /* Sends bytes as one record in a single fragment. */

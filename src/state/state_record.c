@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/state_dir.h"
 #include "core/log.h"
 #include "backend/backend.h"
 #include "state/state_internal.h"
@@ -150,28 +151,15 @@ static int fsync_dir(const char *dir)
 static int record_write(struct state_server *st, const char *fname, const uint8_t *name,
 			uint32_t len)
 {
-	char path[sizeof(st->rec_dir) + 32], tmp[sizeof(st->rec_dir) + 40];
+	char path[sizeof(st->rec_dir) + 32];
 	snprintf(path, sizeof(path), "%s/%s", st->rec_dir, fname);
-	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", st->rec_dir, fname);
 	uint8_t buf[sizeof(rec_magic) + 4 + NFS4_OPAQUE_LIMIT];
 	memcpy(buf, rec_magic, sizeof(rec_magic));
 	xdr_put_be32(buf + sizeof(rec_magic), len);
 	memcpy(buf + sizeof(rec_magic) + 4, name, len);
 	size_t total = sizeof(rec_magic) + 4 + len;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	int rc = 0;
-	if (write(fd, buf, total) != (ssize_t)total || fsync(fd) != 0)
-		rc = errno ? -errno : -EIO;
-	close(fd);
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = -errno;
-	if (rc != 0) {
-		unlink(tmp);
-		return rc;
-	}
-	return fsync_dir(st->rec_dir);
+	int rc = state_file_replace(path, buf, total, 0600);
+	return rc ? rc : fsync_dir(st->rec_dir);
 }
 
 /* Whether name should have a record now (st->lock held). */

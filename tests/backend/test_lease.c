@@ -437,6 +437,9 @@ static const char *const host_op_names[HOST_OPS] = {
  * second name the op needs) and exits 0 when it worked; system calls only. */
 static pid_t spawn_host_op(enum host_op op, const char *path, const char *other)
 {
+	/* The child is a host process: it must not inherit the identity and
+	 * capabilities this thread last served a call with. */
+	backend_local_restore_identity();
 	pid_t pid = fork();
 
 	assert_true(pid >= 0);

@@ -6,6 +6,12 @@
 # second guest run finds the files of the first; last, ferryd restarts under
 # a mounted client.
 #
+# First, the first-run check (guest/first_run.sh): a ferryd started as
+# scripts/run.sh starts it (no config file, its embedded default export
+# made in an empty directory; only the listen address differs, the guest's
+# side of the link) lets the guest's root create, write, read, list and
+# remove a file and a directory.
+#
 # Before those, the delegation run (guest/deleg.sh, one boot for all
 # versions) counts the guest's OPENs and DELEGRETURNs in its mountstats and
 # opens the guest's files from a second client beside ferryd
@@ -22,7 +28,9 @@
 # process on the server host (kernel leases), FERRY_CONFLICT_CLIENT (default
 # build/tests/nfs4_conflict_client) is the second client,
 # FERRY_E2E_LINKCUT=0 skips the 4.1 back-channel run (guest/linkcut.sh),
-# FERRY_E2E_ONLY=deleg runs the delegation and back-channel runs alone.
+# FERRY_E2E_ONLY=deleg runs the delegation and back-channel runs alone,
+# FERRY_E2E_FIRST_RUN=0 skips the first-run check, FERRY_E2E_ONLY=first-run
+# runs it alone.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kclient=${KCLIENT:-$top/../shared/e2e/kclient}
@@ -92,6 +100,21 @@ helper_server() { # shared directory
 	echo "'$top/tests/e2e/host_helper.sh' '$1' '$conflict_client' '$work/export' &
 exec '$ferryd' --config '$work/ferryd.conf' --log-level debug"
 }
+
+# The first run: ferryd with no config in an empty directory, as
+# scripts/run.sh runs it (which passes its arguments on: here the listen
+# address the guest reaches).
+if [ "${FERRY_E2E_FIRST_RUN:-1}" = 1 ]; then
+	mkdir -p "$work/first-run"
+	saved_server=$server
+	server="cd '$work/first-run' && exec '$ferryd' --listen \"\$KCLIENT_SERVER_ADDR:2049\""
+	run_guest first-run "$vers" "$top/tests/e2e/guest/first_run.sh"
+	server=$saved_server
+fi
+if [ "${FERRY_E2E_ONLY:-}" = first-run ]; then
+	[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
+	exit $failed
+fi
 
 # Delegations: the guest's opens and the recalls.
 if [ "${FERRY_E2E_DELEG:-1}" = 1 ]; then

@@ -17,15 +17,25 @@
 #include "rpc/record.h"
 #include "xdr/nfs4_prot.h"
 
-int rpctest_connect(const char *hostport)
+static int connect_from(const char *hostport, enum rpc_client_port how)
 {
 	struct rpc_client cl;
-	if (rpc_client_connect(&cl, hostport, RPCTEST_TIMEOUT_MS) != 0)
+	if (rpc_client_connect_from(&cl, hostport, RPCTEST_TIMEOUT_MS, how) != 0)
 		return -1;
 	/* Blocking writes; reads wait with poll and a deadline. */
 	int fl = fcntl(cl.fd, F_GETFL);
 	fcntl(cl.fd, F_SETFL, fl & ~O_NONBLOCK);
 	return cl.fd;
+}
+
+int rpctest_connect(const char *hostport)
+{
+	return connect_from(hostport, RPC_CLIENT_PORT_RESERVED);
+}
+
+int rpctest_connect_unreserved(const char *hostport)
+{
+	return connect_from(hostport, RPC_CLIENT_PORT_UNRESERVED);
 }
 
 int rpctest_send_raw(int fd, const void *data, size_t len)

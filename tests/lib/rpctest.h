@@ -13,8 +13,12 @@
 
 enum { RPCTEST_TIMEOUT_MS = 5000 };
 
-/* Connects to "HOST:PORT"; returns a blocking fd or -1. */
+/* Connects to "HOST:PORT" from a reserved source port, as the kernel client
+ * does (exports are `secure` by default; the tests run as root); returns a
+ * blocking fd or -1. */
 int rpctest_connect(const char *hostport);
+/* The same from an ordinary (unreserved) port: an unprivileged user's client. */
+int rpctest_connect_unreserved(const char *hostport);
 
 /* Writes all bytes; returns 0 or -errno (EPIPE/ECONNRESET when the server
  * closed the connection). */

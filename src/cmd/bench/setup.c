@@ -252,9 +252,14 @@ static int sx_run(struct bench_session *ss, struct sx *x, const char *what)
 	enum step_result r = session_run_sync(&ss->ctl, sx_enc, sx_dec, x);
 	if (r == STEP_DONE)
 		return 0;
+	/* ferry-bench connects from a reserved port only when it may bind one. */
+	const char *hint = ss->ctl.err_status == NFS4ERR_PERM
+				   ? " (a secure export admits AUTH_SYS only from reserved ports: run "
+				     "ferry-bench as root, or export with secure = no / insecure)"
+				   : "";
 	if (r != STEP_FATAL && !c->failed)
-		bench_fail(c, "setup: %s: %s returned %s", what, bench_op_name(ss->ctl.err_op),
-			   bench_status_name(ss->ctl.err_status));
+		bench_fail(c, "setup: %s: %s returned %s%s", what, bench_op_name(ss->ctl.err_op),
+			   bench_status_name(ss->ctl.err_status), hint);
 	return -1;
 }
 
