@@ -34,11 +34,9 @@ bool inproc_add_memory_export(struct ferry_config *cfg, const char *name, const 
 	return true;
 }
 
-static struct inproc *build(bool with_state_dir, enum log_level log_level)
+static bool build(struct inproc *ip, bool with_state_dir, enum log_level log_level)
 {
-	struct inproc *ip = calloc(1, sizeof(*ip));
-	if (!ip)
-		return NULL;
+	memset(ip, 0, sizeof(*ip));
 	if (with_state_dir) {
 		const char *tmp = getenv("TMPDIR");
 		snprintf(ip->dir, sizeof(ip->dir), "%s/ferry-nfs4-XXXXXX",
@@ -83,35 +81,54 @@ static struct inproc *build(bool with_state_dir, enum log_level log_level)
 	ip->cred.flavor = RPC_AUTH_SYS;
 	snprintf(ip->cred.machinename, sizeof(ip->cred.machinename), "inproc");
 	ip->xid = 0x1f000000;
-	return ip;
+	return true;
 fail:
 	fprintf(stderr, "inproc_server: cannot build the server%s%s\n",
 		ip->dir[0] ? " in " : "", ip->dir);
-	free(ip);
-	return NULL;
+	return false;
 }
 
 struct inproc *inproc_new(void)
 {
-	return build(true, LOG_LEVEL_WARN);
+	struct inproc *ip = malloc(sizeof(*ip));
+	if (ip && !build(ip, true, LOG_LEVEL_WARN)) {
+		free(ip);
+		ip = NULL;
+	}
+	return ip;
 }
 
 struct inproc *inproc_new_diskless(enum log_level log_level)
 {
-	return build(false, log_level);
+	struct inproc *ip = malloc(sizeof(*ip));
+	if (ip && !inproc_init_diskless(ip, log_level)) {
+		free(ip);
+		ip = NULL;
+	}
+	return ip;
+}
+
+bool inproc_init_diskless(struct inproc *ip, enum log_level log_level)
+{
+	return build(ip, false, log_level);
 }
 
 void inproc_free(struct inproc *ip)
 {
 	if (!ip)
 		return;
+	inproc_fini(ip);
+	free(ip);
+}
+
+void inproc_fini(struct inproc *ip)
+{
 	nfs4_server_fini(&ip->nfs);
 	if (ip->conn)
 		rpc_conn_unref(ip->conn);
 	rpc_server_destroy(ip->rpc);
 	if (ip->dir[0])
 		nftw(ip->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(ip);
 }
 
 bool inproc_serve(struct inproc *ip, const uint8_t *args, size_t len, struct inproc_served *out)

@@ -45,8 +45,16 @@ struct inproc *inproc_new(void);
  * messages below log_level are dropped. */
 struct inproc *inproc_new_diskless(enum log_level log_level);
 
-/* Stops the server and removes its state directory. */
+/* inproc_new_diskless in storage the caller provides (struct inproc holds
+ * a whole configuration, some 700 KB: a fuzz target building a server per
+ * input keeps one static).  Returns false on failure, said on stderr; on
+ * success undo with inproc_fini. */
+bool inproc_init_diskless(struct inproc *ip, enum log_level log_level);
+
+/* Stops the server and removes its state directory; inproc_fini leaves
+ * the storage. */
 void inproc_free(struct inproc *ip);
+void inproc_fini(struct inproc *ip);
 
 /* What serving one call gave. */
 struct inproc_served {
