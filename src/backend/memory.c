@@ -460,7 +460,9 @@ static int mem_write(struct backend_export *bex, const struct backend_cred *cred
 	if (r == 0 && off + len > n->size)
 		r = mem_resize(ex, n, off + len);
 	if (r == 0) {
-		memcpy(n->data + off, buf, len);
+		/* An empty file has no data buffer: nothing to copy to (or from). */
+		if (len)
+			memcpy(n->data + off, buf, len);
 		mem_kill_suid(cred, n);
 		mem_touch(ex, n, MEM_TOUCH_MTIME);
 		*written = len;
