@@ -22,8 +22,9 @@
  *            random
  *
  * A new server is built for every input (in the same static storage, with
- * no state directory, so that is cheap enough): nothing an input leaves behind (files, clients, opens)
- * reaches the next one, and a crash reproduces from its input alone.
+ * no state directory, so that is cheap enough): nothing an input leaves
+ * behind (files, clients, opens) reaches the next one, and a crash
+ * reproduces from its input alone.  Memory files hold at most 1 MiB.
  *
  * Checked beyond "no sanitizer report": the call is done (never deferred or
  * parked: it runs as on a worker and no client answers callbacks), leaves
@@ -33,8 +34,8 @@
  * replay: when that SEQUENCE succeeds the results must be byte-identical.
  *
  * fuzz/make-compound-seeds.py writes the seeds (every operation appears in
- * them).  FUZZ_COMPOUND_VERBOSE=1 prints each result's operation and status
- * to stderr (to see how far a seed gets). */
+ * them).  FUZZ_COMPOUND_VERBOSE=1 prints each COMPOUND's status and how
+ * many results it has to stderr (to see how far a seed gets). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
