@@ -28,8 +28,10 @@
  *
  * Checked beyond "no sanitizer report": the call is done (never deferred or
  * parked: it runs as on a worker and no client answers callbacks), leaves
- * no per-request state, and its reply decodes: the tag echoed, no more
- * results than operations, every one of them when the status is NFS4_OK.
+ * no per-request state, and its reply decodes with the codec's result
+ * decoders: the tag echoed, no more results than operations (every one of
+ * them when the status is NFS4_OK), all but the last successful, the last
+ * one's status the COMPOUND's, nothing after it.
  * In a session, the same COMPOUND sent again on its slot and seqid is a
  * replay: when that SEQUENCE succeeds the results must be byte-identical.
  *
@@ -44,6 +46,9 @@
 #include "backend/backend.h"
 #include "lib/inproc_server.h"
 #include "xdr/nfs4_codec.h"
+#include "xdr/nfs4_codec_file.h"
+#include "xdr/nfs4_codec_file_open.h"
+#include "xdr/nfs4_codec_session.h"
 #include "xdr/nfs4_prot.h"
 #include "xdr/xdr.h"
 
@@ -228,6 +233,116 @@ static void put_ops(struct xdr_enc *e, const uint8_t *ops, size_t n, const struc
 	}
 }
 
+/* Any result body the server sends, as the codec decodes it. */
+union any_res {
+	struct nfs4_access_res access;
+	struct nfs4_stateid_res stateid;
+	struct nfs4_commit_res commit;
+	struct nfs4_create_res create;
+	struct nfs4_getattr_res getattr;
+	struct nfs4_getfh_res getfh;
+	struct nfs4_cinfo_res cinfo;
+	struct nfs4_lock_denied denied;
+	struct nfs4_open_res open;
+	struct nfs4_read_res read;
+	struct nfs4_readdir_res readdir;
+	struct nfs4_readlink_res readlink;
+	struct nfs4_rename_res rename;
+	struct nfs4_secinfo_res secinfo;
+	struct nfs4_setattr_res setattr;
+	struct nfs4_setclientid_res setclientid;
+	struct nfs4_write_res write;
+	struct nfs4_bind_conn_to_session_res bind;
+	struct nfs4_exchange_id_res exchange_id;
+	struct nfs4_create_session_res create_session;
+	struct nfs4_sequence_res sequence;
+	struct nfs4_set_ssv_res set_ssv;
+	struct nfs4_test_stateid_res test_stateid;
+	struct nfs4_want_delegation_res want;
+};
+
+enum body { BODY_OK, BODY_BAD, BODY_UNKNOWN };
+
+/* Decodes the body that follows a result's status with the codec: what a
+ * client does with it.  BODY_UNKNOWN for an error result whose body is a
+ * kept earlier answer (a v4.0 OPEN or a CREATE_SESSION replayed). */
+static enum body decode_body(struct xdr_dec *d, uint32_t opnum, uint32_t status)
+{
+	union any_res u;
+	bool ok = true;
+	if (status != NFS4_OK) {
+		switch (opnum) {
+		case OP_SETATTR: /* attrsset, whatever the status */
+			ok = nfs4_dec_setattr_res(d, &u.setattr);
+			break;
+		case OP_LOCK:
+		case OP_LOCKT:
+			ok = status != NFS4ERR_DENIED || nfs4_dec_lock_denied(d, &u.denied);
+			break;
+		case OP_SETCLIENTID:
+			ok = nfs4_dec_setclientid_res(d, status, &u.setclientid);
+			break;
+		case OP_OPEN:
+		case OP_CREATE_SESSION:
+			return BODY_UNKNOWN;
+		}
+		return ok ? BODY_OK : BODY_BAD;
+	}
+	switch (opnum) {
+	case OP_ACCESS: ok = nfs4_dec_access_res(d, &u.access); break;
+	case OP_CLOSE:
+	case OP_LOCK:
+	case OP_LOCKU:
+	case OP_OPEN_CONFIRM:
+	case OP_OPEN_DOWNGRADE: ok = nfs4_dec_stateid_res(d, &u.stateid); break;
+	case OP_COMMIT: ok = nfs4_dec_commit_res(d, &u.commit); break;
+	case OP_CREATE: ok = nfs4_dec_create_res(d, &u.create); break;
+	case OP_GETATTR: ok = nfs4_dec_getattr_res(d, &u.getattr); break;
+	case OP_GETFH: ok = nfs4_dec_getfh_res(d, &u.getfh); break;
+	case OP_LINK:
+	case OP_REMOVE: ok = nfs4_dec_cinfo_res(d, &u.cinfo); break;
+	case OP_OPEN: ok = nfs4_dec_open_res(d, &u.open); break;
+	case OP_READ: ok = nfs4_dec_read_res(d, &u.read); break;
+	case OP_READDIR: ok = nfs4_dec_readdir_res(d, &u.readdir); break;
+	case OP_READLINK: ok = nfs4_dec_readlink_res(d, &u.readlink); break;
+	case OP_RENAME: ok = nfs4_dec_rename_res(d, &u.rename); break;
+	case OP_SECINFO:
+	case OP_SECINFO_NO_NAME: ok = nfs4_dec_secinfo_res(d, &u.secinfo); break;
+	case OP_SETATTR: ok = nfs4_dec_setattr_res(d, &u.setattr); break;
+	case OP_SETCLIENTID: ok = nfs4_dec_setclientid_res(d, status, &u.setclientid); break;
+	case OP_WRITE: ok = nfs4_dec_write_res(d, &u.write); break;
+	case OP_BIND_CONN_TO_SESSION: ok = nfs4_dec_bind_conn_to_session_res(d, &u.bind); break;
+	case OP_EXCHANGE_ID: ok = nfs4_dec_exchange_id_res(d, &u.exchange_id); break;
+	case OP_CREATE_SESSION: ok = nfs4_dec_create_session_res(d, &u.create_session); break;
+	case OP_SEQUENCE: ok = nfs4_dec_sequence_res(d, &u.sequence); break;
+	case OP_SET_SSV: ok = nfs4_dec_set_ssv_res(d, &u.set_ssv); break;
+	case OP_TEST_STATEID: ok = nfs4_dec_test_stateid_res(d, &u.test_stateid); break;
+	case OP_WANT_DELEGATION: ok = nfs4_dec_want_delegation_res(d, &u.want); break;
+	default: break; /* no body */
+	}
+	return ok ? BODY_OK : BODY_BAD;
+}
+
+/* Every result decodes with the codec, all but the last succeeded, the
+ * last one's status is the COMPOUND's, and nothing follows. */
+static void walk_results(struct xdr_dec *d, const struct nfs4_compound_res_hdr *h)
+{
+	for (uint32_t i = 0; i < h->numres; i++) {
+		uint32_t opnum, status;
+		CHECK(nfs4_dec_op_res(d, &opnum, &status));
+		CHECK((opnum >= OP_ACCESS && opnum <= OP_REMOVEXATTR) || opnum == OP_ILLEGAL);
+		if (i + 1 < h->numres)
+			CHECK(status == NFS4_OK);
+		else
+			CHECK(status == h->status);
+		enum body b = decode_body(d, opnum, status);
+		CHECK(b != BODY_BAD);
+		if (b == BODY_UNKNOWN)
+			return;
+	}
+	CHECK(xdr_dec_remaining(d) == 0);
+}
+
 /* Checks the reply of the fuzzed COMPOUND of numops operations. */
 static void check_reply(const struct inproc_served *s, uint32_t numops)
 {
@@ -246,6 +361,7 @@ static void check_reply(const struct inproc_served *s, uint32_t numops)
 	CHECK(h.numres <= numops);
 	if (h.status == NFS4_OK)
 		CHECK(h.numres == numops);
+	walk_results(&d, &h);
 	if (verbose) /* the last result is the one that failed, if any */
 		fprintf(stderr, "compound: status %u, %u of %u results\n", h.status, h.numres,
 			numops);
