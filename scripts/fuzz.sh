@@ -2,12 +2,35 @@
 # Builds the libFuzzer targets in build-fuzz (clang, ASan+UBSan) and runs
 # every one of them (fuzz/fuzz_*.c), one after the other, sharing
 # FUZZ_SECONDS (default 60) between them so the whole run takes about that
-# long.  Each target works over a copy of its seed corpus
-# (fuzz/corpus/<name>/, where <name> is the target without "fuzz_") kept in
-# build-fuzz/corpus/<name>/.  Exits non-zero when a fuzzer finds a crash, a
-# leak or a sanitizer report; the input that did it is left in
+# long (at least 5 s a target).  Each target works over a copy of its seed
+# corpus (fuzz/corpus/<name>/, where <name> is the target without "fuzz_")
+# kept in build-fuzz/corpus/<name>/.  Exits non-zero when a fuzzer finds a
+# crash, a leak or a sanitizer report; the input that did it is left in
 # build-fuzz/artifacts/.  FUZZ_TARGETS="fuzz_a fuzz_b" runs only those.
 # Extra arguments go to libFuzzer.
+#
+# Long runs.  One target for hours, its corpus growing in build-fuzz/corpus/
+# (kept between runs; the committed seeds are only copied in):
+#   FUZZ_TARGETS=fuzz_compound FUZZ_SECONDS=14400 nice -n 10 scripts/fuzz.sh
+# or by hand, in parallel (one job per core), after a first run built it:
+#   cd build-fuzz && nice -n 10 fuzz/fuzz_compound -max_len=8192 \
+#       -max_total_time=14400 -jobs=2 -workers=2 -artifact_prefix=artifacts/ \
+#       corpus/compound
+# Coverage of a target: the "cov:" (edges) and "ft:" (features) of its
+# last libFuzzer line, e.g. after
+#   nice -n 10 build-fuzz/fuzz/fuzz_X -max_total_time=60 build-fuzz/corpus/X
+# To fold what a long run found back into the seeds (smaller, same coverage):
+#   build-fuzz/fuzz/fuzz_X -merge=1 fuzz/corpus/X build-fuzz/corpus/X
+# Generated seeds come from fuzz/make-*seeds*.py; run those again rather
+# than editing their output.
+#
+# A crash.  Reproduce with  build-fuzz/fuzz/fuzz_X build-fuzz/artifacts/crash-...
+# (FUZZ_COMPOUND_VERBOSE=1 shows how far fuzz_compound's COMPOUND got), fix
+# it, and keep the input as a regression: copy it to
+# fuzz/regressions/<name>/ under a name that says what it was.  ctest
+# (fuzz_replay_<name>, in every BUILD_TESTING build; see
+# fuzz/CMakeLists.txt) runs the seeds and the regressions through the
+# target, so the input fails the ASan+UBSan test build until the fix is in.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,6 +51,7 @@ fi
 max_len_of() {
 	case "$1" in
 	fuzz_rpc_stream) echo 70000 ;;
+	fuzz_config) echo 16384 ;;
 	*) echo 8192 ;;
 	esac
 }
@@ -51,10 +75,15 @@ for target in "${targets[@]}"; do
 		cp -n "$root/fuzz/corpus/$name"/* "$corpus"/ 2>/dev/null || true
 	fi
 
+	# Inputs that once crashed are read too (libFuzzer adds to the first
+	# directory only).
+	dirs=("$corpus")
+	[ -d "$root/fuzz/regressions/$name" ] && dirs+=("$root/fuzz/regressions/$name")
+
 	echo "fuzz: running $target for ${each}s over $corpus" >&2
 	status=0
 	"$build/fuzz/$target" -max_len="$(max_len_of "$target")" -max_total_time="$each" \
-		-print_final_stats=1 -artifact_prefix="$artifacts/" "$@" "$corpus" || status=$?
+		-print_final_stats=1 -artifact_prefix="$artifacts/" "$@" "${dirs[@]}" || status=$?
 
 	if [ "$status" -ne 0 ]; then
 		echo "fuzz: $target FAILED (exit $status); reproduce with:" >&2

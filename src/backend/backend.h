@@ -284,4 +284,10 @@ void backend_local_restore_identity(void);
  * h holds none. */
 int backend_memory_break_lease(struct backend_export *ex, const struct backend_handle *h);
 
+/* Tests only: the most bytes a regular file of the memory back end holds
+ * (default and most 1 GiB); a WRITE or a size beyond it fails with -EFBIG.
+ * Process-wide.  A fuzz target that builds a server per input keeps it
+ * small, so that a size from the wire does not cost a gigabyte each time. */
+void backend_memory_set_file_max(uint64_t bytes);
+
 #endif

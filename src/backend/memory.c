@@ -7,6 +7,7 @@
  * devices, the EXCLUSIVE verifier kept in atime/mtime.  Names are in
  * memory_dir.c.  Timestamps do not move on read (noatime). */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -390,9 +391,22 @@ static void mem_kill_suid(const struct backend_cred *cred, struct mem_node *n)
 		n->mode &= ~(uint32_t)MEM_MODE_SGID;
 }
 
+static _Atomic uint64_t file_max = MEM_FILE_MAX;
+
+void backend_memory_set_file_max(uint64_t bytes)
+{
+	atomic_store_explicit(&file_max, bytes < MEM_FILE_MAX ? bytes : MEM_FILE_MAX,
+			      memory_order_relaxed);
+}
+
+static uint64_t mem_file_max(void)
+{
+	return atomic_load_explicit(&file_max, memory_order_relaxed);
+}
+
 static int mem_resize(struct mem_export *ex, struct mem_node *n, uint64_t size)
 {
-	if (size > MEM_FILE_MAX)
+	if (size > mem_file_max())
 		return -EFBIG;
 	if (size > n->cap) {
 		size_t cap = n->cap ? n->cap : 4096;
@@ -455,12 +469,14 @@ static int mem_write(struct backend_export *bex, const struct backend_cred *cred
 	r = mem_file_find(ex, h, &n);
 	if (r == 0 && !mem_may_write_data(cred, n))
 		r = -EACCES;
-	if (r == 0 && (off > MEM_FILE_MAX || len > MEM_FILE_MAX - off))
+	if (r == 0 && (off > mem_file_max() || len > mem_file_max() - off))
 		r = -EFBIG;
 	if (r == 0 && off + len > n->size)
 		r = mem_resize(ex, n, off + len);
 	if (r == 0) {
-		memcpy(n->data + off, buf, len);
+		/* An empty file has no data buffer: nothing to copy to (or from). */
+		if (len)
+			memcpy(n->data + off, buf, len);
 		mem_kill_suid(cred, n);
 		mem_touch(ex, n, MEM_TOUCH_MTIME);
 		*written = len;

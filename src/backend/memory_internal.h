@@ -20,7 +20,7 @@ enum {
 	MEM_MODE_STICKY = 01000,
 };
 
-#define MEM_FILE_MAX (1ull << 30) /* bytes a regular file may hold */
+#define MEM_FILE_MAX (1ull << 30) /* bytes a regular file may hold, at most */
 
 struct mem_node;
 

@@ -262,10 +262,14 @@ static void compound_trace(struct compound_run *run, uint32_t opnum)
 		run->traced[run->next] = opnum;
 }
 
-static void compound_refuse(struct compound_run *run, uint32_t opnum, enum nfsstat4 status)
+/* desc is NULL for an operation number no minor version knows. */
+static void compound_refuse(struct compound_run *run, const struct nfs4_op_desc *desc,
+			    uint32_t opnum, enum nfsstat4 status)
 {
 	compound_trace(run, opnum);
 	nfs4_enc_op_res(&run->res, opnum, status);
+	if (desc && desc->refused_body)
+		desc->refused_body(run->res.e);
 	run->last_status = status;
 }
 
@@ -445,24 +449,24 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 		uint32_t opnum;
 		if (!nfs4_dec_op(d, &opnum)) {
 			/* Fewer operations than announced. */
-			compound_refuse(run, OP_ILLEGAL, NFS4ERR_BADXDR);
+			compound_refuse(run, NULL, OP_ILLEGAL, NFS4ERR_BADXDR);
 			break;
 		}
 		const struct nfs4_op_desc *desc = nfs4_op_describe(opnum);
 		if (!desc || run->c.minor < desc->minor_min || run->c.minor > desc->minor_max) {
-			compound_refuse(run, OP_ILLEGAL, NFS4ERR_OP_ILLEGAL);
+			compound_refuse(run, NULL, OP_ILLEGAL, NFS4ERR_OP_ILLEGAL);
 			break;
 		}
 		/* v4.0 has no negotiated limit; past this many operations the
 		 * server is out of resources for the request (RFC 7530 15.2). */
 		if (run->c.minor == 0 && run->next >= NFS40_MAX_OPS) {
-			compound_refuse(run, opnum, NFS4ERR_RESOURCE);
+			compound_refuse(run, desc, opnum, NFS4ERR_RESOURCE);
 			break;
 		}
 		if (run->c.minor >= 1) {
 			enum nfsstat4 refused = compound41_gate(run, desc, opnum);
 			if (refused != NFS4_OK) {
-				compound_refuse(run, opnum, refused);
+				compound_refuse(run, desc, opnum, refused);
 				break;
 			}
 		}
@@ -530,8 +534,11 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 			c->error_body = false;
 			status = NFS4ERR_RESOURCE;
 		}
-		if (status != NFS4_OK && !c->error_body && !e->overflow)
+		if (status != NFS4_OK && !c->error_body && !e->overflow) {
 			e->buf->len = body_off;
+			if (desc->refused_body)
+				desc->refused_body(e);
+		}
 		if (e->overflow)
 			break; /* no room even for the result header: SYSTEM_ERR */
 		nfs4_enc_op_res_patch(&run->res, status_off, status);

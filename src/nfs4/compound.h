@@ -113,6 +113,11 @@ struct nfs4_op_desc {
 	 * resolves it in the decoded arguments before the handler runs
 	 * (NFS4ERR_BAD_STATEID when there is none). */
 	nfs4_op_stateid_fn stateid_arg;
+	/* Set for an operation whose result has a body whatever its status
+	 * (SETATTR's attrsset): encodes that body for an error result the
+	 * dispatcher makes (the operation refused before it ran) or whose
+	 * body it drops (a reply too big). */
+	void (*refused_body)(struct xdr_enc *res);
 };
 
 /* The largest decoded arguments struct of any operation. */

@@ -146,9 +146,19 @@ void nfs4_export_cred(const struct nfs4_export *ex, const struct rpc_cred *rc,
 /* The handle-signing secret survives restarts, or old handles would all
  * become BADHANDLE.  Whoever reads it can forge a handle for any file, and
  * whoever replaces it can make the server accept handles of their making:
- * it must be the server's own file, 0600. */
+ * it must be the server's own file, 0600.  Without a state directory (a
+ * server built in process, never by ferryd) it is random per run:
+ * "/fh.key" is nobody's to write. */
 static int load_fh_key(const char *state_dir, struct siphash_key *key)
 {
+	if (!state_dir[0]) {
+		uint8_t raw[16];
+		if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
+			return -EIO;
+		memcpy(&key->k0, raw, 8);
+		memcpy(&key->k1, raw + 8, 8);
+		return 0;
+	}
 	char path[CONFIG_PATH_MAX + 16];
 	snprintf(path, sizeof(path), "%s/fh.key", state_dir);
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);

@@ -16,7 +16,8 @@
  *   OP(opnum, name, lowest minor, highest minor, flags, reply size, stateid)
  * with reply size SIZE(n) or SIZE_FN(f) (a function of the decoded
  * arguments) and stateid NO_SID or SID_FN(f) (where in the decoded
- * arguments the stateid that may be the current one is).  OP0 is for an
+ * arguments the stateid that may be the current one is), and after them
+ * REFUSED_BODY(f) for a result with a body whatever its status.  OP0 is for an
  * operation without arguments, NOTSUPP for one Ferry does not serve. */
 #define ARGS(op)                                                              \
 	static bool dec_##op(struct xdr_dec *d, void *args)                   \
@@ -25,10 +26,10 @@
 	}                                                                     \
 	_Static_assert(sizeof(struct nfs4_##op##_args) <= NFS4_OP_ARGS_MAX,    \
 		       "the arguments of " #op " outgrow NFS4_OP_ARGS_MAX")
-#define OP(num, op, lo, hi, fl, size, sid)                                              \
+#define OP(num, op, lo, hi, fl, size, sid, ...)                                         \
 	[num] = {.name = #num, .serve = nfs4_serve_##op, .decode = dec_##op,            \
 		 .args_size = sizeof(struct nfs4_##op##_args), .minor_min = lo,             \
-		 .minor_max = hi, .flags = (fl), size, sid}
+		 .minor_max = hi, .flags = (fl), size, sid, __VA_ARGS__}
 #define OP0(num, op, lo, hi, fl, size)                                                 \
 	[num] = {.name = #num, .serve = nfs4_serve_##op, .decode = dec_none,           \
 		 .minor_min = lo, .minor_max = hi, .flags = (fl), size, NO_SID}
@@ -38,6 +39,7 @@
 #define SIZE_FN(f) .reply_size = (f)
 #define NO_SID .stateid_arg = NULL
 #define SID_FN(f) .stateid_arg = (f)
+#define REFUSED_BODY(f) .refused_body = (f)
 
 static bool dec_none(struct xdr_dec *d, void *args)
 {
@@ -179,6 +181,14 @@ static struct nfs4_stateid *free_stateid_sid(void *args)
 	return &((struct nfs4_free_stateid_args *)args)->stateid;
 }
 
+/* SETATTR4res carries attrsset whatever the status (RFC 8881 18.34.2):
+ * a refused SETATTR set nothing. */
+static void setattr_refused_body(struct xdr_enc *res)
+{
+	struct nfs4_setattr_res r = {{{0}}, false};
+	nfs4_enc_setattr_res(res, &r);
+}
+
 static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	OP(OP_ACCESS, access, 0, 2, FH, SIZE(8), NO_SID),
 	OP(OP_CLOSE, close, 0, 2, FH | CHG | SETSID, SIZE(STATEID), SID_FN(sid_close)),
@@ -217,7 +227,8 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	/* SETATTR checks the filehandle, a read-only file system and its
 	 * stateid itself: its result always carries attrsset, even for
 	 * NFS4ERR_NOFILEHANDLE, and its stateid counts only with a size. */
-	OP(OP_SETATTR, setattr_wire, 0, 2, CHG, SIZE(BITMAP), NO_SID),
+	OP(OP_SETATTR, setattr_wire, 0, 2, CHG, SIZE(BITMAP), NO_SID,
+	   REFUSED_BODY(setattr_refused_body)),
 	OP(OP_SETCLIENTID, setclientid, 0, 2, V40 | CHG, SIZE(8 + 8), NO_SID),
 	OP(OP_SETCLIENTID_CONFIRM, setclientid_confirm, 0, 2, BLOCK | V40 | CHG, SIZE(0), NO_SID),
 	OP(OP_VERIFY, verify, 0, 2, FH, SIZE(0), NO_SID),

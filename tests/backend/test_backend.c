@@ -417,6 +417,34 @@ static void test_read_write(void **state)
 	assert_int_equal(fx->ops->commit(fx->ex, &d, 0, 0), -EISDIR);
 }
 
+/* Memory only: the size a file may reach can be lowered (fuzz targets). */
+static void test_memory_file_max(void **state)
+{
+	struct fx *fx = *state;
+	struct backend_handle d, f;
+	struct backend_attr a;
+	size_t n;
+	enum backend_stable st;
+
+	test_dir(fx, &d);
+	mk_file(fx, &ROOT, &d, "f", 0644, &f);
+	backend_memory_set_file_max(4096);
+	assert_int_equal(fx->ops->write(fx->ex, &ROOT, &f, 4090, "0123456789", 10,
+					BACKEND_UNSTABLE, &n, &st),
+			 -EFBIG);
+	assert_int_equal(fx->ops->write(fx->ex, &ROOT, &f, 4086, "0123456789", 10,
+					BACKEND_UNSTABLE, &n, &st),
+			 0);
+	struct backend_setattr sa = {.mask = BACKEND_SET_SIZE, .size = 4097};
+	assert_int_equal(fx->ops->setattr(fx->ex, &ROOT, &f, &sa, &a), -EFBIG);
+	sa.size = 100;
+	assert_int_equal(fx->ops->setattr(fx->ex, &ROOT, &f, &sa, &a), 0);
+	backend_memory_set_file_max(UINT64_MAX); /* back to the default */
+	sa.size = 1 << 20;
+	assert_int_equal(fx->ops->setattr(fx->ex, &ROOT, &f, &sa, &a), 0);
+	assert_int_equal(attr_of(fx, &f).size, 1 << 20);
+}
+
 static void test_create_modes(void **state)
 {
 	struct fx *fx = *state;
@@ -642,7 +670,8 @@ int main(void)
 		cmocka_unit_test(test_local_host_changes),
 		cmocka_unit_test(test_local_moved_out),
 	};
-	const struct CMUnitTest memory_tests[] = { COMMON_TESTS };
+	const struct CMUnitTest memory_tests[] = { COMMON_TESTS,
+						    cmocka_unit_test(test_memory_file_max) };
 	int failed = 0;
 
 	failed += cmocka_run_group_tests_name("local", local_tests, setup_local, teardown);

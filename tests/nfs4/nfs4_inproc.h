@@ -1,8 +1,8 @@
-/* An NFSv4 server in the test process, over the memory back end: the
- * nfs4_server ferryd builds (exports, state, a temporary state directory),
- * one connection object that never touches a socket, and COMPOUNDs served by
- * calling nfs4_compound() directly.  Header-only (static functions) because
- * tests/CMakeLists.txt makes every tests/<module>/test_*.c its own program. */
+/* cmocka helpers over the in-process NFSv4 server of tests/lib/inproc_server.h
+ * (memory back end, COMPOUNDs served by calling nfs4_compound() directly):
+ * fixtures, building COMPOUND arguments and reading results.  Header-only
+ * (static functions) because tests/CMakeLists.txt makes every
+ * tests/<module>/test_*.c its own program. */
 #ifndef FERRY_TESTS_NFS4_INPROC_H
 #define FERRY_TESTS_NFS4_INPROC_H
 
@@ -12,121 +12,19 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <ftw.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/config.h"
+#include "lib/inproc_server.h"
 #include "nfs4/compound.h"
 #include "nfs4/server.h"
 #include "rpc/server_internal.h"
 #include "xdr/nfs4_codec_file.h"
 #include "xdr/nfs4_prot.h"
 #include "xdr/nfs4_types.h"
-
-/* Pseudo paths of the memory exports every fixture has. */
-#define INPROC_EXPORT_A "/mem/a"
-#define INPROC_EXPORT_B "/mem/b"
-
-struct inproc {
-	char dir[256]; /* the state directory */
-	struct ferry_config cfg;
-	struct nfs4_server nfs;
-	struct rpc_server *rpc;
-	struct rpc_conn *conn;
-	struct rpc_cred cred; /* what each call carries: AUTH_SYS root */
-	uint32_t xid;
-};
-
-static inline int inproc_rm_one(const char *path, const struct stat *st, int flag,
-				struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static inline bool inproc_add_memory_export(struct ferry_config *cfg, const char *name,
-				     const char *pseudo)
-{
-	char spec[256], err[256];
-	snprintf(spec, sizeof(spec), "%s:%s", name, pseudo);
-	if (!config_add_export_spec(cfg, spec, err, sizeof(err)))
-		return false;
-	struct config_export *e = &cfg->exports[cfg->nexports - 1];
-	snprintf(e->backend, sizeof(e->backend), "memory");
-	/* Root keeps its identity so tests can chown and create freely. */
-	e->squash = CONFIG_SQUASH_NONE;
-	return true;
-}
-
-/* Builds the server.  Returns NULL on failure (the caller's setup fails). */
-static inline struct inproc *inproc_new(void)
-{
-	struct inproc *ip = calloc(1, sizeof(*ip));
-	if (!ip)
-		return NULL;
-	const char *tmp = getenv("TMPDIR");
-	snprintf(ip->dir, sizeof(ip->dir), "%s/ferry-nfs4-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(ip->dir))
-		goto fail;
-	config_init_defaults(&ip->cfg);
-	ip->cfg.rpcbind = false;
-	ip->cfg.grace_time_s = 0;
-	snprintf(ip->cfg.state_dir, sizeof(ip->cfg.state_dir), "%s", ip->dir);
-	snprintf(ip->cfg.owner_domain, sizeof(ip->cfg.owner_domain), "example.org");
-	if (!inproc_add_memory_export(&ip->cfg, "mema", INPROC_EXPORT_A) ||
-	    !inproc_add_memory_export(&ip->cfg, "memb", INPROC_EXPORT_B))
-		goto fail;
-	char err[256];
-	if (!config_finish(&ip->cfg, err, sizeof(err)))
-		goto fail;
-	log_set_level(LOG_LEVEL_WARN);
-	if (nfs4_server_init(&ip->nfs, &ip->cfg) != 0)
-		goto fail;
-
-	/* Never started: it only gives the connection its limits. */
-	struct rpc_server_options o;
-	rpc_server_options_default(&o);
-	o.event_loops = 1;
-	o.workers = 1;
-	o.max_record_size = ip->cfg.max_record_size;
-	ip->rpc = rpc_server_create(&o);
-	if (!ip->rpc)
-		goto fail;
-	ip->nfs.rpc = ip->rpc;
-	struct sockaddr_in peer = {.sin_family = AF_INET, .sin_port = htons(800)};
-	peer.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ip->conn = rpc_conn_new(ip->rpc, -1, (const struct sockaddr *)&peer, sizeof(peer));
-	if (!ip->conn)
-		goto fail;
-
-	ip->cred.flavor = RPC_AUTH_SYS;
-	snprintf(ip->cred.machinename, sizeof(ip->cred.machinename), "inproc");
-	ip->xid = 0x1f000000;
-	return ip;
-fail:
-	fprintf(stderr, "nfs4_inproc: cannot build the server in %s\n", ip->dir);
-	free(ip);
-	return NULL;
-}
-
-static inline void inproc_free(struct inproc *ip)
-{
-	if (!ip)
-		return;
-	nfs4_server_fini(&ip->nfs);
-	if (ip->conn)
-		rpc_conn_unref(ip->conn);
-	rpc_server_destroy(ip->rpc);
-	nftw(ip->dir, inproc_rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(ip);
-}
 
 static inline int inproc_setup(void **state)
 {
@@ -202,35 +100,17 @@ static inline void inproc_call(struct inproc *ip, struct inproc_args *a,
 	if (!a->raw && a->fixed_count)
 		xdr_enc_patch_u32(&a->e, a->c.count_off, a->announce);
 	assert_false(a->e.overflow);
-	struct rpc_request req;
-	memset(&req, 0, sizeof(req));
-	req.conn = ip->conn;
-	req.hdr.xid = ip->xid++;
-	req.hdr.rpcvers = 2;
-	req.hdr.prog = NFS4_PROGRAM;
-	req.hdr.vers = NFS4_VERSION;
-	req.hdr.proc = NFSPROC4_COMPOUND;
-	req.hdr.cred_flavor = ip->cred.flavor;
-	req.cred = ip->cred;
-	xdr_dec_init(&req.args, a->e.buf->data, a->e.buf->len);
-	/* Laid out as the dispatcher lays it out: record mark, accepted reply
-	 * header, then the results, under the same size limit. */
-	assert_true(xdr_enc_init(&req.reply, 512, (size_t)ip->cfg.max_record_size + 4));
-	xdr_enc_reserve(&req.reply, 4);
-	rpc_encode_accepted(&req.reply, req.hdr.xid, RPC_SUCCESS);
-	req.results_off = xdr_enc_len(&req.reply);
-	/* Everything runs on this thread: pretend to be the worker pool, so an
-	 * operation that may block does not ask to be moved. */
-	req.on_worker = true;
-
-	memset(r, 0, sizeof(*r));
-	struct rpc_dispatch_result dr = nfs4_compound(&ip->nfs, &req);
-	assert_int_equal(dr.action, RPC_DISPATCH_DONE);
-	r->accept = dr.stat;
-	assert_null(req.prog_state);
+	struct inproc_served served;
+	assert_true(inproc_serve(ip, a->e.buf->data, a->e.buf->len, &served));
 	xdr_enc_release(&a->e);
-	r->buf = xdr_enc_take(&req.reply);
-	xdr_dec_init(&r->d, r->buf->data + req.results_off, r->buf->len - req.results_off);
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(served.result.action, RPC_DISPATCH_DONE);
+	assert_false(served.prog_state_left);
+	assert_non_null(served.reply);
+	r->accept = served.result.stat;
+	r->buf = served.reply;
+	xdr_dec_init(&r->d, r->buf->data + served.results_off,
+		     r->buf->len - served.results_off);
 	if (r->accept != RPC_SUCCESS)
 		return;
 	struct nfs4_compound_res_hdr h;

@@ -492,6 +492,53 @@ static void run_putrootfh_chain(struct inproc *ip, uint32_t n, struct inproc_rep
 	inproc_call(ip, &a, r);
 }
 
+/* SETATTR4res carries attrsset whatever the status (RFC 8881 18.34.2),
+ * also when the dispatcher refuses the operation before it runs: a
+ * client decodes the bitmap after any status. */
+static void put_setattr_nothing(struct inproc_args *a)
+{
+	inproc_op(a, OP_SETATTR);
+	xdr_encode_u32(&a->e, 0); /* stateid seqid */
+	xdr_encode_opaque_fixed(&a->e, "\0\0\0\0\0\0\0\0\0\0\0\0", 12);
+	xdr_encode_u32(&a->e, 0); /* empty bitmap */
+	xdr_encode_u32(&a->e, 0); /* no values */
+}
+
+static void expect_empty_attrsset(struct inproc_reply *r)
+{
+	struct nfs4_setattr_res res;
+	assert_true(nfs4_dec_setattr_res(&r->d, &res));
+	for (unsigned w = 0; w < NFS4_BITMAP_WORDS; w++)
+		assert_int_equal(res.attrsset.w[w], 0);
+	assert_int_equal(xdr_dec_remaining(&r->d), 0);
+}
+
+static void test_refused_setattr_has_attrsset(void **state)
+{
+	struct inproc *ip = *state;
+	struct inproc_args a;
+	struct inproc_reply r;
+	begin(&a, 1); /* no SEQUENCE first */
+	put_setattr_nothing(&a);
+	inproc_call(ip, &a, &r);
+	assert_int_equal(r.status, NFS4ERR_OP_NOT_IN_SESSION);
+	assert_int_equal(inproc_next(&r, OP_SETATTR), NFS4ERR_OP_NOT_IN_SESSION);
+	expect_empty_attrsset(&r);
+	inproc_done(&r);
+
+	begin(&a, 0); /* one past the v4.0 operation limit */
+	for (uint32_t i = 0; i < V40_MAX_OPS; i++)
+		inproc_op(&a, OP_PUTROOTFH);
+	put_setattr_nothing(&a);
+	inproc_call(ip, &a, &r);
+	assert_int_equal(r.status, NFS4ERR_RESOURCE);
+	for (uint32_t i = 0; i < V40_MAX_OPS; i++)
+		assert_int_equal(inproc_next(&r, OP_PUTROOTFH), NFS4_OK);
+	assert_int_equal(inproc_next(&r, OP_SETATTR), NFS4ERR_RESOURCE);
+	expect_empty_attrsset(&r);
+	inproc_done(&r);
+}
+
 static void test_v40_op_limit(void **state)
 {
 	struct inproc *ip = *state;
@@ -589,6 +636,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tag_echoed_on_success, inproc_setup,
 						inproc_teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_header_is_garbage, inproc_setup,
+						inproc_teardown),
+		cmocka_unit_test_setup_teardown(test_refused_setattr_has_attrsset, inproc_setup,
 						inproc_teardown),
 		cmocka_unit_test_setup_teardown(test_v40_op_limit, inproc_setup, inproc_teardown),
 		cmocka_unit_test_setup_teardown(test_results_stop_at_first_failure, inproc_setup,

@@ -256,6 +256,25 @@ static void test_other_server_handle_refused(void **state)
 	assert_int_equal(putfh_status(ip, wire, len), NFS4ERR_BADHANDLE);
 }
 
+/* A server without a state directory keeps its handle key nowhere (ferryd
+ * always has one; the in-process fuzz target builds such servers): each
+ * has a key of its own, and nothing is written outside its directory. */
+static void test_diskless_servers_have_own_keys(void **state)
+{
+	(void)state;
+	struct inproc *a = inproc_new_diskless(LOG_LEVEL_WARN);
+	struct inproc *b = inproc_new_diskless(LOG_LEVEL_WARN);
+	assert_non_null(a);
+	assert_non_null(b);
+	static const char *const path[] = {"mem", "a"};
+	uint8_t wire[NFS4_FHSIZE];
+	uint32_t len = inproc_fh_of(a, path, 2, wire);
+	assert_int_equal(putfh_status(a, wire, len), NFS4_OK);
+	assert_int_equal(putfh_status(b, wire, len), NFS4ERR_BADHANDLE);
+	inproc_free(a);
+	inproc_free(b);
+}
+
 /* Signed handles whose contents are wrong: the checks behind the MAC. */
 static void test_signed_but_malformed(void **state)
 {
@@ -434,6 +453,7 @@ int main(void)
 						inproc_teardown),
 		cmocka_unit_test_setup_teardown(test_other_server_handle_refused, inproc_setup,
 						inproc_teardown),
+		cmocka_unit_test(test_diskless_servers_have_own_keys),
 		cmocka_unit_test_setup_teardown(test_signed_but_malformed, inproc_setup,
 						inproc_teardown),
 		cmocka_unit_test_setup_teardown(test_signed_unknown_is_stale, inproc_setup,
