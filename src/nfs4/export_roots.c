@@ -107,6 +107,14 @@ static bool configured(const struct nfs4_export *list, unsigned n, const char *p
 
 int nfs4_export_roots_assign(struct nfs4_export *list, unsigned n, const char *state_dir)
 {
+	/* Without a state directory (a server built in process, never by
+	 * ferryd) nothing outlives the run: there is no earlier root to be
+	 * stale against, and "/export_roots" is nobody's to write. */
+	if (!state_dir[0]) {
+		for (unsigned i = 0; i < n; i++)
+			list[i].id = id_for(list[i].pseudo, 0);
+		return 0;
+	}
 	char path[CONFIG_PATH_MAX + 16];
 	snprintf(path, sizeof(path), "%s/export_roots", state_dir);
 	char *old = read_roots(path);

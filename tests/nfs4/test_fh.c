@@ -1,6 +1,8 @@
 /* File handles: what nfs4_fh_* make and accept, and what PUTFH does with
  * handles that were damaged, cut, lengthened, moved to another export or
  * made by another server.  The layout is the one fh.h documents. */
+#include <sys/stat.h>
+
 #include "nfs4_inproc.h"
 
 #include "core/siphash.h"
@@ -273,6 +275,11 @@ static void test_diskless_servers_have_own_keys(void **state)
 	assert_int_equal(putfh_status(b, wire, len), NFS4ERR_BADHANDLE);
 	inproc_free(a);
 	inproc_free(b);
+	/* Nor do they keep anything on disk: an empty state directory is not
+	 * the root directory. */
+	struct stat st;
+	assert_int_not_equal(stat("/fh.key", &st), 0);
+	assert_int_not_equal(stat("/export_roots", &st), 0);
 }
 
 /* Signed handles whose contents are wrong: the checks behind the MAC. */
