@@ -31,6 +31,8 @@ void config_init_defaults(struct ferry_config *cfg)
 	cfg->max_record_size = 1024 * 1024 + 8192;
 	cfg->max_inflight_per_conn = 128;
 	cfg->idle_timeout_s = 360;
+	cfg->inflight_memory_mb = 256;
+	cfg->inflight_memory_per_conn_mb = 16;
 	cfg->rpcbind = true;
 	cfg->lease_time_s = 90;
 	cfg->grace_time_s = 90;
@@ -304,6 +306,16 @@ static int config_ini_entry(void *user, const char *section, const char *key,
 			if (ok && v == 0)
 				ok = fail(ctx->errbuf, ctx->errlen, "%s: at least 1", where);
 			cfg->max_inflight_per_conn = (unsigned)v;
+		} else if (strcmp(key, "inflight_memory_mb") == 0) {
+			ok = set_uint(value, 1u << 20, &v, where, ctx);
+			if (ok && v == 0)
+				ok = fail(ctx->errbuf, ctx->errlen, "%s: at least 1", where);
+			cfg->inflight_memory_mb = (unsigned)v;
+		} else if (strcmp(key, "inflight_memory_per_conn_mb") == 0) {
+			ok = set_uint(value, 1u << 20, &v, where, ctx);
+			if (ok && v == 0)
+				ok = fail(ctx->errbuf, ctx->errlen, "%s: at least 1", where);
+			cfg->inflight_memory_per_conn_mb = (unsigned)v;
 		} else if (strcmp(key, "idle_timeout") == 0) {
 			ok = set_uint(value, 86400, &v, where, ctx);
 			cfg->idle_timeout_s = (unsigned)v;
@@ -592,6 +604,17 @@ bool config_finish(struct ferry_config *cfg, char *errbuf, size_t errlen)
 	if (cfg->min_minor > cfg->max_minor)
 		return fail(errbuf, errlen, "min_minor %u is above max_minor %u", cfg->min_minor,
 			    cfg->max_minor);
+	if (cfg->inflight_memory_per_conn_mb > cfg->inflight_memory_mb)
+		return fail(errbuf, errlen,
+			    "inflight_memory_per_conn_mb %u is above inflight_memory_mb %u",
+			    cfg->inflight_memory_per_conn_mb, cfg->inflight_memory_mb);
+	/* Room for a largest request and its reply, or nothing large would
+	 * ever be served. */
+	if ((uint64_t)cfg->inflight_memory_mb << 20 < 2 * (uint64_t)cfg->max_record_size)
+		return fail(errbuf, errlen,
+			    "inflight_memory_mb %u holds less than two records of "
+			    "max_record_size %u",
+			    cfg->inflight_memory_mb, cfg->max_record_size);
 	for (unsigned i = 0; i < cfg->nexports; i++) {
 		struct config_export *e = &cfg->exports[i];
 		if (!e->path[0])

@@ -19,6 +19,11 @@
  *   max_record_size = 1056768
  *   max_inflight_per_conn = 128
  *   idle_timeout = 360              ; seconds; 0 disables
+ *   inflight_memory_mb = 256        ; requests served and replies built or queued,
+ *                                   ; all connections: past it large replies
+ *                                   ; (READ, READDIR) get NFS4ERR_DELAY
+ *   inflight_memory_per_conn_mb = 16 ; the same per connection: past it the
+ *                                   ; connection is not read until it drains
  *
  *   [export NAME]                   ; one section per export
  *   path = /srv/data
@@ -97,6 +102,7 @@ struct ferry_config {
 	uint32_t max_record_size;
 	unsigned max_inflight_per_conn;
 	unsigned idle_timeout_s;
+	unsigned inflight_memory_mb, inflight_memory_per_conn_mb;
 	bool rpcbind;
 	unsigned lease_time_s;
 	unsigned grace_time_s;

@@ -42,6 +42,16 @@ static void write_rpc(struct ctl_server *cs, struct ctl_text *t)
 				rpc_error_kind_name(k), (unsigned long long)st.errors[k]);
 	metric_u64(t, "ferry_rpc_requests_in_flight", "gauge", "RPC requests being served.",
 		   st.inflight);
+	metric_u64(t, "ferry_rpc_memory_bytes", "gauge",
+		   "Bytes of requests being served and replies built or queued, counted "
+		   "against inflight_memory_mb.",
+		   st.memory);
+	metric_u64(t, "ferry_rpc_memory_refusals_total", "counter",
+		   "Large replies refused as busy (NFS4ERR_DELAY) for a memory budget.",
+		   st.memory_refusals);
+	metric_u64(t, "ferry_rpc_memory_trims_total", "counter",
+		   "Times free memory was given back to the system after a burst.",
+		   st.memory_trims);
 	metric_u64(t, "ferry_rpc_connections", "gauge", "Open client connections.",
 		   st.connections_open);
 	metric_u64(t, "ferry_rpc_connections_accepted_total", "counter",

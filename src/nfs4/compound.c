@@ -238,6 +238,9 @@ static bool compound_begin(struct compound_run *run, struct nfs4_server *srv,
 	return true;
 }
 
+/* Replies at least this large are reserved against the memory budgets. */
+enum { NFS4_RESERVE_MIN = 16 * 1024 };
+
 static _Atomic uint64_t n_rep_too_big, n_rep_too_big_to_cache;
 
 static enum nfsstat4 count_limit(enum nfsstat4 s)
@@ -372,6 +375,15 @@ static enum nfsstat4 compound_run_op(struct nfs4_compound *c, const struct nfs4_
 			if (s != NFS4_OK)
 				return s;
 		}
+	}
+	/* A large reply (READ, READDIR) is counted against the memory
+	 * budgets before it is built; past them the client retries later.
+	 * Small ones are not: they are bounded by the requests in flight,
+	 * and the count would cost every GETATTR. */
+	if (desc->reply_size || desc->reply_max >= NFS4_RESERVE_MIN) {
+		uint32_t need = nfs4_op_reply_estimate(desc, c, args);
+		if (need >= NFS4_RESERVE_MIN && !rpc_request_reserve(c->req, need))
+			return NFS4ERR_DELAY;
 	}
 	enum nfsstat4 status = desc->serve(c, args, &c->req->reply);
 	/* Recalls the operation caused go out now (without waiting). */

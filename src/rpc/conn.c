@@ -70,6 +70,9 @@ void rpc_conn_unref(struct rpc_conn *conn)
 	 * here. */
 	if (conn->tracked)
 		rpc_conn_untrack(conn);
+	/* A closed connection's queue went at close (uncounted there); one
+	 * never adopted keeps its queue to here and is not counted off: its
+	 * loop may be gone. */
 	for (unsigned i = 0; i < conn->outq_count; i++)
 		buf_unref(conn->outq[(conn->outq_head + i) % conn->outq_cap].b);
 	free(conn->outq);
@@ -229,6 +232,7 @@ bool rpc_conn_flush_locked(struct rpc_conn *conn)
 		}
 		size_t left = (size_t)w;
 		conn->outq_bytes -= left;
+		rpc_conn_uncharge_output(conn, left);
 		while (left > 0) {
 			size_t rest = conn->outq[conn->outq_head].len - conn->outq_head_off;
 			if (left < rest) {
@@ -281,6 +285,7 @@ void rpc_conn_send_segs(struct rpc_conn *conn, const struct rpc_out_seg *segs, u
 		conn->outq[(conn->outq_head + conn->outq_count) % conn->outq_cap] = segs[i];
 		conn->outq_count++;
 		conn->outq_bytes += segs[i].len;
+		rpc_conn_charge_output(conn, segs[i].len);
 	}
 	if (!conn->batching) {
 		bool was_writing = conn->writing;
@@ -288,7 +293,7 @@ void rpc_conn_send_segs(struct rpc_conn *conn, const struct rpc_out_seg *segs, u
 		if (!failed && (conn->outq_count > 0) != was_writing)
 			rpc_conn_update_events_locked(conn);
 	}
-	bool over = conn->outq_bytes > conn->srv->opts.max_output_per_conn;
+	bool over = !rpc_conn_within_budget_locked(conn);
 	pthread_mutex_unlock(&conn->lock);
 	if (failed)
 		rpc_conn_close(conn);

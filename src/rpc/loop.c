@@ -106,6 +106,14 @@ static void conn_close(struct rpc_loop *loop, struct rpc_conn *conn, const char 
 		return;
 	}
 	conn->closed = true;
+	/* Replies nobody will read: their memory goes now, not with the last
+	 * reference, which a session may keep for long. */
+	for (unsigned i = 0; i < conn->outq_count; i++)
+		buf_unref(conn->outq[(conn->outq_head + i) % conn->outq_cap].b);
+	conn->outq_count = 0;
+	conn->outq_head_off = 0;
+	rpc_conn_uncharge_output(conn, conn->outq_bytes);
+	conn->outq_bytes = 0;
 	pthread_mutex_unlock(&conn->lock);
 
 	log_debug("rpc: closing connection from %s: %s", conn->peer_str, why);
@@ -159,7 +167,7 @@ static bool conn_has_room(struct rpc_conn *conn)
 	if (atomic_load(&conn->inflight) >= conn->srv->opts.max_inflight_per_conn)
 		return false;
 	pthread_mutex_lock(&conn->lock);
-	bool ok = conn->outq_bytes <= conn->srv->opts.max_output_per_conn;
+	bool ok = rpc_conn_within_budget_locked(conn);
 	pthread_mutex_unlock(&conn->lock);
 	return ok;
 }
@@ -481,6 +489,7 @@ static void loop_on_tick(struct rpc_loop *loop)
 	}
 	if (loop->index != 0)
 		return;
+	rpc_server_trim_after_burst(loop->srv);
 	/* Listeners paused for lack of file descriptors get another chance. */
 	for (unsigned i = 0; i < loop->srv->nlisteners; i++) {
 		struct rpc_listener *l = &loop->srv->listeners[i];

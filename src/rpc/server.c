@@ -22,7 +22,8 @@ void rpc_server_options_default(struct rpc_server_options *o)
 	o->workers = 8;
 	o->max_record_size = 1024 * 1024 + 8192;
 	o->max_inflight_per_conn = 128;
-	o->max_output_per_conn = 16u << 20;
+	o->max_memory_per_conn = 16u << 20;
+	o->max_memory = 256u << 20;
 	o->idle_timeout_s = 360;
 }
 
@@ -270,6 +271,9 @@ void rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out)
 	out->replies_received = atomic_load(&srv->st_replies);
 	out->bad_records = atomic_load(&srv->st_bad_records);
 	out->inflight = atomic_load(&srv->inflight);
+	out->memory = rpc_server_memory(srv);
+	out->memory_refusals = atomic_load(&srv->st_mem_refused);
+	out->memory_trims = atomic_load(&srv->st_mem_trims);
 	for (unsigned k = 0; k < RPC_ERR_KINDS; k++)
 		out->errors[k] = atomic_load(&srv->st_errors[k]);
 }

@@ -64,6 +64,10 @@ struct rpc_conn {
 	unsigned msg_flags;
 
 	atomic_uint inflight; /* requests being served */
+	/* Bytes of its requests in flight (their records and the replies they
+	 * reserved); its queued output is outq_bytes.  Both count against
+	 * its memory budget (budget.c). */
+	atomic_size_t charged;
 	/* Sessions that use it as a back channel (rpc_conn_hold_back): never
 	 * closed for idleness while any does. */
 	atomic_uint back_holds;
@@ -112,6 +116,9 @@ struct rpc_loop {
 	struct rpc_conn *conns;   /* list of adopted connections */
 	struct rpc_conn *graveyard; /* closed in this batch, released after it */
 	unsigned nconns;
+	/* Bytes its connections count against the server's memory budget:
+	 * per loop, so the loops do not share one hot counter. */
+	atomic_size_t mem;
 	bool draining;            /* stop reading requests */
 	bool exiting;             /* flush and leave */
 
@@ -155,6 +162,12 @@ struct rpc_server {
 	pthread_mutex_t conns_lock;
 	struct rpc_conn *all_conns;
 
+	/* The memory budget (budget.c): the highest total seen since memory
+	 * was last given back, and the refusals. */
+	atomic_size_t mem_high;
+	atomic_uint_fast64_t st_mem_refused, st_mem_trims;
+	atomic_bool mem_warned;
+
 	/* Errors are rare: one shared counter each costs the good path nothing. */
 	atomic_uint_fast64_t st_errors[RPC_ERR_KINDS];
 };
@@ -164,6 +177,23 @@ static inline void rpc_server_count_error(struct rpc_server *srv, enum rpc_error
 {
 	atomic_fetch_add_explicit(&srv->st_errors[k], 1, memory_order_relaxed);
 }
+
+/* budget.c: counting memory against the budgets (a connection no loop
+ * serves, which only in-process tests make, counts nothing). */
+size_t rpc_server_memory(struct rpc_server *srv);
+/* Bytes a request holds (its record, a reserved reply), and the release
+ * of all it held. */
+void rpc_request_charge(struct rpc_request *req, size_t n);
+void rpc_request_uncharge_all(struct rpc_request *req);
+/* Queued output: added when queued, taken off when written or dropped. */
+void rpc_conn_charge_output(struct rpc_conn *conn, size_t n);
+void rpc_conn_uncharge_output(struct rpc_conn *conn, size_t n);
+/* Whether the connection holds less than its budget (reading goes on);
+ * with conn->lock held. */
+bool rpc_conn_within_budget_locked(struct rpc_conn *conn);
+/* Called on each tick of loop 0: after a burst, once the memory it took is
+ * no longer counted, gives the allocator's free pages back to the system. */
+void rpc_server_trim_after_burst(struct rpc_server *srv);
 
 /* conn.c */
 /* Adds a new connection to the server's list and counts it open; takes

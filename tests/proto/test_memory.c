@@ -1,0 +1,267 @@
+/* ferryd's memory under clients that make it hold bytes: many large READs
+ * pipelined by clients that never read the replies, and connections that
+ * announce large record fragments and send little of them.  The figures
+ * come from /proc/PID/status of a real ferryd with a configured budget. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/ferryd_proc.h"
+#include "lib/nfs4_client.h"
+#include "lib/rpctest.h"
+#include "rpc/record.h"
+#include "xdr/nfs4_prot.h"
+
+enum {
+	MIB = 1024 * 1024,
+	BURST_CONNS = 16,
+	BURST_READS = 64,  /* pipelined per connection, replies never read */
+	READ_SIZE = MIB,
+	BUDGET_MB = 32,    /* inflight_memory_mb of the server under test */
+	CONN_BUDGET_MB = 4, /* inflight_memory_per_conn_mb */
+	/* Generous: thread stacks, allocator slack, replies in the socket
+	 * layer's hands never count, but the allocator keeps some. */
+	MARGIN_MB = 64,
+	FD_WAIT_MS = 10000,
+};
+
+static struct ferryd_proc server;
+static char export_dir[256]; /* ours: a --config server gets no default export */
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+/* A "Key:   N kB" line of /proc/PID/status, in KiB; -1 when missing. */
+static long proc_status_kib(pid_t pid, const char *key)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	long v = -1;
+	size_t klen = strlen(key);
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
+			v = strtol(line + klen + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+/* Waits until VmRSS has not moved by more than 1 MiB for 1 s (the server
+ * has done what it will with what it was sent), at most timeout_ms. */
+static long wait_rss_settled(pid_t pid, unsigned timeout_ms)
+{
+	long last = proc_status_kib(pid, "VmRSS");
+	unsigned still = 0;
+	for (unsigned waited = 0; waited < timeout_ms && still < 1000; waited += 100) {
+		sleep_ms(100);
+		long now = proc_status_kib(pid, "VmRSS");
+		still = labs(now - last) <= 1024 ? still + 100 : 0;
+		last = now;
+	}
+	return last;
+}
+
+static int start_with(const char *conf_text)
+{
+	const char *tmp = getenv("TMPDIR");
+	char conf[300];
+	snprintf(conf, sizeof(conf), "%s/ferry-conf-XXXXXX.ini", tmp ? tmp : "/tmp");
+	int cfd = mkstemps(conf, 4);
+	if (cfd < 0)
+		return -1;
+	ssize_t len = (ssize_t)strlen(conf_text);
+	bool ok = write(cfd, conf_text, (size_t)len) == len;
+	close(cfd);
+	snprintf(export_dir, sizeof(export_dir), "%s/ferry-export-XXXXXX", tmp ? tmp : "/tmp");
+	if (!mkdtemp(export_dir))
+		return -1;
+	chmod(export_dir, 0755);
+	char export_arg[300];
+	snprintf(export_arg, sizeof(export_arg), "%s:/export", export_dir);
+	const char *args[] = {"--config", conf, "--export", export_arg, NULL};
+	int rc = ok ? ferryd_start(&server, args) : -1;
+	unlink(conf);
+	return rc;
+}
+
+static int teardown(void **state)
+{
+	int rc = ferryd_stop(&server) == 0 ? 0 : -1;
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", export_dir);
+	if (export_dir[0] && system(cmd) != 0)
+		rc = -1;
+	return rc;
+}
+
+static int setup_budget(void **state)
+{
+	char conf[512];
+	snprintf(conf, sizeof(conf),
+		 "[rpc]\ninflight_memory_mb = %d\ninflight_memory_per_conn_mb = %d\n", BUDGET_MB,
+		 CONN_BUDGET_MB);
+	if (start_with(conf) != 0)
+		return -1;
+	/* A file of READ_SIZE bytes every READ asks for in full. */
+	char path[400];
+	snprintf(path, sizeof(path), "%s/big", export_dir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		return -1;
+	char *data = malloc(READ_SIZE);
+	memset(data, 'r', READ_SIZE);
+	bool ok = write(fd, data, READ_SIZE) == READ_SIZE;
+	free(data);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* Appends, as one record, a v4.0 COMPOUND reading READ_SIZE bytes of
+ * /export/big with the anonymous stateid. */
+static void append_big_read(struct xdr_enc *e, uint32_t xid)
+{
+	size_t mark = xdr_enc_len(e);
+	xdr_encode_u32(e, 0);
+	rpctest_encode_call(e, xid, NFS4_PROGRAM, NFS4_VERSION, NFSPROC4_COMPOUND,
+			    nfs4c_root_cred());
+	struct nfs4_compound_enc c;
+	nfs4_enc_compound_args_begin(&c, e, nfs4_opaque_str("burst"), 0);
+	nfs4_enc_op(&c, OP_PUTROOTFH);
+	struct nfs4_lookup_args l1 = {.name = nfs4_opaque_str("export")};
+	nfs4_enc_op(&c, OP_LOOKUP);
+	nfs4_enc_lookup_args(e, &l1);
+	struct nfs4_lookup_args l2 = {.name = nfs4_opaque_str("big")};
+	nfs4_enc_op(&c, OP_LOOKUP);
+	nfs4_enc_lookup_args(e, &l2);
+	struct nfs4_read_args r = {.offset = 0, .count = READ_SIZE};
+	nfs4_enc_op(&c, OP_READ);
+	nfs4_enc_read_args(e, &r);
+	nfs4_enc_compound_end(&c);
+	xdr_enc_patch_u32(e, mark, RPC_RECORD_LAST_FRAG | (uint32_t)(xdr_enc_len(e) - mark - 4));
+}
+
+/* The last result of a reply to append_big_read: READ's status, with its
+ * data length in *got when NFS4_OK; UINT32_MAX for a malformed reply. */
+static uint32_t big_read_status(struct rpctest_reply *r, uint32_t *got)
+{
+	struct nfs4_compound_res_hdr h;
+	if (nfs4c_parse_compound(r, &h) != 0)
+		return UINT32_MAX;
+	uint32_t op = 0, st = NFS4_OK;
+	for (uint32_t i = 0; i < h.numres; i++) {
+		if (!nfs4_dec_op_res(&r->results, &op, &st))
+			return UINT32_MAX;
+		if (st != NFS4_OK)
+			break;
+		if (op == OP_PUTROOTFH || op == OP_LOOKUP)
+			continue;
+		struct nfs4_read_res rr;
+		if (op != OP_READ || !nfs4_dec_read_res(&r->results, &rr))
+			return UINT32_MAX;
+		*got = rr.data.len;
+	}
+	return op == OP_READ ? st : UINT32_MAX;
+}
+
+/* 16 connections each pipeline 64 READs of 1 MiB and read nothing: the
+ * server must hold no more than its budget for them (the peak, VmHWM),
+ * and give the memory back once they are gone. */
+static void test_pipelined_reads_stay_within_budget(void **state)
+{
+	/* One READ first, answered: what the back end keeps open for the
+	 * file (descriptors, caches) is part of the baseline. */
+	struct xdr_enc e;
+	assert_true(xdr_enc_init(&e, 64 * 1024, 4 * MIB));
+	append_big_read(&e, 0x4fff);
+	int warm = rpctest_connect(server.hostport);
+	assert_true(warm >= 0);
+	assert_int_equal(rpctest_send_raw(warm, e.buf->data, xdr_enc_len(&e)), 0);
+	struct rpctest_reply wr;
+	assert_int_equal(rpctest_recv_reply(warm, &wr, 10000), 0);
+	uint32_t wgot = 0;
+	assert_int_equal(big_read_status(&wr, &wgot), NFS4_OK);
+	assert_int_equal(wgot, READ_SIZE);
+	rpctest_reply_release(&wr);
+	close(warm);
+	e.buf->len = 0;
+
+	long base_rss = wait_rss_settled(server.pid, 3000);
+	long base_hwm = proc_status_kib(server.pid, "VmHWM");
+	assert_true(base_rss > 0 && base_hwm > 0);
+	int baseline_fds = rpctest_count_fds(server.pid);
+
+	for (uint32_t i = 0; i < BURST_READS; i++)
+		append_big_read(&e, 0x5000 + i);
+	assert_false(e.overflow);
+	int fds[BURST_CONNS];
+	for (int c = 0; c < BURST_CONNS; c++) {
+		fds[c] = rpctest_connect(server.hostport);
+		assert_true(fds[c] >= 0);
+		assert_int_equal(rpctest_set_send_timeout(fds[c], 5000), 0);
+		assert_int_equal(rpctest_send_raw(fds[c], e.buf->data, xdr_enc_len(&e)), 0);
+	}
+	xdr_enc_release(&e);
+
+	long burst_rss = wait_rss_settled(server.pid, 20000);
+	long peak = proc_status_kib(server.pid, "VmHWM");
+	fprintf(stderr, "# baseline VmRSS %ld KiB, during the burst VmRSS %ld KiB, VmHWM %ld KiB\n",
+		base_rss, burst_rss, peak);
+
+	/* What one connection got: every READ whole, or NFS4ERR_DELAY for
+	 * those past the budget; never anything else. */
+	unsigned ok = 0, delayed = 0;
+	for (unsigned i = 0; i < BURST_READS; i++) {
+		struct rpctest_reply r;
+		assert_int_equal(rpctest_recv_reply(fds[0], &r, 10000), 0);
+		uint32_t got = 0, st = big_read_status(&r, &got);
+		rpctest_reply_release(&r);
+		if (st == NFS4_OK && got == READ_SIZE)
+			ok++;
+		else if (st == NFS4ERR_DELAY)
+			delayed++;
+		else
+			fail_msg("READ answered status %u with %u bytes", st, got);
+	}
+	fprintf(stderr, "# connection 0: %u READs served, %u NFS4ERR_DELAY\n", ok, delayed);
+	assert_true(ok >= 1);
+
+	for (int c = 0; c < BURST_CONNS; c++)
+		close(fds[c]);
+	int fds_left = rpctest_wait_fds_at_most(server.pid, baseline_fds, FD_WAIT_MS);
+	fprintf(stderr, "# fds %d, baseline %d\n", fds_left, baseline_fds);
+	assert_true(fds_left <= baseline_fds);
+	long after_rss = wait_rss_settled(server.pid, 10000);
+	fprintf(stderr, "# after close VmRSS %ld KiB\n", after_rss);
+
+	assert_true(peak - base_hwm <= (long)(BUDGET_MB + MARGIN_MB) * 1024);
+	/* Given back: at most the margin more than before the burst. */
+	assert_true(after_rss - base_rss <= (long)MARGIN_MB * 1024 / 2);
+	assert_true(ferryd_running(&server));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_pipelined_reads_stay_within_budget,
+						setup_budget, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
