@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -257,11 +258,60 @@ static void test_pipelined_reads_stay_within_budget(void **state)
 	assert_true(ferryd_running(&server));
 }
 
+static int setup_default(void **state) { return start_with("[rpc]\n"); }
+
+enum { ANNOUNCING_CONNS = 200, ANNOUNCED = MIB };
+
+/* Connections that announce a 1 MiB fragment and send a few hundred bytes
+ * of it: the server must not set aside the whole fragment for each.
+ * VmData is what the process has committed: a large allocation not written
+ * yet is not resident, but it is committed, and resident as soon as the
+ * client sends the bytes.  Both must stay small. */
+static void test_announced_fragments_pin_little(void **state)
+{
+	assert_int_equal(rpctest_null_ok(server.hostport), 0);
+	long base_data = proc_status_kib(server.pid, "VmData");
+	long base_rss = proc_status_kib(server.pid, "VmRSS");
+	assert_true(base_data > 0 && base_rss > 0);
+
+	static int fds[ANNOUNCING_CONNS];
+	uint8_t head[4 + 200];
+	memset(head, 0, sizeof(head));
+	/* Not the last fragment: nothing in it is looked at before it ends. */
+	uint32_t mark = htonl((uint32_t)ANNOUNCED);
+	memcpy(head, &mark, 4);
+	for (int c = 0; c < ANNOUNCING_CONNS; c++) {
+		fds[c] = rpctest_connect(server.hostport);
+		assert_true(fds[c] >= 0);
+		assert_int_equal(rpctest_send_raw(fds[c], head, sizeof(head)), 0);
+	}
+	/* More of each fragment, read on a later wake-up of the server. */
+	sleep_ms(200);
+	for (int c = 0; c < ANNOUNCING_CONNS; c++)
+		assert_int_equal(rpctest_send_raw(fds[c], head + 4, 200), 0);
+	sleep_ms(500);
+	assert_int_equal(rpctest_null_ok(server.hostport), 0);
+	long data = proc_status_kib(server.pid, "VmData");
+	long rss = proc_status_kib(server.pid, "VmRSS");
+	fprintf(stderr, "# %d connections announcing %d bytes: VmData %ld -> %ld KiB, "
+			"VmRSS %ld -> %ld KiB\n",
+		ANNOUNCING_CONNS, ANNOUNCED, base_data, data, base_rss, rss);
+	for (int c = 0; c < ANNOUNCING_CONNS; c++)
+		close(fds[c]);
+	/* 128 KiB a connection at most, and a margin: the old 1 MiB each
+	 * would be 200 MiB. */
+	long limit = ANNOUNCING_CONNS * 128L + 16 * 1024;
+	assert_true(data - base_data <= limit);
+	assert_true(rss - base_rss <= limit);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_pipelined_reads_stay_within_budget,
 						setup_budget, teardown),
+		cmocka_unit_test_setup_teardown(test_announced_fragments_pin_little, setup_default,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
