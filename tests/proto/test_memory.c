@@ -38,7 +38,6 @@ enum {
 };
 
 static struct ferryd_proc server;
-static char export_dir[256]; /* ours: a --config server gets no default export */
 
 static void sleep_ms(unsigned ms)
 {
@@ -80,37 +79,9 @@ static long wait_rss_settled(pid_t pid, unsigned timeout_ms)
 	return last;
 }
 
-static int start_with(const char *conf_text)
-{
-	const char *tmp = getenv("TMPDIR");
-	char conf[300];
-	snprintf(conf, sizeof(conf), "%s/ferry-conf-XXXXXX.ini", tmp ? tmp : "/tmp");
-	int cfd = mkstemps(conf, 4);
-	if (cfd < 0)
-		return -1;
-	ssize_t len = (ssize_t)strlen(conf_text);
-	bool ok = write(cfd, conf_text, (size_t)len) == len;
-	close(cfd);
-	snprintf(export_dir, sizeof(export_dir), "%s/ferry-export-XXXXXX", tmp ? tmp : "/tmp");
-	if (!mkdtemp(export_dir))
-		return -1;
-	chmod(export_dir, 0755);
-	char export_arg[300];
-	snprintf(export_arg, sizeof(export_arg), "%s:/export", export_dir);
-	const char *args[] = {"--config", conf, "--export", export_arg, NULL};
-	int rc = ok ? ferryd_start(&server, args) : -1;
-	unlink(conf);
-	return rc;
-}
-
 static int teardown(void **state)
 {
-	int rc = ferryd_stop(&server) == 0 ? 0 : -1;
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", export_dir);
-	if (export_dir[0] && system(cmd) != 0)
-		rc = -1;
-	return rc;
+	return ferryd_stop(&server) == 0 ? 0 : -1;
 }
 
 static int setup_budget(void **state)
@@ -119,11 +90,11 @@ static int setup_budget(void **state)
 	snprintf(conf, sizeof(conf),
 		 "[rpc]\ninflight_memory_mb = %d\ninflight_memory_per_conn_mb = %d\n", BUDGET_MB,
 		 CONN_BUDGET_MB);
-	if (start_with(conf) != 0)
+	if (ferryd_start_conf(&server, conf) != 0)
 		return -1;
 	/* A file of READ_SIZE bytes every READ asks for in full. */
 	char path[400];
-	snprintf(path, sizeof(path), "%s/big", export_dir);
+	ferryd_export_path(&server, "big", path, sizeof(path));
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0)
 		return -1;
@@ -258,7 +229,7 @@ static void test_pipelined_reads_stay_within_budget(void **state)
 	assert_true(ferryd_running(&server));
 }
 
-static int setup_default(void **state) { return start_with("[rpc]\n"); }
+static int setup_default(void **state) { return ferryd_start(&server, NULL); }
 
 enum { ANNOUNCING_CONNS = 200, ANNOUNCED = MIB };
 
