@@ -33,6 +33,8 @@ void config_init_defaults(struct ferry_config *cfg)
 	cfg->idle_timeout_s = 360;
 	cfg->inflight_memory_mb = 256;
 	cfg->inflight_memory_per_conn_mb = 16;
+	cfg->max_connections = 4096;
+	cfg->max_connections_per_client = 128;
 	cfg->rpcbind = true;
 	cfg->lease_time_s = 90;
 	cfg->grace_time_s = 90;
@@ -316,6 +318,12 @@ static int config_ini_entry(void *user, const char *section, const char *key,
 			if (ok && v == 0)
 				ok = fail(ctx->errbuf, ctx->errlen, "%s: at least 1", where);
 			cfg->inflight_memory_per_conn_mb = (unsigned)v;
+		} else if (strcmp(key, "max_connections") == 0) {
+			ok = set_uint(value, 1u << 24, &v, where, ctx);
+			cfg->max_connections = (unsigned)v;
+		} else if (strcmp(key, "max_connections_per_client") == 0) {
+			ok = set_uint(value, 1u << 24, &v, where, ctx);
+			cfg->max_connections_per_client = (unsigned)v;
 		} else if (strcmp(key, "idle_timeout") == 0) {
 			ok = set_uint(value, 86400, &v, where, ctx);
 			cfg->idle_timeout_s = (unsigned)v;

@@ -24,6 +24,9 @@
  *                                   ; (READ, READDIR) get NFS4ERR_DELAY
  *   inflight_memory_per_conn_mb = 16 ; the same per connection: past it the
  *                                   ; connection is not read until it drains
+ *   max_connections = 4096          ; client connections open at once; 0: no limit
+ *   max_connections_per_client = 128 ; the same from one address; 0: no limit
+ *                                   ; (past either: accepted and closed at once)
  *
  *   [export NAME]                   ; one section per export
  *   path = /srv/data
@@ -103,6 +106,7 @@ struct ferry_config {
 	unsigned max_inflight_per_conn;
 	unsigned idle_timeout_s;
 	unsigned inflight_memory_mb, inflight_memory_per_conn_mb;
+	unsigned max_connections, max_connections_per_client;
 	bool rpcbind;
 	unsigned lease_time_s;
 	unsigned grace_time_s;

@@ -56,6 +56,13 @@ static void write_rpc(struct ctl_server *cs, struct ctl_text *t)
 		   st.connections_open);
 	metric_u64(t, "ferry_rpc_connections_accepted_total", "counter",
 		   "Client connections accepted.", st.connections_accepted);
+	family(t, "ferry_rpc_connections_refused_total", "counter",
+	       "Client connections closed at accept for a limit: max_connections (total) or "
+	       "max_connections_per_client (per_client).");
+	ctl_text_printf(t, "ferry_rpc_connections_refused_total{reason=\"total\"} %llu\n",
+			(unsigned long long)st.connections_refused_total);
+	ctl_text_printf(t, "ferry_rpc_connections_refused_total{reason=\"per_client\"} %llu\n",
+			(unsigned long long)st.connections_refused_per_client);
 	metric_u64(t, "ferry_rpc_bad_records_total", "counter",
 		   "Connections closed for a malformed record stream.", st.bad_records);
 	metric_u64(t, "ferry_rpc_replies_received_total", "counter",

@@ -98,6 +98,7 @@ void rpc_conn_track(struct rpc_conn *conn)
 		srv->all_conns->all_prev = conn;
 	srv->all_conns = conn;
 	conn->tracked = true;
+	rpc_conn_limits_add_locked(conn);
 	pthread_mutex_unlock(&srv->conns_lock);
 }
 
@@ -114,6 +115,7 @@ void rpc_conn_untrack(struct rpc_conn *conn)
 		if (conn->all_next)
 			conn->all_next->all_prev = conn->all_prev;
 		conn->tracked = false;
+		rpc_conn_limits_remove_locked(conn);
 	}
 	pthread_mutex_unlock(&srv->conns_lock);
 }

@@ -529,6 +529,12 @@ static void loop_on_listener(struct rpc_loop *loop, struct rpc_listener *l)
 			close(fd);
 			continue;
 		}
+		/* Past a limit: accepted and closed at once, so the client
+		 * learns now rather than waiting in the listen backlog. */
+		if (!rpc_conn_limits_admit(srv, &conn->peer, conn->peer_str)) {
+			rpc_conn_unref(conn);
+			continue;
+		}
 		conn->listener = (int)l->index;
 		rpc_conn_track(conn);
 		unsigned target = atomic_fetch_add(&srv->next_loop, 1) % srv->nloops;

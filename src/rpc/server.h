@@ -141,6 +141,9 @@ struct rpc_server_options {
 	 * either, large replies are refused (rpc_request_reserve). */
 	size_t max_memory_per_conn;
 	size_t max_memory; /* all connections together */
+	/* Accepted connections open at once, in all and from one client
+	 * address (0: no limit); one past either is closed at once. */
+	unsigned max_connections, max_connections_per_client;
 	unsigned idle_timeout_s;        /* close connections idle this long; 0: never */
 };
 
@@ -195,6 +198,9 @@ struct rpc_server_stats {
 	uint64_t memory;      /* bytes counted against the server's memory budget */
 	uint64_t memory_refusals; /* large replies refused for the budgets */
 	uint64_t memory_trims;    /* memory given back to the system after a burst */
+	/* Connections closed at accept for max_connections, and for
+	 * max_connections_per_client. */
+	uint64_t connections_refused_total, connections_refused_per_client;
 	uint64_t errors[RPC_ERR_KINDS];
 };
 

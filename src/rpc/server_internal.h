@@ -6,6 +6,8 @@
 #include <stdatomic.h>
 #include <sys/uio.h>
 
+#include "core/hashtable.h"
+#include "core/siphash.h"
 #include "core/threadpool.h"
 #include "rpc/server.h"
 
@@ -103,6 +105,7 @@ struct rpc_conn {
 	/* The server's list of open connections (under srv->conns_lock). */
 	struct rpc_conn *all_prev, *all_next;
 	bool tracked;
+	bool addr_counted; /* counted in srv->conns_by_addr */
 	uint64_t opened_ms;
 };
 
@@ -161,6 +164,13 @@ struct rpc_server {
 	 * lock order: see core/lock_order.h, level 10. */
 	pthread_mutex_t conns_lock;
 	struct rpc_conn *all_conns;
+	/* Under conns_lock too: the connections in that list, and how many
+	 * of them come from each client address (conn_limit.c). */
+	unsigned conns_tracked;
+	struct hashtable conns_by_addr;
+	struct siphash_key addr_hash_key;
+	atomic_uint_fast64_t st_refused_total, st_refused_per_client;
+	atomic_bool refused_total_logged, refused_addr_logged;
 
 	/* The memory budget (budget.c): the highest total seen since memory
 	 * was last given back, and the refusals. */
@@ -194,6 +204,18 @@ bool rpc_conn_within_budget_locked(struct rpc_conn *conn);
 /* Called on each tick of loop 0: after a burst, once the memory it took is
  * no longer counted, gives the allocator's free pages back to the system. */
 void rpc_server_trim_after_burst(struct rpc_server *srv);
+
+/* conn_limit.c: connections open in all and per client address. */
+int rpc_conn_limits_init(struct rpc_server *srv);
+void rpc_conn_limits_fini(struct rpc_server *srv);
+/* Counts a connection in and out (rpc_conn_track, rpc_conn_untrack), with
+ * conns_lock held. */
+void rpc_conn_limits_add_locked(struct rpc_conn *conn);
+void rpc_conn_limits_remove_locked(struct rpc_conn *conn);
+/* Whether a connection just accepted from peer may stay: false past
+ * max_connections or max_connections_per_client (counted, logged once). */
+bool rpc_conn_limits_admit(struct rpc_server *srv, const struct sockaddr_storage *peer,
+			   const char *peer_str);
 
 /* conn.c */
 /* Adds a new connection to the server's list and counts it open; takes
