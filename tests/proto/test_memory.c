@@ -229,7 +229,11 @@ static void test_pipelined_reads_stay_within_budget(void **state)
 	assert_true(ferryd_running(&server));
 }
 
-static int setup_default(void **state) { return ferryd_start(&server, NULL); }
+/* All the test's connections come from 127.0.0.1. */
+static int setup_announcing(void **state)
+{
+	return ferryd_start_conf(&server, "[rpc]\nmax_connections_per_client = 0\n");
+}
 
 enum { ANNOUNCING_CONNS = 200, ANNOUNCED = MIB };
 
@@ -281,7 +285,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_pipelined_reads_stay_within_budget,
 						setup_budget, teardown),
-		cmocka_unit_test_setup_teardown(test_announced_fragments_pin_little, setup_default,
+		cmocka_unit_test_setup_teardown(test_announced_fragments_pin_little, setup_announcing,
 						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
