@@ -284,4 +284,10 @@ void backend_local_restore_identity(void);
  * h holds none. */
 int backend_memory_break_lease(struct backend_export *ex, const struct backend_handle *h);
 
+/* Tests and benchmarks: makes every call of a memory export that looks up
+ * or changes names or attributes (lookup, lookup_parent, setattr, the
+ * creates, remove, rename, link, readdir) first sleep us microseconds, as
+ * a slow disk or directory service would; 0 turns it off. */
+void backend_memory_set_latency(struct backend_export *ex, unsigned us);
+
 #endif

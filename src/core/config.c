@@ -427,6 +427,9 @@ static int config_ini_entry(void *user, const char *section, const char *key,
 		} else if (strcmp(key, "backend") == 0) {
 			ok = copy_str(e->backend, sizeof(e->backend), value, where, ctx->errbuf,
 				      ctx->errlen);
+		} else if (strcmp(key, "memory_latency_us") == 0) {
+			ok = set_uint(value, 10000000, &v, where, ctx);
+			e->memory_latency_us = (unsigned)v;
 		} else
 			ok = fail(ctx->errbuf, ctx->errlen, "%s: unknown key in [%s]", where,
 				  section);
@@ -627,6 +630,10 @@ bool config_finish(struct ferry_config *cfg, char *errbuf, size_t errlen)
 		struct config_export *e = &cfg->exports[i];
 		if (!e->path[0])
 			return fail(errbuf, errlen, "export %s has no path", e->name);
+		if (e->memory_latency_us && strcmp(e->backend, "memory") != 0)
+			return fail(errbuf, errlen,
+				    "export %s: memory_latency_us is for the memory backend",
+				    e->name);
 		if (!e->pseudo[0]) {
 			char tmp[CONFIG_PATH_MAX];
 			snprintf(tmp, sizeof(tmp), "%s", e->path);

@@ -37,6 +37,9 @@
  *   anongid = 65534
  *   clients = 127.0.0.0/8, ::1      ; CIDR list; default: every client
  *   backend = local                 ; local or memory
+ *   memory_latency_us = 0           ; tests and benchmarks, memory backend only:
+ *                                   ; each name or attribute change/lookup
+ *                                   ; sleeps this long (a slow disk)
  *
  *   [nfs]
  *   lease_time = 90                 ; seconds
@@ -88,6 +91,7 @@ struct config_export {
 	char clients[CONFIG_MAX_CLIENTS][64]; /* CIDR text, checked by the NFS layer */
 	unsigned nclients;
 	char backend[16];
+	unsigned memory_latency_us; /* memory back end: injected latency */
 };
 
 struct ferry_config {
