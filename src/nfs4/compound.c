@@ -478,7 +478,12 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 				break;
 			}
 		}
-		if ((desc->flags & NFS4_OPF_MAY_BLOCK) && !req->on_worker) {
+		/* Taken here for the operation statistics, and to tell whether
+		 * its export is slow just now. */
+		uint64_t t0 = clock_now_ns();
+		bool stalls = (desc->flags & NFS4_OPF_MAY_STALL) && !req->on_worker &&
+			      nfs4_stall_expected(&run->c, t0);
+		if (((desc->flags & NFS4_OPF_MAY_BLOCK) || stalls) && !req->on_worker) {
 			if (run == &local) {
 				run = malloc(sizeof(*run));
 				if (!run) {
@@ -500,9 +505,17 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 		c->error_body = false;
 		size_t status_off = nfs4_enc_op_res(&run->res, opnum, NFS4_OK);
 		size_t body_off = xdr_enc_len(e);
-		uint64_t t0 = clock_now_ns();
+		struct nfs4_export *stall_ex = (desc->flags & NFS4_OPF_MAY_STALL) &&
+							       c->cfh.kind == NFS4_FH_EXPORT
+						       ? c->cfh.export
+						       : NULL;
 		uint32_t estimate = UINT32_MAX;
 		enum nfsstat4 status = compound_run_op(&run->c, desc, &estimate);
+		uint64_t t1 = clock_now_ns();
+		/* Only the loops learn: a worker's time includes waiting for
+		 * a CPU among many workers. */
+		if (stall_ex && !req->on_worker)
+			nfs4_stall_note(stall_ex, t1, t1 - t0);
 		if (c->parked) {
 			c->parked = false;
 			if (compound_park(&run, &local, req)) {
@@ -518,7 +531,7 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 			c = &run->c;
 		}
 		if (c->replay) {
-			nfs4_op_stats_count(opnum, run->c.minor, false, clock_now_ns() - t0);
+			nfs4_op_stats_count(opnum, run->c.minor, false, t1 - t0);
 			compound_send_replay(run, e);
 			goto out;
 		}
@@ -548,7 +561,7 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 			break; /* no room even for the result header: SYSTEM_ERR */
 		nfs4_enc_op_res_patch(&run->res, status_off, status);
 		run->last_status = status;
-		nfs4_op_stats_count(opnum, run->c.minor, status != NFS4_OK, clock_now_ns() - t0);
+		nfs4_op_stats_count(opnum, run->c.minor, status != NFS4_OK, t1 - t0);
 		if (status != NFS4_OK) {
 			log_debug("nfs4: %s from %s: op %u of %u failed with %u", desc->name,
 				  rpc_conn_peer(req->conn), run->next + 1, run->numops, status);
