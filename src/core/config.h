@@ -18,7 +18,8 @@
  *   [rpc]
  *   max_record_size = 1056768
  *   max_inflight_per_conn = 128
- *   idle_timeout = 360              ; seconds; 0 disables
+ *   idle_timeout = 360              ; seconds; 0 disables; also closes a
+ *                                   ; connection that reads no reply that long
  *   inflight_memory_mb = 256        ; requests served and replies built or queued,
  *                                   ; all connections: past it large replies
  *                                   ; (READ, READDIR) get NFS4ERR_DELAY

@@ -235,6 +235,8 @@ bool rpc_conn_flush_locked(struct rpc_conn *conn)
 		size_t left = (size_t)w;
 		conn->outq_bytes -= left;
 		rpc_conn_uncharge_output(conn, left);
+		if (left)
+			conn->out_progress_ms = clock_now_ms();
 		while (left > 0) {
 			size_t rest = conn->outq[conn->outq_head].len - conn->outq_head_off;
 			if (left < rest) {
@@ -283,6 +285,10 @@ void rpc_conn_send_segs(struct rpc_conn *conn, const struct rpc_out_seg *segs, u
 			rpc_conn_close(conn);
 		return;
 	}
+	/* A queue that starts now has made no progress yet, not none for
+	 * as long as it was empty. */
+	if (conn->outq_count == 0)
+		conn->out_progress_ms = clock_now_ms();
 	for (unsigned i = 0; i < n; i++) {
 		conn->outq[(conn->outq_head + conn->outq_count) % conn->outq_cap] = segs[i];
 		conn->outq_count++;

@@ -478,6 +478,21 @@ static void loop_on_tick(struct rpc_loop *loop)
 				conn_close(loop, c, "connect timed out");
 			continue;
 		}
+		/* A peer that has not read for the idle timeout while replies
+		 * wait for it is gone or hostile: its budget's worth of memory
+		 * must not stay pinned until it closes. */
+		if (idle_ms) {
+			pthread_mutex_lock(&c->lock);
+			bool stuck = c->outq_count > 0 && now - c->out_progress_ms >= idle_ms;
+			pthread_mutex_unlock(&c->lock);
+			if (stuck) {
+				log_ratelimited("rpc: closing %s: it read none of its replies for "
+						"%u s (idle_timeout)",
+						c->peer_str, loop->srv->opts.idle_timeout_s);
+				conn_close(loop, c, "replies not read");
+				continue;
+			}
+		}
 		if (idle_ms && idle >= idle_ms && atomic_load(&c->inflight) == 0 &&
 		    atomic_load(&c->back_holds) == 0) {
 			pthread_mutex_lock(&c->lock);

@@ -96,6 +96,7 @@ struct rpc_conn {
 	unsigned outq_cap, outq_head, outq_count;
 	size_t outq_head_off; /* bytes of the head piece already written */
 	size_t outq_bytes;
+	uint64_t out_progress_ms; /* last write of queued bytes (or queue start) */
 	struct rpc_pending_call *calls;
 
 	struct sockaddr_storage peer;

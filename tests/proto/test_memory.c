@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/ctl_test.h"
 #include "lib/ferryd_proc.h"
 #include "lib/nfs4_client.h"
 #include "lib/rpctest.h"
@@ -84,15 +85,9 @@ static int teardown(void **state)
 	return ferryd_stop(&server) == 0 ? 0 : -1;
 }
 
-static int setup_budget(void **state)
+/* A file of READ_SIZE bytes every READ asks for in full. */
+static int write_big_file(void)
 {
-	char conf[512];
-	snprintf(conf, sizeof(conf),
-		 "[rpc]\ninflight_memory_mb = %d\ninflight_memory_per_conn_mb = %d\n", BUDGET_MB,
-		 CONN_BUDGET_MB);
-	if (ferryd_start_conf(&server, conf) != 0)
-		return -1;
-	/* A file of READ_SIZE bytes every READ asks for in full. */
 	char path[400];
 	ferryd_export_path(&server, "big", path, sizeof(path));
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -104,6 +99,17 @@ static int setup_budget(void **state)
 	free(data);
 	close(fd);
 	return ok ? 0 : -1;
+}
+
+static int setup_budget(void **state)
+{
+	char conf[512];
+	snprintf(conf, sizeof(conf),
+		 "[rpc]\ninflight_memory_mb = %d\ninflight_memory_per_conn_mb = %d\n", BUDGET_MB,
+		 CONN_BUDGET_MB);
+	if (ferryd_start_conf(&server, conf) != 0)
+		return -1;
+	return write_big_file();
 }
 
 /* Appends, as one record, a v4.0 COMPOUND reading READ_SIZE bytes of
@@ -280,6 +286,45 @@ static void test_announced_fragments_pin_little(void **state)
 	assert_true(rss - base_rss <= limit);
 }
 
+static int setup_short_idle(void **state)
+{
+	if (ferryd_start_conf(&server, "[rpc]\nidle_timeout = 1\n") != 0)
+		return -1;
+	return write_big_file();
+}
+
+/* A client that pipelines large READs and never reads a reply holds its
+ * budget's worth of server memory; once it has read nothing for the idle
+ * timeout, the server closes it and that memory goes. */
+static void test_unread_replies_closed_after_idle_timeout(void **state)
+{
+	int baseline_fds = rpctest_count_fds(server.pid);
+	struct xdr_enc e;
+	assert_true(xdr_enc_init(&e, 64 * 1024, 4 * MIB));
+	for (uint32_t i = 0; i < BURST_READS; i++)
+		append_big_read(&e, 0x6000 + i);
+	int fd = rpctest_connect(server.hostport);
+	assert_true(fd >= 0);
+	assert_int_equal(rpctest_send_raw(fd, e.buf->data, xdr_enc_len(&e)), 0);
+	xdr_enc_release(&e);
+	/* Nothing read: the descriptor goes within a few ticks past 1 s. */
+	int left = rpctest_wait_fds_at_most(server.pid, baseline_fds, FD_WAIT_MS);
+	fprintf(stderr, "# fds %d, baseline %d\n", left, baseline_fds);
+	assert_true(left <= baseline_fds);
+	/* Requests already read finish (their replies go nowhere). */
+	double held = -1;
+	for (unsigned waited = 0; waited < FD_WAIT_MS && held != 0; waited += 100) {
+		char *page = ctlt_scrape(&server);
+		held = ctlt_metric(page, "ferry_rpc_memory_bytes");
+		free(page);
+		if (held != 0)
+			sleep_ms(100);
+	}
+	fprintf(stderr, "# memory counted after the close: %.0f bytes\n", held);
+	assert_true(held == 0);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +332,8 @@ int main(void)
 						setup_budget, teardown),
 		cmocka_unit_test_setup_teardown(test_announced_fragments_pin_little, setup_announcing,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_unread_replies_closed_after_idle_timeout,
+						setup_short_idle, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
