@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -159,27 +160,50 @@ static uint32_t big_read_status(struct rpctest_reply *r, uint32_t *got)
 	return op == OP_READ ? st : UINT32_MAX;
 }
 
-/* 16 connections each pipeline 64 READs of 1 MiB and read nothing: the
- * server must hold no more than its budget for them (the peak, VmHWM),
- * and give the memory back once they are gone. */
-static void test_pipelined_reads_stay_within_budget(void **state)
+/* One READ, answered: what the back end keeps open for the file
+ * (descriptors, caches) is part of the baseline that follows. */
+static void warm_up_read(void)
 {
-	/* One READ first, answered: what the back end keeps open for the
-	 * file (descriptors, caches) is part of the baseline. */
 	struct xdr_enc e;
 	assert_true(xdr_enc_init(&e, 64 * 1024, 4 * MIB));
 	append_big_read(&e, 0x4fff);
 	int warm = rpctest_connect(server.hostport);
 	assert_true(warm >= 0);
 	assert_int_equal(rpctest_send_raw(warm, e.buf->data, xdr_enc_len(&e)), 0);
+	xdr_enc_release(&e);
 	struct rpctest_reply wr;
 	assert_int_equal(rpctest_recv_reply(warm, &wr, 10000), 0);
 	uint32_t wgot = 0;
 	assert_int_equal(big_read_status(&wr, &wgot), NFS4_OK);
 	assert_int_equal(wgot, READ_SIZE);
 	rpctest_reply_release(&wr);
+	/* Closed on the server's side too before anything is counted. */
+	shutdown(warm, SHUT_WR);
+	assert_true(rpctest_wait_closed(warm, 10000));
 	close(warm);
-	e.buf->len = 0;
+}
+
+/* ASan keeps freed memory in its quarantine and never gives it back, so
+ * there what the server gives back after a burst cannot be seen. */
+#if defined(__SANITIZE_ADDRESS__)
+#define ALLOCATOR_GIVES_BACK false
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ALLOCATOR_GIVES_BACK false
+#endif
+#endif
+#ifndef ALLOCATOR_GIVES_BACK
+#define ALLOCATOR_GIVES_BACK true
+#endif
+
+/* 16 connections each pipeline 64 READs of 1 MiB and read nothing: the
+ * server must hold no more than its budget for them (the peak, VmHWM),
+ * and give the memory back once they are gone. */
+static void test_pipelined_reads_stay_within_budget(void **state)
+{
+	warm_up_read();
+	struct xdr_enc e;
+	assert_true(xdr_enc_init(&e, 64 * 1024, 4 * MIB));
 
 	long base_rss = wait_rss_settled(server.pid, 3000);
 	long base_hwm = proc_status_kib(server.pid, "VmHWM");
@@ -231,7 +255,8 @@ static void test_pipelined_reads_stay_within_budget(void **state)
 
 	assert_true(peak - base_hwm <= (long)(BUDGET_MB + MARGIN_MB) * 1024);
 	/* Given back: at most the margin more than before the burst. */
-	assert_true(after_rss - base_rss <= (long)MARGIN_MB * 1024 / 2);
+	if (ALLOCATOR_GIVES_BACK)
+		assert_true(after_rss - base_rss <= (long)MARGIN_MB * 1024 / 2);
 	assert_true(ferryd_running(&server));
 }
 
@@ -298,7 +323,7 @@ static int setup_short_idle(void **state)
  * timeout, the server closes it and that memory goes. */
 static void test_unread_replies_closed_after_idle_timeout(void **state)
 {
-	int baseline_fds = rpctest_count_fds(server.pid);
+	warm_up_read();
 	struct xdr_enc e;
 	assert_true(xdr_enc_init(&e, 64 * 1024, 4 * MIB));
 	for (uint32_t i = 0; i < BURST_READS; i++)
@@ -307,19 +332,20 @@ static void test_unread_replies_closed_after_idle_timeout(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(rpctest_send_raw(fd, e.buf->data, xdr_enc_len(&e)), 0);
 	xdr_enc_release(&e);
-	/* Nothing read: the descriptor goes within a few ticks past 1 s. */
-	int left = rpctest_wait_fds_at_most(server.pid, baseline_fds, FD_WAIT_MS);
-	fprintf(stderr, "# fds %d, baseline %d\n", left, baseline_fds);
-	assert_true(left <= baseline_fds);
-	/* Requests already read finish (their replies go nowhere). */
-	double held = -1;
-	for (unsigned waited = 0; waited < FD_WAIT_MS && held != 0; waited += 100) {
+	/* Nothing read: the server closes it a few ticks past 1 s, and the
+	 * requests already read finish (their replies go nowhere). */
+	double open_conns = -1, held = -1;
+	for (unsigned waited = 0; waited < FD_WAIT_MS && (open_conns != 0 || held != 0);
+	     waited += 100) {
 		char *page = ctlt_scrape(&server);
+		open_conns = ctlt_metric(page, "ferry_rpc_connections");
 		held = ctlt_metric(page, "ferry_rpc_memory_bytes");
 		free(page);
-		if (held != 0)
+		if (open_conns != 0 || held != 0)
 			sleep_ms(100);
 	}
+	fprintf(stderr, "# connections open %.0f\n", open_conns);
+	assert_true(open_conns == 0);
 	fprintf(stderr, "# memory counted after the close: %.0f bytes\n", held);
 	assert_true(held == 0);
 	close(fd);
