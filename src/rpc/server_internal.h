@@ -178,6 +178,8 @@ struct rpc_server {
 	atomic_size_t mem_high;
 	atomic_uint_fast64_t st_mem_refused, st_mem_trims;
 	atomic_bool mem_warned;
+	struct threadpool_task trim_task; /* malloc_trim on a worker, one at a time */
+	atomic_bool trim_pending;
 
 	/* Errors are rare: one shared counter each costs the good path nothing. */
 	atomic_uint_fast64_t st_errors[RPC_ERR_KINDS];
