@@ -165,6 +165,10 @@ static void write_sessions(struct ctl_server *cs, struct ctl_text *t)
 	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++)
 		ctl_text_printf(t, "ferry_sequence_errors_total{kind=\"%s\"} %llu\n", errs[i].kind,
 				(unsigned long long)errs[i].v);
+	metric_u64(t, "ferry_nfs_slow_export_deferrals_total", "counter",
+		   "Name and attribute operations sent to the worker pool because their "
+		   "export's back end was answering slowly.",
+		   nfs4_stall_deferrals());
 	metric_u64(t, "ferry_sequence_replay_hits_total", "counter",
 		   "Retransmitted requests answered from a slot's reply cache.", ss.replay_hits);
 	metric_u64(t, "ferry_reply_cache_bytes", "gauge",

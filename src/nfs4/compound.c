@@ -483,6 +483,8 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 		uint64_t t0 = clock_now_ns();
 		bool stalls = (desc->flags & NFS4_OPF_MAY_STALL) && !req->on_worker &&
 			      nfs4_stall_expected(&run->c, t0);
+		if (stalls)
+			nfs4_stall_count_deferral();
 		if (((desc->flags & NFS4_OPF_MAY_BLOCK) || stalls) && !req->on_worker) {
 			if (run == &local) {
 				run = malloc(sizeof(*run));

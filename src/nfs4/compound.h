@@ -166,6 +166,11 @@ bool nfs4_stall_expected(const struct nfs4_compound *c, uint64_t now_ns);
  * (ended at end_ns). */
 void nfs4_stall_note(struct nfs4_export *ex, uint64_t end_ns, uint64_t took_ns);
 
+/* Counts one operation sent to the worker pool because its export was
+ * slow; the total, for /metrics.  Rare: one shared counter. */
+void nfs4_stall_count_deferral(void);
+uint64_t nfs4_stall_deferrals(void);
+
 /* The operation's reply-size estimate for its decoded arguments. */
 uint32_t nfs4_op_reply_estimate(const struct nfs4_op_desc *desc, const struct nfs4_compound *c,
 				const void *args);

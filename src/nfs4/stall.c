@@ -12,6 +12,15 @@
 #include "nfs4/compound.h"
 #include "nfs4/export.h"
 
+static _Atomic uint64_t n_deferrals;
+
+void nfs4_stall_count_deferral(void)
+{
+	atomic_fetch_add_explicit(&n_deferrals, 1, memory_order_relaxed);
+}
+
+uint64_t nfs4_stall_deferrals(void) { return atomic_load(&n_deferrals); }
+
 bool nfs4_stall_expected(const struct nfs4_compound *c, uint64_t now_ns)
 {
 	return c->cfh.kind == NFS4_FH_EXPORT &&

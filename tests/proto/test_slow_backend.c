@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/ctl_test.h"
 #include "lib/ferryd_proc.h"
 #include "lib/nfs4_client.h"
 #include "lib/rpctest.h"
@@ -121,6 +122,10 @@ static void test_getattr_not_behind_slow_lookup(void **state)
 	/* Answered while the LOOKUP is still in the back end. */
 	assert_true(rpctest_nothing_pending(a));
 	expect_noent(a, 0x200);
+	char *page = ctlt_scrape(&server);
+	double deferred = ctlt_metric(page, "ferry_nfs_slow_export_deferrals_total");
+	free(page);
+	assert_true(deferred >= 1);
 	close(a);
 	close(b);
 }
