@@ -24,7 +24,8 @@
  *                                   ; all connections: past it large replies
  *                                   ; (READ, READDIR) get NFS4ERR_DELAY
  *   inflight_memory_per_conn_mb = 16 ; the same per connection: past it the
- *                                   ; connection is not read until it drains
+ *                                   ; connection is not read, and its large
+ *                                   ; replies wait, until it drains
  *   max_connections = 4096          ; client connections open at once; 0: no limit
  *   max_connections_per_client = 128 ; the same from one address; 0: no limit
  *                                   ; (past either: accepted and closed at once)

@@ -49,6 +49,10 @@ static void write_rpc(struct ctl_server *cs, struct ctl_text *t)
 	metric_u64(t, "ferry_rpc_memory_refusals_total", "counter",
 		   "Large replies refused as busy (NFS4ERR_DELAY) for a memory budget.",
 		   st.memory_refusals);
+	metric_u64(t, "ferry_rpc_memory_waits_total", "counter",
+		   "Large replies that waited for their client to read earlier ones "
+		   "(inflight_memory_per_conn_mb).",
+		   st.memory_waits);
 	metric_u64(t, "ferry_rpc_memory_trims_total", "counter",
 		   "Times free memory was given back to the system after a burst.",
 		   st.memory_trims);

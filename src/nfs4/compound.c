@@ -382,7 +382,15 @@ static enum nfsstat4 compound_run_op(struct nfs4_compound *c, const struct nfs4_
 	 * and the count would cost every GETATTR. */
 	if (desc->reply_size || desc->reply_max >= NFS4_RESERVE_MIN) {
 		uint32_t need = nfs4_op_reply_estimate(desc, c, args);
-		if (need >= NFS4_RESERVE_MIN && !rpc_request_reserve(c->req, need))
+		enum rpc_reserve r =
+			need >= NFS4_RESERVE_MIN ? rpc_request_reserve(c->req, need) : RPC_RESERVED;
+		if (r == RPC_RESERVE_WAIT) {
+			/* Runs again once the client has read earlier replies;
+			 * DELAY stands if it cannot wait. */
+			c->parked = true;
+			c->mem_wait = true;
+		}
+		if (r != RPC_RESERVED)
 			return NFS4ERR_DELAY;
 	}
 	enum nfsstat4 status = desc->serve(c, args, &c->req->reply);
@@ -404,20 +412,30 @@ static void compound_take_stateid(struct nfs4_compound *c, size_t body_off)
 		nfs4_compound_set_stateid(c, &sid);
 }
 
-/* An operation asked to wait (c->parked, c->ga_wait filled): moves the
- * run to the heap (once), takes the park handle and registers the wait.
- * False, with ga_wait freed, when it cannot wait: its status stands. */
+/* An operation asked to wait (c->parked, with c->ga_wait filled or
+ * c->mem_wait set): moves the run to the heap (once), takes the park handle
+ * and registers the wait.  False, with ga_wait freed, when it cannot wait:
+ * its status stands. */
 static bool compound_park(struct compound_run **runp, struct compound_run *local,
 			  struct rpc_request *req)
 {
 	struct compound_run *run = *runp;
 	struct nfs4_ga_wait *w = run->c.ga_wait;
+	bool mem_wait = run->c.mem_wait;
+	run->c.mem_wait = false;
 	if (run == local) {
 		run = malloc(sizeof(*run));
 		if (!run)
 			goto fail;
 		*run = *local;
 		*runp = run;
+	}
+	if (mem_wait) {
+		req->prog_state = run;
+		if (rpc_request_wait_memory(req))
+			return true;
+		req->prog_state = NULL;
+		goto fail;
 	}
 	w->park = rpc_request_park(req);
 	if (!w->park)

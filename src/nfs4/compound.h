@@ -54,6 +54,9 @@ struct nfs4_compound {
 	 * and finds what it left in ga_wait (which it then frees). */
 	bool parked;
 	struct nfs4_ga_wait *ga_wait;
+	/* With parked: the wait is for the connection's memory budget
+	 * (rpc_request_wait_memory), not ga_wait. */
+	bool mem_wait;
 };
 
 /* Flags of an operation in the op table (optable.c).  The dispatcher does

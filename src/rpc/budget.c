@@ -5,15 +5,19 @@
  * - backpressure: a connection over its own budget is not read until it
  *   drains (loop.c), so a client that does not read its replies stops
  *   being served instead of growing the server;
- * - refusal: the records read in one go may carry many more requests than
- *   the budget has room for (64 READs of 1 MiB fit in 10 KiB), and they
- *   are already in flight when their replies are built, so a large reply
- *   is reserved before it is built and refused when that would pass a
- *   budget (the NFS layer answers NFS4ERR_DELAY and the client retries).
+ * - reservation: the records read in one go may carry many more requests
+ *   than the budget has room for (64 READs of 1 MiB fit in 10 KiB), and
+ *   they are already in flight when their replies are built, so a large
+ *   reply is reserved before it is built.  Past the connection's budget
+ *   the request waits, parked, until its client has read enough (a client
+ *   that reads slowly is slowed, not refused: the Linux client waits
+ *   100 ms or more after NFS4ERR_DELAY); past the server's, it is refused
+ *   and the NFS layer answers NFS4ERR_DELAY.
  * The server-wide budget only refuses; it never pauses reading, or a few
  * connections that do not read could stop every other client. */
 #include <malloc.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -66,6 +70,11 @@ void rpc_request_uncharge_all(struct rpc_request *req)
 	atomic_fetch_sub_explicit(&conn->charged, req->charged, memory_order_relaxed);
 	atomic_fetch_sub_explicit(&conn->loop->mem, req->charged, memory_order_relaxed);
 	req->charged = 0;
+	if (atomic_load(&conn->mem_waiting)) {
+		pthread_mutex_lock(&conn->lock);
+		rpc_conn_wake_memory_waiters_locked(conn);
+		pthread_mutex_unlock(&conn->lock);
+	}
 }
 
 void rpc_conn_charge_output(struct rpc_conn *conn, size_t n)
@@ -89,38 +98,94 @@ bool rpc_conn_within_budget_locked(struct rpc_conn *conn)
 	       conn->srv->opts.max_memory_per_conn;
 }
 
-bool rpc_request_reserve(struct rpc_request *req, size_t bytes)
+enum rpc_reserve rpc_request_reserve(struct rpc_request *req, size_t bytes)
 {
 	struct rpc_conn *conn = req->conn;
 	struct rpc_server *srv = conn->srv;
 	if (!conn->loop)
-		return true;
+		return RPC_RESERVED;
+	if (rpc_conn_is_closed(conn))
+		return RPC_RESERVE_REFUSED; /* nobody would read it */
 	pthread_mutex_lock(&conn->lock);
 	size_t held = conn->outq_bytes + atomic_load(&conn->charged);
 	pthread_mutex_unlock(&conn->lock);
 	/* What the connection's other requests and queued replies hold. */
 	size_t others = held > req->charged ? held - req->charged : 0;
-	bool conn_ok = others == 0 || others + bytes <= srv->opts.max_memory_per_conn;
-	if (conn_ok) {
-		/* Counted first and looked at after, so that two requests
-		 * reserving at once cannot both pass on the same room. */
-		rpc_request_charge(req, bytes);
-		if (rpc_server_memory(srv) <= srv->opts.max_memory) {
-			note_high(srv);
-			return true;
-		}
-		req->charged -= bytes;
-		atomic_fetch_sub_explicit(&conn->charged, bytes, memory_order_relaxed);
-		atomic_fetch_sub_explicit(&conn->loop->mem, bytes, memory_order_relaxed);
+	if (others != 0 && others + bytes > srv->opts.max_memory_per_conn) {
+		atomic_fetch_add_explicit(&srv->st_mem_waits, 1, memory_order_relaxed);
+		return RPC_RESERVE_WAIT;
 	}
+	/* Counted first and looked at after, so that two requests reserving
+	 * at once cannot both pass on the same room. */
+	rpc_request_charge(req, bytes);
+	if (rpc_server_memory(srv) <= srv->opts.max_memory) {
+		note_high(srv);
+		return RPC_RESERVED;
+	}
+	req->charged -= bytes;
+	atomic_fetch_sub_explicit(&conn->charged, bytes, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&conn->loop->mem, bytes, memory_order_relaxed);
 	atomic_fetch_add_explicit(&srv->st_mem_refused, 1, memory_order_relaxed);
 	if (!atomic_exchange(&srv->mem_warned, true))
-		log_warn("rpc: %s memory budget reached (%zu bytes); large replies are refused "
-			 "as busy until it drains (counted in ferry_rpc_memory_refusals_total; "
-			 "[rpc] inflight_memory_mb, inflight_memory_per_conn_mb)",
-			 conn_ok ? "the server's" : "a connection's",
-			 conn_ok ? srv->opts.max_memory : srv->opts.max_memory_per_conn);
-	return false;
+		log_warn("rpc: the server's memory budget is reached (%zu bytes); large replies "
+			 "are refused as busy until it drains (counted in "
+			 "ferry_rpc_memory_refusals_total; [rpc] inflight_memory_mb)",
+			 srv->opts.max_memory);
+	return RPC_RESERVE_REFUSED;
+}
+
+struct rpc_mem_waiter {
+	struct rpc_mem_waiter *next;
+	struct rpc_park *park;
+};
+
+bool rpc_request_wait_memory(struct rpc_request *req)
+{
+	struct rpc_conn *conn = req->conn;
+	struct rpc_mem_waiter *w = malloc(sizeof(*w));
+	if (!w)
+		return false;
+	w->next = NULL;
+	w->park = rpc_request_park(req);
+	if (!w->park) {
+		free(w);
+		return false;
+	}
+	pthread_mutex_lock(&conn->lock);
+	if (conn->mem_waiters_tail)
+		conn->mem_waiters_tail->next = w;
+	else
+		conn->mem_waiters = w;
+	conn->mem_waiters_tail = w;
+	atomic_fetch_add(&conn->mem_waiting, 1);
+	/* The connection may have drained (or closed) since the reservation
+	 * looked. */
+	rpc_conn_wake_memory_waiters_locked(conn);
+	pthread_mutex_unlock(&conn->lock);
+	return true;
+}
+
+void rpc_conn_wake_memory_waiters_locked(struct rpc_conn *conn)
+{
+	if (!conn->mem_waiters)
+		return;
+	/* Not at the first byte written: with half the budget free, most of
+	 * the waiters find room, instead of all of them waking on every write
+	 * to find none and wait again. */
+	size_t held = conn->outq_bytes + atomic_load_explicit(&conn->charged, memory_order_relaxed);
+	if (!conn->closed && held > conn->srv->opts.max_memory_per_conn / 2)
+		return;
+	struct rpc_mem_waiter *w = conn->mem_waiters;
+	conn->mem_waiters = conn->mem_waiters_tail = NULL;
+	atomic_store(&conn->mem_waiting, 0);
+	/* All of them: those that find no room again wait again.  The pool's
+	 * lock comes after the connection's (core/lock_order.h). */
+	while (w) {
+		struct rpc_mem_waiter *next = w->next;
+		rpc_park_resume(w->park);
+		free(w);
+		w = next;
+	}
 }
 
 static void trim_run(struct threadpool_task *task)

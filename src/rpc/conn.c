@@ -246,6 +246,8 @@ bool rpc_conn_flush_locked(struct rpc_conn *conn)
 			left -= rest;
 			outq_pop(conn);
 		}
+		if (atomic_load(&conn->mem_waiting))
+			rpc_conn_wake_memory_waiters_locked(conn);
 		if ((size_t)w < total)
 			return true; /* the socket buffer is full: wait for EPOLLOUT */
 	}

@@ -114,6 +114,8 @@ static void conn_close(struct rpc_loop *loop, struct rpc_conn *conn, const char 
 	conn->outq_head_off = 0;
 	rpc_conn_uncharge_output(conn, conn->outq_bytes);
 	conn->outq_bytes = 0;
+	/* Requests waiting for it to drain go on (and find it closed). */
+	rpc_conn_wake_memory_waiters_locked(conn);
 	pthread_mutex_unlock(&conn->lock);
 
 	log_debug("rpc: closing connection from %s: %s", conn->peer_str, why);

@@ -282,6 +282,7 @@ void rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out)
 	out->inflight = atomic_load(&srv->inflight);
 	out->memory = rpc_server_memory(srv);
 	out->memory_refusals = atomic_load(&srv->st_mem_refused);
+	out->memory_waits = atomic_load(&srv->st_mem_waits);
 	out->memory_trims = atomic_load(&srv->st_mem_trims);
 	out->connections_refused_total = atomic_load(&srv->st_refused_total);
 	out->connections_refused_per_client = atomic_load(&srv->st_refused_per_client);

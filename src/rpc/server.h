@@ -48,11 +48,27 @@ struct rpc_request {
 /* Counts bytes of a reply about to be built (a large READ or READDIR)
  * against the memory budgets of the request's connection and of the
  * server, until the reply is queued (then its real size counts until it is
- * written).  False, counting nothing, when that would pass a budget: the
- * program then says the server is busy (NFS4ERR_DELAY) instead of building
- * it.  A connection that holds nothing else is always allowed its own
- * budget's worth, so one reply larger than that budget still gets through. */
-bool rpc_request_reserve(struct rpc_request *req, size_t bytes);
+ * written).  A connection that holds nothing else is always allowed its
+ * own budget's worth, so one reply larger than that budget still gets
+ * through. */
+enum rpc_reserve {
+	RPC_RESERVED,
+	/* The connection's own budget is full of replies its client has not
+	 * read yet: the program waits for it to drain (rpc_request_wait_memory)
+	 * and tries again, so a client that reads, only slower than the server
+	 * answers, is slowed down rather than refused. */
+	RPC_RESERVE_WAIT,
+	/* The server's budget is full, or the connection closed: the program
+	 * says the server is busy (NFS4ERR_DELAY) instead of building it. */
+	RPC_RESERVE_REFUSED,
+};
+enum rpc_reserve rpc_request_reserve(struct rpc_request *req, size_t bytes);
+
+/* After RPC_RESERVE_WAIT: parks the request (rpc_request_park) until its
+ * connection holds less than its budget or closes; the program then
+ * returns rpc_dispatch_park() and, resumed, tries the reservation again.
+ * False when out of memory (nothing parked). */
+bool rpc_request_wait_memory(struct rpc_request *req);
 
 /* Ends the results with len bytes of b from off (a reply kept from an
  * earlier call), written after what req->reply holds without being copied;
@@ -197,6 +213,7 @@ struct rpc_server_stats {
 	uint64_t inflight;    /* requests being served now */
 	uint64_t memory;      /* bytes counted against the server's memory budget */
 	uint64_t memory_refusals; /* large replies refused for the budgets */
+	uint64_t memory_waits;    /* large replies that waited for their connection */
 	uint64_t memory_trims;    /* memory given back to the system after a burst */
 	/* Connections closed at accept for max_connections, and for
 	 * max_connections_per_client. */

@@ -70,6 +70,11 @@ struct rpc_conn {
 	 * reserved); its queued output is outq_bytes.  Both count against
 	 * its memory budget (budget.c). */
 	atomic_size_t charged;
+	/* Requests parked until the connection drains below its budget
+	 * (rpc_request_wait_memory), in order; under lock.  mem_waiting is
+	 * their number, read without the lock to skip it when zero. */
+	struct rpc_mem_waiter *mem_waiters, *mem_waiters_tail;
+	atomic_uint mem_waiting;
 	/* Sessions that use it as a back channel (rpc_conn_hold_back): never
 	 * closed for idleness while any does. */
 	atomic_uint back_holds;
@@ -176,7 +181,7 @@ struct rpc_server {
 	/* The memory budget (budget.c): the highest total seen since memory
 	 * was last given back, and the refusals. */
 	atomic_size_t mem_high;
-	atomic_uint_fast64_t st_mem_refused, st_mem_trims;
+	atomic_uint_fast64_t st_mem_refused, st_mem_trims, st_mem_waits;
 	atomic_bool mem_warned;
 	struct threadpool_task trim_task; /* malloc_trim on a worker, one at a time */
 	atomic_bool trim_pending;
@@ -204,6 +209,9 @@ void rpc_conn_uncharge_output(struct rpc_conn *conn, size_t n);
 /* Whether the connection holds less than its budget (reading goes on);
  * with conn->lock held. */
 bool rpc_conn_within_budget_locked(struct rpc_conn *conn);
+/* Resumes the requests waiting for the connection's memory when it holds
+ * less than its budget, or has closed; with conn->lock held. */
+void rpc_conn_wake_memory_waiters_locked(struct rpc_conn *conn);
 /* Called on each tick of loop 0: after a burst, once the memory it took is
  * no longer counted, gives the allocator's free pages back to the system. */
 void rpc_server_trim_after_burst(struct rpc_server *srv);

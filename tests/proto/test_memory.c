@@ -183,8 +183,9 @@ static void warm_up_read(void)
 	close(warm);
 }
 
-/* ASan keeps freed memory in its quarantine and never gives it back, so
- * there what the server gives back after a burst cannot be seen. */
+/* ASan keeps freed memory in its quarantine (256 MiB by default) and
+ * never gives it back: there the peak includes it, and what the server
+ * gives back after a burst cannot be seen. */
 #if defined(__SANITIZE_ADDRESS__)
 #define ALLOCATOR_GIVES_BACK false
 #elif defined(__has_feature)
@@ -195,6 +196,7 @@ static void warm_up_read(void)
 #ifndef ALLOCATOR_GIVES_BACK
 #define ALLOCATOR_GIVES_BACK true
 #endif
+#define ALLOCATOR_KEEPS_MB (ALLOCATOR_GIVES_BACK ? 0 : 256)
 
 /* 16 connections each pipeline 64 READs of 1 MiB and read nothing: the
  * server must hold no more than its budget for them (the peak, VmHWM),
@@ -253,7 +255,7 @@ static void test_pipelined_reads_stay_within_budget(void **state)
 	long after_rss = wait_rss_settled(server.pid, 10000);
 	fprintf(stderr, "# after close VmRSS %ld KiB\n", after_rss);
 
-	assert_true(peak - base_hwm <= (long)(BUDGET_MB + MARGIN_MB) * 1024);
+	assert_true(peak - base_hwm <= (long)(BUDGET_MB + MARGIN_MB + ALLOCATOR_KEEPS_MB) * 1024);
 	/* Given back: at most the margin more than before the burst. */
 	if (ALLOCATOR_GIVES_BACK)
 		assert_true(after_rss - base_rss <= (long)MARGIN_MB * 1024 / 2);
@@ -311,6 +313,49 @@ static void test_announced_fragments_pin_little(void **state)
 	assert_true(rss - base_rss <= limit);
 }
 
+static int setup_conn_budget(void **state)
+{
+	char conf[200];
+	snprintf(conf, sizeof(conf), "[rpc]\ninflight_memory_per_conn_mb = %d\n",
+		 CONN_BUDGET_MB);
+	if (ferryd_start_conf(&server, conf) != 0)
+		return -1;
+	return write_big_file();
+}
+
+/* A client that pipelines more large READs than its connection's budget
+ * holds, and reads the replies only after a while, is slowed down, not
+ * refused: every READ is answered whole (the Linux client waits 100 ms or
+ * more after each NFS4ERR_DELAY). */
+static void test_slow_reader_waits_not_refused(void **state)
+{
+	struct xdr_enc e;
+	assert_true(xdr_enc_init(&e, 64 * 1024, 4 * MIB));
+	for (uint32_t i = 0; i < 4 * CONN_BUDGET_MB; i++)
+		append_big_read(&e, 0x7000 + i);
+	int fd = rpctest_connect(server.hostport);
+	assert_true(fd >= 0);
+	assert_int_equal(rpctest_send_raw(fd, e.buf->data, xdr_enc_len(&e)), 0);
+	xdr_enc_release(&e);
+	sleep_ms(1000);
+	unsigned ok = 0;
+	for (unsigned i = 0; i < 4 * CONN_BUDGET_MB; i++) {
+		struct rpctest_reply r;
+		assert_int_equal(rpctest_recv_reply(fd, &r, 10000), 0);
+		uint32_t got = 0, st = big_read_status(&r, &got);
+		rpctest_reply_release(&r);
+		if (st != NFS4_OK || got != READ_SIZE)
+			fail_msg("READ %u answered status %u with %u bytes", i, st, got);
+		ok++;
+	}
+	char *page = ctlt_scrape(&server);
+	double waits = ctlt_metric(page, "ferry_rpc_memory_waits_total");
+	free(page);
+	fprintf(stderr, "# %u READs whole, %.0f waits for the connection's budget\n", ok, waits);
+	assert_true(waits >= 1);
+	close(fd);
+}
+
 static int setup_short_idle(void **state)
 {
 	if (ferryd_start_conf(&server, "[rpc]\nidle_timeout = 1\n") != 0)
@@ -357,6 +402,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pipelined_reads_stay_within_budget,
 						setup_budget, teardown),
 		cmocka_unit_test_setup_teardown(test_announced_fragments_pin_little, setup_announcing,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_slow_reader_waits_not_refused, setup_conn_budget,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unread_replies_closed_after_idle_timeout,
 						setup_short_idle, teardown),
