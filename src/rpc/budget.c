@@ -112,6 +112,14 @@ enum rpc_reserve rpc_request_reserve(struct rpc_request *req, size_t bytes)
 	/* What the connection's other requests and queued replies hold. */
 	size_t others = held > req->charged ? held - req->charged : 0;
 	if (others != 0 && others + bytes > srv->opts.max_memory_per_conn) {
+		/* A request that already holds a reservation (two large
+		 * operations in one COMPOUND) must not wait with it: parked
+		 * requests holding memory could keep the connection over the
+		 * mark that wakes them, for ever. */
+		if (req->charged > req->record.len) {
+			atomic_fetch_add_explicit(&srv->st_mem_refused, 1, memory_order_relaxed);
+			return RPC_RESERVE_REFUSED;
+		}
 		atomic_fetch_add_explicit(&srv->st_mem_waits, 1, memory_order_relaxed);
 		return RPC_RESERVE_WAIT;
 	}

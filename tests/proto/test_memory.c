@@ -115,7 +115,15 @@ static int setup_budget(void **state)
 
 /* Appends, as one record, a v4.0 COMPOUND reading READ_SIZE bytes of
  * /export/big with the anonymous stateid. */
+static void append_big_reads(struct xdr_enc *e, uint32_t xid, unsigned nreads, uint32_t count);
+
 static void append_big_read(struct xdr_enc *e, uint32_t xid)
+{
+	append_big_reads(e, xid, 1, READ_SIZE);
+}
+
+/* The same with nreads READs of count bytes in the one COMPOUND. */
+static void append_big_reads(struct xdr_enc *e, uint32_t xid, unsigned nreads, uint32_t count)
 {
 	size_t mark = xdr_enc_len(e);
 	xdr_encode_u32(e, 0);
@@ -130,9 +138,11 @@ static void append_big_read(struct xdr_enc *e, uint32_t xid)
 	struct nfs4_lookup_args l2 = {.name = nfs4_opaque_str("big")};
 	nfs4_enc_op(&c, OP_LOOKUP);
 	nfs4_enc_lookup_args(e, &l2);
-	struct nfs4_read_args r = {.offset = 0, .count = READ_SIZE};
-	nfs4_enc_op(&c, OP_READ);
-	nfs4_enc_read_args(e, &r);
+	struct nfs4_read_args r = {.offset = 0, .count = count};
+	for (unsigned i = 0; i < nreads; i++) {
+		nfs4_enc_op(&c, OP_READ);
+		nfs4_enc_read_args(e, &r);
+	}
 	nfs4_enc_compound_end(&c);
 	xdr_enc_patch_u32(e, mark, RPC_RECORD_LAST_FRAG | (uint32_t)(xdr_enc_len(e) - mark - 4));
 }
@@ -356,6 +366,56 @@ static void test_slow_reader_waits_not_refused(void **state)
 	close(fd);
 }
 
+/* COMPOUNDs of two large READs each (half the file: two whole ones would
+ * not fit a reply), more than the connection's budget holds, read after a
+ * while: none may wait for ever holding the first
+ * READ's memory (parked requests holding memory would keep the connection
+ * from draining).  Every COMPOUND is answered: both READs whole, or the
+ * second one NFS4ERR_DELAY. */
+static void test_two_reads_per_compound_never_hang(void **state)
+{
+	enum { COMPOUNDS = 8 * CONN_BUDGET_MB };
+	struct xdr_enc e;
+	assert_true(xdr_enc_init(&e, 64 * 1024, 4 * MIB));
+	for (uint32_t i = 0; i < COMPOUNDS; i++)
+		append_big_reads(&e, 0x8000 + i, 2, READ_SIZE / 2);
+	int fd = rpctest_connect(server.hostport);
+	assert_true(fd >= 0);
+	assert_int_equal(rpctest_send_raw(fd, e.buf->data, xdr_enc_len(&e)), 0);
+	xdr_enc_release(&e);
+	sleep_ms(1000);
+	unsigned whole = 0, second_delayed = 0;
+	for (unsigned i = 0; i < COMPOUNDS; i++) {
+		struct rpctest_reply r;
+		assert_int_equal(rpctest_recv_reply(fd, &r, 10000), 0);
+		struct nfs4_compound_res_hdr h;
+		assert_int_equal(nfs4c_parse_compound(&r, &h), 0);
+		uint32_t op = 0, st = 0, reads_ok = 0, last = NFS4_OK;
+		for (uint32_t k = 0; k < h.numres; k++) {
+			assert_true(nfs4_dec_op_res(&r.results, &op, &st));
+			last = st;
+			if (st != NFS4_OK)
+				break;
+			if (op == OP_READ) {
+				struct nfs4_read_res rr;
+				assert_true(nfs4_dec_read_res(&r.results, &rr));
+				assert_int_equal(rr.data.len, READ_SIZE / 2);
+				reads_ok++;
+			}
+		}
+		rpctest_reply_release(&r);
+		if (reads_ok == 2)
+			whole++;
+		else if (reads_ok == 1 && last == NFS4ERR_DELAY)
+			second_delayed++;
+		else
+			fail_msg("COMPOUND %u: %u READs whole, then status %u", i, reads_ok, last);
+	}
+	fprintf(stderr, "# %u COMPOUNDs whole, %u with the second READ delayed\n", whole,
+		second_delayed);
+	close(fd);
+}
+
 static int setup_short_idle(void **state)
 {
 	if (ferryd_start_conf(&server, "[rpc]\nidle_timeout = 1\n") != 0)
@@ -405,6 +465,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_slow_reader_waits_not_refused, setup_conn_budget,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_two_reads_per_compound_never_hang,
+						setup_conn_budget, teardown),
 		cmocka_unit_test_setup_teardown(test_unread_replies_closed_after_idle_timeout,
 						setup_short_idle, teardown),
 	};
