@@ -290,4 +290,10 @@ int backend_memory_break_lease(struct backend_export *ex, const struct backend_h
  * small, so that a size from the wire does not cost a gigabyte each time. */
 void backend_memory_set_file_max(uint64_t bytes);
 
+/* Tests and benchmarks: makes every call of a memory export that looks up
+ * or changes names or attributes (lookup, lookup_parent, setattr, the
+ * creates, remove, rename, link, readdir) first sleep us microseconds, as
+ * a slow disk or directory service would; 0 turns it off. */
+void backend_memory_set_latency(struct backend_export *ex, unsigned us);
+
 #endif

@@ -265,6 +265,21 @@ static int mem_export_open(const char *path, const char *state_dir, struct backe
 	return 0;
 }
 
+void backend_memory_set_latency(struct backend_export *bex, unsigned us)
+{
+	atomic_store(&mem_export_of(bex)->latency_us, us);
+}
+
+void mem_metadata_delay(struct mem_export *ex)
+{
+	unsigned us = atomic_load_explicit(&ex->latency_us, memory_order_relaxed);
+	if (us) {
+		struct timespec ts = {us / 1000000, (long)(us % 1000000) * 1000};
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+	}
+}
+
 static void mem_export_close(struct backend_export *bex)
 {
 	if (bex)
@@ -305,6 +320,8 @@ static int mem_lookup(struct backend_export *bex, const struct backend_cred *cre
 	long i;
 	int r = backend_name_check(name);
 
+	mem_metadata_delay(ex);
+
 	if (r != 0)
 		return r;
 	pthread_mutex_lock(&ex->lock);
@@ -322,6 +339,8 @@ static int mem_lookup_parent(struct backend_export *bex, const struct backend_cr
 	struct mem_export *ex = mem_export_of(bex);
 	struct mem_node *d;
 	int r;
+
+	mem_metadata_delay(ex);
 
 	pthread_mutex_lock(&ex->lock);
 	r = mem_node_find(ex, dir, &d);
@@ -617,6 +636,8 @@ static int mem_setattr(struct backend_export *bex, const struct backend_cred *cr
 	struct mem_export *ex = mem_export_of(bex);
 	struct mem_node *n;
 	int r;
+
+	mem_metadata_delay(ex);
 
 	pthread_mutex_lock(&ex->lock);
 	r = mem_node_find(ex, h, &n);

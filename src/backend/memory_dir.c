@@ -115,6 +115,8 @@ int mem_create_file(struct backend_export *bex, const struct backend_cred *cred,
 	long i;
 	int r = backend_name_check(name);
 
+	mem_metadata_delay(ex);
+
 	*created = false;
 	if (r != 0)
 		return r;
@@ -175,6 +177,8 @@ int mem_mknod(struct backend_export *bex, const struct backend_cred *cred,
 	struct mem_node *d, *n;
 	int r = backend_name_check(name);
 
+	mem_metadata_delay(ex);
+
 	if (r != 0)
 		return r;
 	if (type == BACKEND_REG || type == BACKEND_LNK || type < BACKEND_REG || type > BACKEND_FIFO)
@@ -208,6 +212,8 @@ int mem_symlink(struct backend_export *bex, const struct backend_cred *cred,
 	struct mem_node *d, *n;
 	char *copy;
 	int r = backend_name_check(name);
+
+	mem_metadata_delay(ex);
 
 	if (r != 0)
 		return r;
@@ -252,6 +258,8 @@ int mem_remove(struct backend_export *bex, const struct backend_cred *cred,
 	struct mem_node *d, *n;
 	long i = -1;
 	int r = backend_name_check(name);
+
+	mem_metadata_delay(ex);
 
 	if (r != 0)
 		return r;
@@ -306,6 +314,8 @@ int mem_rename(struct backend_export *bex, const struct backend_cred *cred,
 	struct mem_node *sd, *td, *s = NULL, *t = NULL;
 	long si = -1, ti;
 	int r = backend_name_check(from_name);
+
+	mem_metadata_delay(ex);
 
 	if (r == 0)
 		r = backend_name_check(to_name);
@@ -368,6 +378,8 @@ int mem_link(struct backend_export *bex, const struct backend_cred *cred,
 	struct mem_node *n, *d;
 	int r = backend_name_check(name);
 
+	mem_metadata_delay(ex);
+
 	if (r != 0)
 		return r;
 	pthread_mutex_lock(&ex->lock);
@@ -420,6 +432,8 @@ int mem_readdir(struct backend_export *bex, const struct backend_cred *cred,
 	struct mem_export *ex = mem_export_of(bex);
 	struct mem_node *d;
 	int r;
+
+	mem_metadata_delay(ex);
 
 	*eof = false;
 	if (cookie != 0 && cookie < MEM_FIRST_COOKIE)

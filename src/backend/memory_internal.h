@@ -69,7 +69,13 @@ struct mem_export {
 	 * server can open a memory file). */
 	backend_lease_break_fn lease_break;
 	void *lease_ctx;
+	/* backend_memory_set_latency: each call that looks up or changes
+	 * names or attributes first sleeps this long (no lock held). */
+	_Atomic unsigned latency_us;
 };
+
+/* Sleeps for the latency set on the export, if any. */
+void mem_metadata_delay(struct mem_export *ex);
 
 static inline struct mem_export *mem_export_of(struct backend_export *ex)
 {

@@ -239,6 +239,10 @@ int main(int argc, char **argv)
 	opts.max_record_size = cfg.max_record_size;
 	opts.max_inflight_per_conn = cfg.max_inflight_per_conn;
 	opts.idle_timeout_s = cfg.idle_timeout_s;
+	opts.max_memory = (size_t)cfg.inflight_memory_mb << 20;
+	opts.max_memory_per_conn = (size_t)cfg.inflight_memory_per_conn_mb << 20;
+	opts.max_connections = cfg.max_connections;
+	opts.max_connections_per_client = cfg.max_connections_per_client;
 	struct rpc_server *srv = rpc_server_create(&opts);
 	if (!srv)
 		return 1;

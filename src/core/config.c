@@ -32,6 +32,10 @@ void config_init_defaults(struct ferry_config *cfg)
 	cfg->max_record_size = 1024 * 1024 + 8192;
 	cfg->max_inflight_per_conn = 128;
 	cfg->idle_timeout_s = 360;
+	cfg->inflight_memory_mb = 256;
+	cfg->inflight_memory_per_conn_mb = 16;
+	cfg->max_connections = 4096;
+	cfg->max_connections_per_client = 128;
 	cfg->rpcbind = true;
 	cfg->lease_time_s = 90;
 	cfg->grace_time_s = 90;
@@ -333,6 +337,22 @@ static int config_ini_entry(void *user, const char *section, const char *key,
 			if (ok && v == 0)
 				ok = fail(ctx->errbuf, ctx->errlen, "%s: at least 1", where);
 			cfg->max_inflight_per_conn = (unsigned)v;
+		} else if (strcmp(key, "inflight_memory_mb") == 0) {
+			ok = set_uint(value, 1u << 20, &v, where, ctx);
+			if (ok && v == 0)
+				ok = fail(ctx->errbuf, ctx->errlen, "%s: at least 1", where);
+			cfg->inflight_memory_mb = (unsigned)v;
+		} else if (strcmp(key, "inflight_memory_per_conn_mb") == 0) {
+			ok = set_uint(value, 1u << 20, &v, where, ctx);
+			if (ok && v == 0)
+				ok = fail(ctx->errbuf, ctx->errlen, "%s: at least 1", where);
+			cfg->inflight_memory_per_conn_mb = (unsigned)v;
+		} else if (strcmp(key, "max_connections") == 0) {
+			ok = set_uint(value, 1u << 24, &v, where, ctx);
+			cfg->max_connections = (unsigned)v;
+		} else if (strcmp(key, "max_connections_per_client") == 0) {
+			ok = set_uint(value, 1u << 24, &v, where, ctx);
+			cfg->max_connections_per_client = (unsigned)v;
 		} else if (strcmp(key, "idle_timeout") == 0) {
 			ok = set_uint(value, 86400, &v, where, ctx);
 			cfg->idle_timeout_s = (unsigned)v;
@@ -445,6 +465,9 @@ static int config_ini_entry(void *user, const char *section, const char *key,
 		} else if (strcmp(key, "backend") == 0) {
 			ok = copy_str(e->backend, sizeof(e->backend), value, where, ctx->errbuf,
 				      ctx->errlen);
+		} else if (strcmp(key, "memory_latency_us") == 0) {
+			ok = set_uint(value, 10000000, &v, where, ctx);
+			e->memory_latency_us = (unsigned)v;
 		} else
 			ok = fail(ctx->errbuf, ctx->errlen, "%s: unknown key in [%s]", where,
 				  section);
@@ -630,10 +653,25 @@ bool config_finish(struct ferry_config *cfg, char *errbuf, size_t errlen)
 	if (cfg->min_minor > cfg->max_minor)
 		return fail(errbuf, errlen, "min_minor %u is above max_minor %u", cfg->min_minor,
 			    cfg->max_minor);
+	if (cfg->inflight_memory_per_conn_mb > cfg->inflight_memory_mb)
+		return fail(errbuf, errlen,
+			    "inflight_memory_per_conn_mb %u is above inflight_memory_mb %u",
+			    cfg->inflight_memory_per_conn_mb, cfg->inflight_memory_mb);
+	/* Room for a largest request and its reply, or nothing large would
+	 * ever be served. */
+	if ((uint64_t)cfg->inflight_memory_mb << 20 < 2 * (uint64_t)cfg->max_record_size)
+		return fail(errbuf, errlen,
+			    "inflight_memory_mb %u holds less than two records of "
+			    "max_record_size %u",
+			    cfg->inflight_memory_mb, cfg->max_record_size);
 	for (unsigned i = 0; i < cfg->nexports; i++) {
 		struct config_export *e = &cfg->exports[i];
 		if (!e->path[0])
 			return fail(errbuf, errlen, "export %s has no path", e->name);
+		if (e->memory_latency_us && strcmp(e->backend, "memory") != 0)
+			return fail(errbuf, errlen,
+				    "export %s: memory_latency_us is for the memory backend",
+				    e->name);
 		if (!e->pseudo[0]) {
 			char tmp[CONFIG_PATH_MAX];
 			snprintf(tmp, sizeof(tmp), "%s", e->path);

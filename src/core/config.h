@@ -19,7 +19,17 @@
  *   [rpc]
  *   max_record_size = 1056768
  *   max_inflight_per_conn = 128
- *   idle_timeout = 360              ; seconds; 0 disables
+ *   idle_timeout = 360              ; seconds; 0 disables; also closes a
+ *                                   ; connection that reads no reply that long
+ *   inflight_memory_mb = 256        ; requests served and replies built or queued,
+ *                                   ; all connections: past it large replies
+ *                                   ; (READ, READDIR) get NFS4ERR_DELAY
+ *   inflight_memory_per_conn_mb = 16 ; the same per connection: past it the
+ *                                   ; connection is not read, and its large
+ *                                   ; replies wait, until it drains
+ *   max_connections = 4096          ; client connections open at once; 0: no limit
+ *   max_connections_per_client = 128 ; the same from one address; 0: no limit
+ *                                   ; (past either: accepted and closed at once)
  *
  *   [export NAME]                   ; one section per export
  *   path = /srv/data
@@ -35,6 +45,9 @@
  *   anongid = 65534
  *   clients = 127.0.0.0/8, ::1      ; CIDR list; default: every client
  *   backend = local                 ; local or memory
+ *   memory_latency_us = 0           ; tests and benchmarks, memory backend only:
+ *                                   ; each name or attribute change/lookup
+ *                                   ; sleeps this long (a slow disk)
  *
  *   [nfs]
  *   lease_time = 90                 ; seconds
@@ -95,6 +108,7 @@ struct config_export {
 	char clients[CONFIG_MAX_CLIENTS][64]; /* CIDR text, checked by the NFS layer */
 	unsigned nclients;
 	char backend[16];
+	unsigned memory_latency_us; /* memory back end: injected latency */
 };
 
 struct ferry_config {
@@ -112,6 +126,8 @@ struct ferry_config {
 	uint32_t max_record_size;
 	unsigned max_inflight_per_conn;
 	unsigned idle_timeout_s;
+	unsigned inflight_memory_mb, inflight_memory_per_conn_mb;
+	unsigned max_connections, max_connections_per_client;
 	bool rpcbind;
 	unsigned lease_time_s;
 	unsigned grace_time_s;

@@ -42,10 +42,31 @@ static void write_rpc(struct ctl_server *cs, struct ctl_text *t)
 				rpc_error_kind_name(k), (unsigned long long)st.errors[k]);
 	metric_u64(t, "ferry_rpc_requests_in_flight", "gauge", "RPC requests being served.",
 		   st.inflight);
+	metric_u64(t, "ferry_rpc_memory_bytes", "gauge",
+		   "Bytes of requests being served and replies built or queued, counted "
+		   "against inflight_memory_mb.",
+		   st.memory);
+	metric_u64(t, "ferry_rpc_memory_refusals_total", "counter",
+		   "Large replies refused as busy (NFS4ERR_DELAY) for a memory budget.",
+		   st.memory_refusals);
+	metric_u64(t, "ferry_rpc_memory_waits_total", "counter",
+		   "Large replies that waited for their client to read earlier ones "
+		   "(inflight_memory_per_conn_mb).",
+		   st.memory_waits);
+	metric_u64(t, "ferry_rpc_memory_trims_total", "counter",
+		   "Times free memory was given back to the system after a burst.",
+		   st.memory_trims);
 	metric_u64(t, "ferry_rpc_connections", "gauge", "Open client connections.",
 		   st.connections_open);
 	metric_u64(t, "ferry_rpc_connections_accepted_total", "counter",
 		   "Client connections accepted.", st.connections_accepted);
+	family(t, "ferry_rpc_connections_refused_total", "counter",
+	       "Client connections closed at accept for a limit: max_connections (total) or "
+	       "max_connections_per_client (per_client).");
+	ctl_text_printf(t, "ferry_rpc_connections_refused_total{reason=\"total\"} %llu\n",
+			(unsigned long long)st.connections_refused_total);
+	ctl_text_printf(t, "ferry_rpc_connections_refused_total{reason=\"per_client\"} %llu\n",
+			(unsigned long long)st.connections_refused_per_client);
 	metric_u64(t, "ferry_rpc_bad_records_total", "counter",
 		   "Connections closed for a malformed record stream.", st.bad_records);
 	metric_u64(t, "ferry_rpc_replies_received_total", "counter",
@@ -148,6 +169,10 @@ static void write_sessions(struct ctl_server *cs, struct ctl_text *t)
 	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++)
 		ctl_text_printf(t, "ferry_sequence_errors_total{kind=\"%s\"} %llu\n", errs[i].kind,
 				(unsigned long long)errs[i].v);
+	metric_u64(t, "ferry_nfs_slow_export_deferrals_total", "counter",
+		   "Name and attribute operations sent to the worker pool because their "
+		   "export's back end was answering slowly.",
+		   nfs4_stall_deferrals());
 	metric_u64(t, "ferry_sequence_replay_hits_total", "counter",
 		   "Retransmitted requests answered from a slot's reply cache.", ss.replay_hits);
 	metric_u64(t, "ferry_reply_cache_bytes", "gauge",

@@ -238,6 +238,9 @@ static bool compound_begin(struct compound_run *run, struct nfs4_server *srv,
 	return true;
 }
 
+/* Replies at least this large are reserved against the memory budgets. */
+enum { NFS4_RESERVE_MIN = 16 * 1024 };
+
 static _Atomic uint64_t n_rep_too_big, n_rep_too_big_to_cache;
 
 static enum nfsstat4 count_limit(enum nfsstat4 s)
@@ -377,6 +380,23 @@ static enum nfsstat4 compound_run_op(struct nfs4_compound *c, const struct nfs4_
 				return s;
 		}
 	}
+	/* A large reply (READ, READDIR) is counted against the memory
+	 * budgets before it is built; past them the client retries later.
+	 * Small ones are not: they are bounded by the requests in flight,
+	 * and the count would cost every GETATTR. */
+	if (desc->reply_size || desc->reply_max >= NFS4_RESERVE_MIN) {
+		uint32_t need = nfs4_op_reply_estimate(desc, c, args);
+		enum rpc_reserve r =
+			need >= NFS4_RESERVE_MIN ? rpc_request_reserve(c->req, need) : RPC_RESERVED;
+		if (r == RPC_RESERVE_WAIT) {
+			/* Runs again once the client has read earlier replies;
+			 * DELAY stands if it cannot wait. */
+			c->parked = true;
+			c->mem_wait = true;
+		}
+		if (r != RPC_RESERVED)
+			return NFS4ERR_DELAY;
+	}
 	enum nfsstat4 status = desc->serve(c, args, &c->req->reply);
 	/* Recalls the operation caused go out now (without waiting). */
 	if (state_deleg_callbacks_pending(c->srv->state))
@@ -396,20 +416,30 @@ static void compound_take_stateid(struct nfs4_compound *c, size_t body_off)
 		nfs4_compound_set_stateid(c, &sid);
 }
 
-/* An operation asked to wait (c->parked, c->ga_wait filled): moves the
- * run to the heap (once), takes the park handle and registers the wait.
- * False, with ga_wait freed, when it cannot wait: its status stands. */
+/* An operation asked to wait (c->parked, with c->ga_wait filled or
+ * c->mem_wait set): moves the run to the heap (once), takes the park handle
+ * and registers the wait.  False, with ga_wait freed, when it cannot wait:
+ * its status stands. */
 static bool compound_park(struct compound_run **runp, struct compound_run *local,
 			  struct rpc_request *req)
 {
 	struct compound_run *run = *runp;
 	struct nfs4_ga_wait *w = run->c.ga_wait;
+	bool mem_wait = run->c.mem_wait;
+	run->c.mem_wait = false;
 	if (run == local) {
 		run = malloc(sizeof(*run));
 		if (!run)
 			goto fail;
 		*run = *local;
 		*runp = run;
+	}
+	if (mem_wait) {
+		req->prog_state = run;
+		if (rpc_request_wait_memory(req))
+			return true;
+		req->prog_state = NULL;
+		goto fail;
 	}
 	w->park = rpc_request_park(req);
 	if (!w->park)
@@ -470,7 +500,14 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 				break;
 			}
 		}
-		if ((desc->flags & NFS4_OPF_MAY_BLOCK) && !req->on_worker) {
+		/* Taken here for the operation statistics, and to tell whether
+		 * its export is slow just now. */
+		uint64_t t0 = clock_now_ns();
+		bool stalls = (desc->flags & NFS4_OPF_MAY_STALL) && !req->on_worker &&
+			      nfs4_stall_expected(&run->c, t0);
+		if (stalls)
+			nfs4_stall_count_deferral();
+		if (((desc->flags & NFS4_OPF_MAY_BLOCK) || stalls) && !req->on_worker) {
 			if (run == &local) {
 				run = malloc(sizeof(*run));
 				if (!run) {
@@ -492,9 +529,17 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 		c->error_body = false;
 		size_t status_off = nfs4_enc_op_res(&run->res, opnum, NFS4_OK);
 		size_t body_off = xdr_enc_len(e);
-		uint64_t t0 = clock_now_ns();
+		struct nfs4_export *stall_ex = (desc->flags & NFS4_OPF_MAY_STALL) &&
+							       c->cfh.kind == NFS4_FH_EXPORT
+						       ? c->cfh.export
+						       : NULL;
 		uint32_t estimate = UINT32_MAX;
 		enum nfsstat4 status = compound_run_op(&run->c, desc, &estimate);
+		uint64_t t1 = clock_now_ns();
+		/* Only the loops learn: a worker's time includes waiting for
+		 * a CPU among many workers. */
+		if (stall_ex && !req->on_worker)
+			nfs4_stall_note(stall_ex, t1, t1 - t0);
 		if (c->parked) {
 			c->parked = false;
 			if (compound_park(&run, &local, req)) {
@@ -510,7 +555,7 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 			c = &run->c;
 		}
 		if (c->replay) {
-			nfs4_op_stats_count(opnum, run->c.minor, false, clock_now_ns() - t0);
+			nfs4_op_stats_count(opnum, run->c.minor, false, t1 - t0);
 			compound_send_replay(run, e);
 			goto out;
 		}
@@ -543,7 +588,7 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 			break; /* no room even for the result header: SYSTEM_ERR */
 		nfs4_enc_op_res_patch(&run->res, status_off, status);
 		run->last_status = status;
-		nfs4_op_stats_count(opnum, run->c.minor, status != NFS4_OK, clock_now_ns() - t0);
+		nfs4_op_stats_count(opnum, run->c.minor, status != NFS4_OK, t1 - t0);
 		if (status != NFS4_OK) {
 			log_debug("nfs4: %s from %s: op %u of %u failed with %u", desc->name,
 				  rpc_conn_peer(req->conn), run->next + 1, run->numops, status);

@@ -54,6 +54,9 @@ struct nfs4_compound {
 	 * and finds what it left in ga_wait (which it then frees). */
 	bool parked;
 	struct nfs4_ga_wait *ga_wait;
+	/* With parked: the wait is for the connection's memory budget
+	 * (rpc_request_wait_memory), not ga_wait. */
+	bool mem_wait;
 };
 
 /* Flags of an operation in the op table (optable.c).  The dispatcher does
@@ -76,6 +79,10 @@ enum {
 	/* On success the result body starts with a stateid4, which becomes
 	 * the current stateid (RFC 8881 16.2.3.1.2). */
 	NFS4_OPF_SETS_STATEID = 1u << 6,
+	/* Looks up or changes names or attributes in the back end (and maybe
+	 * the host's user database): quick from a cache, so it runs on the
+	 * event loop, until its export proves slow (nfs4_stall_*). */
+	NFS4_OPF_MAY_STALL = 1u << 7,
 };
 
 /* The hooks of an operation (optable.c).  The dispatcher decodes its
@@ -145,6 +152,32 @@ enum { NFS4_OP_TABLE_SIZE = OP_REMOVEXATTR + 1 };
 /* The descriptor of an operation number, or NULL if no minor version
  * defines it. */
 const struct nfs4_op_desc *nfs4_op_describe(uint32_t opnum);
+
+/* Operations flagged NFS4_OPF_MAY_STALL run on the event loop while their
+ * export answers them fast.  Once NFS4_STALL_STRIKES in a row took
+ * NFS4_STALL_NS or more on a loop (a disk that has to seek, a directory
+ * service that has to be asked; one alone may be a loop thread that lost
+ * its CPU), those of that export go to the worker pool for
+ * NFS4_STALL_HOLD_NS, so the loop's other connections do not wait behind
+ * them; then they are tried on the loop again (stall.c). */
+enum {
+	NFS4_STALL_NS = 1000000,
+	NFS4_STALL_STRIKES = 3,
+};
+#define NFS4_STALL_HOLD_NS 1000000000ull
+
+/* Whether such an operation on the current filehandle's export should go
+ * to the worker pool now. */
+bool nfs4_stall_expected(const struct nfs4_compound *c, uint64_t now_ns);
+
+/* Tells how long one such operation, run on an event loop, took on ex
+ * (ended at end_ns). */
+void nfs4_stall_note(struct nfs4_export *ex, uint64_t end_ns, uint64_t took_ns);
+
+/* Counts one operation sent to the worker pool because its export was
+ * slow; the total, for /metrics.  Rare: one shared counter. */
+void nfs4_stall_count_deferral(void);
+uint64_t nfs4_stall_deferrals(void);
 
 /* The operation's reply-size estimate for its decoded arguments. */
 uint32_t nfs4_op_reply_estimate(const struct nfs4_op_desc *desc, const struct nfs4_compound *c,

@@ -454,6 +454,12 @@ int nfs4_exports_open(struct nfs4_exports *exps, const struct ferry_config *cfg)
 			return rc;
 		}
 		exps->count = i + 1;
+		if (ce->memory_latency_us) {
+			backend_memory_set_latency(ex->bex, ce->memory_latency_us);
+			log_warn("export %s: the memory backend sleeps %u us in every name or "
+				 "attribute call (memory_latency_us: for tests)",
+				 ex->pseudo, ce->memory_latency_us);
+		}
 		rc = ex->ops->root(ex->bex, &ex->root);
 		if (!rc)
 			rc = ex->ops->getattr(ex->bex, &ex->root, &ex->root_attr);

@@ -60,6 +60,12 @@ struct nfs4_export {
 	struct backend_attr root_attr; /* at start-up: fileid of the root */
 	struct nfs4_pseudo_node *mount_point;
 	void *deleg_watch; /* nfs4_deleg_watch_leases's, freed by _unwatch_ */
+	/* Until when its name and attribute operations run on the worker
+	 * pool (clock_now_ns; nfs4_stall_note), the slow ones in a row on the
+	 * loops, and whether that was logged. */
+	_Atomic uint64_t slow_until_ns;
+	_Atomic unsigned slow_strikes;
+	_Atomic bool slow_logged;
 };
 
 struct nfs4_pseudo_node {

@@ -70,6 +70,9 @@ void rpc_conn_unref(struct rpc_conn *conn)
 	 * here. */
 	if (conn->tracked)
 		rpc_conn_untrack(conn);
+	/* A closed connection's queue went at close (uncounted there); one
+	 * never adopted keeps its queue to here and is not counted off: its
+	 * loop may be gone. */
 	for (unsigned i = 0; i < conn->outq_count; i++)
 		buf_unref(conn->outq[(conn->outq_head + i) % conn->outq_cap].b);
 	free(conn->outq);
@@ -95,6 +98,7 @@ void rpc_conn_track(struct rpc_conn *conn)
 		srv->all_conns->all_prev = conn;
 	srv->all_conns = conn;
 	conn->tracked = true;
+	rpc_conn_limits_add_locked(conn);
 	pthread_mutex_unlock(&srv->conns_lock);
 }
 
@@ -111,6 +115,7 @@ void rpc_conn_untrack(struct rpc_conn *conn)
 		if (conn->all_next)
 			conn->all_next->all_prev = conn->all_prev;
 		conn->tracked = false;
+		rpc_conn_limits_remove_locked(conn);
 	}
 	pthread_mutex_unlock(&srv->conns_lock);
 }
@@ -229,6 +234,9 @@ bool rpc_conn_flush_locked(struct rpc_conn *conn)
 		}
 		size_t left = (size_t)w;
 		conn->outq_bytes -= left;
+		rpc_conn_uncharge_output(conn, left);
+		if (left)
+			conn->out_progress_ms = clock_now_ms();
 		while (left > 0) {
 			size_t rest = conn->outq[conn->outq_head].len - conn->outq_head_off;
 			if (left < rest) {
@@ -238,6 +246,8 @@ bool rpc_conn_flush_locked(struct rpc_conn *conn)
 			left -= rest;
 			outq_pop(conn);
 		}
+		if (atomic_load(&conn->mem_waiting))
+			rpc_conn_wake_memory_waiters_locked(conn);
 		if ((size_t)w < total)
 			return true; /* the socket buffer is full: wait for EPOLLOUT */
 	}
@@ -277,10 +287,15 @@ void rpc_conn_send_segs(struct rpc_conn *conn, const struct rpc_out_seg *segs, u
 			rpc_conn_close(conn);
 		return;
 	}
+	/* A queue that starts now has made no progress yet, not none for
+	 * as long as it was empty. */
+	if (conn->outq_count == 0)
+		conn->out_progress_ms = clock_now_ms();
 	for (unsigned i = 0; i < n; i++) {
 		conn->outq[(conn->outq_head + conn->outq_count) % conn->outq_cap] = segs[i];
 		conn->outq_count++;
 		conn->outq_bytes += segs[i].len;
+		rpc_conn_charge_output(conn, segs[i].len);
 	}
 	if (!conn->batching) {
 		bool was_writing = conn->writing;
@@ -288,7 +303,7 @@ void rpc_conn_send_segs(struct rpc_conn *conn, const struct rpc_out_seg *segs, u
 		if (!failed && (conn->outq_count > 0) != was_writing)
 			rpc_conn_update_events_locked(conn);
 	}
-	bool over = conn->outq_bytes > conn->srv->opts.max_output_per_conn;
+	bool over = !rpc_conn_within_budget_locked(conn);
 	pthread_mutex_unlock(&conn->lock);
 	if (failed)
 		rpc_conn_close(conn);

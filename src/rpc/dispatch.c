@@ -38,12 +38,14 @@ static void request_finish(struct rpc_request *req)
 		rpc_conn_send(conn, b);
 	}
 	rpc_record_release(&req->record);
+	/* The reply now counts as queued output. */
+	rpc_request_uncharge_all(req);
 
-	unsigned before = atomic_fetch_sub(&conn->inflight, 1);
+	atomic_fetch_sub(&conn->inflight, 1);
 	atomic_fetch_sub_explicit(&conn->srv->inflight, 1, memory_order_release);
-	/* The loop paused reading at the in-flight limit; let it go on. */
-	if ((atomic_load(&conn->read_paused) && before <= conn->srv->opts.max_inflight_per_conn) ||
-	    atomic_load(&conn->peer_eof))
+	/* The loop paused reading at the in-flight limit or the memory
+	 * budget; this request's end may have made room. */
+	if (atomic_load(&conn->read_paused) || atomic_load(&conn->peer_eof))
 		rpc_loop_post(conn->loop, conn, CONN_MSG_RESUME);
 	rpc_conn_unref(conn);
 }
@@ -224,6 +226,7 @@ void rpc_dispatch_call(struct rpc_conn *conn, struct rpc_record *rec, struct xdr
 
 	/* From here on the request counts as in flight, whatever its fate. */
 	req.conn = rpc_conn_ref(conn);
+	rpc_request_charge(&req, req.record.len);
 	atomic_fetch_add(&conn->inflight, 1);
 	atomic_fetch_add_explicit(&srv->inflight, 1, memory_order_acquire);
 

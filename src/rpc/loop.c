@@ -106,6 +106,16 @@ static void conn_close(struct rpc_loop *loop, struct rpc_conn *conn, const char 
 		return;
 	}
 	conn->closed = true;
+	/* Replies nobody will read: their memory goes now, not with the last
+	 * reference, which a session may keep for long. */
+	for (unsigned i = 0; i < conn->outq_count; i++)
+		buf_unref(conn->outq[(conn->outq_head + i) % conn->outq_cap].b);
+	conn->outq_count = 0;
+	conn->outq_head_off = 0;
+	rpc_conn_uncharge_output(conn, conn->outq_bytes);
+	conn->outq_bytes = 0;
+	/* Requests waiting for it to drain go on (and find it closed). */
+	rpc_conn_wake_memory_waiters_locked(conn);
 	pthread_mutex_unlock(&conn->lock);
 
 	log_debug("rpc: closing connection from %s: %s", conn->peer_str, why);
@@ -159,7 +169,7 @@ static bool conn_has_room(struct rpc_conn *conn)
 	if (atomic_load(&conn->inflight) >= conn->srv->opts.max_inflight_per_conn)
 		return false;
 	pthread_mutex_lock(&conn->lock);
-	bool ok = conn->outq_bytes <= conn->srv->opts.max_output_per_conn;
+	bool ok = rpc_conn_within_budget_locked(conn);
 	pthread_mutex_unlock(&conn->lock);
 	return ok;
 }
@@ -470,6 +480,21 @@ static void loop_on_tick(struct rpc_loop *loop)
 				conn_close(loop, c, "connect timed out");
 			continue;
 		}
+		/* A peer that has not read for the idle timeout while replies
+		 * wait for it is gone or hostile: its budget's worth of memory
+		 * must not stay pinned until it closes. */
+		if (idle_ms) {
+			pthread_mutex_lock(&c->lock);
+			bool stuck = c->outq_count > 0 && now - c->out_progress_ms >= idle_ms;
+			pthread_mutex_unlock(&c->lock);
+			if (stuck) {
+				log_ratelimited("rpc: closing %s: it read none of its replies for "
+						"%u s (idle_timeout)",
+						c->peer_str, loop->srv->opts.idle_timeout_s);
+				conn_close(loop, c, "replies not read");
+				continue;
+			}
+		}
 		if (idle_ms && idle >= idle_ms && atomic_load(&c->inflight) == 0 &&
 		    atomic_load(&c->back_holds) == 0) {
 			pthread_mutex_lock(&c->lock);
@@ -481,6 +506,7 @@ static void loop_on_tick(struct rpc_loop *loop)
 	}
 	if (loop->index != 0)
 		return;
+	rpc_server_trim_after_burst(loop->srv);
 	/* Listeners paused for lack of file descriptors get another chance. */
 	for (unsigned i = 0; i < loop->srv->nlisteners; i++) {
 		struct rpc_listener *l = &loop->srv->listeners[i];
@@ -518,6 +544,12 @@ static void loop_on_listener(struct rpc_loop *loop, struct rpc_listener *l)
 		struct rpc_conn *conn = rpc_conn_new(srv, fd, (struct sockaddr *)&peer, plen);
 		if (!conn) {
 			close(fd);
+			continue;
+		}
+		/* Past a limit: accepted and closed at once, so the client
+		 * learns now rather than waiting in the listen backlog. */
+		if (!rpc_conn_limits_admit(srv, &conn->peer, conn->peer_str)) {
+			rpc_conn_unref(conn);
 			continue;
 		}
 		conn->listener = (int)l->index;

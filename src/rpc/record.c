@@ -40,16 +40,35 @@ uint8_t *rpc_record_read_space(struct rpc_record_reader *r, size_t *avail)
 	 * here again; never allocate for it. */
 	if (need > (size_t)r->max_record + 4)
 		need = 0;
-	size_t want = need > RPC_RECORD_MIN_READ ? need : RPC_RECORD_MIN_READ;
+	/* Room for the fragment grows with the bytes that arrived, doubling:
+	 * a peer that announces a large fragment and sends little of it gets
+	 * little memory, and one that sends it all costs a few reallocations
+	 * (mremap for large buffers, no copy). */
+	size_t want = RPC_RECORD_MIN_READ;
+	if (need > want) {
+		want = 2 * have > want ? 2 * have : want;
+		if (want > need)
+			want = need;
+	}
 
 	bool shared = r->in && atomic_load(&r->in->refs) > 1;
 	if (!r->in || shared || r->in->cap - r->start < want) {
-		/* Records handed out still point into a shared buffer, and a
-		 * fragment must be contiguous: start a fresh buffer, carrying
-		 * over the unconsumed tail. */
-		if (r->in && !shared && r->in->cap >= want) {
+		if (r->in && !shared) {
+			/* Ours alone: move the unconsumed tail to the front and
+			 * grow in place if that is not room enough. */
 			memmove(r->in->data, r->in->data + r->start, have);
+			r->in->len = have;
+			r->start = 0;
+			if (r->in->cap < want) {
+				struct buf *g = buf_grow(r->in, want);
+				if (!g)
+					return NULL;
+				r->in = g;
+			}
 		} else {
+			/* Records handed out still point into a shared buffer:
+			 * start a fresh one, carrying over the unconsumed
+			 * tail. */
 			struct buf *n = buf_new(want);
 			if (!n)
 				return NULL;
@@ -57,9 +76,9 @@ uint8_t *rpc_record_read_space(struct rpc_record_reader *r, size_t *avail)
 				memcpy(n->data, r->in->data + r->start, have);
 			buf_unref(r->in);
 			r->in = n;
+			r->in->len = have;
+			r->start = 0;
 		}
-		r->in->len = have;
-		r->start = 0;
 	} else if (r->start > 0 && r->in->len == r->in->cap) {
 		memmove(r->in->data, r->in->data + r->start, have);
 		r->in->len = have;

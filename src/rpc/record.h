@@ -53,8 +53,10 @@ void rpc_record_reader_init(struct rpc_record_reader *r, uint32_t max_record);
 /* Frees the buffers; records already handed out stay valid. */
 void rpc_record_reader_destroy(struct rpc_record_reader *r);
 
-/* Returns where the next read should put its bytes and how many fit, making
- * room for the whole fragment being received so it ends up contiguous.
+/* Returns where the next read should put its bytes and how many fit.  The
+ * fragment being received ends up contiguous; the room for it grows with
+ * the bytes that arrived (doubling), never to more than it announced, so a
+ * peer that announces a large fragment and sends little pins little.
  * Returns NULL when out of memory. */
 uint8_t *rpc_record_read_space(struct rpc_record_reader *r, size_t *avail);
 

@@ -22,7 +22,10 @@ void rpc_server_options_default(struct rpc_server_options *o)
 	o->workers = 8;
 	o->max_record_size = 1024 * 1024 + 8192;
 	o->max_inflight_per_conn = 128;
-	o->max_output_per_conn = 16u << 20;
+	o->max_memory_per_conn = 16u << 20;
+	o->max_memory = 256u << 20;
+	o->max_connections = 4096;
+	o->max_connections_per_client = 128;
 	o->idle_timeout_s = 360;
 }
 
@@ -33,6 +36,11 @@ struct rpc_server *rpc_server_create(const struct rpc_server_options *opts)
 		return NULL;
 	srv->opts = *opts;
 	pthread_mutex_init(&srv->conns_lock, NULL);
+	if (rpc_conn_limits_init(srv) != 0) {
+		pthread_mutex_destroy(&srv->conns_lock);
+		free(srv);
+		return NULL;
+	}
 	if (srv->opts.event_loops == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		srv->opts.event_loops = n > 0 ? (unsigned)n : 1;
@@ -46,6 +54,7 @@ struct rpc_server *rpc_server_create(const struct rpc_server_options *opts)
 	srv->nloops = srv->opts.event_loops;
 	srv->loops = calloc(srv->nloops, sizeof(*srv->loops));
 	if (!srv->loops) {
+		rpc_conn_limits_fini(srv);
 		free(srv);
 		return NULL;
 	}
@@ -258,6 +267,7 @@ void rpc_server_destroy(struct rpc_server *srv)
 	for (unsigned i = 0; i < srv->nlisteners; i++)
 		close(srv->listeners[i].poll.fd);
 	free(srv->loops);
+	rpc_conn_limits_fini(srv);
 	pthread_mutex_destroy(&srv->conns_lock);
 	free(srv);
 }
@@ -270,6 +280,12 @@ void rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out)
 	out->replies_received = atomic_load(&srv->st_replies);
 	out->bad_records = atomic_load(&srv->st_bad_records);
 	out->inflight = atomic_load(&srv->inflight);
+	out->memory = rpc_server_memory(srv);
+	out->memory_refusals = atomic_load(&srv->st_mem_refused);
+	out->memory_waits = atomic_load(&srv->st_mem_waits);
+	out->memory_trims = atomic_load(&srv->st_mem_trims);
+	out->connections_refused_total = atomic_load(&srv->st_refused_total);
+	out->connections_refused_per_client = atomic_load(&srv->st_refused_per_client);
 	for (unsigned k = 0; k < RPC_ERR_KINDS; k++)
 		out->errors[k] = atomic_load(&srv->st_errors[k]);
 }

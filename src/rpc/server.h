@@ -42,7 +42,33 @@ struct rpc_request {
 	size_t tail_off, tail_len;
 	bool reply_shared; /* rpc_request_share_reply was called */
 	struct rpc_park *park; /* rpc_request_park was called */
+	size_t charged; /* bytes counted against the memory budgets until it ends */
 };
+
+/* Counts bytes of a reply about to be built (a large READ or READDIR)
+ * against the memory budgets of the request's connection and of the
+ * server, until the reply is queued (then its real size counts until it is
+ * written).  A connection that holds nothing else is always allowed its
+ * own budget's worth, so one reply larger than that budget still gets
+ * through. */
+enum rpc_reserve {
+	RPC_RESERVED,
+	/* The connection's own budget is full of replies its client has not
+	 * read yet: the program waits for it to drain (rpc_request_wait_memory)
+	 * and tries again, so a client that reads, only slower than the server
+	 * answers, is slowed down rather than refused. */
+	RPC_RESERVE_WAIT,
+	/* The server's budget is full, or the connection closed: the program
+	 * says the server is busy (NFS4ERR_DELAY) instead of building it. */
+	RPC_RESERVE_REFUSED,
+};
+enum rpc_reserve rpc_request_reserve(struct rpc_request *req, size_t bytes);
+
+/* After RPC_RESERVE_WAIT: parks the request (rpc_request_park) until its
+ * connection holds less than its budget or closes; the program then
+ * returns rpc_dispatch_park() and, resumed, tries the reservation again.
+ * False when out of memory (nothing parked). */
+bool rpc_request_wait_memory(struct rpc_request *req);
 
 /* Ends the results with len bytes of b from off (a reply kept from an
  * earlier call), written after what req->reply holds without being copied;
@@ -126,7 +152,14 @@ struct rpc_server_options {
 	unsigned workers;               /* worker pool threads */
 	uint32_t max_record_size;       /* largest request record accepted */
 	unsigned max_inflight_per_conn; /* reading pauses beyond this */
-	size_t max_output_per_conn;     /* queued reply bytes before reading pauses */
+	/* Memory budgets for requests being served and replies being built or
+	 * queued: past a connection's, it is not read until it drains; past
+	 * either, large replies are refused (rpc_request_reserve). */
+	size_t max_memory_per_conn;
+	size_t max_memory; /* all connections together */
+	/* Accepted connections open at once, in all and from one client
+	 * address (0: no limit); one past either is closed at once. */
+	unsigned max_connections, max_connections_per_client;
 	unsigned idle_timeout_s;        /* close connections idle this long; 0: never */
 };
 
@@ -178,6 +211,13 @@ struct rpc_server_stats {
 	uint64_t replies_received;
 	uint64_t bad_records; /* connections closed for a malformed stream */
 	uint64_t inflight;    /* requests being served now */
+	uint64_t memory;      /* bytes counted against the server's memory budget */
+	uint64_t memory_refusals; /* large replies refused for the budgets */
+	uint64_t memory_waits;    /* large replies that waited for their connection */
+	uint64_t memory_trims;    /* memory given back to the system after a burst */
+	/* Connections closed at accept for max_connections, and for
+	 * max_connections_per_client. */
+	uint64_t connections_refused_total, connections_refused_per_client;
 	uint64_t errors[RPC_ERR_KINDS];
 };
 

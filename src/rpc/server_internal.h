@@ -6,6 +6,8 @@
 #include <stdatomic.h>
 #include <sys/uio.h>
 
+#include "core/hashtable.h"
+#include "core/siphash.h"
 #include "core/threadpool.h"
 #include "rpc/server.h"
 
@@ -64,6 +66,15 @@ struct rpc_conn {
 	unsigned msg_flags;
 
 	atomic_uint inflight; /* requests being served */
+	/* Bytes of its requests in flight (their records and the replies they
+	 * reserved); its queued output is outq_bytes.  Both count against
+	 * its memory budget (budget.c). */
+	atomic_size_t charged;
+	/* Requests parked until the connection drains below its budget
+	 * (rpc_request_wait_memory), in order; under lock.  mem_waiting is
+	 * their number, read without the lock to skip it when zero. */
+	struct rpc_mem_waiter *mem_waiters, *mem_waiters_tail;
+	atomic_uint mem_waiting;
 	/* Sessions that use it as a back channel (rpc_conn_hold_back): never
 	 * closed for idleness while any does. */
 	atomic_uint back_holds;
@@ -90,6 +101,7 @@ struct rpc_conn {
 	unsigned outq_cap, outq_head, outq_count;
 	size_t outq_head_off; /* bytes of the head piece already written */
 	size_t outq_bytes;
+	uint64_t out_progress_ms; /* last write of queued bytes (or queue start) */
 	struct rpc_pending_call *calls;
 
 	struct sockaddr_storage peer;
@@ -99,6 +111,7 @@ struct rpc_conn {
 	/* The server's list of open connections (under srv->conns_lock). */
 	struct rpc_conn *all_prev, *all_next;
 	bool tracked;
+	bool addr_counted; /* counted in srv->conns_by_addr */
 	uint64_t opened_ms;
 };
 
@@ -112,6 +125,9 @@ struct rpc_loop {
 	struct rpc_conn *conns;   /* list of adopted connections */
 	struct rpc_conn *graveyard; /* closed in this batch, released after it */
 	unsigned nconns;
+	/* Bytes its connections count against the server's memory budget:
+	 * per loop, so the loops do not share one hot counter. */
+	atomic_size_t mem;
 	bool draining;            /* stop reading requests */
 	bool exiting;             /* flush and leave */
 
@@ -154,6 +170,21 @@ struct rpc_server {
 	 * lock order: see core/lock_order.h, level 10. */
 	pthread_mutex_t conns_lock;
 	struct rpc_conn *all_conns;
+	/* Under conns_lock too: the connections in that list, and how many
+	 * of them come from each client address (conn_limit.c). */
+	unsigned conns_tracked;
+	struct hashtable conns_by_addr;
+	struct siphash_key addr_hash_key;
+	atomic_uint_fast64_t st_refused_total, st_refused_per_client;
+	atomic_bool refused_total_logged, refused_addr_logged;
+
+	/* The memory budget (budget.c): the highest total seen since memory
+	 * was last given back, and the refusals. */
+	atomic_size_t mem_high;
+	atomic_uint_fast64_t st_mem_refused, st_mem_trims, st_mem_waits;
+	atomic_bool mem_warned;
+	struct threadpool_task trim_task; /* malloc_trim on a worker, one at a time */
+	atomic_bool trim_pending;
 
 	/* Errors are rare: one shared counter each costs the good path nothing. */
 	atomic_uint_fast64_t st_errors[RPC_ERR_KINDS];
@@ -164,6 +195,38 @@ static inline void rpc_server_count_error(struct rpc_server *srv, enum rpc_error
 {
 	atomic_fetch_add_explicit(&srv->st_errors[k], 1, memory_order_relaxed);
 }
+
+/* budget.c: counting memory against the budgets (a connection no loop
+ * serves, which only in-process tests make, counts nothing). */
+size_t rpc_server_memory(struct rpc_server *srv);
+/* Bytes a request holds (its record, a reserved reply), and the release
+ * of all it held. */
+void rpc_request_charge(struct rpc_request *req, size_t n);
+void rpc_request_uncharge_all(struct rpc_request *req);
+/* Queued output: added when queued, taken off when written or dropped. */
+void rpc_conn_charge_output(struct rpc_conn *conn, size_t n);
+void rpc_conn_uncharge_output(struct rpc_conn *conn, size_t n);
+/* Whether the connection holds less than its budget (reading goes on);
+ * with conn->lock held. */
+bool rpc_conn_within_budget_locked(struct rpc_conn *conn);
+/* Resumes the requests waiting for the connection's memory when it holds
+ * less than its budget, or has closed; with conn->lock held. */
+void rpc_conn_wake_memory_waiters_locked(struct rpc_conn *conn);
+/* Called on each tick of loop 0: after a burst, once the memory it took is
+ * no longer counted, gives the allocator's free pages back to the system. */
+void rpc_server_trim_after_burst(struct rpc_server *srv);
+
+/* conn_limit.c: connections open in all and per client address. */
+int rpc_conn_limits_init(struct rpc_server *srv);
+void rpc_conn_limits_fini(struct rpc_server *srv);
+/* Counts a connection in and out (rpc_conn_track, rpc_conn_untrack), with
+ * conns_lock held. */
+void rpc_conn_limits_add_locked(struct rpc_conn *conn);
+void rpc_conn_limits_remove_locked(struct rpc_conn *conn);
+/* Whether a connection just accepted from peer may stay: false past
+ * max_connections or max_connections_per_client (counted, logged once). */
+bool rpc_conn_limits_admit(struct rpc_server *srv, const struct sockaddr_storage *peer,
+			   const char *peer_str);
 
 /* conn.c */
 /* Adds a new connection to the server's list and counts it open; takes

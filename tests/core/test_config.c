@@ -123,7 +123,37 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.max_record_size, 1024 * 1024 + 8192);
 	assert_int_equal(cfg.max_inflight_per_conn, 128);
 	assert_int_equal(cfg.idle_timeout_s, 360);
+	assert_int_equal(cfg.inflight_memory_mb, 256);
+	assert_int_equal(cfg.inflight_memory_per_conn_mb, 16);
+	assert_int_equal(cfg.max_connections, 4096);
+	assert_int_equal(cfg.max_connections_per_client, 128);
 	assert_true(cfg.rpcbind);
+}
+
+/* The memory budgets and connection limits: read, and checked together
+ * when the configuration is finished. */
+static void test_file_limits(void **state)
+{
+	assert_true(load("[rpc]\ninflight_memory_mb = 32\ninflight_memory_per_conn_mb = 4\n"
+			 "max_connections = 10\nmax_connections_per_client = 0\n"));
+	assert_true(config_finish(&cfg, err, sizeof(err)));
+	assert_int_equal(cfg.inflight_memory_mb, 32);
+	assert_int_equal(cfg.inflight_memory_per_conn_mb, 4);
+	assert_int_equal(cfg.max_connections, 10);
+	assert_int_equal(cfg.max_connections_per_client, 0);
+
+	assert_false(load("[rpc]\ninflight_memory_mb = 0\n"));
+	assert_err_contains("at least 1");
+	assert_false(load("[rpc]\ninflight_memory_per_conn_mb = 0\n"));
+	assert_err_contains("at least 1");
+	/* A budget per connection above the whole server's. */
+	assert_true(load("[rpc]\ninflight_memory_mb = 8\ninflight_memory_per_conn_mb = 9\n"));
+	assert_false(config_finish(&cfg, err, sizeof(err)));
+	assert_err_contains("inflight_memory_per_conn_mb");
+	/* No room for a largest request and its reply. */
+	assert_true(load("[rpc]\ninflight_memory_mb = 2\ninflight_memory_per_conn_mb = 1\n"));
+	assert_false(config_finish(&cfg, err, sizeof(err)));
+	assert_err_contains("max_record_size");
 }
 
 static void test_flags(void **state)
@@ -645,6 +675,7 @@ int main(void)
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_file_delegations),
 		cmocka_unit_test(test_file_numbers),
+		cmocka_unit_test(test_file_limits),
 		cmocka_unit_test(test_file_long_export_name),
 		cmocka_unit_test(test_flags_override_file),
 		cmocka_unit_test(test_parse_uint),

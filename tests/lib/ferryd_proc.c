@@ -129,6 +129,44 @@ int ferryd_start(struct ferryd_proc *p, const char *const *extra_args)
 	return -1;
 }
 
+static void remove_tree(const char *dir);
+
+int ferryd_start_conf(struct ferryd_proc *p, const char *conf_text)
+{
+	const char *tmp = getenv("TMPDIR");
+	char dir[256], conf[300], export_arg[300], export_dir[290];
+	snprintf(dir, sizeof(dir), "%s/ferry-conf-XXXXXX", tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return -1;
+	}
+	snprintf(conf, sizeof(conf), "%s/ferryd.conf", dir);
+	snprintf(export_dir, sizeof(export_dir), "%s/export", dir);
+	snprintf(export_arg, sizeof(export_arg), "%s:/export", export_dir);
+	FILE *f = fopen(conf, "w");
+	bool ok = f && fputs(conf_text, f) >= 0;
+	if (f && fclose(f) != 0)
+		ok = false;
+	if (!ok || mkdir(export_dir, 0755) != 0) {
+		fprintf(stderr, "cannot write %s\n", conf);
+		remove_tree(dir);
+		return -1;
+	}
+	const char *args[] = {"--config", conf, "--export", export_arg, NULL};
+	int rc = ferryd_start(p, args);
+	if (rc != 0) {
+		remove_tree(dir);
+		return rc;
+	}
+	snprintf(p->conf_dir, sizeof(p->conf_dir), "%s", dir);
+	return 0;
+}
+
+void ferryd_export_path(const struct ferryd_proc *p, const char *name, char *out, size_t len)
+{
+	snprintf(out, len, "%s/export/%s", p->conf_dir[0] ? p->conf_dir : p->dir, name);
+}
+
 bool ferryd_running(struct ferryd_proc *p)
 {
 	if (p->pid <= 0)
@@ -191,5 +229,7 @@ int ferryd_stop(struct ferryd_proc *p)
 		ferryd_dump_log(p);
 	if (!getenv("FERRY_TEST_KEEP") && p->dir[0])
 		remove_tree(p->dir);
+	if (!getenv("FERRY_TEST_KEEP") && p->conf_dir[0])
+		remove_tree(p->conf_dir);
 	return result;
 }

@@ -9,6 +9,7 @@
 #define FERRY_TESTS_FERRYD_PROC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -22,11 +23,23 @@ struct ferryd_proc {
 	 * arguments give --control; empty when disabled) and its token file. */
 	char control[64];
 	char token_path[320];
+	/* ferryd_start_conf's directory (its configuration file and export),
+	 * removed with dir; empty otherwise. */
+	char conf_dir[256];
 };
 
 /* Starts ferryd with extra arguments (NULL-terminated list, may be NULL) and
  * waits until it listens.  Returns 0, or -1 with a message on stderr. */
 int ferryd_start(struct ferryd_proc *p, const char *const *extra_args);
+
+/* Starts ferryd with an INI configuration of conf_text and an export
+ * (EXPORT_DIR/..., see ferryd_export_path) of its own at /export, as
+ * ferryd_start does.  Returns 0 or -1 with a message on stderr. */
+int ferryd_start_conf(struct ferryd_proc *p, const char *conf_text);
+
+/* Where a file of the export of a ferryd_start_conf server lives: name
+ * under its export directory, written to out. */
+void ferryd_export_path(const struct ferryd_proc *p, const char *name, char *out, size_t len);
 
 /* True while the process runs. */
 bool ferryd_running(struct ferryd_proc *p);

@@ -1,0 +1,227 @@
+/* Memory budgets: the bytes that requests being served and replies being
+ * built or queued hold, per connection and for the whole server.
+ *
+ * Two ways of staying within them, because neither is enough alone:
+ * - backpressure: a connection over its own budget is not read until it
+ *   drains (loop.c), so a client that does not read its replies stops
+ *   being served instead of growing the server;
+ * - reservation: the records read in one go may carry many more requests
+ *   than the budget has room for (64 READs of 1 MiB fit in 10 KiB), and
+ *   they are already in flight when their replies are built, so a large
+ *   reply is reserved before it is built.  Past the connection's budget
+ *   the request waits, parked, until its client has read enough (a client
+ *   that reads slowly is slowed, not refused: the Linux client waits
+ *   100 ms or more after NFS4ERR_DELAY); past the server's, it is refused
+ *   and the NFS layer answers NFS4ERR_DELAY.
+ * The server-wide budget only refuses; it never pauses reading, or a few
+ * connections that do not read could stop every other client. */
+#include <malloc.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "rpc/server_internal.h"
+
+enum {
+	/* Charges this large say a burst may be under way (the high mark is
+	 * tracked only for them: a compare-and-swap per small reply would
+	 * cost more than it tells). */
+	BIG_CHARGE = 64 * 1024,
+	/* Memory is given back once a burst that took at least this much has
+	 * drained to an eighth of its height. */
+	TRIM_AFTER = 16u << 20,
+	TRIM_DRAINED_DIVISOR = 8,
+};
+
+size_t rpc_server_memory(struct rpc_server *srv)
+{
+	size_t total = 0;
+	for (unsigned i = 0; i < srv->nloops; i++)
+		total += atomic_load_explicit(&srv->loops[i].mem, memory_order_relaxed);
+	return total;
+}
+
+static void note_high(struct rpc_server *srv)
+{
+	size_t now = rpc_server_memory(srv);
+	size_t high = atomic_load_explicit(&srv->mem_high, memory_order_relaxed);
+	while (now > high && !atomic_compare_exchange_weak(&srv->mem_high, &high, now))
+		;
+}
+
+void rpc_request_charge(struct rpc_request *req, size_t n)
+{
+	struct rpc_conn *conn = req->conn;
+	if (!conn->loop || n == 0)
+		return;
+	req->charged += n;
+	atomic_fetch_add_explicit(&conn->charged, n, memory_order_relaxed);
+	atomic_fetch_add_explicit(&conn->loop->mem, n, memory_order_relaxed);
+	if (n >= BIG_CHARGE)
+		note_high(conn->srv);
+}
+
+void rpc_request_uncharge_all(struct rpc_request *req)
+{
+	struct rpc_conn *conn = req->conn;
+	if (req->charged == 0)
+		return;
+	atomic_fetch_sub_explicit(&conn->charged, req->charged, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&conn->loop->mem, req->charged, memory_order_relaxed);
+	req->charged = 0;
+	if (atomic_load(&conn->mem_waiting)) {
+		pthread_mutex_lock(&conn->lock);
+		rpc_conn_wake_memory_waiters_locked(conn);
+		pthread_mutex_unlock(&conn->lock);
+	}
+}
+
+void rpc_conn_charge_output(struct rpc_conn *conn, size_t n)
+{
+	if (!conn->loop || n == 0)
+		return;
+	atomic_fetch_add_explicit(&conn->loop->mem, n, memory_order_relaxed);
+	if (n >= BIG_CHARGE)
+		note_high(conn->srv);
+}
+
+void rpc_conn_uncharge_output(struct rpc_conn *conn, size_t n)
+{
+	if (conn->loop && n)
+		atomic_fetch_sub_explicit(&conn->loop->mem, n, memory_order_relaxed);
+}
+
+bool rpc_conn_within_budget_locked(struct rpc_conn *conn)
+{
+	return conn->outq_bytes + atomic_load_explicit(&conn->charged, memory_order_relaxed) <
+	       conn->srv->opts.max_memory_per_conn;
+}
+
+enum rpc_reserve rpc_request_reserve(struct rpc_request *req, size_t bytes)
+{
+	struct rpc_conn *conn = req->conn;
+	struct rpc_server *srv = conn->srv;
+	if (!conn->loop)
+		return RPC_RESERVED;
+	if (rpc_conn_is_closed(conn))
+		return RPC_RESERVE_REFUSED; /* nobody would read it */
+	pthread_mutex_lock(&conn->lock);
+	size_t held = conn->outq_bytes + atomic_load(&conn->charged);
+	pthread_mutex_unlock(&conn->lock);
+	/* What the connection's other requests and queued replies hold. */
+	size_t others = held > req->charged ? held - req->charged : 0;
+	if (others != 0 && others + bytes > srv->opts.max_memory_per_conn) {
+		/* A request that already holds a reservation (two large
+		 * operations in one COMPOUND) must not wait with it: parked
+		 * requests holding memory could keep the connection over the
+		 * mark that wakes them, for ever. */
+		if (req->charged > req->record.len) {
+			atomic_fetch_add_explicit(&srv->st_mem_refused, 1, memory_order_relaxed);
+			return RPC_RESERVE_REFUSED;
+		}
+		atomic_fetch_add_explicit(&srv->st_mem_waits, 1, memory_order_relaxed);
+		return RPC_RESERVE_WAIT;
+	}
+	/* Counted first and looked at after, so that two requests reserving
+	 * at once cannot both pass on the same room. */
+	rpc_request_charge(req, bytes);
+	if (rpc_server_memory(srv) <= srv->opts.max_memory) {
+		note_high(srv);
+		return RPC_RESERVED;
+	}
+	req->charged -= bytes;
+	atomic_fetch_sub_explicit(&conn->charged, bytes, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&conn->loop->mem, bytes, memory_order_relaxed);
+	atomic_fetch_add_explicit(&srv->st_mem_refused, 1, memory_order_relaxed);
+	if (!atomic_exchange(&srv->mem_warned, true))
+		log_warn("rpc: the server's memory budget is reached (%zu bytes); large replies "
+			 "are refused as busy until it drains (counted in "
+			 "ferry_rpc_memory_refusals_total; [rpc] inflight_memory_mb)",
+			 srv->opts.max_memory);
+	return RPC_RESERVE_REFUSED;
+}
+
+struct rpc_mem_waiter {
+	struct rpc_mem_waiter *next;
+	struct rpc_park *park;
+};
+
+bool rpc_request_wait_memory(struct rpc_request *req)
+{
+	struct rpc_conn *conn = req->conn;
+	struct rpc_mem_waiter *w = malloc(sizeof(*w));
+	if (!w)
+		return false;
+	w->next = NULL;
+	w->park = rpc_request_park(req);
+	if (!w->park) {
+		free(w);
+		return false;
+	}
+	pthread_mutex_lock(&conn->lock);
+	if (conn->mem_waiters_tail)
+		conn->mem_waiters_tail->next = w;
+	else
+		conn->mem_waiters = w;
+	conn->mem_waiters_tail = w;
+	atomic_fetch_add(&conn->mem_waiting, 1);
+	/* The connection may have drained (or closed) since the reservation
+	 * looked. */
+	rpc_conn_wake_memory_waiters_locked(conn);
+	pthread_mutex_unlock(&conn->lock);
+	return true;
+}
+
+void rpc_conn_wake_memory_waiters_locked(struct rpc_conn *conn)
+{
+	if (!conn->mem_waiters)
+		return;
+	/* Not at the first byte written: with half the budget free, most of
+	 * the waiters find room, instead of all of them waking on every write
+	 * to find none and wait again. */
+	size_t held = conn->outq_bytes + atomic_load_explicit(&conn->charged, memory_order_relaxed);
+	if (!conn->closed && held > conn->srv->opts.max_memory_per_conn / 2)
+		return;
+	struct rpc_mem_waiter *w = conn->mem_waiters;
+	conn->mem_waiters = conn->mem_waiters_tail = NULL;
+	atomic_store(&conn->mem_waiting, 0);
+	/* All of them: those that find no room again wait again.  The pool's
+	 * lock comes after the connection's (core/lock_order.h). */
+	while (w) {
+		struct rpc_mem_waiter *next = w->next;
+		rpc_park_resume(w->park);
+		free(w);
+		w = next;
+	}
+}
+
+static void trim_run(struct threadpool_task *task)
+{
+	struct rpc_server *srv =
+		(struct rpc_server *)((char *)task - offsetof(struct rpc_server, trim_task));
+	/* glibc keeps freed chunks of its arenas (and raises its mmap
+	 * threshold after large frees, so large replies come from the arenas
+	 * too): without this, the peak of a burst stays resident. */
+	uint64_t t0 = clock_now_ns();
+	malloc_trim(0);
+	atomic_fetch_add_explicit(&srv->st_mem_trims, 1, memory_order_relaxed);
+	log_debug("rpc: gave memory back after a burst (%.2f ms)",
+		  (double)(clock_now_ns() - t0) / 1e6);
+	atomic_store(&srv->trim_pending, false);
+}
+
+void rpc_server_trim_after_burst(struct rpc_server *srv)
+{
+	size_t high = atomic_load(&srv->mem_high);
+	size_t now = rpc_server_memory(srv);
+	if (high < TRIM_AFTER || now > high / TRIM_DRAINED_DIVISOR)
+		return;
+	atomic_store(&srv->mem_high, now);
+	/* On a worker: trimming the arenas of a burst takes milliseconds (3 ms
+	 * after 33 MiB here), which the loop's connections would wait. */
+	if (!srv->pool || atomic_exchange(&srv->trim_pending, true))
+		return;
+	srv->trim_task.run = trim_run;
+	threadpool_submit(srv->pool, &srv->trim_task);
+}
