@@ -491,6 +491,9 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 		uint64_t t0 = clock_now_ns();
 		uint32_t estimate = UINT32_MAX;
 		enum nfsstat4 status = compound_run_op(&run->c, desc, &estimate);
+		/* SEQUENCE decides its own size limits, before its slot moves. */
+		if (opnum == OP_SEQUENCE)
+			count_limit(status);
 		if (c->parked) {
 			c->parked = false;
 			if (compound_park(&run, &local, req)) {

@@ -197,6 +197,10 @@ NFS4_SERVE(sequence)
 		.digest = c->args_digest,
 		.numops = c->numops,
 		.reqsize = (uint32_t)c->req->record.len,
+		/* The result header is encoded already; the record mark does
+		 * not count. */
+		.replysize = (uint32_t)(xdr_enc_len(res) - 4 +
+					nfs4_op_describe(OP_SEQUENCE)->reply_max),
 		.conn = c->req->conn,
 	};
 	struct state_sequence_res r;

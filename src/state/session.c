@@ -504,6 +504,10 @@ enum nfsstat4 state_sequence(struct state_server *st, const struct state_sequenc
 		} else if (a->reqsize > s->fore.maxrequestsize) {
 			atomic_fetch_add_explicit(&st->n_req_too_big, 1, memory_order_relaxed);
 			status = NFS4ERR_REQ_TOO_BIG;
+		} else if (a->replysize > s->fore.maxresponsesize) {
+			status = NFS4ERR_REP_TOO_BIG;
+		} else if (a->cachethis && a->replysize > s->fore.maxresponsesize_cached) {
+			status = NFS4ERR_REP_TOO_BIG_TO_CACHE;
 		} else {
 			out->kind = STATE_SEQ41_NEW;
 			slot->inflight = true;

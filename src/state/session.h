@@ -133,6 +133,11 @@ struct state_sequence_args {
 	uint64_t digest; /* of the whole COMPOUND's arguments */
 	uint32_t numops;  /* NFS4ERR_TOO_MANY_OPS beyond ca_maxoperations */
 	uint32_t reqsize; /* NFS4ERR_REQ_TOO_BIG beyond ca_maxrequestsize */
+	/* The reply's size once SEQUENCE's result is in it (RPC header on,
+	 * record mark off): NFS4ERR_REP_TOO_BIG beyond ca_maxresponsesize,
+	 * NFS4ERR_REP_TOO_BIG_TO_CACHE beyond ca_maxresponsesize_cached when
+	 * cachethis. */
+	uint32_t replysize;
 	struct rpc_conn *conn;
 };
 
@@ -156,9 +161,12 @@ struct state_sequence_res {
  * in flight NFS4ERR_DELAY; the slot's seqid: a replay, or
  * NFS4ERR_SEQ_FALSE_RETRY when the digest differs, or
  * NFS4ERR_RETRY_UNCACHED_REP when the reply was not kept; the next seqid:
- * new (the slot is now in flight) unless NFS4ERR_TOO_MANY_OPS or
- * NFS4ERR_REQ_TOO_BIG; anything else NFS4ERR_SEQ_MISORDERED.
- * On an error the slot is left as it was.  New requests and replays renew
+ * new (the slot is now in flight) unless NFS4ERR_TOO_MANY_OPS,
+ * NFS4ERR_REQ_TOO_BIG, NFS4ERR_REP_TOO_BIG or NFS4ERR_REP_TOO_BIG_TO_CACHE;
+ * anything else NFS4ERR_SEQ_MISORDERED.  On an error the slot is left as
+ * it was (seqid, kept reply) and the lease is not renewed (RFC 8881
+ * 18.46.3): SEQUENCE's own failures are all decided here, before the slot
+ * moves.  New requests and replays renew
  * the lease. */
 enum nfsstat4 state_sequence(struct state_server *st, const struct state_sequence_args *a,
 			     struct state_sequence_res *out);
