@@ -188,7 +188,9 @@ uint64_t state_session_clientid(const struct state_session *s);
 
 /* DESTROY_SESSION: NFS4ERR_BADSESSION when unknown; NFS4ERR_DELAY while
  * another request is in flight on it (the caller's own slot excepted:
- * pass the session from its SEQUENCE, or NULL). */
+ * pass the session from its SEQUENCE, or NULL).  The check and the
+ * destruction are one step under the session's lock: a SEQUENCE arriving
+ * meanwhile either counts as in flight or finds the session gone. */
 enum nfsstat4 state_destroy_session(struct state_server *st, const uint8_t *sessionid,
 				    const struct state_session *own);
 

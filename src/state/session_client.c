@@ -257,16 +257,25 @@ enum nfsstat4 state_destroy_session(struct state_server *st, const uint8_t *sess
 	struct state_session *s = state_session_find(st, sessionid);
 	if (!s)
 		return NFS4ERR_BADSESSION;
-	/* Other requests on it still running: let them finish first. */
-	unsigned busy = atomic_load(&s->inflight) - (own == s ? 1 : 0);
 	enum nfsstat4 status = NFS4_OK;
 	pthread_mutex_lock(&st->lock);
-	if (busy > 0)
-		status = NFS4ERR_DELAY;
-	else if (s->client)
-		state_session_kill(st, s);
-	else
+	pthread_mutex_lock(&s->lock);
+	/* Slots in flight, read under the lock SEQUENCE takes them under: the
+	 * caller's own excepted. */
+	unsigned busy = 0;
+	for (uint32_t i = 0; i < s->nslots; i++)
+		busy += s->slots[i].inflight;
+	if (own == s)
+		busy--;
+	if (s->dead || !s->client)
 		status = NFS4ERR_BADSESSION;
+	else if (busy > 0)
+		status = NFS4ERR_DELAY; /* let them finish first */
+	else
+		s->dead = true; /* from now on SEQUENCE finds it gone */
+	pthread_mutex_unlock(&s->lock);
+	if (status == NFS4_OK)
+		state_session_kill(st, s);
 	pthread_mutex_unlock(&st->lock);
 	state_session_unref(st, s);
 	return status;

@@ -2,10 +2,13 @@
  * wrap, a retry of a request still in flight, a refused SEQUENCE leaving the
  * slot alone, replays renewing the lease, the reply-cache budget lowering
  * target_highest_slotid, the reaper destroying expired clients' sessions
- * and returning their cache bytes, and SEQUENCE from many threads. */
+ * and returning their cache bytes, SEQUENCE from many threads, and
+ * DESTROY_SESSION racing SEQUENCEs. */
 #include "state_test.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 
 #include "state/session_internal.h"
 
@@ -280,6 +283,71 @@ static void test_threads(void **state)
 	state_server_destroy(st);
 }
 
+/* --- DESTROY_SESSION against SEQUENCEs arriving --------------------------------- */
+
+struct racer {
+	struct state_server *st;
+	const struct sess *s;
+	uint32_t slot;
+	atomic_bool *destroyed;
+	atomic_bool violated;
+};
+
+/* Takes the slot again and again until the session is gone; while it holds
+ * the slot, the session must not have been destroyed under it. */
+static void *racer_main(void *arg)
+{
+	struct racer *r = arg;
+	struct state_sequence_res res;
+	for (uint32_t seqid = 1;; seqid++) {
+		if (seq(r->st, r->s, r->slot, seqid, seqid, &res) != NFS4_OK)
+			break;
+		for (int i = 0; i < 50; i++)
+			atomic_signal_fence(memory_order_seq_cst); /* hold it a moment */
+		if (atomic_load(r->destroyed))
+			atomic_store(&r->violated, true);
+		state_sequence_done(r->st, res.session, r->slot, NULL, 0);
+	}
+	return NULL;
+}
+
+/* DESTROY_SESSION succeeds only while no request runs on the session: a
+ * SEQUENCE that takes a slot while the destroy is deciding either makes it
+ * NFS4ERR_DELAY or finds the session gone (NFS4ERR_BADSESSION), never a
+ * session destroyed while it is being served. */
+static void test_destroy_races_sequence(void **state)
+{
+	struct state_server *st = st_new(60000);
+	enum { ROUNDS = 300, RACERS = 2 };
+	for (int round = 0; round < ROUNDS; round++) {
+		char name[32];
+		snprintf(name, sizeof(name), "destroy-race-%d", round);
+		struct sess s;
+		sess_up(st, name, RACERS, &s);
+		atomic_bool destroyed = false;
+		pthread_t t[RACERS];
+		struct racer r[RACERS];
+		for (int i = 0; i < RACERS; i++) {
+			r[i] = (struct racer){.st = st, .s = &s, .slot = (uint32_t)i,
+					      .destroyed = &destroyed};
+			atomic_init(&r[i].violated, false);
+			pthread_create(&t[i], NULL, racer_main, &r[i]);
+		}
+		enum nfsstat4 status;
+		while ((status = state_destroy_session(st, s.sid, NULL)) == NFS4ERR_DELAY)
+			;
+		assert_int_equal(status, NFS4_OK);
+		atomic_store(&destroyed, true);
+		for (int i = 0; i < RACERS; i++) {
+			pthread_join(t[i], NULL);
+			if (atomic_load(&r[i].violated))
+				fail_msg("round %d: a request was running on a destroyed session",
+					 round);
+		}
+	}
+	state_server_destroy(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -288,6 +356,7 @@ int main(void)
 		cmocka_unit_test(test_replay_renews_and_reaper),
 		cmocka_unit_test(test_budget_lowers_target),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_destroy_races_sequence),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
