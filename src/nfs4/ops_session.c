@@ -158,7 +158,7 @@ NFS4_SERVE(destroy_session)
 	if (c->session && memcmp(state_session_id(c->session), sid, NFS4_SESSIONID_SIZE) == 0 &&
 	    c->op_index + 1 != c->numops)
 		return NFS4ERR_NOT_ONLY_OP;
-	return state_destroy_session(c->srv->state, sid, c->session);
+	return state_destroy_session(c->srv->state, sid, c->session, c->req->conn);
 }
 
 NFS4_SERVE(destroy_clientid)

@@ -227,7 +227,7 @@ void state_sessions_lease(struct state_server *st, struct state_client *cl)
 
 /* --- connections (s->lock held) ------------------------------------------------- */
 
-static struct state_sess_conn *conn_find(struct state_session *s, const struct rpc_conn *conn)
+struct state_sess_conn *state_sess_conn_find(struct state_session *s, const struct rpc_conn *conn)
 {
 	for (unsigned i = 0; i < s->nconns; i++)
 		if (s->conns[i].conn == conn)
@@ -240,7 +240,7 @@ static struct state_sess_conn *conn_find(struct state_session *s, const struct r
 static bool conn_bind_locked(struct state_server *st, struct state_session *s,
 			     struct rpc_conn *conn, unsigned dir)
 {
-	struct state_sess_conn *c = conn_find(s, conn);
+	struct state_sess_conn *c = state_sess_conn_find(s, conn);
 	if (!c) {
 		if (!st->opts.conn_ref)
 			return true; /* unit tests: connections are not tracked */
@@ -342,7 +342,7 @@ enum nfsstat4 state_bind_conn(struct state_server *st, const uint8_t *sessionid,
 	if (s->dead) {
 		status = NFS4ERR_BADSESSION;
 	} else {
-		struct state_sess_conn *c = conn_find(s, conn);
+		struct state_sess_conn *c = state_sess_conn_find(s, conn);
 		/* A connection keeps the directions it has; binding again
 		 * replaces them (RFC 8881 18.34.3). */
 		if (c && (c->dir & STATE_CONN_BACK))
@@ -529,9 +529,9 @@ enum nfsstat4 state_sequence(struct state_server *st, const struct state_sequenc
 	if (status == NFS4_OK) {
 		/* SP4_NONE: a connection SEQUENCE arrives on is bound to the
 		 * fore channel (RFC 8881 2.10.3.1). */
-		if (a->conn && !conn_find(s, a->conn))
+		if (a->conn && !state_sess_conn_find(s, a->conn))
 			conn_bind_locked(st, s, a->conn, STATE_CONN_FORE);
-		struct state_sess_conn *c = a->conn ? conn_find(s, a->conn) : NULL;
+		struct state_sess_conn *c = a->conn ? state_sess_conn_find(s, a->conn) : NULL;
 		if (c)
 			c->last_fore_ms = state_now_ms();
 		out->clientid = s->clientid;

@@ -186,13 +186,15 @@ uint64_t state_session_clientid(const struct state_session *s);
 
 /* --- other session operations ------------------------------------------ */
 
-/* DESTROY_SESSION: NFS4ERR_BADSESSION when unknown; NFS4ERR_DELAY while
- * another request is in flight on it (the caller's own slot excepted:
- * pass the session from its SEQUENCE, or NULL).  The check and the
+/* DESTROY_SESSION (RFC 8881 18.37): NFS4ERR_BADSESSION when unknown;
+ * NFS4ERR_CONN_NOT_BOUND_TO_SESSION when conn is not bound to it and the
+ * COMPOUND is not in it (own: the session of the COMPOUND's SEQUENCE, or
+ * NULL; conn NULL: not checked); NFS4ERR_DELAY while another request is in
+ * flight on it (the caller's own slot excepted).  The check and the
  * destruction are one step under the session's lock: a SEQUENCE arriving
  * meanwhile either counts as in flight or finds the session gone. */
 enum nfsstat4 state_destroy_session(struct state_server *st, const uint8_t *sessionid,
-				    const struct state_session *own);
+				    const struct state_session *own, const struct rpc_conn *conn);
 
 /* DESTROY_CLIENTID: NFS4ERR_STALE_CLIENTID when unknown; NFS4ERR_CLIENTID_BUSY
  * while it has sessions or state. */

@@ -252,7 +252,7 @@ void state_create_session_cache(struct state_server *st, uint64_t clientid, uint
 /* --- DESTROY_SESSION, DESTROY_CLIENTID -------------------------------------------- */
 
 enum nfsstat4 state_destroy_session(struct state_server *st, const uint8_t *sessionid,
-				    const struct state_session *own)
+				    const struct state_session *own, const struct rpc_conn *conn)
 {
 	struct state_session *s = state_session_find(st, sessionid);
 	if (!s)
@@ -269,6 +269,8 @@ enum nfsstat4 state_destroy_session(struct state_server *st, const uint8_t *sess
 		busy--;
 	if (s->dead || !s->client)
 		status = NFS4ERR_BADSESSION;
+	else if (own != s && conn && st->opts.conn_ref && !state_sess_conn_find(s, conn))
+		status = NFS4ERR_CONN_NOT_BOUND_TO_SESSION;
 	else if (busy > 0)
 		status = NFS4ERR_DELAY; /* let them finish first */
 	else

@@ -71,6 +71,9 @@ void state_session_kill(struct state_server *st, struct state_session *s);
 void state_session_bind_initial(struct state_server *st, struct state_session *s,
 				struct rpc_conn *conn, unsigned dir);
 
+/* s->lock held: conn's entry among the session's connections, or NULL. */
+struct state_sess_conn *state_sess_conn_find(struct state_session *s, const struct rpc_conn *conn);
+
 /* session_back.c */
 /* s->lock held: some back-bound connection exists; one that has not failed
  * exists and the last callback did not find the path down. */

@@ -47,10 +47,62 @@ static void test_sequence_error_leaves_slot(void **state)
 	close(fd);
 }
 
+/* DESTROY_SESSION alone in a COMPOUND on fd; its status. */
+static uint32_t destroy_session_on(int fd, const struct rpc_cred *cred, const uint8_t sid[16])
+{
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin(&m, 1);
+	nfs4c_destroy_session_op(&m, sid);
+	nfs4c_send(fd, cred, &m, &p);
+	uint32_t status = p.status;
+	nfs4c_done(&p);
+	return status;
+}
+
+/* RFC 8881 18.37.3: DESTROY_SESSION must come on a connection bound to the
+ * session it destroys, unless the COMPOUND's SEQUENCE is on that session
+ * (which binds it).  A connection that never spoke, or one bound only to
+ * another session, gets CONN_NOT_BOUND_TO_SESSION and the session lives on;
+ * once a SEQUENCE of the session came over it, the destroy succeeds. */
+static void test_destroy_session_unbound_conn(void **state)
+{
+	int fd = conn(), fd_other = conn(), rogue = conn();
+	struct nfs4c_sess s, other;
+	nfs4c_session_up(&s, fd, 731, "destroy-unbound", NULL);
+	nfs4c_session_up(&other, fd_other, 732, "destroy-unbound-other", NULL);
+	assert_int_equal(destroy_session_on(rogue, s.cred, s.sid),
+			 NFS4ERR_CONN_NOT_BOUND_TO_SESSION);
+
+	/* In a COMPOUND whose SEQUENCE is on another session, from a
+	 * connection bound to that other one only. */
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	other.fd = rogue;
+	nfs4c_begin_seq(&other, &m, 0, false);
+	nfs4c_destroy_session_op(&m, s.sid);
+	nfs4c_send(rogue, other.cred, &m, &p);
+	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_DESTROY_SESSION), NFS4ERR_CONN_NOT_BOUND_TO_SESSION);
+	nfs4c_done(&p);
+	/* The session is still there. */
+	nfs4c_ping(&s);
+
+	/* A SEQUENCE of the session binds rogue; then the destroy works. */
+	s.fd = rogue;
+	nfs4c_ping(&s);
+	assert_int_equal(destroy_session_on(rogue, s.cred, s.sid), NFS4_OK);
+	assert_int_equal(sequence_only(&other, 0, other.seq[0] + 1, false), NFS4_OK);
+	close(fd);
+	close(fd_other);
+	close(rogue);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sequence_error_leaves_slot),
+		cmocka_unit_test(test_destroy_session_unbound_conn),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

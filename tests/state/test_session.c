@@ -334,7 +334,7 @@ static void test_destroy_races_sequence(void **state)
 			pthread_create(&t[i], NULL, racer_main, &r[i]);
 		}
 		enum nfsstat4 status;
-		while ((status = state_destroy_session(st, s.sid, NULL)) == NFS4ERR_DELAY)
+		while ((status = state_destroy_session(st, s.sid, NULL, NULL)) == NFS4ERR_DELAY)
 			;
 		assert_int_equal(status, NFS4_OK);
 		atomic_store(&destroyed, true);
