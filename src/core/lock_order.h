@@ -51,6 +51,10 @@
  *      nfs4/getattr_wait.c): waiters on CB_GETATTR answers and their
  *      deadlines.  A leaf: taken with nothing held; parked requests are
  *      resumed (rpc_park_resume, which takes 9) after it is released.
+ *  9c. nfs4: the v4.0 duplicate request cache's lock (struct
+ *      nfs4_drc40.lock, nfs4/drc40.c): its table of calls and the list of
+ *      kept replies.  A leaf: taken with nothing held; it only frees
+ *      buffers under it.
  *  10. rpc: the server's connection registry lock (struct
  *      rpc_server.conns_lock): the list of open connections the control
  *      plane reads; taken when a connection opens or closes and when the

@@ -76,6 +76,10 @@ enum {
 	/* On success the result body starts with a stateid4, which becomes
 	 * the current stateid (RFC 8881 16.2.3.1.2). */
 	NFS4_OPF_SETS_STATEID = 1u << 6,
+	/* Run twice it fails or acts twice, and no owner seqid guards it
+	 * (CREATE, REMOVE, RENAME...): a v4.0 COMPOUND that runs it keeps its
+	 * reply for retransmissions (nfs4/drc40.h). */
+	NFS4_OPF_NOT_IDEMPOTENT = 1u << 7,
 };
 
 /* The hooks of an operation (optable.c).  The dispatcher decodes its
