@@ -324,6 +324,7 @@ enum nfsstat4 state_reclaim_complete(struct state_server *st, uint64_t clientid)
 			cl->reclaim_complete = true;
 			/* Nothing more to reclaim for it. */
 			cl->reclaimable = false;
+			state_grace_reclaimed(st, cl->name, cl->name_len);
 		}
 	}
 	pthread_mutex_unlock(&st->lock);

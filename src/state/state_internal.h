@@ -228,6 +228,7 @@ struct state_deleg_table {
 struct state_prev {
 	uint8_t *name;
 	uint32_t name_len;
+	bool reclaimed; /* its client said RECLAIM_COMPLETE (v4.1) */
 };
 
 struct state_probe {
@@ -455,6 +456,9 @@ void state_record_sync(struct state_server *st, const uint8_t *name, uint32_t le
 size_t state_grace_tick(struct state_server *st, uint64_t now, struct state_prev **names);
 bool state_grace_active(struct state_server *st, uint64_t now);
 bool state_prev_has(const struct state_server *st, const uint8_t *name, uint32_t len);
+/* st->lock held: the client of record name finished reclaiming; when it
+ * was the last one that could, grace ends now. */
+void state_grace_reclaimed(struct state_server *st, const uint8_t *name, uint32_t len);
 void state_prev_free(struct state_prev *p, size_t n);
 
 /* state_callback.c */
