@@ -143,9 +143,10 @@ NFS4_SERVE(create_session)
 	out.fore = r.fore;
 	out.back = r.back;
 	size_t body_off = xdr_enc_len(res);
-	if (nfs4_enc_create_session_res(res, &out))
-		state_create_session_cache(c->srv->state, a->clientid, a->sequence, NFS4_OK,
-					   res->buf->data + body_off, xdr_enc_len(res) - body_off);
+	bool encoded = nfs4_enc_create_session_res(res, &out);
+	state_create_session_cache(c->srv->state, a->clientid, a->sequence, NFS4_OK,
+				   encoded ? res->buf->data + body_off : NULL,
+				   encoded ? xdr_enc_len(res) - body_off : 0);
 	return NFS4_OK;
 }
 

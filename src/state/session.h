@@ -110,7 +110,8 @@ struct state_create_session_res {
  *     send *replay (a reference to the cached result body; buf_unref it)
  *     with that status;
  *   NFS4ERR_STALE_CLIENTID, NFS4ERR_CLID_INUSE (other principal),
- *   NFS4ERR_SEQ_MISORDERED, NFS4ERR_TOOSMALL, NFS4ERR_INVAL.
+ *   NFS4ERR_SEQ_MISORDERED, NFS4ERR_TOOSMALL, NFS4ERR_INVAL;
+ *   NFS4ERR_DELAY for a retry of the csa_sequence still under way.
  * Confirms an unconfirmed client (writing its stable record: may block on
  * the disk) and removes the incarnation it replaces. */
 enum nfsstat4 state_create_session(struct state_server *st, const struct state_principal *who,
@@ -120,7 +121,10 @@ enum nfsstat4 state_create_session(struct state_server *st, const struct state_p
 
 /* Keeps the encoded result of CREATE_SESSION (status and body) for a
  * replay of csa_sequence.  Errors that did not take the sequence are not
- * cached (call it only for NFS4_OK and NFS4ERR_ that consumed it). */
+ * cached (call it only for NFS4_OK and NFS4ERR_ that consumed it).  Every
+ * new CREATE_SESSION must end with it (body NULL when its result could not
+ * be encoded): until then a retry of the same csa_sequence gets
+ * NFS4ERR_DELAY. */
 void state_create_session_cache(struct state_server *st, uint64_t clientid, uint32_t sequence,
 				enum nfsstat4 status, const uint8_t *body, size_t len);
 

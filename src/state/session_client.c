@@ -166,6 +166,10 @@ enum nfsstat4 state_create_session(struct state_server *st, const struct state_p
 		*replay = buf_ref(cl->cs_reply);
 		*replay_status = cl->cs_status;
 		state_client_renew(st, cl);
+	} else if (a->sequence == cl->cs_seq && cl->cs_busy) {
+		/* A retry of the one still under way: its result comes once
+		 * kept (RFC 8881 18.36.4 has it replayed, not refused). */
+		status = NFS4ERR_DELAY;
 	} else if (a->sequence != (uint32_t)(cl->cs_seq + 1)) {
 		status = NFS4ERR_SEQ_MISORDERED;
 	}
@@ -198,6 +202,7 @@ enum nfsstat4 state_create_session(struct state_server *st, const struct state_p
 							      : 0));
 	memcpy(out->sessionid, s->id, NFS4_SESSIONID_SIZE);
 	cl->cs_seq = a->sequence;
+	cl->cs_busy = true;
 	buf_unref(cl->cs_reply);
 	cl->cs_reply = NULL;
 	out->sequence = a->sequence;
@@ -232,18 +237,23 @@ enum nfsstat4 state_create_session(struct state_server *st, const struct state_p
 void state_create_session_cache(struct state_server *st, uint64_t clientid, uint32_t sequence,
 				enum nfsstat4 status, const uint8_t *body, size_t len)
 {
-	struct buf *b = buf_new(len ? len : 1);
-	if (!b)
-		return; /* a replay then gets SEQ_MISORDERED: not fatal */
-	memcpy(b->data, body, len);
-	b->len = len;
+	/* Without a body (out of memory, or the result did not encode) a
+	 * retry then gets SEQ_MISORDERED: not fatal. */
+	struct buf *b = body ? buf_new(len ? len : 1) : NULL;
+	if (b) {
+		memcpy(b->data, body, len);
+		b->len = len;
+	}
 	pthread_mutex_lock(&st->lock);
 	struct state_client *cl = state_client_find(st, clientid, true);
 	if (cl && cl->cs_seq == sequence) {
-		buf_unref(cl->cs_reply);
-		cl->cs_reply = b;
-		cl->cs_status = status;
-		b = NULL;
+		cl->cs_busy = false;
+		if (b) {
+			buf_unref(cl->cs_reply);
+			cl->cs_reply = b;
+			cl->cs_status = status;
+			b = NULL;
+		}
 	}
 	pthread_mutex_unlock(&st->lock);
 	buf_unref(b);

@@ -70,6 +70,9 @@ struct state_client {
 	uint32_t cs_seq;           /* the last CREATE_SESSION sequence taken */
 	struct buf *cs_reply;      /* its result body, for a replay (or NULL) */
 	enum nfsstat4 cs_status;
+	/* cs_seq was taken and its result is not kept yet (the record is
+	 * being written, the result encoded): a retry waits (DELAY). */
+	bool cs_busy;
 	bool reclaim_complete;
 	bool recallable_revoked; /* SEQ4_STATUS_RECALLABLE_STATE_REVOKED */
 	struct state_list sessions; /* struct state_session.client_link */

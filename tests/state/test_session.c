@@ -2,8 +2,9 @@
  * wrap, a retry of a request still in flight, a refused SEQUENCE leaving the
  * slot alone, replays renewing the lease, the reply-cache budget lowering
  * target_highest_slotid, the reaper destroying expired clients' sessions
- * and returning their cache bytes, SEQUENCE from many threads, and
- * DESTROY_SESSION racing SEQUENCEs. */
+ * and returning their cache bytes, SEQUENCE from many threads,
+ * DESTROY_SESSION racing SEQUENCEs, and a CREATE_SESSION retried while its
+ * first copy is still under way. */
 #include "state_test.h"
 
 #include <pthread.h>
@@ -283,6 +284,51 @@ static void test_threads(void **state)
 	state_server_destroy(st);
 }
 
+/* --- CREATE_SESSION retried before its reply is kept ------------------------------ */
+
+/* Between taking csa_sequence and keeping the encoded result (the stable
+ * record is written in between, on the disk) a retry of the same
+ * CREATE_SESSION must not look misordered: it gets NFS4ERR_DELAY, and once
+ * the result is kept, that result. */
+static void test_create_session_retry_in_progress(void **state)
+{
+	struct state_server *st = st_new(60000);
+	struct state_principal who = st_who(1);
+	struct state_exchange_res er;
+	assert_int_equal(state_exchange_id(st, &who, (const uint8_t *)"verifier",
+					   (const uint8_t *)"cs-retry", 8, 0, &er),
+			 NFS4_OK);
+	struct state_create_session_args a;
+	memset(&a, 0, sizeof(a));
+	a.clientid = er.clientid;
+	a.sequence = er.sequenceid;
+	a.fore = (struct nfs4_chan_attrs){.maxrequestsize = 4096, .maxresponsesize = 4096,
+					  .maxoperations = 8, .maxrequests = 2};
+	a.back = a.fore;
+	struct state_create_session_res r, r2;
+	struct buf *replay;
+	enum nfsstat4 rs;
+	assert_int_equal(state_create_session(st, &who, &a, &r, &replay, &rs), NFS4_OK);
+	assert_null(replay);
+	/* The retry while the first one's reply is being made. */
+	assert_int_equal(state_create_session(st, &who, &a, &r2, &replay, &rs), NFS4ERR_DELAY);
+	assert_null(replay);
+	const char body[] = "the encoded result";
+	state_create_session_cache(st, a.clientid, a.sequence, NFS4_OK, (const uint8_t *)body,
+				   sizeof(body));
+	assert_int_equal(state_create_session(st, &who, &a, &r2, &replay, &rs), NFS4_OK);
+	assert_non_null(replay);
+	assert_int_equal(rs, NFS4_OK);
+	assert_int_equal(replay->len, sizeof(body));
+	assert_memory_equal(replay->data, body, sizeof(body));
+	buf_unref(replay);
+	/* One session, not two. */
+	struct state_session_stats sst;
+	state_get_session_stats(st, &sst);
+	assert_int_equal(sst.sessions, 1);
+	state_server_destroy(st);
+}
+
 /* --- DESTROY_SESSION against SEQUENCEs arriving --------------------------------- */
 
 struct racer {
@@ -357,6 +403,7 @@ int main(void)
 		cmocka_unit_test(test_budget_lowers_target),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_destroy_races_sequence),
+		cmocka_unit_test(test_create_session_retry_in_progress),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
