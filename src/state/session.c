@@ -44,11 +44,14 @@ int state_sessions_init(struct state_server *st)
 	pthread_mutex_init(&st->sess_lock, NULL);
 	state_session_limits_default(&st->limits);
 	state_random(&st->next_session, sizeof(st->next_session));
+	if (state_conn_index_init(st) != 0)
+		return -1;
 	return hashtable_init(&st->sessions, 64) == 0 ? 0 : -1;
 }
 
 void state_sessions_fini(struct state_server *st)
 {
+	state_conn_index_fini(st);
 	hashtable_fini(&st->sessions);
 	pthread_mutex_destroy(&st->sess_lock);
 }
@@ -66,14 +69,14 @@ struct state_session *state_session_ref(struct state_session *s)
 	return s;
 }
 
-static void conn_put(struct state_server *st, struct rpc_conn *conn)
+void state_conn_put(struct state_server *st, struct rpc_conn *conn)
 {
 	if (conn && st->opts.conn_unref)
 		st->opts.conn_unref(conn);
 }
 
 /* The rpc layer keeps a back-bound connection open however idle it is. */
-static void conn_hold_back(struct state_server *st, struct rpc_conn *conn, bool on)
+void state_conn_hold_back(struct state_server *st, struct rpc_conn *conn, bool on)
 {
 	if (conn && st->opts.conn_hold_back)
 		st->opts.conn_hold_back(conn, on);
@@ -93,8 +96,8 @@ void state_session_unref(struct state_server *st, struct state_session *s)
 	atomic_fetch_sub(&st->cache_bytes, bytes);
 	for (unsigned i = 0; i < s->nconns; i++) {
 		if (s->conns[i].dir & STATE_CONN_BACK)
-			conn_hold_back(st, s->conns[i].conn, false);
-		conn_put(st, s->conns[i].conn);
+			state_conn_hold_back(st, s->conns[i].conn, false);
+		state_conn_put(st, s->conns[i].conn);
 	}
 	free(s->conns);
 	free(s->slots);
@@ -189,11 +192,13 @@ void state_session_kill(struct state_server *st, struct state_session *s)
 	unsigned nconns = s->nconns;
 	s->conns = NULL;
 	s->nconns = s->conns_cap = 0;
+	for (unsigned i = 0; i < nconns; i++)
+		state_conn_index_del(st, conns[i].conn, s);
 	pthread_mutex_unlock(&s->lock);
 	for (unsigned i = 0; i < nconns; i++) {
 		if (conns[i].dir & STATE_CONN_BACK)
-			conn_hold_back(st, conns[i].conn, false);
-		conn_put(st, conns[i].conn);
+			state_conn_hold_back(st, conns[i].conn, false);
+		state_conn_put(st, conns[i].conn);
 	}
 	free(conns);
 	atomic_fetch_sub(&st->n_sessions, 1);
@@ -246,10 +251,7 @@ static bool conn_bind_locked(struct state_server *st, struct state_session *s,
 			return true; /* unit tests: connections are not tracked */
 		/* Closed already: its close hook ran (or runs after we let go
 		 * of s->lock, and then finds it), never bind a dead one.  The
-		 * flag is read without the connection's lock: s->lock stays a
-		 * leaf (core/lock_order.h). */
-		if (st->opts.conn_is_closed && st->opts.conn_is_closed(conn))
-			return true;
+		 * flag is read without the connection's lock. */
 		if (s->nconns == s->conns_cap) {
 			unsigned cap = s->conns_cap ? s->conns_cap * 2 : 2;
 			struct state_sess_conn *n = realloc(s->conns, cap * sizeof(*n));
@@ -258,12 +260,22 @@ static bool conn_bind_locked(struct state_server *st, struct state_session *s,
 			s->conns = n;
 			s->conns_cap = cap;
 		}
+		/* In the connection's index first, then the closed check:
+		 * the close hook runs after the flag is set, so either it
+		 * finds this binding or the binding sees the flag
+		 * (session_conn.c). */
+		if (!state_conn_index_add(st, conn, s))
+			return false;
+		if (st->opts.conn_is_closed && st->opts.conn_is_closed(conn)) {
+			state_conn_index_del(st, conn, s);
+			return true;
+		}
 		c = &s->conns[s->nconns++];
 		memset(c, 0, sizeof(*c));
 		c->conn = st->opts.conn_ref(conn);
 	}
 	if ((dir & STATE_CONN_BACK) && !(c->dir & STATE_CONN_BACK))
-		conn_hold_back(st, c->conn, true);
+		state_conn_hold_back(st, c->conn, true);
 	if ((dir & STATE_CONN_BACK) && (!(c->dir & STATE_CONN_BACK) || c->back_failed)) {
 		/* A new path: probe it, and let the client show it fixed a
 		 * fault. */
@@ -285,35 +297,6 @@ void state_session_bind_initial(struct state_server *st, struct state_session *s
 	if (!conn_bind_locked(st, s, conn, dir))
 		log_error("state: out of memory binding a connection to a session");
 	pthread_mutex_unlock(&s->lock);
-}
-
-void state_conn_closed(struct state_server *st, struct rpc_conn *conn)
-{
-	struct rpc_conn *put[64];
-	unsigned nput = 0;
-	pthread_mutex_lock(&st->sess_lock);
-	struct hashtable_iter it;
-	for (struct hashtable_node *n = hashtable_iter_first(&it, &st->sessions); n;
-	     n = hashtable_iter_next(&it)) {
-		struct state_session *s = state_container_of(n, struct state_session, node);
-		pthread_mutex_lock(&s->lock);
-		for (unsigned i = 0; i < s->nconns; i++) {
-			if (s->conns[i].conn != conn)
-				continue;
-			if (s->conns[i].dir & STATE_CONN_BACK)
-				conn_hold_back(st, conn, false);
-			if (nput < sizeof(put) / sizeof(put[0]))
-				put[nput++] = conn;
-			else
-				conn_put(st, conn); /* no lock of ours inside */
-			s->conns[i] = s->conns[--s->nconns];
-			break;
-		}
-		pthread_mutex_unlock(&s->lock);
-	}
-	pthread_mutex_unlock(&st->sess_lock);
-	for (unsigned i = 0; i < nput; i++)
-		conn_put(st, put[i]);
 }
 
 enum nfsstat4 state_bind_conn(struct state_server *st, const uint8_t *sessionid,
@@ -346,7 +329,7 @@ enum nfsstat4 state_bind_conn(struct state_server *st, const uint8_t *sessionid,
 		/* A connection keeps the directions it has; binding again
 		 * replaces them (RFC 8881 18.34.3). */
 		if (c && (c->dir & STATE_CONN_BACK))
-			conn_hold_back(st, c->conn, false);
+			state_conn_hold_back(st, c->conn, false);
 		if (c)
 			c->dir = 0;
 		if (!conn_bind_locked(st, s, conn, want))
@@ -582,7 +565,7 @@ void state_sequence_done(struct state_server *st, struct state_session *s, uint3
 	state_session_unref(st, s);
 }
 
-void state_cb_put_conn(struct state_server *st, struct rpc_conn *conn) { conn_put(st, conn); }
+void state_cb_put_conn(struct state_server *st, struct rpc_conn *conn) { state_conn_put(st, conn); }
 
 /* --- counters ----------------------------------------------------------------------- */
 
@@ -603,6 +586,7 @@ void state_get_session_stats(struct state_server *st, struct state_session_stats
 	o->sessions = atomic_load(&st->n_sessions);
 	o->callbacks_ok = atomic_load(&st->n_cb_ok);
 	o->callbacks_failed = atomic_load(&st->n_cb_failed);
+	o->conn_close_visits = atomic_load(&st->n_close_visits);
 }
 
 void state_sessions_recallable_revoked(struct state_server *st, struct state_client *cl, bool on)

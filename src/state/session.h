@@ -361,6 +361,9 @@ struct state_session_stats {
 	uint64_t cache_bytes;
 	uint64_t sessions;
 	uint64_t callbacks_ok, callbacks_failed; /* back-channel calls answered / not */
+	/* Sessions looked at to unbind connections that closed: what closing
+	 * connections cost. */
+	uint64_t conn_close_visits;
 };
 
 void state_get_session_stats(struct state_server *st, struct state_session_stats *out);

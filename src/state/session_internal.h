@@ -71,6 +71,20 @@ void state_session_kill(struct state_server *st, struct state_session *s);
 void state_session_bind_initial(struct state_server *st, struct state_session *s,
 				struct rpc_conn *conn, unsigned dir);
 
+/* The rpc layer's hooks: release a connection reference; tell it a
+ * session starts or stops using the connection as its back channel. */
+void state_conn_put(struct state_server *st, struct rpc_conn *conn);
+void state_conn_hold_back(struct state_server *st, struct rpc_conn *conn, bool on);
+
+/* session_conn.c: the sessions each connection is bound to (s->lock held
+ * for add and del).  add: false when out of memory. */
+int state_conn_index_init(struct state_server *st);
+void state_conn_index_fini(struct state_server *st);
+bool state_conn_index_add(struct state_server *st, const struct rpc_conn *conn,
+			  struct state_session *s);
+void state_conn_index_del(struct state_server *st, const struct rpc_conn *conn,
+			  struct state_session *s);
+
 /* s->lock held: conn's entry among the session's connections, or NULL. */
 struct state_sess_conn *state_sess_conn_find(struct state_session *s, const struct rpc_conn *conn);
 

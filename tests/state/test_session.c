@@ -3,8 +3,8 @@
  * slot alone, replays renewing the lease, the reply-cache budget lowering
  * target_highest_slotid, the reaper destroying expired clients' sessions
  * and returning their cache bytes, SEQUENCE from many threads,
- * DESTROY_SESSION racing SEQUENCEs, and a CREATE_SESSION retried while its
- * first copy is still under way. */
+ * DESTROY_SESSION racing SEQUENCEs, a CREATE_SESSION retried while its
+ * first copy is still under way, and what closing a connection costs. */
 #include "state_test.h"
 
 #include <pthread.h>
@@ -329,6 +329,94 @@ static void test_create_session_retry_in_progress(void **state)
 	state_server_destroy(st);
 }
 
+/* --- closing a connection ------------------------------------------------------------ */
+
+/* Connections as the state module sees them: pointers it references. */
+static char fake_conns[64];
+static atomic_uint fake_refs[64];
+
+static struct rpc_conn *fake_conn(unsigned i) { return (struct rpc_conn *)(void *)&fake_conns[i]; }
+
+static struct rpc_conn *fake_ref(struct rpc_conn *c)
+{
+	atomic_fetch_add(&fake_refs[(char *)(void *)c - fake_conns], 1);
+	return c;
+}
+
+static void fake_unref(struct rpc_conn *c)
+{
+	atomic_fetch_sub(&fake_refs[(char *)(void *)c - fake_conns], 1);
+}
+
+/* Session i of its own client, created over connection i. */
+static void sess_up_on(struct state_server *st, unsigned i, struct sess *out)
+{
+	char name[32];
+	snprintf(name, sizeof(name), "conn-close-%u", i);
+	struct state_principal who = st_who(1);
+	struct state_exchange_res er;
+	assert_int_equal(state_exchange_id(st, &who, (const uint8_t *)"verifier",
+					   (const uint8_t *)name, (uint32_t)strlen(name), 0, &er),
+			 NFS4_OK);
+	struct state_create_session_args a;
+	memset(&a, 0, sizeof(a));
+	a.clientid = er.clientid;
+	a.sequence = er.sequenceid;
+	a.fore = (struct nfs4_chan_attrs){.maxrequestsize = 4096, .maxresponsesize = 4096,
+					  .maxoperations = 8, .maxrequests = 2};
+	a.back = a.fore;
+	a.conn = fake_conn(i);
+	struct state_create_session_res r;
+	struct buf *replay;
+	enum nfsstat4 rs;
+	assert_int_equal(state_create_session(st, &who, &a, &r, &replay, &rs), NFS4_OK);
+	out->clientid = er.clientid;
+	memcpy(out->sid, r.sessionid, NFS4_SESSIONID_SIZE);
+}
+
+/* A connection that closes is unbound from the sessions it was bound to,
+ * and only those are looked at: closing costs the connection's sessions,
+ * not all of the server's. */
+static void test_conn_close_costs_its_sessions(void **state)
+{
+	struct state_options o;
+	memset(&o, 0, sizeof(o));
+	o.lease_ms = 60000;
+	o.conn_ref = fake_ref;
+	o.conn_unref = fake_unref;
+	struct state_server *st = NULL;
+	assert_int_equal(state_server_create(&o, &st), 0);
+	enum { N = 40 };
+	struct sess s[N];
+	for (unsigned i = 0; i < N; i++)
+		sess_up_on(st, i, &s[i]);
+	/* Connection 0 serves session 1 too. */
+	unsigned bound;
+	assert_int_equal(state_bind_conn(st, s[1].sid, fake_conn(0), CDFC4_FORE, &bound), NFS4_OK);
+	assert_int_equal(atomic_load(&fake_refs[0]), 2);
+	struct state_session_stats before, after;
+	state_get_session_stats(st, &before);
+	state_conn_closed(st, fake_conn(0));
+	state_get_session_stats(st, &after);
+	assert_int_equal(after.conn_close_visits - before.conn_close_visits, 2);
+	assert_int_equal(atomic_load(&fake_refs[0]), 0);
+	/* Gone from both: a second close finds nothing. */
+	state_conn_closed(st, fake_conn(0));
+	state_get_session_stats(st, &before);
+	assert_int_equal(before.conn_close_visits, after.conn_close_visits);
+	/* A destroyed session let go of its connection already. */
+	assert_int_equal(state_destroy_session(st, s[2].sid, NULL, NULL), NFS4_OK);
+	assert_int_equal(atomic_load(&fake_refs[2]), 0);
+	state_conn_closed(st, fake_conn(2));
+	state_conn_closed(st, fake_conn(3));
+	state_get_session_stats(st, &after);
+	assert_int_equal(after.conn_close_visits - before.conn_close_visits, 1);
+	assert_int_equal(atomic_load(&fake_refs[3]), 0);
+	state_server_destroy(st);
+	for (unsigned i = 0; i < N; i++)
+		assert_int_equal(atomic_load(&fake_refs[i]), 0);
+}
+
 /* --- DESTROY_SESSION against SEQUENCEs arriving --------------------------------- */
 
 struct racer {
@@ -404,6 +492,7 @@ int main(void)
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_destroy_races_sequence),
 		cmocka_unit_test(test_create_session_retry_in_progress),
+		cmocka_unit_test(test_conn_close_costs_its_sessions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
