@@ -159,6 +159,7 @@ struct state_session *state_session_new(struct state_server *st, struct state_cl
 	s->cb_sec = *sec;
 	s->nslots = fore->maxrequests;
 	s->target_last = s->nslots ? s->nslots - 1 : 0;
+	s->highest = s->target_last;
 	s->back_wanted = flags & CREATE_SESSION4_FLAG_CONN_BACK_CHAN;
 	atomic_init(&s->recallable_revoked, cl->recallable_revoked);
 	pthread_mutex_lock(&st->sess_lock);
@@ -364,21 +365,60 @@ enum nfsstat4 state_backchannel_ctl(struct state_server *st, struct state_sessio
 
 /* --- SEQUENCE ----------------------------------------------------------------------- */
 
-/* The highest slot the client should use: all of them, unless the reply
+/* The number of slots the client should use: all of them, unless the reply
  * caches together are over the budget, in which case each session gets a
- * fair share of it. */
+ * fair share of it.  Between three quarters of the budget and all of it
+ * the session keeps the target it has, so that the target does not swing
+ * with every reply kept or freed. */
 static uint32_t target_slots(struct state_server *st, const struct state_session *s)
 {
 	uint64_t used = atomic_load_explicit(&st->cache_bytes, memory_order_relaxed);
 	uint64_t budget = st->limits.cache_budget;
-	if (budget == 0 || used <= budget)
+	if (budget == 0 || used <= budget / 4 * 3)
 		return s->nslots;
+	if (used <= budget)
+		return s->target_last + 1;
 	uint64_t nsess = atomic_load_explicit(&st->n_sessions, memory_order_relaxed);
 	uint64_t per = s->fore.maxresponsesize_cached ? s->fore.maxresponsesize_cached : 1;
 	uint64_t share = budget / (nsess ? nsess : 1) / per;
 	if (share < 1)
 		share = 1;
 	return share < s->nslots ? (uint32_t)share : s->nslots;
+}
+
+/* Moves sr_highest_slotid toward the target (s->lock held), RFC 8881
+ * 2.10.6.1: down only once the client's own highest slot (sa_highest_slotid)
+ * is within the target, so it no longer uses the slots above, which are
+ * then freed with their kept replies (the budget is enforced, not only
+ * asked for); up as soon as the target is, with fresh slots.  Returns the
+ * cache bytes freed. */
+static uint64_t highest_follow_target(struct state_session *s, uint32_t target,
+				      uint32_t client_highest)
+{
+	uint64_t freed = 0;
+	if (target > s->highest) {
+		for (uint32_t i = s->highest + 1; i <= target; i++) {
+			s->slots[i].used = false;
+			s->slots[i].seqid = 0;
+		}
+		s->highest = target;
+	} else if (target < s->highest && client_highest <= target) {
+		uint32_t keep = target;
+		for (uint32_t i = target + 1; i <= s->highest; i++) {
+			struct state_slot *slot = &s->slots[i];
+			if (slot->inflight) {
+				keep = i; /* still being served: freed next time */
+				continue;
+			}
+			if (slot->reply) {
+				freed += slot->reply->cap;
+				buf_unref(slot->reply);
+				slot->reply = NULL;
+			}
+		}
+		s->highest = keep;
+	}
+	return freed;
 }
 
 static uint32_t status_flags_locked(const struct state_session *s)
@@ -452,9 +492,9 @@ enum nfsstat4 state_sequence(struct state_server *st, const struct state_sequenc
 	}
 	enum nfsstat4 status = NFS4_OK;
 	pthread_mutex_lock(&s->lock);
-	struct state_slot *slot = a->slotid < s->nslots ? &s->slots[a->slotid] : NULL;
+	struct state_slot *slot = a->slotid <= s->highest ? &s->slots[a->slotid] : NULL;
 	/* For the log, read under the lock. */
-	uint32_t expected = slot ? slot->seqid + 1 : 0, nslots = s->nslots;
+	uint32_t expected = slot ? slot->seqid + 1 : 0, nslots = s->highest + 1;
 	if (s->dead) {
 		atomic_fetch_add_explicit(&st->n_bad_session, 1, memory_order_relaxed);
 		status = NFS4ERR_BADSESSION;
@@ -518,9 +558,13 @@ enum nfsstat4 state_sequence(struct state_server *st, const struct state_sequenc
 		if (c)
 			c->last_fore_ms = state_now_ms();
 		out->clientid = s->clientid;
-		out->highest_slotid = s->nslots - 1;
 		out->target_highest_slotid = target_slots(st, s) - 1;
 		s->target_last = out->target_highest_slotid;
+		uint64_t freed = highest_follow_target(s, out->target_highest_slotid,
+						       a->highest_slotid);
+		if (freed)
+			atomic_fetch_sub(&st->cache_bytes, freed);
+		out->highest_slotid = s->highest;
 		out->status_flags = status_flags_locked(s);
 		out->fore = s->fore;
 		out->probe = s->back_wanted && state_session_has_back_locked(s) &&

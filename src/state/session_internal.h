@@ -47,6 +47,9 @@ struct state_session {
 	uint32_t flags;
 	uint32_t nslots;
 	uint32_t target_last; /* the target_highest_slotid SEQUENCE last returned */
+	/* sr_highest_slotid: slots above it are freed (their replies gone,
+	 * their seqids started again) and NFS4ERR_BADSLOT until it rises. */
+	uint32_t highest;
 	struct state_slot *slots;
 	struct state_sess_conn *conns;
 	unsigned nconns, conns_cap;

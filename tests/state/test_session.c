@@ -1,7 +1,7 @@
 /* The v4.1 session layer without the network: slot seqids through their
  * wrap, a retry of a request still in flight, a refused SEQUENCE leaving the
  * slot alone, replays renewing the lease, the reply-cache budget lowering
- * target_highest_slotid, the reaper destroying expired clients' sessions
+ * target_highest_slotid and enforced once the client shrinks, the reaper destroying expired clients' sessions
  * and returning their cache bytes, SEQUENCE from many threads,
  * DESTROY_SESSION racing SEQUENCEs, a CREATE_SESSION retried while its
  * first copy is still under way, and what closing a connection costs. */
@@ -87,9 +87,11 @@ static void test_no_rdma_ird(void **state)
 static enum nfsstat4 seq(struct state_server *st, const struct sess *s, uint32_t slot,
 			 uint32_t seqid, uint64_t digest, struct state_sequence_res *r)
 {
+	/* The client uses its slots from the lowest up. */
 	struct state_sequence_args a = {.sessionid = s->sid,
 					.seqid = seqid,
 					.slotid = slot,
+					.highest_slotid = slot,
 					.cachethis = true,
 					.digest = digest,
 					.numops = 1,
@@ -230,6 +232,83 @@ static void test_budget_lowers_target(void **state)
 	assert_int_equal(r.highest_slotid, 15);
 	assert_true(r.target_highest_slotid < 15);
 	done(st, &r, 2, "x");
+	state_server_destroy(st);
+}
+
+/* A SEQUENCE on slot with the client's sa_highest_slotid. */
+static enum nfsstat4 seq_hi(struct state_server *st, const struct sess *s, uint32_t slot,
+			    uint32_t seqid, uint32_t highest, struct state_sequence_res *r)
+{
+	struct state_sequence_args a = {.sessionid = s->sid,
+					.seqid = seqid,
+					.slotid = slot,
+					.highest_slotid = highest,
+					.cachethis = true,
+					.digest = seqid,
+					.numops = 1,
+					.reqsize = 100};
+	return state_sequence(st, &a, r);
+}
+
+/* The budget holds: four sessions whose kept replies are about three times
+ * it are told a lower target; once each client's highest slot is within it
+ * (it shrank its table), the slots above are freed with their replies and
+ * refused (BADSLOT), and the caches fit the budget.  Back under it, the
+ * target and the highest slot go up again, the new slots fresh. */
+static void test_budget_enforced(void **state)
+{
+	struct state_server *st = st_new(60000);
+	struct state_session_limits lim;
+	state_session_limits_default(&lim);
+	lim.cache_budget = 64 * 1024;
+	state_session_set_limits(st, &lim);
+	enum { NS = 4, SLOTS = 16 };
+	struct sess s[NS];
+	uint32_t next[NS][SLOTS];
+	char big[3000];
+	memset(big, 'b', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	struct state_sequence_res r;
+	for (int k = 0; k < NS; k++) {
+		char name[16];
+		snprintf(name, sizeof(name), "budget-%d", k);
+		sess_up(st, name, SLOTS, &s[k]);
+		for (uint32_t i = 0; i < SLOTS; i++) {
+			assert_int_equal(seq_hi(st, &s[k], i, 1, SLOTS - 1, &r), NFS4_OK);
+			done(st, &r, i, big);
+			next[k][i] = 2;
+		}
+	}
+	struct state_session_stats sst;
+	state_get_session_stats(st, &sst);
+	assert_true(sst.cache_bytes > 2 * lim.cache_budget);
+
+	uint32_t target[NS];
+	for (int k = 0; k < NS; k++) {
+		/* Told the target while still using every slot. */
+		assert_int_equal(seq_hi(st, &s[k], 0, next[k][0]++, SLOTS - 1, &r), NFS4_OK);
+		assert_int_equal(r.highest_slotid, SLOTS - 1);
+		assert_true(r.target_highest_slotid < SLOTS - 1);
+		target[k] = r.target_highest_slotid;
+		done(st, &r, 0, "x");
+		/* The client shrinks to it: the slots above go. */
+		assert_int_equal(seq_hi(st, &s[k], 0, next[k][0]++, target[k], &r), NFS4_OK);
+		assert_int_equal(r.highest_slotid, target[k]);
+		done(st, &r, 0, "x");
+		assert_int_equal(seq_hi(st, &s[k], SLOTS - 1, next[k][SLOTS - 1], target[k], &r),
+				 NFS4ERR_BADSLOT);
+	}
+	state_get_session_stats(st, &sst);
+	assert_true(sst.cache_bytes <= lim.cache_budget);
+
+	/* Under the budget again: the target and the highest slot rise, and
+	 * a freed slot starts again at seqid 1. */
+	assert_int_equal(seq_hi(st, &s[0], 0, next[0][0]++, target[0], &r), NFS4_OK);
+	assert_int_equal(r.target_highest_slotid, SLOTS - 1);
+	assert_int_equal(r.highest_slotid, SLOTS - 1);
+	done(st, &r, 0, "x");
+	assert_int_equal(seq_hi(st, &s[0], SLOTS - 1, 1, SLOTS - 1, &r), NFS4_OK);
+	done(st, &r, SLOTS - 1, "x");
 	state_server_destroy(st);
 }
 
@@ -489,6 +568,7 @@ int main(void)
 		cmocka_unit_test(test_seqid_wrap_and_inflight),
 		cmocka_unit_test(test_replay_renews_and_reaper),
 		cmocka_unit_test(test_budget_lowers_target),
+		cmocka_unit_test(test_budget_enforced),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_destroy_races_sequence),
 		cmocka_unit_test(test_create_session_retry_in_progress),
