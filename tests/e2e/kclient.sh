@@ -139,13 +139,17 @@ fi
 # Crashes under a writing 4.1 client: the watcher beside ferryd kills it
 # with SIGKILL whenever the guest asks (.ferry-e2e-crash in the export)
 # and starts it again on the same state directory, with the default 90 s
-# grace period.  The client's RECLAIM_COMPLETE ends grace early, so the
-# writes go on within seconds; afterwards the exported file must hold every
-# write the guest saw acknowledged.
+# grace period.  Delegations are off, so each write's open is an OPEN on
+# the wire, which grace holds back (with a delegation the client opens
+# locally and reclaims it: grace would not show).  The client's
+# RECLAIM_COMPLETE ends grace early, so the writes go on within seconds;
+# afterwards the exported file must hold every write the guest saw
+# acknowledged.
 case ",$vers," in *,4.1,*) crash=${FERRY_E2E_CRASH:-1} ;; *) crash=0 ;; esac
 [ "${FERRY_E2E_ONLY:-crash}" = crash ] || crash=0
 if [ "$crash" = 1 ]; then
-	sed 's/^grace_time = .*/grace_time = 90/' "$work/ferryd.conf" >"$work/crash.conf"
+	sed 's/^grace_time = .*/grace_time = 90\ndelegations = off/' "$work/ferryd.conf" \
+		>"$work/crash.conf"
 	mkdir -p "$work/crash-out"
 	saved_server=$server
 	server="while :; do '$ferryd' --config '$work/crash.conf' & p=\$!
