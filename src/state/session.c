@@ -129,6 +129,24 @@ uint64_t state_session_clientid(const struct state_session *s) { return s->clien
 
 /* --- creation and removal (st->lock held) ------------------------------------- */
 
+/* The client's sessions came or went: each learns how many there are now,
+ * and the server how many clients have sessions (the budget's shares). */
+static void client_sessions_changed(struct state_server *st, struct state_client *cl, int delta)
+{
+	unsigned n = 0;
+	struct state_list *p;
+	for (p = cl->sessions.next; p != &cl->sessions; p = p->next)
+		n++;
+	for (p = cl->sessions.next; p != &cl->sessions; p = p->next) {
+		struct state_session *s = state_container_of(p, struct state_session, client_link);
+		atomic_store_explicit(&s->client_sessions, n, memory_order_relaxed);
+	}
+	if (delta > 0 && n == 1)
+		atomic_fetch_add(&st->n_session_clients, 1);
+	else if (delta < 0 && n == 0)
+		atomic_fetch_sub(&st->n_session_clients, 1);
+}
+
 struct state_session *state_session_new(struct state_server *st, struct state_client *cl,
 					const struct nfs4_chan_attrs *fore,
 					const struct nfs4_chan_attrs *back, uint32_t flags,
@@ -173,6 +191,7 @@ struct state_session *state_session_new(struct state_server *st, struct state_cl
 	hashtable_insert(&st->sessions, &s->node, hash_sessionid(st, s->id));
 	pthread_mutex_unlock(&st->sess_lock);
 	state_list_add(&cl->sessions, &s->client_link);
+	client_sessions_changed(st, cl, 1);
 	atomic_fetch_add(&st->n_sessions, 1);
 	return s;
 }
@@ -185,6 +204,8 @@ void state_session_kill(struct state_server *st, struct state_session *s)
 	hashtable_remove(&st->sessions, &s->node);
 	pthread_mutex_unlock(&st->sess_lock);
 	state_list_del(&s->client_link);
+	if (s->client)
+		client_sessions_changed(st, s->client, -1);
 	pthread_mutex_lock(&s->lock);
 	s->dead = true;
 	s->client = NULL;
@@ -366,8 +387,9 @@ enum nfsstat4 state_backchannel_ctl(struct state_server *st, struct state_sessio
 /* --- SEQUENCE ----------------------------------------------------------------------- */
 
 /* The number of slots the client should use: all of them, unless the reply
- * caches together are over the budget, in which case each session gets a
- * fair share of it.  Between three quarters of the budget and all of it
+ * caches together are over the budget, in which case each client gets a
+ * fair share of it, split among its sessions (a client does not get more
+ * by opening more sessions); at least one slot, as knfsd does.  Between three quarters of the budget and all of it
  * the session keeps the target it has, so that the target does not swing
  * with every reply kept or freed. */
 static uint32_t target_slots(struct state_server *st, const struct state_session *s)
@@ -378,9 +400,10 @@ static uint32_t target_slots(struct state_server *st, const struct state_session
 		return s->nslots;
 	if (used <= budget)
 		return s->target_last + 1;
-	uint64_t nsess = atomic_load_explicit(&st->n_sessions, memory_order_relaxed);
+	uint64_t nclients = atomic_load_explicit(&st->n_session_clients, memory_order_relaxed);
+	uint64_t nsess = atomic_load_explicit(&s->client_sessions, memory_order_relaxed);
 	uint64_t per = s->fore.maxresponsesize_cached ? s->fore.maxresponsesize_cached : 1;
-	uint64_t share = budget / (nsess ? nsess : 1) / per;
+	uint64_t share = budget / (nclients ? nclients : 1) / (nsess ? nsess : 1) / per;
 	if (share < 1)
 		share = 1;
 	return share < s->nslots ? (uint32_t)share : s->nslots;

@@ -38,6 +38,10 @@ struct state_session {
 	_Atomic uint64_t renewed_ms;
 	atomic_uint inflight;
 	atomic_bool recallable_revoked; /* the client's flag (state_client_set_revoked) */
+	/* How many sessions its client has (itself included), set under
+	 * st->lock as they come and go: its share of the reply-cache budget
+	 * is its client's share divided by this. */
+	atomic_uint client_sessions;
 
 	/* Everything below under lock.
 	 * lock order: see core/lock_order.h, level 5. */

@@ -305,7 +305,8 @@ struct state_server {
 	_Atomic uint64_t cache_bytes;
 	_Atomic uint64_t n_sequence, n_replay, n_bad_session, n_badslot, n_misordered,
 		n_slot_busy, n_false_retry, n_uncached, n_slots_in_use, n_sessions, n_cb_ok,
-		n_cb_failed, n_too_many_ops, n_req_too_big, n_close_visits;
+		n_cb_failed, n_too_many_ops, n_req_too_big, n_close_visits,
+		n_session_clients; /* clients with at least one session */
 	/* Connection -> the sessions bound to it (session_conn.c).
 	 * lock order: see core/lock_order.h, level 5a. */
 	pthread_mutex_t conn_index_lock;

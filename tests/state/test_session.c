@@ -312,6 +312,76 @@ static void test_budget_enforced(void **state)
 	state_server_destroy(st);
 }
 
+/* Over the budget the share is per client first: a client with four
+ * sessions gets no more than one with a single session. */
+static void test_budget_shared_by_clients(void **state)
+{
+	struct state_server *st = st_new(60000);
+	struct state_session_limits lim;
+	state_session_limits_default(&lim);
+	lim.cache_budget = 64 * 1024;
+	state_session_set_limits(st, &lim);
+	enum { SLOTS = 16 };
+	struct sess one, many[4];
+	sess_up(st, "budget-one", SLOTS, &one);
+	/* Four sessions of one client (sess_up's channel attributes). */
+	struct state_principal who = st_who(1);
+	struct state_exchange_res er;
+	assert_int_equal(state_exchange_id(st, &who, (const uint8_t *)"verifier",
+					   (const uint8_t *)"budget-many", 11, 0, &er),
+			 NFS4_OK);
+	for (int k = 0; k < 4; k++) {
+		struct state_create_session_args a;
+		memset(&a, 0, sizeof(a));
+		a.clientid = er.clientid;
+		a.sequence = er.sequenceid + (uint32_t)k;
+		a.fore = (struct nfs4_chan_attrs){.maxrequestsize = 1 << 20,
+						  .maxresponsesize = 1 << 20,
+						  .maxresponsesize_cached = 4096,
+						  .maxoperations = 16,
+						  .maxrequests = SLOTS};
+		a.back = (struct nfs4_chan_attrs){.maxrequestsize = 4096,
+						  .maxresponsesize = 4096,
+						  .maxoperations = 2,
+						  .maxrequests = 16};
+		struct state_create_session_res r;
+		struct buf *replay;
+		enum nfsstat4 rs;
+		assert_int_equal(state_create_session(st, &who, &a, &r, &replay, &rs), NFS4_OK);
+		many[k].clientid = er.clientid;
+		memcpy(many[k].sid, r.sessionid, NFS4_SESSIONID_SIZE);
+	}
+	/* Over the budget. */
+	char big[3000];
+	memset(big, 'b', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	struct state_sequence_res r;
+	for (uint32_t i = 0; i < SLOTS; i++) {
+		assert_int_equal(seq_hi(st, &one, i, 1, SLOTS - 1, &r), NFS4_OK);
+		done(st, &r, i, big);
+		assert_int_equal(seq_hi(st, &many[0], i, 1, SLOTS - 1, &r), NFS4_OK);
+		done(st, &r, i, big);
+	}
+	/* Half of 64 KiB each; the four sessions split theirs: 8 and 2 slots
+	 * of 4 KiB. */
+	assert_int_equal(seq_hi(st, &one, 0, 2, SLOTS - 1, &r), NFS4_OK);
+	assert_int_equal(r.target_highest_slotid, 7);
+	done(st, &r, 0, big);
+	assert_int_equal(seq_hi(st, &many[1], 0, 1, SLOTS - 1, &r), NFS4_OK);
+	assert_int_equal(r.target_highest_slotid, 1);
+	done(st, &r, 0, big);
+	/* One of them goes: the other three share the client's half. */
+	assert_int_equal(state_destroy_session(st, many[3].sid, NULL, NULL), NFS4_OK);
+	assert_int_equal(seq_hi(st, &many[1], 0, 2, SLOTS - 1, &r), NFS4_OK);
+	assert_int_equal(r.target_highest_slotid, 1); /* 32 KiB / 3 / 4 KiB = 2 */
+	done(st, &r, 0, big);
+	assert_int_equal(state_destroy_session(st, many[2].sid, NULL, NULL), NFS4_OK);
+	assert_int_equal(seq_hi(st, &many[1], 0, 3, SLOTS - 1, &r), NFS4_OK);
+	assert_int_equal(r.target_highest_slotid, 3);
+	done(st, &r, 0, big);
+	state_server_destroy(st);
+}
+
 /* --- many threads on one session ------------------------------------------------- */
 
 struct worker {
@@ -569,6 +639,7 @@ int main(void)
 		cmocka_unit_test(test_replay_renews_and_reaper),
 		cmocka_unit_test(test_budget_lowers_target),
 		cmocka_unit_test(test_budget_enforced),
+		cmocka_unit_test(test_budget_shared_by_clients),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_destroy_races_sequence),
 		cmocka_unit_test(test_create_session_retry_in_progress),
