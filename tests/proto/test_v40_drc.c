@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/ctl_test.h"
 #include "lib/ferryd_proc.h"
 #include "lib/nfs4_client.h"
 #include "proto/v41_fixture.h"
@@ -117,6 +118,16 @@ static void test_retransmission_gets_kept_reply(void **state)
 	assert_int_equal(again.status, NFS4_OK);
 	assert_int_equal(again.len, fresh.len);
 	assert_memory_equal(again.res, fresh.res, fresh.len);
+	/* Three retransmissions answered from the cache; four calls ran a
+	 * CREATE or REMOVE (the first CREATE, the two on another XID or
+	 * port, the REMOVE): four replies kept. */
+	char *page = ctlt_scrape(&server);
+	assert_int_equal(ctlt_metric(page, "ferry_v40_reply_cache_hits_total"), 3);
+	assert_int_equal(ctlt_metric(page, "ferry_v40_reply_cache_dropped_total"), 0);
+	assert_int_equal(ctlt_metric(page, "ferry_v40_reply_cache_entries"), 4);
+	assert_true(ctlt_metric(page, "ferry_v40_reply_cache_bytes") > 0);
+	assert_true(ctlt_promtool_ok(page));
+	free(page);
 	buf_unref(mk);
 	buf_unref(rm);
 	close(fd);
