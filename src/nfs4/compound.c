@@ -489,6 +489,7 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 	struct compound_run local;
 	struct compound_run *run = req->prog_state;
 	enum rpc_accept_stat done;
+	bool dropped = false;
 
 	if (!run) {
 		run = &local;
@@ -551,14 +552,14 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 	serve:;
 		if ((desc->flags & NFS4_OPF_NOT_IDEMPOTENT) && run->c.minor == 0 && srv->drc40 &&
 		    !run->drc_begun) {
+			/* A copy of this call got there first (the operations
+			 * before this one are idempotent): its reply, or none. */
 			enum nfs4_drc40_found f = compound40_drc_begin(run, srv, e);
-			if (f != NFS4_DRC40_MISS) {
-				if (run != &local) {
-					free(run);
-					req->prog_state = NULL;
-				}
-				return f == NFS4_DRC40_DONE ? rpc_dispatch_done(RPC_SUCCESS)
-							    : rpc_dispatch_drop();
+			if (f == NFS4_DRC40_DONE)
+				goto out;
+			if (f == NFS4_DRC40_IN_PROGRESS) {
+				dropped = true;
+				goto out;
 			}
 		}
 		struct nfs4_compound *c = &run->c;
@@ -661,5 +662,5 @@ out:
 	/* CB_NOTIFY_LOCKs for locks this COMPOUND freed (LOCKU, CLOSE,
 	 * FREE_STATEID...): queued now that no state lock is held. */
 	state_lock_notify_flush(srv->state);
-	return rpc_dispatch_done(RPC_SUCCESS);
+	return dropped ? rpc_dispatch_drop() : rpc_dispatch_done(RPC_SUCCESS);
 }
