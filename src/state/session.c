@@ -389,9 +389,10 @@ enum nfsstat4 state_backchannel_ctl(struct state_server *st, struct state_sessio
 /* The number of slots the client should use: all of them, unless the reply
  * caches together are over the budget, in which case each client gets a
  * fair share of it, split among its sessions (a client does not get more
- * by opening more sessions); at least one slot, as knfsd does.  Between three quarters of the budget and all of it
- * the session keeps the target it has, so that the target does not swing
- * with every reply kept or freed. */
+ * by opening more sessions); at least one slot, as knfsd does.  Between
+ * three quarters of the budget and all of it the session keeps the target
+ * it has, so that the target does not swing with every reply kept or
+ * freed. */
 static uint32_t target_slots(struct state_server *st, const struct state_session *s)
 {
 	uint64_t used = atomic_load_explicit(&st->cache_bytes, memory_order_relaxed);
@@ -421,8 +422,14 @@ static uint64_t highest_follow_target(struct state_session *s, uint32_t target,
 	uint64_t freed = 0;
 	if (target > s->highest) {
 		for (uint32_t i = s->highest + 1; i <= target; i++) {
-			s->slots[i].used = false;
-			s->slots[i].seqid = 0;
+			struct state_slot *slot = &s->slots[i];
+			slot->used = false;
+			slot->seqid = 0;
+			if (slot->reply) { /* none is left above the highest */
+				freed += slot->reply->cap;
+				buf_unref(slot->reply);
+				slot->reply = NULL;
+			}
 		}
 		s->highest = target;
 	} else if (target < s->highest && client_highest <= target) {
