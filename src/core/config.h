@@ -51,7 +51,8 @@
  *
  *   [nfs]
  *   lease_time = 90                 ; seconds
- *   grace_time = 90                 ; seconds after a restart
+ *   grace_time = 90                 ; seconds after a restart, at most: ends when
+ *                                   ; every v4.1 client of the records reclaimed
  *   owner_domain = localdomain      ; for "user@domain" owner strings
  *   session_slots = 64              ; v4.1 fore-channel slots offered per session
  *   reply_cache_mb = 64             ; v4.1 reply caches, all sessions together

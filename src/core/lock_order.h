@@ -28,10 +28,14 @@
  *      (a new or destroyed session) or alone (SEQUENCE's lookup).
  *   5. state: a session's lock (struct state_session.lock): its slot table,
  *      bound connections and back-channel fields.  Taken with 3 and/or 4
- *      held, or alone.  It takes no lock itself: it may reference,
- *      release and ask about connections (rpc_conn_ref, rpc_conn_unref,
+ *      held, or alone.  It takes only 5a: it may reference, release and
+ *      ask about connections (rpc_conn_ref, rpc_conn_unref,
  *      rpc_conn_is_closed, rpc_conn_hold_back), which are atomic and take
  *      no rpc lock.
+ *  5a. state: the connection index lock (struct state_server.conn_index_lock,
+ *      state/session_conn.c): which sessions each connection is bound to.
+ *      Taken under a session's lock when a binding comes or goes, or alone
+ *      when a connection closes; a leaf.
  *   6. back end: one export's lock: the local back end's cache of open
  *      objects (struct local_export.lock), which also guards its kernel
  *      leases (local_lease.c: F_SETLEASE and F_GETLEASE, which never block,
@@ -51,6 +55,10 @@
  *      nfs4/getattr_wait.c): waiters on CB_GETATTR answers and their
  *      deadlines.  A leaf: taken with nothing held; parked requests are
  *      resumed (rpc_park_resume, which takes 9) after it is released.
+ *  9c. nfs4: the v4.0 duplicate request cache's lock (struct
+ *      nfs4_drc40.lock, nfs4/drc40.c): its table of calls and the list of
+ *      kept replies.  A leaf: taken with nothing held; it only frees
+ *      buffers under it.
  *  10. rpc: the server's connection registry lock (struct
  *      rpc_server.conns_lock): the list of open connections the control
  *      plane reads; taken when a connection opens or closes and when the

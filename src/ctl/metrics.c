@@ -10,6 +10,7 @@
 #include "ctl/ctl_internal.h"
 #include "nfs4/callback.h"
 #include "nfs4/compound.h"
+#include "nfs4/drc40.h"
 #include "nfs4/server.h"
 #include "rpc/server.h"
 #include "state/session.h"
@@ -338,6 +339,23 @@ static void write_process(struct ctl_server *cs, struct ctl_text *t)
 			(double)cs->start_realtime_ms / 1000.0);
 }
 
+/* The v4.0 duplicate request cache (nfs4/drc40.h). */
+static void write_drc40(struct ctl_server *cs, struct ctl_text *t)
+{
+	if (!cs->ctx.nfs->drc40)
+		return;
+	struct nfs4_drc40_stats d;
+	nfs4_drc40_stats(cs->ctx.nfs->drc40, &d);
+	metric_u64(t, "ferry_v40_reply_cache_hits_total", "counter",
+		   "NFSv4.0 retransmissions answered from the duplicate request cache.", d.hits);
+	metric_u64(t, "ferry_v40_reply_cache_dropped_total", "counter",
+		   "NFSv4.0 retransmissions dropped while their original still ran.", d.dropped);
+	metric_u64(t, "ferry_v40_reply_cache_entries", "gauge",
+		   "NFSv4.0 replies kept for retransmissions.", d.entries);
+	metric_u64(t, "ferry_v40_reply_cache_bytes", "gauge",
+		   "Bytes of the NFSv4.0 replies kept for retransmissions.", d.bytes);
+}
+
 void ctl_metrics_render(struct ctl_server *cs, struct ctl_text *out)
 {
 	family(out, "ferry_build_info", "gauge", "Ferry's version (the value is always 1).");
@@ -345,6 +363,7 @@ void ctl_metrics_render(struct ctl_server *cs, struct ctl_text *out)
 	write_rpc(cs, out);
 	write_ops(out);
 	write_sessions(cs, out);
+	write_drc40(cs, out);
 	write_callbacks(cs, out);
 	write_process(cs, out);
 }

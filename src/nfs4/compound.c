@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/siphash.h"
 #include "nfs4/deleg.h"
+#include "nfs4/drc40.h"
 #include "nfs4/server.h"
 #include "state/session.h"
 #include "state/state_info.h"
@@ -35,6 +36,12 @@ struct compound_run {
 	/* At debug level only: the operations run, for one log line. */
 	bool trace;
 	uint32_t traced[TRACE_OPS];
+	/* v4.0: the arguments (for the duplicate request cache's key) and
+	 * the cache's entry once a non-idempotent operation is to run. */
+	const uint8_t *args_start;
+	size_t args_len;
+	bool drc_begun;
+	struct nfs4_drc40_entry *drc_entry;
 };
 
 /* "v4.1 COMPOUND from 127.0.0.1:871: [SEQUENCE, PUTFH, OPEN, GETATTR] ->
@@ -209,6 +216,10 @@ static bool compound_begin(struct compound_run *run, struct nfs4_server *srv,
 	run->next = 0;
 	run->last_status = NFS4_OK;
 	run->trace = log_get_level() >= LOG_LEVEL_DEBUG;
+	run->args_start = args_start;
+	run->args_len = args_len;
+	run->drc_begun = false;
+	run->drc_entry = NULL;
 	/* The tag is echoed as sent. */
 	nfs4_enc_compound_res_begin(&run->res, e, h.tag);
 
@@ -309,6 +320,56 @@ static void compound_send_replay(struct compound_run *run, struct xdr_enc *e)
 	if (run->c.saved_limit)
 		e->limit = run->c.saved_limit;
 	rpc_request_reply_tail(run->c.req, r, run->c.replay_off, r->len - run->c.replay_off);
+}
+
+/* v4.0: sends the reply the duplicate request cache kept for this call (a
+ * retransmission) in place of anything encoded so far; the XID is the
+ * same, so only the COMPOUND4res after the new RPC header is kept. */
+static void compound40_send_cached(struct compound_run *run, struct xdr_enc *e, struct buf *r,
+				   size_t off)
+{
+	e->buf->len = run->res.status_off;
+	e->overflow = false;
+	rpc_request_reply_tail(run->c.req, r, off, r->len - off);
+	log_info("nfs4: v4.0 retransmission of xid 0x%08x from %s answered from the "
+		 "duplicate request cache",
+		 run->c.req->hdr.xid, rpc_conn_peer(run->c.req->conn));
+}
+
+/* v4.0, before a non-idempotent operation runs: the call is recorded as in
+ * progress, or, when a copy of it is recorded already, this copy is
+ * answered from the cache (DONE) or dropped (IN_PROGRESS). */
+static enum nfs4_drc40_found compound40_drc_begin(struct compound_run *run, struct nfs4_server *srv,
+						  struct xdr_enc *e)
+{
+	run->drc_begun = true;
+	struct nfs4_drc40_key k;
+	nfs4_drc40_key(&k, rpc_conn_peer(run->c.req->conn), run->c.req->hdr.xid,
+		       run->args_start, run->args_len);
+	enum nfs4_drc40_found found;
+	struct buf *r = NULL;
+	size_t off = 0;
+	run->drc_entry = nfs4_drc40_begin(srv->drc40, &k, &found, &r, &off);
+	if (found == NFS4_DRC40_DONE)
+		compound40_send_cached(run, e, r, off);
+	return found;
+}
+
+/* v4.0, as a COMPOUND starts: a retransmission of a call the cache holds. */
+static enum nfs4_drc40_found compound40_drc_lookup(struct compound_run *run,
+						   struct nfs4_server *srv, struct xdr_enc *e)
+{
+	if (!srv->drc40 || nfs4_drc40_empty(srv->drc40))
+		return NFS4_DRC40_MISS;
+	struct nfs4_drc40_key k;
+	nfs4_drc40_key(&k, rpc_conn_peer(run->c.req->conn), run->c.req->hdr.xid,
+		       run->args_start, run->args_len);
+	struct buf *r = NULL;
+	size_t off = 0;
+	enum nfs4_drc40_found found = nfs4_drc40_lookup(srv->drc40, &k, &r, &off);
+	if (found == NFS4_DRC40_DONE)
+		compound40_send_cached(run, e, r, off);
+	return found;
 }
 
 /* v4.1, after an operation ran in a session: a reply over
@@ -462,11 +523,19 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 	struct compound_run local;
 	struct compound_run *run = req->prog_state;
 	enum rpc_accept_stat done;
+	bool dropped = false;
 
 	if (!run) {
 		run = &local;
 		if (!compound_begin(run, srv, req, &done))
 			return rpc_dispatch_done(done);
+		if (run->c.minor == 0) {
+			enum nfs4_drc40_found f = compound40_drc_lookup(run, srv, &req->reply);
+			if (f == NFS4_DRC40_DONE)
+				return rpc_dispatch_done(RPC_SUCCESS);
+			if (f == NFS4_DRC40_IN_PROGRESS)
+				return rpc_dispatch_drop();
+		}
 	}
 	/* The request may have moved to a worker since the last operation. */
 	run->c.req = req;
@@ -522,6 +591,18 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 			return rpc_dispatch_defer();
 		}
 	serve:;
+		if ((desc->flags & NFS4_OPF_NOT_IDEMPOTENT) && run->c.minor == 0 && srv->drc40 &&
+		    !run->drc_begun) {
+			/* A copy of this call got there first (the operations
+			 * before this one are idempotent): its reply, or none. */
+			enum nfs4_drc40_found f = compound40_drc_begin(run, srv, e);
+			if (f == NFS4_DRC40_DONE)
+				goto out;
+			if (f == NFS4_DRC40_IN_PROGRESS) {
+				dropped = true;
+				goto out;
+			}
+		}
 		struct nfs4_compound *c = &run->c;
 		compound_trace(run, opnum);
 		c->opnum = opnum;
@@ -540,6 +621,9 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 		 * a CPU among many workers. */
 		if (stall_ex && !req->on_worker)
 			nfs4_stall_note(stall_ex, t1, t1 - t0);
+		/* SEQUENCE decides its own size limits, before its slot moves. */
+		if (opnum == OP_SEQUENCE)
+			count_limit(status);
 		if (c->parked) {
 			c->parked = false;
 			if (compound_park(&run, &local, req)) {
@@ -615,6 +699,12 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 		state_sequence_done(srv->state, run->c.session, run->c.slotid, keep,
 				    run->res.status_off);
 		run->c.session = NULL;
+	} else if (run->drc_entry) {
+		/* v4.0: kept for a retransmission of this call. */
+		nfs4_drc40_finish(srv->drc40, run->drc_entry,
+				  e->overflow ? NULL : rpc_request_share_reply(req),
+				  run->res.status_off);
+		run->drc_entry = NULL;
 	}
 out:
 	if (run != &local) {
@@ -624,5 +714,5 @@ out:
 	/* CB_NOTIFY_LOCKs for locks this COMPOUND freed (LOCKU, CLOSE,
 	 * FREE_STATEID...): queued now that no state lock is held. */
 	state_lock_notify_flush(srv->state);
-	return rpc_dispatch_done(RPC_SUCCESS);
+	return dropped ? rpc_dispatch_drop() : rpc_dispatch_done(RPC_SUCCESS);
 }

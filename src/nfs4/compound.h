@@ -83,6 +83,10 @@ enum {
 	 * the host's user database): quick from a cache, so it runs on the
 	 * event loop, until its export proves slow (nfs4_stall_*). */
 	NFS4_OPF_MAY_STALL = 1u << 7,
+	/* Run twice it fails or acts twice, and no owner seqid guards it
+	 * (CREATE, REMOVE, RENAME...): a v4.0 COMPOUND that runs it keeps its
+	 * reply for retransmissions (nfs4/drc40.h). */
+	NFS4_OPF_NOT_IDEMPOTENT = 1u << 8,
 };
 
 /* The hooks of an operation (optable.c).  The dispatcher decodes its

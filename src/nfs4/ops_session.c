@@ -148,9 +148,10 @@ NFS4_SERVE(create_session)
 	out.fore = r.fore;
 	out.back = r.back;
 	size_t body_off = xdr_enc_len(res);
-	if (nfs4_enc_create_session_res(res, &out))
-		state_create_session_cache(c->srv->state, a->clientid, a->sequence, NFS4_OK,
-					   res->buf->data + body_off, xdr_enc_len(res) - body_off);
+	bool encoded = nfs4_enc_create_session_res(res, &out);
+	state_create_session_cache(c->srv->state, a->clientid, a->sequence, NFS4_OK,
+				   encoded ? res->buf->data + body_off : NULL,
+				   encoded ? xdr_enc_len(res) - body_off : 0);
 	return NFS4_OK;
 }
 
@@ -163,7 +164,7 @@ NFS4_SERVE(destroy_session)
 	if (c->session && memcmp(state_session_id(c->session), sid, NFS4_SESSIONID_SIZE) == 0 &&
 	    c->op_index + 1 != c->numops)
 		return NFS4ERR_NOT_ONLY_OP;
-	return state_destroy_session(c->srv->state, sid, c->session);
+	return state_destroy_session(c->srv->state, sid, c->session, c->req->conn);
 }
 
 NFS4_SERVE(destroy_clientid)
@@ -202,6 +203,10 @@ NFS4_SERVE(sequence)
 		.digest = c->args_digest,
 		.numops = c->numops,
 		.reqsize = (uint32_t)c->req->record.len,
+		/* The result header is encoded already; the record mark does
+		 * not count. */
+		.replysize = (uint32_t)(xdr_enc_len(res) - 4 +
+					nfs4_op_describe(OP_SEQUENCE)->reply_max),
 		.conn = c->req->conn,
 	};
 	struct state_sequence_res r;

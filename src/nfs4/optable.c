@@ -54,6 +54,7 @@ static bool dec_none(struct xdr_dec *d, void *args)
 #define ROFS (NFS4_OPF_ROFS | NFS4_OPF_NEED_FH)
 #define SETSID NFS4_OPF_SETS_STATEID
 #define STALL NFS4_OPF_MAY_STALL
+#define NIDEM NFS4_OPF_NOT_IDEMPOTENT
 
 /* Sizes of what the handlers encode. */
 enum {
@@ -194,12 +195,12 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	OP(OP_ACCESS, access, 0, 2, FH, SIZE(8), NO_SID),
 	OP(OP_CLOSE, close, 0, 2, FH | CHG | SETSID, SIZE(STATEID), SID_FN(sid_close)),
 	OP(OP_COMMIT, commit, 0, 2, FH | BLOCK, SIZE(8), NO_SID),
-	OP(OP_CREATE, create, 0, 2, ROFS | STALL | CHG, SIZE(CHANGE_INFO + BITMAP), NO_SID),
-	OP(OP_DELEGPURGE, delegpurge, 0, 2, CHG, SIZE(0), NO_SID),
-	OP(OP_DELEGRETURN, delegreturn, 0, 2, FH | CHG, SIZE(0), SID_FN(sid_delegreturn)),
+	OP(OP_CREATE, create, 0, 2, ROFS | STALL | CHG | NIDEM, SIZE(CHANGE_INFO + BITMAP), NO_SID),
+	OP(OP_DELEGPURGE, delegpurge, 0, 2, CHG | NIDEM, SIZE(0), NO_SID),
+	OP(OP_DELEGRETURN, delegreturn, 0, 2, FH | CHG | NIDEM, SIZE(0), SID_FN(sid_delegreturn)),
 	OP(OP_GETATTR, getattr, 0, 2, FH, SIZE(FATTR_MAX), NO_SID),
 	OP0(OP_GETFH, getfh, 0, 2, FH, SIZE(4 + NFS4_FHSIZE)),
-	OP(OP_LINK, link, 0, 2, ROFS | STALL | CHG, SIZE(CHANGE_INFO), NO_SID),
+	OP(OP_LINK, link, 0, 2, ROFS | STALL | CHG | NIDEM, SIZE(CHANGE_INFO), NO_SID),
 	OP(OP_LOCK, lock, 0, 2, FH | CHG | SETSID, SIZE(STATEID), SID_FN(sid_lock)),
 	OP(OP_LOCKT, lockt, 0, 2, FH, SIZE(0), NO_SID),
 	OP(OP_LOCKU, locku, 0, 2, FH | CHG | SETSID, SIZE(STATEID), SID_FN(sid_locku)),
@@ -218,8 +219,8 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	OP(OP_READ, read, 0, 2, FH | BLOCK, SIZE_FN(reply_read), SID_FN(sid_read)),
 	OP(OP_READDIR, readdir, 0, 2, FH | STALL, SIZE_FN(reply_readdir), NO_SID),
 	OP0(OP_READLINK, readlink, 0, 2, FH, SIZE(4 + BACKEND_PATH_MAX)),
-	OP(OP_REMOVE, remove, 0, 2, ROFS | STALL | CHG, SIZE(CHANGE_INFO), NO_SID),
-	OP(OP_RENAME, rename, 0, 2, ROFS | STALL | CHG, SIZE(2 * CHANGE_INFO), NO_SID),
+	OP(OP_REMOVE, remove, 0, 2, ROFS | STALL | CHG | NIDEM, SIZE(CHANGE_INFO), NO_SID),
+	OP(OP_RENAME, rename, 0, 2, ROFS | STALL | CHG | NIDEM, SIZE(2 * CHANGE_INFO), NO_SID),
 	OP(OP_RENEW, renew, 0, 2, V40, SIZE(0), NO_SID),
 	OP0(OP_RESTOREFH, restorefh, 0, 2, 0, SIZE(0)),
 	OP0(OP_SAVEFH, savefh, 0, 2, FH, SIZE(0)),
@@ -228,13 +229,13 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	/* SETATTR checks the filehandle, a read-only file system and its
 	 * stateid itself: its result always carries attrsset, even for
 	 * NFS4ERR_NOFILEHANDLE, and its stateid counts only with a size. */
-	OP(OP_SETATTR, setattr_wire, 0, 2, STALL | CHG, SIZE(BITMAP), NO_SID,
+	OP(OP_SETATTR, setattr_wire, 0, 2, STALL | CHG | NIDEM, SIZE(BITMAP), NO_SID,
 	   REFUSED_BODY(setattr_refused_body)),
 	OP(OP_SETCLIENTID, setclientid, 0, 2, V40 | CHG, SIZE(8 + 8), NO_SID),
 	OP(OP_SETCLIENTID_CONFIRM, setclientid_confirm, 0, 2, BLOCK | V40 | CHG, SIZE(0), NO_SID),
 	OP(OP_VERIFY, verify, 0, 2, FH, SIZE(0), NO_SID),
 	OP(OP_WRITE, write, 0, 2, ROFS | BLOCK | CHG, SIZE(4 + 4 + 8), SID_FN(sid_write)),
-	OP(OP_RELEASE_LOCKOWNER, release_lockowner, 0, 2, V40 | CHG, SIZE(0), NO_SID),
+	OP(OP_RELEASE_LOCKOWNER, release_lockowner, 0, 2, V40 | CHG | NIDEM, SIZE(0), NO_SID),
 	OP(OP_BACKCHANNEL_CTL, backchannel_ctl, 1, 2, CHG, SIZE(0), NO_SID),
 	OP(OP_BIND_CONN_TO_SESSION, bind_conn_to_session, 1, 2, NOSESS | CHG,
 	    SIZE(NFS4_SESSIONID_SIZE + 4 + 4), NO_SID),

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "nfs4/callback.h"
 #include "nfs4/deleg.h"
+#include "nfs4/drc40.h"
 #include "nfs4/ops_state.h"
 #include "state/session.h"
 #include "state/state.h"
@@ -78,6 +79,9 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 	int rc = nfs4_exports_open(&srv->exports, cfg);
 	if (rc)
 		return rc;
+	rc = nfs4_drc40_create(&srv->drc40);
+	if (rc)
+		return rc;
 	struct state_options so;
 	state_options_from_config(&so, cfg);
 	so.cb_probe = nfs4_cb_probe40;
@@ -131,6 +135,8 @@ void nfs4_server_fini(struct nfs4_server *srv)
 	nfs4_cb_engine_free(srv);
 	srv->state = NULL;
 	nfs4_exports_close(&srv->exports);
+	nfs4_drc40_destroy(srv->drc40);
+	srv->drc40 = NULL;
 }
 
 void nfs4_server_listener_minor(const struct nfs4_server *srv, int listener, uint32_t *lo,

@@ -22,6 +22,24 @@ struct rpc_park {
 	atomic_uint holds;
 };
 
+/* The request is over (its reply sent, or dropped): its record and its
+ * place in the in-flight counts go. */
+static void request_release(struct rpc_request *req)
+{
+	struct rpc_conn *conn = req->conn;
+	rpc_record_release(&req->record);
+	/* A reply sent now counts as queued output; a dropped one is gone. */
+	rpc_request_uncharge_all(req);
+
+	atomic_fetch_sub(&conn->inflight, 1);
+	atomic_fetch_sub_explicit(&conn->srv->inflight, 1, memory_order_release);
+	/* The loop paused reading at the in-flight limit or the memory
+	 * budget; this request's end may have made room. */
+	if (atomic_load(&conn->read_paused) || atomic_load(&conn->peer_eof))
+		rpc_loop_post(conn->loop, conn, CONN_MSG_RESUME);
+	rpc_conn_unref(conn);
+}
+
 static void request_finish(struct rpc_request *req)
 {
 	struct rpc_conn *conn = req->conn;
@@ -37,17 +55,7 @@ static void request_finish(struct rpc_request *req)
 	} else {
 		rpc_conn_send(conn, b);
 	}
-	rpc_record_release(&req->record);
-	/* The reply now counts as queued output. */
-	rpc_request_uncharge_all(req);
-
-	atomic_fetch_sub(&conn->inflight, 1);
-	atomic_fetch_sub_explicit(&conn->srv->inflight, 1, memory_order_release);
-	/* The loop paused reading at the in-flight limit or the memory
-	 * budget; this request's end may have made room. */
-	if (atomic_load(&conn->read_paused) || atomic_load(&conn->peer_eof))
-		rpc_loop_post(conn->loop, conn, CONN_MSG_RESUME);
-	rpc_conn_unref(conn);
+	request_release(req);
 }
 
 /* Replaces whatever was encoded after the record mark with a bare reply. */
@@ -145,6 +153,13 @@ static void request_run(struct rpc_request *req, const struct rpc_program *prog)
 			  "SYSTEM_ERR",
 			  prog->prog, req->hdr.xid);
 		r = rpc_dispatch_done(RPC_SYSTEM_ERR);
+	}
+	if (r.action == RPC_DISPATCH_DROP && !req->reply_shared) {
+		buf_unref(xdr_enc_take(&req->reply));
+		buf_unref(req->tail);
+		req->tail = NULL;
+		request_release(req);
+		return;
 	}
 	enum rpc_accept_stat st = r.stat;
 	if (r.action == RPC_DISPATCH_DEFER) {

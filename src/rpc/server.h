@@ -90,6 +90,9 @@ enum rpc_dispatch_action {
 	RPC_DISPATCH_DONE,  /* the call is served: reply with stat */
 	RPC_DISPATCH_DEFER, /* go on serving it on the worker pool */
 	RPC_DISPATCH_PARK,  /* wait for rpc_park_resume (rpc_request_park) */
+	/* No reply at all: a retransmission of a call still being served
+	 * (the client retransmits again and gets the reply then). */
+	RPC_DISPATCH_DROP,
 };
 
 /* DONE with an accept status: RPC_SUCCESS with the results appended to
@@ -111,6 +114,11 @@ static inline struct rpc_dispatch_result rpc_dispatch_done(enum rpc_accept_stat 
 static inline struct rpc_dispatch_result rpc_dispatch_defer(void)
 {
 	return (struct rpc_dispatch_result){RPC_DISPATCH_DEFER, RPC_SUCCESS};
+}
+
+static inline struct rpc_dispatch_result rpc_dispatch_drop(void)
+{
+	return (struct rpc_dispatch_result){RPC_DISPATCH_DROP, RPC_SUCCESS};
 }
 
 static inline struct rpc_dispatch_result rpc_dispatch_park(void)

@@ -44,11 +44,14 @@ int state_sessions_init(struct state_server *st)
 	pthread_mutex_init(&st->sess_lock, NULL);
 	state_session_limits_default(&st->limits);
 	state_random(&st->next_session, sizeof(st->next_session));
+	if (state_conn_index_init(st) != 0)
+		return -1;
 	return hashtable_init(&st->sessions, 64) == 0 ? 0 : -1;
 }
 
 void state_sessions_fini(struct state_server *st)
 {
+	state_conn_index_fini(st);
 	hashtable_fini(&st->sessions);
 	pthread_mutex_destroy(&st->sess_lock);
 }
@@ -66,14 +69,14 @@ struct state_session *state_session_ref(struct state_session *s)
 	return s;
 }
 
-static void conn_put(struct state_server *st, struct rpc_conn *conn)
+void state_conn_put(struct state_server *st, struct rpc_conn *conn)
 {
 	if (conn && st->opts.conn_unref)
 		st->opts.conn_unref(conn);
 }
 
 /* The rpc layer keeps a back-bound connection open however idle it is. */
-static void conn_hold_back(struct state_server *st, struct rpc_conn *conn, bool on)
+void state_conn_hold_back(struct state_server *st, struct rpc_conn *conn, bool on)
 {
 	if (conn && st->opts.conn_hold_back)
 		st->opts.conn_hold_back(conn, on);
@@ -93,8 +96,8 @@ void state_session_unref(struct state_server *st, struct state_session *s)
 	atomic_fetch_sub(&st->cache_bytes, bytes);
 	for (unsigned i = 0; i < s->nconns; i++) {
 		if (s->conns[i].dir & STATE_CONN_BACK)
-			conn_hold_back(st, s->conns[i].conn, false);
-		conn_put(st, s->conns[i].conn);
+			state_conn_hold_back(st, s->conns[i].conn, false);
+		state_conn_put(st, s->conns[i].conn);
 	}
 	free(s->conns);
 	free(s->slots);
@@ -126,6 +129,24 @@ uint64_t state_session_clientid(const struct state_session *s) { return s->clien
 
 /* --- creation and removal (st->lock held) ------------------------------------- */
 
+/* The client's sessions came or went: each learns how many there are now,
+ * and the server how many clients have sessions (the budget's shares). */
+static void client_sessions_changed(struct state_server *st, struct state_client *cl, int delta)
+{
+	unsigned n = 0;
+	struct state_list *p;
+	for (p = cl->sessions.next; p != &cl->sessions; p = p->next)
+		n++;
+	for (p = cl->sessions.next; p != &cl->sessions; p = p->next) {
+		struct state_session *s = state_container_of(p, struct state_session, client_link);
+		atomic_store_explicit(&s->client_sessions, n, memory_order_relaxed);
+	}
+	if (delta > 0 && n == 1)
+		atomic_fetch_add(&st->n_session_clients, 1);
+	else if (delta < 0 && n == 0)
+		atomic_fetch_sub(&st->n_session_clients, 1);
+}
+
 struct state_session *state_session_new(struct state_server *st, struct state_client *cl,
 					const struct nfs4_chan_attrs *fore,
 					const struct nfs4_chan_attrs *back, uint32_t flags,
@@ -156,6 +177,7 @@ struct state_session *state_session_new(struct state_server *st, struct state_cl
 	s->cb_sec = *sec;
 	s->nslots = fore->maxrequests;
 	s->target_last = s->nslots ? s->nslots - 1 : 0;
+	s->highest = s->target_last;
 	s->back_wanted = flags & CREATE_SESSION4_FLAG_CONN_BACK_CHAN;
 	atomic_init(&s->recallable_revoked, cl->recallable_revoked);
 	pthread_mutex_lock(&st->sess_lock);
@@ -169,6 +191,7 @@ struct state_session *state_session_new(struct state_server *st, struct state_cl
 	hashtable_insert(&st->sessions, &s->node, hash_sessionid(st, s->id));
 	pthread_mutex_unlock(&st->sess_lock);
 	state_list_add(&cl->sessions, &s->client_link);
+	client_sessions_changed(st, cl, 1);
 	atomic_fetch_add(&st->n_sessions, 1);
 	return s;
 }
@@ -181,6 +204,8 @@ void state_session_kill(struct state_server *st, struct state_session *s)
 	hashtable_remove(&st->sessions, &s->node);
 	pthread_mutex_unlock(&st->sess_lock);
 	state_list_del(&s->client_link);
+	if (s->client)
+		client_sessions_changed(st, s->client, -1);
 	pthread_mutex_lock(&s->lock);
 	s->dead = true;
 	s->client = NULL;
@@ -189,11 +214,13 @@ void state_session_kill(struct state_server *st, struct state_session *s)
 	unsigned nconns = s->nconns;
 	s->conns = NULL;
 	s->nconns = s->conns_cap = 0;
+	for (unsigned i = 0; i < nconns; i++)
+		state_conn_index_del(st, conns[i].conn, s);
 	pthread_mutex_unlock(&s->lock);
 	for (unsigned i = 0; i < nconns; i++) {
 		if (conns[i].dir & STATE_CONN_BACK)
-			conn_hold_back(st, conns[i].conn, false);
-		conn_put(st, conns[i].conn);
+			state_conn_hold_back(st, conns[i].conn, false);
+		state_conn_put(st, conns[i].conn);
 	}
 	free(conns);
 	atomic_fetch_sub(&st->n_sessions, 1);
@@ -227,7 +254,7 @@ void state_sessions_lease(struct state_server *st, struct state_client *cl)
 
 /* --- connections (s->lock held) ------------------------------------------------- */
 
-static struct state_sess_conn *conn_find(struct state_session *s, const struct rpc_conn *conn)
+struct state_sess_conn *state_sess_conn_find(struct state_session *s, const struct rpc_conn *conn)
 {
 	for (unsigned i = 0; i < s->nconns; i++)
 		if (s->conns[i].conn == conn)
@@ -240,16 +267,13 @@ static struct state_sess_conn *conn_find(struct state_session *s, const struct r
 static bool conn_bind_locked(struct state_server *st, struct state_session *s,
 			     struct rpc_conn *conn, unsigned dir)
 {
-	struct state_sess_conn *c = conn_find(s, conn);
+	struct state_sess_conn *c = state_sess_conn_find(s, conn);
 	if (!c) {
 		if (!st->opts.conn_ref)
 			return true; /* unit tests: connections are not tracked */
 		/* Closed already: its close hook ran (or runs after we let go
 		 * of s->lock, and then finds it), never bind a dead one.  The
-		 * flag is read without the connection's lock: s->lock stays a
-		 * leaf (core/lock_order.h). */
-		if (st->opts.conn_is_closed && st->opts.conn_is_closed(conn))
-			return true;
+		 * flag is read without the connection's lock. */
 		if (s->nconns == s->conns_cap) {
 			unsigned cap = s->conns_cap ? s->conns_cap * 2 : 2;
 			struct state_sess_conn *n = realloc(s->conns, cap * sizeof(*n));
@@ -258,12 +282,22 @@ static bool conn_bind_locked(struct state_server *st, struct state_session *s,
 			s->conns = n;
 			s->conns_cap = cap;
 		}
+		/* In the connection's index first, then the closed check:
+		 * the close hook runs after the flag is set, so either it
+		 * finds this binding or the binding sees the flag
+		 * (session_conn.c). */
+		if (!state_conn_index_add(st, conn, s))
+			return false;
+		if (st->opts.conn_is_closed && st->opts.conn_is_closed(conn)) {
+			state_conn_index_del(st, conn, s);
+			return true;
+		}
 		c = &s->conns[s->nconns++];
 		memset(c, 0, sizeof(*c));
 		c->conn = st->opts.conn_ref(conn);
 	}
 	if ((dir & STATE_CONN_BACK) && !(c->dir & STATE_CONN_BACK))
-		conn_hold_back(st, c->conn, true);
+		state_conn_hold_back(st, c->conn, true);
 	if ((dir & STATE_CONN_BACK) && (!(c->dir & STATE_CONN_BACK) || c->back_failed)) {
 		/* A new path: probe it, and let the client show it fixed a
 		 * fault. */
@@ -285,35 +319,6 @@ void state_session_bind_initial(struct state_server *st, struct state_session *s
 	if (!conn_bind_locked(st, s, conn, dir))
 		log_error("state: out of memory binding a connection to a session");
 	pthread_mutex_unlock(&s->lock);
-}
-
-void state_conn_closed(struct state_server *st, struct rpc_conn *conn)
-{
-	struct rpc_conn *put[64];
-	unsigned nput = 0;
-	pthread_mutex_lock(&st->sess_lock);
-	struct hashtable_iter it;
-	for (struct hashtable_node *n = hashtable_iter_first(&it, &st->sessions); n;
-	     n = hashtable_iter_next(&it)) {
-		struct state_session *s = state_container_of(n, struct state_session, node);
-		pthread_mutex_lock(&s->lock);
-		for (unsigned i = 0; i < s->nconns; i++) {
-			if (s->conns[i].conn != conn)
-				continue;
-			if (s->conns[i].dir & STATE_CONN_BACK)
-				conn_hold_back(st, conn, false);
-			if (nput < sizeof(put) / sizeof(put[0]))
-				put[nput++] = conn;
-			else
-				conn_put(st, conn); /* no lock of ours inside */
-			s->conns[i] = s->conns[--s->nconns];
-			break;
-		}
-		pthread_mutex_unlock(&s->lock);
-	}
-	pthread_mutex_unlock(&st->sess_lock);
-	for (unsigned i = 0; i < nput; i++)
-		conn_put(st, put[i]);
 }
 
 enum nfsstat4 state_bind_conn(struct state_server *st, const uint8_t *sessionid,
@@ -342,11 +347,11 @@ enum nfsstat4 state_bind_conn(struct state_server *st, const uint8_t *sessionid,
 	if (s->dead) {
 		status = NFS4ERR_BADSESSION;
 	} else {
-		struct state_sess_conn *c = conn_find(s, conn);
+		struct state_sess_conn *c = state_sess_conn_find(s, conn);
 		/* A connection keeps the directions it has; binding again
 		 * replaces them (RFC 8881 18.34.3). */
 		if (c && (c->dir & STATE_CONN_BACK))
-			conn_hold_back(st, c->conn, false);
+			state_conn_hold_back(st, c->conn, false);
 		if (c)
 			c->dir = 0;
 		if (!conn_bind_locked(st, s, conn, want))
@@ -381,21 +386,69 @@ enum nfsstat4 state_backchannel_ctl(struct state_server *st, struct state_sessio
 
 /* --- SEQUENCE ----------------------------------------------------------------------- */
 
-/* The highest slot the client should use: all of them, unless the reply
- * caches together are over the budget, in which case each session gets a
- * fair share of it. */
+/* The number of slots the client should use: all of them, unless the reply
+ * caches together are over the budget, in which case each client gets a
+ * fair share of it, split among its sessions (a client does not get more
+ * by opening more sessions); at least one slot, as knfsd does.  Between
+ * three quarters of the budget and all of it the session keeps the target
+ * it has, so that the target does not swing with every reply kept or
+ * freed. */
 static uint32_t target_slots(struct state_server *st, const struct state_session *s)
 {
 	uint64_t used = atomic_load_explicit(&st->cache_bytes, memory_order_relaxed);
 	uint64_t budget = st->limits.cache_budget;
-	if (budget == 0 || used <= budget)
+	if (budget == 0 || used <= budget / 4 * 3)
 		return s->nslots;
-	uint64_t nsess = atomic_load_explicit(&st->n_sessions, memory_order_relaxed);
+	if (used <= budget)
+		return s->target_last + 1;
+	uint64_t nclients = atomic_load_explicit(&st->n_session_clients, memory_order_relaxed);
+	uint64_t nsess = atomic_load_explicit(&s->client_sessions, memory_order_relaxed);
 	uint64_t per = s->fore.maxresponsesize_cached ? s->fore.maxresponsesize_cached : 1;
-	uint64_t share = budget / (nsess ? nsess : 1) / per;
+	uint64_t share = budget / (nclients ? nclients : 1) / (nsess ? nsess : 1) / per;
 	if (share < 1)
 		share = 1;
 	return share < s->nslots ? (uint32_t)share : s->nslots;
+}
+
+/* Moves sr_highest_slotid toward the target (s->lock held), RFC 8881
+ * 2.10.6.1: down only once the client's own highest slot (sa_highest_slotid)
+ * is within the target, so it no longer uses the slots above, which are
+ * then freed with their kept replies (the budget is enforced, not only
+ * asked for); up as soon as the target is, with fresh slots.  Returns the
+ * cache bytes freed. */
+static uint64_t highest_follow_target(struct state_session *s, uint32_t target,
+				      uint32_t client_highest)
+{
+	uint64_t freed = 0;
+	if (target > s->highest) {
+		for (uint32_t i = s->highest + 1; i <= target; i++) {
+			struct state_slot *slot = &s->slots[i];
+			slot->used = false;
+			slot->seqid = 0;
+			if (slot->reply) { /* none is left above the highest */
+				freed += slot->reply->cap;
+				buf_unref(slot->reply);
+				slot->reply = NULL;
+			}
+		}
+		s->highest = target;
+	} else if (target < s->highest && client_highest <= target) {
+		uint32_t keep = target;
+		for (uint32_t i = target + 1; i <= s->highest; i++) {
+			struct state_slot *slot = &s->slots[i];
+			if (slot->inflight) {
+				keep = i; /* still being served: freed next time */
+				continue;
+			}
+			if (slot->reply) {
+				freed += slot->reply->cap;
+				buf_unref(slot->reply);
+				slot->reply = NULL;
+			}
+		}
+		s->highest = keep;
+	}
+	return freed;
 }
 
 static uint32_t status_flags_locked(const struct state_session *s)
@@ -469,9 +522,9 @@ enum nfsstat4 state_sequence(struct state_server *st, const struct state_sequenc
 	}
 	enum nfsstat4 status = NFS4_OK;
 	pthread_mutex_lock(&s->lock);
-	struct state_slot *slot = a->slotid < s->nslots ? &s->slots[a->slotid] : NULL;
+	struct state_slot *slot = a->slotid <= s->highest ? &s->slots[a->slotid] : NULL;
 	/* For the log, read under the lock. */
-	uint32_t expected = slot ? slot->seqid + 1 : 0, nslots = s->nslots;
+	uint32_t expected = slot ? slot->seqid + 1 : 0, nslots = s->highest + 1;
 	if (s->dead) {
 		atomic_fetch_add_explicit(&st->n_bad_session, 1, memory_order_relaxed);
 		status = NFS4ERR_BADSESSION;
@@ -504,6 +557,10 @@ enum nfsstat4 state_sequence(struct state_server *st, const struct state_sequenc
 		} else if (a->reqsize > s->fore.maxrequestsize) {
 			atomic_fetch_add_explicit(&st->n_req_too_big, 1, memory_order_relaxed);
 			status = NFS4ERR_REQ_TOO_BIG;
+		} else if (a->replysize > s->fore.maxresponsesize) {
+			status = NFS4ERR_REP_TOO_BIG;
+		} else if (a->cachethis && a->replysize > s->fore.maxresponsesize_cached) {
+			status = NFS4ERR_REP_TOO_BIG_TO_CACHE;
 		} else {
 			out->kind = STATE_SEQ41_NEW;
 			slot->inflight = true;
@@ -525,15 +582,19 @@ enum nfsstat4 state_sequence(struct state_server *st, const struct state_sequenc
 	if (status == NFS4_OK) {
 		/* SP4_NONE: a connection SEQUENCE arrives on is bound to the
 		 * fore channel (RFC 8881 2.10.3.1). */
-		if (a->conn && !conn_find(s, a->conn))
+		if (a->conn && !state_sess_conn_find(s, a->conn))
 			conn_bind_locked(st, s, a->conn, STATE_CONN_FORE);
-		struct state_sess_conn *c = a->conn ? conn_find(s, a->conn) : NULL;
+		struct state_sess_conn *c = a->conn ? state_sess_conn_find(s, a->conn) : NULL;
 		if (c)
 			c->last_fore_ms = state_now_ms();
 		out->clientid = s->clientid;
-		out->highest_slotid = s->nslots - 1;
 		out->target_highest_slotid = target_slots(st, s) - 1;
 		s->target_last = out->target_highest_slotid;
+		uint64_t freed = highest_follow_target(s, out->target_highest_slotid,
+						       a->highest_slotid);
+		if (freed)
+			atomic_fetch_sub(&st->cache_bytes, freed);
+		out->highest_slotid = s->highest;
 		out->status_flags = status_flags_locked(s);
 		out->fore = s->fore;
 		out->probe = s->back_wanted && state_session_has_back_locked(s) &&
@@ -578,7 +639,7 @@ void state_sequence_done(struct state_server *st, struct state_session *s, uint3
 	state_session_unref(st, s);
 }
 
-void state_cb_put_conn(struct state_server *st, struct rpc_conn *conn) { conn_put(st, conn); }
+void state_cb_put_conn(struct state_server *st, struct rpc_conn *conn) { state_conn_put(st, conn); }
 
 /* --- counters ----------------------------------------------------------------------- */
 
@@ -599,6 +660,7 @@ void state_get_session_stats(struct state_server *st, struct state_session_stats
 	o->sessions = atomic_load(&st->n_sessions);
 	o->callbacks_ok = atomic_load(&st->n_cb_ok);
 	o->callbacks_failed = atomic_load(&st->n_cb_failed);
+	o->conn_close_visits = atomic_load(&st->n_close_visits);
 }
 
 void state_sessions_recallable_revoked(struct state_server *st, struct state_client *cl, bool on)

@@ -110,7 +110,8 @@ struct state_create_session_res {
  *     send *replay (a reference to the cached result body; buf_unref it)
  *     with that status;
  *   NFS4ERR_STALE_CLIENTID, NFS4ERR_CLID_INUSE (other principal),
- *   NFS4ERR_SEQ_MISORDERED, NFS4ERR_TOOSMALL, NFS4ERR_INVAL.
+ *   NFS4ERR_SEQ_MISORDERED, NFS4ERR_TOOSMALL, NFS4ERR_INVAL;
+ *   NFS4ERR_DELAY for a retry of the csa_sequence still under way.
  * Confirms an unconfirmed client (writing its stable record: may block on
  * the disk) and removes the incarnation it replaces. */
 enum nfsstat4 state_create_session(struct state_server *st, const struct state_principal *who,
@@ -120,7 +121,10 @@ enum nfsstat4 state_create_session(struct state_server *st, const struct state_p
 
 /* Keeps the encoded result of CREATE_SESSION (status and body) for a
  * replay of csa_sequence.  Errors that did not take the sequence are not
- * cached (call it only for NFS4_OK and NFS4ERR_ that consumed it). */
+ * cached (call it only for NFS4_OK and NFS4ERR_ that consumed it).  Every
+ * new CREATE_SESSION must end with it (body NULL when its result could not
+ * be encoded): until then a retry of the same csa_sequence gets
+ * NFS4ERR_DELAY. */
 void state_create_session_cache(struct state_server *st, uint64_t clientid, uint32_t sequence,
 				enum nfsstat4 status, const uint8_t *body, size_t len);
 
@@ -133,6 +137,11 @@ struct state_sequence_args {
 	uint64_t digest; /* of the whole COMPOUND's arguments */
 	uint32_t numops;  /* NFS4ERR_TOO_MANY_OPS beyond ca_maxoperations */
 	uint32_t reqsize; /* NFS4ERR_REQ_TOO_BIG beyond ca_maxrequestsize */
+	/* The reply's size once SEQUENCE's result is in it (RPC header on,
+	 * record mark off): NFS4ERR_REP_TOO_BIG beyond ca_maxresponsesize,
+	 * NFS4ERR_REP_TOO_BIG_TO_CACHE beyond ca_maxresponsesize_cached when
+	 * cachethis. */
+	uint32_t replysize;
 	struct rpc_conn *conn;
 };
 
@@ -156,9 +165,12 @@ struct state_sequence_res {
  * in flight NFS4ERR_DELAY; the slot's seqid: a replay, or
  * NFS4ERR_SEQ_FALSE_RETRY when the digest differs, or
  * NFS4ERR_RETRY_UNCACHED_REP when the reply was not kept; the next seqid:
- * new (the slot is now in flight) unless NFS4ERR_TOO_MANY_OPS or
- * NFS4ERR_REQ_TOO_BIG; anything else NFS4ERR_SEQ_MISORDERED.
- * On an error the slot is left as it was.  New requests and replays renew
+ * new (the slot is now in flight) unless NFS4ERR_TOO_MANY_OPS,
+ * NFS4ERR_REQ_TOO_BIG, NFS4ERR_REP_TOO_BIG or NFS4ERR_REP_TOO_BIG_TO_CACHE;
+ * anything else NFS4ERR_SEQ_MISORDERED.  On an error the slot is left as
+ * it was (seqid, kept reply) and the lease is not renewed (RFC 8881
+ * 18.46.3): SEQUENCE's own failures are all decided here, before the slot
+ * moves.  New requests and replays renew
  * the lease. */
 enum nfsstat4 state_sequence(struct state_server *st, const struct state_sequence_args *a,
 			     struct state_sequence_res *out);
@@ -178,11 +190,15 @@ uint64_t state_session_clientid(const struct state_session *s);
 
 /* --- other session operations ------------------------------------------ */
 
-/* DESTROY_SESSION: NFS4ERR_BADSESSION when unknown; NFS4ERR_DELAY while
- * another request is in flight on it (the caller's own slot excepted:
- * pass the session from its SEQUENCE, or NULL). */
+/* DESTROY_SESSION (RFC 8881 18.37): NFS4ERR_BADSESSION when unknown;
+ * NFS4ERR_CONN_NOT_BOUND_TO_SESSION when conn is not bound to it and the
+ * COMPOUND is not in it (own: the session of the COMPOUND's SEQUENCE, or
+ * NULL; conn NULL: not checked); NFS4ERR_DELAY while another request is in
+ * flight on it (the caller's own slot excepted).  The check and the
+ * destruction are one step under the session's lock: a SEQUENCE arriving
+ * meanwhile either counts as in flight or finds the session gone. */
 enum nfsstat4 state_destroy_session(struct state_server *st, const uint8_t *sessionid,
-				    const struct state_session *own);
+				    const struct state_session *own, const struct rpc_conn *conn);
 
 /* DESTROY_CLIENTID: NFS4ERR_STALE_CLIENTID when unknown; NFS4ERR_CLIENTID_BUSY
  * while it has sessions or state. */
@@ -345,6 +361,9 @@ struct state_session_stats {
 	uint64_t cache_bytes;
 	uint64_t sessions;
 	uint64_t callbacks_ok, callbacks_failed; /* back-channel calls answered / not */
+	/* Sessions looked at to unbind connections that closed: what closing
+	 * connections cost. */
+	uint64_t conn_close_visits;
 };
 
 void state_get_session_stats(struct state_server *st, struct state_session_stats *out);

@@ -175,6 +175,10 @@ enum nfsstat4 state_create_session(struct state_server *st, const struct state_p
 		*replay = buf_ref(cl->cs_reply);
 		*replay_status = cl->cs_status;
 		state_client_renew(st, cl);
+	} else if (a->sequence == cl->cs_seq && cl->cs_busy) {
+		/* A retry of the one still under way: its result comes once
+		 * kept (RFC 8881 18.36.4 has it replayed, not refused). */
+		status = NFS4ERR_DELAY;
 	} else if (a->sequence != (uint32_t)(cl->cs_seq + 1)) {
 		status = NFS4ERR_SEQ_MISORDERED;
 	}
@@ -216,6 +220,7 @@ enum nfsstat4 state_create_session(struct state_server *st, const struct state_p
 							      : 0));
 	memcpy(out->sessionid, s->id, NFS4_SESSIONID_SIZE);
 	cl->cs_seq = a->sequence;
+	cl->cs_busy = true;
 	buf_unref(cl->cs_reply);
 	cl->cs_reply = NULL;
 	out->sequence = a->sequence;
@@ -250,18 +255,23 @@ enum nfsstat4 state_create_session(struct state_server *st, const struct state_p
 void state_create_session_cache(struct state_server *st, uint64_t clientid, uint32_t sequence,
 				enum nfsstat4 status, const uint8_t *body, size_t len)
 {
-	struct buf *b = buf_new(len ? len : 1);
-	if (!b)
-		return; /* a replay then gets SEQ_MISORDERED: not fatal */
-	memcpy(b->data, body, len);
-	b->len = len;
+	/* Without a body (out of memory, or the result did not encode) a
+	 * retry then gets SEQ_MISORDERED: not fatal. */
+	struct buf *b = body ? buf_new(len ? len : 1) : NULL;
+	if (b) {
+		memcpy(b->data, body, len);
+		b->len = len;
+	}
 	pthread_mutex_lock(&st->lock);
 	struct state_client *cl = state_client_find(st, clientid, true);
 	if (cl && cl->cs_seq == sequence) {
-		buf_unref(cl->cs_reply);
-		cl->cs_reply = b;
-		cl->cs_status = status;
-		b = NULL;
+		cl->cs_busy = false;
+		if (b) {
+			buf_unref(cl->cs_reply);
+			cl->cs_reply = b;
+			cl->cs_status = status;
+			b = NULL;
+		}
 	}
 	pthread_mutex_unlock(&st->lock);
 	buf_unref(b);
@@ -270,21 +280,32 @@ void state_create_session_cache(struct state_server *st, uint64_t clientid, uint
 /* --- DESTROY_SESSION, DESTROY_CLIENTID -------------------------------------------- */
 
 enum nfsstat4 state_destroy_session(struct state_server *st, const uint8_t *sessionid,
-				    const struct state_session *own)
+				    const struct state_session *own, const struct rpc_conn *conn)
 {
 	struct state_session *s = state_session_find(st, sessionid);
 	if (!s)
 		return NFS4ERR_BADSESSION;
-	/* Other requests on it still running: let them finish first. */
-	unsigned busy = atomic_load(&s->inflight) - (own == s ? 1 : 0);
 	enum nfsstat4 status = NFS4_OK;
 	pthread_mutex_lock(&st->lock);
-	if (busy > 0)
-		status = NFS4ERR_DELAY;
-	else if (s->client)
-		state_session_kill(st, s);
-	else
+	pthread_mutex_lock(&s->lock);
+	/* Slots in flight, read under the lock SEQUENCE takes them under: the
+	 * caller's own excepted. */
+	unsigned busy = 0;
+	for (uint32_t i = 0; i < s->nslots; i++)
+		busy += s->slots[i].inflight;
+	if (own == s)
+		busy--;
+	if (s->dead || !s->client)
 		status = NFS4ERR_BADSESSION;
+	else if (own != s && conn && st->opts.conn_ref && !state_sess_conn_find(s, conn))
+		status = NFS4ERR_CONN_NOT_BOUND_TO_SESSION;
+	else if (busy > 0)
+		status = NFS4ERR_DELAY; /* let them finish first */
+	else
+		s->dead = true; /* from now on SEQUENCE finds it gone */
+	pthread_mutex_unlock(&s->lock);
+	if (status == NFS4_OK)
+		state_session_kill(st, s);
 	pthread_mutex_unlock(&st->lock);
 	state_session_unref(st, s);
 	return status;
@@ -332,6 +353,7 @@ enum nfsstat4 state_reclaim_complete(struct state_server *st, uint64_t clientid)
 			cl->reclaim_complete = true;
 			/* Nothing more to reclaim for it. */
 			cl->reclaimable = false;
+			state_grace_reclaimed(st, cl->name, cl->name_len);
 		}
 	}
 	pthread_mutex_unlock(&st->lock);

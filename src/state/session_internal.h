@@ -38,6 +38,10 @@ struct state_session {
 	_Atomic uint64_t renewed_ms;
 	atomic_uint inflight;
 	atomic_bool recallable_revoked; /* the client's flag (state_client_set_revoked) */
+	/* How many sessions its client has (itself included), set under
+	 * st->lock as they come and go: its share of the reply-cache budget
+	 * is its client's share divided by this. */
+	atomic_uint client_sessions;
 
 	/* Everything below under lock.
 	 * lock order: see core/lock_order.h, level 5. */
@@ -47,6 +51,9 @@ struct state_session {
 	uint32_t flags;
 	uint32_t nslots;
 	uint32_t target_last; /* the target_highest_slotid SEQUENCE last returned */
+	/* sr_highest_slotid: slots above it are freed (their replies gone,
+	 * their seqids started again) and NFS4ERR_BADSLOT until it rises. */
+	uint32_t highest;
 	struct state_slot *slots;
 	struct state_sess_conn *conns;
 	unsigned nconns, conns_cap;
@@ -70,6 +77,23 @@ void state_session_kill(struct state_server *st, struct state_session *s);
 /* Binds conn to s (st->lock may be held). */
 void state_session_bind_initial(struct state_server *st, struct state_session *s,
 				struct rpc_conn *conn, unsigned dir);
+
+/* The rpc layer's hooks: release a connection reference; tell it a
+ * session starts or stops using the connection as its back channel. */
+void state_conn_put(struct state_server *st, struct rpc_conn *conn);
+void state_conn_hold_back(struct state_server *st, struct rpc_conn *conn, bool on);
+
+/* session_conn.c: the sessions each connection is bound to (s->lock held
+ * for add and del).  add: false when out of memory. */
+int state_conn_index_init(struct state_server *st);
+void state_conn_index_fini(struct state_server *st);
+bool state_conn_index_add(struct state_server *st, const struct rpc_conn *conn,
+			  struct state_session *s);
+void state_conn_index_del(struct state_server *st, const struct rpc_conn *conn,
+			  struct state_session *s);
+
+/* s->lock held: conn's entry among the session's connections, or NULL. */
+struct state_sess_conn *state_sess_conn_find(struct state_session *s, const struct rpc_conn *conn);
 
 /* session_back.c */
 /* s->lock held: some back-bound connection exists; one that has not failed

@@ -72,6 +72,9 @@ struct state_client {
 	uint32_t cs_seq;           /* the last CREATE_SESSION sequence taken */
 	struct buf *cs_reply;      /* its result body, for a replay (or NULL) */
 	enum nfsstat4 cs_status;
+	/* cs_seq was taken and its result is not kept yet (the record is
+	 * being written, the result encoded): a retry waits (DELAY). */
+	bool cs_busy;
 	bool reclaim_complete;
 	bool recallable_revoked; /* SEQ4_STATUS_RECALLABLE_STATE_REVOKED */
 	struct state_list sessions; /* struct state_session.client_link */
@@ -230,6 +233,7 @@ struct state_deleg_table {
 struct state_prev {
 	uint8_t *name;
 	uint32_t name_len;
+	bool reclaimed; /* its client said RECLAIM_COMPLETE (v4.1) */
 };
 
 struct state_probe {
@@ -308,7 +312,12 @@ struct state_server {
 	_Atomic uint64_t cache_bytes;
 	_Atomic uint64_t n_sequence, n_replay, n_bad_session, n_badslot, n_misordered,
 		n_slot_busy, n_false_retry, n_uncached, n_slots_in_use, n_sessions, n_cb_ok,
-		n_cb_failed, n_too_many_ops, n_req_too_big;
+		n_cb_failed, n_too_many_ops, n_req_too_big, n_close_visits,
+		n_session_clients; /* clients with at least one session */
+	/* Connection -> the sessions bound to it (session_conn.c).
+	 * lock order: see core/lock_order.h, level 5a. */
+	pthread_mutex_t conn_index_lock;
+	struct hashtable conn_index;
 };
 
 /* --- helpers across files (st->lock held unless said otherwise) ---------- */
@@ -481,6 +490,9 @@ void state_record_sync(struct state_server *st, const uint8_t *name, uint32_t le
 size_t state_grace_tick(struct state_server *st, uint64_t now, struct state_prev **names);
 bool state_grace_active(struct state_server *st, uint64_t now);
 bool state_prev_has(const struct state_server *st, const uint8_t *name, uint32_t len);
+/* st->lock held: the client of record name finished reclaiming; when it
+ * was the last one that could, grace ends now. */
+void state_grace_reclaimed(struct state_server *st, const uint8_t *name, uint32_t len);
 void state_prev_free(struct state_prev *p, size_t n);
 
 /* state_callback.c */

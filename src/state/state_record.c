@@ -8,6 +8,14 @@
  * files of clients that did not come back are removed.  With no files at
  * start-up there is nothing to reclaim and no grace period.
  *
+ * The grace period ends early once every client of the records has said
+ * RECLAIM_COMPLETE (v4.1, RFC 8881 18.51), as knfsd and NFS-Ganesha do:
+ * nobody else can reclaim, so new state cannot conflict with a reclaim.
+ * A v4.0 client has no such operation (RFC 7530 9.6.2): whether it is done
+ * reclaiming cannot be known, so a v4.0 client in the records keeps the
+ * whole grace_time, as in knfsd and Ganesha, whose early end also counts
+ * RECLAIM_COMPLETEs only.
+ *
  * Writes and removals are serialised by records_lock and decided from the
  * state at the time of the I/O (state_record_sync), so racing confirmations
  * and expiries of one name always leave the file matching the state. */
@@ -49,6 +57,31 @@ bool state_prev_has(const struct state_server *st, const uint8_t *name, uint32_t
 	return false;
 }
 
+void state_grace_reclaimed(struct state_server *st, const uint8_t *name, uint32_t len)
+{
+	uint64_t now = state_now_ms();
+	if (!state_grace_active(st, now))
+		return;
+	size_t left = 0;
+	for (size_t i = 0; i < st->nprev; i++) {
+		struct state_prev *p = &st->prev[i];
+		if (p->name_len == len && memcmp(p->name, name, len) == 0)
+			p->reclaimed = true;
+		left += !p->reclaimed;
+	}
+	if (left > 0)
+		return;
+	/* Nobody else can reclaim: new state need not wait any longer.  The
+	 * state thread ends grace (and removes records no one came back for:
+	 * none) at its next run, asked for now. */
+	st->grace_end_ms = now;
+	log_info("state: all %zu client(s) from before the restart have reclaimed; grace "
+		 "period ends early",
+		 st->nprev);
+	st->reap_requests++;
+	pthread_cond_signal(&st->cond);
+}
+
 bool state_grace_active(struct state_server *st, uint64_t now)
 {
 	return st->grace && now < st->grace_end_ms;
@@ -86,6 +119,7 @@ static bool record_read(int dirfd, const char *fname, struct state_prev *out)
 	if (!out->name)
 		return false;
 	out->name_len = len;
+	out->reclaimed = false;
 	return true;
 }
 

@@ -30,7 +30,12 @@
 # FERRY_E2E_LINKCUT=0 skips the 4.1 back-channel run (guest/linkcut.sh),
 # FERRY_E2E_ONLY=deleg runs the delegation and back-channel runs alone,
 # FERRY_E2E_FIRST_RUN=0 skips the first-run check, FERRY_E2E_ONLY=first-run
-# runs it alone.
+# runs it alone,
+# FERRY_E2E_CRASH=0 skips the crash run (guest/crash_restart.sh: 4.1
+# writes with fsync while ferryd is killed with SIGKILL and restarted
+# FERRY_E2E_CRASHES times, default 3; the writes must go on within seconds,
+# not after the 90 s grace period, and every acknowledged one must be in
+# the exported file), FERRY_E2E_ONLY=crash runs it alone.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kclient=${KCLIENT:-$top/../shared/e2e/kclient}
@@ -104,7 +109,7 @@ exec '$ferryd' --config '$work/ferryd.conf' --log-level debug"
 # The first run: ferryd with no config in an empty directory, as
 # scripts/run.sh runs it (which passes its arguments on: here the listen
 # address the guest reaches).
-if [ "${FERRY_E2E_FIRST_RUN:-1}" = 1 ]; then
+if [ "${FERRY_E2E_FIRST_RUN:-1}" = 1 ] && { [ -z "${FERRY_E2E_ONLY:-}" ] || [ "$FERRY_E2E_ONLY" = first-run ]; }; then
 	mkdir -p "$work/first-run"
 	saved_server=$server
 	server="cd '$work/first-run' && exec '$ferryd' --listen \"\$KCLIENT_SERVER_ADDR:2049\""
@@ -117,7 +122,7 @@ if [ "${FERRY_E2E_ONLY:-}" = first-run ]; then
 fi
 
 # Delegations: the guest's opens and the recalls.
-if [ "${FERRY_E2E_DELEG:-1}" = 1 ]; then
+if [ "${FERRY_E2E_DELEG:-1}" = 1 ] && [ "${FERRY_E2E_ONLY:-}" != crash ]; then
 	if [ ! -x "$conflict_client" ]; then
 		echo "e2e: $conflict_client not built (cmake -DBUILD_TESTING=ON)" >&2
 		failed=1
@@ -142,6 +147,7 @@ fi
 # costs one; when its probe keeps failing, the client binds again after
 # every SEQUENCE, hundreds of times.
 case ",$vers," in *,4.1,*) linkcut=${FERRY_E2E_LINKCUT:-1} ;; *) linkcut=0 ;; esac
+[ "${FERRY_E2E_ONLY:-}" = crash ] && linkcut=0
 if [ "$linkcut" = 1 ]; then
 	mkdir -p "$work/linkcut-out"
 	saved_server=$server
@@ -153,6 +159,52 @@ if [ "$linkcut" = 1 ]; then
 		grep -c 'did not answer CB_SEQUENCE') failed back-channel probes"
 	server=$saved_server
 fi
+# Crashes under a writing 4.1 client: the watcher beside ferryd kills it
+# with SIGKILL whenever the guest asks (.ferry-e2e-crash in the export)
+# and starts it again on the same state directory, with the default 90 s
+# grace period.  Delegations are off, so each write's open is an OPEN on
+# the wire, which grace holds back (with a delegation the client opens
+# locally and reclaims it: grace would not show).  The client's
+# RECLAIM_COMPLETE ends grace early, so the writes go on within seconds;
+# afterwards the exported file must hold every write the guest saw
+# acknowledged.
+case ",$vers," in *,4.1,*) crash=${FERRY_E2E_CRASH:-1} ;; *) crash=0 ;; esac
+[ "${FERRY_E2E_ONLY:-crash}" = crash ] || crash=0
+if [ "$crash" = 1 ]; then
+	sed 's/^grace_time = .*/grace_time = 90\ndelegations = off/' "$work/ferryd.conf" \
+		>"$work/crash.conf"
+	mkdir -p "$work/crash-out"
+	saved_server=$server
+	server="while :; do '$ferryd' --config '$work/crash.conf' & p=\$!
+  while kill -0 \$p 2>/dev/null; do
+    if [ -e '$work/export/.ferry-e2e-crash' ]; then
+      kill -KILL \$p; wait \$p; echo 'e2e: ferryd killed with SIGKILL; starting it again'
+      rm -f '$work/export/.ferry-e2e-crash'; break
+    fi
+    sleep 0.2
+  done
+done"
+	run_guest crash 4.1 "$top/tests/e2e/guest/crash_restart.sh" "" \
+		--outdir "$work/crash-out" -- "crashes=${FERRY_E2E_CRASHES:-3}" gap=5
+	server=$saved_server
+	n=$(cat "$work/crash-out/crash.acked" 2>/dev/null || echo 0)
+	data=$work/export/ferry-crash/data
+	if [ "$n" -gt 0 ] && [ "$(head -c $((n * 64)) "$data" 2>/dev/null | sha1sum)" = \
+		"$(for ((i = 0; i < n; i++)); do printf '%063d\n' "$i"; done | sha1sum)" ]; then
+		echo "e2e: crash: the exported file holds all $n acknowledged writes"
+	else
+		echo "e2e: crash FAILED: the exported file lacks acknowledged writes (of $n)"
+		failed=1
+	fi
+	echo "e2e: crash: ferryd was killed $(grep -c 'killed with SIGKILL' \
+		"$work/logs/crash.server.log" 2>/dev/null) times; grace ended early" \
+		"$(grep -c 'grace period ends early' "$work/logs/crash.server.log" 2>/dev/null) times"
+fi
+if [ "${FERRY_E2E_ONLY:-}" = crash ]; then
+	[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
+	exit $failed
+fi
+
 if [ "${FERRY_E2E_ONLY:-}" = deleg ]; then
 	# Only the runs above: the delegation and back-channel ones.
 	[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"

@@ -316,7 +316,8 @@ static void test_session_destroyed_moves_queue(void **state)
 	struct nfs4c_reply p;
 	nfs4c_begin(&m, 1);
 	nfs4c_destroy_session_op(&m, cs1.sid);
-	nfs4c_send(fd2, cred, &m, &p);
+	/* On a connection bound to it (RFC 8881 18.37.3). */
+	nfs4c_send(fd, cred, &m, &p);
 	assert_int_equal(nfs4c_next(&p, OP_DESTROY_SESSION), NFS4_OK);
 	nfs4c_done(&p);
 	assert_true(cbfix_wait_done(1, 4 * WAIT_MS));

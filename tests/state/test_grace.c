@@ -3,6 +3,8 @@
  * directory. */
 #include "state_test.h"
 
+#include "state/session.h"
+
 enum { GRACE_MS = 400 };
 
 static char dir[256], recdir[300];
@@ -191,6 +193,64 @@ static void test_garbage_in_record_dir(void **state)
 	assert_int_equal(ss.records_prev, 1);
 }
 
+/* A v4.1 client (EXCHANGE_ID, CREATE_SESSION: confirmed, its record on
+ * disk); its clientid. */
+static uint64_t client41(const char *name)
+{
+	struct state_principal who = st_who(1);
+	struct state_exchange_res er;
+	assert_int_equal(state_exchange_id(st, &who, (const uint8_t *)"verifier",
+					   (const uint8_t *)name, (uint32_t)strlen(name), 0, &er),
+			 NFS4_OK);
+	struct state_create_session_args a;
+	memset(&a, 0, sizeof(a));
+	a.clientid = er.clientid;
+	a.sequence = er.sequenceid;
+	a.fore = (struct nfs4_chan_attrs){.maxrequestsize = 4096, .maxresponsesize = 4096,
+					  .maxoperations = 8, .maxrequests = 1};
+	a.back = a.fore;
+	struct state_create_session_res r;
+	struct buf *replay;
+	enum nfsstat4 rs;
+	assert_int_equal(state_create_session(st, &who, &a, &r, &replay, &rs), NFS4_OK);
+	return er.clientid;
+}
+
+/* Grace ends as soon as every client of the records said
+ * RECLAIM_COMPLETE; a v4.0 client in the records, which has no way to say
+ * so, keeps the whole period. */
+static void test_grace_ends_when_all_reclaimed(void **state)
+{
+	client41("one");
+	client41("two");
+	restart(60000, 60000);
+	assert_true(state_in_grace(st));
+	uint64_t one = client41("one");
+	assert_int_equal(state_reclaim_complete(st, one), NFS4_OK);
+	assert_true(state_in_grace(st)); /* "two" may still reclaim */
+	uint64_t two = client41("two");
+	assert_int_equal(state_check_grace(st, two, true), NFS4_OK);
+	assert_int_equal(state_reclaim_complete(st, two), NFS4_OK);
+	assert_false(state_in_grace(st));
+	assert_int_equal(state_check_grace(st, one, false), NFS4_OK);
+	state_run_reaper(st);
+	struct state_stats ss;
+	state_get_stats(st, &ss);
+	assert_int_equal(ss.records_prev, 0);
+	assert_int_equal(st_count_files(recdir), 2);
+
+	/* With a v4.0 client among the records. */
+	st_client(st, "three", 3);
+	restart(60000, 60000);
+	one = client41("one");
+	two = client41("two");
+	assert_int_equal(state_reclaim_complete(st, one), NFS4_OK);
+	assert_int_equal(state_reclaim_complete(st, two), NFS4_OK);
+	assert_true(state_in_grace(st));
+	uint64_t three = st_client(st, "three", 3);
+	assert_int_equal(state_check_grace(st, three, true), NFS4_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +259,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_grace_after_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_boot_epochs_differ, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_in_record_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_grace_ends_when_all_reclaimed, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

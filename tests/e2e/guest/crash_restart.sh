@@ -1,0 +1,112 @@
+#!/bin/bash
+# Writes with fsync while ferryd is killed with SIGKILL and started again
+# on the same state directory, run in the kclient guest (cwd = the NFS
+# mount).  A writer appends 64-byte records, one per write, each written
+# with conv=fsync, and notes each one acknowledged (with its time) on the
+# guest's own disk.  Meanwhile the script asks for a crash by creating
+# .ferry-e2e-crash in the export; the watcher beside ferryd (tests/e2e/
+# kclient.sh) kills ferryd with SIGKILL, removes the file and starts it
+# again.  The client reclaims; once it has said RECLAIM_COMPLETE, ferryd
+# ends its grace period early, so writes go on within seconds, not after
+# grace_time.
+#
+# Arguments (all optional):
+#   crashes=N     how many kills (default 3)
+#   gap=SECONDS   of writing before each kill and after the last (default 5)
+#   max_stall=S   fail when the longest time between two acknowledged
+#                 writes exceeds S seconds (default 45, half the 90 s grace)
+# Prints "E2E INFO crash ..." lines and "E2E PASS|FAIL crash ...".  With
+# KCLIENT_OUTDIR it writes there "crash.acked", the number of writes
+# acknowledged (records 0..N-1): the host checks the exported file itself.
+set -uo pipefail
+crashes=3 gap=5 max_stall=45
+for a in "$@"; do
+	case $a in
+	crashes=*) crashes=${a#crashes=} ;;
+	gap=*) gap=${a#gap=} ;;
+	max_stall=*) max_stall=${a#max_stall=} ;;
+	*) echo "E2E FAIL crash: unknown argument $a"; exit 1 ;;
+	esac
+done
+cd "${KCLIENT_MNT:-.}" || exit 1
+dir=ferry-crash
+mkdir -p "$dir" && rm -f "$dir/data" .ferry-e2e-crash || exit 1
+acked=/tmp/crash.acked stop=/tmp/crash.stop
+: >"$acked"
+rm -f "$stop"
+
+# Seconds since boot in hundredths.
+now() {
+	local up _
+	read -r up _ </proc/uptime
+	echo "${up/./}"
+}
+
+record() { printf '%063d\n' "$1"; }
+
+# Record i at offset 64*i; acknowledged once dd (fsync included) succeeded.
+writer() {
+	local i=0
+	while [ ! -e "$stop" ]; do
+		record "$i" >/tmp/crash.rec
+		if dd if=/tmp/crash.rec of="$dir/data" bs=64 count=1 seek="$i" \
+			conv=notrunc,fsync 2>/dev/null; then
+			echo "$i $(now)" >>"$acked"
+			i=$((i + 1))
+		else
+			echo "E2E INFO crash: write of record $i failed; again"
+			sleep 1
+		fi
+	done
+}
+
+writer &
+wpid=$!
+sleep "$gap"
+for r in $(seq 1 "$crashes"); do
+	before=$(wc -l <"$acked")
+	touch .ferry-e2e-crash && sync
+	t=0
+	while [ -e .ferry-e2e-crash ]; do
+		t=$((t + 1))
+		if [ $t -gt 120 ]; then
+			echo "E2E FAIL crash: ferryd was not killed within 120 s"
+			touch "$stop"; wait "$wpid"; exit 1
+		fi
+		sleep 1
+	done
+	echo "E2E INFO crash: kill $r done after $before writes"
+	sleep "$gap"
+done
+touch "$stop"
+wait "$wpid"
+
+n=$(wc -l <"$acked")
+# The longest time between two acknowledged writes, in hundredths.
+stall=$(awk 'NR > 1 && $2 - last > max { max = $2 - last } { last = $2 } END { print max + 0 }' "$acked")
+stall_s=$(awk -v s="$stall" 'BEGIN { printf "%.2f", s / 100 }')
+echo "E2E INFO crash: $n writes acknowledged over $crashes kills, longest stall ${stall_s} s"
+[ -n "${KCLIENT_OUTDIR:-}" ] && echo "$n" >"$KCLIENT_OUTDIR/crash.acked"
+
+# Every acknowledged record, read back past the page cache.
+sync
+echo 3 >/proc/sys/vm/drop_caches
+: >/tmp/crash.expect
+i=0
+while [ $i -lt "$n" ]; do
+	record "$i" >>/tmp/crash.expect
+	i=$((i + 1))
+done
+if ! cmp -n $((n * 64)) /tmp/crash.expect "$dir/data" >/dev/null 2>&1; then
+	echo "E2E FAIL crash: an acknowledged write is missing from the file"
+	exit 1
+fi
+if [ "$n" -lt $((crashes + 1)) ]; then
+	echo "E2E FAIL crash: only $n writes acknowledged"
+	exit 1
+fi
+if [ "$stall" -gt $((max_stall * 100)) ]; then
+	echo "E2E FAIL crash: writes stalled ${stall_s} s (more than $max_stall s)"
+	exit 1
+fi
+echo "E2E PASS crash: $n writes, longest stall ${stall_s} s, $crashes kills"
