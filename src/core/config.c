@@ -449,11 +449,12 @@ static int config_ini_entry(void *user, const char *section, const char *key,
 				ok = fail(ctx->errbuf, ctx->errlen, "%s: expected root, all or none",
 					  where);
 		} else if (strcmp(key, "secure") == 0 || strcmp(key, "insecure") == 0) {
-			bool b;
+			bool b = false;
 			ok = parse_bool(value, &b);
-			if (!ok)
+			if (ok)
+				e->insecure = key[0] == 'i' ? b : !b;
+			else
 				fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
-			e->insecure = key[0] == 'i' ? b : !b;
 		} else if (strcmp(key, "anonuid") == 0 || strcmp(key, "anongid") == 0) {
 			ok = set_uint(value, UINT32_MAX, &v, where, ctx);
 			if (key[4] == 'u')
