@@ -49,6 +49,7 @@
  * unnoticed; a warning says so once per export. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/fanotify.h>
@@ -125,66 +126,76 @@ void local_watch_remove(struct local_export *ex, int fd)
 }
 
 /* The handle an event names, in the back end's layout (local_fd.c: the
- * type, then f_handle); false when it names none we could have made. */
-static bool local_watch_event_handle(const struct fanotify_event_metadata *m,
+ * type, then f_handle); false when it names none we could have made.  ev is
+ * the event's event_len bytes, which need not be aligned for the kernel's
+ * structures (a file handle is as long as it is, and event_len is not
+ * rounded up): every header is copied out before it is read. */
+static bool local_watch_event_handle(const char *ev, size_t ev_len, size_t metadata_len,
 				     struct backend_handle *out)
 {
-	const char *p = (const char *)m + m->metadata_len, *end = (const char *)m + m->event_len;
+	const size_t fid_len = offsetof(struct fanotify_event_info_fid, handle);
+	const size_t fh_len = offsetof(struct file_handle, f_handle);
+	size_t off = metadata_len;
 
-	while (p + sizeof(struct fanotify_event_info_header) <= end) {
-		const struct fanotify_event_info_header *hdr = (const void *)p;
-		const struct fanotify_event_info_fid *fid = (const void *)p;
-		const struct file_handle *fh;
-		int32_t type;
+	while (off <= ev_len && ev_len - off >= sizeof(struct fanotify_event_info_header)) {
+		struct fanotify_event_info_header hdr;
 
-		if (hdr->len < sizeof(*hdr) || p + hdr->len > end)
+		memcpy(&hdr, ev + off, sizeof(hdr));
+		if (hdr.len < sizeof(hdr) || hdr.len > ev_len - off)
 			return false;
-		if (hdr->info_type == FAN_EVENT_INFO_TYPE_FID &&
-		    hdr->len >= sizeof(*fid) + sizeof(struct file_handle)) {
-			fh = (const void *)fid->handle;
-			if (fh->handle_bytes > BACKEND_HANDLE_MAX - LOCAL_HANDLE_HDR ||
-			    sizeof(*fid) + sizeof(*fh) + fh->handle_bytes > hdr->len)
+		if (hdr.info_type == FAN_EVENT_INFO_TYPE_FID && hdr.len >= fid_len + fh_len) {
+			const char *fhp = ev + off + fid_len;
+			struct file_handle fh;
+			int32_t type;
+
+			memcpy(&fh, fhp, fh_len);
+			if (fh.handle_bytes > BACKEND_HANDLE_MAX - LOCAL_HANDLE_HDR ||
+			    fid_len + fh_len + fh.handle_bytes > hdr.len)
 				return false;
-			type = fh->handle_type;
+			type = fh.handle_type;
 			memcpy(out->data, &type, LOCAL_HANDLE_HDR);
-			memcpy(out->data + LOCAL_HANDLE_HDR, fh->f_handle, fh->handle_bytes);
-			out->len = (uint8_t)(LOCAL_HANDLE_HDR + fh->handle_bytes);
+			memcpy(out->data + LOCAL_HANDLE_HDR, fhp + fh_len, fh.handle_bytes);
+			out->len = (uint8_t)(LOCAL_HANDLE_HDR + fh.handle_bytes);
 			return true;
 		}
-		p += hdr->len;
+		off += hdr.len;
 	}
 	return false;
 }
 
 int local_watch_read(struct local_export *ex, struct backend_handle **out, size_t *n_out)
 {
-	union {
-		struct fanotify_event_metadata m;
-		char buf[LOCAL_WATCH_BUF];
-	} u;
+	char buf[LOCAL_WATCH_BUF];
 	struct backend_handle *hs = NULL, h;
 	size_t n = 0, cap = 0;
 	pid_t self = getpid();
 	bool overflow = false;
 	ssize_t got;
 
-	while ((got = read(ex->leases.nfd, u.buf, sizeof(u.buf))) > 0) {
-		const struct fanotify_event_metadata *m = &u.m;
-		size_t len = (size_t)got;
+	while ((got = read(ex->leases.nfd, buf, sizeof(buf))) > 0) {
+		size_t len = (size_t)got, off = 0;
 
-		for (; FAN_EVENT_OK(m, len); m = FAN_EVENT_NEXT(m, len)) {
+		/* Events are event_len apart, not aligned: each header is
+		 * copied out (see local_watch_event_handle). */
+		while (len - off >= FAN_EVENT_METADATA_LEN) {
+			struct fanotify_event_metadata m;
+			const char *ev = buf + off;
 			bool seen = false;
 
-			if (m->vers != FANOTIFY_METADATA_VERSION)
+			memcpy(&m, ev, sizeof(m));
+			if (m.event_len < FAN_EVENT_METADATA_LEN || m.event_len > len - off)
+				break;
+			off += m.event_len;
+			if (m.vers != FANOTIFY_METADATA_VERSION)
 				continue;
-			if (m->mask & FAN_Q_OVERFLOW) {
+			if (m.mask & FAN_Q_OVERFLOW) {
 				overflow = true; /* events lost: report every lease */
 				continue;
 			}
 			/* Our own operation: the delegation layer has judged it. */
-			if (m->pid == self)
+			if (m.pid == self)
 				continue;
-			if (!local_watch_event_handle(m, &h))
+			if (!local_watch_event_handle(ev, m.event_len, m.metadata_len, &h))
 				continue;
 			for (size_t i = 0; i < n && !seen; i++)
 				seen = local_handle_eq(&hs[i], &h);
