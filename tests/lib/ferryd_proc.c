@@ -220,6 +220,15 @@ int ferryd_stop(struct ferryd_proc *p)
 		}
 		if (p->pid > 0) {
 			fprintf(stderr, "ferryd did not stop within 15 s; killing it\n");
+			/* Where it hangs is what a rare failure needs: its
+			 * threads' stacks, when gdb is there to take them. */
+			char cmd[160];
+			snprintf(cmd, sizeof(cmd),
+				 "command -v gdb >/dev/null && gdb -p %d -batch -ex 'thread apply all bt' "
+				 "2>/dev/null | grep -v '^\\[' >&2",
+				 (int)p->pid);
+			if (system(cmd) != 0)
+				fprintf(stderr, "(no stacks: gdb missing or failed)\n");
 			kill(p->pid, SIGKILL);
 			waitpid(p->pid, NULL, 0);
 			p->pid = 0;
