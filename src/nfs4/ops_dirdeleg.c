@@ -1,0 +1,87 @@
+/* Directory delegations on the NFSv4 side: GET_DIR_DELEGATION (RFC 8881
+ * 18.39) and the recalls the operations that change a directory cause
+ * (10.9).  The state module decides (state/state_dirdeleg.h). */
+#include <string.h>
+
+#include "nfs4/dirdeleg.h"
+#include "nfs4/ops.h"
+#include "nfs4/ops_state.h"
+#include "nfs4/server.h"
+#include "state/state_dirdeleg.h"
+#include "xdr/nfs4_codec_session.h"
+
+/* A CB_NOTIFY besides its changes, at its largest: record mark, RPC call
+ * header with an AUTH_SYS credential of the longest machine name and
+ * every group, CB_COMPOUND header, CB_SEQUENCE with no referring calls,
+ * CB_NOTIFY's stateid, filehandle and list length. */
+enum {
+	CB_NOTIFY_OVERHEAD = 4 + 6 * 4 + (8 + 4 + 4 + 256 + 4 + 4 + 4 + 16 * 4) + 8 +
+			     4 * 4 + (4 + 16 + 4 * 4 + 4 + 4) + (4 + 16 + 4 + NFS4_FHSIZE + 4),
+};
+
+/* The client an operation acts for: a v4.1 session's; a v4.0 request
+ * (0) is never a holder's, as directory delegations are v4.1 only. */
+static uint64_t dir_caller(const struct nfs4_compound *c)
+{
+	return c->minor >= 1 ? c->clientid : 0;
+}
+
+NFS4_SERVE(get_dir_delegation)
+{
+	struct backend_attr attr;
+	enum nfsstat4 s = nfs4_need_dir(c, &attr);
+	if (s != NFS4_OK)
+		return s;
+	struct nfs4_get_dir_delegation_res r;
+	memset(&r, 0, sizeof(r));
+	/* Ferry never promises CB_RECALLABLE_OBJ_AVAIL: a client told no
+	 * asks again when it wants to (RFC 8881 18.39.3). */
+	r.status = GDD4_UNAVAIL;
+	r.will_signal_deleg_avail = false;
+	if (c->cfh.kind == NFS4_FH_EXPORT) {
+		struct state_file_key key = {.export_id = c->cfh.export->id, .bh = c->cfh.bh};
+		struct state_dirdeleg_ask ask = {
+			.notify = a->notification_types.w[0] & NFS4_DIRDELEG_NOTIFY_SERVED,
+			.child_attrs = a->child_attributes,
+			.dir_attrs = a->dir_attributes,
+			.child_delay_ms = (uint32_t)(a->child_attr_delay.tv_sec * 1000 +
+						     a->child_attr_delay.tv_nsec / 1000000),
+			.dir_delay_ms = (uint32_t)(a->dir_attr_delay.tv_sec * 1000 +
+						   a->dir_attr_delay.tv_nsec / 1000000),
+			.cb_overhead = CB_NOTIFY_OVERHEAD,
+		};
+		struct state_dirdeleg_grant g;
+		state_dirdeleg_grant(c->srv->state, c->clientid, &key, &ask, &g);
+		if (g.granted) {
+			r.status = GDD4_OK;
+			nfs4_dir_cookie_verifier(c->srv, &r.cookieverf);
+			r.stateid = g.stateid;
+			r.notification.w[0] = g.notify;
+		}
+	}
+	nfs4_enc_get_dir_delegation_res(res, &r);
+	return NFS4_OK;
+}
+
+enum nfsstat4 nfs4_dirdeleg_break(struct nfs4_compound *c, const struct nfs4_fh *dir,
+				  uint32_t need)
+{
+	if (dir->kind != NFS4_FH_EXPORT || !state_dirdeleg_any(c->srv->state))
+		return NFS4_OK;
+	struct state_file_key key = {.export_id = dir->export->id, .bh = dir->bh};
+	return state_dirdeleg_break(c->srv->state, &key, dir_caller(c), need);
+}
+
+enum nfsstat4 nfs4_dirdeleg_break_name(struct nfs4_compound *c, const struct nfs4_fh *dir,
+				       const char *name)
+{
+	if (dir->kind != NFS4_FH_EXPORT || !state_dirdeleg_any(c->srv->state))
+		return NFS4_OK;
+	struct nfs4_export *ex = dir->export;
+	struct state_file_key key = {.export_id = ex->id};
+	struct backend_attr attr;
+	if (ex->ops->lookup(ex->bex, &c->cred, &dir->bh, name, &key.bh, &attr) != 0 ||
+	    attr.type != BACKEND_DIR)
+		return NFS4_OK;
+	return state_dirdeleg_break(c->srv->state, &key, dir_caller(c), 0);
+}
