@@ -106,15 +106,18 @@ struct nfs4_cb_result {
 
 /* One callback operation for a client; nfs4_cb_queue copies everything. */
 struct nfs4_cb_request {
-	uint32_t opnum; /* OP_CB_RECALL, OP_CB_GETATTR or OP_CB_NOTIFY_LOCK */
+	uint32_t opnum; /* OP_CB_RECALL, OP_CB_GETATTR, OP_CB_NOTIFY_LOCK or OP_CB_NOTIFY */
 	uint8_t fh[NFS4_FHSIZE];
 	uint32_t fh_len;
-	struct nfs4_stateid stateid; /* CB_RECALL */
+	struct nfs4_stateid stateid; /* CB_RECALL, CB_NOTIFY */
 	bool truncate;               /* CB_RECALL */
 	struct nfs4_bitmap attr_request; /* CB_GETATTR */
 	uint64_t lock_clientid;      /* CB_NOTIFY_LOCK: the lock owner */
 	const uint8_t *lock_owner;
 	uint32_t lock_owner_len;
+	/* CB_NOTIFY: the notify4 items, in order (their bodies are copied). */
+	const struct nfs4_notify *changes;
+	uint32_t nchanges;
 	/* Called exactly once when the callback ended, from a callback worker
 	 * thread, with no lock held; may be NULL. */
 	void (*done)(struct nfs4_server *srv, void *arg, const struct nfs4_cb_result *r);
@@ -171,6 +174,7 @@ enum nfs4_cb_kind {
 	NFS4_CB_KIND_RECALL,
 	NFS4_CB_KIND_GETATTR,
 	NFS4_CB_KIND_NOTIFY_LOCK,
+	NFS4_CB_KIND_NOTIFY,
 	NFS4_CB_KINDS
 };
 

@@ -49,6 +49,12 @@ void cb_request_args(const struct nfs4_cb_request *req, union cb_op_args *u)
 		u->notify_lock.lock_owner.owner =
 			(struct nfs4_opaque){req->lock_owner, req->lock_owner_len};
 		break;
+	case OP_CB_NOTIFY:
+		u->notify.stateid = req->stateid;
+		u->notify.fh = fh;
+		u->notify.items = req->changes;
+		u->notify.changes.count = req->nchanges;
+		break;
 	default:
 		break;
 	}

@@ -16,9 +16,11 @@ struct nfs4_server;
 struct backend_attr;
 struct backend_handle;
 
-/* The notification types Ferry sends (bits of NOTIFY4_*): none yet, so
- * every directory delegation is recall-only. */
-#define NFS4_DIRDELEG_NOTIFY_SERVED 0u
+/* The notification types Ferry sends (bits of NOTIFY4_*); a holder that
+ * asked for none of them has a recall-only delegation. */
+#define NFS4_DIRDELEG_NOTIFY_SERVED                                                  \
+	((1u << NOTIFY4_ADD_ENTRY) | (1u << NOTIFY4_REMOVE_ENTRY) |                  \
+	 (1u << NOTIFY4_RENAME_ENTRY))
 
 /* Before an operation changes directory dir in the ways need (NOTIFY4_*
  * bits): NFS4_OK, or NFS4ERR_DELAY while another client's delegation on
@@ -32,6 +34,28 @@ enum nfsstat4 nfs4_dirdeleg_break(struct nfs4_compound *c, const struct nfs4_fh 
  * is recalled (NFS4ERR_DELAY). */
 enum nfsstat4 nfs4_dirdeleg_break_name(struct nfs4_compound *c, const struct nfs4_fh *dir,
 				       const char *name);
+
+/* After a change succeeded: each holder of a delegation on dir that asked
+ * for the kind is told (the holder that made it too, RFC 8881 10.9.2).
+ * added: name came into dir (child and attr: the entry, its attributes;
+ * may be NULL); removed: name left; renamed: from in from_dir is now to
+ * in to_dir (one RENAME_ENTRY within a directory, REMOVE_ENTRY and
+ * ADD_ENTRY across). */
+void nfs4_dirdeleg_added(struct nfs4_compound *c, const struct nfs4_fh *dir, const char *name,
+			 const struct backend_handle *child, const struct backend_attr *attr);
+void nfs4_dirdeleg_removed(struct nfs4_compound *c, const struct nfs4_fh *dir, const char *name);
+void nfs4_dirdeleg_renamed(struct nfs4_compound *c, const struct nfs4_fh *from_dir,
+			   const char *from, const struct nfs4_fh *to_dir, const char *to);
+
+/* Wakes the thread that sends the batches (one became due). */
+void nfs4_dirdeleg_kick(struct nfs4_server *srv);
+
+/* The sending thread (nfs4_server_init / _fini): start; stop (nothing is
+ * queued any more; a late kick does nothing); free, once the callback
+ * engine stopped (its done() calls kick). */
+int nfs4_dirdeleg_notifier_start(struct nfs4_server *srv);
+void nfs4_dirdeleg_notifier_stop(struct nfs4_server *srv);
+void nfs4_dirdeleg_notifier_free(struct nfs4_server *srv);
 
 /* The cookie verifier READDIR and GET_DIR_DELEGATION give (ops_dir.c). */
 void nfs4_dir_cookie_verifier(const struct nfs4_server *srv, struct nfs4_verifier *out);

@@ -178,6 +178,7 @@ NFS4_SERVE(create)
 		.attrset = sattr.mask,
 	};
 	nfs4_enc_create_res(res, &r);
+	nfs4_dirdeleg_added(c, &c->cfh, name, &bh, &attr);
 	struct nfs4_fh fh;
 	nfs4_fh_from_object(&c->srv->exports, ex, &bh, &fh);
 	nfs4_compound_set_cfh(c, &fh);
@@ -201,6 +202,7 @@ NFS4_SERVE(remove)
 		return nfs4_errno_to_status(rc);
 	struct nfs4_remove_res r = {nfs4_dir_change_info(dattr.change, dir_change(c, &c->cfh))};
 	nfs4_enc_remove_res(res, &r);
+	nfs4_dirdeleg_removed(c, &c->cfh, name);
 	return NFS4_OK;
 }
 
@@ -251,6 +253,7 @@ NFS4_SERVE(rename)
 		.target_cinfo = nfs4_dir_change_info(tattr.change, dir_change(c, &c->cfh)),
 	};
 	nfs4_enc_rename_res(res, &r);
+	nfs4_dirdeleg_renamed(c, &c->sfh, from, &c->cfh, to);
 	return NFS4_OK;
 }
 
@@ -281,6 +284,11 @@ NFS4_SERVE(link)
 		return nfs4_errno_to_status(rc);
 	struct nfs4_link_res r = {nfs4_dir_change_info(dattr.change, dir_change(c, &c->cfh))};
 	nfs4_enc_link_res(res, &r);
+	/* One more link now: the attributes as they are. */
+	if (nfs4_fh_getattr(c, &c->sfh, &oattr) == NFS4_OK)
+		nfs4_dirdeleg_added(c, &c->cfh, name, &c->sfh.bh, &oattr);
+	else
+		nfs4_dirdeleg_added(c, &c->cfh, name, NULL, NULL);
 	return NFS4_OK;
 }
 

@@ -327,6 +327,8 @@ static enum nfsstat4 open_by_name(struct nfs4_compound *c, const struct open_arg
 	struct backend_attr after;
 	if (t->created && nfs4_fh_getattr(c, &c->cfh, &after) == NFS4_OK)
 		t->after = after.change;
+	if (t->created)
+		nfs4_dirdeleg_added(c, &c->cfh, name, &t->bh, &t->attr);
 	bool has_size = a->createmode != EXCLUSIVE4 && (a->sattr.sa.mask & BACKEND_SET_SIZE);
 	if (a->excl41 && t->created && a->sattr_status == NFS4_OK) {
 		/* The verifier lives in the times: set the rest now. */

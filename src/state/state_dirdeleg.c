@@ -128,13 +128,15 @@ size_t state_dirdeleg_targets(struct state_server *st, const struct state_file_k
 	pthread_mutex_lock(&st->lock);
 	struct state_file *f = state_file_get(st, dir, false);
 	struct state_list *pos;
-	for (pos = f ? f->delegs.next : NULL; f && pos != &f->delegs && n < max; pos = pos->next) {
+	for (pos = f ? f->delegs.next : NULL; f && pos != &f->delegs; pos = pos->next) {
 		struct state_deleg *d = deleg_at(pos);
 		if (!d->dir || d->recalled || !(d->dir->notify & (1u << kind)))
 			continue;
-		state_stid_export(&d->s, &out[n].stateid);
-		out[n].child_attrs = d->dir->child_attrs;
-		out[n].dir_attrs = d->dir->dir_attrs;
+		if (n < max) {
+			state_stid_export(&d->s, &out[n].stateid);
+			out[n].child_attrs = d->dir->child_attrs;
+			out[n].dir_attrs = d->dir->dir_attrs;
+		}
 		n++;
 	}
 	pthread_mutex_unlock(&st->lock);
@@ -226,6 +228,17 @@ bool state_dirdeleg_note(struct state_server *st, const struct nfs4_stateid *sid
 out:
 	pthread_mutex_unlock(&st->lock);
 	return due;
+}
+
+void state_dirdeleg_fell_behind(struct state_server *st, const struct nfs4_stateid *sid)
+{
+	pthread_mutex_lock(&st->lock);
+	struct state_deleg *d = live_dir_deleg(st, sid);
+	if (d) {
+		st->deleg.dir_overflows++;
+		state_deleg_recall_locked(st, d);
+	}
+	pthread_mutex_unlock(&st->lock);
 }
 
 bool state_dirdeleg_take_batch(struct state_server *st, uint64_t now,

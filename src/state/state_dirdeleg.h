@@ -67,8 +67,9 @@ struct state_dirdeleg_target {
 };
 
 /* The delegations on dir whose holders asked for notifications of kind
- * (NOTIFY4_*), up to max; how many.  The holder of a change is among
- * them (see the top of this file). */
+ * (NOTIFY4_*), up to max of them in out; returns how many there are (more
+ * than max: ask again with room for all).  The holder of a change is
+ * among them (see the top of this file). */
 size_t state_dirdeleg_targets(struct state_server *st, const struct state_file_key *dir,
 			      uint32_t kind, struct state_dirdeleg_target *out, size_t max);
 
@@ -80,6 +81,10 @@ size_t state_dirdeleg_targets(struct state_server *st, const struct state_file_k
  * became due (the caller wakes whoever sends them). */
 bool state_dirdeleg_note(struct state_server *st, const struct nfs4_stateid *sid, uint32_t kind,
 			 const uint8_t *body, uint32_t len);
+
+/* The holder of sid cannot be told of a change (no memory to describe
+ * it): recalled, counted as an overflow. */
+void state_dirdeleg_fell_behind(struct state_server *st, const struct nfs4_stateid *sid);
 
 /* A batch to send as one CB_NOTIFY.  buf holds count changes, each a
  * state_dirdeleg_item header (host order) and len bytes of body. */

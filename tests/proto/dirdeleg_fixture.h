@@ -191,4 +191,173 @@ static inline uint32_t dd_on(struct nfs4c_sess *s, const struct dd_fh *dir, uint
 	return dl_on(s, dir->fh, dir->len, opnum, add, arg);
 }
 
+/* --- notifications received ------------------------------------------------------ */
+
+/* One change of a CB_NOTIFY, decoded. */
+struct dd_note {
+	unsigned call;   /* which CB_NOTIFY it came in (0, 1, ...) */
+	uint32_t kind;   /* NOTIFY4_* */
+	struct nfs4_stateid stateid;
+	char name[64];     /* ADD, REMOVE: the entry; RENAME: the old name; ATTRS: the entry */
+	char new_name[64]; /* RENAME */
+	struct nfs4_bitmap attr_mask; /* the attributes that came with it */
+	uint8_t attr_vals[256];
+	uint32_t attr_len;
+	struct nfs4_verifier old_verf, new_verf; /* CHANGE_COOKIE_VERIFIER */
+};
+
+enum { DD_NOTES_MAX = 256 };
+
+/* What a client's back channel received; answer is the status its
+ * CB_NOTIFYs get. */
+struct dd_log {
+	pthread_mutex_t lock;
+	struct dd_note notes[DD_NOTES_MAX];
+	unsigned count, calls;
+	uint32_t answer;
+	bool bad; /* a change that did not decode */
+};
+
+static inline void dd_copy_name(char out[64], struct nfs4_opaque n)
+{
+	size_t len = n.len < 63 ? n.len : 63;
+	memcpy(out, n.data, len);
+	out[len] = '\0';
+}
+
+static inline void dd_copy_attrs(struct dd_note *o, const struct nfs4_fattr_raw *a)
+{
+	o->attr_mask = a->mask;
+	o->attr_len = a->vals.len < sizeof(o->attr_vals) ? a->vals.len : sizeof(o->attr_vals);
+	memcpy(o->attr_vals, a->vals.data, o->attr_len);
+}
+
+/* Decodes one notify4 into o; false when it is not one change Ferry sends
+ * (exactly one type bit, and its body whole). */
+static inline bool dd_decode_change(const struct nfs4_notify *n, struct dd_note *o)
+{
+	unsigned bits = 0;
+	for (uint32_t k = 0; k < 32; k++)
+		if (n->mask.w[0] & (1u << k)) {
+			o->kind = k;
+			bits++;
+		}
+	for (unsigned w = 1; w < NFS4_BITMAP_WORDS; w++)
+		if (n->mask.w[w])
+			return false;
+	if (bits != 1)
+		return false;
+	struct xdr_dec d;
+	xdr_dec_init(&d, n->vals.data, n->vals.len);
+	bool ok = false;
+	switch (o->kind) {
+	case NOTIFY4_ADD_ENTRY: {
+		struct nfs4_notify_add a;
+		ok = nfs4_dec_notify_add(&d, &a);
+		if (ok) {
+			dd_copy_name(o->name, a.new_entry.name);
+			dd_copy_attrs(o, &a.new_entry.attrs);
+		}
+		break;
+	}
+	case NOTIFY4_REMOVE_ENTRY: {
+		struct nfs4_notify_remove r;
+		ok = nfs4_dec_notify_remove(&d, &r);
+		if (ok)
+			dd_copy_name(o->name, r.old_entry.name);
+		break;
+	}
+	case NOTIFY4_RENAME_ENTRY: {
+		struct nfs4_notify_rename r;
+		ok = nfs4_dec_notify_rename(&d, &r);
+		if (ok) {
+			dd_copy_name(o->name, r.old_entry.old_entry.name);
+			dd_copy_name(o->new_name, r.new_entry.new_entry.name);
+			dd_copy_attrs(o, &r.new_entry.new_entry.attrs);
+		}
+		break;
+	}
+	case NOTIFY4_CHANGE_CHILD_ATTRS:
+	case NOTIFY4_CHANGE_DIR_ATTRS: {
+		struct nfs4_notify_attr a;
+		ok = nfs4_dec_notify_attr(&d, &a);
+		if (ok) {
+			dd_copy_name(o->name, a.changed_entry.name);
+			dd_copy_attrs(o, &a.changed_entry.attrs);
+		}
+		break;
+	}
+	case NOTIFY4_CHANGE_COOKIE_VERIFIER: {
+		struct nfs4_notify_verifier v;
+		ok = nfs4_dec_notify_verifier(&d, &v);
+		if (ok) {
+			o->old_verf = v.old_cookieverf;
+			o->new_verf = v.new_cookieverf;
+		}
+		break;
+	}
+	default:
+		break;
+	}
+	/* Nothing may follow the body. */
+	return ok && d.p == d.end;
+}
+
+static inline uint32_t dd_notify_handler(struct nfs4c_cb *svc, const struct nfs4c_cb_op *op,
+					 struct xdr_enc *res)
+{
+	(void)res;
+	struct dd_log *log = svc->arg;
+	pthread_mutex_lock(&log->lock);
+	struct xdr_dec it;
+	nfs4_list_iter_init(&it, &op->u.notify.changes);
+	for (uint32_t i = 0; i < op->u.notify.changes.count; i++) {
+		struct nfs4_notify n;
+		struct dd_note o;
+		memset(&o, 0, sizeof(o));
+		o.call = log->calls;
+		o.stateid = op->u.notify.stateid;
+		if (!nfs4_dec_notify(&it, &n) || !dd_decode_change(&n, &o)) {
+			log->bad = true;
+			continue;
+		}
+		if (log->count < DD_NOTES_MAX)
+			log->notes[log->count++] = o;
+	}
+	log->calls++;
+	uint32_t answer = log->answer;
+	pthread_mutex_unlock(&log->lock);
+	return answer;
+}
+
+/* Routes svc's CB_NOTIFYs to log. */
+static inline void dd_log_attach(struct nfs4c_cb *svc, struct dd_log *log)
+{
+	memset(log, 0, sizeof(*log));
+	pthread_mutex_init(&log->lock, NULL);
+	log->answer = NFS4_OK;
+	pthread_mutex_lock(&svc->lock);
+	svc->arg = log;
+	svc->handlers[OP_CB_NOTIFY] = dd_notify_handler;
+	pthread_mutex_unlock(&svc->lock);
+}
+
+/* Waits until the log holds n changes (or timeout); a copy of them. */
+static inline unsigned dd_log_wait(struct dd_log *log, unsigned n, unsigned timeout_ms,
+				   struct dd_note *out)
+{
+	uint64_t end = dl_now_ms() + timeout_ms;
+	for (;;) {
+		pthread_mutex_lock(&log->lock);
+		unsigned have = log->count;
+		if (have >= n || dl_now_ms() > end) {
+			memcpy(out, log->notes, have * sizeof(*out));
+			pthread_mutex_unlock(&log->lock);
+			return have;
+		}
+		pthread_mutex_unlock(&log->lock);
+		usleep(10 * 1000);
+	}
+}
+
 #endif

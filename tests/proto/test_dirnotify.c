@@ -1,0 +1,232 @@
+/* CB_NOTIFY for directory delegations (RFC 8881 20.4): a holder that
+ * asked for entry notifications is told of additions, removals and
+ * renames (within the directory, out of it and into it) instead of being
+ * recalled, exactly those changes in order, gathered over the window into
+ * one CB_NOTIFY; its own changes too (10.9.2); one that falls too far
+ * behind is recalled, one that never answers is revoked. */
+#include "lib/ctl_test.h"
+#include "proto/dirdeleg_fixture.h"
+
+static const uint32_t ENTRIES =
+	(1u << NOTIFY4_ADD_ENTRY) | (1u << NOTIFY4_REMOVE_ENTRY) | (1u << NOTIFY4_RENAME_ENTRY);
+
+/* A window long enough for a test's burst of changes to fall in one. */
+static int setup(void **st)
+{
+	(void)st;
+	return dd_setup_with("dir_notify_window_ms = 400\ndir_notify_max_changes = 8\n");
+}
+
+static double metric_delta(const char *before, const char *after, const char *series)
+{
+	return ctlt_metric(after, series) - ctlt_metric(before, series);
+}
+
+/* GET_DIR_DELEGATION asking the entry types and, for new entries, the type
+ * and fileid attributes. */
+static struct nfs4_stateid grant_entries(struct nfs4c_sess *s, const struct dd_fh *dir)
+{
+	struct nfs4_bitmap child;
+	memset(&child, 0, sizeof(child));
+	nfs4_bitmap_set(&child, FATTR4_TYPE);
+	nfs4_bitmap_set(&child, FATTR4_FILEID);
+	struct nfs4_get_dir_delegation_res r;
+	/* Attribute kinds asked but not served are left out of the grant. */
+	uint32_t ask = ENTRIES | (1u << NOTIFY4_CHANGE_COOKIE_VERIFIER);
+	assert_int_equal(dd_get_full(s, dir, ask, &child, NULL, 0, &r), NFS4_OK);
+	assert_int_equal(r.status, GDD4_OK);
+	assert_int_equal(r.notification.w[0], ENTRIES);
+	return r.stateid;
+}
+
+static void expect(const struct dd_note *n, unsigned call, uint32_t kind, const char *name,
+		   const char *new_name, const struct nfs4_stateid *sid)
+{
+	assert_int_equal(n->call, call);
+	assert_int_equal(n->kind, kind);
+	assert_string_equal(n->name, name);
+	if (new_name)
+		assert_string_equal(n->new_name, new_name);
+	assert_memory_equal(n->stateid.other, sid->other, NFS4_OTHER_SIZE);
+}
+
+/* An added entry's attributes: type (NF4LNK) and a fileid, as asked. */
+static void expect_link_attrs(const struct dd_note *n)
+{
+	assert_true(nfs4_bitmap_isset(&n->attr_mask, FATTR4_TYPE));
+	assert_true(nfs4_bitmap_isset(&n->attr_mask, FATTR4_FILEID));
+	assert_int_equal(n->attr_len, 4 + 8);
+	uint32_t type = (uint32_t)n->attr_vals[0] << 24 | (uint32_t)n->attr_vals[1] << 16 |
+			(uint32_t)n->attr_vals[2] << 8 | n->attr_vals[3];
+	assert_int_equal(type, NF4LNK);
+}
+
+static void test_changes_in_order(void **st)
+{
+	(void)st;
+	struct nfs4c_sess a, b;
+	struct nfs4c_cb sa, sb;
+	struct dd_log log;
+	dl_client(&a, &sa, "dn-order-a", 2001);
+	dl_client(&b, &sb, "dn-order-b", 2002);
+	dd_log_attach(&sa, &log);
+	struct dd_fh dir = dd_mkdir(&b, "n-order"), other = dd_mkdir(&b, "n-other");
+	assert_int_equal(dd_on(&b, &other, OP_CREATE, dd_add_create_file, "visitor"), NFS4_OK);
+	char *before = ctlt_scrape(&server);
+	struct nfs4_stateid sid = grant_entries(&a, &dir);
+
+	/* One burst: none of it waits (no NFS4ERR_DELAY), all of it comes
+	 * in one CB_NOTIFY, in order. */
+	static const char *const f12[] = {"f1", "f2"};
+	struct dd_move in = {"visitor", "guest", &dir};
+	assert_int_equal(dd_on(&b, &dir, OP_CREATE, dd_add_create_file, "f1"), NFS4_OK);
+	assert_int_equal(dd_on(&b, &dir, OP_RENAME, dd_add_rename, f12), NFS4_OK);
+	assert_int_equal(dd_on(&b, &other, OP_RENAME, dd_add_move, &in), NFS4_OK);
+	assert_int_equal(dd_on(&b, &dir, OP_REMOVE, dd_add_remove, "f2"), NFS4_OK);
+	struct dd_move out = {"guest", "gone", &other};
+	assert_int_equal(dd_on(&b, &dir, OP_RENAME, dd_add_move, &out), NFS4_OK);
+	struct dd_note got[DD_NOTES_MAX];
+	assert_int_equal(dd_log_wait(&log, 5, 3000, got), 5);
+	expect(&got[0], 0, NOTIFY4_ADD_ENTRY, "f1", NULL, &sid);
+	expect_link_attrs(&got[0]);
+	expect(&got[1], 0, NOTIFY4_RENAME_ENTRY, "f1", "f2", &sid);
+	expect_link_attrs(&got[1]);
+	expect(&got[2], 0, NOTIFY4_ADD_ENTRY, "guest", NULL, &sid);
+	expect_link_attrs(&got[2]);
+	expect(&got[3], 0, NOTIFY4_REMOVE_ENTRY, "f2", NULL, &sid);
+	expect(&got[4], 0, NOTIFY4_REMOVE_ENTRY, "guest", NULL, &sid);
+
+	/* The holder's own change: told too, never recalled. */
+	assert_int_equal(dd_on(&a, &dir, OP_CREATE, dd_add_create_file, "mine"), NFS4_OK);
+	assert_int_equal(dd_log_wait(&log, 6, 3000, got), 6);
+	expect(&got[5], 1, NOTIFY4_ADD_ENTRY, "mine", NULL, &sid);
+	/* A moment later nothing more came: exactly those changes. */
+	usleep(600 * 1000);
+	assert_int_equal(dd_log_wait(&log, 7, 0, got), 6);
+	assert_false(log.bad);
+	assert_int_equal(nfs4c_cb_count(&sa, OP_CB_RECALL), 0);
+	assert_int_equal(nfs4c_cb_count(&sa, OP_CB_NOTIFY), 2);
+
+	char *after = ctlt_scrape(&server);
+	assert_int_equal(metric_delta(before, after, "ferry_dir_notify_changes_count"), 2);
+	assert_int_equal(metric_delta(before, after, "ferry_dir_notify_changes_sum"), 6);
+	assert_int_equal(
+		metric_delta(before, after, "ferry_callbacks_total{op=\"notify\",result=\"ok\"}"), 2);
+	assert_int_equal(metric_delta(before, after, "ferry_dir_delegations_recalled_total"), 0);
+	free(before);
+	free(after);
+	assert_int_equal(dd_return(&a, &dir, &sid), NFS4_OK);
+	dl_client_end(&a, &sa);
+	dl_client_end(&b, &sb);
+}
+
+/* More changes in one window than the server keeps for a holder: it is
+ * recalled rather than told part of them, and the next change waits for
+ * the delegation to come back. */
+static void test_overflow_recalls(void **st)
+{
+	(void)st;
+	struct nfs4c_sess a, b;
+	struct nfs4c_cb sa, sb;
+	struct dd_log log;
+	dl_client(&a, &sa, "dn-over-a", 2011);
+	dl_client(&b, &sb, "dn-over-b", 2012);
+	dd_log_attach(&sa, &log);
+	struct dd_fh dir = dd_mkdir(&b, "n-overflow");
+	char *before = ctlt_scrape(&server);
+	struct nfs4_stateid sid = grant_entries(&a, &dir);
+	char name[16];
+	for (int i = 0; i < 9; i++) {
+		snprintf(name, sizeof(name), "e%d", i);
+		assert_int_equal(dd_on(&b, &dir, OP_CREATE, dd_add_create_file, name), NFS4_OK);
+	}
+	assert_true(nfs4c_cb_wait(&sa, OP_CB_RECALL, 1, 5000));
+	assert_true(nfs4c_cb_recalled(&sa, &sid));
+	assert_int_equal(dd_on(&b, &dir, OP_CREATE, dd_add_create_file, "e9"), NFS4ERR_DELAY);
+	assert_int_equal(dd_return(&a, &dir, &sid), NFS4_OK);
+	assert_int_equal(dd_on(&b, &dir, OP_CREATE, dd_add_create_file, "e9"), NFS4_OK);
+	/* Nothing half told: no notification came for that delegation. */
+	usleep(600 * 1000);
+	struct dd_note got[DD_NOTES_MAX];
+	assert_int_equal(dd_log_wait(&log, 1, 0, got), 0);
+	char *after = ctlt_scrape(&server);
+	assert_int_equal(metric_delta(before, after, "ferry_dir_delegation_overflows_total"), 1);
+	assert_int_equal(metric_delta(before, after, "ferry_dir_delegations_recalled_total"), 1);
+	free(before);
+	free(after);
+	dl_client_end(&a, &sa);
+	dl_client_end(&b, &sb);
+}
+
+/* A holder whose back channel never answers the CB_NOTIFY is revoked
+ * (the change itself never waited), and learns it from SEQUENCE. */
+static void test_silent_holder_revoked(void **st)
+{
+	(void)st;
+	struct nfs4c_sess a, b;
+	struct nfs4c_cb sa, sb;
+	dl_client(&a, &sa, "dn-silent-a", 2021);
+	dl_client(&b, &sb, "dn-silent-b", 2022);
+	struct dd_fh dir = dd_mkdir(&b, "n-silent");
+	char *before = ctlt_scrape(&server);
+	struct nfs4_stateid sid = grant_entries(&a, &dir);
+	pthread_mutex_lock(&sa.lock);
+	sa.silent = true;
+	pthread_mutex_unlock(&sa.lock);
+	assert_int_equal(dd_on(&b, &dir, OP_CREATE, dd_add_create_file, "x"), NFS4_OK);
+	char *after = NULL;
+	uint64_t end = dl_now_ms() + 20000;
+	for (;;) {
+		after = ctlt_scrape(&server);
+		if (metric_delta(before, after, "ferry_dir_delegations_revoked_total") >= 1 ||
+		    dl_now_ms() > end)
+			break;
+		free(after);
+		usleep(200 * 1000);
+	}
+	assert_int_equal(metric_delta(before, after, "ferry_dir_delegations_revoked_total"), 1);
+	assert_true(metric_delta(before, after,
+				 "ferry_callbacks_total{op=\"notify\",result=\"failed\"}") >= 1);
+	pthread_mutex_lock(&sa.lock);
+	sa.silent = false;
+	pthread_mutex_unlock(&sa.lock);
+	assert_true(nfs4c_ping(&a) & SEQ4_STATUS_RECALLABLE_STATE_REVOKED);
+	assert_int_equal(dd_return(&a, &dir, &sid), NFS4ERR_DELEG_REVOKED);
+	free(before);
+	free(after);
+	dl_client_end(&a, &sa);
+	dl_client_end(&b, &sb);
+}
+
+/* A holder that answers a CB_NOTIFY with an error may have missed the
+ * changes: it is recalled. */
+static void test_error_answer_recalls(void **st)
+{
+	(void)st;
+	struct nfs4c_sess a, b;
+	struct nfs4c_cb sa, sb;
+	struct dd_log log;
+	dl_client(&a, &sa, "dn-err-a", 2031);
+	dl_client(&b, &sb, "dn-err-b", 2032);
+	dd_log_attach(&sa, &log);
+	log.answer = NFS4ERR_SERVERFAULT;
+	struct dd_fh dir = dd_mkdir(&b, "n-error");
+	struct nfs4_stateid sid = grant_entries(&a, &dir);
+	assert_int_equal(dd_on(&b, &dir, OP_CREATE, dd_add_create_file, "y"), NFS4_OK);
+	assert_true(nfs4c_cb_wait(&sa, OP_CB_RECALL, 1, 5000));
+	assert_true(nfs4c_cb_recalled(&sa, &sid));
+	assert_int_equal(dd_return(&a, &dir, &sid), NFS4_OK);
+	dl_client_end(&a, &sa);
+	dl_client_end(&b, &sb);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_changes_in_order),
+		cmocka_unit_test(test_overflow_recalls),
+		cmocka_unit_test(test_silent_holder_revoked),
+		cmocka_unit_test(test_error_answer_recalls),
+	};
+	return cmocka_run_group_tests(tests, setup, dl_teardown);
+}
