@@ -16,11 +16,14 @@ struct nfs4_server;
 struct backend_attr;
 struct backend_handle;
 
-/* The notification types Ferry sends (bits of NOTIFY4_*); a holder that
- * asked for none of them has a recall-only delegation. */
+/* The notification types Ferry grants (bits of NOTIFY4_*); a holder that
+ * asked for none of them has a recall-only delegation.  The cookie
+ * verifier never changes (nfs4_dir_cookie_verifier), so
+ * CHANGE_COOKIE_VERIFIER is granted and never has anything to say. */
 #define NFS4_DIRDELEG_NOTIFY_SERVED                                                  \
 	((1u << NOTIFY4_ADD_ENTRY) | (1u << NOTIFY4_REMOVE_ENTRY) |                  \
-	 (1u << NOTIFY4_RENAME_ENTRY))
+	 (1u << NOTIFY4_RENAME_ENTRY) | (1u << NOTIFY4_CHANGE_CHILD_ATTRS) |         \
+	 (1u << NOTIFY4_CHANGE_DIR_ATTRS) | (1u << NOTIFY4_CHANGE_COOKIE_VERIFIER))
 
 /* Before an operation changes directory dir in the ways need (NOTIFY4_*
  * bits): NFS4_OK, or NFS4ERR_DELAY while another client's delegation on
@@ -44,6 +47,14 @@ enum nfsstat4 nfs4_dirdeleg_break_name(struct nfs4_compound *c, const struct nfs
 void nfs4_dirdeleg_added(struct nfs4_compound *c, const struct nfs4_fh *dir, const char *name,
 			 const struct backend_handle *child, const struct backend_attr *attr);
 void nfs4_dirdeleg_removed(struct nfs4_compound *c, const struct nfs4_fh *dir, const char *name);
+/* Entry changes also change the directory's attributes: holders that
+ * asked CHANGE_DIR_ATTRS are told after each (added, removed and renamed
+ * do it).  dir_attrs: the directory's own attributes changed (SETATTR);
+ * child_attrs: those of child (attr, as they are now), an entry of
+ * whichever delegated directories hold it. */
+void nfs4_dirdeleg_dir_attrs(struct nfs4_compound *c, const struct nfs4_fh *dir);
+void nfs4_dirdeleg_child_attrs(struct nfs4_compound *c, const struct nfs4_fh *child,
+			       const struct backend_attr *attr);
 void nfs4_dirdeleg_renamed(struct nfs4_compound *c, const struct nfs4_fh *from_dir,
 			   const char *from, const struct nfs4_fh *to_dir, const char *to);
 

@@ -58,7 +58,7 @@ static bool entry_attrs(struct nfs4_compound *c, const struct nfs4_fh *fh,
 
 /* One change to describe. */
 struct dir_change {
-	uint32_t kind;              /* NOTIFY4_ADD_ENTRY, _REMOVE_ENTRY, _RENAME_ENTRY */
+	uint32_t kind;              /* NOTIFY4_* */
 	const char *name;           /* added, removed, or renamed from */
 	const char *new_name;       /* RENAME: renamed to */
 	const struct nfs4_fh *child; /* ADD, RENAME: the entry (may be NULL) */
@@ -89,6 +89,18 @@ static bool encode_change(struct nfs4_compound *c, const struct dir_change *ch,
 		rm.old_entry.name = nfs4_opaque_str(ch->name);
 		ok = nfs4_enc_notify_remove(e, &rm);
 		break;
+	case NOTIFY4_CHANGE_CHILD_ATTRS:
+	case NOTIFY4_CHANGE_DIR_ATTRS: {
+		/* The directory's own attributes name no entry. */
+		struct nfs4_notify_attr at;
+		memset(&at, 0, sizeof(at));
+		bool child = ch->kind == NOTIFY4_CHANGE_CHILD_ATTRS;
+		at.changed_entry.name = nfs4_opaque_str(child ? ch->name : "");
+		ok = entry_attrs(c, ch->child, ch->attr, child ? &t->child_attrs : &t->dir_attrs,
+				 &scratch, &at.changed_entry.attrs) &&
+		     nfs4_enc_notify_attr(e, &at);
+		break;
+	}
 	case NOTIFY4_RENAME_ENTRY: {
 		struct nfs4_notify_rename rn;
 		memset(&rn, 0, sizeof(rn));
@@ -104,6 +116,15 @@ static bool encode_change(struct nfs4_compound *c, const struct dir_change *ch,
 	}
 	xdr_enc_release(&scratch);
 	return ok && !e->overflow;
+}
+
+/* What tells two attribute changes of one entry from others' (never 0). */
+static uint64_t name_key(const char *name)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (const char *p = name; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	return h | 1;
 }
 
 /* Hands change ch of directory dir to the batch of each holder that asked
@@ -127,11 +148,14 @@ static void dir_changed(struct nfs4_compound *c, const struct nfs4_fh *dir,
 		n = state_dirdeleg_targets(srv->state, &key, ch->kind, t, n);
 	}
 	bool due = false;
+	uint64_t same = ch->kind == NOTIFY4_CHANGE_DIR_ATTRS     ? 1
+			: ch->kind == NOTIFY4_CHANGE_CHILD_ATTRS ? name_key(ch->name)
+								 : 0;
 	for (size_t i = 0; i < n; i++) {
 		struct xdr_enc e;
 		bool init = xdr_enc_init(&e, 256, BODY_MAX);
 		if (init && encode_change(c, ch, &t[i], &e))
-			due |= state_dirdeleg_note(srv->state, &t[i].stateid, ch->kind,
+			due |= state_dirdeleg_note(srv->state, &t[i].stateid, ch->kind, same,
 						   e.buf->data, (uint32_t)xdr_enc_len(&e));
 		else
 			state_dirdeleg_fell_behind(srv->state, &t[i].stateid);
@@ -142,6 +166,69 @@ static void dir_changed(struct nfs4_compound *c, const struct nfs4_fh *dir,
 		free(t);
 	if (due)
 		nfs4_dirdeleg_kick(srv);
+}
+
+void nfs4_dirdeleg_dir_attrs(struct nfs4_compound *c, const struct nfs4_fh *dir)
+{
+	if (dir->kind != NFS4_FH_EXPORT || !state_dirdeleg_any(c->srv->state))
+		return;
+	struct backend_attr attr;
+	if (nfs4_fh_getattr(c, dir, &attr) != NFS4_OK)
+		return;
+	struct dir_change ch = {
+		.kind = NOTIFY4_CHANGE_DIR_ATTRS, .name = "", .child = dir, .attr = &attr};
+	dir_changed(c, dir, &ch);
+}
+
+/* Looking for an object among a directory's entries. */
+struct find_entry {
+	const struct backend_handle *bh;
+	char name[BACKEND_NAME_MAX + 1];
+	bool found;
+};
+
+static bool find_entry_fn(void *ctx, const struct backend_dirent *ent)
+{
+	struct find_entry *f = ctx;
+	if (ent->handle->len != f->bh->len ||
+	    memcmp(ent->handle->data, f->bh->data, f->bh->len) != 0)
+		return true;
+	size_t len = ent->namelen <= BACKEND_NAME_MAX ? ent->namelen : BACKEND_NAME_MAX;
+	memcpy(f->name, ent->name, len);
+	f->name[len] = '\0';
+	f->found = true;
+	return false;
+}
+
+void nfs4_dirdeleg_child_attrs(struct nfs4_compound *c, const struct nfs4_fh *child,
+			       const struct backend_attr *attr)
+{
+	struct nfs4_server *srv = c->srv;
+	if (child->kind != NFS4_FH_EXPORT || !state_dirdeleg_any_child_attrs(srv->state))
+		return;
+	/* Which delegated directories hold it: a child does not know its
+	 * parents (hard links may give it several), so the directories whose
+	 * holders asked are searched, few as they are. */
+	struct state_file_key dirs[16];
+	size_t n = state_dirdeleg_child_attr_dirs(srv->state, dirs, 16);
+	if (n > 16)
+		n = 16; /* the rest are told of a later change, or recalled by it */
+	struct nfs4_export *ex = child->export;
+	for (size_t i = 0; i < n; i++) {
+		if (dirs[i].export_id != ex->id)
+			continue;
+		struct find_entry f = {.bh = &child->bh};
+		bool eof;
+		if (ex->ops->readdir(ex->bex, &c->cred, &dirs[i].bh, 0, find_entry_fn, &f, &eof) !=
+			    0 ||
+		    !f.found)
+			continue;
+		struct nfs4_fh dir;
+		nfs4_fh_from_object(&srv->exports, ex, &dirs[i].bh, &dir);
+		struct dir_change ch = {
+			.kind = NOTIFY4_CHANGE_CHILD_ATTRS, .name = f.name, .child = child, .attr = attr};
+		dir_changed(c, &dir, &ch);
+	}
 }
 
 void nfs4_dirdeleg_added(struct nfs4_compound *c, const struct nfs4_fh *dir, const char *name,
@@ -155,12 +242,14 @@ void nfs4_dirdeleg_added(struct nfs4_compound *c, const struct nfs4_fh *dir, con
 				.child = child ? &fh : NULL,
 				.attr = attr};
 	dir_changed(c, dir, &ch);
+	nfs4_dirdeleg_dir_attrs(c, dir);
 }
 
 void nfs4_dirdeleg_removed(struct nfs4_compound *c, const struct nfs4_fh *dir, const char *name)
 {
 	struct dir_change ch = {.kind = NOTIFY4_REMOVE_ENTRY, .name = name};
 	dir_changed(c, dir, &ch);
+	nfs4_dirdeleg_dir_attrs(c, dir);
 }
 
 void nfs4_dirdeleg_renamed(struct nfs4_compound *c, const struct nfs4_fh *from_dir,
@@ -183,6 +272,7 @@ void nfs4_dirdeleg_renamed(struct nfs4_compound *c, const struct nfs4_fh *from_d
 					.child = found ? &fh : NULL,
 					.attr = found ? &attr : NULL};
 		dir_changed(c, to_dir, &ch);
+		nfs4_dirdeleg_dir_attrs(c, to_dir);
 		return;
 	}
 	nfs4_dirdeleg_removed(c, from_dir, from);
@@ -191,6 +281,7 @@ void nfs4_dirdeleg_renamed(struct nfs4_compound *c, const struct nfs4_fh *from_d
 				.child = found ? &fh : NULL,
 				.attr = found ? &attr : NULL};
 	dir_changed(c, to_dir, &ch);
+	nfs4_dirdeleg_dir_attrs(c, to_dir);
 }
 
 /* --- sending the batches ------------------------------------------------------------ */

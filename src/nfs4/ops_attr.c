@@ -94,6 +94,11 @@ NFS4_SERVE(setattr_wire)
 	if (st == NFS4_OK)
 		r.attrsset = sattr.mask;
 	nfs4_enc_setattr_res(res, &r);
+	if (st == NFS4_OK && sattr.sa.mask) {
+		if (attr.type == BACKEND_DIR)
+			nfs4_dirdeleg_dir_attrs(c, &c->cfh);
+		nfs4_dirdeleg_child_attrs(c, &c->cfh, &attr);
+	}
 	return st;
 }
 

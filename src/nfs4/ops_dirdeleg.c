@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "nfs4/dirdeleg.h"
+#include "nfs4/fattr.h"
 #include "nfs4/ops.h"
 #include "nfs4/ops_state.h"
 #include "nfs4/server.h"
@@ -40,10 +41,24 @@ NFS4_SERVE(get_dir_delegation)
 	r.will_signal_deleg_avail = false;
 	if (c->cfh.kind == NFS4_FH_EXPORT) {
 		struct state_file_key key = {.export_id = c->cfh.export->id, .bh = c->cfh.bh};
+		uint32_t notify = a->notification_types.w[0] & NFS4_DIRDELEG_NOTIFY_SERVED;
+		/* The attributes reported: those asked that Ferry has, for
+		 * the kinds granted. */
+		struct nfs4_bitmap sup, child, dir;
+		nfs4_fattr_supported(c, &sup);
+		memset(&child, 0, sizeof(child));
+		memset(&dir, 0, sizeof(dir));
+		for (unsigned w = 0; w < NFS4_BITMAP_WORDS; w++) {
+			if (notify & ((1u << NOTIFY4_CHANGE_CHILD_ATTRS) | (1u << NOTIFY4_ADD_ENTRY) |
+				      (1u << NOTIFY4_RENAME_ENTRY)))
+				child.w[w] = a->child_attributes.w[w] & sup.w[w];
+			if (notify & (1u << NOTIFY4_CHANGE_DIR_ATTRS))
+				dir.w[w] = a->dir_attributes.w[w] & sup.w[w];
+		}
 		struct state_dirdeleg_ask ask = {
-			.notify = a->notification_types.w[0] & NFS4_DIRDELEG_NOTIFY_SERVED,
-			.child_attrs = a->child_attributes,
-			.dir_attrs = a->dir_attributes,
+			.notify = notify,
+			.child_attrs = child,
+			.dir_attrs = dir,
 			.child_delay_ms = (uint32_t)(a->child_attr_delay.tv_sec * 1000 +
 						     a->child_attr_delay.tv_nsec / 1000000),
 			.dir_delay_ms = (uint32_t)(a->dir_attr_delay.tv_sec * 1000 +
@@ -57,6 +72,10 @@ NFS4_SERVE(get_dir_delegation)
 			nfs4_dir_cookie_verifier(c->srv, &r.cookieverf);
 			r.stateid = g.stateid;
 			r.notification.w[0] = g.notify;
+			if (g.notify & (1u << NOTIFY4_CHANGE_CHILD_ATTRS))
+				r.child_attributes = g.child_attrs;
+			if (g.notify & (1u << NOTIFY4_CHANGE_DIR_ATTRS))
+				r.dir_attributes = g.dir_attrs;
 		}
 	}
 	nfs4_enc_get_dir_delegation_res(res, &r);

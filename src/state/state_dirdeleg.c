@@ -180,8 +180,27 @@ static struct state_deleg *live_dir_deleg(struct state_server *st, const struct 
 	return d && d->dir && d->s.seqid == sid->seqid && !d->revoked && !d->recalled ? d : NULL;
 }
 
+/* Takes the waiting change of kind and key out of dd's batch, if any. */
+static void drop_superseded(struct state_dirdeleg *dd, uint32_t kind, uint64_t key)
+{
+	uint32_t off = 0;
+	while (off < dd->len) {
+		struct state_dirdeleg_item h;
+		memcpy(&h, dd->buf + off, sizeof(h));
+		uint32_t size = (uint32_t)sizeof(h) + h.len;
+		if (h.kind == kind && h.key == key) {
+			memmove(dd->buf + off, dd->buf + off + size, dd->len - off - size);
+			dd->len -= size;
+			dd->count--;
+			dd->wire -= item_wire(h.len);
+			return;
+		}
+		off += size;
+	}
+}
+
 bool state_dirdeleg_note(struct state_server *st, const struct nfs4_stateid *sid, uint32_t kind,
-			 const uint8_t *body, uint32_t len)
+			 uint64_t key, const uint8_t *body, uint32_t len)
 {
 	bool due = false;
 	pthread_mutex_lock(&st->lock);
@@ -189,6 +208,8 @@ bool state_dirdeleg_note(struct state_server *st, const struct nfs4_stateid *sid
 	if (!d)
 		goto out;
 	struct state_dirdeleg *dd = d->dir;
+	if (key && (kind == NOTIFY4_CHANGE_CHILD_ATTRS || kind == NOTIFY4_CHANGE_DIR_ATTRS))
+		drop_superseded(dd, kind, key);
 	uint32_t need = (uint32_t)sizeof(struct state_dirdeleg_item) + len;
 	unsigned max_changes = st->deleg.limits.dir_max_changes;
 	if ((max_changes && dd->count >= max_changes) || dd->wire + item_wire(len) > dd->max_wire) {
@@ -211,7 +232,7 @@ bool state_dirdeleg_note(struct state_server *st, const struct nfs4_stateid *sid
 		dd->buf = p;
 		dd->cap = cap;
 	}
-	struct state_dirdeleg_item h = {.kind = kind, .len = len};
+	struct state_dirdeleg_item h = {.kind = kind, .len = len, .key = key};
 	memcpy(dd->buf + dd->len, &h, sizeof(h));
 	memcpy(dd->buf + dd->len + sizeof(h), body, len);
 	dd->len += need;
@@ -298,6 +319,35 @@ bool state_dirdeleg_notify_done(struct state_server *st, const struct nfs4_state
 	}
 	pthread_mutex_unlock(&st->lock);
 	return waiting;
+}
+
+bool state_dirdeleg_any_child_attrs(struct state_server *st)
+{
+	return atomic_load_explicit(&st->deleg.n_dir_child, memory_order_relaxed) > 0;
+}
+
+size_t state_dirdeleg_child_attr_dirs(struct state_server *st, struct state_file_key *out,
+				      size_t max)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&st->lock);
+	struct state_list *pos;
+	for (pos = st->deleg.dir_child.next; pos != &st->deleg.dir_child; pos = pos->next) {
+		struct state_dirdeleg *dd = state_container_of(pos, struct state_dirdeleg, child_link);
+		const struct state_file *f = dd->owner->s.file;
+		if (!f || dd->owner->recalled)
+			continue;
+		bool seen = false; /* two holders of one directory: listed once */
+		for (size_t i = 0; i < n && i < max && !seen; i++)
+			seen = state_file_key_eq(&out[i], &f->key);
+		if (seen)
+			continue;
+		if (n < max)
+			out[n] = f->key;
+		n++;
+	}
+	pthread_mutex_unlock(&st->lock);
+	return n;
 }
 
 void state_dirdeleg_get_stats(struct state_server *st, struct state_dirdeleg_stats *out)

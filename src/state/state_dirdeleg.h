@@ -75,12 +75,18 @@ size_t state_dirdeleg_targets(struct state_server *st, const struct state_file_k
 
 /* Appends one change, body the XDR of its notify_* structure, to the
  * batch of delegation sid (a delegation gone meanwhile takes nothing).
+ * Attribute changes (CHANGE_CHILD_ATTRS, CHANGE_DIR_ATTRS) with a key
+ * (the entry's name hashed; the directory's: any non-zero value) replace
+ * the one of the same kind and key still waiting, which their newer
+ * values supersede; they go to the end, after the changes that made
+ * them.  Each kind waits its delay (the window, or the attribute delay
+ * the holder asked) before the batch goes.
  * A batch that would outgrow one CB_NOTIFY (its back channel's request
  * size, the server's max_changes) has fallen too far behind: the
  * delegation is recalled instead, nothing is dropped.  True when a batch
  * became due (the caller wakes whoever sends them). */
 bool state_dirdeleg_note(struct state_server *st, const struct nfs4_stateid *sid, uint32_t kind,
-			 const uint8_t *body, uint32_t len);
+			 uint64_t key, const uint8_t *body, uint32_t len);
 
 /* The holder of sid cannot be told of a change (no memory to describe
  * it): recalled, counted as an overflow. */
@@ -98,7 +104,16 @@ struct state_dirdeleg_batch {
 
 struct state_dirdeleg_item {
 	uint32_t kind, len;
+	uint64_t key; /* 0: none (state_dirdeleg_note) */
 };
+
+/* Directories some holder asked CHANGE_CHILD_ATTRS of, up to max in out;
+ * returns how many there are.  (A child's attributes changed: the NFSv4
+ * layer looks for it in these.) */
+size_t state_dirdeleg_child_attr_dirs(struct state_server *st, struct state_file_key *out,
+				      size_t max);
+/* Whether any holder asked CHANGE_CHILD_ATTRS (no lock). */
+bool state_dirdeleg_any_child_attrs(struct state_server *st);
 
 /* Takes one batch whose time came (now) and whose delegation has no
  * CB_NOTIFY under way; false when there is none.  *next_ms: the earliest

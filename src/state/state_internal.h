@@ -219,6 +219,7 @@ struct state_dirdeleg {
 	uint64_t due_ms; /* when the batch goes out (0: empty) */
 	bool in_flight;  /* a CB_NOTIFY of it is under way */
 	struct state_list pending_link; /* st->deleg.dir_pending while due_ms */
+	struct state_list child_link; /* st->deleg.dir_child: told of child attributes */
 };
 
 struct state_deleg_recent {
@@ -250,7 +251,9 @@ struct state_deleg_table {
 	uint64_t dir_granted, dir_recalled, dir_revoked;
 	uint64_t dir_notifies, dir_notify_changes, dir_overflows;
 	atomic_uint n_dir; /* dir_active, for a check without the lock */
+	atomic_uint n_dir_child; /* of them, those told of child attributes */
 	struct state_list dir_pending; /* struct state_dirdeleg.pending_link */
+	struct state_list dir_child;   /* struct state_dirdeleg.child_link */
 };
 
 /* A record from before the restart. */

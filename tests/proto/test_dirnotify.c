@@ -31,11 +31,13 @@ static struct nfs4_stateid grant_entries(struct nfs4c_sess *s, const struct dd_f
 	nfs4_bitmap_set(&child, FATTR4_TYPE);
 	nfs4_bitmap_set(&child, FATTR4_FILEID);
 	struct nfs4_get_dir_delegation_res r;
-	/* Attribute kinds asked but not served are left out of the grant. */
 	uint32_t ask = ENTRIES | (1u << NOTIFY4_CHANGE_COOKIE_VERIFIER);
 	assert_int_equal(dd_get_full(s, dir, ask, &child, NULL, 0, &r), NFS4_OK);
 	assert_int_equal(r.status, GDD4_OK);
-	assert_int_equal(r.notification.w[0], ENTRIES);
+	assert_int_equal(r.notification.w[0], ask);
+	/* Nothing asked of child or directory attributes notifications. */
+	assert_int_equal(r.child_attributes.w[0] | r.child_attributes.w[1], 0);
+	assert_int_equal(r.dir_attributes.w[0] | r.dir_attributes.w[1], 0);
 	return r.stateid;
 }
 
@@ -220,6 +222,129 @@ static void test_error_answer_recalls(void **st)
 	dl_client_end(&b, &sb);
 }
 
+/* --- attributes -------------------------------------------------------------------- */
+
+static uint32_t be32_at(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* GET_DIR_DELEGATION for attribute notifications: child mode, directory
+ * change and mode, the delay asked. */
+static struct nfs4_stateid grant_attrs(struct nfs4c_sess *s, const struct dd_fh *dir,
+				       uint32_t delay_ms)
+{
+	struct nfs4_bitmap child, dattr;
+	memset(&child, 0, sizeof(child));
+	memset(&dattr, 0, sizeof(dattr));
+	nfs4_bitmap_set(&child, FATTR4_MODE);
+	nfs4_bitmap_set(&dattr, FATTR4_CHANGE);
+	nfs4_bitmap_set(&dattr, FATTR4_MODE);
+	/* An attribute Ferry does not have is left out of what it grants. */
+	nfs4_bitmap_set(&dattr, FATTR4_ACL);
+	uint32_t ask = ENTRIES | (1u << NOTIFY4_CHANGE_CHILD_ATTRS) |
+		       (1u << NOTIFY4_CHANGE_DIR_ATTRS);
+	struct nfs4_get_dir_delegation_res r;
+	assert_int_equal(dd_get_full(s, dir, ask, &child, &dattr, delay_ms, &r), NFS4_OK);
+	assert_int_equal(r.status, GDD4_OK);
+	assert_int_equal(r.notification.w[0], ask);
+	assert_true(nfs4_bitmap_isset(&r.child_attributes, FATTR4_MODE));
+	assert_true(nfs4_bitmap_isset(&r.dir_attributes, FATTR4_CHANGE));
+	assert_true(nfs4_bitmap_isset(&r.dir_attributes, FATTR4_MODE));
+	assert_false(nfs4_bitmap_isset(&r.dir_attributes, FATTR4_ACL));
+	return r.stateid;
+}
+
+/* Child and directory attribute changes come with the attributes asked;
+ * two changes of one child within the delay come as one with the latest
+ * values; an entry change is followed by the directory's new change
+ * attribute. */
+static void test_attribute_changes(void **st)
+{
+	(void)st;
+	struct nfs4c_sess a, b;
+	struct nfs4c_cb sa, sb;
+	struct dd_log log;
+	dl_client(&a, &sa, "dn-attr-a", 2041);
+	dl_client(&b, &sb, "dn-attr-b", 2042);
+	dd_log_attach(&sa, &log);
+	struct dd_fh dir = dd_mkdir(&b, "n-attrs");
+	struct dl_open c1 = dl_open_claim(&b, "c1", OPEN4_SHARE_ACCESS_READ, true, NULL, dir.fh,
+					  dir.len);
+	assert_int_equal(c1.status, NFS4_OK);
+	struct dd_fh c1fh = {.len = c1.fhlen};
+	memcpy(c1fh.fh, c1.fh, c1.fhlen);
+	if (c1.deleg.type != OPEN_DELEGATE_NONE)
+		assert_int_equal(dl_delegreturn(&b, &c1), NFS4_OK);
+	struct nfs4_stateid sid = grant_attrs(&a, &dir, 0);
+
+	static const uint32_t m600 = 0600, m640 = 0640, m750 = 0750;
+	assert_int_equal(dd_on(&b, &c1fh, OP_SETATTR, dd_add_chmod, &m600), NFS4_OK);
+	assert_int_equal(dd_on(&b, &c1fh, OP_SETATTR, dd_add_chmod, &m640), NFS4_OK);
+	assert_int_equal(dd_on(&b, &dir, OP_SETATTR, dd_add_chmod, &m750), NFS4_OK);
+	struct dd_note got[DD_NOTES_MAX];
+	assert_int_equal(dd_log_wait(&log, 2, 3000, got), 2);
+	expect(&got[0], 0, NOTIFY4_CHANGE_CHILD_ATTRS, "c1", NULL, &sid);
+	assert_true(nfs4_bitmap_isset(&got[0].attr_mask, FATTR4_MODE));
+	assert_int_equal(got[0].attr_len, 4);
+	assert_int_equal(be32_at(got[0].attr_vals), 0640);
+	expect(&got[1], 0, NOTIFY4_CHANGE_DIR_ATTRS, "", NULL, &sid);
+	assert_int_equal(got[1].attr_len, 8 + 4);
+	assert_int_equal(be32_at(got[1].attr_vals + 8), 0750);
+	uint64_t change1 = (uint64_t)be32_at(got[1].attr_vals) << 32 | be32_at(got[1].attr_vals + 4);
+
+	/* An entry added: the entry, then the directory's new change. */
+	assert_int_equal(dd_on(&b, &dir, OP_CREATE, dd_add_create_file, "c2"), NFS4_OK);
+	assert_int_equal(dd_log_wait(&log, 4, 3000, got), 4);
+	expect(&got[2], 1, NOTIFY4_ADD_ENTRY, "c2", NULL, &sid);
+	expect(&got[3], 1, NOTIFY4_CHANGE_DIR_ATTRS, "", NULL, &sid);
+	uint64_t change2 = (uint64_t)be32_at(got[3].attr_vals) << 32 | be32_at(got[3].attr_vals + 4);
+	assert_true(change2 != change1);
+	usleep(600 * 1000);
+	assert_int_equal(dd_log_wait(&log, 5, 0, got), 4);
+	assert_false(log.bad);
+	assert_int_equal(nfs4c_cb_count(&sa, OP_CB_RECALL), 0);
+	assert_int_equal(dd_return(&a, &dir, &sid), NFS4_OK);
+	dl_client_end(&a, &sa);
+	dl_client_end(&b, &sb);
+}
+
+/* The attribute delay a holder asks is honoured within the server's
+ * bounds: never sooner than the window (400 ms here), never later than
+ * dir_attr_delay_max_ms (1000 by default). */
+static void test_attribute_delays(void **st)
+{
+	(void)st;
+	struct nfs4c_sess a, b, c;
+	struct nfs4c_cb sa, sb, sc;
+	struct dd_log la, lc;
+	dl_client(&a, &sa, "dn-delay-a", 2051);
+	dl_client(&b, &sb, "dn-delay-b", 2052);
+	dl_client(&c, &sc, "dn-delay-c", 2053);
+	dd_log_attach(&sa, &la);
+	dd_log_attach(&sc, &lc);
+	struct dd_fh dir = dd_mkdir(&b, "n-delay");
+	struct nfs4_stateid slow = grant_attrs(&a, &dir, 900);
+	struct nfs4_stateid capped = grant_attrs(&c, &dir, 60000);
+	static const uint32_t m700 = 0700;
+	uint64_t t0 = dl_now_ms();
+	assert_int_equal(dd_on(&b, &dir, OP_SETATTR, dd_add_chmod, &m700), NFS4_OK);
+	struct dd_note got[DD_NOTES_MAX];
+	assert_int_equal(dd_log_wait(&la, 1, 5000, got), 1);
+	uint64_t ta = dl_now_ms() - t0;
+	expect(&got[0], 0, NOTIFY4_CHANGE_DIR_ATTRS, "", NULL, &slow);
+	assert_int_equal(dd_log_wait(&lc, 1, 5000, got), 1);
+	uint64_t tc = dl_now_ms() - t0;
+	expect(&got[0], 0, NOTIFY4_CHANGE_DIR_ATTRS, "", NULL, &capped);
+	assert_true(ta >= 850);
+	assert_true(tc >= 950 && tc < 3000);
+	assert_int_equal(dd_return(&a, &dir, &slow), NFS4_OK);
+	assert_int_equal(dd_return(&c, &dir, &capped), NFS4_OK);
+	dl_client_end(&a, &sa);
+	dl_client_end(&b, &sb);
+	dl_client_end(&c, &sc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +352,8 @@ int main(void)
 		cmocka_unit_test(test_overflow_recalls),
 		cmocka_unit_test(test_silent_holder_revoked),
 		cmocka_unit_test(test_error_answer_recalls),
+		cmocka_unit_test(test_attribute_changes),
+		cmocka_unit_test(test_attribute_delays),
 	};
 	return cmocka_run_group_tests(tests, setup, dl_teardown);
 }
