@@ -10,6 +10,7 @@
 
 #include "nfs4/compound.h"
 #include "nfs4/fh.h"
+#include "state/state.h"
 #include "xdr/nfs4_codec.h"
 
 struct nfs4_server;
@@ -55,6 +56,11 @@ void nfs4_dirdeleg_removed(struct nfs4_compound *c, const struct nfs4_fh *dir, c
 void nfs4_dirdeleg_dir_attrs(struct nfs4_compound *c, const struct nfs4_fh *dir);
 void nfs4_dirdeleg_child_attrs(struct nfs4_compound *c, const struct nfs4_fh *child,
 			       const struct backend_attr *attr);
+/* The same when the directory and the entry's name are known (host
+ * changes); child NULL: the entry went since (no values). */
+void nfs4_dirdeleg_child_attrs_in(struct nfs4_compound *c, const struct nfs4_fh *dir,
+				  const char *name, const struct backend_handle *child,
+				  const struct backend_attr *attr);
 void nfs4_dirdeleg_renamed(struct nfs4_compound *c, const struct nfs4_fh *from_dir,
 			   const char *from, const struct nfs4_fh *to_dir, const char *to);
 
@@ -67,6 +73,20 @@ void nfs4_dirdeleg_kick(struct nfs4_server *srv);
 int nfs4_dirdeleg_notifier_start(struct nfs4_server *srv);
 void nfs4_dirdeleg_notifier_stop(struct nfs4_server *srv);
 void nfs4_dirdeleg_notifier_free(struct nfs4_server *srv);
+
+/* The back end's watch of directory key for host changes: taken when it
+ * gets its first delegation (GET_DIR_DELEGATION: 0, or -errno and no
+ * delegation: changes made on the host would go unseen), dropped once
+ * the last one went (nfs4_deleg_work).  A back end without dir_watch
+ * (memory: nothing changes behind the server) needs none. */
+int nfs4_dirdeleg_watch(struct nfs4_server *srv, const struct state_file_key *key);
+void nfs4_dirdeleg_unwatch(struct nfs4_server *srv, const struct state_file_key *key);
+
+/* Registers, per export, the back end's report of host changes to watched
+ * directories (nfs4_server_init), and turns it off (before the state
+ * goes). */
+void nfs4_dirdeleg_watch_hosts(struct nfs4_server *srv);
+void nfs4_dirdeleg_unwatch_hosts(struct nfs4_server *srv);
 
 /* The cookie verifier READDIR and GET_DIR_DELEGATION give (ops_dir.c). */
 void nfs4_dir_cookie_verifier(const struct nfs4_server *srv, struct nfs4_verifier *out);

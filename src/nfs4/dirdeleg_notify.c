@@ -231,6 +231,22 @@ void nfs4_dirdeleg_child_attrs(struct nfs4_compound *c, const struct nfs4_fh *ch
 	}
 }
 
+void nfs4_dirdeleg_child_attrs_in(struct nfs4_compound *c, const struct nfs4_fh *dir,
+				  const char *name, const struct backend_handle *child,
+				  const struct backend_attr *attr)
+{
+	if (dir->kind != NFS4_FH_EXPORT || !state_dirdeleg_any_child_attrs(c->srv->state))
+		return;
+	struct nfs4_fh fh;
+	if (child)
+		nfs4_fh_from_object(&c->srv->exports, dir->export, child, &fh);
+	struct dir_change ch = {.kind = NOTIFY4_CHANGE_CHILD_ATTRS,
+				.name = name,
+				.child = child ? &fh : NULL,
+				.attr = child ? attr : NULL};
+	dir_changed(c, dir, &ch);
+}
+
 void nfs4_dirdeleg_added(struct nfs4_compound *c, const struct nfs4_fh *dir, const char *name,
 			 const struct backend_handle *child, const struct backend_attr *attr)
 {

@@ -59,6 +59,7 @@ struct nfs4_export {
 	struct backend_attr root_attr; /* at start-up: fileid of the root */
 	struct nfs4_pseudo_node *mount_point;
 	void *deleg_watch; /* nfs4_deleg_watch_leases's, freed by _unwatch_ */
+	void *dirdeleg_watch; /* nfs4_dirdeleg_watch_hosts's, freed by _unwatch_ */
 };
 
 struct nfs4_pseudo_node {

@@ -67,6 +67,11 @@ NFS4_SERVE(get_dir_delegation)
 		};
 		struct state_dirdeleg_grant g;
 		state_dirdeleg_grant(c->srv->state, c->clientid, &key, &ask, &g);
+		if (g.granted && g.is_new && g.first && nfs4_dirdeleg_watch(c->srv, &key) != 0) {
+			/* Host changes would go unseen: no delegation. */
+			state_deleg_undo(c->srv->state, &g.stateid);
+			g.granted = false;
+		}
 		if (g.granted) {
 			r.status = GDD4_OK;
 			nfs4_dir_cookie_verifier(c->srv, &r.cookieverf);

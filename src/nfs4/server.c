@@ -122,6 +122,7 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 	if (rc)
 		return rc;
 	nfs4_deleg_watch_leases(srv);
+	nfs4_dirdeleg_watch_hosts(srv);
 	state_lock_notify_set(srv->state, nfs4_lock_notify, srv);
 	return 0;
 }
@@ -129,6 +130,7 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 void nfs4_server_fini(struct nfs4_server *srv)
 {
 	nfs4_deleg_unwatch_leases(srv);
+	nfs4_dirdeleg_unwatch_hosts(srv);
 	/* No notice may reach the engine once it is gone. */
 	if (srv->state)
 		state_lock_notify_set(srv->state, NULL, NULL);

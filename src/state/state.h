@@ -594,7 +594,9 @@ size_t state_deleg_take_callbacks(struct state_server *st, struct state_deleg_cb
 				  size_t max);
 
 /* Files whose last delegation went (returned, revoked, freed with its
- * client) and whose back-end lease is to be dropped: up to max to out. */
+ * client) and whose back-end lease is to be dropped, and directories
+ * whose last directory delegation went and that the back end is to stop
+ * watching: up to max to out. */
 size_t state_deleg_take_unleased(struct state_server *st, struct state_file_key *out, size_t max);
 
 /* How a CB_RECALL ended (status as struct nfs4_cb_result).

@@ -128,8 +128,11 @@ static void deleg_detach(struct state_server *st, struct state_deleg *d, bool un
 		cl->n_delegs--;
 	if (d->dir) {
 		/* A directory has no lease: its changes reach the holders as
-		 * notifications or recalls. */
+		 * notifications or recalls.  Once the last delegation went,
+		 * the back end stops watching it (queued like a lease). */
 		state_dirdeleg_drop_batch(st, d);
+		if (state_list_empty(&f->delegs))
+			queue_unleased(st, &f->key);
 		st->deleg.dir_active--;
 		atomic_fetch_sub_explicit(&st->deleg.n_dir, 1, memory_order_relaxed);
 		if (d->dir->notify & (1u << NOTIFY4_CHANGE_CHILD_ATTRS)) {
@@ -549,7 +552,10 @@ void state_deleg_undo(struct state_server *st, const struct nfs4_stateid *sid)
 	pthread_mutex_lock(&st->lock);
 	struct state_deleg *d = state_deleg_find(st, sid);
 	if (d) {
-		st->deleg.granted--;
+		if (d->dir)
+			st->deleg.dir_granted--;
+		else
+			st->deleg.granted--;
 		state_deleg_free(st, d);
 	}
 	pthread_mutex_unlock(&st->lock);

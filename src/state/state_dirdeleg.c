@@ -84,9 +84,13 @@ void state_dirdeleg_grant(struct state_server *st, uint64_t clientid,
 	dd->dir_delay_ms = clamp_ms(ask->dir_delay_ms, l->dir_window_ms, hi);
 	uint32_t req = back_max_request(cl);
 	dd->max_wire = req > ask->cb_overhead ? req - ask->cb_overhead : 0;
+	bool first = state_list_empty(&f->delegs);
 	struct state_deleg *d = state_deleg_new(st, cl, f, OPEN_DELEGATE_READ, dd);
-	if (d)
+	if (d) {
 		grant_fill(d, out);
+		out->is_new = true;
+		out->first = first;
+	}
 out:
 	if (f)
 		state_file_maybe_free(st, f);

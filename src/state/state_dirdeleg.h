@@ -34,6 +34,8 @@ struct state_dirdeleg_ask {
 
 struct state_dirdeleg_grant {
 	bool granted;
+	bool is_new; /* made now (state_deleg_undo takes it back) */
+	bool first;  /* the directory's first delegation: watch it */
 	struct nfs4_stateid stateid;
 	uint32_t notify; /* the bits granted */
 	struct nfs4_bitmap child_attrs, dir_attrs;
