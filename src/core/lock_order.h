@@ -36,7 +36,9 @@
  *      objects (struct local_export.lock), which also guards its kernel
  *      leases (local_lease.c: F_SETLEASE and F_GETLEASE, which never block,
  *      are made under it, and so is fanotify_mark for the watch on a
- *      leased file, local_watch.c), or the memory back end's tree
+ *      leased file, local_watch.c, and for the watch on a delegated
+ *      directory, local_dirwatch.c, whose list of watched directories it
+ *      guards too), or the memory back end's tree
  *      (struct mem_export.lock).  Taken by op handlers with at most level 1
  *      held: the state module never calls the back end with 2..5 held.
  *   7. rpc: a connection's lock (struct rpc_conn.lock): its output queue,
@@ -51,6 +53,10 @@
  *      nfs4/getattr_wait.c): waiters on CB_GETATTR answers and their
  *      deadlines.  A leaf: taken with nothing held; parked requests are
  *      resumed (rpc_park_resume, which takes 9) after it is released.
+ *  9c. nfs4: the CB_NOTIFY sender's lock (struct nfs4_dirdeleg_notifier.lock,
+ *      nfs4/dirdeleg_notify.c): its wake-up flags.  A leaf: taken with
+ *      nothing held; the batches are taken from the state and queued
+ *      after it is released.
  *  10. rpc: the server's connection registry lock (struct
  *      rpc_server.conns_lock): the list of open connections the control
  *      plane reads; taken when a connection opens or closes and when the

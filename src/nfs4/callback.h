@@ -10,6 +10,8 @@
  * state/state.h); sending needs rpc, so it lives here.
  *
  * What users of nfs4_cb_queue must know:
+ * Requests carry CB_RECALL, CB_GETATTR, CB_NOTIFY_LOCK and CB_NOTIFY
+ * (directory delegations, nfs4/dirdeleg.h).
  *   - done() runs on a callback worker thread with no lock held, exactly
  *     once per queued request, also when the session is destroyed, the
  *     client expires or the server stops (then NFS4ERR_CB_PATH_DOWN).

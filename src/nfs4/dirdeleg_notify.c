@@ -23,7 +23,7 @@
 struct nfs4_dirdeleg_notifier {
 	struct nfs4_server *srv;
 	pthread_t thread;
-	pthread_mutex_t lock; /* a leaf: nothing else is taken under it */
+	pthread_mutex_t lock; /* lock order: see core/lock_order.h, level 9c */
 	pthread_cond_t cond;
 	bool stop, kicked;
 };
