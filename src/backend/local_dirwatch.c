@@ -61,40 +61,6 @@ void local_dir_notify(struct backend_export *bex, backend_dir_change_fn fn, void
 	pthread_mutex_unlock(&ex->lock);
 }
 
-/* The directory handle and the name an event carries; false when it
- * carries none we could have made. */
-static bool dirwatch_event_name(const struct fanotify_event_metadata *m,
-				struct backend_handle *dir, const char **name)
-{
-	const char *p = (const char *)m + m->metadata_len, *end = (const char *)m + m->event_len;
-
-	while (p + sizeof(struct fanotify_event_info_header) <= end) {
-		const struct fanotify_event_info_header *hdr = (const void *)p;
-		const struct fanotify_event_info_fid *fid = (const void *)p;
-		const struct file_handle *fh;
-		int32_t type;
-
-		if (hdr->len < sizeof(*hdr) || p + hdr->len > end)
-			return false;
-		if (hdr->info_type == FAN_EVENT_INFO_TYPE_DFID_NAME &&
-		    hdr->len > sizeof(*fid) + sizeof(struct file_handle)) {
-			fh = (const void *)fid->handle;
-			size_t at = sizeof(*fid) + sizeof(*fh) + fh->handle_bytes;
-			if (fh->handle_bytes > BACKEND_HANDLE_MAX - LOCAL_HANDLE_HDR || at >= hdr->len ||
-			    memchr(p + at, '\0', hdr->len - at) == NULL)
-				return false;
-			type = fh->handle_type;
-			memcpy(dir->data, &type, LOCAL_HANDLE_HDR);
-			memcpy(dir->data + LOCAL_HANDLE_HDR, fh->f_handle, fh->handle_bytes);
-			dir->len = (uint8_t)(LOCAL_HANDLE_HDR + fh->handle_bytes);
-			*name = p + at;
-			return true;
-		}
-		p += hdr->len;
-	}
-	return false;
-}
-
 static ssize_t dirwatch_find(const struct local_dirwatch_svc *dw, const struct backend_handle *h)
 {
 	for (size_t i = 0; i < dw->ndirs; i++)
@@ -196,7 +162,7 @@ static void dirwatch_read(struct local_export *ex)
 			/* Our own operation: the server has judged it. */
 			if (m->pid == self)
 				continue;
-			if (dirwatch_event_name(m, &dir, &name))
+			if (local_watch_event_fid(m, FAN_EVENT_INFO_TYPE_DFID_NAME, &dir, &name))
 				dirwatch_report(ex, fn, ctx, &dir, m->mask, name);
 		}
 	}

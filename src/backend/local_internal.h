@@ -252,6 +252,15 @@ int local_lease(struct backend_export *bex, const struct backend_handle *h,
 		enum backend_lease type);
 void local_lease_notify(struct backend_export *bex, backend_lease_break_fn fn, void *ctx);
 
+/* The handle the first information record of type info_type (fanotify's
+ * FAN_EVENT_INFO_TYPE_FID, _DFID_NAME) in event m names, in the back
+ * end's layout (local_fd.c: the type, then f_handle), and with name not
+ * NULL the entry name that follows it (DFID_NAME); false when the event
+ * has none we could have made. */
+struct fanotify_event_metadata;
+bool local_watch_event_fid(const struct fanotify_event_metadata *m, uint8_t info_type,
+			   struct backend_handle *out, const char **name);
+
 /* ---- local_dirwatch.c: host changes to delegated directories ---- */
 void local_dirwatch_init(struct local_export *ex);
 void local_dirwatch_fini(struct local_export *ex);

@@ -124,10 +124,8 @@ void local_watch_remove(struct local_export *ex, int fd)
 		fanotify_mark(ex->leases.nfd, FAN_MARK_REMOVE, LOCAL_WATCH_ALL, fd, NULL);
 }
 
-/* The handle an event names, in the back end's layout (local_fd.c: the
- * type, then f_handle); false when it names none we could have made. */
-static bool local_watch_event_handle(const struct fanotify_event_metadata *m,
-				     struct backend_handle *out)
+bool local_watch_event_fid(const struct fanotify_event_metadata *m, uint8_t info_type,
+			  struct backend_handle *out, const char **name)
 {
 	const char *p = (const char *)m + m->metadata_len, *end = (const char *)m + m->event_len;
 
@@ -135,23 +133,31 @@ static bool local_watch_event_handle(const struct fanotify_event_metadata *m,
 		const struct fanotify_event_info_header *hdr = (const void *)p;
 		const struct fanotify_event_info_fid *fid = (const void *)p;
 		const struct file_handle *fh;
+		size_t at;
 		int32_t type;
 
 		if (hdr->len < sizeof(*hdr) || p + hdr->len > end)
 			return false;
-		if (hdr->info_type == FAN_EVENT_INFO_TYPE_FID &&
-		    hdr->len >= sizeof(*fid) + sizeof(struct file_handle)) {
-			fh = (const void *)fid->handle;
-			if (fh->handle_bytes > BACKEND_HANDLE_MAX - LOCAL_HANDLE_HDR ||
-			    sizeof(*fid) + sizeof(*fh) + fh->handle_bytes > hdr->len)
-				return false;
-			type = fh->handle_type;
-			memcpy(out->data, &type, LOCAL_HANDLE_HDR);
-			memcpy(out->data + LOCAL_HANDLE_HDR, fh->f_handle, fh->handle_bytes);
-			out->len = (uint8_t)(LOCAL_HANDLE_HDR + fh->handle_bytes);
-			return true;
+		if (hdr->info_type != info_type ||
+		    hdr->len < sizeof(*fid) + sizeof(struct file_handle)) {
+			p += hdr->len;
+			continue;
 		}
-		p += hdr->len;
+		fh = (const void *)fid->handle;
+		at = sizeof(*fid) + sizeof(*fh) + fh->handle_bytes;
+		if (fh->handle_bytes > BACKEND_HANDLE_MAX - LOCAL_HANDLE_HDR || at > hdr->len)
+			return false;
+		/* DFID_NAME: the name follows the handle, ended within the record. */
+		if (name) {
+			if (at >= hdr->len || memchr(p + at, '\0', hdr->len - at) == NULL)
+				return false;
+			*name = p + at;
+		}
+		type = fh->handle_type;
+		memcpy(out->data, &type, LOCAL_HANDLE_HDR);
+		memcpy(out->data + LOCAL_HANDLE_HDR, fh->f_handle, fh->handle_bytes);
+		out->len = (uint8_t)(LOCAL_HANDLE_HDR + fh->handle_bytes);
+		return true;
 	}
 	return false;
 }
@@ -184,7 +190,7 @@ int local_watch_read(struct local_export *ex, struct backend_handle **out, size_
 			/* Our own operation: the delegation layer has judged it. */
 			if (m->pid == self)
 				continue;
-			if (!local_watch_event_handle(m, &h))
+			if (!local_watch_event_fid(m, FAN_EVENT_INFO_TYPE_FID, &h, NULL))
 				continue;
 			for (size_t i = 0; i < n && !seen; i++)
 				seen = local_handle_eq(&hs[i], &h);

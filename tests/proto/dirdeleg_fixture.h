@@ -1,33 +1,11 @@
 /* What the directory-delegation protocol tests share: the delegation
- * fixture's ferryd (fast callback retries, short lease) with settings of
- * their own, and v4.1 helpers: GET_DIR_DELEGATION, directories made and
+ * fixture's ferryd (fast callback retries, short lease; dl_setup_with for
+ * settings of their own), and v4.1 helpers: GET_DIR_DELEGATION, directories made and
  * changed through the protocol, DELEGRETURN of a directory. */
 #ifndef FERRY_TESTS_PROTO_DIRDELEG_FIXTURE_H
 #define FERRY_TESTS_PROTO_DIRDELEG_FIXTURE_H
 
 #include "proto/deleg_fixture.h"
-
-/* The delegation fixture's server with extra lines in [nfs]. */
-static inline int dd_setup_with(const char *extra)
-{
-	const char *tmp = getenv("TMPDIR");
-	snprintf(dl_dir, sizeof(dl_dir), "%s/ferry-dirdeleg-XXXXXX", tmp ? tmp : "/tmp");
-	if (!mkdtemp(dl_dir))
-		return -1;
-	char p[300];
-	snprintf(p, sizeof(p), "%s/export", dl_dir);
-	if (mkdir(p, 0777) != 0 || chmod(p, 0777) != 0)
-		return -1;
-	snprintf(p, sizeof(p), "%s/ferry.conf", dl_dir);
-	FILE *f = fopen(p, "w");
-	if (!f)
-		return -1;
-	fprintf(f, "[nfs]\nlease_time = 10\ngrace_time = 4\ncallback_timeout_ms = 300\n"
-		   "callback_retry_ms = 200\ncallback_retries = 1\n%s",
-		extra);
-	fclose(f);
-	return dl_start();
-}
 
 /* A filehandle. */
 struct dd_fh {

@@ -14,7 +14,7 @@ static const uint32_t ALL_NOTIFY =
 static int setup(void **st)
 {
 	(void)st;
-	return dd_setup_with("");
+	return dl_setup_with("");
 }
 
 static double metric_delta(const char *before, const char *after, const char *series)

@@ -14,7 +14,7 @@ enum { ROUNDS = 100, CHANGE_EVERY = 5, INITIAL = 20, NAMES_MAX = 128 };
 static int setup(void **st)
 {
 	(void)st;
-	return dd_setup_with("dir_notify_window_ms = 20\n");
+	return dl_setup_with("dir_notify_window_ms = 20\n");
 }
 
 /* A set of names (a listing). */

@@ -12,7 +12,7 @@
 static int setup(void **st)
 {
 	(void)st;
-	return dd_setup_with("dir_notify_window_ms = 400\n");
+	return dl_setup_with("dir_notify_window_ms = 400\n");
 }
 
 static void host_path(char *out, size_t len, const char *dir, const char *name)

@@ -14,7 +14,7 @@ static const uint32_t ENTRIES =
 static int setup(void **st)
 {
 	(void)st;
-	return dd_setup_with("dir_notify_window_ms = 400\ndir_notify_max_changes = 8\n");
+	return dl_setup_with("dir_notify_window_ms = 400\ndir_notify_max_changes = 8\n");
 }
 
 static double metric_delta(const char *before, const char *after, const char *series)
