@@ -10,8 +10,8 @@
  * state/state.h); sending needs rpc, so it lives here.
  *
  * What users of nfs4_cb_queue must know:
- * Requests carry CB_RECALL, CB_GETATTR, CB_NOTIFY_LOCK and CB_NOTIFY
- * (directory delegations, nfs4/dirdeleg.h).
+ * Requests carry CB_RECALL, CB_GETATTR, CB_NOTIFY_LOCK, CB_NOTIFY and
+ * CB_RECALLABLE_OBJ_AVAIL (directory delegations, nfs4/dirdeleg.h).
  *   - done() runs on a callback worker thread with no lock held, exactly
  *     once per queued request, also when the session is destroyed, the
  *     client expires or the server stops (then NFS4ERR_CB_PATH_DOWN).
@@ -108,7 +108,7 @@ struct nfs4_cb_result {
 
 /* One callback operation for a client; nfs4_cb_queue copies everything. */
 struct nfs4_cb_request {
-	uint32_t opnum; /* OP_CB_RECALL, OP_CB_GETATTR, OP_CB_NOTIFY_LOCK or OP_CB_NOTIFY */
+	uint32_t opnum; /* OP_CB_RECALL, _GETATTR, _NOTIFY_LOCK, _NOTIFY, _RECALLABLE_OBJ_AVAIL */
 	uint8_t fh[NFS4_FHSIZE];
 	uint32_t fh_len;
 	struct nfs4_stateid stateid; /* CB_RECALL, CB_NOTIFY */
@@ -120,6 +120,10 @@ struct nfs4_cb_request {
 	/* CB_NOTIFY: the notify4 items, in order (their bodies are copied). */
 	const struct nfs4_notify *changes;
 	uint32_t nchanges;
+	/* CB_RECALLABLE_OBJ_AVAIL: how many objects, of the RCA4_TYPE_MASK_*
+	 * kinds in type_mask. */
+	uint32_t objects_to_keep;
+	struct nfs4_bitmap type_mask;
 	/* Called exactly once when the callback ended, from a callback worker
 	 * thread, with no lock held; may be NULL. */
 	void (*done)(struct nfs4_server *srv, void *arg, const struct nfs4_cb_result *r);
@@ -177,6 +181,7 @@ enum nfs4_cb_kind {
 	NFS4_CB_KIND_GETATTR,
 	NFS4_CB_KIND_NOTIFY_LOCK,
 	NFS4_CB_KIND_NOTIFY,
+	NFS4_CB_KIND_OBJ_AVAIL,
 	NFS4_CB_KINDS
 };
 

@@ -4,7 +4,8 @@
  * state module's batch of that holder; one thread sends each batch as one
  * CB_NOTIFY once its window has passed, never two at once per
  * delegation, so that a holder sees the changes in the order they were
- * made.  Nothing here waits for a client: the thread only queues. */
+ * made.  The same thread keeps the promises of GDD4_UNAVAIL's
+ * will_signal.  Nothing here waits for a client: the thread only queues. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -363,6 +364,21 @@ static void send_batch(struct nfs4_server *srv, struct state_dirdeleg_batch *b)
 		nfs4_deleg_work(srv);
 }
 
+/* Keeps the promise of GDD4_UNAVAIL's will_signal (RFC 8881 18.39.3,
+ * 20.7): the client may ask for a directory delegation again. */
+static void send_avail(struct nfs4_server *srv, uint64_t clientid)
+{
+	struct nfs4_cb_request req;
+	memset(&req, 0, sizeof(req));
+	req.opnum = OP_CB_RECALLABLE_OBJ_AVAIL;
+	req.objects_to_keep = 1;
+	nfs4_bitmap_set(&req.type_mask, RCA4_TYPE_MASK_DIR_DLG);
+	int rc = nfs4_cb_queue(srv, clientid, &req);
+	if (rc)
+		log_info("nfs4: cannot queue CB_RECALLABLE_OBJ_AVAIL to client %016llx: %d",
+			 (unsigned long long)clientid, rc);
+}
+
 static void *notifier_main(void *arg)
 {
 	struct nfs4_dirdeleg_notifier *n = arg;
@@ -372,9 +388,13 @@ static void *notifier_main(void *arg)
 		n->kicked = false;
 		pthread_mutex_unlock(&n->lock);
 		struct state_dirdeleg_batch b;
-		uint64_t next = 0;
+		uint64_t next = 0, next_avail = 0, clientid;
 		while (state_dirdeleg_take_batch(srv->state, clock_now_ms(), &b, &next))
 			send_batch(srv, &b);
+		while (state_dirdeleg_take_avail(srv->state, clock_now_ms(), &clientid, &next_avail))
+			send_avail(srv, clientid);
+		if (next_avail && (!next || next_avail < next))
+			next = next_avail;
 		pthread_mutex_lock(&n->lock);
 		if (n->stop || n->kicked)
 			continue;

@@ -35,8 +35,8 @@ NFS4_SERVE(get_dir_delegation)
 		return s;
 	struct nfs4_get_dir_delegation_res r;
 	memset(&r, 0, sizeof(r));
-	/* Ferry never promises CB_RECALLABLE_OBJ_AVAIL: a client told no
-	 * asks again when it wants to (RFC 8881 18.39.3). */
+	/* will_signal only for a passing refusal the client asked to hear
+	 * the end of (state_dirdeleg_grant). */
 	r.status = GDD4_UNAVAIL;
 	r.will_signal_deleg_avail = false;
 	if (c->cfh.kind == NFS4_FH_EXPORT) {
@@ -64,6 +64,7 @@ NFS4_SERVE(get_dir_delegation)
 			.dir_delay_ms = (uint32_t)(a->dir_attr_delay.tv_sec * 1000 +
 						   a->dir_attr_delay.tv_nsec / 1000000),
 			.cb_overhead = CB_NOTIFY_OVERHEAD,
+			.signal = a->signal_deleg_avail,
 		};
 		struct state_dirdeleg_grant g;
 		state_dirdeleg_grant(c->srv->state, c->clientid, &key, &ask, &g);
@@ -71,6 +72,10 @@ NFS4_SERVE(get_dir_delegation)
 			/* Host changes would go unseen: no delegation. */
 			state_deleg_undo(c->srv->state, &g.stateid);
 			g.granted = false;
+		}
+		if (g.will_signal) {
+			r.will_signal_deleg_avail = true;
+			nfs4_dirdeleg_kick(c->srv);
 		}
 		if (g.granted) {
 			r.status = GDD4_OK;

@@ -41,6 +41,70 @@ static uint32_t back_max_request(struct state_client *cl)
 	return req;
 }
 
+/* Whether a directory delegation on f cannot be granted to cl now for a
+ * passing reason: one of f's delegations is being recalled, f was
+ * recalled lately, grace, the caps. */
+static bool dir_busy(struct state_server *st, const struct state_client *cl,
+		     const struct state_file *f, uint64_t now)
+{
+	const struct state_deleg_limits *l = &st->deleg.limits;
+	const struct state_list *pos;
+	for (pos = f->delegs.next; pos != &f->delegs; pos = pos->next)
+		if (state_container_of(pos, struct state_deleg, s.file_link)->recalled)
+			return true;
+	return state_grace_active(st, now) || (l->max_dir && st->deleg.dir_active >= l->max_dir) ||
+	       (l->max_per_client && cl->n_delegs >= l->max_per_client) ||
+	       state_deleg_recently_recalled(st, &f->key, now);
+}
+
+/* Remembers that clientid is to be told when dir may be delegated; false
+ * when no more promises can be kept. */
+static bool wish_add(struct state_server *st, uint64_t clientid, const struct state_file_key *dir)
+{
+	struct state_deleg_table *t = &st->deleg;
+	for (unsigned i = 0; i < t->n_dir_wishes; i++)
+		if (t->dir_wishes[i].clientid == clientid &&
+		    state_file_key_eq(&t->dir_wishes[i].dir, dir))
+			return true;
+	if (t->n_dir_wishes == STATE_DIR_WISHES)
+		return false;
+	t->dir_wishes[t->n_dir_wishes].clientid = clientid;
+	t->dir_wishes[t->n_dir_wishes].dir = *dir;
+	t->n_dir_wishes++;
+	return true;
+}
+
+bool state_dirdeleg_take_avail(struct state_server *st, uint64_t now, uint64_t *clientid,
+			       uint64_t *next_ms)
+{
+	/* A directory stays busy until a recall ends or the no-regrant
+	 * window passes: looked at again this often meanwhile. */
+	enum { WISH_POLL_MS = 200 };
+	bool found = false;
+	pthread_mutex_lock(&st->lock);
+	struct state_deleg_table *t = &st->deleg;
+	for (unsigned i = 0; i < t->n_dir_wishes && !found;) {
+		struct state_dir_wish *w = &t->dir_wishes[i];
+		struct state_client *cl = state_client_find(st, w->clientid, true);
+		struct state_file *f = cl ? state_file_get(st, &w->dir, true) : NULL;
+		bool gone = !cl, ready = f && !dir_busy(st, cl, f, now);
+		if (f)
+			state_file_maybe_free(st, f);
+		if (!gone && !ready && f) {
+			i++;
+			continue;
+		}
+		if (ready) {
+			*clientid = w->clientid;
+			found = true;
+		}
+		*w = t->dir_wishes[--t->n_dir_wishes];
+	}
+	*next_ms = t->n_dir_wishes ? now + WISH_POLL_MS : 0;
+	pthread_mutex_unlock(&st->lock);
+	return found;
+}
+
 void state_dirdeleg_grant(struct state_server *st, uint64_t clientid,
 			  const struct state_file_key *dir, const struct state_dirdeleg_ask *ask,
 			  struct state_dirdeleg_grant *out)
@@ -65,11 +129,13 @@ void state_dirdeleg_grant(struct state_server *st, uint64_t clientid,
 		}
 		recalled |= d->recalled;
 	}
-	if (recalled || !state_deleg_back_usable(cl, false) || state_grace_active(st, now) ||
-	    (l->max_dir && st->deleg.dir_active >= l->max_dir) ||
-	    (l->max_per_client && cl->n_delegs >= l->max_per_client) ||
-	    state_deleg_recently_recalled(st, dir, now))
+	bool back = state_deleg_back_usable(cl, false);
+	if (!back || dir_busy(st, cl, f, now)) {
+		/* Without a back channel no signal could reach it either. */
+		if (back && ask->signal)
+			out->will_signal = wish_add(st, clientid, dir);
 		goto out;
+	}
 	struct state_dirdeleg *dd = calloc(1, sizeof(*dd));
 	if (!dd)
 		goto out;

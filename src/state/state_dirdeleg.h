@@ -30,12 +30,19 @@ struct state_dirdeleg_ask {
 	 * changes may take what the client's back channels (the smallest
 	 * ca_maxrequestsize of its sessions) leave beyond that. */
 	uint32_t cb_overhead;
+	/* gdda_signal_deleg_avail: the client wants to be told when one it
+	 * cannot have now becomes possible. */
+	bool signal;
 };
 
 struct state_dirdeleg_grant {
 	bool granted;
 	bool is_new; /* made now (state_deleg_undo takes it back) */
 	bool first;  /* the directory's first delegation: watch it */
+	/* Not granted for a passing reason (the directory is or was just
+	 * recalled, grace, the caps) and the client asked to be told: it
+	 * will get CB_RECALLABLE_OBJ_AVAIL (state_dirdeleg_take_avail). */
+	bool will_signal;
 	struct nfs4_stateid stateid;
 	uint32_t notify; /* the bits granted */
 	struct nfs4_bitmap child_attrs, dir_attrs;
@@ -129,6 +136,13 @@ bool state_dirdeleg_take_batch(struct state_server *st, uint64_t now,
  * missed changes).  True when a batch waits (wake the sender). */
 bool state_dirdeleg_notify_done(struct state_server *st, const struct nfs4_stateid *sid,
 				uint32_t status);
+
+/* A client promised a signal whose directory may be delegated now: true
+ * with *clientid (the promise is kept by sending it
+ * CB_RECALLABLE_OBJ_AVAIL; a client gone meanwhile is forgotten).
+ * *next_ms: when to look again (0: no promise left). */
+bool state_dirdeleg_take_avail(struct state_server *st, uint64_t now, uint64_t *clientid,
+			       uint64_t *next_ms);
 
 struct state_dirdeleg_stats {
 	uint64_t granted, recalled, revoked; /* since start */

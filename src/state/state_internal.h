@@ -227,7 +227,7 @@ struct state_deleg_recent {
 	uint64_t ms;
 };
 
-enum { STATE_DELEG_RECENT = 64, STATE_DELEG_PENDING_MAX = 4096 };
+enum { STATE_DELEG_RECENT = 64, STATE_DELEG_PENDING_MAX = 4096, STATE_DIR_WISHES = 64 };
 
 /* Delegation bookkeeping of the server (st->lock). */
 struct state_deleg_table {
@@ -254,6 +254,13 @@ struct state_deleg_table {
 	atomic_uint n_dir_child; /* of them, those told of child attributes */
 	struct state_list dir_pending; /* struct state_dirdeleg.pending_link */
 	struct state_list dir_child;   /* struct state_dirdeleg.child_link */
+	/* Clients told GDD4_UNAVAIL with will_signal: each gets
+	 * CB_RECALLABLE_OBJ_AVAIL once that directory may be delegated. */
+	struct state_dir_wish {
+		uint64_t clientid;
+		struct state_file_key dir;
+	} dir_wishes[STATE_DIR_WISHES];
+	unsigned n_dir_wishes;
 };
 
 /* A record from before the restart. */

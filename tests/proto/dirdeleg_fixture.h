@@ -50,6 +50,10 @@ static inline struct dd_fh dd_mkdir(struct nfs4c_sess *s, const char *name)
 /* GET_DIR_DELEGATION on dir asking for the notifications in notify
  * (NOTIFY4_* bits), the given child and directory attributes and delays
  * (milliseconds); returns the operation's status, *out its result. */
+static inline uint32_t dd_get_args(struct nfs4c_sess *s, const struct dd_fh *dir,
+				   const struct nfs4_get_dir_delegation_args *a,
+				   struct nfs4_get_dir_delegation_res *out);
+
 static inline uint32_t dd_get_full(struct nfs4c_sess *s, const struct dd_fh *dir, uint32_t notify,
 				   const struct nfs4_bitmap *child, const struct nfs4_bitmap *dattr,
 				   uint32_t delay_ms, struct nfs4_get_dir_delegation_res *out)
@@ -64,11 +68,19 @@ static inline uint32_t dd_get_full(struct nfs4c_sess *s, const struct dd_fh *dir
 	a.child_attr_delay.tv_sec = delay_ms / 1000;
 	a.child_attr_delay.tv_nsec = (long)(delay_ms % 1000) * 1000000;
 	a.dir_attr_delay = a.child_attr_delay;
+	return dd_get_args(s, dir, &a, out);
+}
+
+/* GET_DIR_DELEGATION with arguments a. */
+static inline uint32_t dd_get_args(struct nfs4c_sess *s, const struct dd_fh *dir,
+				   const struct nfs4_get_dir_delegation_args *a,
+				   struct nfs4_get_dir_delegation_res *out)
+{
 	struct nfs4c_call m;
 	struct nfs4c_reply p;
 	nfs4c_begin_seq(s, &m, 0, false);
 	nfs4c_putfh(&m, dir->fh, dir->len);
-	NFS4C_OP(&m, OP_GET_DIR_DELEGATION, nfs4_enc_get_dir_delegation_args, &a);
+	NFS4C_OP(&m, OP_GET_DIR_DELEGATION, nfs4_enc_get_dir_delegation_args, a);
 	nfs4c_send(s->fd, s->cred, &m, &p);
 	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
 	assert_int_equal(nfs4c_next(&p, OP_PUTFH), NFS4_OK);

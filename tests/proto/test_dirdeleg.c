@@ -198,6 +198,31 @@ static void test_holder_changes_and_no_regrant(void **st)
 	struct nfs4_get_dir_delegation_res r;
 	assert_int_equal(dd_get(&a, &dir, 0, &r), NFS4_OK);
 	assert_int_equal(r.status, GDD4_UNAVAIL);
+	assert_false(r.will_signal_deleg_avail);
+	/* Asked to be told: promised, and told once the directory may be
+	 * delegated again (the no-regrant window is 5 s). */
+	struct nfs4_get_dir_delegation_args ga;
+	memset(&ga, 0, sizeof(ga));
+	ga.signal_deleg_avail = true;
+	uint64_t t0 = dl_now_ms();
+	assert_int_equal(dd_get_args(&a, &dir, &ga, &r), NFS4_OK);
+	assert_int_equal(r.status, GDD4_UNAVAIL);
+	assert_true(r.will_signal_deleg_avail);
+	assert_int_equal(nfs4c_cb_count(&sa, OP_CB_RECALLABLE_OBJ_AVAIL), 0);
+	assert_true(nfs4c_cb_wait(&sa, OP_CB_RECALLABLE_OBJ_AVAIL, 1, 10000));
+	/* Not before the window after the recall has passed. */
+	assert_true(dl_now_ms() - t0 >= 3000);
+	struct nfs4c_cb_rec rec;
+	assert_true(nfs4c_cb_get(&sa, OP_CB_RECALLABLE_OBJ_AVAIL, 0, &rec));
+	assert_true(nfs4_bitmap_isset(&rec.type_mask, RCA4_TYPE_MASK_DIR_DLG));
+	assert_int_equal(rec.status, NFS4_OK);
+	struct nfs4_get_dir_delegation_res again;
+	assert_int_equal(dd_get(&a, &dir, 0, &again), NFS4_OK);
+	assert_int_equal(again.status, GDD4_OK);
+	assert_int_equal(dd_return(&a, &dir, &again.stateid), NFS4_OK);
+	/* Told once: the promise is kept, not repeated. */
+	usleep(500 * 1000);
+	assert_int_equal(nfs4c_cb_count(&sa, OP_CB_RECALLABLE_OBJ_AVAIL), 1);
 	/* Returned twice: the stateid is gone. */
 	assert_int_equal(dd_return(&a, &dir, &sid), NFS4ERR_BAD_STATEID);
 	dl_client_end(&a, &sa);
