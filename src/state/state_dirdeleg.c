@@ -120,14 +120,12 @@ void state_dirdeleg_grant(struct state_server *st, uint64_t clientid,
 	if (!f)
 		goto out;
 	struct state_list *pos;
-	bool recalled = false;
 	for (pos = f->delegs.next; pos != &f->delegs; pos = pos->next) {
 		struct state_deleg *d = deleg_at(pos);
 		if (d->s.owner->clientid == clientid && !d->recalled) {
 			grant_fill(d, out);
 			goto out;
 		}
-		recalled |= d->recalled;
 	}
 	bool back = state_deleg_back_usable(cl, false);
 	if (!back || dir_busy(st, cl, f, now)) {
