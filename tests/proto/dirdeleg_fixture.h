@@ -47,6 +47,29 @@ static inline struct dd_fh dd_mkdir(struct nfs4c_sess *s, const char *name)
 	return out;
 }
 
+/* The export's root directory. */
+static inline struct dd_fh dd_export_fh(struct nfs4c_sess *s)
+{
+	struct dd_fh out;
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin_seq(s, &m, 0, false);
+	nfs4c_putrootfh(&m);
+	nfs4c_lookup(&m, "export");
+	nfs4c_getfh(&m);
+	nfs4c_send(s->fd, s->cred, &m, &p);
+	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_PUTROOTFH), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_LOOKUP), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_GETFH), NFS4_OK);
+	struct nfs4_getfh_res g;
+	assert_true(nfs4_dec_getfh_res(&p.d, &g));
+	memcpy(out.fh, g.fh.data, g.fh.len);
+	out.len = g.fh.len;
+	nfs4c_done(&p);
+	return out;
+}
+
 /* GET_DIR_DELEGATION on dir asking for the notifications in notify
  * (NOTIFY4_* bits), the given child and directory attributes and delays
  * (milliseconds); returns the operation's status, *out its result. */

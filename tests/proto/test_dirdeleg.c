@@ -133,25 +133,7 @@ static void test_recall_by_each_change(void **st)
 
 	/* The directory itself removed (no notification could tell). */
 	struct dd_fh d7 = dd_mkdir(&b, "d-gone");
-	struct dd_fh root;
-	{
-		struct nfs4c_call m;
-		struct nfs4c_reply p;
-		nfs4c_begin_seq(&b, &m, 0, false);
-		nfs4c_putrootfh(&m);
-		nfs4c_lookup(&m, "export");
-		nfs4c_getfh(&m);
-		nfs4c_send(b.fd, b.cred, &m, &p);
-		assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
-		assert_int_equal(nfs4c_next(&p, OP_PUTROOTFH), NFS4_OK);
-		assert_int_equal(nfs4c_next(&p, OP_LOOKUP), NFS4_OK);
-		assert_int_equal(nfs4c_next(&p, OP_GETFH), NFS4_OK);
-		struct nfs4_getfh_res g;
-		assert_true(nfs4_dec_getfh_res(&p.d, &g));
-		memcpy(root.fh, g.fh.data, g.fh.len);
-		root.len = g.fh.len;
-		nfs4c_done(&p);
-	}
+	struct dd_fh root = dd_export_fh(&b);
 	recall_case(&a, &sa, &b, &d7, ALL_NOTIFY, &root, OP_REMOVE, dd_add_remove, "d-gone");
 
 	char *after = ctlt_scrape(&server);

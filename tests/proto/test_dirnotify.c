@@ -345,6 +345,54 @@ static void test_attribute_delays(void **st)
 	dl_client_end(&c, &sc);
 }
 
+/* An NFSv4.0 client (no session: never a holder) changes the directory:
+ * the holder told of additions is told, the recall-only one is recalled
+ * and the change waits for it. */
+static void test_v40_change(void **st)
+{
+	(void)st;
+	struct nfs4c_sess a, b;
+	struct nfs4c_cb sa, sb, sc;
+	struct dd_log log;
+	dl_client(&a, &sa, "dn-v40-a", 2061);
+	dl_client(&b, &sb, "dn-v40-b", 2062);
+	dd_log_attach(&sa, &log);
+	struct dd_fh root = dd_export_fh(&a);
+	struct nfs4_stateid told = grant_entries(&a, &root);
+	struct nfs4_stateid recalled = dd_grant(&b, &root, 0);
+	struct nfs4c_client40 c;
+	struct nfs4c_cb_listener lc;
+	nfs4c_cb_init(&sc, NFS4C_CB_PROGRAM);
+	assert_int_equal(nfs4c_cb_listen(&lc, &sc), 0);
+	c.fd = nfs4c_connect(server.hostport);
+	assert_int_equal(nfs4c_setclientid(&c, c.fd, nfs4c_cred(2063), "dn-v40-c",
+					   NFS4C_CB_PROGRAM, "tcp", lc.uaddr, 1),
+			 NFS4_OK);
+	uint32_t seq = 1;
+	struct nfs4c_open40 o;
+	assert_int_equal(nfs4c_open40(&c, "o40", &seq, "export", "from-v40",
+				      OPEN4_SHARE_ACCESS_READ, true, &o),
+			 NFS4ERR_DELAY);
+	assert_true(nfs4c_cb_wait(&sb, OP_CB_RECALL, 1, 5000));
+	assert_true(nfs4c_cb_recalled(&sb, &recalled));
+	assert_int_equal(dd_return(&b, &root, &recalled), NFS4_OK);
+	assert_int_equal(nfs4c_open40(&c, "o40", &seq, "export", "from-v40",
+				      OPEN4_SHARE_ACCESS_READ, true, &o),
+			 NFS4_OK);
+	struct dd_note got[DD_NOTES_MAX];
+	assert_int_equal(dd_log_wait(&log, 1, 3000, got), 1);
+	expect(&got[0], 0, NOTIFY4_ADD_ENTRY, "from-v40", NULL, &told);
+	usleep(600 * 1000);
+	assert_int_equal(dd_log_wait(&log, 2, 0, got), 1);
+	assert_int_equal(nfs4c_cb_count(&sa, OP_CB_RECALL), 0);
+	assert_int_equal(dd_return(&a, &root, &told), NFS4_OK);
+	nfs4c_close(c.fd);
+	nfs4c_cb_listen_stop(&lc);
+	nfs4c_cb_destroy(&sc);
+	dl_client_end(&a, &sa);
+	dl_client_end(&b, &sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +402,7 @@ int main(void)
 		cmocka_unit_test(test_error_answer_recalls),
 		cmocka_unit_test(test_attribute_changes),
 		cmocka_unit_test(test_attribute_delays),
+		cmocka_unit_test(test_v40_change),
 	};
 	return cmocka_run_group_tests(tests, setup, dl_teardown);
 }
