@@ -14,9 +14,20 @@ struct dd_fh {
 };
 
 /* CREATE of directory name in the export (asserts it worked). */
-static inline struct dd_fh dd_mkdir(struct nfs4c_sess *s, const char *name)
+/* The next result, GETFH's (asserts NFS4_OK). */
+static inline struct dd_fh dd_getfh_result(struct nfs4c_reply *p)
 {
 	struct dd_fh out;
+	assert_int_equal(nfs4c_next(p, OP_GETFH), NFS4_OK);
+	struct nfs4_getfh_res g;
+	assert_true(nfs4_dec_getfh_res(&p->d, &g));
+	memcpy(out.fh, g.fh.data, g.fh.len);
+	out.len = g.fh.len;
+	return out;
+}
+
+static inline struct dd_fh dd_mkdir(struct nfs4c_sess *s, const char *name)
+{
 	struct nfs4c_call m;
 	struct nfs4c_reply p;
 	nfs4c_begin_seq(s, &m, 0, false);
@@ -38,11 +49,7 @@ static inline struct dd_fh dd_mkdir(struct nfs4c_sess *s, const char *name)
 	assert_int_equal(nfs4c_next(&p, OP_CREATE), NFS4_OK);
 	struct nfs4_create_res cr;
 	assert_true(nfs4_dec_create_res(&p.d, &cr));
-	assert_int_equal(nfs4c_next(&p, OP_GETFH), NFS4_OK);
-	struct nfs4_getfh_res g;
-	assert_true(nfs4_dec_getfh_res(&p.d, &g));
-	memcpy(out.fh, g.fh.data, g.fh.len);
-	out.len = g.fh.len;
+	struct dd_fh out = dd_getfh_result(&p);
 	nfs4c_done(&p);
 	return out;
 }
@@ -50,7 +57,6 @@ static inline struct dd_fh dd_mkdir(struct nfs4c_sess *s, const char *name)
 /* The export's root directory. */
 static inline struct dd_fh dd_export_fh(struct nfs4c_sess *s)
 {
-	struct dd_fh out;
 	struct nfs4c_call m;
 	struct nfs4c_reply p;
 	nfs4c_begin_seq(s, &m, 0, false);
@@ -61,11 +67,7 @@ static inline struct dd_fh dd_export_fh(struct nfs4c_sess *s)
 	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
 	assert_int_equal(nfs4c_next(&p, OP_PUTROOTFH), NFS4_OK);
 	assert_int_equal(nfs4c_next(&p, OP_LOOKUP), NFS4_OK);
-	assert_int_equal(nfs4c_next(&p, OP_GETFH), NFS4_OK);
-	struct nfs4_getfh_res g;
-	assert_true(nfs4_dec_getfh_res(&p.d, &g));
-	memcpy(out.fh, g.fh.data, g.fh.len);
-	out.len = g.fh.len;
+	struct dd_fh out = dd_getfh_result(&p);
 	nfs4c_done(&p);
 	return out;
 }
