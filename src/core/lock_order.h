@@ -32,6 +32,11 @@
  *      release and ask about connections (rpc_conn_ref, rpc_conn_unref,
  *      rpc_conn_is_closed, rpc_conn_hold_back), which are atomic and take
  *      no rpc lock.
+ *  5a. nfs4: the index of delegated directories' entries (struct
+ *      nfs4_dirdeleg_children.lock, nfs4/dirdeleg_children.c).  Taken with
+ *      nothing held; under it a directory is read from the back end (6)
+ *      when it is indexed, so that no change slips between the listing
+ *      and the index.  No state lock is taken under it.
  *   6. back end: one export's lock: the local back end's cache of open
  *      objects (struct local_export.lock), which also guards its kernel
  *      leases (local_lease.c: F_SETLEASE and F_GETLEASE, which never block,

@@ -51,8 +51,8 @@ void nfs4_dirdeleg_removed(struct nfs4_compound *c, const struct nfs4_fh *dir, c
 /* Entry changes also change the directory's attributes: holders that
  * asked CHANGE_DIR_ATTRS are told after each (added, removed and renamed
  * do it).  dir_attrs: the directory's own attributes changed (SETATTR);
- * child_attrs: those of child (attr, as they are now), an entry of
- * whichever delegated directories hold it. */
+ * child_attrs: those of child (attr, as they are now: SETATTR, WRITE),
+ * an entry of whichever delegated directories hold it. */
 void nfs4_dirdeleg_dir_attrs(struct nfs4_compound *c, const struct nfs4_fh *dir);
 void nfs4_dirdeleg_child_attrs(struct nfs4_compound *c, const struct nfs4_fh *child,
 			       const struct backend_attr *attr);
@@ -73,6 +73,28 @@ void nfs4_dirdeleg_kick(struct nfs4_server *srv);
 int nfs4_dirdeleg_notifier_start(struct nfs4_server *srv);
 void nfs4_dirdeleg_notifier_stop(struct nfs4_server *srv);
 void nfs4_dirdeleg_notifier_free(struct nfs4_server *srv);
+
+/* Which delegated directories an object is an entry of
+ * (dirdeleg_children.c), for CHANGE_CHILD_ATTRS: the directories some
+ * holder asked those of are indexed.  start/free with the server; index
+ * reads dir (0; -E2BIG past the server's bound, or -errno: no such
+ * notifications can be granted on it); forget drops it with its last
+ * delegation; note records that name in dir is now child (NULL: gone),
+ * false when the index had to be dropped (its holders must be recalled);
+ * find gives up to max directories and names of child. */
+struct nfs4_dirdeleg_parent {
+	struct state_file_key dir;
+	char name[BACKEND_NAME_MAX + 1];
+};
+int nfs4_dirdeleg_children_start(struct nfs4_server *srv);
+void nfs4_dirdeleg_children_free(struct nfs4_server *srv);
+int nfs4_dirdeleg_children_index(struct nfs4_server *srv, const struct state_file_key *dir);
+void nfs4_dirdeleg_children_forget(struct nfs4_server *srv, const struct state_file_key *dir);
+bool nfs4_dirdeleg_children_note(struct nfs4_server *srv, const struct state_file_key *dir,
+				 const char *name, const struct backend_handle *child);
+size_t nfs4_dirdeleg_children_find(struct nfs4_server *srv, uint32_t export_id,
+				   const struct backend_handle *child,
+				   struct nfs4_dirdeleg_parent *out, size_t max);
 
 /* The back end's watch of directory key for host changes: taken when it
  * gets its first delegation (GET_DIR_DELEGATION: 0, or -errno and no

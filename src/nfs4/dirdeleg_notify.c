@@ -181,53 +181,22 @@ void nfs4_dirdeleg_dir_attrs(struct nfs4_compound *c, const struct nfs4_fh *dir)
 	dir_changed(c, dir, &ch);
 }
 
-/* Looking for an object among a directory's entries. */
-struct find_entry {
-	const struct backend_handle *bh;
-	char name[BACKEND_NAME_MAX + 1];
-	bool found;
-};
-
-static bool find_entry_fn(void *ctx, const struct backend_dirent *ent)
-{
-	struct find_entry *f = ctx;
-	if (ent->handle->len != f->bh->len ||
-	    memcmp(ent->handle->data, f->bh->data, f->bh->len) != 0)
-		return true;
-	size_t len = ent->namelen <= BACKEND_NAME_MAX ? ent->namelen : BACKEND_NAME_MAX;
-	memcpy(f->name, ent->name, len);
-	f->name[len] = '\0';
-	f->found = true;
-	return false;
-}
-
 void nfs4_dirdeleg_child_attrs(struct nfs4_compound *c, const struct nfs4_fh *child,
 			       const struct backend_attr *attr)
 {
 	struct nfs4_server *srv = c->srv;
 	if (child->kind != NFS4_FH_EXPORT || !state_dirdeleg_any_child_attrs(srv->state))
 		return;
-	/* Which delegated directories hold it: a child does not know its
-	 * parents (hard links may give it several), so the directories whose
-	 * holders asked are searched, few as they are. */
-	struct state_file_key dirs[16];
-	size_t n = state_dirdeleg_child_attr_dirs(srv->state, dirs, 16);
-	if (n > 16)
-		n = 16; /* the rest are told of a later change, or recalled by it */
-	struct nfs4_export *ex = child->export;
-	for (size_t i = 0; i < n; i++) {
-		if (dirs[i].export_id != ex->id)
-			continue;
-		struct find_entry f = {.bh = &child->bh};
-		bool eof;
-		if (ex->ops->readdir(ex->bex, &c->cred, &dirs[i].bh, 0, find_entry_fn, &f, &eof) !=
-			    0 ||
-		    !f.found)
-			continue;
+	/* Hard links: one entry per directory and name, a few at most. */
+	struct nfs4_dirdeleg_parent parents[8];
+	size_t n = nfs4_dirdeleg_children_find(srv, child->export->id, &child->bh, parents, 8);
+	for (size_t i = 0; i < n && i < 8; i++) {
 		struct nfs4_fh dir;
-		nfs4_fh_from_object(&srv->exports, ex, &dirs[i].bh, &dir);
-		struct dir_change ch = {
-			.kind = NOTIFY4_CHANGE_CHILD_ATTRS, .name = f.name, .child = child, .attr = attr};
+		nfs4_fh_from_object(&srv->exports, child->export, &parents[i].dir.bh, &dir);
+		struct dir_change ch = {.kind = NOTIFY4_CHANGE_CHILD_ATTRS,
+					.name = parents[i].name,
+					.child = child,
+					.attr = attr};
 		dir_changed(c, &dir, &ch);
 	}
 }
@@ -248,9 +217,23 @@ void nfs4_dirdeleg_child_attrs_in(struct nfs4_compound *c, const struct nfs4_fh 
 	dir_changed(c, dir, &ch);
 }
 
+/* Keeps the index of dir's entries (dirdeleg_children.c) in step; one
+ * that had to be dropped leaves child-attribute changes untold, so the
+ * holders go back (recalled). */
+static void index_note(struct nfs4_compound *c, const struct nfs4_fh *dir, const char *name,
+		       const struct backend_handle *child)
+{
+	if (dir->kind != NFS4_FH_EXPORT || !state_dirdeleg_any_child_attrs(c->srv->state))
+		return;
+	struct state_file_key key = {.export_id = dir->export->id, .bh = dir->bh};
+	if (!nfs4_dirdeleg_children_note(c->srv, &key, name, child))
+		state_dirdeleg_break(c->srv->state, &key, 0, 0);
+}
+
 void nfs4_dirdeleg_added(struct nfs4_compound *c, const struct nfs4_fh *dir, const char *name,
 			 const struct backend_handle *child, const struct backend_attr *attr)
 {
+	index_note(c, dir, name, child);
 	struct nfs4_fh fh;
 	if (child && dir->kind == NFS4_FH_EXPORT)
 		nfs4_fh_from_object(&c->srv->exports, dir->export, child, &fh);
@@ -264,6 +247,7 @@ void nfs4_dirdeleg_added(struct nfs4_compound *c, const struct nfs4_fh *dir, con
 
 void nfs4_dirdeleg_removed(struct nfs4_compound *c, const struct nfs4_fh *dir, const char *name)
 {
+	index_note(c, dir, name, NULL);
 	struct dir_change ch = {.kind = NOTIFY4_REMOVE_ENTRY, .name = name};
 	dir_changed(c, dir, &ch);
 	nfs4_dirdeleg_dir_attrs(c, dir);
@@ -283,6 +267,8 @@ void nfs4_dirdeleg_renamed(struct nfs4_compound *c, const struct nfs4_fh *from_d
 	if (found)
 		nfs4_fh_from_object(&c->srv->exports, ex, &bh, &fh);
 	if (nfs4_fh_equal(from_dir, to_dir)) {
+		index_note(c, to_dir, from, NULL);
+		index_note(c, to_dir, to, found ? &bh : NULL);
 		struct dir_change ch = {.kind = NOTIFY4_RENAME_ENTRY,
 					.name = from,
 					.new_name = to,

@@ -42,6 +42,11 @@ NFS4_SERVE(get_dir_delegation)
 	if (c->cfh.kind == NFS4_FH_EXPORT) {
 		struct state_file_key key = {.export_id = c->cfh.export->id, .bh = c->cfh.bh};
 		uint32_t notify = a->notification_types.w[0] & NFS4_DIRDELEG_NOTIFY_SERVED;
+		/* Child attributes need the directory's entries indexed; one
+		 * too large for that gets the other kinds only. */
+		if ((notify & (1u << NOTIFY4_CHANGE_CHILD_ATTRS)) &&
+		    nfs4_dirdeleg_children_index(c->srv, &key) != 0)
+			notify &= ~(1u << NOTIFY4_CHANGE_CHILD_ATTRS);
 		/* The attributes reported: those asked that Ferry has, for
 		 * the kinds granted. */
 		struct nfs4_bitmap sup, child, dir;

@@ -121,6 +121,9 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 	rc = nfs4_dirdeleg_notifier_start(srv);
 	if (rc)
 		return rc;
+	rc = nfs4_dirdeleg_children_start(srv);
+	if (rc)
+		return rc;
 	nfs4_deleg_watch_leases(srv);
 	nfs4_dirdeleg_watch_hosts(srv);
 	state_lock_notify_set(srv->state, nfs4_lock_notify, srv);
@@ -137,6 +140,7 @@ void nfs4_server_fini(struct nfs4_server *srv)
 	nfs4_dirdeleg_notifier_stop(srv);
 	nfs4_cb_engine_stop(srv);
 	nfs4_dirdeleg_notifier_free(srv);
+	nfs4_dirdeleg_children_free(srv);
 	/* After the engine: no answer can come any more. */
 	nfs4_ga_waits_stop(srv);
 	if (srv->state)

@@ -24,7 +24,6 @@ void state_deleg_init(struct state_server *st)
 	st->deleg.limits = st->opts.deleg;
 	state_list_init(&st->deleg.recalled_list);
 	state_list_init(&st->deleg.dir_pending);
-	state_list_init(&st->deleg.dir_child);
 }
 
 void state_deleg_fini(struct state_server *st)
@@ -135,10 +134,8 @@ static void deleg_detach(struct state_server *st, struct state_deleg *d, bool un
 			queue_unleased(st, &f->key);
 		st->deleg.dir_active--;
 		atomic_fetch_sub_explicit(&st->deleg.n_dir, 1, memory_order_relaxed);
-		if (d->dir->notify & (1u << NOTIFY4_CHANGE_CHILD_ATTRS)) {
-			state_list_del(&d->dir->child_link);
+		if (d->dir->notify & (1u << NOTIFY4_CHANGE_CHILD_ATTRS))
 			atomic_fetch_sub_explicit(&st->deleg.n_dir_child, 1, memory_order_relaxed);
-		}
 		state_file_maybe_free(st, f);
 		return;
 	}
@@ -273,11 +270,8 @@ struct state_deleg *state_deleg_new(struct state_server *st, struct state_client
 		st->deleg.dir_active++;
 		st->deleg.dir_granted++;
 		atomic_fetch_add_explicit(&st->deleg.n_dir, 1, memory_order_relaxed);
-		state_list_init(&dir->child_link);
-		if (dir->notify & (1u << NOTIFY4_CHANGE_CHILD_ATTRS)) {
-			state_list_add(&st->deleg.dir_child, &dir->child_link);
+		if (dir->notify & (1u << NOTIFY4_CHANGE_CHILD_ATTRS))
 			atomic_fetch_add_explicit(&st->deleg.n_dir_child, 1, memory_order_relaxed);
-		}
 		return d;
 	}
 	st->deleg.active++;

@@ -394,30 +394,6 @@ bool state_dirdeleg_any_child_attrs(struct state_server *st)
 	return atomic_load_explicit(&st->deleg.n_dir_child, memory_order_relaxed) > 0;
 }
 
-size_t state_dirdeleg_child_attr_dirs(struct state_server *st, struct state_file_key *out,
-				      size_t max)
-{
-	size_t n = 0;
-	pthread_mutex_lock(&st->lock);
-	struct state_list *pos;
-	for (pos = st->deleg.dir_child.next; pos != &st->deleg.dir_child; pos = pos->next) {
-		struct state_dirdeleg *dd = state_container_of(pos, struct state_dirdeleg, child_link);
-		const struct state_file *f = dd->owner->s.file;
-		if (!f || dd->owner->recalled)
-			continue;
-		bool seen = false; /* two holders of one directory: listed once */
-		for (size_t i = 0; i < n && i < max && !seen; i++)
-			seen = state_file_key_eq(&out[i], &f->key);
-		if (seen)
-			continue;
-		if (n < max)
-			out[n] = f->key;
-		n++;
-	}
-	pthread_mutex_unlock(&st->lock);
-	return n;
-}
-
 void state_dirdeleg_get_stats(struct state_server *st, struct state_dirdeleg_stats *out)
 {
 	pthread_mutex_lock(&st->lock);

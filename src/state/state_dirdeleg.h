@@ -116,11 +116,6 @@ struct state_dirdeleg_item {
 	uint64_t key; /* 0: none (state_dirdeleg_note) */
 };
 
-/* Directories some holder asked CHANGE_CHILD_ATTRS of, up to max in out;
- * returns how many there are.  (A child's attributes changed: the NFSv4
- * layer looks for it in these.) */
-size_t state_dirdeleg_child_attr_dirs(struct state_server *st, struct state_file_key *out,
-				      size_t max);
 /* Whether any holder asked CHANGE_CHILD_ATTRS (no lock). */
 bool state_dirdeleg_any_child_attrs(struct state_server *st);
 

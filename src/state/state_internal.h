@@ -219,7 +219,6 @@ struct state_dirdeleg {
 	uint64_t due_ms; /* when the batch goes out (0: empty) */
 	bool in_flight;  /* a CB_NOTIFY of it is under way */
 	struct state_list pending_link; /* st->deleg.dir_pending while due_ms */
-	struct state_list child_link; /* st->deleg.dir_child: told of child attributes */
 };
 
 struct state_deleg_recent {
@@ -253,7 +252,6 @@ struct state_deleg_table {
 	atomic_uint n_dir; /* dir_active, for a check without the lock */
 	atomic_uint n_dir_child; /* of them, those told of child attributes */
 	struct state_list dir_pending; /* struct state_dirdeleg.pending_link */
-	struct state_list dir_child;   /* struct state_dirdeleg.child_link */
 	/* Clients told GDD4_UNAVAIL with will_signal: each gets
 	 * CB_RECALLABLE_OBJ_AVAIL once that directory may be delegated. */
 	struct state_dir_wish {

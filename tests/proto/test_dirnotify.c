@@ -345,6 +345,75 @@ static void test_attribute_delays(void **st)
 	dl_client_end(&c, &sc);
 }
 
+static void add_write_at(struct nfs4c_call *m, const void *arg)
+{
+	const uint64_t *offset = arg;
+	struct nfs4_write_args w;
+	memset(&w, 0, sizeof(w)); /* the anonymous stateid */
+	w.offset = *offset;
+	w.stable = FILE_SYNC4;
+	w.data = nfs4_opaque_str(*offset ? "abc" : "hello");
+	NFS4C_OP(m, OP_WRITE, nfs4_enc_write_args, &w);
+}
+
+static uint64_t be64_at(const uint8_t *p)
+{
+	return (uint64_t)be32_at(p) << 32 | be32_at(p + 4);
+}
+
+/* WRITE moves an entry's size: a holder told of child attributes learns
+ * it, under the entry's name as it is now (the entries of the directory
+ * are known from when the delegation was granted, then followed). */
+static void test_write_told(void **st)
+{
+	(void)st;
+	struct nfs4c_sess a, b;
+	struct nfs4c_cb sa, sb;
+	struct dd_log log;
+	dl_client(&a, &sa, "dn-write-a", 2071);
+	dl_client(&b, &sb, "dn-write-b", 2072);
+	dd_log_attach(&sa, &log);
+	struct dd_fh dir = dd_mkdir(&b, "n-write");
+	struct dl_open w = dl_open_claim(&b, "w1", OPEN4_SHARE_ACCESS_BOTH, true, NULL, dir.fh,
+					 dir.len);
+	assert_int_equal(w.status, NFS4_OK);
+	if (w.deleg.type != OPEN_DELEGATE_NONE)
+		assert_int_equal(dl_delegreturn(&b, &w), NFS4_OK);
+	struct dd_fh wfh = {.len = w.fhlen};
+	memcpy(wfh.fh, w.fh, w.fhlen);
+	struct nfs4_bitmap child;
+	memset(&child, 0, sizeof(child));
+	nfs4_bitmap_set(&child, FATTR4_SIZE);
+	uint32_t ask = ENTRIES | (1u << NOTIFY4_CHANGE_CHILD_ATTRS);
+	struct nfs4_get_dir_delegation_res r;
+	assert_int_equal(dd_get_full(&a, &dir, ask, &child, NULL, 0, &r), NFS4_OK);
+	assert_int_equal(r.status, GDD4_OK);
+	assert_int_equal(r.notification.w[0], ask);
+	struct nfs4_stateid sid = r.stateid;
+
+	static const uint64_t at0 = 0, at5 = 5;
+	assert_int_equal(dd_on(&b, &wfh, OP_WRITE, add_write_at, &at0), NFS4_OK);
+	struct dd_note got[DD_NOTES_MAX];
+	assert_int_equal(dd_log_wait(&log, 1, 3000, got), 1);
+	expect(&got[0], 0, NOTIFY4_CHANGE_CHILD_ATTRS, "w1", NULL, &sid);
+	assert_int_equal(got[0].attr_len, 8);
+	assert_int_equal(be64_at(got[0].attr_vals), 5);
+
+	static const char *const w12[] = {"w1", "w2"};
+	assert_int_equal(dd_on(&b, &dir, OP_RENAME, dd_add_rename, w12), NFS4_OK);
+	assert_int_equal(dd_on(&b, &wfh, OP_WRITE, add_write_at, &at5), NFS4_OK);
+	assert_int_equal(dd_log_wait(&log, 3, 3000, got), 3);
+	expect(&got[1], 1, NOTIFY4_RENAME_ENTRY, "w1", "w2", &sid);
+	expect(&got[2], 1, NOTIFY4_CHANGE_CHILD_ATTRS, "w2", NULL, &sid);
+	assert_int_equal(be64_at(got[2].attr_vals), 8);
+	usleep(600 * 1000);
+	assert_int_equal(dd_log_wait(&log, 4, 0, got), 3);
+	assert_false(log.bad);
+	assert_int_equal(dd_return(&a, &dir, &sid), NFS4_OK);
+	dl_client_end(&a, &sa);
+	dl_client_end(&b, &sb);
+}
+
 /* An NFSv4.0 client (no session: never a holder) changes the directory:
  * the holder told of additions is told, the recall-only one is recalled
  * and the change waits for it. */
@@ -403,6 +472,7 @@ int main(void)
 		cmocka_unit_test(test_attribute_changes),
 		cmocka_unit_test(test_attribute_delays),
 		cmocka_unit_test(test_v40_change),
+		cmocka_unit_test(test_write_told),
 	};
 	return cmocka_run_group_tests(tests, setup, dl_teardown);
 }
