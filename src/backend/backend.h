@@ -130,6 +130,19 @@ enum backend_lease { BACKEND_LEASE_NONE = 0, BACKEND_LEASE_READ = 1, BACKEND_LEA
  * backend_ops.lease_notify).  h is only valid during the call (copy it). */
 typedef void (*backend_lease_break_fn)(void *ctx, const struct backend_handle *h);
 
+/* A change made on the host, outside the server, to a watched directory
+ * (backend_ops.dir_watch).  Told after the fact, in the order made. */
+enum backend_dir_event {
+	BACKEND_DIR_ADDED,   /* name came in (created, linked, moved in) */
+	BACKEND_DIR_REMOVED, /* name went (removed, moved out) */
+	BACKEND_DIR_ATTRS,   /* the directory's own attributes (name "") */
+	BACKEND_DIR_CHILD,   /* the attributes of entry name */
+	BACKEND_DIR_GONE,    /* the directory itself removed or moved */
+	BACKEND_DIR_LOST,    /* changes were lost: anything may have changed */
+};
+typedef void (*backend_dir_change_fn)(void *ctx, const struct backend_handle *dir,
+				      enum backend_dir_event ev, const char *name);
+
 struct backend_ops {
 	const char *name;
 
@@ -262,6 +275,18 @@ struct backend_ops {
 	 * first lease; fn NULL turns notification off.  fn may call back into
 	 * the back end (lease NONE included). */
 	void (*lease_notify)(struct backend_export *ex, backend_lease_break_fn fn, void *ctx);
+
+	/* Starts (on) or stops watching directory h for changes made by
+	 * processes other than the server (its own operations are never
+	 * reported: the caller judges those itself), reported to the
+	 * function dir_notify set, from the back end's own thread with no
+	 * lock held.  Watching a directory twice is watching it once;
+	 * stopping one not watched does nothing.  0; -ENOTSUP when the back
+	 * end cannot watch (then changes on the host would go unseen);
+	 * -EAGAIN or another -errno.  NULL for a back end nothing outside
+	 * the server can change (memory). */
+	int (*dir_watch)(struct backend_export *ex, const struct backend_handle *h, bool on);
+	void (*dir_notify)(struct backend_export *ex, backend_dir_change_fn fn, void *ctx);
 };
 
 extern const struct backend_ops backend_local_ops;

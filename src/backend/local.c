@@ -30,6 +30,7 @@
 static void local_export_free(struct local_export *ex)
 {
 	if (ex->root_ent) {
+		local_dirwatch_fini(ex);
 		local_lease_fini(ex);
 		local_fd_cache_destroy(ex);
 	}
@@ -60,6 +61,7 @@ static int local_export_open(const char *path, const char *state_dir, struct bac
 		return -ENOMEM;
 	snprintf(ex->path, sizeof(ex->path), "%s", path);
 	local_lease_init(ex);
+	local_dirwatch_init(ex);
 	ex->root_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (ex->root_fd < 0) {
 		r = -errno;
@@ -141,4 +143,6 @@ const struct backend_ops backend_local_ops = {
 	.statfs = local_statfs,
 	.lease = local_lease,
 	.lease_notify = local_lease_notify,
+	.dir_watch = local_dir_watch,
+	.dir_notify = local_dir_notify,
 };

@@ -75,6 +75,24 @@ struct local_lease_svc {
 	bool watch_unsupported; /* fanotify refused: do not try again */
 };
 
+/* Directories watched for host changes (local_dirwatch.c).  Fields under
+ * the export's lock but for the thread's own, set before it runs. */
+struct local_dirwatch_ent {
+	struct backend_handle handle;
+	int fd; /* the directory opened: names the marked inode to unmark it */
+};
+
+struct local_dirwatch_svc {
+	backend_dir_change_fn fn;
+	void *ctx;
+	struct local_dirwatch_ent *dirs;
+	size_t ndirs, cap;
+	int gfd; /* fanotify group reporting directory entries; -1: none yet */
+	int efd; /* eventfd: 1 stops the thread */
+	bool started, unsupported;
+	pthread_t thread;
+};
+
 struct local_export {
 	int root_fd; /* O_RDONLY|O_DIRECTORY: also the mount fd for handles */
 	dev_t dev;   /* of the root: every object must be on it */
@@ -88,6 +106,7 @@ struct local_export {
 	struct hashtable fds; /* struct local_fd, by handle */
 	struct local_fd *lru_head, *lru_tail; /* most recent first */
 	struct local_lease_svc leases;
+	struct local_dirwatch_svc dirwatch;
 	char path[BACKEND_PATH_MAX];
 };
 
@@ -232,6 +251,30 @@ void local_lease_fini(struct local_export *ex);
 int local_lease(struct backend_export *bex, const struct backend_handle *h,
 		enum backend_lease type);
 void local_lease_notify(struct backend_export *bex, backend_lease_break_fn fn, void *ctx);
+
+/* fanotify events lie event_len apart in what read() returned, which the
+ * kernel does not round up to its structures' alignment (a file handle is
+ * as long as it is): they are read through copies, never through struct
+ * pointers into the buffer.
+ * local_watch_next_event: the event at *off of buf[0..len) (its metadata
+ * copied to m, its bytes at ev), *off moved past it; false at the end or
+ * on a malformed length.
+ * local_watch_event_fid: the handle the first information record of type
+ * info_type (FAN_EVENT_INFO_TYPE_FID, _DFID_NAME) of event ev names, in
+ * the back end's layout (local_fd.c: the type, then f_handle), and with
+ * name not NULL the entry name that follows it (DFID_NAME, pointing into
+ * ev); false when the event has none we could have made. */
+struct fanotify_event_metadata;
+bool local_watch_next_event(const char *buf, size_t len, size_t *off,
+			    struct fanotify_event_metadata *m, const char **ev);
+bool local_watch_event_fid(const char *ev, uint8_t info_type, struct backend_handle *out,
+			   const char **name);
+
+/* ---- local_dirwatch.c: host changes to delegated directories ---- */
+void local_dirwatch_init(struct local_export *ex);
+void local_dirwatch_fini(struct local_export *ex);
+int local_dir_watch(struct backend_export *bex, const struct backend_handle *h, bool on);
+void local_dir_notify(struct backend_export *bex, backend_dir_change_fn fn, void *ctx);
 
 /* ---- local_watch.c: host changes that break no lease ---- */
 

@@ -125,40 +125,58 @@ void local_watch_remove(struct local_export *ex, int fd)
 		fanotify_mark(ex->leases.nfd, FAN_MARK_REMOVE, LOCAL_WATCH_ALL, fd, NULL);
 }
 
-/* The handle an event names, in the back end's layout (local_fd.c: the
- * type, then f_handle); false when it names none we could have made.  ev is
- * the event's event_len bytes, which need not be aligned for the kernel's
- * structures (a file handle is as long as it is, and event_len is not
- * rounded up): every header is copied out before it is read. */
-static bool local_watch_event_handle(const char *ev, size_t ev_len, size_t metadata_len,
-				     struct backend_handle *out)
+bool local_watch_next_event(const char *buf, size_t len, size_t *off,
+			    struct fanotify_event_metadata *m, const char **ev)
+{
+	if (len - *off < FAN_EVENT_METADATA_LEN)
+		return false;
+	memcpy(m, buf + *off, sizeof(*m));
+	if (m->event_len < FAN_EVENT_METADATA_LEN || m->event_len > len - *off)
+		return false;
+	*ev = buf + *off;
+	*off += m->event_len;
+	return true;
+}
+
+bool local_watch_event_fid(const char *ev, uint8_t info_type, struct backend_handle *out,
+			   const char **name)
 {
 	const size_t fid_len = offsetof(struct fanotify_event_info_fid, handle);
 	const size_t fh_len = offsetof(struct file_handle, f_handle);
-	size_t off = metadata_len;
+	struct fanotify_event_metadata m;
+	size_t off;
 
-	while (off <= ev_len && ev_len - off >= sizeof(struct fanotify_event_info_header)) {
+	memcpy(&m, ev, sizeof(m));
+	off = m.metadata_len;
+	while (off <= m.event_len &&
+	       m.event_len - off >= sizeof(struct fanotify_event_info_header)) {
 		struct fanotify_event_info_header hdr;
+		const char *rec = ev + off, *fhp = rec + fid_len;
+		struct file_handle fh;
+		size_t at;
+		int32_t type;
 
-		memcpy(&hdr, ev + off, sizeof(hdr));
-		if (hdr.len < sizeof(hdr) || hdr.len > ev_len - off)
+		memcpy(&hdr, rec, sizeof(hdr));
+		if (hdr.len < sizeof(hdr) || hdr.len > m.event_len - off)
 			return false;
-		if (hdr.info_type == FAN_EVENT_INFO_TYPE_FID && hdr.len >= fid_len + fh_len) {
-			const char *fhp = ev + off + fid_len;
-			struct file_handle fh;
-			int32_t type;
-
-			memcpy(&fh, fhp, fh_len);
-			if (fh.handle_bytes > BACKEND_HANDLE_MAX - LOCAL_HANDLE_HDR ||
-			    fid_len + fh_len + fh.handle_bytes > hdr.len)
-				return false;
-			type = fh.handle_type;
-			memcpy(out->data, &type, LOCAL_HANDLE_HDR);
-			memcpy(out->data + LOCAL_HANDLE_HDR, fhp + fh_len, fh.handle_bytes);
-			out->len = (uint8_t)(LOCAL_HANDLE_HDR + fh.handle_bytes);
-			return true;
-		}
 		off += hdr.len;
+		if (hdr.info_type != info_type || hdr.len < fid_len + fh_len)
+			continue;
+		memcpy(&fh, fhp, fh_len);
+		at = fid_len + fh_len + fh.handle_bytes;
+		if (fh.handle_bytes > BACKEND_HANDLE_MAX - LOCAL_HANDLE_HDR || at > hdr.len)
+			return false;
+		/* DFID_NAME: the name follows the handle, ended within the record. */
+		if (name) {
+			if (at >= hdr.len || memchr(rec + at, '\0', hdr.len - at) == NULL)
+				return false;
+			*name = rec + at;
+		}
+		type = fh.handle_type;
+		memcpy(out->data, &type, LOCAL_HANDLE_HDR);
+		memcpy(out->data + LOCAL_HANDLE_HDR, fhp + fh_len, fh.handle_bytes);
+		out->len = (uint8_t)(LOCAL_HANDLE_HDR + fh.handle_bytes);
+		return true;
 	}
 	return false;
 }
@@ -174,18 +192,12 @@ int local_watch_read(struct local_export *ex, struct backend_handle **out, size_
 
 	while ((got = read(ex->leases.nfd, buf, sizeof(buf))) > 0) {
 		size_t len = (size_t)got, off = 0;
+		struct fanotify_event_metadata m;
+		const char *ev;
 
-		/* Events are event_len apart, not aligned: each header is
-		 * copied out (see local_watch_event_handle). */
-		while (len - off >= FAN_EVENT_METADATA_LEN) {
-			struct fanotify_event_metadata m;
-			const char *ev = buf + off;
+		while (local_watch_next_event(buf, len, &off, &m, &ev)) {
 			bool seen = false;
 
-			memcpy(&m, ev, sizeof(m));
-			if (m.event_len < FAN_EVENT_METADATA_LEN || m.event_len > len - off)
-				break;
-			off += m.event_len;
 			if (m.vers != FANOTIFY_METADATA_VERSION)
 				continue;
 			if (m.mask & FAN_Q_OVERFLOW) {
@@ -195,7 +207,7 @@ int local_watch_read(struct local_export *ex, struct backend_handle **out, size_
 			/* Our own operation: the delegation layer has judged it. */
 			if (m.pid == self)
 				continue;
-			if (!local_watch_event_handle(ev, m.event_len, m.metadata_len, &h))
+			if (!local_watch_event_fid(ev, FAN_EVENT_INFO_TYPE_FID, &h, NULL))
 				continue;
 			for (size_t i = 0; i < n && !seen; i++)
 				seen = local_handle_eq(&hs[i], &h);

@@ -40,6 +40,10 @@ void config_init_defaults(struct ferry_config *cfg)
 	cfg->lease_time_s = 90;
 	cfg->grace_time_s = 90;
 	cfg->delegations = CONFIG_DELEG_READWRITE;
+	cfg->dir_delegations = true;
+	cfg->dir_notify_window_ms = 50;
+	cfg->dir_notify_max_changes = 256;
+	cfg->dir_attr_delay_max_ms = 1000;
 	strcpy(cfg->owner_domain, "localdomain");
 	cfg->min_minor = 0;
 	cfg->max_minor = 1;
@@ -394,6 +398,27 @@ static int config_ini_entry(void *user, const char *section, const char *key,
 		} else if (strcmp(key, "max_delegations_per_client") == 0) {
 			ok = set_uint(value, UINT32_MAX, &v, where, ctx);
 			cfg->max_delegations_per_client = (unsigned)v;
+		} else if (strcmp(key, "dir_delegations") == 0) {
+			ok = parse_bool(value, &cfg->dir_delegations) ||
+			     fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
+		} else if (strcmp(key, "max_dir_delegations") == 0) {
+			ok = set_uint(value, UINT32_MAX, &v, where, ctx);
+			cfg->max_dir_delegations = (unsigned)v;
+		} else if (strcmp(key, "dir_notify_window_ms") == 0 ||
+			   strcmp(key, "dir_attr_delay_max_ms") == 0) {
+			ok = set_uint(value, 60000, &v, where, ctx) && v >= 1;
+			if (!ok)
+				fail(ctx->errbuf, ctx->errlen, "%s: must be 1..60000", where);
+			else if (strcmp(key, "dir_notify_window_ms") == 0)
+				cfg->dir_notify_window_ms = (unsigned)v;
+			else
+				cfg->dir_attr_delay_max_ms = (unsigned)v;
+		} else if (strcmp(key, "dir_notify_max_changes") == 0) {
+			ok = set_uint(value, 65536, &v, where, ctx) && v >= 1;
+			if (!ok)
+				fail(ctx->errbuf, ctx->errlen, "%s: must be 1..65536", where);
+			else
+				cfg->dir_notify_max_changes = (unsigned)v;
 		} else if (nfs_cap_key(cfg, key)) {
 			ok = set_uint(value, UINT32_MAX, &v, where, ctx);
 			*nfs_cap_key(cfg, key) = (unsigned)v;

@@ -61,7 +61,12 @@
  *   callback_retries = 3            ; attempts with backoff before the path is down
  *   delegations = readwrite         ; off, read or readwrite
  *   max_delegations = 0             ; all clients together; 0: no limit
- *   max_delegations_per_client = 0  ; 0: no limit
+ *   max_delegations_per_client = 0  ; 0: no limit (directory delegations count too)
+ *   dir_delegations = yes           ; GET_DIR_DELEGATION grants (v4.1)
+ *   max_dir_delegations = 0         ; all clients together; 0: no limit
+ *   dir_notify_window_ms = 50       ; changes gathered into one CB_NOTIFY per holder
+ *   dir_notify_max_changes = 256    ; a holder further behind is recalled
+ *   dir_attr_delay_max_ms = 1000    ; longest attribute-notification delay granted
  *   max_clients = 16384             ; client records (0: no limit, as the caps below);
  *                                   ; past it EXCHANGE_ID gets NFS4ERR_DELAY,
  *                                   ; SETCLIENTID NFS4ERR_RESOURCE
@@ -147,6 +152,9 @@ struct ferry_config {
 	bool exports_from_cli;                    /* --export given: the file's are not used */
 	enum config_delegations delegations;
 	unsigned max_delegations, max_delegations_per_client;
+	bool dir_delegations;
+	unsigned max_dir_delegations, dir_notify_window_ms, dir_notify_max_changes,
+		dir_attr_delay_max_ms;
 	/* Caps on client state (state/state.h, struct state_caps). */
 	unsigned max_clients, max_sessions_per_client, max_open_owners_per_client,
 		max_opens_per_client, max_lock_owners_per_client, max_locks_per_client;

@@ -36,11 +36,18 @@
  *      state/session_conn.c): which sessions each connection is bound to.
  *      Taken under a session's lock when a binding comes or goes, or alone
  *      when a connection closes; a leaf.
+ *  5b. nfs4: the index of delegated directories' entries (struct
+ *      nfs4_dirdeleg_children.lock, nfs4/dirdeleg_children.c).  Taken with
+ *      nothing held; under it a directory is read from the back end (6)
+ *      when it is indexed, so that no change slips between the listing
+ *      and the index.  No state lock is taken under it.
  *   6. back end: one export's lock: the local back end's cache of open
  *      objects (struct local_export.lock), which also guards its kernel
  *      leases (local_lease.c: F_SETLEASE and F_GETLEASE, which never block,
  *      are made under it, and so is fanotify_mark for the watch on a
- *      leased file, local_watch.c), or the memory back end's tree
+ *      leased file, local_watch.c, and for the watch on a delegated
+ *      directory, local_dirwatch.c, whose list of watched directories it
+ *      guards too), or the memory back end's tree
  *      (struct mem_export.lock).  Taken by op handlers with at most level 1
  *      held: the state module never calls the back end with 2..5 held.
  *   7. rpc: a connection's lock (struct rpc_conn.lock): its output queue,
@@ -59,6 +66,10 @@
  *      nfs4_drc40.lock, nfs4/drc40.c): its table of calls and the list of
  *      kept replies.  A leaf: taken with nothing held; it only frees
  *      buffers under it.
+ *  9d. nfs4: the CB_NOTIFY sender's lock (struct nfs4_dirdeleg_notifier.lock,
+ *      nfs4/dirdeleg_notify.c): its wake-up flags.  A leaf: taken with
+ *      nothing held; the batches are taken from the state and queued
+ *      after it is released.
  *  10. rpc: the server's connection registry lock (struct
  *      rpc_server.conns_lock): the list of open connections the control
  *      plane reads; taken when a connection opens or closes and when the

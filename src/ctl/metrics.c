@@ -15,6 +15,7 @@
 #include "rpc/server.h"
 #include "state/session.h"
 #include "state/state.h"
+#include "state/state_dirdeleg.h"
 #include "state/state_info.h"
 
 static void family(struct ctl_text *t, const char *name, const char *type, const char *help)
@@ -294,6 +295,27 @@ static void write_callbacks(struct ctl_server *cs, struct ctl_text *t)
 		   d.revoked);
 	metric_u64(t, "ferry_delegations_active", "gauge", "File delegations held now.",
 		   d.active);
+
+	struct state_dirdeleg_stats dd;
+	state_dirdeleg_get_stats(cs->ctx.nfs->state, &dd);
+	metric_u64(t, "ferry_dir_delegations_granted_total", "counter",
+		   "Directory delegations granted.", dd.granted);
+	metric_u64(t, "ferry_dir_delegations_recalled_total", "counter",
+		   "Directory delegations recalled (overflows included).", dd.recalled);
+	metric_u64(t, "ferry_dir_delegations_revoked_total", "counter",
+		   "Directory delegations revoked (not returned after a recall, or undeliverable).",
+		   dd.revoked);
+	metric_u64(t, "ferry_dir_delegations_active", "gauge", "Directory delegations held now.",
+		   dd.active);
+	metric_u64(t, "ferry_dir_delegation_overflows_total", "counter",
+		   "Directory delegations recalled because their holder fell too far behind.",
+		   dd.overflows);
+	family(t, "ferry_dir_notify_changes", "summary",
+	       "Changes carried per CB_NOTIFY (count: CB_NOTIFYs queued).");
+	ctl_text_printf(t, "ferry_dir_notify_changes_sum %llu\n",
+			(unsigned long long)dd.changes);
+	ctl_text_printf(t, "ferry_dir_notify_changes_count %llu\n",
+			(unsigned long long)dd.notifies);
 }
 
 /* --- the process ------------------------------------------------------------------------ */

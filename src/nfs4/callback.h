@@ -10,6 +10,8 @@
  * state/state.h); sending needs rpc, so it lives here.
  *
  * What users of nfs4_cb_queue must know:
+ * Requests carry CB_RECALL, CB_GETATTR, CB_NOTIFY_LOCK, CB_NOTIFY and
+ * CB_RECALLABLE_OBJ_AVAIL (directory delegations, nfs4/dirdeleg.h).
  *   - done() runs on a callback worker thread with no lock held, exactly
  *     once per queued request, also when the session is destroyed, the
  *     client expires or the server stops (then NFS4ERR_CB_PATH_DOWN).
@@ -106,15 +108,22 @@ struct nfs4_cb_result {
 
 /* One callback operation for a client; nfs4_cb_queue copies everything. */
 struct nfs4_cb_request {
-	uint32_t opnum; /* OP_CB_RECALL, OP_CB_GETATTR or OP_CB_NOTIFY_LOCK */
+	uint32_t opnum; /* OP_CB_RECALL, _GETATTR, _NOTIFY_LOCK, _NOTIFY, _RECALLABLE_OBJ_AVAIL */
 	uint8_t fh[NFS4_FHSIZE];
 	uint32_t fh_len;
-	struct nfs4_stateid stateid; /* CB_RECALL */
+	struct nfs4_stateid stateid; /* CB_RECALL, CB_NOTIFY */
 	bool truncate;               /* CB_RECALL */
 	struct nfs4_bitmap attr_request; /* CB_GETATTR */
 	uint64_t lock_clientid;      /* CB_NOTIFY_LOCK: the lock owner */
 	const uint8_t *lock_owner;
 	uint32_t lock_owner_len;
+	/* CB_NOTIFY: the notify4 items, in order (their bodies are copied). */
+	const struct nfs4_notify *changes;
+	uint32_t nchanges;
+	/* CB_RECALLABLE_OBJ_AVAIL: how many objects, of the RCA4_TYPE_MASK_*
+	 * kinds in type_mask. */
+	uint32_t objects_to_keep;
+	struct nfs4_bitmap type_mask;
 	/* Called exactly once when the callback ended, from a callback worker
 	 * thread, with no lock held; may be NULL. */
 	void (*done)(struct nfs4_server *srv, void *arg, const struct nfs4_cb_result *r);
@@ -171,6 +180,8 @@ enum nfs4_cb_kind {
 	NFS4_CB_KIND_RECALL,
 	NFS4_CB_KIND_GETATTR,
 	NFS4_CB_KIND_NOTIFY_LOCK,
+	NFS4_CB_KIND_NOTIFY,
+	NFS4_CB_KIND_OBJ_AVAIL,
 	NFS4_CB_KINDS
 };
 

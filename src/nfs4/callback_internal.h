@@ -43,6 +43,9 @@ struct cb_item {
 	struct cb_chan *chan;
 	struct nfs4_cb_request req; /* lock_owner points to owner_copy */
 	uint8_t *owner_copy;
+	/* CB_NOTIFY: the changes and their bodies in one block
+	 * (req.changes points here). */
+	void *changes_copy;
 	bool probe;               /* v4.1: only CB_SEQUENCE */
 	enum cb_item_state state;
 	uint64_t queued_ms;       /* for the duration counter */
@@ -148,6 +151,8 @@ union cb_op_args {
 	struct nfs4_cb_recall_args recall;
 	struct nfs4_cb_getattr_args getattr;
 	struct nfs4_cb_notify_lock_args notify_lock;
+	struct nfs4_cb_notify_args notify;
+	struct nfs4_cb_recallable_obj_avail_args obj_avail;
 };
 void cb_request_args(const struct nfs4_cb_request *req, union cb_op_args *u);
 

@@ -139,6 +139,7 @@ static void chan_remove(struct cb_chan *c, struct cb_item *it)
 static void item_free(struct cb_item *it)
 {
 	free(it->owner_copy);
+	free(it->changes_copy);
 	free(it->getattr_vals);
 	free(it);
 }
@@ -166,6 +167,8 @@ static enum nfs4_cb_kind item_kind(const struct cb_item *it)
 	switch (it->req.opnum) {
 	case OP_CB_RECALL: return NFS4_CB_KIND_RECALL;
 	case OP_CB_GETATTR: return NFS4_CB_KIND_GETATTR;
+	case OP_CB_NOTIFY: return NFS4_CB_KIND_NOTIFY;
+	case OP_CB_RECALLABLE_OBJ_AVAIL: return NFS4_CB_KIND_OBJ_AVAIL;
 	default: return NFS4_CB_KIND_NOTIFY_LOCK; /* the only other one queued */
 	}
 }
@@ -173,7 +176,8 @@ static enum nfs4_cb_kind item_kind(const struct cb_item *it)
 const char *nfs4_cb_kind_name(enum nfs4_cb_kind kind)
 {
 	static const char *const names[NFS4_CB_KINDS] = {"probe", "recall", "getattr",
-							 "notify_lock"};
+							 "notify_lock", "notify",
+							 "recallable_obj_avail"};
 	return kind < NFS4_CB_KINDS ? names[kind] : "unknown";
 }
 
@@ -577,6 +581,28 @@ void nfs4_cb_engine_free(struct nfs4_server *srv)
 
 /* --- queueing ---------------------------------------------------------------------------- */
 
+/* Copies CB_NOTIFY's items and bodies into one block of the item. */
+static bool copy_changes(struct cb_item *it, const struct nfs4_cb_request *req)
+{
+	size_t head = (size_t)req->nchanges * sizeof(struct nfs4_notify), total = head;
+	for (uint32_t i = 0; i < req->nchanges; i++)
+		total += req->changes[i].vals.len;
+	uint8_t *block = malloc(total);
+	if (!block)
+		return false;
+	struct nfs4_notify *items = (struct nfs4_notify *)(void *)block;
+	uint8_t *p = block + head;
+	for (uint32_t i = 0; i < req->nchanges; i++) {
+		items[i] = req->changes[i];
+		memcpy(p, req->changes[i].vals.data, req->changes[i].vals.len);
+		items[i].vals.data = p;
+		p += req->changes[i].vals.len;
+	}
+	it->changes_copy = block;
+	it->req.changes = items;
+	return true;
+}
+
 static struct cb_item *item_new(const struct nfs4_cb_request *req)
 {
 	struct cb_item *it = calloc(1, sizeof(*it));
@@ -595,6 +621,11 @@ static struct cb_item *item_new(const struct nfs4_cb_request *req)
 			memcpy(it->owner_copy, req->lock_owner, req->lock_owner_len);
 		}
 		it->req.lock_owner = it->owner_copy;
+		if (req->nchanges && !copy_changes(it, req)) {
+			free(it->owner_copy);
+			free(it);
+			return NULL;
+		}
 	}
 	it->queued_ms = clock_now_ms();
 	it->state = CB_ITEM_QUEUED;
@@ -692,9 +723,10 @@ void nfs4_cb_probe40(void *arg, uint64_t clientid, uint32_t gen)
 
 int nfs4_cb_queue(struct nfs4_server *srv, uint64_t clientid, const struct nfs4_cb_request *req)
 {
-	/* struct nfs4_cb_request carries the arguments of these three only. */
+	/* struct nfs4_cb_request carries the arguments of these only. */
 	if (req->opnum != OP_CB_RECALL && req->opnum != OP_CB_GETATTR &&
-	    req->opnum != OP_CB_NOTIFY_LOCK)
+	    req->opnum != OP_CB_NOTIFY_LOCK && req->opnum != OP_CB_NOTIFY &&
+	    req->opnum != OP_CB_RECALLABLE_OBJ_AVAIL)
 		return -EINVAL;
 	struct state_cb_route r;
 	if (!state_cb_route(srv->state, clientid, &r))

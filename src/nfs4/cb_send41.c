@@ -49,6 +49,16 @@ void cb_request_args(const struct nfs4_cb_request *req, union cb_op_args *u)
 		u->notify_lock.lock_owner.owner =
 			(struct nfs4_opaque){req->lock_owner, req->lock_owner_len};
 		break;
+	case OP_CB_NOTIFY:
+		u->notify.stateid = req->stateid;
+		u->notify.fh = fh;
+		u->notify.items = req->changes;
+		u->notify.changes.count = req->nchanges;
+		break;
+	case OP_CB_RECALLABLE_OBJ_AVAIL:
+		u->obj_avail.a.objects_to_keep = req->objects_to_keep;
+		u->obj_avail.a.type_mask = req->type_mask;
+		break;
 	default:
 		break;
 	}

@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "nfs4/callback.h"
 #include "nfs4/deleg.h"
+#include "nfs4/dirdeleg.h"
 #include "nfs4/server.h"
 #include "xdr/nfs4_fattr.h"
 
@@ -133,8 +134,12 @@ void nfs4_deleg_work(struct nfs4_server *srv)
 		}
 		while ((n = state_deleg_take_unleased(srv->state, keys, 16)) > 0) {
 			any = true;
-			for (size_t i = 0; i < n; i++)
+			for (size_t i = 0; i < n; i++) {
+				/* A file's lease or a directory's watch: each
+				 * call is a no-op for the other kind. */
 				nfs4_deleg_lease(srv, &keys[i], OPEN_DELEGATE_NONE);
+				nfs4_dirdeleg_unwatch(srv, &keys[i]);
+			}
 		}
 		if (!any)
 			break;

@@ -66,6 +66,7 @@ struct nfs4_export {
 	_Atomic uint64_t slow_until_ns;
 	_Atomic unsigned slow_strikes;
 	_Atomic bool slow_logged;
+	void *dirdeleg_watch; /* nfs4_dirdeleg_watch_hosts's, freed by _unwatch_ */
 };
 
 struct nfs4_pseudo_node {

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "nfs4/deleg.h"
+#include "nfs4/dirdeleg.h"
 #include "nfs4/fattr.h"
 #include "nfs4/ops.h"
 #include "nfs4/server.h"
@@ -81,6 +82,10 @@ NFS4_SERVE(setattr_wire)
 	 * delegations: they may cache what it changes. */
 	if (st == NFS4_OK && (sattr.sa.mask & ~BACKEND_SET_SIZE))
 		st = nfs4_deleg_break_setattr(c, &sid);
+	/* A directory's own attributes: its delegations' holders cache
+	 * them. */
+	if (st == NFS4_OK && sattr.sa.mask && attr.type == BACKEND_DIR)
+		st = nfs4_dirdeleg_break(c, &c->cfh, 1u << NOTIFY4_CHANGE_DIR_ATTRS);
 	if (st == NFS4_OK && sattr.sa.mask) {
 		struct nfs4_export *ex = c->cfh.export;
 		int rc = ex->ops->setattr(ex->bex, &c->cred, &c->cfh.bh, &sattr.sa, &attr);
@@ -89,6 +94,11 @@ NFS4_SERVE(setattr_wire)
 	if (st == NFS4_OK)
 		r.attrsset = sattr.mask;
 	nfs4_enc_setattr_res(res, &r);
+	if (st == NFS4_OK && sattr.sa.mask) {
+		if (attr.type == BACKEND_DIR)
+			nfs4_dirdeleg_dir_attrs(c, &c->cfh);
+		nfs4_dirdeleg_child_attrs(c, &c->cfh, &attr);
+	}
 	return st;
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "nfs4/deleg.h"
+#include "nfs4/dirdeleg.h"
 #include "nfs4/fattr.h"
 #include "nfs4/ops.h"
 #include "nfs4/server.h"
@@ -14,9 +15,9 @@ enum {
 
 /* The cookie verifier: the same for every directory and across restarts,
  * because the cookies themselves stay valid (they come from the back end). */
-static void cookie_verifier(struct nfs4_compound *c, struct nfs4_verifier *out)
+void nfs4_dir_cookie_verifier(const struct nfs4_server *srv, struct nfs4_verifier *out)
 {
-	uint64_t v = siphash24(&c->srv->exports.fh_key, "cookieverf", 10);
+	uint64_t v = siphash24(&srv->exports.fh_key, "cookieverf", 10);
 	memcpy(out->data, &v, 8);
 }
 
@@ -91,7 +92,7 @@ NFS4_SERVE(readdir)
 	if (a->cookie == 1 || a->cookie == 2)
 		return NFS4ERR_BAD_COOKIE;
 	struct nfs4_verifier ours;
-	cookie_verifier(c, &ours);
+	nfs4_dir_cookie_verifier(c->srv, &ours);
 	if (a->cookie != 0 && memcmp(a->cookieverf.data, ours.data, 8) != 0)
 		return NFS4ERR_NOT_SAME;
 
@@ -145,6 +146,8 @@ NFS4_SERVE(create)
 		return NFS4ERR_BADXDR;
 	if (name_st != NFS4_OK)
 		return name_st;
+	if ((st = nfs4_dirdeleg_break(c, &c->cfh, 1u << NOTIFY4_ADD_ENTRY)) != NFS4_OK)
+		return st;
 
 	struct nfs4_export *ex = c->cfh.export;
 	struct backend_handle bh;
@@ -175,6 +178,7 @@ NFS4_SERVE(create)
 		.attrset = sattr.mask,
 	};
 	nfs4_enc_create_res(res, &r);
+	nfs4_dirdeleg_added(c, &c->cfh, name, &bh, &attr);
 	struct nfs4_fh fh;
 	nfs4_fh_from_object(&c->srv->exports, ex, &bh, &fh);
 	nfs4_compound_set_cfh(c, &fh);
@@ -188,7 +192,9 @@ NFS4_SERVE(remove)
 	enum nfsstat4 st = nfs4_need_dir_name(c, a->name, name, &dattr);
 	if (st != NFS4_OK)
 		return st;
-	if ((st = nfs4_deleg_break_name(c, &c->cfh, name)) != NFS4_OK)
+	if ((st = nfs4_deleg_break_name(c, &c->cfh, name)) != NFS4_OK ||
+	    (st = nfs4_dirdeleg_break_name(c, &c->cfh, name)) != NFS4_OK ||
+	    (st = nfs4_dirdeleg_break(c, &c->cfh, 1u << NOTIFY4_REMOVE_ENTRY)) != NFS4_OK)
 		return st;
 	struct nfs4_export *ex = c->cfh.export;
 	int rc = ex->ops->remove(ex->bex, &c->cred, &c->cfh.bh, name);
@@ -196,6 +202,7 @@ NFS4_SERVE(remove)
 		return nfs4_errno_to_status(rc);
 	struct nfs4_remove_res r = {nfs4_dir_change_info(dattr.change, dir_change(c, &c->cfh))};
 	nfs4_enc_remove_res(res, &r);
+	nfs4_dirdeleg_removed(c, &c->cfh, name);
 	return NFS4_OK;
 }
 
@@ -225,6 +232,18 @@ NFS4_SERVE(rename)
 	if ((st = nfs4_deleg_break_name(c, &c->sfh, from)) != NFS4_OK ||
 	    (st = nfs4_deleg_break_name(c, &c->cfh, to)) != NFS4_OK)
 		return st;
+	/* A rename within a directory is one change; across, an entry goes
+	 * from one and comes into the other.  A delegated directory renamed
+	 * or replaced itself is recalled. */
+	bool within = nfs4_fh_equal(&c->sfh, &c->cfh);
+	if ((st = nfs4_dirdeleg_break_name(c, &c->sfh, from)) != NFS4_OK ||
+	    (st = nfs4_dirdeleg_break_name(c, &c->cfh, to)) != NFS4_OK ||
+	    (st = nfs4_dirdeleg_break(c, &c->sfh,
+				      within ? 1u << NOTIFY4_RENAME_ENTRY
+					     : 1u << NOTIFY4_REMOVE_ENTRY)) != NFS4_OK ||
+	    (!within &&
+	     (st = nfs4_dirdeleg_break(c, &c->cfh, 1u << NOTIFY4_ADD_ENTRY)) != NFS4_OK))
+		return st;
 	struct nfs4_export *ex = c->cfh.export;
 	int rc = ex->ops->rename(ex->bex, &c->cred, &c->sfh.bh, from, &c->cfh.bh, to);
 	if (rc)
@@ -234,6 +253,7 @@ NFS4_SERVE(rename)
 		.target_cinfo = nfs4_dir_change_info(tattr.change, dir_change(c, &c->cfh)),
 	};
 	nfs4_enc_rename_res(res, &r);
+	nfs4_dirdeleg_renamed(c, &c->sfh, from, &c->cfh, to);
 	return NFS4_OK;
 }
 
@@ -255,7 +275,8 @@ NFS4_SERVE(link)
 		return NFS4ERR_XDEV;
 	if (name_st != NFS4_OK)
 		return name_st;
-	if ((st = nfs4_deleg_break_fh(c, &c->sfh)) != NFS4_OK)
+	if ((st = nfs4_deleg_break_fh(c, &c->sfh)) != NFS4_OK ||
+	    (st = nfs4_dirdeleg_break(c, &c->cfh, 1u << NOTIFY4_ADD_ENTRY)) != NFS4_OK)
 		return st;
 	struct nfs4_export *ex = c->cfh.export;
 	int rc = ex->ops->link(ex->bex, &c->cred, &c->sfh.bh, &c->cfh.bh, name);
@@ -263,6 +284,11 @@ NFS4_SERVE(link)
 		return nfs4_errno_to_status(rc);
 	struct nfs4_link_res r = {nfs4_dir_change_info(dattr.change, dir_change(c, &c->cfh))};
 	nfs4_enc_link_res(res, &r);
+	/* One more link now: the attributes as they are. */
+	if (nfs4_fh_getattr(c, &c->sfh, &oattr) == NFS4_OK)
+		nfs4_dirdeleg_added(c, &c->cfh, name, &c->sfh.bh, &oattr);
+	else
+		nfs4_dirdeleg_added(c, &c->cfh, name, NULL, NULL);
 	return NFS4_OK;
 }
 

@@ -1,9 +1,11 @@
 /* Data: READ, WRITE, COMMIT. */
 #include <string.h>
 
+#include "nfs4/dirdeleg.h"
 #include "nfs4/fattr.h"
 #include "nfs4/ops.h"
 #include "nfs4/server.h"
+#include "state/state_dirdeleg.h"
 
 
 /* READ, WRITE and COMMIT work on regular files only; *attr gets the
@@ -86,6 +88,12 @@ NFS4_SERVE(write)
 	struct nfs4_write_res r = {.count = (uint32_t)written, .committed = (uint32_t)committed};
 	memcpy(r.writeverf.data, c->srv->write_verifier, sizeof(r.writeverf.data));
 	nfs4_enc_write_res(res, &r);
+	/* Size, times and change moved: holders told of an entry's
+	 * attributes learn them (no cost without such a holder). */
+	struct backend_attr attr;
+	if (state_dirdeleg_any_child_attrs(c->srv->state) &&
+	    nfs4_fh_getattr(c, &c->cfh, &attr) == NFS4_OK)
+		nfs4_dirdeleg_child_attrs(c, &c->cfh, &attr);
 	return NFS4_OK;
 }
 

@@ -7,10 +7,12 @@
 #include <string.h>
 
 #include "nfs4/deleg.h"
+#include "nfs4/dirdeleg.h"
 #include "nfs4/fattr.h"
 #include "nfs4/ops.h"
 #include "nfs4/ops_state.h"
 #include "nfs4/server.h"
+#include "state/state_dirdeleg.h"
 
 
 /* --- shared sequencing helpers ------------------------------------------------ */
@@ -302,6 +304,15 @@ static enum nfsstat4 open_by_name(struct nfs4_compound *c, const struct open_arg
 		return NFS4ERR_ROFS;
 	if ((a->createmode != EXCLUSIVE4 || a->excl41) && a->sattr_status != NFS4_OK)
 		return a->sattr_status;
+	/* A name that is not there yet is an entry coming into a directory
+	 * whose delegations' holders may have to be recalled first. */
+	if (state_dirdeleg_any(c->srv->state)) {
+		struct backend_handle bh;
+		struct backend_attr attr;
+		if (ex->ops->lookup(ex->bex, &c->cred, &c->cfh.bh, name, &bh, &attr) != 0 &&
+		    (s = nfs4_dirdeleg_break(c, &c->cfh, 1u << NOTIFY4_ADD_ENTRY)) != NFS4_OK)
+			return s;
+	}
 	/* The size waits until the share reservation is granted: truncating
 	 * a file another client holds with deny-write would be wrong. */
 	struct backend_setattr sa = a->sattr.sa;
@@ -316,6 +327,8 @@ static enum nfsstat4 open_by_name(struct nfs4_compound *c, const struct open_arg
 	struct backend_attr after;
 	if (t->created && nfs4_fh_getattr(c, &c->cfh, &after) == NFS4_OK)
 		t->after = after.change;
+	if (t->created)
+		nfs4_dirdeleg_added(c, &c->cfh, name, &t->bh, &t->attr);
 	bool has_size = a->createmode != EXCLUSIVE4 && (a->sattr.sa.mask & BACKEND_SET_SIZE);
 	if (a->excl41 && t->created && a->sattr_status == NFS4_OK) {
 		/* The verifier lives in the times: set the rest now. */

@@ -24,6 +24,7 @@ void nfs4_lock_notify(void *ctx, const struct state_lock_notice *n);
 
 /* ops_deleg.c */
 NFS4_SERVE_DECL(want_delegation);
+NFS4_SERVE_DECL(get_dir_delegation);
 
 /* The v4.1 bits of share_access that say which delegation is wanted. */
 #define NFS4_OPEN_WANT_BITS                                                  \

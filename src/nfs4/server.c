@@ -11,6 +11,7 @@
 
 #include "core/log.h"
 #include "nfs4/callback.h"
+#include "nfs4/dirdeleg.h"
 #include "nfs4/deleg.h"
 #include "nfs4/drc40.h"
 #include "nfs4/ops_state.h"
@@ -116,7 +117,14 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 	rc = nfs4_ga_waits_start(srv);
 	if (rc)
 		return rc;
+	rc = nfs4_dirdeleg_notifier_start(srv);
+	if (rc)
+		return rc;
+	rc = nfs4_dirdeleg_children_start(srv);
+	if (rc)
+		return rc;
 	nfs4_deleg_watch_leases(srv);
+	nfs4_dirdeleg_watch_hosts(srv);
 	state_lock_notify_set(srv->state, nfs4_lock_notify, srv);
 	return 0;
 }
@@ -124,10 +132,14 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 void nfs4_server_fini(struct nfs4_server *srv)
 {
 	nfs4_deleg_unwatch_leases(srv);
+	nfs4_dirdeleg_unwatch_hosts(srv);
 	/* No notice may reach the engine once it is gone. */
 	if (srv->state)
 		state_lock_notify_set(srv->state, NULL, NULL);
+	nfs4_dirdeleg_notifier_stop(srv);
 	nfs4_cb_engine_stop(srv);
+	nfs4_dirdeleg_notifier_free(srv);
+	nfs4_dirdeleg_children_free(srv);
 	/* After the engine: no answer can come any more. */
 	nfs4_ga_waits_stop(srv);
 	if (srv->state)

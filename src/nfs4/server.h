@@ -12,6 +12,8 @@
 struct state_server;
 struct nfs4_cb_engine;
 struct nfs4_ga_waits;
+struct nfs4_dirdeleg_notifier;
+struct nfs4_dirdeleg_children;
 
 struct nfs4_server {
 	struct nfs4_exports exports;
@@ -20,6 +22,9 @@ struct nfs4_server {
 	struct nfs4_cb_engine *cb; /* the callback queues and workers (nfs4/callback.h) */
 	struct nfs4_ga_waits *ga_waits; /* GETATTRs parked on CB_GETATTR (nfs4/deleg.h) */
 	struct nfs4_drc40 *drc40; /* v4.0 duplicate request cache (nfs4/drc40.h) */
+	/* Sends directory delegations' CB_NOTIFYs (nfs4/dirdeleg.h). */
+	struct nfs4_dirdeleg_notifier *dd_notifier;
+	struct nfs4_dirdeleg_children *dd_children; /* entries of delegated directories */
 	uint32_t minor_min, minor_max; /* minor versions accepted */
 	/* Per listener (rpc_conn_listener): min << 16 | max, one word so that
 	 * a COMPOUND reads both ends of a range changed at run time together

@@ -77,6 +77,23 @@ struct state_deleg_limits {
 	/* No new delegation on a file recalled less than this long ago, so
 	 * that two clients do not pass one back and forth. */
 	uint32_t no_regrant_ms;
+	/* Directory delegations (state/state_dirdeleg.h): granted at all,
+	 * how many in all (0: no limit; max_per_client counts them with the
+	 * file delegations), the window over which a holder's notifications
+	 * are gathered into one CB_NOTIFY, the changes one may carry, and
+	 * the longest attribute-notification delay a holder may ask. */
+	bool dir;
+	unsigned max_dir;
+	uint32_t dir_window_ms;
+	unsigned dir_max_changes;
+	uint32_t dir_attr_delay_max_ms;
+};
+
+/* Defaults of the directory-delegation limits. */
+enum {
+	STATE_DIR_WINDOW_MS = 50,
+	STATE_DIR_MAX_CHANGES = 256,
+	STATE_DIR_ATTR_DELAY_MAX_MS = 1000,
 };
 
 /* Caps on what clients may hold, so that one client (or a flood of new
@@ -577,7 +594,9 @@ size_t state_deleg_take_callbacks(struct state_server *st, struct state_deleg_cb
 				  size_t max);
 
 /* Files whose last delegation went (returned, revoked, freed with its
- * client) and whose back-end lease is to be dropped: up to max to out. */
+ * client) and whose back-end lease is to be dropped, and directories
+ * whose last directory delegation went and that the back end is to stop
+ * watching: up to max to out. */
 size_t state_deleg_take_unleased(struct state_server *st, struct state_file_key *out, size_t max);
 
 /* How a CB_RECALL ended (status as struct nfs4_cb_result).

@@ -23,6 +23,7 @@ void state_deleg_init(struct state_server *st)
 {
 	st->deleg.limits = st->opts.deleg;
 	state_list_init(&st->deleg.recalled_list);
+	state_list_init(&st->deleg.dir_pending);
 }
 
 void state_deleg_fini(struct state_server *st)
@@ -124,6 +125,20 @@ static void deleg_detach(struct state_server *st, struct state_deleg *d, bool un
 	struct state_client *cl = d->s.owner->client;
 	if (cl && cl->n_delegs > 0)
 		cl->n_delegs--;
+	if (d->dir) {
+		/* A directory has no lease: its changes reach the holders as
+		 * notifications or recalls.  Once the last delegation went,
+		 * the back end stops watching it (queued like a lease). */
+		state_dirdeleg_drop_batch(st, d);
+		if (state_list_empty(&f->delegs))
+			queue_unleased(st, &f->key);
+		st->deleg.dir_active--;
+		atomic_fetch_sub_explicit(&st->deleg.n_dir, 1, memory_order_relaxed);
+		if (d->dir->notify & (1u << NOTIFY4_CHANGE_CHILD_ATTRS))
+			atomic_fetch_sub_explicit(&st->deleg.n_dir_child, 1, memory_order_relaxed);
+		state_file_maybe_free(st, f);
+		return;
+	}
 	st->deleg.active--;
 	atomic_fetch_sub_explicit(&st->deleg.n_any, 1, memory_order_relaxed);
 	if (d->type == OPEN_DELEGATE_WRITE)
@@ -144,6 +159,7 @@ static void deleg_free(struct state_server *st, struct state_deleg *d, bool unle
 	}
 	hashtable_remove(&st->stids, &d->s.node);
 	state_list_del(&d->s.owner_link);
+	free(d->dir);
 	free(d);
 }
 
@@ -163,7 +179,10 @@ static void deleg_revoke(struct state_server *st, struct state_deleg *d, const c
 	deleg_detach(st, d, true);
 	d->revoked = true;
 	d->recalled = false;
-	st->deleg.revoked++;
+	if (d->dir)
+		st->deleg.dir_revoked++;
+	else
+		st->deleg.revoked++;
 	struct state_client *cl = d->s.owner->client;
 	if (cl && cl->n_revoked++ == 0)
 		client_revoked_flag(st, cl);
@@ -177,7 +196,14 @@ static void deleg_recall(struct state_server *st, struct state_deleg *d)
 	d->recalled = true;
 	d->recall_ms = state_now_ms();
 	state_list_add(&st->deleg.recalled_list, &d->recall_link);
-	st->deleg.recalled++;
+	if (d->dir) {
+		/* The recall supersedes what was not sent: the holder drops
+		 * its cached listing when it returns the delegation. */
+		state_dirdeleg_drop_batch(st, d);
+		st->deleg.dir_recalled++;
+	} else {
+		st->deleg.recalled++;
+	}
 	struct state_deleg_recent *r = &st->deleg.recent[st->deleg.recent_next];
 	st->deleg.recent_next = (st->deleg.recent_next + 1) % STATE_DELEG_RECENT;
 	r->key = d->s.file->key;
@@ -223,18 +249,31 @@ static struct state_owner *deleg_owner(struct state_server *st, struct state_cli
 	return o;
 }
 
-static struct state_deleg *deleg_new(struct state_server *st, struct state_client *cl,
-				     struct state_file *f, uint32_t type)
+struct state_deleg *state_deleg_new(struct state_server *st, struct state_client *cl,
+				    struct state_file *f, uint32_t type, struct state_dirdeleg *dir)
 {
 	struct state_owner *o = deleg_owner(st, cl);
 	struct state_deleg *d = o ? calloc(1, sizeof(*d)) : NULL;
-	if (!d)
+	if (!d) {
+		free(dir);
 		return NULL;
+	}
 	d->type = type;
+	d->dir = dir;
 	state_list_init(&d->recall_link);
 	state_stid_init(st, &d->s, STATE_STID_DELEG, o, f);
 	state_list_add(&f->delegs, &d->s.file_link);
 	cl->n_delegs++;
+	if (dir) {
+		dir->owner = d;
+		state_list_init(&dir->pending_link);
+		st->deleg.dir_active++;
+		st->deleg.dir_granted++;
+		atomic_fetch_add_explicit(&st->deleg.n_dir, 1, memory_order_relaxed);
+		if (dir->notify & (1u << NOTIFY4_CHANGE_CHILD_ATTRS))
+			atomic_fetch_add_explicit(&st->deleg.n_dir_child, 1, memory_order_relaxed);
+		return d;
+	}
 	st->deleg.active++;
 	st->deleg.granted++;
 	atomic_fetch_add_explicit(&st->deleg.n_any, 1, memory_order_relaxed);
@@ -268,6 +307,8 @@ bool state_deleg_conflict(struct state_server *st, struct state_file *f, uint64_
 			deleg_of(state_container_of(pos, struct state_stid, file_link));
 		if (d->s.owner->clientid == clientid)
 			continue; /* a client never conflicts with itself */
+		if (d->dir)
+			continue; /* state_dirdeleg_break decides for directories */
 		if (!write && d->type != OPEN_DELEGATE_WRITE)
 			continue;
 		conflict = true;
@@ -304,7 +345,7 @@ enum nfsstat4 state_deleg_break(struct state_server *st, const struct state_file
  * client made it for callbacks, and a recall that cannot get through ends
  * in a revocation the client is told about.  need_up: only one whose last
  * callback was answered (what a reclaim needs not to be recalled at once). */
-static bool back_channel_usable(struct state_client *cl, bool need_up)
+bool state_deleg_back_usable(struct state_client *cl, bool need_up)
 {
 	if (!cl->v41)
 		return false;
@@ -319,8 +360,8 @@ static bool back_channel_usable(struct state_client *cl, bool need_up)
 	return ok;
 }
 
-static bool recently_recalled(const struct state_server *st, const struct state_file_key *key,
-			      uint64_t now)
+bool state_deleg_recently_recalled(const struct state_server *st,
+				   const struct state_file_key *key, uint64_t now)
 {
 	uint32_t window = st->deleg.limits.no_regrant_ms;
 	for (unsigned i = 0; i < STATE_DELEG_RECENT; i++) {
@@ -462,14 +503,14 @@ void state_deleg_grant(struct state_server *st, uint64_t clientid,
 		bool first = state_list_empty(&f->delegs);
 		d = others_deleg_conflict(f, cl->clientid, a->reclaim_type)
 			    ? NULL /* two clients cannot both have held these */
-			    : deleg_new(st, cl, f, a->reclaim_type);
+			    : state_deleg_new(st, cl, f, a->reclaim_type, NULL);
 		if (!d) {
 			grant_none(a, WND4_CONTENTION, out);
 			goto out;
 		}
 		d->timestamps = a->v41 && (a->want & OPEN4_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS);
 		grant_give(d, true, first, out);
-		out->recall = !(a->cb_up || back_channel_usable(cl, true));
+		out->recall = !(a->cb_up || state_deleg_back_usable(cl, true));
 		goto out;
 	}
 	uint32_t why;
@@ -477,16 +518,16 @@ void state_deleg_grant(struct state_server *st, uint64_t clientid,
 	const struct state_deleg_limits *l = &st->deleg.limits;
 	if (type == OPEN_DELEGATE_NONE) {
 		grant_none(a, why, out);
-	} else if (!(a->cb_up || back_channel_usable(cl, false)) || state_grace_active(st, now)) {
+	} else if (!(a->cb_up || state_deleg_back_usable(cl, false)) || state_grace_active(st, now)) {
 		grant_none(a, WND4_RESOURCE, out);
 	} else if ((l->max_total && st->deleg.active >= l->max_total) ||
 		   (l->max_per_client && cl->n_delegs >= l->max_per_client)) {
 		grant_none(a, WND4_RESOURCE, out);
-	} else if (recently_recalled(st, file, now) || others_conflict(f, cl->clientid, type)) {
+	} else if (state_deleg_recently_recalled(st, file, now) || others_conflict(f, cl->clientid, type)) {
 		grant_none(a, WND4_CONTENTION, out);
 	} else {
 		bool first = state_list_empty(&f->delegs);
-		d = deleg_new(st, cl, f, type);
+		d = state_deleg_new(st, cl, f, type, NULL);
 		if (d) {
 			d->timestamps =
 				a->v41 && (a->want & OPEN4_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS);
@@ -505,7 +546,10 @@ void state_deleg_undo(struct state_server *st, const struct nfs4_stateid *sid)
 	pthread_mutex_lock(&st->lock);
 	struct state_deleg *d = state_deleg_find(st, sid);
 	if (d) {
-		st->deleg.granted--;
+		if (d->dir)
+			st->deleg.dir_granted--;
+		else
+			st->deleg.granted--;
 		state_deleg_free(st, d);
 	}
 	pthread_mutex_unlock(&st->lock);

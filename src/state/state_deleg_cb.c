@@ -183,7 +183,9 @@ enum nfsstat4 state_delegreturn(struct state_server *st, uint64_t clientid,
 		} else {
 			struct state_file *f = d->s.file;
 			state_client_renew(st, d->s.owner->client);
-			*last = f->delegs.next == &d->s.file_link && f->delegs.prev == &d->s.file_link;
+			/* A directory has no lease to drop. */
+			*last = !d->dir && f->delegs.next == &d->s.file_link &&
+				f->delegs.prev == &d->s.file_link;
 			/* The NFSv4 layer drops the lease itself: not queued. */
 			state_deleg_free_returned(st, d);
 		}

@@ -202,6 +202,26 @@ struct state_deleg {
 	/* RFC 9754: granted as an ATTRS_DELEG one (the holder keeps the
 	 * file's access and modify times). */
 	bool timestamps;
+	/* A directory delegation (state_dirdeleg.c): what its holder asked
+	 * to be told and what waits to be sent; NULL for a file's. */
+	struct state_dirdeleg *dir;
+};
+
+/* What a directory delegation has beyond a file delegation's record. */
+struct state_dirdeleg {
+	struct state_deleg *owner; /* the record this belongs to */
+	uint32_t notify; /* the NOTIFY4_* bits granted */
+	struct nfs4_bitmap child_attrs, dir_attrs;
+	uint32_t child_delay_ms, dir_delay_ms;
+	/* The batch not yet sent: each change as a notify4 item of the
+	 * wire (state_dirdeleg_batch); wire counts its bytes in a CB_NOTIFY,
+	 * bounded by max_wire (what the back channel takes) and the
+	 * server's max_changes. */
+	uint8_t *buf;
+	uint32_t len, cap, count, wire, max_wire;
+	uint64_t due_ms; /* when the batch goes out (0: empty) */
+	bool in_flight;  /* a CB_NOTIFY of it is under way */
+	struct state_list pending_link; /* st->deleg.dir_pending while due_ms */
 };
 
 struct state_deleg_recent {
@@ -209,7 +229,7 @@ struct state_deleg_recent {
 	uint64_t ms;
 };
 
-enum { STATE_DELEG_RECENT = 64, STATE_DELEG_PENDING_MAX = 4096 };
+enum { STATE_DELEG_RECENT = 64, STATE_DELEG_PENDING_MAX = 4096, STATE_DIR_WISHES = 64 };
 
 /* Delegation bookkeeping of the server (st->lock). */
 struct state_deleg_table {
@@ -227,6 +247,21 @@ struct state_deleg_table {
 	size_t nunleased, unleased_cap;
 	_Atomic bool work; /* cbs or unleased not empty */
 	atomic_uint n_any, n_write; /* active, and active write, delegations */
+	/* Directory delegations (state_dirdeleg.c): counted apart from file
+	 * delegations, their batches of notifications waiting to be sent. */
+	unsigned dir_active;
+	uint64_t dir_granted, dir_recalled, dir_revoked;
+	uint64_t dir_notifies, dir_notify_changes, dir_overflows;
+	atomic_uint n_dir; /* dir_active, for a check without the lock */
+	atomic_uint n_dir_child; /* of them, those told of child attributes */
+	struct state_list dir_pending; /* struct state_dirdeleg.pending_link */
+	/* Clients told GDD4_UNAVAIL with will_signal: each gets
+	 * CB_RECALLABLE_OBJ_AVAIL once that directory may be delegated. */
+	struct state_dir_wish {
+		uint64_t clientid;
+		struct state_file_key dir;
+	} dir_wishes[STATE_DIR_WISHES];
+	unsigned n_dir_wishes;
 };
 
 /* A record from before the restart. */
@@ -407,12 +442,24 @@ struct state_deleg *state_deleg_find(struct state_server *st, const struct nfs4_
 void state_deleg_recall_locked(struct state_server *st, struct state_deleg *d);
 void state_deleg_revoke_locked(struct state_server *st, struct state_deleg *d, const char *why);
 void state_deleg_queue_getattr(struct state_server *st, struct state_deleg *d);
+/* A new delegation of client cl on f (a directory one when dir is
+ * given: the record takes it), counted; NULL when out of memory (dir is
+ * then freed too). */
+struct state_deleg *state_deleg_new(struct state_server *st, struct state_client *cl,
+				    struct state_file *f, uint32_t type, struct state_dirdeleg *dir);
 /* Keeps st->deleg.work in step with the queues. */
 void state_deleg_work_flag(struct state_server *st);
 /* Another client's delegation on f conflicts with an access by clientid:
  * recalls it (queues CB_RECALL) unless it already is; true if any. */
 bool state_deleg_conflict(struct state_server *st, struct state_file *f, uint64_t clientid,
 			  bool write);
+/* Whether a v4.1 client's back channel may carry a delegation's
+ * callbacks (need_up: its last callback was answered); takes the
+ * sessions' locks. */
+bool state_deleg_back_usable(struct state_client *cl, bool need_up);
+/* Whether key was recalled less than no_regrant_ms before now. */
+bool state_deleg_recently_recalled(const struct state_server *st,
+				   const struct state_file_key *key, uint64_t now);
 /* The state thread's pass: revokes recalled delegations not returned
  * within a lease. */
 void state_delegs_expire(struct state_server *st, uint64_t now);
@@ -421,6 +468,10 @@ static inline enum nfsstat4 state_deleg_revoked_status(uint32_t minor)
 {
 	return minor >= 1 ? NFS4ERR_DELEG_REVOKED : NFS4ERR_EXPIRED;
 }
+
+/* state_dirdeleg.c: a directory delegation leaves its file (returned,
+ * recalled, revoked, freed): its pending batch goes. */
+void state_dirdeleg_drop_batch(struct state_server *st, struct state_deleg *d);
 
 /* state_lock.c */
 void state_lockst_free(struct state_server *st, struct state_lockst *ls);

@@ -103,6 +103,11 @@ void state_options_from_config(struct state_options *o, const struct ferry_confi
 	o->deleg.max_total = cfg->max_delegations;
 	o->deleg.max_per_client = cfg->max_delegations_per_client;
 	o->deleg.no_regrant_ms = STATE_DELEG_NO_REGRANT_MS;
+	o->deleg.dir = cfg->dir_delegations;
+	o->deleg.max_dir = cfg->max_dir_delegations;
+	o->deleg.dir_window_ms = cfg->dir_notify_window_ms;
+	o->deleg.dir_max_changes = cfg->dir_notify_max_changes;
+	o->deleg.dir_attr_delay_max_ms = cfg->dir_attr_delay_max_ms;
 	o->caps = (struct state_caps){
 		.clients = cfg->max_clients,
 		.sessions_per_client = cfg->max_sessions_per_client,

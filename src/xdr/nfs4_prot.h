@@ -411,6 +411,16 @@ enum nfs_cb_opnum4 {
 	OP_CB_ILLEGAL = 10044,
 };
 
+/* Bits of CB_RECALL_ANY's and CB_RECALLABLE_OBJ_AVAIL's type mask (RFC 8881
+ * 20.6.1). */
+enum {
+	RCA4_TYPE_MASK_RDATA_DLG = 0,
+	RCA4_TYPE_MASK_WDATA_DLG = 1,
+	RCA4_TYPE_MASK_DIR_DLG = 2,
+	RCA4_TYPE_MASK_FILE_LAYOUT = 3,
+	RCA4_TYPE_MASK_BLK_LAYOUT = 4,
+};
+
 enum nfsstat4 {
 	NFS4_OK = 0,
 	NFS4ERR_PERM = 1,

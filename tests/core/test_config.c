@@ -424,6 +424,30 @@ static void test_file_delegations(void **state)
 	assert_err_contains("max_delegations");
 }
 
+static void test_dir_delegations(void **state)
+{
+	config_init_defaults(&cfg);
+	assert_true(cfg.dir_delegations);
+	assert_int_equal(cfg.max_dir_delegations, 0);
+	assert_int_equal(cfg.dir_notify_window_ms, 50);
+	assert_int_equal(cfg.dir_notify_max_changes, 256);
+	assert_int_equal(cfg.dir_attr_delay_max_ms, 1000);
+	assert_true(load("[nfs]\ndir_delegations = no\nmax_dir_delegations = 10\n"
+			 "dir_notify_window_ms = 20\ndir_notify_max_changes = 4\n"
+			 "dir_attr_delay_max_ms = 300\n"));
+	assert_false(cfg.dir_delegations);
+	assert_int_equal(cfg.max_dir_delegations, 10);
+	assert_int_equal(cfg.dir_notify_window_ms, 20);
+	assert_int_equal(cfg.dir_notify_max_changes, 4);
+	assert_int_equal(cfg.dir_attr_delay_max_ms, 300);
+	assert_false(load("[nfs]\ndir_delegations = maybe\n"));
+	assert_err_contains("expected yes or no");
+	assert_false(load("[nfs]\ndir_notify_window_ms = 0\n"));
+	assert_err_contains("1..60000");
+	assert_false(load("[nfs]\ndir_notify_max_changes = 0\n"));
+	assert_err_contains("1..65536");
+}
+
 static void test_file_errors(void **state)
 {
 	assert_false(load("[server]\nlisten = a:1\nbogus = 1\n"));
@@ -674,6 +698,7 @@ int main(void)
 		cmocka_unit_test(test_file_all_sections),
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_file_delegations),
+		cmocka_unit_test(test_dir_delegations),
 		cmocka_unit_test(test_file_numbers),
 		cmocka_unit_test(test_file_limits),
 		cmocka_unit_test(test_file_long_export_name),

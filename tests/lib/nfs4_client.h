@@ -243,6 +243,7 @@ struct nfs4c_cb_op {
 		struct nfs4_cb_notify_lock_args notify_lock;
 		struct nfs4_cb_notify_args notify;
 		struct nfs4_cb_offload_args offload;
+		struct nfs4_cb_recallable_obj_avail_args obj_avail;
 	} u;
 };
 
@@ -274,6 +275,8 @@ struct nfs4c_cb_rec {
 	uint8_t owner[NFS4_OPAQUE_LIMIT];
 	uint32_t owner_len;
 	uint32_t nchanges;               /* CB_NOTIFY */
+	uint32_t objects_to_keep;        /* CB_RECALLABLE_OBJ_AVAIL */
+	struct nfs4_bitmap type_mask;
 };
 
 enum { NFS4C_CB_RECS = 128, NFS4C_CB_MAX_OP = OP_CB_OFFLOAD, NFS4C_CB_HELD = 16 };

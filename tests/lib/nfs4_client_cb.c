@@ -208,6 +208,12 @@ static bool decode_op(struct xdr_dec *d, struct nfs4c_cb_op *op, struct nfs4c_cb
 		r->nchanges = op->u.notify.changes.count;
 		copy_fh(r, op->u.notify.fh);
 		return true;
+	case OP_CB_RECALLABLE_OBJ_AVAIL:
+		if (!nfs4_dec_cb_recallable_obj_avail_args(d, &op->u.obj_avail))
+			return false;
+		r->objects_to_keep = op->u.obj_avail.a.objects_to_keep;
+		r->type_mask = op->u.obj_avail.a.type_mask;
+		return true;
 	case OP_CB_OFFLOAD:
 		if (!nfs4_dec_cb_offload_args(d, &op->u.offload))
 			return false;
@@ -222,7 +228,8 @@ static bool decode_op(struct xdr_dec *d, struct nfs4c_cb_op *op, struct nfs4c_cb
 static bool known_op(uint32_t opnum)
 {
 	return opnum == OP_CB_SEQUENCE || opnum == OP_CB_RECALL || opnum == OP_CB_GETATTR ||
-	       opnum == OP_CB_NOTIFY_LOCK || opnum == OP_CB_NOTIFY || opnum == OP_CB_OFFLOAD;
+	       opnum == OP_CB_NOTIFY_LOCK || opnum == OP_CB_NOTIFY || opnum == OP_CB_OFFLOAD ||
+	       opnum == OP_CB_RECALLABLE_OBJ_AVAIL;
 }
 
 /* Encodes the CB_COMPOUND4res for the call's arguments in d into e. */

@@ -36,9 +36,9 @@ static inline int dl_start(void)
 	return ferryd_start(&server, args);
 }
 
-static inline int dl_setup(void **st)
+/* The server with extra lines in [nfs] (after the fixture's own). */
+static inline int dl_setup_with(const char *extra)
 {
-	(void)st;
 	const char *tmp = getenv("TMPDIR");
 	snprintf(dl_dir, sizeof(dl_dir), "%s/ferry-deleg-XXXXXX", tmp ? tmp : "/tmp");
 	if (!mkdtemp(dl_dir))
@@ -52,9 +52,16 @@ static inline int dl_setup(void **st)
 	if (!f)
 		return -1;
 	fprintf(f, "[nfs]\nlease_time = 10\ngrace_time = 4\ncallback_timeout_ms = 300\n"
-		   "callback_retry_ms = 200\ncallback_retries = 1\n");
+		   "callback_retry_ms = 200\ncallback_retries = 1\n%s",
+		extra);
 	fclose(f);
 	return dl_start();
+}
+
+static inline int dl_setup(void **st)
+{
+	(void)st;
+	return dl_setup_with("");
 }
 
 static inline int dl_teardown(void **st)

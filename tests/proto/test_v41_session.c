@@ -604,7 +604,7 @@ static void test_front_door(void **state)
 	assert_int_equal(nfs4c_next(&p, OP_ILLEGAL), NFS4ERR_OP_ILLEGAL);
 	nfs4c_done(&p);
 	/* Not-supported optional operations. */
-	static const uint32_t nots[] = {OP_LAYOUTGET, OP_GETDEVICEINFO, OP_GET_DIR_DELEGATION};
+	static const uint32_t nots[] = {OP_LAYOUTGET, OP_GETDEVICEINFO, OP_LAYOUTCOMMIT};
 	for (size_t i = 0; i < 3; i++) {
 		nfs4c_begin_seq(&s, &m, 0, false);
 		nfs4c_putrootfh(&m);

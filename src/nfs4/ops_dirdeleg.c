@@ -1,0 +1,121 @@
+/* Directory delegations on the NFSv4 side: GET_DIR_DELEGATION (RFC 8881
+ * 18.39) and the recalls the operations that change a directory cause
+ * (10.9).  The state module decides (state/state_dirdeleg.h). */
+#include <string.h>
+
+#include "nfs4/dirdeleg.h"
+#include "nfs4/fattr.h"
+#include "nfs4/ops.h"
+#include "nfs4/ops_state.h"
+#include "nfs4/server.h"
+#include "state/state_dirdeleg.h"
+#include "xdr/nfs4_codec_session.h"
+
+/* A CB_NOTIFY besides its changes, at its largest: record mark, RPC call
+ * header with an AUTH_SYS credential of the longest machine name and
+ * every group, CB_COMPOUND header, CB_SEQUENCE with no referring calls,
+ * CB_NOTIFY's stateid, filehandle and list length. */
+enum {
+	CB_NOTIFY_OVERHEAD = 4 + 6 * 4 + (8 + 4 + 4 + 256 + 4 + 4 + 4 + 16 * 4) + 8 +
+			     4 * 4 + (4 + 16 + 4 * 4 + 4 + 4) + (4 + 16 + 4 + NFS4_FHSIZE + 4),
+};
+
+/* The client an operation acts for: a v4.1 session's; a v4.0 request
+ * (0) is never a holder's, as directory delegations are v4.1 only. */
+static uint64_t dir_caller(const struct nfs4_compound *c)
+{
+	return c->minor >= 1 ? c->clientid : 0;
+}
+
+NFS4_SERVE(get_dir_delegation)
+{
+	struct backend_attr attr;
+	enum nfsstat4 s = nfs4_need_dir(c, &attr);
+	if (s != NFS4_OK)
+		return s;
+	struct nfs4_get_dir_delegation_res r;
+	memset(&r, 0, sizeof(r));
+	/* will_signal only for a passing refusal the client asked to hear
+	 * the end of (state_dirdeleg_grant). */
+	r.status = GDD4_UNAVAIL;
+	r.will_signal_deleg_avail = false;
+	if (c->cfh.kind == NFS4_FH_EXPORT) {
+		struct state_file_key key = {.export_id = c->cfh.export->id, .bh = c->cfh.bh};
+		uint32_t notify = a->notification_types.w[0] & NFS4_DIRDELEG_NOTIFY_SERVED;
+		/* Child attributes need the directory's entries indexed; one
+		 * too large for that gets the other kinds only. */
+		if ((notify & (1u << NOTIFY4_CHANGE_CHILD_ATTRS)) &&
+		    nfs4_dirdeleg_children_index(c->srv, &key) != 0)
+			notify &= ~(1u << NOTIFY4_CHANGE_CHILD_ATTRS);
+		/* The attributes reported: those asked that Ferry has, for
+		 * the kinds granted. */
+		struct nfs4_bitmap sup, child, dir;
+		nfs4_fattr_supported(c, &sup);
+		memset(&child, 0, sizeof(child));
+		memset(&dir, 0, sizeof(dir));
+		for (unsigned w = 0; w < NFS4_BITMAP_WORDS; w++) {
+			if (notify & ((1u << NOTIFY4_CHANGE_CHILD_ATTRS) | (1u << NOTIFY4_ADD_ENTRY) |
+				      (1u << NOTIFY4_RENAME_ENTRY)))
+				child.w[w] = a->child_attributes.w[w] & sup.w[w];
+			if (notify & (1u << NOTIFY4_CHANGE_DIR_ATTRS))
+				dir.w[w] = a->dir_attributes.w[w] & sup.w[w];
+		}
+		struct state_dirdeleg_ask ask = {
+			.notify = notify,
+			.child_attrs = child,
+			.dir_attrs = dir,
+			.child_delay_ms = (uint32_t)(a->child_attr_delay.tv_sec * 1000 +
+						     a->child_attr_delay.tv_nsec / 1000000),
+			.dir_delay_ms = (uint32_t)(a->dir_attr_delay.tv_sec * 1000 +
+						   a->dir_attr_delay.tv_nsec / 1000000),
+			.cb_overhead = CB_NOTIFY_OVERHEAD,
+			.signal = a->signal_deleg_avail,
+		};
+		struct state_dirdeleg_grant g;
+		state_dirdeleg_grant(c->srv->state, c->clientid, &key, &ask, &g);
+		if (g.granted && g.is_new && g.first && nfs4_dirdeleg_watch(c->srv, &key) != 0) {
+			/* Host changes would go unseen: no delegation. */
+			state_deleg_undo(c->srv->state, &g.stateid);
+			g.granted = false;
+		}
+		if (g.will_signal) {
+			r.will_signal_deleg_avail = true;
+			nfs4_dirdeleg_kick(c->srv);
+		}
+		if (g.granted) {
+			r.status = GDD4_OK;
+			nfs4_dir_cookie_verifier(c->srv, &r.cookieverf);
+			r.stateid = g.stateid;
+			r.notification.w[0] = g.notify;
+			if (g.notify & (1u << NOTIFY4_CHANGE_CHILD_ATTRS))
+				r.child_attributes = g.child_attrs;
+			if (g.notify & (1u << NOTIFY4_CHANGE_DIR_ATTRS))
+				r.dir_attributes = g.dir_attrs;
+		}
+	}
+	nfs4_enc_get_dir_delegation_res(res, &r);
+	return NFS4_OK;
+}
+
+enum nfsstat4 nfs4_dirdeleg_break(struct nfs4_compound *c, const struct nfs4_fh *dir,
+				  uint32_t need)
+{
+	if (dir->kind != NFS4_FH_EXPORT || !state_dirdeleg_any(c->srv->state))
+		return NFS4_OK;
+	struct state_file_key key = {.export_id = dir->export->id, .bh = dir->bh};
+	return state_dirdeleg_break(c->srv->state, &key, dir_caller(c), need);
+}
+
+enum nfsstat4 nfs4_dirdeleg_break_name(struct nfs4_compound *c, const struct nfs4_fh *dir,
+				       const char *name)
+{
+	if (dir->kind != NFS4_FH_EXPORT || !state_dirdeleg_any(c->srv->state))
+		return NFS4_OK;
+	struct nfs4_export *ex = dir->export;
+	struct state_file_key key = {.export_id = ex->id};
+	struct backend_attr attr;
+	if (ex->ops->lookup(ex->bex, &c->cred, &dir->bh, name, &key.bh, &attr) != 0 ||
+	    attr.type != BACKEND_DIR)
+		return NFS4_OK;
+	return state_dirdeleg_break(c->srv->state, &key, dir_caller(c), 0);
+}

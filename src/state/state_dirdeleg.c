@@ -1,0 +1,408 @@
+/* Directory delegations: grant policy, conflicts, batches of
+ * notifications and counters (contract in state/state_dirdeleg.h).  The
+ * record, its recall, return and revocation are state_deleg.c's. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "state/state_dirdeleg.h"
+#include "state/session_internal.h"
+
+static struct state_deleg *deleg_at(struct state_list *pos)
+{
+	return state_container_of(pos, struct state_deleg, s.file_link);
+}
+
+static uint32_t clamp_ms(uint32_t v, uint32_t lo, uint32_t hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void grant_fill(const struct state_deleg *d, struct state_dirdeleg_grant *out)
+{
+	out->granted = true;
+	state_stid_export(&d->s, &out->stateid);
+	out->notify = d->dir->notify;
+	out->child_attrs = d->dir->child_attrs;
+	out->dir_attrs = d->dir->dir_attrs;
+}
+
+/* The smallest request the client's back channels take (st->lock held;
+ * takes the sessions' locks). */
+static uint32_t back_max_request(struct state_client *cl)
+{
+	uint32_t req = 0;
+	for (struct state_list *p = cl->sessions.next; p != &cl->sessions; p = p->next) {
+		struct state_session *s = state_container_of(p, struct state_session, client_link);
+		pthread_mutex_lock(&s->lock);
+		if (s->back_wanted && (!req || s->back.maxrequestsize < req))
+			req = s->back.maxrequestsize;
+		pthread_mutex_unlock(&s->lock);
+	}
+	return req;
+}
+
+/* Whether a directory delegation on f cannot be granted to cl now for a
+ * passing reason: one of f's delegations is being recalled, f was
+ * recalled lately, grace, the caps. */
+static bool dir_busy(struct state_server *st, const struct state_client *cl,
+		     const struct state_file *f, uint64_t now)
+{
+	const struct state_deleg_limits *l = &st->deleg.limits;
+	const struct state_list *pos;
+	for (pos = f->delegs.next; pos != &f->delegs; pos = pos->next)
+		if (state_container_of(pos, struct state_deleg, s.file_link)->recalled)
+			return true;
+	return state_grace_active(st, now) || (l->max_dir && st->deleg.dir_active >= l->max_dir) ||
+	       (l->max_per_client && cl->n_delegs >= l->max_per_client) ||
+	       state_deleg_recently_recalled(st, &f->key, now);
+}
+
+/* Remembers that clientid is to be told when dir may be delegated; false
+ * when no more promises can be kept. */
+static bool wish_add(struct state_server *st, uint64_t clientid, const struct state_file_key *dir)
+{
+	struct state_deleg_table *t = &st->deleg;
+	for (unsigned i = 0; i < t->n_dir_wishes; i++)
+		if (t->dir_wishes[i].clientid == clientid &&
+		    state_file_key_eq(&t->dir_wishes[i].dir, dir))
+			return true;
+	if (t->n_dir_wishes == STATE_DIR_WISHES)
+		return false;
+	t->dir_wishes[t->n_dir_wishes].clientid = clientid;
+	t->dir_wishes[t->n_dir_wishes].dir = *dir;
+	t->n_dir_wishes++;
+	return true;
+}
+
+bool state_dirdeleg_take_avail(struct state_server *st, uint64_t now, uint64_t *clientid,
+			       uint64_t *next_ms)
+{
+	/* A directory stays busy until a recall ends or the no-regrant
+	 * window passes: looked at again this often meanwhile. */
+	enum { WISH_POLL_MS = 200 };
+	bool found = false;
+	pthread_mutex_lock(&st->lock);
+	struct state_deleg_table *t = &st->deleg;
+	for (unsigned i = 0; i < t->n_dir_wishes && !found;) {
+		struct state_dir_wish *w = &t->dir_wishes[i];
+		struct state_client *cl = state_client_find(st, w->clientid, true);
+		struct state_file *f = cl ? state_file_get(st, &w->dir, true) : NULL;
+		bool gone = !cl, ready = f && !dir_busy(st, cl, f, now);
+		if (f)
+			state_file_maybe_free(st, f);
+		if (!gone && !ready && f) {
+			i++;
+			continue;
+		}
+		if (ready) {
+			*clientid = w->clientid;
+			found = true;
+		}
+		*w = t->dir_wishes[--t->n_dir_wishes];
+	}
+	*next_ms = t->n_dir_wishes ? now + WISH_POLL_MS : 0;
+	pthread_mutex_unlock(&st->lock);
+	return found;
+}
+
+void state_dirdeleg_grant(struct state_server *st, uint64_t clientid,
+			  const struct state_file_key *dir, const struct state_dirdeleg_ask *ask,
+			  struct state_dirdeleg_grant *out)
+{
+	memset(out, 0, sizeof(*out));
+	const struct state_deleg_limits *l = &st->deleg.limits;
+	if (!l->dir)
+		return;
+	pthread_mutex_lock(&st->lock);
+	uint64_t now = state_now_ms();
+	struct state_client *cl = state_client_find(st, clientid, true);
+	struct state_file *f = cl ? state_file_get(st, dir, true) : NULL;
+	if (!f)
+		goto out;
+	struct state_list *pos;
+	for (pos = f->delegs.next; pos != &f->delegs; pos = pos->next) {
+		struct state_deleg *d = deleg_at(pos);
+		if (d->s.owner->clientid == clientid && !d->recalled) {
+			grant_fill(d, out);
+			goto out;
+		}
+	}
+	bool back = state_deleg_back_usable(cl, false);
+	if (!back || dir_busy(st, cl, f, now)) {
+		/* Without a back channel no signal could reach it either. */
+		if (back && ask->signal)
+			out->will_signal = wish_add(st, clientid, dir);
+		goto out;
+	}
+	struct state_dirdeleg *dd = calloc(1, sizeof(*dd));
+	if (!dd)
+		goto out;
+	dd->notify = ask->notify;
+	dd->child_attrs = ask->child_attrs;
+	dd->dir_attrs = ask->dir_attrs;
+	/* Never sooner than the window: attribute changes gather like the
+	 * others. */
+	uint32_t hi = l->dir_attr_delay_max_ms > l->dir_window_ms ? l->dir_attr_delay_max_ms
+								   : l->dir_window_ms;
+	dd->child_delay_ms = clamp_ms(ask->child_delay_ms, l->dir_window_ms, hi);
+	dd->dir_delay_ms = clamp_ms(ask->dir_delay_ms, l->dir_window_ms, hi);
+	uint32_t req = back_max_request(cl);
+	dd->max_wire = req > ask->cb_overhead ? req - ask->cb_overhead : 0;
+	bool first = state_list_empty(&f->delegs);
+	struct state_deleg *d = state_deleg_new(st, cl, f, OPEN_DELEGATE_READ, dd);
+	if (d) {
+		grant_fill(d, out);
+		out->is_new = true;
+		out->first = first;
+	}
+out:
+	if (f)
+		state_file_maybe_free(st, f);
+	pthread_mutex_unlock(&st->lock);
+}
+
+bool state_dirdeleg_any(struct state_server *st)
+{
+	return atomic_load_explicit(&st->deleg.n_dir, memory_order_relaxed) > 0;
+}
+
+enum nfsstat4 state_dirdeleg_break(struct state_server *st, const struct state_file_key *dir,
+				   uint64_t clientid, uint32_t need)
+{
+	bool conflict = false;
+	pthread_mutex_lock(&st->lock);
+	struct state_file *f = state_file_get(st, dir, false);
+	struct state_list *pos, *tmp;
+	if (f) {
+		state_list_for_each_safe(pos, tmp, &f->delegs)
+		{
+			struct state_deleg *d = deleg_at(pos);
+			if (!d->dir || d->s.owner->clientid == clientid)
+				continue; /* the holder's own changes never recall */
+			if (!d->recalled && need && (need & ~d->dir->notify) == 0)
+				continue; /* notified instead */
+			conflict = true;
+			state_deleg_recall_locked(st, d);
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+	return conflict ? NFS4ERR_DELAY : NFS4_OK;
+}
+
+size_t state_dirdeleg_targets(struct state_server *st, const struct state_file_key *dir,
+			      uint32_t kind, struct state_dirdeleg_target *out, size_t max)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&st->lock);
+	struct state_file *f = state_file_get(st, dir, false);
+	struct state_list *pos;
+	for (pos = f ? f->delegs.next : NULL; f && pos != &f->delegs; pos = pos->next) {
+		struct state_deleg *d = deleg_at(pos);
+		if (!d->dir || d->recalled || !(d->dir->notify & (1u << kind)))
+			continue;
+		if (n < max) {
+			state_stid_export(&d->s, &out[n].stateid);
+			out[n].child_attrs = d->dir->child_attrs;
+			out[n].dir_attrs = d->dir->dir_attrs;
+		}
+		n++;
+	}
+	pthread_mutex_unlock(&st->lock);
+	return n;
+}
+
+/* --- batches ------------------------------------------------------------------------ */
+
+void state_dirdeleg_drop_batch(struct state_server *st, struct state_deleg *d)
+{
+	(void)st;
+	struct state_dirdeleg *dd = d->dir;
+	free(dd->buf);
+	dd->buf = NULL;
+	dd->len = dd->cap = dd->count = dd->wire = 0;
+	dd->due_ms = 0;
+	state_list_del(&dd->pending_link);
+}
+
+/* What a change costs in a CB_NOTIFY: notify4 is a one-word bitmap
+ * (length and word) and the opaque of its body. */
+static uint32_t item_wire(uint32_t len)
+{
+	return 4 + 4 + 4 + ((len + 3) & ~3u);
+}
+
+static uint32_t kind_delay(const struct state_server *st, const struct state_dirdeleg *dd,
+			   uint32_t kind)
+{
+	switch (kind) {
+	case NOTIFY4_CHANGE_CHILD_ATTRS: return dd->child_delay_ms;
+	case NOTIFY4_CHANGE_DIR_ATTRS: return dd->dir_delay_ms;
+	default: return st->deleg.limits.dir_window_ms;
+	}
+}
+
+/* The delegation a callback or a note is about, if it still stands. */
+static struct state_deleg *live_dir_deleg(struct state_server *st, const struct nfs4_stateid *sid)
+{
+	struct state_deleg *d = state_deleg_find(st, sid);
+	return d && d->dir && d->s.seqid == sid->seqid && !d->revoked && !d->recalled ? d : NULL;
+}
+
+/* Takes the waiting change of kind and key out of dd's batch, if any. */
+static void drop_superseded(struct state_dirdeleg *dd, uint32_t kind, uint64_t key)
+{
+	uint32_t off = 0;
+	while (off < dd->len) {
+		struct state_dirdeleg_item h;
+		memcpy(&h, dd->buf + off, sizeof(h));
+		uint32_t size = (uint32_t)sizeof(h) + h.len;
+		if (h.kind == kind && h.key == key) {
+			memmove(dd->buf + off, dd->buf + off + size, dd->len - off - size);
+			dd->len -= size;
+			dd->count--;
+			dd->wire -= item_wire(h.len);
+			return;
+		}
+		off += size;
+	}
+}
+
+bool state_dirdeleg_note(struct state_server *st, const struct nfs4_stateid *sid, uint32_t kind,
+			 uint64_t key, const uint8_t *body, uint32_t len)
+{
+	bool due = false;
+	pthread_mutex_lock(&st->lock);
+	struct state_deleg *d = live_dir_deleg(st, sid);
+	if (!d)
+		goto out;
+	struct state_dirdeleg *dd = d->dir;
+	if (key && (kind == NOTIFY4_CHANGE_CHILD_ATTRS || kind == NOTIFY4_CHANGE_DIR_ATTRS))
+		drop_superseded(dd, kind, key);
+	uint32_t need = (uint32_t)sizeof(struct state_dirdeleg_item) + len;
+	unsigned max_changes = st->deleg.limits.dir_max_changes;
+	if ((max_changes && dd->count >= max_changes) || dd->wire + item_wire(len) > dd->max_wire) {
+		st->deleg.dir_overflows++;
+		state_deleg_recall_locked(st, d);
+		goto out;
+	}
+	if (dd->len + need > dd->cap) {
+		uint32_t cap = dd->cap ? dd->cap : 512;
+		while (cap < dd->len + need)
+			cap *= 2;
+		uint8_t *p = realloc(dd->buf, cap);
+		if (!p) {
+			/* A change the holder would never learn: it must not
+			 * keep trusting its listing. */
+			st->deleg.dir_overflows++;
+			state_deleg_recall_locked(st, d);
+			goto out;
+		}
+		dd->buf = p;
+		dd->cap = cap;
+	}
+	struct state_dirdeleg_item h = {.kind = kind, .len = len, .key = key};
+	memcpy(dd->buf + dd->len, &h, sizeof(h));
+	memcpy(dd->buf + dd->len + sizeof(h), body, len);
+	dd->len += need;
+	dd->count++;
+	dd->wire += item_wire(len);
+	uint64_t when = state_now_ms() + kind_delay(st, dd, kind);
+	if (!dd->due_ms) {
+		state_list_add(&st->deleg.dir_pending, &dd->pending_link);
+		dd->due_ms = when;
+	} else if (when < dd->due_ms) {
+		dd->due_ms = when;
+	}
+	due = true;
+out:
+	pthread_mutex_unlock(&st->lock);
+	return due;
+}
+
+void state_dirdeleg_fell_behind(struct state_server *st, const struct nfs4_stateid *sid)
+{
+	pthread_mutex_lock(&st->lock);
+	struct state_deleg *d = live_dir_deleg(st, sid);
+	if (d) {
+		st->deleg.dir_overflows++;
+		state_deleg_recall_locked(st, d);
+	}
+	pthread_mutex_unlock(&st->lock);
+}
+
+bool state_dirdeleg_take_batch(struct state_server *st, uint64_t now,
+			       struct state_dirdeleg_batch *out, uint64_t *next_ms)
+{
+	bool taken = false;
+	*next_ms = 0;
+	pthread_mutex_lock(&st->lock);
+	struct state_list *pos, *tmp;
+	state_list_for_each_safe(pos, tmp, &st->deleg.dir_pending)
+	{
+		struct state_dirdeleg *dd = state_container_of(pos, struct state_dirdeleg, pending_link);
+		if (dd->in_flight)
+			continue; /* its answer lets it go (state_dirdeleg_notify_done) */
+		if (taken || dd->due_ms > now) {
+			if (!*next_ms || dd->due_ms < *next_ms)
+				*next_ms = dd->due_ms;
+			continue;
+		}
+		struct state_deleg *d = dd->owner;
+		out->clientid = d->s.owner->clientid;
+		state_stid_export(&d->s, &out->stateid);
+		out->dir = d->s.file->key;
+		out->buf = dd->buf;
+		out->len = dd->len;
+		out->count = dd->count;
+		st->deleg.dir_notifies++;
+		st->deleg.dir_notify_changes += dd->count;
+		dd->buf = NULL;
+		dd->len = dd->cap = dd->count = dd->wire = 0;
+		dd->due_ms = 0;
+		dd->in_flight = true;
+		state_list_del(&dd->pending_link);
+		taken = true;
+	}
+	pthread_mutex_unlock(&st->lock);
+	return taken;
+}
+
+bool state_dirdeleg_notify_done(struct state_server *st, const struct nfs4_stateid *sid,
+				uint32_t status)
+{
+	bool waiting = false;
+	pthread_mutex_lock(&st->lock);
+	struct state_deleg *d = state_deleg_find(st, sid);
+	if (d && d->dir && d->s.seqid == sid->seqid) {
+		d->dir->in_flight = false;
+		if (d->revoked || !d->s.file) {
+			/* gone meanwhile: nothing is owed */
+		} else if (status == NFS4ERR_CB_PATH_DOWN) {
+			state_deleg_revoke_locked(st, d, "notification undeliverable");
+		} else if (status != NFS4_OK) {
+			state_deleg_recall_locked(st, d);
+		} else {
+			waiting = d->dir->due_ms != 0;
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+	return waiting;
+}
+
+bool state_dirdeleg_any_child_attrs(struct state_server *st)
+{
+	return atomic_load_explicit(&st->deleg.n_dir_child, memory_order_relaxed) > 0;
+}
+
+void state_dirdeleg_get_stats(struct state_server *st, struct state_dirdeleg_stats *out)
+{
+	pthread_mutex_lock(&st->lock);
+	out->granted = st->deleg.dir_granted;
+	out->recalled = st->deleg.dir_recalled;
+	out->revoked = st->deleg.dir_revoked;
+	out->active = st->deleg.dir_active;
+	out->notifies = st->deleg.dir_notifies;
+	out->changes = st->deleg.dir_notify_changes;
+	out->overflows = st->deleg.dir_overflows;
+	pthread_mutex_unlock(&st->lock);
+}
