@@ -259,6 +259,7 @@ union any_res {
 	struct nfs4_set_ssv_res set_ssv;
 	struct nfs4_test_stateid_res test_stateid;
 	struct nfs4_want_delegation_res want;
+	struct nfs4_get_dir_delegation_res gdd;
 };
 
 enum body { BODY_OK, BODY_BAD, BODY_UNKNOWN };
@@ -318,6 +319,9 @@ static enum body decode_body(struct xdr_dec *d, uint32_t opnum, uint32_t status)
 	case OP_SET_SSV: ok = nfs4_dec_set_ssv_res(d, &u.set_ssv); break;
 	case OP_TEST_STATEID: ok = nfs4_dec_test_stateid_res(d, &u.test_stateid); break;
 	case OP_WANT_DELEGATION: ok = nfs4_dec_want_delegation_res(d, &u.want); break;
+	case OP_GET_DIR_DELEGATION:
+		ok = nfs4_dec_get_dir_delegation_res(d, &u.gdd);
+		break;
 	default: break; /* no body */
 	}
 	return ok ? BODY_OK : BODY_BAD;

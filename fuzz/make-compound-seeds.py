@@ -236,9 +236,17 @@ SEEDS = {
     "v40-openattr": (V40, to_export() + [op(OPENATTR, boolean(False))]),
 }
 
+# A directory delegation on the export's directory, every notification
+# asked (granted only with a back channel: the fuzzed session has none, so
+# the refusal and the argument checks are what it reaches).
+SEEDS["v41-get-dir-delegation"] = (V41_SESSION, to_export41() + [
+    op(GET_DIR_DELEGATION, boolean(True) + bitmap(0, 1, 2, 3, 4, 5, 6) + u64(0) + u32(0) +
+       u64(1) + u32(0) + bitmap(A_SIZE, A_CHANGE) + bitmap(A_CHANGE))])
+
 # Operations Ferry does not serve (NFS4ERR_NOTSUPP) or that are not in the
 # minor version asked (v4.2 numbers in v4.1: NFS4ERR_OP_ILLEGAL), each after
-# an open file so its arguments are at least plausible.
+# an open file so its arguments are at least plausible (GET_DIR_DELEGATION
+# on a file: NFS4ERR_NOTDIR).
 UNSERVED = {
     GET_DIR_DELEGATION: boolean(False) + bitmap(1) + u64(0) + u32(0) + u64(0) + u32(0) +
     bitmap(A_SIZE) + bitmap(A_SIZE),
