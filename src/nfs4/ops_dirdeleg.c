@@ -27,6 +27,19 @@ static uint64_t dir_caller(const struct nfs4_compound *c)
 	return c->minor >= 1 ? c->clientid : 0;
 }
 
+/* An attribute delay from the wire in milliseconds: negative ones are
+ * none, long ones as long as a uint32_t says (the state module clamps to
+ * its own limits); no multiplication of the client's seconds overflows. */
+static uint32_t delay_ms(const struct timespec *t)
+{
+	if (t->tv_sec < 0 || t->tv_nsec < 0)
+		return 0;
+	if (t->tv_sec >= UINT32_MAX / 1000)
+		return UINT32_MAX;
+	uint64_t ms = (uint64_t)t->tv_sec * 1000 + (uint64_t)t->tv_nsec / 1000000;
+	return ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+}
+
 NFS4_SERVE(get_dir_delegation)
 {
 	struct backend_attr attr;
@@ -64,10 +77,8 @@ NFS4_SERVE(get_dir_delegation)
 			.notify = notify,
 			.child_attrs = child,
 			.dir_attrs = dir,
-			.child_delay_ms = (uint32_t)(a->child_attr_delay.tv_sec * 1000 +
-						     a->child_attr_delay.tv_nsec / 1000000),
-			.dir_delay_ms = (uint32_t)(a->dir_attr_delay.tv_sec * 1000 +
-						   a->dir_attr_delay.tv_nsec / 1000000),
+			.child_delay_ms = delay_ms(&a->child_attr_delay),
+			.dir_delay_ms = delay_ms(&a->dir_attr_delay),
 			.cb_overhead = CB_NOTIFY_OVERHEAD,
 			.signal = a->signal_deleg_avail,
 		};
