@@ -19,6 +19,15 @@
  *      retransmission waits for the original and then gets its reply.
  *   2. state: the stable-records lock (struct state_server.records_lock),
  *      held across the file I/O of one client record.
+ *  2a. nfs4: the lock of what the server keeps per delegated directory
+ *      (struct nfs4_dirdeleg_children.lock, nfs4/dirdeleg_children.c):
+ *      the index of their entries and their lifecycle.  Taken with
+ *      nothing held, or under 1 (an operation that changes a directory);
+ *      under it a directory is read from the back end (6) when it is
+ *      indexed, so that no change slips between the listing and the index,
+ *      the state lock (3) is taken to learn whether a directory is still
+ *      delegated, and the back end's watch is dropped (6), so that a grant
+ *      cannot cross the end of the directory's last delegation.
  *   3. state: the state lock (struct state_server.lock): the client, owner,
  *      stateid and file tables, all open/lock state and delegations
  *      (with the callbacks and lease drops they queue for the NFSv4 layer,
@@ -36,11 +45,6 @@
  *      state/session_conn.c): which sessions each connection is bound to.
  *      Taken under a session's lock when a binding comes or goes, or alone
  *      when a connection closes; a leaf.
- *  5b. nfs4: the index of delegated directories' entries (struct
- *      nfs4_dirdeleg_children.lock, nfs4/dirdeleg_children.c).  Taken with
- *      nothing held; under it a directory is read from the back end (6)
- *      when it is indexed, so that no change slips between the listing
- *      and the index.  No state lock is taken under it.
  *   6. back end: one export's lock: the local back end's cache of open
  *      objects (struct local_export.lock), which also guards its kernel
  *      leases (local_lease.c: F_SETLEASE and F_GETLEASE, which never block,

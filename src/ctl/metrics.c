@@ -10,6 +10,7 @@
 #include "ctl/ctl_internal.h"
 #include "nfs4/callback.h"
 #include "nfs4/compound.h"
+#include "nfs4/dirdeleg.h"
 #include "nfs4/drc40.h"
 #include "nfs4/server.h"
 #include "rpc/server.h"
@@ -310,6 +311,13 @@ static void write_callbacks(struct ctl_server *cs, struct ctl_text *t)
 	metric_u64(t, "ferry_dir_delegation_overflows_total", "counter",
 		   "Directory delegations recalled because their holder fell too far behind.",
 		   dd.overflows);
+	size_t idirs, ientries;
+	nfs4_dirdeleg_children_count(cs->ctx.nfs, &idirs, &ientries);
+	metric_u64(t, "ferry_dir_delegation_indexed_dirs", "gauge",
+		   "Delegated directories whose entries are indexed for child-attribute notifications.",
+		   idirs);
+	metric_u64(t, "ferry_dir_delegation_indexed_entries", "gauge",
+		   "Entries of those directories held in the index.", ientries);
 	family(t, "ferry_dir_notify_changes", "summary",
 	       "Changes carried per CB_NOTIFY (count: CB_NOTIFYs queued).");
 	ctl_text_printf(t, "ferry_dir_notify_changes_sum %llu\n",

@@ -135,10 +135,11 @@ void nfs4_deleg_work(struct nfs4_server *srv)
 		while ((n = state_deleg_take_unleased(srv->state, keys, 16)) > 0) {
 			any = true;
 			for (size_t i = 0; i < n; i++) {
-				/* A file's lease or a directory's watch: each
-				 * call is a no-op for the other kind. */
+				/* A file's lease or what a directory's
+				 * delegations kept: each call is a no-op for
+				 * the other kind. */
 				nfs4_deleg_lease(srv, &keys[i], OPEN_DELEGATE_NONE);
-				nfs4_dirdeleg_unwatch(srv, &keys[i]);
+				nfs4_dirdeleg_release(srv, &keys[i]);
 			}
 		}
 		if (!any)

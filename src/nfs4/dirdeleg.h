@@ -74,32 +74,45 @@ int nfs4_dirdeleg_notifier_start(struct nfs4_server *srv);
 void nfs4_dirdeleg_notifier_stop(struct nfs4_server *srv);
 void nfs4_dirdeleg_notifier_free(struct nfs4_server *srv);
 
-/* Which delegated directories an object is an entry of
- * (dirdeleg_children.c), for CHANGE_CHILD_ATTRS: the directories some
- * holder asked those of are indexed.  start/free with the server; index
- * reads dir (0; -E2BIG past the server's bound, or -errno: no such
- * notifications can be granted on it); forget drops it with its last
- * delegation; note records that name in dir is now child (NULL: gone),
- * false when the index had to be dropped (its holders must be recalled);
- * find gives up to max directories and names of child. */
+/* What the server keeps per delegated directory (dirdeleg_children.c):
+ * the back end's watch, and for CHANGE_CHILD_ATTRS an index of its
+ * entries (which delegated directories an object is an entry of).
+ * GET_DIR_DELEGATION claims dir before it asks the state for a grant
+ * (0; -ENOMEM: no delegation can be granted), with want_index reading
+ * its entries unless indexed already (*indexed: whether they are; not
+ * past the server's bound or on a read error: no child-attribute
+ * notifications), and settles it after (the grant made and its watch
+ * taken, or not); release follows the state letting go of the
+ * directory's last delegation (nfs4_deleg_work).  Settle and release
+ * drop what no delegation of dir needs any more (the index when none asks
+ * child attributes, the watch when there is none), never while a claim
+ * is open, and decide it under the lock the claim takes, so that a grant
+ * and the end of the last delegation cannot cross.
+ * start/free with the server; note records that name in dir is now child
+ * (NULL: gone), false when the index had to be dropped (its holders must
+ * be recalled); find gives up to max directories and names of child;
+ * count: the directories indexed and their entries (metrics). */
 struct nfs4_dirdeleg_parent {
 	struct state_file_key dir;
 	char name[BACKEND_NAME_MAX + 1];
 };
 int nfs4_dirdeleg_children_start(struct nfs4_server *srv);
 void nfs4_dirdeleg_children_free(struct nfs4_server *srv);
-int nfs4_dirdeleg_children_index(struct nfs4_server *srv, const struct state_file_key *dir);
-void nfs4_dirdeleg_children_forget(struct nfs4_server *srv, const struct state_file_key *dir);
+int nfs4_dirdeleg_claim(struct nfs4_server *srv, const struct state_file_key *dir,
+			bool want_index, bool *indexed);
+void nfs4_dirdeleg_settle(struct nfs4_server *srv, const struct state_file_key *dir);
+void nfs4_dirdeleg_release(struct nfs4_server *srv, const struct state_file_key *dir);
 bool nfs4_dirdeleg_children_note(struct nfs4_server *srv, const struct state_file_key *dir,
 				 const char *name, const struct backend_handle *child);
 size_t nfs4_dirdeleg_children_find(struct nfs4_server *srv, uint32_t export_id,
 				   const struct backend_handle *child,
 				   struct nfs4_dirdeleg_parent *out, size_t max);
+void nfs4_dirdeleg_children_count(struct nfs4_server *srv, size_t *dirs, size_t *entries);
 
 /* The back end's watch of directory key for host changes: taken when it
  * gets its first delegation (GET_DIR_DELEGATION: 0, or -errno and no
  * delegation: changes made on the host would go unseen), dropped once
- * the last one went (nfs4_deleg_work).  A back end without dir_watch
+ * the last one went (by settle or release, above).  A back end without dir_watch
  * (memory: nothing changes behind the server) needs none. */
 int nfs4_dirdeleg_watch(struct nfs4_server *srv, const struct state_file_key *key);
 void nfs4_dirdeleg_unwatch(struct nfs4_server *srv, const struct state_file_key *key);

@@ -32,7 +32,6 @@ void nfs4_dirdeleg_unwatch(struct nfs4_server *srv, const struct state_file_key 
 	struct nfs4_export *ex = nfs4_exports_find(&srv->exports, key->export_id);
 	if (ex && ex->ops->dir_watch)
 		ex->ops->dir_watch(ex->bex, &key->bh, false);
-	nfs4_dirdeleg_children_forget(srv, key);
 }
 
 /* One per export: what the back end's report needs. */

@@ -40,6 +40,58 @@ static uint32_t delay_ms(const struct timespec *t)
 	return ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
 }
 
+/* GET_DIR_DELEGATION's request to the state, dir claimed: a grant of the
+ * kinds in notify, with the attributes asked that Ferry has, into r. */
+static void dir_delegation_ask(struct nfs4_compound *c,
+			       const struct nfs4_get_dir_delegation_args *a,
+			       const struct state_file_key *key, uint32_t notify,
+			       struct nfs4_get_dir_delegation_res *r)
+{
+	/* The attributes reported: those asked that Ferry has, for the
+	 * kinds granted. */
+	struct nfs4_bitmap sup, child, dir;
+	nfs4_fattr_supported(c, &sup);
+	memset(&child, 0, sizeof(child));
+	memset(&dir, 0, sizeof(dir));
+	for (unsigned w = 0; w < NFS4_BITMAP_WORDS; w++) {
+		if (notify & ((1u << NOTIFY4_CHANGE_CHILD_ATTRS) | (1u << NOTIFY4_ADD_ENTRY) |
+			      (1u << NOTIFY4_RENAME_ENTRY)))
+			child.w[w] = a->child_attributes.w[w] & sup.w[w];
+		if (notify & (1u << NOTIFY4_CHANGE_DIR_ATTRS))
+			dir.w[w] = a->dir_attributes.w[w] & sup.w[w];
+	}
+	struct state_dirdeleg_ask ask = {
+		.notify = notify,
+		.child_attrs = child,
+		.dir_attrs = dir,
+		.child_delay_ms = delay_ms(&a->child_attr_delay),
+		.dir_delay_ms = delay_ms(&a->dir_attr_delay),
+		.cb_overhead = CB_NOTIFY_OVERHEAD,
+		.signal = a->signal_deleg_avail,
+	};
+	struct state_dirdeleg_grant g;
+	state_dirdeleg_grant(c->srv->state, c->clientid, key, &ask, &g);
+	if (g.granted && g.is_new && g.first && nfs4_dirdeleg_watch(c->srv, key) != 0) {
+		/* Host changes would go unseen: no delegation. */
+		state_deleg_undo(c->srv->state, &g.stateid);
+		g.granted = false;
+	}
+	if (g.will_signal) {
+		r->will_signal_deleg_avail = true;
+		nfs4_dirdeleg_kick(c->srv);
+	}
+	if (g.granted) {
+		r->status = GDD4_OK;
+		nfs4_dir_cookie_verifier(c->srv, &r->cookieverf);
+		r->stateid = g.stateid;
+		r->notification.w[0] = g.notify;
+		if (g.notify & (1u << NOTIFY4_CHANGE_CHILD_ATTRS))
+			r->child_attributes = g.child_attrs;
+		if (g.notify & (1u << NOTIFY4_CHANGE_DIR_ATTRS))
+			r->dir_attributes = g.dir_attrs;
+	}
+}
+
 NFS4_SERVE(get_dir_delegation)
 {
 	struct backend_attr attr;
@@ -57,51 +109,13 @@ NFS4_SERVE(get_dir_delegation)
 		uint32_t notify = a->notification_types.w[0] & NFS4_DIRDELEG_NOTIFY_SERVED;
 		/* Child attributes need the directory's entries indexed; one
 		 * too large for that gets the other kinds only. */
-		if ((notify & (1u << NOTIFY4_CHANGE_CHILD_ATTRS)) &&
-		    nfs4_dirdeleg_children_index(c->srv, &key) != 0)
-			notify &= ~(1u << NOTIFY4_CHANGE_CHILD_ATTRS);
-		/* The attributes reported: those asked that Ferry has, for
-		 * the kinds granted. */
-		struct nfs4_bitmap sup, child, dir;
-		nfs4_fattr_supported(c, &sup);
-		memset(&child, 0, sizeof(child));
-		memset(&dir, 0, sizeof(dir));
-		for (unsigned w = 0; w < NFS4_BITMAP_WORDS; w++) {
-			if (notify & ((1u << NOTIFY4_CHANGE_CHILD_ATTRS) | (1u << NOTIFY4_ADD_ENTRY) |
-				      (1u << NOTIFY4_RENAME_ENTRY)))
-				child.w[w] = a->child_attributes.w[w] & sup.w[w];
-			if (notify & (1u << NOTIFY4_CHANGE_DIR_ATTRS))
-				dir.w[w] = a->dir_attributes.w[w] & sup.w[w];
-		}
-		struct state_dirdeleg_ask ask = {
-			.notify = notify,
-			.child_attrs = child,
-			.dir_attrs = dir,
-			.child_delay_ms = delay_ms(&a->child_attr_delay),
-			.dir_delay_ms = delay_ms(&a->dir_attr_delay),
-			.cb_overhead = CB_NOTIFY_OVERHEAD,
-			.signal = a->signal_deleg_avail,
-		};
-		struct state_dirdeleg_grant g;
-		state_dirdeleg_grant(c->srv->state, c->clientid, &key, &ask, &g);
-		if (g.granted && g.is_new && g.first && nfs4_dirdeleg_watch(c->srv, &key) != 0) {
-			/* Host changes would go unseen: no delegation. */
-			state_deleg_undo(c->srv->state, &g.stateid);
-			g.granted = false;
-		}
-		if (g.will_signal) {
-			r.will_signal_deleg_avail = true;
-			nfs4_dirdeleg_kick(c->srv);
-		}
-		if (g.granted) {
-			r.status = GDD4_OK;
-			nfs4_dir_cookie_verifier(c->srv, &r.cookieverf);
-			r.stateid = g.stateid;
-			r.notification.w[0] = g.notify;
-			if (g.notify & (1u << NOTIFY4_CHANGE_CHILD_ATTRS))
-				r.child_attributes = g.child_attrs;
-			if (g.notify & (1u << NOTIFY4_CHANGE_DIR_ATTRS))
-				r.dir_attributes = g.dir_attrs;
+		bool indexed;
+		if (nfs4_dirdeleg_claim(c->srv, &key, notify & (1u << NOTIFY4_CHANGE_CHILD_ATTRS),
+					&indexed) == 0) {
+			if (!indexed)
+				notify &= ~(1u << NOTIFY4_CHANGE_CHILD_ATTRS);
+			dir_delegation_ask(c, a, &key, notify, &r);
+			nfs4_dirdeleg_settle(c->srv, &key);
 		}
 	}
 	nfs4_enc_get_dir_delegation_res(res, &r);

@@ -245,7 +245,8 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	    SIZE(NFS4_SESSIONID_SIZE + 4 + 4 + 2 * CHAN_ATTRS), NO_SID),
 	OP(OP_DESTROY_SESSION, destroy_session, 1, 2, NOSESS | CHG, SIZE(0), NO_SID),
 	OP(OP_FREE_STATEID, free_stateid, 1, 2, CHG, SIZE(0), SID_FN(free_stateid_sid)),
-	OP(OP_GET_DIR_DELEGATION, get_dir_delegation, 1, 2, FH | CHG,
+	/* A worker's: asked child attributes, it reads the whole directory. */
+	OP(OP_GET_DIR_DELEGATION, get_dir_delegation, 1, 2, FH | BLOCK | CHG,
 	   SIZE(4 + 4 + 8 + STATEID + 3 * BITMAP), NO_SID),
 	NOTSUPP(OP_GETDEVICEINFO, 1, 2, 0),
 	NOTSUPP(OP_GETDEVICELIST, 1, 2, FH),

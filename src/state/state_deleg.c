@@ -128,9 +128,12 @@ static void deleg_detach(struct state_server *st, struct state_deleg *d, bool un
 	if (d->dir) {
 		/* A directory has no lease: its changes reach the holders as
 		 * notifications or recalls.  Once the last delegation went,
-		 * the back end stops watching it (queued like a lease). */
+		 * the back end stops watching it, and once the last that
+		 * asked child attributes went, their index goes: queued like a
+		 * lease, the NFSv4 layer decides (nfs4_dirdeleg_release). */
 		state_dirdeleg_drop_batch(st, d);
-		if (state_list_empty(&f->delegs))
+		if (state_list_empty(&f->delegs) ||
+		    (d->dir->notify & (1u << NOTIFY4_CHANGE_CHILD_ATTRS)))
 			queue_unleased(st, &f->key);
 		st->deleg.dir_active--;
 		atomic_fetch_sub_explicit(&st->deleg.n_dir, 1, memory_order_relaxed);

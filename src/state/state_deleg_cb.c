@@ -28,11 +28,14 @@ size_t state_deleg_take_unleased(struct state_server *st, struct state_file_key 
 {
 	pthread_mutex_lock(&st->lock);
 	size_t n = 0;
-	/* A file delegated again since it was queued keeps its lease. */
+	/* A file delegated again since it was queued keeps its lease; a
+	 * directory still delegated may have lost the delegation that
+	 * needed its index (the NFSv4 layer asks again). */
 	while (n < max && st->deleg.nunleased > 0) {
 		struct state_file_key *k = &st->deleg.unleased[--st->deleg.nunleased];
 		struct state_file *f = state_file_get(st, k, false);
-		if (!f || state_list_empty(&f->delegs))
+		if (!f || state_list_empty(&f->delegs) ||
+		    state_container_of(f->delegs.next, struct state_deleg, s.file_link)->dir)
 			out[n++] = *k;
 	}
 	state_deleg_work_flag(st);

@@ -161,6 +161,22 @@ out:
 	pthread_mutex_unlock(&st->lock);
 }
 
+void state_dirdeleg_needs(struct state_server *st, const struct state_file_key *dir, bool *held,
+			  bool *child_attrs)
+{
+	*held = *child_attrs = false;
+	pthread_mutex_lock(&st->lock);
+	struct state_file *f = state_file_get(st, dir, false);
+	struct state_list *pos;
+	for (pos = f ? f->delegs.next : NULL; f && pos != &f->delegs; pos = pos->next) {
+		struct state_deleg *d = deleg_at(pos);
+		*held = true;
+		if (d->dir && !d->recalled && (d->dir->notify & (1u << NOTIFY4_CHANGE_CHILD_ATTRS)))
+			*child_attrs = true;
+	}
+	pthread_mutex_unlock(&st->lock);
+}
+
 bool state_dirdeleg_any(struct state_server *st)
 {
 	return atomic_load_explicit(&st->deleg.n_dir, memory_order_relaxed) > 0;

@@ -57,6 +57,13 @@ void state_dirdeleg_grant(struct state_server *st, uint64_t clientid,
 			  const struct state_file_key *dir, const struct state_dirdeleg_ask *ask,
 			  struct state_dirdeleg_grant *out);
 
+/* What directory dir's delegations need of the NFSv4 layer: *held, any
+ * delegation at all, recalled ones included (the back end's watch);
+ * *child_attrs, one that is told of its entries' attributes (their
+ * index). */
+void state_dirdeleg_needs(struct state_server *st, const struct state_file_key *dir, bool *held,
+			  bool *child_attrs);
+
 /* Whether any directory delegation is held (no lock: operations on a
  * server without any pay nothing). */
 bool state_dirdeleg_any(struct state_server *st);

@@ -297,6 +297,66 @@ static void test_lease_expiry_ends_them(void **st)
 	dl_client_end(&b, &sb);
 }
 
+/* The index of a directory's entries (for CHANGE_CHILD_ATTRS) lives as
+ * long as a delegation that asked child attributes: a refused grant
+ * leaves none behind, a grant of other kinds drops it, DELEGRETURN of the
+ * one that needed it drops it, and the gauges say so. */
+static double indexed(const char *series)
+{
+	char *page = ctlt_scrape(&server);
+	double v = ctlt_metric(page, series);
+	free(page);
+	return v;
+}
+
+static void test_index_lives_with_its_delegation(void **st)
+{
+	(void)st;
+	struct nfs4c_sess a, b, n;
+	struct nfs4c_cb sa, sb;
+	dl_client(&a, &sa, "dd-index-a", 1051);
+	dl_client(&b, &sb, "dd-index-b", 1052);
+	struct dd_fh dir = dd_mkdir(&a, "d-index");
+	static const char *const names[] = {"f1", "f2", "f3"};
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(dd_on(&a, &dir, OP_CREATE, dd_add_create_file, names[i]), NFS4_OK);
+	const uint32_t child = 1u << NOTIFY4_CHANGE_CHILD_ATTRS;
+	assert_int_equal(indexed("ferry_dir_delegation_indexed_dirs"), 0);
+
+	/* Refused (no back channel): nothing indexed stays. */
+	int fd = nfs4c_connect(server.hostport);
+	nfs4c_session_up_flags(&n, fd, 1053, "dd-index-n", NULL, 0);
+	struct nfs4_get_dir_delegation_res r;
+	assert_int_equal(dd_get(&n, &dir, child, &r), NFS4_OK);
+	assert_int_equal(r.status, GDD4_UNAVAIL);
+	assert_int_equal(indexed("ferry_dir_delegation_indexed_dirs"), 0);
+	assert_int_equal(indexed("ferry_dir_delegation_indexed_entries"), 0);
+	nfs4c_close(fd);
+
+	/* Granted with child attributes: the three entries are indexed. */
+	struct nfs4_stateid sa_sid = dd_grant(&a, &dir, child);
+	assert_int_equal(indexed("ferry_dir_delegation_indexed_dirs"), 1);
+	assert_int_equal(indexed("ferry_dir_delegation_indexed_entries"), 3);
+	/* Another holder without them changes nothing; once the one that
+	 * asked returns its delegation, the index goes though the directory
+	 * stays delegated. */
+	struct nfs4_stateid sb_sid = dd_grant(&b, &dir, 1u << NOTIFY4_ADD_ENTRY);
+	assert_int_equal(indexed("ferry_dir_delegation_indexed_dirs"), 1);
+	assert_int_equal(dd_return(&a, &dir, &sa_sid), NFS4_OK);
+	assert_int_equal(indexed("ferry_dir_delegation_indexed_dirs"), 0);
+	assert_int_equal(indexed("ferry_dir_delegation_indexed_entries"), 0);
+	/* Asked again by a while b holds one: indexed again; all returned,
+	 * nothing left. */
+	sa_sid = dd_grant(&a, &dir, child);
+	assert_int_equal(indexed("ferry_dir_delegation_indexed_entries"), 3);
+	assert_int_equal(dd_return(&a, &dir, &sa_sid), NFS4_OK);
+	assert_int_equal(dd_return(&b, &dir, &sb_sid), NFS4_OK);
+	assert_int_equal(indexed("ferry_dir_delegation_indexed_dirs"), 0);
+	assert_int_equal(indexed("ferry_dir_delegation_indexed_entries"), 0);
+	dl_client_end(&a, &sa);
+	dl_client_end(&b, &sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -305,6 +365,7 @@ int main(void)
 		cmocka_unit_test(test_holder_changes_and_no_regrant),
 		cmocka_unit_test(test_silent_holder_revoked),
 		cmocka_unit_test(test_lease_expiry_ends_them),
+		cmocka_unit_test(test_index_lives_with_its_delegation),
 	};
 	return cmocka_run_group_tests(tests, setup, dl_teardown);
 }
