@@ -35,16 +35,20 @@ enum nfsstat4 nfs4_dirdeleg_break(struct nfs4_compound *c, const struct nfs4_fh 
 /* Before name in dir is removed or renamed (REMOVE, RENAME's source and
  * the target it replaces): when it is a delegated directory, no
  * notification can describe its going; another client's delegation on it
- * is recalled (NFS4ERR_DELAY). */
+ * is recalled (NFS4ERR_DELAY).  *exists (may be NULL): whether name is
+ * there, looked at only while some directory is delegated (else false:
+ * nobody is told). */
 enum nfsstat4 nfs4_dirdeleg_break_name(struct nfs4_compound *c, const struct nfs4_fh *dir,
-				       const char *name);
+				       const char *name, bool *exists);
 
 /* After a change succeeded: each holder of a delegation on dir that asked
  * for the kind is told (the holder that made it too, RFC 8881 10.9.2).
  * added: name came into dir (child and attr: the entry, its attributes;
  * may be NULL); removed: name left; renamed: from in from_dir is now to
- * in to_dir (one RENAME_ENTRY within a directory, REMOVE_ENTRY and
- * ADD_ENTRY across). */
+ * in to_dir, replaced when an entry named to was there and went (one
+ * RENAME_ENTRY within a directory, REMOVE_ENTRY and ADD_ENTRY across,
+ * each holder seeing its own directory's side; the entry replaced is the
+ * new entry's nad_old_entry, RFC 8881 20.4). */
 void nfs4_dirdeleg_added(struct nfs4_compound *c, const struct nfs4_fh *dir, const char *name,
 			 const struct backend_handle *child, const struct backend_attr *attr);
 void nfs4_dirdeleg_removed(struct nfs4_compound *c, const struct nfs4_fh *dir, const char *name);
@@ -62,7 +66,8 @@ void nfs4_dirdeleg_child_attrs_in(struct nfs4_compound *c, const struct nfs4_fh 
 				  const char *name, const struct backend_handle *child,
 				  const struct backend_attr *attr);
 void nfs4_dirdeleg_renamed(struct nfs4_compound *c, const struct nfs4_fh *from_dir,
-			   const char *from, const struct nfs4_fh *to_dir, const char *to);
+			   const char *from, const struct nfs4_fh *to_dir, const char *to,
+			   bool replaced);
 
 /* Wakes the thread that sends the batches (one became due). */
 void nfs4_dirdeleg_kick(struct nfs4_server *srv);

@@ -62,6 +62,7 @@ struct dir_change {
 	uint32_t kind;              /* NOTIFY4_* */
 	const char *name;           /* added, removed, or renamed from */
 	const char *new_name;       /* RENAME: renamed to */
+	bool replaced;              /* RENAME, ADD by a rename: over an entry of that name */
 	const struct nfs4_fh *child; /* ADD, RENAME: the entry (may be NULL) */
 	const struct backend_attr *attr;
 };
@@ -79,6 +80,10 @@ static bool encode_change(struct nfs4_compound *c, const struct dir_change *ch,
 	memset(&rm, 0, sizeof(rm));
 	switch (ch->kind) {
 	case NOTIFY4_ADD_ENTRY:
+		/* Renamed over an entry: the one that went (its cookie is not
+		 * kept: 0, as for a removal). */
+		add.has_old_entry = ch->replaced;
+		add.old_entry.old_entry.name = nfs4_opaque_str(ch->name);
 		add.new_entry.name = nfs4_opaque_str(ch->name);
 		ok = entry_attrs(c, ch->child, ch->attr, &t->child_attrs, &scratch,
 				 &add.new_entry.attrs) &&
@@ -107,6 +112,8 @@ static bool encode_change(struct nfs4_compound *c, const struct dir_change *ch,
 		memset(&rn, 0, sizeof(rn));
 		rn.old_entry.old_entry.name = nfs4_opaque_str(ch->name);
 		rn.new_entry.new_entry.name = nfs4_opaque_str(ch->new_name);
+		rn.new_entry.has_old_entry = ch->replaced;
+		rn.new_entry.old_entry.old_entry.name = nfs4_opaque_str(ch->new_name);
 		ok = entry_attrs(c, ch->child, ch->attr, &t->child_attrs, &scratch,
 				 &rn.new_entry.new_entry.attrs) &&
 		     nfs4_enc_notify_rename(e, &rn);
@@ -254,7 +261,8 @@ void nfs4_dirdeleg_removed(struct nfs4_compound *c, const struct nfs4_fh *dir, c
 }
 
 void nfs4_dirdeleg_renamed(struct nfs4_compound *c, const struct nfs4_fh *from_dir,
-			   const char *from, const struct nfs4_fh *to_dir, const char *to)
+			   const char *from, const struct nfs4_fh *to_dir, const char *to,
+			   bool replaced)
 {
 	if (!state_dirdeleg_any(c->srv->state) || to_dir->kind != NFS4_FH_EXPORT)
 		return;
@@ -267,11 +275,14 @@ void nfs4_dirdeleg_renamed(struct nfs4_compound *c, const struct nfs4_fh *from_d
 	if (found)
 		nfs4_fh_from_object(&c->srv->exports, ex, &bh, &fh);
 	if (nfs4_fh_equal(from_dir, to_dir)) {
+		if (strcmp(from, to) == 0)
+			return; /* renamed onto itself: nothing changed */
 		index_note(c, to_dir, from, NULL);
 		index_note(c, to_dir, to, found ? &bh : NULL);
 		struct dir_change ch = {.kind = NOTIFY4_RENAME_ENTRY,
 					.name = from,
 					.new_name = to,
+					.replaced = replaced,
 					.child = found ? &fh : NULL,
 					.attr = found ? &attr : NULL};
 		dir_changed(c, to_dir, &ch);
@@ -281,6 +292,7 @@ void nfs4_dirdeleg_renamed(struct nfs4_compound *c, const struct nfs4_fh *from_d
 	nfs4_dirdeleg_removed(c, from_dir, from);
 	struct dir_change ch = {.kind = NOTIFY4_ADD_ENTRY,
 				.name = to,
+				.replaced = replaced,
 				.child = found ? &fh : NULL,
 				.attr = found ? &attr : NULL};
 	dir_changed(c, to_dir, &ch);

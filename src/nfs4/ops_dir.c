@@ -193,7 +193,7 @@ NFS4_SERVE(remove)
 	if (st != NFS4_OK)
 		return st;
 	if ((st = nfs4_deleg_break_name(c, &c->cfh, name)) != NFS4_OK ||
-	    (st = nfs4_dirdeleg_break_name(c, &c->cfh, name)) != NFS4_OK ||
+	    (st = nfs4_dirdeleg_break_name(c, &c->cfh, name, NULL)) != NFS4_OK ||
 	    (st = nfs4_dirdeleg_break(c, &c->cfh, 1u << NOTIFY4_REMOVE_ENTRY)) != NFS4_OK)
 		return st;
 	struct nfs4_export *ex = c->cfh.export;
@@ -236,8 +236,9 @@ NFS4_SERVE(rename)
 	 * from one and comes into the other.  A delegated directory renamed
 	 * or replaced itself is recalled. */
 	bool within = nfs4_fh_equal(&c->sfh, &c->cfh);
-	if ((st = nfs4_dirdeleg_break_name(c, &c->sfh, from)) != NFS4_OK ||
-	    (st = nfs4_dirdeleg_break_name(c, &c->cfh, to)) != NFS4_OK ||
+	bool replaces;
+	if ((st = nfs4_dirdeleg_break_name(c, &c->sfh, from, NULL)) != NFS4_OK ||
+	    (st = nfs4_dirdeleg_break_name(c, &c->cfh, to, &replaces)) != NFS4_OK ||
 	    (st = nfs4_dirdeleg_break(c, &c->sfh,
 				      within ? 1u << NOTIFY4_RENAME_ENTRY
 					     : 1u << NOTIFY4_REMOVE_ENTRY)) != NFS4_OK ||
@@ -253,7 +254,7 @@ NFS4_SERVE(rename)
 		.target_cinfo = nfs4_dir_change_info(tattr.change, dir_change(c, &c->cfh)),
 	};
 	nfs4_enc_rename_res(res, &r);
-	nfs4_dirdeleg_renamed(c, &c->sfh, from, &c->cfh, to);
+	nfs4_dirdeleg_renamed(c, &c->sfh, from, &c->cfh, to, replaces);
 	return NFS4_OK;
 }
 

@@ -132,15 +132,20 @@ enum nfsstat4 nfs4_dirdeleg_break(struct nfs4_compound *c, const struct nfs4_fh 
 }
 
 enum nfsstat4 nfs4_dirdeleg_break_name(struct nfs4_compound *c, const struct nfs4_fh *dir,
-				       const char *name)
+				       const char *name, bool *exists)
 {
+	if (exists)
+		*exists = false;
 	if (dir->kind != NFS4_FH_EXPORT || !state_dirdeleg_any(c->srv->state))
 		return NFS4_OK;
 	struct nfs4_export *ex = dir->export;
 	struct state_file_key key = {.export_id = ex->id};
 	struct backend_attr attr;
-	if (ex->ops->lookup(ex->bex, &c->cred, &dir->bh, name, &key.bh, &attr) != 0 ||
-	    attr.type != BACKEND_DIR)
+	if (ex->ops->lookup(ex->bex, &c->cred, &dir->bh, name, &key.bh, &attr) != 0)
+		return NFS4_OK;
+	if (exists)
+		*exists = true;
+	if (attr.type != BACKEND_DIR)
 		return NFS4_OK;
 	return state_dirdeleg_break(c->srv->state, &key, dir_caller(c), 0);
 }

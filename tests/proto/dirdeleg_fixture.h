@@ -215,6 +215,7 @@ struct dd_note {
 	struct nfs4_stateid stateid;
 	char name[64];     /* ADD, REMOVE: the entry; RENAME: the old name; ATTRS: the entry */
 	char new_name[64]; /* RENAME */
+	char replaced[64]; /* ADD, RENAME: the entry renamed over (nad_old_entry), or "" */
 	struct nfs4_bitmap attr_mask; /* the attributes that came with it */
 	uint8_t attr_vals[256];
 	uint32_t attr_len;
@@ -271,6 +272,8 @@ static inline bool dd_decode_change(const struct nfs4_notify *n, struct dd_note 
 		ok = nfs4_dec_notify_add(&d, &a);
 		if (ok) {
 			dd_copy_name(o->name, a.new_entry.name);
+			if (a.has_old_entry)
+				dd_copy_name(o->replaced, a.old_entry.old_entry.name);
 			dd_copy_attrs(o, &a.new_entry.attrs);
 		}
 		break;
@@ -288,6 +291,8 @@ static inline bool dd_decode_change(const struct nfs4_notify *n, struct dd_note 
 		if (ok) {
 			dd_copy_name(o->name, r.old_entry.old_entry.name);
 			dd_copy_name(o->new_name, r.new_entry.new_entry.name);
+			if (r.new_entry.has_old_entry)
+				dd_copy_name(o->replaced, r.new_entry.old_entry.old_entry.name);
 			dd_copy_attrs(o, &r.new_entry.new_entry.attrs);
 		}
 		break;

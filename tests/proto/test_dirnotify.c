@@ -97,6 +97,9 @@ static void test_changes_in_order(void **st)
 	expect_link_attrs(&got[2]);
 	expect(&got[3], 0, NOTIFY4_REMOVE_ENTRY, "f2", NULL, &sid);
 	expect(&got[4], 0, NOTIFY4_REMOVE_ENTRY, "guest", NULL, &sid);
+	/* No entry was renamed over. */
+	for (unsigned i = 0; i < 5; i++)
+		assert_string_equal(got[i].replaced, "");
 
 	/* The holder's own change: told too, never recalled. */
 	assert_int_equal(dd_on(&a, &dir, OP_CREATE, dd_add_create_file, "mine"), NFS4_OK);
@@ -117,6 +120,47 @@ static void test_changes_in_order(void **st)
 	assert_int_equal(metric_delta(before, after, "ferry_dir_delegations_recalled_total"), 0);
 	free(before);
 	free(after);
+	assert_int_equal(dd_return(&a, &dir, &sid), NFS4_OK);
+	dl_client_end(&a, &sa);
+	dl_client_end(&b, &sb);
+}
+
+/* A rename over an existing entry names the entry that went
+ * (nad_old_entry, RFC 8881 20.4): within the directory in the
+ * RENAME_ENTRY's new entry, from another directory in the ADD_ENTRY. */
+static void test_rename_over(void **st)
+{
+	(void)st;
+	struct nfs4c_sess a, b;
+	struct nfs4c_cb sa, sb;
+	struct dd_log log;
+	dl_client(&a, &sa, "dn-onto-a", 2081);
+	dl_client(&b, &sb, "dn-onto-b", 2082);
+	dd_log_attach(&sa, &log);
+	struct dd_fh dir = dd_mkdir(&b, "n-over"), other = dd_mkdir(&b, "n-over-other");
+	static const char *const names[] = {"src", "victim", "second"};
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(dd_on(&b, &dir, OP_CREATE, dd_add_create_file, names[i]), NFS4_OK);
+	assert_int_equal(dd_on(&b, &other, OP_CREATE, dd_add_create_file, "incoming"), NFS4_OK);
+	struct nfs4_stateid sid = grant_entries(&a, &dir);
+
+	static const char *const over[] = {"src", "victim"};
+	assert_int_equal(dd_on(&b, &dir, OP_RENAME, dd_add_rename, over), NFS4_OK);
+	struct dd_move in = {"incoming", "second", &dir};
+	assert_int_equal(dd_on(&b, &other, OP_RENAME, dd_add_move, &in), NFS4_OK);
+	struct dd_note got[DD_NOTES_MAX];
+	assert_int_equal(dd_log_wait(&log, 2, 3000, got), 2);
+	expect(&got[0], 0, NOTIFY4_RENAME_ENTRY, "src", "victim", &sid);
+	assert_string_equal(got[0].replaced, "victim");
+	expect(&got[1], 0, NOTIFY4_ADD_ENTRY, "second", NULL, &sid);
+	assert_string_equal(got[1].replaced, "second");
+	expect_link_attrs(&got[1]);
+	/* A rename onto itself changes nothing and tells nothing. */
+	static const char *const same[] = {"victim", "victim"};
+	assert_int_equal(dd_on(&b, &dir, OP_RENAME, dd_add_rename, same), NFS4_OK);
+	usleep(600 * 1000);
+	assert_int_equal(dd_log_wait(&log, 3, 0, got), 2);
+	assert_false(log.bad);
 	assert_int_equal(dd_return(&a, &dir, &sid), NFS4_OK);
 	dl_client_end(&a, &sa);
 	dl_client_end(&b, &sb);
@@ -466,6 +510,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_changes_in_order),
+		cmocka_unit_test(test_rename_over),
 		cmocka_unit_test(test_overflow_recalls),
 		cmocka_unit_test(test_silent_holder_revoked),
 		cmocka_unit_test(test_error_answer_recalls),
