@@ -24,6 +24,11 @@ enum {
 	BACKEND_MAX_GIDS = 16,
 	BACKEND_NAME_MAX = 255,
 	BACKEND_PATH_MAX = 4096,
+	/* Extended attributes (backend_ops.getxattr and the rest) are those
+	 * of the host's "user." namespace, named without the prefix: Linux
+	 * allows 255 bytes for the whole name and 64 KiB for a value. */
+	BACKEND_XATTR_NAME_MAX = 255 - 5,
+	BACKEND_XATTR_SIZE_MAX = 65536,
 };
 
 struct backend_handle {
@@ -88,6 +93,7 @@ struct backend_fsstat {
 	uint64_t files_total, files_free, files_avail;
 	uint32_t name_max;
 	uint32_t link_max;
+	bool xattrs; /* the file system keeps extended attributes */
 };
 
 /* Permission bits for backend_ops.access. */
@@ -117,6 +123,18 @@ struct backend_dirent {
 	const struct backend_attr *attr; /* NULL when the entry vanished meanwhile */
 };
 typedef bool (*backend_dirent_fn)(void *ctx, const struct backend_dirent *ent);
+
+/* How setxattr treats an attribute that exists, or does not. */
+enum backend_xattr_set {
+	BACKEND_XATTR_EITHER,  /* create or replace */
+	BACKEND_XATTR_CREATE,  /* -EEXIST if it exists */
+	BACKEND_XATTR_REPLACE, /* -ENODATA if it does not */
+};
+
+/* One extended attribute name handed to a listxattr callback (namelen
+ * bytes, not NUL-terminated).  cookie resumes the listing after this name.
+ * Returns false to stop (the name is then not consumed). */
+typedef bool (*backend_xattr_fn)(void *ctx, const char *name, size_t namelen, uint64_t cookie);
 
 struct backend_export;
 
@@ -238,6 +256,46 @@ struct backend_ops {
 	int (*statfs)(struct backend_export *ex, const struct backend_handle *h,
 		      struct backend_fsstat *out);
 
+	/* Extended attributes (RFC 8276 maps them to the host's "user."
+	 * namespace).  name is without the "user." prefix: 1 to
+	 * BACKEND_XATTR_NAME_MAX bytes, NUL-terminated, no NUL inside (the NFS
+	 * layer checks; a back end checks again, -EINVAL / -ENAMETOOLONG).
+	 * The rules are Linux's for that namespace, so both back ends agree:
+	 * only regular files and directories carry such attributes (on
+	 * anything else getxattr is -ENODATA, listxattr lists nothing,
+	 * setxattr and removexattr are -EPERM); reading a value needs read
+	 * permission, setting or removing one write permission (no owner
+	 * override: the kernel's rule), listing none; in a sticky directory
+	 * only its owner (or root) may change them.  A change moves the
+	 * object's change attribute and ctime.  -ENOTSUP when the file system
+	 * keeps none (backend_fsstat.xattrs).
+	 *
+	 * getxattr copies the value into buf: -ENODATA when there is no such
+	 * attribute, -ERANGE when it is longer than cap. */
+	int (*getxattr)(struct backend_export *ex, const struct backend_cred *cred,
+			const struct backend_handle *h, const char *name, void *buf, size_t cap,
+			size_t *len);
+
+	/* -E2BIG for a value over BACKEND_XATTR_SIZE_MAX; -EEXIST / -ENODATA
+	 * as how says; -ENOSPC when the file system has no room for it (ext4
+	 * keeps a value in one block unless it has the ea_inode feature). */
+	int (*setxattr)(struct backend_export *ex, const struct backend_cred *cred,
+			const struct backend_handle *h, const char *name, const void *value,
+			size_t len, enum backend_xattr_set how);
+
+	/* Lists the names from cookie (0: the start), calling fn for each
+	 * until it returns false or the end is reached (*eof).  A cookie
+	 * stays valid while its name exists and resumes after it: names that
+	 * stay are neither repeated nor skipped when others come or go
+	 * between two calls. */
+	int (*listxattr)(struct backend_export *ex, const struct backend_cred *cred,
+			 const struct backend_handle *h, uint64_t cookie, backend_xattr_fn fn,
+			 void *ctx, bool *eof);
+
+	/* -ENODATA when there is no such attribute. */
+	int (*removexattr)(struct backend_export *ex, const struct backend_cred *cred,
+			   const struct backend_handle *h, const char *name);
+
 	/* Holds (READ/WRITE) or drops (NONE) a lease on a regular file, so
 	 * that a process on the host that opens it in a conflicting way waits
 	 * and break_fn is called first.  0; -EAGAIN when the file is open
@@ -317,8 +375,9 @@ void backend_memory_set_file_max(uint64_t bytes);
 
 /* Tests and benchmarks: makes every call of a memory export that looks up
  * or changes names or attributes (lookup, lookup_parent, setattr, the
- * creates, remove, rename, link, readdir) first sleep us microseconds, as
- * a slow disk or directory service would; 0 turns it off. */
+ * creates, remove, rename, link, readdir, the xattr calls) first sleep us
+ * microseconds, as a slow disk or directory service would; 0 turns it
+ * off. */
 void backend_memory_set_latency(struct backend_export *ex, unsigned us);
 
 #endif

@@ -5,7 +5,8 @@
  * execute, sticky directories, set-ID bits cleared on chown, write and
  * truncate, nfsd's owner override for read and write, hard links,
  * devices, the EXCLUSIVE verifier kept in atime/mtime.  Names are in
- * memory_dir.c.  Timestamps do not move on read (noatime). */
+ * memory_dir.c, extended attributes in memory_xattr.c.  Timestamps do not
+ * move on read (noatime). */
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -164,6 +165,7 @@ static void mem_node_free(struct mem_node *n)
 	for (size_t i = 0; i < n->nents; i++)
 		free(n->ents[i].name);
 	free(n->ents);
+	mem_xattrs_free(n);
 	free(n->data);
 	free(n->target);
 	free(n);
@@ -695,6 +697,7 @@ static int mem_statfs(struct backend_export *bex, const struct backend_handle *h
 		out->files_free = out->files_avail = files > nodes ? files - nodes : 0;
 		out->name_max = BACKEND_NAME_MAX;
 		out->link_max = MEM_LINK_MAX;
+		out->xattrs = true;
 	}
 	pthread_mutex_unlock(&ex->lock);
 	return r;
@@ -722,6 +725,10 @@ const struct backend_ops backend_memory_ops = {
 	.link = mem_link,
 	.readdir = mem_readdir,
 	.statfs = mem_statfs,
+	.getxattr = mem_getxattr,
+	.setxattr = mem_setxattr,
+	.listxattr = mem_listxattr,
+	.removexattr = mem_removexattr,
 	.lease = mem_lease,
 	.lease_notify = mem_lease_notify,
 };

@@ -32,6 +32,15 @@ struct mem_entry {
 	struct mem_node *node;
 };
 
+/* An extended attribute (memory_xattr.c).  cookie is its place in the
+ * object's listing, given when it is created and never reused there. */
+struct mem_xattr {
+	char *name;
+	uint8_t *value;
+	size_t len;
+	uint64_t cookie;
+};
+
 struct mem_node {
 	uint64_t id; /* never reused within an export */
 	enum backend_ftype type;
@@ -51,6 +60,11 @@ struct mem_node {
 	size_t nents, ents_cap;
 	uint64_t next_cookie;
 	struct mem_node *parent;
+	/* Extended attributes of a regular file or directory, in cookie
+	 * order. */
+	struct mem_xattr *xattrs;
+	size_t nxattrs, xattrs_cap;
+	uint64_t next_xattr_cookie;
 
 	struct hashtable_node node; /* in the export's table by id */
 };
@@ -134,6 +148,21 @@ void mem_dir_del(struct mem_node *dir, size_t i);
 
 int mem_setattr_apply(struct mem_export *ex, const struct backend_cred *cred, struct mem_node *n,
 		      const struct backend_setattr *sa);
+
+/* memory_xattr.c (take ex->lock themselves, but mem_xattrs_free) */
+int mem_getxattr(struct backend_export *bex, const struct backend_cred *cred,
+		 const struct backend_handle *h, const char *name, void *buf, size_t cap,
+		 size_t *len);
+int mem_setxattr(struct backend_export *bex, const struct backend_cred *cred,
+		 const struct backend_handle *h, const char *name, const void *value, size_t len,
+		 enum backend_xattr_set how);
+int mem_listxattr(struct backend_export *bex, const struct backend_cred *cred,
+		  const struct backend_handle *h, uint64_t cookie, backend_xattr_fn fn, void *ctx,
+		  bool *eof);
+int mem_removexattr(struct backend_export *bex, const struct backend_cred *cred,
+		    const struct backend_handle *h, const char *name);
+/* Frees n's attributes (n going away). */
+void mem_xattrs_free(struct mem_node *n);
 
 /* memory_dir.c */
 int mem_create_file(struct backend_export *bex, const struct backend_cred *cred,
