@@ -48,6 +48,9 @@ void nfs4_fattr_supported(const struct nfs4_compound *c, struct nfs4_bitmap *out
 		nfs4_bitmap_set(out, FATTR4_TIME_DELEG_ACCESS);
 		nfs4_bitmap_set(out, FATTR4_TIME_DELEG_MODIFY);
 	}
+	/* RFC 8276 extends minor version 2 only. */
+	if (c->minor >= 2)
+		nfs4_bitmap_set(out, FATTR4_XATTR_SUPPORT);
 }
 
 /* What OPEN accepts (ops_open.c): every access and deny value, the
@@ -285,6 +288,8 @@ static void fill_one(struct nfs4_compound *c, const struct nfs4_fh *fh,
 	case FATTR4_TIME_DELEG_ACCESS: out->time_deleg_access = a->atime; break;
 	case FATTR4_TIME_DELEG_MODIFY: out->time_deleg_modify = a->mtime; break;
 	case FATTR4_OPEN_ARGUMENTS: open_arguments(c, &out->open_arguments); break;
+	/* The pseudo-fs keeps none (its statfs answer is zeroed). */
+	case FATTR4_XATTR_SUPPORT: out->xattr_support = fs->xattrs; break;
 	}
 }
 
@@ -292,7 +297,7 @@ static bool needs_fsstat(const struct nfs4_bitmap *b)
 {
 	static const unsigned bits[] = {FATTR4_FILES_AVAIL, FATTR4_FILES_FREE, FATTR4_FILES_TOTAL,
 					FATTR4_MAXLINK,     FATTR4_MAXNAME,    FATTR4_SPACE_AVAIL,
-					FATTR4_SPACE_FREE,  FATTR4_SPACE_TOTAL};
+					FATTR4_SPACE_FREE,  FATTR4_SPACE_TOTAL, FATTR4_XATTR_SUPPORT};
 	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
 		if (nfs4_bitmap_isset(b, bits[i]))
 			return true;

@@ -37,6 +37,11 @@ NFS4_SERVE_DECL(delegpurge);
 NFS4_SERVE_DECL(read);
 NFS4_SERVE_DECL(write);
 NFS4_SERVE_DECL(commit);
+/* ops_xattr.c (RFC 8276) */
+NFS4_SERVE_DECL(getxattr);
+NFS4_SERVE_DECL(setxattr);
+NFS4_SERVE_DECL(listxattrs);
+NFS4_SERVE_DECL(removexattr);
 
 /* SETATTR's arguments as the op table hands them over: SETATTR4res carries
  * attrsset whatever the status, NFS4ERR_BADXDR included, so arguments that
@@ -57,6 +62,12 @@ enum nfsstat4 nfs4_need_export_object(struct nfs4_compound *c, bool for_write);
 
 /* Checks a decoded component4 and copies it NUL-terminated into name. */
 enum nfsstat4 nfs4_name_from_wire(struct nfs4_opaque wire, char name[BACKEND_NAME_MAX + 1]);
+
+/* Checks an xattrkey4 (RFC 8276) and copies it NUL-terminated into name:
+ * NFS4ERR_INVAL when empty or holding a NUL, NFS4ERR_NAMETOOLONG past
+ * what the host's "user." namespace takes (ops_xattr.c). */
+enum nfsstat4 nfs4_xattr_name_from_wire(struct nfs4_opaque wire,
+					char name[BACKEND_XATTR_NAME_MAX + 1]);
 
 /* The current fh's attributes, which must be of a directory
  * (NFS4ERR_NOTDIR, or NFS4ERR_SYMLINK for a symbolic link). */

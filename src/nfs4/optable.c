@@ -172,6 +172,18 @@ ARGS(setclientid_confirm);
 ARGS(renew);
 ARGS(release_lockowner);
 
+/* Extended attributes (RFC 8276, ops_xattr.c). */
+ARGS(getxattr);
+ARGS(setxattr);
+ARGS(listxattrs);
+ARGS(removexattr);
+
+/* LISTXATTRS stops before its result outgrows maxcount. */
+static uint32_t reply_listxattrs(const struct nfs4_compound *c, const void *args)
+{
+	return ((const struct nfs4_listxattrs_args *)args)->maxcount;
+}
+
 /* TEST_STATEID: one status per stateid. */
 static uint32_t reply_test_stateid(const struct nfs4_compound *c, const void *args)
 {
@@ -259,6 +271,12 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	OP(OP_WANT_DELEGATION, want_delegation, 1, 2, FH | CHG, SIZE(OPEN_DELEGATION), NO_SID),
 	OP(OP_DESTROY_CLIENTID, destroy_clientid, 1, 2, NOSESS | BLOCK | CHG, SIZE(0), NO_SID),
 	OP(OP_RECLAIM_COMPLETE, reclaim_complete, 1, 2, CHG, SIZE(0), NO_SID),
+	/* RFC 8276: attribute operations, on the loop until the export is
+	 * slow, as SETATTR and READDIR are. */
+	OP(OP_GETXATTR, getxattr, 2, 2, FH | STALL, SIZE(4 + BACKEND_XATTR_SIZE_MAX), NO_SID),
+	OP(OP_SETXATTR, setxattr, 2, 2, ROFS | STALL | CHG, SIZE(CHANGE_INFO), NO_SID),
+	OP(OP_LISTXATTRS, listxattrs, 2, 2, FH | STALL, SIZE_FN(reply_listxattrs), NO_SID),
+	OP(OP_REMOVEXATTR, removexattr, 2, 2, ROFS | STALL | CHG, SIZE(CHANGE_INFO), NO_SID),
 };
 
 const struct nfs4_op_desc *nfs4_op_describe(uint32_t opnum)

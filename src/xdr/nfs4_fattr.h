@@ -64,6 +64,7 @@ struct nfs4_attrs {
 	struct nfs4_bitmap suppattr_exclcreat;
 	struct timespec time_deleg_access, time_deleg_modify; /* RFC 9754 */
 	struct nfs4_open_arguments open_arguments;
+	bool xattr_support; /* RFC 8276 */
 };
 
 /* True for the attributes struct nfs4_attrs has a field for. */

@@ -18,7 +18,7 @@ static const unsigned all_known[] = {
 	FATTR4_SPACE_USED, FATTR4_TIME_ACCESS, FATTR4_TIME_ACCESS_SET, FATTR4_TIME_CREATE,
 	FATTR4_TIME_DELTA, FATTR4_TIME_METADATA, FATTR4_TIME_MODIFY, FATTR4_TIME_MODIFY_SET,
 	FATTR4_MOUNTED_ON_FILEID, FATTR4_SUPPATTR_EXCLCREAT, FATTR4_TIME_DELEG_ACCESS,
-	FATTR4_TIME_DELEG_MODIFY, FATTR4_OPEN_ARGUMENTS,
+	FATTR4_TIME_DELEG_MODIFY, FATTR4_OPEN_ARGUMENTS, FATTR4_XATTR_SUPPORT,
 };
 enum { NALL = sizeof(all_known) / sizeof(all_known[0]) };
 
@@ -54,6 +54,7 @@ static struct nfs4_attrs sample(void)
 			OPEN_ARGS_SHARE_ACCESS_WANT_OPEN_XOR_DELEGATION);
 	nfs4_bitmap_set(&a.open_arguments.open_claim, CLAIM_DELEG_CUR_FH);
 	nfs4_bitmap_set(&a.open_arguments.create_mode, EXCLUSIVE4_1);
+	a.xattr_support = true;
 	for (unsigned i = 0; i < NALL; i++)
 		nfs4_attrs_set(&a, all_known[i]);
 	return a;
@@ -127,6 +128,7 @@ static void assert_attrs_eq(const struct nfs4_attrs *a, const struct nfs4_attrs 
 			 &b->open_arguments.share_access_want);
 	assert_bitmap_eq(&a->open_arguments.open_claim, &b->open_arguments.open_claim);
 	assert_bitmap_eq(&a->open_arguments.create_mode, &b->open_arguments.create_mode);
+	assert_int_equal(a->xattr_support, b->xattr_support);
 }
 
 static void test_known(void **state)
@@ -140,7 +142,6 @@ static void test_known(void **state)
 		assert_true(nfs4_fattr_known(all_known[i]));
 	assert_false(nfs4_fattr_known(FATTR4_ACL));
 	assert_false(nfs4_fattr_known(FATTR4_FS_LOCATIONS));
-	assert_false(nfs4_fattr_known(FATTR4_XATTR_SUPPORT));
 }
 
 static void test_all_values(void **state)
