@@ -271,6 +271,23 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	OP(OP_WANT_DELEGATION, want_delegation, 1, 2, FH | CHG, SIZE(OPEN_DELEGATION), NO_SID),
 	OP(OP_DESTROY_CLIENTID, destroy_clientid, 1, 2, NOSESS | BLOCK | CHG, SIZE(0), NO_SID),
 	OP(OP_RECLAIM_COMPLETE, reclaim_complete, 1, 2, CHG, SIZE(0), NO_SID),
+	/* NFSv4.2 (RFC 7862, RFC 8276 for the xattr operations): defined in
+	 * minor version 2 only, so OP_ILLEGAL in 4.0 and 4.1; an operation
+	 * Ferry does not serve answers NFS4ERR_NOTSUPP: they are OPTIONAL
+	 * (RFC 7862 section 13). */
+	NOTSUPP(OP_ALLOCATE, 2, 2, 0),
+	NOTSUPP(OP_COPY, 2, 2, 0),
+	NOTSUPP(OP_COPY_NOTIFY, 2, 2, 0),
+	NOTSUPP(OP_DEALLOCATE, 2, 2, 0),
+	NOTSUPP(OP_IO_ADVISE, 2, 2, 0),
+	NOTSUPP(OP_LAYOUTERROR, 2, 2, 0),
+	NOTSUPP(OP_LAYOUTSTATS, 2, 2, 0),
+	NOTSUPP(OP_OFFLOAD_CANCEL, 2, 2, 0),
+	NOTSUPP(OP_OFFLOAD_STATUS, 2, 2, 0),
+	NOTSUPP(OP_READ_PLUS, 2, 2, 0),
+	NOTSUPP(OP_SEEK, 2, 2, 0),
+	NOTSUPP(OP_WRITE_SAME, 2, 2, 0),
+	NOTSUPP(OP_CLONE, 2, 2, 0),
 	/* RFC 8276: attribute operations, on the loop until the export is
 	 * slow, as SETATTR and READDIR are. */
 	OP(OP_GETXATTR, getxattr, 2, 2, FH | STALL, SIZE(4 + BACKEND_XATTR_SIZE_MAX), NO_SID),
