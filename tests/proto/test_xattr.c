@@ -76,20 +76,25 @@ struct xc {
 	uint32_t fhlen;
 };
 
-static void xc_up(struct xc *x, uint32_t uid, const char *name, const struct nfs4c_attrs *fore)
+static void xc_up_minor(struct xc *x, uint32_t minor, uint32_t uid, const char *name,
+			const struct nfs4c_attrs *fore)
 {
 	int fd = nfs4c_connect(server.hostport);
 	assert_true(fd >= 0);
-	nfs4c_session_up(&x->s, fd, uid, name, fore);
+	nfs4c_session_up_minor(&x->s, minor, fd, uid, name, fore);
+}
+
+static void xc_up(struct xc *x, uint32_t uid, const char *name, const struct nfs4c_attrs *fore)
+{
+	xc_up_minor(x, 2, uid, name, fore);
 }
 
 static void xc_down(struct xc *x) { nfs4c_close(x->s.fd); }
 
-/* SEQUENCE of a minor version 2 COMPOUND on slot 0. */
+/* SEQUENCE of a COMPOUND of the client's minor version on slot 0. */
 static void begin42(struct xc *x, struct nfs4c_call *m)
 {
-	nfs4c_begin(m, 2);
-	nfs4c_sequence_op(m, x->s.sid, ++x->s.seq[0], 0, x->s.nslots - 1, false);
+	nfs4c_begin_seq(&x->s, m, 0, false);
 }
 
 /* Sends m and checks SEQUENCE. */
@@ -552,20 +557,21 @@ static void test_list(void **state)
  * on the pseudo-fs; unknown to v4.1. */
 static void test_xattr_support(void **state)
 {
-	struct xc x;
-	xc_up(&x, 0, "support", NULL);
+	struct xc x1, x;
+	xc_up_minor(&x1, 1, 0, "support-41", NULL);
+	xc_up(&x, 0, "support-42", NULL);
 	static const unsigned bits[] = {FATTR4_SUPPORTED_ATTRS, FATTR4_XATTR_SUPPORT};
 	for (int minor = 1; minor <= 2; minor++) {
+		struct xc *c = minor == 1 ? &x1 : &x;
 		for (int root = 0; root < 2; root++) {
 			struct nfs4c_call m;
 			struct nfs4c_reply p;
-			nfs4c_begin(&m, (uint32_t)minor);
-			nfs4c_sequence_op(&m, x.s.sid, ++x.s.seq[0], 0, x.s.nslots - 1, false);
+			begin42(c, &m);
 			nfs4c_putrootfh(&m);
 			if (!root)
 				nfs4c_lookup(&m, "rw");
 			nfs4c_getattr(&m, bits, 2);
-			send42(&x, &m, &p);
+			send42(c, &m, &p);
 			assert_int_equal(nfs4c_next(&p, OP_PUTROOTFH), NFS4_OK);
 			if (!root)
 				assert_int_equal(nfs4c_next(&p, OP_LOOKUP), NFS4_OK);
@@ -584,18 +590,18 @@ static void test_xattr_support(void **state)
 			nfs4c_done(&p);
 		}
 	}
-	/* The operations are not v4.1's; the pseudo-fs keeps no xattrs. */
+	/* The operations are not v4.1's. */
 	struct nfs4c_call m;
 	struct nfs4c_reply p;
-	nfs4c_begin_seq(&x.s, &m, 0, false);
+	begin42(&x1, &m);
 	nfs4c_putrootfh(&m);
 	NFS4C_OP(&m, OP_GETXATTR, nfs4_enc_getxattr_args,
 		 &(struct nfs4_getxattr_args){nfs4_opaque_str("a")});
-	nfs4c_send(x.s.fd, x.s.cred, &m, &p);
-	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
+	send42(&x1, &m, &p);
 	assert_int_equal(nfs4c_next(&p, OP_PUTROOTFH), NFS4_OK);
 	assert_int_equal(nfs4c_next(&p, OP_ILLEGAL), NFS4ERR_OP_ILLEGAL);
 	nfs4c_done(&p);
+	/* The pseudo-fs keeps none. */
 	char buf[8];
 	size_t len;
 	struct xlisting l;
@@ -604,6 +610,7 @@ static void test_xattr_support(void **state)
 	assert_int_equal(xlist(&x, 0, 4096, &l), NFS4ERR_NOTSUPP);
 	assert_int_equal(xset(&x, SETXATTR4_EITHER, "a", "1", NULL), NFS4ERR_ROFS);
 	assert_int_equal(xremove(&x, "a", NULL), NFS4ERR_ROFS);
+	xc_down(&x1);
 	xc_down(&x);
 }
 
@@ -695,16 +702,14 @@ static void test_access(void **state)
 	assert_int_equal(r.supported, ACCESS4_READ);
 
 	/* v4.1 knows no XA bits. */
-	struct nfs4c_call m;
-	struct nfs4c_reply pr;
-	nfs4c_begin_seq(&root.s, &m, 0, false);
-	nfs4c_putfh(&m, root.fh, root.fhlen);
-	add_access(&m, &(struct nfs4_access_args){ACCESS4_XAREAD});
-	nfs4c_send(root.s.fd, root.s.cred, &m, &pr);
-	assert_int_equal(nfs4c_seq_result(&pr, NULL), NFS4_OK);
-	assert_int_equal(nfs4c_next(&pr, OP_PUTFH), NFS4_OK);
-	assert_int_equal(nfs4c_next(&pr, OP_ACCESS), NFS4ERR_INVAL);
-	nfs4c_done(&pr);
+	struct xc v41;
+	xc_up_minor(&v41, 1, 0, "access-41", NULL);
+	assert_int_equal(xc_find(&v41, "/rw/rootfile"), NFS4_OK);
+	xaccess(&v41, ACCESS4_XAREAD, &st);
+	assert_int_equal(st, NFS4ERR_INVAL);
+	r = xaccess(&v41, ACCESS4_READ, &st);
+	assert_int_equal(st, NFS4_OK);
+	xc_down(&v41);
 	xc_down(&root);
 	xc_down(&user);
 }
