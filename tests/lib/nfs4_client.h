@@ -172,6 +172,9 @@ struct nfs4c_sess {
  * not yet RECLAIM_COMPLETE. */
 void nfs4c_session_up_flags(struct nfs4c_sess *s, int fd, uint32_t uid, const char *name,
 			    const struct nfs4c_attrs *fore, uint32_t cs_flags);
+/* The same in minor version minor (1 or 2). */
+void nfs4c_session_up_minor_flags(struct nfs4c_sess *s, uint32_t minor, int fd, uint32_t uid,
+				  const char *name, const struct nfs4c_attrs *fore, uint32_t cs_flags);
 void nfs4c_session_up_reclaiming(struct nfs4c_sess *s, int fd, uint32_t uid, const char *name,
 				 const struct nfs4c_attrs *fore);
 /* ... and RECLAIM_COMPLETE (on the highest slot), as a mounting client does. */

@@ -85,16 +85,19 @@ static inline uint64_t dl_now_ms(void)
 struct dl_open;
 static inline void dl_wait_path_up(struct nfs4c_sess *s, const char *name);
 
-/* A v4.1 client whose fore connection is its back channel, served by svc
- * in the background (so callbacks are answered while the test waits on
- * another client), with the probe answered: delegations can be granted. */
-static inline void dl_client(struct nfs4c_sess *s, struct nfs4c_cb *svc, const char *name, uint32_t uid)
+/* A v4.1 client (dl_client_minor: of minor version minor) whose fore
+ * connection is its back channel, served by svc in the background (so
+ * callbacks are answered while the test waits on another client), with
+ * the probe answered: delegations can be granted. */
+static inline void dl_client_minor(struct nfs4c_sess *s, struct nfs4c_cb *svc, const char *name,
+				   uint32_t uid, uint32_t minor)
 {
 	int fd = nfs4c_connect(server.hostport);
 	nfs4c_cb_init(svc, NFS4C_CB_PROGRAM);
 	nfs4c_cb_attach(fd, svc);
 	nfs4c_bg_start(fd);
-	nfs4c_session_up_flags(s, fd, uid, name, NULL, CREATE_SESSION4_FLAG_CONN_BACK_CHAN);
+	nfs4c_session_up_minor_flags(s, minor, fd, uid, name, NULL,
+				     CREATE_SESSION4_FLAG_CONN_BACK_CHAN);
 	struct nfs4c_call m;
 	struct nfs4c_reply p;
 	nfs4c_begin_seq(s, &m, 0, false);
@@ -105,6 +108,11 @@ static inline void dl_client(struct nfs4c_sess *s, struct nfs4c_cb *svc, const c
 	nfs4c_done(&p);
 	assert_true(nfs4c_cb_wait(svc, OP_CB_SEQUENCE, 1, 5000));
 	dl_wait_path_up(s, name);
+}
+
+static inline void dl_client(struct nfs4c_sess *s, struct nfs4c_cb *svc, const char *name, uint32_t uid)
+{
+	dl_client_minor(s, svc, name, uid, 1);
 }
 
 static inline void dl_client_end(struct nfs4c_sess *s, struct nfs4c_cb *svc)
