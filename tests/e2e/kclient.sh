@@ -35,7 +35,10 @@
 # writes with fsync while ferryd is killed with SIGKILL and restarted
 # FERRY_E2E_CRASHES times, default 3; the writes must go on within seconds,
 # not after the 90 s grace period, and every acknowledged one must be in
-# the exported file), FERRY_E2E_ONLY=crash runs it alone.
+# the exported file), FERRY_E2E_ONLY=crash runs it alone,
+# FERRY_E2E_XATTR=0 skips the extended-attribute run (guest/xattr.sh, always
+# vers=4.2, with FERRY_XATTR_TOOL, default build/tests/xattr_tool, copied
+# into the guest), FERRY_E2E_ONLY=xattr runs it alone.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kclient=${KCLIENT:-$top/../shared/e2e/kclient}
@@ -117,6 +120,31 @@ if [ "${FERRY_E2E_FIRST_RUN:-1}" = 1 ] && { [ -z "${FERRY_E2E_ONLY:-}" ] || [ "$
 	server=$saved_server
 fi
 if [ "${FERRY_E2E_ONLY:-}" = first-run ]; then
+	[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
+	exit $failed
+fi
+
+# Extended attributes (RFC 8276) through a vers=4.2 mount, whatever the
+# versions asked: guest/xattr.sh with the static xattr_tool (the guest's
+# busybox has no setfattr); then the attribute it left must be the host
+# file's user.kept.
+xattr_tool=${FERRY_XATTR_TOOL:-$top/build/tests/xattr_tool}
+if [ "${FERRY_E2E_XATTR:-1}" = 1 ] && { [ -z "${FERRY_E2E_ONLY:-}" ] || [ "$FERRY_E2E_ONLY" = xattr ]; }; then
+	if [ ! -x "$xattr_tool" ]; then
+		echo "e2e: $xattr_tool not built (cmake -DBUILD_TESTING=ON)" >&2
+		failed=1
+	else
+		run_guest xattr 4.2 "$top/tests/e2e/guest/xattr.sh" "" --file "$xattr_tool"
+		got=$("$xattr_tool" get "$work/export/ferry-xattr/kept" user.kept 2>&1)
+		if [ "$got" = from-guest ]; then
+			echo "e2e: xattr: the exported file carries user.kept=from-guest"
+		else
+			echo "e2e: xattr FAILED: the exported file's user.kept is '$got'"
+			failed=1
+		fi
+	fi
+fi
+if [ "${FERRY_E2E_ONLY:-}" = xattr ]; then
 	[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
 	exit $failed
 fi
