@@ -178,10 +178,25 @@ ARGS(setxattr);
 ARGS(listxattrs);
 ARGS(removexattr);
 
+/* What room the reply has left: GETXATTR and LISTXATTRS stop there (a
+ * client's lxa_maxcount of 4 GiB reserves no more than that). */
+static uint32_t reply_room(const struct nfs4_compound *c, uint32_t want)
+{
+	const struct xdr_enc *e = &c->req->reply;
+	size_t room = e->limit > xdr_enc_len(e) ? e->limit - xdr_enc_len(e) : 0;
+	return want < room ? want : (uint32_t)room;
+}
+
+/* GETXATTR: the largest value there is, if the reply has room for it. */
+static uint32_t reply_getxattr(const struct nfs4_compound *c, const void *args)
+{
+	return reply_room(c, 4 + BACKEND_XATTR_SIZE_MAX);
+}
+
 /* LISTXATTRS stops before its result outgrows maxcount. */
 static uint32_t reply_listxattrs(const struct nfs4_compound *c, const void *args)
 {
-	return ((const struct nfs4_listxattrs_args *)args)->maxcount;
+	return reply_room(c, ((const struct nfs4_listxattrs_args *)args)->maxcount);
 }
 
 /* TEST_STATEID: one status per stateid. */
@@ -290,7 +305,7 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	NOTSUPP(OP_CLONE, 2, 2, 0),
 	/* RFC 8276: attribute operations, on the loop until the export is
 	 * slow, as SETATTR and READDIR are. */
-	OP(OP_GETXATTR, getxattr, 2, 2, FH | STALL, SIZE(4 + BACKEND_XATTR_SIZE_MAX), NO_SID),
+	OP(OP_GETXATTR, getxattr, 2, 2, FH | STALL, SIZE_FN(reply_getxattr), NO_SID),
 	OP(OP_SETXATTR, setxattr, 2, 2, ROFS | STALL | CHG, SIZE(CHANGE_INFO), NO_SID),
 	OP(OP_LISTXATTRS, listxattrs, 2, 2, FH | STALL, SIZE_FN(reply_listxattrs), NO_SID),
 	OP(OP_REMOVEXATTR, removexattr, 2, 2, ROFS | STALL | CHG, SIZE(CHANGE_INFO), NO_SID),

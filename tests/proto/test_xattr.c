@@ -531,6 +531,10 @@ static void test_list(void **state)
 	}
 	assert_int_equal(all.n, 30);
 	assert_int_equal(pieces, 5);
+	/* A maxcount past any reply is bounded by the reply, not refused. */
+	assert_int_equal(xlist(&x, 0, UINT32_MAX, &l), NFS4_OK);
+	assert_int_equal(l.n, 30);
+	assert_true(l.eof);
 
 	/* Names that go while a listing is under way are not listed later;
 	 * those that stay are listed once. */
