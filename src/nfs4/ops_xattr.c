@@ -20,6 +20,12 @@
 #include "nfs4/ops.h"
 #include "nfs4/server.h"
 
+enum {
+	/* GETXATTR reads a value of up to this many bytes on the stack
+	 * first. */
+	XATTR_SMALL = 512,
+};
+
 /* The back end's errors, with the ones RFC 8276 names. */
 static enum nfsstat4 xattr_status(int rc)
 {
@@ -67,12 +73,29 @@ NFS4_SERVE(getxattr)
 		st = nfs4_xattr_name_from_wire(a->name, name);
 	if (st != NFS4_OK)
 		return st;
-	/* The value goes straight into the reply: as much room as the reply
-	 * has left (the session's ca_maxresponsesize), at most the largest
-	 * value there is.  A value that does not fit is NFS4ERR_TOOSMALL. */
+	/* The value may take as much room as the reply has left (the
+	 * session's ca_maxresponsesize), at most the largest value there is;
+	 * one that does not fit is NFS4ERR_TOOSMALL. */
 	size_t used = xdr_enc_len(res) + 4;
 	size_t room = res->limit > used ? (res->limit - used) & ~(size_t)3 : 0;
 	size_t cap = room < BACKEND_XATTR_SIZE_MAX ? room : BACKEND_XATTR_SIZE_MAX;
+	/* Most values are short: read into a small buffer first, so that
+	 * the reply does not grow by the largest value there is for each. */
+	struct nfs4_export *ex = c->cfh.export;
+	uint8_t small[XATTR_SMALL];
+	size_t len = 0;
+	int rc = ex->ops->getxattr(ex->bex, &c->cred, &c->cfh.bh, name, small,
+				   cap < sizeof(small) ? cap : sizeof(small), &len);
+	if (rc == 0) {
+		struct nfs4_getxattr_res r = {{small, (uint32_t)len}};
+		nfs4_enc_getxattr_res(res, &r);
+		return NFS4_OK;
+	}
+	if (rc != -ERANGE)
+		return xattr_status(rc);
+	if (cap <= sizeof(small))
+		return NFS4ERR_TOOSMALL;
+	/* A longer one goes straight into the reply. */
 	size_t off = xdr_enc_len(res);
 	uint8_t *p = xdr_enc_reserve(res, 4 + xdr_pad4(cap));
 	if (!p) {
@@ -80,9 +103,7 @@ NFS4_SERVE(getxattr)
 		res->buf->len = off;
 		return NFS4ERR_TOOSMALL;
 	}
-	size_t len = 0;
-	struct nfs4_export *ex = c->cfh.export;
-	int rc = ex->ops->getxattr(ex->bex, &c->cred, &c->cfh.bh, name, p + 4, cap, &len);
+	rc = ex->ops->getxattr(ex->bex, &c->cred, &c->cfh.bh, name, p + 4, cap, &len);
 	if (rc) {
 		res->buf->len = off;
 		return xattr_status(rc);

@@ -469,6 +469,10 @@ static void test_limits(void **state)
 	memset(big, 'v', 3000);
 	assert_int_equal(xset_n(&x, SETXATTR4_EITHER, nfs4_opaque_str("mid"), big, 3000, NULL),
 			 NFS4_OK);
+	/* Past the short values read on the stack, within the reply. */
+	memset(big, 'w', 700);
+	assert_int_equal(xset_n(&x, SETXATTR4_EITHER, nfs4_opaque_str("w700"), big, 700, NULL),
+			 NFS4_OK);
 	free(big);
 	xc_down(&x);
 
@@ -479,6 +483,9 @@ static void test_limits(void **state)
 	assert_int_equal(xc_find(&x, "/rw/limits"), NFS4_OK);
 	char *small = malloc(4096);
 	assert_int_equal(xget(&x, "mid", small, 4096, &len), NFS4ERR_TOOSMALL);
+	assert_int_equal(xget(&x, "w700", small, 4096, &len), NFS4_OK);
+	assert_int_equal(len, 700);
+	assert_true(small[0] == 'w' && small[699] == 'w');
 	assert_int_equal(xget(&x, "v-missing", small, 4096, &len), NFS4ERR_NOXATTR);
 	free(small);
 	xc_down(&x);
