@@ -14,8 +14,7 @@
  *                 the target writes, then the input's operations
  *              4  v4.1 with that client and session, no SEQUENCE added
  *                 (the session-less operations, alone)
- *              5  v4.2 in such a session, SEQUENCE added (minor version 2
- *                 runs on the v4.1 session rules)
+ *              5  v4.2 in a session made as for 3, with SEQUENCE added
  *   byte 1   the number of operations announced (SEQUENCE not counted)
  *   the rest the operations (nfs_argop4 after nfs_argop4), where every
  *            "@CLIENT@" (8 bytes) is replaced by the clientid of the
@@ -265,6 +264,9 @@ union any_res {
 	struct nfs4_get_dir_delegation_res gdd;
 	struct nfs4_getxattr_res getxattr;
 	struct nfs4_listxattrs_res listxattrs;
+	struct nfs4_seek_res seek;
+	struct nfs4_read_plus_res read_plus;
+	struct nfs4_io_advise_res io_advise;
 };
 
 enum body { BODY_OK, BODY_BAD, BODY_UNKNOWN };
@@ -331,6 +333,9 @@ static enum body decode_body(struct xdr_dec *d, uint32_t opnum, uint32_t status)
 	case OP_SETXATTR:
 	case OP_REMOVEXATTR: ok = nfs4_dec_cinfo_res(d, &u.cinfo); break;
 	case OP_LISTXATTRS: ok = nfs4_dec_listxattrs_res(d, &u.listxattrs); break;
+	case OP_SEEK: ok = nfs4_dec_seek_res(d, &u.seek); break;
+	case OP_READ_PLUS: ok = nfs4_dec_read_plus_res(d, &u.read_plus); break;
+	case OP_IO_ADVISE: ok = nfs4_dec_io_advise_res(d, &u.io_advise); break;
 	default: break; /* no body */
 	}
 	return ok ? BODY_OK : BODY_BAD;

@@ -400,12 +400,6 @@ void nfs4c_session_up_flags(struct nfs4c_sess *s, int fd, uint32_t uid, const ch
 	session_up_minor(s, 1, fd, uid, name, fore, cs_flags);
 }
 
-void nfs4c_session_up_minor_flags(struct nfs4c_sess *s, uint32_t minor, int fd, uint32_t uid,
-				  const char *name, const struct nfs4c_attrs *fore, uint32_t cs_flags)
-{
-	session_up_minor(s, minor, fd, uid, name, fore, cs_flags);
-}
-
 void nfs4c_session_up_reclaiming(struct nfs4c_sess *s, int fd, uint32_t uid, const char *name,
 				 const struct nfs4c_attrs *fore)
 {
@@ -416,6 +410,13 @@ void nfs4c_session_up(struct nfs4c_sess *s, int fd, uint32_t uid, const char *na
 		      const struct nfs4c_attrs *fore)
 {
 	nfs4c_session_up_minor(s, 1, fd, uid, name, fore);
+}
+
+void nfs4c_session_up_minor_flags(struct nfs4c_sess *s, uint32_t minor, int fd, uint32_t uid,
+				  const char *name, const struct nfs4c_attrs *fore,
+				  uint32_t cs_flags)
+{
+	session_up_minor(s, minor, fd, uid, name, fore, cs_flags);
 }
 
 void nfs4c_session_up_minor(struct nfs4c_sess *s, uint32_t minor, int fd, uint32_t uid,

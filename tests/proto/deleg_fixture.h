@@ -85,10 +85,9 @@ static inline uint64_t dl_now_ms(void)
 struct dl_open;
 static inline void dl_wait_path_up(struct nfs4c_sess *s, const char *name);
 
-/* A v4.1 client (dl_client_minor: of minor version minor) whose fore
- * connection is its back channel, served by svc in the background (so
- * callbacks are answered while the test waits on another client), with
- * the probe answered: delegations can be granted. */
+/* A v4.1 client whose fore connection is its back channel, served by svc
+ * in the background (so callbacks are answered while the test waits on
+ * another client), with the probe answered: delegations can be granted. */
 static inline void dl_client_minor(struct nfs4c_sess *s, struct nfs4c_cb *svc, const char *name,
 				   uint32_t uid, uint32_t minor)
 {
@@ -131,11 +130,12 @@ struct dl_open {
 	uint32_t fhlen;
 };
 
-/* SEQUENCE, PUTROOTFH, LOOKUP export, OPEN name (share_access with the
- * WANT bits), GETFH. */
-static inline struct dl_open dl_open_claim(struct nfs4c_sess *s, const char *name, uint32_t access,
-				    bool create, const struct nfs4_open_claim *claim,
-				    const uint8_t *fh, uint32_t fhlen)
+/* SEQUENCE, PUTROOTFH, LOOKUP dir (the export's pseudo name), OPEN name
+ * (share_access with the WANT bits), GETFH. */
+static inline struct dl_open dl_open_full(struct nfs4c_sess *s, const char *dir, const char *name,
+					  uint32_t access, bool create,
+					  const struct nfs4_open_claim *claim, const uint8_t *fh,
+					  uint32_t fhlen)
 {
 	struct dl_open out;
 	memset(&out, 0, sizeof(out));
@@ -163,7 +163,7 @@ static inline struct dl_open dl_open_claim(struct nfs4c_sess *s, const char *nam
 		nfs4c_putfh(&m, fh, fhlen);
 	} else {
 		nfs4c_putrootfh(&m);
-		nfs4c_lookup(&m, "export");
+		nfs4c_lookup(&m, dir);
 	}
 	nfs4c_open_op(&m, &a);
 	nfs4c_getfh(&m);
@@ -189,6 +189,13 @@ static inline struct dl_open dl_open_claim(struct nfs4c_sess *s, const char *nam
 	}
 	nfs4c_done(&p);
 	return out;
+}
+
+static inline struct dl_open dl_open_claim(struct nfs4c_sess *s, const char *name, uint32_t access,
+				    bool create, const struct nfs4_open_claim *claim,
+				    const uint8_t *fh, uint32_t fhlen)
+{
+	return dl_open_full(s, "export", name, access, create, claim, fh, fhlen);
 }
 
 static inline struct dl_open dl_open(struct nfs4c_sess *s, const char *name, uint32_t access,
