@@ -1,8 +1,9 @@
-/* Extended attributes and delegations (RFC 8276 with RFC 8881 10.4): a
- * SETXATTR or REMOVEXATTR by another client recalls a delegation of the
- * file (NFS4ERR_DELAY until it is returned), the holder's own changes and
+/* Extended attributes and delegations (RFC 8276 with RFC 8881 10.4, 10.9):
+ * a SETXATTR or REMOVEXATTR by another client recalls a delegation of the
+ * file (NFS4ERR_DELAY until it is returned), and one of a directory whose
+ * holder is not told of its attribute changes; the holder's own changes and
  * everyone's reads recall nothing. */
-#include "proto/deleg_fixture.h"
+#include "proto/dirdeleg_fixture.h"
 
 struct xd_setx {
 	uint32_t option;
@@ -114,11 +115,38 @@ static void test_holder_changes_keep_delegation(void **state)
 	dl_client_end(&a, &sa);
 }
 
+/* A directory's own xattrs are its attributes: a holder that asked no
+ * CHANGE_DIR_ATTRS notification is recalled. */
+static void test_directory_delegation(void **state)
+{
+	struct nfs4c_sess a, b;
+	struct nfs4c_cb sa, sb;
+	dl_client_minor(&a, &sa, "xd-dir-holder", 0, 2);
+	dl_client_minor(&b, &sb, "xd-dir-other", 0, 2);
+	struct dd_fh dir = dd_mkdir(&b, "xd-dir");
+	struct nfs4_stateid sid = dd_grant(&a, &dir, 0);
+	/* The holder's own change recalls nothing. */
+	struct xd_setx mine = {SETXATTR4_EITHER, "own", "1"};
+	assert_int_equal(dd_on(&a, &dir, OP_SETXATTR, add_setxattr, &mine), NFS4_OK);
+	usleep(200 * 1000);
+	assert_int_equal(nfs4c_cb_count(&sa, OP_CB_RECALL), 0);
+	struct xd_setx x = {SETXATTR4_EITHER, "tag", "v"};
+	assert_int_equal(dd_on(&b, &dir, OP_SETXATTR, add_setxattr, &x), NFS4ERR_DELAY);
+	assert_true(nfs4c_cb_wait(&sa, OP_CB_RECALL, 1, 5000));
+	assert_int_equal(dd_return(&a, &dir, &sid), NFS4_OK);
+	struct dl_open o = {.fhlen = dir.len};
+	memcpy(o.fh, dir.fh, dir.len);
+	assert_int_equal(xd_until_done(&b, &o, OP_SETXATTR, add_setxattr, &x), NFS4_OK);
+	dl_client_end(&a, &sa);
+	dl_client_end(&b, &sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_other_client_recalls),
 		cmocka_unit_test(test_holder_changes_keep_delegation),
+		cmocka_unit_test(test_directory_delegation),
 	};
 	return cmocka_run_group_tests(tests, dl_setup, dl_teardown);
 }
