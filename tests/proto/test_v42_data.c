@@ -607,7 +607,7 @@ static void test_io_advise(void **st)
 
 /* ALLOCATE and DEALLOCATE change the file: another client's read
  * delegation is recalled and the change waits (NFS4ERR_DELAY), as for
- * WRITE. */
+ * WRITE.  The recall is a CB_COMPOUND of minor version 2. */
 static void test_delegation_recalled(void **st)
 {
 	struct nfs4c_sess a, b;
@@ -629,6 +629,11 @@ static void test_delegation_recalled(void **st)
 		unsigned before = nfs4c_cb_count(&sa, OP_CB_RECALL);
 		assert_int_equal(space_op(&b, &w, ops[i], &w.stateid, 0, 4096), NFS4ERR_DELAY);
 		assert_true(nfs4c_cb_wait(&sa, OP_CB_RECALL, before + 1, 5000));
+		/* The callback speaks the client's minor version: the Linux
+		 * client finds no 4.2 session for a 4.1 CB_SEQUENCE. */
+		struct nfs4c_cb_rec rec;
+		assert_true(nfs4c_cb_get(&sa, OP_CB_RECALL, before, &rec));
+		assert_int_equal(rec.minor, 2);
 		assert_int_equal(dl_delegreturn(&a, &r), NFS4_OK);
 		assert_int_equal(space_op(&b, &w, ops[i], &w.stateid, 0, 4096), NFS4_OK);
 	}
