@@ -24,6 +24,11 @@ enum {
 	BACKEND_MAX_GIDS = 16,
 	BACKEND_NAME_MAX = 255,
 	BACKEND_PATH_MAX = 4096,
+	/* Extended attributes (backend_ops.getxattr and the rest) are those
+	 * of the host's "user." namespace, named without the prefix: Linux
+	 * allows 255 bytes for the whole name and 64 KiB for a value. */
+	BACKEND_XATTR_NAME_MAX = 255 - 5,
+	BACKEND_XATTR_SIZE_MAX = 65536,
 };
 
 struct backend_handle {
@@ -83,11 +88,35 @@ struct backend_setattr {
 	struct timespec atime, mtime;
 };
 
+/* What a file's change attribute is made of (NFSv4.2 change_attr_type). */
+enum backend_change_kind {
+	BACKEND_CHANGE_COUNTER = 0, /* a counter that only grows */
+	BACKEND_CHANGE_CTIME = 1,   /* the ctime, in nanoseconds */
+};
+
 struct backend_fsstat {
 	uint64_t space_total, space_free, space_avail;
 	uint64_t files_total, files_free, files_avail;
 	uint32_t name_max;
 	uint32_t link_max;
+	bool xattrs; /* the file system keeps extended attributes */
+	/* The alignment clone needs (offsets and lengths in multiples of it);
+	 * reported whether or not the file system can clone. */
+	uint32_t clone_blksize;
+	enum backend_change_kind change_kind;
+};
+
+/* What seek looks for. */
+enum backend_seek { BACKEND_SEEK_DATA = 0, BACKEND_SEEK_HOLE = 1 };
+
+/* Access-pattern advice (backend_ops.advise), as posix_fadvise's. */
+enum backend_advice {
+	BACKEND_ADVISE_NORMAL,
+	BACKEND_ADVISE_SEQUENTIAL,
+	BACKEND_ADVISE_RANDOM,
+	BACKEND_ADVISE_WILLNEED,
+	BACKEND_ADVISE_DONTNEED,
+	BACKEND_ADVISE_NOREUSE,
 };
 
 /* Permission bits for backend_ops.access. */
@@ -117,6 +146,18 @@ struct backend_dirent {
 	const struct backend_attr *attr; /* NULL when the entry vanished meanwhile */
 };
 typedef bool (*backend_dirent_fn)(void *ctx, const struct backend_dirent *ent);
+
+/* How setxattr treats an attribute that exists, or does not. */
+enum backend_xattr_set {
+	BACKEND_XATTR_EITHER,  /* create or replace */
+	BACKEND_XATTR_CREATE,  /* -EEXIST if it exists */
+	BACKEND_XATTR_REPLACE, /* -ENODATA if it does not */
+};
+
+/* One extended attribute name handed to a listxattr callback (namelen
+ * bytes, not NUL-terminated).  cookie resumes the listing after this name.
+ * Returns false to stop (the name is then not consumed). */
+typedef bool (*backend_xattr_fn)(void *ctx, const char *name, size_t namelen, uint64_t cookie);
 
 struct backend_export;
 
@@ -187,6 +228,43 @@ struct backend_ops {
 		     const struct backend_handle *h, uint64_t off, const void *buf, size_t len,
 		     enum backend_stable stable, size_t *written, enum backend_stable *committed);
 
+	/* NFSv4.2 space and layout of a regular file's data (RFC 7862).
+	 * Each checks what WRITE (allocate, deallocate, clone's destination)
+	 * or READ (seek, clone's source) would: -EISDIR, -EINVAL for other
+	 * types, -EACCES, and, for the changes, -EAGAIN where a lease of the
+	 * file had to be broken first (as write).
+	 *
+	 * allocate reserves [off, off + len) (len > 0), extending the size
+	 * when the range ends past it; -ENOSPC, -EFBIG, -EOPNOTSUPP when the
+	 * file system cannot.  deallocate punches a hole in [off, off + len):
+	 * the bytes read as zeros and free their space; the size stays. */
+	int (*allocate)(struct backend_export *ex, const struct backend_cred *cred,
+			const struct backend_handle *h, uint64_t off, uint64_t len);
+	int (*deallocate)(struct backend_export *ex, const struct backend_cred *cred,
+			  const struct backend_handle *h, uint64_t off, uint64_t len);
+
+	/* The first offset at or after off where data (or a hole) begins, as
+	 * lseek's SEEK_DATA / SEEK_HOLE: the end of the file counts as a hole;
+	 * -ENXIO when off is at or past the end, or no data follows it. */
+	int (*seek)(struct backend_export *ex, const struct backend_cred *cred,
+		    const struct backend_handle *h, uint64_t off, enum backend_seek what,
+		    uint64_t *out);
+
+	/* Makes [dst_off, dst_off + len) of dst share src's [src_off, src_off
+	 * + len) (a reflink); the destination grows when the range ends past
+	 * its size.  The caller checks the ranges and their alignment to
+	 * backend_fsstat.clone_blksize.  -EOPNOTSUPP when the file system
+	 * cannot clone, -EXDEV across file systems, -EINVAL for ranges it
+	 * refuses. */
+	int (*clone)(struct backend_export *ex, const struct backend_cred *cred,
+		     const struct backend_handle *src, uint64_t src_off,
+		     const struct backend_handle *dst, uint64_t dst_off, uint64_t len);
+
+	/* Advice on the coming use of [off, off + len) (len 0: to the end).
+	 * 0 when taken; -EOPNOTSUPP when the back end has no use for it. */
+	int (*advise)(struct backend_export *ex, const struct backend_handle *h, uint64_t off,
+		      uint64_t len, enum backend_advice advice);
+
 	/* Makes written data of the range (len 0: to the end) stable. */
 	int (*commit)(struct backend_export *ex, const struct backend_handle *h, uint64_t off,
 		      uint64_t len);
@@ -237,6 +315,46 @@ struct backend_ops {
 
 	int (*statfs)(struct backend_export *ex, const struct backend_handle *h,
 		      struct backend_fsstat *out);
+
+	/* Extended attributes (RFC 8276 maps them to the host's "user."
+	 * namespace).  name is without the "user." prefix: 1 to
+	 * BACKEND_XATTR_NAME_MAX bytes, NUL-terminated, no NUL inside (the NFS
+	 * layer checks; a back end checks again, -EINVAL / -ENAMETOOLONG).
+	 * The rules are Linux's for that namespace, so both back ends agree:
+	 * only regular files and directories carry such attributes (on
+	 * anything else getxattr is -ENODATA, listxattr lists nothing,
+	 * setxattr and removexattr are -EPERM); reading a value needs read
+	 * permission, setting or removing one write permission (no owner
+	 * override: the kernel's rule), listing none; in a sticky directory
+	 * only its owner (or root) may change them.  A change moves the
+	 * object's change attribute and ctime.  -ENOTSUP when the file system
+	 * keeps none (backend_fsstat.xattrs).
+	 *
+	 * getxattr copies the value into buf: -ENODATA when there is no such
+	 * attribute, -ERANGE when it is longer than cap. */
+	int (*getxattr)(struct backend_export *ex, const struct backend_cred *cred,
+			const struct backend_handle *h, const char *name, void *buf, size_t cap,
+			size_t *len);
+
+	/* -E2BIG for a value over BACKEND_XATTR_SIZE_MAX; -EEXIST / -ENODATA
+	 * as how says; -ENOSPC when the file system has no room for it (ext4
+	 * keeps a value in one block unless it has the ea_inode feature). */
+	int (*setxattr)(struct backend_export *ex, const struct backend_cred *cred,
+			const struct backend_handle *h, const char *name, const void *value,
+			size_t len, enum backend_xattr_set how);
+
+	/* Lists the names from cookie (0: the start), calling fn for each
+	 * until it returns false or the end is reached (*eof).  A cookie
+	 * stays valid while its name exists and resumes after it: names that
+	 * stay are neither repeated nor skipped when others come or go
+	 * between two calls. */
+	int (*listxattr)(struct backend_export *ex, const struct backend_cred *cred,
+			 const struct backend_handle *h, uint64_t cookie, backend_xattr_fn fn,
+			 void *ctx, bool *eof);
+
+	/* -ENODATA when there is no such attribute. */
+	int (*removexattr)(struct backend_export *ex, const struct backend_cred *cred,
+			   const struct backend_handle *h, const char *name);
 
 	/* Holds (READ/WRITE) or drops (NONE) a lease on a regular file, so
 	 * that a process on the host that opens it in a conflicting way waits
@@ -317,8 +435,9 @@ void backend_memory_set_file_max(uint64_t bytes);
 
 /* Tests and benchmarks: makes every call of a memory export that looks up
  * or changes names or attributes (lookup, lookup_parent, setattr, the
- * creates, remove, rename, link, readdir) first sleep us microseconds, as
- * a slow disk or directory service would; 0 turns it off. */
+ * creates, remove, rename, link, readdir, the xattr calls) first sleep us
+ * microseconds, as a slow disk or directory service would; 0 turns it
+ * off. */
 void backend_memory_set_latency(struct backend_export *ex, unsigned us);
 
 #endif

@@ -24,6 +24,20 @@ static inline int backend_name_check(const char *name)
 	return 0;
 }
 
+/* An extended attribute's name without its "user." prefix (backend.h).  The
+ * NFS layer checks it first; here it is checked again because the name
+ * ends up in a system call. */
+static inline int backend_xattr_name_check(const char *name)
+{
+	size_t len = strnlen(name, BACKEND_XATTR_NAME_MAX + 1);
+
+	if (len == 0)
+		return -EINVAL;
+	if (len > BACKEND_XATTR_NAME_MAX)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 /* An EXCLUSIVE create keeps its verifier in the new file's mtime and atime
  * seconds, as Linux nfsd does, so a retried create can recognise the file
  * after a restart without extra storage.  The top bit of each half is

@@ -22,10 +22,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "backend/local_internal.h"
 #include "core/log.h"
+
+/* Whether the export's file system keeps "user." extended attributes: it
+ * answers a look-up of one with "no such attribute" rather than "not
+ * supported" (the kernel asks the file system, so a mount without
+ * user_xattr says so too). */
+static bool local_xattrs_supported(int root_fd)
+{
+	char b;
+
+	return fgetxattr(root_fd, "user.ferry.probe", &b, sizeof(b)) >= 0 || errno != ENOTSUP;
+}
 
 static void local_export_free(struct local_export *ex)
 {
@@ -99,6 +111,7 @@ static int local_export_open(const char *path, const char *state_dir, struct bac
 	}
 	link_max = fpathconf(ex->root_fd, _PC_LINK_MAX);
 	ex->link_max = link_max > 0 && link_max < UINT32_MAX ? (uint32_t)link_max : 65000;
+	ex->xattrs = local_xattrs_supported(ex->root_fd);
 	(void)state_dir; /* handles are the kernel's: nothing to keep */
 	*out = (struct backend_export *)ex;
 	return 0;
@@ -132,6 +145,11 @@ const struct backend_ops backend_local_ops = {
 	.read = local_read,
 	.write = local_write,
 	.commit = local_commit,
+	.allocate = local_allocate,
+	.deallocate = local_deallocate,
+	.seek = local_seek,
+	.clone = local_clone,
+	.advise = local_advise,
 	.create_file = local_create_file,
 	.mknod = local_mknod,
 	.symlink = local_symlink,
@@ -141,6 +159,10 @@ const struct backend_ops backend_local_ops = {
 	.link = local_link,
 	.readdir = local_readdir,
 	.statfs = local_statfs,
+	.getxattr = local_getxattr,
+	.setxattr = local_setxattr,
+	.listxattr = local_listxattr,
+	.removexattr = local_removexattr,
 	.lease = local_lease,
 	.lease_notify = local_lease_notify,
 	.dir_watch = local_dir_watch,

@@ -99,6 +99,7 @@ struct local_export {
 	int mount_id; /* of root_fd's mount: names must not cross another */
 	uint64_t root_ino;
 	uint32_t link_max;
+	bool xattrs; /* the file system keeps "user." attributes */
 	struct backend_handle root;
 	struct local_fd *root_ent;
 	/* The cache below.  lock order: see core/lock_order.h, level 6. */
@@ -313,6 +314,35 @@ int local_commit(struct backend_export *bex, const struct backend_handle *h, uin
 		 uint64_t len);
 int local_readlink(struct backend_export *bex, const struct backend_handle *h, char *buf,
 		   size_t cap, size_t *len);
+
+/* ---- local_xattr.c: extended attributes ---- */
+
+int local_getxattr(struct backend_export *bex, const struct backend_cred *cred,
+		   const struct backend_handle *h, const char *name, void *buf, size_t cap,
+		   size_t *len);
+int local_setxattr(struct backend_export *bex, const struct backend_cred *cred,
+		   const struct backend_handle *h, const char *name, const void *value,
+		   size_t len, enum backend_xattr_set how);
+int local_listxattr(struct backend_export *bex, const struct backend_cred *cred,
+		    const struct backend_handle *h, uint64_t cookie, backend_xattr_fn fn,
+		    void *ctx, bool *eof);
+int local_removexattr(struct backend_export *bex, const struct backend_cred *cred,
+		      const struct backend_handle *h, const char *name);
+
+/* ---- local_space.c: NFSv4.2 space, holes, clones, advice ---- */
+
+int local_allocate(struct backend_export *bex, const struct backend_cred *cred,
+		   const struct backend_handle *h, uint64_t off, uint64_t len);
+int local_deallocate(struct backend_export *bex, const struct backend_cred *cred,
+		     const struct backend_handle *h, uint64_t off, uint64_t len);
+int local_seek(struct backend_export *bex, const struct backend_cred *cred,
+	       const struct backend_handle *h, uint64_t off, enum backend_seek what,
+	       uint64_t *out);
+int local_clone(struct backend_export *bex, const struct backend_cred *cred,
+		const struct backend_handle *src, uint64_t src_off,
+		const struct backend_handle *dst, uint64_t dst_off, uint64_t len);
+int local_advise(struct backend_export *bex, const struct backend_handle *h, uint64_t off,
+		 uint64_t len, enum backend_advice advice);
 
 /* ---- local_dir.c ---- */
 

@@ -61,13 +61,14 @@ const struct nfs4_cb_op_desc *nfs4_cb_op_describe(uint32_t opnum)
 
 /* --- CB_COMPOUND --------------------------------------------------------------------- */
 
-bool nfs4_cb_compound_encode(struct xdr_enc *e, uint32_t callback_ident,
+bool nfs4_cb_compound_encode(struct xdr_enc *e, uint32_t callback_ident, uint32_t minor,
 			     const struct nfs4_cb_sequence_args *seq, const struct nfs4_cb_op *ops,
 			     uint32_t nops)
 {
 	struct nfs4_compound_enc ce;
 	/* v4.1 ignores callback_ident (RFC 8881 20.2). */
-	if (!nfs4_enc_cb_compound_args_begin(&ce, e, (struct nfs4_opaque){NULL, 0}, seq ? 1 : 0,
+	if (!nfs4_enc_cb_compound_args_begin(&ce, e, (struct nfs4_opaque){NULL, 0},
+					     seq ? (minor ? minor : 1) : 0,
 					     seq ? 0 : callback_ident))
 		return false;
 	if (seq && (!nfs4_enc_op(&ce, OP_CB_SEQUENCE) || !nfs4_enc_cb_sequence_args(e, seq)))

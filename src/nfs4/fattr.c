@@ -48,6 +48,14 @@ void nfs4_fattr_supported(const struct nfs4_compound *c, struct nfs4_bitmap *out
 		nfs4_bitmap_set(out, FATTR4_TIME_DELEG_ACCESS);
 		nfs4_bitmap_set(out, FATTR4_TIME_DELEG_MODIFY);
 	}
+	if (c->minor >= 2) {
+		/* RFC 7862 12.2; sec_label (Labeled NFS) is not offered. */
+		nfs4_bitmap_set(out, FATTR4_CLONE_BLKSIZE);
+		nfs4_bitmap_set(out, FATTR4_SPACE_FREED);
+		nfs4_bitmap_set(out, FATTR4_CHANGE_ATTR_TYPE);
+		/* RFC 8276 */
+		nfs4_bitmap_set(out, FATTR4_XATTR_SUPPORT);
+	}
 }
 
 /* What OPEN accepts (ops_open.c): every access and deny value, the
@@ -285,6 +293,18 @@ static void fill_one(struct nfs4_compound *c, const struct nfs4_fh *fh,
 	case FATTR4_TIME_DELEG_ACCESS: out->time_deleg_access = a->atime; break;
 	case FATTR4_TIME_DELEG_MODIFY: out->time_deleg_modify = a->mtime; break;
 	case FATTR4_OPEN_ARGUMENTS: open_arguments(c, &out->open_arguments); break;
+	/* The pseudo-fs keeps none (its statfs answer is zeroed). */
+	case FATTR4_XATTR_SUPPORT: out->xattr_support = fs->xattrs; break;
+	case FATTR4_CLONE_BLKSIZE: out->clone_blksize = fs->clone_blksize; break;
+	/* What removing the object would give back (RFC 7862 12.2.2):
+	 * nothing while another name keeps it. */
+	case FATTR4_SPACE_FREED: out->space_freed = a->nlink > 1 ? 0 : a->space_used; break;
+	case FATTR4_CHANGE_ATTR_TYPE:
+		out->change_attr_type = fh->kind == NFS4_FH_EXPORT &&
+						fs->change_kind == BACKEND_CHANGE_CTIME
+					? NFS4_CHANGE_TYPE_IS_TIME_METADATA
+					: NFS4_CHANGE_TYPE_IS_MONOTONIC_INCR;
+		break;
 	}
 }
 
@@ -292,7 +312,8 @@ static bool needs_fsstat(const struct nfs4_bitmap *b)
 {
 	static const unsigned bits[] = {FATTR4_FILES_AVAIL, FATTR4_FILES_FREE, FATTR4_FILES_TOTAL,
 					FATTR4_MAXLINK,     FATTR4_MAXNAME,    FATTR4_SPACE_AVAIL,
-					FATTR4_SPACE_FREE,  FATTR4_SPACE_TOTAL};
+					FATTR4_SPACE_FREE,  FATTR4_SPACE_TOTAL, FATTR4_CLONE_BLKSIZE,
+					FATTR4_CHANGE_ATTR_TYPE, FATTR4_XATTR_SUPPORT};
 	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
 		if (nfs4_bitmap_isset(b, bits[i]))
 			return true;

@@ -37,6 +37,22 @@ NFS4_SERVE_DECL(delegpurge);
 NFS4_SERVE_DECL(read);
 NFS4_SERVE_DECL(write);
 NFS4_SERVE_DECL(commit);
+/* ops_xattr.c (RFC 8276) */
+NFS4_SERVE_DECL(getxattr);
+NFS4_SERVE_DECL(setxattr);
+NFS4_SERVE_DECL(listxattrs);
+NFS4_SERVE_DECL(removexattr);
+/* ops_io42.c: NFSv4.2 (RFC 7862).  A READ_PLUS reply holds at most
+ * NFS4_READ_PLUS_SEGMENTS_MAX segments, so that its estimate (optable.c)
+ * bounds it; a range more fragmented than that is answered in part
+ * (rpr_eof false) and the client asks for the rest. */
+enum { NFS4_READ_PLUS_SEGMENTS_MAX = 64 };
+NFS4_SERVE_DECL(allocate);
+NFS4_SERVE_DECL(deallocate);
+NFS4_SERVE_DECL(seek);
+NFS4_SERVE_DECL(read_plus);
+NFS4_SERVE_DECL(clone);
+NFS4_SERVE_DECL(io_advise);
 
 /* SETATTR's arguments as the op table hands them over: SETATTR4res carries
  * attrsset whatever the status, NFS4ERR_BADXDR included, so arguments that
@@ -58,6 +74,12 @@ enum nfsstat4 nfs4_need_export_object(struct nfs4_compound *c, bool for_write);
 /* Checks a decoded component4 and copies it NUL-terminated into name. */
 enum nfsstat4 nfs4_name_from_wire(struct nfs4_opaque wire, char name[BACKEND_NAME_MAX + 1]);
 
+/* Checks an xattrkey4 (RFC 8276) and copies it NUL-terminated into name:
+ * NFS4ERR_INVAL when empty or holding a NUL, NFS4ERR_NAMETOOLONG past
+ * what the host's "user." namespace takes (ops_xattr.c). */
+enum nfsstat4 nfs4_xattr_name_from_wire(struct nfs4_opaque wire,
+					char name[BACKEND_XATTR_NAME_MAX + 1]);
+
 /* The current fh's attributes, which must be of a directory
  * (NFS4ERR_NOTDIR, or NFS4ERR_SYMLINK for a symbolic link). */
 enum nfsstat4 nfs4_need_dir(struct nfs4_compound *c, struct backend_attr *attr);
@@ -77,5 +99,21 @@ struct nfs4_change_info nfs4_dir_change_info(uint64_t before, uint64_t after);
  * by SETATTR itself). */
 enum nfsstat4 nfs4_check_io_stateid(struct nfs4_compound *c, const struct nfs4_stateid *sid,
 				    bool write, uint64_t offset, uint64_t length);
+/* The same for the file fh names (CLONE's source is the saved fh). */
+enum nfsstat4 nfs4_check_io_stateid_fh(struct nfs4_compound *c, const struct nfs4_fh *fh,
+				       const struct nfs4_stateid *sid, bool write,
+				       uint64_t offset, uint64_t length);
+
+/* Data operations (ops_io.c). */
+
+/* fh must name a regular file of an export (NFS4ERR_ISDIR for a
+ * directory or the pseudo-fs, NFS4ERR_SYMLINK, NFS4ERR_INVAL for other
+ * types); *attr gets its attributes. */
+enum nfsstat4 nfs4_need_regular_attr(struct nfs4_compound *c, const struct nfs4_fh *fh,
+				     struct backend_attr *attr);
+
+/* After a change to the current file's data: directory-delegation holders
+ * told of their entries' attributes learn the new ones. */
+void nfs4_data_changed(struct nfs4_compound *c);
 
 #endif

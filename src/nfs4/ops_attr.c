@@ -10,6 +10,8 @@
 
 enum {
 	ACCESS4_ALL = 0x3f,
+	/* RFC 8276 adds the xattr bits in minor version 2. */
+	ACCESS4_XATTR_BITS = ACCESS4_XAREAD | ACCESS4_XAWRITE | ACCESS4_XALIST,
 };
 
 NFS4_SERVE(getattr)
@@ -114,7 +116,8 @@ NFS4_SERVE_DECL(nverify)
 NFS4_SERVE(access)
 {
 	uint32_t want = a->access;
-	if (want & ~ACCESS4_ALL)
+	uint32_t valid = ACCESS4_ALL | (c->minor >= 2 ? ACCESS4_XATTR_BITS : 0);
+	if (want & ~valid)
 		return NFS4ERR_INVAL;
 	struct backend_attr attr;
 	enum nfsstat4 st = nfs4_fh_getattr(c, &c->cfh, &attr);
@@ -126,9 +129,11 @@ NFS4_SERVE(access)
 	} else {
 		bool dir = attr.type == BACKEND_DIR;
 		uint32_t perm = 0, have = 0;
-		if (want & ACCESS4_READ)
+		/* Reading and listing xattrs is reading the object, changing
+		 * them writing it (as the back ends judge them). */
+		if (want & (ACCESS4_READ | ACCESS4_XAREAD | ACCESS4_XALIST))
 			perm |= BACKEND_ACCESS_READ;
-		if (want & (ACCESS4_MODIFY | ACCESS4_EXTEND | ACCESS4_DELETE))
+		if (want & (ACCESS4_MODIFY | ACCESS4_EXTEND | ACCESS4_DELETE | ACCESS4_XAWRITE))
 			perm |= BACKEND_ACCESS_WRITE;
 		if (want & (ACCESS4_LOOKUP | ACCESS4_EXECUTE))
 			perm |= BACKEND_ACCESS_EXEC;
@@ -137,9 +142,9 @@ NFS4_SERVE(access)
 		if (rc)
 			return nfs4_errno_to_status(rc);
 		if (have & BACKEND_ACCESS_READ)
-			granted |= want & ACCESS4_READ;
+			granted |= want & (ACCESS4_READ | ACCESS4_XAREAD | ACCESS4_XALIST);
 		if ((have & BACKEND_ACCESS_WRITE) && !ex->read_only) {
-			granted |= want & (ACCESS4_MODIFY | ACCESS4_EXTEND);
+			granted |= want & (ACCESS4_MODIFY | ACCESS4_EXTEND | ACCESS4_XAWRITE);
 			/* DELETE is about a directory's entries. */
 			if (dir)
 				granted |= want & ACCESS4_DELETE;
@@ -152,6 +157,11 @@ NFS4_SERVE(access)
 	uint32_t supported =
 		want & (attr.type == BACKEND_DIR ? ~(uint32_t)ACCESS4_EXECUTE
 						 : ~(uint32_t)(ACCESS4_LOOKUP | ACCESS4_DELETE));
+	/* Only regular files and directories of an export carry xattrs (the
+	 * host's rule for its user namespace; the pseudo-fs keeps none). */
+	if (c->cfh.kind != NFS4_FH_EXPORT ||
+	    (attr.type != BACKEND_REG && attr.type != BACKEND_DIR))
+		supported &= ~(uint32_t)ACCESS4_XATTR_BITS;
 	struct nfs4_access_res r = {.supported = supported, .access = granted & supported};
 	nfs4_enc_access_res(res, &r); /* an overflow is the dispatcher's to answer */
 	return NFS4_OK;

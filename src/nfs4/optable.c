@@ -172,6 +172,33 @@ ARGS(setclientid_confirm);
 ARGS(renew);
 ARGS(release_lockowner);
 
+/* Extended attributes (RFC 8276, ops_xattr.c). */
+ARGS(getxattr);
+ARGS(setxattr);
+ARGS(listxattrs);
+ARGS(removexattr);
+
+/* What room the reply has left: GETXATTR and LISTXATTRS stop there (a
+ * client's lxa_maxcount of 4 GiB reserves no more than that). */
+static uint32_t reply_room(const struct nfs4_compound *c, uint32_t want)
+{
+	const struct xdr_enc *e = &c->req->reply;
+	size_t room = e->limit > xdr_enc_len(e) ? e->limit - xdr_enc_len(e) : 0;
+	return want < room ? want : (uint32_t)room;
+}
+
+/* GETXATTR: the largest value there is, if the reply has room for it. */
+static uint32_t reply_getxattr(const struct nfs4_compound *c, const void *args)
+{
+	return reply_room(c, 4 + BACKEND_XATTR_SIZE_MAX);
+}
+
+/* LISTXATTRS stops before its result outgrows maxcount. */
+static uint32_t reply_listxattrs(const struct nfs4_compound *c, const void *args)
+{
+	return reply_room(c, ((const struct nfs4_listxattrs_args *)args)->maxcount);
+}
+
 /* TEST_STATEID: one status per stateid. */
 static uint32_t reply_test_stateid(const struct nfs4_compound *c, const void *args)
 {
@@ -182,6 +209,40 @@ static uint32_t reply_test_stateid(const struct nfs4_compound *c, const void *ar
 static struct nfs4_stateid *free_stateid_sid(void *args)
 {
 	return &((struct nfs4_free_stateid_args *)args)->stateid;
+}
+
+/* NFSv4.2 data operations (ops_io42.c). */
+ARGS(allocate);
+ARGS(deallocate);
+ARGS(seek);
+ARGS(read_plus);
+ARGS(clone);
+ARGS(io_advise);
+
+static struct nfs4_stateid *sid_allocate(void *a)
+{
+	return &((struct nfs4_allocate_args *)a)->stateid;
+}
+static struct nfs4_stateid *sid_seek(void *a) { return &((struct nfs4_seek_args *)a)->stateid; }
+static struct nfs4_stateid *sid_clone_dst(void *a)
+{
+	return &((struct nfs4_clone_args *)a)->dst_stateid;
+}
+static struct nfs4_stateid *sid_io_advise(void *a)
+{
+	return &((struct nfs4_io_advise_args *)a)->stateid;
+}
+
+/* READ_PLUS: eof, the segment count, the data (count clipped as READ's)
+ * and every segment's header at its largest (a hole: type, offset,
+ * length; a data segment: type, offset, length and up to 3 bytes of
+ * padding), for at most NFS4_READ_PLUS_SEGMENTS_MAX segments. */
+static uint32_t reply_read_plus(const struct nfs4_compound *c, const void *args)
+{
+	uint32_t count = ((const struct nfs4_read_args *)args)->count;
+	if (count > NFS4_MAX_IO)
+		count = NFS4_MAX_IO;
+	return 4 + 4 + count + NFS4_READ_PLUS_SEGMENTS_MAX * (4 + 8 + 8);
 }
 
 /* SETATTR4res carries attrsset whatever the status (RFC 8881 18.34.2):
@@ -260,6 +321,34 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	OP(OP_WANT_DELEGATION, want_delegation, 1, 2, FH | CHG, SIZE(OPEN_DELEGATION), NO_SID),
 	OP(OP_DESTROY_CLIENTID, destroy_clientid, 1, 2, NOSESS | BLOCK | CHG, SIZE(0), NO_SID),
 	OP(OP_RECLAIM_COMPLETE, reclaim_complete, 1, 2, CHG, SIZE(0), NO_SID),
+	/* NFSv4.2 (RFC 7862, RFC 8276 for the xattr operations): defined in
+	 * minor version 2 only, so OP_ILLEGAL in 4.0 and 4.1; an operation
+	 * Ferry does not serve answers NFS4ERR_NOTSUPP: they are OPTIONAL
+	 * (RFC 7862 section 13).  WRITE_SAME stays refused (Ferry has no
+	 * application data blocks, RFC 7862 15.12), as do LAYOUTERROR and
+	 * LAYOUTSTATS (no pNFS layouts are ever handed out).  The data
+	 * operations block like READ and WRITE; those that change a file
+	 * are refused on a read-only export before they run. */
+	OP(OP_ALLOCATE, allocate, 2, 2, ROFS | BLOCK | CHG, SIZE(0), SID_FN(sid_allocate)),
+	NOTSUPP(OP_COPY, 2, 2, 0),
+	NOTSUPP(OP_COPY_NOTIFY, 2, 2, 0),
+	OP(OP_DEALLOCATE, deallocate, 2, 2, ROFS | BLOCK | CHG, SIZE(0), SID_FN(sid_allocate)),
+	OP(OP_IO_ADVISE, io_advise, 2, 2, FH | BLOCK, SIZE(BITMAP), SID_FN(sid_io_advise)),
+	NOTSUPP(OP_LAYOUTERROR, 2, 2, 0),
+	NOTSUPP(OP_LAYOUTSTATS, 2, 2, 0),
+	NOTSUPP(OP_OFFLOAD_CANCEL, 2, 2, 0),
+	NOTSUPP(OP_OFFLOAD_STATUS, 2, 2, 0),
+	OP(OP_READ_PLUS, read_plus, 2, 2, FH | BLOCK, SIZE_FN(reply_read_plus),
+	   SID_FN(sid_read)),
+	OP(OP_SEEK, seek, 2, 2, FH | BLOCK, SIZE(4 + 8), SID_FN(sid_seek)),
+	NOTSUPP(OP_WRITE_SAME, 2, 2, 0),
+	OP(OP_CLONE, clone, 2, 2, ROFS | BLOCK | CHG, SIZE(0), SID_FN(sid_clone_dst)),
+	/* RFC 8276: attribute operations, on the loop until the export is
+	 * slow, as SETATTR and READDIR are. */
+	OP(OP_GETXATTR, getxattr, 2, 2, FH | STALL, SIZE_FN(reply_getxattr), NO_SID),
+	OP(OP_SETXATTR, setxattr, 2, 2, ROFS | STALL | CHG, SIZE(CHANGE_INFO), NO_SID),
+	OP(OP_LISTXATTRS, listxattrs, 2, 2, FH | STALL, SIZE_FN(reply_listxattrs), NO_SID),
+	OP(OP_REMOVEXATTR, removexattr, 2, 2, ROFS | STALL | CHG, SIZE(CHANGE_INFO), NO_SID),
 };
 
 const struct nfs4_op_desc *nfs4_op_describe(uint32_t opnum)

@@ -79,10 +79,13 @@ struct state_exchange_res {
  * succeeds), an update (NFS4ERR_NOENT without a confirmed record,
  * NFS4ERR_NOT_SAME on another verifier, NFS4ERR_PERM on another principal)
  * and a collision with another principal's live client (NFS4ERR_CLID_INUSE).
- * Unknown flags or CONFIRMED_R in the arguments: NFS4ERR_INVAL. */
+ * Unknown flags or CONFIRMED_R in the arguments: NFS4ERR_INVAL.  minor (1
+ * or 2) is the COMPOUND's minor version, kept for reports: both run on
+ * the same session rules. */
 enum nfsstat4 state_exchange_id(struct state_server *st, const struct state_principal *who,
 				const uint8_t verifier[NFS4_VERIFIER_SIZE], const uint8_t *name,
-				uint32_t name_len, uint32_t flags, struct state_exchange_res *out);
+				uint32_t name_len, uint32_t flags, uint32_t minor,
+				struct state_exchange_res *out);
 
 /* --- CREATE_SESSION ---------------------------------------------------- */
 
@@ -253,6 +256,11 @@ struct state_cb_target {
 	uint32_t seqid;
 	uint32_t slotid;
 	uint32_t highest_slotid; /* the highest slot in use by callbacks now */
+	/* The minor version of the session's client, which its CB_COMPOUNDs
+	 * carry: a client looks the session up among its clients of that
+	 * minor version (the Linux client answers a 4.1 CB_SEQUENCE for a
+	 * 4.2 session NFS4ERR_BADSESSION). */
+	uint32_t minor;
 };
 
 enum state_cb_take {

@@ -63,7 +63,11 @@ struct nfs4_attrs {
 	uint64_t mounted_on_fileid;
 	struct nfs4_bitmap suppattr_exclcreat;
 	struct timespec time_deleg_access, time_deleg_modify; /* RFC 9754 */
+	uint32_t clone_blksize;    /* RFC 7862 12.2 */
+	uint64_t space_freed;
+	uint32_t change_attr_type; /* change_attr_type4 */
 	struct nfs4_open_arguments open_arguments;
+	bool xattr_support; /* RFC 8276 */
 };
 
 /* True for the attributes struct nfs4_attrs has a field for. */

@@ -164,7 +164,8 @@ void session_issue(struct bench_stream *s)
 	}
 	struct nfs4_compound_enc ce;
 	call_begin(s, NFS4_PROGRAM, NFS4_VERSION, NFSPROC4_COMPOUND, &c->cred);
-	bool ok = nfs4_enc_compound_args_begin(&ce, &s->call.enc, (struct nfs4_opaque){0}, 1);
+	uint32_t minor = c->opts.workload->minor ? c->opts.workload->minor : 1;
+	bool ok = nfs4_enc_compound_args_begin(&ce, &s->call.enc, (struct nfs4_opaque){0}, minor);
 	if (!s->sessionless) {
 		uint32_t slot = (uint32_t)s->slot;
 		s->seq_sent = ss->seqids[slot] + 1;
