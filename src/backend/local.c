@@ -132,6 +132,7 @@ const struct backend_ops backend_local_ops = {
 	.read = local_read,
 	.write = local_write,
 	.commit = local_commit,
+	.copy = local_copy,
 	.create_file = local_create_file,
 	.mknod = local_mknod,
 	.symlink = local_symlink,

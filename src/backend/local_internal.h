@@ -314,6 +314,13 @@ int local_commit(struct backend_export *bex, const struct backend_handle *h, uin
 int local_readlink(struct backend_export *bex, const struct backend_handle *h, char *buf,
 		   size_t cap, size_t *len);
 
+/* ---- local_copy.c ---- */
+
+int local_copy(struct backend_export *bex, const struct backend_cred *cred,
+	       const struct backend_handle *src, uint64_t src_off,
+	       const struct backend_handle *dst, uint64_t dst_off, uint64_t len,
+	       uint64_t *copied);
+
 /* ---- local_dir.c ---- */
 
 int local_create_file(struct backend_export *bex, const struct backend_cred *cred,
