@@ -1,4 +1,4 @@
-/* Stateid checks for READ, WRITE and SETATTR(size): the state module
+/* Stateid checks for READ, WRITE, SETATTR(size) and COPY: the state module
  * decides, for the file the current filehandle names. */
 #include "nfs4/ops.h"
 #include "nfs4/ops_state.h"
@@ -8,9 +8,16 @@
 enum nfsstat4 nfs4_check_io_stateid(struct nfs4_compound *c, const struct nfs4_stateid *sid,
 				    bool write, uint64_t offset, uint64_t length)
 {
-	struct state_file_key key;
-	if (!nfs4_state_cfh_key(c, &key))
+	return nfs4_check_io_stateid_fh(c, &c->cfh, sid, write, offset, length);
+}
+
+enum nfsstat4 nfs4_check_io_stateid_fh(struct nfs4_compound *c, const struct nfs4_fh *fh,
+				       const struct nfs4_stateid *sid, bool write,
+				       uint64_t offset, uint64_t length)
+{
+	if (fh->kind != NFS4_FH_EXPORT)
 		return NFS4ERR_BAD_STATEID;
+	struct state_file_key key = {.export_id = fh->export->id, .bh = fh->bh};
 	return state_check_io(c->srv->state, c->minor >= 1 ? c->clientid : 0, sid, &key, write,
 			      offset, length, c->minor);
 }

@@ -37,6 +37,10 @@ NFS4_SERVE_DECL(delegpurge);
 NFS4_SERVE_DECL(read);
 NFS4_SERVE_DECL(write);
 NFS4_SERVE_DECL(commit);
+/* ops_copy.c (NFSv4.2) */
+NFS4_SERVE_DECL(copy);
+NFS4_SERVE_DECL(offload_status);
+NFS4_SERVE_DECL(offload_cancel);
 
 /* SETATTR's arguments as the op table hands them over: SETATTR4res carries
  * attrsset whatever the status, NFS4ERR_BADXDR included, so arguments that
@@ -77,5 +81,9 @@ struct nfs4_change_info nfs4_dir_change_info(uint64_t before, uint64_t after);
  * by SETATTR itself). */
 enum nfsstat4 nfs4_check_io_stateid(struct nfs4_compound *c, const struct nfs4_stateid *sid,
 				    bool write, uint64_t offset, uint64_t length);
+/* The same for the file fh names (COPY's source is the saved fh). */
+enum nfsstat4 nfs4_check_io_stateid_fh(struct nfs4_compound *c, const struct nfs4_fh *fh,
+				       const struct nfs4_stateid *sid, bool write,
+				       uint64_t offset, uint64_t length);
 
 #endif

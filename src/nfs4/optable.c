@@ -75,6 +75,8 @@ enum {
 	/* EXCHANGE_ID: clientid, sequenceid, flags, SP4_NONE, server_owner4
 	 * (minor id, major id), server_scope, one server_impl_id (domain,
 	 * name, date) as exchange_id encodes them. */
+	/* COPY4resok: write_response4 with a callback id, copy_requirements4. */
+	COPY_OK = 4 + STATEID + 8 + 4 + 8 + 4 + 4,
 	EXCHANGE_ID_OK = 8 + 4 + 4 + 4 + 8 + 2 * (4 + NFS4_OPAQUE_LIMIT) + 4 + (4 + 16) + (4 + 8) +
 			 8 + 4,
 };
@@ -103,6 +105,9 @@ ARGS(close);
 ARGS(lock);
 ARGS(lockt);
 ARGS(locku);
+ARGS(copy);
+ARGS(offload_status);
+ARGS(offload_cancel);
 
 /* PUTFH takes a handle of any length the record holds: one past
  * NFS4_FHSIZE is not one Ferry issued, NFS4ERR_BADHANDLE like any other it
@@ -259,6 +264,12 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	OP(OP_WANT_DELEGATION, want_delegation, 1, 2, FH | CHG, SIZE(OPEN_DELEGATION), NO_SID),
 	OP(OP_DESTROY_CLIENTID, destroy_clientid, 1, 2, NOSESS | BLOCK | CHG, SIZE(0), NO_SID),
 	OP(OP_RECLAIM_COMPLETE, reclaim_complete, 1, 2, CHG, SIZE(0), NO_SID),
+	/* NFSv4.2 server-side copy (ops_copy.c).  COPY resolves its two
+	 * stateids itself (the saved and the current file's). */
+	OP(OP_COPY, copy, 2, 2, ROFS | BLOCK | CHG, SIZE(COPY_OK), NO_SID),
+	NOTSUPP(OP_COPY_NOTIFY, 2, 2, FH), /* no inter-server copy (RFC 7862 4.1.2) */
+	OP(OP_OFFLOAD_CANCEL, offload_cancel, 2, 2, FH | CHG, SIZE(0), NO_SID),
+	OP(OP_OFFLOAD_STATUS, offload_status, 2, 2, FH, SIZE(8 + 4 + 4), NO_SID),
 };
 
 const struct nfs4_op_desc *nfs4_op_describe(uint32_t opnum)
