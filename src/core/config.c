@@ -46,7 +46,7 @@ void config_init_defaults(struct ferry_config *cfg)
 	cfg->dir_attr_delay_max_ms = 1000;
 	strcpy(cfg->owner_domain, "localdomain");
 	cfg->min_minor = 0;
-	cfg->max_minor = 1;
+	cfg->max_minor = CONFIG_MINOR_HIGHEST;
 	cfg->max_clients = 16384;
 	cfg->max_sessions_per_client = 16;
 	cfg->max_open_owners_per_client = 4096;
@@ -149,10 +149,10 @@ static bool add_listen(struct ferry_config *cfg, const char *addr, char *errbuf,
 		long a = strtol(range, &end, 10), b = a;
 		if (end != range && *end == '-')
 			b = strtol(end + 1, &end, 10);
-		if (end == range || *end || a < 0 || b < a || b > 1)
+		if (end == range || *end || a < 0 || b < a || b > CONFIG_MINOR_HIGHEST)
 			return fail(errbuf, errlen,
-				    "listen %s: minor=%s is not a range like 0-1 within 0..1", tmp,
-				    range);
+				    "listen %s: minor=%s is not a range like 1-2 within 0..%d", tmp,
+				    range, CONFIG_MINOR_HIGHEST);
 		lo = (int)a;
 		hi = (int)b;
 	}
@@ -325,7 +325,7 @@ static int config_ini_entry(void *user, const char *section, const char *key,
 			if (!ok)
 				fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
 		} else if (strcmp(key, "min_minor") == 0 || strcmp(key, "max_minor") == 0) {
-			ok = set_uint(value, 1, &v, where, ctx);
+			ok = set_uint(value, CONFIG_MINOR_HIGHEST, &v, where, ctx);
 			if (key[1] == 'i')
 				cfg->min_minor = (unsigned)v;
 			else

@@ -13,8 +13,8 @@
  *   event_loops = 0                 ; 0: one per CPU
  *   workers = 8                     ; threads for requests that may block
  *   rpcbind = yes                   ; register with a local rpcbind if one runs
- *   min_minor = 0                   ; NFSv4 minor versions accepted (0..1)
- *   max_minor = 1
+ *   min_minor = 0                   ; NFSv4 minor versions accepted (0..2)
+ *   max_minor = 2
  *
  *   [rpc]
  *   max_record_size = 1056768
@@ -120,6 +120,10 @@ struct config_export {
 	char backend[16];
 	unsigned memory_latency_us; /* memory back end: injected latency */
 };
+
+/* The highest NFSv4 minor version a configuration may name (the NFSv4
+ * layer serves each one up to it: NFS4_MINOR_HIGHEST). */
+enum { CONFIG_MINOR_HIGHEST = 2 };
 
 struct ferry_config {
 	char listen[CONFIG_MAX_LISTEN][128];

@@ -211,7 +211,7 @@ static void write_sessions(struct ctl_server *cs, struct ctl_text *t)
 		   "The highest target_highest_slotid SEQUENCE last returned on any session.",
 		   c.target_highest_slotid_max);
 	family(t, "ferry_clients", "gauge", "Confirmed clients by NFSv4 minor version.");
-	for (unsigned m = 0; m < 2; m++)
+	for (unsigned m = 0; m < 3; m++)
 		ctl_text_printf(t, "ferry_clients{minor=\"%u\"} %u\n", m, c.clients_by_minor[m]);
 	metric_u64(t, "ferry_clients_unconfirmed", "gauge", "Clients not yet confirmed.",
 		   c.clients_unconfirmed);

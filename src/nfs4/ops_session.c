@@ -82,7 +82,7 @@ NFS4_SERVE(exchange_id)
 	state_principal_from_cred(&who, &c->req->cred);
 	struct state_exchange_res r;
 	enum nfsstat4 s = state_exchange_id(c->srv->state, &who, a->verifier.data,
-					    a->ownerid.data, a->ownerid.len, a->flags, &r);
+					    a->ownerid.data, a->ownerid.len, a->flags, c->minor, &r);
 	if (s != NFS4_OK)
 		return s;
 	const struct nfs4_server *srv = c->srv;

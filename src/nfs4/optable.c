@@ -264,12 +264,30 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	OP(OP_WANT_DELEGATION, want_delegation, 1, 2, FH | CHG, SIZE(OPEN_DELEGATION), NO_SID),
 	OP(OP_DESTROY_CLIENTID, destroy_clientid, 1, 2, NOSESS | BLOCK | CHG, SIZE(0), NO_SID),
 	OP(OP_RECLAIM_COMPLETE, reclaim_complete, 1, 2, CHG, SIZE(0), NO_SID),
-	/* NFSv4.2 server-side copy (ops_copy.c).  COPY resolves its two
-	 * stateids itself (the saved and the current file's). */
+	/* NFSv4.2 (RFC 7862, RFC 8276 for the xattr operations): defined in
+	 * minor version 2 only, so OP_ILLEGAL in 4.0 and 4.1; an operation
+	 * Ferry does not serve answers NFS4ERR_NOTSUPP: they are OPTIONAL
+	 * (RFC 7862 section 13). */
+	NOTSUPP(OP_ALLOCATE, 2, 2, 0),
+	/* Server-side copy (ops_copy.c).  COPY resolves its two stateids
+	 * itself (the saved and the current file's); no inter-server copy,
+	 * so no COPY_NOTIFY (RFC 7862 4.1.2). */
 	OP(OP_COPY, copy, 2, 2, ROFS | BLOCK | CHG, SIZE(COPY_OK), NO_SID),
-	NOTSUPP(OP_COPY_NOTIFY, 2, 2, FH), /* no inter-server copy (RFC 7862 4.1.2) */
+	NOTSUPP(OP_COPY_NOTIFY, 2, 2, 0),
+	NOTSUPP(OP_DEALLOCATE, 2, 2, 0),
+	NOTSUPP(OP_IO_ADVISE, 2, 2, 0),
+	NOTSUPP(OP_LAYOUTERROR, 2, 2, 0),
+	NOTSUPP(OP_LAYOUTSTATS, 2, 2, 0),
 	OP(OP_OFFLOAD_CANCEL, offload_cancel, 2, 2, FH | CHG, SIZE(0), NO_SID),
 	OP(OP_OFFLOAD_STATUS, offload_status, 2, 2, FH, SIZE(8 + 4 + 4), NO_SID),
+	NOTSUPP(OP_READ_PLUS, 2, 2, 0),
+	NOTSUPP(OP_SEEK, 2, 2, 0),
+	NOTSUPP(OP_WRITE_SAME, 2, 2, 0),
+	NOTSUPP(OP_CLONE, 2, 2, 0),
+	NOTSUPP(OP_GETXATTR, 2, 2, 0),
+	NOTSUPP(OP_SETXATTR, 2, 2, 0),
+	NOTSUPP(OP_LISTXATTRS, 2, 2, 0),
+	NOTSUPP(OP_REMOVEXATTR, 2, 2, 0),
 };
 
 const struct nfs4_op_desc *nfs4_op_describe(uint32_t opnum)

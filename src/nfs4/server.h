@@ -55,16 +55,18 @@ void nfs4_server_listener_minor(const struct nfs4_server *srv, int listener, uin
 
 /* Changes a listener's range at run time: COMPOUNDs that start afterwards
  * see it, those under way are left alone.  Sessions established go on: a
- * v4.1 COMPOUND whose SEQUENCE names a live session bound to its
- * connection passes a range that excludes 1 (as long as the server's own
- * range has it); new v4.1 clients, other connections and every v4.0
- * COMPOUND outside the range get
+ * v4.1 or v4.2 COMPOUND whose SEQUENCE names a live session bound to its
+ * connection passes a range that excludes its minor version (as long as
+ * the server's own range has it); new clients of that version, other
+ * connections and every v4.0 COMPOUND outside the range get
  * NFS4ERR_MINOR_VERS_MISMATCH.  -ENOENT for an unknown listener, -EINVAL
  * when lo > hi or hi is past the highest minor version Ferry serves. */
 int nfs4_server_set_listener_minor(struct nfs4_server *srv, unsigned listener, uint32_t lo,
 				   uint32_t hi);
 
 /* The highest minor version Ferry serves. */
-enum { NFS4_MINOR_HIGHEST = 1 };
+enum { NFS4_MINOR_HIGHEST = 2 };
+_Static_assert((int)NFS4_MINOR_HIGHEST == (int)CONFIG_MINOR_HIGHEST,
+	       "the configuration and the NFSv4 layer disagree on the highest minor version");
 
 #endif

@@ -79,10 +79,13 @@ struct state_exchange_res {
  * succeeds), an update (NFS4ERR_NOENT without a confirmed record,
  * NFS4ERR_NOT_SAME on another verifier, NFS4ERR_PERM on another principal)
  * and a collision with another principal's live client (NFS4ERR_CLID_INUSE).
- * Unknown flags or CONFIRMED_R in the arguments: NFS4ERR_INVAL. */
+ * Unknown flags or CONFIRMED_R in the arguments: NFS4ERR_INVAL.  minor (1
+ * or 2) is the COMPOUND's minor version, kept for reports: both run on
+ * the same session rules. */
 enum nfsstat4 state_exchange_id(struct state_server *st, const struct state_principal *who,
 				const uint8_t verifier[NFS4_VERIFIER_SIZE], const uint8_t *name,
-				uint32_t name_len, uint32_t flags, struct state_exchange_res *out);
+				uint32_t name_len, uint32_t flags, uint32_t minor,
+				struct state_exchange_res *out);
 
 /* --- CREATE_SESSION ---------------------------------------------------- */
 

@@ -28,7 +28,8 @@ static bool client_busy(const struct state_client *cl)
 
 enum nfsstat4 state_exchange_id(struct state_server *st, const struct state_principal *who,
 				const uint8_t verifier[NFS4_VERIFIER_SIZE], const uint8_t *name,
-				uint32_t name_len, uint32_t flags, struct state_exchange_res *out)
+				uint32_t name_len, uint32_t flags, uint32_t minor,
+				struct state_exchange_res *out)
 {
 	if (flags & ~(uint32_t)EID_ARG_FLAGS)
 		return NFS4ERR_INVAL;
@@ -96,6 +97,7 @@ enum nfsstat4 state_exchange_id(struct state_server *st, const struct state_prin
 		return NFS4ERR_RESOURCE;
 	}
 	cl->v41 = true;
+	cl->minor = (uint8_t)minor;
 	cl->eid_flags = flags;
 	cl->cs_seq = 0;
 	exchange_result(cl, out);

@@ -52,7 +52,7 @@ int state_clients_snapshot(struct state_server *st, struct state_client_info **o
 		ci->owner_len = cl->name_len;
 		memcpy(ci->owner, cl->name,
 		       cl->name_len < STATE_INFO_OWNER_MAX ? cl->name_len : STATE_INFO_OWNER_MAX);
-		ci->minor = cl->v41 ? 1 : 0;
+		ci->minor = cl->minor;
 		ci->confirmed = cl->confirmed;
 		memcpy(ci->machine, cl->principal.machine, sizeof(ci->machine));
 		ci->uid = cl->principal.uid;
@@ -176,7 +176,7 @@ void state_census(struct state_server *st, struct state_census *out)
 		if (!cl->confirmed)
 			out->clients_unconfirmed++;
 		else
-			out->clients_by_minor[cl->v41 ? 1 : 0]++;
+			out->clients_by_minor[cl->minor < 3 ? cl->minor : 2]++;
 	}
 	pthread_mutex_unlock(&st->lock);
 

@@ -25,7 +25,7 @@ struct state_client_info {
 	uint64_t clientid;
 	uint8_t owner[STATE_INFO_OWNER_MAX]; /* the co_ownerid / id bytes, maybe cut */
 	uint32_t owner_len;                  /* the whole length */
-	uint32_t minor;                      /* 0: SETCLIENTID, 1: EXCHANGE_ID */
+	uint32_t minor;                      /* 0: SETCLIENTID; 1, 2: EXCHANGE_ID's */
 	bool confirmed;
 	char machine[RPC_AUTH_SYS_MAX_MACHINENAME + 1]; /* AUTH_SYS machine name */
 	uint32_t uid;
@@ -70,7 +70,7 @@ void state_session_info_free(struct state_server *st, struct state_session_info 
  * sessions with at most bounds[i] in use; the last bucket the rest). */
 enum { STATE_SLOT_BUCKETS = 6 };
 struct state_census {
-	unsigned clients_by_minor[2];
+	unsigned clients_by_minor[3];
 	unsigned clients_unconfirmed;
 	unsigned sessions_back[4]; /* none, up, down, unknown */
 	unsigned slots_in_use_hist[STATE_SLOT_BUCKETS + 1];

@@ -66,8 +66,9 @@ struct state_client {
 	/* What counts against the caps (struct state_caps). */
 	unsigned n_open_owners, n_lock_owners, n_opens, n_lock_states, n_locks;
 
-	/* v4.1 (EXCHANGE_ID); see session.h. */
+	/* v4.1 and up (EXCHANGE_ID); see session.h. */
 	bool v41;
+	uint8_t minor; /* the minor version it registered with (0 for SETCLIENTID) */
 	uint32_t eid_flags;
 	uint32_t cs_seq;           /* the last CREATE_SESSION sequence taken */
 	struct buf *cs_reply;      /* its result body, for a replay (or NULL) */

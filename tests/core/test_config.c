@@ -685,6 +685,41 @@ static void test_parse_uint(void **state)
 	assert_int_equal(v, 7); /* untouched on failure */
 }
 
+/* NFSv4 minor versions: 0..2 by default; a listener's own range and the
+ * server's may name 2, never 3. */
+static void test_minor_versions(void **state)
+{
+	assert_true(parse_finish(NULL));
+	assert_int_equal(cfg.min_minor, 0);
+	assert_int_equal(cfg.max_minor, 2);
+	assert_int_equal(cfg.listen_minor_min[0], -1);
+
+	assert_true(parse_finish("--listen", "127.0.0.1:1,minor=2-2", "--listen",
+				 "127.0.0.1:2,minor=0-1", "--listen", "127.0.0.1:3,minor=1", NULL));
+	assert_int_equal(cfg.nlisten, 3);
+	assert_string_equal(cfg.listen[0], "127.0.0.1:1");
+	assert_int_equal(cfg.listen_minor_min[0], 2);
+	assert_int_equal(cfg.listen_minor_max[0], 2);
+	assert_int_equal(cfg.listen_minor_min[1], 0);
+	assert_int_equal(cfg.listen_minor_max[1], 1);
+	assert_int_equal(cfg.listen_minor_min[2], 1);
+	assert_int_equal(cfg.listen_minor_max[2], 1);
+
+	assert_false(parse("--listen", "127.0.0.1:1,minor=1-3", NULL));
+	assert_err_contains("within 0..2");
+	assert_false(parse("--listen", "127.0.0.1:1,minor=2-1", NULL));
+	assert_err_contains("within 0..2");
+
+	assert_true(load("[server]\nmin_minor = 2\nmax_minor = 2\n"));
+	assert_int_equal(cfg.min_minor, 2);
+	assert_int_equal(cfg.max_minor, 2);
+	assert_false(load("[server]\nmax_minor = 3\n"));
+	assert_err_contains("0..2");
+	assert_true(load("[server]\nmin_minor = 2\nmax_minor = 1\n"));
+	assert_false(config_finish(&cfg, err, sizeof(err)));
+	assert_err_contains("min_minor 2 is above max_minor 1");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -706,6 +741,7 @@ int main(void)
 		cmocka_unit_test(test_parse_uint),
 		cmocka_unit_test(test_control),
 		cmocka_unit_test(test_state_caps),
+		cmocka_unit_test(test_minor_versions),
 		cmocka_unit_test(test_sample_config),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

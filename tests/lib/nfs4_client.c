@@ -229,8 +229,19 @@ void nfs4c_done(struct nfs4c_reply *p) { rpctest_reply_release(&p->r); }
 
 /* --- v4.1 --------------------------------------------------------------------------------- */
 
+static uint32_t exchange_id_minor(int fd, const struct rpc_cred *cred, uint32_t minor,
+				  const char *name, const char *verf, uint32_t flags, uint32_t sp4,
+				  struct nfs4c_eid *out);
+
 uint32_t nfs4c_exchange_id(int fd, const struct rpc_cred *cred, const char *name,
 			   const char *verf, uint32_t flags, uint32_t sp4, struct nfs4c_eid *out)
+{
+	return exchange_id_minor(fd, cred, 1, name, verf, flags, sp4, out);
+}
+
+static uint32_t exchange_id_minor(int fd, const struct rpc_cred *cred, uint32_t minor,
+				  const char *name, const char *verf, uint32_t flags, uint32_t sp4,
+				  struct nfs4c_eid *out)
 {
 	struct nfs4_exchange_id_args a;
 	memset(&a, 0, sizeof(a));
@@ -240,7 +251,7 @@ uint32_t nfs4c_exchange_id(int fd, const struct rpc_cred *cred, const char *name
 	a.flags = flags;
 	a.state_protect.how = sp4;
 	struct nfs4c_call m;
-	nfs4c_begin(&m, 1);
+	nfs4c_begin(&m, minor);
 	NFS4C_OP(&m, OP_EXCHANGE_ID, nfs4_enc_exchange_id_args, &a);
 	struct nfs4c_reply p;
 	nfs4c_send(fd, cred, &m, &p);
@@ -305,9 +316,23 @@ uint32_t nfs4c_create_session(int fd, const struct rpc_cred *cred, uint64_t clie
 	return nfs4c_create_session_sec(fd, cred, clientid, seq, flags, fore, &none, 1, out);
 }
 
+static uint32_t create_session_minor(int fd, const struct rpc_cred *cred, uint32_t minor,
+				     uint64_t clientid, uint32_t seq, uint32_t flags,
+				     const struct nfs4c_attrs *fore, const uint32_t *flavors,
+				     unsigned nflavors, struct nfs4c_cs *out);
+
 uint32_t nfs4c_create_session_sec(int fd, const struct rpc_cred *cred, uint64_t clientid,
 				  uint32_t seq, uint32_t flags, const struct nfs4c_attrs *fore,
 				  const uint32_t *flavors, unsigned nflavors, struct nfs4c_cs *out)
+{
+	return create_session_minor(fd, cred, 1, clientid, seq, flags, fore, flavors, nflavors,
+				    out);
+}
+
+static uint32_t create_session_minor(int fd, const struct rpc_cred *cred, uint32_t minor,
+				     uint64_t clientid, uint32_t seq, uint32_t flags,
+				     const struct nfs4c_attrs *fore, const uint32_t *flavors,
+				     unsigned nflavors, struct nfs4c_cs *out)
 {
 	struct nfs4c_attrs def, back = {0, 4096, 4096, 0, 2, 16};
 	if (!fore) {
@@ -324,7 +349,7 @@ uint32_t nfs4c_create_session_sec(int fd, const struct rpc_cred *cred, uint64_t 
 	a.sec_parms.l.count = nflavors;
 	a.sec_parms.items = parms;
 	struct nfs4c_call m;
-	nfs4c_begin(&m, 1);
+	nfs4c_begin(&m, minor);
 	NFS4C_OP(&m, OP_CREATE_SESSION, nfs4_enc_create_session_args, &a);
 	struct nfs4c_reply p;
 	nfs4c_send(fd, cred, &m, &p);
@@ -346,23 +371,33 @@ uint32_t nfs4c_create_session_sec(int fd, const struct rpc_cred *cred, uint64_t 
 	return s;
 }
 
-void nfs4c_session_up_flags(struct nfs4c_sess *s, int fd, uint32_t uid, const char *name,
-			    const struct nfs4c_attrs *fore, uint32_t cs_flags)
+/* EXCHANGE_ID and CREATE_SESSION in COMPOUNDs of minor version minor. */
+static void session_up_minor(struct nfs4c_sess *s, uint32_t minor, int fd, uint32_t uid,
+			     const char *name, const struct nfs4c_attrs *fore, uint32_t cs_flags)
 {
 	memset(s, 0, sizeof(*s));
 	s->fd = fd;
+	s->minor = minor;
 	s->cred_store = *nfs4c_cred(uid);
 	s->cred = &s->cred_store;
 	struct nfs4c_eid e = {0};
-	assert_int_equal(nfs4c_exchange_id(fd, s->cred, name, "verf0001", 0, SP4_NONE, &e),
+	assert_int_equal(exchange_id_minor(fd, s->cred, minor, name, "verf0001", 0, SP4_NONE, &e),
 			 NFS4_OK);
 	s->clientid = e.clientid;
 	struct nfs4c_cs cs;
 	memset(&cs, 0, sizeof(cs));
-	assert_int_equal(nfs4c_create_session(fd, s->cred, e.clientid, e.seq, cs_flags, fore, &cs),
+	static const uint32_t none = RPC_AUTH_NONE;
+	assert_int_equal(create_session_minor(fd, s->cred, minor, e.clientid, e.seq, cs_flags,
+					      fore, &none, 1, &cs),
 			 NFS4_OK);
 	memcpy(s->sid, cs.sid, 16);
 	s->nslots = cs.fore.maxreqs < NFS4C_MAX_SLOTS ? cs.fore.maxreqs : NFS4C_MAX_SLOTS;
+}
+
+void nfs4c_session_up_flags(struct nfs4c_sess *s, int fd, uint32_t uid, const char *name,
+			    const struct nfs4c_attrs *fore, uint32_t cs_flags)
+{
+	session_up_minor(s, 1, fd, uid, name, fore, cs_flags);
 }
 
 void nfs4c_session_up_reclaiming(struct nfs4c_sess *s, int fd, uint32_t uid, const char *name,
@@ -374,7 +409,13 @@ void nfs4c_session_up_reclaiming(struct nfs4c_sess *s, int fd, uint32_t uid, con
 void nfs4c_session_up(struct nfs4c_sess *s, int fd, uint32_t uid, const char *name,
 		      const struct nfs4c_attrs *fore)
 {
-	nfs4c_session_up_reclaiming(s, fd, uid, name, fore);
+	nfs4c_session_up_minor(s, 1, fd, uid, name, fore);
+}
+
+void nfs4c_session_up_minor(struct nfs4c_sess *s, uint32_t minor, int fd, uint32_t uid,
+			    const char *name, const struct nfs4c_attrs *fore)
+{
+	session_up_minor(s, minor, fd, uid, name, fore, 0);
 	struct nfs4c_call m;
 	struct nfs4c_reply p;
 	/* On the highest slot, so tests that count seqids from 1 on the low
@@ -390,7 +431,7 @@ void nfs4c_session_up(struct nfs4c_sess *s, int fd, uint32_t uid, const char *na
 void nfs4c_begin_seq(struct nfs4c_sess *s, struct nfs4c_call *m, uint32_t slot, bool cachethis)
 {
 	assert_true(slot < NFS4C_MAX_SLOTS);
-	nfs4c_begin(m, 1);
+	nfs4c_begin(m, s->minor ? s->minor : 1);
 	nfs4c_sequence_op(m, s->sid, ++s->seq[slot], slot, s->nslots - 1, cachethis);
 }
 
@@ -476,7 +517,7 @@ uint32_t nfs4c_destroy_session(struct nfs4c_sess *s)
 {
 	struct nfs4c_call m;
 	struct nfs4c_reply p;
-	nfs4c_begin(&m, 1);
+	nfs4c_begin(&m, s->minor ? s->minor : 1);
 	nfs4c_destroy_session_op(&m, s->sid);
 	nfs4c_send(s->fd, s->cred, &m, &p);
 	uint32_t st = nfs4c_next(&p, OP_DESTROY_SESSION);
@@ -488,7 +529,7 @@ uint32_t nfs4c_destroy_clientid(struct nfs4c_sess *s)
 {
 	struct nfs4c_call m;
 	struct nfs4c_reply p;
-	nfs4c_begin(&m, 1);
+	nfs4c_begin(&m, s->minor ? s->minor : 1);
 	nfs4c_destroy_clientid_op(&m, s->clientid);
 	nfs4c_send(s->fd, s->cred, &m, &p);
 	uint32_t st = nfs4c_next(&p, OP_DESTROY_CLIENTID);

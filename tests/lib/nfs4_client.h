@@ -165,6 +165,7 @@ struct nfs4c_sess {
 	uint8_t sid[16];
 	uint32_t nslots;
 	uint32_t seq[NFS4C_MAX_SLOTS];
+	uint32_t minor; /* of its COMPOUNDs: 1 or 2 (0 means 1) */
 };
 
 /* EXCHANGE_ID + CREATE_SESSION (cs_flags, e.g. CREATE_SESSION4_FLAG_CONN_BACK_CHAN),
@@ -176,6 +177,10 @@ void nfs4c_session_up_reclaiming(struct nfs4c_sess *s, int fd, uint32_t uid, con
 /* ... and RECLAIM_COMPLETE (on the highest slot), as a mounting client does. */
 void nfs4c_session_up(struct nfs4c_sess *s, int fd, uint32_t uid, const char *name,
 		      const struct nfs4c_attrs *fore);
+/* The same with every COMPOUND of the client (EXCHANGE_ID on) in minor
+ * version minor (1 or 2). */
+void nfs4c_session_up_minor(struct nfs4c_sess *s, uint32_t minor, int fd, uint32_t uid,
+			    const char *name, const struct nfs4c_attrs *fore);
 /* Starts a COMPOUND with SEQUENCE on slot with its next seqid. */
 void nfs4c_begin_seq(struct nfs4c_sess *s, struct nfs4c_call *m, uint32_t slot, bool cachethis);
 /* SEQUENCE's result: its status; on NFS4_OK the body is decoded, checked

@@ -344,6 +344,13 @@ static void test_unknown_op_is_illegal(void **state)
 	check_illegal(ip, 0, OP_SEQUENCE);
 	check_illegal(ip, 1, 9999);
 	check_illegal(ip, 1, OP_ILLEGAL);
+	check_illegal(ip, 2, 9999);
+	check_illegal(ip, 2, OP_REMOVEXATTR + 1);
+	/* v4.2 operations do not exist in v4.0 or v4.1. */
+	for (uint32_t op = OP_ALLOCATE; op <= OP_REMOVEXATTR; op++) {
+		check_illegal(ip, 0, op);
+		check_illegal(ip, 1, op);
+	}
 }
 
 static void test_illegal_after_successes(void **state)
@@ -403,7 +410,7 @@ static void test_minor_version_mismatch(void **state)
 	struct inproc *ip = *state;
 	/* Binary, odd-length: echoed as sent, not as a string. */
 	static const char tag[] = {'m', 'v', 0, (char)0xff, 'x'};
-	static const uint32_t minors[] = {2, 3, 0x80000000u, 0xffffffffu};
+	static const uint32_t minors[] = {3, 4, 0x80000000u, 0xffffffffu};
 	for (size_t i = 0; i < sizeof(minors) / sizeof(minors[0]); i++) {
 		struct inproc_args a;
 		struct inproc_reply r;

@@ -19,11 +19,11 @@ ctl() { "$FERRYCTL" --state-dir "$dir/state" "$@"; }
 
 out=$(ctl server) || fail "ferryctl server failed"
 grep -q '^version ' <<<"$out" || fail "server table lacks the version: $out"
-grep -q '^minor_versions  *0-1' <<<"$out" || fail "server table lacks the range: $out"
+grep -q '^minor_versions  *0-2' <<<"$out" || fail "server table lacks the range: $out"
 
 out=$(ctl listeners) || fail "ferryctl listeners failed"
 [[ ${out%%$'\n'*} == "INDEX  ADDRESS"* ]] || fail "listeners header: $out"
-grep -q "127.0.0.1:$port  *0  *1" <<<"$out" || fail "listeners row: $out"
+grep -q "127.0.0.1:$port  *0  *2" <<<"$out" || fail "listeners row: $out"
 
 out=$(ctl exports) || fail "ferryctl exports failed"
 grep -q "/export  *$dir/export  *rw" <<<"$out" || fail "exports row: $out"
@@ -38,7 +38,7 @@ ctl --json listeners >"$dir/listeners.json" || fail "listeners --json"
 python3 -c '
 import json, sys
 l = json.load(open(sys.argv[1]))
-assert l[0]["min_minor"] == 0 and l[0]["max_minor"] == 1, l
+assert l[0]["min_minor"] == 0 and l[0]["max_minor"] == 2, l
 ' "$dir/listeners.json" || fail "listeners --json"
 
 # Changing a listener by its address, and back by its index.
@@ -46,7 +46,7 @@ out=$(ctl listener set "127.0.0.1:$port" --minor 1-1) || fail "listener set fail
 grep -q "minor versions 1-1" <<<"$out" || fail "listener set said: $out"
 out=$(ctl --json listeners) || fail "listeners --json"
 grep -q '"min_minor": 1' <<<"$out" || fail "the range did not change"
-ctl listener set 0 --minor 0-1 >/dev/null || fail "listener set back failed"
+ctl listener set 0 --minor 0-2 >/dev/null || fail "listener set back failed"
 
 # Refusals: a message and a non-zero exit.
 if out=$(ctl listener set 0 --minor 1-0 2>&1); then fail "min > max was accepted"; fi

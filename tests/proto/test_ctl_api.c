@@ -140,6 +140,10 @@ static void test_listener_range_at_run_time(void **state)
 	set_range("{\"max_minor\": 1}", 0, 1);
 	assert_int_equal(v40_status(fd40), NFS4_OK);
 	nfs4c_ping(&s);
+	/* Widened to 2 and back to the default range. */
+	set_range("{\"max_minor\": 2}", 0, 2);
+	assert_int_equal(v40_status(fd40), NFS4_OK);
+	nfs4c_ping(&s);
 	nfs4c_close(fd40);
 	nfs4c_close(fd41);
 }
@@ -154,7 +158,8 @@ static void test_bad_requests(void **state)
 	expect_refusal("PUT", l0, true, "{\"min_minor\": \"0\"}", 400, "integer");
 	expect_refusal("PUT", l0, true, "{\"min_minor\": 1, \"max_minor\": 0}", 400,
 		       "above max_minor");
-	expect_refusal("PUT", l0, true, "{\"max_minor\": 7}", 400, "within 0..1");
+	expect_refusal("PUT", l0, true, "{\"max_minor\": 7}", 400, "within 0..2");
+	expect_refusal("PUT", l0, true, "{\"max_minor\": 3}", 400, "within 0..2");
 	expect_refusal("PUT", "/api/v1/listeners/9", true, "{\"min_minor\": 0}", 404,
 		       "no listener");
 	expect_refusal("DELETE", "/api/v1/clients/00000000deadbeef", true, NULL, 404,
@@ -178,7 +183,7 @@ static void test_bad_requests(void **state)
 	json_t *l = get_json("/api/v1/listeners");
 	json_t *l0j = json_array_get(l, 0);
 	assert_int_equal(json_integer_value(json_object_get(l0j, "min_minor")), 0);
-	assert_int_equal(json_integer_value(json_object_get(l0j, "max_minor")), 1);
+	assert_int_equal(json_integer_value(json_object_get(l0j, "max_minor")), 2);
 	json_decref(l);
 }
 

@@ -104,8 +104,14 @@ static void test_interleaved_one_connection(void **state)
 	nfs4c_send(fd, &c40, &m, &p);
 	assert_int_equal(p.status, NFS4_OK);
 	nfs4c_done(&p);
-	/* Minor version 2 is not served. */
+	/* Minor version 2 is served, on the session rules of 4.1;
+	 * 3 is not. */
 	nfs4c_begin(&m, 2);
+	nfs4c_putrootfh(&m);
+	nfs4c_send(fd, &c40, &m, &p);
+	assert_int_equal(p.status, NFS4ERR_OP_NOT_IN_SESSION);
+	nfs4c_done(&p);
+	nfs4c_begin(&m, 3);
 	nfs4c_putrootfh(&m);
 	nfs4c_send(fd, &c40, &m, &p);
 	assert_int_equal(p.status, NFS4ERR_MINOR_VERS_MISMATCH);

@@ -49,7 +49,7 @@ static uint64_t dd_client(struct state_server *st, const char *name, uint32_t ba
 	struct state_principal who = st_who(7);
 	struct state_exchange_res er;
 	assert_int_equal(state_exchange_id(st, &who, (const uint8_t *)"verifier",
-					   (const uint8_t *)name, (uint32_t)strlen(name), 0, &er),
+					   (const uint8_t *)name, (uint32_t)strlen(name), 0, 1, &er),
 			 NFS4_OK);
 	struct state_create_session_args a;
 	memset(&a, 0, sizeof(a));

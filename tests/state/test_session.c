@@ -23,7 +23,7 @@ static void sess_up(struct state_server *st, const char *name, uint32_t slots, s
 	struct state_principal who = st_who(1);
 	struct state_exchange_res er;
 	assert_int_equal(state_exchange_id(st, &who, (const uint8_t *)"verifier",
-					   (const uint8_t *)name, (uint32_t)strlen(name), 0, &er),
+					   (const uint8_t *)name, (uint32_t)strlen(name), 0, 1, &er),
 			 NFS4_OK);
 	struct state_create_session_args a;
 	memset(&a, 0, sizeof(a));
@@ -56,7 +56,7 @@ static void test_no_rdma_ird(void **state)
 	struct state_principal who = st_who(1);
 	struct state_exchange_res er;
 	assert_int_equal(state_exchange_id(st, &who, (const uint8_t *)"verifier",
-					   (const uint8_t *)"rdma", 4, 0, &er),
+					   (const uint8_t *)"rdma", 4, 0, 1, &er),
 			 NFS4_OK);
 	struct state_create_session_args a;
 	memset(&a, 0, sizeof(a));
@@ -328,7 +328,7 @@ static void test_budget_shared_by_clients(void **state)
 	struct state_principal who = st_who(1);
 	struct state_exchange_res er;
 	assert_int_equal(state_exchange_id(st, &who, (const uint8_t *)"verifier",
-					   (const uint8_t *)"budget-many", 11, 0, &er),
+					   (const uint8_t *)"budget-many", 11, 0, 1, &er),
 			 NFS4_OK);
 	for (int k = 0; k < 4; k++) {
 		struct state_create_session_args a;
@@ -445,7 +445,7 @@ static void test_create_session_retry_in_progress(void **state)
 	struct state_principal who = st_who(1);
 	struct state_exchange_res er;
 	assert_int_equal(state_exchange_id(st, &who, (const uint8_t *)"verifier",
-					   (const uint8_t *)"cs-retry", 8, 0, &er),
+					   (const uint8_t *)"cs-retry", 8, 0, 1, &er),
 			 NFS4_OK);
 	struct state_create_session_args a;
 	memset(&a, 0, sizeof(a));
@@ -505,7 +505,7 @@ static void sess_up_on(struct state_server *st, unsigned i, struct sess *out)
 	struct state_principal who = st_who(1);
 	struct state_exchange_res er;
 	assert_int_equal(state_exchange_id(st, &who, (const uint8_t *)"verifier",
-					   (const uint8_t *)name, (uint32_t)strlen(name), 0, &er),
+					   (const uint8_t *)name, (uint32_t)strlen(name), 0, 1, &er),
 			 NFS4_OK);
 	struct state_create_session_args a;
 	memset(&a, 0, sizeof(a));
