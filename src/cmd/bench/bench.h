@@ -107,6 +107,7 @@ enum step_result {
 	STEP_NEXT,  /* the op continues with its next step */
 	STEP_DONE,  /* the op completed */
 	STEP_DELAY, /* the server said NFS4ERR_DELAY: retry this step later */
+	STEP_WAIT,  /* the op polls: send this step again after s->wait_ns */
 	STEP_ERROR, /* the op failed with s->err_op / s->err_status */
 	STEP_FATAL, /* protocol error: bench_fail was called */
 };
@@ -156,6 +157,11 @@ struct bench_stream {
 	enum step_result sync_result;
 
 	/* workload state */
+	uint64_t wait_ns; /* STEP_WAIT */
+	struct bench_fh fh;            /* copy: the destination */
+	struct nfs4_stateid sid;       /* its open stateid */
+	struct nfs4_stateid copy_sid;  /* an asynchronous COPY's */
+	bool async;                    /* copy: asked asynchronously */
 	uint32_t rng;
 	uint64_t cursor;
 	uint64_t counter;
@@ -337,6 +343,7 @@ struct bench_workload {
 	bool nfs;      /* needs sessions (all but null) */
 	bool io_bytes; /* counts payload for MB/s */
 	uint32_t io_size; /* bytes a READ or WRITE moves; 0 where none */
+	uint32_t minor;   /* of its COMPOUNDs; 0: 1 */
 	/* Creates the files it needs (synchronously, on session 0). */
 	int (*setup)(struct bench_ctx *c);
 	/* Prepares s for its next operation (names, offsets); step 0 follows. */

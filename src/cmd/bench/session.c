@@ -164,7 +164,8 @@ void session_issue(struct bench_stream *s)
 	}
 	struct nfs4_compound_enc ce;
 	call_begin(s, NFS4_PROGRAM, NFS4_VERSION, NFSPROC4_COMPOUND, &c->cred);
-	bool ok = nfs4_enc_compound_args_begin(&ce, &s->call.enc, (struct nfs4_opaque){0}, 1);
+	uint32_t minor = c->opts.workload->minor ? c->opts.workload->minor : 1;
+	bool ok = nfs4_enc_compound_args_begin(&ce, &s->call.enc, (struct nfs4_opaque){0}, minor);
 	if (!s->sessionless) {
 		uint32_t slot = (uint32_t)s->slot;
 		s->seq_sent = ss->seqids[slot] + 1;
@@ -274,6 +275,11 @@ static void session_on_reply(struct bench_stream *s, struct xdr_dec *d)
 		return;
 	if (r == STEP_DELAY) {
 		delay_retry(s, s->err_op);
+		return;
+	}
+	if (r == STEP_WAIT) {
+		s->on_wake = session_issue;
+		loop_sleep(s, s->wait_ns);
 		return;
 	}
 	s->delays = 0;
