@@ -104,6 +104,27 @@ static void host_file(const char *dir, const char *name, size_t len, unsigned se
 	close(fd);
 }
 
+/* A sparse file of len bytes on the host (reads as zeros). */
+static void host_sparse(const char *dir, const char *name, off_t len)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/%s/%s", dl_dir, dir, name);
+	int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0666);
+	assert_true(fd >= 0);
+	assert_int_equal(fchmod(fd, 0666), 0);
+	assert_int_equal(ftruncate(fd, len), 0);
+	close(fd);
+}
+
+static off_t host_size(const char *dir, const char *name)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/%s/%s", dl_dir, dir, name);
+	struct stat sb;
+	assert_int_equal(stat(path, &sb), 0);
+	return sb.st_size;
+}
+
 /* The host's view of a file: its bytes (malloc'd) and size. */
 static uint8_t *host_read(const char *dir, const char *name, size_t *len)
 {
@@ -633,6 +654,58 @@ static void test_copy_recalls_delegation(void **st)
 	dl_client_end(&b, &sb);
 }
 
+/* A client whose lease expires (it sends nothing more) while its copy
+ * runs: the copy stops when the state thread expires the client, and
+ * its state goes. */
+static void test_lease_expiry_cancels_copy(void **st)
+{
+	(void)st;
+	enum { LONG = 256 << 20 }; /* 16 s at the copy rate; the lease is 10 s */
+	struct nfs4c_sess a;
+	struct nfs4c_cb sa;
+	cp_client_bare(&a, &sa, "cp-lease", 1011);
+	host_sparse("export", "l-src", LONG);
+	struct dl_open src = dl_open(&a, "l-src", RD, false);
+	struct dl_open dst = dl_open(&a, "l-dst", BOTH, true);
+	char *before = ctlt_scrape(&server);
+	uint64_t start = dl_now_ms();
+	struct cp_result r = cp_copy(&a, &(struct cp_args){&src, &dst, 0, 0, 0, false, 0});
+	assert_int_equal(r.status, NFS4_OK);
+	assert_true(r.res.response.has_callback_id);
+	assert_true(metric_reaches(before, "ferry_copies_ended_total{result=\"cancelled\"}", 1,
+				   25000));
+	/* Not before the lease ran out. */
+	assert_true(dl_now_ms() - start >= 9000);
+	assert_true(host_size("export", "l-dst") < LONG);
+	assert_int_equal(metric_delta(before, "ferry_copies_kept"), 0);
+	assert_int_equal(nfs4c_cb_count(&sa, OP_CB_OFFLOAD), 0);
+	free(before);
+	dl_client_end(&a, &sa);
+	host_sparse("export", "l-src", 0);
+	host_sparse("export", "l-dst", 0);
+}
+
+/* Last: a copy under way when the server stops.  The teardown asserts
+ * that ferryd stops in time and cleanly (exit status 0; in the sanitized
+ * build, no leak and no use after free). */
+static void test_stop_during_copy(void **st)
+{
+	(void)st;
+	struct nfs4c_sess a;
+	struct nfs4c_cb sa;
+	cp_client_bare(&a, &sa, "cp-stop", 1012);
+	host_sparse("export", "t-src", BIG * 4);
+	struct dl_open src = dl_open(&a, "t-src", RD, false);
+	struct dl_open dst = dl_open(&a, "t-dst", BOTH, true);
+	char *before = ctlt_scrape(&server);
+	struct cp_result r = cp_copy(&a, &(struct cp_args){&src, &dst, 0, 0, 0, false, 0});
+	assert_int_equal(r.status, NFS4_OK);
+	assert_true(r.res.response.has_callback_id);
+	assert_int_equal(metric_delta(before, "ferry_copies_running"), 1);
+	free(before);
+	dl_client_end(&a, &sa);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -644,6 +717,8 @@ int main(void)
 		cmocka_unit_test(test_copy_refusals),
 		cmocka_unit_test(test_copy_notify_refused),
 		cmocka_unit_test(test_copy_recalls_delegation),
+		cmocka_unit_test(test_lease_expiry_cancels_copy),
+		cmocka_unit_test(test_stop_during_copy),
 	};
 	return cmocka_run_group_tests(tests, cp_setup, dl_teardown);
 }
