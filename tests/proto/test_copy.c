@@ -269,6 +269,36 @@ static uint32_t cp_cancel(struct nfs4c_sess *s, const struct dl_open *dst,
 	return dl_on(s, dst->fh, dst->fhlen, OP_OFFLOAD_CANCEL, add_offload_cancel, sid);
 }
 
+static void add_change_size(struct nfs4c_call *m, const void *arg)
+{
+	(void)arg;
+	static const unsigned bits[] = {FATTR4_CHANGE, FATTR4_SIZE};
+	nfs4c_getattr(m, bits, 2);
+}
+
+/* The change attribute and size of o's file, as a client sees them. */
+static void cp_change_size(struct nfs4c_sess *s, const struct dl_open *o, uint64_t *change,
+			   uint64_t *size)
+{
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin_seq(s, &m, 0, false);
+	nfs4c_putfh(&m, o->fh, o->fhlen);
+	add_change_size(&m, NULL);
+	nfs4c_send(s->fd, s->cred, &m, &p);
+	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_PUTFH), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_GETATTR), NFS4_OK);
+	struct nfs4_getattr_res r;
+	assert_true(nfs4_dec_getattr_res(&p.d, &r));
+	assert_int_equal(r.attrs.vals.len, 16);
+	*change = (uint64_t)xdr_get_be32(r.attrs.vals.data) << 32 |
+		  xdr_get_be32(r.attrs.vals.data + 4);
+	*size = (uint64_t)xdr_get_be32(r.attrs.vals.data + 8) << 32 |
+		xdr_get_be32(r.attrs.vals.data + 12);
+	nfs4c_done(&p);
+}
+
 static double metric_delta(const char *before, const char *series)
 {
 	char *now = ctlt_scrape(&server);
@@ -304,10 +334,17 @@ static void test_sync_copy(void **st)
 	assert_int_equal(src.status, NFS4_OK);
 	assert_int_equal(dst.status, NFS4_OK);
 	char *before = ctlt_scrape(&server);
+	uint64_t change0, change1, size;
+	cp_change_size(&a, &dst, &change0, &size);
+	assert_int_equal(size, 0);
 	struct cp_result r = cp_copy(&a, &(struct cp_args){&src, &dst, 0, 0, 0, true, 0});
 	assert_int_equal(r.status, NFS4_OK);
 	assert_false(r.res.response.has_callback_id);
 	assert_int_equal(r.res.response.count, 100000);
+	/* The destination changed as a WRITE changes it. */
+	cp_change_size(&a, &dst, &change1, &size);
+	assert_int_equal(size, 100000);
+	assert_true(change1 != change0);
 	assert_int_equal(r.res.response.committed, UNSTABLE4);
 	assert_true(r.res.requirements.synchronous);
 	assert_true(r.res.requirements.consecutive);
@@ -365,6 +402,9 @@ static void test_async_copy_cb_offload(void **st)
 	assert_false(rec.offload.has_callback_id);
 	assert_int_equal(rec.offload.count, MID);
 	assert_int_equal(rec.offload.committed, UNSTABLE4);
+	uint64_t change, size;
+	cp_change_size(&a, &dst, &change, &size);
+	assert_int_equal(size, MID);
 	size_t len;
 	uint8_t *got = host_read("export", "a-dst", &len);
 	assert_int_equal(len, MID);
