@@ -49,6 +49,10 @@ struct nfs4_cb_op_desc {
 	 * a CB_COMPOUND of these operations may take (ca_maxresponsesize of
 	 * the back channel bounds it too). */
 	uint32_t res_max;
+	/* The lowest minor version that defines it (0: any): a CB_COMPOUND
+	 * carrying it says at least this one (CB_OFFLOAD: 2, which a Linux
+	 * client refuses as illegal in a minor version 1 CB_COMPOUND). */
+	uint32_t minor_min;
 };
 
 /* The descriptor of a callback operation Ferry sends, or NULL. */
@@ -67,7 +71,8 @@ struct nfs4_cb_op {
 };
 
 /* Encodes CB_COMPOUND4args with an empty tag: with seq, minor version 1
- * and CB_SEQUENCE first (the v4.1 back channel); without, minor version 0
+ * (2 when an operation is of NFSv4.2) and CB_SEQUENCE first (the v4.1
+ * back channel); without, minor version 0
  * and the client's callback_ident (v4.0).  Then ops[0 .. nops).  False
  * when an operation is not in the table (or is CB_SEQUENCE) or the
  * encoder overflowed. */

@@ -398,6 +398,9 @@ static void test_async_copy_cb_offload(void **st)
 	assert_memory_equal(rec.stateid.other, r.res.response.callback_id.other, NFS4_OTHER_SIZE);
 	assert_int_equal(rec.fhlen, dst.fhlen);
 	assert_memory_equal(rec.fh, dst.fh, dst.fhlen);
+	/* CB_OFFLOAD is an NFSv4.2 callback: its CB_COMPOUND says minor
+	 * version 2 (the Linux client treats it as illegal in 1). */
+	assert_int_equal(rec.minor, 2);
 	assert_int_equal(rec.offload_status, NFS4_OK);
 	assert_false(rec.offload.has_callback_id);
 	assert_int_equal(rec.offload.count, MID);
