@@ -44,9 +44,9 @@ one_copy() { # step src dst
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
 	for o in "${ops[@]}"; do before[$o]=$(opcount "$o"); done
-	t0=$(date +%s.%N)
+	t0=$(cut -d' ' -f1 /proc/uptime)
 	got=$("$tool" "$src" "$dst") || { fail "$step" "copy_range failed ($got)"; return; }
-	t1=$(date +%s.%N)
+	t1=$(cut -d' ' -f1 /proc/uptime)
 	for o in "${ops[@]}"; do delta[$o]=$(($(opcount "$o") - before[$o])); done
 	local figs="" ; for o in "${ops[@]}"; do figs="$figs $o +${delta[$o]}"; done
 	info "$step" "$size bytes in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') s;$figs"
