@@ -8,7 +8,8 @@
  * inter-server copy, a delegation of another client on the destination.
  *
  * The server copies at most 1 MiB synchronously and at 16 MiB/s, so that a
- * copy of 16 MiB is still under way a moment after it started. */
+ * copy of 16 MiB is still under way a moment after it started, and keeps
+ * two asynchronous copies per client. */
 #include "proto/deleg_fixture.h"
 
 #include <fcntl.h>
@@ -48,7 +49,7 @@ static int cp_setup(void **st)
 	fprintf(f,
 		"[nfs]\nlease_time = 10\ngrace_time = 4\ncallback_timeout_ms = 300\n"
 		"callback_retry_ms = 200\ncallback_retries = 1\ncopy_sync_max = %d\n"
-		"copy_rate_mb = 16\n"
+		"copy_rate_mb = 16\ncopy_max_per_client = 2\n"
 		"[export export]\npath = %s/export\npseudo = /export\nsquash = none\n"
 		"[export other]\npath = %s/other\npseudo = /other\nsquash = none\n"
 		"[export ro]\npath = %s/ro\npseudo = /ro\nsquash = none\naccess = ro\n",
@@ -697,6 +698,50 @@ static void test_copy_recalls_delegation(void **st)
 	dl_client_end(&b, &sb);
 }
 
+/* A client keeps at most two asynchronous copies: a third waits
+ * (NFS4ERR_DELAY) while both run; once both ended without their
+ * CB_OFFLOAD delivered, the older one makes room. */
+static void test_per_client_cap(void **st)
+{
+	(void)st;
+	struct nfs4c_sess a;
+	struct nfs4c_cb sa;
+	cp_client(&a, &sa, "cp-cap", 1013);
+	host_file("export", "k-src", BIG, 23);
+	struct dl_open src = dl_open(&a, "k-src", RD, false);
+	struct dl_open d1 = dl_open(&a, "k-d1", BOTH, true);
+	struct dl_open d2 = dl_open(&a, "k-d2", BOTH, true);
+	struct dl_open d3 = dl_open(&a, "k-d3", BOTH, true);
+	struct cp_result r1 = cp_copy(&a, &(struct cp_args){&src, &d1, 0, 0, 0, false, 0});
+	struct cp_result r2 = cp_copy(&a, &(struct cp_args){&src, &d2, 0, 0, 0, false, 0});
+	assert_int_equal(r1.status, NFS4_OK);
+	assert_int_equal(r2.status, NFS4_OK);
+	assert_int_equal(cp_copy(&a, &(struct cp_args){&src, &d3, 0, 0, 0, false, 0}).status,
+			 NFS4ERR_DELAY);
+	assert_int_equal(cp_cancel(&a, &d1, &r1.res.response.callback_id), NFS4_OK);
+	assert_int_equal(cp_cancel(&a, &d2, &r2.res.response.callback_id), NFS4_OK);
+	/* Two that end with nobody told. */
+	char *before = ctlt_scrape(&server);
+	pthread_mutex_lock(&sa.lock);
+	sa.silent = true;
+	pthread_mutex_unlock(&sa.lock);
+	r1 = cp_copy(&a, &(struct cp_args){&src, &d1, 0, 0, MID, false, 0});
+	r2 = cp_copy(&a, &(struct cp_args){&src, &d2, 0, 0, MID, false, 0});
+	assert_int_equal(r1.status, NFS4_OK);
+	assert_int_equal(r2.status, NFS4_OK);
+	assert_true(metric_reaches(before, "ferry_copy_offload_undelivered_total", 2, 15000));
+	struct cp_result r3 = cp_copy(&a, &(struct cp_args){&src, &d3, 0, 0, MID, false, 0});
+	assert_int_equal(r3.status, NFS4_OK);
+	struct nfs4_offload_status_res os;
+	assert_int_equal(cp_status(&a, &d1, &r1.res.response.callback_id, &os),
+			 NFS4ERR_BAD_STATEID);
+	assert_int_equal(cp_status(&a, &d2, &r2.res.response.callback_id, &os), NFS4_OK);
+	assert_true(os.has_complete);
+	assert_int_equal(os.count, MID);
+	free(before);
+	dl_client_end(&a, &sa);
+}
+
 /* A client whose lease expires (it sends nothing more) while its copy
  * runs: the copy stops when the state thread expires the client, and
  * its state goes. */
@@ -760,6 +805,7 @@ int main(void)
 		cmocka_unit_test(test_copy_refusals),
 		cmocka_unit_test(test_copy_notify_refused),
 		cmocka_unit_test(test_copy_recalls_delegation),
+		cmocka_unit_test(test_per_client_cap),
 		cmocka_unit_test(test_lease_expiry_cancels_copy),
 		cmocka_unit_test(test_stop_during_copy),
 	};
