@@ -558,7 +558,9 @@ enum { COPY_POLL_NS = 5000000 }; /* between OFFLOAD_STATUS polls */
 
 static void copy_op_begin(struct bench_stream *s)
 {
-	snprintf(s->name, sizeof(s->name), "copy%u.%llu", s->id, (unsigned long long)s->counter++);
+	/* One file per stream, created again by each op: a failed op leaves
+	 * at most that one behind. */
+	snprintf(s->name, sizeof(s->name), "copy%u", s->id);
 	s->offset = 0;
 	s->entries = 0; /* copyrw: 0 reading, 1 writing */
 	s->async = false;
@@ -639,6 +641,18 @@ static enum step_result copy_dec_common(struct bench_stream *s, struct xdr_dec *
 bad:
 	bench_fail(s->ctx, "malformed result in the %s workload", s->ctx->opts.workload->name);
 	return STEP_FATAL;
+}
+
+/* A copy that failed part way (a server without COPY, say) leaves its
+ * file behind: removed before the work directory. */
+static void copy_teardown(struct bench_ctx *c)
+{
+	for (unsigned i = 0; i < c->nworkers && !c->failed && !c->opts.keep; i++) {
+		struct bench_stream *s = &c->workers[i];
+		if (s->name[0] && strncmp(s->name, "copy", 4) == 0)
+			setup_remove_if_there(ctl_session(c), &c->workdir_fh, s->name);
+	}
+	read_teardown(c);
 }
 
 static bool copy_enc(struct bench_stream *s, struct nfs4_compound_enc *ce)
@@ -924,12 +938,12 @@ static const struct bench_workload wl_write1m = {
 static const struct bench_workload wl_copy = {
 	.name = "copy", .desc = "NFSv4.2 server-side COPY of the --file-size file, then COMMIT",
 	.nfs = true, .io_bytes = true, .io_size = 1u << 20, .minor = 2, .setup = read_setup,
-	.op_begin = copy_op_begin, .enc = copy_enc, .dec = copy_dec, .teardown = read_teardown,
+	.op_begin = copy_op_begin, .enc = copy_enc, .dec = copy_dec, .teardown = copy_teardown,
 };
 static const struct bench_workload wl_copyrw = {
 	.name = "copyrw", .desc = "the same copy by the client: READ and WRITE 1 MiB, then COMMIT",
 	.nfs = true, .io_bytes = true, .io_size = 1u << 20, .setup = read_setup,
-	.op_begin = copy_op_begin, .enc = copyrw_enc, .dec = copyrw_dec, .teardown = read_teardown,
+	.op_begin = copy_op_begin, .enc = copyrw_enc, .dec = copyrw_dec, .teardown = copy_teardown,
 };
 static const struct bench_workload wl_readdir = {
 	.name = "readdir", .desc = "list a large directory (READDIR until eof)", .nfs = true,
