@@ -4,7 +4,7 @@
  *
  * Input layout:
  *
- *   byte 0   the prelude (modulo 5):
+ *   byte 0   the prelude (modulo 6):
  *              0  v4.0, nothing before
  *              1  v4.0 with a client the target set up and confirmed
  *                 (SETCLIENTID, SETCLIENTID_CONFIRM)
@@ -14,6 +14,7 @@
  *                 the target writes, then the input's operations
  *              4  v4.1 with that client and session, no SEQUENCE added
  *                 (the session-less operations, alone)
+ *              5  v4.2 in a session made as for 3, with SEQUENCE added
  *   byte 1   the number of operations announced (SEQUENCE not counted)
  *   the rest the operations (nfs_argop4 after nfs_argop4), where every
  *            "@CLIENT@" (8 bytes) is replaced by the clientid of the
@@ -64,6 +65,7 @@ enum {
 	PRELUDE_V41 = 2,
 	PRELUDE_V41_SESSION = 3,
 	PRELUDE_V41_SESSIONLESS = 4,
+	PRELUDE_V42_SESSION = 5,
 	PRELUDES
 };
 
@@ -263,6 +265,9 @@ union any_res {
 	struct nfs4_copy_res copy;
 	struct nfs4_copy_requirements copy_reqs;
 	struct nfs4_offload_status_res offload_status;
+	struct nfs4_seek_res seek;
+	struct nfs4_read_plus_res read_plus;
+	struct nfs4_io_advise_res io_advise;
 };
 
 enum body { BODY_OK, BODY_BAD, BODY_UNKNOWN };
@@ -331,6 +336,9 @@ static enum body decode_body(struct xdr_dec *d, uint32_t opnum, uint32_t status)
 	case OP_GET_DIR_DELEGATION:
 		ok = nfs4_dec_get_dir_delegation_res(d, &u.gdd);
 		break;
+	case OP_SEEK: ok = nfs4_dec_seek_res(d, &u.seek); break;
+	case OP_READ_PLUS: ok = nfs4_dec_read_plus_res(d, &u.read_plus); break;
+	case OP_IO_ADVISE: ok = nfs4_dec_io_advise_res(d, &u.io_advise); break;
 	default: break; /* no body */
 	}
 	return ok ? BODY_OK : BODY_BAD;
@@ -399,8 +407,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t announced = data[1];
 	const uint8_t *ops = data + 2;
 	size_t nops = size - 2;
-	bool session = prelude == PRELUDE_V41_SESSION;
-	uint32_t minor = prelude >= PRELUDE_V41 ? 1 : 0;
+	bool session = prelude == PRELUDE_V41_SESSION || prelude == PRELUDE_V42_SESSION;
+	uint32_t minor = prelude == PRELUDE_V42_SESSION ? 2 : prelude >= PRELUDE_V41 ? 1 : 0;
 
 	static struct inproc server;
 	struct inproc *ip = &server;

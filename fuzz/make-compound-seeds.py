@@ -3,7 +3,8 @@
 
 Each seed is the target's input (fuzz_compound.c): a prelude byte (v4.0,
 v4.0 with a confirmed client, v4.1, v4.1 in a session with SEQUENCE added,
-v4.1 with a session and nothing added), the number of operations, then the
+v4.1 with a session and nothing added, v4.2 in a session with SEQUENCE
+added), the number of operations, then the
 operations as they go on the wire.  "@CLIENT@" and "@@SESSION@ID@@@@" stand
 for the clientid and sessionid the target made.  The seeds are short
 scenarios that succeed on the memory back end as far as they can (open,
@@ -20,7 +21,7 @@ import os
 import struct
 import sys
 
-V40, V40_CLIENT, V41, V41_SESSION, V41_SESSIONLESS = range(5)
+V40, V40_CLIENT, V41, V41_SESSION, V41_SESSIONLESS, V42_SESSION = range(6)
 
 CLIENT = b"@CLIENT@"
 SESSION = b"@@SESSION@ID@@@@"
@@ -281,6 +282,23 @@ UNSERVED = {
 }
 for num, body in UNSERVED.items():
     SEEDS["v41-op%d" % num] = (V41_SESSION, to_export41() + [open_create("u"), op(num, body)])
+    # The same in v4.2, where the 4.2 numbers are operations (served, or
+    # NFS4ERR_NOTSUPP).
+    if ALLOCATE <= num <= REMOVEXATTR:
+        SEEDS["v42-op%d" % num] = (V42_SESSION, to_export41() + [open_create("u"),
+                                                                  op(num, body)])
+
+# A sparse file made and read back in v4.2: space, holes, a clone of it.
+SEEDS["v42-sparse"] = (V42_SESSION, to_export41() + [
+    open_create("sparse"), write(b"x" * 100, offset=8192),
+    op(ALLOCATE, CURRENT + u64(0) + u64(4096)),
+    op(DEALLOCATE, CURRENT + u64(8192) + u64(4096)),
+    op(SEEK, CURRENT + u64(0) + u32(1)), op(SEEK, CURRENT + u64(4096) + u32(0)),
+    op(READ_PLUS, CURRENT + u64(0) + u32(16384)),
+    op(IO_ADVISE, CURRENT + u64(0) + u64(0) + bitmap(1, 4)),
+    op(SAVEFH)] + to_export() + [open_create("clone", who="other"),
+    op(CLONE, ANONYMOUS + CURRENT + u64(0) + u64(4096) + u64(0)),
+    op(GETATTR, bitmap(A_SIZE, 77, 78, 79))])
 
 
 def seed_bytes(prelude, ops):

@@ -83,11 +83,34 @@ struct backend_setattr {
 	struct timespec atime, mtime;
 };
 
+/* What a file's change attribute is made of (NFSv4.2 change_attr_type). */
+enum backend_change_kind {
+	BACKEND_CHANGE_COUNTER = 0, /* a counter that only grows */
+	BACKEND_CHANGE_CTIME = 1,   /* the ctime, in nanoseconds */
+};
+
 struct backend_fsstat {
 	uint64_t space_total, space_free, space_avail;
 	uint64_t files_total, files_free, files_avail;
 	uint32_t name_max;
 	uint32_t link_max;
+	/* The alignment clone needs (offsets and lengths in multiples of it);
+	 * reported whether or not the file system can clone. */
+	uint32_t clone_blksize;
+	enum backend_change_kind change_kind;
+};
+
+/* What seek looks for. */
+enum backend_seek { BACKEND_SEEK_DATA = 0, BACKEND_SEEK_HOLE = 1 };
+
+/* Access-pattern advice (backend_ops.advise), as posix_fadvise's. */
+enum backend_advice {
+	BACKEND_ADVISE_NORMAL,
+	BACKEND_ADVISE_SEQUENTIAL,
+	BACKEND_ADVISE_RANDOM,
+	BACKEND_ADVISE_WILLNEED,
+	BACKEND_ADVISE_DONTNEED,
+	BACKEND_ADVISE_NOREUSE,
 };
 
 /* Permission bits for backend_ops.access. */
@@ -186,6 +209,43 @@ struct backend_ops {
 	int (*write)(struct backend_export *ex, const struct backend_cred *cred,
 		     const struct backend_handle *h, uint64_t off, const void *buf, size_t len,
 		     enum backend_stable stable, size_t *written, enum backend_stable *committed);
+
+	/* NFSv4.2 space and layout of a regular file's data (RFC 7862).
+	 * Each checks what WRITE (allocate, deallocate, clone's destination)
+	 * or READ (seek, clone's source) would: -EISDIR, -EINVAL for other
+	 * types, -EACCES, and, for the changes, -EAGAIN where a lease of the
+	 * file had to be broken first (as write).
+	 *
+	 * allocate reserves [off, off + len) (len > 0), extending the size
+	 * when the range ends past it; -ENOSPC, -EFBIG, -EOPNOTSUPP when the
+	 * file system cannot.  deallocate punches a hole in [off, off + len):
+	 * the bytes read as zeros and free their space; the size stays. */
+	int (*allocate)(struct backend_export *ex, const struct backend_cred *cred,
+			const struct backend_handle *h, uint64_t off, uint64_t len);
+	int (*deallocate)(struct backend_export *ex, const struct backend_cred *cred,
+			  const struct backend_handle *h, uint64_t off, uint64_t len);
+
+	/* The first offset at or after off where data (or a hole) begins, as
+	 * lseek's SEEK_DATA / SEEK_HOLE: the end of the file counts as a hole;
+	 * -ENXIO when off is at or past the end, or no data follows it. */
+	int (*seek)(struct backend_export *ex, const struct backend_cred *cred,
+		    const struct backend_handle *h, uint64_t off, enum backend_seek what,
+		    uint64_t *out);
+
+	/* Makes [dst_off, dst_off + len) of dst share src's [src_off, src_off
+	 * + len) (a reflink); the destination grows when the range ends past
+	 * its size.  The caller checks the ranges and their alignment to
+	 * backend_fsstat.clone_blksize.  -EOPNOTSUPP when the file system
+	 * cannot clone, -EXDEV across file systems, -EINVAL for ranges it
+	 * refuses. */
+	int (*clone)(struct backend_export *ex, const struct backend_cred *cred,
+		     const struct backend_handle *src, uint64_t src_off,
+		     const struct backend_handle *dst, uint64_t dst_off, uint64_t len);
+
+	/* Advice on the coming use of [off, off + len) (len 0: to the end).
+	 * 0 when taken; -EOPNOTSUPP when the back end has no use for it. */
+	int (*advise)(struct backend_export *ex, const struct backend_handle *h, uint64_t off,
+		      uint64_t len, enum backend_advice advice);
 
 	/* Makes written data of the range (len 0: to the end) stable. */
 	int (*commit)(struct backend_export *ex, const struct backend_handle *h, uint64_t off,

@@ -220,6 +220,9 @@ int local_statfs(struct backend_export *bex, const struct backend_handle *h,
 		out->files_avail = sv.f_favail;
 		out->name_max = (uint32_t)sv.f_namemax;
 		out->link_max = ex->link_max;
+		/* FICLONERANGE wants the file system's block size. */
+		out->clone_blksize = (uint32_t)sv.f_bsize;
+		out->change_kind = BACKEND_CHANGE_CTIME; /* local_attr_fill */
 	}
 	local_fd_put(ex, f);
 	return r;

@@ -321,6 +321,21 @@ int local_copy(struct backend_export *bex, const struct backend_cred *cred,
 	       const struct backend_handle *dst, uint64_t dst_off, uint64_t len,
 	       uint64_t *copied);
 
+/* ---- local_space.c: NFSv4.2 space, holes, clones, advice ---- */
+
+int local_allocate(struct backend_export *bex, const struct backend_cred *cred,
+		   const struct backend_handle *h, uint64_t off, uint64_t len);
+int local_deallocate(struct backend_export *bex, const struct backend_cred *cred,
+		     const struct backend_handle *h, uint64_t off, uint64_t len);
+int local_seek(struct backend_export *bex, const struct backend_cred *cred,
+	       const struct backend_handle *h, uint64_t off, enum backend_seek what,
+	       uint64_t *out);
+int local_clone(struct backend_export *bex, const struct backend_cred *cred,
+		const struct backend_handle *src, uint64_t src_off,
+		const struct backend_handle *dst, uint64_t dst_off, uint64_t len);
+int local_advise(struct backend_export *bex, const struct backend_handle *h, uint64_t off,
+		 uint64_t len, enum backend_advice advice);
+
 /* ---- local_dir.c ---- */
 
 int local_create_file(struct backend_export *bex, const struct backend_cred *cred,

@@ -71,7 +71,7 @@ void mem_attr_fill(const struct mem_node *n, struct backend_attr *attr)
 	attr->uid = n->uid;
 	attr->gid = n->gid;
 	attr->size = n->type == BACKEND_LNK ? strlen(n->target) : n->size;
-	attr->space_used = n->type == BACKEND_REG ? (n->size + 4095) & ~4095ull : 0;
+	attr->space_used = n->type == BACKEND_REG ? mem_space_used(n) : 0;
 	attr->fileid = n->id;
 	attr->change = n->change;
 	attr->rdev_major = n->rdev_major;
@@ -165,6 +165,7 @@ static void mem_node_free(struct mem_node *n)
 		free(n->ents[i].name);
 	free(n->ents);
 	free(n->data);
+	free(n->blocks);
 	free(n->target);
 	free(n);
 }
@@ -375,7 +376,7 @@ static int mem_access(struct backend_export *bex, const struct backend_cred *cre
 
 /* ---- data ---- */
 
-static int mem_data_type(const struct mem_node *n)
+int mem_data_type(const struct mem_node *n)
 {
 	if (n->type == BACKEND_REG)
 		return 0;
@@ -384,8 +385,7 @@ static int mem_data_type(const struct mem_node *n)
 
 /* READ, WRITE and COMMIT refuse anything but a regular file, all with the
  * same errors. */
-static int mem_file_find(struct mem_export *ex, const struct backend_handle *h,
-			 struct mem_node **out)
+int mem_file_find(struct mem_export *ex, const struct backend_handle *h, struct mem_node **out)
 {
 	int r = mem_node_find(ex, h, out);
 
@@ -394,14 +394,14 @@ static int mem_file_find(struct mem_export *ex, const struct backend_handle *h,
 
 /* Changing a file's data: write permission, or ownership (see local_access.c
  * on nfsd's owner override). */
-static bool mem_may_write_data(const struct backend_cred *cred, const struct mem_node *n)
+bool mem_may_write_data(const struct backend_cred *cred, const struct mem_node *n)
 {
 	return mem_may(cred, n, BACKEND_ACCESS_WRITE) || cred->uid == n->uid;
 }
 
 /* What the kernel's file_remove_privs does when someone without
  * CAP_FSETID writes or truncates. */
-static void mem_kill_suid(const struct backend_cred *cred, struct mem_node *n)
+void mem_kill_suid(const struct backend_cred *cred, struct mem_node *n)
 {
 	if (cred->uid == 0)
 		return;
@@ -418,15 +418,18 @@ void backend_memory_set_file_max(uint64_t bytes)
 			      memory_order_relaxed);
 }
 
-static uint64_t mem_file_max(void)
+uint64_t mem_file_max(void)
 {
 	return atomic_load_explicit(&file_max, memory_order_relaxed);
 }
 
-static int mem_resize(struct mem_export *ex, struct mem_node *n, uint64_t size)
+int mem_resize(struct mem_export *ex, struct mem_node *n, uint64_t size)
 {
 	if (size > mem_file_max())
 		return -EFBIG;
+	/* Blocks past a smaller size go; a larger one adds a hole. */
+	if (size < n->size)
+		mem_space_truncate(n, size);
 	if (size > n->cap) {
 		size_t cap = n->cap ? n->cap : 4096;
 		uint8_t *p;
@@ -492,6 +495,8 @@ static int mem_write(struct backend_export *bex, const struct backend_cred *cred
 		r = -EFBIG;
 	if (r == 0 && off + len > n->size)
 		r = mem_resize(ex, n, off + len);
+	if (r == 0 && len)
+		r = mem_space_fill(n, off, len);
 	if (r == 0) {
 		/* An empty file has no data buffer: nothing to copy to (or from). */
 		if (len)
@@ -734,6 +739,8 @@ static int mem_statfs(struct backend_export *bex, const struct backend_handle *h
 		out->files_free = out->files_avail = files > nodes ? files - nodes : 0;
 		out->name_max = BACKEND_NAME_MAX;
 		out->link_max = MEM_LINK_MAX;
+		out->clone_blksize = MEM_BLOCK;
+		out->change_kind = BACKEND_CHANGE_COUNTER; /* ex->clock */
 	}
 	pthread_mutex_unlock(&ex->lock);
 	return r;
@@ -753,6 +760,11 @@ const struct backend_ops backend_memory_ops = {
 	.write = mem_write,
 	.commit = mem_commit,
 	.copy = mem_copy,
+	.allocate = mem_allocate,
+	.deallocate = mem_deallocate,
+	.seek = mem_seek,
+	.clone = mem_clone,
+	.advise = mem_advise,
 	.create_file = mem_create_file,
 	.mknod = mem_mknod,
 	.symlink = mem_symlink,

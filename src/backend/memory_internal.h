@@ -18,6 +18,7 @@ enum {
 	MEM_MODE_SUID = 04000,
 	MEM_MODE_SGID = 02000,
 	MEM_MODE_STICKY = 01000,
+	MEM_BLOCK = 4096, /* the unit of space, holes and clones */
 };
 
 #define MEM_FILE_MAX (1ull << 30) /* bytes a regular file may hold, at most */
@@ -44,6 +45,11 @@ struct mem_node {
 	uint8_t *data;
 	uint64_t size;
 	size_t cap;
+	/* Which MEM_BLOCKs of the file hold space (bit i: block i), as a
+	 * file system's extents: written or allocated ones; the others read
+	 * as zeros and are holes.  nblocks bits have room. */
+	uint8_t *blocks;
+	size_t nblocks;
 	/* BACKEND_LNK */
 	char *target;
 	/* BACKEND_DIR: entries in cookie order */
@@ -134,6 +140,46 @@ void mem_dir_del(struct mem_node *dir, size_t i);
 
 int mem_setattr_apply(struct mem_export *ex, const struct backend_cred *cred, struct mem_node *n,
 		      const struct backend_setattr *sa);
+
+/* ---- file data (memory.c), under ex->lock ---- */
+
+/* 0 for a regular file; -EISDIR or -EINVAL for anything else. */
+int mem_data_type(const struct mem_node *n);
+/* A regular file by handle: mem_node_find, then mem_data_type. */
+int mem_file_find(struct mem_export *ex, const struct backend_handle *h, struct mem_node **out);
+/* Changing a file's data: write permission, or ownership. */
+bool mem_may_write_data(const struct backend_cred *cred, const struct mem_node *n);
+/* Clears set-user-ID (and group-executable set-group-ID) as a write by
+ * someone without CAP_FSETID does. */
+void mem_kill_suid(const struct backend_cred *cred, struct mem_node *n);
+/* The most bytes a file may hold (backend_memory_set_file_max). */
+uint64_t mem_file_max(void);
+/* Sets the size: new bytes are zeros (a hole), blocks past a smaller size
+ * are freed.  -EFBIG, -ENOSPC. */
+int mem_resize(struct mem_export *ex, struct mem_node *n, uint64_t size);
+
+/* ---- memory_space.c: which blocks hold space; NFSv4.2 data calls ---- */
+
+/* Marks the blocks [off, off + len) touches as holding space (len > 0).
+ * -ENOSPC when the map cannot grow. */
+int mem_space_fill(struct mem_node *n, uint64_t off, uint64_t len);
+/* Frees the blocks wholly at or past size. */
+void mem_space_truncate(struct mem_node *n, uint64_t size);
+/* Bytes of space the file holds. */
+uint64_t mem_space_used(const struct mem_node *n);
+
+/* The backend_ops calls (take ex->lock themselves). */
+int mem_allocate(struct backend_export *bex, const struct backend_cred *cred,
+		 const struct backend_handle *h, uint64_t off, uint64_t len);
+int mem_deallocate(struct backend_export *bex, const struct backend_cred *cred,
+		   const struct backend_handle *h, uint64_t off, uint64_t len);
+int mem_seek(struct backend_export *bex, const struct backend_cred *cred,
+	     const struct backend_handle *h, uint64_t off, enum backend_seek what, uint64_t *out);
+int mem_clone(struct backend_export *bex, const struct backend_cred *cred,
+	      const struct backend_handle *src, uint64_t src_off, const struct backend_handle *dst,
+	      uint64_t dst_off, uint64_t len);
+int mem_advise(struct backend_export *bex, const struct backend_handle *h, uint64_t off,
+	       uint64_t len, enum backend_advice advice);
 
 /* memory_dir.c */
 int mem_create_file(struct backend_export *bex, const struct backend_cred *cred,

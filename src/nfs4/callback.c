@@ -64,19 +64,20 @@ const struct nfs4_cb_op_desc *nfs4_cb_op_describe(uint32_t opnum)
 
 /* --- CB_COMPOUND --------------------------------------------------------------------- */
 
-bool nfs4_cb_compound_encode(struct xdr_enc *e, uint32_t callback_ident,
+bool nfs4_cb_compound_encode(struct xdr_enc *e, uint32_t callback_ident, uint32_t minor,
 			     const struct nfs4_cb_sequence_args *seq, const struct nfs4_cb_op *ops,
 			     uint32_t nops)
 {
 	struct nfs4_compound_enc ce;
-	uint32_t minor = seq ? 1 : 0;
+	uint32_t cb_minor = seq ? (minor ? minor : 1) : 0;
+	/* An operation of a later minor version raises it (CB_OFFLOAD: 2). */
 	for (uint32_t i = 0; seq && i < nops; i++) {
 		const struct nfs4_cb_op_desc *desc = nfs4_cb_op_describe(ops[i].opnum);
-		if (desc && desc->minor_min > minor)
-			minor = desc->minor_min;
+		if (desc && desc->minor_min > cb_minor)
+			cb_minor = desc->minor_min;
 	}
 	/* v4.1 ignores callback_ident (RFC 8881 20.2). */
-	if (!nfs4_enc_cb_compound_args_begin(&ce, e, (struct nfs4_opaque){NULL, 0}, minor,
+	if (!nfs4_enc_cb_compound_args_begin(&ce, e, (struct nfs4_opaque){NULL, 0}, cb_minor,
 					     seq ? 0 : callback_ident))
 		return false;
 	if (seq && (!nfs4_enc_op(&ce, OP_CB_SEQUENCE) || !nfs4_enc_cb_sequence_args(e, seq)))

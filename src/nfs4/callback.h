@@ -70,13 +70,13 @@ struct nfs4_cb_op {
 	uint32_t status;
 };
 
-/* Encodes CB_COMPOUND4args with an empty tag: with seq, minor version 1
- * (2 when an operation is of NFSv4.2) and CB_SEQUENCE first (the v4.1
- * back channel); without, minor version 0
- * and the client's callback_ident (v4.0).  Then ops[0 .. nops).  False
- * when an operation is not in the table (or is CB_SEQUENCE) or the
- * encoder overflowed. */
-bool nfs4_cb_compound_encode(struct xdr_enc *e, uint32_t callback_ident,
+/* Encodes CB_COMPOUND4args with an empty tag: with seq, minor version
+ * minor (the session's: 1 or 2) and CB_SEQUENCE first (the v4.1 and v4.2
+ * back channel); without, minor version 0 and the client's callback_ident
+ * (v4.0); an operation of a later minor version raises it (CB_OFFLOAD's
+ * CB_COMPOUND says 2).  Then ops[0 .. nops).  False when an operation is not in the
+ * table (or is CB_SEQUENCE) or the encoder overflowed. */
+bool nfs4_cb_compound_encode(struct xdr_enc *e, uint32_t callback_ident, uint32_t minor,
 			     const struct nfs4_cb_sequence_args *seq, const struct nfs4_cb_op *ops,
 			     uint32_t nops);
 

@@ -190,7 +190,7 @@ void cb_send40(struct nfs4_cb_engine *eng, struct cb_item *it)
 			union cb_op_args args;
 			cb_request_args(&it->req, &args);
 			struct nfs4_cb_op op = {.opnum = it->req.opnum, .args = &args};
-			encoded = nfs4_cb_compound_encode(&e, r.cb.ident, NULL, &op, 1);
+			encoded = nfs4_cb_compound_encode(&e, r.cb.ident, 0, NULL, &op, 1);
 		}
 		if (encoded) {
 			call->eng = eng;

@@ -244,8 +244,8 @@ void cb_send41(struct nfs4_cb_engine *eng, struct cb_item *it)
 		call->seq.cachethis = false;
 		cb_request_args(&it->req, &args);
 		struct nfs4_cb_op op = {.opnum = it->req.opnum, .args = &args};
-		encoded = nfs4_cb_compound_encode(&e, 0, &call->seq, it->probe ? NULL : &op,
-						  it->probe ? 0 : 1);
+		encoded = nfs4_cb_compound_encode(&e, 0, t.minor, &call->seq,
+						  it->probe ? NULL : &op, it->probe ? 0 : 1);
 		if (!encoded)
 			xdr_enc_release(&e);
 	}

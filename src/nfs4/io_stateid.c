@@ -1,5 +1,6 @@
-/* Stateid checks for READ, WRITE, SETATTR(size) and COPY: the state module
- * decides, for the file the current filehandle names. */
+/* Stateid checks for READ, WRITE, SETATTR(size), COPY and the other NFSv4.2
+ * data operations: the state module decides, for the file a filehandle
+ * names. */
 #include "nfs4/ops.h"
 #include "nfs4/ops_state.h"
 #include "nfs4/server.h"
@@ -16,7 +17,7 @@ enum nfsstat4 nfs4_check_io_stateid_fh(struct nfs4_compound *c, const struct nfs
 				       uint64_t offset, uint64_t length)
 {
 	if (fh->kind != NFS4_FH_EXPORT)
-		return NFS4ERR_BAD_STATEID;
+		return NFS4ERR_BAD_STATEID; /* the pseudo-fs has no state */
 	struct state_file_key key = {.export_id = fh->export->id, .bh = fh->bh};
 	return state_check_io(c->srv->state, c->minor >= 1 ? c->clientid : 0, sid, &key, write,
 			      offset, length, c->minor);

@@ -41,6 +41,17 @@ NFS4_SERVE_DECL(commit);
 NFS4_SERVE_DECL(copy);
 NFS4_SERVE_DECL(offload_status);
 NFS4_SERVE_DECL(offload_cancel);
+/* ops_io42.c: NFSv4.2 (RFC 7862).  A READ_PLUS reply holds at most
+ * NFS4_READ_PLUS_SEGMENTS_MAX segments, so that its estimate (optable.c)
+ * bounds it; a range more fragmented than that is answered in part
+ * (rpr_eof false) and the client asks for the rest. */
+enum { NFS4_READ_PLUS_SEGMENTS_MAX = 64 };
+NFS4_SERVE_DECL(allocate);
+NFS4_SERVE_DECL(deallocate);
+NFS4_SERVE_DECL(seek);
+NFS4_SERVE_DECL(read_plus);
+NFS4_SERVE_DECL(clone);
+NFS4_SERVE_DECL(io_advise);
 
 /* SETATTR's arguments as the op table hands them over: SETATTR4res carries
  * attrsset whatever the status, NFS4ERR_BADXDR included, so arguments that
@@ -81,9 +92,21 @@ struct nfs4_change_info nfs4_dir_change_info(uint64_t before, uint64_t after);
  * by SETATTR itself). */
 enum nfsstat4 nfs4_check_io_stateid(struct nfs4_compound *c, const struct nfs4_stateid *sid,
 				    bool write, uint64_t offset, uint64_t length);
-/* The same for the file fh names (COPY's source is the saved fh). */
+/* The same for the file fh names (COPY's and CLONE's source is the saved fh). */
 enum nfsstat4 nfs4_check_io_stateid_fh(struct nfs4_compound *c, const struct nfs4_fh *fh,
 				       const struct nfs4_stateid *sid, bool write,
 				       uint64_t offset, uint64_t length);
+
+/* Data operations (ops_io.c). */
+
+/* fh must name a regular file of an export (NFS4ERR_ISDIR for a
+ * directory or the pseudo-fs, NFS4ERR_SYMLINK, NFS4ERR_INVAL for other
+ * types); *attr gets its attributes. */
+enum nfsstat4 nfs4_need_regular_attr(struct nfs4_compound *c, const struct nfs4_fh *fh,
+				     struct backend_attr *attr);
+
+/* After a change to the current file's data: directory-delegation holders
+ * told of their entries' attributes learn the new ones. */
+void nfs4_data_changed(struct nfs4_compound *c);
 
 #endif

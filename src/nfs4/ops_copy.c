@@ -6,11 +6,9 @@
 #include <string.h>
 
 #include "nfs4/copy.h"
-#include "nfs4/dirdeleg.h"
 #include "nfs4/fattr.h"
 #include "nfs4/ops.h"
 #include "nfs4/server.h"
-#include "state/state_dirdeleg.h"
 
 /* What Ferry's copies are: always in order from the first byte; whether
  * this one was synchronous. */
@@ -108,11 +106,8 @@ NFS4_SERVE(copy)
 		r.response.count = copied;
 		r.requirements.synchronous = true;
 		nfs4_enc_copy_res(res, &r);
-		/* Size, times and change moved, as after a WRITE. */
-		struct backend_attr attr;
-		if (copied && state_dirdeleg_any_child_attrs(srv->state) &&
-		    nfs4_fh_getattr(c, &c->cfh, &attr) == NFS4_OK)
-			nfs4_dirdeleg_child_attrs(c, &c->cfh, &attr);
+		if (copied)
+			nfs4_data_changed(c); /* as after a WRITE */
 		return NFS4_OK;
 	}
 	if ((st = nfs4_copy_start(srv, &job, &r.response.callback_id)) != NFS4_OK)

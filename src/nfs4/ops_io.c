@@ -1,4 +1,4 @@
-/* Data: READ, WRITE, COMMIT. */
+/* Data: READ, WRITE, COMMIT (NFSv4.2's data operations: ops_io42.c). */
 #include <string.h>
 
 #include "nfs4/dirdeleg.h"
@@ -8,13 +8,12 @@
 #include "state/state_dirdeleg.h"
 
 
-/* READ, WRITE and COMMIT work on regular files only; *attr gets the
- * file's attributes. */
-static enum nfsstat4 need_regular_attr(struct nfs4_compound *c, struct backend_attr *attr)
+enum nfsstat4 nfs4_need_regular_attr(struct nfs4_compound *c, const struct nfs4_fh *fh,
+				     struct backend_attr *attr)
 {
-	if (c->cfh.kind != NFS4_FH_EXPORT)
+	if (fh->kind != NFS4_FH_EXPORT)
 		return NFS4ERR_ISDIR; /* every pseudo-fs object is a directory */
-	enum nfsstat4 st = nfs4_fh_getattr(c, &c->cfh, attr);
+	enum nfsstat4 st = nfs4_fh_getattr(c, fh, attr);
 	if (st != NFS4_OK)
 		return st;
 	if (attr->type == BACKEND_DIR)
@@ -29,7 +28,17 @@ static enum nfsstat4 need_regular_attr(struct nfs4_compound *c, struct backend_a
 static enum nfsstat4 need_regular(struct nfs4_compound *c)
 {
 	struct backend_attr attr;
-	return need_regular_attr(c, &attr);
+	return nfs4_need_regular_attr(c, &c->cfh, &attr);
+}
+
+void nfs4_data_changed(struct nfs4_compound *c)
+{
+	/* Size, times and change moved: holders told of an entry's
+	 * attributes learn them (no cost without such a holder). */
+	struct backend_attr attr;
+	if (state_dirdeleg_any_child_attrs(c->srv->state) &&
+	    nfs4_fh_getattr(c, &c->cfh, &attr) == NFS4_OK)
+		nfs4_dirdeleg_child_attrs(c, &c->cfh, &attr);
 }
 
 NFS4_SERVE(read)
@@ -88,12 +97,7 @@ NFS4_SERVE(write)
 	struct nfs4_write_res r = {.count = (uint32_t)written, .committed = (uint32_t)committed};
 	memcpy(r.writeverf.data, c->srv->write_verifier, sizeof(r.writeverf.data));
 	nfs4_enc_write_res(res, &r);
-	/* Size, times and change moved: holders told of an entry's
-	 * attributes learn them (no cost without such a holder). */
-	struct backend_attr attr;
-	if (state_dirdeleg_any_child_attrs(c->srv->state) &&
-	    nfs4_fh_getattr(c, &c->cfh, &attr) == NFS4_OK)
-		nfs4_dirdeleg_child_attrs(c, &c->cfh, &attr);
+	nfs4_data_changed(c);
 	return NFS4_OK;
 }
 
@@ -102,7 +106,7 @@ NFS4_SERVE(commit)
 	uint64_t offset = a->offset;
 	uint32_t count = a->count;
 	struct backend_attr attr;
-	enum nfsstat4 st = need_regular_attr(c, &attr);
+	enum nfsstat4 st = nfs4_need_regular_attr(c, &c->cfh, &attr);
 	if (st == NFS4ERR_SYMLINK)
 		st = NFS4ERR_INVAL;
 	if (st != NFS4_OK)

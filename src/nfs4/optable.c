@@ -189,6 +189,40 @@ static struct nfs4_stateid *free_stateid_sid(void *args)
 	return &((struct nfs4_free_stateid_args *)args)->stateid;
 }
 
+/* NFSv4.2 data operations (ops_io42.c). */
+ARGS(allocate);
+ARGS(deallocate);
+ARGS(seek);
+ARGS(read_plus);
+ARGS(clone);
+ARGS(io_advise);
+
+static struct nfs4_stateid *sid_allocate(void *a)
+{
+	return &((struct nfs4_allocate_args *)a)->stateid;
+}
+static struct nfs4_stateid *sid_seek(void *a) { return &((struct nfs4_seek_args *)a)->stateid; }
+static struct nfs4_stateid *sid_clone_dst(void *a)
+{
+	return &((struct nfs4_clone_args *)a)->dst_stateid;
+}
+static struct nfs4_stateid *sid_io_advise(void *a)
+{
+	return &((struct nfs4_io_advise_args *)a)->stateid;
+}
+
+/* READ_PLUS: eof, the segment count, the data (count clipped as READ's)
+ * and every segment's header at its largest (a hole: type, offset,
+ * length; a data segment: type, offset, length and up to 3 bytes of
+ * padding), for at most NFS4_READ_PLUS_SEGMENTS_MAX segments. */
+static uint32_t reply_read_plus(const struct nfs4_compound *c, const void *args)
+{
+	uint32_t count = ((const struct nfs4_read_args *)args)->count;
+	if (count > NFS4_MAX_IO)
+		count = NFS4_MAX_IO;
+	return 4 + 4 + count + NFS4_READ_PLUS_SEGMENTS_MAX * (4 + 8 + 8);
+}
+
 /* SETATTR4res carries attrsset whatever the status (RFC 8881 18.34.2):
  * a refused SETATTR set nothing. */
 static void setattr_refused_body(struct xdr_enc *res)
@@ -267,23 +301,28 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	/* NFSv4.2 (RFC 7862, RFC 8276 for the xattr operations): defined in
 	 * minor version 2 only, so OP_ILLEGAL in 4.0 and 4.1; an operation
 	 * Ferry does not serve answers NFS4ERR_NOTSUPP: they are OPTIONAL
-	 * (RFC 7862 section 13). */
-	NOTSUPP(OP_ALLOCATE, 2, 2, 0),
+	 * (RFC 7862 section 13).  WRITE_SAME stays refused (Ferry has no
+	 * application data blocks, RFC 7862 15.12), as do LAYOUTERROR and
+	 * LAYOUTSTATS (no pNFS layouts are ever handed out).  The data
+	 * operations block like READ and WRITE; those that change a file
+	 * are refused on a read-only export before they run. */
+	OP(OP_ALLOCATE, allocate, 2, 2, ROFS | BLOCK | CHG, SIZE(0), SID_FN(sid_allocate)),
 	/* Server-side copy (ops_copy.c).  COPY resolves its two stateids
 	 * itself (the saved and the current file's); no inter-server copy,
 	 * so no COPY_NOTIFY (RFC 7862 4.1.2). */
 	OP(OP_COPY, copy, 2, 2, ROFS | BLOCK | CHG, SIZE(COPY_OK), NO_SID),
 	NOTSUPP(OP_COPY_NOTIFY, 2, 2, 0),
-	NOTSUPP(OP_DEALLOCATE, 2, 2, 0),
-	NOTSUPP(OP_IO_ADVISE, 2, 2, 0),
+	OP(OP_DEALLOCATE, deallocate, 2, 2, ROFS | BLOCK | CHG, SIZE(0), SID_FN(sid_allocate)),
+	OP(OP_IO_ADVISE, io_advise, 2, 2, FH | BLOCK, SIZE(BITMAP), SID_FN(sid_io_advise)),
 	NOTSUPP(OP_LAYOUTERROR, 2, 2, 0),
 	NOTSUPP(OP_LAYOUTSTATS, 2, 2, 0),
 	OP(OP_OFFLOAD_CANCEL, offload_cancel, 2, 2, FH | CHG, SIZE(0), NO_SID),
 	OP(OP_OFFLOAD_STATUS, offload_status, 2, 2, FH, SIZE(8 + 4 + 4), NO_SID),
-	NOTSUPP(OP_READ_PLUS, 2, 2, 0),
-	NOTSUPP(OP_SEEK, 2, 2, 0),
+	OP(OP_READ_PLUS, read_plus, 2, 2, FH | BLOCK, SIZE_FN(reply_read_plus),
+	   SID_FN(sid_read)),
+	OP(OP_SEEK, seek, 2, 2, FH | BLOCK, SIZE(4 + 8), SID_FN(sid_seek)),
 	NOTSUPP(OP_WRITE_SAME, 2, 2, 0),
-	NOTSUPP(OP_CLONE, 2, 2, 0),
+	OP(OP_CLONE, clone, 2, 2, ROFS | BLOCK | CHG, SIZE(0), SID_FN(sid_clone_dst)),
 	NOTSUPP(OP_GETXATTR, 2, 2, 0),
 	NOTSUPP(OP_SETXATTR, 2, 2, 0),
 	NOTSUPP(OP_LISTXATTRS, 2, 2, 0),

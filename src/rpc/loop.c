@@ -485,7 +485,8 @@ static void loop_on_tick(struct rpc_loop *loop)
 		 * must not stay pinned until it closes. */
 		if (idle_ms) {
 			pthread_mutex_lock(&c->lock);
-			bool stuck = c->outq_count > 0 && now - c->out_progress_ms >= idle_ms;
+			bool stuck = rpc_conn_output_stuck(c->outq_count, now, c->out_progress_ms,
+							   idle_ms);
 			pthread_mutex_unlock(&c->lock);
 			if (stuck) {
 				log_ratelimited("rpc: closing %s: it read none of its replies for "

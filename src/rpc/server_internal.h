@@ -263,4 +263,16 @@ void rpc_loop_destroy(struct rpc_loop *loop);
 void rpc_dispatch_call(struct rpc_conn *conn, struct rpc_record *rec, struct xdr_dec *d,
 		       uint32_t xid);
 
+/* Whether a connection with queued output (queued > 0) has written none of
+ * it for idle_ms, as the loop's tick judges at now_ms.  progress_ms is the
+ * connection's out_progress_ms, which other threads move (workers queue
+ * and write replies): it may be later than now_ms, read before the tick
+ * took the connection's lock, and that is progress, not a difference that
+ * wraps around to "forever". */
+static inline bool rpc_conn_output_stuck(unsigned queued, uint64_t now_ms, uint64_t progress_ms,
+					 uint64_t idle_ms)
+{
+	return queued > 0 && now_ms > progress_ms && now_ms - progress_ms >= idle_ms;
+}
+
 #endif

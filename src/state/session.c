@@ -155,6 +155,7 @@ struct state_session *state_session_new(struct state_server *st, struct state_cl
 	struct state_session *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
+	s->minor = cl->minor ? cl->minor : 1;
 	s->slots = calloc(fore->maxrequests, sizeof(*s->slots));
 	uint32_t nback = back->maxrequests ? back->maxrequests : 1;
 	s->back_slots = calloc(nback, sizeof(*s->back_slots));

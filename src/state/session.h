@@ -256,6 +256,11 @@ struct state_cb_target {
 	uint32_t seqid;
 	uint32_t slotid;
 	uint32_t highest_slotid; /* the highest slot in use by callbacks now */
+	/* The minor version of the session's client, which its CB_COMPOUNDs
+	 * carry: a client looks the session up among its clients of that
+	 * minor version (the Linux client answers a 4.1 CB_SEQUENCE for a
+	 * 4.2 session NFS4ERR_BADSESSION). */
+	uint32_t minor;
 };
 
 enum state_cb_take {

@@ -34,6 +34,7 @@ struct state_session {
 	uint8_t id[NFS4_SESSIONID_SIZE];
 	uint64_t clientid;
 	struct state_client *client; /* NULL once dead (st->lock) */
+	uint8_t minor; /* its client's minor version (1 or 2): its callbacks' */
 	atomic_uint refs;
 	_Atomic uint64_t renewed_ms;
 	atomic_uint inflight;

@@ -692,6 +692,7 @@ static void test_statfs(void **state)
 
 #include "backend_perm_tests.h"
 #include "backend_local_tests.h"
+#include "backend_space_tests.h"
 
 #define COMMON_TESTS                                                                       \
 	cmocka_unit_test(test_root), cmocka_unit_test(test_lookup_create),                 \
@@ -705,7 +706,9 @@ static void test_statfs(void **state)
 		cmocka_unit_test(test_perm_sticky), cmocka_unit_test(test_perm_groups),    \
 		cmocka_unit_test(test_owner_override), cmocka_unit_test(test_access_exec), \
 		cmocka_unit_test(test_escape), cmocka_unit_test(test_garbage_handles),     \
-		cmocka_unit_test(test_statfs), cmocka_unit_test(test_threads)
+		cmocka_unit_test(test_statfs), cmocka_unit_test(test_threads),             \
+		cmocka_unit_test(test_space), cmocka_unit_test(test_clone),                \
+		cmocka_unit_test(test_advise)
 
 int main(void)
 {

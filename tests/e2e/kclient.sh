@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end: the Linux kernel NFS client (booted under qemu by
 # ../shared/e2e/kclient) mounts ferryd and runs the shared smoke workload
-# for every minor version ferryd serves (and for 4.1 once more over
+# for every minor version ferryd serves, 4.0 to 4.2 (and for 4.1 once more over
 # nconnect=4); then the same export is served by a restarted ferryd and a
 # second guest run finds the files of the first; last, ferryd restarts under
 # a mounted client.
@@ -40,12 +40,16 @@
 # writes with fsync while ferryd is killed with SIGKILL and restarted
 # FERRY_E2E_CRASHES times, default 3; the writes must go on within seconds,
 # not after the 90 s grace period, and every acknowledged one must be in
-# the exported file), FERRY_E2E_ONLY=crash runs it alone.
+# the exported file), FERRY_E2E_ONLY=crash runs it alone,
+# FERRY_E2E_V42=0 skips the NFSv4.2 run (guest/v42.sh, when 4.2 is among
+# the versions: fallocate, punch hole, SEEK_DATA/SEEK_HOLE, reflink, and
+# the ops in mountstats; its tool FERRY_SPARSE_TOOL, default
+# build/tests/ferry_e2e_sparse), FERRY_E2E_ONLY=v42 runs it alone.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kclient=${KCLIENT:-$top/../shared/e2e/kclient}
 ferryd=${FERRYD:-$top/build/ferryd}
-vers=${FERRY_E2E_VERS:-4.0,4.1}
+vers=${FERRY_E2E_VERS:-4.0,4.1,4.2}
 
 if [ ! -x "$kclient" ]; then
 	echo "SKIP: kernel-client e2e: $kclient not found"
@@ -122,6 +126,24 @@ if [ "${FERRY_E2E_FIRST_RUN:-1}" = 1 ] && { [ -z "${FERRY_E2E_ONLY:-}" ] || [ "$
 	server=$saved_server
 fi
 if [ "${FERRY_E2E_ONLY:-}" = first-run ]; then
+	[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
+	exit $failed
+fi
+
+# NFSv4.2: space, holes and clones through the kernel client, with the
+# static tool shipped into the guest.
+case ",$vers," in *,4.2,*) v42=${FERRY_E2E_V42:-1} ;; *) v42=0 ;; esac
+[ -n "${FERRY_E2E_ONLY:-}" ] && [ "$FERRY_E2E_ONLY" != v42 ] && v42=0
+if [ "$v42" = 1 ]; then
+	sparse_tool=${FERRY_SPARSE_TOOL:-$top/build/tests/ferry_e2e_sparse}
+	if [ ! -x "$sparse_tool" ]; then
+		echo "e2e: $sparse_tool not built (cmake -DBUILD_TESTING=ON)" >&2
+		failed=1
+	else
+		run_guest v42 4.2 "$top/tests/e2e/guest/v42.sh" "" --file "$sparse_tool"
+	fi
+fi
+if [ "${FERRY_E2E_ONLY:-}" = v42 ]; then
 	[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
 	exit $failed
 fi

@@ -412,6 +412,13 @@ void nfs4c_session_up(struct nfs4c_sess *s, int fd, uint32_t uid, const char *na
 	nfs4c_session_up_minor(s, 1, fd, uid, name, fore);
 }
 
+void nfs4c_session_up_minor_flags(struct nfs4c_sess *s, uint32_t minor, int fd, uint32_t uid,
+				  const char *name, const struct nfs4c_attrs *fore,
+				  uint32_t cs_flags)
+{
+	session_up_minor(s, minor, fd, uid, name, fore, cs_flags);
+}
+
 void nfs4c_session_up_minor(struct nfs4c_sess *s, uint32_t minor, int fd, uint32_t uid,
 			    const char *name, const struct nfs4c_attrs *fore)
 {

@@ -181,6 +181,10 @@ void nfs4c_session_up(struct nfs4c_sess *s, int fd, uint32_t uid, const char *na
  * version minor (1 or 2). */
 void nfs4c_session_up_minor(struct nfs4c_sess *s, uint32_t minor, int fd, uint32_t uid,
 			    const char *name, const struct nfs4c_attrs *fore);
+/* nfs4c_session_up_flags in minor version minor. */
+void nfs4c_session_up_minor_flags(struct nfs4c_sess *s, uint32_t minor, int fd, uint32_t uid,
+				  const char *name, const struct nfs4c_attrs *fore,
+				  uint32_t cs_flags);
 /* Starts a COMPOUND with SEQUENCE on slot with its next seqid. */
 void nfs4c_begin_seq(struct nfs4c_sess *s, struct nfs4c_call *m, uint32_t slot, bool cachethis);
 /* SEQUENCE's result: its status; on NFS4_OK the body is decoded, checked

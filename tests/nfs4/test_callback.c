@@ -42,7 +42,7 @@ static void test_v40_recall(void **state)
 	struct nfs4_cb_op op = {.opnum = OP_CB_RECALL, .args = &rec};
 	struct xdr_enc e;
 	assert_true(xdr_enc_init(&e, 64, 4096));
-	assert_true(nfs4_cb_compound_encode(&e, 0x1234, NULL, &op, 1));
+	assert_true(nfs4_cb_compound_encode(&e, 0x1234, 0, NULL, &op, 1));
 	struct xdr_dec d;
 	xdr_dec_init(&d, e.buf->data, e.buf->len);
 	struct nfs4_cb_compound_args_hdr h;
@@ -102,7 +102,7 @@ static void test_encode_sequence_recall(void **state)
 	struct nfs4_cb_op op = {.opnum = OP_CB_RECALL, .args = &rec};
 	struct xdr_enc e;
 	assert_true(xdr_enc_init(&e, 64, 4096));
-	assert_true(nfs4_cb_compound_encode(&e, 0, &seq, &op, 1));
+	assert_true(nfs4_cb_compound_encode(&e, 0, 1, &seq, &op, 1));
 
 	struct xdr_dec d;
 	xdr_dec_init(&d, e.buf->data, e.buf->len);
@@ -140,7 +140,7 @@ static void test_encode_sequence_recall(void **state)
 				   {.opnum = OP_CB_LAYOUTRECALL, .args = &rec}};
 	for (int i = 0; i < 2; i++) {
 		assert_true(xdr_enc_init(&e, 64, 4096));
-		assert_false(nfs4_cb_compound_encode(&e, 0, &seq, &bad[i], 1));
+		assert_false(nfs4_cb_compound_encode(&e, 0, 1, &seq, &bad[i], 1));
 		xdr_enc_release(&e);
 	}
 }

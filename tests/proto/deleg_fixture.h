@@ -88,13 +88,15 @@ static inline void dl_wait_path_up(struct nfs4c_sess *s, const char *name);
 /* A v4.1 client whose fore connection is its back channel, served by svc
  * in the background (so callbacks are answered while the test waits on
  * another client), with the probe answered: delegations can be granted. */
-static inline void dl_client(struct nfs4c_sess *s, struct nfs4c_cb *svc, const char *name, uint32_t uid)
+static inline void dl_client_minor(struct nfs4c_sess *s, struct nfs4c_cb *svc, const char *name,
+				   uint32_t uid, uint32_t minor)
 {
 	int fd = nfs4c_connect(server.hostport);
 	nfs4c_cb_init(svc, NFS4C_CB_PROGRAM);
 	nfs4c_cb_attach(fd, svc);
 	nfs4c_bg_start(fd);
-	nfs4c_session_up_flags(s, fd, uid, name, NULL, CREATE_SESSION4_FLAG_CONN_BACK_CHAN);
+	nfs4c_session_up_minor_flags(s, minor, fd, uid, name, NULL,
+				     CREATE_SESSION4_FLAG_CONN_BACK_CHAN);
 	struct nfs4c_call m;
 	struct nfs4c_reply p;
 	nfs4c_begin_seq(s, &m, 0, false);
@@ -105,6 +107,11 @@ static inline void dl_client(struct nfs4c_sess *s, struct nfs4c_cb *svc, const c
 	nfs4c_done(&p);
 	assert_true(nfs4c_cb_wait(svc, OP_CB_SEQUENCE, 1, 5000));
 	dl_wait_path_up(s, name);
+}
+
+static inline void dl_client(struct nfs4c_sess *s, struct nfs4c_cb *svc, const char *name, uint32_t uid)
+{
+	dl_client_minor(s, svc, name, uid, 1);
 }
 
 static inline void dl_client_end(struct nfs4c_sess *s, struct nfs4c_cb *svc)
@@ -123,11 +130,12 @@ struct dl_open {
 	uint32_t fhlen;
 };
 
-/* SEQUENCE, PUTROOTFH, LOOKUP export, OPEN name (share_access with the
- * WANT bits), GETFH. */
-static inline struct dl_open dl_open_claim(struct nfs4c_sess *s, const char *name, uint32_t access,
-				    bool create, const struct nfs4_open_claim *claim,
-				    const uint8_t *fh, uint32_t fhlen)
+/* SEQUENCE, PUTROOTFH, LOOKUP dir (the export's pseudo name), OPEN name
+ * (share_access with the WANT bits), GETFH. */
+static inline struct dl_open dl_open_full(struct nfs4c_sess *s, const char *dir, const char *name,
+					  uint32_t access, bool create,
+					  const struct nfs4_open_claim *claim, const uint8_t *fh,
+					  uint32_t fhlen)
 {
 	struct dl_open out;
 	memset(&out, 0, sizeof(out));
@@ -155,7 +163,7 @@ static inline struct dl_open dl_open_claim(struct nfs4c_sess *s, const char *nam
 		nfs4c_putfh(&m, fh, fhlen);
 	} else {
 		nfs4c_putrootfh(&m);
-		nfs4c_lookup(&m, "export");
+		nfs4c_lookup(&m, dir);
 	}
 	nfs4c_open_op(&m, &a);
 	nfs4c_getfh(&m);
@@ -181,6 +189,13 @@ static inline struct dl_open dl_open_claim(struct nfs4c_sess *s, const char *nam
 	}
 	nfs4c_done(&p);
 	return out;
+}
+
+static inline struct dl_open dl_open_claim(struct nfs4c_sess *s, const char *name, uint32_t access,
+				    bool create, const struct nfs4_open_claim *claim,
+				    const uint8_t *fh, uint32_t fhlen)
+{
+	return dl_open_full(s, "export", name, access, create, claim, fh, fhlen);
 }
 
 static inline struct dl_open dl_open(struct nfs4c_sess *s, const char *name, uint32_t access,

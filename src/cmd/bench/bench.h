@@ -342,8 +342,8 @@ struct bench_workload {
 	const char *desc;
 	bool nfs;      /* needs sessions (all but null) */
 	bool io_bytes; /* counts payload for MB/s */
+	uint32_t minor; /* of its COMPOUNDs: 0 means 1 (2 for the NFSv4.2 ones) */
 	uint32_t io_size; /* bytes a READ or WRITE moves; 0 where none */
-	uint32_t minor;   /* of its COMPOUNDs; 0: 1 */
 	/* Creates the files it needs (synchronously, on session 0). */
 	int (*setup)(struct bench_ctx *c);
 	/* Prepares s for its next operation (names, offsets); step 0 follows. */

@@ -12,6 +12,8 @@
  *             SEQUENCE PUTFH REMOVE: one op is one file's whole life
  *   read4k    SEQUENCE PUTFH READ 4 KiB at a random aligned offset
  *   read1m    SEQUENCE PUTFH READ 1 MiB, sequential per stream
+ *   readplus1m  the same with READ_PLUS, in NFSv4.2 COMPOUNDs (the file has
+ *             no holes: what READ_PLUS costs over READ)
  *   write4k   SEQUENCE PUTFH WRITE 4 KiB at a random aligned offset
  *   write1m   SEQUENCE PUTFH WRITE 1 MiB, sequential per stream
  *   readdir   a whole listing of a directory of --dir-entries files:
@@ -799,6 +801,44 @@ static enum step_result copyrw_dec(struct bench_stream *s, struct xdr_dec *d, ui
 	return STEP_NEXT;
 }
 
+static bool read_plus_enc(struct bench_stream *s, struct nfs4_compound_enc *ce)
+{
+	struct bench_ctx *c = s->ctx;
+	const struct nfs4_read_args a = {
+		.stateid = s->sess->rsid, .offset = s->offset, .count = c->io_size};
+	return enc_putfh(ce, &c->rfh) && nfs4_enc_op(ce, OP_READ_PLUS) &&
+	       nfs4_enc_read_plus_args(ce->e, &a);
+}
+
+/* Holes count as bytes read: the client learns them as it would zeros. */
+static enum step_result read_plus_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
+{
+	struct nfs4_read_plus_res r;
+	EXPECT_OK(s, d, n, OP_PUTFH);
+	EXPECT_OK(s, d, n, OP_READ_PLUS);
+	if (!nfs4_dec_read_plus_res(d, &r)) {
+		bench_fail(s->ctx, "malformed READ_PLUS result");
+		return STEP_FATAL;
+	}
+	uint64_t got = 0;
+	struct nfs4_read_plus_content seg;
+	for (uint32_t i = 0; i < r.count; i++) {
+		if (!nfs4_read_plus_res_next(&r, &seg)) {
+			bench_fail(s->ctx, "malformed READ_PLUS segment");
+			return STEP_FATAL;
+		}
+		got += seg.length;
+	}
+	if (got != s->ctx->io_size) {
+		bench_fail(s->ctx, "short READ_PLUS at %llu: %llu of %u bytes (eof %d)",
+			   (unsigned long long)s->offset, (unsigned long long)got,
+			   s->ctx->io_size, r.eof);
+		return STEP_FATAL;
+	}
+	s->op_bytes = (uint32_t)got;
+	return STEP_DONE;
+}
+
 /* --- readdir -------------------------------------------------------------- */
 
 static struct nfs4_readdir_args readdir_args = {
@@ -925,6 +965,12 @@ static const struct bench_workload wl_read1m = {
 	.io_size = 1u << 20, .setup = read_setup, .op_begin = sequential_op_begin, .enc = read_enc,
 	.dec = read_dec, .teardown = read_teardown,
 };
+static const struct bench_workload wl_readplus1m = {
+	.name = "readplus1m", .desc = "READ_PLUS 1 MiB sequentially (NFSv4.2)", .nfs = true,
+	.io_bytes = true, .minor = 2, .io_size = 1u << 20, .setup = read_setup,
+	.op_begin = sequential_op_begin, .enc = read_plus_enc, .dec = read_plus_dec,
+	.teardown = read_teardown,
+};
 static const struct bench_workload wl_write4k = {
 	.name = "write4k", .desc = "WRITE 4 KiB at random offsets", .nfs = true,
 	.io_bytes = true, .io_size = 4096, .setup = write_setup, .op_begin = random_op_begin,
@@ -953,8 +999,8 @@ static const struct bench_workload wl_readdir = {
 
 const struct bench_workload *const bench_workloads[] = {
 	&wl_null,  &wl_sequence, &wl_getattr, &wl_lookup,  &wl_create,
-	&wl_read4k, &wl_read1m,  &wl_write4k, &wl_write1m, &wl_readdir, &wl_copy,
-	&wl_copyrw, NULL,
+	&wl_read4k, &wl_read1m,  &wl_readplus1m, &wl_write4k, &wl_write1m, &wl_readdir,
+	&wl_copy,   &wl_copyrw,  NULL,
 };
 
 const struct bench_workload *workload_find(const char *name)
