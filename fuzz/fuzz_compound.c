@@ -264,6 +264,9 @@ union any_res {
 	struct nfs4_get_dir_delegation_res gdd;
 	struct nfs4_getxattr_res getxattr;
 	struct nfs4_listxattrs_res listxattrs;
+	struct nfs4_copy_res copy;
+	struct nfs4_copy_requirements copy_reqs;
+	struct nfs4_offload_status_res offload_status;
 	struct nfs4_seek_res seek;
 	struct nfs4_read_plus_res read_plus;
 	struct nfs4_io_advise_res io_advise;
@@ -293,6 +296,10 @@ static enum body decode_body(struct xdr_dec *d, uint32_t opnum, uint32_t status)
 		case OP_OPEN:
 		case OP_CREATE_SESSION:
 			return BODY_UNKNOWN;
+		case OP_COPY:
+			ok = status != NFS4ERR_OFFLOAD_NO_REQS ||
+			     nfs4_dec_copy_requirements(d, &u.copy_reqs);
+			break;
 		}
 		return ok ? BODY_OK : BODY_BAD;
 	}
@@ -326,6 +333,8 @@ static enum body decode_body(struct xdr_dec *d, uint32_t opnum, uint32_t status)
 	case OP_SET_SSV: ok = nfs4_dec_set_ssv_res(d, &u.set_ssv); break;
 	case OP_TEST_STATEID: ok = nfs4_dec_test_stateid_res(d, &u.test_stateid); break;
 	case OP_WANT_DELEGATION: ok = nfs4_dec_want_delegation_res(d, &u.want); break;
+	case OP_COPY: ok = nfs4_dec_copy_res(d, &u.copy); break;
+	case OP_OFFLOAD_STATUS: ok = nfs4_dec_offload_status_res(d, &u.offload_status); break;
 	case OP_GET_DIR_DELEGATION:
 		ok = nfs4_dec_get_dir_delegation_res(d, &u.gdd);
 		break;

@@ -269,6 +269,20 @@ struct backend_ops {
 	int (*commit)(struct backend_export *ex, const struct backend_handle *h, uint64_t off,
 		      uint64_t len);
 
+	/* Server-side copy (COPY): copies up to len bytes of regular file src
+	 * from src_off to regular file dst (another file of the same export)
+	 * at dst_off, as a read of src and a write of dst by cred would (the
+	 * same permission checks; set-user-ID cleared on dst).  The data need
+	 * not pass through the caller: the local back end uses
+	 * copy_file_range, which a file system may serve by sharing extents.
+	 * *copied gets the bytes copied: fewer than len is no error (copy
+	 * again from there), 0 means src ends at src_off.  Callers copy in
+	 * pieces of a few MiB, so that a copy can stop between them. */
+	int (*copy)(struct backend_export *ex, const struct backend_cred *cred,
+		    const struct backend_handle *src, uint64_t src_off,
+		    const struct backend_handle *dst, uint64_t dst_off, uint64_t len,
+		    uint64_t *copied);
+
 	/* Creates a regular file, owned by cred, with sa applied (mode, and for
 	 * UNCHECKED on an existing file only size).  verifier is used for
 	 * EXCLUSIVE (stored with the file).  *created tells whether it is new. */

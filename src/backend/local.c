@@ -145,6 +145,7 @@ const struct backend_ops backend_local_ops = {
 	.read = local_read,
 	.write = local_write,
 	.commit = local_commit,
+	.copy = local_copy,
 	.allocate = local_allocate,
 	.deallocate = local_deallocate,
 	.seek = local_seek,

@@ -328,6 +328,12 @@ int local_listxattr(struct backend_export *bex, const struct backend_cred *cred,
 		    void *ctx, bool *eof);
 int local_removexattr(struct backend_export *bex, const struct backend_cred *cred,
 		      const struct backend_handle *h, const char *name);
+/* ---- local_copy.c ---- */
+
+int local_copy(struct backend_export *bex, const struct backend_cred *cred,
+	       const struct backend_handle *src, uint64_t src_off,
+	       const struct backend_handle *dst, uint64_t dst_off, uint64_t len,
+	       uint64_t *copied);
 
 /* ---- local_space.c: NFSv4.2 space, holes, clones, advice ---- */
 

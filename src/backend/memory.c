@@ -512,6 +512,45 @@ static int mem_write(struct backend_export *bex, const struct backend_cred *cred
 	return r;
 }
 
+/* COPY: what a read of src and a write of dst would check and do. */
+static int mem_copy(struct backend_export *bex, const struct backend_cred *cred,
+		    const struct backend_handle *src, uint64_t src_off,
+		    const struct backend_handle *dst, uint64_t dst_off, uint64_t len,
+		    uint64_t *copied)
+{
+	struct mem_export *ex = mem_export_of(bex);
+	struct mem_node *s, *d;
+	int r;
+
+	*copied = 0;
+	pthread_mutex_lock(&ex->lock);
+	r = mem_file_find(ex, src, &s);
+	if (r == 0)
+		r = mem_file_find(ex, dst, &d);
+	if (r == 0 && !mem_may(cred, s, BACKEND_ACCESS_READ) &&
+	    !mem_may(cred, s, BACKEND_ACCESS_EXEC) && cred->uid != s->uid)
+		r = -EACCES;
+	if (r == 0 && !mem_may_write_data(cred, d))
+		r = -EACCES;
+	if (r == 0 && s == d)
+		r = -EINVAL; /* the NFS layer refuses a copy within one file */
+	uint64_t n = 0;
+	if (r == 0 && src_off < s->size)
+		n = s->size - src_off < len ? s->size - src_off : len;
+	if (r == 0 && n && (dst_off > mem_file_max() || n > mem_file_max() - dst_off))
+		r = -EFBIG;
+	if (r == 0 && n && dst_off + n > d->size)
+		r = mem_resize(ex, d, dst_off + n);
+	if (r == 0 && n) {
+		memcpy(d->data + dst_off, s->data + src_off, n);
+		mem_kill_suid(cred, d);
+		mem_touch(ex, d, MEM_TOUCH_MTIME);
+		*copied = n;
+	}
+	pthread_mutex_unlock(&ex->lock);
+	return r;
+}
+
 static int mem_commit(struct backend_export *bex, const struct backend_handle *h, uint64_t off,
 		      uint64_t len)
 {
@@ -723,6 +762,7 @@ const struct backend_ops backend_memory_ops = {
 	.read = mem_read,
 	.write = mem_write,
 	.commit = mem_commit,
+	.copy = mem_copy,
 	.allocate = mem_allocate,
 	.deallocate = mem_deallocate,
 	.seek = mem_seek,

@@ -35,7 +35,7 @@ static void usage(FILE *f)
 		"  --duration S          measured seconds (default 10)\n"
 		"  --ops N               measure N ops instead of a duration\n"
 		"  --warmup S            seconds run before measuring (default 1)\n"
-		"  --file-size SIZE      data file size for read*/write* (default 64M)\n"
+		"  --file-size SIZE      data file size for read*/write*/copy* (default 64M)\n"
 		"  --dir-entries N       files in the readdir directory (default 4096)\n"
 		"  --depth N             directories below the work dir for lookup (default 4)\n"
 		"  --stable MODE         WRITE stability: unstable (default), data, file\n"

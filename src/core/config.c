@@ -58,6 +58,9 @@ void config_init_defaults(struct ferry_config *cfg)
 	cfg->callback_timeout_ms = 5000;
 	cfg->callback_retry_ms = 5000;
 	cfg->callback_retries = 3;
+	cfg->copy_sync_max = 32u << 20;
+	cfg->copy_max_per_client = 16;
+	cfg->copy_rate_mb = 0;
 	snprintf(cfg->control_listen, sizeof(cfg->control_listen), "127.0.0.1:%d",
 		 CONFIG_CONTROL_PORT);
 }
@@ -434,6 +437,18 @@ static int config_ini_entry(void *user, const char *section, const char *key,
 				cfg->callback_timeout_ms = (unsigned)v;
 			else
 				cfg->callback_retry_ms = (unsigned)v;
+		} else if (strcmp(key, "copy_sync_max") == 0) {
+			ok = set_uint(value, 1ull << 30, &v, where, ctx);
+			cfg->copy_sync_max = v;
+		} else if (strcmp(key, "copy_max_per_client") == 0) {
+			ok = set_uint(value, 4096, &v, where, ctx) && v >= 1;
+			if (!ok)
+				fail(ctx->errbuf, ctx->errlen, "%s: must be 1..4096", where);
+			else
+				cfg->copy_max_per_client = (unsigned)v;
+		} else if (strcmp(key, "copy_rate_mb") == 0) {
+			ok = set_uint(value, 1u << 20, &v, where, ctx);
+			cfg->copy_rate_mb = (unsigned)v;
 		} else if (strcmp(key, "callback_retries") == 0) {
 			ok = set_uint(value, 16, &v, where, ctx);
 			cfg->callback_retries = (unsigned)v;

@@ -67,6 +67,10 @@
  *   dir_notify_window_ms = 50       ; changes gathered into one CB_NOTIFY per holder
  *   dir_notify_max_changes = 256    ; a holder further behind is recalled
  *   dir_attr_delay_max_ms = 1000    ; longest attribute-notification delay granted
+ *   copy_sync_max = 33554432        ; COPY: bytes copied before the reply at most
+ *                                   ; (larger: asynchronous, CB_OFFLOAD)
+ *   copy_max_per_client = 16        ; asynchronous copies kept per client
+ *   copy_rate_mb = 0                ; MiB/s per copy; 0: no limit
  *   max_clients = 16384             ; client records (0: no limit, as the caps below);
  *                                   ; past it EXCHANGE_ID gets NFS4ERR_DELAY,
  *                                   ; SETCLIENTID NFS4ERR_RESOURCE
@@ -146,6 +150,8 @@ struct ferry_config {
 	unsigned session_slots;
 	unsigned reply_cache_mb;
 	unsigned callback_timeout_ms, callback_retry_ms, callback_retries;
+	uint64_t copy_sync_max;
+	unsigned copy_max_per_client, copy_rate_mb;
 	/* [control]: "" means none (disabled); control_explicit says whether
 	 * the address came from the file or a flag rather than the default
 	 * (a default that cannot bind is not fatal). */

@@ -74,6 +74,10 @@
  *      nfs4/dirdeleg_notify.c): its wake-up flags.  A leaf: taken with
  *      nothing held; the batches are taken from the state and queued
  *      after it is released.
+ *  9e. nfs4: the copy engine's lock (struct nfs4_copy_engine.lock,
+ *      nfs4/copy.c): asynchronous copies' states, its run queue and
+ *      counters.  A leaf: taken with nothing held; the back end, the state
+ *      module and the callback engine are called after it is released.
  *  10. rpc: the server's connection registry lock (struct
  *      rpc_server.conns_lock): the list of open connections the control
  *      plane reads; taken when a connection opens or closes and when the

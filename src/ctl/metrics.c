@@ -11,6 +11,7 @@
 #include "nfs4/callback.h"
 #include "nfs4/compound.h"
 #include "nfs4/dirdeleg.h"
+#include "nfs4/copy.h"
 #include "nfs4/drc40.h"
 #include "nfs4/server.h"
 #include "rpc/server.h"
@@ -386,6 +387,46 @@ static void write_drc40(struct ctl_server *cs, struct ctl_text *t)
 		   "Bytes of the NFSv4.0 replies kept for retransmissions.", d.bytes);
 }
 
+/* Server-side COPY (nfs4/copy.h). */
+static void write_copies(struct ctl_server *cs, struct ctl_text *t)
+{
+	if (!cs->ctx.nfs->copies)
+		return;
+	struct nfs4_copy_stats c;
+	nfs4_copy_get_stats(cs->ctx.nfs, &c);
+	family(t, "ferry_copies_started_total", "counter",
+	       "Server-side COPYs started, by how (sync: answered when done; async: "
+	       "answered at once, the result by CB_OFFLOAD).");
+	ctl_text_printf(t, "ferry_copies_started_total{mode=\"sync\"} %llu\n",
+			(unsigned long long)c.sync_total);
+	ctl_text_printf(t, "ferry_copies_started_total{mode=\"async\"} %llu\n",
+			(unsigned long long)c.async_total);
+	family(t, "ferry_copies_ended_total", "counter",
+	       "Server-side COPYs ended, by outcome (cancelled: OFFLOAD_CANCEL, the client "
+	       "gone or the server stopping).");
+	ctl_text_printf(t, "ferry_copies_ended_total{result=\"completed\"} %llu\n",
+			(unsigned long long)c.completed);
+	ctl_text_printf(t, "ferry_copies_ended_total{result=\"failed\"} %llu\n",
+			(unsigned long long)c.failed);
+	ctl_text_printf(t, "ferry_copies_ended_total{result=\"cancelled\"} %llu\n",
+			(unsigned long long)c.cancelled);
+	metric_u64(t, "ferry_copy_bytes_total", "counter", "Bytes copied by server-side COPYs.",
+		   c.bytes);
+	metric_u64(t, "ferry_copies_no_reqs_total", "counter",
+		   "COPYs refused with NFS4ERR_OFFLOAD_NO_REQS (too long to copy synchronously).",
+		   c.no_reqs);
+	metric_u64(t, "ferry_copy_offload_undelivered_total", "counter",
+		   "Asynchronous copies whose CB_OFFLOAD could not be delivered (the result "
+		   "waits for OFFLOAD_STATUS).",
+		   c.cb_failed);
+	metric_u64(t, "ferry_copies_running", "gauge", "Asynchronous copies queued or copying.",
+		   c.running);
+	metric_u64(t, "ferry_copies_kept", "gauge",
+		   "Asynchronous copies whose state is kept (running, or the result not yet "
+		   "learned by the client).",
+		   c.kept);
+}
+
 void ctl_metrics_render(struct ctl_server *cs, struct ctl_text *out)
 {
 	family(out, "ferry_build_info", "gauge", "Ferry's version (the value is always 1).");
@@ -395,5 +436,6 @@ void ctl_metrics_render(struct ctl_server *cs, struct ctl_text *out)
 	write_sessions(cs, out);
 	write_drc40(cs, out);
 	write_callbacks(cs, out);
+	write_copies(cs, out);
 	write_process(cs, out);
 }

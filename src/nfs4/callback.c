@@ -34,6 +34,9 @@ CB_ARGS(cb_recallable_obj_avail)
 
 #define CB_OP(num, op, dec, max) \
 	[num] = {.opnum = num, .name = #num, .enc_args = cb_enc_##op, .dec_res = dec, .res_max = max}
+#define CB_OP42(num, op, dec, max)                                                          \
+	[num] = {.opnum = num, .name = #num, .enc_args = cb_enc_##op, .dec_res = dec, .res_max = max, \
+		 .minor_min = 2}
 
 enum {
 	CB_SEQUENCE_RES = NFS4_SESSIONID_SIZE + 4 * 4,
@@ -48,7 +51,7 @@ static const struct nfs4_cb_op_desc cb_op_table[] = {
 	CB_OP(OP_CB_SEQUENCE, cb_sequence, cb_dec_cb_sequence, CB_SEQUENCE_RES),
 	CB_OP(OP_CB_NOTIFY_LOCK, cb_notify_lock, NULL, 0),
 	CB_OP(OP_CB_NOTIFY, cb_notify, NULL, 0),
-	CB_OP(OP_CB_OFFLOAD, cb_offload, NULL, 0),
+	CB_OP42(OP_CB_OFFLOAD, cb_offload, NULL, 0),
 	CB_OP(OP_CB_RECALLABLE_OBJ_AVAIL, cb_recallable_obj_avail, NULL, 0),
 };
 
@@ -66,9 +69,15 @@ bool nfs4_cb_compound_encode(struct xdr_enc *e, uint32_t callback_ident, uint32_
 			     uint32_t nops)
 {
 	struct nfs4_compound_enc ce;
+	uint32_t cb_minor = seq ? (minor ? minor : 1) : 0;
+	/* An operation of a later minor version raises it (CB_OFFLOAD: 2). */
+	for (uint32_t i = 0; seq && i < nops; i++) {
+		const struct nfs4_cb_op_desc *desc = nfs4_cb_op_describe(ops[i].opnum);
+		if (desc && desc->minor_min > cb_minor)
+			cb_minor = desc->minor_min;
+	}
 	/* v4.1 ignores callback_ident (RFC 8881 20.2). */
-	if (!nfs4_enc_cb_compound_args_begin(&ce, e, (struct nfs4_opaque){NULL, 0},
-					     seq ? (minor ? minor : 1) : 0,
+	if (!nfs4_enc_cb_compound_args_begin(&ce, e, (struct nfs4_opaque){NULL, 0}, cb_minor,
 					     seq ? 0 : callback_ident))
 		return false;
 	if (seq && (!nfs4_enc_op(&ce, OP_CB_SEQUENCE) || !nfs4_enc_cb_sequence_args(e, seq)))

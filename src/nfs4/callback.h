@@ -10,8 +10,9 @@
  * state/state.h); sending needs rpc, so it lives here.
  *
  * What users of nfs4_cb_queue must know:
- * Requests carry CB_RECALL, CB_GETATTR, CB_NOTIFY_LOCK, CB_NOTIFY and
- * CB_RECALLABLE_OBJ_AVAIL (directory delegations, nfs4/dirdeleg.h).
+ * Requests carry CB_RECALL, CB_GETATTR, CB_NOTIFY_LOCK, CB_NOTIFY,
+ * CB_RECALLABLE_OBJ_AVAIL (directory delegations, nfs4/dirdeleg.h) and
+ * CB_OFFLOAD (asynchronous COPY, nfs4/copy.h).
  *   - done() runs on a callback worker thread with no lock held, exactly
  *     once per queued request, also when the session is destroyed, the
  *     client expires or the server stops (then NFS4ERR_CB_PATH_DOWN).
@@ -48,6 +49,10 @@ struct nfs4_cb_op_desc {
 	 * a CB_COMPOUND of these operations may take (ca_maxresponsesize of
 	 * the back channel bounds it too). */
 	uint32_t res_max;
+	/* The lowest minor version that defines it (0: any): a CB_COMPOUND
+	 * carrying it says at least this one (CB_OFFLOAD: 2, which a Linux
+	 * client refuses as illegal in a minor version 1 CB_COMPOUND). */
+	uint32_t minor_min;
 };
 
 /* The descriptor of a callback operation Ferry sends, or NULL. */
@@ -68,7 +73,8 @@ struct nfs4_cb_op {
 /* Encodes CB_COMPOUND4args with an empty tag: with seq, minor version
  * minor (the session's: 1 or 2) and CB_SEQUENCE first (the v4.1 and v4.2
  * back channel); without, minor version 0 and the client's callback_ident
- * (v4.0).  Then ops[0 .. nops).  False when an operation is not in the
+ * (v4.0); an operation of a later minor version raises it (CB_OFFLOAD's
+ * CB_COMPOUND says 2).  Then ops[0 .. nops).  False when an operation is not in the
  * table (or is CB_SEQUENCE) or the encoder overflowed. */
 bool nfs4_cb_compound_encode(struct xdr_enc *e, uint32_t callback_ident, uint32_t minor,
 			     const struct nfs4_cb_sequence_args *seq, const struct nfs4_cb_op *ops,
@@ -108,10 +114,11 @@ struct nfs4_cb_result {
 
 /* One callback operation for a client; nfs4_cb_queue copies everything. */
 struct nfs4_cb_request {
-	uint32_t opnum; /* OP_CB_RECALL, _GETATTR, _NOTIFY_LOCK, _NOTIFY, _RECALLABLE_OBJ_AVAIL */
+	uint32_t opnum; /* OP_CB_RECALL, _GETATTR, _NOTIFY_LOCK, _NOTIFY, _RECALLABLE_OBJ_AVAIL,
+			 * _OFFLOAD */
 	uint8_t fh[NFS4_FHSIZE];
 	uint32_t fh_len;
-	struct nfs4_stateid stateid; /* CB_RECALL, CB_NOTIFY */
+	struct nfs4_stateid stateid; /* CB_RECALL, CB_NOTIFY, CB_OFFLOAD */
 	bool truncate;               /* CB_RECALL */
 	struct nfs4_bitmap attr_request; /* CB_GETATTR */
 	uint64_t lock_clientid;      /* CB_NOTIFY_LOCK: the lock owner */
@@ -124,6 +131,11 @@ struct nfs4_cb_request {
 	 * kinds in type_mask. */
 	uint32_t objects_to_keep;
 	struct nfs4_bitmap type_mask;
+	/* CB_OFFLOAD: how the copy ended (offload_info4): with NFS4_OK its
+	 * write_response4 (no callback id), else the bytes copied. */
+	uint32_t offload_status;
+	struct nfs4_write_response offload_resok;
+	uint64_t offload_bytes;
 	/* Called exactly once when the callback ended, from a callback worker
 	 * thread, with no lock held; may be NULL. */
 	void (*done)(struct nfs4_server *srv, void *arg, const struct nfs4_cb_result *r);
@@ -182,6 +194,7 @@ enum nfs4_cb_kind {
 	NFS4_CB_KIND_NOTIFY_LOCK,
 	NFS4_CB_KIND_NOTIFY,
 	NFS4_CB_KIND_OBJ_AVAIL,
+	NFS4_CB_KIND_OFFLOAD,
 	NFS4_CB_KINDS
 };
 

@@ -153,6 +153,7 @@ union cb_op_args {
 	struct nfs4_cb_notify_lock_args notify_lock;
 	struct nfs4_cb_notify_args notify;
 	struct nfs4_cb_recallable_obj_avail_args obj_avail;
+	struct nfs4_cb_offload_args offload;
 };
 void cb_request_args(const struct nfs4_cb_request *req, union cb_op_args *u);
 

@@ -59,6 +59,13 @@ void cb_request_args(const struct nfs4_cb_request *req, union cb_op_args *u)
 		u->obj_avail.a.objects_to_keep = req->objects_to_keep;
 		u->obj_avail.a.type_mask = req->type_mask;
 		break;
+	case OP_CB_OFFLOAD:
+		u->offload.fh = fh;
+		u->offload.stateid = req->stateid;
+		u->offload.status = req->offload_status;
+		u->offload.resok = req->offload_resok;
+		u->offload.bytes_copied = req->offload_bytes;
+		break;
 	default:
 		break;
 	}

@@ -49,7 +49,10 @@ void nfs4_fattr_supported(const struct nfs4_compound *c, struct nfs4_bitmap *out
 		nfs4_bitmap_set(out, FATTR4_TIME_DELEG_MODIFY);
 	}
 	if (c->minor >= 2) {
-		/* RFC 7862 12.2; sec_label (Labeled NFS) is not offered. */
+		/* RFC 7862 12.2; sec_label (Labeled NFS) is not offered.
+		 * mode_set_masked is RFC 8881's (write-only), offered with
+		 * the 4.2 set. */
+		nfs4_bitmap_set(out, FATTR4_MODE_SET_MASKED);
 		nfs4_bitmap_set(out, FATTR4_CLONE_BLKSIZE);
 		nfs4_bitmap_set(out, FATTR4_SPACE_FREED);
 		nfs4_bitmap_set(out, FATTR4_CHANGE_ATTR_TYPE);
@@ -330,6 +333,7 @@ enum nfsstat4 nfs4_fattr_encode(struct nfs4_compound *c, const struct nfs4_fh *f
 		ret.w[i] = want->w[i] & sup.w[i];
 	/* Write-only attributes are never returned. */
 	ret.w[FATTR4_TIME_ACCESS_SET / 32] &= ~(1u << (FATTR4_TIME_ACCESS_SET % 32));
+	ret.w[FATTR4_MODE_SET_MASKED / 32] &= ~(1u << (FATTR4_MODE_SET_MASKED % 32));
 	ret.w[FATTR4_TIME_MODIFY_SET / 32] &= ~(1u << (FATTR4_TIME_MODIFY_SET % 32));
 	if (attr->btime.tv_sec == 0 && attr->btime.tv_nsec == 0)
 		ret.w[FATTR4_TIME_CREATE / 32] &= ~(1u << (FATTR4_TIME_CREATE % 32));
@@ -365,7 +369,7 @@ static bool attr_is_settable(unsigned bit)
 	return bit == FATTR4_SIZE || bit == FATTR4_MODE || bit == FATTR4_OWNER ||
 	       bit == FATTR4_OWNER_GROUP || bit == FATTR4_TIME_ACCESS_SET ||
 	       bit == FATTR4_TIME_MODIFY_SET || bit == FATTR4_TIME_DELEG_ACCESS ||
-	       bit == FATTR4_TIME_DELEG_MODIFY;
+	       bit == FATTR4_TIME_DELEG_MODIFY || bit == FATTR4_MODE_SET_MASKED;
 }
 
 /* Attributes the protocol lets a client set but Ferry does not support. */
@@ -411,7 +415,9 @@ enum nfsstat4 nfs4_fattr_decode_set(struct nfs4_compound *c, const struct nfs4_f
 	for (unsigned bit = 0; bit < 32 * NFS4_BITMAP_WORDS; bit++) {
 		if (!nfs4_bitmap_isset(&out->mask, bit))
 			continue;
-		if (attr_is_settable(bit))
+		/* mode_set_masked is offered from minor version 2 on. */
+		if (attr_is_settable(bit) &&
+		    (bit != FATTR4_MODE_SET_MASKED || nfs4_bitmap_isset(&sup, bit)))
 			continue;
 		if (attr_is_settable_unsupported(bit) || !nfs4_bitmap_isset(&sup, bit))
 			return NFS4ERR_ATTRNOTSUPP;
@@ -439,6 +445,30 @@ enum nfsstat4 nfs4_fattr_decode_set(struct nfs4_compound *c, const struct nfs4_f
 				return NFS4ERR_INVAL;
 			sa->mask |= BACKEND_SET_MODE;
 			break;
+		case FATTR4_MODE_SET_MASKED: {
+			/* The bits of mm_mask_bits take mm_value_to_set's
+			 * values, the others keep the file's (RFC 8881 6.2.4;
+			 * read, then set: not atomic against another
+			 * SETATTR of the mode).  A new object (OPEN, CREATE)
+			 * starts from no bits.  With mode as well, which one
+			 * wins would be a guess: refused. */
+			uint32_t value, mbits, base = 0;
+			if (!xdr_decode_u32(&v, &value) || !xdr_decode_u32(&v, &mbits))
+				return NFS4ERR_BADXDR;
+			if ((value | mbits) & ~07777u || (sa->mask & BACKEND_SET_MODE))
+				return NFS4ERR_INVAL;
+			if (c->opnum == OP_SETATTR) {
+				struct backend_attr cur;
+				if (c->cfh.kind == NFS4_FH_NONE)
+					return NFS4ERR_NOFILEHANDLE;
+				if ((st = nfs4_fh_getattr(c, &c->cfh, &cur)) != NFS4_OK)
+					return st;
+				base = cur.mode & 07777;
+			}
+			sa->mode = (base & ~mbits) | (value & mbits);
+			sa->mask |= BACKEND_SET_MODE;
+			break;
+		}
 		case FATTR4_OWNER:
 		case FATTR4_OWNER_GROUP:
 			if (!xdr_decode_opaque(&v, UINT32_MAX, &s, &slen))
@@ -496,7 +526,8 @@ enum nfsstat4 nfs4_fattr_verify(struct nfs4_compound *c, const struct nfs4_fattr
 	uint32_t vlen = f->vals.len;
 	if (nfs4_bitmap_isset(&want, FATTR4_RDATTR_ERROR) ||
 	    nfs4_bitmap_isset(&want, FATTR4_TIME_ACCESS_SET) ||
-	    nfs4_bitmap_isset(&want, FATTR4_TIME_MODIFY_SET))
+	    nfs4_bitmap_isset(&want, FATTR4_TIME_MODIFY_SET) ||
+	    nfs4_bitmap_isset(&want, FATTR4_MODE_SET_MASKED))
 		return NFS4ERR_INVAL;
 	nfs4_fattr_supported(c, &sup);
 	if (extra)

@@ -1,5 +1,6 @@
-/* Stateid checks for READ, WRITE, SETATTR(size) and the NFSv4.2 data
- * operations: the state module decides, for the file a filehandle names. */
+/* Stateid checks for READ, WRITE, SETATTR(size), COPY and the other NFSv4.2
+ * data operations: the state module decides, for the file a filehandle
+ * names. */
 #include "nfs4/ops.h"
 #include "nfs4/ops_state.h"
 #include "nfs4/server.h"

@@ -42,6 +42,10 @@ NFS4_SERVE_DECL(getxattr);
 NFS4_SERVE_DECL(setxattr);
 NFS4_SERVE_DECL(listxattrs);
 NFS4_SERVE_DECL(removexattr);
+/* ops_copy.c (NFSv4.2) */
+NFS4_SERVE_DECL(copy);
+NFS4_SERVE_DECL(offload_status);
+NFS4_SERVE_DECL(offload_cancel);
 /* ops_io42.c: NFSv4.2 (RFC 7862).  A READ_PLUS reply holds at most
  * NFS4_READ_PLUS_SEGMENTS_MAX segments, so that its estimate (optable.c)
  * bounds it; a range more fragmented than that is answered in part
@@ -99,7 +103,7 @@ struct nfs4_change_info nfs4_dir_change_info(uint64_t before, uint64_t after);
  * by SETATTR itself). */
 enum nfsstat4 nfs4_check_io_stateid(struct nfs4_compound *c, const struct nfs4_stateid *sid,
 				    bool write, uint64_t offset, uint64_t length);
-/* The same for the file fh names (CLONE's source is the saved fh). */
+/* The same for the file fh names (COPY's and CLONE's source is the saved fh). */
 enum nfsstat4 nfs4_check_io_stateid_fh(struct nfs4_compound *c, const struct nfs4_fh *fh,
 				       const struct nfs4_stateid *sid, bool write,
 				       uint64_t offset, uint64_t length);

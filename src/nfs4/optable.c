@@ -75,6 +75,8 @@ enum {
 	/* EXCHANGE_ID: clientid, sequenceid, flags, SP4_NONE, server_owner4
 	 * (minor id, major id), server_scope, one server_impl_id (domain,
 	 * name, date) as exchange_id encodes them. */
+	/* COPY4resok: write_response4 with a callback id, copy_requirements4. */
+	COPY_OK = 4 + STATEID + 8 + 4 + 8 + 4 + 4,
 	EXCHANGE_ID_OK = 8 + 4 + 4 + 4 + 8 + 2 * (4 + NFS4_OPAQUE_LIMIT) + 4 + (4 + 16) + (4 + 8) +
 			 8 + 4,
 };
@@ -103,6 +105,9 @@ ARGS(close);
 ARGS(lock);
 ARGS(lockt);
 ARGS(locku);
+ARGS(copy);
+ARGS(offload_status);
+ARGS(offload_cancel);
 
 /* PUTFH takes a handle of any length the record holds: one past
  * NFS4_FHSIZE is not one Ferry issued, NFS4ERR_BADHANDLE like any other it
@@ -330,14 +335,17 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	 * operations block like READ and WRITE; those that change a file
 	 * are refused on a read-only export before they run. */
 	OP(OP_ALLOCATE, allocate, 2, 2, ROFS | BLOCK | CHG, SIZE(0), SID_FN(sid_allocate)),
-	NOTSUPP(OP_COPY, 2, 2, 0),
+	/* Server-side copy (ops_copy.c).  COPY resolves its two stateids
+	 * itself (the saved and the current file's); no inter-server copy,
+	 * so no COPY_NOTIFY (RFC 7862 4.1.2). */
+	OP(OP_COPY, copy, 2, 2, ROFS | BLOCK | CHG, SIZE(COPY_OK), NO_SID),
 	NOTSUPP(OP_COPY_NOTIFY, 2, 2, 0),
 	OP(OP_DEALLOCATE, deallocate, 2, 2, ROFS | BLOCK | CHG, SIZE(0), SID_FN(sid_allocate)),
 	OP(OP_IO_ADVISE, io_advise, 2, 2, FH | BLOCK, SIZE(BITMAP), SID_FN(sid_io_advise)),
 	NOTSUPP(OP_LAYOUTERROR, 2, 2, 0),
 	NOTSUPP(OP_LAYOUTSTATS, 2, 2, 0),
-	NOTSUPP(OP_OFFLOAD_CANCEL, 2, 2, 0),
-	NOTSUPP(OP_OFFLOAD_STATUS, 2, 2, 0),
+	OP(OP_OFFLOAD_CANCEL, offload_cancel, 2, 2, FH | CHG, SIZE(0), NO_SID),
+	OP(OP_OFFLOAD_STATUS, offload_status, 2, 2, FH, SIZE(8 + 4 + 4), NO_SID),
 	OP(OP_READ_PLUS, read_plus, 2, 2, FH | BLOCK, SIZE_FN(reply_read_plus),
 	   SID_FN(sid_read)),
 	OP(OP_SEEK, seek, 2, 2, FH | BLOCK, SIZE(4 + 8), SID_FN(sid_seek)),

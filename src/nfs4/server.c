@@ -11,6 +11,7 @@
 
 #include "core/log.h"
 #include "nfs4/callback.h"
+#include "nfs4/copy.h"
 #include "nfs4/dirdeleg.h"
 #include "nfs4/deleg.h"
 #include "nfs4/drc40.h"
@@ -114,6 +115,14 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 	rc = nfs4_cb_engine_start(srv, &cbt);
 	if (rc)
 		return rc;
+	struct nfs4_copy_settings cps;
+	nfs4_copy_settings_default(&cps);
+	cps.sync_max = cfg->copy_sync_max;
+	cps.max_per_client = cfg->copy_max_per_client;
+	cps.rate = (uint64_t)cfg->copy_rate_mb << 20;
+	rc = nfs4_copy_engine_start(srv, &cps);
+	if (rc)
+		return rc;
 	rc = nfs4_ga_waits_start(srv);
 	if (rc)
 		return rc;
@@ -137,7 +146,11 @@ void nfs4_server_fini(struct nfs4_server *srv)
 	if (srv->state)
 		state_lock_notify_set(srv->state, NULL, NULL);
 	nfs4_dirdeleg_notifier_stop(srv);
+	/* Copies stop before the callback engine, which then ends the
+	 * CB_OFFLOADs still on their way; their states go after it. */
+	nfs4_copy_engine_stop(srv);
 	nfs4_cb_engine_stop(srv);
+	nfs4_copy_engine_free(srv);
 	nfs4_dirdeleg_notifier_free(srv);
 	nfs4_dirdeleg_children_free(srv);
 	/* After the engine: no answer can come any more. */

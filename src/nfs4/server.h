@@ -11,6 +11,7 @@
 
 struct state_server;
 struct nfs4_cb_engine;
+struct nfs4_copy_engine;
 struct nfs4_ga_waits;
 struct nfs4_dirdeleg_notifier;
 struct nfs4_dirdeleg_children;
@@ -20,6 +21,7 @@ struct nfs4_server {
 	struct state_server *state;
 	struct rpc_server *rpc; /* for callbacks */
 	struct nfs4_cb_engine *cb; /* the callback queues and workers (nfs4/callback.h) */
+	struct nfs4_copy_engine *copies; /* server-side COPY (nfs4/copy.h) */
 	struct nfs4_ga_waits *ga_waits; /* GETATTRs parked on CB_GETATTR (nfs4/deleg.h) */
 	struct nfs4_drc40 *drc40; /* v4.0 duplicate request cache (nfs4/drc40.h) */
 	/* Sends directory delegations' CB_NOTIFYs (nfs4/dirdeleg.h). */

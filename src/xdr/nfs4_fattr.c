@@ -87,6 +87,8 @@ XDR_HOT bool xdr_value(struct xdr_stream *x, unsigned bit, struct nfs4_attrs *a,
 	case FATTR4_TIME_DELEG_MODIFY: return xdr_time(x, &a->time_deleg_modify);
 	case FATTR4_OPEN_ARGUMENTS: return xdr_open_arguments(x, &a->open_arguments);
 	case FATTR4_XATTR_SUPPORT: return xdr_bool(x, &a->xattr_support);
+	case FATTR4_MODE_SET_MASKED:
+		return xdr_u32(x, &a->mode_set_masked.value) && xdr_u32(x, &a->mode_set_masked.mask);
 	case FATTR4_CLONE_BLKSIZE: return xdr_u32(x, &a->clone_blksize);
 	case FATTR4_SPACE_FREED: return xdr_u64(x, &a->space_freed);
 	case FATTR4_CHANGE_ATTR_TYPE: return xdr_u32(x, &a->change_attr_type);
@@ -96,7 +98,7 @@ XDR_HOT bool xdr_value(struct xdr_stream *x, unsigned bit, struct nfs4_attrs *a,
 	}
 }
 
-/* Bits 0..55, 75, 77..79, 82 and 84..86: what the value switches above
+/* Bits 0..55, 74, 75, 77..79, 82 and 84..86: what the value switches above
  * handle. */
 static const struct nfs4_bitmap known_attrs = {{
 	0xffffffffu & ~(1u << FATTR4_ACL | 1u << FATTR4_ARCHIVE | 1u << FATTR4_FS_LOCATIONS |
@@ -107,8 +109,9 @@ static const struct nfs4_bitmap known_attrs = {{
 		((1u << (FATTR4_MOUNTED_ON_FILEID + 1 - 32)) - 1),
 	1u << (FATTR4_SUPPATTR_EXCLCREAT - 64) | 1u << (FATTR4_TIME_DELEG_ACCESS - 64) |
 		1u << (FATTR4_TIME_DELEG_MODIFY - 64) | 1u << (FATTR4_OPEN_ARGUMENTS - 64) |
-		1u << (FATTR4_CLONE_BLKSIZE - 64) | 1u << (FATTR4_SPACE_FREED - 64) |
-		1u << (FATTR4_CHANGE_ATTR_TYPE - 64) | 1u << (FATTR4_XATTR_SUPPORT - 64),
+		1u << (FATTR4_MODE_SET_MASKED - 64) | 1u << (FATTR4_CLONE_BLKSIZE - 64) |
+		1u << (FATTR4_SPACE_FREED - 64) | 1u << (FATTR4_CHANGE_ATTR_TYPE - 64) |
+		1u << (FATTR4_XATTR_SUPPORT - 64),
 }};
 
 bool nfs4_fattr_known(unsigned bit)

@@ -63,6 +63,9 @@ struct nfs4_attrs {
 	uint64_t mounted_on_fileid;
 	struct nfs4_bitmap suppattr_exclcreat;
 	struct timespec time_deleg_access, time_deleg_modify; /* RFC 9754 */
+	struct {
+		uint32_t value, mask; /* mode_masked4: the bits of mask take value's */
+	} mode_set_masked;
 	uint32_t clone_blksize;    /* RFC 7862 12.2 */
 	uint64_t space_freed;
 	uint32_t change_attr_type; /* change_attr_type4 */

@@ -417,6 +417,50 @@ static void test_read_write(void **state)
 	assert_int_equal(fx->ops->commit(fx->ex, &d, 0, 0), -EISDIR);
 }
 
+/* Server-side copy: data, a short copy at the end of the source, 0 past
+ * it, a copy that extends the destination, and the permission checks of a
+ * read and a write. */
+static void test_copy(void **state)
+{
+	struct fx *fx = *state;
+	struct backend_handle d, src, dst, ro;
+	char buf[64];
+	size_t n;
+	bool eof;
+	uint64_t copied = 99;
+
+	test_dir(fx, &d);
+	mk_file(fx, &USER, &d, "src", 0644, &src);
+	mk_file(fx, &USER, &d, "dst", 0644, &dst);
+	put(fx, &USER, &src, 0, "0123456789abcdef");
+	put(fx, &USER, &dst, 0, "XXXXXXXX");
+	struct backend_attr before = attr_of(fx, &dst);
+	assert_int_equal(fx->ops->copy(fx->ex, &USER, &src, 4, &dst, 2, 6, &copied), 0);
+	assert_int_equal(copied, 6);
+	assert_int_not_equal(attr_of(fx, &dst).change, before.change);
+	assert_int_equal(fx->ops->read(fx->ex, &USER, &dst, 0, sizeof(buf), buf, &n, &eof), 0);
+	assert_int_equal(n, 8);
+	assert_memory_equal(buf, "XX456789", 8);
+	/* Asked past the end: what there is, then 0. */
+	assert_int_equal(fx->ops->copy(fx->ex, &USER, &src, 10, &dst, 20, 100, &copied), 0);
+	assert_int_equal(copied, 6);
+	assert_int_equal(attr_of(fx, &dst).size, 26);
+	assert_int_equal(fx->ops->read(fx->ex, &USER, &dst, 20, sizeof(buf), buf, &n, &eof), 0);
+	assert_int_equal(n, 6);
+	assert_memory_equal(buf, "abcdef", 6);
+	assert_int_equal(fx->ops->copy(fx->ex, &USER, &src, 16, &dst, 0, 10, &copied), 0);
+	assert_int_equal(copied, 0);
+	/* Another user may read src but not write dst; nor read a 0600 file. */
+	assert_int_equal(fx->ops->copy(fx->ex, &OTHER, &src, 0, &dst, 0, 4, &copied), -EACCES);
+	mk_file(fx, &USER, &d, "private", 0600, &ro);
+	put(fx, &USER, &ro, 0, "secret");
+	mk_file(fx, &OTHER, &d, "theirs", 0644, &dst);
+	assert_int_equal(fx->ops->copy(fx->ex, &OTHER, &ro, 0, &dst, 0, 4, &copied), -EACCES);
+	assert_int_equal(attr_of(fx, &dst).size, 0);
+	/* A directory is no file to copy. */
+	assert_int_not_equal(fx->ops->copy(fx->ex, &ROOT, &d, 0, &dst, 0, 4, &copied), 0);
+}
+
 /* Memory only: the size a file may reach can be lowered (fuzz targets). */
 static void test_memory_file_max(void **state)
 {
@@ -649,6 +693,7 @@ static void test_statfs(void **state)
 #include "backend_perm_tests.h"
 #include "backend_local_tests.h"
 #include "backend_xattr_tests.h"
+#include "backend_space_tests.h"
 
 #define COMMON_TESTS                                                                       \
 	cmocka_unit_test(test_root), cmocka_unit_test(test_lookup_create),                 \
@@ -657,11 +702,14 @@ static void test_statfs(void **state)
 		cmocka_unit_test(test_remove), cmocka_unit_test(test_readdir_many),        \
 		cmocka_unit_test(test_readdir_perm), cmocka_unit_test(test_setattr),       \
 		cmocka_unit_test(test_read_write), cmocka_unit_test(test_create_modes),    \
+		cmocka_unit_test(test_copy),                                                \
 		cmocka_unit_test(test_mknod), cmocka_unit_test(test_perm_user),            \
 		cmocka_unit_test(test_perm_sticky), cmocka_unit_test(test_perm_groups),    \
 		cmocka_unit_test(test_owner_override), cmocka_unit_test(test_access_exec), \
 		cmocka_unit_test(test_escape), cmocka_unit_test(test_garbage_handles),     \
-		cmocka_unit_test(test_statfs), cmocka_unit_test(test_threads), XATTR_TESTS
+		cmocka_unit_test(test_statfs), cmocka_unit_test(test_threads),             \
+		cmocka_unit_test(test_space), cmocka_unit_test(test_clone),                \
+		cmocka_unit_test(test_advise), XATTR_TESTS
 
 int main(void)
 {

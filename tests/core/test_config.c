@@ -448,6 +448,22 @@ static void test_dir_delegations(void **state)
 	assert_err_contains("1..65536");
 }
 
+static void test_copy_keys(void **state)
+{
+	config_init_defaults(&cfg);
+	assert_int_equal(cfg.copy_sync_max, 32u << 20);
+	assert_int_equal(cfg.copy_max_per_client, 16);
+	assert_int_equal(cfg.copy_rate_mb, 0);
+	assert_true(load("[nfs]\ncopy_sync_max = 0\ncopy_max_per_client = 2\ncopy_rate_mb = 64\n"));
+	assert_int_equal(cfg.copy_sync_max, 0);
+	assert_int_equal(cfg.copy_max_per_client, 2);
+	assert_int_equal(cfg.copy_rate_mb, 64);
+	assert_false(load("[nfs]\ncopy_sync_max = 2147483648\n"));
+	assert_err_contains("copy_sync_max");
+	assert_false(load("[nfs]\ncopy_max_per_client = 0\n"));
+	assert_err_contains("1..4096");
+}
+
 static void test_file_errors(void **state)
 {
 	assert_false(load("[server]\nlisten = a:1\nbogus = 1\n"));
@@ -734,6 +750,7 @@ int main(void)
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_file_delegations),
 		cmocka_unit_test(test_dir_delegations),
+		cmocka_unit_test(test_copy_keys),
 		cmocka_unit_test(test_file_numbers),
 		cmocka_unit_test(test_file_limits),
 		cmocka_unit_test(test_file_long_export_name),

@@ -31,6 +31,11 @@
 # FERRY_E2E_ONLY=deleg runs the delegation and back-channel runs alone,
 # FERRY_E2E_FIRST_RUN=0 skips the first-run check, FERRY_E2E_ONLY=first-run
 # runs it alone,
+# FERRY_E2E_COPY=0 skips the server-side copy run (guest/copy.sh, vers=4.2:
+# copy_file_range of a file of FERRY_E2E_COPY_MB MiB, default 256, made on
+# the server host, must go as COPY with no READ or WRITE and read back
+# identical; build/tests/copy_range is shipped into the guest),
+# FERRY_E2E_ONLY=copy runs it alone,
 # FERRY_E2E_CRASH=0 skips the crash run (guest/crash_restart.sh: 4.1
 # writes with fsync while ferryd is killed with SIGKILL and restarted
 # FERRY_E2E_CRASHES times, default 3; the writes must go on within seconds,
@@ -172,7 +177,8 @@ if [ "${FERRY_E2E_ONLY:-}" = v42 ]; then
 fi
 
 # Delegations: the guest's opens and the recalls.
-if [ "${FERRY_E2E_DELEG:-1}" = 1 ] && [ "${FERRY_E2E_ONLY:-}" != crash ]; then
+if [ "${FERRY_E2E_DELEG:-1}" = 1 ] && [ "${FERRY_E2E_ONLY:-}" != crash ] &&
+	[ "${FERRY_E2E_ONLY:-}" != copy ]; then
 	if [ ! -x "$conflict_client" ]; then
 		echo "e2e: $conflict_client not built (cmake -DBUILD_TESTING=ON)" >&2
 		failed=1
@@ -197,7 +203,7 @@ fi
 # costs one; when its probe keeps failing, the client binds again after
 # every SEQUENCE, hundreds of times.
 case ",$vers," in *,4.1,*) linkcut=${FERRY_E2E_LINKCUT:-1} ;; *) linkcut=0 ;; esac
-[ "${FERRY_E2E_ONLY:-}" = crash ] && linkcut=0
+case ${FERRY_E2E_ONLY:-} in crash | copy) linkcut=0 ;; esac
 if [ "$linkcut" = 1 ]; then
 	mkdir -p "$work/linkcut-out"
 	saved_server=$server
@@ -209,6 +215,30 @@ if [ "$linkcut" = 1 ]; then
 		grep -c 'did not answer CB_SEQUENCE') failed back-channel probes"
 	server=$saved_server
 fi
+# Server-side copy over 4.2: the sources are made on the host before
+# ferryd starts, so the guest's counters around the copy see only the COPY.
+copy_tool=${FERRY_COPY_RANGE:-$top/build/tests/copy_range}
+if [ "${FERRY_E2E_COPY:-1}" = 1 ] && { [ -z "${FERRY_E2E_ONLY:-}" ] || [ "$FERRY_E2E_ONLY" = copy ]; }; then
+	if [ ! -x "$copy_tool" ]; then
+		echo "e2e: $copy_tool not built (cmake -DBUILD_TESTING=ON)" >&2
+		failed=1
+	else
+		saved_server=$server
+		server="head -c $((${FERRY_E2E_COPY_MB:-256} << 20)) /dev/urandom >'$work/export/copy-src-big' &&
+head -c 1000000 /dev/urandom >'$work/export/copy-src-small' &&
+chmod 0644 '$work/export/copy-src-big' '$work/export/copy-src-small' && $server"
+		run_guest copy 4.2 "$top/tests/e2e/guest/copy.sh" "" --file "$copy_tool" \
+			-- "big=${FERRY_E2E_COPY_MB:-256}"
+		server=$saved_server
+		n=$(grep -c "E2E PASS copy" "$work/logs/copy.out" 2>/dev/null)
+		echo "e2e: copy: $n checks passed"
+	fi
+fi
+if [ "${FERRY_E2E_ONLY:-}" = copy ]; then
+	[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
+	exit $failed
+fi
+
 # Crashes under a writing 4.1 client: the watcher beside ferryd kills it
 # with SIGKILL whenever the guest asks (.ferry-e2e-crash in the export)
 # and starts it again on the same state directory, with the default 90 s

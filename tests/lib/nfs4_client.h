@@ -286,6 +286,9 @@ struct nfs4c_cb_rec {
 	uint32_t nchanges;               /* CB_NOTIFY */
 	uint32_t objects_to_keep;        /* CB_RECALLABLE_OBJ_AVAIL */
 	struct nfs4_bitmap type_mask;
+	uint32_t offload_status;         /* CB_OFFLOAD: coa_status, and with */
+	struct nfs4_write_response offload; /* NFS4_OK its write_response4, */
+	uint64_t offload_bytes;             /* else coa_bytes_copied */
 };
 
 enum { NFS4C_CB_RECS = 128, NFS4C_CB_MAX_OP = OP_CB_OFFLOAD, NFS4C_CB_HELD = 16 };

@@ -219,6 +219,9 @@ static bool decode_op(struct xdr_dec *d, struct nfs4c_cb_op *op, struct nfs4c_cb
 			return false;
 		r->stateid = op->u.offload.stateid;
 		copy_fh(r, op->u.offload.fh);
+		r->offload_status = op->u.offload.status;
+		r->offload = op->u.offload.resok;
+		r->offload_bytes = op->u.offload.bytes_copied;
 		return true;
 	default:
 		return false;

@@ -679,6 +679,72 @@ static void test_attributes(void **st)
 	dl_client_end(&s41, &svc41);
 }
 
+/* SETATTR of mode_set_masked on o's file; its status. */
+static uint32_t set_masked(struct nfs4c_sess *s, const struct dl_open *o, uint32_t value,
+			   uint32_t mbits, bool with_mode)
+{
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	begin_on(s, &m, o);
+	uint8_t vals[12];
+	uint32_t n = 0;
+	struct nfs4_setattr_args a;
+	memset(&a, 0, sizeof(a));
+	if (with_mode) {
+		nfs4_bitmap_set(&a.attrs.mask, FATTR4_MODE);
+		xdr_put_be32(vals, 0600);
+		n = 4;
+	}
+	nfs4_bitmap_set(&a.attrs.mask, FATTR4_MODE_SET_MASKED);
+	xdr_put_be32(vals + n, value);
+	xdr_put_be32(vals + n + 4, mbits);
+	a.attrs.vals = (struct nfs4_opaque){vals, n + 8};
+	NFS4C_OP(&m, OP_SETATTR, nfs4_enc_setattr_args, &a);
+	send_on(s, &m, &p);
+	uint32_t st = nfs4c_next(&p, OP_SETATTR);
+	nfs4c_done(&p);
+	return st;
+}
+
+static uint32_t mode_of(struct nfs4c_sess *s, const struct dl_open *o)
+{
+	static const unsigned bits[] = {FATTR4_MODE};
+	struct nfs4_attrs a;
+	getattrs(s, o, bits, 1, &a);
+	return a.mode;
+}
+
+/* mode_set_masked (RFC 8881 6.2.4) changes the bits of the mask only; it
+ * is write-only, offered in 4.2, and refused beside mode. */
+static void test_mode_set_masked(void **st)
+{
+	struct nfs4c_sess s, s41;
+	struct nfs4c_cb svc, svc41;
+	v42_client(&s, &svc, "masked");
+	dl_client_minor(&s41, &svc41, "masked41", 0, 1);
+	struct dl_open o = open_rw(&s, "export", "masked");
+	assert_int_equal(mode_of(&s, &o), 0666);
+	/* Group and other lose write, the owner's bits stay. */
+	assert_int_equal(set_masked(&s, &o, 0, 0022, false), NFS4_OK);
+	assert_int_equal(mode_of(&s, &o), 0644);
+	assert_int_equal(set_masked(&s, &o, 0100, 0111, false), NFS4_OK);
+	assert_int_equal(mode_of(&s, &o), 0744);
+	assert_int_equal(set_masked(&s, &o, 0, 0022, true), NFS4ERR_INVAL);
+	assert_int_equal(set_masked(&s, &o, 010000, 010000, false), NFS4ERR_INVAL);
+	assert_int_equal(mode_of(&s, &o), 0744);
+	/* Never returned by GETATTR; in 4.1 not an attribute Ferry has. */
+	static const unsigned bits[] = {FATTR4_MODE_SET_MASKED, FATTR4_SUPPORTED_ATTRS};
+	struct nfs4_attrs a;
+	getattrs(&s, &o, bits, 2, &a);
+	assert_false(nfs4_bitmap_isset(&a.present, FATTR4_MODE_SET_MASKED));
+	assert_true(nfs4_bitmap_isset(&a.supported_attrs, FATTR4_MODE_SET_MASKED));
+	struct dl_open o41 = dl_open(&s41, "masked", OPEN4_SHARE_ACCESS_READ, false);
+	assert_int_equal(o41.status, NFS4_OK);
+	assert_int_equal(set_masked(&s41, &o41, 0, 0022, false), NFS4ERR_ATTRNOTSUPP);
+	dl_client_end(&s, &svc);
+	dl_client_end(&s41, &svc41);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -698,6 +764,7 @@ int main(void)
 		cmocka_unit_test(test_io_advise),
 		cmocka_unit_test(test_delegation_recalled),
 		cmocka_unit_test(test_attributes),
+		cmocka_unit_test(test_mode_set_masked),
 	};
 	return cmocka_run_group_tests(tests, setup, dl_teardown);
 }

@@ -20,6 +20,8 @@ static const unsigned all_known[] = {
 	FATTR4_MOUNTED_ON_FILEID, FATTR4_SUPPATTR_EXCLCREAT, FATTR4_TIME_DELEG_ACCESS,
 	FATTR4_TIME_DELEG_MODIFY, FATTR4_OPEN_ARGUMENTS, FATTR4_CLONE_BLKSIZE,
 	FATTR4_SPACE_FREED, FATTR4_CHANGE_ATTR_TYPE, FATTR4_XATTR_SUPPORT,
+	FATTR4_TIME_DELEG_MODIFY, FATTR4_OPEN_ARGUMENTS, FATTR4_MODE_SET_MASKED, FATTR4_CLONE_BLKSIZE,
+	FATTR4_SPACE_FREED, FATTR4_CHANGE_ATTR_TYPE,
 };
 enum { NALL = sizeof(all_known) / sizeof(all_known[0]) };
 
@@ -44,6 +46,7 @@ static struct nfs4_attrs sample(void)
 		.time_modify = {9, 10}, .time_modify_set = {SET_TO_SERVER_TIME4, {0, 0}},
 		.mounted_on_fileid = 77, .time_deleg_access = {1700000100, 5},
 		.time_deleg_modify = {1700000200, 999999999}, .clone_blksize = 4096,
+		.mode_set_masked = {0750, 0770},
 		.space_freed = 1ull << 33, .change_attr_type = NFS4_CHANGE_TYPE_IS_TIME_METADATA,
 	};
 	nfs4_bitmap_set(&a.supported_attrs, FATTR4_TYPE);
@@ -131,6 +134,8 @@ static void assert_attrs_eq(const struct nfs4_attrs *a, const struct nfs4_attrs 
 	assert_bitmap_eq(&a->open_arguments.open_claim, &b->open_arguments.open_claim);
 	assert_bitmap_eq(&a->open_arguments.create_mode, &b->open_arguments.create_mode);
 	assert_int_equal(a->xattr_support, b->xattr_support);
+	assert_int_equal(a->mode_set_masked.value, b->mode_set_masked.value);
+	assert_int_equal(a->mode_set_masked.mask, b->mode_set_masked.mask);
 	assert_int_equal(a->clone_blksize, b->clone_blksize);
 	assert_int_equal(a->space_freed, b->space_freed);
 	assert_int_equal(a->change_attr_type, b->change_attr_type);

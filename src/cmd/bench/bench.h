@@ -107,6 +107,7 @@ enum step_result {
 	STEP_NEXT,  /* the op continues with its next step */
 	STEP_DONE,  /* the op completed */
 	STEP_DELAY, /* the server said NFS4ERR_DELAY: retry this step later */
+	STEP_WAIT,  /* the op polls: send this step again after s->wait_ns */
 	STEP_ERROR, /* the op failed with s->err_op / s->err_status */
 	STEP_FATAL, /* protocol error: bench_fail was called */
 };
@@ -156,6 +157,11 @@ struct bench_stream {
 	enum step_result sync_result;
 
 	/* workload state */
+	uint64_t wait_ns; /* STEP_WAIT */
+	struct bench_fh fh;            /* copy: the destination */
+	struct nfs4_stateid sid;       /* its open stateid */
+	struct nfs4_stateid copy_sid;  /* an asynchronous COPY's */
+	bool async;                    /* copy: asked asynchronously */
 	uint32_t rng;
 	uint64_t cursor;
 	uint64_t counter;

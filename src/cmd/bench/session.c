@@ -277,6 +277,11 @@ static void session_on_reply(struct bench_stream *s, struct xdr_dec *d)
 		delay_retry(s, s->err_op);
 		return;
 	}
+	if (r == STEP_WAIT) {
+		s->on_wake = session_issue;
+		loop_sleep(s, s->wait_ns);
+		return;
+	}
 	s->delays = 0;
 	s->done(s, r);
 }

@@ -320,6 +320,20 @@ int setup_close(struct bench_session *ss, const struct bench_fh *fh,
 	return sx_run(ss, &x, "closing a file");
 }
 
+int setup_remove_if_there(struct bench_session *ss, const struct bench_fh *dir, const char *name)
+{
+	struct sx x = {.kind = SX_REMOVE, .fh = dir, .name = name};
+	enum step_result r = session_run_sync(&ss->ctl, sx_enc, sx_dec, &x);
+	if (r == STEP_DONE || (r == STEP_ERROR && ss->ctl.err_status == NFS4ERR_NOENT))
+		return 0;
+	char what[300];
+	snprintf(what, sizeof(what), "removing %s", name);
+	if (r != STEP_FATAL && !ss->ctx->failed)
+		bench_fail(ss->ctx, "teardown: %s: %s returned %s", what,
+			   bench_op_name(ss->ctl.err_op), bench_status_name(ss->ctl.err_status));
+	return -1;
+}
+
 int setup_remove(struct bench_session *ss, const struct bench_fh *dir, const char *name)
 {
 	struct sx x = {.kind = SX_REMOVE, .fh = dir, .name = name};

@@ -27,6 +27,8 @@ int setup_close(struct bench_session *ss, const struct bench_fh *fh,
 		const struct nfs4_stateid *sid);
 /* PUTFH dir, REMOVE name (files and empty directories). */
 int setup_remove(struct bench_session *ss, const struct bench_fh *dir, const char *name);
+/* The same where the name may be gone already (NFS4ERR_NOENT is fine). */
+int setup_remove_if_there(struct bench_session *ss, const struct bench_fh *dir, const char *name);
 
 /* Fills c->file_mode_attrs and c->dir_mode_attrs (before any of the above). */
 int setup_attrs_init(struct bench_ctx *c);

@@ -18,6 +18,14 @@
  *   write1m   SEQUENCE PUTFH WRITE 1 MiB, sequential per stream
  *   readdir   a whole listing of a directory of --dir-entries files:
  *             SEQUENCE PUTFH READDIR until eof, with `ls -l` attributes
+ *   copy      NFSv4.2: one op copies the whole --file-size file into a new
+ *             file of the stream's with server-side COPY (synchronous when
+ *             the server will, else asynchronous, its end polled with
+ *             OFFLOAD_STATUS: ferry-bench serves no back channel), then
+ *             COMMIT, CLOSE and REMOVE of the copy
+ *   copyrw    the same copy done by the client: READ 1 MiB, WRITE it,
+ *             to the end, then COMMIT, CLOSE and REMOVE (NFSv4.1, so a
+ *             server without COPY runs it too)
  *
  * Reads go to one shared file of --file-size, opened by every session;
  * writes go to one file per session.  Short reads and writes, and listings
@@ -543,6 +551,256 @@ static enum step_result write_dec(struct bench_stream *s, struct xdr_dec *d, uin
 	return STEP_DONE;
 }
 
+/* --- copy and copyrw -------------------------------------------------------- *
+ * Steps: 0 OPEN(create) the stream's copy; 1 COPY (copy) or READ/WRITE
+ * pieces (copyrw, the step repeats); 2 OFFLOAD_STATUS until the copy ended
+ * (copy, when asynchronous); 3 COMMIT and CLOSE; 4 REMOVE. */
+
+enum { COPY_POLL_NS = 5000000 }; /* between OFFLOAD_STATUS polls */
+
+static void copy_op_begin(struct bench_stream *s)
+{
+	/* One file per stream, created again by each op: a failed op leaves
+	 * at most that one behind. */
+	snprintf(s->name, sizeof(s->name), "copy%u", s->id);
+	s->offset = 0;
+	s->entries = 0; /* copyrw: 0 reading, 1 writing */
+	s->async = false;
+}
+
+static bool copy_enc_common(struct bench_stream *s, struct nfs4_compound_enc *ce)
+{
+	struct bench_ctx *c = s->ctx;
+	struct xdr_enc *e = ce->e;
+	switch (s->step) {
+	case 0: {
+		uint8_t owner[64];
+		const struct nfs4_open_args open = {
+			.share_access = OPEN4_SHARE_ACCESS_BOTH | OPEN4_SHARE_ACCESS_WANT_NO_DELEG,
+			.share_deny = OPEN4_SHARE_DENY_NONE,
+			.owner = {.clientid = c->clientid,
+				  .owner = {owner, setup_open_owner(s->sess, owner, sizeof(owner))}},
+			.opentype = OPEN4_CREATE,
+			.how = {.mode = UNCHECKED4, .attrs = c->file_mode_attrs},
+			.claim = {.type = CLAIM_NULL, .file = nfs4_opaque_str(s->name)},
+		};
+		return enc_putfh(ce, &c->workdir_fh) && nfs4_enc_op(ce, OP_OPEN) &&
+		       nfs4_enc_open_args(e, &open) && nfs4_enc_op(ce, OP_GETFH);
+	}
+	case 3: {
+		const struct nfs4_commit_args commit = {0};
+		const struct nfs4_close_args close = {.stateid = s->sid};
+		return enc_putfh(ce, &s->fh) && nfs4_enc_op(ce, OP_COMMIT) &&
+		       nfs4_enc_commit_args(e, &commit) && nfs4_enc_op(ce, OP_CLOSE) &&
+		       nfs4_enc_close_args(e, &close);
+	}
+	default: {
+		const struct nfs4_remove_args remove = {.name = nfs4_opaque_str(s->name)};
+		return enc_putfh(ce, &c->workdir_fh) && nfs4_enc_op(ce, OP_REMOVE) &&
+		       nfs4_enc_remove_args(e, &remove);
+	}
+	}
+}
+
+static enum step_result copy_dec_common(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
+{
+	EXPECT_OK(s, d, n, OP_PUTFH);
+	switch (s->step) {
+	case 0: {
+		struct nfs4_open_res open;
+		struct nfs4_getfh_res fh;
+		EXPECT_OK(s, d, n, OP_OPEN);
+		if (!nfs4_dec_open_res(d, &open))
+			goto bad;
+		EXPECT_OK(s, d, n, OP_GETFH);
+		if (!nfs4_dec_getfh_res(d, &fh) || fh.fh.len > NFS4_FHSIZE)
+			goto bad;
+		s->sid = open.stateid;
+		s->fh.len = fh.fh.len;
+		memcpy(s->fh.data, fh.fh.data, fh.fh.len);
+		return STEP_NEXT;
+	}
+	case 3: {
+		struct nfs4_commit_res commit;
+		struct nfs4_close_res close;
+		EXPECT_OK(s, d, n, OP_COMMIT);
+		if (!nfs4_dec_commit_res(d, &commit))
+			goto bad;
+		EXPECT_OK(s, d, n, OP_CLOSE);
+		if (!nfs4_dec_close_res(d, &close))
+			goto bad;
+		return STEP_NEXT;
+	}
+	default: {
+		struct nfs4_remove_res remove;
+		EXPECT_OK(s, d, n, OP_REMOVE);
+		if (!nfs4_dec_remove_res(d, &remove))
+			goto bad;
+		s->op_bytes = data_size(s->ctx);
+		return STEP_DONE;
+	}
+	}
+bad:
+	bench_fail(s->ctx, "malformed result in the %s workload", s->ctx->opts.workload->name);
+	return STEP_FATAL;
+}
+
+/* A copy that failed part way (a server without COPY, say) leaves its
+ * file behind: removed before the work directory. */
+static void copy_teardown(struct bench_ctx *c)
+{
+	for (unsigned i = 0; i < c->nworkers && !c->failed && !c->opts.keep; i++) {
+		struct bench_stream *s = &c->workers[i];
+		if (s->name[0] && strncmp(s->name, "copy", 4) == 0)
+			setup_remove_if_there(ctl_session(c), &c->workdir_fh, s->name);
+	}
+	read_teardown(c);
+}
+
+static bool copy_enc(struct bench_stream *s, struct nfs4_compound_enc *ce)
+{
+	struct bench_ctx *c = s->ctx;
+	if (s->step == 1) {
+		struct nfs4_copy_args a;
+		memset(&a, 0, sizeof(a));
+		a.src_stateid = s->sess->rsid;
+		a.dst_stateid = s->sid;
+		a.count = 0; /* to the end */
+		a.synchronous = !s->async;
+		return enc_putfh(ce, &c->rfh) && nfs4_enc_op(ce, OP_SAVEFH) &&
+		       enc_putfh(ce, &s->fh) && nfs4_enc_op(ce, OP_COPY) &&
+		       nfs4_enc_copy_args(ce->e, &a);
+	}
+	if (s->step == 2) {
+		const struct nfs4_stateid_args a = {.stateid = s->copy_sid};
+		return enc_putfh(ce, &s->fh) && nfs4_enc_op(ce, OP_OFFLOAD_STATUS) &&
+		       nfs4_enc_offload_status_args(ce->e, &a);
+	}
+	return copy_enc_common(s, ce);
+}
+
+static enum step_result copy_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
+{
+	struct bench_ctx *c = s->ctx;
+	uint64_t size = data_size(c);
+	if (s->step == 1) {
+		EXPECT_OK(s, d, n, OP_PUTFH);
+		EXPECT_OK(s, d, n, OP_SAVEFH);
+		EXPECT_OK(s, d, n, OP_PUTFH);
+		int rc = session_res(s, d, &n, OP_COPY);
+		if (rc < 0)
+			return STEP_FATAL;
+		if (rc == 0) {
+			if (s->err_status == NFS4ERR_OFFLOAD_NO_REQS && !s->async) {
+				/* Too long for the server to copy synchronously. */
+				s->async = true;
+				s->step = 0; /* step 1 again */
+				return STEP_NEXT;
+			}
+			return session_failed(s);
+		}
+		struct nfs4_copy_res r;
+		if (!nfs4_dec_copy_res(d, &r)) {
+			bench_fail(c, "malformed COPY result");
+			return STEP_FATAL;
+		}
+		if (r.response.has_callback_id) {
+			s->copy_sid = r.response.callback_id;
+			return STEP_NEXT; /* poll */
+		}
+		if (r.response.count != size) {
+			bench_fail(c, "short COPY: %llu of %llu bytes",
+				   (unsigned long long)r.response.count, (unsigned long long)size);
+			return STEP_FATAL;
+		}
+		s->step = 2; /* no polling */
+		return STEP_NEXT;
+	}
+	if (s->step == 2) {
+		EXPECT_OK(s, d, n, OP_PUTFH);
+		EXPECT_OK(s, d, n, OP_OFFLOAD_STATUS);
+		struct nfs4_offload_status_res r;
+		if (!nfs4_dec_offload_status_res(d, &r)) {
+			bench_fail(c, "malformed OFFLOAD_STATUS result");
+			return STEP_FATAL;
+		}
+		if (!r.has_complete) {
+			s->wait_ns = COPY_POLL_NS;
+			return STEP_WAIT;
+		}
+		if (r.complete != NFS4_OK || r.count != size) {
+			bench_fail(c, "asynchronous COPY ended with %s after %llu of %llu bytes",
+				   bench_status_name(r.complete), (unsigned long long)r.count,
+				   (unsigned long long)size);
+			return STEP_FATAL;
+		}
+		return STEP_NEXT;
+	}
+	return copy_dec_common(s, d, n);
+}
+
+static bool copyrw_enc(struct bench_stream *s, struct nfs4_compound_enc *ce)
+{
+	struct bench_ctx *c = s->ctx;
+	if (s->step != 1)
+		return copy_enc_common(s, ce);
+	if (s->entries == 0) {
+		const struct nfs4_read_args a = {
+			.stateid = s->sess->rsid, .offset = s->offset, .count = c->io_size};
+		return enc_putfh(ce, &c->rfh) && nfs4_enc_op(ce, OP_READ) &&
+		       nfs4_enc_read_args(ce->e, &a);
+	}
+	/* The source holds the payload in every piece (read_setup wrote it
+	 * so, and the READ was checked against it): writing the payload
+	 * writes what was read. */
+	const struct nfs4_write_args a = {
+		.stateid = s->sid, .offset = s->offset, .stable = UNSTABLE4,
+		.data = {payload, c->io_size}};
+	if (!enc_putfh(ce, &s->fh) || !nfs4_enc_op(ce, OP_WRITE) ||
+	    !nfs4_enc_write_args_hdr(ce->e, &a))
+		return false;
+	call_splice(s, payload, c->io_size);
+	return true;
+}
+
+static enum step_result copyrw_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
+{
+	struct bench_ctx *c = s->ctx;
+	if (s->step != 1)
+		return copy_dec_common(s, d, n);
+	EXPECT_OK(s, d, n, OP_PUTFH);
+	if (s->entries == 0) {
+		struct nfs4_read_res r;
+		EXPECT_OK(s, d, n, OP_READ);
+		if (!nfs4_dec_read_res(d, &r)) {
+			bench_fail(c, "malformed READ result");
+			return STEP_FATAL;
+		}
+		if (r.data.len != c->io_size || memcmp(r.data.data, payload, c->io_size) != 0) {
+			bench_fail(c, "READ of the source at %llu: %u bytes, not the data written",
+				   (unsigned long long)s->offset, r.data.len);
+			return STEP_FATAL;
+		}
+		s->entries = 1;
+	} else {
+		struct nfs4_write_res w;
+		EXPECT_OK(s, d, n, OP_WRITE);
+		if (!nfs4_dec_write_res(d, &w) || w.count != c->io_size) {
+			bench_fail(c, "short or malformed WRITE of the copy at %llu",
+				   (unsigned long long)s->offset);
+			return STEP_FATAL;
+		}
+		s->entries = 0;
+		s->offset += c->io_size;
+		if (s->offset >= data_size(c)) {
+			s->step = 2; /* on to COMMIT and CLOSE, step 3 */
+			return STEP_NEXT;
+		}
+	}
+	s->step = 0; /* step 1 again */
+	return STEP_NEXT;
+}
+
 static bool read_plus_enc(struct bench_stream *s, struct nfs4_compound_enc *ce)
 {
 	struct bench_ctx *c = s->ctx;
@@ -723,6 +981,16 @@ static const struct bench_workload wl_write1m = {
 	.io_size = 1u << 20, .setup = write_setup, .op_begin = sequential_op_begin, .enc = write_enc,
 	.dec = write_dec, .teardown = write_teardown,
 };
+static const struct bench_workload wl_copy = {
+	.name = "copy", .desc = "NFSv4.2 server-side COPY of the --file-size file, then COMMIT",
+	.nfs = true, .io_bytes = true, .io_size = 1u << 20, .minor = 2, .setup = read_setup,
+	.op_begin = copy_op_begin, .enc = copy_enc, .dec = copy_dec, .teardown = copy_teardown,
+};
+static const struct bench_workload wl_copyrw = {
+	.name = "copyrw", .desc = "the same copy by the client: READ and WRITE 1 MiB, then COMMIT",
+	.nfs = true, .io_bytes = true, .io_size = 1u << 20, .setup = read_setup,
+	.op_begin = copy_op_begin, .enc = copyrw_enc, .dec = copyrw_dec, .teardown = copy_teardown,
+};
 static const struct bench_workload wl_readdir = {
 	.name = "readdir", .desc = "list a large directory (READDIR until eof)", .nfs = true,
 	.setup = readdir_setup, .op_begin = readdir_op_begin, .enc = readdir_enc,
@@ -731,7 +999,8 @@ static const struct bench_workload wl_readdir = {
 
 const struct bench_workload *const bench_workloads[] = {
 	&wl_null,  &wl_sequence, &wl_getattr, &wl_lookup,  &wl_create,
-	&wl_read4k, &wl_read1m,  &wl_readplus1m, &wl_write4k, &wl_write1m, &wl_readdir, NULL,
+	&wl_read4k, &wl_read1m,  &wl_readplus1m, &wl_write4k, &wl_write1m, &wl_readdir,
+	&wl_copy,   &wl_copyrw,  NULL,
 };
 
 const struct bench_workload *workload_find(const char *name)
