@@ -130,6 +130,7 @@ const struct backend_ops backend_local_ops = {
 	.access = local_access,
 	.setattr = local_setattr,
 	.read = local_read,
+	.read_nowait = local_read_nowait,
 	.write = local_write,
 	.commit = local_commit,
 	.create_file = local_create_file,
