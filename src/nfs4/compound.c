@@ -253,6 +253,10 @@ static bool compound_begin(struct compound_run *run, struct nfs4_server *srv,
 enum { NFS4_RESERVE_MIN = 16 * 1024 };
 
 static _Atomic uint64_t n_rep_too_big, n_rep_too_big_to_cache;
+/* One shared counter: moving to the pool costs far more than it. */
+static _Atomic uint64_t n_inline_deferrals;
+
+uint64_t nfs4_inline_deferrals(void) { return atomic_load(&n_inline_deferrals); }
 
 static enum nfsstat4 count_limit(enum nfsstat4 s)
 {
@@ -635,6 +639,7 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 			/* Tried on the loop, it would have waited: it runs
 			 * again on a worker, with the memory it reserved. */
 			c->would_block = false;
+			atomic_fetch_add_explicit(&n_inline_deferrals, 1, memory_order_relaxed);
 			if (run == &local) {
 				run = malloc(sizeof(*run));
 				if (!run) {

@@ -197,6 +197,11 @@ void nfs4_stall_note(struct nfs4_export *ex, uint64_t end_ns, uint64_t took_ns);
 void nfs4_stall_count_deferral(void);
 uint64_t nfs4_stall_deferrals(void);
 
+/* Operations tried on an event loop (NFS4_OPF_TRY_INLINE) that would have
+ * waited and moved to the worker pool: READs of data not in the page
+ * cache.  For /metrics. */
+uint64_t nfs4_inline_deferrals(void);
+
 /* The operation's reply-size estimate for its decoded arguments. */
 uint32_t nfs4_op_reply_estimate(const struct nfs4_op_desc *desc, const struct nfs4_compound *c,
 				const void *args);
