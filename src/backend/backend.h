@@ -223,6 +223,14 @@ struct backend_ops {
 		    const struct backend_handle *h, uint64_t off, size_t len, void *buf,
 		    size_t *got, bool *eof);
 
+	/* read, but never waiting for a disk: when the range is not all in
+	 * memory (and it is not past the end) nothing is read and
+	 * *would_block is set, for the caller to call read where it may
+	 * wait.  NULL: every read may wait. */
+	int (*read_nowait)(struct backend_export *ex, const struct backend_cred *cred,
+			   const struct backend_handle *h, uint64_t off, size_t len, void *buf,
+			   size_t *got, bool *eof, bool *would_block);
+
 	/* Writes len bytes at off; *committed says how stable they are now. */
 	int (*write)(struct backend_export *ex, const struct backend_cred *cred,
 		     const struct backend_handle *h, uint64_t off, const void *buf, size_t len,

@@ -143,6 +143,7 @@ const struct backend_ops backend_local_ops = {
 	.access = local_access,
 	.setattr = local_setattr,
 	.read = local_read,
+	.read_nowait = local_read_nowait,
 	.write = local_write,
 	.commit = local_commit,
 	.copy = local_copy,

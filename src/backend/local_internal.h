@@ -306,6 +306,9 @@ int local_open_write(const struct backend_cred *cred, struct local_fd *f);
 int local_read(struct backend_export *bex, const struct backend_cred *cred,
 	       const struct backend_handle *h, uint64_t off, size_t len, void *buf,
 	       size_t *got, bool *eof);
+int local_read_nowait(struct backend_export *bex, const struct backend_cred *cred,
+		      const struct backend_handle *h, uint64_t off, size_t len, void *buf,
+		      size_t *got, bool *eof, bool *would_block);
 int local_write(struct backend_export *bex, const struct backend_cred *cred,
 		const struct backend_handle *h, uint64_t off, const void *buf, size_t len,
 		enum backend_stable stable, size_t *written,

@@ -62,9 +62,12 @@ int local_data_type(const struct local_fd *f)
 	return f->fmt == S_IFDIR ? -EISDIR : -EINVAL; /* never open a device or fifo */
 }
 
-int local_read(struct backend_export *bex, const struct backend_cred *cred,
-	       const struct backend_handle *h, uint64_t off, size_t len, void *buf,
-	       size_t *got, bool *eof)
+/* local_read and local_read_nowait: with would_block non-NULL, reads with
+ * RWF_NOWAIT and reports a range not all in the page cache instead of
+ * waiting for it. */
+static int local_read_flags(struct backend_export *bex, const struct backend_cred *cred,
+			    const struct backend_handle *h, uint64_t off, size_t len, void *buf,
+			    size_t *got, bool *eof, bool *would_block)
 {
 	struct local_export *ex = local_export_of(bex);
 	struct local_fd *f;
@@ -93,24 +96,56 @@ int local_read(struct backend_export *bex, const struct backend_cred *cred,
 		*eof = true;
 		goto out;
 	}
-	n = pread(rfd, buf, len, (off_t)off);
+	if (would_block) {
+		struct iovec iov = {.iov_base = buf, .iov_len = len};
+		n = preadv2(rfd, &iov, 1, (off_t)off, RWF_NOWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EOPNOTSUPP)) {
+			*would_block = true; /* EOPNOTSUPP: no RWF_NOWAIT here */
+			goto out;
+		}
+	} else {
+		n = pread(rfd, buf, len, (off_t)off);
+	}
 	if (n < 0) {
 		r = -errno;
 		goto out;
 	}
-	*got = (size_t)n;
-	/* A short read is the end; a full one needs the size to tell, so a
-	 * client reading a 4 KiB file in one call does not come back for
-	 * an empty one. */
-	if ((size_t)n < len)
+	/* A full read needs the size to tell the end, so a client reading a
+	 * 4 KiB file in one call does not come back for an empty one.  A
+	 * short read is the end, but for RWF_NOWAIT, which stops at the first
+	 * page not in memory. */
+	if ((size_t)n < len && !would_block) {
 		*eof = true;
-	else if (fstat(rfd, &st) == 0)
+	} else if (fstat(rfd, &st) == 0) {
 		*eof = off + (uint64_t)n >= (uint64_t)st.st_size;
-	else
+		if ((size_t)n < len && !*eof) {
+			*would_block = true;
+			*eof = false;
+			goto out;
+		}
+	} else {
 		r = -errno;
+		goto out;
+	}
+	*got = (size_t)n;
 out:
 	local_fd_put(ex, f);
 	return r;
+}
+
+int local_read(struct backend_export *bex, const struct backend_cred *cred,
+	       const struct backend_handle *h, uint64_t off, size_t len, void *buf,
+	       size_t *got, bool *eof)
+{
+	return local_read_flags(bex, cred, h, off, len, buf, got, eof, NULL);
+}
+
+int local_read_nowait(struct backend_export *bex, const struct backend_cred *cred,
+		      const struct backend_handle *h, uint64_t off, size_t len, void *buf,
+		      size_t *got, bool *eof, bool *would_block)
+{
+	*would_block = false;
+	return local_read_flags(bex, cred, h, off, len, buf, got, eof, would_block);
 }
 
 int local_write(struct backend_export *bex, const struct backend_cred *cred,

@@ -480,6 +480,16 @@ static int mem_read(struct backend_export *bex, const struct backend_cred *cred,
 	return r;
 }
 
+/* Memory never waits for a disk (the test latency delays names and
+ * attributes only). */
+static int mem_read_nowait(struct backend_export *bex, const struct backend_cred *cred,
+			   const struct backend_handle *h, uint64_t off, size_t len, void *buf,
+			   size_t *got, bool *eof, bool *would_block)
+{
+	*would_block = false;
+	return mem_read(bex, cred, h, off, len, buf, got, eof);
+}
+
 static int mem_write(struct backend_export *bex, const struct backend_cred *cred,
 		     const struct backend_handle *h, uint64_t off, const void *buf, size_t len,
 		     enum backend_stable stable, size_t *written, enum backend_stable *committed)
@@ -760,6 +770,7 @@ const struct backend_ops backend_memory_ops = {
 	.access = mem_access,
 	.setattr = mem_setattr,
 	.read = mem_read,
+	.read_nowait = mem_read_nowait,
 	.write = mem_write,
 	.commit = mem_commit,
 	.copy = mem_copy,

@@ -12,6 +12,10 @@ struct threadpool {
 	pthread_cond_t wake;
 	struct threadpool_task *head, *tail;
 	bool stopping;
+	/* Workers waiting on wake: a task submitted while all are busy
+	 * needs no signal (a busy worker looks at the queue before it
+	 * waits). */
+	unsigned idle;
 	unsigned nthreads;
 	char name[12];
 	pthread_t threads[];
@@ -28,8 +32,11 @@ static void *threadpool_worker(void *arg)
 
 	pthread_mutex_lock(&pool->lock);
 	for (;;) {
-		while (!pool->head && !pool->stopping)
+		while (!pool->head && !pool->stopping) {
+			pool->idle++;
 			pthread_cond_wait(&pool->wake, &pool->lock);
+			pool->idle--;
+		}
 		struct threadpool_task *task = pool->head;
 		if (!task)
 			break; /* stopping and drained */
@@ -78,8 +85,12 @@ void threadpool_submit(struct threadpool *pool, struct threadpool_task *task)
 	else
 		pool->head = task;
 	pool->tail = task;
-	pthread_cond_signal(&pool->wake);
+	bool wake = pool->idle > 0;
 	pthread_mutex_unlock(&pool->lock);
+	/* After the unlock: a worker woken under the lock would only block
+	 * on it at once (most of the pool's futex time under write4k). */
+	if (wake)
+		pthread_cond_signal(&pool->wake);
 }
 
 void threadpool_destroy(struct threadpool *pool)

@@ -177,6 +177,10 @@ static void write_sessions(struct ctl_server *cs, struct ctl_text *t)
 		   "Name and attribute operations sent to the worker pool because their "
 		   "export's back end was answering slowly.",
 		   nfs4_stall_deferrals());
+	metric_u64(t, "ferry_nfs_inline_deferrals_total", "counter",
+		   "READs tried on an event loop whose data was not in memory, sent to the "
+		   "worker pool.",
+		   nfs4_inline_deferrals());
 	metric_u64(t, "ferry_sequence_replay_hits_total", "counter",
 		   "Retransmitted requests answered from a slot's reply cache.", ss.replay_hits);
 	metric_u64(t, "ferry_reply_cache_bytes", "gauge",

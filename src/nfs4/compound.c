@@ -253,6 +253,10 @@ static bool compound_begin(struct compound_run *run, struct nfs4_server *srv,
 enum { NFS4_RESERVE_MIN = 16 * 1024 };
 
 static _Atomic uint64_t n_rep_too_big, n_rep_too_big_to_cache;
+/* One shared counter: moving to the pool costs far more than it. */
+static _Atomic uint64_t n_inline_deferrals;
+
+uint64_t nfs4_inline_deferrals(void) { return atomic_load(&n_inline_deferrals); }
 
 static enum nfsstat4 count_limit(enum nfsstat4 s)
 {
@@ -445,7 +449,9 @@ static enum nfsstat4 compound_run_op(struct nfs4_compound *c, const struct nfs4_
 	 * budgets before it is built; past them the client retries later.
 	 * Small ones are not: they are bounded by the requests in flight,
 	 * and the count would cost every GETATTR. */
-	if (desc->reply_size || desc->reply_max >= NFS4_RESERVE_MIN) {
+	if (c->op_reserved) {
+		c->op_reserved = false; /* reserved on the loop before it moved */
+	} else if (desc->reply_size || desc->reply_max >= NFS4_RESERVE_MIN) {
 		uint32_t need = nfs4_op_reply_estimate(desc, c, args);
 		enum rpc_reserve r =
 			need >= NFS4_RESERVE_MIN ? rpc_request_reserve(c->req, need) : RPC_RESERVED;
@@ -574,6 +580,11 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 		uint64_t t0 = clock_now_ns();
 		bool stalls = (desc->flags & NFS4_OPF_MAY_STALL) && !req->on_worker &&
 			      nfs4_stall_expected(&run->c, t0);
+		/* An operation tried on the loop first goes straight to the
+		 * pool while its export is slow. */
+		if ((desc->flags & NFS4_OPF_TRY_INLINE) && !req->on_worker &&
+		    nfs4_stall_expected(&run->c, t0))
+			stalls = true;
 		if (stalls)
 			nfs4_stall_count_deferral();
 		if (((desc->flags & NFS4_OPF_MAY_BLOCK) || stalls) && !req->on_worker) {
@@ -624,6 +635,28 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 		/* SEQUENCE decides its own size limits, before its slot moves. */
 		if (opnum == OP_SEQUENCE)
 			count_limit(status);
+		if (c->would_block) {
+			/* Tried on the loop, it would have waited: it runs
+			 * again on a worker, with the memory it reserved. */
+			c->would_block = false;
+			atomic_fetch_add_explicit(&n_inline_deferrals, 1, memory_order_relaxed);
+			if (run == &local) {
+				run = malloc(sizeof(*run));
+				if (!run) {
+					run = &local;
+					c = &run->c;
+					status = NFS4ERR_DELAY; /* no memory to move it */
+					goto result;
+				}
+				*run = local;
+				req->prog_state = run;
+			}
+			run->c.op_reserved = true;
+			run->res.count--;
+			e->buf->len = status_off - 4;
+			d->p = op_start;
+			return rpc_dispatch_defer();
+		}
 		if (c->parked) {
 			c->parked = false;
 			if (compound_park(&run, &local, req)) {
@@ -638,6 +671,7 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 			/* Not parked: the handler's status stands. */
 			c = &run->c;
 		}
+	result:
 		if (c->replay) {
 			nfs4_op_stats_count(opnum, run->c.minor, false, t1 - t0);
 			compound_send_replay(run, e);

@@ -57,6 +57,14 @@ struct nfs4_compound {
 	/* With parked: the wait is for the connection's memory budget
 	 * (rpc_request_wait_memory), not ga_wait. */
 	bool mem_wait;
+	/* Set by a handler of an NFS4_OPF_TRY_INLINE operation on an event
+	 * loop that found it would have to wait (data not in memory): the
+	 * dispatcher drops its result and moves the COMPOUND, from this
+	 * operation on, to the worker pool, where it runs again. */
+	bool would_block;
+	/* The operation about to run again on a worker already holds its
+	 * reply's memory reservation from the loop. */
+	bool op_reserved;
 };
 
 /* Flags of an operation in the op table (optable.c).  The dispatcher does
@@ -87,6 +95,12 @@ enum {
 	 * (CREATE, REMOVE, RENAME...): a v4.0 COMPOUND that runs it keeps its
 	 * reply for retransmissions (nfs4/drc40.h). */
 	NFS4_OPF_NOT_IDEMPOTENT = 1u << 8,
+	/* May wait for a disk, but usually finds its data in memory (READ
+	 * from the page cache): tried on the event loop with I/O that does
+	 * not wait, and moved to the worker pool only when the handler says
+	 * it would block (c->would_block), or at once while its export is
+	 * slow (nfs4_stall_*).  A hand-off costs as much as a small READ. */
+	NFS4_OPF_TRY_INLINE = 1u << 9,
 };
 
 /* The hooks of an operation (optable.c).  The dispatcher decodes its
@@ -182,6 +196,11 @@ void nfs4_stall_note(struct nfs4_export *ex, uint64_t end_ns, uint64_t took_ns);
  * slow; the total, for /metrics.  Rare: one shared counter. */
 void nfs4_stall_count_deferral(void);
 uint64_t nfs4_stall_deferrals(void);
+
+/* Operations tried on an event loop (NFS4_OPF_TRY_INLINE) that would have
+ * waited and moved to the worker pool: READs of data not in the page
+ * cache.  For /metrics. */
+uint64_t nfs4_inline_deferrals(void);
 
 /* The operation's reply-size estimate for its decoded arguments. */
 uint32_t nfs4_op_reply_estimate(const struct nfs4_op_desc *desc, const struct nfs4_compound *c,

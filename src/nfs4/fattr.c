@@ -131,8 +131,16 @@ enum nfsstat4 nfs4_fh_getattr(struct nfs4_compound *c, const struct nfs4_fh *fh,
  * otherwise. */
 static struct nfs4_opaque id_string(char s[16], uint32_t id)
 {
-	int n = snprintf(s, 16, "%u", id);
-	return (struct nfs4_opaque){(const uint8_t *)s, (uint32_t)n};
+	/* By hand: snprintf was 1.4% of ferryd's CPU under GETATTR. */
+	char tmp[10];
+	uint32_t n = 0;
+	do {
+		tmp[n++] = (char)('0' + id % 10);
+		id /= 10;
+	} while (id);
+	for (uint32_t i = 0; i < n; i++)
+		s[i] = tmp[n - 1 - i];
+	return (struct nfs4_opaque){(const uint8_t *)s, n};
 }
 
 /* Accepts "1234", "1234@domain" and "name@domain" (our domain, looked up in

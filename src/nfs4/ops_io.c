@@ -66,7 +66,23 @@ NFS4_SERVE(read)
 	size_t got = 0;
 	bool eof = false;
 	struct nfs4_export *ex = c->cfh.export;
-	int rc = ex->ops->read(ex->bex, &c->cred, &c->cfh.bh, offset, count, p, &got, &eof);
+	int rc;
+	if (c->req->on_worker) {
+		rc = ex->ops->read(ex->bex, &c->cred, &c->cfh.bh, offset, count, p, &got, &eof);
+	} else {
+		/* On an event loop (NFS4_OPF_TRY_INLINE): only what is in
+		 * memory; the rest is read on a worker. */
+		bool would_block = true;
+		rc = ex->ops->read_nowait ? ex->ops->read_nowait(ex->bex, &c->cred, &c->cfh.bh,
+								 offset, count, p, &got, &eof,
+								 &would_block)
+					  : 0;
+		if (rc == 0 && would_block) {
+			nfs4_enc_read_res_finish(res, off, false, 0);
+			c->would_block = true;
+			return NFS4ERR_DELAY; /* not sent: the dispatcher moves the op */
+		}
+	}
 	if (rc) {
 		nfs4_enc_read_res_finish(res, off, false, 0);
 		return nfs4_errno_to_status(rc);

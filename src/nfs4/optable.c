@@ -54,6 +54,7 @@ static bool dec_none(struct xdr_dec *d, void *args)
 #define ROFS (NFS4_OPF_ROFS | NFS4_OPF_NEED_FH)
 #define SETSID NFS4_OPF_SETS_STATEID
 #define STALL NFS4_OPF_MAY_STALL
+#define INLINE NFS4_OPF_TRY_INLINE
 #define NIDEM NFS4_OPF_NOT_IDEMPOTENT
 
 /* Sizes of what the handlers encode. */
@@ -283,7 +284,7 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	OP(OP_PUTFH, putfh, 0, 2, 0, SIZE(0), NO_SID),
 	OP0(OP_PUTPUBFH, putpubfh, 0, 2, 0, SIZE(0)),
 	OP0(OP_PUTROOTFH, putrootfh, 0, 2, 0, SIZE(0)),
-	OP(OP_READ, read, 0, 2, FH | BLOCK, SIZE_FN(reply_read), SID_FN(sid_read)),
+	OP(OP_READ, read, 0, 2, FH | INLINE, SIZE_FN(reply_read), SID_FN(sid_read)),
 	OP(OP_READDIR, readdir, 0, 2, FH | STALL, SIZE_FN(reply_readdir), NO_SID),
 	OP0(OP_READLINK, readlink, 0, 2, FH, SIZE(4 + BACKEND_PATH_MAX)),
 	OP(OP_REMOVE, remove, 0, 2, ROFS | STALL | CHG | NIDEM, SIZE(CHANGE_INFO), NO_SID),

@@ -196,6 +196,21 @@ void rpc_conn_wake_memory_waiters_locked(struct rpc_conn *conn)
 	}
 }
 
+void rpc_server_tune_malloc(void)
+{
+	/* glibc's defaults cost a 1 MiB READ more than its copy: a reply
+	 * buffer past the mmap threshold is a fresh mapping, and once the
+	 * threshold has risen an arena whose free top passes the trim
+	 * threshold (twice the largest chunk freed) gives it back to the
+	 * kernel at once; either way the next buffer faults in and zeroes
+	 * every page again (a quarter of ferryd's CPU under ferry-bench
+	 * read1m).  Buffers up to 4 MiB (a 1 MiB READ or WRITE with its
+	 * headers) come from the arenas, and they keep what is freed;
+	 * the memory of a burst goes back after it (trim_run). */
+	mallopt(M_MMAP_THRESHOLD, RPC_MALLOC_MMAP_THRESHOLD);
+	mallopt(M_TRIM_THRESHOLD, RPC_MALLOC_TRIM_THRESHOLD);
+}
+
 static void trim_run(struct threadpool_task *task)
 {
 	struct rpc_server *srv =

@@ -133,6 +133,7 @@ int rpc_server_listen(struct rpc_server *srv, const char *hostport, uint16_t *bo
 
 int rpc_server_start(struct rpc_server *srv)
 {
+	rpc_server_tune_malloc();
 	srv->pool = threadpool_create("worker", srv->opts.workers);
 	if (!srv->pool)
 		return -ENOMEM;

@@ -216,6 +216,14 @@ void rpc_conn_wake_memory_waiters_locked(struct rpc_conn *conn);
  * no longer counted, gives the allocator's free pages back to the system. */
 void rpc_server_trim_after_burst(struct rpc_server *srv);
 
+/* The allocator's thresholds for large buffers (process-wide; once, as
+ * the server starts). */
+enum {
+	RPC_MALLOC_MMAP_THRESHOLD = 4 << 20,
+	RPC_MALLOC_TRIM_THRESHOLD = 64 << 20,
+};
+void rpc_server_tune_malloc(void);
+
 /* conn_limit.c: connections open in all and per client address. */
 int rpc_conn_limits_init(struct rpc_server *srv);
 void rpc_conn_limits_fini(struct rpc_server *srv);

@@ -128,6 +128,31 @@ static void test_setattr_then_getattr(void **state)
 	struct nfs4_bitmap none = {{0}};
 	assert_memory_equal(&attrsset, &none, sizeof(none));
 	inproc_done(&r);
+
+	/* Owners go out as decimal strings, the shortest and the longest. */
+	static const char *const owners[] = {"0", "4000000000", "10"};
+	for (size_t i = 0; i < sizeof(owners) / sizeof(owners[0]); i++) {
+		uint32_t len = (uint32_t)strlen(owners[i]);
+		inproc_begin(&a, "sa", 2, 0);
+		inproc_putfh(&a, fh, fhlen);
+		inproc_op(&a, OP_SETATTR);
+		xdr_encode_opaque_fixed(&a.e, zero_stateid, 16);
+		nfs4_encode_bitmap(&a.e, &own);
+		xdr_encode_u32(&a.e, 4 + ((len + 3) & ~3u));
+		xdr_encode_opaque(&a.e, owners[i], len);
+		inproc_op(&a, OP_GETATTR);
+		nfs4_encode_bitmap(&a.e, &own);
+		inproc_call(ip, &a, &r);
+		assert_int_equal(r.status, NFS4_OK);
+		assert_int_equal(inproc_next(&r, OP_PUTFH), NFS4_OK);
+		assert_int_equal(inproc_next(&r, OP_SETATTR), NFS4_OK);
+		assert_true(nfs4_decode_bitmap(&r.d, &attrsset, &extra));
+		assert_int_equal(inproc_next(&r, OP_GETATTR), NFS4_OK);
+		assert_true(nfs4_decode_bitmap(&r.d, &got, &extra));
+		assert_int_equal(u32_of(&r.d), 4 + ((len + 3) & ~3u));
+		expect_utf8(&r.d, owners[i]);
+		inproc_done(&r);
+	}
 }
 
 static uint32_t setattr_status(struct inproc *ip, unsigned other, uint32_t words)
