@@ -205,8 +205,13 @@ void rpc_server_tune_malloc(void)
 	 * kernel at once; either way the next buffer faults in and zeroes
 	 * every page again (a quarter of ferryd's CPU under ferry-bench
 	 * read1m).  Buffers up to 4 MiB (a 1 MiB READ or WRITE with its
-	 * headers) come from the arenas, and they keep what is freed;
-	 * the memory of a burst goes back after it (trim_run). */
+	 * headers) come from the arenas, and they keep up to 16 MiB free at
+	 * their top; the memory of a burst goes back after it (trim_run).
+	 * Not more: malloc_trim gives back the top of the main arena only,
+	 * so a worker's arena keeps what its trim threshold lets it keep
+	 * (at 64 MiB, 30-40 MiB stayed resident after a burst; at 16 MiB,
+	 * read1m costs about 600 us of server CPU against 300 at 64 MiB and
+	 * 850 with glibc's defaults: DECISIONS.md). */
 	mallopt(M_MMAP_THRESHOLD, RPC_MALLOC_MMAP_THRESHOLD);
 	mallopt(M_TRIM_THRESHOLD, RPC_MALLOC_TRIM_THRESHOLD);
 }

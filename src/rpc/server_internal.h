@@ -220,7 +220,7 @@ void rpc_server_trim_after_burst(struct rpc_server *srv);
  * the server starts). */
 enum {
 	RPC_MALLOC_MMAP_THRESHOLD = 4 << 20,
-	RPC_MALLOC_TRIM_THRESHOLD = 64 << 20,
+	RPC_MALLOC_TRIM_THRESHOLD = 16 << 20,
 };
 void rpc_server_tune_malloc(void);
 
