@@ -80,13 +80,12 @@ NFS4_SERVE0(restorefh)
 	return NFS4_OK;
 }
 
-/* Resolves name in the current directory into *out. */
+/* Resolves name in the current directory, which the caller found to be a
+ * directory (nfs4_need_dir: once per operation, it costs the back end a
+ * getattr), into *out. */
 static enum nfsstat4 lookup_name(struct nfs4_compound *c, const char *name, struct nfs4_fh *out)
 {
-	struct backend_attr dattr;
-	enum nfsstat4 st = nfs4_need_dir(c, &dattr);
-	if (st != NFS4_OK)
-		return st;
+	enum nfsstat4 st;
 	if (c->cfh.kind == NFS4_FH_PSEUDO) {
 		struct nfs4_pseudo_node *child = nfs4_pseudo_lookup(c->cfh.node, name);
 		if (!child)
@@ -167,6 +166,9 @@ NFS4_SERVE(secinfo)
 	char name[BACKEND_NAME_MAX + 1];
 	enum nfsstat4 st = nfs4_name_from_wire(a->name, name);
 	if (st != NFS4_OK)
+		return st;
+	struct backend_attr dattr;
+	if ((st = nfs4_need_dir(c, &dattr)) != NFS4_OK)
 		return st;
 	struct nfs4_fh fh;
 	st = lookup_name(c, name, &fh);
