@@ -46,6 +46,7 @@ static void local_export_free(struct local_export *ex)
 		local_lease_fini(ex);
 		local_fd_cache_destroy(ex);
 	}
+	local_dirsnap_fini(ex);
 	if (ex->root_fd >= 0)
 		close(ex->root_fd);
 	free(ex);
@@ -74,6 +75,7 @@ static int local_export_open(const char *path, const char *state_dir, struct bac
 	snprintf(ex->path, sizeof(ex->path), "%s", path);
 	local_lease_init(ex);
 	local_dirwatch_init(ex);
+	local_dirsnap_init(ex);
 	ex->root_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (ex->root_fd < 0) {
 		r = -errno;

@@ -324,11 +324,69 @@ int local_link(struct backend_export *bex, const struct backend_cred *cred,
 	return r;
 }
 
+/* Describes entry name of dfd for a listing: its attributes by name (so
+ * that an entry is never opened) and its handle, the one known (hlen
+ * bytes at known, for the inode ino) when the name still names that
+ * inode, else made by name.  Handle and attributes need search permission
+ * and a name still there on our file system; otherwise the entry goes out
+ * without them (both NULL).  A rename on the host between the calls can
+ * pair them wrongly, which READDIR's attributes (a snapshot, revalidated by
+ * GETATTR on the handle) tolerate. */
+static void local_readdir_describe(struct local_export *ex, int dfd, const char *name,
+				   uint64_t ino, const uint8_t *known, uint8_t hlen,
+				   struct backend_dirent *ent, struct backend_handle *h,
+				   struct backend_attr *a)
+{
+	struct statx stx;
+
+	if (statx(dfd, name, AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC,
+		  STATX_BASIC_STATS | STATX_BTIME, &stx) != 0 ||
+	    makedev(stx.stx_dev_major, stx.stx_dev_minor) != ex->dev)
+		return;
+	if (hlen && stx.stx_ino == ino) {
+		memcpy(h->data, known, hlen);
+		h->len = hlen;
+	} else if (local_handle_child(ex, dfd, name, h) != 0) {
+		return;
+	}
+	local_attr_fill(&stx, a);
+	ent->handle = h;
+	ent->attr = a;
+}
+
+/* Serves a listing from a snapshot, from the entry after cookie.  1 when
+ * the snapshot does not know cookie (list directly then). */
+static int local_readdir_snap(struct local_export *ex, int dfd, const struct local_dirsnap *s,
+			      uint64_t cookie, backend_dirent_fn fn, void *ctx, bool *eof)
+{
+	size_t i;
+
+	if (!local_dirsnap_find(s, cookie, &i))
+		return 1;
+	for (; i < s->n; i++) {
+		const struct local_dirsnap_ent *e = &s->ents[i];
+		struct backend_dirent ent = {
+			.name = s->bytes + e->name_off, .namelen = e->namelen, .cookie = e->cookie};
+		struct backend_handle h;
+		struct backend_attr a;
+
+		local_readdir_describe(ex, dfd, ent.name, e->ino,
+				       (const uint8_t *)s->bytes + e->handle_off, e->hlen, &ent, &h,
+				       &a);
+		if (!fn(ctx, &ent))
+			return 0;
+	}
+	*eof = true;
+	return 0;
+}
+
 /* Cookies are getdents64 d_off values (the position after the entry) plus
  * LOCAL_COOKIE_BIAS.  ext4 (and xfs, btrfs) make d_off from the name's
  * hash or a persistent index, so a cookie stays valid across calls,
  * server restarts, and the removal of other entries; lseek takes it
- * back. */
+ * back.  A directory listed again while unchanged is served from a
+ * snapshot of its names and handles (local_dirsnap.c), with the same
+ * cookies. */
 int local_readdir(struct backend_export *bex, const struct backend_cred *cred,
 		  const struct backend_handle *dir, uint64_t cookie, backend_dirent_fn fn,
 		  void *ctx, bool *eof)
@@ -336,6 +394,8 @@ int local_readdir(struct backend_export *bex, const struct backend_cred *cred,
 	struct local_export *ex = local_export_of(bex);
 	uint64_t buf[2048]; /* 16 KiB, aligned for the records */
 	char path[LOCAL_PROC_FD_PATH];
+	struct local_dirsnap *snap = NULL;
+	struct statx dstx;
 	struct local_fd *d;
 	int r, dfd;
 
@@ -353,7 +413,18 @@ int local_readdir(struct backend_export *bex, const struct backend_cred *cred,
 		r = -errno;
 		goto out;
 	}
-	if (cookie != 0 && lseek(dfd, (off_t)(cookie - LOCAL_COOKIE_BIAS), SEEK_SET) < 0) {
+	/* The directory's times before anything of it is read: a snapshot
+	 * matching them shows the directory as it is now. */
+	if (local_statx(dfd, &dstx) == 0)
+		snap = local_dirsnap_get(ex, d, dfd, &dstx);
+	if (snap) {
+		r = local_readdir_snap(ex, dfd, snap, cookie, fn, ctx, eof);
+		local_dirsnap_put(ex, snap);
+		if (r == 0)
+			goto out_close;
+		r = 0;
+	}
+	if (lseek(dfd, cookie != 0 ? (off_t)(cookie - LOCAL_COOKIE_BIAS) : 0, SEEK_SET) < 0) {
 		r = -errno;
 		goto out_close;
 	}
@@ -373,28 +444,13 @@ int local_readdir(struct backend_export *bex, const struct backend_cred *cred,
 			struct backend_dirent ent = { .name = de->d_name };
 			struct backend_handle h;
 			struct backend_attr a;
-			struct statx stx;
 
 			off += de->d_reclen;
 			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 				continue;
 			ent.namelen = strlen(de->d_name);
 			ent.cookie = (uint64_t)de->d_off + LOCAL_COOKIE_BIAS;
-			/* Handle and attributes need search permission and a
-			 * name still there on our file system; otherwise the
-			 * entry goes out without them (both NULL).  Both come
-			 * from the name, without opening it: a rename on the
-			 * host between the two calls can pair them wrongly,
-			 * which READDIR's attributes (a snapshot, revalidated
-			 * by GETATTR on the handle) tolerate. */
-			if (statx(dfd, de->d_name, AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC,
-				  STATX_BASIC_STATS | STATX_BTIME, &stx) == 0 &&
-			    makedev(stx.stx_dev_major, stx.stx_dev_minor) == ex->dev &&
-			    local_handle_child(ex, dfd, de->d_name, &h) == 0) {
-				local_attr_fill(&stx, &a);
-				ent.handle = &h;
-				ent.attr = &a;
-			}
+			local_readdir_describe(ex, dfd, de->d_name, 0, NULL, 0, &ent, &h, &a);
 			if (!fn(ctx, &ent))
 				goto out_close;
 		}

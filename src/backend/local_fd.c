@@ -127,6 +127,11 @@ static uint64_t local_fd_hash(const struct backend_handle *h)
 	return x;
 }
 
+static uint64_t local_ino_hash(uint64_t ino)
+{
+	return ino * 0x9e3779b97f4a7c15ull;
+}
+
 static void local_fd_free(struct local_fd *f)
 {
 	int rfd = atomic_load(&f->rfd);
@@ -181,6 +186,7 @@ static void local_lru_push(struct local_export *ex, struct local_fd *f)
 static struct local_fd *local_fd_unhash(struct local_export *ex, struct local_fd *f)
 {
 	hashtable_remove(&ex->fds, &f->node);
+	hashtable_remove(&ex->fds_by_ino, &f->ino_node);
 	local_lru_unlink(ex, f);
 	f->cached = false;
 	return f->refs == 0 ? f : NULL;
@@ -229,6 +235,7 @@ static struct local_fd *local_fd_insert(struct local_export *ex, const struct ba
 		return old;
 	}
 	hashtable_insert(&ex->fds, &f->node, local_fd_hash(h));
+	hashtable_insert(&ex->fds_by_ino, &f->ino_node, local_ino_hash(f->ino));
 	local_lru_push(ex, f);
 	/* Evict idle entries from the cold end; entries in use stay and the
 	 * cache runs over its size until they are put. */
@@ -251,6 +258,32 @@ struct local_fd *local_fd_cached(struct local_export *ex, const struct backend_h
 
 	pthread_mutex_lock(&ex->lock);
 	f = local_fd_find(ex, h);
+	if (f) {
+		f->refs++;
+		if (ex->lru_head != f) {
+			local_lru_unlink(ex, f);
+			local_lru_push(ex, f);
+		}
+	}
+	pthread_mutex_unlock(&ex->lock);
+	return f;
+}
+
+struct local_fd *local_fd_cached_ino(struct local_export *ex, uint64_t ino)
+{
+	struct hashtable_node *n;
+	struct local_fd *f = NULL;
+
+	pthread_mutex_lock(&ex->lock);
+	hashtable_for_each_hash(n, &ex->fds_by_ino, local_ino_hash(ino))
+	{
+		struct local_fd *c = hashtable_entry(n, struct local_fd, ino_node);
+
+		if (c->ino == ino) {
+			f = c;
+			break;
+		}
+	}
 	if (f) {
 		f->refs++;
 		if (ex->lru_head != f) {
@@ -394,15 +427,22 @@ int local_fd_cache_init(struct local_export *ex)
 	r = hashtable_init(&ex->fds, LOCAL_FD_BUCKETS);
 	if (r != 0)
 		return r;
+	r = hashtable_init(&ex->fds_by_ino, LOCAL_FD_BUCKETS);
+	if (r != 0) {
+		hashtable_fini(&ex->fds);
+		return r;
+	}
 	ex->lru_head = ex->lru_tail = NULL;
 	r = pthread_mutex_init(&ex->lock, NULL);
 	if (r != 0) {
+		hashtable_fini(&ex->fds_by_ino);
 		hashtable_fini(&ex->fds);
 		return -r;
 	}
 	fd = local_handle_open(ex, &ex->root);
 	if (fd < 0) {
 		pthread_mutex_destroy(&ex->lock);
+		hashtable_fini(&ex->fds_by_ino);
 		hashtable_fini(&ex->fds);
 		return fd;
 	}
@@ -416,6 +456,7 @@ int local_fd_cache_init(struct local_export *ex)
 	}
 	if (r != 0) {
 		pthread_mutex_destroy(&ex->lock);
+		hashtable_fini(&ex->fds_by_ino);
 		hashtable_fini(&ex->fds);
 		return r;
 	}
@@ -430,6 +471,7 @@ void local_fd_cache_destroy(struct local_export *ex)
 	for (struct hashtable_node *n = hashtable_iter_first(&it, &ex->fds); n;
 	     n = hashtable_iter_next(&it))
 		local_fd_free(hashtable_entry(n, struct local_fd, node));
+	hashtable_fini(&ex->fds_by_ino);
 	hashtable_fini(&ex->fds);
 	ex->lru_head = ex->lru_tail = NULL;
 	pthread_mutex_destroy(&ex->lock);

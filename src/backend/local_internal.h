@@ -27,7 +27,17 @@ enum {
 	 * the file handle type (an int). */
 	LOCAL_HANDLE_HDR = 4,
 	LOCAL_PROC_FD_PATH = 32,
+	/* Directory listing snapshots (local_dirsnap.c): per export, and the
+	 * most entries and bytes (names and handles) one may hold. */
+	LOCAL_DIRSNAP_SLOTS = 4,
+	LOCAL_DIRSNAP_MAX_ENTRIES = 1 << 17,
+	LOCAL_DIRSNAP_MAX_BYTES = 16 << 20,
 };
+
+/* A directory unchanged for this long is listed into a snapshot: a change
+ * after it cannot share its ctime, whatever the file system's timestamp
+ * granularity (local_dirsnap.c). */
+#define LOCAL_DIRSNAP_SETTLE_NS 1000000000LL
 
 /* One object the export has open.  pfd and the identity fields never
  * change while the entry lives; refs, the list links and the lease fields
@@ -53,6 +63,7 @@ struct local_fd {
 	bool cached; /* false: out of the table, closed by the last put */
 	bool pinned; /* the export root: never evicted */
 	struct hashtable_node node; /* in the export's table, keyed by handle */
+	struct hashtable_node ino_node; /* in its table by inode number */
 	struct local_fd *lprev, *lnext;
 };
 
@@ -93,6 +104,38 @@ struct local_dirwatch_svc {
 	pthread_t thread;
 };
 
+/* One directory's listing as it was when the directory had this inode,
+ * ctime and mtime (local_dirsnap.c).  Immutable once built; refs and used
+ * are guarded by struct local_snaps.lock. */
+struct local_dirsnap_ent {
+	uint64_t cookie; /* d_off + LOCAL_COOKIE_BIAS: resumes after this entry */
+	uint64_t ino;    /* d_ino */
+	uint32_t name_off, handle_off; /* into bytes; the name NUL-terminated */
+	uint8_t namelen;
+	uint8_t hlen; /* 0: no handle was made (made by name when served) */
+};
+
+struct local_dirsnap {
+	struct backend_handle dir;
+	uint64_t dir_ino;
+	struct statx_timestamp ctime, mtime;
+	struct local_dirsnap_ent *ents; /* cookies increasing */
+	size_t n, cap;
+	char *bytes;
+	size_t nbytes, bytes_cap;
+	unsigned refs;
+	uint64_t used; /* for eviction: the table's clock at the last use */
+};
+
+/* The export's snapshots.  lock order: see core/lock_order.h, level 6a (a
+ * leaf: nothing is called under it but memory management). */
+struct local_snaps {
+	pthread_mutex_t lock;
+	struct local_dirsnap *slot[LOCAL_DIRSNAP_SLOTS];
+	struct backend_handle building[LOCAL_DIRSNAP_SLOTS]; /* len 0: free */
+	uint64_t clock;
+};
+
 struct local_export {
 	int root_fd; /* O_RDONLY|O_DIRECTORY: also the mount fd for handles */
 	dev_t dev;   /* of the root: every object must be on it */
@@ -105,9 +148,14 @@ struct local_export {
 	/* The cache below.  lock order: see core/lock_order.h, level 6. */
 	pthread_mutex_t lock;
 	struct hashtable fds; /* struct local_fd, by handle */
+	/* The same entries by inode number: an open descriptor keeps its
+	 * inode, so no other object of the file system can have that number
+	 * while the entry lives (local_lookup). */
+	struct hashtable fds_by_ino;
 	struct local_fd *lru_head, *lru_tail; /* most recent first */
 	struct local_lease_svc leases;
 	struct local_dirwatch_svc dirwatch;
+	struct local_snaps snaps;
 	char path[BACKEND_PATH_MAX];
 };
 
@@ -154,6 +202,11 @@ int local_fd_get(struct local_export *ex, const struct backend_handle *h, struct
  * opens anything. */
 struct local_fd *local_fd_cached(struct local_export *ex, const struct backend_handle *h);
 void local_fd_put(struct local_export *ex, struct local_fd *f);
+
+/* The cached entry of inode ino, referenced, or NULL; never opens
+ * anything.  The entry's descriptor keeps the inode, so a name found with
+ * this inode number on the export's file system names this very object. */
+struct local_fd *local_fd_cached_ino(struct local_export *ex, uint64_t ino);
 
 /* Puts an object the caller just opened (pfd, O_PATH) into the cache under
  * h.  Takes pfd in every case. */
@@ -352,6 +405,23 @@ int local_clone(struct backend_export *bex, const struct backend_cred *cred,
 		const struct backend_handle *dst, uint64_t dst_off, uint64_t len);
 int local_advise(struct backend_export *bex, const struct backend_handle *h, uint64_t off,
 		 uint64_t len, enum backend_advice advice);
+
+/* ---- local_dirsnap.c: directory listing snapshots ---- */
+void local_dirsnap_init(struct local_export *ex);
+void local_dirsnap_fini(struct local_export *ex);
+
+/* A referenced snapshot of directory d (dfd: d opened for reading, in the
+ * caller's identity; dstx: d's statx, read before anything else of the
+ * listing), valid while d keeps dstx's inode, ctime and mtime; may build
+ * one (listing dfd from its start, moving its offset).  NULL when there is
+ * none to be had now: list directly.  Release with local_dirsnap_put. */
+struct local_dirsnap *local_dirsnap_get(struct local_export *ex, const struct local_fd *d,
+					int dfd, const struct statx *dstx);
+void local_dirsnap_put(struct local_export *ex, struct local_dirsnap *s);
+
+/* The index of the entry after cookie (0: the first); false when cookie
+ * is not one of the snapshot's. */
+bool local_dirsnap_find(const struct local_dirsnap *s, uint64_t cookie, size_t *idx);
 
 /* ---- local_dir.c ---- */
 

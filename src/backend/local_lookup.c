@@ -53,35 +53,33 @@ int local_describe(struct local_export *ex, int pfd, struct backend_handle *out,
 	return 0;
 }
 
-/* Handle and attributes of dirfd/name when the object is in the cache:
- * name_to_handle_at on the name, then statx of the cached descriptor, so
- * handle and attributes describe the same inode (two calls, no open).  The
- * handle's walk is the permission check: it needs search permission on the
- * directory under the caller's identity.  1: not cached. */
+/* Handle and attributes of dirfd/name when the object is in the cache, in
+ * one system call: statx of the name gives its attributes, inode number
+ * and mount, and a cached entry of that inode (whose open descriptor
+ * keeps the number from being reused) gives the handle.  The walk is the
+ * permission check: it needs search permission on the directory under the
+ * caller's identity.  1: not cached, or on another mount (the open below
+ * gives the answer, EXDEV for a mount point). */
 static int local_lookup_cached(struct local_export *ex, int dirfd, const char *name,
 			       struct backend_handle *out, struct backend_attr *attr)
 {
 	struct local_fd *f;
 	struct statx stx;
-	int r = local_handle_child(ex, dirfd, name, out);
 
-	/* A mount point of a file system without handles: the open below
-	 * gives the answer (EXDEV). */
-	if (r == -EOPNOTSUPP || r == -EOVERFLOW)
+	if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_STATX_SYNC_AS_STAT,
+		  STATX_BASIC_STATS | STATX_BTIME | STATX_MNT_ID, &stx) != 0)
+		return -errno;
+	if (!(stx.stx_mask & STATX_MNT_ID) || stx.stx_mnt_id != (uint64_t)ex->mount_id ||
+	    makedev(stx.stx_dev_major, stx.stx_dev_minor) != ex->dev)
 		return 1;
-	if (r != 0)
-		return r;
-	f = local_fd_cached(ex, out);
+	f = local_fd_cached_ino(ex, stx.stx_ino);
 	if (!f)
 		return 1;
-	r = local_statx(f->pfd, &stx);
-	/* nlink 0: the name went away since the handle was made. */
-	if (r == 0 && stx.stx_nlink == 0)
-		r = 1;
-	if (r == 0 && attr)
+	*out = f->handle;
+	if (attr)
 		local_attr_fill(&stx, attr);
 	local_fd_put(ex, f);
-	return r;
+	return 0;
 }
 
 int local_lookup(struct backend_export *bex, const struct backend_cred *cred,

@@ -363,6 +363,17 @@ static void report_json(FILE *f, const struct bench_opts *o, const struct bench_
 	} else {
 		fprintf(f, ",\"server\":null");
 	}
+	/* A readdir op is a whole listing: its cost per entry shows whether
+	 * a listing grows linearly with the directory. */
+	if (strcmp(o->workload->name, "readdir") == 0) {
+		fprintf(f, ",\"listing\":{\"entries\":%u", o->dir_entries);
+		if (o->server_pid && r->server_before.ok && r->server_after.ok && st->ops &&
+		    o->dir_entries)
+			fprintf(f, ",\"server_cpu_us_per_entry\":%.4f",
+				(r->server_after.cpu_s - r->server_before.cpu_s) * 1e6 /
+					((double)st->ops * o->dir_entries));
+		fprintf(f, "}");
+	}
 	fprintf(f, "}\n");
 }
 
@@ -397,6 +408,9 @@ static void report_table(FILE *f, const struct bench_opts *o, const struct bench
 		fprintf(f, "; server (pid %d) CPU %.2f s = %.2f us/op, peak RSS %.1f MiB",
 			(int)o->server_pid, cpu, per_op_us(cpu, st->ops),
 			(double)r->server_after.hwm_kb / 1024.0);
+		if (strcmp(o->workload->name, "readdir") == 0 && st->ops && o->dir_entries)
+			fprintf(f, ", %.3f us per entry listed",
+				cpu * 1e6 / ((double)st->ops * o->dir_entries));
 	}
 	fputc('\n', f);
 	if (o->workload->nfs && r->slots_granted)

@@ -54,6 +54,9 @@
  *      guards too), or the memory back end's tree
  *      (struct mem_export.lock).  Taken by op handlers with at most level 1
  *      held: the state module never calls the back end with 2..5 held.
+ *  6a. back end: the local back end's directory listing snapshots (struct
+ *      local_snaps.lock, backend/local_dirsnap.c).  A leaf: taken with
+ *      nothing held or under 5b, and only memory is managed under it.
  *   7. rpc: a connection's lock (struct rpc_conn.lock): its output queue,
  *      epoll interest and pending outgoing calls.
  *   8. rpc: an event loop's message queue lock (struct rpc_loop.msg_lock).

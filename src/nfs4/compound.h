@@ -27,6 +27,12 @@ struct nfs4_compound {
 	struct nfs4_fh cfh;    /* current filehandle; kind NFS4_FH_NONE if unset */
 	struct nfs4_fh sfh;    /* saved filehandle */
 	struct backend_cred cred; /* the caller on cfh's export, squashed */
+	/* The directory the last LOOKUP of this COMPOUND found: an object's
+	 * type never changes, so a LOOKUP from it needs no getattr to know
+	 * that it is one (a path walk is LOOKUP after LOOKUP).  known_dir.len
+	 * 0: none. */
+	struct nfs4_export *known_dir_export;
+	struct backend_handle known_dir;
 	bool error_body;       /* the handler encoded a body for its error */
 	/* v4.1: the current stateid (RFC 8881 16.2.3.1.2). */
 	struct nfs4_stateid current_stateid;

@@ -80,13 +80,14 @@ NFS4_SERVE0(restorefh)
 	return NFS4_OK;
 }
 
-/* Resolves name in the current directory into *out. */
-static enum nfsstat4 lookup_name(struct nfs4_compound *c, const char *name, struct nfs4_fh *out)
+/* Resolves name in the current directory, which the caller found to be a
+ * directory (nfs4_need_dir: once per operation, it costs the back end a
+ * getattr), into *out. */
+static enum nfsstat4 lookup_name(struct nfs4_compound *c, const char *name, struct nfs4_fh *out,
+				 bool *is_dir)
 {
-	struct backend_attr dattr;
-	enum nfsstat4 st = nfs4_need_dir(c, &dattr);
-	if (st != NFS4_OK)
-		return st;
+	enum nfsstat4 st;
+	*is_dir = false;
 	if (c->cfh.kind == NFS4_FH_PSEUDO) {
 		struct nfs4_pseudo_node *child = nfs4_pseudo_lookup(c->cfh.node, name);
 		if (!child)
@@ -112,21 +113,41 @@ static enum nfsstat4 lookup_name(struct nfs4_compound *c, const char *name, stru
 	if (rc)
 		return nfs4_errno_to_status(rc);
 	nfs4_fh_from_object(&c->srv->exports, ex, &bh, out);
+	*is_dir = attr.type == BACKEND_DIR;
 	return NFS4_OK;
+}
+
+static bool lookup_from_known_dir(const struct nfs4_compound *c)
+{
+	return c->cfh.kind == NFS4_FH_EXPORT && c->known_dir.len &&
+	       c->known_dir_export == c->cfh.export && c->known_dir.len == c->cfh.bh.len &&
+	       memcmp(c->known_dir.data, c->cfh.bh.data, c->known_dir.len) == 0;
 }
 
 NFS4_SERVE(lookup)
 {
 	char name[BACKEND_NAME_MAX + 1];
-	struct backend_attr dattr;
-	enum nfsstat4 st = nfs4_need_dir_name(c, a->name, name, &dattr);
+	enum nfsstat4 st;
+	if (lookup_from_known_dir(c)) {
+		st = nfs4_name_from_wire(a->name, name);
+	} else {
+		struct backend_attr dattr;
+		st = nfs4_need_dir_name(c, a->name, name, &dattr);
+	}
 	if (st != NFS4_OK)
 		return st;
 	struct nfs4_fh fh;
-	st = lookup_name(c, name, &fh);
-	if (st == NFS4_OK)
-		nfs4_compound_set_cfh(c, &fh);
-	return st;
+	bool is_dir;
+	st = lookup_name(c, name, &fh, &is_dir);
+	if (st != NFS4_OK)
+		return st;
+	nfs4_compound_set_cfh(c, &fh);
+	c->known_dir.len = 0;
+	if (is_dir && fh.kind == NFS4_FH_EXPORT) {
+		c->known_dir_export = fh.export;
+		c->known_dir = fh.bh;
+	}
+	return NFS4_OK;
 }
 
 NFS4_SERVE0(lookupp)
@@ -168,8 +189,12 @@ NFS4_SERVE(secinfo)
 	enum nfsstat4 st = nfs4_name_from_wire(a->name, name);
 	if (st != NFS4_OK)
 		return st;
+	struct backend_attr dattr;
+	if ((st = nfs4_need_dir(c, &dattr)) != NFS4_OK)
+		return st;
 	struct nfs4_fh fh;
-	st = lookup_name(c, name, &fh);
+	bool is_dir;
+	st = lookup_name(c, name, &fh, &is_dir);
 	if (st != NFS4_OK)
 		return st;
 	/* AUTH_SYS and AUTH_NONE are what Ferry serves, strongest first.

@@ -341,3 +341,129 @@ int setup_remove(struct bench_session *ss, const struct bench_fh *dir, const cha
 	snprintf(what, sizeof(what), "removing %s", name);
 	return sx_run(ss, &x, what);
 }
+
+/* --- many names of one directory per COMPOUND ----------------------------- */
+
+/* Directories of tens of thousands of entries are made and emptied many
+ * names per round trip: PUTFH dir, then per file OPEN (create) CLOSE PUTFH
+ * dir, or REMOVE for each name. */
+enum { SXB_MAX_OPS = 64, SXB_TOUCH_PER_CALL = 16, SXB_REMOVE_PER_CALL = 32 };
+
+struct sxb {
+	const struct bench_fh *dir;
+	const char *fmt; /* the names: fmt with one unsigned index */
+	unsigned first, count;
+	bool remove;
+	uint32_t ops[SXB_MAX_OPS];
+	unsigned nops;
+};
+
+static bool sxb_op(struct sxb *x, struct nfs4_compound_enc *ce, uint32_t op)
+{
+	if (x->nops >= SXB_MAX_OPS)
+		return false;
+	x->ops[x->nops++] = op;
+	return nfs4_enc_op(ce, op);
+}
+
+static bool sxb_putfh(struct sxb *x, struct nfs4_compound_enc *ce)
+{
+	const struct nfs4_putfh_args a = {.fh = bench_fh_opaque(x->dir)};
+	return sxb_op(x, ce, OP_PUTFH) && nfs4_enc_putfh_args(ce->e, &a);
+}
+
+static bool sxb_enc(struct bench_stream *s, struct nfs4_compound_enc *ce)
+{
+	struct sxb *x = s->arg;
+	bool ok = true;
+	x->nops = 0;
+	ok = sxb_putfh(x, ce);
+	for (unsigned i = 0; ok && i < x->count; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), x->fmt, x->first + i);
+		if (x->remove) {
+			const struct nfs4_remove_args a = {.name = nfs4_opaque_str(name)};
+			ok = sxb_op(x, ce, OP_REMOVE) && nfs4_enc_remove_args(ce->e, &a);
+			continue;
+		}
+		struct sx one = {0};
+		const struct nfs4_close_args cl = {.stateid = bench_current_stateid};
+		ok = sx_enc_open(&one, ce, s, OPEN4_SHARE_ACCESS_WRITE, true, name) &&
+		     x->nops < SXB_MAX_OPS;
+		if (ok)
+			x->ops[x->nops++] = OP_OPEN;
+		ok = ok && sxb_op(x, ce, OP_CLOSE) && nfs4_enc_close_args(ce->e, &cl);
+		if (ok && i + 1 < x->count)
+			ok = sxb_putfh(x, ce);
+	}
+	return ok;
+}
+
+static enum step_result sxb_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
+{
+	struct sxb *x = s->arg;
+	for (unsigned i = 0; i < x->nops; i++) {
+		uint32_t op = x->ops[i];
+		int rc = session_res(s, d, &n, op);
+		if (rc < 0)
+			return STEP_FATAL;
+		if (rc == 0)
+			return session_failed(s);
+		bool ok = true;
+		if (op == OP_OPEN) {
+			struct nfs4_open_res r;
+			ok = nfs4_dec_open_res(d, &r);
+		} else if (op == OP_CLOSE) {
+			struct nfs4_close_res r;
+			ok = nfs4_dec_close_res(d, &r);
+		} else if (op == OP_REMOVE) {
+			struct nfs4_remove_res r;
+			ok = nfs4_dec_remove_res(d, &r);
+		}
+		if (!ok) {
+			bench_fail(s->ctx, "malformed %s result", bench_op_name(op));
+			return STEP_FATAL;
+		}
+	}
+	return STEP_DONE;
+}
+
+static int sxb_run(struct bench_session *ss, const struct bench_fh *dir, const char *fmt,
+		   unsigned first, unsigned count, bool remove, unsigned *done)
+{
+	unsigned per = remove ? SXB_REMOVE_PER_CALL : SXB_TOUCH_PER_CALL;
+	/* SEQUENCE and PUTFH, then 1 (REMOVE) or 3 (OPEN CLOSE PUTFH) per name. */
+	uint32_t maxops = ss->fore.maxoperations;
+	unsigned fit = maxops > 2 ? (remove ? maxops - 2 : (maxops - 1) / 3) : 1;
+	if (per > fit)
+		per = fit ? fit : 1;
+	*done = 0;
+	while (*done < count) {
+		struct sxb x = {.dir = dir, .fmt = fmt, .first = first + *done, .remove = remove};
+		x.count = count - *done < per ? count - *done : per;
+		enum step_result r = session_run_sync(&ss->ctl, sxb_enc, sxb_dec, &x);
+		if (r != STEP_DONE) {
+			if (r != STEP_FATAL && !ss->ctx->failed)
+				bench_fail(ss->ctx, "setup: %s names of a directory: %s returned %s",
+					   remove ? "removing" : "creating",
+					   bench_op_name(ss->ctl.err_op),
+					   bench_status_name(ss->ctl.err_status));
+			return -1;
+		}
+		*done += x.count;
+	}
+	return 0;
+}
+
+int setup_touch_many(struct bench_session *ss, const struct bench_fh *dir, const char *fmt,
+		     unsigned count, unsigned *made)
+{
+	return sxb_run(ss, dir, fmt, 0, count, false, made);
+}
+
+int setup_remove_many(struct bench_session *ss, const struct bench_fh *dir, const char *fmt,
+		      unsigned count)
+{
+	unsigned done;
+	return sxb_run(ss, dir, fmt, 0, count, true, &done);
+}

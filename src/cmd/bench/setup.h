@@ -30,6 +30,14 @@ int setup_remove(struct bench_session *ss, const struct bench_fh *dir, const cha
 /* The same where the name may be gone already (NFS4ERR_NOENT is fine). */
 int setup_remove_if_there(struct bench_session *ss, const struct bench_fh *dir, const char *name);
 
+/* Empty files named fmt (one unsigned conversion) with 0 .. count-1, as
+ * many per COMPOUND as the session takes; *made counts those made. */
+int setup_touch_many(struct bench_session *ss, const struct bench_fh *dir, const char *fmt,
+		     unsigned count, unsigned *made);
+/* REMOVE of the names setup_touch_many made, many per COMPOUND. */
+int setup_remove_many(struct bench_session *ss, const struct bench_fh *dir, const char *fmt,
+		      unsigned count);
+
 /* Fills c->file_mode_attrs and c->dir_mode_attrs (before any of the above). */
 int setup_attrs_init(struct bench_ctx *c);
 

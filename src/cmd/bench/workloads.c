@@ -852,13 +852,8 @@ static int readdir_setup(struct bench_ctx *c)
 	if (setup_workdir(c) || setup_mkdir(ss, &c->workdir_fh, "dir", &c->dir_fh))
 		return -1;
 	c->dir_made = true;
-	for (unsigned i = 0; i < c->opts.dir_entries; i++) {
-		char name[32];
-		snprintf(name, sizeof(name), "e%07u", i);
-		if (setup_touch(ss, &c->dir_fh, name))
-			return -1;
-		c->files_made = i + 1;
-	}
+	if (setup_touch_many(ss, &c->dir_fh, "e%07u", c->opts.dir_entries, &c->files_made))
+		return -1;
 	static const unsigned attrs[] = {FATTR4_TYPE,	  FATTR4_CHANGE,      FATTR4_SIZE,
 					 FATTR4_FILEID,	  FATTR4_MODE,	      FATTR4_NUMLINKS,
 					 FATTR4_OWNER,	  FATTR4_OWNER_GROUP, FATTR4_SPACE_USED,
@@ -873,11 +868,7 @@ static void readdir_teardown(struct bench_ctx *c)
 {
 	struct bench_session *ss = ctl_session(c);
 	if (!c->failed && !c->opts.keep && c->dir_made) {
-		for (unsigned i = 0; i < c->files_made && !c->failed; i++) {
-			char name[32];
-			snprintf(name, sizeof(name), "e%07u", i);
-			setup_remove(ss, &c->dir_fh, name);
-		}
+		setup_remove_many(ss, &c->dir_fh, "e%07u", c->files_made);
 		if (!c->failed)
 			setup_remove(ss, &c->workdir_fh, "dir");
 	}
