@@ -63,16 +63,11 @@ int local_copy(struct backend_export *bex, const struct backend_cred *cred,
 		goto out;
 	if ((r = local_data_type(fs)) != 0 || (r = local_data_type(fd)) != 0)
 		goto out;
-	rfd = local_fd_data(ex, fs);
+	rfd = local_open_read(ex, cred, fs);
 	if (rfd < 0) {
 		r = rfd;
 		goto out;
 	}
-	r = local_cred_enter(cred);
-	if (r == 0)
-		r = local_may_read(fs, cred);
-	if (r != 0)
-		goto out;
 	wfd = local_open_write(cred, fd);
 	if (wfd < 0) {
 		r = wfd;

@@ -355,6 +355,10 @@ int local_data_type(const struct local_fd *f);
 /* A descriptor for writing f, opened as cred (see local_io.c); the caller
  * closes it.  Leaves the thread in cred's identity. */
 int local_open_write(const struct backend_cred *cred, struct local_fd *f);
+/* f's shared descriptor for reading (owned by f: not to be closed), once
+ * cred may read f; -errno otherwise.  Leaves the thread in cred's
+ * identity. */
+int local_open_read(struct local_export *ex, const struct backend_cred *cred, struct local_fd *f);
 
 int local_read(struct backend_export *bex, const struct backend_cred *cred,
 	       const struct backend_handle *h, uint64_t off, size_t len, void *buf,

@@ -7,6 +7,19 @@
 
 #include "backend/local_internal.h"
 
+/* The cached read descriptor serves every reader: the permission check is
+ * the one open would make, done for the caller (local_may_read). */
+int local_open_read(struct local_export *ex, const struct backend_cred *cred, struct local_fd *f)
+{
+	int rfd = local_fd_data(ex, f);
+	if (rfd < 0)
+		return rfd;
+	int r = local_cred_enter(cred);
+	if (r == 0)
+		r = local_may_read(f, cred);
+	return r != 0 ? r : rfd;
+}
+
 /* A descriptor for writing, opened under the caller's identity so the
  * kernel applies open's permission checks (and ETXTBSY, EROFS, immutable
  * files).  Not cached: a file held open for writing cannot be executed on
@@ -82,16 +95,11 @@ static int local_read_flags(struct backend_export *bex, const struct backend_cre
 	r = local_data_type(f);
 	if (r != 0)
 		goto out;
-	rfd = local_fd_data(ex, f);
+	rfd = local_open_read(ex, cred, f);
 	if (rfd < 0) {
 		r = rfd;
 		goto out;
 	}
-	r = local_cred_enter(cred);
-	if (r == 0)
-		r = local_may_read(f, cred);
-	if (r != 0)
-		goto out;
 	if (off > INT64_MAX) {
 		*eof = true;
 		goto out;

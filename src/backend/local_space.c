@@ -73,16 +73,11 @@ int local_seek(struct backend_export *bex, const struct backend_cred *cred,
 		r = -ENXIO;
 		goto out;
 	}
-	rfd = local_fd_data(ex, f);
+	rfd = local_open_read(ex, cred, f);
 	if (rfd < 0) {
 		r = rfd;
 		goto out;
 	}
-	r = local_cred_enter(cred);
-	if (r == 0)
-		r = local_may_read(f, cred);
-	if (r != 0)
-		goto out;
 	/* The descriptor is shared, but nothing reads through its position
 	 * (pread only): moving it is harmless. */
 	off_t pos = lseek(rfd, (off_t)off, what == BACKEND_SEEK_DATA ? SEEK_DATA : SEEK_HOLE);
@@ -118,16 +113,11 @@ int local_clone(struct backend_export *bex, const struct backend_cred *cred,
 		r = -EFBIG;
 	if (r != 0)
 		goto out;
-	rfd = local_fd_data(ex, sf);
+	rfd = local_open_read(ex, cred, sf);
 	if (rfd < 0) {
 		r = rfd;
 		goto out;
 	}
-	r = local_cred_enter(cred);
-	if (r == 0)
-		r = local_may_read(sf, cred);
-	if (r != 0)
-		goto out;
 	wfd = local_open_write(cred, df);
 	if (wfd < 0) {
 		r = wfd;

@@ -181,20 +181,6 @@ NFS4_SERVE(read_plus)
 	return NFS4_OK;
 }
 
-/* The "current stateid" of RFC 8881 16.2.3.1.2 (seqid 1, other all zeros):
- * the dispatcher resolves CLONE's destination stateid; the source is
- * resolved here. */
-static enum nfsstat4 resolve_current(const struct nfs4_compound *c, struct nfs4_stateid *sid)
-{
-	static const uint8_t zeros[sizeof(sid->other)];
-	if (c->minor < 1 || sid->seqid != 1 || memcmp(sid->other, zeros, sizeof(zeros)) != 0)
-		return NFS4_OK;
-	if (!c->has_current_stateid)
-		return NFS4ERR_BAD_STATEID;
-	*sid = c->current_stateid;
-	return NFS4_OK;
-}
-
 /* CLONE from the saved filehandle's file into the current one's (RFC 7862
  * 15.13).  The ranges follow the rules of 15.13.3: offsets aligned to
  * clone_blksize, the count too unless the range ends at the source's end;
@@ -215,7 +201,9 @@ NFS4_SERVE(clone)
 	if (c->sfh.export != c->cfh.export)
 		return NFS4ERR_XDEV;
 	struct nfs4_stateid src_sid = a->src_stateid;
-	if ((st = resolve_current(c, &src_sid)) != NFS4_OK)
+	/* The dispatcher resolves the destination's current stateid (RFC
+	 * 8881 16.2.3.1.2); the source's is resolved here. */
+	if ((st = nfs4_compound_resolve_stateid(c, &src_sid)) != NFS4_OK)
 		return st;
 	uint64_t src_off = a->src_offset, dst_off = a->dst_offset, count = a->count;
 	if (src_off > src.size)
@@ -227,8 +215,7 @@ NFS4_SERVE(clone)
 		return NFS4ERR_INVAL;
 	if (!range_fits(dst_off, count))
 		return NFS4ERR_FBIG;
-	bool same = c->sfh.bh.len == c->cfh.bh.len &&
-		    memcmp(c->sfh.bh.data, c->cfh.bh.data, c->cfh.bh.len) == 0;
+	bool same = nfs4_fh_equal(&c->sfh, &c->cfh);
 	if (same && count > 0 && src_off < dst_off + count && dst_off < src_off + count)
 		return NFS4ERR_INVAL;
 	struct nfs4_export *ex = c->cfh.export;
