@@ -487,6 +487,20 @@ static void compound_take_stateid(struct nfs4_compound *c, size_t body_off)
  * c->mem_wait set): moves the run to the heap (once), takes the park handle
  * and registers the wait.  False, with ga_wait freed, when it cannot wait:
  * its status stands. */
+/* The run moved off the stack, so that it outlives this call (deferred to
+ * a worker or parked); false when there is no memory for it. */
+static bool compound_run_keep(struct compound_run **runp, struct compound_run *local)
+{
+	if (*runp != local)
+		return true;
+	struct compound_run *run = malloc(sizeof(*run));
+	if (!run)
+		return false;
+	*run = *local;
+	*runp = run;
+	return true;
+}
+
 static bool compound_park(struct compound_run **runp, struct compound_run *local,
 			  struct rpc_request *req)
 {
@@ -494,13 +508,9 @@ static bool compound_park(struct compound_run **runp, struct compound_run *local
 	struct nfs4_ga_wait *w = run->c.ga_wait;
 	bool mem_wait = run->c.mem_wait;
 	run->c.mem_wait = false;
-	if (run == local) {
-		run = malloc(sizeof(*run));
-		if (!run)
-			goto fail;
-		*run = *local;
-		*runp = run;
-	}
+	if (!compound_run_keep(runp, local))
+		goto fail;
+	run = *runp;
 	if (mem_wait) {
 		req->prog_state = run;
 		if (rpc_request_wait_memory(req))
@@ -588,15 +598,9 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 		if (stalls)
 			nfs4_stall_count_deferral();
 		if (((desc->flags & NFS4_OPF_MAY_BLOCK) || stalls) && !req->on_worker) {
-			if (run == &local) {
-				run = malloc(sizeof(*run));
-				if (!run) {
-					run = &local;
-					goto serve; /* no memory to move: serve it here */
-				}
-				*run = local;
-				req->prog_state = run;
-			}
+			if (!compound_run_keep(&run, &local))
+				goto serve; /* no memory to move: serve it here */
+			req->prog_state = run;
 			/* The worker decodes this operation again. */
 			d->p = op_start;
 			return rpc_dispatch_defer();
@@ -640,17 +644,11 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 			 * again on a worker, with the memory it reserved. */
 			c->would_block = false;
 			atomic_fetch_add_explicit(&n_inline_deferrals, 1, memory_order_relaxed);
-			if (run == &local) {
-				run = malloc(sizeof(*run));
-				if (!run) {
-					run = &local;
-					c = &run->c;
-					status = NFS4ERR_DELAY; /* no memory to move it */
-					goto result;
-				}
-				*run = local;
-				req->prog_state = run;
+			if (!compound_run_keep(&run, &local)) {
+				status = NFS4ERR_DELAY; /* no memory to move it */
+				goto result;
 			}
+			req->prog_state = run;
 			run->c.op_reserved = true;
 			run->res.count--;
 			e->buf->len = status_off - 4;
