@@ -29,21 +29,13 @@ void nfs4_referring_call_list_get(const struct nfs4_referring_call_list *r, uint
 		       referring_call_item, out);
 }
 
-XDR_ITEM(referring_call_list)
+XDR_LIST_OF(referring_call_list)
 
-static bool xdr_cb_sequence_args(struct xdr_stream *x, struct nfs4_cb_sequence_args *a)
-{
-	struct nfs4_referring_call_list scratch;
-	if (xdr_is_dec(x))
-		a->items = NULL;
-	return xdr_sessionid(x, &a->sessionid) && xdr_u32(x, &a->sequenceid) &&
-	       xdr_u32(x, &a->slotid) && xdr_u32(x, &a->highest_slotid) &&
-	       xdr_bool(x, &a->cachethis) &&
-	       xdr_list(x, UINT32_MAX, &a->lists, a->items, sizeof(*a->items),
-			xdr_referring_call_list_item, &scratch);
-}
-
-NFS4_CODEC_PAIR(cb_sequence_args, struct nfs4_cb_sequence_args)
+NFS4_CODEC_TYPE(cb_sequence_args, struct nfs4_cb_sequence_args, a,
+		xdr_sessionid(x, &a->sessionid) && xdr_u32(x, &a->sequenceid) &&
+		xdr_u32(x, &a->slotid) && xdr_u32(x, &a->highest_slotid) &&
+		xdr_bool(x, &a->cachethis) &&
+		xdr_referring_call_list_list(x, &a->lists, &a->items))
 
 NFS4_CODEC_TYPE(cb_sequence_res, struct nfs4_cb_sequence_res, r,
 		xdr_sessionid(x, &r->sessionid) && xdr_u32(x, &r->sequenceid) &&
@@ -69,19 +61,11 @@ NFS4_CODEC_TYPE(cb_notify_lock_args, struct nfs4_cb_notify_lock_args, a,
 NFS4_CODEC_TYPE(notify, struct nfs4_notify, n,
 		xdr_bitmap(x, &n->mask, &n->extra) && xdr_opaque(x, UINT32_MAX, &n->vals))
 
-XDR_ITEM(notify)
+XDR_LIST_OF(notify)
 
-static bool xdr_cb_notify_args(struct xdr_stream *x, struct nfs4_cb_notify_args *a)
-{
-	struct nfs4_notify scratch;
-	if (xdr_is_dec(x))
-		a->items = NULL;
-	return xdr_stateid(x, &a->stateid) && xdr_fh(x, &a->fh) &&
-	       xdr_list(x, UINT32_MAX, &a->changes, a->items, sizeof(*a->items), xdr_notify_item,
-			&scratch);
-}
-
-NFS4_CODEC_PAIR(cb_notify_args, struct nfs4_cb_notify_args)
+NFS4_CODEC_TYPE(cb_notify_args, struct nfs4_cb_notify_args, a,
+		xdr_stateid(x, &a->stateid) && xdr_fh(x, &a->fh) &&
+		xdr_notify_list(x, &a->changes, &a->items))
 
 static bool xdr_notify_entry(struct xdr_stream *x, struct nfs4_notify_entry *n)
 {

@@ -232,15 +232,11 @@ static bool xdr_cb_sec_parms(struct xdr_stream *x, struct nfs4_cb_sec_parms *p)
 
 NFS4_CODEC_PAIR(cb_sec_parms, struct nfs4_cb_sec_parms)
 
-XDR_ITEM(cb_sec_parms)
+XDR_LIST_OF(cb_sec_parms)
 
 static bool xdr_cb_sec_list(struct xdr_stream *x, struct nfs4_cb_sec_list *s)
 {
-	struct nfs4_cb_sec_parms scratch;
-	if (xdr_is_dec(x))
-		s->items = NULL;
-	return xdr_list(x, UINT32_MAX, &s->l, s->items, sizeof(*s->items), xdr_cb_sec_parms_item,
-			&scratch);
+	return xdr_cb_sec_parms_list(x, &s->l, &s->items);
 }
 
 NFS4_CODEC_TYPE(create_session_args, struct nfs4_create_session_args, a,
@@ -257,30 +253,40 @@ NFS4_CODEC_TYPE(create_session_res, struct nfs4_create_session_res, r,
 NFS4_CODEC_TYPE(destroy_session_args, struct nfs4_destroy_session_args, a,
 		xdr_sessionid(x, &a->sessionid))
 
-/* SEQUENCE is on every v4.1 request: one bounds check, no per-field ones. */
+/* SEQUENCE is on every v4.1 request: one bounds check, no per-field ones.
+ * Its arguments and result begin alike: sessionid, sequenceid, slotid,
+ * highest_slotid; sequence_head spans those and the `tail` bytes of fixed
+ * fields that follow, which the caller steps through *p. */
+XDR_HOT bool xdr_sequence_head(struct xdr_stream *x, size_t tail, uint8_t **p,
+			       struct nfs4_sessionid *sessionid, uint32_t *sequenceid,
+			       uint32_t *slotid, uint32_t *highest_slotid)
+{
+	*p = xdr_span(x, NFS4_SESSIONID_SIZE + 12 + tail);
+	if (!*p)
+		return false;
+	xdr_span_fixed(x, p, NFS4_SESSIONID_SIZE, sessionid->data);
+	xdr_span_u32(x, p, sequenceid);
+	xdr_span_u32(x, p, slotid);
+	xdr_span_u32(x, p, highest_slotid);
+	return true;
+}
+
 XDR_HOT bool xdr_sequence_args(struct xdr_stream *x, struct nfs4_sequence_args *a)
 {
-	uint8_t *p = xdr_span(x, NFS4_SESSIONID_SIZE + 16);
-	if (!p)
-		return false;
-	xdr_span_fixed(x, &p, NFS4_SESSIONID_SIZE, a->sessionid.data);
-	xdr_span_u32(x, &p, &a->sequenceid);
-	xdr_span_u32(x, &p, &a->slotid);
-	xdr_span_u32(x, &p, &a->highest_slotid);
-	return xdr_span_bool(x, &p, &a->cachethis);
+	uint8_t *p;
+	return xdr_sequence_head(x, 4, &p, &a->sessionid, &a->sequenceid, &a->slotid,
+				 &a->highest_slotid) &&
+	       xdr_span_bool(x, &p, &a->cachethis);
 }
 
 NFS4_CODEC_PAIR(sequence_args, struct nfs4_sequence_args)
 
 XDR_HOT bool xdr_sequence_res(struct xdr_stream *x, struct nfs4_sequence_res *r)
 {
-	uint8_t *p = xdr_span(x, NFS4_SESSIONID_SIZE + 20);
-	if (!p)
+	uint8_t *p;
+	if (!xdr_sequence_head(x, 8, &p, &r->sessionid, &r->sequenceid, &r->slotid,
+			       &r->highest_slotid))
 		return false;
-	xdr_span_fixed(x, &p, NFS4_SESSIONID_SIZE, r->sessionid.data);
-	xdr_span_u32(x, &p, &r->sequenceid);
-	xdr_span_u32(x, &p, &r->slotid);
-	xdr_span_u32(x, &p, &r->highest_slotid);
 	xdr_span_u32(x, &p, &r->target_highest_slotid);
 	xdr_span_u32(x, &p, &r->status_flags);
 	return true;
@@ -358,18 +364,10 @@ NFS4_CODEC_TYPE(secinfo, struct nfs4_secinfo, s,
 		(s->flavor != RPCSEC_GSS || (xdr_opaque(x, NFS4_OPAQUE_LIMIT, &s->gss_oid) &&
 		xdr_u32(x, &s->gss_qop) && xdr_u32(x, &s->gss_service))))
 
-XDR_ITEM(secinfo)
+XDR_LIST_OF(secinfo)
 
-static bool xdr_secinfo_res(struct xdr_stream *x, struct nfs4_secinfo_res *r)
-{
-	struct nfs4_secinfo scratch;
-	if (xdr_is_dec(x))
-		r->items = NULL;
-	return xdr_list(x, UINT32_MAX, &r->l, r->items, sizeof(*r->items), xdr_secinfo_item,
-			&scratch);
-}
-
-NFS4_CODEC_PAIR(secinfo_res, struct nfs4_secinfo_res)
+NFS4_CODEC_TYPE(secinfo_res, struct nfs4_secinfo_res, r,
+		xdr_secinfo_list(x, &r->l, &r->items))
 
 NFS4_CODEC_TYPE(secinfo_no_name_args, struct nfs4_secinfo_no_name_args, a,
 		xdr_u32(x, &a->style))

@@ -131,6 +131,22 @@ typedef bool xdr_item_fn(struct xdr_stream *x, void *item);
 bool xdr_list(struct xdr_stream *x, uint32_t max, struct nfs4_list *l, const void *items,
 	      size_t size, xdr_item_fn *item, void *scratch);
 
+/* xdr_NAME_item and xdr_NAME_list(x, l, &items): a list of struct nfs4_NAME
+ * (bounded by the record) kept as struct nfs4_list with the `items` to
+ * encode next to it, which a decode sets to NULL.  One per item type, so
+ * every list of it is described the same way. */
+#define XDR_LIST_OF(name)                                                          \
+	XDR_ITEM(name)                                                             \
+	static bool xdr_##name##_list(struct xdr_stream *x, struct nfs4_list *l,   \
+				      const struct nfs4_##name **items)            \
+	{                                                                          \
+		struct nfs4_##name scratch;                                        \
+		if (xdr_is_dec(x))                                                 \
+			*items = NULL;                                             \
+		return xdr_list(x, UINT32_MAX, l, *items, sizeof(scratch),         \
+				xdr_##name##_item, &scratch);                      \
+	}
+
 /* A list of items of wire_size bytes each (stateids, statuses, referring
  * calls): decoded as a pointer to its bytes, which the _get accessors read
  * through xdr_fixed_item; encoded from those bytes or, when items (size
