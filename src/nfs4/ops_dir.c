@@ -261,7 +261,7 @@ NFS4_SERVE(rename)
 NFS4_SERVE(link)
 {
 	char name[BACKEND_NAME_MAX + 1];
-	enum nfsstat4 name_st = nfs4_name_from_wire(a->newname, name);
+	enum nfsstat4 name_st = nfs4_name_from_wire(a->name, name);
 	if (c->sfh.kind == NFS4_FH_NONE)
 		return NFS4ERR_NOFILEHANDLE;
 	struct backend_attr dattr, oattr;

@@ -29,8 +29,13 @@ NFS4_CODEC_PAIR(change_info, struct nfs4_change_info)
 NFS4_CODEC_TYPE(name_args, struct nfs4_name_args, a,
 		xdr_component(x, &a->name))
 
-NFS4_CODEC_TYPE(stateid_args, struct nfs4_stateid_args, a,
-		xdr_stateid(x, &a->stateid))
+/* Inlined into both directions: it is also the result of CLOSE and LOCK. */
+XDR_HOT bool xdr_stateid_args(struct xdr_stream *x, struct nfs4_stateid_args *a)
+{
+	return xdr_stateid(x, &a->stateid);
+}
+
+NFS4_CODEC_PAIR(stateid_args, struct nfs4_stateid_args)
 
 NFS4_CODEC_TYPE(clientid_args, struct nfs4_clientid_args, a,
 		xdr_u64(x, &a->clientid))

@@ -104,13 +104,15 @@ NFS4_CODEC_DECL(change_info, struct nfs4_change_info);
  * operation that takes them; the operations' own names (nfs4_OP_args and
  * its nfs4_enc_/nfs4_dec_ pair) are aliases next to each operation. */
 
-/* component4 or xattrkey4: LOOKUP, SECINFO, REMOVE, GETXATTR, REMOVEXATTR. */
+/* component4 or xattrkey4: LOOKUP, SECINFO, REMOVE, LINK, GETXATTR, REMOVEXATTR. */
 struct nfs4_name_args {
 	struct nfs4_opaque name;
 };
 NFS4_CODEC_DECL(name_args, struct nfs4_name_args);
 
-/* stateid4: DELEGRETURN, FREE_STATEID, OFFLOAD_CANCEL, OFFLOAD_STATUS. */
+/* stateid4: DELEGRETURN, FREE_STATEID, OFFLOAD_CANCEL, OFFLOAD_STATUS; also
+ * the result of OPEN_CONFIRM, OPEN_DOWNGRADE, CLOSE, LOCK and LOCKU
+ * (nfs4_stateid_res). */
 struct nfs4_stateid_args {
 	struct nfs4_stateid stateid;
 };

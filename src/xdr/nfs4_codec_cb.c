@@ -133,9 +133,6 @@ NFS4_CODEC_PAIR(cb_offload_args, struct nfs4_cb_offload_args)
 NFS4_CODEC_TYPE(cb_recall_any_args, struct nfs4_cb_recall_any_args, a,
 		xdr_u32(x, &a->objects_to_keep) && xdr_bitmap(x, &a->type_mask, &a->extra))
 
-NFS4_CODEC_TYPE(cb_recallable_obj_avail_args, struct nfs4_cb_recallable_obj_avail_args, a,
-		xdr_cb_recall_any_args(x, &a->a))
-
 NFS4_CODEC_TYPE(cb_recall_slot_args, struct nfs4_cb_recall_slot_args, a,
 		xdr_u32(x, &a->target_highest_slotid))
 

@@ -187,12 +187,11 @@ struct nfs4_cb_recall_any_args {
 
 NFS4_CODEC_DECL(cb_recall_any_args, struct nfs4_cb_recall_any_args);
 
-/* CB_RECALLABLE_OBJ_AVAIL4args is CB_RECALL_ANY4args. */
-struct nfs4_cb_recallable_obj_avail_args {
-	struct nfs4_cb_recall_any_args a;
-};
-
-NFS4_CODEC_DECL(cb_recallable_obj_avail_args, struct nfs4_cb_recallable_obj_avail_args);
+/* CB_RECALLABLE_OBJ_AVAIL4args is CB_RECALL_ANY4args (a typedef in the
+ * RFC's XDR). */
+#define nfs4_cb_recallable_obj_avail_args nfs4_cb_recall_any_args
+#define nfs4_enc_cb_recallable_obj_avail_args nfs4_enc_cb_recall_any_args
+#define nfs4_dec_cb_recallable_obj_avail_args nfs4_dec_cb_recall_any_args
 
 /* --- CB_RECALL_SLOT, CB_WANTS_CANCELLED -------------------------------- */
 

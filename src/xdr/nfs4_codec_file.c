@@ -10,9 +10,6 @@ XDR_HOT bool xdr_putfh_args(struct xdr_stream *x, struct nfs4_putfh_args *a)
 
 NFS4_CODEC_PAIR(putfh_args, struct nfs4_putfh_args)
 
-NFS4_CODEC_TYPE(getfh_res, struct nfs4_getfh_res, r,
-		xdr_fh(x, &r->fh))
-
 NFS4_CODEC_TYPE(openattr_args, struct nfs4_openattr_args, a,
 		xdr_bool(x, &a->createdir))
 
@@ -209,9 +206,6 @@ NFS4_CODEC_TYPE(rename_args, struct nfs4_rename_args, a,
 
 NFS4_CODEC_TYPE(rename_res, struct nfs4_rename_res, r,
 		xdr_change_info(x, &r->source_cinfo) && xdr_change_info(x, &r->target_cinfo))
-
-NFS4_CODEC_TYPE(link_args, struct nfs4_link_args, a,
-		xdr_component(x, &a->newname))
 
 NFS4_CODEC_TYPE(readlink_res, struct nfs4_readlink_res, r,
 		xdr_opaque(x, UINT32_MAX, &r->link))

@@ -40,10 +40,10 @@ struct nfs4_putfh_args {
 };
 NFS4_CODEC_DECL(putfh_args, struct nfs4_putfh_args);
 
-struct nfs4_getfh_res {
-	struct nfs4_opaque fh;
-};
-NFS4_CODEC_DECL(getfh_res, struct nfs4_getfh_res);
+/* GETFH4resok is PUTFH4args: one nfs_fh4. */
+#define nfs4_getfh_res nfs4_putfh_args
+#define nfs4_enc_getfh_res nfs4_enc_putfh_args
+#define nfs4_dec_getfh_res nfs4_dec_putfh_args
 
 /* LOOKUP, SECINFO: the name looked up. */
 #define nfs4_lookup_args nfs4_name_args
@@ -228,10 +228,10 @@ struct nfs4_rename_res {
 };
 NFS4_CODEC_DECL(rename_res, struct nfs4_rename_res);
 
-struct nfs4_link_args {
-	struct nfs4_opaque newname;
-};
-NFS4_CODEC_DECL(link_args, struct nfs4_link_args);
+/* LINK: the new name. */
+#define nfs4_link_args nfs4_name_args
+#define nfs4_enc_link_args nfs4_enc_name_args
+#define nfs4_dec_link_args nfs4_dec_name_args
 
 struct nfs4_readlink_res {
 	struct nfs4_opaque link;

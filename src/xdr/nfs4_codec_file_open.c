@@ -138,13 +138,6 @@ NFS4_CODEC_TYPE(open_downgrade_args, struct nfs4_open_downgrade_args, a,
 NFS4_CODEC_TYPE(close_args, struct nfs4_close_args, a,
 		xdr_u32(x, &a->seqid) && xdr_stateid(x, &a->stateid))
 
-XDR_HOT bool xdr_stateid_res(struct xdr_stream *x, struct nfs4_stateid_res *r)
-{
-	return xdr_stateid(x, &r->stateid);
-}
-
-NFS4_CODEC_PAIR(stateid_res, struct nfs4_stateid_res)
-
 /* --- locks ---------------------------------------------------------------------------- */
 
 static bool xdr_locker(struct xdr_stream *x, struct nfs4_locker *l)

@@ -104,10 +104,9 @@ struct nfs4_close_args {
 NFS4_CODEC_DECL(close_args, struct nfs4_close_args);
 
 /* OPEN_CONFIRM, OPEN_DOWNGRADE, CLOSE, LOCK and LOCKU answer a stateid. */
-struct nfs4_stateid_res {
-	struct nfs4_stateid stateid;
-};
-NFS4_CODEC_DECL(stateid_res, struct nfs4_stateid_res);
+#define nfs4_stateid_res nfs4_stateid_args
+#define nfs4_enc_stateid_res nfs4_enc_stateid_args
+#define nfs4_dec_stateid_res nfs4_dec_stateid_args
 #define nfs4_open_confirm_res nfs4_stateid_res
 #define nfs4_open_downgrade_res nfs4_stateid_res
 #define nfs4_close_res nfs4_stateid_res

@@ -294,17 +294,9 @@ XDR_HOT bool xdr_sequence_res(struct xdr_stream *x, struct nfs4_sequence_res *r)
 
 NFS4_CODEC_PAIR(sequence_res, struct nfs4_sequence_res)
 
-/* The arguments and the result have one layout (the direction's meaning
- * differs, not its wire form). */
-#define XDR_BIND_CONN(x, b)                                                        \
-	(xdr_sessionid((x), &(b)->sessionid) && xdr_u32((x), &(b)->dir) &&         \
-	 xdr_bool((x), &(b)->use_conn_in_rdma_mode))
-
-NFS4_CODEC_TYPE(bind_conn_to_session_args, struct nfs4_bind_conn_to_session_args, a,
-		XDR_BIND_CONN(x, a))
-
-NFS4_CODEC_TYPE(bind_conn_to_session_res, struct nfs4_bind_conn_to_session_res, r,
-		XDR_BIND_CONN(x, r))
+NFS4_CODEC_TYPE(bind_conn, struct nfs4_bind_conn, b,
+		xdr_sessionid(x, &b->sessionid) && xdr_u32(x, &b->dir) &&
+		xdr_bool(x, &b->use_conn_in_rdma_mode))
 
 NFS4_CODEC_TYPE(backchannel_ctl_args, struct nfs4_backchannel_ctl_args, a,
 		xdr_u32(x, &a->cb_program) && xdr_cb_sec_list(x, &a->sec_parms))

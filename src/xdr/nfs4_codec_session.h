@@ -210,20 +210,23 @@ NFS4_CODEC_DECL(sequence_res, struct nfs4_sequence_res);
 
 /* --- BIND_CONN_TO_SESSION ---------------------------------------------- */
 
-struct nfs4_bind_conn_to_session_args {
+/* The arguments and the result have one layout; only dir's meaning
+ * differs. */
+struct nfs4_bind_conn {
 	struct nfs4_sessionid sessionid;
-	uint32_t dir; /* channel_dir_from_client4, not checked here */
+	/* arguments: channel_dir_from_client4, not checked here;
+	 * result: channel_dir_from_server4 */
+	uint32_t dir;
 	bool use_conn_in_rdma_mode;
 };
 
-struct nfs4_bind_conn_to_session_res {
-	struct nfs4_sessionid sessionid;
-	uint32_t dir; /* channel_dir_from_server4 */
-	bool use_conn_in_rdma_mode;
-};
-
-NFS4_CODEC_DECL(bind_conn_to_session_args, struct nfs4_bind_conn_to_session_args);
-NFS4_CODEC_DECL(bind_conn_to_session_res, struct nfs4_bind_conn_to_session_res);
+NFS4_CODEC_DECL(bind_conn, struct nfs4_bind_conn);
+#define nfs4_bind_conn_to_session_args nfs4_bind_conn
+#define nfs4_enc_bind_conn_to_session_args nfs4_enc_bind_conn
+#define nfs4_dec_bind_conn_to_session_args nfs4_dec_bind_conn
+#define nfs4_bind_conn_to_session_res nfs4_bind_conn
+#define nfs4_enc_bind_conn_to_session_res nfs4_enc_bind_conn
+#define nfs4_dec_bind_conn_to_session_res nfs4_dec_bind_conn
 
 /* --- BACKCHANNEL_CTL --------------------------------------------------- */
 

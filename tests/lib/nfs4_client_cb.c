@@ -211,8 +211,8 @@ static bool decode_op(struct xdr_dec *d, struct nfs4c_cb_op *op, struct nfs4c_cb
 	case OP_CB_RECALLABLE_OBJ_AVAIL:
 		if (!nfs4_dec_cb_recallable_obj_avail_args(d, &op->u.obj_avail))
 			return false;
-		r->objects_to_keep = op->u.obj_avail.a.objects_to_keep;
-		r->type_mask = op->u.obj_avail.a.type_mask;
+		r->objects_to_keep = op->u.obj_avail.objects_to_keep;
+		r->type_mask = op->u.obj_avail.type_mask;
 		return true;
 	case OP_CB_OFFLOAD:
 		if (!nfs4_dec_cb_offload_args(d, &op->u.offload))

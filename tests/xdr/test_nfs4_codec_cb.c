@@ -320,11 +320,11 @@ static void test_cb_small(void **state)
 	assert_int_equal(a.objects_to_keep, b.objects_to_keep);
 	assert_bitmap_equal(&a.type_mask, &b.type_mask);
 
-	struct nfs4_cb_recallable_obj_avail_args oa = {a}, ob;
+	struct nfs4_cb_recallable_obj_avail_args oa = a, ob;
 	CHECK_PAIR(nfs4_enc_cb_recallable_obj_avail_args, nfs4_dec_cb_recallable_obj_avail_args,
 		   &oa, &ob);
-	assert_int_equal(oa.a.objects_to_keep, ob.a.objects_to_keep);
-	assert_bitmap_equal(&oa.a.type_mask, &ob.a.type_mask);
+	assert_int_equal(oa.objects_to_keep, ob.objects_to_keep);
+	assert_bitmap_equal(&oa.type_mask, &ob.type_mask);
 
 	struct nfs4_cb_recall_slot_args sa = {3}, sb;
 	CHECK_PAIR(nfs4_enc_cb_recall_slot_args, nfs4_dec_cb_recall_slot_args, &sa, &sb);

@@ -120,10 +120,10 @@ static void test_name_ops(void **state)
 
 	struct nfs4_link_args ka = {nfs4_opaque_str("hard")}, kb;
 	CHECK(nfs4_enc_link_args, nfs4_dec_link_args, ka, kb);
-	assert_opaque_eq(ka.newname, kb.newname);
-	ka.newname = codec_bytes(NFS4_OPAQUE_LIMIT + 1, 'x');
+	assert_opaque_eq(ka.name, kb.name);
+	ka.name = codec_bytes(NFS4_OPAQUE_LIMIT + 1, 'x');
 	CHECK(nfs4_enc_link_args, nfs4_dec_link_args, ka, kb);
-	assert_opaque_eq(ka.newname, kb.newname);
+	assert_opaque_eq(ka.name, kb.name);
 }
 
 static void test_cinfo_results(void **state)
