@@ -83,14 +83,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct xdr_dec d;
 	xdr_dec_init(&d, data + 1, size - 1);
 	struct nfs4_fattr_raw f;
-	bool extra = false;
-	if (!nfs4_dec_fattr_raw(&d, &f, &extra))
+	if (!nfs4_dec_fattr_raw(&d, &f))
 		return 0; /* the operation's arguments: NFS4ERR_BADXDR */
 
-	check_set(&c, &f, extra);
+	check_set(&c, &f, f.extra);
 
-	enum nfsstat4 same = nfs4_fattr_verify(&c, &f, extra, true);
-	enum nfsstat4 differ = nfs4_fattr_verify(&c, &f, extra, false);
+	enum nfsstat4 same = nfs4_fattr_verify(&c, &f, f.extra, true);
+	enum nfsstat4 differ = nfs4_fattr_verify(&c, &f, f.extra, false);
 	CHECK(verify_status_ok(same) && verify_status_ok(differ));
 	CHECK(same != NFS4ERR_SAME && differ != NFS4ERR_NOT_SAME);
 	CHECK((same == NFS4_OK) == (differ == NFS4ERR_SAME));

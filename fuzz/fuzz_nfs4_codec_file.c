@@ -192,9 +192,8 @@ static bool dec_fattr(struct xdr_dec *d, void *out)
 {
 	struct fattr_case *f = out;
 	struct nfs4_fattr_raw raw;
-	bool extra;
 	uint32_t bad;
-	if (!nfs4_dec_fattr_raw(d, &raw, &extra))
+	if (!nfs4_dec_fattr_raw(d, &raw))
 		return false;
 	if (!nfs4_fattr_decode_values(&raw.mask, raw.vals, &f->attrs, &bad)) {
 		if (bad != UINT32_MAX && nfs4_fattr_known(bad))

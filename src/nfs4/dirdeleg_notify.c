@@ -53,8 +53,7 @@ static bool entry_attrs(struct nfs4_compound *c, const struct nfs4_fh *fh,
 		return false;
 	struct xdr_dec d;
 	xdr_dec_init(&d, scratch->buf->data + at, xdr_enc_len(scratch) - at);
-	bool extra;
-	return nfs4_dec_fattr_raw(&d, out, &extra);
+	return nfs4_dec_fattr_raw(&d, out);
 }
 
 /* One change to describe. */

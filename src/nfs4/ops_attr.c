@@ -47,7 +47,7 @@ NFS4_SERVE(setattr_wire)
 		return NFS4ERR_BADXDR;
 	}
 	struct nfs4_stateid sid = a->args.stateid;
-	enum nfsstat4 st = nfs4_fattr_decode_set(c, &a->args.attrs, a->args.mask_extra, &sattr);
+	enum nfsstat4 st = nfs4_fattr_decode_set(c, &a->args.attrs, a->args.attrs.extra, &sattr);
 	if (st == NFS4_OK && c->cfh.kind == NFS4_FH_NONE)
 		st = NFS4ERR_NOFILEHANDLE;
 	if (st == NFS4_OK)
@@ -104,13 +104,13 @@ NFS4_SERVE(setattr_wire)
 	return st;
 }
 
-NFS4_SERVE(verify) { return nfs4_fattr_verify(c, &a->attrs, a->mask_extra, true); }
+NFS4_SERVE(verify) { return nfs4_fattr_verify(c, &a->attrs, a->attrs.extra, true); }
 
 /* NVERIFY4args is VERIFY4args. */
 NFS4_SERVE_DECL(nverify)
 {
 	const struct nfs4_verify_args *a = args;
-	return nfs4_fattr_verify(c, &a->attrs, a->mask_extra, false);
+	return nfs4_fattr_verify(c, &a->attrs, a->attrs.extra, false);
 }
 
 NFS4_SERVE(access)

@@ -133,7 +133,7 @@ NFS4_SERVE(create)
 	char name[BACKEND_NAME_MAX + 1];
 	enum nfsstat4 name_st = nfs4_name_from_wire(a->name, name);
 	struct nfs4_sattr sattr;
-	enum nfsstat4 st = nfs4_fattr_decode_set(c, &a->attrs, a->mask_extra, &sattr);
+	enum nfsstat4 st = nfs4_fattr_decode_set(c, &a->attrs, a->attrs.extra, &sattr);
 	if (st != NFS4_OK)
 		return st;
 

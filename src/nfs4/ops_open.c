@@ -150,7 +150,7 @@ static enum nfsstat4 open_from_wire(struct nfs4_compound *c, const struct nfs4_o
 		case UNCHECKED4:
 		case GUARDED4:
 			a->sattr_status =
-				nfs4_fattr_decode_set(c, &w->how.attrs, w->how.mask_extra, &a->sattr);
+				nfs4_fattr_decode_set(c, &w->how.attrs, w->how.attrs.extra, &a->sattr);
 			if (a->sattr_status == NFS4ERR_BADXDR)
 				return NFS4ERR_BADXDR;
 			break;
@@ -165,7 +165,7 @@ static enum nfsstat4 open_from_wire(struct nfs4_compound *c, const struct nfs4_o
 				return NFS4ERR_BADXDR;
 			memcpy(a->verifier, w->how.verifier.data, NFS4_VERIFIER_SIZE);
 			a->sattr_status =
-				nfs4_fattr_decode_set(c, &w->how.attrs, w->how.mask_extra, &a->sattr);
+				nfs4_fattr_decode_set(c, &w->how.attrs, w->how.attrs.extra, &a->sattr);
 			if (a->sattr_status == NFS4ERR_BADXDR)
 				return NFS4ERR_BADXDR;
 			a->excl41 = true;

@@ -2,22 +2,12 @@
 
 NFS4_CODEC_PAIR(verifier, struct nfs4_verifier)
 
-bool xdr_fattr_raw(struct xdr_stream *x, struct nfs4_fattr_raw *f, bool *extra)
+bool xdr_fattr_raw(struct xdr_stream *x, struct nfs4_fattr_raw *f)
 {
-	return xdr_bitmap(x, &f->mask, extra) && xdr_opaque(x, UINT32_MAX, &f->vals);
+	return xdr_bitmap(x, &f->mask, &f->extra) && xdr_opaque(x, UINT32_MAX, &f->vals);
 }
 
-bool nfs4_enc_fattr_raw(struct xdr_enc *e, const struct nfs4_fattr_raw *f)
-{
-	struct xdr_stream x = XDR_ENC_STREAM(e);
-	return xdr_fattr_raw(&x, (struct nfs4_fattr_raw *)f, NULL);
-}
-
-bool nfs4_dec_fattr_raw(struct xdr_dec *d, struct nfs4_fattr_raw *f, bool *extra)
-{
-	struct xdr_stream x = XDR_DEC_STREAM(d);
-	return xdr_fattr_raw(&x, f, extra);
-}
+NFS4_CODEC_PAIR(fattr_raw, struct nfs4_fattr_raw)
 
 bool xdr_change_info(struct xdr_stream *x, struct nfs4_change_info *ci)
 {
@@ -39,7 +29,6 @@ NFS4_CODEC_PAIR(stateid_args, struct nfs4_stateid_args)
 
 NFS4_CODEC_TYPE(clientid_args, struct nfs4_clientid_args, a,
 		xdr_u64(x, &a->clientid))
-
 /* --- COMPOUND ------------------------------------------------------------------ */
 
 /* The header fields in wire order, up to the count.  Encoders write the

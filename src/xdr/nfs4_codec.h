@@ -82,15 +82,17 @@ struct nfs4_verifier {
 NFS4_CODEC_DECL(verifier, struct nfs4_verifier);
 
 /* fattr4 with its values left encoded: the bitmap and the attrlist4 bytes.
- * xdr/nfs4_fattr.h interprets the values. */
+ * xdr/nfs4_fattr.h interprets the values.  extra: the decoded mask had bits
+ * past the words Ferry knows (see nfs4_decode_bitmap); encoding ignores it.
+ * It travels with the attributes so every operation that carries a fattr4
+ * answers for those bits the same way. */
 struct nfs4_fattr_raw {
 	struct nfs4_bitmap mask;
 	struct nfs4_opaque vals;
+	bool extra;
 };
 
-bool nfs4_enc_fattr_raw(struct xdr_enc *e, const struct nfs4_fattr_raw *f);
-/* Bits past the words Ferry knows make *extra true (see nfs4_decode_bitmap). */
-bool nfs4_dec_fattr_raw(struct xdr_dec *d, struct nfs4_fattr_raw *f, bool *extra);
+NFS4_CODEC_DECL(fattr_raw, struct nfs4_fattr_raw);
 
 /* change_info4 */
 struct nfs4_change_info {
@@ -100,9 +102,10 @@ struct nfs4_change_info {
 
 NFS4_CODEC_DECL(change_info, struct nfs4_change_info);
 
-/* Arguments that are one value of one XDR type, the same bytes for every
- * operation that takes them; the operations' own names (nfs4_OP_args and
- * its nfs4_enc_/nfs4_dec_ pair) are aliases next to each operation. */
+/* Arguments (and results) that are one value of one XDR type, the same
+ * bytes for every operation that carries them; the operations' own names
+ * (nfs4_OP_args and its nfs4_enc_/nfs4_dec_ pair) are aliases next to each
+ * operation. */
 
 /* component4 or xattrkey4: LOOKUP, SECINFO, REMOVE, LINK, GETXATTR, REMOVEXATTR. */
 struct nfs4_name_args {
@@ -123,7 +126,6 @@ struct nfs4_clientid_args {
 	uint64_t clientid;
 };
 NFS4_CODEC_DECL(clientid_args, struct nfs4_clientid_args);
-
 /* --- COMPOUND (RFC 7530 16.2, RFC 8881 16.2) ---------------------------------- */
 
 /* COMPOUND4args up to its operations. */

@@ -50,31 +50,19 @@ NFS4_CODEC_TYPE(cb_recall_args, struct nfs4_cb_recall_args, a,
 NFS4_CODEC_TYPE(cb_getattr_args, struct nfs4_cb_getattr_args, a,
 		xdr_fh(x, &a->fh) && xdr_bitmap(x, &a->attr_request, &a->extra))
 
-NFS4_CODEC_TYPE(cb_getattr_res, struct nfs4_cb_getattr_res, r,
-		xdr_fattr_raw(x, &r->attrs, &r->extra))
-
 NFS4_CODEC_TYPE(cb_notify_lock_args, struct nfs4_cb_notify_lock_args, a,
 		xdr_fh(x, &a->fh) && xdr_state_owner(x, &a->lock_owner))
 
 /* --- CB_NOTIFY ------------------------------------------------------------- */
 
-NFS4_CODEC_TYPE(notify, struct nfs4_notify, n,
-		xdr_bitmap(x, &n->mask, &n->extra) && xdr_opaque(x, UINT32_MAX, &n->vals))
-
-XDR_LIST_OF(notify)
+XDR_LIST_OF(fattr_raw)
 
 NFS4_CODEC_TYPE(cb_notify_args, struct nfs4_cb_notify_args, a,
 		xdr_stateid(x, &a->stateid) && xdr_fh(x, &a->fh) &&
-		xdr_notify_list(x, &a->changes, &a->items))
+		xdr_fattr_raw_list(x, &a->changes, &a->items))
 
-static bool xdr_notify_entry(struct xdr_stream *x, struct nfs4_notify_entry *n)
-{
-	/* The entry has no field for it: a client reads the mask itself. */
-	bool extra;
-	return xdr_opaque(x, UINT32_MAX, &n->name) && xdr_fattr_raw(x, &n->attrs, &extra);
-}
-
-NFS4_CODEC_PAIR(notify_entry, struct nfs4_notify_entry)
+NFS4_CODEC_TYPE(notify_entry, struct nfs4_notify_entry, n,
+		xdr_opaque(x, UINT32_MAX, &n->name) && xdr_fattr_raw(x, &n->attrs))
 
 NFS4_CODEC_TYPE(notify_remove, struct nfs4_notify_remove, n,
 		xdr_notify_entry(x, &n->old_entry) && xdr_u64(x, &n->old_entry_cookie))

@@ -68,13 +68,12 @@ struct nfs4_cb_getattr_args {
 	bool extra; /* bits past the words Ferry knows */
 };
 
-struct nfs4_cb_getattr_res {
-	struct nfs4_fattr_raw attrs;
-	bool extra;
-};
-
 NFS4_CODEC_DECL(cb_getattr_args, struct nfs4_cb_getattr_args);
-NFS4_CODEC_DECL(cb_getattr_res, struct nfs4_cb_getattr_res);
+
+/* CB_GETATTR4resok is GETATTR4resok: one fattr4. */
+#define nfs4_cb_getattr_res nfs4_getattr_res
+#define nfs4_enc_cb_getattr_res nfs4_enc_getattr_res
+#define nfs4_dec_cb_getattr_res nfs4_dec_getattr_res
 
 /* --- CB_NOTIFY_LOCK ---------------------------------------------------- */
 
@@ -88,15 +87,12 @@ NFS4_CODEC_DECL(cb_notify_lock_args, struct nfs4_cb_notify_lock_args);
 /* --- CB_NOTIFY --------------------------------------------------------- */
 
 /* notify4: a mask of notify_type4 bits and, for each set bit in order, one
- * body (below) inside the opaque notifylist4. */
-struct nfs4_notify {
-	struct nfs4_bitmap mask;
-	struct nfs4_opaque vals;
-	bool extra;
-};
-
-/* The decoder is also the item decoder of nfs4_cb_notify_args.changes. */
-NFS4_CODEC_DECL(notify, struct nfs4_notify);
+ * body (below) inside the opaque notifylist4: fattr4's wire form, so the
+ * same struct and coder (mask, vals, extra).  The decoder is also the item
+ * decoder of nfs4_cb_notify_args.changes. */
+#define nfs4_notify nfs4_fattr_raw
+#define nfs4_enc_notify nfs4_enc_fattr_raw
+#define nfs4_dec_notify nfs4_dec_fattr_raw
 
 struct nfs4_cb_notify_args {
 	struct nfs4_stateid stateid;
@@ -152,7 +148,7 @@ struct nfs4_notify_verifier {
 	struct nfs4_verifier old_cookieverf, new_cookieverf;
 };
 
-/* Bits of an attribute mask past Ferry's words are dropped silently in
+/* Bits of an attribute mask past Ferry's words only set attrs.extra in
  * these bodies: a notification is advisory and its receiver re-fetches. */
 NFS4_CODEC_DECL(notify_entry, struct nfs4_notify_entry);
 NFS4_CODEC_DECL(notify_remove, struct nfs4_notify_remove);

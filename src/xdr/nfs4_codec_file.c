@@ -24,19 +24,16 @@ NFS4_CODEC_PAIR(getattr_args, struct nfs4_getattr_args)
 
 XDR_HOT bool xdr_getattr_res(struct xdr_stream *x, struct nfs4_getattr_res *r)
 {
-	return xdr_fattr_raw(x, &r->attrs, &r->mask_extra);
+	return xdr_fattr_raw(x, &r->attrs);
 }
 
 NFS4_CODEC_PAIR(getattr_res, struct nfs4_getattr_res)
 
 NFS4_CODEC_TYPE(setattr_args, struct nfs4_setattr_args, a,
-		xdr_stateid(x, &a->stateid) && xdr_fattr_raw(x, &a->attrs, &a->mask_extra))
+		xdr_stateid(x, &a->stateid) && xdr_fattr_raw(x, &a->attrs))
 
 NFS4_CODEC_TYPE(setattr_res, struct nfs4_setattr_res, r,
 		xdr_bitmap(x, &r->attrsset, &r->mask_extra))
-
-NFS4_CODEC_TYPE(verify_args, struct nfs4_verify_args, a,
-		xdr_fattr_raw(x, &a->attrs, &a->mask_extra))
 
 NFS4_CODEC_TYPE(access_args, struct nfs4_access_args, a,
 		xdr_u32(x, &a->access))
@@ -65,7 +62,7 @@ static bool xdr_dirent_head(struct xdr_stream *x, uint64_t *cookie, struct nfs4_
 static bool xdr_dirent(struct xdr_stream *x, struct nfs4_dirent *ent)
 {
 	return xdr_dirent_head(x, &ent->cookie, &ent->name) &&
-	       xdr_fattr_raw(x, &ent->attrs, &ent->mask_extra);
+	       xdr_fattr_raw(x, &ent->attrs);
 }
 
 bool nfs4_enc_readdir_begin(struct nfs4_readdir_enc *r, struct xdr_enc *e,
@@ -190,7 +187,7 @@ static bool xdr_create_args(struct xdr_stream *x, struct nfs4_create_args *a)
 		 * handler's call (NFS4ERR_BADTYPE), not a decoding error. */
 		break;
 	}
-	return xdr_component(x, &a->name) && xdr_fattr_raw(x, &a->attrs, &a->mask_extra);
+	return xdr_component(x, &a->name) && xdr_fattr_raw(x, &a->attrs);
 }
 
 NFS4_CODEC_PAIR(create_args, struct nfs4_create_args)

@@ -67,16 +67,16 @@ struct nfs4_getattr_args {
 };
 NFS4_CODEC_DECL(getattr_args, struct nfs4_getattr_args);
 
+/* One fattr4: also VERIFY's and NVERIFY's arguments (below) and
+ * CB_GETATTR's result (xdr/nfs4_codec_cb.h). */
 struct nfs4_getattr_res {
 	struct nfs4_fattr_raw attrs;
-	bool mask_extra;
 };
 NFS4_CODEC_DECL(getattr_res, struct nfs4_getattr_res);
 
 struct nfs4_setattr_args {
 	struct nfs4_stateid stateid;
 	struct nfs4_fattr_raw attrs;
-	bool mask_extra;
 };
 NFS4_CODEC_DECL(setattr_args, struct nfs4_setattr_args);
 
@@ -88,12 +88,10 @@ struct nfs4_setattr_res {
 };
 NFS4_CODEC_DECL(setattr_res, struct nfs4_setattr_res);
 
-/* VERIFY and NVERIFY. */
-struct nfs4_verify_args {
-	struct nfs4_fattr_raw attrs;
-	bool mask_extra;
-};
-NFS4_CODEC_DECL(verify_args, struct nfs4_verify_args);
+/* VERIFY and NVERIFY: one fattr4. */
+#define nfs4_verify_args nfs4_getattr_res
+#define nfs4_enc_verify_args nfs4_enc_getattr_res
+#define nfs4_dec_verify_args nfs4_dec_getattr_res
 
 struct nfs4_access_args {
 	uint32_t access; /* ACCESS4_* */
@@ -154,7 +152,6 @@ struct nfs4_dirent {
 	uint64_t cookie;
 	struct nfs4_opaque name;
 	struct nfs4_fattr_raw attrs;
-	bool mask_extra;
 };
 
 /* The decoder checks the whole entry list once and leaves `entries` on its
@@ -185,7 +182,6 @@ struct nfs4_create_args {
 	struct nfs4_specdata devdata;
 	struct nfs4_opaque name;
 	struct nfs4_fattr_raw attrs;
-	bool mask_extra;
 };
 NFS4_CODEC_DECL(create_args, struct nfs4_create_args);
 

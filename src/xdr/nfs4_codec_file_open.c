@@ -17,11 +17,11 @@ static bool xdr_createhow(struct xdr_stream *x, struct nfs4_createhow *h)
 	switch (h->mode) {
 	case UNCHECKED4:
 	case GUARDED4:
-		return xdr_fattr_raw(x, &h->attrs, &h->mask_extra);
+		return xdr_fattr_raw(x, &h->attrs);
 	case EXCLUSIVE4:
 		return xdr_verifier(x, &h->verifier);
 	case EXCLUSIVE4_1:
-		return xdr_verifier(x, &h->verifier) && xdr_fattr_raw(x, &h->attrs, &h->mask_extra);
+		return xdr_verifier(x, &h->verifier) && xdr_fattr_raw(x, &h->attrs);
 	default:
 		return xdr_refuse(x);
 	}

@@ -20,7 +20,6 @@ NFS4_CODEC_DECL(state_owner, struct nfs4_state_owner);
 struct nfs4_createhow {
 	uint32_t mode; /* createmode4 */
 	struct nfs4_fattr_raw attrs;
-	bool mask_extra;
 	struct nfs4_verifier verifier;
 };
 

@@ -358,10 +358,9 @@ static enum nfsstat4 sattr_from_wire(struct nfs4_compound *c, struct xdr_dec *d,
 				     struct nfs4_sattr *out)
 {
 	struct nfs4_fattr_raw f;
-	bool extra;
-	if (!nfs4_dec_fattr_raw(d, &f, &extra))
+	if (!nfs4_dec_fattr_raw(d, &f))
 		return NFS4ERR_BADXDR;
-	return nfs4_fattr_decode_set(c, &f, extra, out);
+	return nfs4_fattr_decode_set(c, &f, f.extra, out);
 }
 
 static enum nfsstat4 sattr_decode_minor(struct inproc *ip, uint32_t minor, struct sattr_buf *s,

@@ -107,8 +107,7 @@ static uint64_t dir_change(struct nfs4c_sess *s, const struct dd_fh *dir)
 	assert_int_equal(nfs4c_next(&p, OP_PUTFH), NFS4_OK);
 	assert_int_equal(nfs4c_next(&p, OP_GETATTR), NFS4_OK);
 	struct nfs4_fattr_raw f;
-	bool extra;
-	assert_true(nfs4_dec_fattr_raw(&p.d, &f, &extra));
+	assert_true(nfs4_dec_fattr_raw(&p.d, &f));
 	assert_int_equal(f.vals.len, 8);
 	uint64_t v = 0;
 	for (int i = 0; i < 8; i++)

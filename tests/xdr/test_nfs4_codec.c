@@ -134,16 +134,16 @@ static void test_shared_pieces(void **state)
 	struct nfs4_fattr_raw fa = {.vals = {vals, sizeof(vals)}}, fb;
 	nfs4_bitmap_set(&fa.mask, FATTR4_TYPE);
 	CODEC_ENCODE(nfs4_enc_fattr_raw, &fa);
-	bool extra = true;
+	fb.extra = true;
 	struct xdr_dec d;
 	xdr_dec_init(&d, codec_wire, codec_wire_len);
-	assert_true(nfs4_dec_fattr_raw(&d, &fb, &extra));
-	assert_false(extra);
+	assert_true(nfs4_dec_fattr_raw(&d, &fb));
+	assert_false(fb.extra);
 	assert_memory_equal(fa.mask.w, fb.mask.w, sizeof(fa.mask.w));
 	assert_opaque_equal(fa.vals, fb.vals);
 	for (size_t k = 0; k < codec_wire_len; k++) {
 		xdr_dec_init(&d, codec_wire, k);
-		assert_false(nfs4_dec_fattr_raw(&d, &fb, &extra));
+		assert_false(nfs4_dec_fattr_raw(&d, &fb));
 	}
 }
 

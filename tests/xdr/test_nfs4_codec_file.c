@@ -154,11 +154,12 @@ static void test_attr_ops(void **state)
 	assert_bitmap_eq(&ga.mask, &gb.mask);
 	assert_false(gb.mask_extra);
 
-	struct nfs4_getattr_res ra = {codec_fattr(), false}, rb;
+	struct nfs4_getattr_res ra = {codec_fattr()}, rb;
 	CHECK(nfs4_enc_getattr_res, nfs4_dec_getattr_res, ra, rb);
 	assert_fattr_raw_eq(&ra.attrs, &rb.attrs);
+	assert_false(rb.attrs.extra);
 
-	struct nfs4_setattr_args sa = {codec_stateid(3), codec_fattr(), false}, sb;
+	struct nfs4_setattr_args sa = {codec_stateid(3), codec_fattr()}, sb;
 	CHECK(nfs4_enc_setattr_args, nfs4_dec_setattr_args, sa, sb);
 	assert_stateid_eq(&sa.stateid, &sb.stateid);
 	assert_fattr_raw_eq(&sa.attrs, &sb.attrs);
@@ -168,7 +169,7 @@ static void test_attr_ops(void **state)
 	CHECK(nfs4_enc_setattr_res, nfs4_dec_setattr_res, ta, tb);
 	assert_bitmap_eq(&ta.attrsset, &tb.attrsset);
 
-	struct nfs4_verify_args va = {codec_fattr(), false}, vb;
+	struct nfs4_verify_args va = {codec_fattr()}, vb;
 	CHECK(nfs4_enc_verify_args, nfs4_dec_verify_args, va, vb);
 	assert_fattr_raw_eq(&va.attrs, &vb.attrs);
 
@@ -192,6 +193,16 @@ static void test_attr_mask_extra(void **state)
 	assert_true(nfs4_dec_getattr_args(&d, &a));
 	assert_true(a.mask_extra);
 	assert_true(nfs4_bitmap_isset(&a.mask, 0));
+
+	/* In a fattr4 the flag travels with the attributes (VERIFY here). */
+	const uint8_t fattr[] = {0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0,
+				 0, 0, 0, 2, 0, 0, 0, 0};
+	struct nfs4_verify_args v;
+	xdr_dec_init(&d, fattr, sizeof(fattr));
+	assert_true(nfs4_dec_verify_args(&d, &v));
+	assert_true(v.attrs.extra);
+	assert_true(nfs4_bitmap_isset(&v.attrs.mask, 0));
+	assert_int_equal(v.attrs.vals.len, 0);
 }
 
 static void test_create(void **state)

@@ -274,8 +274,7 @@ static void test_encode_fattr(void **state)
 	struct xdr_dec d;
 	xdr_dec_init(&d, e.buf->data, xdr_enc_len(&e));
 	struct nfs4_fattr_raw raw;
-	bool extra;
-	assert_true(nfs4_dec_fattr_raw(&d, &raw, &extra));
+	assert_true(nfs4_dec_fattr_raw(&d, &raw));
 	assert_int_equal(xdr_dec_remaining(&d), 0);
 	struct nfs4_bitmap got = {{0}};
 	nfs4_bitmap_set(&got, FATTR4_SIZE);
