@@ -36,7 +36,6 @@ enum nfsstat4 state_exchange_id(struct state_server *st, const struct state_prin
 	bool update = flags & EXCHGID4_FLAG_UPD_CONFIRMED_REC_A;
 	bool dropped = false;
 	pthread_mutex_lock(&st->lock);
-	uint64_t now = state_now_ms();
 	struct state_client *conf = state_client_find_name(st, name, name_len, true);
 	struct state_client *unconf = state_client_find_name(st, name, name_len, false);
 	enum nfsstat4 status = NFS4_OK;
@@ -57,16 +56,11 @@ enum nfsstat4 state_exchange_id(struct state_server *st, const struct state_prin
 		pthread_mutex_unlock(&st->lock);
 		return status;
 	}
-	if (conf && !state_principal_eq(&conf->principal, who)) {
-		/* Case 3: a collision.  Refused while the other principal's
-		 * client holds state under a live lease; otherwise it goes. */
-		if (client_busy(conf) && conf->expires_ms > now) {
-			pthread_mutex_unlock(&st->lock);
-			return NFS4ERR_CLID_INUSE;
-		}
-		state_client_destroy(st, conf, true);
-		conf = NULL;
-		dropped = true;
+	/* Case 3: a collision.  Refused while the other principal's client
+	 * holds state (sessions count) under a live lease; otherwise it goes. */
+	if (state_client_name_taken(st, &conf, who, client_busy, &dropped)) {
+		pthread_mutex_unlock(&st->lock);
+		return NFS4ERR_CLID_INUSE;
 	}
 	if (conf && conf->v41 && memcmp(conf->verifier, verifier, NFS4_VERIFIER_SIZE) == 0) {
 		/* Case 2: the same incarnation asks again. */

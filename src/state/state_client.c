@@ -123,6 +123,21 @@ bool state_client_has_state(const struct state_client *cl)
 	return false;
 }
 
+bool state_client_name_taken(struct state_server *st, struct state_client **conf,
+			     const struct state_principal *who,
+			     bool (*busy)(const struct state_client *), bool *dropped)
+{
+	struct state_client *other = *conf;
+	if (!other || state_principal_eq(&other->principal, who))
+		return false;
+	if (busy(other) && other->expires_ms > state_now_ms())
+		return true;
+	state_client_destroy(st, other, true);
+	*conf = NULL;
+	*dropped = true;
+	return false;
+}
+
 void state_client_destroy(struct state_server *st, struct state_client *cl, bool tomb)
 {
 	struct state_list *pos, *tmp;
@@ -190,21 +205,15 @@ enum nfsstat4 state_setclientid(struct state_server *st, const struct state_prin
 				struct state_callback *inuse)
 {
 	pthread_mutex_lock(&st->lock);
-	uint64_t now = state_now_ms();
 	bool dropped = false;
 	struct state_client *conf = state_client_find_name(st, name, name_len, true);
 	struct state_client *unconf = state_client_find_name(st, name, name_len, false);
-	if (conf && !state_principal_eq(&conf->principal, who)) {
-		/* Someone else's id: refuse while it holds live state; an
-		 * idle or lapsed one is given up (RFC 7530 16.33.5). */
-		if (state_client_has_state(conf) && conf->expires_ms > now) {
-			*inuse = conf->cb;
-			pthread_mutex_unlock(&st->lock);
-			return NFS4ERR_CLID_INUSE;
-		}
-		state_client_destroy(st, conf, true);
-		conf = NULL;
-		dropped = true;
+	/* Someone else's id: refused while it holds live state; an idle or
+	 * lapsed one is given up (RFC 7530 16.33.5). */
+	if (state_client_name_taken(st, &conf, who, state_client_has_state, &dropped)) {
+		*inuse = conf->cb;
+		pthread_mutex_unlock(&st->lock);
+		return NFS4ERR_CLID_INUSE;
 	}
 	if (unconf)
 		state_client_destroy(st, unconf, false);

@@ -109,13 +109,10 @@ struct state_owner {
 	bool seq_new;	      /* the operation in progress is a new one */
 	uint32_t seq_pending; /* its seqid */
 	uint32_t seq_opnum;   /* and operation */
+	/* The last seqid-ordered reply, as state_seq_begin hands it out for a
+	 * replay; its body is owned here (malloc'd). */
 	bool r_valid;
-	uint32_t r_opnum;
-	enum nfsstat4 r_status;
-	uint8_t *r_body;
-	size_t r_len;
-	bool r_has_file;
-	struct state_file_key r_file;
+	struct state_replay reply;
 };
 
 struct state_file {
@@ -380,6 +377,16 @@ void state_client_renew(struct state_server *st, struct state_client *cl);
 void state_client_destroy(struct state_server *st, struct state_client *cl, bool tombstone);
 bool state_clientid_expired(const struct state_server *st, uint64_t clientid);
 bool state_client_has_state(const struct state_client *cl);
+/* EXCHANGE_ID and SETCLIENTID: whether the confirmed record under the
+ * asked name (*conf, may be NULL) belongs to another principal and keeps
+ * the name, being busy (the caller's protocol says what counts) under a
+ * live lease: the caller answers NFS4ERR_CLID_INUSE.  An idle or lapsed
+ * record of another principal is destroyed instead (its clientid then
+ * reads as expired): *conf becomes NULL and *dropped true, and the caller
+ * syncs the name's stable record after releasing st->lock.  st->lock held. */
+bool state_client_name_taken(struct state_server *st, struct state_client **conf,
+			     const struct state_principal *who,
+			     bool (*busy)(const struct state_client *), bool *dropped);
 /* The state thread's pass: expires clients.  Returns names whose stable
  * record must be re-synced (malloc'd array of malloc'd prev entries). */
 size_t state_clients_expire(struct state_server *st, uint64_t now, struct state_prev **names);

@@ -114,7 +114,7 @@ void state_owner_unref(struct state_server *st, struct state_owner *o)
 	if (--o->refs > 0)
 		return;
 	pthread_mutex_destroy(&o->seq_lock);
-	free(o->r_body);
+	free((void *)o->reply.body);
 	free(o->bytes);
 	free(o);
 }
@@ -210,13 +210,8 @@ enum state_seq state_seq_begin(struct state_server *st, struct state_owner *o, u
 		res = STATE_SEQ_NEW;
 	} else if (!o->has_seqid || seqid == o->seqid + 1) {
 		res = STATE_SEQ_NEW;
-	} else if (seqid == o->seqid && o->r_valid && o->r_opnum == opnum) {
-		r->opnum = o->r_opnum;
-		r->status = o->r_status;
-		r->body = o->r_body;
-		r->len = o->r_len;
-		r->has_file = o->r_has_file;
-		r->file = o->r_file;
+	} else if (seqid == o->seqid && o->r_valid && o->reply.opnum == opnum) {
+		*r = o->reply;
 		res = STATE_SEQ_REPLAY;
 	} else if (o->kind == STATE_OWNER_OPEN && !o->confirmed && opnum == OP_OPEN) {
 		/* The client gave up on an unconfirmed owner (RFC 7530 16.16.5
@@ -254,14 +249,15 @@ enum nfsstat4 state_seq_end(struct state_server *st, struct state_owner *o,
 		} else {
 			if (len > 0)
 				memcpy(copy, body, len);
-			free(o->r_body);
-			o->r_body = copy;
-			o->r_len = len;
-			o->r_status = status;
-			o->r_opnum = o->seq_opnum;
-			o->r_has_file = file != NULL;
-			if (file)
-				o->r_file = *file;
+			free((void *)o->reply.body);
+			o->reply = (struct state_replay){
+				.opnum = o->seq_opnum,
+				.status = status,
+				.body = copy,
+				.len = len,
+				.has_file = file != NULL,
+				.file = file ? *file : (struct state_file_key){0},
+			};
 			o->r_valid = true;
 		}
 	}
