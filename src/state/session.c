@@ -134,7 +134,7 @@ uint64_t state_session_clientid(const struct state_session *s) { return s->clien
 static void client_sessions_changed(struct state_server *st, struct state_client *cl, int delta)
 {
 	unsigned n = 0;
-	struct state_list *p;
+	struct list_node *p;
 	for (p = cl->sessions.next; p != &cl->sessions; p = p->next)
 		n++;
 	for (p = cl->sessions.next; p != &cl->sessions; p = p->next) {
@@ -191,7 +191,7 @@ struct state_session *state_session_new(struct state_server *st, struct state_cl
 	memcpy(s->id + 12, rnd, 4);
 	hashtable_insert(&st->sessions, &s->node, hash_sessionid(st, s->id));
 	pthread_mutex_unlock(&st->sess_lock);
-	state_list_add(&cl->sessions, &s->client_link);
+	list_add_tail(&cl->sessions, &s->client_link);
 	client_sessions_changed(st, cl, 1);
 	atomic_fetch_add(&st->n_sessions, 1);
 	return s;
@@ -204,7 +204,7 @@ void state_session_kill(struct state_server *st, struct state_session *s)
 	pthread_mutex_lock(&st->sess_lock);
 	hashtable_remove(&st->sessions, &s->node);
 	pthread_mutex_unlock(&st->sess_lock);
-	state_list_del(&s->client_link);
+	list_del(&s->client_link);
 	if (s->client)
 		client_sessions_changed(st, s->client, -1);
 	pthread_mutex_lock(&s->lock);
@@ -230,8 +230,8 @@ void state_session_kill(struct state_server *st, struct state_session *s)
 
 void state_sessions_client_gone(struct state_server *st, struct state_client *cl)
 {
-	struct state_list *pos, *tmp;
-	state_list_for_each_safe(pos, tmp, &cl->sessions)
+	struct list_node *pos, *tmp;
+	list_for_each_safe(pos, tmp, &cl->sessions)
 	{
 		struct state_session *s = state_container_of(pos, struct state_session, client_link);
 		state_session_kill(st, s);
@@ -240,7 +240,7 @@ void state_sessions_client_gone(struct state_server *st, struct state_client *cl
 
 void state_sessions_lease(struct state_server *st, struct state_client *cl)
 {
-	struct state_list *pos;
+	struct list_node *pos;
 	uint64_t now = state_now_ms();
 	for (pos = cl->sessions.next; pos != &cl->sessions; pos = pos->next) {
 		struct state_session *s = state_container_of(pos, struct state_session, client_link);
@@ -668,7 +668,7 @@ void state_sessions_recallable_revoked(struct state_server *st, struct state_cli
 {
 	(void)st;
 	cl->recallable_revoked = on;
-	for (struct state_list *p = cl->sessions.next; p != &cl->sessions; p = p->next) {
+	for (struct list_node *p = cl->sessions.next; p != &cl->sessions; p = p->next) {
 		struct state_session *s = state_container_of(p, struct state_session, client_link);
 		atomic_store(&s->recallable_revoked, on);
 	}

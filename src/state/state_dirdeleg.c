@@ -7,7 +7,7 @@
 #include "state/state_dirdeleg.h"
 #include "state/session_internal.h"
 
-static struct state_deleg *deleg_at(struct state_list *pos)
+static struct state_deleg *deleg_at(struct list_node *pos)
 {
 	return state_container_of(pos, struct state_deleg, s.file_link);
 }
@@ -31,7 +31,7 @@ static void grant_fill(const struct state_deleg *d, struct state_dirdeleg_grant 
 static uint32_t back_max_request(struct state_client *cl)
 {
 	uint32_t req = 0;
-	for (struct state_list *p = cl->sessions.next; p != &cl->sessions; p = p->next) {
+	for (struct list_node *p = cl->sessions.next; p != &cl->sessions; p = p->next) {
 		struct state_session *s = state_container_of(p, struct state_session, client_link);
 		pthread_mutex_lock(&s->lock);
 		if (s->back_wanted && (!req || s->back.maxrequestsize < req))
@@ -48,7 +48,7 @@ static bool dir_busy(struct state_server *st, const struct state_client *cl,
 		     const struct state_file *f, uint64_t now)
 {
 	const struct state_deleg_limits *l = &st->deleg.limits;
-	const struct state_list *pos;
+	const struct list_node *pos;
 	for (pos = f->delegs.next; pos != &f->delegs; pos = pos->next)
 		if (state_container_of(pos, struct state_deleg, s.file_link)->recalled)
 			return true;
@@ -119,7 +119,7 @@ void state_dirdeleg_grant(struct state_server *st, uint64_t clientid,
 	struct state_file *f = cl ? state_file_get(st, dir, true) : NULL;
 	if (!f)
 		goto out;
-	struct state_list *pos;
+	struct list_node *pos;
 	for (pos = f->delegs.next; pos != &f->delegs; pos = pos->next) {
 		struct state_deleg *d = deleg_at(pos);
 		if (d->s.owner->clientid == clientid && !d->recalled) {
@@ -148,7 +148,7 @@ void state_dirdeleg_grant(struct state_server *st, uint64_t clientid,
 	dd->dir_delay_ms = clamp_ms(ask->dir_delay_ms, l->dir_window_ms, hi);
 	uint32_t req = back_max_request(cl);
 	dd->max_wire = req > ask->cb_overhead ? req - ask->cb_overhead : 0;
-	bool first = state_list_empty(&f->delegs);
+	bool first = list_empty(&f->delegs);
 	struct state_deleg *d = state_deleg_new(st, cl, f, OPEN_DELEGATE_READ, dd);
 	if (d) {
 		grant_fill(d, out);
@@ -167,7 +167,7 @@ void state_dirdeleg_needs(struct state_server *st, const struct state_file_key *
 	*held = *child_attrs = false;
 	pthread_mutex_lock(&st->lock);
 	struct state_file *f = state_file_get(st, dir, false);
-	struct state_list *pos;
+	struct list_node *pos;
 	for (pos = f ? f->delegs.next : NULL; f && pos != &f->delegs; pos = pos->next) {
 		struct state_deleg *d = deleg_at(pos);
 		*held = true;
@@ -188,9 +188,9 @@ enum nfsstat4 state_dirdeleg_break(struct state_server *st, const struct state_f
 	bool conflict = false;
 	pthread_mutex_lock(&st->lock);
 	struct state_file *f = state_file_get(st, dir, false);
-	struct state_list *pos, *tmp;
+	struct list_node *pos, *tmp;
 	if (f) {
-		state_list_for_each_safe(pos, tmp, &f->delegs)
+		list_for_each_safe(pos, tmp, &f->delegs)
 		{
 			struct state_deleg *d = deleg_at(pos);
 			if (!d->dir || d->s.owner->clientid == clientid)
@@ -211,7 +211,7 @@ size_t state_dirdeleg_targets(struct state_server *st, const struct state_file_k
 	size_t n = 0;
 	pthread_mutex_lock(&st->lock);
 	struct state_file *f = state_file_get(st, dir, false);
-	struct state_list *pos;
+	struct list_node *pos;
 	for (pos = f ? f->delegs.next : NULL; f && pos != &f->delegs; pos = pos->next) {
 		struct state_deleg *d = deleg_at(pos);
 		if (!d->dir || d->recalled || !(d->dir->notify & (1u << kind)))
@@ -237,7 +237,7 @@ void state_dirdeleg_drop_batch(struct state_server *st, struct state_deleg *d)
 	dd->buf = NULL;
 	dd->len = dd->cap = dd->count = dd->wire = 0;
 	dd->due_ms = 0;
-	state_list_del(&dd->pending_link);
+	list_del(&dd->pending_link);
 }
 
 /* What a change costs in a CB_NOTIFY: notify4 is a one-word bitmap
@@ -324,7 +324,7 @@ bool state_dirdeleg_note(struct state_server *st, const struct nfs4_stateid *sid
 	dd->wire += item_wire(len);
 	uint64_t when = state_now_ms() + kind_delay(st, dd, kind);
 	if (!dd->due_ms) {
-		state_list_add(&st->deleg.dir_pending, &dd->pending_link);
+		list_add_tail(&st->deleg.dir_pending, &dd->pending_link);
 		dd->due_ms = when;
 	} else if (when < dd->due_ms) {
 		dd->due_ms = when;
@@ -352,8 +352,8 @@ bool state_dirdeleg_take_batch(struct state_server *st, uint64_t now,
 	bool taken = false;
 	*next_ms = 0;
 	pthread_mutex_lock(&st->lock);
-	struct state_list *pos, *tmp;
-	state_list_for_each_safe(pos, tmp, &st->deleg.dir_pending)
+	struct list_node *pos, *tmp;
+	list_for_each_safe(pos, tmp, &st->deleg.dir_pending)
 	{
 		struct state_dirdeleg *dd = state_container_of(pos, struct state_dirdeleg, pending_link);
 		if (dd->in_flight)
@@ -376,7 +376,7 @@ bool state_dirdeleg_take_batch(struct state_server *st, uint64_t now,
 		dd->len = dd->cap = dd->count = dd->wire = 0;
 		dd->due_ms = 0;
 		dd->in_flight = true;
-		state_list_del(&dd->pending_link);
+		list_del(&dd->pending_link);
 		taken = true;
 	}
 	pthread_mutex_unlock(&st->lock);

@@ -12,7 +12,7 @@ const unsigned state_slot_bucket_bounds[STATE_SLOT_BUCKETS] = {0, 1, 2, 4, 8, 16
 
 static void client_counts(const struct state_client *cl, struct state_client_info *ci)
 {
-	const struct state_list *pos, *p2;
+	const struct list_node *pos, *p2;
 	for (pos = cl->owners.next; pos != &cl->owners; pos = pos->next) {
 		const struct state_owner *o =
 			state_container_of(pos, struct state_owner, client_link);
@@ -37,7 +37,7 @@ int state_clients_snapshot(struct state_server *st, struct state_client_info **o
 	uint64_t now = state_now_ms();
 	pthread_mutex_lock(&st->lock);
 	size_t count = 0;
-	for (struct state_list *pos = st->clients.next; pos != &st->clients; pos = pos->next)
+	for (struct list_node *pos = st->clients.next; pos != &st->clients; pos = pos->next)
 		count++;
 	struct state_client_info *v = count ? calloc(count, sizeof(*v)) : NULL;
 	if (count && !v) {
@@ -45,7 +45,7 @@ int state_clients_snapshot(struct state_server *st, struct state_client_info **o
 		return -ENOMEM;
 	}
 	size_t i = 0;
-	for (struct state_list *pos = st->clients.next; pos != &st->clients; pos = pos->next) {
+	for (struct list_node *pos = st->clients.next; pos != &st->clients; pos = pos->next) {
 		struct state_client *cl = state_container_of(pos, struct state_client, link);
 		struct state_client_info *ci = &v[i++];
 		ci->clientid = cl->clientid;
@@ -171,7 +171,7 @@ void state_census(struct state_server *st, struct state_census *out)
 {
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&st->lock);
-	for (struct state_list *pos = st->clients.next; pos != &st->clients; pos = pos->next) {
+	for (struct list_node *pos = st->clients.next; pos != &st->clients; pos = pos->next) {
 		struct state_client *cl = state_container_of(pos, struct state_client, link);
 		if (!cl->confirmed)
 			out->clients_unconfirmed++;
@@ -228,7 +228,7 @@ int state_client_evict(struct state_server *st, uint64_t clientid)
 {
 	pthread_mutex_lock(&st->lock);
 	struct state_client *cl = NULL;
-	for (struct state_list *pos = st->clients.next; pos != &st->clients; pos = pos->next) {
+	for (struct list_node *pos = st->clients.next; pos != &st->clients; pos = pos->next) {
 		struct state_client *c = state_container_of(pos, struct state_client, link);
 		if (c->clientid == clientid) {
 			cl = c;

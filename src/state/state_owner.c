@@ -57,10 +57,10 @@ struct state_owner *state_owner_create(struct state_server *st, struct state_cli
 	o->clientid = cl->clientid;
 	o->refs = 1; /* the table's */
 	o->last_used_ms = state_now_ms();
-	state_list_init(&o->states);
+	list_init(&o->states);
 	pthread_mutex_init(&o->seq_lock, NULL);
 	hashtable_insert(&st->owners, &o->node, hash_owner(st, o->clientid, kind, bytes, len));
-	state_list_add(&cl->owners, &o->client_link);
+	list_add_tail(&cl->owners, &o->client_link);
 	st->n_owners++;
 	if (count)
 		(*count)++;
@@ -78,8 +78,8 @@ static void owner_drop_closed(struct state_server *st, struct state_owner *o)
 /* Frees every open or lock state of the owner. */
 static void owner_drop_states(struct state_server *st, struct state_owner *o)
 {
-	struct state_list *pos, *tmp;
-	state_list_for_each_safe(pos, tmp, &o->states)
+	struct list_node *pos, *tmp;
+	list_for_each_safe(pos, tmp, &o->states)
 	{
 		struct state_stid *s = state_container_of(pos, struct state_stid, owner_link);
 		if (s->type == STATE_STID_LOCK)
@@ -104,7 +104,7 @@ void state_owner_kill(struct state_server *st, struct state_owner *o)
 	o->dead = true;
 	o->client = NULL;
 	hashtable_remove(&st->owners, &o->node);
-	state_list_del(&o->client_link);
+	list_del(&o->client_link);
 	st->n_owners--;
 	state_owner_unref(st, o);
 }
@@ -270,12 +270,12 @@ enum nfsstat4 state_seq_end(struct state_server *st, struct state_owner *o,
 void state_owners_reap(struct state_server *st, uint64_t now)
 {
 	uint64_t idle = st->opts.lease_ms;
-	struct state_list *cpos, *ctmp;
-	state_list_for_each_safe(cpos, ctmp, &st->clients)
+	struct list_node *cpos, *ctmp;
+	list_for_each_safe(cpos, ctmp, &st->clients)
 	{
 		struct state_client *cl = state_container_of(cpos, struct state_client, link);
-		struct state_list *pos, *tmp;
-		state_list_for_each_safe(pos, tmp, &cl->owners)
+		struct list_node *pos, *tmp;
+		list_for_each_safe(pos, tmp, &cl->owners)
 		{
 			struct state_owner *o =
 				state_container_of(pos, struct state_owner, client_link);
@@ -285,7 +285,7 @@ void state_owners_reap(struct state_server *st, uint64_t now)
 			 * its last reply is plausible; an open owner never
 			 * confirmed within a lease was abandoned. */
 			bool unconfirmed_open = o->kind == STATE_OWNER_OPEN && !o->confirmed;
-			if (state_list_empty(&o->states) || unconfirmed_open)
+			if (list_empty(&o->states) || unconfirmed_open)
 				state_owner_kill(st, o);
 		}
 	}
