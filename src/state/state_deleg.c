@@ -135,14 +135,14 @@ static void deleg_detach(struct state_server *st, struct state_deleg *d, bool un
 		if (list_empty(&f->delegs) ||
 		    (d->dir->notify & (1u << NOTIFY4_CHANGE_CHILD_ATTRS)))
 			queue_unleased(st, &f->key);
-		st->deleg.dir_active--;
+		st->deleg.dirs.active--;
 		atomic_fetch_sub_explicit(&st->deleg.n_dir, 1, memory_order_relaxed);
 		if (d->dir->notify & (1u << NOTIFY4_CHANGE_CHILD_ATTRS))
 			atomic_fetch_sub_explicit(&st->deleg.n_dir_child, 1, memory_order_relaxed);
 		state_file_maybe_free(st, f);
 		return;
 	}
-	st->deleg.active--;
+	st->deleg.files.active--;
 	atomic_fetch_sub_explicit(&st->deleg.n_any, 1, memory_order_relaxed);
 	if (d->type == OPEN_DELEGATE_WRITE)
 		atomic_fetch_sub_explicit(&st->deleg.n_write, 1, memory_order_relaxed);
@@ -183,9 +183,9 @@ static void deleg_revoke(struct state_server *st, struct state_deleg *d, const c
 	d->revoked = true;
 	d->recalled = false;
 	if (d->dir)
-		st->deleg.dir_revoked++;
+		st->deleg.dirs.revoked++;
 	else
-		st->deleg.revoked++;
+		st->deleg.files.revoked++;
 	struct state_client *cl = d->s.owner->client;
 	if (cl && cl->n_revoked++ == 0)
 		client_revoked_flag(st, cl);
@@ -203,9 +203,9 @@ static void deleg_recall(struct state_server *st, struct state_deleg *d)
 		/* The recall supersedes what was not sent: the holder drops
 		 * its cached listing when it returns the delegation. */
 		state_dirdeleg_drop_batch(st, d);
-		st->deleg.dir_recalled++;
+		st->deleg.dirs.recalled++;
 	} else {
-		st->deleg.recalled++;
+		st->deleg.files.recalled++;
 	}
 	struct state_deleg_recent *r = &st->deleg.recent[st->deleg.recent_next];
 	st->deleg.recent_next = (st->deleg.recent_next + 1) % STATE_DELEG_RECENT;
@@ -270,15 +270,15 @@ struct state_deleg *state_deleg_new(struct state_server *st, struct state_client
 	if (dir) {
 		dir->owner = d;
 		list_init(&dir->pending_link);
-		st->deleg.dir_active++;
-		st->deleg.dir_granted++;
+		st->deleg.dirs.active++;
+		st->deleg.dirs.granted++;
 		atomic_fetch_add_explicit(&st->deleg.n_dir, 1, memory_order_relaxed);
 		if (dir->notify & (1u << NOTIFY4_CHANGE_CHILD_ATTRS))
 			atomic_fetch_add_explicit(&st->deleg.n_dir_child, 1, memory_order_relaxed);
 		return d;
 	}
-	st->deleg.active++;
-	st->deleg.granted++;
+	st->deleg.files.active++;
+	st->deleg.files.granted++;
 	atomic_fetch_add_explicit(&st->deleg.n_any, 1, memory_order_relaxed);
 	if (type == OPEN_DELEGATE_WRITE)
 		atomic_fetch_add_explicit(&st->deleg.n_write, 1, memory_order_relaxed);
@@ -523,7 +523,7 @@ void state_deleg_grant(struct state_server *st, uint64_t clientid,
 		grant_none(a, why, out);
 	} else if (!(a->cb_up || state_deleg_back_usable(cl, false)) || state_grace_active(st, now)) {
 		grant_none(a, WND4_RESOURCE, out);
-	} else if ((l->max_total && st->deleg.active >= l->max_total) ||
+	} else if ((l->max_total && st->deleg.files.active >= l->max_total) ||
 		   (l->max_per_client && cl->n_delegs >= l->max_per_client)) {
 		grant_none(a, WND4_RESOURCE, out);
 	} else if (state_deleg_recently_recalled(st, file, now) || others_conflict(f, cl->clientid, type)) {
@@ -550,9 +550,9 @@ void state_deleg_undo(struct state_server *st, const struct nfs4_stateid *sid)
 	struct state_deleg *d = state_deleg_find(st, sid);
 	if (d) {
 		if (d->dir)
-			st->deleg.dir_granted--;
+			st->deleg.dirs.granted--;
 		else
-			st->deleg.granted--;
+			st->deleg.files.granted--;
 		state_deleg_free(st, d);
 	}
 	pthread_mutex_unlock(&st->lock);

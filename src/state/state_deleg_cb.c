@@ -222,10 +222,7 @@ enum nfsstat4 state_deleg_check_cur(struct state_server *st, uint64_t clientid,
 void state_deleg_get_stats(struct state_server *st, struct state_deleg_stats *out)
 {
 	pthread_mutex_lock(&st->lock);
-	out->granted = st->deleg.granted;
-	out->recalled = st->deleg.recalled;
-	out->revoked = st->deleg.revoked;
-	out->active = st->deleg.active;
+	*out = st->deleg.files;
 	pthread_mutex_unlock(&st->lock);
 }
 

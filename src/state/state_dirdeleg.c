@@ -52,7 +52,7 @@ static bool dir_busy(struct state_server *st, const struct state_client *cl,
 	for (pos = f->delegs.next; pos != &f->delegs; pos = pos->next)
 		if (state_container_of(pos, struct state_deleg, s.file_link)->recalled)
 			return true;
-	return state_grace_active(st, now) || (l->max_dir && st->deleg.dir_active >= l->max_dir) ||
+	return state_grace_active(st, now) || (l->max_dir && st->deleg.dirs.active >= l->max_dir) ||
 	       (l->max_per_client && cl->n_delegs >= l->max_per_client) ||
 	       state_deleg_recently_recalled(st, &f->key, now);
 }
@@ -297,7 +297,7 @@ bool state_dirdeleg_note(struct state_server *st, const struct nfs4_stateid *sid
 	uint32_t need = (uint32_t)sizeof(struct state_dirdeleg_item) + len;
 	unsigned max_changes = st->deleg.limits.dir_max_changes;
 	if ((max_changes && dd->count >= max_changes) || dd->wire + item_wire(len) > dd->max_wire) {
-		st->deleg.dir_overflows++;
+		st->deleg.dirs.overflows++;
 		state_deleg_recall_locked(st, d);
 		goto out;
 	}
@@ -309,7 +309,7 @@ bool state_dirdeleg_note(struct state_server *st, const struct nfs4_stateid *sid
 		if (!p) {
 			/* A change the holder would never learn: it must not
 			 * keep trusting its listing. */
-			st->deleg.dir_overflows++;
+			st->deleg.dirs.overflows++;
 			state_deleg_recall_locked(st, d);
 			goto out;
 		}
@@ -340,7 +340,7 @@ void state_dirdeleg_fell_behind(struct state_server *st, const struct nfs4_state
 	pthread_mutex_lock(&st->lock);
 	struct state_deleg *d = live_dir_deleg(st, sid);
 	if (d) {
-		st->deleg.dir_overflows++;
+		st->deleg.dirs.overflows++;
 		state_deleg_recall_locked(st, d);
 	}
 	pthread_mutex_unlock(&st->lock);
@@ -370,8 +370,8 @@ bool state_dirdeleg_take_batch(struct state_server *st, uint64_t now,
 		out->buf = dd->buf;
 		out->len = dd->len;
 		out->count = dd->count;
-		st->deleg.dir_notifies++;
-		st->deleg.dir_notify_changes += dd->count;
+		st->deleg.dirs.notifies++;
+		st->deleg.dirs.changes += dd->count;
 		dd->buf = NULL;
 		dd->len = dd->cap = dd->count = dd->wire = 0;
 		dd->due_ms = 0;
@@ -413,12 +413,6 @@ bool state_dirdeleg_any_child_attrs(struct state_server *st)
 void state_dirdeleg_get_stats(struct state_server *st, struct state_dirdeleg_stats *out)
 {
 	pthread_mutex_lock(&st->lock);
-	out->granted = st->deleg.dir_granted;
-	out->recalled = st->deleg.dir_recalled;
-	out->revoked = st->deleg.dir_revoked;
-	out->active = st->deleg.dir_active;
-	out->notifies = st->deleg.dir_notifies;
-	out->changes = st->deleg.dir_notify_changes;
-	out->overflows = st->deleg.dir_overflows;
+	*out = st->deleg.dirs;
 	pthread_mutex_unlock(&st->lock);
 }

@@ -11,6 +11,7 @@
 #include "core/list.h"
 #include "core/siphash.h"
 #include "state/session.h"
+#include "state/state_dirdeleg.h"
 #include "state/state.h"
 
 #define state_container_of(ptr, type, member) \
@@ -167,7 +168,7 @@ struct state_deleg {
 	uint32_t type; /* OPEN_DELEGATE_READ or OPEN_DELEGATE_WRITE */
 	bool recalled, revoked;
 	uint64_t recall_ms;           /* when it was recalled */
-	struct list_node recall_link; /* st->deleg.recalled while recalled */
+	struct list_node recall_link; /* st->deleg.recalled_list while recalled */
 	/* CB_GETATTR (write delegations): the holder's answer. */
 	enum state_ga ga;
 	struct state_deleg_ga ga_values;
@@ -206,8 +207,7 @@ enum { STATE_DELEG_RECENT = 64, STATE_DELEG_PENDING_MAX = 4096, STATE_DIR_WISHES
 /* Delegation bookkeeping of the server (st->lock). */
 struct state_deleg_table {
 	struct state_deleg_limits limits;
-	unsigned active;
-	uint64_t granted, recalled, revoked;
+	struct state_deleg_stats files; /* file delegations' counters, as reported */
 	struct list_node recalled_list; /* struct state_deleg.recall_link */
 	/* Files recalled lately (a ring): no new delegation on them. */
 	struct state_deleg_recent recent[STATE_DELEG_RECENT];
@@ -221,10 +221,8 @@ struct state_deleg_table {
 	atomic_uint n_any, n_write; /* active, and active write, delegations */
 	/* Directory delegations (state_dirdeleg.c): counted apart from file
 	 * delegations, their batches of notifications waiting to be sent. */
-	unsigned dir_active;
-	uint64_t dir_granted, dir_recalled, dir_revoked;
-	uint64_t dir_notifies, dir_notify_changes, dir_overflows;
-	atomic_uint n_dir; /* dir_active, for a check without the lock */
+	struct state_dirdeleg_stats dirs; /* their counters, as reported */
+	atomic_uint n_dir; /* dirs.active, for a check without the lock */
 	atomic_uint n_dir_child; /* of them, those told of child attributes */
 	struct list_node dir_pending; /* struct state_dirdeleg.pending_link */
 	/* Clients told GDD4_UNAVAIL with will_signal: each gets

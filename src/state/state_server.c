@@ -366,7 +366,7 @@ void state_get_stats(struct state_server *st, struct state_stats *out)
 	out->files = st->n_files;
 	out->lock_waiters = st->n_waiters;
 	out->records_prev = (unsigned)st->nprev;
-	out->delegations = st->deleg.active;
+	out->delegations = st->deleg.files.active;
 	out->in_grace = state_grace_active(st, state_now_ms());
 	pthread_mutex_unlock(&st->lock);
 	for (int k = 0; k < STATE_CAP_KINDS; k++)
