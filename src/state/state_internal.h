@@ -68,7 +68,6 @@ struct state_owner {
 	uint64_t clientid;
 	enum state_owner_kind kind;
 	uint32_t len;
-	uint8_t *bytes;
 	unsigned refs; /* the owner table's, plus callers' */
 	bool dead;
 	bool confirmed; /* open owners: OPEN_CONFIRM done (or not needed) */
@@ -88,6 +87,7 @@ struct state_owner {
 	 * replay; its body is owned here (malloc'd). */
 	bool r_valid;
 	struct state_replay reply;
+	uint8_t bytes[]; /* the owner's name (len), allocated with it */
 };
 
 struct state_file {

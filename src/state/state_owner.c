@@ -43,14 +43,11 @@ struct state_owner *state_owner_create(struct state_server *st, struct state_cli
 								: STATE_CAP_LOCK_OWNERS,
 				       *count))
 		return NULL;
-	struct state_owner *o = calloc(1, sizeof(*o));
+	struct state_owner *o = calloc(1, sizeof(*o) + len);
 	if (!o)
 		return NULL;
-	o->bytes = state_bytes_dup(bytes, len);
-	if (!o->bytes) {
-		free(o);
-		return NULL;
-	}
+	if (len)
+		memcpy(o->bytes, bytes, len);
 	o->len = len;
 	o->kind = kind;
 	o->client = cl;
@@ -115,7 +112,6 @@ void state_owner_unref(struct state_server *st, struct state_owner *o)
 		return;
 	pthread_mutex_destroy(&o->seq_lock);
 	free((void *)o->reply.body);
-	free(o->bytes);
 	free(o);
 }
 
