@@ -133,10 +133,8 @@ uint64_t state_session_clientid(const struct state_session *s) { return s->clien
  * and the server how many clients have sessions (the budget's shares). */
 static void client_sessions_changed(struct state_server *st, struct state_client *cl, int delta)
 {
-	unsigned n = 0;
+	unsigned n = (unsigned)list_count(&cl->sessions);
 	struct list_node *p;
-	for (p = cl->sessions.next; p != &cl->sessions; p = p->next)
-		n++;
 	for (p = cl->sessions.next; p != &cl->sessions; p = p->next) {
 		struct state_session *s = state_container_of(p, struct state_session, client_link);
 		atomic_store_explicit(&s->client_sessions, n, memory_order_relaxed);

@@ -26,8 +26,7 @@ static void client_counts(const struct state_client *cl, struct state_client_inf
 				ci->lock_states++;
 		}
 	}
-	for (pos = cl->sessions.next; pos != &cl->sessions; pos = pos->next)
-		ci->sessions++;
+	ci->sessions = (unsigned)list_count(&cl->sessions);
 }
 
 int state_clients_snapshot(struct state_server *st, struct state_client_info **out, size_t *n)
@@ -36,9 +35,7 @@ int state_clients_snapshot(struct state_server *st, struct state_client_info **o
 	*n = 0;
 	uint64_t now = state_now_ms();
 	pthread_mutex_lock(&st->lock);
-	size_t count = 0;
-	for (struct list_node *pos = st->clients.next; pos != &st->clients; pos = pos->next)
-		count++;
+	size_t count = list_count(&st->clients);
 	struct state_client_info *v = count ? calloc(count, sizeof(*v)) : NULL;
 	if (count && !v) {
 		pthread_mutex_unlock(&st->lock);
