@@ -57,6 +57,12 @@ static inline size_t list_count(const struct list_node *head)
 /* The object a node is embedded in. */
 #define list_entry(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
+/* Walks the objects on the list: var, declared here as a type *, is each
+ * in turn.  Nothing may be unlinked during the walk (list_for_each_safe). */
+#define list_for_each_entry(var, head, type, member)                                   \
+	for (type *var = list_entry((head)->next, type, member); &var->member != (head); \
+	     var = list_entry(var->member.next, type, member))
+
 /* Walks the list; pos may be unlinked (and freed) during the walk, nothing
  * else may. */
 #define list_for_each_safe(pos, tmp, head) \

@@ -126,14 +126,13 @@ int rpc_server_list_conns(struct rpc_server *srv, struct rpc_conn_info **out, si
 		return -ENOMEM;
 	}
 	size_t i = 0;
-	for (struct list_node *pos = srv->all_conns.next; pos != &srv->all_conns;
-	     pos = pos->next, i++) {
-		struct rpc_conn *c = list_entry(pos, struct rpc_conn, all_link);
+	list_for_each_entry(c, &srv->all_conns, struct rpc_conn, all_link) {
 		v[i].conn = rpc_conn_ref(c);
 		memcpy(v[i].peer, c->peer_str, sizeof(v[i].peer));
 		v[i].listener = c->listener;
 		v[i].inflight = atomic_load(&c->inflight);
 		v[i].age_ms = now - c->opened_ms;
+		i++;
 	}
 	pthread_mutex_unlock(&srv->conns_lock);
 	*out = v;

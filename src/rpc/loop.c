@@ -433,9 +433,8 @@ static void loop_drain_messages(struct rpc_loop *loop)
 				for (unsigned i = 0; i < loop->srv->nlisteners; i++)
 					epoll_ctl(loop->epfd, EPOLL_CTL_DEL,
 						  loop->srv->listeners[i].poll.fd, NULL);
-			struct list_node *pos, *tmp;
-			list_for_each_safe(pos, tmp, &loop->conns)
-				conn_set_reading(list_entry(pos, struct rpc_conn, loop_link), false);
+			list_for_each_entry(c, &loop->conns, struct rpc_conn, loop_link)
+				conn_set_reading(c, false);
 		}
 		if (loop_msgs & LOOP_MSG_EXIT)
 			loop->exiting = true;
@@ -557,9 +556,7 @@ static void loop_on_listener(struct rpc_loop *loop, struct rpc_listener *l)
 
 static bool loop_output_pending(struct rpc_loop *loop)
 {
-	struct list_node *pos, *tmp;
-	list_for_each_safe(pos, tmp, &loop->conns) {
-		struct rpc_conn *c = list_entry(pos, struct rpc_conn, loop_link);
+	list_for_each_entry(c, &loop->conns, struct rpc_conn, loop_link) {
 		pthread_mutex_lock(&c->lock);
 		bool pending = c->outq_count > 0;
 		pthread_mutex_unlock(&c->lock);

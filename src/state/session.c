@@ -134,9 +134,7 @@ uint64_t state_session_clientid(const struct state_session *s) { return s->clien
 static void client_sessions_changed(struct state_server *st, struct state_client *cl, int delta)
 {
 	unsigned n = (unsigned)list_count(&cl->sessions);
-	struct list_node *p;
-	for (p = cl->sessions.next; p != &cl->sessions; p = p->next) {
-		struct state_session *s = state_container_of(p, struct state_session, client_link);
+	list_for_each_entry(s, &cl->sessions, struct state_session, client_link) {
 		atomic_store_explicit(&s->client_sessions, n, memory_order_relaxed);
 	}
 	if (delta > 0 && n == 1)
@@ -238,10 +236,8 @@ void state_sessions_client_gone(struct state_server *st, struct state_client *cl
 
 void state_sessions_lease(struct state_server *st, struct state_client *cl)
 {
-	struct list_node *pos;
 	uint64_t now = state_now_ms();
-	for (pos = cl->sessions.next; pos != &cl->sessions; pos = pos->next) {
-		struct state_session *s = state_container_of(pos, struct state_session, client_link);
+	list_for_each_entry(s, &cl->sessions, struct state_session, client_link) {
 		uint64_t until = atomic_load(&s->renewed_ms) + st->opts.lease_ms;
 		/* A request still running (a long COMMIT) keeps the lease. */
 		if (atomic_load(&s->inflight) > 0)
@@ -666,8 +662,7 @@ void state_sessions_recallable_revoked(struct state_server *st, struct state_cli
 {
 	(void)st;
 	cl->recallable_revoked = on;
-	for (struct list_node *p = cl->sessions.next; p != &cl->sessions; p = p->next) {
-		struct state_session *s = state_container_of(p, struct state_session, client_link);
+	list_for_each_entry(s, &cl->sessions, struct state_session, client_link) {
 		atomic_store(&s->recallable_revoked, on);
 	}
 }

@@ -191,10 +191,7 @@ enum nfsstat4 state_create_session(struct state_server *st, const struct state_p
 		pthread_mutex_unlock(&st->lock);
 		return status;
 	}
-	unsigned nsessions = 0;
-	for (struct list_node *pos = cl->sessions.next; pos != &cl->sessions; pos = pos->next)
-		nsessions++;
-	if (state_cap_reached(st, STATE_CAP_SESSIONS, nsessions)) {
+	if (state_cap_reached(st, STATE_CAP_SESSIONS, (unsigned)list_count(&cl->sessions))) {
 		/* RFC 8881 18.36.4: NFS4ERR_NOSPC when the server cannot make
 		 * another session; the client may destroy one it has. */
 		pthread_mutex_unlock(&st->lock);

@@ -113,10 +113,7 @@ enum nfsstat4 state_client_use(struct state_server *st, uint64_t clientid,
 
 bool state_client_has_state(const struct state_client *cl)
 {
-	const struct list_node *pos;
-	for (pos = cl->owners.next; pos != &cl->owners; pos = pos->next) {
-		const struct state_owner *o =
-			state_container_of(pos, struct state_owner, client_link);
+	list_for_each_entry(o, &cl->owners, const struct state_owner, client_link) {
 		if (!list_empty(&o->states))
 			return true;
 	}

@@ -102,9 +102,7 @@ static struct state_deleg *deleg_of(struct state_stid *s)
 
 static struct state_deleg *deleg_of_client(const struct state_file *f, uint64_t clientid)
 {
-	const struct list_node *pos;
-	for (pos = f->delegs.next; pos != &f->delegs; pos = pos->next) {
-		struct state_stid *s = state_container_of(pos, struct state_stid, file_link);
+	list_for_each_entry(s, &f->delegs, struct state_stid, file_link) {
 		if (s->owner->clientid == clientid)
 			return deleg_of(s);
 	}
@@ -375,17 +373,22 @@ bool state_deleg_recently_recalled(const struct state_server *st,
 	return false;
 }
 
+bool state_deleg_any_recalled(const struct state_file *f)
+{
+	list_for_each_entry(d, &f->delegs, const struct state_deleg, s.file_link)
+		if (d->recalled)
+			return true;
+	return false;
+}
+
 /* Another client's delegation on f that cannot coexist with one of this
  * type for clientid. */
 static bool others_deleg_conflict(const struct state_file *f, uint64_t clientid, uint32_t type)
 {
-	const struct list_node *pos;
-	for (pos = f->delegs.next; pos != &f->delegs; pos = pos->next) {
-		const struct state_deleg *d = state_container_of(pos, struct state_deleg, s.file_link);
+	list_for_each_entry(d, &f->delegs, const struct state_deleg, s.file_link)
 		if (d->s.owner->clientid != clientid &&
 		    (type == OPEN_DELEGATE_WRITE || d->type == OPEN_DELEGATE_WRITE))
 			return true;
-	}
 	return false;
 }
 
@@ -395,24 +398,17 @@ static bool others_deleg_conflict(const struct state_file *f, uint64_t clientid,
  * client's own included (its writes would break the read lease). */
 static bool others_conflict(const struct state_file *f, uint64_t clientid, uint32_t type)
 {
-	const struct list_node *pos;
-	for (pos = f->opens.next; pos != &f->opens; pos = pos->next) {
-		const struct state_open *op = state_container_of(pos, struct state_open, s.file_link);
+	list_for_each_entry(op, &f->opens, const struct state_open, s.file_link) {
 		if (type == OPEN_DELEGATE_READ && (op->access & STATE_SHARE_ACCESS_WRITE))
 			return true;
 		if (type == OPEN_DELEGATE_WRITE && op->s.owner->clientid != clientid)
 			return true;
 	}
-	if (others_deleg_conflict(f, clientid, type))
+	if (others_deleg_conflict(f, clientid, type) || state_deleg_any_recalled(f))
 		return true;
-	for (pos = f->delegs.next; pos != &f->delegs; pos = pos->next)
-		if (state_container_of(pos, struct state_deleg, s.file_link)->recalled)
-			return true;
-	for (pos = f->ranges.next; pos != &f->ranges; pos = pos->next) {
-		const struct state_range *r = state_container_of(pos, struct state_range, file_link);
+	list_for_each_entry(r, &f->ranges, const struct state_range, file_link)
 		if (r->ls->s.owner->clientid != clientid)
 			return true;
-	}
 	return false;
 }
 

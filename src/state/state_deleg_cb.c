@@ -127,9 +127,7 @@ enum nfsstat4 state_deleg_getattr(struct state_server *st, const struct state_fi
 	struct state_file *f = state_file_get(st, file, false);
 	if (!f)
 		goto out;
-	struct list_node *pos;
-	for (pos = f->delegs.next; pos != &f->delegs; pos = pos->next) {
-		struct state_deleg *d = state_container_of(pos, struct state_deleg, s.file_link);
+	list_for_each_entry(d, &f->delegs, struct state_deleg, s.file_link) {
 		if (d->type != OPEN_DELEGATE_WRITE || d->s.owner->clientid == clientid)
 			continue;
 		if (d->recalled) {

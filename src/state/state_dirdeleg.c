@@ -31,8 +31,7 @@ static void grant_fill(const struct state_deleg *d, struct state_dirdeleg_grant 
 static uint32_t back_max_request(struct state_client *cl)
 {
 	uint32_t req = 0;
-	for (struct list_node *p = cl->sessions.next; p != &cl->sessions; p = p->next) {
-		struct state_session *s = state_container_of(p, struct state_session, client_link);
+	list_for_each_entry(s, &cl->sessions, struct state_session, client_link) {
 		pthread_mutex_lock(&s->lock);
 		if (s->back_wanted && (!req || s->back.maxrequestsize < req))
 			req = s->back.maxrequestsize;
@@ -48,10 +47,8 @@ static bool dir_busy(struct state_server *st, const struct state_client *cl,
 		     const struct state_file *f, uint64_t now)
 {
 	const struct state_deleg_limits *l = &st->deleg.limits;
-	const struct list_node *pos;
-	for (pos = f->delegs.next; pos != &f->delegs; pos = pos->next)
-		if (state_container_of(pos, struct state_deleg, s.file_link)->recalled)
-			return true;
+	if (state_deleg_any_recalled(f))
+		return true;
 	return state_grace_active(st, now) || (l->max_dir && st->deleg.dirs.active >= l->max_dir) ||
 	       (l->max_per_client && cl->n_delegs >= l->max_per_client) ||
 	       state_deleg_recently_recalled(st, &f->key, now);
@@ -119,9 +116,7 @@ void state_dirdeleg_grant(struct state_server *st, uint64_t clientid,
 	struct state_file *f = cl ? state_file_get(st, dir, true) : NULL;
 	if (!f)
 		goto out;
-	struct list_node *pos;
-	for (pos = f->delegs.next; pos != &f->delegs; pos = pos->next) {
-		struct state_deleg *d = deleg_at(pos);
+	list_for_each_entry(d, &f->delegs, struct state_deleg, s.file_link) {
 		if (d->s.owner->clientid == clientid && !d->recalled) {
 			grant_fill(d, out);
 			goto out;

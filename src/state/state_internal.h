@@ -374,6 +374,10 @@ bool state_client_name_taken(struct state_server *st, struct state_client **conf
  * record must be re-synced (malloc'd array of malloc'd prev entries). */
 size_t state_clients_expire(struct state_server *st, uint64_t now, struct state_prev **names);
 
+/* state_deleg.c: whether a delegation on f is being recalled (no new
+ * one is granted on the file meanwhile). */
+bool state_deleg_any_recalled(const struct state_file *f);
+
 /* state_owner.c */
 struct state_owner *state_owner_find(struct state_server *st, uint64_t clientid,
 				     enum state_owner_kind kind, const uint8_t *bytes,

@@ -75,10 +75,8 @@ static void range_free(struct state_server *st, struct state_range *r)
 
 bool state_lockst_has_ranges(const struct state_lockst *ls)
 {
-	const struct list_node *pos;
-	const struct state_file *f = ls->s.file;
-	for (pos = f->ranges.next; pos != &f->ranges; pos = pos->next)
-		if (state_container_of(pos, struct state_range, file_link)->ls == ls)
+	list_for_each_entry(r, &ls->s.file->ranges, const struct state_range, file_link)
+		if (r->ls == ls)
 			return true;
 	return false;
 }
@@ -112,10 +110,7 @@ const struct state_range *state_lock_conflict(const struct state_file *f, uint32
 					      uint64_t start, uint64_t last,
 					      state_range_skip_fn skip, const void *arg)
 {
-	const struct list_node *pos;
-	for (pos = f->ranges.next; pos != &f->ranges; pos = pos->next) {
-		const struct state_range *r =
-			state_container_of(pos, struct state_range, file_link);
+	list_for_each_entry(r, &f->ranges, const struct state_range, file_link) {
 		if (!overlaps(r, start, last))
 			continue;
 		if (type != STATE_WRITE_LT && r->type != STATE_WRITE_LT)
@@ -457,10 +452,7 @@ enum nfsstat4 state_release_lockowner(struct state_server *st, uint64_t clientid
 			? state_owner_find(st, clientid, STATE_OWNER_LOCK, owner, owner_len)
 			: NULL;
 	if (lo) {
-		struct list_node *pos;
-		for (pos = lo->states.next; pos != &lo->states; pos = pos->next) {
-			struct state_lockst *ls =
-				state_container_of(pos, struct state_lockst, s.owner_link);
+		list_for_each_entry(ls, &lo->states, struct state_lockst, s.owner_link) {
 			if (state_lockst_has_ranges(ls)) {
 				status = NFS4ERR_LOCKS_HELD;
 				break;
@@ -488,9 +480,8 @@ static enum nfsstat4 check_io_special(struct state_server *st, const struct stat
 	if (!f)
 		return NFS4_OK;
 	uint32_t deny = write ? STATE_SHARE_DENY_WRITE : STATE_SHARE_DENY_READ;
-	const struct list_node *pos;
-	for (pos = f->opens.next; pos != &f->opens; pos = pos->next)
-		if (state_container_of(pos, struct state_open, s.file_link)->deny & deny)
+	list_for_each_entry(op, &f->opens, const struct state_open, s.file_link)
+		if (op->deny & deny)
 			return NFS4ERR_LOCKED;
 	uint32_t as = write ? STATE_WRITE_LT : STATE_READ_LT;
 	if (length != 0 && !(bypass && !write) &&

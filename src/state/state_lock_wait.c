@@ -29,9 +29,7 @@ static bool waiter_is(const struct state_waiter *w, uint64_t clientid, const uin
 static struct state_waiter *waiter_find(struct state_file *f, uint64_t clientid,
 					const uint8_t *owner, uint32_t owner_len)
 {
-	struct list_node *pos;
-	for (pos = f->waiters.next; pos != &f->waiters; pos = pos->next) {
-		struct state_waiter *w = state_container_of(pos, struct state_waiter, file_link);
+	list_for_each_entry(w, &f->waiters, struct state_waiter, file_link) {
 		if (waiter_is(w, clientid, owner, owner_len))
 			return w;
 	}

@@ -212,10 +212,7 @@ void state_open_free(struct state_server *st, struct state_open *op)
 
 static bool share_conflicts(const struct state_file *f, uint32_t access, uint32_t deny)
 {
-	const struct list_node *pos;
-	for (pos = f->opens.next; pos != &f->opens; pos = pos->next) {
-		const struct state_open *o =
-			state_container_of(pos, struct state_open, s.file_link);
+	list_for_each_entry(o, &f->opens, const struct state_open, s.file_link) {
 		/* The owner's own open counts too (RFC 7530 16.16.5): an OPEN
 		 * never gets past a deny it set itself. */
 		if ((access & o->deny) || (deny & o->access))
