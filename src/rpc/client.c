@@ -159,50 +159,41 @@ void rpc_client_close(struct rpc_client *cl)
 	cl->fd = -1;
 }
 
-/* After a send or recv that failed: 0 to go round again (interrupted, or
- * the socket became ready before the deadline), else the error to give up
- * with. */
-static int io_retry(int fd, short events, uint64_t deadline)
+/* Moves n bytes over the socket before the deadline: sends out, or
+ * receives into in (exactly one of them is given).  A send or recv that
+ * failed goes round again when it was interrupted or the socket became
+ * ready in time; the peer closing before all came is -ECONNRESET. */
+static int transfer_all(int fd, const uint8_t *out, uint8_t *in, size_t n, uint64_t deadline)
 {
-	if (errno == EINTR)
-		return 0;
-	if (errno != EAGAIN)
-		return -errno;
-	return wait_fd(fd, events, deadline);
+	size_t done = 0;
+	while (done < n) {
+		ssize_t r = in ? recv(fd, in + done, n - done, 0)
+			       : send(fd, out + done, n - done, MSG_NOSIGNAL);
+		if (r == 0 && in)
+			return -ECONNRESET;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				return -errno;
+			int rc = wait_fd(fd, in ? POLLIN : POLLOUT, deadline);
+			if (rc)
+				return rc;
+			continue;
+		}
+		done += (size_t)r;
+	}
+	return 0;
 }
 
 static int write_all(int fd, const uint8_t *p, size_t n, uint64_t deadline)
 {
-	while (n > 0) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w < 0) {
-			int rc = io_retry(fd, POLLOUT, deadline);
-			if (rc)
-				return rc;
-			continue;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	return transfer_all(fd, p, NULL, n, deadline);
 }
 
 static int read_all(int fd, uint8_t *p, size_t n, uint64_t deadline)
 {
-	while (n > 0) {
-		ssize_t r = recv(fd, p, n, 0);
-		if (r == 0)
-			return -ECONNRESET;
-		if (r < 0) {
-			int rc = io_retry(fd, POLLIN, deadline);
-			if (rc)
-				return rc;
-			continue;
-		}
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
+	return transfer_all(fd, NULL, p, n, deadline);
 }
 
 int rpc_client_send_record(struct rpc_client *cl, const void *data, size_t len)

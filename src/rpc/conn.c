@@ -44,6 +44,8 @@ struct rpc_conn *rpc_conn_new(struct rpc_server *srv, int fd, const struct socka
 	atomic_init(&c->refs, 1);
 	atomic_init(&c->closed, false);
 	c->srv = srv;
+	list_init(&c->loop_link);
+	list_init(&c->all_link);
 	rpc_record_reader_init(&c->reader, srv->opts.max_record_size);
 	pthread_mutex_init(&c->lock, NULL);
 	if (peer && peerlen <= sizeof(c->peer))
@@ -92,11 +94,7 @@ void rpc_conn_track(struct rpc_conn *conn)
 	atomic_fetch_add_explicit(&srv->st_open, 1, memory_order_relaxed);
 	conn->opened_ms = clock_now_ms();
 	pthread_mutex_lock(&srv->conns_lock);
-	conn->all_prev = NULL;
-	conn->all_next = srv->all_conns;
-	if (srv->all_conns)
-		srv->all_conns->all_prev = conn;
-	srv->all_conns = conn;
+	list_add_head(&srv->all_conns, &conn->all_link);
 	conn->tracked = true;
 	rpc_conn_limits_add_locked(conn);
 	pthread_mutex_unlock(&srv->conns_lock);
@@ -108,12 +106,7 @@ void rpc_conn_untrack(struct rpc_conn *conn)
 	atomic_fetch_sub_explicit(&srv->st_open, 1, memory_order_relaxed);
 	pthread_mutex_lock(&srv->conns_lock);
 	if (conn->tracked) {
-		if (conn->all_prev)
-			conn->all_prev->all_next = conn->all_next;
-		else
-			srv->all_conns = conn->all_next;
-		if (conn->all_next)
-			conn->all_next->all_prev = conn->all_prev;
+		list_del(&conn->all_link);
 		conn->tracked = false;
 		rpc_conn_limits_remove_locked(conn);
 	}
@@ -126,21 +119,20 @@ int rpc_server_list_conns(struct rpc_server *srv, struct rpc_conn_info **out, si
 	*n = 0;
 	uint64_t now = clock_now_ms();
 	pthread_mutex_lock(&srv->conns_lock);
-	size_t count = 0;
-	for (struct rpc_conn *c = srv->all_conns; c; c = c->all_next)
-		count++;
+	size_t count = list_count(&srv->all_conns);
 	struct rpc_conn_info *v = count ? calloc(count, sizeof(*v)) : NULL;
 	if (count && !v) {
 		pthread_mutex_unlock(&srv->conns_lock);
 		return -ENOMEM;
 	}
 	size_t i = 0;
-	for (struct rpc_conn *c = srv->all_conns; c; c = c->all_next, i++) {
+	list_for_each_entry(c, &srv->all_conns, struct rpc_conn, all_link) {
 		v[i].conn = rpc_conn_ref(c);
 		memcpy(v[i].peer, c->peer_str, sizeof(v[i].peer));
 		v[i].listener = c->listener;
 		v[i].inflight = atomic_load(&c->inflight);
 		v[i].age_ms = now - c->opened_ms;
+		i++;
 	}
 	pthread_mutex_unlock(&srv->conns_lock);
 	*out = v;

@@ -27,6 +27,8 @@ int rpc_loop_init(struct rpc_loop *loop, struct rpc_server *srv, unsigned index)
 	memset(loop, 0, sizeof(*loop));
 	loop->srv = srv;
 	loop->index = index;
+	list_init(&loop->conns);
+	list_init(&loop->graveyard);
 	pthread_mutex_init(&loop->msg_lock, NULL);
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
 	loop->wake.kind = POLL_WAKE;
@@ -128,27 +130,19 @@ static void conn_close(struct rpc_loop *loop, struct rpc_conn *conn, const char 
 	 * reference so no other connection can reuse its number meanwhile. */
 	shutdown(conn->poll.fd, SHUT_RDWR);
 	rpc_conn_fail_calls(conn, -ECONNRESET, 0, false);
-	if (conn->prev)
-		conn->prev->next = conn->next;
-	else
-		loop->conns = conn->next;
-	if (conn->next)
-		conn->next->prev = conn->prev;
+	list_del(&conn->loop_link);
 	loop->nconns--;
 	rpc_conn_untrack(conn);
 	/* epoll may still have returned events for it in the batch being
 	 * handled: the loop's reference is dropped after the batch. */
-	conn->prev = NULL;
-	conn->next = loop->graveyard;
-	loop->graveyard = conn;
+	list_add_head(&loop->graveyard, &conn->loop_link);
 }
 
 static void loop_bury(struct rpc_loop *loop)
 {
-	while (loop->graveyard) {
-		struct rpc_conn *conn = loop->graveyard;
-		loop->graveyard = conn->next;
-		conn->next = NULL;
+	while (!list_empty(&loop->graveyard)) {
+		struct rpc_conn *conn = list_entry(loop->graveyard.next, struct rpc_conn, loop_link);
+		list_del(&conn->loop_link);
 		rpc_conn_unref(conn); /* the loop's reference */
 	}
 }
@@ -390,10 +384,7 @@ static void conn_adopt(struct rpc_loop *loop, struct rpc_conn *conn)
 	conn->adopted = true;
 	conn->reading = !loop->draining;
 	conn->last_activity_ms = clock_now_ms();
-	conn->next = loop->conns;
-	if (loop->conns)
-		loop->conns->prev = conn;
-	loop->conns = conn;
+	list_add_head(&loop->conns, &conn->loop_link);
 	loop->nconns++;
 	uint32_t events = atomic_load(&conn->connecting) ? EPOLLOUT
 			  : conn->reading			   ? EPOLLIN
@@ -442,7 +433,7 @@ static void loop_drain_messages(struct rpc_loop *loop)
 				for (unsigned i = 0; i < loop->srv->nlisteners; i++)
 					epoll_ctl(loop->epfd, EPOLL_CTL_DEL,
 						  loop->srv->listeners[i].poll.fd, NULL);
-			for (struct rpc_conn *c = loop->conns; c; c = c->next)
+			list_for_each_entry(c, &loop->conns, struct rpc_conn, loop_link)
 				conn_set_reading(c, false);
 		}
 		if (loop_msgs & LOOP_MSG_EXIT)
@@ -467,9 +458,9 @@ static void loop_on_tick(struct rpc_loop *loop)
 	(void)unused;
 	uint64_t now = clock_now_ms();
 	unsigned idle_ms = loop->srv->opts.idle_timeout_s * 1000u;
-	struct rpc_conn *next;
-	for (struct rpc_conn *c = loop->conns; c; c = next) {
-		next = c->next;
+	struct list_node *pos, *tmp;
+	list_for_each_safe(pos, tmp, &loop->conns) {
+		struct rpc_conn *c = list_entry(pos, struct rpc_conn, loop_link);
 		rpc_conn_fail_calls(c, -ETIMEDOUT, now, true);
 		uint64_t idle = now - c->last_activity_ms;
 		if (idle >= INPUT_TRIM_IDLE_MS)
@@ -565,7 +556,7 @@ static void loop_on_listener(struct rpc_loop *loop, struct rpc_listener *l)
 
 static bool loop_output_pending(struct rpc_loop *loop)
 {
-	for (struct rpc_conn *c = loop->conns; c; c = c->next) {
+	list_for_each_entry(c, &loop->conns, struct rpc_conn, loop_link) {
 		pthread_mutex_lock(&c->lock);
 		bool pending = c->outq_count > 0;
 		pthread_mutex_unlock(&c->lock);
@@ -634,8 +625,9 @@ void *rpc_loop_main(void *arg)
 	}
 	/* Connections adopted or messages posted meanwhile are settled too. */
 	loop_drain_messages(loop);
-	while (loop->conns)
-		conn_close(loop, loop->conns, "server stopping");
+	while (!list_empty(&loop->conns))
+		conn_close(loop, list_entry(loop->conns.next, struct rpc_conn, loop_link),
+			   "server stopping");
 	loop_bury(loop);
 	return NULL;
 }

@@ -36,6 +36,7 @@ struct rpc_server *rpc_server_create(const struct rpc_server_options *opts)
 		return NULL;
 	srv->opts = *opts;
 	pthread_mutex_init(&srv->conns_lock, NULL);
+	list_init(&srv->all_conns);
 	if (rpc_conn_limits_init(srv) != 0) {
 		pthread_mutex_destroy(&srv->conns_lock);
 		free(srv);

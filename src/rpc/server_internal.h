@@ -7,6 +7,7 @@
 #include <sys/uio.h>
 
 #include "core/hashtable.h"
+#include "core/list.h"
 #include "core/siphash.h"
 #include "core/threadpool.h"
 #include "rpc/server.h"
@@ -52,7 +53,7 @@ struct rpc_conn {
 	struct rpc_loop *loop;
 
 	/* Owned by the loop thread. */
-	struct rpc_conn *prev, *next; /* the loop's connection list */
+	struct list_node loop_link; /* the loop's conns, then its graveyard */
 	struct rpc_record_reader reader;
 	uint64_t last_activity_ms;
 	bool adopted;
@@ -109,7 +110,7 @@ struct rpc_conn {
 	int listener; /* index of the accepting listener; -1 if adopted */
 
 	/* The server's list of open connections (under srv->conns_lock). */
-	struct rpc_conn *all_prev, *all_next;
+	struct list_node all_link;
 	bool tracked;
 	bool addr_counted; /* counted in srv->conns_by_addr */
 	uint64_t opened_ms;
@@ -122,8 +123,8 @@ struct rpc_loop {
 	int epfd;
 	struct rpc_pollable wake; /* eventfd */
 	struct rpc_pollable tick; /* timerfd */
-	struct rpc_conn *conns;   /* list of adopted connections */
-	struct rpc_conn *graveyard; /* closed in this batch, released after it */
+	struct list_node conns;     /* adopted connections (rpc_conn.loop_link) */
+	struct list_node graveyard; /* closed in this batch, released after it */
 	unsigned nconns;
 	/* Bytes its connections count against the server's memory budget:
 	 * per loop, so the loops do not share one hot counter. */
@@ -169,7 +170,7 @@ struct rpc_server {
 	/* Open connections, for the control plane (rpc_server_list_conns).
 	 * lock order: see core/lock_order.h, level 10. */
 	pthread_mutex_t conns_lock;
-	struct rpc_conn *all_conns;
+	struct list_node all_conns; /* rpc_conn.all_link, the newest first */
 	/* Under conns_lock too: the connections in that list, and how many
 	 * of them come from each client address (conn_limit.c). */
 	unsigned conns_tracked;

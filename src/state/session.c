@@ -133,12 +133,8 @@ uint64_t state_session_clientid(const struct state_session *s) { return s->clien
  * and the server how many clients have sessions (the budget's shares). */
 static void client_sessions_changed(struct state_server *st, struct state_client *cl, int delta)
 {
-	unsigned n = 0;
-	struct state_list *p;
-	for (p = cl->sessions.next; p != &cl->sessions; p = p->next)
-		n++;
-	for (p = cl->sessions.next; p != &cl->sessions; p = p->next) {
-		struct state_session *s = state_container_of(p, struct state_session, client_link);
+	unsigned n = (unsigned)list_count(&cl->sessions);
+	list_for_each_entry(s, &cl->sessions, struct state_session, client_link) {
 		atomic_store_explicit(&s->client_sessions, n, memory_order_relaxed);
 	}
 	if (delta > 0 && n == 1)
@@ -191,7 +187,7 @@ struct state_session *state_session_new(struct state_server *st, struct state_cl
 	memcpy(s->id + 12, rnd, 4);
 	hashtable_insert(&st->sessions, &s->node, hash_sessionid(st, s->id));
 	pthread_mutex_unlock(&st->sess_lock);
-	state_list_add(&cl->sessions, &s->client_link);
+	list_add_tail(&cl->sessions, &s->client_link);
 	client_sessions_changed(st, cl, 1);
 	atomic_fetch_add(&st->n_sessions, 1);
 	return s;
@@ -204,7 +200,7 @@ void state_session_kill(struct state_server *st, struct state_session *s)
 	pthread_mutex_lock(&st->sess_lock);
 	hashtable_remove(&st->sessions, &s->node);
 	pthread_mutex_unlock(&st->sess_lock);
-	state_list_del(&s->client_link);
+	list_del(&s->client_link);
 	if (s->client)
 		client_sessions_changed(st, s->client, -1);
 	pthread_mutex_lock(&s->lock);
@@ -230,8 +226,8 @@ void state_session_kill(struct state_server *st, struct state_session *s)
 
 void state_sessions_client_gone(struct state_server *st, struct state_client *cl)
 {
-	struct state_list *pos, *tmp;
-	state_list_for_each_safe(pos, tmp, &cl->sessions)
+	struct list_node *pos, *tmp;
+	list_for_each_safe(pos, tmp, &cl->sessions)
 	{
 		struct state_session *s = state_container_of(pos, struct state_session, client_link);
 		state_session_kill(st, s);
@@ -240,10 +236,8 @@ void state_sessions_client_gone(struct state_server *st, struct state_client *cl
 
 void state_sessions_lease(struct state_server *st, struct state_client *cl)
 {
-	struct state_list *pos;
 	uint64_t now = state_now_ms();
-	for (pos = cl->sessions.next; pos != &cl->sessions; pos = pos->next) {
-		struct state_session *s = state_container_of(pos, struct state_session, client_link);
+	list_for_each_entry(s, &cl->sessions, struct state_session, client_link) {
 		uint64_t until = atomic_load(&s->renewed_ms) + st->opts.lease_ms;
 		/* A request still running (a long COMMIT) keeps the lease. */
 		if (atomic_load(&s->inflight) > 0)
@@ -668,8 +662,7 @@ void state_sessions_recallable_revoked(struct state_server *st, struct state_cli
 {
 	(void)st;
 	cl->recallable_revoked = on;
-	for (struct state_list *p = cl->sessions.next; p != &cl->sessions; p = p->next) {
-		struct state_session *s = state_container_of(p, struct state_session, client_link);
+	list_for_each_entry(s, &cl->sessions, struct state_session, client_link) {
 		atomic_store(&s->recallable_revoked, on);
 	}
 }

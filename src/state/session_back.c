@@ -205,7 +205,7 @@ bool state_cb_route(struct state_server *st, uint64_t clientid, struct state_cb_
 		/* Among the sessions with a back channel, one whose path works;
 		 * else any. */
 		struct state_session *any = NULL, *up = NULL;
-		for (struct state_list *p = cl->sessions.next; p != &cl->sessions && !up;
+		for (struct list_node *p = cl->sessions.next; p != &cl->sessions && !up;
 		     p = p->next) {
 			struct state_session *s =
 				state_container_of(p, struct state_session, client_link);
@@ -237,7 +237,7 @@ static bool client_back(struct state_server *st, uint64_t clientid, bool need_up
 	pthread_mutex_lock(&st->lock);
 	struct state_client *cl = state_client_find(st, clientid, true);
 	if (cl) {
-		for (struct state_list *p = cl->sessions.next; p != &cl->sessions && !found;
+		for (struct list_node *p = cl->sessions.next; p != &cl->sessions && !found;
 		     p = p->next) {
 			struct state_session *s =
 				state_container_of(p, struct state_session, client_link);

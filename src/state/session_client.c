@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
 #include "state/session_internal.h"
 
 enum {
@@ -23,7 +22,7 @@ static void exchange_result(const struct state_client *cl, struct state_exchange
 
 static bool client_busy(const struct state_client *cl)
 {
-	return !state_list_empty(&cl->sessions) || state_client_has_state(cl);
+	return !list_empty(&cl->sessions) || state_client_has_state(cl);
 }
 
 enum nfsstat4 state_exchange_id(struct state_server *st, const struct state_principal *who,
@@ -36,7 +35,6 @@ enum nfsstat4 state_exchange_id(struct state_server *st, const struct state_prin
 	bool update = flags & EXCHGID4_FLAG_UPD_CONFIRMED_REC_A;
 	bool dropped = false;
 	pthread_mutex_lock(&st->lock);
-	uint64_t now = state_now_ms();
 	struct state_client *conf = state_client_find_name(st, name, name_len, true);
 	struct state_client *unconf = state_client_find_name(st, name, name_len, false);
 	enum nfsstat4 status = NFS4_OK;
@@ -57,16 +55,11 @@ enum nfsstat4 state_exchange_id(struct state_server *st, const struct state_prin
 		pthread_mutex_unlock(&st->lock);
 		return status;
 	}
-	if (conf && !state_principal_eq(&conf->principal, who)) {
-		/* Case 3: a collision.  Refused while the other principal's
-		 * client holds state under a live lease; otherwise it goes. */
-		if (client_busy(conf) && conf->expires_ms > now) {
-			pthread_mutex_unlock(&st->lock);
-			return NFS4ERR_CLID_INUSE;
-		}
-		state_client_destroy(st, conf, true);
-		conf = NULL;
-		dropped = true;
+	/* Case 3: a collision.  Refused while the other principal's client
+	 * holds state (sessions count) under a live lease; otherwise it goes. */
+	if (state_client_name_taken(st, &conf, who, client_busy, &dropped)) {
+		pthread_mutex_unlock(&st->lock);
+		return NFS4ERR_CLID_INUSE;
 	}
 	if (conf && conf->v41 && memcmp(conf->verifier, verifier, NFS4_VERIFIER_SIZE) == 0) {
 		/* Case 2: the same incarnation asks again. */
@@ -198,10 +191,7 @@ enum nfsstat4 state_create_session(struct state_server *st, const struct state_p
 		pthread_mutex_unlock(&st->lock);
 		return status;
 	}
-	unsigned nsessions = 0;
-	for (struct state_list *pos = cl->sessions.next; pos != &cl->sessions; pos = pos->next)
-		nsessions++;
-	if (state_cap_reached(st, STATE_CAP_SESSIONS, nsessions)) {
+	if (state_cap_reached(st, STATE_CAP_SESSIONS, (unsigned)list_count(&cl->sessions))) {
 		/* RFC 8881 18.36.4: NFS4ERR_NOSPC when the server cannot make
 		 * another session; the client may destroy one it has. */
 		pthread_mutex_unlock(&st->lock);
@@ -226,31 +216,14 @@ enum nfsstat4 state_create_session(struct state_server *st, const struct state_p
 	buf_unref(cl->cs_reply);
 	cl->cs_reply = NULL;
 	out->sequence = a->sequence;
-	uint8_t *name = NULL;
-	uint32_t name_len = 0;
-	if (unconf) {
-		/* The first session confirms the client; an earlier incarnation
-		 * (same name) and its state go now (RFC 8881 18.35.5 case 4). */
-		struct state_client *old =
-			state_client_find_name(st, unconf->name, unconf->name_len, true);
-		if (old)
-			state_client_destroy(st, old, true);
-		unconf->confirmed = true;
-		unconf->reclaimable = state_grace_active(st, state_now_ms()) &&
-				      state_prev_has(st, unconf->name, unconf->name_len);
-		name_len = unconf->name_len;
-		name = state_bytes_dup(unconf->name, name_len);
-	}
+	/* The first session confirms the client; an earlier incarnation
+	 * (same name) and its state go now (RFC 8881 18.35.5 case 4). */
+	uint32_t name_len = unconf ? unconf->name_len : 0;
+	uint8_t *name = unconf ? state_client_confirm(st, unconf) : NULL;
 	state_client_renew(st, cl);
 	pthread_mutex_unlock(&st->lock);
-	if (unconf) {
-		/* The record must be on disk before the client relies on it. */
-		if (name)
-			state_record_sync(st, name, name_len);
-		else
-			log_error("state: out of memory writing a client record");
-		free(name);
-	}
+	if (unconf)
+		state_client_record_write(st, name, name_len);
 	return NFS4_OK;
 }
 

@@ -56,13 +56,34 @@ static struct state_conn_sessions *entry_find(struct state_server *st,
 	return NULL;
 }
 
+/* An entry lives while it names a session.  conn_index_lock held. */
+static void entry_drop_if_empty(struct state_server *st, struct state_conn_sessions *e)
+{
+	if (e->n)
+		return;
+	hashtable_remove(&st->conn_index, &e->node);
+	free(e->sess);
+	free(e);
+}
+
+/* Takes conn_index_lock (the caller releases it) and finds conn's entry;
+ * *hash, when asked for, is the hash to insert a new one under. */
+static struct state_conn_sessions *entry_lock_find(struct state_server *st,
+						   const struct rpc_conn *conn, uint64_t *hash)
+{
+	uint64_t h = hash_conn(st, conn);
+	if (hash)
+		*hash = h;
+	pthread_mutex_lock(&st->conn_index_lock);
+	return entry_find(st, conn, h);
+}
+
 bool state_conn_index_add(struct state_server *st, const struct rpc_conn *conn,
 			  struct state_session *s)
 {
-	uint64_t h = hash_conn(st, conn);
+	uint64_t h;
 	bool ok = false;
-	pthread_mutex_lock(&st->conn_index_lock);
-	struct state_conn_sessions *e = entry_find(st, conn, h);
+	struct state_conn_sessions *e = entry_lock_find(st, conn, &h);
 	if (!e) {
 		e = calloc(1, sizeof(*e));
 		if (!e)
@@ -74,10 +95,7 @@ bool state_conn_index_add(struct state_server *st, const struct rpc_conn *conn,
 		unsigned cap = e->cap ? e->cap * 2 : 2;
 		struct state_session **n = realloc(e->sess, cap * sizeof(*n));
 		if (!n) {
-			if (e->n == 0) {
-				hashtable_remove(&st->conn_index, &e->node);
-				free(e);
-			}
+			entry_drop_if_empty(st, e); /* the one just made */
 			goto out;
 		}
 		e->sess = n;
@@ -93,10 +111,8 @@ out:
 void state_conn_index_del(struct state_server *st, const struct rpc_conn *conn,
 			  struct state_session *s)
 {
-	uint64_t h = hash_conn(st, conn);
 	bool found = false;
-	pthread_mutex_lock(&st->conn_index_lock);
-	struct state_conn_sessions *e = entry_find(st, conn, h);
+	struct state_conn_sessions *e = entry_lock_find(st, conn, NULL);
 	for (unsigned i = 0; e && i < e->n; i++) {
 		if (e->sess[i] != s)
 			continue;
@@ -104,11 +120,8 @@ void state_conn_index_del(struct state_server *st, const struct rpc_conn *conn,
 		found = true;
 		break;
 	}
-	if (e && e->n == 0) {
-		hashtable_remove(&st->conn_index, &e->node);
-		free(e->sess);
-		free(e);
-	}
+	if (e)
+		entry_drop_if_empty(st, e);
 	pthread_mutex_unlock(&st->conn_index_lock);
 	/* The caller holds a reference of its own (and s->lock): this one is
 	 * never the last. */
@@ -118,9 +131,7 @@ void state_conn_index_del(struct state_server *st, const struct rpc_conn *conn,
 
 void state_conn_closed(struct state_server *st, struct rpc_conn *conn)
 {
-	uint64_t h = hash_conn(st, conn);
-	pthread_mutex_lock(&st->conn_index_lock);
-	struct state_conn_sessions *e = entry_find(st, conn, h);
+	struct state_conn_sessions *e = entry_lock_find(st, conn, NULL);
 	if (e)
 		hashtable_remove(&st->conn_index, &e->node);
 	pthread_mutex_unlock(&st->conn_index_lock);

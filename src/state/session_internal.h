@@ -30,7 +30,7 @@ struct state_back_slot {
 
 struct state_session {
 	struct hashtable_node node;       /* st->sessions (sess_lock) */
-	struct state_list client_link; /* client->sessions (st->lock) */
+	struct list_node client_link; /* client->sessions (st->lock) */
 	uint8_t id[NFS4_SESSIONID_SIZE];
 	uint64_t clientid;
 	struct state_client *client; /* NULL once dead (st->lock) */

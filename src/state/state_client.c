@@ -113,20 +113,32 @@ enum nfsstat4 state_client_use(struct state_server *st, uint64_t clientid,
 
 bool state_client_has_state(const struct state_client *cl)
 {
-	const struct state_list *pos;
-	for (pos = cl->owners.next; pos != &cl->owners; pos = pos->next) {
-		const struct state_owner *o =
-			state_container_of(pos, struct state_owner, client_link);
-		if (!state_list_empty(&o->states))
+	list_for_each_entry(o, &cl->owners, const struct state_owner, client_link) {
+		if (!list_empty(&o->states))
 			return true;
 	}
 	return false;
 }
 
+bool state_client_name_taken(struct state_server *st, struct state_client **conf,
+			     const struct state_principal *who,
+			     bool (*busy)(const struct state_client *), bool *dropped)
+{
+	struct state_client *other = *conf;
+	if (!other || state_principal_eq(&other->principal, who))
+		return false;
+	if (busy(other) && other->expires_ms > state_now_ms())
+		return true;
+	state_client_destroy(st, other, true);
+	*conf = NULL;
+	*dropped = true;
+	return false;
+}
+
 void state_client_destroy(struct state_server *st, struct state_client *cl, bool tomb)
 {
-	struct state_list *pos, *tmp;
-	state_list_for_each_safe(pos, tmp, &cl->owners)
+	struct list_node *pos, *tmp;
+	list_for_each_safe(pos, tmp, &cl->owners)
 	{
 		struct state_owner *o = state_container_of(pos, struct state_owner, client_link);
 		state_owner_kill(st, o);
@@ -138,7 +150,7 @@ void state_client_destroy(struct state_server *st, struct state_client *cl, bool
 		tombstone(st, cl->clientid);
 	hashtable_remove(&st->clients_by_id, &cl->by_id);
 	hashtable_remove(&st->clients_by_name, &cl->by_name);
-	state_list_del(&cl->link);
+	list_del(&cl->link);
 	st->n_clients--;
 	free(cl->name);
 	free(cl);
@@ -166,14 +178,35 @@ struct state_client *state_client_new(struct state_server *st, const struct stat
 	uint32_t seq = st->next_client++;
 	state_random(cl->confirm, 4);
 	memcpy(cl->confirm + 4, &seq, 4);
-	state_list_init(&cl->owners);
-	state_list_init(&cl->sessions);
+	list_init(&cl->owners);
+	list_init(&cl->sessions);
 	state_client_renew(st, cl);
 	hashtable_insert(&st->clients_by_id, &cl->by_id, hash_id(st, clientid));
 	hashtable_insert(&st->clients_by_name, &cl->by_name, hash_name(st, name, len));
-	state_list_add(&st->clients, &cl->link);
+	list_add_tail(&st->clients, &cl->link);
 	st->n_clients++;
 	return cl;
+}
+
+uint8_t *state_client_confirm(struct state_server *st, struct state_client *unconf)
+{
+	struct state_client *old = state_client_find_name(st, unconf->name, unconf->name_len, true);
+	if (old)
+		state_client_destroy(st, old, true);
+	unconf->confirmed = true;
+	unconf->reclaimable = state_grace_active(st, state_now_ms()) &&
+			      state_prev_has(st, unconf->name, unconf->name_len);
+	return state_bytes_dup(unconf->name, unconf->name_len);
+}
+
+void state_client_record_write(struct state_server *st, uint8_t *name, uint32_t len)
+{
+	if (!name) {
+		log_error("state: out of memory writing a client record");
+		return;
+	}
+	state_record_sync(st, name, len);
+	free(name);
 }
 
 uint64_t state_clientid_new(struct state_server *st)
@@ -190,21 +223,15 @@ enum nfsstat4 state_setclientid(struct state_server *st, const struct state_prin
 				struct state_callback *inuse)
 {
 	pthread_mutex_lock(&st->lock);
-	uint64_t now = state_now_ms();
 	bool dropped = false;
 	struct state_client *conf = state_client_find_name(st, name, name_len, true);
 	struct state_client *unconf = state_client_find_name(st, name, name_len, false);
-	if (conf && !state_principal_eq(&conf->principal, who)) {
-		/* Someone else's id: refuse while it holds live state; an
-		 * idle or lapsed one is given up (RFC 7530 16.33.5). */
-		if (state_client_has_state(conf) && conf->expires_ms > now) {
-			*inuse = conf->cb;
-			pthread_mutex_unlock(&st->lock);
-			return NFS4ERR_CLID_INUSE;
-		}
-		state_client_destroy(st, conf, true);
-		conf = NULL;
-		dropped = true;
+	/* Someone else's id: refused while it holds live state; an idle or
+	 * lapsed one is given up (RFC 7530 16.33.5). */
+	if (state_client_name_taken(st, &conf, who, state_client_has_state, &dropped)) {
+		*inuse = conf->cb;
+		pthread_mutex_unlock(&st->lock);
+		return NFS4ERR_CLID_INUSE;
 	}
 	if (unconf)
 		state_client_destroy(st, unconf, false);
@@ -262,25 +289,12 @@ enum nfsstat4 state_setclientid_confirm(struct state_server *st, const struct st
 		}
 		/* A client that restarted: its earlier incarnation's state goes,
 		 * and its stateids are now expired. */
-		struct state_client *old =
-			state_client_find_name(st, unconf->name, unconf->name_len, true);
-		if (old)
-			state_client_destroy(st, old, true);
-		unconf->confirmed = true;
-		unconf->reclaimable = state_grace_active(st, state_now_ms()) &&
-				      state_prev_has(st, unconf->name, unconf->name_len);
+		uint32_t len = unconf->name_len;
+		uint8_t *name = state_client_confirm(st, unconf);
 		state_client_renew(st, unconf);
 		state_cb_schedule(st, unconf);
-		uint32_t len = unconf->name_len;
-		uint8_t *name = state_bytes_dup(unconf->name, len);
 		pthread_mutex_unlock(&st->lock);
-		/* The record must be on disk before the client relies on it. */
-		if (name) {
-			state_record_sync(st, name, len);
-			free(name);
-		} else {
-			log_error("state: out of memory writing a client record");
-		}
+		state_client_record_write(st, name, len);
 		return NFS4_OK;
 	}
 	if (conf && memcmp(conf->confirm, confirm, NFS4_VERIFIER_SIZE) == 0) {
@@ -326,8 +340,8 @@ size_t state_clients_expire(struct state_server *st, uint64_t now, struct state_
 {
 	size_t n = 0, cap = 0;
 	struct state_prev *out = NULL;
-	struct state_list *pos, *tmp;
-	state_list_for_each_safe(pos, tmp, &st->clients)
+	struct list_node *pos, *tmp;
+	list_for_each_safe(pos, tmp, &st->clients)
 	{
 		struct state_client *cl = state_container_of(pos, struct state_client, link);
 		if (cl->v41)

@@ -22,8 +22,8 @@ static const uint8_t deleg_owner_name[] = "delegations";
 void state_deleg_init(struct state_server *st)
 {
 	st->deleg.limits = st->opts.deleg;
-	state_list_init(&st->deleg.recalled_list);
-	state_list_init(&st->deleg.dir_pending);
+	list_init(&st->deleg.recalled_list);
+	list_init(&st->deleg.dir_pending);
 }
 
 void state_deleg_fini(struct state_server *st)
@@ -102,9 +102,7 @@ static struct state_deleg *deleg_of(struct state_stid *s)
 
 static struct state_deleg *deleg_of_client(const struct state_file *f, uint64_t clientid)
 {
-	const struct state_list *pos;
-	for (pos = f->delegs.next; pos != &f->delegs; pos = pos->next) {
-		struct state_stid *s = state_container_of(pos, struct state_stid, file_link);
+	list_for_each_entry(s, &f->delegs, struct state_stid, file_link) {
 		if (s->owner->clientid == clientid)
 			return deleg_of(s);
 	}
@@ -118,10 +116,10 @@ static void deleg_detach(struct state_server *st, struct state_deleg *d, bool un
 	struct state_file *f = d->s.file;
 	if (!f)
 		return;
-	state_list_del(&d->s.file_link);
+	list_del(&d->s.file_link);
 	d->s.file = NULL;
 	if (d->recalled)
-		state_list_del(&d->recall_link);
+		list_del(&d->recall_link);
 	struct state_client *cl = d->s.owner->client;
 	if (cl && cl->n_delegs > 0)
 		cl->n_delegs--;
@@ -132,21 +130,21 @@ static void deleg_detach(struct state_server *st, struct state_deleg *d, bool un
 		 * asked child attributes went, their index goes: queued like a
 		 * lease, the NFSv4 layer decides (nfs4_dirdeleg_release). */
 		state_dirdeleg_drop_batch(st, d);
-		if (state_list_empty(&f->delegs) ||
+		if (list_empty(&f->delegs) ||
 		    (d->dir->notify & (1u << NOTIFY4_CHANGE_CHILD_ATTRS)))
 			queue_unleased(st, &f->key);
-		st->deleg.dir_active--;
+		st->deleg.dirs.active--;
 		atomic_fetch_sub_explicit(&st->deleg.n_dir, 1, memory_order_relaxed);
 		if (d->dir->notify & (1u << NOTIFY4_CHANGE_CHILD_ATTRS))
 			atomic_fetch_sub_explicit(&st->deleg.n_dir_child, 1, memory_order_relaxed);
 		state_file_maybe_free(st, f);
 		return;
 	}
-	st->deleg.active--;
+	st->deleg.files.active--;
 	atomic_fetch_sub_explicit(&st->deleg.n_any, 1, memory_order_relaxed);
 	if (d->type == OPEN_DELEGATE_WRITE)
 		atomic_fetch_sub_explicit(&st->deleg.n_write, 1, memory_order_relaxed);
-	if (unlease && state_list_empty(&f->delegs))
+	if (unlease && list_empty(&f->delegs))
 		queue_unleased(st, &f->key);
 	state_file_maybe_free(st, f);
 }
@@ -161,7 +159,7 @@ static void deleg_free(struct state_server *st, struct state_deleg *d, bool unle
 		deleg_detach(st, d, unlease);
 	}
 	hashtable_remove(&st->stids, &d->s.node);
-	state_list_del(&d->s.owner_link);
+	list_del(&d->s.owner_link);
 	free(d->dir);
 	free(d);
 }
@@ -183,9 +181,9 @@ static void deleg_revoke(struct state_server *st, struct state_deleg *d, const c
 	d->revoked = true;
 	d->recalled = false;
 	if (d->dir)
-		st->deleg.dir_revoked++;
+		st->deleg.dirs.revoked++;
 	else
-		st->deleg.revoked++;
+		st->deleg.files.revoked++;
 	struct state_client *cl = d->s.owner->client;
 	if (cl && cl->n_revoked++ == 0)
 		client_revoked_flag(st, cl);
@@ -198,14 +196,14 @@ static void deleg_recall(struct state_server *st, struct state_deleg *d)
 		return;
 	d->recalled = true;
 	d->recall_ms = state_now_ms();
-	state_list_add(&st->deleg.recalled_list, &d->recall_link);
+	list_add_tail(&st->deleg.recalled_list, &d->recall_link);
 	if (d->dir) {
 		/* The recall supersedes what was not sent: the holder drops
 		 * its cached listing when it returns the delegation. */
 		state_dirdeleg_drop_batch(st, d);
-		st->deleg.dir_recalled++;
+		st->deleg.dirs.recalled++;
 	} else {
-		st->deleg.recalled++;
+		st->deleg.files.recalled++;
 	}
 	struct state_deleg_recent *r = &st->deleg.recent[st->deleg.recent_next];
 	st->deleg.recent_next = (st->deleg.recent_next + 1) % STATE_DELEG_RECENT;
@@ -263,22 +261,22 @@ struct state_deleg *state_deleg_new(struct state_server *st, struct state_client
 	}
 	d->type = type;
 	d->dir = dir;
-	state_list_init(&d->recall_link);
+	list_init(&d->recall_link);
 	state_stid_init(st, &d->s, STATE_STID_DELEG, o, f);
-	state_list_add(&f->delegs, &d->s.file_link);
+	list_add_tail(&f->delegs, &d->s.file_link);
 	cl->n_delegs++;
 	if (dir) {
 		dir->owner = d;
-		state_list_init(&dir->pending_link);
-		st->deleg.dir_active++;
-		st->deleg.dir_granted++;
+		list_init(&dir->pending_link);
+		st->deleg.dirs.active++;
+		st->deleg.dirs.granted++;
 		atomic_fetch_add_explicit(&st->deleg.n_dir, 1, memory_order_relaxed);
 		if (dir->notify & (1u << NOTIFY4_CHANGE_CHILD_ATTRS))
 			atomic_fetch_add_explicit(&st->deleg.n_dir_child, 1, memory_order_relaxed);
 		return d;
 	}
-	st->deleg.active++;
-	st->deleg.granted++;
+	st->deleg.files.active++;
+	st->deleg.files.granted++;
 	atomic_fetch_add_explicit(&st->deleg.n_any, 1, memory_order_relaxed);
 	if (type == OPEN_DELEGATE_WRITE)
 		atomic_fetch_add_explicit(&st->deleg.n_write, 1, memory_order_relaxed);
@@ -303,8 +301,8 @@ bool state_deleg_conflict(struct state_server *st, struct state_file *f, uint64_
 	if (!f)
 		return false;
 	bool conflict = false;
-	struct state_list *pos, *tmp;
-	state_list_for_each_safe(pos, tmp, &f->delegs)
+	struct list_node *pos, *tmp;
+	list_for_each_safe(pos, tmp, &f->delegs)
 	{
 		struct state_deleg *d =
 			deleg_of(state_container_of(pos, struct state_stid, file_link));
@@ -353,7 +351,7 @@ bool state_deleg_back_usable(struct state_client *cl, bool need_up)
 	if (!cl->v41)
 		return false;
 	bool ok = false;
-	for (struct state_list *p = cl->sessions.next; p != &cl->sessions && !ok; p = p->next) {
+	for (struct list_node *p = cl->sessions.next; p != &cl->sessions && !ok; p = p->next) {
 		struct state_session *s = state_container_of(p, struct state_session, client_link);
 		pthread_mutex_lock(&s->lock);
 		ok = state_session_back_working_locked(s) &&
@@ -375,17 +373,22 @@ bool state_deleg_recently_recalled(const struct state_server *st,
 	return false;
 }
 
+bool state_deleg_any_recalled(const struct state_file *f)
+{
+	list_for_each_entry(d, &f->delegs, const struct state_deleg, s.file_link)
+		if (d->recalled)
+			return true;
+	return false;
+}
+
 /* Another client's delegation on f that cannot coexist with one of this
  * type for clientid. */
 static bool others_deleg_conflict(const struct state_file *f, uint64_t clientid, uint32_t type)
 {
-	const struct state_list *pos;
-	for (pos = f->delegs.next; pos != &f->delegs; pos = pos->next) {
-		const struct state_deleg *d = state_container_of(pos, struct state_deleg, s.file_link);
+	list_for_each_entry(d, &f->delegs, const struct state_deleg, s.file_link)
 		if (d->s.owner->clientid != clientid &&
 		    (type == OPEN_DELEGATE_WRITE || d->type == OPEN_DELEGATE_WRITE))
 			return true;
-	}
 	return false;
 }
 
@@ -395,24 +398,17 @@ static bool others_deleg_conflict(const struct state_file *f, uint64_t clientid,
  * client's own included (its writes would break the read lease). */
 static bool others_conflict(const struct state_file *f, uint64_t clientid, uint32_t type)
 {
-	const struct state_list *pos;
-	for (pos = f->opens.next; pos != &f->opens; pos = pos->next) {
-		const struct state_open *op = state_container_of(pos, struct state_open, s.file_link);
+	list_for_each_entry(op, &f->opens, const struct state_open, s.file_link) {
 		if (type == OPEN_DELEGATE_READ && (op->access & STATE_SHARE_ACCESS_WRITE))
 			return true;
 		if (type == OPEN_DELEGATE_WRITE && op->s.owner->clientid != clientid)
 			return true;
 	}
-	if (others_deleg_conflict(f, clientid, type))
+	if (others_deleg_conflict(f, clientid, type) || state_deleg_any_recalled(f))
 		return true;
-	for (pos = f->delegs.next; pos != &f->delegs; pos = pos->next)
-		if (state_container_of(pos, struct state_deleg, s.file_link)->recalled)
-			return true;
-	for (pos = f->ranges.next; pos != &f->ranges; pos = pos->next) {
-		const struct state_range *r = state_container_of(pos, struct state_range, file_link);
+	list_for_each_entry(r, &f->ranges, const struct state_range, file_link)
 		if (r->ls->s.owner->clientid != clientid)
 			return true;
-	}
 	return false;
 }
 
@@ -503,7 +499,7 @@ void state_deleg_grant(struct state_server *st, uint64_t clientid,
 		/* A reclaim in grace gets what it held (RFC 8881 18.16.3,
 		 * CLAIM_PREVIOUS); without a callback path it is wanted back
 		 * at once. */
-		bool first = state_list_empty(&f->delegs);
+		bool first = list_empty(&f->delegs);
 		d = others_deleg_conflict(f, cl->clientid, a->reclaim_type)
 			    ? NULL /* two clients cannot both have held these */
 			    : state_deleg_new(st, cl, f, a->reclaim_type, NULL);
@@ -523,13 +519,13 @@ void state_deleg_grant(struct state_server *st, uint64_t clientid,
 		grant_none(a, why, out);
 	} else if (!(a->cb_up || state_deleg_back_usable(cl, false)) || state_grace_active(st, now)) {
 		grant_none(a, WND4_RESOURCE, out);
-	} else if ((l->max_total && st->deleg.active >= l->max_total) ||
+	} else if ((l->max_total && st->deleg.files.active >= l->max_total) ||
 		   (l->max_per_client && cl->n_delegs >= l->max_per_client)) {
 		grant_none(a, WND4_RESOURCE, out);
 	} else if (state_deleg_recently_recalled(st, file, now) || others_conflict(f, cl->clientid, type)) {
 		grant_none(a, WND4_CONTENTION, out);
 	} else {
-		bool first = state_list_empty(&f->delegs);
+		bool first = list_empty(&f->delegs);
 		d = state_deleg_new(st, cl, f, type, NULL);
 		if (d) {
 			d->timestamps =
@@ -550,9 +546,9 @@ void state_deleg_undo(struct state_server *st, const struct nfs4_stateid *sid)
 	struct state_deleg *d = state_deleg_find(st, sid);
 	if (d) {
 		if (d->dir)
-			st->deleg.dir_granted--;
+			st->deleg.dirs.granted--;
 		else
-			st->deleg.granted--;
+			st->deleg.files.granted--;
 		state_deleg_free(st, d);
 	}
 	pthread_mutex_unlock(&st->lock);
@@ -562,8 +558,8 @@ void state_deleg_undo(struct state_server *st, const struct nfs4_stateid *sid)
 
 void state_delegs_expire(struct state_server *st, uint64_t now)
 {
-	struct state_list *pos, *tmp;
-	state_list_for_each_safe(pos, tmp, &st->deleg.recalled_list)
+	struct list_node *pos, *tmp;
+	list_for_each_safe(pos, tmp, &st->deleg.recalled_list)
 	{
 		struct state_deleg *d = state_container_of(pos, struct state_deleg, recall_link);
 		if (d->recall_ms + st->opts.lease_ms <= now)

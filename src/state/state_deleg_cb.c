@@ -34,7 +34,7 @@ size_t state_deleg_take_unleased(struct state_server *st, struct state_file_key 
 	while (n < max && st->deleg.nunleased > 0) {
 		struct state_file_key *k = &st->deleg.unleased[--st->deleg.nunleased];
 		struct state_file *f = state_file_get(st, k, false);
-		if (!f || state_list_empty(&f->delegs) ||
+		if (!f || list_empty(&f->delegs) ||
 		    state_container_of(f->delegs.next, struct state_deleg, s.file_link)->dir)
 			out[n++] = *k;
 	}
@@ -127,9 +127,7 @@ enum nfsstat4 state_deleg_getattr(struct state_server *st, const struct state_fi
 	struct state_file *f = state_file_get(st, file, false);
 	if (!f)
 		goto out;
-	struct state_list *pos;
-	for (pos = f->delegs.next; pos != &f->delegs; pos = pos->next) {
-		struct state_deleg *d = state_container_of(pos, struct state_deleg, s.file_link);
+	list_for_each_entry(d, &f->delegs, struct state_deleg, s.file_link) {
 		if (d->type != OPEN_DELEGATE_WRITE || d->s.owner->clientid == clientid)
 			continue;
 		if (d->recalled) {
@@ -222,10 +220,7 @@ enum nfsstat4 state_deleg_check_cur(struct state_server *st, uint64_t clientid,
 void state_deleg_get_stats(struct state_server *st, struct state_deleg_stats *out)
 {
 	pthread_mutex_lock(&st->lock);
-	out->granted = st->deleg.granted;
-	out->recalled = st->deleg.recalled;
-	out->revoked = st->deleg.revoked;
-	out->active = st->deleg.active;
+	*out = st->deleg.files;
 	pthread_mutex_unlock(&st->lock);
 }
 

@@ -7,7 +7,7 @@
 #include "state/state_dirdeleg.h"
 #include "state/session_internal.h"
 
-static struct state_deleg *deleg_at(struct state_list *pos)
+static struct state_deleg *deleg_at(struct list_node *pos)
 {
 	return state_container_of(pos, struct state_deleg, s.file_link);
 }
@@ -31,8 +31,7 @@ static void grant_fill(const struct state_deleg *d, struct state_dirdeleg_grant 
 static uint32_t back_max_request(struct state_client *cl)
 {
 	uint32_t req = 0;
-	for (struct state_list *p = cl->sessions.next; p != &cl->sessions; p = p->next) {
-		struct state_session *s = state_container_of(p, struct state_session, client_link);
+	list_for_each_entry(s, &cl->sessions, struct state_session, client_link) {
 		pthread_mutex_lock(&s->lock);
 		if (s->back_wanted && (!req || s->back.maxrequestsize < req))
 			req = s->back.maxrequestsize;
@@ -48,11 +47,9 @@ static bool dir_busy(struct state_server *st, const struct state_client *cl,
 		     const struct state_file *f, uint64_t now)
 {
 	const struct state_deleg_limits *l = &st->deleg.limits;
-	const struct state_list *pos;
-	for (pos = f->delegs.next; pos != &f->delegs; pos = pos->next)
-		if (state_container_of(pos, struct state_deleg, s.file_link)->recalled)
-			return true;
-	return state_grace_active(st, now) || (l->max_dir && st->deleg.dir_active >= l->max_dir) ||
+	if (state_deleg_any_recalled(f))
+		return true;
+	return state_grace_active(st, now) || (l->max_dir && st->deleg.dirs.active >= l->max_dir) ||
 	       (l->max_per_client && cl->n_delegs >= l->max_per_client) ||
 	       state_deleg_recently_recalled(st, &f->key, now);
 }
@@ -119,9 +116,7 @@ void state_dirdeleg_grant(struct state_server *st, uint64_t clientid,
 	struct state_file *f = cl ? state_file_get(st, dir, true) : NULL;
 	if (!f)
 		goto out;
-	struct state_list *pos;
-	for (pos = f->delegs.next; pos != &f->delegs; pos = pos->next) {
-		struct state_deleg *d = deleg_at(pos);
+	list_for_each_entry(d, &f->delegs, struct state_deleg, s.file_link) {
 		if (d->s.owner->clientid == clientid && !d->recalled) {
 			grant_fill(d, out);
 			goto out;
@@ -148,7 +143,7 @@ void state_dirdeleg_grant(struct state_server *st, uint64_t clientid,
 	dd->dir_delay_ms = clamp_ms(ask->dir_delay_ms, l->dir_window_ms, hi);
 	uint32_t req = back_max_request(cl);
 	dd->max_wire = req > ask->cb_overhead ? req - ask->cb_overhead : 0;
-	bool first = state_list_empty(&f->delegs);
+	bool first = list_empty(&f->delegs);
 	struct state_deleg *d = state_deleg_new(st, cl, f, OPEN_DELEGATE_READ, dd);
 	if (d) {
 		grant_fill(d, out);
@@ -167,7 +162,7 @@ void state_dirdeleg_needs(struct state_server *st, const struct state_file_key *
 	*held = *child_attrs = false;
 	pthread_mutex_lock(&st->lock);
 	struct state_file *f = state_file_get(st, dir, false);
-	struct state_list *pos;
+	struct list_node *pos;
 	for (pos = f ? f->delegs.next : NULL; f && pos != &f->delegs; pos = pos->next) {
 		struct state_deleg *d = deleg_at(pos);
 		*held = true;
@@ -188,9 +183,9 @@ enum nfsstat4 state_dirdeleg_break(struct state_server *st, const struct state_f
 	bool conflict = false;
 	pthread_mutex_lock(&st->lock);
 	struct state_file *f = state_file_get(st, dir, false);
-	struct state_list *pos, *tmp;
+	struct list_node *pos, *tmp;
 	if (f) {
-		state_list_for_each_safe(pos, tmp, &f->delegs)
+		list_for_each_safe(pos, tmp, &f->delegs)
 		{
 			struct state_deleg *d = deleg_at(pos);
 			if (!d->dir || d->s.owner->clientid == clientid)
@@ -211,7 +206,7 @@ size_t state_dirdeleg_targets(struct state_server *st, const struct state_file_k
 	size_t n = 0;
 	pthread_mutex_lock(&st->lock);
 	struct state_file *f = state_file_get(st, dir, false);
-	struct state_list *pos;
+	struct list_node *pos;
 	for (pos = f ? f->delegs.next : NULL; f && pos != &f->delegs; pos = pos->next) {
 		struct state_deleg *d = deleg_at(pos);
 		if (!d->dir || d->recalled || !(d->dir->notify & (1u << kind)))
@@ -237,7 +232,7 @@ void state_dirdeleg_drop_batch(struct state_server *st, struct state_deleg *d)
 	dd->buf = NULL;
 	dd->len = dd->cap = dd->count = dd->wire = 0;
 	dd->due_ms = 0;
-	state_list_del(&dd->pending_link);
+	list_del(&dd->pending_link);
 }
 
 /* What a change costs in a CB_NOTIFY: notify4 is a one-word bitmap
@@ -297,7 +292,7 @@ bool state_dirdeleg_note(struct state_server *st, const struct nfs4_stateid *sid
 	uint32_t need = (uint32_t)sizeof(struct state_dirdeleg_item) + len;
 	unsigned max_changes = st->deleg.limits.dir_max_changes;
 	if ((max_changes && dd->count >= max_changes) || dd->wire + item_wire(len) > dd->max_wire) {
-		st->deleg.dir_overflows++;
+		st->deleg.dirs.overflows++;
 		state_deleg_recall_locked(st, d);
 		goto out;
 	}
@@ -309,7 +304,7 @@ bool state_dirdeleg_note(struct state_server *st, const struct nfs4_stateid *sid
 		if (!p) {
 			/* A change the holder would never learn: it must not
 			 * keep trusting its listing. */
-			st->deleg.dir_overflows++;
+			st->deleg.dirs.overflows++;
 			state_deleg_recall_locked(st, d);
 			goto out;
 		}
@@ -324,7 +319,7 @@ bool state_dirdeleg_note(struct state_server *st, const struct nfs4_stateid *sid
 	dd->wire += item_wire(len);
 	uint64_t when = state_now_ms() + kind_delay(st, dd, kind);
 	if (!dd->due_ms) {
-		state_list_add(&st->deleg.dir_pending, &dd->pending_link);
+		list_add_tail(&st->deleg.dir_pending, &dd->pending_link);
 		dd->due_ms = when;
 	} else if (when < dd->due_ms) {
 		dd->due_ms = when;
@@ -340,7 +335,7 @@ void state_dirdeleg_fell_behind(struct state_server *st, const struct nfs4_state
 	pthread_mutex_lock(&st->lock);
 	struct state_deleg *d = live_dir_deleg(st, sid);
 	if (d) {
-		st->deleg.dir_overflows++;
+		st->deleg.dirs.overflows++;
 		state_deleg_recall_locked(st, d);
 	}
 	pthread_mutex_unlock(&st->lock);
@@ -352,8 +347,8 @@ bool state_dirdeleg_take_batch(struct state_server *st, uint64_t now,
 	bool taken = false;
 	*next_ms = 0;
 	pthread_mutex_lock(&st->lock);
-	struct state_list *pos, *tmp;
-	state_list_for_each_safe(pos, tmp, &st->deleg.dir_pending)
+	struct list_node *pos, *tmp;
+	list_for_each_safe(pos, tmp, &st->deleg.dir_pending)
 	{
 		struct state_dirdeleg *dd = state_container_of(pos, struct state_dirdeleg, pending_link);
 		if (dd->in_flight)
@@ -370,13 +365,13 @@ bool state_dirdeleg_take_batch(struct state_server *st, uint64_t now,
 		out->buf = dd->buf;
 		out->len = dd->len;
 		out->count = dd->count;
-		st->deleg.dir_notifies++;
-		st->deleg.dir_notify_changes += dd->count;
+		st->deleg.dirs.notifies++;
+		st->deleg.dirs.changes += dd->count;
 		dd->buf = NULL;
 		dd->len = dd->cap = dd->count = dd->wire = 0;
 		dd->due_ms = 0;
 		dd->in_flight = true;
-		state_list_del(&dd->pending_link);
+		list_del(&dd->pending_link);
 		taken = true;
 	}
 	pthread_mutex_unlock(&st->lock);
@@ -413,12 +408,6 @@ bool state_dirdeleg_any_child_attrs(struct state_server *st)
 void state_dirdeleg_get_stats(struct state_server *st, struct state_dirdeleg_stats *out)
 {
 	pthread_mutex_lock(&st->lock);
-	out->granted = st->deleg.dir_granted;
-	out->recalled = st->deleg.dir_recalled;
-	out->revoked = st->deleg.dir_revoked;
-	out->active = st->deleg.dir_active;
-	out->notifies = st->deleg.dir_notifies;
-	out->changes = st->deleg.dir_notify_changes;
-	out->overflows = st->deleg.dir_overflows;
+	*out = st->deleg.dirs;
 	pthread_mutex_unlock(&st->lock);
 }

@@ -12,22 +12,16 @@ const unsigned state_slot_bucket_bounds[STATE_SLOT_BUCKETS] = {0, 1, 2, 4, 8, 16
 
 static void client_counts(const struct state_client *cl, struct state_client_info *ci)
 {
-	const struct state_list *pos, *p2;
-	for (pos = cl->owners.next; pos != &cl->owners; pos = pos->next) {
-		const struct state_owner *o =
-			state_container_of(pos, struct state_owner, client_link);
+	list_for_each_entry(o, &cl->owners, const struct state_owner, client_link) {
 		ci->owners++;
-		for (p2 = o->states.next; p2 != &o->states; p2 = p2->next) {
-			const struct state_stid *sid =
-				state_container_of(p2, struct state_stid, owner_link);
+		list_for_each_entry(sid, &o->states, const struct state_stid, owner_link) {
 			if (sid->type == STATE_STID_OPEN)
 				ci->opens++;
 			else if (sid->type == STATE_STID_LOCK)
 				ci->lock_states++;
 		}
 	}
-	for (pos = cl->sessions.next; pos != &cl->sessions; pos = pos->next)
-		ci->sessions++;
+	ci->sessions = (unsigned)list_count(&cl->sessions);
 }
 
 int state_clients_snapshot(struct state_server *st, struct state_client_info **out, size_t *n)
@@ -36,17 +30,14 @@ int state_clients_snapshot(struct state_server *st, struct state_client_info **o
 	*n = 0;
 	uint64_t now = state_now_ms();
 	pthread_mutex_lock(&st->lock);
-	size_t count = 0;
-	for (struct state_list *pos = st->clients.next; pos != &st->clients; pos = pos->next)
-		count++;
+	size_t count = list_count(&st->clients);
 	struct state_client_info *v = count ? calloc(count, sizeof(*v)) : NULL;
 	if (count && !v) {
 		pthread_mutex_unlock(&st->lock);
 		return -ENOMEM;
 	}
 	size_t i = 0;
-	for (struct state_list *pos = st->clients.next; pos != &st->clients; pos = pos->next) {
-		struct state_client *cl = state_container_of(pos, struct state_client, link);
+	list_for_each_entry(cl, &st->clients, struct state_client, link) {
 		struct state_client_info *ci = &v[i++];
 		ci->clientid = cl->clientid;
 		ci->owner_len = cl->name_len;
@@ -171,8 +162,7 @@ void state_census(struct state_server *st, struct state_census *out)
 {
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&st->lock);
-	for (struct state_list *pos = st->clients.next; pos != &st->clients; pos = pos->next) {
-		struct state_client *cl = state_container_of(pos, struct state_client, link);
+	list_for_each_entry(cl, &st->clients, struct state_client, link) {
 		if (!cl->confirmed)
 			out->clients_unconfirmed++;
 		else
@@ -228,8 +218,7 @@ int state_client_evict(struct state_server *st, uint64_t clientid)
 {
 	pthread_mutex_lock(&st->lock);
 	struct state_client *cl = NULL;
-	for (struct state_list *pos = st->clients.next; pos != &st->clients; pos = pos->next) {
-		struct state_client *c = state_container_of(pos, struct state_client, link);
+	list_for_each_entry(c, &st->clients, struct state_client, link) {
 		if (c->clientid == clientid) {
 			cl = c;
 			break;

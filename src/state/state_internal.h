@@ -8,46 +8,21 @@
 #include <stddef.h>
 
 #include "core/hashtable.h"
+#include "core/list.h"
 #include "core/siphash.h"
 #include "state/session.h"
+#include "state/state_dirdeleg.h"
 #include "state/state.h"
 
 #define state_container_of(ptr, type, member) \
 	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
-
-/* --- intrusive lists (the hash tables are core/hashtable.h) -------------- */
-
-struct state_list {
-	struct state_list *prev, *next;
-};
-
-static inline void state_list_init(struct state_list *l) { l->prev = l->next = l; }
-static inline bool state_list_empty(const struct state_list *l) { return l->next == l; }
-
-static inline void state_list_add(struct state_list *head, struct state_list *n)
-{
-	n->next = head;
-	n->prev = head->prev;
-	head->prev->next = n;
-	head->prev = n;
-}
-
-static inline void state_list_del(struct state_list *n)
-{
-	n->prev->next = n->next;
-	n->next->prev = n->prev;
-	n->prev = n->next = n;
-}
-
-#define state_list_for_each_safe(pos, tmp, head) \
-	for (pos = (head)->next, tmp = pos->next; pos != (head); pos = tmp, tmp = pos->next)
 
 /* --- objects ------------------------------------------------------------ */
 
 struct state_client {
 	struct hashtable_node by_id;
 	struct hashtable_node by_name;
-	struct state_list link; /* st->clients */
+	struct list_node link; /* st->clients */
 	uint64_t clientid;
 	uint8_t verifier[NFS4_VERIFIER_SIZE];
 	uint8_t confirm[NFS4_VERIFIER_SIZE];
@@ -58,7 +33,7 @@ struct state_client {
 	bool confirmed;
 	bool reclaimable; /* had a stable record before the restart */
 	uint64_t expires_ms;
-	struct state_list owners;
+	struct list_node owners;
 	enum state_cb_status cb_status;
 	uint32_t cb_gen; /* advances with each callback change */
 	unsigned n_delegs;  /* delegations held (not revoked) */
@@ -78,7 +53,7 @@ struct state_client {
 	bool cs_busy;
 	bool reclaim_complete;
 	bool recallable_revoked; /* SEQ4_STATUS_RECALLABLE_STATE_REVOKED */
-	struct state_list sessions; /* struct state_session.client_link */
+	struct list_node sessions; /* struct state_session.client_link */
 };
 
 /* STATE_OWNER_DELEG: one per client that holds delegations, so that a
@@ -88,19 +63,18 @@ enum state_owner_kind { STATE_OWNER_OPEN = 1, STATE_OWNER_LOCK = 2, STATE_OWNER_
 
 struct state_owner {
 	struct hashtable_node node;
-	struct state_list client_link;
+	struct list_node client_link;
 	struct state_client *client; /* NULL once dead */
 	uint64_t clientid;
 	enum state_owner_kind kind;
 	uint32_t len;
-	uint8_t *bytes;
 	unsigned refs; /* the owner table's, plus callers' */
 	bool dead;
 	bool confirmed; /* open owners: OPEN_CONFIRM done (or not needed) */
 	bool has_seqid;
 	uint32_t seqid;
 	uint64_t last_used_ms;
-	struct state_list states; /* its opens or lock states */
+	struct list_node states; /* its opens or lock states */
 	struct state_open *closed; /* v4.0: last closed open, for a CLOSE replay */
 
 	/* The sequence: mutex outside st->lock; the rest under st->lock.
@@ -109,31 +83,29 @@ struct state_owner {
 	bool seq_new;	      /* the operation in progress is a new one */
 	uint32_t seq_pending; /* its seqid */
 	uint32_t seq_opnum;   /* and operation */
+	/* The last seqid-ordered reply, as state_seq_begin hands it out for a
+	 * replay; its body is owned here (malloc'd). */
 	bool r_valid;
-	uint32_t r_opnum;
-	enum nfsstat4 r_status;
-	uint8_t *r_body;
-	size_t r_len;
-	bool r_has_file;
-	struct state_file_key r_file;
+	struct state_replay reply;
+	uint8_t bytes[]; /* the owner's name (len), allocated with it */
 };
 
 struct state_file {
 	struct hashtable_node node;
 	struct state_file_key key;
-	struct state_list opens;
-	struct state_list lock_states;
-	struct state_list ranges; /* every lock on the file, by any owner */
-	struct state_list delegs; /* struct state_deleg.s.file_link */
-	struct state_list waiters; /* struct state_waiter.file_link */
+	struct list_node opens;
+	struct list_node lock_states;
+	struct list_node ranges; /* every lock on the file, by any owner */
+	struct list_node delegs; /* struct state_deleg.s.file_link */
+	struct list_node waiters; /* struct state_waiter.file_link */
 	unsigned n_waiters;
 };
 
 /* A denied blocking lock request (state_lock_wait.c).  The owner is kept
  * by value: a new lock owner whose first LOCK was denied is undone. */
 struct state_waiter {
-	struct state_list file_link;
-	struct state_list all_link; /* st->waiters, oldest first */
+	struct list_node file_link;
+	struct list_node all_link; /* st->waiters, oldest first */
 	struct state_file *file;
 	uint64_t clientid;
 	uint32_t type; /* STATE_READ_LT or STATE_WRITE_LT */
@@ -162,8 +134,8 @@ struct state_stid {
 	enum state_stid_type type;
 	struct state_owner *owner;
 	struct state_file *file; /* NULL once closed */
-	struct state_list owner_link;
-	struct state_list file_link;
+	struct list_node owner_link;
+	struct list_node file_link;
 };
 
 struct state_open {
@@ -180,7 +152,7 @@ struct state_lockst {
 };
 
 struct state_range {
-	struct state_list file_link;
+	struct list_node file_link;
 	struct state_lockst *ls;
 	uint64_t start, last; /* inclusive; last UINT64_MAX: to the end */
 	uint32_t type;	      /* STATE_READ_LT or STATE_WRITE_LT */
@@ -196,7 +168,7 @@ struct state_deleg {
 	uint32_t type; /* OPEN_DELEGATE_READ or OPEN_DELEGATE_WRITE */
 	bool recalled, revoked;
 	uint64_t recall_ms;           /* when it was recalled */
-	struct state_list recall_link; /* st->deleg.recalled while recalled */
+	struct list_node recall_link; /* st->deleg.recalled_list while recalled */
 	/* CB_GETATTR (write delegations): the holder's answer. */
 	enum state_ga ga;
 	struct state_deleg_ga ga_values;
@@ -222,7 +194,7 @@ struct state_dirdeleg {
 	uint32_t len, cap, count, wire, max_wire;
 	uint64_t due_ms; /* when the batch goes out (0: empty) */
 	bool in_flight;  /* a CB_NOTIFY of it is under way */
-	struct state_list pending_link; /* st->deleg.dir_pending while due_ms */
+	struct list_node pending_link; /* st->deleg.dir_pending while due_ms */
 };
 
 struct state_deleg_recent {
@@ -235,9 +207,8 @@ enum { STATE_DELEG_RECENT = 64, STATE_DELEG_PENDING_MAX = 4096, STATE_DIR_WISHES
 /* Delegation bookkeeping of the server (st->lock). */
 struct state_deleg_table {
 	struct state_deleg_limits limits;
-	unsigned active;
-	uint64_t granted, recalled, revoked;
-	struct state_list recalled_list; /* struct state_deleg.recall_link */
+	struct state_deleg_stats files; /* file delegations' counters, as reported */
+	struct list_node recalled_list; /* struct state_deleg.recall_link */
 	/* Files recalled lately (a ring): no new delegation on them. */
 	struct state_deleg_recent recent[STATE_DELEG_RECENT];
 	unsigned recent_next;
@@ -250,12 +221,10 @@ struct state_deleg_table {
 	atomic_uint n_any, n_write; /* active, and active write, delegations */
 	/* Directory delegations (state_dirdeleg.c): counted apart from file
 	 * delegations, their batches of notifications waiting to be sent. */
-	unsigned dir_active;
-	uint64_t dir_granted, dir_recalled, dir_revoked;
-	uint64_t dir_notifies, dir_notify_changes, dir_overflows;
-	atomic_uint n_dir; /* dir_active, for a check without the lock */
+	struct state_dirdeleg_stats dirs; /* their counters, as reported */
+	atomic_uint n_dir; /* dirs.active, for a check without the lock */
 	atomic_uint n_dir_child; /* of them, those told of child attributes */
-	struct state_list dir_pending; /* struct state_dirdeleg.pending_link */
+	struct list_node dir_pending; /* struct state_dirdeleg.pending_link */
 	/* Clients told GDD4_UNAVAIL with will_signal: each gets
 	 * CB_RECALLABLE_OBJ_AVAIL once that directory may be delegated. */
 	struct state_dir_wish {
@@ -294,7 +263,7 @@ struct state_server {
 	struct siphash_key hkey;
 	struct siphash_key id_key; /* per boot, for state_id_permute */
 	struct hashtable clients_by_id, clients_by_name, owners, stids, files;
-	struct state_list clients;
+	struct list_node clients;
 
 	/* Clientids whose lease expired or that were replaced: their stateids
 	 * get NFS4ERR_EXPIRED rather than NFS4ERR_BAD_STATEID. */
@@ -330,7 +299,7 @@ struct state_server {
 	/* Blocked v4.1 lock requests and their notices (state_lock_wait.c).
 	 * The hook and its busy count under st->lock; notify_cond signals
 	 * notify_busy reaching 0. */
-	struct state_list waiters;
+	struct list_node waiters;
 	unsigned n_waiters;
 	struct state_notice *notices, **notices_tail;
 	_Atomic bool notices_queued;
@@ -380,9 +349,34 @@ void state_client_renew(struct state_server *st, struct state_client *cl);
 void state_client_destroy(struct state_server *st, struct state_client *cl, bool tombstone);
 bool state_clientid_expired(const struct state_server *st, uint64_t clientid);
 bool state_client_has_state(const struct state_client *cl);
+/* Confirms an unconfirmed client (SETCLIENTID_CONFIRM, or the first
+ * CREATE_SESSION): its earlier incarnation under the same name goes with
+ * its state (its stateids then read as expired), and it may reclaim while
+ * the grace period lasts if it had a record before the restart.  Returns
+ * a copy of its name (malloc'd, NULL when out of memory) for
+ * state_client_record_write.  st->lock held. */
+uint8_t *state_client_confirm(struct state_server *st, struct state_client *unconf);
+/* Writes the stable record of a client just confirmed (name from
+ * state_client_confirm, freed here): it must be on disk before the client
+ * relies on it.  Called with no lock held. */
+void state_client_record_write(struct state_server *st, uint8_t *name, uint32_t len);
+/* EXCHANGE_ID and SETCLIENTID: whether the confirmed record under the
+ * asked name (*conf, may be NULL) belongs to another principal and keeps
+ * the name, being busy (the caller's protocol says what counts) under a
+ * live lease: the caller answers NFS4ERR_CLID_INUSE.  An idle or lapsed
+ * record of another principal is destroyed instead (its clientid then
+ * reads as expired): *conf becomes NULL and *dropped true, and the caller
+ * syncs the name's stable record after releasing st->lock.  st->lock held. */
+bool state_client_name_taken(struct state_server *st, struct state_client **conf,
+			     const struct state_principal *who,
+			     bool (*busy)(const struct state_client *), bool *dropped);
 /* The state thread's pass: expires clients.  Returns names whose stable
  * record must be re-synced (malloc'd array of malloc'd prev entries). */
 size_t state_clients_expire(struct state_server *st, uint64_t now, struct state_prev **names);
+
+/* state_deleg.c: whether a delegation on f is being recalled (no new
+ * one is granted on the file meanwhile). */
+bool state_deleg_any_recalled(const struct state_file *f);
 
 /* state_owner.c */
 struct state_owner *state_owner_find(struct state_server *st, uint64_t clientid,
@@ -415,7 +409,7 @@ bool state_stid_is_special(const struct nfs4_stateid *sid, uint8_t fill, uint32_
 struct state_stid *state_stid_find(struct state_server *st, const uint8_t *other);
 /* The stateid owner o holds among those on a file's list (opens or lock
  * states, linked by file_link), or NULL. */
-struct state_stid *state_stid_of_owner(const struct state_list *file_list,
+struct state_stid *state_stid_of_owner(const struct list_node *file_list,
 				       const struct state_owner *o);
 /* Whether s is not for a caller of client clientid (the v4.1 session's;
  * 0: a v4.0 request, which may use any v4.0 client's stateids but no

@@ -68,17 +68,15 @@ static void range_count(struct state_server *st, const struct state_range *r, in
 
 static void range_free(struct state_server *st, struct state_range *r)
 {
-	state_list_del(&r->file_link);
+	list_del(&r->file_link);
 	range_count(st, r, -1);
 	free(r);
 }
 
 bool state_lockst_has_ranges(const struct state_lockst *ls)
 {
-	const struct state_list *pos;
-	const struct state_file *f = ls->s.file;
-	for (pos = f->ranges.next; pos != &f->ranges; pos = pos->next)
-		if (state_container_of(pos, struct state_range, file_link)->ls == ls)
+	list_for_each_entry(r, &ls->s.file->ranges, const struct state_range, file_link)
+		if (r->ls == ls)
 			return true;
 	return false;
 }
@@ -86,9 +84,9 @@ bool state_lockst_has_ranges(const struct state_lockst *ls)
 void state_lockst_free(struct state_server *st, struct state_lockst *ls)
 {
 	struct state_file *f = ls->s.file;
-	struct state_list *pos, *tmp;
+	struct list_node *pos, *tmp;
 	bool had_ranges = false;
-	state_list_for_each_safe(pos, tmp, &f->ranges)
+	list_for_each_safe(pos, tmp, &f->ranges)
 	{
 		struct state_range *r = state_container_of(pos, struct state_range, file_link);
 		if (r->ls == ls) {
@@ -98,9 +96,9 @@ void state_lockst_free(struct state_server *st, struct state_lockst *ls)
 	}
 	if (had_ranges)
 		state_waiters_wake(st, f, true);
-	state_list_del(&ls->s.file_link);
+	list_del(&ls->s.file_link);
 	hashtable_remove(&st->stids, &ls->s.node);
-	state_list_del(&ls->s.owner_link);
+	list_del(&ls->s.owner_link);
 	st->n_lock_states--;
 	if (lockst_client(ls))
 		lockst_client(ls)->n_lock_states--;
@@ -112,10 +110,7 @@ const struct state_range *state_lock_conflict(const struct state_file *f, uint32
 					      uint64_t start, uint64_t last,
 					      state_range_skip_fn skip, const void *arg)
 {
-	const struct state_list *pos;
-	for (pos = f->ranges.next; pos != &f->ranges; pos = pos->next) {
-		const struct state_range *r =
-			state_container_of(pos, struct state_range, file_link);
+	list_for_each_entry(r, &f->ranges, const struct state_range, file_link) {
 		if (!overlaps(r, start, last))
 			continue;
 		if (type != STATE_WRITE_LT && r->type != STATE_WRITE_LT)
@@ -160,8 +155,8 @@ static void ranges_cut(struct state_server *st, struct state_lockst *ls, uint64_
 		       uint64_t last, struct state_range **spare)
 {
 	struct state_file *f = ls->s.file;
-	struct state_list *pos, *tmp;
-	state_list_for_each_safe(pos, tmp, &f->ranges)
+	struct list_node *pos, *tmp;
+	list_for_each_safe(pos, tmp, &f->ranges)
 	{
 		struct state_range *r = state_container_of(pos, struct state_range, file_link);
 		if (r->ls != ls || !overlaps(r, start, last))
@@ -174,7 +169,7 @@ static void ranges_cut(struct state_server *st, struct state_lockst *ls, uint64_
 			*right = *r;
 			right->start = last + 1;
 			r->last = start - 1;
-			state_list_add(&f->ranges, &right->file_link);
+			list_add_tail(&f->ranges, &right->file_link);
 			range_count(st, right, 1);
 		} else if (r->start < start) {
 			r->last = start - 1;
@@ -193,8 +188,8 @@ static void ranges_set(struct state_server *st, struct state_lockst *ls, uint32_
 	struct state_file *f = ls->s.file;
 	ranges_cut(st, ls, start, last, spare);
 	/* Merge with adjacent ranges of the owner of the same type. */
-	struct state_list *pos, *tmp;
-	state_list_for_each_safe(pos, tmp, &f->ranges)
+	struct list_node *pos, *tmp;
+	list_for_each_safe(pos, tmp, &f->ranges)
 	{
 		struct state_range *r = state_container_of(pos, struct state_range, file_link);
 		if (r->ls != ls || r->type != type)
@@ -211,7 +206,7 @@ static void ranges_set(struct state_server *st, struct state_lockst *ls, uint32_
 	nr->type = type;
 	nr->start = start;
 	nr->last = last;
-	state_list_add(&f->ranges, &nr->file_link);
+	list_add_tail(&f->ranges, &nr->file_link);
 	range_count(st, nr, 1);
 }
 
@@ -231,7 +226,7 @@ static struct state_lockst *lockst_new(struct state_server *st, struct state_own
 		return NULL;
 	ls->open = op;
 	state_stid_init(st, &ls->s, STATE_STID_LOCK, lo, op->s.file);
-	state_list_add(&op->s.file->lock_states, &ls->s.file_link);
+	list_add_tail(&op->s.file->lock_states, &ls->s.file_link);
 	st->n_lock_states++;
 	lo->client->n_lock_states++;
 	return ls;
@@ -306,7 +301,7 @@ static void lock_undo_new(struct state_server *st, struct state_lockst *ls, bool
 	struct state_owner *lo = ls->s.owner;
 	if (created_ls)
 		state_lockst_free(st, ls);
-	if (created_owner && state_list_empty(&lo->states))
+	if (created_owner && list_empty(&lo->states))
 		state_owner_kill(st, lo);
 }
 
@@ -457,10 +452,7 @@ enum nfsstat4 state_release_lockowner(struct state_server *st, uint64_t clientid
 			? state_owner_find(st, clientid, STATE_OWNER_LOCK, owner, owner_len)
 			: NULL;
 	if (lo) {
-		struct state_list *pos;
-		for (pos = lo->states.next; pos != &lo->states; pos = pos->next) {
-			struct state_lockst *ls =
-				state_container_of(pos, struct state_lockst, s.owner_link);
+		list_for_each_entry(ls, &lo->states, struct state_lockst, s.owner_link) {
 			if (state_lockst_has_ranges(ls)) {
 				status = NFS4ERR_LOCKS_HELD;
 				break;
@@ -488,9 +480,8 @@ static enum nfsstat4 check_io_special(struct state_server *st, const struct stat
 	if (!f)
 		return NFS4_OK;
 	uint32_t deny = write ? STATE_SHARE_DENY_WRITE : STATE_SHARE_DENY_READ;
-	const struct state_list *pos;
-	for (pos = f->opens.next; pos != &f->opens; pos = pos->next)
-		if (state_container_of(pos, struct state_open, s.file_link)->deny & deny)
+	list_for_each_entry(op, &f->opens, const struct state_open, s.file_link)
+		if (op->deny & deny)
 			return NFS4ERR_LOCKED;
 	uint32_t as = write ? STATE_WRITE_LT : STATE_READ_LT;
 	if (length != 0 && !(bypass && !write) &&

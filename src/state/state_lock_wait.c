@@ -14,7 +14,7 @@
 
 void state_waiters_init(struct state_server *st)
 {
-	state_list_init(&st->waiters);
+	list_init(&st->waiters);
 	st->notices_tail = &st->notices;
 	pthread_cond_init(&st->notify_cond, NULL);
 }
@@ -29,9 +29,7 @@ static bool waiter_is(const struct state_waiter *w, uint64_t clientid, const uin
 static struct state_waiter *waiter_find(struct state_file *f, uint64_t clientid,
 					const uint8_t *owner, uint32_t owner_len)
 {
-	struct state_list *pos;
-	for (pos = f->waiters.next; pos != &f->waiters; pos = pos->next) {
-		struct state_waiter *w = state_container_of(pos, struct state_waiter, file_link);
+	list_for_each_entry(w, &f->waiters, struct state_waiter, file_link) {
 		if (waiter_is(w, clientid, owner, owner_len))
 			return w;
 	}
@@ -40,8 +38,8 @@ static struct state_waiter *waiter_find(struct state_file *f, uint64_t clientid,
 
 static void waiter_free(struct state_server *st, struct state_waiter *w)
 {
-	state_list_del(&w->file_link);
-	state_list_del(&w->all_link);
+	list_del(&w->file_link);
+	list_del(&w->all_link);
 	w->file->n_waiters--;
 	st->n_waiters--;
 	free(w);
@@ -54,7 +52,7 @@ void state_waiter_add(struct state_server *st, struct state_file *f, uint64_t cl
 	struct state_waiter *w = waiter_find(f, clientid, owner, owner_len);
 	if (w) {
 		/* Moves to the young end of the expiry list. */
-		state_list_del(&w->all_link);
+		list_del(&w->all_link);
 	} else {
 		if (f->n_waiters >= STATE_WAITERS_PER_FILE || st->n_waiters >= STATE_WAITERS_MAX)
 			return; /* the client polls, as it would without notices */
@@ -65,7 +63,7 @@ void state_waiter_add(struct state_server *st, struct state_file *f, uint64_t cl
 		w->clientid = clientid;
 		w->owner_len = owner_len;
 		memcpy(w->owner, owner, owner_len);
-		state_list_add(&f->waiters, &w->file_link);
+		list_add_tail(&f->waiters, &w->file_link);
 		f->n_waiters++;
 		st->n_waiters++;
 	}
@@ -73,7 +71,7 @@ void state_waiter_add(struct state_server *st, struct state_file *f, uint64_t cl
 	w->start = start;
 	w->last = last;
 	w->expires_ms = state_now_ms() + st->opts.lease_ms;
-	state_list_add(&st->waiters, &w->all_link);
+	list_add_tail(&st->waiters, &w->all_link);
 }
 
 void state_waiter_drop(struct state_server *st, struct state_file *f, uint64_t clientid,
@@ -103,8 +101,8 @@ void state_waiters_wake(struct state_server *st, struct state_file *f, bool keep
 {
 	if (!f || f->n_waiters == 0)
 		return;
-	struct state_list *pos, *tmp;
-	state_list_for_each_safe(pos, tmp, &f->waiters)
+	struct list_node *pos, *tmp;
+	list_for_each_safe(pos, tmp, &f->waiters)
 	{
 		struct state_waiter *w = state_container_of(pos, struct state_waiter, file_link);
 		/* The waiter's own locks never block it (it may hold part of
@@ -126,8 +124,8 @@ void state_waiters_wake(struct state_server *st, struct state_file *f, bool keep
 void state_waiters_forget(struct state_server *st, uint64_t clientid, const uint8_t *owner,
 			  uint32_t owner_len)
 {
-	struct state_list *pos, *tmp;
-	state_list_for_each_safe(pos, tmp, &st->waiters)
+	struct list_node *pos, *tmp;
+	list_for_each_safe(pos, tmp, &st->waiters)
 	{
 		struct state_waiter *w = state_container_of(pos, struct state_waiter, all_link);
 		if (w->clientid != clientid || (owner && !waiter_is(w, clientid, owner, owner_len)))
@@ -140,7 +138,7 @@ void state_waiters_forget(struct state_server *st, uint64_t clientid, const uint
 
 void state_waiters_expire(struct state_server *st, uint64_t now)
 {
-	while (!state_list_empty(&st->waiters)) {
+	while (!list_empty(&st->waiters)) {
 		struct state_waiter *w =
 			state_container_of(st->waiters.next, struct state_waiter, all_link);
 		if (w->expires_ms > now)
@@ -153,7 +151,7 @@ void state_waiters_expire(struct state_server *st, uint64_t now)
 
 void state_waiters_fini(struct state_server *st)
 {
-	while (!state_list_empty(&st->waiters)) {
+	while (!list_empty(&st->waiters)) {
 		struct state_waiter *w =
 			state_container_of(st->waiters.next, struct state_waiter, all_link);
 		struct state_file *f = w->file;

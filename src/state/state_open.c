@@ -43,11 +43,11 @@ struct state_file *state_file_get(struct state_server *st, const struct state_fi
 	if (!f)
 		return NULL;
 	f->key = *key;
-	state_list_init(&f->opens);
-	state_list_init(&f->lock_states);
-	state_list_init(&f->ranges);
-	state_list_init(&f->delegs);
-	state_list_init(&f->waiters);
+	list_init(&f->opens);
+	list_init(&f->lock_states);
+	list_init(&f->ranges);
+	list_init(&f->delegs);
+	list_init(&f->waiters);
 	hashtable_insert(&st->files, &f->node, h);
 	st->n_files++;
 	return f;
@@ -55,8 +55,8 @@ struct state_file *state_file_get(struct state_server *st, const struct state_fi
 
 void state_file_maybe_free(struct state_server *st, struct state_file *f)
 {
-	if (!f || !state_list_empty(&f->opens) || !state_list_empty(&f->lock_states) ||
-	    !state_list_empty(&f->delegs) || f->n_waiters)
+	if (!f || !list_empty(&f->opens) || !list_empty(&f->lock_states) ||
+	    !list_empty(&f->delegs) || f->n_waiters)
 		return;
 	hashtable_remove(&st->files, &f->node);
 	st->n_files--;
@@ -106,7 +106,7 @@ void state_stid_init(struct state_server *st, struct state_stid *s, enum state_s
 	s->owner = o;
 	s->file = f;
 	hashtable_insert(&st->stids, &s->node, hash_other(st, s->other));
-	state_list_add(&o->states, &s->owner_link);
+	list_add_tail(&o->states, &s->owner_link);
 }
 
 struct state_stid *state_stid_find(struct state_server *st, const uint8_t *other)
@@ -178,8 +178,8 @@ enum nfsstat4 state_stid_lookup(struct state_server *st, const struct nfs4_state
 /* Lock states taken through this open go with it. */
 static void open_drop_locks(struct state_server *st, struct state_open *op)
 {
-	struct state_list *pos, *tmp;
-	state_list_for_each_safe(pos, tmp, &op->s.file->lock_states)
+	struct list_node *pos, *tmp;
+	list_for_each_safe(pos, tmp, &op->s.file->lock_states)
 	{
 		struct state_lockst *ls = state_container_of(pos, struct state_lockst, s.file_link);
 		if (ls->open == op)
@@ -194,7 +194,7 @@ static void open_detach(struct state_server *st, struct state_open *op)
 	if (!f)
 		return;
 	open_drop_locks(st, op);
-	state_list_del(&op->s.file_link);
+	list_del(&op->s.file_link);
 	op->s.file = NULL;
 	st->n_opens--;
 	if (op->s.owner->client)
@@ -206,16 +206,13 @@ void state_open_free(struct state_server *st, struct state_open *op)
 {
 	open_detach(st, op);
 	hashtable_remove(&st->stids, &op->s.node);
-	state_list_del(&op->s.owner_link);
+	list_del(&op->s.owner_link);
 	free(op);
 }
 
 static bool share_conflicts(const struct state_file *f, uint32_t access, uint32_t deny)
 {
-	const struct state_list *pos;
-	for (pos = f->opens.next; pos != &f->opens; pos = pos->next) {
-		const struct state_open *o =
-			state_container_of(pos, struct state_open, s.file_link);
+	list_for_each_entry(o, &f->opens, const struct state_open, s.file_link) {
 		/* The owner's own open counts too (RFC 7530 16.16.5): an OPEN
 		 * never gets past a deny it set itself. */
 		if ((access & o->deny) || (deny & o->access))
@@ -224,10 +221,10 @@ static bool share_conflicts(const struct state_file *f, uint32_t access, uint32_
 	return false;
 }
 
-struct state_stid *state_stid_of_owner(const struct state_list *file_list,
+struct state_stid *state_stid_of_owner(const struct list_node *file_list,
 				       const struct state_owner *o)
 {
-	const struct state_list *pos;
+	const struct list_node *pos;
 	for (pos = file_list->next; pos != file_list; pos = pos->next) {
 		struct state_stid *s = state_container_of(pos, struct state_stid, file_link);
 		if (s->owner == o)
@@ -343,7 +340,7 @@ enum nfsstat4 state_open(struct state_server *st, struct state_owner *o,
 		op->access_seen = (uint8_t)(1u << access);
 		op->deny_seen = (uint8_t)(1u << deny);
 		state_stid_init(st, &op->s, STATE_STID_OPEN, o, f);
-		state_list_add(&f->opens, &op->s.file_link);
+		list_add_tail(&f->opens, &op->s.file_link);
 		st->n_opens++;
 		o->client->n_opens++;
 	}
@@ -449,7 +446,7 @@ enum nfsstat4 state_close(struct state_server *st, struct state_owner *o,
 			if (o->closed)
 				state_open_free(st, o->closed);
 			o->closed = op;
-			state_list_del(&op->s.owner_link);
+			list_del(&op->s.owner_link);
 		} else {
 			state_open_free(st, op);
 		}

@@ -43,24 +43,21 @@ struct state_owner *state_owner_create(struct state_server *st, struct state_cli
 								: STATE_CAP_LOCK_OWNERS,
 				       *count))
 		return NULL;
-	struct state_owner *o = calloc(1, sizeof(*o));
+	struct state_owner *o = calloc(1, sizeof(*o) + len);
 	if (!o)
 		return NULL;
-	o->bytes = state_bytes_dup(bytes, len);
-	if (!o->bytes) {
-		free(o);
-		return NULL;
-	}
+	if (len)
+		memcpy(o->bytes, bytes, len);
 	o->len = len;
 	o->kind = kind;
 	o->client = cl;
 	o->clientid = cl->clientid;
 	o->refs = 1; /* the table's */
 	o->last_used_ms = state_now_ms();
-	state_list_init(&o->states);
+	list_init(&o->states);
 	pthread_mutex_init(&o->seq_lock, NULL);
 	hashtable_insert(&st->owners, &o->node, hash_owner(st, o->clientid, kind, bytes, len));
-	state_list_add(&cl->owners, &o->client_link);
+	list_add_tail(&cl->owners, &o->client_link);
 	st->n_owners++;
 	if (count)
 		(*count)++;
@@ -78,8 +75,8 @@ static void owner_drop_closed(struct state_server *st, struct state_owner *o)
 /* Frees every open or lock state of the owner. */
 static void owner_drop_states(struct state_server *st, struct state_owner *o)
 {
-	struct state_list *pos, *tmp;
-	state_list_for_each_safe(pos, tmp, &o->states)
+	struct list_node *pos, *tmp;
+	list_for_each_safe(pos, tmp, &o->states)
 	{
 		struct state_stid *s = state_container_of(pos, struct state_stid, owner_link);
 		if (s->type == STATE_STID_LOCK)
@@ -104,7 +101,7 @@ void state_owner_kill(struct state_server *st, struct state_owner *o)
 	o->dead = true;
 	o->client = NULL;
 	hashtable_remove(&st->owners, &o->node);
-	state_list_del(&o->client_link);
+	list_del(&o->client_link);
 	st->n_owners--;
 	state_owner_unref(st, o);
 }
@@ -114,8 +111,7 @@ void state_owner_unref(struct state_server *st, struct state_owner *o)
 	if (--o->refs > 0)
 		return;
 	pthread_mutex_destroy(&o->seq_lock);
-	free(o->r_body);
-	free(o->bytes);
+	free((void *)o->reply.body);
 	free(o);
 }
 
@@ -210,13 +206,8 @@ enum state_seq state_seq_begin(struct state_server *st, struct state_owner *o, u
 		res = STATE_SEQ_NEW;
 	} else if (!o->has_seqid || seqid == o->seqid + 1) {
 		res = STATE_SEQ_NEW;
-	} else if (seqid == o->seqid && o->r_valid && o->r_opnum == opnum) {
-		r->opnum = o->r_opnum;
-		r->status = o->r_status;
-		r->body = o->r_body;
-		r->len = o->r_len;
-		r->has_file = o->r_has_file;
-		r->file = o->r_file;
+	} else if (seqid == o->seqid && o->r_valid && o->reply.opnum == opnum) {
+		*r = o->reply;
 		res = STATE_SEQ_REPLAY;
 	} else if (o->kind == STATE_OWNER_OPEN && !o->confirmed && opnum == OP_OPEN) {
 		/* The client gave up on an unconfirmed owner (RFC 7530 16.16.5
@@ -254,14 +245,15 @@ enum nfsstat4 state_seq_end(struct state_server *st, struct state_owner *o,
 		} else {
 			if (len > 0)
 				memcpy(copy, body, len);
-			free(o->r_body);
-			o->r_body = copy;
-			o->r_len = len;
-			o->r_status = status;
-			o->r_opnum = o->seq_opnum;
-			o->r_has_file = file != NULL;
-			if (file)
-				o->r_file = *file;
+			free((void *)o->reply.body);
+			o->reply = (struct state_replay){
+				.opnum = o->seq_opnum,
+				.status = status,
+				.body = copy,
+				.len = len,
+				.has_file = file != NULL,
+				.file = file ? *file : (struct state_file_key){0},
+			};
 			o->r_valid = true;
 		}
 	}
@@ -274,12 +266,12 @@ enum nfsstat4 state_seq_end(struct state_server *st, struct state_owner *o,
 void state_owners_reap(struct state_server *st, uint64_t now)
 {
 	uint64_t idle = st->opts.lease_ms;
-	struct state_list *cpos, *ctmp;
-	state_list_for_each_safe(cpos, ctmp, &st->clients)
+	struct list_node *cpos, *ctmp;
+	list_for_each_safe(cpos, ctmp, &st->clients)
 	{
 		struct state_client *cl = state_container_of(cpos, struct state_client, link);
-		struct state_list *pos, *tmp;
-		state_list_for_each_safe(pos, tmp, &cl->owners)
+		struct list_node *pos, *tmp;
+		list_for_each_safe(pos, tmp, &cl->owners)
 		{
 			struct state_owner *o =
 				state_container_of(pos, struct state_owner, client_link);
@@ -289,7 +281,7 @@ void state_owners_reap(struct state_server *st, uint64_t now)
 			 * its last reply is plausible; an open owner never
 			 * confirmed within a lease was abandoned. */
 			bool unconfirmed_open = o->kind == STATE_OWNER_OPEN && !o->confirmed;
-			if (state_list_empty(&o->states) || unconfirmed_open)
+			if (list_empty(&o->states) || unconfirmed_open)
 				state_owner_kill(st, o);
 		}
 	}

@@ -259,7 +259,7 @@ int state_server_create(const struct state_options *o, struct state_server **out
 	state_random(&st->id_key, sizeof(st->id_key));
 	state_random(&st->next_stid, sizeof(st->next_stid));
 	st->next_client = 1;
-	state_list_init(&st->clients);
+	list_init(&st->clients);
 	st->probes_tail = &st->probes;
 	state_deleg_init(st);
 	state_waiters_init(st);
@@ -322,8 +322,8 @@ void state_server_destroy(struct state_server *st)
 		pthread_join(st->thread, NULL);
 	}
 	pthread_mutex_lock(&st->lock);
-	struct state_list *pos, *tmp;
-	state_list_for_each_safe(pos, tmp, &st->clients)
+	struct list_node *pos, *tmp;
+	list_for_each_safe(pos, tmp, &st->clients)
 	{
 		struct state_client *cl = state_container_of(pos, struct state_client, link);
 		state_client_destroy(st, cl, false);
@@ -350,8 +350,8 @@ void state_get_stats(struct state_server *st, struct state_stats *out)
 {
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&st->lock);
-	struct state_list *pos, *tmp;
-	state_list_for_each_safe(pos, tmp, &st->clients)
+	struct list_node *pos, *tmp;
+	list_for_each_safe(pos, tmp, &st->clients)
 	{
 		struct state_client *cl = state_container_of(pos, struct state_client, link);
 		if (cl->confirmed)
@@ -366,7 +366,7 @@ void state_get_stats(struct state_server *st, struct state_stats *out)
 	out->files = st->n_files;
 	out->lock_waiters = st->n_waiters;
 	out->records_prev = (unsigned)st->nprev;
-	out->delegations = st->deleg.active;
+	out->delegations = st->deleg.files.active;
 	out->in_grace = state_grace_active(st, state_now_ms());
 	pthread_mutex_unlock(&st->lock);
 	for (int k = 0; k < STATE_CAP_KINDS; k++)
