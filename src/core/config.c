@@ -137,15 +137,14 @@ static const struct uint_key *uint_key_find(const char *section, const char *key
 	return NULL;
 }
 
-static void uint_key_store(const struct uint_key *k, void *base, unsigned long long v)
+void config_store_uint(void *field, size_t size, unsigned long long v)
 {
-	_Static_assert(sizeof(unsigned) == sizeof(uint32_t), "numeric keys are 32 or 64 bits");
-	char *field = (char *)base + k->off;
-	if (k->size == sizeof(uint64_t)) {
+	_Static_assert(sizeof(unsigned) == sizeof(uint32_t), "numeric fields are 32 or 64 bits");
+	if (size == sizeof(uint64_t)) {
 		uint64_t v64 = v;
 		memcpy(field, &v64, sizeof(v64));
 	} else {
-		uint32_t v32 = (uint32_t)v; /* the table's max keeps it in range */
+		uint32_t v32 = (uint32_t)v; /* the caller's range keeps it in range */
 		memcpy(field, &v32, sizeof(v32));
 	}
 }
@@ -156,7 +155,8 @@ static void uint_keys_set_defaults(bool export_keys, void *base)
 {
 	for (size_t i = 0; i < sizeof(uint_keys) / sizeof(uint_keys[0]); i++)
 		if ((strcmp(uint_keys[i].section, "export NAME") == 0) == export_keys)
-			uint_key_store(&uint_keys[i], base, uint_keys[i].dflt);
+			config_store_uint((char *)base + uint_keys[i].off, uint_keys[i].size,
+					  uint_keys[i].dflt);
 }
 
 void config_init_defaults(struct ferry_config *cfg)
@@ -380,7 +380,7 @@ static bool set_uint_key(const struct uint_key *k, void *base, const char *value
 			    value, k->max);
 	if (v < k->min)
 		return fail(ctx->errbuf, ctx->errlen, "%s: at least %llu", where, k->min);
-	uint_key_store(k, base, v);
+	config_store_uint((char *)base + k->off, k->size, v);
 	return true;
 }
 
