@@ -124,7 +124,8 @@ static const struct text_key text_keys[] = {
 static const struct text_key *text_key_find(const char *section, const char *key)
 {
 	for (size_t i = 0; i < sizeof(text_keys) / sizeof(text_keys[0]); i++)
-		if (strcmp(text_keys[i].section, section) == 0 && strcmp(text_keys[i].key, key) == 0)
+		if (strcmp(text_keys[i].section, section) == 0 &&
+		    strcmp(text_keys[i].key, key) == 0)
 			return &text_keys[i];
 	return NULL;
 }
@@ -132,7 +133,8 @@ static const struct text_key *text_key_find(const char *section, const char *key
 static const struct uint_key *uint_key_find(const char *section, const char *key)
 {
 	for (size_t i = 0; i < sizeof(uint_keys) / sizeof(uint_keys[0]); i++)
-		if (strcmp(uint_keys[i].section, section) == 0 && strcmp(uint_keys[i].key, key) == 0)
+		if (strcmp(uint_keys[i].section, section) == 0 &&
+		    strcmp(uint_keys[i].key, key) == 0)
 			return &uint_keys[i];
 	return NULL;
 }
@@ -615,7 +617,8 @@ bool config_parse_args(struct ferry_config *cfg, int argc, char **argv, bool *wa
 	struct option opts[CLI_FLAGS + 1];
 	memset(opts, 0, sizeof(opts));
 	for (unsigned i = 0; i < CLI_FLAGS; i++) {
-		bool bare = cli_flags[i].action == FLAG_NO_RPCBIND || cli_flags[i].action == FLAG_HELP;
+		enum flag_action action = cli_flags[i].action;
+		bool bare = action == FLAG_NO_RPCBIND || action == FLAG_HELP;
 		opts[i] = (struct option){cli_flags[i].name, bare ? no_argument : required_argument,
 					  NULL, (int)i + 1};
 	}
@@ -631,12 +634,12 @@ bool config_parse_args(struct ferry_config *cfg, int argc, char **argv, bool *wa
 				return fail(errbuf, errlen, "unknown option '-%c'", optopt);
 			return fail(errbuf, errlen, "unknown option '%s'", argv[optind - 1]);
 		}
+		size_t off = cli_flags[c - 1].off, size = cli_flags[c - 1].size;
 		char flag[32];
 		snprintf(flag, sizeof(flag), "--%s", cli_flags[c - 1].name);
 		switch (cli_flags[c - 1].action) {
 		case FLAG_TEXT:
-			if (!copy_str((char *)cfg + cli_flags[c - 1].off, cli_flags[c - 1].size, optarg,
-				      flag, errbuf, errlen))
+			if (!copy_str((char *)cfg + off, size, optarg, flag, errbuf, errlen))
 				return false;
 			break;
 		case FLAG_LISTEN:

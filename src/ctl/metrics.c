@@ -106,13 +106,15 @@ static const char *op_label(uint32_t op)
 static void op_counts_series(struct ctl_text *t, const char *name, const struct scrape *sc)
 {
 	bool errors = strcmp(name, "ferry_nfs_op_errors_total") == 0;
-	for (unsigned m = 0; m < NFS4_STATS_MINORS; m++)
-		for (uint32_t op = 0; op < NFS4_OP_TABLE_SIZE; op++)
-			if (sc->ops[m][op].calls && op_label(op))
+	for (unsigned m = 0; m < NFS4_STATS_MINORS; m++) {
+		for (uint32_t op = 0; op < NFS4_OP_TABLE_SIZE; op++) {
+			const struct nfs4_op_stats *o = &sc->ops[m][op];
+			uint64_t v = errors ? o->errors : o->calls;
+			if (o->calls && op_label(op))
 				ctl_text_printf(t, "%s{op=\"%s\",minor=\"%u\"} %llu\n", name,
-						op_label(op), m,
-						(unsigned long long)(errors ? sc->ops[m][op].errors
-									    : sc->ops[m][op].calls));
+						op_label(op), m, (unsigned long long)v);
+		}
+	}
 }
 
 static void op_duration_series(struct ctl_text *t, const char *name, const struct scrape *sc)
@@ -126,7 +128,9 @@ static void op_duration_series(struct ctl_text *t, const char *name, const struc
 			uint64_t cum = 0;
 			for (unsigned k = 0; k < NFS4_OP_LAT_BUCKETS; k++) {
 				cum += o->lat[k];
-				ctl_text_printf(t, "%s_bucket{op=\"%s\",minor=\"%u\",le=\"%.9g\"} %llu\n",
+				ctl_text_printf(t,
+						"%s_bucket{op=\"%s\",minor=\"%u\",le=\"%.9g\"} "
+						"%llu\n",
 						name, label, m,
 						(double)nfs4_op_lat_bound_ns(k) / 1e9,
 						(unsigned long long)cum);
