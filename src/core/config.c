@@ -23,119 +23,101 @@ static bool fail(char *errbuf, size_t errlen, const char *fmt, ...)
 	return false;
 }
 
-/* An INI key that holds a whole number: where it goes, its range, its
- * default and how a bad value is worded.  The wording differs between keys
- * for historical reasons and operators' scripts and tests match it, so
- * each key keeps its own. */
-enum uint_wording {
-	UINT_RANGE,    /* "KEY: 'VALUE' is not a number in 0..MAX" */
-	UINT_MUST_BE,  /* any bad value: "KEY: must be MIN..MAX" */
-	UINT_AT_LEAST, /* below MIN: "KEY: at least MIN"; otherwise as UINT_RANGE */
+/* How an INI key's value is read.  A number's bad value is worded
+ * differently between keys for historical reasons, and operators' scripts
+ * and tests match the wording, so each key keeps its own. */
+enum key_kind {
+	KEY_NUMBER,	     /* "KEY: 'VALUE' is not a number in 0..MAX" */
+	KEY_NUMBER_MUST_BE,  /* any bad value: "KEY: must be MIN..MAX" */
+	KEY_NUMBER_AT_LEAST, /* below MIN: "KEY: at least MIN"; otherwise as KEY_NUMBER */
+	KEY_TEXT,	     /* copied into a char array (min, max, dflt unused) */
 };
 
-struct uint_key {
+/* An INI key whose value goes into one field. */
+struct config_key {
 	const char *section; /* "export NAME": every [export NAME] section */
 	const char *key;
 	size_t off, size; /* in struct ferry_config, or struct config_export */
 	unsigned long long min, max, dflt;
-	enum uint_wording wording;
+	enum key_kind kind;
 };
 
 #define SERVER_FIELD(f) offsetof(struct ferry_config, f), sizeof(((struct ferry_config *)0)->f)
 #define EXPORT_FIELD(f) offsetof(struct config_export, f), sizeof(((struct config_export *)0)->f)
 
-/* Every numeric key of the file, with its built-in default (config.h
- * documents them). */
-static const struct uint_key uint_keys[] = {
-	{"server", "event_loops", SERVER_FIELD(event_loops), 0, 256, 0, UINT_RANGE},
-	{"server", "workers", SERVER_FIELD(workers), 1, 1024, 8, UINT_MUST_BE},
-	{"server", "min_minor", SERVER_FIELD(min_minor), 0, CONFIG_MINOR_HIGHEST, 0, UINT_RANGE},
+/* Every key the file sets by value alone, numbers with their built-in
+ * defaults (config.h documents them). */
+static const struct config_key config_keys[] = {
+	{"server", "event_loops", SERVER_FIELD(event_loops), 0, 256, 0, KEY_NUMBER},
+	{"server", "workers", SERVER_FIELD(workers), 1, 1024, 8, KEY_NUMBER_MUST_BE},
+	{"server", "min_minor", SERVER_FIELD(min_minor), 0, CONFIG_MINOR_HIGHEST, 0, KEY_NUMBER},
 	{"server", "max_minor", SERVER_FIELD(max_minor), 0, CONFIG_MINOR_HIGHEST,
-	 CONFIG_MINOR_HIGHEST, UINT_RANGE},
+	 CONFIG_MINOR_HIGHEST, KEY_NUMBER},
 	{"rpc", "max_record_size", SERVER_FIELD(max_record_size), 4096, 64u << 20,
-	 1024 * 1024 + 8192, UINT_AT_LEAST},
+	 1024 * 1024 + 8192, KEY_NUMBER_AT_LEAST},
 	{"rpc", "max_inflight_per_conn", SERVER_FIELD(max_inflight_per_conn), 1, 65536, 128,
-	 UINT_AT_LEAST},
+	 KEY_NUMBER_AT_LEAST},
 	{"rpc", "inflight_memory_mb", SERVER_FIELD(inflight_memory_mb), 1, 1u << 20, 256,
-	 UINT_AT_LEAST},
+	 KEY_NUMBER_AT_LEAST},
 	{"rpc", "inflight_memory_per_conn_mb", SERVER_FIELD(inflight_memory_per_conn_mb), 1,
-	 1u << 20, 16, UINT_AT_LEAST},
-	{"rpc", "max_connections", SERVER_FIELD(max_connections), 0, 1u << 24, 4096, UINT_RANGE},
+	 1u << 20, 16, KEY_NUMBER_AT_LEAST},
+	{"rpc", "max_connections", SERVER_FIELD(max_connections), 0, 1u << 24, 4096, KEY_NUMBER},
 	{"rpc", "max_connections_per_client", SERVER_FIELD(max_connections_per_client), 0,
-	 1u << 24, 128, UINT_RANGE},
-	{"rpc", "idle_timeout", SERVER_FIELD(idle_timeout_s), 0, 86400, 360, UINT_RANGE},
-	{"nfs", "lease_time", SERVER_FIELD(lease_time_s), 10, 3600, 90, UINT_MUST_BE},
-	{"nfs", "grace_time", SERVER_FIELD(grace_time_s), 0, 3600, 90, UINT_RANGE},
-	{"nfs", "session_slots", SERVER_FIELD(session_slots), 1, 1024, 64, UINT_MUST_BE},
-	{"nfs", "max_delegations", SERVER_FIELD(max_delegations), 0, UINT32_MAX, 0, UINT_RANGE},
+	 1u << 24, 128, KEY_NUMBER},
+	{"rpc", "idle_timeout", SERVER_FIELD(idle_timeout_s), 0, 86400, 360, KEY_NUMBER},
+	{"nfs", "lease_time", SERVER_FIELD(lease_time_s), 10, 3600, 90, KEY_NUMBER_MUST_BE},
+	{"nfs", "grace_time", SERVER_FIELD(grace_time_s), 0, 3600, 90, KEY_NUMBER},
+	{"nfs", "session_slots", SERVER_FIELD(session_slots), 1, 1024, 64, KEY_NUMBER_MUST_BE},
+	{"nfs", "max_delegations", SERVER_FIELD(max_delegations), 0, UINT32_MAX, 0, KEY_NUMBER},
 	{"nfs", "max_delegations_per_client", SERVER_FIELD(max_delegations_per_client), 0,
-	 UINT32_MAX, 0, UINT_RANGE},
+	 UINT32_MAX, 0, KEY_NUMBER},
 	{"nfs", "max_dir_delegations", SERVER_FIELD(max_dir_delegations), 0, UINT32_MAX, 0,
-	 UINT_RANGE},
+	 KEY_NUMBER},
 	{"nfs", "dir_notify_window_ms", SERVER_FIELD(dir_notify_window_ms), 1, 60000, 50,
-	 UINT_MUST_BE},
+	 KEY_NUMBER_MUST_BE},
 	{"nfs", "dir_attr_delay_max_ms", SERVER_FIELD(dir_attr_delay_max_ms), 1, 60000, 1000,
-	 UINT_MUST_BE},
+	 KEY_NUMBER_MUST_BE},
 	{"nfs", "dir_notify_max_changes", SERVER_FIELD(dir_notify_max_changes), 1, 65536, 256,
-	 UINT_MUST_BE},
-	{"nfs", "max_clients", SERVER_FIELD(max_clients), 0, UINT32_MAX, 16384, UINT_RANGE},
+	 KEY_NUMBER_MUST_BE},
+	{"nfs", "max_clients", SERVER_FIELD(max_clients), 0, UINT32_MAX, 16384, KEY_NUMBER},
 	{"nfs", "max_sessions_per_client", SERVER_FIELD(max_sessions_per_client), 0, UINT32_MAX,
-	 16, UINT_RANGE},
+	 16, KEY_NUMBER},
 	{"nfs", "max_open_owners_per_client", SERVER_FIELD(max_open_owners_per_client), 0,
-	 UINT32_MAX, 4096, UINT_RANGE},
+	 UINT32_MAX, 4096, KEY_NUMBER},
 	{"nfs", "max_opens_per_client", SERVER_FIELD(max_opens_per_client), 0, UINT32_MAX, 16384,
-	 UINT_RANGE},
+	 KEY_NUMBER},
 	{"nfs", "max_lock_owners_per_client", SERVER_FIELD(max_lock_owners_per_client), 0,
-	 UINT32_MAX, 4096, UINT_RANGE},
+	 UINT32_MAX, 4096, KEY_NUMBER},
 	{"nfs", "max_locks_per_client", SERVER_FIELD(max_locks_per_client), 0, UINT32_MAX, 16384,
-	 UINT_RANGE},
-	{"nfs", "reply_cache_mb", SERVER_FIELD(reply_cache_mb), 0, 1u << 20, 64, UINT_RANGE},
+	 KEY_NUMBER},
+	{"nfs", "reply_cache_mb", SERVER_FIELD(reply_cache_mb), 0, 1u << 20, 64, KEY_NUMBER},
 	{"nfs", "callback_timeout_ms", SERVER_FIELD(callback_timeout_ms), 1, 3600000, 5000,
-	 UINT_MUST_BE},
+	 KEY_NUMBER_MUST_BE},
 	{"nfs", "callback_retry_ms", SERVER_FIELD(callback_retry_ms), 1, 3600000, 5000,
-	 UINT_MUST_BE},
-	{"nfs", "callback_retries", SERVER_FIELD(callback_retries), 0, 16, 3, UINT_RANGE},
-	{"nfs", "copy_sync_max", SERVER_FIELD(copy_sync_max), 0, 1ull << 30, 32u << 20, UINT_RANGE},
+	 KEY_NUMBER_MUST_BE},
+	{"nfs", "callback_retries", SERVER_FIELD(callback_retries), 0, 16, 3, KEY_NUMBER},
+	{"nfs", "copy_sync_max", SERVER_FIELD(copy_sync_max), 0, 1ull << 30, 32u << 20, KEY_NUMBER},
 	{"nfs", "copy_max_per_client", SERVER_FIELD(copy_max_per_client), 1, 4096, 16,
-	 UINT_MUST_BE},
-	{"nfs", "copy_rate_mb", SERVER_FIELD(copy_rate_mb), 0, 1u << 20, 0, UINT_RANGE},
-	{"export NAME", "anonuid", EXPORT_FIELD(anonuid), 0, UINT32_MAX, 65534, UINT_RANGE},
-	{"export NAME", "anongid", EXPORT_FIELD(anongid), 0, UINT32_MAX, 65534, UINT_RANGE},
+	 KEY_NUMBER_MUST_BE},
+	{"nfs", "copy_rate_mb", SERVER_FIELD(copy_rate_mb), 0, 1u << 20, 0, KEY_NUMBER},
+	{"export NAME", "anonuid", EXPORT_FIELD(anonuid), 0, UINT32_MAX, 65534, KEY_NUMBER},
+	{"export NAME", "anongid", EXPORT_FIELD(anongid), 0, UINT32_MAX, 65534, KEY_NUMBER},
 	{"export NAME", "memory_latency_us", EXPORT_FIELD(memory_latency_us), 0, 10000000, 0,
-	 UINT_RANGE},
+	 KEY_NUMBER},
+	{"server", "state_dir", SERVER_FIELD(state_dir), 0, 0, 0, KEY_TEXT},
+	{"nfs", "owner_domain", SERVER_FIELD(owner_domain), 0, 0, 0, KEY_TEXT},
+	{"control", "token_file", SERVER_FIELD(control_token_file), 0, 0, 0, KEY_TEXT},
+	{"export NAME", "path", EXPORT_FIELD(path), 0, 0, 0, KEY_TEXT},
+	{"export NAME", "pseudo", EXPORT_FIELD(pseudo), 0, 0, 0, KEY_TEXT},
+	{"export NAME", "backend", EXPORT_FIELD(backend), 0, 0, 0, KEY_TEXT},
 };
 
-/* An INI key that holds text, copied into a fixed buffer. */
-struct text_key {
-	const char *section; /* "export NAME": every [export NAME] section */
-	const char *key;
-	size_t off, size;
-};
-
-static const struct text_key text_keys[] = {
-	{"server", "state_dir", SERVER_FIELD(state_dir)},
-	{"nfs", "owner_domain", SERVER_FIELD(owner_domain)},
-	{"control", "token_file", SERVER_FIELD(control_token_file)},
-	{"export NAME", "path", EXPORT_FIELD(path)},
-	{"export NAME", "pseudo", EXPORT_FIELD(pseudo)},
-	{"export NAME", "backend", EXPORT_FIELD(backend)},
-};
-
-static const struct text_key *text_key_find(const char *section, const char *key)
+static const struct config_key *config_key_find(const char *section, const char *key)
 {
-	for (size_t i = 0; i < sizeof(text_keys) / sizeof(text_keys[0]); i++)
-		if (strcmp(text_keys[i].section, section) == 0 &&
-		    strcmp(text_keys[i].key, key) == 0)
-			return &text_keys[i];
-	return NULL;
-}
-
-static const struct uint_key *uint_key_find(const char *section, const char *key)
-{
-	for (size_t i = 0; i < sizeof(uint_keys) / sizeof(uint_keys[0]); i++)
-		if (strcmp(uint_keys[i].section, section) == 0 &&
-		    strcmp(uint_keys[i].key, key) == 0)
-			return &uint_keys[i];
+	for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++)
+		if (strcmp(config_keys[i].section, section) == 0 &&
+		    strcmp(config_keys[i].key, key) == 0)
+			return &config_keys[i];
 	return NULL;
 }
 
@@ -153,18 +135,19 @@ void config_store_uint(void *field, size_t size, unsigned long long v)
 
 /* Sets the numeric keys of the server (base is a struct ferry_config) or
  * of an export (a struct config_export) to their defaults. */
-static void uint_keys_set_defaults(bool export_keys, void *base)
+static void config_keys_set_defaults(bool export_keys, void *base)
 {
-	for (size_t i = 0; i < sizeof(uint_keys) / sizeof(uint_keys[0]); i++)
-		if ((strcmp(uint_keys[i].section, "export NAME") == 0) == export_keys)
-			config_store_uint((char *)base + uint_keys[i].off, uint_keys[i].size,
-					  uint_keys[i].dflt);
+	for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++) {
+		const struct config_key *k = &config_keys[i];
+		if (k->kind != KEY_TEXT && (strcmp(k->section, "export NAME") == 0) == export_keys)
+			config_store_uint((char *)base + k->off, k->size, k->dflt);
+	}
 }
 
 void config_init_defaults(struct ferry_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	uint_keys_set_defaults(false, cfg);
+	config_keys_set_defaults(false, cfg);
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->rpcbind = true;
 	cfg->delegations = CONFIG_DELEG_READWRITE;
@@ -320,7 +303,7 @@ static struct config_export *export_new(struct ferry_config *cfg, const char *na
 	memset(e, 0, sizeof(*e));
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	e->squash = CONFIG_SQUASH_ROOT;
-	uint_keys_set_defaults(true, e);
+	config_keys_set_defaults(true, e);
 	strcpy(e->backend, "local");
 	return e;
 }
@@ -367,14 +350,17 @@ static struct config_export *export_for_section(struct ini_ctx *ctx, const char 
 	return export_new(ctx->cfg, name, ctx->errbuf, ctx->errlen);
 }
 
-/* Parses value into the field k names in base (the server's config or an
+/* Reads value into the field k names in base (the server's config or an
  * export), in k's range and with k's wording of a bad value. */
-static bool set_uint_key(const struct uint_key *k, void *base, const char *value,
-			 const char *where, struct ini_ctx *ctx)
+static bool set_key(const struct config_key *k, void *base, const char *value, const char *where,
+		    struct ini_ctx *ctx)
 {
 	unsigned long long v;
+	if (k->kind == KEY_TEXT)
+		return copy_str((char *)base + k->off, k->size, value, where, ctx->errbuf,
+				ctx->errlen);
 	bool parsed = config_parse_uint(value, k->max, &v);
-	if (k->wording == UINT_MUST_BE && (!parsed || v < k->min))
+	if (k->kind == KEY_NUMBER_MUST_BE && (!parsed || v < k->min))
 		return fail(ctx->errbuf, ctx->errlen, "%s: must be %llu..%llu", where, k->min,
 			    k->max);
 	if (!parsed)
@@ -481,16 +467,12 @@ static int config_ini_entry(void *user, const char *section, const char *key,
 	const char *keys_of = is_export ? "export NAME" : section;
 	struct config_export *e = is_export ? export_for_section(ctx, section + 7) : NULL;
 	void *base = is_export ? (void *)e : (void *)ctx->cfg;
-	const struct uint_key *uk = uint_key_find(keys_of, key);
-	const struct text_key *tk = text_key_find(keys_of, key);
+	const struct config_key *k = config_key_find(keys_of, key);
 	bool ok;
 	if (is_export && !e)
 		ok = false;
-	else if (uk)
-		ok = set_uint_key(uk, base, value, where, ctx);
-	else if (tk)
-		ok = copy_str((char *)base + tk->off, tk->size, value, where, ctx->errbuf,
-			      ctx->errlen);
+	else if (k)
+		ok = set_key(k, base, value, where, ctx);
 	else if (is_export)
 		ok = export_entry(ctx, e, section, key, value, where);
 	else if (strcmp(section, "server") == 0 || strcmp(section, "rpc") == 0 ||
