@@ -505,40 +505,13 @@ static bool enc_read(struct bench_stream *s, struct nfs4_compound_enc *ce, uint3
 				  : nfs4_enc_read_args(ce->e, &a);
 }
 
-/* The results of enc_read: io_size bytes, or a protocol error.  READ_PLUS
- * holes count as bytes read: the client learns them as it would zeros. */
-static enum step_result dec_read(struct bench_stream *s, struct xdr_dec *d, uint32_t n,
-				 uint32_t op)
+/* A READ or READ_PLUS must return io_size bytes: short is a protocol
+ * error. */
+static enum step_result read_short(struct bench_stream *s, uint32_t op, uint64_t got, bool eof)
 {
-	uint64_t got = 0;
-	bool eof;
-	EXPECT_OK(s, d, n, OP_PUTFH);
-	if (op == OP_READ_PLUS) {
-		struct nfs4_read_plus_res r;
-		struct nfs4_read_plus_content seg;
-		EXPECT_RES(s, d, n, op, nfs4_dec_read_plus_res, &r);
-		for (uint32_t i = 0; i < r.count; i++) {
-			if (!nfs4_read_plus_res_next(&r, &seg)) {
-				bench_fail(s->ctx, "malformed READ_PLUS segment");
-				return STEP_FATAL;
-			}
-			got += seg.length;
-		}
-		eof = r.eof;
-	} else {
-		struct nfs4_read_res r;
-		EXPECT_RES(s, d, n, op, nfs4_dec_read_res, &r);
-		got = r.data.len;
-		eof = r.eof;
-	}
-	if (got != s->ctx->io_size) {
-		bench_fail(s->ctx, "short %s at %llu: %llu of %u bytes (eof %d)", bench_op_name(op),
-			   (unsigned long long)s->offset, (unsigned long long)got, s->ctx->io_size,
-			   eof);
-		return STEP_FATAL;
-	}
-	s->op_bytes = (uint32_t)got;
-	return STEP_DONE;
+	bench_fail(s->ctx, "short %s at %llu: %llu of %u bytes (eof %d)", bench_op_name(op),
+		   (unsigned long long)s->offset, (unsigned long long)got, s->ctx->io_size, eof);
+	return STEP_FATAL;
 }
 
 static bool read_enc(struct bench_stream *s, struct nfs4_compound_enc *ce)
@@ -553,12 +526,34 @@ static bool read_plus_enc(struct bench_stream *s, struct nfs4_compound_enc *ce)
 
 static enum step_result read_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
 {
-	return dec_read(s, d, n, OP_READ);
+	struct nfs4_read_res r;
+	EXPECT_OK(s, d, n, OP_PUTFH);
+	EXPECT_RES(s, d, n, OP_READ, nfs4_dec_read_res, &r);
+	if (r.data.len != s->ctx->io_size)
+		return read_short(s, OP_READ, r.data.len, r.eof);
+	s->op_bytes = r.data.len;
+	return STEP_DONE;
 }
 
+/* Holes count as bytes read: the client learns them as it would zeros. */
 static enum step_result read_plus_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
 {
-	return dec_read(s, d, n, OP_READ_PLUS);
+	struct nfs4_read_plus_res r;
+	struct nfs4_read_plus_content seg;
+	uint64_t got = 0;
+	EXPECT_OK(s, d, n, OP_PUTFH);
+	EXPECT_RES(s, d, n, OP_READ_PLUS, nfs4_dec_read_plus_res, &r);
+	for (uint32_t i = 0; i < r.count; i++) {
+		if (!nfs4_read_plus_res_next(&r, &seg)) {
+			bench_fail(s->ctx, "malformed READ_PLUS segment");
+			return STEP_FATAL;
+		}
+		got += seg.length;
+	}
+	if (got != s->ctx->io_size)
+		return read_short(s, OP_READ_PLUS, got, r.eof);
+	s->op_bytes = (uint32_t)got;
+	return STEP_DONE;
 }
 
 /* PUTFH fh, then WRITE of io_size bytes of the payload at s->offset. */
