@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,168 +94,145 @@ static bool parse_seconds(const char *s, double *out)
 	return true;
 }
 
-static bool copy_arg(char *dst, size_t cap, const char *arg)
+/* How an option's value is read and where it goes. */
+enum option_kind {
+	OPTION_COUNT,	 /* a whole number in min..max, a 4- or 8-byte field */
+	OPTION_SECONDS,	 /* seconds (a double); min 1: more than zero */
+	OPTION_SIZE,	 /* bytes with an optional k/M/G suffix, at least min */
+	OPTION_TEXT,	 /* copied into a char array */
+	OPTION_PATH,	 /* the same, and absolute */
+	OPTION_FLAG,	 /* no value: sets a bool */
+	OPTION_WORKLOAD, /* a workload's name */
+	OPTION_STABLE,	 /* unstable, data or file */
+	OPTION_LIST,	 /* prints the workloads and stops */
+	OPTION_HELP,	 /* prints the usage and stops */
+};
+
+#define FIELD(f) offsetof(struct bench_opts, f), sizeof(((struct bench_opts *)0)->f)
+
+/* Every option with its default, applied as if given before the command
+ * line (usage() documents them). */
+static const struct bench_option {
+	const char *name;
+	enum option_kind kind;
+	size_t off, size;
+	unsigned long long min, max;
+	const char *dflt;
+} options[] = {
+	{"server", OPTION_TEXT, FIELD(server), 0, 0, NULL},
+	{"export", OPTION_PATH, FIELD(export_path), 0, 0, "/export"},
+	{"workload", OPTION_WORKLOAD, FIELD(workload), 0, 0, "null"},
+	{"connections", OPTION_COUNT, FIELD(connections), 1, 1024, "1"},
+	{"sessions", OPTION_COUNT, FIELD(sessions), 1, 1024, "1"},
+	{"inflight", OPTION_COUNT, FIELD(inflight), 1, 4096, "64"},
+	{"slots", OPTION_COUNT, FIELD(inflight), 1, 4096, NULL},
+	{"duration", OPTION_SECONDS, FIELD(duration_s), 1, 0, "10"},
+	{"ops", OPTION_COUNT, FIELD(op_count), 1, UINT64_MAX, NULL},
+	{"warmup", OPTION_SECONDS, FIELD(warmup_s), 0, 0, "1"},
+	{"file-size", OPTION_SIZE, FIELD(file_size), 4096, 0, "64M"},
+	{"dir-entries", OPTION_COUNT, FIELD(dir_entries), 0, 10000000, "4096"},
+	{"depth", OPTION_COUNT, FIELD(depth), 0, 16, "4"},
+	{"stable", OPTION_STABLE, FIELD(write_stable), 0, 0, "unstable"},
+	{"uid", OPTION_COUNT, FIELD(uid), 0, UINT32_MAX, NULL},
+	{"gid", OPTION_COUNT, FIELD(gid), 0, UINT32_MAX, NULL},
+	{"timeout", OPTION_SECONDS, FIELD(timeout_s), 1, 0, "30"},
+	{"server-pid", OPTION_COUNT, FIELD(server_pid), 1, 1u << 30, NULL},
+	{"seed", OPTION_COUNT, FIELD(seed), 0, UINT32_MAX, "1"},
+	{"keep", OPTION_FLAG, FIELD(keep), 0, 0, NULL},
+	{"json", OPTION_FLAG, FIELD(json), 0, 0, NULL},
+	{"verbose", OPTION_FLAG, FIELD(verbose), 0, 0, NULL},
+	{"list-workloads", OPTION_LIST, 0, 0, 0, 0, NULL},
+	{"help", OPTION_HELP, 0, 0, 0, 0, NULL},
+};
+
+enum { NOPTIONS = sizeof(options) / sizeof(options[0]) };
+
+/* Reads arg into the option's field; false for a bad value. */
+static bool option_set(const struct bench_option *opt, const char *arg, struct bench_opts *o)
 {
-	size_t n = strlen(arg);
-	if (n >= cap)
+	char *field = (char *)o + opt->off;
+	unsigned long long v;
+	size_t len = strlen(arg);
+	switch (opt->kind) {
+	case OPTION_COUNT:
+		if (!config_parse_uint(arg, opt->max, &v) || v < opt->min)
+			return false;
+		config_store_uint(field, opt->size, v);
+		return true;
+	case OPTION_SECONDS:
+		return parse_seconds(arg, (double *)(void *)field) &&
+		       (opt->min == 0 || *(double *)(void *)field > 0);
+	case OPTION_SIZE:
+		return parse_size(arg, (uint64_t *)(void *)field) &&
+		       *(uint64_t *)(void *)field >= opt->min;
+	case OPTION_PATH:
+	case OPTION_TEXT:
+		if ((opt->kind == OPTION_PATH && arg[0] != '/') || len >= opt->size)
+			return false;
+		memcpy(field, arg, len + 1);
+		return true;
+	case OPTION_FLAG:
+		*(bool *)(void *)field = true;
+		return true;
+	case OPTION_WORKLOAD:
+		o->workload = workload_find(arg);
+		return o->workload != NULL;
+	case OPTION_STABLE: {
+		static const char *const words[] = {[UNSTABLE4] = "unstable",
+						    [DATA_SYNC4] = "data",
+						    [FILE_SYNC4] = "file"};
+		for (uint32_t how = 0; how < sizeof(words) / sizeof(words[0]); how++)
+			if (strcmp(arg, words[how]) == 0) {
+				o->write_stable = how;
+				return true;
+			}
 		return false;
-	memcpy(dst, arg, n + 1);
-	return true;
+	}
+	case OPTION_LIST:
+	case OPTION_HELP:
+		break;
+	}
+	return false;
 }
 
+/* 0: run with *o; 1: done (--help, --list-workloads); -1: bad usage,
+ * said on stderr. */
 static int parse_args(int argc, char **argv, struct bench_opts *o)
 {
-	enum {
-		O_SERVER = 256, O_EXPORT, O_WORKLOAD, O_CONNECTIONS, O_SESSIONS, O_INFLIGHT,
-		O_DURATION, O_OPS, O_WARMUP, O_FILE_SIZE, O_DIR_ENTRIES, O_DEPTH, O_STABLE,
-		O_UID, O_GID, O_TIMEOUT, O_SERVER_PID, O_SEED, O_KEEP, O_JSON, O_VERBOSE,
-		O_LIST, O_HELP,
-	};
-	static const struct option longopts[] = {
-		{"server", required_argument, NULL, O_SERVER},
-		{"export", required_argument, NULL, O_EXPORT},
-		{"workload", required_argument, NULL, O_WORKLOAD},
-		{"connections", required_argument, NULL, O_CONNECTIONS},
-		{"sessions", required_argument, NULL, O_SESSIONS},
-		{"inflight", required_argument, NULL, O_INFLIGHT},
-		{"slots", required_argument, NULL, O_INFLIGHT},
-		{"duration", required_argument, NULL, O_DURATION},
-		{"ops", required_argument, NULL, O_OPS},
-		{"warmup", required_argument, NULL, O_WARMUP},
-		{"file-size", required_argument, NULL, O_FILE_SIZE},
-		{"dir-entries", required_argument, NULL, O_DIR_ENTRIES},
-		{"depth", required_argument, NULL, O_DEPTH},
-		{"stable", required_argument, NULL, O_STABLE},
-		{"uid", required_argument, NULL, O_UID},
-		{"gid", required_argument, NULL, O_GID},
-		{"timeout", required_argument, NULL, O_TIMEOUT},
-		{"server-pid", required_argument, NULL, O_SERVER_PID},
-		{"seed", required_argument, NULL, O_SEED},
-		{"keep", no_argument, NULL, O_KEEP},
-		{"json", no_argument, NULL, O_JSON},
-		{"verbose", no_argument, NULL, O_VERBOSE},
-		{"list-workloads", no_argument, NULL, O_LIST},
-		{"help", no_argument, NULL, O_HELP},
-		{NULL, 0, NULL, 0},
-	};
+	struct option longopts[NOPTIONS + 1];
+	memset(longopts, 0, sizeof(longopts));
 	memset(o, 0, sizeof(*o));
-	snprintf(o->export_path, sizeof(o->export_path), "/export");
-	o->workload = workload_find("null");
-	o->connections = 1;
-	o->sessions = 1;
-	o->inflight = 64;
-	o->duration_s = 10;
-	o->warmup_s = 1;
-	o->file_size = 64ull << 20;
-	o->dir_entries = 4096;
-	o->depth = 4;
-	o->write_stable = UNSTABLE4;
-	o->timeout_s = 30;
-	o->seed = 1;
+	for (unsigned i = 0; i < NOPTIONS; i++) {
+		enum option_kind k = options[i].kind;
+		bool bare = k == OPTION_FLAG || k == OPTION_LIST || k == OPTION_HELP;
+		longopts[i] = (struct option){options[i].name,
+					      bare ? no_argument : required_argument, NULL,
+					      256 + (int)i};
+		if (options[i].dflt && !option_set(&options[i], options[i].dflt, o))
+			abort(); /* a default that does not parse is a bug here */
+	}
 
 	int ch, idx = -1;
-	unsigned long long v;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "", longopts, &idx)) != -1) {
-		const char *arg = optarg;
-		bool ok = true;
-		switch (ch) {
-		case O_SERVER:
-			ok = copy_arg(o->server, sizeof(o->server), arg);
-			break;
-		case O_EXPORT:
-			ok = arg[0] == '/' && copy_arg(o->export_path, sizeof(o->export_path), arg);
-			break;
-		case O_WORKLOAD:
-			o->workload = workload_find(arg);
-			ok = o->workload != NULL;
-			break;
-		case O_CONNECTIONS:
-			ok = config_parse_uint(arg, 1024, &v) && v > 0;
-			o->connections = (unsigned)v;
-			break;
-		case O_SESSIONS:
-			ok = config_parse_uint(arg, 1024, &v) && v > 0;
-			o->sessions = (unsigned)v;
-			break;
-		case O_INFLIGHT:
-			ok = config_parse_uint(arg, 4096, &v) && v > 0;
-			o->inflight = (unsigned)v;
-			break;
-		case O_DURATION:
-			ok = parse_seconds(arg, &o->duration_s) && o->duration_s > 0;
-			break;
-		case O_OPS:
-			ok = config_parse_uint(arg, UINT64_MAX, &v) && v > 0;
-			o->op_count = v;
-			break;
-		case O_WARMUP:
-			ok = parse_seconds(arg, &o->warmup_s);
-			break;
-		case O_FILE_SIZE:
-			ok = parse_size(arg, &o->file_size) && o->file_size >= 4096;
-			break;
-		case O_DIR_ENTRIES:
-			ok = config_parse_uint(arg, 10000000, &v);
-			o->dir_entries = (unsigned)v;
-			break;
-		case O_DEPTH:
-			ok = config_parse_uint(arg, 16, &v);
-			o->depth = (unsigned)v;
-			break;
-		case O_STABLE:
-			if (strcmp(arg, "unstable") == 0)
-				o->write_stable = UNSTABLE4;
-			else if (strcmp(arg, "data") == 0)
-				o->write_stable = DATA_SYNC4;
-			else if (strcmp(arg, "file") == 0)
-				o->write_stable = FILE_SYNC4;
-			else
-				ok = false;
-			break;
-		case O_UID:
-			ok = config_parse_uint(arg, UINT32_MAX, &v);
-			o->uid = (uint32_t)v;
-			break;
-		case O_GID:
-			ok = config_parse_uint(arg, UINT32_MAX, &v);
-			o->gid = (uint32_t)v;
-			break;
-		case O_TIMEOUT:
-			ok = parse_seconds(arg, &o->timeout_s) && o->timeout_s > 0;
-			break;
-		case O_SERVER_PID:
-			ok = config_parse_uint(arg, 1u << 30, &v) && v > 0;
-			o->server_pid = (pid_t)v;
-			break;
-		case O_SEED:
-			ok = config_parse_uint(arg, UINT32_MAX, &v);
-			o->seed = (uint32_t)v;
-			break;
-		case O_KEEP:
-			o->keep = true;
-			break;
-		case O_JSON:
-			o->json = true;
-			break;
-		case O_VERBOSE:
-			o->verbose = true;
-			break;
-		case O_LIST:
-			for (unsigned i = 0; bench_workloads[i]; i++)
-				printf("%-9s %s\n", bench_workloads[i]->name, bench_workloads[i]->desc);
-			return 1;
-		case O_HELP:
-			usage(stdout);
-			return 1;
-		default:
+		if (ch < 256 || ch >= 256 + NOPTIONS) {
 			fprintf(stderr, "ferry-bench: unknown option or missing value: %s\n",
 				argv[optind - 1]);
 			return -1;
 		}
-		if (!ok) {
+		const struct bench_option *opt = &options[ch - 256];
+		if (opt->kind == OPTION_LIST) {
+			for (unsigned i = 0; bench_workloads[i]; i++)
+				printf("%-9s %s\n", bench_workloads[i]->name, bench_workloads[i]->desc);
+			return 1;
+		}
+		if (opt->kind == OPTION_HELP) {
+			usage(stdout);
+			return 1;
+		}
+		if (!option_set(opt, optarg ? optarg : "", o)) {
 			fprintf(stderr, "ferry-bench: bad value for --%s: %s\n",
-				idx >= 0 ? longopts[idx].name : "option", arg);
+				idx >= 0 ? longopts[idx].name : "option", optarg);
 			return -1;
 		}
 		idx = -1;

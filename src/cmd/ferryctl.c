@@ -273,6 +273,31 @@ static int show(struct opts *o, const char *what)
 	return 0;
 }
 
+/* Sends one request that changes the server's state, then prints the
+ * reply: as JSON with --json, otherwise as the line summarise makes. */
+static int change(struct opts *o, const char *method, const char *path, const char *body,
+		  void (*summarise)(json_t *reply))
+{
+	json_t *j;
+	if (call(o, method, path, body, true, &j, false))
+		return 1;
+	if (o->json)
+		print_json(j);
+	else
+		summarise(j);
+	json_decref(j);
+	return 0;
+}
+
+static void summarise_listener(json_t *j)
+{
+	printf("listener %lld (%s): minor versions %lld-%lld\n",
+	       (long long)json_integer_value(json_object_get(j, "index")),
+	       json_string_value(json_object_get(j, "address")),
+	       (long long)json_integer_value(json_object_get(j, "min_minor")),
+	       (long long)json_integer_value(json_object_get(j, "max_minor")));
+}
+
 static int listener_set(struct opts *o, const char *id)
 {
 	if (!o->minor)
@@ -286,47 +311,24 @@ static int listener_set(struct opts *o, const char *id)
 	char body[96], path[300];
 	snprintf(body, sizeof(body), "{\"min_minor\": %ld, \"max_minor\": %ld}", lo, hi);
 	snprintf(path, sizeof(path), "/api/v1/listeners/%s", id);
-	json_t *j;
-	if (call(o, "PUT", path, body, true, &j, false))
-		return 1;
-	if (o->json)
-		print_json(j);
-	else
-		printf("listener %lld (%s): minor versions %lld-%lld\n",
-		       (long long)json_integer_value(json_object_get(j, "index")),
-		       json_string_value(json_object_get(j, "address")),
-		       (long long)json_integer_value(json_object_get(j, "min_minor")),
-		       (long long)json_integer_value(json_object_get(j, "max_minor")));
-	json_decref(j);
-	return 0;
+	return change(o, "PUT", path, body, summarise_listener);
+}
+
+static void summarise_eviction(json_t *j)
+{
+	printf("client %s evicted\n", json_string_value(json_object_get(j, "evicted")));
 }
 
 static int client_evict(struct opts *o, const char *id)
 {
 	char path[300];
 	snprintf(path, sizeof(path), "/api/v1/clients/%s", id);
-	json_t *j;
-	if (call(o, "DELETE", path, NULL, true, &j, false))
-		return 1;
-	if (o->json)
-		print_json(j);
-	else
-		printf("client %s evicted\n", json_string_value(json_object_get(j, "evicted")));
-	json_decref(j);
-	return 0;
+	return change(o, "DELETE", path, NULL, summarise_eviction);
 }
 
-static int exports_reload(struct opts *o)
+static void summarise_reload(json_t *j)
 {
-	json_t *j;
-	if (call(o, "POST", "/api/v1/exports/reload", "{}", true, &j, false))
-		return 1;
-	if (o->json)
-		print_json(j);
-	else
-		printf("exports reloaded: %zu export(s)\n", json_array_size(j));
-	json_decref(j);
-	return 0;
+	printf("exports reloaded: %zu export(s)\n", json_array_size(j));
 }
 
 /* Reads ferryd's config for the state directory and control settings. */
@@ -421,7 +423,7 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "client") == 0 && nargs == 3 && strcmp(args[1], "evict") == 0)
 		return client_evict(&o, args[2]);
 	if (strcmp(cmd, "exports") == 0 && nargs == 2 && strcmp(args[1], "reload") == 0)
-		return exports_reload(&o);
+		return change(&o, "POST", "/api/v1/exports/reload", "{}", summarise_reload);
 	if (nargs == 1)
 		return show(&o, cmd);
 	fprintf(stderr, "ferryctl: cannot make sense of the arguments after '%s'\n%s", cmd, usage);

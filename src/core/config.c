@@ -23,48 +23,139 @@ static bool fail(char *errbuf, size_t errlen, const char *fmt, ...)
 	return false;
 }
 
+/* How an INI key's value is read.  A number's bad value is worded
+ * differently between keys for historical reasons, and operators' scripts
+ * and tests match the wording, so each key keeps its own. */
+enum key_kind {
+	KEY_NUMBER,	     /* "KEY: 'VALUE' is not a number in 0..MAX" */
+	KEY_NUMBER_MUST_BE,  /* any bad value: "KEY: must be MIN..MAX" */
+	KEY_NUMBER_AT_LEAST, /* below MIN: "KEY: at least MIN"; otherwise as KEY_NUMBER */
+	KEY_TEXT,	     /* copied into a char array (min, max, dflt unused) */
+};
+
+/* An INI key whose value goes into one field. */
+struct config_key {
+	const char *section; /* "export NAME": every [export NAME] section */
+	const char *key;
+	size_t off, size; /* in struct ferry_config, or struct config_export */
+	unsigned long long min, max, dflt;
+	enum key_kind kind;
+};
+
+#define SERVER_FIELD(f) offsetof(struct ferry_config, f), sizeof(((struct ferry_config *)0)->f)
+#define EXPORT_FIELD(f) offsetof(struct config_export, f), sizeof(((struct config_export *)0)->f)
+
+/* Every key the file sets by value alone, numbers with their built-in
+ * defaults (config.h documents them). */
+static const struct config_key config_keys[] = {
+	{"server", "event_loops", SERVER_FIELD(event_loops), 0, 256, 0, KEY_NUMBER},
+	{"server", "workers", SERVER_FIELD(workers), 1, 1024, 8, KEY_NUMBER_MUST_BE},
+	{"server", "min_minor", SERVER_FIELD(min_minor), 0, CONFIG_MINOR_HIGHEST, 0, KEY_NUMBER},
+	{"server", "max_minor", SERVER_FIELD(max_minor), 0, CONFIG_MINOR_HIGHEST,
+	 CONFIG_MINOR_HIGHEST, KEY_NUMBER},
+	{"rpc", "max_record_size", SERVER_FIELD(max_record_size), 4096, 64u << 20,
+	 1024 * 1024 + 8192, KEY_NUMBER_AT_LEAST},
+	{"rpc", "max_inflight_per_conn", SERVER_FIELD(max_inflight_per_conn), 1, 65536, 128,
+	 KEY_NUMBER_AT_LEAST},
+	{"rpc", "inflight_memory_mb", SERVER_FIELD(inflight_memory_mb), 1, 1u << 20, 256,
+	 KEY_NUMBER_AT_LEAST},
+	{"rpc", "inflight_memory_per_conn_mb", SERVER_FIELD(inflight_memory_per_conn_mb), 1,
+	 1u << 20, 16, KEY_NUMBER_AT_LEAST},
+	{"rpc", "max_connections", SERVER_FIELD(max_connections), 0, 1u << 24, 4096, KEY_NUMBER},
+	{"rpc", "max_connections_per_client", SERVER_FIELD(max_connections_per_client), 0,
+	 1u << 24, 128, KEY_NUMBER},
+	{"rpc", "idle_timeout", SERVER_FIELD(idle_timeout_s), 0, 86400, 360, KEY_NUMBER},
+	{"nfs", "lease_time", SERVER_FIELD(lease_time_s), 10, 3600, 90, KEY_NUMBER_MUST_BE},
+	{"nfs", "grace_time", SERVER_FIELD(grace_time_s), 0, 3600, 90, KEY_NUMBER},
+	{"nfs", "session_slots", SERVER_FIELD(session_slots), 1, 1024, 64, KEY_NUMBER_MUST_BE},
+	{"nfs", "max_delegations", SERVER_FIELD(max_delegations), 0, UINT32_MAX, 0, KEY_NUMBER},
+	{"nfs", "max_delegations_per_client", SERVER_FIELD(max_delegations_per_client), 0,
+	 UINT32_MAX, 0, KEY_NUMBER},
+	{"nfs", "max_dir_delegations", SERVER_FIELD(max_dir_delegations), 0, UINT32_MAX, 0,
+	 KEY_NUMBER},
+	{"nfs", "dir_notify_window_ms", SERVER_FIELD(dir_notify_window_ms), 1, 60000, 50,
+	 KEY_NUMBER_MUST_BE},
+	{"nfs", "dir_attr_delay_max_ms", SERVER_FIELD(dir_attr_delay_max_ms), 1, 60000, 1000,
+	 KEY_NUMBER_MUST_BE},
+	{"nfs", "dir_notify_max_changes", SERVER_FIELD(dir_notify_max_changes), 1, 65536, 256,
+	 KEY_NUMBER_MUST_BE},
+	{"nfs", "max_clients", SERVER_FIELD(max_clients), 0, UINT32_MAX, 16384, KEY_NUMBER},
+	{"nfs", "max_sessions_per_client", SERVER_FIELD(max_sessions_per_client), 0, UINT32_MAX,
+	 16, KEY_NUMBER},
+	{"nfs", "max_open_owners_per_client", SERVER_FIELD(max_open_owners_per_client), 0,
+	 UINT32_MAX, 4096, KEY_NUMBER},
+	{"nfs", "max_opens_per_client", SERVER_FIELD(max_opens_per_client), 0, UINT32_MAX, 16384,
+	 KEY_NUMBER},
+	{"nfs", "max_lock_owners_per_client", SERVER_FIELD(max_lock_owners_per_client), 0,
+	 UINT32_MAX, 4096, KEY_NUMBER},
+	{"nfs", "max_locks_per_client", SERVER_FIELD(max_locks_per_client), 0, UINT32_MAX, 16384,
+	 KEY_NUMBER},
+	{"nfs", "reply_cache_mb", SERVER_FIELD(reply_cache_mb), 0, 1u << 20, 64, KEY_NUMBER},
+	{"nfs", "callback_timeout_ms", SERVER_FIELD(callback_timeout_ms), 1, 3600000, 5000,
+	 KEY_NUMBER_MUST_BE},
+	{"nfs", "callback_retry_ms", SERVER_FIELD(callback_retry_ms), 1, 3600000, 5000,
+	 KEY_NUMBER_MUST_BE},
+	{"nfs", "callback_retries", SERVER_FIELD(callback_retries), 0, 16, 3, KEY_NUMBER},
+	{"nfs", "copy_sync_max", SERVER_FIELD(copy_sync_max), 0, 1ull << 30, 32u << 20, KEY_NUMBER},
+	{"nfs", "copy_max_per_client", SERVER_FIELD(copy_max_per_client), 1, 4096, 16,
+	 KEY_NUMBER_MUST_BE},
+	{"nfs", "copy_rate_mb", SERVER_FIELD(copy_rate_mb), 0, 1u << 20, 0, KEY_NUMBER},
+	{"export NAME", "anonuid", EXPORT_FIELD(anonuid), 0, UINT32_MAX, 65534, KEY_NUMBER},
+	{"export NAME", "anongid", EXPORT_FIELD(anongid), 0, UINT32_MAX, 65534, KEY_NUMBER},
+	{"export NAME", "memory_latency_us", EXPORT_FIELD(memory_latency_us), 0, 10000000, 0,
+	 KEY_NUMBER},
+	{"server", "state_dir", SERVER_FIELD(state_dir), 0, 0, 0, KEY_TEXT},
+	{"nfs", "owner_domain", SERVER_FIELD(owner_domain), 0, 0, 0, KEY_TEXT},
+	{"control", "token_file", SERVER_FIELD(control_token_file), 0, 0, 0, KEY_TEXT},
+	{"export NAME", "path", EXPORT_FIELD(path), 0, 0, 0, KEY_TEXT},
+	{"export NAME", "pseudo", EXPORT_FIELD(pseudo), 0, 0, 0, KEY_TEXT},
+	{"export NAME", "backend", EXPORT_FIELD(backend), 0, 0, 0, KEY_TEXT},
+};
+
+static const struct config_key *config_key_find(const char *section, const char *key)
+{
+	for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++)
+		if (strcmp(config_keys[i].section, section) == 0 &&
+		    strcmp(config_keys[i].key, key) == 0)
+			return &config_keys[i];
+	return NULL;
+}
+
+void config_store_uint(void *field, size_t size, unsigned long long v)
+{
+	_Static_assert(sizeof(unsigned) == sizeof(uint32_t), "numeric fields are 32 or 64 bits");
+	if (size == sizeof(uint64_t)) {
+		uint64_t v64 = v;
+		memcpy(field, &v64, sizeof(v64));
+	} else {
+		uint32_t v32 = (uint32_t)v; /* the caller's range keeps it in range */
+		memcpy(field, &v32, sizeof(v32));
+	}
+}
+
+/* Sets the numeric keys of the server (base is a struct ferry_config) or
+ * of an export (a struct config_export) to their defaults. */
+static void config_keys_set_defaults(bool export_keys, void *base)
+{
+	for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++) {
+		const struct config_key *k = &config_keys[i];
+		if (k->kind != KEY_TEXT && (strcmp(k->section, "export NAME") == 0) == export_keys)
+			config_store_uint((char *)base + k->off, k->size, k->dflt);
+	}
+}
+
 void config_init_defaults(struct ferry_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
+	config_keys_set_defaults(false, cfg);
 	cfg->log_level = LOG_LEVEL_INFO;
-	cfg->event_loops = 0;
-	cfg->workers = 8;
-	cfg->max_record_size = 1024 * 1024 + 8192;
-	cfg->max_inflight_per_conn = 128;
-	cfg->idle_timeout_s = 360;
-	cfg->inflight_memory_mb = 256;
-	cfg->inflight_memory_per_conn_mb = 16;
-	cfg->max_connections = 4096;
-	cfg->max_connections_per_client = 128;
 	cfg->rpcbind = true;
-	cfg->lease_time_s = 90;
-	cfg->grace_time_s = 90;
 	cfg->delegations = CONFIG_DELEG_READWRITE;
 	cfg->dir_delegations = true;
-	cfg->dir_notify_window_ms = 50;
-	cfg->dir_notify_max_changes = 256;
-	cfg->dir_attr_delay_max_ms = 1000;
 	strcpy(cfg->owner_domain, "localdomain");
-	cfg->min_minor = 0;
-	cfg->max_minor = CONFIG_MINOR_HIGHEST;
-	cfg->max_clients = 16384;
-	cfg->max_sessions_per_client = 16;
-	cfg->max_open_owners_per_client = 4096;
-	cfg->max_opens_per_client = 16384;
-	cfg->max_lock_owners_per_client = 4096;
-	cfg->max_locks_per_client = 16384;
-	cfg->session_slots = 64;
-	cfg->reply_cache_mb = 64;
-	cfg->callback_timeout_ms = 5000;
-	cfg->callback_retry_ms = 5000;
-	cfg->callback_retries = 3;
-	cfg->copy_sync_max = 32u << 20;
-	cfg->copy_max_per_client = 16;
-	cfg->copy_rate_mb = 0;
 	snprintf(cfg->control_listen, sizeof(cfg->control_listen), "127.0.0.1:%d",
 		 CONFIG_CONTROL_PORT);
 }
-
 
 static bool copy_str(char *dst, size_t cap, const char *src, const char *what, char *errbuf,
 		     size_t errlen)
@@ -101,6 +192,25 @@ static bool parse_bool(const char *s, bool *out)
 	else
 		return false;
 	return true;
+}
+
+/* value as one of words, *out its index; otherwise false with "WHERE:
+ * expected a, b or c". */
+static bool parse_word(const char *value, const char *const *words, unsigned nwords,
+		       unsigned *out, const char *where, char *errbuf, size_t errlen)
+{
+	for (unsigned i = 0; i < nwords; i++) {
+		if (strcmp(value, words[i]) == 0) {
+			*out = i;
+			return true;
+		}
+	}
+	char list[128] = "";
+	size_t used = 0;
+	for (unsigned i = 0; i < nwords && used < sizeof(list); i++)
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
+					 i == 0 ? "" : i + 1 == nwords ? " or " : ", ", words[i]);
+	return fail(errbuf, errlen, "%s: expected %s", where, list);
 }
 
 /* "none" disables the control plane; anything else must look like HOST:PORT
@@ -193,7 +303,7 @@ static struct config_export *export_new(struct ferry_config *cfg, const char *na
 	memset(e, 0, sizeof(*e));
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	e->squash = CONFIG_SQUASH_ROOT;
-	e->anonuid = e->anongid = 65534;
+	config_keys_set_defaults(true, e);
 	strcpy(e->backend, "local");
 	return e;
 }
@@ -240,35 +350,26 @@ static struct config_export *export_for_section(struct ini_ctx *ctx, const char 
 	return export_new(ctx->cfg, name, ctx->errbuf, ctx->errlen);
 }
 
-static bool set_uint(const char *value, unsigned long long max, unsigned long long *out,
-		     const char *key, struct ini_ctx *ctx)
+/* Reads value into the field k names in base (the server's config or an
+ * export), in k's range and with k's wording of a bad value. */
+static bool set_key(const struct config_key *k, void *base, const char *value, const char *where,
+		    struct ini_ctx *ctx)
 {
-	if (!config_parse_uint(value, max, out))
-		return fail(ctx->errbuf, ctx->errlen, "%s: '%s' is not a number in 0..%llu", key,
-			    value, max);
+	unsigned long long v;
+	if (k->kind == KEY_TEXT)
+		return copy_str((char *)base + k->off, k->size, value, where, ctx->errbuf,
+				ctx->errlen);
+	bool parsed = config_parse_uint(value, k->max, &v);
+	if (k->kind == KEY_NUMBER_MUST_BE && (!parsed || v < k->min))
+		return fail(ctx->errbuf, ctx->errlen, "%s: must be %llu..%llu", where, k->min,
+			    k->max);
+	if (!parsed)
+		return fail(ctx->errbuf, ctx->errlen, "%s: '%s' is not a number in 0..%llu", where,
+			    value, k->max);
+	if (v < k->min)
+		return fail(ctx->errbuf, ctx->errlen, "%s: at least %llu", where, k->min);
+	config_store_uint((char *)base + k->off, k->size, v);
 	return true;
-}
-
-/* The [nfs] cap on client state that key names, or NULL. */
-static unsigned *nfs_cap_key(struct ferry_config *cfg, const char *key)
-{
-	static const struct {
-		const char *key;
-		size_t off;
-	} caps[] = {
-		{"max_clients", offsetof(struct ferry_config, max_clients)},
-		{"max_sessions_per_client", offsetof(struct ferry_config, max_sessions_per_client)},
-		{"max_open_owners_per_client",
-		 offsetof(struct ferry_config, max_open_owners_per_client)},
-		{"max_opens_per_client", offsetof(struct ferry_config, max_opens_per_client)},
-		{"max_lock_owners_per_client",
-		 offsetof(struct ferry_config, max_lock_owners_per_client)},
-		{"max_locks_per_client", offsetof(struct ferry_config, max_locks_per_client)},
-	};
-	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
-		if (strcmp(key, caps[i].key) == 0)
-			return (unsigned *)(void *)((char *)cfg + caps[i].off);
-	return NULL;
 }
 
 /* "a, b c" -> entries; each checked later by the NFS layer's CIDR parser. */
@@ -290,232 +391,97 @@ static bool parse_client_list(struct config_export *e, const char *value, const 
 	return true;
 }
 
+static bool unknown_key(struct ini_ctx *ctx, const char *section, const char *where)
+{
+	return fail(ctx->errbuf, ctx->errlen, "%s: unknown key in [%s]", where, section);
+}
+
+/* The keys of [server], [nfs] and [control] that are neither numbers nor
+ * plain text. */
+static bool server_entry(struct ini_ctx *ctx, const char *section, const char *key,
+			 const char *value, const char *where)
+{
+	static const char *const delegation_words[] = {"off", "read", "readwrite"};
+	struct ferry_config *cfg = ctx->cfg;
+	bool in_server = strcmp(section, "server") == 0, in_nfs = strcmp(section, "nfs") == 0;
+	unsigned word;
+	if (in_server && strcmp(key, "listen") == 0)
+		return add_listen(cfg, value, ctx->errbuf, ctx->errlen);
+	if (in_server && strcmp(key, "log_level") == 0)
+		return log_level_parse(value, &cfg->log_level) ||
+		       fail(ctx->errbuf, ctx->errlen, "%s: unknown level '%s'", where, value);
+	if ((in_server && strcmp(key, "rpcbind") == 0) ||
+	    (in_nfs && strcmp(key, "dir_delegations") == 0))
+		return parse_bool(value, in_nfs ? &cfg->dir_delegations : &cfg->rpcbind) ||
+		       fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
+	if (in_nfs && strcmp(key, "delegations") == 0) {
+		if (!parse_word(value, delegation_words, 3, &word, where, ctx->errbuf, ctx->errlen))
+			return false;
+		cfg->delegations = (enum config_delegations)word;
+		return true;
+	}
+	if (strcmp(section, "control") == 0 && strcmp(key, "listen") == 0)
+		return set_control_listen(cfg, value, ctx->errbuf, ctx->errlen);
+	return unknown_key(ctx, section, where);
+}
+
+/* The keys of an [export NAME] section that are neither numbers nor plain
+ * text. */
+static bool export_entry(struct ini_ctx *ctx, struct config_export *e, const char *section,
+			 const char *key, const char *value, const char *where)
+{
+	static const char *const access_words[] = {"rw", "ro"};
+	static const char *const squash_words[] = {"root", "all", "none"};
+	unsigned word;
+	if (strcmp(key, "access") == 0) {
+		if (!parse_word(value, access_words, 2, &word, where, ctx->errbuf, ctx->errlen))
+			return false;
+		e->read_only = word == 1;
+		return true;
+	}
+	if (strcmp(key, "squash") == 0) {
+		if (!parse_word(value, squash_words, 3, &word, where, ctx->errbuf, ctx->errlen))
+			return false;
+		e->squash = (enum config_squash)word;
+		return true;
+	}
+	if (strcmp(key, "secure") == 0 || strcmp(key, "insecure") == 0) {
+		bool b = false;
+		if (!parse_bool(value, &b))
+			return fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
+		e->insecure = key[0] == 'i' ? b : !b;
+		return true;
+	}
+	if (strcmp(key, "clients") == 0)
+		return parse_client_list(e, value, where, ctx);
+	return unknown_key(ctx, section, where);
+}
+
 static int config_ini_entry(void *user, const char *section, const char *key,
 			    const char *value)
 {
 	struct ini_ctx *ctx = user;
-	struct ferry_config *cfg = ctx->cfg;
-	unsigned long long v;
-	bool ok = true;
 	char where[160];
 	snprintf(where, sizeof(where), "[%.64s] %.64s", section, key);
-
-	if (strcmp(section, "server") == 0) {
-		if (strcmp(key, "listen") == 0)
-			ok = add_listen(cfg, value, ctx->errbuf, ctx->errlen);
-		else if (strcmp(key, "state_dir") == 0)
-			ok = copy_str(cfg->state_dir, sizeof(cfg->state_dir), value, where,
-				      ctx->errbuf, ctx->errlen);
-		else if (strcmp(key, "log_level") == 0) {
-			ok = log_level_parse(value, &cfg->log_level);
-			if (!ok)
-				fail(ctx->errbuf, ctx->errlen, "%s: unknown level '%s'", where,
-				     value);
-		} else if (strcmp(key, "event_loops") == 0) {
-			ok = set_uint(value, 256, &v, where, ctx);
-			cfg->event_loops = (unsigned)v;
-		} else if (strcmp(key, "workers") == 0) {
-			ok = set_uint(value, 1024, &v, where, ctx) && v > 0;
-			if (ok)
-				cfg->workers = (unsigned)v;
-			else
-				fail(ctx->errbuf, ctx->errlen, "%s: must be 1..1024", where);
-		} else if (strcmp(key, "rpcbind") == 0) {
-			ok = parse_bool(value, &cfg->rpcbind);
-			if (!ok)
-				fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
-		} else if (strcmp(key, "min_minor") == 0 || strcmp(key, "max_minor") == 0) {
-			ok = set_uint(value, CONFIG_MINOR_HIGHEST, &v, where, ctx);
-			if (key[1] == 'i')
-				cfg->min_minor = (unsigned)v;
-			else
-				cfg->max_minor = (unsigned)v;
-		} else {
-			ok = fail(ctx->errbuf, ctx->errlen, "%s: unknown key in [server]", where);
-		}
-	} else if (strcmp(section, "rpc") == 0) {
-		if (strcmp(key, "max_record_size") == 0) {
-			ok = set_uint(value, 64u << 20, &v, where, ctx);
-			if (ok && v < 4096)
-				ok = fail(ctx->errbuf, ctx->errlen, "%s: at least 4096", where);
-			cfg->max_record_size = (uint32_t)v;
-		} else if (strcmp(key, "max_inflight_per_conn") == 0) {
-			ok = set_uint(value, 65536, &v, where, ctx);
-			if (ok && v == 0)
-				ok = fail(ctx->errbuf, ctx->errlen, "%s: at least 1", where);
-			cfg->max_inflight_per_conn = (unsigned)v;
-		} else if (strcmp(key, "inflight_memory_mb") == 0) {
-			ok = set_uint(value, 1u << 20, &v, where, ctx);
-			if (ok && v == 0)
-				ok = fail(ctx->errbuf, ctx->errlen, "%s: at least 1", where);
-			cfg->inflight_memory_mb = (unsigned)v;
-		} else if (strcmp(key, "inflight_memory_per_conn_mb") == 0) {
-			ok = set_uint(value, 1u << 20, &v, where, ctx);
-			if (ok && v == 0)
-				ok = fail(ctx->errbuf, ctx->errlen, "%s: at least 1", where);
-			cfg->inflight_memory_per_conn_mb = (unsigned)v;
-		} else if (strcmp(key, "max_connections") == 0) {
-			ok = set_uint(value, 1u << 24, &v, where, ctx);
-			cfg->max_connections = (unsigned)v;
-		} else if (strcmp(key, "max_connections_per_client") == 0) {
-			ok = set_uint(value, 1u << 24, &v, where, ctx);
-			cfg->max_connections_per_client = (unsigned)v;
-		} else if (strcmp(key, "idle_timeout") == 0) {
-			ok = set_uint(value, 86400, &v, where, ctx);
-			cfg->idle_timeout_s = (unsigned)v;
-		} else {
-			ok = fail(ctx->errbuf, ctx->errlen, "%s: unknown key in [rpc]", where);
-		}
-	} else if (strcmp(section, "nfs") == 0) {
-		if (strcmp(key, "lease_time") == 0) {
-			ok = set_uint(value, 3600, &v, where, ctx) && v >= 10;
-			if (ok)
-				cfg->lease_time_s = (unsigned)v;
-			else
-				fail(ctx->errbuf, ctx->errlen, "%s: must be 10..3600", where);
-		} else if (strcmp(key, "grace_time") == 0) {
-			ok = set_uint(value, 3600, &v, where, ctx);
-			cfg->grace_time_s = (unsigned)v;
-		} else if (strcmp(key, "owner_domain") == 0) {
-			ok = copy_str(cfg->owner_domain, sizeof(cfg->owner_domain), value, where,
-				      ctx->errbuf, ctx->errlen);
-		} else if (strcmp(key, "session_slots") == 0) {
-			ok = set_uint(value, 1024, &v, where, ctx) && v >= 1;
-			if (ok)
-				cfg->session_slots = (unsigned)v;
-			else
-				fail(ctx->errbuf, ctx->errlen, "%s: must be 1..1024", where);
-		} else if (strcmp(key, "delegations") == 0) {
-			if (!strcmp(value, "off"))
-				cfg->delegations = CONFIG_DELEG_OFF;
-			else if (!strcmp(value, "read"))
-				cfg->delegations = CONFIG_DELEG_READ;
-			else if (!strcmp(value, "readwrite"))
-				cfg->delegations = CONFIG_DELEG_READWRITE;
-			else
-				ok = fail(ctx->errbuf, ctx->errlen,
-					  "%s: expected off, read or readwrite", where);
-		} else if (strcmp(key, "max_delegations") == 0) {
-			ok = set_uint(value, UINT32_MAX, &v, where, ctx);
-			cfg->max_delegations = (unsigned)v;
-		} else if (strcmp(key, "max_delegations_per_client") == 0) {
-			ok = set_uint(value, UINT32_MAX, &v, where, ctx);
-			cfg->max_delegations_per_client = (unsigned)v;
-		} else if (strcmp(key, "dir_delegations") == 0) {
-			ok = parse_bool(value, &cfg->dir_delegations) ||
-			     fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
-		} else if (strcmp(key, "max_dir_delegations") == 0) {
-			ok = set_uint(value, UINT32_MAX, &v, where, ctx);
-			cfg->max_dir_delegations = (unsigned)v;
-		} else if (strcmp(key, "dir_notify_window_ms") == 0 ||
-			   strcmp(key, "dir_attr_delay_max_ms") == 0) {
-			ok = set_uint(value, 60000, &v, where, ctx) && v >= 1;
-			if (!ok)
-				fail(ctx->errbuf, ctx->errlen, "%s: must be 1..60000", where);
-			else if (strcmp(key, "dir_notify_window_ms") == 0)
-				cfg->dir_notify_window_ms = (unsigned)v;
-			else
-				cfg->dir_attr_delay_max_ms = (unsigned)v;
-		} else if (strcmp(key, "dir_notify_max_changes") == 0) {
-			ok = set_uint(value, 65536, &v, where, ctx) && v >= 1;
-			if (!ok)
-				fail(ctx->errbuf, ctx->errlen, "%s: must be 1..65536", where);
-			else
-				cfg->dir_notify_max_changes = (unsigned)v;
-		} else if (nfs_cap_key(cfg, key)) {
-			ok = set_uint(value, UINT32_MAX, &v, where, ctx);
-			*nfs_cap_key(cfg, key) = (unsigned)v;
-		} else if (strcmp(key, "reply_cache_mb") == 0) {
-			ok = set_uint(value, 1u << 20, &v, where, ctx);
-			cfg->reply_cache_mb = (unsigned)v;
-		} else if (strcmp(key, "callback_timeout_ms") == 0 ||
-			   strcmp(key, "callback_retry_ms") == 0) {
-			ok = set_uint(value, 3600000, &v, where, ctx) && v >= 1;
-			if (!ok)
-				fail(ctx->errbuf, ctx->errlen, "%s: must be 1..3600000", where);
-			else if (strcmp(key, "callback_timeout_ms") == 0)
-				cfg->callback_timeout_ms = (unsigned)v;
-			else
-				cfg->callback_retry_ms = (unsigned)v;
-		} else if (strcmp(key, "copy_sync_max") == 0) {
-			ok = set_uint(value, 1ull << 30, &v, where, ctx);
-			cfg->copy_sync_max = v;
-		} else if (strcmp(key, "copy_max_per_client") == 0) {
-			ok = set_uint(value, 4096, &v, where, ctx) && v >= 1;
-			if (!ok)
-				fail(ctx->errbuf, ctx->errlen, "%s: must be 1..4096", where);
-			else
-				cfg->copy_max_per_client = (unsigned)v;
-		} else if (strcmp(key, "copy_rate_mb") == 0) {
-			ok = set_uint(value, 1u << 20, &v, where, ctx);
-			cfg->copy_rate_mb = (unsigned)v;
-		} else if (strcmp(key, "callback_retries") == 0) {
-			ok = set_uint(value, 16, &v, where, ctx);
-			cfg->callback_retries = (unsigned)v;
-		} else {
-			ok = fail(ctx->errbuf, ctx->errlen, "%s: unknown key in [nfs]", where);
-		}
-	} else if (strcmp(section, "control") == 0) {
-		if (strcmp(key, "listen") == 0)
-			ok = set_control_listen(cfg, value, ctx->errbuf, ctx->errlen);
-		else if (strcmp(key, "token_file") == 0)
-			ok = copy_str(cfg->control_token_file, sizeof(cfg->control_token_file),
-				      value, where, ctx->errbuf, ctx->errlen);
-		else
-			ok = fail(ctx->errbuf, ctx->errlen, "%s: unknown key in [control]", where);
-	} else if (strncmp(section, "export ", 7) == 0 && section[7]) {
-		struct config_export *e = export_for_section(ctx, section + 7);
-		if (!e)
-			ok = false;
-		else if (strcmp(key, "path") == 0)
-			ok = copy_str(e->path, sizeof(e->path), value, where, ctx->errbuf,
-				      ctx->errlen);
-		else if (strcmp(key, "pseudo") == 0)
-			ok = copy_str(e->pseudo, sizeof(e->pseudo), value, where, ctx->errbuf,
-				      ctx->errlen);
-		else if (strcmp(key, "access") == 0) {
-			ok = !strcmp(value, "rw") || !strcmp(value, "ro");
-			e->read_only = !strcmp(value, "ro");
-			if (!ok)
-				fail(ctx->errbuf, ctx->errlen, "%s: expected rw or ro", where);
-		} else if (strcmp(key, "squash") == 0) {
-			if (!strcmp(value, "root"))
-				e->squash = CONFIG_SQUASH_ROOT;
-			else if (!strcmp(value, "all"))
-				e->squash = CONFIG_SQUASH_ALL;
-			else if (!strcmp(value, "none"))
-				e->squash = CONFIG_SQUASH_NONE;
-			else
-				ok = fail(ctx->errbuf, ctx->errlen, "%s: expected root, all or none",
-					  where);
-		} else if (strcmp(key, "secure") == 0 || strcmp(key, "insecure") == 0) {
-			bool b = false;
-			ok = parse_bool(value, &b);
-			if (ok)
-				e->insecure = key[0] == 'i' ? b : !b;
-			else
-				fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
-		} else if (strcmp(key, "anonuid") == 0 || strcmp(key, "anongid") == 0) {
-			ok = set_uint(value, UINT32_MAX, &v, where, ctx);
-			if (key[4] == 'u')
-				e->anonuid = (uint32_t)v;
-			else
-				e->anongid = (uint32_t)v;
-		} else if (strcmp(key, "clients") == 0) {
-			ok = parse_client_list(e, value, where, ctx);
-		} else if (strcmp(key, "backend") == 0) {
-			ok = copy_str(e->backend, sizeof(e->backend), value, where, ctx->errbuf,
-				      ctx->errlen);
-		} else if (strcmp(key, "memory_latency_us") == 0) {
-			ok = set_uint(value, 10000000, &v, where, ctx);
-			e->memory_latency_us = (unsigned)v;
-		} else
-			ok = fail(ctx->errbuf, ctx->errlen, "%s: unknown key in [%s]", where,
-				  section);
-	} else {
+	bool is_export = strncmp(section, "export ", 7) == 0 && section[7];
+	const char *keys_of = is_export ? "export NAME" : section;
+	struct config_export *e = is_export ? export_for_section(ctx, section + 7) : NULL;
+	void *base = is_export ? (void *)e : (void *)ctx->cfg;
+	const struct config_key *k = config_key_find(keys_of, key);
+	bool ok;
+	if (is_export && !e)
+		ok = false;
+	else if (k)
+		ok = set_key(k, base, value, where, ctx);
+	else if (is_export)
+		ok = export_entry(ctx, e, section, key, value, where);
+	else if (strcmp(section, "server") == 0 || strcmp(section, "rpc") == 0 ||
+		 strcmp(section, "nfs") == 0 || strcmp(section, "control") == 0)
+		ok = server_entry(ctx, section, key, value, where);
+	else
 		ok = fail(ctx->errbuf, ctx->errlen,
-			  "unknown section [%s] (expected server, rpc, nfs, control, export NAME)", section);
-	}
+			  "unknown section [%s] (expected server, rpc, nfs, control, export NAME)",
+			  section);
 	if (!ok)
 		ctx->failed = true;
 	return ok ? 1 : 0;
@@ -571,32 +537,40 @@ static void config_list_from_cli(bool *seen, unsigned *count)
 	}
 }
 
+/* ferryd's flags.  A FLAG_TEXT flag copies its value into the field it
+ * names; the others are handled one by one in config_parse_args. */
+enum flag_action {
+	FLAG_TEXT,
+	FLAG_LISTEN,
+	FLAG_EXPORT,
+	FLAG_CONFIG, /* read before every other flag */
+	FLAG_LOG_LEVEL,
+	FLAG_NO_RPCBIND,
+	FLAG_CONTROL,
+	FLAG_HELP,
+};
+
+static const struct {
+	const char *name;
+	enum flag_action action;
+	size_t off, size; /* FLAG_TEXT: the field in struct ferry_config */
+} cli_flags[] = {
+	{"listen", FLAG_LISTEN, 0, 0},
+	{"export", FLAG_EXPORT, 0, 0},
+	{"state-dir", FLAG_TEXT, SERVER_FIELD(state_dir)},
+	{"config", FLAG_CONFIG, 0, 0},
+	{"log-level", FLAG_LOG_LEVEL, 0, 0},
+	{"port-file", FLAG_TEXT, SERVER_FIELD(port_file)},
+	{"no-rpcbind", FLAG_NO_RPCBIND, 0, 0},
+	{"control", FLAG_CONTROL, 0, 0},
+	{"help", FLAG_HELP, 0, 0},
+};
+
+enum { CLI_FLAGS = sizeof(cli_flags) / sizeof(cli_flags[0]) };
+
 bool config_parse_args(struct ferry_config *cfg, int argc, char **argv, bool *want_help,
 		       char *errbuf, size_t errlen)
 {
-	enum {
-		OPT_LISTEN = 1,
-		OPT_EXPORT,
-		OPT_STATE,
-		OPT_CONFIG,
-		OPT_LOG,
-		OPT_PORTFILE,
-		OPT_NO_RPCBIND,
-		OPT_CONTROL,
-		OPT_HELP,
-	};
-	static const struct option opts[] = {
-		{"listen", required_argument, NULL, OPT_LISTEN},
-		{"export", required_argument, NULL, OPT_EXPORT},
-		{"state-dir", required_argument, NULL, OPT_STATE},
-		{"config", required_argument, NULL, OPT_CONFIG},
-		{"log-level", required_argument, NULL, OPT_LOG},
-		{"port-file", required_argument, NULL, OPT_PORTFILE},
-		{"no-rpcbind", no_argument, NULL, OPT_NO_RPCBIND},
-		{"control", required_argument, NULL, OPT_CONTROL},
-		{"help", no_argument, NULL, OPT_HELP},
-		{NULL, 0, NULL, 0},
-	};
 	*want_help = false;
 
 	/* The file goes first so that flags override it, wherever they stand. */
@@ -620,58 +594,66 @@ bool config_parse_args(struct ferry_config *cfg, int argc, char **argv, bool *wa
 	 * which would otherwise be resumed in a vector that may be gone. */
 	optind = 0;
 	opterr = 0;
+	/* getopt's table, val = the flag's index + 1 (0 would mean "set a
+	 * variable"). */
+	struct option opts[CLI_FLAGS + 1];
+	memset(opts, 0, sizeof(opts));
+	for (unsigned i = 0; i < CLI_FLAGS; i++) {
+		enum flag_action action = cli_flags[i].action;
+		bool bare = action == FLAG_NO_RPCBIND || action == FLAG_HELP;
+		opts[i] = (struct option){cli_flags[i].name, bare ? no_argument : required_argument,
+					  NULL, (int)i + 1};
+	}
 	int c;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_LISTEN:
+		if (c == ':')
+			return fail(errbuf, errlen, "%s needs a value", argv[optind - 1]);
+		if (c < 1 || c > CLI_FLAGS) {
+			/* optopt is the character of an unknown short option,
+			 * whose cluster (-qz) optind may still point into; for
+			 * long options it is 0 or a flag's val. */
+			if (optopt > CLI_FLAGS)
+				return fail(errbuf, errlen, "unknown option '-%c'", optopt);
+			return fail(errbuf, errlen, "unknown option '%s'", argv[optind - 1]);
+		}
+		size_t off = cli_flags[c - 1].off, size = cli_flags[c - 1].size;
+		char flag[32];
+		snprintf(flag, sizeof(flag), "--%s", cli_flags[c - 1].name);
+		switch (cli_flags[c - 1].action) {
+		case FLAG_TEXT:
+			if (!copy_str((char *)cfg + off, size, optarg, flag, errbuf, errlen))
+				return false;
+			break;
+		case FLAG_LISTEN:
 			config_list_from_cli(&cli_listen, &cfg->nlisten);
 			if (!add_listen(cfg, optarg, errbuf, errlen))
 				return false;
 			break;
-		case OPT_EXPORT:
+		case FLAG_EXPORT:
 			config_list_from_cli(&cli_export, &cfg->nexports);
 			cfg->exports_from_cli = true;
 			if (!config_add_export_spec(cfg, optarg, errbuf, errlen))
 				return false;
 			break;
-		case OPT_STATE:
-			if (!copy_str(cfg->state_dir, sizeof(cfg->state_dir), optarg, "--state-dir",
-				      errbuf, errlen))
-				return false;
+		case FLAG_CONFIG:
 			break;
-		case OPT_CONFIG:
-			break;
-		case OPT_LOG:
+		case FLAG_LOG_LEVEL:
 			if (!log_level_parse(optarg, &cfg->log_level))
 				return fail(errbuf, errlen,
 					    "--log-level: unknown level '%s' (error, warn, info, "
 					    "debug, trace)",
 					    optarg);
 			break;
-		case OPT_PORTFILE:
-			if (!copy_str(cfg->port_file, sizeof(cfg->port_file), optarg, "--port-file",
-				      errbuf, errlen))
-				return false;
-			break;
-		case OPT_NO_RPCBIND:
+		case FLAG_NO_RPCBIND:
 			cfg->rpcbind = false;
 			break;
-		case OPT_CONTROL:
+		case FLAG_CONTROL:
 			if (!set_control_listen(cfg, optarg, errbuf, errlen))
 				return false;
 			break;
-		case OPT_HELP:
+		case FLAG_HELP:
 			*want_help = true;
 			return true;
-		case ':':
-			return fail(errbuf, errlen, "%s needs a value", argv[optind - 1]);
-		default:
-			/* optopt is the character of an unknown short option,
-			 * whose cluster (-qz) optind may still point into; for
-			 * long options it is 0 or one of the OPT_ values. */
-			if (optopt > OPT_HELP)
-				return fail(errbuf, errlen, "unknown option '-%c'", optopt);
-			return fail(errbuf, errlen, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)

@@ -183,6 +183,11 @@ bool config_parse_args(struct ferry_config *cfg, int argc, char **argv, bool *wa
  * sign (strtoull would wrap "-1"); ferryd's and ferry-bench's parsers share it. */
 bool config_parse_uint(const char *s, unsigned long long max, unsigned long long *out);
 
+/* Stores v into an unsigned field of size bytes (4 or 8), as the option
+ * and key tables of ferryd and ferry-bench name their fields by offset
+ * and size. */
+void config_store_uint(void *field, size_t size, unsigned long long v);
+
 /* Reads an INI file into cfg; false with a message on error. */
 bool config_load_file(struct ferry_config *cfg, const char *path, char *errbuf, size_t errlen);
 

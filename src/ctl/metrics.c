@@ -2,6 +2,7 @@
  * HELP and TYPE lines; label values are bounded sets (op names, minor
  * versions, error kinds), never per-session or per-client ids. */
 #include <dirent.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -20,64 +21,77 @@
 #include "state/state_dirdeleg.h"
 #include "state/state_info.h"
 
-static void family(struct ctl_text *t, const char *name, const char *type, const char *help)
+/* Everything one scrape reports, read before any of it is written. */
+struct scrape {
+	struct rpc_server_stats rpc;
+	struct nfs4_op_stats ops[NFS4_STATS_MINORS][NFS4_OP_TABLE_SIZE];
+	struct state_session_stats sessions;
+	struct nfs4_reply_limit_stats reply_limits;
+	uint64_t stall_deferrals, inline_deferrals;
+	struct state_census census;
+	struct state_stats state;
+	struct nfs4_drc40_stats drc40;
+	struct nfs4_cb_stats cb;
+	struct state_deleg_stats deleg;
+	struct state_dirdeleg_stats dirdeleg;
+	size_t indexed_dirs, indexed_entries;
+	struct nfs4_copy_stats copies;
+	uint64_t rss_bytes, vsize_bytes, open_fds, max_fds;
+	double cpu_s, start_s;
+	bool has_drc40, has_copies, has_max_fds;
+};
+
+/* A series of a family with a label whose values are a fixed set. */
+struct metric_label {
+	const char *value; /* NULL ends a list */
+	size_t off, size;  /* the series' value in struct scrape */
+};
+
+/* Families that only some servers have. */
+enum metric_needs { NEEDS_NOTHING, NEEDS_DRC40, NEEDS_COPIES, NEEDS_MAX_FDS };
+
+/* A family: one unlabelled value, a fixed set of labelled values, or
+ * series written by a function. */
+struct metric_family {
+	const char *name, *type, *help;
+	size_t off, size; /* the one value in struct scrape (size 0: none) */
+	const char *label;
+	const struct metric_label *labels;
+	void (*series)(struct ctl_text *t, const char *name, const struct scrape *sc);
+	enum metric_needs needs;
+};
+
+#define VALUE(f) .off = offsetof(struct scrape, f), .size = sizeof(((struct scrape *)0)->f)
+
+static uint64_t scrape_value(const struct scrape *sc, size_t off, size_t size)
 {
-	ctl_text_printf(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	const char *p = (const char *)sc + off;
+	if (size == sizeof(uint64_t)) {
+		uint64_t v;
+		memcpy(&v, p, sizeof(v));
+		return v;
+	}
+	if (size == sizeof(uint32_t)) {
+		uint32_t v;
+		memcpy(&v, p, sizeof(v));
+		return v;
+	}
+	return *(const bool *)(const void *)p; /* ferry_grace */
 }
 
-static void metric_u64(struct ctl_text *t, const char *name, const char *type, const char *help,
-		       uint64_t v)
+/* --- series that a fixed label set cannot describe ------------------------------- */
+
+static void build_info_series(struct ctl_text *t, const char *name, const struct scrape *sc)
 {
-	family(t, name, type, help);
-	ctl_text_printf(t, "%s %llu\n", name, (unsigned long long)v);
+	ctl_text_printf(t, "%s{version=\"%s\"} 1\n", name, FERRY_VERSION);
 }
 
-/* --- RPC ------------------------------------------------------------------------- */
-
-static void write_rpc(struct ctl_server *cs, struct ctl_text *t)
+static void rpc_errors_series(struct ctl_text *t, const char *name, const struct scrape *sc)
 {
-	struct rpc_server_stats st;
-	rpc_server_get_stats(cs->ctx.rpc, &st);
-	metric_u64(t, "ferry_rpc_calls_total", "counter", "RPC calls received.", st.calls);
-	family(t, "ferry_rpc_errors_total", "counter",
-	       "RPC calls answered with an error instead of results, by kind.");
 	for (unsigned k = 0; k < RPC_ERR_KINDS; k++)
-		ctl_text_printf(t, "ferry_rpc_errors_total{kind=\"%s\"} %llu\n",
-				rpc_error_kind_name(k), (unsigned long long)st.errors[k]);
-	metric_u64(t, "ferry_rpc_requests_in_flight", "gauge", "RPC requests being served.",
-		   st.inflight);
-	metric_u64(t, "ferry_rpc_memory_bytes", "gauge",
-		   "Bytes of requests being served and replies built or queued, counted "
-		   "against inflight_memory_mb.",
-		   st.memory);
-	metric_u64(t, "ferry_rpc_memory_refusals_total", "counter",
-		   "Large replies refused as busy (NFS4ERR_DELAY) for a memory budget.",
-		   st.memory_refusals);
-	metric_u64(t, "ferry_rpc_memory_waits_total", "counter",
-		   "Large replies that waited for their client to read earlier ones "
-		   "(inflight_memory_per_conn_mb).",
-		   st.memory_waits);
-	metric_u64(t, "ferry_rpc_memory_trims_total", "counter",
-		   "Times free memory was given back to the system after a burst.",
-		   st.memory_trims);
-	metric_u64(t, "ferry_rpc_connections", "gauge", "Open client connections.",
-		   st.connections_open);
-	metric_u64(t, "ferry_rpc_connections_accepted_total", "counter",
-		   "Client connections accepted.", st.connections_accepted);
-	family(t, "ferry_rpc_connections_refused_total", "counter",
-	       "Client connections closed at accept for a limit: max_connections (total) or "
-	       "max_connections_per_client (per_client).");
-	ctl_text_printf(t, "ferry_rpc_connections_refused_total{reason=\"total\"} %llu\n",
-			(unsigned long long)st.connections_refused_total);
-	ctl_text_printf(t, "ferry_rpc_connections_refused_total{reason=\"per_client\"} %llu\n",
-			(unsigned long long)st.connections_refused_per_client);
-	metric_u64(t, "ferry_rpc_bad_records_total", "counter",
-		   "Connections closed for a malformed record stream.", st.bad_records);
-	metric_u64(t, "ferry_rpc_replies_received_total", "counter",
-		   "Replies received to calls the server made (callbacks).", st.replies_received);
+		ctl_text_printf(t, "%s{kind=\"%s\"} %llu\n", name, rpc_error_kind_name(k),
+				(unsigned long long)sc->rpc.errors[k]);
 }
-
-/* --- NFS operations ---------------------------------------------------------------- */
 
 static const char *op_label(uint32_t op)
 {
@@ -87,113 +101,53 @@ static const char *op_label(uint32_t op)
 	return strncmp(d->name, "OP_", 3) == 0 ? d->name + 3 : d->name;
 }
 
-static void write_ops(struct ctl_text *t)
+/* ferry_nfs_ops_total and ferry_nfs_op_errors_total: a series per
+ * operation and minor version that was called. */
+static void op_counts_series(struct ctl_text *t, const char *name, const struct scrape *sc)
 {
-	/* Static: the table is large, and only this thread renders. */
-	static struct nfs4_op_stats s[NFS4_STATS_MINORS][NFS4_OP_TABLE_SIZE];
-	memset(s, 0, sizeof(s));
-	nfs4_op_stats_read(s);
-	family(t, "ferry_nfs_ops_total", "counter",
-	       "NFSv4 operations served, by operation and minor version.");
-	for (unsigned m = 0; m < NFS4_STATS_MINORS; m++)
-		for (uint32_t op = 0; op < NFS4_OP_TABLE_SIZE; op++)
-			if (s[m][op].calls && op_label(op))
-				ctl_text_printf(t, "ferry_nfs_ops_total{op=\"%s\",minor=\"%u\"} %llu\n",
-						op_label(op), m, (unsigned long long)s[m][op].calls);
-	family(t, "ferry_nfs_op_errors_total", "counter",
-	       "NFSv4 operations that ended with an error status.");
-	for (unsigned m = 0; m < NFS4_STATS_MINORS; m++)
-		for (uint32_t op = 0; op < NFS4_OP_TABLE_SIZE; op++)
-			if (s[m][op].calls && op_label(op))
-				ctl_text_printf(t,
-						"ferry_nfs_op_errors_total{op=\"%s\",minor=\"%u\"} %llu\n",
-						op_label(op), m, (unsigned long long)s[m][op].errors);
-	family(t, "ferry_nfs_op_duration_seconds", "histogram",
-	       "Time spent serving NFSv4 operations.");
+	bool errors = strcmp(name, "ferry_nfs_op_errors_total") == 0;
 	for (unsigned m = 0; m < NFS4_STATS_MINORS; m++) {
 		for (uint32_t op = 0; op < NFS4_OP_TABLE_SIZE; op++) {
-			const struct nfs4_op_stats *o = &s[m][op];
-			const char *name = op_label(op);
-			if (!o->calls || !name)
+			const struct nfs4_op_stats *o = &sc->ops[m][op];
+			uint64_t v = errors ? o->errors : o->calls;
+			if (o->calls && op_label(op))
+				ctl_text_printf(t, "%s{op=\"%s\",minor=\"%u\"} %llu\n", name,
+						op_label(op), m, (unsigned long long)v);
+		}
+	}
+}
+
+static void op_duration_series(struct ctl_text *t, const char *name, const struct scrape *sc)
+{
+	for (unsigned m = 0; m < NFS4_STATS_MINORS; m++) {
+		for (uint32_t op = 0; op < NFS4_OP_TABLE_SIZE; op++) {
+			const struct nfs4_op_stats *o = &sc->ops[m][op];
+			const char *label = op_label(op);
+			if (!o->calls || !label)
 				continue;
 			uint64_t cum = 0;
 			for (unsigned k = 0; k < NFS4_OP_LAT_BUCKETS; k++) {
 				cum += o->lat[k];
 				ctl_text_printf(t,
-						"ferry_nfs_op_duration_seconds_bucket{op=\"%s\",minor="
-						"\"%u\",le=\"%.9g\"} %llu\n",
-						name, m, (double)nfs4_op_lat_bound_ns(k) / 1e9,
+						"%s_bucket{op=\"%s\",minor=\"%u\",le=\"%.9g\"} "
+						"%llu\n",
+						name, label, m,
+						(double)nfs4_op_lat_bound_ns(k) / 1e9,
 						(unsigned long long)cum);
 			}
-			ctl_text_printf(t,
-					"ferry_nfs_op_duration_seconds_bucket{op=\"%s\",minor=\"%u\","
-					"le=\"+Inf\"} %llu\n",
-					name, m, (unsigned long long)o->calls);
-			ctl_text_printf(t,
-					"ferry_nfs_op_duration_seconds_sum{op=\"%s\",minor=\"%u\"} "
-					"%.9f\n",
-					name, m, (double)o->total_ns / 1e9);
-			ctl_text_printf(t,
-					"ferry_nfs_op_duration_seconds_count{op=\"%s\",minor=\"%u\"} "
-					"%llu\n",
-					name, m, (unsigned long long)o->calls);
+			ctl_text_printf(t, "%s_bucket{op=\"%s\",minor=\"%u\",le=\"+Inf\"} %llu\n",
+					name, label, m, (unsigned long long)o->calls);
+			ctl_text_printf(t, "%s_sum{op=\"%s\",minor=\"%u\"} %.9f\n", name, label, m,
+					(double)o->total_ns / 1e9);
+			ctl_text_printf(t, "%s_count{op=\"%s\",minor=\"%u\"} %llu\n", name, label,
+					m, (unsigned long long)o->calls);
 		}
 	}
 }
 
-/* --- sessions, clients, state --------------------------------------------------------- */
-
-static void write_sessions(struct ctl_server *cs, struct ctl_text *t)
+/* A bounded set of series however many sessions there are. */
+static void slots_in_use_series(struct ctl_text *t, const char *name, const struct scrape *sc)
 {
-	struct state_server *st = cs->ctx.nfs->state;
-	struct state_session_stats ss;
-	state_get_session_stats(st, &ss);
-	metric_u64(t, "ferry_sequence_total", "counter", "SEQUENCE operations received.",
-		   ss.sequence_total);
-	family(t, "ferry_sequence_errors_total", "counter",
-	       "NFSv4.1 requests refused by the session layer, by error.");
-	struct nfs4_reply_limit_stats rl;
-	nfs4_reply_limit_stats_read(&rl);
-	/* The last four refuse the request after the slot was checked. */
-	const struct {
-		const char *kind;
-		uint64_t v;
-	} errs[] = {
-		{"bad_session", ss.err_bad_session},
-		{"badslot", ss.err_badslot},
-		{"seq_misordered", ss.err_seq_misordered},
-		{"slot_busy", ss.err_slot_busy},
-		{"false_retry", ss.err_false_retry},
-		{"retry_uncached", ss.err_uncached},
-		{"too_many_ops", ss.err_too_many_ops},
-		{"req_too_big", ss.err_req_too_big},
-		{"rep_too_big", rl.rep_too_big},
-		{"rep_too_big_to_cache", rl.rep_too_big_to_cache},
-	};
-	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++)
-		ctl_text_printf(t, "ferry_sequence_errors_total{kind=\"%s\"} %llu\n", errs[i].kind,
-				(unsigned long long)errs[i].v);
-	metric_u64(t, "ferry_nfs_slow_export_deferrals_total", "counter",
-		   "Name and attribute operations sent to the worker pool because their "
-		   "export's back end was answering slowly.",
-		   nfs4_stall_deferrals());
-	metric_u64(t, "ferry_nfs_inline_deferrals_total", "counter",
-		   "READs tried on an event loop whose data was not in memory, sent to the "
-		   "worker pool.",
-		   nfs4_inline_deferrals());
-	metric_u64(t, "ferry_sequence_replay_hits_total", "counter",
-		   "Retransmitted requests answered from a slot's reply cache.", ss.replay_hits);
-	metric_u64(t, "ferry_reply_cache_bytes", "gauge",
-		   "Bytes of replies kept in session slots for replays.", ss.cache_bytes);
-	metric_u64(t, "ferry_sessions", "gauge", "NFSv4.1 sessions.", ss.sessions);
-	metric_u64(t, "ferry_slots_in_use", "gauge",
-		   "Session slots with a request being served, all sessions.", ss.slots_in_use);
-
-	struct state_census c;
-	state_census(st, &c);
-	/* A bounded set of series however many sessions there are. */
-	family(t, "ferry_sessions_by_slots_in_use", "gauge",
-	       "Sessions by how many of their slots are in use (range of slots).");
 	unsigned lo = 0;
 	for (unsigned b = 0; b <= STATE_SLOT_BUCKETS; b++) {
 		char range[32];
@@ -203,139 +157,305 @@ static void write_sessions(struct ctl_server *cs, struct ctl_text *t)
 			snprintf(range, sizeof(range), "%u", lo);
 		else
 			snprintf(range, sizeof(range), "%u-%u", lo, state_slot_bucket_bounds[b]);
-		ctl_text_printf(t, "ferry_sessions_by_slots_in_use{slots=\"%s\"} %u\n", range,
-				c.slots_in_use_hist[b]);
+		ctl_text_printf(t, "%s{slots=\"%s\"} %u\n", name, range,
+				sc->census.slots_in_use_hist[b]);
 		if (b < STATE_SLOT_BUCKETS)
 			lo = state_slot_bucket_bounds[b] + 1;
 	}
-	metric_u64(t, "ferry_session_target_highest_slotid_min", "gauge",
-		   "The lowest target_highest_slotid SEQUENCE last returned on any session "
-		   "(low: reply-cache pressure).",
-		   c.target_highest_slotid_min);
-	metric_u64(t, "ferry_session_target_highest_slotid_max", "gauge",
-		   "The highest target_highest_slotid SEQUENCE last returned on any session.",
-		   c.target_highest_slotid_max);
-	family(t, "ferry_clients", "gauge", "Confirmed clients by NFSv4 minor version.");
-	for (unsigned m = 0; m < 3; m++)
-		ctl_text_printf(t, "ferry_clients{minor=\"%u\"} %u\n", m, c.clients_by_minor[m]);
-	metric_u64(t, "ferry_clients_unconfirmed", "gauge", "Clients not yet confirmed.",
-		   c.clients_unconfirmed);
-	family(t, "ferry_sessions_back_channel", "gauge",
-	       "Sessions by back-channel state (none: the client asked for none).");
-	static const char *const bc[4] = {"none", "up", "down", "unknown"};
-	for (unsigned i = 0; i < 4; i++)
-		ctl_text_printf(t, "ferry_sessions_back_channel{state=\"%s\"} %u\n", bc[i],
-				c.sessions_back[i]);
-
-	struct state_stats s;
-	state_get_stats(st, &s);
-	metric_u64(t, "ferry_grace", "gauge", "1 while the grace period after a restart lasts.",
-		   s.in_grace);
-	family(t, "ferry_state_cap_hits_total", "counter",
-	       "Requests refused because a cap on client state was reached ([nfs] max_*), by cap.");
-	for (unsigned k = 0; k < STATE_CAP_KINDS; k++)
-		ctl_text_printf(t, "ferry_state_cap_hits_total{cap=\"%s\"} %llu\n",
-				state_cap_names[k], (unsigned long long)s.cap_hits[k]);
-	metric_u64(t, "ferry_state_owners", "gauge", "Open and lock owners.", s.owners);
-	metric_u64(t, "ferry_state_opens", "gauge", "Open files (open stateids).", s.opens);
-	metric_u64(t, "ferry_state_locks", "gauge", "Byte-range locks held.", s.locks);
 }
 
-/* Callbacks (the engine's counters, by what they carried) and
- * delegations. */
-static void write_callbacks(struct ctl_server *cs, struct ctl_text *t)
+static void cap_hits_series(struct ctl_text *t, const char *name, const struct scrape *sc)
 {
-	struct nfs4_cb_stats cb;
-	nfs4_cb_get_stats(cs->ctx.nfs, &cb);
-	family(t, "ferry_callbacks_total", "counter",
-	       "Callbacks ended, by operation and outcome (failed: undeliverable after every "
-	       "retry).");
+	for (unsigned k = 0; k < STATE_CAP_KINDS; k++)
+		ctl_text_printf(t, "%s{cap=\"%s\"} %llu\n", name, state_cap_names[k],
+				(unsigned long long)sc->state.cap_hits[k]);
+}
+
+static void callbacks_series(struct ctl_text *t, const char *name, const struct scrape *sc)
+{
 	for (unsigned k = 0; k < NFS4_CB_KINDS; k++) {
-		const struct nfs4_cb_counts *c = &cb.by_kind[k];
+		const struct nfs4_cb_counts *c = &sc->cb.by_kind[k];
 		const char *op = nfs4_cb_kind_name(k);
-		ctl_text_printf(t, "ferry_callbacks_total{op=\"%s\",result=\"ok\"} %llu\n", op,
+		ctl_text_printf(t, "%s{op=\"%s\",result=\"ok\"} %llu\n", name, op,
 				(unsigned long long)(c->total - c->failures));
-		ctl_text_printf(t, "ferry_callbacks_total{op=\"%s\",result=\"failed\"} %llu\n",
-				op, (unsigned long long)c->failures);
+		ctl_text_printf(t, "%s{op=\"%s\",result=\"failed\"} %llu\n", name, op,
+				(unsigned long long)c->failures);
 	}
-	family(t, "ferry_callback_retries_total", "counter",
-	       "Callback sends after a callback's first, by operation.");
+}
+
+static void callback_retries_series(struct ctl_text *t, const char *name,
+				    const struct scrape *sc)
+{
 	for (unsigned k = 0; k < NFS4_CB_KINDS; k++)
-		ctl_text_printf(t, "ferry_callback_retries_total{op=\"%s\"} %llu\n",
-				nfs4_cb_kind_name(k),
-				(unsigned long long)cb.by_kind[k].retries);
-	family(t, "ferry_callback_duration_seconds", "histogram",
-	       "Time from queueing a callback to its end, by operation.");
+		ctl_text_printf(t, "%s{op=\"%s\"} %llu\n", name, nfs4_cb_kind_name(k),
+				(unsigned long long)sc->cb.by_kind[k].retries);
+}
+
+static void callback_duration_series(struct ctl_text *t, const char *name,
+				     const struct scrape *sc)
+{
 	static const uint64_t bounds_ms[NFS4_CB_DURATION_BUCKETS - 1] =
 		NFS4_CB_DURATION_BOUNDS_MS;
 	for (unsigned k = 0; k < NFS4_CB_KINDS; k++) {
-		const struct nfs4_cb_counts *c = &cb.by_kind[k];
+		const struct nfs4_cb_counts *c = &sc->cb.by_kind[k];
 		const char *op = nfs4_cb_kind_name(k);
 		uint64_t cum = 0;
 		for (unsigned b = 0; b + 1 < NFS4_CB_DURATION_BUCKETS; b++) {
 			cum += c->duration_hist[b];
-			ctl_text_printf(t,
-					"ferry_callback_duration_seconds_bucket{op=\"%s\",le=\"%.3g\"} "
-					"%llu\n",
-					op, (double)bounds_ms[b] / 1000, (unsigned long long)cum);
+			ctl_text_printf(t, "%s_bucket{op=\"%s\",le=\"%.3g\"} %llu\n", name, op,
+					(double)bounds_ms[b] / 1000, (unsigned long long)cum);
 		}
-		ctl_text_printf(t,
-				"ferry_callback_duration_seconds_bucket{op=\"%s\",le=\"+Inf\"} %llu\n",
-				op, (unsigned long long)c->total);
-		ctl_text_printf(t, "ferry_callback_duration_seconds_sum{op=\"%s\"} %.3f\n", op,
+		ctl_text_printf(t, "%s_bucket{op=\"%s\",le=\"+Inf\"} %llu\n", name, op,
+				(unsigned long long)c->total);
+		ctl_text_printf(t, "%s_sum{op=\"%s\"} %.3f\n", name, op,
 				(double)c->duration_ms_sum / 1000);
-		ctl_text_printf(t, "ferry_callback_duration_seconds_count{op=\"%s\"} %llu\n", op,
+		ctl_text_printf(t, "%s_count{op=\"%s\"} %llu\n", name, op,
 				(unsigned long long)c->total);
 	}
-	metric_u64(t, "ferry_callbacks_pending", "gauge", "Callbacks queued and not ended yet.",
-		   cb.pending);
-
-	struct state_deleg_stats d;
-	state_deleg_get_stats(cs->ctx.nfs->state, &d);
-	metric_u64(t, "ferry_delegations_granted_total", "counter", "File delegations granted.",
-		   d.granted);
-	metric_u64(t, "ferry_delegations_recalled_total", "counter",
-		   "File delegations recalled.", d.recalled);
-	metric_u64(t, "ferry_delegations_revoked_total", "counter",
-		   "File delegations revoked (not returned after a recall, or undeliverable).",
-		   d.revoked);
-	metric_u64(t, "ferry_delegations_active", "gauge", "File delegations held now.",
-		   d.active);
-
-	struct state_dirdeleg_stats dd;
-	state_dirdeleg_get_stats(cs->ctx.nfs->state, &dd);
-	metric_u64(t, "ferry_dir_delegations_granted_total", "counter",
-		   "Directory delegations granted.", dd.granted);
-	metric_u64(t, "ferry_dir_delegations_recalled_total", "counter",
-		   "Directory delegations recalled (overflows included).", dd.recalled);
-	metric_u64(t, "ferry_dir_delegations_revoked_total", "counter",
-		   "Directory delegations revoked (not returned after a recall, or undeliverable).",
-		   dd.revoked);
-	metric_u64(t, "ferry_dir_delegations_active", "gauge", "Directory delegations held now.",
-		   dd.active);
-	metric_u64(t, "ferry_dir_delegation_overflows_total", "counter",
-		   "Directory delegations recalled because their holder fell too far behind.",
-		   dd.overflows);
-	size_t idirs, ientries;
-	nfs4_dirdeleg_children_count(cs->ctx.nfs, &idirs, &ientries);
-	metric_u64(t, "ferry_dir_delegation_indexed_dirs", "gauge",
-		   "Delegated directories whose entries are indexed for child-attribute notifications.",
-		   idirs);
-	metric_u64(t, "ferry_dir_delegation_indexed_entries", "gauge",
-		   "Entries of those directories held in the index.", ientries);
-	family(t, "ferry_dir_notify_changes", "summary",
-	       "Changes carried per CB_NOTIFY (count: CB_NOTIFYs queued).");
-	ctl_text_printf(t, "ferry_dir_notify_changes_sum %llu\n",
-			(unsigned long long)dd.changes);
-	ctl_text_printf(t, "ferry_dir_notify_changes_count %llu\n",
-			(unsigned long long)dd.notifies);
 }
 
-/* --- the process ------------------------------------------------------------------------ */
-
-static void write_process(struct ctl_server *cs, struct ctl_text *t)
+static void notify_changes_series(struct ctl_text *t, const char *name, const struct scrape *sc)
 {
-	long page = sysconf(_SC_PAGESIZE);
+	ctl_text_printf(t, "%s_sum %llu\n", name, (unsigned long long)sc->dirdeleg.changes);
+	ctl_text_printf(t, "%s_count %llu\n", name, (unsigned long long)sc->dirdeleg.notifies);
+}
+
+static void cpu_seconds_series(struct ctl_text *t, const char *name, const struct scrape *sc)
+{
+	ctl_text_printf(t, "%s %.6f\n", name, sc->cpu_s);
+}
+
+static void start_time_series(struct ctl_text *t, const char *name, const struct scrape *sc)
+{
+	ctl_text_printf(t, "%s %.3f\n", name, sc->start_s);
+}
+
+/* --- the families, in the order /metrics lists them --------------------------------- */
+
+static const struct metric_family families[] = {
+	{"ferry_build_info", "gauge", "Ferry's version (the value is always 1).",
+	 .series = build_info_series},
+
+	/* RPC */
+	{"ferry_rpc_calls_total", "counter", "RPC calls received.", VALUE(rpc.calls)},
+	{"ferry_rpc_errors_total", "counter",
+	 "RPC calls answered with an error instead of results, by kind.",
+	 .series = rpc_errors_series},
+	{"ferry_rpc_requests_in_flight", "gauge", "RPC requests being served.",
+	 VALUE(rpc.inflight)},
+	{"ferry_rpc_memory_bytes", "gauge",
+	 "Bytes of requests being served and replies built or queued, counted against "
+	 "inflight_memory_mb.",
+	 VALUE(rpc.memory)},
+	{"ferry_rpc_memory_refusals_total", "counter",
+	 "Large replies refused as busy (NFS4ERR_DELAY) for a memory budget.",
+	 VALUE(rpc.memory_refusals)},
+	{"ferry_rpc_memory_waits_total", "counter",
+	 "Large replies that waited for their client to read earlier ones "
+	 "(inflight_memory_per_conn_mb).",
+	 VALUE(rpc.memory_waits)},
+	{"ferry_rpc_memory_trims_total", "counter",
+	 "Times free memory was given back to the system after a burst.",
+	 VALUE(rpc.memory_trims)},
+	{"ferry_rpc_connections", "gauge", "Open client connections.",
+	 VALUE(rpc.connections_open)},
+	{"ferry_rpc_connections_accepted_total", "counter", "Client connections accepted.",
+	 VALUE(rpc.connections_accepted)},
+	{"ferry_rpc_connections_refused_total", "counter",
+	 "Client connections closed at accept for a limit: max_connections (total) or "
+	 "max_connections_per_client (per_client).",
+	 .label = "reason",
+	 .labels = (const struct metric_label[]){{"total", VALUE(rpc.connections_refused_total)},
+						 {"per_client",
+						  VALUE(rpc.connections_refused_per_client)},
+						 {NULL, 0, 0}}},
+	{"ferry_rpc_bad_records_total", "counter",
+	 "Connections closed for a malformed record stream.", VALUE(rpc.bad_records)},
+	{"ferry_rpc_replies_received_total", "counter",
+	 "Replies received to calls the server made (callbacks).", VALUE(rpc.replies_received)},
+
+	/* NFS operations */
+	{"ferry_nfs_ops_total", "counter",
+	 "NFSv4 operations served, by operation and minor version.", .series = op_counts_series},
+	{"ferry_nfs_op_errors_total", "counter",
+	 "NFSv4 operations that ended with an error status.", .series = op_counts_series},
+	{"ferry_nfs_op_duration_seconds", "histogram", "Time spent serving NFSv4 operations.",
+	 .series = op_duration_series},
+
+	/* sessions, clients, state */
+	{"ferry_sequence_total", "counter", "SEQUENCE operations received.",
+	 VALUE(sessions.sequence_total)},
+	/* The last four refuse the request after the slot was checked. */
+	{"ferry_sequence_errors_total", "counter",
+	 "NFSv4.1 requests refused by the session layer, by error.", .label = "kind",
+	 .labels = (const struct metric_label[]){
+		 {"bad_session", VALUE(sessions.err_bad_session)},
+		 {"badslot", VALUE(sessions.err_badslot)},
+		 {"seq_misordered", VALUE(sessions.err_seq_misordered)},
+		 {"slot_busy", VALUE(sessions.err_slot_busy)},
+		 {"false_retry", VALUE(sessions.err_false_retry)},
+		 {"retry_uncached", VALUE(sessions.err_uncached)},
+		 {"too_many_ops", VALUE(sessions.err_too_many_ops)},
+		 {"req_too_big", VALUE(sessions.err_req_too_big)},
+		 {"rep_too_big", VALUE(reply_limits.rep_too_big)},
+		 {"rep_too_big_to_cache", VALUE(reply_limits.rep_too_big_to_cache)},
+		 {NULL, 0, 0}}},
+	{"ferry_nfs_slow_export_deferrals_total", "counter",
+	 "Name and attribute operations sent to the worker pool because their export's back "
+	 "end was answering slowly.",
+	 VALUE(stall_deferrals)},
+	{"ferry_nfs_inline_deferrals_total", "counter",
+	 "READs tried on an event loop whose data was not in memory, sent to the worker pool.",
+	 VALUE(inline_deferrals)},
+	{"ferry_sequence_replay_hits_total", "counter",
+	 "Retransmitted requests answered from a slot's reply cache.",
+	 VALUE(sessions.replay_hits)},
+	{"ferry_reply_cache_bytes", "gauge", "Bytes of replies kept in session slots for replays.",
+	 VALUE(sessions.cache_bytes)},
+	{"ferry_sessions", "gauge", "NFSv4.1 sessions.", VALUE(sessions.sessions)},
+	{"ferry_slots_in_use", "gauge", "Session slots with a request being served, all sessions.",
+	 VALUE(sessions.slots_in_use)},
+	{"ferry_sessions_by_slots_in_use", "gauge",
+	 "Sessions by how many of their slots are in use (range of slots).",
+	 .series = slots_in_use_series},
+	{"ferry_session_target_highest_slotid_min", "gauge",
+	 "The lowest target_highest_slotid SEQUENCE last returned on any session (low: "
+	 "reply-cache pressure).",
+	 VALUE(census.target_highest_slotid_min)},
+	{"ferry_session_target_highest_slotid_max", "gauge",
+	 "The highest target_highest_slotid SEQUENCE last returned on any session.",
+	 VALUE(census.target_highest_slotid_max)},
+	{"ferry_clients", "gauge", "Confirmed clients by NFSv4 minor version.", .label = "minor",
+	 .labels = (const struct metric_label[]){{"0", VALUE(census.clients_by_minor[0])},
+						 {"1", VALUE(census.clients_by_minor[1])},
+						 {"2", VALUE(census.clients_by_minor[2])},
+						 {NULL, 0, 0}}},
+	{"ferry_clients_unconfirmed", "gauge", "Clients not yet confirmed.",
+	 VALUE(census.clients_unconfirmed)},
+	{"ferry_sessions_back_channel", "gauge",
+	 "Sessions by back-channel state (none: the client asked for none).", .label = "state",
+	 .labels = (const struct metric_label[]){{"none", VALUE(census.sessions_back[0])},
+						 {"up", VALUE(census.sessions_back[1])},
+						 {"down", VALUE(census.sessions_back[2])},
+						 {"unknown", VALUE(census.sessions_back[3])},
+						 {NULL, 0, 0}}},
+	{"ferry_grace", "gauge", "1 while the grace period after a restart lasts.",
+	 VALUE(state.in_grace)},
+	{"ferry_state_cap_hits_total", "counter",
+	 "Requests refused because a cap on client state was reached ([nfs] max_*), by cap.",
+	 .series = cap_hits_series},
+	{"ferry_state_owners", "gauge", "Open and lock owners.", VALUE(state.owners)},
+	{"ferry_state_opens", "gauge", "Open files (open stateids).", VALUE(state.opens)},
+	{"ferry_state_locks", "gauge", "Byte-range locks held.", VALUE(state.locks)},
+
+	/* the v4.0 duplicate request cache (nfs4/drc40.h) */
+	{"ferry_v40_reply_cache_hits_total", "counter",
+	 "NFSv4.0 retransmissions answered from the duplicate request cache.", VALUE(drc40.hits),
+	 .needs = NEEDS_DRC40},
+	{"ferry_v40_reply_cache_dropped_total", "counter",
+	 "NFSv4.0 retransmissions dropped while their original still ran.",
+	 VALUE(drc40.dropped), .needs = NEEDS_DRC40},
+	{"ferry_v40_reply_cache_entries", "gauge", "NFSv4.0 replies kept for retransmissions.",
+	 VALUE(drc40.entries), .needs = NEEDS_DRC40},
+	{"ferry_v40_reply_cache_bytes", "gauge",
+	 "Bytes of the NFSv4.0 replies kept for retransmissions.", VALUE(drc40.bytes),
+	 .needs = NEEDS_DRC40},
+
+	/* callbacks (the engine's counters, by what they carried) and delegations */
+	{"ferry_callbacks_total", "counter",
+	 "Callbacks ended, by operation and outcome (failed: undeliverable after every retry).",
+	 .series = callbacks_series},
+	{"ferry_callback_retries_total", "counter",
+	 "Callback sends after a callback's first, by operation.",
+	 .series = callback_retries_series},
+	{"ferry_callback_duration_seconds", "histogram",
+	 "Time from queueing a callback to its end, by operation.",
+	 .series = callback_duration_series},
+	{"ferry_callbacks_pending", "gauge", "Callbacks queued and not ended yet.",
+	 VALUE(cb.pending)},
+	{"ferry_delegations_granted_total", "counter", "File delegations granted.",
+	 VALUE(deleg.granted)},
+	{"ferry_delegations_recalled_total", "counter", "File delegations recalled.",
+	 VALUE(deleg.recalled)},
+	{"ferry_delegations_revoked_total", "counter",
+	 "File delegations revoked (not returned after a recall, or undeliverable).",
+	 VALUE(deleg.revoked)},
+	{"ferry_delegations_active", "gauge", "File delegations held now.", VALUE(deleg.active)},
+	{"ferry_dir_delegations_granted_total", "counter", "Directory delegations granted.",
+	 VALUE(dirdeleg.granted)},
+	{"ferry_dir_delegations_recalled_total", "counter",
+	 "Directory delegations recalled (overflows included).", VALUE(dirdeleg.recalled)},
+	{"ferry_dir_delegations_revoked_total", "counter",
+	 "Directory delegations revoked (not returned after a recall, or undeliverable).",
+	 VALUE(dirdeleg.revoked)},
+	{"ferry_dir_delegations_active", "gauge", "Directory delegations held now.",
+	 VALUE(dirdeleg.active)},
+	{"ferry_dir_delegation_overflows_total", "counter",
+	 "Directory delegations recalled because their holder fell too far behind.",
+	 VALUE(dirdeleg.overflows)},
+	{"ferry_dir_delegation_indexed_dirs", "gauge",
+	 "Delegated directories whose entries are indexed for child-attribute notifications.",
+	 VALUE(indexed_dirs)},
+	{"ferry_dir_delegation_indexed_entries", "gauge",
+	 "Entries of those directories held in the index.", VALUE(indexed_entries)},
+	{"ferry_dir_notify_changes", "summary",
+	 "Changes carried per CB_NOTIFY (count: CB_NOTIFYs queued).",
+	 .series = notify_changes_series},
+
+	/* server-side COPY (nfs4/copy.h) */
+	{"ferry_copies_started_total", "counter",
+	 "Server-side COPYs started, by how (sync: answered when done; async: answered at "
+	 "once, the result by CB_OFFLOAD).",
+	 .label = "mode",
+	 .labels = (const struct metric_label[]){{"sync", VALUE(copies.sync_total)},
+						 {"async", VALUE(copies.async_total)},
+						 {NULL, 0, 0}},
+	 .needs = NEEDS_COPIES},
+	{"ferry_copies_ended_total", "counter",
+	 "Server-side COPYs ended, by outcome (cancelled: OFFLOAD_CANCEL, the client gone or "
+	 "the server stopping).",
+	 .label = "result",
+	 .labels = (const struct metric_label[]){{"completed", VALUE(copies.completed)},
+						 {"failed", VALUE(copies.failed)},
+						 {"cancelled", VALUE(copies.cancelled)},
+						 {NULL, 0, 0}},
+	 .needs = NEEDS_COPIES},
+	{"ferry_copy_bytes_total", "counter", "Bytes copied by server-side COPYs.",
+	 VALUE(copies.bytes), .needs = NEEDS_COPIES},
+	{"ferry_copies_no_reqs_total", "counter",
+	 "COPYs refused with NFS4ERR_OFFLOAD_NO_REQS (too long to copy synchronously).",
+	 VALUE(copies.no_reqs), .needs = NEEDS_COPIES},
+	{"ferry_copy_offload_undelivered_total", "counter",
+	 "Asynchronous copies whose CB_OFFLOAD could not be delivered (the result waits for "
+	 "OFFLOAD_STATUS).",
+	 VALUE(copies.cb_failed), .needs = NEEDS_COPIES},
+	{"ferry_copies_running", "gauge", "Asynchronous copies queued or copying.",
+	 VALUE(copies.running), .needs = NEEDS_COPIES},
+	{"ferry_copies_kept", "gauge",
+	 "Asynchronous copies whose state is kept (running, or the result not yet learned by "
+	 "the client).",
+	 VALUE(copies.kept), .needs = NEEDS_COPIES},
+
+	/* the process */
+	{"process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+	 VALUE(rss_bytes)},
+	{"process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.",
+	 VALUE(vsize_bytes)},
+	{"process_open_fds", "gauge", "Open file descriptors.", VALUE(open_fds)},
+	{"process_max_fds", "gauge", "Limit on open file descriptors.", VALUE(max_fds),
+	 .needs = NEEDS_MAX_FDS},
+	{"process_cpu_seconds_total", "counter", "User and system CPU time in seconds.",
+	 .series = cpu_seconds_series},
+	{"process_start_time_seconds", "gauge",
+	 "Start time of the process since the Unix epoch in seconds.",
+	 .series = start_time_series},
+};
+
+/* --- reading ------------------------------------------------------------------------- */
+
+static void scrape_process(struct ctl_server *cs, struct scrape *sc)
+{
+	unsigned long long page = (unsigned long long)sysconf(_SC_PAGESIZE);
 	unsigned long long vsize = 0, rss = 0;
 	FILE *f = fopen("/proc/self/statm", "r");
 	if (f) {
@@ -343,10 +463,8 @@ static void write_process(struct ctl_server *cs, struct ctl_text *t)
 			vsize = rss = 0;
 		fclose(f);
 	}
-	metric_u64(t, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
-		   rss * (unsigned long long)page);
-	metric_u64(t, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.",
-		   vsize * (unsigned long long)page);
+	sc->rss_bytes = rss * page;
+	sc->vsize_bytes = vsize * page;
 	unsigned fds = 0;
 	DIR *d = opendir("/proc/self/fd");
 	if (d) {
@@ -357,89 +475,77 @@ static void write_process(struct ctl_server *cs, struct ctl_text *t)
 		closedir(d);
 		fds--; /* the directory's own descriptor */
 	}
-	metric_u64(t, "process_open_fds", "gauge", "Open file descriptors.", fds);
+	sc->open_fds = fds;
 	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
-		metric_u64(t, "process_max_fds", "gauge", "Limit on open file descriptors.",
-			   rl.rlim_cur);
+	sc->has_max_fds = getrlimit(RLIMIT_NOFILE, &rl) == 0;
+	sc->max_fds = sc->has_max_fds ? rl.rlim_cur : 0;
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-		     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-	family(t, "process_cpu_seconds_total", "counter", "User and system CPU time in seconds.");
-	ctl_text_printf(t, "process_cpu_seconds_total %.6f\n", cpu);
-	family(t, "process_start_time_seconds", "gauge",
-	       "Start time of the process since the Unix epoch in seconds.");
-	ctl_text_printf(t, "process_start_time_seconds %.3f\n",
-			(double)cs->start_realtime_ms / 1000.0);
+	sc->cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+		    (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+	sc->start_s = (double)cs->start_realtime_ms / 1000.0;
 }
 
-/* The v4.0 duplicate request cache (nfs4/drc40.h). */
-static void write_drc40(struct ctl_server *cs, struct ctl_text *t)
+static void scrape_read(struct ctl_server *cs, struct scrape *sc)
 {
-	if (!cs->ctx.nfs->drc40)
-		return;
-	struct nfs4_drc40_stats d;
-	nfs4_drc40_stats(cs->ctx.nfs->drc40, &d);
-	metric_u64(t, "ferry_v40_reply_cache_hits_total", "counter",
-		   "NFSv4.0 retransmissions answered from the duplicate request cache.", d.hits);
-	metric_u64(t, "ferry_v40_reply_cache_dropped_total", "counter",
-		   "NFSv4.0 retransmissions dropped while their original still ran.", d.dropped);
-	metric_u64(t, "ferry_v40_reply_cache_entries", "gauge",
-		   "NFSv4.0 replies kept for retransmissions.", d.entries);
-	metric_u64(t, "ferry_v40_reply_cache_bytes", "gauge",
-		   "Bytes of the NFSv4.0 replies kept for retransmissions.", d.bytes);
+	struct nfs4_server *nfs = cs->ctx.nfs;
+	memset(sc, 0, sizeof(*sc));
+	rpc_server_get_stats(cs->ctx.rpc, &sc->rpc);
+	nfs4_op_stats_read(sc->ops);
+	state_get_session_stats(nfs->state, &sc->sessions);
+	nfs4_reply_limit_stats_read(&sc->reply_limits);
+	sc->stall_deferrals = nfs4_stall_deferrals();
+	sc->inline_deferrals = nfs4_inline_deferrals();
+	state_census(nfs->state, &sc->census);
+	state_get_stats(nfs->state, &sc->state);
+	sc->has_drc40 = nfs->drc40 != NULL;
+	if (sc->has_drc40)
+		nfs4_drc40_stats(nfs->drc40, &sc->drc40);
+	nfs4_cb_get_stats(nfs, &sc->cb);
+	state_deleg_get_stats(nfs->state, &sc->deleg);
+	state_dirdeleg_get_stats(nfs->state, &sc->dirdeleg);
+	nfs4_dirdeleg_children_count(nfs, &sc->indexed_dirs, &sc->indexed_entries);
+	sc->has_copies = nfs->copies != NULL;
+	if (sc->has_copies)
+		nfs4_copy_get_stats(nfs, &sc->copies);
+	scrape_process(cs, sc);
 }
 
-/* Server-side COPY (nfs4/copy.h). */
-static void write_copies(struct ctl_server *cs, struct ctl_text *t)
+static bool family_present(const struct metric_family *f, const struct scrape *sc)
 {
-	if (!cs->ctx.nfs->copies)
-		return;
-	struct nfs4_copy_stats c;
-	nfs4_copy_get_stats(cs->ctx.nfs, &c);
-	family(t, "ferry_copies_started_total", "counter",
-	       "Server-side COPYs started, by how (sync: answered when done; async: "
-	       "answered at once, the result by CB_OFFLOAD).");
-	ctl_text_printf(t, "ferry_copies_started_total{mode=\"sync\"} %llu\n",
-			(unsigned long long)c.sync_total);
-	ctl_text_printf(t, "ferry_copies_started_total{mode=\"async\"} %llu\n",
-			(unsigned long long)c.async_total);
-	family(t, "ferry_copies_ended_total", "counter",
-	       "Server-side COPYs ended, by outcome (cancelled: OFFLOAD_CANCEL, the client "
-	       "gone or the server stopping).");
-	ctl_text_printf(t, "ferry_copies_ended_total{result=\"completed\"} %llu\n",
-			(unsigned long long)c.completed);
-	ctl_text_printf(t, "ferry_copies_ended_total{result=\"failed\"} %llu\n",
-			(unsigned long long)c.failed);
-	ctl_text_printf(t, "ferry_copies_ended_total{result=\"cancelled\"} %llu\n",
-			(unsigned long long)c.cancelled);
-	metric_u64(t, "ferry_copy_bytes_total", "counter", "Bytes copied by server-side COPYs.",
-		   c.bytes);
-	metric_u64(t, "ferry_copies_no_reqs_total", "counter",
-		   "COPYs refused with NFS4ERR_OFFLOAD_NO_REQS (too long to copy synchronously).",
-		   c.no_reqs);
-	metric_u64(t, "ferry_copy_offload_undelivered_total", "counter",
-		   "Asynchronous copies whose CB_OFFLOAD could not be delivered (the result "
-		   "waits for OFFLOAD_STATUS).",
-		   c.cb_failed);
-	metric_u64(t, "ferry_copies_running", "gauge", "Asynchronous copies queued or copying.",
-		   c.running);
-	metric_u64(t, "ferry_copies_kept", "gauge",
-		   "Asynchronous copies whose state is kept (running, or the result not yet "
-		   "learned by the client).",
-		   c.kept);
+	switch (f->needs) {
+	case NEEDS_DRC40:
+		return sc->has_drc40;
+	case NEEDS_COPIES:
+		return sc->has_copies;
+	case NEEDS_MAX_FDS:
+		return sc->has_max_fds;
+	case NEEDS_NOTHING:
+		break;
+	}
+	return true;
 }
 
 void ctl_metrics_render(struct ctl_server *cs, struct ctl_text *out)
 {
-	family(out, "ferry_build_info", "gauge", "Ferry's version (the value is always 1).");
-	ctl_text_printf(out, "ferry_build_info{version=\"%s\"} 1\n", FERRY_VERSION);
-	write_rpc(cs, out);
-	write_ops(out);
-	write_sessions(cs, out);
-	write_drc40(cs, out);
-	write_callbacks(cs, out);
-	write_copies(cs, out);
-	write_process(cs, out);
+	/* Static: the op table makes it large, and only the control
+	 * thread renders. */
+	static struct scrape scrape;
+	struct scrape *sc = &scrape;
+	scrape_read(cs, sc);
+	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+		const struct metric_family *f = &families[i];
+		if (!family_present(f, sc))
+			continue;
+		ctl_text_printf(out, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
+				f->type);
+		if (f->series)
+			f->series(out, f->name, sc);
+		for (const struct metric_label *l = f->labels; l && l->value; l++)
+			ctl_text_printf(out, "%s{%s=\"%s\"} %llu\n", f->name, f->label, l->value,
+					(unsigned long long)scrape_value(sc, l->off, l->size));
+		if (f->size)
+			ctl_text_printf(out, "%s %llu\n", f->name,
+					(unsigned long long)scrape_value(sc, f->off, f->size));
+	}
 }

@@ -701,6 +701,43 @@ static void test_parse_uint(void **state)
 	assert_int_equal(v, 7); /* untouched on failure */
 }
 
+static void test_store_uint(void **state)
+{
+	struct {
+		uint32_t narrow, guard;
+		uint64_t wide;
+	} f = {1, 0xdeadbeef, 1};
+
+	(void)state;
+	config_store_uint(&f.narrow, sizeof(f.narrow), UINT32_MAX);
+	assert_true(f.narrow == UINT32_MAX);
+	config_store_uint(&f.wide, sizeof(f.wide), 1ull << 40);
+	assert_true(f.wide == 1ull << 40);
+	assert_true(f.guard == 0xdeadbeef); /* a 4-byte store stays in its field */
+}
+
+/* The numeric keys of [export NAME]: defaults for every export, the
+ * range's wording, and no numeric key outside a named export section. */
+static void test_export_numeric_keys(void **state)
+{
+	(void)state;
+	assert_true(load("[export a]\npath = /a\n[export b]\npath = /b\nanonuid = 1000\n"
+			 "anongid = 100\nbackend = memory\nmemory_latency_us = 250\n"));
+	assert_int_equal(cfg.nexports, 2);
+	assert_int_equal(cfg.exports[0].anonuid, 65534);
+	assert_int_equal(cfg.exports[0].anongid, 65534);
+	assert_int_equal(cfg.exports[0].memory_latency_us, 0);
+	assert_int_equal(cfg.exports[1].anonuid, 1000);
+	assert_int_equal(cfg.exports[1].anongid, 100);
+	assert_int_equal(cfg.exports[1].memory_latency_us, 250);
+	assert_false(load("[export a]\nanonuid = 4294967296\n"));
+	assert_err_contains("[export a] anonuid: '4294967296' is not a number in 0..4294967295");
+	assert_false(load("[export]\nanonuid = 1\n"));
+	assert_err_contains("unknown section [export]");
+	assert_false(load("[server]\nanonuid = 1\n"));
+	assert_err_contains("unknown key in [server]");
+}
+
 /* NFSv4 minor versions: 0..2 by default; a listener's own range and the
  * server's may name 2, never 3. */
 static void test_minor_versions(void **state)
@@ -756,6 +793,8 @@ int main(void)
 		cmocka_unit_test(test_file_long_export_name),
 		cmocka_unit_test(test_flags_override_file),
 		cmocka_unit_test(test_parse_uint),
+		cmocka_unit_test(test_store_uint),
+		cmocka_unit_test(test_export_numeric_keys),
 		cmocka_unit_test(test_control),
 		cmocka_unit_test(test_state_caps),
 		cmocka_unit_test(test_minor_versions),

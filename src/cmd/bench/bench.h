@@ -329,6 +329,28 @@ enum step_result session_run_sync(struct bench_stream *s,
 int session_res(struct bench_stream *s, struct xdr_dec *d, uint32_t *left, uint32_t want_op);
 /* A step decoder's verdict for a failed op: DELAY or ERROR. */
 enum step_result session_failed(struct bench_stream *s);
+/* A step decoder's verdict for a result body that does not decode: says
+ * "malformed OP result" and makes the step fatal. */
+enum step_result session_malformed(struct bench_stream *s, uint32_t op);
+
+/* In a step decoder (s, d and the results left n in scope): consumes the
+ * next result, which must be op's and succeed, or returns the verdict. */
+#define EXPECT_OK(s, d, n, op)                                   \
+	do {                                                     \
+		int rc_ = session_res((s), (d), &(n), (op));     \
+		if (rc_ < 0)                                     \
+			return STEP_FATAL;                       \
+		if (rc_ == 0)                                    \
+			return session_failed(s);                \
+	} while (0)
+
+/* The same, then decodes the result's body with dec into *res. */
+#define EXPECT_RES(s, d, n, op, dec, res)                        \
+	do {                                                     \
+		EXPECT_OK(s, d, n, op);                          \
+		if (!dec((d), (res)))                            \
+			return session_malformed((s), (op));     \
+	} while (0)
 /* For messages and the report: "GETATTR", "NFS4ERR_DELAY"; numbers the
  * codec has no name for come back as "OP_<n>" / "NFS4ERR_<n>" in static
  * storage (the bench is single-threaded). */

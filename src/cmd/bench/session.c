@@ -325,6 +325,12 @@ enum step_result session_failed(struct bench_stream *s)
 	return s->err_status == NFS4ERR_DELAY ? STEP_DELAY : STEP_ERROR;
 }
 
+enum step_result session_malformed(struct bench_stream *s, uint32_t op)
+{
+	bench_fail(s->ctx, "malformed %s result", bench_op_name(op));
+	return STEP_FATAL;
+}
+
 const char *bench_op_name(uint32_t opnum)
 {
 	static char other[32];
@@ -396,14 +402,8 @@ static bool enc_exchange_id(struct bench_stream *s, struct nfs4_compound_enc *ce
 static enum step_result dec_exchange_id(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
 {
 	struct bench_ctx *c = s->ctx;
-	int rc = session_res(s, d, &n, OP_EXCHANGE_ID);
-	if (rc <= 0)
-		return rc < 0 ? STEP_FATAL : session_failed(s);
 	struct nfs4_exchange_id_res r;
-	if (!nfs4_dec_exchange_id_res(d, &r)) {
-		bench_fail(c, "malformed EXCHANGE_ID result");
-		return STEP_FATAL;
-	}
+	EXPECT_RES(s, d, n, OP_EXCHANGE_ID, nfs4_dec_exchange_id_res, &r);
 	if (r.state_protect.how != SP4_NONE) {
 		bench_fail(c, "EXCHANGE_ID: server chose state protection %u, asked for SP4_NONE",
 			   r.state_protect.how);
@@ -448,14 +448,8 @@ static enum step_result dec_create_session(struct bench_stream *s, struct xdr_de
 {
 	struct bench_ctx *c = s->ctx;
 	struct bench_session *ss = s->arg;
-	int rc = session_res(s, d, &n, OP_CREATE_SESSION);
-	if (rc <= 0)
-		return rc < 0 ? STEP_FATAL : session_failed(s);
 	struct nfs4_create_session_res r;
-	if (!nfs4_dec_create_session_res(d, &r)) {
-		bench_fail(c, "malformed CREATE_SESSION result");
-		return STEP_FATAL;
-	}
+	EXPECT_RES(s, d, n, OP_CREATE_SESSION, nfs4_dec_create_session_res, &r);
 	if (r.sequence != c->create_session_seq) {
 		bench_fail(c, "CREATE_SESSION: csr_sequence %u, sent %u", r.sequence,
 			   c->create_session_seq);
@@ -504,9 +498,7 @@ static bool enc_destroy_session(struct bench_stream *s, struct nfs4_compound_enc
 static enum step_result dec_single(struct bench_stream *s, struct xdr_dec *d, uint32_t n,
 				   uint32_t op)
 {
-	int rc = session_res(s, d, &n, op);
-	if (rc <= 0)
-		return rc < 0 ? STEP_FATAL : session_failed(s);
+	EXPECT_OK(s, d, n, op);
 	return STEP_DONE;
 }
 

@@ -173,6 +173,12 @@ static bool sx_enc(struct bench_stream *s, struct nfs4_compound_enc *ce)
  * reads, so a malformed reply is caught wherever it is. */
 static bool sx_dec_body(struct bench_stream *s, struct sx *x, uint32_t op, struct xdr_dec *d)
 {
+	union {
+		struct nfs4_commit_res commit;
+		struct nfs4_close_res close;
+		struct nfs4_remove_res remove;
+		struct nfs4_create_res create;
+	} unread;
 	switch (op) {
 	case OP_PUTFH:
 	case OP_PUTROOTFH:
@@ -205,45 +211,38 @@ static bool sx_dec_body(struct bench_stream *s, struct sx *x, uint32_t op, struc
 				   (unsigned long long)x->offset, r.count, x->len);
 		return true;
 	}
-	case OP_COMMIT: {
-		struct nfs4_commit_res r;
-		return nfs4_dec_commit_res(d, &r);
-	}
-	case OP_CLOSE: {
-		struct nfs4_close_res r;
-		return nfs4_dec_close_res(d, &r);
-	}
-	case OP_REMOVE: {
-		struct nfs4_remove_res r;
-		return nfs4_dec_remove_res(d, &r);
-	}
-	case OP_CREATE: {
-		struct nfs4_create_res r;
-		return nfs4_dec_create_res(d, &r);
-	}
+	case OP_COMMIT:
+		return nfs4_dec_commit_res(d, &unread.commit);
+	case OP_CLOSE:
+		return nfs4_dec_close_res(d, &unread.close);
+	case OP_REMOVE:
+		return nfs4_dec_remove_res(d, &unread.remove);
+	case OP_CREATE:
+		return nfs4_dec_create_res(d, &unread.create);
 	default:
 		return false;
 	}
 }
 
-static enum step_result sx_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
+/* Walks the results of the ops sent, in order, keeping in x what its
+ * caller asked for. */
+static enum step_result sx_dec_results(struct bench_stream *s, struct xdr_dec *d, uint32_t n,
+				       struct sx *x, const uint32_t *ops, unsigned nops)
 {
-	struct sx *x = s->arg;
-	for (unsigned i = 0; i < x->nops; i++) {
-		uint32_t op = x->ops[i];
-		int rc = session_res(s, d, &n, op);
-		if (rc < 0)
-			return STEP_FATAL;
-		if (rc == 0)
-			return session_failed(s);
-		if (!sx_dec_body(s, x, op, d)) {
-			bench_fail(s->ctx, "malformed %s result", bench_op_name(op));
-			return STEP_FATAL;
-		}
+	for (unsigned i = 0; i < nops; i++) {
+		EXPECT_OK(s, d, n, ops[i]);
+		if (!sx_dec_body(s, x, ops[i], d))
+			return session_malformed(s, ops[i]);
 		if (s->ctx->failed)
 			return STEP_FATAL;
 	}
 	return STEP_DONE;
+}
+
+static enum step_result sx_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
+{
+	struct sx *x = s->arg;
+	return sx_dec_results(s, d, n, x, x->ops, x->nops);
 }
 
 static int sx_run(struct bench_session *ss, struct sx *x, const char *what)
@@ -402,30 +401,8 @@ static bool sxb_enc(struct bench_stream *s, struct nfs4_compound_enc *ce)
 static enum step_result sxb_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
 {
 	struct sxb *x = s->arg;
-	for (unsigned i = 0; i < x->nops; i++) {
-		uint32_t op = x->ops[i];
-		int rc = session_res(s, d, &n, op);
-		if (rc < 0)
-			return STEP_FATAL;
-		if (rc == 0)
-			return session_failed(s);
-		bool ok = true;
-		if (op == OP_OPEN) {
-			struct nfs4_open_res r;
-			ok = nfs4_dec_open_res(d, &r);
-		} else if (op == OP_CLOSE) {
-			struct nfs4_close_res r;
-			ok = nfs4_dec_close_res(d, &r);
-		} else if (op == OP_REMOVE) {
-			struct nfs4_remove_res r;
-			ok = nfs4_dec_remove_res(d, &r);
-		}
-		if (!ok) {
-			bench_fail(s->ctx, "malformed %s result", bench_op_name(op));
-			return STEP_FATAL;
-		}
-	}
-	return STEP_DONE;
+	struct sx keep_nothing = {0};
+	return sx_dec_results(s, d, n, &keep_nothing, x->ops, x->nops);
 }
 
 static int sxb_run(struct bench_session *ss, const struct bench_fh *dir, const char *fmt,

@@ -131,6 +131,14 @@ static void teardown_workdir(struct bench_ctx *c)
 	c->workdir_made = false;
 }
 
+/* Removes a file of the work directory, unless the run failed (what is
+ * left shows what happened) or --keep. */
+static void remove_unless_kept(struct bench_ctx *c, struct bench_session *ss, const char *name)
+{
+	if (!c->failed && !c->opts.keep)
+		setup_remove(ss, &c->workdir_fh, name);
+}
+
 /* --- sequence ------------------------------------------------------------ */
 
 static bool sequence_enc(struct bench_stream *s, struct nfs4_compound_enc *ce) { return true; }
@@ -166,8 +174,7 @@ static int getattr_setup(struct bench_ctx *c)
 
 static void getattr_teardown(struct bench_ctx *c)
 {
-	if (!c->failed && !c->opts.keep)
-		setup_remove(ctl_session(c), &c->workdir_fh, "f");
+	remove_unless_kept(c, ctl_session(c), "f");
 	teardown_workdir(c);
 }
 
@@ -190,26 +197,14 @@ static bool getattr_enc(struct bench_stream *s, struct nfs4_compound_enc *ce)
 static enum step_result dec_fattr_result(struct bench_stream *s, struct xdr_dec *d)
 {
 	struct nfs4_getattr_res r;
-	if (!nfs4_dec_getattr_res(d, &r)) {
-		bench_fail(s->ctx, "malformed GETATTR result");
-		return STEP_FATAL;
-	}
+	if (!nfs4_dec_getattr_res(d, &r))
+		return session_malformed(s, OP_GETATTR);
 	if (!nfs4_bitmap_isset(&r.attrs.mask, FATTR4_TYPE)) {
 		bench_fail(s->ctx, "GETATTR result without the file type");
 		return STEP_FATAL;
 	}
 	return STEP_DONE;
 }
-
-/* Consumes one result that must succeed with no body (PUTFH, LOOKUP...). */
-#define EXPECT_OK(s, d, n, op)                                   \
-	do {                                                     \
-		int rc_ = session_res((s), (d), &(n), (op));     \
-		if (rc_ < 0)                                     \
-			return STEP_FATAL;                       \
-		if (rc_ == 0)                                    \
-			return session_failed(s);                \
-	} while (0)
 
 static enum step_result getattr_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
 {
@@ -308,11 +303,7 @@ static enum step_result lookup_dec(struct bench_stream *s, struct xdr_dec *d, ui
 	EXPECT_OK(s, d, n, OP_PUTROOTFH);
 	for (unsigned i = 0; i < nlookup_comps; i++)
 		EXPECT_OK(s, d, n, OP_LOOKUP);
-	EXPECT_OK(s, d, n, OP_GETFH);
-	if (!nfs4_dec_getfh_res(d, &fh)) {
-		bench_fail(s->ctx, "malformed GETFH result");
-		return STEP_FATAL;
-	}
+	EXPECT_RES(s, d, n, OP_GETFH, nfs4_dec_getfh_res, &fh);
 	EXPECT_OK(s, d, n, OP_GETATTR);
 	return dec_fattr_result(s, d);
 }
@@ -328,69 +319,79 @@ static void create_op_begin(struct bench_stream *s)
 	snprintf(s->name, sizeof(s->name), "c%u.%llu", s->id, (unsigned long long)s->counter++);
 }
 
-static bool create_enc(struct bench_stream *s, struct nfs4_compound_enc *ce)
+/* PUTFH of the work directory, OPEN that creates the stream's file
+ * s->name: the first step of the create and copy workloads.  This and the
+ * remove step are inline: they are the create workload's hot path, and
+ * calls to them cost ~0.4% of the client's instructions per op. */
+static inline bool enc_open_create(struct bench_stream *s, struct nfs4_compound_enc *ce,
+			    uint32_t share_access)
 {
 	struct bench_ctx *c = s->ctx;
-	struct xdr_enc *e = ce->e;
-	if (s->step == 0) {
-		uint8_t owner[64];
-		const struct nfs4_open_args open = {
-			.share_access = OPEN4_SHARE_ACCESS_WRITE | OPEN4_SHARE_ACCESS_WANT_NO_DELEG,
-			.share_deny = OPEN4_SHARE_DENY_NONE,
-			.owner = {.clientid = c->clientid,
-				  .owner = {owner, setup_open_owner(s->sess, owner, sizeof(owner))}},
-			.opentype = OPEN4_CREATE,
-			.how = {.mode = UNCHECKED4, .attrs = c->file_mode_attrs},
-			.claim = {.type = CLAIM_NULL, .file = nfs4_opaque_str(s->name)},
-		};
-		const struct nfs4_write_args write = {.stateid = bench_current_stateid,
-						      .stable = c->opts.write_stable,
-						      .data = {payload, CREATE_WRITE_SIZE}};
-		const struct nfs4_close_args close = {.stateid = bench_current_stateid};
-		if (!enc_putfh(ce, &c->workdir_fh) || !nfs4_enc_op(ce, OP_OPEN) ||
-		    !nfs4_enc_open_args(e, &open) || !nfs4_enc_op(ce, OP_WRITE) ||
-		    !nfs4_enc_write_args_hdr(e, &write))
-			return false;
-		call_splice(s, payload, CREATE_WRITE_SIZE);
-		return nfs4_enc_op(ce, OP_CLOSE) && nfs4_enc_close_args(e, &close);
-	}
+	uint8_t owner[64];
+	const struct nfs4_open_args open = {
+		.share_access = share_access | OPEN4_SHARE_ACCESS_WANT_NO_DELEG,
+		.share_deny = OPEN4_SHARE_DENY_NONE,
+		.owner = {.clientid = c->clientid,
+			  .owner = {owner, setup_open_owner(s->sess, owner, sizeof(owner))}},
+		.opentype = OPEN4_CREATE,
+		.how = {.mode = UNCHECKED4, .attrs = c->file_mode_attrs},
+		.claim = {.type = CLAIM_NULL, .file = nfs4_opaque_str(s->name)},
+	};
+	return enc_putfh(ce, &c->workdir_fh) && nfs4_enc_op(ce, OP_OPEN) &&
+	       nfs4_enc_open_args(ce->e, &open);
+}
+
+/* PUTFH of the work directory, REMOVE of the stream's file: the last step
+ * of the create and copy workloads. */
+static inline bool enc_remove_own_file(struct bench_stream *s, struct nfs4_compound_enc *ce)
+{
 	const struct nfs4_remove_args remove = {.name = nfs4_opaque_str(s->name)};
-	return enc_putfh(ce, &c->workdir_fh) && nfs4_enc_op(ce, OP_REMOVE) &&
-	       nfs4_enc_remove_args(e, &remove);
+	return enc_putfh(ce, &s->ctx->workdir_fh) && nfs4_enc_op(ce, OP_REMOVE) &&
+	       nfs4_enc_remove_args(ce->e, &remove);
+}
+
+static inline enum step_result dec_remove_own_file(struct bench_stream *s, struct xdr_dec *d,
+						   uint32_t n)
+{
+	struct nfs4_remove_res remove;
+	EXPECT_OK(s, d, n, OP_PUTFH);
+	EXPECT_RES(s, d, n, OP_REMOVE, nfs4_dec_remove_res, &remove);
+	return STEP_DONE;
+}
+
+static bool create_enc(struct bench_stream *s, struct nfs4_compound_enc *ce)
+{
+	if (s->step != 0)
+		return enc_remove_own_file(s, ce);
+	const struct nfs4_write_args write = {.stateid = bench_current_stateid,
+					      .stable = s->ctx->opts.write_stable,
+					      .data = {payload, CREATE_WRITE_SIZE}};
+	const struct nfs4_close_args close = {.stateid = bench_current_stateid};
+	if (!enc_open_create(s, ce, OPEN4_SHARE_ACCESS_WRITE) || !nfs4_enc_op(ce, OP_WRITE) ||
+	    !nfs4_enc_write_args_hdr(ce->e, &write))
+		return false;
+	call_splice(s, payload, CREATE_WRITE_SIZE);
+	return nfs4_enc_op(ce, OP_CLOSE) && nfs4_enc_close_args(ce->e, &close);
 }
 
 static enum step_result create_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
 {
+	if (s->step != 0)
+		return dec_remove_own_file(s, d, n);
+	struct nfs4_open_res open;
+	struct nfs4_write_res write;
+	struct nfs4_close_res close;
 	EXPECT_OK(s, d, n, OP_PUTFH);
-	if (s->step == 0) {
-		struct nfs4_open_res open;
-		struct nfs4_write_res write;
-		struct nfs4_close_res close;
-		EXPECT_OK(s, d, n, OP_OPEN);
-		if (!nfs4_dec_open_res(d, &open))
-			goto bad;
-		EXPECT_OK(s, d, n, OP_WRITE);
-		if (!nfs4_dec_write_res(d, &write))
-			goto bad;
-		if (write.count != CREATE_WRITE_SIZE) {
-			bench_fail(s->ctx, "WRITE to a new file: %u of %u bytes written",
-				   write.count, CREATE_WRITE_SIZE);
-			return STEP_FATAL;
-		}
-		EXPECT_OK(s, d, n, OP_CLOSE);
-		if (!nfs4_dec_close_res(d, &close))
-			goto bad;
-		s->op_bytes = CREATE_WRITE_SIZE;
-		return STEP_NEXT;
+	EXPECT_RES(s, d, n, OP_OPEN, nfs4_dec_open_res, &open);
+	EXPECT_RES(s, d, n, OP_WRITE, nfs4_dec_write_res, &write);
+	if (write.count != CREATE_WRITE_SIZE) {
+		bench_fail(s->ctx, "WRITE to a new file: %u of %u bytes written", write.count,
+			   CREATE_WRITE_SIZE);
+		return STEP_FATAL;
 	}
-	struct nfs4_remove_res remove;
-	EXPECT_OK(s, d, n, OP_REMOVE);
-	if (!nfs4_dec_remove_res(d, &remove))
-		goto bad;
-	return STEP_DONE;
-bad:
-	bench_fail(s->ctx, "malformed result in the create workload");
-	return STEP_FATAL;
+	EXPECT_RES(s, d, n, OP_CLOSE, nfs4_dec_close_res, &close);
+	s->op_bytes = CREATE_WRITE_SIZE;
+	return STEP_NEXT;
 }
 
 /* --- read and write ----------------------------------------------------- */
@@ -433,15 +434,19 @@ static int read_setup(struct bench_ctx *c)
 	return 0;
 }
 
+/* Closes the file a session holds open for the run, if it still does. */
+static void close_held(struct bench_session *si, const struct bench_fh *fh,
+		       struct nfs4_stateid *sid, bool *open)
+{
+	if (*open && setup_close(si, fh, sid) == 0)
+		*open = false;
+}
+
 static void read_teardown(struct bench_ctx *c)
 {
-	for (unsigned i = 0; i < c->nsessions && !c->failed; i++) {
-		struct bench_session *si = &c->sessions[i];
-		if (si->ropen && setup_close(si, &c->rfh, &si->rsid) == 0)
-			si->ropen = false;
-	}
-	if (!c->failed && !c->opts.keep)
-		setup_remove(ctl_session(c), &c->workdir_fh, "data");
+	for (unsigned i = 0; i < c->nsessions && !c->failed; i++)
+		close_held(&c->sessions[i], &c->rfh, &c->sessions[i].rsid, &c->sessions[i].ropen);
+	remove_unless_kept(c, ctl_session(c), "data");
 	teardown_workdir(c);
 }
 
@@ -468,10 +473,8 @@ static void write_teardown(struct bench_ctx *c)
 		struct bench_session *si = &c->sessions[i];
 		char name[32];
 		snprintf(name, sizeof(name), "w%u", i);
-		if (si->wopen && setup_close(si, &si->wfh, &si->wsid) == 0)
-			si->wopen = false;
-		if (!c->failed && !c->opts.keep)
-			setup_remove(si, &c->workdir_fh, name);
+		close_held(si, &si->wfh, &si->wsid, &si->wopen);
+		remove_unless_kept(c, si, name);
 	}
 	teardown_workdir(c);
 }
@@ -492,56 +495,94 @@ static void sequential_op_begin(struct bench_stream *s)
 	s->cursor += c->io_size;
 }
 
-static bool read_enc(struct bench_stream *s, struct nfs4_compound_enc *ce)
+/* PUTFH of the shared data file, then op (READ, or READ_PLUS in NFSv4.2
+ * COMPOUNDs) of io_size bytes at s->offset. */
+static bool enc_read(struct bench_stream *s, struct nfs4_compound_enc *ce, uint32_t op)
 {
 	struct bench_ctx *c = s->ctx;
 	const struct nfs4_read_args a = {
 		.stateid = s->sess->rsid, .offset = s->offset, .count = c->io_size};
-	return enc_putfh(ce, &c->rfh) && nfs4_enc_op(ce, OP_READ) &&
-	       nfs4_enc_read_args(ce->e, &a);
+	if (!enc_putfh(ce, &c->rfh) || !nfs4_enc_op(ce, op))
+		return false;
+	return op == OP_READ_PLUS ? nfs4_enc_read_plus_args(ce->e, &a)
+				  : nfs4_enc_read_args(ce->e, &a);
+}
+
+/* A READ or READ_PLUS must return io_size bytes: short is a protocol
+ * error. */
+static enum step_result read_short(struct bench_stream *s, uint32_t op, uint64_t got, bool eof)
+{
+	bench_fail(s->ctx, "short %s at %llu: %llu of %u bytes (eof %d)", bench_op_name(op),
+		   (unsigned long long)s->offset, (unsigned long long)got, s->ctx->io_size, eof);
+	return STEP_FATAL;
+}
+
+static bool read_enc(struct bench_stream *s, struct nfs4_compound_enc *ce)
+{
+	return enc_read(s, ce, OP_READ);
+}
+
+static bool read_plus_enc(struct bench_stream *s, struct nfs4_compound_enc *ce)
+{
+	return enc_read(s, ce, OP_READ_PLUS);
 }
 
 static enum step_result read_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
 {
 	struct nfs4_read_res r;
 	EXPECT_OK(s, d, n, OP_PUTFH);
-	EXPECT_OK(s, d, n, OP_READ);
-	if (!nfs4_dec_read_res(d, &r)) {
-		bench_fail(s->ctx, "malformed READ result");
-		return STEP_FATAL;
-	}
-	if (r.data.len != s->ctx->io_size) {
-		bench_fail(s->ctx, "short READ at %llu: %u of %u bytes (eof %d)",
-			   (unsigned long long)s->offset, r.data.len, s->ctx->io_size, r.eof);
-		return STEP_FATAL;
-	}
+	EXPECT_RES(s, d, n, OP_READ, nfs4_dec_read_res, &r);
+	if (r.data.len != s->ctx->io_size)
+		return read_short(s, OP_READ, r.data.len, r.eof);
 	s->op_bytes = r.data.len;
 	return STEP_DONE;
 }
 
-static bool write_enc(struct bench_stream *s, struct nfs4_compound_enc *ce)
+/* Holes count as bytes read: the client learns them as it would zeros. */
+static enum step_result read_plus_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
 {
-	struct bench_ctx *c = s->ctx;
-	const struct nfs4_write_args a = {.stateid = s->sess->wsid,
-					  .offset = s->offset,
-					  .stable = c->opts.write_stable,
-					  .data = {payload, c->io_size}};
-	if (!enc_putfh(ce, &s->sess->wfh) || !nfs4_enc_op(ce, OP_WRITE) ||
+	struct nfs4_read_plus_res r;
+	struct nfs4_read_plus_content seg;
+	uint64_t got = 0;
+	EXPECT_OK(s, d, n, OP_PUTFH);
+	EXPECT_RES(s, d, n, OP_READ_PLUS, nfs4_dec_read_plus_res, &r);
+	for (uint32_t i = 0; i < r.count; i++) {
+		if (!nfs4_read_plus_res_next(&r, &seg)) {
+			bench_fail(s->ctx, "malformed READ_PLUS segment");
+			return STEP_FATAL;
+		}
+		got += seg.length;
+	}
+	if (got != s->ctx->io_size)
+		return read_short(s, OP_READ_PLUS, got, r.eof);
+	s->op_bytes = (uint32_t)got;
+	return STEP_DONE;
+}
+
+/* PUTFH fh, then WRITE of io_size bytes of the payload at s->offset. */
+static bool enc_write(struct bench_stream *s, struct nfs4_compound_enc *ce,
+		      const struct bench_fh *fh, const struct nfs4_stateid *sid, uint32_t stable)
+{
+	uint32_t len = s->ctx->io_size;
+	const struct nfs4_write_args a = {
+		.stateid = *sid, .offset = s->offset, .stable = stable, .data = {payload, len}};
+	if (!enc_putfh(ce, fh) || !nfs4_enc_op(ce, OP_WRITE) ||
 	    !nfs4_enc_write_args_hdr(ce->e, &a))
 		return false;
-	call_splice(s, payload, c->io_size);
+	call_splice(s, payload, len);
 	return true;
+}
+
+static bool write_enc(struct bench_stream *s, struct nfs4_compound_enc *ce)
+{
+	return enc_write(s, ce, &s->sess->wfh, &s->sess->wsid, s->ctx->opts.write_stable);
 }
 
 static enum step_result write_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
 {
 	struct nfs4_write_res r;
 	EXPECT_OK(s, d, n, OP_PUTFH);
-	EXPECT_OK(s, d, n, OP_WRITE);
-	if (!nfs4_dec_write_res(d, &r)) {
-		bench_fail(s->ctx, "malformed WRITE result");
-		return STEP_FATAL;
-	}
+	EXPECT_RES(s, d, n, OP_WRITE, nfs4_dec_write_res, &r);
 	if (r.count != s->ctx->io_size) {
 		bench_fail(s->ctx, "short WRITE at %llu: %u of %u bytes",
 			   (unsigned long long)s->offset, r.count, s->ctx->io_size);
@@ -570,79 +611,43 @@ static void copy_op_begin(struct bench_stream *s)
 
 static bool copy_enc_common(struct bench_stream *s, struct nfs4_compound_enc *ce)
 {
-	struct bench_ctx *c = s->ctx;
-	struct xdr_enc *e = ce->e;
-	switch (s->step) {
-	case 0: {
-		uint8_t owner[64];
-		const struct nfs4_open_args open = {
-			.share_access = OPEN4_SHARE_ACCESS_BOTH | OPEN4_SHARE_ACCESS_WANT_NO_DELEG,
-			.share_deny = OPEN4_SHARE_DENY_NONE,
-			.owner = {.clientid = c->clientid,
-				  .owner = {owner, setup_open_owner(s->sess, owner, sizeof(owner))}},
-			.opentype = OPEN4_CREATE,
-			.how = {.mode = UNCHECKED4, .attrs = c->file_mode_attrs},
-			.claim = {.type = CLAIM_NULL, .file = nfs4_opaque_str(s->name)},
-		};
-		return enc_putfh(ce, &c->workdir_fh) && nfs4_enc_op(ce, OP_OPEN) &&
-		       nfs4_enc_open_args(e, &open) && nfs4_enc_op(ce, OP_GETFH);
-	}
-	case 3: {
-		const struct nfs4_commit_args commit = {0};
-		const struct nfs4_close_args close = {.stateid = s->sid};
-		return enc_putfh(ce, &s->fh) && nfs4_enc_op(ce, OP_COMMIT) &&
-		       nfs4_enc_commit_args(e, &commit) && nfs4_enc_op(ce, OP_CLOSE) &&
-		       nfs4_enc_close_args(e, &close);
-	}
-	default: {
-		const struct nfs4_remove_args remove = {.name = nfs4_opaque_str(s->name)};
-		return enc_putfh(ce, &c->workdir_fh) && nfs4_enc_op(ce, OP_REMOVE) &&
-		       nfs4_enc_remove_args(e, &remove);
-	}
-	}
+	if (s->step == 0)
+		return enc_open_create(s, ce, OPEN4_SHARE_ACCESS_BOTH) && nfs4_enc_op(ce, OP_GETFH);
+	if (s->step != 3)
+		return enc_remove_own_file(s, ce);
+	const struct nfs4_commit_args commit = {0};
+	const struct nfs4_close_args close = {.stateid = s->sid};
+	return enc_putfh(ce, &s->fh) && nfs4_enc_op(ce, OP_COMMIT) &&
+	       nfs4_enc_commit_args(ce->e, &commit) && nfs4_enc_op(ce, OP_CLOSE) &&
+	       nfs4_enc_close_args(ce->e, &close);
 }
 
 static enum step_result copy_dec_common(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
 {
+	if (s->step != 0 && s->step != 3) {
+		enum step_result r = dec_remove_own_file(s, d, n);
+		if (r == STEP_DONE)
+			s->op_bytes = data_size(s->ctx);
+		return r;
+	}
 	EXPECT_OK(s, d, n, OP_PUTFH);
-	switch (s->step) {
-	case 0: {
+	if (s->step == 0) {
 		struct nfs4_open_res open;
 		struct nfs4_getfh_res fh;
-		EXPECT_OK(s, d, n, OP_OPEN);
-		if (!nfs4_dec_open_res(d, &open))
-			goto bad;
-		EXPECT_OK(s, d, n, OP_GETFH);
-		if (!nfs4_dec_getfh_res(d, &fh) || fh.fh.len > NFS4_FHSIZE)
-			goto bad;
+		EXPECT_RES(s, d, n, OP_OPEN, nfs4_dec_open_res, &open);
+		EXPECT_RES(s, d, n, OP_GETFH, nfs4_dec_getfh_res, &fh);
+		if (fh.fh.len > NFS4_FHSIZE)
+			return session_malformed(s, OP_GETFH);
 		s->sid = open.stateid;
 		s->fh.len = fh.fh.len;
 		memcpy(s->fh.data, fh.fh.data, fh.fh.len);
 		return STEP_NEXT;
 	}
-	case 3: {
-		struct nfs4_commit_res commit;
-		struct nfs4_close_res close;
-		EXPECT_OK(s, d, n, OP_COMMIT);
-		if (!nfs4_dec_commit_res(d, &commit))
-			goto bad;
-		EXPECT_OK(s, d, n, OP_CLOSE);
-		if (!nfs4_dec_close_res(d, &close))
-			goto bad;
-		return STEP_NEXT;
-	}
-	default: {
-		struct nfs4_remove_res remove;
-		EXPECT_OK(s, d, n, OP_REMOVE);
-		if (!nfs4_dec_remove_res(d, &remove))
-			goto bad;
-		s->op_bytes = data_size(s->ctx);
-		return STEP_DONE;
-	}
-	}
-bad:
-	bench_fail(s->ctx, "malformed result in the %s workload", s->ctx->opts.workload->name);
-	return STEP_FATAL;
+	struct nfs4_commit_res commit;
+	struct nfs4_close_res close;
+	EXPECT_RES(s, d, n, OP_COMMIT, nfs4_dec_commit_res, &commit);
+	EXPECT_RES(s, d, n, OP_CLOSE, nfs4_dec_close_res, &close);
+	return STEP_NEXT;
 }
 
 /* A copy that failed part way (a server without COPY, say) leaves its
@@ -700,10 +705,8 @@ static enum step_result copy_dec(struct bench_stream *s, struct xdr_dec *d, uint
 			return session_failed(s);
 		}
 		struct nfs4_copy_res r;
-		if (!nfs4_dec_copy_res(d, &r)) {
-			bench_fail(c, "malformed COPY result");
-			return STEP_FATAL;
-		}
+		if (!nfs4_dec_copy_res(d, &r))
+			return session_malformed(s, OP_COPY);
 		if (r.response.has_callback_id) {
 			s->copy_sid = r.response.callback_id;
 			return STEP_NEXT; /* poll */
@@ -717,13 +720,9 @@ static enum step_result copy_dec(struct bench_stream *s, struct xdr_dec *d, uint
 		return STEP_NEXT;
 	}
 	if (s->step == 2) {
-		EXPECT_OK(s, d, n, OP_PUTFH);
-		EXPECT_OK(s, d, n, OP_OFFLOAD_STATUS);
 		struct nfs4_offload_status_res r;
-		if (!nfs4_dec_offload_status_res(d, &r)) {
-			bench_fail(c, "malformed OFFLOAD_STATUS result");
-			return STEP_FATAL;
-		}
+		EXPECT_OK(s, d, n, OP_PUTFH);
+		EXPECT_RES(s, d, n, OP_OFFLOAD_STATUS, nfs4_dec_offload_status_res, &r);
 		if (!r.has_complete) {
 			s->wait_ns = COPY_POLL_NS;
 			return STEP_WAIT;
@@ -741,26 +740,14 @@ static enum step_result copy_dec(struct bench_stream *s, struct xdr_dec *d, uint
 
 static bool copyrw_enc(struct bench_stream *s, struct nfs4_compound_enc *ce)
 {
-	struct bench_ctx *c = s->ctx;
 	if (s->step != 1)
 		return copy_enc_common(s, ce);
-	if (s->entries == 0) {
-		const struct nfs4_read_args a = {
-			.stateid = s->sess->rsid, .offset = s->offset, .count = c->io_size};
-		return enc_putfh(ce, &c->rfh) && nfs4_enc_op(ce, OP_READ) &&
-		       nfs4_enc_read_args(ce->e, &a);
-	}
+	if (s->entries == 0)
+		return enc_read(s, ce, OP_READ);
 	/* The source holds the payload in every piece (read_setup wrote it
 	 * so, and the READ was checked against it): writing the payload
 	 * writes what was read. */
-	const struct nfs4_write_args a = {
-		.stateid = s->sid, .offset = s->offset, .stable = UNSTABLE4,
-		.data = {payload, c->io_size}};
-	if (!enc_putfh(ce, &s->fh) || !nfs4_enc_op(ce, OP_WRITE) ||
-	    !nfs4_enc_write_args_hdr(ce->e, &a))
-		return false;
-	call_splice(s, payload, c->io_size);
-	return true;
+	return enc_write(s, ce, &s->fh, &s->sid, UNSTABLE4);
 }
 
 static enum step_result copyrw_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
@@ -771,11 +758,7 @@ static enum step_result copyrw_dec(struct bench_stream *s, struct xdr_dec *d, ui
 	EXPECT_OK(s, d, n, OP_PUTFH);
 	if (s->entries == 0) {
 		struct nfs4_read_res r;
-		EXPECT_OK(s, d, n, OP_READ);
-		if (!nfs4_dec_read_res(d, &r)) {
-			bench_fail(c, "malformed READ result");
-			return STEP_FATAL;
-		}
+		EXPECT_RES(s, d, n, OP_READ, nfs4_dec_read_res, &r);
 		if (r.data.len != c->io_size || memcmp(r.data.data, payload, c->io_size) != 0) {
 			bench_fail(c, "READ of the source at %llu: %u bytes, not the data written",
 				   (unsigned long long)s->offset, r.data.len);
@@ -799,44 +782,6 @@ static enum step_result copyrw_dec(struct bench_stream *s, struct xdr_dec *d, ui
 	}
 	s->step = 0; /* step 1 again */
 	return STEP_NEXT;
-}
-
-static bool read_plus_enc(struct bench_stream *s, struct nfs4_compound_enc *ce)
-{
-	struct bench_ctx *c = s->ctx;
-	const struct nfs4_read_args a = {
-		.stateid = s->sess->rsid, .offset = s->offset, .count = c->io_size};
-	return enc_putfh(ce, &c->rfh) && nfs4_enc_op(ce, OP_READ_PLUS) &&
-	       nfs4_enc_read_plus_args(ce->e, &a);
-}
-
-/* Holes count as bytes read: the client learns them as it would zeros. */
-static enum step_result read_plus_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
-{
-	struct nfs4_read_plus_res r;
-	EXPECT_OK(s, d, n, OP_PUTFH);
-	EXPECT_OK(s, d, n, OP_READ_PLUS);
-	if (!nfs4_dec_read_plus_res(d, &r)) {
-		bench_fail(s->ctx, "malformed READ_PLUS result");
-		return STEP_FATAL;
-	}
-	uint64_t got = 0;
-	struct nfs4_read_plus_content seg;
-	for (uint32_t i = 0; i < r.count; i++) {
-		if (!nfs4_read_plus_res_next(&r, &seg)) {
-			bench_fail(s->ctx, "malformed READ_PLUS segment");
-			return STEP_FATAL;
-		}
-		got += seg.length;
-	}
-	if (got != s->ctx->io_size) {
-		bench_fail(s->ctx, "short READ_PLUS at %llu: %llu of %u bytes (eof %d)",
-			   (unsigned long long)s->offset, (unsigned long long)got,
-			   s->ctx->io_size, r.eof);
-		return STEP_FATAL;
-	}
-	s->op_bytes = (uint32_t)got;
-	return STEP_DONE;
 }
 
 /* --- readdir -------------------------------------------------------------- */
@@ -896,11 +841,7 @@ static enum step_result readdir_dec(struct bench_stream *s, struct xdr_dec *d, u
 	struct bench_ctx *c = s->ctx;
 	struct nfs4_readdir_res r;
 	EXPECT_OK(s, d, n, OP_PUTFH);
-	EXPECT_OK(s, d, n, OP_READDIR);
-	if (!nfs4_dec_readdir_res(d, &r)) {
-		bench_fail(c, "malformed READDIR result");
-		return STEP_FATAL;
-	}
+	EXPECT_RES(s, d, n, OP_READDIR, nfs4_dec_readdir_res, &r);
 	s->verf = r.cookieverf;
 	s->entries += r.count;
 	if (!r.eof) {
