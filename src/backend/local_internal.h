@@ -383,8 +383,8 @@ int local_open_write(const struct backend_cred *cred, struct local_fd *f);
 int local_open_read(struct local_export *ex, const struct backend_cred *cred, struct local_fd *f);
 /* The descriptors of a copy from sf into df, checked as READ and WRITE
  * check them: *rfd as local_open_read gives it (not to be closed), *wfd
- * as local_open_write (the caller closes it, set only when 0 is
- * returned). */
+ * as local_open_write (the caller closes it); valid when 0 is returned,
+ * else nothing is left open. */
 int local_open_copy(struct local_export *ex, const struct backend_cred *cred, struct local_fd *sf,
 		    struct local_fd *df, int *rfd, int *wfd);
 
