@@ -254,7 +254,7 @@ static struct local_fd *local_fd_insert(struct local_export *ex, const struct ba
 
 /* A cache hit, found under ex->lock: a reference for the caller, and the
  * entry moves to the hot end of the LRU list.  f may be NULL (a miss). */
-static struct local_fd *local_fd_hit(struct local_export *ex, struct local_fd *f)
+static inline struct local_fd *local_fd_hit(struct local_export *ex, struct local_fd *f)
 {
 	if (f) {
 		f->refs++;
