@@ -45,8 +45,8 @@ int local_copy(struct backend_export *bex, const struct backend_cred *cred,
 	       uint64_t *copied)
 {
 	struct local_export *ex = local_export_of(bex);
-	struct local_fd *fs = NULL, *fd = NULL;
-	int rfd, wfd = -1, r;
+	struct local_fd *fs, *fd;
+	int rfd, wfd, r;
 
 	*copied = 0;
 	if (src_off > INT64_MAX || dst_off > INT64_MAX)
@@ -55,25 +55,12 @@ int local_copy(struct backend_export *bex, const struct backend_cred *cred,
 		len = (uint64_t)INT64_MAX - dst_off;
 	if (len > SSIZE_MAX)
 		len = SSIZE_MAX;
-	r = local_fd_get(ex, src, &fs);
+	r = local_files_get(ex, src, &fs, dst, &fd);
 	if (r != 0)
 		return r;
-	r = local_fd_get(ex, dst, &fd);
+	r = local_open_copy(ex, cred, fs, fd, &rfd, &wfd);
 	if (r != 0)
 		goto out;
-	if ((r = local_data_type(fs)) != 0 || (r = local_data_type(fd)) != 0)
-		goto out;
-	rfd = local_open_read(ex, cred, fs);
-	if (rfd < 0) {
-		r = rfd;
-		goto out;
-	}
-	wfd = local_open_write(cred, fd);
-	if (wfd < 0) {
-		r = wfd;
-		wfd = -1;
-		goto out;
-	}
 	loff_t in = (loff_t)src_off, outo = (loff_t)dst_off;
 	ssize_t n = copy_file_range(rfd, &in, wfd, &outo, (size_t)len, 0);
 	if (n >= 0) {
@@ -87,11 +74,8 @@ int local_copy(struct backend_export *bex, const struct backend_cred *cred,
 	} else {
 		r = -errno;
 	}
+	close(wfd);
 out:
-	if (wfd >= 0)
-		close(wfd);
-	if (fd)
-		local_fd_put(ex, fd);
-	local_fd_put(ex, fs);
+	local_files_put(ex, fs, fd);
 	return r;
 }

@@ -18,15 +18,6 @@
 
 #include "backend/local_internal.h"
 
-/* getdents64's record (struct linux_dirent64). */
-struct local_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
-
 /* Gets the directory entry and enters the caller's identity. */
 static int local_dir_begin(struct local_export *ex, const struct backend_cred *cred,
 			   const struct backend_handle *dir, struct local_fd **out)
@@ -41,6 +32,20 @@ static int local_dir_begin(struct local_export *ex, const struct backend_cred *c
 		r = local_cred_enter(cred);
 	if (r != 0)
 		local_fd_put(ex, *out);
+	return r;
+}
+
+/* local_dir_begin for a call that already holds another object (rename's
+ * source directory, link's file): on failure that one is released too, so
+ * that the caller has nothing left to release. */
+static int local_dir_begin_also(struct local_export *ex, const struct backend_cred *cred,
+				const struct backend_handle *dir, struct local_fd **out,
+				struct local_fd *held)
+{
+	int r = local_dir_begin(ex, cred, dir, out);
+
+	if (r != 0)
+		local_fd_put(ex, held);
 	return r;
 }
 
@@ -274,11 +279,9 @@ int local_rename(struct backend_export *bex, const struct backend_cred *cred,
 	r = local_dir_begin(ex, cred, from_dir, &fd);
 	if (r != 0)
 		return r;
-	r = local_dir_begin(ex, cred, to_dir, &td);
-	if (r != 0) {
-		local_fd_put(ex, fd);
+	r = local_dir_begin_also(ex, cred, to_dir, &td, fd);
+	if (r != 0)
 		return r;
-	}
 	/* Whatever the rename replaces loses a name: forget it below. */
 	replaced = fstatat(td->pfd, to_name, &st, AT_SYMLINK_NOFOLLOW) == 0;
 	if (renameat(fd->pfd, from_name, td->pfd, to_name) != 0)
@@ -303,11 +306,9 @@ int local_link(struct backend_export *bex, const struct backend_cred *cred,
 	r = local_fd_get(ex, h, &f);
 	if (r != 0)
 		return r;
-	r = local_dir_begin(ex, cred, dir, &d);
-	if (r != 0) {
-		local_fd_put(ex, f);
+	r = local_dir_begin_also(ex, cred, dir, &d, f);
+	if (r != 0)
 		return r;
-	}
 	if (f->fmt == S_IFDIR) {
 		r = -EPERM;
 	} else {

@@ -37,14 +37,6 @@
 
 #include "backend/local_internal.h"
 
-struct local_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
-
 enum { LOCAL_DIRSNAP_GETDENTS_BUF = 64 * 1024 };
 
 void local_dirsnap_init(struct local_export *ex)

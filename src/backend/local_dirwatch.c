@@ -204,13 +204,10 @@ static int dirwatch_start(struct local_export *ex)
 		return 0;
 	if (dw->unsupported)
 		return -ENOTSUP;
-	dw->gfd = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_DFID_NAME | FAN_CLOEXEC | FAN_NONBLOCK,
-				O_RDONLY | O_CLOEXEC | O_LARGEFILE);
+	dw->gfd = local_watch_group_open(ex, FAN_REPORT_DFID_NAME, " directory events",
+					 "no directory delegations");
 	if (dw->gfd < 0) {
 		dw->unsupported = true;
-		log_warn("local back end: %s: no fanotify directory events (%s): no directory "
-			 "delegations",
-			 ex->path, strerror(errno));
 		return -ENOTSUP;
 	}
 	dw->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -313,13 +310,7 @@ void local_dirwatch_fini(struct local_export *ex)
 	struct local_dirwatch_svc *dw = &ex->dirwatch;
 
 	if (dw->started) {
-		uint64_t one = 1;
-
-		if (write(dw->efd, &one, sizeof(one)) != sizeof(one))
-			log_error("local back end: cannot stop the directory watch thread: %s",
-				  strerror(errno));
-		pthread_join(dw->thread, NULL);
-		close(dw->efd);
+		local_watch_thread_stop(dw->thread, dw->efd, "directory watch");
 		dw->started = false;
 	}
 	/* Closing the group removes its marks. */

@@ -252,12 +252,10 @@ static struct local_fd *local_fd_insert(struct local_export *ex, const struct ba
 	return f;
 }
 
-struct local_fd *local_fd_cached(struct local_export *ex, const struct backend_handle *h)
+/* A cache hit, found under ex->lock: a reference for the caller, and the
+ * entry moves to the hot end of the LRU list.  f may be NULL (a miss). */
+static inline struct local_fd *local_fd_hit(struct local_export *ex, struct local_fd *f)
 {
-	struct local_fd *f;
-
-	pthread_mutex_lock(&ex->lock);
-	f = local_fd_find(ex, h);
 	if (f) {
 		f->refs++;
 		if (ex->lru_head != f) {
@@ -265,6 +263,15 @@ struct local_fd *local_fd_cached(struct local_export *ex, const struct backend_h
 			local_lru_push(ex, f);
 		}
 	}
+	return f;
+}
+
+struct local_fd *local_fd_cached(struct local_export *ex, const struct backend_handle *h)
+{
+	struct local_fd *f;
+
+	pthread_mutex_lock(&ex->lock);
+	f = local_fd_hit(ex, local_fd_find(ex, h));
 	pthread_mutex_unlock(&ex->lock);
 	return f;
 }
@@ -284,13 +291,7 @@ struct local_fd *local_fd_cached_ino(struct local_export *ex, uint64_t ino)
 			break;
 		}
 	}
-	if (f) {
-		f->refs++;
-		if (ex->lru_head != f) {
-			local_lru_unlink(ex, f);
-			local_lru_push(ex, f);
-		}
-	}
+	f = local_fd_hit(ex, f);
 	pthread_mutex_unlock(&ex->lock);
 	return f;
 }
@@ -466,11 +467,9 @@ int local_fd_cache_init(struct local_export *ex)
 
 void local_fd_cache_destroy(struct local_export *ex)
 {
-	struct hashtable_iter it;
-
-	for (struct hashtable_node *n = hashtable_iter_first(&it, &ex->fds); n;
-	     n = hashtable_iter_next(&it))
-		local_fd_free(hashtable_entry(n, struct local_fd, node));
+	/* Every entry of the table is on the LRU list, chained through lnext
+	 * as local_fd_free_list walks it. */
+	local_fd_free_list(ex->lru_head);
 	hashtable_fini(&ex->fds_by_ino);
 	hashtable_fini(&ex->fds);
 	ex->lru_head = ex->lru_tail = NULL;

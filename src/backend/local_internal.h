@@ -332,6 +332,18 @@ void local_dir_notify(struct backend_export *bex, backend_dir_change_fn fn, void
 
 /* ---- local_watch.c: host changes that break no lease ---- */
 
+/* A non-blocking fanotify group whose events name objects as report says
+ * (FAN_REPORT_FID, FAN_REPORT_DFID_NAME), or -1 after a warning: "no
+ * fanotify" and events (what was asked for, "" or " directory events"),
+ * then without (what the export goes without).  The caller remembers the
+ * refusal, so that the warning comes once. */
+int local_watch_group_open(struct local_export *ex, unsigned int report, const char *events,
+			   const char *without);
+/* The lease thread and the directory watch thread each poll an eventfd
+ * beside their events: 1 written to it stops the thread.  Stops thread
+ * that way, waits for it and closes efd; what names the thread in the
+ * error logged when the write fails. */
+void local_watch_thread_stop(pthread_t thread, int efd, const char *what);
 /* Opens the export's fanotify group (once; a warning when refused); under
  * ex->lock, before the lease thread starts. */
 void local_watch_start(struct local_export *ex);
@@ -352,6 +364,16 @@ int local_watch_read(struct local_export *ex, struct backend_handle **out, size_
 /* 0 for a regular file; -EISDIR or -EINVAL for anything else. */
 int local_data_type(const struct local_fd *f);
 
+/* local_fd_get of a regular file: -EISDIR or -EINVAL (local_data_type),
+ * with nothing held, for anything else.  Release with local_fd_put. */
+int local_file_get(struct local_export *ex, const struct backend_handle *h, struct local_fd **out);
+/* The two regular files of a COPY or CLONE, src and dst, both held or
+ * neither: the errors of src's handle, dst's, src's type, dst's, in that
+ * order. */
+int local_files_get(struct local_export *ex, const struct backend_handle *src,
+		    struct local_fd **sf, const struct backend_handle *dst, struct local_fd **df);
+void local_files_put(struct local_export *ex, struct local_fd *sf, struct local_fd *df);
+
 /* A descriptor for writing f, opened as cred (see local_io.c); the caller
  * closes it.  Leaves the thread in cred's identity. */
 int local_open_write(const struct backend_cred *cred, struct local_fd *f);
@@ -359,6 +381,12 @@ int local_open_write(const struct backend_cred *cred, struct local_fd *f);
  * cred may read f; -errno otherwise.  Leaves the thread in cred's
  * identity. */
 int local_open_read(struct local_export *ex, const struct backend_cred *cred, struct local_fd *f);
+/* The descriptors of a copy from sf into df, checked as READ and WRITE
+ * check them: *rfd as local_open_read gives it (not to be closed), *wfd
+ * as local_open_write (the caller closes it); valid when 0 is returned,
+ * else nothing is left open. */
+int local_open_copy(struct local_export *ex, const struct backend_cred *cred, struct local_fd *sf,
+		    struct local_fd *df, int *rfd, int *wfd);
 
 int local_read(struct backend_export *bex, const struct backend_cred *cred,
 	       const struct backend_handle *h, uint64_t off, size_t len, void *buf,
@@ -409,6 +437,17 @@ int local_clone(struct backend_export *bex, const struct backend_cred *cred,
 		const struct backend_handle *dst, uint64_t dst_off, uint64_t len);
 int local_advise(struct backend_export *bex, const struct backend_handle *h, uint64_t off,
 		 uint64_t len, enum backend_advice advice);
+
+/* getdents64's record (struct linux_dirent64, which no libc header
+ * declares): local_readdir lists with it, local_dirsnap.c builds
+ * snapshots with it. */
+struct local_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
 
 /* ---- local_dirsnap.c: directory listing snapshots ---- */
 void local_dirsnap_init(struct local_export *ex);

@@ -38,6 +38,10 @@ int local_open_write(const struct backend_cred *cred, struct local_fd *f)
 	char path[LOCAL_PROC_FD_PATH];
 	int fd, r, err;
 
+	/* Finding f may have left the thread privileged (a cache miss). */
+	r = local_cred_enter(cred);
+	if (r != 0)
+		return r;
 	if (atomic_load(&f->rfd_rw)) {
 		r = local_may_write(f, cred);
 		return r != 0 ? r : local_fd_dup_rw(f);
@@ -75,6 +79,58 @@ int local_data_type(const struct local_fd *f)
 	return f->fmt == S_IFDIR ? -EISDIR : -EINVAL; /* never open a device or fifo */
 }
 
+/* Every call on a file's data opens this way, so that each refuses what is
+ * not a regular file with the same errors, before anything else. */
+int local_file_get(struct local_export *ex, const struct backend_handle *h, struct local_fd **out)
+{
+	int r = local_fd_get(ex, h, out);
+
+	if (r != 0)
+		return r;
+	r = local_data_type(*out);
+	if (r != 0)
+		local_fd_put(ex, *out);
+	return r;
+}
+
+void local_files_put(struct local_export *ex, struct local_fd *sf, struct local_fd *df)
+{
+	local_fd_put(ex, df);
+	local_fd_put(ex, sf);
+}
+
+/* The handles are looked up before either type is judged, so a stale
+ * destination is reported as such whatever the source is. */
+int local_files_get(struct local_export *ex, const struct backend_handle *src,
+		    struct local_fd **sf, const struct backend_handle *dst, struct local_fd **df)
+{
+	int r = local_fd_get(ex, src, sf);
+
+	if (r != 0)
+		return r;
+	r = local_fd_get(ex, dst, df);
+	if (r != 0) {
+		local_fd_put(ex, *sf);
+		return r;
+	}
+	r = local_data_type(*sf);
+	if (r == 0)
+		r = local_data_type(*df);
+	if (r != 0)
+		local_files_put(ex, *sf, *df);
+	return r;
+}
+
+int local_open_copy(struct local_export *ex, const struct backend_cred *cred, struct local_fd *sf,
+		    struct local_fd *df, int *rfd, int *wfd)
+{
+	*rfd = local_open_read(ex, cred, sf);
+	if (*rfd < 0)
+		return *rfd;
+	*wfd = local_open_write(cred, df);
+	return *wfd < 0 ? *wfd : 0;
+}
+
 /* local_read and local_read_nowait: with would_block non-NULL, reads with
  * RWF_NOWAIT and reports a range not all in the page cache instead of
  * waiting for it. */
@@ -86,15 +142,13 @@ static int local_read_flags(struct backend_export *bex, const struct backend_cre
 	struct local_fd *f;
 	struct stat st;
 	ssize_t n;
-	int r = local_fd_get(ex, h, &f), rfd;
+	int r, rfd;
 
-	if (r != 0)
-		return r;
 	*got = 0;
 	*eof = false;
-	r = local_data_type(f);
+	r = local_file_get(ex, h, &f);
 	if (r != 0)
-		goto out;
+		return r;
 	rfd = local_open_read(ex, cred, f);
 	if (rfd < 0) {
 		r = rfd;
@@ -165,18 +219,16 @@ int local_write(struct backend_export *bex, const struct backend_cred *cred,
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 	struct local_fd *f;
 	ssize_t n;
-	int r = local_fd_get(ex, h, &f), wfd, flags = 0;
+	int r, wfd, flags = 0;
 
+	*written = 0;
+	r = local_file_get(ex, h, &f);
 	if (r != 0)
 		return r;
-	*written = 0;
-	r = local_data_type(f);
-	if (r == 0 && off > INT64_MAX)
+	if (off > INT64_MAX) {
 		r = -EFBIG;
-	if (r == 0)
-		r = local_cred_enter(cred);
-	if (r != 0)
 		goto out;
+	}
 	wfd = local_open_write(cred, f);
 	if (wfd < 0) {
 		r = wfd;
@@ -206,21 +258,18 @@ int local_commit(struct backend_export *bex, const struct backend_handle *h, uin
 {
 	struct local_export *ex = local_export_of(bex);
 	struct local_fd *f;
-	int r = local_fd_get(ex, h, &f), rfd;
+	int r = local_file_get(ex, h, &f), rfd;
 
 	if (r != 0)
 		return r;
 	(void)off;
 	(void)len;
-	r = local_data_type(f);
-	if (r == 0) {
-		/* fsync reports writeback errors to every descriptor open at
-		 * the time, so the long-lived read descriptor sees those of
-		 * writes made through the short-lived write ones.  The whole
-		 * file, data and metadata: COMMIT promises the size too. */
-		rfd = local_fd_data(ex, f);
-		r = rfd < 0 ? rfd : fsync(rfd) == 0 ? 0 : -errno;
-	}
+	/* fsync reports writeback errors to every descriptor open at the
+	 * time, so the long-lived read descriptor sees those of writes made
+	 * through the short-lived write ones.  The whole file, data and
+	 * metadata: COMMIT promises the size too. */
+	rfd = local_fd_data(ex, f);
+	r = rfd < 0 ? rfd : fsync(rfd) == 0 ? 0 : -errno;
 	local_fd_put(ex, f);
 	return r;
 }

@@ -510,14 +510,8 @@ void local_lease_fini(struct local_export *ex)
 	struct local_lease_svc *ls = &ex->leases;
 
 	if (ls->started) {
-		uint64_t one = 1;
-
-		if (write(ls->efd, &one, sizeof(one)) != sizeof(one))
-			log_error("local back end: cannot stop the lease thread: %s",
-				  strerror(errno));
-		pthread_join(ls->thread, NULL);
+		local_watch_thread_stop(ls->thread, ls->efd, "lease");
 		close(ls->sfd);
-		close(ls->efd);
 		ls->started = false;
 	}
 	/* Before the leases go: their marks go with the group, and no mark

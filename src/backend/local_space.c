@@ -17,17 +17,14 @@ static int local_fallocate(struct backend_export *bex, const struct backend_cred
 {
 	struct local_export *ex = local_export_of(bex);
 	struct local_fd *f;
-	int r = local_fd_get(ex, h, &f), wfd;
+	int r = local_file_get(ex, h, &f), wfd;
 
 	if (r != 0)
 		return r;
-	r = local_data_type(f);
-	if (r == 0 && (len == 0 || off > INT64_MAX || len > INT64_MAX - off))
+	if (len == 0 || off > INT64_MAX || len > INT64_MAX - off) {
 		r = len == 0 ? -EINVAL : -EFBIG;
-	if (r == 0)
-		r = local_cred_enter(cred);
-	if (r != 0)
 		goto out;
+	}
 	wfd = local_open_write(cred, f);
 	if (wfd < 0) {
 		r = wfd;
@@ -62,13 +59,10 @@ int local_seek(struct backend_export *bex, const struct backend_cred *cred,
 {
 	struct local_export *ex = local_export_of(bex);
 	struct local_fd *f;
-	int r = local_fd_get(ex, h, &f), rfd;
+	int r = local_file_get(ex, h, &f), rfd;
 
 	if (r != 0)
 		return r;
-	r = local_data_type(f);
-	if (r != 0)
-		goto out;
 	if (off > INT64_MAX) {
 		r = -ENXIO;
 		goto out;
@@ -96,33 +90,17 @@ int local_clone(struct backend_export *bex, const struct backend_cred *cred,
 {
 	struct local_export *ex = local_export_of(bex);
 	struct local_fd *sf, *df;
-	int r = local_fd_get(ex, src, &sf), rfd, wfd;
+	int r = local_files_get(ex, src, &sf, dst, &df), rfd, wfd;
 
 	if (r != 0)
 		return r;
-	r = local_fd_get(ex, dst, &df);
-	if (r != 0) {
-		local_fd_put(ex, sf);
-		return r;
-	}
-	r = local_data_type(sf);
-	if (r == 0)
-		r = local_data_type(df);
-	if (r == 0 && (src_off > INT64_MAX || dst_off > INT64_MAX || len > INT64_MAX - src_off ||
-		       len > INT64_MAX - dst_off))
+	if (src_off > INT64_MAX || dst_off > INT64_MAX || len > INT64_MAX - src_off ||
+	    len > INT64_MAX - dst_off)
 		r = -EFBIG;
+	if (r == 0)
+		r = local_open_copy(ex, cred, sf, df, &rfd, &wfd);
 	if (r != 0)
 		goto out;
-	rfd = local_open_read(ex, cred, sf);
-	if (rfd < 0) {
-		r = rfd;
-		goto out;
-	}
-	wfd = local_open_write(cred, df);
-	if (wfd < 0) {
-		r = wfd;
-		goto out;
-	}
 	struct file_clone_range fcr = {.src_fd = rfd, .src_offset = src_off,
 				       .src_length = len, .dest_offset = dst_off};
 	if (ioctl(wfd, FICLONERANGE, &fcr) != 0) {
@@ -133,8 +111,7 @@ int local_clone(struct backend_export *bex, const struct backend_cred *cred,
 	}
 	close(wfd);
 out:
-	local_fd_put(ex, df);
-	local_fd_put(ex, sf);
+	local_files_put(ex, sf, df);
 	return r;
 }
 

@@ -65,20 +65,39 @@ enum {
 	LOCAL_WATCH_BUF = 4096,
 };
 
+int local_watch_group_open(struct local_export *ex, unsigned int report, const char *events,
+			   const char *without)
+{
+	int fd = fanotify_init(FAN_CLASS_NOTIF | report | FAN_CLOEXEC | FAN_NONBLOCK,
+			       O_RDONLY | O_CLOEXEC | O_LARGEFILE);
+
+	if (fd < 0)
+		log_warn("local back end: %s: no fanotify%s (%s): %s", ex->path, events,
+			 strerror(errno), without);
+	return fd;
+}
+
+void local_watch_thread_stop(pthread_t thread, int efd, const char *what)
+{
+	uint64_t one = 1;
+
+	if (write(efd, &one, sizeof(one)) != sizeof(one))
+		log_error("local back end: cannot stop the %s thread: %s", what, strerror(errno));
+	pthread_join(thread, NULL);
+	close(efd);
+}
+
 void local_watch_start(struct local_export *ex)
 {
 	struct local_lease_svc *ls = &ex->leases;
 
 	if (ls->nfd >= 0 || ls->watch_unsupported)
 		return;
-	ls->nfd = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_FID | FAN_CLOEXEC | FAN_NONBLOCK,
-				O_RDONLY | O_CLOEXEC | O_LARGEFILE);
-	if (ls->nfd < 0) {
+	ls->nfd = local_watch_group_open(ex, FAN_REPORT_FID, "",
+					 "unlink, rename, link and attribute changes made on "
+					 "this host do not recall delegations");
+	if (ls->nfd < 0)
 		ls->watch_unsupported = true;
-		log_warn("local back end: %s: no fanotify (%s): unlink, rename, link and "
-			 "attribute changes made on this host do not recall delegations",
-			 ex->path, strerror(errno));
-	}
 }
 
 void local_watch_stop(struct local_export *ex)

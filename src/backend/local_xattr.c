@@ -27,11 +27,20 @@ enum {
 	LOCAL_XATTR_LIST_MAX = 65536,
 };
 
-/* The object h and its /proc path, the thread acting for cred. */
+/* What every call on an object's attributes works with: the object held,
+ * the path that names it for the *xattr calls and, for a call on one
+ * attribute, that attribute's name in the host's namespace. */
+struct local_xattr_call {
+	struct local_fd *f;
+	char path[LOCAL_PROC_FD_PATH];
+	char key[LOCAL_XATTR_KEY_MAX];
+};
+
+/* Opens a call on h (on its attribute name, when not NULL), the thread
+ * acting for cred; release c->f with local_fd_put. */
 static int local_xattr_begin(struct local_export *ex, const struct backend_cred *cred,
 			     const struct backend_handle *h, const char *name,
-			     char key[LOCAL_XATTR_KEY_MAX], struct local_fd **f,
-			     char path[LOCAL_PROC_FD_PATH])
+			     struct local_xattr_call *c)
 {
 	int r;
 
@@ -39,18 +48,18 @@ static int local_xattr_begin(struct local_export *ex, const struct backend_cred 
 		r = backend_xattr_name_check(name);
 		if (r != 0)
 			return r;
-		memcpy(key, "user.", LOCAL_XATTR_PREFIX_LEN);
-		strcpy(key + LOCAL_XATTR_PREFIX_LEN, name);
+		memcpy(c->key, "user.", LOCAL_XATTR_PREFIX_LEN);
+		strcpy(c->key + LOCAL_XATTR_PREFIX_LEN, name);
 	}
-	r = local_fd_get(ex, h, f);
+	r = local_fd_get(ex, h, &c->f);
 	if (r != 0)
 		return r;
 	r = local_cred_enter(cred); /* a cache miss above runs privileged */
 	if (r != 0) {
-		local_fd_put(ex, *f);
+		local_fd_put(ex, c->f);
 		return r;
 	}
-	local_proc_path(path, (*f)->pfd);
+	local_proc_path(c->path, c->f->pfd);
 	return 0;
 }
 
@@ -59,20 +68,19 @@ int local_getxattr(struct backend_export *bex, const struct backend_cred *cred,
 		   size_t *len)
 {
 	struct local_export *ex = local_export_of(bex);
-	char key[LOCAL_XATTR_KEY_MAX], path[LOCAL_PROC_FD_PATH];
-	struct local_fd *f;
-	int r = local_xattr_begin(ex, cred, h, name, key, &f, path);
+	struct local_xattr_call c;
+	int r = local_xattr_begin(ex, cred, h, name, &c);
 
 	if (r != 0)
 		return r;
-	ssize_t n = getxattr(path, key, buf, cap);
+	ssize_t n = getxattr(c.path, c.key, buf, cap);
 	if (n < 0)
 		r = -errno;
 	else if (cap == 0 && n > 0)
 		r = -ERANGE; /* a size of 0 asks for the length instead */
 	else
 		*len = (size_t)n;
-	local_fd_put(ex, f);
+	local_fd_put(ex, c.f);
 	return r;
 }
 
@@ -81,20 +89,19 @@ int local_setxattr(struct backend_export *bex, const struct backend_cred *cred,
 		   size_t len, enum backend_xattr_set how)
 {
 	struct local_export *ex = local_export_of(bex);
-	char key[LOCAL_XATTR_KEY_MAX], path[LOCAL_PROC_FD_PATH];
-	struct local_fd *f;
+	struct local_xattr_call c;
 	int flags = how == BACKEND_XATTR_CREATE	   ? XATTR_CREATE
 		    : how == BACKEND_XATTR_REPLACE ? XATTR_REPLACE
 						   : 0;
 
 	if (len > BACKEND_XATTR_SIZE_MAX)
 		return -E2BIG;
-	int r = local_xattr_begin(ex, cred, h, name, key, &f, path);
+	int r = local_xattr_begin(ex, cred, h, name, &c);
 	if (r != 0)
 		return r;
-	if (setxattr(path, key, len ? value : "", len, flags) != 0)
+	if (setxattr(c.path, c.key, len ? value : "", len, flags) != 0)
 		r = -errno;
-	local_fd_put(ex, f);
+	local_fd_put(ex, c.f);
 	return r;
 }
 
@@ -102,15 +109,14 @@ int local_removexattr(struct backend_export *bex, const struct backend_cred *cre
 		      const struct backend_handle *h, const char *name)
 {
 	struct local_export *ex = local_export_of(bex);
-	char key[LOCAL_XATTR_KEY_MAX], path[LOCAL_PROC_FD_PATH];
-	struct local_fd *f;
-	int r = local_xattr_begin(ex, cred, h, name, key, &f, path);
+	struct local_xattr_call c;
+	int r = local_xattr_begin(ex, cred, h, name, &c);
 
 	if (r != 0)
 		return r;
-	if (removexattr(path, key) != 0)
+	if (removexattr(c.path, c.key) != 0)
 		r = -errno;
-	local_fd_put(ex, f);
+	local_fd_put(ex, c.f);
 	return r;
 }
 
@@ -168,16 +174,15 @@ int local_listxattr(struct backend_export *bex, const struct backend_cred *cred,
 		    void *ctx, bool *eof)
 {
 	struct local_export *ex = local_export_of(bex);
-	char path[LOCAL_PROC_FD_PATH];
-	struct local_fd *f;
+	struct local_xattr_call c;
 	char *list = NULL;
 	size_t len = 0;
-	int r = local_xattr_begin(ex, cred, h, NULL, NULL, &f, path);
+	int r = local_xattr_begin(ex, cred, h, NULL, &c);
 
 	if (r != 0)
 		return r;
-	r = local_xattr_read_list(path, &list, &len);
-	local_fd_put(ex, f);
+	r = local_xattr_read_list(c.path, &list, &len);
+	local_fd_put(ex, c.f);
 	if (r != 0)
 		return r;
 	/* Each name takes at least "user.x\0". */

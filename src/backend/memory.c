@@ -283,6 +283,19 @@ void mem_metadata_delay(struct mem_export *ex)
 	}
 }
 
+void mem_lock_metadata(struct mem_export *ex)
+{
+	mem_metadata_delay(ex);
+	pthread_mutex_lock(&ex->lock);
+}
+
+int mem_lock_metadata_node(struct mem_export *ex, const struct backend_handle *h,
+			   struct mem_node **out)
+{
+	mem_lock_metadata(ex);
+	return mem_node_find(ex, h, out);
+}
+
 static void mem_export_close(struct backend_export *bex)
 {
 	if (bex)
@@ -321,13 +334,9 @@ static int mem_lookup(struct backend_export *bex, const struct backend_cred *cre
 	struct mem_export *ex = mem_export_of(bex);
 	struct mem_node *d;
 	long i;
-	int r = backend_name_check(name);
+	int r;
 
-	mem_metadata_delay(ex);
-
-	if (r != 0)
-		return r;
-	pthread_mutex_lock(&ex->lock);
+	mem_lock_metadata(ex);
 	r = mem_dir_get_entry(ex, cred, dir, name, &d, &i);
 	if (r == 0)
 		mem_node_describe(ex, d->ents[i].node, out, attr);
@@ -341,12 +350,8 @@ static int mem_lookup_parent(struct backend_export *bex, const struct backend_cr
 {
 	struct mem_export *ex = mem_export_of(bex);
 	struct mem_node *d;
-	int r;
+	int r = mem_lock_metadata_node(ex, dir, &d);
 
-	mem_metadata_delay(ex);
-
-	pthread_mutex_lock(&ex->lock);
-	r = mem_node_find(ex, dir, &d);
 	if (r == 0 && d->type != BACKEND_DIR)
 		r = -ENOTDIR;
 	if (r == 0 && d == ex->root)
@@ -394,6 +399,15 @@ int mem_file_find(struct mem_export *ex, const struct backend_handle *h, struct 
 	return r != 0 ? r : mem_data_type(*out);
 }
 
+/* Reading a file's data: read permission, or execute (a client runs a
+ * program by reading it), or ownership (see local_access.c on nfsd's owner
+ * override). */
+bool mem_may_read_data(const struct backend_cred *cred, const struct mem_node *n)
+{
+	return mem_may(cred, n, BACKEND_ACCESS_READ) || mem_may(cred, n, BACKEND_ACCESS_EXEC) ||
+	       cred->uid == n->uid;
+}
+
 /* Changing a file's data: write permission, or ownership (see local_access.c
  * on nfsd's owner override). */
 bool mem_may_write_data(const struct backend_cred *cred, const struct mem_node *n)
@@ -410,6 +424,16 @@ void mem_kill_suid(const struct backend_cred *cred, struct mem_node *n)
 	n->mode &= ~(uint32_t)MEM_MODE_SUID;
 	if (n->mode & 010)
 		n->mode &= ~(uint32_t)MEM_MODE_SGID;
+}
+
+int mem_file_access(struct mem_export *ex, const struct backend_cred *cred,
+		    const struct backend_handle *h, bool write, struct mem_node **out)
+{
+	int r = mem_file_find(ex, h, out);
+
+	if (r == 0 && !(write ? mem_may_write_data(cred, *out) : mem_may_read_data(cred, *out)))
+		r = -EACCES;
+	return r;
 }
 
 static _Atomic uint64_t file_max = MEM_FILE_MAX;
@@ -463,12 +487,7 @@ static int mem_read(struct backend_export *bex, const struct backend_cred *cred,
 	*got = 0;
 	*eof = false;
 	pthread_mutex_lock(&ex->lock);
-	r = mem_file_find(ex, h, &n);
-	/* Read permission, or execute (a client runs a program by reading
-	 * it), or ownership (see local_access.c on nfsd's owner override). */
-	if (r == 0 && !mem_may(cred, n, BACKEND_ACCESS_READ) &&
-	    !mem_may(cred, n, BACKEND_ACCESS_EXEC) && cred->uid != n->uid)
-		r = -EACCES;
+	r = mem_file_access(ex, cred, h, false, &n);
 	if (r == 0) {
 		if (off < n->size) {
 			*got = n->size - off < len ? (size_t)(n->size - off) : len;
@@ -500,9 +519,7 @@ static int mem_write(struct backend_export *bex, const struct backend_cred *cred
 
 	*written = 0;
 	pthread_mutex_lock(&ex->lock);
-	r = mem_file_find(ex, h, &n);
-	if (r == 0 && !mem_may_write_data(cred, n))
-		r = -EACCES;
+	r = mem_file_access(ex, cred, h, true, &n);
 	if (r == 0 && (off > mem_file_max() || len > mem_file_max() - off))
 		r = -EFBIG;
 	if (r == 0 && off + len > n->size)
@@ -537,8 +554,7 @@ static int mem_copy(struct backend_export *bex, const struct backend_cred *cred,
 	r = mem_file_find(ex, src, &s);
 	if (r == 0)
 		r = mem_file_find(ex, dst, &d);
-	if (r == 0 && !mem_may(cred, s, BACKEND_ACCESS_READ) &&
-	    !mem_may(cred, s, BACKEND_ACCESS_EXEC) && cred->uid != s->uid)
+	if (r == 0 && !mem_may_read_data(cred, s))
 		r = -EACCES;
 	if (r == 0 && !mem_may_write_data(cred, d))
 		r = -EACCES;
@@ -691,12 +707,8 @@ static int mem_setattr(struct backend_export *bex, const struct backend_cred *cr
 {
 	struct mem_export *ex = mem_export_of(bex);
 	struct mem_node *n;
-	int r;
+	int r = mem_lock_metadata_node(ex, h, &n);
 
-	mem_metadata_delay(ex);
-
-	pthread_mutex_lock(&ex->lock);
-	r = mem_node_find(ex, h, &n);
 	if (r == 0)
 		r = mem_setattr_apply(ex, cred, n, sa);
 	if (r == 0 && attr)

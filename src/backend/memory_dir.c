@@ -23,8 +23,10 @@ int mem_dir_get_entry(struct mem_export *ex, const struct backend_cred *cred,
 		      const struct backend_handle *dir, const char *name,
 		      struct mem_node **dir_out, long *at)
 {
-	int r = mem_dir_get(ex, cred, dir, BACKEND_ACCESS_EXEC, dir_out);
+	int r = backend_name_check(name);
 
+	if (r == 0)
+		r = mem_dir_get(ex, cred, dir, BACKEND_ACCESS_EXEC, dir_out);
 	if (r != 0)
 		return r;
 	*at = mem_dir_find(*dir_out, name);
@@ -113,15 +115,13 @@ int mem_create_file(struct backend_export *bex, const struct backend_cred *cred,
 	struct mem_export *ex = mem_export_of(bex);
 	struct mem_node *d, *n;
 	long i;
-	int r = backend_name_check(name);
-
-	mem_metadata_delay(ex);
+	int r;
 
 	*created = false;
-	if (r != 0)
-		return r;
-	pthread_mutex_lock(&ex->lock);
-	r = mem_dir_get(ex, cred, dir, BACKEND_ACCESS_EXEC, &d);
+	mem_lock_metadata(ex);
+	r = backend_name_check(name);
+	if (r == 0)
+		r = mem_dir_get(ex, cred, dir, BACKEND_ACCESS_EXEC, &d);
 	if (r != 0)
 		goto out;
 	i = mem_dir_find(d, name);
@@ -175,18 +175,17 @@ int mem_mknod(struct backend_export *bex, const struct backend_cred *cred,
 {
 	struct mem_export *ex = mem_export_of(bex);
 	struct mem_node *d, *n;
-	int r = backend_name_check(name);
+	int r;
 
-	mem_metadata_delay(ex);
-
-	if (r != 0)
-		return r;
-	if (type == BACKEND_REG || type == BACKEND_LNK || type < BACKEND_REG || type > BACKEND_FIFO)
-		return -EINVAL;
-	if ((type == BACKEND_BLK || type == BACKEND_CHR) && cred->uid != 0)
-		return -EPERM; /* CAP_MKNOD */
-	pthread_mutex_lock(&ex->lock);
-	r = mem_dir_get_for_new(ex, cred, dir, name, &d);
+	mem_lock_metadata(ex);
+	r = backend_name_check(name);
+	if (r == 0 &&
+	    (type == BACKEND_REG || type == BACKEND_LNK || type < BACKEND_REG || type > BACKEND_FIFO))
+		r = -EINVAL;
+	else if (r == 0 && (type == BACKEND_BLK || type == BACKEND_CHR) && cred->uid != 0)
+		r = -EPERM; /* CAP_MKNOD */
+	if (r == 0)
+		r = mem_dir_get_for_new(ex, cred, dir, name, &d);
 	/* mkdir keeps only permissions and sticky from the request; set-group-ID
 	 * comes from the parent alone (vfs_mkdir). */
 	if (r == 0)
@@ -210,22 +209,19 @@ int mem_symlink(struct backend_export *bex, const struct backend_cred *cred,
 {
 	struct mem_export *ex = mem_export_of(bex);
 	struct mem_node *d, *n;
-	char *copy;
-	int r = backend_name_check(name);
+	char *copy = NULL;
+	int r;
 
-	mem_metadata_delay(ex);
-
-	if (r != 0)
-		return r;
-	if (target[0] == '\0')
-		return -ENOENT; /* as symlink(2) */
-	if (strnlen(target, BACKEND_PATH_MAX) >= BACKEND_PATH_MAX)
-		return -ENAMETOOLONG;
-	copy = strdup(target);
-	if (!copy)
-		return -ENOMEM;
-	pthread_mutex_lock(&ex->lock);
-	r = mem_dir_get_for_new(ex, cred, dir, name, &d);
+	mem_lock_metadata(ex);
+	r = backend_name_check(name);
+	if (r == 0 && target[0] == '\0')
+		r = -ENOENT; /* as symlink(2) */
+	else if (r == 0 && strnlen(target, BACKEND_PATH_MAX) >= BACKEND_PATH_MAX)
+		r = -ENAMETOOLONG;
+	else if (r == 0 && !(copy = strdup(target)))
+		r = -ENOMEM;
+	if (r == 0)
+		r = mem_dir_get_for_new(ex, cred, dir, name, &d);
 	if (r == 0)
 		r = mem_make(ex, cred, d, name, BACKEND_LNK, 0777, &n);
 	if (r == 0) {
@@ -257,13 +253,9 @@ int mem_remove(struct backend_export *bex, const struct backend_cred *cred,
 	struct mem_export *ex = mem_export_of(bex);
 	struct mem_node *d, *n;
 	long i = -1;
-	int r = backend_name_check(name);
+	int r;
 
-	mem_metadata_delay(ex);
-
-	if (r != 0)
-		return r;
-	pthread_mutex_lock(&ex->lock);
+	mem_lock_metadata(ex);
 	r = mem_dir_get_entry(ex, cred, dir, name, &d, &i);
 	if (r == 0 && !mem_may(cred, d, MEM_MODIFY))
 		r = -EACCES;
@@ -313,16 +305,14 @@ int mem_rename(struct backend_export *bex, const struct backend_cred *cred,
 	struct mem_export *ex = mem_export_of(bex);
 	struct mem_node *sd, *td, *s = NULL, *t = NULL;
 	long si = -1, ti;
-	int r = backend_name_check(from_name);
+	int r;
 
-	mem_metadata_delay(ex);
-
+	mem_lock_metadata(ex);
+	r = backend_name_check(from_name);
 	if (r == 0)
 		r = backend_name_check(to_name);
-	if (r != 0)
-		return r;
-	pthread_mutex_lock(&ex->lock);
-	r = mem_dir_get(ex, cred, from_dir, MEM_MODIFY, &sd);
+	if (r == 0)
+		r = mem_dir_get(ex, cred, from_dir, MEM_MODIFY, &sd);
 	if (r == 0)
 		r = mem_dir_get(ex, cred, to_dir, MEM_MODIFY, &td);
 	if (r == 0 && (si = mem_dir_find(sd, from_name)) < 0)
@@ -376,14 +366,12 @@ int mem_link(struct backend_export *bex, const struct backend_cred *cred,
 {
 	struct mem_export *ex = mem_export_of(bex);
 	struct mem_node *n, *d;
-	int r = backend_name_check(name);
+	int r;
 
-	mem_metadata_delay(ex);
-
-	if (r != 0)
-		return r;
-	pthread_mutex_lock(&ex->lock);
-	r = mem_node_find(ex, h, &n);
+	mem_lock_metadata(ex);
+	r = backend_name_check(name);
+	if (r == 0)
+		r = mem_node_find(ex, h, &n);
 	if (r == 0)
 		r = mem_dir_get(ex, cred, dir, BACKEND_ACCESS_EXEC, &d);
 	if (r == 0 && mem_dir_find(d, name) >= 0)
@@ -433,13 +421,12 @@ int mem_readdir(struct backend_export *bex, const struct backend_cred *cred,
 	struct mem_node *d;
 	int r;
 
-	mem_metadata_delay(ex);
-
 	*eof = false;
+	mem_lock_metadata(ex);
 	if (cookie != 0 && cookie < MEM_FIRST_COOKIE)
-		return -EINVAL;
-	pthread_mutex_lock(&ex->lock);
-	r = mem_dir_get(ex, cred, dir, BACKEND_ACCESS_READ, &d);
+		r = -EINVAL;
+	else
+		r = mem_dir_get(ex, cred, dir, BACKEND_ACCESS_READ, &d);
 	if (r == 0 && cookie >= d->next_cookie)
 		r = -EINVAL;
 	while (r == 0) {

@@ -96,6 +96,14 @@ struct mem_export {
 
 /* Sleeps for the latency set on the export, if any. */
 void mem_metadata_delay(struct mem_export *ex);
+/* How every call that looks up or changes names or attributes starts:
+ * the latency first, with no lock held (a call its arguments refuse pays
+ * it too), then the export's lock, which the caller releases. */
+void mem_lock_metadata(struct mem_export *ex);
+/* mem_lock_metadata, then the node of h (mem_node_find); the lock is held
+ * on return whatever the outcome. */
+int mem_lock_metadata_node(struct mem_export *ex, const struct backend_handle *h,
+			   struct mem_node **out);
 
 static inline struct mem_export *mem_export_of(struct backend_export *ex)
 {
@@ -115,8 +123,9 @@ int mem_node_find(struct mem_export *ex, const struct backend_handle *h, struct 
  * needs want on it. */
 int mem_dir_get(struct mem_export *ex, const struct backend_cred *cred,
 		const struct backend_handle *h, uint32_t want, struct mem_node **out);
-/* An existing name, for LOOKUP and REMOVE: the directory as mem_dir_get finds
- * it for a search, then -ENOENT; *at is the name's index in *dir_out. */
+/* An existing name, for LOOKUP and REMOVE: the name's check
+ * (backend_name_check), the directory as mem_dir_get finds it for a search,
+ * then -ENOENT; *at is the name's index in *dir_out. */
 int mem_dir_get_entry(struct mem_export *ex, const struct backend_cred *cred,
 		      const struct backend_handle *dir, const char *name,
 		      struct mem_node **dir_out, long *at);
@@ -176,8 +185,15 @@ void mem_xattrs_free(struct mem_node *n);
 int mem_data_type(const struct mem_node *n);
 /* A regular file by handle: mem_node_find, then mem_data_type. */
 int mem_file_find(struct mem_export *ex, const struct backend_handle *h, struct mem_node **out);
+/* Reading a file's data (READ, SEEK, the source of COPY and CLONE): read or
+ * execute permission, or ownership. */
+bool mem_may_read_data(const struct backend_cred *cred, const struct mem_node *n);
 /* Changing a file's data: write permission, or ownership. */
 bool mem_may_write_data(const struct backend_cred *cred, const struct mem_node *n);
+/* A regular file by handle (mem_file_find) that cred may read, or with
+ * write true change: -EACCES otherwise. */
+int mem_file_access(struct mem_export *ex, const struct backend_cred *cred,
+		    const struct backend_handle *h, bool write, struct mem_node **out);
 /* Clears set-user-ID (and group-executable set-group-ID) as a write by
  * someone without CAP_FSETID does. */
 void mem_kill_suid(const struct backend_cred *cred, struct mem_node *n);

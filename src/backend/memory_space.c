@@ -61,74 +61,70 @@ uint64_t mem_space_used(const struct mem_node *n)
 	return held * MEM_BLOCK;
 }
 
-/* A file the caller may change, found under ex->lock. */
-static int file_for_write(struct mem_export *ex, const struct backend_cred *cred,
-			  const struct backend_handle *h, struct mem_node **n)
+/* As fallocate mode 0: the size grows to the end of the range. */
+static int space_reserve(struct mem_export *ex, struct mem_node *n, uint64_t off, uint64_t len)
 {
-	int r = mem_file_find(ex, h, n);
-	if (r == 0 && !mem_may_write_data(cred, *n))
-		r = -EACCES;
-	return r;
+	int r = 0;
+
+	if (off > mem_file_max() || len > mem_file_max() - off)
+		return -EFBIG;
+	if (off + len > n->size)
+		r = mem_resize(ex, n, off + len);
+	return r != 0 ? r : mem_space_fill(n, off, len);
 }
 
-static bool may_read(const struct backend_cred *cred, const struct mem_node *n)
+/* As FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE: the bytes read as zeros;
+ * blocks wholly inside the range give their space back, partial ones keep
+ * it (the kernel zeroes partial blocks); the size stays. */
+static int space_punch_hole(struct mem_export *ex, struct mem_node *n, uint64_t off, uint64_t len)
 {
-	return mem_may(cred, n, BACKEND_ACCESS_READ) || mem_may(cred, n, BACKEND_ACCESS_EXEC) ||
-	       cred->uid == n->uid;
+	(void)ex;
+	if (off >= n->size)
+		return 0;
+	uint64_t end = len > n->size - off ? n->size : off + len;
+	memset(n->data + off, 0, end - off);
+	uint64_t first = (off + MEM_BLOCK - 1) / MEM_BLOCK;
+	/* The block holding the end of the file counts as wholly inside when
+	 * the range reaches that end. */
+	uint64_t stop = end == n->size ? (end + MEM_BLOCK - 1) / MEM_BLOCK : end / MEM_BLOCK;
+	for (uint64_t b = first; b < stop; b++)
+		block_set(n, b, false);
+	return 0;
+}
+
+/* ALLOCATE and DEALLOCATE: the checks of a write, change on the range (len
+ * > 0), then what a write does to the file (local_fallocate's order). */
+static int space_change(struct backend_export *bex, const struct backend_cred *cred,
+			const struct backend_handle *h, uint64_t off, uint64_t len,
+			int (*change)(struct mem_export *ex, struct mem_node *n, uint64_t off,
+				      uint64_t len))
+{
+	struct mem_export *ex = mem_export_of(bex);
+	struct mem_node *n;
+	if (len == 0)
+		return -EINVAL;
+	pthread_mutex_lock(&ex->lock);
+	int r = mem_file_access(ex, cred, h, true, &n);
+	if (r == 0)
+		r = change(ex, n, off, len);
+	if (r == 0) {
+		mem_kill_suid(cred, n);
+		mem_touch(ex, n, MEM_TOUCH_MTIME);
+	}
+	pthread_mutex_unlock(&ex->lock);
+	return r;
 }
 
 int mem_allocate(struct backend_export *bex, const struct backend_cred *cred,
 		 const struct backend_handle *h, uint64_t off, uint64_t len)
 {
-	struct mem_export *ex = mem_export_of(bex);
-	struct mem_node *n;
-	if (len == 0)
-		return -EINVAL;
-	pthread_mutex_lock(&ex->lock);
-	int r = file_for_write(ex, cred, h, &n);
-	if (r == 0 && (off > mem_file_max() || len > mem_file_max() - off))
-		r = -EFBIG;
-	/* As fallocate mode 0: the size grows to the end of the range. */
-	if (r == 0 && off + len > n->size)
-		r = mem_resize(ex, n, off + len);
-	if (r == 0)
-		r = mem_space_fill(n, off, len);
-	if (r == 0) {
-		mem_kill_suid(cred, n);
-		mem_touch(ex, n, MEM_TOUCH_MTIME);
-	}
-	pthread_mutex_unlock(&ex->lock);
-	return r;
+	return space_change(bex, cred, h, off, len, space_reserve);
 }
 
 int mem_deallocate(struct backend_export *bex, const struct backend_cred *cred,
 		   const struct backend_handle *h, uint64_t off, uint64_t len)
 {
-	struct mem_export *ex = mem_export_of(bex);
-	struct mem_node *n;
-	if (len == 0)
-		return -EINVAL;
-	pthread_mutex_lock(&ex->lock);
-	int r = file_for_write(ex, cred, h, &n);
-	if (r == 0 && off < n->size) {
-		uint64_t end = len > n->size - off ? n->size : off + len;
-		/* The bytes read as zeros; blocks wholly inside the range
-		 * give their space back, partial ones keep it (as
-		 * FALLOC_FL_PUNCH_HOLE zeroes partial blocks). */
-		memset(n->data + off, 0, end - off);
-		uint64_t first = (off + MEM_BLOCK - 1) / MEM_BLOCK;
-		/* The block holding the end of the file counts as wholly
-		 * inside when the range reaches that end. */
-		uint64_t stop = end == n->size ? (end + MEM_BLOCK - 1) / MEM_BLOCK : end / MEM_BLOCK;
-		for (uint64_t b = first; b < stop; b++)
-			block_set(n, b, false);
-	}
-	if (r == 0) {
-		mem_kill_suid(cred, n);
-		mem_touch(ex, n, MEM_TOUCH_MTIME);
-	}
-	pthread_mutex_unlock(&ex->lock);
-	return r;
+	return space_change(bex, cred, h, off, len, space_punch_hole);
 }
 
 int mem_seek(struct backend_export *bex, const struct backend_cred *cred,
@@ -137,9 +133,7 @@ int mem_seek(struct backend_export *bex, const struct backend_cred *cred,
 	struct mem_export *ex = mem_export_of(bex);
 	struct mem_node *n;
 	pthread_mutex_lock(&ex->lock);
-	int r = mem_file_find(ex, h, &n);
-	if (r == 0 && !may_read(cred, n))
-		r = -EACCES;
+	int r = mem_file_access(ex, cred, h, false, &n);
 	if (r == 0 && off >= n->size)
 		r = -ENXIO;
 	if (r == 0) {
@@ -168,11 +162,9 @@ int mem_clone(struct backend_export *bex, const struct backend_cred *cred,
 	struct mem_export *ex = mem_export_of(bex);
 	struct mem_node *s, *d;
 	pthread_mutex_lock(&ex->lock);
-	int r = mem_file_find(ex, src, &s);
-	if (r == 0 && !may_read(cred, s))
-		r = -EACCES;
+	int r = mem_file_access(ex, cred, src, false, &s);
 	if (r == 0)
-		r = file_for_write(ex, cred, dst, &d);
+		r = mem_file_access(ex, cred, dst, true, &d);
 	if (r == 0 && (src_off > s->size || len > s->size - src_off))
 		r = -EINVAL;
 	if (r == 0 && (dst_off > mem_file_max() || len > mem_file_max() - dst_off))

@@ -38,6 +38,54 @@ static int mem_xattr_may_change(const struct backend_cred *cred, const struct me
 	return mem_may(cred, n, BACKEND_ACCESS_WRITE) ? 0 : -EACCES;
 }
 
+/* What each call does with the attributes, for the checks it needs
+ * (backend.h): listing needs no permission; reading a value needs an
+ * object that carries attributes (-ENODATA otherwise: the host has none to
+ * find) and read permission; a change mem_xattr_may_change; reading and
+ * removing need the attribute to exist. */
+enum mem_xattr_use { MEM_XATTR_LIST, MEM_XATTR_GET, MEM_XATTR_SET, MEM_XATTR_REMOVE };
+
+static int mem_xattr_permission(const struct backend_cred *cred, const struct mem_node *n,
+				enum mem_xattr_use use)
+{
+	switch (use) {
+	case MEM_XATTR_LIST:
+		return 0;
+	case MEM_XATTR_GET:
+		if (!mem_xattr_type_ok(n))
+			return -ENODATA;
+		return mem_may(cred, n, BACKEND_ACCESS_READ) ? 0 : -EACCES;
+	default:
+		return mem_xattr_may_change(cred, n);
+	}
+}
+
+/* Opens a call on h's attributes (on attribute name, unless listing),
+ * under ex->lock: taken here after the test latency, and held on return
+ * whatever the outcome, for the caller to release.  The name's check, the
+ * object, the permission the call needs, then *i: the attribute's index in
+ * *n, -1 when it has none such (then -ENODATA for GET and REMOVE). */
+static int mem_xattr_begin(struct mem_export *ex, const struct backend_cred *cred,
+			   const struct backend_handle *h, const char *name,
+			   enum mem_xattr_use use, struct mem_node **n, long *i)
+{
+	int r = 0;
+
+	mem_lock_metadata(ex);
+	*i = -1;
+	if (use != MEM_XATTR_LIST)
+		r = backend_xattr_name_check(name);
+	if (r == 0)
+		r = mem_node_find(ex, h, n);
+	if (r == 0)
+		r = mem_xattr_permission(cred, *n, use);
+	if (r == 0 && use != MEM_XATTR_LIST)
+		*i = mem_xattr_find(*n, name);
+	if (r == 0 && *i < 0 && (use == MEM_XATTR_GET || use == MEM_XATTR_REMOVE))
+		r = -ENODATA;
+	return r;
+}
+
 void mem_xattrs_free(struct mem_node *n)
 {
 	for (size_t i = 0; i < n->nxattrs; i++) {
@@ -55,30 +103,17 @@ int mem_getxattr(struct backend_export *bex, const struct backend_cred *cred,
 {
 	struct mem_export *ex = mem_export_of(bex);
 	struct mem_node *n;
-	int r = backend_xattr_name_check(name);
+	long i;
+	int r = mem_xattr_begin(ex, cred, h, name, MEM_XATTR_GET, &n, &i);
 
-	mem_metadata_delay(ex);
-	if (r != 0)
-		return r;
-	pthread_mutex_lock(&ex->lock);
-	r = mem_node_find(ex, h, &n);
-	if (r == 0 && !mem_xattr_type_ok(n))
-		r = -ENODATA;
-	if (r == 0 && !mem_may(cred, n, BACKEND_ACCESS_READ))
-		r = -EACCES;
-	long i = r == 0 ? mem_xattr_find(n, name) : -1;
-	if (r == 0 && i < 0)
-		r = -ENODATA;
+	if (r == 0 && n->xattrs[i].len > cap)
+		r = -ERANGE;
 	if (r == 0) {
 		const struct mem_xattr *x = &n->xattrs[i];
 
-		if (x->len > cap) {
-			r = -ERANGE;
-		} else {
-			if (x->len)
-				memcpy(buf, x->value, x->len);
-			*len = x->len;
-		}
+		if (x->len)
+			memcpy(buf, x->value, x->len);
+		*len = x->len;
 	}
 	pthread_mutex_unlock(&ex->lock);
 	return r;
@@ -135,27 +170,21 @@ int mem_setxattr(struct backend_export *bex, const struct backend_cred *cred,
 {
 	struct mem_export *ex = mem_export_of(bex);
 	struct mem_node *n;
-	int r = backend_xattr_name_check(name);
+	long i;
+	int r;
 
-	mem_metadata_delay(ex);
-	if (r != 0)
-		return r;
-	if (len > BACKEND_XATTR_SIZE_MAX)
+	/* The size first, as the local back end checks it. */
+	if (len > BACKEND_XATTR_SIZE_MAX) {
+		mem_metadata_delay(ex);
 		return -E2BIG;
-	pthread_mutex_lock(&ex->lock);
-	r = mem_node_find(ex, h, &n);
-	if (r == 0)
-		r = mem_xattr_may_change(cred, n);
-	if (r == 0) {
-		long i = mem_xattr_find(n, name);
-
-		if (i >= 0 && how == BACKEND_XATTR_CREATE)
-			r = -EEXIST;
-		else if (i < 0 && how == BACKEND_XATTR_REPLACE)
-			r = -ENODATA;
-		else
-			r = mem_xattr_store(ex, n, i, name, value, len);
 	}
+	r = mem_xattr_begin(ex, cred, h, name, MEM_XATTR_SET, &n, &i);
+	if (r == 0 && i >= 0 && how == BACKEND_XATTR_CREATE)
+		r = -EEXIST;
+	else if (r == 0 && i < 0 && how == BACKEND_XATTR_REPLACE)
+		r = -ENODATA;
+	else if (r == 0)
+		r = mem_xattr_store(ex, n, i, name, value, len);
 	pthread_mutex_unlock(&ex->lock);
 	return r;
 }
@@ -165,18 +194,9 @@ int mem_removexattr(struct backend_export *bex, const struct backend_cred *cred,
 {
 	struct mem_export *ex = mem_export_of(bex);
 	struct mem_node *n;
-	int r = backend_xattr_name_check(name);
+	long i;
+	int r = mem_xattr_begin(ex, cred, h, name, MEM_XATTR_REMOVE, &n, &i);
 
-	mem_metadata_delay(ex);
-	if (r != 0)
-		return r;
-	pthread_mutex_lock(&ex->lock);
-	r = mem_node_find(ex, h, &n);
-	if (r == 0)
-		r = mem_xattr_may_change(cred, n);
-	long i = r == 0 ? mem_xattr_find(n, name) : -1;
-	if (r == 0 && i < 0)
-		r = -ENODATA;
 	if (r == 0) {
 		free(n->xattrs[i].name);
 		free(n->xattrs[i].value);
@@ -195,12 +215,9 @@ int mem_listxattr(struct backend_export *bex, const struct backend_cred *cred,
 {
 	struct mem_export *ex = mem_export_of(bex);
 	struct mem_node *n;
-	int r;
+	long none;
+	int r = mem_xattr_begin(ex, cred, h, NULL, MEM_XATTR_LIST, &n, &none);
 
-	(void)cred; /* listing needs no permission, as on the host */
-	mem_metadata_delay(ex);
-	pthread_mutex_lock(&ex->lock);
-	r = mem_node_find(ex, h, &n);
 	if (r == 0) {
 		*eof = true;
 		/* The callback runs under the export's lock: it only encodes. */
