@@ -18,11 +18,12 @@ struct threadpool {
 	unsigned idle;
 };
 
-static void *threadpool_worker(void *arg)
+/* A worker (workers_body_fn: called with the lock held); a task runs
+ * without it. */
+static void threadpool_worker(void *arg)
 {
 	struct threadpool *pool = arg;
 
-	pthread_mutex_lock(&pool->workers.lock);
 	for (;;) {
 		while (!pool->head && !workers_stopping(&pool->workers)) {
 			pool->idle++;
@@ -40,8 +41,6 @@ static void *threadpool_worker(void *arg)
 		task->run(task);
 		pthread_mutex_lock(&pool->workers.lock);
 	}
-	pthread_mutex_unlock(&pool->workers.lock);
-	return NULL;
 }
 
 struct threadpool *threadpool_create(const char *name, unsigned threads)

@@ -26,7 +26,16 @@ int workers_init(struct workers *w)
 	return 0;
 }
 
-int workers_start(struct workers *w, unsigned n, const char *name, void *(*body)(void *),
+static void *workers_main(void *p)
+{
+	struct workers *w = p;
+	pthread_mutex_lock(&w->lock);
+	w->body(w->arg);
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+int workers_start(struct workers *w, unsigned n, const char *name, workers_body_fn *body,
 		  void *arg)
 {
 	if (n == 0)
@@ -34,8 +43,10 @@ int workers_start(struct workers *w, unsigned n, const char *name, void *(*body)
 	w->threads = calloc(n, sizeof(*w->threads));
 	if (!w->threads)
 		return -ENOMEM;
+	w->body = body;
+	w->arg = arg;
 	for (unsigned i = 0; i < n; i++) {
-		int rc = pthread_create(&w->threads[i], NULL, body, arg);
+		int rc = pthread_create(&w->threads[i], NULL, workers_main, w);
 		if (rc)
 			return -rc;
 		w->nthreads++;
@@ -48,7 +59,7 @@ int workers_start(struct workers *w, unsigned n, const char *name, void *(*body)
 	return 0;
 }
 
-int workers_launch(struct workers *w, unsigned n, const char *name, void *(*body)(void *),
+int workers_launch(struct workers *w, unsigned n, const char *name, workers_body_fn *body,
 		   void *arg)
 {
 	int rc = workers_init(w);

@@ -27,24 +27,31 @@ struct workers {
 	_Atomic bool stop;
 	unsigned nthreads; /* started and not yet joined */
 	pthread_t *threads;
+	void (*body)(void *arg);
+	void *arg;
 };
 
 /* Initialises the lock and the condition variable.  Returns 0 or a
  * negative errno (nothing to undo then). */
 int workers_init(struct workers *w);
 
+/* A thread's body: called with the group's lock held, it returns (lock
+ * held) once it has seen workers_stopping() and finished; it may drop the
+ * lock while it works. */
+typedef void workers_body_fn(void *arg);
+
 /* Starts n threads running body(arg) (n == 0 starts one: a group with no
  * thread would never do its work), each named "<name>N" (the first 8
  * characters of name) when name is not NULL.  Returns 0, or a negative
  * errno when a thread could not be started: the ones started before it
  * (nthreads) run until workers_stop, which the caller still owes. */
-int workers_start(struct workers *w, unsigned n, const char *name, void *(*body)(void *),
+int workers_start(struct workers *w, unsigned n, const char *name, workers_body_fn *body,
 		  void *arg);
 
 /* workers_init and workers_start, all or nothing: when a thread cannot
  * start, the ones started are stopped and everything is freed.  Returns 0
  * or a negative errno. */
-int workers_launch(struct workers *w, unsigned n, const char *name, void *(*body)(void *),
+int workers_launch(struct workers *w, unsigned n, const char *name, workers_body_fn *body,
 		   void *arg);
 
 /* Whether workers_stop has begun (with or without the lock held). */

@@ -454,10 +454,11 @@ static bool engine_has_items(const struct nfs4_cb_engine *eng)
 	return false;
 }
 
-static void *cb_worker(void *arg)
+/* A callback worker (workers_body_fn: called with the engine's lock
+ * held). */
+static void cb_worker(void *arg)
 {
 	struct nfs4_cb_engine *eng = arg;
-	pthread_mutex_lock(&eng->workers.lock);
 	for (;;) {
 		if (workers_stopping(&eng->workers))
 			stop_items(eng);
@@ -511,8 +512,6 @@ static void *cb_worker(void *arg)
 		workers_wait_until(&eng->workers, next && next < idle_wake ? next : idle_wake);
 	}
 	pthread_cond_broadcast(&eng->workers.cond);
-	pthread_mutex_unlock(&eng->workers.lock);
-	return NULL;
 }
 
 /* --- start and stop ------------------------------------------------------------------ */

@@ -296,10 +296,10 @@ static void sweep_locked(struct nfs4_copy_engine *eng)
 	}
 }
 
-static void *copy_worker(void *arg)
+/* A copy worker (workers_body_fn: called with the engine's lock held). */
+static void copy_worker(void *arg)
 {
 	struct nfs4_copy_engine *eng = arg;
-	pthread_mutex_lock(&eng->workers.lock);
 	for (;;) {
 		while (!workers_stopping(&eng->workers) && !eng->qhead) {
 			if (!workers_wait_until(&eng->workers, clock_now_ms() + COPY_SWEEP_MS))
@@ -346,8 +346,6 @@ static void *copy_worker(void *arg)
 		pthread_mutex_lock(&eng->workers.lock);
 		rec_put_locked(r, 1);
 	}
-	pthread_mutex_unlock(&eng->workers.lock);
-	return NULL;
 }
 
 /* --- the engine -------------------------------------------------------------------- */

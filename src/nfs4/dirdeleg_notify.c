@@ -376,11 +376,11 @@ static void send_avail(struct nfs4_server *srv, uint64_t clientid)
 			 (unsigned long long)clientid, rc);
 }
 
-static void *notifier_main(void *arg)
+/* The sender thread (workers_body_fn: called with its lock held). */
+static void notifier_main(void *arg)
 {
 	struct nfs4_dirdeleg_notifier *n = arg;
 	struct nfs4_server *srv = n->srv;
-	pthread_mutex_lock(&n->workers.lock);
 	while (!workers_stopping(&n->workers)) {
 		n->kicked = false;
 		pthread_mutex_unlock(&n->workers.lock);
@@ -396,8 +396,6 @@ static void *notifier_main(void *arg)
 		if (!workers_stopping(&n->workers) && !n->kicked)
 			workers_wait_until(&n->workers, next);
 	}
-	pthread_mutex_unlock(&n->workers.lock);
-	return NULL;
 }
 
 void nfs4_dirdeleg_kick(struct nfs4_server *srv)

@@ -36,10 +36,11 @@ static void waits_resume_list(struct nfs4_ga_wait *list)
 	}
 }
 
-static void *waits_timer(void *arg)
+/* The deadline thread (workers_body_fn: called with the registry's lock
+ * held). */
+static void waits_timer(void *arg)
 {
 	struct nfs4_ga_waits *gw = arg;
-	pthread_mutex_lock(&gw->workers.lock);
 	for (;;) {
 		bool stop = workers_stopping(&gw->workers);
 		uint64_t now = clock_now_ms(), next = 0;
@@ -66,8 +67,6 @@ static void *waits_timer(void *arg)
 			break;
 		workers_wait_until(&gw->workers, next);
 	}
-	pthread_mutex_unlock(&gw->workers.lock);
-	return NULL;
 }
 
 int nfs4_ga_waits_start(struct nfs4_server *srv)
