@@ -82,10 +82,8 @@ static enum nfsstat4 readdir_pseudo(struct readdir_ctx *r, uint64_t cookie, bool
 
 NFS4_SERVE(readdir)
 {
-	struct backend_attr dattr;
-	enum nfsstat4 st = nfs4_need_dir(c, &dattr);
-	if (st != NFS4_OK)
-		return st;
+	/* NFS4_OPF_NEED_DIR: the current fh is a directory. */
+	enum nfsstat4 st;
 	if (nfs4_bitmap_isset(&a->attr_request, FATTR4_TIME_ACCESS_SET) ||
 	    nfs4_bitmap_isset(&a->attr_request, FATTR4_TIME_MODIFY_SET))
 		return NFS4ERR_INVAL;
