@@ -58,7 +58,7 @@ NFS4_SERVE(deallocate)
 NFS4_SERVE(seek)
 {
 	/* NFS4_OPF_NEED_REG: the current fh is a regular file. */
-	const struct backend_attr *attr = &c->cfh_attr;
+	const struct backend_attr *attr = c->cfh_attr;
 	enum nfsstat4 st;
 	if (a->what != NFS4_CONTENT_DATA && a->what != NFS4_CONTENT_HOLE)
 		return NFS4ERR_UNION_NOTSUPP;
@@ -118,7 +118,7 @@ static enum nfsstat4 read_plus_data(struct nfs4_compound *c, struct nfs4_read_pl
 NFS4_SERVE(read_plus)
 {
 	/* NFS4_OPF_NEED_REG: the current fh is a regular file. */
-	const struct backend_attr *attr = &c->cfh_attr;
+	const struct backend_attr *attr = c->cfh_attr;
 	enum nfsstat4 st;
 	uint64_t offset = a->offset;
 	uint32_t count = a->count;
