@@ -60,12 +60,14 @@
  *   7. rpc: a connection's lock (struct rpc_conn.lock): its output queue,
  *      epoll interest and pending outgoing calls.
  *   8. rpc: an event loop's message queue lock (struct rpc_loop.msg_lock).
- *   9. core: a thread pool's queue lock (struct threadpool.lock).
- *  9a. nfs4: the callback engine's lock (struct nfs4_cb_engine.lock,
+ *   9. core: a thread pool's queue lock (struct threadpool.workers.lock,
+ *      a struct workers of core/workers.h like the nfs4 levels 9a, 9b,
+ *      9d and 9e).
+ *  9a. nfs4: the callback engine's lock (struct nfs4_cb_engine.workers.lock,
  *      nfs4/callback_internal.h): its queues, items and counters.  A leaf:
  *      taken with nothing held and nothing taken under it; state and rpc
  *      are called, and done() run, only after it is released.
- *  9b. nfs4: the parked-GETATTR registry's lock (struct nfs4_ga_waits.lock,
+ *  9b. nfs4: the parked-GETATTR registry's lock (struct nfs4_ga_waits.workers.lock,
  *      nfs4/getattr_wait.c): waiters on CB_GETATTR answers and their
  *      deadlines.  A leaf: taken with nothing held; parked requests are
  *      resumed (rpc_park_resume, which takes 9) after it is released.
@@ -73,11 +75,11 @@
  *      nfs4_drc40.lock, nfs4/drc40.c): its table of calls and the list of
  *      kept replies.  A leaf: taken with nothing held; it only frees
  *      buffers under it.
- *  9d. nfs4: the CB_NOTIFY sender's lock (struct nfs4_dirdeleg_notifier.lock,
+ *  9d. nfs4: the CB_NOTIFY sender's lock (struct nfs4_dirdeleg_notifier.workers.lock,
  *      nfs4/dirdeleg_notify.c): its wake-up flags.  A leaf: taken with
  *      nothing held; the batches are taken from the state and queued
  *      after it is released.
- *  9e. nfs4: the copy engine's lock (struct nfs4_copy_engine.lock,
+ *  9e. nfs4: the copy engine's lock (struct nfs4_copy_engine.workers.lock,
  *      nfs4/copy.c): asynchronous copies' states, its run queue and
  *      counters.  A leaf: taken with nothing held; the back end, the state
  *      module and the callback engine are called after it is released.

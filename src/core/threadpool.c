@@ -1,40 +1,33 @@
 #include "core/threadpool.h"
 
-#include <pthread.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/log.h"
+#include "core/workers.h"
 
 struct threadpool {
-	pthread_mutex_t lock; /* lock order: see core/lock_order.h, level 9 */
-	pthread_cond_t wake;
+	/* workers.lock: lock order, see core/lock_order.h, level 9; it
+	 * guards the queue and idle. */
+	struct workers workers;
 	struct threadpool_task *head, *tail;
-	bool stopping;
-	/* Workers waiting on wake: a task submitted while all are busy
-	 * needs no signal (a busy worker looks at the queue before it
+	/* Workers waiting on workers.cond: a task submitted while all are
+	 * busy needs no signal (a busy worker looks at the queue before it
 	 * waits). */
 	unsigned idle;
-	unsigned nthreads;
-	char name[12];
-	pthread_t threads[];
 };
 
-struct worker_start {
-	struct threadpool *pool;
-	unsigned index;
-};
-
-static void *threadpool_worker(void *arg)
+/* A worker (workers_body_fn: called with the lock held); a task runs
+ * without it. */
+static void threadpool_worker(void *arg)
 {
 	struct threadpool *pool = arg;
 
-	pthread_mutex_lock(&pool->lock);
 	for (;;) {
-		while (!pool->head && !pool->stopping) {
+		while (!pool->head && !workers_stopping(&pool->workers)) {
 			pool->idle++;
-			pthread_cond_wait(&pool->wake, &pool->lock);
+			pthread_cond_wait(&pool->workers.cond, &pool->workers.lock);
 			pool->idle--;
 		}
 		struct threadpool_task *task = pool->head;
@@ -43,35 +36,23 @@ static void *threadpool_worker(void *arg)
 		pool->head = task->next;
 		if (!pool->head)
 			pool->tail = NULL;
-		pthread_mutex_unlock(&pool->lock);
+		pthread_mutex_unlock(&pool->workers.lock);
 		task->next = NULL;
 		task->run(task);
-		pthread_mutex_lock(&pool->lock);
+		pthread_mutex_lock(&pool->workers.lock);
 	}
-	pthread_mutex_unlock(&pool->lock);
-	return NULL;
 }
 
 struct threadpool *threadpool_create(const char *name, unsigned threads)
 {
-	if (threads == 0)
-		threads = 1;
-	struct threadpool *pool = calloc(1, sizeof(*pool) + threads * sizeof(pthread_t));
+	struct threadpool *pool = calloc(1, sizeof(*pool));
 	if (!pool)
 		return NULL;
-	pthread_mutex_init(&pool->lock, NULL);
-	pthread_cond_init(&pool->wake, NULL);
-	snprintf(pool->name, sizeof(pool->name), "%s", name);
-	for (unsigned i = 0; i < threads; i++) {
-		if (pthread_create(&pool->threads[i], NULL, threadpool_worker, pool) != 0) {
-			log_error("threadpool %s: cannot start worker %u", name, i);
-			threadpool_destroy(pool);
-			return NULL;
-		}
-		pool->nthreads++;
-		char tname[16];
-		snprintf(tname, sizeof(tname), "%.8s%u", pool->name, i % 10000);
-		pthread_setname_np(pool->threads[i], tname);
+	int rc = workers_launch(&pool->workers, threads, name, threadpool_worker, pool);
+	if (rc) {
+		log_error("threadpool %s: cannot start its workers: %s", name, strerror(-rc));
+		free(pool);
+		return NULL;
 	}
 	return pool;
 }
@@ -79,31 +60,25 @@ struct threadpool *threadpool_create(const char *name, unsigned threads)
 void threadpool_submit(struct threadpool *pool, struct threadpool_task *task)
 {
 	task->next = NULL;
-	pthread_mutex_lock(&pool->lock);
+	pthread_mutex_lock(&pool->workers.lock);
 	if (pool->tail)
 		pool->tail->next = task;
 	else
 		pool->head = task;
 	pool->tail = task;
 	bool wake = pool->idle > 0;
-	pthread_mutex_unlock(&pool->lock);
+	pthread_mutex_unlock(&pool->workers.lock);
 	/* After the unlock: a worker woken under the lock would only block
 	 * on it at once (most of the pool's futex time under write4k). */
 	if (wake)
-		pthread_cond_signal(&pool->wake);
+		pthread_cond_signal(&pool->workers.cond);
 }
 
 void threadpool_destroy(struct threadpool *pool)
 {
 	if (!pool)
 		return;
-	pthread_mutex_lock(&pool->lock);
-	pool->stopping = true;
-	pthread_cond_broadcast(&pool->wake);
-	pthread_mutex_unlock(&pool->lock);
-	for (unsigned i = 0; i < pool->nthreads; i++)
-		pthread_join(pool->threads[i], NULL);
-	pthread_mutex_destroy(&pool->lock);
-	pthread_cond_destroy(&pool->wake);
+	workers_stop(&pool->workers);
+	workers_destroy(&pool->workers);
 	free(pool);
 }

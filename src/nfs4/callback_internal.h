@@ -9,7 +9,7 @@
  * reply arrives on an rpc loop thread; it only records the outcome and
  * hands the item back to the workers, which call done().
  *
- * Lock: the engine's lock (struct nfs4_cb_engine.lock), level 9a of
+ * Lock: the engine's lock (struct nfs4_cb_engine.workers.lock), level 9a of
  * core/lock_order.h: it guards the channels and the items' queue fields
  * (state, timers, counts; an item's slot and result fields belong to its
  * owner while it is CB_ITEM_SENDING) and is a leaf: no state, rpc or user
@@ -21,10 +21,13 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "core/workers.h"
 #include "nfs4/callback.h"
 #include "state/session.h"
 
 struct rpc_conn;
+struct rpc_reply_hdr;
+struct xdr_dec;
 struct cb_chan;
 
 enum cb_item_state {
@@ -93,12 +96,10 @@ enum { CB_DURATION_BUCKETS = 8 };
 struct nfs4_cb_engine {
 	struct nfs4_server *srv;
 	struct nfs4_cb_timing t;
-	pthread_mutex_t lock; /* lock order: see core/lock_order.h, level 9a */
-	pthread_cond_t cond;
+	/* The callback workers; workers.lock: lock order, see
+	 * core/lock_order.h, level 9a. */
+	struct workers workers;
 	pthread_cond_t idle; /* calls_out reached 0 */
-	pthread_t *threads;
-	unsigned nthreads;
-	bool stop;
 	bool stopped; /* nfs4_cb_engine_stop ran (the owner's thread only) */
 	struct cb_chan *chans;
 	struct cb_chan *ready_head, **ready_tail;
@@ -159,5 +160,26 @@ void cb_request_args(const struct nfs4_cb_request *req, union cb_op_args *u);
 
 /* Keeps a copy of a CB_GETATTR result in item (the reply goes away). */
 bool cb_item_keep_getattr(struct cb_item *item, const struct nfs4_cb_getattr_res *r);
+
+/* A callback's reply as both back channels read it (cb_queue.c). */
+struct cb_reply {
+	bool answered; /* an accepted RPC that succeeded */
+	struct nfs4_cb_outcome out;
+	struct nfs4_cb_op op; /* the item's operation (not a probe's) */
+	struct nfs4_cb_getattr_res gres; /* op.res of a CB_GETATTR */
+};
+
+/* Reads the reply of item's call (err, hdr and results as rpc gives them
+ * to the completion) into *r; seq is the CB_SEQUENCE sent (v4.1), or NULL
+ * (v4.0: a probe is a CB_NULL, which has no results). */
+void cb_reply_read(struct cb_reply *r, const struct cb_item *item, int err,
+		   const struct rpc_reply_hdr *hdr, struct xdr_dec *results,
+		   const struct nfs4_cb_sequence_args *seq);
+
+/* The outcome of a reply the client processed: NFS4ERR_DELAY from the
+ * operation pauses the item; anything else ends it with the COMPOUND's
+ * status in *status (a CB_GETATTR's values kept in item). */
+enum cb_outcome cb_reply_settle(struct cb_item *item, const struct cb_reply *r,
+				uint32_t *status);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/workers.h"
 #include "nfs4/callback_internal.h"
 #include "nfs4/server.h"
 #include "rpc/server.h"
@@ -37,7 +38,7 @@ void nfs4_cb_timing_default(struct nfs4_cb_timing *t)
 	t->workers = 2;
 }
 
-/* --- channels (eng->lock held) ----------------------------------------------------- */
+/* --- channels (eng->workers.lock held) ----------------------------------------------------- */
 
 static void chan_mark_ready(struct nfs4_cb_engine *eng, struct cb_chan *c)
 {
@@ -47,7 +48,7 @@ static void chan_mark_ready(struct nfs4_cb_engine *eng, struct cb_chan *c)
 	c->ready_next = NULL;
 	*eng->ready_tail = c;
 	eng->ready_tail = &c->ready_next;
-	pthread_cond_signal(&eng->cond);
+	pthread_cond_signal(&eng->workers.cond);
 }
 
 static struct cb_chan *chan_pop_ready(struct nfs4_cb_engine *eng)
@@ -89,6 +90,20 @@ static struct cb_chan *chan_maybe_unlink(struct nfs4_cb_engine *eng, struct cb_c
 		}
 	}
 	return NULL;
+}
+
+static void chan_free(struct nfs4_cb_engine *eng, struct cb_chan *c);
+
+/* A worker done with c frees it when it is empty and idle; the lock is
+ * released around the free (chan_free calls state and rpc). */
+static void chan_release_locked(struct nfs4_cb_engine *eng, struct cb_chan *c)
+{
+	struct cb_chan *gone = chan_maybe_unlink(eng, c);
+	if (!gone)
+		return;
+	pthread_mutex_unlock(&eng->workers.lock);
+	chan_free(eng, gone);
+	pthread_mutex_lock(&eng->workers.lock);
 }
 
 static void chan_free(struct nfs4_cb_engine *eng, struct cb_chan *c)
@@ -144,7 +159,7 @@ static void item_free(struct cb_item *it)
 	free(it);
 }
 
-/* Ends an item (eng->lock held): off its channel, onto the finished list. */
+/* Ends an item (eng->workers.lock held): off its channel, onto the finished list. */
 static void item_finish_locked(struct nfs4_cb_engine *eng, struct cb_item *it, uint32_t status)
 {
 	it->status = status;
@@ -154,7 +169,7 @@ static void item_finish_locked(struct nfs4_cb_engine *eng, struct cb_item *it, u
 	it->next = NULL;
 	*eng->finished_tail = it;
 	eng->finished_tail = &it->next;
-	pthread_cond_signal(&eng->cond);
+	pthread_cond_signal(&eng->workers.cond);
 }
 
 static const uint64_t duration_bounds[NFS4_CB_DURATION_BUCKETS - 1] =
@@ -196,7 +211,7 @@ static void item_deliver(struct nfs4_cb_engine *eng, struct cb_item *it)
 	while (b < NFS4_CB_DURATION_BUCKETS - 1 && ms > duration_bounds[b])
 		b++;
 	struct nfs4_cb_counts *k = &eng->stats.by_kind[item_kind(it)];
-	pthread_mutex_lock(&eng->lock);
+	pthread_mutex_lock(&eng->workers.lock);
 	eng->stats.total++;
 	k->total++;
 	if (it->status == NFS4ERR_CB_PATH_DOWN) {
@@ -207,16 +222,16 @@ static void item_deliver(struct nfs4_cb_engine *eng, struct cb_item *it)
 	k->duration_ms_sum += ms;
 	eng->stats.duration_hist[b]++;
 	k->duration_hist[b]++;
-	pthread_mutex_unlock(&eng->lock);
+	pthread_mutex_unlock(&eng->workers.lock);
 	if (it->req.done) {
 		struct nfs4_cb_result r = {.status = it->status,
 					   .getattr = it->has_getattr ? &it->getattr : NULL};
 		it->req.done(eng->srv, it->req.arg, &r);
 	}
 	item_free(it);
-	pthread_mutex_lock(&eng->lock);
+	pthread_mutex_lock(&eng->workers.lock);
 	eng->stats.pending--;
-	pthread_mutex_unlock(&eng->lock);
+	pthread_mutex_unlock(&eng->workers.lock);
 }
 
 bool cb_item_keep_getattr(struct cb_item *item, const struct nfs4_cb_getattr_res *r)
@@ -232,23 +247,53 @@ bool cb_item_keep_getattr(struct cb_item *item, const struct nfs4_cb_getattr_res
 	return true;
 }
 
+void cb_reply_read(struct cb_reply *r, const struct cb_item *it, int err,
+		   const struct rpc_reply_hdr *hdr, struct xdr_dec *results,
+		   const struct nfs4_cb_sequence_args *seq)
+{
+	memset(r, 0, sizeof(*r));
+	r->op.opnum = it->req.opnum;
+	r->op.res = &r->gres;
+	r->out.status = NFS4ERR_BADXDR;
+	r->answered = err == 0 && hdr->reply_stat == RPC_MSG_ACCEPTED &&
+		      hdr->accept_stat == RPC_SUCCESS;
+	if (!r->answered)
+		return;
+	if (it->probe && !seq)
+		r->out.status = NFS4_OK;
+	else
+		nfs4_cb_compound_decode_reply(results, seq, it->probe ? NULL : &r->op,
+					      it->probe ? 0 : 1, &r->out);
+}
+
+enum cb_outcome cb_reply_settle(struct cb_item *it, const struct cb_reply *r, uint32_t *status)
+{
+	if (!it->probe && r->op.status == NFS4ERR_DELAY)
+		return CB_OUT_PAUSE;
+	*status = r->out.status;
+	if (!it->probe && r->op.opnum == OP_CB_GETATTR && r->op.status == NFS4_OK &&
+	    !cb_item_keep_getattr(it, &r->gres))
+		*status = NFS4ERR_RESOURCE;
+	return CB_OUT_DONE;
+}
+
 void cb_call_started(struct nfs4_cb_engine *eng, struct cb_item *it)
 {
-	pthread_mutex_lock(&eng->lock);
+	pthread_mutex_lock(&eng->workers.lock);
 	eng->calls_out++;
 	if (it->sends++ > 0) {
 		eng->stats.retries++;
 		eng->stats.by_kind[item_kind(it)].retries++;
 	}
-	pthread_mutex_unlock(&eng->lock);
+	pthread_mutex_unlock(&eng->workers.lock);
 }
 
 void cb_call_ended(struct nfs4_cb_engine *eng)
 {
-	pthread_mutex_lock(&eng->lock);
+	pthread_mutex_lock(&eng->workers.lock);
 	if (--eng->calls_out == 0)
 		pthread_cond_broadcast(&eng->idle);
-	pthread_mutex_unlock(&eng->lock);
+	pthread_mutex_unlock(&eng->workers.lock);
 }
 
 /* A call of the channel was answered: the path works again (a probe after
@@ -268,7 +313,7 @@ void cb_item_outcome(struct nfs4_cb_engine *eng, struct cb_item *it, enum cb_out
 		     const struct rpc_conn *conn, uint32_t status)
 {
 	uint64_t now = clock_now_ms();
-	pthread_mutex_lock(&eng->lock);
+	pthread_mutex_lock(&eng->workers.lock);
 	struct cb_chan *c = it->chan;
 	if ((out == CB_OUT_RESEND || out == CB_OUT_PAUSE) && ++it->resends > CB_RESENDS_MAX)
 		out = CB_OUT_FAILED;
@@ -320,17 +365,17 @@ void cb_item_outcome(struct nfs4_cb_engine *eng, struct cb_item *it, enum cb_out
 		else
 			chan_mark_ready(eng, c);
 	}
-	pthread_cond_signal(&eng->cond);
-	pthread_mutex_unlock(&eng->lock);
+	pthread_cond_signal(&eng->workers.cond);
+	pthread_mutex_unlock(&eng->workers.lock);
 }
 
 /* --- the workers ------------------------------------------------------------------- */
 
-/* Sends what may go now, in order (eng->lock held; dropped while sending). */
+/* Sends what may go now, in order (eng->workers.lock held; dropped while sending). */
 static void chan_run(struct nfs4_cb_engine *eng, struct cb_chan *c)
 {
 	c->stalled = false;
-	while (!c->stalled && !eng->stop) {
+	while (!c->stalled && !workers_stopping(&eng->workers)) {
 		/* Items start in order: the first not yet started, unless an
 		 * earlier one waits (its backoff or pause holds the ones behind
 		 * it).  A probe carries no operation and may pass: it is how a
@@ -346,12 +391,12 @@ static void chan_run(struct nfs4_cb_engine *eng, struct cb_chan *c)
 		if (!it)
 			break;
 		it->state = CB_ITEM_SENDING;
-		pthread_mutex_unlock(&eng->lock);
+		pthread_mutex_unlock(&eng->workers.lock);
 		if (c->v41)
 			cb_send41(eng, it);
 		else
 			cb_send40(eng, it);
-		pthread_mutex_lock(&eng->lock);
+		pthread_mutex_lock(&eng->workers.lock);
 	}
 }
 
@@ -409,22 +454,13 @@ static bool engine_has_items(const struct nfs4_cb_engine *eng)
 	return false;
 }
 
-static void cond_wait_until(struct nfs4_cb_engine *eng, uint64_t until_ms)
-{
-	uint64_t now = clock_now_ms();
-	uint64_t wait = until_ms > now ? until_ms - now : 0;
-	if (wait > CB_IDLE_WAKE_MS)
-		wait = CB_IDLE_WAKE_MS;
-	struct timespec ts = clock_deadline_ms(wait);
-	pthread_cond_timedwait(&eng->cond, &eng->lock, &ts);
-}
-
-static void *cb_worker(void *arg)
+/* A callback worker (workers_body_fn: called with the engine's lock
+ * held). */
+static void cb_worker(void *arg)
 {
 	struct nfs4_cb_engine *eng = arg;
-	pthread_mutex_lock(&eng->lock);
 	for (;;) {
-		if (eng->stop)
+		if (workers_stopping(&eng->workers))
 			stop_items(eng);
 		if (eng->finished) {
 			struct cb_item *it = eng->finished;
@@ -432,30 +468,25 @@ static void *cb_worker(void *arg)
 			if (!eng->finished)
 				eng->finished_tail = &eng->finished;
 			struct cb_chan *c = it->chan;
-			pthread_mutex_unlock(&eng->lock);
+			pthread_mutex_unlock(&eng->workers.lock);
 			/* nfinished keeps c while item_deliver uses it: counted
 			 * down before, another worker could free c meanwhile. */
 			item_deliver(eng, it);
-			pthread_mutex_lock(&eng->lock);
+			pthread_mutex_lock(&eng->workers.lock);
 			c->nfinished--;
-			struct cb_chan *gone = chan_maybe_unlink(eng, c);
-			if (gone) {
-				pthread_mutex_unlock(&eng->lock);
-				chan_free(eng, gone);
-				pthread_mutex_lock(&eng->lock);
-			}
+			chan_release_locked(eng, c);
 			continue;
 		}
 		struct cb_chan *closed = NULL;
 		uint64_t next = timers_run(eng, clock_now_ms(), &closed);
 		if (closed) {
-			pthread_mutex_unlock(&eng->lock);
+			pthread_mutex_unlock(&eng->workers.lock);
 			while (closed) {
 				struct cb_chan *g = closed;
 				closed = g->next;
 				chan_free(eng, g);
 			}
-			pthread_mutex_lock(&eng->lock);
+			pthread_mutex_lock(&eng->workers.lock);
 			continue;
 		}
 		struct cb_chan *c = chan_pop_ready(eng);
@@ -468,25 +499,19 @@ static void *cb_worker(void *arg)
 			do {
 				c->rerun = false;
 				chan_run(eng, c);
-			} while (c->rerun && !c->stalled && !eng->stop);
+			} while (c->rerun && !c->stalled && !workers_stopping(&eng->workers));
 			c->running = false;
 			if (c->rerun)
 				chan_mark_ready(eng, c);
-			struct cb_chan *gone = chan_maybe_unlink(eng, c);
-			if (gone) {
-				pthread_mutex_unlock(&eng->lock);
-				chan_free(eng, gone);
-				pthread_mutex_lock(&eng->lock);
-			}
+			chan_release_locked(eng, c);
 			continue;
 		}
-		if (eng->stop && !engine_has_items(eng))
+		if (workers_stopping(&eng->workers) && !engine_has_items(eng))
 			break;
-		cond_wait_until(eng, next ? next : clock_now_ms() + CB_IDLE_WAKE_MS);
+		uint64_t idle_wake = clock_now_ms() + CB_IDLE_WAKE_MS;
+		workers_wait_until(&eng->workers, next && next < idle_wake ? next : idle_wake);
 	}
-	pthread_cond_broadcast(&eng->cond);
-	pthread_mutex_unlock(&eng->lock);
-	return NULL;
+	pthread_cond_broadcast(&eng->workers.cond);
 }
 
 /* --- start and stop ------------------------------------------------------------------ */
@@ -498,32 +523,18 @@ int nfs4_cb_engine_start(struct nfs4_server *srv, const struct nfs4_cb_timing *t
 		return -ENOMEM;
 	eng->srv = srv;
 	eng->t = *t;
-	if (eng->t.workers == 0)
-		eng->t.workers = 1;
-	pthread_mutex_init(&eng->lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&eng->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	int rc = workers_init(&eng->workers);
+	if (rc) {
+		free(eng);
+		return rc;
+	}
 	pthread_cond_init(&eng->idle, NULL);
 	eng->ready_tail = &eng->ready_head;
 	eng->finished_tail = &eng->finished;
-	eng->threads = calloc(eng->t.workers, sizeof(*eng->threads));
-	if (!eng->threads) {
-		free(eng);
-		return -ENOMEM;
-	}
 	srv->cb = eng;
-	for (unsigned i = 0; i < eng->t.workers; i++) {
-		if (pthread_create(&eng->threads[i], NULL, cb_worker, eng) != 0)
-			break;
-		char name[16];
-		snprintf(name, sizeof(name), "callback%u", i % 100);
-		pthread_setname_np(eng->threads[i], name);
-		eng->nthreads++;
-	}
-	if (eng->nthreads == 0) {
+	/* As many as can start: one worker drains every queue, only slower. */
+	workers_start(&eng->workers, eng->t.workers, "callback", cb_worker, eng);
+	if (eng->workers.nthreads == 0) {
 		nfs4_cb_engine_stop(srv);
 		nfs4_cb_engine_free(srv);
 		return -EAGAIN;
@@ -537,24 +548,19 @@ void nfs4_cb_engine_stop(struct nfs4_server *srv)
 	if (!eng || eng->stopped)
 		return;
 	eng->stopped = true;
-	pthread_mutex_lock(&eng->lock);
-	eng->stop = true;
-	pthread_cond_broadcast(&eng->cond);
-	pthread_mutex_unlock(&eng->lock);
-	for (unsigned i = 0; i < eng->nthreads; i++)
-		pthread_join(eng->threads[i], NULL);
-	pthread_mutex_lock(&eng->lock);
+	workers_stop(&eng->workers);
+	pthread_mutex_lock(&eng->workers.lock);
 	/* Completions still to come (an rpc server not stopped yet) find
 	 * their items until the last one ran. */
 	while (eng->calls_out)
-		pthread_cond_wait(&eng->idle, &eng->lock);
+		pthread_cond_wait(&eng->idle, &eng->workers.lock);
 	stop_items(eng);
 	struct cb_item *fin = eng->finished;
 	eng->finished = NULL;
 	eng->finished_tail = &eng->finished;
 	struct cb_chan *chans = eng->chans;
 	eng->chans = NULL;
-	pthread_mutex_unlock(&eng->lock);
+	pthread_mutex_unlock(&eng->workers.lock);
 	while (fin) {
 		struct cb_item *next = fin->next;
 		item_deliver(eng, fin);
@@ -573,10 +579,8 @@ void nfs4_cb_engine_free(struct nfs4_server *srv)
 	if (!eng)
 		return;
 	srv->cb = NULL;
-	free(eng->threads);
-	pthread_cond_destroy(&eng->cond);
 	pthread_cond_destroy(&eng->idle);
-	pthread_mutex_destroy(&eng->lock);
+	workers_destroy(&eng->workers);
 	free(eng);
 }
 
@@ -634,7 +638,7 @@ static struct cb_item *item_new(const struct nfs4_cb_request *req)
 }
 
 /* Links it onto the channel for (v41, session / clientid), made from
- * spare when there is none (eng->lock held, not stopping).  Returns
+ * spare when there is none (eng->workers.lock held, not stopping).  Returns
  * whether spare was used; *dup_probe when it is a probe that is not
  * needed (the caller frees it). */
 static bool enqueue_locked(struct nfs4_cb_engine *eng, struct cb_chan *spare, bool v41,
@@ -678,12 +682,12 @@ static bool engine_enqueue(struct nfs4_cb_engine *eng, struct cb_chan *spare, bo
 			   bool *dup_probe)
 {
 	bool used = false;
-	pthread_mutex_lock(&eng->lock);
-	if (eng->stop)
+	pthread_mutex_lock(&eng->workers.lock);
+	if (workers_stopping(&eng->workers))
 		*dup_probe = true;
 	else
 		used = enqueue_locked(eng, spare, v41, s, clientid, it, dup_probe);
-	pthread_mutex_unlock(&eng->lock);
+	pthread_mutex_unlock(&eng->workers.lock);
 	return used;
 }
 
@@ -762,10 +766,10 @@ int cb_item_move41(struct nfs4_cb_engine *eng, struct cb_item *it, struct state_
 	struct cb_chan *spare = calloc(1, sizeof(*spare));
 	if (!spare)
 		return -ENOMEM;
-	pthread_mutex_lock(&eng->lock);
+	pthread_mutex_lock(&eng->workers.lock);
 	struct cb_chan *from = it->chan;
 	bool used = false;
-	if (eng->stop) {
+	if (workers_stopping(&eng->workers)) {
 		/* Its done() is still owed: it ends here, on its old channel,
 		 * like every other item at stop. */
 		item_finish_locked(eng, it, NFS4ERR_CB_PATH_DOWN);
@@ -782,7 +786,7 @@ int cb_item_move41(struct nfs4_cb_engine *eng, struct cb_item *it, struct state_
 		else
 			chan_mark_ready(eng, from);
 	}
-	pthread_mutex_unlock(&eng->lock);
+	pthread_mutex_unlock(&eng->workers.lock);
 	if (!used)
 		free(spare);
 	return 0;
@@ -805,7 +809,7 @@ void nfs4_cb_get_stats(struct nfs4_server *srv, struct nfs4_cb_stats *out)
 	struct nfs4_cb_engine *eng = srv->cb;
 	if (!eng)
 		return;
-	pthread_mutex_lock(&eng->lock);
+	pthread_mutex_lock(&eng->workers.lock);
 	*out = eng->stats;
-	pthread_mutex_unlock(&eng->lock);
+	pthread_mutex_unlock(&eng->workers.lock);
 }

@@ -123,34 +123,19 @@ static void cb_reply40(void *arg, int err, const struct rpc_reply_hdr *hdr,
 	struct cb_call40 *call = arg;
 	struct nfs4_cb_engine *eng = call->eng;
 	struct cb_item *it = call->item;
-	struct nfs4_cb_getattr_res gres;
-	memset(&gres, 0, sizeof(gres));
-	struct nfs4_cb_op op = {.opnum = it->req.opnum, .res = &gres};
-	struct nfs4_cb_outcome out = {.status = NFS4ERR_BADXDR};
-	bool answered = err == 0 && hdr->reply_stat == RPC_MSG_ACCEPTED &&
-			hdr->accept_stat == RPC_SUCCESS;
-	if (answered && it->probe)
-		out.status = NFS4_OK; /* CB_NULL has no results */
-	else if (answered)
-		nfs4_cb_compound_decode_reply(results, NULL, &op, 1, &out);
+	struct cb_reply r;
+	cb_reply_read(&r, it, err, hdr, results, NULL);
 	enum cb_outcome oc = CB_OUT_FAILED;
 	uint32_t status = NFS4ERR_CB_PATH_DOWN;
 	bool up = false;
-	if (!answered || out.status == NFS4ERR_BADXDR ||
-	    out.status == NFS4ERR_MINOR_VERS_MISMATCH) {
+	if (!r.answered || r.out.status == NFS4ERR_BADXDR ||
+	    r.out.status == NFS4ERR_MINOR_VERS_MISMATCH) {
 		/* No reply, a refused RPC, or a reply that does not decode. */
 		log_info("nfs4: callback to a v4.0 client failed (rpc %d, status %u)", err,
-			 out.status);
-	} else if (!it->probe && op.status == NFS4ERR_DELAY) {
-		oc = CB_OUT_PAUSE;
-		up = true;
+			 r.out.status);
 	} else {
-		oc = CB_OUT_DONE;
-		status = out.status;
+		oc = cb_reply_settle(it, &r, &status);
 		up = true;
-		if (!it->probe && op.opnum == OP_CB_GETATTR && op.status == NFS4_OK &&
-		    !cb_item_keep_getattr(it, &gres))
-			status = NFS4ERR_RESOURCE;
 	}
 	/* As for v4.1: the path is down from a failed attempt until a call
 	 * gets through (no delegation is granted meanwhile). */

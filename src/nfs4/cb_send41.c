@@ -82,43 +82,29 @@ static void cb_reply41(void *arg, int err, const struct rpc_reply_hdr *hdr,
 	struct state_server *st = eng->srv->state;
 	struct state_session *s = call->session;
 
-	struct nfs4_cb_getattr_res gres;
-	memset(&gres, 0, sizeof(gres));
-	struct nfs4_cb_op op = {.opnum = it->req.opnum, .res = &gres};
-	struct nfs4_cb_outcome out = {.status = NFS4ERR_BADXDR};
-	bool answered = err == 0 && hdr->reply_stat == RPC_MSG_ACCEPTED &&
-			hdr->accept_stat == RPC_SUCCESS;
-	if (answered)
-		nfs4_cb_compound_decode_reply(results, &call->seq, it->probe ? NULL : &op,
-					      it->probe ? 0 : 1, &out);
+	struct cb_reply r;
+	cb_reply_read(&r, it, err, hdr, results, &call->seq);
 
 	enum cb_outcome oc = CB_OUT_FAILED;
 	uint32_t status = NFS4ERR_CB_PATH_DOWN;
 	bool spent = false, keep_slot = false;
 	enum state_cb_status path = STATE_CB_DOWN;
 	bool fault = false;
-	if (!answered) {
+	if (!r.answered) {
 		/* No reply in time, a connection that broke, or a refused RPC
 		 * (PROG_UNAVAIL, an auth error): the seqid may not have been
 		 * seen, so it is given back. */
 		if (err == -ECONNRESET || err == -EBADMSG || err == -ENOTCONN)
 			state_cb_conn_failed(st, s, call->conn);
 		log_info("nfs4: callback on a session's back channel failed (rpc %d)", err);
-	} else if (out.sequence_done) {
+	} else if (r.out.sequence_done) {
 		spent = true;
 		path = STATE_CB_UP;
-		state_cb_slot_limit(st, s, out.seq.highest_slotid, out.seq.target_highest_slotid);
-		if (!it->probe && op.status == NFS4ERR_DELAY) {
-			oc = CB_OUT_PAUSE; /* the operation, not the slot: next seqid */
-		} else {
-			oc = CB_OUT_DONE;
-			status = out.status;
-			if (!it->probe && op.opnum == OP_CB_GETATTR && op.status == NFS4_OK &&
-			    !cb_item_keep_getattr(it, &gres))
-				status = NFS4ERR_RESOURCE;
-		}
+		state_cb_slot_limit(st, s, r.out.seq.highest_slotid, r.out.seq.target_highest_slotid);
+		/* A pause is the operation's, not the slot's: next seqid. */
+		oc = cb_reply_settle(it, &r, &status);
 	} else {
-		switch (out.status) {
+		switch (r.out.status) {
 		case NFS4ERR_DELAY:
 			/* Not processed: the same seqid goes again after a pause. */
 			keep_slot = true;
@@ -167,7 +153,7 @@ static void cb_reply41(void *arg, int err, const struct rpc_reply_hdr *hdr,
 		}
 		if (oc == CB_OUT_FAILED)
 			log_info("nfs4: a client refused the back channel's CB_SEQUENCE (status %u)",
-				 out.status);
+				 r.out.status);
 	}
 	if (!keep_slot) {
 		state_cb_slot_end(st, s, call->seq.slotid, spent);

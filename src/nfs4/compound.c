@@ -13,6 +13,7 @@
 #include "core/siphash.h"
 #include "nfs4/deleg.h"
 #include "nfs4/drc40.h"
+#include "nfs4/ops.h"
 #include "nfs4/server.h"
 #include "state/session.h"
 #include "state/state_info.h"
@@ -464,7 +465,19 @@ static enum nfsstat4 compound_run_op(struct nfs4_compound *c, const struct nfs4_
 		if (r != RPC_RESERVED)
 			return NFS4ERR_DELAY;
 	}
-	enum nfsstat4 status = desc->serve(c, args, &c->req->reply);
+	/* The first thing each of these handlers needs (and the reason for
+	 * the operation's back-end getattr). */
+	struct backend_attr cfh_attr;
+	enum nfsstat4 status = NFS4_OK;
+	if (desc->flags & NFS4_OPF_NEED_DIR)
+		status = nfs4_need_dir(c, &cfh_attr);
+	else if (desc->flags & NFS4_OPF_NEED_REG)
+		status = nfs4_need_regular_attr(c, &c->cfh, &cfh_attr);
+	if (status != NFS4_OK)
+		return status;
+	c->cfh_attr = &cfh_attr;
+	status = desc->serve(c, args, &c->req->reply);
+	c->cfh_attr = NULL;
 	/* Recalls the operation caused go out now (without waiting). */
 	if (state_deleg_callbacks_pending(c->srv->state))
 		nfs4_deleg_work(c->srv);

@@ -71,6 +71,11 @@ struct nfs4_compound {
 	/* The operation about to run again on a worker already holds its
 	 * reply's memory reservation from the loop. */
 	bool op_reserved;
+	/* While the handler of an operation flagged NFS4_OPF_NEED_DIR or
+	 * NFS4_OPF_NEED_REG runs: the current fh's attributes, read as its
+	 * type was checked (the dispatcher's; a pointer, so that clearing the
+	 * compound for each COMPOUND costs no more). */
+	const struct backend_attr *cfh_attr;
 };
 
 /* Flags of an operation in the op table (optable.c).  The dispatcher does
@@ -107,6 +112,12 @@ enum {
 	 * it would block (c->would_block), or at once while its export is
 	 * slow (nfs4_stall_*).  A hand-off costs as much as a small READ. */
 	NFS4_OPF_TRY_INLINE = 1u << 9,
+	/* The current fh must be a directory (NFS4ERR_NOTDIR, or
+	 * NFS4ERR_SYMLINK: nfs4_need_dir) / a regular file of an export
+	 * (nfs4_need_regular_attr): checked right before the handler, which
+	 * finds the attributes read for it at c->cfh_attr. */
+	NFS4_OPF_NEED_DIR = 1u << 10,
+	NFS4_OPF_NEED_REG = 1u << 11,
 };
 
 /* The hooks of an operation (optable.c).  The dispatcher decodes its

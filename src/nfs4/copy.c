@@ -7,7 +7,7 @@
  * copies are few (max_per_client per client, each a long operation), so
  * the list is scanned rather than indexed.
  *
- * Lock: the engine's lock (struct nfs4_copy_engine.lock), level 9e of
+ * Lock: the engine's lock (struct nfs4_copy_engine.workers.lock), level 9e of
  * core/lock_order.h, a leaf: the back end, the state module and the
  * callback engine are called with it released. */
 #include "nfs4/copy.h"
@@ -21,6 +21,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/workers.h"
 #include "nfs4/callback.h"
 #include "nfs4/compound.h"
 #include "nfs4/server.h"
@@ -56,13 +57,11 @@ struct copy_rec {
 struct nfs4_copy_engine {
 	struct nfs4_server *srv;
 	struct nfs4_copy_settings set;
-	pthread_mutex_t lock; /* lock order: core/lock_order.h, level 9e */
-	pthread_cond_t cond;  /* work queued, a copy cancelled, stop; CLOCK_MONOTONIC */
+	/* The copy workers.  workers.lock: lock order, core/lock_order.h,
+	 * level 9e; workers.cond: work queued, a copy cancelled, stop. */
+	struct workers workers;
 	struct copy_rec *kept;
 	struct copy_rec *qhead, **qtail;
-	_Atomic bool stop;
-	unsigned nthreads;
-	pthread_t threads[COPY_WORKERS_MAX];
 	struct nfs4_copy_stats stats; /* running and kept computed when read */
 };
 
@@ -136,15 +135,12 @@ static void copy_throttle(struct nfs4_copy_engine *eng, const _Atomic bool *canc
 			  uint64_t start_ms, uint64_t done)
 {
 	uint64_t due = start_ms + done * 1000 / eng->set.rate;
-	pthread_mutex_lock(&eng->lock);
-	for (;;) {
-		uint64_t now = clock_now_ms();
-		if (now >= due || atomic_load(&eng->stop) || (cancel && atomic_load(cancel)))
-			break;
-		struct timespec ts = clock_deadline_ms(due - now);
-		pthread_cond_timedwait(&eng->cond, &eng->lock, &ts);
-	}
-	pthread_mutex_unlock(&eng->lock);
+	pthread_mutex_lock(&eng->workers.lock);
+	/* Until due; a cancel or the stop wakes it early. */
+	while (!workers_stopping(&eng->workers) && !(cancel && atomic_load(cancel)) &&
+	       workers_wait_until(&eng->workers, due))
+		continue;
+	pthread_mutex_unlock(&eng->workers.lock);
 }
 
 /* Copies job in pieces, *done counting; stops (COPY_STOPPED) when cancel
@@ -158,7 +154,7 @@ static uint32_t copy_pieces(struct nfs4_copy_engine *eng, const struct nfs4_copy
 	uint64_t start_ms = clock_now_ms();
 	uint32_t status = NFS4_OK;
 	for (;;) {
-		if (atomic_load(&eng->stop) || (cancel && atomic_load(cancel)))
+		if (workers_stopping(&eng->workers) || (cancel && atomic_load(cancel)))
 			return COPY_STOPPED;
 		/* One look-up per piece: a client that went (DESTROY_CLIENTID,
 		 * its lease expired) has its copies stop here. */
@@ -193,7 +189,7 @@ enum nfsstat4 nfs4_copy_run_sync(struct nfs4_server *srv, const struct nfs4_copy
 	_Atomic uint64_t done = 0;
 	uint32_t st = copy_pieces(eng, job, NULL, false, &done);
 	*copied = atomic_load(&done);
-	pthread_mutex_lock(&eng->lock);
+	pthread_mutex_lock(&eng->workers.lock);
 	eng->stats.sync_total++;
 	eng->stats.bytes += *copied;
 	if (st == COPY_STOPPED)
@@ -202,7 +198,7 @@ enum nfsstat4 nfs4_copy_run_sync(struct nfs4_server *srv, const struct nfs4_copy
 		eng->stats.completed++;
 	else
 		eng->stats.failed++;
-	pthread_mutex_unlock(&eng->lock);
+	pthread_mutex_unlock(&eng->workers.lock);
 	if (st == COPY_STOPPED)
 		return *copied ? NFS4_OK : NFS4ERR_DELAY;
 	/* RFC 7862 15.2.3: what was copied before an error is reported as
@@ -218,7 +214,7 @@ static void offload_done(struct nfs4_server *srv, void *arg, const struct nfs4_c
 {
 	struct nfs4_copy_engine *eng = srv->copies;
 	struct copy_rec *r = arg;
-	pthread_mutex_lock(&eng->lock);
+	pthread_mutex_lock(&eng->workers.lock);
 	r->cb_pending = false;
 	if (res->status == NFS4ERR_CB_PATH_DOWN) {
 		r->cb_failed = true;
@@ -229,7 +225,7 @@ static void offload_done(struct nfs4_server *srv, void *arg, const struct nfs4_c
 		r->learned = true;
 	}
 	rec_put_locked(r, 1 + (r->learned ? rec_unkeep_locked(eng, r) : 0));
-	pthread_mutex_unlock(&eng->lock);
+	pthread_mutex_unlock(&eng->workers.lock);
 }
 
 static void offload_send(struct nfs4_copy_engine *eng, struct copy_rec *r, uint32_t result,
@@ -282,10 +278,10 @@ static void sweep_locked(struct nfs4_copy_engine *eng)
 	if (n == 0)
 		return;
 	bool gone[COPY_SWEEP_CLIENTS];
-	pthread_mutex_unlock(&eng->lock);
+	pthread_mutex_unlock(&eng->workers.lock);
 	for (unsigned i = 0; i < n; i++)
 		gone[i] = !state_client_is_v41(eng->srv->state, ids[i]);
-	pthread_mutex_lock(&eng->lock);
+	pthread_mutex_lock(&eng->workers.lock);
 	for (struct copy_rec *r = eng->kept, *next; r; r = next) {
 		next = r->next;
 		for (unsigned i = 0; i < n; i++) {
@@ -300,17 +296,16 @@ static void sweep_locked(struct nfs4_copy_engine *eng)
 	}
 }
 
-static void *copy_worker(void *arg)
+/* A copy worker (workers_body_fn: called with the engine's lock held). */
+static void copy_worker(void *arg)
 {
 	struct nfs4_copy_engine *eng = arg;
-	pthread_mutex_lock(&eng->lock);
 	for (;;) {
-		while (!atomic_load(&eng->stop) && !eng->qhead) {
-			struct timespec ts = clock_deadline_ms(COPY_SWEEP_MS);
-			if (pthread_cond_timedwait(&eng->cond, &eng->lock, &ts) == ETIMEDOUT)
+		while (!workers_stopping(&eng->workers) && !eng->qhead) {
+			if (!workers_wait_until(&eng->workers, clock_now_ms() + COPY_SWEEP_MS))
 				sweep_locked(eng);
 		}
-		if (atomic_load(&eng->stop))
+		if (workers_stopping(&eng->workers))
 			break;
 		struct copy_rec *r = eng->qhead;
 		eng->qhead = r->qnext;
@@ -318,12 +313,12 @@ static void *copy_worker(void *arg)
 			eng->qtail = &eng->qhead;
 		r->qnext = NULL;
 		r->phase = COPY_RUNNING; /* the queue's reference is the worker's now */
-		pthread_mutex_unlock(&eng->lock);
+		pthread_mutex_unlock(&eng->workers.lock);
 
 		uint32_t st = copy_pieces(eng, &r->job, &r->cancel, true, &r->done);
 		uint64_t done = atomic_load(&r->done);
 
-		pthread_mutex_lock(&eng->lock);
+		pthread_mutex_lock(&eng->workers.lock);
 		eng->stats.bytes += done;
 		if (st == COPY_STOPPED) {
 			/* Cancelled: no CB_OFFLOAD (the client asked, or is
@@ -345,14 +340,12 @@ static void *copy_worker(void *arg)
 			r->cb_pending = true;
 			r->refs++;
 		}
-		pthread_mutex_unlock(&eng->lock);
+		pthread_mutex_unlock(&eng->workers.lock);
 		if (send)
 			offload_send(eng, r, st, done);
-		pthread_mutex_lock(&eng->lock);
+		pthread_mutex_lock(&eng->workers.lock);
 		rec_put_locked(r, 1);
 	}
-	pthread_mutex_unlock(&eng->lock);
-	return NULL;
 }
 
 /* --- the engine -------------------------------------------------------------------- */
@@ -364,31 +357,19 @@ int nfs4_copy_engine_start(struct nfs4_server *srv, const struct nfs4_copy_setti
 		return -ENOMEM;
 	eng->srv = srv;
 	eng->set = *s;
-	if (eng->set.workers == 0)
-		eng->set.workers = 1;
 	if (eng->set.workers > COPY_WORKERS_MAX)
 		eng->set.workers = COPY_WORKERS_MAX;
 	if (eng->set.chunk < 4096)
 		eng->set.chunk = 4096;
-	pthread_mutex_init(&eng->lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&eng->cond, &ca);
-	pthread_condattr_destroy(&ca);
 	eng->qtail = &eng->qhead;
 	srv->copies = eng;
-	for (unsigned i = 0; i < eng->set.workers; i++) {
-		int rc = pthread_create(&eng->threads[i], NULL, copy_worker, eng);
-		if (rc) {
-			log_error("nfs4: cannot start a copy worker: %s", strerror(rc));
-			nfs4_copy_engine_stop(srv);
-			nfs4_copy_engine_free(srv);
-			return -rc;
-		}
-		eng->nthreads++;
+	int rc = workers_launch(&eng->workers, eng->set.workers, NULL, copy_worker, eng);
+	if (rc) {
+		log_error("nfs4: cannot start the copy workers: %s", strerror(-rc));
+		srv->copies = NULL;
+		free(eng);
 	}
-	return 0;
+	return rc;
 }
 
 void nfs4_copy_engine_stop(struct nfs4_server *srv)
@@ -396,13 +377,7 @@ void nfs4_copy_engine_stop(struct nfs4_server *srv)
 	struct nfs4_copy_engine *eng = srv->copies;
 	if (!eng)
 		return;
-	pthread_mutex_lock(&eng->lock);
-	atomic_store(&eng->stop, true);
-	pthread_cond_broadcast(&eng->cond);
-	pthread_mutex_unlock(&eng->lock);
-	for (unsigned i = 0; i < eng->nthreads; i++)
-		pthread_join(eng->threads[i], NULL);
-	eng->nthreads = 0;
+	workers_stop(&eng->workers);
 }
 
 void nfs4_copy_engine_free(struct nfs4_server *srv)
@@ -410,7 +385,7 @@ void nfs4_copy_engine_free(struct nfs4_server *srv)
 	struct nfs4_copy_engine *eng = srv->copies;
 	if (!eng)
 		return;
-	pthread_mutex_lock(&eng->lock);
+	pthread_mutex_lock(&eng->workers.lock);
 	/* Queued and never started: cancelled by the stop. */
 	while (eng->qhead) {
 		struct copy_rec *r = eng->qhead;
@@ -422,9 +397,8 @@ void nfs4_copy_engine_free(struct nfs4_server *srv)
 		struct copy_rec *r = eng->kept;
 		rec_put_locked(r, rec_unkeep_locked(eng, r));
 	}
-	pthread_mutex_unlock(&eng->lock);
-	pthread_cond_destroy(&eng->cond);
-	pthread_mutex_destroy(&eng->lock);
+	pthread_mutex_unlock(&eng->workers.lock);
+	workers_destroy(&eng->workers);
 	free(eng);
 	srv->copies = NULL;
 }
@@ -444,9 +418,9 @@ enum nfsstat4 nfs4_copy_start(struct nfs4_server *srv, const struct nfs4_copy_jo
 		free(r);
 		return NFS4ERR_SERVERFAULT;
 	}
-	pthread_mutex_lock(&eng->lock);
-	if (atomic_load(&eng->stop)) {
-		pthread_mutex_unlock(&eng->lock);
+	pthread_mutex_lock(&eng->workers.lock);
+	if (workers_stopping(&eng->workers)) {
+		pthread_mutex_unlock(&eng->workers.lock);
 		free(r);
 		return NFS4ERR_DELAY;
 	}
@@ -461,7 +435,7 @@ enum nfsstat4 nfs4_copy_start(struct nfs4_server *srv, const struct nfs4_copy_jo
 	}
 	if (eng->set.max_per_client && mine >= eng->set.max_per_client) {
 		if (!room) {
-			pthread_mutex_unlock(&eng->lock);
+			pthread_mutex_unlock(&eng->workers.lock);
 			free(r);
 			return NFS4ERR_DELAY;
 		}
@@ -477,10 +451,10 @@ enum nfsstat4 nfs4_copy_start(struct nfs4_server *srv, const struct nfs4_copy_jo
 	*eng->qtail = r;
 	eng->qtail = &r->qnext;
 	eng->stats.async_total++;
-	pthread_cond_broadcast(&eng->cond);
+	pthread_cond_broadcast(&eng->workers.cond);
 	sid->seqid = 1;
 	memcpy(sid->other, r->other, NFS4_OTHER_SIZE);
-	pthread_mutex_unlock(&eng->lock);
+	pthread_mutex_unlock(&eng->workers.lock);
 	return NFS4_OK;
 }
 
@@ -489,7 +463,7 @@ enum nfsstat4 nfs4_copy_status(struct nfs4_server *srv, const struct nfs4_copy_r
 {
 	struct nfs4_copy_engine *eng = srv->copies;
 	enum nfsstat4 st;
-	pthread_mutex_lock(&eng->lock);
+	pthread_mutex_lock(&eng->workers.lock);
 	struct copy_rec *r = rec_find_locked(eng, ref, &st);
 	if (r) {
 		*count = atomic_load(&r->done);
@@ -501,7 +475,7 @@ enum nfsstat4 nfs4_copy_status(struct nfs4_server *srv, const struct nfs4_copy_r
 				rec_put_locked(r, rec_unkeep_locked(eng, r));
 		}
 	}
-	pthread_mutex_unlock(&eng->lock);
+	pthread_mutex_unlock(&eng->workers.lock);
 	return st;
 }
 
@@ -509,7 +483,7 @@ enum nfsstat4 nfs4_copy_cancel(struct nfs4_server *srv, const struct nfs4_copy_r
 {
 	struct nfs4_copy_engine *eng = srv->copies;
 	enum nfsstat4 st;
-	pthread_mutex_lock(&eng->lock);
+	pthread_mutex_lock(&eng->workers.lock);
 	struct copy_rec *r = rec_find_locked(eng, ref, &st);
 	if (r && r->phase == COPY_ENDED) {
 		st = NFS4ERR_COMPLETE_ALREADY;
@@ -518,9 +492,9 @@ enum nfsstat4 nfs4_copy_cancel(struct nfs4_server *srv, const struct nfs4_copy_r
 		/* The worker (or the queue) keeps its reference; the copy
 		 * stops and is counted there. */
 		rec_put_locked(r, rec_unkeep_locked(eng, r));
-		pthread_cond_broadcast(&eng->cond);
+		pthread_cond_broadcast(&eng->workers.cond);
 	}
-	pthread_mutex_unlock(&eng->lock);
+	pthread_mutex_unlock(&eng->workers.lock);
 	return st;
 }
 
@@ -530,22 +504,22 @@ void nfs4_copy_get_stats(struct nfs4_server *srv, struct nfs4_copy_stats *out)
 	struct nfs4_copy_engine *eng = srv->copies;
 	if (!eng)
 		return;
-	pthread_mutex_lock(&eng->lock);
+	pthread_mutex_lock(&eng->workers.lock);
 	*out = eng->stats;
 	for (struct copy_rec *r = eng->kept; r; r = r->next) {
 		out->kept++;
 		if (r->phase != COPY_ENDED)
 			out->running++;
 	}
-	pthread_mutex_unlock(&eng->lock);
+	pthread_mutex_unlock(&eng->workers.lock);
 }
 
 void nfs4_copy_count_no_reqs(struct nfs4_server *srv)
 {
 	struct nfs4_copy_engine *eng = srv->copies;
-	pthread_mutex_lock(&eng->lock);
+	pthread_mutex_lock(&eng->workers.lock);
 	eng->stats.no_reqs++;
-	pthread_mutex_unlock(&eng->lock);
+	pthread_mutex_unlock(&eng->workers.lock);
 }
 
 uint64_t nfs4_copy_sync_max(const struct nfs4_server *srv)

@@ -93,10 +93,9 @@ int nfs4_deleg_lease(struct nfs4_server *srv, const struct state_file_key *key, 
  * once; the dispatcher calls it after an operation that queued any. */
 void nfs4_deleg_work(struct nfs4_server *srv);
 
-/* Registers, per export, the back end's lease-break notification: a break
- * by someone on the host recalls every delegation of the file. */
-void nfs4_deleg_watch_leases(struct nfs4_server *srv);
-/* Turns that off (before the state goes). */
-void nfs4_deleg_unwatch_leases(struct nfs4_server *srv);
+/* The export hook (nfs4_watch_hook_fn) of the back end's lease-break
+ * notification: a break by someone on the host recalls every delegation of
+ * the file.  Set on every export by nfs4_server_init. */
+void nfs4_deleg_lease_hook(struct nfs4_export *ex, struct nfs4_export_watch *w);
 
 #endif

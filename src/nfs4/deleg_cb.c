@@ -163,51 +163,17 @@ int nfs4_deleg_lease(struct nfs4_server *srv, const struct state_file_key *key, 
 	return rc;
 }
 
-/* One per export: what the back end's break notification needs. */
-struct deleg_watch {
-	struct nfs4_server *srv;
-	uint32_t export_id;
-};
-
 /* Someone on the host wants the file: every delegation of it goes back
  * (the lease is dropped once the last one is returned or revoked). */
 static void deleg_lease_broken(void *ctx, const struct backend_handle *h)
 {
-	struct deleg_watch *w = ctx;
+	struct nfs4_export_watch *w = ctx;
 	struct state_file_key key = {.export_id = w->export_id, .bh = *h};
 	state_deleg_break(w->srv->state, &key, 0, NULL, true);
 	nfs4_deleg_work(w->srv);
 }
 
-void nfs4_deleg_watch_leases(struct nfs4_server *srv)
+void nfs4_deleg_lease_hook(struct nfs4_export *ex, struct nfs4_export_watch *w)
 {
-	for (size_t i = 0; i < srv->exports.count; i++) {
-		struct nfs4_export *ex = &srv->exports.list[i];
-		if (!ex->ops->lease_notify)
-			continue;
-		struct deleg_watch *w = calloc(1, sizeof(*w));
-		if (!w) {
-			log_warn("nfs4: out of memory: host access to export %s does not recall "
-				 "delegations",
-				 ex->pseudo);
-			continue;
-		}
-		w->srv = srv;
-		w->export_id = ex->id;
-		ex->deleg_watch = w;
-		ex->ops->lease_notify(ex->bex, deleg_lease_broken, w);
-	}
-}
-
-void nfs4_deleg_unwatch_leases(struct nfs4_server *srv)
-{
-	for (size_t i = 0; i < srv->exports.count; i++) {
-		struct nfs4_export *ex = &srv->exports.list[i];
-		if (!ex->deleg_watch)
-			continue;
-		if (ex->ops->lease_notify)
-			ex->ops->lease_notify(ex->bex, NULL, NULL);
-		free(ex->deleg_watch);
-		ex->deleg_watch = NULL;
-	}
+	ex->ops->lease_notify(ex->bex, w ? deleg_lease_broken : NULL, w);
 }

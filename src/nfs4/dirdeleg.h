@@ -122,11 +122,11 @@ void nfs4_dirdeleg_children_count(struct nfs4_server *srv, size_t *dirs, size_t 
 int nfs4_dirdeleg_watch(struct nfs4_server *srv, const struct state_file_key *key);
 void nfs4_dirdeleg_unwatch(struct nfs4_server *srv, const struct state_file_key *key);
 
-/* Registers, per export, the back end's report of host changes to watched
- * directories (nfs4_server_init), and turns it off (before the state
- * goes). */
-void nfs4_dirdeleg_watch_hosts(struct nfs4_server *srv);
-void nfs4_dirdeleg_unwatch_hosts(struct nfs4_server *srv);
+/* The export hook (nfs4_watch_hook_fn) of the back end's report of host
+ * changes to watched directories.  Set on every export by
+ * nfs4_server_init: an export without it watches no directory, so it
+ * grants no directory delegation. */
+void nfs4_dirdeleg_host_hook(struct nfs4_export *ex, struct nfs4_export_watch *w);
 
 /* The cookie verifier READDIR and GET_DIR_DELEGATION give (ops_dir.c). */
 void nfs4_dir_cookie_verifier(const struct nfs4_server *srv, struct nfs4_verifier *out);

@@ -22,7 +22,7 @@ int nfs4_dirdeleg_watch(struct nfs4_server *srv, const struct state_file_key *ke
 		return -ENOENT;
 	if (!ex->ops->dir_watch)
 		return 0;
-	if (!ex->dirdeleg_watch)
+	if (!ex->watch[NFS4_WATCH_DIR_CHANGES])
 		return -ENOMEM; /* its reports would reach nobody */
 	return ex->ops->dir_watch(ex->bex, &key->bh, true);
 }
@@ -33,12 +33,6 @@ void nfs4_dirdeleg_unwatch(struct nfs4_server *srv, const struct state_file_key 
 	if (ex && ex->ops->dir_watch)
 		ex->ops->dir_watch(ex->bex, &key->bh, false);
 }
-
-/* One per export: what the back end's report needs. */
-struct dir_watch_ctx {
-	struct nfs4_server *srv;
-	uint32_t export_id;
-};
 
 /* The notify kind a host change needs told (0: none describes it). */
 static uint32_t host_need(enum backend_dir_event ev)
@@ -54,7 +48,7 @@ static uint32_t host_need(enum backend_dir_event ev)
 static void host_changed(void *arg, const struct backend_handle *dirh, enum backend_dir_event ev,
 			 const char *name)
 {
-	struct dir_watch_ctx *w = arg;
+	struct nfs4_export_watch *w = arg;
 	struct nfs4_server *srv = w->srv;
 	struct nfs4_export *ex = nfs4_exports_find(&srv->exports, w->export_id);
 	struct state_file_key key = {.export_id = w->export_id, .bh = *dirh};
@@ -106,34 +100,7 @@ static void host_changed(void *arg, const struct backend_handle *dirh, enum back
 		nfs4_deleg_work(srv);
 }
 
-void nfs4_dirdeleg_watch_hosts(struct nfs4_server *srv)
+void nfs4_dirdeleg_host_hook(struct nfs4_export *ex, struct nfs4_export_watch *w)
 {
-	for (size_t i = 0; i < srv->exports.count; i++) {
-		struct nfs4_export *ex = &srv->exports.list[i];
-		if (!ex->ops->dir_notify)
-			continue;
-		struct dir_watch_ctx *w = calloc(1, sizeof(*w));
-		if (!w) {
-			/* Its directories are never watched: none delegated. */
-			log_warn("nfs4: out of memory: export %s grants no directory delegations",
-				 ex->pseudo);
-			continue;
-		}
-		w->srv = srv;
-		w->export_id = ex->id;
-		ex->dirdeleg_watch = w;
-		ex->ops->dir_notify(ex->bex, host_changed, w);
-	}
-}
-
-void nfs4_dirdeleg_unwatch_hosts(struct nfs4_server *srv)
-{
-	for (size_t i = 0; i < srv->exports.count; i++) {
-		struct nfs4_export *ex = &srv->exports.list[i];
-		if (!ex->dirdeleg_watch)
-			continue;
-		ex->ops->dir_notify(ex->bex, NULL, NULL);
-		free(ex->dirdeleg_watch);
-		ex->dirdeleg_watch = NULL;
-	}
+	ex->ops->dir_notify(ex->bex, w ? host_changed : NULL, w);
 }

@@ -13,6 +13,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/workers.h"
 #include "nfs4/callback.h"
 #include "nfs4/deleg.h"
 #include "nfs4/dirdeleg.h"
@@ -23,10 +24,10 @@
 
 struct nfs4_dirdeleg_notifier {
 	struct nfs4_server *srv;
-	pthread_t thread;
-	pthread_mutex_t lock; /* lock order: see core/lock_order.h, level 9d */
-	pthread_cond_t cond;
-	bool stop, kicked;
+	/* The sender thread; workers.lock: lock order, see
+	 * core/lock_order.h, level 9d.  It guards kicked. */
+	struct workers workers;
+	bool kicked;
 };
 
 /* --- encoding the changes ---------------------------------------------------------- */
@@ -273,27 +274,25 @@ void nfs4_dirdeleg_renamed(struct nfs4_compound *c, const struct nfs4_fh *from_d
 	bool found = ex->ops->lookup(ex->bex, &c->cred, &to_dir->bh, to, &bh, &attr) == 0;
 	if (found)
 		nfs4_fh_from_object(&c->srv->exports, ex, &bh, &fh);
-	if (nfs4_fh_equal(from_dir, to_dir)) {
-		if (strcmp(from, to) == 0)
-			return; /* renamed onto itself: nothing changed */
-		index_note(c, to_dir, from, NULL);
-		index_note(c, to_dir, to, found ? &bh : NULL);
-		struct dir_change ch = {.kind = NOTIFY4_RENAME_ENTRY,
-					.name = from,
-					.new_name = to,
-					.replaced = replaced,
-					.child = found ? &fh : NULL,
-					.attr = found ? &attr : NULL};
-		dir_changed(c, to_dir, &ch);
-		nfs4_dirdeleg_dir_attrs(c, to_dir);
-		return;
-	}
-	nfs4_dirdeleg_removed(c, from_dir, from);
+	bool within = nfs4_fh_equal(from_dir, to_dir);
+	if (within && strcmp(from, to) == 0)
+		return; /* renamed onto itself: nothing changed */
+	/* Across directories the source's holders see a removal and these
+	 * an ADD_ENTRY; within one, its holders see one RENAME_ENTRY. */
 	struct dir_change ch = {.kind = NOTIFY4_ADD_ENTRY,
 				.name = to,
 				.replaced = replaced,
 				.child = found ? &fh : NULL,
 				.attr = found ? &attr : NULL};
+	if (within) {
+		index_note(c, to_dir, from, NULL);
+		index_note(c, to_dir, to, found ? &bh : NULL);
+		ch.kind = NOTIFY4_RENAME_ENTRY;
+		ch.name = from;
+		ch.new_name = to;
+	} else {
+		nfs4_dirdeleg_removed(c, from_dir, from);
+	}
 	dir_changed(c, to_dir, &ch);
 	nfs4_dirdeleg_dir_attrs(c, to_dir);
 }
@@ -376,14 +375,14 @@ static void send_avail(struct nfs4_server *srv, uint64_t clientid)
 			 (unsigned long long)clientid, rc);
 }
 
-static void *notifier_main(void *arg)
+/* The sender thread (workers_body_fn: called with its lock held). */
+static void notifier_main(void *arg)
 {
 	struct nfs4_dirdeleg_notifier *n = arg;
 	struct nfs4_server *srv = n->srv;
-	pthread_mutex_lock(&n->lock);
-	while (!n->stop) {
+	while (!workers_stopping(&n->workers)) {
 		n->kicked = false;
-		pthread_mutex_unlock(&n->lock);
+		pthread_mutex_unlock(&n->workers.lock);
 		struct state_dirdeleg_batch b;
 		uint64_t next = 0, next_avail = 0, clientid;
 		while (state_dirdeleg_take_batch(srv->state, clock_now_ms(), &b, &next))
@@ -392,21 +391,10 @@ static void *notifier_main(void *arg)
 			send_avail(srv, clientid);
 		if (next_avail && (!next || next_avail < next))
 			next = next_avail;
-		pthread_mutex_lock(&n->lock);
-		if (n->stop || n->kicked)
-			continue;
-		if (!next) {
-			pthread_cond_wait(&n->cond, &n->lock);
-			continue;
-		}
-		uint64_t now = clock_now_ms();
-		if (next > now) {
-			struct timespec ts = clock_deadline_ms(next - now);
-			pthread_cond_timedwait(&n->cond, &n->lock, &ts);
-		}
+		pthread_mutex_lock(&n->workers.lock);
+		if (!workers_stopping(&n->workers) && !n->kicked)
+			workers_wait_until(&n->workers, next);
 	}
-	pthread_mutex_unlock(&n->lock);
-	return NULL;
 }
 
 void nfs4_dirdeleg_kick(struct nfs4_server *srv)
@@ -414,10 +402,10 @@ void nfs4_dirdeleg_kick(struct nfs4_server *srv)
 	struct nfs4_dirdeleg_notifier *n = srv->dd_notifier;
 	if (!n)
 		return;
-	pthread_mutex_lock(&n->lock);
+	pthread_mutex_lock(&n->workers.lock);
 	n->kicked = true;
-	pthread_cond_signal(&n->cond);
-	pthread_mutex_unlock(&n->lock);
+	pthread_cond_signal(&n->workers.cond);
+	pthread_mutex_unlock(&n->workers.lock);
 }
 
 int nfs4_dirdeleg_notifier_start(struct nfs4_server *srv)
@@ -426,18 +414,10 @@ int nfs4_dirdeleg_notifier_start(struct nfs4_server *srv)
 	if (!n)
 		return -ENOMEM;
 	n->srv = srv;
-	pthread_mutex_init(&n->lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&n->cond, &ca);
-	pthread_condattr_destroy(&ca);
-	int rc = pthread_create(&n->thread, NULL, notifier_main, n);
+	int rc = workers_launch(&n->workers, 1, NULL, notifier_main, n);
 	if (rc) {
-		pthread_cond_destroy(&n->cond);
-		pthread_mutex_destroy(&n->lock);
 		free(n);
-		return -rc;
+		return rc;
 	}
 	srv->dd_notifier = n;
 	return 0;
@@ -446,13 +426,8 @@ int nfs4_dirdeleg_notifier_start(struct nfs4_server *srv)
 void nfs4_dirdeleg_notifier_stop(struct nfs4_server *srv)
 {
 	struct nfs4_dirdeleg_notifier *n = srv->dd_notifier;
-	if (!n || n->stop)
-		return;
-	pthread_mutex_lock(&n->lock);
-	n->stop = true;
-	pthread_cond_signal(&n->cond);
-	pthread_mutex_unlock(&n->lock);
-	pthread_join(n->thread, NULL);
+	if (n)
+		workers_stop(&n->workers);
 }
 
 void nfs4_dirdeleg_notifier_free(struct nfs4_server *srv)
@@ -462,7 +437,6 @@ void nfs4_dirdeleg_notifier_free(struct nfs4_server *srv)
 		return;
 	nfs4_dirdeleg_notifier_stop(srv);
 	srv->dd_notifier = NULL;
-	pthread_cond_destroy(&n->cond);
-	pthread_mutex_destroy(&n->lock);
+	workers_destroy(&n->workers);
 	free(n);
 }

@@ -311,6 +311,40 @@ struct nfs4_export *nfs4_exports_find(struct nfs4_exports *exps, uint32_t id)
 	return NULL;
 }
 
+void nfs4_exports_watch(struct nfs4_exports *exps, struct nfs4_server *srv,
+			enum nfs4_watch_kind kind, nfs4_watch_hook_fn *hook, const char *lost)
+{
+	for (unsigned i = 0; i < exps->count; i++) {
+		struct nfs4_export *ex = &exps->list[i];
+		bool has_hook = kind == NFS4_WATCH_LEASE_BREAKS ? ex->ops->lease_notify != NULL
+								: ex->ops->dir_notify != NULL;
+		if (!has_hook)
+			continue;
+		struct nfs4_export_watch *w = calloc(1, sizeof(*w));
+		if (!w) {
+			log_warn("nfs4: out of memory: export %s: %s", ex->pseudo, lost);
+			continue;
+		}
+		w->srv = srv;
+		w->export_id = ex->id;
+		ex->watch[kind] = w;
+		hook(ex, w);
+	}
+}
+
+void nfs4_exports_unwatch(struct nfs4_exports *exps, enum nfs4_watch_kind kind,
+			  nfs4_watch_hook_fn *hook)
+{
+	for (unsigned i = 0; i < exps->count; i++) {
+		struct nfs4_export *ex = &exps->list[i];
+		if (!ex->watch[kind])
+			continue;
+		hook(ex, NULL);
+		free(ex->watch[kind]);
+		ex->watch[kind] = NULL;
+	}
+}
+
 /* A configured export's client list, parsed; 0 or -EINVAL / -ENOMEM with
  * a message. */
 static int export_options_check(const struct config_export *ce, struct nfs4_client_list **out,

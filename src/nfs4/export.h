@@ -30,6 +30,17 @@ struct nfs4_cidr {
 };
 
 struct nfs4_pseudo_node;
+struct nfs4_server;
+
+/* The back-end hooks that report events of an export to the server
+ * (backend_ops.lease_notify, backend_ops.dir_notify). */
+enum nfs4_watch_kind { NFS4_WATCH_LEASE_BREAKS, NFS4_WATCH_DIR_CHANGES, NFS4_WATCH_KINDS };
+
+/* The context such a hook is given: the server, and the export by id. */
+struct nfs4_export_watch {
+	struct nfs4_server *srv;
+	uint32_t export_id;
+};
 
 /* Who may use an export.  Immutable once published: a reload publishes a
  * new list and keeps the old one until the exports close, since a request
@@ -59,14 +70,15 @@ struct nfs4_export {
 	struct backend_handle root;
 	struct backend_attr root_attr; /* at start-up: fileid of the root */
 	struct nfs4_pseudo_node *mount_point;
-	void *deleg_watch; /* nfs4_deleg_watch_leases's, freed by _unwatch_ */
 	/* Until when its name and attribute operations run on the worker
 	 * pool (clock_now_ns; nfs4_stall_note), the slow ones in a row on the
 	 * loops, and whether that was logged. */
 	_Atomic uint64_t slow_until_ns;
 	_Atomic unsigned slow_strikes;
 	_Atomic bool slow_logged;
-	void *dirdeleg_watch; /* nfs4_dirdeleg_watch_hosts's, freed by _unwatch_ */
+	/* The contexts of its back end's hooks (nfs4_exports_watch), NULL
+	 * where the hook is not set. */
+	struct nfs4_export_watch *watch[NFS4_WATCH_KINDS];
 };
 
 struct nfs4_pseudo_node {
@@ -126,6 +138,21 @@ bool nfs4_exports_admit_any(const struct nfs4_exports *exps, const struct sockad
  * (RPCSEC_GSS) come from any port. */
 bool nfs4_export_port_ok(const struct nfs4_export *ex, const struct sockaddr_storage *addr,
 			 uint32_t flavor);
+
+/* Sets ex's back-end hook of one kind to report to w, or clears it (w
+ * NULL). */
+typedef void nfs4_watch_hook_fn(struct nfs4_export *ex, struct nfs4_export_watch *w);
+
+/* Gives every export whose back end has the hook of this kind a watch
+ * context and sets the hook; one that cannot have a context (out of
+ * memory) is logged with what it goes without (lost). */
+void nfs4_exports_watch(struct nfs4_exports *exps, struct nfs4_server *srv,
+			enum nfs4_watch_kind kind, nfs4_watch_hook_fn *hook, const char *lost);
+
+/* Clears the hook of this kind of every watched export, and frees its
+ * context. */
+void nfs4_exports_unwatch(struct nfs4_exports *exps, enum nfs4_watch_kind kind,
+			  nfs4_watch_hook_fn *hook);
 
 /* The back-end identity for a caller on this export, after squashing. */
 void nfs4_export_cred(const struct nfs4_export *ex, const struct rpc_cred *rc,

@@ -76,23 +76,51 @@ static char *read_roots(const char *path)
 	return buf;
 }
 
+/* One line of the file, as read by roots_next_line. */
+struct roots_line {
+	const char *text; /* the line, without its '\n' */
+	size_t len;
+	bool parsed;      /* "GENERATION ROOT PSEUDO" with a pseudo path: */
+	uint32_t gen;
+	char root[ROOT_TEXT_MAX];
+	const char *pseudo; /* within text, pseudo_len bytes */
+	size_t pseudo_len;
+};
+
+/* Reads the line at *pos into *l and moves *pos to the next one; false at
+ * the end of the text. */
+static bool roots_next_line(const char **pos, struct roots_line *l)
+{
+	const char *line = *pos;
+	if (!*line)
+		return false;
+	const char *end = strchr(line, '\n');
+	l->text = line;
+	l->len = end ? (size_t)(end - line) : strlen(line);
+	unsigned g = 0;
+	int off = 0;
+	/* " %n" may skip past the end of a line that has no pseudo path:
+	 * off must stay within the line. */
+	l->parsed = sscanf(line, ROOT_SCAN, &g, l->root, &off) == 2 && off > 0 &&
+		    (size_t)off < l->len;
+	l->gen = g;
+	l->pseudo = line + off;
+	l->pseudo_len = l->parsed ? l->len - (size_t)off : 0;
+	*pos = line + l->len + (end ? 1 : 0);
+	return true;
+}
+
 /* Finds pseudo's line in text: its generation and root; false if none. */
 static bool find_line(const char *text, const char *pseudo, uint32_t *gen, char *root)
 {
-	for (const char *line = text; *line;) {
-		const char *end = strchr(line, '\n');
-		size_t len = end ? (size_t)(end - line) : strlen(line);
-		unsigned g;
-		int off = 0;
-		char r[ROOT_TEXT_MAX];
-		if (sscanf(line, ROOT_SCAN, &g, r, &off) == 2 && off > 0 &&
-		    len - (size_t)off == strlen(pseudo) &&
-		    memcmp(line + off, pseudo, len - (size_t)off) == 0) {
-			*gen = g;
-			snprintf(root, ROOT_TEXT_MAX, "%s", r);
+	struct roots_line l;
+	while (roots_next_line(&text, &l)) {
+		if (l.parsed && l.pseudo_len == strlen(pseudo) &&
+		    memcmp(l.pseudo, pseudo, l.pseudo_len) == 0) {
+			*gen = l.gen;
+			snprintf(root, ROOT_TEXT_MAX, "%s", l.root);
 			return true;
 		}
-		line += len + (end ? 1 : 0);
 	}
 	return false;
 }
@@ -140,19 +168,14 @@ int nfs4_export_roots_assign(struct nfs4_export *list, unsigned n, const char *s
 		len += (size_t)snprintf(out + len, cap - len, "%u %s %s\n", gen, now, ex->pseudo);
 	}
 	/* Keep what is known of the exports not configured now. */
-	for (const char *line = old; *line;) {
-		const char *end = strchr(line, '\n');
-		size_t l = end ? (size_t)(end - line) : strlen(line);
-		unsigned g;
-		int off = 0;
-		char r[ROOT_TEXT_MAX];
-		if (sscanf(line, ROOT_SCAN, &g, r, &off) == 2 && off > 0 && (size_t)off < l &&
-		    !configured(list, n, line + off, l - (size_t)off) && len + l + 2 < cap) {
-			memcpy(out + len, line, l);
-			len += l;
+	struct roots_line l;
+	for (const char *pos = old; roots_next_line(&pos, &l);) {
+		if (l.parsed && !configured(list, n, l.pseudo, l.pseudo_len) &&
+		    len + l.len + 2 < cap) {
+			memcpy(out + len, l.text, l.len);
+			len += l.len;
 			out[len++] = '\n';
 		}
-		line += l + (end ? 1 : 0);
 	}
 	free(old);
 	int rc = state_file_replace(path, out, len, 0600);

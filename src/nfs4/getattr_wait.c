@@ -3,7 +3,7 @@
  * deadlines.  Whoever unlinks a waiter (the answer, the deadline or the
  * stop) resumes its COMPOUND; that is what makes the resume happen once.
  *
- * Lock: the registry's lock (struct nfs4_ga_waits.lock), level 9b of
+ * Lock: the registry's lock (struct nfs4_ga_waits.workers.lock), level 9b of
  * core/lock_order.h: a leaf, taken with nothing held; rpc_park_resume is
  * called after it is released. */
 #include <errno.h>
@@ -14,14 +14,14 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/workers.h"
 #include "nfs4/deleg.h"
 #include "nfs4/server.h"
 
 struct nfs4_ga_waits {
-	pthread_mutex_t lock; /* lock order: core/lock_order.h, level 9b */
-	pthread_cond_t cond;
-	pthread_t thread;
-	bool stop;
+	/* One timer thread; workers.lock: lock order, core/lock_order.h,
+	 * level 9b. */
+	struct workers workers;
 	struct nfs4_ga_wait *head; /* unordered: a handful at a time */
 	uint64_t tickets;          /* the last ticket given to a waiter */
 };
@@ -36,16 +36,18 @@ static void waits_resume_list(struct nfs4_ga_wait *list)
 	}
 }
 
-static void *waits_timer(void *arg)
+/* The deadline thread (workers_body_fn: called with the registry's lock
+ * held). */
+static void waits_timer(void *arg)
 {
 	struct nfs4_ga_waits *gw = arg;
-	pthread_mutex_lock(&gw->lock);
 	for (;;) {
+		bool stop = workers_stopping(&gw->workers);
 		uint64_t now = clock_now_ms(), next = 0;
 		struct nfs4_ga_wait *due = NULL;
 		for (struct nfs4_ga_wait **pp = &gw->head; *pp;) {
 			struct nfs4_ga_wait *w = *pp;
-			if (gw->stop || w->deadline_ms <= now) {
+			if (stop || w->deadline_ms <= now) {
 				*pp = w->next;
 				w->next = due;
 				due = w;
@@ -56,22 +58,15 @@ static void *waits_timer(void *arg)
 			pp = &w->next;
 		}
 		if (due) {
-			pthread_mutex_unlock(&gw->lock);
+			pthread_mutex_unlock(&gw->workers.lock);
 			waits_resume_list(due);
-			pthread_mutex_lock(&gw->lock);
+			pthread_mutex_lock(&gw->workers.lock);
 			continue;
 		}
-		if (gw->stop)
+		if (stop)
 			break;
-		if (!next) {
-			pthread_cond_wait(&gw->cond, &gw->lock);
-			continue;
-		}
-		struct timespec ts = clock_deadline_ms(next - now);
-		pthread_cond_timedwait(&gw->cond, &gw->lock, &ts);
+		workers_wait_until(&gw->workers, next);
 	}
-	pthread_mutex_unlock(&gw->lock);
-	return NULL;
 }
 
 int nfs4_ga_waits_start(struct nfs4_server *srv)
@@ -79,18 +74,10 @@ int nfs4_ga_waits_start(struct nfs4_server *srv)
 	struct nfs4_ga_waits *gw = calloc(1, sizeof(*gw));
 	if (!gw)
 		return -ENOMEM;
-	pthread_mutex_init(&gw->lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&gw->cond, &ca);
-	pthread_condattr_destroy(&ca);
-	int rc = pthread_create(&gw->thread, NULL, waits_timer, gw);
+	int rc = workers_launch(&gw->workers, 1, NULL, waits_timer, gw);
 	if (rc) {
-		pthread_cond_destroy(&gw->cond);
-		pthread_mutex_destroy(&gw->lock);
 		free(gw);
-		return -rc;
+		return rc;
 	}
 	srv->ga_waits = gw;
 	return 0;
@@ -101,13 +88,8 @@ void nfs4_ga_waits_stop(struct nfs4_server *srv)
 	struct nfs4_ga_waits *gw = srv->ga_waits;
 	if (!gw)
 		return;
-	pthread_mutex_lock(&gw->lock);
-	gw->stop = true;
-	pthread_cond_signal(&gw->cond);
-	pthread_mutex_unlock(&gw->lock);
-	pthread_join(gw->thread, NULL);
-	pthread_cond_destroy(&gw->cond);
-	pthread_mutex_destroy(&gw->lock);
+	workers_stop(&gw->workers);
+	workers_destroy(&gw->workers);
 	free(gw);
 	srv->ga_waits = NULL;
 }
@@ -119,7 +101,7 @@ void nfs4_ga_waits_stop(struct nfs4_server *srv)
 static void waits_kick(struct nfs4_ga_waits *gw, const struct nfs4_ga_wait *w, uint64_t ticket)
 {
 	struct nfs4_ga_wait *found = NULL;
-	pthread_mutex_lock(&gw->lock);
+	pthread_mutex_lock(&gw->workers.lock);
 	for (struct nfs4_ga_wait **pp = &gw->head; *pp; pp = &(*pp)->next) {
 		if (*pp == w && w->ticket == ticket) {
 			found = *pp;
@@ -127,7 +109,7 @@ static void waits_kick(struct nfs4_ga_waits *gw, const struct nfs4_ga_wait *w, u
 			break;
 		}
 	}
-	pthread_mutex_unlock(&gw->lock);
+	pthread_mutex_unlock(&gw->workers.lock);
 	if (found) {
 		found->next = NULL;
 		rpc_park_resume(found->park);
@@ -143,16 +125,16 @@ bool nfs4_ga_wait_add(struct nfs4_server *srv, struct nfs4_ga_wait *w, unsigned 
 	 * may resume the COMPOUND, which frees w. */
 	struct nfs4_stateid sid = w->stateid;
 	w->deadline_ms = clock_now_ms() + timeout_ms;
-	pthread_mutex_lock(&gw->lock);
-	bool ok = !gw->stop;
+	pthread_mutex_lock(&gw->workers.lock);
+	bool ok = !workers_stopping(&gw->workers);
 	uint64_t ticket = 0;
 	if (ok) {
 		ticket = w->ticket = ++gw->tickets;
 		w->next = gw->head;
 		gw->head = w;
-		pthread_cond_signal(&gw->cond);
+		pthread_cond_signal(&gw->workers.cond);
 	}
-	pthread_mutex_unlock(&gw->lock);
+	pthread_mutex_unlock(&gw->workers.lock);
 	/* The CB_GETATTR went out before the wait was registered: its answer
 	 * may be in already, and nobody else would wake this one. */
 	if (ok && state_deleg_getattr_answered(srv->state, &sid))
@@ -168,7 +150,7 @@ struct nfs4_ga_wait *nfs4_ga_wait_take(struct nfs4_server *srv, const struct nfs
 	if (!gw)
 		return NULL;
 	struct nfs4_ga_wait *list = NULL;
-	pthread_mutex_lock(&gw->lock);
+	pthread_mutex_lock(&gw->workers.lock);
 	for (struct nfs4_ga_wait **pp = &gw->head; *pp;) {
 		struct nfs4_ga_wait *w = *pp;
 		if (memcmp(w->stateid.other, sid->other, sizeof(sid->other)) != 0) {
@@ -182,7 +164,7 @@ struct nfs4_ga_wait *nfs4_ga_wait_take(struct nfs4_server *srv, const struct nfs
 		list = w;
 		(*n)++;
 	}
-	pthread_mutex_unlock(&gw->lock);
+	pthread_mutex_unlock(&gw->workers.lock);
 	return list;
 }
 

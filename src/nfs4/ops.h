@@ -84,6 +84,22 @@ enum nfsstat4 nfs4_name_from_wire(struct nfs4_opaque wire, char name[BACKEND_NAM
 enum nfsstat4 nfs4_xattr_name_from_wire(struct nfs4_opaque wire,
 					char name[BACKEND_XATTR_NAME_MAX + 1]);
 
+/* The error for an object of type have where an operation needs one of
+ * type want (a directory or a regular file): NFS4ERR_SYMLINK for a
+ * symbolic link, else NFS4ERR_NOTDIR where a directory is needed,
+ * NFS4ERR_ISDIR for a directory where a file is, NFS4ERR_INVAL for other
+ * types.  Inline: the request path's operations ask it every time. */
+static inline enum nfsstat4 nfs4_type_error(enum backend_ftype have, enum backend_ftype want)
+{
+	if (have == want)
+		return NFS4_OK;
+	if (have == BACKEND_LNK)
+		return NFS4ERR_SYMLINK;
+	if (want == BACKEND_DIR)
+		return NFS4ERR_NOTDIR;
+	return have == BACKEND_DIR ? NFS4ERR_ISDIR : NFS4ERR_INVAL;
+}
+
 /* The current fh's attributes, which must be of a directory
  * (NFS4ERR_NOTDIR, or NFS4ERR_SYMLINK for a symbolic link). */
 enum nfsstat4 nfs4_need_dir(struct nfs4_compound *c, struct backend_attr *attr);

@@ -25,13 +25,7 @@ enum nfsstat4 nfs4_name_from_wire(struct nfs4_opaque wire, char name[BACKEND_NAM
 enum nfsstat4 nfs4_need_dir(struct nfs4_compound *c, struct backend_attr *attr)
 {
 	enum nfsstat4 st = nfs4_fh_getattr(c, &c->cfh, attr);
-	if (st != NFS4_OK)
-		return st;
-	if (attr->type == BACKEND_LNK)
-		return NFS4ERR_SYMLINK;
-	if (attr->type != BACKEND_DIR)
-		return NFS4ERR_NOTDIR;
-	return NFS4_OK;
+	return st != NFS4_OK ? st : nfs4_type_error(attr->type, BACKEND_DIR);
 }
 
 enum nfsstat4 nfs4_need_dir_name(struct nfs4_compound *c, struct nfs4_opaque wire,

@@ -82,10 +82,8 @@ static enum nfsstat4 readdir_pseudo(struct readdir_ctx *r, uint64_t cookie, bool
 
 NFS4_SERVE(readdir)
 {
-	struct backend_attr dattr;
-	enum nfsstat4 st = nfs4_need_dir(c, &dattr);
-	if (st != NFS4_OK)
-		return st;
+	/* NFS4_OPF_NEED_DIR: the current fh is a directory. */
+	enum nfsstat4 st;
 	if (nfs4_bitmap_isset(&a->attr_request, FATTR4_TIME_ACCESS_SET) ||
 	    nfs4_bitmap_isset(&a->attr_request, FATTR4_TIME_MODIFY_SET))
 		return NFS4ERR_INVAL;
@@ -206,28 +204,41 @@ NFS4_SERVE(remove)
 	return NFS4_OK;
 }
 
+/* RENAME and LINK act from the saved fh on the current fh, a directory
+ * (*dattr) of the same export (else NFS4ERR_XDEV).  The saved fh (*sattr)
+ * is RENAME's source directory (saved_dir: else NFS4ERR_NOTDIR) or the
+ * object LINK links, which is no directory (else NFS4ERR_ISDIR).  The
+ * new name's error (names_st, the old name's first for RENAME) only
+ * counts once the handles are good. */
+static enum nfsstat4 need_saved_and_dir(struct nfs4_compound *c, bool saved_dir,
+					enum nfsstat4 names_st, struct backend_attr *dattr,
+					struct backend_attr *sattr)
+{
+	if (c->sfh.kind == NFS4_FH_NONE)
+		return NFS4ERR_NOFILEHANDLE;
+	enum nfsstat4 st = nfs4_need_dir(c, dattr);
+	if (st != NFS4_OK)
+		return st;
+	if ((st = nfs4_fh_getattr(c, &c->sfh, sattr)) != NFS4_OK)
+		return st;
+	if ((sattr->type == BACKEND_DIR) != saved_dir)
+		return saved_dir ? NFS4ERR_NOTDIR : NFS4ERR_ISDIR;
+	if (c->sfh.kind != c->cfh.kind || c->sfh.export != c->cfh.export)
+		return NFS4ERR_XDEV;
+	return names_st;
+}
+
 NFS4_SERVE(rename)
 {
 	char from[BACKEND_NAME_MAX + 1], to[BACKEND_NAME_MAX + 1];
-	enum nfsstat4 from_st = nfs4_name_from_wire(a->oldname, from);
+	enum nfsstat4 names_st = nfs4_name_from_wire(a->oldname, from);
 	enum nfsstat4 to_st = nfs4_name_from_wire(a->newname, to);
-	if (c->sfh.kind == NFS4_FH_NONE)
-		return NFS4ERR_NOFILEHANDLE;
+	if (names_st == NFS4_OK)
+		names_st = to_st;
 	struct backend_attr tattr, sattr;
-	enum nfsstat4 st = nfs4_need_dir(c, &tattr);
+	enum nfsstat4 st = need_saved_and_dir(c, true, names_st, &tattr, &sattr);
 	if (st != NFS4_OK)
 		return st;
-	st = nfs4_fh_getattr(c, &c->sfh, &sattr);
-	if (st != NFS4_OK)
-		return st;
-	if (sattr.type != BACKEND_DIR)
-		return NFS4ERR_NOTDIR;
-	if (c->sfh.kind != c->cfh.kind || c->sfh.export != c->cfh.export)
-		return NFS4ERR_XDEV;
-	if (from_st != NFS4_OK)
-		return from_st;
-	if (to_st != NFS4_OK)
-		return to_st;
 	/* The file renamed and the one it replaces. */
 	if ((st = nfs4_deleg_break_name(c, &c->sfh, from)) != NFS4_OK ||
 	    (st = nfs4_deleg_break_name(c, &c->cfh, to)) != NFS4_OK)
@@ -262,20 +273,10 @@ NFS4_SERVE(link)
 {
 	char name[BACKEND_NAME_MAX + 1];
 	enum nfsstat4 name_st = nfs4_name_from_wire(a->name, name);
-	if (c->sfh.kind == NFS4_FH_NONE)
-		return NFS4ERR_NOFILEHANDLE;
 	struct backend_attr dattr, oattr;
-	enum nfsstat4 st = nfs4_need_dir(c, &dattr);
+	enum nfsstat4 st = need_saved_and_dir(c, false, name_st, &dattr, &oattr);
 	if (st != NFS4_OK)
 		return st;
-	if ((st = nfs4_fh_getattr(c, &c->sfh, &oattr)) != NFS4_OK)
-		return st;
-	if (oattr.type == BACKEND_DIR)
-		return NFS4ERR_ISDIR;
-	if (c->sfh.kind != c->cfh.kind || c->sfh.export != c->cfh.export)
-		return NFS4ERR_XDEV;
-	if (name_st != NFS4_OK)
-		return name_st;
 	if ((st = nfs4_deleg_break_fh(c, &c->sfh)) != NFS4_OK ||
 	    (st = nfs4_dirdeleg_break(c, &c->cfh, 1u << NOTIFY4_ADD_ENTRY)) != NFS4_OK)
 		return st;

@@ -94,10 +94,7 @@ static void dir_delegation_ask(struct nfs4_compound *c,
 
 NFS4_SERVE(get_dir_delegation)
 {
-	struct backend_attr attr;
-	enum nfsstat4 s = nfs4_need_dir(c, &attr);
-	if (s != NFS4_OK)
-		return s;
+	/* NFS4_OPF_NEED_DIR: the current fh is a directory. */
 	struct nfs4_get_dir_delegation_res r;
 	memset(&r, 0, sizeof(r));
 	/* will_signal only for a passing refusal the client asked to hear

@@ -152,10 +152,7 @@ NFS4_SERVE(lookup)
 
 NFS4_SERVE0(lookupp)
 {
-	struct backend_attr dattr;
-	enum nfsstat4 st = nfs4_need_dir(c, &dattr);
-	if (st != NFS4_OK)
-		return st;
+	/* NFS4_OPF_NEED_DIR: the current fh is a directory. */
 	struct nfs4_fh fh;
 	if (c->cfh.kind == NFS4_FH_PSEUDO) {
 		if (!c->cfh.node->parent)

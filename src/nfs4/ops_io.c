@@ -14,15 +14,7 @@ enum nfsstat4 nfs4_need_regular_attr(struct nfs4_compound *c, const struct nfs4_
 	if (fh->kind != NFS4_FH_EXPORT)
 		return NFS4ERR_ISDIR; /* every pseudo-fs object is a directory */
 	enum nfsstat4 st = nfs4_fh_getattr(c, fh, attr);
-	if (st != NFS4_OK)
-		return st;
-	if (attr->type == BACKEND_DIR)
-		return NFS4ERR_ISDIR;
-	if (attr->type == BACKEND_LNK)
-		return NFS4ERR_SYMLINK;
-	if (attr->type != BACKEND_REG)
-		return NFS4ERR_INVAL;
-	return NFS4_OK;
+	return st != NFS4_OK ? st : nfs4_type_error(attr->type, BACKEND_REG);
 }
 
 static enum nfsstat4 need_regular(struct nfs4_compound *c)

@@ -57,10 +57,9 @@ NFS4_SERVE(deallocate)
 
 NFS4_SERVE(seek)
 {
-	struct backend_attr attr;
-	enum nfsstat4 st = nfs4_need_regular_attr(c, &c->cfh, &attr);
-	if (st != NFS4_OK)
-		return st;
+	/* NFS4_OPF_NEED_REG: the current fh is a regular file. */
+	const struct backend_attr *attr = c->cfh_attr;
+	enum nfsstat4 st;
 	if (a->what != NFS4_CONTENT_DATA && a->what != NFS4_CONTENT_HOLE)
 		return NFS4ERR_UNION_NOTSUPP;
 	/* As for READ, with no byte range to test against locks. */
@@ -68,7 +67,7 @@ NFS4_SERVE(seek)
 		return st;
 	/* RFC 7862 15.11.3: an offset at or past the end is NFS4ERR_NXIO
 	 * (there is no byte there to start from). */
-	if (a->offset >= attr.size)
+	if (a->offset >= attr->size)
 		return NFS4ERR_NXIO;
 	struct nfs4_export *ex = c->cfh.export;
 	uint64_t pos = 0;
@@ -81,12 +80,12 @@ NFS4_SERVE(seek)
 		 * (RFC 7862 15.11.3: sr_eof true).  The file may also have
 		 * shrunk since its size was read. */
 		r.eof = true;
-		r.offset = attr.size;
+		r.offset = attr->size;
 	} else if (rc) {
 		return nfs4_errno_to_status(rc);
 	} else {
 		/* A hole found at the end is the end of the file. */
-		r.eof = pos >= attr.size;
+		r.eof = pos >= attr->size;
 	}
 	nfs4_enc_seek_res(res, &r);
 	return NFS4_OK;
@@ -118,10 +117,9 @@ static enum nfsstat4 read_plus_data(struct nfs4_compound *c, struct nfs4_read_pl
  * past the range asked for, so a client needs no clipping. */
 NFS4_SERVE(read_plus)
 {
-	struct backend_attr attr;
-	enum nfsstat4 st = nfs4_need_regular_attr(c, &c->cfh, &attr);
-	if (st != NFS4_OK)
-		return st;
+	/* NFS4_OPF_NEED_REG: the current fh is a regular file. */
+	const struct backend_attr *attr = c->cfh_attr;
+	enum nfsstat4 st;
 	uint64_t offset = a->offset;
 	uint32_t count = a->count;
 	if ((st = nfs4_check_io_stateid(c, &a->stateid, false, offset, count)) != NFS4_OK)
@@ -131,7 +129,7 @@ NFS4_SERVE(read_plus)
 	struct nfs4_read_plus_enc r;
 	if (!nfs4_enc_read_plus_begin(&r, res))
 		return NFS4ERR_RESOURCE;
-	uint64_t size = attr.size;
+	uint64_t size = attr->size;
 	uint64_t end = range_fits(offset, count) ? offset + count : (uint64_t)INT64_MAX;
 	if (end > size)
 		end = size;
@@ -256,10 +254,8 @@ static unsigned hints_among(const struct nfs4_bitmap *set, const unsigned *bits,
  * random would be a guess. */
 NFS4_SERVE(io_advise)
 {
-	struct backend_attr attr;
-	enum nfsstat4 st = nfs4_need_regular_attr(c, &c->cfh, &attr);
-	if (st != NFS4_OK)
-		return st;
+	/* NFS4_OPF_NEED_REG: the current fh is a regular file. */
+	enum nfsstat4 st;
 	if ((st = nfs4_check_io_stateid(c, &a->stateid, false, a->offset, 0)) != NFS4_OK)
 		return st;
 	static const unsigned patterns[] = {IO_ADVISE4_NORMAL, IO_ADVISE4_SEQUENTIAL,

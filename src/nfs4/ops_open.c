@@ -266,23 +266,10 @@ static enum nfsstat4 open_dir_and_name(struct nfs4_compound *c, const struct ope
 	return NFS4_OK;
 }
 
-/* CLAIM_DELEGATE_CUR: name in the current directory, opened under a
- * delegation of this client (being recalled, typically). */
-static enum nfsstat4 open_by_name_cur(struct nfs4_compound *c, const struct open_args *a,
-				      struct open_target *t)
-{
-	struct backend_attr dattr;
-	char name[BACKEND_NAME_MAX + 1];
-	enum nfsstat4 s = open_dir_and_name(c, a, &dattr, name);
-	if (s != NFS4_OK)
-		return s;
-	struct nfs4_export *ex = c->cfh.export;
-	t->before = t->after = dattr.change;
-	int rc = ex->ops->lookup(ex->bex, &c->cred, &c->cfh.bh, name, &t->bh, &t->attr);
-	return rc ? nfs4_errno_to_status(rc) : NFS4_OK;
-}
-
-/* CLAIM_NULL: lookup or create name in the current directory. */
+/* CLAIM_NULL: lookup or create name in the current directory.
+ * CLAIM_DELEGATE_CUR: name in it, opened under a delegation of this client
+ * (being recalled, typically): never created, and not held back by the
+ * grace period (the delegation is the client's already). */
 static enum nfsstat4 open_by_name(struct nfs4_compound *c, const struct open_args *a,
 				  struct open_target *t)
 {
@@ -291,12 +278,13 @@ static enum nfsstat4 open_by_name(struct nfs4_compound *c, const struct open_arg
 	enum nfsstat4 s = open_dir_and_name(c, a, &dattr, name);
 	if (s != NFS4_OK)
 		return s;
+	bool deleg_cur = a->claim == CLAIM_DELEGATE_CUR;
 	/* Before touching the file system: no creating during grace. */
-	if ((s = state_check_grace(c->srv->state, a->clientid, false)) != NFS4_OK)
+	if (!deleg_cur && (s = state_check_grace(c->srv->state, a->clientid, false)) != NFS4_OK)
 		return s;
 	struct nfs4_export *ex = c->cfh.export;
 	t->before = t->after = dattr.change;
-	if (a->opentype == OPEN4_NOCREATE) {
+	if (deleg_cur || a->opentype == OPEN4_NOCREATE) {
 		int rc = ex->ops->lookup(ex->bex, &c->cred, &c->cfh.bh, name, &t->bh, &t->attr);
 		return rc ? nfs4_errno_to_status(rc) : NFS4_OK;
 	}
@@ -417,7 +405,7 @@ static enum nfsstat4 open_find(struct nfs4_compound *c, const struct open_args *
 	case CLAIM_DELEG_CUR_FH:
 		if (c->cfh.kind == NFS4_FH_PSEUDO)
 			return a->claim == CLAIM_DELEG_CUR_FH ? NFS4ERR_ISDIR : NFS4ERR_NOENT;
-		s = a->claim == CLAIM_DELEGATE_CUR ? open_by_name_cur(c, a, t) : open_current(c, t);
+		s = a->claim == CLAIM_DELEGATE_CUR ? open_by_name(c, a, t) : open_current(c, t);
 		if (s != NFS4_OK)
 			return s;
 		struct state_file_key key = {.export_id = c->cfh.export->id, .bh = t->bh};
@@ -547,68 +535,74 @@ enum nfsstat4 nfs4_state_stateid_seq_run(struct nfs4_compound *c, const struct n
 	return nfs4_state_seq_finish(c, o, res, body_off, s, NULL);
 }
 
-static enum nfsstat4 open_confirm_file(struct nfs4_compound *c, struct state_owner *o,
-				       const struct nfs4_stateid *sid,
-				       const struct state_file_key *key, const void *arg,
-				       struct xdr_enc *res)
+/* OPEN_CONFIRM, OPEN_DOWNGRADE and CLOSE change an open of the current
+ * file, sequenced on its owner, and answer with its stateid
+ * (OPEN_CONFIRM4resok, OPEN_DOWNGRADE4resok, CLOSE4res); a current file
+ * without state is a stateid of no open of it. */
+enum open_change_kind { OPEN_CHANGE_CONFIRM, OPEN_CHANGE_DOWNGRADE, OPEN_CHANGE_CLOSE };
+
+struct open_change {
+	enum open_change_kind kind;
+	const struct nfs4_open_downgrade_args *downgrade;
+};
+
+static enum nfsstat4 open_change_file(struct nfs4_compound *c, struct state_owner *o,
+				      const struct nfs4_stateid *sid,
+				      const struct state_file_key *key, const void *arg,
+				      struct xdr_enc *res)
 {
-	(void)arg;
+	const struct open_change *ch = arg;
+	struct state_server *st = c->srv->state;
 	struct nfs4_stateid_res out;
-	enum nfsstat4 s = state_open_confirm(c->srv->state, o, sid, key, &out.stateid);
+	enum nfsstat4 s = NFS4ERR_SERVERFAULT;
+	switch (ch->kind) {
+	case OPEN_CHANGE_CONFIRM:
+		s = state_open_confirm(st, o, sid, key, &out.stateid);
+		break;
+	case OPEN_CHANGE_DOWNGRADE: {
+		uint32_t access = ch->downgrade->share_access;
+		if (c->minor >= 1)
+			access &= ~(uint32_t)NFS4_OPEN_WANT_BITS;
+		s = state_open_downgrade(st, o, sid, key, access, ch->downgrade->share_deny,
+					 c->minor, &out.stateid);
+		break;
+	}
+	case OPEN_CHANGE_CLOSE:
+		s = state_close(st, o, sid, key, c->minor, &out.stateid);
+		if (s == NFS4_OK && c->minor >= 1) {
+			/* RFC 8881 18.2.4: the stateid is gone; say so. */
+			memset(&out, 0, sizeof(out));
+			out.stateid.seqid = UINT32_MAX;
+		}
+		break;
+	}
 	if (s == NFS4_OK)
-		nfs4_enc_open_confirm_res(res, &out);
+		nfs4_enc_stateid_res(res, &out);
 	return s;
+}
+
+static enum nfsstat4 open_change_run(struct nfs4_compound *c, const struct nfs4_stateid *sid,
+				     uint32_t seqid, struct open_change ch, struct xdr_enc *res)
+{
+	return nfs4_state_stateid_seq_run(c, sid, seqid, NFS4ERR_BAD_STATEID, open_change_file,
+					  &ch, res);
 }
 
 NFS4_SERVE(open_confirm)
 {
-	return nfs4_state_stateid_seq_run(c, &a->stateid, a->seqid, NFS4ERR_BAD_STATEID,
-					  open_confirm_file, NULL, res);
-}
-
-static enum nfsstat4 open_downgrade_file(struct nfs4_compound *c, struct state_owner *o,
-					 const struct nfs4_stateid *sid,
-					 const struct state_file_key *key, const void *arg,
-					 struct xdr_enc *res)
-{
-	const struct nfs4_open_downgrade_args *a = arg;
-	struct nfs4_stateid_res out;
-	uint32_t access = a->share_access;
-	if (c->minor >= 1)
-		access &= ~(uint32_t)NFS4_OPEN_WANT_BITS;
-	enum nfsstat4 s = state_open_downgrade(c->srv->state, o, sid, key, access, a->share_deny,
-					       c->minor, &out.stateid);
-	if (s == NFS4_OK)
-		nfs4_enc_open_downgrade_res(res, &out);
-	return s;
+	return open_change_run(c, &a->stateid, a->seqid,
+			       (struct open_change){.kind = OPEN_CHANGE_CONFIRM}, res);
 }
 
 NFS4_SERVE(open_downgrade)
 {
-	return nfs4_state_stateid_seq_run(c, &a->stateid, a->seqid, NFS4ERR_BAD_STATEID,
-					  open_downgrade_file, a, res);
-}
-
-static enum nfsstat4 close_file(struct nfs4_compound *c, struct state_owner *o,
-				const struct nfs4_stateid *sid, const struct state_file_key *key,
-				const void *arg, struct xdr_enc *res)
-{
-	(void)arg;
-	struct nfs4_stateid_res out;
-	enum nfsstat4 s = state_close(c->srv->state, o, sid, key, c->minor, &out.stateid);
-	if (s != NFS4_OK)
-		return s;
-	if (c->minor >= 1) {
-		/* RFC 8881 18.2.4: the stateid is gone; say so. */
-		memset(&out, 0, sizeof(out));
-		out.stateid.seqid = UINT32_MAX;
-	}
-	nfs4_enc_close_res(res, &out);
-	return s;
+	return open_change_run(c, &a->stateid, a->seqid,
+			       (struct open_change){.kind = OPEN_CHANGE_DOWNGRADE, .downgrade = a},
+			       res);
 }
 
 NFS4_SERVE(close)
 {
-	return nfs4_state_stateid_seq_run(c, &a->stateid, a->seqid, NFS4ERR_BAD_STATEID,
-					  close_file, NULL, res);
+	return open_change_run(c, &a->stateid, a->seqid,
+			       (struct open_change){.kind = OPEN_CHANGE_CLOSE}, res);
 }

@@ -56,6 +56,8 @@ static bool dec_none(struct xdr_dec *d, void *args)
 #define STALL NFS4_OPF_MAY_STALL
 #define INLINE NFS4_OPF_TRY_INLINE
 #define NIDEM NFS4_OPF_NOT_IDEMPOTENT
+#define NEEDDIR NFS4_OPF_NEED_DIR
+#define NEEDREG NFS4_OPF_NEED_REG
 
 /* Sizes of what the handlers encode. */
 enum {
@@ -273,7 +275,7 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	OP(OP_LOCKT, lockt, 0, 2, FH, SIZE(0), NO_SID),
 	OP(OP_LOCKU, locku, 0, 2, FH | CHG | SETSID, SIZE(STATEID), SID_FN(sid_locku)),
 	OP(OP_LOOKUP, lookup, 0, 2, FH | STALL, SIZE(0), NO_SID),
-	OP0(OP_LOOKUPP, lookupp, 0, 2, FH | STALL, SIZE(0)),
+	OP0(OP_LOOKUPP, lookupp, 0, 2, FH | NEEDDIR | STALL, SIZE(0)),
 	OP(OP_NVERIFY, nverify, 0, 2, FH, SIZE(0), NO_SID),
 	/* OPEN refuses ROFS itself: only creating or opening for write. */
 	OP(OP_OPEN, open, 0, 2, FH | BLOCK | CHG | SETSID, SIZE(OPEN_OK), NO_SID),
@@ -285,7 +287,7 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	OP0(OP_PUTPUBFH, putpubfh, 0, 2, 0, SIZE(0)),
 	OP0(OP_PUTROOTFH, putrootfh, 0, 2, 0, SIZE(0)),
 	OP(OP_READ, read, 0, 2, FH | INLINE, SIZE_FN(reply_read), SID_FN(sid_read)),
-	OP(OP_READDIR, readdir, 0, 2, FH | STALL, SIZE_FN(reply_readdir), NO_SID),
+	OP(OP_READDIR, readdir, 0, 2, FH | NEEDDIR | STALL, SIZE_FN(reply_readdir), NO_SID),
 	OP0(OP_READLINK, readlink, 0, 2, FH, SIZE(4 + BACKEND_PATH_MAX)),
 	OP(OP_REMOVE, remove, 0, 2, ROFS | STALL | CHG | NIDEM, SIZE(CHANGE_INFO), NO_SID),
 	OP(OP_RENAME, rename, 0, 2, ROFS | STALL | CHG | NIDEM, SIZE(2 * CHANGE_INFO), NO_SID),
@@ -313,7 +315,7 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	OP(OP_DESTROY_SESSION, destroy_session, 1, 2, NOSESS | CHG, SIZE(0), NO_SID),
 	OP(OP_FREE_STATEID, free_stateid, 1, 2, CHG, SIZE(0), SID_FN(free_stateid_sid)),
 	/* A worker's: asked child attributes, it reads the whole directory. */
-	OP(OP_GET_DIR_DELEGATION, get_dir_delegation, 1, 2, FH | BLOCK | CHG,
+	OP(OP_GET_DIR_DELEGATION, get_dir_delegation, 1, 2, FH | NEEDDIR | BLOCK | CHG,
 	   SIZE(4 + 4 + 8 + STATEID + 3 * BITMAP), NO_SID),
 	NOTSUPP(OP_GETDEVICEINFO, 1, 2, 0),
 	NOTSUPP(OP_GETDEVICELIST, 1, 2, FH),
@@ -342,14 +344,14 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	OP(OP_COPY, copy, 2, 2, ROFS | BLOCK | CHG, SIZE(COPY_OK), NO_SID),
 	NOTSUPP(OP_COPY_NOTIFY, 2, 2, 0),
 	OP(OP_DEALLOCATE, deallocate, 2, 2, ROFS | BLOCK | CHG, SIZE(0), SID_FN(sid_allocate)),
-	OP(OP_IO_ADVISE, io_advise, 2, 2, FH | BLOCK, SIZE(BITMAP), SID_FN(sid_io_advise)),
+	OP(OP_IO_ADVISE, io_advise, 2, 2, FH | NEEDREG | BLOCK, SIZE(BITMAP), SID_FN(sid_io_advise)),
 	NOTSUPP(OP_LAYOUTERROR, 2, 2, 0),
 	NOTSUPP(OP_LAYOUTSTATS, 2, 2, 0),
 	OP(OP_OFFLOAD_CANCEL, offload_cancel, 2, 2, FH | CHG, SIZE(0), NO_SID),
 	OP(OP_OFFLOAD_STATUS, offload_status, 2, 2, FH, SIZE(8 + 4 + 4), NO_SID),
-	OP(OP_READ_PLUS, read_plus, 2, 2, FH | BLOCK, SIZE_FN(reply_read_plus),
+	OP(OP_READ_PLUS, read_plus, 2, 2, FH | NEEDREG | BLOCK, SIZE_FN(reply_read_plus),
 	   SID_FN(sid_read)),
-	OP(OP_SEEK, seek, 2, 2, FH | BLOCK, SIZE(4 + 8), SID_FN(sid_seek)),
+	OP(OP_SEEK, seek, 2, 2, FH | NEEDREG | BLOCK, SIZE(4 + 8), SID_FN(sid_seek)),
 	NOTSUPP(OP_WRITE_SAME, 2, 2, 0),
 	OP(OP_CLONE, clone, 2, 2, ROFS | BLOCK | CHG, SIZE(0), SID_FN(sid_clone_dst)),
 	/* RFC 8276: attribute operations, on the loop until the export is

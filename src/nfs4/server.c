@@ -23,6 +23,16 @@
  * random bytes made once and kept in <state_dir>/server_id, so a restarted
  * server is recognisably the same one and clients reclaim.  Without a state
  * directory it is random per run. */
+/* The back-end hooks set on every export whose back end has them, by
+ * kind, and what an export goes without when it cannot have one. */
+static const struct {
+	nfs4_watch_hook_fn *hook;
+	const char *lost;
+} export_hooks[NFS4_WATCH_KINDS] = {
+	[NFS4_WATCH_LEASE_BREAKS] = {nfs4_deleg_lease_hook, "host access does not recall delegations"},
+	[NFS4_WATCH_DIR_CHANGES] = {nfs4_dirdeleg_host_hook, "no directory delegations"},
+};
+
 static void server_identity(struct nfs4_server *srv, const char *state_dir)
 {
 	uint8_t id[16];
@@ -132,16 +142,18 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 	rc = nfs4_dirdeleg_children_start(srv);
 	if (rc)
 		return rc;
-	nfs4_deleg_watch_leases(srv);
-	nfs4_dirdeleg_watch_hosts(srv);
+	for (unsigned k = 0; k < NFS4_WATCH_KINDS; k++)
+		nfs4_exports_watch(&srv->exports, srv, k, export_hooks[k].hook,
+				   export_hooks[k].lost);
 	state_lock_notify_set(srv->state, nfs4_lock_notify, srv);
 	return 0;
 }
 
 void nfs4_server_fini(struct nfs4_server *srv)
 {
-	nfs4_deleg_unwatch_leases(srv);
-	nfs4_dirdeleg_unwatch_hosts(srv);
+	/* Before the state goes: no report may reach it any more. */
+	for (unsigned k = 0; k < NFS4_WATCH_KINDS; k++)
+		nfs4_exports_unwatch(&srv->exports, k, export_hooks[k].hook);
 	/* No notice may reach the engine once it is gone. */
 	if (srv->state)
 		state_lock_notify_set(srv->state, NULL, NULL);

@@ -444,6 +444,59 @@ static void test_dir_checked_before_name(void **state)
 	}
 }
 
+/* LOOKUPP and READDIR need a directory (the op table's
+ * NFS4_OPF_NEED_DIR, checked before the handler): on a file NOTDIR, on a
+ * symbolic link SYMLINK (RFC 8881 15.1.2.9), where the back end alone
+ * would say NOTDIR or find a parent; on a directory they go on to their
+ * own work. */
+static uint32_t dir_op_status(struct inproc *ip, const uint8_t *wire, uint32_t len, uint32_t op)
+{
+	struct inproc_args a;
+	struct inproc_reply r;
+	inproc_begin(&a, "", 0, 0);
+	inproc_putfh(&a, wire, len);
+	inproc_op(&a, op);
+	if (op == OP_READDIR) {
+		xdr_encode_u64(&a.e, 0);    /* cookie */
+		xdr_encode_u64(&a.e, 0);    /* cookieverf */
+		xdr_encode_u32(&a.e, 4096); /* dircount */
+		xdr_encode_u32(&a.e, 8192); /* maxcount */
+		xdr_encode_u32(&a.e, 0);    /* attr_request: empty */
+	}
+	inproc_call(ip, &a, &r);
+	uint32_t status = r.status;
+	inproc_done(&r);
+	return status;
+}
+
+static void test_table_checks_directory(void **state)
+{
+	struct inproc *ip = *state;
+	struct nfs4_export *ex = export_at(ip, INPROC_EXPORT_A);
+	static const struct backend_cred root = {0};
+	struct backend_handle file_bh, link_bh;
+	make_file(ex, "notadir", &file_bh);
+	struct backend_setattr sa = {.mask = BACKEND_SET_MODE, .mode = 0777};
+	struct backend_attr attr;
+	assert_int_equal(ex->ops->symlink(ex->bex, &root, &ex->root, "link", ".", &sa, &link_bh,
+					  &attr),
+			 0);
+	struct nfs4_fh file, link;
+	nfs4_fh_from_object(&ip->nfs.exports, ex, &file_bh, &file);
+	nfs4_fh_from_object(&ip->nfs.exports, ex, &link_bh, &link);
+	uint8_t dir[NFS4_FHSIZE];
+	static const char *const path[] = {"mem", "b"};
+	uint32_t dir_len = inproc_fh_of(ip, path, 2, dir);
+	static const uint32_t ops[] = {OP_READDIR, OP_LOOKUPP};
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		assert_int_equal(dir_op_status(ip, file.wire, file.wire_len, ops[i]),
+				 NFS4ERR_NOTDIR);
+		assert_int_equal(dir_op_status(ip, link.wire, link.wire_len, ops[i]),
+				 NFS4ERR_SYMLINK);
+		assert_int_equal(dir_op_status(ip, dir, dir_len, ops[i]), NFS4_OK);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -466,6 +519,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_signed_unknown_is_stale, inproc_setup,
 						inproc_teardown),
 		cmocka_unit_test_setup_teardown(test_dir_checked_before_name, inproc_setup,
+						inproc_teardown),
+		cmocka_unit_test_setup_teardown(test_table_checks_directory, inproc_setup,
 						inproc_teardown),
 		cmocka_unit_test_setup_teardown(test_long_name_is_nametoolong, inproc_setup,
 						inproc_teardown),
