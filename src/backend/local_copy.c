@@ -88,8 +88,10 @@ int local_copy(struct backend_export *bex, const struct backend_cred *cred,
 		r = -errno;
 	}
 out:
-	if (wfd >= 0)
+	if (wfd >= 0) {
 		close(wfd);
+		local_attrcache_forget(ex, &fd->handle);
+	}
 	if (fd)
 		local_fd_put(ex, fd);
 	local_fd_put(ex, fs);

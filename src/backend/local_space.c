@@ -36,6 +36,7 @@ static int local_fallocate(struct backend_export *bex, const struct backend_cred
 	if (fallocate(wfd, mode, (off_t)off, (off_t)len) != 0)
 		r = -errno;
 	close(wfd);
+	local_attrcache_forget(ex, &f->handle);
 out:
 	local_fd_put(ex, f);
 	return r;
@@ -132,6 +133,7 @@ int local_clone(struct backend_export *bex, const struct backend_cred *cred,
 			r = -EOPNOTSUPP;
 	}
 	close(wfd);
+	local_attrcache_forget(ex, &df->handle);
 out:
 	local_fd_put(ex, df);
 	local_fd_put(ex, sf);

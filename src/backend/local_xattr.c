@@ -94,6 +94,7 @@ int local_setxattr(struct backend_export *bex, const struct backend_cred *cred,
 		return r;
 	if (setxattr(path, key, len ? value : "", len, flags) != 0)
 		r = -errno;
+	local_attrcache_forget(ex, &f->handle); /* its ctime */
 	local_fd_put(ex, f);
 	return r;
 }
@@ -110,6 +111,7 @@ int local_removexattr(struct backend_export *bex, const struct backend_cred *cre
 		return r;
 	if (removexattr(path, key) != 0)
 		r = -errno;
+	local_attrcache_forget(ex, &f->handle);
 	local_fd_put(ex, f);
 	return r;
 }
