@@ -506,6 +506,13 @@ static int config_ini_entry(void *user, const char *section, const char *key,
 		} else if (strcmp(key, "backend") == 0) {
 			ok = copy_str(e->backend, sizeof(e->backend), value, where, ctx->errbuf,
 				      ctx->errlen);
+		} else if (strcmp(key, "attr_cache") == 0) {
+			bool b = true;
+			ok = parse_bool(value, &b);
+			if (ok)
+				e->no_attr_cache = !b;
+			else
+				fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
 		} else if (strcmp(key, "memory_latency_us") == 0) {
 			ok = set_uint(value, 10000000, &v, where, ctx);
 			e->memory_latency_us = (unsigned)v;
