@@ -344,17 +344,19 @@ int local_link(struct backend_export *bex, const struct backend_cred *cred,
  * GETATTR on the handle) tolerate. */
 static void local_readdir_describe(struct local_export *ex, int dfd, const char *name,
 				   uint64_t ino, const uint8_t *known, uint8_t hlen,
-				   struct backend_dirent *ent, struct backend_handle *h,
-				   struct backend_attr *a)
+				   bool may_search, struct backend_dirent *ent,
+				   struct backend_handle *h, struct backend_attr *a)
 {
 	struct statx stx;
 	uint64_t ticket = 0;
 
 	if (hlen) {
-		/* A snapshot served names ino by this handle: its attributes
-		 * may be kept (local_attrcache.c). */
 		memcpy(h->data, known, hlen);
 		h->len = hlen;
+	}
+	if (hlen && may_search) {
+		/* A snapshot served names ino by this handle: its attributes
+		 * may be kept (local_attrcache.c). */
 		if (local_attrcache_get(ex, h, ino, a, &ticket)) {
 			ent->handle = h;
 			ent->attr = a;
@@ -384,8 +386,14 @@ static int local_readdir_snap(struct local_export *ex, int dfd, const struct loc
 
 	if (!local_dirsnap_find(s, cookie, &i))
 		return 1;
-	/* Every change that returned before this listing began is applied. */
-	local_attrcache_sync(ex);
+	/* Every change that returned before this listing began is applied.
+	 * Kept attributes skip the walk of each name, and with it the check
+	 * of search permission on the directory that a statx by name makes:
+	 * it is made once here, on ".". */
+	bool may_search = local_attrcache_on(ex) &&
+			  statx(dfd, ".", AT_SYMLINK_NOFOLLOW, STATX_TYPE, &(struct statx){0}) == 0;
+	if (may_search)
+		local_attrcache_sync(ex);
 	for (; i < s->n; i++) {
 		const struct local_dirsnap_ent *e = &s->ents[i];
 		struct backend_dirent ent = {
@@ -394,8 +402,8 @@ static int local_readdir_snap(struct local_export *ex, int dfd, const struct loc
 		struct backend_attr a;
 
 		local_readdir_describe(ex, dfd, ent.name, e->ino,
-				       (const uint8_t *)s->bytes + e->handle_off, e->hlen, &ent, &h,
-				       &a);
+				       (const uint8_t *)s->bytes + e->handle_off, e->hlen, may_search,
+				       &ent, &h, &a);
 		if (!fn(ctx, &ent))
 			return 0;
 	}
@@ -473,7 +481,7 @@ int local_readdir(struct backend_export *bex, const struct backend_cred *cred,
 				continue;
 			ent.namelen = strlen(de->d_name);
 			ent.cookie = (uint64_t)de->d_off + LOCAL_COOKIE_BIAS;
-			local_readdir_describe(ex, dfd, de->d_name, 0, NULL, 0, &ent, &h, &a);
+			local_readdir_describe(ex, dfd, de->d_name, 0, NULL, 0, false, &ent, &h, &a);
 			if (!fn(ctx, &ent))
 				goto out_close;
 		}

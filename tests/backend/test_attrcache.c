@@ -333,6 +333,41 @@ static void test_own_changes(void **st)
 	assert_int_equal(l.attrs[find(&l, "m")].size, 9000);
 }
 
+static bool collect_plain(void *ctx, const struct backend_dirent *e)
+{
+	unsigned *n = ctx;
+
+	/* Search permission is missing: names, but no attributes. */
+	assert_null(e->attr);
+	(*n)++;
+	return true;
+}
+
+/* Attributes kept for a listing by root are not handed to a user who may
+ * read the directory but not search it (statx by name would refuse). */
+static void test_no_search_permission(void **st)
+{
+	(void)st;
+	static struct listing l;
+	static const struct backend_cred user = {.uid = 1234, .gid = 1234};
+	char p[400];
+	unsigned n = 0;
+	bool eof = false;
+
+	settle();
+	assert_listing_fresh("as root", &l);
+	assert_true(assert_listing_fresh("as root, kept", &l) >= NFILLER);
+	snprintf(p, sizeof(p), "%s/d", base);
+	assert_int_equal(chmod(p, 0744), 0);
+	settle();
+	assert_listing_fresh("as root, 0744", &l); /* a new snapshot, filled */
+	assert_int_equal(ops->readdir(ex, &user, &dir, 0, collect_plain, &n, &eof), 0);
+	assert_true(eof);
+	assert_int_equal(n, l.n);
+	backend_local_restore_identity();
+	assert_int_equal(chmod(p, 0755), 0);
+}
+
 static void test_off(void **st)
 {
 	(void)st;
@@ -358,6 +393,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_host_changes),
 		cmocka_unit_test(test_own_changes),
+		cmocka_unit_test(test_no_search_permission),
 		cmocka_unit_test(test_off),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
