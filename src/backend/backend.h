@@ -462,4 +462,16 @@ void backend_memory_set_file_max(uint64_t bytes);
  * off. */
 void backend_memory_set_latency(struct backend_export *ex, unsigned us);
 
+/* The local back end's attribute cache (backend/local_attrcache.c), on by
+ * default where the file system can be watched.  Turning it off (before
+ * the export serves anything) frees it; the stats are for tests and logs. */
+struct backend_attrcache_stats {
+	bool on;
+	size_t entries;
+	uint64_t hits, misses, flushes;
+};
+void backend_local_set_attr_cache(struct backend_export *ex, bool on);
+void backend_local_attr_cache_stats(struct backend_export *ex,
+				    struct backend_attrcache_stats *out);
+
 #endif

@@ -41,6 +41,7 @@ static bool local_xattrs_supported(int root_fd)
 
 static void local_export_free(struct local_export *ex)
 {
+	local_attrcache_stop(ex);
 	if (ex->root_ent) {
 		local_dirwatch_fini(ex);
 		local_lease_fini(ex);
@@ -114,6 +115,7 @@ static int local_export_open(const char *path, const char *state_dir, struct bac
 	link_max = fpathconf(ex->root_fd, _PC_LINK_MAX);
 	ex->link_max = link_max > 0 && link_max < UINT32_MAX ? (uint32_t)link_max : 65000;
 	ex->xattrs = local_xattrs_supported(ex->root_fd);
+	local_attrcache_start(ex, LOCAL_ATTRCACHE_MAX);
 	(void)state_dir; /* handles are the kernel's: nothing to keep */
 	*out = (struct backend_export *)ex;
 	return 0;

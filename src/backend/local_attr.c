@@ -181,8 +181,10 @@ int local_setattr_handle(struct local_export *ex, const struct backend_cred *cre
 	if (r != 0)
 		return r;
 	r = local_cred_enter(cred); /* a cache miss above runs privileged */
-	if (r == 0)
+	if (r == 0) {
 		r = local_setattr_apply(ex, cred, f, sa);
+		local_attrcache_forget(ex, &f->handle); /* part may be applied on failure */
+	}
 	if (r == 0 && attr) {
 		r = local_statx(f->pfd, &stx);
 		if (r == 0)

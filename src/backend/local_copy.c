@@ -75,6 +75,7 @@ int local_copy(struct backend_export *bex, const struct backend_cred *cred,
 		r = -errno;
 	}
 	close(wfd);
+	local_attrcache_forget(ex, &fd->handle);
 out:
 	local_files_put(ex, fs, fd);
 	return r;

@@ -255,8 +255,10 @@ int local_remove(struct backend_export *bex, const struct backend_cred *cred,
 		if ((r == -EISDIR && flag == 0) || (r == -ENOTDIR && flag == AT_REMOVEDIR))
 			r = unlinkat(d->pfd, name, flag ^ AT_REMOVEDIR) == 0 ? 0 : -errno;
 	}
-	if (r == 0)
+	if (r == 0) {
 		local_fd_forget(ex, st.st_ino);
+		local_attrcache_forget_ino(ex, st.st_ino);
+	}
 out:
 	local_fd_put(ex, d);
 	return r;
@@ -270,6 +272,7 @@ int local_rename(struct backend_export *bex, const struct backend_cred *cred,
 	struct local_fd *fd, *td;
 	struct stat st;
 	bool replaced;
+	uint64_t moved;
 	int r = backend_name_check(from_name);
 
 	if (r == 0)
@@ -284,10 +287,16 @@ int local_rename(struct backend_export *bex, const struct backend_cred *cred,
 		return r;
 	/* Whatever the rename replaces loses a name: forget it below. */
 	replaced = fstatat(td->pfd, to_name, &st, AT_SYMLINK_NOFOLLOW) == 0;
-	if (renameat(fd->pfd, from_name, td->pfd, to_name) != 0)
+	moved = local_attrcache_ino_of(ex, fd->pfd, from_name); /* its ctime changes */
+	if (renameat(fd->pfd, from_name, td->pfd, to_name) != 0) {
 		r = -errno;
-	else if (replaced)
-		local_fd_forget(ex, st.st_ino);
+	} else {
+		local_attrcache_forget_ino(ex, moved);
+		if (replaced) {
+			local_fd_forget(ex, st.st_ino);
+			local_attrcache_forget_ino(ex, st.st_ino);
+		}
+	}
 	local_fd_put(ex, td);
 	local_fd_put(ex, fd);
 	return r;
@@ -319,6 +328,7 @@ int local_link(struct backend_export *bex, const struct backend_cred *cred,
 		local_proc_path(path, f->pfd);
 		if (linkat(AT_FDCWD, path, d->pfd, name, AT_SYMLINK_FOLLOW) != 0)
 			r = -errno;
+		local_attrcache_forget(ex, &f->handle); /* two links: no longer kept */
 	}
 	local_fd_put(ex, d);
 	local_fd_put(ex, f);
@@ -335,18 +345,31 @@ int local_link(struct backend_export *bex, const struct backend_cred *cred,
  * GETATTR on the handle) tolerate. */
 static void local_readdir_describe(struct local_export *ex, int dfd, const char *name,
 				   uint64_t ino, const uint8_t *known, uint8_t hlen,
-				   struct backend_dirent *ent, struct backend_handle *h,
-				   struct backend_attr *a)
+				   bool may_search, struct backend_dirent *ent,
+				   struct backend_handle *h, struct backend_attr *a)
 {
 	struct statx stx;
+	uint64_t ticket = 0;
 
+	if (hlen) {
+		memcpy(h->data, known, hlen);
+		h->len = hlen;
+	}
+	if (hlen && may_search) {
+		/* A snapshot served names ino by this handle: its attributes
+		 * may be kept (local_attrcache.c). */
+		if (local_attrcache_get(ex, h, ino, a, &ticket)) {
+			ent->handle = h;
+			ent->attr = a;
+			return;
+		}
+	}
 	if (statx(dfd, name, AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC,
 		  STATX_BASIC_STATS | STATX_BTIME, &stx) != 0 ||
 	    makedev(stx.stx_dev_major, stx.stx_dev_minor) != ex->dev)
 		return;
 	if (hlen && stx.stx_ino == ino) {
-		memcpy(h->data, known, hlen);
-		h->len = hlen;
+		local_attrcache_put(ex, h, &stx, ticket);
 	} else if (local_handle_child(ex, dfd, name, h) != 0) {
 		return;
 	}
@@ -364,6 +387,14 @@ static int local_readdir_snap(struct local_export *ex, int dfd, const struct loc
 
 	if (!local_dirsnap_find(s, cookie, &i))
 		return 1;
+	/* Every change that returned before this listing began is applied.
+	 * Kept attributes skip the walk of each name, and with it the check
+	 * of search permission on the directory that a statx by name makes:
+	 * it is made once here, on ".". */
+	bool may_search = local_attrcache_on(ex) &&
+			  statx(dfd, ".", AT_SYMLINK_NOFOLLOW, STATX_TYPE, &(struct statx){0}) == 0;
+	if (may_search)
+		local_attrcache_sync(ex);
 	for (; i < s->n; i++) {
 		const struct local_dirsnap_ent *e = &s->ents[i];
 		struct backend_dirent ent = {
@@ -372,8 +403,8 @@ static int local_readdir_snap(struct local_export *ex, int dfd, const struct loc
 		struct backend_attr a;
 
 		local_readdir_describe(ex, dfd, ent.name, e->ino,
-				       (const uint8_t *)s->bytes + e->handle_off, e->hlen, &ent, &h,
-				       &a);
+				       (const uint8_t *)s->bytes + e->handle_off, e->hlen, may_search,
+				       &ent, &h, &a);
 		if (!fn(ctx, &ent))
 			return 0;
 	}
@@ -451,7 +482,7 @@ int local_readdir(struct backend_export *bex, const struct backend_cred *cred,
 				continue;
 			ent.namelen = strlen(de->d_name);
 			ent.cookie = (uint64_t)de->d_off + LOCAL_COOKIE_BIAS;
-			local_readdir_describe(ex, dfd, de->d_name, 0, NULL, 0, &ent, &h, &a);
+			local_readdir_describe(ex, dfd, de->d_name, 0, NULL, 0, false, &ent, &h, &a);
 			if (!fn(ctx, &ent))
 				goto out_close;
 		}

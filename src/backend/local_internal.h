@@ -32,6 +32,9 @@ enum {
 	LOCAL_DIRSNAP_SLOTS = 4,
 	LOCAL_DIRSNAP_MAX_ENTRIES = 1 << 17,
 	LOCAL_DIRSNAP_MAX_BYTES = 16 << 20,
+	/* Attributes kept per export (local_attrcache.c), about 270 bytes
+	 * each: a 50,000-entry directory fits. */
+	LOCAL_ATTRCACHE_MAX = 1 << 16,
 };
 
 /* A directory unchanged for this long is listed into a snapshot: a change
@@ -156,6 +159,8 @@ struct local_export {
 	struct local_lease_svc leases;
 	struct local_dirwatch_svc dirwatch;
 	struct local_snaps snaps;
+	/* Attributes of unchanged files (local_attrcache.c); NULL: none. */
+	struct local_attrcache *attrcache;
 	char path[BACKEND_PATH_MAX];
 };
 
@@ -465,6 +470,36 @@ void local_dirsnap_put(struct local_export *ex, struct local_dirsnap *s);
 /* The index of the entry after cookie (0: the first); false when cookie
  * is not one of the snapshot's. */
 bool local_dirsnap_find(const struct local_dirsnap *s, uint64_t cookie, size_t *idx);
+
+/* ---- local_attrcache.c: attributes of unchanged files ---- */
+
+/* Sets the cache and its filesystem mark up for ex (export_open), keeping
+ * at most max_entries; without a mark (a warning says why) there is none
+ * and every call below does nothing or misses. */
+void local_attrcache_start(struct local_export *ex, size_t max_entries);
+/* Stops the thread and frees everything (export_close, or turned off). */
+void local_attrcache_stop(struct local_export *ex);
+bool local_attrcache_on(const struct local_export *ex);
+/* Applies every event queued so far: a listing calls it before it serves
+ * attributes from the cache. */
+void local_attrcache_sync(struct local_export *ex);
+/* The attributes of h, inode ino, when kept; else false and a ticket to
+ * pass to local_attrcache_put with what a statx made after this call
+ * read. */
+bool local_attrcache_get(struct local_export *ex, const struct backend_handle *h, uint64_t ino,
+			 struct backend_attr *out, uint64_t *ticket);
+/* Files stx under h unless something of h or its inode changed since the
+ * ticket was handed out, or it is not a file kept (see the .c). */
+void local_attrcache_put(struct local_export *ex, const struct backend_handle *h,
+			 const struct statx *stx, uint64_t ticket);
+/* The server's own changes, after the change and before the reply: drop
+ * what is kept of h, or of inode ino (0: nothing). */
+void local_attrcache_forget(struct local_export *ex, const struct backend_handle *h);
+void local_attrcache_forget_ino(struct local_export *ex, uint64_t ino);
+/* The inode number dirfd/name has now (0 when none, or no cache), for a
+ * local_attrcache_forget_ino after a change of that name. */
+uint64_t local_attrcache_ino_of(struct local_export *ex, int dirfd, const char *name);
+void local_attrcache_stats(struct local_export *ex, struct backend_attrcache_stats *out);
 
 /* ---- local_dir.c ---- */
 

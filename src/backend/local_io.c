@@ -244,6 +244,7 @@ int local_write(struct backend_export *bex, const struct backend_cred *cred,
 	if (n < 0)
 		r = -errno;
 	close(wfd);
+	local_attrcache_forget(ex, &f->handle);
 	if (r == 0) {
 		*written = (size_t)n;
 		*committed = stable;

@@ -33,6 +33,7 @@ static int local_fallocate(struct backend_export *bex, const struct backend_cred
 	if (fallocate(wfd, mode, (off_t)off, (off_t)len) != 0)
 		r = -errno;
 	close(wfd);
+	local_attrcache_forget(ex, &f->handle);
 out:
 	local_fd_put(ex, f);
 	return r;
@@ -110,6 +111,7 @@ int local_clone(struct backend_export *bex, const struct backend_cred *cred,
 			r = -EOPNOTSUPP;
 	}
 	close(wfd);
+	local_attrcache_forget(ex, &df->handle);
 out:
 	local_files_put(ex, sf, df);
 	return r;

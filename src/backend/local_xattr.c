@@ -101,6 +101,7 @@ int local_setxattr(struct backend_export *bex, const struct backend_cred *cred,
 		return r;
 	if (setxattr(c.path, c.key, len ? value : "", len, flags) != 0)
 		r = -errno;
+	local_attrcache_forget(ex, &c.f->handle); /* its ctime */
 	local_fd_put(ex, c.f);
 	return r;
 }
@@ -116,6 +117,7 @@ int local_removexattr(struct backend_export *bex, const struct backend_cred *cre
 		return r;
 	if (removexattr(c.path, c.key) != 0)
 		r = -errno;
+	local_attrcache_forget(ex, &c.f->handle);
 	local_fd_put(ex, c.f);
 	return r;
 }

@@ -452,6 +452,13 @@ static bool export_entry(struct ini_ctx *ctx, struct config_export *e, const cha
 		e->insecure = key[0] == 'i' ? b : !b;
 		return true;
 	}
+	if (strcmp(key, "attr_cache") == 0) {
+		bool b = true;
+		if (!parse_bool(value, &b))
+			return fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
+		e->no_attr_cache = !b;
+		return true;
+	}
 	if (strcmp(key, "clients") == 0)
 		return parse_client_list(e, value, where, ctx);
 	return unknown_key(ctx, section, where);

@@ -48,6 +48,12 @@
  *   memory_latency_us = 0           ; tests and benchmarks, memory backend only:
  *                                   ; each name or attribute change/lookup
  *                                   ; sleeps this long (a slow disk)
+ *   attr_cache = yes                ; local backend: listings take unchanged files'
+ *                                   ; attributes from a cache kept exact by a
+ *                                   ; fanotify filesystem mark (needs
+ *                                   ; CAP_SYS_ADMIN; without it, or "no", every
+ *                                   ; listing reads them from the file system).
+ *                                   ; Read when the export opens.
  *
  *   [nfs]
  *   lease_time = 90                 ; seconds
@@ -119,6 +125,7 @@ struct config_export {
 	unsigned nclients;
 	char backend[16];
 	unsigned memory_latency_us; /* memory back end: injected latency */
+	bool no_attr_cache;         /* attr_cache = no (local back end) */
 };
 
 /* The highest NFSv4 minor version a configuration may name (the NFSv4

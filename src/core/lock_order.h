@@ -57,6 +57,13 @@
  *  6a. back end: the local back end's directory listing snapshots (struct
  *      local_snaps.lock, backend/local_dirsnap.c).  A leaf: taken with
  *      nothing held or under 5b, and only memory is managed under it.
+ *  6b. back end: the local back end's attribute cache's drain lock
+ *      (struct local_attrcache.drain, backend/local_attrcache.c), held by
+ *      whoever reads the cache's fanotify group until it has applied what
+ *      it read.  Taken with nothing held; it takes 6c only.
+ *  6c. back end: the attribute cache's table (struct local_attrcache.lock).
+ *      A leaf: taken with nothing held or under 6b; only memory is
+ *      managed under it.
  *   7. rpc: a connection's lock (struct rpc_conn.lock): its output queue,
  *      epoll interest and pending outgoing calls.
  *   8. rpc: an event loop's message queue lock (struct rpc_loop.msg_lock).

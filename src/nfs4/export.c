@@ -488,6 +488,12 @@ int nfs4_exports_open(struct nfs4_exports *exps, const struct ferry_config *cfg)
 			return rc;
 		}
 		exps->count = i + 1;
+		if (ce->no_attr_cache && strcmp(ce->backend, "local") == 0) {
+			backend_local_set_attr_cache(ex->bex, false);
+			log_info("export %s: no attribute cache (attr_cache = no): listings read "
+				 "every entry's attributes from the file system",
+				 ex->pseudo);
+		}
 		if (ce->memory_latency_us) {
 			backend_memory_set_latency(ex->bex, ce->memory_latency_us);
 			log_warn("export %s: the memory backend sleeps %u us in every name or "

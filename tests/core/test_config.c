@@ -464,6 +464,19 @@ static void test_copy_keys(void **state)
 	assert_err_contains("1..4096");
 }
 
+static void test_attr_cache_key(void **state)
+{
+	(void)state;
+	config_init_defaults(&cfg);
+	assert_true(load("[export a]\npath = /srv/a\n[export b]\npath = /srv/b\nattr_cache = no\n"));
+	assert_false(cfg.exports[0].no_attr_cache); /* on by default */
+	assert_true(cfg.exports[1].no_attr_cache);
+	assert_true(load("[export a]\npath = /srv/a\nattr_cache = yes\n"));
+	assert_false(cfg.exports[0].no_attr_cache);
+	assert_false(load("[export a]\npath = /srv/a\nattr_cache = sometimes\n"));
+	assert_err_contains("yes or no");
+}
+
 static void test_file_errors(void **state)
 {
 	assert_false(load("[server]\nlisten = a:1\nbogus = 1\n"));
@@ -788,6 +801,7 @@ int main(void)
 		cmocka_unit_test(test_file_delegations),
 		cmocka_unit_test(test_dir_delegations),
 		cmocka_unit_test(test_copy_keys),
+		cmocka_unit_test(test_attr_cache_key),
 		cmocka_unit_test(test_file_numbers),
 		cmocka_unit_test(test_file_limits),
 		cmocka_unit_test(test_file_long_export_name),

@@ -1,0 +1,400 @@
+/* The local back end's attribute cache (backend/local_attrcache.c) against
+ * a real directory: once a listing serves attributes from the cache, every
+ * change made to an entry by another process on the host (write, chmod,
+ * truncate, utimes, a read that sets the atime, rename over, unlink and
+ * create again under the same name, a link that makes two) and every
+ * change made through the back end itself is in the very next listing and
+ * GETATTR: each listing is compared, entry by entry, with lstat(2) of the
+ * names.  Hard-linked files are not kept.  And with the cache turned off
+ * listings still work, from the file system. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "backend/backend.h"
+
+enum { NMAX = 64, NFILLER = 24 };
+
+static char base[256];
+static struct backend_export *ex;
+static struct backend_handle root, dir;
+static const struct backend_cred ROOT = {0};
+static const struct backend_ops *ops = &backend_local_ops;
+
+struct listing {
+	char names[NMAX][32];
+	struct backend_attr attrs[NMAX];
+	struct backend_handle handles[NMAX];
+	unsigned n;
+};
+
+static void path_of(char *out, size_t len, const char *name)
+{
+	snprintf(out, len, "%s/d/%s", base, name);
+}
+
+static bool collect(void *ctx, const struct backend_dirent *e)
+{
+	struct listing *l = ctx;
+
+	assert_true(l->n < NMAX);
+	assert_non_null(e->attr);
+	assert_non_null(e->handle);
+	assert_true(e->namelen < sizeof(l->names[0]));
+	memcpy(l->names[l->n], e->name, e->namelen);
+	l->names[l->n][e->namelen] = '\0';
+	l->attrs[l->n] = *e->attr;
+	l->handles[l->n] = *e->handle;
+	l->n++;
+	return true;
+}
+
+static void list_all(struct listing *l)
+{
+	bool eof = false;
+
+	memset(l, 0, sizeof(*l));
+	assert_int_equal(ops->readdir(ex, &ROOT, &dir, 0, collect, l, &eof), 0);
+	assert_true(eof);
+}
+
+static int find(const struct listing *l, const char *name)
+{
+	for (unsigned i = 0; i < l->n; i++)
+		if (strcmp(l->names[i], name) == 0)
+			return (int)i;
+	fail_msg("%s not listed", name);
+	return -1;
+}
+
+static bool ts_eq(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* a is what the back end said of path; the file system must agree. */
+static void assert_attr_fresh(const char *what, const char *path, const struct backend_attr *a)
+{
+	struct stat st;
+
+	assert_int_equal(lstat(path, &st), 0);
+	if (a->fileid != st.st_ino || a->size != (uint64_t)st.st_size ||
+	    a->mode != (st.st_mode & 07777) || a->nlink != st.st_nlink || a->uid != st.st_uid ||
+	    !ts_eq(&a->mtime, &st.st_mtim) || !ts_eq(&a->ctime, &st.st_ctim) ||
+	    !ts_eq(&a->atime, &st.st_atim))
+		fail_msg("%s: %s: stale: ino %llu/%llu size %llu/%lld mode %o/%o nlink %u/%u "
+			 "mtime %lld.%09ld/%lld.%09ld ctime %lld.%09ld/%lld.%09ld "
+			 "atime %lld.%09ld/%lld.%09ld",
+			 what, path, (unsigned long long)a->fileid,
+			 (unsigned long long)st.st_ino, (unsigned long long)a->size,
+			 (long long)st.st_size, a->mode, st.st_mode & 07777, a->nlink,
+			 (unsigned)st.st_nlink, (long long)a->mtime.tv_sec, a->mtime.tv_nsec,
+			 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+			 (long long)a->ctime.tv_sec, a->ctime.tv_nsec,
+			 (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec,
+			 (long long)a->atime.tv_sec, a->atime.tv_nsec,
+			 (long long)st.st_atim.tv_sec, st.st_atim.tv_nsec);
+}
+
+/* Lists the directory and checks every entry, and GETATTR of each, against
+ * the file system.  Returns the cache's hits during the listing. */
+static uint64_t assert_listing_fresh(const char *what, struct listing *l)
+{
+	struct backend_attrcache_stats before, after;
+	char p[400];
+
+	backend_local_attr_cache_stats(ex, &before);
+	list_all(l);
+	backend_local_attr_cache_stats(ex, &after);
+	for (unsigned i = 0; i < l->n; i++) {
+		struct backend_attr a;
+
+		path_of(p, sizeof(p), l->names[i]);
+		assert_attr_fresh(what, p, &l->attrs[i]);
+		assert_int_equal(ops->getattr(ex, &l->handles[i], &a), 0);
+		assert_attr_fresh(what, p, &a);
+	}
+	return after.hits - before.hits;
+}
+
+/* Runs fn in a child process, as another program on the host would. */
+static void on_host(void (*fn)(void))
+{
+	pid_t pid = fork();
+	int status;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		fn();
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void must(bool ok, const char *what)
+{
+	if (!ok) {
+		perror(what);
+		_exit(1);
+	}
+}
+
+static void make_file(const char *name, size_t size)
+{
+	char p[400], buf[64] = {0};
+	int fd;
+
+	path_of(p, sizeof(p), name);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	must(fd >= 0, p);
+	for (size_t done = 0; done < size; done += sizeof(buf) < size - done ? sizeof(buf) : size - done)
+		must(write(fd, buf, sizeof(buf) < size - done ? sizeof(buf) : size - done) > 0,
+		     "write");
+	close(fd);
+}
+
+/* Waits until a change made now would leave the directory's ctime behind
+ * by more than the snapshot's settle time (local_dirsnap.c). */
+static void settle(void)
+{
+	usleep(1200 * 1000);
+}
+
+static int setup(void **st)
+{
+	(void)st;
+	const char *tmp = getenv("TMPDIR");
+	char p[400];
+	struct backend_attr a;
+	struct backend_attrcache_stats s;
+
+	snprintf(base, sizeof(base), "%s/ferry-attrcache-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(base) || chmod(base, 0755) != 0)
+		return -1;
+	snprintf(p, sizeof(p), "%s/d", base);
+	if (mkdir(p, 0755) != 0)
+		return -1;
+	snprintf(p, sizeof(p), "%s/other", base);
+	if (mkdir(p, 0755) != 0)
+		return -1;
+	if (ops->export_open(base, base, &ex) != 0 || ops->root(ex, &root) != 0)
+		return -1;
+	backend_local_attr_cache_stats(ex, &s);
+	if (!s.on) {
+		fprintf(stderr, "the attribute cache did not start (no filesystem mark?)\n");
+		return -1;
+	}
+	return ops->lookup(ex, &ROOT, &root, "d", &dir, &a);
+}
+
+static int teardown(void **st)
+{
+	(void)st;
+	char cmd[400];
+
+	backend_local_restore_identity();
+	ops->export_close(ex);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", base);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void host_changes_in_place(void)
+{
+	char p[400], q[400];
+	int fd;
+
+	path_of(p, sizeof(p), "w"); /* write */
+	fd = open(p, O_WRONLY | O_APPEND);
+	must(fd >= 0 && write(fd, "0123456789", 10) == 10, "append");
+	close(fd);
+	path_of(p, sizeof(p), "m"); /* chmod */
+	must(chmod(p, 0600) == 0, "chmod");
+	path_of(p, sizeof(p), "t"); /* truncate */
+	must(truncate(p, 5000) == 0, "truncate");
+	path_of(p, sizeof(p), "u"); /* utimes */
+	struct timespec ts[2] = {{.tv_sec = 1000000, .tv_nsec = 5}, {.tv_sec = 2000000, .tv_nsec = 7}};
+	must(utimensat(AT_FDCWD, p, ts, 0) == 0, "utimes");
+	path_of(p, sizeof(p), "ln"); /* a second name, in another directory */
+	snprintf(q, sizeof(q), "%s/other/ln2", base);
+	must(link(p, q) == 0, "link");
+}
+
+static void host_read(void)
+{
+	char p[400], b[16];
+	int fd;
+
+	/* w was written after it was last read: relatime sets its atime. */
+	path_of(p, sizeof(p), "w");
+	fd = open(p, O_RDONLY);
+	must(fd >= 0 && read(fd, b, sizeof(b)) > 0, "read");
+	close(fd);
+}
+
+static void host_chmod_other_name(void)
+{
+	char q[400];
+
+	snprintf(q, sizeof(q), "%s/other/ln2", base);
+	must(chmod(q, 0640) == 0, "chmod ln2");
+}
+
+static void host_changes_to_names(void)
+{
+	char p[400], q[400];
+
+	path_of(p, sizeof(p), "src"); /* rename over */
+	path_of(q, sizeof(q), "over");
+	must(rename(p, q) == 0, "rename");
+	path_of(p, sizeof(p), "re"); /* unlink, create again */
+	must(unlink(p) == 0, "unlink");
+	make_file("re", 7);
+}
+
+static void test_host_changes(void **st)
+{
+	(void)st;
+	static struct listing l;
+	static const char *files[] = {"w", "m", "t", "u", "ln", "over", "src", "re"};
+	char name[32];
+
+	for (unsigned i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		make_file(files[i], 100 + i);
+	for (unsigned i = 0; i < NFILLER; i++) {
+		snprintf(name, sizeof(name), "filler%02u", i);
+		make_file(name, i);
+	}
+	settle();
+	assert_listing_fresh("first", &l);  /* builds the snapshot, fills */
+	assert_true(assert_listing_fresh("filled", &l) >= NFILLER); /* served from the cache */
+
+	on_host(host_changes_in_place);
+	assert_true(assert_listing_fresh("after write, chmod, truncate, utimes, link", &l) >=
+		    NFILLER);
+	assert_int_equal(l.attrs[find(&l, "ln")].nlink, 2);
+	assert_int_equal(l.attrs[find(&l, "m")].mode, 0600);
+	assert_int_equal(l.attrs[find(&l, "t")].size, 5000);
+	assert_int_equal(l.attrs[find(&l, "u")].mtime.tv_sec, 2000000);
+	assert_int_equal(l.attrs[find(&l, "w")].size, 110);
+	on_host(host_read);
+	assert_listing_fresh("after a read", &l);
+	on_host(host_chmod_other_name); /* nlink 2: never kept */
+	assert_listing_fresh("after chmod of the other name", &l);
+	assert_int_equal(l.attrs[find(&l, "ln")].mode, 0640);
+
+	uint64_t old_re = l.attrs[find(&l, "re")].fileid, src = l.attrs[find(&l, "src")].fileid;
+	on_host(host_changes_to_names);
+	assert_listing_fresh("after rename over and unlink+create", &l);
+	assert_true(l.attrs[find(&l, "over")].fileid == src);
+	assert_true(l.attrs[find(&l, "re")].fileid != old_re);
+	assert_int_equal(l.attrs[find(&l, "re")].size, 7);
+	settle();
+	assert_listing_fresh("snapshot rebuilt", &l);
+	assert_true(assert_listing_fresh("served again", &l) >= NFILLER);
+}
+
+static void test_own_changes(void **st)
+{
+	(void)st;
+	static struct listing l;
+	struct backend_setattr sa = {.mask = BACKEND_SET_MODE, .mode = 0611};
+	enum backend_stable committed;
+	size_t written;
+	int w, m;
+
+	settle();
+	assert_listing_fresh("before", &l);
+	assert_true(assert_listing_fresh("filled", &l) >= NFILLER);
+	w = find(&l, "w");
+	m = find(&l, "m");
+	assert_int_equal(ops->setattr(ex, &ROOT, &l.handles[w], &sa, NULL), 0);
+	assert_int_equal(ops->write(ex, &ROOT, &l.handles[m], 3, "abc", 3, BACKEND_UNSTABLE,
+				    &written, &committed),
+			 0);
+	assert_true(assert_listing_fresh("after setattr and write", &l) >= NFILLER);
+	assert_int_equal(l.attrs[w].mode, 0611);
+	assert_int_equal(l.attrs[find(&l, "m")].size, 101);
+	assert_int_equal(ops->setxattr(ex, &ROOT, &l.handles[w], "k", "v", 1, BACKEND_XATTR_EITHER),
+			 0);
+	assert_int_equal(ops->allocate(ex, &ROOT, &l.handles[m], 0, 9000), 0);
+	assert_listing_fresh("after setxattr and allocate", &l);
+	assert_int_equal(l.attrs[find(&l, "m")].size, 9000);
+}
+
+static bool collect_plain(void *ctx, const struct backend_dirent *e)
+{
+	unsigned *n = ctx;
+
+	/* Search permission is missing: names, but no attributes. */
+	assert_null(e->attr);
+	(*n)++;
+	return true;
+}
+
+/* Attributes kept for a listing by root are not handed to a user who may
+ * read the directory but not search it (statx by name would refuse). */
+static void test_no_search_permission(void **st)
+{
+	(void)st;
+	static struct listing l;
+	static const struct backend_cred user = {.uid = 1234, .gid = 1234};
+	char p[400];
+	unsigned n = 0;
+	bool eof = false;
+
+	settle();
+	assert_listing_fresh("as root", &l);
+	assert_true(assert_listing_fresh("as root, kept", &l) >= NFILLER);
+	snprintf(p, sizeof(p), "%s/d", base);
+	assert_int_equal(chmod(p, 0744), 0);
+	settle();
+	assert_listing_fresh("as root, 0744", &l); /* a new snapshot, filled */
+	assert_int_equal(ops->readdir(ex, &user, &dir, 0, collect_plain, &n, &eof), 0);
+	assert_true(eof);
+	assert_int_equal(n, l.n);
+	backend_local_restore_identity();
+	assert_int_equal(chmod(p, 0755), 0);
+}
+
+static void test_off(void **st)
+{
+	(void)st;
+	static struct listing l;
+	struct backend_attrcache_stats s;
+
+	backend_local_set_attr_cache(ex, false);
+	backend_local_attr_cache_stats(ex, &s);
+	assert_false(s.on);
+	settle();
+	assert_int_equal(assert_listing_fresh("off", &l), 0);
+	assert_int_equal(assert_listing_fresh("off, again", &l), 0);
+	on_host(host_chmod_other_name);
+	assert_listing_fresh("off, after changes", &l);
+}
+
+int main(void)
+{
+	if (geteuid() != 0) {
+		fprintf(stderr, "SKIP: the local back end needs root\n");
+		return 0;
+	}
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_host_changes),
+		cmocka_unit_test(test_own_changes),
+		cmocka_unit_test(test_no_search_permission),
+		cmocka_unit_test(test_off),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
