@@ -65,6 +65,7 @@
 #include <unistd.h>
 
 #include "backend/local_internal.h"
+#include "core/list.h"
 #include "core/log.h"
 
 enum {
@@ -78,7 +79,7 @@ enum {
 struct attrcache_ent {
 	struct hashtable_node node;     /* by handle */
 	struct hashtable_node ino_node; /* by inode number */
-	struct attrcache_ent *prev, *next; /* filing order: the oldest goes first */
+	struct list_node order; /* filing order: the oldest goes first */
 	struct backend_handle handle;
 	struct backend_attr attr;
 };
@@ -89,7 +90,7 @@ struct local_attrcache {
 	/* 6c: everything below. */
 	pthread_mutex_t lock;
 	struct hashtable by_handle, by_ino;
-	struct attrcache_ent *head, *tail; /* newest first */
+	struct list_node order; /* of the entries, newest first */
 	size_t max;
 	uint64_t gen_all;
 	uint32_t gen_handle[ATTRCACHE_STRIPES], gen_ino[ATTRCACHE_STRIPES];
@@ -99,41 +100,28 @@ struct local_attrcache {
 	bool thread_started;
 };
 
-static uint64_t attrcache_handle_hash(const struct backend_handle *h)
-{
-	uint64_t x = 14695981039346656037ull; /* FNV-1a, as local_fd.c */
-
-	for (unsigned i = 0; i < h->len; i++)
-		x = (x ^ h->data[i]) * 1099511628211ull;
-	return x;
-}
-
-static uint64_t attrcache_ino_hash(uint64_t ino)
-{
-	return ino * 0x9e3779b97f4a7c15ull;
-}
-
 static uint64_t attrcache_ticket_locked(const struct local_attrcache *c, uint64_t hh,
 					uint64_t ino)
 {
 	/* Each counter only grows, so the sum moves when any of them does. */
 	return c->gen_all + c->gen_handle[hh & (ATTRCACHE_STRIPES - 1)] +
-	       c->gen_ino[(attrcache_ino_hash(ino) >> 20) & (ATTRCACHE_STRIPES - 1)];
+	       c->gen_ino[(local_ino_hash(ino) >> 20) & (ATTRCACHE_STRIPES - 1)];
 }
 
 static void attrcache_unlink_locked(struct local_attrcache *c, struct attrcache_ent *e)
 {
 	hashtable_remove(&c->by_handle, &e->node);
 	hashtable_remove(&c->by_ino, &e->ino_node);
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		c->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		c->tail = e->prev;
+	list_del(&e->order);
 	free(e);
+}
+
+static void attrcache_unlink_all_locked(struct local_attrcache *c)
+{
+	struct list_node *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &c->order)
+		attrcache_unlink_locked(c, list_entry(pos, struct attrcache_ent, order));
 }
 
 static struct attrcache_ent *attrcache_find_locked(struct local_attrcache *c,
@@ -153,8 +141,7 @@ static struct attrcache_ent *attrcache_find_locked(struct local_attrcache *c,
 
 static void attrcache_flush_locked(struct local_attrcache *c)
 {
-	while (c->head)
-		attrcache_unlink_locked(c, c->head);
+	attrcache_unlink_all_locked(c);
 	c->gen_all++;
 	c->flushes++;
 }
@@ -162,14 +149,14 @@ static void attrcache_flush_locked(struct local_attrcache *c)
 static void attrcache_forget_handle_locked(struct local_attrcache *c,
 					   const struct backend_handle *h)
 {
-	uint64_t hh = attrcache_handle_hash(h);
+	uint64_t hh = local_handle_hash(h);
 	struct attrcache_ent *e = attrcache_find_locked(c, h, hh);
 
 	c->gen_handle[hh & (ATTRCACHE_STRIPES - 1)]++;
 	if (e) {
 		/* The entry's inode stripe too: a ticket taken by inode number
 		 * alone must not file what this change made stale. */
-		c->gen_ino[(attrcache_ino_hash(e->attr.fileid) >> 20) & (ATTRCACHE_STRIPES - 1)]++;
+		c->gen_ino[(local_ino_hash(e->attr.fileid) >> 20) & (ATTRCACHE_STRIPES - 1)]++;
 		attrcache_unlink_locked(c, e);
 	}
 }
@@ -269,8 +256,7 @@ static void attrcache_free(struct local_attrcache *c)
 		close(c->gfd);
 	if (c->efd >= 0)
 		close(c->efd);
-	while (c->head)
-		attrcache_unlink_locked(c, c->head);
+	attrcache_unlink_all_locked(c);
 	hashtable_fini(&c->by_handle);
 	hashtable_fini(&c->by_ino);
 	pthread_mutex_destroy(&c->lock);
@@ -330,6 +316,7 @@ void local_attrcache_start(struct local_export *ex, size_t max_entries)
 		return;
 	c->gfd = c->efd = -1;
 	c->max = max_entries;
+	list_init(&c->order);
 	pthread_mutex_init(&c->drain, NULL);
 	pthread_mutex_init(&c->lock, NULL);
 	if (hashtable_init(&c->by_handle, 1024) != 0 || hashtable_init(&c->by_ino, 1024) != 0) {
@@ -383,7 +370,7 @@ bool local_attrcache_get(struct local_export *ex, const struct backend_handle *h
 			 struct backend_attr *out, uint64_t *ticket)
 {
 	struct local_attrcache *c = ex->attrcache;
-	uint64_t hh = attrcache_handle_hash(h);
+	uint64_t hh = local_handle_hash(h);
 	struct attrcache_ent *e;
 
 	if (!c)
@@ -406,7 +393,7 @@ void local_attrcache_put(struct local_export *ex, const struct backend_handle *h
 			 const struct statx *stx, uint64_t ticket)
 {
 	struct local_attrcache *c = ex->attrcache;
-	uint64_t hh = attrcache_handle_hash(h);
+	uint64_t hh = local_handle_hash(h);
 	struct attrcache_ent *e;
 	uint32_t fmt = stx->stx_mode & S_IFMT;
 
@@ -429,16 +416,10 @@ void local_attrcache_put(struct local_export *ex, const struct backend_handle *h
 		return;
 	}
 	if (hashtable_count(&c->by_handle) >= c->max)
-		attrcache_unlink_locked(c, c->tail);
+		attrcache_unlink_locked(c, list_entry(c->order.prev, struct attrcache_ent, order));
 	hashtable_insert(&c->by_handle, &e->node, hh);
-	hashtable_insert(&c->by_ino, &e->ino_node, attrcache_ino_hash(stx->stx_ino));
-	e->prev = NULL;
-	e->next = c->head;
-	if (c->head)
-		c->head->prev = e;
-	else
-		c->tail = e;
-	c->head = e;
+	hashtable_insert(&c->by_ino, &e->ino_node, local_ino_hash(stx->stx_ino));
+	list_add_head(&c->order, &e->order);
 	c->filed++;
 	pthread_mutex_unlock(&c->lock);
 }
@@ -457,7 +438,7 @@ void local_attrcache_forget(struct local_export *ex, const struct backend_handle
 void local_attrcache_forget_ino(struct local_export *ex, uint64_t ino)
 {
 	struct local_attrcache *c = ex->attrcache;
-	uint64_t ih = attrcache_ino_hash(ino);
+	uint64_t ih = local_ino_hash(ino);
 	struct hashtable_node *n;
 
 	if (!c || ino == 0)
@@ -470,7 +451,7 @@ again:
 		struct attrcache_ent *e = hashtable_entry(n, struct attrcache_ent, ino_node);
 
 		if (e->attr.fileid == ino) {
-			c->gen_handle[attrcache_handle_hash(&e->handle) & (ATTRCACHE_STRIPES - 1)]++;
+			c->gen_handle[local_handle_hash(&e->handle) & (ATTRCACHE_STRIPES - 1)]++;
 			attrcache_unlink_locked(c, e);
 			goto again; /* the walk may not go on after a removal */
 		}

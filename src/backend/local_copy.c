@@ -46,7 +46,7 @@ int local_copy(struct backend_export *bex, const struct backend_cred *cred,
 {
 	struct local_export *ex = local_export_of(bex);
 	struct local_fd *fs, *fd;
-	int rfd, wfd, r;
+	int rfd, wfd = -1, r;
 
 	*copied = 0;
 	if (src_off > INT64_MAX || dst_off > INT64_MAX)
@@ -74,9 +74,7 @@ int local_copy(struct backend_export *bex, const struct backend_cred *cred,
 	} else {
 		r = -errno;
 	}
-	close(wfd);
-	local_attrcache_forget(ex, &fd->handle);
 out:
-	local_files_put(ex, fs, fd);
+	local_copy_end(ex, fs, fd, wfd);
 	return r;
 }

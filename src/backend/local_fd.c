@@ -118,7 +118,7 @@ static int local_handle_open(struct local_export *ex, const struct backend_handl
 	}
 }
 
-static uint64_t local_fd_hash(const struct backend_handle *h)
+uint64_t local_handle_hash(const struct backend_handle *h)
 {
 	uint64_t x = 14695981039346656037ull; /* FNV-1a: handles are signed by the NFS layer */
 
@@ -127,7 +127,7 @@ static uint64_t local_fd_hash(const struct backend_handle *h)
 	return x;
 }
 
-static uint64_t local_ino_hash(uint64_t ino)
+uint64_t local_ino_hash(uint64_t ino)
 {
 	return ino * 0x9e3779b97f4a7c15ull;
 }
@@ -147,7 +147,7 @@ static struct local_fd *local_fd_find(struct local_export *ex, const struct back
 {
 	struct hashtable_node *n;
 
-	hashtable_for_each_hash(n, &ex->fds, local_fd_hash(h))
+	hashtable_for_each_hash(n, &ex->fds, local_handle_hash(h))
 	{
 		struct local_fd *f = hashtable_entry(n, struct local_fd, node);
 
@@ -234,7 +234,7 @@ static struct local_fd *local_fd_insert(struct local_export *ex, const struct ba
 		free(f);
 		return old;
 	}
-	hashtable_insert(&ex->fds, &f->node, local_fd_hash(h));
+	hashtable_insert(&ex->fds, &f->node, local_handle_hash(h));
 	hashtable_insert(&ex->fds_by_ino, &f->ino_node, local_ino_hash(f->ino));
 	local_lru_push(ex, f);
 	/* Evict idle entries from the cold end; entries in use stay and the

@@ -369,6 +369,12 @@ int local_watch_read(struct local_export *ex, struct backend_handle **out, size_
 /* 0 for a regular file; -EISDIR or -EINVAL for anything else. */
 int local_data_type(const struct local_fd *f);
 
+/* The hashes the fd cache and the attribute cache file their entries by:
+ * FNV-1a of a handle (handles are signed by the NFS layer, so no peer
+ * chooses them), and a multiplicative hash of an inode number. */
+uint64_t local_handle_hash(const struct backend_handle *h);
+uint64_t local_ino_hash(uint64_t ino);
+
 /* local_fd_get of a regular file: -EISDIR or -EINVAL (local_data_type),
  * with nothing held, for anything else.  Release with local_fd_put. */
 int local_file_get(struct local_export *ex, const struct backend_handle *h, struct local_fd **out);
@@ -392,6 +398,9 @@ int local_open_read(struct local_export *ex, const struct backend_cred *cred, st
  * else nothing is left open. */
 int local_open_copy(struct local_export *ex, const struct backend_cred *cred, struct local_fd *sf,
 		    struct local_fd *df, int *rfd, int *wfd);
+/* Ends a copy or clone: closes wfd (< 0: none was opened), drops df's kept
+ * attributes when it was, and releases both files. */
+void local_copy_end(struct local_export *ex, struct local_fd *sf, struct local_fd *df, int wfd);
 
 int local_read(struct backend_export *bex, const struct backend_cred *cred,
 	       const struct backend_handle *h, uint64_t off, size_t len, void *buf,

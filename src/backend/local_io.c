@@ -131,6 +131,15 @@ int local_open_copy(struct local_export *ex, const struct backend_cred *cred, st
 	return *wfd < 0 ? *wfd : 0;
 }
 
+void local_copy_end(struct local_export *ex, struct local_fd *sf, struct local_fd *df, int wfd)
+{
+	if (wfd >= 0) {
+		close(wfd);
+		local_attrcache_forget(ex, &df->handle); /* its data and times */
+	}
+	local_files_put(ex, sf, df);
+}
+
 /* local_read and local_read_nowait: with would_block non-NULL, reads with
  * RWF_NOWAIT and reports a range not all in the page cache instead of
  * waiting for it. */

@@ -91,7 +91,7 @@ int local_clone(struct backend_export *bex, const struct backend_cred *cred,
 {
 	struct local_export *ex = local_export_of(bex);
 	struct local_fd *sf, *df;
-	int r = local_files_get(ex, src, &sf, dst, &df), rfd, wfd;
+	int r = local_files_get(ex, src, &sf, dst, &df), rfd, wfd = -1;
 
 	if (r != 0)
 		return r;
@@ -110,10 +110,8 @@ int local_clone(struct backend_export *bex, const struct backend_cred *cred,
 		if (r == -ENOTTY || r == -ENOSYS)
 			r = -EOPNOTSUPP;
 	}
-	close(wfd);
-	local_attrcache_forget(ex, &df->handle);
 out:
-	local_files_put(ex, sf, df);
+	local_copy_end(ex, sf, df, wfd);
 	return r;
 }
 
