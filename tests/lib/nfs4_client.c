@@ -464,6 +464,32 @@ uint32_t nfs4c_seq_result(struct nfs4c_reply *p, uint32_t *flags)
 	return s;
 }
 
+void nfs4c_readdir_page(struct nfs4c_sess *s, const uint8_t *fh, uint32_t fhlen, uint64_t cookie,
+			const struct nfs4_verifier *verf, uint32_t dircount, uint32_t maxcount,
+			struct nfs4c_reply *p, struct nfs4_readdir_res *r)
+{
+	struct nfs4c_call m;
+	struct nfs4_readdir_args a;
+
+	memset(&a, 0, sizeof(a));
+	a.cookie = cookie;
+	a.cookieverf = *verf;
+	a.dircount = dircount;
+	a.maxcount = maxcount;
+	nfs4_bitmap_set(&a.attr_request, FATTR4_TYPE);
+	nfs4_bitmap_set(&a.attr_request, FATTR4_SIZE);
+	nfs4_bitmap_set(&a.attr_request, FATTR4_FILEID);
+	nfs4_bitmap_set(&a.attr_request, FATTR4_MODE);
+	nfs4c_begin_seq(s, &m, 0, false);
+	nfs4c_putfh(&m, fh, fhlen);
+	NFS4C_OP(&m, OP_READDIR, nfs4_enc_readdir_args, &a);
+	nfs4c_send(s->fd, s->cred, &m, p);
+	assert_int_equal(nfs4c_seq_result(p, NULL), NFS4_OK);
+	assert_int_equal(nfs4c_next(p, OP_PUTFH), NFS4_OK);
+	assert_int_equal(nfs4c_next(p, OP_READDIR), NFS4_OK);
+	assert_true(nfs4_dec_readdir_res(&p->d, r));
+}
+
 uint32_t nfs4c_ping(struct nfs4c_sess *s)
 {
 	struct nfs4c_call m;

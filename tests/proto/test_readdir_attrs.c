@@ -68,29 +68,11 @@ static unsigned list_checked(struct nfs4c_sess *s, const struct dd_fh *dir)
 
 	memset(&verf, 0, sizeof(verf));
 	for (bool eof = false; !eof;) {
-		struct nfs4c_call m;
 		struct nfs4c_reply p;
-		struct nfs4_readdir_args a;
 		struct nfs4_readdir_res r;
 		struct nfs4_dirent e;
 
-		nfs4c_begin_seq(s, &m, 0, false);
-		nfs4c_putfh(&m, dir->fh, dir->len);
-		memset(&a, 0, sizeof(a));
-		a.cookie = cookie;
-		a.cookieverf = verf;
-		a.dircount = 512;
-		a.maxcount = 2048;
-		nfs4_bitmap_set(&a.attr_request, FATTR4_TYPE);
-		nfs4_bitmap_set(&a.attr_request, FATTR4_SIZE);
-		nfs4_bitmap_set(&a.attr_request, FATTR4_FILEID);
-		nfs4_bitmap_set(&a.attr_request, FATTR4_MODE);
-		NFS4C_OP(&m, OP_READDIR, nfs4_enc_readdir_args, &a);
-		nfs4c_send(s->fd, s->cred, &m, &p);
-		assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
-		assert_int_equal(nfs4c_next(&p, OP_PUTFH), NFS4_OK);
-		assert_int_equal(nfs4c_next(&p, OP_READDIR), NFS4_OK);
-		assert_true(nfs4_dec_readdir_res(&p.d, &r));
+		nfs4c_readdir_page(s, dir->fh, dir->len, cookie, &verf, 512, 2048, &p, &r);
 		unsigned got = 0;
 		while (nfs4_readdir_res_next(&r, &e)) {
 			check_entry(&e, &checked);

@@ -147,28 +147,11 @@ static void list_big(struct nfs4c_sess *s, const struct dd_fh *dir, struct seen 
 	struct nfs4_verifier verf;
 	memset(&verf, 0, sizeof(verf));
 	for (bool eof = false; !eof;) {
-		struct nfs4c_call m;
 		struct nfs4c_reply p;
-		nfs4c_begin_seq(s, &m, 0, false);
-		nfs4c_putfh(&m, dir->fh, dir->len);
-		struct nfs4_readdir_args a;
-		memset(&a, 0, sizeof(a));
-		a.cookie = cookie;
-		a.cookieverf = verf;
-		a.dircount = 8192;
-		a.maxcount = 32768;
-		nfs4_bitmap_set(&a.attr_request, FATTR4_TYPE);
-		nfs4_bitmap_set(&a.attr_request, FATTR4_SIZE);
-		nfs4_bitmap_set(&a.attr_request, FATTR4_FILEID);
-		nfs4_bitmap_set(&a.attr_request, FATTR4_MODE);
-		NFS4C_OP(&m, OP_READDIR, nfs4_enc_readdir_args, &a);
-		nfs4c_send(s->fd, s->cred, &m, &p);
-		assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
-		assert_int_equal(nfs4c_next(&p, OP_PUTFH), NFS4_OK);
-		/* Every cookie given is taken back: no BAD_COOKIE, NOT_SAME. */
-		assert_int_equal(nfs4c_next(&p, OP_READDIR), NFS4_OK);
 		struct nfs4_readdir_res r;
-		assert_true(nfs4_dec_readdir_res(&p.d, &r));
+		/* Every cookie given is taken back (the page asserts NFS4_OK):
+		 * no BAD_COOKIE, NOT_SAME. */
+		nfs4c_readdir_page(s, dir->fh, dir->len, cookie, &verf, 8192, 32768, &p, &r);
 		struct nfs4_dirent e;
 		unsigned got = 0;
 		while (nfs4_readdir_res_next(&r, &e)) {
