@@ -464,9 +464,9 @@ uint32_t nfs4c_seq_result(struct nfs4c_reply *p, uint32_t *flags)
 	return s;
 }
 
-void nfs4c_readdir_page(struct nfs4c_sess *s, const uint8_t *fh, uint32_t fhlen, uint64_t cookie,
-			const struct nfs4_verifier *verf, uint32_t dircount, uint32_t maxcount,
-			struct nfs4c_reply *p, struct nfs4_readdir_res *r)
+static void readdir_page(struct nfs4c_sess *s, const uint8_t *fh, uint32_t fhlen, uint64_t cookie,
+			 const struct nfs4_verifier *verf, uint32_t dircount, uint32_t maxcount,
+			 struct nfs4c_reply *p, struct nfs4_readdir_res *r)
 {
 	struct nfs4c_call m;
 	struct nfs4_readdir_args a;
@@ -488,6 +488,40 @@ void nfs4c_readdir_page(struct nfs4c_sess *s, const uint8_t *fh, uint32_t fhlen,
 	assert_int_equal(nfs4c_next(p, OP_PUTFH), NFS4_OK);
 	assert_int_equal(nfs4c_next(p, OP_READDIR), NFS4_OK);
 	assert_true(nfs4_dec_readdir_res(&p->d, r));
+}
+
+unsigned nfs4c_list_dir(struct nfs4c_sess *s, const uint8_t *fh, uint32_t fhlen,
+			uint32_t dircount, uint32_t maxcount,
+			void (*entry)(void *arg, const struct nfs4_dirent *e),
+			void (*page)(void *arg, unsigned n), void *arg)
+{
+	uint64_t cookie = 0;
+	struct nfs4_verifier verf;
+	unsigned calls = 0;
+
+	memset(&verf, 0, sizeof(verf));
+	for (bool eof = false; !eof;) {
+		struct nfs4c_reply p;
+		struct nfs4_readdir_res r;
+		struct nfs4_dirent e;
+		unsigned got = 0;
+
+		readdir_page(s, fh, fhlen, cookie, &verf, dircount, maxcount, &p, &r);
+		while (nfs4_readdir_res_next(&r, &e)) {
+			entry(arg, &e);
+			got++;
+		}
+		eof = r.eof;
+		assert_true(got > 0 || eof);
+		if (got)
+			cookie = r.last_cookie;
+		verf = r.cookieverf;
+		nfs4c_done(&p);
+		calls++;
+		if (page)
+			page(arg, calls);
+	}
+	return calls;
 }
 
 uint32_t nfs4c_ping(struct nfs4c_sess *s)

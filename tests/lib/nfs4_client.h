@@ -191,13 +191,17 @@ void nfs4c_begin_seq(struct nfs4c_sess *s, struct nfs4c_call *m, uint32_t slot, 
  * (target <= highest) and *res filled when res is not NULL. */
 uint32_t nfs4c_seq_result_full(struct nfs4c_reply *p, struct nfs4_sequence_res *res);
 uint32_t nfs4c_seq_result(struct nfs4c_reply *p, uint32_t *flags);
-/* One page of a listing: SEQUENCE (slot 0), PUTFH fh, READDIR from cookie
- * and verf within dircount/maxcount, asking type, size, fileid and mode.
- * Asserts every status NFS4_OK and decodes the page into *r, which lives
- * until nfs4c_done(p). */
-void nfs4c_readdir_page(struct nfs4c_sess *s, const uint8_t *fh, uint32_t fhlen, uint64_t cookie,
-			const struct nfs4_verifier *verf, uint32_t dircount, uint32_t maxcount,
-			struct nfs4c_reply *p, struct nfs4_readdir_res *r);
+/* Lists directory fh from cookie 0 until eof, one SEQUENCE (slot 0) +
+ * PUTFH + READDIR per page within dircount/maxcount, asking type, size,
+ * fileid and mode.  Asserts every status NFS4_OK (every cookie and
+ * verifier given back is taken: no BAD_COOKIE, NOT_SAME) and that a page
+ * without eof holds an entry.  Calls entry(arg, e) for each entry and,
+ * when not NULL, page(arg, n) after the n-th READDIR (from 1).  Returns
+ * the number of READDIRs. */
+unsigned nfs4c_list_dir(struct nfs4c_sess *s, const uint8_t *fh, uint32_t fhlen,
+			uint32_t dircount, uint32_t maxcount,
+			void (*entry)(void *arg, const struct nfs4_dirent *e),
+			void (*page)(void *arg, unsigned n), void *arg);
 /* A lone SEQUENCE on slot 0; returns sr_status_flags (asserts NFS4_OK). */
 uint32_t nfs4c_ping(struct nfs4c_sess *s);
 /* BIND_CONN_TO_SESSION of fd to session sid in direction dir (CDFC4_*);

@@ -60,31 +60,16 @@ static void check_entry(const struct nfs4_dirent *e, unsigned *checked)
 
 /* Lists dir to the end (small replies, so several READDIRs) and checks
  * every entry against the file system; returns the entries listed. */
+static void check_listed(void *checked, const struct nfs4_dirent *e)
+{
+	check_entry(e, checked);
+}
+
 static unsigned list_checked(struct nfs4c_sess *s, const struct dd_fh *dir)
 {
-	uint64_t cookie = 0;
-	struct nfs4_verifier verf;
 	unsigned checked = 0;
 
-	memset(&verf, 0, sizeof(verf));
-	for (bool eof = false; !eof;) {
-		struct nfs4c_reply p;
-		struct nfs4_readdir_res r;
-		struct nfs4_dirent e;
-
-		nfs4c_readdir_page(s, dir->fh, dir->len, cookie, &verf, 512, 2048, &p, &r);
-		unsigned got = 0;
-		while (nfs4_readdir_res_next(&r, &e)) {
-			check_entry(&e, &checked);
-			got++;
-		}
-		eof = r.eof;
-		assert_true(got > 0 || eof);
-		if (got)
-			cookie = r.last_cookie;
-		verf = r.cookieverf;
-		nfs4c_done(&p);
-	}
+	nfs4c_list_dir(s, dir->fh, dir->len, 512, 2048, check_listed, NULL, &checked);
 	return checked;
 }
 

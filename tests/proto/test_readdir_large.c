@@ -134,6 +134,24 @@ static void seen_entry(struct seen *s, const struct nfs4_dirent *e)
 	}
 }
 
+struct list_big_ctx {
+	struct seen *out;
+	void (*after_first)(void *);
+	void *arg;
+};
+
+static void list_big_entry(void *c, const struct nfs4_dirent *e)
+{
+	seen_entry(((struct list_big_ctx *)c)->out, e);
+}
+
+static void list_big_page(void *c, unsigned n)
+{
+	struct list_big_ctx *ctx = c;
+	if (n == 1 && ctx->after_first)
+		ctx->after_first(ctx->arg);
+}
+
 /* READDIR from cookie 0 until eof, as the Linux client asks (8 KiB of
  * names, 32 KiB replies, a few attributes); after the first call,
  * after_first (may be NULL) runs once. */
@@ -143,30 +161,11 @@ static void list_big(struct nfs4c_sess *s, const struct dd_fh *dir, struct seen 
 	memset(out->stable, 0, sizeof(out->stable));
 	memset(out->churn, 0, CHURN_MAX);
 	out->calls = out->entries = 0;
-	uint64_t cookie = 0;
-	struct nfs4_verifier verf;
-	memset(&verf, 0, sizeof(verf));
-	for (bool eof = false; !eof;) {
-		struct nfs4c_reply p;
-		struct nfs4_readdir_res r;
-		/* Every cookie given is taken back (the page asserts NFS4_OK):
-		 * no BAD_COOKIE, NOT_SAME. */
-		nfs4c_readdir_page(s, dir->fh, dir->len, cookie, &verf, 8192, 32768, &p, &r);
-		struct nfs4_dirent e;
-		unsigned got = 0;
-		while (nfs4_readdir_res_next(&r, &e)) {
-			seen_entry(out, &e);
-			got++;
-		}
-		eof = r.eof;
-		assert_true(got > 0 || eof);
-		if (got)
-			cookie = r.last_cookie;
-		verf = r.cookieverf;
-		nfs4c_done(&p);
-		if (out->calls++ == 0 && after_first)
-			after_first(arg);
-	}
+	struct list_big_ctx ctx = {out, after_first, arg};
+	/* Every cookie given is taken back (nfs4c_list_dir asserts NFS4_OK):
+	 * no BAD_COOKIE, NOT_SAME. */
+	out->calls = nfs4c_list_dir(s, dir->fh, dir->len, 8192, 32768, list_big_entry,
+				    list_big_page, &ctx);
 }
 
 static void assert_all_stable(const struct seen *s)
