@@ -157,6 +157,10 @@ struct state_options {
 	void *cb_ctx;
 	state_cb_null_fn cb_null;
 	uint32_t cb_timeout_ms;
+	/* A v4.0 client whose probe failed is probed again on its next
+	 * renewal (any request that renews its lease) after this long,
+	 * doubled by each further failure up to a lease (0: 5000). */
+	uint32_t cb_reprobe_ms;
 	/* v4.1: references on the connections bound to sessions (rpc_conn_ref
 	 * and rpc_conn_unref); NULL: connections are not kept. */
 	struct rpc_conn *(*conn_ref)(struct rpc_conn *conn);
