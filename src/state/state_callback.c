@@ -64,7 +64,7 @@ bool state_uaddr_to_hostport(const char *netid, const char *uaddr, char *out, si
  * times in a row. */
 static uint64_t reprobe_wait_ms(const struct state_server *st, const struct state_client *cl)
 {
-	uint64_t base = st->opts.cb_reprobe_ms ? st->opts.cb_reprobe_ms : 5000;
+	uint64_t base = st->opts.cb_reprobe_ms ? st->opts.cb_reprobe_ms : STATE_CB_REPROBE_FIRST_MS;
 	uint64_t cap = st->opts.lease_ms > base ? st->opts.lease_ms : base;
 	unsigned shift = cl->cb_downs > 1 ? cl->cb_downs - 1 : 0;
 	uint64_t wait = base << (shift < 20 ? shift : 20);
