@@ -175,7 +175,7 @@ void state_cb_probe_done(struct state_server *st, uint64_t clientid, uint32_t ge
 
 void state_cb_reprobe_due(struct state_server *st, struct state_client *cl, uint64_t now)
 {
-	if (cl->cb_status != STATE_CB_UP && cl->confirmed && !cl->v41 && cl->cb_reprobe_ms &&
+	if (!cl->v41 && cl->cb_status != STATE_CB_UP && cl->confirmed && cl->cb_reprobe_ms &&
 	    now >= cl->cb_reprobe_ms)
 		state_cb_schedule(st, cl);
 }

@@ -93,7 +93,7 @@ void state_client_renew(struct state_server *st, struct state_client *cl)
 {
 	uint64_t now = state_now_ms();
 	cl->expires_ms = now + st->opts.lease_ms;
-	if (cl->cb_status != STATE_CB_UP)
+	if (!cl->v41 && cl->cb_status != STATE_CB_UP)
 		state_cb_reprobe_due(st, cl, now);
 }
 
