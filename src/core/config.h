@@ -63,7 +63,9 @@
  *   session_slots = 64              ; v4.1 fore-channel slots offered per session
  *   reply_cache_mb = 64             ; v4.1 reply caches, all sessions together
  *   callback_timeout_ms = 5000      ; a callback without a reply by then failed
- *   callback_retry_ms = 5000        ; first backoff between callback attempts (doubles)
+ *   callback_retry_ms = 5000        ; first backoff between callback attempts (doubles);
+ *                                   ; a v4.0 path that is down is probed again after
+ *                                   ; this long (at most 1 s), then doubling
  *   callback_retries = 3            ; attempts with backoff before the path is down
  *   delegations = readwrite         ; off, read or readwrite
  *   max_delegations = 0             ; all clients together; 0: no limit

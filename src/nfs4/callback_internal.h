@@ -83,7 +83,6 @@ struct cb_chan {
 	struct cb_item *head, **tail;
 	unsigned nitems;
 	unsigned nfinished; /* ended items not yet delivered: they point here */
-	unsigned nprobes; /* queued probes (at most one waits) */
 	/* v4.0: the dialled connection (referenced) and the callback it was
 	 * dialled for. */
 	struct rpc_conn *conn40;

@@ -129,8 +129,6 @@ static void chan_append(struct cb_chan *c, struct cb_item *it)
 	*c->tail = it;
 	c->tail = &it->next;
 	c->nitems++;
-	if (it->probe)
-		c->nprobes++;
 }
 
 static void chan_remove(struct cb_chan *c, struct cb_item *it)
@@ -142,8 +140,6 @@ static void chan_remove(struct cb_chan *c, struct cb_item *it)
 		if (c->tail == &it->next)
 			c->tail = pp;
 		c->nitems--;
-		if (it->probe)
-			c->nprobes--;
 		it->next = NULL;
 		return;
 	}
@@ -637,6 +633,19 @@ static struct cb_item *item_new(const struct nfs4_cb_request *req)
 	return it;
 }
 
+/* Whether a probe of c waits to be sent.  Only such a probe makes a new
+ * one needless: it reads the client's callback (v4.0) or picks the back
+ * connection (v4.1) when it goes.  One already out may be testing what the
+ * client has just replaced (an older callback address, a connection it
+ * bound anew), and its outcome is not the new path's. */
+static bool chan_probe_waiting(const struct cb_chan *c)
+{
+	for (const struct cb_item *it = c->head; it; it = it->next)
+		if (it->probe && it->state != CB_ITEM_SENDING)
+			return true;
+	return false;
+}
+
 /* Links it onto the channel for (v41, session / clientid), made from
  * spare when there is none (eng->workers.lock held, not stopping).  Returns
  * whether spare was used; *dup_probe when it is a probe that is not
@@ -660,8 +669,8 @@ static bool enqueue_locked(struct nfs4_cb_engine *eng, struct cb_chan *spare, bo
 		eng->chans = c;
 		used = true;
 	}
-	if (it->probe && c->nprobes) {
-		*dup_probe = true; /* one is on its way: its outcome will do */
+	if (it->probe && chan_probe_waiting(c)) {
+		*dup_probe = true; /* one not sent yet: its outcome will do */
 		return used;
 	}
 	*dup_probe = false;

@@ -143,6 +143,8 @@ extern const char *const state_cap_names[STATE_CAP_KINDS];
  * negative errno.  Runs on the state thread; may block up to timeout_ms. */
 typedef int (*state_cb_null_fn)(const char *hostport, uint32_t prog, unsigned timeout_ms);
 
+enum { STATE_CB_REPROBE_FIRST_MS = 1000 };
+
 struct state_options {
 	char state_dir[CONFIG_PATH_MAX]; /* "" : no stable records, no grace */
 	uint32_t lease_ms;
@@ -157,6 +159,11 @@ struct state_options {
 	void *cb_ctx;
 	state_cb_null_fn cb_null;
 	uint32_t cb_timeout_ms;
+	/* A v4.0 client whose probe failed is probed again on its next
+	 * renewal (any request that renews its lease) after this long,
+	 * doubled by each further failure up to a lease (0: 1000; from the
+	 * configuration: callback_retry_ms, at most 1000). */
+	uint32_t cb_reprobe_ms;
 	/* v4.1: references on the connections bound to sessions (rpc_conn_ref
 	 * and rpc_conn_unref); NULL: connections are not kept. */
 	struct rpc_conn *(*conn_ref)(struct rpc_conn *conn);

@@ -91,7 +91,10 @@ static void tombstone(struct state_server *st, uint64_t clientid)
 
 void state_client_renew(struct state_server *st, struct state_client *cl)
 {
-	cl->expires_ms = state_now_ms() + st->opts.lease_ms;
+	uint64_t now = state_now_ms();
+	cl->expires_ms = now + st->opts.lease_ms;
+	if (!cl->v41 && cl->cb_status != STATE_CB_UP)
+		state_cb_reprobe_due(st, cl, now);
 }
 
 enum nfsstat4 state_client_use(struct state_server *st, uint64_t clientid,
@@ -281,6 +284,7 @@ enum nfsstat4 state_setclientid_confirm(struct state_server *st, const struct st
 			conf->cb = unconf->cb;
 			conf->cb_gen++;
 			conf->cb_status = STATE_CB_UNKNOWN;
+			conf->cb_downs = 0;
 			state_client_destroy(st, unconf, false);
 			state_client_renew(st, conf);
 			state_cb_schedule(st, conf);

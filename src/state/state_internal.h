@@ -36,6 +36,11 @@ struct state_client {
 	struct list_node owners;
 	enum state_cb_status cb_status;
 	uint32_t cb_gen; /* advances with each callback change */
+	/* v4.0, path not up: the client's next renewal at or after this time
+	 * asks for another probe (0: none asked for yet); cb_downs failed
+	 * probes in a row stretch the wait (state_callback.c). */
+	uint64_t cb_reprobe_ms;
+	unsigned cb_downs;
 	unsigned n_delegs;  /* delegations held (not revoked) */
 	unsigned n_revoked; /* revoked delegations not yet freed */
 	/* What counts against the caps (struct state_caps). */
@@ -543,6 +548,10 @@ void state_prev_free(struct state_prev *p, size_t n);
 
 /* state_callback.c */
 void state_cb_schedule(struct state_server *st, struct state_client *cl);
+/* v4.0: cl renewed its lease at now (st->lock held): asks for another probe
+ * of its callback path when it is not up and the wait after the last one
+ * is over. */
+void state_cb_reprobe_due(struct state_server *st, struct state_client *cl, uint64_t now);
 /* Runs one queued probe, if any, with st->lock NOT held.  Returns false
  * when the queue was empty. */
 bool state_cb_run_one(struct state_server *st);

@@ -98,7 +98,13 @@ void state_options_from_config(struct state_options *o, const struct ferry_confi
 	snprintf(o->state_dir, sizeof(o->state_dir), "%s", cfg->state_dir);
 	o->lease_ms = cfg->lease_time_s * 1000u;
 	o->grace_ms = cfg->grace_time_s * 1000u;
-	o->cb_timeout_ms = 5000;
+	o->cb_timeout_ms = cfg->callback_timeout_ms ? cfg->callback_timeout_ms : 5000;
+	/* The first probe after a failed one comes soon: the failure is most
+	 * often passing (a client busy mounting) and a client's first opens
+	 * are where a delegation counts. */
+	o->cb_reprobe_ms = cfg->callback_retry_ms < STATE_CB_REPROBE_FIRST_MS
+				   ? cfg->callback_retry_ms
+				   : STATE_CB_REPROBE_FIRST_MS;
 	o->deleg.mode = (enum state_deleg_mode)cfg->delegations;
 	o->deleg.max_total = cfg->max_delegations;
 	o->deleg.max_per_client = cfg->max_delegations_per_client;

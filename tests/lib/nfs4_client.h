@@ -370,6 +370,12 @@ struct nfs4c_cb_listener {
 };
 
 int nfs4c_cb_listen(struct nfs4c_cb_listener *l, struct nfs4c_cb *svc);
+/* The same in two steps, for a client whose callback service is not up
+ * yet when the server first dials it: nfs4c_cb_bind takes the port (uaddr
+ * is valid; connections are refused), nfs4c_cb_listen_start listens and
+ * starts serving.  On failure of either the socket is closed. */
+int nfs4c_cb_bind(struct nfs4c_cb_listener *l, struct nfs4c_cb *svc);
+int nfs4c_cb_listen_start(struct nfs4c_cb_listener *l);
 void nfs4c_cb_listen_stop(struct nfs4c_cb_listener *l);
 
 #endif

@@ -701,16 +701,18 @@ static void *listener_main(void *arg)
 	return NULL;
 }
 
-int nfs4c_cb_listen(struct nfs4c_cb_listener *l, struct nfs4c_cb *svc)
+int nfs4c_cb_bind(struct nfs4c_cb_listener *l, struct nfs4c_cb *svc)
 {
 	memset(l, 0, sizeof(*l));
 	l->svc = svc;
 	l->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (l->lfd < 0)
 		return -errno;
+	/* Bound to port 0, the port is chosen now: a connection to it is
+	 * refused until listen(). */
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t alen = sizeof(a);
-	if (bind(l->lfd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(l->lfd, 8) != 0 ||
+	if (bind(l->lfd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
 	    getsockname(l->lfd, (struct sockaddr *)&a, &alen) != 0) {
 		int err = -errno;
 		close(l->lfd);
@@ -718,11 +720,27 @@ int nfs4c_cb_listen(struct nfs4c_cb_listener *l, struct nfs4c_cb *svc)
 	}
 	l->port = ntohs(a.sin_port);
 	snprintf(l->uaddr, sizeof(l->uaddr), "127.0.0.1.%u.%u", l->port >> 8, l->port & 0xff);
+	return 0;
+}
+
+int nfs4c_cb_listen_start(struct nfs4c_cb_listener *l)
+{
+	if (listen(l->lfd, 8) != 0) {
+		int err = -errno;
+		close(l->lfd);
+		return err;
+	}
 	if (pthread_create(&l->thread, NULL, listener_main, l) != 0) {
 		close(l->lfd);
 		return -EAGAIN;
 	}
 	return 0;
+}
+
+int nfs4c_cb_listen(struct nfs4c_cb_listener *l, struct nfs4c_cb *svc)
+{
+	int rc = nfs4c_cb_bind(l, svc);
+	return rc ? rc : nfs4c_cb_listen_start(l);
 }
 
 void nfs4c_cb_listen_stop(struct nfs4c_cb_listener *l)

@@ -59,6 +59,18 @@ static uint32_t delegreturn40(struct nfs4c_client40 *c, const struct nfs4c_open4
 	return s;
 }
 
+static uint32_t renew40(struct nfs4c_client40 *c)
+{
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin(&m, 0);
+	NFS4C_OP(&m, OP_RENEW, nfs4_enc_renew_args, &(struct nfs4_renew_args){c->clientid});
+	nfs4c_send(c->fd, c->cred, &m, &p);
+	uint32_t s = nfs4c_next(&p, OP_RENEW);
+	nfs4c_done(&p);
+	return s;
+}
+
 static void test_v40_recall_dialled(void **st)
 {
 	(void)st;
@@ -106,10 +118,128 @@ static void test_v40_recall_dialled(void **st)
 	client40_end(&b, &sb, &lb);
 }
 
+/* A v4.0 client whose callback service did not answer the first CB_NULL
+ * (the Linux client's, say, busy or slow right after its mount): the path
+ * is down, so no delegation; but the client's later activity makes ferryd
+ * probe again, and once that probe is answered OPEN delegates. */
+static void test_v40_first_probe_unanswered(void **st)
+{
+	(void)st;
+	struct nfs4c_client40 a;
+	struct nfs4c_cb sa;
+	struct nfs4c_cb_listener la;
+	nfs4c_cb_init(&sa, NFS4C_CB_PROGRAM);
+	sa.silent = true;
+	assert_int_equal(nfs4c_cb_listen(&la, &sa), 0);
+	int fd = nfs4c_connect(server.hostport);
+	assert_int_equal(nfs4c_setclientid(&a, fd, nfs4c_cred(931), "dl40-silent",
+					   NFS4C_CB_PROGRAM, "tcp", la.uaddr, IDENT),
+			 NFS4_OK);
+	assert_true(nfs4c_cb_wait(&sa, 0, 1, 5000));
+	uint32_t seq = 1;
+	struct nfs4c_open40 o;
+	/* Past the probe's timeout (300 ms): the path is down. */
+	usleep(600 * 1000);
+	assert_int_equal(nfs4c_open40(&a, "os", &seq, "export", "f40-silent",
+				      OPEN4_SHARE_ACCESS_READ, true, &o),
+			 NFS4_OK);
+	assert_int_equal(o.deleg.type, OPEN_DELEGATE_NONE);
+	sa.silent = false;
+	assert_true(open_with_deleg(&a, "os", &seq, "f40-silent", OPEN4_SHARE_ACCESS_READ, &o));
+	assert_int_equal(o.deleg.type, OPEN_DELEGATE_READ);
+	assert_true(nfs4c_cb_count(&sa, 0) >= 2);
+	assert_int_equal(delegreturn40(&a, &o), NFS4_OK);
+	client40_end(&a, &sa, &la);
+}
+
+/* The callback address refuses connections at first (the service is not
+ * listening yet) and listens later: the same, by RENEW alone. */
+static void test_v40_listener_late(void **st)
+{
+	(void)st;
+	struct nfs4c_client40 a;
+	struct nfs4c_cb sa;
+	struct nfs4c_cb_listener la;
+	nfs4c_cb_init(&sa, NFS4C_CB_PROGRAM);
+	assert_int_equal(nfs4c_cb_bind(&la, &sa), 0);
+	int fd = nfs4c_connect(server.hostport);
+	assert_int_equal(nfs4c_setclientid(&a, fd, nfs4c_cred(932), "dl40-late",
+					   NFS4C_CB_PROGRAM, "tcp", la.uaddr, IDENT),
+			 NFS4_OK);
+	uint32_t seq = 1;
+	struct nfs4c_open40 o;
+	/* The refused dial fails the probe at once; an OPEN after it gets
+	 * no delegation. */
+	usleep(300 * 1000);
+	assert_int_equal(nfs4c_open40(&a, "ol", &seq, "export", "f40-late",
+				      OPEN4_SHARE_ACCESS_READ, true, &o),
+			 NFS4_OK);
+	assert_int_equal(o.deleg.type, OPEN_DELEGATE_NONE);
+	assert_int_equal(nfs4c_cb_count(&sa, 0), 0);
+	assert_int_equal(nfs4c_cb_listen_start(&la), 0);
+	/* RENEWs only, for up to 3 s: the probe they bring must arrive. */
+	bool probed = false;
+	for (uint64_t end = dl_now_ms() + 3000; !probed && dl_now_ms() < end;) {
+		assert_int_equal(renew40(&a), NFS4_OK);
+		probed = nfs4c_cb_wait(&sa, 0, 1, 100);
+	}
+	assert_true(probed);
+	assert_true(open_with_deleg(&a, "ol", &seq, "f40-late", OPEN4_SHARE_ACCESS_READ, &o));
+	assert_int_equal(o.deleg.type, OPEN_DELEGATE_READ);
+	assert_int_equal(delegreturn40(&a, &o), NFS4_OK);
+	client40_end(&a, &sa, &la);
+}
+
+/* The client changes its callback (SETCLIENTID again, same verifier) while
+ * the probe of the old address is still out: the new address must get a
+ * probe of its own at once, and the old probe's late failure must not
+ * count for it. */
+static void test_v40_callback_changed_during_probe(void **st)
+{
+	(void)st;
+	struct nfs4c_client40 a;
+	struct nfs4c_cb sold, snew;
+	struct nfs4c_cb_listener lold, lnew;
+	nfs4c_cb_init(&sold, NFS4C_CB_PROGRAM);
+	nfs4c_cb_init(&snew, NFS4C_CB_PROGRAM);
+	sold.silent = true;
+	assert_int_equal(nfs4c_cb_listen(&lold, &sold), 0);
+	assert_int_equal(nfs4c_cb_listen(&lnew, &snew), 0);
+	int fd = nfs4c_connect(server.hostport);
+	assert_int_equal(nfs4c_setclientid(&a, fd, nfs4c_cred(933), "dl40-moved",
+					   NFS4C_CB_PROGRAM, "tcp", lold.uaddr, IDENT),
+			 NFS4_OK);
+	uint64_t id = a.clientid;
+	assert_true(nfs4c_cb_wait(&sold, 0, 1, 5000));
+	/* The old probe waits for its answer (300 ms timeout) meanwhile. */
+	assert_int_equal(nfs4c_setclientid(&a, fd, nfs4c_cred(933), "dl40-moved",
+					   NFS4C_CB_PROGRAM, "tcp", lnew.uaddr, IDENT),
+			 NFS4_OK);
+	assert_true(a.clientid == id); /* a callback update, not a new client */
+	/* No request of the client's in between: this probe is the update's. */
+	assert_true(nfs4c_cb_wait(&snew, 0, 1, 2000));
+	usleep(500 * 1000); /* the old probe has failed by now */
+	uint32_t seq = 1;
+	struct nfs4c_open40 o;
+	assert_int_equal(nfs4c_open40(&a, "om", &seq, "export", "f40-moved",
+				      OPEN4_SHARE_ACCESS_READ, true, &o),
+			 NFS4_OK);
+	assert_int_equal(o.deleg.type, OPEN_DELEGATE_READ);
+	assert_int_equal(delegreturn40(&a, &o), NFS4_OK);
+	nfs4c_close(a.fd);
+	nfs4c_cb_listen_stop(&lold);
+	nfs4c_cb_listen_stop(&lnew);
+	nfs4c_cb_destroy(&sold);
+	nfs4c_cb_destroy(&snew);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_v40_recall_dialled),
+		cmocka_unit_test(test_v40_first_probe_unanswered),
+		cmocka_unit_test(test_v40_listener_late),
+		cmocka_unit_test(test_v40_callback_changed_during_probe),
 	};
 	return cmocka_run_group_tests(tests, dl_setup, dl_teardown);
 }

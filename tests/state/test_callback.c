@@ -295,7 +295,8 @@ static void test_probe_handed_over(void **state)
 }
 
 /* While the state thread is busy, probes wait in a bounded queue: beyond
- * STATE_PROBES_MAX they are dropped (the path stays unknown). */
+ * STATE_PROBES_MAX they are dropped (the path stays unknown until one of
+ * the client's later requests asks again: test_reprobe_on_renewal). */
 static void test_probe_queue_bounded(void **state)
 {
 	pthread_mutex_lock(&hook_lock);
@@ -320,6 +321,67 @@ static void test_probe_queue_bounded(void **state)
 	pthread_mutex_unlock(&hook_lock);
 }
 
+static int setup_reprobe(void **state)
+{
+	hook_hold = false;
+	hook_calls = 0;
+	struct state_options o;
+	memset(&o, 0, sizeof(o));
+	o.lease_ms = 10000;
+	o.cb_probe = hook_probe;
+	o.cb_ctx = &hook_lock;
+	o.cb_timeout_ms = 300;
+	o.cb_reprobe_ms = 300;
+	assert_int_equal(state_server_create(&o, &st), 0);
+	return 0;
+}
+
+static unsigned hook_count(void)
+{
+	pthread_mutex_lock(&hook_lock);
+	unsigned c = hook_calls;
+	pthread_mutex_unlock(&hook_lock);
+	return c;
+}
+
+/* A path whose probe failed is probed again when the client renews its
+ * lease after a wait that doubles with each failure (300 ms, then 600);
+ * an answered probe ends it; a renewal while a probe is out asks for none. */
+static void test_reprobe_on_renewal(void **state)
+{
+	uint64_t id = client_at("r", "v1", "127.0.0.1.8.1");
+	assert_int_equal(hook_wait_calls(1), 1);
+	uint32_t gen = hook_last_gen;
+	/* Out, unanswered: renewals ask for nothing more. */
+	assert_int_equal(state_renew(st, id), NFS4_OK);
+	st_sleep_ms(100);
+	assert_int_equal(hook_count(), 1);
+	state_cb_probe_done(st, id, gen, false);
+	assert_int_equal(state_client_cb_status(st, id), STATE_CB_DOWN);
+	assert_int_equal(state_renew(st, id), NFS4_OK);
+	st_sleep_ms(100);
+	assert_int_equal(hook_count(), 1); /* within the first wait */
+	st_sleep_ms(300);
+	assert_int_equal(state_renew(st, id), NFS4_OK);
+	assert_int_equal(hook_wait_calls(2), 2);
+	assert_int_equal(hook_last_id, id);
+	assert_int_equal(hook_last_gen, gen);
+	state_cb_probe_done(st, id, gen, false);
+	st_sleep_ms(350);
+	assert_int_equal(state_renew(st, id), NFS4_OK);
+	st_sleep_ms(50);
+	assert_int_equal(hook_count(), 2); /* the second wait is twice as long */
+	st_sleep_ms(400);
+	assert_int_equal(state_renew(st, id), NFS4_OK);
+	assert_int_equal(hook_wait_calls(3), 3);
+	state_cb_probe_done(st, id, gen, true);
+	assert_int_equal(state_client_cb_status(st, id), STATE_CB_UP);
+	st_sleep_ms(700);
+	assert_int_equal(state_renew(st, id), NFS4_OK);
+	st_sleep_ms(100);
+	assert_int_equal(hook_count(), 3); /* up: no more probes */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +390,8 @@ int main(void)
 		cmocka_unit_test(test_uaddr),
 		cmocka_unit_test_setup_teardown(test_probe_handed_over, setup_hook, teardown_hook),
 		cmocka_unit_test_setup_teardown(test_probe_queue_bounded, setup_hook,
+						teardown_hook),
+		cmocka_unit_test_setup_teardown(test_reprobe_on_renewal, setup_reprobe,
 						teardown_hook),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
