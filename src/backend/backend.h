@@ -236,6 +236,17 @@ struct backend_ops {
 		     const struct backend_handle *h, uint64_t off, const void *buf, size_t len,
 		     enum backend_stable stable, size_t *written, enum backend_stable *committed);
 
+	/* The server holds h open for writing (on) or lets one such hold go
+	 * (off): one call each way per NFS open that has write access, made
+	 * in the order the opens came and went.  While h is held, the back
+	 * end may keep what its first write opened for the next ones (local:
+	 * the descriptor, so that a WRITE does not open and close the file;
+	 * each write is still checked as an open for writing would be); the
+	 * last release lets it go.  Advisory: a write never depends on a
+	 * hold.  0, -ENOMEM (the hold is not counted, and its release does
+	 * nothing).  NULL: nothing is kept. */
+	int (*write_hold)(struct backend_export *ex, const struct backend_handle *h, bool on);
+
 	/* NFSv4.2 space and layout of a regular file's data (RFC 7862).
 	 * Each checks what WRITE (allocate, deallocate, clone's destination)
 	 * or READ (seek, clone's source) would: -EISDIR, -EINVAL for other

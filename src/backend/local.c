@@ -45,6 +45,7 @@ static void local_export_free(struct local_export *ex)
 	if (ex->root_ent) {
 		local_dirwatch_fini(ex);
 		local_lease_fini(ex);
+		local_wkeep_fini(ex);
 		local_fd_cache_destroy(ex);
 	}
 	local_dirsnap_fini(ex);
@@ -112,6 +113,9 @@ static int local_export_open(const char *path, const char *state_dir, struct bac
 			  strerror(-r));
 		goto fail;
 	}
+	r = local_wkeep_init(ex);
+	if (r != 0)
+		goto fail;
 	link_max = fpathconf(ex->root_fd, _PC_LINK_MAX);
 	ex->link_max = link_max > 0 && link_max < UINT32_MAX ? (uint32_t)link_max : 65000;
 	ex->xattrs = local_xattrs_supported(ex->root_fd);
@@ -149,6 +153,7 @@ const struct backend_ops backend_local_ops = {
 	.read = local_read,
 	.read_nowait = local_read_nowait,
 	.write = local_write,
+	.write_hold = local_write_hold,
 	.commit = local_commit,
 	.copy = local_copy,
 	.allocate = local_allocate,

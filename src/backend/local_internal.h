@@ -35,6 +35,10 @@ enum {
 	/* Attributes kept per export (local_attrcache.c), about 270 bytes
 	 * each: a 50,000-entry directory fits. */
 	LOCAL_ATTRCACHE_MAX = 1 << 16,
+	/* Descriptors kept for writing per export (local_wkeep.c), and the
+	 * initial size of their table. */
+	LOCAL_WKEEP_MAX = 256,
+	LOCAL_WKEEP_BUCKETS = 64,
 };
 
 /* A directory unchanged for this long is listed into a snapshot: a change
@@ -161,6 +165,12 @@ struct local_export {
 	struct local_snaps snaps;
 	/* Attributes of unchanged files (local_attrcache.c); NULL: none. */
 	struct local_attrcache *attrcache;
+	/* Descriptors kept for writing (local_wkeep.c), by handle.  lock
+	 * order: see core/lock_order.h, level 6d. */
+	pthread_mutex_t wkeep_lock;
+	struct hashtable wkeeps;
+	size_t wkeep_fds; /* descriptors kept now */
+	bool wkeep_ready;
 	char path[BACKEND_PATH_MAX];
 };
 
@@ -416,6 +426,26 @@ int local_commit(struct backend_export *bex, const struct backend_handle *h, uin
 		 uint64_t len);
 int local_readlink(struct backend_export *bex, const struct backend_handle *h, char *buf,
 		   size_t cap, size_t *len);
+
+/* ---- local_wkeep.c: descriptors kept for writing ---- */
+
+int local_wkeep_init(struct local_export *ex);
+/* Closes every kept descriptor (export_close). */
+void local_wkeep_fini(struct local_export *ex);
+int local_write_hold(struct backend_export *bex, const struct backend_handle *h, bool on);
+/* The descriptor kept for writing f, in use by the caller until
+ * local_wkeep_put(..., true); -1 when none is kept (or f is WRITE-leased:
+ * its lease's descriptor serves). */
+int local_wkeep_take(struct local_export *ex, struct local_fd *f);
+/* Ends a WRITE's use of fd: taken, the kept descriptor local_wkeep_take
+ * gave; else one the WRITE opened (owned by the caller until now), kept
+ * when f is held for writing and there is room, else closed. */
+void local_wkeep_put(struct local_export *ex, struct local_fd *f, int fd, bool taken);
+/* Closes h's kept descriptor (once no WRITE uses it), before the server
+ * takes a lease of its own on h: an open for writing would refuse it. */
+void local_wkeep_drop(struct local_export *ex, const struct backend_handle *h);
+/* Descriptors kept now (tests). */
+size_t local_wkeep_count(struct local_export *ex);
 
 /* ---- local_xattr.c: extended attributes ---- */
 

@@ -229,6 +229,7 @@ int local_write(struct backend_export *bex, const struct backend_cred *cred,
 	struct local_fd *f;
 	ssize_t n;
 	int r, wfd, flags = 0;
+	bool kept;
 
 	*written = 0;
 	r = local_file_get(ex, h, &f);
@@ -238,10 +239,25 @@ int local_write(struct backend_export *bex, const struct backend_cred *cred,
 		r = -EFBIG;
 		goto out;
 	}
-	wfd = local_open_write(cred, f);
-	if (wfd < 0) {
-		r = wfd;
-		goto out;
+	/* The descriptor kept while an NFS open holds the file for writing
+	 * (local_wkeep.c), checked as opening one would check it; else one
+	 * opened for this call, which may then be kept. */
+	wfd = local_wkeep_take(ex, f);
+	kept = wfd >= 0;
+	if (kept) {
+		r = local_cred_enter(cred);
+		if (r == 0)
+			r = local_may_write(f, cred);
+		if (r != 0) {
+			local_wkeep_put(ex, f, wfd, true);
+			goto out;
+		}
+	} else {
+		wfd = local_open_write(cred, f);
+		if (wfd < 0) {
+			r = wfd;
+			goto out;
+		}
 	}
 	/* RWF_DSYNC / RWF_SYNC flush just the written range as part of the
 	 * write, instead of a separate f(data)sync of the whole file. */
@@ -252,7 +268,7 @@ int local_write(struct backend_export *bex, const struct backend_cred *cred,
 	n = pwritev2(wfd, &iov, 1, (off_t)off, flags);
 	if (n < 0)
 		r = -errno;
-	close(wfd);
+	local_wkeep_put(ex, f, wfd, kept);
 	local_attrcache_forget(ex, &f->handle);
 	if (r == 0) {
 		*written = (size_t)n;

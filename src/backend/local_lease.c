@@ -481,6 +481,9 @@ int local_lease(struct backend_export *bex, const struct backend_handle *h,
 	r = local_data_type(f);
 	if (r == 0)
 		r = local_cred_privileged();
+	/* A descriptor kept for writing is an open that refuses any lease. */
+	if (r == 0 && type != BACKEND_LEASE_NONE)
+		local_wkeep_drop(ex, h);
 	if (r == 0) {
 		pthread_mutex_lock(&ex->lock);
 		if (type != BACKEND_LEASE_NONE)

@@ -28,7 +28,11 @@
  *      the state lock (3) is taken to learn whether a directory is still
  *      delegated, and the back end's watch is dropped (6), so that a grant
  *      cannot cross the end of the directory's last delegation.
- *   3. state: the state lock (struct state_server.lock): the client, owner,
+ *  2b. nfs4: the write-hold drain lock (struct nfs4_server.write_holds_lock,
+      nfs4/write_holds.c), held while the state module's queued write holds
+      are taken (3) and handed to the back ends (6d), so that they arrive
+      in order.  Taken with nothing held or under 1.
+   3. state: the state lock (struct state_server.lock): the client, owner,
  *      stateid and file tables, all open/lock state and delegations
  *      (with the callbacks and lease drops they queue for the NFSv4 layer,
  *      which acts on them after releasing it).
@@ -64,7 +68,11 @@
  *  6c. back end: the attribute cache's table (struct local_attrcache.lock).
  *      A leaf: taken with nothing held or under 6b; only memory is
  *      managed under it.
- *   7. rpc: a connection's lock (struct rpc_conn.lock): its output queue,
+ *  6d. back end: the local back end's descriptors kept for writing (struct
+      local_export.wkeep_lock, backend/local_wkeep.c).  A leaf: taken with
+      nothing held or under 2b (a write hold);
+      descriptors are closed after it is released.
+   7. rpc: a connection's lock (struct rpc_conn.lock): its output queue,
  *      epoll interest and pending outgoing calls.
  *   8. rpc: an event loop's message queue lock (struct rpc_loop.msg_lock).
  *   9. core: a thread pool's queue lock (struct threadpool.workers.lock,

@@ -132,6 +132,9 @@ void nfs4_deleg_work(struct nfs4_server *srv)
 			for (size_t i = 0; i < n; i++)
 				deleg_cb_send(srv, &cbs[i]);
 		}
+		/* Before the leases: a lease is refused while a descriptor
+		 * kept for writing is open. */
+		nfs4_write_holds_apply(srv);
 		while ((n = state_deleg_take_unleased(srv->state, keys, 16)) > 0) {
 			any = true;
 			for (size_t i = 0; i < n; i++) {

@@ -102,6 +102,8 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 	so.conn_unref = rpc_conn_unref;
 	so.conn_is_closed = rpc_conn_is_closed;
 	so.conn_hold_back = rpc_conn_hold_back;
+	so.work = nfs4_write_holds_work;
+	pthread_mutex_init(&srv->write_holds_lock, NULL);
 	rc = state_server_create(&so, &srv->state);
 	if (rc)
 		return rc;
@@ -146,6 +148,7 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 		nfs4_exports_watch(&srv->exports, srv, k, export_hooks[k].hook,
 				   export_hooks[k].lost);
 	state_lock_notify_set(srv->state, nfs4_lock_notify, srv);
+	atomic_store_explicit(&srv->write_holds_ready, true, memory_order_release);
 	return 0;
 }
 
@@ -167,6 +170,9 @@ void nfs4_server_fini(struct nfs4_server *srv)
 	nfs4_dirdeleg_children_free(srv);
 	/* After the engine: no answer can come any more. */
 	nfs4_ga_waits_stop(srv);
+	/* The state thread's hook is done with once the state is gone; the
+	 * back ends close what their holds kept with the exports. */
+	atomic_store_explicit(&srv->write_holds_ready, false, memory_order_release);
 	if (srv->state)
 		state_server_destroy(srv->state);
 	nfs4_cb_engine_free(srv);

@@ -2,7 +2,9 @@
 #ifndef FERRY_NFS4_SERVER_H
 #define FERRY_NFS4_SERVER_H
 
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/config.h"
@@ -41,7 +43,18 @@ struct nfs4_server {
 	 * directory (server_id), the same across restarts. */
 	uint8_t server_owner[48];
 	uint32_t server_owner_len;
+	/* Applies the state module's write holds to the back ends, one
+	 * drain at a time (nfs4/write_holds.c).  lock order: see
+	 * core/lock_order.h, level 2b. */
+	pthread_mutex_t write_holds_lock;
+	_Atomic bool write_holds_ready; /* set once the exports and state are up */
 };
+
+/* Hands the write holds the state module queued to the back ends, in
+ * order (backend_ops.write_hold).  Called with nothing held but level 1. */
+void nfs4_write_holds_apply(struct nfs4_server *srv);
+/* The same, as the state thread's hook (struct state_options.work). */
+void nfs4_write_holds_work(void *ctx);
 
 /* Opens the exports and the state (reading stable client records from the
  * state directory).  Returns 0 or a negative errno (logged). */

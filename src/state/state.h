@@ -175,6 +175,11 @@ struct state_options {
 	 * channel (rpc_conn_hold_back); atomic, called under a session's lock.
 	 * NULL: not told. */
 	void (*conn_hold_back)(struct rpc_conn *conn, bool on);
+	/* Work was queued for the NFSv4 layer by the state thread's periodic
+	 * pass (client expiry: leases to drop, write holds to release; see
+	 * state_deleg_callbacks_pending): called on the state thread, no lock
+	 * held, with cb_ctx.  NULL: the next COMPOUND's end takes it. */
+	void (*work)(void *ctx);
 };
 
 /* Defaults from the configuration: state_dir, lease_time, grace_time, the
@@ -605,6 +610,20 @@ size_t state_deleg_take_callbacks(struct state_server *st, struct state_deleg_cb
  * whose last directory delegation went and that the back end is to stop
  * watching: up to max to out. */
 size_t state_deleg_take_unleased(struct state_server *st, struct state_file_key *out, size_t max);
+
+/* A file's first open with write access came (on) or its last went
+ * (off): the back end may keep a descriptor for writing it meanwhile
+ * (backend_ops.write_hold).  Queued in the order they happen, through
+ * the same pending flag as callbacks (state_deleg_callbacks_pending). */
+struct state_write_hold {
+	struct state_file_key file;
+	bool on;
+};
+
+/* Moves up to max queued write holds to out, oldest first; returns how
+ * many.  The caller applies them in that order before it takes more (one
+ * taker at a time), so that a release never overtakes its hold. */
+size_t state_take_write_holds(struct state_server *st, struct state_write_hold *out, size_t max);
 
 /* How a CB_RECALL ended (status as struct nfs4_cb_result).
  * NFS4ERR_CB_PATH_DOWN (undeliverable): revoked now.  NFS4_OK and every

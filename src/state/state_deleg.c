@@ -30,8 +30,10 @@ void state_deleg_fini(struct state_server *st)
 {
 	free(st->deleg.cbs);
 	free(st->deleg.unleased);
+	free(st->deleg.wholds);
 	st->deleg.cbs = NULL;
 	st->deleg.unleased = NULL;
+	st->deleg.wholds = NULL;
 }
 
 /* Sets or clears SEQ4_STATUS_RECALLABLE_STATE_REVOKED on the client's
@@ -45,7 +47,8 @@ static void client_revoked_flag(struct state_server *st, struct state_client *cl
 
 void state_deleg_work_flag(struct state_server *st)
 {
-	atomic_store_explicit(&st->deleg.work, st->deleg.ncbs > 0 || st->deleg.nunleased > 0,
+	atomic_store_explicit(&st->deleg.work,
+			      st->deleg.ncbs > 0 || st->deleg.nunleased > 0 || st->deleg.nwholds > 0,
 			      memory_order_release);
 }
 

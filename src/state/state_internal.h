@@ -104,6 +104,7 @@ struct state_file {
 	struct list_node delegs; /* struct state_deleg.s.file_link */
 	struct list_node waiters; /* struct state_waiter.file_link */
 	unsigned n_waiters;
+	unsigned writers; /* opens with write access (the back end's write hold) */
 };
 
 /* A denied blocking lock request (state_lock_wait.c).  The owner is kept
@@ -208,6 +209,9 @@ struct state_deleg_recent {
 };
 
 enum { STATE_DELEG_RECENT = 64, STATE_DELEG_PENDING_MAX = 4096, STATE_DIR_WISHES = 64 };
+/* Write holds waiting for the NFSv4 layer: one per OPEN or CLOSE of a file
+ * between two drains (every COMPOUND drains at its end). */
+enum { STATE_WRITE_HOLDS_MAX = 1 << 16 };
 
 /* Delegation bookkeeping of the server (st->lock). */
 struct state_deleg_table {
@@ -222,7 +226,11 @@ struct state_deleg_table {
 	size_t ncbs, cbs_cap;
 	struct state_file_key *unleased;
 	size_t nunleased, unleased_cap;
-	_Atomic bool work; /* cbs or unleased not empty */
+	/* Files whose first open with write access came or last went, for
+	 * the back end's write holds, oldest first (state_open.c). */
+	struct state_write_hold *wholds;
+	size_t nwholds, wholds_cap;
+	_Atomic bool work; /* cbs, unleased or wholds not empty */
 	atomic_uint n_any, n_write; /* active, and active write, delegations */
 	/* Directory delegations (state_dirdeleg.c): counted apart from file
 	 * delegations, their batches of notifications waiting to be sent. */

@@ -173,6 +173,54 @@ enum nfsstat4 state_stid_lookup(struct state_server *st, const struct nfs4_state
 	return NFS4_OK;
 }
 
+/* --- write holds ------------------------------------------------------------------ */
+
+static void queue_write_hold(struct state_server *st, const struct state_file_key *key, bool on)
+{
+	struct state_deleg_table *t = &st->deleg;
+	if (t->nwholds == t->wholds_cap) {
+		size_t cap = t->wholds_cap ? t->wholds_cap * 2 : 64;
+		struct state_write_hold *p = cap <= STATE_WRITE_HOLDS_MAX
+						     ? realloc(t->wholds, cap * sizeof(*p))
+						     : NULL;
+		if (!p) {
+			/* A lost hold keeps nothing; a lost release keeps a
+			 * descriptor until the file's next release. */
+			log_warn("state: write-hold queue full; the back end is not told");
+			return;
+		}
+		t->wholds = p;
+		t->wholds_cap = cap;
+	}
+	t->wholds[t->nwholds++] = (struct state_write_hold){.file = *key, .on = on};
+	state_deleg_work_flag(st);
+}
+
+/* An open of f gains (delta 1) or loses (-1) write access: the file's
+ * first and last such opens are told to the NFSv4 layer. */
+static void writers_change(struct state_server *st, struct state_file *f, int delta)
+{
+	if (delta > 0 && f->writers++ == 0)
+		queue_write_hold(st, &f->key, true);
+	else if (delta < 0 && f->writers > 0 && --f->writers == 0)
+		queue_write_hold(st, &f->key, false);
+}
+
+size_t state_take_write_holds(struct state_server *st, struct state_write_hold *out, size_t max)
+{
+	pthread_mutex_lock(&st->lock);
+	size_t n = st->deleg.nwholds < max ? st->deleg.nwholds : max;
+	if (n > 0) {
+		memcpy(out, st->deleg.wholds, n * sizeof(*out));
+		memmove(st->deleg.wholds, st->deleg.wholds + n,
+			(st->deleg.nwholds - n) * sizeof(*out));
+		st->deleg.nwholds -= n;
+	}
+	state_deleg_work_flag(st);
+	pthread_mutex_unlock(&st->lock);
+	return n;
+}
+
 /* --- opens ------------------------------------------------------------------------ */
 
 /* Lock states taken through this open go with it. */
@@ -194,6 +242,8 @@ static void open_detach(struct state_server *st, struct state_open *op)
 	if (!f)
 		return;
 	open_drop_locks(st, op);
+	if (op->access & STATE_SHARE_ACCESS_WRITE)
+		writers_change(st, f, -1);
 	list_del(&op->s.file_link);
 	op->s.file = NULL;
 	st->n_opens--;
@@ -321,6 +371,8 @@ enum nfsstat4 state_open(struct state_server *st, struct state_owner *o,
 	struct state_open *op = open_of_owner(f, o);
 	if (op) {
 		/* A second OPEN by the same owner upgrades the first. */
+		if ((access & ~op->access) & STATE_SHARE_ACCESS_WRITE)
+			writers_change(st, f, 1);
 		op->access |= access;
 		op->deny |= deny;
 		op->access_seen |= (uint8_t)(1u << access);
@@ -337,6 +389,8 @@ enum nfsstat4 state_open(struct state_server *st, struct state_owner *o,
 		}
 		op->access = access;
 		op->deny = deny;
+		if (access & STATE_SHARE_ACCESS_WRITE)
+			writers_change(st, f, 1);
 		op->access_seen = (uint8_t)(1u << access);
 		op->deny_seen = (uint8_t)(1u << deny);
 		state_stid_init(st, &op->s, STATE_STID_OPEN, o, f);
@@ -411,6 +465,8 @@ enum nfsstat4 state_open_downgrade(struct state_server *st, struct state_owner *
 		    !(op->access_seen & (1u << access)) || !(op->deny_seen & (1u << deny))) {
 			s = NFS4ERR_INVAL;
 		} else {
+			if ((op->access & ~access) & STATE_SHARE_ACCESS_WRITE)
+				writers_change(st, op->s.file, -1);
 			op->access = access;
 			op->deny = deny;
 			/* Modes wider than the new one are no longer held. */

@@ -181,6 +181,10 @@ static void run_periodic(struct state_server *st)
 		state_record_sync(st, gnames[i].name, gnames[i].name_len);
 	state_prev_free(names, n);
 	state_prev_free(gnames, gn);
+	/* What expiry queued (leases to drop, write holds to release) is
+	 * acted on now, not at whichever COMPOUND comes next. */
+	if (st->opts.work && state_deleg_callbacks_pending(st))
+		st->opts.work(st->opts.cb_ctx);
 	pthread_mutex_lock(&st->lock);
 }
 
