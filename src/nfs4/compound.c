@@ -245,8 +245,11 @@ static bool compound_begin(struct compound_run *run, struct nfs4_server *srv,
 		memcpy(head, args_start, n);
 		memcpy(head + n, &len64, 8);
 		run->c.args_digest = siphash24(&k, head, n + 8);
-		run->c.numops = run->numops;
 	}
+	run->c.numops = run->numops;
+	/* v4.0 refuses operations past NFS40_MAX_OPS before they run. */
+	run->c.servable_ops =
+		minor == 0 && run->numops > NFS40_MAX_OPS ? NFS40_MAX_OPS : run->numops;
 	return true;
 }
 

@@ -33,6 +33,12 @@ struct nfs4_compound {
 	 * 0: none. */
 	struct nfs4_export *known_dir_export;
 	struct backend_handle known_dir;
+	/* LOOKUP resolved this many of the LOOKUPs right after it in one
+	 * walk (nfs4_serve_lookup): they find their result made, and the
+	 * current fh is already the last one's.  lookup_walk_failed: a walk
+	 * did not go through in this COMPOUND, so the rest go one by one. */
+	uint32_t lookups_ahead;
+	bool lookup_walk_failed;
 	bool error_body;       /* the handler encoded a body for its error */
 	/* v4.1: the current stateid (RFC 8881 16.2.3.1.2). */
 	struct nfs4_stateid current_stateid;
@@ -53,6 +59,7 @@ struct nfs4_compound {
 	size_t replay_off;
 	uint64_t args_digest;      /* of the COMPOUND's arguments */
 	uint32_t numops;
+	uint32_t servable_ops;     /* numops, or fewer where v4.0 refuses the rest */
 	size_t saved_limit;        /* req->reply's limit before SEQUENCE lowered it */
 	/* Set by a handler that parked the request (rpc_request_park, its
 	 * resume arranged): the dispatcher drops the operation's result and

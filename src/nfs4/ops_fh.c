@@ -101,6 +101,8 @@ static enum nfsstat4 lookup_name(struct nfs4_compound *c, const char *name, stru
 				return st;
 			nfs4_fh_from_object(&c->srv->exports, child->export, &child->export->root,
 					    out);
+			/* An export's root was opened as a directory. */
+			*is_dir = true;
 		} else {
 			nfs4_fh_from_pseudo(&c->srv->exports, child, out);
 		}
@@ -124,8 +126,77 @@ static bool lookup_from_known_dir(const struct nfs4_compound *c)
 	       memcmp(c->known_dir.data, c->cfh.bh.data, c->known_dir.len) == 0;
 }
 
+static void lookup_found(struct nfs4_compound *c, const struct nfs4_fh *fh, bool is_dir)
+{
+	nfs4_compound_set_cfh(c, fh);
+	c->known_dir.len = 0;
+	if (is_dir && fh->kind == NFS4_FH_EXPORT) {
+		c->known_dir_export = fh->export;
+		c->known_dir = fh->bh;
+	}
+}
+
+/* A path walk is LOOKUP after LOOKUP in one COMPOUND (PUTROOTFH LOOKUP...
+ * GETFH GETATTR at a mount, or ferry-bench's lookup), and a back end can
+ * walk several names in one call: the local one in one openat2 where
+ * each LOOKUP costs a statx by name.  Fewer names than this gain nothing
+ * (the walk's open, statx and close against a statx per name). */
+enum { LOOKUP_WALK_MIN = 3, LOOKUP_WALK_MAX = 16 };
+
+/* Resolves this LOOKUP's name and those of the LOOKUPs right after it
+ * (read ahead in a copy of the argument cursor) in one back-end walk, when
+ * all of them succeed: then the current fh is the last one's and those
+ * LOOKUPs find their result made (c->lookups_ahead).  Anything else (a
+ * name the walk refuses, a symbolic link, a mount point, a missing name,
+ * no permission) leaves no trace: the LOOKUPs go one by one and each
+ * gives its own result, as without the walk. */
+static bool lookup_walk(struct nfs4_compound *c, struct nfs4_opaque first)
+{
+	if (c->cfh.kind != NFS4_FH_EXPORT || c->lookup_walk_failed ||
+	    !c->cfh.export->ops->lookup_path || c->op_index + LOOKUP_WALK_MIN > c->servable_ops)
+		return false;
+	char names[LOOKUP_WALK_MAX][BACKEND_NAME_MAX + 1];
+	const char *walk[LOOKUP_WALK_MAX];
+	unsigned n = 0;
+	if (nfs4_name_from_wire(first, names[0]) != NFS4_OK)
+		return false;
+	walk[n++] = names[0];
+	struct xdr_dec ahead = c->req->args;
+	for (uint32_t i = c->op_index + 1; i < c->servable_ops && n < LOOKUP_WALK_MAX; i++) {
+		uint32_t opnum;
+		struct nfs4_lookup_args la;
+		if (!nfs4_dec_op(&ahead, &opnum) || opnum != OP_LOOKUP ||
+		    !nfs4_dec_lookup_args(&ahead, &la) ||
+		    nfs4_name_from_wire(la.name, names[n]) != NFS4_OK)
+			break;
+		walk[n] = names[n];
+		n++;
+	}
+	if (n < LOOKUP_WALK_MIN)
+		return false;
+	struct nfs4_export *ex = c->cfh.export;
+	struct backend_handle bh;
+	struct backend_attr attr;
+	if (ex->ops->lookup_path(ex->bex, &c->cred, &c->cfh.bh, walk, n, &bh, &attr) != 0) {
+		c->lookup_walk_failed = true;
+		return false;
+	}
+	struct nfs4_fh fh;
+	nfs4_fh_from_object(&c->srv->exports, ex, &bh, &fh);
+	lookup_found(c, &fh, attr.type == BACKEND_DIR);
+	c->lookups_ahead = n - 1;
+	return true;
+}
+
 NFS4_SERVE(lookup)
 {
+	if (c->lookups_ahead) {
+		/* Walked by an earlier LOOKUP of this COMPOUND. */
+		c->lookups_ahead--;
+		return NFS4_OK;
+	}
+	if (lookup_walk(c, a->name))
+		return NFS4_OK;
 	char name[BACKEND_NAME_MAX + 1];
 	enum nfsstat4 st;
 	if (lookup_from_known_dir(c)) {
@@ -141,12 +212,7 @@ NFS4_SERVE(lookup)
 	st = lookup_name(c, name, &fh, &is_dir);
 	if (st != NFS4_OK)
 		return st;
-	nfs4_compound_set_cfh(c, &fh);
-	c->known_dir.len = 0;
-	if (is_dir && fh.kind == NFS4_FH_EXPORT) {
-		c->known_dir_export = fh.export;
-		c->known_dir = fh.bh;
-	}
+	lookup_found(c, &fh, is_dir);
 	return NFS4_OK;
 }
 
