@@ -39,6 +39,14 @@ struct nfs4_compound {
 	 * did not go through in this COMPOUND, so the rest go one by one. */
 	uint32_t lookups_ahead;
 	bool lookup_walk_failed;
+	/* The current fh's attributes as the LOOKUP that found it read them,
+	 * for the operation at index lookup_attr_for (0: none): the GETATTR
+	 * right after it (GETFH in between passes them on) answers from them
+	 * once instead of reading them again.  Exact: they were read while
+	 * this COMPOUND ran, after anything its client saw done before it
+	 * sent it, and nothing of this COMPOUND changed the object since. */
+	struct backend_attr lookup_attr;
+	uint32_t lookup_attr_for;
 	bool error_body;       /* the handler encoded a body for its error */
 	/* v4.1: the current stateid (RFC 8881 16.2.3.1.2). */
 	struct nfs4_stateid current_stateid;

@@ -58,6 +58,8 @@ NFS4_SERVE0(putpubfh) { return nfs4_serve_putrootfh(c, args, res); }
 
 NFS4_SERVE0(getfh)
 {
+	if (c->lookup_attr_for == c->op_index)
+		c->lookup_attr_for = c->op_index + 1;
 	struct nfs4_getfh_res r = {{c->cfh.wire, c->cfh.wire_len}};
 	return nfs4_enc_getfh_res(res, &r) ? NFS4_OK : NFS4ERR_RESOURCE;
 }
@@ -84,10 +86,11 @@ NFS4_SERVE0(restorefh)
  * directory (nfs4_need_dir: once per operation, it costs the back end a
  * getattr), into *out. */
 static enum nfsstat4 lookup_name(struct nfs4_compound *c, const char *name, struct nfs4_fh *out,
-				 bool *is_dir)
+				 bool *is_dir, struct backend_attr *attr, bool *has_attr)
 {
 	enum nfsstat4 st;
 	*is_dir = false;
+	*has_attr = false;
 	if (c->cfh.kind == NFS4_FH_PSEUDO) {
 		struct nfs4_pseudo_node *child = nfs4_pseudo_lookup(c->cfh.node, name);
 		if (!child)
@@ -110,12 +113,12 @@ static enum nfsstat4 lookup_name(struct nfs4_compound *c, const char *name, stru
 	}
 	struct nfs4_export *ex = c->cfh.export;
 	struct backend_handle bh;
-	struct backend_attr attr;
-	int rc = ex->ops->lookup(ex->bex, &c->cred, &c->cfh.bh, name, &bh, &attr);
+	int rc = ex->ops->lookup(ex->bex, &c->cred, &c->cfh.bh, name, &bh, attr);
 	if (rc)
 		return nfs4_errno_to_status(rc);
 	nfs4_fh_from_object(&c->srv->exports, ex, &bh, out);
-	*is_dir = attr.type == BACKEND_DIR;
+	*is_dir = attr->type == BACKEND_DIR;
+	*has_attr = true;
 	return NFS4_OK;
 }
 
@@ -126,13 +129,21 @@ static bool lookup_from_known_dir(const struct nfs4_compound *c)
 	       memcmp(c->known_dir.data, c->cfh.bh.data, c->known_dir.len) == 0;
 }
 
-static void lookup_found(struct nfs4_compound *c, const struct nfs4_fh *fh, bool is_dir)
+/* The current fh is now fh; attr (NULL: none) its attributes as just read,
+ * which the next operation may take (c->lookup_attr). */
+static void lookup_found(struct nfs4_compound *c, const struct nfs4_fh *fh,
+			 const struct backend_attr *attr, bool is_dir)
 {
 	nfs4_compound_set_cfh(c, fh);
 	c->known_dir.len = 0;
 	if (is_dir && fh->kind == NFS4_FH_EXPORT) {
 		c->known_dir_export = fh->export;
 		c->known_dir = fh->bh;
+	}
+	c->lookup_attr_for = 0;
+	if (attr && fh->kind == NFS4_FH_EXPORT) {
+		c->lookup_attr = *attr;
+		c->lookup_attr_for = c->op_index + 1 + c->lookups_ahead;
 	}
 }
 
@@ -183,8 +194,8 @@ static bool lookup_walk(struct nfs4_compound *c, struct nfs4_opaque first)
 	}
 	struct nfs4_fh fh;
 	nfs4_fh_from_object(&c->srv->exports, ex, &bh, &fh);
-	lookup_found(c, &fh, attr.type == BACKEND_DIR);
 	c->lookups_ahead = n - 1;
+	lookup_found(c, &fh, &attr, attr.type == BACKEND_DIR);
 	return true;
 }
 
@@ -208,11 +219,12 @@ NFS4_SERVE(lookup)
 	if (st != NFS4_OK)
 		return st;
 	struct nfs4_fh fh;
-	bool is_dir;
-	st = lookup_name(c, name, &fh, &is_dir);
+	struct backend_attr attr;
+	bool is_dir, has_attr;
+	st = lookup_name(c, name, &fh, &is_dir, &attr, &has_attr);
 	if (st != NFS4_OK)
 		return st;
-	lookup_found(c, &fh, is_dir);
+	lookup_found(c, &fh, has_attr ? &attr : NULL, is_dir);
 	return NFS4_OK;
 }
 
@@ -256,8 +268,9 @@ NFS4_SERVE(secinfo)
 	if ((st = nfs4_need_dir(c, &dattr)) != NFS4_OK)
 		return st;
 	struct nfs4_fh fh;
-	bool is_dir;
-	st = lookup_name(c, name, &fh, &is_dir);
+	struct backend_attr attr;
+	bool is_dir, has_attr;
+	st = lookup_name(c, name, &fh, &is_dir, &attr, &has_attr);
 	if (st != NFS4_OK)
 		return st;
 	/* AUTH_SYS and AUTH_NONE are what Ferry serves, strongest first.

@@ -399,6 +399,119 @@ static void test_walk_stops_where_lookup_does(void **st)
 	assert_int_equal(w.fileid, host_ino("t/a/m/x/y"));
 }
 
+/* SIZE and MODE of the object at the end of PUTROOTFH LOOKUP "export"
+ * LOOKUP names... GETFH GETATTR (the GETATTR answers from what the LOOKUP
+ * read), or with from_dir of PUTFH from_dir LOOKUP last GETFH GETATTR. */
+static void size_mode(uint32_t minor, const char *const *names, unsigned n,
+		      const struct fh *from_dir, uint64_t *size, uint32_t *mode)
+{
+	static const unsigned bits[] = {FATTR4_SIZE, FATTR4_MODE};
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	struct nfs4_getattr_res r;
+	begin(&m, minor);
+	if (from_dir) {
+		nfs4c_putfh(&m, from_dir->data, from_dir->len);
+		nfs4c_lookup(&m, names[n - 1]);
+	} else {
+		nfs4c_putrootfh(&m);
+		nfs4c_lookup(&m, "export");
+		for (unsigned i = 0; i < n; i++)
+			nfs4c_lookup(&m, names[i]);
+	}
+	nfs4c_getfh(&m);
+	nfs4c_getattr(&m, bits, 2);
+	send_call(&m, minor, &p);
+	uint32_t op, st;
+	while (nfs4c_result(&p, &op, &st) && op != OP_GETFH)
+		assert_int_equal(st, NFS4_OK);
+	assert_int_equal(op, OP_GETFH);
+	assert_int_equal(st, NFS4_OK);
+	struct nfs4_getfh_res g;
+	assert_true(nfs4_dec_getfh_res(&p.d, &g));
+	assert_int_equal(nfs4c_next(&p, OP_GETATTR), NFS4_OK);
+	assert_true(nfs4_dec_getattr_res(&p.d, &r));
+	assert_int_equal(r.attrs.vals.len, 12);
+	*size = (uint64_t)xdr_get_be32(r.attrs.vals.data) << 32 | xdr_get_be32(r.attrs.vals.data + 4);
+	*mode = xdr_get_be32(r.attrs.vals.data + 8);
+	nfs4c_done(&p);
+}
+
+/* The GETATTR after a LOOKUP (walked or alone) shows what the host did to
+ * the object before the COMPOUND came, every time. */
+static void test_getattr_after_lookup_is_fresh(void **st)
+{
+	(void)st;
+	char p[400];
+	host_path("t/a/b/c/f", p, sizeof(p));
+	struct fh dir = {0};
+	struct walked w = walk(1, path5, 4);
+	dir = w.fh;
+	for (unsigned i = 1; i <= 4; i++) {
+		assert_int_equal(truncate(p, 100 * i), 0);
+		assert_int_equal(chmod(p, 0600 + i), 0);
+		for (uint32_t minor = 0; minor <= 1; minor++) {
+			uint64_t size;
+			uint32_t mode;
+			size_mode(minor, path5, 5, NULL, &size, &mode);
+			assert_int_equal(size, 100 * i);
+			assert_int_equal(mode, 0600 + i);
+			size_mode(minor, path5, 5, &dir, &size, &mode);
+			assert_int_equal(size, 100 * i);
+			assert_int_equal(mode, 0600 + i);
+		}
+	}
+}
+
+/* An operation between the LOOKUP and the GETATTR that changes the object
+ * (SETATTR of its mode, after GETFH) leaves no old attributes to take. */
+static void test_getattr_after_change_in_compound(void **st)
+{
+	(void)st;
+	static const unsigned mode_bit[] = {FATTR4_MODE};
+	char p[400];
+	host_path("t/a/b/c/f", p, sizeof(p));
+	assert_int_equal(chown(p, USER, USER), 0);
+	assert_int_equal(chmod(p, 0644), 0);
+	for (uint32_t minor = 0; minor <= 1; minor++) {
+		uint32_t want = minor ? 0640 : 0604;
+		uint8_t v[4] = {0, 0, (uint8_t)(want >> 8), (uint8_t)want};
+		struct nfs4_setattr_args sa;
+		memset(&sa, 0, sizeof(sa));
+		nfs4_bitmap_set(&sa.attrs.mask, FATTR4_MODE);
+		sa.attrs.vals = (struct nfs4_opaque){v, sizeof(v)};
+		struct nfs4c_call m;
+		struct nfs4c_reply r;
+		struct nfs4_getattr_res g;
+		begin(&m, minor);
+		nfs4c_putrootfh(&m);
+		nfs4c_lookup(&m, "export");
+		for (unsigned i = 0; i < 5; i++)
+			nfs4c_lookup(&m, path5[i]);
+		nfs4c_getfh(&m);
+		NFS4C_OP(&m, OP_SETATTR, nfs4_enc_setattr_args, &sa);
+		nfs4c_getattr(&m, mode_bit, 1);
+		send_call(&m, minor, &r);
+		uint32_t op, status;
+		while (nfs4c_result(&r, &op, &status) && op != OP_SETATTR) {
+			assert_int_equal(status, NFS4_OK);
+			if (op == OP_GETFH) {
+				struct nfs4_getfh_res fh;
+				assert_true(nfs4_dec_getfh_res(&r.d, &fh));
+			}
+		}
+		assert_int_equal(op, OP_SETATTR);
+		assert_int_equal(status, NFS4_OK);
+		struct nfs4_setattr_res res;
+		assert_true(nfs4_dec_setattr_res(&r.d, &res));
+		assert_int_equal(nfs4c_next(&r, OP_GETATTR), NFS4_OK);
+		assert_true(nfs4_dec_getattr_res(&r.d, &g));
+		assert_int_equal(g.attrs.vals.len, 4);
+		assert_int_equal(xdr_get_be32(g.attrs.vals.data), want);
+		nfs4c_done(&r);
+	}
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -409,6 +522,8 @@ int main(void)
 		cmocka_unit_test(test_walk_matches_one_by_one),
 		cmocka_unit_test(test_walk_sees_host_chmod),
 		cmocka_unit_test(test_walk_sees_host_rename),
+		cmocka_unit_test(test_getattr_after_lookup_is_fresh),
+		cmocka_unit_test(test_getattr_after_change_in_compound),
 		cmocka_unit_test(test_walk_stops_where_lookup_does),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
