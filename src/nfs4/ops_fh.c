@@ -209,18 +209,29 @@ NFS4_SERVE(lookup)
 	if (lookup_walk(c, a->name))
 		return NFS4_OK;
 	char name[BACKEND_NAME_MAX + 1];
-	enum nfsstat4 st;
-	if (lookup_from_known_dir(c)) {
-		st = nfs4_name_from_wire(a->name, name);
-	} else {
-		struct backend_attr dattr;
-		st = nfs4_need_dir_name(c, a->name, name, &dattr);
-	}
-	if (st != NFS4_OK)
-		return st;
+	enum nfsstat4 name_st = nfs4_name_from_wire(a->name, name);
+	bool dir_known = lookup_from_known_dir(c);
 	struct nfs4_fh fh;
-	struct backend_attr attr;
+	struct backend_attr attr, dattr;
 	bool is_dir, has_attr;
+	enum nfsstat4 st;
+	if (name_st == NFS4_OK && !dir_known && c->cfh.kind == NFS4_FH_EXPORT) {
+		/* A back end finds a name only below a directory that exists
+		 * (nothing resolves in one removed), so a lookup that succeeds
+		 * proves what the directory's check would have, and saves its
+		 * getattr.  A failure needs the check: its error ranks first. */
+		st = lookup_name(c, name, &fh, &is_dir, &attr, &has_attr);
+		if (st == NFS4_OK) {
+			lookup_found(c, &fh, has_attr ? &attr : NULL, is_dir);
+			return NFS4_OK;
+		}
+		enum nfsstat4 dir_st = nfs4_need_dir(c, &dattr);
+		return dir_st != NFS4_OK ? dir_st : st;
+	}
+	if (!dir_known && (st = nfs4_need_dir(c, &dattr)) != NFS4_OK)
+		return st;
+	if (name_st != NFS4_OK)
+		return name_st;
 	st = lookup_name(c, name, &fh, &is_dir, &attr, &has_attr);
 	if (st != NFS4_OK)
 		return st;

@@ -512,6 +512,51 @@ static void test_getattr_after_change_in_compound(void **st)
 	}
 }
 
+/* PUTFH fh LOOKUP name: LOOKUP's status. */
+static uint32_t lookup_from(uint32_t minor, const struct fh *fh, const char *name)
+{
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	begin(&m, minor);
+	nfs4c_putfh(&m, fh->data, fh->len);
+	nfs4c_lookup(&m, name);
+	send_call(&m, minor, &p);
+	assert_int_equal(nfs4c_next(&p, OP_PUTFH), NFS4_OK);
+	uint32_t st = nfs4c_next(&p, OP_LOOKUP);
+	nfs4c_done(&p);
+	return st;
+}
+
+/* One LOOKUP from a handle: the directory's own error ranks before the
+ * name's, and a directory removed on the host is stale, whether or not the
+ * name was looked up first. */
+static void test_lookup_errors_rank(void **st)
+{
+	(void)st;
+	host_mkdir("r");
+	host_mkdir("r/gone");
+	host_file("r/file");
+	char p[400];
+	host_path("r/link", p, sizeof(p));
+	assert_int_equal(symlink("gone", p), 0);
+	static const char *const gone[] = {"r", "gone"}, *const file[] = {"r", "file"},
+				 *const link[] = {"r", "link"};
+	for (uint32_t minor = 0; minor <= 1; minor++) {
+		struct fh g = walk(minor, gone, 2).fh, f = walk(minor, file, 2).fh,
+			  l = walk(minor, link, 2).fh;
+		assert_int_equal(lookup_from(minor, &f, "x"), NFS4ERR_NOTDIR);
+		assert_int_equal(lookup_from(minor, &f, ".."), NFS4ERR_NOTDIR);
+		assert_int_equal(lookup_from(minor, &l, "x"), NFS4ERR_SYMLINK);
+		assert_int_equal(lookup_from(minor, &g, "x"), NFS4ERR_NOENT);
+		assert_int_equal(lookup_from(minor, &g, ".."), NFS4ERR_BADNAME);
+		host_path("r/gone", p, sizeof(p));
+		assert_int_equal(rmdir(p), 0);
+		assert_int_equal(lookup_from(minor, &g, "x"), NFS4ERR_STALE);
+		assert_int_equal(lookup_from(minor, &g, ".."), NFS4ERR_STALE);
+		host_mkdir("r/gone");
+	}
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -524,6 +569,7 @@ int main(void)
 		cmocka_unit_test(test_walk_sees_host_rename),
 		cmocka_unit_test(test_getattr_after_lookup_is_fresh),
 		cmocka_unit_test(test_getattr_after_change_in_compound),
+		cmocka_unit_test(test_lookup_errors_rank),
 		cmocka_unit_test(test_walk_stops_where_lookup_does),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
