@@ -82,9 +82,11 @@ NFS4_SERVE0(restorefh)
 	return NFS4_OK;
 }
 
-/* Resolves name in the current directory, which the caller found to be a
- * directory (nfs4_need_dir: once per operation, it costs the back end a
- * getattr), into *out. */
+/* Resolves name in the current fh into *out: the back end's lookup refuses
+ * it below anything but a directory, and the caller checks the directory
+ * (nfs4_need_dir, a back-end getattr) first or, for LOOKUP, after a
+ * failure.  *attr: the object's attributes, as the back end read them
+ * (*has_attr; none for the pseudo file system). */
 static enum nfsstat4 lookup_name(struct nfs4_compound *c, const char *name, struct nfs4_fh *out,
 				 bool *is_dir, struct backend_attr *attr, bool *has_attr)
 {
