@@ -215,6 +215,14 @@ SEEDS = {
     # Handles are signed with a key of the run: one from outside is refused.
     "v41-putfh-foreign": (V41_SESSION, [op(PUTFH, opaque(bytes([1, 0]) + bytes(range(30)))),
                                         op(GETFH)]),
+    # LOOKUP after LOOKUP: walked in one back-end call, then one that
+    # stops at a missing name (the walk gives way to one-by-one LOOKUPs).
+    "v41-path-walk": (V41_SESSION, to_export41() + [
+        op(CREATE, u32(2) + opaque("w") + MODE_755), op(CREATE, u32(2) + opaque("x") + MODE_755),
+        op(CREATE, u32(2) + opaque("y") + MODE_755),
+        op(PUTROOTFH), lookup("mem"), lookup("a"), lookup("w"), lookup("x"), lookup("y"),
+        op(GETFH), getattr_common(),
+        op(PUTROOTFH), lookup("mem"), lookup("a"), lookup("w"), lookup("nope"), lookup("y")]),
     # --- v4.0 ---
     "v40-anonymous": (V40, to_export() + [
         op(GETFH), getattr_common(), op(LOOKUPP), op(PUTPUBFH), op(READDIR, u64(0) + bytes(8) + u32(1024) +
@@ -233,6 +241,10 @@ SEEDS = {
         op(LOCKT, u32(READ_LT) + u64(0) + u64(1) + state_owner("lo")),
         op(LOCK, u32(WRITE_LT) + boolean(False) + u64(0) + u64(1) + boolean(True) +
            u32(1) + BOGUS + u32(0) + state_owner("lo"))]),
+    "v40-path-walk": (V40, to_export() + [
+        op(CREATE, u32(2) + opaque("w") + MODE_755), op(CREATE, u32(2) + opaque("x") + MODE_755),
+        op(PUTROOTFH), lookup("mem"), lookup("a"), lookup("w"), lookup("x"), op(GETFH),
+        lookup(".."), lookup("x")]),
     "v40-delegpurge": (V40_CLIENT, [op(DELEGPURGE, CLIENT)]),
     "v40-openattr": (V40, to_export() + [op(OPENATTR, boolean(False))]),
 }

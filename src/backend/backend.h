@@ -205,6 +205,18 @@ struct backend_ops {
 		      const struct backend_handle *dir, const char *name, struct backend_handle *out,
 		      struct backend_attr *attr);
 
+	/* Optional (NULL: not offered).  A path walk in one call: what n
+	 * lookups of names[0], names[1], ... from dir would give for the last
+	 * one, when every one of them would succeed (each name one component
+	 * as for lookup, every object before the last a directory the caller
+	 * may search, none a symbolic link or on another mount).  Nonzero
+	 * (a negative errno) says only that the walk did not go through in
+	 * one piece: the caller then takes the names one lookup at a time to
+	 * learn which one fails and how.  n >= 1. */
+	int (*lookup_path)(struct backend_export *ex, const struct backend_cred *cred,
+			   const struct backend_handle *dir, const char *const *names, unsigned n,
+			   struct backend_handle *out, struct backend_attr *attr);
+
 	/* The parent of a directory; -ENOENT for the export root. */
 	int (*lookup_parent)(struct backend_export *ex, const struct backend_cred *cred,
 			     const struct backend_handle *dir, struct backend_handle *out,

@@ -147,6 +147,7 @@ const struct backend_ops backend_local_ops = {
 	.root = local_root,
 	.getattr = local_getattr,
 	.lookup = local_lookup,
+	.lookup_path = local_lookup_path,
 	.lookup_parent = local_lookup_parent,
 	.access = local_access,
 	.setattr = local_setattr,

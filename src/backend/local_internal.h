@@ -288,6 +288,9 @@ int local_describe(struct local_export *ex, int pfd, struct backend_handle *out,
 int local_lookup(struct backend_export *bex, const struct backend_cred *cred,
 		 const struct backend_handle *dir, const char *name,
 		 struct backend_handle *out, struct backend_attr *attr);
+int local_lookup_path(struct backend_export *bex, const struct backend_cred *cred,
+		      const struct backend_handle *dir, const char *const *names, unsigned n,
+		      struct backend_handle *out, struct backend_attr *attr);
 int local_lookup_parent(struct backend_export *bex, const struct backend_cred *cred,
 			const struct backend_handle *dir, struct backend_handle *out,
 			struct backend_attr *attr);

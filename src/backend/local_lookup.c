@@ -2,6 +2,7 @@
  * (LOOKUP) and the parent of a directory (LOOKUPP), turning what they find
  * into a handle and a cache entry. */
 #include <errno.h>
+#include <string.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
@@ -114,6 +115,73 @@ int local_lookup(struct backend_export *bex, const struct backend_cred *cred,
 			close(fd);
 	}
 	local_fd_put(ex, d);
+	return r;
+}
+
+int local_lookup_path(struct backend_export *bex, const struct backend_cred *cred,
+		      const struct backend_handle *dir, const char *const *names, unsigned n,
+		      struct backend_handle *out, struct backend_attr *attr)
+{
+	struct local_export *ex = local_export_of(bex);
+	char path[BACKEND_PATH_MAX];
+	size_t len = 0;
+	struct local_fd *d, *f;
+	struct statx stx;
+	int r, fd;
+
+	if (n == 0)
+		return -EINVAL;
+	/* The same names the component lookups would accept, joined: none
+	 * holds a '/', "." or "..", so the walk below visits exactly these
+	 * objects one after the other. */
+	for (unsigned i = 0; i < n; i++) {
+		size_t nl;
+
+		if ((r = backend_name_check(names[i])) != 0)
+			return r;
+		nl = strlen(names[i]);
+		if (len + nl + 1 > sizeof(path))
+			return -ENAMETOOLONG;
+		if (i > 0)
+			path[len++] = '/';
+		memcpy(path + len, names[i], nl);
+		len += nl;
+	}
+	path[len] = '\0';
+	r = local_fd_get(ex, dir, &d);
+	if (r != 0)
+		return r;
+	r = d->fmt != S_IFDIR ? -ENOTDIR : local_cred_enter(cred);
+	/* One openat2 walks every component as the caller (search permission
+	 * on each directory), refuses a symbolic link or a mount point
+	 * anywhere on the way (ELOOP, EXDEV) and a non-directory before the
+	 * end (ENOTDIR): the checks n component lookups make, each of which
+	 * is one statx by name. */
+	fd = r == 0 ? local_open_child(d->pfd, path) : r;
+	local_fd_put(ex, d);
+	if (fd < 0)
+		return fd;
+	r = local_statx(fd, &stx);
+	if (r == 0 && makedev(stx.stx_dev_major, stx.stx_dev_minor) != ex->dev)
+		r = -EXDEV;
+	if (r != 0) {
+		close(fd);
+		return r;
+	}
+	/* Known already (its descriptor keeps the inode number ours): the
+	 * cached handle, and this descriptor goes. */
+	f = local_fd_cached_ino(ex, stx.stx_ino);
+	if (f) {
+		*out = f->handle;
+		local_fd_put(ex, f);
+		close(fd);
+		if (attr)
+			local_attr_fill(&stx, attr);
+		return 0;
+	}
+	r = local_describe(ex, fd, out, attr);
+	if (r != 0)
+		close(fd);
 	return r;
 }
 

@@ -245,8 +245,11 @@ static bool compound_begin(struct compound_run *run, struct nfs4_server *srv,
 		memcpy(head, args_start, n);
 		memcpy(head + n, &len64, 8);
 		run->c.args_digest = siphash24(&k, head, n + 8);
-		run->c.numops = run->numops;
 	}
+	run->c.numops = run->numops;
+	/* v4.0 refuses operations past NFS40_MAX_OPS before they run. */
+	run->c.servable_ops =
+		minor == 0 && run->numops > NFS40_MAX_OPS ? NFS40_MAX_OPS : run->numops;
 	return true;
 }
 
@@ -572,6 +575,10 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 	struct xdr_enc *e = &req->reply;
 	run->res.e = e;
 
+	/* When the previous operation of this COMPOUND ended: the next one
+	 * starts then, give or take its decoding, which saves a clock read per
+	 * operation (on this VM's clock about 4% of a path walk's CPU). */
+	uint64_t t_last = 0;
 	for (; run->next < run->numops; run->next++) {
 		const uint8_t *op_start = d->p;
 		uint32_t opnum;
@@ -600,7 +607,7 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 		}
 		/* Taken here for the operation statistics, and to tell whether
 		 * its export is slow just now. */
-		uint64_t t0 = clock_now_ns();
+		uint64_t t0 = t_last ? t_last : clock_now_ns();
 		bool stalls = (desc->flags & NFS4_OPF_MAY_STALL) && !req->on_worker &&
 			      nfs4_stall_expected(&run->c, t0);
 		/* An operation tried on the loop first goes straight to the
@@ -645,6 +652,7 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 		uint32_t estimate = UINT32_MAX;
 		enum nfsstat4 status = compound_run_op(&run->c, desc, &estimate);
 		uint64_t t1 = clock_now_ns();
+		t_last = t1;
 		/* Only the loops learn: a worker's time includes waiting for
 		 * a CPU among many workers. */
 		if (stall_ex && !req->on_worker)

@@ -33,6 +33,20 @@ struct nfs4_compound {
 	 * 0: none. */
 	struct nfs4_export *known_dir_export;
 	struct backend_handle known_dir;
+	/* LOOKUP resolved this many of the LOOKUPs right after it in one
+	 * walk (nfs4_serve_lookup): they find their result made, and the
+	 * current fh is already the last one's.  lookup_walk_failed: a walk
+	 * did not go through in this COMPOUND, so the rest go one by one. */
+	uint32_t lookups_ahead;
+	bool lookup_walk_failed;
+	/* The current fh's attributes as the LOOKUP that found it read them,
+	 * for the operation at index lookup_attr_for (0: none): the GETATTR
+	 * right after it (GETFH in between passes them on) answers from them
+	 * once instead of reading them again.  Exact: they were read while
+	 * this COMPOUND ran, after anything its client saw done before it
+	 * sent it, and nothing of this COMPOUND changed the object since. */
+	struct backend_attr lookup_attr;
+	uint32_t lookup_attr_for;
 	bool error_body;       /* the handler encoded a body for its error */
 	/* v4.1: the current stateid (RFC 8881 16.2.3.1.2). */
 	struct nfs4_stateid current_stateid;
@@ -53,6 +67,7 @@ struct nfs4_compound {
 	size_t replay_off;
 	uint64_t args_digest;      /* of the COMPOUND's arguments */
 	uint32_t numops;
+	uint32_t servable_ops;     /* numops, or fewer where v4.0 refuses the rest */
 	size_t saved_limit;        /* req->reply's limit before SEQUENCE lowered it */
 	/* Set by a handler that parked the request (rpc_request_park, its
 	 * resume arranged): the dispatcher drops the operation's result and

@@ -84,6 +84,59 @@ static void test_mkdir_parent(void **state)
 			 -EEXIST);
 }
 
+/* lookup_path (where a back end offers it): what component lookups give
+ * for the last name, or a refusal wherever one of them would fail. */
+static void test_lookup_path(void **state)
+{
+	struct fx *fx = *state;
+	struct backend_handle d, a, b, c, f, l, x, step;
+	struct backend_attr at, st;
+
+	if (!fx->ops->lookup_path)
+		skip();
+	test_dir(fx, &d);
+	mk_dir(fx, &ROOT, &d, "a", 0755, &a);
+	mk_dir(fx, &ROOT, &a, "b", 0755, &b);
+	mk_dir(fx, &ROOT, &b, "c", 0700, &c);
+	mk_file(fx, &ROOT, &c, "f", 0644, &f);
+	const char *names[] = {"a", "b", "c", "f", "x"};
+	assert_int_equal(fx->ops->lookup_path(fx->ex, &ROOT, &d, names, 4, &x, &at), 0);
+	assert_true(same_handle(&x, &f));
+	assert_int_equal(at.type, BACKEND_REG);
+	assert_int_equal(at.fileid, attr_of(fx, &f).fileid);
+	step = d;
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(fx->ops->lookup(fx->ex, &ROOT, &step, names[i], &x, &st), 0);
+		step = x;
+	}
+	assert_int_equal(fx->ops->lookup_path(fx->ex, &ROOT, &d, names, 3, &x, &at), 0);
+	assert_true(same_handle(&x, &step));
+	assert_int_equal(at.type, BACKEND_DIR);
+	assert_int_equal(fx->ops->lookup_path(fx->ex, &ROOT, &d, names, 1, &x, &at), 0);
+	assert_true(same_handle(&x, &a));
+	/* c is searchable by its owner only. */
+	assert_int_equal(fx->ops->lookup_path(fx->ex, &USER, &d, names, 4, &x, &at), -EACCES);
+	assert_int_equal(fx->ops->lookup_path(fx->ex, &USER, &d, names, 3, &x, &at), 0);
+	assert_true(same_handle(&x, &c));
+	/* A file before the end; a missing name; names lookup refuses. */
+	assert_int_equal(fx->ops->lookup_path(fx->ex, &ROOT, &d, names, 5, &x, &at), -ENOTDIR);
+	const char *missing[] = {"a", "zz", "c"};
+	assert_int_equal(fx->ops->lookup_path(fx->ex, &ROOT, &d, missing, 3, &x, &at), -ENOENT);
+	const char *dotdot[] = {"a", "..", "a"}, *empty[] = {"a", ""}, *slash[] = {"a", "b/c"};
+	assert_int_equal(fx->ops->lookup_path(fx->ex, &ROOT, &d, dotdot, 3, &x, &at), -EINVAL);
+	assert_int_equal(fx->ops->lookup_path(fx->ex, &ROOT, &d, empty, 2, &x, &at), -EINVAL);
+	assert_int_equal(fx->ops->lookup_path(fx->ex, &ROOT, &d, slash, 2, &x, &at), -EINVAL);
+	/* A symbolic link is returned at the end and not walked through. */
+	assert_int_equal(fx->ops->symlink(fx->ex, &ROOT, &a, "l", "b", NULL, &l, &at), 0);
+	const char *via_link[] = {"a", "l", "c"};
+	assert_int_not_equal(fx->ops->lookup_path(fx->ex, &ROOT, &d, via_link, 3, &x, &at), 0);
+	assert_int_equal(fx->ops->lookup_path(fx->ex, &ROOT, &d, via_link, 2, &x, &at), 0);
+	assert_true(same_handle(&x, &l));
+	assert_int_equal(at.type, BACKEND_LNK);
+	/* From something that is not a directory. */
+	assert_int_equal(fx->ops->lookup_path(fx->ex, &ROOT, &f, names, 2, &x, &at), -ENOTDIR);
+}
+
 static void test_symlink(void **state)
 {
 	struct fx *fx = *state;
@@ -697,6 +750,7 @@ static void test_statfs(void **state)
 
 #define COMMON_TESTS                                                                       \
 	cmocka_unit_test(test_root), cmocka_unit_test(test_lookup_create),                 \
+		cmocka_unit_test(test_lookup_path),                                          \
 		cmocka_unit_test(test_mkdir_parent), cmocka_unit_test(test_symlink),       \
 		cmocka_unit_test(test_link), cmocka_unit_test(test_rename),                \
 		cmocka_unit_test(test_remove), cmocka_unit_test(test_readdir_many),        \

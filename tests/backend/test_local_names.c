@@ -65,6 +65,10 @@ static int teardown(void **st)
 	umount2(m, MNT_DETACH);
 	path_of(m, sizeof(m), "tmp");
 	umount2(m, MNT_DETACH);
+	path_of(m, sizeof(m), "w/bind");
+	umount2(m, MNT_DETACH);
+	path_of(m, sizeof(m), "w/x");
+	umount2(m, MNT_DETACH);
 	char cmd[400];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", base);
 	return system(cmd) == 0 ? 0 : -1;
@@ -235,6 +239,115 @@ static void test_listing_snapshot(void **st)
 		assert_string_not_equal(built.names[i], "n0007");
 }
 
+/* lookup_path's walk of several names in one call: the handle and
+ * attributes that component lookups give for the last name, or a refusal
+ * (after which the NFS layer takes the names one by one) wherever one of
+ * them would not give an object of the export: a symbolic link, a
+ * non-directory before the end, a mount point, a bad name, a directory
+ * the caller may not search. */
+static void test_lookup_path(void **st)
+{
+	(void)st;
+	static const struct backend_cred USER = {.uid = 4001, .gid = 4001};
+	char p[400], q[400];
+	const char *names[] = {"w", "x", "y", "f"};
+	path_of(p, sizeof(p), "w");
+	assert_int_equal(mkdir(p, 0755), 0);
+	path_of(p, sizeof(p), "w/x");
+	assert_int_equal(mkdir(p, 0755), 0);
+	path_of(p, sizeof(p), "w/x/y");
+	assert_int_equal(mkdir(p, 0755), 0);
+	path_of(p, sizeof(p), "w/x/y/f");
+	int fd = open(p, O_CREAT | O_WRONLY, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "abcd", 4), 4);
+	close(fd);
+
+	/* Not cached yet (the walk opens the last one), then cached. */
+	struct backend_handle h, h2, step, next;
+	struct backend_attr a, a2;
+	for (int round = 0; round < 2; round++) {
+		assert_int_equal(ops->lookup_path(ex, &USER, &root, names, 4, &h, &a), 0);
+		assert_int_equal(a.type, BACKEND_REG);
+		assert_int_equal(a.size, 4);
+		step = root;
+		for (unsigned i = 0; i < 4; i++) {
+			assert_int_equal(ops->lookup(ex, &USER, &step, names[i], &next, &a2), 0);
+			step = next;
+		}
+		assert_int_equal(step.len, h.len);
+		assert_memory_equal(step.data, h.data, h.len);
+		assert_int_equal(a2.fileid, a.fileid);
+	}
+	/* A directory at the end. */
+	assert_int_equal(ops->lookup_path(ex, &USER, &root, names, 3, &h2, &a2), 0);
+	assert_int_equal(a2.type, BACKEND_DIR);
+
+	/* No search permission on x for the user (root may still). */
+	backend_local_restore_identity(); /* the host's changes, as root */
+	path_of(p, sizeof(p), "w/x");
+	assert_int_equal(chmod(p, 0700), 0);
+	assert_int_equal(ops->lookup_path(ex, &USER, &root, names, 4, &h2, &a2), -EACCES);
+	assert_int_equal(ops->lookup_path(ex, &ROOT, &root, names, 4, &h2, &a2), 0);
+	backend_local_restore_identity(); /* the host's changes, as root */
+	assert_int_equal(chmod(p, 0755), 0);
+
+	/* Renamed on the host: the old path is gone at once, the new one is
+	 * the same object. */
+	backend_local_restore_identity(); /* the host's changes, as root */
+	path_of(q, sizeof(q), "w/x2");
+	assert_int_equal(rename(p, q), 0);
+	assert_int_equal(ops->lookup_path(ex, &USER, &root, names, 4, &h2, &a2), -ENOENT);
+	const char *renamed[] = {"w", "x2", "y", "f"};
+	assert_int_equal(ops->lookup_path(ex, &USER, &root, renamed, 4, &h2, &a2), 0);
+	assert_memory_equal(h2.data, h.data, h.len);
+	backend_local_restore_identity(); /* the host's changes, as root */
+	assert_int_equal(rename(q, p), 0);
+
+	/* A symbolic link on the way, or as the last name (returned, not
+	 * followed, as LOOKUP does). */
+	backend_local_restore_identity(); /* the host's changes, as root */
+	path_of(p, sizeof(p), "w/lnk");
+	assert_int_equal(symlink("x", p), 0);
+	const char *via_link[] = {"w", "lnk", "y", "f"};
+	assert_int_not_equal(ops->lookup_path(ex, &USER, &root, via_link, 4, &h2, &a2), 0);
+	assert_int_equal(ops->lookup_path(ex, &USER, &root, via_link, 2, &h2, &a2), 0);
+	assert_int_equal(a2.type, BACKEND_LNK);
+
+	/* A file before the end. */
+	const char *through_file[] = {"w", "x", "y", "f", "z"};
+	assert_int_equal(ops->lookup_path(ex, &USER, &root, through_file, 5, &h2, &a2), -ENOTDIR);
+
+	/* Names no component lookup takes. */
+	const char *dotdot[] = {"w", "..", "w"};
+	const char *slash[] = {"w", "x/y"};
+	const char *empty[] = {"w", ""};
+	assert_int_equal(ops->lookup_path(ex, &USER, &root, dotdot, 3, &h2, &a2), -EINVAL);
+	assert_int_equal(ops->lookup_path(ex, &USER, &root, slash, 2, &h2, &a2), -EINVAL);
+	assert_int_equal(ops->lookup_path(ex, &USER, &root, empty, 2, &h2, &a2), -EINVAL);
+
+	/* A mount on the way or at the end: another file system, and a bind
+	 * mount of x itself (same device and inode numbers). */
+	path_of(p, sizeof(p), "w/x");
+	backend_local_restore_identity();
+	assert_int_equal(mount("none", p, "tmpfs", 0, "size=1m"), 0);
+	path_of(q, sizeof(q), "w/x/y");
+	assert_int_equal(mkdir(q, 0755), 0);
+	assert_int_equal(ops->lookup_path(ex, &USER, &root, names, 3, &h2, &a2), -EXDEV);
+	assert_int_equal(ops->lookup_path(ex, &USER, &root, names, 2, &h2, &a2), -EXDEV);
+	backend_local_restore_identity();
+	assert_int_equal(umount(p), 0);
+	path_of(q, sizeof(q), "w/bind");
+	assert_int_equal(mkdir(q, 0755), 0);
+	assert_int_equal(mount(p, q, NULL, MS_BIND, NULL), 0);
+	const char *via_bind[] = {"w", "bind", "y", "f"};
+	assert_int_equal(ops->lookup_path(ex, &USER, &root, via_bind, 4, &h2, &a2), -EXDEV);
+	backend_local_restore_identity();
+	assert_int_equal(umount(q), 0);
+	assert_int_equal(ops->lookup_path(ex, &USER, &root, names, 4, &h2, &a2), 0);
+	assert_memory_equal(h2.data, h.data, h.len);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -244,6 +357,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookup_cached_and_mounts),
 		cmocka_unit_test(test_listing_snapshot),
+		cmocka_unit_test(test_lookup_path),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
