@@ -65,7 +65,7 @@ static void list_all(struct listing *l)
 	bool eof = false;
 
 	memset(l, 0, sizeof(*l));
-	assert_int_equal(ops->readdir(ex, &ROOT, &dir, 0, collect, l, &eof), 0);
+	assert_int_equal(ops->readdir(ex, &ROOT, &dir, 0, NULL, collect, l, &eof), 0);
 	assert_true(eof);
 }
 
@@ -361,7 +361,7 @@ static void test_no_search_permission(void **st)
 	assert_int_equal(chmod(p, 0744), 0);
 	settle();
 	assert_listing_fresh("as root, 0744", &l); /* a new snapshot, filled */
-	assert_int_equal(ops->readdir(ex, &user, &dir, 0, collect_plain, &n, &eof), 0);
+	assert_int_equal(ops->readdir(ex, &user, &dir, 0, NULL, collect_plain, &n, &eof), 0);
 	assert_true(eof);
 	assert_int_equal(n, l.n);
 	backend_local_restore_identity();
