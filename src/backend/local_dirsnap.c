@@ -241,7 +241,7 @@ struct local_dirsnap *local_dirsnap_get(struct local_export *ex, const struct lo
 		}
 		break;
 	}
-	if (s || !local_dirsnap_settled(dstx)) {
+	if (s || dfd < 0 || !local_dirsnap_settled(dstx)) {
 		pthread_mutex_unlock(&t->lock);
 		return s;
 	}

@@ -501,8 +501,9 @@ void local_dirsnap_fini(struct local_export *ex);
 /* A referenced snapshot of directory d (dfd: d opened for reading, in the
  * caller's identity; dstx: d's statx, read before anything else of the
  * listing), valid while d keeps dstx's inode, ctime and mtime; may build
- * one (listing dfd from its start, moving its offset).  NULL when there is
- * none to be had now: list directly.  Release with local_dirsnap_put. */
+ * one (listing dfd from its start, moving its offset; dfd -1: only one
+ * already built is wanted).  NULL when there is none to be had now: list
+ * directly.  Release with local_dirsnap_put. */
 struct local_dirsnap *local_dirsnap_get(struct local_export *ex, const struct local_fd *d,
 					int dfd, const struct statx *dstx);
 void local_dirsnap_put(struct local_export *ex, struct local_dirsnap *s);
