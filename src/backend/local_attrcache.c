@@ -240,6 +240,17 @@ void local_attrcache_sync(struct local_export *ex)
 	pthread_mutex_unlock(&c->lock);
 }
 
+void local_attrcache_ticket_prefetch(struct local_export *ex, uint64_t hh, uint64_t ino)
+{
+	struct local_attrcache *c = ex->attrcache;
+
+	if (c) {
+		__builtin_prefetch(&c->gen_handle[hh & (ATTRCACHE_STRIPES - 1)]);
+		__builtin_prefetch(
+			&c->gen_ino[(local_ino_hash(ino) >> 20) & (ATTRCACHE_STRIPES - 1)]);
+	}
+}
+
 uint64_t local_attrcache_ticket(struct local_export *ex, uint64_t hh, uint64_t ino)
 {
 	struct local_attrcache *c = ex->attrcache;

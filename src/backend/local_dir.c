@@ -439,7 +439,18 @@ static int local_readdir_snap(struct local_export *ex, int dfd, struct local_dir
 		uint64_t exact_at;
 
 		if (keep && e->hlen) {
-			const struct local_dirsnap_kept *k = local_dirsnap_kept_get(s, i, keep);
+			const struct local_dirsnap_kept *k;
+
+			/* Memory, not computing, is what a kept entry costs
+			 * (50,000 of them are ~10 MiB, and the generations
+			 * 64 KiB): ask for the record 8 entries ahead and for
+			 * its generations 4 ahead. */
+			if (i + 8 < s->n)
+				__builtin_prefetch(__atomic_load_n(&s->kept[i + 8], __ATOMIC_RELAXED));
+			if (i + 4 < s->n &&
+			    (k = __atomic_load_n(&s->kept[i + 4], __ATOMIC_ACQUIRE)))
+				local_attrcache_ticket_prefetch(ex, k->hh, s->ents[i + 4].ino);
+			k = local_dirsnap_kept_get(s, i, keep);
 
 			if (k && k->ticket == local_attrcache_ticket(ex, k->hh, e->ino)) {
 				ent.kept = k->bytes;

@@ -555,6 +555,9 @@ bool local_attrcache_put(struct local_export *ex, const struct backend_handle *h
  * after local_attrcache_sync, which orders every change applied before
  * it. */
 uint64_t local_attrcache_ticket(struct local_export *ex, uint64_t hh, uint64_t ino);
+/* Asks the processor for what local_attrcache_ticket of hh and ino will
+ * read (a listing asks a few entries ahead). */
+void local_attrcache_ticket_prefetch(struct local_export *ex, uint64_t hh, uint64_t ino);
 /* The server's own changes, after the change and before the reply: drop
  * what is kept of h, or of inode ino (0: nothing). */
 void local_attrcache_forget(struct local_export *ex, const struct backend_handle *h);
