@@ -144,8 +144,30 @@ struct backend_dirent {
 	uint64_t cookie;
 	const struct backend_handle *handle;
 	const struct backend_attr *attr; /* NULL when the entry vanished meanwhile */
+	/* Bytes an earlier listing kept for this entry (keep below) under the
+	 * same struct backend_keep_key: handed back only while the entry's
+	 * name, cookie, handle and attributes are exactly those they were
+	 * made from, and then instead of handle and attr (both NULL).  NULL
+	 * when there are none. */
+	const void *kept;
+	size_t kept_len;
+	/* Non-NULL when the back end can keep something for this entry, made
+	 * from exactly this handle and these attributes: the callback may
+	 * call keep(ent, bytes, len) once, before it returns, to have len
+	 * bytes (a copy) handed back as kept by later listings for as long as
+	 * they stay exact.  keep_priv is the back end's. */
+	void (*keep)(const struct backend_dirent *ent, const void *bytes, size_t len);
+	void *keep_priv;
 };
 typedef bool (*backend_dirent_fn)(void *ctx, const struct backend_dirent *ent);
+
+/* What a listing's caller keeps per entry is made for: two words that
+ * together tell apart everything the bytes depend on besides the entry
+ * itself (READDIR: the attributes asked for, the export).  Bytes kept under
+ * one key are never handed back under another. */
+struct backend_keep_key {
+	uint64_t what, where;
+};
 
 /* How setxattr treats an attribute that exists, or does not. */
 enum backend_xattr_set {
@@ -353,10 +375,13 @@ struct backend_ops {
 	 * fn for each entry until it returns false or the end is reached
 	 * (*eof).  Cookies stay valid across calls and restarts while the
 	 * entry exists; -EINVAL for a cookie this directory never produced
-	 * (when the back end can tell). */
+	 * (when the back end can tell).  keep (NULL: nothing kept) lets the
+	 * callback keep bytes per entry (struct backend_dirent.keep); a back
+	 * end may ignore it. */
 	int (*readdir)(struct backend_export *ex, const struct backend_cred *cred,
-		       const struct backend_handle *dir, uint64_t cookie, backend_dirent_fn fn,
-		       void *ctx, bool *eof);
+		       const struct backend_handle *dir, uint64_t cookie,
+		       const struct backend_keep_key *keep, backend_dirent_fn fn, void *ctx,
+		       bool *eof);
 
 	int (*statfs)(struct backend_export *ex, const struct backend_handle *h,
 		      struct backend_fsstat *out);

@@ -93,19 +93,44 @@ struct local_attrcache {
 	struct list_node order; /* of the entries, newest first */
 	size_t max;
 	uint64_t gen_all;
-	uint32_t gen_handle[ATTRCACHE_STRIPES], gen_ino[ATTRCACHE_STRIPES];
+	/* 64 bits: a ticket must never come round to an old value. */
+	uint64_t gen_handle[ATTRCACHE_STRIPES], gen_ino[ATTRCACHE_STRIPES];
 	uint64_t hits, misses, filed, dropped, flushes; /* for tests and logs */
 	int gfd, efd;
 	pthread_t thread;
 	bool thread_started;
 };
 
+/* Each counter only grows, so the sum moves when any of them does.  They
+ * change under the table lock only, but local_attrcache_ticket reads them
+ * without it: stores and loads are atomic (relaxed), so no read is torn. */
+static uint64_t attrcache_ticket_of(const struct local_attrcache *c, uint64_t hh, uint64_t ino)
+{
+	return __atomic_load_n(&c->gen_all, __ATOMIC_RELAXED) +
+	       __atomic_load_n(&c->gen_handle[hh & (ATTRCACHE_STRIPES - 1)], __ATOMIC_RELAXED) +
+	       __atomic_load_n(&c->gen_ino[(local_ino_hash(ino) >> 20) & (ATTRCACHE_STRIPES - 1)],
+			       __ATOMIC_RELAXED);
+}
+
 static uint64_t attrcache_ticket_locked(const struct local_attrcache *c, uint64_t hh,
 					uint64_t ino)
 {
-	/* Each counter only grows, so the sum moves when any of them does. */
-	return c->gen_all + c->gen_handle[hh & (ATTRCACHE_STRIPES - 1)] +
-	       c->gen_ino[(local_ino_hash(ino) >> 20) & (ATTRCACHE_STRIPES - 1)];
+	return attrcache_ticket_of(c, hh, ino);
+}
+
+static void attrcache_bump(uint64_t *g)
+{
+	__atomic_store_n(g, *g + 1, __ATOMIC_RELAXED);
+}
+
+/* Each cache started begins its generations at a base of its own, so that
+ * a ticket of a cache stopped and started again (an exports reload) can
+ * never equal one of the new cache's. */
+static uint64_t attrcache_next_base(void)
+{
+	static uint64_t starts;
+
+	return (__atomic_add_fetch(&starts, 1, __ATOMIC_RELAXED)) << 40;
 }
 
 static void attrcache_unlink_locked(struct local_attrcache *c, struct attrcache_ent *e)
@@ -142,7 +167,7 @@ static struct attrcache_ent *attrcache_find_locked(struct local_attrcache *c,
 static void attrcache_flush_locked(struct local_attrcache *c)
 {
 	attrcache_unlink_all_locked(c);
-	c->gen_all++;
+	__atomic_store_n(&c->gen_all, c->gen_all + 1, __ATOMIC_RELAXED);
 	c->flushes++;
 }
 
@@ -152,11 +177,12 @@ static void attrcache_forget_handle_locked(struct local_attrcache *c,
 	uint64_t hh = local_handle_hash(h);
 	struct attrcache_ent *e = attrcache_find_locked(c, h, hh);
 
-	c->gen_handle[hh & (ATTRCACHE_STRIPES - 1)]++;
+	attrcache_bump(&c->gen_handle[hh & (ATTRCACHE_STRIPES - 1)]);
 	if (e) {
 		/* The entry's inode stripe too: a ticket taken by inode number
 		 * alone must not file what this change made stale. */
-		c->gen_ino[(local_ino_hash(e->attr.fileid) >> 20) & (ATTRCACHE_STRIPES - 1)]++;
+		attrcache_bump(
+			&c->gen_ino[(local_ino_hash(e->attr.fileid) >> 20) & (ATTRCACHE_STRIPES - 1)]);
 		attrcache_unlink_locked(c, e);
 	}
 }
@@ -207,6 +233,29 @@ void local_attrcache_sync(struct local_export *ex)
 	pthread_mutex_lock(&c->drain);
 	attrcache_drain_locked(ex, c);
 	pthread_mutex_unlock(&c->drain);
+	/* The server's own changes drop entries under the table lock alone:
+	 * taking it once orders every one made before this call ahead of the
+	 * lock-free reads of local_attrcache_ticket that follow. */
+	pthread_mutex_lock(&c->lock);
+	pthread_mutex_unlock(&c->lock);
+}
+
+void local_attrcache_ticket_prefetch(struct local_export *ex, uint64_t hh, uint64_t ino)
+{
+	struct local_attrcache *c = ex->attrcache;
+
+	if (c) {
+		__builtin_prefetch(&c->gen_handle[hh & (ATTRCACHE_STRIPES - 1)]);
+		__builtin_prefetch(
+			&c->gen_ino[(local_ino_hash(ino) >> 20) & (ATTRCACHE_STRIPES - 1)]);
+	}
+}
+
+uint64_t local_attrcache_ticket(struct local_export *ex, uint64_t hh, uint64_t ino)
+{
+	struct local_attrcache *c = ex->attrcache;
+
+	return c ? attrcache_ticket_of(c, hh, ino) : 0;
 }
 
 /* Waits for the first event, then reads the queue at most every
@@ -316,6 +365,7 @@ void local_attrcache_start(struct local_export *ex, size_t max_entries)
 		return;
 	c->gfd = c->efd = -1;
 	c->max = max_entries;
+	c->gen_all = attrcache_next_base();
 	list_init(&c->order);
 	pthread_mutex_init(&c->drain, NULL);
 	pthread_mutex_init(&c->lock, NULL);
@@ -377,19 +427,19 @@ bool local_attrcache_get(struct local_export *ex, const struct backend_handle *h
 		return false;
 	pthread_mutex_lock(&c->lock);
 	e = attrcache_find_locked(c, h, hh);
+	*ticket = attrcache_ticket_locked(c, hh, ino);
 	if (e && e->attr.fileid == ino) {
 		*out = e->attr;
 		c->hits++;
 	} else {
 		e = NULL;
-		*ticket = attrcache_ticket_locked(c, hh, ino);
 		c->misses++;
 	}
 	pthread_mutex_unlock(&c->lock);
 	return e != NULL;
 }
 
-void local_attrcache_put(struct local_export *ex, const struct backend_handle *h,
+bool local_attrcache_put(struct local_export *ex, const struct backend_handle *h,
 			 const struct statx *stx, uint64_t ticket)
 {
 	struct local_attrcache *c = ex->attrcache;
@@ -399,10 +449,10 @@ void local_attrcache_put(struct local_export *ex, const struct backend_handle *h
 
 	if (!c || stx->stx_nlink != 1 || (fmt != S_IFREG && fmt != S_IFLNK) ||
 	    makedev(stx->stx_dev_major, stx->stx_dev_minor) != ex->dev)
-		return;
+		return false;
 	e = malloc(sizeof(*e));
 	if (!e)
-		return;
+		return false;
 	e->handle = *h;
 	local_attr_fill(stx, &e->attr);
 	pthread_mutex_lock(&c->lock);
@@ -413,7 +463,7 @@ void local_attrcache_put(struct local_export *ex, const struct backend_handle *h
 		c->dropped++;
 		pthread_mutex_unlock(&c->lock);
 		free(e);
-		return;
+		return false;
 	}
 	if (hashtable_count(&c->by_handle) >= c->max)
 		attrcache_unlink_locked(c, list_entry(c->order.prev, struct attrcache_ent, order));
@@ -422,6 +472,7 @@ void local_attrcache_put(struct local_export *ex, const struct backend_handle *h
 	list_add_head(&c->order, &e->order);
 	c->filed++;
 	pthread_mutex_unlock(&c->lock);
+	return true;
 }
 
 void local_attrcache_forget(struct local_export *ex, const struct backend_handle *h)
@@ -444,14 +495,15 @@ void local_attrcache_forget_ino(struct local_export *ex, uint64_t ino)
 	if (!c || ino == 0)
 		return;
 	pthread_mutex_lock(&c->lock);
-	c->gen_ino[(ih >> 20) & (ATTRCACHE_STRIPES - 1)]++;
+	attrcache_bump(&c->gen_ino[(ih >> 20) & (ATTRCACHE_STRIPES - 1)]);
 again:
 	hashtable_for_each_hash(n, &c->by_ino, ih)
 	{
 		struct attrcache_ent *e = hashtable_entry(n, struct attrcache_ent, ino_node);
 
 		if (e->attr.fileid == ino) {
-			c->gen_handle[local_handle_hash(&e->handle) & (ATTRCACHE_STRIPES - 1)]++;
+			attrcache_bump(&c->gen_handle[local_handle_hash(&e->handle) &
+							 (ATTRCACHE_STRIPES - 1)]);
 			attrcache_unlink_locked(c, e);
 			goto again; /* the walk may not go on after a removal */
 		}

@@ -342,15 +342,19 @@ int local_link(struct backend_export *bex, const struct backend_cred *cred,
  * and a name still there on our file system; otherwise the entry goes out
  * without them (both NULL).  A rename on the host between the calls can
  * pair them wrongly, which READDIR's attributes (a snapshot, revalidated by
- * GETATTR on the handle) tolerate. */
+ * GETATTR on the handle) tolerate.  *exact_at: the attribute cache's
+ * ticket at which the attributes are those of the known handle (kept, or
+ * filed from this statx), or 0 when they are not tied to one. */
 static void local_readdir_describe(struct local_export *ex, int dfd, const char *name,
 				   uint64_t ino, const uint8_t *known, uint8_t hlen,
 				   bool may_search, struct backend_dirent *ent,
-				   struct backend_handle *h, struct backend_attr *a)
+				   struct backend_handle *h, struct backend_attr *a,
+				   uint64_t *exact_at)
 {
 	struct statx stx;
 	uint64_t ticket = 0;
 
+	*exact_at = 0;
 	if (hlen) {
 		memcpy(h->data, known, hlen);
 		h->len = hlen;
@@ -361,6 +365,7 @@ static void local_readdir_describe(struct local_export *ex, int dfd, const char 
 		if (local_attrcache_get(ex, h, ino, a, &ticket)) {
 			ent->handle = h;
 			ent->attr = a;
+			*exact_at = ticket;
 			return;
 		}
 	}
@@ -369,7 +374,8 @@ static void local_readdir_describe(struct local_export *ex, int dfd, const char 
 	    makedev(stx.stx_dev_major, stx.stx_dev_minor) != ex->dev)
 		return;
 	if (hlen && stx.stx_ino == ino) {
-		local_attrcache_put(ex, h, &stx, ticket);
+		if (may_search && local_attrcache_put(ex, h, &stx, ticket))
+			*exact_at = ticket;
 	} else if (local_handle_child(ex, dfd, name, h) != 0) {
 		return;
 	}
@@ -378,10 +384,36 @@ static void local_readdir_describe(struct local_export *ex, int dfd, const char 
 	ent->attr = a;
 }
 
+/* What backend_dirent.keep needs to file the caller's bytes. */
+struct local_keep_ctx {
+	struct local_export *ex;
+	struct local_dirsnap *s;
+	const struct backend_keep_key *key;
+	size_t idx;
+	uint64_t ticket;
+	const struct backend_handle *h;
+};
+
+static void local_readdir_keep(const struct backend_dirent *ent, const void *bytes, size_t len)
+{
+	const struct local_keep_ctx *k = ent->keep_priv;
+
+	local_dirsnap_keep(k->ex, k->s, k->idx, k->key, k->ticket, local_handle_hash(k->h),
+			   bytes, len);
+}
+
 /* Serves a listing from a snapshot, from the entry after cookie.  1 when
- * the snapshot does not know cookie (list directly then). */
-static int local_readdir_snap(struct local_export *ex, int dfd, const struct local_dirsnap *s,
-			      uint64_t cookie, backend_dirent_fn fn, void *ctx, bool *eof)
+ * the snapshot does not know cookie (list directly then).
+ *
+ * What the caller kept of an entry (keep) is handed back instead of the
+ * entry's attributes when the key is the same and the attribute cache's
+ * ticket for the entry's file has not moved since the attributes it was
+ * made from were exact: after local_attrcache_sync, every change made
+ * before this listing began has moved it.  The name, cookie and handle
+ * are the snapshot's, which serves only an unchanged directory. */
+static int local_readdir_snap(struct local_export *ex, int dfd, struct local_dirsnap *s,
+			      uint64_t cookie, const struct backend_keep_key *keep,
+			      backend_dirent_fn fn, void *ctx, bool *eof)
 {
 	size_t i;
 
@@ -395,21 +427,62 @@ static int local_readdir_snap(struct local_export *ex, int dfd, const struct loc
 			  statx(dfd, ".", AT_SYMLINK_NOFOLLOW, STATX_TYPE, &(struct statx){0}) == 0;
 	if (may_search)
 		local_attrcache_sync(ex);
+	if (!may_search)
+		keep = NULL; /* only attributes tied to the cache's tickets are kept */
 	for (; i < s->n; i++) {
 		const struct local_dirsnap_ent *e = &s->ents[i];
 		struct backend_dirent ent = {
 			.name = s->bytes + e->name_off, .namelen = e->namelen, .cookie = e->cookie};
 		struct backend_handle h;
 		struct backend_attr a;
+		struct local_keep_ctx kc;
+		uint64_t exact_at;
 
+		if (keep && e->hlen) {
+			const struct local_dirsnap_kept *k;
+
+			/* Memory, not computing, is what a kept entry costs
+			 * (50,000 of them are ~10 MiB, and the generations
+			 * 64 KiB): ask for the record 8 entries ahead and for
+			 * its generations 4 ahead. */
+			if (i + 8 < s->n)
+				__builtin_prefetch(__atomic_load_n(&s->kept[i + 8], __ATOMIC_RELAXED));
+			if (i + 4 < s->n &&
+			    (k = __atomic_load_n(&s->kept[i + 4], __ATOMIC_ACQUIRE)))
+				local_attrcache_ticket_prefetch(ex, k->hh, s->ents[i + 4].ino);
+			k = local_dirsnap_kept_get(s, i, keep);
+
+			if (k && k->ticket == local_attrcache_ticket(ex, k->hh, e->ino)) {
+				ent.kept = k->bytes;
+				ent.kept_len = k->len;
+				if (!fn(ctx, &ent))
+					return 0;
+				continue;
+			}
+		}
 		local_readdir_describe(ex, dfd, ent.name, e->ino,
 				       (const uint8_t *)s->bytes + e->handle_off, e->hlen, may_search,
-				       &ent, &h, &a);
+				       &ent, &h, &a, &exact_at);
+		if (keep && exact_at && ent.attr && ent.handle == &h) {
+			kc = (struct local_keep_ctx){ex, s, keep, i, exact_at, &h};
+			ent.keep = local_readdir_keep;
+			ent.keep_priv = &kc;
+		}
 		if (!fn(ctx, &ent))
 			return 0;
 	}
 	*eof = true;
 	return 0;
+}
+
+/* 0 when the caller may read directory pfd (what opening it for reading
+ * checks), -EACCES (or another error) when not, 1 when the kernel cannot
+ * tell (no faccessat2): open it then. */
+static int local_readdir_readable(int pfd)
+{
+	if (syscall(SYS_faccessat2, pfd, "", R_OK, AT_EACCESS | AT_EMPTY_PATH) == 0)
+		return 0;
+	return errno == ENOSYS || errno == EINVAL ? 1 : -errno;
 }
 
 /* Cookies are getdents64 d_off values (the position after the entry) plus
@@ -420,8 +493,8 @@ static int local_readdir_snap(struct local_export *ex, int dfd, const struct loc
  * snapshot of its names and handles (local_dirsnap.c), with the same
  * cookies. */
 int local_readdir(struct backend_export *bex, const struct backend_cred *cred,
-		  const struct backend_handle *dir, uint64_t cookie, backend_dirent_fn fn,
-		  void *ctx, bool *eof)
+		  const struct backend_handle *dir, uint64_t cookie,
+		  const struct backend_keep_key *keep, backend_dirent_fn fn, void *ctx, bool *eof)
 {
 	struct local_export *ex = local_export_of(bex);
 	uint64_t buf[2048]; /* 16 KiB, aligned for the records */
@@ -437,6 +510,20 @@ int local_readdir(struct backend_export *bex, const struct backend_cred *cred,
 	r = local_dir_begin(ex, cred, dir, &d);
 	if (r != 0)
 		return r;
+	/* A snapshot needs no descriptor to read the directory with: served
+	 * through the cached O_PATH one, after the check of read permission
+	 * that opening it would make (an open through /proc and its close
+	 * were a fifth of the CPU of a listing served from kept entries). */
+	if (local_statx(d->pfd, &dstx) == 0 && (snap = local_dirsnap_get(ex, d, -1, &dstx))) {
+		r = local_readdir_readable(d->pfd);
+		if (r == 0)
+			r = local_readdir_snap(ex, d->pfd, snap, cookie, keep, fn, ctx, eof);
+		local_dirsnap_put(ex, snap);
+		snap = NULL;
+		if (r <= 0)
+			goto out;
+		r = 0; /* an unknown cookie, or no faccessat2: the way below */
+	}
 	/* Through /proc rather than openat(".") so that listing needs read
 	 * permission only, like readdir on the host. */
 	local_proc_path(path, d->pfd);
@@ -450,7 +537,7 @@ int local_readdir(struct backend_export *bex, const struct backend_cred *cred,
 	if (local_statx(dfd, &dstx) == 0)
 		snap = local_dirsnap_get(ex, d, dfd, &dstx);
 	if (snap) {
-		r = local_readdir_snap(ex, dfd, snap, cookie, fn, ctx, eof);
+		r = local_readdir_snap(ex, dfd, snap, cookie, keep, fn, ctx, eof);
 		local_dirsnap_put(ex, snap);
 		if (r == 0)
 			goto out_close;
@@ -482,7 +569,10 @@ int local_readdir(struct backend_export *bex, const struct backend_cred *cred,
 				continue;
 			ent.namelen = strlen(de->d_name);
 			ent.cookie = (uint64_t)de->d_off + LOCAL_COOKIE_BIAS;
-			local_readdir_describe(ex, dfd, de->d_name, 0, NULL, 0, false, &ent, &h, &a);
+			uint64_t exact_at;
+
+			local_readdir_describe(ex, dfd, de->d_name, 0, NULL, 0, false, &ent, &h, &a,
+					       &exact_at);
 			if (!fn(ctx, &ent))
 				goto out_close;
 		}

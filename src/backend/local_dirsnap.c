@@ -27,7 +27,16 @@
  *
  * Memory: at most LOCAL_DIRSNAP_SLOTS snapshots per export of at most
  * LOCAL_DIRSNAP_MAX_ENTRIES entries each (a larger directory is always
- * listed directly); the least recently used goes first. */
+ * listed directly); the least recently used goes first.
+ *
+ * A snapshot also keeps what listings made of its entries (READDIR: each
+ * entry4 as encoded, backend_dirent.keep), with the key it was made for
+ * and the attribute cache's ticket of the attributes it was made from.  It
+ * is handed back only under the same key while the ticket holds
+ * (local_readdir_snap), and it goes with the snapshot, so a change of the
+ * directory, of the entry's attributes, or of what is asked never gets
+ * old bytes.  At most LOCAL_DIRSNAP_MAX_KEPT_BYTES per snapshot, replaced
+ * records included; then nothing more is kept. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +57,13 @@ static void local_dirsnap_free(struct local_dirsnap *s)
 {
 	if (!s)
 		return;
+	while (s->chunks) {
+		struct local_dirsnap_chunk *next = s->chunks->next;
+
+		free(s->chunks);
+		s->chunks = next;
+	}
+	free(s->kept);
 	free(s->ents);
 	free(s->bytes);
 	free(s);
@@ -192,6 +208,8 @@ static struct local_dirsnap *local_dirsnap_build(struct local_export *ex, int df
 		}
 	}
 	free(buf);
+	if (ok && !(s->kept = calloc(s->n ? s->n : 1, sizeof(*s->kept))))
+		ok = false;
 	if (!ok) {
 		local_dirsnap_free(s);
 		return NULL;
@@ -223,7 +241,7 @@ struct local_dirsnap *local_dirsnap_get(struct local_export *ex, const struct lo
 		}
 		break;
 	}
-	if (s || !local_dirsnap_settled(dstx)) {
+	if (s || dfd < 0 || !local_dirsnap_settled(dstx)) {
 		pthread_mutex_unlock(&t->lock);
 		return s;
 	}
@@ -293,4 +311,61 @@ bool local_dirsnap_find(const struct local_dirsnap *s, uint64_t cookie, size_t *
 		return true;
 	}
 	return false;
+}
+
+static bool local_keep_key_eq(const struct backend_keep_key *a, const struct backend_keep_key *b)
+{
+	return a->what == b->what && a->where == b->where;
+}
+
+const struct local_dirsnap_kept *local_dirsnap_kept_get(const struct local_dirsnap *s, size_t idx,
+							const struct backend_keep_key *key)
+{
+	const struct local_dirsnap_kept *k = __atomic_load_n(&s->kept[idx], __ATOMIC_ACQUIRE);
+
+	return k && local_keep_key_eq(&k->key, key) ? k : NULL;
+}
+
+/* Room for n bytes (8-aligned) in the snapshot's chunks; under the lock. */
+static void *local_dirsnap_chunk_alloc(struct local_dirsnap *s, size_t n)
+{
+	struct local_dirsnap_chunk *c = s->chunks;
+
+	n = (n + 7) & ~(size_t)7;
+	if (n > LOCAL_DIRSNAP_KEPT_CHUNK || s->kept_bytes + n > LOCAL_DIRSNAP_MAX_KEPT_BYTES)
+		return NULL;
+	if (!c || c->used + n > LOCAL_DIRSNAP_KEPT_CHUNK) {
+		c = malloc(sizeof(*c) + LOCAL_DIRSNAP_KEPT_CHUNK);
+		if (!c)
+			return NULL;
+		c->used = 0;
+		c->next = s->chunks;
+		s->chunks = c;
+	}
+	c->used += n;
+	s->kept_bytes += n;
+	return c->data + c->used - n;
+}
+
+void local_dirsnap_keep(struct local_export *ex, struct local_dirsnap *s, size_t idx,
+			const struct backend_keep_key *key, uint64_t ticket, uint64_t hh,
+			const void *bytes, size_t len)
+{
+	struct local_dirsnap_kept *k;
+
+	if (idx >= s->n || len > UINT32_MAX)
+		return;
+	pthread_mutex_lock(&ex->snaps.lock);
+	k = local_dirsnap_chunk_alloc(s, sizeof(*k) + len);
+	if (k) {
+		k->key = *key;
+		k->ticket = ticket;
+		k->hh = hh;
+		k->len = (uint32_t)len;
+		memcpy(k->bytes, bytes, len);
+		/* Readers load without the lock: the record is whole before
+		 * they can see it. */
+		__atomic_store_n(&s->kept[idx], k, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&ex->snaps.lock);
 }

@@ -32,6 +32,10 @@ enum {
 	LOCAL_DIRSNAP_SLOTS = 4,
 	LOCAL_DIRSNAP_MAX_ENTRIES = 1 << 17,
 	LOCAL_DIRSNAP_MAX_BYTES = 16 << 20,
+	/* What listings keep per entry (their encoded entries), per snapshot:
+	 * about 9 MiB for 50,000 entries with the Linux client's attributes. */
+	LOCAL_DIRSNAP_MAX_KEPT_BYTES = 24 << 20,
+	LOCAL_DIRSNAP_KEPT_CHUNK = 256 << 10,
 	/* Attributes kept per export (local_attrcache.c), about 270 bytes
 	 * each: a 50,000-entry directory fits. */
 	LOCAL_ATTRCACHE_MAX = 1 << 16,
@@ -122,6 +126,26 @@ struct local_dirsnap_ent {
 	uint8_t hlen; /* 0: no handle was made (made by name when served) */
 };
 
+/* Bytes a listing kept for one entry of a snapshot (backend_dirent.keep):
+ * immutable once published in struct local_dirsnap.kept, served while key
+ * matches and the attribute cache's ticket for the entry's file
+ * (local_attrcache_ticket of hh and the entry's inode) is still ticket. */
+struct local_dirsnap_kept {
+	struct backend_keep_key key;
+	uint64_t ticket;
+	uint64_t hh; /* local_handle_hash of the entry's handle */
+	uint32_t len;
+	uint8_t bytes[];
+};
+
+/* Storage for kept records: chunks that never move, so a record stays
+ * where a reader found it until the snapshot is freed. */
+struct local_dirsnap_chunk {
+	struct local_dirsnap_chunk *next;
+	size_t used;
+	uint8_t data[];
+};
+
 struct local_dirsnap {
 	struct backend_handle dir;
 	uint64_t dir_ino;
@@ -132,6 +156,13 @@ struct local_dirsnap {
 	size_t nbytes, bytes_cap;
 	unsigned refs;
 	uint64_t used; /* for eviction: the table's clock at the last use */
+	/* Per entry, what a listing kept (NULL: nothing); read with acquire
+	 * loads and no lock, published under struct local_snaps.lock with a
+	 * release store.  Records replaced stay in the chunks until the
+	 * snapshot is freed: kept_bytes counts them all. */
+	struct local_dirsnap_kept **kept;
+	struct local_dirsnap_chunk *chunks;
+	size_t kept_bytes;
 };
 
 /* The export's snapshots.  lock order: see core/lock_order.h, level 6a (a
@@ -503,8 +534,9 @@ void local_dirsnap_fini(struct local_export *ex);
 /* A referenced snapshot of directory d (dfd: d opened for reading, in the
  * caller's identity; dstx: d's statx, read before anything else of the
  * listing), valid while d keeps dstx's inode, ctime and mtime; may build
- * one (listing dfd from its start, moving its offset).  NULL when there is
- * none to be had now: list directly.  Release with local_dirsnap_put. */
+ * one (listing dfd from its start, moving its offset; dfd -1: only one
+ * already built is wanted).  NULL when there is none to be had now: list
+ * directly.  Release with local_dirsnap_put. */
 struct local_dirsnap *local_dirsnap_get(struct local_export *ex, const struct local_fd *d,
 					int dfd, const struct statx *dstx);
 void local_dirsnap_put(struct local_export *ex, struct local_dirsnap *s);
@@ -512,6 +544,18 @@ void local_dirsnap_put(struct local_export *ex, struct local_dirsnap *s);
 /* The index of the entry after cookie (0: the first); false when cookie
  * is not one of the snapshot's. */
 bool local_dirsnap_find(const struct local_dirsnap *s, uint64_t cookie, size_t *idx);
+
+/* What a listing kept for entry idx under key, when its ticket is still
+ * ticket_now(hh) (the caller checks); NULL when nothing is kept under
+ * key. */
+const struct local_dirsnap_kept *local_dirsnap_kept_get(const struct local_dirsnap *s, size_t idx,
+							const struct backend_keep_key *key);
+/* Keeps a copy of len bytes for entry idx under key, made from attributes
+ * exact at the attribute cache's ticket (of handle hash hh); silently
+ * nothing when the snapshot's budget for kept bytes is spent. */
+void local_dirsnap_keep(struct local_export *ex, struct local_dirsnap *s, size_t idx,
+			const struct backend_keep_key *key, uint64_t ticket, uint64_t hh,
+			const void *bytes, size_t len);
 
 /* ---- local_attrcache.c: attributes of unchanged files ---- */
 
@@ -525,15 +569,28 @@ bool local_attrcache_on(const struct local_export *ex);
 /* Applies every event queued so far: a listing calls it before it serves
  * attributes from the cache. */
 void local_attrcache_sync(struct local_export *ex);
-/* The attributes of h, inode ino, when kept; else false and a ticket to
- * pass to local_attrcache_put with what a statx made after this call
- * read. */
+/* The attributes of h, inode ino, when kept; else false.  Either way
+ * *ticket is the generation of h and ino now: on a miss, pass it to
+ * local_attrcache_put with what a statx made after this call read; on a
+ * hit, the attributes are exact for as long as local_attrcache_ticket
+ * still gives it. */
 bool local_attrcache_get(struct local_export *ex, const struct backend_handle *h, uint64_t ino,
 			 struct backend_attr *out, uint64_t *ticket);
 /* Files stx under h unless something of h or its inode changed since the
- * ticket was handed out, or it is not a file kept (see the .c). */
-void local_attrcache_put(struct local_export *ex, const struct backend_handle *h,
+ * ticket was handed out, or it is not a file kept (see the .c); true when
+ * filed (stx is then exact for as long as the ticket holds). */
+bool local_attrcache_put(struct local_export *ex, const struct backend_handle *h,
 			 const struct statx *stx, uint64_t ticket);
+/* The generation of the file of handle hash hh and inode ino, without a
+ * lock: it moves with every change of that file applied (and every flush;
+ * a cache stopped and started again starts a new series), so attributes
+ * read at one ticket are exact while the ticket stays the same.  Read
+ * after local_attrcache_sync, which orders every change applied before
+ * it. */
+uint64_t local_attrcache_ticket(struct local_export *ex, uint64_t hh, uint64_t ino);
+/* Asks the processor for what local_attrcache_ticket of hh and ino will
+ * read (a listing asks a few entries ahead). */
+void local_attrcache_ticket_prefetch(struct local_export *ex, uint64_t hh, uint64_t ino);
 /* The server's own changes, after the change and before the reply: drop
  * what is kept of h, or of inode ino (0: nothing). */
 void local_attrcache_forget(struct local_export *ex, const struct backend_handle *h);
@@ -566,7 +623,7 @@ int local_rename(struct backend_export *bex, const struct backend_cred *cred,
 int local_link(struct backend_export *bex, const struct backend_cred *cred,
 	       const struct backend_handle *h, const struct backend_handle *dir, const char *name);
 int local_readdir(struct backend_export *bex, const struct backend_cred *cred,
-		  const struct backend_handle *dir, uint64_t cookie, backend_dirent_fn fn,
-		  void *ctx, bool *eof);
+		  const struct backend_handle *dir, uint64_t cookie,
+		  const struct backend_keep_key *keep, backend_dirent_fn fn, void *ctx, bool *eof);
 
 #endif

@@ -414,9 +414,10 @@ static size_t mem_dir_after(const struct mem_node *d, uint64_t cookie)
  * back end; the listing then resumes after the last cookie given, which
  * survives any change made meanwhile. */
 int mem_readdir(struct backend_export *bex, const struct backend_cred *cred,
-		const struct backend_handle *dir, uint64_t cookie, backend_dirent_fn fn, void *ctx,
-		bool *eof)
+		const struct backend_handle *dir, uint64_t cookie,
+		const struct backend_keep_key *keep, backend_dirent_fn fn, void *ctx, bool *eof)
 {
+	(void)keep; /* nothing is kept: every listing encodes afresh */
 	struct mem_export *ex = mem_export_of(bex);
 	struct mem_node *d;
 	int r;

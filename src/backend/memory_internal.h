@@ -248,7 +248,7 @@ int mem_rename(struct backend_export *bex, const struct backend_cred *cred,
 int mem_link(struct backend_export *bex, const struct backend_cred *cred,
 	     const struct backend_handle *h, const struct backend_handle *dir, const char *name);
 int mem_readdir(struct backend_export *bex, const struct backend_cred *cred,
-		const struct backend_handle *dir, uint64_t cookie, backend_dirent_fn fn, void *ctx,
-		bool *eof);
+		const struct backend_handle *dir, uint64_t cookie,
+		const struct backend_keep_key *keep, backend_dirent_fn fn, void *ctx, bool *eof);
 
 #endif

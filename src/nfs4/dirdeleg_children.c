@@ -155,7 +155,7 @@ static int index_read(struct nfs4_server *srv, struct nfs4_dirdeleg_children *c,
 	memset(&root, 0, sizeof(root));
 	struct index_ctx x = {.c = c, .dir = &r->key, .ok = true};
 	bool eof = false;
-	int rc = ex->ops->readdir(ex->bex, &root, &r->key.bh, 0, index_entry, &x, &eof);
+	int rc = ex->ops->readdir(ex->bex, &root, &r->key.bh, 0, NULL, index_entry, &x, &eof);
 	if (rc == 0 && (!x.ok || !eof))
 		rc = -E2BIG;
 	if (rc != 0) {

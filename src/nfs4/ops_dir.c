@@ -27,6 +27,53 @@ struct readdir_ctx {
 	const struct nfs4_bitmap *want;
 };
 
+/* The attributes whose encoding for an entry depends on nothing but the
+ * entry's own attributes and handle and the export (all below bit 64):
+ * an entry4 encoded with only these may be kept by the back end and sent
+ * again while those are unchanged (backend_dirent.keep).  Left out: what
+ * depends on the minor version (supported_attrs ...), on the server's
+ * settings (lease_time) or on the file system as a whole (space and file
+ * counts, which any write anywhere changes). */
+static const unsigned readdir_keepable[] = {
+	FATTR4_TYPE,	  FATTR4_FH_EXPIRE_TYPE, FATTR4_CHANGE,	     FATTR4_SIZE,
+	FATTR4_LINK_SUPPORT, FATTR4_SYMLINK_SUPPORT, FATTR4_NAMED_ATTR, FATTR4_FSID,
+	FATTR4_UNIQUE_HANDLES, FATTR4_RDATTR_ERROR, FATTR4_ACLSUPPORT, FATTR4_CANSETTIME,
+	FATTR4_CASE_INSENSITIVE, FATTR4_CASE_PRESERVING, FATTR4_CHOWN_RESTRICTED,
+	FATTR4_FILEHANDLE, FATTR4_FILEID, FATTR4_HOMOGENEOUS, FATTR4_MAXFILESIZE,
+	FATTR4_MAXREAD, FATTR4_MAXWRITE, FATTR4_MODE, FATTR4_NO_TRUNC, FATTR4_NUMLINKS,
+	FATTR4_OWNER, FATTR4_OWNER_GROUP, FATTR4_RAWDEV, FATTR4_SPACE_USED,
+	FATTR4_TIME_ACCESS, FATTR4_TIME_CREATE, FATTR4_TIME_DELTA, FATTR4_TIME_METADATA,
+	FATTR4_TIME_MODIFY, FATTR4_MOUNTED_ON_FILEID,
+};
+
+/* The key entries of this READDIR are kept under: the attributes it will
+ * return (the request's, less what the minor version does not support)
+ * and the export; false when they are not all keepable. */
+static bool readdir_keep_key(struct nfs4_compound *c, const struct nfs4_bitmap *want,
+			     struct backend_keep_key *key)
+{
+	static uint64_t keepable;
+	uint64_t k = __atomic_load_n(&keepable, __ATOMIC_RELAXED);
+	struct nfs4_bitmap sup;
+
+	if (!k) {
+		for (size_t i = 0; i < sizeof(readdir_keepable) / sizeof(readdir_keepable[0]); i++)
+			k |= 1ull << readdir_keepable[i];
+		__atomic_store_n(&keepable, k, __ATOMIC_RELAXED);
+	}
+	nfs4_fattr_supported(c, &sup);
+	for (int i = 2; i < NFS4_BITMAP_WORDS; i++)
+		if (want->w[i] & sup.w[i])
+			return false;
+	uint64_t asked = ((uint64_t)(want->w[1] & sup.w[1]) << 32) | (want->w[0] & sup.w[0]);
+	if (asked & ~k)
+		return false;
+	/* Both words nonzero, whatever is asked. */
+	key->what = asked | (1ull << FATTR4_SUPPORTED_ATTRS);
+	key->where = ((uint64_t)1 << 63) | c->cfh.export->id;
+	return true;
+}
+
 /* Encodes one entry, its attributes straight into the reply; false when it
  * does not fit (then nothing of it is kept). */
 static bool readdir_add(struct readdir_ctx *r, const char *name, size_t namelen,
@@ -45,11 +92,20 @@ static bool readdir_add(struct readdir_ctx *r, const char *name, size_t namelen,
 static bool readdir_backend_entry(void *ctx, const struct backend_dirent *ent)
 {
 	struct readdir_ctx *r = ctx;
+	if (ent->kept)
+		return nfs4_enc_readdir_entry_copy(&r->enc, ent->kept, ent->kept_len, ent->namelen);
 	if (!ent->attr)
 		return true; /* gone since it was listed */
 	struct nfs4_fh fh;
 	nfs4_fh_from_object(&r->c->srv->exports, r->c->cfh.export, ent->handle, &fh);
-	return readdir_add(r, ent->name, ent->namelen, ent->cookie, &fh, ent->attr);
+	if (!readdir_add(r, ent->name, ent->namelen, ent->cookie, &fh, ent->attr))
+		return false;
+	if (ent->keep) {
+		size_t len;
+		const uint8_t *bytes = nfs4_enc_readdir_entry_bytes(&r->enc, &len);
+		ent->keep(ent, bytes, len);
+	}
+	return true;
 }
 
 static enum nfsstat4 readdir_pseudo(struct readdir_ctx *r, uint64_t cookie, bool *eof)
@@ -101,8 +157,10 @@ NFS4_SERVE(readdir)
 		st = readdir_pseudo(&r, a->cookie, &eof);
 	} else {
 		struct nfs4_export *ex = c->cfh.export;
+		struct backend_keep_key key;
+		bool keep = readdir_keep_key(c, &a->attr_request, &key);
 		int rc = ex->ops->readdir(ex->bex, &c->cred, &c->cfh.bh, a->cookie,
-					  readdir_backend_entry, &r, &eof);
+					  keep ? &key : NULL, readdir_backend_entry, &r, &eof);
 		st = rc == -EINVAL ? NFS4ERR_BAD_COOKIE : nfs4_errno_to_status(rc);
 	}
 	if (st != NFS4_OK)

@@ -115,6 +115,27 @@ void nfs4_enc_readdir_entry_cancel(struct nfs4_readdir_enc *r)
 	r->e->buf->len = r->entry_mark;
 }
 
+const uint8_t *nfs4_enc_readdir_entry_bytes(const struct nfs4_readdir_enc *r, size_t *len)
+{
+	*len = xdr_enc_len(r->e) - r->entry_mark;
+	return r->e->buf->data + r->entry_mark;
+}
+
+bool nfs4_enc_readdir_entry_copy(struct nfs4_readdir_enc *r, const void *bytes, size_t len,
+				 size_t namelen)
+{
+	uint32_t entry_dirbytes = (uint32_t)(8 + 4 + xdr_pad4(namelen));
+	if (r->e->overflow ||
+	    (r->count > 0 && r->dircount && (uint64_t)r->dirbytes + entry_dirbytes > r->dircount))
+		return false;
+	r->entry_mark = xdr_enc_len(r->e);
+	r->entry_dirbytes = entry_dirbytes;
+	uint8_t *p = xdr_enc_reserve(r->e, len);
+	if (p)
+		memcpy(p, bytes, len);
+	return nfs4_enc_readdir_entry_end(r);
+}
+
 bool nfs4_enc_readdir_entry(struct nfs4_readdir_enc *r, uint64_t cookie, struct nfs4_opaque name,
 			    const struct nfs4_fattr_raw *attrs)
 {

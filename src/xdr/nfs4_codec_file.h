@@ -141,6 +141,14 @@ bool nfs4_enc_readdir_entry_begin(struct nfs4_readdir_enc *r, uint64_t cookie,
 bool nfs4_enc_readdir_entry_end(struct nfs4_readdir_enc *r);
 /* Drops the entry being built (its attributes could not be had). */
 void nfs4_enc_readdir_entry_cancel(struct nfs4_readdir_enc *r);
+/* The bytes of the entry entry_end kept last (from its list marker to the
+ * end of its attributes), valid until the encoder writes again. */
+const uint8_t *nfs4_enc_readdir_entry_bytes(const struct nfs4_readdir_enc *r, size_t *len);
+/* An entry whole, as entry_bytes gave it from an earlier reply (namelen:
+ * its name's length, for dircount); false, with nothing written, when it
+ * does not fit, as entry_begin and entry_end. */
+bool nfs4_enc_readdir_entry_copy(struct nfs4_readdir_enc *r, const void *bytes, size_t len,
+				 size_t namelen);
 /* Both steps with attributes already encoded. */
 bool nfs4_enc_readdir_entry(struct nfs4_readdir_enc *r, uint64_t cookie, struct nfs4_opaque name,
 			    const struct nfs4_fattr_raw *attrs);

@@ -199,7 +199,7 @@ static int list_from(struct fx *fx, const struct backend_cred *c, const struct b
 		int r;
 
 		l->batch_left = batch;
-		r = fx->ops->readdir(fx->ex, c, dir, cookie, collect, l, &eof);
+		r = fx->ops->readdir(fx->ex, c, dir, cookie, NULL, collect, l, &eof);
 		if (r != 0)
 			return r;
 		if (l->n > before)

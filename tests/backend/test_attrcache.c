@@ -5,8 +5,10 @@
  * create again under the same name, a link that makes two) and every
  * change made through the back end itself is in the very next listing and
  * GETATTR: each listing is compared, entry by entry, with lstat(2) of the
- * names.  Hard-linked files are not kept.  And with the cache turned off
- * listings still work, from the file system. */
+ * names.  Hard-linked files are not kept.  What a listing keeps per entry
+ * (backend_dirent.keep, READDIR's encoded entries) comes back only under
+ * its own key and only while the entry is unchanged.  And with the cache
+ * turned off listings still work, from the file system. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -37,6 +39,17 @@ struct listing {
 	struct backend_attr attrs[NMAX];
 	struct backend_handle handles[NMAX];
 	unsigned n;
+	const struct backend_keep_key *key; /* keeps a kept_rec per entry under it */
+	unsigned kept;                      /* entries handed back kept */
+	bool was_kept[NMAX];
+};
+
+/* What the keeping listings keep: the attributes and handle as they were,
+ * so that one handed back stale is caught by the comparison with lstat. */
+struct kept_rec {
+	uint64_t what;
+	struct backend_attr attr;
+	struct backend_handle handle;
 };
 
 static void path_of(char *out, size_t len, const char *name)
@@ -49,23 +62,44 @@ static bool collect(void *ctx, const struct backend_dirent *e)
 	struct listing *l = ctx;
 
 	assert_true(l->n < NMAX);
-	assert_non_null(e->attr);
-	assert_non_null(e->handle);
 	assert_true(e->namelen < sizeof(l->names[0]));
 	memcpy(l->names[l->n], e->name, e->namelen);
 	l->names[l->n][e->namelen] = '\0';
-	l->attrs[l->n] = *e->attr;
-	l->handles[l->n] = *e->handle;
+	if (e->kept) {
+		struct kept_rec r;
+
+		assert_non_null(l->key);
+		assert_null(e->attr);
+		assert_int_equal(e->kept_len, sizeof(r));
+		memcpy(&r, e->kept, sizeof(r));
+		assert_int_equal(r.what, l->key->what); /* never another key's */
+		l->attrs[l->n] = r.attr;
+		l->handles[l->n] = r.handle;
+		l->was_kept[l->n] = true;
+		l->kept++;
+	} else {
+		assert_non_null(e->attr);
+		assert_non_null(e->handle);
+		l->attrs[l->n] = *e->attr;
+		l->handles[l->n] = *e->handle;
+		if (l->key && e->keep) {
+			struct kept_rec r = {l->key->what, *e->attr, *e->handle};
+
+			e->keep(e, &r, sizeof(r));
+		}
+	}
 	l->n++;
 	return true;
 }
 
 static void list_all(struct listing *l)
 {
+	const struct backend_keep_key *key = l->key;
 	bool eof = false;
 
 	memset(l, 0, sizeof(*l));
-	assert_int_equal(ops->readdir(ex, &ROOT, &dir, 0, collect, l, &eof), 0);
+	l->key = key;
+	assert_int_equal(ops->readdir(ex, &ROOT, &dir, 0, key, collect, l, &eof), 0);
 	assert_true(eof);
 }
 
@@ -361,9 +395,125 @@ static void test_no_search_permission(void **st)
 	assert_int_equal(chmod(p, 0744), 0);
 	settle();
 	assert_listing_fresh("as root, 0744", &l); /* a new snapshot, filled */
-	assert_int_equal(ops->readdir(ex, &user, &dir, 0, collect_plain, &n, &eof), 0);
+	assert_int_equal(ops->readdir(ex, &user, &dir, 0, NULL, collect_plain, &n, &eof), 0);
 	assert_true(eof);
 	assert_int_equal(n, l.n);
+	backend_local_restore_identity();
+	assert_int_equal(chmod(p, 0755), 0);
+}
+
+static void host_changes_again(void)
+{
+	char p[400];
+	int fd;
+
+	path_of(p, sizeof(p), "w");
+	fd = open(p, O_WRONLY | O_APPEND);
+	must(fd >= 0 && write(fd, "abc", 3) == 3, "append");
+	close(fd);
+	path_of(p, sizeof(p), "m");
+	must(chmod(p, 0604) == 0, "chmod");
+	path_of(p, sizeof(p), "t");
+	must(truncate(p, 6000) == 0, "truncate");
+	path_of(p, sizeof(p), "u");
+	struct timespec ts[2] = {{.tv_sec = 3000000, .tv_nsec = 9}, {.tv_sec = 4000000, .tv_nsec = 11}};
+	must(utimensat(AT_FDCWD, p, ts, 0) == 0, "utimes");
+}
+
+/* Lists with key as assert_listing_fresh does; returns the entries handed
+ * back kept. */
+static unsigned assert_kept_fresh(const char *what, struct listing *l,
+				  const struct backend_keep_key *key)
+{
+	l->key = key;
+	assert_listing_fresh(what, l);
+	l->key = NULL;
+	return l->kept;
+}
+
+/* Whether the last listing handed name back kept. */
+static bool kept_name(const struct listing *l, const char *name)
+{
+	return l->was_kept[find(l, name)];
+}
+
+/* What a listing keeps per entry is handed back by the next listings with
+ * the same key while the entry is unchanged; a change on the host (append,
+ * chmod, truncate, utimes) or through the back end (setattr, write) gives
+ * that entry fresh attributes at once, and the others stay kept; another
+ * key never gets bytes kept under the first.  The counts of kept entries
+ * are lower bounds: the export's file system is shared with the rest of
+ * the machine, whose changes to other files move a generation stripe now
+ * and then (4,096 of them) and so drop an unchanged entry's bytes too. */
+static void test_kept(void **st)
+{
+	(void)st;
+	static struct listing l;
+	static const struct backend_keep_key a = {0xa, 1}, b = {0xb, 1};
+	struct backend_setattr sa = {.mask = BACKEND_SET_MODE, .mode = 0621};
+	struct backend_setattr trunc = {.mask = BACKEND_SET_SIZE, .size = 77};
+	enum backend_stable committed;
+	size_t written;
+	unsigned n;
+
+	settle();
+	assert_kept_fresh("keeping", &l, &a);
+	/* Every file but the hard-linked one ("ln", never cached). */
+	n = 0;
+	for (unsigned i = 0; i < l.n; i++)
+		n += l.attrs[i].nlink == 1;
+	assert_int_equal(n, l.n - 1);
+	assert_true(assert_kept_fresh("all kept", &l, &a) >= n / 2);
+	assert_false(kept_name(&l, "ln"));
+
+	on_host(host_changes_again);
+	/* The four changed entries come fresh (and are checked); the rest kept. */
+	assert_true(assert_kept_fresh("after host changes", &l, &a) >= (n - 4) / 2);
+	assert_true(l.kept <= n - 4);
+	assert_false(kept_name(&l, "w") || kept_name(&l, "m") || kept_name(&l, "t") ||
+		     kept_name(&l, "u"));
+	assert_int_equal(l.attrs[find(&l, "m")].mode, 0604);
+	assert_int_equal(l.attrs[find(&l, "t")].size, 6000);
+	assert_int_equal(l.attrs[find(&l, "u")].mtime.tv_sec, 4000000);
+	assert_true(assert_kept_fresh("kept again", &l, &a) >= n / 2);
+
+	assert_int_equal(ops->setattr(ex, &ROOT, &l.handles[find(&l, "w")], &sa, NULL), 0);
+	assert_int_equal(ops->setattr(ex, &ROOT, &l.handles[find(&l, "t")], &trunc, NULL), 0);
+	assert_int_equal(ops->write(ex, &ROOT, &l.handles[find(&l, "m")], 0, "xyz", 3,
+				    BACKEND_UNSTABLE, &written, &committed),
+			 0);
+	assert_true(assert_kept_fresh("after setattr, truncate, write", &l, &a) <= n - 3);
+	assert_false(kept_name(&l, "w") || kept_name(&l, "t") || kept_name(&l, "m"));
+	assert_int_equal(l.attrs[find(&l, "w")].mode, 0621);
+	assert_int_equal(l.attrs[find(&l, "t")].size, 77);
+
+	/* Another key: nothing of a's, then its own. */
+	assert_int_equal(assert_kept_fresh("key b", &l, &b), 0);
+	assert_true(assert_kept_fresh("key b, kept", &l, &b) >= n / 2);
+	/* And a listing that keeps nothing gets nothing kept. */
+	assert_listing_fresh("no key", &l);
+	assert_int_equal(l.kept, 0);
+}
+
+/* A listing served from a snapshot reads no directory descriptor of its
+ * own: a caller who may search the directory but not read it is still
+ * refused, as opening it would refuse him. */
+static void test_no_read_permission(void **st)
+{
+	(void)st;
+	static struct listing l;
+	static const struct backend_cred user = {.uid = 1234, .gid = 1234};
+	char p[400];
+	unsigned n = 0;
+	bool eof = false;
+
+	snprintf(p, sizeof(p), "%s/d", base);
+	assert_int_equal(chmod(p, 0711), 0);
+	settle();
+	assert_listing_fresh("as root, 0711", &l); /* a new snapshot */
+	assert_listing_fresh("as root, 0711, served", &l);
+	assert_int_equal(ops->readdir(ex, &user, &dir, 0, NULL, collect_plain, &n, &eof), -EACCES);
+	assert_int_equal(n, 0);
 	backend_local_restore_identity();
 	assert_int_equal(chmod(p, 0755), 0);
 }
@@ -394,6 +544,8 @@ int main(void)
 		cmocka_unit_test(test_host_changes),
 		cmocka_unit_test(test_own_changes),
 		cmocka_unit_test(test_no_search_permission),
+		cmocka_unit_test(test_kept),
+		cmocka_unit_test(test_no_read_permission),
 		cmocka_unit_test(test_off),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -325,9 +325,9 @@ static void test_readdir_many(void **state)
 		assert_int_equal(list_from(fx, &ROOT, &e, 0, 10, &none), 0);
 		assert_int_equal(none.n, 0);
 		none.batch_left = 10;
-		assert_int_equal(fx->ops->readdir(fx->ex, &ROOT, &e, 1, collect, &none, &eof),
+		assert_int_equal(fx->ops->readdir(fx->ex, &ROOT, &e, 1, NULL, collect, &none, &eof),
 				 -EINVAL);
-		assert_int_equal(fx->ops->readdir(fx->ex, &ROOT, &e, 2, collect, &none, &eof),
+		assert_int_equal(fx->ops->readdir(fx->ex, &ROOT, &e, 2, NULL, collect, &none, &eof),
 				 -EINVAL);
 		listing_free(&none);
 	}

@@ -170,7 +170,7 @@ static void list_all(const struct backend_handle *dir, uint64_t cookie, struct l
 {
 	bool eof = false;
 	memset(l, 0, sizeof(*l));
-	assert_int_equal(ops->readdir(ex, &ROOT, dir, cookie, collect, l, &eof), 0);
+	assert_int_equal(ops->readdir(ex, &ROOT, dir, cookie, NULL, collect, l, &eof), 0);
 	assert_true(eof);
 }
 
@@ -217,7 +217,7 @@ static void test_listing_snapshot(void **st)
 	bool eof = true;
 	memset(&tail, 0, sizeof(tail));
 	tail.stop_after = 5;
-	assert_int_equal(ops->readdir(ex, &ROOT, &dir, direct.cookies[9], collect, &tail, &eof),
+	assert_int_equal(ops->readdir(ex, &ROOT, &dir, direct.cookies[9], NULL, collect, &tail, &eof),
 			 0);
 	assert_false(eof);
 	assert_int_equal(tail.n, 5);

@@ -44,6 +44,9 @@
 # FERRY_E2E_XATTR=0 skips the extended-attribute run (guest/xattr.sh, always
 # vers=4.2, with FERRY_XATTR_TOOL, default build/tests/xattr_tool, copied
 # into the guest), FERRY_E2E_ONLY=xattr runs it alone,
+# FERRY_E2E_KEPT=0 skips the listing run (guest/readdir_kept.sh: `ls -ln`
+# of 500 files served from kept entries, after chmod, append, truncate and
+# touch through the mount),
 # FERRY_E2E_V42=0 skips the NFSv4.2 run (guest/v42.sh, when 4.2 is among
 # the versions: fallocate, punch hole, SEEK_DATA/SEEK_HOLE, reflink, and
 # the ops in mountstats; its tool FERRY_SPARSE_TOOL, default
@@ -295,6 +298,11 @@ if [ "${FERRY_E2E_SMOKE:-1}" = 1 ]; then
 	run_guest smoke "$vers"
 	# Several connections, one NFSv4.1 session.
 	case ",$vers," in *,4.1,*) run_guest smoke-nconnect 4.1 "" nconnect=4 ;; esac
+fi
+
+# Listings served from kept entries after changes (guest/readdir_kept.sh).
+if [ "${FERRY_E2E_KEPT:-1}" = 1 ]; then
+	run_guest readdir-kept "$vers" "$top/tests/e2e/guest/readdir_kept.sh"
 fi
 
 # A second boot against a restarted server: the first run's files remain.

@@ -466,7 +466,8 @@ uint32_t nfs4c_seq_result(struct nfs4c_reply *p, uint32_t *flags)
 
 static void readdir_page(struct nfs4c_sess *s, const uint8_t *fh, uint32_t fhlen, uint64_t cookie,
 			 const struct nfs4_verifier *verf, uint32_t dircount, uint32_t maxcount,
-			 struct nfs4c_reply *p, struct nfs4_readdir_res *r)
+			 const struct nfs4_bitmap *want, struct nfs4c_reply *p,
+			 struct nfs4_readdir_res *r)
 {
 	struct nfs4c_call m;
 	struct nfs4_readdir_args a;
@@ -476,10 +477,7 @@ static void readdir_page(struct nfs4c_sess *s, const uint8_t *fh, uint32_t fhlen
 	a.cookieverf = *verf;
 	a.dircount = dircount;
 	a.maxcount = maxcount;
-	nfs4_bitmap_set(&a.attr_request, FATTR4_TYPE);
-	nfs4_bitmap_set(&a.attr_request, FATTR4_SIZE);
-	nfs4_bitmap_set(&a.attr_request, FATTR4_FILEID);
-	nfs4_bitmap_set(&a.attr_request, FATTR4_MODE);
+	a.attr_request = *want;
 	nfs4c_begin_seq(s, &m, 0, false);
 	nfs4c_putfh(&m, fh, fhlen);
 	NFS4C_OP(&m, OP_READDIR, nfs4_enc_readdir_args, &a);
@@ -495,6 +493,21 @@ unsigned nfs4c_list_dir(struct nfs4c_sess *s, const uint8_t *fh, uint32_t fhlen,
 			void (*entry)(void *arg, const struct nfs4_dirent *e),
 			void (*page)(void *arg, unsigned n), void *arg)
 {
+	struct nfs4_bitmap want;
+
+	memset(&want, 0, sizeof(want));
+	nfs4_bitmap_set(&want, FATTR4_TYPE);
+	nfs4_bitmap_set(&want, FATTR4_SIZE);
+	nfs4_bitmap_set(&want, FATTR4_FILEID);
+	nfs4_bitmap_set(&want, FATTR4_MODE);
+	return nfs4c_list_dir_attrs(s, fh, fhlen, dircount, maxcount, &want, entry, page, arg);
+}
+
+unsigned nfs4c_list_dir_attrs(struct nfs4c_sess *s, const uint8_t *fh, uint32_t fhlen,
+			      uint32_t dircount, uint32_t maxcount, const struct nfs4_bitmap *want,
+			      void (*entry)(void *arg, const struct nfs4_dirent *e),
+			      void (*page)(void *arg, unsigned n), void *arg)
+{
 	uint64_t cookie = 0;
 	struct nfs4_verifier verf;
 	unsigned calls = 0;
@@ -506,7 +519,7 @@ unsigned nfs4c_list_dir(struct nfs4c_sess *s, const uint8_t *fh, uint32_t fhlen,
 		struct nfs4_dirent e;
 		unsigned got = 0;
 
-		readdir_page(s, fh, fhlen, cookie, &verf, dircount, maxcount, &p, &r);
+		readdir_page(s, fh, fhlen, cookie, &verf, dircount, maxcount, want, &p, &r);
 		while (nfs4_readdir_res_next(&r, &e)) {
 			entry(arg, &e);
 			got++;

@@ -202,6 +202,11 @@ unsigned nfs4c_list_dir(struct nfs4c_sess *s, const uint8_t *fh, uint32_t fhlen,
 			uint32_t dircount, uint32_t maxcount,
 			void (*entry)(void *arg, const struct nfs4_dirent *e),
 			void (*page)(void *arg, unsigned n), void *arg);
+/* nfs4c_list_dir asking the attributes in want. */
+unsigned nfs4c_list_dir_attrs(struct nfs4c_sess *s, const uint8_t *fh, uint32_t fhlen,
+			      uint32_t dircount, uint32_t maxcount, const struct nfs4_bitmap *want,
+			      void (*entry)(void *arg, const struct nfs4_dirent *e),
+			      void (*page)(void *arg, unsigned n), void *arg);
 /* A lone SEQUENCE on slot 0; returns sr_status_flags (asserts NFS4_OK). */
 uint32_t nfs4c_ping(struct nfs4c_sess *s);
 /* BIND_CONN_TO_SESSION of fd to session sid in direction dir (CDFC4_*);
