@@ -111,6 +111,11 @@ static inline uint32_t xdr_get_be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+static inline uint64_t xdr_get_be64(const uint8_t *p)
+{
+	return (uint64_t)xdr_get_be32(p) << 32 | xdr_get_be32(p + 4);
+}
+
 static inline bool xdr_encode_u32(struct xdr_enc *e, uint32_t v)
 {
 	uint8_t *p = xdr_enc_reserve(e, 4);

@@ -19,20 +19,6 @@ static int setup(void **st)
 	return dl_setup_with("");
 }
 
-static uint64_t get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* One entry's name and attributes (TYPE, SIZE, FILEID, MODE, in bit order). */
 static void check_entry(const struct nfs4_dirent *e, unsigned *checked)
 {
@@ -47,8 +33,8 @@ static void check_entry(const struct nfs4_dirent *e, unsigned *checked)
 	assert_true(nfs4_bitmap_isset(&e->attrs.mask, FATTR4_MODE));
 	assert_int_equal(e->attrs.vals.len, 4 + 8 + 8 + 4);
 	const uint8_t *v = e->attrs.vals.data;
-	uint64_t size = get_be64(v + 4), fileid = get_be64(v + 12);
-	uint32_t mode = get_be32(v + 20);
+	uint64_t size = xdr_get_be64(v + 4), fileid = xdr_get_be64(v + 12);
+	uint32_t mode = xdr_get_be32(v + 20);
 	snprintf(p, sizeof(p), "%s/%s", d_path, name);
 	assert_int_equal(lstat(p, &st), 0);
 	if (size != (uint64_t)st.st_size || fileid != st.st_ino || mode != (st.st_mode & 07777))

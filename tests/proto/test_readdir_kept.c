@@ -22,20 +22,6 @@ static int setup(void **st)
 	return dl_setup_with("");
 }
 
-static uint64_t get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* The attributes a listing asks for (each one checkable below). */
 struct want {
 	struct nfs4_bitmap map;
@@ -52,8 +38,8 @@ static void want_init(struct want *w, const unsigned *bits, size_t n)
 static void check_time(const char *name, const char *what, const uint8_t *v,
 		       const struct timespec *t)
 {
-	uint64_t sec = get_be64(v);
-	uint32_t nsec = get_be32(v + 8);
+	uint64_t sec = xdr_get_be64(v);
+	uint32_t nsec = xdr_get_be32(v + 8);
 
 	if (sec != (uint64_t)t->tv_sec || nsec != (uint32_t)t->tv_nsec)
 		fail_msg("%s: listed %s %llu.%09u, the file has %lld.%09ld", name, what,
@@ -82,28 +68,28 @@ static void check_entry(void *arg, const struct nfs4_dirent *e)
 			continue;
 		switch (bit) {
 		case FATTR4_TYPE:
-			assert_int_equal(get_be32(v + off), NF4REG);
+			assert_int_equal(xdr_get_be32(v + off), NF4REG);
 			off += 4;
 			break;
 		case FATTR4_SIZE:
-			if (get_be64(v + off) != (uint64_t)st.st_size)
+			if (xdr_get_be64(v + off) != (uint64_t)st.st_size)
 				fail_msg("%s: listed size %llu, the file has %lld", name,
-					 (unsigned long long)get_be64(v + off),
+					 (unsigned long long)xdr_get_be64(v + off),
 					 (long long)st.st_size);
 			off += 8;
 			break;
 		case FATTR4_FILEID:
-			assert_int_equal(get_be64(v + off), st.st_ino);
+			assert_int_equal(xdr_get_be64(v + off), st.st_ino);
 			off += 8;
 			break;
 		case FATTR4_MODE:
-			if (get_be32(v + off) != (st.st_mode & 07777))
+			if (xdr_get_be32(v + off) != (st.st_mode & 07777))
 				fail_msg("%s: listed mode %o, the file has %o", name,
-					 get_be32(v + off), st.st_mode & 07777);
+					 xdr_get_be32(v + off), st.st_mode & 07777);
 			off += 4;
 			break;
 		case FATTR4_NUMLINKS:
-			assert_int_equal(get_be32(v + off), st.st_nlink);
+			assert_int_equal(xdr_get_be32(v + off), st.st_nlink);
 			off += 4;
 			break;
 		case FATTR4_TIME_METADATA:
