@@ -5,6 +5,9 @@
 #ifndef FERRY_TESTS_PROTO_DIRDELEG_FIXTURE_H
 #define FERRY_TESTS_PROTO_DIRDELEG_FIXTURE_H
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "proto/deleg_fixture.h"
 
 /* A filehandle. */
@@ -12,6 +15,19 @@ struct dd_fh {
 	uint8_t fh[NFS4_FHSIZE];
 	uint32_t len;
 };
+
+/* A file of size bytes made on the host in dir_path, owned by 4001 (the
+ * tests' protocol user, who may then change it through the server). */
+static inline void dd_host_file(const char *dir_path, const char *name, size_t size)
+{
+	char p[500];
+	snprintf(p, sizeof(p), "%s/%s", dir_path, name);
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)size), 0);
+	assert_int_equal(fchown(fd, 4001, 4001), 0);
+	close(fd);
+}
 
 /* CREATE of directory name in the export (asserts it worked). */
 /* The next result, GETFH's (asserts NFS4_OK). */

@@ -124,8 +124,7 @@ static void read_fh_fileid(struct nfs4c_reply *p, struct walked *w)
 	assert_int_equal(nfs4c_next(p, OP_GETATTR), NFS4_OK);
 	assert_true(nfs4_dec_getattr_res(&p->d, &r));
 	assert_int_equal(r.attrs.vals.len, 8);
-	w->fileid = (uint64_t)xdr_get_be32(r.attrs.vals.data) << 32 |
-		    xdr_get_be32(r.attrs.vals.data + 4);
+	w->fileid = xdr_get_be64(r.attrs.vals.data);
 }
 
 /* PUTROOTFH LOOKUP "export" LOOKUP names[0..n) GETFH GETATTR: one COMPOUND. */

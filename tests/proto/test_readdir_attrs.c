@@ -59,19 +59,6 @@ static unsigned list_checked(struct nfs4c_sess *s, const struct dd_fh *dir)
 	return checked;
 }
 
-static void host_file(const char *name, size_t size)
-{
-	char p[500];
-	int fd;
-
-	snprintf(p, sizeof(p), "%s/%s", d_path, name);
-	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, (off_t)size), 0);
-	assert_int_equal(fchown(fd, 4001, 4001), 0); /* the client's user may chmod it */
-	close(fd);
-}
-
 /* SETATTR mode of dir/name through the protocol. */
 static void proto_chmod(struct nfs4c_sess *s, const struct dd_fh *dir, const char *name,
 			uint32_t mode)
@@ -104,7 +91,7 @@ static void test_listing_after_changes(void **st)
 	snprintf(d_path, sizeof(d_path), "%s/export/d", dl_dir);
 	for (unsigned i = 0; i < NFILES; i++) {
 		snprintf(name, sizeof(name), "f%02u", i);
-		host_file(name, i);
+		dd_host_file(d_path, name, i);
 	}
 	usleep(1200 * 1000); /* settled: listings come from a snapshot */
 	for (int i = 0; i < 3; i++) /* builds it, fills the cache, is served */
@@ -131,7 +118,7 @@ static void test_listing_after_changes(void **st)
 	assert_int_equal(rename(p, q), 0);
 	snprintf(p, sizeof(p), "%s/f07", d_path);
 	assert_int_equal(unlink(p), 0);
-	host_file("f07", 777);
+	dd_host_file(d_path, "f07", 777);
 	assert_int_equal(list_checked(&a, &dir), NFILES - 1);
 	usleep(1200 * 1000);
 	for (int i = 0; i < 3; i++)

@@ -117,19 +117,6 @@ static unsigned list_checked(struct nfs4c_sess *s, const struct dd_fh *dir, stru
 	return w->checked;
 }
 
-static void host_file(const char *name, size_t size)
-{
-	char p[500];
-	int fd;
-
-	snprintf(p, sizeof(p), "%s/%s", d_path, name);
-	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, (off_t)size), 0);
-	assert_int_equal(fchown(fd, 4001, 4001), 0); /* the client's user may change it */
-	close(fd);
-}
-
 /* PUTFH dir, LOOKUP name, then the operation add puts (asserts NFS4_OK). */
 static void on_file(struct nfs4c_sess *s, const struct dd_fh *dir, const char *name,
 		    uint32_t opnum, dl_op_fn add, const void *arg)
@@ -190,7 +177,7 @@ static struct dd_fh make_dir(struct nfs4c_sess *s, const char *name)
 	snprintf(d_path, sizeof(d_path), "%s/export/%s", dl_dir, name);
 	for (unsigned i = 0; i < NFILES; i++) {
 		snprintf(p, sizeof(p), "f%02u", i);
-		host_file(p, i);
+		dd_host_file(d_path, p, i);
 	}
 	usleep(1200 * 1000); /* settled: listings come from a snapshot */
 	return dir;
