@@ -481,8 +481,10 @@ static enum nfsstat4 compound_run_op(struct nfs4_compound *c, const struct nfs4_
 	c->cfh_attr = &cfh_attr;
 	status = desc->serve(c, args, &c->req->reply);
 	c->cfh_attr = NULL;
-	/* Recalls the operation caused go out now (without waiting). */
-	if (state_deleg_callbacks_pending(c->srv->state))
+	/* Recalls the operation caused go out now (without waiting); write
+	 * holds wait for the end of the COMPOUND, where a CLOSE after the
+	 * OPEN has cancelled its hold. */
+	if (state_deleg_callbacks_urgent(c->srv->state))
 		nfs4_deleg_work(c->srv);
 	return status;
 }
@@ -764,6 +766,11 @@ out:
 		free(run);
 		req->prog_state = NULL;
 	}
+	/* The write holds this COMPOUND queued reach the back end before its
+	 * reply goes out: the next WRITE finds its descriptor kept, and after
+	 * a CLOSE the host sees the file closed. */
+	if (state_deleg_callbacks_pending(srv->state))
+		nfs4_deleg_work(srv);
 	/* CB_NOTIFY_LOCKs for locks this COMPOUND freed (LOCKU, CLOSE,
 	 * FREE_STATEID...): queued now that no state lock is held. */
 	state_lock_notify_flush(srv->state);

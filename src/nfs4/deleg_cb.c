@@ -127,7 +127,10 @@ void nfs4_deleg_work(struct nfs4_server *srv)
 	 * CB_GETATTR becomes a recall): loop until both queues are empty. */
 	while (state_deleg_callbacks_pending(srv->state)) {
 		bool any = false;
-		while ((n = state_deleg_take_callbacks(srv->state, cbs, 16)) > 0) {
+		/* Write holds alone (the common case) take no look at the
+		 * other queues. */
+		bool urgent = state_deleg_callbacks_urgent(srv->state);
+		while (urgent && (n = state_deleg_take_callbacks(srv->state, cbs, 16)) > 0) {
 			any = true;
 			for (size_t i = 0; i < n; i++)
 				deleg_cb_send(srv, &cbs[i]);
@@ -135,7 +138,7 @@ void nfs4_deleg_work(struct nfs4_server *srv)
 		/* Before the leases: a lease is refused while a descriptor
 		 * kept for writing is open. */
 		nfs4_write_holds_apply(srv);
-		while ((n = state_deleg_take_unleased(srv->state, keys, 16)) > 0) {
+		while (urgent && (n = state_deleg_take_unleased(srv->state, keys, 16)) > 0) {
 			any = true;
 			for (size_t i = 0; i < n; i++) {
 				/* A file's lease or what a directory's

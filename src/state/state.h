@@ -598,8 +598,14 @@ struct state_deleg_cb {
 	bool timestamps; /* an ATTRS_DELEG delegation: CB_GETATTR asks its times */
 };
 
-/* Whether callbacks wait to be taken (a cheap check, no lock). */
+/* Whether callbacks, leases to drop or write holds wait to be taken (a
+ * cheap check, no lock). */
 bool state_deleg_callbacks_pending(struct state_server *st);
+
+/* The same without the write holds: what should go out as soon as the
+ * operation that queued it ends (a recall), where holds can wait for the
+ * end of the COMPOUND. */
+bool state_deleg_callbacks_urgent(struct state_server *st);
 
 /* Moves up to max queued callbacks to out; returns how many. */
 size_t state_deleg_take_callbacks(struct state_server *st, struct state_deleg_cb *out,
@@ -614,7 +620,8 @@ size_t state_deleg_take_unleased(struct state_server *st, struct state_file_key 
 /* A file's first open with write access came (on) or its last went
  * (off): the back end may keep a descriptor for writing it meanwhile
  * (backend_ops.write_hold).  Queued in the order they happen, through
- * the same pending flag as callbacks (state_deleg_callbacks_pending). */
+ * the same pending flag as callbacks (state_deleg_callbacks_pending); a
+ * release whose hold is still queued takes that hold out instead. */
 struct state_write_hold {
 	struct state_file_key file;
 	bool on;

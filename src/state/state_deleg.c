@@ -47,8 +47,9 @@ static void client_revoked_flag(struct state_server *st, struct state_client *cl
 
 void state_deleg_work_flag(struct state_server *st)
 {
-	atomic_store_explicit(&st->deleg.work,
-			      st->deleg.ncbs > 0 || st->deleg.nunleased > 0 || st->deleg.nwholds > 0,
+	bool urgent = st->deleg.ncbs > 0 || st->deleg.nunleased > 0;
+	atomic_store_explicit(&st->deleg.urgent, urgent, memory_order_release);
+	atomic_store_explicit(&st->deleg.work, urgent || st->deleg.nwholds > 0,
 			      memory_order_release);
 }
 

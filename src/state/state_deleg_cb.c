@@ -10,6 +10,11 @@ bool state_deleg_callbacks_pending(struct state_server *st)
 	return atomic_load_explicit(&st->deleg.work, memory_order_acquire);
 }
 
+bool state_deleg_callbacks_urgent(struct state_server *st)
+{
+	return atomic_load_explicit(&st->deleg.urgent, memory_order_acquire);
+}
+
 size_t state_deleg_take_callbacks(struct state_server *st, struct state_deleg_cb *out, size_t max)
 {
 	pthread_mutex_lock(&st->lock);

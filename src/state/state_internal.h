@@ -231,6 +231,7 @@ struct state_deleg_table {
 	struct state_write_hold *wholds;
 	size_t nwholds, wholds_cap;
 	_Atomic bool work; /* cbs, unleased or wholds not empty */
+	_Atomic bool urgent; /* cbs or unleased not empty */
 	atomic_uint n_any, n_write; /* active, and active write, delegations */
 	/* Directory delegations (state_dirdeleg.c): counted apart from file
 	 * delegations, their batches of notifications waiting to be sent. */

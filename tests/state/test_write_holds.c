@@ -1,8 +1,9 @@
 /* Write holds (state_take_write_holds): a file's first open with write
  * access is queued as a hold and the end of its last as a release, in the
  * order they happen, whichever way the access goes (OPEN, an upgrade by a
- * second OPEN of the owner, OPEN_DOWNGRADE, CLOSE, lease expiry), and the
- * state thread calls its work hook once expiry queued one. */
+ * second OPEN of the owner, OPEN_DOWNGRADE, CLOSE, lease expiry), a release
+ * cancels its hold while both are queued, and the state thread calls its
+ * work hook once expiry queued one. */
 #include <stdatomic.h>
 
 #include "state_test.h"
@@ -80,7 +81,7 @@ static void test_first_and_last_writer(void **state)
 	(void)state;
 	uint64_t c1 = st_client(st, "w1", 1), c2 = st_client(st, "w2", 2);
 	uint32_t s1 = 1, s2 = 1, s3 = 1;
-	struct nfs4_stateid o1, o2, r1;
+	struct nfs4_stateid o1, o2, o3, r1;
 	expect_none();
 	/* Readers hold nothing. */
 	assert_int_equal(st_open(st, c1, "reader", &s3, &fa, STATE_SHARE_ACCESS_READ, 0, &r1),
@@ -104,14 +105,26 @@ static void test_first_and_last_writer(void **state)
 	/* c2's read open of fa upgraded by a second OPEN for writing. */
 	assert_int_equal(st_open(st, c2, "o", &s2, &fa, STATE_SHARE_ACCESS_WRITE, 0, &o2), NFS4_OK);
 	expect_one(&fa, true);
-	/* Several changes between two takes come out in order. */
+	/* Several changes between two takes come out in order, but a hold
+	 * whose release comes before the take goes out with it (fa's second
+	 * writer here): the queue tells only fa's release and fc's hold. */
 	assert_int_equal(st_close(st, &o2, &s2, &fa), NFS4_OK);
 	assert_int_equal(st_open(st, c1, "o", &s1, &fa, STATE_SHARE_ACCESS_WRITE, 0, &o1), NFS4_OK);
+	assert_int_equal(st_open(st, c1, "o", &s1, &fc, STATE_SHARE_ACCESS_WRITE, 0, &o3), NFS4_OK);
+	assert_true(state_deleg_callbacks_pending(st));
+	assert_false(state_deleg_callbacks_urgent(st));
 	assert_int_equal(st_close(st, &o1, &s1, &fa), NFS4_OK);
-	const struct state_file_key *files[] = {&fa, &fa, &fa};
-	const bool on[] = {false, true, false};
-	expect_holds(3, files, on);
+	const struct state_file_key *files[] = {&fa, &fc};
+	const bool on[] = {false, true};
+	expect_holds(2, files, on);
 	expect_none();
+	/* The pair alone: nothing is left, not even the pending flag. */
+	assert_int_equal(st_open(st, c1, "o", &s1, &fa, STATE_SHARE_ACCESS_WRITE, 0, &o1), NFS4_OK);
+	assert_int_equal(st_close(st, &o1, &s1, &fa), NFS4_OK);
+	assert_false(state_deleg_callbacks_pending(st));
+	expect_none();
+	assert_int_equal(st_close(st, &o3, &s1, &fc), NFS4_OK);
+	expect_one(&fc, false);
 	assert_int_equal(st_close(st, &r1, &s2, &fb), NFS4_OK); /* r1: c2's open of fb */
 	expect_one(&fb, false);
 }
