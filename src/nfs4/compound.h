@@ -47,6 +47,11 @@ struct nfs4_compound {
 	 * sent it, and nothing of this COMPOUND changed the object since. */
 	struct backend_attr lookup_attr;
 	uint32_t lookup_attr_for;
+	/* The OPEN right before the operation at this index (0: none) made
+	 * the current fh a regular file it had just read the attributes of:
+	 * a READ or WRITE there needs no getattr to know the type (an OPEN,
+	 * WRITE, CLOSE COMPOUND). */
+	uint32_t regular_for;
 	bool error_body;       /* the handler encoded a body for its error */
 	/* v4.1: the current stateid (RFC 8881 16.2.3.1.2). */
 	struct nfs4_stateid current_stateid;

@@ -295,6 +295,81 @@ static void test_host_rename_and_unlink(void **st)
  * server takes one.  b's read delegation comes as soon as a has closed,
  * and a write delegation while another open of the same client keeps a
  * descriptor. */
+/* SEQUENCE PUTROOTFH LOOKUP export [SAVEFH] OPEN(create name, write)
+ * [RESTOREFH] WRITE "once", CLOSE: the status of the WRITE. */
+static uint32_t open_write_close(struct nfs4c_sess *s, const char *name, bool back_to_dir)
+{
+	struct nfs4_open_args a;
+	memset(&a, 0, sizeof(a));
+	a.share_access = OPEN4_SHARE_ACCESS_WRITE | OPEN4_SHARE_ACCESS_WANT_NO_DELEG;
+	a.share_deny = OPEN4_SHARE_DENY_NONE;
+	a.owner.clientid = s->clientid;
+	a.owner.owner = nfs4_opaque_str("wk-one-compound");
+	a.opentype = OPEN4_CREATE;
+	a.how.mode = UNCHECKED4;
+	a.claim.type = CLAIM_NULL;
+	a.claim.file = nfs4_opaque_str(name);
+	/* v4.1's current stateid (RFC 8881 16.2.3.1.2); back on the
+	 * directory there is none (RESTOREFH brings back SAVEFH's), so the
+	 * WRITE goes anonymous. */
+	const struct nfs4_stateid current = {.seqid = 1}, anonymous = {0};
+	struct nfs4_write_args w = {back_to_dir ? anonymous : current, 0, FILE_SYNC4,
+				    {(const uint8_t *)"once", 4}};
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin_seq(s, &m, 0, false);
+	nfs4c_putrootfh(&m);
+	nfs4c_lookup(&m, "export");
+	if (back_to_dir)
+		nfs4c_op(&m, OP_SAVEFH);
+	nfs4c_open_op(&m, &a);
+	if (back_to_dir)
+		nfs4c_op(&m, OP_RESTOREFH);
+	NFS4C_OP(&m, OP_WRITE, nfs4_enc_write_args, &w);
+	nfs4c_close_op(&m, 0, &current);
+	nfs4c_send(s->fd, s->cred, &m, &p);
+	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_PUTROOTFH), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_LOOKUP), NFS4_OK);
+	if (back_to_dir)
+		assert_int_equal(nfs4c_next(&p, OP_SAVEFH), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_OPEN), NFS4_OK);
+	struct nfs4_open_res o;
+	assert_true(nfs4_dec_open_res(&p.d, &o));
+	if (back_to_dir)
+		assert_int_equal(nfs4c_next(&p, OP_RESTOREFH), NFS4_OK);
+	uint32_t st = nfs4c_next(&p, OP_WRITE);
+	if (st == NFS4_OK) {
+		struct nfs4_write_res r;
+		assert_true(nfs4_dec_write_res(&p.d, &r));
+		assert_int_equal(r.count, 4);
+		assert_int_equal(nfs4c_next(&p, OP_CLOSE), NFS4_OK);
+	}
+	nfs4c_done(&p);
+	return st;
+}
+
+/* A WRITE in the COMPOUND of the OPEN that created the file, closed in it
+ * too (how ferry-bench's create runs; the WRITE takes the file's type
+ * from the OPEN): the write lands and nothing is kept.  A WRITE back on
+ * the directory after such an OPEN is refused as ever. */
+static void test_open_write_close_in_one_compound(void **st)
+{
+	(void)st;
+	struct nfs4c_sess a;
+	struct nfs4c_cb sa;
+	dl_client(&a, &sa, "wk-one-compound", OWNER);
+	assert_int_equal(open_write_close(&a, "onego", false), NFS4_OK);
+	assert_int_equal(write_fds_of("onego"), 0);
+	char p[400];
+	uint8_t got[4];
+	host_path("onego", p, sizeof(p));
+	host_bytes(p, 0, got, sizeof(got));
+	assert_memory_equal(got, "once", 4);
+	assert_int_equal(open_write_close(&a, "twogo", true), NFS4ERR_ISDIR);
+	dl_client_end(&a, &sa);
+}
+
 static void test_leases_after_writes(void **st)
 {
 	(void)st;
@@ -368,6 +443,7 @@ int main(void)
 		cmocka_unit_test(test_host_chmod_seen_by_next_write),
 		cmocka_unit_test(test_host_rename_and_unlink),
 		cmocka_unit_test(test_leases_after_writes),
+		cmocka_unit_test(test_open_write_close_in_one_compound),
 		cmocka_unit_test(test_closed_at_lease_expiry),
 	};
 	return cmocka_run_group_tests(tests, dl_setup, dl_teardown);
