@@ -16,7 +16,8 @@
  *   1. state: an owner's sequence mutex (struct state_owner.seq_lock),
  *      state_seq_begin .. state_seq_end.  Held across one seqid-ordered
  *      operation, back-end calls and disk writes included, so that a
- *      retransmission waits for the original and then gets its reply.
+ *      retransmission waits for the original and then gets its reply
+ *      (v4.0 only: v4.1's owners have no seqids to order).
  *   2. state: the stable-records lock (struct state_server.records_lock),
  *      held across the file I/O of one client record.
  *  2a. nfs4: the lock of what the server keeps per delegated directory

@@ -86,7 +86,7 @@ bool nfs4_state_seq_start(struct nfs4_compound *c, struct state_owner *o, uint32
 		*status = nfs4_state_replay(c, res, &r);
 	else
 		*status = NFS4ERR_BAD_SEQID;
-	state_seq_end(st, o, *status, NULL, 0, NULL);
+	state_seq_end(st, o, c->minor >= 1, *status, NULL, 0, NULL);
 	state_owner_put(st, o);
 	return true;
 }
@@ -106,7 +106,7 @@ enum nfsstat4 nfs4_state_seq_finish(struct nfs4_compound *c, struct state_owner 
 		body = res->buf->data + body_off;
 		len = xdr_enc_len(res) - body_off;
 	}
-	state_seq_end(st, o, cached, body, len, status == NFS4_OK ? file : NULL);
+	state_seq_end(st, o, c->minor >= 1, cached, body, len, status == NFS4_OK ? file : NULL);
 	state_owner_put(st, o);
 	return status;
 }

@@ -322,7 +322,10 @@ struct state_replay {
 };
 
 /* Begins a seqid-ordered operation (opnum) of owner o, taking its sequence
- * mutex (always: end with state_seq_end).
+ * mutex unless bypass is set (always: end with state_seq_end and the same
+ * bypass).  v4.1 (bypass) orders nothing: its sessions give exactly-once,
+ * and an owner's operations may run at the same time, each changing state
+ * under the state lock as any other operation does.
  *   STATE_SEQ_NEW    : seqid is the next one (or the owner is new, or
  *                      bypass is set: v4.1); go ahead.
  *   STATE_SEQ_REPLAY : seqid is the last one and the same operation: send
@@ -337,8 +340,9 @@ enum state_seq state_seq_begin(struct state_server *st, struct state_owner *o, u
  * STALE_CLIENTID, STALE_STATEID, BAD_STATEID, BAD_SEQID, BADXDR, RESOURCE,
  * NOFILEHANDLE, MOVED) the seqid is taken and body[0..len) (copied) becomes
  * the reply to replay; file, when not NULL, is the current file to restore
- * on a replay (OPEN).  Releases the sequence mutex; returns status. */
-enum nfsstat4 state_seq_end(struct state_server *st, struct state_owner *o,
+ * on a replay (OPEN); with bypass nothing is kept.  Releases the sequence
+ * mutex; returns status. */
+enum nfsstat4 state_seq_end(struct state_server *st, struct state_owner *o, bool bypass,
 			    enum nfsstat4 status, const uint8_t *body, size_t len,
 			    const struct state_file_key *file);
 

@@ -191,10 +191,14 @@ static bool status_advances_seqid(enum nfsstat4 s)
 enum state_seq state_seq_begin(struct state_server *st, struct state_owner *o, uint32_t seqid,
 			       uint32_t opnum, bool bypass, struct state_replay *r)
 {
-	pthread_mutex_lock(&o->seq_lock);
+	/* v4.1: nothing to order, so an owner's operations run side by side
+	 * (a client's processes of one user share their open owner). */
+	if (!bypass)
+		pthread_mutex_lock(&o->seq_lock);
 	pthread_mutex_lock(&st->lock);
 	enum state_seq res = STATE_SEQ_BAD;
-	o->seq_new = false;
+	if (!bypass)
+		o->seq_new = false;
 	o->last_used_ms = state_now_ms();
 	if (o->dead) {
 		/* Let the operation find out (its state is gone); nothing to
@@ -228,10 +232,12 @@ enum state_seq state_seq_begin(struct state_server *st, struct state_owner *o, u
 	return res;
 }
 
-enum nfsstat4 state_seq_end(struct state_server *st, struct state_owner *o,
+enum nfsstat4 state_seq_end(struct state_server *st, struct state_owner *o, bool bypass,
 			    enum nfsstat4 status, const uint8_t *body, size_t len,
 			    const struct state_file_key *file)
 {
+	if (bypass)
+		return status; /* nothing was ordered, nothing is kept */
 	pthread_mutex_lock(&st->lock);
 	if (o->seq_new && status_advances_seqid(status)) {
 		o->seqid = o->seq_pending;

@@ -117,7 +117,7 @@ static inline enum nfsstat4 st_open_raw(struct state_server *st, uint64_t client
 		s = r.status;
 	else
 		s = state_open(st, o, k, access, deny, flags, 0, sid, need_confirm);
-	state_seq_end(st, o, s, NULL, 0, seq == STATE_SEQ_NEW && s == NFS4_OK ? k : NULL);
+	state_seq_end(st, o, false, s, NULL, 0, seq == STATE_SEQ_NEW && s == NFS4_OK ? k : NULL);
 	state_owner_put(st, o);
 	return s;
 }
@@ -161,7 +161,7 @@ static inline enum nfsstat4 st_stateid_op(struct state_server *st, enum st_op op
 		}
 	}
 	/* The "reply body" cached here is the raw stateid, to check replays. */
-	state_seq_end(st, o, s, (const uint8_t *)out, s == NFS4_OK ? sizeof(*out) : 0, NULL);
+	state_seq_end(st, o, false, s, (const uint8_t *)out, s == NFS4_OK ? sizeof(*out) : 0, NULL);
 	state_owner_put(st, o);
 	return s;
 }
@@ -233,7 +233,7 @@ static inline enum nfsstat4 st_lock_new(struct state_server *st,
 		s = seq == STATE_SEQ_BAD ? NFS4ERR_BAD_SEQID : r.status;
 	if (seq == STATE_SEQ_NEW && st_advances(s))
 		(*open_seqid)++;
-	state_seq_end(st, o, s, NULL, 0, NULL);
+	state_seq_end(st, o, false, s, NULL, 0, NULL);
 	state_owner_put(st, o);
 	return s;
 }
@@ -264,7 +264,7 @@ static inline enum nfsstat4 st_lock(struct state_server *st, struct nfs4_stateid
 		s = seq == STATE_SEQ_BAD ? NFS4ERR_BAD_SEQID : r.status;
 	if (seq == STATE_SEQ_NEW && st_advances(s))
 		(*lock_seqid)++;
-	state_seq_end(st, o, s, NULL, 0, NULL);
+	state_seq_end(st, o, false, s, NULL, 0, NULL);
 	state_owner_put(st, o);
 	if (s == NFS4_OK)
 		*lock_sid = out;

@@ -137,7 +137,7 @@ static void test_grace_after_restart(void **state)
 	struct state_replay r;
 	assert_int_equal(state_seq_begin(st, o, s, OP_LOCK, false, &r), STATE_SEQ_NEW);
 	assert_int_equal(state_lock(st, o, &fa, &la, 0, &lsid, &d), NFS4_OK);
-	state_seq_end(st, o, NFS4_OK, NULL, 0, NULL);
+	state_seq_end(st, o, false, NFS4_OK, NULL, 0, NULL);
 	state_owner_put(st, o);
 	s++;
 

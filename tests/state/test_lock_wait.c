@@ -91,7 +91,7 @@ static enum nfsstat4 lock_as(uint64_t clientid, const struct nfs4_stateid *open_
 	struct nfs4_stateid tmp;
 	state_seq_begin(st, o, 0, OP_LOCK, true, &r);
 	s = state_lock(st, o, &fa, &a, minor, out ? out : &tmp, &d);
-	state_seq_end(st, o, s, NULL, 0, NULL);
+	state_seq_end(st, o, true, s, NULL, 0, NULL);
 	state_owner_put(st, o);
 	return s;
 }
@@ -105,7 +105,7 @@ static void unlock_as(struct nfs4_stateid *lsid, uint64_t off, uint64_t len)
 	struct nfs4_stateid out;
 	state_seq_begin(st, o, 0, OP_LOCKU, true, &r);
 	assert_int_equal(state_locku(st, o, lsid, &fa, off, len, 1, &out), NFS4_OK);
-	state_seq_end(st, o, NFS4_OK, NULL, 0, NULL);
+	state_seq_end(st, o, true, NFS4_OK, NULL, 0, NULL);
 	state_owner_put(st, o);
 	*lsid = out;
 }

@@ -3,6 +3,7 @@
  * errors that do not advance the seqid, CLOSE replays, unconfirmed owners
  * starting over, the v4.1 bypass, and serialisation of one owner. */
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "state_test.h"
 
@@ -46,7 +47,7 @@ static enum state_seq op(struct state_owner *o, uint32_t seqid, uint32_t opnum,
 			memcpy(copy, r->body, r->len);
 		r->body = (const uint8_t *)copy;
 	}
-	state_seq_end(st, o, status, (const uint8_t *)body, body ? strlen(body) : 0,
+	state_seq_end(st, o, false, status, (const uint8_t *)body, body ? strlen(body) : 0,
 		      s == STATE_SEQ_NEW ? file : NULL);
 	return s;
 }
@@ -175,7 +176,7 @@ static void test_bypass(void **state)
 		bool confirm = true;
 		assert_int_equal(state_open(st, o, &fa, 1, 0, 0, 1, &sid, &confirm), NFS4_OK);
 		assert_false(confirm);
-		state_seq_end(st, o, NFS4_OK, (const uint8_t *)"x", 1, &fa);
+		state_seq_end(st, o, true, NFS4_OK, (const uint8_t *)"x", 1, &fa);
 	}
 	state_owner_put(st, o);
 }
@@ -199,7 +200,7 @@ static void *race(void *arg)
 	rc->order = order_next++;
 	pthread_mutex_unlock(&order_lock);
 	st_sleep_ms(20);
-	state_seq_end(st, rc->o, NFS4_OK, (const uint8_t *)"r", 1, NULL);
+	state_seq_end(st, rc->o, false, NFS4_OK, (const uint8_t *)"r", 1, NULL);
 	return NULL;
 }
 
@@ -217,9 +218,44 @@ static void test_same_owner_serialised(void **state)
 	pthread_mutex_lock(&order_lock);
 	assert_int_equal(order_next, 0); /* still waiting */
 	pthread_mutex_unlock(&order_lock);
-	state_seq_end(st, o, NFS4_OK, (const uint8_t *)"orig", 4, NULL);
+	state_seq_end(st, o, false, NFS4_OK, (const uint8_t *)"orig", 4, NULL);
 	pthread_join(t, NULL);
 	assert_int_equal(rc.res, STATE_SEQ_REPLAY);
+	state_owner_put(st, o);
+}
+
+struct bypasser {
+	struct state_owner *o;
+	atomic_bool began;
+};
+
+static void *bypass_begin(void *arg)
+{
+	struct bypasser *b = arg;
+	struct state_replay r;
+	assert_int_equal(state_seq_begin(st, b->o, 0, OP_OPEN, true, &r), STATE_SEQ_NEW);
+	atomic_store(&b->began, true);
+	state_seq_end(st, b->o, true, NFS4_OK, NULL, 0, NULL);
+	return NULL;
+}
+
+/* v4.1 orders nothing: a second operation of the owner begins while the
+ * first is still running (a client's processes share one open owner). */
+static void test_bypass_runs_side_by_side(void **state)
+{
+	(void)state;
+	struct state_owner *o = owner("many");
+	struct state_replay r;
+	assert_int_equal(state_seq_begin(st, o, 0, OP_OPEN, true, &r), STATE_SEQ_NEW);
+	struct bypasser b = {.o = o};
+	pthread_t t;
+	pthread_create(&t, NULL, bypass_begin, &b);
+	for (int i = 0; i < 200 && !atomic_load(&b.began); i++)
+		st_sleep_ms(10);
+	bool began_meanwhile = atomic_load(&b.began);
+	state_seq_end(st, o, true, NFS4_OK, NULL, 0, NULL);
+	pthread_join(t, NULL);
+	assert_true(began_meanwhile);
 	state_owner_put(st, o);
 }
 
@@ -233,6 +269,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unconfirmed_owner_restarts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bypass, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_owner_serialised, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bypass_runs_side_by_side, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
