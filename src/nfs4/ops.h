@@ -68,6 +68,10 @@ struct nfs4_setattr_wire_args {
 };
 bool nfs4_dec_setattr_wire_args(struct xdr_dec *d, struct nfs4_setattr_wire_args *w);
 
+/* SECINFO4resok and SECINFO_NO_NAME4resok: the flavors every export
+ * takes (ops_session.c). */
+void nfs4_enc_export_flavors(struct xdr_enc *res);
+
 /* Shared checks (ops_common.c). */
 
 /* The current fh must be an object of an export, not of the pseudo-fs

@@ -282,12 +282,11 @@ NFS4_SERVE0(lookupp)
 
 NFS4_SERVE(secinfo)
 {
+	/* As LOOKUP: the directory's errors rank before the name's. */
 	char name[BACKEND_NAME_MAX + 1];
-	enum nfsstat4 st = nfs4_name_from_wire(a->name, name);
-	if (st != NFS4_OK)
-		return st;
 	struct backend_attr dattr;
-	if ((st = nfs4_need_dir(c, &dattr)) != NFS4_OK)
+	enum nfsstat4 st = nfs4_need_dir_name(c, a->name, name, &dattr);
+	if (st != NFS4_OK)
 		return st;
 	struct nfs4_fh fh;
 	struct backend_attr attr;
@@ -295,12 +294,7 @@ NFS4_SERVE(secinfo)
 	st = lookup_name(c, name, &fh, &is_dir, &attr, &has_attr);
 	if (st != NFS4_OK)
 		return st;
-	/* AUTH_SYS and AUTH_NONE are what Ferry serves, strongest first.
-	 * secinfo4<> is encoded here until the session codec, which has
-	 * its list encoder, is on this branch. */
-	xdr_encode_u32(res, 2);
-	xdr_encode_u32(res, RPC_AUTH_SYS);
-	xdr_encode_u32(res, RPC_AUTH_NONE);
+	nfs4_enc_export_flavors(res);
 	/* RFC 7530 16.31.4: SECINFO consumes the current filehandle. */
 	c->cfh.kind = NFS4_FH_NONE;
 	return NFS4_OK;

@@ -258,6 +258,15 @@ NFS4_SERVE(reclaim_complete)
 	return state_reclaim_complete(c->srv->state, c->clientid);
 }
 
+void nfs4_enc_export_flavors(struct xdr_enc *res)
+{
+	/* Every export takes AUTH_SYS and AUTH_NONE, strongest first. */
+	static const struct nfs4_secinfo flavors[] = {{.flavor = NFS4_AUTH_SYS},
+						      {.flavor = NFS4_AUTH_NONE}};
+	struct nfs4_secinfo_res out = {.l = {.count = 2}, .items = flavors};
+	nfs4_enc_secinfo_res(res, &out);
+}
+
 NFS4_SERVE(secinfo_no_name)
 {
 	if (a->style > SECINFO_STYLE4_PARENT)
@@ -266,11 +275,7 @@ NFS4_SERVE(secinfo_no_name)
 	if (a->style == SECINFO_STYLE4_PARENT && c->cfh.kind == NFS4_FH_PSEUDO &&
 	    !c->cfh.node->parent)
 		return NFS4ERR_NOENT;
-	/* Every export takes AUTH_SYS and AUTH_NONE, strongest first. */
-	static const struct nfs4_secinfo flavors[] = {{.flavor = NFS4_AUTH_SYS},
-						      {.flavor = NFS4_AUTH_NONE}};
-	struct nfs4_secinfo_res out = {.l = {.count = 2}, .items = flavors};
-	nfs4_enc_secinfo_res(res, &out);
+	nfs4_enc_export_flavors(res);
 	/* Like SECINFO, it consumes the current filehandle. */
 	c->cfh.kind = NFS4_FH_NONE;
 	return NFS4_OK;

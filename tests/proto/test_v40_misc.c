@@ -124,6 +124,25 @@ static void test_secinfo(void **state)
 	nfs4c_done(&r);
 }
 
+/* SECINFO ranks its errors as LOOKUP does: a current fh that is not a
+ * directory before a bad name. */
+static void test_secinfo_error_order(void **state)
+{
+	static const unsigned ops[] = {OP_LOOKUP, OP_SECINFO};
+	for (unsigned i = 0; i < 2; i++) {
+		struct nfs4c_call call;
+		struct nfs4c_reply r;
+		nfs4c_begin_tag(&call, 0, "");
+		nfs4c_putrootfh(&call);
+		nfs4c_lookup(&call, "export");
+		nfs4c_lookup(&call, "hello");
+		nfs4c_op(&call, ops[i]);
+		xdr_encode_opaque(&call.e, "", 0); /* an empty name: NFS4ERR_INVAL */
+		expect(&call, &r, NFS4ERR_NOTDIR);
+		nfs4c_done(&r);
+	}
+}
+
 static void read_op(struct nfs4c_call *call, uint8_t fill, uint32_t seqid, uint64_t off,
 		    uint32_t count)
 {
@@ -264,6 +283,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_putpubfh_is_root),
 		cmocka_unit_test(test_secinfo),
+		cmocka_unit_test(test_secinfo_error_order),
 		cmocka_unit_test(test_read_special_stateids),
 		cmocka_unit_test(test_reply_too_big_is_resource),
 		cmocka_unit_test(test_unsupported_and_unknown_delegation),
