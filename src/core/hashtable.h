@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/container_of.h"
+
 struct hashtable_node {
 	struct hashtable_node *next;
 	uint64_t hash;
@@ -69,8 +71,7 @@ static inline struct hashtable_node *hashtable_first_hash(const struct hashtable
 	for (pos = hashtable_first_hash(t, h); pos; pos = hashtable_next_hash(pos->next, h))
 
 /* The object a node is embedded in. */
-#define hashtable_entry(ptr, type, member) \
-	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+#define hashtable_entry(ptr, type, member) container_of(ptr, type, member)
 
 /* A walk over every node, in no particular order.  The node last returned
  * may be removed (or freed after removal, or freed when the table is about

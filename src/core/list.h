@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/container_of.h"
+
 struct list_node {
 	struct list_node *prev, *next;
 };
@@ -55,7 +57,7 @@ static inline size_t list_count(const struct list_node *head)
 }
 
 /* The object a node is embedded in. */
-#define list_entry(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+#define list_entry(ptr, type, member) container_of(ptr, type, member)
 
 /* Walks the objects on the list: var, declared here as a type *, is each
  * in turn.  Nothing may be unlinked during the walk (list_for_each_safe). */

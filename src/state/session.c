@@ -114,7 +114,7 @@ struct state_session *state_session_find(struct state_server *st, const uint8_t 
 	struct hashtable_node *n;
 	hashtable_for_each_hash(n, &st->sessions, h)
 	{
-		struct state_session *s = state_container_of(n, struct state_session, node);
+		struct state_session *s = container_of(n, struct state_session, node);
 		if (memcmp(s->id, sessionid, NFS4_SESSIONID_SIZE) == 0) {
 			found = state_session_ref(s);
 			break;
@@ -229,7 +229,7 @@ void state_sessions_client_gone(struct state_server *st, struct state_client *cl
 	struct list_node *pos, *tmp;
 	list_for_each_safe(pos, tmp, &cl->sessions)
 	{
-		struct state_session *s = state_container_of(pos, struct state_session, client_link);
+		struct state_session *s = container_of(pos, struct state_session, client_link);
 		state_session_kill(st, s);
 	}
 }

@@ -208,7 +208,7 @@ bool state_cb_route(struct state_server *st, uint64_t clientid, struct state_cb_
 		for (struct list_node *p = cl->sessions.next; p != &cl->sessions && !up;
 		     p = p->next) {
 			struct state_session *s =
-				state_container_of(p, struct state_session, client_link);
+				container_of(p, struct state_session, client_link);
 			pthread_mutex_lock(&s->lock);
 			/* No flavor the client allows: no path at all. */
 			if (!s->dead && state_session_has_back_locked(s) &&
@@ -240,7 +240,7 @@ static bool client_back(struct state_server *st, uint64_t clientid, bool need_up
 		for (struct list_node *p = cl->sessions.next; p != &cl->sessions && !found;
 		     p = p->next) {
 			struct state_session *s =
-				state_container_of(p, struct state_session, client_link);
+				container_of(p, struct state_session, client_link);
 			pthread_mutex_lock(&s->lock);
 			found = state_session_back_working_locked(s) &&
 				(!need_up || s->cb_status == STATE_CB_UP);

@@ -380,7 +380,7 @@ enum nfsstat4 state_free_stateid(struct state_server *st, uint64_t clientid,
 	enum nfsstat4 status = stid_of_client(st, clientid, sid, &s);
 	if (status == NFS4ERR_DELEG_REVOKED) {
 		/* The client acknowledges the revocation (RFC 8881 18.38.3). */
-		state_deleg_free(st, state_container_of(s, struct state_deleg, s));
+		state_deleg_free(st, container_of(s, struct state_deleg, s));
 		status = NFS4_OK;
 	} else if (status == NFS4_OK) {
 		if (s->type == STATE_STID_DELEG) {

@@ -49,7 +49,7 @@ static struct state_conn_sessions *entry_find(struct state_server *st,
 	hashtable_for_each_hash(n, &st->conn_index, h)
 	{
 		struct state_conn_sessions *e =
-			state_container_of(n, struct state_conn_sessions, node);
+			container_of(n, struct state_conn_sessions, node);
 		if (e->conn == conn)
 			return e;
 	}

@@ -51,7 +51,7 @@ struct state_client *state_client_find(struct state_server *st, uint64_t clienti
 	struct hashtable_node *n;
 	hashtable_for_each_hash(n, &st->clients_by_id, h)
 	{
-		struct state_client *cl = state_container_of(n, struct state_client, by_id);
+		struct state_client *cl = container_of(n, struct state_client, by_id);
 		if (cl->clientid == clientid && cl->confirmed == confirmed)
 			return cl;
 	}
@@ -65,7 +65,7 @@ struct state_client *state_client_find_name(struct state_server *st, const uint8
 	struct hashtable_node *n;
 	hashtable_for_each_hash(n, &st->clients_by_name, h)
 	{
-		struct state_client *cl = state_container_of(n, struct state_client, by_name);
+		struct state_client *cl = container_of(n, struct state_client, by_name);
 		if (cl->confirmed == confirmed && cl->name_len == len &&
 		    memcmp(cl->name, name, len) == 0)
 			return cl;
@@ -143,7 +143,7 @@ void state_client_destroy(struct state_server *st, struct state_client *cl, bool
 	struct list_node *pos, *tmp;
 	list_for_each_safe(pos, tmp, &cl->owners)
 	{
-		struct state_owner *o = state_container_of(pos, struct state_owner, client_link);
+		struct state_owner *o = container_of(pos, struct state_owner, client_link);
 		state_owner_kill(st, o);
 	}
 	state_waiters_forget(st, cl->clientid, NULL, 0);
@@ -347,7 +347,7 @@ size_t state_clients_expire(struct state_server *st, uint64_t now, struct state_
 	struct list_node *pos, *tmp;
 	list_for_each_safe(pos, tmp, &st->clients)
 	{
-		struct state_client *cl = state_container_of(pos, struct state_client, link);
+		struct state_client *cl = container_of(pos, struct state_client, link);
 		if (cl->v41)
 			state_sessions_lease(st, cl);
 		if (cl->expires_ms > now)

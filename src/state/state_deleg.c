@@ -101,7 +101,7 @@ static void queue_unleased(struct state_server *st, const struct state_file_key 
 
 static struct state_deleg *deleg_of(struct state_stid *s)
 {
-	return state_container_of(s, struct state_deleg, s);
+	return container_of(s, struct state_deleg, s);
 }
 
 static struct state_deleg *deleg_of_client(const struct state_file *f, uint64_t clientid)
@@ -309,7 +309,7 @@ bool state_deleg_conflict(struct state_server *st, struct state_file *f, uint64_
 	list_for_each_safe(pos, tmp, &f->delegs)
 	{
 		struct state_deleg *d =
-			deleg_of(state_container_of(pos, struct state_stid, file_link));
+			deleg_of(container_of(pos, struct state_stid, file_link));
 		if (d->s.owner->clientid == clientid)
 			continue; /* a client never conflicts with itself */
 		if (d->dir)
@@ -356,7 +356,7 @@ bool state_deleg_back_usable(struct state_client *cl, bool need_up)
 		return false;
 	bool ok = false;
 	for (struct list_node *p = cl->sessions.next; p != &cl->sessions && !ok; p = p->next) {
-		struct state_session *s = state_container_of(p, struct state_session, client_link);
+		struct state_session *s = container_of(p, struct state_session, client_link);
 		pthread_mutex_lock(&s->lock);
 		ok = state_session_back_working_locked(s) &&
 		     (!need_up || s->cb_status == STATE_CB_UP);
@@ -565,7 +565,7 @@ void state_delegs_expire(struct state_server *st, uint64_t now)
 	struct list_node *pos, *tmp;
 	list_for_each_safe(pos, tmp, &st->deleg.recalled_list)
 	{
-		struct state_deleg *d = state_container_of(pos, struct state_deleg, recall_link);
+		struct state_deleg *d = container_of(pos, struct state_deleg, recall_link);
 		if (d->recall_ms + st->opts.lease_ms <= now)
 			deleg_revoke(st, d, "not returned within a lease of its recall");
 	}

@@ -40,7 +40,7 @@ size_t state_deleg_take_unleased(struct state_server *st, struct state_file_key 
 		struct state_file_key *k = &st->deleg.unleased[--st->deleg.nunleased];
 		struct state_file *f = state_file_get(st, k, false);
 		if (!f || list_empty(&f->delegs) ||
-		    state_container_of(f->delegs.next, struct state_deleg, s.file_link)->dir)
+		    container_of(f->delegs.next, struct state_deleg, s.file_link)->dir)
 			out[n++] = *k;
 	}
 	state_deleg_work_flag(st);
@@ -176,7 +176,7 @@ enum nfsstat4 state_delegreturn(struct state_server *st, uint64_t clientid,
 	} else if (s->type != STATE_STID_DELEG || state_stid_foreign(s, clientid)) {
 		status = NFS4ERR_BAD_STATEID;
 	} else {
-		d = state_container_of(s, struct state_deleg, s);
+		d = container_of(s, struct state_deleg, s);
 		if (d->revoked) {
 			/* The client learns it was revoked, and is done with it. */
 			status = state_deleg_revoked_status(minor);
@@ -212,7 +212,7 @@ enum nfsstat4 state_deleg_check_cur(struct state_server *st, uint64_t clientid,
 	} else if (s->type != STATE_STID_DELEG || s->owner->clientid != clientid) {
 		status = NFS4ERR_BAD_STATEID;
 	} else {
-		struct state_deleg *d = state_container_of(s, struct state_deleg, s);
+		struct state_deleg *d = container_of(s, struct state_deleg, s);
 		if (d->revoked)
 			status = state_deleg_revoked_status(minor);
 		else if (!state_file_key_eq(&d->s.file->key, file))

@@ -9,7 +9,7 @@
 
 static struct state_deleg *deleg_at(struct list_node *pos)
 {
-	return state_container_of(pos, struct state_deleg, s.file_link);
+	return container_of(pos, struct state_deleg, s.file_link);
 }
 
 static uint32_t clamp_ms(uint32_t v, uint32_t lo, uint32_t hi)
@@ -350,7 +350,7 @@ bool state_dirdeleg_take_batch(struct state_server *st, uint64_t now,
 	struct list_node *pos, *tmp;
 	list_for_each_safe(pos, tmp, &st->deleg.dir_pending)
 	{
-		struct state_dirdeleg *dd = state_container_of(pos, struct state_dirdeleg, pending_link);
+		struct state_dirdeleg *dd = container_of(pos, struct state_dirdeleg, pending_link);
 		if (dd->in_flight)
 			continue; /* its answer lets it go (state_dirdeleg_notify_done) */
 		if (taken || dd->due_ms > now) {

@@ -85,7 +85,7 @@ static struct state_session **sessions_grab(struct state_server *st, size_t *n)
 		struct hashtable_node *node;
 		for (node = hashtable_iter_first(&it, &st->sessions); node && *n < count;
 		     node = hashtable_iter_next(&it)) {
-			struct state_session *s = state_container_of(node, struct state_session, node);
+			struct state_session *s = container_of(node, struct state_session, node);
 			v[(*n)++] = state_session_ref(s);
 		}
 	}

@@ -7,15 +7,13 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "core/container_of.h"
 #include "core/hashtable.h"
 #include "core/list.h"
 #include "core/siphash.h"
 #include "state/session.h"
 #include "state/state_dirdeleg.h"
 #include "state/state.h"
-
-#define state_container_of(ptr, type, member) \
-	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 /* --- objects ------------------------------------------------------------ */
 

@@ -88,7 +88,7 @@ void state_lockst_free(struct state_server *st, struct state_lockst *ls)
 	bool had_ranges = false;
 	list_for_each_safe(pos, tmp, &f->ranges)
 	{
-		struct state_range *r = state_container_of(pos, struct state_range, file_link);
+		struct state_range *r = container_of(pos, struct state_range, file_link);
 		if (r->ls == ls) {
 			range_free(st, r);
 			had_ranges = true;
@@ -158,7 +158,7 @@ static void ranges_cut(struct state_server *st, struct state_lockst *ls, uint64_
 	struct list_node *pos, *tmp;
 	list_for_each_safe(pos, tmp, &f->ranges)
 	{
-		struct state_range *r = state_container_of(pos, struct state_range, file_link);
+		struct state_range *r = container_of(pos, struct state_range, file_link);
 		if (r->ls != ls || !overlaps(r, start, last))
 			continue;
 		if (r->start >= start && r->last <= last) {
@@ -191,7 +191,7 @@ static void ranges_set(struct state_server *st, struct state_lockst *ls, uint32_
 	struct list_node *pos, *tmp;
 	list_for_each_safe(pos, tmp, &f->ranges)
 	{
-		struct state_range *r = state_container_of(pos, struct state_range, file_link);
+		struct state_range *r = container_of(pos, struct state_range, file_link);
 		if (r->ls != ls || r->type != type)
 			continue;
 		if (r->last != UINT64_MAX && r->last + 1 == start) {
@@ -213,7 +213,7 @@ static void ranges_set(struct state_server *st, struct state_lockst *ls, uint32_
 static struct state_lockst *lockst_of(struct state_file *f, const struct state_owner *lo)
 {
 	struct state_stid *s = state_stid_of_owner(&f->lock_states, lo);
-	return s ? state_container_of(s, struct state_lockst, s) : NULL;
+	return s ? container_of(s, struct state_lockst, s) : NULL;
 }
 
 static struct state_lockst *lockst_new(struct state_server *st, struct state_owner *lo,
@@ -514,7 +514,7 @@ enum nfsstat4 state_check_io(struct state_server *st, uint64_t clientid,
 		goto out;
 	}
 	if (s->type == STATE_STID_DELEG) {
-		const struct state_deleg *d = state_container_of(s, struct state_deleg, s);
+		const struct state_deleg *d = container_of(s, struct state_deleg, s);
 		uint64_t holder = s->owner->clientid;
 		if (write && d->type != OPEN_DELEGATE_WRITE)
 			status = NFS4ERR_OPENMODE;

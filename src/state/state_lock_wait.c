@@ -104,7 +104,7 @@ void state_waiters_wake(struct state_server *st, struct state_file *f, bool keep
 	struct list_node *pos, *tmp;
 	list_for_each_safe(pos, tmp, &f->waiters)
 	{
-		struct state_waiter *w = state_container_of(pos, struct state_waiter, file_link);
+		struct state_waiter *w = container_of(pos, struct state_waiter, file_link);
 		/* The waiter's own locks never block it (it may hold part of
 		 * the range already). */
 		const struct state_owner *lo = state_owner_find(st, w->clientid, STATE_OWNER_LOCK,
@@ -127,7 +127,7 @@ void state_waiters_forget(struct state_server *st, uint64_t clientid, const uint
 	struct list_node *pos, *tmp;
 	list_for_each_safe(pos, tmp, &st->waiters)
 	{
-		struct state_waiter *w = state_container_of(pos, struct state_waiter, all_link);
+		struct state_waiter *w = container_of(pos, struct state_waiter, all_link);
 		if (w->clientid != clientid || (owner && !waiter_is(w, clientid, owner, owner_len)))
 			continue;
 		struct state_file *f = w->file;
@@ -140,7 +140,7 @@ void state_waiters_expire(struct state_server *st, uint64_t now)
 {
 	while (!list_empty(&st->waiters)) {
 		struct state_waiter *w =
-			state_container_of(st->waiters.next, struct state_waiter, all_link);
+			container_of(st->waiters.next, struct state_waiter, all_link);
 		if (w->expires_ms > now)
 			break;
 		struct state_file *f = w->file;
@@ -153,7 +153,7 @@ void state_waiters_fini(struct state_server *st)
 {
 	while (!list_empty(&st->waiters)) {
 		struct state_waiter *w =
-			state_container_of(st->waiters.next, struct state_waiter, all_link);
+			container_of(st->waiters.next, struct state_waiter, all_link);
 		struct state_file *f = w->file;
 		waiter_free(st, w);
 		state_file_maybe_free(st, f);

@@ -33,7 +33,7 @@ struct state_file *state_file_get(struct state_server *st, const struct state_fi
 	struct hashtable_node *n;
 	hashtable_for_each_hash(n, &st->files, h)
 	{
-		struct state_file *f = state_container_of(n, struct state_file, node);
+		struct state_file *f = container_of(n, struct state_file, node);
 		if (state_file_key_eq(&f->key, key))
 			return f;
 	}
@@ -115,7 +115,7 @@ struct state_stid *state_stid_find(struct state_server *st, const uint8_t *other
 	struct hashtable_node *n;
 	hashtable_for_each_hash(n, &st->stids, h)
 	{
-		struct state_stid *s = state_container_of(n, struct state_stid, node);
+		struct state_stid *s = container_of(n, struct state_stid, node);
 		if (memcmp(s->other, other, NFS4_OTHER_SIZE) == 0)
 			return s;
 	}
@@ -258,7 +258,7 @@ static void open_drop_locks(struct state_server *st, struct state_open *op)
 	struct list_node *pos, *tmp;
 	list_for_each_safe(pos, tmp, &op->s.file->lock_states)
 	{
-		struct state_lockst *ls = state_container_of(pos, struct state_lockst, s.file_link);
+		struct state_lockst *ls = container_of(pos, struct state_lockst, s.file_link);
 		if (ls->open == op)
 			state_lockst_free(st, ls);
 	}
@@ -305,7 +305,7 @@ struct state_stid *state_stid_of_owner(const struct list_node *file_list,
 {
 	const struct list_node *pos;
 	for (pos = file_list->next; pos != file_list; pos = pos->next) {
-		struct state_stid *s = state_container_of(pos, struct state_stid, file_link);
+		struct state_stid *s = container_of(pos, struct state_stid, file_link);
 		if (s->owner == o)
 			return s;
 	}
@@ -315,7 +315,7 @@ struct state_stid *state_stid_of_owner(const struct list_node *file_list,
 static struct state_open *open_of_owner(struct state_file *f, const struct state_owner *o)
 {
 	struct state_stid *s = state_stid_of_owner(&f->opens, o);
-	return s ? state_container_of(s, struct state_open, s) : NULL;
+	return s ? container_of(s, struct state_open, s) : NULL;
 }
 
 /* Grace rules for a client (st->lock held). */

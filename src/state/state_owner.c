@@ -23,7 +23,7 @@ struct state_owner *state_owner_find(struct state_server *st, uint64_t clientid,
 	struct hashtable_node *n;
 	hashtable_for_each_hash(n, &st->owners, h)
 	{
-		struct state_owner *o = state_container_of(n, struct state_owner, node);
+		struct state_owner *o = container_of(n, struct state_owner, node);
 		if (o->clientid == clientid && o->kind == kind && o->len == len &&
 		    memcmp(o->bytes, bytes, len) == 0)
 			return o;
@@ -78,11 +78,11 @@ static void owner_drop_states(struct state_server *st, struct state_owner *o)
 	struct list_node *pos, *tmp;
 	list_for_each_safe(pos, tmp, &o->states)
 	{
-		struct state_stid *s = state_container_of(pos, struct state_stid, owner_link);
+		struct state_stid *s = container_of(pos, struct state_stid, owner_link);
 		if (s->type == STATE_STID_LOCK)
 			state_lockst_free(st, (struct state_lockst *)s);
 		else if (s->type == STATE_STID_DELEG)
-			state_deleg_free(st, state_container_of(s, struct state_deleg, s));
+			state_deleg_free(st, container_of(s, struct state_deleg, s));
 		else
 			state_open_free(st, (struct state_open *)s);
 	}
@@ -275,12 +275,12 @@ void state_owners_reap(struct state_server *st, uint64_t now)
 	struct list_node *cpos, *ctmp;
 	list_for_each_safe(cpos, ctmp, &st->clients)
 	{
-		struct state_client *cl = state_container_of(cpos, struct state_client, link);
+		struct state_client *cl = container_of(cpos, struct state_client, link);
 		struct list_node *pos, *tmp;
 		list_for_each_safe(pos, tmp, &cl->owners)
 		{
 			struct state_owner *o =
-				state_container_of(pos, struct state_owner, client_link);
+				container_of(pos, struct state_owner, client_link);
 			if (o->refs > 1 || o->last_used_ms + idle > now)
 				continue; /* in use, or recently */
 			/* An owner with nothing open can go once no replay of

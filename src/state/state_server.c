@@ -335,7 +335,7 @@ void state_server_destroy(struct state_server *st)
 	struct list_node *pos, *tmp;
 	list_for_each_safe(pos, tmp, &st->clients)
 	{
-		struct state_client *cl = state_container_of(pos, struct state_client, link);
+		struct state_client *cl = container_of(pos, struct state_client, link);
 		state_client_destroy(st, cl, false);
 	}
 	state_cb_free_queue(st);
@@ -363,7 +363,7 @@ void state_get_stats(struct state_server *st, struct state_stats *out)
 	struct list_node *pos, *tmp;
 	list_for_each_safe(pos, tmp, &st->clients)
 	{
-		struct state_client *cl = state_container_of(pos, struct state_client, link);
+		struct state_client *cl = container_of(pos, struct state_client, link);
 		if (cl->confirmed)
 			out->clients_confirmed++;
 		else
