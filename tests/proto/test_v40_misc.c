@@ -71,6 +71,15 @@ static void skip_ok(struct nfs4c_reply *r, uint32_t op)
 	assert_int_equal(st, NFS4_OK);
 }
 
+/* A v4.0 COMPOUND whose current fh is the host's file "hello". */
+static void begin_at_hello(struct nfs4c_call *call)
+{
+	nfs4c_begin_tag(call, 0, "");
+	nfs4c_putrootfh(call);
+	nfs4c_lookup(call, "export");
+	nfs4c_lookup(call, "hello");
+}
+
 static void test_putpubfh_is_root(void **state)
 {
 	struct nfs4c_call call;
@@ -132,10 +141,7 @@ static void test_secinfo_error_order(void **state)
 	for (unsigned i = 0; i < 2; i++) {
 		struct nfs4c_call call;
 		struct nfs4c_reply r;
-		nfs4c_begin_tag(&call, 0, "");
-		nfs4c_putrootfh(&call);
-		nfs4c_lookup(&call, "export");
-		nfs4c_lookup(&call, "hello");
+		begin_at_hello(&call);
 		nfs4c_op(&call, ops[i]);
 		xdr_encode_opaque(&call.e, "", 0); /* an empty name: NFS4ERR_INVAL */
 		expect(&call, &r, NFS4ERR_NOTDIR);
@@ -178,10 +184,7 @@ static void test_read_special_stateids(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct nfs4c_call call;
 		struct nfs4c_reply r;
-		nfs4c_begin_tag(&call, 0, "");
-		nfs4c_putrootfh(&call);
-		nfs4c_lookup(&call, "export");
-		nfs4c_lookup(&call, "hello");
+		begin_at_hello(&call);
 		read_op(&call, cases[i].fill, cases[i].seqid, cases[i].off, cases[i].count);
 		expect(&call, &r, cases[i].status);
 		if (cases[i].data) {
@@ -251,10 +254,7 @@ static void test_unsupported_and_unknown_delegation(void **state)
 	expect(&call, &r, NFS4ERR_NOTSUPP);
 	nfs4c_done(&r);
 
-	nfs4c_begin_tag(&call, 0, "");
-	nfs4c_putrootfh(&call);
-	nfs4c_lookup(&call, "export");
-	nfs4c_lookup(&call, "hello");
+	begin_at_hello(&call);
 	nfs4c_op(&call, OP_DELEGRETURN);
 	/* Not of this server instance (its boot epoch is not 0x01020300). */
 	struct nfs4_stateid sid = {.seqid = 1, .other = {1, 2, 3}};
