@@ -145,10 +145,15 @@ NFS4_SERVE(readdir)
 		return NFS4ERR_INVAL;
 	if (a->cookie == 1 || a->cookie == 2)
 		return NFS4ERR_BAD_COOKIE;
+	/* The verifier that comes with a cookie is not checked: a cookie is a
+	 * position the back end resumes from, valid for as long as the
+	 * directory exists.  RFC 8881 18.23.3 and RFC 7530 16.24.4 give the
+	 * verifier to servers whose cookies can go stale, to tell such a cookie
+	 * apart (NFS4ERR_NOT_SAME); ours cannot, and clients that send a
+	 * verifier of their own (libnfs) would be refused past the first page.
+	 * A cookie that points nowhere is still NFS4ERR_BAD_COOKIE. */
 	struct nfs4_verifier ours;
 	nfs4_dir_cookie_verifier(c->srv, &ours);
-	if (a->cookie != 0 && memcmp(a->cookieverf.data, ours.data, 8) != 0)
-		return NFS4ERR_NOT_SAME;
 
 	struct readdir_ctx r = {.c = c, .want = &a->attr_request};
 	nfs4_enc_readdir_begin(&r.enc, res, &ours, a->dircount, a->maxcount);
