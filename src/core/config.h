@@ -73,7 +73,9 @@
  *   dir_delegations = yes           ; GET_DIR_DELEGATION grants (v4.1)
  *   max_dir_delegations = 0         ; all clients together; 0: no limit
  *   dir_notify_window_ms = 50       ; changes gathered into one CB_NOTIFY per holder
- *   dir_notify_max_changes = 256    ; a holder further behind is recalled
+ *   dir_notify_max_changes = 4096   ; a holder with more waiting is recalled
+ *   dir_notify_slow_ms = 1000       ; ... and one slower to answer a CB_NOTIFY
+ *                                   ; while changes wait
  *   dir_attr_delay_max_ms = 1000    ; longest attribute-notification delay granted
  *   copy_sync_max = 33554432        ; COPY: bytes copied before the reply at most
  *                                   ; (larger: asynchronous, CB_OFFLOAD)
@@ -173,7 +175,7 @@ struct ferry_config {
 	unsigned max_delegations, max_delegations_per_client;
 	bool dir_delegations;
 	unsigned max_dir_delegations, dir_notify_window_ms, dir_notify_max_changes,
-		dir_attr_delay_max_ms;
+		dir_notify_slow_ms, dir_attr_delay_max_ms;
 	/* Caps on client state (state/state.h, struct state_caps). */
 	unsigned max_clients, max_sessions_per_client, max_open_owners_per_client,
 		max_opens_per_client, max_lock_owners_per_client, max_locks_per_client;

@@ -220,6 +220,31 @@ static void notify_changes_series(struct ctl_text *t, const char *name, const st
 	ctl_text_printf(t, "%s_count %llu\n", name, (unsigned long long)sc->dirdeleg.notifies);
 }
 
+static void notify_bytes_series(struct ctl_text *t, const char *name, const struct scrape *sc)
+{
+	ctl_text_printf(t, "%s_sum %llu\n", name, (unsigned long long)sc->dirdeleg.notify_bytes);
+	ctl_text_printf(t, "%s_count %llu\n", name, (unsigned long long)sc->dirdeleg.notifies);
+}
+
+/* Directory recalls by cause; "conflict" is the rest (a change the holder
+ * is not told of, or one no notification describes). */
+static void dir_recalls_series(struct ctl_text *t, const char *name, const struct scrape *sc)
+{
+	const struct state_dirdeleg_stats *d = &sc->dirdeleg;
+	uint64_t named = d->overflows + d->notify_failures + d->slow;
+	uint64_t conflict = d->recalled > named ? d->recalled - named : 0;
+	ctl_text_printf(t, "%s{cause=\"overflow\"} %llu\n", name, (unsigned long long)d->overflows);
+	ctl_text_printf(t, "%s{cause=\"notify_failed\"} %llu\n", name,
+			(unsigned long long)d->notify_failures);
+	ctl_text_printf(t, "%s{cause=\"slow_holder\"} %llu\n", name, (unsigned long long)d->slow);
+	ctl_text_printf(t, "%s{cause=\"conflict\"} %llu\n", name, (unsigned long long)conflict);
+}
+
+static void dir_delay_seconds_series(struct ctl_text *t, const char *name, const struct scrape *sc)
+{
+	ctl_text_printf(t, "%s %.3f\n", name, (double)sc->dirdeleg.delay_ms / 1000);
+}
+
 static void cpu_seconds_series(struct ctl_text *t, const char *name, const struct scrape *sc)
 {
 	ctl_text_printf(t, "%s %.6f\n", name, sc->cpu_s);
@@ -401,6 +426,20 @@ static const struct metric_family families[] = {
 	{"ferry_dir_notify_changes", "summary",
 	 "Changes carried per CB_NOTIFY (count: CB_NOTIFYs queued).",
 	 .series = notify_changes_series},
+	{"ferry_dir_notify_bytes", "summary",
+	 "Bytes of the changes carried per CB_NOTIFY (count: CB_NOTIFYs queued).",
+	 .series = notify_bytes_series},
+	{"ferry_dir_delegation_recalls_total", "counter",
+	 "Directory delegations recalled, by cause (overflow: too many changes waiting; "
+	 "notify_failed: a CB_NOTIFY answered with an error; slow_holder: a change kept waiting "
+	 "dir_notify_slow_ms; conflict: a change the holder is not told of).",
+	 .series = dir_recalls_series},
+	{"ferry_dir_delegation_delays_total", "counter",
+	 "NFS4ERR_DELAY answers to changes in a directory whose delegation was being recalled.",
+	 VALUE(dirdeleg.delays)},
+	{"ferry_dir_delegation_delay_seconds_total", "counter",
+	 "Time from the first such NFS4ERR_DELAY to the end of the recalled delegation, summed.",
+	 .series = dir_delay_seconds_series},
 
 	/* server-side COPY (nfs4/copy.h) */
 	{"ferry_copies_started_total", "counter",

@@ -136,6 +136,13 @@ struct nfs4_cb_request {
 	uint32_t offload_status;
 	struct nfs4_write_response offload_resok;
 	uint64_t offload_bytes;
+	/* No backoff: after a failed attempt (no reply within the timeout, a
+	 * lost connection), and the immediate one on another connection, it
+	 * ends with NFS4ERR_CB_PATH_DOWN.  For callbacks that others wait on
+	 * (a directory delegation's CB_NOTIFY and CB_RECALL: writers in the
+	 * directory get NFS4ERR_DELAY until it ends), where a retry schedule
+	 * of tens of seconds would stall them. */
+	bool fail_fast;
 	/* Called exactly once when the callback ended, from a callback worker
 	 * thread, with no lock held; may be NULL. */
 	void (*done)(struct nfs4_server *srv, void *arg, const struct nfs4_cb_result *r);

@@ -342,7 +342,7 @@ void cb_item_outcome(struct nfs4_cb_engine *eng, struct cb_item *it, enum cb_out
 			it->moved = true;
 			it->exclude = conn;
 			it->state = CB_ITEM_QUEUED;
-		} else if (++it->attempts > eng->t.retries) {
+		} else if (it->req.fail_fast || ++it->attempts > eng->t.retries) {
 			item_finish_locked(eng, it, NFS4ERR_CB_PATH_DOWN);
 		} else {
 			it->exclude = NULL;

@@ -222,7 +222,9 @@ void cb_send41(struct nfs4_cb_engine *eng, struct cb_item *it)
 	struct xdr_enc e;
 	bool encoded = false;
 	union cb_op_args args;
-	if (call && xdr_enc_init(&e, 256, 4096)) {
+	/* As large as the client's back channel takes (CB_NOTIFY batches are
+	 * cut to fit it), and no larger. */
+	if (call && xdr_enc_init(&e, 256, t.maxrequestsize)) {
 		memcpy(call->seq.sessionid.data, t.sessionid, NFS4_SESSIONID_SIZE);
 		call->seq.sequenceid = t.seqid;
 		call->seq.slotid = t.slotid;

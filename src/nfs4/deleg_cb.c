@@ -99,6 +99,9 @@ static void deleg_cb_send(struct nfs4_server *srv, const struct state_deleg_cb *
 		req.attr_request = arg->asked;
 		req.done = deleg_cb_done;
 		req.arg = arg;
+		/* Writers in a directory wait (NFS4ERR_DELAY) for as long as
+		 * its delegation's recall is out: no retry schedule. */
+		req.fail_fast = cb->dir;
 		rc = nfs4_cb_queue(srv, cb->clientid, &req);
 		if (rc == 0)
 			return;

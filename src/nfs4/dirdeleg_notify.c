@@ -344,6 +344,7 @@ static void send_batch(struct nfs4_server *srv, struct state_dirdeleg_batch *b)
 		req.nchanges = b->count;
 		req.done = notify_done;
 		req.arg = arg;
+		req.fail_fast = true;
 		arg->stateid = b->stateid;
 		rc = nfs4_cb_queue(srv, b->clientid, &req);
 	}
@@ -387,6 +388,9 @@ static void notifier_main(void *arg)
 		uint64_t next = 0, next_avail = 0, clientid;
 		while (state_dirdeleg_take_batch(srv->state, clock_now_ms(), &b, &next))
 			send_batch(srv, &b);
+		/* A holder found too slow was recalled. */
+		if (state_deleg_callbacks_pending(srv->state))
+			nfs4_deleg_work(srv);
 		while (state_dirdeleg_take_avail(srv->state, clock_now_ms(), &clientid, &next_avail))
 			send_avail(srv, clientid);
 		if (next_avail && (!next || next_avail < next))

@@ -261,6 +261,8 @@ struct state_cb_target {
 	 * minor version (the Linux client answers a 4.1 CB_SEQUENCE for a
 	 * 4.2 session NFS4ERR_BADSESSION). */
 	uint32_t minor;
+	/* The back channel's ca_maxrequestsize: no CB_COMPOUND may be larger. */
+	uint32_t maxrequestsize;
 };
 
 enum state_cb_take {

@@ -75,6 +75,7 @@ static enum state_cb_take target_locked(struct state_server *st, struct state_se
 	t->sec = s->cb_sec;
 	memcpy(t->sessionid, s->id, NFS4_SESSIONID_SIZE);
 	t->minor = s->minor;
+	t->maxrequestsize = s->back.maxrequestsize;
 	uint32_t highest = 0;
 	for (uint32_t i = 0; i < s->back.maxrequests; i++)
 		if (s->back_slots[i].busy)

@@ -80,19 +80,22 @@ struct state_deleg_limits {
 	/* Directory delegations (state/state_dirdeleg.h): granted at all,
 	 * how many in all (0: no limit; max_per_client counts them with the
 	 * file delegations), the window over which a holder's notifications
-	 * are gathered into one CB_NOTIFY, the changes one may carry, and
-	 * the longest attribute-notification delay a holder may ask. */
+	 * are gathered into one CB_NOTIFY, the changes that may wait for a
+	 * holder, how long a CB_NOTIFY may be under way while others wait,
+	 * and the longest attribute-notification delay a holder may ask. */
 	bool dir;
 	unsigned max_dir;
 	uint32_t dir_window_ms;
 	unsigned dir_max_changes;
+	uint32_t dir_slow_ms;
 	uint32_t dir_attr_delay_max_ms;
 };
 
 /* Defaults of the directory-delegation limits. */
 enum {
 	STATE_DIR_WINDOW_MS = 50,
-	STATE_DIR_MAX_CHANGES = 256,
+	STATE_DIR_MAX_CHANGES = 4096,
+	STATE_DIR_SLOW_MS = 1000,
 	STATE_DIR_ATTR_DELAY_MAX_MS = 1000,
 };
 
@@ -600,6 +603,7 @@ struct state_deleg_cb {
 	struct nfs4_stateid stateid;
 	struct state_file_key file;
 	bool timestamps; /* an ATTRS_DELEG delegation: CB_GETATTR asks its times */
+	bool dir;        /* a directory delegation */
 };
 
 /* Whether callbacks, leases to drop or write holds wait to be taken (a

@@ -75,6 +75,7 @@ static void queue_cb(struct state_server *st, struct state_deleg *d, uint32_t op
 	state_stid_export(&d->s, &cb->stateid);
 	cb->file = d->s.file->key;
 	cb->timestamps = d->timestamps;
+	cb->dir = d->dir != NULL;
 	state_deleg_work_flag(st);
 }
 

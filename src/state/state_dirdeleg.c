@@ -194,8 +194,12 @@ enum nfsstat4 state_dirdeleg_break(struct state_server *st, const struct state_f
 				continue; /* notified instead */
 			conflict = true;
 			state_deleg_recall_locked(st, d);
+			if (!d->dir->delayed_since_ms)
+				d->dir->delayed_since_ms = state_now_ms();
 		}
 	}
+	if (conflict)
+		st->deleg.dirs.delays++;
 	pthread_mutex_unlock(&st->lock);
 	return conflict ? NFS4ERR_DELAY : NFS4_OK;
 }
@@ -226,8 +230,13 @@ size_t state_dirdeleg_targets(struct state_server *st, const struct state_file_k
 
 void state_dirdeleg_drop_batch(struct state_server *st, struct state_deleg *d)
 {
-	(void)st;
 	struct state_dirdeleg *dd = d->dir;
+	/* A delegation going (returned, revoked, freed): the writers it kept
+	 * waiting wait no more. */
+	if (!d->s.file && dd->delayed_since_ms) {
+		st->deleg.dirs.delay_ms += state_now_ms() - dd->delayed_since_ms;
+		dd->delayed_since_ms = 0;
+	}
 	free(dd->buf);
 	dd->buf = NULL;
 	dd->len = dd->cap = dd->count = dd->wire = 0;
@@ -291,7 +300,7 @@ bool state_dirdeleg_note(struct state_server *st, const struct nfs4_stateid *sid
 		drop_superseded(dd, kind, key);
 	uint32_t need = (uint32_t)sizeof(struct state_dirdeleg_item) + len;
 	unsigned max_changes = st->deleg.limits.dir_max_changes;
-	if ((max_changes && dd->count >= max_changes) || dd->wire + item_wire(len) > dd->max_wire) {
+	if ((max_changes && dd->count >= max_changes) || item_wire(len) > dd->max_wire) {
 		st->deleg.dirs.overflows++;
 		state_deleg_recall_locked(st, d);
 		goto out;
@@ -311,13 +320,13 @@ bool state_dirdeleg_note(struct state_server *st, const struct nfs4_stateid *sid
 		dd->buf = p;
 		dd->cap = cap;
 	}
-	struct state_dirdeleg_item h = {.kind = kind, .len = len, .key = key};
+	uint64_t when = state_now_ms() + kind_delay(st, dd, kind);
+	struct state_dirdeleg_item h = {.kind = kind, .len = len, .key = key, .due_ms = when};
 	memcpy(dd->buf + dd->len, &h, sizeof(h));
 	memcpy(dd->buf + dd->len + sizeof(h), body, len);
 	dd->len += need;
 	dd->count++;
 	dd->wire += item_wire(len);
-	uint64_t when = state_now_ms() + kind_delay(st, dd, kind);
 	if (!dd->due_ms) {
 		list_add_tail(&st->deleg.dir_pending, &dd->pending_link);
 		dd->due_ms = when;
@@ -341,37 +350,103 @@ void state_dirdeleg_fell_behind(struct state_server *st, const struct nfs4_state
 	pthread_mutex_unlock(&st->lock);
 }
 
+/* The first changes of dd's batch that fit one CB_NOTIFY (at least one:
+ * note() takes none that could never fit): how many, their bytes in dd's
+ * buffer and on the wire. */
+static uint32_t batch_prefix(const struct state_dirdeleg *dd, uint32_t *len, uint32_t *wire)
+{
+	uint32_t off = 0, n = 0, w = 0;
+	while (off < dd->len) {
+		struct state_dirdeleg_item h;
+		memcpy(&h, dd->buf + off, sizeof(h));
+		if (n > 0 && w + item_wire(h.len) > dd->max_wire)
+			break;
+		off += (uint32_t)sizeof(h) + h.len;
+		w += item_wire(h.len);
+		n++;
+	}
+	*len = off;
+	*wire = w;
+	return n;
+}
+
+/* Moves dd's batch, or as much of it as one CB_NOTIFY takes, to out;
+ * false when there is no memory for the part left behind. */
+static bool batch_take(struct state_dirdeleg *dd, struct state_dirdeleg_batch *out)
+{
+	uint32_t len, wire, n = batch_prefix(dd, &len, &wire);
+	if (n == dd->count) {
+		out->buf = dd->buf;
+		dd->buf = NULL;
+		dd->cap = 0;
+	} else {
+		out->buf = malloc(len);
+		if (!out->buf)
+			return false;
+		memcpy(out->buf, dd->buf, len);
+		memmove(dd->buf, dd->buf + len, dd->len - len);
+	}
+	out->len = len;
+	out->count = n;
+	out->wire = wire;
+	dd->len -= len;
+	dd->count -= n;
+	dd->wire -= wire;
+	return true;
+}
+
 bool state_dirdeleg_take_batch(struct state_server *st, uint64_t now,
 			       struct state_dirdeleg_batch *out, uint64_t *next_ms)
 {
 	bool taken = false;
 	*next_ms = 0;
+	uint32_t slow_ms = st->deleg.limits.dir_slow_ms;
 	pthread_mutex_lock(&st->lock);
 	struct list_node *pos, *tmp;
 	list_for_each_safe(pos, tmp, &st->deleg.dir_pending)
 	{
 		struct state_dirdeleg *dd = container_of(pos, struct state_dirdeleg, pending_link);
-		if (dd->in_flight)
-			continue; /* its answer lets it go (state_dirdeleg_notify_done) */
-		if (taken || dd->due_ms > now) {
-			if (!*next_ms || dd->due_ms < *next_ms)
-				*next_ms = dd->due_ms;
+		struct state_deleg *d = dd->owner;
+		uint64_t when = dd->due_ms;
+		if (dd->in_flight) {
+			/* Its answer lets the next go (state_dirdeleg_notify_done);
+			 * a holder that keeps the oldest waiting change too long
+			 * past its time has fallen behind the directory. */
+			if (!slow_ms)
+				continue;
+			struct state_dirdeleg_item first;
+			memcpy(&first, dd->buf, sizeof(first));
+			if (now >= first.due_ms + slow_ms) {
+				st->deleg.dirs.slow++;
+				state_deleg_recall_locked(st, d);
+				continue;
+			}
+			when = first.due_ms + slow_ms;
+		}
+		if (taken || dd->in_flight || dd->due_ms > now) {
+			if (!*next_ms || when < *next_ms)
+				*next_ms = when;
 			continue;
 		}
-		struct state_deleg *d = dd->owner;
+		if (!batch_take(dd, out)) {
+			st->deleg.dirs.overflows++;
+			state_deleg_recall_locked(st, d);
+			continue;
+		}
 		out->clientid = d->s.owner->clientid;
 		state_stid_export(&d->s, &out->stateid);
 		out->dir = d->s.file->key;
-		out->buf = dd->buf;
-		out->len = dd->len;
-		out->count = dd->count;
 		st->deleg.dirs.notifies++;
-		st->deleg.dirs.changes += dd->count;
-		dd->buf = NULL;
-		dd->len = dd->cap = dd->count = dd->wire = 0;
-		dd->due_ms = 0;
+		st->deleg.dirs.changes += out->count;
+		st->deleg.dirs.notify_bytes += out->wire;
 		dd->in_flight = true;
-		list_del(&dd->pending_link);
+		if (dd->count == 0) {
+			dd->due_ms = 0;
+			list_del(&dd->pending_link);
+		} else {
+			/* The rest is due already: it goes once this is answered. */
+			dd->due_ms = now;
+		}
 		taken = true;
 	}
 	pthread_mutex_unlock(&st->lock);
@@ -391,6 +466,8 @@ bool state_dirdeleg_notify_done(struct state_server *st, const struct nfs4_state
 		} else if (status == NFS4ERR_CB_PATH_DOWN) {
 			state_deleg_revoke_locked(st, d, "notification undeliverable");
 		} else if (status != NFS4_OK) {
+			if (!d->recalled)
+				st->deleg.dirs.notify_failures++;
 			state_deleg_recall_locked(st, d);
 		} else {
 			waiting = d->dir->due_ms != 0;

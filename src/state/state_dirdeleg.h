@@ -90,17 +90,18 @@ size_t state_dirdeleg_targets(struct state_server *st, const struct state_file_k
 			      uint32_t kind, struct state_dirdeleg_target *out, size_t max);
 
 /* Appends one change, body the XDR of its notify_* structure, to the
- * batch of delegation sid (a delegation gone meanwhile takes nothing).
- * Attribute changes (CHANGE_CHILD_ATTRS, CHANGE_DIR_ATTRS) with a key
- * (the entry's name hashed; the directory's: any non-zero value) replace
- * the one of the same kind and key still waiting, which their newer
- * values supersede; they go to the end, after the changes that made
- * them.  Each kind waits its delay (the window, or the attribute delay
- * the holder asked) before the batch goes.
- * A batch that would outgrow one CB_NOTIFY (its back channel's request
- * size, the server's max_changes) has fallen too far behind: the
- * delegation is recalled instead, nothing is dropped.  True when a batch
- * became due (the caller wakes whoever sends them). */
+ * changes waiting for delegation sid (a delegation gone meanwhile takes
+ * nothing).  Attribute changes (CHANGE_CHILD_ATTRS, CHANGE_DIR_ATTRS)
+ * with a key (the entry's name hashed; the directory's: any non-zero
+ * value) replace the one of the same kind and key still waiting, which
+ * their newer values supersede; they go to the end, after the changes
+ * that made them.  Each kind waits its delay (the window, or the
+ * attribute delay the holder asked) before a CB_NOTIFY goes.
+ * A holder with max_changes waiting already has fallen too far behind,
+ * and a change too large for any CB_NOTIFY its back channel takes can
+ * never be told: the delegation is recalled instead (an overflow),
+ * nothing is dropped silently.  True when a batch became due (the caller
+ * wakes whoever sends them). */
 bool state_dirdeleg_note(struct state_server *st, const struct nfs4_stateid *sid, uint32_t kind,
 			 uint64_t key, const uint8_t *body, uint32_t len);
 
@@ -116,19 +117,26 @@ struct state_dirdeleg_batch {
 	struct state_file_key dir;
 	uint8_t *buf; /* malloc'd: the taker frees it */
 	uint32_t len, count;
+	uint32_t wire; /* the bytes of its notify4 items in the CB_NOTIFY */
 };
 
 struct state_dirdeleg_item {
 	uint32_t kind, len;
-	uint64_t key; /* 0: none (state_dirdeleg_note) */
+	uint64_t key;    /* 0: none (state_dirdeleg_note) */
+	uint64_t due_ms; /* when it was meant to go out (noted + its delay) */
 };
 
 /* Whether any holder asked CHANGE_CHILD_ATTRS (no lock). */
 bool state_dirdeleg_any_child_attrs(struct state_server *st);
 
 /* Takes one batch whose time came (now) and whose delegation has no
- * CB_NOTIFY under way; false when there is none.  *next_ms: the earliest
- * time another batch is due (0: none). */
+ * CB_NOTIFY under way: the oldest changes waiting, as many as one
+ * CB_NOTIFY takes (the rest go in the next, as soon as this one is
+ * answered, so that the holder learns them in order); false when there
+ * is none.  A holder that keeps a change waiting dir_slow_ms past its due
+ * time because a CB_NOTIFY is still under way is too slow for the
+ * directory: recalled (the caller sends the recall).  *next_ms: the
+ * earliest time to look again (0: none). */
 bool state_dirdeleg_take_batch(struct state_server *st, uint64_t now,
 			       struct state_dirdeleg_batch *out, uint64_t *next_ms);
 
@@ -151,7 +159,17 @@ struct state_dirdeleg_stats {
 	unsigned active;                     /* held now (revoked ones not counted) */
 	uint64_t notifies;                   /* CB_NOTIFYs handed to the callback queue */
 	uint64_t changes;                    /* the changes they carried */
-	uint64_t overflows;                  /* recalls of holders that fell behind */
+	uint64_t notify_bytes;               /* their notify4 items' bytes on the wire */
+	/* Recalls by cause (the others: a change no notification describes,
+	 * or one the holder did not ask to be told of): more changes waiting
+	 * than dir_max_changes, or one too large for any CB_NOTIFY; a
+	 * CB_NOTIFY answered with an error; one under way longer than
+	 * dir_slow_ms while others waited. */
+	uint64_t overflows, notify_failures, slow;
+	/* NFS4ERR_DELAY given to changes of other clients because of a
+	 * recalled directory delegation, and the time from the first of them
+	 * to the delegation's end, summed over delegations. */
+	uint64_t delays, delay_ms;
 };
 
 void state_dirdeleg_get_stats(struct state_server *st, struct state_dirdeleg_stats *out);

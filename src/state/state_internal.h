@@ -190,14 +190,19 @@ struct state_dirdeleg {
 	uint32_t notify; /* the NOTIFY4_* bits granted */
 	struct nfs4_bitmap child_attrs, dir_attrs;
 	uint32_t child_delay_ms, dir_delay_ms;
-	/* The batch not yet sent: each change as a notify4 item of the
-	 * wire (state_dirdeleg_batch); wire counts its bytes in a CB_NOTIFY,
-	 * bounded by max_wire (what the back channel takes) and the
-	 * server's max_changes. */
+	/* The changes not yet sent: each a notify4 item of the wire
+	 * (state_dirdeleg_batch); wire counts their bytes in CB_NOTIFYs.
+	 * One CB_NOTIFY carries at most max_wire of them (what the back
+	 * channel takes); more wait for the next, at most the server's
+	 * max_changes in all. */
 	uint8_t *buf;
 	uint32_t len, cap, count, wire, max_wire;
-	uint64_t due_ms; /* when the batch goes out (0: empty) */
-	bool in_flight;  /* a CB_NOTIFY of it is under way */
+	uint64_t due_ms;  /* when the next CB_NOTIFY goes out (0: nothing waits) */
+	bool in_flight;   /* a CB_NOTIFY of it is under way */
+	/* The first NFS4ERR_DELAY a change of another client got while this
+	 * delegation was recalled (0: none); its end adds the time since to
+	 * the counters. */
+	uint64_t delayed_since_ms;
 	struct list_node pending_link; /* st->deleg.dir_pending while due_ms */
 };
 

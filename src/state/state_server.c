@@ -113,6 +113,7 @@ void state_options_from_config(struct state_options *o, const struct ferry_confi
 	o->deleg.max_dir = cfg->max_dir_delegations;
 	o->deleg.dir_window_ms = cfg->dir_notify_window_ms;
 	o->deleg.dir_max_changes = cfg->dir_notify_max_changes;
+	o->deleg.dir_slow_ms = cfg->dir_notify_slow_ms;
 	o->deleg.dir_attr_delay_max_ms = cfg->dir_attr_delay_max_ms;
 	o->caps = (struct state_caps){
 		.clients = cfg->max_clients,

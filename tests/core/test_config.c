@@ -430,15 +430,17 @@ static void test_dir_delegations(void **state)
 	assert_true(cfg.dir_delegations);
 	assert_int_equal(cfg.max_dir_delegations, 0);
 	assert_int_equal(cfg.dir_notify_window_ms, 50);
-	assert_int_equal(cfg.dir_notify_max_changes, 256);
+	assert_int_equal(cfg.dir_notify_max_changes, 4096);
+	assert_int_equal(cfg.dir_notify_slow_ms, 1000);
 	assert_int_equal(cfg.dir_attr_delay_max_ms, 1000);
 	assert_true(load("[nfs]\ndir_delegations = no\nmax_dir_delegations = 10\n"
 			 "dir_notify_window_ms = 20\ndir_notify_max_changes = 4\n"
-			 "dir_attr_delay_max_ms = 300\n"));
+			 "dir_notify_slow_ms = 250\ndir_attr_delay_max_ms = 300\n"));
 	assert_false(cfg.dir_delegations);
 	assert_int_equal(cfg.max_dir_delegations, 10);
 	assert_int_equal(cfg.dir_notify_window_ms, 20);
 	assert_int_equal(cfg.dir_notify_max_changes, 4);
+	assert_int_equal(cfg.dir_notify_slow_ms, 250);
 	assert_int_equal(cfg.dir_attr_delay_max_ms, 300);
 	assert_false(load("[nfs]\ndir_delegations = maybe\n"));
 	assert_err_contains("expected yes or no");

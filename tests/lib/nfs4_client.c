@@ -329,12 +329,14 @@ uint32_t nfs4c_create_session_sec(int fd, const struct rpc_cred *cred, uint64_t 
 				    out);
 }
 
+uint32_t nfs4c_back_maxrequest = 4096;
+
 static uint32_t create_session_minor(int fd, const struct rpc_cred *cred, uint32_t minor,
 				     uint64_t clientid, uint32_t seq, uint32_t flags,
 				     const struct nfs4c_attrs *fore, const uint32_t *flavors,
 				     unsigned nflavors, struct nfs4c_cs *out)
 {
-	struct nfs4c_attrs def, back = {0, 4096, 4096, 0, 2, 16};
+	struct nfs4c_attrs def, back = {0, nfs4c_back_maxrequest, 4096, 0, 2, 16};
 	if (!fore) {
 		nfs4c_default_attrs(&def);
 		fore = &def;

@@ -136,6 +136,10 @@ struct nfs4c_attrs {
 };
 
 void nfs4c_default_attrs(struct nfs4c_attrs *a);
+/* The back channel's ca_maxrequestsize that CREATE_SESSION asks for
+ * (default 4096, about what the Linux client asks): tests of larger
+ * CB_COMPOUNDs raise it before making their sessions. */
+extern uint32_t nfs4c_back_maxrequest;
 
 struct nfs4c_cs {
 	uint8_t sid[16];

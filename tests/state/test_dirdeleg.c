@@ -239,8 +239,9 @@ static void test_batches(void **state)
 	state_server_destroy(st);
 }
 
-/* A batch past one CB_NOTIFY recalls: by count, and by the back channel's
- * request size. */
+/* More changes waiting than max_changes recall; a batch larger than the
+ * back channel takes goes in several CB_NOTIFYs, one at a time, in order;
+ * a change no CB_NOTIFY of that back channel can carry recalls. */
 static void test_overflow(void **state)
 {
 	(void)state;
@@ -265,7 +266,26 @@ static void test_overflow(void **state)
 	body[60] = '\0';
 	note(st, &gs.stateid, NOTIFY4_ADD_ENTRY, 0, body); /* 72 bytes on the wire */
 	assert_false(dd_recalled(st, &gs.stateid));
-	note(st, &gs.stateid, NOTIFY4_ADD_ENTRY, 0, body); /* 144 > 100 */
+	body[0] = 'm';
+	note(st, &gs.stateid, NOTIFY4_ADD_ENTRY, 0, body); /* 144 > 100: two CB_NOTIFYs */
+	assert_false(dd_recalled(st, &gs.stateid));
+	assert_true(state_dirdeleg_take_batch(st, UINT64_MAX / 2, &b, &next));
+	assert_int_equal(b.count, 1);
+	assert_int_equal(b.wire, 72);
+	assert_int_equal(b.buf[sizeof(struct state_dirdeleg_item)], 'n');
+	free(b.buf);
+	/* Not the second while the first is under way. */
+	assert_false(state_dirdeleg_take_batch(st, UINT64_MAX / 2, &b, &next));
+	assert_true(state_dirdeleg_notify_done(st, &gs.stateid, NFS4_OK));
+	assert_true(state_dirdeleg_take_batch(st, UINT64_MAX / 2, &b, &next));
+	assert_int_equal(b.count, 1);
+	assert_int_equal(b.buf[sizeof(struct state_dirdeleg_item)], 'm');
+	free(b.buf);
+	assert_false(state_dirdeleg_notify_done(st, &gs.stateid, NFS4_OK));
+	char huge[101];
+	memset(huge, 'h', 100);
+	huge[100] = '\0';
+	note(st, &gs.stateid, NOTIFY4_ADD_ENTRY, 0, huge); /* 112 > 100 alone */
 	assert_true(dd_recalled(st, &gs.stateid));
 	struct state_dirdeleg_stats st_s;
 	state_dirdeleg_get_stats(st, &st_s);
