@@ -389,10 +389,13 @@ enum nfsstat4 state_free_stateid(struct state_server *st, uint64_t clientid,
 			status = NFS4ERR_LOCKS_HELD; /* RFC 8881 18.38.3: CLOSE it */
 		} else {
 			struct state_lockst *ls = (struct state_lockst *)s;
-			if (state_lockst_has_ranges(ls))
+			if (state_lockst_has_ranges(ls)) {
 				status = NFS4ERR_LOCKS_HELD;
-			else
+			} else {
+				struct state_owner *lo = ls->s.owner;
 				state_lockst_free(st, ls);
+				state_owner_release_if_empty(st, lo, 0);
+			}
 		}
 	}
 	pthread_mutex_unlock(&st->lock);

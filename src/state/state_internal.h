@@ -405,6 +405,14 @@ struct state_owner *state_owner_create(struct state_server *st, struct state_cli
 /* Unlinks an owner and frees its states; the memory goes with the last
  * reference. */
 void state_owner_kill(struct state_server *st, struct state_owner *o);
+/* A v4.1 open or lock owner whose last state went and that nothing but
+ * the table and `held` references of the caller holds goes now (st->lock
+ * held).  Sessions give v4.1 exactly-once semantics, so an owner keeps no
+ * seqid or reply to replay, and one kept until the lease ran out would
+ * count against the client's owners for nothing (clients that name an
+ * owner per OPEN make thousands a minute).  v4.0 owners keep their last
+ * reply for a retransmitted CLOSE and wait for the reaper. */
+void state_owner_release_if_empty(struct state_server *st, struct state_owner *o, unsigned held);
 void state_owner_unref(struct state_server *st, struct state_owner *o);
 void state_owners_reap(struct state_server *st, uint64_t now);
 

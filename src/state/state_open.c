@@ -533,7 +533,24 @@ enum nfsstat4 state_close(struct state_server *st, struct state_owner *o,
 			o->closed = op;
 			list_del(&op->s.owner_link);
 		} else {
+			/* The lock owners whose last locks this open takes
+			 * along go with it, as the open owner may. */
+			enum { LOCK_OWNERS_SEEN = 16 };
+			struct state_owner *lock_owners[LOCK_OWNERS_SEEN];
+			unsigned n = 0;
+			list_for_each_entry(ls, &op->s.file->lock_states, struct state_lockst,
+					    s.file_link) {
+				if (ls->open == op && n < LOCK_OWNERS_SEEN) {
+					lock_owners[n] = ls->s.owner;
+					lock_owners[n++]->refs++;
+				}
+			}
 			state_open_free(st, op);
+			for (unsigned i = 0; i < n; i++) {
+				state_owner_release_if_empty(st, lock_owners[i], 1);
+				state_owner_unref(st, lock_owners[i]);
+			}
+			state_owner_release_if_empty(st, o, 1); /* the caller's reference */
 		}
 	}
 	pthread_mutex_unlock(&st->lock);

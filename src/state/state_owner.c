@@ -106,6 +106,14 @@ void state_owner_kill(struct state_server *st, struct state_owner *o)
 	state_owner_unref(st, o);
 }
 
+void state_owner_release_if_empty(struct state_server *st, struct state_owner *o, unsigned held)
+{
+	if (o->dead || !o->client || !o->client->v41 || o->kind == STATE_OWNER_DELEG)
+		return;
+	if (list_empty(&o->states) && o->refs <= 1 + held)
+		state_owner_kill(st, o);
+}
+
 void state_owner_unref(struct state_server *st, struct state_owner *o)
 {
 	if (--o->refs > 0)
