@@ -85,10 +85,15 @@
  *                                   ; past it EXCHANGE_ID gets NFS4ERR_DELAY,
  *                                   ; SETCLIENTID NFS4ERR_RESOURCE
  *   max_sessions_per_client = 16    ; past it CREATE_SESSION gets NFS4ERR_NOSPC
- *   max_open_owners_per_client = 4096 ; past these OPEN / LOCK get NFS4ERR_RESOURCE
- *   max_opens_per_client = 16384      ; (v4.0) or NFS4ERR_SERVERFAULT (v4.1)
- *   max_lock_owners_per_client = 4096
- *   max_locks_per_client = 16384      ; byte ranges held, and lock stateids
+ *   state_memory_mb = 0             ; all clients' opens, locks, owners, delegations
+ *                                   ; together (0: an eighth of the machine's memory);
+ *                                   ; past it OPEN / LOCK get NFS4ERR_RESOURCE (v4.0)
+ *                                   ; or NFS4ERR_DELAY (v4.1)
+ *   client_state_share = 50         ; percent of it one client may hold
+ *   max_open_owners_per_client = 0  ; further caps by count, with the same errors
+ *   max_opens_per_client = 0        ; (0: none but the memory above)
+ *   max_lock_owners_per_client = 0
+ *   max_locks_per_client = 0        ; byte ranges held, and lock stateids
  *
  *   [control]                       ; the HTTP control plane (/metrics, /api/v1)
  *   listen = 127.0.0.1:9590         ; HOST:PORT, unix:/PATH or none; default port 9590
@@ -178,7 +183,8 @@ struct ferry_config {
 		dir_notify_slow_ms, dir_attr_delay_max_ms;
 	/* Caps on client state (state/state.h, struct state_caps). */
 	unsigned max_clients, max_sessions_per_client, max_open_owners_per_client,
-		max_opens_per_client, max_lock_owners_per_client, max_locks_per_client;
+		max_opens_per_client, max_lock_owners_per_client, max_locks_per_client,
+		state_memory_mb, client_state_share;
 };
 
 /* Fills cfg with built-in defaults (no listen address, no export: those

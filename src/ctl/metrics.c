@@ -372,6 +372,9 @@ static const struct metric_family families[] = {
 	{"ferry_state_owners", "gauge", "Open and lock owners.", VALUE(state.owners)},
 	{"ferry_state_opens", "gauge", "Open files (open stateids).", VALUE(state.opens)},
 	{"ferry_state_locks", "gauge", "Byte-range locks held.", VALUE(state.locks)},
+	{"ferry_state_dying_states", "gauge",
+	 "Opens and lock states of clients that went, still being freed (a slice at a time).",
+	 VALUE(state.dying_states)},
 
 	/* the v4.0 duplicate request cache (nfs4/drc40.h) */
 	{"ferry_v40_reply_cache_hits_total", "counter",

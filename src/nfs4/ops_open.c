@@ -20,11 +20,14 @@
 enum nfsstat4 nfs4_state_v41_status(const struct nfs4_compound *c, enum nfsstat4 s)
 {
 	/* v4.1 operations do not return NFS4ERR_RESOURCE (RFC 8881's error
-	 * lists per operation do not carry it): running out of
-	 * room for state (a cap, or memory) is NFS4ERR_SERVERFAULT, which
-	 * the client turns into an I/O error.  Not NFS4ERR_DELAY: a client
-	 * at its own cap would retry until it closed something itself. */
-	return c->minor >= 1 && s == NFS4ERR_RESOURCE ? NFS4ERR_SERVERFAULT : s;
+	 * lists per operation do not carry it): running out of room for
+	 * state (the memory budget, a client's share of it, a cap) is
+	 * NFS4ERR_DELAY, as Linux's nfsd answers.  The state module has freed what it could, and other
+	 * clients' state comes and goes, so a retry may well succeed; a
+	 * client at its own share waits (its open() blocks) rather than
+	 * failing with the I/O error NFS4ERR_SERVERFAULT becomes, which is
+	 * the wrong answer to a well-formed request. */
+	return c->minor >= 1 && s == NFS4ERR_RESOURCE ? NFS4ERR_DELAY : s;
 }
 
 enum nfsstat4 nfs4_state_v40_clientid(const struct nfs4_compound *c, uint64_t clientid)

@@ -99,15 +99,21 @@ enum {
 	STATE_DIR_ATTR_DELAY_MAX_MS = 1000,
 };
 
-/* Caps on what clients may hold, so that one client (or a flood of new
- * ones) cannot take the server's memory; 0: no limit.  A request past a
- * cap is refused with the error the RFC gives for running out: the state
- * module answers NFS4ERR_RESOURCE for owners, opens and locks (the v4.0
- * error; the NFSv4 layer says NFS4ERR_SERVERFAULT in v4.1, which has no
- * RESOURCE), and the client and session calls their own (state_setclientid,
- * state_exchange_id, state_create_session).  The defaults suit thousands
- * of clients: a Linux client uses one open owner per user and one open per
- * file it has open. */
+/* What clients may hold, so that one client (or a flood of new ones)
+ * cannot take the server's memory.  The limit that matters is memory:
+ * all clients' state together may take `memory` bytes (counted with
+ * STATE_BYTES_*), one client `client_share_pct` percent of that; the
+ * counts are further caps an administrator may set (0: none).  The
+ * defaults suit both thousands of clients and one client machine with a
+ * million files open (a Linux client uses one open owner per user and
+ * one open per file it has open).
+ * A request past a limit is refused with the error the RFC gives for
+ * running out: the state module answers NFS4ERR_RESOURCE for owners,
+ * opens and locks (the v4.0 error; the NFSv4 layer says NFS4ERR_DELAY in
+ * v4.1, which has no RESOURCE), and the client and session calls their
+ * own (state_setclientid, state_exchange_id, state_create_session).
+ * Before refusing for memory the state module frees what it may (v4.0
+ * owners kept only for replays). */
 struct state_caps {
 	unsigned clients;		 /* client records, confirmed or not */
 	unsigned sessions_per_client;
@@ -115,16 +121,31 @@ struct state_caps {
 	unsigned opens_per_client;
 	unsigned lock_owners_per_client;
 	unsigned locks_per_client; /* byte ranges held, and lock stateids, each */
+	uint64_t memory;           /* bytes of all clients' state (0: no budget) */
+	unsigned client_share_pct; /* of memory, for one client (0 or 100: all of it) */
 };
 
 enum {
 	STATE_CAP_CLIENTS_DEFAULT = 16384,
 	STATE_CAP_SESSIONS_DEFAULT = 16,
-	STATE_CAP_OPEN_OWNERS_DEFAULT = 4096,
-	STATE_CAP_OPENS_DEFAULT = 16384,
-	STATE_CAP_LOCK_OWNERS_DEFAULT = 4096,
-	STATE_CAP_LOCKS_DEFAULT = 16384,
+	STATE_CLIENT_SHARE_DEFAULT = 50,
 };
+
+/* What each kind of state costs, as the budget counts it: the records and
+ * their share of the tables and the allocator, measured as ferryd's RSS
+ * per 100,000 (tests/proto/test_state_scale.c prints it).  An open counts
+ * its file's record too (most files have one open). */
+enum {
+	STATE_BYTES_CLIENT = 2048, /* with its sessions' slot tables */
+	STATE_BYTES_OWNER = 320,
+	STATE_BYTES_OPEN = 400,
+	STATE_BYTES_LOCK_STATE = 160,
+	STATE_BYTES_LOCK = 96,
+	STATE_BYTES_DELEG = 256,
+};
+
+/* The memory budget when none is set: an eighth of the machine's. */
+uint64_t state_memory_default(void);
 
 /* Which cap a refused request hit (state_stats.cap_hits). */
 enum state_cap_kind {
@@ -134,11 +155,13 @@ enum state_cap_kind {
 	STATE_CAP_OPENS,
 	STATE_CAP_LOCK_OWNERS,
 	STATE_CAP_LOCKS,
+	STATE_CAP_MEMORY,        /* all clients' state at the budget */
+	STATE_CAP_CLIENT_MEMORY, /* one client's at its share of it */
 	STATE_CAP_KINDS
 };
 
-/* The caps' names as settings and metric labels ("clients", "sessions",
- * "open_owners", "opens", "lock_owners", "locks"). */
+/* The caps' names as metric labels ("clients", "sessions", "open_owners",
+ * "opens", "lock_owners", "locks", "memory", "client_memory"). */
 extern const char *const state_cap_names[STATE_CAP_KINDS];
 
 /* Makes one CB_NULL call (program prog, version 1) to hostport ("a.b.c.d:p"
@@ -699,6 +722,9 @@ void state_deleg_get_stats(struct state_server *st, struct state_deleg_stats *ou
 struct state_stats {
 	unsigned clients_confirmed, clients_unconfirmed;
 	unsigned owners, opens, lock_states, locks, files;
+	/* States of clients that went, still being freed (a slice at a time,
+	 * so that freeing a million opens never holds the others up). */
+	unsigned dying_states;
 	unsigned lock_waiters; /* blocked v4.1 lock requests remembered */
 	unsigned records_prev; /* records from before the restart, pending reclaim */
 	unsigned delegations;  /* held (not revoked) */

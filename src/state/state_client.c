@@ -144,8 +144,11 @@ void state_client_destroy(struct state_server *st, struct state_client *cl, bool
 	list_for_each_safe(pos, tmp, &cl->owners)
 	{
 		struct state_owner *o = container_of(pos, struct state_owner, client_link);
-		state_owner_kill(st, o);
+		state_owner_bury(st, o);
 	}
+	/* The state thread frees what was buried. */
+	if (!list_empty(&st->dying_owners))
+		pthread_cond_signal(&st->cond);
 	state_waiters_forget(st, cl->clientid, NULL, 0);
 	state_sessions_client_gone(st, cl);
 	buf_unref(cl->cs_reply);

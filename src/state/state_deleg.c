@@ -404,6 +404,8 @@ static bool others_deleg_conflict(const struct state_file *f, uint64_t clientid,
 static bool others_conflict(const struct state_file *f, uint64_t clientid, uint32_t type)
 {
 	list_for_each_entry(op, &f->opens, const struct state_open, s.file_link) {
+		if (!state_stid_live(&op->s))
+			continue;
 		if (type == OPEN_DELEGATE_READ && (op->access & STATE_SHARE_ACCESS_WRITE))
 			return true;
 		if (type == OPEN_DELEGATE_WRITE && op->s.owner->clientid != clientid)
@@ -412,7 +414,7 @@ static bool others_conflict(const struct state_file *f, uint64_t clientid, uint3
 	if (others_deleg_conflict(f, clientid, type) || state_deleg_any_recalled(f))
 		return true;
 	list_for_each_entry(r, &f->ranges, const struct state_range, file_link)
-		if (r->ls->s.owner->clientid != clientid)
+		if (r->ls->s.owner->clientid != clientid && state_stid_live(&r->ls->s))
 			return true;
 	return false;
 }

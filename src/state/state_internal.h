@@ -43,6 +43,7 @@ struct state_client {
 	unsigned n_revoked; /* revoked delegations not yet freed */
 	/* What counts against the caps (struct state_caps). */
 	unsigned n_open_owners, n_lock_owners, n_opens, n_lock_states, n_locks;
+	uint32_t caps_logged; /* 1 << state_cap_kind: refusals logged already */
 
 	/* v4.1 and up (EXCHANGE_ID); see session.h. */
 	bool v41;
@@ -309,6 +310,14 @@ struct state_server {
 	uint32_t interval_ms;
 
 	unsigned n_owners, n_opens, n_lock_states, n_locks, n_files;
+	/* Open and lock owners of clients that went (expired, destroyed,
+	 * rebooted): dead already, so nothing finds them or conflicts with
+	 * their states, which the state thread frees a slice at a time
+	 * (state_owners_free_dying) so that a client with a million opens
+	 * does not hold st->lock, and every other client, for its whole
+	 * freeing.  Linked by client_link. */
+	struct list_node dying_owners;
+	unsigned n_dying_opens, n_dying_lock_states; /* counted in n_opens, n_lock_states too */
 	unsigned n_clients; /* records, confirmed or not (the clients cap) */
 	_Atomic uint64_t cap_hits[STATE_CAP_KINDS];
 	struct state_deleg_table deleg;
@@ -413,6 +422,17 @@ void state_owner_kill(struct state_server *st, struct state_owner *o);
  * owner per OPEN make thousands a minute).  v4.0 owners keep their last
  * reply for a retransmitted CLOSE and wait for the reaper. */
 void state_owner_release_if_empty(struct state_server *st, struct state_owner *o, unsigned held);
+/* Kills an owner whose client is going: at once for a delegation owner;
+ * an open or lock owner is only made dead (unfindable, its states
+ * conflicting with nothing: see state_stid_live) and left on
+ * st->dying_owners for state_owners_free_dying. */
+void state_owner_bury(struct state_server *st, struct state_owner *o);
+/* Frees up to max states of dying owners, and the owners left empty;
+ * returns whether any remain (st->lock held). */
+bool state_owners_free_dying(struct state_server *st, unsigned max);
+/* Whether a state still counts: its owner is not dead (a dying client's
+ * states stay on their files until freed, ignored). */
+static inline bool state_stid_live(const struct state_stid *s) { return !s->owner->dead; }
 void state_owner_unref(struct state_server *st, struct state_owner *o);
 void state_owners_reap(struct state_server *st, uint64_t now);
 
@@ -526,10 +546,19 @@ void state_waiters_fini(struct state_server *st);
 
 /* Whether count reached cap (0: no cap); a hit is counted.  st->lock. */
 bool state_cap_reached(struct state_server *st, enum state_cap_kind kind, unsigned count);
+/* Whether client cl (NULL: a new one) may have one more of kind, which it
+ * has count of: below the count cap, and the state's memory (all
+ * clients', freeing what may go first; cl's share of it) has room.  A
+ * refusal is counted and logged once per client and limit.  st->lock. */
+bool state_room_for(struct state_server *st, struct state_client *cl, enum state_cap_kind kind,
+		    unsigned count);
+/* The bytes the budget counts: all clients' state, one client's. */
+uint64_t state_memory_used(const struct state_server *st);
+uint64_t state_client_memory(const struct state_client *cl);
 /* The client table is full: a new record would pass the clients cap. */
 static inline bool state_clients_full(struct state_server *st)
 {
-	return state_cap_reached(st, STATE_CAP_CLIENTS, st->n_clients);
+	return !state_room_for(st, NULL, STATE_CAP_CLIENTS, st->n_clients);
 }
 
 /* state_client.c: a new client record (unconfirmed), in the tables. */

@@ -111,7 +111,7 @@ const struct state_range *state_lock_conflict(const struct state_file *f, uint32
 					      state_range_skip_fn skip, const void *arg)
 {
 	list_for_each_entry(r, &f->ranges, const struct state_range, file_link) {
-		if (!overlaps(r, start, last))
+		if (!overlaps(r, start, last) || !state_stid_live(&r->ls->s))
 			continue;
 		if (type != STATE_WRITE_LT && r->type != STATE_WRITE_LT)
 			continue;
@@ -219,7 +219,7 @@ static struct state_lockst *lockst_of(struct state_file *f, const struct state_o
 static struct state_lockst *lockst_new(struct state_server *st, struct state_owner *lo,
 				       struct state_open *op)
 {
-	if (state_cap_reached(st, STATE_CAP_LOCKS, lo->client->n_lock_states))
+	if (!state_room_for(st, lo->client, STATE_CAP_LOCKS, lo->client->n_lock_states))
 		return NULL;
 	struct state_lockst *ls = calloc(1, sizeof(*ls));
 	if (!ls)
@@ -350,7 +350,8 @@ enum nfsstat4 state_lock(struct state_server *st, struct state_owner *o,
 	/* A lock may add two ranges (itself, and the split of one it cuts
 	 * into); one past the cap at most, and no check on LOCKU, which
 	 * only ever gives back. */
-	if (status == NFS4_OK && state_cap_reached(st, STATE_CAP_LOCKS, lockst_client(ls)->n_locks))
+	if (status == NFS4_OK &&
+	    !state_room_for(st, lockst_client(ls), STATE_CAP_LOCKS, lockst_client(ls)->n_locks))
 		status = NFS4ERR_RESOURCE;
 	if (status == NFS4_OK &&
 	    (c = state_lock_conflict(ls->s.file, type, start, last, state_range_of_owner, lo))) {
@@ -481,7 +482,7 @@ static enum nfsstat4 check_io_special(struct state_server *st, const struct stat
 		return NFS4_OK;
 	uint32_t deny = write ? STATE_SHARE_DENY_WRITE : STATE_SHARE_DENY_READ;
 	list_for_each_entry(op, &f->opens, const struct state_open, s.file_link)
-		if (op->deny & deny)
+		if ((op->deny & deny) && state_stid_live(&op->s))
 			return NFS4ERR_LOCKED;
 	uint32_t as = write ? STATE_WRITE_LT : STATE_READ_LT;
 	if (length != 0 && !(bypass && !write) &&

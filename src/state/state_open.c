@@ -294,6 +294,8 @@ static bool share_conflicts(const struct state_file *f, uint32_t access, uint32_
 	list_for_each_entry(o, &f->opens, const struct state_open, s.file_link) {
 		/* The owner's own open counts too (RFC 7530 16.16.5): an OPEN
 		 * never gets past a deny it set itself. */
+		if (!state_stid_live(&o->s))
+			continue;
 		if ((access & o->deny) || (deny & o->access))
 			return true;
 	}
@@ -408,9 +410,9 @@ enum nfsstat4 state_open(struct state_server *st, struct state_owner *o,
 		op->deny_seen |= (uint8_t)(1u << deny);
 		state_stid_bump(&op->s);
 	} else {
-		op = state_cap_reached(st, STATE_CAP_OPENS, o->client->n_opens)
-			     ? NULL
-			     : calloc(1, sizeof(*op));
+		op = state_room_for(st, o->client, STATE_CAP_OPENS, o->client->n_opens)
+			     ? calloc(1, sizeof(*op))
+			     : NULL;
 		if (!op) {
 			state_file_maybe_free(st, f);
 			s = NFS4ERR_RESOURCE;

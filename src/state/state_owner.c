@@ -38,10 +38,10 @@ struct state_owner *state_owner_create(struct state_server *st, struct state_cli
 	unsigned *count = kind == STATE_OWNER_OPEN   ? &cl->n_open_owners
 			  : kind == STATE_OWNER_LOCK ? &cl->n_lock_owners
 						     : NULL;
-	if (count && state_cap_reached(st,
-				       kind == STATE_OWNER_OPEN ? STATE_CAP_OPEN_OWNERS
-								: STATE_CAP_LOCK_OWNERS,
-				       *count))
+	if (count && !state_room_for(st, cl,
+				     kind == STATE_OWNER_OPEN ? STATE_CAP_OPEN_OWNERS
+							      : STATE_CAP_LOCK_OWNERS,
+				     *count))
 		return NULL;
 	struct state_owner *o = calloc(1, sizeof(*o) + len);
 	if (!o)
@@ -104,6 +104,62 @@ void state_owner_kill(struct state_server *st, struct state_owner *o)
 	list_del(&o->client_link);
 	st->n_owners--;
 	state_owner_unref(st, o);
+}
+
+void state_owner_bury(struct state_server *st, struct state_owner *o)
+{
+	if (o->dead)
+		return;
+	if (o->kind == STATE_OWNER_DELEG || list_empty(&o->states)) {
+		state_owner_kill(st, o); /* nothing to spread over slices */
+		return;
+	}
+	owner_drop_closed(st, o);
+	if (o->kind == STATE_OWNER_OPEN)
+		o->client->n_open_owners--;
+	else if (o->kind == STATE_OWNER_LOCK)
+		o->client->n_lock_owners--;
+	o->dead = true;
+	o->client = NULL;
+	hashtable_remove(&st->owners, &o->node);
+	list_del(&o->client_link);
+	list_add_tail(&st->dying_owners, &o->client_link);
+	st->n_owners--;
+	list_for_each_entry(s, &o->states, struct state_stid, owner_link) {
+		if (s->type == STATE_STID_LOCK)
+			st->n_dying_lock_states++;
+		else
+			st->n_dying_opens++;
+	}
+}
+
+bool state_owners_free_dying(struct state_server *st, unsigned max)
+{
+	unsigned freed = 0;
+	while (!list_empty(&st->dying_owners) && freed < max) {
+		struct state_owner *o =
+			container_of(st->dying_owners.next, struct state_owner, client_link);
+		while (!list_empty(&o->states) && freed < max) {
+			struct state_stid *s =
+				container_of(o->states.next, struct state_stid, owner_link);
+			/* Freeing an open frees the lock states taken through
+			 * it, which are dying too (the same client's). */
+			unsigned locks_before = st->n_lock_states;
+			if (s->type == STATE_STID_LOCK) {
+				state_lockst_free(st, (struct state_lockst *)s);
+			} else {
+				state_open_free(st, (struct state_open *)s);
+				st->n_dying_opens--;
+			}
+			st->n_dying_lock_states -= locks_before - st->n_lock_states;
+			freed++;
+		}
+		if (!list_empty(&o->states))
+			break;
+		list_del(&o->client_link);
+		state_owner_unref(st, o); /* the table's reference */
+	}
+	return !list_empty(&st->dying_owners);
 }
 
 void state_owner_release_if_empty(struct state_server *st, struct state_owner *o, unsigned held)

@@ -2,6 +2,8 @@
  * (lease expiry, owner reaping, end of grace, callback probes). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,7 +75,117 @@ const char *const state_cap_names[STATE_CAP_KINDS] = {
 	[STATE_CAP_OPENS] = "opens",
 	[STATE_CAP_LOCK_OWNERS] = "lock_owners",
 	[STATE_CAP_LOCKS] = "locks",
+	[STATE_CAP_MEMORY] = "memory",
+	[STATE_CAP_CLIENT_MEMORY] = "client_memory",
 };
+
+/* The setting that moves each limit, for the log. */
+static const char *const cap_settings[STATE_CAP_KINDS] = {
+	[STATE_CAP_CLIENTS] = "max_clients",
+	[STATE_CAP_SESSIONS] = "max_sessions_per_client",
+	[STATE_CAP_OPEN_OWNERS] = "max_open_owners_per_client",
+	[STATE_CAP_OPENS] = "max_opens_per_client",
+	[STATE_CAP_LOCK_OWNERS] = "max_lock_owners_per_client",
+	[STATE_CAP_LOCKS] = "max_locks_per_client",
+	[STATE_CAP_MEMORY] = "state_memory_mb",
+	[STATE_CAP_CLIENT_MEMORY] = "client_state_share (a percentage of state_memory_mb)",
+};
+
+uint64_t state_memory_default(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+	uint64_t phys = pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : 1ull << 30;
+	uint64_t v = phys / 8;
+	return v < (64ull << 20) ? 64ull << 20 : v;
+}
+
+uint64_t state_memory_used(const struct state_server *st)
+{
+	unsigned delegs = st->deleg.files.active + st->deleg.dirs.active;
+	return (uint64_t)st->n_clients * STATE_BYTES_CLIENT +
+	       (uint64_t)st->n_owners * STATE_BYTES_OWNER + (uint64_t)st->n_opens * STATE_BYTES_OPEN +
+	       (uint64_t)st->n_lock_states * STATE_BYTES_LOCK_STATE +
+	       (uint64_t)st->n_locks * STATE_BYTES_LOCK + (uint64_t)delegs * STATE_BYTES_DELEG;
+}
+
+uint64_t state_client_memory(const struct state_client *cl)
+{
+	return STATE_BYTES_CLIENT +
+	       (uint64_t)(cl->n_open_owners + cl->n_lock_owners) * STATE_BYTES_OWNER +
+	       (uint64_t)cl->n_opens * STATE_BYTES_OPEN +
+	       (uint64_t)cl->n_lock_states * STATE_BYTES_LOCK_STATE +
+	       (uint64_t)cl->n_locks * STATE_BYTES_LOCK + (uint64_t)cl->n_delegs * STATE_BYTES_DELEG;
+}
+
+static uint64_t kind_bytes(enum state_cap_kind kind)
+{
+	switch (kind) {
+	case STATE_CAP_CLIENTS: return STATE_BYTES_CLIENT;
+	case STATE_CAP_OPEN_OWNERS:
+	case STATE_CAP_LOCK_OWNERS: return STATE_BYTES_OWNER;
+	case STATE_CAP_OPENS: return STATE_BYTES_OPEN;
+	case STATE_CAP_LOCKS: return STATE_BYTES_LOCK_STATE + 2 * STATE_BYTES_LOCK;
+	default: return 0;
+	}
+}
+
+/* A refusal, logged once per client and limit. */
+static void cap_log(struct state_client *cl, enum state_cap_kind kind)
+{
+	if (cl && (cl->caps_logged & (1u << kind)))
+		return;
+	if (cl)
+		cl->caps_logged |= 1u << kind;
+	if (cl)
+		log_warn("state: client %016llx refused: the %s limit is reached ([nfs] %s)",
+			 (unsigned long long)cl->clientid, state_cap_names[kind], cap_settings[kind]);
+	else
+		log_warn("state: a new client refused: the %s limit is reached ([nfs] %s)",
+			 state_cap_names[kind], cap_settings[kind]);
+}
+
+/* Frees what may go when memory is short (st->lock held): owners kept
+ * only so that a v4.0 CLOSE or OPEN could be replayed. */
+static void reclaim_for_memory(struct state_server *st)
+{
+	list_for_each_entry(cl, &st->clients, struct state_client, link) {
+		struct list_node *pos, *tmp;
+		list_for_each_safe(pos, tmp, &cl->owners)
+		{
+			struct state_owner *o = container_of(pos, struct state_owner, client_link);
+			if (o->kind != STATE_OWNER_DELEG && o->refs == 1 && list_empty(&o->states))
+				state_owner_kill(st, o);
+		}
+	}
+}
+
+bool state_room_for(struct state_server *st, struct state_client *cl, enum state_cap_kind kind,
+		    unsigned count)
+{
+	if (state_cap_reached(st, kind, count)) { /* counted there */
+		cap_log(cl, kind);
+		return false;
+	}
+	const struct state_caps *c = &st->opts.caps;
+	uint64_t add = kind_bytes(kind);
+	if (!c->memory || !add)
+		return true;
+	if (state_memory_used(st) + add > c->memory) {
+		reclaim_for_memory(st);
+		if (state_memory_used(st) + add > c->memory) {
+			atomic_fetch_add(&st->cap_hits[STATE_CAP_MEMORY], 1);
+			cap_log(cl, STATE_CAP_MEMORY);
+			return false;
+		}
+	}
+	unsigned share = c->client_share_pct && c->client_share_pct < 100 ? c->client_share_pct : 100;
+	if (cl && state_client_memory(cl) + add > c->memory / 100 * share) {
+		atomic_fetch_add(&st->cap_hits[STATE_CAP_CLIENT_MEMORY], 1);
+		cap_log(cl, STATE_CAP_CLIENT_MEMORY);
+		return false;
+	}
+	return true;
+}
 
 bool state_cap_reached(struct state_server *st, enum state_cap_kind kind, unsigned count)
 {
@@ -84,7 +196,7 @@ bool state_cap_reached(struct state_server *st, enum state_cap_kind kind, unsign
 		       : kind == STATE_CAP_OPENS       ? c->opens_per_client
 		       : kind == STATE_CAP_LOCK_OWNERS ? c->lock_owners_per_client
 						       : c->locks_per_client;
-	if (cap == 0 || count < cap)
+	if (kind >= STATE_CAP_MEMORY || cap == 0 || count < cap)
 		return false;
 	atomic_fetch_add(&st->cap_hits[kind], 1);
 	return true;
@@ -122,6 +234,9 @@ void state_options_from_config(struct state_options *o, const struct ferry_confi
 		.opens_per_client = cfg->max_opens_per_client,
 		.lock_owners_per_client = cfg->max_lock_owners_per_client,
 		.locks_per_client = cfg->max_locks_per_client,
+		.memory = cfg->state_memory_mb ? (uint64_t)cfg->state_memory_mb << 20
+					       : state_memory_default(),
+		.client_share_pct = cfg->client_state_share,
 	};
 }
 
@@ -189,6 +304,22 @@ static void run_periodic(struct state_server *st)
 	pthread_mutex_lock(&st->lock);
 }
 
+/* One slice of a gone client's states (st->lock held, dropped and taken
+ * again): short enough that a request waiting for the lock waits about
+ * as long as it would behind another request. */
+static void free_dying_slice(struct state_server *st)
+{
+	enum { DYING_SLICE = 256 };
+	state_owners_free_dying(st, DYING_SLICE);
+	pthread_mutex_unlock(&st->lock);
+	/* What the freeing queued: lock notices, leases and write holds. */
+	state_lock_notify_flush(st);
+	if (st->opts.work && state_deleg_callbacks_pending(st))
+		st->opts.work(st->opts.cb_ctx);
+	sched_yield();
+	pthread_mutex_lock(&st->lock);
+}
+
 static void *state_thread_main(void *arg)
 {
 	struct state_server *st = arg;
@@ -208,6 +339,10 @@ static void *state_thread_main(void *arg)
 			pthread_mutex_unlock(&st->lock);
 			state_cb_run_one(st);
 			pthread_mutex_lock(&st->lock);
+			continue;
+		}
+		if (!list_empty(&st->dying_owners)) {
+			free_dying_slice(st);
 			continue;
 		}
 		struct timespec ts = clock_deadline_ms(next - now);
@@ -271,6 +406,7 @@ int state_server_create(const struct state_options *o, struct state_server **out
 	state_random(&st->next_stid, sizeof(st->next_stid));
 	st->next_client = 1;
 	list_init(&st->clients);
+	list_init(&st->dying_owners);
 	st->probes_tail = &st->probes;
 	state_deleg_init(st);
 	state_waiters_init(st);
@@ -339,6 +475,7 @@ void state_server_destroy(struct state_server *st)
 		struct state_client *cl = container_of(pos, struct state_client, link);
 		state_client_destroy(st, cl, false);
 	}
+	state_owners_free_dying(st, UINT_MAX);
 	state_cb_free_queue(st);
 	state_deleg_fini(st);
 	state_waiters_fini(st);
@@ -371,8 +508,9 @@ void state_get_stats(struct state_server *st, struct state_stats *out)
 			out->clients_unconfirmed++;
 	}
 	out->owners = st->n_owners;
-	out->opens = st->n_opens;
-	out->lock_states = st->n_lock_states;
+	out->opens = st->n_opens - st->n_dying_opens;
+	out->lock_states = st->n_lock_states - st->n_dying_lock_states;
+	out->dying_states = st->n_dying_opens + st->n_dying_lock_states;
 	out->locks = st->n_locks;
 	out->files = st->n_files;
 	out->lock_waiters = st->n_waiters;

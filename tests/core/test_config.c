@@ -387,13 +387,19 @@ static void test_state_caps(void **state)
 	config_init_defaults(&cfg);
 	assert_int_equal(cfg.max_clients, 16384);
 	assert_int_equal(cfg.max_sessions_per_client, 16);
-	assert_int_equal(cfg.max_open_owners_per_client, 4096);
-	assert_int_equal(cfg.max_opens_per_client, 16384);
-	assert_int_equal(cfg.max_lock_owners_per_client, 4096);
-	assert_int_equal(cfg.max_locks_per_client, 16384);
+	/* Memory is the limit by default: no count caps per client. */
+	assert_int_equal(cfg.max_open_owners_per_client, 0);
+	assert_int_equal(cfg.max_opens_per_client, 0);
+	assert_int_equal(cfg.max_lock_owners_per_client, 0);
+	assert_int_equal(cfg.max_locks_per_client, 0);
+	assert_int_equal(cfg.state_memory_mb, 0);
+	assert_int_equal(cfg.client_state_share, 50);
 	assert_true(load("[nfs]\nmax_clients = 3\nmax_sessions_per_client = 1\n"
 			 "max_open_owners_per_client = 0\nmax_opens_per_client = 7\n"
-			 "max_lock_owners_per_client = 8\nmax_locks_per_client = 9\n"));
+			 "max_lock_owners_per_client = 8\nmax_locks_per_client = 9\n"
+			 "state_memory_mb = 512\nclient_state_share = 25\n"));
+	assert_int_equal(cfg.state_memory_mb, 512);
+	assert_int_equal(cfg.client_state_share, 25);
 	assert_int_equal(cfg.max_clients, 3);
 	assert_int_equal(cfg.max_sessions_per_client, 1);
 	assert_int_equal(cfg.max_open_owners_per_client, 0);
@@ -402,6 +408,8 @@ static void test_state_caps(void **state)
 	assert_int_equal(cfg.max_locks_per_client, 9);
 	assert_false(load("[nfs]\nmax_opens_per_client = many\n"));
 	assert_err_contains("max_opens_per_client");
+	assert_false(load("[nfs]\nclient_state_share = 0\n"));
+	assert_err_contains("1..100");
 }
 
 static void test_file_delegations(void **state)

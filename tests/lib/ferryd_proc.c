@@ -242,3 +242,22 @@ int ferryd_stop(struct ferryd_proc *p)
 		remove_tree(p->conf_dir);
 	return result;
 }
+
+/* A "Key:   N kB" line of /proc/PID/status, in KiB; -1 when missing. */
+long ferryd_status_kib(pid_t pid, const char *key)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	long v = -1;
+	size_t klen = strlen(key);
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
+			v = strtol(line + klen + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}

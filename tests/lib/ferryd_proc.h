@@ -49,6 +49,10 @@ bool ferryd_running(struct ferryd_proc *p);
  * directory unless FERRY_TEST_KEEP is set. */
 int ferryd_stop(struct ferryd_proc *p);
 
+/* A "Key:   N kB" line of /proc/PID/status (VmRSS, VmHWM, ...), in KiB;
+ * -1 when missing. */
+long ferryd_status_kib(pid_t pid, const char *key);
+
 /* Prints the server's log to stderr (for failing tests). */
 void ferryd_dump_log(struct ferryd_proc *p);
 

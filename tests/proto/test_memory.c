@@ -47,34 +47,15 @@ static void sleep_ms(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
-/* A "Key:   N kB" line of /proc/PID/status, in KiB; -1 when missing. */
-static long proc_status_kib(pid_t pid, const char *key)
-{
-	char path[64], line[256];
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	long v = -1;
-	size_t klen = strlen(key);
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
-			v = strtol(line + klen + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
 /* Waits until VmRSS has not moved by more than 1 MiB for 1 s (the server
  * has done what it will with what it was sent), at most timeout_ms. */
 static long wait_rss_settled(pid_t pid, unsigned timeout_ms)
 {
-	long last = proc_status_kib(pid, "VmRSS");
+	long last = ferryd_status_kib(pid, "VmRSS");
 	unsigned still = 0;
 	for (unsigned waited = 0; waited < timeout_ms && still < 1000; waited += 100) {
 		sleep_ms(100);
-		long now = proc_status_kib(pid, "VmRSS");
+		long now = ferryd_status_kib(pid, "VmRSS");
 		still = labs(now - last) <= 1024 ? still + 100 : 0;
 		last = now;
 	}
@@ -218,7 +199,7 @@ static void test_pipelined_reads_stay_within_budget(void **state)
 	assert_true(xdr_enc_init(&e, 64 * 1024, 4 * MIB));
 
 	long base_rss = wait_rss_settled(server.pid, 3000);
-	long base_hwm = proc_status_kib(server.pid, "VmHWM");
+	long base_hwm = ferryd_status_kib(server.pid, "VmHWM");
 	assert_true(base_rss > 0 && base_hwm > 0);
 	int baseline_fds = rpctest_count_fds(server.pid);
 
@@ -235,7 +216,7 @@ static void test_pipelined_reads_stay_within_budget(void **state)
 	xdr_enc_release(&e);
 
 	long burst_rss = wait_rss_settled(server.pid, 20000);
-	long peak = proc_status_kib(server.pid, "VmHWM");
+	long peak = ferryd_status_kib(server.pid, "VmHWM");
 	fprintf(stderr, "# baseline VmRSS %ld KiB, during the burst VmRSS %ld KiB, VmHWM %ld KiB\n",
 		base_rss, burst_rss, peak);
 
@@ -288,8 +269,8 @@ enum { ANNOUNCING_CONNS = 200, ANNOUNCED = MIB };
 static void test_announced_fragments_pin_little(void **state)
 {
 	assert_int_equal(rpctest_null_ok(server.hostport), 0);
-	long base_data = proc_status_kib(server.pid, "VmData");
-	long base_rss = proc_status_kib(server.pid, "VmRSS");
+	long base_data = ferryd_status_kib(server.pid, "VmData");
+	long base_rss = ferryd_status_kib(server.pid, "VmRSS");
 	assert_true(base_data > 0 && base_rss > 0);
 
 	static int fds[ANNOUNCING_CONNS];
@@ -309,8 +290,8 @@ static void test_announced_fragments_pin_little(void **state)
 		assert_int_equal(rpctest_send_raw(fds[c], head + 4, 200), 0);
 	sleep_ms(500);
 	assert_int_equal(rpctest_null_ok(server.hostport), 0);
-	long data = proc_status_kib(server.pid, "VmData");
-	long rss = proc_status_kib(server.pid, "VmRSS");
+	long data = ferryd_status_kib(server.pid, "VmData");
+	long rss = ferryd_status_kib(server.pid, "VmRSS");
 	fprintf(stderr, "# %d connections announcing %d bytes: VmData %ld -> %ld KiB, "
 			"VmRSS %ld -> %ld KiB\n",
 		ANNOUNCING_CONNS, ANNOUNCED, base_data, data, base_rss, rss);

@@ -2,7 +2,7 @@
  * max_open_owners_per_client, max_opens_per_client,
  * max_lock_owners_per_client, max_locks_per_client), set small here: a
  * request past one gets the RFC's error (v4.0 NFS4ERR_RESOURCE, v4.1
- * NFS4ERR_SERVERFAULT for opens and locks, CREATE_SESSION NFS4ERR_NOSPC,
+ * NFS4ERR_DELAY for opens and locks, CREATE_SESSION NFS4ERR_NOSPC,
  * EXCHANGE_ID NFS4ERR_DELAY), makes nothing, and is counted in
  * ferry_state_cap_hits_total; what is given back can be taken again. */
 #include <setjmp.h>
@@ -117,16 +117,16 @@ static void test_caps(void **state)
 	uint32_t la, lb, lc;
 	assert_int_equal(open41(&s, "o41", "g1", &a, fha, &la), NFS4_OK);
 	assert_int_equal(open41(&s, "o41", "g2", &b, fhb, &lb), NFS4_OK);
-	assert_int_equal(open41(&s, "o41", "g3", &c, fhc, &lc), NFS4ERR_SERVERFAULT);
+	assert_int_equal(open41(&s, "o41", "g3", &c, fhc, &lc), NFS4ERR_DELAY);
 	assert_true(cap_hits("opens") == 2);
 
 	struct nfs4_stateid l1, l2;
 	assert_int_equal(lock41(&s, fha, la, &a, "lo-1", NULL, 0, &l1), NFS4_OK);
-	assert_int_equal(lock41(&s, fhb, lb, &b, "lo-2", NULL, 0, &l2), NFS4ERR_SERVERFAULT);
+	assert_int_equal(lock41(&s, fhb, lb, &b, "lo-2", NULL, 0, &l2), NFS4ERR_DELAY);
 	assert_true(cap_hits("lock_owners") == 1);
 	assert_int_equal(lock41(&s, fha, la, NULL, NULL, &l1, 20, &l1), NFS4_OK);
 	/* Two ranges held: a third is one too many, LOCKU still works. */
-	assert_int_equal(lock41(&s, fha, la, NULL, NULL, &l1, 40, &l2), NFS4ERR_SERVERFAULT);
+	assert_int_equal(lock41(&s, fha, la, NULL, NULL, &l1, 40, &l2), NFS4ERR_DELAY);
 	assert_true(cap_hits("locks") == 1);
 	struct nfs4_locku_args u = {.locktype = WRITE_LT, .stateid = l1, .offset = 20,
 				    .length = 10};

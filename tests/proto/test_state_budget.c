@@ -1,0 +1,163 @@
+/* The state memory budget reached on purpose ([nfs] state_memory_mb = 1,
+ * client_state_share = 50): one client's opens are refused at its share
+ * with NFS4ERR_DELAY (v4.1), never NFS4ERR_SERVERFAULT, while a second
+ * client still opens; once the budget itself is full a v4.0 client gets
+ * NFS4ERR_RESOURCE; both are counted (ferry_state_cap_hits_total
+ * {cap="client_memory"}, {cap="memory"}) and logged once per client with
+ * the setting that moves them; and closing files makes room again. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/ctl_test.h"
+#include "lib/ferryd_proc.h"
+#include "proto/state41_helpers.h"
+
+enum { MAX_TRIES = 20000 };
+
+static struct ferryd_proc server;
+static char exp_dir[200], conf[220];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(exp_dir, sizeof(exp_dir), "%s/ferry-budget-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(exp_dir) || chmod(exp_dir, 0777) != 0)
+		return -1;
+	snprintf(conf, sizeof(conf), "%s.conf", exp_dir);
+	FILE *f = fopen(conf, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "[export e]\npath = %s\npseudo = /export\n"
+		   "[nfs]\nstate_memory_mb = 1\nclient_state_share = 50\n",
+		exp_dir);
+	fclose(f);
+	const char *args[] = {"--config", conf, NULL};
+	return ferryd_start(&server, args);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	int rc = ferryd_stop(&server);
+	char cmd[500];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", exp_dir, conf);
+	if (system(cmd) != 0)
+		return -1;
+	return rc == 0 ? 0 : -1;
+}
+
+static double metric(const char *series)
+{
+	char *page = ctlt_scrape(&server);
+	double v = ctlt_metric(page, series);
+	free(page);
+	return v;
+}
+
+struct held {
+	struct nfs4_stateid sid;
+	uint8_t fh[NFS4_FHSIZE];
+	uint32_t fhlen;
+};
+
+/* Opens files prefix-N by one owner until one is refused; how many were
+ * granted (h[0..n)), and the refusal's status in *refused. */
+static int open_until_refused(struct nfs4c_sess *s, const char *prefix, struct held *h,
+			      uint32_t *refused)
+{
+	for (int i = 0; i < MAX_TRIES; i++) {
+		char name[48];
+		snprintf(name, sizeof(name), "%s-%05d", prefix, i);
+		h[i].fhlen = 0;
+		uint32_t st = open41(s, prefix, name, &h[i].sid, h[i].fh, &h[i].fhlen);
+		if (st != NFS4_OK) {
+			*refused = st;
+			return i;
+		}
+	}
+	*refused = NFS4_OK;
+	return MAX_TRIES;
+}
+
+static void close_held(struct nfs4c_sess *s, struct held *h)
+{
+	struct nfs4_close_args cl = {.stateid = h->sid};
+	assert_int_equal(op41(s, h->fh, h->fhlen, OP_CLOSE, enc_close, &cl, NULL), NFS4_OK);
+}
+
+static bool log_has(const char *needle)
+{
+	FILE *f = fopen(server.log_path, "r");
+	if (!f)
+		return false;
+	char line[1024];
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, needle) != NULL;
+	fclose(f);
+	return found;
+}
+
+static void test_budget(void **state)
+{
+	(void)state;
+	static struct held a[MAX_TRIES], b[MAX_TRIES];
+	int fd_a = nfs4c_connect(server.hostport), fd_b = nfs4c_connect(server.hostport);
+	struct nfs4c_sess sa, sb;
+	nfs4c_session_up(&sa, fd_a, 0, "budget-a", NULL);
+	nfs4c_session_up(&sb, fd_b, 0, "budget-b", NULL);
+
+	/* Client a: refused at its half of the megabyte. */
+	uint32_t refused;
+	int na = open_until_refused(&sa, "a", a, &refused);
+	printf("client a: %d opens granted, then %u\n", na, refused);
+	assert_int_equal(refused, NFS4ERR_DELAY);
+	/* Half a MiB at STATE_BYTES_OPEN each, less the client and owner. */
+	assert_true(na > 1000 && na < 1400);
+	assert_true(metric("ferry_state_cap_hits_total{cap=\"client_memory\"}") >= 1);
+	assert_true(log_has("client_memory limit is reached ([nfs] client_state_share"));
+
+	/* Client b still opens, up to the budget itself. */
+	int nb = open_until_refused(&sb, "b", b, &refused);
+	printf("client b: %d opens granted, then %u\n", nb, refused);
+	assert_int_equal(refused, NFS4ERR_DELAY);
+	assert_true(nb > 1000);
+	assert_true(metric("ferry_state_cap_hits_total{cap=\"memory\"}") +
+			    metric("ferry_state_cap_hits_total{cap=\"client_memory\"}") >=
+		    2);
+
+	/* A v4.0 client finds the budget full: NFS4ERR_RESOURCE. */
+	int fd40 = nfs4c_connect(server.hostport);
+	struct nfs4c_client40 c40;
+	uint32_t st40 = nfs4c_setclientid(&c40, fd40, nfs4c_root_cred(), "budget-40", 0x40000000,
+					  NULL, NULL, 1);
+	if (st40 == NFS4_OK) {
+		uint32_t seq = 1;
+		struct nfs4c_open40 o40;
+		st40 = nfs4c_open40(&c40, "owner-40", &seq, "export", "v40", OPEN4_SHARE_ACCESS_BOTH,
+				    true, &o40);
+	}
+	assert_int_equal(st40, NFS4ERR_RESOURCE);
+	assert_true(metric("ferry_state_cap_hits_total{cap=\"memory\"}") >= 1);
+	assert_true(log_has("memory limit is reached ([nfs] state_memory_mb"));
+	nfs4c_close(fd40);
+
+	/* Closing makes room: a's next open goes through. */
+	for (int i = 0; i < 10; i++)
+		close_held(&sa, &a[i]);
+	struct held again;
+	assert_int_equal(open41(&sa, "a", "a-again", &again.sid, again.fh, &again.fhlen), NFS4_OK);
+	nfs4c_close(fd_a);
+	nfs4c_close(fd_b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_budget),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
