@@ -207,7 +207,8 @@ static int show(struct opts *o, const char *what)
 	static const struct column clients[] = {
 		{"ID", "id"},		{"MINOR", "minor"},		 {"CONFIRMED", "confirmed"},
 		{"ADDRESS", "address"}, {"LEASE_LEFT", "lease_left_seconds"}, {"SESSIONS", "sessions"},
-		{"OPENS", "state.opens"}, {"LOCKS", "state.lock_states"},	 {"OWNER", "owner"}};
+		{"OWNERS", "state.owners"}, {"OPENS", "state.opens"},	 {"LOCKS", "state.locks"},
+		{"MEMORY", "state.memory_bytes"}, {"OWNER", "owner"}};
 	static const struct column sessions[] = {
 		{"ID", "id"},
 		{"CLIENT", "client"},
@@ -227,7 +228,7 @@ static int show(struct opts *o, const char *what)
 		const struct column *cols;
 		unsigned ncols;
 	} tables[] = {
-		{"listeners", listeners, 4}, {"exports", exports, 7},	{"clients", clients, 9},
+		{"listeners", listeners, 4}, {"exports", exports, 7},	{"clients", clients, 11},
 		{"sessions", sessions, 8},   {"connections", conns, 5}, {"server", NULL, 0},
 	};
 	size_t t = 0;

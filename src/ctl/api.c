@@ -101,7 +101,8 @@ static unsigned get_server(struct ctl_server *cs, json_t **out)
 	state_get_session_stats(nfs->state, &ss);
 	char verf[2 * sizeof(nfs->write_verifier) + 1];
 	hex(verf, nfs->write_verifier, sizeof(nfs->write_verifier));
-	*out = json_pack("{s:s, s:f, s:s, s:s#, s:b, s:i, s:{s:i, s:i}, s:I, s:I, s:I}", "version",
+	*out = json_pack("{s:s, s:f, s:s, s:s#, s:b, s:i, s:{s:i, s:i}, s:I, s:I, s:I, s:I, s:I}",
+			 "version",
 			 FERRY_VERSION, "uptime_seconds",
 			 (double)(clock_now_ms() - cs->start_mono_ms) / 1000.0, "boot_verifier",
 			 verf, "server_owner", (const char *)nfs->server_owner,
@@ -109,7 +110,9 @@ static unsigned get_server(struct ctl_server *cs, json_t **out)
 			 (int)nfs->lease_time_s, "minor_versions", "min", (int)nfs->minor_min, "max",
 			 (int)nfs->minor_max, "clients",
 			 (json_int_t)(s.clients_confirmed + s.clients_unconfirmed), "sessions",
-			 (json_int_t)ss.sessions, "opens", (json_int_t)s.opens);
+			 (json_int_t)ss.sessions, "opens", (json_int_t)s.opens, "state_memory_bytes",
+			 (json_int_t)s.memory_bytes, "state_memory_budget_bytes",
+			 (json_int_t)s.memory_budget);
 	return 200;
 }
 
@@ -183,7 +186,8 @@ static unsigned get_clients(struct ctl_server *cs, json_t **out)
 			if (sv[k].clientid == c->clientid && sv[k].nconns)
 				addr = rpc_conn_peer(sv[k].conns[0].conn);
 		json_t *o = json_pack(
-			"{s:o, s:o, s:i, s:b, s:o, s:I, s:f, s:i, s:{s:i, s:i, s:i}}", "id",
+			"{s:o, s:o, s:i, s:b, s:o, s:I, s:f, s:i, s:{s:i, s:i, s:i, s:i, s:i, s:I}}",
+			"id",
 			clientid_json(c->clientid), "owner",
 			bytes_json(c->owner,
 				   c->owner_len < STATE_INFO_OWNER_MAX ? c->owner_len : STATE_INFO_OWNER_MAX,
@@ -193,7 +197,8 @@ static unsigned get_clients(struct ctl_server *cs, json_t **out)
 			"uid", (json_int_t)c->uid, "lease_left_seconds",
 			(double)c->lease_left_ms / 1000.0, "sessions", (int)c->sessions, "state",
 			"owners", (int)c->owners, "opens", (int)c->opens, "lock_states",
-			(int)c->lock_states);
+			(int)c->lock_states, "locks", (int)c->locks, "delegations", (int)c->delegations,
+			"memory_bytes", (json_int_t)c->memory_bytes);
 		json_object_set_new(o, "address", json_string(addr));
 		if (c->minor == 0) {
 			json_object_set_new(o, "callback_address", text_json(c->cb.addr));

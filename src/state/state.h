@@ -725,6 +725,8 @@ struct state_stats {
 	/* States of clients that went, still being freed (a slice at a time,
 	 * so that freeing a million opens never holds the others up). */
 	unsigned dying_states;
+	/* What the memory budget counts now, and the budget (0: none). */
+	uint64_t memory_bytes, memory_budget;
 	unsigned lock_waiters; /* blocked v4.1 lock requests remembered */
 	unsigned records_prev; /* records from before the restart, pending reclaim */
 	unsigned delegations;  /* held (not revoked) */

@@ -22,6 +22,9 @@ static void client_counts(const struct state_client *cl, struct state_client_inf
 		}
 	}
 	ci->sessions = (unsigned)list_count(&cl->sessions);
+	ci->locks = cl->n_locks;
+	ci->delegations = cl->n_delegs;
+	ci->memory_bytes = state_client_memory(cl);
 }
 
 int state_clients_snapshot(struct state_server *st, struct state_client_info **out, size_t *n)

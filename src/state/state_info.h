@@ -33,6 +33,8 @@ struct state_client_info {
 	enum state_cb_status cb_status; /* v4.0: the last probe's outcome */
 	int64_t lease_left_ms;          /* negative: expired, not yet reaped */
 	unsigned sessions, owners, opens, lock_states;
+	unsigned locks, delegations; /* byte ranges held; delegations held */
+	uint64_t memory_bytes;       /* its state, as the memory budget counts it */
 };
 
 struct state_session_info {

@@ -511,6 +511,8 @@ void state_get_stats(struct state_server *st, struct state_stats *out)
 	out->opens = st->n_opens - st->n_dying_opens;
 	out->lock_states = st->n_lock_states - st->n_dying_lock_states;
 	out->dying_states = st->n_dying_opens + st->n_dying_lock_states;
+	out->memory_bytes = state_memory_used(st);
+	out->memory_budget = st->opts.caps.memory;
 	out->locks = st->n_locks;
 	out->files = st->n_files;
 	out->lock_waiters = st->n_waiters;

@@ -4,7 +4,8 @@
  * client still opens; once the budget itself is full a v4.0 client gets
  * NFS4ERR_RESOURCE; both are counted (ferry_state_cap_hits_total
  * {cap="client_memory"}, {cap="memory"}) and logged once per client with
- * the setting that moves them; and closing files makes room again. */
+ * the setting that moves them; /metrics and the API's client view say how
+ * full the budget is; and closing files makes room again. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -119,6 +120,18 @@ static void test_budget(void **state)
 	assert_true(na > 1000 && na < 1400);
 	assert_true(metric("ferry_state_cap_hits_total{cap=\"client_memory\"}") >= 1);
 	assert_true(log_has("client_memory limit is reached ([nfs] client_state_share"));
+	/* How full it is: the budget, what it counts, a's share of it. */
+	assert_true(metric("ferry_state_memory_budget_bytes") == 1 << 20);
+	double used = metric("ferry_state_memory_bytes");
+	assert_true(used > (1 << 19) * 0.9 && used <= 1 << 20);
+	struct ctl_http_reply r;
+	ctlt_request(&server, "GET", "/api/v1/clients", false, NULL, &r);
+	assert_int_equal(r.status, 200);
+	char opens[32];
+	snprintf(opens, sizeof(opens), "\"opens\": %d", na);
+	assert_non_null(strstr(r.body, opens));
+	assert_non_null(strstr(r.body, "\"memory_bytes\": "));
+	ctl_http_reply_free(&r);
 
 	/* Client b still opens, up to the budget itself. */
 	int nb = open_until_refused(&sb, "b", b, &refused);
