@@ -31,6 +31,7 @@ CB_ARGS(cb_notify_lock)
 CB_ARGS(cb_notify)
 CB_ARGS(cb_offload)
 CB_ARGS(cb_recallable_obj_avail)
+CB_ARGS(cb_recall_any)
 
 #define CB_OP(num, op, dec, max) \
 	[num] = {.opnum = num, .name = #num, .enc_args = cb_enc_##op, .dec_res = dec, .res_max = max}
@@ -53,6 +54,7 @@ static const struct nfs4_cb_op_desc cb_op_table[] = {
 	CB_OP(OP_CB_NOTIFY, cb_notify, NULL, 0),
 	CB_OP42(OP_CB_OFFLOAD, cb_offload, NULL, 0),
 	CB_OP(OP_CB_RECALLABLE_OBJ_AVAIL, cb_recallable_obj_avail, NULL, 0),
+	CB_OP(OP_CB_RECALL_ANY, cb_recall_any, NULL, 0),
 };
 
 const struct nfs4_cb_op_desc *nfs4_cb_op_describe(uint32_t opnum)

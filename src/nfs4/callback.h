@@ -11,8 +11,9 @@
  *
  * What users of nfs4_cb_queue must know:
  * Requests carry CB_RECALL, CB_GETATTR, CB_NOTIFY_LOCK, CB_NOTIFY,
- * CB_RECALLABLE_OBJ_AVAIL (directory delegations, nfs4/dirdeleg.h) and
- * CB_OFFLOAD (asynchronous COPY, nfs4/copy.h).
+ * CB_RECALLABLE_OBJ_AVAIL (directory delegations, nfs4/dirdeleg.h),
+ * CB_OFFLOAD (asynchronous COPY, nfs4/copy.h) and CB_RECALL_ANY (state
+ * memory short: nfs4/deleg_cb.c).
  *   - done() runs on a callback worker thread with no lock held, exactly
  *     once per queued request, also when the session is destroyed, the
  *     client expires or the server stops (then NFS4ERR_CB_PATH_DOWN).
@@ -127,8 +128,9 @@ struct nfs4_cb_request {
 	/* CB_NOTIFY: the notify4 items, in order (their bodies are copied). */
 	const struct nfs4_notify *changes;
 	uint32_t nchanges;
-	/* CB_RECALLABLE_OBJ_AVAIL: how many objects, of the RCA4_TYPE_MASK_*
-	 * kinds in type_mask. */
+	/* CB_RECALLABLE_OBJ_AVAIL, CB_RECALL_ANY: how many objects, of the
+	 * RCA4_TYPE_MASK_* kinds in type_mask (the client may keep, for
+	 * CB_RECALL_ANY). */
 	uint32_t objects_to_keep;
 	struct nfs4_bitmap type_mask;
 	/* CB_OFFLOAD: how the copy ended (offload_info4): with NFS4_OK its
@@ -202,6 +204,7 @@ enum nfs4_cb_kind {
 	NFS4_CB_KIND_NOTIFY,
 	NFS4_CB_KIND_OBJ_AVAIL,
 	NFS4_CB_KIND_OFFLOAD,
+	NFS4_CB_KIND_RECALL_ANY,
 	NFS4_CB_KINDS
 };
 

@@ -181,6 +181,7 @@ static enum nfs4_cb_kind item_kind(const struct cb_item *it)
 	case OP_CB_NOTIFY: return NFS4_CB_KIND_NOTIFY;
 	case OP_CB_RECALLABLE_OBJ_AVAIL: return NFS4_CB_KIND_OBJ_AVAIL;
 	case OP_CB_OFFLOAD: return NFS4_CB_KIND_OFFLOAD;
+	case OP_CB_RECALL_ANY: return NFS4_CB_KIND_RECALL_ANY;
 	default: return NFS4_CB_KIND_NOTIFY_LOCK; /* the only other one queued */
 	}
 }
@@ -189,7 +190,8 @@ const char *nfs4_cb_kind_name(enum nfs4_cb_kind kind)
 {
 	static const char *const names[NFS4_CB_KINDS] = {"probe", "recall", "getattr",
 							 "notify_lock", "notify",
-							 "recallable_obj_avail", "offload"};
+							 "recallable_obj_avail", "offload",
+							 "recall_any"};
 	return kind < NFS4_CB_KINDS ? names[kind] : "unknown";
 }
 
@@ -740,7 +742,8 @@ int nfs4_cb_queue(struct nfs4_server *srv, uint64_t clientid, const struct nfs4_
 	/* struct nfs4_cb_request carries the arguments of these only. */
 	if (req->opnum != OP_CB_RECALL && req->opnum != OP_CB_GETATTR &&
 	    req->opnum != OP_CB_NOTIFY_LOCK && req->opnum != OP_CB_NOTIFY &&
-	    req->opnum != OP_CB_RECALLABLE_OBJ_AVAIL && req->opnum != OP_CB_OFFLOAD)
+	    req->opnum != OP_CB_RECALLABLE_OBJ_AVAIL && req->opnum != OP_CB_OFFLOAD &&
+	    req->opnum != OP_CB_RECALL_ANY)
 		return -EINVAL;
 	struct state_cb_route r;
 	if (!state_cb_route(srv->state, clientid, &r))

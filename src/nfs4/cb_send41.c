@@ -56,6 +56,7 @@ void cb_request_args(const struct nfs4_cb_request *req, union cb_op_args *u)
 		u->notify.changes.count = req->nchanges;
 		break;
 	case OP_CB_RECALLABLE_OBJ_AVAIL:
+	case OP_CB_RECALL_ANY:
 		u->obj_avail.objects_to_keep = req->objects_to_keep;
 		u->obj_avail.type_mask = req->type_mask;
 		break;

@@ -73,8 +73,30 @@ static void deleg_cb_done(struct nfs4_server *srv, void *arg, const struct nfs4_
 		nfs4_deleg_work(srv);
 }
 
+/* State memory is short: the client is asked to keep at most cb->keep of
+ * its delegations (RFC 8881 20.6); it answers by returning the others,
+ * so nothing waits for this callback's end. */
+static void recall_any_send(struct nfs4_server *srv, const struct state_deleg_cb *cb)
+{
+	struct nfs4_cb_request req;
+	memset(&req, 0, sizeof(req));
+	req.opnum = OP_CB_RECALL_ANY;
+	req.objects_to_keep = cb->keep;
+	nfs4_bitmap_set(&req.type_mask, RCA4_TYPE_MASK_RDATA_DLG);
+	nfs4_bitmap_set(&req.type_mask, RCA4_TYPE_MASK_WDATA_DLG);
+	nfs4_bitmap_set(&req.type_mask, RCA4_TYPE_MASK_DIR_DLG);
+	int rc = nfs4_cb_queue(srv, cb->clientid, &req);
+	if (rc)
+		log_info("nfs4: cannot queue CB_RECALL_ANY to client %016llx: %d",
+			 (unsigned long long)cb->clientid, rc);
+}
+
 static void deleg_cb_send(struct nfs4_server *srv, const struct state_deleg_cb *cb)
 {
+	if (cb->opnum == OP_CB_RECALL_ANY) {
+		recall_any_send(srv, cb);
+		return;
+	}
 	struct nfs4_export *ex = nfs4_exports_find(&srv->exports, cb->file.export_id);
 	struct deleg_cb_arg *arg = ex ? malloc(sizeof(*arg)) : NULL;
 	int rc = -ENOMEM;

@@ -621,12 +621,15 @@ enum nfsstat4 state_deleg_getattr(struct state_server *st, const struct state_fi
 
 /* A callback the NFSv4 layer is to send. */
 struct state_deleg_cb {
-	uint32_t opnum; /* OP_CB_RECALL or OP_CB_GETATTR */
+	uint32_t opnum; /* OP_CB_RECALL, OP_CB_GETATTR or OP_CB_RECALL_ANY */
 	uint64_t clientid;
 	struct nfs4_stateid stateid;
 	struct state_file_key file;
 	bool timestamps; /* an ATTRS_DELEG delegation: CB_GETATTR asks its times */
 	bool dir;        /* a directory delegation */
+	/* CB_RECALL_ANY (state memory short: no stateid, no file): how many
+	 * delegations the client may keep. */
+	uint32_t keep;
 };
 
 /* Whether callbacks, leases to drop or write holds wait to be taken (a

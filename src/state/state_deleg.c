@@ -53,7 +53,8 @@ void state_deleg_work_flag(struct state_server *st)
 			      memory_order_release);
 }
 
-static void queue_cb(struct state_server *st, struct state_deleg *d, uint32_t opnum)
+/* A free entry of the callback queue, or NULL (logged) when it is full. */
+static struct state_deleg_cb *queue_slot(struct state_server *st)
 {
 	struct state_deleg_table *t = &st->deleg;
 	if (t->ncbs == t->cbs_cap) {
@@ -64,12 +65,32 @@ static void queue_cb(struct state_server *st, struct state_deleg *d, uint32_t op
 			/* Not sent: a recall then ends with the lease (revoked),
 			 * a CB_GETATTR with a recall by the next GETATTR. */
 			log_warn("state: callback queue full; a callback is dropped");
-			return;
+			return NULL;
 		}
 		t->cbs = p;
 		t->cbs_cap = cap;
 	}
 	struct state_deleg_cb *cb = &t->cbs[t->ncbs++];
+	memset(cb, 0, sizeof(*cb));
+	return cb;
+}
+
+void state_deleg_queue_recall_any(struct state_server *st, struct state_client *cl, uint32_t keep)
+{
+	struct state_deleg_cb *cb = queue_slot(st);
+	if (!cb)
+		return;
+	cb->opnum = OP_CB_RECALL_ANY;
+	cb->clientid = cl->clientid;
+	cb->keep = keep;
+	state_deleg_work_flag(st);
+}
+
+static void queue_cb(struct state_server *st, struct state_deleg *d, uint32_t opnum)
+{
+	struct state_deleg_cb *cb = queue_slot(st);
+	if (!cb)
+		return;
 	cb->opnum = opnum;
 	cb->clientid = d->s.owner->clientid;
 	state_stid_export(&d->s, &cb->stateid);

@@ -44,6 +44,7 @@ struct state_client {
 	/* What counts against the caps (struct state_caps). */
 	unsigned n_open_owners, n_lock_owners, n_opens, n_lock_states, n_locks;
 	uint32_t caps_logged; /* 1 << state_cap_kind: refusals logged already */
+	uint64_t recall_any_ms; /* when it was last asked to give delegations back */
 
 	/* v4.1 and up (EXCHANGE_ID); see session.h. */
 	bool v41;
@@ -427,6 +428,9 @@ void state_owner_release_if_empty(struct state_server *st, struct state_owner *o
  * conflicting with nothing: see state_stid_live) and left on
  * st->dying_owners for state_owners_free_dying. */
 void state_owner_bury(struct state_server *st, struct state_owner *o);
+/* Queues a CB_RECALL_ANY asking v4.1 client cl to keep at most keep of
+ * its delegations (st->lock held). */
+void state_deleg_queue_recall_any(struct state_server *st, struct state_client *cl, uint32_t keep);
 /* Frees up to max states of dying owners, and the owners left empty;
  * returns whether any remain (st->lock held). */
 bool state_owners_free_dying(struct state_server *st, unsigned max);

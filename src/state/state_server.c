@@ -145,10 +145,19 @@ static void cap_log(struct state_client *cl, enum state_cap_kind kind)
 }
 
 /* Frees what may go when memory is short (st->lock held): owners kept
- * only so that a v4.0 CLOSE or OPEN could be replayed. */
+ * only so that a v4.0 CLOSE or OPEN could be replayed; and asks v4.1
+ * clients holding delegations to give half of them back (CB_RECALL_ANY,
+ * at most once a lease per client: they answer with DELEGRETURNs, which
+ * a later request finds freed). */
 static void reclaim_for_memory(struct state_server *st)
 {
+	uint64_t now = state_now_ms();
 	list_for_each_entry(cl, &st->clients, struct state_client, link) {
+		if (cl->v41 && cl->n_delegs > 0 &&
+		    (!cl->recall_any_ms || cl->recall_any_ms + st->opts.lease_ms <= now)) {
+			cl->recall_any_ms = now;
+			state_deleg_queue_recall_any(st, cl, cl->n_delegs / 2);
+		}
 		struct list_node *pos, *tmp;
 		list_for_each_safe(pos, tmp, &cl->owners)
 		{

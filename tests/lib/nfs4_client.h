@@ -272,7 +272,7 @@ struct nfs4c_cb_op {
 		struct nfs4_cb_notify_lock_args notify_lock;
 		struct nfs4_cb_notify_args notify;
 		struct nfs4_cb_offload_args offload;
-		struct nfs4_cb_recallable_obj_avail_args obj_avail;
+		struct nfs4_cb_recallable_obj_avail_args obj_avail; /* and CB_RECALL_ANY */
 	} u;
 };
 
@@ -304,7 +304,7 @@ struct nfs4c_cb_rec {
 	uint8_t owner[NFS4_OPAQUE_LIMIT];
 	uint32_t owner_len;
 	uint32_t nchanges;               /* CB_NOTIFY */
-	uint32_t objects_to_keep;        /* CB_RECALLABLE_OBJ_AVAIL */
+	uint32_t objects_to_keep;        /* CB_RECALLABLE_OBJ_AVAIL, CB_RECALL_ANY */
 	struct nfs4_bitmap type_mask;
 	uint32_t offload_status;         /* CB_OFFLOAD: coa_status, and with */
 	struct nfs4_write_response offload; /* NFS4_OK its write_response4, */

@@ -209,6 +209,7 @@ static bool decode_op(struct xdr_dec *d, struct nfs4c_cb_op *op, struct nfs4c_cb
 		copy_fh(r, op->u.notify.fh);
 		return true;
 	case OP_CB_RECALLABLE_OBJ_AVAIL:
+	case OP_CB_RECALL_ANY: /* the same arguments */
 		if (!nfs4_dec_cb_recallable_obj_avail_args(d, &op->u.obj_avail))
 			return false;
 		r->objects_to_keep = op->u.obj_avail.objects_to_keep;
@@ -232,7 +233,7 @@ static bool known_op(uint32_t opnum)
 {
 	return opnum == OP_CB_SEQUENCE || opnum == OP_CB_RECALL || opnum == OP_CB_GETATTR ||
 	       opnum == OP_CB_NOTIFY_LOCK || opnum == OP_CB_NOTIFY || opnum == OP_CB_OFFLOAD ||
-	       opnum == OP_CB_RECALLABLE_OBJ_AVAIL;
+	       opnum == OP_CB_RECALLABLE_OBJ_AVAIL || opnum == OP_CB_RECALL_ANY;
 }
 
 /* Encodes the CB_COMPOUND4res for the call's arguments in d into e. */

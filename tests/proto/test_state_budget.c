@@ -4,50 +4,27 @@
  * client still opens; once the budget itself is full a v4.0 client gets
  * NFS4ERR_RESOURCE; both are counted (ferry_state_cap_hits_total
  * {cap="client_memory"}, {cap="memory"}) and logged once per client with
- * the setting that moves them; /metrics and the API's client view say how
- * full the budget is; and closing files makes room again. */
+ * the setting that moves them; a client holding a delegation is asked to
+ * give half back (CB_RECALL_ANY) when the budget itself is full; /metrics
+ * and the API's client view say how full the budget is; and closing files
+ * makes room again. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/ctl_test.h"
-#include "lib/ferryd_proc.h"
+#include "proto/deleg_fixture.h"
 #include "proto/state41_helpers.h"
 
 enum { MAX_TRIES = 20000 };
 
-static struct ferryd_proc server;
-static char exp_dir[200], conf[220];
-
+/* The delegation fixture's server (short callback timeouts, a 10 s lease)
+ * with the budget: half a MiB for each client. */
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(exp_dir, sizeof(exp_dir), "%s/ferry-budget-XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(exp_dir) || chmod(exp_dir, 0777) != 0)
-		return -1;
-	snprintf(conf, sizeof(conf), "%s.conf", exp_dir);
-	FILE *f = fopen(conf, "w");
-	if (!f)
-		return -1;
-	fprintf(f, "[export e]\npath = %s\npseudo = /export\n"
-		   "[nfs]\nstate_memory_mb = 1\nclient_state_share = 50\n",
-		exp_dir);
-	fclose(f);
-	const char *args[] = {"--config", conf, NULL};
-	return ferryd_start(&server, args);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	int rc = ferryd_stop(&server);
-	char cmd[500];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", exp_dir, conf);
-	if (system(cmd) != 0)
-		return -1;
-	return rc == 0 ? 0 : -1;
+	return dl_setup_with("state_memory_mb = 1\nclient_state_share = 50\n");
 }
 
 static double metric(const char *series)
@@ -110,6 +87,14 @@ static void test_budget(void **state)
 	struct nfs4c_sess sa, sb;
 	nfs4c_session_up(&sa, fd_a, 0, "budget-a", NULL);
 	nfs4c_session_up(&sb, fd_b, 0, "budget-b", NULL);
+	/* Client c holds a read delegation (and the one dl_client's probe
+	 * took and gave back). */
+	struct nfs4c_sess sc;
+	struct nfs4c_cb svc;
+	dl_client(&sc, &svc, "budget-c", 2101);
+	struct dl_open held = dl_open(&sc, "delegated", OPEN4_SHARE_ACCESS_READ, true);
+	assert_int_equal(held.status, NFS4_OK);
+	assert_int_equal(held.deleg.type, OPEN_DELEGATE_READ);
 
 	/* Client a: refused at its half of the megabyte. */
 	uint32_t refused;
@@ -157,6 +142,15 @@ static void test_budget(void **state)
 	assert_true(metric("ferry_state_cap_hits_total{cap=\"memory\"}") >= 1);
 	assert_true(log_has("memory limit is reached ([nfs] state_memory_mb"));
 	nfs4c_close(fd40);
+	/* The full budget asked c to keep at most half of its one delegation. */
+	assert_true(nfs4c_cb_wait(&svc, OP_CB_RECALL_ANY, 1, 5000));
+	struct nfs4c_cb_rec rec;
+	assert_true(nfs4c_cb_get(&svc, OP_CB_RECALL_ANY, 0, &rec));
+	assert_int_equal(rec.objects_to_keep, 0);
+	assert_true(nfs4_bitmap_isset(&rec.type_mask, RCA4_TYPE_MASK_RDATA_DLG));
+	assert_true(nfs4_bitmap_isset(&rec.type_mask, RCA4_TYPE_MASK_DIR_DLG));
+	assert_int_equal(dl_delegreturn(&sc, &held), NFS4_OK);
+	dl_client_end(&sc, &svc);
 
 	/* Closing makes room: a's next open goes through. */
 	for (int i = 0; i < 10; i++)
@@ -172,5 +166,5 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_budget),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, dl_teardown);
 }
