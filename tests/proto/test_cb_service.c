@@ -235,11 +235,11 @@ static void test_handlers_and_errors(void **state)
 	rpctest_reply_release(&r);
 
 	cb_begin(&e, &c, 21, 2, 0);
-	assert_true(nfs4_enc_op(&c, OP_CB_RECALL_ANY));
+	assert_true(nfs4_enc_op(&c, OP_CB_RECALL_SLOT));
 	cb_exchange(&p, &e, &c, 4, &r, &h);
 	assert_int_equal(h.status, NFS4ERR_NOTSUPP);
 	expect_sequence_ok(&r, 2, 0);
-	expect_op(&r, OP_CB_RECALL_ANY, NFS4ERR_NOTSUPP);
+	expect_op(&r, OP_CB_RECALL_SLOT, NFS4ERR_NOTSUPP);
 	rpctest_reply_release(&r);
 
 	cb_begin(&e, &c, 22, 3, 0);
