@@ -88,6 +88,10 @@ void nfs4_ga_wait_resume(struct nfs4_ga_wait *list);
  * anyway) or another -errno (do not delegate). */
 int nfs4_deleg_lease(struct nfs4_server *srv, const struct state_file_key *key, uint32_t type);
 
+/* Drops the back end's lease on file key, whose last delegation the state
+ * module reported gone (DELEGRETURN's last, state_deleg_take_unleased). */
+void nfs4_deleg_lease_drop(struct nfs4_server *srv, const struct state_file_key *key);
+
 /* Sends the callbacks the state module queued (CB_RECALL, CB_GETATTR) and
  * drops the back-end leases of files no longer delegated.  Returns at
  * once; the dispatcher calls it after an operation that queued any. */

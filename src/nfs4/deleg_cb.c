@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "nfs4/callback.h"
@@ -144,7 +145,7 @@ void nfs4_deleg_work(struct nfs4_server *srv)
 				/* A file's lease or what a directory's
 				 * delegations kept: each call is a no-op for
 				 * the other kind. */
-				nfs4_deleg_lease(srv, &keys[i], OPEN_DELEGATE_NONE);
+				nfs4_deleg_lease_drop(srv, &keys[i]);
 				nfs4_dirdeleg_release(srv, &keys[i]);
 			}
 		}
@@ -167,6 +168,13 @@ int nfs4_deleg_lease(struct nfs4_server *srv, const struct state_file_key *key, 
 	if (rc && rc != -ENOTSUP && rc != -EAGAIN)
 		log_info("nfs4: lease %d on a delegated file: %d", (int)l, rc);
 	return rc;
+}
+
+void nfs4_deleg_lease_drop(struct nfs4_server *srv, const struct state_file_key *key)
+{
+	if (srv->test_lease_drop_delay_ms)
+		usleep(srv->test_lease_drop_delay_ms * 1000u);
+	nfs4_deleg_lease(srv, key, OPEN_DELEGATE_NONE);
 }
 
 /* Someone on the host wants the file: every delegation of it goes back

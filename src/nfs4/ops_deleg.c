@@ -97,7 +97,7 @@ NFS4_SERVE(delegreturn)
 	enum nfsstat4 s = state_delegreturn(c->srv->state, c->minor >= 1 ? c->clientid : 0,
 					    &a->stateid, &key, c->minor, &last);
 	if (s == NFS4_OK && last)
-		nfs4_deleg_lease(c->srv, &key, OPEN_DELEGATE_NONE);
+		nfs4_deleg_lease_drop(c->srv, &key);
 	return s;
 }
 

@@ -48,6 +48,11 @@ struct nfs4_server {
 	 * core/lock_order.h, level 2b. */
 	pthread_mutex_t write_holds_lock;
 	_Atomic bool write_holds_ready; /* set once the exports and state are up */
+	/* Test only: every lease drop waits this long before it looks at the
+	 * state (FERRY_TEST_LEASE_DROP_DELAY_MS, read once at start), which
+	 * widens the window a grant can fall into (tests/proto/
+	 * test_deleg_lease_race.c).  0 in production. */
+	unsigned test_lease_drop_delay_ms;
 };
 
 /* Hands the write holds the state module queued to the back ends, in
