@@ -33,6 +33,15 @@
       nfs4/write_holds.c), held while the state module's queued write holds
       are taken (3) and handed to the back ends (6d), so that they arrive
       in order.  Taken with nothing held or under 1.
+ *  2c. nfs4: a file's lease lock, one of a striped array keyed by a hash
+ *      of the file key (struct nfs4_server.deleg_lease_locks,
+ *      nfs4/deleg_cb.c), held while a new delegation's lease is taken or
+ *      found, and while a lease drop asks the state lock (3) whether the
+ *      file is delegated again and, if not, drops the lease in the back
+ *      end (6, and 6d when a lease is taken), so that a drop decided
+ *      before a newer grant cannot remove the lease that grant relies on.
+ *      Taken with nothing held or under 1 (an OPEN); never two stripes
+ *      at once.  Only new delegations and lease drops take it.
    3. state: the state lock (struct state_server.lock): the client, owner,
  *      stateid and file tables, all open/lock state and delegations
  *      (with the callbacks and lease drops they queue for the NFSv4 layer,
@@ -71,7 +80,8 @@
  *      managed under it.
  *  6d. back end: the local back end's descriptors kept for writing (struct
       local_export.wkeep_lock, backend/local_wkeep.c).  A leaf: taken with
-      nothing held or under 2b (a write hold);
+      nothing held, under 2b (a write hold) or under 2c (a lease taken
+      drops the descriptor kept for writing);
       descriptors are closed after it is released.
    7. rpc: a connection's lock (struct rpc_conn.lock): its output queue,
  *      epoll interest and pending outgoing calls.

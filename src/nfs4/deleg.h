@@ -88,6 +88,22 @@ void nfs4_ga_wait_resume(struct nfs4_ga_wait *list);
  * anyway) or another -errno (do not delegate). */
 int nfs4_deleg_lease(struct nfs4_server *srv, const struct state_file_key *key, uint32_t type);
 
+/* The lease a delegation of file key just granted (state_deleg_grant,
+ * is_new) relies on, taken under the file's lease lock before the grant
+ * is answered: the first grant of the file takes it, a later one finds it
+ * (or takes it if a racing first grant has not yet), so no reply
+ * announces a delegation before its lease and host watch exist.  Returns
+ * as nfs4_deleg_lease. */
+int nfs4_deleg_lease_grant(struct nfs4_server *srv, const struct state_file_key *key,
+			   uint32_t type);
+
+/* Drops the back end's lease on file key, whose last delegation the state
+ * module reported gone (DELEGRETURN's last, state_deleg_take_unleased),
+ * unless the file has been delegated again meanwhile: decided under the
+ * file's lease lock, with the state asked again
+ * (state_deleg_file_delegated). */
+void nfs4_deleg_lease_drop(struct nfs4_server *srv, const struct state_file_key *key);
+
 /* Sends the callbacks the state module queued (CB_RECALL, CB_GETATTR) and
  * drops the back-end leases of files no longer delegated.  Returns at
  * once; the dispatcher calls it after an operation that queued any. */

@@ -2,8 +2,10 @@
  * CB_GETATTR) handed to the callback queue (callback.h), their outcomes
  * handed back, and the back end's leases on delegated files. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "nfs4/callback.h"
@@ -169,7 +171,7 @@ void nfs4_deleg_work(struct nfs4_server *srv)
 				/* A file's lease or what a directory's
 				 * delegations kept: each call is a no-op for
 				 * the other kind. */
-				nfs4_deleg_lease(srv, &keys[i], OPEN_DELEGATE_NONE);
+				nfs4_deleg_lease_drop(srv, &keys[i]);
 				nfs4_dirdeleg_release(srv, &keys[i]);
 			}
 		}
@@ -192,6 +194,41 @@ int nfs4_deleg_lease(struct nfs4_server *srv, const struct state_file_key *key, 
 	if (rc && rc != -ENOTSUP && rc != -EAGAIN)
 		log_info("nfs4: lease %d on a delegated file: %d", (int)l, rc);
 	return rc;
+}
+
+/* The lock of key's stripe (FNV-1a of the export and the handle). */
+static pthread_mutex_t *deleg_lease_lock(struct nfs4_server *srv, const struct state_file_key *key)
+{
+	uint32_t h = 2166136261u;
+	for (unsigned i = 0; i < 4; i++)
+		h = (h ^ ((key->export_id >> (8 * i)) & 0xff)) * 16777619u;
+	for (unsigned i = 0; i < key->bh.len && i < sizeof(key->bh.data); i++)
+		h = (h ^ key->bh.data[i]) * 16777619u;
+	return &srv->deleg_lease_locks[h % NFS4_DELEG_LEASE_STRIPES];
+}
+
+int nfs4_deleg_lease_grant(struct nfs4_server *srv, const struct state_file_key *key,
+			   uint32_t type)
+{
+	pthread_mutex_t *m = deleg_lease_lock(srv, key);
+	pthread_mutex_lock(m);
+	int rc = nfs4_deleg_lease(srv, key, type);
+	pthread_mutex_unlock(m);
+	return rc;
+}
+
+void nfs4_deleg_lease_drop(struct nfs4_server *srv, const struct state_file_key *key)
+{
+	if (srv->test_lease_drop_delay_ms)
+		usleep(srv->test_lease_drop_delay_ms * 1000u);
+	pthread_mutex_t *m = deleg_lease_lock(srv, key);
+	pthread_mutex_lock(m);
+	/* A grant after the state's decision took (or found) the lease under
+	 * this lock, or will take it after us: either way the state now
+	 * tells whether the lease is still wanted. */
+	if (!state_deleg_file_delegated(srv->state, key))
+		nfs4_deleg_lease(srv, key, OPEN_DELEGATE_NONE);
+	pthread_mutex_unlock(m);
 }
 
 /* Someone on the host wants the file: every delegation of it goes back

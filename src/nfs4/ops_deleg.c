@@ -45,18 +45,22 @@ static void deleg_fill(const struct state_deleg_grant *g, struct nfs4_open_deleg
 	out->permissions.who = (struct nfs4_opaque){everyone, sizeof(everyone) - 1};
 }
 
-/* Grants through the state module, then takes the back end's lease on a
- * file delegated for the first time; a file the back end will not lease
- * (someone on the host has it open in a conflicting way) gets none. */
+/* Grants through the state module, then makes sure of the back end's
+ * lease on the file before the grant is answered: every new delegation
+ * asks, not only the file's first, since a first granted just before by
+ * another thread may not have taken it yet (nfs4_deleg_lease_grant); a
+ * file the back end will not lease (someone on the host has it open in a
+ * conflicting way) gets none.  An OPEN that gets no new delegation takes
+ * no lock here. */
 static void deleg_grant(struct nfs4_compound *c, uint64_t clientid,
 			const struct state_file_key *key, const struct state_deleg_ask *ask,
 			struct state_deleg_grant *g)
 {
 	struct state_server *st = c->srv->state;
 	state_deleg_grant(st, clientid, key, ask, g);
-	if (!g->is_new || !g->file_first)
+	if (!g->is_new)
 		return;
-	int rc = nfs4_deleg_lease(c->srv, key, g->type);
+	int rc = nfs4_deleg_lease_grant(c->srv, key, g->type);
 	if (rc == 0 || rc == -ENOTSUP)
 		return;
 	state_deleg_undo(st, &g->stateid);
@@ -97,7 +101,7 @@ NFS4_SERVE(delegreturn)
 	enum nfsstat4 s = state_delegreturn(c->srv->state, c->minor >= 1 ? c->clientid : 0,
 					    &a->stateid, &key, c->minor, &last);
 	if (s == NFS4_OK && last)
-		nfs4_deleg_lease(c->srv, &key, OPEN_DELEGATE_NONE);
+		nfs4_deleg_lease_drop(c->srv, &key);
 	return s;
 }
 

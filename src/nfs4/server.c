@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/random.h>
@@ -104,6 +105,14 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 	so.conn_hold_back = rpc_conn_hold_back;
 	so.work = nfs4_write_holds_work;
 	pthread_mutex_init(&srv->write_holds_lock, NULL);
+	for (unsigned i = 0; i < NFS4_DELEG_LEASE_STRIPES; i++)
+		pthread_mutex_init(&srv->deleg_lease_locks[i], NULL);
+	const char *delay = getenv("FERRY_TEST_LEASE_DROP_DELAY_MS");
+	if (delay && *delay) {
+		srv->test_lease_drop_delay_ms = (unsigned)strtoul(delay, NULL, 10);
+		log_warn("nfs4: FERRY_TEST_LEASE_DROP_DELAY_MS=%u: lease drops are held back "
+			 "(a test setting)", srv->test_lease_drop_delay_ms);
+	}
 	rc = state_server_create(&so, &srv->state);
 	if (rc)
 		return rc;

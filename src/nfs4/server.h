@@ -18,6 +18,9 @@ struct nfs4_ga_waits;
 struct nfs4_dirdeleg_notifier;
 struct nfs4_dirdeleg_children;
 
+/* Stripes of the per-file lease lock (struct nfs4_server.deleg_lease_locks). */
+enum { NFS4_DELEG_LEASE_STRIPES = 64 };
+
 struct nfs4_server {
 	struct nfs4_exports exports;
 	struct state_server *state;
@@ -48,6 +51,17 @@ struct nfs4_server {
 	 * core/lock_order.h, level 2b. */
 	pthread_mutex_t write_holds_lock;
 	_Atomic bool write_holds_ready; /* set once the exports and state are up */
+	/* A file's lease is taken for a new delegation and dropped after its
+	 * last one under the lock of the file's stripe (by a hash of its
+	 * key), so that a drop decided before a newer grant cannot remove
+	 * the lease that grant relies on (nfs4/deleg_cb.c).  lock order: see
+	 * core/lock_order.h, level 2c. */
+	pthread_mutex_t deleg_lease_locks[NFS4_DELEG_LEASE_STRIPES];
+	/* Test only: every lease drop waits this long before it looks at the
+	 * state (FERRY_TEST_LEASE_DROP_DELAY_MS, read once at start), which
+	 * widens the window a grant can fall into (tests/proto/
+	 * test_deleg_lease_race.c).  0 in production. */
+	unsigned test_lease_drop_delay_ms;
 };
 
 /* Hands the write holds the state module queued to the back ends, in

@@ -569,7 +569,9 @@ struct state_deleg_grant {
 	/* RFC 9754: the delegation carries the file's times (the OPEN asked
 	 * OPEN4_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS): READ/WRITE_ATTRS_DELEG. */
 	bool timestamps;
-	bool file_first;  /* the first delegation of the file: take its lease */
+	/* The first delegation of the file (the NFSv4 layer asks for the
+	 * lease with every new one: nfs4_deleg_lease_grant). */
+	bool file_first;
 };
 
 /* Decides and records the delegation for an OPEN that client clientid
@@ -584,6 +586,14 @@ void state_deleg_grant(struct state_server *st, uint64_t clientid,
  * the lock, so that operations on undelegated servers pay nothing. */
 bool state_deleg_any(struct state_server *st);
 bool state_deleg_any_write(struct state_server *st);
+
+/* Whether file has a delegation now (held or recalled; not returned, not
+ * revoked; a directory's count too).  Takes the state lock: the NFSv4
+ * layer asks it under a file's lease lock (core/lock_order.h, 2c) before it
+ * drops the lease that state_delegreturn's *last or
+ * state_deleg_take_unleased asked for, since a newer delegation may have
+ * come since. */
+bool state_deleg_file_delegated(struct state_server *st, const struct state_file_key *file);
 
 /* Takes back a delegation just granted (is_new) that cannot stand (the
  * back end refused its lease) before the client heard of it. */

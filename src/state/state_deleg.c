@@ -568,6 +568,15 @@ out:
 	pthread_mutex_unlock(&st->lock);
 }
 
+bool state_deleg_file_delegated(struct state_server *st, const struct state_file_key *file)
+{
+	pthread_mutex_lock(&st->lock);
+	struct state_file *f = state_file_get(st, file, false);
+	bool has = f && !list_empty(&f->delegs);
+	pthread_mutex_unlock(&st->lock);
+	return has;
+}
+
 void state_deleg_undo(struct state_server *st, const struct nfs4_stateid *sid)
 {
 	pthread_mutex_lock(&st->lock);

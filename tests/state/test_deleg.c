@@ -193,6 +193,35 @@ static void test_conflicts_and_no_ping_pong(void **state)
 	state_server_destroy(st);
 }
 
+/* What a lease drop asks before it acts: whether the file has a
+ * delegation now.  A grant after the "last" DELEGRETURN makes the answer
+ * yes again, so the drop that DELEGRETURN asked for keeps the lease. */
+static void test_file_delegated_after_last_return(void **state)
+{
+	struct state_server *st = dl_new(10000, STATE_DELEG_READ_WRITE, 0, 0);
+	uint64_t a = st_client(st, "a", 1), b = st_client(st, "b", 2);
+	struct state_file_key f = st_key(1, "f"), other = st_key(1, "g");
+	assert_false(state_deleg_file_delegated(st, &f));
+	struct state_deleg_grant ga = dl_grant(st, a, &f, STATE_SHARE_ACCESS_READ, 0, false);
+	assert_int_equal(ga.type, OPEN_DELEGATE_READ);
+	assert_true(ga.is_new && ga.file_first);
+	assert_true(state_deleg_file_delegated(st, &f));
+	assert_false(state_deleg_file_delegated(st, &other));
+	bool last;
+	assert_int_equal(state_delegreturn(st, 0, &ga.stateid, &f, 1, &last), NFS4_OK);
+	assert_true(last);
+	assert_false(state_deleg_file_delegated(st, &f));
+	/* b's OPEN before the lease drop: the file's first again. */
+	struct state_deleg_grant gb = dl_grant(st, b, &f, STATE_SHARE_ACCESS_READ, 0, false);
+	assert_int_equal(gb.type, OPEN_DELEGATE_READ);
+	assert_true(gb.is_new && gb.file_first);
+	assert_true(state_deleg_file_delegated(st, &f));
+	assert_int_equal(state_delegreturn(st, 0, &gb.stateid, &f, 1, &last), NFS4_OK);
+	assert_true(last);
+	assert_false(state_deleg_file_delegated(st, &f));
+	state_server_destroy(st);
+}
+
 static void test_delegreturn_errors(void **state)
 {
 	struct state_server *st = dl_new(10000, STATE_DELEG_READ_WRITE, 0, 0);
@@ -341,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_undeliverable_recall_revokes),
 		cmocka_unit_test(test_reclaim_and_cur),
 		cmocka_unit_test(test_client_expiry_drops_delegations),
+		cmocka_unit_test(test_file_delegated_after_last_return),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
