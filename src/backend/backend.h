@@ -449,7 +449,10 @@ struct backend_ops {
 	 * the host process goes ahead.  Dropping a lease that is not held is
 	 * 0.  -EINVAL for anything but a regular file.  -EAGAIN also when the
 	 * back end cannot watch the file for the changes no lease covers
-	 * (local: out of fanotify marks). */
+	 * (local: out of fanotify marks).  -EMFILE when the back end has no
+	 * room for another leased file (local: leases would hold more than
+	 * half the descriptor limit): grant no delegation (a resource
+	 * shortage, not a conflict). */
 	int (*lease)(struct backend_export *ex, const struct backend_handle *h,
 		     enum backend_lease type);
 

@@ -56,6 +56,16 @@
  * CAP_LEASE (or owning the file): without it every lease is -ENOTSUP, as on
  * a file system without leases or with /proc/sys/fs/leases-enable 0.
  *
+ * What a lease costs: two descriptors for as long as it is held (the
+ * entry's O_PATH descriptor, which the lease's reference keeps in the
+ * cache, and the data descriptor the lease is on).  A client holding
+ * thousands of files open, each delegated, would take every descriptor
+ * the process has, and then OPENs (and new connections) would fail.  So
+ * leased files, those of every export together, may hold at most half of
+ * the descriptor limit (RLIMIT_NOFILE, read at each new lease): a lease
+ * past that is refused with -EMFILE, and the file is opened without a
+ * delegation.
+ *
  * The lease signal and SIGIO are set to be ignored process-wide when they
  * have no handler: between F_SETLEASE and F_SETOWN_EX the kernel points a
  * new lease at the whole process, and a break signalled in that window
@@ -72,6 +82,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -82,6 +93,22 @@
 /* SIGRTMIN plus this: low real-time signals are the ones libraries pick
  * first (timers, glibc's own two sit below SIGRTMIN). */
 enum { LOCAL_LEASE_SIGNAL_OFFSET = 6, LOCAL_LEASE_BATCH = 16 };
+
+/* Descriptors a leased file holds (above), and how many files are leased
+ * now in the whole process (linked into an export's leased list). */
+enum { LOCAL_LEASE_FDS = 2 };
+static _Atomic size_t local_leased;
+
+/* Whether one more leased file keeps leases within half the descriptor
+ * limit. */
+static bool local_lease_room(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return true;
+	return (rlim_t)(atomic_load(&local_leased) + 1) * LOCAL_LEASE_FDS <= rl.rlim_cur / 2;
+}
 
 static int local_lease_signal(void)
 {
@@ -300,6 +327,7 @@ static void local_lease_link(struct local_export *ex, struct local_fd *f)
 	if (ex->leases.head)
 		ex->leases.head->lease_prev = f;
 	ex->leases.head = f;
+	atomic_fetch_add(&local_leased, 1);
 }
 
 static void local_lease_unlink(struct local_export *ex, struct local_fd *f)
@@ -311,6 +339,7 @@ static void local_lease_unlink(struct local_export *ex, struct local_fd *f)
 	if (f->lease_next)
 		f->lease_next->lease_prev = f->lease_prev;
 	f->lease_prev = f->lease_next = NULL;
+	atomic_fetch_sub(&local_leased, 1);
 }
 
 /* The leased entry for h, referenced; under ex->lock.  Looked up here and
@@ -416,6 +445,9 @@ static int local_lease_change(struct local_export *ex, struct local_fd *f,
 
 	if (f->lease == type)
 		return 0;
+	/* A file leased already keeps its place (READ to WRITE or back). */
+	if (f->lease == BACKEND_LEASE_NONE && !local_lease_room())
+		return -EMFILE;
 	if (f->lease != BACKEND_LEASE_NONE)
 		local_lease_drop(ex, f);
 	if (type == BACKEND_LEASE_NONE)

@@ -3,6 +3,7 @@
  * handed back, and the back end's leases on delegated files. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -191,8 +192,17 @@ int nfs4_deleg_lease(struct nfs4_server *srv, const struct state_file_key *key, 
 			       : type == OPEN_DELEGATE_READ ? BACKEND_LEASE_READ
 							    : BACKEND_LEASE_NONE;
 	int rc = ex->ops->lease(ex->bex, &key->bh, l);
-	if (rc && rc != -ENOTSUP && rc != -EAGAIN)
+	if (rc == -EMFILE) {
+		/* Once: a client holding many files open meets it on every
+		 * OPEN past the limit. */
+		static atomic_bool told;
+		if (!atomic_exchange(&told, true))
+			log_warn("nfs4: files are opened without delegations while their "
+				 "kernel leases would hold more than half of the descriptor "
+				 "limit (ulimit -n, LimitNOFILE)");
+	} else if (rc && rc != -ENOTSUP && rc != -EAGAIN) {
 		log_info("nfs4: lease %d on a delegated file: %d", (int)l, rc);
+	}
 	return rc;
 }
 

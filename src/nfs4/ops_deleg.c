@@ -50,8 +50,8 @@ static void deleg_fill(const struct state_deleg_grant *g, struct nfs4_open_deleg
  * asks, not only the file's first, since a first granted just before by
  * another thread may not have taken it yet (nfs4_deleg_lease_grant); a
  * file the back end will not lease (someone on the host has it open in a
- * conflicting way) gets none.  An OPEN that gets no new delegation takes
- * no lock here. */
+ * conflicting way, or leases hold their share of the descriptors already)
+ * gets none.  An OPEN that gets no new delegation takes no lock here. */
 static void deleg_grant(struct nfs4_compound *c, uint64_t clientid,
 			const struct state_file_key *key, const struct state_deleg_ask *ask,
 			struct state_deleg_grant *g)
@@ -68,7 +68,7 @@ static void deleg_grant(struct nfs4_compound *c, uint64_t clientid,
 	g->type = ask->v41 && (ask->want & OPEN4_SHARE_ACCESS_WANT_DELEG_MASK)
 			  ? OPEN_DELEGATE_NONE_EXT
 			  : OPEN_DELEGATE_NONE;
-	g->why = WND4_CONTENTION;
+	g->why = rc == -EMFILE ? WND4_RESOURCE : WND4_CONTENTION;
 }
 
 void nfs4_deleg_for_open(struct nfs4_compound *c, struct state_owner *o,

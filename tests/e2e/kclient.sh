@@ -50,7 +50,12 @@
 # FERRY_E2E_V42=0 skips the NFSv4.2 run (guest/v42.sh, when 4.2 is among
 # the versions: fallocate, punch hole, SEEK_DATA/SEEK_HOLE, reflink, and
 # the ops in mountstats; its tool FERRY_SPARSE_TOOL, default
-# build/tests/ferry_e2e_sparse), FERRY_E2E_ONLY=v42 runs it alone.
+# build/tests/ferry_e2e_sparse), FERRY_E2E_ONLY=v42 runs it alone,
+# FERRY_E2E_MANY_OPEN=0 skips the many-open run (guest/many_open.sh, vers=4.1
+# and 4.2 in one boot: one process holds FERRY_E2E_MANY_OPEN_N files open at
+# once, default 20,000, writes, reads back and closes them; its tool
+# FERRY_MANY_OPEN_TOOL, default build/tests/many_open), FERRY_E2E_ONLY=many-open
+# runs it alone.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kclient=${KCLIENT:-$top/../shared/e2e/kclient}
@@ -175,6 +180,22 @@ if [ "$v42" = 1 ]; then
 	fi
 fi
 if [ "${FERRY_E2E_ONLY:-}" = v42 ]; then
+	[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
+	exit $failed
+fi
+
+# Many files open at once in one guest process (guest/many_open.sh).
+many_open_tool=${FERRY_MANY_OPEN_TOOL:-$top/build/tests/many_open}
+if [ "${FERRY_E2E_MANY_OPEN:-1}" = 1 ] && { [ -z "${FERRY_E2E_ONLY:-}" ] || [ "$FERRY_E2E_ONLY" = many-open ]; }; then
+	if [ ! -x "$many_open_tool" ]; then
+		echo "e2e: $many_open_tool not built (cmake -DBUILD_TESTING=ON)" >&2
+		failed=1
+	else
+		run_guest many-open 4.1,4.2 "$top/tests/e2e/guest/many_open.sh" "" \
+			--file "$many_open_tool" --timeout 3600 -- "n=${FERRY_E2E_MANY_OPEN_N:-20000}"
+	fi
+fi
+if [ "${FERRY_E2E_ONLY:-}" = many-open ]; then
 	[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
 	exit $failed
 fi
