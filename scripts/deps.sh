@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build_pkgs=(gcc libc6-dev cmake ninja-build pkg-config libinih-dev libmicrohttpd-dev libjansson-dev libsystemd-dev libcap-dev)
-test_pkgs=(clang libclang-rt-14-dev libcmocka-dev rpcbind libnfs-utils libnfs-dev iproute2 util-linux python3 prometheus)
+test_pkgs=(clang libclang-rt-14-dev libcmocka-dev rpcbind libnfs-utils libnfs-dev iproute2 util-linux python3 prometheus tshark)
 
 case "${1:-build}" in
 build) want=("${build_pkgs[@]}") ;;
@@ -25,5 +25,8 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# tshark's wireshark-common asks whether users outside the wireshark group
+# may capture; unattended, the answer is no (the test command runs as root).
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

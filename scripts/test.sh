@@ -3,7 +3,9 @@
 # the layering of the optimised build (scripts/check-layers.sh) and runs
 # every test in both: unit tests, protocol tests against a real ferryd, the
 # fuzz target for a bounded time, and the end-to-end tests with the Linux
-# kernel client when ../shared/e2e/kclient is present.
+# kernel client when ../shared/e2e/kclient is present.  Wireshark's
+# dissectors (tests/interop/tshark_check.sh) read captures of protocol
+# tests and of the kernel client's delegation run.
 #
 # `--full` (or FERRY_FULL=1) adds the full stage: the slowest checks, which
 # the default run (kept under 25 minutes on 2 cores) leaves out: the
@@ -58,6 +60,9 @@ if cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTIN
 		failed=$((failed + 1)); failures+=("layer check"); fi
 	step "tests (RelWithDebInfo)"
 	run_ctest build "plain"
+	step "protocol analyser: tshark reads protocol tests' traffic"
+	if bash tests/interop/tshark_check.sh; then passed=$((passed + 1)); else
+		failed=$((failed + 1)); failures+=("tshark check of the protocol tests"); fi
 else
 	failed=$((failed + 1)); failures+=("plain build")
 fi
@@ -80,8 +85,20 @@ fi
 
 if [ -x tests/e2e/kclient.sh ] && [ "${FERRY_SKIP_E2E:-0}" != 1 ]; then
 	step "end-to-end with the Linux kernel client"
-	if bash tests/e2e/kclient.sh; then passed=$((passed + 1)); else
+	# The delegation run (all minor versions, recalls) is captured.
+	e2e_pcap=$top/build/kclient-deleg.pcapng
+	rm -f "$e2e_pcap" "$e2e_pcap.log"
+	if FERRY_E2E_PCAP=$e2e_pcap bash tests/e2e/kclient.sh; then passed=$((passed + 1)); else
 		failed=$((failed + 1)); failures+=("kernel-client e2e"); fi
+	if [ -s "$e2e_pcap" ]; then
+		step "protocol analyser: tshark reads the kernel client's delegation run"
+		if bash tests/interop/tshark_check.sh --pcap "$e2e_pcap"; then passed=$((passed + 1)); else
+			failed=$((failed + 1)); failures+=("tshark check of the kernel-client capture"); fi
+	elif [ -x "${KCLIENT:-$top/../shared/e2e/kclient}" ] && [ "${FERRY_E2E_DELEG:-1}" = 1 ] &&
+		{ [ -z "${FERRY_E2E_ONLY:-}" ] || [ "$FERRY_E2E_ONLY" = deleg ]; }; then
+		echo "test: the kernel-client delegation run left no capture ($e2e_pcap)"
+		failed=$((failed + 1)); failures+=("tshark check of the kernel-client capture: no capture")
+	fi
 fi
 
 echo

@@ -127,6 +127,18 @@ helper_server() { # shared directory
 exec '$ferryd' --config '$work/ferryd.conf' --log-level debug"
 }
 
+# FERRY_E2E_PCAP=FILE: dumpcap beside ferryd captures the delegation run's
+# TCP traffic into FILE, for tests/interop/tshark_check.sh --pcap.  When
+# kclient stops the server's process group, the shell waits for dumpcap to
+# close the file.
+capture_server() { # file, server command
+	echo "dumpcap -q -i any -f tcp -B 64 -w '$1' 2>'$1.log' & dp=\$!
+for i in \$(seq 100); do [ -s '$1' ] && break; sleep 0.05; done
+trap 'kill -INT \$dp; wait \$dp; exit 0' TERM
+( $2 ) &
+wait \$!; rc=\$?; kill -INT \$dp; wait \$dp; exit \$rc"
+}
+
 # The first run: ferryd with no config in an empty directory, as
 # scripts/run.sh runs it (which passes its arguments on: here the listen
 # address the guest reaches).
@@ -213,6 +225,7 @@ if [ "${FERRY_E2E_DELEG:-1}" = 1 ] && [ "${FERRY_E2E_ONLY:-}" != crash ] &&
 		mkdir -p "$work/deleg-out"
 		saved_server=$server
 		server=$(helper_server "$work/deleg-out")
+		[ -n "${FERRY_E2E_PCAP:-}" ] && server=$(capture_server "$FERRY_E2E_PCAP" "$server")
 		run_guest deleg "$vers" "$top/tests/e2e/guest/deleg.sh" "" \
 			--outdir "$work/deleg-out" -- "opens=${FERRY_E2E_DELEG_OPENS:-200}" \
 			"local=${FERRY_E2E_DELEG_LOCAL:-1}"
