@@ -2,7 +2,8 @@
 # A protocol analyser agrees with Ferry: Wireshark's dissectors (tshark)
 # read captures of Ferry's traffic, and no frame of an RPC connection may
 # carry a malformed-packet or error-level expert item, nor payload that
-# does not dissect as RPC.
+# does not dissect as RPC or is left over after its RPC message (see
+# check_pcap, and dissector_stops there for Wireshark 4.0's known gaps).
 #
 #   tshark_check.sh [TEST...]       run protocol tests (ctest names; default
 #                                   the set below), each in a network
@@ -10,7 +11,8 @@
 #                                   loopback, check every capture, then run
 #                                   the self-test on one of them
 #   tshark_check.sh --pcap FILE...  check captures taken elsewhere (the
-#                                   kernel-client run of tests/e2e/kclient.sh)
+#                                   kernel-client run of tests/e2e/kclient.sh;
+#                                   FILE.log, dumpcap's, must show no drops)
 #   tshark_check.sh --self-test [PCAP]  the self-test alone (on PCAP, or on
 #                                   a capture of proto_test_xattr)
 #
@@ -22,9 +24,10 @@
 # callback listeners too) and only their frames are checked, so the control
 # plane's HTTP stays out.  A check that finds no RPC frame fails.
 #
-# The self-test corrupts one NFS reply of a capture (its COMPOUND claims one
-# more result than it carries; then, in another copy, its tag's length runs
-# past the record) and fails unless the check reports that very frame.
+# The self-test corrupts one NFS reply in copies of a capture (its COMPOUND
+# claims one result more than it carries; its tag's length runs past the
+# record; it claims one result fewer) and fails unless the check reports
+# that very frame each time.
 #
 # Environment: FERRY_BUILD (default build/), FERRY_TSHARK_JOBS (tests
 # captured at once, default 2), FERRY_TSHARK_KEEP=DIR keeps the captures.
@@ -244,6 +247,15 @@ capture_test() { # test-name pcap
 		exit $rc' _ "$pcap" "$name" "$build"
 }
 
+# Fails when dumpcap's log says it dropped packets.
+dropped() { # label dumpcap-log
+	local n
+	n=$(sed -nE 's|.*received/dropped.*: [0-9]+/([0-9]+) .*|\1|p' "$2")
+	[ "${n:-0}" = 0 ] && return 0
+	echo "tshark-check: $1: FAIL: dumpcap dropped $n packets"
+	return 1
+}
+
 elapsed() { # label start-in-microseconds
 	local us=$((${EPOCHREALTIME/./} - $2))
 	printf 'tshark-check: %s: %d.%d s\n' "$1" $((us / 1000000)) $((us / 100000 % 10))
@@ -259,12 +271,7 @@ run_one() { # test-name pcap
 			tail -30 "$pcap.log"
 			rc=1
 		fi
-		local dropped
-		dropped=$(sed -nE 's|.*received/dropped.*: [0-9]+/([0-9]+) .*|\1|p' "$pcap.dumpcap")
-		if [ "${dropped:-0}" != 0 ]; then
-			echo "tshark-check: $t: FAIL: dumpcap dropped $dropped packets"
-			rc=1
-		fi
+		dropped "$t" "$pcap.dumpcap" || rc=1
 		case $server_side_only in *" $t "*) side=server ;; esac
 		check_pcap "$t" "$pcap" $side marker || rc=1
 		elapsed "$t" "$start"
@@ -353,6 +360,8 @@ case $mode in
 pcap)
 	[ $# -gt 0 ] || { echo "usage: $0 --pcap FILE..." >&2; exit 2; }
 	for f in "$@"; do
+		# dumpcap's log beside the capture, as kclient.sh leaves it
+		[ -f "$f.log" ] && { dropped "$(basename "$f")" "$f.log" || failed=1; }
 		check_pcap "$(basename "$f")" "$f" || failed=1
 	done
 	;;
