@@ -55,6 +55,9 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kclient=${KCLIENT:-$top/../shared/e2e/kclient}
 ferryd=${FERRYD:-$top/build/ferryd}
+# The first-run check starts ferryd from a directory of its own: a path
+# relative to the caller's directory (FERRYD=build/ferryd) must not break it.
+case $ferryd in /*) ;; *) ferryd=$PWD/$ferryd ;; esac
 vers=${FERRY_E2E_VERS:-4.0,4.1,4.2}
 
 if [ ! -x "$kclient" ]; then
