@@ -51,6 +51,11 @@
 # the versions: fallocate, punch hole, SEEK_DATA/SEEK_HOLE, reflink, and
 # the ops in mountstats; its tool FERRY_SPARSE_TOOL, default
 # build/tests/ferry_e2e_sparse), FERRY_E2E_ONLY=v42 runs it alone.
+#
+# FERRY_E2E_ONLY=smoke runs the smoke runs alone.  Every run prints the
+# kernel it asked for and the one the guest booted.  FERRY_E2E_OPCOUNTS=1
+# makes every guest print its mount's per-op counts ("E2E OPS") after each
+# version's script, to compare what two kernels send.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kclient=${KCLIENT:-$top/../shared/e2e/kclient}
@@ -59,6 +64,9 @@ ferryd=${FERRYD:-$top/build/ferryd}
 # relative to the caller's directory (FERRYD=build/ferryd) must not break it.
 case $ferryd in /*) ;; *) ferryd=$PWD/$ferryd ;; esac
 vers=${FERRY_E2E_VERS:-4.0,4.1,4.2}
+
+# The kernel kclient boots: its default, or KCLIENT_KERNEL_PKG.
+kernel_name=${KCLIENT_KERNEL_PKG:-linux-image-amd64}
 
 if [ ! -x "$kclient" ]; then
 	echo "SKIP: kernel-client e2e: $kclient not found"
@@ -96,16 +104,26 @@ failed=0
 run_guest() {
 	local label=$1 v=$2 script=${3:-} opts=${4:-}
 	shift $(($# < 4 ? $# : 4))
-	echo "e2e: $label (vers=$v${opts:+, $opts})"
+	echo "e2e: $label (vers=$v${opts:+, $opts}; kernel $kernel_name)"
 	local args=(--export /export --vers "$v" --server "$server"
 		--server-log "$work/logs/$label.server.log")
 	[ -n "$opts" ] && args+=(--opts "$opts")
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do args+=("$1"); shift; done
 	[ $# -gt 0 ] && shift
-	[ -n "$script" ] && args+=(-- "$script" "$@")
+	if [ "${FERRY_E2E_OPCOUNTS:-0}" = 1 ]; then
+		# The script goes in as a file; opcounts.sh runs it, then counts.
+		[ -n "$script" ] || script=$(dirname "$kclient")/smoke.sh
+		args+=(--file "$script" -- "$work/opcounts.sh" "$(basename "$script")" "$@")
+	elif [ -n "$script" ]; then
+		args+=(-- "$script" "$@")
+	fi
+	local t0=$SECONDS
 	"$kclient" "${args[@]}" >"$work/logs/$label.out" 2>&1
 	local rc=$?
 	grep -E "SMOKE (PASS|FAIL|SUMMARY)|E2E |KCLIENT RESULT" "$work/logs/$label.out" | uniq
+	local booted
+	booted=$(tr -d '\r' <"$work/logs/$label.out" | sed -n 's/^KCLIENT INIT .*kernel=//p' | head -1)
+	echo "e2e: $label: guest kernel ${booted:-not booted}, $((SECONDS - t0)) s"
 	if [ $rc -ne 0 ]; then
 		echo "e2e: $label FAILED (kclient exit $rc); last lines:"
 		tail -40 "$work/logs/$label.out"
@@ -114,6 +132,25 @@ run_guest() {
 		failed=1
 	fi
 }
+
+# FERRY_E2E_OPCOUNTS=1: each guest script runs under this one, which then
+# prints the op counts of the script's mount (non-zero ones; "/N!" after a
+# count: N of them ended in an error, the 9th figure of the op's line).
+cat >"$work/opcounts.sh" <<'GUEST'
+#!/bin/bash
+inner=${KCLIENT_FILES:-/kcrun/files}/$1
+shift
+if [ -x "$inner" ]; then "$inner" "$@"; else sh "$inner" "$@"; fi
+rc=$?
+awk -v mnt="${KCLIENT_MNT:-$PWD}" -v v="${KCLIENT_VERS:-?}" '
+	$1 == "device" { on = ($5 == mnt) }
+	on && $1 ~ /^[A-Z_0-9]+:$/ && $2 > 0 {
+		s = s " " substr($1, 1, length($1) - 1) "=" $2 ($10 > 0 ? "/" $10 "!" : "")
+	}
+	END { print "E2E OPS vers=" v " kernel=" k ":" s }' k="$(uname -r)" /proc/self/mountstats
+exit $rc
+GUEST
+chmod +x "$work/opcounts.sh"
 
 # The runs that need a host side start tests/e2e/host_helper.sh beside
 # ferryd, in kclient's network namespace, talking to the guest through a
@@ -184,7 +221,7 @@ fi
 
 # Delegations: the guest's opens and the recalls.
 if [ "${FERRY_E2E_DELEG:-1}" = 1 ] && [ "${FERRY_E2E_ONLY:-}" != crash ] &&
-	[ "${FERRY_E2E_ONLY:-}" != copy ]; then
+	[ "${FERRY_E2E_ONLY:-}" != copy ] && [ "${FERRY_E2E_ONLY:-}" != smoke ]; then
 	if [ ! -x "$conflict_client" ]; then
 		echo "e2e: $conflict_client not built (cmake -DBUILD_TESTING=ON)" >&2
 		failed=1
@@ -209,7 +246,7 @@ fi
 # costs one; when its probe keeps failing, the client binds again after
 # every SEQUENCE, hundreds of times.
 case ",$vers," in *,4.1,*) linkcut=${FERRY_E2E_LINKCUT:-1} ;; *) linkcut=0 ;; esac
-case ${FERRY_E2E_ONLY:-} in crash | copy) linkcut=0 ;; esac
+case ${FERRY_E2E_ONLY:-} in crash | copy | smoke) linkcut=0 ;; esac
 if [ "$linkcut" = 1 ]; then
 	mkdir -p "$work/linkcut-out"
 	saved_server=$server
@@ -301,6 +338,10 @@ if [ "${FERRY_E2E_SMOKE:-1}" = 1 ]; then
 	run_guest smoke "$vers"
 	# Several connections, one NFSv4.1 session.
 	case ",$vers," in *,4.1,*) run_guest smoke-nconnect 4.1 "" nconnect=4 ;; esac
+fi
+if [ "${FERRY_E2E_ONLY:-}" = smoke ]; then
+	[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
+	exit $failed
 fi
 
 # Listings served from kept entries after changes (guest/readdir_kept.sh).
