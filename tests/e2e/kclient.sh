@@ -52,8 +52,19 @@
 # the ops in mountstats; its tool FERRY_SPARSE_TOOL, default
 # build/tests/ferry_e2e_sparse), FERRY_E2E_ONLY=v42 runs it alone.
 #
-# FERRY_E2E_ONLY=smoke runs the smoke runs alone.  Every run prints the
-# kernel it asked for and the one the guest booted.  FERRY_E2E_OPCOUNTS=1
+# A second kernel: the smoke run (every version, one boot), the delegation
+# run and the NFSv4.2 run boot Linux 6.12 as well, right after their run on
+# the first kernel (kclient's default, Debian 12's linux-image-amd64: 6.1),
+# with KCLIENT_KERNEL_PKG=FERRY_E2E_KERNEL2_PKG (default
+# linux-image-6.12.107+deb12-amd64-unsigned, from bookworm-security; when
+# the archive no longer has it, the newest that linux-image-6.12-amd64 names)
+# and a cache of its own, FERRY_E2E_KERNEL2_CACHE (default
+# ${XDG_CACHE_HOME:-~/.cache}/nfs-kclient-6.12).  Their labels end in
+# "@6.12"; every run prints the kernel it asked for and the one the guest
+# booted.  The second kernel's v4.2 run asserts READ_PLUS (that client reads
+# by it).  FERRY_E2E_KERNEL2=0 skips the second kernel's runs;
+# FERRY_E2E_KERNEL2_VERS (default: the versions above) are its smoke run's.
+# FERRY_E2E_ONLY=smoke runs the smoke runs alone.  FERRY_E2E_OPCOUNTS=1
 # makes every guest print its mount's per-op counts ("E2E OPS") after each
 # version's script, to compare what two kernels send.
 set -uo pipefail
@@ -65,8 +76,14 @@ ferryd=${FERRYD:-$top/build/ferryd}
 case $ferryd in /*) ;; *) ferryd=$PWD/$ferryd ;; esac
 vers=${FERRY_E2E_VERS:-4.0,4.1,4.2}
 
-# The kernel kclient boots: its default, or KCLIENT_KERNEL_PKG.
+# The kernels: the first is kclient's default (or KCLIENT_KERNEL_PKG); the
+# second one's package and cache go to kclient for the runs on_kernel2 makes.
 kernel_name=${KCLIENT_KERNEL_PKG:-linux-image-amd64}
+kernel_env=()
+kernel2_pkg=${FERRY_E2E_KERNEL2_PKG:-linux-image-6.12.107+deb12-amd64-unsigned}
+kernel2=$(echo "$kernel2_pkg" | sed -nE 's/^linux-image-([0-9]+\.[0-9]+)[.-].*/\1/p')
+kernel2=${kernel2:-$kernel2_pkg}
+kernel2_cache=${FERRY_E2E_KERNEL2_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nfs-kclient-$kernel2}
 
 if [ ! -x "$kclient" ]; then
 	echo "SKIP: kernel-client e2e: $kclient not found"
@@ -118,7 +135,7 @@ run_guest() {
 		args+=(-- "$script" "$@")
 	fi
 	local t0=$SECONDS
-	"$kclient" "${args[@]}" >"$work/logs/$label.out" 2>&1
+	env "${kernel_env[@]}" "$kclient" "${args[@]}" >"$work/logs/$label.out" 2>&1
 	local rc=$?
 	grep -E "SMOKE (PASS|FAIL|SUMMARY)|E2E |KCLIENT RESULT" "$work/logs/$label.out" | uniq
 	local booted
@@ -131,6 +148,52 @@ run_guest() {
 		tail -40 "$work/logs/$label.server.log" 2>/dev/null
 		failed=1
 	fi
+}
+
+# on_kernel2 LABEL ...: run_guest LABEL@6.12 ... on the second kernel.
+kernel2_state=unresolved
+on_kernel2() {
+	[ "${FERRY_E2E_KERNEL2:-1}" = 1 ] || return 0
+	if [ $kernel2_state = unresolved ]; then
+		kernel2_state=failed
+		kernel2_resolve && kernel2_state=ok
+	fi
+	[ $kernel2_state = ok ] || return 0
+	local label=$1
+	shift
+	kernel_name=$kernel2_pkg
+	kernel_env=(-u KCLIENT_KERNEL_DEB KCLIENT_KERNEL_PKG="$kernel2_pkg"
+		KCLIENT_CACHE="$kernel2_cache")
+	run_guest "$label@$kernel2" "$@"
+	kernel_name=${KCLIENT_KERNEL_PKG:-linux-image-amd64}
+	kernel_env=()
+}
+
+# kclient downloads the package (apt-get download, with an apt-get update
+# when that fails) unless its cache has it.  Debian's security archive drops
+# a kernel some time after a newer one: without FERRY_E2E_KERNEL2_PKG, a
+# package apt no longer knows (even after an update) gives way to the one
+# linux-image-6.12-amd64 depends on now.
+kernel2_resolve() {
+	local sel=$kernel2_cache/debs/selected-kernel-$kernel2_pkg
+	if [ -s "$sel" ] && [ -f "$kernel2_cache/debs/$(cat "$sel")" ]; then
+		return 0
+	fi
+	[ -n "${FERRY_E2E_KERNEL2_PKG:-}" ] || [ "${KCLIENT_NO_APT:-0}" = 1 ] && return 0
+	apt-cache show "$kernel2_pkg" >/dev/null 2>&1 && return 0
+	apt-get update -qq >/dev/null 2>&1
+	apt-cache show "$kernel2_pkg" >/dev/null 2>&1 && return 0
+	local now
+	now=$(apt-cache depends "linux-image-$kernel2-amd64" 2>/dev/null |
+		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }')
+	if [ -z "$now" ]; then
+		echo "e2e: FAILED: apt knows neither $kernel2_pkg nor linux-image-$kernel2-amd64" \
+			"(FERRY_E2E_KERNEL2=0 skips the Linux $kernel2 runs)"
+		failed=1
+		return 1
+	fi
+	echo "e2e: $kernel2_pkg is no longer in the archive: Linux $kernel2 is $now"
+	kernel2_pkg=$now
 }
 
 # FERRY_E2E_OPCOUNTS=1: each guest script runs under this one, which then
@@ -212,6 +275,8 @@ if [ "$v42" = 1 ]; then
 		failed=1
 	else
 		run_guest v42 4.2 "$top/tests/e2e/guest/v42.sh" "" --file "$sparse_tool"
+		on_kernel2 v42 4.2 "$top/tests/e2e/guest/v42.sh" "" --file "$sparse_tool" \
+			-- read_plus=1
 	fi
 fi
 if [ "${FERRY_E2E_ONLY:-}" = v42 ]; then
@@ -231,6 +296,13 @@ if [ "${FERRY_E2E_DELEG:-1}" = 1 ] && [ "${FERRY_E2E_ONLY:-}" != crash ] &&
 		server=$(helper_server "$work/deleg-out")
 		run_guest deleg "$vers" "$top/tests/e2e/guest/deleg.sh" "" \
 			--outdir "$work/deleg-out" -- "opens=${FERRY_E2E_DELEG_OPENS:-200}" \
+			"local=${FERRY_E2E_DELEG_LOCAL:-1}"
+		# The host side's requests are named by step and version: a
+		# directory of its own for the second kernel's run.
+		mkdir -p "$work/deleg2-out"
+		server=$(helper_server "$work/deleg2-out")
+		on_kernel2 deleg "$vers" "$top/tests/e2e/guest/deleg.sh" "" \
+			--outdir "$work/deleg2-out" -- "opens=${FERRY_E2E_DELEG_OPENS:-200}" \
 			"local=${FERRY_E2E_DELEG_LOCAL:-1}"
 		server=$saved_server
 	fi
@@ -336,6 +408,7 @@ fi
 
 if [ "${FERRY_E2E_SMOKE:-1}" = 1 ]; then
 	run_guest smoke "$vers"
+	on_kernel2 smoke "${FERRY_E2E_KERNEL2_VERS:-$vers}"
 	# Several connections, one NFSv4.1 session.
 	case ",$vers," in *,4.1,*) run_guest smoke-nconnect 4.1 "" nconnect=4 ;; esac
 fi
