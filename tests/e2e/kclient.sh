@@ -57,11 +57,39 @@
 # FERRY_MANY_OPEN_TOOL, default build/tests/many_open), FERRY_E2E_ONLY=many-open
 # runs it alone.  It takes about 14 minutes under TCG, so it belongs to the
 # full stage: FERRY_FULL=1 (scripts/test.sh --full) turns it on.
+#
+# A second kernel: the smoke run (every version, one boot), the delegation
+# run and the NFSv4.2 run boot Linux 6.12 as well, right after their run on
+# the first kernel (kclient's default, Debian 12's linux-image-amd64: 6.1),
+# with KCLIENT_KERNEL_PKG=FERRY_E2E_KERNEL2_PKG (default
+# linux-image-6.12.107+deb12-amd64-unsigned, from bookworm-security; when
+# the archive no longer has it, the newest that linux-image-6.12-amd64 names)
+# and a cache of its own, FERRY_E2E_KERNEL2_CACHE (default
+# ${XDG_CACHE_HOME:-~/.cache}/nfs-kclient-6.12).  Their labels end in
+# "@6.12"; every run prints the kernel it asked for and the one the guest
+# booted.  The second kernel's v4.2 run asserts READ_PLUS (that client reads
+# by it).  FERRY_E2E_KERNEL2=0 skips the second kernel's runs;
+# FERRY_E2E_KERNEL2_VERS (default: the versions above) are its smoke run's.
+# FERRY_E2E_ONLY=smoke runs the smoke runs alone.  FERRY_E2E_OPCOUNTS=1
+# makes every guest print its mount's per-op counts ("E2E OPS") after each
+# version's script, to compare what two kernels send.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kclient=${KCLIENT:-$top/../shared/e2e/kclient}
 ferryd=${FERRYD:-$top/build/ferryd}
+# The first-run check starts ferryd from a directory of its own: a path
+# relative to the caller's directory (FERRYD=build/ferryd) must not break it.
+case $ferryd in /*) ;; *) ferryd=$PWD/$ferryd ;; esac
 vers=${FERRY_E2E_VERS:-4.0,4.1,4.2}
+
+# The kernels: the first is kclient's default (or KCLIENT_KERNEL_PKG); the
+# second one's package and cache go to kclient for the runs on_kernel2 makes.
+kernel_name=${KCLIENT_KERNEL_PKG:-linux-image-amd64}
+kernel_env=()
+kernel2_pkg=${FERRY_E2E_KERNEL2_PKG:-linux-image-6.12.107+deb12-amd64-unsigned}
+kernel2=$(echo "$kernel2_pkg" | sed -nE 's/^linux-image-([0-9]+\.[0-9]+)[.-].*/\1/p')
+kernel2=${kernel2:-$kernel2_pkg}
+kernel2_cache=${FERRY_E2E_KERNEL2_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nfs-kclient-$kernel2}
 
 if [ ! -x "$kclient" ]; then
 	echo "SKIP: kernel-client e2e: $kclient not found"
@@ -99,16 +127,26 @@ failed=0
 run_guest() {
 	local label=$1 v=$2 script=${3:-} opts=${4:-}
 	shift $(($# < 4 ? $# : 4))
-	echo "e2e: $label (vers=$v${opts:+, $opts})"
+	echo "e2e: $label (vers=$v${opts:+, $opts}; kernel $kernel_name)"
 	local args=(--export /export --vers "$v" --server "$server"
 		--server-log "$work/logs/$label.server.log")
 	[ -n "$opts" ] && args+=(--opts "$opts")
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do args+=("$1"); shift; done
 	[ $# -gt 0 ] && shift
-	[ -n "$script" ] && args+=(-- "$script" "$@")
-	"$kclient" "${args[@]}" >"$work/logs/$label.out" 2>&1
+	if [ "${FERRY_E2E_OPCOUNTS:-0}" = 1 ]; then
+		# The script goes in as a file; opcounts.sh runs it, then counts.
+		[ -n "$script" ] || script=$(dirname "$kclient")/smoke.sh
+		args+=(--file "$script" -- "$work/opcounts.sh" "$(basename "$script")" "$@")
+	elif [ -n "$script" ]; then
+		args+=(-- "$script" "$@")
+	fi
+	local t0=$SECONDS
+	env "${kernel_env[@]}" "$kclient" "${args[@]}" >"$work/logs/$label.out" 2>&1
 	local rc=$?
 	grep -E "SMOKE (PASS|FAIL|SUMMARY)|E2E |KCLIENT RESULT" "$work/logs/$label.out" | uniq
+	local booted
+	booted=$(tr -d '\r' <"$work/logs/$label.out" | sed -n 's/^KCLIENT INIT .*kernel=//p' | head -1)
+	echo "e2e: $label: guest kernel ${booted:-not booted}, $((SECONDS - t0)) s"
 	if [ $rc -ne 0 ]; then
 		echo "e2e: $label FAILED (kclient exit $rc); last lines:"
 		tail -40 "$work/logs/$label.out"
@@ -117,6 +155,71 @@ run_guest() {
 		failed=1
 	fi
 }
+
+# on_kernel2 LABEL ...: run_guest LABEL@6.12 ... on the second kernel.
+kernel2_state=unresolved
+on_kernel2() {
+	[ "${FERRY_E2E_KERNEL2:-1}" = 1 ] || return 0
+	if [ $kernel2_state = unresolved ]; then
+		kernel2_state=failed
+		kernel2_resolve && kernel2_state=ok
+	fi
+	[ $kernel2_state = ok ] || return 0
+	local label=$1
+	shift
+	kernel_name=$kernel2_pkg
+	kernel_env=(-u KCLIENT_KERNEL_DEB KCLIENT_KERNEL_PKG="$kernel2_pkg"
+		KCLIENT_CACHE="$kernel2_cache")
+	run_guest "$label@$kernel2" "$@"
+	kernel_name=${KCLIENT_KERNEL_PKG:-linux-image-amd64}
+	kernel_env=()
+}
+
+# kclient downloads the package (apt-get download, with an apt-get update
+# when that fails) unless its cache has it.  Debian's security archive drops
+# a kernel some time after a newer one: without FERRY_E2E_KERNEL2_PKG, a
+# package apt no longer knows (even after an update) gives way to the one
+# linux-image-6.12-amd64 depends on now.
+kernel2_resolve() {
+	local sel=$kernel2_cache/debs/selected-kernel-$kernel2_pkg
+	if [ -s "$sel" ] && [ -f "$kernel2_cache/debs/$(cat "$sel")" ]; then
+		return 0
+	fi
+	[ -n "${FERRY_E2E_KERNEL2_PKG:-}" ] || [ "${KCLIENT_NO_APT:-0}" = 1 ] && return 0
+	apt-cache show "$kernel2_pkg" >/dev/null 2>&1 && return 0
+	apt-get update -qq >/dev/null 2>&1
+	apt-cache show "$kernel2_pkg" >/dev/null 2>&1 && return 0
+	local now
+	now=$(apt-cache depends "linux-image-$kernel2-amd64" 2>/dev/null |
+		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }')
+	if [ -z "$now" ]; then
+		echo "e2e: FAILED: apt knows neither $kernel2_pkg nor linux-image-$kernel2-amd64" \
+			"(FERRY_E2E_KERNEL2=0 skips the Linux $kernel2 runs)"
+		failed=1
+		return 1
+	fi
+	echo "e2e: $kernel2_pkg is no longer in the archive: Linux $kernel2 is $now"
+	kernel2_pkg=$now
+}
+
+# FERRY_E2E_OPCOUNTS=1: each guest script runs under this one, which then
+# prints the op counts of the script's mount (non-zero ones; "/N!" after a
+# count: N of them ended in an error, the 9th figure of the op's line).
+cat >"$work/opcounts.sh" <<'GUEST'
+#!/bin/bash
+inner=${KCLIENT_FILES:-/kcrun/files}/$1
+shift
+if [ -x "$inner" ]; then "$inner" "$@"; else sh "$inner" "$@"; fi
+rc=$?
+awk -v mnt="${KCLIENT_MNT:-$PWD}" -v v="${KCLIENT_VERS:-?}" '
+	$1 == "device" { on = ($5 == mnt) }
+	on && $1 ~ /^[A-Z_0-9]+:$/ && $2 > 0 {
+		s = s " " substr($1, 1, length($1) - 1) "=" $2 ($10 > 0 ? "/" $10 "!" : "")
+	}
+	END { print "E2E OPS vers=" v " kernel=" k ":" s }' k="$(uname -r)" /proc/self/mountstats
+exit $rc
+GUEST
+chmod +x "$work/opcounts.sh"
 
 # The runs that need a host side start tests/e2e/host_helper.sh beside
 # ferryd, in kclient's network namespace, talking to the guest through a
@@ -190,6 +293,8 @@ if [ "$v42" = 1 ]; then
 		failed=1
 	else
 		run_guest v42 4.2 "$top/tests/e2e/guest/v42.sh" "" --file "$sparse_tool"
+		on_kernel2 v42 4.2 "$top/tests/e2e/guest/v42.sh" "" --file "$sparse_tool" \
+			-- read_plus=1
 	fi
 fi
 if [ "${FERRY_E2E_ONLY:-}" = v42 ]; then
@@ -217,7 +322,7 @@ fi
 
 # Delegations: the guest's opens and the recalls.
 if [ "${FERRY_E2E_DELEG:-1}" = 1 ] && [ "${FERRY_E2E_ONLY:-}" != crash ] &&
-	[ "${FERRY_E2E_ONLY:-}" != copy ]; then
+	[ "${FERRY_E2E_ONLY:-}" != copy ] && [ "${FERRY_E2E_ONLY:-}" != smoke ]; then
 	if [ ! -x "$conflict_client" ]; then
 		echo "e2e: $conflict_client not built (cmake -DBUILD_TESTING=ON)" >&2
 		failed=1
@@ -228,6 +333,13 @@ if [ "${FERRY_E2E_DELEG:-1}" = 1 ] && [ "${FERRY_E2E_ONLY:-}" != crash ] &&
 		[ -n "${FERRY_E2E_PCAP:-}" ] && server=$(capture_server "$FERRY_E2E_PCAP" "$server")
 		run_guest deleg "$vers" "$top/tests/e2e/guest/deleg.sh" "" \
 			--outdir "$work/deleg-out" -- "opens=${FERRY_E2E_DELEG_OPENS:-200}" \
+			"local=${FERRY_E2E_DELEG_LOCAL:-1}"
+		# The host side's requests are named by step and version: a
+		# directory of its own for the second kernel's run.
+		mkdir -p "$work/deleg2-out"
+		server=$(helper_server "$work/deleg2-out")
+		on_kernel2 deleg "$vers" "$top/tests/e2e/guest/deleg.sh" "" \
+			--outdir "$work/deleg2-out" -- "opens=${FERRY_E2E_DELEG_OPENS:-200}" \
 			"local=${FERRY_E2E_DELEG_LOCAL:-1}"
 		server=$saved_server
 	fi
@@ -243,7 +355,7 @@ fi
 # costs one; when its probe keeps failing, the client binds again after
 # every SEQUENCE, hundreds of times.
 case ",$vers," in *,4.1,*) linkcut=${FERRY_E2E_LINKCUT:-1} ;; *) linkcut=0 ;; esac
-case ${FERRY_E2E_ONLY:-} in crash | copy) linkcut=0 ;; esac
+case ${FERRY_E2E_ONLY:-} in crash | copy | smoke) linkcut=0 ;; esac
 if [ "$linkcut" = 1 ]; then
 	mkdir -p "$work/linkcut-out"
 	saved_server=$server
@@ -333,8 +445,13 @@ fi
 
 if [ "${FERRY_E2E_SMOKE:-1}" = 1 ]; then
 	run_guest smoke "$vers"
+	on_kernel2 smoke "${FERRY_E2E_KERNEL2_VERS:-$vers}"
 	# Several connections, one NFSv4.1 session.
 	case ",$vers," in *,4.1,*) run_guest smoke-nconnect 4.1 "" nconnect=4 ;; esac
+fi
+if [ "${FERRY_E2E_ONLY:-}" = smoke ]; then
+	[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
+	exit $failed
 fi
 
 # Listings served from kept entries after changes (guest/readdir_kept.sh).

@@ -16,11 +16,27 @@
 #   reflink    a clone of the file is either the same bytes, or a clean
 #              refusal (EOPNOTSUPP and no file left) where the export's
 #              file system cannot clone (CLONE)
+#   read-plus  a file of 1 MiB + 4000 bytes of random data with holes
+#              punched (one 4 KiB, others of 128 KiB and more, the last to
+#              the end of the file) and a file that is one hole, read back
+#              with a cold cache, whole and from inside a hole: the same
+#              bytes as a copy on the guest's own disk.  A client that
+#              reads by READ_PLUS (Linux 6.12; 6.1 reads by READ) gets the
+#              holes as hole segments.  With read_plus=1 the step's reads
+#              must have gone as READ_PLUS, none as READ.
 #   mountstats the mount's per-op counters grew for ALLOCATE, DEALLOCATE,
 #              SEEK (and CLONE): the operations went to the server
 #
-# Prints "E2E PASS|FAIL|INFO v42-<step> vers=<v>: ..." lines; exits 1 on
-# failure.
+# Arguments: read_plus=1 (default 0) when the client must read by
+# READ_PLUS.  Prints "E2E PASS|FAIL|INFO v42-<step> vers=<v>: ..." lines;
+# exits 1 on failure.
+read_plus=0
+for a in "$@"; do
+	case $a in
+	read_plus=*) read_plus=${a#read_plus=} ;;
+	*) echo "E2E FAIL v42 vers=${KCLIENT_VERS:-?}: unknown argument '$a'"; exit 2 ;;
+	esac
+done
 v=${KCLIENT_VERS:-?}
 mnt=${KCLIENT_MNT:-$PWD}
 tool=${KCLIENT_FILES:-/kcrun/files}/ferry_e2e_sparse
@@ -41,7 +57,7 @@ opcount() {
 		on && $1 == op { n = $2; exit }
 		END { print n + 0 }' /proc/self/mountstats
 }
-ops=(ALLOCATE DEALLOCATE SEEK CLONE READ_PLUS)
+ops=(ALLOCATE DEALLOCATE SEEK CLONE READ_PLUS READ)
 declare -A before
 for o in "${ops[@]}"; do before[$o]=$(opcount "$o"); done
 
@@ -106,10 +122,83 @@ else
 	fail reflink "exit $rc: $out"
 fi
 
+# --- read-plus ---
+# The reference copy lives on the guest's tmpfs: random data in blocks of
+# 4 KiB (so the export's file system keeps the holes as holes) with the
+# holes' blocks zeroed, and zeros from block 192 to the end; the file on
+# the mount is a copy of it with those ranges punched.
+ref=/tmp/v42-ref.$$
+K4=4096
+size=$((16 * K64 + 4000))
+holes="16:32 50:1 64:64"
+rp0=$(opcount READ_PLUS) rd0=$(opcount READ)
+rp_ok=1
+{ dd if=/dev/urandom bs=$K4 count=192 && dd if=/dev/zero bs=$K4 count=64 &&
+	dd if=/dev/zero bs=4000 count=1; } 2>/dev/null >"$ref"
+for h in $holes; do
+	dd if=/dev/zero of="$ref" bs=$K4 seek="${h%%:*}" count="${h#*:}" conv=notrunc 2>/dev/null
+done
+if [ "$(stat -c %s "$ref")" != $size ] || ! cp "$ref" sparse; then
+	fail read-plus "cannot write the file"
+	rp_ok=0
+fi
+for h in $holes 192:65; do
+	[ $rp_ok = 1 ] || break
+	first=${h%%:*} n=${h#*:}
+	if ! err=$("$tool" punch sparse $((first * K4)) $((n * K4)) 2>&1); then
+		fail read-plus "punch at block $first: $err"
+		rp_ok=0
+	fi
+done
+# The whole file a hole (a cached page would hide what the server sends).
+dd if=/dev/urandom of=allhole bs=$K64 count=8 2>/dev/null &&
+	"$tool" punch allhole 0 $((8 * K64)) >/dev/null 2>&1 || fail read-plus "cannot make allhole"
+sync
+echo 3 >/proc/sys/vm/drop_caches
+if [ $rp_ok = 1 ]; then
+	sum_ref=$(md5sum <"$ref") sum_nfs=$(md5sum <sparse)
+	if [ "$sum_nfs" = "$sum_ref" ] && [ "$(stat -c %s sparse)" = $size ]; then
+		pass read-plus "1 MiB + 4000 bytes with 4 holes: the same bytes as the reference copy"
+	else
+		fail read-plus "the file reads back different from the reference copy ($(cmp "$ref" sparse 2>&1))"
+	fi
+	# Cold reads from inside a hole through the data past it, from just
+	# past the small hole, and into the hole at the end.
+	bad=""
+	for skip in 20 51 100 200; do
+		echo 3 >/proc/sys/vm/drop_caches
+		a=$(dd if=sparse bs=$K4 skip=$skip count=40 2>/dev/null | md5sum)
+		b=$(dd if="$ref" bs=$K4 skip=$skip count=40 2>/dev/null | md5sum)
+		[ "$a" = "$b" ] || bad="$bad $skip"
+	done
+	if [ -z "$bad" ]; then
+		pass read-plus "160 KiB reads from blocks 20, 51, 100 and 200 match"
+	else
+		fail read-plus "160 KiB reads from blocks$bad differ from the reference copy"
+	fi
+fi
+z=$(od -v -An -tx1 allhole | tr -d ' 0\n' | wc -c)
+if [ "$(stat -c %s allhole)" = $((8 * K64)) ] && [ "$z" = 0 ]; then
+	pass read-plus "a file that is one hole of 512 KiB reads as zeros"
+else
+	fail read-plus "the all-hole file: size $(stat -c %s allhole), $z non-zero digits"
+fi
+rp=$(($(opcount READ_PLUS) - rp0)) rd=$(($(opcount READ) - rd0))
+rm -f "$ref"
+if [ "$read_plus" = 1 ]; then
+	if [ $rp -ge 1 ] && [ $rd = 0 ]; then
+		pass read-plus "read by READ_PLUS +$rp, READ +$rd"
+	else
+		fail read-plus "READ_PLUS +$rp, READ +$rd: this client should read by READ_PLUS"
+	fi
+else
+	info read-plus "READ_PLUS +$rp, READ +$rd"
+fi
+
 # --- mountstats ---
 declare -A delta
 for o in "${ops[@]}"; do delta[$o]=$(($(opcount "$o") - before[$o])); done
-info mountstats "ALLOCATE +${delta[ALLOCATE]} DEALLOCATE +${delta[DEALLOCATE]} SEEK +${delta[SEEK]} CLONE +${delta[CLONE]} READ_PLUS +${delta[READ_PLUS]}"
+info mountstats "ALLOCATE +${delta[ALLOCATE]} DEALLOCATE +${delta[DEALLOCATE]} SEEK +${delta[SEEK]} CLONE +${delta[CLONE]} READ_PLUS +${delta[READ_PLUS]} READ +${delta[READ]}"
 [ "${delta[ALLOCATE]}" -ge 1 ] && pass mountstats "ALLOCATE counted" ||
 	fail mountstats "no ALLOCATE in mountstats"
 [ "${delta[DEALLOCATE]}" -ge 1 ] && pass mountstats "DEALLOCATE counted" ||
