@@ -88,11 +88,10 @@ static void owner_drop_states(struct state_server *st, struct state_owner *o)
 	}
 }
 
-void state_owner_kill(struct state_server *st, struct state_owner *o)
+/* Makes o dead: out of its client's counts and list and out of the
+ * table, so nothing finds it; what it holds is the caller's to free. */
+static void owner_unlink(struct state_server *st, struct state_owner *o)
 {
-	if (o->dead)
-		return;
-	owner_drop_states(st, o);
 	owner_drop_closed(st, o);
 	if (o->kind == STATE_OWNER_OPEN)
 		o->client->n_open_owners--;
@@ -103,6 +102,14 @@ void state_owner_kill(struct state_server *st, struct state_owner *o)
 	hashtable_remove(&st->owners, &o->node);
 	list_del(&o->client_link);
 	st->n_owners--;
+}
+
+void state_owner_kill(struct state_server *st, struct state_owner *o)
+{
+	if (o->dead)
+		return;
+	owner_drop_states(st, o);
+	owner_unlink(st, o);
 	state_owner_unref(st, o);
 }
 
@@ -114,17 +121,8 @@ void state_owner_bury(struct state_server *st, struct state_owner *o)
 		state_owner_kill(st, o); /* nothing to spread over slices */
 		return;
 	}
-	owner_drop_closed(st, o);
-	if (o->kind == STATE_OWNER_OPEN)
-		o->client->n_open_owners--;
-	else if (o->kind == STATE_OWNER_LOCK)
-		o->client->n_lock_owners--;
-	o->dead = true;
-	o->client = NULL;
-	hashtable_remove(&st->owners, &o->node);
-	list_del(&o->client_link);
+	owner_unlink(st, o);
 	list_add_tail(&st->dying_owners, &o->client_link);
-	st->n_owners--;
 	list_for_each_entry(s, &o->states, struct state_stid, owner_link) {
 		if (s->type == STATE_STID_LOCK)
 			st->n_dying_lock_states++;

@@ -42,37 +42,20 @@ enum {
 };
 
 static struct ferryd_proc server;
-static char exp_dir[300], conf[310];
 
 static int setup(void **state)
 {
 	(void)state;
-	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	snprintf(exp_dir, sizeof(exp_dir), "%s/ferry-libnfs-XXXXXX", tmp);
-	if (!mkdtemp(exp_dir) || chmod(exp_dir, 0777) != 0)
-		return -1;
-	snprintf(conf, sizeof(conf), "%s.conf", exp_dir);
-	FILE *f = fopen(conf, "w");
-	if (!f)
-		return -1;
 	/* libnfs binds a reserved port when run as root, as the export's
 	 * default (secure) asks; anyone else needs an insecure export. */
-	fprintf(f, "[export e]\npath = %s\npseudo = /export\nsquash = none\n%s", exp_dir,
-		geteuid() == 0 ? "" : "secure = no\n");
-	fclose(f);
-	const char *args[] = {"--config", conf, NULL};
-	return ferryd_start(&server, args);
+	return ferryd_start_export(&server, geteuid() == 0 ? "squash = none\n"
+							  : "squash = none\nsecure = no\n");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	int rc = ferryd_stop(&server);
-	char cmd[700];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", exp_dir, conf);
-	if (system(cmd) != 0)
-		return -1;
-	return rc == 0 ? 0 : -1;
+	return ferryd_stop(&server) == 0 ? 0 : -1;
 }
 
 /* A mounted NFSv4 context named `name`; NULL with the library's message on
@@ -111,7 +94,7 @@ static void unmount(struct nfs_context *nfs)
 
 static void host_path(const char *name, char *out, size_t len)
 {
-	snprintf(out, len, "%s/%s", exp_dir, name);
+	ferryd_export_path(&server, name, out, len);
 }
 
 static void fill(uint8_t *buf, size_t len, unsigned seed)

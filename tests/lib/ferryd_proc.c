@@ -162,6 +162,38 @@ int ferryd_start_conf(struct ferryd_proc *p, const char *conf_text)
 	return 0;
 }
 
+int ferryd_start_export(struct ferryd_proc *p, const char *conf_extra)
+{
+	const char *tmp = getenv("TMPDIR");
+	char dir[256], conf[300], export_dir[290];
+	snprintf(dir, sizeof(dir), "%s/ferry-export-XXXXXX", tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return -1;
+	}
+	snprintf(conf, sizeof(conf), "%s/ferryd.conf", dir);
+	snprintf(export_dir, sizeof(export_dir), "%s/export", dir);
+	FILE *f = fopen(conf, "w");
+	bool ok = f && fprintf(f, "[export e]\npath = %s\npseudo = /export\n%s", export_dir,
+			       conf_extra ? conf_extra : "") > 0;
+	if (f && fclose(f) != 0)
+		ok = false;
+	/* World-writable, so that squashed users may create in it too. */
+	if (!ok || mkdir(export_dir, 0777) != 0 || chmod(export_dir, 0777) != 0) {
+		fprintf(stderr, "cannot set up %s\n", dir);
+		remove_tree(dir);
+		return -1;
+	}
+	const char *args[] = {"--config", conf, NULL};
+	int rc = ferryd_start(p, args);
+	if (rc != 0) {
+		remove_tree(dir);
+		return rc;
+	}
+	snprintf(p->conf_dir, sizeof(p->conf_dir), "%s", dir);
+	return 0;
+}
+
 void ferryd_export_path(const struct ferryd_proc *p, const char *name, char *out, size_t len)
 {
 	snprintf(out, len, "%s/export/%s", p->conf_dir[0] ? p->conf_dir : p->dir, name);

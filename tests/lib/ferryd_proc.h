@@ -37,6 +37,14 @@ int ferryd_start(struct ferryd_proc *p, const char *const *extra_args);
  * ferryd_start does.  Returns 0 or -1 with a message on stderr. */
 int ferryd_start_conf(struct ferryd_proc *p, const char *conf_text);
 
+/* Starts ferryd with a configuration file of one export, [export e] at
+ * /export on a world-writable directory of its own, whose section goes
+ * on with conf_extra (options of the export, then more sections if
+ * wanted: "squash = none\n[nfs]\nlease_time = 10\n"), as ferryd_start
+ * does.  ferryd_export_path finds its files; ferryd_stop removes it.
+ * Returns 0 or -1 with a message on stderr. */
+int ferryd_start_export(struct ferryd_proc *p, const char *conf_extra);
+
 /* Where a file of the export of a ferryd_start_conf server lives: name
  * under its export directory, written to out. */
 void ferryd_export_path(const struct ferryd_proc *p, const char *name, char *out, size_t len);

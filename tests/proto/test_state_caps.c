@@ -23,38 +23,20 @@
 #include "proto/state41_helpers.h"
 
 static struct ferryd_proc server;
-static char exp_dir[200], conf[220];
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(exp_dir, sizeof(exp_dir), "%s/ferry-caps-XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(exp_dir) || chmod(exp_dir, 0777) != 0)
-		return -1;
-	snprintf(conf, sizeof(conf), "%s.conf", exp_dir);
-	FILE *f = fopen(conf, "w");
-	if (!f)
-		return -1;
-	fprintf(f, "[export e]\npath = %s\npseudo = /export\n"
-		   "[nfs]\nmax_clients = 3\nmax_sessions_per_client = 1\n"
-		   "max_open_owners_per_client = 2\nmax_opens_per_client = 2\n"
-		   "max_lock_owners_per_client = 1\nmax_locks_per_client = 2\n",
-		exp_dir);
-	fclose(f);
-	const char *args[] = {"--config", conf, NULL};
-	return ferryd_start(&server, args);
+	return ferryd_start_export(&server,
+				   "[nfs]\nmax_clients = 3\nmax_sessions_per_client = 1\n"
+				   "max_open_owners_per_client = 2\nmax_opens_per_client = 2\n"
+				   "max_lock_owners_per_client = 1\nmax_locks_per_client = 2\n");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	int rc = ferryd_stop(&server);
-	char cmd[500];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", exp_dir, conf);
-	if (system(cmd) != 0)
-		return -1;
-	return rc == 0 ? 0 : -1;
+	return ferryd_stop(&server) == 0 ? 0 : -1;
 }
 
 static double cap_hits(const char *cap)

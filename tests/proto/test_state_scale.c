@@ -35,36 +35,20 @@ enum { HELD = 100000 };
 enum { FILES = 10000, LEASE_S = 10 };
 
 static struct ferryd_proc server;
-static char exp_dir[200], conf[220];
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(exp_dir, sizeof(exp_dir), "%s/ferry-scale-XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(exp_dir) || chmod(exp_dir, 0777) != 0)
-		return -1;
-	snprintf(conf, sizeof(conf), "%s.conf", exp_dir);
-	FILE *f = fopen(conf, "w");
-	if (!f)
-		return -1;
 	/* The default limits; a short lease, for the silent client. */
-	fprintf(f, "[export e]\npath = %s\npseudo = /export\n[nfs]\nlease_time = %d\n", exp_dir,
-		LEASE_S);
-	fclose(f);
-	const char *args[] = {"--config", conf, NULL};
-	return ferryd_start(&server, args);
+	char extra[64];
+	snprintf(extra, sizeof(extra), "[nfs]\nlease_time = %d\n", LEASE_S);
+	return ferryd_start_export(&server, extra);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	int rc = ferryd_stop(&server);
-	char cmd[500];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", exp_dir, conf);
-	if (system(cmd) != 0)
-		return -1;
-	return rc == 0 ? 0 : -1;
+	return ferryd_stop(&server) == 0 ? 0 : -1;
 }
 
 static uint64_t now_ms(void)
