@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/siphash.h"
 #include "nfs4/callback.h"
 #include "nfs4/deleg.h"
 #include "nfs4/dirdeleg.h"
@@ -206,14 +207,12 @@ int nfs4_deleg_lease(struct nfs4_server *srv, const struct state_file_key *key, 
 	return rc;
 }
 
-/* The lock of key's stripe (FNV-1a of the export and the handle). */
+/* The lock of key's stripe: the handle hashed with the server's keyed
+ * hash (as file handles are signed), the export mixed in. */
 static pthread_mutex_t *deleg_lease_lock(struct nfs4_server *srv, const struct state_file_key *key)
 {
-	uint32_t h = 2166136261u;
-	for (unsigned i = 0; i < 4; i++)
-		h = (h ^ ((key->export_id >> (8 * i)) & 0xff)) * 16777619u;
-	for (unsigned i = 0; i < key->bh.len && i < sizeof(key->bh.data); i++)
-		h = (h ^ key->bh.data[i]) * 16777619u;
+	size_t len = key->bh.len < sizeof(key->bh.data) ? key->bh.len : sizeof(key->bh.data);
+	uint64_t h = siphash24(&srv->exports.fh_key, key->bh.data, len) ^ key->export_id;
 	return &srv->deleg_lease_locks[h % NFS4_DELEG_LEASE_STRIPES];
 }
 

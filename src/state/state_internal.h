@@ -319,6 +319,7 @@ struct state_server {
 	 * freeing.  Linked by client_link. */
 	struct list_node dying_owners;
 	unsigned n_dying_opens, n_dying_lock_states; /* counted in n_opens, n_lock_states too */
+	uint64_t reclaim_ms; /* the last walk for memory to free (state_room_for) */
 	unsigned n_clients; /* records, confirmed or not (the clients cap) */
 	_Atomic uint64_t cap_hits[STATE_CAP_KINDS];
 	struct state_deleg_table deleg;

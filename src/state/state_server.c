@@ -151,7 +151,13 @@ static void cap_log(struct state_client *cl, enum state_cap_kind kind)
  * a later request finds freed). */
 static void reclaim_for_memory(struct state_server *st)
 {
+	/* It walks every client's owners under st->lock: at most once a
+	 * second, however many requests a full budget refuses meanwhile. */
+	enum { RECLAIM_EVERY_MS = 1000 };
 	uint64_t now = state_now_ms();
+	if (st->reclaim_ms && st->reclaim_ms + RECLAIM_EVERY_MS > now)
+		return;
+	st->reclaim_ms = now;
 	list_for_each_entry(cl, &st->clients, struct state_client, link) {
 		if (cl->v41 && cl->n_delegs > 0 &&
 		    (!cl->recall_any_ms || cl->recall_any_ms + st->opts.lease_ms <= now)) {
