@@ -24,8 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nfs4/callback.h"
-#include "nfs4/callback_internal.h"
+#include "callback/callback.h"
+#include "callback/callback_internal.h"
 #include "xdr/nfs4_fattr.h"
 
 #define CHECK(cond)                       \

@@ -16,7 +16,7 @@
  * their ranges (mode bits, nanoseconds) and only those the mask names;
  * VERIFY succeeds exactly when NVERIFY answers NFS4ERR_SAME. */
 #include "fuzz_inproc.h"
-#include "nfs4/fattr.h"
+#include "nfs4/fs/fattr.h"
 #include "xdr/nfs4_codec.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

@@ -24,7 +24,7 @@
 
 #include "core/siphash.h"
 #include "fuzz_inproc.h"
-#include "nfs4/fattr.h"
+#include "nfs4/fs/fattr.h"
 
 enum { FH_MAC = 8 };
 

@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "lib/inproc_server.h"
-#include "nfs4/compound.h"
-#include "nfs4/fh.h"
+#include "nfs4/engine/compound.h"
+#include "nfs4/fs/fh.h"
 
 #define CHECK(cond)                       \
 	do {                              \

@@ -24,8 +24,9 @@ declare -A allowed=(
 	[rpc]="core xdr rpc"
 	[backend]="core backend"
 	[state]="core xdr backend state"
-	[nfs4]="core xdr rpc backend state nfs4"
-	[ctl]="core xdr rpc state nfs4 backend ctl"
+	[callback]="core xdr rpc backend state callback nfs4"
+	[nfs4]="core xdr rpc backend state callback nfs4"
+	[ctl]="core xdr rpc state callback nfs4 backend ctl"
 	[cmd]="*"
 )
 

@@ -513,7 +513,7 @@ void backend_memory_set_file_max(uint64_t bytes);
  * off. */
 void backend_memory_set_latency(struct backend_export *ex, unsigned us);
 
-/* The local back end's attribute cache (backend/local_attrcache.c), on by
+/* The local back end's attribute cache (backend/local/local_attrcache.c), on by
  * default where the file system can be watched.  Turning it off (before
  * the export serves anything) frees it; the stats are for tests and logs. */
 struct backend_attrcache_stats {

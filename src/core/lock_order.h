@@ -21,7 +21,7 @@
  *   2. state: the stable-records lock (struct state_server.records_lock),
  *      held across the file I/O of one client record.
  *  2a. nfs4: the lock of what the server keeps per delegated directory
- *      (struct nfs4_dirdeleg_children.lock, nfs4/dirdeleg_children.c):
+ *      (struct nfs4_dirdeleg_children.lock, nfs4/deleg/dir_children.c):
  *      the index of their entries and their lifecycle.  Taken with
  *      nothing held, or under 1 (an operation that changes a directory);
  *      under it a directory is read from the back end (6) when it is
@@ -35,7 +35,7 @@
       in order.  Taken with nothing held or under 1.
  *  2c. nfs4: a file's lease lock, one of a striped array keyed by a hash
  *      of the file key (struct nfs4_server.deleg_lease_locks,
- *      nfs4/deleg_cb.c), held while a new delegation's lease is taken or
+ *      nfs4/deleg/callbacks.c), held while a new delegation's lease is taken or
  *      found, and while a lease drop asks the state lock (3) whether the
  *      file is delegated again and, if not, drops the lease in the back
  *      end (6, and 6d when a lease is taken), so that a drop decided
@@ -69,17 +69,17 @@
  *      (struct mem_export.lock).  Taken by op handlers with at most level 1
  *      held: the state module never calls the back end with 2..5 held.
  *  6a. back end: the local back end's directory listing snapshots (struct
- *      local_snaps.lock, backend/local_dirsnap.c).  A leaf: taken with
+ *      local_snaps.lock, backend/local/local_dirsnap.c).  A leaf: taken with
  *      nothing held or under 5b, and only memory is managed under it.
  *  6b. back end: the local back end's attribute cache's drain lock
- *      (struct local_attrcache.drain, backend/local_attrcache.c), held by
+ *      (struct local_attrcache.drain, backend/local/local_attrcache.c), held by
  *      whoever reads the cache's fanotify group until it has applied what
  *      it read.  Taken with nothing held; it takes 6c only.
  *  6c. back end: the attribute cache's table (struct local_attrcache.lock).
  *      A leaf: taken with nothing held or under 6b; only memory is
  *      managed under it.
  *  6d. back end: the local back end's descriptors kept for writing (struct
-      local_export.wkeep_lock, backend/local_wkeep.c).  A leaf: taken with
+      local_export.wkeep_lock, backend/local/local_wkeep.c).  A leaf: taken with
       nothing held, under 2b (a write hold) or under 2c (a lease taken
       drops the descriptor kept for writing);
       descriptors are closed after it is released.
@@ -90,23 +90,23 @@
  *      a struct workers of core/workers.h like the nfs4 levels 9a, 9b,
  *      9d and 9e).
  *  9a. nfs4: the callback engine's lock (struct nfs4_cb_engine.workers.lock,
- *      nfs4/callback_internal.h): its queues, items and counters.  A leaf:
+ *      callback/callback_internal.h): its queues, items and counters.  A leaf:
  *      taken with nothing held and nothing taken under it; state and rpc
  *      are called, and done() run, only after it is released.
  *  9b. nfs4: the parked-GETATTR registry's lock (struct nfs4_ga_waits.workers.lock,
- *      nfs4/getattr_wait.c): waiters on CB_GETATTR answers and their
+ *      nfs4/deleg/getattr_wait.c): waiters on CB_GETATTR answers and their
  *      deadlines.  A leaf: taken with nothing held; parked requests are
  *      resumed (rpc_park_resume, which takes 9) after it is released.
  *  9c. nfs4: the v4.0 duplicate request cache's lock (struct
- *      nfs4_drc40.lock, nfs4/drc40.c): its table of calls and the list of
+ *      nfs4_drc40.lock, nfs4/engine/drc40.c): its table of calls and the list of
  *      kept replies.  A leaf: taken with nothing held; it only frees
  *      buffers under it.
  *  9d. nfs4: the CB_NOTIFY sender's lock (struct nfs4_dirdeleg_notifier.workers.lock,
- *      nfs4/dirdeleg_notify.c): its wake-up flags.  A leaf: taken with
+ *      nfs4/deleg/dir_notify.c): its wake-up flags.  A leaf: taken with
  *      nothing held; the batches are taken from the state and queued
  *      after it is released.
  *  9e. nfs4: the copy engine's lock (struct nfs4_copy_engine.workers.lock,
- *      nfs4/copy.c): asynchronous copies' states, its run queue and
+ *      nfs4/copy/offload.c): asynchronous copies' states, its run queue and
  *      counters.  A leaf: taken with nothing held; the back end, the state
  *      module and the callback engine are called after it is released.
  *  10. rpc: the server's connection registry lock (struct

@@ -9,7 +9,7 @@
 
 #include "core/clock.h"
 #include "ctl/ctl_internal.h"
-#include "nfs4/export.h"
+#include "nfs4/fs/export.h"
 #include "nfs4/server.h"
 #include "rpc/server.h"
 #include "state/session.h"

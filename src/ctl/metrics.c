@@ -9,11 +9,11 @@
 #include <unistd.h>
 
 #include "ctl/ctl_internal.h"
-#include "nfs4/callback.h"
-#include "nfs4/compound.h"
-#include "nfs4/dirdeleg.h"
-#include "nfs4/copy.h"
-#include "nfs4/drc40.h"
+#include "callback/callback.h"
+#include "nfs4/engine/compound.h"
+#include "nfs4/deleg/dirdeleg.h"
+#include "nfs4/copy/copy.h"
+#include "nfs4/engine/drc40.h"
 #include "nfs4/server.h"
 #include "rpc/server.h"
 #include "state/session.h"
@@ -381,7 +381,7 @@ static const struct metric_family families[] = {
 	 "Opens and lock states of clients that went, still being freed (a slice at a time).",
 	 VALUE(state.dying_states)},
 
-	/* the v4.0 duplicate request cache (nfs4/drc40.h) */
+	/* the v4.0 duplicate request cache (nfs4/engine/drc40.h) */
 	{"ferry_v40_reply_cache_hits_total", "counter",
 	 "NFSv4.0 retransmissions answered from the duplicate request cache.", VALUE(drc40.hits),
 	 .needs = NEEDS_DRC40},
@@ -449,7 +449,7 @@ static const struct metric_family families[] = {
 	 "Time from the first such NFS4ERR_DELAY to the end of the recalled delegation, summed.",
 	 .series = dir_delay_seconds_series},
 
-	/* server-side COPY (nfs4/copy.h) */
+	/* server-side COPY (nfs4/copy/copy.h) */
 	{"ferry_copies_started_total", "counter",
 	 "Server-side COPYs started, by how (sync: answered when done; async: answered at "
 	 "once, the result by CB_OFFLOAD).",

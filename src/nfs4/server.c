@@ -11,12 +11,12 @@
 #include <time.h>
 
 #include "core/log.h"
-#include "nfs4/callback.h"
-#include "nfs4/copy.h"
-#include "nfs4/dirdeleg.h"
-#include "nfs4/deleg.h"
-#include "nfs4/drc40.h"
-#include "nfs4/ops_state.h"
+#include "callback/callback.h"
+#include "nfs4/copy/copy.h"
+#include "nfs4/deleg/dirdeleg.h"
+#include "nfs4/deleg/deleg.h"
+#include "nfs4/engine/drc40.h"
+#include "nfs4/ops/ops_state.h"
 #include "state/session.h"
 #include "state/state.h"
 

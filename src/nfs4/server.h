@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "core/config.h"
-#include "nfs4/export.h"
+#include "nfs4/fs/export.h"
 #include "rpc/server.h"
 
 struct state_server;
@@ -25,11 +25,11 @@ struct nfs4_server {
 	struct nfs4_exports exports;
 	struct state_server *state;
 	struct rpc_server *rpc; /* for callbacks */
-	struct nfs4_cb_engine *cb; /* the callback queues and workers (nfs4/callback.h) */
-	struct nfs4_copy_engine *copies; /* server-side COPY (nfs4/copy.h) */
-	struct nfs4_ga_waits *ga_waits; /* GETATTRs parked on CB_GETATTR (nfs4/deleg.h) */
-	struct nfs4_drc40 *drc40; /* v4.0 duplicate request cache (nfs4/drc40.h) */
-	/* Sends directory delegations' CB_NOTIFYs (nfs4/dirdeleg.h). */
+	struct nfs4_cb_engine *cb; /* the callback queues and workers (callback/callback.h) */
+	struct nfs4_copy_engine *copies; /* server-side COPY (nfs4/copy/copy.h) */
+	struct nfs4_ga_waits *ga_waits; /* GETATTRs parked on CB_GETATTR (nfs4/deleg/deleg.h) */
+	struct nfs4_drc40 *drc40; /* v4.0 duplicate request cache (nfs4/engine/drc40.h) */
+	/* Sends directory delegations' CB_NOTIFYs (nfs4/deleg/dirdeleg.h). */
 	struct nfs4_dirdeleg_notifier *dd_notifier;
 	struct nfs4_dirdeleg_children *dd_children; /* entries of delegated directories */
 	uint32_t minor_min, minor_max; /* minor versions accepted */
@@ -54,7 +54,7 @@ struct nfs4_server {
 	/* A file's lease is taken for a new delegation and dropped after its
 	 * last one under the lock of the file's stripe (by a hash of its
 	 * key), so that a drop decided before a newer grant cannot remove
-	 * the lease that grant relies on (nfs4/deleg_cb.c).  lock order: see
+	 * the lease that grant relies on (nfs4/deleg/callbacks.c).  lock order: see
 	 * core/lock_order.h, level 2c. */
 	pthread_mutex_t deleg_lease_locks[NFS4_DELEG_LEASE_STRIPES];
 	/* Test only: every lease drop waits this long before it looks at the

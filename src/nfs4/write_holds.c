@@ -3,7 +3,7 @@
  * last one (OPEN, OPEN_DOWNGRADE, CLOSE, and an expired or destroyed
  * client's opens), and this hands them to the file's back end, which
  * keeps a descriptor for writing meanwhile. */
-#include "nfs4/export.h"
+#include "nfs4/fs/export.h"
 #include "nfs4/server.h"
 #include "state/state.h"
 

@@ -1,4 +1,4 @@
-/* The local back end's attribute cache (backend/local_attrcache.c) against
+/* The local back end's attribute cache (backend/local/local_attrcache.c) against
  * a real directory: once a listing serves attributes from the cache, every
  * change made to an entry by another process on the host (write, chmod,
  * truncate, utimes, a read that sets the atime, rename over, unlink and

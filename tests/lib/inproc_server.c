@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
-#include "nfs4/compound.h"
+#include "nfs4/engine/compound.h"
 #include "rpc/rpc_msg.h"
 #include "rpc/server_internal.h"
 #include "xdr/nfs4_prot.h"

@@ -18,8 +18,8 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "lib/nfs4_client.h"
-#include "nfs4/callback.h"
-#include "nfs4/program.h"
+#include "callback/callback.h"
+#include "nfs4/engine/program.h"
 #include "nfs4/server.h"
 #include "rpc/server.h"
 

@@ -19,7 +19,7 @@
 
 #include "core/config.h"
 #include "lib/inproc_server.h"
-#include "nfs4/compound.h"
+#include "nfs4/engine/compound.h"
 #include "nfs4/server.h"
 #include "rpc/server_internal.h"
 #include "xdr/nfs4_codec_file.h"

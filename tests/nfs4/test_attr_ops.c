@@ -3,7 +3,7 @@
  * write-only attributes, VERIFY and NVERIFY. */
 #include "nfs4_inproc.h"
 
-#include "nfs4/fattr.h"
+#include "nfs4/fs/fattr.h"
 
 static const uint8_t zero_stateid[16];
 

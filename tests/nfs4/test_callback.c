@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "nfs4/callback.h"
+#include "callback/callback.h"
 #include "xdr/nfs4_prot.h"
 
 static const uint8_t fh_bytes[] = {1, 2, 3, 4, 5, 6, 7, 8, 9};

@@ -7,7 +7,7 @@
 
 #include <errno.h>
 
-#include "nfs4/callback.h"
+#include "callback/callback.h"
 
 static unsigned dones;
 static uint32_t done_status;

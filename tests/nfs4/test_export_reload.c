@@ -3,7 +3,7 @@
  * the list requests read. */
 #include "nfs4_inproc.h"
 
-#include "nfs4/export.h"
+#include "nfs4/fs/export.h"
 
 static unsigned retired_count(const struct nfs4_client_list *cl)
 {

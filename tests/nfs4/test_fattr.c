@@ -2,7 +2,7 @@
  * may (and may not) ask SETATTR or CREATE to set. */
 #include "nfs4_inproc.h"
 
-#include "nfs4/fattr.h"
+#include "nfs4/fs/fattr.h"
 
 /* A compound context of one minor version, with cfh at export A's root. */
 struct ctx {

@@ -6,7 +6,7 @@
 #include "nfs4_inproc.h"
 
 #include "core/siphash.h"
-#include "nfs4/fh.h"
+#include "nfs4/fs/fh.h"
 
 enum { FH_VERSION = 1, FH_HEADER = 7, FH_MAC = 8 };
 

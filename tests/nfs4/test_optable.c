@@ -10,7 +10,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "nfs4/compound.h"
+#include "nfs4/engine/compound.h"
 #include "xdr/nfs4_codec_file.h"
 #include "xdr/nfs4_prot.h"
 

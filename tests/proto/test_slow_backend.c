@@ -20,7 +20,7 @@
 #include "lib/ferryd_proc.h"
 #include "lib/nfs4_client.h"
 #include "lib/rpctest.h"
-#include "nfs4/compound.h"
+#include "nfs4/engine/compound.h"
 #include "rpc/record.h"
 #include "xdr/nfs4_prot.h"
 

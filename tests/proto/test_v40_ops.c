@@ -16,7 +16,7 @@
 
 #include "lib/ferryd_proc.h"
 #include "lib/nfs4_client.h"
-#include "nfs4/fattr.h"
+#include "nfs4/fs/fattr.h"
 
 struct fixture {
 	struct ferryd_proc srv;

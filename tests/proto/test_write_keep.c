@@ -1,5 +1,5 @@
 /* The descriptor ferryd keeps for writing while an open with write access
- * exists (backend/local_wkeep.c): it is opened by the first WRITE, serves
+ * exists (backend/local/local_wkeep.c): it is opened by the first WRITE, serves
  * the next ones, and is closed at CLOSE, at OPEN_DOWNGRADE to read and
  * when the client's lease runs out.  What a WRITE answers does not change
  * with it: each WRITE is still checked as an open for writing would be (a

@@ -1,0 +1,328 @@
+/* The local back end's file contents: READ, WRITE, COMMIT and READLINK. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "backend/local/local_internal.h"
+
+/* The cached read descriptor serves every reader: the permission check is
+ * the one open would make, done for the caller (local_may_read). */
+int local_open_read(struct local_export *ex, const struct backend_cred *cred, struct local_fd *f)
+{
+	int rfd = local_fd_data(ex, f);
+	if (rfd < 0)
+		return rfd;
+	int r = local_cred_enter(cred);
+	if (r == 0)
+		r = local_may_read(f, cred);
+	return r != 0 ? r : rfd;
+}
+
+/* A descriptor for writing, opened under the caller's identity so the
+ * kernel applies open's permission checks (and ETXTBSY, EROFS, immutable
+ * files).  Not cached: a file held open for writing cannot be executed on
+ * the host and blocks leases.  Leaves the thread in cred's identity.
+ *
+ * While the server holds a WRITE lease on the file, the write goes through
+ * the descriptor holding it (opening another would break the lease), after
+ * the permission check open would have made.  Any other open is
+ * O_NONBLOCK: when a lease is held on the file (a READ lease of the
+ * server's own, or a lease of a host process), the open breaks it and
+ * fails at once with EWOULDBLOCK, answered -EAGAIN (NFS4ERR_DELAY) while
+ * the holder lets go, instead of holding this thread for the lease-break
+ * time. */
+int local_open_write(const struct backend_cred *cred, struct local_fd *f)
+{
+	char path[LOCAL_PROC_FD_PATH];
+	int fd, r, err;
+
+	/* Finding f may have left the thread privileged (a cache miss). */
+	r = local_cred_enter(cred);
+	if (r != 0)
+		return r;
+	if (atomic_load(&f->rfd_rw)) {
+		r = local_may_write(f, cred);
+		return r != 0 ? r : local_fd_dup_rw(f);
+	}
+	local_proc_path(path, f->pfd);
+	fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	err = errno;
+	if (err == EWOULDBLOCK)
+		return -EAGAIN;
+	if (err != EACCES || !local_is_owner(f->pfd, cred))
+		return -err;
+	r = local_cred_privileged();
+	if (r != 0)
+		return r;
+	fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	err = errno == EWOULDBLOCK ? EAGAIN : errno;
+	/* Back to the caller so the write itself (suid clearing, quota) is
+	 * theirs. */
+	r = local_cred_enter(cred);
+	if (fd < 0)
+		return -err;
+	if (r != 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int local_data_type(const struct local_fd *f)
+{
+	if (f->fmt == S_IFREG)
+		return 0;
+	return f->fmt == S_IFDIR ? -EISDIR : -EINVAL; /* never open a device or fifo */
+}
+
+/* Every call on a file's data opens this way, so that each refuses what is
+ * not a regular file with the same errors, before anything else. */
+int local_file_get(struct local_export *ex, const struct backend_handle *h, struct local_fd **out)
+{
+	int r = local_fd_get(ex, h, out);
+
+	if (r != 0)
+		return r;
+	r = local_data_type(*out);
+	if (r != 0)
+		local_fd_put(ex, *out);
+	return r;
+}
+
+void local_files_put(struct local_export *ex, struct local_fd *sf, struct local_fd *df)
+{
+	local_fd_put(ex, df);
+	local_fd_put(ex, sf);
+}
+
+/* The handles are looked up before either type is judged, so a stale
+ * destination is reported as such whatever the source is. */
+int local_files_get(struct local_export *ex, const struct backend_handle *src,
+		    struct local_fd **sf, const struct backend_handle *dst, struct local_fd **df)
+{
+	int r = local_fd_get(ex, src, sf);
+
+	if (r != 0)
+		return r;
+	r = local_fd_get(ex, dst, df);
+	if (r != 0) {
+		local_fd_put(ex, *sf);
+		return r;
+	}
+	r = local_data_type(*sf);
+	if (r == 0)
+		r = local_data_type(*df);
+	if (r != 0)
+		local_files_put(ex, *sf, *df);
+	return r;
+}
+
+int local_open_copy(struct local_export *ex, const struct backend_cred *cred, struct local_fd *sf,
+		    struct local_fd *df, int *rfd, int *wfd)
+{
+	*rfd = local_open_read(ex, cred, sf);
+	if (*rfd < 0)
+		return *rfd;
+	*wfd = local_open_write(cred, df);
+	return *wfd < 0 ? *wfd : 0;
+}
+
+void local_copy_end(struct local_export *ex, struct local_fd *sf, struct local_fd *df, int wfd)
+{
+	if (wfd >= 0) {
+		close(wfd);
+		local_attrcache_forget(ex, &df->handle); /* its data and times */
+	}
+	local_files_put(ex, sf, df);
+}
+
+/* local_read and local_read_nowait: with would_block non-NULL, reads with
+ * RWF_NOWAIT and reports a range not all in the page cache instead of
+ * waiting for it. */
+static int local_read_flags(struct backend_export *bex, const struct backend_cred *cred,
+			    const struct backend_handle *h, uint64_t off, size_t len, void *buf,
+			    size_t *got, bool *eof, bool *would_block)
+{
+	struct local_export *ex = local_export_of(bex);
+	struct local_fd *f;
+	struct stat st;
+	ssize_t n;
+	int r, rfd;
+
+	*got = 0;
+	*eof = false;
+	r = local_file_get(ex, h, &f);
+	if (r != 0)
+		return r;
+	rfd = local_open_read(ex, cred, f);
+	if (rfd < 0) {
+		r = rfd;
+		goto out;
+	}
+	if (off > INT64_MAX) {
+		*eof = true;
+		goto out;
+	}
+	if (would_block) {
+		struct iovec iov = {.iov_base = buf, .iov_len = len};
+		n = preadv2(rfd, &iov, 1, (off_t)off, RWF_NOWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EOPNOTSUPP)) {
+			*would_block = true; /* EOPNOTSUPP: no RWF_NOWAIT here */
+			goto out;
+		}
+	} else {
+		n = pread(rfd, buf, len, (off_t)off);
+	}
+	if (n < 0) {
+		r = -errno;
+		goto out;
+	}
+	/* A full read needs the size to tell the end, so a client reading a
+	 * 4 KiB file in one call does not come back for an empty one.  A
+	 * short read is the end, but for RWF_NOWAIT, which stops at the first
+	 * page not in memory. */
+	if ((size_t)n < len && !would_block) {
+		*eof = true;
+	} else if (fstat(rfd, &st) == 0) {
+		*eof = off + (uint64_t)n >= (uint64_t)st.st_size;
+		if ((size_t)n < len && !*eof) {
+			*would_block = true;
+			*eof = false;
+			goto out;
+		}
+	} else {
+		r = -errno;
+		goto out;
+	}
+	*got = (size_t)n;
+out:
+	local_fd_put(ex, f);
+	return r;
+}
+
+int local_read(struct backend_export *bex, const struct backend_cred *cred,
+	       const struct backend_handle *h, uint64_t off, size_t len, void *buf,
+	       size_t *got, bool *eof)
+{
+	return local_read_flags(bex, cred, h, off, len, buf, got, eof, NULL);
+}
+
+int local_read_nowait(struct backend_export *bex, const struct backend_cred *cred,
+		      const struct backend_handle *h, uint64_t off, size_t len, void *buf,
+		      size_t *got, bool *eof, bool *would_block)
+{
+	*would_block = false;
+	return local_read_flags(bex, cred, h, off, len, buf, got, eof, would_block);
+}
+
+int local_write(struct backend_export *bex, const struct backend_cred *cred,
+		const struct backend_handle *h, uint64_t off, const void *buf, size_t len,
+		enum backend_stable stable, size_t *written,
+		enum backend_stable *committed)
+{
+	struct local_export *ex = local_export_of(bex);
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct local_fd *f;
+	ssize_t n;
+	int r, wfd, flags = 0;
+	bool kept;
+
+	*written = 0;
+	r = local_file_get(ex, h, &f);
+	if (r != 0)
+		return r;
+	if (off > INT64_MAX) {
+		r = -EFBIG;
+		goto out;
+	}
+	/* The descriptor kept while an NFS open holds the file for writing
+	 * (local_wkeep.c), checked as opening one would check it; else one
+	 * opened for this call, which may then be kept. */
+	wfd = local_wkeep_take(ex, f);
+	kept = wfd >= 0;
+	if (kept) {
+		r = local_cred_enter(cred);
+		if (r == 0)
+			r = local_may_write(f, cred);
+		if (r != 0) {
+			local_wkeep_put(ex, f, wfd, true);
+			goto out;
+		}
+	} else {
+		wfd = local_open_write(cred, f);
+		if (wfd < 0) {
+			r = wfd;
+			goto out;
+		}
+	}
+	/* RWF_DSYNC / RWF_SYNC flush just the written range as part of the
+	 * write, instead of a separate f(data)sync of the whole file. */
+	if (stable == BACKEND_DATA_SYNC)
+		flags = RWF_DSYNC;
+	else if (stable == BACKEND_FILE_SYNC)
+		flags = RWF_SYNC;
+	n = pwritev2(wfd, &iov, 1, (off_t)off, flags);
+	if (n < 0)
+		r = -errno;
+	local_wkeep_put(ex, f, wfd, kept);
+	local_attrcache_forget(ex, &f->handle);
+	if (r == 0) {
+		*written = (size_t)n;
+		*committed = stable;
+	}
+out:
+	local_fd_put(ex, f);
+	return r;
+}
+
+int local_commit(struct backend_export *bex, const struct backend_handle *h, uint64_t off,
+		 uint64_t len)
+{
+	struct local_export *ex = local_export_of(bex);
+	struct local_fd *f;
+	int r = local_file_get(ex, h, &f), rfd;
+
+	if (r != 0)
+		return r;
+	(void)off;
+	(void)len;
+	/* fsync reports writeback errors to every descriptor open at the
+	 * time, so the long-lived read descriptor sees those of writes made
+	 * through the short-lived write ones.  The whole file, data and
+	 * metadata: COMMIT promises the size too. */
+	rfd = local_fd_data(ex, f);
+	r = rfd < 0 ? rfd : fsync(rfd) == 0 ? 0 : -errno;
+	local_fd_put(ex, f);
+	return r;
+}
+
+int local_readlink(struct backend_export *bex, const struct backend_handle *h, char *buf,
+		   size_t cap, size_t *len)
+{
+	struct local_export *ex = local_export_of(bex);
+	struct local_fd *f;
+	ssize_t n;
+	int r = local_fd_get(ex, h, &f);
+
+	if (r != 0)
+		return r;
+	if (f->fmt != S_IFLNK) {
+		r = -EINVAL;
+	} else {
+		n = readlinkat(f->pfd, "", buf, cap);
+		if (n < 0)
+			r = -errno;
+		else if ((size_t)n >= cap)
+			r = -ENAMETOOLONG; /* no room for the whole target and its NUL */
+		else {
+			buf[n] = '\0';
+			*len = (size_t)n;
+		}
+	}
+	local_fd_put(ex, f);
+	return r;
+}

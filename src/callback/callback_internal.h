@@ -1,0 +1,184 @@
+/* Internals of the callback engine (cb_queue.c: queues, workers, retries;
+ * cb_send41.c: the v4.1 back channel; cb_send40.c: v4.0 dial-out).
+ *
+ * A channel is the queue of one session (v4.1) or one client (v4.0).  Its
+ * items are started in order by a worker (one worker runs a channel at a
+ * time), several may be in flight at once (v4.1: up to the client's back
+ * slots), and a later item never starts while an earlier one waits for its
+ * backoff or DELAY pause (probes excepted: they carry no operation).  A
+ * reply arrives on an rpc loop thread; it only records the outcome and
+ * hands the item back to the workers, which call done().
+ *
+ * Lock: the engine's lock (struct nfs4_cb_engine.workers.lock), level 9a of
+ * core/lock_order.h: it guards the channels and the items' queue fields
+ * (state, timers, counts; an item's slot and result fields belong to its
+ * owner while it is CB_ITEM_SENDING) and is a leaf: no state, rpc or user
+ * code runs under it.  conn40 is touched only by the worker running its
+ * channel. */
+#ifndef FERRY_NFS4_CALLBACK_INTERNAL_H
+#define FERRY_NFS4_CALLBACK_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "core/workers.h"
+#include "callback/callback.h"
+#include "state/session.h"
+
+struct rpc_conn;
+struct rpc_reply_hdr;
+struct xdr_dec;
+struct cb_chan;
+
+enum cb_item_state {
+	CB_ITEM_QUEUED,   /* ready to be sent when its turn comes */
+	/* A worker is sending it, or it was sent and its reply is awaited.
+	 * Until cb_item_outcome its owner is the sender, then (once the call
+	 * is handed to rpc, after which the sender leaves it alone) the reply
+	 * handler: only the owner changes the slot and result fields. */
+	CB_ITEM_SENDING,
+	CB_ITEM_WAIT,     /* waits until not_before (backoff, DELAY pause) */
+	CB_ITEM_FINISHED, /* ended: done() is due */
+};
+
+struct cb_item {
+	struct cb_item *next;     /* the channel's FIFO, then the finished list */
+	struct cb_chan *chan;
+	struct nfs4_cb_request req; /* lock_owner points to owner_copy */
+	uint8_t *owner_copy;
+	/* CB_NOTIFY: the changes and their bodies in one block
+	 * (req.changes points here). */
+	void *changes_copy;
+	bool probe;               /* v4.1: only CB_SEQUENCE */
+	enum cb_item_state state;
+	uint64_t queued_ms;       /* for the duration counter */
+	uint64_t not_before_ms;   /* CB_ITEM_WAIT */
+	unsigned attempts;        /* failed attempts so far */
+	unsigned resends;         /* DELAY and uncached retries (bounded) */
+	unsigned sends;           /* sends so far (the retries counter) */
+	bool moved;               /* the immediate retry on another connection was used */
+	bool backoff;             /* CB_ITEM_WAIT after a failed attempt (not a DELAY pause) */
+	const struct rpc_conn *exclude; /* compared only: avoid it on the next send */
+	/* v4.1: a back slot held across a resend with the same seqid. */
+	bool has_slot;
+	uint32_t slotid, seqid;
+	bool reset_tried;         /* SEQ_MISORDERED: seqid 1 was tried */
+	/* The ending. */
+	uint32_t status;
+	bool has_getattr;
+	struct nfs4_cb_getattr_res getattr; /* vals point to getattr_vals */
+	uint8_t *getattr_vals;
+};
+
+struct cb_chan {
+	struct cb_chan *next;       /* the engine's channels */
+	struct cb_chan *ready_next; /* the engine's ready list */
+	bool on_ready, running;
+	bool rerun;   /* something changed while a worker ran it */
+	bool stalled; /* every usable back slot is held by its calls */
+	bool v41;
+	uint8_t sessionid[NFS4_SESSIONID_SIZE];
+	uint64_t clientid;
+	struct state_session *session; /* v4.1, referenced */
+	struct cb_item *head, **tail;
+	unsigned nitems;
+	unsigned nfinished; /* ended items not yet delivered: they point here */
+	/* v4.0: the dialled connection (referenced) and the callback it was
+	 * dialled for. */
+	struct rpc_conn *conn40;
+	uint32_t gen40;
+	uint32_t ident40, prog40;
+};
+
+enum { CB_DURATION_BUCKETS = 8 };
+
+struct nfs4_cb_engine {
+	struct nfs4_server *srv;
+	struct nfs4_cb_timing t;
+	/* The callback workers; workers.lock: lock order, see
+	 * core/lock_order.h, level 9a. */
+	struct workers workers;
+	pthread_cond_t idle; /* calls_out reached 0 */
+	bool stopped; /* nfs4_cb_engine_stop ran (the owner's thread only) */
+	struct cb_chan *chans;
+	struct cb_chan *ready_head, **ready_tail;
+	struct cb_item *finished, **finished_tail; /* FIFO: done() in the order items ended */
+	unsigned calls_out; /* rpc calls whose done has not run yet */
+	/* Counters (under lock). */
+	struct nfs4_cb_stats stats;
+};
+
+/* How one try of an item ended (cb_item_outcome). */
+enum cb_outcome {
+	CB_OUT_DONE,       /* answered: status is the result */
+	CB_OUT_RESEND,     /* send again at once (the slot kept or given back) */
+	CB_OUT_PAUSE,      /* send again after delay_ms (NFS4ERR_DELAY) */
+	CB_OUT_FAILED,     /* an attempt failed: another connection, or backoff */
+	CB_OUT_NOSLOT,     /* every back slot is busy: wait for one */
+};
+
+/* cb_queue.c: records the outcome of a send or reply of item (no lock
+ * held); conn is the connection used (NULL when none), status the result
+ * for CB_OUT_DONE. */
+void cb_item_outcome(struct nfs4_cb_engine *eng, struct cb_item *item, enum cb_outcome out,
+		     const struct rpc_conn *conn, uint32_t status);
+/* A call of item is handed to rpc (counted; its done will run) / its done
+ * ran. */
+void cb_call_started(struct nfs4_cb_engine *eng, struct cb_item *item);
+void cb_call_ended(struct nfs4_cb_engine *eng);
+
+/* Moves an item of a destroyed session to the queue of session to (the
+ * client's other session with a back channel), or, when the engine is
+ * stopping, ends it with NFS4ERR_CB_PATH_DOWN; either way the caller's
+ * worker then forgets it.  0 or -ENOMEM (the item stays). */
+int cb_item_move41(struct nfs4_cb_engine *eng, struct cb_item *item, struct state_session *to);
+
+/* cb_send40.c: whether a v4.0 client's callback address may be dialled:
+ * a literal tcp/tcp6 address that some export lets in. */
+bool nfs4_cb_dial_allowed(struct nfs4_server *srv, const struct state_callback *cb);
+
+/* cb_send41.c: sends item (state CB_ITEM_SENDING) over the v4.1 back
+ * channel of its channel's session; a worker thread, no lock held.  Ends
+ * with cb_item_outcome now or when the reply came. */
+void cb_send41(struct nfs4_cb_engine *eng, struct cb_item *item);
+
+/* cb_send40.c: the same over the v4.0 dialled connection. */
+void cb_send40(struct nfs4_cb_engine *eng, struct cb_item *item);
+
+/* Fills the codec's arguments of a request's operation; storage for them
+ * in *u. */
+union cb_op_args {
+	struct nfs4_cb_recall_args recall;
+	struct nfs4_cb_getattr_args getattr;
+	struct nfs4_cb_notify_lock_args notify_lock;
+	struct nfs4_cb_notify_args notify;
+	struct nfs4_cb_recallable_obj_avail_args obj_avail;
+	struct nfs4_cb_offload_args offload;
+};
+void cb_request_args(const struct nfs4_cb_request *req, union cb_op_args *u);
+
+/* Keeps a copy of a CB_GETATTR result in item (the reply goes away). */
+bool cb_item_keep_getattr(struct cb_item *item, const struct nfs4_cb_getattr_res *r);
+
+/* A callback's reply as both back channels read it (cb_queue.c). */
+struct cb_reply {
+	bool answered; /* an accepted RPC that succeeded */
+	struct nfs4_cb_outcome out;
+	struct nfs4_cb_op op; /* the item's operation (not a probe's) */
+	struct nfs4_cb_getattr_res gres; /* op.res of a CB_GETATTR */
+};
+
+/* Reads the reply of item's call (err, hdr and results as rpc gives them
+ * to the completion) into *r; seq is the CB_SEQUENCE sent (v4.1), or NULL
+ * (v4.0: a probe is a CB_NULL, which has no results). */
+void cb_reply_read(struct cb_reply *r, const struct cb_item *item, int err,
+		   const struct rpc_reply_hdr *hdr, struct xdr_dec *results,
+		   const struct nfs4_cb_sequence_args *seq);
+
+/* The outcome of a reply the client processed: NFS4ERR_DELAY from the
+ * operation pauses the item; anything else ends it with the COMPOUND's
+ * status in *status (a CB_GETATTR's values kept in item). */
+enum cb_outcome cb_reply_settle(struct cb_item *item, const struct cb_reply *r,
+				uint32_t *status);
+
+#endif

@@ -1,0 +1,106 @@
+/* Directory delegations: changes made on the server host, outside NFS
+ * (backend_ops.dir_watch).  They are told after the fact, so nothing can
+ * wait for a recall: holders told of that kind of change are notified
+ * like for any other client's change, the others are recalled (the
+ * change has happened; their listing must go), and a directory that went
+ * itself, or whose changes were lost, is recalled from every holder. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "nfs4/deleg/deleg.h"
+#include "nfs4/deleg/dirdeleg.h"
+#include "nfs4/fs/fattr.h"
+#include "nfs4/server.h"
+#include "state/state_dirdeleg.h"
+
+int nfs4_dirdeleg_watch(struct nfs4_server *srv, const struct state_file_key *key)
+{
+	struct nfs4_export *ex = nfs4_exports_find(&srv->exports, key->export_id);
+	if (!ex)
+		return -ENOENT;
+	if (!ex->ops->dir_watch)
+		return 0;
+	if (!ex->watch[NFS4_WATCH_DIR_CHANGES])
+		return -ENOMEM; /* its reports would reach nobody */
+	return ex->ops->dir_watch(ex->bex, &key->bh, true);
+}
+
+void nfs4_dirdeleg_unwatch(struct nfs4_server *srv, const struct state_file_key *key)
+{
+	struct nfs4_export *ex = nfs4_exports_find(&srv->exports, key->export_id);
+	if (ex && ex->ops->dir_watch)
+		ex->ops->dir_watch(ex->bex, &key->bh, false);
+}
+
+/* The notify kind a host change needs told (0: none describes it). */
+static uint32_t host_need(enum backend_dir_event ev)
+{
+	switch (ev) {
+	case BACKEND_DIR_ADDED: return 1u << NOTIFY4_ADD_ENTRY;
+	case BACKEND_DIR_REMOVED: return 1u << NOTIFY4_REMOVE_ENTRY;
+	case BACKEND_DIR_ATTRS: return 1u << NOTIFY4_CHANGE_DIR_ATTRS;
+	default: return 0;
+	}
+}
+
+static void host_changed(void *arg, const struct backend_handle *dirh, enum backend_dir_event ev,
+			 const char *name)
+{
+	struct nfs4_export_watch *w = arg;
+	struct nfs4_server *srv = w->srv;
+	struct nfs4_export *ex = nfs4_exports_find(&srv->exports, w->export_id);
+	struct state_file_key key = {.export_id = w->export_id, .bh = *dirh};
+	if (!ex || !state_dirdeleg_any(srv->state))
+		return;
+	/* A child's attributes recall nobody (directory delegations are
+	 * about the listing and the directory's own attributes); every
+	 * other change recalls the holders it cannot be told to.  Nobody is
+	 * the host: clientid 0 is no holder. */
+	if (ev != BACKEND_DIR_CHILD)
+		state_dirdeleg_break(srv->state, &key, 0, host_need(ev));
+	/* The notifications are encoded as for an operation of the server
+	 * itself, acting as root. */
+	struct nfs4_compound *c = calloc(1, sizeof(*c));
+	if (c && ev != BACKEND_DIR_GONE && ev != BACKEND_DIR_LOST) {
+		c->srv = srv;
+		c->minor = 1;
+		struct nfs4_fh dir;
+		nfs4_fh_from_object(&srv->exports, ex, dirh, &dir);
+		struct backend_handle bh;
+		struct backend_attr attr;
+		bool found = ev != BACKEND_DIR_REMOVED && ev != BACKEND_DIR_ATTRS &&
+			     ex->ops->lookup(ex->bex, &c->cred, dirh, name, &bh, &attr) == 0;
+		switch (ev) {
+		case BACKEND_DIR_ADDED:
+			nfs4_dirdeleg_added(c, &dir, name, found ? &bh : NULL, found ? &attr : NULL);
+			break;
+		case BACKEND_DIR_REMOVED:
+			nfs4_dirdeleg_removed(c, &dir, name);
+			break;
+		case BACKEND_DIR_ATTRS:
+			nfs4_dirdeleg_dir_attrs(c, &dir);
+			break;
+		case BACKEND_DIR_CHILD:
+			/* Gone since (its removal comes next): told without
+			 * values, the holder asks if it wants them. */
+			nfs4_dirdeleg_child_attrs_in(c, &dir, name, found ? &bh : NULL,
+						     found ? &attr : NULL);
+			break;
+		default:
+			break;
+		}
+	} else if (!c) {
+		/* Nothing can be told: nobody may go on trusting it. */
+		state_dirdeleg_break(srv->state, &key, 0, 0);
+	}
+	free(c);
+	if (state_deleg_callbacks_pending(srv->state))
+		nfs4_deleg_work(srv);
+}
+
+void nfs4_dirdeleg_host_hook(struct nfs4_export *ex, struct nfs4_export_watch *w)
+{
+	ex->ops->dir_notify(ex->bex, w ? host_changed : NULL, w);
+}

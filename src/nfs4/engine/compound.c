@@ -1,0 +1,778 @@
+#include "nfs4/engine/compound.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/siphash.h"
+#include "nfs4/deleg/deleg.h"
+#include "nfs4/engine/drc40.h"
+#include "nfs4/ops/ops.h"
+#include "nfs4/server.h"
+#include "state/session.h"
+#include "state/state_info.h"
+#include "xdr/nfs4_codec.h"
+
+enum {
+	NFS40_MAX_OPS = 1024,
+	TRACE_OPS = 16, /* operations named in the debug log line of a COMPOUND */
+};
+
+/* What a COMPOUND carries between operations, and across the move to a
+ * worker thread when an operation may block. */
+struct compound_run {
+	struct nfs4_compound c;
+	uint32_t numops;
+	uint32_t next; /* index of the next operation */
+	/* The COMPOUND4res being built; its encoder is set again on each
+	 * (re)start since the request may have moved to a worker. */
+	struct nfs4_compound_res_enc res;
+	uint32_t last_status;
+	/* At debug level only: the operations run, for one log line. */
+	bool trace;
+	uint32_t traced[TRACE_OPS];
+	/* v4.0: the arguments (for the duplicate request cache's key) and
+	 * the cache's entry once a non-idempotent operation is to run. */
+	const uint8_t *args_start;
+	size_t args_len;
+	bool drc_begun;
+	struct nfs4_drc40_entry *drc_entry;
+};
+
+/* "v4.1 COMPOUND from 127.0.0.1:871: [SEQUENCE, PUTFH, OPEN, GETATTR] ->
+ * NFS4_OK": the minor-version path and the operations up to the first
+ * that failed (the rest were never decoded, so their names are unknown). */
+static void compound_log(const struct compound_run *run, const struct rpc_request *req)
+{
+	char list[TRACE_OPS * 24 + 16];
+	size_t n = 0;
+	/* run->next stops at the operation that failed or was refused. */
+	uint32_t ran = run->next < run->numops && run->last_status != NFS4_OK ? run->next + 1
+									    : run->next;
+	uint32_t shown = ran < TRACE_OPS ? ran : TRACE_OPS;
+	for (uint32_t i = 0; i < shown; i++) {
+		const char *name = nfs4_op_name(run->traced[i]);
+		if (strncmp(name, "OP_", 3) == 0)
+			name += 3;
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "", name);
+	}
+	if (ran > shown)
+		snprintf(list + n, sizeof(list) - n, ", ...");
+	log_debug("nfs4: v4.%u COMPOUND from %s: [%s] (%u of %u ops) -> %s", run->c.minor,
+		  rpc_conn_peer(req->conn), list, ran, run->numops,
+		  nfs4_status_name(run->last_status));
+}
+
+enum nfsstat4 nfs4_errno_to_status(int err)
+{
+	switch (-err) {
+	case 0:
+		return NFS4_OK;
+	case EPERM:
+	case EBUSY:
+		return NFS4ERR_PERM;
+	case ENOENT:
+		return NFS4ERR_NOENT;
+	case ENXIO:
+	case ENODEV:
+		return NFS4ERR_NXIO;
+	case EACCES:
+		return NFS4ERR_ACCESS;
+	case EEXIST:
+		return NFS4ERR_EXIST;
+	case EXDEV:
+		return NFS4ERR_XDEV;
+	case ENOTDIR:
+		return NFS4ERR_NOTDIR;
+	case EISDIR:
+		return NFS4ERR_ISDIR;
+	case EINVAL:
+	case EOVERFLOW:
+		return NFS4ERR_INVAL;
+	case EFBIG:
+		return NFS4ERR_FBIG;
+	case ENOSPC:
+		return NFS4ERR_NOSPC;
+	case EROFS:
+		return NFS4ERR_ROFS;
+	case EMLINK:
+		return NFS4ERR_MLINK;
+	case ENAMETOOLONG:
+		return NFS4ERR_NAMETOOLONG;
+	case ENOTEMPTY:
+		return NFS4ERR_NOTEMPTY;
+	case EDQUOT:
+		return NFS4ERR_DQUOT;
+	case ESTALE:
+	case EBADF:
+		return NFS4ERR_STALE;
+	case ELOOP:
+		return NFS4ERR_SYMLINK;
+	case EOPNOTSUPP:
+		return NFS4ERR_NOTSUPP;
+	case EAGAIN:
+		return NFS4ERR_DELAY;
+	case ETXTBSY:
+		return NFS4ERR_FILE_OPEN;
+	case ENOMEM:
+		return NFS4ERR_RESOURCE;
+	case EIO:
+		return NFS4ERR_IO;
+	default:
+		log_ratelimited("nfs4: back-end error %d (%s) reported as NFS4ERR_IO", -err,
+				strerror(-err));
+		return NFS4ERR_IO;
+	}
+}
+
+static bool stateid_is_current(const struct nfs4_stateid *sid)
+{
+	if (sid->seqid != 1)
+		return false;
+	for (int i = 0; i < NFS4_OTHER_SIZE; i++)
+		if (sid->other[i])
+			return false;
+	return true;
+}
+
+enum nfsstat4 nfs4_compound_resolve_stateid(const struct nfs4_compound *c,
+					    struct nfs4_stateid *sid)
+{
+	if (c->minor < 1 || !stateid_is_current(sid))
+		return NFS4_OK;
+	if (!c->has_current_stateid)
+		return NFS4ERR_BAD_STATEID;
+	*sid = c->current_stateid;
+	return NFS4_OK;
+}
+
+void nfs4_compound_set_stateid(struct nfs4_compound *c, const struct nfs4_stateid *sid)
+{
+	c->current_stateid = *sid;
+	c->has_current_stateid = true;
+}
+
+void nfs4_compound_set_cfh(struct nfs4_compound *c, const struct nfs4_fh *fh)
+{
+	if (&c->cfh != fh)
+		c->cfh = *fh;
+	/* A new current filehandle leaves no current stateid (RFC 8881
+	 * 16.2.3.1.2); OPEN and RESTOREFH set one afterwards. */
+	c->has_current_stateid = false;
+	if (fh->kind == NFS4_FH_EXPORT)
+		nfs4_export_cred(fh->export, &c->req->cred, &c->cred);
+	else
+		memset(&c->cred, 0, sizeof(c->cred));
+}
+
+/* A listener narrowed at run time keeps serving the sessions established
+ * on it: a v4.1 COMPOUND whose SEQUENCE names a live session this
+ * connection is bound to passes, while new clients of that minor version
+ * (EXCHANGE_ID, CREATE_SESSION) and other connections are refused.  Looks
+ * ahead in a copy of the cursor; only on the refusal path. */
+static bool compound_established_session(struct nfs4_server *srv, const struct xdr_dec *args,
+					 uint32_t minor, const struct rpc_conn *conn)
+{
+	if (minor < 1 || minor > NFS4_MINOR_HIGHEST || minor < srv->minor_min ||
+	    minor > srv->minor_max)
+		return false;
+	struct xdr_dec d = *args;
+	uint32_t opnum;
+	const uint8_t *sid;
+	if (!xdr_decode_u32(&d, &opnum) || opnum != OP_SEQUENCE ||
+	    !xdr_decode_opaque_fixed(&d, NFS4_SESSIONID_SIZE, &sid))
+		return false;
+	return state_session_has_conn(srv->state, sid, conn);
+}
+
+/* Starts a COMPOUND: header decoded, result header encoded.  Returns false
+ * when the arguments are garbage. */
+static bool compound_begin(struct compound_run *run, struct nfs4_server *srv,
+			   struct rpc_request *req, enum rpc_accept_stat *done)
+{
+	struct xdr_dec *d = &req->args;
+	struct xdr_enc *e = &req->reply;
+	const uint8_t *args_start = d->p;
+	size_t args_len = xdr_dec_remaining(d);
+
+	struct nfs4_compound_args_hdr h;
+	if (!nfs4_dec_compound_args_hdr(d, &h)) {
+		*done = RPC_GARBAGE_ARGS;
+		return false;
+	}
+	uint32_t minor = h.minor;
+	run->numops = h.numops;
+	memset(&run->c, 0, sizeof(run->c));
+	run->c.srv = srv;
+	run->c.req = req;
+	run->c.minor = minor;
+	run->c.cfh.kind = NFS4_FH_NONE;
+	run->c.sfh.kind = NFS4_FH_NONE;
+	run->next = 0;
+	run->last_status = NFS4_OK;
+	run->trace = log_get_level() >= LOG_LEVEL_DEBUG;
+	run->args_start = args_start;
+	run->args_len = args_len;
+	run->drc_begun = false;
+	run->drc_entry = NULL;
+	/* The tag is echoed as sent. */
+	nfs4_enc_compound_res_begin(&run->res, e, h.tag);
+
+	uint32_t lo, hi;
+	nfs4_server_listener_minor(srv, rpc_conn_listener(req->conn), &lo, &hi);
+	if ((minor < lo || minor > hi) && !compound_established_session(srv, d, minor, req->conn)) {
+		log_debug("nfs4: minor version %u from %s refused (accepted %u-%u)", minor,
+			  rpc_conn_peer(req->conn), lo, hi);
+		nfs4_enc_compound_res_finish(&run->res, NFS4ERR_MINOR_VERS_MISMATCH);
+		*done = RPC_SUCCESS;
+		return false;
+	}
+	if (minor >= 1) {
+		/* What SEQ_FALSE_RETRY compares: a keyed hash of the first
+		 * bytes of the arguments and their length (a retry is the
+		 * same bytes; a different request differs early: its tag, its
+		 * operations, their first arguments). */
+		static const struct siphash_key k = {0x73657373696f6e73ull, 0x64696765737421ull};
+		uint8_t head[512 + 8];
+		size_t n = args_len < 512 ? args_len : 512;
+		uint64_t len64 = args_len;
+		memcpy(head, args_start, n);
+		memcpy(head + n, &len64, 8);
+		run->c.args_digest = siphash24(&k, head, n + 8);
+	}
+	run->c.numops = run->numops;
+	/* v4.0 refuses operations past NFS40_MAX_OPS before they run. */
+	run->c.servable_ops =
+		minor == 0 && run->numops > NFS40_MAX_OPS ? NFS40_MAX_OPS : run->numops;
+	return true;
+}
+
+/* Replies at least this large are reserved against the memory budgets. */
+enum { NFS4_RESERVE_MIN = 16 * 1024 };
+
+static _Atomic uint64_t n_rep_too_big, n_rep_too_big_to_cache;
+/* One shared counter: moving to the pool costs far more than it. */
+static _Atomic uint64_t n_inline_deferrals;
+
+uint64_t nfs4_inline_deferrals(void) { return atomic_load(&n_inline_deferrals); }
+
+static enum nfsstat4 count_limit(enum nfsstat4 s)
+{
+	if (s == NFS4ERR_REP_TOO_BIG)
+		atomic_fetch_add_explicit(&n_rep_too_big, 1, memory_order_relaxed);
+	else if (s == NFS4ERR_REP_TOO_BIG_TO_CACHE)
+		atomic_fetch_add_explicit(&n_rep_too_big_to_cache, 1, memory_order_relaxed);
+	return s;
+}
+
+void nfs4_reply_limit_stats_read(struct nfs4_reply_limit_stats *out)
+{
+	out->rep_too_big = atomic_load(&n_rep_too_big);
+	out->rep_too_big_to_cache = atomic_load(&n_rep_too_big_to_cache);
+}
+
+/* An operation refused before it ran: its result ends the COMPOUND. */
+static void compound_trace(struct compound_run *run, uint32_t opnum)
+{
+	if (run->trace && run->next < TRACE_OPS)
+		run->traced[run->next] = opnum;
+}
+
+/* desc is NULL for an operation number no minor version knows. */
+static void compound_refuse(struct compound_run *run, const struct nfs4_op_desc *desc,
+			    uint32_t opnum, enum nfsstat4 status)
+{
+	compound_trace(run, opnum);
+	nfs4_enc_op_res(&run->res, opnum, status);
+	if (desc && desc->refused_body)
+		desc->refused_body(run->res.e);
+	run->last_status = status;
+}
+
+/* v4.1 rules on where an operation may be (RFC 8881 2.10.6, 18.46.3):
+ * SEQUENCE first, or a session-less operation alone. */
+static enum nfsstat4 compound41_gate(const struct compound_run *run,
+				     const struct nfs4_op_desc *desc, uint32_t opnum)
+{
+	if (desc->flags & NFS4_OPF_V40_ONLY)
+		return NFS4ERR_NOTSUPP;
+	if (run->next == 0) {
+		if (opnum == OP_SEQUENCE)
+			return NFS4_OK;
+		if (desc->flags & NFS4_OPF_SESSIONLESS)
+			return run->numops > 1 ? NFS4ERR_NOT_ONLY_OP : NFS4_OK;
+		return NFS4ERR_OP_NOT_IN_SESSION;
+	}
+	if (opnum == OP_SEQUENCE)
+		return NFS4ERR_SEQUENCE_POS;
+	if (opnum == OP_BIND_CONN_TO_SESSION)
+		return NFS4ERR_NOT_ONLY_OP;
+	return NFS4_OK;
+}
+
+/* Sends the reply SEQUENCE found in the slot: a new RPC header (this call's
+ * XID) followed by the kept COMPOUND4res, by reference, in place of
+ * anything encoded so far. */
+static void compound_send_replay(struct compound_run *run, struct xdr_enc *e)
+{
+	struct buf *r = run->c.replay;
+	run->c.replay = NULL;
+	e->buf->len = run->res.status_off;
+	e->overflow = false;
+	if (run->c.saved_limit)
+		e->limit = run->c.saved_limit;
+	rpc_request_reply_tail(run->c.req, r, run->c.replay_off, r->len - run->c.replay_off);
+}
+
+/* v4.0: sends the reply the duplicate request cache kept for this call (a
+ * retransmission) in place of anything encoded so far; the XID is the
+ * same, so only the COMPOUND4res after the new RPC header is kept. */
+static void compound40_send_cached(struct compound_run *run, struct xdr_enc *e, struct buf *r,
+				   size_t off)
+{
+	e->buf->len = run->res.status_off;
+	e->overflow = false;
+	rpc_request_reply_tail(run->c.req, r, off, r->len - off);
+	log_info("nfs4: v4.0 retransmission of xid 0x%08x from %s answered from the "
+		 "duplicate request cache",
+		 run->c.req->hdr.xid, rpc_conn_peer(run->c.req->conn));
+}
+
+/* v4.0, before a non-idempotent operation runs: the call is recorded as in
+ * progress, or, when a copy of it is recorded already, this copy is
+ * answered from the cache (DONE) or dropped (IN_PROGRESS). */
+static enum nfs4_drc40_found compound40_drc_begin(struct compound_run *run, struct nfs4_server *srv,
+						  struct xdr_enc *e)
+{
+	run->drc_begun = true;
+	struct nfs4_drc40_key k;
+	nfs4_drc40_key(&k, rpc_conn_peer(run->c.req->conn), run->c.req->hdr.xid,
+		       run->args_start, run->args_len);
+	enum nfs4_drc40_found found;
+	struct buf *r = NULL;
+	size_t off = 0;
+	run->drc_entry = nfs4_drc40_begin(srv->drc40, &k, &found, &r, &off);
+	if (found == NFS4_DRC40_DONE)
+		compound40_send_cached(run, e, r, off);
+	return found;
+}
+
+/* v4.0, as a COMPOUND starts: a retransmission of a call the cache holds. */
+static enum nfs4_drc40_found compound40_drc_lookup(struct compound_run *run,
+						   struct nfs4_server *srv, struct xdr_enc *e)
+{
+	if (!srv->drc40 || nfs4_drc40_empty(srv->drc40))
+		return NFS4_DRC40_MISS;
+	struct nfs4_drc40_key k;
+	nfs4_drc40_key(&k, rpc_conn_peer(run->c.req->conn), run->c.req->hdr.xid,
+		       run->args_start, run->args_len);
+	struct buf *r = NULL;
+	size_t off = 0;
+	enum nfs4_drc40_found found = nfs4_drc40_lookup(srv->drc40, &k, &r, &off);
+	if (found == NFS4_DRC40_DONE)
+		compound40_send_cached(run, e, r, off);
+	return found;
+}
+
+/* v4.1, after an operation ran in a session: a reply over
+ * ca_maxresponsesize becomes NFS4ERR_REP_TOO_BIG, one over
+ * ca_maxresponsesize_cached when it is to be kept
+ * NFS4ERR_REP_TOO_BIG_TO_CACHE (the operation's result is dropped). */
+static enum nfsstat4 compound41_limit(struct nfs4_compound *c, struct xdr_enc *e,
+				      size_t body_off, enum nfsstat4 status)
+{
+	if (e->overflow) {
+		e->overflow = false;
+		e->buf->len = body_off;
+		c->error_body = false;
+		return count_limit(NFS4ERR_REP_TOO_BIG);
+	}
+	if (c->cachethis && xdr_enc_len(e) - 4 > c->max_cached) {
+		e->buf->len = body_off;
+		c->error_body = false;
+		return count_limit(NFS4ERR_REP_TOO_BIG_TO_CACHE);
+	}
+	return status;
+}
+
+/* v4.1, before an operation that changes state: the reply with its largest
+ * result must fit what the client takes, and what the slot keeps when it
+ * asked for that; else the operation does not run. */
+static enum nfsstat4 compound41_limit_before(struct nfs4_compound *c, uint32_t estimate)
+{
+	const struct xdr_enc *e = &c->req->reply;
+	uint64_t need = (uint64_t)xdr_enc_len(e) + estimate;
+	if (need > e->limit)
+		return count_limit(NFS4ERR_REP_TOO_BIG);
+	/* The record mark is not part of the reply. */
+	if (c->cachethis && need - 4 > c->max_cached)
+		return count_limit(NFS4ERR_REP_TOO_BIG_TO_CACHE);
+	return NFS4_OK;
+}
+
+/* The checks the op table asks for, the arguments decoded into a struct on
+ * this stack (the current stateid resolved in them), then the handler.
+ * *estimate is the reply-size estimate of an operation that changes state. */
+static enum nfsstat4 compound_run_op(struct nfs4_compound *c, const struct nfs4_op_desc *desc,
+				     uint32_t *estimate)
+{
+	if (!desc->serve)
+		return NFS4ERR_NOTSUPP;
+	if ((desc->flags & NFS4_OPF_NEED_FH) && c->cfh.kind == NFS4_FH_NONE)
+		return NFS4ERR_NOFILEHANDLE;
+	/* The pseudo-fs is read-only too. */
+	if ((desc->flags & NFS4_OPF_ROFS) &&
+	    (c->cfh.kind != NFS4_FH_EXPORT || c->cfh.export->read_only))
+		return NFS4ERR_ROFS;
+	_Alignas(max_align_t) uint8_t args[NFS4_OP_ARGS_MAX];
+	memset(args, 0, desc->args_size);
+	if (!desc->decode(&c->req->args, args))
+		return NFS4ERR_BADXDR;
+	struct nfs4_stateid *sid;
+	if (desc->stateid_arg && c->minor >= 1 && (sid = desc->stateid_arg(args)) &&
+	    stateid_is_current(sid)) {
+		if (!c->has_current_stateid)
+			return NFS4ERR_BAD_STATEID;
+		*sid = c->current_stateid;
+	}
+	if (desc->flags & NFS4_OPF_CHANGES_STATE) {
+		*estimate = nfs4_op_reply_estimate(desc, c, args);
+		if (c->session) {
+			enum nfsstat4 s = compound41_limit_before(c, *estimate);
+			if (s != NFS4_OK)
+				return s;
+		}
+	}
+	/* A large reply (READ, READDIR) is counted against the memory
+	 * budgets before it is built; past them the client retries later.
+	 * Small ones are not: they are bounded by the requests in flight,
+	 * and the count would cost every GETATTR. */
+	if (c->op_reserved) {
+		c->op_reserved = false; /* reserved on the loop before it moved */
+	} else if (desc->reply_size || desc->reply_max >= NFS4_RESERVE_MIN) {
+		uint32_t need = nfs4_op_reply_estimate(desc, c, args);
+		enum rpc_reserve r =
+			need >= NFS4_RESERVE_MIN ? rpc_request_reserve(c->req, need) : RPC_RESERVED;
+		if (r == RPC_RESERVE_WAIT) {
+			/* Runs again once the client has read earlier replies;
+			 * DELAY stands if it cannot wait. */
+			c->parked = true;
+			c->mem_wait = true;
+		}
+		if (r != RPC_RESERVED)
+			return NFS4ERR_DELAY;
+	}
+	/* The first thing each of these handlers needs (and the reason for
+	 * the operation's back-end getattr). */
+	struct backend_attr cfh_attr;
+	enum nfsstat4 status = NFS4_OK;
+	if (desc->flags & NFS4_OPF_NEED_DIR)
+		status = nfs4_need_dir(c, &cfh_attr);
+	else if (desc->flags & NFS4_OPF_NEED_REG)
+		status = nfs4_need_regular_attr(c, &c->cfh, &cfh_attr);
+	if (status != NFS4_OK)
+		return status;
+	c->cfh_attr = &cfh_attr;
+	status = desc->serve(c, args, &c->req->reply);
+	c->cfh_attr = NULL;
+	/* Recalls the operation caused go out now (without waiting); write
+	 * holds wait for the end of the COMPOUND, where a CLOSE after the
+	 * OPEN has cancelled its hold. */
+	if (state_deleg_callbacks_urgent(c->srv->state))
+		nfs4_deleg_work(c->srv);
+	return status;
+}
+
+/* After a successful operation flagged NFS4_OPF_SETS_STATEID: its result
+ * starts with the stateid that is now current. */
+static void compound_take_stateid(struct nfs4_compound *c, size_t body_off)
+{
+	const struct xdr_enc *e = &c->req->reply;
+	struct xdr_dec d;
+	struct nfs4_stateid sid;
+	xdr_dec_init(&d, e->buf->data + body_off, xdr_enc_len(e) - body_off);
+	if (nfs4_decode_stateid(&d, &sid))
+		nfs4_compound_set_stateid(c, &sid);
+}
+
+/* An operation asked to wait (c->parked, with c->ga_wait filled or
+ * c->mem_wait set): moves the run to the heap (once), takes the park handle
+ * and registers the wait.  False, with ga_wait freed, when it cannot wait:
+ * its status stands. */
+/* The run moved off the stack, so that it outlives this call (deferred to
+ * a worker or parked); false when there is no memory for it. */
+static bool compound_run_keep(struct compound_run **runp, struct compound_run *local)
+{
+	if (*runp != local)
+		return true;
+	struct compound_run *run = malloc(sizeof(*run));
+	if (!run)
+		return false;
+	*run = *local;
+	*runp = run;
+	return true;
+}
+
+static bool compound_park(struct compound_run **runp, struct compound_run *local,
+			  struct rpc_request *req)
+{
+	struct compound_run *run = *runp;
+	struct nfs4_ga_wait *w = run->c.ga_wait;
+	bool mem_wait = run->c.mem_wait;
+	run->c.mem_wait = false;
+	if (!compound_run_keep(runp, local))
+		goto fail;
+	run = *runp;
+	if (mem_wait) {
+		req->prog_state = run;
+		if (rpc_request_wait_memory(req))
+			return true;
+		req->prog_state = NULL;
+		goto fail;
+	}
+	w->park = rpc_request_park(req);
+	if (!w->park)
+		goto fail;
+	req->prog_state = run;
+	/* A registry already stopping: resume at once, the operation then
+	 * answers as for a holder that stayed silent. */
+	if (!nfs4_ga_wait_add(run->c.srv, w, NFS4_GA_WAIT_MS))
+		rpc_park_resume(w->park);
+	/* Registered: w may be resumed and freed on another thread already. */
+	return true;
+fail:
+	free(w);
+	(*runp)->c.ga_wait = NULL;
+	return false;
+}
+
+struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_request *req)
+{
+	struct compound_run local;
+	struct compound_run *run = req->prog_state;
+	enum rpc_accept_stat done;
+	bool dropped = false;
+
+	if (!run) {
+		run = &local;
+		if (!compound_begin(run, srv, req, &done))
+			return rpc_dispatch_done(done);
+		if (run->c.minor == 0) {
+			enum nfs4_drc40_found f = compound40_drc_lookup(run, srv, &req->reply);
+			if (f == NFS4_DRC40_DONE)
+				return rpc_dispatch_done(RPC_SUCCESS);
+			if (f == NFS4_DRC40_IN_PROGRESS)
+				return rpc_dispatch_drop();
+		}
+	}
+	/* The request may have moved to a worker since the last operation. */
+	run->c.req = req;
+	struct xdr_dec *d = &req->args;
+	struct xdr_enc *e = &req->reply;
+	run->res.e = e;
+
+	/* When the previous operation of this COMPOUND ended: the next one
+	 * starts then, give or take its decoding, which saves a clock read per
+	 * operation (on this VM's clock about 4% of a path walk's CPU). */
+	uint64_t t_last = 0;
+	for (; run->next < run->numops; run->next++) {
+		const uint8_t *op_start = d->p;
+		uint32_t opnum;
+		if (!nfs4_dec_op(d, &opnum)) {
+			/* Fewer operations than announced. */
+			compound_refuse(run, NULL, OP_ILLEGAL, NFS4ERR_BADXDR);
+			break;
+		}
+		const struct nfs4_op_desc *desc = nfs4_op_describe(opnum);
+		if (!desc || run->c.minor < desc->minor_min || run->c.minor > desc->minor_max) {
+			compound_refuse(run, NULL, OP_ILLEGAL, NFS4ERR_OP_ILLEGAL);
+			break;
+		}
+		/* v4.0 has no negotiated limit; past this many operations the
+		 * server is out of resources for the request (RFC 7530 15.2). */
+		if (run->c.minor == 0 && run->next >= NFS40_MAX_OPS) {
+			compound_refuse(run, desc, opnum, NFS4ERR_RESOURCE);
+			break;
+		}
+		if (run->c.minor >= 1) {
+			enum nfsstat4 refused = compound41_gate(run, desc, opnum);
+			if (refused != NFS4_OK) {
+				compound_refuse(run, desc, opnum, refused);
+				break;
+			}
+		}
+		/* Taken here for the operation statistics, and to tell whether
+		 * its export is slow just now. */
+		uint64_t t0 = t_last ? t_last : clock_now_ns();
+		bool stalls = (desc->flags & NFS4_OPF_MAY_STALL) && !req->on_worker &&
+			      nfs4_stall_expected(&run->c, t0);
+		/* An operation tried on the loop first goes straight to the
+		 * pool while its export is slow. */
+		if ((desc->flags & NFS4_OPF_TRY_INLINE) && !req->on_worker &&
+		    nfs4_stall_expected(&run->c, t0))
+			stalls = true;
+		if (stalls)
+			nfs4_stall_count_deferral();
+		if (((desc->flags & NFS4_OPF_MAY_BLOCK) || stalls) && !req->on_worker) {
+			if (!compound_run_keep(&run, &local))
+				goto serve; /* no memory to move: serve it here */
+			req->prog_state = run;
+			/* The worker decodes this operation again. */
+			d->p = op_start;
+			return rpc_dispatch_defer();
+		}
+	serve:;
+		if ((desc->flags & NFS4_OPF_NOT_IDEMPOTENT) && run->c.minor == 0 && srv->drc40 &&
+		    !run->drc_begun) {
+			/* A copy of this call got there first (the operations
+			 * before this one are idempotent): its reply, or none. */
+			enum nfs4_drc40_found f = compound40_drc_begin(run, srv, e);
+			if (f == NFS4_DRC40_DONE)
+				goto out;
+			if (f == NFS4_DRC40_IN_PROGRESS) {
+				dropped = true;
+				goto out;
+			}
+		}
+		struct nfs4_compound *c = &run->c;
+		compound_trace(run, opnum);
+		c->opnum = opnum;
+		c->op_index = run->next;
+		c->error_body = false;
+		size_t status_off = nfs4_enc_op_res(&run->res, opnum, NFS4_OK);
+		size_t body_off = xdr_enc_len(e);
+		struct nfs4_export *stall_ex = (desc->flags & NFS4_OPF_MAY_STALL) &&
+							       c->cfh.kind == NFS4_FH_EXPORT
+						       ? c->cfh.export
+						       : NULL;
+		uint32_t estimate = UINT32_MAX;
+		enum nfsstat4 status = compound_run_op(&run->c, desc, &estimate);
+		uint64_t t1 = clock_now_ns();
+		t_last = t1;
+		/* Only the loops learn: a worker's time includes waiting for
+		 * a CPU among many workers. */
+		if (stall_ex && !req->on_worker)
+			nfs4_stall_note(stall_ex, t1, t1 - t0);
+		/* SEQUENCE decides its own size limits, before its slot moves. */
+		if (opnum == OP_SEQUENCE)
+			count_limit(status);
+		if (c->would_block) {
+			/* Tried on the loop, it would have waited: it runs
+			 * again on a worker, with the memory it reserved. */
+			c->would_block = false;
+			atomic_fetch_add_explicit(&n_inline_deferrals, 1, memory_order_relaxed);
+			if (!compound_run_keep(&run, &local)) {
+				status = NFS4ERR_DELAY; /* no memory to move it */
+				goto result;
+			}
+			req->prog_state = run;
+			run->c.op_reserved = true;
+			run->res.count--;
+			e->buf->len = status_off - 4;
+			d->p = op_start;
+			return rpc_dispatch_defer();
+		}
+		if (c->parked) {
+			c->parked = false;
+			if (compound_park(&run, &local, req)) {
+				/* The operation runs again on resume: its
+				 * result header goes, the slot stays in
+				 * flight. */
+				run->res.count--;
+				e->buf->len = status_off - 4;
+				d->p = op_start;
+				return rpc_dispatch_park();
+			}
+			/* Not parked: the handler's status stands. */
+			c = &run->c;
+		}
+	result:
+		if (c->replay) {
+			nfs4_op_stats_count(opnum, run->c.minor, false, t1 - t0);
+			compound_send_replay(run, e);
+			goto out;
+		}
+		if (status == NFS4_OK && (desc->flags & NFS4_OPF_SETS_STATEID))
+			compound_take_stateid(c, body_off);
+		/* A result over its estimate would defeat the check before
+		 * state changes: the op table is out of date. */
+		if (status == NFS4_OK && !e->overflow && xdr_enc_len(e) - body_off > estimate) {
+			log_ratelimited("nfs4: %s encoded %zu bytes, over its estimate of %u",
+					desc->name, xdr_enc_len(e) - body_off, estimate);
+			assert(!"reply estimate too small");
+		}
+		if (c->session) {
+			status = compound41_limit(c, e, body_off, status);
+		} else if (e->overflow) {
+			/* v4.0: the reply outgrew the largest record; this
+			 * operation's result is dropped and it reports that the
+			 * request needs more than the server gives it. */
+			e->overflow = false;
+			e->buf->len = body_off;
+			c->error_body = false;
+			status = NFS4ERR_RESOURCE;
+		}
+		if (status != NFS4_OK && !c->error_body && !e->overflow) {
+			e->buf->len = body_off;
+			if (desc->refused_body)
+				desc->refused_body(e);
+		}
+		if (e->overflow)
+			break; /* no room even for the result header: SYSTEM_ERR */
+		nfs4_enc_op_res_patch(&run->res, status_off, status);
+		run->last_status = status;
+		nfs4_op_stats_count(opnum, run->c.minor, status != NFS4_OK, t1 - t0);
+		if (status != NFS4_OK) {
+			log_debug("nfs4: %s from %s: op %u of %u failed with %u", desc->name,
+				  rpc_conn_peer(req->conn), run->next + 1, run->numops, status);
+			break;
+		}
+	}
+	/* An operation resumed from a park consumes its wait; one refused
+	 * before it ran again must not leak it. */
+	free(run->c.ga_wait);
+	run->c.ga_wait = NULL;
+	nfs4_enc_compound_res_finish(&run->res, run->last_status);
+	if (run->trace)
+		compound_log(run, req);
+	if (run->c.session) {
+		/* The slot keeps the reply as it goes to the wire (when asked)
+		 * and is free again. */
+		struct buf *keep = NULL;
+		if (run->c.cachethis && !e->overflow) {
+			keep = rpc_request_share_reply(req);
+			if (!keep)
+				log_ratelimited("nfs4: a reply could not be kept; a retry gets "
+						"NFS4ERR_RETRY_UNCACHED_REP");
+		}
+		state_sequence_done(srv->state, run->c.session, run->c.slotid, keep,
+				    run->res.status_off);
+		run->c.session = NULL;
+	} else if (run->drc_entry) {
+		/* v4.0: kept for a retransmission of this call. */
+		nfs4_drc40_finish(srv->drc40, run->drc_entry,
+				  e->overflow ? NULL : rpc_request_share_reply(req),
+				  run->res.status_off);
+		run->drc_entry = NULL;
+	}
+out:
+	if (run != &local) {
+		free(run);
+		req->prog_state = NULL;
+	}
+	/* The write holds this COMPOUND queued reach the back end before its
+	 * reply goes out: the next WRITE finds its descriptor kept, and after
+	 * a CLOSE the host sees the file closed. */
+	if (state_deleg_callbacks_pending(srv->state))
+		nfs4_deleg_work(srv);
+	/* CB_NOTIFY_LOCKs for locks this COMPOUND freed (LOCKU, CLOSE,
+	 * FREE_STATEID...): queued now that no state lock is held. */
+	state_lock_notify_flush(srv->state);
+	return dropped ? rpc_dispatch_drop() : rpc_dispatch_done(RPC_SUCCESS);
+}

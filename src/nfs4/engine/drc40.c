@@ -1,0 +1,213 @@
+/* The NFSv4.0 duplicate request cache (drc40.h): a hash table of calls,
+ * and the completed ones on a list, oldest first, for eviction.  Calls in
+ * progress are in the table only: never evicted, as many as requests in
+ * flight. */
+#include "nfs4/engine/drc40.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/hashtable.h"
+#include "core/siphash.h"
+
+enum { CSUM_BYTES = 256 }; /* as knfsd: retransmissions differ nowhere */
+
+struct nfs4_drc40_entry {
+	struct hashtable_node node;
+	struct nfs4_drc40_entry *prev, *next; /* the done list */
+	struct nfs4_drc40_key key;
+	bool done;
+	struct buf *reply;
+	size_t off;
+	uint64_t done_ms;
+};
+
+struct nfs4_drc40 {
+	/* lock order: see core/lock_order.h, level 9c (a leaf). */
+	pthread_mutex_t lock;
+	struct hashtable calls;
+	struct nfs4_drc40_entry done; /* list head: next is the oldest */
+	size_t ndone;
+	uint64_t bytes;
+	atomic_size_t ncalls; /* read without the lock: nfs4_drc40_empty */
+	struct siphash_key hkey;
+	uint64_t hits, dropped;
+};
+
+int nfs4_drc40_create(struct nfs4_drc40 **out)
+{
+	struct nfs4_drc40 *d = calloc(1, sizeof(*d));
+	if (!d || hashtable_init(&d->calls, 256) != 0) {
+		free(d);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&d->lock, NULL);
+	d->done.prev = d->done.next = &d->done;
+	atomic_init(&d->ncalls, 0);
+	/* Keyed per run: a client cannot aim its calls at one bucket. */
+	uint64_t t = clock_now_ns();
+	d->hkey.k0 = t ^ 0x6472633430637573ull;
+	d->hkey.k1 = (uint64_t)(uintptr_t)d ^ (t << 17);
+	*out = d;
+	return 0;
+}
+
+static void entry_free(struct nfs4_drc40 *d, struct nfs4_drc40_entry *e)
+{
+	hashtable_remove(&d->calls, &e->node);
+	atomic_fetch_sub(&d->ncalls, 1);
+	if (e->done) {
+		e->prev->next = e->next;
+		e->next->prev = e->prev;
+		d->ndone--;
+		d->bytes -= e->reply->cap;
+		buf_unref(e->reply);
+	}
+	free(e);
+}
+
+void nfs4_drc40_destroy(struct nfs4_drc40 *d)
+{
+	if (!d)
+		return;
+	struct hashtable_iter it;
+	struct hashtable_node *n = hashtable_iter_first(&it, &d->calls);
+	while (n) {
+		struct hashtable_node *next = hashtable_iter_next(&it);
+		entry_free(d, hashtable_entry(n, struct nfs4_drc40_entry, node));
+		n = next;
+	}
+	hashtable_fini(&d->calls);
+	pthread_mutex_destroy(&d->lock);
+	free(d);
+}
+
+void nfs4_drc40_key(struct nfs4_drc40_key *k, const char *peer, uint32_t xid,
+		    const uint8_t *args, size_t len)
+{
+	static const struct siphash_key ck = {0x7265706c61796364ull, 0x6e66737634307263ull};
+	memset(k, 0, sizeof(*k));
+	snprintf(k->peer, sizeof(k->peer), "%s", peer);
+	k->xid = xid;
+	k->args_len = (uint32_t)len;
+	k->csum = siphash24(&ck, args, len < CSUM_BYTES ? len : CSUM_BYTES);
+}
+
+bool nfs4_drc40_empty(const struct nfs4_drc40 *d)
+{
+	return atomic_load_explicit(&d->ncalls, memory_order_relaxed) == 0;
+}
+
+static uint64_t key_hash(const struct nfs4_drc40 *d, const struct nfs4_drc40_key *k)
+{
+	return siphash24(&d->hkey, k, sizeof(*k));
+}
+
+/* Evicts the oldest completed calls while over a bound (lock held). */
+static void prune(struct nfs4_drc40 *d, uint64_t now)
+{
+	while (d->done.next != &d->done) {
+		struct nfs4_drc40_entry *old = d->done.next;
+		if (d->ndone <= NFS4_DRC40_MAX_ENTRIES && d->bytes <= NFS4_DRC40_MAX_BYTES &&
+		    now - old->done_ms < NFS4_DRC40_MAX_AGE_MS)
+			break;
+		entry_free(d, old);
+	}
+}
+
+static struct nfs4_drc40_entry *find(struct nfs4_drc40 *d, const struct nfs4_drc40_key *k,
+				     uint64_t h)
+{
+	struct hashtable_node *n;
+	hashtable_for_each_hash(n, &d->calls, h)
+	{
+		struct nfs4_drc40_entry *e = hashtable_entry(n, struct nfs4_drc40_entry, node);
+		if (memcmp(&e->key, k, sizeof(*k)) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* What a found entry means for a new copy of its call (lock held). */
+static enum nfs4_drc40_found answer(struct nfs4_drc40 *d, struct nfs4_drc40_entry *e,
+				    struct buf **reply, size_t *off)
+{
+	if (!e)
+		return NFS4_DRC40_MISS;
+	if (!e->done) {
+		d->dropped++;
+		return NFS4_DRC40_IN_PROGRESS;
+	}
+	d->hits++;
+	*reply = buf_ref(e->reply);
+	*off = e->off;
+	return NFS4_DRC40_DONE;
+}
+
+enum nfs4_drc40_found nfs4_drc40_lookup(struct nfs4_drc40 *d, const struct nfs4_drc40_key *k,
+					struct buf **reply, size_t *off)
+{
+	uint64_t h = key_hash(d, k);
+	pthread_mutex_lock(&d->lock);
+	prune(d, clock_now_ms());
+	enum nfs4_drc40_found f = answer(d, find(d, k, h), reply, off);
+	pthread_mutex_unlock(&d->lock);
+	return f;
+}
+
+struct nfs4_drc40_entry *nfs4_drc40_begin(struct nfs4_drc40 *d, const struct nfs4_drc40_key *k,
+					  enum nfs4_drc40_found *found, struct buf **reply,
+					  size_t *off)
+{
+	uint64_t h = key_hash(d, k);
+	struct nfs4_drc40_entry *e = calloc(1, sizeof(*e));
+	pthread_mutex_lock(&d->lock);
+	*found = answer(d, find(d, k, h), reply, off);
+	if (*found != NFS4_DRC40_MISS || !e) {
+		pthread_mutex_unlock(&d->lock);
+		free(e);
+		return NULL;
+	}
+	e->key = *k;
+	hashtable_insert(&d->calls, &e->node, h);
+	atomic_fetch_add(&d->ncalls, 1);
+	pthread_mutex_unlock(&d->lock);
+	return e;
+}
+
+void nfs4_drc40_finish(struct nfs4_drc40 *d, struct nfs4_drc40_entry *e, struct buf *reply,
+		       size_t off)
+{
+	pthread_mutex_lock(&d->lock);
+	if (!reply) {
+		entry_free(d, e);
+	} else {
+		e->done = true;
+		e->reply = reply;
+		e->off = off;
+		e->done_ms = clock_now_ms();
+		e->prev = d->done.prev;
+		e->next = &d->done;
+		d->done.prev->next = e;
+		d->done.prev = e;
+		d->ndone++;
+		d->bytes += reply->cap;
+		prune(d, e->done_ms);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+void nfs4_drc40_stats(struct nfs4_drc40 *d, struct nfs4_drc40_stats *out)
+{
+	pthread_mutex_lock(&d->lock);
+	out->entries = d->ndone;
+	out->bytes = d->bytes;
+	out->hits = d->hits;
+	out->dropped = d->dropped;
+	pthread_mutex_unlock(&d->lock);
+}

@@ -1,0 +1,376 @@
+/* The operation table: the one place per operation.  Each entry says which
+ * minor versions define the operation, its handler, what the dispatcher
+ * checks or does around it (NFS4_OPF_* in compound.h), how large its reply
+ * can be, and where its stateid argument is when that may be the current
+ * stateid. */
+#include "backend/backend.h"
+#include "nfs4/engine/compound.h"
+#include "nfs4/fs/fattr.h"
+#include "nfs4/ops/ops.h"
+#include "nfs4/ops/ops_session.h"
+#include "nfs4/ops/ops_state.h"
+
+/* An operation, served by nfs4_serve_NAME (NFS4_SERVE in compound.h) on
+ * its arguments as the codec decodes them:
+ *   ARGS(name);   once, before the table: the decoder the table calls
+ *   OP(opnum, name, lowest minor, highest minor, flags, reply size, stateid)
+ * with reply size SIZE(n) or SIZE_FN(f) (a function of the decoded
+ * arguments) and stateid NO_SID or SID_FN(f) (where in the decoded
+ * arguments the stateid that may be the current one is), and after them
+ * REFUSED_BODY(f) for a result with a body whatever its status.  OP0 is for an
+ * operation without arguments, NOTSUPP for one Ferry does not serve. */
+#define ARGS(op)                                                              \
+	static bool dec_##op(struct xdr_dec *d, void *args)                   \
+	{                                                                     \
+		return nfs4_dec_##op##_args(d, args);                         \
+	}                                                                     \
+	_Static_assert(sizeof(struct nfs4_##op##_args) <= NFS4_OP_ARGS_MAX,    \
+		       "the arguments of " #op " outgrow NFS4_OP_ARGS_MAX")
+#define OP(num, op, lo, hi, fl, size, sid, ...)                                         \
+	[num] = {.name = #num, .serve = nfs4_serve_##op, .decode = dec_##op,            \
+		 .args_size = sizeof(struct nfs4_##op##_args), .minor_min = lo,             \
+		 .minor_max = hi, .flags = (fl), size, sid, __VA_ARGS__}
+#define OP0(num, op, lo, hi, fl, size)                                                 \
+	[num] = {.name = #num, .serve = nfs4_serve_##op, .decode = dec_none,           \
+		 .minor_min = lo, .minor_max = hi, .flags = (fl), size, NO_SID}
+#define NOTSUPP(num, lo, hi, fl) \
+	[num] = {.name = #num, .minor_min = lo, .minor_max = hi, .flags = (fl)}
+#define SIZE(n) .reply_max = (n)
+#define SIZE_FN(f) .reply_size = (f)
+#define NO_SID .stateid_arg = NULL
+#define SID_FN(f) .stateid_arg = (f)
+#define REFUSED_BODY(f) .refused_body = (f)
+
+static bool dec_none(struct xdr_dec *d, void *args)
+{
+	return true;
+}
+
+#define FH NFS4_OPF_NEED_FH
+#define BLOCK NFS4_OPF_MAY_BLOCK
+#define V40 NFS4_OPF_V40_ONLY
+#define NOSESS NFS4_OPF_SESSIONLESS
+#define CHG NFS4_OPF_CHANGES_STATE
+#define ROFS (NFS4_OPF_ROFS | NFS4_OPF_NEED_FH)
+#define SETSID NFS4_OPF_SETS_STATEID
+#define STALL NFS4_OPF_MAY_STALL
+#define INLINE NFS4_OPF_TRY_INLINE
+#define NIDEM NFS4_OPF_NOT_IDEMPOTENT
+#define NEEDDIR NFS4_OPF_NEED_DIR
+#define NEEDREG NFS4_OPF_NEED_REG
+
+/* Sizes of what the handlers encode. */
+enum {
+	STATEID = 16,
+	CHANGE_INFO = 4 + 8 + 8,
+	BITMAP = 4 + 4 * NFS4_BITMAP_WORDS,
+	/* fattr4: the bitmap, the length of the values, and each value at
+	 * most 16 bytes but the filehandle (fattr.c fill_one). */
+	FATTR_MAX = BITMAP + 4 + 64 * 16 + 4 + NFS4_FHSIZE,
+	/* open_delegation4 at its largest: a write delegation (type,
+	 * stateid, recall, space limit by size, the ACE for EVERYONE@). */
+	OPEN_DELEGATION = 4 + STATEID + 4 + (4 + 8) + (3 * 4 + 4 + 12),
+	/* What open_serve encodes: stateid, change_info, rflags, attrset,
+	 * the delegation. */
+	OPEN_OK = STATEID + CHANGE_INFO + 4 + BITMAP + OPEN_DELEGATION,
+	/* chan_attrs4 without RDMA ird */
+	CHAN_ATTRS = 7 * 4,
+	/* EXCHANGE_ID: clientid, sequenceid, flags, SP4_NONE, server_owner4
+	 * (minor id, major id), server_scope, one server_impl_id (domain,
+	 * name, date) as exchange_id encodes them. */
+	/* COPY4resok: write_response4 with a callback id, copy_requirements4. */
+	COPY_OK = 4 + STATEID + 8 + 4 + 8 + 4 + 4,
+	EXCHANGE_ID_OK = 8 + 4 + 4 + 4 + 8 + 2 * (4 + NFS4_OPAQUE_LIMIT) + 4 + (4 + 16) + (4 + 8) +
+			 8 + 4,
+};
+
+ARGS(lookup);
+ARGS(secinfo);
+ARGS(openattr);
+ARGS(getattr);
+ARGS(setattr_wire);
+ARGS(verify);
+ARGS(access);
+ARGS(readdir);
+ARGS(create);
+ARGS(remove);
+ARGS(rename);
+ARGS(link);
+ARGS(read);
+ARGS(write);
+ARGS(commit);
+ARGS(delegreturn);
+ARGS(delegpurge);
+ARGS(open);
+ARGS(open_confirm);
+ARGS(open_downgrade);
+ARGS(close);
+ARGS(lock);
+ARGS(lockt);
+ARGS(locku);
+ARGS(copy);
+ARGS(offload_status);
+ARGS(offload_cancel);
+
+/* PUTFH takes a handle of any length the record holds: one past
+ * NFS4_FHSIZE is not one Ferry issued, NFS4ERR_BADHANDLE like any other it
+ * cannot parse, as clients and the tests expect. */
+static bool dec_putfh(struct xdr_dec *d, void *args)
+{
+	return nfs4_dec_opaque(d, UINT32_MAX, &((struct nfs4_putfh_args *)args)->fh);
+}
+
+/* NVERIFY4args is VERIFY4args. */
+#define nfs4_nverify_args nfs4_verify_args
+#define dec_nverify dec_verify
+
+/* Stateid arguments that may be the current stateid. */
+static struct nfs4_stateid *sid_read(void *a) { return &((struct nfs4_read_args *)a)->stateid; }
+static struct nfs4_stateid *sid_write(void *a) { return &((struct nfs4_write_args *)a)->stateid; }
+static struct nfs4_stateid *sid_delegreturn(void *a)
+{
+	return &((struct nfs4_delegreturn_args *)a)->stateid;
+}
+static struct nfs4_stateid *sid_open_downgrade(void *a)
+{
+	return &((struct nfs4_open_downgrade_args *)a)->stateid;
+}
+static struct nfs4_stateid *sid_close(void *a) { return &((struct nfs4_close_args *)a)->stateid; }
+static struct nfs4_stateid *sid_locku(void *a) { return &((struct nfs4_locku_args *)a)->stateid; }
+
+/* LOCK: the open stateid of a new lock owner, or the lock stateid. */
+static struct nfs4_stateid *sid_lock(void *args)
+{
+	struct nfs4_locker *l = &((struct nfs4_lock_args *)args)->locker;
+	return l->new_lock_owner ? &l->open_stateid : &l->lock_stateid;
+}
+
+/* READ: eof, the data (count clipped to what Ferry reads at once). */
+static uint32_t reply_read(const struct nfs4_compound *c, const void *args)
+{
+	uint32_t count = ((const struct nfs4_read_args *)args)->count;
+	if (count > NFS4_MAX_IO)
+		count = NFS4_MAX_IO;
+	return 4 + 4 + xdr_pad4(count);
+}
+
+/* READDIR stops before its result outgrows maxcount. */
+static uint32_t reply_readdir(const struct nfs4_compound *c, const void *args)
+{
+	return ((const struct nfs4_readdir_args *)args)->maxcount;
+}
+
+/* Client and session operations (ops_session.h). */
+ARGS(exchange_id);
+ARGS(create_session);
+ARGS(destroy_session);
+ARGS(sequence);
+ARGS(bind_conn_to_session);
+ARGS(destroy_clientid);
+ARGS(reclaim_complete);
+ARGS(secinfo_no_name);
+ARGS(test_stateid);
+ARGS(free_stateid);
+ARGS(backchannel_ctl);
+ARGS(want_delegation);
+ARGS(get_dir_delegation);
+ARGS(set_ssv);
+ARGS(setclientid);
+ARGS(setclientid_confirm);
+ARGS(renew);
+ARGS(release_lockowner);
+
+/* Extended attributes (RFC 8276, ops_xattr.c). */
+ARGS(getxattr);
+ARGS(setxattr);
+ARGS(listxattrs);
+ARGS(removexattr);
+
+/* What room the reply has left: GETXATTR and LISTXATTRS stop there (a
+ * client's lxa_maxcount of 4 GiB reserves no more than that). */
+static uint32_t reply_room(const struct nfs4_compound *c, uint32_t want)
+{
+	const struct xdr_enc *e = &c->req->reply;
+	size_t room = e->limit > xdr_enc_len(e) ? e->limit - xdr_enc_len(e) : 0;
+	return want < room ? want : (uint32_t)room;
+}
+
+/* GETXATTR: the largest value there is, if the reply has room for it. */
+static uint32_t reply_getxattr(const struct nfs4_compound *c, const void *args)
+{
+	return reply_room(c, 4 + BACKEND_XATTR_SIZE_MAX);
+}
+
+/* LISTXATTRS stops before its result outgrows maxcount. */
+static uint32_t reply_listxattrs(const struct nfs4_compound *c, const void *args)
+{
+	return reply_room(c, ((const struct nfs4_listxattrs_args *)args)->maxcount);
+}
+
+/* TEST_STATEID: one status per stateid. */
+static uint32_t reply_test_stateid(const struct nfs4_compound *c, const void *args)
+{
+	const struct nfs4_test_stateid_args *a = args;
+	return 4 + 4 * a->count;
+}
+
+static struct nfs4_stateid *free_stateid_sid(void *args)
+{
+	return &((struct nfs4_free_stateid_args *)args)->stateid;
+}
+
+/* NFSv4.2 data operations (ops_io42.c). */
+ARGS(allocate);
+ARGS(deallocate);
+ARGS(seek);
+ARGS(read_plus);
+ARGS(clone);
+ARGS(io_advise);
+
+static struct nfs4_stateid *sid_allocate(void *a)
+{
+	return &((struct nfs4_allocate_args *)a)->stateid;
+}
+static struct nfs4_stateid *sid_seek(void *a) { return &((struct nfs4_seek_args *)a)->stateid; }
+static struct nfs4_stateid *sid_clone_dst(void *a)
+{
+	return &((struct nfs4_clone_args *)a)->dst_stateid;
+}
+static struct nfs4_stateid *sid_io_advise(void *a)
+{
+	return &((struct nfs4_io_advise_args *)a)->stateid;
+}
+
+/* READ_PLUS: eof, the segment count, the data (count clipped as READ's)
+ * and every segment's header at its largest (a hole: type, offset,
+ * length; a data segment: type, offset, length and up to 3 bytes of
+ * padding), for at most NFS4_READ_PLUS_SEGMENTS_MAX segments. */
+static uint32_t reply_read_plus(const struct nfs4_compound *c, const void *args)
+{
+	uint32_t count = ((const struct nfs4_read_args *)args)->count;
+	if (count > NFS4_MAX_IO)
+		count = NFS4_MAX_IO;
+	return 4 + 4 + count + NFS4_READ_PLUS_SEGMENTS_MAX * (4 + 8 + 8);
+}
+
+/* SETATTR4res carries attrsset whatever the status (RFC 8881 18.34.2):
+ * a refused SETATTR set nothing. */
+static void setattr_refused_body(struct xdr_enc *res)
+{
+	struct nfs4_setattr_res r = {{{0}}, false};
+	nfs4_enc_setattr_res(res, &r);
+}
+
+static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
+	OP(OP_ACCESS, access, 0, 2, FH, SIZE(8), NO_SID),
+	OP(OP_CLOSE, close, 0, 2, FH | CHG | SETSID, SIZE(STATEID), SID_FN(sid_close)),
+	OP(OP_COMMIT, commit, 0, 2, FH | BLOCK, SIZE(8), NO_SID),
+	OP(OP_CREATE, create, 0, 2, ROFS | STALL | CHG | NIDEM, SIZE(CHANGE_INFO + BITMAP), NO_SID),
+	OP(OP_DELEGPURGE, delegpurge, 0, 2, CHG | NIDEM, SIZE(0), NO_SID),
+	OP(OP_DELEGRETURN, delegreturn, 0, 2, FH | CHG | NIDEM, SIZE(0), SID_FN(sid_delegreturn)),
+	OP(OP_GETATTR, getattr, 0, 2, FH, SIZE(FATTR_MAX), NO_SID),
+	OP0(OP_GETFH, getfh, 0, 2, FH, SIZE(4 + NFS4_FHSIZE)),
+	OP(OP_LINK, link, 0, 2, ROFS | STALL | CHG | NIDEM, SIZE(CHANGE_INFO), NO_SID),
+	OP(OP_LOCK, lock, 0, 2, FH | CHG | SETSID, SIZE(STATEID), SID_FN(sid_lock)),
+	OP(OP_LOCKT, lockt, 0, 2, FH, SIZE(0), NO_SID),
+	OP(OP_LOCKU, locku, 0, 2, FH | CHG | SETSID, SIZE(STATEID), SID_FN(sid_locku)),
+	OP(OP_LOOKUP, lookup, 0, 2, FH | STALL, SIZE(0), NO_SID),
+	OP0(OP_LOOKUPP, lookupp, 0, 2, FH | NEEDDIR | STALL, SIZE(0)),
+	OP(OP_NVERIFY, nverify, 0, 2, FH, SIZE(0), NO_SID),
+	/* OPEN refuses ROFS itself: only creating or opening for write. */
+	OP(OP_OPEN, open, 0, 2, FH | BLOCK | CHG | SETSID, SIZE(OPEN_OK), NO_SID),
+	OP(OP_OPENATTR, openattr, 0, 2, FH, SIZE(0), NO_SID),
+	OP(OP_OPEN_CONFIRM, open_confirm, 0, 2, FH | V40 | CHG, SIZE(STATEID), NO_SID),
+	OP(OP_OPEN_DOWNGRADE, open_downgrade, 0, 2, FH | CHG | SETSID, SIZE(STATEID),
+	    SID_FN(sid_open_downgrade)),
+	OP(OP_PUTFH, putfh, 0, 2, 0, SIZE(0), NO_SID),
+	OP0(OP_PUTPUBFH, putpubfh, 0, 2, 0, SIZE(0)),
+	OP0(OP_PUTROOTFH, putrootfh, 0, 2, 0, SIZE(0)),
+	OP(OP_READ, read, 0, 2, FH | INLINE, SIZE_FN(reply_read), SID_FN(sid_read)),
+	OP(OP_READDIR, readdir, 0, 2, FH | NEEDDIR | STALL, SIZE_FN(reply_readdir), NO_SID),
+	OP0(OP_READLINK, readlink, 0, 2, FH, SIZE(4 + BACKEND_PATH_MAX)),
+	OP(OP_REMOVE, remove, 0, 2, ROFS | STALL | CHG | NIDEM, SIZE(CHANGE_INFO), NO_SID),
+	OP(OP_RENAME, rename, 0, 2, ROFS | STALL | CHG | NIDEM, SIZE(2 * CHANGE_INFO), NO_SID),
+	OP(OP_RENEW, renew, 0, 2, V40, SIZE(0), NO_SID),
+	OP0(OP_RESTOREFH, restorefh, 0, 2, 0, SIZE(0)),
+	OP0(OP_SAVEFH, savefh, 0, 2, FH, SIZE(0)),
+	/* Two flavors, AUTH_SYS and AUTH_NONE. */
+	OP(OP_SECINFO, secinfo, 0, 2, FH, SIZE(4 + 2 * 4), NO_SID),
+	/* SETATTR checks the filehandle, a read-only file system and its
+	 * stateid itself: its result always carries attrsset, even for
+	 * NFS4ERR_NOFILEHANDLE, and its stateid counts only with a size. */
+	OP(OP_SETATTR, setattr_wire, 0, 2, STALL | CHG | NIDEM, SIZE(BITMAP), NO_SID,
+	   REFUSED_BODY(setattr_refused_body)),
+	OP(OP_SETCLIENTID, setclientid, 0, 2, V40 | CHG, SIZE(8 + 8), NO_SID),
+	OP(OP_SETCLIENTID_CONFIRM, setclientid_confirm, 0, 2, BLOCK | V40 | CHG, SIZE(0), NO_SID),
+	OP(OP_VERIFY, verify, 0, 2, FH, SIZE(0), NO_SID),
+	OP(OP_WRITE, write, 0, 2, ROFS | BLOCK | CHG, SIZE(4 + 4 + 8), SID_FN(sid_write)),
+	OP(OP_RELEASE_LOCKOWNER, release_lockowner, 0, 2, V40 | CHG | NIDEM, SIZE(0), NO_SID),
+	OP(OP_BACKCHANNEL_CTL, backchannel_ctl, 1, 2, CHG, SIZE(0), NO_SID),
+	OP(OP_BIND_CONN_TO_SESSION, bind_conn_to_session, 1, 2, NOSESS | CHG,
+	    SIZE(NFS4_SESSIONID_SIZE + 4 + 4), NO_SID),
+	OP(OP_EXCHANGE_ID, exchange_id, 1, 2, NOSESS | CHG, SIZE(EXCHANGE_ID_OK), NO_SID),
+	OP(OP_CREATE_SESSION, create_session, 1, 2, NOSESS | BLOCK | CHG,
+	    SIZE(NFS4_SESSIONID_SIZE + 4 + 4 + 2 * CHAN_ATTRS), NO_SID),
+	OP(OP_DESTROY_SESSION, destroy_session, 1, 2, NOSESS | CHG, SIZE(0), NO_SID),
+	OP(OP_FREE_STATEID, free_stateid, 1, 2, CHG, SIZE(0), SID_FN(free_stateid_sid)),
+	/* A worker's: asked child attributes, it reads the whole directory. */
+	OP(OP_GET_DIR_DELEGATION, get_dir_delegation, 1, 2, FH | NEEDDIR | BLOCK | CHG,
+	   SIZE(4 + 4 + 8 + STATEID + 3 * BITMAP), NO_SID),
+	NOTSUPP(OP_GETDEVICEINFO, 1, 2, 0),
+	NOTSUPP(OP_GETDEVICELIST, 1, 2, FH),
+	NOTSUPP(OP_LAYOUTCOMMIT, 1, 2, FH),
+	NOTSUPP(OP_LAYOUTGET, 1, 2, FH),
+	NOTSUPP(OP_LAYOUTRETURN, 1, 2, FH),
+	OP(OP_SECINFO_NO_NAME, secinfo_no_name, 1, 2, FH, SIZE(4 + 2 * 4), NO_SID),
+	OP(OP_SEQUENCE, sequence, 1, 2, 0, SIZE(NFS4_SESSIONID_SIZE + 5 * 4), NO_SID),
+	OP(OP_SET_SSV, set_ssv, 1, 2, CHG, SIZE(0), NO_SID),
+	OP(OP_TEST_STATEID, test_stateid, 1, 2, 0, SIZE_FN(reply_test_stateid), NO_SID),
+	OP(OP_WANT_DELEGATION, want_delegation, 1, 2, FH | CHG, SIZE(OPEN_DELEGATION), NO_SID),
+	OP(OP_DESTROY_CLIENTID, destroy_clientid, 1, 2, NOSESS | BLOCK | CHG, SIZE(0), NO_SID),
+	OP(OP_RECLAIM_COMPLETE, reclaim_complete, 1, 2, CHG, SIZE(0), NO_SID),
+	/* NFSv4.2 (RFC 7862, RFC 8276 for the xattr operations): defined in
+	 * minor version 2 only, so OP_ILLEGAL in 4.0 and 4.1; an operation
+	 * Ferry does not serve answers NFS4ERR_NOTSUPP: they are OPTIONAL
+	 * (RFC 7862 section 13).  WRITE_SAME stays refused (Ferry has no
+	 * application data blocks, RFC 7862 15.12), as do LAYOUTERROR and
+	 * LAYOUTSTATS (no pNFS layouts are ever handed out).  The data
+	 * operations block like READ and WRITE; those that change a file
+	 * are refused on a read-only export before they run. */
+	OP(OP_ALLOCATE, allocate, 2, 2, ROFS | BLOCK | CHG, SIZE(0), SID_FN(sid_allocate)),
+	/* Server-side copy (ops_copy.c).  COPY resolves its two stateids
+	 * itself (the saved and the current file's); no inter-server copy,
+	 * so no COPY_NOTIFY (RFC 7862 4.1.2). */
+	OP(OP_COPY, copy, 2, 2, ROFS | BLOCK | CHG, SIZE(COPY_OK), NO_SID),
+	NOTSUPP(OP_COPY_NOTIFY, 2, 2, 0),
+	OP(OP_DEALLOCATE, deallocate, 2, 2, ROFS | BLOCK | CHG, SIZE(0), SID_FN(sid_allocate)),
+	OP(OP_IO_ADVISE, io_advise, 2, 2, FH | NEEDREG | BLOCK, SIZE(BITMAP), SID_FN(sid_io_advise)),
+	NOTSUPP(OP_LAYOUTERROR, 2, 2, 0),
+	NOTSUPP(OP_LAYOUTSTATS, 2, 2, 0),
+	OP(OP_OFFLOAD_CANCEL, offload_cancel, 2, 2, FH | CHG, SIZE(0), NO_SID),
+	OP(OP_OFFLOAD_STATUS, offload_status, 2, 2, FH, SIZE(8 + 4 + 4), NO_SID),
+	OP(OP_READ_PLUS, read_plus, 2, 2, FH | NEEDREG | BLOCK, SIZE_FN(reply_read_plus),
+	   SID_FN(sid_read)),
+	OP(OP_SEEK, seek, 2, 2, FH | NEEDREG | BLOCK, SIZE(4 + 8), SID_FN(sid_seek)),
+	NOTSUPP(OP_WRITE_SAME, 2, 2, 0),
+	OP(OP_CLONE, clone, 2, 2, ROFS | BLOCK | CHG, SIZE(0), SID_FN(sid_clone_dst)),
+	/* RFC 8276: attribute operations, on the loop until the export is
+	 * slow, as SETATTR and READDIR are. */
+	OP(OP_GETXATTR, getxattr, 2, 2, FH | STALL, SIZE_FN(reply_getxattr), NO_SID),
+	OP(OP_SETXATTR, setxattr, 2, 2, ROFS | STALL | CHG, SIZE(CHANGE_INFO), NO_SID),
+	OP(OP_LISTXATTRS, listxattrs, 2, 2, FH | STALL, SIZE_FN(reply_listxattrs), NO_SID),
+	OP(OP_REMOVEXATTR, removexattr, 2, 2, ROFS | STALL | CHG, SIZE(CHANGE_INFO), NO_SID),
+};
+
+const struct nfs4_op_desc *nfs4_op_describe(uint32_t opnum)
+{
+	if (opnum >= NFS4_OP_TABLE_SIZE || !op_table[opnum].name)
+		return NULL;
+	return &op_table[opnum];
+}
+
+uint32_t nfs4_op_reply_estimate(const struct nfs4_op_desc *desc, const struct nfs4_compound *c,
+				const void *args)
+{
+	return desc->reply_size ? desc->reply_size(c, args) : desc->reply_max;
+}

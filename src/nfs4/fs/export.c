@@ -1,0 +1,560 @@
+#include "core/state_dir.h"
+#include "nfs4/fs/export.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+/* FNV-1a: ids derived from paths must be the same at every start. */
+static uint32_t path_id(const char *salt, const char *path)
+{
+	uint32_t h = 2166136261u;
+	for (const char *p = salt; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	for (const char *p = path; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return h ? h : 1;
+}
+
+static int parse_cidr(const char *text, struct nfs4_cidr *out)
+{
+	char addr[64];
+	const char *slash = strchr(text, '/');
+	size_t n = slash ? (size_t)(slash - text) : strlen(text);
+	if (n >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, text, n);
+	addr[n] = '\0';
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, addr, out->addr) == 1) {
+		out->family = AF_INET;
+		out->prefix = 32;
+	} else if (inet_pton(AF_INET6, addr, out->addr) == 1) {
+		out->family = AF_INET6;
+		out->prefix = 128;
+	} else {
+		return -EINVAL;
+	}
+	if (slash) {
+		char *end;
+		long p = strtol(slash + 1, &end, 10);
+		if (*end || end == slash + 1 || p < 0 || (unsigned long)p > out->prefix)
+			return -EINVAL;
+		out->prefix = (unsigned)p;
+	}
+	return 0;
+}
+
+static bool prefix_match(const uint8_t *a, const uint8_t *b, unsigned bits)
+{
+	unsigned bytes = bits / 8, rest = bits % 8;
+	if (memcmp(a, b, bytes) != 0)
+		return false;
+	if (!rest)
+		return true;
+	uint8_t mask = (uint8_t)(0xff << (8 - rest));
+	return (a[bytes] & mask) == (b[bytes] & mask);
+}
+
+bool nfs4_export_allows(const struct nfs4_export *ex, const struct sockaddr_storage *addr)
+{
+	const struct nfs4_client_list *cl =
+		atomic_load_explicit(&((struct nfs4_export *)ex)->clients, memory_order_acquire);
+	if (!cl || cl->n == 0)
+		return true;
+	uint8_t a[16];
+	int family = addr->ss_family;
+	if (family == AF_INET) {
+		memcpy(a, &((const struct sockaddr_in *)addr)->sin_addr, 4);
+	} else if (family == AF_INET6) {
+		const struct in6_addr *in6 = &((const struct sockaddr_in6 *)addr)->sin6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(in6)) {
+			family = AF_INET;
+			memcpy(a, in6->s6_addr + 12, 4);
+		} else {
+			memcpy(a, in6->s6_addr, 16);
+		}
+	} else {
+		return false;
+	}
+	for (unsigned i = 0; i < cl->n; i++)
+		if (cl->v[i].family == family && prefix_match(cl->v[i].addr, a, cl->v[i].prefix))
+			return true;
+	return false;
+}
+
+bool nfs4_exports_admit_any(const struct nfs4_exports *exps, const struct sockaddr_storage *addr)
+{
+	for (unsigned i = 0; i < exps->count; i++)
+		if (nfs4_export_allows(&exps->list[i], addr))
+			return true;
+	return false;
+}
+
+bool nfs4_export_port_ok(const struct nfs4_export *ex, const struct sockaddr_storage *addr,
+			 uint32_t flavor)
+{
+	if (atomic_load_explicit(&((struct nfs4_export *)ex)->insecure, memory_order_relaxed))
+		return true;
+	if (flavor != RPC_AUTH_NONE && flavor != RPC_AUTH_SYS)
+		return true;
+	uint16_t port;
+	if (addr->ss_family == AF_INET)
+		port = ntohs(((const struct sockaddr_in *)addr)->sin_port);
+	else if (addr->ss_family == AF_INET6)
+		port = ntohs(((const struct sockaddr_in6 *)addr)->sin6_port);
+	else
+		return false;
+	return port < 1024;
+}
+
+void nfs4_export_cred(const struct nfs4_export *ex, const struct rpc_cred *rc,
+		      struct backend_cred *out)
+{
+	memset(out, 0, sizeof(*out));
+	enum nfs4_squash squash = ex->squash;
+	uint32_t anonuid = ex->anonuid, anongid = ex->anongid;
+	bool anonymous = rc->flavor == RPC_AUTH_NONE || squash == NFS4_SQUASH_ALL;
+	if (anonymous) {
+		out->uid = anonuid;
+		out->gid = anongid;
+		return;
+	}
+	out->uid = rc->uid;
+	out->gid = rc->gid;
+	out->ngids = rc->ngids > BACKEND_MAX_GIDS ? BACKEND_MAX_GIDS : rc->ngids;
+	memcpy(out->gids, rc->gids, out->ngids * sizeof(out->gids[0]));
+	if (squash == NFS4_SQUASH_ROOT) {
+		if (out->uid == 0)
+			out->uid = anonuid;
+		if (out->gid == 0)
+			out->gid = anongid;
+		for (uint32_t i = 0; i < out->ngids; i++)
+			if (out->gids[i] == 0)
+				out->gids[i] = anongid;
+	}
+}
+
+/* The handle-signing secret survives restarts, or old handles would all
+ * become BADHANDLE.  Whoever reads it can forge a handle for any file, and
+ * whoever replaces it can make the server accept handles of their making:
+ * it must be the server's own file, 0600.  Without a state directory (a
+ * server built in process, never by ferryd) it is random per run:
+ * "/fh.key" is nobody's to write. */
+static int load_fh_key(const char *state_dir, struct siphash_key *key)
+{
+	if (!state_dir[0]) {
+		uint8_t raw[16];
+		if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
+			return -EIO;
+		memcpy(&key->k0, raw, 8);
+		memcpy(&key->k1, raw + 8, 8);
+		return 0;
+	}
+	char path[CONFIG_PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/fh.key", state_dir);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		struct stat st;
+		uid_t me = geteuid();
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != me ||
+		    (st.st_mode & 07777) != 0600) {
+			log_error("%s must be a file owned by uid %u (the server's) with mode 0600; it "
+				  "has uid %u, mode %04o; fix with: chown %u %s && chmod 0600 %s",
+				  path, (unsigned)me, (unsigned)st.st_uid,
+				  (unsigned)(st.st_mode & 07777), (unsigned)me, path, path);
+			close(fd);
+			return -EPERM;
+		}
+		uint8_t raw[16];
+		ssize_t n = read(fd, raw, sizeof(raw));
+		close(fd);
+		if (n != sizeof(raw)) {
+			log_error("%s is damaged (expected 16 bytes); remove it to make a new one "
+				  "(clients will see stale handles)",
+				  path);
+			return -EINVAL;
+		}
+		memcpy(&key->k0, raw, 8);
+		memcpy(&key->k1, raw + 8, 8);
+		return 0;
+	}
+	if (errno == ELOOP) {
+		log_error("%s is a symbolic link; the key must be a file of its own", path);
+		return -ELOOP;
+	}
+	if (errno != ENOENT) {
+		log_error("cannot read %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	uint8_t raw[16];
+	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
+		return -EIO;
+	int rc = state_file_replace(path, raw, sizeof(raw), 0600);
+	if (rc) {
+		log_error("cannot write %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	memcpy(&key->k0, raw, 8);
+	memcpy(&key->k1, raw + 8, 8);
+	log_info("created file handle key %s", path);
+	return 0;
+}
+
+static struct nfs4_pseudo_node *node_new(struct nfs4_pseudo_node *parent, const char *name,
+					 size_t len, const char *full_path)
+{
+	struct nfs4_pseudo_node *n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	snprintf(n->name, sizeof(n->name), "%.*s", (int)len, name);
+	n->id = path_id("pseudo:", full_path);
+	/* Pseudo fileids live in their own file system (fsid), so any value
+	 * unique within the tree will do. */
+	n->fileid = n->id | (1ull << 32);
+	n->parent = parent;
+	if (parent) {
+		n->sibling = parent->children;
+		parent->children = n;
+	}
+	return n;
+}
+
+struct nfs4_pseudo_node *nfs4_pseudo_lookup(struct nfs4_pseudo_node *dir, const char *name)
+{
+	for (struct nfs4_pseudo_node *c = dir->children; c; c = c->sibling)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+static int pseudo_add(struct nfs4_exports *exps, struct nfs4_export *ex)
+{
+	struct nfs4_pseudo_node *node = exps->root;
+	const char *p = ex->pseudo + 1;
+	while (*p) {
+		const char *slash = strchr(p, '/');
+		size_t len = slash ? (size_t)(slash - p) : strlen(p);
+		char name[256];
+		if (len >= sizeof(name))
+			return -ENAMETOOLONG;
+		memcpy(name, p, len);
+		name[len] = '\0';
+		struct nfs4_pseudo_node *child = nfs4_pseudo_lookup(node, name);
+		if (!child) {
+			if (node->export) {
+				log_error("export %s lies inside export %s; nested exports are not "
+					  "supported",
+					  ex->pseudo, node->export->pseudo);
+				return -EINVAL;
+			}
+			char full[CONFIG_PATH_MAX];
+			snprintf(full, sizeof(full), "%.*s", (int)(p + len - ex->pseudo), ex->pseudo);
+			child = node_new(node, p, len, full);
+			if (!child)
+				return -ENOMEM;
+		}
+		node = child;
+		p += len;
+		if (*p == '/')
+			p++;
+	}
+	if (node->export || node->children) {
+		log_error("export %s overlaps another export", ex->pseudo);
+		return -EINVAL;
+	}
+	node->export = ex;
+	ex->mount_point = node;
+	return 0;
+}
+
+static void pseudo_free(struct nfs4_pseudo_node *n)
+{
+	while (n && n->children) {
+		struct nfs4_pseudo_node *c = n->children;
+		n->children = c->sibling;
+		pseudo_free(c);
+	}
+	free(n);
+}
+
+static struct nfs4_pseudo_node *pseudo_find_in(struct nfs4_pseudo_node *n, uint32_t id)
+{
+	if (n->id == id)
+		return n;
+	for (struct nfs4_pseudo_node *c = n->children; c; c = c->sibling) {
+		struct nfs4_pseudo_node *f = pseudo_find_in(c, id);
+		if (f)
+			return f;
+	}
+	return NULL;
+}
+
+struct nfs4_pseudo_node *nfs4_pseudo_find(struct nfs4_exports *exps, uint32_t id)
+{
+	return pseudo_find_in(exps->root, id);
+}
+
+struct nfs4_export *nfs4_exports_find(struct nfs4_exports *exps, uint32_t id)
+{
+	for (unsigned i = 0; i < exps->count; i++)
+		if (exps->list[i].id == id)
+			return &exps->list[i];
+	return NULL;
+}
+
+void nfs4_exports_watch(struct nfs4_exports *exps, struct nfs4_server *srv,
+			enum nfs4_watch_kind kind, nfs4_watch_hook_fn *hook, const char *lost)
+{
+	for (unsigned i = 0; i < exps->count; i++) {
+		struct nfs4_export *ex = &exps->list[i];
+		bool has_hook = kind == NFS4_WATCH_LEASE_BREAKS ? ex->ops->lease_notify != NULL
+								: ex->ops->dir_notify != NULL;
+		if (!has_hook)
+			continue;
+		struct nfs4_export_watch *w = calloc(1, sizeof(*w));
+		if (!w) {
+			log_warn("nfs4: out of memory: export %s: %s", ex->pseudo, lost);
+			continue;
+		}
+		w->srv = srv;
+		w->export_id = ex->id;
+		ex->watch[kind] = w;
+		hook(ex, w);
+	}
+}
+
+void nfs4_exports_unwatch(struct nfs4_exports *exps, enum nfs4_watch_kind kind,
+			  nfs4_watch_hook_fn *hook)
+{
+	for (unsigned i = 0; i < exps->count; i++) {
+		struct nfs4_export *ex = &exps->list[i];
+		if (!ex->watch[kind])
+			continue;
+		hook(ex, NULL);
+		free(ex->watch[kind]);
+		ex->watch[kind] = NULL;
+	}
+}
+
+/* A configured export's client list, parsed; 0 or -EINVAL / -ENOMEM with
+ * a message. */
+static int export_options_check(const struct config_export *ce, struct nfs4_client_list **out,
+				char *err, size_t errlen)
+{
+	struct nfs4_client_list *cl = calloc(1, sizeof(*cl));
+	if (!cl) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (unsigned k = 0; k < ce->nclients; k++) {
+		if (parse_cidr(ce->clients[k], &cl->v[k]) != 0) {
+			snprintf(err, errlen, "export %s: '%s' is not an address or CIDR prefix",
+				 ce->pseudo, ce->clients[k]);
+			free(cl);
+			return -EINVAL;
+		}
+		snprintf(cl->text[k], sizeof(cl->text[k]), "%s", ce->clients[k]);
+	}
+	cl->n = ce->nclients;
+	*out = cl;
+	return 0;
+}
+
+/* Both lists come from export_options_check (calloc'd: padding is zero),
+ * so bytes compare. */
+static bool client_list_same(const struct nfs4_client_list *a, const struct nfs4_client_list *b)
+{
+	return a->n == b->n && memcmp(a->v, b->v, a->n * sizeof(a->v[0])) == 0 &&
+	       memcmp(a->text, b->text, a->n * sizeof(a->text[0])) == 0;
+}
+
+/* Publishes checked options; takes cl.  The export keeps the client list it
+ * replaces (a request may be reading it) until it closes, so a list equal
+ * to the current one is dropped instead: reloads that leave the clients as
+ * they were cost nothing that stays. */
+static void export_options_apply(struct nfs4_export *ex, const struct config_export *ce,
+				 struct nfs4_client_list *cl)
+{
+	ex->read_only = ce->read_only;
+	ex->insecure = ce->insecure;
+	ex->squash = ce->squash == CONFIG_SQUASH_ALL	  ? NFS4_SQUASH_ALL
+		     : ce->squash == CONFIG_SQUASH_NONE ? NFS4_SQUASH_NONE
+							: NFS4_SQUASH_ROOT;
+	ex->anonuid = ce->anonuid;
+	ex->anongid = ce->anongid;
+	struct nfs4_client_list *cur = atomic_load_explicit(&ex->clients, memory_order_relaxed);
+	if (cur && client_list_same(cur, cl)) {
+		free(cl);
+		return;
+	}
+	cl->retired = cur;
+	atomic_store_explicit(&ex->clients, cl, memory_order_release);
+}
+
+int nfs4_exports_reload(struct nfs4_exports *exps, const struct ferry_config *cfg, char *err,
+			size_t errlen)
+{
+	const struct config_export *match[CONFIG_MAX_EXPORTS];
+	for (unsigned i = 0; i < exps->count; i++) {
+		const struct nfs4_export *ex = &exps->list[i];
+		match[i] = NULL;
+		for (unsigned j = 0; j < cfg->nexports; j++)
+			if (strcmp(cfg->exports[j].pseudo, ex->pseudo) == 0)
+				match[i] = &cfg->exports[j];
+		if (!match[i]) {
+			snprintf(err, errlen, "export %s is gone from the configuration; removing "
+					      "an export needs a restart",
+				 ex->pseudo);
+			return -EBUSY;
+		}
+		if (strcmp(match[i]->path, ex->path) != 0 ||
+		    backend_find(match[i]->backend) != ex->ops) {
+			snprintf(err, errlen, "export %s changed its path or back end; that needs a "
+					      "restart",
+				 ex->pseudo);
+			return -EBUSY;
+		}
+	}
+	if (cfg->nexports != exps->count) {
+		snprintf(err, errlen, "the configuration adds exports; adding one needs a restart");
+		return -EBUSY;
+	}
+	/* Everything parsed before anything changes. */
+	struct nfs4_client_list *lists[CONFIG_MAX_EXPORTS];
+	for (unsigned i = 0; i < exps->count; i++) {
+		int rc = export_options_check(match[i], &lists[i], err, errlen);
+		if (rc) {
+			while (i--)
+				free(lists[i]);
+			return rc;
+		}
+	}
+	for (unsigned i = 0; i < exps->count; i++) {
+		export_options_apply(&exps->list[i], match[i], lists[i]);
+		log_info("export %s reloaded: %s, %s, %u client entries, squash %s",
+			 exps->list[i].pseudo, match[i]->read_only ? "ro" : "rw",
+			 match[i]->insecure ? "insecure" : "secure", match[i]->nclients,
+			 match[i]->squash == CONFIG_SQUASH_ROOT  ? "root"
+			 : match[i]->squash == CONFIG_SQUASH_ALL ? "all"
+								 : "none");
+	}
+	return 0;
+}
+
+int nfs4_exports_open(struct nfs4_exports *exps, const struct ferry_config *cfg)
+{
+	memset(exps, 0, sizeof(*exps));
+	int rc = load_fh_key(cfg->state_dir, &exps->fh_key);
+	if (rc)
+		return rc;
+	exps->list = calloc(cfg->nexports, sizeof(*exps->list));
+	exps->allocated = exps->list ? cfg->nexports : 0;
+	exps->root = node_new(NULL, "", 0, "/");
+	if (!exps->list || !exps->root)
+		return -ENOMEM;
+	for (unsigned i = 0; i < cfg->nexports; i++) {
+		const struct config_export *ce = &cfg->exports[i];
+		struct nfs4_export *ex = &exps->list[i];
+		snprintf(ex->path, sizeof(ex->path), "%s", ce->path);
+		snprintf(ex->pseudo, sizeof(ex->pseudo), "%s", ce->pseudo);
+		snprintf(ex->name, sizeof(ex->name), "%s", ce->name);
+		struct nfs4_client_list *cl;
+		char err[256];
+		rc = export_options_check(ce, &cl, err, sizeof(err));
+		if (rc) {
+			log_error("%s", err);
+			return rc;
+		}
+		export_options_apply(ex, ce, cl);
+		ex->ops = backend_find(ce->backend);
+		if (!ex->ops) {
+			log_error("export %s: unknown backend '%s' (local or memory)", ce->pseudo,
+				  ce->backend);
+			return -EINVAL;
+		}
+		rc = ex->ops->export_open(ex->path, cfg->state_dir, &ex->bex);
+		if (rc) {
+			log_error("export %s: cannot open %s with the %s backend: %s", ex->pseudo,
+				  ex->path, ex->ops->name, strerror(-rc));
+			return rc;
+		}
+		exps->count = i + 1;
+		if (ce->no_attr_cache && strcmp(ce->backend, "local") == 0) {
+			backend_local_set_attr_cache(ex->bex, false);
+			log_info("export %s: no attribute cache (attr_cache = no): listings read "
+				 "every entry's attributes from the file system",
+				 ex->pseudo);
+		}
+		if (ce->memory_latency_us) {
+			backend_memory_set_latency(ex->bex, ce->memory_latency_us);
+			log_warn("export %s: the memory backend sleeps %u us in every name or "
+				 "attribute call (memory_latency_us: for tests)",
+				 ex->pseudo, ce->memory_latency_us);
+		}
+		rc = ex->ops->root(ex->bex, &ex->root);
+		if (!rc)
+			rc = ex->ops->getattr(ex->bex, &ex->root, &ex->root_attr);
+		if (rc) {
+			log_error("export %s: cannot read its root: %s", ex->pseudo, strerror(-rc));
+			return rc;
+		}
+		if (strcmp(ex->pseudo, "/") == 0) {
+			if (cfg->nexports > 1) {
+				log_error("an export at / cannot share the server with others");
+				return -EINVAL;
+			}
+			exps->root->export = ex;
+			ex->mount_point = exps->root;
+		} else if ((rc = pseudo_add(exps, ex)) != 0) {
+			return rc;
+		}
+		log_info("export %s: %s (%s, %s, %s, squash %s) via the %s backend", ex->pseudo,
+			 ex->path, ex->read_only ? "ro" : "rw",
+			 ce->nclients ? "listed clients" : "all clients",
+			 ce->insecure ? "any source port" : "secure",
+			 ex->squash == NFS4_SQUASH_ROOT  ? "root"
+			 : ex->squash == NFS4_SQUASH_ALL ? "all"
+							 : "none",
+			 ex->ops->name);
+	}
+	rc = nfs4_export_roots_assign(exps->list, exps->count, cfg->state_dir);
+	if (rc)
+		return rc;
+	for (unsigned i = 0; i < exps->count; i++) {
+		for (unsigned k = 0; k < i; k++) {
+			if (exps->list[k].id == exps->list[i].id) {
+				log_error("exports %s and %s hash to the same id; rename one",
+					  exps->list[k].pseudo, exps->list[i].pseudo);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+void nfs4_exports_close(struct nfs4_exports *exps)
+{
+	for (unsigned i = 0; exps->list && i < exps->allocated; i++) {
+		struct nfs4_client_list *cl = atomic_load(&exps->list[i].clients);
+		while (cl) {
+			struct nfs4_client_list *older = cl->retired;
+			free(cl);
+			cl = older;
+		}
+	}
+	for (unsigned i = 0; i < exps->count; i++)
+		if (exps->list[i].bex)
+			exps->list[i].ops->export_close(exps->list[i].bex);
+	free(exps->list);
+	pseudo_free(exps->root);
+	memset(exps, 0, sizeof(*exps));
+}

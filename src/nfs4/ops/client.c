@@ -1,0 +1,75 @@
+/* SETCLIENTID, SETCLIENTID_CONFIRM, RENEW (RFC 7530 16.33, 16.34, 16.32):
+ * the codec decodes and encodes, the state module keeps the clients. */
+#include <string.h>
+
+#include "callback/callback.h"
+#include "nfs4/ops/ops_session.h"
+#include "nfs4/ops/ops_state.h"
+#include "nfs4/server.h"
+#include "state/state.h"
+
+/* A string<> into a fixed buffer; one that does not fit leaves it empty,
+ * which makes the callback path unusable rather than the request fail. */
+static void client_string_into(struct nfs4_opaque s, char *out, size_t cap)
+{
+	uint32_t len = s.len;
+	if (len >= cap || memchr(s.data, '\0', len))
+		len = 0;
+	if (len)
+		memcpy(out, s.data, len);
+	out[len] = '\0';
+}
+
+NFS4_SERVE(setclientid)
+{
+	/* Client state only for hosts that may use an export: others could
+	 * only fill the client table.  RFC 7530 lists no permission error
+	 * for SETCLIENTID; NFS4ERR_ACCESS is what such a host gets from
+	 * PUTFH too, and a mount fails with "permission denied". */
+	if (!nfs4_exports_admit_any(&c->srv->exports, rpc_conn_peer_addr(c->req->conn)))
+		return NFS4ERR_ACCESS;
+	struct state_callback cb;
+	memset(&cb, 0, sizeof(cb));
+	cb.program = a->cb_program;
+	client_string_into(a->cb_location.netid, cb.netid, sizeof(cb.netid));
+	client_string_into(a->cb_location.addr, cb.addr, sizeof(cb.addr));
+	cb.ident = a->callback_ident;
+	struct state_principal who;
+	state_principal_from_cred(&who, &c->req->cred);
+	struct nfs4_setclientid_res out;
+	memset(&out, 0, sizeof(out));
+	struct state_callback inuse;
+	enum nfsstat4 s = state_setclientid(c->srv->state, &who, a->verifier.data, a->id.data,
+					    a->id.len, &cb, &out.clientid, out.confirm.data,
+					    &inuse);
+	if (s == NFS4ERR_CLID_INUSE) {
+		/* The body says where the client holding the id is. */
+		out.inuse_addr.netid = nfs4_opaque_str(inuse.netid);
+		out.inuse_addr.addr = nfs4_opaque_str(inuse.addr);
+		c->error_body = true;
+	}
+	if (s == NFS4_OK || s == NFS4ERR_CLID_INUSE)
+		nfs4_enc_setclientid_res(res, s, &out);
+	return s;
+}
+
+NFS4_SERVE(setclientid_confirm)
+{
+	struct state_principal who;
+	state_principal_from_cred(&who, &c->req->cred);
+	return state_setclientid_confirm(c->srv->state, &who, a->clientid, a->confirm.data);
+}
+
+NFS4_SERVE(renew)
+{
+	enum nfsstat4 s = nfs4_state_v40_clientid(c, a->clientid);
+	if (s != NFS4_OK)
+		return s;
+	s = state_renew(c->srv->state, a->clientid);
+	/* A client holding delegations learns that it cannot be recalled
+	 * (RFC 7530 16.29.5): it should return them or fix its callback. */
+	if (s == NFS4_OK && state_client_has_delegations(c->srv->state, a->clientid) &&
+	    !nfs4_cb_path_up(c->srv, a->clientid))
+		s = NFS4ERR_CB_PATH_DOWN;
+	return s;
+}

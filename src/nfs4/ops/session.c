@@ -1,0 +1,332 @@
+/* NFSv4.1 operations: EXCHANGE_ID, CREATE_SESSION, DESTROY_SESSION,
+ * SEQUENCE, BIND_CONN_TO_SESSION, DESTROY_CLIENTID, RECLAIM_COMPLETE,
+ * SECINFO_NO_NAME, TEST_STATEID, FREE_STATEID, BACKCHANNEL_CTL, SET_SSV
+ * (RFC 8881 18.33-18.51).  The codec decodes the arguments and encodes the
+ * results; the state lives in state/session.h; this file maps the one to
+ * the other and applies the COMPOUND-level rules. */
+#include "nfs4/ops/ops_session.h"
+
+#include <string.h>
+
+#include "callback/callback.h"
+#include "nfs4/server.h"
+#include "state/session.h"
+
+/* --- mapping the codec's wire structs to the state module's ------------------------ */
+
+/* callback_sec_parms4<>: which flavors the client allows for callbacks
+ * (the first AUTH_SYS entry gives the credential).  Returns whether an
+ * RPCSEC_GSS entry was among them: Ferry has no GSS context its handles
+ * could name. */
+static bool session_cb_sec_from_wire(struct state_cb_sec *sec, const struct nfs4_cb_sec_list *l)
+{
+	memset(sec, 0, sizeof(*sec));
+	bool gss = false;
+	struct xdr_dec it;
+	struct nfs4_cb_sec_parms p;
+	nfs4_list_iter_init(&it, &l->l);
+	for (uint32_t i = 0; i < l->l.count && nfs4_dec_cb_sec_parms(&it, &p); i++) {
+		if (p.flavor == NFS4_AUTH_NONE) {
+			sec->none = true;
+		} else if (p.flavor == NFS4_AUTH_SYS && !sec->sys) {
+			struct rpc_cred *cr = &sec->cred;
+			sec->sys = true;
+			cr->flavor = RPC_AUTH_SYS;
+			cr->stamp = p.sys.stamp;
+			cr->uid = p.sys.uid;
+			cr->gid = p.sys.gid;
+			cr->ngids = p.sys.ngids;
+			memcpy(cr->gids, p.sys.gids, p.sys.ngids * sizeof(cr->gids[0]));
+			memcpy(cr->machinename, p.sys.machinename.data, p.sys.machinename.len);
+			cr->machinename[p.sys.machinename.len] = '\0';
+		} else if (p.flavor == RPCSEC_GSS) {
+			gss = true;
+		}
+	}
+	return gss;
+}
+
+_Static_assert((int)NFS4_AUTHSYS_MACHINENAME_MAX <= (int)RPC_AUTH_SYS_MAX_MACHINENAME &&
+		       (int)NFS4_AUTHSYS_GIDS_MAX <= (int)RPC_AUTH_SYS_MAX_GIDS,
+	       "a decoded AUTH_SYS credential must fit rpc_cred");
+
+/* --- EXCHANGE_ID ------------------------------------------------------------------ */
+
+NFS4_SERVE(exchange_id)
+{
+	/* The flags a client may send (RFC 8881 18.35.3); CONFIRMED_R and
+	 * the undefined bits are the server's or nobody's. */
+	enum {
+		EXCHGID4_CLIENT_FLAGS = 0x00000001 | 0x00000002 | 0x00000100 | 0x00070000 |
+					0x40000000,
+	};
+	if (a->flags & ~(uint32_t)EXCHGID4_CLIENT_FLAGS)
+		return NFS4ERR_INVAL;
+	switch (a->state_protect.how) {
+	case SP4_NONE:
+		break;
+	case SP4_MACH_CRED:
+		/* Needs RPCSEC_GSS, which Ferry does not serve (as nfsd). */
+		return NFS4ERR_INVAL;
+	default: /* SP4_SSV: the only other arm that decodes */
+		return NFS4ERR_ENCR_ALG_UNSUPP;
+	}
+	if (a->ownerid.len == 0)
+		return NFS4ERR_INVAL;
+	/* Client state only for hosts that may use an export (see
+	 * SETCLIENTID); NFS4ERR_PERM is the permission error RFC 8881 lists
+	 * for EXCHANGE_ID. */
+	if (!nfs4_exports_admit_any(&c->srv->exports, rpc_conn_peer_addr(c->req->conn)))
+		return NFS4ERR_PERM;
+	struct state_principal who;
+	state_principal_from_cred(&who, &c->req->cred);
+	struct state_exchange_res r;
+	enum nfsstat4 s = state_exchange_id(c->srv->state, &who, a->verifier.data,
+					    a->ownerid.data, a->ownerid.len, a->flags, c->minor, &r);
+	if (s != NFS4_OK)
+		return s;
+	const struct nfs4_server *srv = c->srv;
+	/* server_owner4 and server_scope: the same across restarts, so the
+	 * client can tell a restart from another server. */
+	struct nfs4_opaque owner = {srv->server_owner, srv->server_owner_len};
+	struct nfs4_exchange_id_res out = {
+		.clientid = r.clientid,
+		.sequenceid = r.sequenceid,
+		.flags = r.flags,
+		.state_protect = {.how = SP4_NONE},
+		.server_minor_id = 0,
+		.server_major_id = owner,
+		.server_scope = owner,
+		.has_impl_id = true,
+		.impl_id = {.domain = {(const uint8_t *)"ferry.invalid", 13},
+			    .name = {(const uint8_t *)"ferry", 5}},
+	};
+	nfs4_enc_exchange_id_res(res, &out);
+	return NFS4_OK;
+}
+
+/* --- CREATE_SESSION ------------------------------------------------------------- */
+
+NFS4_SERVE(create_session)
+{
+	/* PERSIST, CONN_BACK_CHAN and CONN_RDMA are all that is defined. */
+	if (a->flags & ~(uint32_t)0x7)
+		return NFS4ERR_INVAL;
+	struct state_create_session_args sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.clientid = a->clientid;
+	sa.sequence = a->sequence;
+	sa.flags = a->flags;
+	sa.fore = a->fore;
+	sa.back = a->back;
+	sa.cb_program = a->cb_program;
+	session_cb_sec_from_wire(&sa.cb_sec, &a->sec_parms);
+	sa.conn = c->req->conn;
+	struct state_principal who;
+	state_principal_from_cred(&who, &c->req->cred);
+	struct state_create_session_res r;
+	struct buf *replay = NULL;
+	enum nfsstat4 replay_status = NFS4_OK;
+	enum nfsstat4 s =
+		state_create_session(c->srv->state, &who, &sa, &r, &replay, &replay_status);
+	if (replay) {
+		/* The result as first encoded, so a retry sees the same bytes. */
+		uint8_t *p = xdr_enc_reserve(res, replay->len);
+		if (p)
+			memcpy(p, replay->data, replay->len);
+		buf_unref(replay);
+		if (replay_status != NFS4_OK)
+			c->error_body = true;
+		return replay_status;
+	}
+	if (s != NFS4_OK)
+		return s;
+	struct nfs4_create_session_res out;
+	memcpy(out.sessionid.data, r.sessionid, NFS4_SESSIONID_SIZE);
+	out.sequence = r.sequence;
+	out.flags = r.flags;
+	out.fore = r.fore;
+	out.back = r.back;
+	size_t body_off = xdr_enc_len(res);
+	bool encoded = nfs4_enc_create_session_res(res, &out);
+	state_create_session_cache(c->srv->state, a->clientid, a->sequence, NFS4_OK,
+				   encoded ? res->buf->data + body_off : NULL,
+				   encoded ? xdr_enc_len(res) - body_off : 0);
+	return NFS4_OK;
+}
+
+/* --- DESTROY_SESSION, DESTROY_CLIENTID, BIND_CONN_TO_SESSION ------------------- */
+
+NFS4_SERVE(destroy_session)
+{
+	const uint8_t *sid = a->sessionid.data;
+	/* In the session it destroys, it must be the last operation. */
+	if (c->session && memcmp(state_session_id(c->session), sid, NFS4_SESSIONID_SIZE) == 0 &&
+	    c->op_index + 1 != c->numops)
+		return NFS4ERR_NOT_ONLY_OP;
+	return state_destroy_session(c->srv->state, sid, c->session, c->req->conn);
+}
+
+NFS4_SERVE(destroy_clientid)
+{
+	/* The session this COMPOUND runs in is one of its sessions. */
+	if (c->session && state_session_clientid(c->session) == a->clientid)
+		return NFS4ERR_CLIENTID_BUSY;
+	return state_destroy_clientid(c->srv->state, a->clientid);
+}
+
+NFS4_SERVE(bind_conn_to_session)
+{
+	unsigned bound = 0;
+	enum nfsstat4 s =
+		state_bind_conn(c->srv->state, a->sessionid.data, c->req->conn, a->dir, &bound);
+	if (s != NFS4_OK)
+		return s;
+	/* channel_dir_from_server4 has the STATE_CONN_* values: FORE 1,
+	 * BACK 2, BOTH 3. */
+	struct nfs4_bind_conn_to_session_res out = {
+		.sessionid = a->sessionid, .dir = bound, .use_conn_in_rdma_mode = false};
+	nfs4_enc_bind_conn_to_session_res(res, &out);
+	return NFS4_OK;
+}
+
+/* --- SEQUENCE --------------------------------------------------------------------- */
+
+NFS4_SERVE(sequence)
+{
+	struct state_sequence_args sa = {
+		.sessionid = a->sessionid.data,
+		.seqid = a->sequenceid,
+		.slotid = a->slotid,
+		.highest_slotid = a->highest_slotid,
+		.cachethis = a->cachethis,
+		.digest = c->args_digest,
+		.numops = c->numops,
+		.reqsize = (uint32_t)c->req->record.len,
+		/* The result header is encoded already; the record mark does
+		 * not count. */
+		.replysize = (uint32_t)(xdr_enc_len(res) - 4 +
+					nfs4_op_describe(OP_SEQUENCE)->reply_max),
+		.conn = c->req->conn,
+	};
+	struct state_sequence_res r;
+	enum nfsstat4 s = state_sequence(c->srv->state, &sa, &r);
+	if (s != NFS4_OK)
+		return s;
+	if (r.kind == STATE_SEQ41_REPLAY) {
+		c->replay = r.replay;
+		c->replay_off = r.replay_off;
+		return NFS4_OK;
+	}
+	c->session = r.session;
+	c->clientid = r.clientid;
+	c->slotid = a->slotid;
+	c->cachethis = a->cachethis;
+	c->max_cached = r.fore.maxresponsesize_cached;
+	/* From here the reply may not outgrow what the client accepts (the
+	 * RPC header and record mark included). */
+	struct xdr_enc *e = &c->req->reply;
+	c->saved_limit = e->limit;
+	size_t lim = (size_t)r.fore.maxresponsesize + 4;
+	if (lim < e->limit)
+		e->limit = lim;
+	struct nfs4_sequence_res out = {
+		.sessionid = a->sessionid,
+		.sequenceid = a->sequenceid,
+		.slotid = a->slotid,
+		.highest_slotid = r.highest_slotid,
+		.target_highest_slotid = r.target_highest_slotid,
+		.status_flags = r.status_flags,
+	};
+	nfs4_enc_sequence_res(res, &out);
+	if (r.probe)
+		nfs4_cb_probe41(c->srv, c->session);
+	return NFS4_OK;
+}
+
+/* --- RECLAIM_COMPLETE, SECINFO_NO_NAME ------------------------------------------ */
+
+NFS4_SERVE(reclaim_complete)
+{
+	if (a->one_fs) {
+		/* Per file system: Ferry's grace is global; nothing to track
+		 * beyond the file system being one (RFC 8881 18.51.3). */
+		if (c->cfh.kind == NFS4_FH_NONE)
+			return NFS4ERR_NOFILEHANDLE;
+		return NFS4_OK;
+	}
+	return state_reclaim_complete(c->srv->state, c->clientid);
+}
+
+void nfs4_enc_export_flavors(struct xdr_enc *res)
+{
+	/* Every export takes AUTH_SYS and AUTH_NONE, strongest first. */
+	static const struct nfs4_secinfo flavors[] = {{.flavor = NFS4_AUTH_SYS},
+						      {.flavor = NFS4_AUTH_NONE}};
+	struct nfs4_secinfo_res out = {.l = {.count = 2}, .items = flavors};
+	nfs4_enc_secinfo_res(res, &out);
+}
+
+NFS4_SERVE(secinfo_no_name)
+{
+	if (a->style > SECINFO_STYLE4_PARENT)
+		return NFS4ERR_INVAL;
+	/* The pseudo-root has no parent. */
+	if (a->style == SECINFO_STYLE4_PARENT && c->cfh.kind == NFS4_FH_PSEUDO &&
+	    !c->cfh.node->parent)
+		return NFS4ERR_NOENT;
+	nfs4_enc_export_flavors(res);
+	/* Like SECINFO, it consumes the current filehandle. */
+	c->cfh.kind = NFS4_FH_NONE;
+	return NFS4_OK;
+}
+
+/* --- TEST_STATEID, FREE_STATEID ------------------------------------------------- */
+
+NFS4_SERVE(test_stateid)
+{
+	/* nfsstat4<> written as nfs4_enc_test_stateid_res lays it out, one
+	 * status at a time: the list is bounded only by the request, and
+	 * building it first would need an allocation per call. */
+	if (!xdr_encode_u32(res, a->count))
+		return NFS4_OK; /* overflow: the dispatcher reports it */
+	/* Once the reply is full nothing more reaches the client. */
+	for (uint32_t i = 0; i < a->count && !res->overflow; i++) {
+		struct nfs4_stateid sid;
+		nfs4_test_stateid_args_get(a, i, &sid);
+		xdr_encode_u32(res, state_test_stateid(c->srv->state, c->clientid, &sid));
+	}
+	return NFS4_OK;
+}
+
+NFS4_SERVE(free_stateid)
+{
+	return state_free_stateid(c->srv->state, c->clientid, &a->stateid);
+}
+
+/* --- BACKCHANNEL_CTL, SET_SSV ------------------------------------------------------ */
+
+NFS4_SERVE(backchannel_ctl)
+{
+	/* RFC 8881 18.33.3: the program is replaced, RPCSEC_GSS handles are
+	 * added, and a handle the server does not have is NFS4ERR_NOENT: Ferry
+	 * has none (no RPCSEC_GSS yet), so any GSS entry is one. */
+	if (!state_session_back_wanted(c->srv->state, c->session))
+		return NFS4ERR_INVAL;
+	struct state_cb_sec sec;
+	if (session_cb_sec_from_wire(&sec, &a->sec_parms))
+		return NFS4ERR_NOENT;
+	/* No flavor at all: nothing the server may call back with. */
+	if (!state_cb_sec_usable(&sec))
+		return NFS4ERR_INVAL;
+	enum nfsstat4 s = state_backchannel_ctl(c->srv->state, c->session, a->cb_program, &sec);
+	if (s == NFS4_OK)
+		nfs4_cb_probe41(c->srv, c->session);
+	return s;
+}
+
+NFS4_SERVE(set_ssv)
+{
+	/* Only for a client ID made with SP4_SSV, which Ferry refuses. */
+	return NFS4ERR_INVAL;
+}
