@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks that the layers of DESIGN.md hold:
+# Checks that the layers of docs/ARCHITECTURE.md ("Modules") hold:
 #   core <- xdr <- rpc <- nfs4,  core <- backend <- state <- nfs4
 # (state may also use xdr; ctl sits beside nfs4; cmd and tests use anything).
 #

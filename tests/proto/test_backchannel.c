@@ -22,10 +22,11 @@ static struct ferryd_proc server;
 
 static const uint32_t PATH_DOWN = SEQ4_STATUS_CB_PATH_DOWN | SEQ4_STATUS_CB_PATH_DOWN_SESSION;
 
-/* ferryd gives a back-channel call CB_TIMEOUT_MS (5 s, src/nfs4/ops_session.c)
- * before it calls the path down.  The wait for the flag is far longer so a
- * loaded machine, or retries before giving up (DESIGN.md allows a few), do
- * not fail the test; it ends as soon as the flag shows. */
+/* ferryd gives a back-channel call callback_timeout_ms (5 s by default,
+ * src/callback/queue.c) before it calls the path down.  The wait for the
+ * flag is far longer so a loaded machine, or retries before giving up
+ * (docs/ARCHITECTURE.md, "Callbacks"), do not fail the test; it ends as
+ * soon as the flag shows. */
 enum { PROBE_WAIT_MS = 5000, DOWN_WAIT_MS = 60000 };
 
 static int setup(void **state)
