@@ -24,7 +24,8 @@ int client_exchange_id_done(struct client_id *id, const struct nfs4_exchange_id_
 			    char *why, size_t len)
 {
 	if (r->state_protect.how != SP4_NONE) {
-		snprintf(why, len, "EXCHANGE_ID: server chose state protection %u, asked for SP4_NONE",
+		snprintf(why, len,
+			 "EXCHANGE_ID: server chose state protection %u, asked for SP4_NONE",
 			 r->state_protect.how);
 		return -1;
 	}

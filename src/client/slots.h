@@ -1,5 +1,8 @@
 /* The fore-channel slot table of an NFSv4.1 client session (RFC 8881
- * 2.10.6), for every client Ferry carries: ferry-bench and the test client.
+ * 2.10.6), and the check of SEQUENCE's result.  ferry-bench runs its
+ * sessions on the table; the test client, whose tests pick each request's
+ * slot and sequence ID themselves (to send wrong ones on purpose), uses the
+ * check only.
  *
  * A request takes the lowest free slot not above min(target_highest_slotid,
  * highest_slotid) as last answered by the server, and gives it back when the
