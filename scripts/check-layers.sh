@@ -22,6 +22,7 @@ declare -A allowed=(
 	[core]="core"
 	[xdr]="core xdr"
 	[rpc]="core xdr rpc"
+	[client]="core xdr rpc client"
 	[backend]="core backend"
 	[state]="core xdr backend state"
 	[callback]="core xdr rpc backend state callback nfs4"
@@ -92,7 +93,7 @@ else
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
 	libs=()
-	for mod in core xdr rpc backend state nfs4 ctl; do
+	for mod in core xdr rpc client backend state nfs4 ctl; do
 		a=$build/libferry_$mod.a
 		[ -f "$a" ] || continue
 		libs+=("$mod")

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "client/session.h"
+#include "client/slots.h"
 #include "lib/nfs4_client.h"
 
 static _Atomic uint32_t next_xid = 0x4e430000u;
@@ -243,13 +245,11 @@ static uint32_t exchange_id_minor(int fd, const struct rpc_cred *cred, uint32_t 
 				  const char *name, const char *verf, uint32_t flags, uint32_t sp4,
 				  struct nfs4c_eid *out)
 {
-	struct nfs4_exchange_id_args a;
-	memset(&a, 0, sizeof(a));
+	struct client_owner o = {.ownerid = nfs4_opaque_str(name), .flags = flags, .sp4 = sp4};
 	size_t vl = strlen(verf);
-	memcpy(a.verifier.data, verf, vl < 8 ? vl : 8);
-	a.ownerid = nfs4_opaque_str(name);
-	a.flags = flags;
-	a.state_protect.how = sp4;
+	memcpy(o.verifier.data, verf, vl < 8 ? vl : 8);
+	struct nfs4_exchange_id_args a;
+	client_exchange_id_args(&a, &o);
 	struct nfs4c_call m;
 	nfs4c_begin(&m, minor);
 	NFS4C_OP(&m, OP_EXCHANGE_ID, nfs4_enc_exchange_id_args, &a);
@@ -258,11 +258,13 @@ static uint32_t exchange_id_minor(int fd, const struct rpc_cred *cred, uint32_t 
 	uint32_t s = nfs4c_next(&p, OP_EXCHANGE_ID);
 	if (s == NFS4_OK && out) {
 		struct nfs4_exchange_id_res r;
+		struct client_id id;
+		char why[160] = "";
 		assert_true(nfs4_dec_exchange_id_res(&p.d, &r));
-		assert_int_equal(r.state_protect.how, SP4_NONE);
-		out->clientid = r.clientid;
-		out->seq = r.sequenceid;
-		out->flags = r.flags;
+		assert_int_equal(client_exchange_id_done(&id, &r, why, sizeof(why)), 0);
+		out->clientid = id.clientid;
+		out->seq = id.create_seq;
+		out->flags = id.flags;
 		assert_true(r.server_major_id.len < sizeof(out->major));
 		memcpy(out->major, r.server_major_id.data, r.server_major_id.len);
 		out->major[r.server_major_id.len] = '\0';
@@ -290,24 +292,6 @@ static struct nfs4c_attrs from_chan(const struct nfs4_chan_attrs *c)
 				    c->maxrequests};
 }
 
-/* callback_sec_parms4 entries for flavors (AUTH_NONE, AUTH_SYS as cred,
- * RPCSEC_GSS with empty handles) into parms[0..n). */
-static void sec_parms_of(struct nfs4_cb_sec_parms *parms, const uint32_t *flavors, unsigned n,
-			 const struct rpc_cred *cred)
-{
-	memset(parms, 0, n * sizeof(*parms));
-	for (unsigned i = 0; i < n; i++) {
-		parms[i].flavor = flavors[i];
-		if (flavors[i] == RPC_AUTH_SYS && cred) {
-			parms[i].sys.uid = cred->uid;
-			parms[i].sys.gid = cred->gid;
-			parms[i].sys.machinename = (struct nfs4_opaque){
-				(const uint8_t *)cred->machinename,
-				(uint32_t)strlen(cred->machinename)};
-		}
-	}
-}
-
 uint32_t nfs4c_create_session(int fd, const struct rpc_cred *cred, uint64_t clientid,
 			      uint32_t seq, uint32_t flags, const struct nfs4c_attrs *fore,
 			      struct nfs4c_cs *out)
@@ -319,37 +303,43 @@ uint32_t nfs4c_create_session(int fd, const struct rpc_cred *cred, uint64_t clie
 static uint32_t create_session_minor(int fd, const struct rpc_cred *cred, uint32_t minor,
 				     uint64_t clientid, uint32_t seq, uint32_t flags,
 				     const struct nfs4c_attrs *fore, const uint32_t *flavors,
-				     unsigned nflavors, struct nfs4c_cs *out);
+				     unsigned nflavors, struct nfs4c_cs *out, uint32_t *nslots);
 
 uint32_t nfs4c_create_session_sec(int fd, const struct rpc_cred *cred, uint64_t clientid,
 				  uint32_t seq, uint32_t flags, const struct nfs4c_attrs *fore,
 				  const uint32_t *flavors, unsigned nflavors, struct nfs4c_cs *out)
 {
 	return create_session_minor(fd, cred, 1, clientid, seq, flags, fore, flavors, nflavors,
-				    out);
+				    out, NULL);
 }
 
 uint32_t nfs4c_back_maxrequest = 4096;
 
+/* nslots not NULL: the session is one the test goes on using, so the
+ * result is checked as a client does (client_create_session_done) and
+ * *nslots is the slots granted, at most NFS4C_MAX_SLOTS. */
 static uint32_t create_session_minor(int fd, const struct rpc_cred *cred, uint32_t minor,
 				     uint64_t clientid, uint32_t seq, uint32_t flags,
 				     const struct nfs4c_attrs *fore, const uint32_t *flavors,
-				     unsigned nflavors, struct nfs4c_cs *out)
+				     unsigned nflavors, struct nfs4c_cs *out, uint32_t *nslots)
 {
 	struct nfs4c_attrs def, back = {0, nfs4c_back_maxrequest, 4096, 0, 2, 16};
 	if (!fore) {
 		nfs4c_default_attrs(&def);
 		fore = &def;
 	}
-	struct nfs4_cb_sec_parms parms[4];
-	assert_true(nflavors <= 4);
-	sec_parms_of(parms, flavors, nflavors, cred);
-	struct nfs4_create_session_args a = {.clientid = clientid, .sequence = seq,
-					     .flags = flags, .fore = to_chan(fore),
-					     .back = to_chan(&back),
-					     .cb_program = NFS4C_CB_PROGRAM};
-	a.sec_parms.l.count = nflavors;
-	a.sec_parms.items = parms;
+	assert_true(nflavors <= CLIENT_SEC_PARMS_MAX);
+	struct client_id id = {.clientid = clientid, .create_seq = seq};
+	const struct client_session_req req = {.flags = flags,
+					       .fore = to_chan(fore),
+					       .back = to_chan(&back),
+					       .cb_program = NFS4C_CB_PROGRAM,
+					       .flavors = flavors,
+					       .nflavors = nflavors,
+					       .cred = cred};
+	struct nfs4_cb_sec_parms parms[CLIENT_SEC_PARMS_MAX];
+	struct nfs4_create_session_args a;
+	client_create_session_args(&a, &id, &req, parms);
 	struct nfs4c_call m;
 	nfs4c_begin(&m, minor);
 	NFS4C_OP(&m, OP_CREATE_SESSION, nfs4_enc_create_session_args, &a);
@@ -368,6 +358,13 @@ static uint32_t create_session_minor(int fd, const struct rpc_cred *cred, uint32
 		out->body_len = (size_t)(p.d.p - body);
 		assert_true(out->body_len <= sizeof(out->body));
 		memcpy(out->body, body, out->body_len);
+		if (nslots) {
+			char why[160] = "";
+			*nslots = client_create_session_done(&id, &a, &r, NFS4C_MAX_SLOTS, why,
+							     sizeof(why));
+			if (*nslots == 0)
+				fail_msg("%s", why);
+		}
 	}
 	nfs4c_done(&p);
 	return s;
@@ -390,10 +387,9 @@ static void session_up_minor(struct nfs4c_sess *s, uint32_t minor, int fd, uint3
 	memset(&cs, 0, sizeof(cs));
 	static const uint32_t none = RPC_AUTH_NONE;
 	assert_int_equal(create_session_minor(fd, s->cred, minor, e.clientid, e.seq, cs_flags,
-					      fore, &none, 1, &cs),
+					      fore, &none, 1, &cs, &s->nslots),
 			 NFS4_OK);
 	memcpy(s->sid, cs.sid, 16);
-	s->nslots = cs.fore.maxreqs < NFS4C_MAX_SLOTS ? cs.fore.maxreqs : NFS4C_MAX_SLOTS;
 }
 
 void nfs4c_session_up_flags(struct nfs4c_sess *s, int fd, uint32_t uid, const char *name,
@@ -449,8 +445,12 @@ uint32_t nfs4c_seq_result_full(struct nfs4c_reply *p, struct nfs4_sequence_res *
 	uint32_t s = nfs4c_next(p, OP_SEQUENCE);
 	if (s == NFS4_OK) {
 		struct nfs4_sequence_res r;
+		char why[160] = "";
 		assert_true(nfs4_dec_sequence_res(&p->d, &r));
-		assert_true(r.target_highest_slotid <= r.highest_slotid);
+		/* What was sent is the test's business (it may send SEQUENCE by
+		 * hand): only what the result says of itself is checked. */
+		if (client_sequence_check(NULL, NULL, &r, why, sizeof(why)))
+			fail_msg("%s", why);
 		if (res)
 			*res = r;
 	}
@@ -577,9 +577,9 @@ uint32_t nfs4c_bind_conn(int fd, const struct rpc_cred *cred, const uint8_t sid[
 uint32_t nfs4c_backchannel_ctl(struct nfs4c_sess *s, uint32_t prog, const uint32_t *flavors,
 			       unsigned n)
 {
-	struct nfs4_cb_sec_parms parms[4];
-	assert_true(n <= 4);
-	sec_parms_of(parms, flavors, n, s->cred);
+	struct nfs4_cb_sec_parms parms[CLIENT_SEC_PARMS_MAX];
+	assert_true(n <= CLIENT_SEC_PARMS_MAX);
+	client_sec_parms(parms, flavors, n, s->cred);
 	struct nfs4_backchannel_ctl_args bc = {.cb_program = prog};
 	bc.sec_parms.l.count = n;
 	bc.sec_parms.items = parms;

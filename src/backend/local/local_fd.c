@@ -157,51 +157,25 @@ static struct local_fd *local_fd_find(struct local_export *ex, const struct back
 	return NULL;
 }
 
-static void local_lru_unlink(struct local_export *ex, struct local_fd *f)
-{
-	if (f->lprev)
-		f->lprev->lnext = f->lnext;
-	else
-		ex->lru_head = f->lnext;
-	if (f->lnext)
-		f->lnext->lprev = f->lprev;
-	else
-		ex->lru_tail = f->lprev;
-	f->lprev = f->lnext = NULL;
-}
-
-static void local_lru_push(struct local_export *ex, struct local_fd *f)
-{
-	f->lprev = NULL;
-	f->lnext = ex->lru_head;
-	if (ex->lru_head)
-		ex->lru_head->lprev = f;
-	ex->lru_head = f;
-	if (!ex->lru_tail)
-		ex->lru_tail = f;
-}
-
 /* Takes f out of the table; under ex->lock.  Returns f if the caller must
  * free it (nobody holds it), NULL if the last put will. */
 static struct local_fd *local_fd_unhash(struct local_export *ex, struct local_fd *f)
 {
 	hashtable_remove(&ex->fds, &f->node);
 	hashtable_remove(&ex->fds_by_ino, &f->ino_node);
-	local_lru_unlink(ex, f);
+	list_del(&f->lru);
 	f->cached = false;
 	return f->refs == 0 ? f : NULL;
 }
 
-/* Closes entries collected by local_fd_unhash, chained through lnext (free
- * once out of the LRU list), after ex->lock is released. */
-static void local_fd_free_list(struct local_fd *victims)
+/* Closes the entries on victims (collected by local_fd_unhash, linked
+ * through lru: free once out of the LRU list), after ex->lock is released. */
+static void local_fd_free_list(struct list_node *victims)
 {
-	while (victims) {
-		struct local_fd *next = victims->lnext;
+	struct list_node *p, *tmp;
 
-		local_fd_free(victims);
-		victims = next;
-	}
+	list_for_each_safe(p, tmp, victims)
+		local_fd_free(list_entry(p, struct local_fd, lru));
 }
 
 /* Inserts a new entry for pfd (taken) and returns it referenced, or the
@@ -209,7 +183,8 @@ static void local_fd_free_list(struct local_fd *victims)
 static struct local_fd *local_fd_insert(struct local_export *ex, const struct backend_handle *h,
 					int pfd, const struct statx *stx)
 {
-	struct local_fd *f = calloc(1, sizeof(*f)), *old, *victims = NULL;
+	struct local_fd *f = calloc(1, sizeof(*f)), *old;
+	struct list_node victims;
 
 	if (!f) {
 		close(pfd);
@@ -236,19 +211,20 @@ static struct local_fd *local_fd_insert(struct local_export *ex, const struct ba
 	}
 	hashtable_insert(&ex->fds, &f->node, local_handle_hash(h));
 	hashtable_insert(&ex->fds_by_ino, &f->ino_node, local_ino_hash(f->ino));
-	local_lru_push(ex, f);
+	list_add_head(&ex->lru, &f->lru);
 	/* Evict idle entries from the cold end; entries in use stay and the
 	 * cache runs over its size until they are put. */
-	for (struct local_fd *v = ex->lru_tail, *prev;
-	     v && hashtable_count(&ex->fds) > LOCAL_FD_CACHE_MAX; v = prev) {
-		prev = v->lprev;
-		if (v->refs == 0 && !v->pinned && local_fd_unhash(ex, v)) {
-			v->lnext = victims;
-			victims = v;
-		}
+	list_init(&victims);
+	for (struct list_node *p = ex->lru.prev, *prev;
+	     p != &ex->lru && hashtable_count(&ex->fds) > LOCAL_FD_CACHE_MAX; p = prev) {
+		struct local_fd *v = list_entry(p, struct local_fd, lru);
+
+		prev = p->prev;
+		if (v->refs == 0 && !v->pinned && local_fd_unhash(ex, v))
+			list_add_head(&victims, &v->lru);
 	}
 	pthread_mutex_unlock(&ex->lock);
-	local_fd_free_list(victims);
+	local_fd_free_list(&victims);
 	return f;
 }
 
@@ -258,9 +234,9 @@ static inline struct local_fd *local_fd_hit(struct local_export *ex, struct loca
 {
 	if (f) {
 		f->refs++;
-		if (ex->lru_head != f) {
-			local_lru_unlink(ex, f);
-			local_lru_push(ex, f);
+		if (ex->lru.next != &f->lru) {
+			list_del(&f->lru);
+			list_add_head(&ex->lru, &f->lru);
 		}
 	}
 	return f;
@@ -403,12 +379,14 @@ int local_fd_data(struct local_export *ex, struct local_fd *f)
 
 void local_fd_forget(struct local_export *ex, uint64_t ino)
 {
-	struct local_fd *victims = NULL, *f;
+	struct local_fd *f;
+	struct list_node victims;
 
 	/* Through the index by inode number (every REMOVE and RENAME over a
 	 * name comes here: walking the whole table was ~1% of a create and
 	 * remove); unhashing changes the chain, so the search starts again
 	 * after each. */
+	list_init(&victims);
 	pthread_mutex_lock(&ex->lock);
 	do {
 		struct hashtable_node *n;
@@ -423,13 +401,11 @@ void local_fd_forget(struct local_export *ex, uint64_t ino)
 				break;
 			}
 		}
-		if (f && local_fd_unhash(ex, f)) {
-			f->lnext = victims;
-			victims = f;
-		}
+		if (f && local_fd_unhash(ex, f))
+			list_add_head(&victims, &f->lru);
 	} while (f);
 	pthread_mutex_unlock(&ex->lock);
-	local_fd_free_list(victims);
+	local_fd_free_list(&victims);
 }
 
 int local_fd_cache_init(struct local_export *ex)
@@ -445,7 +421,7 @@ int local_fd_cache_init(struct local_export *ex)
 		hashtable_fini(&ex->fds);
 		return r;
 	}
-	ex->lru_head = ex->lru_tail = NULL;
+	list_init(&ex->lru);
 	r = pthread_mutex_init(&ex->lock, NULL);
 	if (r != 0) {
 		hashtable_fini(&ex->fds_by_ino);
@@ -479,11 +455,11 @@ int local_fd_cache_init(struct local_export *ex)
 
 void local_fd_cache_destroy(struct local_export *ex)
 {
-	/* Every entry of the table is on the LRU list, chained through lnext
-	 * as local_fd_free_list walks it. */
-	local_fd_free_list(ex->lru_head);
+	/* Every entry of the table is on the LRU list, linked through lru as
+	 * local_fd_free_list walks a list of victims. */
+	local_fd_free_list(&ex->lru);
+	list_init(&ex->lru);
 	hashtable_fini(&ex->fds_by_ino);
 	hashtable_fini(&ex->fds);
-	ex->lru_head = ex->lru_tail = NULL;
 	pthread_mutex_destroy(&ex->lock);
 }

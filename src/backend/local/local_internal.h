@@ -13,6 +13,7 @@
 #include "backend/backend.h"
 #include "backend/backend_internal.h"
 #include "core/hashtable.h"
+#include "core/list.h"
 
 enum {
 	/* Open objects kept per export.  Each holds an O_PATH descriptor (and,
@@ -67,7 +68,7 @@ struct local_fd {
 	_Atomic int rfd; /* data descriptor (above); -1 until first needed */
 	_Atomic bool rfd_rw;      /* rfd is O_RDWR: writes use it too */
 	enum backend_lease lease; /* held on rfd; a held lease owns one ref */
-	struct local_fd *lease_prev, *lease_next; /* in the export's leased list */
+	struct list_node lease_link; /* in the export's leased list while leased */
 	uint64_t ino;
 	uint32_t fmt; /* S_IFMT bits: an inode never changes type */
 	uint32_t refs;
@@ -75,7 +76,9 @@ struct local_fd {
 	bool pinned; /* the export root: never evicted */
 	struct hashtable_node node; /* in the export's table, keyed by handle */
 	struct hashtable_node ino_node; /* in its table by inode number */
-	struct local_fd *lprev, *lnext;
+	/* In the export's LRU list while cached; once unhashed, on the list
+	 * of victims its evictor closes after dropping the lock. */
+	struct list_node lru;
 };
 
 /* The export's leases (local_lease.c).  Fields under the export's lock
@@ -83,7 +86,7 @@ struct local_fd {
 struct local_lease_svc {
 	backend_lease_break_fn fn;
 	void *ctx;
-	struct local_fd *head; /* leased entries, each holding a reference */
+	struct list_node head; /* leased entries, each holding a reference */
 	bool started;          /* the thread runs */
 	bool unsupported;      /* no CAP_LEASE: every lease is -ENOTSUP */
 	pthread_t thread;
@@ -190,7 +193,7 @@ struct local_export {
 	 * inode, so no other object of the file system can have that number
 	 * while the entry lives (local_lookup). */
 	struct hashtable fds_by_ino;
-	struct local_fd *lru_head, *lru_tail; /* most recent first */
+	struct list_node lru; /* the entries of fds, the most recent first */
 	struct local_lease_svc leases;
 	struct local_dirwatch_svc dirwatch;
 	struct local_snaps snaps;

@@ -129,6 +129,7 @@ static bool local_has_cap_lease(void)
 void local_lease_init(struct local_export *ex)
 {
 	ex->leases.sfd = ex->leases.efd = ex->leases.nfd = -1;
+	list_init(&ex->leases.head);
 	if (!local_has_cap_lease()) {
 		ex->leases.unsupported = true;
 		log_warn("local back end: %s: no CAP_LEASE: files are delegated without kernel "
@@ -176,7 +177,10 @@ static void local_lease_report(struct local_export *ex, const struct local_lease
 	pthread_mutex_lock(&ex->lock);
 	fn = ex->leases.fn;
 	ctx = ex->leases.ctx;
-	for (struct local_fd *f = ex->leases.head; f && fn; f = f->lease_next) {
+	list_for_each_entry(f, &ex->leases.head, struct local_fd, lease_link)
+	{
+		if (!fn)
+			break;
 		if (!local_lease_matches(f, w))
 			continue;
 		if (n == cap) {
@@ -322,23 +326,13 @@ fail:
 
 static void local_lease_link(struct local_export *ex, struct local_fd *f)
 {
-	f->lease_prev = NULL;
-	f->lease_next = ex->leases.head;
-	if (ex->leases.head)
-		ex->leases.head->lease_prev = f;
-	ex->leases.head = f;
+	list_add_head(&ex->leases.head, &f->lease_link);
 	atomic_fetch_add(&local_leased, 1);
 }
 
 static void local_lease_unlink(struct local_export *ex, struct local_fd *f)
 {
-	if (f->lease_prev)
-		f->lease_prev->lease_next = f->lease_next;
-	else
-		ex->leases.head = f->lease_next;
-	if (f->lease_next)
-		f->lease_next->lease_prev = f->lease_prev;
-	f->lease_prev = f->lease_next = NULL;
+	list_del(&f->lease_link);
 	atomic_fetch_sub(&local_leased, 1);
 }
 
@@ -347,7 +341,8 @@ static void local_lease_unlink(struct local_export *ex, struct local_fd *f)
  * keeps its lease until the holder lets go. */
 static struct local_fd *local_lease_find(struct local_export *ex, const struct backend_handle *h)
 {
-	for (struct local_fd *f = ex->leases.head; f; f = f->lease_next) {
+	list_for_each_entry(f, &ex->leases.head, struct local_fd, lease_link)
+	{
 		if (local_handle_eq(&f->handle, h)) {
 			f->refs++;
 			return f;
@@ -558,7 +553,8 @@ void local_lease_fini(struct local_export *ex)
 		struct local_fd *f;
 
 		pthread_mutex_lock(&ex->lock);
-		f = ls->head;
+		f = list_empty(&ls->head) ? NULL
+					  : list_entry(ls->head.next, struct local_fd, lease_link);
 		if (f) {
 			f->refs++; /* the put below then closes and frees as usual */
 			local_lease_drop(ex, f);

@@ -19,6 +19,8 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include "client/session.h"
+#include "client/slots.h"
 #include "cmd/bench/stats.h"
 #include "rpc/record.h"
 #include "rpc/rpc_msg.h"
@@ -151,8 +153,7 @@ struct bench_stream {
 	uint64_t op_bytes;
 	uint32_t err_op, err_status;
 	uint32_t cstatus;  /* COMPOUND status of the reply being decoded */
-	uint32_t seq_sent; /* seqid sent in SEQUENCE */
-	uint32_t gen_sent; /* session's target_gen when sent */
+	struct client_slot_req seq_sent; /* what SEQUENCE carried */
 	bool sync_done;
 	enum step_result sync_result;
 
@@ -179,18 +180,7 @@ struct bench_session {
 	struct bench_ctx *ctx;
 	struct nfs4_sessionid sessionid;
 	bool created;
-	uint32_t nslots; /* granted fore-channel slots */
-	uint32_t *seqids;
-	uint64_t *free_bits; /* bit set: slot free and usable */
-	uint64_t *busy_bits; /* bit set: request in flight on the slot */
-	uint32_t target_highest;
-	uint32_t server_highest;
-	/* Bumped at each change of the two above; a reply to a request sent
-	 * before the latest change carries an older view and is not used to
-	 * change them (replies can arrive in any order). */
-	uint32_t target_gen;
-	uint32_t min_target; /* lowest target_highest_slotid seen */
-	uint32_t status_flags; /* union of sr_status_flags seen */
+	struct client_slots slots; /* the granted fore-channel slots */
 	struct bench_stream *wait_head, *wait_tail;
 	struct bench_conn **conns;
 	unsigned nconns;
@@ -239,8 +229,7 @@ struct bench_ctx {
 	char error[512];
 
 	/* NFSv4.1 client */
-	uint64_t clientid;
-	uint32_t create_session_seq;
+	struct client_id id;
 	bool have_client;
 	uint8_t owner[64];
 	uint32_t owner_len;

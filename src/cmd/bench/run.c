@@ -303,9 +303,9 @@ out:
 	res->min_target_highest = UINT32_MAX;
 	for (unsigned i = 0; i < c->nsessions; i++) {
 		struct bench_session *ss = &c->sessions[i];
-		if (ss->nslots && ss->min_target < res->min_target_highest)
-			res->min_target_highest = ss->min_target;
-		res->status_flags |= ss->status_flags;
+		if (ss->slots.nslots && ss->slots.min_target < res->min_target_highest)
+			res->min_target_highest = ss->slots.min_target;
+		res->status_flags |= ss->slots.status_flags;
 		if (i == 0) {
 			res->maxrequestsize = ss->fore.maxrequestsize;
 			res->maxresponsesize = ss->fore.maxresponsesize;
@@ -319,9 +319,7 @@ out:
 		struct bench_session *ss = &c->sessions[i];
 		loop_free_stream(&ss->ctl);
 		free(ss->conns);
-		free(ss->seqids);
-		free(ss->free_bits);
-		free(ss->busy_bits);
+		client_slots_fini(&ss->slots);
 	}
 	free(c->sessions);
 	free(c->workers);

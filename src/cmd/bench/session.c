@@ -1,24 +1,22 @@
 /* The NFSv4.1 session layer of the bench (RFC 8881 2.10): client ID and
- * sessions, the fore-channel slot table, SEQUENCE on every COMPOUND, and the
- * retry of NFS4ERR_DELAY.
+ * sessions, SEQUENCE on every COMPOUND, and the retry of NFS4ERR_DELAY.
  *
- * Slots: each session has the slots CREATE_SESSION granted.  A stream takes
- * the lowest free slot not above min(target_highest_slotid, highest_slotid)
- * as last answered by the server, and gives it back when the reply arrives;
- * streams that find none wait in FIFO order.  Replies come in any order, so
- * a new target is taken only from a reply to a request sent after the
- * previous change was seen (a generation count, as the Linux client does):
- * a late reply must not undo a lowered target.  A slot's sequence ID advances
- * only when the server processed SEQUENCE (RFC 8881 2.10.6.1); an error on
- * SEQUENCE leaves it, so a DELAY on SEQUENCE is retried with the same one.
- * Every reply's SEQUENCE result is checked against what was sent: any
- * mismatch is a protocol error and ends the run. */
+ * Slots: each session has the slots CREATE_SESSION granted, in a slot table
+ * of client/slots.h (the lowest usable free slot, sequence IDs advanced
+ * only when the server processed SEQUENCE, so a DELAY on SEQUENCE is
+ * retried with the same one, and the server's targets).  A stream takes a
+ * slot for each RPC and gives it back when the reply arrives; streams that
+ * find none wait in FIFO order.  Every reply's SEQUENCE result is checked
+ * against what was sent: any mismatch is a protocol error and ends the
+ * run. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "client/session.h"
+#include "client/slots.h"
 #include "cmd/bench/bench.h"
 #include "core/clock.h"
 
@@ -26,70 +24,16 @@ enum {
 	DELAY_FIRST_NS = 1000000,     /* 1 ms, doubling */
 	DELAY_MAX_NS = 100000000,     /* 100 ms */
 	DELAY_GIVE_UP_NS = 10000000000ull, /* an op still delayed after 10 s fails */
-	MAX_SLOTS = 4096,
+	MAX_SLOTS = 4096, /* as --inflight allows */
 };
 
 const struct nfs4_stateid bench_current_stateid = {.seqid = 1};
 
-/* --- slot table -------------------------------------------------------- */
-
-static int slot_table_init(struct bench_session *ss, uint32_t nslots)
-{
-	unsigned words = (nslots + 63) / 64;
-	ss->nslots = nslots;
-	ss->seqids = calloc(nslots, sizeof(*ss->seqids));
-	ss->free_bits = calloc(words, sizeof(uint64_t));
-	ss->busy_bits = calloc(words, sizeof(uint64_t));
-	if (!ss->seqids || !ss->free_bits || !ss->busy_bits)
-		return -1;
-	for (uint32_t i = 0; i < nslots; i++)
-		ss->free_bits[i / 64] |= 1ull << (i % 64);
-	ss->target_highest = ss->server_highest = ss->min_target = nslots - 1;
-	return 0;
-}
-
-static uint32_t slot_limit(const struct bench_session *ss)
-{
-	uint32_t lim = ss->nslots - 1;
-	if (ss->target_highest < lim)
-		lim = ss->target_highest;
-	if (ss->server_highest < lim)
-		lim = ss->server_highest;
-	return lim;
-}
-
-static int slot_acquire(struct bench_session *ss)
-{
-	uint32_t lim = slot_limit(ss);
-	for (uint32_t w = 0; w <= lim / 64; w++) {
-		uint64_t bits = ss->free_bits[w];
-		if (!bits)
-			continue;
-		uint32_t slot = w * 64 + (uint32_t)__builtin_ctzll(bits);
-		if (slot > lim)
-			return -1;
-		ss->free_bits[w] &= ~(1ull << (slot % 64));
-		ss->busy_bits[w] |= 1ull << (slot % 64);
-		return (int)slot;
-	}
-	return -1;
-}
-
-/* The highest slot with a request in flight: sa_highest_slotid. */
-static uint32_t slot_highest_busy(const struct bench_session *ss)
-{
-	for (uint32_t w = (ss->nslots + 63) / 64; w-- > 0;)
-		if (ss->busy_bits[w])
-			return w * 64 + 63 - (uint32_t)__builtin_clzll(ss->busy_bits[w]);
-	return 0;
-}
+/* --- slots (client/slots.h) ------------------------------------------------ */
 
 static void slot_release(struct bench_stream *s)
 {
-	struct bench_session *ss = s->sess;
-	uint32_t slot = (uint32_t)s->slot;
-	ss->busy_bits[slot / 64] &= ~(1ull << (slot % 64));
-	ss->free_bits[slot / 64] |= 1ull << (slot % 64);
+	client_slot_release(&s->sess->slots, (uint32_t)s->slot);
 	s->slot = -1;
 }
 
@@ -97,7 +41,7 @@ static void slot_release(struct bench_stream *s)
 static void slot_wake_waiters(struct bench_session *ss)
 {
 	while (ss->wait_head && !ss->ctx->failed) {
-		int slot = slot_acquire(ss);
+		int slot = client_slot_acquire(&ss->slots);
 		if (slot < 0)
 			return;
 		struct bench_stream *w = ss->wait_head;
@@ -146,7 +90,7 @@ void session_issue(struct bench_stream *s)
 	if (c->failed)
 		return;
 	if (!s->sessionless && s->slot < 0) {
-		int slot = ss->wait_head ? -1 : slot_acquire(ss);
+		int slot = ss->wait_head ? -1 : client_slot_acquire(&ss->slots);
 		if (slot < 0) {
 			/* Every usable slot is busy: wait for one, in order. */
 			s->waiting_slot = true;
@@ -167,15 +111,9 @@ void session_issue(struct bench_stream *s)
 	uint32_t minor = c->opts.workload->minor ? c->opts.workload->minor : 1;
 	bool ok = nfs4_enc_compound_args_begin(&ce, &s->call.enc, (struct nfs4_opaque){0}, minor);
 	if (!s->sessionless) {
-		uint32_t slot = (uint32_t)s->slot;
-		s->seq_sent = ss->seqids[slot] + 1;
-		s->gen_sent = ss->target_gen;
-		struct nfs4_sequence_args sa = {
-			.sessionid = ss->sessionid,
-			.sequenceid = s->seq_sent,
-			.slotid = slot,
-			.highest_slotid = slot_highest_busy(ss),
-		};
+		struct nfs4_sequence_args sa;
+		client_slot_sequence(&ss->slots, &ss->sessionid, (uint32_t)s->slot, false, &sa,
+				     &s->seq_sent);
 		ok = ok && nfs4_enc_op(&ce, OP_SEQUENCE) && nfs4_enc_sequence_args(ce.e, &sa);
 	}
 	if (!ok || !s->enc(s, &ce) || ce.e->overflow) {
@@ -189,20 +127,9 @@ void session_issue(struct bench_stream *s)
 
 static bool check_sequence(struct bench_stream *s, const struct nfs4_sequence_res *r)
 {
-	struct bench_ctx *c = s->ctx;
-	struct bench_session *ss = s->sess;
-	if (memcmp(r->sessionid.data, ss->sessionid.data, NFS4_SESSIONID_SIZE) != 0) {
-		bench_fail(c, "SEQUENCE reply names another session");
-		return false;
-	}
-	if (r->slotid != (uint32_t)s->slot || r->sequenceid != s->seq_sent) {
-		bench_fail(c, "SEQUENCE reply for slot %u seqid %u, sent slot %d seqid %u",
-			   r->slotid, r->sequenceid, s->slot, s->seq_sent);
-		return false;
-	}
-	if (r->target_highest_slotid > r->highest_slotid) {
-		bench_fail(c, "SEQUENCE: target_highest_slotid %u above highest_slotid %u",
-			   r->target_highest_slotid, r->highest_slotid);
+	char why[160];
+	if (client_sequence_check(&s->sess->sessionid, &s->seq_sent, r, why, sizeof(why))) {
+		bench_fail(s->ctx, "%s", why);
 		return false;
 	}
 	return true;
@@ -243,7 +170,7 @@ static void session_on_reply(struct bench_stream *s, struct xdr_dec *d)
 				delay_retry(s, OP_SEQUENCE);
 				return;
 			}
-			bench_fail(c, "SEQUENCE on slot seqid %u: %s", s->seq_sent,
+			bench_fail(c, "SEQUENCE on slot seqid %u: %s", s->seq_sent.seqid,
 				   bench_status_name(status));
 			return;
 		}
@@ -254,17 +181,7 @@ static void session_on_reply(struct bench_stream *s, struct xdr_dec *d)
 		}
 		if (!check_sequence(s, &sr))
 			return;
-		ss->seqids[s->slot] = s->seq_sent;
-		if ((sr.target_highest_slotid != ss->target_highest ||
-		     sr.highest_slotid != ss->server_highest) &&
-		    s->gen_sent == ss->target_gen) {
-			ss->target_highest = sr.target_highest_slotid;
-			ss->server_highest = sr.highest_slotid;
-			ss->target_gen++;
-			if (sr.target_highest_slotid < ss->min_target)
-				ss->min_target = sr.target_highest_slotid;
-		}
-		ss->status_flags |= sr.status_flags;
+		client_slot_done(&ss->slots, &s->seq_sent, &sr);
 		slot_release(s);
 		slot_wake_waiters(ss);
 		if (c->failed)
@@ -385,17 +302,16 @@ enum step_result session_run_sync(struct bench_stream *s,
 static bool enc_exchange_id(struct bench_stream *s, struct nfs4_compound_enc *ce)
 {
 	struct bench_ctx *c = s->ctx;
-	struct nfs4_exchange_id_args a = {
+	struct client_owner o = {
 		.ownerid = {c->owner, c->owner_len},
 		.flags = EXCHGID4_FLAG_USE_NON_PNFS,
-		.state_protect.how = SP4_NONE,
-		/* so server logs say who is calling */
-		.has_impl_id = true,
-		.impl_id = {.domain = nfs4_opaque_str("ferry.invalid"),
-			    .name = nfs4_opaque_str("ferry-bench")},
+		.sp4 = SP4_NONE,
+		.impl_name = "ferry-bench",
 	};
+	struct nfs4_exchange_id_args a;
 	uint64_t boot = clock_now_ns();
-	memcpy(a.verifier.data, &boot, sizeof(a.verifier.data));
+	memcpy(o.verifier.data, &boot, sizeof(o.verifier.data));
+	client_exchange_id_args(&a, &o);
 	return nfs4_enc_op(ce, OP_EXCHANGE_ID) && nfs4_enc_exchange_id_args(ce->e, &a);
 }
 
@@ -403,31 +319,23 @@ static enum step_result dec_exchange_id(struct bench_stream *s, struct xdr_dec *
 {
 	struct bench_ctx *c = s->ctx;
 	struct nfs4_exchange_id_res r;
+	char why[160];
 	EXPECT_RES(s, d, n, OP_EXCHANGE_ID, nfs4_dec_exchange_id_res, &r);
-	if (r.state_protect.how != SP4_NONE) {
-		bench_fail(c, "EXCHANGE_ID: server chose state protection %u, asked for SP4_NONE",
-			   r.state_protect.how);
+	if (client_exchange_id_done(&c->id, &r, why, sizeof(why)) != 0) {
+		bench_fail(c, "%s", why);
 		return STEP_FATAL;
 	}
-	c->clientid = r.clientid;
-	c->create_session_seq = r.sequenceid;
 	return STEP_DONE;
 }
 
-static bool enc_create_session(struct bench_stream *s, struct nfs4_compound_enc *ce)
+/* The arguments of each session's CREATE_SESSION: encoded, then checked against the reply. */
+static void create_session_args(struct bench_ctx *c, struct nfs4_create_session_args *a,
+				struct nfs4_cb_sec_parms parms[CLIENT_SEC_PARMS_MAX])
 {
-	struct bench_ctx *c = s->ctx;
 	/* No back channel is asked for (flags 0), but csa_sec_parms still
 	 * carries one AUTH_SYS entry, as the Linux client sends. */
-	const struct nfs4_cb_sec_parms sec = {
-		.flavor = NFS4_AUTH_SYS,
-		.sys = {.machinename = nfs4_opaque_str(c->cred.machinename),
-			.uid = c->cred.uid,
-			.gid = c->cred.gid},
-	};
-	struct nfs4_create_session_args a = {
-		.clientid = c->clientid,
-		.sequence = c->create_session_seq,
+	static const uint32_t sys = RPC_AUTH_SYS;
+	const struct client_session_req req = {
 		/* Room for a 1 MiB READ or WRITE plus the compound around it. */
 		.fore = {.maxrequestsize = (1u << 20) + 64 * 1024,
 			 .maxresponsesize = (1u << 20) + 64 * 1024,
@@ -439,8 +347,18 @@ static bool enc_create_session(struct bench_stream *s, struct nfs4_compound_enc 
 			 .maxoperations = 2,
 			 .maxrequests = 1},
 		.cb_program = 0x40000000,
-		.sec_parms = {.l.count = 1, .items = &sec},
+		.flavors = &sys,
+		.nflavors = 1,
+		.cred = &c->cred,
 	};
+	client_create_session_args(a, &c->id, &req, parms);
+}
+
+static bool enc_create_session(struct bench_stream *s, struct nfs4_compound_enc *ce)
+{
+	struct nfs4_create_session_args a;
+	struct nfs4_cb_sec_parms parms[CLIENT_SEC_PARMS_MAX];
+	create_session_args(s->ctx, &a, parms);
 	return nfs4_enc_op(ce, OP_CREATE_SESSION) && nfs4_enc_create_session_args(ce->e, &a);
 }
 
@@ -449,25 +367,25 @@ static enum step_result dec_create_session(struct bench_stream *s, struct xdr_de
 	struct bench_ctx *c = s->ctx;
 	struct bench_session *ss = s->arg;
 	struct nfs4_create_session_res r;
+	struct nfs4_create_session_args a;
+	struct nfs4_cb_sec_parms parms[CLIENT_SEC_PARMS_MAX];
+	char why[160];
 	EXPECT_RES(s, d, n, OP_CREATE_SESSION, nfs4_dec_create_session_res, &r);
-	if (r.sequence != c->create_session_seq) {
-		bench_fail(c, "CREATE_SESSION: csr_sequence %u, sent %u", r.sequence,
-			   c->create_session_seq);
-		return STEP_FATAL;
-	}
-	if (r.fore.maxrequests == 0 || r.fore.maxrequests > c->opts.inflight) {
-		bench_fail(c, "CREATE_SESSION: server granted %u slots, asked for %u",
-			   r.fore.maxrequests, c->opts.inflight);
+	/* The arguments again, as sent: the client ID's sequence advances
+	 * only here. */
+	create_session_args(c, &a, parms);
+	uint32_t nslots = client_create_session_done(&c->id, &a, &r, MAX_SLOTS, why, sizeof(why));
+	if (nslots == 0) {
+		bench_fail(c, "%s", why);
 		return STEP_FATAL;
 	}
 	ss->sessionid = r.sessionid;
 	ss->fore = r.fore;
-	if (slot_table_init(ss, r.fore.maxrequests > MAX_SLOTS ? MAX_SLOTS : r.fore.maxrequests)) {
+	if (client_slots_init(&ss->slots, nslots) != 0) {
 		bench_fail(c, "out of memory");
 		return STEP_FATAL;
 	}
 	ss->created = true;
-	c->create_session_seq++;
 	return STEP_DONE;
 }
 
@@ -510,7 +428,7 @@ static enum step_result dec_destroy_session(struct bench_stream *s, struct xdr_d
 
 static bool enc_destroy_clientid(struct bench_stream *s, struct nfs4_compound_enc *ce)
 {
-	const struct nfs4_destroy_clientid_args a = {.clientid = s->ctx->clientid};
+	const struct nfs4_destroy_clientid_args a = {.clientid = s->ctx->id.clientid};
 	return nfs4_enc_op(ce, OP_DESTROY_CLIENTID) && nfs4_enc_destroy_clientid_args(ce->e, &a);
 }
 
@@ -554,8 +472,8 @@ int session_setup(struct bench_ctx *c)
 		    STEP_DONE)
 			return setup_failed(c, &ss->ctl, "CREATE_SESSION");
 		ss->ctl.sessionless = false;
-		if (c->slots_granted_min == 0 || ss->nslots < c->slots_granted_min)
-			c->slots_granted_min = ss->nslots;
+		if (c->slots_granted_min == 0 || ss->slots.nslots < c->slots_granted_min)
+			c->slots_granted_min = ss->slots.nslots;
 	}
 	/* No state to reclaim: say so, or OPEN may get NFS4ERR_GRACE. */
 	if (session_run_sync(&c->sessions[0].ctl, enc_reclaim_complete, dec_reclaim_complete,

@@ -84,7 +84,7 @@ static bool sx_enc_open(struct sx *x, struct nfs4_compound_enc *ce, struct bench
 	struct nfs4_open_args a = {
 		.share_access = access | OPEN4_SHARE_ACCESS_WANT_NO_DELEG,
 		.share_deny = OPEN4_SHARE_DENY_NONE,
-		.owner = {.clientid = s->ctx->clientid,
+		.owner = {.clientid = s->ctx->id.clientid,
 			  .owner = {owner, setup_open_owner(s->sess, owner, sizeof(owner))}},
 		.opentype = create ? OPEN4_CREATE : OPEN4_NOCREATE,
 		.how = {.mode = UNCHECKED4, .attrs = s->ctx->file_mode_attrs},

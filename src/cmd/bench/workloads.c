@@ -331,7 +331,7 @@ static inline bool enc_open_create(struct bench_stream *s, struct nfs4_compound_
 	const struct nfs4_open_args open = {
 		.share_access = share_access | OPEN4_SHARE_ACCESS_WANT_NO_DELEG,
 		.share_deny = OPEN4_SHARE_DENY_NONE,
-		.owner = {.clientid = c->clientid,
+		.owner = {.clientid = c->id.clientid,
 			  .owner = {owner, setup_open_owner(s->sess, owner, sizeof(owner))}},
 		.opentype = OPEN4_CREATE,
 		.how = {.mode = UNCHECKED4, .attrs = c->file_mode_attrs},

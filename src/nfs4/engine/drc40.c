@@ -13,13 +13,14 @@
 
 #include "core/clock.h"
 #include "core/hashtable.h"
+#include "core/list.h"
 #include "core/siphash.h"
 
 enum { CSUM_BYTES = 256 }; /* as knfsd: retransmissions differ nowhere */
 
 struct nfs4_drc40_entry {
 	struct hashtable_node node;
-	struct nfs4_drc40_entry *prev, *next; /* the done list */
+	struct list_node done_link; /* on the done list once done */
 	struct nfs4_drc40_key key;
 	bool done;
 	struct buf *reply;
@@ -31,7 +32,7 @@ struct nfs4_drc40 {
 	/* lock order: see core/lock_order.h, level 9c (a leaf). */
 	pthread_mutex_t lock;
 	struct hashtable calls;
-	struct nfs4_drc40_entry done; /* list head: next is the oldest */
+	struct list_node done; /* completed calls, the oldest first */
 	size_t ndone;
 	uint64_t bytes;
 	atomic_size_t ncalls; /* read without the lock: nfs4_drc40_empty */
@@ -47,7 +48,7 @@ int nfs4_drc40_create(struct nfs4_drc40 **out)
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&d->lock, NULL);
-	d->done.prev = d->done.next = &d->done;
+	list_init(&d->done);
 	atomic_init(&d->ncalls, 0);
 	/* Keyed per run: a client cannot aim its calls at one bucket. */
 	uint64_t t = clock_now_ns();
@@ -62,8 +63,7 @@ static void entry_free(struct nfs4_drc40 *d, struct nfs4_drc40_entry *e)
 	hashtable_remove(&d->calls, &e->node);
 	atomic_fetch_sub(&d->ncalls, 1);
 	if (e->done) {
-		e->prev->next = e->next;
-		e->next->prev = e->prev;
+		list_del(&e->done_link);
 		d->ndone--;
 		d->bytes -= e->reply->cap;
 		buf_unref(e->reply);
@@ -111,8 +111,9 @@ static uint64_t key_hash(const struct nfs4_drc40 *d, const struct nfs4_drc40_key
 /* Evicts the oldest completed calls while over a bound (lock held). */
 static void prune(struct nfs4_drc40 *d, uint64_t now)
 {
-	while (d->done.next != &d->done) {
-		struct nfs4_drc40_entry *old = d->done.next;
+	while (!list_empty(&d->done)) {
+		struct nfs4_drc40_entry *old =
+			list_entry(d->done.next, struct nfs4_drc40_entry, done_link);
 		if (d->ndone <= NFS4_DRC40_MAX_ENTRIES && d->bytes <= NFS4_DRC40_MAX_BYTES &&
 		    now - old->done_ms < NFS4_DRC40_MAX_AGE_MS)
 			break;
@@ -191,10 +192,7 @@ void nfs4_drc40_finish(struct nfs4_drc40 *d, struct nfs4_drc40_entry *e, struct 
 		e->reply = reply;
 		e->off = off;
 		e->done_ms = clock_now_ms();
-		e->prev = d->done.prev;
-		e->next = &d->done;
-		d->done.prev->next = e;
-		d->done.prev = e;
+		list_add_tail(&d->done, &e->done_link);
 		d->ndone++;
 		d->bytes += reply->cap;
 		prune(d, e->done_ms);
