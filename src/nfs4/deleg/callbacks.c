@@ -73,7 +73,7 @@ static void deleg_cb_done(struct nfs4_server *srv, void *arg, const struct nfs4_
 	}
 	free(a);
 	/* A failed CB_GETATTR becomes a recall; a revocation frees a lease. */
-	if (state_deleg_callbacks_pending(srv->state))
+	if (state_deleg_work_pending(srv->state))
 		nfs4_deleg_work(srv);
 }
 
@@ -154,7 +154,7 @@ void nfs4_deleg_work(struct nfs4_server *srv)
 	size_t n;
 	/* A callback that cannot be queued may queue another (a failed
 	 * CB_GETATTR becomes a recall): loop until both queues are empty. */
-	while (state_deleg_callbacks_pending(srv->state)) {
+	while (state_deleg_work_pending(srv->state)) {
 		bool any = false;
 		/* Write holds alone (the common case) take no look at the
 		 * other queues. */

@@ -310,7 +310,7 @@ static void notify_done(struct nfs4_server *srv, void *arg, const struct nfs4_cb
 		nfs4_dirdeleg_kick(srv);
 	free(a);
 	/* An error became a recall, a lost path a revocation. */
-	if (state_deleg_callbacks_pending(srv->state))
+	if (state_deleg_work_pending(srv->state))
 		nfs4_deleg_work(srv);
 }
 
@@ -357,7 +357,7 @@ static void send_batch(struct nfs4_server *srv, struct state_dirdeleg_batch *b)
 		 (unsigned long long)b->clientid, rc);
 	state_dirdeleg_notify_done(srv->state, &b->stateid,
 				   rc == -ENOTCONN ? NFS4ERR_CB_PATH_DOWN : NFS4ERR_SERVERFAULT);
-	if (state_deleg_callbacks_pending(srv->state))
+	if (state_deleg_work_pending(srv->state))
 		nfs4_deleg_work(srv);
 }
 
@@ -389,7 +389,7 @@ static void notifier_main(void *arg)
 		while (state_dirdeleg_take_batch(srv->state, clock_now_ms(), &b, &next))
 			send_batch(srv, &b);
 		/* A holder found too slow was recalled. */
-		if (state_deleg_callbacks_pending(srv->state))
+		if (state_deleg_work_pending(srv->state))
 			nfs4_deleg_work(srv);
 		while (state_dirdeleg_take_avail(srv->state, clock_now_ms(), &clientid, &next_avail))
 			send_avail(srv, clientid);
