@@ -677,7 +677,7 @@ struct state_write_hold {
  * taker at a time), so that a release never overtakes its hold. */
 size_t state_take_write_holds(struct state_server *st, struct state_write_hold *out, size_t max);
 
-/* How a CB_RECALL ended (status as struct nfs4_cb_result).
+/* How a CB_RECALL ended (status as its done() got it, callback/callback.h).
  * NFS4ERR_CB_PATH_DOWN (undeliverable): revoked now.  NFS4_OK and every
  * client error (NFS4ERR_BADHANDLE, NFS4ERR_BAD_STATEID: perhaps the recall
  * overtook the OPEN reply): revoked if not returned within a lease of the
