@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/container_of.h"
 #include "core/clock.h"
+#include "core/container_of.h"
 #include "core/log.h"
 #include "core/workers.h"
 #include "callback/callback.h"
