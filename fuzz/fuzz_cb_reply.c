@@ -1,9 +1,9 @@
 /* libFuzzer target: a client's CB_COMPOUND reply, decoded and checked as
- * the callback engine does it (src/nfs4/callback.c
- * nfs4_cb_compound_decode_reply, against the call that was sent), then, for
- * a CB_GETATTR answer, kept as the engine keeps it (cb_queue.c
- * cb_item_keep_getattr) and its values decoded as the delegation code
- * reads them (nfs4_fattr_decode_values).
+ * the callback engine does it (src/callback/cb_compound.c
+ * cb_compound_decode_reply, against the call that was sent), then, for
+ * a CB_GETATTR answer, kept as the engine keeps it for done (queue.c
+ * cb_item_keep_res, cb_item_decode_res) and its values decoded as the
+ * delegation code reads them (nfs4_fattr_decode_values).
  *
  * Input layout:
  *   byte 0   bits 0-1: the operation sent after CB_SEQUENCE: none (the
@@ -39,26 +39,31 @@ enum { SENT_SLOT = 2, SENT_SEQID = 7 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check_getattr(const struct nfs4_cb_getattr_res *r)
+static void check_getattr(const struct cb_compound_op *op, const struct nfs4_cb_getattr_res *r)
 {
 	struct cb_item item;
+	struct nfs4_cb_getattr_res kept;
 	memset(&item, 0, sizeof(item));
-	if (cb_item_keep_getattr(&item, r)) {
-		CHECK(item.has_getattr);
-		CHECK(item.getattr.attrs.vals.len == r->attrs.vals.len);
-		CHECK(memcmp(item.getattr.attrs.vals.data, r->attrs.vals.data,
-			     r->attrs.vals.len) == 0);
-		CHECK(item.getattr.attrs.vals.data == item.getattr_vals);
+	memset(&kept, 0, sizeof(kept));
+	if (cb_item_keep_res(&item, op)) {
+		CHECK(item.res_len == op->body_len);
+		CHECK(cb_item_decode_res(&item, &cb_op_getattr, &kept));
+		CHECK(kept.attrs.vals.len == r->attrs.vals.len);
+		CHECK(memcmp(kept.attrs.vals.data, r->attrs.vals.data, r->attrs.vals.len) == 0);
+		CHECK(kept.attrs.vals.len == 0 ||
+		      (kept.attrs.vals.data >= item.res_body &&
+		       kept.attrs.vals.data + kept.attrs.vals.len <= item.res_body + item.res_len));
+		for (unsigned w = 0; w < NFS4_BITMAP_WORDS; w++)
+			CHECK(kept.attrs.mask.w[w] == r->attrs.mask.w[w]);
 	}
 	struct nfs4_attrs attrs;
 	uint32_t bad = 0;
 	memset(&attrs, 0, sizeof(attrs));
-	if (nfs4_fattr_decode_values(&item.getattr.attrs.mask, item.getattr.attrs.vals, &attrs,
-				     &bad)) {
+	if (nfs4_fattr_decode_values(&kept.attrs.mask, kept.attrs.vals, &attrs, &bad)) {
 		for (unsigned w = 0; w < NFS4_BITMAP_WORDS; w++)
 			CHECK(attrs.present.w[w] == r->attrs.mask.w[w]);
 	}
-	free(item.getattr_vals);
+	free(item.res_body);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -80,12 +85,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	struct nfs4_cb_getattr_res gres;
 	memset(&gres, 0, sizeof(gres));
-	struct nfs4_cb_op op = {.opnum = opnum, .res = &gres, .status = 0};
-	struct nfs4_cb_outcome out;
+	struct cb_compound_op op = {.opnum = opnum, .res = &gres, .status = 0};
+	struct cb_compound_outcome out;
 	struct xdr_dec d;
 	xdr_dec_init(&d, data + 1, size - 1);
-	nfs4_cb_compound_decode_reply(&d, v40 ? NULL : &seq, opnum ? &op : NULL, opnum ? 1 : 0,
-				      &out);
+	cb_compound_decode_reply(&d, v40 ? NULL : &seq, opnum ? &op : NULL, opnum ? 1 : 0, &out);
 
 	if (out.sequence_done) {
 		CHECK(!v40);
@@ -100,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				const uint8_t *p = gres.attrs.vals.data;
 				CHECK(gres.attrs.vals.len == 0 ||
 				      (p >= data + 1 && p + gres.attrs.vals.len <= data + size));
-				check_getattr(&gres);
+				check_getattr(&op, &gres);
 			}
 		}
 	}

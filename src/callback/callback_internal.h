@@ -1,5 +1,5 @@
-/* Internals of the callback engine (cb_queue.c: queues, workers, retries;
- * cb_send41.c: the v4.1 back channel; cb_send40.c: v4.0 dial-out).
+/* Internals of the callback engine (queue.c: queues, workers, retries;
+ * send41.c: the v4.1 back channel; send40.c: v4.0 dial-out).
  *
  * A channel is the queue of one session (v4.1) or one client (v4.0).  Its
  * items are started in order by a worker (one worker runs a channel at a
@@ -9,14 +9,14 @@
  * reply arrives on an rpc loop thread; it only records the outcome and
  * hands the item back to the workers, which call done().
  *
- * Lock: the engine's lock (struct nfs4_cb_engine.workers.lock), level 9a of
+ * Lock: the engine's lock (struct cb_engine.workers.lock), level 9a of
  * core/lock_order.h: it guards the channels and the items' queue fields
  * (state, timers, counts; an item's slot and result fields belong to its
  * owner while it is CB_ITEM_SENDING) and is a leaf: no state, rpc or user
  * code runs under it.  conn40 is touched only by the worker running its
  * channel. */
-#ifndef FERRY_NFS4_CALLBACK_INTERNAL_H
-#define FERRY_NFS4_CALLBACK_INTERNAL_H
+#ifndef FERRY_CALLBACK_INTERNAL_H
+#define FERRY_CALLBACK_INTERNAL_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -44,12 +44,9 @@ enum cb_item_state {
 struct cb_item {
 	struct cb_item *next;     /* the channel's FIFO, then the finished list */
 	struct cb_chan *chan;
-	struct nfs4_cb_request req; /* lock_owner points to owner_copy */
-	uint8_t *owner_copy;
-	/* CB_NOTIFY: the changes and their bodies in one block
-	 * (req.changes points here). */
-	void *changes_copy;
-	bool probe;               /* v4.1: only CB_SEQUENCE */
+	struct cb_call *call;     /* the owner's; NULL for a probe */
+	unsigned kind;            /* for the counters (CB_KIND_PROBE for a probe) */
+	bool probe;               /* v4.1: only CB_SEQUENCE; v4.0: CB_NULL */
 	enum cb_item_state state;
 	uint64_t queued_ms;       /* for the duration counter */
 	uint64_t not_before_ms;   /* CB_ITEM_WAIT */
@@ -65,9 +62,10 @@ struct cb_item {
 	bool reset_tried;         /* SEQ_MISORDERED: seqid 1 was tried */
 	/* The ending. */
 	uint32_t status;
-	bool has_getattr;
-	struct nfs4_cb_getattr_res getattr; /* vals point to getattr_vals */
-	uint8_t *getattr_vals;
+	/* The result's body on NFS4_OK (an op with a decode): decoded again
+	 * into call->res for done. */
+	uint8_t *res_body;
+	uint32_t res_len;
 };
 
 struct cb_chan {
@@ -90,22 +88,23 @@ struct cb_chan {
 	uint32_t ident40, prog40;
 };
 
-enum { CB_DURATION_BUCKETS = 8 };
-
-struct nfs4_cb_engine {
-	struct nfs4_server *srv;
-	struct nfs4_cb_timing t;
+struct cb_engine {
+	struct state_server *state;
+	struct rpc_server *const *rpc;
+	bool (*may_dial)(void *ctx, const struct sockaddr_storage *addr);
+	void *ctx;
+	struct cb_timing t;
 	/* The callback workers; workers.lock: lock order, see
 	 * core/lock_order.h, level 9a. */
 	struct workers workers;
 	pthread_cond_t idle; /* calls_out reached 0 */
-	bool stopped; /* nfs4_cb_engine_stop ran (the owner's thread only) */
+	bool stopped; /* cb_engine_stop ran (the owner's thread only) */
 	struct cb_chan *chans;
 	struct cb_chan *ready_head, **ready_tail;
 	struct cb_item *finished, **finished_tail; /* FIFO: done() in the order items ended */
 	unsigned calls_out; /* rpc calls whose done has not run yet */
 	/* Counters (under lock). */
-	struct nfs4_cb_stats stats;
+	struct cb_stats stats;
 };
 
 /* How one try of an item ended (cb_item_outcome). */
@@ -117,55 +116,52 @@ enum cb_outcome {
 	CB_OUT_NOSLOT,     /* every back slot is busy: wait for one */
 };
 
-/* cb_queue.c: records the outcome of a send or reply of item (no lock
+/* queue.c: records the outcome of a send or reply of item (no lock
  * held); conn is the connection used (NULL when none), status the result
  * for CB_OUT_DONE. */
-void cb_item_outcome(struct nfs4_cb_engine *eng, struct cb_item *item, enum cb_outcome out,
+void cb_item_outcome(struct cb_engine *eng, struct cb_item *item, enum cb_outcome out,
 		     const struct rpc_conn *conn, uint32_t status);
 /* A call of item is handed to rpc (counted; its done will run) / its done
  * ran. */
-void cb_call_started(struct nfs4_cb_engine *eng, struct cb_item *item);
-void cb_call_ended(struct nfs4_cb_engine *eng);
+void cb_call_started(struct cb_engine *eng, struct cb_item *item);
+void cb_call_ended(struct cb_engine *eng);
 
 /* Moves an item of a destroyed session to the queue of session to (the
  * client's other session with a back channel), or, when the engine is
  * stopping, ends it with NFS4ERR_CB_PATH_DOWN; either way the caller's
  * worker then forgets it.  0 or -ENOMEM (the item stays). */
-int cb_item_move41(struct nfs4_cb_engine *eng, struct cb_item *item, struct state_session *to);
+int cb_item_move41(struct cb_engine *eng, struct cb_item *item, struct state_session *to);
 
-/* cb_send40.c: whether a v4.0 client's callback address may be dialled:
- * a literal tcp/tcp6 address that some export lets in. */
-bool nfs4_cb_dial_allowed(struct nfs4_server *srv, const struct state_callback *cb);
+/* send40.c: whether a v4.0 client's callback address may be dialled: a
+ * literal tcp/tcp6 address that the engine's may_dial lets in. */
+bool cb_dial_allowed(struct cb_engine *eng, const struct state_callback *cb);
 
-/* cb_send41.c: sends item (state CB_ITEM_SENDING) over the v4.1 back
+/* send41.c: sends item (state CB_ITEM_SENDING) over the v4.1 back
  * channel of its channel's session; a worker thread, no lock held.  Ends
  * with cb_item_outcome now or when the reply came. */
-void cb_send41(struct nfs4_cb_engine *eng, struct cb_item *item);
+void cb_send41(struct cb_engine *eng, struct cb_item *item);
 
-/* cb_send40.c: the same over the v4.0 dialled connection. */
-void cb_send40(struct nfs4_cb_engine *eng, struct cb_item *item);
+/* send40.c: the same over the v4.0 dialled connection. */
+void cb_send40(struct cb_engine *eng, struct cb_item *item);
 
-/* Fills the codec's arguments of a request's operation; storage for them
- * in *u. */
-union cb_op_args {
-	struct nfs4_cb_recall_args recall;
-	struct nfs4_cb_getattr_args getattr;
-	struct nfs4_cb_notify_lock_args notify_lock;
-	struct nfs4_cb_notify_args notify;
-	struct nfs4_cb_recallable_obj_avail_args obj_avail;
-	struct nfs4_cb_offload_args offload;
-};
-void cb_request_args(const struct nfs4_cb_request *req, union cb_op_args *u);
+/* The kind of op for the counters: 1 + its row in ops/list.h, or 0
+ * (cb_compound.c). */
+unsigned cb_op_kind(const struct cb_op *op);
 
-/* Keeps a copy of a CB_GETATTR result in item (the reply goes away). */
-bool cb_item_keep_getattr(struct cb_item *item, const struct nfs4_cb_getattr_res *r);
+/* Keeps a copy of the result body of op (decoded NFS4_OK) in item: the
+ * reply goes away before done runs.  False when out of memory. */
+bool cb_item_keep_res(struct cb_item *item, const struct cb_compound_op *op);
+/* Decodes the kept body again into res (op's result struct), pointing into
+ * item. */
+bool cb_item_decode_res(const struct cb_item *item, const struct cb_op *op, void *res);
 
-/* A callback's reply as both back channels read it (cb_queue.c). */
+/* A callback's reply as both back channels read it (queue.c). */
 struct cb_reply {
 	bool answered; /* an accepted RPC that succeeded */
-	struct nfs4_cb_outcome out;
-	struct nfs4_cb_op op; /* the item's operation (not a probe's) */
-	struct nfs4_cb_getattr_res gres; /* op.res of a CB_GETATTR */
+	struct cb_compound_outcome out;
+	struct cb_compound_op op; /* the item's operation (not a probe's) */
+	/* op.res: room for any op's decoded result (CB_RES_MAX_SIZE). */
+	_Alignas(16) unsigned char res[CB_RES_MAX_SIZE];
 };
 
 /* Reads the reply of item's call (err, hdr and results as rpc gives them
@@ -177,7 +173,7 @@ void cb_reply_read(struct cb_reply *r, const struct cb_item *item, int err,
 
 /* The outcome of a reply the client processed: NFS4ERR_DELAY from the
  * operation pauses the item; anything else ends it with the COMPOUND's
- * status in *status (a CB_GETATTR's values kept in item). */
+ * status in *status (a result's body kept in item for done). */
 enum cb_outcome cb_reply_settle(struct cb_item *item, const struct cb_reply *r,
 				uint32_t *status);
 

@@ -1,80 +1,55 @@
-#include "callback/callback.h"
-
+/* The operations of ops/list.h as one table, and CB_COMPOUND: building
+ * one (CB_SEQUENCE first for v4.1) and checking its reply against the
+ * call. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
-#include "nfs4/server.h"
-#include "rpc/server.h"
-#include "state/session.h"
+#include "callback/callback_internal.h"
 
-/* --- the callback-op table ---------------------------------------------------------- */
+/* --- the operations ------------------------------------------------------------------ */
 
-#define CB_ARGS(op)                                                    \
-	static bool cb_enc_##op(struct xdr_enc *e, const void *args) \
-	{                                                              \
-		return nfs4_enc_##op##_args(e, args);                \
-	}
-#define CB_RES(op)                                              \
-	static bool cb_dec_##op(struct xdr_dec *d, void *res) \
-	{                                                       \
-		return nfs4_dec_##op##_res(d, res);           \
-	}
+#define CB_OP_ROW(name) &cb_op_##name,
+static const struct cb_op *const cb_ops[] = {CB_OPS_LIST(CB_OP_ROW)};
+#undef CB_OP_ROW
+enum { CB_NOPS = sizeof(cb_ops) / sizeof(cb_ops[0]) };
 
-CB_ARGS(cb_sequence)
-CB_RES(cb_sequence)
-CB_ARGS(cb_recall)
-CB_ARGS(cb_getattr)
-CB_RES(cb_getattr)
-CB_ARGS(cb_notify_lock)
-CB_ARGS(cb_notify)
-CB_ARGS(cb_offload)
-CB_ARGS(cb_recallable_obj_avail)
-CB_ARGS(cb_recall_any)
-
-#define CB_OP(num, op, dec, max) \
-	[num] = {.opnum = num, .name = #num, .enc_args = cb_enc_##op, .dec_res = dec, .res_max = max}
-#define CB_OP42(num, op, dec, max)                                                          \
-	[num] = {.opnum = num, .name = #num, .enc_args = cb_enc_##op, .dec_res = dec, .res_max = max, \
-		 .minor_min = 2}
-
-enum {
-	CB_SEQUENCE_RES = NFS4_SESSIONID_SIZE + 4 * 4,
-	/* CB_GETATTR asks for size and change (and the like): a bitmap and
-	 * a few fixed-size values, well under this. */
-	CB_GETATTR_RES = 4 + 4 * NFS4_BITMAP_WORDS + 4 + 256,
-};
-
-static const struct nfs4_cb_op_desc cb_op_table[] = {
-	CB_OP(OP_CB_GETATTR, cb_getattr, cb_dec_cb_getattr, CB_GETATTR_RES),
-	CB_OP(OP_CB_RECALL, cb_recall, NULL, 0),
-	CB_OP(OP_CB_SEQUENCE, cb_sequence, cb_dec_cb_sequence, CB_SEQUENCE_RES),
-	CB_OP(OP_CB_NOTIFY_LOCK, cb_notify_lock, NULL, 0),
-	CB_OP(OP_CB_NOTIFY, cb_notify, NULL, 0),
-	CB_OP42(OP_CB_OFFLOAD, cb_offload, NULL, 0),
-	CB_OP(OP_CB_RECALLABLE_OBJ_AVAIL, cb_recallable_obj_avail, NULL, 0),
-	CB_OP(OP_CB_RECALL_ANY, cb_recall_any, NULL, 0),
-};
-
-const struct nfs4_cb_op_desc *nfs4_cb_op_describe(uint32_t opnum)
+const struct cb_op *cb_op_find(uint32_t opnum)
 {
-	if (opnum >= sizeof(cb_op_table) / sizeof(cb_op_table[0]) || !cb_op_table[opnum].name)
-		return NULL;
-	return &cb_op_table[opnum];
+	if (opnum == OP_CB_SEQUENCE)
+		return &cb_op_sequence;
+	for (unsigned i = 0; i < CB_NOPS; i++)
+		if (cb_ops[i]->opnum == opnum)
+			return cb_ops[i];
+	return NULL;
+}
+
+unsigned cb_op_kind(const struct cb_op *op)
+{
+	for (unsigned i = 0; i < CB_NOPS; i++)
+		if (cb_ops[i] == op)
+			return 1 + i;
+	return 0;
+}
+
+const char *cb_kind_name(unsigned kind)
+{
+	if (kind == CB_KIND_PROBE)
+		return "probe";
+	return kind < CB_KINDS ? cb_ops[kind - 1]->name : "unknown";
 }
 
 /* --- CB_COMPOUND --------------------------------------------------------------------- */
 
-bool nfs4_cb_compound_encode(struct xdr_enc *e, uint32_t callback_ident, uint32_t minor,
-			     const struct nfs4_cb_sequence_args *seq, const struct nfs4_cb_op *ops,
-			     uint32_t nops)
+bool cb_compound_encode(struct xdr_enc *e, uint32_t callback_ident, uint32_t minor,
+			const struct nfs4_cb_sequence_args *seq, const struct cb_compound_op *ops,
+			uint32_t nops)
 {
 	struct nfs4_compound_enc ce;
 	uint32_t cb_minor = seq ? (minor ? minor : 1) : 0;
 	/* An operation of a later minor version raises it (CB_OFFLOAD: 2). */
 	for (uint32_t i = 0; seq && i < nops; i++) {
-		const struct nfs4_cb_op_desc *desc = nfs4_cb_op_describe(ops[i].opnum);
+		const struct cb_op *desc = cb_op_find(ops[i].opnum);
 		if (desc && desc->minor_min > cb_minor)
 			cb_minor = desc->minor_min;
 	}
@@ -85,10 +60,10 @@ bool nfs4_cb_compound_encode(struct xdr_enc *e, uint32_t callback_ident, uint32_
 	if (seq && (!nfs4_enc_op(&ce, OP_CB_SEQUENCE) || !nfs4_enc_cb_sequence_args(e, seq)))
 		return false;
 	for (uint32_t i = 0; i < nops; i++) {
-		const struct nfs4_cb_op_desc *desc = nfs4_cb_op_describe(ops[i].opnum);
+		const struct cb_op *desc = cb_op_find(ops[i].opnum);
 		if (!desc || desc->opnum == OP_CB_SEQUENCE)
 			return false;
-		if (!nfs4_enc_op(&ce, desc->opnum) || !desc->enc_args(e, ops[i].args))
+		if (!nfs4_enc_op(&ce, desc->opnum) || !desc->encode(e, ops[i].args))
 			return false;
 	}
 	nfs4_enc_compound_end(&ce);
@@ -105,14 +80,17 @@ static bool cb_sequence_matches(const struct nfs4_cb_sequence_res *r,
 	       r->slotid == sent->slotid && r->sequenceid == sent->sequenceid;
 }
 
-void nfs4_cb_compound_decode_reply(struct xdr_dec *d, const struct nfs4_cb_sequence_args *seq,
-				   struct nfs4_cb_op *ops, uint32_t nops,
-				   struct nfs4_cb_outcome *out)
+void cb_compound_decode_reply(struct xdr_dec *d, const struct nfs4_cb_sequence_args *seq,
+			      struct cb_compound_op *ops, uint32_t nops,
+			      struct cb_compound_outcome *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->status = NFS4ERR_BADXDR;
-	for (uint32_t i = 0; i < nops; i++)
+	for (uint32_t i = 0; i < nops; i++) {
 		ops[i].status = NFS4ERR_SERVERFAULT; /* no result came back */
+		ops[i].body = NULL;
+		ops[i].body_len = 0;
+	}
 	struct nfs4_compound_res_hdr h;
 	uint32_t opnum, status;
 	if (!nfs4_dec_compound_res_hdr(d, &h))
@@ -138,7 +116,7 @@ void nfs4_cb_compound_decode_reply(struct xdr_dec *d, const struct nfs4_cb_seque
 	if (nres > nops)
 		return;
 	for (uint32_t i = 0; i < nres; i++) {
-		const struct nfs4_cb_op_desc *desc = nfs4_cb_op_describe(ops[i].opnum);
+		const struct cb_op *desc = cb_op_find(ops[i].opnum);
 		if (!desc || !nfs4_dec_op_res(d, &opnum, &status) || opnum != ops[i].opnum)
 			return;
 		ops[i].status = status;
@@ -148,13 +126,17 @@ void nfs4_cb_compound_decode_reply(struct xdr_dec *d, const struct nfs4_cb_seque
 			return;
 		}
 		const uint8_t *body = d->p;
-		if (desc->dec_res && (!ops[i].res || !desc->dec_res(d, ops[i].res)))
+		if (desc->decode && (!ops[i].res || !desc->decode(d, ops[i].res)))
 			return;
 		/* The table's bound, not the record size, limits what a client
 		 * makes the server decode and keep (a CB_GETATTR answer is
 		 * copied until done() ran). */
 		if ((size_t)(d->p - body) > desc->res_max)
 			return;
+		if (desc->decode) {
+			ops[i].body = body;
+			ops[i].body_len = (uint32_t)(d->p - body);
+		}
 	}
 	/* Results stop only at an error: a short list of good ones is
 	 * malformed. */

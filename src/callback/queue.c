@@ -4,7 +4,7 @@
  * another back-bound connection, then up to `retries` attempts with an
  * exponential backoff from retry_ms, then NFS4ERR_CB_PATH_DOWN.
  *
- * Threads: nfs4_cb_queue runs on any thread and only links an item in; the
+ * Threads: cb_queue runs on any thread and only links an item in; the
  * workers send and call done(); rpc loop threads run reply completions,
  * which only record the outcome (cb_item_outcome) and wake a worker. */
 #include <errno.h>
@@ -17,7 +17,6 @@
 #include "core/log.h"
 #include "core/workers.h"
 #include "callback/callback_internal.h"
-#include "nfs4/server.h"
 #include "rpc/server.h"
 
 enum {
@@ -29,7 +28,7 @@ enum {
 	CB_IDLE_WAKE_MS = 1000,
 };
 
-void nfs4_cb_timing_default(struct nfs4_cb_timing *t)
+void cb_timing_default(struct cb_timing *t)
 {
 	t->timeout_ms = 5000;
 	t->retry_ms = 5000;
@@ -40,7 +39,7 @@ void nfs4_cb_timing_default(struct nfs4_cb_timing *t)
 
 /* --- channels (eng->workers.lock held) ----------------------------------------------------- */
 
-static void chan_mark_ready(struct nfs4_cb_engine *eng, struct cb_chan *c)
+static void chan_mark_ready(struct cb_engine *eng, struct cb_chan *c)
 {
 	if (c->on_ready)
 		return;
@@ -51,7 +50,7 @@ static void chan_mark_ready(struct nfs4_cb_engine *eng, struct cb_chan *c)
 	pthread_cond_signal(&eng->workers.cond);
 }
 
-static struct cb_chan *chan_pop_ready(struct nfs4_cb_engine *eng)
+static struct cb_chan *chan_pop_ready(struct cb_engine *eng)
 {
 	struct cb_chan *c = eng->ready_head;
 	if (!c)
@@ -63,7 +62,7 @@ static struct cb_chan *chan_pop_ready(struct nfs4_cb_engine *eng)
 	return c;
 }
 
-static struct cb_chan *chan_find(struct nfs4_cb_engine *eng, bool v41, const uint8_t *sessionid,
+static struct cb_chan *chan_find(struct cb_engine *eng, bool v41, const uint8_t *sessionid,
 				 uint64_t clientid)
 {
 	for (struct cb_chan *c = eng->chans; c; c = c->next)
@@ -75,7 +74,7 @@ static struct cb_chan *chan_find(struct nfs4_cb_engine *eng, bool v41, const uin
 
 /* Unlinks an empty, idle channel; returns it for freeing outside the lock,
  * or NULL when it stays. */
-static struct cb_chan *chan_maybe_unlink(struct nfs4_cb_engine *eng, struct cb_chan *c)
+static struct cb_chan *chan_maybe_unlink(struct cb_engine *eng, struct cb_chan *c)
 {
 	if (c->nitems || c->nfinished || c->running || c->on_ready)
 		return NULL;
@@ -92,11 +91,11 @@ static struct cb_chan *chan_maybe_unlink(struct nfs4_cb_engine *eng, struct cb_c
 	return NULL;
 }
 
-static void chan_free(struct nfs4_cb_engine *eng, struct cb_chan *c);
+static void chan_free(struct cb_engine *eng, struct cb_chan *c);
 
 /* A worker done with c frees it when it is empty and idle; the lock is
  * released around the free (chan_free calls state and rpc). */
-static void chan_release_locked(struct nfs4_cb_engine *eng, struct cb_chan *c)
+static void chan_release_locked(struct cb_engine *eng, struct cb_chan *c)
 {
 	struct cb_chan *gone = chan_maybe_unlink(eng, c);
 	if (!gone)
@@ -106,12 +105,12 @@ static void chan_release_locked(struct nfs4_cb_engine *eng, struct cb_chan *c)
 	pthread_mutex_lock(&eng->workers.lock);
 }
 
-static void chan_free(struct nfs4_cb_engine *eng, struct cb_chan *c)
+static void chan_free(struct cb_engine *eng, struct cb_chan *c)
 {
 	if (!c)
 		return;
 	if (c->session)
-		state_session_unref(eng->srv->state, c->session);
+		state_session_unref(eng->state, c->session);
 	if (c->conn40) {
 		/* Closed already when the rpc server stopped (its loop may be
 		 * gone): then only the reference goes. */
@@ -149,14 +148,12 @@ static void chan_remove(struct cb_chan *c, struct cb_item *it)
 
 static void item_free(struct cb_item *it)
 {
-	free(it->owner_copy);
-	free(it->changes_copy);
-	free(it->getattr_vals);
+	free(it->res_body);
 	free(it);
 }
 
 /* Ends an item (eng->workers.lock held): off its channel, onto the finished list. */
-static void item_finish_locked(struct nfs4_cb_engine *eng, struct cb_item *it, uint32_t status)
+static void item_finish_locked(struct cb_engine *eng, struct cb_item *it, uint32_t status)
 {
 	it->status = status;
 	it->state = CB_ITEM_FINISHED;
@@ -168,47 +165,22 @@ static void item_finish_locked(struct nfs4_cb_engine *eng, struct cb_item *it, u
 	pthread_cond_signal(&eng->workers.cond);
 }
 
-static const uint64_t duration_bounds[NFS4_CB_DURATION_BUCKETS - 1] =
-	NFS4_CB_DURATION_BOUNDS_MS;
-
-static enum nfs4_cb_kind item_kind(const struct cb_item *it)
-{
-	if (it->probe)
-		return NFS4_CB_KIND_PROBE;
-	switch (it->req.opnum) {
-	case OP_CB_RECALL: return NFS4_CB_KIND_RECALL;
-	case OP_CB_GETATTR: return NFS4_CB_KIND_GETATTR;
-	case OP_CB_NOTIFY: return NFS4_CB_KIND_NOTIFY;
-	case OP_CB_RECALLABLE_OBJ_AVAIL: return NFS4_CB_KIND_OBJ_AVAIL;
-	case OP_CB_OFFLOAD: return NFS4_CB_KIND_OFFLOAD;
-	case OP_CB_RECALL_ANY: return NFS4_CB_KIND_RECALL_ANY;
-	default: return NFS4_CB_KIND_NOTIFY_LOCK; /* the only other one queued */
-	}
-}
-
-const char *nfs4_cb_kind_name(enum nfs4_cb_kind kind)
-{
-	static const char *const names[NFS4_CB_KINDS] = {"probe", "recall", "getattr",
-							 "notify_lock", "notify",
-							 "recallable_obj_avail", "offload",
-							 "recall_any"};
-	return kind < NFS4_CB_KINDS ? names[kind] : "unknown";
-}
+static const uint64_t duration_bounds[CB_DURATION_BUCKETS - 1] = CB_DURATION_BOUNDS_MS;
 
 /* A worker, no lock held: counts and calls done. */
-static void item_deliver(struct nfs4_cb_engine *eng, struct cb_item *it)
+static void item_deliver(struct cb_engine *eng, struct cb_item *it)
 {
 	/* Ended while holding a back slot (given up during a DELAY pause, or
 	 * at stop): the seqid was not taken, the slot is free again.  The
 	 * channel is still there: nfinished keeps it. */
 	if (it->has_slot && it->chan->session)
-		state_cb_slot_end(eng->srv->state, it->chan->session, it->slotid, false);
+		state_cb_slot_end(eng->state, it->chan->session, it->slotid, false);
 	it->has_slot = false;
 	uint64_t ms = clock_now_ms() - it->queued_ms;
 	unsigned b = 0;
-	while (b < NFS4_CB_DURATION_BUCKETS - 1 && ms > duration_bounds[b])
+	while (b < CB_DURATION_BUCKETS - 1 && ms > duration_bounds[b])
 		b++;
-	struct nfs4_cb_counts *k = &eng->stats.by_kind[item_kind(it)];
+	struct cb_counts *k = &eng->stats.by_kind[it->kind];
 	pthread_mutex_lock(&eng->workers.lock);
 	eng->stats.total++;
 	k->total++;
@@ -221,10 +193,15 @@ static void item_deliver(struct nfs4_cb_engine *eng, struct cb_item *it)
 	eng->stats.duration_hist[b]++;
 	k->duration_hist[b]++;
 	pthread_mutex_unlock(&eng->workers.lock);
-	if (it->req.done) {
-		struct nfs4_cb_result r = {.status = it->status,
-					   .getattr = it->has_getattr ? &it->getattr : NULL};
-		it->req.done(eng->srv, it->req.arg, &r);
+	struct cb_call *call = it->call;
+	if (call && call->done) {
+		uint32_t status = it->status;
+		if (status == NFS4_OK && it->res_body && call->res) {
+			/* Decoded again from the kept bytes: the reply is gone. */
+			if (!cb_item_decode_res(it, call->op, call->res))
+				status = NFS4ERR_RESOURCE;
+		}
+		call->done(call, status);
 	}
 	item_free(it);
 	pthread_mutex_lock(&eng->workers.lock);
@@ -232,17 +209,22 @@ static void item_deliver(struct nfs4_cb_engine *eng, struct cb_item *it)
 	pthread_mutex_unlock(&eng->workers.lock);
 }
 
-bool cb_item_keep_getattr(struct cb_item *item, const struct nfs4_cb_getattr_res *r)
+bool cb_item_keep_res(struct cb_item *it, const struct cb_compound_op *op)
 {
-	item->getattr = *r;
-	free(item->getattr_vals);
-	item->getattr_vals = malloc(r->attrs.vals.len ? r->attrs.vals.len : 1);
-	if (!item->getattr_vals)
+	free(it->res_body);
+	it->res_body = malloc(op->body_len ? op->body_len : 1);
+	if (!it->res_body)
 		return false;
-	memcpy(item->getattr_vals, r->attrs.vals.data, r->attrs.vals.len);
-	item->getattr.attrs.vals.data = item->getattr_vals;
-	item->has_getattr = true;
+	memcpy(it->res_body, op->body, op->body_len);
+	it->res_len = op->body_len;
 	return true;
+}
+
+bool cb_item_decode_res(const struct cb_item *it, const struct cb_op *op, void *res)
+{
+	struct xdr_dec d;
+	xdr_dec_init(&d, it->res_body, it->res_len);
+	return op->decode(&d, res);
 }
 
 void cb_reply_read(struct cb_reply *r, const struct cb_item *it, int err,
@@ -250,8 +232,10 @@ void cb_reply_read(struct cb_reply *r, const struct cb_item *it, int err,
 		   const struct nfs4_cb_sequence_args *seq)
 {
 	memset(r, 0, sizeof(*r));
-	r->op.opnum = it->req.opnum;
-	r->op.res = &r->gres;
+	if (it->call) {
+		r->op.opnum = it->call->op->opnum;
+		r->op.res = r->res;
+	}
 	r->out.status = NFS4ERR_BADXDR;
 	r->answered = err == 0 && hdr->reply_stat == RPC_MSG_ACCEPTED &&
 		      hdr->accept_stat == RPC_SUCCESS;
@@ -260,8 +244,8 @@ void cb_reply_read(struct cb_reply *r, const struct cb_item *it, int err,
 	if (it->probe && !seq)
 		r->out.status = NFS4_OK;
 	else
-		nfs4_cb_compound_decode_reply(results, seq, it->probe ? NULL : &r->op,
-					      it->probe ? 0 : 1, &r->out);
+		cb_compound_decode_reply(results, seq, it->probe ? NULL : &r->op, it->probe ? 0 : 1,
+					 &r->out);
 }
 
 enum cb_outcome cb_reply_settle(struct cb_item *it, const struct cb_reply *r, uint32_t *status)
@@ -269,24 +253,24 @@ enum cb_outcome cb_reply_settle(struct cb_item *it, const struct cb_reply *r, ui
 	if (!it->probe && r->op.status == NFS4ERR_DELAY)
 		return CB_OUT_PAUSE;
 	*status = r->out.status;
-	if (!it->probe && r->op.opnum == OP_CB_GETATTR && r->op.status == NFS4_OK &&
-	    !cb_item_keep_getattr(it, &r->gres))
+	if (!it->probe && r->op.status == NFS4_OK && r->op.body && it->call->res &&
+	    !cb_item_keep_res(it, &r->op))
 		*status = NFS4ERR_RESOURCE;
 	return CB_OUT_DONE;
 }
 
-void cb_call_started(struct nfs4_cb_engine *eng, struct cb_item *it)
+void cb_call_started(struct cb_engine *eng, struct cb_item *it)
 {
 	pthread_mutex_lock(&eng->workers.lock);
 	eng->calls_out++;
 	if (it->sends++ > 0) {
 		eng->stats.retries++;
-		eng->stats.by_kind[item_kind(it)].retries++;
+		eng->stats.by_kind[it->kind].retries++;
 	}
 	pthread_mutex_unlock(&eng->workers.lock);
 }
 
-void cb_call_ended(struct nfs4_cb_engine *eng)
+void cb_call_ended(struct cb_engine *eng)
 {
 	pthread_mutex_lock(&eng->workers.lock);
 	if (--eng->calls_out == 0)
@@ -307,7 +291,7 @@ static void chan_end_backoff_locked(struct cb_chan *c)
 	}
 }
 
-void cb_item_outcome(struct nfs4_cb_engine *eng, struct cb_item *it, enum cb_outcome out,
+void cb_item_outcome(struct cb_engine *eng, struct cb_item *it, enum cb_outcome out,
 		     const struct rpc_conn *conn, uint32_t status)
 {
 	uint64_t now = clock_now_ms();
@@ -344,7 +328,7 @@ void cb_item_outcome(struct nfs4_cb_engine *eng, struct cb_item *it, enum cb_out
 			it->moved = true;
 			it->exclude = conn;
 			it->state = CB_ITEM_QUEUED;
-		} else if (it->req.fail_fast || ++it->attempts > eng->t.retries) {
+		} else if (it->call->fail_fast || ++it->attempts > eng->t.retries) {
 			item_finish_locked(eng, it, NFS4ERR_CB_PATH_DOWN);
 		} else {
 			it->exclude = NULL;
@@ -370,7 +354,7 @@ void cb_item_outcome(struct nfs4_cb_engine *eng, struct cb_item *it, enum cb_out
 /* --- the workers ------------------------------------------------------------------- */
 
 /* Sends what may go now, in order (eng->workers.lock held; dropped while sending). */
-static void chan_run(struct nfs4_cb_engine *eng, struct cb_chan *c)
+static void chan_run(struct cb_engine *eng, struct cb_chan *c)
 {
 	c->stalled = false;
 	while (!c->stalled && !workers_stopping(&eng->workers)) {
@@ -400,7 +384,7 @@ static void chan_run(struct nfs4_cb_engine *eng, struct cb_chan *c)
 
 /* Due waits become queued; returns the earliest wait still ahead (0: none).
  * Idle v4.0 channels whose connection closed go to *gone. */
-static uint64_t timers_run(struct nfs4_cb_engine *eng, uint64_t now, struct cb_chan **gone)
+static uint64_t timers_run(struct cb_engine *eng, uint64_t now, struct cb_chan **gone)
 {
 	uint64_t next = 0;
 	for (struct cb_chan *c = eng->chans, *cnext; c; c = cnext) {
@@ -431,7 +415,7 @@ static uint64_t timers_run(struct nfs4_cb_engine *eng, uint64_t now, struct cb_c
 }
 
 /* At stop: everything not in flight ends with CB_PATH_DOWN. */
-static void stop_items(struct nfs4_cb_engine *eng)
+static void stop_items(struct cb_engine *eng)
 {
 	for (struct cb_chan *c = eng->chans; c; c = c->next) {
 		struct cb_item *it = c->head;
@@ -444,7 +428,7 @@ static void stop_items(struct nfs4_cb_engine *eng)
 	}
 }
 
-static bool engine_has_items(const struct nfs4_cb_engine *eng)
+static bool engine_has_items(const struct cb_engine *eng)
 {
 	for (const struct cb_chan *c = eng->chans; c; c = c->next)
 		if (c->nitems)
@@ -456,7 +440,7 @@ static bool engine_has_items(const struct nfs4_cb_engine *eng)
  * held). */
 static void cb_worker(void *arg)
 {
-	struct nfs4_cb_engine *eng = arg;
+	struct cb_engine *eng = arg;
 	for (;;) {
 		if (workers_stopping(&eng->workers))
 			stop_items(eng);
@@ -514,13 +498,17 @@ static void cb_worker(void *arg)
 
 /* --- start and stop ------------------------------------------------------------------ */
 
-int nfs4_cb_engine_start(struct nfs4_server *srv, const struct nfs4_cb_timing *t)
+int cb_engine_create(const struct cb_engine_config *cfg, struct cb_engine **out)
 {
-	struct nfs4_cb_engine *eng = calloc(1, sizeof(*eng));
+	*out = NULL;
+	struct cb_engine *eng = calloc(1, sizeof(*eng));
 	if (!eng)
 		return -ENOMEM;
-	eng->srv = srv;
-	eng->t = *t;
+	eng->state = cfg->state;
+	eng->rpc = cfg->rpc;
+	eng->may_dial = cfg->may_dial;
+	eng->ctx = cfg->ctx;
+	eng->t = cfg->timing;
 	int rc = workers_init(&eng->workers);
 	if (rc) {
 		free(eng);
@@ -529,20 +517,19 @@ int nfs4_cb_engine_start(struct nfs4_server *srv, const struct nfs4_cb_timing *t
 	pthread_cond_init(&eng->idle, NULL);
 	eng->ready_tail = &eng->ready_head;
 	eng->finished_tail = &eng->finished;
-	srv->cb = eng;
 	/* As many as can start: one worker drains every queue, only slower. */
 	workers_start(&eng->workers, eng->t.workers, "callback", cb_worker, eng);
 	if (eng->workers.nthreads == 0) {
-		nfs4_cb_engine_stop(srv);
-		nfs4_cb_engine_free(srv);
+		cb_engine_stop(eng);
+		cb_engine_free(eng);
 		return -EAGAIN;
 	}
+	*out = eng;
 	return 0;
 }
 
-void nfs4_cb_engine_stop(struct nfs4_server *srv)
+void cb_engine_stop(struct cb_engine *eng)
 {
-	struct nfs4_cb_engine *eng = srv->cb;
 	if (!eng || eng->stopped)
 		return;
 	eng->stopped = true;
@@ -571,12 +558,10 @@ void nfs4_cb_engine_stop(struct nfs4_server *srv)
 	}
 }
 
-void nfs4_cb_engine_free(struct nfs4_server *srv)
+void cb_engine_free(struct cb_engine *eng)
 {
-	struct nfs4_cb_engine *eng = srv->cb;
 	if (!eng)
 		return;
-	srv->cb = NULL;
 	pthread_cond_destroy(&eng->idle);
 	workers_destroy(&eng->workers);
 	free(eng);
@@ -584,52 +569,14 @@ void nfs4_cb_engine_free(struct nfs4_server *srv)
 
 /* --- queueing ---------------------------------------------------------------------------- */
 
-/* Copies CB_NOTIFY's items and bodies into one block of the item. */
-static bool copy_changes(struct cb_item *it, const struct nfs4_cb_request *req)
-{
-	size_t head = (size_t)req->nchanges * sizeof(struct nfs4_notify), total = head;
-	for (uint32_t i = 0; i < req->nchanges; i++)
-		total += req->changes[i].vals.len;
-	uint8_t *block = malloc(total);
-	if (!block)
-		return false;
-	struct nfs4_notify *items = (struct nfs4_notify *)(void *)block;
-	uint8_t *p = block + head;
-	for (uint32_t i = 0; i < req->nchanges; i++) {
-		items[i] = req->changes[i];
-		memcpy(p, req->changes[i].vals.data, req->changes[i].vals.len);
-		items[i].vals.data = p;
-		p += req->changes[i].vals.len;
-	}
-	it->changes_copy = block;
-	it->req.changes = items;
-	return true;
-}
-
-static struct cb_item *item_new(const struct nfs4_cb_request *req)
+static struct cb_item *item_new(struct cb_call *call)
 {
 	struct cb_item *it = calloc(1, sizeof(*it));
 	if (!it)
 		return NULL;
-	if (req) {
-		it->req = *req;
-		if (req->fh_len > NFS4_FHSIZE)
-			it->req.fh_len = NFS4_FHSIZE;
-		if (req->lock_owner_len) {
-			it->owner_copy = malloc(req->lock_owner_len);
-			if (!it->owner_copy) {
-				free(it);
-				return NULL;
-			}
-			memcpy(it->owner_copy, req->lock_owner, req->lock_owner_len);
-		}
-		it->req.lock_owner = it->owner_copy;
-		if (req->nchanges && !copy_changes(it, req)) {
-			free(it->owner_copy);
-			free(it);
-			return NULL;
-		}
-	}
+	it->call = call;
+	it->probe = !call;
+	it->kind = call ? cb_op_kind(call->op) : CB_KIND_PROBE;
 	it->queued_ms = clock_now_ms();
 	it->state = CB_ITEM_QUEUED;
 	return it;
@@ -652,7 +599,7 @@ static bool chan_probe_waiting(const struct cb_chan *c)
  * spare when there is none (eng->workers.lock held, not stopping).  Returns
  * whether spare was used; *dup_probe when it is a probe that is not
  * needed (the caller frees it). */
-static bool enqueue_locked(struct nfs4_cb_engine *eng, struct cb_chan *spare, bool v41,
+static bool enqueue_locked(struct cb_engine *eng, struct cb_chan *spare, bool v41,
 			   struct state_session *s, uint64_t clientid, struct cb_item *it,
 			   bool *dup_probe)
 {
@@ -688,7 +635,7 @@ static bool enqueue_locked(struct nfs4_cb_engine *eng, struct cb_chan *spare, bo
 
 /* enqueue_locked under the lock; when stopping nothing new is taken:
  * *dup_probe is set and the caller frees it. */
-static bool engine_enqueue(struct nfs4_cb_engine *eng, struct cb_chan *spare, bool v41,
+static bool engine_enqueue(struct cb_engine *eng, struct cb_chan *spare, bool v41,
 			   struct state_session *s, uint64_t clientid, struct cb_item *it,
 			   bool *dup_probe)
 {
@@ -702,10 +649,9 @@ static bool engine_enqueue(struct nfs4_cb_engine *eng, struct cb_chan *spare, bo
 	return used;
 }
 
-static int queue_item(struct nfs4_server *srv, bool v41, struct state_session *s,
+static int queue_item(struct cb_engine *eng, bool v41, struct state_session *s,
 		      uint64_t clientid, struct cb_item *it)
 {
-	struct nfs4_cb_engine *eng = srv->cb;
 	struct cb_chan *spare = calloc(1, sizeof(*spare));
 	if (!eng || !spare) {
 		free(spare);
@@ -724,56 +670,54 @@ static int queue_item(struct nfs4_server *srv, bool v41, struct state_session *s
 	return 0;
 }
 
-void nfs4_cb_probe40(void *arg, uint64_t clientid, uint32_t gen)
+void cb_probe40(struct cb_engine *eng, uint64_t clientid, uint32_t gen)
 {
-	struct nfs4_server *srv = arg;
 	/* The generation is read again when the probe is sent: the result is
 	 * recorded for the callback actually dialled. */
 	(void)gen;
 	struct cb_item *it = item_new(NULL);
 	if (!it)
 		return;
-	it->probe = true;
-	queue_item(srv, false, NULL, clientid, it);
+	queue_item(eng, false, NULL, clientid, it);
 }
 
-int nfs4_cb_queue(struct nfs4_server *srv, uint64_t clientid, const struct nfs4_cb_request *req)
+int cb_queue(struct cb_engine *eng, uint64_t clientid, struct cb_call *call)
 {
-	/* struct nfs4_cb_request carries the arguments of these only. */
-	if (req->opnum != OP_CB_RECALL && req->opnum != OP_CB_GETATTR &&
-	    req->opnum != OP_CB_NOTIFY_LOCK && req->opnum != OP_CB_NOTIFY &&
-	    req->opnum != OP_CB_RECALLABLE_OBJ_AVAIL && req->opnum != OP_CB_OFFLOAD &&
-	    req->opnum != OP_CB_RECALL_ANY)
+	/* Only what ops/list.h has: the rest are never sent alone
+	 * (CB_SEQUENCE) or not known. */
+	if (!call->op || cb_op_kind(call->op) == CB_KIND_PROBE)
 		return -EINVAL;
+	if (!eng)
+		return -ENOTCONN;
 	struct state_cb_route r;
-	if (!state_cb_route(srv->state, clientid, &r))
+	if (!state_cb_route(eng->state, clientid, &r))
 		return -ENOTCONN;
 	if (r.v41 && !r.session)
 		return -ENOTCONN;
-	if (!r.v41 && !nfs4_cb_dial_allowed(srv, &r.cb))
+	if (!r.v41 && !cb_dial_allowed(eng, &r.cb))
 		return -ENOTCONN;
-	struct cb_item *it = item_new(req);
+	struct cb_item *it = item_new(call);
 	if (!it) {
-		state_session_unref(srv->state, r.session);
+		state_session_unref(eng->state, r.session);
 		return -ENOMEM;
 	}
-	int rc = queue_item(srv, r.v41, r.session, clientid, it);
-	state_session_unref(srv->state, r.session);
+	int rc = queue_item(eng, r.v41, r.session, clientid, it);
+	state_session_unref(eng->state, r.session);
 	return rc;
 }
 
-void nfs4_cb_probe41(struct nfs4_server *srv, struct state_session *s)
+void cb_probe41(struct cb_engine *eng, struct state_session *s)
 {
-	struct cb_item *it = item_new(NULL);
+	struct cb_item *it = eng ? item_new(NULL) : NULL;
 	if (!it) {
-		state_cb_set_status(srv->state, s, STATE_CB_UNKNOWN, false);
+		if (eng)
+			state_cb_set_status(eng->state, s, STATE_CB_UNKNOWN, false);
 		return;
 	}
-	it->probe = true;
-	queue_item(srv, true, s, state_session_clientid(s), it);
+	queue_item(eng, true, s, state_session_clientid(s), it);
 }
 
-int cb_item_move41(struct nfs4_cb_engine *eng, struct cb_item *it, struct state_session *to)
+int cb_item_move41(struct cb_engine *eng, struct cb_item *it, struct state_session *to)
 {
 	struct cb_chan *spare = calloc(1, sizeof(*spare));
 	if (!spare)
@@ -804,21 +748,20 @@ int cb_item_move41(struct nfs4_cb_engine *eng, struct cb_item *it, struct state_
 	return 0;
 }
 
-bool nfs4_cb_path_up(struct nfs4_server *srv, uint64_t clientid)
+bool cb_path_up(struct cb_engine *eng, uint64_t clientid)
 {
 	struct state_cb_route r;
-	if (!state_cb_route(srv->state, clientid, &r))
+	if (!eng || !state_cb_route(eng->state, clientid, &r))
 		return false;
-	state_session_unref(srv->state, r.session);
+	state_session_unref(eng->state, r.session);
 	if (r.v41)
-		return state_cb_client_up41(srv->state, clientid);
-	return r.status == STATE_CB_UP && nfs4_cb_dial_allowed(srv, &r.cb);
+		return state_cb_client_up41(eng->state, clientid);
+	return r.status == STATE_CB_UP && cb_dial_allowed(eng, &r.cb);
 }
 
-void nfs4_cb_get_stats(struct nfs4_server *srv, struct nfs4_cb_stats *out)
+void cb_get_stats(struct cb_engine *eng, struct cb_stats *out)
 {
 	memset(out, 0, sizeof(*out));
-	struct nfs4_cb_engine *eng = srv->cb;
 	if (!eng)
 		return;
 	pthread_mutex_lock(&eng->workers.lock);

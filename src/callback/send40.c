@@ -2,9 +2,9 @@
  * to the address the client gave in SETCLIENTID, kept by the client's
  * queue and dialled again when it died or the client changed its callback;
  * CB_NULL for the probe, CB_COMPOUND with minor version 0 and the client's
- * callback_ident (no CB_SEQUENCE) for the rest.  Only an address some
- * export lets in is dialled: a client cannot make the server connect
- * anywhere else. */
+ * callback_ident (no CB_SEQUENCE) for the rest.  Only an address the
+ * engine's may_dial lets in (nfs4: one some export lets in) is dialled: a
+ * client cannot make the server connect anywhere else. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -16,7 +16,6 @@
 
 #include "core/log.h"
 #include "callback/callback_internal.h"
-#include "nfs4/server.h"
 #include "rpc/server.h"
 
 /* The credential of a v4.0 callback: the flavor the client used for
@@ -39,7 +38,7 @@ static const struct rpc_cred *cb40_cred(uint32_t client_flavor, struct rpc_cred 
 }
 
 struct cb_call40 {
-	struct nfs4_cb_engine *eng;
+	struct cb_engine *eng;
 	struct cb_item *item;
 	const struct rpc_conn *conn; /* compared only */
 	uint64_t clientid;
@@ -76,23 +75,20 @@ static bool uaddr_to_sockaddr(const struct state_callback *cb, struct sockaddr_s
 	return false;
 }
 
-bool nfs4_cb_dial_allowed(struct nfs4_server *srv, const struct state_callback *cb)
+bool cb_dial_allowed(struct cb_engine *eng, const struct state_callback *cb)
 {
 	struct sockaddr_storage ss;
 	char hostport[STATE_UADDR_MAX + 8];
 	if (!cb->netid[0] || !uaddr_to_sockaddr(cb, &ss, hostport, sizeof(hostport)))
 		return false;
-	for (unsigned i = 0; i < srv->exports.count; i++)
-		if (nfs4_export_allows(&srv->exports.list[i], &ss))
-			return true;
-	return false;
+	return eng->may_dial && eng->may_dial(eng->ctx, &ss);
 }
 
 /* The channel's connection for callback cb (generation gen), dialled when
  * there is none, it closed, it is the one to avoid, or it was for an older
  * callback.  Referenced; NULL when the dial failed at once.  Only the
  * worker running the channel touches conn40. */
-static struct rpc_conn *chan_conn40(struct nfs4_cb_engine *eng, struct cb_chan *c,
+static struct rpc_conn *chan_conn40(struct cb_engine *eng, struct cb_chan *c,
 				    const struct state_callback *cb, uint32_t gen,
 				    const struct rpc_conn *avoid)
 {
@@ -103,11 +99,11 @@ static struct rpc_conn *chan_conn40(struct nfs4_cb_engine *eng, struct cb_chan *
 	}
 	if (!c->conn40) {
 		char hostport[STATE_UADDR_MAX + 8];
-		if (!state_uaddr_to_hostport(cb->netid, cb->addr, hostport, sizeof(hostport)) ||
-		    !eng->srv->rpc)
+		struct rpc_server *rpc = eng->rpc ? *eng->rpc : NULL;
+		if (!state_uaddr_to_hostport(cb->netid, cb->addr, hostport, sizeof(hostport)) || !rpc)
 			return NULL;
 		int err = 0;
-		c->conn40 = rpc_server_connect(eng->srv->rpc, hostport, &err);
+		c->conn40 = rpc_server_connect(rpc, hostport, &err);
 		if (!c->conn40) {
 			log_info("nfs4: cannot dial the callback address %s: %d", hostport, err);
 			return NULL;
@@ -121,7 +117,7 @@ static void cb_reply40(void *arg, int err, const struct rpc_reply_hdr *hdr,
 		       struct xdr_dec *results)
 {
 	struct cb_call40 *call = arg;
-	struct nfs4_cb_engine *eng = call->eng;
+	struct cb_engine *eng = call->eng;
 	struct cb_item *it = call->item;
 	struct cb_reply r;
 	cb_reply_read(&r, it, err, hdr, results, NULL);
@@ -139,30 +135,30 @@ static void cb_reply40(void *arg, int err, const struct rpc_reply_hdr *hdr,
 	}
 	/* As for v4.1: the path is down from a failed attempt until a call
 	 * gets through (no delegation is granted meanwhile). */
-	state_cb_probe_done(eng->srv->state, call->clientid, call->gen, up);
+	state_cb_probe_done(eng->state, call->clientid, call->gen, up);
 	cb_item_outcome(eng, it, oc, call->conn, status);
 	free(call);
 	cb_call_ended(eng);
 }
 
-void cb_send40(struct nfs4_cb_engine *eng, struct cb_item *it)
+void cb_send40(struct cb_engine *eng, struct cb_item *it)
 {
-	struct nfs4_server *srv = eng->srv;
+	struct state_server *st = eng->state;
 	struct cb_chan *c = it->chan;
 	struct state_cb_route r;
-	if (!state_cb_route(srv->state, c->clientid, &r) || r.v41) {
-		state_session_unref(srv->state, r.session);
+	if (!state_cb_route(st, c->clientid, &r) || r.v41) {
+		state_session_unref(st, r.session);
 		cb_item_outcome(eng, it, CB_OUT_DONE, NULL, NFS4ERR_CB_PATH_DOWN);
 		return;
 	}
-	if (!nfs4_cb_dial_allowed(srv, &r.cb)) {
-		state_cb_probe_done(srv->state, c->clientid, r.cb_gen, false);
+	if (!cb_dial_allowed(eng, &r.cb)) {
+		state_cb_probe_done(st, c->clientid, r.cb_gen, false);
 		cb_item_outcome(eng, it, CB_OUT_DONE, NULL, NFS4ERR_CB_PATH_DOWN);
 		return;
 	}
 	struct rpc_conn *conn = chan_conn40(eng, c, &r.cb, r.cb_gen, it->exclude);
 	if (!conn) {
-		state_cb_probe_done(srv->state, c->clientid, r.cb_gen, false);
+		state_cb_probe_done(st, c->clientid, r.cb_gen, false);
 		cb_item_outcome(eng, it, CB_OUT_FAILED, NULL, 0);
 		return;
 	}
@@ -172,10 +168,9 @@ void cb_send40(struct nfs4_cb_engine *eng, struct cb_item *it)
 	if (call && xdr_enc_init(&e, 256, 4096)) {
 		bool encoded = true;
 		if (!it->probe) {
-			union cb_op_args args;
-			cb_request_args(&it->req, &args);
-			struct nfs4_cb_op op = {.opnum = it->req.opnum, .args = &args};
-			encoded = nfs4_cb_compound_encode(&e, r.cb.ident, 0, NULL, &op, 1);
+			struct cb_compound_op op = {.opnum = it->call->op->opnum,
+						    .args = it->call->args};
+			encoded = cb_compound_encode(&e, r.cb.ident, 0, NULL, &op, 1);
 		}
 		if (encoded) {
 			call->eng = eng;

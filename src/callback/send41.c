@@ -10,67 +10,23 @@
  * NFS4ERR_BADSESSION marks it faulty at once: the client does not know the
  * session on this connection, and only it can mend that (BIND_CONN_TO_SESSION,
  * BACKCHANNEL_CTL, a new session).  A faulty or silent back channel is an
- * attempt that failed; cb_queue.c decides what comes next. */
+ * attempt that failed; queue.c decides what comes next. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
 #include "callback/callback_internal.h"
-#include "nfs4/server.h"
 #include "rpc/server.h"
 
 /* A CB_COMPOUND in flight: what its reply is checked against. */
 struct cb_call41 {
-	struct nfs4_cb_engine *eng;
+	struct cb_engine *eng;
 	struct cb_item *item;
 	struct state_session *session; /* referenced */
 	const struct rpc_conn *conn;   /* compared only */
 	struct nfs4_cb_sequence_args seq;
 };
-
-void cb_request_args(const struct nfs4_cb_request *req, union cb_op_args *u)
-{
-	memset(u, 0, sizeof(*u));
-	struct nfs4_opaque fh = {req->fh, req->fh_len};
-	switch (req->opnum) {
-	case OP_CB_RECALL:
-		u->recall.stateid = req->stateid;
-		u->recall.truncate = req->truncate;
-		u->recall.fh = fh;
-		break;
-	case OP_CB_GETATTR:
-		u->getattr.fh = fh;
-		u->getattr.attr_request = req->attr_request;
-		break;
-	case OP_CB_NOTIFY_LOCK:
-		u->notify_lock.fh = fh;
-		u->notify_lock.lock_owner.clientid = req->lock_clientid;
-		u->notify_lock.lock_owner.owner =
-			(struct nfs4_opaque){req->lock_owner, req->lock_owner_len};
-		break;
-	case OP_CB_NOTIFY:
-		u->notify.stateid = req->stateid;
-		u->notify.fh = fh;
-		u->notify.items = req->changes;
-		u->notify.changes.count = req->nchanges;
-		break;
-	case OP_CB_RECALLABLE_OBJ_AVAIL:
-	case OP_CB_RECALL_ANY:
-		u->obj_avail.objects_to_keep = req->objects_to_keep;
-		u->obj_avail.type_mask = req->type_mask;
-		break;
-	case OP_CB_OFFLOAD:
-		u->offload.fh = fh;
-		u->offload.stateid = req->stateid;
-		u->offload.status = req->offload_status;
-		u->offload.resok = req->offload_resok;
-		u->offload.bytes_copied = req->offload_bytes;
-		break;
-	default:
-		break;
-	}
-}
 
 /* The client answered, or the call failed: decides what the item does
  * next and gives the slot back or keeps it. */
@@ -78,9 +34,9 @@ static void cb_reply41(void *arg, int err, const struct rpc_reply_hdr *hdr,
 		       struct xdr_dec *results)
 {
 	struct cb_call41 *call = arg;
-	struct nfs4_cb_engine *eng = call->eng;
+	struct cb_engine *eng = call->eng;
 	struct cb_item *it = call->item;
-	struct state_server *st = eng->srv->state;
+	struct state_server *st = eng->state;
 	struct state_session *s = call->session;
 
 	struct cb_reply r;
@@ -170,9 +126,9 @@ static void cb_reply41(void *arg, int err, const struct rpc_reply_hdr *hdr,
 /* The session of the item's channel is gone: its callbacks go to another
  * session of the client with a back channel, if there is one.  True when
  * the item moved. */
-static bool cb_reroute41(struct nfs4_cb_engine *eng, struct cb_item *it)
+static bool cb_reroute41(struct cb_engine *eng, struct cb_item *it)
 {
-	struct state_server *st = eng->srv->state;
+	struct state_server *st = eng->state;
 	struct state_cb_route r;
 	if (it->probe || !state_cb_route(st, it->chan->clientid, &r))
 		return false;
@@ -182,9 +138,9 @@ static bool cb_reroute41(struct nfs4_cb_engine *eng, struct cb_item *it)
 	return moved;
 }
 
-void cb_send41(struct nfs4_cb_engine *eng, struct cb_item *it)
+void cb_send41(struct cb_engine *eng, struct cb_item *it)
 {
-	struct state_server *st = eng->srv->state;
+	struct state_server *st = eng->state;
 	struct state_session *s = it->chan->session;
 	struct state_cb_target t;
 	enum state_cb_take r;
@@ -222,7 +178,6 @@ void cb_send41(struct nfs4_cb_engine *eng, struct cb_item *it)
 	struct cb_call41 *call = calloc(1, sizeof(*call));
 	struct xdr_enc e;
 	bool encoded = false;
-	union cb_op_args args;
 	/* As large as the client's back channel takes (CB_NOTIFY batches are
 	 * cut to fit it), and no larger. */
 	if (call && xdr_enc_init(&e, 256, t.maxrequestsize)) {
@@ -231,10 +186,13 @@ void cb_send41(struct nfs4_cb_engine *eng, struct cb_item *it)
 		call->seq.slotid = t.slotid;
 		call->seq.highest_slotid = t.highest_slotid;
 		call->seq.cachethis = false;
-		cb_request_args(&it->req, &args);
-		struct nfs4_cb_op op = {.opnum = it->req.opnum, .args = &args};
-		encoded = nfs4_cb_compound_encode(&e, 0, t.minor, &call->seq,
-						  it->probe ? NULL : &op, it->probe ? 0 : 1);
+		struct cb_compound_op op = {0};
+		if (!it->probe) {
+			op.opnum = it->call->op->opnum;
+			op.args = it->call->args;
+		}
+		encoded = cb_compound_encode(&e, 0, t.minor, &call->seq, it->probe ? NULL : &op,
+					     it->probe ? 0 : 1);
 		if (!encoded)
 			xdr_enc_release(&e);
 	}

@@ -342,7 +342,7 @@ int main(int argc, char **argv)
 	struct rpc_server_stats st;
 	rpc_server_get_stats(srv, &st);
 	/* Callbacks end before the rpc server they use goes. */
-	nfs4_cb_engine_stop(&nfs);
+	cb_engine_stop(nfs.cb);
 	rpc_server_destroy(srv);
 	nfs4_server_fini(&nfs);
 	log_info("ferryd stopped after %llu calls on %llu connections",

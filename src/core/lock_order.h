@@ -89,7 +89,7 @@
  *   9. core: a thread pool's queue lock (struct threadpool.workers.lock,
  *      a struct workers of core/workers.h like the nfs4 levels 9a, 9b,
  *      9d and 9e).
- *  9a. nfs4: the callback engine's lock (struct nfs4_cb_engine.workers.lock,
+ *  9a. callback: the callback engine's lock (struct cb_engine.workers.lock,
  *      callback/callback_internal.h): its queues, items and counters.  A leaf:
  *      taken with nothing held and nothing taken under it; state and rpc
  *      are called, and done() run, only after it is released.

@@ -31,7 +31,7 @@ struct scrape {
 	struct state_census census;
 	struct state_stats state;
 	struct nfs4_drc40_stats drc40;
-	struct nfs4_cb_stats cb;
+	struct cb_stats cb;
 	struct state_deleg_stats deleg;
 	struct state_dirdeleg_stats dirdeleg;
 	size_t indexed_dirs, indexed_entries;
@@ -173,9 +173,9 @@ static void cap_hits_series(struct ctl_text *t, const char *name, const struct s
 
 static void callbacks_series(struct ctl_text *t, const char *name, const struct scrape *sc)
 {
-	for (unsigned k = 0; k < NFS4_CB_KINDS; k++) {
-		const struct nfs4_cb_counts *c = &sc->cb.by_kind[k];
-		const char *op = nfs4_cb_kind_name(k);
+	for (unsigned k = 0; k < CB_KINDS; k++) {
+		const struct cb_counts *c = &sc->cb.by_kind[k];
+		const char *op = cb_kind_name(k);
 		ctl_text_printf(t, "%s{op=\"%s\",result=\"ok\"} %llu\n", name, op,
 				(unsigned long long)(c->total - c->failures));
 		ctl_text_printf(t, "%s{op=\"%s\",result=\"failed\"} %llu\n", name, op,
@@ -186,21 +186,21 @@ static void callbacks_series(struct ctl_text *t, const char *name, const struct 
 static void callback_retries_series(struct ctl_text *t, const char *name,
 				    const struct scrape *sc)
 {
-	for (unsigned k = 0; k < NFS4_CB_KINDS; k++)
-		ctl_text_printf(t, "%s{op=\"%s\"} %llu\n", name, nfs4_cb_kind_name(k),
+	for (unsigned k = 0; k < CB_KINDS; k++)
+		ctl_text_printf(t, "%s{op=\"%s\"} %llu\n", name, cb_kind_name(k),
 				(unsigned long long)sc->cb.by_kind[k].retries);
 }
 
 static void callback_duration_series(struct ctl_text *t, const char *name,
 				     const struct scrape *sc)
 {
-	static const uint64_t bounds_ms[NFS4_CB_DURATION_BUCKETS - 1] =
-		NFS4_CB_DURATION_BOUNDS_MS;
-	for (unsigned k = 0; k < NFS4_CB_KINDS; k++) {
-		const struct nfs4_cb_counts *c = &sc->cb.by_kind[k];
-		const char *op = nfs4_cb_kind_name(k);
+	static const uint64_t bounds_ms[CB_DURATION_BUCKETS - 1] =
+		CB_DURATION_BOUNDS_MS;
+	for (unsigned k = 0; k < CB_KINDS; k++) {
+		const struct cb_counts *c = &sc->cb.by_kind[k];
+		const char *op = cb_kind_name(k);
 		uint64_t cum = 0;
-		for (unsigned b = 0; b + 1 < NFS4_CB_DURATION_BUCKETS; b++) {
+		for (unsigned b = 0; b + 1 < CB_DURATION_BUCKETS; b++) {
 			cum += c->duration_hist[b];
 			ctl_text_printf(t, "%s_bucket{op=\"%s\",le=\"%.3g\"} %llu\n", name, op,
 					(double)bounds_ms[b] / 1000, (unsigned long long)cum);
@@ -548,7 +548,7 @@ static void scrape_read(struct ctl_server *cs, struct scrape *sc)
 	sc->has_drc40 = nfs->drc40 != NULL;
 	if (sc->has_drc40)
 		nfs4_drc40_stats(nfs->drc40, &sc->drc40);
-	nfs4_cb_get_stats(nfs, &sc->cb);
+	cb_get_stats(nfs->cb, &sc->cb);
 	state_deleg_get_stats(nfs->state, &sc->deleg);
 	state_dirdeleg_get_stats(nfs->state, &sc->dirdeleg);
 	nfs4_dirdeleg_children_count(nfs, &sc->indexed_dirs, &sc->indexed_entries);

@@ -68,6 +68,26 @@ static void server_identity(struct nfs4_server *srv, const char *state_dir)
 	srv->server_owner_len = (uint32_t)n;
 }
 
+/* The callback engine's dial policy: a v4.0 client's callback address is
+ * dialled only when some export lets that address in. */
+static bool server_cb_may_dial(void *ctx, const struct sockaddr_storage *addr)
+{
+	struct nfs4_server *srv = ctx;
+	for (unsigned i = 0; i < srv->exports.count; i++)
+		if (nfs4_export_allows(&srv->exports.list[i], addr))
+			return true;
+	return false;
+}
+
+/* state_options.cb_probe: the state thread asks for a v4.0 probe.  The
+ * state server is made before the engine (which needs it): until the
+ * engine is there, no probe goes. */
+static void server_cb_probe40(void *ctx, uint64_t clientid, uint32_t gen)
+{
+	struct nfs4_server *srv = ctx;
+	cb_probe40(srv->cb, clientid, gen);
+}
+
 int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 {
 	memset(srv, 0, sizeof(*srv));
@@ -97,7 +117,7 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 		return rc;
 	struct state_options so;
 	state_options_from_config(&so, cfg);
-	so.cb_probe = nfs4_cb_probe40;
+	so.cb_probe = server_cb_probe40;
 	so.cb_ctx = srv;
 	so.conn_ref = rpc_conn_ref;
 	so.conn_unref = rpc_conn_unref;
@@ -124,8 +144,8 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 	lim.max_response = cfg->max_record_size;
 	lim.cache_budget = (uint64_t)cfg->reply_cache_mb << 20;
 	state_session_set_limits(srv->state, &lim);
-	struct nfs4_cb_timing cbt;
-	nfs4_cb_timing_default(&cbt);
+	struct cb_timing cbt;
+	cb_timing_default(&cbt);
 	cbt.timeout_ms = cfg->callback_timeout_ms;
 	cbt.retry_ms = cfg->callback_retry_ms;
 	cbt.retries = cfg->callback_retries;
@@ -133,7 +153,14 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 	 * backoff was made short (tests). */
 	if (cbt.retry_ms / 10 < cbt.delay_ms)
 		cbt.delay_ms = cbt.retry_ms / 10 + 1;
-	rc = nfs4_cb_engine_start(srv, &cbt);
+	struct cb_engine_config cbc = {
+		.state = srv->state,
+		.rpc = &srv->rpc,
+		.timing = cbt,
+		.may_dial = server_cb_may_dial,
+		.ctx = srv,
+	};
+	rc = cb_engine_create(&cbc, &srv->cb);
 	if (rc)
 		return rc;
 	struct nfs4_copy_settings cps;
@@ -173,7 +200,7 @@ void nfs4_server_fini(struct nfs4_server *srv)
 	/* Copies stop before the callback engine, which then ends the
 	 * CB_OFFLOADs still on their way; their states go after it. */
 	nfs4_copy_engine_stop(srv);
-	nfs4_cb_engine_stop(srv);
+	cb_engine_stop(srv->cb);
 	nfs4_copy_engine_free(srv);
 	nfs4_dirdeleg_notifier_free(srv);
 	nfs4_dirdeleg_children_free(srv);
@@ -184,7 +211,8 @@ void nfs4_server_fini(struct nfs4_server *srv)
 	atomic_store_explicit(&srv->write_holds_ready, false, memory_order_release);
 	if (srv->state)
 		state_server_destroy(srv->state);
-	nfs4_cb_engine_free(srv);
+	cb_engine_free(srv->cb);
+	srv->cb = NULL;
 	srv->state = NULL;
 	nfs4_exports_close(&srv->exports);
 	nfs4_drc40_destroy(srv->drc40);

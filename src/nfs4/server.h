@@ -12,7 +12,7 @@
 #include "rpc/server.h"
 
 struct state_server;
-struct nfs4_cb_engine;
+struct cb_engine;
 struct nfs4_copy_engine;
 struct nfs4_ga_waits;
 struct nfs4_dirdeleg_notifier;
@@ -25,7 +25,7 @@ struct nfs4_server {
 	struct nfs4_exports exports;
 	struct state_server *state;
 	struct rpc_server *rpc; /* for callbacks */
-	struct nfs4_cb_engine *cb; /* the callback queues and workers (callback/callback.h) */
+	struct cb_engine *cb; /* the callback queues and workers (callback/callback.h) */
 	struct nfs4_copy_engine *copies; /* server-side COPY (nfs4/copy/copy.h) */
 	struct nfs4_ga_waits *ga_waits; /* GETATTRs parked on CB_GETATTR (nfs4/deleg/deleg.h) */
 	struct nfs4_drc40 *drc40; /* v4.0 duplicate request cache (nfs4/engine/drc40.h) */

@@ -203,7 +203,7 @@ struct state_options {
 	void (*conn_hold_back)(struct rpc_conn *conn, bool on);
 	/* Work was queued for the NFSv4 layer by the state thread's periodic
 	 * pass (client expiry: leases to drop, write holds to release; see
-	 * state_deleg_callbacks_pending): called on the state thread, no lock
+	 * state_deleg_work_pending): called on the state thread, no lock
 	 * held, with cb_ctx.  NULL: the next COMPOUND's end takes it. */
 	void (*work)(void *ctx);
 };
@@ -642,9 +642,10 @@ struct state_deleg_cb {
 	uint32_t keep;
 };
 
-/* Whether callbacks, leases to drop or write holds wait to be taken (a
- * cheap check, no lock). */
-bool state_deleg_callbacks_pending(struct state_server *st);
+/* Whether anything of the NFSv4 layer's delegation work waits to be
+ * taken: callbacks to send, back-end leases to drop, or write holds to
+ * apply (which need no callback at all).  A cheap check, no lock. */
+bool state_deleg_work_pending(struct state_server *st);
 
 /* The same without the write holds: what should go out as soon as the
  * operation that queued it ends (a recall), where holds can wait for the
@@ -664,7 +665,7 @@ size_t state_deleg_take_unleased(struct state_server *st, struct state_file_key 
 /* A file's first open with write access came (on) or its last went
  * (off): the back end may keep a descriptor for writing it meanwhile
  * (backend_ops.write_hold).  Queued in the order they happen, through
- * the same pending flag as callbacks (state_deleg_callbacks_pending); a
+ * the same pending flag as callbacks (state_deleg_work_pending); a
  * release whose hold is still queued takes that hold out instead. */
 struct state_write_hold {
 	struct state_file_key file;
@@ -676,7 +677,7 @@ struct state_write_hold {
  * taker at a time), so that a release never overtakes its hold. */
 size_t state_take_write_holds(struct state_server *st, struct state_write_hold *out, size_t max);
 
-/* How a CB_RECALL ended (status as struct nfs4_cb_result).
+/* How a CB_RECALL ended (status as its done() got it, callback/callback.h).
  * NFS4ERR_CB_PATH_DOWN (undeliverable): revoked now.  NFS4_OK and every
  * client error (NFS4ERR_BADHANDLE, NFS4ERR_BAD_STATEID: perhaps the recall
  * overtook the OPEN reply): revoked if not returned within a lease of the

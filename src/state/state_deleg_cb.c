@@ -5,7 +5,7 @@
 
 #include "state/state_internal.h"
 
-bool state_deleg_callbacks_pending(struct state_server *st)
+bool state_deleg_work_pending(struct state_server *st)
 {
 	return atomic_load_explicit(&st->deleg.work, memory_order_acquire);
 }

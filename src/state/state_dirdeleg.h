@@ -140,8 +140,8 @@ bool state_dirdeleg_any_child_attrs(struct state_server *st);
 bool state_dirdeleg_take_batch(struct state_server *st, uint64_t now,
 			       struct state_dirdeleg_batch *out, uint64_t *next_ms);
 
-/* How the CB_NOTIFY of delegation sid ended (status as struct
- * nfs4_cb_result): NFS4_OK lets the next batch go; NFS4ERR_CB_PATH_DOWN
+/* How the CB_NOTIFY of delegation sid ended (status as the callback's
+ * done() got it, callback/callback.h): NFS4_OK lets the next batch go; NFS4ERR_CB_PATH_DOWN
  * revokes the delegation; any other error recalls it (its holder may have
  * missed changes).  True when a batch waits (wake the sender). */
 bool state_dirdeleg_notify_done(struct state_server *st, const struct nfs4_stateid *sid,

@@ -1,6 +1,6 @@
 /* The NFSv4 server with its rpc server in the test process, listening on
  * loopback, so the test client (lib/nfs4_client.h) talks to it over real
- * sockets while the test queues callbacks with nfs4_cb_queue and sees
+ * sockets while the test queues callbacks with cb_queue and sees
  * their done() directly.  Callback timings are short so retries and
  * give-ups take fractions of a second.  Header-only: every tests/nfs4 file
  * is its own program. */
@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "core/config.h"
+#include "core/container_of.h"
 #include "core/log.h"
 #include "lib/nfs4_client.h"
 #include "callback/callback.h"
@@ -121,9 +122,9 @@ enum { CBFIX_WAIT_MS = 5000 };
 /* Waits until every queued callback (probes included) ended. */
 static inline void cbfix_quiesce(struct cbfix *f)
 {
-	struct nfs4_cb_stats st;
+	struct cb_stats st;
 	for (unsigned waited = 0;; waited += 5) {
-		nfs4_cb_get_stats(&f->nfs, &st);
+		cb_get_stats(f->nfs.cb, &st);
 		if (st.pending == 0)
 			return;
 		assert_true(waited < 4 * CBFIX_WAIT_MS);
@@ -146,7 +147,7 @@ static inline void cbfix_back_session(struct cbfix *f, struct nfs4c_sess *s, str
 	nfs4c_ping(s);
 	assert_true(nfs4c_cb_wait(svc, OP_CB_SEQUENCE, 1, CBFIX_WAIT_MS));
 	/* The server took the answer (its back slot is free again). */
-	for (unsigned waited = 0; !nfs4_cb_path_up(&f->nfs, s->clientid); waited += 5) {
+	for (unsigned waited = 0; !cb_path_up(f->nfs.cb, s->clientid); waited += 5) {
 		assert_true(waited < CBFIX_WAIT_MS);
 		usleep(5 * 1000);
 	}
@@ -195,22 +196,69 @@ static inline void cbfix_done_reset(void)
 	pthread_mutex_unlock(&cbfix_dones.lock);
 }
 
-static inline void cbfix_on_done(struct nfs4_server *srv, void *arg,
-				 const struct nfs4_cb_result *r)
+/* A test's callback, filled on the stack and queued as a copy of its own
+ * (cbfix_queue), which done() frees: the owner's side of struct cb_call. */
+struct cbfix_req {
+	struct cb_call call;
+	union {
+		struct nfs4_cb_recall_args recall;
+		struct nfs4_cb_getattr_args getattr;
+		struct nfs4_cb_notify_lock_args notify_lock;
+	} args;
+	uint8_t fh[NFS4_FHSIZE];
+	uint8_t owner[64]; /* CB_NOTIFY_LOCK's lock owner */
+	uintptr_t tag;     /* what cbfix_dones.tag records */
+	struct nfs4_cb_getattr_res res;
+};
+
+static inline void cbfix_on_done(struct cb_call *call, uint32_t status)
 {
-	(void)srv;
+	struct cbfix_req *r = container_of(call, struct cbfix_req, call);
 	pthread_mutex_lock(&cbfix_dones.lock);
 	unsigned i = cbfix_dones.n;
 	if (i < CBFIX_DONE_MAX) {
-		cbfix_dones.status[i] = r->status;
-		cbfix_dones.tag[i] = (uintptr_t)arg;
-		cbfix_dones.getattr[i] = r->getattr != NULL;
-		if (r->getattr)
-			cbfix_dones.getattr_mask[i] = r->getattr->attrs.mask;
+		bool getattr = call->op == &cb_op_getattr && status == NFS4_OK;
+		cbfix_dones.status[i] = status;
+		cbfix_dones.tag[i] = r->tag;
+		cbfix_dones.getattr[i] = getattr;
+		if (getattr)
+			cbfix_dones.getattr_mask[i] = r->res.attrs.mask;
 		cbfix_dones.n++;
 	}
 	pthread_cond_broadcast(&cbfix_dones.cond);
 	pthread_mutex_unlock(&cbfix_dones.lock);
+	free(r);
+}
+
+/* Queues a copy of req (its pointers moved into the copy); the copy is
+ * freed by cbfix_on_done, or here when it was not queued. */
+static inline int cbfix_queue(struct cb_engine *eng, uint64_t clientid,
+			      const struct cbfix_req *req)
+{
+	struct cbfix_req *r = malloc(sizeof(*r));
+	assert_non_null(r);
+	*r = *req;
+	r->call.args = &r->args;
+	if (req->call.res)
+		r->call.res = &r->res;
+	switch (req->call.op ? req->call.op->opnum : 0) {
+	case OP_CB_RECALL:
+		r->args.recall.fh.data = r->fh;
+		break;
+	case OP_CB_GETATTR:
+		r->args.getattr.fh.data = r->fh;
+		break;
+	case OP_CB_NOTIFY_LOCK:
+		r->args.notify_lock.fh.data = r->fh;
+		r->args.notify_lock.lock_owner.owner.data = r->owner;
+		break;
+	default:
+		break;
+	}
+	int rc = cb_queue(eng, clientid, &r->call);
+	if (rc != 0)
+		free(r);
+	return rc;
 }
 
 /* Waits until n done() calls happened; false after timeout_ms. */
@@ -242,18 +290,18 @@ static inline unsigned cbfix_done_count(void)
 }
 
 /* A CB_RECALL request for a made-up stateid numbered k. */
-static inline void cbfix_recall(struct nfs4_cb_request *req, unsigned k)
+static inline void cbfix_recall(struct cbfix_req *req, unsigned k)
 {
 	memset(req, 0, sizeof(*req));
-	req->opnum = OP_CB_RECALL;
-	req->fh_len = 8;
+	req->call.op = &cb_op_recall;
 	for (unsigned i = 0; i < 8; i++)
 		req->fh[i] = (uint8_t)(0x40 + k + i);
-	req->stateid.seqid = 1;
-	memset(req->stateid.other, (int)(0x10 + k), NFS4_OTHER_SIZE);
-	req->truncate = (k & 1) != 0;
-	req->done = cbfix_on_done;
-	req->arg = (void *)(uintptr_t)k;
+	req->args.recall.fh = (struct nfs4_opaque){req->fh, 8};
+	req->args.recall.stateid.seqid = 1;
+	memset(req->args.recall.stateid.other, (int)(0x10 + k), NFS4_OTHER_SIZE);
+	req->args.recall.truncate = (k & 1) != 0;
+	req->call.done = cbfix_on_done;
+	req->tag = k;
 }
 
 #endif

@@ -39,10 +39,10 @@ static void test_v40_recall(void **state)
 {
 	struct nfs4_cb_recall_args rec;
 	recall_args(&rec);
-	struct nfs4_cb_op op = {.opnum = OP_CB_RECALL, .args = &rec};
+	struct cb_compound_op op = {.opnum = OP_CB_RECALL, .args = &rec};
 	struct xdr_enc e;
 	assert_true(xdr_enc_init(&e, 64, 4096));
-	assert_true(nfs4_cb_compound_encode(&e, 0x1234, 0, NULL, &op, 1));
+	assert_true(cb_compound_encode(&e, 0x1234, 0, NULL, &op, 1));
 	struct xdr_dec d;
 	xdr_dec_init(&d, e.buf->data, e.buf->len);
 	struct nfs4_cb_compound_args_hdr h;
@@ -63,9 +63,9 @@ static void test_v40_recall(void **state)
 	assert_true(nfs4_enc_compound_res_begin(&re, &e, (struct nfs4_opaque){NULL, 0}));
 	nfs4_enc_op_res(&re, OP_CB_RECALL, NFS4_OK);
 	nfs4_enc_compound_res_finish(&re, NFS4_OK);
-	struct nfs4_cb_outcome out;
+	struct cb_compound_outcome out;
 	xdr_dec_init(&d, e.buf->data, e.buf->len);
-	nfs4_cb_compound_decode_reply(&d, NULL, &op, 1, &out);
+	cb_compound_decode_reply(&d, NULL, &op, 1, &out);
 	assert_int_equal(out.status, NFS4_OK);
 	assert_false(out.sequence_done);
 	assert_int_equal(op.status, NFS4_OK);
@@ -77,20 +77,20 @@ static void test_table_entries(void **state)
 	static const uint32_t ops[] = {OP_CB_SEQUENCE,    OP_CB_RECALL, OP_CB_GETATTR,
 				       OP_CB_NOTIFY_LOCK, OP_CB_NOTIFY, OP_CB_OFFLOAD};
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
-		const struct nfs4_cb_op_desc *d = nfs4_cb_op_describe(ops[i]);
+		const struct cb_op *d = cb_op_find(ops[i]);
 		assert_non_null(d);
 		assert_int_equal(d->opnum, ops[i]);
 		assert_non_null(d->name);
-		assert_non_null(d->enc_args);
+		assert_non_null(d->encode);
 		/* A result body needs a decoder and room for it. */
-		assert_true((d->dec_res != NULL) == (d->res_max > 0));
+		assert_true((d->decode != NULL) == (d->res_max > 0));
 	}
-	assert_non_null(nfs4_cb_op_describe(OP_CB_SEQUENCE)->dec_res);
-	assert_non_null(nfs4_cb_op_describe(OP_CB_GETATTR)->dec_res);
-	assert_null(nfs4_cb_op_describe(OP_CB_LAYOUTRECALL));
-	assert_null(nfs4_cb_op_describe(0));
-	assert_null(nfs4_cb_op_describe(10044));
-	assert_null(nfs4_cb_op_describe(UINT32_MAX));
+	assert_non_null(cb_op_find(OP_CB_SEQUENCE)->decode);
+	assert_non_null(cb_op_find(OP_CB_GETATTR)->decode);
+	assert_null(cb_op_find(OP_CB_LAYOUTRECALL));
+	assert_null(cb_op_find(0));
+	assert_null(cb_op_find(10044));
+	assert_null(cb_op_find(UINT32_MAX));
 }
 
 static void test_encode_sequence_recall(void **state)
@@ -99,10 +99,10 @@ static void test_encode_sequence_recall(void **state)
 	struct nfs4_cb_recall_args rec;
 	seq_args(&seq);
 	recall_args(&rec);
-	struct nfs4_cb_op op = {.opnum = OP_CB_RECALL, .args = &rec};
+	struct cb_compound_op op = {.opnum = OP_CB_RECALL, .args = &rec};
 	struct xdr_enc e;
 	assert_true(xdr_enc_init(&e, 64, 4096));
-	assert_true(nfs4_cb_compound_encode(&e, 0, 1, &seq, &op, 1));
+	assert_true(cb_compound_encode(&e, 0, 1, &seq, &op, 1));
 
 	struct xdr_dec d;
 	xdr_dec_init(&d, e.buf->data, e.buf->len);
@@ -136,11 +136,11 @@ static void test_encode_sequence_recall(void **state)
 
 	/* CB_SEQUENCE comes once, first; an operation outside the table is
 	 * not sent. */
-	struct nfs4_cb_op bad[] = {{.opnum = OP_CB_SEQUENCE, .args = &seq},
+	struct cb_compound_op bad[] = {{.opnum = OP_CB_SEQUENCE, .args = &seq},
 				   {.opnum = OP_CB_LAYOUTRECALL, .args = &rec}};
 	for (int i = 0; i < 2; i++) {
 		assert_true(xdr_enc_init(&e, 64, 4096));
-		assert_false(nfs4_cb_compound_encode(&e, 0, 1, &seq, &bad[i], 1));
+		assert_false(cb_compound_encode(&e, 0, 1, &seq, &bad[i], 1));
 		xdr_enc_release(&e);
 	}
 }
@@ -187,11 +187,11 @@ static void good_res(struct nfs4_cb_sequence_res *r, const struct nfs4_cb_sequen
 }
 
 static void decode(const struct xdr_enc *e, const struct nfs4_cb_sequence_args *seq,
-		   struct nfs4_cb_op *ops, uint32_t nops, struct nfs4_cb_outcome *out)
+		   struct cb_compound_op *ops, uint32_t nops, struct cb_compound_outcome *out)
 {
 	struct xdr_dec d;
 	xdr_dec_init(&d, e->buf->data, e->buf->len);
-	nfs4_cb_compound_decode_reply(&d, seq, ops, nops, out);
+	cb_compound_decode_reply(&d, seq, ops, nops, out);
 }
 
 static void test_reply_checked(void **state)
@@ -199,7 +199,7 @@ static void test_reply_checked(void **state)
 	struct nfs4_cb_sequence_args seq;
 	seq_args(&seq);
 	struct nfs4_cb_sequence_res r;
-	struct nfs4_cb_outcome out;
+	struct cb_compound_outcome out;
 	struct xdr_enc e;
 	static const uint32_t recall[] = {OP_CB_RECALL};
 	static const uint32_t ok[] = {NFS4_OK};
@@ -207,7 +207,7 @@ static void test_reply_checked(void **state)
 	/* The answer to this call. */
 	good_res(&r, &seq);
 	build_reply(&e, NFS4_OK, &r, recall, ok, 1);
-	struct nfs4_cb_op op = {.opnum = OP_CB_RECALL};
+	struct cb_compound_op op = {.opnum = OP_CB_RECALL};
 	decode(&e, &seq, &op, 1, &out);
 	assert_int_equal(out.status, NFS4_OK);
 	assert_true(out.sequence_done);
@@ -266,14 +266,14 @@ static void test_reply_checked(void **state)
 	decode(&e, &seq, &op, 1, &out);
 	assert_int_equal(out.status, NFS4ERR_BADXDR);
 	struct nfs4_cb_getattr_res g;
-	struct nfs4_cb_op gop = {.opnum = OP_CB_GETATTR, .res = &g};
+	struct cb_compound_op gop = {.opnum = OP_CB_GETATTR, .res = &g};
 	e.buf->len -= 4;
 	decode(&e, &seq, &gop, 1, &out);
 	assert_int_equal(out.status, NFS4ERR_BADXDR);
 	assert_true(out.sequence_done); /* the CB_SEQUENCE part is whole */
 	struct xdr_dec d;
 	xdr_dec_init(&d, e.buf->data, 20);
-	nfs4_cb_compound_decode_reply(&d, &seq, NULL, 0, &out);
+	cb_compound_decode_reply(&d, &seq, NULL, 0, &out);
 	assert_int_equal(out.status, NFS4ERR_BADXDR);
 	assert_false(out.sequence_done);
 	xdr_enc_release(&e);
@@ -291,8 +291,8 @@ static void test_reply_getattr_body(void **state)
 	build_reply(&e, NFS4_OK, &r, getattr, ok, 1);
 	struct nfs4_cb_getattr_res g;
 	memset(&g, 0, sizeof(g));
-	struct nfs4_cb_op op = {.opnum = OP_CB_GETATTR, .res = &g};
-	struct nfs4_cb_outcome out;
+	struct cb_compound_op op = {.opnum = OP_CB_GETATTR, .res = &g};
+	struct cb_compound_outcome out;
 	decode(&e, &seq, &op, 1, &out);
 	assert_int_equal(out.status, NFS4_OK);
 	assert_int_equal(g.attrs.mask.w[0], 1u << FATTR4_SIZE);
@@ -320,7 +320,7 @@ static void test_reply_getattr_oversized(void **state)
 	nfs4_enc_op_res(&re, OP_CB_SEQUENCE, NFS4_OK);
 	assert_true(nfs4_enc_cb_sequence_res(&e, &r));
 	nfs4_enc_op_res(&re, OP_CB_GETATTR, NFS4_OK);
-	const uint32_t len = nfs4_cb_op_describe(OP_CB_GETATTR)->res_max + 4;
+	const uint32_t len = cb_op_find(OP_CB_GETATTR)->res_max + 4;
 	static uint8_t vals[8192];
 	assert_true(len <= sizeof(vals));
 	struct nfs4_cb_getattr_res big = {.attrs = {.vals = {vals, len}}};
@@ -330,8 +330,8 @@ static void test_reply_getattr_oversized(void **state)
 	assert_false(e.overflow);
 	struct nfs4_cb_getattr_res g;
 	memset(&g, 0, sizeof(g));
-	struct nfs4_cb_op op = {.opnum = OP_CB_GETATTR, .res = &g};
-	struct nfs4_cb_outcome out;
+	struct cb_compound_op op = {.opnum = OP_CB_GETATTR, .res = &g};
+	struct cb_compound_outcome out;
 	decode(&e, &seq, &op, 1, &out);
 	assert_int_equal(out.status, NFS4ERR_BADXDR);
 	xdr_enc_release(&e);

@@ -32,9 +32,9 @@ static int teardown(void **state)
 
 static void recall_ok(struct cbfix *f, uint64_t clientid, unsigned k, unsigned ndone)
 {
-	struct nfs4_cb_request req;
+	struct cbfix_req req;
 	cbfix_recall(&req, k);
-	assert_int_equal(nfs4_cb_queue(&f->nfs, clientid, &req), 0);
+	assert_int_equal(cbfix_queue(f->nfs.cb, clientid, &req), 0);
 	assert_true(cbfix_wait_done(ndone, WAIT_MS));
 	assert_int_equal(cbfix_dones.status[ndone - 1], NFS4_OK);
 }
@@ -146,10 +146,10 @@ static void test_gss_only_session(void **state)
 	uint32_t flags = nfs4c_ping(&s);
 	assert_int_equal(flags & SEQ4_STATUS_CB_PATH_DOWN_SESSION, SEQ4_STATUS_CB_PATH_DOWN_SESSION);
 	assert_int_equal(flags & SEQ4_STATUS_CB_PATH_DOWN, SEQ4_STATUS_CB_PATH_DOWN);
-	struct nfs4_cb_request req;
+	struct cbfix_req req;
 	cbfix_recall(&req, 1);
-	assert_int_equal(nfs4_cb_queue(&f->nfs, s.clientid, &req), -ENOTCONN);
-	assert_false(nfs4_cb_path_up(&f->nfs, s.clientid));
+	assert_int_equal(cbfix_queue(f->nfs.cb, s.clientid, &req), -ENOTCONN);
+	assert_false(cb_path_up(f->nfs.cb, s.clientid));
 	nfs4c_ping(&s);
 	usleep(100 * 1000);
 	assert_false(nfs4c_cb_serve(fd, 1, 200));
@@ -160,7 +160,7 @@ static void test_gss_only_session(void **state)
 	nfs4c_bg_start(fd);
 	nfs4c_ping(&s);
 	assert_true(nfs4c_cb_wait(&svc, OP_CB_SEQUENCE, 1, WAIT_MS));
-	for (unsigned waited = 0; !nfs4_cb_path_up(&f->nfs, s.clientid); waited += 5) {
+	for (unsigned waited = 0; !cb_path_up(f->nfs.cb, s.clientid); waited += 5) {
 		assert_true(waited < WAIT_MS);
 		usleep(5 * 1000);
 	}

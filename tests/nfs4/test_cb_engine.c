@@ -1,6 +1,6 @@
 /* The callback engine against the test client over loopback: the server
  * (rpc + nfs4) runs in this process, so the test queues callbacks with
- * nfs4_cb_queue and sees their done(), while the client's back-channel
+ * cb_queue and sees their done(), while the client's back-channel
  * service answers them as scripted. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,9 +33,9 @@ static void test_recall_delivered(void **state)
 	struct nfs4c_cb svc;
 	cbfix_back_session(f, &s, &svc, "cb-recall");
 	cbfix_done_reset();
-	struct nfs4_cb_request req;
+	struct cbfix_req req;
 	cbfix_recall(&req, 3);
-	assert_int_equal(nfs4_cb_queue(&f->nfs, s.clientid, &req), 0);
+	assert_int_equal(cbfix_queue(f->nfs.cb, s.clientid, &req), 0);
 	assert_true(cbfix_wait_done(1, WAIT_MS));
 	assert_int_equal(cbfix_dones.status[0], NFS4_OK);
 	assert_int_equal(cbfix_dones.tag[0], 3);
@@ -43,18 +43,18 @@ static void test_recall_delivered(void **state)
 	assert_true(nfs4c_cb_get(&svc, OP_CB_RECALL, 0, &r));
 	assert_int_equal(r.minor, 1);
 	assert_int_equal(r.stateid.seqid, 1);
-	assert_memory_equal(r.stateid.other, req.stateid.other, NFS4_OTHER_SIZE);
+	assert_memory_equal(r.stateid.other, req.args.recall.stateid.other, NFS4_OTHER_SIZE);
 	assert_true(r.truncate);
 	assert_int_equal(r.fhlen, 8);
 	assert_memory_equal(r.fh, req.fh, 8);
-	assert_true(nfs4_cb_path_up(&f->nfs, s.clientid));
+	assert_true(cb_path_up(f->nfs.cb, s.clientid));
 	/* Counted: the probe and the recall, each in one bucket. */
 	cbfix_quiesce(f);
-	struct nfs4_cb_stats st;
-	nfs4_cb_get_stats(&f->nfs, &st);
+	struct cb_stats st;
+	cb_get_stats(f->nfs.cb, &st);
 	assert_true(st.total >= 2);
 	uint64_t in_buckets = 0;
-	for (unsigned i = 0; i < NFS4_CB_DURATION_BUCKETS; i++)
+	for (unsigned i = 0; i < CB_DURATION_BUCKETS; i++)
 		in_buckets += st.duration_hist[i];
 	assert_int_equal(in_buckets, st.total);
 	assert_int_equal(st.failures, 0);
@@ -74,10 +74,10 @@ static void test_several_in_flight(void **state)
 	cbfix_back_session(f, &s, &svc, "cb-inflight");
 	cbfix_done_reset();
 	svc.batch = 4;
-	struct nfs4_cb_request req;
+	struct cbfix_req req;
 	for (unsigned k = 0; k < 4; k++) {
 		cbfix_recall(&req, k);
-		assert_int_equal(nfs4_cb_queue(&f->nfs, s.clientid, &req), 0);
+		assert_int_equal(cbfix_queue(f->nfs.cb, s.clientid, &req), 0);
 	}
 	assert_true(cbfix_wait_done(4, WAIT_MS));
 	assert_int_equal(svc.max_held, 4);
@@ -108,14 +108,14 @@ static void test_target_highest_slot(void **state)
 	svc.target_highest_slot = 1;
 	cbfix_done_reset();
 	/* The probe's reply said 15; one call learns the target. */
-	struct nfs4_cb_request req;
+	struct cbfix_req req;
 	cbfix_recall(&req, 0);
-	assert_int_equal(nfs4_cb_queue(&f->nfs, s.clientid, &req), 0);
+	assert_int_equal(cbfix_queue(f->nfs.cb, s.clientid, &req), 0);
 	assert_true(cbfix_wait_done(1, WAIT_MS));
 	svc.batch = 2;
 	for (unsigned k = 1; k <= 6; k++) {
 		cbfix_recall(&req, k);
-		assert_int_equal(nfs4_cb_queue(&f->nfs, s.clientid, &req), 0);
+		assert_int_equal(cbfix_queue(f->nfs.cb, s.clientid, &req), 0);
 	}
 	assert_true(cbfix_wait_done(7, WAIT_MS));
 	assert_int_equal(svc.max_held, 2);
@@ -136,10 +136,10 @@ static void test_queue_order(void **state)
 	struct nfs4c_cb svc;
 	cbfix_back_session(f, &s, &svc, "cb-order");
 	cbfix_done_reset();
-	struct nfs4_cb_request req;
+	struct cbfix_req req;
 	for (unsigned k = 0; k < 12; k++) {
 		cbfix_recall(&req, k);
-		assert_int_equal(nfs4_cb_queue(&f->nfs, s.clientid, &req), 0);
+		assert_int_equal(cbfix_queue(f->nfs.cb, s.clientid, &req), 0);
 	}
 	assert_true(cbfix_wait_done(12, WAIT_MS));
 	for (unsigned k = 0; k < 12; k++) {
@@ -151,11 +151,11 @@ static void test_queue_order(void **state)
 	/* One slot only (learned from a reply): still in order. */
 	svc.target_highest_slot = 0;
 	cbfix_recall(&req, 12);
-	assert_int_equal(nfs4_cb_queue(&f->nfs, s.clientid, &req), 0);
+	assert_int_equal(cbfix_queue(f->nfs.cb, s.clientid, &req), 0);
 	assert_true(cbfix_wait_done(13, WAIT_MS));
 	for (unsigned k = 13; k < 20; k++) {
 		cbfix_recall(&req, k);
-		assert_int_equal(nfs4_cb_queue(&f->nfs, s.clientid, &req), 0);
+		assert_int_equal(cbfix_queue(f->nfs.cb, s.clientid, &req), 0);
 	}
 	assert_true(cbfix_wait_done(20, WAIT_MS));
 	for (unsigned k = 13; k < 20; k++) {
@@ -199,15 +199,16 @@ static void test_getattr_and_errors(void **state)
 	cbfix_back_session(f, &s, &svc, "cb-getattr");
 	svc.handlers[OP_CB_GETATTR] = answer_getattr;
 	cbfix_done_reset();
-	struct nfs4_cb_request req;
+	struct cbfix_req req;
 	memset(&req, 0, sizeof(req));
-	req.opnum = OP_CB_GETATTR;
-	req.fh_len = 4;
+	req.call.op = &cb_op_getattr;
+	req.call.res = &req.res;
 	memcpy(req.fh, "abcd", 4);
-	nfs4_bitmap_set(&req.attr_request, FATTR4_SIZE);
-	nfs4_bitmap_set(&req.attr_request, FATTR4_CHANGE);
-	req.done = cbfix_on_done;
-	assert_int_equal(nfs4_cb_queue(&f->nfs, s.clientid, &req), 0);
+	req.args.getattr.fh = (struct nfs4_opaque){req.fh, 4};
+	nfs4_bitmap_set(&req.args.getattr.attr_request, FATTR4_SIZE);
+	nfs4_bitmap_set(&req.args.getattr.attr_request, FATTR4_CHANGE);
+	req.call.done = cbfix_on_done;
+	assert_int_equal(cbfix_queue(f->nfs.cb, s.clientid, &req), 0);
 	assert_true(cbfix_wait_done(1, WAIT_MS));
 	assert_int_equal(cbfix_dones.status[0], NFS4_OK);
 	assert_true(cbfix_dones.getattr[0]);
@@ -219,15 +220,15 @@ static void test_getattr_and_errors(void **state)
 
 	/* CB_NOTIFY_LOCK carries the lock owner. */
 	memset(&req, 0, sizeof(req));
-	req.opnum = OP_CB_NOTIFY_LOCK;
-	req.fh_len = 2;
-	req.lock_clientid = s.clientid;
+	req.call.op = &cb_op_notify_lock;
+	req.args.notify_lock.fh = (struct nfs4_opaque){req.fh, 2};
+	req.args.notify_lock.lock_owner.clientid = s.clientid;
 	uint8_t owner[5] = {'o', 'w', 'n', 'e', 'r'};
-	req.lock_owner = owner;
-	req.lock_owner_len = 5;
-	req.done = cbfix_on_done;
-	req.arg = (void *)(uintptr_t)7;
-	assert_int_equal(nfs4_cb_queue(&f->nfs, s.clientid, &req), 0);
+	memcpy(req.owner, owner, sizeof(owner));
+	req.args.notify_lock.lock_owner.owner = (struct nfs4_opaque){req.owner, 5};
+	req.call.done = cbfix_on_done;
+	req.tag = 7;
+	assert_int_equal(cbfix_queue(f->nfs.cb, s.clientid, &req), 0);
 	memset(owner, 0, sizeof(owner)); /* queued requests are copies */
 	assert_true(cbfix_wait_done(2, WAIT_MS));
 	assert_int_equal(cbfix_dones.status[1], NFS4_OK);
@@ -237,11 +238,11 @@ static void test_getattr_and_errors(void **state)
 	/* The client's error for the operation is the result. */
 	svc.handlers[OP_CB_RECALL] = answer_bad_stateid;
 	cbfix_recall(&req, 9);
-	assert_int_equal(nfs4_cb_queue(&f->nfs, s.clientid, &req), 0);
+	assert_int_equal(cbfix_queue(f->nfs.cb, s.clientid, &req), 0);
 	assert_true(cbfix_wait_done(3, WAIT_MS));
 	assert_int_equal(cbfix_dones.status[2], NFS4ERR_BAD_STATEID);
 	assert_false(cbfix_dones.getattr[2]);
-	assert_true(nfs4_cb_path_up(&f->nfs, s.clientid));
+	assert_true(cb_path_up(f->nfs.cb, s.clientid));
 	cbfix_end_session(&s, &svc);
 }
 
@@ -252,13 +253,13 @@ static void test_no_path(void **state)
 	int fd = nfs4c_connect(f->hostport);
 	struct nfs4c_sess s;
 	nfs4c_session_up(&s, fd, 901, "cb-noback", NULL);
-	struct nfs4_cb_request req;
+	struct cbfix_req req;
 	cbfix_recall(&req, 1);
-	assert_int_equal(nfs4_cb_queue(&f->nfs, s.clientid, &req), -ENOTCONN);
-	assert_int_equal(nfs4_cb_queue(&f->nfs, s.clientid ^ 0x5555, &req), -ENOTCONN);
-	assert_false(nfs4_cb_path_up(&f->nfs, s.clientid));
-	req.opnum = OP_CB_SEQUENCE;
-	assert_int_equal(nfs4_cb_queue(&f->nfs, s.clientid, &req), -EINVAL);
+	assert_int_equal(cbfix_queue(f->nfs.cb, s.clientid, &req), -ENOTCONN);
+	assert_int_equal(cbfix_queue(f->nfs.cb, s.clientid ^ 0x5555, &req), -ENOTCONN);
+	assert_false(cb_path_up(f->nfs.cb, s.clientid));
+	req.call.op = &cb_op_sequence;
+	assert_int_equal(cbfix_queue(f->nfs.cb, s.clientid, &req), -EINVAL);
 	nfs4c_close(fd);
 }
 

@@ -76,13 +76,13 @@ static void test_path_down_per_session(void **state)
 	/* The second works: the client's path is not down. */
 	assert_int_equal(f1 & SEQ4_STATUS_CB_PATH_DOWN, 0);
 	assert_int_equal(nfs4c_ping(&s2) & 0x201, 0);
-	assert_true(nfs4_cb_path_up(&f->nfs, e.clientid));
+	assert_true(cb_path_up(f->nfs.cb, e.clientid));
 	/* Callbacks go where the path is up. */
 	cbfix_quiesce(f);
 	cbfix_done_reset();
-	struct nfs4_cb_request req;
+	struct cbfix_req req;
 	cbfix_recall(&req, 1);
-	assert_int_equal(nfs4_cb_queue(&f->nfs, e.clientid, &req), 0);
+	assert_int_equal(cbfix_queue(f->nfs.cb, e.clientid, &req), 0);
 	assert_true(cbfix_wait_done(1, WAIT_MS));
 	assert_int_equal(cbfix_dones.status[0], NFS4_OK);
 	assert_int_equal(nfs4c_cb_count(&svc2, OP_CB_RECALL), 1);
@@ -93,7 +93,7 @@ static void test_path_down_per_session(void **state)
 	usleep(100 * 1000);
 	uint32_t f2 = nfs4c_ping(&s1);
 	assert_int_equal(f2 & 0x201, 0x201);
-	assert_false(nfs4_cb_path_up(&f->nfs, e.clientid));
+	assert_false(cb_path_up(f->nfs.cb, e.clientid));
 	nfs4c_close(fd1);
 	nfs4c_cb_destroy(&svc1);
 	nfs4c_cb_destroy(&svc2);

@@ -12,12 +12,11 @@
 static unsigned dones;
 static uint32_t done_status;
 
-static void on_done(struct nfs4_server *srv, void *arg, const struct nfs4_cb_result *r)
+static void on_done(struct cb_call *call, uint32_t status)
 {
-	(void)srv;
-	(void)arg;
+	(void)call;
 	dones++;
-	done_status = r->status;
+	done_status = status;
 }
 
 static void begin(struct inproc_args *a) { inproc_begin(a, "cb", 2, 1); }
@@ -107,19 +106,17 @@ static void test_back_channel_without_loop(void **state)
 	}
 	assert_int_equal(flags & SEQ4_STATUS_CB_PATH_DOWN_SESSION,
 			 SEQ4_STATUS_CB_PATH_DOWN_SESSION);
-	assert_false(nfs4_cb_path_up(&ip->nfs, clientid));
+	assert_false(cb_path_up(ip->nfs.cb, clientid));
 	/* Queued anyway (there is a back connection): it ends, at the latest
 	 * when the server stops (inproc_teardown). */
-	struct nfs4_cb_request req;
-	memset(&req, 0, sizeof(req));
-	req.opnum = OP_CB_RECALL;
-	req.fh_len = 1;
-	req.done = on_done;
-	assert_int_equal(nfs4_cb_queue(&ip->nfs, clientid, &req), 0);
-	nfs4_cb_engine_stop(&ip->nfs);
+	static const uint8_t fh[1];
+	struct nfs4_cb_recall_args args = {.fh = {fh, 1}};
+	struct cb_call call = {.op = &cb_op_recall, .args = &args, .done = on_done};
+	assert_int_equal(cb_queue(ip->nfs.cb, clientid, &call), 0);
+	cb_engine_stop(ip->nfs.cb);
 	assert_int_equal(dones, 1);
 	assert_int_equal(done_status, NFS4ERR_CB_PATH_DOWN);
-	assert_int_equal(nfs4_cb_queue(&ip->nfs, clientid, &req), -ENOTCONN);
+	assert_int_equal(cb_queue(ip->nfs.cb, clientid, &call), -ENOTCONN);
 }
 
 int main(void)

@@ -48,9 +48,9 @@ static uint32_t scripted_sequence(struct nfs4c_cb *svc, const struct nfs4c_cb_op
 
 static void queue_recall(struct cbfix *f, uint64_t clientid, unsigned k)
 {
-	struct nfs4_cb_request req;
+	struct cbfix_req req;
 	cbfix_recall(&req, k);
-	assert_int_equal(nfs4_cb_queue(&f->nfs, clientid, &req), 0);
+	assert_int_equal(cbfix_queue(f->nfs.cb, clientid, &req), 0);
 }
 
 /* NFS4ERR_DELAY on CB_SEQUENCE: the seqid was not taken; the same one goes
@@ -169,8 +169,8 @@ static void test_silent_client_path_down(void **state)
 	struct nfs4c_sess s;
 	struct nfs4c_cb svc;
 	cbfix_back_session(f, &s, &svc, "retry-silent");
-	struct nfs4_cb_stats before, after;
-	nfs4_cb_get_stats(&f->nfs, &before);
+	struct cb_stats before, after;
+	cb_get_stats(f->nfs.cb, &before);
 	svc.silent = true;
 	cbfix_done_reset();
 	queue_recall(f, s.clientid, 1);
@@ -178,13 +178,13 @@ static void test_silent_client_path_down(void **state)
 	assert_int_equal(cbfix_dones.status[0], NFS4ERR_CB_PATH_DOWN);
 	/* Probe + 1 + RETRIES: no other connection for an immediate retry. */
 	assert_int_equal(nfs4c_cb_count(&svc, OP_CB_RECALL), 1 + RETRIES);
-	nfs4_cb_get_stats(&f->nfs, &after);
+	cb_get_stats(f->nfs.cb, &after);
 	assert_int_equal(after.failures - before.failures, 1);
 	assert_int_equal(after.retries - before.retries, RETRIES);
 	assert_int_equal(after.total - before.total, 1);
 	assert_true(after.duration_ms_sum - before.duration_ms_sum >= 50 + 100 + 200);
 	assert_int_equal(nfs4c_ping(&s) & PATH_DOWN, PATH_DOWN);
-	assert_false(nfs4_cb_path_up(&f->nfs, s.clientid));
+	assert_false(cb_path_up(f->nfs.cb, s.clientid));
 
 	/* It answers again: the next callback gets through and clears it. */
 	svc.silent = false;
@@ -192,7 +192,7 @@ static void test_silent_client_path_down(void **state)
 	assert_true(cbfix_wait_done(2, WAIT_MS));
 	assert_int_equal(cbfix_dones.status[1], NFS4_OK);
 	assert_int_equal(nfs4c_ping(&s) & PATH_DOWN, 0);
-	assert_true(nfs4_cb_path_up(&f->nfs, s.clientid));
+	assert_true(cb_path_up(f->nfs.cb, s.clientid));
 	cbfix_end_session(&s, &svc);
 }
 

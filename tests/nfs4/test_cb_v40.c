@@ -47,7 +47,7 @@ static void client_up(struct cbfix *f, struct client40 *k, const char *name)
 					   k->l.uaddr, IDENT),
 			 NFS4_OK);
 	assert_true(nfs4c_cb_wait(&k->svc, 0, 1, WAIT_MS));
-	for (unsigned waited = 0; !nfs4_cb_path_up(&f->nfs, k->c.clientid); waited += 5) {
+	for (unsigned waited = 0; !cb_path_up(f->nfs.cb, k->c.clientid); waited += 5) {
 		assert_true(waited < WAIT_MS);
 		usleep(5 * 1000);
 	}
@@ -70,11 +70,11 @@ static void test_v40_recall(void **state)
 	assert_true(nfs4c_cb_get(&k.svc, 0, 0, &r));
 	assert_int_equal(r.prog, PROG);
 	cbfix_done_reset();
-	struct nfs4_cb_request req;
+	struct cbfix_req req;
 	cbfix_recall(&req, 5);
-	assert_int_equal(nfs4_cb_queue(&f->nfs, k.c.clientid, &req), 0);
+	assert_int_equal(cbfix_queue(f->nfs.cb, k.c.clientid, &req), 0);
 	cbfix_recall(&req, 6);
-	assert_int_equal(nfs4_cb_queue(&f->nfs, k.c.clientid, &req), 0);
+	assert_int_equal(cbfix_queue(f->nfs.cb, k.c.clientid, &req), 0);
 	assert_true(cbfix_wait_done(2, WAIT_MS));
 	assert_int_equal(cbfix_dones.status[0], NFS4_OK);
 	assert_int_equal(cbfix_dones.status[1], NFS4_OK);
@@ -99,7 +99,7 @@ static void test_v40_recall(void **state)
 	atomic_store(&k.l.drop, 1);
 	usleep(200 * 1000);
 	cbfix_recall(&req, 7);
-	assert_int_equal(nfs4_cb_queue(&f->nfs, k.c.clientid, &req), 0);
+	assert_int_equal(cbfix_queue(f->nfs.cb, k.c.clientid, &req), 0);
 	assert_true(cbfix_wait_done(3, WAIT_MS));
 	assert_int_equal(cbfix_dones.status[2], NFS4_OK);
 	assert_int_equal(atomic_load(&k.l.accepted), 2);
@@ -116,20 +116,20 @@ static void test_v40_silent(void **state)
 	client_up(f, &k, "v40-silent");
 	k.svc.silent = true;
 	cbfix_done_reset();
-	struct nfs4_cb_request req;
+	struct cbfix_req req;
 	cbfix_recall(&req, 1);
-	assert_int_equal(nfs4_cb_queue(&f->nfs, k.c.clientid, &req), 0);
+	assert_int_equal(cbfix_queue(f->nfs.cb, k.c.clientid, &req), 0);
 	assert_true(cbfix_wait_done(1, 4 * WAIT_MS));
 	assert_int_equal(cbfix_dones.status[0], NFS4ERR_CB_PATH_DOWN);
 	/* The first try, one at once on a new connection, RETRIES more. */
 	assert_int_equal(nfs4c_cb_count(&k.svc, OP_CB_RECALL), 2 + RETRIES);
-	assert_false(nfs4_cb_path_up(&f->nfs, k.c.clientid));
+	assert_false(cb_path_up(f->nfs.cb, k.c.clientid));
 	k.svc.silent = false;
 	cbfix_recall(&req, 2);
-	assert_int_equal(nfs4_cb_queue(&f->nfs, k.c.clientid, &req), 0);
+	assert_int_equal(cbfix_queue(f->nfs.cb, k.c.clientid, &req), 0);
 	assert_true(cbfix_wait_done(2, WAIT_MS));
 	assert_int_equal(cbfix_dones.status[1], NFS4_OK);
-	assert_true(nfs4_cb_path_up(&f->nfs, k.c.clientid));
+	assert_true(cb_path_up(f->nfs.cb, k.c.clientid));
 	client_down(&k);
 }
 
@@ -145,15 +145,15 @@ static void test_v40_address_not_allowed(void **state)
 			 NFS4_OK);
 	usleep(100 * 1000);
 	cbfix_quiesce(f);
-	assert_false(nfs4_cb_path_up(&f->nfs, c.clientid));
-	struct nfs4_cb_request req;
+	assert_false(cb_path_up(f->nfs.cb, c.clientid));
+	struct cbfix_req req;
 	cbfix_recall(&req, 1);
-	assert_int_equal(nfs4_cb_queue(&f->nfs, c.clientid, &req), -ENOTCONN);
+	assert_int_equal(cbfix_queue(f->nfs.cb, c.clientid, &req), -ENOTCONN);
 	struct nfs4c_client40 c2;
 	assert_int_equal(nfs4c_setclientid(&c2, fd, nfs4c_root_cred(), "v40-none", PROG, "tcp",
 					   "localhost.8.1", IDENT),
 			 NFS4_OK);
-	assert_int_equal(nfs4_cb_queue(&f->nfs, c2.clientid, &req), -ENOTCONN);
+	assert_int_equal(cbfix_queue(f->nfs.cb, c2.clientid, &req), -ENOTCONN);
 	nfs4c_close(fd);
 }
 

@@ -111,7 +111,7 @@ static void test_first_and_last_writer(void **state)
 	assert_int_equal(st_close(st, &o2, &s2, &fa), NFS4_OK);
 	assert_int_equal(st_open(st, c1, "o", &s1, &fa, STATE_SHARE_ACCESS_WRITE, 0, &o1), NFS4_OK);
 	assert_int_equal(st_open(st, c1, "o", &s1, &fc, STATE_SHARE_ACCESS_WRITE, 0, &o3), NFS4_OK);
-	assert_true(state_deleg_callbacks_pending(st));
+	assert_true(state_deleg_work_pending(st));
 	assert_false(state_deleg_callbacks_urgent(st));
 	assert_int_equal(st_close(st, &o1, &s1, &fa), NFS4_OK);
 	const struct state_file_key *files[] = {&fa, &fc};
@@ -121,7 +121,7 @@ static void test_first_and_last_writer(void **state)
 	/* The pair alone: nothing is left, not even the pending flag. */
 	assert_int_equal(st_open(st, c1, "o", &s1, &fa, STATE_SHARE_ACCESS_WRITE, 0, &o1), NFS4_OK);
 	assert_int_equal(st_close(st, &o1, &s1, &fa), NFS4_OK);
-	assert_false(state_deleg_callbacks_pending(st));
+	assert_false(state_deleg_work_pending(st));
 	expect_none();
 	assert_int_equal(st_close(st, &o3, &s1, &fc), NFS4_OK);
 	expect_one(&fc, false);

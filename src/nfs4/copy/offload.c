@@ -20,6 +20,7 @@
 #include <sys/random.h>
 
 #include "core/clock.h"
+#include "core/container_of.h"
 #include "core/log.h"
 #include "core/workers.h"
 #include "callback/callback.h"
@@ -52,6 +53,11 @@ struct copy_rec {
 	bool learned;     /* the client knows the result */
 	bool kept;        /* on the engine's list */
 	unsigned refs;
+	/* Its CB_OFFLOAD (one at most, while cb_pending): the call and its
+	 * arguments, whose fh points into job. */
+	struct cb_call cb;
+	struct nfs4_cb_offload_args cb_args;
+	struct nfs4_copy_engine *cb_eng;
 };
 
 struct nfs4_copy_engine {
@@ -210,13 +216,13 @@ enum nfsstat4 nfs4_copy_run_sync(struct nfs4_server *srv, const struct nfs4_copy
 
 /* The client answered (it knows the result) or could not be reached (the
  * result stays for OFFLOAD_STATUS). */
-static void offload_done(struct nfs4_server *srv, void *arg, const struct nfs4_cb_result *res)
+static void offload_done(struct cb_call *call, uint32_t status)
 {
-	struct nfs4_copy_engine *eng = srv->copies;
-	struct copy_rec *r = arg;
+	struct copy_rec *r = container_of(call, struct copy_rec, cb);
+	struct nfs4_copy_engine *eng = r->cb_eng;
 	pthread_mutex_lock(&eng->workers.lock);
 	r->cb_pending = false;
-	if (res->status == NFS4ERR_CB_PATH_DOWN) {
+	if (status == NFS4ERR_CB_PATH_DOWN) {
 		r->cb_failed = true;
 		eng->stats.cb_failed++;
 	} else {
@@ -231,32 +237,29 @@ static void offload_done(struct nfs4_server *srv, void *arg, const struct nfs4_c
 static void offload_send(struct nfs4_copy_engine *eng, struct copy_rec *r, uint32_t result,
 			 uint64_t done)
 {
-	struct nfs4_cb_request req;
-	memset(&req, 0, sizeof(req));
-	req.opnum = OP_CB_OFFLOAD;
-	memcpy(req.fh, r->job.dst.wire, r->job.dst.wire_len);
-	req.fh_len = r->job.dst.wire_len;
-	req.stateid.seqid = 1;
-	memcpy(req.stateid.other, r->other, NFS4_OTHER_SIZE);
-	req.offload_status = result;
+	struct nfs4_cb_offload_args *a = &r->cb_args;
+	memset(a, 0, sizeof(*a));
+	a->fh = (struct nfs4_opaque){r->job.dst.wire, r->job.dst.wire_len};
+	a->stateid.seqid = 1;
+	memcpy(a->stateid.other, r->other, NFS4_OTHER_SIZE);
+	a->status = result;
 	if (result == NFS4_OK) {
-		req.offload_resok.count = done;
+		a->resok.count = done;
 		/* Like an UNSTABLE WRITE: the client COMMITs, and the write
 		 * verifier tells it when a restart lost the data. */
-		req.offload_resok.committed = UNSTABLE4;
-		memcpy(req.offload_resok.writeverf.data, eng->srv->write_verifier,
-		       sizeof(req.offload_resok.writeverf.data));
+		a->resok.committed = UNSTABLE4;
+		memcpy(a->resok.writeverf.data, eng->srv->write_verifier,
+		       sizeof(a->resok.writeverf.data));
 	} else {
-		req.offload_bytes = done;
+		a->bytes_copied = done;
 	}
-	req.done = offload_done;
-	req.arg = r;
-	int rc = nfs4_cb_queue(eng->srv, r->job.clientid, &req);
+	r->cb_eng = eng;
+	r->cb = (struct cb_call){.op = &cb_op_offload, .args = a, .done = offload_done};
+	int rc = cb_queue(eng->srv->cb, r->job.clientid, &r->cb);
 	if (rc == 0)
 		return;
 	/* No back channel at all (or the client went): as undeliverable. */
-	struct nfs4_cb_result fail = {.status = NFS4ERR_CB_PATH_DOWN};
-	offload_done(eng->srv, r, &fail);
+	offload_done(&r->cb, NFS4ERR_CB_PATH_DOWN);
 }
 
 /* --- the workers ------------------------------------------------------------------- */

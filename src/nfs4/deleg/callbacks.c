@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/container_of.h"
 #include "core/log.h"
 #include "core/siphash.h"
 #include "callback/callback.h"
@@ -18,12 +19,21 @@
 
 /* --- callbacks ------------------------------------------------------------------------- */
 
-/* What a callback's done() needs: the delegation it is about and, for
- * CB_GETATTR, what the holder was asked. */
+/* A CB_RECALL or CB_GETATTR of a delegation: the call, its arguments
+ * (kept until done) and what done() needs: the delegation it is about and,
+ * for CB_GETATTR, what the holder was asked. */
 struct deleg_cb_arg {
+	struct cb_call call;
+	struct nfs4_server *srv;
 	uint32_t opnum;
 	struct nfs4_stateid stateid;
 	struct nfs4_bitmap asked;
+	uint8_t fh[NFS4_FHSIZE];
+	union {
+		struct nfs4_cb_recall_args recall;
+		struct nfs4_cb_getattr_args getattr;
+	} args;
+	struct nfs4_cb_getattr_res res;
 };
 
 /* The holder's values from a CB_GETATTR answer: change and size (without
@@ -52,15 +62,16 @@ static bool getattr_values(const struct nfs4_cb_getattr_res *r, const struct nfs
 	return true;
 }
 
-static void deleg_cb_done(struct nfs4_server *srv, void *arg, const struct nfs4_cb_result *r)
+static void deleg_cb_done(struct cb_call *call, uint32_t status)
 {
-	struct deleg_cb_arg *a = arg;
+	struct deleg_cb_arg *a = container_of(call, struct deleg_cb_arg, call);
+	struct nfs4_server *srv = a->srv;
 	if (a->opnum == OP_CB_RECALL) {
-		state_deleg_recall_done(srv->state, &a->stateid, r->status);
+		state_deleg_recall_done(srv->state, &a->stateid, status);
 	} else {
 		struct nfs4_ga_values v;
 		memset(&v, 0, sizeof(v));
-		v.have = r->status == NFS4_OK && getattr_values(r->getattr, &a->asked, &v.v);
+		v.have = status == NFS4_OK && getattr_values(&a->res, &a->asked, &v.v);
 		bool have = v.have;
 		state_deleg_getattr_done(srv->state, &a->stateid, have ? &v.v : NULL);
 		unsigned n;
@@ -73,23 +84,39 @@ static void deleg_cb_done(struct nfs4_server *srv, void *arg, const struct nfs4_
 	}
 	free(a);
 	/* A failed CB_GETATTR becomes a recall; a revocation frees a lease. */
-	if (state_deleg_callbacks_pending(srv->state))
+	if (state_deleg_work_pending(srv->state))
 		nfs4_deleg_work(srv);
 }
 
 /* State memory is short: the client is asked to keep at most cb->keep of
  * its delegations (RFC 8881 20.6); it answers by returning the others,
  * so nothing waits for this callback's end. */
+struct recall_any_call {
+	struct cb_call call;
+	struct nfs4_cb_recall_any_args args;
+};
+
+static void recall_any_done(struct cb_call *call, uint32_t status)
+{
+	(void)status;
+	free(container_of(call, struct recall_any_call, call));
+}
+
 static void recall_any_send(struct nfs4_server *srv, const struct state_deleg_cb *cb)
 {
-	struct nfs4_cb_request req;
-	memset(&req, 0, sizeof(req));
-	req.opnum = OP_CB_RECALL_ANY;
-	req.objects_to_keep = cb->keep;
-	nfs4_bitmap_set(&req.type_mask, RCA4_TYPE_MASK_RDATA_DLG);
-	nfs4_bitmap_set(&req.type_mask, RCA4_TYPE_MASK_WDATA_DLG);
-	nfs4_bitmap_set(&req.type_mask, RCA4_TYPE_MASK_DIR_DLG);
-	int rc = nfs4_cb_queue(srv, cb->clientid, &req);
+	struct recall_any_call *ra = calloc(1, sizeof(*ra));
+	int rc = -ENOMEM;
+	if (ra) {
+		ra->args.objects_to_keep = cb->keep;
+		nfs4_bitmap_set(&ra->args.type_mask, RCA4_TYPE_MASK_RDATA_DLG);
+		nfs4_bitmap_set(&ra->args.type_mask, RCA4_TYPE_MASK_WDATA_DLG);
+		nfs4_bitmap_set(&ra->args.type_mask, RCA4_TYPE_MASK_DIR_DLG);
+		ra->call = (struct cb_call){.op = &cb_op_recall_any, .args = &ra->args,
+					    .done = recall_any_done};
+		rc = cb_queue(srv->cb, cb->clientid, &ra->call);
+		if (rc)
+			free(ra);
+	}
 	if (rc)
 		log_info("nfs4: cannot queue CB_RECALL_ANY to client %016llx: %d",
 			 (unsigned long long)cb->clientid, rc);
@@ -102,33 +129,38 @@ static void deleg_cb_send(struct nfs4_server *srv, const struct state_deleg_cb *
 		return;
 	}
 	struct nfs4_export *ex = nfs4_exports_find(&srv->exports, cb->file.export_id);
-	struct deleg_cb_arg *arg = ex ? malloc(sizeof(*arg)) : NULL;
+	struct deleg_cb_arg *arg = ex ? calloc(1, sizeof(*arg)) : NULL;
 	int rc = -ENOMEM;
 	if (arg) {
+		arg->srv = srv;
 		arg->opnum = cb->opnum;
 		arg->stateid = cb->stateid;
 		struct nfs4_fh fh;
 		nfs4_fh_from_object(&srv->exports, ex, &cb->file.bh, &fh);
-		struct nfs4_cb_request req;
-		memset(&req, 0, sizeof(req));
-		req.opnum = cb->opnum;
-		memcpy(req.fh, fh.wire, fh.wire_len);
-		req.fh_len = fh.wire_len;
-		req.stateid = cb->stateid;
-		memset(&arg->asked, 0, sizeof(arg->asked));
+		memcpy(arg->fh, fh.wire, fh.wire_len);
+		struct nfs4_opaque wire_fh = {arg->fh, fh.wire_len};
 		nfs4_bitmap_set(&arg->asked, FATTR4_CHANGE);
 		nfs4_bitmap_set(&arg->asked, FATTR4_SIZE);
 		if (cb->timestamps) {
 			nfs4_bitmap_set(&arg->asked, FATTR4_TIME_DELEG_ACCESS);
 			nfs4_bitmap_set(&arg->asked, FATTR4_TIME_DELEG_MODIFY);
 		}
-		req.attr_request = arg->asked;
-		req.done = deleg_cb_done;
-		req.arg = arg;
+		if (cb->opnum == OP_CB_RECALL) {
+			arg->args.recall.stateid = cb->stateid;
+			arg->args.recall.fh = wire_fh;
+			arg->call.op = &cb_op_recall;
+		} else {
+			arg->args.getattr.fh = wire_fh;
+			arg->args.getattr.attr_request = arg->asked;
+			arg->call.op = &cb_op_getattr;
+			arg->call.res = &arg->res;
+		}
+		arg->call.args = &arg->args;
+		arg->call.done = deleg_cb_done;
 		/* Writers in a directory wait (NFS4ERR_DELAY) for as long as
 		 * its delegation's recall is out: no retry schedule. */
-		req.fail_fast = cb->dir;
-		rc = nfs4_cb_queue(srv, cb->clientid, &req);
+		arg->call.fail_fast = cb->dir;
+		rc = cb_queue(srv->cb, cb->clientid, &arg->call);
 		if (rc == 0)
 			return;
 		free(arg);
@@ -154,7 +186,7 @@ void nfs4_deleg_work(struct nfs4_server *srv)
 	size_t n;
 	/* A callback that cannot be queued may queue another (a failed
 	 * CB_GETATTR becomes a recall): loop until both queues are empty. */
-	while (state_deleg_callbacks_pending(srv->state)) {
+	while (state_deleg_work_pending(srv->state)) {
 		bool any = false;
 		/* Write holds alone (the common case) take no look at the
 		 * other queues. */

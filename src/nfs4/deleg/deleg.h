@@ -104,9 +104,12 @@ int nfs4_deleg_lease_grant(struct nfs4_server *srv, const struct state_file_key 
  * (state_deleg_file_delegated). */
 void nfs4_deleg_lease_drop(struct nfs4_server *srv, const struct state_file_key *key);
 
-/* Sends the callbacks the state module queued (CB_RECALL, CB_GETATTR) and
- * drops the back-end leases of files no longer delegated.  Returns at
- * once; the dispatcher calls it after an operation that queued any. */
+/* Takes the delegation work the state module queued: sends its callbacks
+ * (CB_RECALL, CB_GETATTR, CB_RECALL_ANY), applies its write holds to the
+ * back ends (nfs4_write_holds_apply) and drops the back-end leases of
+ * files no longer delegated.  Returns at once (callbacks are only queued);
+ * the dispatcher calls it after an operation that queued any of these
+ * (state_deleg_work_pending). */
 void nfs4_deleg_work(struct nfs4_server *srv);
 
 /* The export hook (nfs4_watch_hook_fn) of the back end's lease-break

@@ -96,7 +96,7 @@ static void host_changed(void *arg, const struct backend_handle *dirh, enum back
 		state_dirdeleg_break(srv->state, &key, 0, 0);
 	}
 	free(c);
-	if (state_deleg_callbacks_pending(srv->state))
+	if (state_deleg_work_pending(srv->state))
 		nfs4_deleg_work(srv);
 }
 

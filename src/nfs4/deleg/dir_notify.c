@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/container_of.h"
 #include "core/log.h"
 #include "core/workers.h"
 #include "callback/callback.h"
@@ -299,18 +300,36 @@ void nfs4_dirdeleg_renamed(struct nfs4_compound *c, const struct nfs4_fh *from_d
 
 /* --- sending the batches ------------------------------------------------------------ */
 
+/* One CB_NOTIFY on its way: the call, its arguments and what they point
+ * to (the notify4 items and the batch's bodies), kept until done. */
 struct notify_arg {
+	struct cb_call call;
+	struct nfs4_server *srv;
 	struct nfs4_stateid stateid;
+	struct nfs4_cb_notify_args args;
+	uint8_t fh[NFS4_FHSIZE];
+	struct nfs4_notify *items;
+	uint8_t *buf; /* the batch's bodies (items point here) */
 };
 
-static void notify_done(struct nfs4_server *srv, void *arg, const struct nfs4_cb_result *r)
+static void notify_arg_free(struct notify_arg *a)
 {
-	struct notify_arg *a = arg;
-	if (state_dirdeleg_notify_done(srv->state, &a->stateid, r->status))
-		nfs4_dirdeleg_kick(srv);
+	if (!a)
+		return;
+	free(a->items);
+	free(a->buf);
 	free(a);
+}
+
+static void notify_done(struct cb_call *call, uint32_t status)
+{
+	struct notify_arg *a = container_of(call, struct notify_arg, call);
+	struct nfs4_server *srv = a->srv;
+	if (state_dirdeleg_notify_done(srv->state, &a->stateid, status))
+		nfs4_dirdeleg_kick(srv);
+	notify_arg_free(a);
 	/* An error became a recall, a lost path a revocation. */
-	if (state_deleg_callbacks_pending(srv->state))
+	if (state_deleg_work_pending(srv->state))
 		nfs4_deleg_work(srv);
 }
 
@@ -318,59 +337,79 @@ static void notify_done(struct nfs4_server *srv, void *arg, const struct nfs4_cb
 static void send_batch(struct nfs4_server *srv, struct state_dirdeleg_batch *b)
 {
 	struct nfs4_notify *items = calloc(b->count ? b->count : 1, sizeof(*items));
-	struct notify_arg *arg = malloc(sizeof(*arg));
+	struct notify_arg *arg = calloc(1, sizeof(*arg));
 	struct nfs4_export *ex = nfs4_exports_find(&srv->exports, b->dir.export_id);
 	int rc = -ENOMEM;
+	if (arg) {
+		/* The call owns them from here: freed with it. */
+		arg->items = items;
+		arg->buf = b->buf;
+	} else {
+		free(items);
+		free(b->buf);
+	}
+	b->buf = NULL;
 	if (items && arg && ex) {
 		uint32_t off = 0;
 		for (uint32_t i = 0; i < b->count; i++) {
 			struct state_dirdeleg_item h;
-			memcpy(&h, b->buf + off, sizeof(h));
+			memcpy(&h, arg->buf + off, sizeof(h));
 			off += (uint32_t)sizeof(h);
 			memset(&items[i], 0, sizeof(items[i]));
 			nfs4_bitmap_set(&items[i].mask, h.kind);
-			items[i].vals = (struct nfs4_opaque){b->buf + off, h.len};
+			items[i].vals = (struct nfs4_opaque){arg->buf + off, h.len};
 			off += h.len;
 		}
 		struct nfs4_fh fh;
 		nfs4_fh_from_object(&srv->exports, ex, &b->dir.bh, &fh);
-		struct nfs4_cb_request req;
-		memset(&req, 0, sizeof(req));
-		req.opnum = OP_CB_NOTIFY;
-		memcpy(req.fh, fh.wire, fh.wire_len);
-		req.fh_len = fh.wire_len;
-		req.stateid = b->stateid;
-		req.changes = items;
-		req.nchanges = b->count;
-		req.done = notify_done;
-		req.arg = arg;
-		req.fail_fast = true;
+		memcpy(arg->fh, fh.wire, fh.wire_len);
+		arg->args.stateid = b->stateid;
+		arg->args.fh = (struct nfs4_opaque){arg->fh, fh.wire_len};
+		arg->args.items = items;
+		arg->args.changes.count = b->count;
+		arg->srv = srv;
 		arg->stateid = b->stateid;
-		rc = nfs4_cb_queue(srv, b->clientid, &req);
+		arg->call = (struct cb_call){.op = &cb_op_notify, .args = &arg->args,
+					     .fail_fast = true, .done = notify_done};
+		rc = cb_queue(srv->cb, b->clientid, &arg->call);
 	}
-	free(items);
-	free(b->buf);
 	if (rc == 0)
 		return;
-	free(arg);
+	notify_arg_free(arg);
 	log_info("nfs4: cannot queue a CB_NOTIFY to client %016llx: %d",
 		 (unsigned long long)b->clientid, rc);
 	state_dirdeleg_notify_done(srv->state, &b->stateid,
 				   rc == -ENOTCONN ? NFS4ERR_CB_PATH_DOWN : NFS4ERR_SERVERFAULT);
-	if (state_deleg_callbacks_pending(srv->state))
+	if (state_deleg_work_pending(srv->state))
 		nfs4_deleg_work(srv);
 }
 
 /* Keeps the promise of GDD4_UNAVAIL's will_signal (RFC 8881 18.39.3,
  * 20.7): the client may ask for a directory delegation again. */
+struct avail_call {
+	struct cb_call call;
+	struct nfs4_cb_recallable_obj_avail_args args;
+};
+
+static void avail_done(struct cb_call *call, uint32_t status)
+{
+	(void)status;
+	free(container_of(call, struct avail_call, call));
+}
+
 static void send_avail(struct nfs4_server *srv, uint64_t clientid)
 {
-	struct nfs4_cb_request req;
-	memset(&req, 0, sizeof(req));
-	req.opnum = OP_CB_RECALLABLE_OBJ_AVAIL;
-	req.objects_to_keep = 1;
-	nfs4_bitmap_set(&req.type_mask, RCA4_TYPE_MASK_DIR_DLG);
-	int rc = nfs4_cb_queue(srv, clientid, &req);
+	struct avail_call *ac = calloc(1, sizeof(*ac));
+	int rc = -ENOMEM;
+	if (ac) {
+		ac->args.objects_to_keep = 1;
+		nfs4_bitmap_set(&ac->args.type_mask, RCA4_TYPE_MASK_DIR_DLG);
+		ac->call = (struct cb_call){.op = &cb_op_recallable_obj_avail, .args = &ac->args,
+					    .done = avail_done};
+		rc = cb_queue(srv->cb, clientid, &ac->call);
+		if (rc)
+			free(ac);
+	}
 	if (rc)
 		log_info("nfs4: cannot queue CB_RECALLABLE_OBJ_AVAIL to client %016llx: %d",
 			 (unsigned long long)clientid, rc);
@@ -389,7 +428,7 @@ static void notifier_main(void *arg)
 		while (state_dirdeleg_take_batch(srv->state, clock_now_ms(), &b, &next))
 			send_batch(srv, &b);
 		/* A holder found too slow was recalled. */
-		if (state_deleg_callbacks_pending(srv->state))
+		if (state_deleg_work_pending(srv->state))
 			nfs4_deleg_work(srv);
 		while (state_dirdeleg_take_avail(srv->state, clock_now_ms(), &clientid, &next_avail))
 			send_avail(srv, clientid);

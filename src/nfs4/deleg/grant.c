@@ -81,7 +81,7 @@ void nfs4_deleg_for_open(struct nfs4_compound *c, struct state_owner *o,
 		.want = want,
 		.v41 = c->minor >= 1,
 		/* v4.1: the state module sees the back channel itself. */
-		.cb_up = c->minor == 0 && nfs4_cb_path_up(c->srv, clientid),
+		.cb_up = c->minor == 0 && cb_path_up(c->srv->cb, clientid),
 		.reclaim_type = reclaim_type,
 	};
 	struct state_deleg_grant g;

@@ -769,7 +769,7 @@ out:
 	/* The write holds this COMPOUND queued reach the back end before its
 	 * reply goes out: the next WRITE finds its descriptor kept, and after
 	 * a CLOSE the host sees the file closed. */
-	if (state_deleg_callbacks_pending(srv->state))
+	if (state_deleg_work_pending(srv->state))
 		nfs4_deleg_work(srv);
 	/* CB_NOTIFY_LOCKs for locks this COMPOUND freed (LOCKU, CLOSE,
 	 * FREE_STATEID...): queued now that no state lock is held. */

@@ -69,7 +69,7 @@ NFS4_SERVE(renew)
 	/* A client holding delegations learns that it cannot be recalled
 	 * (RFC 7530 16.29.5): it should return them or fix its callback. */
 	if (s == NFS4_OK && state_client_has_delegations(c->srv->state, a->clientid) &&
-	    !nfs4_cb_path_up(c->srv, a->clientid))
+	    !cb_path_up(c->srv->cb, a->clientid))
 		s = NFS4ERR_CB_PATH_DOWN;
 	return s;
 }

@@ -1,8 +1,11 @@
 /* LOCK, LOCKT, LOCKU, RELEASE_LOCKOWNER (RFC 7530 16.10-16.12, 16.37) and
  * CB_NOTIFY_LOCK (RFC 8881 20.11).  The locks themselves, and the waiters
  * of denied blocking locks, live in the state module (state/state.h). */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/container_of.h"
 #include "core/log.h"
 #include "callback/callback.h"
 #include "nfs4/fs/fattr.h"
@@ -137,8 +140,22 @@ NFS4_SERVE(release_lockowner)
 				       a->owner.owner.len);
 }
 
+/* A CB_NOTIFY_LOCK on its way: its arguments and what they point to. */
+struct lock_notify_call {
+	struct cb_call call;
+	struct nfs4_cb_notify_lock_args args;
+	uint8_t fh[NFS4_FHSIZE];
+	uint8_t owner[]; /* the lock owner */
+};
+
+static void lock_notify_done(struct cb_call *call, uint32_t status)
+{
+	(void)status;
+	free(container_of(call, struct lock_notify_call, call));
+}
+
 /* Runs where state_lock_notify_flush is called (after a COMPOUND, on the
- * state thread) with no lock held; nfs4_cb_queue returns at once. */
+ * state thread) with no lock held; cb_queue returns at once. */
 void nfs4_lock_notify(void *ctx, const struct state_lock_notice *n)
 {
 	struct nfs4_server *srv = ctx;
@@ -147,17 +164,24 @@ void nfs4_lock_notify(void *ctx, const struct state_lock_notice *n)
 		return;
 	struct nfs4_fh fh;
 	nfs4_fh_from_object(&srv->exports, ex, &n->file->bh, &fh);
-	struct nfs4_cb_request req = {
-		.opnum = OP_CB_NOTIFY_LOCK,
-		.fh_len = fh.wire_len,
-		.lock_clientid = n->clientid,
-		.lock_owner = n->owner,
-		.lock_owner_len = n->owner_len,
-	};
-	memcpy(req.fh, fh.wire, fh.wire_len);
-	/* Nothing to do when it cannot go (no back channel): the client
-	 * polls for the lock as it would without notices. */
-	int rc = nfs4_cb_queue(srv, n->clientid, &req);
+	struct lock_notify_call *lc = malloc(sizeof(*lc) + n->owner_len);
+	int rc = -ENOMEM;
+	if (lc) {
+		memcpy(lc->fh, fh.wire, fh.wire_len);
+		memcpy(lc->owner, n->owner, n->owner_len);
+		lc->args = (struct nfs4_cb_notify_lock_args){
+			.fh = {lc->fh, fh.wire_len},
+			.lock_owner = {.clientid = n->clientid,
+				       .owner = {lc->owner, n->owner_len}},
+		};
+		lc->call = (struct cb_call){.op = &cb_op_notify_lock, .args = &lc->args,
+					    .done = lock_notify_done};
+		/* Nothing to do when it cannot go (no back channel): the client
+		 * polls for the lock as it would without notices. */
+		rc = cb_queue(srv->cb, n->clientid, &lc->call);
+		if (rc != 0)
+			free(lc);
+	}
 	if (rc != 0)
 		log_debug("nfs4: CB_NOTIFY_LOCK for client %016llx not queued: %s",
 			  (unsigned long long)n->clientid, strerror(-rc));

@@ -240,7 +240,7 @@ NFS4_SERVE(sequence)
 	};
 	nfs4_enc_sequence_res(res, &out);
 	if (r.probe)
-		nfs4_cb_probe41(c->srv, c->session);
+		cb_probe41(c->srv->cb, c->session);
 	return NFS4_OK;
 }
 
@@ -321,7 +321,7 @@ NFS4_SERVE(backchannel_ctl)
 		return NFS4ERR_INVAL;
 	enum nfsstat4 s = state_backchannel_ctl(c->srv->state, c->session, a->cb_program, &sec);
 	if (s == NFS4_OK)
-		nfs4_cb_probe41(c->srv, c->session);
+		cb_probe41(c->srv->cb, c->session);
 	return s;
 }
 

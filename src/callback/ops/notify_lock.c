@@ -1,0 +1,14 @@
+/* CB_NOTIFY_LOCK (RFC 8881 20.11): a blocked lock may be free now (struct
+ * nfs4_cb_notify_lock_args); void result. */
+#include "callback/callback.h"
+
+static bool enc(struct xdr_enc *e, const void *args)
+{
+	return nfs4_enc_cb_notify_lock_args(e, args);
+}
+
+const struct cb_op cb_op_notify_lock = {
+	.opnum = OP_CB_NOTIFY_LOCK,
+	.name = "notify_lock",
+	.encode = enc,
+};

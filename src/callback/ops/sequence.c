@@ -1,0 +1,25 @@
+/* CB_SEQUENCE (RFC 8881 20.9): first in every v4.1 CB_COMPOUND, never
+ * queued alone (a probe is a CB_COMPOUND of it only); not a row of
+ * list.h. */
+#include "callback/callback.h"
+
+_Static_assert(sizeof(struct nfs4_cb_sequence_res) <= CB_RES_MAX_SIZE,
+	       "CB_SEQUENCE's result fits the engine's room for one");
+
+static bool enc(struct xdr_enc *e, const void *args)
+{
+	return nfs4_enc_cb_sequence_args(e, args);
+}
+
+static bool dec(struct xdr_dec *d, void *res)
+{
+	return nfs4_dec_cb_sequence_res(d, res);
+}
+
+const struct cb_op cb_op_sequence = {
+	.opnum = OP_CB_SEQUENCE,
+	.name = "sequence",
+	.res_max = NFS4_SESSIONID_SIZE + 4 * 4,
+	.encode = enc,
+	.decode = dec,
+};
