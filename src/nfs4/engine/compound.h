@@ -18,62 +18,94 @@ struct nfs4_server;
 struct state_session;
 struct nfs4_ga_wait;
 
-struct nfs4_compound {
-	struct nfs4_server *srv;
-	struct rpc_request *req;
-	uint32_t minor;
-	uint32_t opnum;        /* the operation being served */
-	uint32_t op_index;     /* its position in the COMPOUND */
-	struct nfs4_fh cfh;    /* current filehandle; kind NFS4_FH_NONE if unset */
-	struct nfs4_fh sfh;    /* saved filehandle */
-	struct backend_cred cred; /* the caller on cfh's export, squashed */
-	/* The directory the last LOOKUP of this COMPOUND found: an object's
-	 * type never changes, so a LOOKUP from it needs no getattr to know
-	 * that it is one (a path walk is LOOKUP after LOOKUP).  known_dir.len
-	 * 0: none. */
+/* Hand-offs between the handlers of one COMPOUND: what an operation learned
+ * that a later one uses instead of asking the back end again.  Each is an
+ * optimisation only (without it the later operation reads the same thing
+ * anew) and each is exact, never stale: an object's type never changes, and
+ * attributes are only handed to the operation right after the one that read
+ * them.  Fields named *_for hold the index of the operation that may take
+ * them (0: none); any other operation at that index makes them lapse, since
+ * indexes only grow.  Zeroed with the compound at the start of each COMPOUND;
+ * carried along when the COMPOUND moves to a worker or parks. */
+struct nfs4_handoff {
+	/* LOOKUP to a later LOOKUP.  The directory the last LOOKUP found (set
+	 * in lookup_found, known_dir.len 0: none, cleared by every LOOKUP
+	 * that finds something else): a LOOKUP from it needs no getattr to
+	 * know that it is one (a path walk is LOOKUP after LOOKUP).  Read
+	 * only while the current fh is that very object. */
 	struct nfs4_export *known_dir_export;
 	struct backend_handle known_dir;
-	/* LOOKUP resolved this many of the LOOKUPs right after it in one
-	 * walk (nfs4_serve_lookup): they find their result made, and the
-	 * current fh is already the last one's.  lookup_walk_failed: a walk
-	 * did not go through in this COMPOUND, so the rest go one by one. */
+	/* LOOKUP to the LOOKUPs right after it.  lookups_ahead: this many of
+	 * them were resolved in one walk (lookup_walk); each finds its result
+	 * made (the current fh is already the last one's) and counts it down.
+	 * Only consecutive LOOKUPs are counted, so nothing runs in between.
+	 * lookup_walk_failed: a walk did not go through, so the rest of the
+	 * COMPOUND's LOOKUPs go one by one; never cleared. */
 	uint32_t lookups_ahead;
 	bool lookup_walk_failed;
-	/* The current fh's attributes as the LOOKUP that found it read them,
-	 * for the operation at index lookup_attr_for (0: none): the GETATTR
-	 * right after it (GETFH in between passes them on) answers from them
-	 * once instead of reading them again.  Exact: they were read while
-	 * this COMPOUND ran, after anything its client saw done before it
-	 * sent it, and nothing of this COMPOUND changed the object since. */
+	/* LOOKUP to GETATTR.  The current fh's attributes as the LOOKUP that
+	 * found it read them, for the operation at index lookup_attr_for:
+	 * the GETATTR right after it answers from them once (and clears
+	 * lookup_attr_for, so that a run again after a wait reads anew); a
+	 * GETFH in between moves lookup_attr_for on by one.  Exact: read while
+	 * this COMPOUND ran, after anything its client saw done before it sent
+	 * it, and nothing of this COMPOUND changed the object since. */
 	struct backend_attr lookup_attr;
 	uint32_t lookup_attr_for;
-	/* The OPEN right before the operation at this index (0: none) made
-	 * the current fh a regular file it had just read the attributes of:
-	 * a READ or WRITE there needs no getattr to know the type (an OPEN,
-	 * WRITE, CLOSE COMPOUND). */
+	/* OPEN to READ or WRITE.  The OPEN right before the operation at this
+	 * index made the current fh a regular file whose attributes it had
+	 * just read (open.c): a READ or WRITE there (io.c) needs no getattr to
+	 * know the type (an OPEN, WRITE, CLOSE COMPOUND). */
 	uint32_t regular_for;
-	bool error_body;       /* the handler encoded a body for its error */
-	/* v4.1: the current stateid (RFC 8881 16.2.3.1.2). */
+};
+
+/* The context of one COMPOUND, which the dispatcher and the handlers share. */
+struct nfs4_compound {
+	/* --- The request ----------------------------------------------- */
+	struct nfs4_server *srv;
+	struct rpc_request *req; /* set again when the COMPOUND moves to a worker */
+	uint32_t minor;
+	uint32_t numops;
+	uint32_t servable_ops;     /* numops, or fewer where v4.0 refuses the rest */
+	uint64_t args_digest;      /* v4.1: of the COMPOUND's arguments (SEQ_FALSE_RETRY) */
+
+	/* --- The operation being served (set by the dispatcher) -------- */
+	uint32_t opnum;
+	uint32_t op_index;         /* its position in the COMPOUND */
+	/* While the handler of an operation flagged NFS4_OPF_NEED_DIR or
+	 * NFS4_OPF_NEED_REG runs: the current fh's attributes, read as its
+	 * type was checked (the dispatcher's; a pointer, so that clearing the
+	 * compound for each COMPOUND costs no more). */
+	const struct backend_attr *cfh_attr;
+	bool error_body;           /* set by the handler: it encoded a body for its error */
+
+	/* --- Filehandles and stateids (RFC 8881 16.2.3.1.2) ------------ */
+	struct nfs4_fh cfh;        /* current filehandle; kind NFS4_FH_NONE if unset */
+	struct nfs4_fh sfh;        /* saved filehandle */
+	struct backend_cred cred;  /* the caller on cfh's export, squashed */
+	/* v4.1: the current stateid; SAVEFH and RESTOREFH carry it along in
+	 * the saved one. */
 	struct nfs4_stateid current_stateid;
 	bool has_current_stateid;
-	/* SAVEFH / RESTOREFH carry the current stateid along. */
 	struct nfs4_stateid saved_stateid;
 	bool has_saved_stateid;
-	/* v4.1, set by SEQUENCE: the session (referenced until the COMPOUND
-	 * ends), its client, the slot, and whether the reply is kept. */
+
+	/* --- v4.1 session, set by SEQUENCE (ops/session.c) ------------- */
+	/* The session (referenced until the COMPOUND ends), its client, the
+	 * slot, and whether the reply is kept: read by the dispatcher, which
+	 * releases the slot, and by handlers that need the client. */
 	struct state_session *session;
 	uint64_t clientid;
 	uint32_t slotid;
 	bool cachethis;
 	uint32_t max_cached;       /* ca_maxresponsesize_cached */
+	size_t saved_limit;        /* req->reply's limit before SEQUENCE lowered it */
 	/* SEQUENCE found a replay: the kept reply (a reference), whose bytes
-	 * from replay_off on are the COMPOUND4res to send again. */
+	 * from replay_off on are the COMPOUND4res the dispatcher sends again. */
 	struct buf *replay;
 	size_t replay_off;
-	uint64_t args_digest;      /* of the COMPOUND's arguments */
-	uint32_t numops;
-	uint32_t servable_ops;     /* numops, or fewer where v4.0 refuses the rest */
-	size_t saved_limit;        /* req->reply's limit before SEQUENCE lowered it */
+
+	/* --- Scheduling: a handler asks the dispatcher to move or wait -- */
 	/* Set by a handler that parked the request (rpc_request_park, its
 	 * resume arranged): the dispatcher drops the operation's result and
 	 * returns rpc_dispatch_park(); on resume the operation runs again
@@ -91,11 +123,9 @@ struct nfs4_compound {
 	/* The operation about to run again on a worker already holds its
 	 * reply's memory reservation from the loop. */
 	bool op_reserved;
-	/* While the handler of an operation flagged NFS4_OPF_NEED_DIR or
-	 * NFS4_OPF_NEED_REG runs: the current fh's attributes, read as its
-	 * type was checked (the dispatcher's; a pointer, so that clearing the
-	 * compound for each COMPOUND costs no more). */
-	const struct backend_attr *cfh_attr;
+
+	/* --- Hand-offs between handlers --------------------------------- */
+	struct nfs4_handoff handoff;
 };
 
 /* Flags of an operation in the op table (optable.c).  The dispatcher does

@@ -491,7 +491,7 @@ static enum nfsstat4 open_serve(struct nfs4_compound *c, struct state_owner *o,
 	nfs4_fh_from_object(&c->srv->exports, ex, &t.bh, &fh);
 	nfs4_compound_set_cfh(c, &fh);
 	if (t.attr.type == BACKEND_REG)
-		c->regular_for = c->op_index + 1;
+		c->handoff.regular_for = c->op_index + 1;
 	return NFS4_OK;
 }
 
