@@ -1,4 +1,4 @@
-/* Data: READ, WRITE, COMMIT (NFSv4.2's data operations: ops_io42.c). */
+/* Data: READ, WRITE, COMMIT (NFSv4.2's data operations: io42.c). */
 #include <string.h>
 
 #include "nfs4/deleg/dirdeleg.h"

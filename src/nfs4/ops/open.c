@@ -10,7 +10,6 @@
 #include "nfs4/deleg/dirdeleg.h"
 #include "nfs4/fs/fattr.h"
 #include "nfs4/ops/ops.h"
-#include "nfs4/ops/ops_state.h"
 #include "nfs4/server.h"
 #include "state/state_dirdeleg.h"
 
@@ -461,7 +460,7 @@ static enum nfsstat4 open_serve(struct nfs4_compound *c, struct state_owner *o,
 			return nfs4_errno_to_status(rc);
 	}
 	uint32_t rflags = OPEN4_RESULT_LOCKTYPE_POSIX | (need_confirm ? OPEN4_RESULT_CONFIRM : 0);
-	/* v4.1: a denied READW/WRITEW lock gets CB_NOTIFY_LOCK (ops_lock.c). */
+	/* v4.1: a denied READW/WRITEW lock gets CB_NOTIFY_LOCK (ops/lock.c). */
 	if (c->minor >= 1)
 		rflags |= OPEN4_RESULT_MAY_NOTIFY_LOCK;
 	struct nfs4_open_res r = {
