@@ -194,6 +194,20 @@ static bool compound_established_session(struct nfs4_server *srv, const struct x
 	return state_session_has_conn(srv->state, sid, conn);
 }
 
+/* What SEQ_FALSE_RETRY compares: a keyed hash of the first bytes of the
+ * arguments and their length (a retry is the same bytes; a different
+ * request differs early: its tag, its operations, their first arguments). */
+static uint64_t compound_args_digest(const uint8_t *args, size_t len)
+{
+	static const struct siphash_key k = {0x73657373696f6e73ull, 0x64696765737421ull};
+	uint8_t head[512 + 8];
+	size_t n = len < 512 ? len : 512;
+	uint64_t len64 = len;
+	memcpy(head, args, n);
+	memcpy(head + n, &len64, 8);
+	return siphash24(&k, head, n + 8);
+}
+
 /* Starts a COMPOUND: header decoded, result header encoded.  Returns false
  * when the arguments are garbage. */
 static bool compound_begin(struct compound_run *run, struct nfs4_server *srv,
@@ -236,19 +250,8 @@ static bool compound_begin(struct compound_run *run, struct nfs4_server *srv,
 		*done = RPC_SUCCESS;
 		return false;
 	}
-	if (minor >= 1) {
-		/* What SEQ_FALSE_RETRY compares: a keyed hash of the first
-		 * bytes of the arguments and their length (a retry is the
-		 * same bytes; a different request differs early: its tag, its
-		 * operations, their first arguments). */
-		static const struct siphash_key k = {0x73657373696f6e73ull, 0x64696765737421ull};
-		uint8_t head[512 + 8];
-		size_t n = args_len < 512 ? args_len : 512;
-		uint64_t len64 = args_len;
-		memcpy(head, args_start, n);
-		memcpy(head + n, &len64, 8);
-		run->c.args_digest = siphash24(&k, head, n + 8);
-	}
+	if (minor >= 1)
+		run->c.args_digest = compound_args_digest(args_start, args_len);
 	run->c.numops = run->numops;
 	/* v4.0 refuses operations past NFS40_MAX_OPS before they run. */
 	run->c.servable_ops =
