@@ -891,6 +891,8 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 		return rpc_dispatch_defer();
 	if (step == STEP_PARK)
 		return rpc_dispatch_park();
+	/* A reply that went out from a cache (STEP_SENT), or none at all
+	 * (STEP_DROP), is neither finished nor kept again. */
 	if (step == STEP_NEXT || step == STEP_STOP)
 		compound_finish(run, req);
 	if (run != &local) {
