@@ -16,7 +16,7 @@
 #include "nfs4/deleg/dirdeleg.h"
 #include "nfs4/deleg/deleg.h"
 #include "nfs4/engine/drc40.h"
-#include "nfs4/ops/ops_state.h"
+#include "nfs4/ops/ops.h"
 #include "state/session.h"
 #include "state/state.h"
 

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "nfs4/engine/compound.h"
+#include "nfs4/engine/op_stats.h"
+#include "nfs4/engine/optable.h"
 #include "xdr/nfs4_codec_file.h"
 #include "xdr/nfs4_prot.h"
 

@@ -21,6 +21,7 @@
 #include "lib/nfs4_client.h"
 #include "lib/rpctest.h"
 #include "nfs4/engine/compound.h"
+#include "nfs4/engine/stall.h"
 #include "rpc/record.h"
 #include "xdr/nfs4_prot.h"
 

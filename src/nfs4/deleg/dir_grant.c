@@ -6,7 +6,6 @@
 #include "nfs4/deleg/dirdeleg.h"
 #include "nfs4/fs/fattr.h"
 #include "nfs4/ops/ops.h"
-#include "nfs4/ops/ops_state.h"
 #include "nfs4/server.h"
 #include "state/state_dirdeleg.h"
 #include "xdr/nfs4_codec_session.h"

@@ -11,7 +11,6 @@
 #include "nfs4/deleg/deleg.h"
 #include "nfs4/fs/fattr.h"
 #include "nfs4/ops/ops.h"
-#include "nfs4/ops/ops_state.h"
 #include "nfs4/server.h"
 #include "callback/callback.h"
 #include "xdr/nfs4_codec_session.h"

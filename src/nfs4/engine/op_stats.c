@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "core/log.h"
-#include "nfs4/engine/compound.h"
+#include "nfs4/engine/op_stats.h"
 
 struct op_counter {
 	/* Written by the owning thread only (load + store, no read-modify-

@@ -1,16 +1,15 @@
 /* The operation table: the one place per operation.  Each entry says which
  * minor versions define the operation, its handler, what the dispatcher
- * checks or does around it (NFS4_OPF_* in compound.h), how large its reply
+ * checks or does around it (NFS4_OPF_* in optable.h), how large its reply
  * can be, and where its stateid argument is when that may be the current
  * stateid. */
 #include "backend/backend.h"
 #include "nfs4/engine/compound.h"
+#include "nfs4/engine/optable.h"
 #include "nfs4/fs/fattr.h"
 #include "nfs4/ops/ops.h"
-#include "nfs4/ops/ops_session.h"
-#include "nfs4/ops/ops_state.h"
 
-/* An operation, served by nfs4_serve_NAME (NFS4_SERVE in compound.h) on
+/* An operation, served by nfs4_serve_NAME (NFS4_SERVE in optable.h) on
  * its arguments as the codec decodes them:
  *   ARGS(name);   once, before the table: the decoder the table calls
  *   OP(opnum, name, lowest minor, highest minor, flags, reply size, stateid)
@@ -160,7 +159,7 @@ static uint32_t reply_readdir(const struct nfs4_compound *c, const void *args)
 	return ((const struct nfs4_readdir_args *)args)->maxcount;
 }
 
-/* Client and session operations (ops_session.h). */
+/* Client and session operations (ops/client.c, ops/session.c). */
 ARGS(exchange_id);
 ARGS(create_session);
 ARGS(destroy_session);
@@ -219,7 +218,7 @@ static struct nfs4_stateid *free_stateid_sid(void *args)
 	return &((struct nfs4_free_stateid_args *)args)->stateid;
 }
 
-/* NFSv4.2 data operations (ops_io42.c). */
+/* NFSv4.2 data operations (ops/io42.c). */
 ARGS(allocate);
 ARGS(deallocate);
 ARGS(seek);

@@ -1,7 +1,7 @@
 /* Keeping the event loops responsive when a back end is slow: operations
  * that look up or change names and attributes run inline while their export
  * answers them fast, and on the worker pool while it does not
- * (NFS4_OPF_MAY_STALL, compound.h).
+ * (NFS4_OPF_MAY_STALL, optable.h).
  *
  * Measured (docs/DECISIONS.md): deferring them always costs a path walk
  * about half again its server CPU, and inline they make every other client
@@ -10,6 +10,7 @@
  * per operation. */
 #include "core/log.h"
 #include "nfs4/engine/compound.h"
+#include "nfs4/engine/stall.h"
 #include "nfs4/fs/export.h"
 
 static _Atomic uint64_t n_deferrals;

@@ -23,11 +23,11 @@ NFS4_SERVE(getattr)
 		return NFS4ERR_INVAL;
 	struct backend_attr attr;
 	enum nfsstat4 st = NFS4_OK;
-	if (c->lookup_attr_for == c->op_index) {
+	if (c->handoff.lookup_attr_for == c->op_index) {
 		/* Read by the LOOKUP just before; once only, so that a run
 		 * again after a wait (nfs4_deleg_getattr) reads them anew. */
-		attr = c->lookup_attr;
-		c->lookup_attr_for = 0;
+		attr = c->handoff.lookup_attr;
+		c->handoff.lookup_attr_for = 0;
 	} else {
 		st = nfs4_fh_getattr(c, &c->cfh, &attr);
 	}

@@ -3,8 +3,7 @@
 #include <string.h>
 
 #include "callback/callback.h"
-#include "nfs4/ops/ops_session.h"
-#include "nfs4/ops/ops_state.h"
+#include "nfs4/ops/ops.h"
 #include "nfs4/server.h"
 #include "state/state.h"
 

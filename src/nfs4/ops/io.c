@@ -1,4 +1,4 @@
-/* Data: READ, WRITE, COMMIT (NFSv4.2's data operations: ops_io42.c). */
+/* Data: READ, WRITE, COMMIT (NFSv4.2's data operations: io42.c). */
 #include <string.h>
 
 #include "nfs4/deleg/dirdeleg.h"
@@ -21,7 +21,7 @@ enum nfsstat4 nfs4_need_regular_attr(struct nfs4_compound *c, const struct nfs4_
 static enum nfsstat4 need_regular(struct nfs4_compound *c)
 {
 	struct backend_attr attr;
-	if (c->regular_for != 0 && c->regular_for == c->op_index)
+	if (c->handoff.regular_for != 0 && c->handoff.regular_for == c->op_index)
 		return NFS4_OK;
 	return nfs4_need_regular_attr(c, &c->cfh, &attr);
 }

@@ -2,7 +2,6 @@
  * data operations: the state module decides, for the file a filehandle
  * names. */
 #include "nfs4/ops/ops.h"
-#include "nfs4/ops/ops_state.h"
 #include "nfs4/server.h"
 #include "state/state.h"
 

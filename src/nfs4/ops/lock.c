@@ -10,7 +10,7 @@
 #include "callback/callback.h"
 #include "nfs4/fs/fattr.h"
 #include "nfs4/fs/fh.h"
-#include "nfs4/ops/ops_state.h"
+#include "nfs4/ops/ops.h"
 #include "nfs4/server.h"
 #include "xdr/nfs4_codec_session.h"
 

@@ -58,8 +58,8 @@ NFS4_SERVE0(putpubfh) { return nfs4_serve_putrootfh(c, args, res); }
 
 NFS4_SERVE0(getfh)
 {
-	if (c->lookup_attr_for == c->op_index)
-		c->lookup_attr_for = c->op_index + 1;
+	if (c->handoff.lookup_attr_for == c->op_index)
+		c->handoff.lookup_attr_for = c->op_index + 1;
 	struct nfs4_getfh_res r = {{c->cfh.wire, c->cfh.wire_len}};
 	return nfs4_enc_getfh_res(res, &r) ? NFS4_OK : NFS4ERR_RESOURCE;
 }
@@ -126,26 +126,27 @@ static enum nfsstat4 lookup_name(struct nfs4_compound *c, const char *name, stru
 
 static bool lookup_from_known_dir(const struct nfs4_compound *c)
 {
-	return c->cfh.kind == NFS4_FH_EXPORT && c->known_dir.len &&
-	       c->known_dir_export == c->cfh.export && c->known_dir.len == c->cfh.bh.len &&
-	       memcmp(c->known_dir.data, c->cfh.bh.data, c->known_dir.len) == 0;
+	const struct nfs4_handoff *h = &c->handoff;
+	return c->cfh.kind == NFS4_FH_EXPORT && h->known_dir.len &&
+	       h->known_dir_export == c->cfh.export && h->known_dir.len == c->cfh.bh.len &&
+	       memcmp(h->known_dir.data, c->cfh.bh.data, h->known_dir.len) == 0;
 }
 
 /* The current fh is now fh; attr (NULL: none) its attributes as just read,
- * which the next operation may take (c->lookup_attr). */
+ * which the next operation may take (handoff.lookup_attr). */
 static void lookup_found(struct nfs4_compound *c, const struct nfs4_fh *fh,
 			 const struct backend_attr *attr, bool is_dir)
 {
 	nfs4_compound_set_cfh(c, fh);
-	c->known_dir.len = 0;
+	c->handoff.known_dir.len = 0;
 	if (is_dir && fh->kind == NFS4_FH_EXPORT) {
-		c->known_dir_export = fh->export;
-		c->known_dir = fh->bh;
+		c->handoff.known_dir_export = fh->export;
+		c->handoff.known_dir = fh->bh;
 	}
-	c->lookup_attr_for = 0;
+	c->handoff.lookup_attr_for = 0;
 	if (attr && fh->kind == NFS4_FH_EXPORT) {
-		c->lookup_attr = *attr;
-		c->lookup_attr_for = c->op_index + 1 + c->lookups_ahead;
+		c->handoff.lookup_attr = *attr;
+		c->handoff.lookup_attr_for = c->op_index + 1 + c->handoff.lookups_ahead;
 	}
 }
 
@@ -160,13 +161,13 @@ enum { LOOKUP_WALK_MIN = 3, LOOKUP_WALK_MAX = 16 };
 /* Resolves this LOOKUP's name and those of the LOOKUPs right after it
  * (read ahead in a copy of the argument cursor) in one back-end walk, when
  * all of them succeed: then the current fh is the last one's and those
- * LOOKUPs find their result made (c->lookups_ahead).  Anything else (a
+ * LOOKUPs find their result made (handoff.lookups_ahead).  Anything else (a
  * name the walk refuses, a symbolic link, a mount point, a missing name,
  * no permission) leaves no trace: the LOOKUPs go one by one and each
  * gives its own result, as without the walk. */
 static bool lookup_walk(struct nfs4_compound *c, struct nfs4_opaque first)
 {
-	if (c->cfh.kind != NFS4_FH_EXPORT || c->lookup_walk_failed ||
+	if (c->cfh.kind != NFS4_FH_EXPORT || c->handoff.lookup_walk_failed ||
 	    !c->cfh.export->ops->lookup_path || c->op_index + LOOKUP_WALK_MIN > c->servable_ops)
 		return false;
 	/* The LOOKUPs that follow, found before any name is copied: a
@@ -200,21 +201,21 @@ static bool lookup_walk(struct nfs4_compound *c, struct nfs4_opaque first)
 	struct backend_handle bh;
 	struct backend_attr attr;
 	if (ex->ops->lookup_path(ex->bex, &c->cred, &c->cfh.bh, walk, n, &bh, &attr) != 0) {
-		c->lookup_walk_failed = true;
+		c->handoff.lookup_walk_failed = true;
 		return false;
 	}
 	struct nfs4_fh fh;
 	nfs4_fh_from_object(&c->srv->exports, ex, &bh, &fh);
-	c->lookups_ahead = n - 1;
+	c->handoff.lookups_ahead = n - 1;
 	lookup_found(c, &fh, &attr, attr.type == BACKEND_DIR);
 	return true;
 }
 
 NFS4_SERVE(lookup)
 {
-	if (c->lookups_ahead) {
+	if (c->handoff.lookups_ahead) {
 		/* Walked by an earlier LOOKUP of this COMPOUND. */
-		c->lookups_ahead--;
+		c->handoff.lookups_ahead--;
 		return NFS4_OK;
 	}
 	if (lookup_walk(c, a->name))

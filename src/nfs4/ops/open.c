@@ -10,7 +10,6 @@
 #include "nfs4/deleg/dirdeleg.h"
 #include "nfs4/fs/fattr.h"
 #include "nfs4/ops/ops.h"
-#include "nfs4/ops/ops_state.h"
 #include "nfs4/server.h"
 #include "state/state_dirdeleg.h"
 
@@ -269,6 +268,51 @@ static enum nfsstat4 open_dir_and_name(struct nfs4_compound *c, const struct ope
 	return NFS4_OK;
 }
 
+/* After OPEN's create (or its lookup of an existing file): the attributes
+ * the create set or is still to set (the size, once the share reservation
+ * is granted), in t->attrset and t->set_size, and whether the file counts
+ * as this OPEN's own (t->ours: no access check). */
+static enum nfsstat4 open_settle_attrs(struct nfs4_compound *c, const struct open_args *a,
+				       struct open_target *t)
+{
+	struct nfs4_export *ex = c->cfh.export;
+	bool has_size = a->createmode != EXCLUSIVE4 && (a->sattr.sa.mask & BACKEND_SET_SIZE);
+	if (a->excl41 && t->created && a->sattr_status == NFS4_OK) {
+		/* The verifier lives in the times: set the rest now. */
+		struct backend_setattr sa41 = a->sattr.sa;
+		sa41.mask &= ~(BACKEND_SET_SIZE | BACKEND_SET_ATIME | BACKEND_SET_MTIME |
+			       BACKEND_SET_ATIME_NOW | BACKEND_SET_MTIME_NOW);
+		if (sa41.mask) {
+			int rc41 = ex->ops->setattr(ex->bex, &c->cred, &t->bh, &sa41, &t->attr);
+			if (rc41)
+				return nfs4_errno_to_status(rc41);
+		}
+		t->attrset = a->sattr.mask;
+	}
+	if (a->createmode == EXCLUSIVE4) {
+		/* Created now or by an earlier try of this create (the
+		 * verifier matched); the back ends keep the verifier in atime
+		 * and mtime, which the client then sets (RFC 7530 16.16.5).
+		 * Times anyone can set are no proof of that: an existing file
+		 * counts as this create's only when the caller owns it (the
+		 * creator does, and an owner could chmod it anyway), so a
+		 * file of another user whose times match gets the access
+		 * check. */
+		t->ours = t->created || t->attr.uid == c->cred.uid;
+		nfs4_bitmap_set(&t->attrset, FATTR4_TIME_ACCESS);
+		nfs4_bitmap_set(&t->attrset, FATTR4_TIME_MODIFY);
+	} else if (t->created) {
+		t->ours = true;
+		t->attrset = a->sattr.mask;
+		t->set_size = has_size;
+	} else if (!t->created && has_size && a->sattr.sa.size == 0) {
+		/* UNCHECKED on an existing file: only a truncation counts. */
+		nfs4_bitmap_set(&t->attrset, FATTR4_SIZE);
+		t->set_size = true;
+	}
+	return NFS4_OK;
+}
+
 /* CLAIM_NULL: lookup or create name in the current directory.
  * CLAIM_DELEGATE_CUR: name in it, opened under a delegation of this client
  * (being recalled, typically): never created, and not held back by the
@@ -320,41 +364,7 @@ static enum nfsstat4 open_by_name(struct nfs4_compound *c, const struct open_arg
 		t->after = after.change;
 	if (t->created)
 		nfs4_dirdeleg_added(c, &c->cfh, name, &t->bh, &t->attr);
-	bool has_size = a->createmode != EXCLUSIVE4 && (a->sattr.sa.mask & BACKEND_SET_SIZE);
-	if (a->excl41 && t->created && a->sattr_status == NFS4_OK) {
-		/* The verifier lives in the times: set the rest now. */
-		struct backend_setattr sa41 = a->sattr.sa;
-		sa41.mask &= ~(BACKEND_SET_SIZE | BACKEND_SET_ATIME | BACKEND_SET_MTIME |
-			       BACKEND_SET_ATIME_NOW | BACKEND_SET_MTIME_NOW);
-		if (sa41.mask) {
-			int rc41 = ex->ops->setattr(ex->bex, &c->cred, &t->bh, &sa41, &t->attr);
-			if (rc41)
-				return nfs4_errno_to_status(rc41);
-		}
-		t->attrset = a->sattr.mask;
-	}
-	if (a->createmode == EXCLUSIVE4) {
-		/* Created now or by an earlier try of this create (the
-		 * verifier matched); the back ends keep the verifier in atime
-		 * and mtime, which the client then sets (RFC 7530 16.16.5).
-		 * Times anyone can set are no proof of that: an existing file
-		 * counts as this create's only when the caller owns it (the
-		 * creator does, and an owner could chmod it anyway), so a
-		 * file of another user whose times match gets the access
-		 * check. */
-		t->ours = t->created || t->attr.uid == c->cred.uid;
-		nfs4_bitmap_set(&t->attrset, FATTR4_TIME_ACCESS);
-		nfs4_bitmap_set(&t->attrset, FATTR4_TIME_MODIFY);
-	} else if (t->created) {
-		t->ours = true;
-		t->attrset = a->sattr.mask;
-		t->set_size = has_size;
-	} else if (!t->created && has_size && a->sattr.sa.size == 0) {
-		/* UNCHECKED on an existing file: only a truncation counts. */
-		nfs4_bitmap_set(&t->attrset, FATTR4_SIZE);
-		t->set_size = true;
-	}
-	return NFS4_OK;
+	return open_settle_attrs(c, a, t);
 }
 
 /* CLAIM_PREVIOUS / CLAIM_FH: the current filehandle is the file. */
@@ -420,6 +430,25 @@ static enum nfsstat4 open_find(struct nfs4_compound *c, const struct open_args *
 	}
 }
 
+/* The delegation an OPEN gets along, if the policy gives one: a reclaim
+ * (CLAIM_PREVIOUS) asks for the type it held. */
+static void open_delegation(struct nfs4_compound *c, struct state_owner *o,
+			    const struct open_args *a, const struct state_file_key *key,
+			    uint32_t access, uint32_t want, struct nfs4_open_delegation *out)
+{
+	uint32_t reclaim_type = a->claim == CLAIM_PREVIOUS ? a->delegate_type : 0;
+	/* A delegation with delegated timestamps comes back as the same type
+	 * with the wish for them. */
+	if (reclaim_type == OPEN_DELEGATE_READ_ATTRS_DELEG ||
+	    reclaim_type == OPEN_DELEGATE_WRITE_ATTRS_DELEG) {
+		reclaim_type = reclaim_type == OPEN_DELEGATE_READ_ATTRS_DELEG
+				       ? OPEN_DELEGATE_READ
+				       : OPEN_DELEGATE_WRITE;
+		want |= OPEN4_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS;
+	}
+	nfs4_deleg_for_open(c, o, key, access, want, reclaim_type, out);
+}
+
 static enum nfsstat4 open_serve(struct nfs4_compound *c, struct state_owner *o,
 				const struct open_args *a, struct xdr_enc *res,
 				struct state_file_key *key)
@@ -461,7 +490,7 @@ static enum nfsstat4 open_serve(struct nfs4_compound *c, struct state_owner *o,
 			return nfs4_errno_to_status(rc);
 	}
 	uint32_t rflags = OPEN4_RESULT_LOCKTYPE_POSIX | (need_confirm ? OPEN4_RESULT_CONFIRM : 0);
-	/* v4.1: a denied READW/WRITEW lock gets CB_NOTIFY_LOCK (ops_lock.c). */
+	/* v4.1: a denied READW/WRITEW lock gets CB_NOTIFY_LOCK (ops/lock.c). */
 	if (c->minor >= 1)
 		rflags |= OPEN4_RESULT_MAY_NOTIFY_LOCK;
 	struct nfs4_open_res r = {
@@ -473,25 +502,14 @@ static enum nfsstat4 open_serve(struct nfs4_compound *c, struct state_owner *o,
 	};
 	/* An open under a delegation has one already; any other gets what
 	 * the policy gives. */
-	if (a->claim != CLAIM_DELEGATE_CUR && a->claim != CLAIM_DELEG_CUR_FH) {
-		uint32_t reclaim_type = a->claim == CLAIM_PREVIOUS ? a->delegate_type : 0;
-		/* A delegation with delegated timestamps comes back as the same
-		 * type with the wish for them. */
-		if (reclaim_type == OPEN_DELEGATE_READ_ATTRS_DELEG ||
-		    reclaim_type == OPEN_DELEGATE_WRITE_ATTRS_DELEG) {
-			reclaim_type = reclaim_type == OPEN_DELEGATE_READ_ATTRS_DELEG
-					       ? OPEN_DELEGATE_READ
-					       : OPEN_DELEGATE_WRITE;
-			want |= OPEN4_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS;
-		}
-		nfs4_deleg_for_open(c, o, key, access, want, reclaim_type, &r.delegation);
-	}
+	if (a->claim != CLAIM_DELEGATE_CUR && a->claim != CLAIM_DELEG_CUR_FH)
+		open_delegation(c, o, a, key, access, want, &r.delegation);
 	nfs4_enc_open_res(res, &r);
 	struct nfs4_fh fh;
 	nfs4_fh_from_object(&c->srv->exports, ex, &t.bh, &fh);
 	nfs4_compound_set_cfh(c, &fh);
 	if (t.attr.type == BACKEND_REG)
-		c->regular_for = c->op_index + 1;
+		c->handoff.regular_for = c->op_index + 1;
 	return NFS4_OK;
 }
 

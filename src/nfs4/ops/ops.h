@@ -1,12 +1,24 @@
-/* Operation handlers that do not keep client state (see ops_state.h for
- * those that do).  Each serves decoded arguments (NFS4_SERVE in compound.h). */
+/* The operation handlers, and the helpers they share.
+ *
+ * Every handler serves one operation on the arguments the dispatcher
+ * decoded (NFS4_SERVE in nfs4/engine/optable.h) and is named in the op
+ * table (nfs4/engine/optable.c), which says what the dispatcher checks
+ * before it runs.  They are declared here, grouped by the file that defines
+ * them: most in src/nfs4/ops/, the delegation ones in src/nfs4/deleg/
+ * (COPY's handler is ops/copy.c; the copy engine it starts is
+ * src/nfs4/copy/). */
 #ifndef FERRY_NFS4_OPS_H
 #define FERRY_NFS4_OPS_H
 
 #include "nfs4/engine/compound.h"
+#include "nfs4/engine/optable.h"
+#include "state/state.h"
 #include "xdr/nfs4_codec_file.h"
+#include "xdr/nfs4_codec_session.h"
 
-/* ops_fh.c */
+/* --- Handlers, by the file that defines them ----------------------- */
+
+/* ops/lookup.c: filehandles and names */
 NFS4_SERVE_DECL(putfh);
 NFS4_SERVE_DECL(putrootfh);
 NFS4_SERVE_DECL(putpubfh);
@@ -17,46 +29,74 @@ NFS4_SERVE_DECL(lookup);
 NFS4_SERVE_DECL(lookupp);
 NFS4_SERVE_DECL(secinfo);
 NFS4_SERVE_DECL(openattr);
-/* ops_attr.c */
+/* ops/attr.c */
 NFS4_SERVE_DECL(getattr);
 NFS4_SERVE_DECL(setattr_wire);
 NFS4_SERVE_DECL(verify);
 NFS4_SERVE_DECL(nverify);
 NFS4_SERVE_DECL(access);
-/* ops_dir.c */
+/* ops/dir.c */
 NFS4_SERVE_DECL(readdir);
 NFS4_SERVE_DECL(create);
 NFS4_SERVE_DECL(remove);
 NFS4_SERVE_DECL(rename);
 NFS4_SERVE_DECL(link);
 NFS4_SERVE_DECL(readlink);
-/* ops_deleg.c */
-NFS4_SERVE_DECL(delegreturn);
-NFS4_SERVE_DECL(delegpurge);
-/* ops_io.c */
+/* ops/io.c */
 NFS4_SERVE_DECL(read);
 NFS4_SERVE_DECL(write);
 NFS4_SERVE_DECL(commit);
-/* ops_xattr.c (RFC 8276) */
-NFS4_SERVE_DECL(getxattr);
-NFS4_SERVE_DECL(setxattr);
-NFS4_SERVE_DECL(listxattrs);
-NFS4_SERVE_DECL(removexattr);
-/* ops_copy.c (NFSv4.2) */
-NFS4_SERVE_DECL(copy);
-NFS4_SERVE_DECL(offload_status);
-NFS4_SERVE_DECL(offload_cancel);
-/* ops_io42.c: NFSv4.2 (RFC 7862).  A READ_PLUS reply holds at most
- * NFS4_READ_PLUS_SEGMENTS_MAX segments, so that its estimate (optable.c)
- * bounds it; a range more fragmented than that is answered in part
- * (rpr_eof false) and the client asks for the rest. */
-enum { NFS4_READ_PLUS_SEGMENTS_MAX = 64 };
+/* ops/io42.c: NFSv4.2 (RFC 7862) */
 NFS4_SERVE_DECL(allocate);
 NFS4_SERVE_DECL(deallocate);
 NFS4_SERVE_DECL(seek);
 NFS4_SERVE_DECL(read_plus);
 NFS4_SERVE_DECL(clone);
 NFS4_SERVE_DECL(io_advise);
+/* ops/xattr.c (RFC 8276) */
+NFS4_SERVE_DECL(getxattr);
+NFS4_SERVE_DECL(setxattr);
+NFS4_SERVE_DECL(listxattrs);
+NFS4_SERVE_DECL(removexattr);
+/* ops/copy.c (NFSv4.2): starts and asks after the copy engine's jobs */
+NFS4_SERVE_DECL(copy);
+NFS4_SERVE_DECL(offload_status);
+NFS4_SERVE_DECL(offload_cancel);
+/* ops/open.c */
+NFS4_SERVE_DECL(open); /* may block: creates files */
+NFS4_SERVE_DECL(open_confirm);
+NFS4_SERVE_DECL(open_downgrade);
+NFS4_SERVE_DECL(close);
+/* ops/lock.c */
+NFS4_SERVE_DECL(lock);
+NFS4_SERVE_DECL(lockt);
+NFS4_SERVE_DECL(locku);
+NFS4_SERVE_DECL(release_lockowner);
+/* ops/client.c: the v4.0 client id (RFC 7530 16.32-16.34) */
+NFS4_SERVE_DECL(setclientid);
+NFS4_SERVE_DECL(setclientid_confirm); /* may block: writes the stable record */
+NFS4_SERVE_DECL(renew);
+/* ops/session.c: v4.1 clients and sessions (RFC 8881 18.33-18.51) */
+NFS4_SERVE_DECL(exchange_id);
+NFS4_SERVE_DECL(create_session); /* may block: writes the stable record */
+NFS4_SERVE_DECL(destroy_session);
+NFS4_SERVE_DECL(sequence);
+NFS4_SERVE_DECL(bind_conn_to_session);
+NFS4_SERVE_DECL(destroy_clientid); /* may block: removes the stable record */
+NFS4_SERVE_DECL(reclaim_complete);
+NFS4_SERVE_DECL(secinfo_no_name);
+NFS4_SERVE_DECL(test_stateid);
+NFS4_SERVE_DECL(free_stateid);
+NFS4_SERVE_DECL(backchannel_ctl);
+NFS4_SERVE_DECL(set_ssv);
+/* deleg/grant.c: file delegations */
+NFS4_SERVE_DECL(delegreturn);
+NFS4_SERVE_DECL(delegpurge);
+NFS4_SERVE_DECL(want_delegation);
+/* deleg/dir_grant.c: directory delegations */
+NFS4_SERVE_DECL(get_dir_delegation);
+
+/* --- What handlers and the op table share -------------------------- */
 
 /* SETATTR's arguments as the op table hands them over: SETATTR4res carries
  * attrsset whatever the status, NFS4ERR_BADXDR included, so arguments that
@@ -69,10 +109,24 @@ struct nfs4_setattr_wire_args {
 bool nfs4_dec_setattr_wire_args(struct xdr_dec *d, struct nfs4_setattr_wire_args *w);
 
 /* SECINFO4resok and SECINFO_NO_NAME4resok: the flavors every export
- * takes (ops_session.c). */
+ * takes (ops/session.c). */
 void nfs4_enc_export_flavors(struct xdr_enc *res);
 
-/* Shared checks (ops_common.c). */
+/* A READ_PLUS reply (ops/io42.c) holds at most NFS4_READ_PLUS_SEGMENTS_MAX
+ * segments, so that its estimate (optable.c) bounds it; a range more
+ * fragmented than that is answered in part (rpr_eof false) and the client
+ * asks for the rest. */
+enum { NFS4_READ_PLUS_SEGMENTS_MAX = 64 };
+
+/* The v4.1 bits of share_access that say which delegation is wanted (OPEN,
+ * WANT_DELEGATION). */
+#define NFS4_OPEN_WANT_BITS                                                  \
+	((uint32_t)OPEN4_SHARE_ACCESS_WANT_DELEG_MASK |                      \
+	 (uint32_t)OPEN4_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL |  \
+	 (uint32_t)OPEN4_SHARE_ACCESS_WANT_PUSH_DELEG_WHEN_UNCONTENDED |    \
+	 (uint32_t)OPEN4_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS)
+
+/* --- Shared checks (ops/common.c, unless said otherwise) ----------- */
 
 /* The current fh must be an object of an export, not of the pseudo-fs
  * (NFS4ERR_INVAL, or NFS4ERR_ROFS when for_write); for_write also needs a
@@ -84,7 +138,7 @@ enum nfsstat4 nfs4_name_from_wire(struct nfs4_opaque wire, char name[BACKEND_NAM
 
 /* Checks an xattrkey4 (RFC 8276) and copies it NUL-terminated into name:
  * NFS4ERR_INVAL when empty or holding a NUL, NFS4ERR_NAMETOOLONG past
- * what the host's "user." namespace takes (ops_xattr.c). */
+ * what the host's "user." namespace takes (ops/xattr.c). */
 enum nfsstat4 nfs4_xattr_name_from_wire(struct nfs4_opaque wire,
 					char name[BACKEND_XATTR_NAME_MAX + 1]);
 
@@ -120,7 +174,7 @@ struct nfs4_change_info nfs4_dir_change_info(uint64_t before, uint64_t after);
 /* Validates the stateid of a READ, WRITE or SETATTR(size) against the
  * state of the current file.  sid is the one to use: a current stateid
  * given for it is already resolved (by the dispatcher for READ and WRITE,
- * by SETATTR itself). */
+ * by SETATTR itself).  ops/io_stateid.c. */
 enum nfsstat4 nfs4_check_io_stateid(struct nfs4_compound *c, const struct nfs4_stateid *sid,
 				    bool write, uint64_t offset, uint64_t length);
 /* The same for the file fh names (COPY's and CLONE's source is the saved fh). */
@@ -128,7 +182,7 @@ enum nfsstat4 nfs4_check_io_stateid_fh(struct nfs4_compound *c, const struct nfs
 				       const struct nfs4_stateid *sid, bool write,
 				       uint64_t offset, uint64_t length);
 
-/* Data operations (ops_io.c). */
+/* --- Data operations (ops/io.c) ----------------------------------- */
 
 /* fh must name a regular file of an export (NFS4ERR_ISDIR for a
  * directory or the pseudo-fs, NFS4ERR_SYMLINK, NFS4ERR_INVAL for other
@@ -139,5 +193,62 @@ enum nfsstat4 nfs4_need_regular_attr(struct nfs4_compound *c, const struct nfs4_
 /* After a change to the current file's data: directory-delegation holders
  * told of their entries' attributes learn the new ones. */
 void nfs4_data_changed(struct nfs4_compound *c);
+
+/* --- Client state (ops/open.c, ops/lock.c) ------------------------- */
+/* What the handlers that keep opens, locks and delegations share; the
+ * state itself lives in state/state.h. */
+
+/* The state module's lock-notice hook (state_lock_notify_set; ctx is the
+ * struct nfs4_server): queues CB_NOTIFY_LOCK for the waiting lock owner. */
+void nfs4_lock_notify(void *ctx, const struct state_lock_notice *n);
+
+/* The state key of the current filehandle; false when it is not an object
+ * of an export (the pseudo-fs has no state). */
+bool nfs4_state_cfh_key(const struct nfs4_compound *c, struct state_file_key *out);
+
+/* Sends a cached reply: appends its body, restores the current filehandle
+ * of a replayed OPEN, and returns its status. */
+enum nfsstat4 nfs4_state_replay(struct nfs4_compound *c, struct xdr_enc *res,
+				const struct state_replay *r);
+
+/* The status for the client's minor version: the state module's
+ * NFS4ERR_RESOURCE (a cap on state reached, or no memory) is
+ * NFS4ERR_SERVERFAULT in v4.1. */
+enum nfsstat4 nfs4_state_v41_status(const struct nfs4_compound *c, enum nfsstat4 s);
+
+/* A clientid that a v4.0 request names (open or lock owner, RENEW):
+ * NFS4ERR_STALE_CLIENTID for a v4.1 client, whose state belongs to its
+ * sessions (knfsd does not find it either); NFS4_OK otherwise, or in
+ * v4.1, where the session names the client. */
+enum nfsstat4 nfs4_state_v40_clientid(const struct nfs4_compound *c, uint64_t clientid);
+
+/* Sequencing around a handler body: begins (seqid of owner o), and on a
+ * replay or a bad seqid ends at once, returning true with *status set.
+ * Otherwise returns false: run the operation, then nfs4_state_seq_finish. */
+bool nfs4_state_seq_start(struct nfs4_compound *c, struct state_owner *o, uint32_t seqid,
+			  struct xdr_enc *res, enum nfsstat4 *status);
+
+/* The part of an operation sequenced on the owner of a stateid that acts on
+ * the current file, whose state key is key: it encodes its result body
+ * (an error's body too, setting c->error_body) and returns the status.
+ * arg is what the handler passed to nfs4_state_stateid_seq_run. */
+typedef enum nfsstat4 nfs4_state_file_op(struct nfs4_compound *c, struct state_owner *o,
+					  const struct nfs4_stateid *sid,
+					  const struct state_file_key *key, const void *arg,
+					  struct xdr_enc *res);
+
+/* An operation sequenced (seqid) on the owner of stateid sid, from start to
+ * finish: an unknown stateid (BAD/STALE_STATEID, EXPIRED), a replay or a
+ * bad seqid ends it at once; a current filehandle with no state key gets
+ * no_key; otherwise op runs, and its reply body is cached for the owner. */
+enum nfsstat4 nfs4_state_stateid_seq_run(struct nfs4_compound *c, const struct nfs4_stateid *sid,
+					 uint32_t seqid, enum nfsstat4 no_key,
+					 nfs4_state_file_op *op, const void *arg, struct xdr_enc *res);
+
+/* Ends the operation: caches the encoded body from body_off (on success or
+ * when c->error_body is set), drops the reference on o, returns status. */
+enum nfsstat4 nfs4_state_seq_finish(struct nfs4_compound *c, struct state_owner *o,
+				    struct xdr_enc *res, size_t body_off, enum nfsstat4 status,
+				    const struct state_file_key *file);
 
 #endif

@@ -4,7 +4,7 @@
  * (RFC 8881 18.33-18.51).  The codec decodes the arguments and encodes the
  * results; the state lives in state/session.h; this file maps the one to
  * the other and applies the COMPOUND-level rules. */
-#include "nfs4/ops/ops_session.h"
+#include "nfs4/ops/ops.h"
 
 #include <string.h>
 
