@@ -1,6 +1,6 @@
 /* Server-side copy (RFC 7862 4, 15.2, 15.8, 15.9, 16.1): the copy engine.
  *
- * A COPY is served one of three ways (ops_copy.c decides, see
+ * A COPY is served one of three ways (ops/copy.c decides, see
  * docs/DECISIONS.md "Server-side COPY"):
  *   - synchronously, on the worker thread that serves the COMPOUND
  *     (COPY is a may-block operation, so never on an event loop), for a

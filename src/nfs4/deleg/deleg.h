@@ -1,4 +1,4 @@
-/* Delegations on the NFSv4 side (ops_deleg.c, deleg_cb.c): the grant for
+/* Delegations on the NFSv4 side (deleg/grant.c, deleg/callbacks.c): the grant for
  * OPEN, conflict checks of the operations that the state module cannot see
  * (REMOVE, RENAME, LINK, SETATTR, GETATTR), the callbacks and the back
  * end's leases.  The records and the policy are the state module's

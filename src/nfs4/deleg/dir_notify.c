@@ -225,7 +225,7 @@ void nfs4_dirdeleg_child_attrs_in(struct nfs4_compound *c, const struct nfs4_fh 
 	dir_changed(c, dir, &ch);
 }
 
-/* Keeps the index of dir's entries (dirdeleg_children.c) in step; one
+/* Keeps the index of dir's entries (deleg/dir_children.c) in step; one
  * that had to be dropped leaves child-attribute changes untold, so the
  * holders go back (recalled). */
 static void index_note(struct nfs4_compound *c, const struct nfs4_fh *dir, const char *name,

@@ -1,5 +1,5 @@
-/* Directory delegations on the NFSv4 side (ops_dirdeleg.c,
- * dirdeleg_notify.c): GET_DIR_DELEGATION, the checks the operations that
+/* Directory delegations on the NFSv4 side (deleg/dir_grant.c,
+ * deleg/dir_notify.c): GET_DIR_DELEGATION, the checks the operations that
  * change a directory make before they change it (recalls), what they
  * report after (notifications), and the sending of CB_NOTIFY.  Records,
  * policy and batches are the state module's (state/state_dirdeleg.h,
@@ -79,7 +79,7 @@ int nfs4_dirdeleg_notifier_start(struct nfs4_server *srv);
 void nfs4_dirdeleg_notifier_stop(struct nfs4_server *srv);
 void nfs4_dirdeleg_notifier_free(struct nfs4_server *srv);
 
-/* What the server keeps per delegated directory (dirdeleg_children.c):
+/* What the server keeps per delegated directory (deleg/dir_children.c):
  * the back end's watch, and for CHANGE_CHILD_ATTRS an index of its
  * entries (which delegated directories an object is an entry of).
  * GET_DIR_DELEGATION claims dir before it asks the state for a grant
@@ -128,7 +128,7 @@ void nfs4_dirdeleg_unwatch(struct nfs4_server *srv, const struct state_file_key 
  * grants no directory delegation. */
 void nfs4_dirdeleg_host_hook(struct nfs4_export *ex, struct nfs4_export_watch *w);
 
-/* The cookie verifier READDIR and GET_DIR_DELEGATION give (ops_dir.c). */
+/* The cookie verifier READDIR and GET_DIR_DELEGATION give (ops/dir.c). */
 void nfs4_dir_cookie_verifier(const struct nfs4_server *srv, struct nfs4_verifier *out);
 
 #endif

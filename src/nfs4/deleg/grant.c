@@ -2,7 +2,7 @@
  * WANT_DELEGATION, DELEGPURGE, and the conflict checks the operations that
  * name a file by its directory entry make (REMOVE, RENAME, LINK).  The
  * state module decides and records; this file does what needs the back
- * end (leases) or the callback queue (deleg_cb.c), never with a state
+ * end (leases) or the callback queue (deleg/callbacks.c), never with a state
  * lock held. */
 #include <errno.h>
 #include <stdlib.h>

@@ -179,7 +179,7 @@ ARGS(setclientid_confirm);
 ARGS(renew);
 ARGS(release_lockowner);
 
-/* Extended attributes (RFC 8276, ops_xattr.c). */
+/* Extended attributes (RFC 8276, ops/xattr.c). */
 ARGS(getxattr);
 ARGS(setxattr);
 ARGS(listxattrs);
@@ -337,7 +337,7 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	 * operations block like READ and WRITE; those that change a file
 	 * are refused on a read-only export before they run. */
 	OP(OP_ALLOCATE, allocate, 2, 2, ROFS | BLOCK | CHG, SIZE(0), SID_FN(sid_allocate)),
-	/* Server-side copy (ops_copy.c).  COPY resolves its two stateids
+	/* Server-side copy (ops/copy.c).  COPY resolves its two stateids
 	 * itself (the saved and the current file's); no inter-server copy,
 	 * so no COPY_NOTIFY (RFC 7862 4.1.2). */
 	OP(OP_COPY, copy, 2, 2, ROFS | BLOCK | CHG, SIZE(COPY_OK), NO_SID),

@@ -80,7 +80,7 @@ void nfs4_fattr_supported(const struct nfs4_compound *c, struct nfs4_bitmap *out
 	*out = fattr_supported_by_minor[c->minor < FATTR_MINORS ? c->minor : FATTR_MINORS - 1];
 }
 
-/* What OPEN accepts (ops_open.c): every access and deny value, the
+/* What OPEN accepts (ops/open.c): every access and deny value, the
  * delegation wishes it honours, the claims it serves and the create modes
  * of the minor version. */
 static void open_arguments(const struct nfs4_compound *c, struct nfs4_open_arguments *oa)
