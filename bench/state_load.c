@@ -144,6 +144,20 @@ static void begin(struct nfs4c_sess *s, struct nfs4c_call *m)
 	nfs4c_begin_seq(s, m, 0, false);
 }
 
+/* The GETFH result next in p, into out: its status as r. */
+static struct res take_fh(struct nfs4c_reply *p, struct fh *out)
+{
+	struct res r = {OP_GETFH, nfs4c_next(p, OP_GETFH), 0};
+	if (r.status == NFS4_OK) {
+		struct nfs4_getfh_res g;
+		assert_true(nfs4_dec_getfh_res(&p->d, &g));
+		assert_true(g.fh.len <= sizeof(out->data));
+		memcpy(out->data, g.fh.data, g.fh.len);
+		out->len = g.fh.len;
+	}
+	return r;
+}
+
 /* PUTFH dir; OPEN (created UNCHECKED, mode 0644, read and write, no
  * delegation wanted) of name by owner; GETFH. */
 static struct res open_create(struct nfs4c_sess *s, const struct fh *dir, const char *owner,
@@ -177,15 +191,7 @@ static struct res open_create(struct nfs4c_sess *s, const struct fh *dir, const 
 		struct nfs4_open_res o;
 		assert_true(nfs4_dec_open_res(&p.d, &o));
 		*sid = o.stateid;
-		r.status = nfs4c_next(&p, OP_GETFH);
-		r.op = OP_GETFH;
-		if (r.status == NFS4_OK) {
-			struct nfs4_getfh_res g;
-			assert_true(nfs4_dec_getfh_res(&p.d, &g));
-			assert_true(g.fh.len <= sizeof(fh->data));
-			memcpy(fh->data, g.fh.data, g.fh.len);
-			fh->len = g.fh.len;
-		}
+		r = take_fh(&p, fh);
 	}
 	nfs4c_done(&p);
 	return r;
@@ -299,15 +305,8 @@ static struct res lookup_export(struct nfs4c_sess *s, struct fh *out)
 	r = (struct res){OP_PUTROOTFH, nfs4c_next(&p, OP_PUTROOTFH), 0};
 	for (unsigned i = 1; i < n && r.status == NFS4_OK; i++)
 		r = (struct res){OP_LOOKUP, nfs4c_next(&p, OP_LOOKUP), 0};
-	if (r.status == NFS4_OK) {
-		r = (struct res){OP_GETFH, nfs4c_next(&p, OP_GETFH), 0};
-		if (r.status == NFS4_OK) {
-			struct nfs4_getfh_res g;
-			assert_true(nfs4_dec_getfh_res(&p.d, &g));
-			memcpy(out->data, g.fh.data, g.fh.len);
-			out->len = g.fh.len;
-		}
-	}
+	if (r.status == NFS4_OK)
+		r = take_fh(&p, out);
 	nfs4c_done(&p);
 	return r;
 }
@@ -337,13 +336,7 @@ static struct res make_dir(struct nfs4c_sess *s, const struct fh *parent, const 
 	if (r.status == NFS4_OK) {
 		struct nfs4_create_res c;
 		assert_true(nfs4_dec_create_res(&p.d, &c));
-		r = (struct res){OP_GETFH, nfs4c_next(&p, OP_GETFH), 0};
-		if (r.status == NFS4_OK) {
-			struct nfs4_getfh_res g;
-			assert_true(nfs4_dec_getfh_res(&p.d, &g));
-			memcpy(out->data, g.fh.data, g.fh.len);
-			out->len = g.fh.len;
-		}
+		r = take_fh(&p, out);
 	}
 	nfs4c_done(&p);
 	return r;

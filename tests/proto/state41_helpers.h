@@ -17,7 +17,7 @@
 /* v4.1 OPEN (created, no delegation) of name by owner; the stateid and
  * file handle on success. */
 static inline uint32_t open41(struct nfs4c_sess *s, const char *owner, const char *name,
-		       struct nfs4_stateid *sid, uint8_t *fh, uint32_t *fhlen)
+				     struct nfs4_stateid *sid, uint8_t *fh, uint32_t *fhlen)
 {
 	struct nfs4_open_args a;
 	memset(&a, 0, sizeof(a));
@@ -58,8 +58,8 @@ static inline uint32_t open41(struct nfs4c_sess *s, const char *owner, const cha
 /* SEQUENCE, PUTFH, then one op encoded by enc; the op's status and, on
  * success, the stateid its result starts with. */
 static inline uint32_t op41(struct nfs4c_sess *s, const uint8_t *fh, uint32_t fhlen, uint32_t opnum,
-		     bool (*enc)(struct xdr_enc *, const void *), const void *args,
-		     struct nfs4_stateid *out)
+				   bool (*enc)(struct xdr_enc *, const void *), const void *args,
+				   struct nfs4_stateid *out)
 {
 	struct nfs4c_call m;
 	struct nfs4c_reply p;
@@ -84,8 +84,8 @@ static inline bool enc_locku(struct xdr_enc *e, const void *a) { return nfs4_enc
 static inline bool enc_close(struct xdr_enc *e, const void *a) { return nfs4_enc_close_args(e, a); }
 
 static inline uint32_t lock41(struct nfs4c_sess *s, const uint8_t *fh, uint32_t fhlen,
-		       const struct nfs4_stateid *open, const char *lock_owner,
-		       const struct nfs4_stateid *lock, uint64_t off, struct nfs4_stateid *out)
+				     const struct nfs4_stateid *open, const char *lock_owner,
+				     const struct nfs4_stateid *lock, uint64_t off, struct nfs4_stateid *out)
 {
 	struct nfs4_lock_args a = {.locktype = WRITE_LT, .offset = off, .length = 10};
 	if (lock) {

@@ -25,6 +25,7 @@
 #include "lib/ctl_test.h"
 #include "lib/ferryd_proc.h"
 #include "lib/nfs4_client.h"
+#include "proto/state41_helpers.h"
 
 static struct ferryd_proc server;
 static char exp_dir[300], conf[310];
@@ -83,40 +84,11 @@ struct owned {
 	uint32_t fhlen;
 };
 
+/* No delegation (open41 asks for none): the test is about open and lock
+ * stateids. */
 static void open_rw(struct nfs4c_sess *s, const char *name, struct owned *out)
 {
-	struct nfs4_open_args a;
-	memset(&a, 0, sizeof(a));
-	/* No delegation: the test is about open and lock stateids. */
-	a.share_access = OPEN4_SHARE_ACCESS_BOTH | OPEN4_SHARE_ACCESS_WANT_NO_DELEG;
-	a.share_deny = OPEN4_SHARE_DENY_NONE;
-	a.owner.clientid = s->clientid;
-	a.owner.owner = nfs4_opaque_str("owner");
-	a.opentype = OPEN4_CREATE;
-	a.how.mode = UNCHECKED4;
-	a.claim.type = CLAIM_NULL;
-	a.claim.file = nfs4_opaque_str(name);
-	struct nfs4c_call m;
-	struct nfs4c_reply p;
-	nfs4c_begin_seq(s, &m, 0, false);
-	nfs4c_putrootfh(&m);
-	nfs4c_lookup(&m, "export");
-	nfs4c_open_op(&m, &a);
-	nfs4c_getfh(&m);
-	nfs4c_send(s->fd, s->cred, &m, &p);
-	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
-	assert_int_equal(nfs4c_next(&p, OP_PUTROOTFH), NFS4_OK);
-	assert_int_equal(nfs4c_next(&p, OP_LOOKUP), NFS4_OK);
-	assert_int_equal(nfs4c_next(&p, OP_OPEN), NFS4_OK);
-	struct nfs4_open_res r;
-	assert_true(nfs4_dec_open_res(&p.d, &r));
-	out->open = r.stateid;
-	assert_int_equal(nfs4c_next(&p, OP_GETFH), NFS4_OK);
-	struct nfs4_getfh_res g;
-	assert_true(nfs4_dec_getfh_res(&p.d, &g));
-	memcpy(out->fh, g.fh.data, g.fh.len);
-	out->fhlen = g.fh.len;
-	nfs4c_done(&p);
+	assert_int_equal(open41(s, "owner", name, &out->open, out->fh, &out->fhlen), NFS4_OK);
 }
 
 /* SEQUENCE, PUTFH fh, then the operation opnum whose arguments enc
