@@ -109,6 +109,10 @@
  *      nfs4/copy/offload.c): asynchronous copies' states, its run queue and
  *      counters.  A leaf: taken with nothing held; the back end, the state
  *      module and the callback engine are called after it is released.
+ *  9f. core: a pipe pool's lock (struct pipe_pool.lock, core/pipe_pool.c):
+ *      its idle pipes and counts.  A leaf: taken with nothing held or under
+ *      7 (a reply's pipe given back as its bytes are sent); pipes are made
+ *      and closed after it is released.
  *  10. rpc: the server's connection registry lock (struct
  *      rpc_server.conns_lock): the list of open connections the control
  *      plane reads; taken when a connection opens or closes and when the
