@@ -243,6 +243,7 @@ int main(int argc, char **argv)
 	opts.max_memory_per_conn = (size_t)cfg.inflight_memory_per_conn_mb << 20;
 	opts.max_connections = cfg.max_connections;
 	opts.max_connections_per_client = cfg.max_connections_per_client;
+	opts.splice_pipes = cfg.splice_pipes;
 	struct rpc_server *srv = rpc_server_create(&opts);
 	if (!srv)
 		return 1;

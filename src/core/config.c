@@ -65,6 +65,7 @@ static const struct config_key config_keys[] = {
 	{"rpc", "max_connections_per_client", SERVER_FIELD(max_connections_per_client), 0,
 	 1u << 24, 128, KEY_NUMBER},
 	{"rpc", "idle_timeout", SERVER_FIELD(idle_timeout_s), 0, 86400, 360, KEY_NUMBER},
+	{"rpc", "splice_pipes", SERVER_FIELD(splice_pipes), 0, 65536, 256, KEY_NUMBER},
 	{"nfs", "lease_time", SERVER_FIELD(lease_time_s), 10, 3600, 90, KEY_NUMBER_MUST_BE},
 	{"nfs", "grace_time", SERVER_FIELD(grace_time_s), 0, 3600, 90, KEY_NUMBER},
 	{"nfs", "session_slots", SERVER_FIELD(session_slots), 1, 1024, 64, KEY_NUMBER_MUST_BE},

@@ -30,6 +30,9 @@
  *   max_connections = 4096          ; client connections open at once; 0: no limit
  *   max_connections_per_client = 128 ; the same from one address; 0: no limit
  *                                   ; (past either: accepted and closed at once)
+ *   splice_pipes = 256              ; pipes for large READ/WRITE data moved
+ *                                   ; without copying it (two descriptors
+ *                                   ; each); 0: copy every byte
  *
  *   [export NAME]                   ; one section per export
  *   path = /srv/data
@@ -158,6 +161,7 @@ struct ferry_config {
 	unsigned idle_timeout_s;
 	unsigned inflight_memory_mb, inflight_memory_per_conn_mb;
 	unsigned max_connections, max_connections_per_client;
+	unsigned splice_pipes;
 	bool rpcbind;
 	unsigned lease_time_s;
 	unsigned grace_time_s;

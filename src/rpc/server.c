@@ -27,6 +27,7 @@ void rpc_server_options_default(struct rpc_server_options *o)
 	o->max_connections = 4096;
 	o->max_connections_per_client = 128;
 	o->idle_timeout_s = 360;
+	o->splice_pipes = 256;
 }
 
 struct rpc_server *rpc_server_create(const struct rpc_server_options *opts)
@@ -54,7 +55,14 @@ struct rpc_server *rpc_server_create(const struct rpc_server_options *opts)
 	atomic_init(&srv->xid_next, seed);
 	srv->nloops = srv->opts.event_loops;
 	srv->loops = calloc(srv->nloops, sizeof(*srv->loops));
-	if (!srv->loops) {
+	/* Idle pipes cost two descriptors each and nothing else: keep a
+	 * quarter of them for the next burst. */
+	if (srv->opts.splice_pipes)
+		srv->pipes = pipe_pool_create((size_t)srv->opts.max_record_size + 4096,
+					      srv->opts.splice_pipes, srv->opts.splice_pipes / 4);
+	if (!srv->loops || (srv->opts.splice_pipes && !srv->pipes)) {
+		free(srv->loops);
+		pipe_pool_destroy(srv->pipes);
 		rpc_conn_limits_fini(srv);
 		free(srv);
 		return NULL;
@@ -269,6 +277,7 @@ void rpc_server_destroy(struct rpc_server *srv)
 	for (unsigned i = 0; i < srv->nlisteners; i++)
 		close(srv->listeners[i].poll.fd);
 	free(srv->loops);
+	pipe_pool_destroy(srv->pipes);
 	rpc_conn_limits_fini(srv);
 	pthread_mutex_destroy(&srv->conns_lock);
 	free(srv);

@@ -169,6 +169,10 @@ struct rpc_server_options {
 	 * address (0: no limit); one past either is closed at once. */
 	unsigned max_connections, max_connections_per_client;
 	unsigned idle_timeout_s;        /* close connections idle this long; 0: never */
+	/* Pipes for large READ and WRITE data moved without a copy through
+	 * user space (splice): at most this many at once, each holding one
+	 * max_record_size; 0: none, every byte is copied. */
+	unsigned splice_pipes;
 };
 
 void rpc_server_options_default(struct rpc_server_options *o);

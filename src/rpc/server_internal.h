@@ -8,6 +8,7 @@
 
 #include "core/hashtable.h"
 #include "core/list.h"
+#include "core/pipe_pool.h"
 #include "core/siphash.h"
 #include "core/threadpool.h"
 #include "rpc/server.h"
@@ -160,6 +161,7 @@ struct rpc_server {
 	unsigned nloops;
 	atomic_uint next_loop;
 	struct threadpool *pool;
+	struct pipe_pool *pipes; /* NULL when splice_pipes is 0 */
 	bool started;
 	atomic_bool stopping; /* rpc_server_stop began: no new dial */
 

@@ -127,6 +127,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.inflight_memory_per_conn_mb, 16);
 	assert_int_equal(cfg.max_connections, 4096);
 	assert_int_equal(cfg.max_connections_per_client, 128);
+	assert_int_equal(cfg.splice_pipes, 256);
 	assert_true(cfg.rpcbind);
 }
 
