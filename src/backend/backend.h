@@ -265,6 +265,17 @@ struct backend_ops {
 			   const struct backend_handle *h, uint64_t off, size_t len, void *buf,
 			   size_t *got, bool *eof, bool *would_block);
 
+	/* read, with the bytes going into a pipe (pipe_fd, its writing end)
+	 * instead of memory: the page cache's pages are referenced by the
+	 * pipe, not copied, and stay what they were read as when the file is
+	 * truncated or its lease broken afterwards.  Reads up to len bytes,
+	 * fewer when the pipe fills (*eof then false).  would_block as in
+	 * read_nowait (non-NULL: do not wait for a disk).  NULL: the back end
+	 * has no pages to hand over; callers use read. */
+	int (*read_splice)(struct backend_export *ex, const struct backend_cred *cred,
+			   const struct backend_handle *h, uint64_t off, size_t len, int pipe_fd,
+			   size_t *got, bool *eof, bool *would_block);
+
 	/* Writes len bytes at off; *committed says how stable they are now. */
 	int (*write)(struct backend_export *ex, const struct backend_cred *cred,
 		     const struct backend_handle *h, uint64_t off, const void *buf, size_t len,

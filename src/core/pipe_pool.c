@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -20,12 +22,33 @@ struct pipe_pool {
 	atomic_bool resize_warned;
 };
 
+/* The largest pipe an unprivileged process may ask for: threads that act
+ * for a client run without CAP_SYS_RESOURCE, so no larger one is tried. */
+static size_t pipe_max_size(void)
+{
+	FILE *f = fopen("/proc/sys/fs/pipe-max-size", "re");
+	unsigned long v = 0;
+	if (f) {
+		if (fscanf(f, "%lu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v ? (size_t)v : 1024 * 1024; /* the kernel's default */
+}
+
 struct pipe_pool *pipe_pool_create(size_t bytes, unsigned max_pipes, unsigned max_idle)
 {
 	struct pipe_pool *pool = calloc(1, sizeof(*pool));
 	if (!pool)
 		return NULL;
 	pthread_mutex_init(&pool->lock, NULL);
+	size_t most = pipe_max_size();
+	if (bytes > most) {
+		log_info("pipes for spliced I/O hold %zu bytes (fs.pipe-max-size), not %zu: the "
+			 "rest of a larger READ or WRITE is copied",
+			 most, bytes);
+		bytes = most;
+	}
 	pool->bytes = bytes;
 	pool->max_pipes = max_pipes;
 	pool->max_idle = max_idle < max_pipes ? max_idle : max_pipes;
@@ -68,10 +91,12 @@ static struct pooled_pipe *pipe_open(struct pipe_pool *pool)
 	p->wr = fds[1];
 	int got = fcntl(p->wr, F_SETPIPE_SZ, (int)pool->bytes);
 	if (got < 0) {
+		/* Over the user's pipe-user-pages limits: a smaller pipe still
+		 * saves copies. */
 		if (!atomic_exchange(&pool->resize_warned, true))
 			log_info("pipes of %zu bytes refused (%s): large I/O is spliced in "
 				 "smaller pieces",
-				 pool->bytes, errno == EPERM ? "over pipe-max-size" : "no memory");
+				 pool->bytes, strerror(errno));
 		got = fcntl(p->wr, F_GETPIPE_SZ);
 	}
 	if (got <= 0) {

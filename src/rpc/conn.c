@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -13,6 +16,12 @@
 #include "rpc/server_internal.h"
 
 enum { OUTQ_INITIAL = 16, WRITEV_MAX_IOV = 64 };
+
+static bool rpc_pipe_empty(const struct pooled_pipe *p)
+{
+	int n = 0;
+	return ioctl(p->rd, FIONREAD, &n) == 0 && n == 0;
+}
 
 static void format_peer(const struct sockaddr *sa, char *out, size_t len)
 {
@@ -76,7 +85,7 @@ void rpc_conn_unref(struct rpc_conn *conn)
 	 * never adopted keeps its queue to here and is not counted off: its
 	 * loop may be gone. */
 	for (unsigned i = 0; i < conn->outq_count; i++)
-		buf_unref(conn->outq[(conn->outq_head + i) % conn->outq_cap].b);
+		rpc_out_seg_release(conn->srv, &conn->outq[(conn->outq_head + i) % conn->outq_cap]);
 	free(conn->outq);
 	for (unsigned i = 0; i < conn->naside; i++)
 		rpc_record_release(&conn->aside[(conn->aside_head + i) % RPC_ASIDE_MAX]);
@@ -190,13 +199,68 @@ void rpc_conn_update_events_locked(struct rpc_conn *conn)
 	conn->writing = want_write;
 }
 
+void rpc_out_seg_release(struct rpc_server *srv, struct rpc_out_seg *sg)
+{
+	buf_unref(sg->b);
+	sg->b = NULL;
+	if (sg->pipe)
+		pipe_pool_put(srv->pipes, sg->pipe);
+	sg->pipe = NULL;
+}
+
 static void outq_pop(struct rpc_conn *conn)
 {
-	buf_unref(conn->outq[conn->outq_head].b);
-	conn->outq[conn->outq_head].b = NULL;
+	rpc_out_seg_release(conn->srv, &conn->outq[conn->outq_head]);
 	conn->outq_head = (conn->outq_head + 1) % conn->outq_cap;
 	conn->outq_count--;
 	conn->outq_head_off = 0;
+}
+
+/* A pipe at the head of the queue: its bytes go to the socket by splice,
+ * page references handed over, no copy.  MSG_MORE-like hint when more of
+ * the queue follows, so the kernel packs the tail with them. */
+static ssize_t outq_splice_head(struct rpc_conn *conn, size_t *attempted)
+{
+	struct rpc_out_seg *sg = &conn->outq[conn->outq_head];
+	*attempted = sg->len - conn->outq_head_off;
+	unsigned flags = SPLICE_F_NONBLOCK | (conn->outq_count > 1 ? SPLICE_F_MORE : 0);
+	ssize_t w = splice(sg->pipe->rd, NULL, conn->poll.fd, NULL, *attempted, flags);
+	if (w > 0) {
+		sg->pipe->held -= (size_t)w;
+	} else if (w == 0 || (errno == EAGAIN && rpc_pipe_empty(sg->pipe))) {
+		/* The pipe holds fewer bytes than the reply promised: the
+		 * record cannot be completed, the stream is lost. */
+		log_error("rpc: reply data to %s missing from its pipe; closing",
+			  conn->peer_str);
+		errno = EPIPE;
+		return -1;
+	}
+	return w;
+}
+
+/* The buffers at the head of the queue, up to the next pipe, in one
+ * sendmsg. */
+static ssize_t outq_write_bufs(struct rpc_conn *conn, size_t *attempted)
+{
+	struct iovec iov[WRITEV_MAX_IOV];
+	unsigned n = 0;
+	size_t total = 0;
+	bool pipe_next = false;
+	for (; n < conn->outq_count && n < WRITEV_MAX_IOV; n++) {
+		const struct rpc_out_seg *sg = &conn->outq[(conn->outq_head + n) % conn->outq_cap];
+		if (sg->pipe) {
+			pipe_next = true;
+			break;
+		}
+		size_t skip = n == 0 ? conn->outq_head_off : 0;
+		iov[n].iov_base = sg->b->data + sg->off + skip;
+		iov[n].iov_len = sg->len - skip;
+		total += iov[n].iov_len;
+	}
+	*attempted = total;
+	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = n};
+	/* A header followed by spliced data: one packet for both. */
+	return sendmsg(conn->poll.fd, &msg, MSG_NOSIGNAL | (pipe_next ? MSG_MORE : 0));
 }
 
 bool rpc_conn_flush_locked(struct rpc_conn *conn)
@@ -204,18 +268,9 @@ bool rpc_conn_flush_locked(struct rpc_conn *conn)
 	if (atomic_load(&conn->connecting))
 		return true; /* written once connected */
 	while (conn->outq_count > 0) {
-		struct iovec iov[WRITEV_MAX_IOV];
-		unsigned n = 0;
 		size_t total = 0;
-		for (; n < conn->outq_count && n < WRITEV_MAX_IOV; n++) {
-			const struct rpc_out_seg *sg =
-				&conn->outq[(conn->outq_head + n) % conn->outq_cap];
-			size_t skip = n == 0 ? conn->outq_head_off : 0;
-			iov[n].iov_base = sg->b->data + sg->off + skip;
-			iov[n].iov_len = sg->len - skip;
-			total += iov[n].iov_len;
-		}
-		ssize_t w = writev(conn->poll.fd, iov, (int)n);
+		ssize_t w = conn->outq[conn->outq_head].pipe ? outq_splice_head(conn, &total)
+							      : outq_write_bufs(conn, &total);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -266,7 +321,7 @@ static bool outq_reserve(struct rpc_conn *conn, unsigned n)
 	return true;
 }
 
-void rpc_conn_send_segs(struct rpc_conn *conn, const struct rpc_out_seg *segs, unsigned n)
+void rpc_conn_send_segs(struct rpc_conn *conn, struct rpc_out_seg *segs, unsigned n)
 {
 	bool failed = false;
 	pthread_mutex_lock(&conn->lock);
@@ -274,7 +329,7 @@ void rpc_conn_send_segs(struct rpc_conn *conn, const struct rpc_out_seg *segs, u
 		failed = !conn->closed;
 		pthread_mutex_unlock(&conn->lock);
 		for (unsigned i = 0; i < n; i++)
-			buf_unref(segs[i].b);
+			rpc_out_seg_release(conn->srv, &segs[i]);
 		if (failed)
 			rpc_conn_close(conn);
 		return;
@@ -307,7 +362,7 @@ void rpc_conn_send_segs(struct rpc_conn *conn, const struct rpc_out_seg *segs, u
 
 void rpc_conn_send(struct rpc_conn *conn, struct buf *b)
 {
-	struct rpc_out_seg seg = {b, 0, b->len};
+	struct rpc_out_seg seg = {b, 0, b->len, NULL};
 	rpc_conn_send_segs(conn, &seg, 1);
 }
 

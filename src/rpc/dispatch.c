@@ -1,7 +1,9 @@
 /* Serving one CALL: RPC-level checks, program lookup, inline or pooled run,
  * reply framing. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "rpc/server_internal.h"
@@ -40,6 +42,61 @@ static void request_release(struct rpc_request *req)
 	rpc_conn_unref(conn);
 }
 
+void rpc_request_pipe_drop(struct rpc_request *req)
+{
+	if (req->splice_pipe)
+		pipe_pool_put(req->conn->srv->pipes, req->splice_pipe);
+	req->splice_pipe = NULL;
+	req->splice_len = 0;
+}
+
+struct pooled_pipe *rpc_request_pipe(struct rpc_request *req)
+{
+	struct pipe_pool *pool = req->conn->srv->pipes;
+	if (!pool || req->splice_len)
+		return NULL;
+	if (!req->splice_pipe)
+		req->splice_pipe = pipe_pool_get(pool);
+	return req->splice_pipe;
+}
+
+void rpc_request_reply_spliced(struct rpc_request *req, size_t at, size_t len)
+{
+	req->splice_at = at;
+	req->splice_len = len;
+	if (!len)
+		rpc_request_pipe_drop(req);
+}
+
+/* The spliced range is still the reply's: nothing rolled it back. */
+static bool reply_splice_holds(const struct rpc_request *req, const struct buf *b)
+{
+	return req->splice_pipe && req->splice_len &&
+	       req->splice_at + req->splice_len <= b->len;
+}
+
+/* Reads the pipe's bytes into their place in the reply: a reply that is
+ * kept must be whole in memory.  False when the pipe does not give them
+ * all (the reply is then unusable). */
+static bool reply_unsplice(struct rpc_request *req)
+{
+	struct pooled_pipe *p = req->splice_pipe;
+	uint8_t *dst = req->reply.buf->data + req->splice_at;
+	size_t left = req->splice_len;
+	while (left > 0) {
+		ssize_t n = read(p->rd, dst, left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		dst += n;
+		left -= (size_t)n;
+		p->held -= (size_t)n;
+	}
+	rpc_request_pipe_drop(req);
+	return true;
+}
+
 static void request_finish(struct rpc_request *req)
 {
 	struct rpc_conn *conn = req->conn;
@@ -47,20 +104,32 @@ static void request_finish(struct rpc_request *req)
 	if (!req->reply_shared)
 		xdr_put_be32(b->data,
 			     RPC_RECORD_LAST_FRAG | (uint32_t)(b->len - 4 + req->tail_len));
-	if (req->tail) {
-		struct rpc_out_seg segs[2] = {{b, 0, b->len},
-					      {req->tail, req->tail_off, req->tail_len}};
-		req->tail = NULL;
-		rpc_conn_send_segs(conn, segs, 2);
+	struct rpc_out_seg segs[4];
+	unsigned n = 0;
+	if (reply_splice_holds(req, b)) {
+		size_t end = req->splice_at + req->splice_len;
+		segs[n++] = (struct rpc_out_seg){b, 0, req->splice_at, NULL};
+		segs[n++] = (struct rpc_out_seg){NULL, 0, req->splice_len, req->splice_pipe};
+		req->splice_pipe = NULL;
+		req->splice_len = 0;
+		if (end < b->len)
+			segs[n++] = (struct rpc_out_seg){buf_ref(b), end, b->len - end, NULL};
 	} else {
-		rpc_conn_send(conn, b);
+		rpc_request_pipe_drop(req);
+		segs[n++] = (struct rpc_out_seg){b, 0, b->len, NULL};
 	}
+	if (req->tail) {
+		segs[n++] = (struct rpc_out_seg){req->tail, req->tail_off, req->tail_len, NULL};
+		req->tail = NULL;
+	}
+	rpc_conn_send_segs(conn, segs, n);
 	request_release(req);
 }
 
 /* Replaces whatever was encoded after the record mark with a bare reply. */
 static void reply_reset(struct rpc_request *req)
 {
+	rpc_request_pipe_drop(req);
 	buf_unref(req->tail);
 	req->tail = NULL;
 	req->tail_len = 0;
@@ -81,6 +150,15 @@ struct buf *rpc_request_share_reply(struct rpc_request *req)
 	struct xdr_enc *e = &req->reply;
 	if (e->overflow || req->tail)
 		return NULL;
+	if (reply_splice_holds(req, e->buf) && !reply_unsplice(req)) {
+		log_error("rpc: reply data for xid 0x%08x lost from its pipe; answering "
+			  "SYSTEM_ERR",
+			  req->hdr.xid);
+		rpc_request_pipe_drop(req);
+		e->overflow = true; /* turned into SYSTEM_ERR by request_run */
+		return NULL;
+	}
+	rpc_request_pipe_drop(req);
 	xdr_put_be32(e->buf->data, RPC_RECORD_LAST_FRAG | (uint32_t)(e->buf->len - 4));
 	e->buf = buf_trim(e->buf);
 	req->reply_shared = true;
@@ -155,6 +233,7 @@ static void request_run(struct rpc_request *req, const struct rpc_program *prog)
 		r = rpc_dispatch_done(RPC_SYSTEM_ERR);
 	}
 	if (r.action == RPC_DISPATCH_DROP && !req->reply_shared) {
+		rpc_request_pipe_drop(req);
 		buf_unref(xdr_enc_take(&req->reply));
 		buf_unref(req->tail);
 		req->tail = NULL;

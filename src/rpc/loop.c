@@ -111,7 +111,8 @@ static void conn_close(struct rpc_loop *loop, struct rpc_conn *conn, const char 
 	/* Replies nobody will read: their memory goes now, not with the last
 	 * reference, which a session may keep for long. */
 	for (unsigned i = 0; i < conn->outq_count; i++)
-		buf_unref(conn->outq[(conn->outq_head + i) % conn->outq_cap].b);
+		rpc_out_seg_release(conn->srv,
+				    &conn->outq[(conn->outq_head + i) % conn->outq_cap]);
 	conn->outq_count = 0;
 	conn->outq_head_off = 0;
 	rpc_conn_uncharge_output(conn, conn->outq_bytes);

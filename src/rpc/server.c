@@ -58,7 +58,7 @@ struct rpc_server *rpc_server_create(const struct rpc_server_options *opts)
 	/* Idle pipes cost two descriptors each and nothing else: keep a
 	 * quarter of them for the next burst. */
 	if (srv->opts.splice_pipes)
-		srv->pipes = pipe_pool_create((size_t)srv->opts.max_record_size + 4096,
+		srv->pipes = pipe_pool_create((size_t)srv->opts.max_record_size,
 					      srv->opts.splice_pipes, srv->opts.splice_pipes / 4);
 	if (!srv->loops || (srv->opts.splice_pipes && !srv->pipes)) {
 		free(srv->loops);

@@ -24,6 +24,7 @@
 
 struct rpc_server;
 struct rpc_conn;
+struct pooled_pipe;
 
 /* One call being served.  Valid for the duration of the program's dispatch
  * function. */
@@ -43,7 +44,29 @@ struct rpc_request {
 	bool reply_shared; /* rpc_request_share_reply was called */
 	struct rpc_park *park; /* rpc_request_park was called */
 	size_t charged; /* bytes counted against the memory budgets until it ends */
+	/* rpc_request_pipe / rpc_request_reply_spliced: reply bytes
+	 * [splice_at, splice_at + splice_len) of reply come from this pipe. */
+	struct pooled_pipe *splice_pipe;
+	size_t splice_at, splice_len;
 };
+
+/* Large reply data without a copy through user space.  The program
+ * reserves the data's place in req->reply, leaves it unwritten, fills the
+ * pipe rpc_request_pipe gives it (splice from a file) and says where the
+ * bytes go (rpc_request_reply_spliced); the reply then goes to the socket
+ * as the encoded bytes before that place, the pipe's, and the encoded
+ * bytes after it.  One pipe per reply.  A reply that is kept
+ * (rpc_request_share_reply) gets the pipe's bytes read into their place
+ * first, so a replay is whole.  Encoding must not shrink the reply below
+ * the spliced range and grow it again: a reply shorter than its end drops
+ * the pipe (an operation rolled back).
+ *
+ * rpc_request_pipe: the reply's pipe, empty, or NULL when none can be had
+ * (no pool, all in use, one already spliced): the program copies then. */
+struct pooled_pipe *rpc_request_pipe(struct rpc_request *req);
+void rpc_request_reply_spliced(struct rpc_request *req, size_t at, size_t len);
+/* Gives the reply's pipe back unused (closed if bytes went into it). */
+void rpc_request_pipe_drop(struct rpc_request *req);
 
 /* Counts bytes of a reply about to be built (a large READ or READDIR)
  * against the memory budgets of the request's connection and of the

@@ -41,11 +41,18 @@ struct rpc_pending_call {
 
 struct rpc_loop;
 
-/* A piece of a record queued for writing: len bytes of b from off. */
+/* A piece of a record queued for writing: len bytes of b from off, or
+ * the len bytes a pipe holds (b NULL): file data spliced into it, which
+ * go to the socket the same way, never through our memory. */
 struct rpc_out_seg {
 	struct buf *b; /* referenced */
 	size_t off, len;
+	struct pooled_pipe *pipe; /* owned; back to the pool once written */
 };
+
+/* Lets go of a queued piece: its buffer reference, or its pipe (closed
+ * when bytes are left in it). */
+void rpc_out_seg_release(struct rpc_server *srv, struct rpc_out_seg *sg);
 
 struct rpc_conn {
 	struct rpc_pollable poll; /* fd lives here */
@@ -251,7 +258,7 @@ struct rpc_conn *rpc_conn_new(struct rpc_server *srv, int fd, const struct socka
 void rpc_conn_send(struct rpc_conn *conn, struct buf *b);
 /* The same for a record in n pieces, queued together so nothing comes
  * between them; takes the references of every piece. */
-void rpc_conn_send_segs(struct rpc_conn *conn, const struct rpc_out_seg *segs, unsigned n);
+void rpc_conn_send_segs(struct rpc_conn *conn, struct rpc_out_seg *segs, unsigned n);
 /* Writes as much of the queue as the socket takes; with conn->lock held.
  * Returns false when the socket failed. */
 bool rpc_conn_flush_locked(struct rpc_conn *conn);

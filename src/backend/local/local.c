@@ -153,6 +153,7 @@ const struct backend_ops backend_local_ops = {
 	.setattr = local_setattr,
 	.read = local_read,
 	.read_nowait = local_read_nowait,
+	.read_splice = local_read_splice,
 	.write = local_write,
 	.write_hold = local_write_hold,
 	.commit = local_commit,

@@ -452,6 +452,9 @@ void local_copy_end(struct local_export *ex, struct local_fd *sf, struct local_f
 int local_read(struct backend_export *bex, const struct backend_cred *cred,
 	       const struct backend_handle *h, uint64_t off, size_t len, void *buf,
 	       size_t *got, bool *eof);
+int local_read_splice(struct backend_export *bex, const struct backend_cred *cred,
+		      const struct backend_handle *h, uint64_t off, size_t len, int pipe_fd,
+		      size_t *got, bool *eof, bool *would_block);
 int local_read_nowait(struct backend_export *bex, const struct backend_cred *cred,
 		      const struct backend_handle *h, uint64_t off, size_t len, void *buf,
 		      size_t *got, bool *eof, bool *would_block);

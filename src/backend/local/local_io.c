@@ -1,7 +1,9 @@
 /* The local back end's file contents: READ, WRITE, COMMIT and READLINK. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -217,6 +219,115 @@ int local_read_nowait(struct backend_export *bex, const struct backend_cred *cre
 {
 	*would_block = false;
 	return local_read_flags(bex, cred, h, off, len, buf, got, eof, would_block);
+}
+
+#ifndef SYS_cachestat
+#define SYS_cachestat 451 /* Linux 6.5; the same number on every architecture */
+#endif
+struct local_cachestat_range {
+	uint64_t off, len;
+};
+struct local_cachestat {
+	uint64_t nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted;
+};
+
+/* Whether every page of [off, off + len) is in the page cache, asked
+ * without reading it: splice has no RWF_NOWAIT, so the event loop asks
+ * first.  False when the kernel cannot tell (before 6.5): the read then
+ * runs where it may wait. */
+static bool local_range_cached(int fd, uint64_t off, uint64_t len)
+{
+	static atomic_bool unsupported;
+	if (atomic_load_explicit(&unsupported, memory_order_relaxed))
+		return false;
+	struct local_cachestat_range range = {off, len};
+	struct local_cachestat cs;
+	if (syscall(SYS_cachestat, fd, &range, &cs, 0) != 0) {
+		if (errno == ENOSYS)
+			atomic_store(&unsupported, true);
+		return false;
+	}
+	uint64_t page = (uint64_t)getpagesize();
+	uint64_t first = off / page, last = (off + len - 1) / page;
+	return cs.nr_cache >= last - first + 1;
+}
+
+/* Splices [off, off + len) of rfd into the pipe until len, the end of the
+ * file or a full pipe; *ended when the file ended first. */
+static int local_splice_range(int rfd, uint64_t off, size_t len, int pipe_fd, size_t *done,
+			      bool *ended)
+{
+	loff_t pos = (loff_t)off;
+	*done = 0;
+	*ended = false;
+	while (*done < len) {
+		ssize_t n = splice(rfd, &pos, pipe_fd, NULL, len - *done, SPLICE_F_NONBLOCK);
+		if (n > 0) {
+			*done += (size_t)n;
+		} else if (n == 0) {
+			*ended = true;
+			break;
+		} else if (errno == EINTR) {
+			continue;
+		} else if (errno == EAGAIN && *done > 0) {
+			break; /* the pipe is full */
+		} else {
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+int local_read_splice(struct backend_export *bex, const struct backend_cred *cred,
+		      const struct backend_handle *h, uint64_t off, size_t len, int pipe_fd,
+		      size_t *got, bool *eof, bool *would_block)
+{
+	struct local_export *ex = local_export_of(bex);
+	struct local_fd *f;
+	struct stat st;
+	bool ended;
+	int r, rfd;
+
+	*got = 0;
+	*eof = false;
+	if (would_block)
+		*would_block = false;
+	r = local_file_get(ex, h, &f);
+	if (r != 0)
+		return r;
+	rfd = local_open_read(ex, cred, f);
+	if (rfd < 0) {
+		r = rfd;
+		goto out;
+	}
+	if (off > INT64_MAX) {
+		*eof = true;
+		goto out;
+	}
+	if (fstat(rfd, &st) != 0) {
+		r = -errno;
+		goto out;
+	}
+	if (off >= (uint64_t)st.st_size) {
+		*eof = true;
+		goto out;
+	}
+	if (len > (uint64_t)st.st_size - off)
+		len = (size_t)((uint64_t)st.st_size - off);
+	if (would_block && !local_range_cached(rfd, off, len)) {
+		*would_block = true;
+		goto out;
+	}
+	r = local_splice_range(rfd, off, len, pipe_fd, got, &ended);
+	if (r != 0)
+		goto out;
+	/* The size was taken first: a file that grew since reads as it was
+	 * (a READ racing an extension sees either); one that shrank ends
+	 * where splice found its end. */
+	*eof = ended || off + *got >= (uint64_t)st.st_size;
+out:
+	local_fd_put(ex, f);
+	return r;
 }
 
 int local_write(struct backend_export *bex, const struct backend_cred *cred,

@@ -1,6 +1,7 @@
 /* Data: READ, WRITE, COMMIT (NFSv4.2's data operations: io42.c). */
 #include <string.h>
 
+#include "core/pipe_pool.h"
 #include "nfs4/deleg/dirdeleg.h"
 #include "nfs4/fs/fattr.h"
 #include "nfs4/ops/ops.h"
@@ -36,6 +37,62 @@ void nfs4_data_changed(struct nfs4_compound *c)
 		nfs4_dirdeleg_child_attrs(c, &c->cfh, &attr);
 }
 
+/* From this size on a READ's data goes file -> pipe -> socket, never
+ * through our memory: below it the two copies cost less than the pipe's
+ * bookkeeping and the extra system calls. */
+enum { NFS4_SPLICE_MIN = 64 * 1024 };
+
+/* Reads into the reply's place for the data, p (count bytes reserved); on
+ * an event loop (would_block non-NULL) only what is in memory. */
+static int read_copy(struct nfs4_compound *c, uint64_t offset, uint32_t count, uint8_t *p,
+		     size_t *got, bool *eof, bool *would_block)
+{
+	struct nfs4_export *ex = c->cfh.export;
+	if (!would_block)
+		return ex->ops->read(ex->bex, &c->cred, &c->cfh.bh, offset, count, p, got, eof);
+	*would_block = true;
+	if (!ex->ops->read_nowait)
+		return 0;
+	return ex->ops->read_nowait(ex->bex, &c->cred, &c->cfh.bh, offset, count, p, got, eof,
+				    would_block);
+}
+
+/* Large reads: the data spliced into the reply's pipe, which rpc sends in
+ * place of the reserved bytes at p.  A reply the v4.1 slot keeps is read
+ * into memory as before (rpc would read the pipe back into it anyway).
+ * When the pipe fills before count (an unaligned 1 MiB spans one page
+ * more than it holds, if the kernel refused a larger pipe), the rest is
+ * copied after it.  False when splicing does not apply: copy instead. */
+static bool read_spliced(struct nfs4_compound *c, uint64_t offset, uint32_t count, uint8_t *p,
+			 size_t *got, bool *eof, bool *would_block, int *rc)
+{
+	struct nfs4_export *ex = c->cfh.export;
+	if (count < NFS4_SPLICE_MIN || !ex->ops->read_splice || c->cachethis)
+		return false;
+	struct pooled_pipe *pipe = rpc_request_pipe(c->req);
+	if (!pipe)
+		return false;
+	*rc = ex->ops->read_splice(ex->bex, &c->cred, &c->cfh.bh, offset, count, pipe->wr, got,
+				   eof, would_block);
+	pipe->held += *got;
+	if (*rc != 0 || (would_block && *would_block) || *got == 0) {
+		rpc_request_pipe_drop(c->req);
+		return true;
+	}
+	rpc_request_reply_spliced(c->req, (size_t)(p - c->req->reply.buf->data), *got);
+	if (*got == count || *eof)
+		return true;
+	size_t more = 0;
+	bool more_eof = false, more_blocks = false;
+	if (read_copy(c, offset + *got, count - (uint32_t)*got, p + *got, &more, &more_eof,
+		      would_block ? &more_blocks : NULL) == 0 &&
+	    !more_blocks) {
+		*got += more; /* else a short read: the client asks for the rest */
+		*eof = more_eof;
+	}
+	return true;
+}
+
 NFS4_SERVE(read)
 {
 	uint64_t offset = a->offset;
@@ -60,23 +117,17 @@ NFS4_SERVE(read)
 		return NFS4ERR_RESOURCE;
 	size_t got = 0;
 	bool eof = false;
-	struct nfs4_export *ex = c->cfh.export;
-	int rc;
-	if (c->req->on_worker) {
-		rc = ex->ops->read(ex->bex, &c->cred, &c->cfh.bh, offset, count, p, &got, &eof);
-	} else {
-		/* On an event loop (NFS4_OPF_TRY_INLINE): only what is in
-		 * memory; the rest is read on a worker. */
-		bool would_block = true;
-		rc = ex->ops->read_nowait ? ex->ops->read_nowait(ex->bex, &c->cred, &c->cfh.bh,
-								 offset, count, p, &got, &eof,
-								 &would_block)
-					  : 0;
-		if (rc == 0 && would_block) {
-			nfs4_enc_read_res_finish(res, off, false, 0);
-			c->would_block = true;
-			return NFS4ERR_DELAY; /* not sent: the dispatcher moves the op */
-		}
+	/* On an event loop (NFS4_OPF_TRY_INLINE): only what is in memory; the
+	 * rest is read on a worker. */
+	bool would_block = false;
+	bool *nowait = c->req->on_worker ? NULL : &would_block;
+	int rc = 0;
+	if (!read_spliced(c, offset, count, p, &got, &eof, nowait, &rc))
+		rc = read_copy(c, offset, count, p, &got, &eof, nowait);
+	if (rc == 0 && would_block) {
+		nfs4_enc_read_res_finish(res, off, false, 0);
+		c->would_block = true;
+		return NFS4ERR_DELAY; /* not sent: the dispatcher moves the op */
 	}
 	if (rc) {
 		nfs4_enc_read_res_finish(res, off, false, 0);
