@@ -340,6 +340,18 @@ static const char *client_name(const char *what)
 	return name;
 }
 
+/* Sends a 1 MiB READ at off on slot as one record with xid; the reply is
+ * read later (rpctest_recv_reply). */
+static void send_read(struct nfs4c_sess *s, uint32_t slot, const uint8_t *fh, uint32_t fhlen,
+		      uint64_t off, uint32_t xid)
+{
+	struct buf *args = read_call(s, slot, false, fh, fhlen, off, MIB);
+	struct buf *rec = record_of(xid, args);
+	assert_int_equal(rpctest_send_raw(s->fd, rec->data, rec->len), 0);
+	buf_unref(rec);
+	buf_unref(args);
+}
+
 /* --- 1. READ around the end of the file ---------------------------------------------- */
 
 enum { EOF_SIZE = MIB + 1000, GEN_EOF = 1 };
@@ -578,11 +590,12 @@ static void test_read_racing_truncate(void **st)
 
 /* --- 3. READ replies waiting while the lease breaks ------------------------------- */
 
-enum { GEN_LEASE_OLD = 3, GEN_LEASE_NEW = 4, LEASE_READS = 8 };
+enum { GEN_LEASE_OLD = 3, GEN_LEASE_NEW = 4, LEASE_READS = 8, LEASE_LATE = 4 };
 
 struct host_writer {
 	char path[400];
-	uint64_t t_start, t_open, t_done;
+	uint64_t t_start, t_done;
+	_Atomic uint64_t t_open; /* 0 until open(2) returned */
 	int err;
 };
 
@@ -623,60 +636,76 @@ static long lease_break_s(void)
 	return v;
 }
 
-static void test_read_while_lease_breaks(void **st)
+/* On file name (a fresh one: the server grants no delegation of a file
+ * just changed on the host).  answer: A returns the delegation when recalled; else A's back channel
+ * stays silent and the server revokes the delegation when the recall
+ * times out. */
+static void lease_case(const char *name, bool answer)
 {
-	(void)st;
-	host_fill("leased", MIB, GEN_LEASE_OLD);
+	host_fill(name, MIB, GEN_LEASE_OLD);
 	/* A holds a read delegation: the server holds a kernel lease. */
 	struct nfs4c_sess a;
 	struct nfs4c_cb sa;
 	dl_client(&a, &sa, client_name("holder"), UID);
-	struct dl_open o = dl_open(&a, "leased", RD, false);
+	struct dl_open o = dl_open(&a, name, RD, false);
 	assert_int_equal(o.status, NFS4_OK);
 	assert_int_equal(o.deleg.type, OPEN_DELEGATE_READ);
+	if (!answer) {
+		pthread_mutex_lock(&sa.lock);
+		sa.silent = true;
+		pthread_mutex_unlock(&sa.lock);
+	}
 
 	/* B pipelines 1 MiB READs and reads none of the replies yet. */
 	struct nfs4c_sess b;
 	big_sess(&b, client_name("reader"));
-	static const uint64_t offs[LEASE_READS] = {0, UNALIGNED_OFF, 0,     256 * KIB + 7,
-						   0, 4096,          MIB / 2, 0};
+	static const uint64_t offs[LEASE_READS + LEASE_LATE] = {
+		0, UNALIGNED_OFF, 0, 256 * KIB + 7, 0, 4096, MIB / 2, 0, 0, UNALIGNED_OFF, 0, 8191};
 	const uint32_t base_xid = 0x1ea50000u;
-	for (uint32_t k = 0; k < LEASE_READS; k++) {
-		struct buf *args = read_call(&b, k + 1, false, o.fh, o.fhlen, offs[k], MIB);
-		struct buf *rec = record_of(base_xid + k, args);
-		assert_int_equal(rpctest_send_raw(b.fd, rec->data, rec->len), 0);
-		buf_unref(rec);
-		buf_unref(args);
-	}
+	assert_true(b.nslots > LEASE_READS + LEASE_LATE);
+	for (uint32_t k = 0; k < LEASE_READS; k++)
+		send_read(&b, k + 1, o.fh, o.fhlen, offs[k], base_xid + k);
 	sleep_ms(300);
 
-	/* The host writer breaks the lease; A is recalled and returns the
-	 * delegation; the writer goes on. */
+	/* The host writer breaks the lease and waits in open(2); A is
+	 * recalled.  While the delegation is out the writer stays held (the
+	 * lease is real) and more READs are queued behind the first. */
 	unsigned before = nfs4c_cb_count(&sa, OP_CB_RECALL);
 	struct host_writer w = {.err = 0};
-	host_path(w.path, sizeof(w.path), "leased");
+	host_path(w.path, sizeof(w.path), name);
 	pthread_t th;
 	assert_int_equal(pthread_create(&th, NULL, host_write_main, &w), 0);
 	assert_true(nfs4c_cb_wait(&sa, OP_CB_RECALL, before + 1, 5000));
 	assert_true(nfs4c_cb_recalled(&sa, &o.deleg.stateid));
-	assert_int_equal(dl_delegreturn(&a, &o), NFS4_OK);
+	for (uint32_t k = LEASE_READS; k < LEASE_READS + LEASE_LATE; k++)
+		send_read(&b, k + 1, o.fh, o.fhlen, offs[k], base_xid + k);
+	uint64_t t_return = 0;
+	if (answer) {
+		sleep_ms(200);
+		assert_int_equal(atomic_load(&w.t_open), 0);
+		t_return = dl_now_ms();
+		assert_int_equal(dl_delegreturn(&a, &o), NFS4_OK);
+	}
 	assert_int_equal(pthread_join(th, NULL), 0);
 	assert_int_equal(w.err, 0);
 	long brk = lease_break_s();
-	fprintf(stderr, "# host writer: open after %llu ms, done after %llu ms (lease break "
-			"time %ld s)\n",
+	fprintf(stderr, "# host writer (%s): open %llu ms after it began, done after %llu ms "
+			"(lease break time %ld s)\n",
+		answer ? "delegation returned" : "recall unanswered",
 		(unsigned long long)(w.t_open - w.t_start),
 		(unsigned long long)(w.t_done - w.t_start), brk);
+	if (answer)
+		assert_true(w.t_open >= t_return);
 	assert_true(w.t_done - w.t_start < (uint64_t)(brk < 10 ? brk : 10) * 1000);
 
 	/* Every reply whole, each 4 KiB block of the file entirely the old or
 	 * the new data. */
 	unsigned old_blocks = 0, new_blocks = 0;
-	for (unsigned n = 0; n < LEASE_READS; n++) {
+	for (unsigned n = 0; n < LEASE_READS + LEASE_LATE; n++) {
 		struct rpctest_reply r;
 		assert_int_equal(rpctest_recv_reply(b.fd, &r, 10000), 0);
 		uint32_t k = r.xid - base_xid;
-		assert_true(k < LEASE_READS);
+		assert_true(k < LEASE_READS + LEASE_LATE);
 		struct nfs4c_reply p;
 		assert_int_equal(nfs4c_reply_take(&r, &p), 0);
 		struct rd rd;
@@ -715,6 +744,18 @@ static void test_read_while_lease_breaks(void **st)
 	read_expect(&b, o.fh, o.fhlen, UNALIGNED_OFF, 256 * KIB, MIB, GEN_LEASE_NEW);
 	sess_end(&b);
 	dl_client_end(&a, &sa);
+}
+
+static void test_read_while_lease_breaks(void **st)
+{
+	(void)st;
+	lease_case("leased", true);
+}
+
+static void test_read_while_lease_breaks_unanswered(void **st)
+{
+	(void)st;
+	lease_case("leased-unanswered", false);
 }
 
 /* --- 4. large READs replayed from the reply caches ------------------------------ */
@@ -1077,6 +1118,7 @@ int main(void)
 		cmocka_unit_test(test_read_past_eof_pipelined),
 		cmocka_unit_test(test_read_racing_truncate),
 		cmocka_unit_test(test_read_while_lease_breaks),
+		cmocka_unit_test(test_read_while_lease_breaks_unanswered),
 		cmocka_unit_test(test_replay_v41_cached),
 		cmocka_unit_test(test_replay_v40_drc),
 		cmocka_unit_test(test_write_torn_by_dropped_connection),
