@@ -6,8 +6,10 @@
  * the reply is written) and a large WRITE by taking the socket's bytes
  * into a pipe and from there into the file.  Whatever path serves them,
  * these tests hold the protocol to what a client sees:
- *  - READ around and past the end of the file: the count, eof and every
- *    byte, and the connection's record framing after short replies;
+ *  - READ around and past the end of the file, of a sparse file, and
+ *    several READs of odd lengths in one COMPOUND: the count, eof and
+ *    every byte, the XDR padding, and the connection's record framing
+ *    after short replies;
  *  - READs pipelined while the host truncates and refills the file: every
  *    reply well formed, its bytes the file's pattern or zeros, never past
  *    the largest size the file had, and the connection still in step;
@@ -15,9 +17,11 @@
  *    the server's kernel lease and overwrites the file: every 4 KiB block
  *    entirely the old or the new data, the host writer not held past the
  *    recall;
- *  - a large READ replayed from the v4.1 slot cache or the v4.0 duplicate
- *    request cache after the file changed: the very bytes of the first
- *    reply; and NFS4ERR_RETRY_UNCACHED_REP for a retry that was not kept;
+ *  - a READ replayed from the v4.1 slot cache (as large as the session's
+ *    ca_maxresponsesize_cached lets it be) or a 1 MiB READ from the v4.0
+ *    duplicate request cache, after the file changed: the very bytes of
+ *    the first reply; NFS4ERR_RETRY_UNCACHED_REP for a retry that was not
+ *    kept;
  *  - a 1 MiB WRITE whose connection dies with the record incomplete
  *    (close, half close, reset): nothing of it reaches the file; sent
  *    whole, or in small pieces with pauses, it lands exactly. */
@@ -245,6 +249,12 @@ static void read41(struct nfs4c_sess *s, const uint8_t *fh, uint32_t fhlen, uint
 	read_result(p, out);
 }
 
+/* What a READ of count at off returns of a file of size bytes. */
+static uint64_t expect_len(uint64_t off, uint64_t count, uint64_t size)
+{
+	return off >= size ? 0 : size - off < count ? size - off : count;
+}
+
 /* READ count at off of a file of size bytes of pattern gen: exactly the
  * bytes to the end, eof when the range reaches it (RFC 8881 18.22.3). */
 static void read_expect(struct nfs4c_sess *s, const uint8_t *fh, uint32_t fhlen, uint64_t off,
@@ -253,7 +263,7 @@ static void read_expect(struct nfs4c_sess *s, const uint8_t *fh, uint32_t fhlen,
 	struct nfs4c_reply p;
 	struct rd r;
 	read41(s, fh, fhlen, off, count, &p, &r);
-	uint64_t want = off >= size ? 0 : size - off < count ? size - off : count;
+	uint64_t want = expect_len(off, count, size);
 	if (r.len != want || r.eof != (off + want >= size))
 		fail_msg("READ %u at %llu of a %llu-byte file: %u bytes, eof %d; expected %llu, "
 			 "eof %d",
@@ -437,7 +447,7 @@ static void test_read_past_eof_pipelined(void **st)
 		assert_true(nfs4_dec_read_res(&p.d, &rr));
 		assert_int_equal(xdr_dec_remaining(&p.d), 0);
 		uint64_t off = offs[i];
-		uint64_t want = off >= EOF_SIZE ? 0 : EOF_SIZE - off < MIB ? EOF_SIZE - off : MIB;
+		uint64_t want = expect_len(off, MIB, EOF_SIZE);
 		assert_int_equal(rr.data.len, want);
 		assert_int_equal(rr.eof, off + want >= EOF_SIZE);
 		check_pat(rr.data.data, off, rr.data.len, GEN_EOF);
@@ -445,6 +455,110 @@ static void test_read_past_eof_pipelined(void **st)
 	}
 	assert_true(rpctest_nothing_pending(fd));
 	close(fd);
+}
+
+/* Several large READs in one COMPOUND, of lengths that need XDR padding,
+ * with a GETATTR after them: each READ's data where its result says, the
+ * padding and the results that follow in place. */
+static void test_reads_in_one_compound(void **st)
+{
+	(void)st;
+	host_fill("eof", EOF_SIZE, GEN_EOF);
+	struct nfs4c_sess s;
+	big_sess(&s, client_name("multi"));
+	uint8_t fh[NFS4_FHSIZE];
+	uint32_t fhlen;
+	lookup_fh(&s, "eof", fh, &fhlen);
+	static const struct {
+		uint64_t off;
+		uint32_t count;
+	} reads[] = {
+		{UNALIGNED_OFF, 256 * KIB + 3},
+		{512 * KIB + 1, 300001},
+		{EOF_SIZE - 4097, 64 * KIB}, /* short: 4097 bytes, eof */
+		{EOF_SIZE + 1, 64 * KIB},    /* past the end */
+		{0, 128 * KIB + 2},
+	};
+	enum { N = sizeof(reads) / sizeof(reads[0]) };
+	static const unsigned bits[] = {FATTR4_SIZE};
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin_seq(&s, &m, 0, false);
+	nfs4c_putfh(&m, fh, fhlen);
+	for (unsigned i = 0; i < N; i++)
+		add_read(&m, reads[i].off, reads[i].count);
+	nfs4c_getattr(&m, bits, 1);
+	nfs4c_send(s.fd, s.cred, &m, &p);
+	assert_int_equal(p.status, NFS4_OK);
+	assert_int_equal(p.nres, N + 3);
+	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_PUTFH), NFS4_OK);
+	for (unsigned i = 0; i < N; i++) {
+		assert_int_equal(nfs4c_next(&p, OP_READ), NFS4_OK);
+		struct nfs4_read_res r;
+		assert_true(nfs4_dec_read_res(&p.d, &r));
+		uint64_t off = reads[i].off;
+		uint64_t want = expect_len(off, reads[i].count, EOF_SIZE);
+		assert_int_equal(r.data.len, want);
+		assert_int_equal(r.eof, off + want >= EOF_SIZE);
+		check_pat(r.data.data, off, r.data.len, GEN_EOF);
+	}
+	assert_int_equal(nfs4c_next(&p, OP_GETATTR), NFS4_OK);
+	struct nfs4_getattr_res g;
+	assert_true(nfs4_dec_getattr_res(&p.d, &g));
+	assert_int_equal(g.attrs.vals.len, 8);
+	assert_int_equal(xdr_dec_remaining(&p.d), 0);
+	nfs4c_done(&p);
+	read_expect(&s, fh, fhlen, 0, MIB, EOF_SIZE, GEN_EOF);
+	sess_end(&s);
+}
+
+/* A sparse file: 1 MiB READs across its holes give zeros there and the
+ * data around them. */
+static void test_read_sparse(void **st)
+{
+	(void)st;
+	enum { SPARSE_SIZE = 3 * MIB + 777 };
+	char path[400];
+	host_path(path, sizeof(path), "sparse");
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, SPARSE_SIZE), 0);
+	uint8_t *want = calloc(1, SPARSE_SIZE);
+	assert_non_null(want);
+	/* Data at [100 KiB, 300 KiB + 5), [1 MiB + 3, 2 MiB - 64 KiB) and
+	 * the last 777 bytes; holes elsewhere. */
+	static const struct {
+		uint64_t off, len;
+	} runs[] = {{100 * KIB, 200 * KIB + 5},
+		    {MIB + 3, MIB - 64 * KIB - 3},
+		    {3 * MIB, 777}};
+	for (unsigned i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		fill(want + runs[i].off, runs[i].off, runs[i].len, GEN_EOF);
+		assert_int_equal(pwrite(fd, want + runs[i].off, runs[i].len, (off_t)runs[i].off),
+				 (ssize_t)runs[i].len);
+	}
+	close(fd);
+	struct nfs4c_sess s;
+	big_sess(&s, client_name("sparse"));
+	uint8_t fh[NFS4_FHSIZE];
+	uint32_t fhlen;
+	lookup_fh(&s, "sparse", fh, &fhlen);
+	nfs_expect(&s, fh, fhlen, want, SPARSE_SIZE);
+	static const uint64_t offs[] = {UNALIGNED_OFF, 2 * MIB - 64 * KIB - 1, 2 * MIB + 5,
+					3 * MIB - 100};
+	for (unsigned i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		struct nfs4c_reply p;
+		struct rd r;
+		read41(&s, fh, fhlen, offs[i], MIB, &p, &r);
+		uint64_t n = expect_len(offs[i], MIB, SPARSE_SIZE);
+		assert_int_equal(r.len, n);
+		assert_int_equal(r.eof, offs[i] + n >= SPARSE_SIZE);
+		assert_memory_equal(r.data, want + offs[i], n);
+		nfs4c_done(&p);
+	}
+	free(want);
+	sess_end(&s);
 }
 
 /* --- 2. READs racing a truncate on the host --------------------------------------- */
@@ -1123,6 +1237,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_past_eof),
 		cmocka_unit_test(test_read_past_eof_pipelined),
+		cmocka_unit_test(test_reads_in_one_compound),
+		cmocka_unit_test(test_read_sparse),
 		cmocka_unit_test(test_read_racing_truncate),
 		cmocka_unit_test(test_read_while_lease_breaks),
 		cmocka_unit_test(test_read_while_lease_breaks_unanswered),
