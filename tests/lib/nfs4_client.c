@@ -70,6 +70,18 @@ void nfs4c_str(struct nfs4c_call *m, const char *s)
 
 void nfs4c_release_call(struct nfs4c_call *m) { xdr_enc_release(&m->e); }
 
+struct buf *nfs4c_call_bytes(struct nfs4c_call *m)
+{
+	nfs4_enc_compound_end(&m->c);
+	assert_false(m->e.overflow);
+	struct buf *b = buf_new(m->e.buf->len);
+	assert_non_null(b);
+	memcpy(b->data, m->e.buf->data, m->e.buf->len);
+	b->len = m->e.buf->len;
+	xdr_enc_release(&m->e);
+	return b;
+}
+
 void nfs4c_putrootfh(struct nfs4c_call *m) { nfs4c_op(m, OP_PUTROOTFH); }
 
 void nfs4c_putfh(struct nfs4c_call *m, const uint8_t *fh, uint32_t len)
@@ -189,6 +201,15 @@ int nfs4c_call(int fd, const struct rpc_cred *cred, struct nfs4c_call *m,
 	xdr_enc_release(&m->e);
 	if (rc)
 		return rc;
+	return nfs4c_reply_take(&out->r, out);
+}
+
+int nfs4c_reply_take(struct rpctest_reply *r, struct nfs4c_reply *out)
+{
+	if (r != &out->r) {
+		memset(out, 0, sizeof(*out));
+		out->r = *r;
+	}
 	if (out->r.hdr.reply_stat != RPC_MSG_ACCEPTED || out->r.hdr.accept_stat != RPC_SUCCESS) {
 		rpctest_reply_release(&out->r);
 		return -EPROTO;
@@ -390,6 +411,7 @@ static void session_up_minor(struct nfs4c_sess *s, uint32_t minor, int fd, uint3
 					      fore, &none, 1, &cs, &s->nslots),
 			 NFS4_OK);
 	memcpy(s->sid, cs.sid, 16);
+	s->fore = cs.fore;
 }
 
 void nfs4c_session_up_flags(struct nfs4c_sess *s, int fd, uint32_t uid, const char *name,

@@ -59,6 +59,9 @@ struct xdr_enc *nfs4c_op(struct nfs4c_call *m, uint32_t opnum);
 #define NFS4C_OP(m, opnum, enc, args) assert_true(enc(nfs4c_op((m), (opnum)), (args)))
 void nfs4c_str(struct nfs4c_call *m, const char *s); /* raw utf8str argument */
 void nfs4c_release_call(struct nfs4c_call *m);
+/* The encoded COMPOUND4args of m (consumed), in a buffer of the caller's
+ * (buf_unref): for calls sent again byte for byte (replays, DRC). */
+struct buf *nfs4c_call_bytes(struct nfs4c_call *m);
 
 void nfs4c_putrootfh(struct nfs4c_call *m);
 void nfs4c_putfh(struct nfs4c_call *m, const uint8_t *fh, uint32_t len);
@@ -105,6 +108,11 @@ struct nfs4c_reply {
  * errno from the transport. */
 int nfs4c_call(int fd, const struct rpc_cred *cred, struct nfs4c_call *m,
 	       struct nfs4c_reply *out);
+/* Takes over a reply received by other means (rpctest_recv_reply of a
+ * call framed by the test) as nfs4c_call fills *out: 0; -EPROTO when not
+ * accepted with SUCCESS or -EBADMSG on a malformed COMPOUND4res (r is then
+ * released). */
+int nfs4c_reply_take(struct rpctest_reply *r, struct nfs4c_reply *out);
 /* nfs4c_call that asserts 0. */
 void nfs4c_send(int fd, const struct rpc_cred *cred, struct nfs4c_call *m,
 		struct nfs4c_reply *out);
@@ -170,6 +178,7 @@ struct nfs4c_sess {
 	uint32_t nslots;
 	uint32_t seq[NFS4C_MAX_SLOTS];
 	uint32_t minor; /* of its COMPOUNDs: 1 or 2 (0 means 1) */
+	struct nfs4c_attrs fore; /* the fore channel CREATE_SESSION granted */
 };
 
 /* EXCHANGE_ID + CREATE_SESSION (cs_flags, e.g. CREATE_SESSION4_FLAG_CONN_BACK_CHAN),

@@ -20,19 +20,6 @@
 #include "lib/nfs4_client.h"
 #include "proto/v41_fixture.h"
 
-/* The encoded COMPOUND4args of m (consumed), in a buffer of ours. */
-static struct buf *compound_bytes(struct nfs4c_call *m)
-{
-	nfs4_enc_compound_end(&m->c);
-	assert_false(m->e.overflow);
-	struct buf *b = buf_new(m->e.buf->len);
-	assert_non_null(b);
-	memcpy(b->data, m->e.buf->data, m->e.buf->len);
-	b->len = m->e.buf->len;
-	xdr_enc_release(&m->e);
-	return b;
-}
-
 /* PUTROOTFH, LOOKUP export, then CREATE of directory name or REMOVE of
  * name. */
 static struct buf *dir_call(bool create, const char *name)
@@ -51,7 +38,7 @@ static struct buf *dir_call(bool create, const char *name)
 		nfs4c_op(&m, OP_REMOVE);
 		nfs4c_str(&m, name);
 	}
-	return compound_bytes(&m);
+	return nfs4c_call_bytes(&m);
 }
 
 struct sent {
