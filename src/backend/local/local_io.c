@@ -234,15 +234,26 @@ struct local_cachestat {
 /* Whether every page of [off, off + len) is in the page cache, asked
  * without reading it: splice has no RWF_NOWAIT, so the event loop asks
  * first.  False when the kernel cannot tell (before 6.5): the read then
- * runs where it may wait. */
-static bool local_range_cached(int fd, uint64_t off, uint64_t len)
+ * runs where it may wait.  The kernel answers only a caller that could
+ * write the file (its page cache is a side channel otherwise); the
+ * caller's read access was checked already and this only decides where
+ * the read runs, so the server asks as itself when the caller may not,
+ * and goes back to the caller's identity. */
+static bool local_range_cached(int fd, const struct backend_cred *cred, uint64_t off,
+			       uint64_t len)
 {
 	static atomic_bool unsupported;
 	if (atomic_load_explicit(&unsupported, memory_order_relaxed))
 		return false;
 	struct local_cachestat_range range = {off, len};
 	struct local_cachestat cs;
-	if (syscall(SYS_cachestat, fd, &range, &cs, 0) != 0) {
+	long r = syscall(SYS_cachestat, fd, &range, &cs, 0);
+	if (r != 0 && errno == EPERM && local_cred_privileged() == 0) {
+		r = syscall(SYS_cachestat, fd, &range, &cs, 0);
+		if (local_cred_enter(cred) != 0)
+			return false;
+	}
+	if (r != 0) {
 		if (errno == ENOSYS)
 			atomic_store(&unsupported, true);
 		return false;
@@ -314,7 +325,7 @@ int local_read_splice(struct backend_export *bex, const struct backend_cred *cre
 	}
 	if (len > (uint64_t)st.st_size - off)
 		len = (size_t)((uint64_t)st.st_size - off);
-	if (would_block && !local_range_cached(rfd, off, len)) {
+	if (would_block && !local_range_cached(rfd, cred, off, len)) {
 		*would_block = true;
 		goto out;
 	}
