@@ -93,6 +93,15 @@ static bool read_spliced(struct nfs4_compound *c, uint64_t offset, uint32_t coun
 	return true;
 }
 
+int nfs4_read_into(struct nfs4_compound *c, uint64_t offset, uint32_t count, uint8_t *p,
+		   size_t *got, bool *eof, bool *would_block)
+{
+	int rc = 0;
+	if (!read_spliced(c, offset, count, p, got, eof, would_block, &rc))
+		rc = read_copy(c, offset, count, p, got, eof, would_block);
+	return rc;
+}
+
 NFS4_SERVE(read)
 {
 	uint64_t offset = a->offset;
@@ -121,9 +130,7 @@ NFS4_SERVE(read)
 	 * rest is read on a worker. */
 	bool would_block = false;
 	bool *nowait = c->req->on_worker ? NULL : &would_block;
-	int rc = 0;
-	if (!read_spliced(c, offset, count, p, &got, &eof, nowait, &rc))
-		rc = read_copy(c, offset, count, p, &got, &eof, nowait);
+	int rc = nfs4_read_into(c, offset, count, p, &got, &eof, nowait);
 	if (rc == 0 && would_block) {
 		nfs4_enc_read_res_finish(res, off, false, 0);
 		c->would_block = true;

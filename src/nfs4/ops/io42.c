@@ -94,7 +94,8 @@ NFS4_SERVE(seek)
 /* READ_PLUS holds at most NFS4_READ_PLUS_SEGMENTS_MAX segments (ops.h). */
 enum { READ_PLUS_SEGMENTS_MAX = NFS4_READ_PLUS_SEGMENTS_MAX };
 
-/* One data segment of [pos, pos + len) read straight into the reply;
+/* One data segment of [pos, pos + len) read straight into the reply (or
+ * spliced, as READ's data: the first large one of a reply);
  * *got is what was read (less at the end of the file). */
 static enum nfsstat4 read_plus_data(struct nfs4_compound *c, struct nfs4_read_plus_enc *r,
 				    uint64_t pos, uint32_t len, uint32_t *got, bool *eof)
@@ -103,8 +104,7 @@ static enum nfsstat4 read_plus_data(struct nfs4_compound *c, struct nfs4_read_pl
 	if (!p)
 		return NFS4ERR_RESOURCE;
 	size_t n = 0;
-	struct nfs4_export *ex = c->cfh.export;
-	int rc = ex->ops->read(ex->bex, &c->cred, &c->cfh.bh, pos, len, p, &n, eof);
+	int rc = nfs4_read_into(c, pos, len, p, &n, eof, NULL);
 	if (rc)
 		return nfs4_errno_to_status(rc); /* the dispatcher drops the body */
 	nfs4_enc_read_plus_data_done(r, (uint32_t)n);

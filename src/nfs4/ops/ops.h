@@ -190,6 +190,15 @@ enum nfsstat4 nfs4_check_io_stateid_fh(struct nfs4_compound *c, const struct nfs
 enum nfsstat4 nfs4_need_regular_attr(struct nfs4_compound *c, const struct nfs4_fh *fh,
 				     struct backend_attr *attr);
 
+/* Reads count bytes of the current file at offset into p, the place
+ * reserved for them in the reply (READ's data, a READ_PLUS data segment):
+ * from 64 KiB on, spliced (the reply's pipe holds the file's pages and rpc
+ * sends them in place of p's bytes), else copied.  would_block non-NULL:
+ * on an event loop, read only what is in memory and set it otherwise.
+ * Returns 0 or a negative errno. */
+int nfs4_read_into(struct nfs4_compound *c, uint64_t offset, uint32_t count, uint8_t *p,
+		   size_t *got, bool *eof, bool *would_block);
+
 /* After a change to the current file's data: directory-delegation holders
  * told of their entries' attributes learn the new ones. */
 void nfs4_data_changed(struct nfs4_compound *c);
