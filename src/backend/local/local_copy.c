@@ -1,42 +1,68 @@
 /* The local back end's server-side copy: copy_file_range between the two
  * files, so the data stays in the kernel (and a file system that can share
- * extents, or copy on its device, does), with a read and write through a
- * bounce buffer where the kernel cannot copy between them. */
+ * extents, or copy on its device, does); where the kernel cannot copy
+ * between them, splice through a pipe: the source's pages are referenced,
+ * and copied once, into the destination. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
-#include <stdlib.h>
 #include <unistd.h>
 
 #include "backend/local/local_internal.h"
 
 enum {
-	/* The bounce buffer of the fallback: one piece per call. */
-	LOCAL_COPY_BOUNCE = 1024 * 1024,
+	/* The fallback's piece per call, and the pipe it asks for. */
+	LOCAL_COPY_PIECE = 1024 * 1024,
 };
 
+/* Moves what the pipe holds (len bytes) into out at *dst_off. */
+static int copy_drain_pipe(int pipe_rd, int out, loff_t *dst_off, size_t len, size_t *put)
+{
+	*put = 0;
+	while (*put < len) {
+		ssize_t n = splice(pipe_rd, NULL, out, dst_off, len - *put, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		*put += (size_t)n;
+	}
+	return 0;
+}
+
 /* The kernel cannot copy between these descriptors (an older kernel, a
- * file system without the support, two kinds of file system): read and
- * write instead.  One piece, at most LOCAL_COPY_BOUNCE bytes. */
-static int copy_bounce(int in, uint64_t src_off, int out, uint64_t dst_off, uint64_t len,
+ * file system without the support, two kinds of file system): one piece
+ * of at most LOCAL_COPY_PIECE bytes, file -> pipe -> file.  A pipe made
+ * for the call: a copy is long, its making is not. */
+int local_copy_spliced(int in, uint64_t src_off, int out, uint64_t dst_off, uint64_t len,
 		       uint64_t *copied)
 {
-	size_t n = len < LOCAL_COPY_BOUNCE ? (size_t)len : LOCAL_COPY_BOUNCE;
-	char *buf = malloc(n);
-	if (!buf)
-		return -ENOMEM;
-	ssize_t got = pread(in, buf, n, (off_t)src_off);
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return -errno;
+	(void)fcntl(p[1], F_SETPIPE_SZ, LOCAL_COPY_PIECE); /* else the default size */
+	loff_t in_off = (loff_t)src_off, out_off = (loff_t)dst_off;
+	size_t want = len < LOCAL_COPY_PIECE ? (size_t)len : LOCAL_COPY_PIECE;
 	int r = 0;
-	if (got < 0) {
-		r = -errno;
-	} else if (got > 0) {
-		ssize_t put = pwrite(out, buf, (size_t)got, (off_t)dst_off);
-		if (put < 0)
-			r = -errno;
-		else
-			*copied = (uint64_t)put;
+	while (*copied < want) {
+		ssize_t got = splice(in, &in_off, p[1], NULL, want - *copied, SPLICE_F_NONBLOCK);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			r = got < 0 ? -errno : 0; /* 0: the source ended */
+			break;
+		}
+		size_t put = 0;
+		r = copy_drain_pipe(p[0], out, &out_off, (size_t)got, &put);
+		*copied += put;
+		if (r != 0)
+			break;
 	}
-	free(buf);
-	return r;
+	close(p[0]);
+	close(p[1]);
+	/* What was copied counts: the caller asks again for the rest, and
+	 * meets the error then. */
+	return *copied > 0 ? 0 : r;
 }
 
 int local_copy(struct backend_export *bex, const struct backend_cred *cred,
@@ -70,7 +96,7 @@ int local_copy(struct backend_export *bex, const struct backend_cred *cred,
 		/* EINVAL: a file system that offers no copy between these
 		 * files (the ranges never overlap: the NFS layer refuses a
 		 * copy within one file). */
-		r = copy_bounce(rfd, src_off, wfd, dst_off, len, copied);
+		r = local_copy_spliced(rfd, src_off, wfd, dst_off, len, copied);
 	} else {
 		r = -errno;
 	}

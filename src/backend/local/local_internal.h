@@ -452,6 +452,12 @@ void local_copy_end(struct local_export *ex, struct local_fd *sf, struct local_f
 int local_read(struct backend_export *bex, const struct backend_cred *cred,
 	       const struct backend_handle *h, uint64_t off, size_t len, void *buf,
 	       size_t *got, bool *eof);
+/* COPY's fallback where copy_file_range cannot copy between in and out:
+ * one piece (at most 1 MiB) of [src_off, src_off + len) of in to dst_off
+ * of out through a pipe; *copied less than asked at the source's end.  0,
+ * or a negative errno when nothing was copied. */
+int local_copy_spliced(int in, uint64_t src_off, int out, uint64_t dst_off, uint64_t len,
+		       uint64_t *copied);
 int local_read_splice(struct backend_export *bex, const struct backend_cred *cred,
 		      const struct backend_handle *h, uint64_t off, size_t len, int pipe_fd,
 		      size_t *got, bool *eof, bool *would_block);
