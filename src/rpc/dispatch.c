@@ -108,6 +108,8 @@ static void request_finish(struct rpc_request *req)
 	unsigned n = 0;
 	if (reply_splice_holds(req, b)) {
 		size_t end = req->splice_at + req->splice_len;
+		atomic_fetch_add_explicit(&conn->srv->st_spliced_reply_bytes, req->splice_len,
+					  memory_order_relaxed);
 		segs[n++] = (struct rpc_out_seg){b, 0, req->splice_at, NULL};
 		segs[n++] = (struct rpc_out_seg){NULL, 0, req->splice_len, req->splice_pipe};
 		req->splice_pipe = NULL;

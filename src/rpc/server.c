@@ -295,6 +295,9 @@ void rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out)
 	out->memory_refusals = atomic_load(&srv->st_mem_refused);
 	out->memory_waits = atomic_load(&srv->st_mem_waits);
 	out->memory_trims = atomic_load(&srv->st_mem_trims);
+	out->spliced_reply_bytes = atomic_load(&srv->st_spliced_reply_bytes);
+	out->pipes_open = srv->pipes ? pipe_pool_open(srv->pipes) : 0;
+	out->pipes_refused = srv->pipes ? pipe_pool_refused(srv->pipes) : 0;
 	out->connections_refused_total = atomic_load(&srv->st_refused_total);
 	out->connections_refused_per_client = atomic_load(&srv->st_refused_per_client);
 	for (unsigned k = 0; k < RPC_ERR_KINDS; k++)

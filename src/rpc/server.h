@@ -254,6 +254,9 @@ struct rpc_server_stats {
 	 * max_connections_per_client. */
 	uint64_t connections_refused_total, connections_refused_per_client;
 	uint64_t errors[RPC_ERR_KINDS];
+	/* Reply bytes sent from a pipe (spliced from a file), pipes open now,
+	 * and pipes refused at splice_pipes (their data copied instead). */
+	uint64_t spliced_reply_bytes, pipes_open, pipes_refused;
 };
 
 void rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out);

@@ -176,6 +176,7 @@ struct rpc_server {
 	atomic_uint xid_next;
 
 	atomic_uint_fast64_t st_accepted, st_open, st_calls, st_replies, st_bad_records;
+	atomic_uint_fast64_t st_spliced_reply_bytes;
 	/* Open connections, for the control plane (rpc_server_list_conns).
 	 * lock order: see core/lock_order.h, level 10. */
 	pthread_mutex_t conns_lock;

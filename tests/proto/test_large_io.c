@@ -28,6 +28,7 @@
 
 #include <pthread.h>
 
+#include "lib/ctl_test.h"
 #include "proto/deleg_fixture.h"
 
 #include <arpa/inet.h>
@@ -366,6 +367,16 @@ static void send_read(struct nfs4c_sess *s, uint32_t slot, const uint8_t *fh, ui
 
 enum { EOF_SIZE = MIB + 1000, GEN_EOF = 1 };
 
+/* Bytes of READ data the server sent from a pipe so far. */
+static double spliced_bytes(void)
+{
+	char *page = ctlt_scrape(&server);
+	double v = ctlt_metric(page, "ferry_rpc_spliced_reply_bytes_total");
+	free(page);
+	assert_true(v >= 0);
+	return v;
+}
+
 static void test_read_past_eof(void **st)
 {
 	(void)st;
@@ -379,8 +390,11 @@ static void test_read_past_eof(void **st)
 	lookup_fh(&s, "empty", efh, &efhlen);
 
 	/* Whole, then short at the end (eof), ending exactly at the end
-	 * (eof), unaligned, 256 KiB inside. */
+	 * (eof), unaligned, 256 KiB inside.  The whole one went through a
+	 * pipe, not memory. */
+	double before = spliced_bytes();
 	read_expect(&s, fh, fhlen, 0, MIB, EOF_SIZE, GEN_EOF);
+	assert_true(spliced_bytes() - before >= MIB);
 	read_expect(&s, fh, fhlen, 512 * KIB, MIB, EOF_SIZE, GEN_EOF);
 	read_expect(&s, fh, fhlen, 1000, MIB, EOF_SIZE, GEN_EOF);
 	read_expect(&s, fh, fhlen, UNALIGNED_OFF, MIB, EOF_SIZE, GEN_EOF);
