@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -52,6 +53,19 @@ void pipe_pool_destroy(struct pipe_pool *pool)
 	free(pool);
 }
 
+/* /proc/sys/fs/pipe-max-size, or -1. */
+static long pipe_max_size(void)
+{
+	FILE *f = fopen("/proc/sys/fs/pipe-max-size", "re");
+	long v = -1;
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
 /* A new pipe as large as the pool asks, or as large as the kernel allows
  * (an unprivileged process may not pass /proc/sys/fs/pipe-max-size). */
 static struct pooled_pipe *pipe_open(struct pipe_pool *pool)
@@ -67,6 +81,15 @@ static struct pooled_pipe *pipe_open(struct pipe_pool *pool)
 	p->rd = fds[0];
 	p->wr = fds[1];
 	int got = fcntl(p->wr, F_SETPIPE_SZ, (int)pool->bytes);
+	if (got < 0 && errno == EPERM) {
+		/* As large as an unprivileged process may have: a record
+		 * needs fewer pieces the larger its pipe. */
+		long max = pipe_max_size();
+		if (max > 0 && (size_t)max < pool->bytes)
+			got = fcntl(p->wr, F_SETPIPE_SZ, (int)max);
+		if (got < 0)
+			errno = EPERM;
+	}
 	if (got < 0) {
 		if (!atomic_exchange(&pool->resize_warned, true))
 			log_info("pipes of %zu bytes refused (%s): large I/O is spliced in "
