@@ -314,12 +314,13 @@ static void conn_finish_if_done(struct rpc_loop *loop, struct rpc_conn *conn)
  * pipe; as read(2).  A failure other than "nothing to read yet" ends the
  * splicing of this record and is not the connection's: its bytes are then
  * read as usual (0 bytes moved, errno EINTR, so the caller goes on). */
-static ssize_t conn_splice_in(struct rpc_conn *conn, struct pooled_pipe *pipe, size_t want)
+static ssize_t conn_splice_in(struct rpc_conn *conn, struct pooled_pipe *pipe, size_t want,
+			      bool *nomem)
 {
 	ssize_t n = splice(conn->poll.fd, NULL, pipe->wr, NULL, want,
 			   SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
 	if (n > 0) {
-		rpc_record_spliced(&conn->reader, (size_t)n);
+		*nomem = !rpc_record_spliced(&conn->reader, (size_t)n);
 		atomic_fetch_add_explicit(&conn->srv->st_splice_in_bytes, (uint64_t)n,
 					  memory_order_relaxed);
 		return n;
@@ -332,7 +333,7 @@ static ssize_t conn_splice_in(struct rpc_conn *conn, struct pooled_pipe *pipe, s
 	if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
 	    (ioctl(conn->poll.fd, FIONREAD, &queued) != 0 || queued == 0))
 		return -1;
-	rpc_record_splice_stop(&conn->reader);
+	*nomem = !rpc_record_splice_stop(&conn->reader);
 	atomic_fetch_add_explicit(&conn->srv->st_splice_in_fallbacks, 1, memory_order_relaxed);
 	errno = EINTR;
 	return -1;
@@ -350,7 +351,7 @@ static ssize_t conn_take_bytes(struct rpc_conn *conn, size_t *asked, bool *nomem
 	size_t want = rpc_record_splice_want(r, &pipe);
 	if (want) {
 		*asked = want;
-		return conn_splice_in(conn, pipe, want);
+		return conn_splice_in(conn, pipe, want, nomem);
 	}
 	uint8_t *space = rpc_record_read_space(r, asked);
 	if (!space) {

@@ -166,10 +166,10 @@ enum rpc_record_bulk rpc_record_plan_bulk(struct rpc_record_reader *r, rpc_recor
 		decide(r, RPC_RECORD_BULK_NONE); /* told once, read as usual */
 		return RPC_RECORD_BULK_NO_PIPE;
 	}
-	/* The whole record (and the next one's start) fits from now on: the
-	 * buffer never moves while it is being received, and nothing copies
-	 * the hole. */
-	if (!make_room(r, 4 + len + 4 + RPC_RECORD_BULK_PREFIX)) {
+	/* Room up to the hole for now: the rest comes once the hole is
+	 * spliced (hole_filled), so a peer that announces a large WRITE and
+	 * sends little of it still pins little memory. */
+	if (!make_room(r, 4 + from)) {
 		pipe_pool_put(r->pipes, p);
 		return decide(r, RPC_RECORD_BULK_NONE);
 	}
@@ -185,28 +185,41 @@ enum rpc_record_bulk rpc_record_plan_bulk(struct rpc_record_reader *r, rpc_recor
 size_t rpc_record_splice_want(const struct rpc_record_reader *r, struct pooled_pipe **pipe)
 {
 	if (r->bulk != RPC_RECORD_BULK_SPLICE || r->hole_done == r->hole_len ||
-	    buffered(r) != r->hole_start + r->hole_done)
+	    buffered(r) != r->hole_start)
 		return 0;
 	*pipe = r->pipe;
 	return r->hole_len - r->hole_done;
 }
 
-void rpc_record_spliced(struct rpc_record_reader *r, size_t n)
+/* The hole is complete: the buffer grows to the whole record (and the next
+ * one's start), copying only the bytes before the hole, and the hole's
+ * bytes count as arrived, though they are never written. */
+static bool hole_filled(struct rpc_record_reader *r)
+{
+	size_t len = fragment_need(r) - 4;
+	if (!make_room(r, 4 + len + 4 + RPC_RECORD_BULK_PREFIX))
+		return false;
+	r->in->len += r->hole_len;
+	return true;
+}
+
+bool rpc_record_spliced(struct rpc_record_reader *r, size_t n)
 {
 	r->pipe->held += n;
 	r->hole_done += n;
-	r->in->len += n; /* the hole's bytes count as arrived, never written */
+	return r->hole_done < r->hole_len || hole_filled(r);
 }
 
-void rpc_record_splice_stop(struct rpc_record_reader *r)
+bool rpc_record_splice_stop(struct rpc_record_reader *r)
 {
 	r->hole_len = r->hole_done;
 	r->bulk_after = false;
-	if (r->hole_done == 0) {
-		pipe_pool_put(r->pipes, r->pipe);
-		r->pipe = NULL;
-		r->bulk = RPC_RECORD_BULK_NONE;
-	}
+	if (r->hole_done)
+		return hole_filled(r);
+	pipe_pool_put(r->pipes, r->pipe);
+	r->pipe = NULL;
+	r->bulk = RPC_RECORD_BULK_NONE;
+	return true;
 }
 
 void rpc_record_commit(struct rpc_record_reader *r, size_t n) { r->in->len += n; }

@@ -132,12 +132,13 @@ enum rpc_record_bulk rpc_record_plan_bulk(struct rpc_record_reader *r, rpc_recor
  * read (rpc_record_read_space). */
 size_t rpc_record_splice_want(const struct rpc_record_reader *r, struct pooled_pipe **pipe);
 
-/* Accounts n bytes just spliced into the pipe. */
-void rpc_record_spliced(struct rpc_record_reader *r, size_t n);
+/* Accounts n bytes just spliced into the pipe.  False when out of memory
+ * (the buffer grows to the whole record once the hole is complete). */
+bool rpc_record_spliced(struct rpc_record_reader *r, size_t n);
 
 /* Splicing failed (an error, a pipe full before its size): the rest of the
- * payload is read into the buffer. */
-void rpc_record_splice_stop(struct rpc_record_reader *r);
+ * payload is read into the buffer.  False when out of memory. */
+bool rpc_record_splice_stop(struct rpc_record_reader *r);
 
 /* Accounts n bytes just written at the space returned above. */
 void rpc_record_commit(struct rpc_record_reader *r, size_t n);
