@@ -56,7 +56,14 @@ static void test_finds_v41_write(void **st)
 	assert_int_equal(off, hdr);
 	assert_int_equal(len, MIB);
 	/* More bytes than the header (some data arrived): the same answer. */
-	assert_true(nfs4_bulk_find_write(e.buf->data, hdr, args_len(hdr, MIB), &off, &len));
+	uint8_t more[4096];
+	assert_true(hdr + 1000 <= sizeof(more));
+	memset(more, 0xab, sizeof(more));
+	memcpy(more, e.buf->data, hdr);
+	off = len = 0;
+	assert_true(nfs4_bulk_find_write(more, hdr + 1000, args_len(hdr, MIB), &off, &len));
+	assert_int_equal(off, hdr);
+	assert_int_equal(len, MIB);
 	assert_true(nfs4_bulk_find(NULL, NFS4_VERSION, NFSPROC4_COMPOUND, e.buf->data, hdr,
 				   args_len(hdr, MIB), &off, &len));
 	assert_false(nfs4_bulk_find(NULL, NFS4_VERSION, NFSPROC4_NULL, e.buf->data, hdr,
