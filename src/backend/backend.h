@@ -128,6 +128,18 @@ enum {
 
 enum backend_stable { BACKEND_UNSTABLE = 0, BACKEND_DATA_SYNC = 1, BACKEND_FILE_SYNC = 2 };
 
+struct pooled_pipe; /* core/pipe_pool.h */
+
+/* A write's data in three parts, in order (write_pipe). */
+struct backend_write_parts {
+	const void *head;
+	size_t head_len;
+	struct pooled_pipe *pipe;
+	size_t pipe_len;
+	const void *tail;
+	size_t tail_len;
+};
+
 /* How a regular file is created. */
 enum backend_create_mode {
 	BACKEND_CREATE_UNCHECKED, /* create or open existing */
@@ -280,6 +292,18 @@ struct backend_ops {
 	int (*write)(struct backend_export *ex, const struct backend_cred *cred,
 		     const struct backend_handle *h, uint64_t off, const void *buf, size_t len,
 		     enum backend_stable stable, size_t *written, enum backend_stable *committed);
+
+	/* write, with the data in three parts, in order: head_len bytes at
+	 * head, pipe_len bytes read from parts->pipe (taken out of it,
+	 * pipe->held kept up to date, so a pipe left with bytes is never
+	 * reused), tail_len bytes at tail.  *written counts the bytes written
+	 * contiguously from off (a failure after some is a short write, as
+	 * write's); the stability asked for holds for all of them.  NULL:
+	 * the caller reads the pipe into memory and calls write. */
+	int (*write_pipe)(struct backend_export *ex, const struct backend_cred *cred,
+			  const struct backend_handle *h, uint64_t off,
+			  const struct backend_write_parts *parts, enum backend_stable stable,
+			  size_t *written, enum backend_stable *committed);
 
 	/* The server holds h open for writing (on) or lets one such hold go
 	 * (off): one call each way per NFS open that has write access, made

@@ -308,6 +308,12 @@ static const struct metric_family families[] = {
 						 {NULL, 0, 0}}},
 	{"ferry_rpc_bad_records_total", "counter",
 	 "Connections closed for a malformed record stream.", VALUE(rpc.bad_records)},
+	{"ferry_rpc_splice_in_bytes_total", "counter",
+	 "Call payload bytes (WRITE data) moved from sockets into pipes without a copy.",
+	 VALUE(rpc.splice_in_bytes)},
+	{"ferry_rpc_splice_in_fallbacks_total", "counter",
+	 "Large calls read into memory for want of a free pipe, or after a failed splice.",
+	 VALUE(rpc.splice_in_fallbacks)},
 	{"ferry_rpc_replies_received_total", "counter",
 	 "Replies received to calls the server made (callbacks).", VALUE(rpc.replies_received)},
 

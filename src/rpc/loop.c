@@ -1,11 +1,13 @@
 /* Event loops: one thread and one epoll instance each, owning connections. */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -131,6 +133,13 @@ static void conn_close(struct rpc_loop *loop, struct rpc_conn *conn, const char 
 	 * reference so no other connection can reuse its number meanwhile. */
 	shutdown(conn->poll.fd, SHUT_RDWR);
 	rpc_conn_fail_calls(conn, -ECONNRESET, 0, false);
+	/* A record torn by the close is never served: its pipe, and those of
+	 * the CALLs set aside, go back now, while the pool surely exists. */
+	rpc_record_reader_release_pipe(&conn->reader);
+	for (; conn->naside; conn->naside--) {
+		rpc_record_release(&conn->aside[conn->aside_head]);
+		conn->aside_head = (conn->aside_head + 1) % RPC_ASIDE_MAX;
+	}
 	list_del(&conn->loop_link);
 	loop->nconns--;
 	rpc_conn_untrack(conn);
@@ -302,16 +311,70 @@ static void conn_finish_if_done(struct rpc_loop *loop, struct rpc_conn *conn)
 		conn_close(loop, conn, "peer closed");
 }
 
+/* Splices up to want bytes of a record's payload from the socket into the
+ * pipe; as read(2).  A failure other than "nothing to read yet" ends the
+ * splicing of this record and is not the connection's: its bytes are then
+ * read as usual (0 bytes moved, errno EINTR, so the caller goes on). */
+static ssize_t conn_splice_in(struct rpc_conn *conn, struct pooled_pipe *pipe, size_t want,
+			      bool *nomem)
+{
+	ssize_t n = splice(conn->poll.fd, NULL, pipe->wr, NULL, want,
+			   SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+	if (n > 0) {
+		*nomem = !rpc_record_spliced(&conn->reader, (size_t)n);
+		atomic_fetch_add_explicit(&conn->srv->st_splice_in_bytes, (uint64_t)n,
+					  memory_order_relaxed);
+		return n;
+	}
+	if (n == 0 || errno == EINTR)
+		return n;
+	int queued = 0;
+	/* EAGAIN with bytes queued on the socket: the pipe is full before its
+	 * size (each socket fragment takes a slot of its own). */
+	if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
+	    (ioctl(conn->poll.fd, FIONREAD, &queued) != 0 || queued == 0))
+		return -1;
+	*nomem = !rpc_record_splice_stop(&conn->reader);
+	atomic_fetch_add_explicit(&conn->srv->st_splice_in_fallbacks, 1, memory_order_relaxed);
+	errno = EINTR;
+	return -1;
+}
+
+/* Moves the next bytes off the socket, into the pipe or the buffer; as
+ * read(2), *asked set to what was asked for.  NULL space: out of memory. */
+static ssize_t conn_take_bytes(struct rpc_conn *conn, size_t *asked, bool *nomem)
+{
+	struct rpc_record_reader *r = &conn->reader;
+	if (rpc_record_plan_bulk(r, rpc_conn_find_bulk, conn) == RPC_RECORD_BULK_NO_PIPE)
+		atomic_fetch_add_explicit(&conn->srv->st_splice_in_fallbacks, 1,
+					  memory_order_relaxed);
+	struct pooled_pipe *pipe;
+	size_t want = rpc_record_splice_want(r, &pipe);
+	if (want) {
+		*asked = want;
+		return conn_splice_in(conn, pipe, want, nomem);
+	}
+	uint8_t *space = rpc_record_read_space(r, asked);
+	if (!space) {
+		*nomem = true;
+		return -1;
+	}
+	ssize_t n = read(conn->poll.fd, space, *asked);
+	if (n > 0)
+		rpc_record_commit(r, (size_t)n);
+	return n;
+}
+
 static void conn_on_readable(struct rpc_loop *loop, struct rpc_conn *conn)
 {
 	for (int i = 0; i < READS_PER_WAKEUP; i++) {
-		size_t avail;
-		uint8_t *space = rpc_record_read_space(&conn->reader, &avail);
-		if (!space) {
+		size_t avail = 0;
+		bool nomem = false;
+		ssize_t n = conn_take_bytes(conn, &avail, &nomem);
+		if (nomem) {
 			conn_close(loop, conn, "out of memory");
 			return;
 		}
-		ssize_t n = read(conn->poll.fd, space, avail);
 		if (n == 0) {
 			atomic_store(&conn->peer_eof, true);
 			conn_set_reading(conn, false);
@@ -326,7 +389,6 @@ static void conn_on_readable(struct rpc_loop *loop, struct rpc_conn *conn)
 				conn_close(loop, conn, strerror(errno));
 			return;
 		}
-		rpc_record_commit(&conn->reader, (size_t)n);
 		conn->last_activity_ms = clock_now_ms();
 		if (!conn_process_records(loop, conn))
 			return;
@@ -384,6 +446,7 @@ static void conn_adopt(struct rpc_loop *loop, struct rpc_conn *conn)
 {
 	conn->adopted = true;
 	conn->reading = !loop->draining;
+	conn->reader.pipes = loop->srv->pipes;
 	conn->last_activity_ms = clock_now_ms();
 	list_add_head(&loop->conns, &conn->loop_link);
 	loop->nconns++;

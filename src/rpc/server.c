@@ -302,6 +302,8 @@ void rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out)
 	out->connections_refused_per_client = atomic_load(&srv->st_refused_per_client);
 	for (unsigned k = 0; k < RPC_ERR_KINDS; k++)
 		out->errors[k] = atomic_load(&srv->st_errors[k]);
+	out->splice_in_bytes = atomic_load(&srv->st_splice_in_bytes);
+	out->splice_in_fallbacks = atomic_load(&srv->st_splice_in_fallbacks);
 }
 
 const char *rpc_error_kind_name(enum rpc_error_kind k)

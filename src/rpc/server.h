@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "core/pipe_pool.h"
 #include "rpc/record.h"
 #include "rpc/rpc_msg.h"
 #include "xdr/xdr.h"
@@ -175,8 +176,46 @@ struct rpc_program {
 	 * calls fail; must not block.  Lets a program drop what it tied to
 	 * the connection (NFSv4.1 session bindings). */
 	void (*conn_closed)(struct rpc_conn *conn, void *ctx);
+	/* Optional: given the first `have` bytes of a large call's arguments
+	 * (args_len in all; the record has not all arrived), says where an
+	 * opaque payload sits that the program would rather take from a pipe
+	 * (offsets from the arguments' start, within args_len): rpc then
+	 * splices those bytes from the socket into a pipe instead of reading
+	 * them (rpc_request_args_pipe).  False: read the call as any other.
+	 * Runs on the event loop, on untrusted bytes: bounds-safe, no
+	 * blocking, no state. */
+	bool (*find_bulk)(void *ctx, uint32_t vers, uint32_t proc, const uint8_t *args,
+			  size_t have, size_t args_len, size_t *bulk_off, size_t *bulk_len);
 	void *ctx;
 };
+
+/* --- arguments received into a pipe ------------------------------------ */
+
+/* The first bytes of a call's arguments are always in memory, so a program
+ * may hash them (reply caches, retry detection) whatever was spliced. */
+enum { RPC_ARGS_HEAD_IN_MEMORY = 512 };
+
+/* Where the n bytes of the arguments at p are, when the program's
+ * find_bulk had a part of them spliced into a pipe ("the hole": those
+ * bytes of req->args are never written and must not be read).  Returns 0
+ * when all n bytes are in memory at p (nothing was spliced there, or it was
+ * read in by rpc_request_args_materialise); 1 when they are *head_len bytes
+ * at p, then *pipe_len bytes in *pipe, then the rest in memory at p +
+ * *head_len + *pipe_len.  The caller then consumes the pipe's bytes, in
+ * order, keeping (*pipe)->held up to date; they cannot be had again.  A
+ * negative errno when the bytes are lost (handed out before, or a failed
+ * materialise).
+ *
+ * Only the holder of the payload's cursor (the program's decoder hands it
+ * to one consumer) may ask; every other reader of the hole's bytes must
+ * call rpc_request_args_materialise first. */
+int rpc_request_args_pipe(struct rpc_request *req, const uint8_t *p, size_t n, size_t *head_len,
+			  struct pooled_pipe **pipe, size_t *pipe_len);
+
+/* Reads the pipe's bytes into the hole (one copy, what reading the record
+ * would have cost), after which req->args is plain memory.  0, or a
+ * negative errno (the bytes were handed out, or the read failed). */
+int rpc_request_args_materialise(struct rpc_request *req);
 
 struct rpc_server_options {
 	unsigned event_loops;           /* 0: one per online CPU */
@@ -257,6 +296,10 @@ struct rpc_server_stats {
 	/* Reply bytes sent from a pipe (spliced from a file), pipes open now,
 	 * and pipes refused at splice_pipes (their data copied instead). */
 	uint64_t spliced_reply_bytes, pipes_open, pipes_refused;
+	/* Payload bytes spliced from sockets into pipes (find_bulk), and
+	 * large calls that were read into memory for want of a pipe or
+	 * because splicing failed. */
+	uint64_t splice_in_bytes, splice_in_fallbacks;
 };
 
 void rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out);

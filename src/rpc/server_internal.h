@@ -199,6 +199,7 @@ struct rpc_server {
 
 	/* Errors are rare: one shared counter each costs the good path nothing. */
 	atomic_uint_fast64_t st_errors[RPC_ERR_KINDS];
+	atomic_uint_fast64_t st_splice_in_bytes, st_splice_in_fallbacks;
 };
 
 /* Counts a call answered with an error (dispatch.c). */
@@ -276,6 +277,11 @@ void rpc_loop_post_loop(struct rpc_loop *loop, unsigned flags);
 void *rpc_loop_main(void *arg);
 int rpc_loop_init(struct rpc_loop *loop, struct rpc_server *srv, unsigned index);
 void rpc_loop_destroy(struct rpc_loop *loop);
+
+/* bulk.c: the reader's question to the program (rpc_record_bulk_fn), arg
+ * the connection. */
+bool rpc_conn_find_bulk(void *conn, const uint8_t *rec, size_t have, size_t len, size_t *off,
+			size_t *blen);
 
 /* dispatch.c */
 /* Serves one CALL record (consumes rec).  Runs on the loop thread. */

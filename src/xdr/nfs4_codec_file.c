@@ -293,6 +293,13 @@ bool nfs4_enc_write_args_hdr(struct xdr_enc *e, const struct nfs4_write_args *a)
 	return xdr_write_head(&x, (struct nfs4_write_args *)a) && xdr_encode_u32(e, a->data.len);
 }
 
+bool nfs4_dec_write_args_hdr(struct xdr_dec *d, struct nfs4_write_args *a)
+{
+	struct xdr_stream x = XDR_DEC_STREAM(d);
+	a->data.data = NULL;
+	return xdr_write_head(&x, a) && xdr_decode_u32(d, &a->data.len);
+}
+
 NFS4_CODEC_TYPE(write_res, struct nfs4_write_res, r,
 		xdr_u32(x, &r->count) && xdr_u32(x, &r->committed) &&
 		xdr_dec_check(x, r->committed <= FILE_SYNC4) && xdr_verifier(x, &r->writeverf))

@@ -279,6 +279,10 @@ bool nfs4_enc_write_args(struct xdr_enc *e, const struct nfs4_write_args *a);
 bool nfs4_enc_write_args_hdr(struct xdr_enc *e, const struct nfs4_write_args *a);
 static inline uint32_t nfs4_write_pad(uint32_t len) { return (uint32_t)(xdr_pad4(len) - len); }
 bool nfs4_dec_write_args(struct xdr_dec *d, struct nfs4_write_args *a);
+/* The same head and the data length, not the data: a->data.data is NULL and
+ * d is left at the data's first byte, which need not be in d's bytes yet
+ * (finding where a WRITE's data starts before it has arrived). */
+bool nfs4_dec_write_args_hdr(struct xdr_dec *d, struct nfs4_write_args *a);
 
 struct nfs4_write_res {
 	uint32_t count;

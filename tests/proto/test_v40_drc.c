@@ -121,10 +121,85 @@ static void test_retransmission_gets_kept_reply(void **state)
 	close(other);
 }
 
+/* The file handle of export/big (made by the fixture). */
+static uint32_t big_fh(int fd, uint8_t *fh)
+{
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin(&m, 0);
+	nfs4c_putrootfh(&m);
+	nfs4c_lookup(&m, "export");
+	nfs4c_lookup(&m, "big");
+	nfs4c_getfh(&m);
+	nfs4c_send(fd, nfs4c_root_cred(), &m, &p);
+	assert_int_equal(nfs4c_next(&p, OP_PUTROOTFH), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_LOOKUP), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_LOOKUP), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_GETFH), NFS4_OK);
+	struct nfs4_getfh_res g;
+	assert_true(nfs4_dec_getfh_res(&p.d, &g));
+	memcpy(fh, g.fh.data, g.fh.len);
+	uint32_t len = g.fh.len;
+	nfs4c_done(&p);
+	return len;
+}
+
+/* A COMPOUND whose WRITE's data is large enough to be spliced, with a
+ * CREATE after it: its retransmission is still recognised (the cache
+ * hashes the arguments' first bytes, which stay in memory) and answered
+ * from the cache. */
+static void test_retransmitted_large_write(void **state)
+{
+	int fd = conn();
+	char path[400];
+	snprintf(path, sizeof(path), "%s/export/big", server.dir);
+	assert_int_equal(chmod(path, 0666), 0); /* the caller is squashed */
+	uint8_t fh[NFS4_FHSIZE];
+	uint32_t fhlen = big_fh(fd, fh);
+	enum { LEN = 512 * 1024 };
+	uint8_t *data = malloc(LEN);
+	assert_non_null(data);
+	memset(data, 'w', LEN);
+	struct nfs4c_call m;
+	nfs4c_begin(&m, 0);
+	nfs4c_putfh(&m, fh, fhlen);
+	struct nfs4_write_args w = {.offset = 7, .stable = UNSTABLE4, .data = {data, LEN}};
+	NFS4C_OP(&m, OP_WRITE, nfs4_enc_write_args, &w);
+	nfs4c_putrootfh(&m);
+	nfs4c_lookup(&m, "export");
+	nfs4c_op(&m, OP_CREATE);
+	xdr_encode_u32(&m.e, 2); /* NF4DIR */
+	nfs4c_str(&m, "drc-write-dir");
+	xdr_encode_u32(&m.e, 0);
+	xdr_encode_u32(&m.e, 0);
+	struct buf *call = nfs4c_call_bytes(&m);
+	free(data);
+	char *page = ctlt_scrape(&server);
+	double hits = ctlt_metric(page, "ferry_v40_reply_cache_hits_total");
+	double spliced = ctlt_metric(page, "ferry_rpc_splice_in_bytes_total");
+	free(page);
+	uint32_t xid = 0x5e2f0000u + (uint32_t)getpid();
+	struct sent first, again;
+	send_xid(fd, xid, call, &first);
+	assert_int_equal(first.status, NFS4_OK);
+	assert_true(dir_exists("drc-write-dir"));
+	send_xid(fd, xid, call, &again);
+	assert_int_equal(again.status, NFS4_OK);
+	assert_int_equal(again.len, first.len);
+	assert_memory_equal(again.res, first.res, first.len);
+	page = ctlt_scrape(&server);
+	assert_int_equal(ctlt_metric(page, "ferry_v40_reply_cache_hits_total"), hits + 1);
+	assert_true(ctlt_metric(page, "ferry_rpc_splice_in_bytes_total") - spliced > LEN);
+	free(page);
+	buf_unref(call);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_retransmission_gets_kept_reply),
+		cmocka_unit_test(test_retransmitted_large_write),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

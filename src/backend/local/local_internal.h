@@ -468,6 +468,15 @@ int local_write(struct backend_export *bex, const struct backend_cred *cred,
 		const struct backend_handle *h, uint64_t off, const void *buf, size_t len,
 		enum backend_stable stable, size_t *written,
 		enum backend_stable *committed);
+int local_write_pipe(struct backend_export *bex, const struct backend_cred *cred,
+		     const struct backend_handle *h, uint64_t off,
+		     const struct backend_write_parts *parts, enum backend_stable stable,
+		     size_t *written, enum backend_stable *committed);
+/* A descriptor to write f through as cred: the one kept for writing
+ * (*kept) or one opened now; the thread is left in cred's identity.  Give
+ * it back with local_wkeep_put(ex, f, fd, *kept).  Or a negative errno. */
+int local_write_fd_get(struct local_export *ex, const struct backend_cred *cred,
+		       struct local_fd *f, bool *kept);
 int local_commit(struct backend_export *bex, const struct backend_handle *h, uint64_t off,
 		 uint64_t len);
 int local_readlink(struct backend_export *bex, const struct backend_handle *h, char *buf,

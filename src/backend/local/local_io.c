@@ -341,6 +341,26 @@ out:
 	return r;
 }
 
+int local_write_fd_get(struct local_export *ex, const struct backend_cred *cred,
+		       struct local_fd *f, bool *kept)
+{
+	/* The descriptor kept while an NFS open holds the file for writing
+	 * (local_wkeep.c), checked as opening one would check it; else one
+	 * opened for this call, which may then be kept. */
+	int r, wfd = local_wkeep_take(ex, f);
+	*kept = wfd >= 0;
+	if (!*kept)
+		return local_open_write(cred, f);
+	r = local_cred_enter(cred);
+	if (r == 0)
+		r = local_may_write(f, cred);
+	if (r != 0) {
+		local_wkeep_put(ex, f, wfd, true);
+		return r;
+	}
+	return wfd;
+}
+
 int local_write(struct backend_export *bex, const struct backend_cred *cred,
 		const struct backend_handle *h, uint64_t off, const void *buf, size_t len,
 		enum backend_stable stable, size_t *written,
@@ -361,25 +381,10 @@ int local_write(struct backend_export *bex, const struct backend_cred *cred,
 		r = -EFBIG;
 		goto out;
 	}
-	/* The descriptor kept while an NFS open holds the file for writing
-	 * (local_wkeep.c), checked as opening one would check it; else one
-	 * opened for this call, which may then be kept. */
-	wfd = local_wkeep_take(ex, f);
-	kept = wfd >= 0;
-	if (kept) {
-		r = local_cred_enter(cred);
-		if (r == 0)
-			r = local_may_write(f, cred);
-		if (r != 0) {
-			local_wkeep_put(ex, f, wfd, true);
-			goto out;
-		}
-	} else {
-		wfd = local_open_write(cred, f);
-		if (wfd < 0) {
-			r = wfd;
-			goto out;
-		}
+	wfd = local_write_fd_get(ex, cred, f, &kept);
+	if (wfd < 0) {
+		r = wfd;
+		goto out;
 	}
 	/* RWF_DSYNC / RWF_SYNC flush just the written range as part of the
 	 * write, instead of a separate f(data)sync of the whole file. */

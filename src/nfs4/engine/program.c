@@ -1,5 +1,6 @@
 #include "nfs4/engine/program.h"
 
+#include "nfs4/engine/bulk.h"
 #include "nfs4/engine/compound.h"
 #include "nfs4/server.h"
 #include "state/session.h"
@@ -33,6 +34,7 @@ void nfs4_program_describe(struct rpc_program *prog, struct nfs4_server *srv)
 		.vers_high = NFS4_VERSION,
 		.dispatch = nfs4_dispatch,
 		.conn_closed = nfs4_conn_closed,
+		.find_bulk = nfs4_bulk_find,
 		.ctx = srv,
 	};
 }

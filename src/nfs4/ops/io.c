@@ -144,6 +144,39 @@ NFS4_SERVE(read)
 	return NFS4_OK;
 }
 
+/* A large WRITE's data may have arrived into a pipe instead of the record
+ * (rpc's find_bulk: engine/bulk.c), leaving a hole in the arguments.  This
+ * handler is the one consumer of those bytes: the decoder only points at
+ * them, the reply caches hash only the arguments' first bytes, which rpc
+ * keeps in memory (RPC_ARGS_HEAD_IN_MEMORY), and a later operation's
+ * arguments are never in the hole.  So the bytes are taken here, from the
+ * pipe into the file, or read into the record first for a back end
+ * without write_pipe. */
+static int write_data(struct nfs4_compound *c, uint64_t offset, const uint8_t *data, uint32_t len,
+		      enum backend_stable stable, size_t *written, enum backend_stable *committed)
+{
+	struct nfs4_export *ex = c->cfh.export;
+	if (!ex->ops->write_pipe) {
+		int rc = rpc_request_args_materialise(c->req);
+		if (rc)
+			return rc;
+		return ex->ops->write(ex->bex, &c->cred, &c->cfh.bh, offset, data, len, stable,
+				      written, committed);
+	}
+	struct backend_write_parts parts = {.head = data};
+	int in_pipe = rpc_request_args_pipe(c->req, data, len, &parts.head_len, &parts.pipe,
+					    &parts.pipe_len);
+	if (in_pipe < 0)
+		return in_pipe;
+	if (!in_pipe)
+		return ex->ops->write(ex->bex, &c->cred, &c->cfh.bh, offset, data, len, stable,
+				      written, committed);
+	parts.tail = data + parts.head_len + parts.pipe_len;
+	parts.tail_len = len - parts.head_len - parts.pipe_len;
+	return ex->ops->write_pipe(ex->bex, &c->cred, &c->cfh.bh, offset, &parts, stable, written,
+				   committed);
+}
+
 NFS4_SERVE(write)
 {
 	uint64_t offset = a->offset;
@@ -158,9 +191,8 @@ NFS4_SERVE(write)
 		return st;
 	size_t written = 0;
 	enum backend_stable committed = BACKEND_UNSTABLE;
-	struct nfs4_export *ex = c->cfh.export;
-	int rc = ex->ops->write(ex->bex, &c->cred, &c->cfh.bh, offset, data, len,
-				(enum backend_stable)a->stable, &written, &committed);
+	int rc = write_data(c, offset, data, len, (enum backend_stable)a->stable, &written,
+			    &committed);
 	if (rc)
 		return nfs4_errno_to_status(rc);
 	struct nfs4_write_res r = {.count = (uint32_t)written, .committed = (uint32_t)committed};
