@@ -258,9 +258,11 @@ static ssize_t outq_write_bufs(struct rpc_conn *conn, size_t *attempted)
 		total += iov[n].iov_len;
 	}
 	*attempted = total;
-	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = n};
+	if (!pipe_next)
+		return writev(conn->poll.fd, iov, (int)n);
 	/* A header followed by spliced data: one packet for both. */
-	return sendmsg(conn->poll.fd, &msg, MSG_NOSIGNAL | (pipe_next ? MSG_MORE : 0));
+	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = n};
+	return sendmsg(conn->poll.fd, &msg, MSG_NOSIGNAL | MSG_MORE);
 }
 
 bool rpc_conn_flush_locked(struct rpc_conn *conn)
