@@ -142,6 +142,26 @@ void local_copy_end(struct local_export *ex, struct local_fd *sf, struct local_f
 	local_files_put(ex, sf, df);
 }
 
+/* What every read starts with: the file (held: local_fd_put), its read
+ * descriptor checked for cred, and *eof when off is past what the host
+ * addresses (nothing to read).  0, or a negative errno with nothing held. */
+static int local_read_open(struct local_export *ex, const struct backend_cred *cred,
+			   const struct backend_handle *h, uint64_t off, struct local_fd **f,
+			   int *rfd, bool *eof)
+{
+	int r = local_file_get(ex, h, f);
+	if (r != 0)
+		return r;
+	*rfd = local_open_read(ex, cred, *f);
+	if (*rfd < 0) {
+		r = *rfd;
+		local_fd_put(ex, *f);
+		return r;
+	}
+	*eof = off > INT64_MAX;
+	return 0;
+}
+
 /* local_read and local_read_nowait: with would_block non-NULL, reads with
  * RWF_NOWAIT and reports a range not all in the page cache instead of
  * waiting for it. */
@@ -156,19 +176,11 @@ static int local_read_flags(struct backend_export *bex, const struct backend_cre
 	int r, rfd;
 
 	*got = 0;
-	*eof = false;
-	r = local_file_get(ex, h, &f);
+	r = local_read_open(ex, cred, h, off, &f, &rfd, eof);
 	if (r != 0)
 		return r;
-	rfd = local_open_read(ex, cred, f);
-	if (rfd < 0) {
-		r = rfd;
+	if (*eof)
 		goto out;
-	}
-	if (off > INT64_MAX) {
-		*eof = true;
-		goto out;
-	}
 	if (would_block) {
 		struct iovec iov = {.iov_base = buf, .iov_len = len};
 		n = preadv2(rfd, &iov, 1, (off_t)off, RWF_NOWAIT);
@@ -300,21 +312,13 @@ int local_read_splice(struct backend_export *bex, const struct backend_cred *cre
 	int r, rfd;
 
 	*got = 0;
-	*eof = false;
 	if (would_block)
 		*would_block = false;
-	r = local_file_get(ex, h, &f);
+	r = local_read_open(ex, cred, h, off, &f, &rfd, eof);
 	if (r != 0)
 		return r;
-	rfd = local_open_read(ex, cred, f);
-	if (rfd < 0) {
-		r = rfd;
+	if (*eof)
 		goto out;
-	}
-	if (off > INT64_MAX) {
-		*eof = true;
-		goto out;
-	}
 	if (fstat(rfd, &st) != 0) {
 		r = -errno;
 		goto out;
