@@ -61,8 +61,8 @@ static int read_copy(struct nfs4_compound *c, uint64_t offset, uint32_t count, u
  * place of the reserved bytes at p.  A reply the v4.1 slot keeps is read
  * into memory as before (rpc would read the pipe back into it anyway).
  * When the pipe fills before count (an unaligned 1 MiB spans one page
- * more than it holds, if the kernel refused a larger pipe), the rest is
- * copied after it.  False when splicing does not apply: copy instead. */
+ * more than a pipe of fs.pipe-max-size, 1 MiB, holds), the rest is copied
+ * after it.  False when splicing does not apply: copy instead. */
 static bool read_spliced(struct nfs4_compound *c, uint64_t offset, uint32_t count, uint8_t *p,
 			 size_t *got, bool *eof, bool *would_block, int *rc)
 {
