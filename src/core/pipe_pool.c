@@ -44,9 +44,11 @@ struct pipe_pool *pipe_pool_create(size_t bytes, unsigned max_pipes, unsigned ma
 	pthread_mutex_init(&pool->lock, NULL);
 	size_t most = pipe_max_size();
 	if (bytes > most) {
-		log_info("pipes for spliced I/O hold %zu bytes (fs.pipe-max-size), not %zu: the "
-			 "rest of a larger READ or WRITE is copied",
-			 most, bytes);
+		/* Not a warning: at the default pipe-max-size (1 MiB) only the
+		 * page an unaligned 1 MiB I/O spills over is copied. */
+		log_debug("pipes for spliced I/O hold %zu bytes (fs.pipe-max-size), not %zu: "
+			  "the rest of a larger READ or WRITE is copied",
+			  most, bytes);
 		bytes = most;
 	}
 	pool->bytes = bytes;
