@@ -15,21 +15,6 @@ enum {
 	LOCAL_COPY_PIECE = 1024 * 1024,
 };
 
-/* Moves what the pipe holds (len bytes) into out at *dst_off. */
-static int copy_drain_pipe(int pipe_rd, int out, loff_t *dst_off, size_t len, size_t *put)
-{
-	*put = 0;
-	while (*put < len) {
-		ssize_t n = splice(pipe_rd, NULL, out, dst_off, len - *put, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		*put += (size_t)n;
-	}
-	return 0;
-}
-
 /* The kernel cannot copy between these descriptors (an older kernel, a
  * file system without the support, two kinds of file system): one piece
  * of at most LOCAL_COPY_PIECE bytes, file -> pipe -> file.  A pipe made
@@ -53,7 +38,7 @@ int local_copy_spliced(int in, uint64_t src_off, int out, uint64_t dst_off, uint
 			break;
 		}
 		size_t put = 0;
-		r = copy_drain_pipe(p[0], out, &out_off, (size_t)got, &put);
+		r = local_pipe_to_file(p[0], out, &out_off, (size_t)got, &put);
 		*copied += put;
 		if (r != 0)
 			break;

@@ -452,6 +452,11 @@ void local_copy_end(struct local_export *ex, struct local_fd *sf, struct local_f
 int local_read(struct backend_export *bex, const struct backend_cred *cred,
 	       const struct backend_handle *h, uint64_t off, size_t len, void *buf,
 	       size_t *got, bool *eof);
+/* Splices len bytes the pipe holds into fd at *pos (advanced); *put says
+ * how many went.  0 when all did, else a negative errno (-EIO for a pipe
+ * that ran dry). */
+int local_pipe_to_file(int pipe_rd, int fd, loff_t *pos, size_t len, size_t *put);
+
 /* COPY's fallback where copy_file_range cannot copy between in and out:
  * one piece (at most 1 MiB) of [src_off, src_off + len) of in to dst_off
  * of out through a pipe; *copied less than asked at the source's end.  0,

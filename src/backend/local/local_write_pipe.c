@@ -7,6 +7,20 @@
 #include "backend/local/local_internal.h"
 #include "core/pipe_pool.h"
 
+int local_pipe_to_file(int pipe_rd, int fd, loff_t *pos, size_t len, size_t *put)
+{
+	*put = 0;
+	while (*put < len) {
+		ssize_t n = splice(pipe_rd, NULL, fd, pos, len - *put, SPLICE_F_MOVE);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		*put += (size_t)n;
+	}
+	return 0;
+}
+
 /* Writes the parts in order from off, adding to *written what went
  * contiguously.  An error is returned only when nothing was written: after
  * some bytes it is a short write. */
@@ -23,17 +37,12 @@ static int write_parts(int fd, uint64_t off, const struct backend_write_parts *p
 			return 0;
 	}
 	loff_t pos = (loff_t)(off + *written);
-	size_t left = pp->pipe_len;
-	while (left) {
-		n = splice(pp->pipe->rd, NULL, fd, &pos, left, SPLICE_F_MOVE);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 && *written == 0 ? -errno : 0;
-		pp->pipe->held -= (size_t)n;
-		left -= (size_t)n;
-		*written += (size_t)n;
-	}
+	size_t put = 0;
+	int r = local_pipe_to_file(pp->pipe->rd, fd, &pos, pp->pipe_len, &put);
+	pp->pipe->held -= put;
+	*written += put;
+	if (r != 0)
+		return *written ? 0 : r;
 	if (pp->tail_len) {
 		n = pwrite(fd, pp->tail, pp->tail_len, (off_t)(off + *written));
 		if (n < 0)
