@@ -314,6 +314,9 @@ static const struct metric_family families[] = {
 	{"ferry_rpc_splice_in_fallbacks_total", "counter",
 	 "Large calls read into memory for want of a free pipe, or after a failed splice.",
 	 VALUE(rpc.splice_in_fallbacks)},
+	{"ferry_rpc_worker_handoffs_total", "counter",
+	 "Requests an event loop handed to the worker pool (operations that may block).",
+	 VALUE(rpc.worker_handoffs)},
 	{"ferry_rpc_replies_received_total", "counter",
 	 "Replies received to calls the server made (callbacks).", VALUE(rpc.replies_received)},
 

@@ -288,6 +288,7 @@ static bool request_defer(struct rpc_request *req, const struct rpc_program *pro
 	pr->req = *req;
 	pr->req.on_worker = true;
 	pr->prog = prog;
+	atomic_fetch_add_explicit(&req->conn->srv->st_worker_handoffs, 1, memory_order_relaxed);
 	threadpool_submit(req->conn->srv->pool, &pr->task);
 	return true;
 }

@@ -304,6 +304,7 @@ void rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out)
 		out->errors[k] = atomic_load(&srv->st_errors[k]);
 	out->splice_in_bytes = atomic_load(&srv->st_splice_in_bytes);
 	out->splice_in_fallbacks = atomic_load(&srv->st_splice_in_fallbacks);
+	out->worker_handoffs = atomic_load(&srv->st_worker_handoffs);
 }
 
 const char *rpc_error_kind_name(enum rpc_error_kind k)

@@ -300,6 +300,8 @@ struct rpc_server_stats {
 	 * large calls that were read into memory for want of a pipe or
 	 * because splicing failed. */
 	uint64_t splice_in_bytes, splice_in_fallbacks;
+	/* Requests an event loop handed to the worker pool. */
+	uint64_t worker_handoffs;
 };
 
 void rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out);

@@ -200,6 +200,8 @@ struct rpc_server {
 	/* Errors are rare: one shared counter each costs the good path nothing. */
 	atomic_uint_fast64_t st_errors[RPC_ERR_KINDS];
 	atomic_uint_fast64_t st_splice_in_bytes, st_splice_in_fallbacks;
+	/* Counted by loops only, each hand-off already a lock and a wake-up. */
+	atomic_uint_fast64_t st_worker_handoffs;
 };
 
 /* Counts a call answered with an error (dispatch.c). */
