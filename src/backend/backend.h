@@ -272,10 +272,14 @@ struct backend_ops {
 	/* read, but never waiting for a disk: when the range is not all in
 	 * memory (and it is not past the end) nothing is read and
 	 * *would_block is set, for the caller to call read where it may
-	 * wait.  NULL: every read may wait. */
+	 * wait.  seen: the file's attributes as getattr returned them to the
+	 * caller moments before, in the same operation (NULL: none), which
+	 * may spare the back end asking for them again.  NULL: every read
+	 * may wait. */
 	int (*read_nowait)(struct backend_export *ex, const struct backend_cred *cred,
-			   const struct backend_handle *h, uint64_t off, size_t len, void *buf,
-			   size_t *got, bool *eof, bool *would_block);
+			   const struct backend_handle *h, const struct backend_attr *seen,
+			   uint64_t off, size_t len, void *buf, size_t *got, bool *eof,
+			   bool *would_block);
 
 	/* read, with the bytes going into a pipe (pipe_fd, its writing end)
 	 * instead of memory: the page cache's pages are referenced by the
@@ -292,6 +296,18 @@ struct backend_ops {
 	int (*write)(struct backend_export *ex, const struct backend_cred *cred,
 		     const struct backend_handle *h, uint64_t off, const void *buf, size_t len,
 		     enum backend_stable stable, size_t *written, enum backend_stable *committed);
+
+	/* write (unstable), but not when it would first have to read from a
+	 * disk: when off or off + len falls inside a page of the file that
+	 * is not in memory, nothing is written and *would_block is set, for
+	 * the caller to call write where it may wait.  Other waits of a
+	 * buffered write (dirty-page throttling, the journal) cannot be told
+	 * beforehand; the caller notices them as slowness.  seen: as
+	 * read_nowait's.  NULL: every write may wait. */
+	int (*write_nowait)(struct backend_export *ex, const struct backend_cred *cred,
+			    const struct backend_handle *h, const struct backend_attr *seen,
+			    uint64_t off, const void *buf, size_t len, size_t *written,
+			    bool *would_block);
 
 	/* write, with the data in three parts, in order: head_len bytes at
 	 * head, pipe_len bytes read from parts->pipe (taken out of it,

@@ -425,6 +425,53 @@ static void test_setattr(void **state)
 	assert_int_equal(fx->ops->setattr(fx->ex, &ROOT, &d, &sa, &b), -EISDIR);
 }
 
+/* A read on the event loop with the attributes its operation saw just
+ * before (read_nowait's seen): a caller let through once is refused once
+ * the file's mode no longer allows it, and what let one caller through
+ * never lets another. */
+static void test_read_nowait_seen(void **state)
+{
+	struct fx *fx = *state;
+	struct backend_handle d, f;
+	struct backend_attr a;
+	char buf[8];
+	size_t n;
+	bool eof, wb;
+	enum backend_stable st;
+
+	if (!fx->ops->read_nowait)
+		skip();
+	test_dir(fx, &d);
+	mk_file(fx, &ROOT, &d, "seen", 0644, &f);
+	assert_int_equal(fx->ops->write(fx->ex, &ROOT, &f, 0, "abcdefgh", 8, BACKEND_UNSTABLE, &n,
+					&st),
+			 0);
+	for (int i = 0; i < 2; i++) { /* the second one as the first found it */
+		a = attr_of(fx, &f);
+		assert_int_equal(fx->ops->read_nowait(fx->ex, &USER, &f, &a, 0, 4, buf, &n, &eof, &wb),
+				 0);
+		assert_false(wb);
+		assert_int_equal(n, 4);
+		assert_false(eof);
+		assert_memory_equal(buf, "abcd", 4);
+	}
+	struct backend_setattr sa = mode_sa(0600);
+	assert_int_equal(fx->ops->setattr(fx->ex, &ROOT, &f, &sa, &a), 0);
+	a = attr_of(fx, &f);
+	assert_int_equal(fx->ops->read_nowait(fx->ex, &USER, &f, &a, 0, 4, buf, &n, &eof, &wb),
+			 -EACCES);
+	/* The file given to USER, 0600: its owner reads, another does not. */
+	sa = (struct backend_setattr){.mask = BACKEND_SET_UID, .uid = USER.uid};
+	assert_int_equal(fx->ops->setattr(fx->ex, &ROOT, &f, &sa, &a), 0);
+	a = attr_of(fx, &f);
+	assert_int_equal(fx->ops->read_nowait(fx->ex, &USER, &f, &a, 4, 8, buf, &n, &eof, &wb), 0);
+	assert_int_equal(n, 4);
+	assert_true(eof);
+	assert_memory_equal(buf, "efgh", 4);
+	assert_int_equal(fx->ops->read_nowait(fx->ex, &OTHER, &f, &a, 0, 4, buf, &n, &eof, &wb),
+			 -EACCES);
+}
+
 static void test_read_write(void **state)
 {
 	struct fx *fx = *state;
@@ -756,6 +803,7 @@ static void test_statfs(void **state)
 		cmocka_unit_test(test_remove), cmocka_unit_test(test_readdir_many),        \
 		cmocka_unit_test(test_readdir_perm), cmocka_unit_test(test_setattr),       \
 		cmocka_unit_test(test_read_write), cmocka_unit_test(test_create_modes),    \
+		cmocka_unit_test(test_read_nowait_seen),                                    \
 		cmocka_unit_test(test_copy),                                                \
 		cmocka_unit_test(test_mknod), cmocka_unit_test(test_perm_user),            \
 		cmocka_unit_test(test_perm_sticky), cmocka_unit_test(test_perm_groups),    \

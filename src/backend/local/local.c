@@ -155,6 +155,7 @@ const struct backend_ops backend_local_ops = {
 	.read_nowait = local_read_nowait,
 	.read_splice = local_read_splice,
 	.write = local_write,
+	.write_nowait = local_write_nowait,
 	.write_pipe = local_write_pipe,
 	.write_hold = local_write_hold,
 	.commit = local_commit,

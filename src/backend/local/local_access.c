@@ -3,8 +3,15 @@
  * not (as Linux nfsd does). */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "core/siphash.h"
 
 #include "backend/local/local_internal.h"
 
@@ -80,6 +87,69 @@ int local_may_read(struct local_fd *f, const struct backend_cred *cred)
 		r = local_access_check(f->pfd, X_OK);
 	if (r == -EACCES && local_is_owner(f->pfd, cred))
 		r = 0;
+	return r;
+}
+
+/* Why a digest: a READ on the event loop comes with the file's attributes,
+ * read moments before by the same operation.  The kernel's answer depends
+ * on the caller (uid, gid, groups) and on the file's owner, group, mode and
+ * ACL; an ACL change (like every chmod, chown or xattr change) moves the
+ * ctime, which is the local back end's change attribute.  So while the
+ * same caller asks about a file whose attributes still digest the same, the
+ * answer is the one the kernel gave before, and the system call is spared.
+ * Reads do not move the ctime, so a file read again and again keeps its
+ * digest; a write moves it, and the next READ asks the kernel again.  The
+ * digest is keyed with a secret of this process (siphash), so no caller
+ * can make two different situations digest the same. */
+static struct siphash_key access_key;
+static pthread_once_t access_key_once = PTHREAD_ONCE_INIT;
+
+static void access_key_init(void)
+{
+	if (getrandom(&access_key, sizeof(access_key), 0) != (ssize_t)sizeof(access_key)) {
+		/* Never 0 (the empty memo) and never reused: no memo is made. */
+		access_key.k0 = access_key.k1 = 0;
+	}
+}
+
+static uint64_t access_digest(const struct backend_cred *cred, const struct backend_attr *seen,
+			      int mode)
+{
+	struct {
+		uint64_t fileid, change;
+		uint32_t mode, uid, gid, want, cuid, cgid, ngids;
+		uint32_t gids[BACKEND_MAX_GIDS];
+	} in;
+	uint32_t ngids = cred->ngids < BACKEND_MAX_GIDS ? cred->ngids : BACKEND_MAX_GIDS;
+	memset(&in, 0, sizeof(in));
+	in.fileid = seen->fileid;
+	in.change = seen->change;
+	in.mode = seen->mode;
+	in.uid = seen->uid;
+	in.gid = seen->gid;
+	in.want = (uint32_t)mode;
+	in.cuid = cred->uid;
+	in.cgid = cred->gid;
+	in.ngids = ngids;
+	memcpy(in.gids, cred->gids, ngids * sizeof(in.gids[0]));
+	pthread_once(&access_key_once, access_key_init);
+	if (access_key.k0 == 0 && access_key.k1 == 0)
+		return 0;
+	uint64_t d = siphash24(&access_key, &in, offsetof(__typeof__(in), gids) + ngids * sizeof(in.gids[0]));
+	return d ? d : 1;
+}
+
+int local_may_read_seen(struct local_fd *f, const struct backend_cred *cred,
+			const struct backend_attr *seen)
+{
+	if (!seen)
+		return local_may_read(f, cred);
+	uint64_t d = access_digest(cred, seen, R_OK);
+	if (d && d == atomic_load_explicit(&f->read_ok, memory_order_relaxed))
+		return 0;
+	int r = local_may_read(f, cred);
+	if (r == 0 && d)
+		atomic_store_explicit(&f->read_ok, d, memory_order_relaxed);
 	return r;
 }
 

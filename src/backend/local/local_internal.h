@@ -71,6 +71,10 @@ struct local_fd {
 	struct list_node lease_link; /* in the export's leased list while leased */
 	uint64_t ino;
 	uint32_t fmt; /* S_IFMT bits: an inode never changes type */
+	/* The last read permission check that passed: a digest of the
+	 * caller and of the file's attributes then (local_may_read_seen);
+	 * 0: none. */
+	_Atomic uint64_t read_ok;
 	uint32_t refs;
 	bool cached; /* false: out of the table, closed by the last put */
 	bool pinned; /* the export root: never evicted */
@@ -338,6 +342,10 @@ bool local_is_owner(int pfd, const struct backend_cred *cred);
 /* 0 when the thread's identity may READ f (read or execute permission, or
  * ownership), else -errno. */
 int local_may_read(struct local_fd *f, const struct backend_cred *cred);
+/* local_may_read, answered without asking the kernel when this caller
+ * passed it on f while f's attributes were what seen says (NULL: ask). */
+int local_may_read_seen(struct local_fd *f, const struct backend_cred *cred,
+			const struct backend_attr *seen);
 
 int local_access(struct backend_export *bex, const struct backend_cred *cred,
 		 const struct backend_handle *h, uint32_t want, uint32_t *granted);
@@ -439,6 +447,9 @@ int local_open_write(const struct backend_cred *cred, struct local_fd *f);
  * cred may read f; -errno otherwise.  Leaves the thread in cred's
  * identity. */
 int local_open_read(struct local_export *ex, const struct backend_cred *cred, struct local_fd *f);
+/* local_open_read with the attributes the caller saw (local_may_read_seen). */
+int local_open_read_seen(struct local_export *ex, const struct backend_cred *cred,
+			 struct local_fd *f, const struct backend_attr *seen);
 /* The descriptors of a copy from sf into df, checked as READ and WRITE
  * check them: *rfd as local_open_read gives it (not to be closed), *wfd
  * as local_open_write (the caller closes it); valid when 0 is returned,
@@ -467,12 +478,17 @@ int local_read_splice(struct backend_export *bex, const struct backend_cred *cre
 		      const struct backend_handle *h, uint64_t off, size_t len, int pipe_fd,
 		      size_t *got, bool *eof, bool *would_block);
 int local_read_nowait(struct backend_export *bex, const struct backend_cred *cred,
-		      const struct backend_handle *h, uint64_t off, size_t len, void *buf,
-		      size_t *got, bool *eof, bool *would_block);
+		      const struct backend_handle *h, const struct backend_attr *seen,
+		      uint64_t off, size_t len, void *buf, size_t *got, bool *eof,
+		      bool *would_block);
 int local_write(struct backend_export *bex, const struct backend_cred *cred,
 		const struct backend_handle *h, uint64_t off, const void *buf, size_t len,
 		enum backend_stable stable, size_t *written,
 		enum backend_stable *committed);
+int local_write_nowait(struct backend_export *bex, const struct backend_cred *cred,
+		       const struct backend_handle *h, const struct backend_attr *seen,
+		       uint64_t off, const void *buf, size_t len, size_t *written,
+		       bool *would_block);
 int local_write_pipe(struct backend_export *bex, const struct backend_cred *cred,
 		     const struct backend_handle *h, uint64_t off,
 		     const struct backend_write_parts *parts, enum backend_stable stable,

@@ -11,15 +11,21 @@
 
 /* The cached read descriptor serves every reader: the permission check is
  * the one open would make, done for the caller (local_may_read). */
-int local_open_read(struct local_export *ex, const struct backend_cred *cred, struct local_fd *f)
+int local_open_read_seen(struct local_export *ex, const struct backend_cred *cred,
+			 struct local_fd *f, const struct backend_attr *seen)
 {
 	int rfd = local_fd_data(ex, f);
 	if (rfd < 0)
 		return rfd;
 	int r = local_cred_enter(cred);
 	if (r == 0)
-		r = local_may_read(f, cred);
+		r = local_may_read_seen(f, cred, seen);
 	return r != 0 ? r : rfd;
+}
+
+int local_open_read(struct local_export *ex, const struct backend_cred *cred, struct local_fd *f)
+{
+	return local_open_read_seen(ex, cred, f, NULL);
 }
 
 /* A descriptor for writing, opened under the caller's identity so the
@@ -146,13 +152,13 @@ void local_copy_end(struct local_export *ex, struct local_fd *sf, struct local_f
  * descriptor checked for cred, and *eof when off is past what the host
  * addresses (nothing to read).  0, or a negative errno with nothing held. */
 static int local_read_open(struct local_export *ex, const struct backend_cred *cred,
-			   const struct backend_handle *h, uint64_t off, struct local_fd **f,
-			   int *rfd, bool *eof)
+			   const struct backend_handle *h, const struct backend_attr *seen,
+			   uint64_t off, struct local_fd **f, int *rfd, bool *eof)
 {
 	int r = local_file_get(ex, h, f);
 	if (r != 0)
 		return r;
-	*rfd = local_open_read(ex, cred, *f);
+	*rfd = local_open_read_seen(ex, cred, *f, seen);
 	if (*rfd < 0) {
 		r = *rfd;
 		local_fd_put(ex, *f);
@@ -164,10 +170,11 @@ static int local_read_open(struct local_export *ex, const struct backend_cred *c
 
 /* local_read and local_read_nowait: with would_block non-NULL, reads with
  * RWF_NOWAIT and reports a range not all in the page cache instead of
- * waiting for it. */
+ * waiting for it.  seen: as read_nowait's. */
 static int local_read_flags(struct backend_export *bex, const struct backend_cred *cred,
-			    const struct backend_handle *h, uint64_t off, size_t len, void *buf,
-			    size_t *got, bool *eof, bool *would_block)
+			    const struct backend_handle *h, const struct backend_attr *seen,
+			    uint64_t off, size_t len, void *buf, size_t *got, bool *eof,
+			    bool *would_block)
 {
 	struct local_export *ex = local_export_of(bex);
 	struct local_fd *f;
@@ -176,7 +183,7 @@ static int local_read_flags(struct backend_export *bex, const struct backend_cre
 	int r, rfd;
 
 	*got = 0;
-	r = local_read_open(ex, cred, h, off, &f, &rfd, eof);
+	r = local_read_open(ex, cred, h, seen, off, &f, &rfd, eof);
 	if (r != 0)
 		return r;
 	if (*eof)
@@ -198,9 +205,13 @@ static int local_read_flags(struct backend_export *bex, const struct backend_cre
 	/* A full read needs the size to tell the end, so a client reading a
 	 * 4 KiB file in one call does not come back for an empty one.  A
 	 * short read is the end, but for RWF_NOWAIT, which stops at the first
-	 * page not in memory. */
+	 * page not in memory.  A full read that ends short of the size seen
+	 * just before is not the end either: a file that shrank since would
+	 * have read short. */
 	if ((size_t)n < len && !would_block) {
 		*eof = true;
+	} else if ((size_t)n == len && seen && off + len < seen->size) {
+		*eof = false;
 	} else if (fstat(rfd, &st) == 0) {
 		*eof = off + (uint64_t)n >= (uint64_t)st.st_size;
 		if ((size_t)n < len && !*eof) {
@@ -222,15 +233,16 @@ int local_read(struct backend_export *bex, const struct backend_cred *cred,
 	       const struct backend_handle *h, uint64_t off, size_t len, void *buf,
 	       size_t *got, bool *eof)
 {
-	return local_read_flags(bex, cred, h, off, len, buf, got, eof, NULL);
+	return local_read_flags(bex, cred, h, NULL, off, len, buf, got, eof, NULL);
 }
 
 int local_read_nowait(struct backend_export *bex, const struct backend_cred *cred,
-		      const struct backend_handle *h, uint64_t off, size_t len, void *buf,
-		      size_t *got, bool *eof, bool *would_block)
+		      const struct backend_handle *h, const struct backend_attr *seen,
+		      uint64_t off, size_t len, void *buf, size_t *got, bool *eof,
+		      bool *would_block)
 {
 	*would_block = false;
-	return local_read_flags(bex, cred, h, off, len, buf, got, eof, would_block);
+	return local_read_flags(bex, cred, h, seen, off, len, buf, got, eof, would_block);
 }
 
 #ifndef SYS_cachestat
@@ -314,7 +326,7 @@ int local_read_splice(struct backend_export *bex, const struct backend_cred *cre
 	*got = 0;
 	if (would_block)
 		*would_block = false;
-	r = local_read_open(ex, cred, h, off, &f, &rfd, eof);
+	r = local_read_open(ex, cred, h, NULL, off, &f, &rfd, eof);
 	if (r != 0)
 		return r;
 	if (*eof)
@@ -365,10 +377,35 @@ int local_write_fd_get(struct local_export *ex, const struct backend_cred *cred,
 	return wfd;
 }
 
-int local_write(struct backend_export *bex, const struct backend_cred *cred,
-		const struct backend_handle *h, uint64_t off, const void *buf, size_t len,
-		enum backend_stable stable, size_t *written,
-		enum backend_stable *committed)
+/* Whether writing [off, off + len) would first read a page from a disk:
+ * the kernel reads a page the write covers only in part, when the rest of
+ * it holds file data and the page is not in memory.  Aligned writes (the
+ * common case) ask nothing.  seen: the size read moments before, or NULL. */
+static bool local_write_reads_first(int fd, const struct backend_cred *cred,
+				    const struct backend_attr *seen, uint64_t off, size_t len)
+{
+	uint64_t page = (uint64_t)getpagesize(), end = off + len, size;
+	if (off % page == 0 && end % page == 0)
+		return false;
+	struct stat st;
+	if (seen)
+		size = seen->size;
+	else if (fstat(fd, &st) == 0)
+		size = (uint64_t)st.st_size;
+	else
+		return true; /* it decides only where the write runs */
+	uint64_t head = off - off % page, tail = end - end % page;
+	if (off % page && head < size && !local_range_cached(fd, cred, head, 1))
+		return true;
+	return end % page && tail != head && end < size && !local_range_cached(fd, cred, tail, 1);
+}
+
+/* local_write and local_write_nowait: with would_block non-NULL (always
+ * unstable), writes only when no page must be read first. */
+static int local_write_flags(struct backend_export *bex, const struct backend_cred *cred,
+			     const struct backend_handle *h, const struct backend_attr *seen,
+			     uint64_t off, const void *buf, size_t len, enum backend_stable stable,
+			     size_t *written, enum backend_stable *committed, bool *would_block)
 {
 	struct local_export *ex = local_export_of(bex);
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
@@ -390,6 +427,11 @@ int local_write(struct backend_export *bex, const struct backend_cred *cred,
 		r = wfd;
 		goto out;
 	}
+	if (would_block && local_write_reads_first(wfd, cred, seen, off, len)) {
+		*would_block = true;
+		local_wkeep_put(ex, f, wfd, kept);
+		goto out;
+	}
 	/* RWF_DSYNC / RWF_SYNC flush just the written range as part of the
 	 * write, instead of a separate f(data)sync of the whole file. */
 	if (stable == BACKEND_DATA_SYNC)
@@ -408,6 +450,26 @@ int local_write(struct backend_export *bex, const struct backend_cred *cred,
 out:
 	local_fd_put(ex, f);
 	return r;
+}
+
+int local_write(struct backend_export *bex, const struct backend_cred *cred,
+		const struct backend_handle *h, uint64_t off, const void *buf, size_t len,
+		enum backend_stable stable, size_t *written,
+		enum backend_stable *committed)
+{
+	return local_write_flags(bex, cred, h, NULL, off, buf, len, stable, written, committed,
+				 NULL);
+}
+
+int local_write_nowait(struct backend_export *bex, const struct backend_cred *cred,
+		       const struct backend_handle *h, const struct backend_attr *seen,
+		       uint64_t off, const void *buf, size_t len, size_t *written,
+		       bool *would_block)
+{
+	enum backend_stable committed;
+	*would_block = false;
+	return local_write_flags(bex, cred, h, seen, off, buf, len, BACKEND_UNSTABLE, written,
+				 &committed, would_block);
 }
 
 int local_commit(struct backend_export *bex, const struct backend_handle *h, uint64_t off,

@@ -519,9 +519,11 @@ static int mem_read(struct backend_export *bex, const struct backend_cred *cred,
 /* Memory never waits for a disk (the test latency delays names and
  * attributes only). */
 static int mem_read_nowait(struct backend_export *bex, const struct backend_cred *cred,
-			   const struct backend_handle *h, uint64_t off, size_t len, void *buf,
-			   size_t *got, bool *eof, bool *would_block)
+			   const struct backend_handle *h, const struct backend_attr *seen,
+			   uint64_t off, size_t len, void *buf, size_t *got, bool *eof,
+			   bool *would_block)
 {
+	(void)seen;
 	*would_block = false;
 	return mem_read(bex, cred, h, off, len, buf, got, eof);
 }
@@ -554,6 +556,17 @@ static int mem_write(struct backend_export *bex, const struct backend_cred *cred
 	}
 	pthread_mutex_unlock(&ex->lock);
 	return r;
+}
+
+static int mem_write_nowait(struct backend_export *bex, const struct backend_cred *cred,
+			    const struct backend_handle *h, const struct backend_attr *seen,
+			    uint64_t off, const void *buf, size_t len, size_t *written,
+			    bool *would_block)
+{
+	enum backend_stable committed;
+	(void)seen;
+	*would_block = false;
+	return mem_write(bex, cred, h, off, buf, len, BACKEND_UNSTABLE, written, &committed);
 }
 
 /* COPY: what a read of src and a write of dst would check and do. */
@@ -802,6 +815,7 @@ const struct backend_ops backend_memory_ops = {
 	.read = mem_read,
 	.read_nowait = mem_read_nowait,
 	.write = mem_write,
+	.write_nowait = mem_write_nowait,
 	.commit = mem_commit,
 	.copy = mem_copy,
 	.allocate = mem_allocate,

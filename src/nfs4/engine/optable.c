@@ -303,7 +303,7 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	OP(OP_SETCLIENTID, setclientid, 0, 2, V40 | CHG, SIZE(8 + 8), NO_SID),
 	OP(OP_SETCLIENTID_CONFIRM, setclientid_confirm, 0, 2, BLOCK | V40 | CHG, SIZE(0), NO_SID),
 	OP(OP_VERIFY, verify, 0, 2, FH, SIZE(0), NO_SID),
-	OP(OP_WRITE, write, 0, 2, ROFS | BLOCK | CHG, SIZE(4 + 4 + 8), SID_FN(sid_write)),
+	OP(OP_WRITE, write, 0, 2, ROFS | STALL | INLINE | CHG, SIZE(4 + 4 + 8), SID_FN(sid_write)),
 	OP(OP_RELEASE_LOCKOWNER, release_lockowner, 0, 2, V40 | CHG | NIDEM, SIZE(0), NO_SID),
 	OP(OP_BACKCHANNEL_CTL, backchannel_ctl, 1, 2, CHG, SIZE(0), NO_SID),
 	OP(OP_BIND_CONN_TO_SESSION, bind_conn_to_session, 1, 2, NOSESS | CHG,

@@ -18,13 +18,19 @@ enum nfsstat4 nfs4_need_regular_attr(struct nfs4_compound *c, const struct nfs4_
 	return st != NFS4_OK ? st : nfs4_type_error(attr->type, BACKEND_REG);
 }
 
-/* READ and WRITE need only the type: an object's never changes. */
-static enum nfsstat4 need_regular(struct nfs4_compound *c)
+/* READ and WRITE need only the type: an object's never changes.  *seen
+ * points to the attributes read for it, or is NULL when none were (the
+ * OPEN just before proved the type). */
+static enum nfsstat4 need_regular(struct nfs4_compound *c, struct backend_attr *attr,
+				  const struct backend_attr **seen)
 {
-	struct backend_attr attr;
+	*seen = NULL;
 	if (c->handoff.regular_for != 0 && c->handoff.regular_for == c->op_index)
 		return NFS4_OK;
-	return nfs4_need_regular_attr(c, &c->cfh, &attr);
+	enum nfsstat4 st = nfs4_need_regular_attr(c, &c->cfh, attr);
+	if (st == NFS4_OK)
+		*seen = attr;
+	return st;
 }
 
 void nfs4_data_changed(struct nfs4_compound *c)
@@ -44,8 +50,8 @@ enum { NFS4_SPLICE_MIN = 64 * 1024 };
 
 /* Reads into the reply's place for the data, p (count bytes reserved); on
  * an event loop (would_block non-NULL) only what is in memory. */
-static int read_copy(struct nfs4_compound *c, uint64_t offset, uint32_t count, uint8_t *p,
-		     size_t *got, bool *eof, bool *would_block)
+static int read_copy(struct nfs4_compound *c, const struct backend_attr *seen, uint64_t offset,
+		     uint32_t count, uint8_t *p, size_t *got, bool *eof, bool *would_block)
 {
 	struct nfs4_export *ex = c->cfh.export;
 	if (!would_block)
@@ -53,8 +59,8 @@ static int read_copy(struct nfs4_compound *c, uint64_t offset, uint32_t count, u
 	*would_block = true;
 	if (!ex->ops->read_nowait)
 		return 0;
-	return ex->ops->read_nowait(ex->bex, &c->cred, &c->cfh.bh, offset, count, p, got, eof,
-				    would_block);
+	return ex->ops->read_nowait(ex->bex, &c->cred, &c->cfh.bh, seen, offset, count, p, got,
+				    eof, would_block);
 }
 
 /* Large reads: the data spliced into the reply's pipe, which rpc sends in
@@ -84,7 +90,7 @@ static bool read_spliced(struct nfs4_compound *c, uint64_t offset, uint32_t coun
 		return true;
 	size_t more = 0;
 	bool more_eof = false, more_blocks = false;
-	if (read_copy(c, offset + *got, count - (uint32_t)*got, p + *got, &more, &more_eof,
+	if (read_copy(c, NULL, offset + *got, count - (uint32_t)*got, p + *got, &more, &more_eof,
 		      would_block ? &more_blocks : NULL) == 0 &&
 	    !more_blocks) {
 		*got += more; /* else a short read: the client asks for the rest */
@@ -93,12 +99,12 @@ static bool read_spliced(struct nfs4_compound *c, uint64_t offset, uint32_t coun
 	return true;
 }
 
-int nfs4_read_into(struct nfs4_compound *c, uint64_t offset, uint32_t count, uint8_t *p,
-		   size_t *got, bool *eof, bool *would_block)
+int nfs4_read_into(struct nfs4_compound *c, const struct backend_attr *seen, uint64_t offset,
+		   uint32_t count, uint8_t *p, size_t *got, bool *eof, bool *would_block)
 {
 	int rc = 0;
 	if (!read_spliced(c, offset, count, p, got, eof, would_block, &rc))
-		rc = read_copy(c, offset, count, p, got, eof, would_block);
+		rc = read_copy(c, seen, offset, count, p, got, eof, would_block);
 	return rc;
 }
 
@@ -106,7 +112,9 @@ NFS4_SERVE(read)
 {
 	uint64_t offset = a->offset;
 	uint32_t count = a->count;
-	enum nfsstat4 st = need_regular(c);
+	struct backend_attr attr;
+	const struct backend_attr *seen;
+	enum nfsstat4 st = need_regular(c, &attr, &seen);
 	if (st != NFS4_OK)
 		return st;
 	if ((st = nfs4_check_io_stateid(c, &a->stateid, false, offset, count)) != NFS4_OK)
@@ -130,7 +138,7 @@ NFS4_SERVE(read)
 	 * rest is read on a worker. */
 	bool would_block = false;
 	bool *nowait = c->req->on_worker ? NULL : &would_block;
-	int rc = nfs4_read_into(c, offset, count, p, &got, &eof, nowait);
+	int rc = nfs4_read_into(c, seen, offset, count, p, &got, &eof, nowait);
 	if (rc == 0 && would_block) {
 		nfs4_enc_read_res_finish(res, off, false, 0);
 		c->would_block = true;
@@ -152,10 +160,17 @@ NFS4_SERVE(read)
  * arguments are never in the hole.  So the bytes are taken here, from the
  * pipe into the file, or read into the record first for a back end
  * without write_pipe. */
-static int write_data(struct nfs4_compound *c, uint64_t offset, const uint8_t *data, uint32_t len,
-		      enum backend_stable stable, size_t *written, enum backend_stable *committed)
+static int write_data(struct nfs4_compound *c, const struct backend_attr *seen, uint64_t offset,
+		      const uint8_t *data, uint32_t len, enum backend_stable stable, size_t *written,
+		      enum backend_stable *committed, bool *would_block)
 {
 	struct nfs4_export *ex = c->cfh.export;
+	if (would_block) {
+		/* The record is in memory: only small WRITEs stay on a loop. */
+		*committed = BACKEND_UNSTABLE;
+		return ex->ops->write_nowait(ex->bex, &c->cred, &c->cfh.bh, seen, offset, data, len,
+					     written, would_block);
+	}
 	if (!ex->ops->write_pipe) {
 		int rc = rpc_request_args_materialise(c->req);
 		if (rc)
@@ -177,12 +192,35 @@ static int write_data(struct nfs4_compound *c, uint64_t offset, const uint8_t *d
 				   committed);
 }
 
+/* A WRITE runs on an event loop (NFS4_OPF_TRY_INLINE) when it is small and
+ * unstable: its bytes go into the page cache with one system call, which
+ * costs less than handing the COMPOUND to a worker and back.  Larger ones
+ * (whose data may sit in a pipe), stable ones (which wait for the disk by
+ * design) and those of a back end that cannot tell whether it would wait
+ * move to a worker; so do all of an export whose operations turned slow
+ * (NFS4_OPF_MAY_STALL: a buffered write can wait for dirty pages to be
+ * written back or for the journal). */
+enum { NFS4_WRITE_INLINE_MAX = 64 * 1024 };
+
+static bool write_runs_here(const struct nfs4_compound *c, const struct nfs4_write_args *a)
+{
+	return c->req->on_worker ||
+	       (a->stable == UNSTABLE4 && a->data.len <= NFS4_WRITE_INLINE_MAX &&
+		c->cfh.kind == NFS4_FH_EXPORT && c->cfh.export->ops->write_nowait);
+}
+
 NFS4_SERVE(write)
 {
 	uint64_t offset = a->offset;
 	uint32_t len = a->data.len;
 	const uint8_t *data = a->data.data;
-	enum nfsstat4 st = need_regular(c);
+	if (!write_runs_here(c, a)) {
+		c->would_block = true;
+		return NFS4ERR_DELAY; /* not sent: the dispatcher moves the op */
+	}
+	struct backend_attr attr;
+	const struct backend_attr *seen;
+	enum nfsstat4 st = need_regular(c, &attr, &seen);
 	if (st != NFS4_OK)
 		return st;
 	if (offset + len < offset || offset + len > (1ull << 63) - 1)
@@ -191,8 +229,13 @@ NFS4_SERVE(write)
 		return st;
 	size_t written = 0;
 	enum backend_stable committed = BACKEND_UNSTABLE;
-	int rc = write_data(c, offset, data, len, (enum backend_stable)a->stable, &written,
-			    &committed);
+	bool would_block = false;
+	int rc = write_data(c, seen, offset, data, len, (enum backend_stable)a->stable, &written,
+			    &committed, c->req->on_worker ? NULL : &would_block);
+	if (rc == 0 && would_block) {
+		c->would_block = true;
+		return NFS4ERR_DELAY;
+	}
 	if (rc)
 		return nfs4_errno_to_status(rc);
 	struct nfs4_write_res r = {.count = (uint32_t)written, .committed = (uint32_t)committed};

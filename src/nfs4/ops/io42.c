@@ -104,7 +104,7 @@ static enum nfsstat4 read_plus_data(struct nfs4_compound *c, struct nfs4_read_pl
 	if (!p)
 		return NFS4ERR_RESOURCE;
 	size_t n = 0;
-	int rc = nfs4_read_into(c, pos, len, p, &n, eof, NULL);
+	int rc = nfs4_read_into(c, NULL, pos, len, p, &n, eof, NULL);
 	if (rc)
 		return nfs4_errno_to_status(rc); /* the dispatcher drops the body */
 	nfs4_enc_read_plus_data_done(r, (uint32_t)n);

@@ -195,9 +195,10 @@ enum nfsstat4 nfs4_need_regular_attr(struct nfs4_compound *c, const struct nfs4_
  * from 64 KiB on, spliced (the reply's pipe holds the file's pages and rpc
  * sends them in place of p's bytes), else copied.  would_block non-NULL:
  * on an event loop, read only what is in memory and set it otherwise.
+ * seen: the file's attributes read earlier in this operation, or NULL.
  * Returns 0 or a negative errno. */
-int nfs4_read_into(struct nfs4_compound *c, uint64_t offset, uint32_t count, uint8_t *p,
-		   size_t *got, bool *eof, bool *would_block);
+int nfs4_read_into(struct nfs4_compound *c, const struct backend_attr *seen, uint64_t offset,
+		   uint32_t count, uint8_t *p, size_t *got, bool *eof, bool *would_block);
 
 /* After a change to the current file's data: directory-delegation holders
  * told of their entries' attributes learn the new ones. */
