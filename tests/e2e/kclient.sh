@@ -288,6 +288,21 @@ trap 'kill -INT \$dp; wait \$dp; exit 0' TERM
 wait \$!; rc=\$?; kill -INT \$dp; wait \$dp; exit \$rc"
 }
 
+# A server command that runs ferryd with CONFIG and, whenever the guest
+# creates FLAG in the export, stops it with SIGNAL, says so and starts it
+# again: restarting_server CONFIG FLAG SIGNAL WHAT.
+restarting_server() {
+	echo "while :; do '$ferryd' --config '$1' & p=\$!
+  while kill -0 \$p 2>/dev/null; do
+    if [ -e '$2' ]; then
+      kill -$3 \$p; wait \$p; echo 'e2e: $4'
+      rm -f '$2'; break
+    fi
+    sleep 0.2
+  done
+done"
+}
+
 # ferryd restarts under a mounted client that holds a file open and sits in a
 # directory: afterwards the old handles still work (none is stale), the open
 # file is reclaimed in the grace period, and the data is intact.  The guest
@@ -312,15 +327,8 @@ ls -la . >/dev/null || { echo "E2E FAIL restart: readdir of the old cwd"; exit 1
 echo "E2E PASS restart"
 GUEST
 chmod +x "$work/restart.sh"
-restart_server="while :; do '$ferryd' --config '$work/ferryd.conf' & p=\$!
-  while kill -0 \$p 2>/dev/null; do
-    if [ -e '$work/export/.ferry-e2e-restart' ]; then
-      kill -TERM \$p; wait \$p; echo 'e2e: ferryd restarted by request'
-      rm -f '$work/export/.ferry-e2e-restart'; break
-    fi
-    sleep 0.2
-  done
-done"
+restart_server=$(restarting_server "$work/ferryd.conf" "$work/export/.ferry-e2e-restart" TERM \
+	"ferryd restarted by request")
 restart_runs() {
 	local saved_server=$server v
 	server=$restart_server
@@ -500,15 +508,8 @@ if [ "$crash" = 1 ]; then
 		>"$work/crash.conf"
 	mkdir -p "$work/crash-out"
 	saved_server=$server
-	server="while :; do '$ferryd' --config '$work/crash.conf' & p=\$!
-  while kill -0 \$p 2>/dev/null; do
-    if [ -e '$work/export/.ferry-e2e-crash' ]; then
-      kill -KILL \$p; wait \$p; echo 'e2e: ferryd killed with SIGKILL; starting it again'
-      rm -f '$work/export/.ferry-e2e-crash'; break
-    fi
-    sleep 0.2
-  done
-done"
+	server=$(restarting_server "$work/crash.conf" "$work/export/.ferry-e2e-crash" KILL \
+		"ferryd killed with SIGKILL; starting it again")
 	run_guest crash 4.1 "$top/tests/e2e/guest/crash_restart.sh" "" \
 		--outdir "$work/crash-out" -- "crashes=${FERRY_E2E_CRASHES:-3}" gap=5
 	server=$saved_server
