@@ -42,6 +42,8 @@
 # not after the 90 s grace period, and every acknowledged one must be in
 # the exported file), FERRY_E2E_ONLY=crash runs it alone,
 # FERRY_E2E_ONLY=restart runs the restarts under a mounted client alone,
+# FERRY_E2E_BOOT_TIMEOUT (default 180) is how long a guest may take from
+# qemu's start to init before it is booted once more (kclient_booted),
 # FERRY_E2E_XATTR=0 skips the extended-attribute run (guest/xattr.sh, always
 # vers=4.2, with FERRY_XATTR_TOOL, default build/tests/xattr_tool, copied
 # into the guest), FERRY_E2E_ONLY=xattr runs it alone,
