@@ -251,11 +251,13 @@ static void test_recall_by_each_conflict(void **st)
 	struct nfs4_open_claim fh_claim = {.type = CLAIM_FH};
 	struct dl_open o = dl_open(&a, "c-wopen", BOTH, true);
 	assert_int_equal(o.deleg.type, OPEN_DELEGATE_WRITE);
+	/* Counted before the conflict: the recall may arrive at any moment
+	 * after it. */
+	unsigned recalls = nfs4c_cb_count(&sa, OP_CB_RECALL);
 	assert_int_equal(dl_open_claim(&b, NULL, RD, false, &fh_claim, o.fh, o.fhlen).status,
 			 NFS4ERR_DELAY);
-	assert_true(nfs4c_cb_recalled(&sa, &o.deleg.stateid) ||
-		    (nfs4c_cb_wait(&sa, OP_CB_RECALL, nfs4c_cb_count(&sa, OP_CB_RECALL) + 1, 5000) &&
-		     nfs4c_cb_recalled(&sa, &o.deleg.stateid)));
+	assert_true(nfs4c_cb_wait(&sa, OP_CB_RECALL, recalls + 1, 5000));
+	assert_true(nfs4c_cb_recalled(&sa, &o.deleg.stateid));
 	/* The holder opens under it (CLAIM_DELEG_CUR_FH) before returning. */
 	struct nfs4_open_claim cur = {.type = CLAIM_DELEG_CUR_FH, .delegate_stateid = o.deleg.stateid};
 	struct dl_open oc = dl_open_claim(&a, NULL, RD, false, &cur, o.fh, o.fhlen);
