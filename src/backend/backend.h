@@ -218,6 +218,20 @@ enum backend_dir_event {
 typedef void (*backend_dir_change_fn)(void *ctx, const struct backend_handle *dir,
 				      enum backend_dir_event ev, const char *name);
 
+/* What a change left to make stable (backend_ops.sync); flags, since one
+ * object may be a directory whose entries changed and whose attributes
+ * did too. */
+enum backend_sync_what {
+	BACKEND_SYNC_ENTRIES = 1, /* a directory: names added, removed or renamed */
+	BACKEND_SYNC_NEW = 2,     /* an object given a new name in such a directory */
+	BACKEND_SYNC_ATTRS = 4,   /* an object whose attributes or size changed */
+};
+
+struct backend_sync_item {
+	struct backend_handle h;
+	unsigned what; /* enum backend_sync_what flags */
+};
+
 struct backend_ops {
 	const char *name;
 
@@ -372,6 +386,20 @@ struct backend_ops {
 	/* Makes written data of the range (len 0: to the end) stable. */
 	int (*commit)(struct backend_export *ex, const struct backend_handle *h, uint64_t off,
 		      uint64_t len);
+
+	/* Makes stable (on disk: a power cut keeps it) what the changes behind
+	 * items left in memory: the entries of each directory flagged
+	 * BACKEND_SYNC_ENTRIES, each object flagged BACKEND_SYNC_NEW (created
+	 * or linked in one of those directories: its inode), the attributes
+	 * (mode, owner, times, size, extended attributes) of each flagged
+	 * BACKEND_SYNC_ATTRS.  Each handle appears once.  Called by one
+	 * thread with the items of every operation waiting at the time, so
+	 * that they share the flushes (a group commit).  0, or the first
+	 * error (then some may not be stable).  An object gone since
+	 * (-ESTALE) needs nothing.  NULL for a back end whose changes are as
+	 * stable as they will ever be when the call that made them returns
+	 * (memory). */
+	int (*sync)(struct backend_export *ex, const struct backend_sync_item *items, unsigned n);
 
 	/* Server-side copy (COPY): copies up to len bytes of regular file src
 	 * from src_off to regular file dst (another file of the same export)

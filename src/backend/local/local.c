@@ -119,6 +119,7 @@ static int local_export_open(const char *path, const char *state_dir, struct bac
 	link_max = fpathconf(ex->root_fd, _PC_LINK_MAX);
 	ex->link_max = link_max > 0 && link_max < UINT32_MAX ? (uint32_t)link_max : 65000;
 	ex->xattrs = local_xattrs_supported(ex->root_fd);
+	ex->journaled = local_fs_journaled(ex->root_fd, ex->dev);
 	local_attrcache_start(ex, LOCAL_ATTRCACHE_MAX);
 	(void)state_dir; /* handles are the kernel's: nothing to keep */
 	*out = (struct backend_export *)ex;
@@ -159,6 +160,7 @@ const struct backend_ops backend_local_ops = {
 	.write_pipe = local_write_pipe,
 	.write_hold = local_write_hold,
 	.commit = local_commit,
+	.sync = local_sync,
 	.copy = local_copy,
 	.allocate = local_allocate,
 	.deallocate = local_deallocate,

@@ -188,6 +188,7 @@ struct local_export {
 	uint64_t root_ino;
 	uint32_t link_max;
 	bool xattrs; /* the file system keeps "user." attributes */
+	bool journaled; /* its metadata goes through a journal (local_sync.c) */
 	struct backend_handle root;
 	struct local_fd *root_ent;
 	/* The cache below.  lock order: see core/lock_order.h, level 6. */
@@ -500,6 +501,11 @@ int local_write_fd_get(struct local_export *ex, const struct backend_cred *cred,
 		       struct local_fd *f, bool *kept);
 int local_commit(struct backend_export *bex, const struct backend_handle *h, uint64_t off,
 		 uint64_t len);
+
+/* ---- local_sync.c: changes stable before the reply ---- */
+
+bool local_fs_journaled(int root_fd, dev_t dev);
+int local_sync(struct backend_export *bex, const struct backend_sync_item *items, unsigned n);
 int local_readlink(struct backend_export *bex, const struct backend_handle *h, char *buf,
 		   size_t cap, size_t *len);
 
