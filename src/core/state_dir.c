@@ -96,6 +96,26 @@ int state_dir_prepare(const struct ferry_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* The rename is a change to the directory: until the directory is
+ * flushed, a power cut may bring back the old file, or none. */
+static int sync_parent(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if (snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int rc = fsync(fd) == 0 ? 0 : -errno;
+	close(fd);
+	return rc;
+}
+
 int state_file_replace(const char *path, const void *data, size_t len, mode_t mode)
 {
 	char tmp[PATH_MAX + 8];
@@ -125,7 +145,9 @@ int state_file_replace(const char *path, const void *data, size_t len, mode_t mo
 	close(fd);
 	if (rc == 0 && rename(tmp, path) != 0)
 		rc = -errno;
-	if (rc)
+	if (rc) {
 		unlink(tmp);
-	return rc;
+		return rc;
+	}
+	return sync_parent(path);
 }

@@ -20,7 +20,8 @@ int state_dir_prepare(const struct ferry_config *cfg, char *err, size_t errlen);
 
 /* Replaces path with a file of mode holding data[0..len), all or nothing
  * (readers see the old file or the new one): written to path + ".tmp",
- * synced and renamed over path.  The temporary file is always a new one
+ * synced and renamed over path, and path's directory synced (a power cut
+ * keeps the new file).  The temporary file is always a new one
  * (O_EXCL | O_NOFOLLOW, after removing what a crash left there), so a
  * symlink planted at its name is never written through, and it has its
  * mode from the start.  Returns 0 or a negative errno. */

@@ -192,8 +192,7 @@ static int record_write(struct state_server *st, const char *fname, const uint8_
 	xdr_put_be32(buf + sizeof(rec_magic), len);
 	memcpy(buf + sizeof(rec_magic) + 4, name, len);
 	size_t total = sizeof(rec_magic) + 4 + len;
-	int rc = state_file_replace(path, buf, total, 0600);
-	return rc ? rc : fsync_dir(st->rec_dir);
+	return state_file_replace(path, buf, total, 0600);
 }
 
 /* Whether name should have a record now (st->lock held). */
