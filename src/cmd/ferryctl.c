@@ -203,7 +203,8 @@ static int show(struct opts *o, const char *what)
 		{"INDEX", "index"}, {"ADDRESS", "address"}, {"MIN", "min_minor"}, {"MAX", "max_minor"}};
 	static const struct column exports[] = {
 		{"ID", "id"},	      {"PSEUDO", "pseudo"}, {"PATH", "path"},	  {"ACCESS", "access"},
-		{"SQUASH", "squash"}, {"CLIENTS", "clients"}, {"BACKEND", "backend"}};
+		{"SQUASH", "squash"}, {"ASYNC", "async"},     {"CLIENTS", "clients"},
+		{"BACKEND", "backend"}};
 	static const struct column clients[] = {
 		{"ID", "id"},		{"MINOR", "minor"},		 {"CONFIRMED", "confirmed"},
 		{"ADDRESS", "address"}, {"LEASE_LEFT", "lease_left_seconds"}, {"SESSIONS", "sessions"},

@@ -458,6 +458,11 @@ static bool export_entry(struct ini_ctx *ctx, struct config_export *e, const cha
 		e->insecure = key[0] == 'i' ? b : !b;
 		return true;
 	}
+	if (strcmp(key, "async") == 0) {
+		if (!parse_bool(value, &e->async))
+			return fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
+		return true;
+	}
 	if (strcmp(key, "attr_cache") == 0) {
 		bool b = true;
 		if (!parse_bool(value, &b))

@@ -132,6 +132,7 @@ struct config_export {
 	bool read_only;
 	enum config_squash squash;
 	bool insecure; /* AUTH_SYS from any source port, not only reserved ones */
+	bool async;    /* replies to changes do not wait for stable storage */
 	uint32_t anonuid, anongid;
 	char clients[CONFIG_MAX_CLIENTS][64]; /* CIDR text, checked by the NFS layer */
 	unsigned nclients;

@@ -109,6 +109,11 @@
  *      nfs4/copy/offload.c): asynchronous copies' states, its run queue and
  *      counters.  A leaf: taken with nothing held; the back end, the state
  *      module and the callback engine are called after it is released.
+ *  9g. nfs4: the committer's lock (struct nfs4_durable.workers.lock,
+ *      nfs4/engine/durable.c): the queue of requests waiting for their
+ *      changes to be made stable.  A leaf: taken with nothing held; the
+ *      back ends flush and parked requests are resumed (rpc_park_resume,
+ *      which takes 9) after it is released.
  *  9f. core: a pipe pool's lock (struct pipe_pool.lock, core/pipe_pool.c):
  *      its idle pipes and counts.  A leaf: taken with nothing held or under
  *      7 (a reply's pipe given back as its bytes are sent); pipes are made

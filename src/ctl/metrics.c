@@ -17,6 +17,7 @@
 #include "nfs4/engine/op_stats.h"
 #include "nfs4/engine/optable.h"
 #include "nfs4/engine/stall.h"
+#include "nfs4/engine/durable.h"
 #include "nfs4/server.h"
 #include "rpc/server.h"
 #include "state/session.h"
@@ -31,6 +32,7 @@ struct scrape {
 	struct state_session_stats sessions;
 	struct nfs4_reply_limit_stats reply_limits;
 	uint64_t stall_deferrals, inline_deferrals;
+	struct nfs4_durable_stats durable;
 	struct state_census census;
 	struct state_stats state;
 	struct nfs4_drc40_stats drc40;
@@ -248,6 +250,12 @@ static void dir_delay_seconds_series(struct ctl_text *t, const char *name, const
 	ctl_text_printf(t, "%s %.3f\n", name, (double)sc->dirdeleg.delay_ms / 1000);
 }
 
+static void durable_wait_seconds_series(struct ctl_text *t, const char *name,
+				       const struct scrape *sc)
+{
+	ctl_text_printf(t, "%s %.6f\n", name, (double)sc->durable.wait_ns / 1e9);
+}
+
 static void cpu_seconds_series(struct ctl_text *t, const char *name, const struct scrape *sc)
 {
 	ctl_text_printf(t, "%s %.6f\n", name, sc->cpu_s);
@@ -353,6 +361,21 @@ static const struct metric_family families[] = {
 	{"ferry_nfs_inline_deferrals_total", "counter",
 	 "READs tried on an event loop whose data was not in memory, sent to the worker pool.",
 	 VALUE(inline_deferrals)},
+	{"ferry_nfs_durable_flushes_total", "counter",
+	 "Flushes that made changes to names and metadata stable before their replies; "
+	 "each serves every request waiting when it starts.",
+	 VALUE(durable.flushes)},
+	{"ferry_nfs_durable_waits_total", "counter",
+	 "Requests whose reply waited for its changes to be made stable.",
+	 VALUE(durable.waits)},
+	{"ferry_nfs_durable_objects_total", "counter",
+	 "Objects flushed for replies (each once per flush, however many changes it had).",
+	 VALUE(durable.objects)},
+	{"ferry_nfs_durable_errors_total", "counter",
+	 "Flushes that failed (their requests answered NFS4ERR_IO).", VALUE(durable.errors)},
+	{"ferry_nfs_durable_wait_seconds_total", "counter",
+	 "Time replies waited for their changes to be made stable, in all.",
+	 .series = durable_wait_seconds_series},
 	{"ferry_sequence_replay_hits_total", "counter",
 	 "Retransmitted requests answered from a slot's reply cache.",
 	 VALUE(sessions.replay_hits)},
@@ -564,6 +587,7 @@ static void scrape_read(struct ctl_server *cs, struct scrape *sc)
 	nfs4_reply_limit_stats_read(&sc->reply_limits);
 	sc->stall_deferrals = nfs4_stall_deferrals();
 	sc->inline_deferrals = nfs4_inline_deferrals();
+	nfs4_durable_stats_read(nfs, &sc->durable);
 	state_census(nfs->state, &sc->census);
 	state_get_stats(nfs->state, &sc->state);
 	sc->has_drc40 = nfs->drc40 != NULL;

@@ -16,6 +16,7 @@
 #include "nfs4/deleg/dirdeleg.h"
 #include "nfs4/deleg/deleg.h"
 #include "nfs4/engine/drc40.h"
+#include "nfs4/engine/durable.h"
 #include "nfs4/ops/ops.h"
 #include "state/session.h"
 #include "state/state.h"
@@ -174,6 +175,9 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 	rc = nfs4_ga_waits_start(srv);
 	if (rc)
 		return rc;
+	rc = nfs4_durable_start(srv);
+	if (rc)
+		return rc;
 	rc = nfs4_dirdeleg_notifier_start(srv);
 	if (rc)
 		return rc;
@@ -206,6 +210,8 @@ void nfs4_server_fini(struct nfs4_server *srv)
 	nfs4_dirdeleg_children_free(srv);
 	/* After the engine: no answer can come any more. */
 	nfs4_ga_waits_stop(srv);
+	/* The rpc layer has drained: nothing waits for a flush any more. */
+	nfs4_durable_stop(srv);
 	/* The state thread's hook is done with once the state is gone; the
 	 * back ends close what their holds kept with the exports. */
 	atomic_store_explicit(&srv->write_holds_ready, false, memory_order_release);

@@ -13,6 +13,7 @@
 #include "core/siphash.h"
 #include "nfs4/deleg/deleg.h"
 #include "nfs4/engine/drc40.h"
+#include "nfs4/engine/durable.h"
 #include "nfs4/engine/op_stats.h"
 #include "nfs4/engine/optable.h"
 #include "nfs4/engine/stall.h"
@@ -735,6 +736,7 @@ static enum op_step compound_serve(struct compound_run **runp, struct compound_r
 	c->op_index = run->next;
 	c->error_body = false;
 	size_t status_off = nfs4_enc_op_res(&run->res, op->opnum, NFS4_OK);
+	c->op_status_off = status_off;
 	size_t body_off = xdr_enc_len(e);
 	struct nfs4_export *stall_ex =
 		(desc->flags & NFS4_OPF_MAY_STALL) && c->cfh.kind == NFS4_FH_EXPORT ? c->cfh.export
@@ -849,6 +851,51 @@ static void compound_finish(struct compound_run *run, struct rpc_request *req)
 	compound_keep_reply(run, req);
 }
 
+/* A flush the reply waited for failed: the change may not survive a crash,
+ * so the operation that made the first of them answers NFS4ERR_IO and the
+ * COMPOUND ends with it (the results after it are dropped). */
+static void compound_durable_failed(struct compound_run *run, const struct nfs4_durable_wait *w)
+{
+	struct xdr_enc *e = &run->c.req->reply;
+	log_ratelimited("nfs4: from %s: a change could not be made stable (%s); answering "
+			"NFS4ERR_IO",
+			rpc_conn_peer(run->c.req->conn), strerror(-w->err));
+	e->buf->len = w->first_status_off - 4;
+	e->overflow = false;
+	run->res.count = w->first_op;
+	run->next = w->first_op;
+	nfs4_enc_op_res(&run->res, w->first_opnum, NFS4ERR_IO);
+	const struct nfs4_op_desc *desc = nfs4_op_describe(w->first_opnum);
+	if (desc && desc->refused_body)
+		desc->refused_body(e);
+	run->last_status = NFS4ERR_IO;
+}
+
+/* The operations are done (or one failed): when they changed names or
+ * metadata, the request waits, parked, for the committer to make the
+ * changes stable (durable.h), STEP_PARK; resumed, a flush that failed is
+ * reported.  Without the memory to park, the flush is made here. */
+static enum op_step compound_durable(struct compound_run **runp, struct compound_run *local,
+				     struct rpc_request *req, enum op_step step)
+{
+	struct nfs4_durable_wait *w = (*runp)->c.durable;
+	if (!w)
+		return step;
+	if (!w->queued) {
+		struct rpc_park *park = NULL;
+		if (compound_run_keep(runp, local))
+			park = rpc_request_park(req);
+		if (park)
+			req->prog_state = *runp;
+		nfs4_durable_wait_start((*runp)->c.srv, w, park);
+		if (park)
+			return STEP_PARK;
+	}
+	if (w->err)
+		compound_durable_failed(*runp, w);
+	return step;
+}
+
 /* Serves a COMPOUND's operations in order until one fails, each admitted
  * (decoded, allowed by the minor version), scheduled (here, or on a worker
  * from it on), guarded by the v4.0 reply cache, then served; a run that
@@ -873,7 +920,9 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 	 * operation (on this VM's clock about 4% of a path walk's CPU). */
 	uint64_t t_last = 0;
 	enum op_step step = STEP_NEXT;
-	while (step == STEP_NEXT && run->next < run->numops) {
+	/* Back from the committer: every operation has run. */
+	bool flushed = run->c.durable && run->c.durable->queued;
+	while (!flushed && step == STEP_NEXT && run->next < run->numops) {
 		struct compound_op op;
 		step = compound_admit(run, &op);
 		if (step == STEP_NEXT)
@@ -887,6 +936,8 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 			t_last = op.t1;
 		}
 	}
+	if (step == STEP_NEXT || step == STEP_STOP)
+		step = compound_durable(&run, &local, req, step);
 	if (step == STEP_DEFER)
 		return rpc_dispatch_defer();
 	if (step == STEP_PARK)
@@ -895,6 +946,8 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 	 * (STEP_DROP), is neither finished nor kept again. */
 	if (step == STEP_NEXT || step == STEP_STOP)
 		compound_finish(run, req);
+	nfs4_durable_wait_free(run->c.durable);
+	run->c.durable = NULL;
 	if (run != &local) {
 		free(run);
 		req->prog_state = NULL;

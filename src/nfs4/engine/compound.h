@@ -19,6 +19,7 @@
 struct nfs4_server;
 struct state_session;
 struct nfs4_ga_wait;
+struct nfs4_durable_wait;
 
 /* Hand-offs between the handlers of one COMPOUND: what an operation learned
  * that a later one uses instead of asking the back end again.  Each is an
@@ -80,6 +81,7 @@ struct nfs4_compound {
 	 * compound for each COMPOUND costs no more). */
 	const struct backend_attr *cfh_attr;
 	bool error_body;           /* set by the handler: it encoded a body for its error */
+	size_t op_status_off;      /* where the reply has its status */
 
 	/* --- Filehandles and stateids (RFC 8881 16.2.3.1.2) ------------ */
 	struct nfs4_fh cfh;        /* current filehandle; kind NFS4_FH_NONE if unset */
@@ -125,6 +127,11 @@ struct nfs4_compound {
 	/* The operation about to run again on a worker already holds its
 	 * reply's memory reservation from the loop. */
 	bool op_reserved;
+
+	/* --- Before the reply -------------------------------------------- */
+	/* The changes to make stable before the reply leaves (NULL: none;
+	 * nfs4/engine/durable.h). */
+	struct nfs4_durable_wait *durable;
 
 	/* --- Hand-offs between handlers --------------------------------- */
 	struct nfs4_handoff handoff;

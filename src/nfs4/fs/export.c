@@ -386,6 +386,7 @@ static void export_options_apply(struct nfs4_export *ex, const struct config_exp
 {
 	ex->read_only = ce->read_only;
 	ex->insecure = ce->insecure;
+	ex->async = ce->async;
 	ex->squash = ce->squash == CONFIG_SQUASH_ALL	  ? NFS4_SQUASH_ALL
 		     : ce->squash == CONFIG_SQUASH_NONE ? NFS4_SQUASH_NONE
 							: NFS4_SQUASH_ROOT;
@@ -440,8 +441,9 @@ int nfs4_exports_reload(struct nfs4_exports *exps, const struct ferry_config *cf
 	}
 	for (unsigned i = 0; i < exps->count; i++) {
 		export_options_apply(&exps->list[i], match[i], lists[i]);
-		log_info("export %s reloaded: %s, %s, %u client entries, squash %s",
+		log_info("export %s reloaded: %s, %s, %s, %u client entries, squash %s",
 			 exps->list[i].pseudo, match[i]->read_only ? "ro" : "rw",
+			 match[i]->async ? "async" : "sync",
 			 match[i]->insecure ? "insecure" : "secure", match[i]->nclients,
 			 match[i]->squash == CONFIG_SQUASH_ROOT  ? "root"
 			 : match[i]->squash == CONFIG_SQUASH_ALL ? "all"
@@ -500,6 +502,11 @@ int nfs4_exports_open(struct nfs4_exports *exps, const struct ferry_config *cfg)
 				 "attribute call (memory_latency_us: for tests)",
 				 ex->pseudo, ce->memory_latency_us);
 		}
+		if (ce->async && ex->ops->sync)
+			log_warn("export %s: async = yes: replies to changes do not wait for them "
+				 "to reach the disk, so a crash or power cut of this host can lose "
+				 "files, removals and renames clients were told are done",
+				 ex->pseudo);
 		rc = ex->ops->root(ex->bex, &ex->root);
 		if (!rc)
 			rc = ex->ops->getattr(ex->bex, &ex->root, &ex->root_attr);

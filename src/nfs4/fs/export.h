@@ -62,6 +62,9 @@ struct nfs4_export {
 	 * before or after the reload (not necessarily all from the same side). */
 	_Atomic bool read_only;
 	_Atomic bool insecure; /* AUTH_SYS from any source port (knfsd's insecure) */
+	/* async = yes: replies to changes do not wait for them to be stable
+	 * (nfs4/engine/durable.h). */
+	_Atomic bool async;
 	_Atomic enum nfs4_squash squash;
 	_Atomic uint32_t anonuid, anongid;
 	_Atomic(struct nfs4_client_list *) clients;

@@ -100,6 +100,8 @@ NFS4_SERVE(setattr_wire)
 		struct nfs4_export *ex = c->cfh.export;
 		int rc = ex->ops->setattr(ex->bex, &c->cred, &c->cfh.bh, &sattr.sa, &attr);
 		st = nfs4_errno_to_status(rc);
+		if (rc == 0)
+			nfs4_durable_note(c, ex, &c->cfh.bh, BACKEND_SYNC_ATTRS);
 	}
 	if (st == NFS4_OK)
 		r.attrsset = sattr.mask;

@@ -234,6 +234,8 @@ NFS4_SERVE(create)
 	}
 	if (rc)
 		return nfs4_errno_to_status(rc);
+	nfs4_durable_note(c, ex, &c->cfh.bh, BACKEND_SYNC_ENTRIES);
+	nfs4_durable_note(c, ex, &bh, BACKEND_SYNC_NEW);
 	struct nfs4_create_res r = {
 		.cinfo = nfs4_dir_change_info(dattr.change, dir_change(c, &c->cfh)),
 		.attrset = sattr.mask,
@@ -261,6 +263,7 @@ NFS4_SERVE(remove)
 	int rc = ex->ops->remove(ex->bex, &c->cred, &c->cfh.bh, name);
 	if (rc)
 		return nfs4_errno_to_status(rc);
+	nfs4_durable_note(c, ex, &c->cfh.bh, BACKEND_SYNC_ENTRIES);
 	struct nfs4_remove_res r = {nfs4_dir_change_info(dattr.change, dir_change(c, &c->cfh))};
 	nfs4_enc_remove_res(res, &r);
 	nfs4_dirdeleg_removed(c, &c->cfh, name);
@@ -323,6 +326,8 @@ NFS4_SERVE(rename)
 	int rc = ex->ops->rename(ex->bex, &c->cred, &c->sfh.bh, from, &c->cfh.bh, to);
 	if (rc)
 		return nfs4_errno_to_status(rc);
+	nfs4_durable_note(c, ex, &c->sfh.bh, BACKEND_SYNC_ENTRIES);
+	nfs4_durable_note(c, ex, &c->cfh.bh, BACKEND_SYNC_ENTRIES);
 	struct nfs4_rename_res r = {
 		.source_cinfo = nfs4_dir_change_info(sattr.change, dir_change(c, &c->sfh)),
 		.target_cinfo = nfs4_dir_change_info(tattr.change, dir_change(c, &c->cfh)),
@@ -347,6 +352,8 @@ NFS4_SERVE(link)
 	int rc = ex->ops->link(ex->bex, &c->cred, &c->sfh.bh, &c->cfh.bh, name);
 	if (rc)
 		return nfs4_errno_to_status(rc);
+	nfs4_durable_note(c, ex, &c->cfh.bh, BACKEND_SYNC_ENTRIES);
+	nfs4_durable_note(c, ex, &c->sfh.bh, BACKEND_SYNC_NEW);
 	struct nfs4_link_res r = {nfs4_dir_change_info(dattr.change, dir_change(c, &c->cfh))};
 	nfs4_enc_link_res(res, &r);
 	/* One more link now: the attributes as they are. */

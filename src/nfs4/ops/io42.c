@@ -38,6 +38,8 @@ static enum nfsstat4 space_change(struct nfs4_compound *c, const struct nfs4_all
 		       : ex->ops->allocate(ex->bex, &c->cred, &c->cfh.bh, a->offset, a->length);
 	if (rc)
 		return nfs4_errno_to_status(rc);
+	/* The new size and the allocation are the file's metadata. */
+	nfs4_durable_note(c, ex, &c->cfh.bh, BACKEND_SYNC_ATTRS);
 	nfs4_data_changed(c);
 	return NFS4_OK;
 }

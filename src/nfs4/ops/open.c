@@ -286,6 +286,7 @@ static enum nfsstat4 open_settle_attrs(struct nfs4_compound *c, const struct ope
 			int rc41 = ex->ops->setattr(ex->bex, &c->cred, &t->bh, &sa41, &t->attr);
 			if (rc41)
 				return nfs4_errno_to_status(rc41);
+			nfs4_durable_note(c, ex, &t->bh, BACKEND_SYNC_ATTRS);
 		}
 		t->attrset = a->sattr.mask;
 	}
@@ -359,6 +360,15 @@ static enum nfsstat4 open_by_name(struct nfs4_compound *c, const struct open_arg
 				      &t->bh, &t->attr, &t->created);
 	if (rc)
 		return nfs4_errno_to_status(rc);
+	if (t->created) {
+		/* An exclusive create keeps its verifier in the times, set
+		 * after the file was made: they must last too, or a retry
+		 * after a crash would not be recognised. */
+		nfs4_durable_note(c, ex, &c->cfh.bh, BACKEND_SYNC_ENTRIES);
+		nfs4_durable_note(c, ex, &t->bh,
+				  BACKEND_SYNC_NEW |
+					  (how == BACKEND_CREATE_EXCLUSIVE ? BACKEND_SYNC_ATTRS : 0));
+	}
 	struct backend_attr after;
 	if (t->created && nfs4_fh_getattr(c, &c->cfh, &after) == NFS4_OK)
 		t->after = after.change;
@@ -488,6 +498,7 @@ static enum nfsstat4 open_serve(struct nfs4_compound *c, struct state_owner *o,
 		int rc = ex->ops->setattr(ex->bex, &c->cred, &t.bh, &sa, &t.attr);
 		if (rc) /* the open stands; the client sees the error */
 			return nfs4_errno_to_status(rc);
+		nfs4_durable_note(c, ex, &t.bh, BACKEND_SYNC_ATTRS);
 	}
 	uint32_t rflags = OPEN4_RESULT_LOCKTYPE_POSIX | (need_confirm ? OPEN4_RESULT_CONFIRM : 0);
 	/* v4.1: a denied READW/WRITEW lock gets CB_NOTIFY_LOCK (ops/lock.c). */

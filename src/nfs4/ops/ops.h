@@ -11,6 +11,7 @@
 #define FERRY_NFS4_OPS_H
 
 #include "nfs4/engine/compound.h"
+#include "nfs4/engine/durable.h"
 #include "nfs4/engine/optable.h"
 #include "state/state.h"
 #include "xdr/nfs4_codec_file.h"

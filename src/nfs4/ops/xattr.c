@@ -166,6 +166,7 @@ NFS4_SERVE(setxattr)
 				   a->value.len, how);
 	if (rc)
 		return xattr_status(rc);
+	nfs4_durable_note(c, ex, &c->cfh.bh, BACKEND_SYNC_ATTRS);
 	xattr_change_end(c, &before, res);
 	return NFS4_OK;
 }
@@ -183,6 +184,7 @@ NFS4_SERVE(removexattr)
 	int rc = ex->ops->removexattr(ex->bex, &c->cred, &c->cfh.bh, name);
 	if (rc)
 		return xattr_status(rc);
+	nfs4_durable_note(c, ex, &c->cfh.bh, BACKEND_SYNC_ATTRS);
 	xattr_change_end(c, &before, res);
 	return NFS4_OK;
 }
