@@ -10,6 +10,9 @@
  *             pseudo root to a file --depth directories below the work dir
  *   create    SEQUENCE PUTFH OPEN(create) WRITE(4 KiB) CLOSE, then
  *             SEQUENCE PUTFH REMOVE: one op is one file's whole life
+ *   rename    SEQUENCE PUTFH SAVEFH RENAME: each stream renames a file of
+ *             its own (made at set-up) to another name and back, all in
+ *             the work directory
  *   read4k    SEQUENCE PUTFH READ 4 KiB at a random aligned offset
  *   read1m    SEQUENCE PUTFH READ 1 MiB, sequential per stream
  *   readplus1m  the same with READ_PLUS, in NFSv4.2 COMPOUNDs (the file has
@@ -392,6 +395,61 @@ static enum step_result create_dec(struct bench_stream *s, struct xdr_dec *d, ui
 	EXPECT_RES(s, d, n, OP_CLOSE, nfs4_dec_close_res, &close);
 	s->op_bytes = CREATE_WRITE_SIZE;
 	return STEP_NEXT;
+}
+
+/* --- rename ------------------------------------------------------------- */
+
+/* The stream's file: r<index> and r<index>~ in turn. */
+#define RENAME_NAME "r%07u"
+
+static unsigned stream_index(const struct bench_stream *s)
+{
+	return (unsigned)(s - s->ctx->workers);
+}
+
+static int rename_setup(struct bench_ctx *c)
+{
+	unsigned made;
+	return setup_workdir(c) ||
+	       setup_touch_many(ctl_session(c), &c->workdir_fh, RENAME_NAME, c->nworkers, &made);
+}
+
+static void rename_teardown(struct bench_ctx *c)
+{
+	struct bench_session *ss = ctl_session(c);
+	for (unsigned i = 0; !c->failed && !c->opts.keep && i < c->nworkers; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), RENAME_NAME, i);
+		setup_remove_if_there(ss, &c->workdir_fh, name);
+		strcat(name, "~");
+		if (!c->failed)
+			setup_remove_if_there(ss, &c->workdir_fh, name);
+	}
+	teardown_workdir(c);
+}
+
+static void rename_op_begin(struct bench_stream *s) { (void)s; }
+
+static bool rename_enc(struct bench_stream *s, struct nfs4_compound_enc *ce)
+{
+	char a[32], b[32];
+	snprintf(a, sizeof(a), RENAME_NAME, stream_index(s));
+	snprintf(b, sizeof(b), RENAME_NAME "~", stream_index(s));
+	bool back = s->counter & 1;
+	const struct nfs4_rename_args r = {.oldname = nfs4_opaque_str(back ? b : a),
+					   .newname = nfs4_opaque_str(back ? a : b)};
+	return enc_putfh(ce, &s->ctx->workdir_fh) && nfs4_enc_op(ce, OP_SAVEFH) &&
+	       nfs4_enc_op(ce, OP_RENAME) && nfs4_enc_rename_args(ce->e, &r);
+}
+
+static enum step_result rename_dec(struct bench_stream *s, struct xdr_dec *d, uint32_t n)
+{
+	struct nfs4_rename_res r;
+	EXPECT_OK(s, d, n, OP_PUTFH);
+	EXPECT_OK(s, d, n, OP_SAVEFH);
+	EXPECT_RES(s, d, n, OP_RENAME, nfs4_dec_rename_res, &r);
+	s->counter++; /* the file has its other name now */
+	return STEP_DONE;
 }
 
 /* --- read and write ----------------------------------------------------- */
@@ -887,6 +945,11 @@ static const struct bench_workload wl_create = {
 	.setup = create_setup, .op_begin = create_op_begin, .enc = create_enc,
 	.dec = create_dec, .teardown = create_teardown,
 };
+static const struct bench_workload wl_rename = {
+	.name = "rename", .desc = "RENAME a file of the stream's to another name and back",
+	.nfs = true, .setup = rename_setup, .op_begin = rename_op_begin, .enc = rename_enc,
+	.dec = rename_dec, .teardown = rename_teardown,
+};
 static const struct bench_workload wl_read4k = {
 	.name = "read4k", .desc = "READ 4 KiB at random offsets", .nfs = true, .io_bytes = true,
 	.io_size = 4096, .setup = read_setup, .op_begin = random_op_begin, .enc = read_enc,
@@ -930,7 +993,7 @@ static const struct bench_workload wl_readdir = {
 };
 
 const struct bench_workload *const bench_workloads[] = {
-	&wl_null,  &wl_sequence, &wl_getattr, &wl_lookup,  &wl_create,
+	&wl_null,  &wl_sequence, &wl_getattr, &wl_lookup,  &wl_create, &wl_rename,
 	&wl_read4k, &wl_read1m,  &wl_readplus1m, &wl_write4k, &wl_write1m, &wl_readdir,
 	&wl_copy,   &wl_copyrw,  NULL,
 };
