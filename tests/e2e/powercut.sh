@@ -129,10 +129,14 @@ t_start=$SECONDS
 "$kclient" --setup-only >"$work/kclient-setup.log" 2>&1 ||
 	{ tail -20 "$work/kclient-setup.log" >&2; infra "kclient --setup-only failed"; }
 img_dir=$(sed -n 's/^kclient: image: \([^ ]*\) .*/\1/p' "$work/kclient-setup.log" | tail -1)
-[ -n "$img_dir" ] && [ -f "$img_dir/manifest" ] && [ -f "$img_dir/base.cpio" ] ||
-	infra "cannot find kclient's cached build (see $work/kclient-setup.log)"
+if [ -z "$img_dir" ] || [ ! -f "$img_dir/manifest" ] || [ ! -f "$img_dir/base.cpio" ]; then
+	tail -20 "$work/kclient-setup.log" >&2
+	infra "cannot find kclient's cached build in what kclient --setup-only said"
+fi
 kver=$(sed -n 's/^kernel=//p' "$img_dir/manifest")
+# The package the build came from: in the cache's debs/, or KCLIENT_KERNEL_DEB.
 deb=$(dirname "$img_dir")/debs/$(sed -n 's/^deb=//p' "$img_dir/manifest")
+if [ -n "${KCLIENT_KERNEL_DEB:-}" ]; then deb=$KCLIENT_KERNEL_DEB; fi
 [ -n "$kver" ] && [ -f "$deb" ] || infra "kernel package of $img_dir not found ($deb)"
 # (kclient installed qemu, busybox, kmod and dpkg.)
 for tool in qemu-system-x86_64 mkfs.ext4 dpkg-deb depmod modprobe ss shuf /bin/busybox; do
