@@ -82,6 +82,14 @@ static struct {
 
 static int exit_code = 3;
 
+/* realloc that gives up (an assertion) when memory runs out. */
+static void *grow(void *p, size_t size)
+{
+	void *q = realloc(p, size);
+	assert_non_null(q);
+	return q;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -446,8 +454,7 @@ static void run(void)
 		}
 		if (i >= cap) {
 			cap *= 2;
-			files = realloc(files, cap * sizeof(*files));
-			assert_non_null(files);
+			files = grow(files, cap * sizeof(*files));
 		}
 		if (i % 16 == 15 && ndirs < MAX_DIRS) {
 			snprintf(dir_path[ndirs], sizeof(dir_path[0]), "%s/d%05u", opt.dir, i);
@@ -598,8 +605,7 @@ static bool parse_log(void)
 		if (line[0] == 'I') {
 			if (nops == cap) {
 				cap = cap ? cap * 2 : 1024;
-				ops = realloc(ops, cap * sizeof(*ops));
-				assert_non_null(ops);
+				ops = grow(ops, cap * sizeof(*ops));
 			}
 			struct vop *o = &ops[nops];
 			memset(o, 0, sizeof(*o));
@@ -735,8 +741,7 @@ static void seen_entry(void *arg, const struct nfs4_dirent *e)
 	assert_true(nfs4_bitmap_isset(&at.present, FATTR4_TYPE));
 	if (nseen == seen_cap) {
 		seen_cap = seen_cap ? seen_cap * 2 : 1024;
-		seen = realloc(seen, seen_cap * sizeof(*seen));
-		assert_non_null(seen);
+		seen = grow(seen, seen_cap * sizeof(*seen));
 	}
 	char *p = malloc(strlen(listing_dir) + e->name.len + 2);
 	assert_non_null(p);
