@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build_pkgs=(gcc libc6-dev cmake ninja-build pkg-config libinih-dev libmicrohttpd-dev libjansson-dev libsystemd-dev libcap-dev)
-test_pkgs=(clang libclang-rt-14-dev libcmocka-dev rpcbind libnfs-utils libnfs-dev iproute2 util-linux python3 prometheus tshark)
+test_pkgs=(clang libclang-rt-14-dev libcmocka-dev rpcbind libnfs-utils libnfs-dev iproute2 util-linux python3 prometheus tshark e2fsprogs)
 
 case "${1:-build}" in
 build) want=("${build_pkgs[@]}") ;;

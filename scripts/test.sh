@@ -3,7 +3,8 @@
 # the layering of the optimised build (scripts/check-layers.sh) and runs
 # every test in both: unit tests, protocol tests against a real ferryd, the
 # fuzz target for a bounded time, and the end-to-end tests with the Linux
-# kernel client when ../shared/e2e/kclient is present.  Wireshark's
+# kernel client when ../shared/e2e/kclient is present, then power cuts under
+# ferryd in a qemu guest (tests/e2e/powercut.sh).  Wireshark's
 # dissectors (tests/interop/tshark_check.sh) read captures of protocol
 # tests and of the kernel client's delegation run.
 #
@@ -12,7 +13,8 @@
 # kernel client holding 20,000 files open at once (tests/e2e/kclient.sh).
 #
 # Environment: FUZZ_SECONDS (default 60; 0 skips fuzzing), FERRY_SKIP_E2E=1
-# skips the kernel-client tests, CTEST_JOBS (default 2).
+# skips the kernel-client tests, FERRY_SKIP_POWERCUT=1 the power-cut test
+# (tests/e2e/powercut.sh), CTEST_JOBS (default 2).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -99,6 +101,22 @@ if [ -x tests/e2e/kclient.sh ] && [ "${FERRY_SKIP_E2E:-0}" != 1 ]; then
 		echo "test: the kernel-client delegation run left no capture ($e2e_pcap)"
 		failed=$((failed + 1)); failures+=("tshark check of the kernel-client capture: no capture")
 	fi
+fi
+
+# Power cuts under ferryd in a qemu guest (tests/e2e/powercut.sh): it boots
+# the kernel kclient caches, so it needs kclient and /dev/kvm (under a PVM
+# host it runs in TCG, as kclient does).
+kclient_path=${KCLIENT:-$top/../shared/e2e/kclient}
+if [ "${FERRY_SKIP_POWERCUT:-0}" = 1 ]; then
+	echo; echo "test: power-cut test skipped (FERRY_SKIP_POWERCUT=1)"
+elif [ ! -x "$kclient_path" ]; then
+	echo; echo "test: power-cut test skipped: $kclient_path not found"
+elif [ ! -e /dev/kvm ]; then
+	echo; echo "test: power-cut test skipped: no /dev/kvm"
+else
+	step "power cuts under ferryd in a qemu guest"
+	if bash tests/e2e/powercut.sh; then passed=$((passed + 1)); else
+		failed=$((failed + 1)); failures+=("power-cut test"); fi
 fi
 
 echo
