@@ -369,7 +369,8 @@ static const struct metric_family families[] = {
 	 "Requests whose reply waited for its changes to be made stable.",
 	 VALUE(durable.waits)},
 	{"ferry_nfs_durable_objects_total", "counter",
-	 "Objects flushed for replies (each once per flush, however many changes it had).",
+	 "Objects handed to the back end's flushes (each once per flush, however many changes it "
+	 "had; on a journaling file system a new object rides on its directory's flush).",
 	 VALUE(durable.objects)},
 	{"ferry_nfs_durable_errors_total", "counter",
 	 "Flushes that failed (their requests answered NFS4ERR_IO).", VALUE(durable.errors)},
