@@ -90,10 +90,16 @@ static int item_cmp(const void *pa, const void *pb)
 	return memcmp(a->item.h.data, b->item.h.data, a->item.h.len);
 }
 
+/* An export whose flush failed in a batch, and how. */
+struct flush_failure {
+	const struct nfs4_export *export;
+	int err;
+};
+
 /* Flushes every item of the waits in list, each object once, export by
- * export; a wait's err is the first error of an export it named (or
- * -ENOMEM for them all when there is no memory to sort the batch: each
- * wait is then flushed on its own). */
+ * export; a wait's err is the error of the first export it named whose
+ * flush failed.  With no memory to sort the batch, each wait is flushed
+ * on its own. */
 static void flush_batch(struct nfs4_durable *d, struct nfs4_durable_wait *list)
 {
 	size_t n = 0;
@@ -101,7 +107,7 @@ static void flush_batch(struct nfs4_durable *d, struct nfs4_durable_wait *list)
 		n += w->n;
 	const struct nfs4_durable_item **all = malloc(n * sizeof(*all) + 1);
 	struct backend_sync_item *items = malloc(n * sizeof(*items) + 1);
-	struct nfs4_export **failed = calloc(n + 1, sizeof(*failed));
+	struct flush_failure *failed = calloc(n + 1, sizeof(*failed));
 	if (!all || !items || !failed) {
 		free(all);
 		free(items);
@@ -120,7 +126,6 @@ static void flush_batch(struct nfs4_durable *d, struct nfs4_durable_wait *list)
 			all[k++] = &w->items[i];
 	qsort(all, n, sizeof(*all), item_cmp);
 	size_t nfailed = 0;
-	int first_err = 0;
 	for (size_t i = 0; i < n;) {
 		/* One export's objects, each once with its flags merged. */
 		struct nfs4_export *ex = all[i]->export;
@@ -135,18 +140,15 @@ static void flush_batch(struct nfs4_durable *d, struct nfs4_durable_wait *list)
 		int rc = ex->ops->sync(ex->bex, items, m);
 		if (d)
 			atomic_fetch_add_explicit(&d->objects, m, memory_order_relaxed);
-		if (rc) {
-			failed[nfailed++] = ex;
-			if (!first_err)
-				first_err = rc;
-		}
+		if (rc)
+			failed[nfailed++] = (struct flush_failure){ex, rc};
 	}
 	for (struct nfs4_durable_wait *w = list; w; w = w->next) {
 		w->err = 0;
 		for (unsigned i = 0; i < w->n && !w->err; i++)
 			for (size_t f = 0; f < nfailed && !w->err; f++)
-				if (w->items[i].export == failed[f])
-					w->err = first_err;
+				if (w->items[i].export == failed[f].export)
+					w->err = failed[f].err;
 	}
 	if (nfailed && d)
 		atomic_fetch_add_explicit(&d->errors, 1, memory_order_relaxed);
@@ -163,11 +165,13 @@ void nfs4_durable_wait_start(struct nfs4_server *srv, struct nfs4_durable_wait *
 	w->queued = true;
 	w->next = NULL;
 	w->queued_ns = clock_now_ns();
-	if (!d) {
-		/* A server without a committer (an in-process test harness
-		 * that did not start one): flushed here, alone. */
+	if (!d || !park) {
+		/* No park (no memory for it), or a server without a committer
+		 * (an in-process test harness that did not start one):
+		 * flushed here, alone, before the caller goes on. */
 		flush_batch(NULL, w);
-		rpc_park_resume(park);
+		if (park)
+			rpc_park_resume(park);
 		return;
 	}
 	pthread_mutex_lock(&d->workers.lock);

@@ -58,7 +58,8 @@ void nfs4_durable_note(struct nfs4_compound *c, struct nfs4_export *ex,
 
 /* Hands the COMPOUND's wait to the committer: park is the request's park
  * handle (rpc_request_park), resumed once the flush is done (w->err
- * set).  The caller no longer touches w until then. */
+ * set); the caller no longer touches w until then.  park NULL (no memory
+ * to park): the flush is made before this returns. */
 void nfs4_durable_wait_start(struct nfs4_server *srv, struct nfs4_durable_wait *w,
 			     struct rpc_park *park);
 
