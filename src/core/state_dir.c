@@ -96,6 +96,16 @@ int state_dir_prepare(const struct ferry_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+int state_dir_sync(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int rc = fsync(fd) == 0 ? 0 : -errno;
+	close(fd);
+	return rc;
+}
+
 /* The rename is a change to the directory: until the directory is
  * flushed, a power cut may bring back the old file, or none. */
 static int sync_parent(const char *path)
@@ -108,12 +118,7 @@ static int sync_parent(const char *path)
 		snprintf(dir, sizeof(dir), "/");
 	else if (snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path) >= (int)sizeof(dir))
 		return -ENAMETOOLONG;
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int rc = fsync(fd) == 0 ? 0 : -errno;
-	close(fd);
-	return rc;
+	return state_dir_sync(dir);
 }
 
 int state_file_replace(const char *path, const void *data, size_t len, mode_t mode)

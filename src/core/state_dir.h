@@ -27,4 +27,9 @@ int state_dir_prepare(const struct ferry_config *cfg, char *err, size_t errlen);
  * mode from the start.  Returns 0 or a negative errno. */
 int state_file_replace(const char *path, const void *data, size_t len, mode_t mode);
 
+/* Flushes directory dir's entries (fsync): what a file's creation,
+ * rename or removal in it needs to outlive a power cut.  0 or a negative
+ * errno. */
+int state_dir_sync(const char *dir);
+
 #endif

@@ -172,16 +172,6 @@ int state_records_open(struct state_server *st)
 	return 0;
 }
 
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int rc = fsync(fd) == 0 ? 0 : -errno;
-	close(fd);
-	return rc;
-}
-
 static int record_write(struct state_server *st, const char *fname, const uint8_t *name,
 			uint32_t len)
 {
@@ -225,7 +215,7 @@ void state_record_sync(struct state_server *st, const uint8_t *name, uint32_t le
 	if (want && !have) {
 		rc = record_write(st, fname, name, len);
 	} else if (!want && have) {
-		rc = unlink(path) == 0 ? fsync_dir(st->rec_dir) : -errno;
+		rc = unlink(path) == 0 ? state_dir_sync(st->rec_dir) : -errno;
 	}
 	if (rc != 0 && rc != -ENOENT)
 		log_error("state: client record %s: %s", path, strerror(-rc));
