@@ -229,8 +229,10 @@ static int show(struct opts *o, const char *what)
 		const struct column *cols;
 		unsigned ncols;
 	} tables[] = {
-		{"listeners", listeners, 4}, {"exports", exports, 7},	{"clients", clients, 11},
-		{"sessions", sessions, 8},   {"connections", conns, 5}, {"server", NULL, 0},
+#define TABLE(name, cols) {name, cols, sizeof(cols) / sizeof(cols[0])}
+		TABLE("listeners", listeners), TABLE("exports", exports), TABLE("clients", clients),
+		TABLE("sessions", sessions),   TABLE("connections", conns), {"server", NULL, 0},
+#undef TABLE
 	};
 	size_t t = 0;
 	while (t < sizeof(tables) / sizeof(tables[0]) && strcmp(tables[t].name, what) != 0)
