@@ -599,6 +599,11 @@ struct backend_attrcache_stats {
 	bool on;
 	size_t entries;
 	uint64_t hits, misses, flushes;
+	/* Files held now (read and written often: their reads and writes
+	 * are not reported, their attributes not kept), and ignore marks
+	 * placed and removed since the start. */
+	size_t held;
+	uint64_t marks_placed, marks_removed;
 };
 void backend_local_set_attr_cache(struct backend_export *ex, bool on);
 void backend_local_attr_cache_stats(struct backend_export *ex,

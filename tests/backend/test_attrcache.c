@@ -367,6 +367,97 @@ static void test_own_changes(void **st)
 	assert_int_equal(l.attrs[find(&l, "m")].size, 9000);
 }
 
+static struct backend_attrcache_stats wait_stats(bool (*done)(const struct backend_attrcache_stats *))
+{
+	struct backend_attrcache_stats s;
+
+	for (int i = 0; i < 500; i++) {
+		backend_local_attr_cache_stats(ex, &s);
+		if (done(&s))
+			return s;
+		usleep(10 * 1000);
+	}
+	fail_msg("the attribute cache's thread did not get to its marks in 5 s");
+	return s;
+}
+
+static bool one_mark_placed(const struct backend_attrcache_stats *s) { return s->marks_placed >= 1; }
+static bool one_mark_removed(const struct backend_attrcache_stats *s) { return s->marks_removed >= 1; }
+
+/* A file the back end reads and writes often is held: the kernel stops
+ * reporting its reads and writes, so its attributes must not be served
+ * from the cache while that lasts, whoever changes it; and once its entry
+ * is let go, its changes are reported (and seen) again. */
+static void test_held(void **st)
+{
+	(void)st;
+	static struct listing l;
+	struct backend_attrcache_stats s;
+	struct backend_handle oh, h;
+	struct backend_attr a;
+	enum backend_stable committed;
+	size_t written, got;
+	char buf[8], name[32], p[400];
+	bool eof;
+	int hot;
+
+	make_file("hot", 10);
+	settle();
+	assert_listing_fresh("before", &l);
+	assert_listing_fresh("filled", &l);
+	hot = find(&l, "hot");
+	assert_true(l.was_kept[hot] || assert_listing_fresh("served", &l) >= NFILLER);
+	h = l.handles[hot];
+	for (unsigned i = 0; i < 40; i++) {
+		if (i % 2)
+			assert_int_equal(ops->read(ex, &ROOT, &h, 0, sizeof(buf), buf, &got, &eof), 0);
+		else
+			assert_int_equal(ops->write(ex, &ROOT, &h, i, "x", 1, BACKEND_UNSTABLE,
+						    &written, &committed),
+					 0);
+	}
+	s = wait_stats(one_mark_placed);
+	assert_int_equal(s.held, 1);
+	assert_listing_fresh("held", &l);
+	uint64_t size = l.attrs[find(&l, "hot")].size;
+
+	assert_int_equal(size, 39); /* the last write: 1 byte at 38 */
+
+	/* Another writer's changes now queue no event.  It keeps its file
+	 * open, so that no FAN_CLOSE_WRITE tells either: the listing must
+	 * read the file itself. */
+	path_of(p, sizeof(p), "hot");
+	int hfd = open(p, O_WRONLY);
+
+	assert_true(hfd >= 0);
+	assert_int_equal(pwrite(hfd, "grown by another", 16, size), 16);
+	assert_listing_fresh("held, grown by another writer", &l);
+	assert_int_equal(l.attrs[find(&l, "hot")].size, size + 16);
+	assert_int_equal(ftruncate(hfd, 3), 0);
+	assert_listing_fresh("held, truncated by another writer", &l);
+	assert_int_equal(l.attrs[find(&l, "hot")].size, 3);
+
+	/* Other files pushed out of the open-file cache: hot's entry goes, its
+	 * mark with it. */
+	snprintf(p, sizeof(p), "%s/other", base);
+	assert_int_equal(ops->lookup(ex, &ROOT, &root, "other", &oh, &a), 0);
+	for (unsigned i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "evict%03u", i);
+		snprintf(p, sizeof(p), "%s/other/%s", base, name);
+		close(open(p, O_WRONLY | O_CREAT, 0644));
+		assert_int_equal(ops->lookup(ex, &ROOT, &oh, name, &h, &a), 0);
+		assert_int_equal(ops->getattr(ex, &h, &a), 0);
+	}
+	s = wait_stats(one_mark_removed);
+	assert_int_equal(s.held, 0);
+	assert_listing_fresh("let go", &l);
+	assert_true(assert_listing_fresh("kept again", &l) >= NFILLER);
+	assert_int_equal(pwrite(hfd, "grown again", 11, 3), 11); /* reported again */
+	assert_listing_fresh("let go, grown by another writer", &l);
+	assert_int_equal(l.attrs[find(&l, "hot")].size, 3 + 11);
+	close(hfd);
+}
+
 static bool collect_plain(void *ctx, const struct backend_dirent *e)
 {
 	unsigned *n = ctx;
@@ -543,6 +634,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_host_changes),
 		cmocka_unit_test(test_own_changes),
+		cmocka_unit_test(test_held),
 		cmocka_unit_test(test_no_search_permission),
 		cmocka_unit_test(test_kept),
 		cmocka_unit_test(test_no_read_permission),

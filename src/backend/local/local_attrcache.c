@@ -48,6 +48,24 @@
  * mmap or exec of the file on the host.  A mount over a cached name is not
  * seen either.
  *
+ * Files the server reads and writes itself would queue an event per
+ * operation (FAN_ACCESS, FAN_MODIFY): about a tenth of a 4 KiB READ's or
+ * WRITE's CPU went to making, merging and freeing them.  So a file with
+ * LOCAL_ATTRCACHE_HOLD_AFTER data operations on one open entry is held:
+ * its attributes are no longer kept (it is changing, and the listing
+ * reads them with a statx), and an ignore mark on its inode
+ * (FAN_MARK_IGNORED_MASK, surviving modification) stops the kernel from
+ * reporting its reads and writes, by anyone.  Its other events (chmod,
+ * rename, deletion, close after writing) come as before.  Holding counts
+ * the file out (and moves its inode's generation) before the mark is
+ * placed; when the entry goes, the mark is removed before the file counts
+ * in again (and the generation moves again, so nothing read while it was
+ * held is filed).  The marks are placed and removed by the cache's
+ * thread, which acts privileged (fanotify_mark needs read permission on
+ * the file, which the caller of the operation may lack), each on a
+ * descriptor of the inode handed over to it.  A mark that cannot be
+ * placed leaves the file held and its events coming, which is exact too.
+ *
  * No cache at all (every listing reads the file system, as before) when
  * the mark cannot be had: no CAP_SYS_ADMIN, a kernel without
  * FAN_MARK_FILESYSTEM, or a file system that cannot report file handles;
@@ -65,6 +83,7 @@
 #include <unistd.h>
 
 #include "backend/local/local_internal.h"
+#include "core/clock.h"
 #include "core/list.h"
 #include "core/log.h"
 
@@ -74,6 +93,8 @@ enum {
 	ATTRCACHE_STRIPES = 4096, /* a power of two */
 	ATTRCACHE_BUF = 64 * 1024,
 	ATTRCACHE_BATCH_MS = 50,
+	/* What a held file's ignore mark silences (its other events come). */
+	ATTRCACHE_IGNORED_WHILE_HELD = FAN_MODIFY | FAN_ACCESS,
 };
 
 struct attrcache_ent {
@@ -82,6 +103,23 @@ struct attrcache_ent {
 	struct list_node order; /* filing order: the oldest goes first */
 	struct backend_handle handle;
 	struct backend_attr attr;
+};
+
+/* A mark to place or remove, on the inode fd names (the cache's thread
+ * closes fd once done). */
+struct attrcache_mark {
+	struct list_node link;
+	uint64_t ino;
+	int fd;
+	bool add;
+};
+
+/* A held inode: its attributes are never filed; refs: the open entries
+ * holding it. */
+struct attrcache_held {
+	struct hashtable_node node;
+	uint64_t ino;
+	uint32_t refs;
 };
 
 struct local_attrcache {
@@ -96,7 +134,10 @@ struct local_attrcache {
 	/* 64 bits: a ticket must never come round to an old value. */
 	uint64_t gen_handle[ATTRCACHE_STRIPES], gen_ino[ATTRCACHE_STRIPES];
 	uint64_t hits, misses, filed, dropped, flushes; /* for tests and logs */
-	int gfd, efd;
+	struct hashtable held;   /* struct attrcache_held, by inode number */
+	struct list_node marks;  /* struct attrcache_mark, for the thread */
+	uint64_t holds, marks_placed, releases; /* for tests and logs */
+	int gfd, efd, qfd;       /* qfd: an eventfd, marks queued */
 	pthread_t thread;
 	bool thread_started;
 };
@@ -160,6 +201,21 @@ static struct attrcache_ent *attrcache_find_locked(struct local_attrcache *c,
 
 		if (local_handle_eq(&e->handle, h))
 			return e;
+	}
+	return NULL;
+}
+
+static struct attrcache_held *attrcache_held_find_locked(struct local_attrcache *c,
+							 uint64_t ino)
+{
+	struct hashtable_node *n;
+
+	hashtable_for_each_hash(n, &c->held, local_ino_hash(ino))
+	{
+		struct attrcache_held *h = hashtable_entry(n, struct attrcache_held, node);
+
+		if (h->ino == ino)
+			return h;
 	}
 	return NULL;
 }
@@ -266,18 +322,30 @@ uint64_t local_attrcache_ticket(struct local_export *ex, uint64_t hh, uint64_t i
  * costs its queueing alone, and the kernel merges the repeats of one
  * process on one file meanwhile.  Listings read the queue themselves
  * first, so the batching delays no invalidation a listing depends on. */
+static void attrcache_apply_marks(struct local_export *ex, struct local_attrcache *c);
+
+/* The thread also places and removes the held files' marks (qfd). */
 static void *attrcache_main(void *arg)
 {
 	struct local_export *ex = arg;
 	struct local_attrcache *c = ex->attrcache;
 	bool waiting = true; /* on the group (else: sleeping the batch time) */
+	uint64_t sync_at = 0;
+	int r = local_cred_privileged();
 
+	if (r != 0)
+		log_warn("local back end: %s: the attribute cache thread cannot act privileged "
+			 "(%s): files read and written often are reported event by event",
+			 ex->path, strerror(-r));
 	for (;;) {
-		struct pollfd p[2] = {
+		struct pollfd p[3] = {
 			{ .fd = c->efd, .events = POLLIN },
+			{ .fd = c->qfd, .events = POLLIN },
 			{ .fd = c->gfd, .events = POLLIN },
 		};
-		int n = poll(p, waiting ? 2 : 1, waiting ? -1 : ATTRCACHE_BATCH_MS);
+		uint64_t now = waiting ? 0 : clock_now_ms();
+		int timeout = waiting ? -1 : now >= sync_at ? 0 : (int)(sync_at - now);
+		int n = poll(p, waiting ? 3 : 2, timeout);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -287,11 +355,15 @@ static void *attrcache_main(void *arg)
 		}
 		if (p[0].revents)
 			break;
-		if (waiting && n > 0) {
-			waiting = false; /* events came: gather more for a while */
-			continue;
-		}
-		if (!waiting) {
+		if (p[1].revents)
+			attrcache_apply_marks(ex, c);
+		if (waiting) {
+			if (p[2].revents) {
+				/* Events came: gather more for a while. */
+				waiting = false;
+				sync_at = clock_now_ms() + ATTRCACHE_BATCH_MS;
+			}
+		} else if (n == 0) {
 			local_attrcache_sync(ex);
 			waiting = true;
 		}
@@ -301,10 +373,26 @@ static void *attrcache_main(void *arg)
 
 static void attrcache_free(struct local_attrcache *c)
 {
+	struct hashtable_iter it;
+	struct hashtable_node *n;
+
+	/* The group's marks go with it. */
 	if (c->gfd >= 0)
 		close(c->gfd);
 	if (c->efd >= 0)
 		close(c->efd);
+	if (c->qfd >= 0)
+		close(c->qfd);
+	while (!list_empty(&c->marks)) {
+		struct attrcache_mark *m = list_entry(c->marks.next, struct attrcache_mark, link);
+
+		list_del(&m->link);
+		close(m->fd);
+		free(m);
+	}
+	for (n = hashtable_iter_first(&it, &c->held); n; n = hashtable_iter_next(&it))
+		free(hashtable_entry(n, struct attrcache_held, node));
+	hashtable_fini(&c->held);
 	attrcache_unlink_all_locked(c);
 	hashtable_fini(&c->by_handle);
 	hashtable_fini(&c->by_ino);
@@ -363,13 +451,15 @@ void local_attrcache_start(struct local_export *ex, size_t max_entries)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return;
-	c->gfd = c->efd = -1;
+	c->gfd = c->efd = c->qfd = -1;
 	c->max = max_entries;
 	c->gen_all = attrcache_next_base();
 	list_init(&c->order);
+	list_init(&c->marks);
 	pthread_mutex_init(&c->drain, NULL);
 	pthread_mutex_init(&c->lock, NULL);
-	if (hashtable_init(&c->by_handle, 1024) != 0 || hashtable_init(&c->by_ino, 1024) != 0) {
+	if (hashtable_init(&c->by_handle, 1024) != 0 || hashtable_init(&c->by_ino, 1024) != 0 ||
+	    hashtable_init(&c->held, 64) != 0) {
 		attrcache_free(c);
 		return;
 	}
@@ -382,8 +472,10 @@ void local_attrcache_start(struct local_export *ex, size_t max_entries)
 		return;
 	}
 	c->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	c->qfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ex->attrcache = c;
-	r = c->efd < 0 ? -errno : -pthread_create(&c->thread, NULL, attrcache_main, ex);
+	r = c->efd < 0 || c->qfd < 0 ? -errno
+				     : -pthread_create(&c->thread, NULL, attrcache_main, ex);
 	if (r != 0) {
 		log_warn("local back end: %s: no attribute cache (its thread: %s)", ex->path,
 			 strerror(-r));
@@ -402,10 +494,12 @@ void local_attrcache_stop(struct local_export *ex)
 	if (!c)
 		return;
 	log_info("local back end: %s: attribute cache: %llu hits, %llu misses, %llu filed, "
-		 "%llu not filed (changed meanwhile), %llu flushes",
+		 "%llu not filed (changed meanwhile or held), %llu flushes, %llu files held, "
+		 "%llu let go",
 		 ex->path, (unsigned long long)c->hits, (unsigned long long)c->misses,
 		 (unsigned long long)c->filed, (unsigned long long)c->dropped,
-		 (unsigned long long)c->flushes);
+		 (unsigned long long)c->flushes, (unsigned long long)c->holds,
+		 (unsigned long long)c->releases);
 	if (c->thread_started) {
 		if (write(c->efd, &one, sizeof(one)) != sizeof(one))
 			log_error("local back end: stopping the attribute cache thread: %s",
@@ -457,7 +551,8 @@ bool local_attrcache_put(struct local_export *ex, const struct backend_handle *h
 	local_attr_fill(stx, &e->attr);
 	pthread_mutex_lock(&c->lock);
 	if (attrcache_ticket_locked(c, hh, stx->stx_ino) != ticket ||
-	    attrcache_find_locked(c, h, hh)) {
+	    attrcache_find_locked(c, h, hh) ||
+	    (hashtable_count(&c->held) && attrcache_held_find_locked(c, stx->stx_ino))) {
 		/* Changed since the statx (or filed meanwhile by another
 		 * listing, from a statx as fresh as ours). */
 		c->dropped++;
@@ -486,15 +581,11 @@ void local_attrcache_forget(struct local_export *ex, const struct backend_handle
 	pthread_mutex_unlock(&c->lock);
 }
 
-void local_attrcache_forget_ino(struct local_export *ex, uint64_t ino)
+static void attrcache_forget_ino_locked(struct local_attrcache *c, uint64_t ino)
 {
-	struct local_attrcache *c = ex->attrcache;
 	uint64_t ih = local_ino_hash(ino);
 	struct hashtable_node *n;
 
-	if (!c || ino == 0)
-		return;
-	pthread_mutex_lock(&c->lock);
 	attrcache_bump(&c->gen_ino[(ih >> 20) & (ATTRCACHE_STRIPES - 1)]);
 again:
 	hashtable_for_each_hash(n, &c->by_ino, ih)
@@ -508,7 +599,153 @@ again:
 			goto again; /* the walk may not go on after a removal */
 		}
 	}
+}
+
+void local_attrcache_forget_ino(struct local_export *ex, uint64_t ino)
+{
+	struct local_attrcache *c = ex->attrcache;
+
+	if (!c || ino == 0)
+		return;
+	pthread_mutex_lock(&c->lock);
+	attrcache_forget_ino_locked(c, ino);
 	pthread_mutex_unlock(&c->lock);
+}
+
+/* --- held files ---------------------------------------------------------- */
+
+/* Queues a mark for the thread; with c->lock held. */
+static void attrcache_queue_mark_locked(struct local_attrcache *c, struct attrcache_mark *m)
+{
+	bool first = list_empty(&c->marks);
+
+	list_add_tail(&c->marks, &m->link);
+	if (first) {
+		uint64_t one = 1;
+
+		if (write(c->qfd, &one, sizeof(one)) != sizeof(one))
+			log_error("local back end: waking the attribute cache thread: %s",
+				  strerror(errno));
+	}
+}
+
+void local_attrcache_note_io(struct local_export *ex, struct local_fd *f)
+{
+	struct local_attrcache *c = ex->attrcache;
+	struct attrcache_held *h;
+	struct attrcache_mark *m;
+	bool expected = false;
+	int fd;
+
+	if (!c || atomic_load_explicit(&f->attr_held, memory_order_relaxed) ||
+	    atomic_fetch_add_explicit(&f->data_ops, 1, memory_order_relaxed) + 1 !=
+		    LOCAL_ATTRCACHE_HOLD_AFTER)
+		return;
+	m = malloc(sizeof(*m));
+	h = malloc(sizeof(*h));
+	fd = fcntl(f->pfd, F_DUPFD_CLOEXEC, 0);
+	if (!m || !h || fd < 0 || !atomic_compare_exchange_strong(&f->attr_held, &expected, true)) {
+		free(m);
+		free(h);
+		if (fd >= 0)
+			close(fd);
+		return; /* not held: its events keep coming, which is exact too */
+	}
+	*m = (struct attrcache_mark){.ino = f->ino, .fd = fd, .add = true};
+	pthread_mutex_lock(&c->lock);
+	struct attrcache_held *old = attrcache_held_find_locked(c, f->ino);
+
+	if (old) {
+		old->refs++;
+		free(h);
+	} else {
+		*h = (struct attrcache_held){.ino = f->ino, .refs = 1};
+		hashtable_insert(&c->held, &h->node, local_ino_hash(f->ino));
+	}
+	/* Counted out before the mark goes on: nothing of the file is filed
+	 * from here, and what was filed (or read under a ticket) is void. */
+	attrcache_forget_ino_locked(c, f->ino);
+	c->holds++;
+	attrcache_queue_mark_locked(c, m);
+	pthread_mutex_unlock(&c->lock);
+}
+
+void local_attrcache_release(struct local_export *ex, uint64_t ino, int pfd)
+{
+	struct local_attrcache *c = ex->attrcache;
+	struct attrcache_mark *m = c ? malloc(sizeof(*m)) : NULL;
+
+	if (!m) {
+		/* No cache (its group, and every mark, went with it), or no
+		 * memory: the mark stays until the group closes, the file
+		 * stays held. */
+		close(pfd);
+		return;
+	}
+	*m = (struct attrcache_mark){.ino = ino, .fd = pfd, .add = false};
+	pthread_mutex_lock(&c->lock);
+	attrcache_queue_mark_locked(c, m);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Places or removes one mark (on the cache's thread, privileged). */
+static void attrcache_apply_mark(struct local_export *ex, struct local_attrcache *c,
+				 struct attrcache_mark *m)
+{
+	char path[LOCAL_PROC_FD_PATH];
+	unsigned flags = (m->add ? FAN_MARK_ADD | FAN_MARK_IGNORED_SURV_MODIFY : FAN_MARK_REMOVE) |
+			 FAN_MARK_IGNORED_MASK;
+
+	/* By path: fanotify_mark takes no O_PATH descriptor, but its magic
+	 * link names the inode. */
+	local_proc_path(path, m->fd);
+	bool done = fanotify_mark(c->gfd, flags, ATTRCACHE_IGNORED_WHILE_HELD, AT_FDCWD, path) == 0;
+
+	if (!done && (m->add || errno != ENOENT))
+		log_debug("local back end: %s: %s the ignore mark of inode %llu: %s", ex->path,
+			  m->add ? "placing" : "removing", (unsigned long long)m->ino,
+			  strerror(errno));
+	close(m->fd);
+	if (m->add) {
+		pthread_mutex_lock(&c->lock);
+		c->marks_placed += done;
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
+	pthread_mutex_lock(&c->lock);
+	struct attrcache_held *h = attrcache_held_find_locked(c, m->ino);
+
+	/* None: held under a cache stopped since (a reload). */
+	if (h && --h->refs == 0) {
+		hashtable_remove(&c->held, &h->node);
+		free(h);
+	}
+	/* Whatever was read while the events were ignored is void. */
+	attrcache_forget_ino_locked(c, m->ino);
+	c->releases++;
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void attrcache_apply_marks(struct local_export *ex, struct local_attrcache *c)
+{
+	uint64_t count;
+
+	if (read(c->qfd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		log_error("local back end: attribute cache thread: %s", strerror(errno));
+	for (;;) {
+		struct attrcache_mark *m = NULL;
+
+		pthread_mutex_lock(&c->lock);
+		if (!list_empty(&c->marks)) {
+			m = list_entry(c->marks.next, struct attrcache_mark, link);
+			list_del(&m->link);
+		}
+		pthread_mutex_unlock(&c->lock);
+		if (!m)
+			return;
+		attrcache_apply_mark(ex, c, m);
+		free(m);
+	}
 }
 
 uint64_t local_attrcache_ino_of(struct local_export *ex, int dirfd, const char *name)
@@ -539,6 +776,9 @@ void local_attrcache_stats(struct local_export *ex, struct backend_attrcache_sta
 	out->hits = c->hits;
 	out->misses = c->misses;
 	out->flushes = c->flushes;
+	out->held = hashtable_count(&c->held);
+	out->marks_placed = c->marks_placed;
+	out->marks_removed = c->releases;
 	pthread_mutex_unlock(&c->lock);
 }
 

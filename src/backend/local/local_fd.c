@@ -132,13 +132,16 @@ uint64_t local_ino_hash(uint64_t ino)
 	return ino * 0x9e3779b97f4a7c15ull;
 }
 
-static void local_fd_free(struct local_fd *f)
+static void local_fd_free(struct local_export *ex, struct local_fd *f)
 {
 	int rfd = atomic_load(&f->rfd);
 
 	if (rfd >= 0)
 		close(rfd);
-	close(f->pfd);
+	if (atomic_load(&f->attr_held))
+		local_attrcache_release(ex, f->ino, f->pfd);
+	else
+		close(f->pfd);
 	free(f);
 }
 
@@ -170,12 +173,12 @@ static struct local_fd *local_fd_unhash(struct local_export *ex, struct local_fd
 
 /* Closes the entries on victims (collected by local_fd_unhash, linked
  * through lru: free once out of the LRU list), after ex->lock is released. */
-static void local_fd_free_list(struct list_node *victims)
+static void local_fd_free_list(struct local_export *ex, struct list_node *victims)
 {
 	struct list_node *p, *tmp;
 
 	list_for_each_safe(p, tmp, victims)
-		local_fd_free(list_entry(p, struct local_fd, lru));
+		local_fd_free(ex, list_entry(p, struct local_fd, lru));
 }
 
 /* Inserts a new entry for pfd (taken) and returns it referenced, or the
@@ -194,6 +197,8 @@ static struct local_fd *local_fd_insert(struct local_export *ex, const struct ba
 	f->pfd = pfd;
 	atomic_init(&f->rfd, -1);
 	atomic_init(&f->rfd_rw, false);
+	atomic_init(&f->data_ops, 0);
+	atomic_init(&f->attr_held, false);
 	f->lease = BACKEND_LEASE_NONE;
 	f->ino = stx->stx_ino;
 	f->fmt = stx->stx_mode & S_IFMT;
@@ -224,7 +229,7 @@ static struct local_fd *local_fd_insert(struct local_export *ex, const struct ba
 			list_add_head(&victims, &v->lru);
 	}
 	pthread_mutex_unlock(&ex->lock);
-	local_fd_free_list(&victims);
+	local_fd_free_list(ex, &victims);
 	return f;
 }
 
@@ -324,7 +329,7 @@ void local_fd_put(struct local_export *ex, struct local_fd *f)
 	if (rw_fd >= 0)
 		close(rw_fd);
 	if (gone)
-		local_fd_free(f);
+		local_fd_free(ex, f);
 }
 
 int local_fd_dup_rw(struct local_fd *f)
@@ -405,7 +410,7 @@ void local_fd_forget(struct local_export *ex, uint64_t ino)
 			list_add_head(&victims, &f->lru);
 	} while (f);
 	pthread_mutex_unlock(&ex->lock);
-	local_fd_free_list(&victims);
+	local_fd_free_list(ex, &victims);
 }
 
 int local_fd_cache_init(struct local_export *ex)
@@ -457,7 +462,7 @@ void local_fd_cache_destroy(struct local_export *ex)
 {
 	/* Every entry of the table is on the LRU list, linked through lru as
 	 * local_fd_free_list walks a list of victims. */
-	local_fd_free_list(&ex->lru);
+	local_fd_free_list(ex, &ex->lru);
 	list_init(&ex->lru);
 	hashtable_fini(&ex->fds_by_ino);
 	hashtable_fini(&ex->fds);

@@ -40,6 +40,9 @@ enum {
 	/* Attributes kept per export (local_attrcache.c), about 270 bytes
 	 * each: a 50,000-entry directory fits. */
 	LOCAL_ATTRCACHE_MAX = 1 << 16,
+	/* Data operations on one open file after which the attribute cache
+	 * stops hearing of its reads and writes (local_attrcache.c). */
+	LOCAL_ATTRCACHE_HOLD_AFTER = 16,
 	/* Descriptors kept for writing per export (local_wkeep.c), and the
 	 * initial size of their table. */
 	LOCAL_WKEEP_MAX = 256,
@@ -75,6 +78,11 @@ struct local_fd {
 	 * caller and of the file's attributes then (local_may_read_seen);
 	 * 0: none. */
 	_Atomic uint64_t read_ok;
+	/* Data operations counted until the attribute cache holds the file
+	 * (local_attrcache_note_io), and whether it does: then its pfd goes
+	 * to the cache when the entry is freed. */
+	_Atomic uint32_t data_ops;
+	_Atomic bool attr_held;
 	uint32_t refs;
 	bool cached; /* false: out of the table, closed by the last put */
 	bool pinned; /* the export root: never evicted */
@@ -646,6 +654,13 @@ void local_attrcache_forget_ino(struct local_export *ex, uint64_t ino);
 /* The inode number dirfd/name has now (0 when none, or no cache), for a
  * local_attrcache_forget_ino after a change of that name. */
 uint64_t local_attrcache_ino_of(struct local_export *ex, int dirfd, const char *name);
+/* A data operation on f (every one comes through local_file_get): after
+ * LOCAL_ATTRCACHE_HOLD_AFTER of them the file is held, its reads and writes
+ * no longer reported (see the .c). */
+void local_attrcache_note_io(struct local_export *ex, struct local_fd *f);
+/* The end of a held file's entry: the cache takes pfd (its O_PATH
+ * descriptor), stops ignoring the file's events and closes it. */
+void local_attrcache_release(struct local_export *ex, uint64_t ino, int pfd);
 void local_attrcache_stats(struct local_export *ex, struct backend_attrcache_stats *out);
 
 /* ---- local_dir.c ---- */

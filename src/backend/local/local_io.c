@@ -98,6 +98,8 @@ int local_file_get(struct local_export *ex, const struct backend_handle *h, stru
 	r = local_data_type(*out);
 	if (r != 0)
 		local_fd_put(ex, *out);
+	else
+		local_attrcache_note_io(ex, *out);
 	return r;
 }
 
