@@ -179,19 +179,17 @@ static void test_each_change_waits_for_its_flush(void **st)
 	assert_int_equal(ferryd_stop(&p), 0);
 }
 
-/* BURST mkdirs sent at once on one connection: each reply waits for its
- * flush, and the flushes are shared (fewer than the replies). */
-static void test_burst_shares_flushes(void **st)
+/* BURST mkdirs named prefix-N sent at once on one connection: every reply
+ * is OK and waited for its flush, every directory is there.  Returns the
+ * flushes they took. */
+static uint64_t burst(struct ferryd_proc *p, const char *prefix)
 {
-	(void)st;
-	struct ferryd_proc p;
-	assert_int_equal(ferryd_start_export(&p, "squash = none\n"), 0);
-	struct durable_counts before = counts(&p);
+	struct durable_counts before = counts(p);
 	struct xdr_enc e;
 	assert_true(xdr_enc_init(&e, 64 * 1024, 1 << 20));
-	char names[BURST][16];
+	char names[BURST][24];
 	for (unsigned i = 0; i < BURST; i++) {
-		snprintf(names[i], sizeof(names[i]), "burst-%u", i);
+		snprintf(names[i], sizeof(names[i]), "%s-%u", prefix, i);
 		struct buf *args = export_call(add_mkdir, names[i]);
 		struct buf *call = rpctest_build_call(0xd0a0000u + i, NFS4_PROGRAM, NFS4_VERSION,
 						      NFSPROC4_COMPOUND, cred(), args->data,
@@ -202,7 +200,7 @@ static void test_burst_shares_flushes(void **st)
 		buf_unref(args);
 	}
 	assert_false(e.overflow);
-	int fd = nfs4c_connect(p.hostport);
+	int fd = nfs4c_connect(p->hostport);
 	assert_int_equal(rpctest_send_raw(fd, e.buf->data, xdr_enc_len(&e)), 0);
 	xdr_enc_release(&e);
 	for (unsigned n = 0; n < BURST; n++) {
@@ -215,15 +213,36 @@ static void test_burst_shares_flushes(void **st)
 		nfs4c_done(&c);
 	}
 	close(fd);
-	struct durable_counts after = counts(&p);
+	struct durable_counts after = counts(p);
 	assert_true(after.waits - before.waits == BURST);
-	assert_true(after.flushes - before.flushes < BURST);
 	for (unsigned i = 0; i < BURST; i++) {
 		char path[400];
 		struct stat sb;
-		ferryd_export_path(&p, names[i], path, sizeof(path));
+		ferryd_export_path(p, names[i], path, sizeof(path));
 		assert_int_equal(stat(path, &sb), 0);
 	}
+	return after.flushes - before.flushes;
+}
+
+/* Requests that wait while a flush runs share the next one: fewer flushes
+ * than replies.  Whether a burst's requests overlap a flush depends on how
+ * fast the disk flushes against how fast the loop serves them (a flush as
+ * quick as a mkdir keeps pace with it), so up to three bursts are sent and
+ * one must share. */
+static void test_burst_shares_flushes(void **st)
+{
+	(void)st;
+	struct ferryd_proc p;
+	assert_int_equal(ferryd_start_export(&p, "squash = none\n"), 0);
+	uint64_t fewest = UINT64_MAX;
+	for (unsigned round = 0; round < 3 && fewest >= BURST; round++) {
+		char prefix[16];
+		snprintf(prefix, sizeof(prefix), "burst%u", round);
+		uint64_t flushes = burst(&p, prefix);
+		if (flushes < fewest)
+			fewest = flushes;
+	}
+	assert_true(fewest < BURST);
 	assert_int_equal(ferryd_stop(&p), 0);
 }
 
