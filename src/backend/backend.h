@@ -246,6 +246,11 @@ struct backend_ops {
 	 * or -EBADF (not a handle this back end could have made). */
 	int (*getattr)(struct backend_export *ex, const struct backend_handle *h,
 		       struct backend_attr *attr);
+	/* The type of h's object, with getattr's errors, reading as little
+	 * as the back end can (an object's type never changes; WRITE asks
+	 * it, and needs no other attribute).  NULL: callers use getattr. */
+	int (*object_type)(struct backend_export *ex, const struct backend_handle *h,
+			   enum backend_ftype *type);
 
 	/* name is one component: never "", ".", ".." nor containing '/'; the
 	 * NFS layer checks that.  Symbolic links are returned, never followed. */

@@ -147,6 +147,7 @@ const struct backend_ops backend_local_ops = {
 	.export_close = local_export_close,
 	.root = local_root,
 	.getattr = local_getattr,
+	.object_type = local_object_type,
 	.lookup = local_lookup,
 	.lookup_path = local_lookup_path,
 	.lookup_parent = local_lookup_parent,

@@ -96,6 +96,33 @@ int local_getattr(struct backend_export *bex, const struct backend_handle *h,
 	return r;
 }
 
+int local_object_type(struct backend_export *bex, const struct backend_handle *h,
+		      enum backend_ftype *type)
+{
+	struct local_export *ex = local_export_of(bex);
+	struct local_fd *f;
+	struct statx stx;
+	int r = local_fd_get(ex, h, &f);
+
+	if (r != 0)
+		return r;
+	/* The link count alone, as getattr checks it: a file removed on the
+	 * host is stale here too.  Asking for no timestamp matters: a statx
+	 * that reads the ctime makes the kernel give the file's next write a
+	 * fine-grained one (multigrain timestamps), which dirties the inode
+	 * on every write. */
+	if (statx(f->pfd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_NLINK, &stx) != 0) {
+		r = -errno;
+	} else if (stx.stx_nlink == 0) {
+		local_fd_forget(ex, f->ino);
+		r = -ESTALE;
+	} else {
+		*type = local_ftype(f->fmt);
+	}
+	local_fd_put(ex, f);
+	return r;
+}
+
 static int local_chmod(int pfd, uint32_t mode)
 {
 	char path[LOCAL_PROC_FD_PATH];

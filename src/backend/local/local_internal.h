@@ -309,6 +309,8 @@ int local_setattr_handle(struct local_export *ex, const struct backend_cred *cre
 
 int local_getattr(struct backend_export *bex, const struct backend_handle *h,
 		  struct backend_attr *attr);
+int local_object_type(struct backend_export *bex, const struct backend_handle *h,
+		      enum backend_ftype *type);
 int local_setattr(struct backend_export *bex, const struct backend_cred *cred,
 		  const struct backend_handle *h, const struct backend_setattr *sa,
 		  struct backend_attr *attr);

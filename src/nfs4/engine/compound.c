@@ -197,12 +197,17 @@ static bool compound_established_session(struct nfs4_server *srv, const struct x
 
 /* What SEQ_FALSE_RETRY compares: a keyed hash of the first bytes of the
  * arguments and their length (a retry is the same bytes; a different
- * request differs early: its tag, its operations, their first arguments). */
+ * request differs early: its tag, its operations, their first arguments).
+ * 192 bytes hold the header, SEQUENCE, a PUTFH and the next operation's
+ * first arguments (a WRITE's stateid and offset); hashing 512 was half of
+ * a 4 KiB WRITE's hashing. */
+enum { ARGS_DIGEST_BYTES = 192 };
+
 static uint64_t compound_args_digest(const uint8_t *args, size_t len)
 {
 	static const struct siphash_key k = {0x73657373696f6e73ull, 0x64696765737421ull};
-	uint8_t head[512 + 8];
-	size_t n = len < 512 ? len : 512;
+	uint8_t head[ARGS_DIGEST_BYTES + 8];
+	size_t n = len < ARGS_DIGEST_BYTES ? len : ARGS_DIGEST_BYTES;
 	uint64_t len64 = len;
 	memcpy(head, args, n);
 	memcpy(head + n, &len64, 8);
