@@ -14,6 +14,16 @@ static inline uint64_t clock_now_ns(void)
 
 static inline uint64_t clock_now_ms(void) { return clock_now_ns() / 1000000u; }
 
+/* The same clock as of the kernel's last timer tick (a few ms behind at
+ * most, never ahead): for times kept in milliseconds on the request path
+ * (leases, idleness), where a precise reading cost 21 ns against 3. */
+static inline uint64_t clock_now_coarse_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 /* The CLOCK_MONOTONIC time wait_ms from now, as pthread_cond_timedwait
  * wants it for a condition variable set to that clock
  * (pthread_condattr_setclock). */

@@ -285,7 +285,7 @@ bool rpc_conn_flush_locked(struct rpc_conn *conn)
 		conn->outq_bytes -= left;
 		rpc_conn_uncharge_output(conn, left);
 		if (left)
-			conn->out_progress_ms = clock_now_ms();
+			conn->out_progress_ms = clock_now_coarse_ms();
 		while (left > 0) {
 			size_t rest = conn->outq[conn->outq_head].len - conn->outq_head_off;
 			if (left < rest) {

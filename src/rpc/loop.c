@@ -389,7 +389,7 @@ static void conn_on_readable(struct rpc_loop *loop, struct rpc_conn *conn)
 				conn_close(loop, conn, strerror(errno));
 			return;
 		}
-		conn->last_activity_ms = clock_now_ms();
+		conn->last_activity_ms = clock_now_coarse_ms();
 		if (!conn_process_records(loop, conn))
 			return;
 		if (atomic_load(&conn->read_paused) &&

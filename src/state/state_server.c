@@ -19,7 +19,9 @@
 
 /* --- small helpers ----------------------------------------------------------- */
 
-uint64_t state_now_ms(void) { return clock_now_ms(); }
+/* Leases, grace and the other times of client state are kept in ms and
+ * read several times per COMPOUND: the coarse clock does. */
+uint64_t state_now_ms(void) { return clock_now_coarse_ms(); }
 
 void state_random(void *out, size_t len)
 {
