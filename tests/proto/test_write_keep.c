@@ -226,21 +226,39 @@ static void test_closed_at_lease_expiry(void **st)
  * be: a host chmod that takes the caller's write permission away refuses
  * the next WRITE (NFS4ERR_ACCESS), while the owner writes whatever the
  * mode (owner override), as before the descriptor was kept. */
-static void test_host_chmod_seen_by_next_write(void **st)
+/* Enough WRITEs for the back end to hold the file (its reads and writes
+ * no longer reported to the attribute cache, whose other events then
+ * vouch for the permission check and the link count: local_attrcache.c),
+ * a pause for the cache to catch up with what is queued, and more WRITEs
+ * so that the checks made while quiet are remembered. */
+static void warm(struct nfs4c_sess *s, struct dl_open *o, uint64_t off, char c)
 {
-	(void)st;
+	for (unsigned i = 0; i < 24; i++)
+		assert_int_equal(write_at(s, o, off, c), NFS4_OK);
+	usleep(200 * 1000);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(write_at(s, o, off, c), NFS4_OK);
+}
+
+static void host_chmod_seen_by_next_write(bool held)
+{
 	struct nfs4c_sess own, oth;
 	struct nfs4c_cb so, sn;
-	dl_client(&own, &so, "wk-chmod-owner", OWNER);
-	dl_client(&oth, &sn, "wk-chmod-other", OTHER);
-	host_file("chmod", 0666);
+	const char *name = held ? "chmod-held" : "chmod";
+	dl_client(&own, &so, held ? "wk-chmod-owner-held" : "wk-chmod-owner", OWNER);
+	dl_client(&oth, &sn, held ? "wk-chmod-other-held" : "wk-chmod-other", OTHER);
+	host_file(name, 0666);
 	char p[400];
-	host_path("chmod", p, sizeof(p));
-	struct dl_open on = open_write(&oth, "chmod");
-	struct dl_open oo = open_write(&own, "chmod");
+	host_path(name, p, sizeof(p));
+	struct dl_open on = open_write(&oth, name);
+	struct dl_open oo = open_write(&own, name);
 	assert_int_equal(write_at(&oth, &on, 0, 'o'), NFS4_OK);
 	assert_int_equal(write_at(&own, &oo, 4, 'w'), NFS4_OK);
-	assert_int_equal(write_fds_of("chmod"), 1);
+	if (held) {
+		warm(&oth, &on, 0, 'o');
+		warm(&own, &oo, 4, 'w');
+	}
+	assert_int_equal(write_fds_of(name), 1);
 	assert_int_equal(chmod(p, 0644), 0);
 	assert_int_equal(write_at(&oth, &on, 0, 'x'), NFS4ERR_ACCESS);
 	assert_int_equal(write_at(&own, &oo, 4, 'y'), NFS4_OK);
@@ -249,36 +267,60 @@ static void test_host_chmod_seen_by_next_write(void **st)
 	assert_int_equal(write_at(&own, &oo, 4, 'z'), NFS4_OK);
 	assert_int_equal(chmod(p, 0666), 0);
 	assert_int_equal(write_at(&oth, &on, 0, 'q'), NFS4_OK);
+	if (held) {
+		/* Quiet again, the other's permission remembered: a chmod
+		 * must still be seen by its very next WRITE. */
+		warm(&oth, &on, 0, 'q');
+		assert_int_equal(chmod(p, 0644), 0);
+		assert_int_equal(write_at(&oth, &on, 0, 'x'), NFS4ERR_ACCESS);
+		assert_int_equal(chmod(p, 0666), 0);
+	}
 	uint8_t got[8];
 	host_bytes(p, 0, got, sizeof(got));
 	assert_memory_equal(got, "qqqqzzzz", 8);
 	assert_int_equal(close_open(&oth, &on), NFS4_OK);
 	assert_int_equal(close_open(&own, &oo), NFS4_OK);
-	assert_int_equal(write_fds_of("chmod"), 0);
+	assert_int_equal(write_fds_of(name), 0);
 	dl_client_end(&own, &so);
 	dl_client_end(&oth, &sn);
 }
 
-/* A file renamed on the host takes the open's writes under its new name;
- * one unlinked on the host is stale, and the descriptor goes at CLOSE. */
-static void test_host_rename_and_unlink(void **st)
+static void test_host_chmod_seen_by_next_write(void **st)
 {
 	(void)st;
+	host_chmod_seen_by_next_write(false);
+}
+
+static void test_host_chmod_seen_by_next_write_held(void **st)
+{
+	(void)st;
+	host_chmod_seen_by_next_write(true);
+}
+
+/* A file renamed on the host takes the open's writes under its new name;
+ * one unlinked on the host is stale, and the descriptor goes at CLOSE. */
+static void host_rename_and_unlink(bool held)
+{
 	struct nfs4c_sess a;
 	struct nfs4c_cb sa;
-	dl_client(&a, &sa, "wk-rename", OWNER);
-	host_file("before", 0644);
+	dl_client(&a, &sa, held ? "wk-rename-held" : "wk-rename", OWNER);
+	const char *before = held ? "before-held" : "before", *after = held ? "after-held" : "after";
+	host_file(before, 0644);
 	char from[400], to[400];
-	host_path("before", from, sizeof(from));
-	host_path("after", to, sizeof(to));
-	struct dl_open o = open_write(&a, "before");
+	host_path(before, from, sizeof(from));
+	host_path(after, to, sizeof(to));
+	struct dl_open o = open_write(&a, before);
 	assert_int_equal(write_at(&a, &o, 0, '1'), NFS4_OK);
+	if (held)
+		warm(&a, &o, 0, '1');
 	assert_int_equal(rename(from, to), 0);
 	assert_int_equal(write_at(&a, &o, 4, '2'), NFS4_OK);
 	uint8_t got[8];
 	host_bytes(to, 0, got, sizeof(got));
 	assert_memory_equal(got, "11112222", 8);
 	assert_int_equal(write_fds(to), 1);
+	if (held)
+		warm(&a, &o, 4, '2');
 	/* Unlinked on the host, the file is gone for ferryd as before: its
 	 * handle is stale (the back end's getattr of an inode with no link
 	 * left, before any write), the kept descriptor notwithstanding; it is
@@ -289,6 +331,18 @@ static void test_host_rename_and_unlink(void **st)
 	assert_int_equal(close_open(&a, &o), NFS4_OK);
 	assert_int_equal(write_fds(to), 0);
 	dl_client_end(&a, &sa);
+}
+
+static void test_host_rename_and_unlink(void **st)
+{
+	(void)st;
+	host_rename_and_unlink(false);
+}
+
+static void test_host_rename_and_unlink_held(void **st)
+{
+	(void)st;
+	host_rename_and_unlink(true);
 }
 
 /* A kept descriptor would refuse any lease: it is closed before the
@@ -442,6 +496,8 @@ int main(void)
 		cmocka_unit_test(test_closed_at_downgrade),
 		cmocka_unit_test(test_host_chmod_seen_by_next_write),
 		cmocka_unit_test(test_host_rename_and_unlink),
+		cmocka_unit_test(test_host_chmod_seen_by_next_write_held),
+		cmocka_unit_test(test_host_rename_and_unlink_held),
 		cmocka_unit_test(test_leases_after_writes),
 		cmocka_unit_test(test_open_write_close_in_one_compound),
 		cmocka_unit_test(test_closed_at_lease_expiry),

@@ -102,10 +102,19 @@ int local_object_type(struct backend_export *bex, const struct backend_handle *h
 	struct local_export *ex = local_export_of(bex);
 	struct local_fd *f;
 	struct statx stx;
+	uint64_t ticket = 0;
 	int r = local_fd_get(ex, h, &f);
 
 	if (r != 0)
 		return r;
+	/* Found linked since, with no change of its link count after (the
+	 * ticket of a held file moves with every one). */
+	if (local_attrcache_quiet_ticket(ex, f, &ticket) &&
+	    ticket == atomic_load_explicit(&f->linked_at, memory_order_relaxed)) {
+		*type = local_ftype(f->fmt);
+		local_fd_put(ex, f);
+		return 0;
+	}
 	/* The link count alone, as getattr checks it: a file removed on the
 	 * host is stale here too.  Asking for no timestamp matters: a statx
 	 * that reads the ctime makes the kernel give the file's next write a
@@ -118,6 +127,8 @@ int local_object_type(struct backend_export *bex, const struct backend_handle *h
 		r = -ESTALE;
 	} else {
 		*type = local_ftype(f->fmt);
+		if (ticket)
+			atomic_store_explicit(&f->linked_at, ticket, memory_order_relaxed);
 	}
 	local_fd_put(ex, f);
 	return r;

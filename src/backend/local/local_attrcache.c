@@ -66,6 +66,15 @@
  * descriptor of the inode handed over to it.  A mark that cannot be
  * placed leaves the file held and its events coming, which is exact too.
  *
+ * A held file's own writes move none of its generations, so its ticket
+ * moves only with its other events: a change of mode, owner, ACL or link
+ * count (FAN_ATTRIB), a rename, its deletion.  When nothing is queued on
+ * the group either, every such change made before now has moved the
+ * ticket (local_attrcache_quiet_ticket): WRITE's permission check and its
+ * check that the file still has a name, once passed, hold while the
+ * ticket does (one ioctl where they took two system calls with a path
+ * walk each).
+ *
  * No cache at all (every listing reads the file system, as before) when
  * the mark cannot be had: no CAP_SYS_ADMIN, a kernel without
  * FAN_MARK_FILESYSTEM, or a file system that cannot report file handles;
@@ -79,6 +88,7 @@
 #include <sys/capability.h>
 #include <sys/eventfd.h>
 #include <sys/fanotify.h>
+#include <sys/ioctl.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -634,9 +644,9 @@ void local_attrcache_note_io(struct local_export *ex, struct local_fd *f)
 	struct local_attrcache *c = ex->attrcache;
 	struct attrcache_held *h;
 	struct attrcache_mark *m;
-	bool expected = false;
 	int fd;
 
+	/* One caller only sees the count reach the mark. */
 	if (!c || atomic_load_explicit(&f->attr_held, memory_order_relaxed) ||
 	    atomic_fetch_add_explicit(&f->data_ops, 1, memory_order_relaxed) + 1 !=
 		    LOCAL_ATTRCACHE_HOLD_AFTER)
@@ -644,7 +654,7 @@ void local_attrcache_note_io(struct local_export *ex, struct local_fd *f)
 	m = malloc(sizeof(*m));
 	h = malloc(sizeof(*h));
 	fd = fcntl(f->pfd, F_DUPFD_CLOEXEC, 0);
-	if (!m || !h || fd < 0 || !atomic_compare_exchange_strong(&f->attr_held, &expected, true)) {
+	if (!m || !h || fd < 0) {
 		free(m);
 		free(h);
 		if (fd >= 0)
@@ -666,8 +676,29 @@ void local_attrcache_note_io(struct local_export *ex, struct local_fd *f)
 	 * from here, and what was filed (or read under a ticket) is void. */
 	attrcache_forget_ino_locked(c, f->ino);
 	c->holds++;
+	/* Held from here: the entry's own writes need forget nothing (nothing
+	 * of the file is kept, or filed), so its ticket moves only with the
+	 * events that do come (local_attrcache_quiet_ticket). */
+	atomic_store(&f->attr_held, true);
 	attrcache_queue_mark_locked(c, m);
 	pthread_mutex_unlock(&c->lock);
+}
+
+bool local_attrcache_quiet_ticket(struct local_export *ex, const struct local_fd *f,
+				  uint64_t *ticket)
+{
+	struct local_attrcache *c = ex->attrcache;
+	int queued = -1;
+
+	if (!c || !atomic_load_explicit(&f->attr_held, memory_order_acquire))
+		return false;
+	/* The drain lock: whatever the thread has read of the queue is
+	 * applied (its generations moved) before it lets go. */
+	pthread_mutex_lock(&c->drain);
+	if (ioctl(c->gfd, FIONREAD, &queued) == 0 && queued == 0)
+		*ticket = attrcache_ticket_of(c, local_handle_hash(&f->handle), f->ino) + 1;
+	pthread_mutex_unlock(&c->drain);
+	return queued == 0;
 }
 
 void local_attrcache_release(struct local_export *ex, uint64_t ino, int pfd)

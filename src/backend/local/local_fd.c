@@ -199,6 +199,8 @@ static struct local_fd *local_fd_insert(struct local_export *ex, const struct ba
 	atomic_init(&f->rfd_rw, false);
 	atomic_init(&f->data_ops, 0);
 	atomic_init(&f->attr_held, false);
+	atomic_init(&f->linked_at, 0);
+	atomic_init(&f->write_ok, 0);
 	f->lease = BACKEND_LEASE_NONE;
 	f->ino = stx->stx_ino;
 	f->fmt = stx->stx_mode & S_IFMT;

@@ -83,6 +83,11 @@ struct local_fd {
 	 * to the cache when the entry is freed. */
 	_Atomic uint32_t data_ops;
 	_Atomic bool attr_held;
+	/* While the file is held: the attribute cache's quiet ticket when a
+	 * statx last found it linked (local_object_type), and a digest of
+	 * that ticket and of the last caller whose WRITE permission the
+	 * kernel granted (local_may_write_held); 0: none. */
+	_Atomic uint64_t linked_at, write_ok;
 	uint32_t refs;
 	bool cached; /* false: out of the table, closed by the last put */
 	bool pinned; /* the export root: never evicted */
@@ -365,6 +370,10 @@ int local_access(struct backend_export *bex, const struct backend_cred *cred,
  * else -errno: the check open(O_WRONLY) would make, for writes that go
  * through a descriptor opened earlier. */
 int local_may_write(struct local_fd *f, const struct backend_cred *cred);
+/* local_may_write, answered without asking the kernel when this caller
+ * passed it on f and nothing but f's data changed since (f held). */
+int local_may_write_held(struct local_export *ex, struct local_fd *f,
+			 const struct backend_cred *cred);
 
 /* ---- local_lease.c: kernel leases ---- */
 
@@ -660,6 +669,11 @@ uint64_t local_attrcache_ino_of(struct local_export *ex, int dirfd, const char *
  * LOCAL_ATTRCACHE_HOLD_AFTER of them the file is held, its reads and writes
  * no longer reported (see the .c). */
 void local_attrcache_note_io(struct local_export *ex, struct local_fd *f);
+/* When the file of f is held and no event waits on the group: true, with
+ * *ticket (never 0) a value that stays the same for as long as nothing
+ * about the file but its data changes (see the .c). */
+bool local_attrcache_quiet_ticket(struct local_export *ex, const struct local_fd *f,
+				  uint64_t *ticket);
 /* The end of a held file's entry: the cache takes pfd (its O_PATH
  * descriptor), stops ignoring the file's events and closes it. */
 void local_attrcache_release(struct local_export *ex, uint64_t ino, int pfd);

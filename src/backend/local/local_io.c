@@ -371,7 +371,7 @@ int local_write_fd_get(struct local_export *ex, const struct backend_cred *cred,
 		return local_open_write(cred, f);
 	r = local_cred_enter(cred);
 	if (r == 0)
-		r = local_may_write(f, cred);
+		r = local_may_write_held(ex, f, cred);
 	if (r != 0) {
 		local_wkeep_put(ex, f, wfd, true);
 		return r;
@@ -444,7 +444,8 @@ static int local_write_flags(struct backend_export *bex, const struct backend_cr
 	if (n < 0)
 		r = -errno;
 	local_wkeep_put(ex, f, wfd, kept);
-	local_attrcache_forget(ex, &f->handle);
+	if (!atomic_load(&f->attr_held))
+		local_attrcache_forget(ex, &f->handle); /* held: nothing kept */
 	if (r == 0) {
 		*written = (size_t)n;
 		*committed = stable;
