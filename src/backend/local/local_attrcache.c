@@ -324,6 +324,8 @@ uint64_t local_attrcache_ticket(struct local_export *ex, uint64_t hh, uint64_t i
 	return c ? attrcache_ticket_of(c, hh, ino) : 0;
 }
 
+static void attrcache_apply_marks(struct local_export *ex, struct local_attrcache *c);
+
 /* Waits for the first event, then reads the queue at most every
  * ATTRCACHE_BATCH_MS while events keep coming: a thread waiting on the
  * group is woken by every event queued, and under read4k or write4k that
@@ -331,10 +333,8 @@ uint64_t local_attrcache_ticket(struct local_export *ex, uint64_t hh, uint64_t i
  * server's CPU.  Between its reads nothing waits on the group, so an event
  * costs its queueing alone, and the kernel merges the repeats of one
  * process on one file meanwhile.  Listings read the queue themselves
- * first, so the batching delays no invalidation a listing depends on. */
-static void attrcache_apply_marks(struct local_export *ex, struct local_attrcache *c);
-
-/* The thread also places and removes the held files' marks (qfd). */
+ * first, so the batching delays no invalidation a listing depends on.
+ * The thread also places and removes the held files' marks (qfd). */
 static void *attrcache_main(void *arg)
 {
 	struct local_export *ex = arg;
