@@ -195,6 +195,16 @@ typedef bool (*backend_xattr_fn)(void *ctx, const char *name, size_t namelen, ui
 
 struct backend_export;
 
+/* What an export section says to its back end beyond the path (NULL
+ * fields, or no struct at all: the back end's defaults). */
+struct backend_options {
+	/* ceph: the cluster's configuration file (default
+	 * /etc/ceph/ceph.conf) and the client id Ferry connects as (default
+	 * "admin"; its keyring is the one the configuration names). */
+	const char *ceph_conf;
+	const char *ceph_id;
+};
+
 /* Kernel leases (see backend_ops.lease): what the server holds on a file so
  * that processes on the host cannot change or read it behind a delegation. */
 enum backend_lease { BACKEND_LEASE_NONE = 0, BACKEND_LEASE_READ = 1, BACKEND_LEASE_WRITE = 2 };
@@ -236,8 +246,11 @@ struct backend_ops {
 	const char *name;
 
 	/* Opens an export of the tree at path (for "memory", path only names
-	 * it).  state_dir is where the back end may keep persistent data. */
-	int (*export_open)(const char *path, const char *state_dir, struct backend_export **out);
+	 * it; for "ceph", it is a directory inside the file system).
+	 * state_dir is where the back end may keep persistent data; opts
+	 * (NULL: none) what the export's configuration says besides. */
+	int (*export_open)(const char *path, const char *state_dir,
+			   const struct backend_options *opts, struct backend_export **out);
 	void (*export_close)(struct backend_export *ex);
 
 	int (*root)(struct backend_export *ex, struct backend_handle *out);
@@ -566,8 +579,9 @@ struct backend_ops {
 
 extern const struct backend_ops backend_local_ops;
 extern const struct backend_ops backend_memory_ops;
+extern const struct backend_ops backend_ceph_ops;
 
-/* Finds a back end by name ("local", "memory"); NULL if unknown. */
+/* Finds a back end by name ("local", "ceph", "memory"); NULL if unknown. */
 const struct backend_ops *backend_find(const char *name);
 
 /* The local back end checks permissions by giving the calling thread the

@@ -4,6 +4,8 @@
 #define FERRY_BACKEND_BACKEND_INTERNAL_H
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -37,6 +39,14 @@ static inline int backend_xattr_name_check(const char *name)
 		return -ENAMETOOLONG;
 	return 0;
 }
+
+enum { BACKEND_XATTR_PREFIX_LEN = 5 /* "user." */ };
+
+/* Calls fn, as backend_ops.listxattr does, for the "user." names of list
+ * (len bytes of NUL-terminated names of every namespace, as listxattr(2)
+ * gives them) in cookie order, from after cookie (xattr_list.c). */
+int backend_xattr_list_emit(const char *list, size_t len, uint64_t cookie, backend_xattr_fn fn,
+			    void *ctx, bool *eof);
 
 /* An EXCLUSIVE create keeps its verifier in the new file's mtime and atime
  * seconds, as Linux nfsd does, so a retried create can recognise the file

@@ -116,6 +116,8 @@ static const struct config_key config_keys[] = {
 	{"export NAME", "path", EXPORT_FIELD(path), 0, 0, 0, KEY_TEXT},
 	{"export NAME", "pseudo", EXPORT_FIELD(pseudo), 0, 0, 0, KEY_TEXT},
 	{"export NAME", "backend", EXPORT_FIELD(backend), 0, 0, 0, KEY_TEXT},
+	{"export NAME", "ceph_conf", EXPORT_FIELD(ceph_conf), 0, 0, 0, KEY_TEXT},
+	{"export NAME", "ceph_id", EXPORT_FIELD(ceph_id), 0, 0, 0, KEY_TEXT},
 };
 
 static const struct config_key *config_key_find(const char *section, const char *key)
@@ -709,6 +711,10 @@ bool config_finish(struct ferry_config *cfg, char *errbuf, size_t errlen)
 		struct config_export *e = &cfg->exports[i];
 		if (!e->path[0])
 			return fail(errbuf, errlen, "export %s has no path", e->name);
+		if ((e->ceph_conf[0] || e->ceph_id[0]) && strcmp(e->backend, "ceph") != 0)
+			return fail(errbuf, errlen,
+				    "export %s: ceph_conf and ceph_id are for the ceph backend",
+				    e->name);
 		if (e->memory_latency_us && strcmp(e->backend, "memory") != 0)
 			return fail(errbuf, errlen,
 				    "export %s: memory_latency_us is for the memory backend",

@@ -138,6 +138,10 @@ struct config_export {
 	unsigned nclients;
 	char backend[16];
 	unsigned memory_latency_us; /* memory back end: injected latency */
+	/* ceph back end: the cluster's configuration file and the client id
+	 * ("" : the back end's defaults). */
+	char ceph_conf[CONFIG_PATH_MAX];
+	char ceph_id[64];
 	bool no_attr_cache;         /* attr_cache = no (local back end) */
 };
 

@@ -8,6 +8,7 @@ struct fx {
 	struct backend_export *ex;
 	struct backend_handle root;
 	bool local;
+	bool ceph;
 	char base[256];   /* local: holds export/ and outside/ */
 	char export[300]; /* local: the exported directory */
 	unsigned seq;
@@ -43,7 +44,7 @@ static int setup_local(void **state)
 	if (chmod(fx->base, 0755) != 0 || mkdir(fx->export, 0755) != 0 ||
 	    mkdir(outside, 0755) != 0)
 		return -1;
-	if (fx->ops->export_open(fx->export, fx->base, &fx->ex) != 0)
+	if (fx->ops->export_open(fx->export, fx->base, NULL, &fx->ex) != 0)
 		return -1;
 	fx->ops->root(fx->ex, &fx->root);
 	*state = fx;
@@ -55,7 +56,39 @@ static int setup_memory(void **state)
 	struct fx *fx = calloc(1, sizeof(*fx));
 
 	fx->ops = &backend_memory_ops;
-	if (fx->ops->export_open("test", NULL, &fx->ex) != 0)
+	if (fx->ops->export_open("test", NULL, NULL, &fx->ex) != 0)
+		return -1;
+	fx->ops->root(fx->ex, &fx->root);
+	*state = fx;
+	return 0;
+}
+
+/* A directory of its own in the CephFS file system the environment names
+ * (FERRY_TEST_CEPH_CONF, FERRY_TEST_CEPH_ID: scripts/test.sh starts a
+ * throwaway cluster and sets them), made through an export of the file
+ * system's root, then exported itself. */
+static int setup_ceph(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+	const struct backend_options opts = { .ceph_conf = getenv("FERRY_TEST_CEPH_CONF"),
+					      .ceph_id = getenv("FERRY_TEST_CEPH_ID") };
+	struct backend_export *top;
+	struct backend_handle root, made;
+	struct backend_attr a;
+	struct backend_setattr sa = { .mask = BACKEND_SET_MODE, .mode = 0755 };
+	char name[64];
+
+	fx->ops = &backend_ceph_ops;
+	fx->ceph = true;
+	snprintf(name, sizeof(name), "ferry-backend-%ld-%ld", (long)getpid(), (long)time(NULL));
+	snprintf(fx->export, sizeof(fx->export), "/%s", name);
+	if (fx->ops->export_open("/", NULL, &opts, &top) != 0)
+		return -1;
+	int rc = fx->ops->root(top, &root);
+	if (rc == 0)
+		rc = fx->ops->mknod(top, &ROOT, &root, name, BACKEND_DIR, 0, 0, &sa, &made, &a);
+	fx->ops->export_close(top);
+	if (rc != 0 || fx->ops->export_open(fx->export, NULL, &opts, &fx->ex) != 0)
 		return -1;
 	fx->ops->root(fx->ex, &fx->root);
 	*state = fx;

@@ -44,7 +44,7 @@ static void test_local_restart(void **state)
 
 	fx->ops->export_close(fx->ex);
 	fx->ex = NULL;
-	assert_int_equal(fx->ops->export_open(fx->export, fx->base, &fx->ex), 0);
+	assert_int_equal(fx->ops->export_open(fx->export, fx->base, NULL, &fx->ex), 0);
 	fx->ops->root(fx->ex, &root);
 	assert_true(same_handle(&root, &fx->root));
 

@@ -223,7 +223,7 @@ static int setup(void **st)
 	snprintf(p, sizeof(p), "%s/other", base);
 	if (mkdir(p, 0755) != 0)
 		return -1;
-	if (ops->export_open(base, base, &ex) != 0 || ops->root(ex, &root) != 0)
+	if (ops->export_open(base, base, NULL, &ex) != 0 || ops->root(ex, &root) != 0)
 		return -1;
 	backend_local_attr_cache_stats(ex, &s);
 	if (!s.on) {

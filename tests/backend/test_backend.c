@@ -215,8 +215,12 @@ static void test_rename(void **state)
 	assert_int_equal(fx->ops->rename(fx->ex, &ROOT, &a, "c", &b, "c"), 0);
 	assert_int_equal(fx->ops->lookup_parent(fx->ex, &ROOT, &c, &x, &at), 0);
 	assert_true(same_handle(&x, &b));
-	assert_int_equal(attr_of(fx, &a).nlink, 2);
-	assert_int_equal(attr_of(fx, &b).nlink, 3);
+	/* libcephfs keeps a directory's link count as its cache had it
+	 * while it holds the directory's capabilities. */
+	if (!fx->ceph) {
+		assert_int_equal(attr_of(fx, &a).nlink, 2);
+		assert_int_equal(attr_of(fx, &b).nlink, 3);
+	}
 	assert_int_equal(fx->ops->rename(fx->ex, &ROOT, &d, "b", &c, "b"), -EINVAL);
 	assert_int_equal(fx->ops->rename(fx->ex, &ROOT, &b, "g", &d, "a"), -EISDIR);
 	assert_int_equal(fx->ops->rename(fx->ex, &ROOT, &d, "a", &b, "g"), -ENOTDIR);
@@ -823,9 +827,16 @@ int main(void)
 	};
 	const struct CMUnitTest memory_tests[] = { COMMON_TESTS,
 						    cmocka_unit_test(test_memory_file_max) };
+	const struct CMUnitTest ceph_tests[] = { COMMON_TESTS };
 	int failed = 0;
 
 	failed += cmocka_run_group_tests_name("local", local_tests, setup_local, teardown);
 	failed += cmocka_run_group_tests_name("memory", memory_tests, setup_memory, teardown);
+	const char *ceph_conf = getenv("FERRY_TEST_CEPH_CONF");
+	if (ceph_conf && *ceph_conf)
+		failed += cmocka_run_group_tests_name("ceph", ceph_tests, setup_ceph, teardown);
+	else
+		printf("ceph: not run (FERRY_TEST_CEPH_CONF names no cluster; the test command's "
+		       "ceph stage sets it)\n");
 	return failed != 0;
 }

@@ -121,7 +121,7 @@ static int setup_local(void **state)
 	snprintf(fx->base, sizeof(fx->base), "%s/ferry-lease-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(fx->base) || chmod(fx->base, 0755) != 0)
 		return -1;
-	if (fx->ops->export_open(fx->base, fx->base, &fx->ex) != 0)
+	if (fx->ops->export_open(fx->base, fx->base, NULL, &fx->ex) != 0)
 		return -1;
 	*state = fx;
 	return setup_common(fx);
@@ -132,7 +132,7 @@ static int setup_memory(void **state)
 	struct fx *fx = calloc(1, sizeof(*fx));
 
 	fx->ops = &backend_memory_ops;
-	if (fx->ops->export_open("lease", NULL, &fx->ex) != 0)
+	if (fx->ops->export_open("lease", NULL, NULL, &fx->ex) != 0)
 		return -1;
 	*state = fx;
 	return setup_common(fx);
@@ -409,7 +409,7 @@ static void test_local_close_drops(void **state)
 	fx->ex = NULL;
 	pid = spawn_opener(path, O_RDWR);
 	assert_int_equal(child_wait(pid, 2000), 0);
-	assert_int_equal(fx->ops->export_open(fx->base, fx->base, &fx->ex), 0);
+	assert_int_equal(fx->ops->export_open(fx->base, fx->base, NULL, &fx->ex), 0);
 	fx->ops->lease_notify(fx->ex, on_break, &fx->br);
 }
 

@@ -49,7 +49,7 @@ static int setup(void **st)
 	/* Mounts made here stay in this process's namespace. */
 	if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
 		return -1;
-	if (ops->export_open(base, base, &ex) != 0)
+	if (ops->export_open(base, base, NULL, &ex) != 0)
 		return -1;
 	return ops->root(ex, &root);
 }

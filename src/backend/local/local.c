@@ -54,7 +54,8 @@ static void local_export_free(struct local_export *ex)
 	free(ex);
 }
 
-static int local_export_open(const char *path, const char *state_dir, struct backend_export **out)
+static int local_export_open(const char *path, const char *state_dir,
+			     const struct backend_options *opts, struct backend_export **out)
 {
 	struct local_export *ex;
 	struct statx stx;

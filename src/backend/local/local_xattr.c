@@ -8,21 +8,17 @@
  * lease is broken and nothing needs read access).  Every call runs under
  * the caller's identity, so the kernel makes its own permission checks.
  *
- * Listing cookies are a keyed hash of the name: a listing is sorted by
- * it and resumes after the cookie given, so names that stay are neither
- * repeated nor skipped when others come or go between two calls (an index
- * into the kernel's list would shift). */
+ * Listings are sorted and resumed by a hash of the name
+ * (backend/xattr_list.c). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/xattr.h>
 
 #include "backend/local/local_internal.h"
-#include "core/siphash.h"
 
 enum {
-	LOCAL_XATTR_PREFIX_LEN = 5, /* "user." */
-	LOCAL_XATTR_KEY_MAX = LOCAL_XATTR_PREFIX_LEN + BACKEND_XATTR_NAME_MAX + 1,
+	LOCAL_XATTR_KEY_MAX = BACKEND_XATTR_PREFIX_LEN + BACKEND_XATTR_NAME_MAX + 1,
 	/* Linux lists at most 64 KiB of names (XATTR_LIST_MAX). */
 	LOCAL_XATTR_LIST_MAX = 65536,
 };
@@ -48,8 +44,8 @@ static int local_xattr_begin(struct local_export *ex, const struct backend_cred 
 		r = backend_xattr_name_check(name);
 		if (r != 0)
 			return r;
-		memcpy(c->key, "user.", LOCAL_XATTR_PREFIX_LEN);
-		strcpy(c->key + LOCAL_XATTR_PREFIX_LEN, name);
+		memcpy(c->key, "user.", BACKEND_XATTR_PREFIX_LEN);
+		strcpy(c->key + BACKEND_XATTR_PREFIX_LEN, name);
 	}
 	r = local_fd_get(ex, h, &c->f);
 	if (r != 0)
@@ -122,29 +118,6 @@ int local_removexattr(struct backend_export *bex, const struct backend_cred *cre
 	return r;
 }
 
-/* Cookies must mean the same after a restart: a fixed key. */
-static const struct siphash_key local_xattr_cookie_key = { 0x7573657278617474ull,
-							   0x7266657272796c73ull };
-
-struct local_xattr_name {
-	const char *name; /* without the prefix, in the kernel's list */
-	size_t len;
-	uint64_t cookie;
-};
-
-/* Never 0 (the start of a listing). */
-static uint64_t local_xattr_cookie(const char *name, size_t len)
-{
-	return (siphash24(&local_xattr_cookie_key, name, len) >> 1) + 1;
-}
-
-static int local_xattr_cmp(const void *a, const void *b)
-{
-	const struct local_xattr_name *x = a, *y = b;
-
-	return x->cookie < y->cookie ? -1 : x->cookie > y->cookie;
-}
-
 /* The kernel's list of every name of the object (all namespaces), retried
  * while it grows between the size query and the read.  *out is malloc'd. */
 static int local_xattr_read_list(const char *path, char **out, size_t *len)
@@ -187,36 +160,7 @@ int local_listxattr(struct backend_export *bex, const struct backend_cred *cred,
 	local_fd_put(ex, c.f);
 	if (r != 0)
 		return r;
-	/* Each name takes at least "user.x\0". */
-	size_t cap = len / (LOCAL_XATTR_PREFIX_LEN + 2) + 1, n = 0;
-	struct local_xattr_name *names = calloc(cap, sizeof(*names));
-	if (!names) {
-		free(list);
-		return -ENOMEM;
-	}
-	for (size_t off = 0; off < len && n < cap;) {
-		const char *s = list + off;
-		size_t l = strnlen(s, len - off);
-
-		off += l + 1;
-		if (l <= LOCAL_XATTR_PREFIX_LEN || memcmp(s, "user.", LOCAL_XATTR_PREFIX_LEN) != 0)
-			continue;
-		names[n].name = s + LOCAL_XATTR_PREFIX_LEN;
-		names[n].len = l - LOCAL_XATTR_PREFIX_LEN;
-		names[n].cookie = local_xattr_cookie(names[n].name, names[n].len);
-		n++;
-	}
-	qsort(names, n, sizeof(*names), local_xattr_cmp);
-	*eof = true;
-	for (size_t i = 0; i < n; i++) {
-		if (names[i].cookie <= cookie)
-			continue;
-		if (!fn(ctx, names[i].name, names[i].len, names[i].cookie)) {
-			*eof = false;
-			break;
-		}
-	}
-	free(names);
+	r = backend_xattr_list_emit(list, len, cookie, fn, ctx, eof);
 	free(list);
-	return 0;
+	return r;
 }

@@ -235,7 +235,8 @@ static void mem_export_free(struct mem_export *ex)
 	free(ex);
 }
 
-static int mem_export_open(const char *path, const char *state_dir, struct backend_export **out)
+static int mem_export_open(const char *path, const char *state_dir,
+			   const struct backend_options *opts, struct backend_export **out)
 {
 	static const struct backend_cred root_cred = { 0 };
 	struct mem_export *ex = calloc(1, sizeof(*ex));

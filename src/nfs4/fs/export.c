@@ -418,7 +418,9 @@ int nfs4_exports_reload(struct nfs4_exports *exps, const struct ferry_config *cf
 			return -EBUSY;
 		}
 		if (strcmp(match[i]->path, ex->path) != 0 ||
-		    backend_find(match[i]->backend) != ex->ops) {
+		    backend_find(match[i]->backend) != ex->ops ||
+		    strcmp(match[i]->ceph_conf, ex->ceph_conf) != 0 ||
+		    strcmp(match[i]->ceph_id, ex->ceph_id) != 0) {
 			snprintf(err, errlen, "export %s changed its path or back end; that needs a "
 					      "restart",
 				 ex->pseudo);
@@ -467,6 +469,8 @@ int nfs4_exports_open(struct nfs4_exports *exps, const struct ferry_config *cfg)
 		const struct config_export *ce = &cfg->exports[i];
 		struct nfs4_export *ex = &exps->list[i];
 		snprintf(ex->path, sizeof(ex->path), "%s", ce->path);
+		snprintf(ex->ceph_conf, sizeof(ex->ceph_conf), "%s", ce->ceph_conf);
+		snprintf(ex->ceph_id, sizeof(ex->ceph_id), "%s", ce->ceph_id);
 		snprintf(ex->pseudo, sizeof(ex->pseudo), "%s", ce->pseudo);
 		snprintf(ex->name, sizeof(ex->name), "%s", ce->name);
 		struct nfs4_client_list *cl;
@@ -479,11 +483,15 @@ int nfs4_exports_open(struct nfs4_exports *exps, const struct ferry_config *cfg)
 		export_options_apply(ex, ce, cl);
 		ex->ops = backend_find(ce->backend);
 		if (!ex->ops) {
-			log_error("export %s: unknown backend '%s' (local or memory)", ce->pseudo,
+			log_error("export %s: unknown backend '%s' (local, ceph or memory)", ce->pseudo,
 				  ce->backend);
 			return -EINVAL;
 		}
-		rc = ex->ops->export_open(ex->path, cfg->state_dir, &ex->bex);
+		const struct backend_options opts = {
+			.ceph_conf = ce->ceph_conf[0] ? ce->ceph_conf : NULL,
+			.ceph_id = ce->ceph_id[0] ? ce->ceph_id : NULL,
+		};
+		rc = ex->ops->export_open(ex->path, cfg->state_dir, &opts, &ex->bex);
 		if (rc) {
 			log_error("export %s: cannot open %s with the %s backend: %s", ex->pseudo,
 				  ex->path, ex->ops->name, strerror(-rc));

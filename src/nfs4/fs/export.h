@@ -55,6 +55,10 @@ struct nfs4_client_list {
 struct nfs4_export {
 	uint32_t id; /* in file handles: pseudo path and root (export_roots.c) */
 	char path[CONFIG_PATH_MAX];
+	/* ceph back end: what the export was opened with (a reload may not
+	 * change it). */
+	char ceph_conf[CONFIG_PATH_MAX];
+	char ceph_id[64];
 	char pseudo[CONFIG_PATH_MAX];
 	char name[64];
 	/* The options a reload may change (nfs4_exports_reload) while requests

@@ -1,0 +1,455 @@
+/* The ceph back end: a directory of a CephFS file system, through
+ * libcephfs's low-level calls.
+ *
+ * Each export is one CephFS client (one MDS session) mounted at the
+ * export's directory.  Objects are named by their CephFS inode number and
+ * snapshot id, which every client of the file system sees the same, so a
+ * handle outlives a restart of ferryd and means the same on any ferryd
+ * serving the file system; a handle is resolved with a lookup by inode
+ * number, which the MDS answers when the client's cache does not.
+ *
+ * Every call acts with the caller's identity (a UserPerm of the squashed
+ * uid, gid and groups), and libcephfs checks permissions for it: names,
+ * attributes and extended attributes.  Data is read and written through an
+ * open file; who may read or write is decided per request from the file's
+ * mode and owner (cephfs_data_open), as the local back end lets the kernel
+ * decide it, with nfsd's owner override.
+ *
+ * One concern per file: this one opens and closes exports, resolves
+ * handles and converts attributes; names are in ceph_names.c, data and
+ * attributes changes in ceph_io.c, extended attributes in ceph_xattr.c,
+ * delegations and directory watches in cephfs_lease.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+
+#include "backend/ceph/ceph_internal.h"
+#include "core/log.h"
+
+enum {
+	CEPH_HANDLE_VERSION = 1,
+	CEPH_HANDLE_LEN = 1 + 8 + 8, /* version, inode number, snapshot id */
+};
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+void cephfs_handle_make(uint64_t ino, uint64_t snapid, struct backend_handle *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->len = CEPH_HANDLE_LEN;
+	out->data[0] = CEPH_HANDLE_VERSION;
+	put_u64(out->data + 1, ino);
+	put_u64(out->data + 9, snapid);
+}
+
+int cephfs_err(struct cephfs_export *ex, int rc)
+{
+	if (rc == -ENOTCONN || rc == -ESHUTDOWN) {
+		/* The cluster evicted this client (its session timed out, or
+		 * it was blocklisted): nothing on this mount works any more. */
+		static atomic_bool told;
+		if (!atomic_exchange(&told, true))
+			log_error("ceph: the mount of %s is no longer connected (%s): restart "
+				  "ferryd",
+				  ex->path, strerror(-rc));
+		return -EIO;
+	}
+	return rc;
+}
+
+static enum backend_ftype cephfs_type_of(uint32_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFDIR:
+		return BACKEND_DIR;
+	case S_IFBLK:
+		return BACKEND_BLK;
+	case S_IFCHR:
+		return BACKEND_CHR;
+	case S_IFLNK:
+		return BACKEND_LNK;
+	case S_IFSOCK:
+		return BACKEND_SOCK;
+	case S_IFIFO:
+		return BACKEND_FIFO;
+	default:
+		return BACKEND_REG;
+	}
+}
+
+int cephfs_obj_get(struct cephfs_export *ex, const struct backend_handle *h, struct cephfs_obj *o)
+{
+	if (h->len != CEPH_HANDLE_LEN || h->data[0] != CEPH_HANDLE_VERSION)
+		return -EBADF;
+	o->ino = get_u64(h->data + 1);
+	o->snapid = get_u64(h->data + 9);
+	vinodeno_t vino = { .ino = { o->ino }, .snapid = { o->snapid } };
+	int rc = ceph_ll_lookup_vino(ex->cm, vino, &o->in);
+	if (rc == -ENOENT || rc == -ESTALE || rc == -EINVAL)
+		return -ESTALE;
+	if (rc)
+		return cephfs_err(ex, rc);
+	/* What the client's cache knows: a lookup by number may answer with
+	 * the live inode for a snapshot id it does not know, and keeps an
+	 * unlinked inode while it holds capabilities on it.  A snapshot's inode is made up for any snapshot id asked, so the MDS
+	 * is asked whether that snapshot exists (-EINVAL when not). */
+	struct ceph_statx stx;
+	rc = ceph_ll_getattr(ex->cm, o->in, &stx, CEPH_STATX_INO | CEPH_STATX_MODE | CEPH_STATX_NLINK,
+			     o->snapid == CEPH_NOSNAP ? AT_STATX_DONT_SYNC : AT_STATX_FORCE_SYNC,
+			     ceph_mount_perms(ex->cm));
+	if (rc == -EINVAL)
+		rc = -ESTALE;
+	if (!rc && (stx.stx_ino != o->ino || (uint64_t)stx.stx_dev != o->snapid ||
+		    stx.stx_nlink == 0))
+		rc = -ESTALE;
+	if (rc) {
+		cephfs_obj_put(ex, o);
+		return rc == -ENOENT ? -ESTALE : cephfs_err(ex, rc);
+	}
+	o->type = cephfs_type_of(stx.stx_mode);
+	return 0;
+}
+
+void cephfs_obj_put(struct cephfs_export *ex, struct cephfs_obj *o)
+{
+	if (o->in)
+		ceph_ll_put(ex->cm, o->in);
+	o->in = NULL;
+}
+
+struct UserPerm *cephfs_perm_new(const struct backend_cred *cred)
+{
+	gid_t gids[BACKEND_MAX_GIDS];
+	uint32_t n = cred->ngids < BACKEND_MAX_GIDS ? cred->ngids : BACKEND_MAX_GIDS;
+
+	for (uint32_t i = 0; i < n; i++)
+		gids[i] = cred->gids[i];
+	return ceph_userperm_new(cred->uid, cred->gid, (int)n, n ? gids : NULL);
+}
+
+void cephfs_perm_free(struct UserPerm *p)
+{
+	if (p)
+		ceph_userperm_destroy(p);
+}
+
+void cephfs_attr_from_statx(const struct ceph_statx *stx, struct backend_attr *attr)
+{
+	memset(attr, 0, sizeof(*attr));
+	attr->type = cephfs_type_of(stx->stx_mode);
+	attr->mode = stx->stx_mode & 07777;
+	attr->nlink = stx->stx_nlink;
+	attr->uid = stx->stx_uid;
+	attr->gid = stx->stx_gid;
+	attr->size = stx->stx_size;
+	attr->space_used = stx->stx_blocks * 512;
+	attr->fileid = stx->stx_ino;
+	/* CephFS's change attribute: moved by every change of data or
+	 * metadata, by any client. */
+	attr->change = stx->stx_version;
+	attr->rdev_major = major(stx->stx_rdev);
+	attr->rdev_minor = minor(stx->stx_rdev);
+	attr->atime = stx->stx_atime;
+	attr->mtime = stx->stx_mtime;
+	attr->ctime = stx->stx_ctime;
+	if (stx->stx_mask & CEPH_STATX_BTIME)
+		attr->btime = stx->stx_btime;
+}
+
+/* libcephfs reports an inode's snapshot id as its device (CEPH_NOSNAP
+ * for the live file system). */
+void cephfs_handle_from_statx(const struct ceph_statx *stx, struct backend_handle *h)
+{
+	cephfs_handle_make(stx->stx_ino, (uint64_t)stx->stx_dev, h);
+}
+
+int cephfs_obj_stat(struct cephfs_export *ex, struct cephfs_obj *o, struct ceph_statx *stx)
+{
+	int rc = ceph_ll_getattr(ex->cm, o->in, stx, CEPH_WANT_ATTRS, 0, ceph_mount_perms(ex->cm));
+
+	if (rc == -ENOENT || (rc == 0 && stx->stx_nlink == 0))
+		return -ESTALE;
+	return cephfs_err(ex, rc);
+}
+
+static bool cephfs_in_group(const struct backend_cred *cred, uint32_t gid)
+{
+	if (cred->gid == gid)
+		return true;
+	for (uint32_t i = 0; i < cred->ngids && i < BACKEND_MAX_GIDS; i++)
+		if (cred->gids[i] == gid)
+			return true;
+	return false;
+}
+
+bool cephfs_may(const struct backend_cred *cred, const struct backend_attr *a, uint32_t want)
+{
+	uint32_t bits;
+
+	want &= 7;
+	if (cred->uid == 0)
+		return !(want & BACKEND_ACCESS_EXEC) || a->type == BACKEND_DIR || (a->mode & 0111);
+	if (cred->uid == a->uid)
+		bits = a->mode >> 6 & 7;
+	else if (cephfs_in_group(cred, a->gid))
+		bits = a->mode >> 3 & 7;
+	else
+		bits = a->mode & 7;
+	return (bits & want) == want;
+}
+
+int cephfs_data_open(struct cephfs_export *ex, const struct backend_cred *cred, struct cephfs_obj *o,
+		   bool write, struct Fh **fh, struct backend_attr *attr)
+{
+	struct ceph_statx stx;
+	int rc = cephfs_obj_stat(ex, o, &stx);
+
+	if (rc)
+		return rc;
+	cephfs_attr_from_statx(&stx, attr);
+	if (attr->type == BACKEND_DIR)
+		return -EISDIR;
+	if (attr->type != BACKEND_REG)
+		return -EINVAL;
+	bool owner = cred->uid == attr->uid;
+	bool may = write ? cephfs_may(cred, attr, BACKEND_ACCESS_WRITE) || owner
+			 : cephfs_may(cred, attr, BACKEND_ACCESS_READ) ||
+				   cephfs_may(cred, attr, BACKEND_ACCESS_EXEC) || owner;
+	if (!may)
+		return -EACCES;
+	if (write && o->snapid != CEPH_NOSNAP)
+		return -EROFS;
+	return cephfs_err(ex, ceph_ll_open(ex->cm, o->in, write ? O_RDWR : O_RDONLY, fh,
+					 ceph_mount_perms(ex->cm)));
+}
+
+/* ---- exports ---- */
+
+static int cephfs_export_open(const char *path, const char *state_dir,
+			    const struct backend_options *opts, struct backend_export **out)
+{
+	const char *conf = opts && opts->ceph_conf ? opts->ceph_conf : "/etc/ceph/ceph.conf";
+	const char *id = opts && opts->ceph_id ? opts->ceph_id : "admin";
+	struct cephfs_export *ex = calloc(1, sizeof(*ex));
+	int rc;
+
+	(void)state_dir;
+	if (!ex)
+		return -ENOMEM;
+	snprintf(ex->path, sizeof(ex->path), "%s", path[0] ? path : "/");
+	pthread_mutex_init(&ex->notify_lock, NULL);
+	rc = ceph_create(&ex->cm, id);
+	if (rc) {
+		log_error("ceph: cannot create a client as %s: %s", id, strerror(-rc));
+		goto fail;
+	}
+	rc = ceph_conf_read_file(ex->cm, conf);
+	if (rc) {
+		log_error("ceph: cannot read %s: %s", conf, strerror(-rc));
+		goto fail;
+	}
+	/* libcephfs checks every caller's permissions itself (never the
+	 * mount's own), and a mount that cannot reach the cluster fails in
+	 * seconds rather than the default five minutes. */
+	static const char *const settings[][2] = {
+		{ "client_permissions", "true" },
+		{ "fuse_default_permissions", "false" },
+		{ "client_mount_timeout", "30" },
+	};
+	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+		rc = ceph_conf_set(ex->cm, settings[i][0], settings[i][1]);
+		if (rc) {
+			log_error("ceph: cannot set %s: %s", settings[i][0], strerror(-rc));
+			goto fail;
+		}
+	}
+	rc = ceph_mount(ex->cm, ex->path);
+	if (rc) {
+		log_error("ceph: cannot mount %s as client.%s (configuration %s): %s", ex->path, id,
+			  conf, strerror(-rc));
+		goto fail;
+	}
+	ceph_umask(ex->cm, 0);
+	rc = ceph_ll_lookup_root(ex->cm, &ex->root);
+	if (rc)
+		goto fail;
+	struct ceph_statx stx;
+	rc = ceph_ll_getattr(ex->cm, ex->root, &stx, CEPH_STATX_INO | CEPH_STATX_MODE, 0,
+			     ceph_mount_perms(ex->cm));
+	if (rc)
+		goto fail;
+	if (!S_ISDIR(stx.stx_mode)) {
+		rc = -ENOTDIR;
+		goto fail;
+	}
+	ex->root_ino = stx.stx_ino;
+	ex->root_snapid = (uint64_t)stx.stx_dev;
+	*out = (struct backend_export *)ex;
+	return 0;
+fail:
+	if (ex->root)
+		ceph_ll_put(ex->cm, ex->root);
+	if (ex->cm)
+		ceph_shutdown(ex->cm);
+	pthread_mutex_destroy(&ex->notify_lock);
+	free(ex);
+	return rc < 0 ? rc : -EIO;
+}
+
+static void cephfs_export_close(struct backend_export *bex)
+{
+	struct cephfs_export *ex = cephfs_export_of(bex);
+
+	if (!ex)
+		return;
+	ceph_ll_put(ex->cm, ex->root);
+	ceph_unmount(ex->cm);
+	ceph_release(ex->cm);
+	pthread_mutex_destroy(&ex->notify_lock);
+	free(ex);
+}
+
+static int cephfs_root(struct backend_export *bex, struct backend_handle *out)
+{
+	struct cephfs_export *ex = cephfs_export_of(bex);
+
+	cephfs_handle_make(ex->root_ino, ex->root_snapid, out);
+	return 0;
+}
+
+static int cephfs_getattr(struct backend_export *bex, const struct backend_handle *h,
+			struct backend_attr *attr)
+{
+	struct cephfs_export *ex = cephfs_export_of(bex);
+	struct cephfs_obj o;
+	struct ceph_statx stx;
+	int rc = cephfs_obj_get(ex, h, &o);
+
+	if (rc)
+		return rc;
+	rc = cephfs_obj_stat(ex, &o, &stx);
+	cephfs_obj_put(ex, &o);
+	if (rc == -ENOENT)
+		rc = -ESTALE;
+	if (!rc)
+		cephfs_attr_from_statx(&stx, attr);
+	return rc;
+}
+
+static int cephfs_object_type(struct backend_export *bex, const struct backend_handle *h,
+			      enum backend_ftype *type)
+{
+	struct cephfs_export *ex = cephfs_export_of(bex);
+	struct cephfs_obj o;
+	int rc = cephfs_obj_get(ex, h, &o);
+
+	/* The resolution read the type (which never changes) from the
+	 * client's cache, and found the object still linked. */
+	if (!rc)
+		*type = o.type;
+	cephfs_obj_put(ex, &o);
+	return rc;
+}
+
+static int cephfs_statfs(struct backend_export *bex, const struct backend_handle *h,
+		       struct backend_fsstat *out)
+{
+	struct cephfs_export *ex = cephfs_export_of(bex);
+	struct cephfs_obj o;
+	struct statvfs sv;
+	int rc = cephfs_obj_get(ex, h, &o);
+
+	if (rc)
+		return rc;
+	rc = cephfs_err(ex, ceph_ll_statfs(ex->cm, o.in, &sv));
+	cephfs_obj_put(ex, &o);
+	if (rc)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	out->space_total = (uint64_t)sv.f_blocks * sv.f_frsize;
+	out->space_free = (uint64_t)sv.f_bfree * sv.f_frsize;
+	out->space_avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+	out->files_total = sv.f_files;
+	out->files_free = sv.f_ffree;
+	out->files_avail = sv.f_favail;
+	out->name_max = sv.f_namemax ? (uint32_t)sv.f_namemax : BACKEND_NAME_MAX;
+	/* CephFS sets no limit on hard links. */
+	out->link_max = UINT32_MAX;
+	out->xattrs = true;
+	out->clone_blksize = 4096;
+	out->change_kind = BACKEND_CHANGE_COUNTER;
+	return 0;
+}
+
+static int cephfs_clone(struct backend_export *bex, const struct backend_cred *cred,
+		      const struct backend_handle *src, uint64_t src_off,
+		      const struct backend_handle *dst, uint64_t dst_off, uint64_t len)
+{
+	/* libcephfs offers no reflink. */
+	return -EOPNOTSUPP;
+}
+
+static int cephfs_advise(struct backend_export *bex, const struct backend_handle *h, uint64_t off,
+		       uint64_t len, enum backend_advice advice)
+{
+	return -EOPNOTSUPP;
+}
+
+const struct backend_ops backend_ceph_ops = {
+	.name = "ceph",
+	.export_open = cephfs_export_open,
+	.export_close = cephfs_export_close,
+	.root = cephfs_root,
+	.getattr = cephfs_getattr,
+	.object_type = cephfs_object_type,
+	.lookup = cephfs_lookup,
+	.lookup_parent = cephfs_lookup_parent,
+	.access = cephfs_access,
+	.setattr = cephfs_setattr,
+	.read = cephfs_read,
+	.write = cephfs_write,
+	.commit = cephfs_commit,
+	.sync = cephfs_sync,
+	.copy = cephfs_copy,
+	.allocate = cephfs_allocate,
+	.deallocate = cephfs_deallocate,
+	.seek = cephfs_seek,
+	.clone = cephfs_clone,
+	.advise = cephfs_advise,
+	.create_file = cephfs_create_file,
+	.mknod = cephfs_mknod,
+	.symlink = cephfs_symlink,
+	.readlink = cephfs_readlink,
+	.remove = cephfs_remove,
+	.rename = cephfs_rename,
+	.link = cephfs_link,
+	.readdir = cephfs_readdir,
+	.statfs = cephfs_statfs,
+	.getxattr = cephfs_getxattr,
+	.setxattr = cephfs_setxattr,
+	.listxattr = cephfs_listxattr,
+	.removexattr = cephfs_removexattr,
+	.lease = cephfs_lease,
+	.lease_notify = cephfs_lease_notify,
+	.dir_watch = cephfs_dir_watch,
+	.dir_notify = cephfs_dir_notify,
+};

@@ -1,0 +1,153 @@
+/* The ceph back end's shared declarations (see ceph.c). */
+#ifndef FERRY_BACKEND_CEPH_CEPH_INTERNAL_H
+#define FERRY_BACKEND_CEPH_CEPH_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cephfs/libcephfs.h>
+
+#include "backend/backend_internal.h"
+
+/* What a getattr asks libcephfs for: everything backend_attr carries. */
+#define CEPH_WANT_ATTRS (CEPH_STATX_BASIC_STATS | CEPH_STATX_BTIME | CEPH_STATX_VERSION)
+
+struct cephfs_export {
+	struct ceph_mount_info *cm;
+	struct Inode *root;   /* the export's directory (the mount's root), held */
+	uint64_t root_ino;    /* its inode number */
+	uint64_t root_snapid; /* CEPH_NOSNAP */
+	char path[BACKEND_PATH_MAX];
+	pthread_mutex_t notify_lock;
+	backend_lease_break_fn break_fn;
+	void *break_ctx;
+	backend_dir_change_fn dir_fn;
+	void *dir_ctx;
+};
+
+static inline struct cephfs_export *cephfs_export_of(struct backend_export *ex)
+{
+	return (struct cephfs_export *)ex;
+}
+
+/* A libcephfs inode reached from a handle: held until cephfs_obj_put. */
+struct cephfs_obj {
+	struct Inode *in;
+	uint64_t ino, snapid;
+	enum backend_ftype type;
+};
+
+/* The handle of (ino, snapid). */
+void cephfs_handle_make(uint64_t ino, uint64_t snapid, struct backend_handle *out);
+/* Resolves h: 0, -ESTALE (gone), -EBADF (not a ceph handle). */
+int cephfs_obj_get(struct cephfs_export *ex, const struct backend_handle *h, struct cephfs_obj *o);
+void cephfs_obj_put(struct cephfs_export *ex, struct cephfs_obj *o);
+
+/* The caller's identity as libcephfs takes it; NULL when out of memory. */
+struct UserPerm *cephfs_perm_new(const struct backend_cred *cred);
+void cephfs_perm_free(struct UserPerm *p);
+
+/* stx (asked with CEPH_WANT_ATTRS) as backend_attr; the handle of it too
+ * when h is not NULL. */
+void cephfs_attr_from_statx(const struct ceph_statx *stx, struct backend_attr *attr);
+void cephfs_handle_from_statx(const struct ceph_statx *stx, struct backend_handle *h);
+int cephfs_obj_stat(struct cephfs_export *ex, struct cephfs_obj *o, struct ceph_statx *stx);
+
+/* libcephfs's answer as the back-end interface's: a vanished object is
+ * -ESTALE for the handle given, and -ENOENT for a name. */
+int cephfs_err(struct cephfs_export *ex, int rc);
+
+/* Unix permission of cred on an object of these attributes, as the
+ * kernel's generic_permission decides (mode bits only: CephFS serves no
+ * ACL unless its clients are told to). */
+bool cephfs_may(const struct backend_cred *cred, const struct backend_attr *a, uint32_t want);
+
+/* Opens o for I/O (flags O_RDONLY / O_WRONLY / O_RDWR) after checking
+ * that cred may read or write its data (read: read or execute
+ * permission, or ownership; write: write permission, or ownership —
+ * nfsd's owner override: a file its owner created read-only stays
+ * writable through the open that created it). */
+int cephfs_data_open(struct cephfs_export *ex, const struct backend_cred *cred, struct cephfs_obj *o,
+		   bool write, struct Fh **fh, struct backend_attr *attr);
+
+/* ceph_names.c */
+int cephfs_lookup(struct backend_export *bex, const struct backend_cred *cred,
+		const struct backend_handle *dir, const char *name, struct backend_handle *out,
+		struct backend_attr *attr);
+int cephfs_lookup_parent(struct backend_export *bex, const struct backend_cred *cred,
+		       const struct backend_handle *dir, struct backend_handle *out,
+		       struct backend_attr *attr);
+int cephfs_create_file(struct backend_export *bex, const struct backend_cred *cred,
+		     const struct backend_handle *dir, const char *name,
+		     enum backend_create_mode how, const uint8_t verifier[8],
+		     const struct backend_setattr *sa, struct backend_handle *out,
+		     struct backend_attr *attr, bool *created);
+int cephfs_mknod(struct backend_export *bex, const struct backend_cred *cred,
+	       const struct backend_handle *dir, const char *name, enum backend_ftype type,
+	       uint32_t rdev_major, uint32_t rdev_minor, const struct backend_setattr *sa,
+	       struct backend_handle *out, struct backend_attr *attr);
+int cephfs_symlink(struct backend_export *bex, const struct backend_cred *cred,
+		 const struct backend_handle *dir, const char *name, const char *target,
+		 const struct backend_setattr *sa, struct backend_handle *out,
+		 struct backend_attr *attr);
+int cephfs_readlink(struct backend_export *bex, const struct backend_handle *h, char *buf,
+		  size_t cap, size_t *len);
+int cephfs_remove(struct backend_export *bex, const struct backend_cred *cred,
+		const struct backend_handle *dir, const char *name);
+int cephfs_rename(struct backend_export *bex, const struct backend_cred *cred,
+		const struct backend_handle *from_dir, const char *from_name,
+		const struct backend_handle *to_dir, const char *to_name);
+int cephfs_link(struct backend_export *bex, const struct backend_cred *cred,
+	      const struct backend_handle *h, const struct backend_handle *dir, const char *name);
+int cephfs_readdir(struct backend_export *bex, const struct backend_cred *cred,
+		 const struct backend_handle *dir, uint64_t cookie,
+		 const struct backend_keep_key *keep, backend_dirent_fn fn, void *ctx, bool *eof);
+
+/* ceph_io.c */
+int cephfs_access(struct backend_export *bex, const struct backend_cred *cred,
+		const struct backend_handle *h, uint32_t want, uint32_t *granted);
+int cephfs_setattr(struct backend_export *bex, const struct backend_cred *cred,
+		 const struct backend_handle *h, const struct backend_setattr *sa,
+		 struct backend_attr *attr);
+int cephfs_setattr_obj(struct cephfs_export *ex, const struct backend_cred *cred, struct cephfs_obj *o,
+		     const struct backend_setattr *sa, struct backend_attr *attr);
+int cephfs_read(struct backend_export *bex, const struct backend_cred *cred,
+	      const struct backend_handle *h, uint64_t off, size_t len, void *buf, size_t *got,
+	      bool *eof);
+int cephfs_write(struct backend_export *bex, const struct backend_cred *cred,
+	       const struct backend_handle *h, uint64_t off, const void *buf, size_t len,
+	       enum backend_stable stable, size_t *written, enum backend_stable *committed);
+int cephfs_commit(struct backend_export *bex, const struct backend_handle *h, uint64_t off,
+		uint64_t len);
+int cephfs_sync(struct backend_export *bex, const struct backend_sync_item *items, unsigned n);
+int cephfs_allocate(struct backend_export *bex, const struct backend_cred *cred,
+		  const struct backend_handle *h, uint64_t off, uint64_t len);
+int cephfs_deallocate(struct backend_export *bex, const struct backend_cred *cred,
+		    const struct backend_handle *h, uint64_t off, uint64_t len);
+int cephfs_seek(struct backend_export *bex, const struct backend_cred *cred,
+	      const struct backend_handle *h, uint64_t off, enum backend_seek what, uint64_t *out);
+int cephfs_copy(struct backend_export *bex, const struct backend_cred *cred,
+	      const struct backend_handle *src, uint64_t src_off, const struct backend_handle *dst,
+	      uint64_t dst_off, uint64_t len, uint64_t *copied);
+
+/* ceph_xattr.c */
+int cephfs_getxattr(struct backend_export *bex, const struct backend_cred *cred,
+		  const struct backend_handle *h, const char *name, void *buf, size_t cap,
+		  size_t *len);
+int cephfs_setxattr(struct backend_export *bex, const struct backend_cred *cred,
+		  const struct backend_handle *h, const char *name, const void *value, size_t len,
+		  enum backend_xattr_set how);
+int cephfs_listxattr(struct backend_export *bex, const struct backend_cred *cred,
+		   const struct backend_handle *h, uint64_t cookie, backend_xattr_fn fn, void *ctx,
+		   bool *eof);
+int cephfs_removexattr(struct backend_export *bex, const struct backend_cred *cred,
+		     const struct backend_handle *h, const char *name);
+
+/* cephfs_lease.c */
+int cephfs_lease(struct backend_export *bex, const struct backend_handle *h, enum backend_lease type);
+void cephfs_lease_notify(struct backend_export *bex, backend_lease_break_fn fn, void *ctx);
+int cephfs_dir_watch(struct backend_export *bex, const struct backend_handle *h, bool on);
+void cephfs_dir_notify(struct backend_export *bex, backend_dir_change_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,471 @@
+/* The ceph back end's names: lookups, creates, removes, renames, links and
+ * listings, each made by libcephfs with the caller's identity. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "backend/ceph/ceph_internal.h"
+
+/* The directory h for a call by cred: held, with cred's UserPerm. */
+struct cephfs_call {
+	struct cephfs_obj dir;
+	struct UserPerm *perm;
+};
+
+static int cephfs_call_begin(struct cephfs_export *ex, const struct backend_cred *cred,
+			   const struct backend_handle *dir, const char *name, struct cephfs_call *c)
+{
+	int rc = name ? backend_name_check(name) : 0;
+
+	memset(c, 0, sizeof(*c));
+	if (rc)
+		return rc;
+	rc = cephfs_obj_get(ex, dir, &c->dir);
+	if (rc)
+		return rc;
+	if (c->dir.type != BACKEND_DIR) {
+		cephfs_obj_put(ex, &c->dir);
+		return -ENOTDIR;
+	}
+	c->perm = cephfs_perm_new(cred);
+	if (!c->perm) {
+		cephfs_obj_put(ex, &c->dir);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void cephfs_call_end(struct cephfs_export *ex, struct cephfs_call *c)
+{
+	cephfs_perm_free(c->perm);
+	cephfs_obj_put(ex, &c->dir);
+}
+
+/* The handle and attributes of a new or found inode, and its reference
+ * dropped. */
+static void cephfs_found(struct cephfs_export *ex, struct Inode *in, const struct ceph_statx *stx,
+		       struct backend_handle *out, struct backend_attr *attr)
+{
+	if (out)
+		cephfs_handle_from_statx(stx, out);
+	if (attr)
+		cephfs_attr_from_statx(stx, attr);
+	ceph_ll_put(ex->cm, in);
+}
+
+int cephfs_lookup(struct backend_export *bex, const struct backend_cred *cred,
+		const struct backend_handle *dir, const char *name, struct backend_handle *out,
+		struct backend_attr *attr)
+{
+	struct cephfs_export *ex = cephfs_export_of(bex);
+	struct cephfs_call c;
+	struct ceph_statx stx;
+	struct Inode *in;
+	int rc = cephfs_call_begin(ex, cred, dir, name, &c);
+
+	if (rc)
+		return rc;
+	rc = cephfs_err(ex, ceph_ll_lookup(ex->cm, c.dir.in, name, &in, &stx, CEPH_WANT_ATTRS,
+					 AT_SYMLINK_NOFOLLOW, c.perm));
+	if (!rc)
+		cephfs_found(ex, in, &stx, out, attr);
+	cephfs_call_end(ex, &c);
+	return rc;
+}
+
+int cephfs_lookup_parent(struct backend_export *bex, const struct backend_cred *cred,
+		       const struct backend_handle *dir, struct backend_handle *out,
+		       struct backend_attr *attr)
+{
+	struct cephfs_export *ex = cephfs_export_of(bex);
+	struct cephfs_call c;
+	struct ceph_statx stx;
+	struct Inode *in;
+	int rc = cephfs_call_begin(ex, cred, dir, NULL, &c);
+
+	if (rc)
+		return rc;
+	if (c.dir.ino == ex->root_ino && c.dir.snapid == ex->root_snapid) {
+		cephfs_call_end(ex, &c);
+		return -ENOENT;
+	}
+	rc = cephfs_err(ex, ceph_ll_lookup(ex->cm, c.dir.in, "..", &in, &stx, CEPH_WANT_ATTRS,
+					 AT_SYMLINK_NOFOLLOW, c.perm));
+	if (!rc && !S_ISDIR(stx.stx_mode)) {
+		ceph_ll_put(ex->cm, in);
+		rc = -ENOTDIR;
+	} else if (!rc) {
+		cephfs_found(ex, in, &stx, out, attr);
+	}
+	cephfs_call_end(ex, &c);
+	return rc;
+}
+
+/* What a create's attributes leave to a SETATTR after it: the owner, and
+ * (for files that existed) the size. */
+static int cephfs_apply_after_create(struct cephfs_export *ex, const struct backend_cred *cred,
+				   struct Inode *in, const struct backend_setattr *sa,
+				   uint32_t mask, struct ceph_statx *stx)
+{
+	if (!sa || !(sa->mask & mask))
+		return 0;
+	struct backend_setattr rest = *sa;
+	rest.mask &= mask;
+	struct cephfs_obj o = { .in = in, .ino = stx->stx_ino, .snapid = (uint64_t)stx->stx_dev };
+	struct backend_attr a;
+	int rc = cephfs_setattr_obj(ex, cred, &o, &rest, &a);
+	if (rc)
+		return rc;
+	return cephfs_err(ex, ceph_ll_getattr(ex->cm, in, stx, CEPH_WANT_ATTRS, 0,
+					    ceph_mount_perms(ex->cm)));
+}
+
+int cephfs_create_file(struct backend_export *bex, const struct backend_cred *cred,
+		     const struct backend_handle *dir, const char *name,
+		     enum backend_create_mode how, const uint8_t verifier[8],
+		     const struct backend_setattr *sa, struct backend_handle *out,
+		     struct backend_attr *attr, bool *created)
+{
+	struct cephfs_export *ex = cephfs_export_of(bex);
+	struct cephfs_call c;
+	struct ceph_statx stx;
+	struct Inode *in = NULL;
+	struct Fh *fh = NULL;
+	uint32_t mode = sa && (sa->mask & BACKEND_SET_MODE) ? sa->mode & 07777 : 0644;
+	int rc = cephfs_call_begin(ex, cred, dir, name, &c);
+
+	if (rc)
+		return rc;
+	*created = false;
+	int oflags = O_CREAT | O_EXCL | O_RDONLY;
+	rc = cephfs_err(ex, ceph_ll_create(ex->cm, c.dir.in, name, S_IFREG | mode, oflags, &in,
+					 &fh, &stx, CEPH_WANT_ATTRS, AT_SYMLINK_NOFOLLOW, c.perm));
+	if (rc == 0) {
+		*created = true;
+		ceph_ll_close(ex->cm, fh);
+		struct backend_setattr rest = { 0 };
+		if (sa)
+			rest = *sa;
+		rest.mask &= ~(uint32_t)BACKEND_SET_MODE;
+		if (how == BACKEND_CREATE_EXCLUSIVE) {
+			rest.mask |= BACKEND_SET_ATIME | BACKEND_SET_MTIME;
+			rest.mask &= ~(uint32_t)(BACKEND_SET_ATIME_NOW | BACKEND_SET_MTIME_NOW);
+			backend_verifier_to_times(verifier, &rest.atime, &rest.mtime);
+		}
+		rc = cephfs_apply_after_create(ex, cred, in, &rest, ~0u, &stx);
+		if (rc) {
+			/* A file that cannot be made what was asked is not left
+			 * behind. */
+			ceph_ll_put(ex->cm, in);
+			ceph_ll_unlink(ex->cm, c.dir.in, name, c.perm);
+			cephfs_call_end(ex, &c);
+			return rc;
+		}
+		cephfs_found(ex, in, &stx, out, attr);
+		cephfs_call_end(ex, &c);
+		return 0;
+	}
+	if (rc != -EEXIST || how == BACKEND_CREATE_GUARDED) {
+		cephfs_call_end(ex, &c);
+		return rc;
+	}
+	/* It exists: UNCHECKED opens it (applying only the size), EXCLUSIVE
+	 * answers for it when its verifier is ours (a retried create). */
+	rc = cephfs_err(ex, ceph_ll_lookup(ex->cm, c.dir.in, name, &in, &stx, CEPH_WANT_ATTRS,
+					 AT_SYMLINK_NOFOLLOW, c.perm));
+	if (rc) {
+		cephfs_call_end(ex, &c);
+		return rc;
+	}
+	if (S_ISDIR(stx.stx_mode))
+		rc = -EISDIR;
+	else if (!S_ISREG(stx.stx_mode))
+		rc = -EEXIST;
+	else if (how == BACKEND_CREATE_EXCLUSIVE &&
+		 !backend_verifier_matches(verifier, &stx.stx_atime, &stx.stx_mtime))
+		rc = -EEXIST;
+	else if (how == BACKEND_CREATE_UNCHECKED)
+		rc = cephfs_apply_after_create(ex, cred, in, sa, BACKEND_SET_SIZE, &stx);
+	if (rc)
+		ceph_ll_put(ex->cm, in);
+	else
+		cephfs_found(ex, in, &stx, out, attr);
+	cephfs_call_end(ex, &c);
+	return rc;
+}
+
+int cephfs_mknod(struct backend_export *bex, const struct backend_cred *cred,
+	       const struct backend_handle *dir, const char *name, enum backend_ftype type,
+	       uint32_t rdev_major, uint32_t rdev_minor, const struct backend_setattr *sa,
+	       struct backend_handle *out, struct backend_attr *attr)
+{
+	struct cephfs_export *ex = cephfs_export_of(bex);
+	struct cephfs_call c;
+	struct ceph_statx stx;
+	struct Inode *in = NULL;
+	uint32_t perm = sa && (sa->mask & BACKEND_SET_MODE) ? sa->mode & 07777
+			: type == BACKEND_DIR			 ? 0755
+								 : 0644;
+	uint32_t fmt;
+
+	switch (type) {
+	case BACKEND_DIR:
+		fmt = S_IFDIR;
+		break;
+	case BACKEND_BLK:
+		fmt = S_IFBLK;
+		break;
+	case BACKEND_CHR:
+		fmt = S_IFCHR;
+		break;
+	case BACKEND_SOCK:
+		fmt = S_IFSOCK;
+		break;
+	case BACKEND_FIFO:
+		fmt = S_IFIFO;
+		break;
+	default:
+		return -EINVAL;
+	}
+	/* Devices are made by root alone (CAP_MKNOD), which libcephfs does
+	 * not check. */
+	if ((type == BACKEND_BLK || type == BACKEND_CHR) && cred->uid != 0)
+		return -EPERM;
+	int rc = cephfs_call_begin(ex, cred, dir, name, &c);
+	if (rc)
+		return rc;
+	/* A new directory takes permissions and sticky, not the set-ID
+	 * bits (the MDS gives it set-group-ID from a parent that has it). */
+	if (type == BACKEND_DIR)
+		rc = ceph_ll_mkdir(ex->cm, c.dir.in, name, perm & 01777, &in, &stx, CEPH_WANT_ATTRS,
+				   AT_SYMLINK_NOFOLLOW, c.perm);
+	else
+		rc = ceph_ll_mknod(ex->cm, c.dir.in, name, fmt | perm,
+				   makedev(rdev_major, rdev_minor), &in, &stx, CEPH_WANT_ATTRS,
+				   AT_SYMLINK_NOFOLLOW, c.perm);
+	rc = cephfs_err(ex, rc);
+	if (!rc)
+		rc = cephfs_apply_after_create(ex, cred, in, sa,
+					     ~(uint32_t)(BACKEND_SET_MODE | BACKEND_SET_SIZE), &stx);
+	if (!rc)
+		cephfs_found(ex, in, &stx, out, attr);
+	else if (in)
+		ceph_ll_put(ex->cm, in);
+	cephfs_call_end(ex, &c);
+	return rc;
+}
+
+int cephfs_symlink(struct backend_export *bex, const struct backend_cred *cred,
+		 const struct backend_handle *dir, const char *name, const char *target,
+		 const struct backend_setattr *sa, struct backend_handle *out,
+		 struct backend_attr *attr)
+{
+	struct cephfs_export *ex = cephfs_export_of(bex);
+	struct cephfs_call c;
+	struct ceph_statx stx;
+	struct Inode *in = NULL;
+
+	if (!target[0])
+		return -ENOENT;
+	if (strnlen(target, BACKEND_PATH_MAX) >= BACKEND_PATH_MAX)
+		return -ENAMETOOLONG;
+	int rc = cephfs_call_begin(ex, cred, dir, name, &c);
+	if (rc)
+		return rc;
+	rc = cephfs_err(ex, ceph_ll_symlink(ex->cm, c.dir.in, name, target, &in, &stx,
+					  CEPH_WANT_ATTRS, AT_SYMLINK_NOFOLLOW, c.perm));
+	/* A symbolic link's mode means nothing; its owner may be set. */
+	if (!rc)
+		rc = cephfs_apply_after_create(ex, cred, in, sa,
+					     BACKEND_SET_UID | BACKEND_SET_GID | BACKEND_SET_ATIME |
+						     BACKEND_SET_MTIME | BACKEND_SET_ATIME_NOW |
+						     BACKEND_SET_MTIME_NOW,
+					     &stx);
+	if (!rc)
+		cephfs_found(ex, in, &stx, out, attr);
+	else if (in)
+		ceph_ll_put(ex->cm, in);
+	cephfs_call_end(ex, &c);
+	return rc;
+}
+
+int cephfs_readlink(struct backend_export *bex, const struct backend_handle *h, char *buf,
+		  size_t cap, size_t *len)
+{
+	struct cephfs_export *ex = cephfs_export_of(bex);
+	struct cephfs_obj o;
+	struct ceph_statx stx;
+	int rc = cephfs_obj_get(ex, h, &o);
+
+	if (rc)
+		return rc;
+	rc = cephfs_obj_stat(ex, &o, &stx);
+	if (!rc && !S_ISLNK(stx.stx_mode))
+		rc = -EINVAL;
+	if (!rc) {
+		rc = ceph_ll_readlink(ex->cm, o.in, buf, cap, ceph_mount_perms(ex->cm));
+		if (rc >= 0 && (size_t)rc >= cap && stx.stx_size >= cap)
+			rc = -ENAMETOOLONG;
+		if (rc >= 0) {
+			*len = (size_t)rc;
+			rc = 0;
+		} else {
+			rc = cephfs_err(ex, rc);
+		}
+	}
+	cephfs_obj_put(ex, &o);
+	return rc;
+}
+
+int cephfs_remove(struct backend_export *bex, const struct backend_cred *cred,
+		const struct backend_handle *dir, const char *name)
+{
+	struct cephfs_export *ex = cephfs_export_of(bex);
+	struct cephfs_call c;
+	struct ceph_statx stx;
+	struct Inode *in;
+	int rc = cephfs_call_begin(ex, cred, dir, name, &c);
+
+	if (rc)
+		return rc;
+	rc = cephfs_err(ex, ceph_ll_lookup(ex->cm, c.dir.in, name, &in, &stx, CEPH_STATX_MODE,
+					 AT_SYMLINK_NOFOLLOW, c.perm));
+	if (!rc) {
+		ceph_ll_put(ex->cm, in);
+		rc = S_ISDIR(stx.stx_mode) ? ceph_ll_rmdir(ex->cm, c.dir.in, name, c.perm)
+					   : ceph_ll_unlink(ex->cm, c.dir.in, name, c.perm);
+		rc = cephfs_err(ex, rc);
+	}
+	cephfs_call_end(ex, &c);
+	return rc;
+}
+
+int cephfs_rename(struct backend_export *bex, const struct backend_cred *cred,
+		const struct backend_handle *from_dir, const char *from_name,
+		const struct backend_handle *to_dir, const char *to_name)
+{
+	struct cephfs_export *ex = cephfs_export_of(bex);
+	struct cephfs_call c;
+	struct cephfs_obj to;
+	int rc = backend_name_check(to_name);
+
+	if (rc)
+		return rc;
+	rc = cephfs_call_begin(ex, cred, from_dir, from_name, &c);
+	if (rc)
+		return rc;
+	rc = cephfs_obj_get(ex, to_dir, &to);
+	if (!rc && to.type != BACKEND_DIR)
+		rc = -ENOTDIR;
+	else if (!rc) {
+		rc = cephfs_err(ex, ceph_ll_rename(ex->cm, c.dir.in, from_name, to.in, to_name,
+						 c.perm));
+	}
+	cephfs_obj_put(ex, &to);
+	cephfs_call_end(ex, &c);
+	return rc;
+}
+
+int cephfs_link(struct backend_export *bex, const struct backend_cred *cred,
+	      const struct backend_handle *h, const struct backend_handle *dir, const char *name)
+{
+	struct cephfs_export *ex = cephfs_export_of(bex);
+	struct cephfs_call c;
+	struct cephfs_obj o;
+	int rc = cephfs_call_begin(ex, cred, dir, name, &c);
+
+	if (rc)
+		return rc;
+	rc = cephfs_obj_get(ex, h, &o);
+	if (!rc) {
+		rc = cephfs_err(ex, ceph_ll_link(ex->cm, o.in, c.dir.in, name, c.perm));
+		cephfs_obj_put(ex, &o);
+	}
+	cephfs_call_end(ex, &c);
+	return rc;
+}
+
+/* Listing cookies are libcephfs's directory offsets: in a directory listed
+ * in hash order (CephFS's way for every directory its MDS serves since
+ * Luminous) an offset is made of the name's hash, so it stays valid while
+ * its entry exists, across restarts and on any client. */
+int cephfs_readdir(struct backend_export *bex, const struct backend_cred *cred,
+		 const struct backend_handle *dir, uint64_t cookie,
+		 const struct backend_keep_key *keep, backend_dirent_fn fn, void *ctx, bool *eof)
+{
+	struct cephfs_export *ex = cephfs_export_of(bex);
+	struct cephfs_call c;
+	struct ceph_dir_result *dirp = NULL;
+	int rc = cephfs_call_begin(ex, cred, dir, NULL, &c);
+
+	(void)keep;
+	if (rc)
+		return rc;
+	/* Cookies 1 and 2 are libcephfs's "." and "..", never handed out. */
+	if (cookie == 1 || cookie == 2) {
+		cephfs_call_end(ex, &c);
+		return -EINVAL;
+	}
+	/* libcephfs lets anyone open a directory for listing; listing needs
+	 * read permission, and the entries' attributes search permission. */
+	struct ceph_statx dstx;
+	struct backend_attr da;
+	rc = cephfs_obj_stat(ex, &c.dir, &dstx);
+	if (!rc) {
+		cephfs_attr_from_statx(&dstx, &da);
+		if (!cephfs_may(cred, &da, BACKEND_ACCESS_READ))
+			rc = -EACCES;
+	}
+	if (!rc)
+		rc = cephfs_err(ex, ceph_ll_opendir(ex->cm, c.dir.in, &dirp, c.perm));
+	if (rc) {
+		cephfs_call_end(ex, &c);
+		return rc;
+	}
+	bool search = cephfs_may(cred, &da, BACKEND_ACCESS_EXEC);
+	if (cookie)
+		ceph_seekdir(ex->cm, dirp, (int64_t)cookie);
+	*eof = false;
+	for (;;) {
+		struct dirent de;
+		struct ceph_statx stx;
+		struct Inode *in = NULL;
+		int n = ceph_readdirplus_r(ex->cm, dirp, &de, &stx, CEPH_WANT_ATTRS,
+					   AT_SYMLINK_NOFOLLOW, &in);
+		if (n < 0) {
+			rc = cephfs_err(ex, n);
+			break;
+		}
+		if (n == 0) {
+			*eof = true;
+			break;
+		}
+		if (strcmp(de.d_name, ".") == 0 || strcmp(de.d_name, "..") == 0) {
+			if (in)
+				ceph_ll_put(ex->cm, in);
+			continue;
+		}
+		struct backend_handle h;
+		struct backend_attr a;
+		cephfs_handle_from_statx(&stx, &h);
+		cephfs_attr_from_statx(&stx, &a);
+		if (in)
+			ceph_ll_put(ex->cm, in);
+		struct backend_dirent ent = {
+			.name = de.d_name,
+			.namelen = strlen(de.d_name),
+			.cookie = (uint64_t)ceph_telldir(ex->cm, dirp),
+			.handle = &h,
+			.attr = search ? &a : NULL,
+		};
+		if (!fn(ctx, &ent))
+			break;
+	}
+	ceph_ll_releasedir(ex->cm, dirp);
+	cephfs_call_end(ex, &c);
+	return rc;
+}
