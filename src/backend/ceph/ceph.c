@@ -274,6 +274,9 @@ static int cephfs_export_open(const char *path, const char *state_dir,
 		{ "client_permissions", "true" },
 		{ "fuse_default_permissions", "false" },
 		{ "client_mount_timeout", "30" },
+		/* A directory's size is its number of entries, not the bytes of
+		 * its whole subtree (which CephFS propagates lazily). */
+		{ "client_dirsize_rbytes", "false" },
 	};
 	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
 		rc = ceph_conf_set(ex->cm, settings[i][0], settings[i][1]);
