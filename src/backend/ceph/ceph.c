@@ -18,7 +18,7 @@
  * One concern per file: this one opens and closes exports, resolves
  * handles and converts attributes; names are in ceph_names.c, data and
  * attributes changes in ceph_io.c, extended attributes in ceph_xattr.c,
- * delegations and directory watches in cephfs_lease.c. */
+ * delegations and directory watches in ceph_lease.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -96,12 +96,20 @@ static enum backend_ftype cephfs_type_of(uint32_t mode)
 	}
 }
 
-int cephfs_obj_get(struct cephfs_export *ex, const struct backend_handle *h, struct cephfs_obj *o)
+int cephfs_handle_parse(const struct backend_handle *h, uint64_t *ino, uint64_t *snapid)
 {
 	if (h->len != CEPH_HANDLE_LEN || h->data[0] != CEPH_HANDLE_VERSION)
 		return -EBADF;
-	o->ino = get_u64(h->data + 1);
-	o->snapid = get_u64(h->data + 9);
+	*ino = get_u64(h->data + 1);
+	*snapid = get_u64(h->data + 9);
+	return 0;
+}
+
+int cephfs_obj_get(struct cephfs_export *ex, const struct backend_handle *h, struct cephfs_obj *o)
+{
+	o->in = NULL;
+	if (cephfs_handle_parse(h, &o->ino, &o->snapid))
+		return -EBADF;
 	vinodeno_t vino = { .ino = { o->ino }, .snapid = { o->snapid } };
 	int rc = ceph_ll_lookup_vino(ex->cm, vino, &o->in);
 	if (rc == -ENOENT || rc == -ESTALE || rc == -EINVAL)
@@ -217,12 +225,14 @@ bool cephfs_may(const struct backend_cred *cred, const struct backend_attr *a, u
 	return (bits & want) == want;
 }
 
-int cephfs_data_open(struct cephfs_export *ex, const struct backend_cred *cred, struct cephfs_obj *o,
-		   bool write, struct Fh **fh, struct backend_attr *attr)
+int cephfs_data_open(struct cephfs_export *ex, const struct backend_cred *cred,
+		     struct cephfs_obj *o, bool write, struct cephfs_io *io,
+		     struct backend_attr *attr)
 {
 	struct ceph_statx stx;
 	int rc = cephfs_obj_stat(ex, o, &stx);
 
+	memset(io, 0, sizeof(*io));
 	if (rc)
 		return rc;
 	cephfs_attr_from_statx(&stx, attr);
@@ -238,8 +248,15 @@ int cephfs_data_open(struct cephfs_export *ex, const struct backend_cred *cred, 
 		return -EACCES;
 	if (write && o->snapid != CEPH_NOSNAP)
 		return -EROFS;
-	return cephfs_err(ex, ceph_ll_open(ex->cm, o->in, write ? O_RDWR : O_RDONLY, fh,
-					 ceph_mount_perms(ex->cm)));
+	return cephfs_err(ex, ceph_ll_open(ex->cm, o->in, write ? O_RDWR : O_RDONLY, &io->fh,
+					   ceph_mount_perms(ex->cm)));
+}
+
+void cephfs_data_close(struct cephfs_export *ex, struct cephfs_io *io)
+{
+	if (io->fh)
+		ceph_ll_close(ex->cm, io->fh);
+	memset(io, 0, sizeof(*io));
 }
 
 /* ---- exports ---- */
@@ -265,6 +282,12 @@ static int cephfs_export_open(const char *path, const char *state_dir,
 	rc = ceph_conf_read_file(ex->cm, conf);
 	if (rc) {
 		log_error("ceph: cannot read %s: %s", conf, strerror(-rc));
+		goto fail;
+	}
+	/* CEPH_ARGS, as every Ceph tool takes it (debug_client, log_file...). */
+	rc = ceph_conf_parse_env(ex->cm, NULL);
+	if (rc) {
+		log_error("ceph: CEPH_ARGS: %s", strerror(-rc));
 		goto fail;
 	}
 	/* libcephfs checks every caller's permissions itself (never the

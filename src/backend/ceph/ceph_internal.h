@@ -19,7 +19,7 @@ struct cephfs_export {
 	uint64_t root_ino;    /* its inode number */
 	uint64_t root_snapid; /* CEPH_NOSNAP */
 	char path[BACKEND_PATH_MAX];
-	pthread_mutex_t notify_lock;
+	pthread_mutex_t notify_lock; /* the functions below */
 	backend_lease_break_fn break_fn;
 	void *break_ctx;
 	backend_dir_change_fn dir_fn;
@@ -40,6 +40,8 @@ struct cephfs_obj {
 
 /* The handle of (ino, snapid). */
 void cephfs_handle_make(uint64_t ino, uint64_t snapid, struct backend_handle *out);
+/* The inode number and snapshot id h names: 0, or -EBADF. */
+int cephfs_handle_parse(const struct backend_handle *h, uint64_t *ino, uint64_t *snapid);
 /* Resolves h: 0, -ESTALE (gone), -EBADF (not a ceph handle). */
 int cephfs_obj_get(struct cephfs_export *ex, const struct backend_handle *h, struct cephfs_obj *o);
 void cephfs_obj_put(struct cephfs_export *ex, struct cephfs_obj *o);
@@ -63,13 +65,20 @@ int cephfs_err(struct cephfs_export *ex, int rc);
  * ACL unless its clients are told to). */
 bool cephfs_may(const struct backend_cred *cred, const struct backend_attr *a, uint32_t want);
 
-/* Opens o for I/O (flags O_RDONLY / O_WRONLY / O_RDWR) after checking
- * that cred may read or write its data (read: read or execute
- * permission, or ownership; write: write permission, or ownership —
- * nfsd's owner override: a file its owner created read-only stays
- * writable through the open that created it). */
-int cephfs_data_open(struct cephfs_export *ex, const struct backend_cred *cred, struct cephfs_obj *o,
-		   bool write, struct Fh **fh, struct backend_attr *attr);
+/* An open file for one read or write. */
+struct cephfs_io {
+	struct Fh *fh;
+};
+
+/* Opens o for I/O after checking that cred may read or write its data
+ * (read: read or execute permission, or ownership; write: write
+ * permission, or ownership — nfsd's owner override: a file its owner
+ * created read-only stays writable through the open that created it).
+ * attr gets the file's attributes. */
+int cephfs_data_open(struct cephfs_export *ex, const struct backend_cred *cred,
+		     struct cephfs_obj *o, bool write, struct cephfs_io *io,
+		     struct backend_attr *attr);
+void cephfs_data_close(struct cephfs_export *ex, struct cephfs_io *io);
 
 /* ceph_names.c */
 int cephfs_lookup(struct backend_export *bex, const struct backend_cred *cred,
@@ -144,8 +153,9 @@ int cephfs_listxattr(struct backend_export *bex, const struct backend_cred *cred
 int cephfs_removexattr(struct backend_export *bex, const struct backend_cred *cred,
 		     const struct backend_handle *h, const char *name);
 
-/* cephfs_lease.c */
-int cephfs_lease(struct backend_export *bex, const struct backend_handle *h, enum backend_lease type);
+/* ceph_lease.c */
+int cephfs_lease(struct backend_export *bex, const struct backend_handle *h,
+		 enum backend_lease type);
 void cephfs_lease_notify(struct backend_export *bex, backend_lease_break_fn fn, void *ctx);
 int cephfs_dir_watch(struct backend_export *bex, const struct backend_handle *h, bool on);
 void cephfs_dir_notify(struct backend_export *bex, backend_dir_change_fn fn, void *ctx);

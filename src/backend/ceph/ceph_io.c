@@ -134,14 +134,14 @@ int cephfs_read(struct backend_export *bex, const struct backend_cred *cred,
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_obj o;
 	struct backend_attr a;
-	struct Fh *fh;
+	struct cephfs_io io;
 	int rc = cephfs_obj_get(ex, h, &o);
 
 	if (rc)
 		return rc;
-	rc = cephfs_data_open(ex, cred, &o, false, &fh, &a);
+	rc = cephfs_data_open(ex, cred, &o, false, &io, &a);
 	if (!rc) {
-		int n = len ? ceph_ll_read(ex->cm, fh, (int64_t)off, len, buf) : 0;
+		int n = len ? ceph_ll_read(ex->cm, io.fh, (int64_t)off, len, buf) : 0;
 		if (n < 0) {
 			rc = cephfs_err(ex, n);
 		} else {
@@ -154,7 +154,7 @@ int cephfs_read(struct backend_export *bex, const struct backend_cred *cred,
 			uint64_t size = s == 0 ? stx.stx_size : a.size;
 			*eof = off + (uint64_t)n >= size;
 		}
-		ceph_ll_close(ex->cm, fh);
+		cephfs_data_close(ex, &io);
 	}
 	cephfs_obj_put(ex, &o);
 	return rc;
@@ -183,21 +183,21 @@ int cephfs_write(struct backend_export *bex, const struct backend_cred *cred,
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_obj o;
 	struct backend_attr a;
-	struct Fh *fh;
+	struct cephfs_io io;
 	int rc = cephfs_obj_get(ex, h, &o);
 
 	if (rc)
 		return rc;
-	rc = cephfs_data_open(ex, cred, &o, true, &fh, &a);
+	rc = cephfs_data_open(ex, cred, &o, true, &io, &a);
 	if (!rc) {
-		int n = len ? ceph_ll_write(ex->cm, fh, (int64_t)off, len, buf) : 0;
+		int n = len ? ceph_ll_write(ex->cm, io.fh, (int64_t)off, len, buf) : 0;
 		if (n < 0) {
 			rc = cephfs_err(ex, n);
 		} else {
 			*written = (size_t)n;
 			*committed = BACKEND_UNSTABLE;
 			if (stable != BACKEND_UNSTABLE) {
-				rc = cephfs_err(ex, ceph_ll_fsync(ex->cm, fh,
+				rc = cephfs_err(ex, ceph_ll_fsync(ex->cm, io.fh,
 								stable == BACKEND_DATA_SYNC));
 				if (!rc)
 					*committed = stable;
@@ -205,7 +205,7 @@ int cephfs_write(struct backend_export *bex, const struct backend_cred *cred,
 			if (n > 0)
 				cephfs_kill_suid(ex, cred, &o, &a);
 		}
-		ceph_ll_close(ex->cm, fh);
+		cephfs_data_close(ex, &io);
 	}
 	cephfs_obj_put(ex, &o);
 	return rc;
@@ -271,7 +271,7 @@ static int cephfs_fallocate(struct backend_export *bex, const struct backend_cre
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_obj o;
 	struct backend_attr a;
-	struct Fh *fh;
+	struct cephfs_io io;
 	int rc = cephfs_obj_get(ex, h, &o);
 
 	if (rc)
@@ -280,12 +280,12 @@ static int cephfs_fallocate(struct backend_export *bex, const struct backend_cre
 		cephfs_obj_put(ex, &o);
 		return -EFBIG;
 	}
-	rc = cephfs_data_open(ex, cred, &o, true, &fh, &a);
+	rc = cephfs_data_open(ex, cred, &o, true, &io, &a);
 	if (!rc) {
-		rc = cephfs_err(ex, ceph_ll_fallocate(ex->cm, fh, mode, (int64_t)off, (int64_t)len));
+		rc = cephfs_err(ex, ceph_ll_fallocate(ex->cm, io.fh, mode, (int64_t)off, (int64_t)len));
 		if (!rc)
 			cephfs_kill_suid(ex, cred, &o, &a);
-		ceph_ll_close(ex->cm, fh);
+		cephfs_data_close(ex, &io);
 	}
 	cephfs_obj_put(ex, &o);
 	return rc;
@@ -312,7 +312,7 @@ int cephfs_seek(struct backend_export *bex, const struct backend_cred *cred,
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_obj o;
 	struct backend_attr a;
-	struct Fh *fh;
+	struct cephfs_io io;
 	int rc = cephfs_obj_get(ex, h, &o);
 
 	if (rc)
@@ -321,17 +321,17 @@ int cephfs_seek(struct backend_export *bex, const struct backend_cred *cred,
 		cephfs_obj_put(ex, &o);
 		return -ENXIO;
 	}
-	rc = cephfs_data_open(ex, cred, &o, false, &fh, &a);
+	rc = cephfs_data_open(ex, cred, &o, false, &io, &a);
 	if (!rc) {
 		/* libcephfs 16.2 knows no holes: all of a file is data, and
 		 * its end the only hole. */
-		off_t r = ceph_ll_lseek(ex->cm, fh, (off_t)off,
+		off_t r = ceph_ll_lseek(ex->cm, io.fh, (off_t)off,
 					what == BACKEND_SEEK_DATA ? SEEK_DATA : SEEK_HOLE);
 		if (r < 0)
 			rc = cephfs_err(ex, (int)r);
 		else
 			*out = (uint64_t)r;
-		ceph_ll_close(ex->cm, fh);
+		cephfs_data_close(ex, &io);
 	}
 	cephfs_obj_put(ex, &o);
 	return rc;
@@ -350,7 +350,7 @@ int cephfs_copy(struct backend_export *bex, const struct backend_cred *cred,
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_obj so = { 0 }, d = { 0 };
 	struct backend_attr sa, da;
-	struct Fh *sfh = NULL, *dfh = NULL;
+	struct cephfs_io sio = { 0 }, dio = { 0 };
 	char *buf = NULL;
 	int rc;
 
@@ -361,22 +361,22 @@ int cephfs_copy(struct backend_export *bex, const struct backend_cred *cred,
 	if (!rc)
 		rc = cephfs_obj_get(ex, dst, &d);
 	if (!rc)
-		rc = cephfs_data_open(ex, cred, &so, false, &sfh, &sa);
+		rc = cephfs_data_open(ex, cred, &so, false, &sio, &sa);
 	if (!rc)
-		rc = cephfs_data_open(ex, cred, &d, true, &dfh, &da);
+		rc = cephfs_data_open(ex, cred, &d, true, &dio, &da);
 	size_t chunk = len < CEPH_COPY_CHUNK ? (size_t)len : CEPH_COPY_CHUNK;
 	if (!rc && chunk && !(buf = malloc(chunk)))
 		rc = -ENOMEM;
 	while (!rc && *copied < len) {
 		size_t want = len - *copied < chunk ? (size_t)(len - *copied) : chunk;
-		int n = ceph_ll_read(ex->cm, sfh, (int64_t)(src_off + *copied), want, buf);
+		int n = ceph_ll_read(ex->cm, sio.fh, (int64_t)(src_off + *copied), want, buf);
 		if (n < 0) {
 			rc = cephfs_err(ex, n);
 			break;
 		}
 		if (n == 0)
 			break;
-		int w = ceph_ll_write(ex->cm, dfh, (int64_t)(dst_off + *copied), (uint64_t)n, buf);
+		int w = ceph_ll_write(ex->cm, dio.fh, (int64_t)(dst_off + *copied), (uint64_t)n, buf);
 		if (w < 0) {
 			rc = cephfs_err(ex, w);
 			break;
@@ -391,10 +391,8 @@ int cephfs_copy(struct backend_export *bex, const struct backend_cred *cred,
 	if (*copied)
 		cephfs_kill_suid(ex, cred, &d, &da);
 	free(buf);
-	if (dfh)
-		ceph_ll_close(ex->cm, dfh);
-	if (sfh)
-		ceph_ll_close(ex->cm, sfh);
+	cephfs_data_close(ex, &dio);
+	cephfs_data_close(ex, &sio);
 	cephfs_obj_put(ex, &d);
 	cephfs_obj_put(ex, &so);
 	return rc;
