@@ -18,7 +18,8 @@
  * One concern per file: this one opens and closes exports, resolves
  * handles and converts attributes; names are in ceph_names.c, data and
  * attributes changes in ceph_io.c, extended attributes in ceph_xattr.c,
- * delegations and directory watches in ceph_lease.c. */
+ * delegations and directory watches in ceph_lease.c, the session across
+ * restarts in ceph_session.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -269,7 +270,6 @@ static int cephfs_export_open(const char *path, const char *state_dir,
 	struct cephfs_export *ex = calloc(1, sizeof(*ex));
 	int rc;
 
-	(void)state_dir;
 	if (!ex)
 		return -ENOMEM;
 	snprintf(ex->path, sizeof(ex->path), "%s", path[0] ? path : "/");
@@ -307,6 +307,14 @@ static int cephfs_export_open(const char *path, const char *state_dir,
 			log_error("ceph: cannot set %s: %s", settings[i][0], strerror(-rc));
 			goto fail;
 		}
+	}
+	if (state_dir) {
+		rc = cephfs_session_identity(state_dir, conf, id, ex->path, ex->uuid,
+					     sizeof(ex->uuid));
+		if (!rc)
+			rc = cephfs_session_reclaim(ex, ex->uuid);
+		if (rc)
+			goto fail;
 	}
 	rc = ceph_mount(ex->cm, ex->path);
 	if (rc) {

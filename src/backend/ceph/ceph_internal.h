@@ -19,6 +19,8 @@ struct cephfs_export {
 	uint64_t root_ino;    /* its inode number */
 	uint64_t root_snapid; /* CEPH_NOSNAP */
 	char path[BACKEND_PATH_MAX];
+	char uuid[64];	     /* the session's identity ("": none, no state directory) */
+	bool session_reset;  /* an earlier ferryd's session was ended at start */
 	pthread_mutex_t notify_lock; /* the functions below */
 	backend_lease_break_fn break_fn;
 	void *break_ctx;
@@ -152,6 +154,15 @@ int cephfs_listxattr(struct backend_export *bex, const struct backend_cred *cred
 		   bool *eof);
 int cephfs_removexattr(struct backend_export *bex, const struct backend_cred *cred,
 		     const struct backend_handle *h, const char *name);
+
+/* ceph_session.c */
+/* The identity of this export's CephFS session, kept in state_dir (made
+ * there the first time). */
+int cephfs_session_identity(const char *state_dir, const char *conf, const char *id,
+			    const char *path, char *uuid, size_t cap);
+/* Before the mount: ends the session an earlier ferryd left under uuid,
+ * and takes uuid for this one. */
+int cephfs_session_reclaim(struct cephfs_export *ex, const char *uuid);
 
 /* ceph_lease.c */
 int cephfs_lease(struct backend_export *bex, const struct backend_handle *h,

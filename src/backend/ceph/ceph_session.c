@@ -1,0 +1,100 @@
+/* The ceph back end's CephFS session across restarts of ferryd.
+ *
+ * The MDS keeps a client's session, and every capability it holds, until
+ * the client ends it or stops renewing it: a ferryd killed or crashed
+ * leaves its session behind, and every other client's access to a file it
+ * held capabilities on waits until the MDS times that session out (a
+ * minute and more).  So each export's client names itself with an
+ * identity kept in the state directory (ceph_set_uuid), and a restarted
+ * ferryd first resets the session its predecessor left under that
+ * identity (ceph_start_reclaim with CEPH_RECLAIM_RESET), which the MDS
+ * ends at once.  Nothing of what it held is taken over: what a client was
+ * told is stable was flushed before the reply (the group commit and
+ * COMMIT), and an unstable WRITE is sent again by its client, which sees
+ * the write verifier change; NFS state comes back through the NFS grace
+ * period.  Another ferryd serving the same directory has an identity of
+ * its own (its own state directory), so it never resets this one's. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "backend/ceph/ceph_internal.h"
+#include "core/log.h"
+#include "core/siphash.h"
+#include "core/state_dir.h"
+
+enum { CEPHFS_UUID_RANDOM = 16 };
+
+/* Which export of which cluster a file names: the configuration file,
+ * the client id and the directory, hashed (file names have no room for
+ * paths).  The key is fixed, so the name stays across restarts. */
+static uint64_t cephfs_identity_key(const char *conf, const char *id, const char *path)
+{
+	static const struct siphash_key k = { 0x6365706866736964ull, 0x6964656e74697479ull };
+	char buf[3 * BACKEND_PATH_MAX];
+	int n = snprintf(buf, sizeof(buf), "%s\n%s\n%s", conf, id, path);
+
+	return siphash24(&k, buf, n > 0 ? ((size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf)) : 0);
+}
+
+int cephfs_session_identity(const char *state_dir, const char *conf, const char *id,
+			    const char *path, char *uuid, size_t cap)
+{
+	char file[BACKEND_PATH_MAX + 64];
+	snprintf(file, sizeof(file), "%s/ceph-session-%016llx", state_dir,
+		 (unsigned long long)cephfs_identity_key(conf, id, path));
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0) {
+		ssize_t n = read(fd, uuid, cap - 1);
+		close(fd);
+		if (n > 0 && (size_t)n < cap - 1) {
+			uuid[n] = '\0';
+			uuid[strcspn(uuid, "\n")] = '\0';
+			if (uuid[0])
+				return 0;
+		}
+		log_warn("ceph: %s holds no session identity; making a new one", file);
+	} else if (errno != ENOENT) {
+		int e = errno;
+		log_error("ceph: cannot read %s: %s", file, strerror(e));
+		return -e;
+	}
+	uint8_t rnd[CEPHFS_UUID_RANDOM];
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return -EIO;
+	int len = snprintf(uuid, cap, "ferry-");
+	for (size_t i = 0; i < sizeof(rnd) && (size_t)len + 2 < cap; i++)
+		len += snprintf(uuid + len, cap - (size_t)len, "%02x", rnd[i]);
+	char line[128];
+	int ll = snprintf(line, sizeof(line), "%s\n", uuid);
+	int rc = state_file_replace(file, line, (size_t)ll, 0600);
+	if (rc)
+		log_error("ceph: cannot write %s: %s", file, strerror(-rc));
+	return rc;
+}
+
+int cephfs_session_reclaim(struct cephfs_export *ex, const char *uuid)
+{
+	int rc = ceph_init(ex->cm);
+	if (rc) {
+		log_error("ceph: cannot start a client: %s", strerror(-rc));
+		return rc;
+	}
+	rc = ceph_start_reclaim(ex->cm, uuid, CEPH_RECLAIM_RESET);
+	if (rc == 0) {
+		ceph_finish_reclaim(ex->cm);
+		ex->session_reset = true;
+		log_info("ceph: %s: ended the CephFS session an earlier ferryd left (%s)", ex->path,
+			 uuid);
+	} else if (rc != -ENOENT) {
+		/* Not fatal: the old session times out as it would have. */
+		log_warn("ceph: %s: cannot end the CephFS session an earlier ferryd left (%s): "
+			 "%s; files it held wait until the MDS times it out",
+			 ex->path, uuid, strerror(-rc));
+	}
+	ceph_set_uuid(ex->cm, uuid);
+	return 0;
+}

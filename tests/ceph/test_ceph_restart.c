@@ -1,0 +1,81 @@
+/* ferryd on a ceph export killed (SIGKILL) and started again: its
+ * CephFS session does not outlive it.  The killed ferryd's client held
+ * capabilities on a file it wrote; the restarted ferryd ends that session
+ * at once (backend/ceph/ceph_session.c), so another CephFS client opening
+ * the file goes ahead without waiting for the MDS to time the old session
+ * out; what was written stable is there; and the old file handle still
+ * names the file on the restarted server.
+ *
+ * Needs a cluster (FERRY_TEST_CEPH_CONF, FERRY_TEST_CEPH_ID); skipped (exit
+ * 77) without one. */
+#include "ceph/ceph_fixture.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+static void add_getattr(struct nfs4c_call *m, const void *arg)
+{
+	(void)arg;
+	static const unsigned bits[] = {FATTR4_SIZE};
+	nfs4c_getattr(m, bits, 1);
+}
+
+static void add_write_sync(struct nfs4c_call *m, const void *arg)
+{
+	const struct write_arg *w = arg;
+	struct nfs4_write_args a = {
+		.stateid = *w->stateid,
+		.offset = 0,
+		.stable = FILE_SYNC4,
+		.data = nfs4_opaque_str(w->data),
+	};
+	NFS4C_OP(m, OP_WRITE, nfs4_enc_write_args, &a);
+}
+
+static void test_restart_ends_old_session(void **st)
+{
+	(void)st;
+	struct nfs4c_sess a;
+	struct nfs4c_cb sa;
+	share_client(&a, &sa, "ceph-restart-a", 960);
+	struct dl_open w = dl_open(&a, "kept", BOTH, true);
+	assert_int_equal(w.status, NFS4_OK);
+	struct write_arg data = {&w.stateid, "stable before the crash"};
+	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_WRITE, add_write_sync, &data), NFS4_OK);
+	dl_client_end(&a, &sa);
+
+	/* The crash: nothing of ferryd's CephFS client is told. */
+	assert_int_equal(kill(server.pid, SIGKILL), 0);
+	int status;
+	assert_int_equal(waitpid(server.pid, &status, 0), server.pid);
+	server.pid = 0;
+	assert_int_equal(ceph_start(), 0);
+
+	/* Without the reset this open waits until the MDS gives up on the
+	 * killed client (its session timeout, 60 s by default). */
+	char path[200];
+	snprintf(path, sizeof(path), "%s/kept", ceph_dir);
+	struct other_open other = {.path = path, .flags = O_RDWR};
+	uint64_t start = dl_now_ms();
+	other_open_run(&other);
+	assert_int_equal(other.rc, 0);
+	assert_true(other.done_ms - start < 20000);
+	assert_string_equal(other.data, data.data);
+
+	/* The old handle, on the new server. */
+	struct nfs4c_sess b;
+	struct nfs4c_cb sb;
+	share_client(&b, &sb, "ceph-restart-b", 961);
+	assert_int_equal(dl_on(&b, w.fh, w.fhlen, OP_GETATTR, add_getattr, NULL), NFS4_OK);
+	dl_client_end(&b, &sb);
+}
+
+int main(void)
+{
+	if (!ceph_env("ceph_test_ceph_restart"))
+		return SKIP;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_restart_ends_old_session),
+	};
+	return cmocka_run_group_tests(tests, ceph_setup, dl_teardown);
+}
