@@ -4,9 +4,10 @@
 # every test in both: unit tests, protocol tests against a real ferryd, the
 # fuzz target for a bounded time, and the end-to-end tests with the Linux
 # kernel client when ../shared/e2e/kclient is present, then power cuts under
-# ferryd in a qemu guest (tests/e2e/powercut.sh).  Wireshark's
-# dissectors (tests/interop/tshark_check.sh) read captures of protocol
-# tests and of the kernel client's delegation run.
+# ferryd in a qemu guest (tests/e2e/powercut.sh), and the tests on CephFS
+# against a throwaway one-node Ceph cluster (../shared/ceph/minicephfs).
+# Wireshark's dissectors (tests/interop/tshark_check.sh) read captures of
+# protocol tests and of the kernel client's delegation run.
 #
 # `--full` (or FERRY_FULL=1) adds the full stage: the slowest checks, which
 # the default run (kept under 25 minutes on 2 cores) leaves out: the
@@ -14,7 +15,8 @@
 #
 # Environment: FUZZ_SECONDS (default 60; 0 skips fuzzing), FERRY_SKIP_E2E=1
 # skips the kernel-client tests, FERRY_SKIP_POWERCUT=1 the power-cut test
-# (tests/e2e/powercut.sh), CTEST_JOBS (default 2).
+# (tests/e2e/powercut.sh), FERRY_SKIP_CEPH=1 the CephFS stage, CTEST_JOBS
+# (default 2).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -31,10 +33,12 @@ passed=0
 failed=0
 failures=()
 
-# Runs ctest in a build directory and adds its counts to the totals.
+# Runs ctest in a build directory (extra arguments go to ctest) and adds
+# its counts to the totals.
 run_ctest() {
 	local dir=$1 label=$2 out
-	out=$(cd "$dir" && ctest --output-on-failure -j "${CTEST_JOBS:-2}" 2>&1)
+	shift 2
+	out=$(cd "$dir" && ctest --output-on-failure -j "${CTEST_JOBS:-2}" "$@" 2>&1)
 	local rc=$?
 	echo "$out"
 	local line total fails
@@ -61,7 +65,7 @@ if cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTIN
 	if bash scripts/check-layers.sh build; then passed=$((passed + 1)); else
 		failed=$((failed + 1)); failures+=("layer check"); fi
 	step "tests (RelWithDebInfo)"
-	run_ctest build "plain"
+	run_ctest build "plain" -LE ceph
 	step "protocol analyser: tshark reads protocol tests' traffic"
 	if bash tests/interop/tshark_check.sh; then passed=$((passed + 1)); else
 		failed=$((failed + 1)); failures+=("tshark check of the protocol tests"); fi
@@ -74,9 +78,40 @@ if cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DBUILD_TESTING=ON
 	-DFERRY_SANITIZE=ON -DCMAKE_C_COMPILER=clang >/dev/null && ninja -C build-asan; then
 	step "tests (ASan+UBSan)"
 	ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		run_ctest build-asan "sanitized"
+		run_ctest build-asan "sanitized" -LE ceph
 else
 	failed=$((failed + 1)); failures+=("sanitized build")
+fi
+
+# CephFS: one throwaway cluster (../shared/ceph/minicephfs) for the stage;
+# the tests labelled ceph (tests/CMakeLists.txt) run on it in the plain
+# build.  FERRY_SKIP_CEPH=1 skips the stage.
+minicephfs=${MINICEPHFS:-$top/../shared/ceph/minicephfs}
+if [ "${FERRY_SKIP_CEPH:-0}" = 1 ]; then
+	echo; echo "test: CephFS stage skipped (FERRY_SKIP_CEPH=1)"
+elif [ ! -x "$minicephfs" ]; then
+	echo; echo "test: CephFS stage skipped: $minicephfs not found"
+	failed=$((failed + 1)); failures+=("CephFS stage: no $minicephfs")
+elif [ ! -x build/ferryd ]; then
+	failed=$((failed + 1)); failures+=("CephFS stage: no plain build")
+else
+	step "CephFS: a one-node cluster, and the tests labelled ceph on it"
+	cephdir=$(mktemp -d "${TMPDIR:-/tmp}/ferry-ceph-XXXXXX")
+	rmdir "$cephdir"
+	stop_ceph() { "$minicephfs" stop "$cephdir" >/dev/null 2>&1; rm -rf "$cephdir"; }
+	trap stop_ceph EXIT
+	ceph_start=$(date +%s)
+	if "$minicephfs" start "$cephdir" --lean-mgr >"${TMPDIR:-/tmp}/ferry-minicephfs.log" 2>&1; then
+		echo "cluster up in $(( $(date +%s) - ceph_start )) s"
+		FERRY_TEST_CEPH_CONF=$cephdir/ceph.conf FERRY_TEST_CEPH_ID=ferry \
+			run_ctest build "CephFS" -L ceph
+		echo "CephFS stage: $(( $(date +%s) - ceph_start )) s"
+	else
+		tail -20 "${TMPDIR:-/tmp}/ferry-minicephfs.log"
+		failed=$((failed + 1)); failures+=("CephFS stage: the cluster did not start")
+	fi
+	stop_ceph
+	trap - EXIT
 fi
 
 if [ "${FUZZ_SECONDS:-60}" != 0 ] && [ -x scripts/fuzz.sh ]; then

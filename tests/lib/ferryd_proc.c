@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cephfs/libcephfs.h>
+
 static void sleep_ms(unsigned ms)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -32,7 +34,108 @@ static void read_control_addr(struct ferryd_proc *p, const char *state)
 	fclose(f);
 }
 
-int ferryd_start(struct ferryd_proc *p, const char *const *extra_args)
+/* Ceph mode (FERRY_TEST_BACKEND=ceph): the export a test gets without
+ * naming one is a fresh directory of the CephFS file system
+ * FERRY_TEST_CEPH_CONF and FERRY_TEST_CEPH_ID name, served by the ceph back
+ * end, so that a protocol test runs unchanged on CephFS.  A test that
+ * reaches into its export on the host cannot run so: it stops loudly. */
+bool ferryd_ceph_mode(void)
+{
+	const char *b = getenv("FERRY_TEST_BACKEND");
+	return b && strcmp(b, "ceph") == 0;
+}
+
+static void ceph_mode_refuse(const char *what)
+{
+	fprintf(stderr, "%s makes or reads a local export: this test cannot run with "
+			"FERRY_TEST_BACKEND=ceph\n",
+		what);
+	abort();
+}
+
+/* The cluster the environment names; exits 77 (skipped) when none. */
+static void ceph_env(const char **conf, const char **id)
+{
+	*conf = getenv("FERRY_TEST_CEPH_CONF");
+	*id = getenv("FERRY_TEST_CEPH_ID");
+	if (!*conf || !**conf) {
+		printf("FERRY_TEST_BACKEND=ceph, but FERRY_TEST_CEPH_CONF names no cluster: "
+		       "skipped\n");
+		exit(77);
+	}
+	if (!*id || !**id)
+		*id = "admin";
+}
+
+/* A CephFS client of the test's own, mounted at the root: 0 or -errno. */
+static int ceph_client(struct ceph_mount_info **cm)
+{
+	const char *conf, *id;
+	ceph_env(&conf, &id);
+	int rc = ceph_create(cm, id);
+	if (rc == 0) {
+		rc = ceph_conf_read_file(*cm, conf);
+		if (rc == 0)
+			rc = ceph_mount(*cm, "/");
+		if (rc != 0)
+			ceph_shutdown(*cm);
+	}
+	return rc;
+}
+
+/* The export section of a new directory in CephFS (mode 0777), written
+ * to f; the directory goes to path. */
+static bool ceph_export_section(FILE *f, char *path, size_t cap)
+{
+	const char *conf, *id;
+	ceph_env(&conf, &id);
+	static unsigned seq;
+	snprintf(path, cap, "/ferry-proto-%ld-%ld-%u", (long)getpid(), (long)time(NULL), seq++);
+	struct ceph_mount_info *cm;
+	int rc = ceph_client(&cm);
+	if (rc == 0) {
+		rc = ceph_mkdir(cm, path, 0777);
+		if (rc == 0)
+			rc = ceph_chmod(cm, path, 0777);
+		ceph_shutdown(cm);
+	}
+	if (rc != 0) {
+		fprintf(stderr, "cannot make %s in CephFS (%s as %s): %s\n", path, conf, id,
+			strerror(-rc));
+		return false;
+	}
+	return fprintf(f, "[export e]\nbackend = ceph\npath = %s\npseudo = /export\n"
+			  "ceph_conf = %s\nceph_id = %s\n",
+		       path, conf, id) > 0;
+}
+
+int ferryd_export_put(const struct ferryd_proc *p, const char *name, const void *data,
+		      size_t len)
+{
+	char path[400];
+	if (!p->ceph_path[0]) {
+		ferryd_export_path(p, name, path, sizeof(path));
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+		bool ok = fd >= 0 && write(fd, data, len) == (ssize_t)len;
+		if (fd >= 0)
+			close(fd);
+		return ok ? 0 : -1;
+	}
+	struct ceph_mount_info *cm;
+	if (ceph_client(&cm) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s", p->ceph_path, name);
+	int fd = ceph_open(cm, path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	bool ok = fd >= 0 && ceph_write(cm, fd, data, (int64_t)len, 0) == (int)len;
+	if (fd >= 0)
+		ok = ceph_close(cm, fd) == 0 && ok;
+	ceph_shutdown(cm);
+	return ok ? 0 : -1;
+}
+
+/* ferryd_start; ceph_export: the arguments' configuration exports CephFS
+ * (ferryd_start_export in ceph mode). */
+static int start_server(struct ferryd_proc *p, const char *const *extra_args, bool ceph_export)
 {
 	memset(p, 0, sizeof(*p));
 	const char *tmp = getenv("TMPDIR");
@@ -81,7 +184,20 @@ int ferryd_start(struct ferryd_proc *p, const char *const *extra_args)
 			has_export = true;
 		argv[n++] = extra_args[i];
 	}
-	if (!has_export) {
+	char ceph_conf_path[300];
+	if (has_export && ferryd_ceph_mode() && !ceph_export)
+		ceph_mode_refuse("a test's own --export or --config");
+	if (!has_export && ferryd_ceph_mode()) {
+		snprintf(ceph_conf_path, sizeof(ceph_conf_path), "%s/ceph-export.conf", p->dir);
+		FILE *f = fopen(ceph_conf_path, "w");
+		bool ok = f && ceph_export_section(f, p->ceph_path, sizeof(p->ceph_path));
+		if (f && fclose(f) != 0)
+			ok = false;
+		if (!ok)
+			return -1;
+		argv[n++] = "--config";
+		argv[n++] = ceph_conf_path;
+	} else if (!has_export) {
 		argv[n++] = "--export";
 		argv[n++] = export_arg;
 	}
@@ -129,10 +245,17 @@ int ferryd_start(struct ferryd_proc *p, const char *const *extra_args)
 	return -1;
 }
 
+int ferryd_start(struct ferryd_proc *p, const char *const *extra_args)
+{
+	return start_server(p, extra_args, false);
+}
+
 static void remove_tree(const char *dir);
 
 int ferryd_start_conf(struct ferryd_proc *p, const char *conf_text)
 {
+	if (ferryd_ceph_mode())
+		ceph_mode_refuse("ferryd_start_conf");
 	const char *tmp = getenv("TMPDIR");
 	char dir[256], conf[300], export_arg[300], export_dir[290];
 	snprintf(dir, sizeof(dir), "%s/ferry-conf-XXXXXX", tmp ? tmp : "/tmp");
@@ -164,6 +287,7 @@ int ferryd_start_conf(struct ferryd_proc *p, const char *conf_text)
 
 int ferryd_start_export(struct ferryd_proc *p, const char *conf_extra)
 {
+	char ceph_path[128] = "";
 	const char *tmp = getenv("TMPDIR");
 	char dir[256], conf[300], export_dir[290];
 	snprintf(dir, sizeof(dir), "%s/ferry-export-XXXXXX", tmp ? tmp : "/tmp");
@@ -174,8 +298,11 @@ int ferryd_start_export(struct ferryd_proc *p, const char *conf_extra)
 	snprintf(conf, sizeof(conf), "%s/ferryd.conf", dir);
 	snprintf(export_dir, sizeof(export_dir), "%s/export", dir);
 	FILE *f = fopen(conf, "w");
-	bool ok = f && fprintf(f, "[export e]\npath = %s\npseudo = /export\n%s", export_dir,
-			       conf_extra ? conf_extra : "") > 0;
+	bool ok = f && (ferryd_ceph_mode()
+				? ceph_export_section(f, ceph_path, sizeof(ceph_path)) &&
+					  fprintf(f, "%s", conf_extra ? conf_extra : "") >= 0
+				: fprintf(f, "[export e]\npath = %s\npseudo = /export\n%s",
+					  export_dir, conf_extra ? conf_extra : "") > 0);
 	if (f && fclose(f) != 0)
 		ok = false;
 	/* World-writable, so that squashed users may create in it too. */
@@ -185,17 +312,20 @@ int ferryd_start_export(struct ferryd_proc *p, const char *conf_extra)
 		return -1;
 	}
 	const char *args[] = {"--config", conf, NULL};
-	int rc = ferryd_start(p, args);
+	int rc = start_server(p, args, ferryd_ceph_mode());
 	if (rc != 0) {
 		remove_tree(dir);
 		return rc;
 	}
 	snprintf(p->conf_dir, sizeof(p->conf_dir), "%s", dir);
+	snprintf(p->ceph_path, sizeof(p->ceph_path), "%s", ceph_path);
 	return 0;
 }
 
 void ferryd_export_path(const struct ferryd_proc *p, const char *name, char *out, size_t len)
 {
+	if (ferryd_ceph_mode())
+		ceph_mode_refuse("ferryd_export_path");
 	snprintf(out, len, "%s/export/%s", p->conf_dir[0] ? p->conf_dir : p->dir, name);
 }
 

@@ -26,6 +26,8 @@ struct ferryd_proc {
 	/* ferryd_start_conf's directory (its configuration file and export),
 	 * removed with dir; empty otherwise. */
 	char conf_dir[256];
+	/* Ceph mode: the export's directory inside CephFS ("" otherwise). */
+	char ceph_path[128];
 };
 
 /* Starts ferryd with extra arguments (NULL-terminated list, may be NULL) and
@@ -48,6 +50,21 @@ int ferryd_start_export(struct ferryd_proc *p, const char *conf_extra);
 /* Where a file of the export of a ferryd_start_conf server lives: name
  * under its export directory, written to out. */
 void ferryd_export_path(const struct ferryd_proc *p, const char *name, char *out, size_t len);
+
+/* FERRY_TEST_BACKEND=ceph: ferryd_start's default export and
+ * ferryd_start_export's are a new directory of the CephFS file system
+ * FERRY_TEST_CEPH_CONF names (the process exits 77, skipped, when it names
+ * none); ferryd_start_conf and ferryd_export_path, which work on a local
+ * directory, and ferryd_start with an --export or --config of the test's
+ * own, abort: a test that would not run on CephFS never passes as if it
+ * had. */
+bool ferryd_ceph_mode(void);
+
+/* Writes a file name of len bytes (mode 0666) into the export of a server
+ * ferryd_start or ferryd_start_export made with its default export,
+ * local or CephFS alike.  0 or -1. */
+int ferryd_export_put(const struct ferryd_proc *p, const char *name, const void *data,
+		      size_t len);
 
 /* True while the process runs. */
 bool ferryd_running(struct ferryd_proc *p);

@@ -18,17 +18,14 @@ static int setup(void **state)
 {
 	if (ferryd_start(&server, NULL) != 0)
 		return -1;
-	char p[400];
-	snprintf(p, sizeof(p), "%s/export", server.dir);
-	chmod(p, 0777);
-	snprintf(p, sizeof(p), "%s/export/big", server.dir);
-	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	if (!ferryd_ceph_mode()) {
+		char p[400];
+		snprintf(p, sizeof(p), "%s/export", server.dir);
+		chmod(p, 0777);
+	}
 	char buf[4000];
 	memset(buf, 'x', sizeof(buf));
-	if (fd < 0 || write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
-		return -1;
-	close(fd);
-	return 0;
+	return ferryd_export_put(&server, "big", buf, sizeof(buf));
 }
 
 static int teardown(void **state) { return ferryd_stop(&server) == 0 ? 0 : -1; }

@@ -135,7 +135,10 @@ int cephfs_create_file(struct backend_export *bex, const struct backend_cred *cr
 	struct ceph_statx stx;
 	struct Inode *in = NULL;
 	struct Fh *fh = NULL;
-	uint32_t mode = sa && (sa->mask & BACKEND_SET_MODE) ? sa->mode & 07777 : 0644;
+	/* Without a mode the file gets none, as with nfsd and the other back
+	 * ends: the client sets it next (EXCLUSIVE creates carry no
+	 * attributes). */
+	uint32_t mode = sa && (sa->mask & BACKEND_SET_MODE) ? sa->mode & 07777 : 0;
 	int rc = cephfs_call_begin(ex, cred, dir, name, &c);
 
 	if (rc)
@@ -207,9 +210,7 @@ int cephfs_mknod(struct backend_export *bex, const struct backend_cred *cred,
 	struct cephfs_call c;
 	struct ceph_statx stx;
 	struct Inode *in = NULL;
-	uint32_t perm = sa && (sa->mask & BACKEND_SET_MODE) ? sa->mode & 07777
-			: type == BACKEND_DIR			 ? 0755
-								 : 0644;
+	uint32_t perm = sa && (sa->mask & BACKEND_SET_MODE) ? sa->mode & 07777 : 0;
 	uint32_t fmt;
 
 	switch (type) {
