@@ -2,12 +2,17 @@
 # Runs the pynfs conformance suites against a fresh ferryd on loopback and
 # prints each suite's summary line.
 #
-#   bash scripts/pynfs.sh PYNFS_DIR [--ferryd PATH] [--minor 0,1,2] [--out DIR] [TEST ...]
+#   bash scripts/pynfs.sh PYNFS_DIR [--ferryd PATH] [--minor 0,1,2] [--out DIR]
+#                         [--ceph CONF[:ID]] [TEST ...]
 #
 # PYNFS_DIR: a built pynfs checkout (commit ece3404; the newest has a syntax
 # error in nfs4.1/fs.py), built per its README with Debian's python3-ply.
 # --minor: the minor versions to run (default 0,1,2): 0 runs nfs4.0's
 # testserver.py, 1 and 2 nfs4.1's with --minorversion 1 or 2.
+# --ceph: each suite's export is a new directory of that CephFS file system
+# (its configuration file, and the client id, default admin), served by the
+# ceph back end; it is made with the cephfs Python module of Debian's
+# python3-cephfs.
 # TEST: the tests or groups to run (default: all).
 # The lease is 15 s (the 4.0 delegation tests need more than 15 s for DELEG6
 # to mean anything, and the 4.1 ones wait out a lease); every suite gets its
@@ -17,19 +22,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 [ $# -ge 1 ] || usage
 case $1 in -h|--help) usage 0 ;; esac
 pynfs=$(cd "$1" && pwd); shift
 ferryd=build/ferryd
 minors=0,1,2
 out=
+ceph=
 tests=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--ferryd) ferryd=$2; shift 2 ;;
 	--minor) minors=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
+	--ceph) ceph=$2; shift 2 ;;
 	-h|--help) usage 0 ;;
 	-*) echo "pynfs.sh: unknown option $1" >&2; usage ;;
 	*) tests+=("$1"); shift ;;
@@ -64,11 +71,25 @@ for minor in ${minors//,/ }; do
 	[control]
 	listen = none
 	[export pynfs]
-	path = $run/export
 	pseudo = /pynfs
 	access = rw
 	squash = none
 	EOF
+	if [ -n "$ceph" ]; then
+		ceph_conf=${ceph%%:*}
+		if [[ $ceph == *:* ]]; then ceph_id=${ceph#*:}; else ceph_id=admin; fi
+		ceph_dir=/ferry-pynfs-$$-$minor-$(date +%s)
+		/usr/bin/python3 -c 'import cephfs, sys
+fs = cephfs.LibCephFS(conffile=sys.argv[1], auth_id=sys.argv[2])
+fs.mount()
+fs.mkdir(sys.argv[3].encode(), 0o777)
+fs.shutdown()' "$ceph_conf" "$ceph_id" "$ceph_dir" ||
+			{ echo "pynfs.sh: cannot make $ceph_dir in CephFS" >&2; exit 2; }
+		printf 'backend = ceph\npath = %s\nceph_conf = %s\nceph_id = %s\n' \
+			"$ceph_dir" "$ceph_conf" "$ceph_id" >>"$run/ferryd.conf"
+	else
+		printf 'path = %s\n' "$run/export" >>"$run/ferryd.conf"
+	fi
 	"$ferryd" --config "$run/ferryd.conf" --no-rpcbind --port-file "$run/port" \
 		--log-level warn 2>"$run/ferryd.log" &
 	pid=$!
