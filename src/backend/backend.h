@@ -242,6 +242,27 @@ struct backend_sync_item {
 	unsigned what; /* enum backend_sync_what flags */
 };
 
+/* What a back end tells of itself for the control plane
+ * (backend_ops.status): the calls it made to its storage and, for one
+ * that reaches its storage through a session (ceph), that session. */
+enum { BACKEND_CALL_KINDS_MAX = 40 };
+
+struct backend_call_stats {
+	const char *name; /* the storage's call ("ll_read"); static */
+	uint64_t calls, errors;
+	uint64_t ns; /* time spent in the calls */
+};
+
+struct backend_status {
+	bool connected;	   /* the session works (not evicted, not unmounted) */
+	char session[128]; /* what names it ("client.4223 127.0.0.1:0/31…"); "" unknown */
+	char state[32];	   /* its state as the storage reports it ("open"); "" unknown */
+	int64_t caps;	   /* capabilities held; -1 unknown */
+	int64_t inodes;	   /* inodes cached; -1 unknown */
+	unsigned ncalls;
+	struct backend_call_stats calls[BACKEND_CALL_KINDS_MAX];
+};
+
 struct backend_ops {
 	const char *name;
 
@@ -575,6 +596,10 @@ struct backend_ops {
 	 * the server can change (memory). */
 	int (*dir_watch)(struct backend_export *ex, const struct backend_handle *h, bool on);
 	void (*dir_notify)(struct backend_export *ex, backend_dir_change_fn fn, void *ctx);
+
+	/* Fills out; may ask the storage (a control-plane call, not one for
+	 * the request path).  NULL: nothing to tell beyond the name. */
+	void (*status)(struct backend_export *ex, struct backend_status *out);
 };
 
 extern const struct backend_ops backend_local_ops;

@@ -204,7 +204,8 @@ static int show(struct opts *o, const char *what)
 	static const struct column exports[] = {
 		{"ID", "id"},	      {"PSEUDO", "pseudo"}, {"PATH", "path"},	  {"ACCESS", "access"},
 		{"SQUASH", "squash"}, {"ASYNC", "async"},     {"CLIENTS", "clients"},
-		{"BACKEND", "backend"}};
+		{"BACKEND", "backend"}, {"CONNECTED", "storage.connected"},
+		{"SESSION", "storage.state"}, {"CAPS", "storage.caps"}};
 	static const struct column clients[] = {
 		{"ID", "id"},		{"MINOR", "minor"},		 {"CONFIRMED", "confirmed"},
 		{"ADDRESS", "address"}, {"LEASE_LEFT", "lease_left_seconds"}, {"SESSIONS", "sessions"},

@@ -133,6 +133,27 @@ static unsigned get_listeners(struct ctl_server *cs, json_t **out)
 	return 200;
 }
 
+/* What a back end with a storage of its own tells of it (ceph). */
+static json_t *storage_json(const struct nfs4_export *e)
+{
+	struct backend_status st;
+	e->ops->status(e->bex, &st);
+	json_t *calls = json_object();
+	for (unsigned k = 0; k < st.ncalls; k++)
+		json_object_set_new(calls, st.calls[k].name,
+				    json_pack("{s:I, s:I, s:f}", "calls",
+					      (json_int_t)st.calls[k].calls, "errors",
+					      (json_int_t)st.calls[k].errors, "seconds",
+					      (double)st.calls[k].ns / 1e9));
+	json_t *o = json_pack("{s:b, s:o, s:o, s:o}", "connected", st.connected, "session",
+			      text_json(st.session), "state", text_json(st.state), "calls", calls);
+	if (st.caps >= 0)
+		json_object_set_new(o, "caps", json_integer(st.caps));
+	if (st.inodes >= 0)
+		json_object_set_new(o, "inodes", json_integer(st.inodes));
+	return o;
+}
+
 static unsigned get_exports(struct ctl_server *cs, json_t **out)
 {
 	static const char *const squash[] = {"root", "all", "none"};
@@ -160,6 +181,9 @@ static unsigned get_exports(struct ctl_server *cs, json_t **out)
 				     "anonuid",
 				     (json_int_t)e->anonuid, "anongid", (json_int_t)e->anongid,
 				     "clients", clients, "backend", backend));
+		if (e->ops && e->ops->status)
+			json_object_set_new(json_array_get(a, json_array_size(a) - 1), "storage",
+					    storage_json(e));
 	}
 	*out = a;
 	return 200;

@@ -44,6 +44,13 @@ struct scrape {
 	uint64_t rss_bytes, vsize_bytes, open_fds, max_fds;
 	double cpu_s, start_s;
 	bool has_drc40, has_copies, has_max_fds;
+	/* The back ends that tell of themselves (backend_ops.status). */
+	unsigned nstorage;
+	struct scrape_storage {
+		const char *export; /* its pseudo path */
+		const char *backend;
+		struct backend_status st;
+	} storage[CONFIG_MAX_EXPORTS];
 };
 
 /* A series of a family with a label whose values are a fixed set. */
@@ -53,7 +60,7 @@ struct metric_label {
 };
 
 /* Families that only some servers have. */
-enum metric_needs { NEEDS_NOTHING, NEEDS_DRC40, NEEDS_COPIES, NEEDS_MAX_FDS };
+enum metric_needs { NEEDS_NOTHING, NEEDS_DRC40, NEEDS_COPIES, NEEDS_MAX_FDS, NEEDS_STORAGE };
 
 /* A family: one unlabelled value, a fixed set of labelled values, or
  * series written by a function. */
@@ -264,6 +271,85 @@ static void cpu_seconds_series(struct ctl_text *t, const char *name, const struc
 static void start_time_series(struct ctl_text *t, const char *name, const struct scrape *sc)
 {
 	ctl_text_printf(t, "%s %.3f\n", name, sc->start_s);
+}
+
+/* Series per export of the back ends' own state.  A pseudo path is a
+ * label value as it is: the configuration refuses quotes and backslashes
+ * nowhere, so they are escaped as the text format asks. */
+static void storage_label(struct ctl_text *t, const char *name, const struct scrape_storage *x)
+{
+	ctl_text_printf(t, "%s{export=\"", name);
+	for (const char *c = x->export; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			ctl_text_printf(t, "\\%c", *c);
+		else if (*c == '\n')
+			ctl_text_printf(t, "\\n");
+		else
+			ctl_text_printf(t, "%c", *c);
+	}
+	ctl_text_printf(t, "\",backend=\"%s\"", x->backend);
+}
+
+static void storage_connected_series(struct ctl_text *t, const char *name, const struct scrape *sc)
+{
+	for (unsigned i = 0; i < sc->nstorage; i++) {
+		storage_label(t, name, &sc->storage[i]);
+		ctl_text_printf(t, "} %d\n", sc->storage[i].st.connected ? 1 : 0);
+	}
+}
+
+static void storage_caps_series(struct ctl_text *t, const char *name, const struct scrape *sc)
+{
+	for (unsigned i = 0; i < sc->nstorage; i++)
+		if (sc->storage[i].st.caps >= 0) {
+			storage_label(t, name, &sc->storage[i]);
+			ctl_text_printf(t, "} %lld\n", (long long)sc->storage[i].st.caps);
+		}
+}
+
+static void storage_inodes_series(struct ctl_text *t, const char *name, const struct scrape *sc)
+{
+	for (unsigned i = 0; i < sc->nstorage; i++)
+		if (sc->storage[i].st.inodes >= 0) {
+			storage_label(t, name, &sc->storage[i]);
+			ctl_text_printf(t, "} %lld\n", (long long)sc->storage[i].st.inodes);
+		}
+}
+
+enum storage_call_value { STORAGE_CALLS, STORAGE_ERRORS, STORAGE_SECONDS };
+
+static void storage_calls(struct ctl_text *t, const char *name, const struct scrape *sc,
+			  enum storage_call_value what)
+{
+	for (unsigned i = 0; i < sc->nstorage; i++) {
+		const struct backend_status *st = &sc->storage[i].st;
+		for (unsigned k = 0; k < st->ncalls; k++) {
+			const struct backend_call_stats *c = &st->calls[k];
+			storage_label(t, name, &sc->storage[i]);
+			if (what == STORAGE_SECONDS)
+				ctl_text_printf(t, ",call=\"%s\"} %.6f\n", c->name,
+						(double)c->ns / 1e9);
+			else
+				ctl_text_printf(t, ",call=\"%s\"} %llu\n", c->name,
+						(unsigned long long)(what == STORAGE_CALLS ? c->calls
+											  : c->errors));
+		}
+	}
+}
+
+static void storage_calls_series(struct ctl_text *t, const char *name, const struct scrape *sc)
+{
+	storage_calls(t, name, sc, STORAGE_CALLS);
+}
+
+static void storage_errors_series(struct ctl_text *t, const char *name, const struct scrape *sc)
+{
+	storage_calls(t, name, sc, STORAGE_ERRORS);
+}
+
+static void storage_seconds_series(struct ctl_text *t, const char *name, const struct scrape *sc)
+{
+	storage_calls(t, name, sc, STORAGE_SECONDS);
 }
 
 /* --- the families, in the order /metrics lists them --------------------------------- */
@@ -538,6 +624,25 @@ static const struct metric_family families[] = {
 	 .needs = NEEDS_MAX_FDS},
 	{"process_cpu_seconds_total", "counter", "User and system CPU time in seconds.",
 	 .series = cpu_seconds_series},
+	/* Back ends with a storage of their own (ceph) */
+	{"ferry_backend_connected", "gauge",
+	 "Whether an export's back end reaches its storage (1) or lost its session (0).",
+	 .series = storage_connected_series, .needs = NEEDS_STORAGE},
+	{"ferry_backend_caps", "gauge",
+	 "Capabilities an export's CephFS client holds, as its MDS sessions report them.",
+	 .series = storage_caps_series, .needs = NEEDS_STORAGE},
+	{"ferry_backend_inodes", "gauge", "Inodes an export's CephFS client keeps in its cache.",
+	 .series = storage_inodes_series, .needs = NEEDS_STORAGE},
+	{"ferry_backend_calls_total", "counter",
+	 "Calls an export's back end made to its storage, by call.",
+	 .series = storage_calls_series, .needs = NEEDS_STORAGE},
+	{"ferry_backend_call_errors_total", "counter",
+	 "Calls an export's back end made to its storage that returned an error, by call.",
+	 .series = storage_errors_series, .needs = NEEDS_STORAGE},
+	{"ferry_backend_call_seconds_total", "counter",
+	 "Time an export's back end spent in calls to its storage, by call.",
+	 .series = storage_seconds_series, .needs = NEEDS_STORAGE},
+
 	{"process_start_time_seconds", "gauge",
 	 "Start time of the process since the Unix epoch in seconds.",
 	 .series = start_time_series},
@@ -602,6 +707,16 @@ static void scrape_read(struct ctl_server *cs, struct scrape *sc)
 	if (sc->has_copies)
 		nfs4_copy_get_stats(nfs, &sc->copies);
 	scrape_process(cs, sc);
+	const struct nfs4_exports *exps = &nfs->exports;
+	for (unsigned i = 0; i < exps->count && sc->nstorage < CONFIG_MAX_EXPORTS; i++) {
+		const struct nfs4_export *e = &exps->list[i];
+		if (!e->ops || !e->ops->status)
+			continue;
+		struct scrape_storage *x = &sc->storage[sc->nstorage++];
+		x->export = e->pseudo;
+		x->backend = e->ops->name;
+		e->ops->status(e->bex, &x->st);
+	}
 }
 
 static bool family_present(const struct metric_family *f, const struct scrape *sc)
@@ -613,6 +728,8 @@ static bool family_present(const struct metric_family *f, const struct scrape *s
 		return sc->has_copies;
 	case NEEDS_MAX_FDS:
 		return sc->has_max_fds;
+	case NEEDS_STORAGE:
+		return sc->nstorage > 0;
 	case NEEDS_NOTHING:
 		break;
 	}

@@ -7,6 +7,7 @@
  * test command's CephFS stage starts one and sets them); without them the
  * test reports itself skipped (exit 77). */
 #include "ceph/ceph_fixture.h"
+#include "lib/ctl_test.h"
 
 /* NFS clients and a second CephFS client on one file: no delegation is
  * granted on a ceph export (backend/ceph/ceph_lease.c says why), so the
@@ -52,12 +53,52 @@ static void test_other_cephfs_client(void **st)
 	dl_client_end(&a, &sa);
 }
 
+/* The back end's own state in /metrics and the API: connected, its MDS
+ * session open with capabilities held, and the libcephfs calls counted
+ * (those the operations just made among them); promtool accepts the
+ * page. */
+static void test_status(void **st)
+{
+	(void)st;
+	struct nfs4c_sess a;
+	struct nfs4c_cb sa;
+	share_client(&a, &sa, "ceph-status", 952);
+	struct dl_open w = dl_open(&a, "counted", BOTH, true);
+	assert_int_equal(w.status, NFS4_OK);
+	struct write_arg data = {&w.stateid, "counted"};
+	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_WRITE, add_write, &data), NFS4_OK);
+	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_CLOSE, add_close, &w.stateid), NFS4_OK);
+	dl_client_end(&a, &sa);
+
+	char *page = ctlt_scrape(&server);
+	assert_true(ctlt_promtool_ok(page));
+	assert_true(ctlt_metric(page, "ferry_backend_connected{export=\"/export\",backend=\"ceph\"}") ==
+		    1);
+	assert_true(ctlt_metric(page, "ferry_backend_caps{export=\"/export\",backend=\"ceph\"}") > 0);
+	assert_true(ctlt_metric(page, "ferry_backend_calls_total{export=\"/export\",backend=\"ceph\","
+				      "call=\"ll_create\"}") >= 1);
+	assert_true(ctlt_metric(page, "ferry_backend_calls_total{export=\"/export\",backend=\"ceph\","
+				      "call=\"ll_write\"}") >= 1);
+	assert_true(ctlt_metric(page, "ferry_backend_call_seconds_total{export=\"/export\","
+				      "backend=\"ceph\",call=\"ll_write\"}") > 0);
+	free(page);
+
+	struct ctl_http_reply r;
+	ctlt_request(&server, "GET", "/api/v1/exports", true, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"storage\""));
+	assert_non_null(strstr(r.body, "\"connected\": true"));
+	assert_non_null(strstr(r.body, "\"state\": \"open\""));
+	ctl_http_reply_free(&r);
+}
+
 int main(void)
 {
 	if (!ceph_env("ceph_test_ceph_clients"))
 		return SKIP;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_other_cephfs_client),
+		cmocka_unit_test(test_status),
 	};
 	return cmocka_run_group_tests(tests, ceph_setup, dl_teardown);
 }

@@ -112,7 +112,7 @@ int cephfs_obj_get(struct cephfs_export *ex, const struct backend_handle *h, str
 	if (cephfs_handle_parse(h, &o->ino, &o->snapid))
 		return -EBADF;
 	vinodeno_t vino = { .ino = { o->ino }, .snapid = { o->snapid } };
-	int rc = ceph_ll_lookup_vino(ex->cm, vino, &o->in);
+	int rc = CEPHFS_CALL(ex, lookup_vino, ceph_ll_lookup_vino(ex->cm, vino, &o->in));
 	if (rc == -ENOENT || rc == -ESTALE || rc == -EINVAL)
 		return -ESTALE;
 	if (rc)
@@ -122,9 +122,9 @@ int cephfs_obj_get(struct cephfs_export *ex, const struct backend_handle *h, str
 	 * unlinked inode while it holds capabilities on it.  A snapshot's inode is made up for any snapshot id asked, so the MDS
 	 * is asked whether that snapshot exists (-EINVAL when not). */
 	struct ceph_statx stx;
-	rc = ceph_ll_getattr(ex->cm, o->in, &stx, CEPH_STATX_INO | CEPH_STATX_MODE | CEPH_STATX_NLINK,
+	rc = CEPHFS_CALL(ex, getattr, ceph_ll_getattr(ex->cm, o->in, &stx, CEPH_STATX_INO | CEPH_STATX_MODE | CEPH_STATX_NLINK,
 			     o->snapid == CEPH_NOSNAP ? AT_STATX_DONT_SYNC : AT_STATX_FORCE_SYNC,
-			     ceph_mount_perms(ex->cm));
+			     ceph_mount_perms(ex->cm)));
 	if (rc == -EINVAL)
 		rc = -ESTALE;
 	if (!rc && (stx.stx_ino != o->ino || (uint64_t)stx.stx_dev != o->snapid ||
@@ -193,7 +193,7 @@ void cephfs_handle_from_statx(const struct ceph_statx *stx, struct backend_handl
 
 int cephfs_obj_stat(struct cephfs_export *ex, struct cephfs_obj *o, struct ceph_statx *stx)
 {
-	int rc = ceph_ll_getattr(ex->cm, o->in, stx, CEPH_WANT_ATTRS, 0, ceph_mount_perms(ex->cm));
+	int rc = CEPHFS_CALL(ex, getattr, ceph_ll_getattr(ex->cm, o->in, stx, CEPH_WANT_ATTRS, 0, ceph_mount_perms(ex->cm)));
 
 	if (rc == -ENOENT || (rc == 0 && stx->stx_nlink == 0))
 		return -ESTALE;
@@ -249,14 +249,14 @@ int cephfs_data_open(struct cephfs_export *ex, const struct backend_cred *cred,
 		return -EACCES;
 	if (write && o->snapid != CEPH_NOSNAP)
 		return -EROFS;
-	return cephfs_err(ex, ceph_ll_open(ex->cm, o->in, write ? O_RDWR : O_RDONLY, &io->fh,
-					   ceph_mount_perms(ex->cm)));
+	return cephfs_err(ex, CEPHFS_CALL(ex, open, ceph_ll_open(ex->cm, o->in, write ? O_RDWR : O_RDONLY, &io->fh,
+					   ceph_mount_perms(ex->cm))));
 }
 
 void cephfs_data_close(struct cephfs_export *ex, struct cephfs_io *io)
 {
 	if (io->fh)
-		ceph_ll_close(ex->cm, io->fh);
+		CEPHFS_CALL(ex, close, ceph_ll_close(ex->cm, io->fh));
 	memset(io, 0, sizeof(*io));
 }
 
@@ -309,6 +309,21 @@ static int cephfs_export_open(const char *path, const char *state_dir,
 		}
 	}
 	if (state_dir) {
+		/* The admin socket the control plane asks (ceph_status.c),
+		 * beside the session's identity; none when the path is too
+		 * long for a socket. */
+		char asok[2 * BACKEND_PATH_MAX];
+		int len = snprintf(asok, sizeof(asok), "%s/ceph-%016llx.asok", state_dir,
+				   (unsigned long long)cephfs_identity_key(conf, id, ex->path));
+		if (len > 0 && (size_t)len < sizeof(ex->asok)) {
+			memcpy(ex->asok, asok, (size_t)len + 1);
+			rc = ceph_conf_set(ex->cm, "admin_socket", ex->asok);
+			if (rc) {
+				log_warn("ceph: no admin socket at %s: %s", ex->asok,
+					 strerror(-rc));
+				ex->asok[0] = '\0';
+			}
+		}
 		rc = cephfs_session_identity(state_dir, conf, id, ex->path, ex->uuid,
 					     sizeof(ex->uuid));
 		if (!rc)
@@ -327,8 +342,8 @@ static int cephfs_export_open(const char *path, const char *state_dir,
 	if (rc)
 		goto fail;
 	struct ceph_statx stx;
-	rc = ceph_ll_getattr(ex->cm, ex->root, &stx, CEPH_STATX_INO | CEPH_STATX_MODE, 0,
-			     ceph_mount_perms(ex->cm));
+	rc = CEPHFS_CALL(ex, getattr, ceph_ll_getattr(ex->cm, ex->root, &stx, CEPH_STATX_INO | CEPH_STATX_MODE, 0,
+			     ceph_mount_perms(ex->cm)));
 	if (rc)
 		goto fail;
 	if (!S_ISDIR(stx.stx_mode)) {
@@ -414,7 +429,7 @@ static int cephfs_statfs(struct backend_export *bex, const struct backend_handle
 
 	if (rc)
 		return rc;
-	rc = cephfs_err(ex, ceph_ll_statfs(ex->cm, o.in, &sv));
+	rc = cephfs_err(ex, CEPHFS_CALL(ex, statfs, ceph_ll_statfs(ex->cm, o.in, &sv)));
 	cephfs_obj_put(ex, &o);
 	if (rc)
 		return rc;
@@ -486,4 +501,5 @@ const struct backend_ops backend_ceph_ops = {
 	.lease_notify = cephfs_lease_notify,
 	.dir_watch = cephfs_dir_watch,
 	.dir_notify = cephfs_dir_notify,
+	.status = cephfs_status,
 };

@@ -3,6 +3,7 @@
 #define FERRY_BACKEND_CEPH_CEPH_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -13,6 +14,31 @@
 /* What a getattr asks libcephfs for: everything backend_attr carries. */
 #define CEPH_WANT_ATTRS (CEPH_STATX_BASIC_STATS | CEPH_STATX_BTIME | CEPH_STATX_VERSION)
 
+/* The libcephfs calls counted for the control plane (ceph_status.c), by
+ * their names in libcephfs without the ceph_ prefix. */
+#define CEPHFS_CALLS(X)                                                                     \
+	X(lookup_vino, "ll_lookup_vino") X(getattr, "ll_getattr") X(setattr, "ll_setattr") \
+	X(lookup, "ll_lookup") X(open, "ll_open") X(close, "ll_close") X(read, "ll_read")   \
+	X(write, "ll_write") X(fsync, "ll_fsync") X(sync_inode, "ll_sync_inode")            \
+	X(sync_fs, "sync_fs") X(fallocate, "ll_fallocate") X(lseek, "ll_lseek")             \
+	X(create, "ll_create") X(mkdir, "ll_mkdir") X(mknod, "ll_mknod")                    \
+	X(symlink, "ll_symlink") X(readlink, "ll_readlink") X(unlink, "ll_unlink")          \
+	X(rmdir, "ll_rmdir") X(rename, "ll_rename") X(link, "ll_link")                      \
+	X(opendir, "ll_opendir") X(readdirplus, "readdirplus_r") X(getxattr, "ll_getxattr") \
+	X(setxattr, "ll_setxattr") X(listxattr, "ll_listxattr")                             \
+	X(removexattr, "ll_removexattr") X(statfs, "ll_statfs")
+
+enum cephfs_call {
+#define CEPHFS_CALL_ENUM(kind, name) CEPHFS_CALL_##kind,
+	CEPHFS_CALLS(CEPHFS_CALL_ENUM)
+#undef CEPHFS_CALL_ENUM
+	CEPHFS_CALL_COUNT
+};
+
+struct cephfs_call_counter {
+	_Atomic uint64_t calls, errors, ns;
+};
+
 struct cephfs_export {
 	struct ceph_mount_info *cm;
 	struct Inode *root;   /* the export's directory (the mount's root), held */
@@ -21,6 +47,8 @@ struct cephfs_export {
 	char path[BACKEND_PATH_MAX];
 	char uuid[64];	     /* the session's identity ("": none, no state directory) */
 	bool session_reset;  /* an earlier ferryd's session was ended at start */
+	char asok[108];	     /* the client's admin socket ("": none) */
+	struct cephfs_call_counter counters[CEPHFS_CALL_COUNT];
 	pthread_mutex_t notify_lock; /* the functions below */
 	backend_lease_break_fn break_fn;
 	void *break_ctx;
@@ -32,6 +60,29 @@ static inline struct cephfs_export *cephfs_export_of(struct backend_export *ex)
 {
 	return (struct cephfs_export *)ex;
 }
+
+uint64_t cephfs_clock_ns(void);
+
+static inline void cephfs_count(struct cephfs_export *ex, enum cephfs_call k, uint64_t t0,
+				bool failed)
+{
+	struct cephfs_call_counter *c = &ex->counters[k];
+
+	atomic_fetch_add_explicit(&c->calls, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&c->ns, cephfs_clock_ns() - t0, memory_order_relaxed);
+	if (failed)
+		atomic_fetch_add_explicit(&c->errors, 1, memory_order_relaxed);
+}
+
+/* Makes libcephfs call expr, counting it as kind k (its time, and an
+ * error when it returns a negative number); its value is expr's. */
+#define CEPHFS_CALL(ex, k, expr)                                                            \
+	__extension__({                                                                     \
+		uint64_t t0_ = cephfs_clock_ns();                                           \
+		long long r_ = (long long)(expr);                                           \
+		cephfs_count((ex), CEPHFS_CALL_##k, t0_, r_ < 0);                           \
+		r_;                                                                         \
+	})
 
 /* A libcephfs inode reached from a handle: held until cephfs_obj_put. */
 struct cephfs_obj {
@@ -156,6 +207,8 @@ int cephfs_removexattr(struct backend_export *bex, const struct backend_cred *cr
 		     const struct backend_handle *h, const char *name);
 
 /* ceph_session.c */
+/* Which export of which cluster: names its files in the state directory. */
+uint64_t cephfs_identity_key(const char *conf, const char *id, const char *path);
 /* The identity of this export's CephFS session, kept in state_dir (made
  * there the first time). */
 int cephfs_session_identity(const char *state_dir, const char *conf, const char *id,
@@ -163,6 +216,9 @@ int cephfs_session_identity(const char *state_dir, const char *conf, const char 
 /* Before the mount: ends the session an earlier ferryd left under uuid,
  * and takes uuid for this one. */
 int cephfs_session_reclaim(struct cephfs_export *ex, const char *uuid);
+
+/* ceph_status.c */
+void cephfs_status(struct backend_export *bex, struct backend_status *out);
 
 /* ceph_lease.c */
 int cephfs_lease(struct backend_export *bex, const struct backend_handle *h,

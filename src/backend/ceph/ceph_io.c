@@ -102,7 +102,7 @@ int cephfs_setattr_obj(struct cephfs_export *ex, const struct backend_cred *cred
 			as = ceph_mount_perms(ex->cm);
 	}
 	if (mask)
-		rc = cephfs_err(ex, ceph_ll_setattr(ex->cm, o->in, &stx, mask, as));
+		rc = cephfs_err(ex, CEPHFS_CALL(ex, setattr, ceph_ll_setattr(ex->cm, o->in, &stx, mask, as)));
 	cephfs_perm_free(perm);
 	if (rc)
 		return rc;
@@ -141,7 +141,7 @@ int cephfs_read(struct backend_export *bex, const struct backend_cred *cred,
 		return rc;
 	rc = cephfs_data_open(ex, cred, &o, false, &io, &a);
 	if (!rc) {
-		int n = len ? ceph_ll_read(ex->cm, io.fh, (int64_t)off, len, buf) : 0;
+		int n = len ? CEPHFS_CALL(ex, read, ceph_ll_read(ex->cm, io.fh, (int64_t)off, len, buf)) : 0;
 		if (n < 0) {
 			rc = cephfs_err(ex, n);
 		} else {
@@ -149,8 +149,8 @@ int cephfs_read(struct backend_export *bex, const struct backend_cred *cred,
 			/* The size as it is after the read: a file written
 			 * meanwhile by another client ends later. */
 			struct ceph_statx stx;
-			int s = ceph_ll_getattr(ex->cm, o.in, &stx, CEPH_STATX_SIZE, 0,
-						ceph_mount_perms(ex->cm));
+			int s = CEPHFS_CALL(ex, getattr, ceph_ll_getattr(ex->cm, o.in, &stx, CEPH_STATX_SIZE, 0,
+						ceph_mount_perms(ex->cm)));
 			uint64_t size = s == 0 ? stx.stx_size : a.size;
 			*eof = off + (uint64_t)n >= size;
 		}
@@ -173,7 +173,7 @@ static void cephfs_kill_suid(struct cephfs_export *ex, const struct backend_cred
 	if (mode == a->mode)
 		return;
 	struct ceph_statx stx = { .stx_mode = (uint16_t)mode };
-	ceph_ll_setattr(ex->cm, o->in, &stx, CEPH_SETATTR_MODE, ceph_mount_perms(ex->cm));
+	CEPHFS_CALL(ex, setattr, ceph_ll_setattr(ex->cm, o->in, &stx, CEPH_SETATTR_MODE, ceph_mount_perms(ex->cm)));
 }
 
 int cephfs_write(struct backend_export *bex, const struct backend_cred *cred,
@@ -190,15 +190,15 @@ int cephfs_write(struct backend_export *bex, const struct backend_cred *cred,
 		return rc;
 	rc = cephfs_data_open(ex, cred, &o, true, &io, &a);
 	if (!rc) {
-		int n = len ? ceph_ll_write(ex->cm, io.fh, (int64_t)off, len, buf) : 0;
+		int n = len ? CEPHFS_CALL(ex, write, ceph_ll_write(ex->cm, io.fh, (int64_t)off, len, buf)) : 0;
 		if (n < 0) {
 			rc = cephfs_err(ex, n);
 		} else {
 			*written = (size_t)n;
 			*committed = BACKEND_UNSTABLE;
 			if (stable != BACKEND_UNSTABLE) {
-				rc = cephfs_err(ex, ceph_ll_fsync(ex->cm, io.fh,
-								stable == BACKEND_DATA_SYNC));
+				rc = cephfs_err(ex, CEPHFS_CALL(ex, fsync, ceph_ll_fsync(ex->cm, io.fh,
+								stable == BACKEND_DATA_SYNC)));
 				if (!rc)
 					*committed = stable;
 			}
@@ -228,7 +228,7 @@ int cephfs_commit(struct backend_export *bex, const struct backend_handle *h, ui
 	}
 	/* The data the client cache holds goes to the OSDs, and the size and
 	 * times to the MDS, before the answer. */
-	rc = cephfs_err(ex, ceph_ll_sync_inode(ex->cm, o.in, 0));
+	rc = cephfs_err(ex, CEPHFS_CALL(ex, sync_inode, ceph_ll_sync_inode(ex->cm, o.in, 0)));
 	cephfs_obj_put(ex, &o);
 	return rc;
 }
@@ -249,12 +249,12 @@ int cephfs_sync(struct backend_export *bex, const struct backend_sync_item *item
 		if (items[i].what & (BACKEND_SYNC_ENTRIES | BACKEND_SYNC_NEW))
 			names = true;
 	if (names)
-		return cephfs_err(ex, ceph_sync_fs(ex->cm));
+		return cephfs_err(ex, CEPHFS_CALL(ex, sync_fs, ceph_sync_fs(ex->cm)));
 	for (unsigned i = 0; i < n; i++) {
 		struct cephfs_obj o;
 		int rc = cephfs_obj_get(ex, &items[i].h, &o);
 		if (rc == 0) {
-			rc = cephfs_err(ex, ceph_ll_sync_inode(ex->cm, o.in, 0));
+			rc = cephfs_err(ex, CEPHFS_CALL(ex, sync_inode, ceph_ll_sync_inode(ex->cm, o.in, 0)));
 			cephfs_obj_put(ex, &o);
 		}
 		if (rc == -ESTALE)
@@ -282,7 +282,7 @@ static int cephfs_fallocate(struct backend_export *bex, const struct backend_cre
 	}
 	rc = cephfs_data_open(ex, cred, &o, true, &io, &a);
 	if (!rc) {
-		rc = cephfs_err(ex, ceph_ll_fallocate(ex->cm, io.fh, mode, (int64_t)off, (int64_t)len));
+		rc = cephfs_err(ex, CEPHFS_CALL(ex, fallocate, ceph_ll_fallocate(ex->cm, io.fh, mode, (int64_t)off, (int64_t)len)));
 		if (!rc)
 			cephfs_kill_suid(ex, cred, &o, &a);
 		cephfs_data_close(ex, &io);
@@ -325,8 +325,8 @@ int cephfs_seek(struct backend_export *bex, const struct backend_cred *cred,
 	if (!rc) {
 		/* libcephfs 16.2 knows no holes: all of a file is data, and
 		 * its end the only hole. */
-		off_t r = ceph_ll_lseek(ex->cm, io.fh, (off_t)off,
-					what == BACKEND_SEEK_DATA ? SEEK_DATA : SEEK_HOLE);
+		off_t r = CEPHFS_CALL(ex, lseek, ceph_ll_lseek(ex->cm, io.fh, (off_t)off,
+					what == BACKEND_SEEK_DATA ? SEEK_DATA : SEEK_HOLE));
 		if (r < 0)
 			rc = cephfs_err(ex, (int)r);
 		else
@@ -369,14 +369,14 @@ int cephfs_copy(struct backend_export *bex, const struct backend_cred *cred,
 		rc = -ENOMEM;
 	while (!rc && *copied < len) {
 		size_t want = len - *copied < chunk ? (size_t)(len - *copied) : chunk;
-		int n = ceph_ll_read(ex->cm, sio.fh, (int64_t)(src_off + *copied), want, buf);
+		int n = CEPHFS_CALL(ex, read, ceph_ll_read(ex->cm, sio.fh, (int64_t)(src_off + *copied), want, buf));
 		if (n < 0) {
 			rc = cephfs_err(ex, n);
 			break;
 		}
 		if (n == 0)
 			break;
-		int w = ceph_ll_write(ex->cm, dio.fh, (int64_t)(dst_off + *copied), (uint64_t)n, buf);
+		int w = CEPHFS_CALL(ex, write, ceph_ll_write(ex->cm, dio.fh, (int64_t)(dst_off + *copied), (uint64_t)n, buf));
 		if (w < 0) {
 			rc = cephfs_err(ex, w);
 			break;

@@ -11,13 +11,13 @@
 #include "backend/ceph/ceph_internal.h"
 
 /* The directory h for a call by cred: held, with cred's UserPerm. */
-struct cephfs_call {
+struct cephfs_dir_call {
 	struct cephfs_obj dir;
 	struct UserPerm *perm;
 };
 
 static int cephfs_call_begin(struct cephfs_export *ex, const struct backend_cred *cred,
-			   const struct backend_handle *dir, const char *name, struct cephfs_call *c)
+			   const struct backend_handle *dir, const char *name, struct cephfs_dir_call *c)
 {
 	int rc = name ? backend_name_check(name) : 0;
 
@@ -39,7 +39,7 @@ static int cephfs_call_begin(struct cephfs_export *ex, const struct backend_cred
 	return 0;
 }
 
-static void cephfs_call_end(struct cephfs_export *ex, struct cephfs_call *c)
+static void cephfs_call_end(struct cephfs_export *ex, struct cephfs_dir_call *c)
 {
 	cephfs_perm_free(c->perm);
 	cephfs_obj_put(ex, &c->dir);
@@ -62,15 +62,15 @@ int cephfs_lookup(struct backend_export *bex, const struct backend_cred *cred,
 		struct backend_attr *attr)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
-	struct cephfs_call c;
+	struct cephfs_dir_call c;
 	struct ceph_statx stx;
 	struct Inode *in;
 	int rc = cephfs_call_begin(ex, cred, dir, name, &c);
 
 	if (rc)
 		return rc;
-	rc = cephfs_err(ex, ceph_ll_lookup(ex->cm, c.dir.in, name, &in, &stx, CEPH_WANT_ATTRS,
-					 AT_SYMLINK_NOFOLLOW, c.perm));
+	rc = cephfs_err(ex, CEPHFS_CALL(ex, lookup, ceph_ll_lookup(ex->cm, c.dir.in, name, &in, &stx, CEPH_WANT_ATTRS,
+					 AT_SYMLINK_NOFOLLOW, c.perm)));
 	if (!rc)
 		cephfs_found(ex, in, &stx, out, attr);
 	cephfs_call_end(ex, &c);
@@ -82,7 +82,7 @@ int cephfs_lookup_parent(struct backend_export *bex, const struct backend_cred *
 		       struct backend_attr *attr)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
-	struct cephfs_call c;
+	struct cephfs_dir_call c;
 	struct ceph_statx stx;
 	struct Inode *in;
 	int rc = cephfs_call_begin(ex, cred, dir, NULL, &c);
@@ -93,8 +93,8 @@ int cephfs_lookup_parent(struct backend_export *bex, const struct backend_cred *
 		cephfs_call_end(ex, &c);
 		return -ENOENT;
 	}
-	rc = cephfs_err(ex, ceph_ll_lookup(ex->cm, c.dir.in, "..", &in, &stx, CEPH_WANT_ATTRS,
-					 AT_SYMLINK_NOFOLLOW, c.perm));
+	rc = cephfs_err(ex, CEPHFS_CALL(ex, lookup, ceph_ll_lookup(ex->cm, c.dir.in, "..", &in, &stx, CEPH_WANT_ATTRS,
+					 AT_SYMLINK_NOFOLLOW, c.perm)));
 	if (!rc && !S_ISDIR(stx.stx_mode)) {
 		ceph_ll_put(ex->cm, in);
 		rc = -ENOTDIR;
@@ -120,8 +120,8 @@ static int cephfs_apply_after_create(struct cephfs_export *ex, const struct back
 	int rc = cephfs_setattr_obj(ex, cred, &o, &rest, &a);
 	if (rc)
 		return rc;
-	return cephfs_err(ex, ceph_ll_getattr(ex->cm, in, stx, CEPH_WANT_ATTRS, 0,
-					    ceph_mount_perms(ex->cm)));
+	return cephfs_err(ex, CEPHFS_CALL(ex, getattr, ceph_ll_getattr(ex->cm, in, stx, CEPH_WANT_ATTRS, 0,
+					    ceph_mount_perms(ex->cm))));
 }
 
 int cephfs_create_file(struct backend_export *bex, const struct backend_cred *cred,
@@ -131,7 +131,7 @@ int cephfs_create_file(struct backend_export *bex, const struct backend_cred *cr
 		     struct backend_attr *attr, bool *created)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
-	struct cephfs_call c;
+	struct cephfs_dir_call c;
 	struct ceph_statx stx;
 	struct Inode *in = NULL;
 	struct Fh *fh = NULL;
@@ -145,11 +145,11 @@ int cephfs_create_file(struct backend_export *bex, const struct backend_cred *cr
 		return rc;
 	*created = false;
 	int oflags = O_CREAT | O_EXCL | O_RDONLY;
-	rc = cephfs_err(ex, ceph_ll_create(ex->cm, c.dir.in, name, S_IFREG | mode, oflags, &in,
-					 &fh, &stx, CEPH_WANT_ATTRS, AT_SYMLINK_NOFOLLOW, c.perm));
+	rc = cephfs_err(ex, CEPHFS_CALL(ex, create, ceph_ll_create(ex->cm, c.dir.in, name, S_IFREG | mode, oflags, &in,
+					 &fh, &stx, CEPH_WANT_ATTRS, AT_SYMLINK_NOFOLLOW, c.perm)));
 	if (rc == 0) {
 		*created = true;
-		ceph_ll_close(ex->cm, fh);
+		CEPHFS_CALL(ex, close, ceph_ll_close(ex->cm, fh));
 		struct backend_setattr rest = { 0 };
 		if (sa)
 			rest = *sa;
@@ -164,7 +164,7 @@ int cephfs_create_file(struct backend_export *bex, const struct backend_cred *cr
 			/* A file that cannot be made what was asked is not left
 			 * behind. */
 			ceph_ll_put(ex->cm, in);
-			ceph_ll_unlink(ex->cm, c.dir.in, name, c.perm);
+			CEPHFS_CALL(ex, unlink, ceph_ll_unlink(ex->cm, c.dir.in, name, c.perm));
 			cephfs_call_end(ex, &c);
 			return rc;
 		}
@@ -178,8 +178,8 @@ int cephfs_create_file(struct backend_export *bex, const struct backend_cred *cr
 	}
 	/* It exists: UNCHECKED opens it (applying only the size), EXCLUSIVE
 	 * answers for it when its verifier is ours (a retried create). */
-	rc = cephfs_err(ex, ceph_ll_lookup(ex->cm, c.dir.in, name, &in, &stx, CEPH_WANT_ATTRS,
-					 AT_SYMLINK_NOFOLLOW, c.perm));
+	rc = cephfs_err(ex, CEPHFS_CALL(ex, lookup, ceph_ll_lookup(ex->cm, c.dir.in, name, &in, &stx, CEPH_WANT_ATTRS,
+					 AT_SYMLINK_NOFOLLOW, c.perm)));
 	if (rc) {
 		cephfs_call_end(ex, &c);
 		return rc;
@@ -207,7 +207,7 @@ int cephfs_mknod(struct backend_export *bex, const struct backend_cred *cred,
 	       struct backend_handle *out, struct backend_attr *attr)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
-	struct cephfs_call c;
+	struct cephfs_dir_call c;
 	struct ceph_statx stx;
 	struct Inode *in = NULL;
 	uint32_t perm = sa && (sa->mask & BACKEND_SET_MODE) ? sa->mode & 07777 : 0;
@@ -242,12 +242,12 @@ int cephfs_mknod(struct backend_export *bex, const struct backend_cred *cred,
 	/* A new directory takes permissions and sticky, not the set-ID
 	 * bits (the MDS gives it set-group-ID from a parent that has it). */
 	if (type == BACKEND_DIR)
-		rc = ceph_ll_mkdir(ex->cm, c.dir.in, name, perm & 01777, &in, &stx, CEPH_WANT_ATTRS,
-				   AT_SYMLINK_NOFOLLOW, c.perm);
+		rc = CEPHFS_CALL(ex, mkdir, ceph_ll_mkdir(ex->cm, c.dir.in, name, perm & 01777, &in, &stx, CEPH_WANT_ATTRS,
+				   AT_SYMLINK_NOFOLLOW, c.perm));
 	else
-		rc = ceph_ll_mknod(ex->cm, c.dir.in, name, fmt | perm,
+		rc = CEPHFS_CALL(ex, mknod, ceph_ll_mknod(ex->cm, c.dir.in, name, fmt | perm,
 				   makedev(rdev_major, rdev_minor), &in, &stx, CEPH_WANT_ATTRS,
-				   AT_SYMLINK_NOFOLLOW, c.perm);
+				   AT_SYMLINK_NOFOLLOW, c.perm));
 	rc = cephfs_err(ex, rc);
 	if (!rc)
 		rc = cephfs_apply_after_create(ex, cred, in, sa,
@@ -266,7 +266,7 @@ int cephfs_symlink(struct backend_export *bex, const struct backend_cred *cred,
 		 struct backend_attr *attr)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
-	struct cephfs_call c;
+	struct cephfs_dir_call c;
 	struct ceph_statx stx;
 	struct Inode *in = NULL;
 
@@ -277,8 +277,8 @@ int cephfs_symlink(struct backend_export *bex, const struct backend_cred *cred,
 	int rc = cephfs_call_begin(ex, cred, dir, name, &c);
 	if (rc)
 		return rc;
-	rc = cephfs_err(ex, ceph_ll_symlink(ex->cm, c.dir.in, name, target, &in, &stx,
-					  CEPH_WANT_ATTRS, AT_SYMLINK_NOFOLLOW, c.perm));
+	rc = cephfs_err(ex, CEPHFS_CALL(ex, symlink, ceph_ll_symlink(ex->cm, c.dir.in, name, target, &in, &stx,
+					  CEPH_WANT_ATTRS, AT_SYMLINK_NOFOLLOW, c.perm)));
 	/* A symbolic link's mode means nothing; its owner may be set. */
 	if (!rc)
 		rc = cephfs_apply_after_create(ex, cred, in, sa,
@@ -308,7 +308,7 @@ int cephfs_readlink(struct backend_export *bex, const struct backend_handle *h, 
 	if (!rc && !S_ISLNK(stx.stx_mode))
 		rc = -EINVAL;
 	if (!rc) {
-		rc = ceph_ll_readlink(ex->cm, o.in, buf, cap, ceph_mount_perms(ex->cm));
+		rc = CEPHFS_CALL(ex, readlink, ceph_ll_readlink(ex->cm, o.in, buf, cap, ceph_mount_perms(ex->cm)));
 		if (rc >= 0 && (size_t)rc >= cap && stx.stx_size >= cap)
 			rc = -ENAMETOOLONG;
 		if (rc >= 0) {
@@ -326,19 +326,19 @@ int cephfs_remove(struct backend_export *bex, const struct backend_cred *cred,
 		const struct backend_handle *dir, const char *name)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
-	struct cephfs_call c;
+	struct cephfs_dir_call c;
 	struct ceph_statx stx;
 	struct Inode *in;
 	int rc = cephfs_call_begin(ex, cred, dir, name, &c);
 
 	if (rc)
 		return rc;
-	rc = cephfs_err(ex, ceph_ll_lookup(ex->cm, c.dir.in, name, &in, &stx, CEPH_STATX_MODE,
-					 AT_SYMLINK_NOFOLLOW, c.perm));
+	rc = cephfs_err(ex, CEPHFS_CALL(ex, lookup, ceph_ll_lookup(ex->cm, c.dir.in, name, &in, &stx, CEPH_STATX_MODE,
+					 AT_SYMLINK_NOFOLLOW, c.perm)));
 	if (!rc) {
 		ceph_ll_put(ex->cm, in);
-		rc = S_ISDIR(stx.stx_mode) ? ceph_ll_rmdir(ex->cm, c.dir.in, name, c.perm)
-					   : ceph_ll_unlink(ex->cm, c.dir.in, name, c.perm);
+		rc = S_ISDIR(stx.stx_mode) ? CEPHFS_CALL(ex, rmdir, ceph_ll_rmdir(ex->cm, c.dir.in, name, c.perm))
+					   : CEPHFS_CALL(ex, unlink, ceph_ll_unlink(ex->cm, c.dir.in, name, c.perm));
 		rc = cephfs_err(ex, rc);
 	}
 	cephfs_call_end(ex, &c);
@@ -350,7 +350,7 @@ int cephfs_rename(struct backend_export *bex, const struct backend_cred *cred,
 		const struct backend_handle *to_dir, const char *to_name)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
-	struct cephfs_call c;
+	struct cephfs_dir_call c;
 	struct cephfs_obj to;
 	int rc = backend_name_check(to_name);
 
@@ -363,8 +363,8 @@ int cephfs_rename(struct backend_export *bex, const struct backend_cred *cred,
 	if (!rc && to.type != BACKEND_DIR)
 		rc = -ENOTDIR;
 	else if (!rc) {
-		rc = cephfs_err(ex, ceph_ll_rename(ex->cm, c.dir.in, from_name, to.in, to_name,
-						 c.perm));
+		rc = cephfs_err(ex, CEPHFS_CALL(ex, rename, ceph_ll_rename(ex->cm, c.dir.in, from_name, to.in, to_name,
+						 c.perm)));
 	}
 	cephfs_obj_put(ex, &to);
 	cephfs_call_end(ex, &c);
@@ -375,7 +375,7 @@ int cephfs_link(struct backend_export *bex, const struct backend_cred *cred,
 	      const struct backend_handle *h, const struct backend_handle *dir, const char *name)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
-	struct cephfs_call c;
+	struct cephfs_dir_call c;
 	struct cephfs_obj o;
 	int rc = cephfs_call_begin(ex, cred, dir, name, &c);
 
@@ -383,7 +383,7 @@ int cephfs_link(struct backend_export *bex, const struct backend_cred *cred,
 		return rc;
 	rc = cephfs_obj_get(ex, h, &o);
 	if (!rc) {
-		rc = cephfs_err(ex, ceph_ll_link(ex->cm, o.in, c.dir.in, name, c.perm));
+		rc = cephfs_err(ex, CEPHFS_CALL(ex, link, ceph_ll_link(ex->cm, o.in, c.dir.in, name, c.perm)));
 		cephfs_obj_put(ex, &o);
 	}
 	cephfs_call_end(ex, &c);
@@ -399,7 +399,7 @@ int cephfs_readdir(struct backend_export *bex, const struct backend_cred *cred,
 		 const struct backend_keep_key *keep, backend_dirent_fn fn, void *ctx, bool *eof)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
-	struct cephfs_call c;
+	struct cephfs_dir_call c;
 	struct ceph_dir_result *dirp = NULL;
 	int rc = cephfs_call_begin(ex, cred, dir, NULL, &c);
 
@@ -422,7 +422,7 @@ int cephfs_readdir(struct backend_export *bex, const struct backend_cred *cred,
 			rc = -EACCES;
 	}
 	if (!rc)
-		rc = cephfs_err(ex, ceph_ll_opendir(ex->cm, c.dir.in, &dirp, c.perm));
+		rc = cephfs_err(ex, CEPHFS_CALL(ex, opendir, ceph_ll_opendir(ex->cm, c.dir.in, &dirp, c.perm)));
 	if (rc) {
 		cephfs_call_end(ex, &c);
 		return rc;
@@ -435,8 +435,8 @@ int cephfs_readdir(struct backend_export *bex, const struct backend_cred *cred,
 		struct dirent de;
 		struct ceph_statx stx;
 		struct Inode *in = NULL;
-		int n = ceph_readdirplus_r(ex->cm, dirp, &de, &stx, CEPH_WANT_ATTRS,
-					   AT_SYMLINK_NOFOLLOW, &in);
+		int n = CEPHFS_CALL(ex, readdirplus, ceph_readdirplus_r(ex->cm, dirp, &de, &stx, CEPH_WANT_ATTRS,
+					   AT_SYMLINK_NOFOLLOW, &in));
 		if (n < 0) {
 			rc = cephfs_err(ex, n);
 			break;

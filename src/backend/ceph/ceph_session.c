@@ -31,7 +31,7 @@ enum { CEPHFS_UUID_RANDOM = 16 };
 /* Which export of which cluster a file names: the configuration file,
  * the client id and the directory, hashed (file names have no room for
  * paths).  The key is fixed, so the name stays across restarts. */
-static uint64_t cephfs_identity_key(const char *conf, const char *id, const char *path)
+uint64_t cephfs_identity_key(const char *conf, const char *id, const char *path)
 {
 	static const struct siphash_key k = { 0x6365706866736964ull, 0x6964656e74697479ull };
 	char buf[3 * BACKEND_PATH_MAX];

@@ -81,11 +81,11 @@ int cephfs_getxattr(struct backend_export *bex, const struct backend_cred *cred,
 	} else {
 		/* The size first, so that a value longer than cap is -ERANGE
 		 * whatever libcephfs does with a short buffer. */
-		int n = ceph_ll_getxattr(ex->cm, c.o.in, c.key, NULL, 0, c.perm);
+		int n = CEPHFS_CALL(ex, getxattr, ceph_ll_getxattr(ex->cm, c.o.in, c.key, NULL, 0, c.perm));
 		if (n >= 0 && (size_t)n > cap)
 			n = -ERANGE;
 		else if (n > 0)
-			n = ceph_ll_getxattr(ex->cm, c.o.in, c.key, buf, cap, c.perm);
+			n = CEPHFS_CALL(ex, getxattr, ceph_ll_getxattr(ex->cm, c.o.in, c.key, buf, cap, c.perm));
 		if (n >= 0)
 			*len = (size_t)n;
 		rc = n < 0 ? cephfs_err(ex, n) : 0;
@@ -111,8 +111,8 @@ int cephfs_setxattr(struct backend_export *bex, const struct backend_cred *cred,
 		int flags = how == BACKEND_XATTR_CREATE	   ? XATTR_CREATE
 			    : how == BACKEND_XATTR_REPLACE ? XATTR_REPLACE
 							   : 0;
-		rc = cephfs_err(ex, ceph_ll_setxattr(ex->cm, c.o.in, c.key, value, len, flags,
-						   c.perm));
+		rc = cephfs_err(ex, CEPHFS_CALL(ex, setxattr, ceph_ll_setxattr(ex->cm, c.o.in, c.key, value, len, flags,
+						   c.perm)));
 	}
 	cephfs_xattr_end(ex, &c);
 	return rc;
@@ -138,7 +138,7 @@ int cephfs_listxattr(struct backend_export *bex, const struct backend_cred *cred
 	/* Retried while the list grows between the size asked and the read. */
 	for (int tries = 0; tries < 8; tries++) {
 		size_t need = 0;
-		rc = cephfs_err(ex, ceph_ll_listxattr(ex->cm, c.o.in, NULL, 0, &need, c.perm));
+		rc = cephfs_err(ex, CEPHFS_CALL(ex, listxattr, ceph_ll_listxattr(ex->cm, c.o.in, NULL, 0, &need, c.perm)));
 		if (rc)
 			break;
 		free(list);
@@ -148,7 +148,7 @@ int cephfs_listxattr(struct backend_export *bex, const struct backend_cred *cred
 			break;
 		}
 		len = 0;
-		rc = ceph_ll_listxattr(ex->cm, c.o.in, list, need, &len, c.perm);
+		rc = CEPHFS_CALL(ex, listxattr, ceph_ll_listxattr(ex->cm, c.o.in, list, need, &len, c.perm));
 		if (rc != -ERANGE)
 			break;
 	}
@@ -170,7 +170,7 @@ int cephfs_removexattr(struct backend_export *bex, const struct backend_cred *cr
 		return rc;
 	rc = cephfs_xattr_may_change(cred, &c);
 	if (!rc)
-		rc = cephfs_err(ex, ceph_ll_removexattr(ex->cm, c.o.in, c.key, c.perm));
+		rc = cephfs_err(ex, CEPHFS_CALL(ex, removexattr, ceph_ll_removexattr(ex->cm, c.o.in, c.key, c.perm)));
 	cephfs_xattr_end(ex, &c);
 	return rc;
 }
