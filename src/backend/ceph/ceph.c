@@ -19,7 +19,8 @@
  * handles and converts attributes; names are in ceph_names.c, data and
  * attributes changes in ceph_io.c, extended attributes in ceph_xattr.c,
  * delegations and directory watches in ceph_lease.c, the session across
- * restarts in ceph_session.c. */
+ * restarts in ceph_session.c, the open files I/O goes through in
+ * ceph_files.c, the state the control plane shows in ceph_status.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -145,20 +146,21 @@ void cephfs_obj_put(struct cephfs_export *ex, struct cephfs_obj *o)
 	o->in = NULL;
 }
 
-struct UserPerm *cephfs_perm_new(const struct backend_cred *cred)
+int cephfs_perm_init(struct cephfs_perm *p, const struct backend_cred *cred)
 {
-	gid_t gids[BACKEND_MAX_GIDS];
 	uint32_t n = cred->ngids < BACKEND_MAX_GIDS ? cred->ngids : BACKEND_MAX_GIDS;
 
 	for (uint32_t i = 0; i < n; i++)
-		gids[i] = cred->gids[i];
-	return ceph_userperm_new(cred->uid, cred->gid, (int)n, n ? gids : NULL);
+		p->gids[i] = cred->gids[i];
+	p->up = ceph_userperm_new(cred->uid, cred->gid, (int)n, n ? p->gids : NULL);
+	return p->up ? 0 : -ENOMEM;
 }
 
-void cephfs_perm_free(struct UserPerm *p)
+void cephfs_perm_fini(struct cephfs_perm *p)
 {
-	if (p)
-		ceph_userperm_destroy(p);
+	if (p->up)
+		ceph_userperm_destroy(p->up);
+	p->up = NULL;
 }
 
 void cephfs_attr_from_statx(const struct ceph_statx *stx, struct backend_attr *attr)
@@ -249,14 +251,16 @@ int cephfs_data_open(struct cephfs_export *ex, const struct backend_cred *cred,
 		return -EACCES;
 	if (write && o->snapid != CEPH_NOSNAP)
 		return -EROFS;
-	return cephfs_err(ex, CEPHFS_CALL(ex, open, ceph_ll_open(ex->cm, o->in, write ? O_RDWR : O_RDONLY, &io->fh,
-					   ceph_mount_perms(ex->cm))));
+	rc = cephfs_file_get(ex, o, write, &io->file);
+	if (!rc)
+		io->fh = cephfs_file_fh(io->file);
+	return rc;
 }
 
 void cephfs_data_close(struct cephfs_export *ex, struct cephfs_io *io)
 {
-	if (io->fh)
-		CEPHFS_CALL(ex, close, ceph_ll_close(ex->cm, io->fh));
+	if (io->file)
+		cephfs_file_put(ex, io->file);
 	memset(io, 0, sizeof(*io));
 }
 
@@ -338,6 +342,9 @@ static int cephfs_export_open(const char *path, const char *state_dir,
 		goto fail;
 	}
 	ceph_umask(ex->cm, 0);
+	rc = cephfs_files_open(ex);
+	if (rc)
+		goto fail;
 	rc = ceph_ll_lookup_root(ex->cm, &ex->root);
 	if (rc)
 		goto fail;
@@ -355,6 +362,7 @@ static int cephfs_export_open(const char *path, const char *state_dir,
 	*out = (struct backend_export *)ex;
 	return 0;
 fail:
+	cephfs_files_close(ex);
 	if (ex->root)
 		ceph_ll_put(ex->cm, ex->root);
 	if (ex->cm)
@@ -370,6 +378,7 @@ static void cephfs_export_close(struct backend_export *bex)
 
 	if (!ex)
 		return;
+	cephfs_files_close(ex);
 	ceph_ll_put(ex->cm, ex->root);
 	ceph_unmount(ex->cm);
 	ceph_release(ex->cm);

@@ -39,6 +39,9 @@ struct cephfs_call_counter {
 	_Atomic uint64_t calls, errors, ns;
 };
 
+struct cephfs_files; /* ceph_files.c */
+struct cephfs_file;
+
 struct cephfs_export {
 	struct ceph_mount_info *cm;
 	struct Inode *root;   /* the export's directory (the mount's root), held */
@@ -47,6 +50,7 @@ struct cephfs_export {
 	char path[BACKEND_PATH_MAX];
 	char uuid[64];	     /* the session's identity ("": none, no state directory) */
 	bool session_reset;  /* an earlier ferryd's session was ended at start */
+	struct cephfs_files *files; /* open files kept for I/O */
 	char asok[108];	     /* the client's admin socket ("": none) */
 	struct cephfs_call_counter counters[CEPHFS_CALL_COUNT];
 	pthread_mutex_t notify_lock; /* the functions below */
@@ -99,9 +103,15 @@ int cephfs_handle_parse(const struct backend_handle *h, uint64_t *ino, uint64_t 
 int cephfs_obj_get(struct cephfs_export *ex, const struct backend_handle *h, struct cephfs_obj *o);
 void cephfs_obj_put(struct cephfs_export *ex, struct cephfs_obj *o);
 
-/* The caller's identity as libcephfs takes it; NULL when out of memory. */
-struct UserPerm *cephfs_perm_new(const struct backend_cred *cred);
-void cephfs_perm_free(struct UserPerm *p);
+/* The caller's identity as libcephfs takes it (up).  libcephfs keeps a
+ * pointer to the group list rather than a copy, so the list lives here,
+ * beside it, for as long as up is used.  init: 0 or -ENOMEM. */
+struct cephfs_perm {
+	struct UserPerm *up;
+	gid_t gids[BACKEND_MAX_GIDS];
+};
+int cephfs_perm_init(struct cephfs_perm *p, const struct backend_cred *cred);
+void cephfs_perm_fini(struct cephfs_perm *p);
 
 /* stx (asked with CEPH_WANT_ATTRS) as backend_attr; the handle of it too
  * when h is not NULL. */
@@ -118,9 +128,10 @@ int cephfs_err(struct cephfs_export *ex, int rc);
  * ACL unless its clients are told to). */
 bool cephfs_may(const struct backend_cred *cred, const struct backend_attr *a, uint32_t want);
 
-/* An open file for one read or write. */
+/* An open file for one read or write (ceph_files.c). */
 struct cephfs_io {
 	struct Fh *fh;
+	struct cephfs_file *file;
 };
 
 /* Opens o for I/O after checking that cred may read or write its data
@@ -205,6 +216,17 @@ int cephfs_listxattr(struct backend_export *bex, const struct backend_cred *cred
 		   bool *eof);
 int cephfs_removexattr(struct backend_export *bex, const struct backend_cred *cred,
 		     const struct backend_handle *h, const char *name);
+
+/* ceph_files.c */
+int cephfs_files_open(struct cephfs_export *ex);
+void cephfs_files_close(struct cephfs_export *ex);
+size_t cephfs_files_count(struct cephfs_export *ex);
+/* The open file of o, for reading (or writing too), used until
+ * cephfs_file_put. */
+int cephfs_file_get(struct cephfs_export *ex, const struct cephfs_obj *o, bool write,
+		    struct cephfs_file **out);
+struct Fh *cephfs_file_fh(const struct cephfs_file *f);
+void cephfs_file_put(struct cephfs_export *ex, struct cephfs_file *f);
 
 /* ceph_session.c */
 /* Which export of which cluster: names its files in the state directory. */

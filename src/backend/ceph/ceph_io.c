@@ -88,12 +88,12 @@ int cephfs_setattr_obj(struct cephfs_export *ex, const struct backend_cred *cred
 		return rc;
 	if ((sa->mask & BACKEND_SET_SIZE) && !S_ISREG(now.stx_mode))
 		return S_ISDIR(now.stx_mode) ? -EISDIR : -EINVAL;
-	struct UserPerm *perm = cephfs_perm_new(cred);
-	if (!perm)
+	struct cephfs_perm perm;
+	if (cephfs_perm_init(&perm, cred))
 		return -ENOMEM;
 	/* A size change by the file's owner is a write under nfsd's owner
 	 * override (an open for writing that created the file read-only). */
-	const struct UserPerm *as = perm;
+	const struct UserPerm *as = perm.up;
 	if ((sa->mask & BACKEND_SET_SIZE) && cred->uid == now.stx_uid && cred->uid != 0) {
 		struct backend_attr a;
 		cephfs_attr_from_statx(&now, &a);
@@ -103,7 +103,7 @@ int cephfs_setattr_obj(struct cephfs_export *ex, const struct backend_cred *cred
 	}
 	if (mask)
 		rc = cephfs_err(ex, CEPHFS_CALL(ex, setattr, ceph_ll_setattr(ex->cm, o->in, &stx, mask, as)));
-	cephfs_perm_free(perm);
+	cephfs_perm_fini(&perm);
 	if (rc)
 		return rc;
 	rc = cephfs_obj_stat(ex, o, &now);

@@ -13,7 +13,7 @@
 /* The directory h for a call by cred: held, with cred's UserPerm. */
 struct cephfs_dir_call {
 	struct cephfs_obj dir;
-	struct UserPerm *perm;
+	struct cephfs_perm perm;
 };
 
 static int cephfs_call_begin(struct cephfs_export *ex, const struct backend_cred *cred,
@@ -31,8 +31,7 @@ static int cephfs_call_begin(struct cephfs_export *ex, const struct backend_cred
 		cephfs_obj_put(ex, &c->dir);
 		return -ENOTDIR;
 	}
-	c->perm = cephfs_perm_new(cred);
-	if (!c->perm) {
+	if (cephfs_perm_init(&c->perm, cred)) {
 		cephfs_obj_put(ex, &c->dir);
 		return -ENOMEM;
 	}
@@ -41,7 +40,7 @@ static int cephfs_call_begin(struct cephfs_export *ex, const struct backend_cred
 
 static void cephfs_call_end(struct cephfs_export *ex, struct cephfs_dir_call *c)
 {
-	cephfs_perm_free(c->perm);
+	cephfs_perm_fini(&c->perm);
 	cephfs_obj_put(ex, &c->dir);
 }
 
@@ -70,7 +69,7 @@ int cephfs_lookup(struct backend_export *bex, const struct backend_cred *cred,
 	if (rc)
 		return rc;
 	rc = cephfs_err(ex, CEPHFS_CALL(ex, lookup, ceph_ll_lookup(ex->cm, c.dir.in, name, &in, &stx, CEPH_WANT_ATTRS,
-					 AT_SYMLINK_NOFOLLOW, c.perm)));
+					 AT_SYMLINK_NOFOLLOW, c.perm.up)));
 	if (!rc)
 		cephfs_found(ex, in, &stx, out, attr);
 	cephfs_call_end(ex, &c);
@@ -94,7 +93,7 @@ int cephfs_lookup_parent(struct backend_export *bex, const struct backend_cred *
 		return -ENOENT;
 	}
 	rc = cephfs_err(ex, CEPHFS_CALL(ex, lookup, ceph_ll_lookup(ex->cm, c.dir.in, "..", &in, &stx, CEPH_WANT_ATTRS,
-					 AT_SYMLINK_NOFOLLOW, c.perm)));
+					 AT_SYMLINK_NOFOLLOW, c.perm.up)));
 	if (!rc && !S_ISDIR(stx.stx_mode)) {
 		ceph_ll_put(ex->cm, in);
 		rc = -ENOTDIR;
@@ -146,7 +145,7 @@ int cephfs_create_file(struct backend_export *bex, const struct backend_cred *cr
 	*created = false;
 	int oflags = O_CREAT | O_EXCL | O_RDONLY;
 	rc = cephfs_err(ex, CEPHFS_CALL(ex, create, ceph_ll_create(ex->cm, c.dir.in, name, S_IFREG | mode, oflags, &in,
-					 &fh, &stx, CEPH_WANT_ATTRS, AT_SYMLINK_NOFOLLOW, c.perm)));
+					 &fh, &stx, CEPH_WANT_ATTRS, AT_SYMLINK_NOFOLLOW, c.perm.up)));
 	if (rc == 0) {
 		*created = true;
 		CEPHFS_CALL(ex, close, ceph_ll_close(ex->cm, fh));
@@ -164,7 +163,7 @@ int cephfs_create_file(struct backend_export *bex, const struct backend_cred *cr
 			/* A file that cannot be made what was asked is not left
 			 * behind. */
 			ceph_ll_put(ex->cm, in);
-			CEPHFS_CALL(ex, unlink, ceph_ll_unlink(ex->cm, c.dir.in, name, c.perm));
+			CEPHFS_CALL(ex, unlink, ceph_ll_unlink(ex->cm, c.dir.in, name, c.perm.up));
 			cephfs_call_end(ex, &c);
 			return rc;
 		}
@@ -179,7 +178,7 @@ int cephfs_create_file(struct backend_export *bex, const struct backend_cred *cr
 	/* It exists: UNCHECKED opens it (applying only the size), EXCLUSIVE
 	 * answers for it when its verifier is ours (a retried create). */
 	rc = cephfs_err(ex, CEPHFS_CALL(ex, lookup, ceph_ll_lookup(ex->cm, c.dir.in, name, &in, &stx, CEPH_WANT_ATTRS,
-					 AT_SYMLINK_NOFOLLOW, c.perm)));
+					 AT_SYMLINK_NOFOLLOW, c.perm.up)));
 	if (rc) {
 		cephfs_call_end(ex, &c);
 		return rc;
@@ -243,11 +242,11 @@ int cephfs_mknod(struct backend_export *bex, const struct backend_cred *cred,
 	 * bits (the MDS gives it set-group-ID from a parent that has it). */
 	if (type == BACKEND_DIR)
 		rc = CEPHFS_CALL(ex, mkdir, ceph_ll_mkdir(ex->cm, c.dir.in, name, perm & 01777, &in, &stx, CEPH_WANT_ATTRS,
-				   AT_SYMLINK_NOFOLLOW, c.perm));
+				   AT_SYMLINK_NOFOLLOW, c.perm.up));
 	else
 		rc = CEPHFS_CALL(ex, mknod, ceph_ll_mknod(ex->cm, c.dir.in, name, fmt | perm,
 				   makedev(rdev_major, rdev_minor), &in, &stx, CEPH_WANT_ATTRS,
-				   AT_SYMLINK_NOFOLLOW, c.perm));
+				   AT_SYMLINK_NOFOLLOW, c.perm.up));
 	rc = cephfs_err(ex, rc);
 	if (!rc)
 		rc = cephfs_apply_after_create(ex, cred, in, sa,
@@ -278,7 +277,7 @@ int cephfs_symlink(struct backend_export *bex, const struct backend_cred *cred,
 	if (rc)
 		return rc;
 	rc = cephfs_err(ex, CEPHFS_CALL(ex, symlink, ceph_ll_symlink(ex->cm, c.dir.in, name, target, &in, &stx,
-					  CEPH_WANT_ATTRS, AT_SYMLINK_NOFOLLOW, c.perm)));
+					  CEPH_WANT_ATTRS, AT_SYMLINK_NOFOLLOW, c.perm.up)));
 	/* A symbolic link's mode means nothing; its owner may be set. */
 	if (!rc)
 		rc = cephfs_apply_after_create(ex, cred, in, sa,
@@ -334,11 +333,11 @@ int cephfs_remove(struct backend_export *bex, const struct backend_cred *cred,
 	if (rc)
 		return rc;
 	rc = cephfs_err(ex, CEPHFS_CALL(ex, lookup, ceph_ll_lookup(ex->cm, c.dir.in, name, &in, &stx, CEPH_STATX_MODE,
-					 AT_SYMLINK_NOFOLLOW, c.perm)));
+					 AT_SYMLINK_NOFOLLOW, c.perm.up)));
 	if (!rc) {
 		ceph_ll_put(ex->cm, in);
-		rc = S_ISDIR(stx.stx_mode) ? CEPHFS_CALL(ex, rmdir, ceph_ll_rmdir(ex->cm, c.dir.in, name, c.perm))
-					   : CEPHFS_CALL(ex, unlink, ceph_ll_unlink(ex->cm, c.dir.in, name, c.perm));
+		rc = S_ISDIR(stx.stx_mode) ? CEPHFS_CALL(ex, rmdir, ceph_ll_rmdir(ex->cm, c.dir.in, name, c.perm.up))
+					   : CEPHFS_CALL(ex, unlink, ceph_ll_unlink(ex->cm, c.dir.in, name, c.perm.up));
 		rc = cephfs_err(ex, rc);
 	}
 	cephfs_call_end(ex, &c);
@@ -364,7 +363,7 @@ int cephfs_rename(struct backend_export *bex, const struct backend_cred *cred,
 		rc = -ENOTDIR;
 	else if (!rc) {
 		rc = cephfs_err(ex, CEPHFS_CALL(ex, rename, ceph_ll_rename(ex->cm, c.dir.in, from_name, to.in, to_name,
-						 c.perm)));
+						 c.perm.up)));
 	}
 	cephfs_obj_put(ex, &to);
 	cephfs_call_end(ex, &c);
@@ -383,7 +382,7 @@ int cephfs_link(struct backend_export *bex, const struct backend_cred *cred,
 		return rc;
 	rc = cephfs_obj_get(ex, h, &o);
 	if (!rc) {
-		rc = cephfs_err(ex, CEPHFS_CALL(ex, link, ceph_ll_link(ex->cm, o.in, c.dir.in, name, c.perm)));
+		rc = cephfs_err(ex, CEPHFS_CALL(ex, link, ceph_ll_link(ex->cm, o.in, c.dir.in, name, c.perm.up)));
 		cephfs_obj_put(ex, &o);
 	}
 	cephfs_call_end(ex, &c);
@@ -422,7 +421,7 @@ int cephfs_readdir(struct backend_export *bex, const struct backend_cred *cred,
 			rc = -EACCES;
 	}
 	if (!rc)
-		rc = cephfs_err(ex, CEPHFS_CALL(ex, opendir, ceph_ll_opendir(ex->cm, c.dir.in, &dirp, c.perm)));
+		rc = cephfs_err(ex, CEPHFS_CALL(ex, opendir, ceph_ll_opendir(ex->cm, c.dir.in, &dirp, c.perm.up)));
 	if (rc) {
 		cephfs_call_end(ex, &c);
 		return rc;

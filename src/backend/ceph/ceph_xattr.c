@@ -17,7 +17,7 @@ enum { CEPH_XATTR_KEY_MAX = BACKEND_XATTR_PREFIX_LEN + BACKEND_XATTR_NAME_MAX + 
 struct cephfs_xattr_call {
 	struct cephfs_obj o;
 	struct ceph_statx stx;
-	struct UserPerm *perm;
+	struct cephfs_perm perm;
 	char key[CEPH_XATTR_KEY_MAX];
 };
 
@@ -35,8 +35,8 @@ static int cephfs_xattr_begin(struct cephfs_export *ex, const struct backend_cre
 	rc = cephfs_obj_get(ex, h, &c->o);
 	if (!rc)
 		rc = cephfs_obj_stat(ex, &c->o, &c->stx);
-	if (!rc && !(c->perm = cephfs_perm_new(cred)))
-		rc = -ENOMEM;
+	if (!rc)
+		rc = cephfs_perm_init(&c->perm, cred);
 	if (rc)
 		cephfs_obj_put(ex, &c->o);
 	return rc;
@@ -44,7 +44,7 @@ static int cephfs_xattr_begin(struct cephfs_export *ex, const struct backend_cre
 
 static void cephfs_xattr_end(struct cephfs_export *ex, struct cephfs_xattr_call *c)
 {
-	cephfs_perm_free(c->perm);
+	cephfs_perm_fini(&c->perm);
 	cephfs_obj_put(ex, &c->o);
 }
 
@@ -81,11 +81,11 @@ int cephfs_getxattr(struct backend_export *bex, const struct backend_cred *cred,
 	} else {
 		/* The size first, so that a value longer than cap is -ERANGE
 		 * whatever libcephfs does with a short buffer. */
-		int n = CEPHFS_CALL(ex, getxattr, ceph_ll_getxattr(ex->cm, c.o.in, c.key, NULL, 0, c.perm));
+		int n = CEPHFS_CALL(ex, getxattr, ceph_ll_getxattr(ex->cm, c.o.in, c.key, NULL, 0, c.perm.up));
 		if (n >= 0 && (size_t)n > cap)
 			n = -ERANGE;
 		else if (n > 0)
-			n = CEPHFS_CALL(ex, getxattr, ceph_ll_getxattr(ex->cm, c.o.in, c.key, buf, cap, c.perm));
+			n = CEPHFS_CALL(ex, getxattr, ceph_ll_getxattr(ex->cm, c.o.in, c.key, buf, cap, c.perm.up));
 		if (n >= 0)
 			*len = (size_t)n;
 		rc = n < 0 ? cephfs_err(ex, n) : 0;
@@ -112,7 +112,7 @@ int cephfs_setxattr(struct backend_export *bex, const struct backend_cred *cred,
 			    : how == BACKEND_XATTR_REPLACE ? XATTR_REPLACE
 							   : 0;
 		rc = cephfs_err(ex, CEPHFS_CALL(ex, setxattr, ceph_ll_setxattr(ex->cm, c.o.in, c.key, value, len, flags,
-						   c.perm)));
+						   c.perm.up)));
 	}
 	cephfs_xattr_end(ex, &c);
 	return rc;
@@ -138,7 +138,7 @@ int cephfs_listxattr(struct backend_export *bex, const struct backend_cred *cred
 	/* Retried while the list grows between the size asked and the read. */
 	for (int tries = 0; tries < 8; tries++) {
 		size_t need = 0;
-		rc = cephfs_err(ex, CEPHFS_CALL(ex, listxattr, ceph_ll_listxattr(ex->cm, c.o.in, NULL, 0, &need, c.perm)));
+		rc = cephfs_err(ex, CEPHFS_CALL(ex, listxattr, ceph_ll_listxattr(ex->cm, c.o.in, NULL, 0, &need, c.perm.up)));
 		if (rc)
 			break;
 		free(list);
@@ -148,7 +148,7 @@ int cephfs_listxattr(struct backend_export *bex, const struct backend_cred *cred
 			break;
 		}
 		len = 0;
-		rc = CEPHFS_CALL(ex, listxattr, ceph_ll_listxattr(ex->cm, c.o.in, list, need, &len, c.perm));
+		rc = CEPHFS_CALL(ex, listxattr, ceph_ll_listxattr(ex->cm, c.o.in, list, need, &len, c.perm.up));
 		if (rc != -ERANGE)
 			break;
 	}
@@ -170,7 +170,7 @@ int cephfs_removexattr(struct backend_export *bex, const struct backend_cred *cr
 		return rc;
 	rc = cephfs_xattr_may_change(cred, &c);
 	if (!rc)
-		rc = cephfs_err(ex, CEPHFS_CALL(ex, removexattr, ceph_ll_removexattr(ex->cm, c.o.in, c.key, c.perm)));
+		rc = cephfs_err(ex, CEPHFS_CALL(ex, removexattr, ceph_ll_removexattr(ex->cm, c.o.in, c.key, c.perm.up)));
 	cephfs_xattr_end(ex, &c);
 	return rc;
 }
