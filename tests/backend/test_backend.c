@@ -223,6 +223,14 @@ static void test_rename(void **state)
 	}
 	assert_int_equal(fx->ops->rename(fx->ex, &ROOT, &d, "b", &c, "b"), -EINVAL);
 	assert_int_equal(fx->ops->rename(fx->ex, &ROOT, &b, "g", &d, "a"), -EISDIR);
+	/* A file over a directory is that, however full (not ENOTEMPTY). */
+	{
+		struct backend_handle full, h;
+		mk_dir(fx, &ROOT, &d, "full", 0755, &full);
+		mk_file(fx, &ROOT, &full, "inside", 0644, &h);
+		mk_file(fx, &ROOT, &d, "h", 0644, &h);
+		assert_int_equal(fx->ops->rename(fx->ex, &ROOT, &d, "h", &d, "full"), -EISDIR);
+	}
 	assert_int_equal(fx->ops->rename(fx->ex, &ROOT, &d, "a", &b, "g"), -ENOTDIR);
 	int r = fx->ops->rename(fx->ex, &ROOT, &d, "a", &d, "b");
 	assert_true(r == -ENOTEMPTY || r == -EEXIST);

@@ -344,6 +344,36 @@ int cephfs_remove(struct backend_export *bex, const struct backend_cred *cred,
 	return rc;
 }
 
+/* rename(2)'s answers where the MDS can give others: a file over a
+ * directory is EISDIR (the MDS says ENOTEMPTY when the directory has
+ * entries and this client's cache does not know it), a directory over a
+ * file ENOTDIR.  0 when the types allow the rename (or there is no
+ * target). */
+static int cephfs_rename_types(struct cephfs_export *ex, struct cephfs_dir_call *c,
+			       const char *from_name, struct cephfs_obj *to, const char *to_name)
+{
+	struct ceph_statx from_stx, to_stx;
+	struct Inode *in;
+	int rc = cephfs_err(ex, CEPHFS_CALL(ex, lookup,
+					    ceph_ll_lookup(ex->cm, c->dir.in, from_name, &in,
+							   &from_stx, CEPH_STATX_MODE,
+							   AT_SYMLINK_NOFOLLOW, c->perm.up)));
+	if (rc)
+		return rc;
+	ceph_ll_put(ex->cm, in);
+	rc = CEPHFS_CALL(ex, lookup, ceph_ll_lookup(ex->cm, to->in, to_name, &in, &to_stx,
+						    CEPH_STATX_MODE, AT_SYMLINK_NOFOLLOW,
+						    c->perm.up));
+	if (rc)
+		return 0; /* no target, or one the rename itself will judge */
+	ceph_ll_put(ex->cm, in);
+	if (S_ISDIR(to_stx.stx_mode) && !S_ISDIR(from_stx.stx_mode))
+		return -EISDIR;
+	if (!S_ISDIR(to_stx.stx_mode) && S_ISDIR(from_stx.stx_mode))
+		return -ENOTDIR;
+	return 0;
+}
+
 int cephfs_rename(struct backend_export *bex, const struct backend_cred *cred,
 		const struct backend_handle *from_dir, const char *from_name,
 		const struct backend_handle *to_dir, const char *to_name)
@@ -361,7 +391,9 @@ int cephfs_rename(struct backend_export *bex, const struct backend_cred *cred,
 	rc = cephfs_obj_get(ex, to_dir, &to);
 	if (!rc && to.type != BACKEND_DIR)
 		rc = -ENOTDIR;
-	else if (!rc) {
+	else if (!rc)
+		rc = cephfs_rename_types(ex, &c, from_name, &to, to_name);
+	if (!rc) {
 		rc = cephfs_err(ex, CEPHFS_CALL(ex, rename, ceph_ll_rename(ex->cm, c.dir.in, from_name, to.in, to_name,
 						 c.perm.up)));
 	}
