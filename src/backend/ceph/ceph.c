@@ -343,6 +343,8 @@ static int cephfs_export_open(const char *path, const char *state_dir,
 	}
 	ceph_umask(ex->cm, 0);
 	rc = cephfs_files_open(ex);
+	if (!rc)
+		rc = cephfs_listings_open(ex);
 	if (rc)
 		goto fail;
 	rc = ceph_ll_lookup_root(ex->cm, &ex->root);
@@ -362,6 +364,7 @@ static int cephfs_export_open(const char *path, const char *state_dir,
 	*out = (struct backend_export *)ex;
 	return 0;
 fail:
+	cephfs_listings_close(ex);
 	cephfs_files_close(ex);
 	if (ex->root)
 		ceph_ll_put(ex->cm, ex->root);
@@ -378,6 +381,7 @@ static void cephfs_export_close(struct backend_export *bex)
 
 	if (!ex)
 		return;
+	cephfs_listings_close(ex);
 	cephfs_files_close(ex);
 	ceph_ll_put(ex->cm, ex->root);
 	ceph_unmount(ex->cm);

@@ -40,6 +40,7 @@ struct cephfs_call_counter {
 };
 
 struct cephfs_files; /* ceph_files.c */
+struct cephfs_listings; /* ceph_names.c */
 struct cephfs_file;
 
 struct cephfs_export {
@@ -50,7 +51,8 @@ struct cephfs_export {
 	char path[BACKEND_PATH_MAX];
 	char uuid[64];	     /* the session's identity ("": none, no state directory) */
 	bool session_reset;  /* an earlier ferryd's session was ended at start */
-	struct cephfs_files *files; /* open files kept for I/O */
+	struct cephfs_files *files;	  /* open files kept for I/O */
+	struct cephfs_listings *listings; /* listings kept for the next READDIR */
 	char asok[108];	     /* the client's admin socket ("": none) */
 	struct cephfs_call_counter counters[CEPHFS_CALL_COUNT];
 	pthread_mutex_t notify_lock; /* the functions below */
@@ -173,6 +175,8 @@ int cephfs_rename(struct backend_export *bex, const struct backend_cred *cred,
 		const struct backend_handle *to_dir, const char *to_name);
 int cephfs_link(struct backend_export *bex, const struct backend_cred *cred,
 	      const struct backend_handle *h, const struct backend_handle *dir, const char *name);
+int cephfs_listings_open(struct cephfs_export *ex);
+void cephfs_listings_close(struct cephfs_export *ex);
 int cephfs_readdir(struct backend_export *bex, const struct backend_cred *cred,
 		 const struct backend_handle *dir, uint64_t cookie,
 		 const struct backend_keep_key *keep, backend_dirent_fn fn, void *ctx, bool *eof);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 
 #include "backend/ceph/ceph_internal.h"
 
@@ -424,14 +425,131 @@ int cephfs_link(struct backend_export *bex, const struct backend_cred *cred,
 /* Listing cookies are libcephfs's directory offsets: in a directory listed
  * in hash order (CephFS's way for every directory its MDS serves since
  * Luminous) an offset is made of the name's hash, so it stays valid while
- * its entry exists, across restarts and on any client. */
+ * its entry exists, across restarts and on any client.
+ *
+ * A READDIR that stops before the end keeps its open listing, with the
+ * entry it read but did not hand out, for the READDIR that goes on from
+ * there: opened afresh at an offset, libcephfs asks the MDS for the
+ * directory again (tens of ms for thousands of entries), and only a
+ * listing read through to its end in one piece lets libcephfs serve the
+ * next ones from its cache. */
+enum {
+	CEPHFS_LISTINGS_MAX = 64,
+	CEPHFS_LISTING_KEEP_MS = 10000,
+};
+
+struct cephfs_listing {
+	uint64_t ino, snapid;
+	uint64_t cookie; /* where the next READDIR resumes */
+	struct ceph_dir_result *dirp;
+	bool pending; /* de and stx were read and not handed out */
+	struct dirent de;
+	struct ceph_statx stx;
+	uint64_t pending_cookie; /* the cookie after the pending entry */
+	uint64_t kept_ms;
+};
+
+struct cephfs_listings {
+	pthread_mutex_t lock;
+	struct cephfs_listing *slot[CEPHFS_LISTINGS_MAX];
+};
+
+static uint64_t cephfs_listing_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void cephfs_listing_free(struct cephfs_export *ex, struct cephfs_listing *l)
+{
+	if (l->dirp)
+		ceph_ll_releasedir(ex->cm, l->dirp);
+	free(l);
+}
+
+int cephfs_listings_open(struct cephfs_export *ex)
+{
+	ex->listings = calloc(1, sizeof(*ex->listings));
+	if (!ex->listings)
+		return -ENOMEM;
+	pthread_mutex_init(&ex->listings->lock, NULL);
+	return 0;
+}
+
+void cephfs_listings_close(struct cephfs_export *ex)
+{
+	struct cephfs_listings *t = ex->listings;
+
+	if (!t)
+		return;
+	for (unsigned i = 0; i < CEPHFS_LISTINGS_MAX; i++)
+		if (t->slot[i])
+			cephfs_listing_free(ex, t->slot[i]);
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+	ex->listings = NULL;
+}
+
+/* The listing kept for (ino, snapid) at cookie, taken out; NULL if none. */
+static struct cephfs_listing *cephfs_listing_take(struct cephfs_export *ex, uint64_t ino,
+						  uint64_t snapid, uint64_t cookie)
+{
+	struct cephfs_listings *t = ex->listings;
+	struct cephfs_listing *l = NULL;
+
+	pthread_mutex_lock(&t->lock);
+	for (unsigned i = 0; i < CEPHFS_LISTINGS_MAX && !l; i++) {
+		struct cephfs_listing *x = t->slot[i];
+		if (x && x->ino == ino && x->snapid == snapid && x->cookie == cookie) {
+			l = x;
+			t->slot[i] = NULL;
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+	return l;
+}
+
+/* Keeps l for the next READDIR, in a free slot, else instead of the
+ * oldest; listings kept too long go. */
+static void cephfs_listing_keep(struct cephfs_export *ex, struct cephfs_listing *l)
+{
+	struct cephfs_listings *t = ex->listings;
+	struct cephfs_listing *out[CEPHFS_LISTINGS_MAX];
+	unsigned nout = 0, free_slot = CEPHFS_LISTINGS_MAX, oldest = 0;
+	uint64_t now = cephfs_listing_now_ms();
+
+	l->kept_ms = now;
+	pthread_mutex_lock(&t->lock);
+	for (unsigned i = 0; i < CEPHFS_LISTINGS_MAX; i++) {
+		struct cephfs_listing *x = t->slot[i];
+		if (x && now - x->kept_ms > CEPHFS_LISTING_KEEP_MS) {
+			out[nout++] = x;
+			t->slot[i] = x = NULL;
+		}
+		if (!x && free_slot == CEPHFS_LISTINGS_MAX)
+			free_slot = i;
+		if (x && t->slot[oldest] && x->kept_ms < t->slot[oldest]->kept_ms)
+			oldest = i;
+	}
+	if (free_slot == CEPHFS_LISTINGS_MAX) {
+		out[nout++] = t->slot[oldest];
+		free_slot = oldest;
+	}
+	t->slot[free_slot] = l;
+	pthread_mutex_unlock(&t->lock);
+	for (unsigned i = 0; i < nout; i++)
+		cephfs_listing_free(ex, out[i]);
+}
+
 int cephfs_readdir(struct backend_export *bex, const struct backend_cred *cred,
-		 const struct backend_handle *dir, uint64_t cookie,
-		 const struct backend_keep_key *keep, backend_dirent_fn fn, void *ctx, bool *eof)
+		   const struct backend_handle *dir, uint64_t cookie,
+		   const struct backend_keep_key *keep, backend_dirent_fn fn, void *ctx, bool *eof)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_dir_call c;
-	struct ceph_dir_result *dirp = NULL;
+	struct cephfs_listing *l = NULL;
 	int rc = cephfs_call_begin(ex, cred, dir, NULL, &c);
 
 	(void)keep;
@@ -452,52 +570,85 @@ int cephfs_readdir(struct backend_export *bex, const struct backend_cred *cred,
 		if (!cephfs_may(cred, &da, BACKEND_ACCESS_READ))
 			rc = -EACCES;
 	}
-	if (!rc)
-		rc = cephfs_err(ex, CEPHFS_CALL(ex, opendir, ceph_ll_opendir(ex->cm, c.dir.in, &dirp, c.perm.up)));
+	if (!rc && cookie)
+		l = cephfs_listing_take(ex, c.dir.ino, c.dir.snapid, cookie);
+	if (!rc && !l) {
+		l = calloc(1, sizeof(*l));
+		if (!l)
+			rc = -ENOMEM;
+		else
+			rc = cephfs_err(ex, CEPHFS_CALL(ex, opendir,
+							ceph_ll_opendir(ex->cm, c.dir.in, &l->dirp,
+									c.perm.up)));
+		if (!rc && cookie)
+			ceph_seekdir(ex->cm, l->dirp, (int64_t)cookie);
+	}
 	if (rc) {
+		if (l)
+			cephfs_listing_free(ex, l);
 		cephfs_call_end(ex, &c);
 		return rc;
 	}
+	l->ino = c.dir.ino;
+	l->snapid = c.dir.snapid;
 	bool search = cephfs_may(cred, &da, BACKEND_ACCESS_EXEC);
-	if (cookie)
-		ceph_seekdir(ex->cm, dirp, (int64_t)cookie);
+	uint64_t last = cookie;
 	*eof = false;
 	for (;;) {
-		struct dirent de;
-		struct ceph_statx stx;
-		struct Inode *in = NULL;
-		int n = CEPHFS_CALL(ex, readdirplus, ceph_readdirplus_r(ex->cm, dirp, &de, &stx, CEPH_WANT_ATTRS,
-					   AT_SYMLINK_NOFOLLOW, &in));
-		if (n < 0) {
-			rc = cephfs_err(ex, n);
-			break;
-		}
-		if (n == 0) {
-			*eof = true;
-			break;
-		}
-		if (strcmp(de.d_name, ".") == 0 || strcmp(de.d_name, "..") == 0) {
+		uint64_t after;
+		if (l->pending) {
+			l->pending = false;
+			after = l->pending_cookie;
+		} else {
+			struct Inode *in = NULL;
+			/* The attributes the MDS sent with the listing, as they
+			 * were when it listed: asking each entry's own (the
+			 * default) costs an MDS round trip per entry whose
+			 * capabilities this client does not hold. */
+			int n = CEPHFS_CALL(ex, readdirplus,
+					    ceph_readdirplus_r(ex->cm, l->dirp, &l->de, &l->stx,
+							       CEPH_WANT_ATTRS,
+							       AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC,
+							       &in));
 			if (in)
 				ceph_ll_put(ex->cm, in);
-			continue;
+			if (n < 0) {
+				rc = cephfs_err(ex, n);
+				break;
+			}
+			if (n == 0) {
+				*eof = true;
+				break;
+			}
+			after = (uint64_t)ceph_telldir(ex->cm, l->dirp);
+			if (strcmp(l->de.d_name, ".") == 0 || strcmp(l->de.d_name, "..") == 0)
+				continue;
 		}
 		struct backend_handle h;
 		struct backend_attr a;
-		cephfs_handle_from_statx(&stx, &h);
-		cephfs_attr_from_statx(&stx, &a);
-		if (in)
-			ceph_ll_put(ex->cm, in);
+		cephfs_handle_from_statx(&l->stx, &h);
+		cephfs_attr_from_statx(&l->stx, &a);
 		struct backend_dirent ent = {
-			.name = de.d_name,
-			.namelen = strlen(de.d_name),
-			.cookie = (uint64_t)ceph_telldir(ex->cm, dirp),
+			.name = l->de.d_name,
+			.namelen = strlen(l->de.d_name),
+			.cookie = after,
 			.handle = &h,
 			.attr = search ? &a : NULL,
 		};
-		if (!fn(ctx, &ent))
+		if (!fn(ctx, &ent)) {
+			/* Not consumed: handed out first by the READDIR that
+			 * resumes after the last one that was. */
+			l->pending = true;
+			l->pending_cookie = after;
+			l->cookie = last;
+			cephfs_listing_keep(ex, l);
+			l = NULL;
 			break;
+		}
+		last = after;
 	}
-	ceph_ll_releasedir(ex->cm, dirp);
+	if (l)
+		cephfs_listing_free(ex, l);
 	cephfs_call_end(ex, &c);
 	return rc;
 }
