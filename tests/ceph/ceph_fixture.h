@@ -40,7 +40,8 @@ static inline bool ceph_env(const char *test)
  * ceph_setup made (again, after a restart). */
 static inline int ceph_start(void)
 {
-	const char *args[] = {"--config", ceph_ferryd_conf, "--state-dir", ceph_ferryd_state, NULL};
+	const char *args[] = { "--config", ceph_ferryd_conf, "--state-dir", ceph_ferryd_state,
+			       NULL };
 	return ferryd_start(&server, args);
 }
 
@@ -129,13 +130,14 @@ static inline void add_write(struct nfs4c_call *m, const void *arg)
  * delegation comes on a ceph export, so unlike the delegation tests'
  * clients it waits for none). */
 static inline void share_client(struct nfs4c_sess *s, struct nfs4c_cb *svc, const char *name,
-			 uint32_t uid)
+				uint32_t uid)
 {
 	int fd = nfs4c_connect(server.hostport);
 	nfs4c_cb_init(svc, NFS4C_CB_PROGRAM);
 	nfs4c_cb_attach(fd, svc);
 	nfs4c_bg_start(fd);
-	nfs4c_session_up_minor_flags(s, 1, fd, uid, name, NULL, CREATE_SESSION4_FLAG_CONN_BACK_CHAN);
+	nfs4c_session_up_minor_flags(s, 1, fd, uid, name, NULL,
+				     CREATE_SESSION4_FLAG_CONN_BACK_CHAN);
 	struct nfs4c_call m;
 	struct nfs4c_reply p;
 	nfs4c_begin_seq(s, &m, 0, false);
@@ -150,6 +152,5 @@ static inline void add_close(struct nfs4c_call *m, const void *arg)
 {
 	nfs4c_close_op(m, 0, arg);
 }
-
 
 #endif

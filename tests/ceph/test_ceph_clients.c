@@ -25,7 +25,7 @@ static void test_other_cephfs_client(void **st)
 	struct dl_open w = dl_open(&a, "shared", BOTH, true);
 	assert_int_equal(w.status, NFS4_OK);
 	assert_int_equal(w.deleg.type, OPEN_DELEGATE_NONE);
-	struct write_arg data = {&w.stateid, "written through ferryd"};
+	struct write_arg data = { &w.stateid, "written through ferryd" };
 	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_WRITE, add_write, &data), NFS4_OK);
 
 	struct dl_open r = dl_open(&b, "shared", RD, false);
@@ -34,9 +34,9 @@ static void test_other_cephfs_client(void **st)
 
 	char path[200];
 	snprintf(path, sizeof(path), "%s/shared", ceph_dir);
-	static const int flags[] = {O_RDONLY, O_RDWR};
+	static const int flags[] = { O_RDONLY, O_RDWR };
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
-		struct other_open other = {.path = path, .flags = flags[i]};
+		struct other_open other = { .path = path, .flags = flags[i] };
 		uint64_t start = dl_now_ms();
 		other_open_run(&other);
 		assert_int_equal(other.rc, 0);
@@ -65,20 +65,23 @@ static void test_status(void **st)
 	share_client(&a, &sa, "ceph-status", 952);
 	struct dl_open w = dl_open(&a, "counted", BOTH, true);
 	assert_int_equal(w.status, NFS4_OK);
-	struct write_arg data = {&w.stateid, "counted"};
+	struct write_arg data = { &w.stateid, "counted" };
 	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_WRITE, add_write, &data), NFS4_OK);
 	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_CLOSE, add_close, &w.stateid), NFS4_OK);
 	dl_client_end(&a, &sa);
 
 	char *page = ctlt_scrape(&server);
 	assert_true(ctlt_promtool_ok(page));
-	assert_true(ctlt_metric(page, "ferry_backend_connected{export=\"/export\",backend=\"ceph\"}") ==
-		    1);
-	assert_true(ctlt_metric(page, "ferry_backend_caps{export=\"/export\",backend=\"ceph\"}") > 0);
-	assert_true(ctlt_metric(page, "ferry_backend_calls_total{export=\"/export\",backend=\"ceph\","
-				      "call=\"ll_create\"}") >= 1);
-	assert_true(ctlt_metric(page, "ferry_backend_calls_total{export=\"/export\",backend=\"ceph\","
-				      "call=\"ll_write\"}") >= 1);
+	assert_true(
+	    ctlt_metric(page, "ferry_backend_connected{export=\"/export\",backend=\"ceph\"}") == 1);
+	assert_true(ctlt_metric(page, "ferry_backend_caps{export=\"/export\",backend=\"ceph\"}") >
+		    0);
+	assert_true(ctlt_metric(page,
+				"ferry_backend_calls_total{export=\"/export\",backend=\"ceph\","
+				"call=\"ll_create\"}") >= 1);
+	assert_true(ctlt_metric(page,
+				"ferry_backend_calls_total{export=\"/export\",backend=\"ceph\","
+				"call=\"ll_write\"}") >= 1);
 	assert_true(ctlt_metric(page, "ferry_backend_call_seconds_total{export=\"/export\","
 				      "backend=\"ceph\",call=\"ll_write\"}") > 0);
 	free(page);

@@ -16,7 +16,7 @@
 static void add_getattr(struct nfs4c_call *m, const void *arg)
 {
 	(void)arg;
-	static const unsigned bits[] = {FATTR4_SIZE};
+	static const unsigned bits[] = { FATTR4_SIZE };
 	nfs4c_getattr(m, bits, 1);
 }
 
@@ -40,7 +40,7 @@ static void test_restart_ends_old_session(void **st)
 	share_client(&a, &sa, "ceph-restart-a", 960);
 	struct dl_open w = dl_open(&a, "kept", BOTH, true);
 	assert_int_equal(w.status, NFS4_OK);
-	struct write_arg data = {&w.stateid, "stable before the crash"};
+	struct write_arg data = { &w.stateid, "stable before the crash" };
 	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_WRITE, add_write_sync, &data), NFS4_OK);
 	dl_client_end(&a, &sa);
 
@@ -55,7 +55,7 @@ static void test_restart_ends_old_session(void **st)
 	 * killed client (its session timeout, 60 s by default). */
 	char path[200];
 	snprintf(path, sizeof(path), "%s/kept", ceph_dir);
-	struct other_open other = {.path = path, .flags = O_RDWR};
+	struct other_open other = { .path = path, .flags = O_RDWR };
 	uint64_t start = dl_now_ms();
 	other_open_run(&other);
 	assert_int_equal(other.rc, 0);

@@ -120,16 +120,20 @@ int cephfs_obj_get(struct cephfs_export *ex, const struct backend_handle *h, str
 		return cephfs_err(ex, rc);
 	/* What the client's cache knows: a lookup by number may answer with
 	 * the live inode for a snapshot id it does not know, and keeps an
-	 * unlinked inode while it holds capabilities on it.  A snapshot's inode is made up for any snapshot id asked, so the MDS
-	 * is asked whether that snapshot exists (-EINVAL when not). */
+	 * unlinked inode while it holds capabilities on it.  A snapshot's
+	 * inode is made up for any snapshot id asked, so the MDS is asked
+	 * whether that snapshot exists (-EINVAL when not). */
 	struct ceph_statx stx;
-	rc = CEPHFS_CALL(ex, getattr, ceph_ll_getattr(ex->cm, o->in, &stx, CEPH_STATX_INO | CEPH_STATX_MODE | CEPH_STATX_NLINK,
-			     o->snapid == CEPH_NOSNAP ? AT_STATX_DONT_SYNC : AT_STATX_FORCE_SYNC,
-			     ceph_mount_perms(ex->cm)));
+	rc = CEPHFS_CALL(
+	    ex, getattr,
+	    ceph_ll_getattr(ex->cm, o->in, &stx,
+			    CEPH_STATX_INO | CEPH_STATX_MODE | CEPH_STATX_NLINK,
+			    o->snapid == CEPH_NOSNAP ? AT_STATX_DONT_SYNC : AT_STATX_FORCE_SYNC,
+			    ceph_mount_perms(ex->cm)));
 	if (rc == -EINVAL)
 		rc = -ESTALE;
-	if (!rc && (stx.stx_ino != o->ino || (uint64_t)stx.stx_dev != o->snapid ||
-		    stx.stx_nlink == 0))
+	if (!rc &&
+	    (stx.stx_ino != o->ino || (uint64_t)stx.stx_dev != o->snapid || stx.stx_nlink == 0))
 		rc = -ESTALE;
 	if (rc) {
 		cephfs_obj_put(ex, o);
@@ -195,7 +199,9 @@ void cephfs_handle_from_statx(const struct ceph_statx *stx, struct backend_handl
 
 int cephfs_obj_stat(struct cephfs_export *ex, struct cephfs_obj *o, struct ceph_statx *stx)
 {
-	int rc = CEPHFS_CALL(ex, getattr, ceph_ll_getattr(ex->cm, o->in, stx, CEPH_WANT_ATTRS, 0, ceph_mount_perms(ex->cm)));
+	int rc = CEPHFS_CALL(
+	    ex, getattr,
+	    ceph_ll_getattr(ex->cm, o->in, stx, CEPH_WANT_ATTRS, 0, ceph_mount_perms(ex->cm)));
 
 	if (rc == -ENOENT || (rc == 0 && stx->stx_nlink == 0))
 		return -ESTALE;
@@ -246,7 +252,7 @@ int cephfs_data_open(struct cephfs_export *ex, const struct backend_cred *cred,
 	bool owner = cred->uid == attr->uid;
 	bool may = write ? cephfs_may(cred, attr, BACKEND_ACCESS_WRITE) || owner
 			 : cephfs_may(cred, attr, BACKEND_ACCESS_READ) ||
-				   cephfs_may(cred, attr, BACKEND_ACCESS_EXEC) || owner;
+			       cephfs_may(cred, attr, BACKEND_ACCESS_EXEC) || owner;
 	if (!may)
 		return -EACCES;
 	if (write && o->snapid != CEPH_NOSNAP)
@@ -267,7 +273,7 @@ void cephfs_data_close(struct cephfs_export *ex, struct cephfs_io *io)
 /* ---- exports ---- */
 
 static int cephfs_export_open(const char *path, const char *state_dir,
-			    const struct backend_options *opts, struct backend_export **out)
+			      const struct backend_options *opts, struct backend_export **out)
 {
 	const char *conf = opts && opts->ceph_conf ? opts->ceph_conf : "/etc/ceph/ceph.conf";
 	const char *id = opts && opts->ceph_id ? opts->ceph_id : "admin";
@@ -351,8 +357,9 @@ static int cephfs_export_open(const char *path, const char *state_dir,
 	if (rc)
 		goto fail;
 	struct ceph_statx stx;
-	rc = CEPHFS_CALL(ex, getattr, ceph_ll_getattr(ex->cm, ex->root, &stx, CEPH_STATX_INO | CEPH_STATX_MODE, 0,
-			     ceph_mount_perms(ex->cm)));
+	rc = CEPHFS_CALL(ex, getattr,
+			 ceph_ll_getattr(ex->cm, ex->root, &stx, CEPH_STATX_INO | CEPH_STATX_MODE,
+					 0, ceph_mount_perms(ex->cm)));
 	if (rc)
 		goto fail;
 	if (!S_ISDIR(stx.stx_mode)) {
@@ -399,7 +406,7 @@ static int cephfs_root(struct backend_export *bex, struct backend_handle *out)
 }
 
 static int cephfs_getattr(struct backend_export *bex, const struct backend_handle *h,
-			struct backend_attr *attr)
+			  struct backend_attr *attr)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_obj o;
@@ -433,7 +440,7 @@ static int cephfs_object_type(struct backend_export *bex, const struct backend_h
 }
 
 static int cephfs_statfs(struct backend_export *bex, const struct backend_handle *h,
-		       struct backend_fsstat *out)
+			 struct backend_fsstat *out)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_obj o;
@@ -463,15 +470,15 @@ static int cephfs_statfs(struct backend_export *bex, const struct backend_handle
 }
 
 static int cephfs_clone(struct backend_export *bex, const struct backend_cred *cred,
-		      const struct backend_handle *src, uint64_t src_off,
-		      const struct backend_handle *dst, uint64_t dst_off, uint64_t len)
+			const struct backend_handle *src, uint64_t src_off,
+			const struct backend_handle *dst, uint64_t dst_off, uint64_t len)
 {
 	/* libcephfs offers no reflink. */
 	return -EOPNOTSUPP;
 }
 
 static int cephfs_advise(struct backend_export *bex, const struct backend_handle *h, uint64_t off,
-		       uint64_t len, enum backend_advice advice)
+			 uint64_t len, enum backend_advice advice)
 {
 	return -EOPNOTSUPP;
 }

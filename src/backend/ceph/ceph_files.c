@@ -185,10 +185,9 @@ int cephfs_file_get(struct cephfs_export *ex, const struct cephfs_obj *o, bool w
 	n->snapid = o->snapid;
 	n->write = write;
 	n->users = 1;
-	int rc = cephfs_err(ex, CEPHFS_CALL(ex, open, ceph_ll_open(ex->cm, o->in,
-								     write ? O_RDWR : O_RDONLY,
-								     &n->fh,
-								     ceph_mount_perms(ex->cm))));
+	int rc = cephfs_err(ex, CEPHFS_CALL(ex, open,
+					    ceph_ll_open(ex->cm, o->in, write ? O_RDWR : O_RDONLY,
+							 &n->fh, ceph_mount_perms(ex->cm))));
 	if (rc) {
 		free(n);
 		return rc;

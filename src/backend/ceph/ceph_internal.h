@@ -14,24 +14,38 @@
 /* What a getattr asks libcephfs for: everything backend_attr carries. */
 #define CEPH_WANT_ATTRS (CEPH_STATX_BASIC_STATS | CEPH_STATX_BTIME | CEPH_STATX_VERSION)
 
-/* The libcephfs calls counted for the control plane (ceph_status.c), by
- * their names in libcephfs without the ceph_ prefix. */
-#define CEPHFS_CALLS(X)                                                                     \
-	X(lookup_vino, "ll_lookup_vino") X(getattr, "ll_getattr") X(setattr, "ll_setattr") \
-	X(lookup, "ll_lookup") X(open, "ll_open") X(close, "ll_close") X(read, "ll_read")   \
-	X(write, "ll_write") X(fsync, "ll_fsync") X(sync_inode, "ll_sync_inode")            \
-	X(sync_fs, "sync_fs") X(fallocate, "ll_fallocate") X(lseek, "ll_lseek")             \
-	X(create, "ll_create") X(mkdir, "ll_mkdir") X(mknod, "ll_mknod")                    \
-	X(symlink, "ll_symlink") X(readlink, "ll_readlink") X(unlink, "ll_unlink")          \
-	X(rmdir, "ll_rmdir") X(rename, "ll_rename") X(link, "ll_link")                      \
-	X(opendir, "ll_opendir") X(readdirplus, "readdirplus_r") X(getxattr, "ll_getxattr") \
-	X(setxattr, "ll_setxattr") X(listxattr, "ll_listxattr")                             \
-	X(removexattr, "ll_removexattr") X(statfs, "ll_statfs")
-
+/* The libcephfs calls counted for the control plane (ceph_status.c names
+ * them). */
 enum cephfs_call {
-#define CEPHFS_CALL_ENUM(kind, name) CEPHFS_CALL_##kind,
-	CEPHFS_CALLS(CEPHFS_CALL_ENUM)
-#undef CEPHFS_CALL_ENUM
+	CEPHFS_CALL_lookup_vino,
+	CEPHFS_CALL_getattr,
+	CEPHFS_CALL_setattr,
+	CEPHFS_CALL_lookup,
+	CEPHFS_CALL_open,
+	CEPHFS_CALL_close,
+	CEPHFS_CALL_read,
+	CEPHFS_CALL_write,
+	CEPHFS_CALL_fsync,
+	CEPHFS_CALL_sync_inode,
+	CEPHFS_CALL_sync_fs,
+	CEPHFS_CALL_fallocate,
+	CEPHFS_CALL_lseek,
+	CEPHFS_CALL_create,
+	CEPHFS_CALL_mkdir,
+	CEPHFS_CALL_mknod,
+	CEPHFS_CALL_symlink,
+	CEPHFS_CALL_readlink,
+	CEPHFS_CALL_unlink,
+	CEPHFS_CALL_rmdir,
+	CEPHFS_CALL_rename,
+	CEPHFS_CALL_link,
+	CEPHFS_CALL_opendir,
+	CEPHFS_CALL_readdirplus,
+	CEPHFS_CALL_getxattr,
+	CEPHFS_CALL_setxattr,
+	CEPHFS_CALL_listxattr,
+	CEPHFS_CALL_removexattr,
+	CEPHFS_CALL_statfs,
 	CEPHFS_CALL_COUNT
 };
 
@@ -39,7 +53,7 @@ struct cephfs_call_counter {
 	_Atomic uint64_t calls, errors, ns;
 };
 
-struct cephfs_files; /* ceph_files.c */
+struct cephfs_files;	/* ceph_files.c */
 struct cephfs_listings; /* ceph_names.c */
 struct cephfs_file;
 
@@ -49,11 +63,13 @@ struct cephfs_export {
 	uint64_t root_ino;    /* its inode number */
 	uint64_t root_snapid; /* CEPH_NOSNAP */
 	char path[BACKEND_PATH_MAX];
-	char uuid[64];	     /* the session's identity ("": none, no state directory) */
-	bool session_reset;  /* an earlier ferryd's session was ended at start */
+	/* The session's identity ("": none, for an export opened without a
+	 * state directory) and whether an earlier ferryd's was ended. */
+	char uuid[64];
+	bool session_reset;
 	struct cephfs_files *files;	  /* open files kept for I/O */
 	struct cephfs_listings *listings; /* listings kept for the next READDIR */
-	char asok[108];	     /* the client's admin socket ("": none) */
+	char asok[108];			  /* the client's admin socket ("": none) */
 	struct cephfs_call_counter counters[CEPHFS_CALL_COUNT];
 	pthread_mutex_t notify_lock; /* the functions below */
 	backend_lease_break_fn break_fn;
@@ -82,12 +98,12 @@ static inline void cephfs_count(struct cephfs_export *ex, enum cephfs_call k, ui
 
 /* Makes libcephfs call expr, counting it as kind k (its time, and an
  * error when it returns a negative number); its value is expr's. */
-#define CEPHFS_CALL(ex, k, expr)                                                            \
-	__extension__({                                                                     \
-		uint64_t t0_ = cephfs_clock_ns();                                           \
-		long long r_ = (long long)(expr);                                           \
-		cephfs_count((ex), CEPHFS_CALL_##k, t0_, r_ < 0);                           \
-		r_;                                                                         \
+#define CEPHFS_CALL(ex, k, expr)                                                                   \
+	__extension__({                                                                            \
+		uint64_t t0_ = cephfs_clock_ns();                                                  \
+		long long r_ = (long long)(expr);                                                  \
+		cephfs_count((ex), CEPHFS_CALL_##k, t0_, r_ < 0);                                  \
+		r_;                                                                                \
 	})
 
 /* A libcephfs inode reached from a handle: held until cephfs_obj_put. */
@@ -148,78 +164,80 @@ void cephfs_data_close(struct cephfs_export *ex, struct cephfs_io *io);
 
 /* ceph_names.c */
 int cephfs_lookup(struct backend_export *bex, const struct backend_cred *cred,
-		const struct backend_handle *dir, const char *name, struct backend_handle *out,
-		struct backend_attr *attr);
+		  const struct backend_handle *dir, const char *name, struct backend_handle *out,
+		  struct backend_attr *attr);
 int cephfs_lookup_parent(struct backend_export *bex, const struct backend_cred *cred,
-		       const struct backend_handle *dir, struct backend_handle *out,
-		       struct backend_attr *attr);
+			 const struct backend_handle *dir, struct backend_handle *out,
+			 struct backend_attr *attr);
 int cephfs_create_file(struct backend_export *bex, const struct backend_cred *cred,
-		     const struct backend_handle *dir, const char *name,
-		     enum backend_create_mode how, const uint8_t verifier[8],
-		     const struct backend_setattr *sa, struct backend_handle *out,
-		     struct backend_attr *attr, bool *created);
+		       const struct backend_handle *dir, const char *name,
+		       enum backend_create_mode how, const uint8_t verifier[8],
+		       const struct backend_setattr *sa, struct backend_handle *out,
+		       struct backend_attr *attr, bool *created);
 int cephfs_mknod(struct backend_export *bex, const struct backend_cred *cred,
-	       const struct backend_handle *dir, const char *name, enum backend_ftype type,
-	       uint32_t rdev_major, uint32_t rdev_minor, const struct backend_setattr *sa,
-	       struct backend_handle *out, struct backend_attr *attr);
+		 const struct backend_handle *dir, const char *name, enum backend_ftype type,
+		 uint32_t rdev_major, uint32_t rdev_minor, const struct backend_setattr *sa,
+		 struct backend_handle *out, struct backend_attr *attr);
 int cephfs_symlink(struct backend_export *bex, const struct backend_cred *cred,
-		 const struct backend_handle *dir, const char *name, const char *target,
-		 const struct backend_setattr *sa, struct backend_handle *out,
-		 struct backend_attr *attr);
+		   const struct backend_handle *dir, const char *name, const char *target,
+		   const struct backend_setattr *sa, struct backend_handle *out,
+		   struct backend_attr *attr);
 int cephfs_readlink(struct backend_export *bex, const struct backend_handle *h, char *buf,
-		  size_t cap, size_t *len);
+		    size_t cap, size_t *len);
 int cephfs_remove(struct backend_export *bex, const struct backend_cred *cred,
-		const struct backend_handle *dir, const char *name);
+		  const struct backend_handle *dir, const char *name);
 int cephfs_rename(struct backend_export *bex, const struct backend_cred *cred,
-		const struct backend_handle *from_dir, const char *from_name,
-		const struct backend_handle *to_dir, const char *to_name);
+		  const struct backend_handle *from_dir, const char *from_name,
+		  const struct backend_handle *to_dir, const char *to_name);
 int cephfs_link(struct backend_export *bex, const struct backend_cred *cred,
-	      const struct backend_handle *h, const struct backend_handle *dir, const char *name);
+		const struct backend_handle *h, const struct backend_handle *dir, const char *name);
 int cephfs_listings_open(struct cephfs_export *ex);
 void cephfs_listings_close(struct cephfs_export *ex);
 int cephfs_readdir(struct backend_export *bex, const struct backend_cred *cred,
-		 const struct backend_handle *dir, uint64_t cookie,
-		 const struct backend_keep_key *keep, backend_dirent_fn fn, void *ctx, bool *eof);
+		   const struct backend_handle *dir, uint64_t cookie,
+		   const struct backend_keep_key *keep, backend_dirent_fn fn, void *ctx, bool *eof);
 
 /* ceph_io.c */
 int cephfs_access(struct backend_export *bex, const struct backend_cred *cred,
-		const struct backend_handle *h, uint32_t want, uint32_t *granted);
+		  const struct backend_handle *h, uint32_t want, uint32_t *granted);
 int cephfs_setattr(struct backend_export *bex, const struct backend_cred *cred,
-		 const struct backend_handle *h, const struct backend_setattr *sa,
-		 struct backend_attr *attr);
-int cephfs_setattr_obj(struct cephfs_export *ex, const struct backend_cred *cred, struct cephfs_obj *o,
-		     const struct backend_setattr *sa, struct backend_attr *attr);
+		   const struct backend_handle *h, const struct backend_setattr *sa,
+		   struct backend_attr *attr);
+int cephfs_setattr_obj(struct cephfs_export *ex, const struct backend_cred *cred,
+		       struct cephfs_obj *o, const struct backend_setattr *sa,
+		       struct backend_attr *attr);
 int cephfs_read(struct backend_export *bex, const struct backend_cred *cred,
-	      const struct backend_handle *h, uint64_t off, size_t len, void *buf, size_t *got,
-	      bool *eof);
+		const struct backend_handle *h, uint64_t off, size_t len, void *buf, size_t *got,
+		bool *eof);
 int cephfs_write(struct backend_export *bex, const struct backend_cred *cred,
-	       const struct backend_handle *h, uint64_t off, const void *buf, size_t len,
-	       enum backend_stable stable, size_t *written, enum backend_stable *committed);
+		 const struct backend_handle *h, uint64_t off, const void *buf, size_t len,
+		 enum backend_stable stable, size_t *written, enum backend_stable *committed);
 int cephfs_commit(struct backend_export *bex, const struct backend_handle *h, uint64_t off,
-		uint64_t len);
+		  uint64_t len);
 int cephfs_sync(struct backend_export *bex, const struct backend_sync_item *items, unsigned n);
 int cephfs_allocate(struct backend_export *bex, const struct backend_cred *cred,
-		  const struct backend_handle *h, uint64_t off, uint64_t len);
-int cephfs_deallocate(struct backend_export *bex, const struct backend_cred *cred,
 		    const struct backend_handle *h, uint64_t off, uint64_t len);
+int cephfs_deallocate(struct backend_export *bex, const struct backend_cred *cred,
+		      const struct backend_handle *h, uint64_t off, uint64_t len);
 int cephfs_seek(struct backend_export *bex, const struct backend_cred *cred,
-	      const struct backend_handle *h, uint64_t off, enum backend_seek what, uint64_t *out);
+		const struct backend_handle *h, uint64_t off, enum backend_seek what,
+		uint64_t *out);
 int cephfs_copy(struct backend_export *bex, const struct backend_cred *cred,
-	      const struct backend_handle *src, uint64_t src_off, const struct backend_handle *dst,
-	      uint64_t dst_off, uint64_t len, uint64_t *copied);
+		const struct backend_handle *src, uint64_t src_off,
+		const struct backend_handle *dst, uint64_t dst_off, uint64_t len, uint64_t *copied);
 
 /* ceph_xattr.c */
 int cephfs_getxattr(struct backend_export *bex, const struct backend_cred *cred,
-		  const struct backend_handle *h, const char *name, void *buf, size_t cap,
-		  size_t *len);
+		    const struct backend_handle *h, const char *name, void *buf, size_t cap,
+		    size_t *len);
 int cephfs_setxattr(struct backend_export *bex, const struct backend_cred *cred,
-		  const struct backend_handle *h, const char *name, const void *value, size_t len,
-		  enum backend_xattr_set how);
+		    const struct backend_handle *h, const char *name, const void *value, size_t len,
+		    enum backend_xattr_set how);
 int cephfs_listxattr(struct backend_export *bex, const struct backend_cred *cred,
-		   const struct backend_handle *h, uint64_t cookie, backend_xattr_fn fn, void *ctx,
-		   bool *eof);
+		     const struct backend_handle *h, uint64_t cookie, backend_xattr_fn fn,
+		     void *ctx, bool *eof);
 int cephfs_removexattr(struct backend_export *bex, const struct backend_cred *cred,
-		     const struct backend_handle *h, const char *name);
+		       const struct backend_handle *h, const char *name);
 
 /* ceph_files.c */
 int cephfs_files_open(struct cephfs_export *ex);

@@ -13,7 +13,7 @@
 #include "backend/ceph/ceph_internal.h"
 
 int cephfs_access(struct backend_export *bex, const struct backend_cred *cred,
-		const struct backend_handle *h, uint32_t want, uint32_t *granted)
+		  const struct backend_handle *h, uint32_t want, uint32_t *granted)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_obj o;
@@ -38,8 +38,9 @@ int cephfs_access(struct backend_export *bex, const struct backend_cred *cred,
 	return 0;
 }
 
-int cephfs_setattr_obj(struct cephfs_export *ex, const struct backend_cred *cred, struct cephfs_obj *o,
-		     const struct backend_setattr *sa, struct backend_attr *attr)
+int cephfs_setattr_obj(struct cephfs_export *ex, const struct backend_cred *cred,
+		       struct cephfs_obj *o, const struct backend_setattr *sa,
+		       struct backend_attr *attr)
 {
 	struct ceph_statx stx;
 	int mask = 0;
@@ -102,7 +103,8 @@ int cephfs_setattr_obj(struct cephfs_export *ex, const struct backend_cred *cred
 			as = ceph_mount_perms(ex->cm);
 	}
 	if (mask)
-		rc = cephfs_err(ex, CEPHFS_CALL(ex, setattr, ceph_ll_setattr(ex->cm, o->in, &stx, mask, as)));
+		rc = cephfs_err(
+		    ex, CEPHFS_CALL(ex, setattr, ceph_ll_setattr(ex->cm, o->in, &stx, mask, as)));
 	cephfs_perm_fini(&perm);
 	if (rc)
 		return rc;
@@ -113,8 +115,8 @@ int cephfs_setattr_obj(struct cephfs_export *ex, const struct backend_cred *cred
 }
 
 int cephfs_setattr(struct backend_export *bex, const struct backend_cred *cred,
-		 const struct backend_handle *h, const struct backend_setattr *sa,
-		 struct backend_attr *attr)
+		   const struct backend_handle *h, const struct backend_setattr *sa,
+		   struct backend_attr *attr)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_obj o;
@@ -128,8 +130,8 @@ int cephfs_setattr(struct backend_export *bex, const struct backend_cred *cred,
 }
 
 int cephfs_read(struct backend_export *bex, const struct backend_cred *cred,
-	      const struct backend_handle *h, uint64_t off, size_t len, void *buf, size_t *got,
-	      bool *eof)
+		const struct backend_handle *h, uint64_t off, size_t len, void *buf, size_t *got,
+		bool *eof)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_obj o;
@@ -141,7 +143,9 @@ int cephfs_read(struct backend_export *bex, const struct backend_cred *cred,
 		return rc;
 	rc = cephfs_data_open(ex, cred, &o, false, &io, &a);
 	if (!rc) {
-		int n = len ? CEPHFS_CALL(ex, read, ceph_ll_read(ex->cm, io.fh, (int64_t)off, len, buf)) : 0;
+		int n =
+		    len ? CEPHFS_CALL(ex, read, ceph_ll_read(ex->cm, io.fh, (int64_t)off, len, buf))
+			: 0;
 		if (n < 0) {
 			rc = cephfs_err(ex, n);
 		} else {
@@ -149,8 +153,9 @@ int cephfs_read(struct backend_export *bex, const struct backend_cred *cred,
 			/* The size as it is after the read: a file written
 			 * meanwhile by another client ends later. */
 			struct ceph_statx stx;
-			int s = CEPHFS_CALL(ex, getattr, ceph_ll_getattr(ex->cm, o.in, &stx, CEPH_STATX_SIZE, 0,
-						ceph_mount_perms(ex->cm)));
+			int s = CEPHFS_CALL(ex, getattr,
+					    ceph_ll_getattr(ex->cm, o.in, &stx, CEPH_STATX_SIZE, 0,
+							    ceph_mount_perms(ex->cm)));
 			uint64_t size = s == 0 ? stx.stx_size : a.size;
 			*eof = off + (uint64_t)n >= size;
 		}
@@ -163,7 +168,7 @@ int cephfs_read(struct backend_export *bex, const struct backend_cred *cred,
 /* Clears set-user-ID (and set-group-ID when group-executable) after a
  * change of a file's data by anyone but root, as the kernel does. */
 static void cephfs_kill_suid(struct cephfs_export *ex, const struct backend_cred *cred,
-			   struct cephfs_obj *o, const struct backend_attr *a)
+			     struct cephfs_obj *o, const struct backend_attr *a)
 {
 	if (cred->uid == 0 || !(a->mode & (S_ISUID | S_ISGID)))
 		return;
@@ -173,12 +178,14 @@ static void cephfs_kill_suid(struct cephfs_export *ex, const struct backend_cred
 	if (mode == a->mode)
 		return;
 	struct ceph_statx stx = { .stx_mode = (uint16_t)mode };
-	CEPHFS_CALL(ex, setattr, ceph_ll_setattr(ex->cm, o->in, &stx, CEPH_SETATTR_MODE, ceph_mount_perms(ex->cm)));
+	CEPHFS_CALL(
+	    ex, setattr,
+	    ceph_ll_setattr(ex->cm, o->in, &stx, CEPH_SETATTR_MODE, ceph_mount_perms(ex->cm)));
 }
 
 int cephfs_write(struct backend_export *bex, const struct backend_cred *cred,
-	       const struct backend_handle *h, uint64_t off, const void *buf, size_t len,
-	       enum backend_stable stable, size_t *written, enum backend_stable *committed)
+		 const struct backend_handle *h, uint64_t off, const void *buf, size_t len,
+		 enum backend_stable stable, size_t *written, enum backend_stable *committed)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_obj o;
@@ -190,15 +197,19 @@ int cephfs_write(struct backend_export *bex, const struct backend_cred *cred,
 		return rc;
 	rc = cephfs_data_open(ex, cred, &o, true, &io, &a);
 	if (!rc) {
-		int n = len ? CEPHFS_CALL(ex, write, ceph_ll_write(ex->cm, io.fh, (int64_t)off, len, buf)) : 0;
+		int n = len ? CEPHFS_CALL(ex, write,
+					  ceph_ll_write(ex->cm, io.fh, (int64_t)off, len, buf))
+			    : 0;
 		if (n < 0) {
 			rc = cephfs_err(ex, n);
 		} else {
 			*written = (size_t)n;
 			*committed = BACKEND_UNSTABLE;
 			if (stable != BACKEND_UNSTABLE) {
-				rc = cephfs_err(ex, CEPHFS_CALL(ex, fsync, ceph_ll_fsync(ex->cm, io.fh,
-								stable == BACKEND_DATA_SYNC)));
+				rc = cephfs_err(
+				    ex, CEPHFS_CALL(ex, fsync,
+						    ceph_ll_fsync(ex->cm, io.fh,
+								  stable == BACKEND_DATA_SYNC)));
 				if (!rc)
 					*committed = stable;
 			}
@@ -212,7 +223,7 @@ int cephfs_write(struct backend_export *bex, const struct backend_cred *cred,
 }
 
 int cephfs_commit(struct backend_export *bex, const struct backend_handle *h, uint64_t off,
-		uint64_t len)
+		  uint64_t len)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_obj o;
@@ -254,7 +265,8 @@ int cephfs_sync(struct backend_export *bex, const struct backend_sync_item *item
 		struct cephfs_obj o;
 		int rc = cephfs_obj_get(ex, &items[i].h, &o);
 		if (rc == 0) {
-			rc = cephfs_err(ex, CEPHFS_CALL(ex, sync_inode, ceph_ll_sync_inode(ex->cm, o.in, 0)));
+			rc = cephfs_err(
+			    ex, CEPHFS_CALL(ex, sync_inode, ceph_ll_sync_inode(ex->cm, o.in, 0)));
 			cephfs_obj_put(ex, &o);
 		}
 		if (rc == -ESTALE)
@@ -266,7 +278,7 @@ int cephfs_sync(struct backend_export *bex, const struct backend_sync_item *item
 }
 
 static int cephfs_fallocate(struct backend_export *bex, const struct backend_cred *cred,
-			  const struct backend_handle *h, int mode, uint64_t off, uint64_t len)
+			    const struct backend_handle *h, int mode, uint64_t off, uint64_t len)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_obj o;
@@ -282,7 +294,9 @@ static int cephfs_fallocate(struct backend_export *bex, const struct backend_cre
 	}
 	rc = cephfs_data_open(ex, cred, &o, true, &io, &a);
 	if (!rc) {
-		rc = cephfs_err(ex, CEPHFS_CALL(ex, fallocate, ceph_ll_fallocate(ex->cm, io.fh, mode, (int64_t)off, (int64_t)len)));
+		rc = cephfs_err(ex, CEPHFS_CALL(ex, fallocate,
+						ceph_ll_fallocate(ex->cm, io.fh, mode, (int64_t)off,
+								  (int64_t)len)));
 		if (!rc)
 			cephfs_kill_suid(ex, cred, &o, &a);
 		cephfs_data_close(ex, &io);
@@ -292,7 +306,7 @@ static int cephfs_fallocate(struct backend_export *bex, const struct backend_cre
 }
 
 int cephfs_allocate(struct backend_export *bex, const struct backend_cred *cred,
-		  const struct backend_handle *h, uint64_t off, uint64_t len)
+		    const struct backend_handle *h, uint64_t off, uint64_t len)
 {
 	/* CephFS allocates nothing ahead (objects are written when data
 	 * comes); libcephfs extends the size as fallocate would. */
@@ -300,14 +314,13 @@ int cephfs_allocate(struct backend_export *bex, const struct backend_cred *cred,
 }
 
 int cephfs_deallocate(struct backend_export *bex, const struct backend_cred *cred,
-		    const struct backend_handle *h, uint64_t off, uint64_t len)
+		      const struct backend_handle *h, uint64_t off, uint64_t len)
 {
-	return cephfs_fallocate(bex, cred, h, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off,
-			      len);
+	return cephfs_fallocate(bex, cred, h, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len);
 }
 
 int cephfs_seek(struct backend_export *bex, const struct backend_cred *cred,
-	      const struct backend_handle *h, uint64_t off, enum backend_seek what, uint64_t *out)
+		const struct backend_handle *h, uint64_t off, enum backend_seek what, uint64_t *out)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_obj o;
@@ -325,8 +338,10 @@ int cephfs_seek(struct backend_export *bex, const struct backend_cred *cred,
 	if (!rc) {
 		/* libcephfs 16.2 knows no holes: all of a file is data, and
 		 * its end the only hole. */
-		off_t r = CEPHFS_CALL(ex, lseek, ceph_ll_lseek(ex->cm, io.fh, (off_t)off,
-					what == BACKEND_SEEK_DATA ? SEEK_DATA : SEEK_HOLE));
+		off_t r =
+		    CEPHFS_CALL(ex, lseek,
+				ceph_ll_lseek(ex->cm, io.fh, (off_t)off,
+					      what == BACKEND_SEEK_DATA ? SEEK_DATA : SEEK_HOLE));
 		if (r < 0)
 			rc = cephfs_err(ex, (int)r);
 		else
@@ -344,8 +359,8 @@ enum { CEPH_COPY_CHUNK = 4u << 20 };
  * expose): the data goes through ferryd, 4 MiB at a time, read and
  * written on the client's behalf. */
 int cephfs_copy(struct backend_export *bex, const struct backend_cred *cred,
-	      const struct backend_handle *src, uint64_t src_off, const struct backend_handle *dst,
-	      uint64_t dst_off, uint64_t len, uint64_t *copied)
+		const struct backend_handle *src, uint64_t src_off,
+		const struct backend_handle *dst, uint64_t dst_off, uint64_t len, uint64_t *copied)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_obj so = { 0 }, d = { 0 };
@@ -369,14 +384,18 @@ int cephfs_copy(struct backend_export *bex, const struct backend_cred *cred,
 		rc = -ENOMEM;
 	while (!rc && *copied < len) {
 		size_t want = len - *copied < chunk ? (size_t)(len - *copied) : chunk;
-		int n = CEPHFS_CALL(ex, read, ceph_ll_read(ex->cm, sio.fh, (int64_t)(src_off + *copied), want, buf));
+		int n = CEPHFS_CALL(
+		    ex, read,
+		    ceph_ll_read(ex->cm, sio.fh, (int64_t)(src_off + *copied), want, buf));
 		if (n < 0) {
 			rc = cephfs_err(ex, n);
 			break;
 		}
 		if (n == 0)
 			break;
-		int w = CEPHFS_CALL(ex, write, ceph_ll_write(ex->cm, dio.fh, (int64_t)(dst_off + *copied), (uint64_t)n, buf));
+		int w = CEPHFS_CALL(
+		    ex, write,
+		    ceph_ll_write(ex->cm, dio.fh, (int64_t)(dst_off + *copied), (uint64_t)n, buf));
 		if (w < 0) {
 			rc = cephfs_err(ex, w);
 			break;

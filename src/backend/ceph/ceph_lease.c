@@ -26,7 +26,8 @@
 
 #include "backend/ceph/ceph_internal.h"
 
-int cephfs_lease(struct backend_export *bex, const struct backend_handle *h, enum backend_lease type)
+int cephfs_lease(struct backend_export *bex, const struct backend_handle *h,
+		 enum backend_lease type)
 {
 	/* Dropping what was never held is 0, as the interface says. */
 	return type == BACKEND_LEASE_NONE ? 0 : -EAGAIN;

@@ -18,7 +18,8 @@ struct cephfs_dir_call {
 };
 
 static int cephfs_call_begin(struct cephfs_export *ex, const struct backend_cred *cred,
-			   const struct backend_handle *dir, const char *name, struct cephfs_dir_call *c)
+			     const struct backend_handle *dir, const char *name,
+			     struct cephfs_dir_call *c)
 {
 	int rc = name ? backend_name_check(name) : 0;
 
@@ -48,7 +49,7 @@ static void cephfs_call_end(struct cephfs_export *ex, struct cephfs_dir_call *c)
 /* The handle and attributes of a new or found inode, and its reference
  * dropped. */
 static void cephfs_found(struct cephfs_export *ex, struct Inode *in, const struct ceph_statx *stx,
-		       struct backend_handle *out, struct backend_attr *attr)
+			 struct backend_handle *out, struct backend_attr *attr)
 {
 	if (out)
 		cephfs_handle_from_statx(stx, out);
@@ -58,8 +59,8 @@ static void cephfs_found(struct cephfs_export *ex, struct Inode *in, const struc
 }
 
 int cephfs_lookup(struct backend_export *bex, const struct backend_cred *cred,
-		const struct backend_handle *dir, const char *name, struct backend_handle *out,
-		struct backend_attr *attr)
+		  const struct backend_handle *dir, const char *name, struct backend_handle *out,
+		  struct backend_attr *attr)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_dir_call c;
@@ -69,8 +70,10 @@ int cephfs_lookup(struct backend_export *bex, const struct backend_cred *cred,
 
 	if (rc)
 		return rc;
-	rc = cephfs_err(ex, CEPHFS_CALL(ex, lookup, ceph_ll_lookup(ex->cm, c.dir.in, name, &in, &stx, CEPH_WANT_ATTRS,
-					 AT_SYMLINK_NOFOLLOW, c.perm.up)));
+	rc = cephfs_err(
+	    ex, CEPHFS_CALL(ex, lookup,
+			    ceph_ll_lookup(ex->cm, c.dir.in, name, &in, &stx, CEPH_WANT_ATTRS,
+					   AT_SYMLINK_NOFOLLOW, c.perm.up)));
 	if (!rc)
 		cephfs_found(ex, in, &stx, out, attr);
 	cephfs_call_end(ex, &c);
@@ -78,8 +81,8 @@ int cephfs_lookup(struct backend_export *bex, const struct backend_cred *cred,
 }
 
 int cephfs_lookup_parent(struct backend_export *bex, const struct backend_cred *cred,
-		       const struct backend_handle *dir, struct backend_handle *out,
-		       struct backend_attr *attr)
+			 const struct backend_handle *dir, struct backend_handle *out,
+			 struct backend_attr *attr)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_dir_call c;
@@ -93,8 +96,10 @@ int cephfs_lookup_parent(struct backend_export *bex, const struct backend_cred *
 		cephfs_call_end(ex, &c);
 		return -ENOENT;
 	}
-	rc = cephfs_err(ex, CEPHFS_CALL(ex, lookup, ceph_ll_lookup(ex->cm, c.dir.in, "..", &in, &stx, CEPH_WANT_ATTRS,
-					 AT_SYMLINK_NOFOLLOW, c.perm.up)));
+	rc = cephfs_err(
+	    ex, CEPHFS_CALL(ex, lookup,
+			    ceph_ll_lookup(ex->cm, c.dir.in, "..", &in, &stx, CEPH_WANT_ATTRS,
+					   AT_SYMLINK_NOFOLLOW, c.perm.up)));
 	if (!rc && !S_ISDIR(stx.stx_mode)) {
 		ceph_ll_put(ex->cm, in);
 		rc = -ENOTDIR;
@@ -108,8 +113,8 @@ int cephfs_lookup_parent(struct backend_export *bex, const struct backend_cred *
 /* What a create's attributes leave to a SETATTR after it: the owner, and
  * (for files that existed) the size. */
 static int cephfs_apply_after_create(struct cephfs_export *ex, const struct backend_cred *cred,
-				   struct Inode *in, const struct backend_setattr *sa,
-				   uint32_t mask, struct ceph_statx *stx)
+				     struct Inode *in, const struct backend_setattr *sa,
+				     uint32_t mask, struct ceph_statx *stx)
 {
 	if (!sa || !(sa->mask & mask))
 		return 0;
@@ -120,15 +125,16 @@ static int cephfs_apply_after_create(struct cephfs_export *ex, const struct back
 	int rc = cephfs_setattr_obj(ex, cred, &o, &rest, &a);
 	if (rc)
 		return rc;
-	return cephfs_err(ex, CEPHFS_CALL(ex, getattr, ceph_ll_getattr(ex->cm, in, stx, CEPH_WANT_ATTRS, 0,
-					    ceph_mount_perms(ex->cm))));
+	return cephfs_err(ex, CEPHFS_CALL(ex, getattr,
+					  ceph_ll_getattr(ex->cm, in, stx, CEPH_WANT_ATTRS, 0,
+							  ceph_mount_perms(ex->cm))));
 }
 
 int cephfs_create_file(struct backend_export *bex, const struct backend_cred *cred,
-		     const struct backend_handle *dir, const char *name,
-		     enum backend_create_mode how, const uint8_t verifier[8],
-		     const struct backend_setattr *sa, struct backend_handle *out,
-		     struct backend_attr *attr, bool *created)
+		       const struct backend_handle *dir, const char *name,
+		       enum backend_create_mode how, const uint8_t verifier[8],
+		       const struct backend_setattr *sa, struct backend_handle *out,
+		       struct backend_attr *attr, bool *created)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_dir_call c;
@@ -145,8 +151,10 @@ int cephfs_create_file(struct backend_export *bex, const struct backend_cred *cr
 		return rc;
 	*created = false;
 	int oflags = O_CREAT | O_EXCL | O_RDONLY;
-	rc = cephfs_err(ex, CEPHFS_CALL(ex, create, ceph_ll_create(ex->cm, c.dir.in, name, S_IFREG | mode, oflags, &in,
-					 &fh, &stx, CEPH_WANT_ATTRS, AT_SYMLINK_NOFOLLOW, c.perm.up)));
+	rc = cephfs_err(
+	    ex, CEPHFS_CALL(ex, create,
+			    ceph_ll_create(ex->cm, c.dir.in, name, S_IFREG | mode, oflags, &in, &fh,
+					   &stx, CEPH_WANT_ATTRS, AT_SYMLINK_NOFOLLOW, c.perm.up)));
 	if (rc == 0) {
 		*created = true;
 		CEPHFS_CALL(ex, close, ceph_ll_close(ex->cm, fh));
@@ -178,8 +186,10 @@ int cephfs_create_file(struct backend_export *bex, const struct backend_cred *cr
 	}
 	/* It exists: UNCHECKED opens it (applying only the size), EXCLUSIVE
 	 * answers for it when its verifier is ours (a retried create). */
-	rc = cephfs_err(ex, CEPHFS_CALL(ex, lookup, ceph_ll_lookup(ex->cm, c.dir.in, name, &in, &stx, CEPH_WANT_ATTRS,
-					 AT_SYMLINK_NOFOLLOW, c.perm.up)));
+	rc = cephfs_err(
+	    ex, CEPHFS_CALL(ex, lookup,
+			    ceph_ll_lookup(ex->cm, c.dir.in, name, &in, &stx, CEPH_WANT_ATTRS,
+					   AT_SYMLINK_NOFOLLOW, c.perm.up)));
 	if (rc) {
 		cephfs_call_end(ex, &c);
 		return rc;
@@ -202,9 +212,9 @@ int cephfs_create_file(struct backend_export *bex, const struct backend_cred *cr
 }
 
 int cephfs_mknod(struct backend_export *bex, const struct backend_cred *cred,
-	       const struct backend_handle *dir, const char *name, enum backend_ftype type,
-	       uint32_t rdev_major, uint32_t rdev_minor, const struct backend_setattr *sa,
-	       struct backend_handle *out, struct backend_attr *attr)
+		 const struct backend_handle *dir, const char *name, enum backend_ftype type,
+		 uint32_t rdev_major, uint32_t rdev_minor, const struct backend_setattr *sa,
+		 struct backend_handle *out, struct backend_attr *attr)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_dir_call c;
@@ -242,16 +252,18 @@ int cephfs_mknod(struct backend_export *bex, const struct backend_cred *cred,
 	/* A new directory takes permissions and sticky, not the set-ID
 	 * bits (the MDS gives it set-group-ID from a parent that has it). */
 	if (type == BACKEND_DIR)
-		rc = CEPHFS_CALL(ex, mkdir, ceph_ll_mkdir(ex->cm, c.dir.in, name, perm & 01777, &in, &stx, CEPH_WANT_ATTRS,
-				   AT_SYMLINK_NOFOLLOW, c.perm.up));
+		rc = CEPHFS_CALL(ex, mkdir,
+				 ceph_ll_mkdir(ex->cm, c.dir.in, name, perm & 01777, &in, &stx,
+					       CEPH_WANT_ATTRS, AT_SYMLINK_NOFOLLOW, c.perm.up));
 	else
-		rc = CEPHFS_CALL(ex, mknod, ceph_ll_mknod(ex->cm, c.dir.in, name, fmt | perm,
-				   makedev(rdev_major, rdev_minor), &in, &stx, CEPH_WANT_ATTRS,
-				   AT_SYMLINK_NOFOLLOW, c.perm.up));
+		rc = CEPHFS_CALL(ex, mknod,
+				 ceph_ll_mknod(ex->cm, c.dir.in, name, fmt | perm,
+					       makedev(rdev_major, rdev_minor), &in, &stx,
+					       CEPH_WANT_ATTRS, AT_SYMLINK_NOFOLLOW, c.perm.up));
 	rc = cephfs_err(ex, rc);
 	if (!rc)
-		rc = cephfs_apply_after_create(ex, cred, in, sa,
-					     ~(uint32_t)(BACKEND_SET_MODE | BACKEND_SET_SIZE), &stx);
+		rc = cephfs_apply_after_create(
+		    ex, cred, in, sa, ~(uint32_t)(BACKEND_SET_MODE | BACKEND_SET_SIZE), &stx);
 	if (!rc)
 		cephfs_found(ex, in, &stx, out, attr);
 	else if (in)
@@ -261,9 +273,9 @@ int cephfs_mknod(struct backend_export *bex, const struct backend_cred *cred,
 }
 
 int cephfs_symlink(struct backend_export *bex, const struct backend_cred *cred,
-		 const struct backend_handle *dir, const char *name, const char *target,
-		 const struct backend_setattr *sa, struct backend_handle *out,
-		 struct backend_attr *attr)
+		   const struct backend_handle *dir, const char *name, const char *target,
+		   const struct backend_setattr *sa, struct backend_handle *out,
+		   struct backend_attr *attr)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_dir_call c;
@@ -277,15 +289,17 @@ int cephfs_symlink(struct backend_export *bex, const struct backend_cred *cred,
 	int rc = cephfs_call_begin(ex, cred, dir, name, &c);
 	if (rc)
 		return rc;
-	rc = cephfs_err(ex, CEPHFS_CALL(ex, symlink, ceph_ll_symlink(ex->cm, c.dir.in, name, target, &in, &stx,
-					  CEPH_WANT_ATTRS, AT_SYMLINK_NOFOLLOW, c.perm.up)));
+	rc = cephfs_err(
+	    ex, CEPHFS_CALL(ex, symlink,
+			    ceph_ll_symlink(ex->cm, c.dir.in, name, target, &in, &stx,
+					    CEPH_WANT_ATTRS, AT_SYMLINK_NOFOLLOW, c.perm.up)));
 	/* A symbolic link's mode means nothing; its owner may be set. */
 	if (!rc)
 		rc = cephfs_apply_after_create(ex, cred, in, sa,
-					     BACKEND_SET_UID | BACKEND_SET_GID | BACKEND_SET_ATIME |
-						     BACKEND_SET_MTIME | BACKEND_SET_ATIME_NOW |
-						     BACKEND_SET_MTIME_NOW,
-					     &stx);
+					       BACKEND_SET_UID | BACKEND_SET_GID |
+						   BACKEND_SET_ATIME | BACKEND_SET_MTIME |
+						   BACKEND_SET_ATIME_NOW | BACKEND_SET_MTIME_NOW,
+					       &stx);
 	if (!rc)
 		cephfs_found(ex, in, &stx, out, attr);
 	else if (in)
@@ -295,7 +309,7 @@ int cephfs_symlink(struct backend_export *bex, const struct backend_cred *cred,
 }
 
 int cephfs_readlink(struct backend_export *bex, const struct backend_handle *h, char *buf,
-		  size_t cap, size_t *len)
+		    size_t cap, size_t *len)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_obj o;
@@ -308,7 +322,9 @@ int cephfs_readlink(struct backend_export *bex, const struct backend_handle *h, 
 	if (!rc && !S_ISLNK(stx.stx_mode))
 		rc = -EINVAL;
 	if (!rc) {
-		rc = CEPHFS_CALL(ex, readlink, ceph_ll_readlink(ex->cm, o.in, buf, cap, ceph_mount_perms(ex->cm)));
+		rc =
+		    CEPHFS_CALL(ex, readlink,
+				ceph_ll_readlink(ex->cm, o.in, buf, cap, ceph_mount_perms(ex->cm)));
 		if (rc >= 0 && (size_t)rc >= cap && stx.stx_size >= cap)
 			rc = -ENAMETOOLONG;
 		if (rc >= 0) {
@@ -323,7 +339,7 @@ int cephfs_readlink(struct backend_export *bex, const struct backend_handle *h, 
 }
 
 int cephfs_remove(struct backend_export *bex, const struct backend_cred *cred,
-		const struct backend_handle *dir, const char *name)
+		  const struct backend_handle *dir, const char *name)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_dir_call c;
@@ -333,12 +349,16 @@ int cephfs_remove(struct backend_export *bex, const struct backend_cred *cred,
 
 	if (rc)
 		return rc;
-	rc = cephfs_err(ex, CEPHFS_CALL(ex, lookup, ceph_ll_lookup(ex->cm, c.dir.in, name, &in, &stx, CEPH_STATX_MODE,
-					 AT_SYMLINK_NOFOLLOW, c.perm.up)));
+	rc = cephfs_err(
+	    ex, CEPHFS_CALL(ex, lookup,
+			    ceph_ll_lookup(ex->cm, c.dir.in, name, &in, &stx, CEPH_STATX_MODE,
+					   AT_SYMLINK_NOFOLLOW, c.perm.up)));
 	if (!rc) {
 		ceph_ll_put(ex->cm, in);
-		rc = S_ISDIR(stx.stx_mode) ? CEPHFS_CALL(ex, rmdir, ceph_ll_rmdir(ex->cm, c.dir.in, name, c.perm.up))
-					   : CEPHFS_CALL(ex, unlink, ceph_ll_unlink(ex->cm, c.dir.in, name, c.perm.up));
+		rc = S_ISDIR(stx.stx_mode)
+			 ? CEPHFS_CALL(ex, rmdir, ceph_ll_rmdir(ex->cm, c.dir.in, name, c.perm.up))
+			 : CEPHFS_CALL(ex, unlink,
+				       ceph_ll_unlink(ex->cm, c.dir.in, name, c.perm.up));
 		rc = cephfs_err(ex, rc);
 	}
 	cephfs_call_end(ex, &c);
@@ -355,16 +375,16 @@ static int cephfs_rename_types(struct cephfs_export *ex, struct cephfs_dir_call 
 {
 	struct ceph_statx from_stx, to_stx;
 	struct Inode *in;
-	int rc = cephfs_err(ex, CEPHFS_CALL(ex, lookup,
-					    ceph_ll_lookup(ex->cm, c->dir.in, from_name, &in,
-							   &from_stx, CEPH_STATX_MODE,
-							   AT_SYMLINK_NOFOLLOW, c->perm.up)));
+	int rc = cephfs_err(
+	    ex, CEPHFS_CALL(ex, lookup,
+			    ceph_ll_lookup(ex->cm, c->dir.in, from_name, &in, &from_stx,
+					   CEPH_STATX_MODE, AT_SYMLINK_NOFOLLOW, c->perm.up)));
 	if (rc)
 		return rc;
 	ceph_ll_put(ex->cm, in);
-	rc = CEPHFS_CALL(ex, lookup, ceph_ll_lookup(ex->cm, to->in, to_name, &in, &to_stx,
-						    CEPH_STATX_MODE, AT_SYMLINK_NOFOLLOW,
-						    c->perm.up));
+	rc = CEPHFS_CALL(ex, lookup,
+			 ceph_ll_lookup(ex->cm, to->in, to_name, &in, &to_stx, CEPH_STATX_MODE,
+					AT_SYMLINK_NOFOLLOW, c->perm.up));
 	if (rc)
 		return 0; /* no target, or one the rename itself will judge */
 	ceph_ll_put(ex->cm, in);
@@ -376,8 +396,8 @@ static int cephfs_rename_types(struct cephfs_export *ex, struct cephfs_dir_call 
 }
 
 int cephfs_rename(struct backend_export *bex, const struct backend_cred *cred,
-		const struct backend_handle *from_dir, const char *from_name,
-		const struct backend_handle *to_dir, const char *to_name)
+		  const struct backend_handle *from_dir, const char *from_name,
+		  const struct backend_handle *to_dir, const char *to_name)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_dir_call c;
@@ -395,8 +415,9 @@ int cephfs_rename(struct backend_export *bex, const struct backend_cred *cred,
 	else if (!rc)
 		rc = cephfs_rename_types(ex, &c, from_name, &to, to_name);
 	if (!rc) {
-		rc = cephfs_err(ex, CEPHFS_CALL(ex, rename, ceph_ll_rename(ex->cm, c.dir.in, from_name, to.in, to_name,
-						 c.perm.up)));
+		rc = cephfs_err(ex, CEPHFS_CALL(ex, rename,
+						ceph_ll_rename(ex->cm, c.dir.in, from_name, to.in,
+							       to_name, c.perm.up)));
 	}
 	cephfs_obj_put(ex, &to);
 	cephfs_call_end(ex, &c);
@@ -404,7 +425,7 @@ int cephfs_rename(struct backend_export *bex, const struct backend_cred *cred,
 }
 
 int cephfs_link(struct backend_export *bex, const struct backend_cred *cred,
-	      const struct backend_handle *h, const struct backend_handle *dir, const char *name)
+		const struct backend_handle *h, const struct backend_handle *dir, const char *name)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_dir_call c;
@@ -415,7 +436,9 @@ int cephfs_link(struct backend_export *bex, const struct backend_cred *cred,
 		return rc;
 	rc = cephfs_obj_get(ex, h, &o);
 	if (!rc) {
-		rc = cephfs_err(ex, CEPHFS_CALL(ex, link, ceph_ll_link(ex->cm, o.in, c.dir.in, name, c.perm.up)));
+		rc = cephfs_err(
+		    ex,
+		    CEPHFS_CALL(ex, link, ceph_ll_link(ex->cm, o.in, c.dir.in, name, c.perm.up)));
 		cephfs_obj_put(ex, &o);
 	}
 	cephfs_call_end(ex, &c);
@@ -605,11 +628,10 @@ int cephfs_readdir(struct backend_export *bex, const struct backend_cred *cred,
 			 * were when it listed: asking each entry's own (the
 			 * default) costs an MDS round trip per entry whose
 			 * capabilities this client does not hold. */
-			int n = CEPHFS_CALL(ex, readdirplus,
-					    ceph_readdirplus_r(ex->cm, l->dirp, &l->de, &l->stx,
-							       CEPH_WANT_ATTRS,
-							       AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC,
-							       &in));
+			int n = CEPHFS_CALL(
+			    ex, readdirplus,
+			    ceph_readdirplus_r(ex->cm, l->dirp, &l->de, &l->stx, CEPH_WANT_ATTRS,
+					       AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC, &in));
 			if (in)
 				ceph_ll_put(ex->cm, in);
 			if (n < 0) {

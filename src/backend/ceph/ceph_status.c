@@ -30,10 +30,37 @@ uint64_t cephfs_clock_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The calls by their names in libcephfs, without the ceph_ prefix. */
 static const char *const cephfs_call_names[CEPHFS_CALL_COUNT] = {
-#define CEPHFS_CALL_NAME(kind, name) name,
-	CEPHFS_CALLS(CEPHFS_CALL_NAME)
-#undef CEPHFS_CALL_NAME
+	[CEPHFS_CALL_lookup_vino] = "ll_lookup_vino",
+	[CEPHFS_CALL_getattr] = "ll_getattr",
+	[CEPHFS_CALL_setattr] = "ll_setattr",
+	[CEPHFS_CALL_lookup] = "ll_lookup",
+	[CEPHFS_CALL_open] = "ll_open",
+	[CEPHFS_CALL_close] = "ll_close",
+	[CEPHFS_CALL_read] = "ll_read",
+	[CEPHFS_CALL_write] = "ll_write",
+	[CEPHFS_CALL_fsync] = "ll_fsync",
+	[CEPHFS_CALL_sync_inode] = "ll_sync_inode",
+	[CEPHFS_CALL_sync_fs] = "sync_fs",
+	[CEPHFS_CALL_fallocate] = "ll_fallocate",
+	[CEPHFS_CALL_lseek] = "ll_lseek",
+	[CEPHFS_CALL_create] = "ll_create",
+	[CEPHFS_CALL_mkdir] = "ll_mkdir",
+	[CEPHFS_CALL_mknod] = "ll_mknod",
+	[CEPHFS_CALL_symlink] = "ll_symlink",
+	[CEPHFS_CALL_readlink] = "ll_readlink",
+	[CEPHFS_CALL_unlink] = "ll_unlink",
+	[CEPHFS_CALL_rmdir] = "ll_rmdir",
+	[CEPHFS_CALL_rename] = "ll_rename",
+	[CEPHFS_CALL_link] = "ll_link",
+	[CEPHFS_CALL_opendir] = "ll_opendir",
+	[CEPHFS_CALL_readdirplus] = "readdirplus_r",
+	[CEPHFS_CALL_getxattr] = "ll_getxattr",
+	[CEPHFS_CALL_setxattr] = "ll_setxattr",
+	[CEPHFS_CALL_listxattr] = "ll_listxattr",
+	[CEPHFS_CALL_removexattr] = "ll_removexattr",
+	[CEPHFS_CALL_statfs] = "ll_statfs",
 };
 
 static bool cephfs_io_wait(int fd, short events)
@@ -129,7 +156,8 @@ void cephfs_status(struct backend_export *bex, struct backend_status *out)
 		size_t i;
 		json_t *s;
 		out->caps = 0;
-		json_array_foreach(sessions, i, s) {
+		json_array_foreach(sessions, i, s)
+		{
 			int64_t caps = cephfs_json_int(s, "num_caps");
 			if (caps > 0)
 				out->caps += caps;

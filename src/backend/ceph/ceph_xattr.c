@@ -22,8 +22,8 @@ struct cephfs_xattr_call {
 };
 
 static int cephfs_xattr_begin(struct cephfs_export *ex, const struct backend_cred *cred,
-			    const struct backend_handle *h, const char *name,
-			    struct cephfs_xattr_call *c)
+			      const struct backend_handle *h, const char *name,
+			      struct cephfs_xattr_call *c)
 {
 	int rc = name ? backend_xattr_name_check(name) : 0;
 
@@ -54,7 +54,8 @@ static bool cephfs_xattr_holder(const struct cephfs_xattr_call *c)
 }
 
 /* What a change needs besides write permission (libcephfs checks that). */
-static int cephfs_xattr_may_change(const struct backend_cred *cred, const struct cephfs_xattr_call *c)
+static int cephfs_xattr_may_change(const struct backend_cred *cred,
+				   const struct cephfs_xattr_call *c)
 {
 	if (!cephfs_xattr_holder(c))
 		return -EPERM;
@@ -67,8 +68,8 @@ static int cephfs_xattr_may_change(const struct backend_cred *cred, const struct
 }
 
 int cephfs_getxattr(struct backend_export *bex, const struct backend_cred *cred,
-		  const struct backend_handle *h, const char *name, void *buf, size_t cap,
-		  size_t *len)
+		    const struct backend_handle *h, const char *name, void *buf, size_t cap,
+		    size_t *len)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_xattr_call c;
@@ -81,11 +82,14 @@ int cephfs_getxattr(struct backend_export *bex, const struct backend_cred *cred,
 	} else {
 		/* The size first, so that a value longer than cap is -ERANGE
 		 * whatever libcephfs does with a short buffer. */
-		int n = CEPHFS_CALL(ex, getxattr, ceph_ll_getxattr(ex->cm, c.o.in, c.key, NULL, 0, c.perm.up));
+		int n = CEPHFS_CALL(ex, getxattr,
+				    ceph_ll_getxattr(ex->cm, c.o.in, c.key, NULL, 0, c.perm.up));
 		if (n >= 0 && (size_t)n > cap)
 			n = -ERANGE;
 		else if (n > 0)
-			n = CEPHFS_CALL(ex, getxattr, ceph_ll_getxattr(ex->cm, c.o.in, c.key, buf, cap, c.perm.up));
+			n = CEPHFS_CALL(
+			    ex, getxattr,
+			    ceph_ll_getxattr(ex->cm, c.o.in, c.key, buf, cap, c.perm.up));
 		if (n >= 0)
 			*len = (size_t)n;
 		rc = n < 0 ? cephfs_err(ex, n) : 0;
@@ -95,8 +99,8 @@ int cephfs_getxattr(struct backend_export *bex, const struct backend_cred *cred,
 }
 
 int cephfs_setxattr(struct backend_export *bex, const struct backend_cred *cred,
-		  const struct backend_handle *h, const char *name, const void *value, size_t len,
-		  enum backend_xattr_set how)
+		    const struct backend_handle *h, const char *name, const void *value, size_t len,
+		    enum backend_xattr_set how)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_xattr_call c;
@@ -111,16 +115,17 @@ int cephfs_setxattr(struct backend_export *bex, const struct backend_cred *cred,
 		int flags = how == BACKEND_XATTR_CREATE	   ? XATTR_CREATE
 			    : how == BACKEND_XATTR_REPLACE ? XATTR_REPLACE
 							   : 0;
-		rc = cephfs_err(ex, CEPHFS_CALL(ex, setxattr, ceph_ll_setxattr(ex->cm, c.o.in, c.key, value, len, flags,
-						   c.perm.up)));
+		rc = cephfs_err(ex, CEPHFS_CALL(ex, setxattr,
+						ceph_ll_setxattr(ex->cm, c.o.in, c.key, value, len,
+								 flags, c.perm.up)));
 	}
 	cephfs_xattr_end(ex, &c);
 	return rc;
 }
 
 int cephfs_listxattr(struct backend_export *bex, const struct backend_cred *cred,
-		   const struct backend_handle *h, uint64_t cookie, backend_xattr_fn fn, void *ctx,
-		   bool *eof)
+		     const struct backend_handle *h, uint64_t cookie, backend_xattr_fn fn,
+		     void *ctx, bool *eof)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_xattr_call c;
@@ -138,7 +143,9 @@ int cephfs_listxattr(struct backend_export *bex, const struct backend_cred *cred
 	/* Retried while the list grows between the size asked and the read. */
 	for (int tries = 0; tries < 8; tries++) {
 		size_t need = 0;
-		rc = cephfs_err(ex, CEPHFS_CALL(ex, listxattr, ceph_ll_listxattr(ex->cm, c.o.in, NULL, 0, &need, c.perm.up)));
+		rc = cephfs_err(
+		    ex, CEPHFS_CALL(ex, listxattr,
+				    ceph_ll_listxattr(ex->cm, c.o.in, NULL, 0, &need, c.perm.up)));
 		if (rc)
 			break;
 		free(list);
@@ -148,7 +155,8 @@ int cephfs_listxattr(struct backend_export *bex, const struct backend_cred *cred
 			break;
 		}
 		len = 0;
-		rc = CEPHFS_CALL(ex, listxattr, ceph_ll_listxattr(ex->cm, c.o.in, list, need, &len, c.perm.up));
+		rc = CEPHFS_CALL(ex, listxattr,
+				 ceph_ll_listxattr(ex->cm, c.o.in, list, need, &len, c.perm.up));
 		if (rc != -ERANGE)
 			break;
 	}
@@ -160,7 +168,7 @@ int cephfs_listxattr(struct backend_export *bex, const struct backend_cred *cred
 }
 
 int cephfs_removexattr(struct backend_export *bex, const struct backend_cred *cred,
-		     const struct backend_handle *h, const char *name)
+		       const struct backend_handle *h, const char *name)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_xattr_call c;
@@ -170,7 +178,9 @@ int cephfs_removexattr(struct backend_export *bex, const struct backend_cred *cr
 		return rc;
 	rc = cephfs_xattr_may_change(cred, &c);
 	if (!rc)
-		rc = cephfs_err(ex, CEPHFS_CALL(ex, removexattr, ceph_ll_removexattr(ex->cm, c.o.in, c.key, c.perm.up)));
+		rc = cephfs_err(ex,
+				CEPHFS_CALL(ex, removexattr,
+					    ceph_ll_removexattr(ex->cm, c.o.in, c.key, c.perm.up)));
 	cephfs_xattr_end(ex, &c);
 	return rc;
 }
