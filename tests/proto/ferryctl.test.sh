@@ -28,9 +28,11 @@ grep -q "127.0.0.1:$port  *0  *2" <<<"$out" || fail "listeners row: $out"
 out=$(ctl exports) || fail "ferryctl exports failed"
 grep -q "/export  *$dir/export  *rw" <<<"$out" || fail "exports row: $out"
 # Every column the table names, the last included.
-[[ ${out%%$'\n'*} =~ ^ID\ +PSEUDO\ +PATH\ +ACCESS\ +SQUASH\ +ASYNC\ +CLIENTS\ +BACKEND$ ]] ||
+[[ ${out%%$'\n'*} =~ ^ID\ +PSEUDO\ +PATH\ +ACCESS\ +SQUASH\ +ASYNC\ +CLIENTS\ +BACKEND\ +CONNECTED\ +SESSION\ +CAPS$ ]] ||
 	fail "exports header: $out"
-grep -q "/export  *$dir/export  *rw  *[a-z]*  *no  *[0-9]*  *local" <<<"$out" || fail "exports row: $out"
+# A local export has no storage session: its last three columns are "-".
+grep -q "/export  *$dir/export  *rw  *[a-z]*  *no  *[0-9]*  *local  *-  *-  *- *$" <<<"$out" ||
+	fail "exports row: $out"
 
 for view in clients sessions connections; do
 	ctl "$view" >"$dir/$view.txt" || fail "ferryctl $view failed"
