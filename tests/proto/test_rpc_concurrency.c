@@ -615,10 +615,11 @@ static void test_10000_connections(void **state)
 	print_message("%u connections in %llu ms\n", TOTAL_CONNS,
 		      (unsigned long long)(clock_now_ms() - t0));
 	assert_int_equal(rpctest_null_ok(server.hostport), 0);
-	/* The server let go of every one of them. */
+	/* The server let go of every one of them: no more descriptors than
+	 * at the start (fewer when an earlier test's connections, still
+	 * counted then, have closed since). */
 	int n = rpctest_wait_fds_at_most(server.pid, start_fds, FD_WAIT_MS);
-	assert_true(n >= 0);
-	assert_int_equal(n, start_fds);
+	assert_true(n >= baseline_fds && n <= start_fds);
 }
 
 /* Out of descriptors: with its limit lowered to a few above what it holds,
