@@ -5,7 +5,8 @@
 # fuzz target for a bounded time, and the end-to-end tests with the Linux
 # kernel client when ../shared/e2e/kclient is present, then power cuts under
 # ferryd in a qemu guest (tests/e2e/powercut.sh), and the tests on CephFS
-# against a throwaway one-node Ceph cluster (../shared/ceph/minicephfs).
+# against a throwaway one-node Ceph cluster (../shared/ceph/minicephfs),
+# with the kernel client too.
 # Wireshark's dissectors (tests/interop/tshark_check.sh) read captures of
 # protocol tests and of the kernel client's delegation run.
 #
@@ -112,6 +113,16 @@ else
 	fi
 	stop_ceph
 	trap - EXIT
+fi
+
+# The kernel client on a ceph export: one guest boot, with its own cluster
+# started in the guest's network namespace (tests/e2e/kclient.sh,
+# FERRY_E2E_BACKEND=ceph); FERRY_E2E_CTHON04=DIR adds cthon04 there.
+if [ "${FERRY_SKIP_CEPH:-0}" != 1 ] && [ "${FERRY_SKIP_E2E:-0}" != 1 ] &&
+	[ -x "$minicephfs" ] && [ -x "${KCLIENT:-$top/../shared/e2e/kclient}" ]; then
+	step "end-to-end with the Linux kernel client on a ceph export"
+	if FERRY_E2E_BACKEND=ceph bash tests/e2e/kclient.sh; then passed=$((passed + 1)); else
+		failed=$((failed + 1)); failures+=("kernel-client e2e on a ceph export"); fi
 fi
 
 if [ "${FUZZ_SECONDS:-60}" != 0 ] && [ -x scripts/fuzz.sh ]; then

@@ -76,6 +76,19 @@
 # FERRY_E2E_ONLY=smoke runs the smoke runs alone.  FERRY_E2E_OPCOUNTS=1
 # makes every guest print its mount's per-op counts ("E2E OPS") after each
 # version's script, to compare what two kernels send.
+#
+# FERRY_E2E_BACKEND=ceph serves CephFS instead of a local directory: the
+# server command first starts a throwaway one-node cluster
+# (../shared/ceph/minicephfs, or MINICEPHFS) inside kclient's network
+# namespace, and ferryd exports its root with the ceph back end.  The
+# cluster lives as long as that guest run, so one boot makes the runs
+# (guest/cephfs.sh): the smoke and listing runs on every version, the
+# xattr and NFSv4.2 runs on 4.2 (holes=none: CephFS keeps no holes), the
+# crash and restart runs on 4.1.  Left out: the runs that check the export
+# from the host, need files made there first or span two boots (copy,
+# persist, first-run), and the delegation and back-channel runs (their
+# second client works on the export's directory on the host).
+# FERRY_E2E_CTHON04 adds cthon04.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kclient=${KCLIENT:-$top/../shared/e2e/kclient}
@@ -106,6 +119,27 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/ferry-e2e.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/export" "$work/state" "$work/logs"
+backend=${FERRY_E2E_BACKEND:-local}
+case $backend in
+local)
+	export_lines="path = $work/export"
+	;;
+ceph)
+	minicephfs=${MINICEPHFS:-$top/../shared/ceph/minicephfs}
+	if [ ! -x "$minicephfs" ]; then
+		echo "e2e: FERRY_E2E_BACKEND=ceph needs $minicephfs" >&2
+		exit 1
+	fi
+	export_lines="backend = ceph
+path = /
+ceph_conf = $work/ceph/ceph.conf
+ceph_id = ferry"
+	;;
+*)
+	echo "e2e: FERRY_E2E_BACKEND is local or ceph, not '$backend'" >&2
+	exit 1
+	;;
+esac
 cat >"$work/ferryd.conf" <<CONF
 [server]
 listen = 0.0.0.0:2049
@@ -117,7 +151,7 @@ lease_time = 30
 grace_time = 5
 
 [export e2e]
-path = $work/export
+$export_lines
 pseudo = /export
 squash = none
 CONF
@@ -168,8 +202,16 @@ kclient_booted() {
 run_guest() {
 	local label=$1 v=$2 script=${3:-} opts=${4:-}
 	shift $(($# < 4 ? $# : 4))
-	echo "e2e: $label (vers=$v${opts:+, $opts}; kernel $kernel_name)"
-	local args=(--export /export --vers "$v" --server "$server"
+	echo "e2e: $label (vers=$v${opts:+, $opts}; kernel $kernel_name; $backend export)"
+	local srv=$server
+	if [ "$backend" = ceph ]; then
+		# A fresh cluster in the run's namespace, before the server.
+		srv="rm -rf '$work/ceph' && '$minicephfs' start '$work/ceph' --lean-mgr \
+	>'$work/logs/$label.ceph.log' 2>&1 || { echo 'e2e: the Ceph cluster did not start'; exit 1; }
+echo \"e2e: Ceph cluster up in \$SECONDS s\"
+$server"
+	fi
+	local args=(--export /export --vers "$v" --server "$srv"
 		--server-log "$work/logs/$label.server.log")
 	[ -n "$opts" ] && args+=(--opts "$opts")
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do args+=("$1"); shift; done
@@ -221,6 +263,37 @@ on_kernel2() {
 	run_guest "$label@$kernel2" "$@"
 	kernel_name=${KCLIENT_KERNEL_PKG:-linux-image-amd64}
 	kernel_env=()
+}
+
+# The Connectathon suite (FERRY_E2E_CTHON04=DIR, a cthon04 source tree,
+# e.g. github.com/ckripto/cthon04): built here with static binaries, shipped
+# into the guest as a tarball, its basic, special and lock groups run once
+# per version in one boot (guest/cthon04.sh); the special group needs make
+# in the guest.  FERRY_E2E_ONLY=cthon04 runs it alone.
+cthon04_run() {
+	if [ -z "${FERRY_E2E_CTHON04:-}" ] || [ ! -d "$FERRY_E2E_CTHON04/basic" ]; then
+		echo "e2e: cthon04: FERRY_E2E_CTHON04 names no cthon04 tree ('${FERRY_E2E_CTHON04:-}')"
+		failed=1
+		return
+	fi
+	rm -rf "$work/cthon04"
+	cp -a "$FERRY_E2E_CTHON04" "$work/cthon04" && rm -rf "$work/cthon04/.git"
+	local d built=1
+	for d in basic special lock; do
+		make -s -C "$work/cthon04/$d" CC="gcc -static" LIBS=-lm \
+			>"$work/logs/cthon04-$d.build.log" 2>&1 || {
+			echo "e2e: cthon04: cannot build $d ($work/logs/cthon04-$d.build.log):"
+			tail -5 "$work/logs/cthon04-$d.build.log"
+			built=0
+		}
+	done
+	if [ $built = 1 ] && tar cf "$work/cthon04.tar" -C "$work" cthon04; then
+		KCLIENT_EXTRA_BINS="${KCLIENT_EXTRA_BINS:-} make" \
+			run_guest cthon04 "$vers" "$top/tests/e2e/guest/cthon04.sh" "" \
+			--file "$work/cthon04.tar" --timeout 2400
+	else
+		failed=1
+	fi
 }
 
 # kclient downloads the package (apt-get download, with an apt-get update
@@ -290,15 +363,19 @@ trap 'kill -INT \$dp; wait \$dp; exit 0' TERM
 wait \$!; rc=\$?; kill -INT \$dp; wait \$dp; exit \$rc"
 }
 
-# A server command that runs ferryd with CONFIG and, whenever the guest
-# creates FLAG in the export, stops it with SIGNAL, says so and starts it
-# again: restarting_server CONFIG FLAG SIGNAL WHAT.
+# A server command that runs ferryd with CONFIG and, whenever the guest asks
+# in DIR (the directory kclient --outdir shares with it), stops it and
+# starts it again: crash.request kills it with SIGKILL, restart.request
+# stops it with SIGTERM.  restarting_server CONFIG DIR.
 restarting_server() {
 	echo "while :; do '$ferryd' --config '$1' & p=\$!
   while kill -0 \$p 2>/dev/null; do
-    if [ -e '$2' ]; then
-      kill -$3 \$p; wait \$p; echo 'e2e: $4'
-      rm -f '$2'; break
+    if [ -e '$2/crash.request' ]; then
+      kill -KILL \$p; wait \$p; echo 'e2e: ferryd killed with SIGKILL; starting it again'
+      rm -f '$2/crash.request'; break
+    elif [ -e '$2/restart.request' ]; then
+      kill -TERM \$p; wait \$p; echo 'e2e: ferryd restarted by request'
+      rm -f '$2/restart.request'; break
     fi
     sleep 0.2
   done
@@ -306,39 +383,53 @@ done"
 }
 
 # ferryd restarts under a mounted client that holds a file open and sits in a
-# directory: afterwards the old handles still work (none is stale), the open
-# file is reclaimed in the grace period, and the data is intact.  The guest
-# asks for the restart by creating a file in the export; a watcher beside
-# ferryd in the server command does it.
-cat >"$work/restart.sh" <<'GUEST'
-#!/bin/sh
-cd "$KCLIENT_MNT" || exit 1
-mkdir -p ferry-restart/sub && cd ferry-restart/sub || exit 1
-echo "before the restart" > f && sync
-exec 3<f
-touch ../../.ferry-e2e-restart && sync
-i=0
-while [ -e ../../.ferry-e2e-restart ]; do
-	i=$((i + 1)); [ $i -gt 120 ] && { echo "E2E FAIL restart: server never restarted"; exit 1; }
-	sleep 1
-done
-[ "$(cat f)" = "before the restart" ] || { echo "E2E FAIL restart: cwd handle read '$(cat f)'"; exit 1; }
-[ "$(cat <&3)" = "before the restart" ] || { echo "E2E FAIL restart: open file read failed"; exit 1; }
-echo "after" >> f || { echo "E2E FAIL restart: write after restart"; exit 1; }
-ls -la . >/dev/null || { echo "E2E FAIL restart: readdir of the old cwd"; exit 1; }
-echo "E2E PASS restart"
-GUEST
-chmod +x "$work/restart.sh"
-restart_server=$(restarting_server "$work/ferryd.conf" "$work/export/.ferry-e2e-restart" TERM \
-	"ferryd restarted by request")
+# directory (guest/restart.sh): afterwards the old handles still work, the
+# open file is reclaimed in the grace period, and the data is intact.
+mkdir -p "$work/restart-out"
+restart_server=$(restarting_server "$work/ferryd.conf" "$work/restart-out")
 restart_runs() {
 	local saved_server=$server v
 	server=$restart_server
 	for v in ${vers//,/ }; do
-		run_guest "restart-$v" "$v" "$work/restart.sh"
+		run_guest "restart-$v" "$v" "$top/tests/e2e/guest/restart.sh" "" --outdir "$work/restart-out"
 	done
 	server=$saved_server
 }
+# On a ceph export: one boot (guest/cephfs.sh) makes every run that fits a
+# cluster living only as long as that boot, under a restarting server
+# (crash requests kill ferryd with SIGKILL, restart requests stop it), with
+# the crash run's grace period; delegations stay on (only read ones are
+# granted on a ceph export, and the crash run's writes get none, so their
+# opens still go on the wire); cthon04 when asked, in a boot of its own.
+if [ "$backend" = ceph ]; then
+	if [ -n "${FERRY_E2E_CTHON04:-}" ] || [ "${FERRY_E2E_ONLY:-}" = cthon04 ]; then
+		cthon04_run
+	fi
+	if [ "${FERRY_E2E_ONLY:-}" != cthon04 ]; then
+		sed 's/^grace_time = .*/grace_time = 90/' "$work/ferryd.conf" >"$work/cephfs.conf"
+		mkdir -p "$work/cephfs-out"
+		server=$(restarting_server "$work/cephfs.conf" "$work/cephfs-out")
+		shipped=()
+		for f in "$(dirname "$kclient")/smoke.sh" readdir_kept.sh xattr.sh v42.sh \
+			crash_restart.sh restart.sh; do
+			case $f in /*) ;; *) f=$top/tests/e2e/guest/$f ;; esac
+			shipped+=(--file "$f")
+		done
+		for t in "${FERRY_XATTR_TOOL:-$top/build/tests/xattr_tool}" \
+			"${FERRY_SPARSE_TOOL:-$top/build/tests/ferry_e2e_sparse}"; do
+			[ -x "$t" ] || { echo "e2e: $t not built (cmake -DBUILD_TESTING=ON)" >&2; exit 1; }
+			shipped+=(--file "$t")
+		done
+		run_guest cephfs "$vers" "$top/tests/e2e/guest/cephfs.sh" "" --outdir "$work/cephfs-out" \
+			"${shipped[@]}" --timeout 1800
+		echo "e2e: cephfs: ferryd was killed $(grep -c 'killed with SIGKILL' \
+			"$work/logs/cephfs.server.log" 2>/dev/null) times, restarted" \
+			"$(grep -c 'restarted by request' "$work/logs/cephfs.server.log" 2>/dev/null) times"
+	fi
+	[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
+	exit $failed
+fi
+
 if [ "${FERRY_E2E_ONLY:-}" = restart ]; then
 	restart_runs
 	[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
@@ -401,6 +492,14 @@ if [ "$v42" = 1 ]; then
 	fi
 fi
 if [ "${FERRY_E2E_ONLY:-}" = v42 ]; then
+	[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
+	exit $failed
+fi
+
+if [ "${FERRY_E2E_ONLY:-}" = cthon04 ] || { [ -n "${FERRY_E2E_CTHON04:-}" ] && [ -z "${FERRY_E2E_ONLY:-}" ]; }; then
+	cthon04_run
+fi
+if [ "${FERRY_E2E_ONLY:-}" = cthon04 ]; then
 	[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
 	exit $failed
 fi
@@ -495,7 +594,7 @@ if [ "${FERRY_E2E_ONLY:-}" = copy ]; then
 fi
 
 # Crashes under a writing 4.1 client: the watcher beside ferryd kills it
-# with SIGKILL whenever the guest asks (.ferry-e2e-crash in the export)
+# with SIGKILL whenever the guest asks (crash.request in the shared directory)
 # and starts it again on the same state directory, with the default 90 s
 # grace period.  Delegations are off, so each write's open is an OPEN on
 # the wire, which grace holds back (with a delegation the client opens
@@ -510,8 +609,7 @@ if [ "$crash" = 1 ]; then
 		>"$work/crash.conf"
 	mkdir -p "$work/crash-out"
 	saved_server=$server
-	server=$(restarting_server "$work/crash.conf" "$work/export/.ferry-e2e-crash" KILL \
-		"ferryd killed with SIGKILL; starting it again")
+	server=$(restarting_server "$work/crash.conf" "$work/crash-out")
 	run_guest crash 4.1 "$top/tests/e2e/guest/crash_restart.sh" "" \
 		--outdir "$work/crash-out" -- "crashes=${FERRY_E2E_CRASHES:-3}" gap=5
 	server=$saved_server

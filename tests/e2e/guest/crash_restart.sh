@@ -4,9 +4,9 @@
 # mount).  A writer appends 64-byte records, one per write, each written
 # with conv=fsync, and notes each one acknowledged (with its time) on the
 # guest's own disk.  Meanwhile the script asks for a crash by creating
-# .ferry-e2e-crash in the export; the watcher beside ferryd (tests/e2e/
-# kclient.sh) kills ferryd with SIGKILL, removes the file and starts it
-# again.  The client reclaims; once it has said RECLAIM_COMPLETE, ferryd
+# crash.request in KCLIENT_OUTDIR (kclient --outdir, shared with the host);
+# the watcher beside ferryd (tests/e2e/kclient.sh) kills ferryd with
+# SIGKILL, removes the file and starts it again.  The client reclaims; once it has said RECLAIM_COMPLETE, ferryd
 # ends its grace period early, so writes go on within seconds, not after
 # grace_time.
 #
@@ -15,9 +15,9 @@
 #   gap=SECONDS   of writing before each kill and after the last (default 5)
 #   max_stall=S   fail when the longest time between two acknowledged
 #                 writes exceeds S seconds (default 45, half the 90 s grace)
-# Prints "E2E INFO crash ..." lines and "E2E PASS|FAIL crash ...".  With
-# KCLIENT_OUTDIR it writes there "crash.acked", the number of writes
-# acknowledged (records 0..N-1): the host checks the exported file itself.
+# Prints "E2E INFO crash ..." lines and "E2E PASS|FAIL crash ...".  It
+# writes "crash.acked" in KCLIENT_OUTDIR, the number of writes acknowledged
+# (records 0..N-1): the host checks the exported file itself.
 set -uo pipefail
 crashes=3 gap=5 max_stall=45
 for a in "$@"; do
@@ -28,9 +28,11 @@ for a in "$@"; do
 	*) echo "E2E FAIL crash: unknown argument $a"; exit 1 ;;
 	esac
 done
+[ -d "${KCLIENT_OUTDIR:-}" ] || { echo "E2E FAIL crash: no KCLIENT_OUTDIR (kclient --outdir)"; exit 1; }
+request=$KCLIENT_OUTDIR/crash.request
 cd "${KCLIENT_MNT:-.}" || exit 1
 dir=ferry-crash
-mkdir -p "$dir" && rm -f "$dir/data" .ferry-e2e-crash || exit 1
+mkdir -p "$dir" && rm -f "$dir/data" "$request" || exit 1
 acked=/tmp/crash.acked stop=/tmp/crash.stop
 : >"$acked"
 rm -f "$stop"
@@ -65,9 +67,9 @@ wpid=$!
 sleep "$gap"
 for r in $(seq 1 "$crashes"); do
 	before=$(wc -l <"$acked")
-	touch .ferry-e2e-crash && sync
+	touch "$request"
 	t=0
-	while [ -e .ferry-e2e-crash ]; do
+	while [ -e "$request" ]; do
 		t=$((t + 1))
 		if [ $t -gt 120 ]; then
 			echo "E2E FAIL crash: ferryd was not killed within 120 s"
@@ -86,7 +88,7 @@ n=$(wc -l <"$acked")
 stall=$(awk 'NR > 1 && $2 - last > max { max = $2 - last } { last = $2 } END { print max + 0 }' "$acked")
 stall_s=$(awk -v s="$stall" 'BEGIN { printf "%.2f", s / 100 }')
 echo "E2E INFO crash: $n writes acknowledged over $crashes kills, longest stall ${stall_s} s"
-[ -n "${KCLIENT_OUTDIR:-}" ] && echo "$n" >"$KCLIENT_OUTDIR/crash.acked"
+echo "$n" >"$KCLIENT_OUTDIR/crash.acked"
 
 # Every acknowledged record, read back past the page cache.
 sync
