@@ -1,7 +1,8 @@
-/* A ceph export beside another CephFS client: the second client (a
- * libcephfs program of the test's own, not going through ferryd) is never
- * held back by NFS clients' opens, and sees what they wrote through
- * ferryd.
+/* A ceph export beside another CephFS client (a libcephfs program of the
+ * test's own, not going through ferryd): an NFS client's read delegation
+ * holds the second client's writes back until the NFS client has returned
+ * it; NFS clients' opens without a delegation never hold it back, and it
+ * sees what they wrote through ferryd.
  *
  * Needs a cluster: FERRY_TEST_CEPH_CONF and FERRY_TEST_CEPH_ID name it (the
  * test command's CephFS stage starts one and sets them); without them the
@@ -9,8 +10,9 @@
 #include "ceph/ceph_fixture.h"
 #include "lib/ctl_test.h"
 
-/* NFS clients and a second CephFS client on one file: no delegation is
- * granted on a ceph export (backend/ceph/ceph_lease.c says why), so the
+/* NFS clients and a second CephFS client on one file: no write delegation
+ * is granted on a ceph export (backend/ceph/ceph_lease.c says why), nor a
+ * read one while an NFS client has the file open for writing, so the
  * second client's opens, for reading and for writing, go through at once
  * while NFS clients have the file open; and it finds the data an NFS
  * client wrote through ferryd (UNSTABLE: in ferryd's CephFS cache, not
@@ -50,6 +52,81 @@ static void test_other_cephfs_client(void **st)
 	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_CLOSE, add_close, &w.stateid), NFS4_OK);
 	assert_int_equal(dl_on(&b, r.fh, r.fhlen, OP_CLOSE, add_close, &r.stateid), NFS4_OK);
 	dl_client_end(&b, &sb);
+	dl_client_end(&a, &sa);
+}
+
+/* The second client's write of "changed" at offset 0 of path, and when
+ * it was done. */
+struct other_write {
+	const char *path;
+	int rc;
+	uint64_t opened_ms;
+	_Atomic uint64_t written_ms;
+};
+
+static void *other_write_thread(void *arg)
+{
+	struct other_write *w = arg;
+	struct ceph_mount_info *cm = other_client();
+	int fd = ceph_open(cm, w->path, O_RDWR, 0);
+	w->opened_ms = dl_now_ms();
+	w->rc = fd < 0 ? fd : ceph_write(cm, fd, "changed", 7, 0);
+	w->written_ms = dl_now_ms();
+	if (fd >= 0)
+		ceph_close(cm, fd);
+	ceph_shutdown(cm);
+	return NULL;
+}
+
+/* A file made by the second CephFS client, opened for reading by an NFS
+ * client, which gets a read delegation (a CephFS delegation of ferryd's
+ * client holds it).  The second client then opens it for writing and
+ * writes: ferryd recalls the NFS client's delegation (CB_RECALL), and
+ * CephFS holds the write back until the NFS client has returned it (the
+ * open itself goes through: CephFS holds back the change, not the open).
+ * Then the file holds the second client's data. */
+static void test_recall_by_other_client(void **st)
+{
+	(void)st;
+	char path[200];
+	snprintf(path, sizeof(path), "%s/delegated", ceph_dir);
+	struct ceph_mount_info *cm = other_client();
+	int fd = ceph_open(cm, path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ceph_write(cm, fd, "made by CephFS", 14, 0), 14);
+	assert_int_equal(ceph_close(cm, fd), 0);
+	ceph_shutdown(cm);
+
+	struct nfs4c_sess a;
+	struct nfs4c_cb sa;
+	dl_client(&a, &sa, "ceph-deleg-a", 953);
+	struct dl_open r = dl_open(&a, "delegated", RD, false);
+	assert_int_equal(r.status, NFS4_OK);
+	assert_int_equal(r.deleg.type, OPEN_DELEGATE_READ);
+
+	struct other_write other = { .path = path };
+	pthread_t t;
+	uint64_t start = dl_now_ms();
+	assert_int_equal(pthread_create(&t, NULL, other_write_thread, &other), 0);
+	assert_true(nfs4c_cb_wait(&sa, OP_CB_RECALL, 1, 30000));
+	/* Held back while the NFS client keeps its delegation. */
+	usleep(1500 * 1000);
+	assert_int_equal(other.written_ms, 0);
+	uint64_t returned = dl_now_ms();
+	assert_int_equal(dl_delegreturn(&a, &r), NFS4_OK);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(other.rc, 7);
+	assert_true(other.written_ms >= returned);
+	printf("the second CephFS client's write: recall, then done %llu ms after the delegation "
+	       "went back (%llu ms in all)\n",
+	       (unsigned long long)(other.written_ms - returned),
+	       (unsigned long long)(other.written_ms - start));
+	assert_int_equal(dl_on(&a, r.fh, r.fhlen, OP_CLOSE, add_close, &r.stateid), NFS4_OK);
+
+	struct other_open check = { .path = path, .flags = O_RDONLY };
+	other_open_run(&check);
+	assert_int_equal(check.rc, 0);
+	assert_string_equal(check.data, "changed CephFS");
 	dl_client_end(&a, &sa);
 }
 
@@ -101,6 +178,7 @@ int main(void)
 		return SKIP;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_other_cephfs_client),
+		cmocka_unit_test(test_recall_by_other_client),
 		cmocka_unit_test(test_status),
 	};
 	return cmocka_run_group_tests(tests, ceph_setup, dl_teardown);

@@ -351,6 +351,8 @@ static int cephfs_export_open(const char *path, const char *state_dir,
 	rc = cephfs_files_open(ex);
 	if (!rc)
 		rc = cephfs_listings_open(ex);
+	if (!rc)
+		rc = cephfs_leases_open(ex);
 	if (rc)
 		goto fail;
 	rc = ceph_ll_lookup_root(ex->cm, &ex->root);
@@ -371,6 +373,7 @@ static int cephfs_export_open(const char *path, const char *state_dir,
 	*out = (struct backend_export *)ex;
 	return 0;
 fail:
+	cephfs_leases_close(ex);
 	cephfs_listings_close(ex);
 	cephfs_files_close(ex);
 	if (ex->root)
@@ -388,6 +391,7 @@ static void cephfs_export_close(struct backend_export *bex)
 
 	if (!ex)
 		return;
+	cephfs_leases_close(ex);
 	cephfs_listings_close(ex);
 	cephfs_files_close(ex);
 	ceph_ll_put(ex->cm, ex->root);

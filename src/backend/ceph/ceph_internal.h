@@ -46,6 +46,7 @@ enum cephfs_call {
 	CEPHFS_CALL_listxattr,
 	CEPHFS_CALL_removexattr,
 	CEPHFS_CALL_statfs,
+	CEPHFS_CALL_delegation,
 	CEPHFS_CALL_COUNT
 };
 
@@ -55,6 +56,7 @@ struct cephfs_call_counter {
 
 struct cephfs_files;	/* ceph_files.c */
 struct cephfs_listings; /* ceph_names.c */
+struct cephfs_leases;	/* ceph_lease.c */
 struct cephfs_file;
 
 struct cephfs_export {
@@ -69,6 +71,7 @@ struct cephfs_export {
 	bool session_reset;
 	struct cephfs_files *files;	  /* open files kept for I/O */
 	struct cephfs_listings *listings; /* listings kept for the next READDIR */
+	struct cephfs_leases *leases;	  /* read delegations held for NFS clients */
 	char asok[108];			  /* the client's admin socket ("": none) */
 	struct cephfs_call_counter counters[CEPHFS_CALL_COUNT];
 	pthread_mutex_t notify_lock; /* the functions below */
@@ -265,6 +268,9 @@ int cephfs_session_reclaim(struct cephfs_export *ex, const char *uuid);
 void cephfs_status(struct backend_export *bex, struct backend_status *out);
 
 /* ceph_lease.c */
+int cephfs_leases_open(struct cephfs_export *ex);
+void cephfs_leases_close(struct cephfs_export *ex);
+size_t cephfs_leases_count(struct cephfs_export *ex);
 int cephfs_lease(struct backend_export *bex, const struct backend_handle *h,
 		 enum backend_lease type);
 void cephfs_lease_notify(struct backend_export *bex, backend_lease_break_fn fn, void *ctx);

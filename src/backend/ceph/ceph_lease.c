@@ -1,36 +1,366 @@
-/* The ceph back end's delegations and directory watches: none yet.
+/* The ceph back end's delegations: read leases backed by CephFS read
+ * delegations, no write leases, no directory watches.
  *
  * Other CephFS clients (another ferryd, a kernel mount, ceph-fuse) change
  * the file system behind Ferry's back, so an NFS delegation is safe only
- * while CephFS itself holds them back, which is what a CephFS delegation
- * (libcephfs ceph_ll_delegation) on an open file of Ferry's client would
- * do.  With libcephfs 16.2 that is not safe to rely on:
- *  - A write delegation cannot be recalled with data to write back: from
- *    the recall on, the MDS is taking back the buffering capability, and
- *    libcephfs makes every buffered write on the file wait for that to
- *    finish, which needs the delegation returned first; the holder's
- *    WRITEs would hang until libcephfs's deadline, then land after the
- *    other client went ahead.
- *  - A read delegation holds the file's shared-read capabilities, and the
- *    MDS takes those back on a lock transition of its own (a file this
- *    client had open for writing moving from exclusive to shared) without
- *    libcephfs calling the recall function: every other client's access
- *    to the file then waits for the delegation's deadline (minutes).
- * So every lease is answered -EAGAIN, which the NFS layer takes as a
- * conflict: no file delegation is granted on a ceph export, and other
- * CephFS clients are never held back by one.  Likewise no directory can be
- * watched (libcephfs reports no changes of names), so dir_watch answers
- * -ENOTSUP and no directory delegation is granted: clients revalidate,
- * which is always correct. */
+ * while CephFS itself holds them back.  A CephFS delegation
+ * (ceph_ll_delegation) on a file Ferry's client holds open does: while it
+ * is held, the MDS makes any other client that opens the file for writing
+ * (or changes its names) wait, and libcephfs calls the recall function
+ * first.  A read lease is such a delegation on a read-only open file of
+ * the lease's own; the recall reaches the NFS layer through break_fn, and
+ * once the NFS clients have returned their delegations the lease is
+ * dropped (NONE) and the other client goes ahead.
+ *
+ * libcephfs runs the recall function under its client lock, so it only
+ * marks the lease recalled and wakes this file's thread, which calls
+ * break_fn.  A delegation not given back within the client's delegation
+ * timeout makes libcephfs unmount the whole client; the thread drops any
+ * lease recalled longer than CEPHFS_LEASE_HOLD_S itself, as the kernel
+ * takes back a local lease after its lease-break time, and the other
+ * client goes ahead.
+ *
+ * Write leases are refused (-EAGAIN: no write delegation is granted).
+ * Under a CephFS write delegation that has been recalled, libcephfs makes
+ * every buffered write on the file wait until the delegation is returned:
+ * the NFS client's write-back, which must reach CephFS before the NFS
+ * delegation is returned, would wait for that return itself.
+ *
+ * Ferry's own conflicting use of a file under a read lease (opening it
+ * for writing: a WRITE of the lease holder) is answered -EAGAIN by
+ * libcephfs, which recalls the delegation at once: the NFS layer answers
+ * NFS4ERR_DELAY, as the interface asks.
+ *
+ * No directory can be watched (libcephfs reports no changes of names), so
+ * dir_watch answers -ENOTSUP and no directory delegation is granted:
+ * clients revalidate, which is always correct. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "backend/ceph/ceph_internal.h"
+#include "core/log.h"
+
+enum {
+	CEPHFS_LEASE_BUCKETS = 1024,
+	/* Leases held at most: each is an open file of the client. */
+	CEPHFS_LEASE_MAX = 16384,
+	/* The client's delegation timeout, when the cluster's session
+	 * timeout allows it (libcephfs wants it below that). */
+	CEPHFS_LEASE_TIMEOUT_S = 45,
+	/* A recalled lease is dropped this long before that timeout. */
+	CEPHFS_LEASE_MARGIN_S = 5,
+};
+
+struct cephfs_lease {
+	struct cephfs_lease *next;
+	struct cephfs_export *ex;
+	uint64_t ino, snapid;
+	struct Inode *in; /* held while the lease is */
+	struct Fh *fh;	  /* the open file the delegation is on */
+	bool recalled;	  /* libcephfs asked for it back */
+	bool told;	  /* break_fn has been called for that recall */
+	uint64_t recalled_ms;
+};
+
+struct cephfs_leases {
+	pthread_mutex_t lock; /* taken inside libcephfs's client lock, never around it */
+	pthread_cond_t wake;
+	struct cephfs_lease *bucket[CEPHFS_LEASE_BUCKETS];
+	size_t count;
+	unsigned hold_s; /* how long a recalled lease is kept at most */
+	bool stop;
+	bool started;
+	pthread_t thread;
+};
+
+static uint64_t cephfs_lease_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static struct cephfs_lease **cephfs_lease_slot(struct cephfs_leases *t, uint64_t ino,
+					       uint64_t snapid)
+{
+	struct cephfs_lease **p = &t->bucket[(ino ^ (snapid << 7)) % CEPHFS_LEASE_BUCKETS];
+
+	while (*p && ((*p)->ino != ino || (*p)->snapid != snapid))
+		p = &(*p)->next;
+	return p;
+}
+
+/* Gives the delegation back, closes its file and frees l (out of the
+ * table). */
+static void cephfs_lease_release(struct cephfs_export *ex, struct cephfs_lease *l)
+{
+	int rc = CEPHFS_CALL(ex, delegation,
+			     ceph_ll_delegation(ex->cm, l->fh, CEPH_DELEGATION_NONE, NULL, NULL));
+	if (rc)
+		log_warn("ceph: cannot give back the delegation on inode %#llx: %s",
+			 (unsigned long long)l->ino, strerror(-rc));
+	CEPHFS_CALL(ex, close, ceph_ll_close(ex->cm, l->fh));
+	ceph_ll_put(ex->cm, l->in);
+	free(l);
+}
+
+/* libcephfs's recall function, run under its client lock: no call into
+ * libcephfs here. */
+static void cephfs_lease_recalled(struct Fh *fh, void *priv)
+{
+	struct cephfs_lease *l = priv;
+	struct cephfs_leases *t = l->ex->leases;
+
+	pthread_mutex_lock(&t->lock);
+	if (!l->recalled) {
+		l->recalled = true;
+		l->recalled_ms = cephfs_lease_now_ms();
+	}
+	pthread_cond_signal(&t->wake);
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* Tells the NFS layer of the recalls not told yet, and drops the leases
+ * recalled too long ago.  Lock held; released around the calls. */
+static void cephfs_leases_work(struct cephfs_export *ex)
+{
+	struct cephfs_leases *t = ex->leases;
+	uint64_t now = cephfs_lease_now_ms();
+
+	for (size_t b = 0; b < CEPHFS_LEASE_BUCKETS; b++) {
+		struct cephfs_lease **p = &t->bucket[b];
+		while (*p) {
+			struct cephfs_lease *l = *p;
+			if (l->recalled && now - l->recalled_ms >= (uint64_t)t->hold_s * 1000) {
+				*p = l->next;
+				t->count--;
+				pthread_mutex_unlock(&t->lock);
+				log_warn("ceph: the delegation on inode %#llx was recalled %u s ago "
+					 "and is still held by NFS clients: given back, so that "
+					 "the other CephFS client goes ahead",
+					 (unsigned long long)l->ino, t->hold_s);
+				cephfs_lease_release(ex, l);
+				pthread_mutex_lock(&t->lock);
+				/* The bucket may have changed meanwhile. */
+				p = &t->bucket[b];
+				continue;
+			}
+			if (l->recalled && !l->told) {
+				l->told = true;
+				struct backend_handle h;
+				cephfs_handle_make(l->ino, l->snapid, &h);
+				pthread_mutex_unlock(&t->lock);
+				pthread_mutex_lock(&ex->notify_lock);
+				backend_lease_break_fn fn = ex->break_fn;
+				void *ctx = ex->break_ctx;
+				pthread_mutex_unlock(&ex->notify_lock);
+				/* break_fn may call back (lease NONE frees l). */
+				if (fn)
+					fn(ctx, &h);
+				pthread_mutex_lock(&t->lock);
+				p = &t->bucket[b];
+				continue;
+			}
+			p = &l->next;
+		}
+	}
+}
+
+static void *cephfs_leases_thread(void *arg)
+{
+	struct cephfs_export *ex = arg;
+	struct cephfs_leases *t = ex->leases;
+
+	pthread_mutex_lock(&t->lock);
+	while (!t->stop) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		pthread_cond_timedwait(&t->wake, &t->lock, &until);
+		if (!t->stop)
+			cephfs_leases_work(ex);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return NULL;
+}
+
+int cephfs_leases_open(struct cephfs_export *ex)
+{
+	struct cephfs_leases *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	pthread_mutex_init(&t->lock, NULL);
+	pthread_cond_init(&t->wake, NULL);
+	ex->leases = t;
+	/* Delegations are off until the client has a timeout for them;
+	 * libcephfs wants one below the time the MDS gives a client to
+	 * return capabilities. */
+	uint32_t cap_return = ceph_get_cap_return_timeout(ex->cm);
+	uint32_t timeout = CEPHFS_LEASE_TIMEOUT_S;
+	if (cap_return <= CEPHFS_LEASE_MARGIN_S + 1) {
+		log_warn("ceph: the cluster gives clients %u s to return capabilities: too short "
+			 "for delegations, none is granted on %s",
+			 cap_return, ex->path);
+		return 0;
+	}
+	if (timeout >= cap_return)
+		timeout = cap_return - 1;
+	int rc = ceph_set_deleg_timeout(ex->cm, timeout);
+	if (rc) {
+		log_warn("ceph: cannot enable delegations on %s (%s): none is granted", ex->path,
+			 strerror(-rc));
+		return 0;
+	}
+	t->hold_s = timeout - CEPHFS_LEASE_MARGIN_S;
+	rc = pthread_create(&t->thread, NULL, cephfs_leases_thread, ex);
+	if (rc)
+		return -rc;
+	t->started = true;
+	return 0;
+}
+
+void cephfs_leases_close(struct cephfs_export *ex)
+{
+	struct cephfs_leases *t = ex->leases;
+
+	if (!t)
+		return;
+	pthread_mutex_lock(&t->lock);
+	t->stop = true;
+	pthread_cond_signal(&t->wake);
+	pthread_mutex_unlock(&t->lock);
+	if (t->started)
+		pthread_join(t->thread, NULL);
+	for (size_t b = 0; b < CEPHFS_LEASE_BUCKETS; b++) {
+		while (t->bucket[b]) {
+			struct cephfs_lease *l = t->bucket[b];
+			t->bucket[b] = l->next;
+			cephfs_lease_release(ex, l);
+		}
+	}
+	pthread_mutex_destroy(&t->lock);
+	pthread_cond_destroy(&t->wake);
+	free(t);
+	ex->leases = NULL;
+}
+
+size_t cephfs_leases_count(struct cephfs_export *ex)
+{
+	struct cephfs_leases *t = ex->leases;
+
+	pthread_mutex_lock(&t->lock);
+	size_t n = t->count;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
+static int cephfs_lease_take(struct cephfs_export *ex, const struct backend_handle *h)
+{
+	struct cephfs_leases *t = ex->leases;
+	struct cephfs_obj o;
+
+	if (!t->started)
+		return -EAGAIN; /* delegations are off on this client */
+	int rc = cephfs_obj_get(ex, h, &o);
+	if (rc)
+		return rc;
+	if (o.type != BACKEND_REG) {
+		cephfs_obj_put(ex, &o);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&t->lock);
+	struct cephfs_lease *held = *cephfs_lease_slot(t, o.ino, o.snapid);
+	bool full = t->count >= CEPHFS_LEASE_MAX;
+	/* A recalled one stays recalled: no new delegation until it is
+	 * given back (libcephfs would refuse one too). */
+	rc = held ? (held->recalled ? -EAGAIN : 0) : full ? -EMFILE : 1;
+	pthread_mutex_unlock(&t->lock);
+	if (rc <= 0) {
+		cephfs_obj_put(ex, &o);
+		return rc;
+	}
+
+	struct cephfs_lease *l = calloc(1, sizeof(*l));
+	if (!l) {
+		cephfs_obj_put(ex, &o);
+		return -ENOMEM;
+	}
+	l->ex = ex;
+	l->ino = o.ino;
+	l->snapid = o.snapid;
+	l->in = o.in; /* the reference o held is the lease's now */
+	rc = CEPHFS_CALL(ex, open,
+			 ceph_ll_open(ex->cm, o.in, O_RDONLY, &l->fh, ceph_mount_perms(ex->cm)));
+	if (rc) {
+		ceph_ll_put(ex->cm, l->in);
+		free(l);
+		return cephfs_err(ex, rc);
+	}
+	/* -EAGAIN: open for writing by this client (a WRITE's open file,
+	 * kept a few seconds), or a delegation recalled and not yet given
+	 * back. */
+	rc = CEPHFS_CALL(ex, delegation,
+			 ceph_ll_delegation(ex->cm, l->fh, CEPH_DELEGATION_RD,
+					    cephfs_lease_recalled, l));
+	if (rc) {
+		CEPHFS_CALL(ex, close, ceph_ll_close(ex->cm, l->fh));
+		ceph_ll_put(ex->cm, l->in);
+		free(l);
+		if (rc != -EAGAIN)
+			log_info("ceph: no delegation on inode %#llx: %s",
+				 (unsigned long long)o.ino, strerror(-rc));
+		return -EAGAIN;
+	}
+	pthread_mutex_lock(&t->lock);
+	struct cephfs_lease **slot = cephfs_lease_slot(t, l->ino, l->snapid);
+	l->next = *slot;
+	*slot = l;
+	t->count++;
+	pthread_mutex_unlock(&t->lock);
+	return 0;
+}
+
+static int cephfs_lease_drop(struct cephfs_export *ex, const struct backend_handle *h)
+{
+	struct cephfs_leases *t = ex->leases;
+	uint64_t ino, snapid;
+
+	if (cephfs_handle_parse(h, &ino, &snapid))
+		return 0;
+	pthread_mutex_lock(&t->lock);
+	struct cephfs_lease **slot = cephfs_lease_slot(t, ino, snapid);
+	struct cephfs_lease *l = *slot;
+	if (l) {
+		*slot = l->next;
+		t->count--;
+	}
+	pthread_mutex_unlock(&t->lock);
+	if (l)
+		cephfs_lease_release(ex, l);
+	return 0;
+}
 
 int cephfs_lease(struct backend_export *bex, const struct backend_handle *h,
 		 enum backend_lease type)
 {
-	/* Dropping what was never held is 0, as the interface says. */
-	return type == BACKEND_LEASE_NONE ? 0 : -EAGAIN;
+	struct cephfs_export *ex = cephfs_export_of(bex);
+
+	switch (type) {
+	case BACKEND_LEASE_NONE:
+		return cephfs_lease_drop(ex, h);
+	case BACKEND_LEASE_READ:
+		return cephfs_lease_take(ex, h);
+	case BACKEND_LEASE_WRITE:
+		/* Refused, and a read lease held stays (its delegations
+		 * remain). */
+		return -EAGAIN;
+	}
+	return -EINVAL;
 }
 
 void cephfs_lease_notify(struct backend_export *bex, backend_lease_break_fn fn, void *ctx)
