@@ -29,6 +29,12 @@
 # Usage: host_helper.sh OUTDIR CONFLICT_CLIENT EXPORT_DIR [SECONDS]
 # The server address is $KCLIENT_SERVER_ADDR:$KCLIENT_PORT (set by kclient).
 # It stops after SECONDS (default 900), or with the server command.
+#
+# On a ceph export FERRY_HELPER_CEPH_CONF and FERRY_HELPER_CEPH_ID name the
+# cluster and client, EXPORT_DIR is the export's directory inside CephFS,
+# and the process beside ferryd of kind=local and kind=create is
+# FERRY_HELPER_CEPHFS_FILE (build/tests/cephfs_file), a CephFS client of
+# its own: with a read delegation held, its append waits for the recall.
 set -uo pipefail
 outdir=$1 client=$2 export_dir=$3 limit=${4:-900}
 server=${KCLIENT_SERVER_ADDR:-127.0.0.1}:${KCLIENT_PORT:-2049}
@@ -66,6 +72,22 @@ conflict_client() {
 	return "${PIPESTATUS[0]}"
 }
 
+# What the process beside ferryd does to file $2: cat, append DATA or
+# write DATA; in the exported directory, or through CephFS.  It runs in
+# child shells too (under timeout), so it reads the environment only.
+beside() { # op file [data]
+	if [ -n "${FERRY_HELPER_CEPH_CONF:-}" ]; then
+		"$FERRY_HELPER_CEPHFS_FILE" "$FERRY_HELPER_CEPH_CONF" \
+			"${FERRY_HELPER_CEPH_ID:-admin}" "$@"
+	else
+		case $1 in
+		cat) cat "$2" ;;
+		append) printf '%s' "$3" >>"$2" ;;
+		write) printf '%s' "$3" >"$2" ;;
+		esac
+	fi
+}
+
 # A local reader and writer on the exported file.  timeout bounds the wait
 # for a lease break that never ends.
 conflict_local() {
@@ -73,7 +95,7 @@ conflict_local() {
 	t0=$(date +%s.%N)
 	# The sentinel keeps the data's trailing newline and tells a failed
 	# cat from an empty file.
-	got=$(timeout 60 cat "$f" && echo .end)
+	got=$(timeout 60 bash -c "$(declare -f beside); beside cat \"\$1\"" _ "$f" && echo .end)
 	t1=$(date +%s.%N)
 	case $got in
 	*.end) got=${got%.end} ;;
@@ -85,10 +107,13 @@ conflict_local() {
 		echo "CONFLICT FAIL: local read did not see the guest's data '$expect'"
 		rc=1
 	fi
-	if ! timeout 60 bash -c 'printf "%s\n" "$1" >>"$2"' _ "$append" "$f"; then
+	t0=$(date +%s.%N)
+	if ! timeout 60 bash -c "$(declare -f beside); beside append \"\$1\" \"\$2\"" _ "$f" "$append$nl"; then
 		echo "CONFLICT FAIL: local append to $f failed or timed out"
 		rc=1
 	fi
+	t1=$(date +%s.%N)
+	echo "CONFLICT local append took $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') s"
 	[ $rc -eq 0 ] && echo "CONFLICT PASS (local)"
 	return $rc
 }
@@ -132,7 +157,7 @@ while [ $SECONDS -lt $end ]; do
 			case $kind in
 			client) conflict_client >>"$outdir/$tag.result" 2>&1; rc=$? ;;
 			local) conflict_local >>"$outdir/$tag.result" 2>&1; rc=$? ;;
-			create) printf '%s\n' "$expect" >"$export_dir/$name" 2>>"$outdir/$tag.result"; rc=$? ;;
+			create) beside write "$export_dir/$name" "$expect$nl" 2>>"$outdir/$tag.result"; rc=$? ;;
 			linkdown) link_down >>"$outdir/$tag.result" 2>&1; rc=$? ;;
 			reset) reset_conns >>"$outdir/$tag.result" 2>&1; rc=$? ;;
 			*) echo "CONFLICT FAIL: unknown kind '$kind'" >>"$outdir/$tag.result" ;;

@@ -82,13 +82,14 @@
 # (../shared/ceph/minicephfs, or MINICEPHFS) inside kclient's network
 # namespace, and ferryd exports its root with the ceph back end.  The
 # cluster lives as long as that guest run, so one boot makes the runs
-# (guest/cephfs.sh): the smoke and listing runs on every version, the
-# xattr and NFSv4.2 runs on 4.2 (holes=none: CephFS keeps no holes), the
-# crash and restart runs on 4.1.  Left out: the runs that check the export
+# (guest/cephfs.sh): the smoke, listing and delegation runs on every
+# version, the xattr and NFSv4.2 runs on 4.2 (holes=none: CephFS keeps no
+# holes), the crash and restart runs on 4.1.  Left out: the runs that check the export
 # from the host, need files made there first or span two boots (copy,
-# persist, first-run), and the delegation and back-channel runs (their
-# second client works on the export's directory on the host).
-# FERRY_E2E_CTHON04 adds cthon04.
+# persist, first-run) and the back-channel run.  The delegation run is made
+# with writes=0 (read delegations only), its process beside ferryd a CephFS
+# client of its own (build/tests/cephfs_file).  FERRY_E2E_CTHON04 adds
+# cthon04.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kclient=${KCLIENT:-$top/../shared/e2e/kclient}
@@ -408,10 +409,19 @@ if [ "$backend" = ceph ]; then
 	if [ "${FERRY_E2E_ONLY:-}" != cthon04 ]; then
 		sed 's/^grace_time = .*/grace_time = 90/' "$work/ferryd.conf" >"$work/cephfs.conf"
 		mkdir -p "$work/cephfs-out"
-		server=$(restarting_server "$work/cephfs.conf" "$work/cephfs-out")
+		cephfs_file=${FERRY_CEPHFS_FILE:-$top/build/tests/cephfs_file}
+		for t in "$conflict_client" "$cephfs_file"; do
+			[ -x "$t" ] || { echo "e2e: $t not built (cmake -DBUILD_TESTING=ON)" >&2; exit 1; }
+		done
+		# The delegation run's host side beside the restarting ferryd: its
+		# process beside ferryd is a CephFS client (host_helper.sh).
+		server="FERRY_HELPER_CEPH_CONF='$work/ceph/ceph.conf' FERRY_HELPER_CEPH_ID=ferry \
+FERRY_HELPER_CEPHFS_FILE='$cephfs_file' \
+'$top/tests/e2e/host_helper.sh' '$work/cephfs-out' '$conflict_client' '' 1800 &
+$(restarting_server "$work/cephfs.conf" "$work/cephfs-out")"
 		shipped=()
 		for f in "$(dirname "$kclient")/smoke.sh" readdir_kept.sh xattr.sh v42.sh \
-			crash_restart.sh restart.sh; do
+			crash_restart.sh restart.sh deleg.sh; do
 			case $f in /*) ;; *) f=$top/tests/e2e/guest/$f ;; esac
 			shipped+=(--file "$f")
 		done

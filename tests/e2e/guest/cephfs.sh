@@ -2,10 +2,12 @@
 # The kernel-client runs on a ceph export in one boot, run in the kclient
 # guest (cwd = the NFS mount) once per version by tests/e2e/kclient.sh with
 # FERRY_E2E_BACKEND=ceph, so that one Ceph cluster serves them all: the
-# smoke workload and the kept-listing run on every version; on 4.2 the
+# smoke workload, the kept-listing run and the delegation run (read
+# delegations only: writes=0; recalls by a second NFS client and by a
+# CephFS client beside ferryd) on every version; on 4.2 the
 # extended-attribute run and the NFSv4.2 run (holes=none: CephFS keeps no
 # holes); on 4.1 the crash run (ferryd killed with SIGKILL under a writing
-# client, then the restart run (ferryd stopped and started under an open
+# client), then the restart run (ferryd stopped and started under an open
 # file).  The scripts come in by kclient --file; each prints its own
 # "E2E PASS|FAIL" lines.  Exits 1 when one of them failed.
 set -uo pipefail
@@ -29,6 +31,7 @@ run() { # name, script, arguments
 
 run smoke smoke.sh
 run readdir-kept readdir_kept.sh
+run deleg deleg.sh opens=200 local=1 writes=0
 case $v in
 4.2)
 	run xattr xattr.sh

@@ -33,8 +33,15 @@
 #            directory: a kernel lease on the delegated file must hold it
 #            back until the guest has returned the delegation.
 #
+# With writes=0 (an export that grants no write delegations: a ceph
+# export) recall-write and recall-open are left out, and recall-local is
+# made on a file the guest holds a read delegation on (read-only opens of
+# a file made on the host side): the process beside ferryd (on a ceph
+# export, a CephFS client of its own) reads it and appends, the append
+# waits for the recall, and the guest then reads the appended data.
+#
 # Arguments: opens=N (default 200), local=0|1 (default 0; kclient.sh
-# passes 1).  Needs
+# passes 1), writes=0|1 (default 1).  Needs
 # KCLIENT_OUTDIR (kclient --outdir) shared with host_helper.sh.  Prints
 # "E2E PASS|FAIL|INFO deleg-<step> vers=<v>: ..." lines; exits 1 if any
 # check failed.
@@ -44,10 +51,12 @@ v=${KCLIENT_VERS:-4.1}
 out=${KCLIENT_OUTDIR:-}
 opens=200
 local_conflict=0
+writes=1
 for a in "$@"; do
 	case $a in
 	opens=*) opens=${a#opens=} ;;
 	local=*) local_conflict=${a#local=} ;;
+	writes=*) writes=${a#writes=} ;;
 	*) echo "E2E FAIL deleg vers=$v: unknown argument '$a'"; exit 2 ;;
 	esac
 done
@@ -252,7 +261,7 @@ closed_step() { # step kind
 	snap_after
 	check_delegreturn "$step"
 }
-closed_step recall-write client
+[ "$writes" = 1 ] && closed_step recall-write client
 
 # --- recall-open: dirty data of a file the guest holds open ----------------------------
 # Writeback off, so the data stays in the page cache until something makes
@@ -300,11 +309,34 @@ open_step() { # step
 	snap_after
 	check_delegreturn "$step"
 }
-open_step recall-open
+[ "$writes" = 1 ] && open_step recall-open
 echo "$wb" >/proc/sys/vm/dirty_writeback_centisecs
 echo "$ex" >/proc/sys/vm/dirty_expire_centisecs
 
-[ "$local_conflict" = 1 ] && closed_step recall-local local
+# --- recall-local on a read delegation (writes=0) --------------------------------
+read_local_step() { # step
+	local step=$1 r=$base.$1 data="made beside ferryd, vers $v" line
+	local other="appended beside ferryd, vers $v"
+	host_request "create-$step" create "$r" "$data" "" check ||
+		{ fail "$step" "the host side could not create $r: $(cat "$tmp/why" 2>/dev/null)"; return 1; }
+	# Read-only opens: the first brings a read delegation, the others use it.
+	for i in 1 2 3; do
+		exec 3<"$r" && IFS= read -r -u 3 line && exec 3<&-
+	done
+	[ "$line" = "$data" ] || { fail "$step" "the guest read '$line' from $r"; return 1; }
+	snap_before
+	conflict "$step" "$r" "$data" "$other" local
+	check_content "$step" "$r" "$data"$'\n'"$other"
+	snap_after
+	check_delegreturn "$step"
+}
+if [ "$local_conflict" = 1 ]; then
+	if [ "$writes" = 1 ]; then
+		closed_step recall-local local
+	else
+		read_local_step recall-local
+	fi
+fi
 
 rm -f "$base".*
 rm -rf "$tmp"
