@@ -18,7 +18,8 @@
  * One concern per file: this one opens and closes exports, resolves
  * handles and converts attributes; names are in ceph_names.c, data and
  * attributes changes in ceph_io.c, extended attributes in ceph_xattr.c,
- * delegations and directory watches in ceph_lease.c, the session across
+ * delegations in ceph_lease.c, directory watches in ceph_dirwatch.c, the
+ * session across
  * restarts in ceph_session.c, the open files I/O goes through in
  * ceph_files.c, the state the control plane shows in ceph_status.c. */
 #include <errno.h>
@@ -353,6 +354,8 @@ static int cephfs_export_open(const char *path, const char *state_dir,
 		rc = cephfs_listings_open(ex);
 	if (!rc)
 		rc = cephfs_leases_open(ex);
+	if (!rc)
+		rc = cephfs_dirwatch_open(ex);
 	if (rc)
 		goto fail;
 	rc = ceph_ll_lookup_root(ex->cm, &ex->root);
@@ -373,6 +376,7 @@ static int cephfs_export_open(const char *path, const char *state_dir,
 	*out = (struct backend_export *)ex;
 	return 0;
 fail:
+	cephfs_dirwatch_close(ex);
 	cephfs_leases_close(ex);
 	cephfs_listings_close(ex);
 	cephfs_files_close(ex);
@@ -391,6 +395,7 @@ static void cephfs_export_close(struct backend_export *bex)
 
 	if (!ex)
 		return;
+	cephfs_dirwatch_close(ex);
 	cephfs_leases_close(ex);
 	cephfs_listings_close(ex);
 	cephfs_files_close(ex);

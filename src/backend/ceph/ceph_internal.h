@@ -57,6 +57,7 @@ struct cephfs_call_counter {
 struct cephfs_files;	/* ceph_files.c */
 struct cephfs_listings; /* ceph_names.c */
 struct cephfs_leases;	/* ceph_lease.c */
+struct cephfs_dirwatch;	/* ceph_dirwatch.c */
 struct cephfs_file;
 
 struct cephfs_export {
@@ -72,6 +73,7 @@ struct cephfs_export {
 	struct cephfs_files *files;	  /* open files kept for I/O */
 	struct cephfs_listings *listings; /* listings kept for the next READDIR */
 	struct cephfs_leases *leases;	  /* read delegations held for NFS clients */
+	struct cephfs_dirwatch *dirwatch; /* directories watched for directory delegations */
 	char asok[108];			  /* the client's admin socket ("": none) */
 	struct cephfs_call_counter counters[CEPHFS_CALL_COUNT];
 	pthread_mutex_t notify_lock; /* the functions below */
@@ -274,6 +276,19 @@ size_t cephfs_leases_count(struct cephfs_export *ex);
 int cephfs_lease(struct backend_export *bex, const struct backend_handle *h,
 		 enum backend_lease type);
 void cephfs_lease_notify(struct backend_export *bex, backend_lease_break_fn fn, void *ctx);
+
+/* ceph_dirwatch.c */
+int cephfs_dirwatch_open(struct cephfs_export *ex);
+void cephfs_dirwatch_close(struct cephfs_export *ex);
+size_t cephfs_dirwatch_count(struct cephfs_export *ex);
+/* Around each operation of Ferry's that changes directory (ino, snapid)'s
+ * entries or attributes (a no-op unless it is watched): end says by how
+ * much the operation raised its change attribute (0 when it failed; 2
+ * for a rename within it, 1 otherwise), so that the watch tells only
+ * other clients' changes. */
+void cephfs_dirwatch_begin(struct cephfs_export *ex, uint64_t ino, uint64_t snapid);
+void cephfs_dirwatch_end(struct cephfs_export *ex, uint64_t ino, uint64_t snapid,
+			 unsigned changes);
 int cephfs_dir_watch(struct backend_export *bex, const struct backend_handle *h, bool on);
 void cephfs_dir_notify(struct backend_export *bex, backend_dir_change_fn fn, void *ctx);
 

@@ -102,9 +102,14 @@ int cephfs_setattr_obj(struct cephfs_export *ex, const struct backend_cred *cred
 		    !(sa->mask & ~(uint32_t)BACKEND_SET_SIZE))
 			as = ceph_mount_perms(ex->cm);
 	}
-	if (mask)
+	if (mask) {
+		/* A directory's own attributes: a change a watch of it must
+		 * not take for another client's. */
+		cephfs_dirwatch_begin(ex, o->ino, o->snapid);
 		rc = cephfs_err(
 		    ex, CEPHFS_CALL(ex, setattr, ceph_ll_setattr(ex->cm, o->in, &stx, mask, as)));
+		cephfs_dirwatch_end(ex, o->ino, o->snapid, rc == 0);
+	}
 	cephfs_perm_fini(&perm);
 	if (rc)
 		return rc;

@@ -1,5 +1,5 @@
 /* The ceph back end's delegations: read leases backed by CephFS read
- * delegations, no write leases, no directory watches.
+ * delegations, no write leases (directory watches: ceph_dirwatch.c).
  *
  * Other CephFS clients (another ferryd, a kernel mount, ceph-fuse) change
  * the file system behind Ferry's back, so an NFS delegation is safe only
@@ -31,9 +31,8 @@
  * libcephfs, which recalls the delegation at once: the NFS layer answers
  * NFS4ERR_DELAY, as the interface asks.
  *
- * No directory can be watched (libcephfs reports no changes of names), so
- * dir_watch answers -ENOTSUP and no directory delegation is granted:
- * clients revalidate, which is always correct. */
+ * Directories have no CephFS delegation; their watches
+ * (backend_ops.dir_watch) revalidate them instead, ceph_dirwatch.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -370,20 +369,5 @@ void cephfs_lease_notify(struct backend_export *bex, backend_lease_break_fn fn, 
 	pthread_mutex_lock(&ex->notify_lock);
 	ex->break_fn = fn;
 	ex->break_ctx = ctx;
-	pthread_mutex_unlock(&ex->notify_lock);
-}
-
-int cephfs_dir_watch(struct backend_export *bex, const struct backend_handle *h, bool on)
-{
-	return on ? -ENOTSUP : 0;
-}
-
-void cephfs_dir_notify(struct backend_export *bex, backend_dir_change_fn fn, void *ctx)
-{
-	struct cephfs_export *ex = cephfs_export_of(bex);
-
-	pthread_mutex_lock(&ex->notify_lock);
-	ex->dir_fn = fn;
-	ex->dir_ctx = ctx;
 	pthread_mutex_unlock(&ex->notify_lock);
 }

@@ -40,6 +40,18 @@ static int cephfs_call_begin(struct cephfs_export *ex, const struct backend_cred
 	return 0;
 }
 
+/* Around a change of c's directory (see cephfs_dirwatch_begin). */
+static void cephfs_change_begin(struct cephfs_export *ex, struct cephfs_dir_call *c)
+{
+	cephfs_dirwatch_begin(ex, c->dir.ino, c->dir.snapid);
+}
+
+static void cephfs_change_end(struct cephfs_export *ex, struct cephfs_dir_call *c,
+			      unsigned changes)
+{
+	cephfs_dirwatch_end(ex, c->dir.ino, c->dir.snapid, changes);
+}
+
 static void cephfs_call_end(struct cephfs_export *ex, struct cephfs_dir_call *c)
 {
 	cephfs_perm_fini(&c->perm);
@@ -151,6 +163,7 @@ int cephfs_create_file(struct backend_export *bex, const struct backend_cred *cr
 		return rc;
 	*created = false;
 	int oflags = O_CREAT | O_EXCL | O_RDONLY;
+	cephfs_change_begin(ex, &c);
 	rc = cephfs_err(
 	    ex, CEPHFS_CALL(ex, create,
 			    ceph_ll_create(ex->cm, c.dir.in, name, S_IFREG | mode, oflags, &in, &fh,
@@ -172,14 +185,18 @@ int cephfs_create_file(struct backend_export *bex, const struct backend_cred *cr
 			/* A file that cannot be made what was asked is not left
 			 * behind. */
 			ceph_ll_put(ex->cm, in);
-			CEPHFS_CALL(ex, unlink, ceph_ll_unlink(ex->cm, c.dir.in, name, c.perm.up));
+			int gone = CEPHFS_CALL(
+			    ex, unlink, ceph_ll_unlink(ex->cm, c.dir.in, name, c.perm.up));
+			cephfs_change_end(ex, &c, gone == 0 ? 2 : 1);
 			cephfs_call_end(ex, &c);
 			return rc;
 		}
+		cephfs_change_end(ex, &c, 1);
 		cephfs_found(ex, in, &stx, out, attr);
 		cephfs_call_end(ex, &c);
 		return 0;
 	}
+	cephfs_change_end(ex, &c, 0);
 	if (rc != -EEXIST || how == BACKEND_CREATE_GUARDED) {
 		cephfs_call_end(ex, &c);
 		return rc;
@@ -251,6 +268,7 @@ int cephfs_mknod(struct backend_export *bex, const struct backend_cred *cred,
 		return rc;
 	/* A new directory takes permissions and sticky, not the set-ID
 	 * bits (the MDS gives it set-group-ID from a parent that has it). */
+	cephfs_change_begin(ex, &c);
 	if (type == BACKEND_DIR)
 		rc = CEPHFS_CALL(ex, mkdir,
 				 ceph_ll_mkdir(ex->cm, c.dir.in, name, perm & 01777, &in, &stx,
@@ -260,6 +278,7 @@ int cephfs_mknod(struct backend_export *bex, const struct backend_cred *cred,
 				 ceph_ll_mknod(ex->cm, c.dir.in, name, fmt | perm,
 					       makedev(rdev_major, rdev_minor), &in, &stx,
 					       CEPH_WANT_ATTRS, AT_SYMLINK_NOFOLLOW, c.perm.up));
+	cephfs_change_end(ex, &c, rc == 0);
 	rc = cephfs_err(ex, rc);
 	if (!rc)
 		rc = cephfs_apply_after_create(
@@ -289,10 +308,12 @@ int cephfs_symlink(struct backend_export *bex, const struct backend_cred *cred,
 	int rc = cephfs_call_begin(ex, cred, dir, name, &c);
 	if (rc)
 		return rc;
+	cephfs_change_begin(ex, &c);
 	rc = cephfs_err(
 	    ex, CEPHFS_CALL(ex, symlink,
 			    ceph_ll_symlink(ex->cm, c.dir.in, name, target, &in, &stx,
 					    CEPH_WANT_ATTRS, AT_SYMLINK_NOFOLLOW, c.perm.up)));
+	cephfs_change_end(ex, &c, rc == 0);
 	/* A symbolic link's mode means nothing; its owner may be set. */
 	if (!rc)
 		rc = cephfs_apply_after_create(ex, cred, in, sa,
@@ -355,10 +376,12 @@ int cephfs_remove(struct backend_export *bex, const struct backend_cred *cred,
 					   AT_SYMLINK_NOFOLLOW, c.perm.up)));
 	if (!rc) {
 		ceph_ll_put(ex->cm, in);
+		cephfs_change_begin(ex, &c);
 		rc = S_ISDIR(stx.stx_mode)
 			 ? CEPHFS_CALL(ex, rmdir, ceph_ll_rmdir(ex->cm, c.dir.in, name, c.perm.up))
 			 : CEPHFS_CALL(ex, unlink,
 				       ceph_ll_unlink(ex->cm, c.dir.in, name, c.perm.up));
+		cephfs_change_end(ex, &c, rc == 0);
 		rc = cephfs_err(ex, rc);
 	}
 	cephfs_call_end(ex, &c);
@@ -369,25 +392,34 @@ int cephfs_remove(struct backend_export *bex, const struct backend_cred *cred,
  * directory is EISDIR (the MDS says ENOTEMPTY when the directory has
  * entries and this client's cache does not know it), a directory over a
  * file ENOTDIR.  0 when the types allow the rename (or there is no
- * target). */
+ * target); over says whether there is another file there, noop whether
+ * both names are the same file's. */
 static int cephfs_rename_types(struct cephfs_export *ex, struct cephfs_dir_call *c,
-			       const char *from_name, struct cephfs_obj *to, const char *to_name)
+			       const char *from_name, struct cephfs_obj *to, const char *to_name,
+			       bool *over, bool *noop)
 {
 	struct ceph_statx from_stx, to_stx;
 	struct Inode *in;
+	*over = *noop = false;
 	int rc = cephfs_err(
 	    ex, CEPHFS_CALL(ex, lookup,
 			    ceph_ll_lookup(ex->cm, c->dir.in, from_name, &in, &from_stx,
-					   CEPH_STATX_MODE, AT_SYMLINK_NOFOLLOW, c->perm.up)));
+					   CEPH_STATX_MODE | CEPH_STATX_INO, AT_SYMLINK_NOFOLLOW,
+					   c->perm.up)));
 	if (rc)
 		return rc;
 	ceph_ll_put(ex->cm, in);
 	rc = CEPHFS_CALL(ex, lookup,
-			 ceph_ll_lookup(ex->cm, to->in, to_name, &in, &to_stx, CEPH_STATX_MODE,
-					AT_SYMLINK_NOFOLLOW, c->perm.up));
+			 ceph_ll_lookup(ex->cm, to->in, to_name, &in, &to_stx,
+					CEPH_STATX_MODE | CEPH_STATX_INO, AT_SYMLINK_NOFOLLOW,
+					c->perm.up));
 	if (rc)
 		return 0; /* no target, or one the rename itself will judge */
 	ceph_ll_put(ex->cm, in);
+	/* The same file under both names: rename(2) does nothing (nor
+	 * does the MDS). */
+	*over = to_stx.stx_ino != from_stx.stx_ino;
+	*noop = !*over;
 	if (S_ISDIR(to_stx.stx_mode) && !S_ISDIR(from_stx.stx_mode))
 		return -EISDIR;
 	if (!S_ISDIR(to_stx.stx_mode) && S_ISDIR(from_stx.stx_mode))
@@ -402,6 +434,7 @@ int cephfs_rename(struct backend_export *bex, const struct backend_cred *cred,
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_dir_call c;
 	struct cephfs_obj to;
+	bool over = false, noop = false;
 	int rc = backend_name_check(to_name);
 
 	if (rc)
@@ -413,11 +446,23 @@ int cephfs_rename(struct backend_export *bex, const struct backend_cred *cred,
 	if (!rc && to.type != BACKEND_DIR)
 		rc = -ENOTDIR;
 	else if (!rc)
-		rc = cephfs_rename_types(ex, &c, from_name, &to, to_name);
+		rc = cephfs_rename_types(ex, &c, from_name, &to, to_name, &over, &noop);
 	if (!rc) {
+		/* The MDS raises the change attribute of a directory the
+		 * name moves within by two, of each of two directories by
+		 * one, and the target's by one more for an entry renamed
+		 * over (measured, docs/DECISIONS.md). */
+		bool within = to.ino == c.dir.ino && to.snapid == c.dir.snapid;
+		cephfs_change_begin(ex, &c);
+		if (!within)
+			cephfs_dirwatch_begin(ex, to.ino, to.snapid);
 		rc = cephfs_err(ex, CEPHFS_CALL(ex, rename,
 						ceph_ll_rename(ex->cm, c.dir.in, from_name, to.in,
 							       to_name, c.perm.up)));
+		unsigned in_to = rc || noop ? 0 : 1 + over;
+		cephfs_change_end(ex, &c, rc || noop ? 0 : within ? 1 + in_to : 1);
+		if (!within)
+			cephfs_dirwatch_end(ex, to.ino, to.snapid, in_to);
 	}
 	cephfs_obj_put(ex, &to);
 	cephfs_call_end(ex, &c);
@@ -436,9 +481,11 @@ int cephfs_link(struct backend_export *bex, const struct backend_cred *cred,
 		return rc;
 	rc = cephfs_obj_get(ex, h, &o);
 	if (!rc) {
+		cephfs_change_begin(ex, &c);
 		rc = cephfs_err(
 		    ex,
 		    CEPHFS_CALL(ex, link, ceph_ll_link(ex->cm, o.in, c.dir.in, name, c.perm.up)));
+		cephfs_change_end(ex, &c, rc == 0);
 		cephfs_obj_put(ex, &o);
 	}
 	cephfs_call_end(ex, &c);

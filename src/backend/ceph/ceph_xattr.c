@@ -115,9 +115,11 @@ int cephfs_setxattr(struct backend_export *bex, const struct backend_cred *cred,
 		int flags = how == BACKEND_XATTR_CREATE	   ? XATTR_CREATE
 			    : how == BACKEND_XATTR_REPLACE ? XATTR_REPLACE
 							   : 0;
+		cephfs_dirwatch_begin(ex, c.o.ino, c.o.snapid);
 		rc = cephfs_err(ex, CEPHFS_CALL(ex, setxattr,
 						ceph_ll_setxattr(ex->cm, c.o.in, c.key, value, len,
 								 flags, c.perm.up)));
+		cephfs_dirwatch_end(ex, c.o.ino, c.o.snapid, rc == 0);
 	}
 	cephfs_xattr_end(ex, &c);
 	return rc;
@@ -177,10 +179,13 @@ int cephfs_removexattr(struct backend_export *bex, const struct backend_cred *cr
 	if (rc)
 		return rc;
 	rc = cephfs_xattr_may_change(cred, &c);
-	if (!rc)
+	if (!rc) {
+		cephfs_dirwatch_begin(ex, c.o.ino, c.o.snapid);
 		rc = cephfs_err(ex,
 				CEPHFS_CALL(ex, removexattr,
 					    ceph_ll_removexattr(ex->cm, c.o.in, c.key, c.perm.up)));
+		cephfs_dirwatch_end(ex, c.o.ino, c.o.snapid, rc == 0);
+	}
 	cephfs_xattr_end(ex, &c);
 	return rc;
 }

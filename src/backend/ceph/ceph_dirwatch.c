@@ -1,0 +1,411 @@
+/* The ceph back end's directory watches (backend_ops.dir_watch): changes
+ * other CephFS clients make to a delegated directory.
+ *
+ * What libcephfs 16.2 can tell a client about another client's change to
+ * a directory (measured, docs/DECISIONS.md):
+ *  - no names.  The invalidation callbacks of ceph_ll_register_callbacks
+ *    (ino_cb, dentry_cb, ino_release_cb) are not called when another
+ *    client creates, removes or renames an entry, nor when it changes the
+ *    directory's mode, even for an entry this client had looked up; the
+ *    MDS's dentry lease revocations (which do carry a name) stay inside
+ *    libcephfs.
+ *  - that the directory changed.  Every such change revokes this client's
+ *    shared capabilities on the directory, so its next getattr reaches the
+ *    MDS and returns the directory's change attribute (statx version).
+ *    The MDS raises it by one for each entry created, removed, linked or
+ *    moved in or out, two for a rename within the directory, one more
+ *    for an entry a rename replaced, one for a change of the directory's
+ *    own attributes or extended attributes; a change to an entry's
+ *    attributes or data leaves it alone.  While the capabilities are held
+ *    the getattr is answered from the client's cache (tens of
+ *    microseconds, no message), and ll_getattr cannot be made to ask the
+ *    MDS (AT_STATX_FORCE_SYNC is EINVAL there).
+ *
+ * So a watch is a bounded periodic revalidation of the watched directories
+ * alone: a thread of the export asks each one's change attribute every
+ * CEPHFS_DIRWATCH_POLL_MS, and a value other than the one Ferry's own
+ * changes account for is BACKEND_DIR_LOST (the NFS layer recalls the
+ * delegations: the holders list again rather than serve a stale listing);
+ * a directory that can no longer be reached is BACKEND_DIR_GONE.
+ *
+ * Ferry's own changes are never reported (the NFS layer notifies them
+ * itself): each operation that changes a watched directory is bracketed
+ * (cephfs_dirwatch_begin/_end) and adds what it raises the change
+ * attribute by to what the watch expects.  A reading is only trusted when
+ * no such operation was under way while it was taken, so it either counts
+ * an operation fully or not at all.  A reading short of the expectation
+ * is the cache lagging behind Ferry's own rename out of the directory
+ * (the MDS's reply carries the target directory's attributes alone), not
+ * another client's change, which would have revoked the capabilities and
+ * brought the MDS's value, past the expectation: it waits for the next
+ * reading.  A reading past it is BACKEND_DIR_LOST; an expectation that is
+ * too low (an operation the MDS counted otherwise) is so a recall, never a
+ * missed change.
+ *
+ * A watch costs a cached getattr per directory per poll, so at most
+ * CEPHFS_DIRWATCH_MAX directories are watched (-EAGAIN beyond: no
+ * delegation).  One thread asks them in turn, so a getattr the MDS is
+ * slow to answer (that of a directory another client removed: 1 to 5 s,
+ * measured) delays the others' reports as long.
+ *
+ * No libcephfs call is made under the watch lock: the libcephfs calls of
+ * the thread and of the operations would otherwise wait on each other. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backend/ceph/ceph_internal.h"
+#include "core/log.h"
+
+enum {
+	/* How often each watched directory is asked: a change by another
+	 * CephFS client is reported within about this (plus a getattr
+	 * that reaches the MDS). */
+	CEPHFS_DIRWATCH_POLL_MS = 100,
+	/* Directories watched at most (each costs a getattr per poll). */
+	CEPHFS_DIRWATCH_MAX = 1024,
+};
+
+struct cephfs_dirwatch_dir {
+	struct cephfs_dirwatch_dir *next;
+	uint64_t ino, snapid;
+	struct Inode *in; /* held; put by the thread alone */
+	uint64_t seen;	  /* the change attribute last accounted for */
+	uint64_t expect;  /* what Ferry's finished operations added since */
+	uint64_t gen;	  /* operations begun (a reading taken across one is dropped) */
+	unsigned busy;	  /* operations under way */
+	bool dead;	  /* unwatched: the thread puts and frees it */
+};
+
+struct cephfs_dirwatch {
+	pthread_mutex_t lock; /* a leaf: no libcephfs call under it */
+	pthread_cond_t wake;
+	struct cephfs_dirwatch_dir *dirs;
+	size_t count;		 /* live ones */
+	_Atomic size_t watching; /* count, read without the lock by the operations */
+	bool stop;
+	bool started;
+	pthread_t thread;
+};
+
+static struct cephfs_dirwatch_dir *cephfs_dirwatch_find(struct cephfs_dirwatch *w, uint64_t ino,
+							uint64_t snapid)
+{
+	for (struct cephfs_dirwatch_dir *d = w->dirs; d; d = d->next)
+		if (!d->dead && d->ino == ino && d->snapid == snapid)
+			return d;
+	return NULL;
+}
+
+/* The directory's change attribute, from the client's cache while it
+ * holds the capabilities for it (libcephfs's ll_getattr cannot be made
+ * to ask the MDS: AT_STATX_FORCE_SYNC is EINVAL there). */
+static int cephfs_dirwatch_version(struct cephfs_export *ex, struct Inode *in, uint64_t *v)
+{
+	struct ceph_statx stx;
+	int rc = CEPHFS_CALL(ex, getattr,
+			     ceph_ll_getattr(ex->cm, in, &stx, CEPH_STATX_VERSION | CEPH_STATX_NLINK,
+					     0, ceph_mount_perms(ex->cm)));
+	if (rc)
+		return rc;
+	if (stx.stx_nlink == 0)
+		return -ENOENT; /* removed by another client */
+	*v = stx.stx_version;
+	return 0;
+}
+
+static void cephfs_dirwatch_tell(struct cephfs_export *ex, uint64_t ino, uint64_t snapid,
+				 enum backend_dir_event ev)
+{
+	struct backend_handle h;
+
+	cephfs_handle_make(ino, snapid, &h);
+	pthread_mutex_lock(&ex->notify_lock);
+	backend_dir_change_fn fn = ex->dir_fn;
+	void *ctx = ex->dir_ctx;
+	pthread_mutex_unlock(&ex->notify_lock);
+	if (fn)
+		fn(ctx, &h, ev, "");
+}
+
+/* One pass over the watched directories.  Lock held; released around the
+ * libcephfs calls and the reports.  Only this thread unlinks entries, so
+ * d stays valid across them. */
+static void cephfs_dirwatch_pass(struct cephfs_export *ex)
+{
+	struct cephfs_dirwatch *w = ex->dirwatch;
+	struct cephfs_dirwatch_dir **p = &w->dirs;
+
+	while (*p && !w->stop) {
+		struct cephfs_dirwatch_dir *d = *p;
+		if (d->dead) {
+			*p = d->next;
+			pthread_mutex_unlock(&w->lock);
+			ceph_ll_put(ex->cm, d->in);
+			free(d);
+			pthread_mutex_lock(&w->lock);
+			continue;
+		}
+		if (d->busy) {
+			/* Asked again on the next pass, once Ferry's
+			 * operation is done. */
+			p = &d->next;
+			continue;
+		}
+		uint64_t gen = d->gen, v = 0;
+		pthread_mutex_unlock(&w->lock);
+		int rc = cephfs_dirwatch_version(ex, d->in, &v);
+		pthread_mutex_lock(&w->lock);
+		p = &d->next;
+		if (d->dead || d->busy || d->gen != gen)
+			continue; /* taken across an operation of Ferry's */
+		enum backend_dir_event ev;
+		if (rc == -ENOENT || rc == -ESTALE) {
+			ev = BACKEND_DIR_GONE;
+		} else if (rc) {
+			/* Nothing known: the holders must not go on trusting
+			 * their listing. */
+			ev = BACKEND_DIR_LOST;
+		} else if (v == d->seen + d->expect) {
+			d->seen = v;
+			d->expect = 0;
+			continue;
+		} else if (v >= d->seen && v < d->seen + d->expect) {
+			/* Short of what Ferry's own operations account for:
+			 * the cache of the directory a rename of Ferry's
+			 * moved a name out of keeps its old attributes (the
+			 * MDS's reply carries the target directory's alone)
+			 * until the next reply about it.  Not a change of
+			 * anyone else's: that would have revoked the
+			 * capabilities, and the value read would be the
+			 * MDS's, past what Ferry accounts for. */
+			continue;
+		} else {
+			ev = BACKEND_DIR_LOST;
+			d->seen = v;
+			d->expect = 0;
+		}
+		uint64_t ino = d->ino, snapid = d->snapid;
+		pthread_mutex_unlock(&w->lock);
+		if (rc)
+			log_info("ceph: watched directory %#llx cannot be asked (%s): its "
+				 "delegations are recalled",
+				 (unsigned long long)ino, strerror(-rc));
+		cephfs_dirwatch_tell(ex, ino, snapid, ev);
+		pthread_mutex_lock(&w->lock);
+	}
+}
+
+static void *cephfs_dirwatch_thread(void *arg)
+{
+	struct cephfs_export *ex = arg;
+	struct cephfs_dirwatch *w = ex->dirwatch;
+
+	pthread_mutex_lock(&w->lock);
+	while (!w->stop) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += (long)CEPHFS_DIRWATCH_POLL_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&w->wake, &w->lock, &until);
+		if (!w->stop)
+			cephfs_dirwatch_pass(ex);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+int cephfs_dirwatch_open(struct cephfs_export *ex)
+{
+	struct cephfs_dirwatch *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->wake, NULL);
+	ex->dirwatch = w;
+	return 0;
+}
+
+void cephfs_dirwatch_close(struct cephfs_export *ex)
+{
+	struct cephfs_dirwatch *w = ex->dirwatch;
+
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stop = true;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	if (w->started)
+		pthread_join(w->thread, NULL);
+	while (w->dirs) {
+		struct cephfs_dirwatch_dir *d = w->dirs;
+		w->dirs = d->next;
+		ceph_ll_put(ex->cm, d->in);
+		free(d);
+	}
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->wake);
+	free(w);
+	ex->dirwatch = NULL;
+}
+
+size_t cephfs_dirwatch_count(struct cephfs_export *ex)
+{
+	return ex->dirwatch ? atomic_load(&ex->dirwatch->watching) : 0;
+}
+
+void cephfs_dirwatch_begin(struct cephfs_export *ex, uint64_t ino, uint64_t snapid)
+{
+	struct cephfs_dirwatch *w = ex->dirwatch;
+
+	if (!w || !atomic_load(&w->watching))
+		return;
+	pthread_mutex_lock(&w->lock);
+	struct cephfs_dirwatch_dir *d = cephfs_dirwatch_find(w, ino, snapid);
+	if (d) {
+		d->busy++;
+		d->gen++;
+	}
+	pthread_mutex_unlock(&w->lock);
+}
+
+void cephfs_dirwatch_end(struct cephfs_export *ex, uint64_t ino, uint64_t snapid,
+			 unsigned changes)
+{
+	struct cephfs_dirwatch *w = ex->dirwatch;
+
+	if (!w || !atomic_load(&w->watching))
+		return;
+	pthread_mutex_lock(&w->lock);
+	struct cephfs_dirwatch_dir *d = cephfs_dirwatch_find(w, ino, snapid);
+	/* An operation under way since before the watch began has no
+	 * begin: its change may be in the first reading or not, so a
+	 * mismatch (a recall) may follow, never a missed change; a reading
+	 * taken across its end is dropped. */
+	if (d && d->busy) {
+		d->busy--;
+		d->expect += changes;
+	} else if (d) {
+		d->gen++;
+	}
+	pthread_mutex_unlock(&w->lock);
+}
+
+static int cephfs_dirwatch_add(struct cephfs_export *ex, const struct backend_handle *h)
+{
+	struct cephfs_dirwatch *w = ex->dirwatch;
+	struct cephfs_obj o;
+	uint64_t v;
+
+	int rc = cephfs_obj_get(ex, h, &o);
+	if (rc)
+		return rc;
+	if (o.type != BACKEND_DIR) {
+		cephfs_obj_put(ex, &o);
+		return -ENOTDIR;
+	}
+	/* A snapshot never changes, but nothing needs watching it either:
+	 * its listings are not delegated. */
+	if (o.snapid != CEPH_NOSNAP) {
+		cephfs_obj_put(ex, &o);
+		return -ENOTSUP;
+	}
+	pthread_mutex_lock(&w->lock);
+	bool have = cephfs_dirwatch_find(w, o.ino, o.snapid) != NULL;
+	bool full = w->count >= CEPHFS_DIRWATCH_MAX;
+	pthread_mutex_unlock(&w->lock);
+	if (have || full) {
+		cephfs_obj_put(ex, &o);
+		return have ? 0 : -EAGAIN;
+	}
+	struct cephfs_dirwatch_dir *d = calloc(1, sizeof(*d));
+	if (!d) {
+		cephfs_obj_put(ex, &o);
+		return -ENOMEM;
+	}
+	/* The first reading: what the holder's listing, read before the
+	 * grant, may already be behind is judged by the NFS layer (the
+	 * directory's change attribute it handed out); from here on every
+	 * change is ours to see. */
+	rc = cephfs_dirwatch_version(ex, o.in, &v);
+	if (rc) {
+		cephfs_obj_put(ex, &o);
+		free(d);
+		return cephfs_err(ex, rc);
+	}
+	d->ino = o.ino;
+	d->snapid = o.snapid;
+	d->in = o.in; /* o's reference is the watch's now */
+	d->seen = v;
+	pthread_mutex_lock(&w->lock);
+	if (cephfs_dirwatch_find(w, d->ino, d->snapid)) {
+		/* Watched meanwhile by another call. */
+		pthread_mutex_unlock(&w->lock);
+		ceph_ll_put(ex->cm, d->in);
+		free(d);
+		return 0;
+	}
+	if (!w->started) {
+		rc = pthread_create(&w->thread, NULL, cephfs_dirwatch_thread, ex);
+		if (rc) {
+			pthread_mutex_unlock(&w->lock);
+			ceph_ll_put(ex->cm, d->in);
+			free(d);
+			return -rc;
+		}
+		w->started = true;
+	}
+	d->next = w->dirs;
+	w->dirs = d;
+	w->count++;
+	atomic_store(&w->watching, w->count);
+	pthread_mutex_unlock(&w->lock);
+	return 0;
+}
+
+static void cephfs_dirwatch_remove(struct cephfs_export *ex, const struct backend_handle *h)
+{
+	struct cephfs_dirwatch *w = ex->dirwatch;
+	uint64_t ino, snapid;
+
+	if (cephfs_handle_parse(h, &ino, &snapid))
+		return;
+	pthread_mutex_lock(&w->lock);
+	struct cephfs_dirwatch_dir *d = cephfs_dirwatch_find(w, ino, snapid);
+	if (d) {
+		d->dead = true;
+		w->count--;
+		atomic_store(&w->watching, w->count);
+		pthread_cond_signal(&w->wake);
+	}
+	pthread_mutex_unlock(&w->lock);
+}
+
+int cephfs_dir_watch(struct backend_export *bex, const struct backend_handle *h, bool on)
+{
+	struct cephfs_export *ex = cephfs_export_of(bex);
+
+	if (!ex->dirwatch)
+		return on ? -ENOTSUP : 0;
+	if (!on) {
+		cephfs_dirwatch_remove(ex, h);
+		return 0;
+	}
+	return cephfs_dirwatch_add(ex, h);
+}
+
+void cephfs_dir_notify(struct backend_export *bex, backend_dir_change_fn fn, void *ctx)
+{
+	struct cephfs_export *ex = cephfs_export_of(bex);
+
+	pthread_mutex_lock(&ex->notify_lock);
+	ex->dir_fn = fn;
+	ex->dir_ctx = ctx;
+	pthread_mutex_unlock(&ex->notify_lock);
+}
