@@ -84,6 +84,46 @@ static void test_notify_nfs_changes(void **st)
 	dl_client_end(&b, &sb);
 }
 
+/* Renames over entries (which CephFS counts once more in the target
+ * directory) and a rename onto itself (counted nothing): told or not as
+ * on any export, none taken for another CephFS client's. */
+static void test_notify_renames_over(void **st)
+{
+	(void)st;
+	struct nfs4c_sess a, b;
+	struct nfs4c_cb sa, sb;
+	struct dd_log log;
+	dl_client(&a, &sa, "ceph-dd-over-a", 963);
+	dl_client(&b, &sb, "ceph-dd-over-b", 964);
+	dd_log_attach(&sa, &log);
+	struct dd_fh dir = dd_mkdir(&b, "over"), other = dd_mkdir(&b, "over-other");
+	static const char *const names[] = { "src", "victim", "second" };
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(dd_on(&b, &dir, OP_CREATE, dd_add_create_file, names[i]), NFS4_OK);
+	assert_int_equal(dd_on(&b, &other, OP_CREATE, dd_add_create_file, "incoming"), NFS4_OK);
+	struct nfs4_stateid sid = grant_entries(&a, &dir);
+
+	static const char *const over[] = { "src", "victim" };
+	assert_int_equal(dd_on(&b, &dir, OP_RENAME, dd_add_rename, over), NFS4_OK);
+	struct dd_move in = { "incoming", "second", &dir };
+	assert_int_equal(dd_on(&b, &other, OP_RENAME, dd_add_move, &in), NFS4_OK);
+	struct dd_note got[DD_NOTES_MAX];
+	assert_int_equal(dd_log_wait(&log, 2, 5000, got), 2);
+	expect(&got[0], NOTIFY4_RENAME_ENTRY, "src", "victim");
+	assert_string_equal(got[0].replaced, "victim");
+	expect(&got[1], NOTIFY4_ADD_ENTRY, "second", NULL);
+	assert_string_equal(got[1].replaced, "second");
+	static const char *const same[] = { "victim", "victim" };
+	assert_int_equal(dd_on(&b, &dir, OP_RENAME, dd_add_rename, same), NFS4_OK);
+	usleep(1000 * 1000);
+	assert_int_equal(dd_log_wait(&log, 3, 0, got), 2);
+	assert_false(log.bad);
+	assert_int_equal(nfs4c_cb_count(&sa, OP_CB_RECALL), 0);
+	assert_int_equal(dd_return(&a, &dir, &sid), NFS4_OK);
+	dl_client_end(&a, &sa);
+	dl_client_end(&b, &sb);
+}
+
 enum other_change { OTHER_CREATE, OTHER_REMOVE, OTHER_RENAME, OTHER_CHMOD, OTHER_RMDIR };
 
 /* One change by another CephFS client in a delegated directory: the
@@ -185,6 +225,7 @@ int main(void)
 		return SKIP;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_notify_nfs_changes),
+		cmocka_unit_test(test_notify_renames_over),
 		cmocka_unit_test(test_recall_by_other_cephfs_client),
 	};
 	return cmocka_run_group_tests(tests, ceph_setup, dl_teardown);

@@ -6,9 +6,12 @@
  *  - no names.  The invalidation callbacks of ceph_ll_register_callbacks
  *    (ino_cb, dentry_cb, ino_release_cb) are not called when another
  *    client creates, removes or renames an entry, nor when it changes the
- *    directory's mode, even for an entry this client had looked up; the
- *    MDS's dentry lease revocations (which do carry a name) stay inside
- *    libcephfs.
+ *    directory's mode.  dentry_cb does name an entry another client
+ *    removed when this client holds a reference on its inode (an open
+ *    file, a read delegation), but it says nothing of creations or
+ *    renames, nor of entries not held, and comes the same way for
+ *    Ferry's own removal of a held file: not used.  The MDS's dentry
+ *    lease revocations (which carry a name) stay inside libcephfs.
  *  - that the directory changed.  Every such change revokes this client's
  *    shared capabilities on the directory, so its next getattr reaches the
  *    MDS and returns the directory's change attribute (statx version).
@@ -183,6 +186,10 @@ static void cephfs_dirwatch_pass(struct cephfs_export *ex)
 			continue;
 		} else {
 			ev = BACKEND_DIR_LOST;
+			log_info("ceph: directory %#llx changed by another CephFS client (change "
+				 "attribute %llu, %llu accounted for): its delegations are recalled",
+				 (unsigned long long)d->ino, (unsigned long long)v,
+				 (unsigned long long)(d->seen + d->expect));
 			d->seen = v;
 			d->expect = 0;
 		}
