@@ -45,6 +45,11 @@
  * too low (an operation the MDS counted otherwise) is so a recall, never a
  * missed change.
  *
+ * A directory Ferry keeps changing with overlapping operations cannot be
+ * read cleanly; after CEPHFS_DIRWATCH_SKIPS_MAX polls without a clean
+ * reading it is BACKEND_DIR_LOST too, so another client's change is never
+ * seen later than that.
+ *
  * A watch costs a cached getattr per directory per poll, so at most
  * CEPHFS_DIRWATCH_MAX directories are watched (-EAGAIN beyond: no
  * delegation).  One thread asks them in turn, so a getattr the MDS is
@@ -68,6 +73,12 @@ enum {
 	CEPHFS_DIRWATCH_POLL_MS = 100,
 	/* Directories watched at most (each costs a getattr per poll). */
 	CEPHFS_DIRWATCH_MAX = 1024,
+	/* Polls in a row a directory may go unread because Ferry's own
+	 * operations in it kept overlapping the reading: past them, its
+	 * delegations are recalled (nothing else would bound how late
+	 * another client's change is seen in a directory Ferry keeps
+	 * changing). */
+	CEPHFS_DIRWATCH_SKIPS_MAX = 20,
 };
 
 struct cephfs_dirwatch_dir {
@@ -78,6 +89,8 @@ struct cephfs_dirwatch_dir {
 	uint64_t expect;  /* what Ferry's finished operations added since */
 	uint64_t gen;	  /* operations begun (a reading taken across one is dropped) */
 	unsigned busy;	  /* operations under way */
+	unsigned skipped; /* polls in a row that could not read it */
+	bool failed;	  /* the last reading failed, and was told */
 	bool dead;	  /* unwatched: the thread puts and frees it */
 };
 
@@ -150,21 +163,37 @@ static void cephfs_dirwatch_pass(struct cephfs_export *ex)
 			pthread_mutex_lock(&w->lock);
 			continue;
 		}
-		if (d->busy) {
-			/* Asked again on the next pass, once Ferry's
-			 * operation is done. */
-			p = &d->next;
-			continue;
-		}
 		uint64_t gen = d->gen, v = 0;
-		pthread_mutex_unlock(&w->lock);
-		int rc = cephfs_dirwatch_version(ex, d->in, &v);
-		pthread_mutex_lock(&w->lock);
+		int rc = 0;
+		/* Asked again on the next pass, once Ferry's operation is
+		 * done. */
+		bool skip = d->busy != 0;
+		if (!skip) {
+			pthread_mutex_unlock(&w->lock);
+			rc = cephfs_dirwatch_version(ex, d->in, &v);
+			pthread_mutex_lock(&w->lock);
+			/* Taken across an operation of Ferry's. */
+			skip = d->busy || d->gen != gen;
+		}
 		p = &d->next;
-		if (d->dead || d->busy || d->gen != gen)
-			continue; /* taken across an operation of Ferry's */
+		if (d->dead)
+			continue;
+		if (skip && ++d->skipped < CEPHFS_DIRWATCH_SKIPS_MAX)
+			continue;
+		d->skipped = 0;
+		/* A directory gone stays gone: told once. */
+		if (!skip && rc && d->failed)
+			continue;
+		d->failed = !skip && rc;
 		enum backend_dir_event ev;
-		if (rc == -ENOENT || rc == -ESTALE) {
+		if (skip) {
+			/* What Ferry accounts for stays: a later reading
+			 * that matches it tells nothing more. */
+			ev = BACKEND_DIR_LOST;
+			log_info("ceph: directory %#llx unread for %u polls (ferryd's own "
+				 "operations in it overlapping): its delegations are recalled",
+				 (unsigned long long)d->ino, (unsigned)CEPHFS_DIRWATCH_SKIPS_MAX);
+		} else if (rc == -ENOENT || rc == -ESTALE) {
 			ev = BACKEND_DIR_GONE;
 		} else if (rc) {
 			/* Nothing known: the holders must not go on trusting
@@ -195,7 +224,7 @@ static void cephfs_dirwatch_pass(struct cephfs_export *ex)
 		}
 		uint64_t ino = d->ino, snapid = d->snapid;
 		pthread_mutex_unlock(&w->lock);
-		if (rc)
+		if (rc && !skip)
 			log_info("ceph: watched directory %#llx cannot be asked (%s): its "
 				 "delegations are recalled",
 				 (unsigned long long)ino, strerror(-rc));
