@@ -83,6 +83,12 @@
       nothing held, under 2b (a write hold) or under 2c (a lease taken
       drops the descriptor kept for writing);
       descriptors are closed after it is released.
+ *  6e. back end: the ceph back end's directory watches (struct
+ *      cephfs_dirwatch.lock, backend/ceph/ceph_dirwatch.c): the watched
+ *      directories and what ferryd's own operations in them account for.
+ *      A leaf: taken with nothing held or by a back-end operation under 1
+ *      or 2a; no libcephfs call is made under it and its reports are
+ *      made after it is released.
    7. rpc: a connection's lock (struct rpc_conn.lock): its output queue,
  *      epoll interest and pending outgoing calls.
  *   8. rpc: an event loop's message queue lock (struct rpc_loop.msg_lock).

@@ -95,7 +95,7 @@ struct cephfs_dirwatch_dir {
 };
 
 struct cephfs_dirwatch {
-	pthread_mutex_t lock; /* a leaf: no libcephfs call under it */
+	pthread_mutex_t lock; /* level 6e (core/lock_order.h): no libcephfs call under it */
 	pthread_cond_t wake;
 	struct cephfs_dirwatch_dir *dirs;
 	size_t count;		 /* live ones */
