@@ -124,7 +124,16 @@ static void test_notify_renames_over(void **st)
 	dl_client_end(&b, &sb);
 }
 
-enum other_change { OTHER_CREATE, OTHER_REMOVE, OTHER_RENAME, OTHER_CHMOD, OTHER_RMDIR };
+enum other_change {
+	OTHER_CREATE,
+	OTHER_REMOVE,
+	OTHER_RENAME,
+	OTHER_CHMOD,
+	OTHER_RMDIR,
+	/* A create after the holder moved an entry out through ferryd (which
+	 * leaves ferryd's cache of the directory behind for a while). */
+	OTHER_CREATE_AFTER_MOVE,
+};
 
 /* One change by another CephFS client in a delegated directory: the
  * holder is recalled (CB_RECALL naming it) within RECALL_BOUND_MS of the
@@ -138,6 +147,7 @@ static void recall_case(struct nfs4c_sess *a, struct nfs4c_cb *sa, struct ceph_m
 	snprintf(p1, sizeof(p1), "%s/old", path);
 	snprintf(p2, sizeof(p2), "%s/new", path);
 	assert_int_equal(ceph_mkdir(cm, path, 0777), 0);
+	assert_int_equal(ceph_chmod(cm, path, 0777), 0);
 	int fd = ceph_open(cm, p1, O_CREAT | O_WRONLY, 0644);
 	assert_true(fd >= 0);
 	ceph_close(cm, fd);
@@ -160,6 +170,12 @@ static void recall_case(struct nfs4c_sess *a, struct nfs4c_cb *sa, struct ceph_m
 	}
 	struct nfs4_stateid sid = grant_entries(a, &dir);
 	unsigned before = nfs4c_cb_count(sa, OP_CB_RECALL);
+	if (what == OTHER_CREATE_AFTER_MOVE) {
+		char moved[80];
+		snprintf(moved, sizeof(moved), "%s-moved", name);
+		struct dd_move out = { "old", moved, &root };
+		assert_int_equal(dd_on(a, &dir, OP_RENAME, dd_add_move, &out), NFS4_OK);
+	}
 	/* A moment for the watch to settle, so that the change below is
 	 * the only one. */
 	usleep(300 * 1000);
@@ -167,6 +183,7 @@ static void recall_case(struct nfs4c_sess *a, struct nfs4c_cb *sa, struct ceph_m
 
 	switch (what) {
 	case OTHER_CREATE:
+	case OTHER_CREATE_AFTER_MOVE:
 		fd = ceph_open(cm, p2, O_CREAT | O_WRONLY, 0644);
 		assert_true(fd >= 0);
 		ceph_close(cm, fd);
@@ -194,7 +211,8 @@ static void recall_case(struct nfs4c_sess *a, struct nfs4c_cb *sa, struct ceph_m
 	assert_true(nfs4c_cb_get(sa, OP_CB_RECALL, before, &rec));
 	assert_int_equal(rec.fhlen, dir.len);
 	assert_memory_equal(rec.fh, dir.fh, dir.len);
-	static const char *const whats[] = { "create", "remove", "rename", "chmod", "rmdir" };
+	static const char *const whats[] = { "create", "remove",	"rename",
+					     "chmod",  "rmdir",	"create after a move out" };
 	printf("another CephFS client's %s: CB_RECALL %llu ms after it was done\n", whats[what],
 	       (unsigned long long)(recalled - done));
 	uint32_t rc = dd_return(a, &dir, &sid);
@@ -202,7 +220,8 @@ static void recall_case(struct nfs4c_sess *a, struct nfs4c_cb *sa, struct ceph_m
 }
 
 /* Changes by another CephFS client: entries created, removed, renamed,
- * the directory's mode, the directory itself removed. */
+ * the directory's mode, the directory itself removed, an entry created
+ * after the holder's own move of one out of the directory. */
 static void test_recall_by_other_cephfs_client(void **st)
 {
 	(void)st;
@@ -215,6 +234,7 @@ static void test_recall_by_other_cephfs_client(void **st)
 	recall_case(&a, &sa, cm, "other-rename", OTHER_RENAME);
 	recall_case(&a, &sa, cm, "other-chmod", OTHER_CHMOD);
 	recall_case(&a, &sa, cm, "other-rmdir", OTHER_RMDIR);
+	recall_case(&a, &sa, cm, "other-after-move", OTHER_CREATE_AFTER_MOVE);
 	ceph_shutdown(cm);
 	dl_client_end(&a, &sa);
 }

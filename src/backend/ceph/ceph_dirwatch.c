@@ -37,13 +37,13 @@
  * attribute by to what the watch expects.  A reading is only trusted when
  * no such operation was under way while it was taken, so it either counts
  * an operation fully or not at all.  A reading short of the expectation
- * is the cache lagging behind Ferry's own rename out of the directory
- * (the MDS's reply carries the target directory's attributes alone), not
- * another client's change, which would have revoked the capabilities and
- * brought the MDS's value, past the expectation: it waits for the next
- * reading.  A reading past it is BACKEND_DIR_LOST; an expectation that is
- * too low (an operation the MDS counted otherwise) is so a recall, never a
- * missed change.
+ * by no more than Ferry's own renames out of the directory is the cache
+ * lagging behind them (the MDS's reply carries the target directory's
+ * attributes alone), not another client's change, which would have
+ * revoked the capabilities and brought the MDS's value, past the
+ * expectation: it waits for the next reading.  Any other reading is
+ * BACKEND_DIR_LOST; an expectation that is wrong (an operation the MDS
+ * counted otherwise) is so a recall, never a missed change.
  *
  * A directory Ferry keeps changing with overlapping operations cannot be
  * read cleanly; after CEPHFS_DIRWATCH_SKIPS_MAX polls without a clean
@@ -87,6 +87,7 @@ struct cephfs_dirwatch_dir {
 	struct Inode *in; /* held; put by the thread alone */
 	uint64_t seen;	  /* the change attribute last accounted for */
 	uint64_t expect;  /* what Ferry's finished operations added since */
+	uint64_t lag;	  /* how much of it the client's cache may not show yet */
 	uint64_t gen;	  /* operations begun (a reading taken across one is dropped) */
 	unsigned busy;	  /* operations under way */
 	unsigned skipped; /* polls in a row that could not read it */
@@ -201,17 +202,18 @@ static void cephfs_dirwatch_pass(struct cephfs_export *ex)
 			ev = BACKEND_DIR_LOST;
 		} else if (v == d->seen + d->expect) {
 			d->seen = v;
-			d->expect = 0;
+			d->expect = d->lag = 0;
 			continue;
-		} else if (v >= d->seen && v < d->seen + d->expect) {
-			/* Short of what Ferry's own operations account for:
-			 * the cache of the directory a rename of Ferry's
-			 * moved a name out of keeps its old attributes (the
-			 * MDS's reply carries the target directory's alone)
-			 * until the next reply about it.  Not a change of
-			 * anyone else's: that would have revoked the
-			 * capabilities, and the value read would be the
-			 * MDS's, past what Ferry accounts for. */
+		} else if (v + d->lag >= d->seen + d->expect && v < d->seen + d->expect) {
+			/* Short of what Ferry's own operations account for
+			 * by no more than its renames out of the directory:
+			 * the cache of the directory a rename moved a name
+			 * out of keeps its old attributes (the MDS's reply
+			 * carries the target directory's alone) until the
+			 * next reply about it.  Not a change of anyone
+			 * else's: that would have revoked the capabilities,
+			 * and the value read would be the MDS's, past what
+			 * Ferry accounts for. */
 			continue;
 		} else {
 			ev = BACKEND_DIR_LOST;
@@ -220,7 +222,7 @@ static void cephfs_dirwatch_pass(struct cephfs_export *ex)
 				 (unsigned long long)d->ino, (unsigned long long)v,
 				 (unsigned long long)(d->seen + d->expect));
 			d->seen = v;
-			d->expect = 0;
+			d->expect = d->lag = 0;
 		}
 		uint64_t ino = d->ino, snapid = d->snapid;
 		pthread_mutex_unlock(&w->lock);
@@ -311,8 +313,8 @@ void cephfs_dirwatch_begin(struct cephfs_export *ex, uint64_t ino, uint64_t snap
 	pthread_mutex_unlock(&w->lock);
 }
 
-void cephfs_dirwatch_end(struct cephfs_export *ex, uint64_t ino, uint64_t snapid,
-			 unsigned changes)
+static void cephfs_dirwatch_done(struct cephfs_export *ex, uint64_t ino, uint64_t snapid,
+				 unsigned changes, bool lagging)
 {
 	struct cephfs_dirwatch *w = ex->dirwatch;
 
@@ -327,10 +329,24 @@ void cephfs_dirwatch_end(struct cephfs_export *ex, uint64_t ino, uint64_t snapid
 	if (d && d->busy) {
 		d->busy--;
 		d->expect += changes;
+		if (lagging)
+			d->lag += changes;
 	} else if (d) {
 		d->gen++;
 	}
 	pthread_mutex_unlock(&w->lock);
+}
+
+void cephfs_dirwatch_end(struct cephfs_export *ex, uint64_t ino, uint64_t snapid,
+			 unsigned changes)
+{
+	cephfs_dirwatch_done(ex, ino, snapid, changes, false);
+}
+
+void cephfs_dirwatch_end_moved_out(struct cephfs_export *ex, uint64_t ino, uint64_t snapid,
+				   unsigned changes)
+{
+	cephfs_dirwatch_done(ex, ino, snapid, changes, true);
 }
 
 static int cephfs_dirwatch_add(struct cephfs_export *ex, const struct backend_handle *h)

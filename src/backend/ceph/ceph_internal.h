@@ -289,6 +289,10 @@ size_t cephfs_dirwatch_count(struct cephfs_export *ex);
 void cephfs_dirwatch_begin(struct cephfs_export *ex, uint64_t ino, uint64_t snapid);
 void cephfs_dirwatch_end(struct cephfs_export *ex, uint64_t ino, uint64_t snapid,
 			 unsigned changes);
+/* The end of a rename out of directory (ino, snapid): the client's cache
+ * may go on showing its change attribute from before. */
+void cephfs_dirwatch_end_moved_out(struct cephfs_export *ex, uint64_t ino, uint64_t snapid,
+				   unsigned changes);
 int cephfs_dir_watch(struct backend_export *bex, const struct backend_handle *h, bool on);
 void cephfs_dir_notify(struct backend_export *bex, backend_dir_change_fn fn, void *ctx);
 

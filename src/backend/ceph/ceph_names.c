@@ -460,9 +460,12 @@ int cephfs_rename(struct backend_export *bex, const struct backend_cred *cred,
 						ceph_ll_rename(ex->cm, c.dir.in, from_name, to.in,
 							       to_name, c.perm.up)));
 		unsigned in_to = rc || noop ? 0 : 1 + over;
-		cephfs_change_end(ex, &c, rc || noop ? 0 : within ? 1 + in_to : 1);
-		if (!within)
+		if (within) {
+			cephfs_change_end(ex, &c, rc || noop ? 0 : 1 + in_to);
+		} else {
+			cephfs_dirwatch_end_moved_out(ex, c.dir.ino, c.dir.snapid, rc ? 0 : 1);
 			cephfs_dirwatch_end(ex, to.ino, to.snapid, in_to);
+		}
 	}
 	cephfs_obj_put(ex, &to);
 	cephfs_call_end(ex, &c);
