@@ -381,10 +381,9 @@ static int cephfs_dirwatch_add(struct cephfs_export *ex, const struct backend_ha
 		cephfs_obj_put(ex, &o);
 		return -ENOMEM;
 	}
-	/* The first reading: what the holder's listing, read before the
-	 * grant, may already be behind is judged by the NFS layer (the
-	 * directory's change attribute it handed out); from here on every
-	 * change is ours to see. */
+	/* The first reading: a change made before it is not the watch's
+	 * to tell (the holder sees it in the directory's change attribute,
+	 * which is CephFS's own); from here on every change is. */
 	rc = cephfs_dirwatch_version(ex, o.in, &v);
 	if (rc) {
 		cephfs_obj_put(ex, &o);
