@@ -250,6 +250,16 @@ int ferryd_start(struct ferryd_proc *p, const char *const *extra_args)
 	return start_server(p, extra_args, false);
 }
 
+int ferryd_start_own(struct ferryd_proc *p, const char *const *extra_args)
+{
+	return start_server(p, extra_args, ferryd_ceph_mode());
+}
+
+bool ferryd_ceph_export_section(FILE *f, char *ceph_path, size_t cap)
+{
+	return ceph_export_section(f, ceph_path, cap);
+}
+
 static void remove_tree(const char *dir);
 
 int ferryd_start_conf(struct ferryd_proc *p, const char *conf_text)

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 struct ferryd_proc {
@@ -59,6 +60,17 @@ void ferryd_export_path(const struct ferryd_proc *p, const char *name, char *out
  * own, abort: a test that would not run on CephFS never passes as if it
  * had. */
 bool ferryd_ceph_mode(void);
+
+/* Ceph mode, for a test that writes its own configuration file: writes
+ * to f the section of an export at /export on a new world-writable
+ * directory of the CephFS file system, its path inside CephFS to
+ * ceph_path.  Start the server with ferryd_start_own.  Returns false with
+ * a message on stderr. */
+bool ferryd_ceph_export_section(FILE *f, char *ceph_path, size_t cap);
+
+/* ferryd_start for a --config whose only export is the one
+ * ferryd_ceph_export_section wrote (allowed in ceph mode). */
+int ferryd_start_own(struct ferryd_proc *p, const char *const *extra_args);
 
 /* Writes a file name of len bytes (mode 0666) into the export of a server
  * ferryd_start or ferryd_start_export made with its default export,

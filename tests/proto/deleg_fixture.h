@@ -23,15 +23,26 @@
 
 static struct ferryd_proc server;
 static char dl_dir[256];
+/* Ceph mode (FERRY_TEST_BACKEND=ceph): the export's directory in CephFS,
+ * kept across restarts ("" on a local export). */
+static char dl_ceph_path[128];
 
 /* Callbacks that time out in 300 ms and give up after about a second;
- * the shortest lease ferryd takes; a short grace for the restart test. */
+ * the shortest lease ferryd takes; a short grace for the restart test.
+ * In ceph mode the configuration file holds the export (on CephFS); on a
+ * local export it is DL_DIR/export, given on the command line. */
 static inline int dl_start(void)
 {
 	char conf[300], exp[300], state[300];
 	snprintf(conf, sizeof(conf), "%s/ferry.conf", dl_dir);
 	snprintf(exp, sizeof(exp), "%s/export:/export", dl_dir);
 	snprintf(state, sizeof(state), "%s/state", dl_dir);
+	if (ferryd_ceph_mode()) {
+		const char *args[] = {"--config", conf, "--state-dir", state, NULL};
+		int rc = ferryd_start_own(&server, args);
+		snprintf(server.ceph_path, sizeof(server.ceph_path), "%s", dl_ceph_path);
+		return rc;
+	}
 	const char *args[] = {"--config", conf, "--export", exp, "--state-dir", state, NULL};
 	return ferryd_start(&server, args);
 }
@@ -54,7 +65,10 @@ static inline int dl_setup_with(const char *extra)
 	fprintf(f, "[nfs]\nlease_time = 10\ngrace_time = 4\ncallback_timeout_ms = 300\n"
 		   "callback_retry_ms = 200\ncallback_retries = 1\n%s",
 		extra);
-	fclose(f);
+	bool ok = !ferryd_ceph_mode() ||
+		  ferryd_ceph_export_section(f, dl_ceph_path, sizeof(dl_ceph_path));
+	if (fclose(f) != 0 || !ok)
+		return -1;
 	return dl_start();
 }
 
