@@ -20,16 +20,40 @@
  * takes back a local lease after its lease-break time, and the other
  * client goes ahead.
  *
- * Write leases are refused (-EAGAIN: no write delegation is granted).
- * Under a CephFS write delegation that has been recalled, libcephfs makes
- * every buffered write on the file wait until the delegation is returned:
- * the NFS client's write-back, which must reach CephFS before the NFS
- * delegation is returned, would wait for that return itself.
+ * Write leases are refused (-EAGAIN: no write delegation is granted),
+ * because libcephfs 16.2 offers no way to write back what the NFS client
+ * cached under one before another CephFS client sees the file
+ * (tests/ceph/test_ceph_deleg_limits.c shows all but ceph_ll_write_block):
+ *  - A CephFS write delegation holds references on the capabilities it
+ *    covers, the buffering one (Fb) among them.  Another client's open
+ *    makes the MDS revoke Fb, which it cannot finish while the delegation
+ *    holds it: that is what holds the other client back.  But every
+ *    write of this client asks for Fb (Client::_write wants it whatever
+ *    the flags; O_DIRECT or client_oc off only stop using it once
+ *    granted), and Client::get_caps waits while a capability it asks for
+ *    is being revoked: the NFS client's write-back, which must reach
+ *    CephFS before the NFS delegation is returned, would wait for that
+ *    very return (measured: it goes through 1-3 ms after the delegation
+ *    is given back, and not before, on the delegation's own open file, a
+ *    second one opened O_RDWR | O_DIRECT, and with client_oc off).
+ *  - Given back first, the delegation no longer holds the other client:
+ *    its open goes through 1-2 ms later, racing the write-back.
+ *  - It cannot be changed into a read delegation (no reference on Fb)
+ *    once recalled (-EAGAIN), a read delegation is refused while the
+ *    client has the file open for writing, and a write delegation while
+ *    it has the file open twice.  ceph_ll_write_block takes no
+ *    capabilities but cannot grow the file, and a size change
+ *    (ceph_ll_setattr) waits like a write.
+ * So a write delegation on a ceph export would either leave the NFS
+ * client's WRITEs waiting until the thread drops the recalled lease
+ * (hold_s), or let the other client read the file before them.
  *
  * Ferry's own conflicting use of a file under a read lease (opening it
- * for writing: a WRITE of the lease holder) is answered -EAGAIN by
- * libcephfs, which recalls the delegation at once: the NFS layer answers
- * NFS4ERR_DELAY, as the interface asks.
+ * for writing: a WRITE of the lease holder) makes libcephfs recall the
+ * delegation and wait in ceph_ll_open until it is given back (measured:
+ * the open returns when the delegation goes back), so such a WRITE waits
+ * for the NFS client's DELEGRETURN, or for the hold time, rather than
+ * failing at once.
  *
  * Directories have no CephFS delegation; their watches
  * (backend_ops.dir_watch) revalidate them instead, ceph_dirwatch.c. */
