@@ -258,6 +258,10 @@ int cephfs_data_open(struct cephfs_export *ex, const struct backend_cred *cred,
 		return -EACCES;
 	if (write && o->snapid != CEPH_NOSNAP)
 		return -EROFS;
+	/* A file under a read lease is not opened for writing: libcephfs
+	 * would wait for the lease's DELEGRETURN (ceph_lease.c). */
+	if (write && cephfs_lease_break_held(ex, o->ino, o->snapid))
+		return -EAGAIN;
 	rc = cephfs_file_get(ex, o, write, &io->file);
 	if (!rc)
 		io->fh = cephfs_file_fh(io->file);

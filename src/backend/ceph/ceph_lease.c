@@ -49,11 +49,13 @@
  * (hold_s), or let the other client read the file before them.
  *
  * Ferry's own conflicting use of a file under a read lease (opening it
- * for writing: a WRITE of the lease holder) makes libcephfs recall the
+ * for writing: a WRITE through ferryd) would make libcephfs recall the
  * delegation and wait in ceph_ll_open until it is given back (measured:
- * the open returns when the delegation goes back), so such a WRITE waits
- * for the NFS client's DELEGRETURN, or for the hold time, rather than
- * failing at once.
+ * the open returns when the delegation goes back), holding the WRITE
+ * until the NFS client's DELEGRETURN or the hold time.  So the back end
+ * looks first (cephfs_lease_break_held): a leased file is not opened for
+ * writing, the lease is marked recalled as libcephfs would have, and the
+ * caller gets -EAGAIN at once (NFS4ERR_DELAY) as the interface asks.
  *
  * Directories have no CephFS delegation; their watches
  * (backend_ops.dir_watch) revalidate them instead, ceph_dirwatch.c. */
@@ -280,6 +282,25 @@ size_t cephfs_leases_count(struct cephfs_export *ex)
 	size_t n = t->count;
 	pthread_mutex_unlock(&t->lock);
 	return n;
+}
+
+bool cephfs_lease_break_held(struct cephfs_export *ex, uint64_t ino, uint64_t snapid)
+{
+	struct cephfs_leases *t = ex->leases;
+
+	if (!t)
+		return false;
+	pthread_mutex_lock(&t->lock);
+	struct cephfs_lease *l = *cephfs_lease_slot(t, ino, snapid);
+	if (l && !l->recalled) {
+		/* Told to the NFS layer, and given back after the hold time,
+		 * by the thread as a recall of libcephfs's would be. */
+		l->recalled = true;
+		l->recalled_ms = cephfs_lease_now_ms();
+		pthread_cond_signal(&t->wake);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return l != NULL;
 }
 
 static int cephfs_lease_take(struct cephfs_export *ex, const struct backend_handle *h)
