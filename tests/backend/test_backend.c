@@ -804,11 +804,12 @@ static void test_statfs(void **state)
 	assert_true(st.files_total > 0);
 }
 
-/* ceph: a WRITE through the server on a file it holds a read lease on
- * fails at once with -EAGAIN and recalls the lease (break_fn), as on the
- * local back end, rather than waiting in libcephfs for the lease to be
- * dropped (which nothing here does: before, the write returned only when
- * the lease thread gave the delegation back, 40 s after the recall). */
+/* ceph: a WRITE or SETATTR through the server on a file it holds a read
+ * lease on fails at once with -EAGAIN and recalls the lease (break_fn),
+ * as on the local back end, rather than waiting in libcephfs for the
+ * lease to be dropped (which nothing here does: before, the write
+ * returned only when the lease thread gave the delegation back, 40 s
+ * after the recall). */
 static atomic_uint ceph_breaks;
 
 static void ceph_count_break(void *ctx, const struct backend_handle *h)
@@ -842,6 +843,9 @@ static void test_ceph_own_write_no_wait(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(fx->ops->write(fx->ex, &ROOT, &f, 0, "x", 1, BACKEND_UNSTABLE, &n, &st),
 			 -EAGAIN);
+	struct backend_setattr sa = { .mask = BACKEND_SET_SIZE, .size = 0 };
+	struct backend_attr a;
+	assert_int_equal(fx->ops->setattr(fx->ex, &ROOT, &f, &sa, &a), -EAGAIN);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_true(t1.tv_sec - t0.tv_sec < 2);
 	for (int i = 0; i < 1000 && atomic_load(&ceph_breaks) == seen; i++)

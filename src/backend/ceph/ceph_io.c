@@ -129,6 +129,12 @@ int cephfs_setattr(struct backend_export *bex, const struct backend_cred *cred,
 
 	if (rc)
 		return rc;
+	/* Any change of attributes takes capabilities a read delegation
+	 * holds: libcephfs would wait for the lease's DELEGRETURN. */
+	if (sa->mask && o.type == BACKEND_REG && cephfs_lease_break_held(ex, o.ino, o.snapid)) {
+		cephfs_obj_put(ex, &o);
+		return -EAGAIN;
+	}
 	rc = cephfs_setattr_obj(ex, cred, &o, sa, attr);
 	cephfs_obj_put(ex, &o);
 	return rc;

@@ -49,13 +49,14 @@
  * (hold_s), or let the other client read the file before them.
  *
  * Ferry's own conflicting use of a file under a read lease (opening it
- * for writing: a WRITE through ferryd) would make libcephfs recall the
- * delegation and wait in ceph_ll_open until it is given back (measured:
- * the open returns when the delegation goes back), holding the WRITE
- * until the NFS client's DELEGRETURN or the hold time.  So the back end
- * looks first (cephfs_lease_break_held): a leased file is not opened for
- * writing, the lease is marked recalled as libcephfs would have, and the
- * caller gets -EAGAIN at once (NFS4ERR_DELAY) as the interface asks.
+ * for writing for a WRITE, or a SETATTR) would make libcephfs recall the
+ * delegation and wait in ceph_ll_open or ceph_ll_setattr until it is
+ * given back (measured: the open returns when the delegation goes back),
+ * holding the request until the NFS client's DELEGRETURN or the hold
+ * time.  So the back end looks first (cephfs_lease_break_held): a leased
+ * file is neither opened for writing nor changed, the lease is marked
+ * recalled as libcephfs would have, and the caller gets -EAGAIN at once
+ * (NFS4ERR_DELAY) as the interface asks.
  *
  * Directories have no CephFS delegation; their watches
  * (backend_ops.dir_watch) revalidate them instead, ceph_dirwatch.c. */
