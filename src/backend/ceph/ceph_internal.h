@@ -276,9 +276,10 @@ size_t cephfs_leases_count(struct cephfs_export *ex);
 int cephfs_lease(struct backend_export *bex, const struct backend_handle *h,
 		 enum backend_lease type);
 void cephfs_lease_notify(struct backend_export *bex, backend_lease_break_fn fn, void *ctx);
-/* True when the file holds a lease, which is then recalled (break_fn runs
- * from the leases' thread): ferryd must not open it for writing, which
- * would wait in libcephfs until the lease is dropped. */
+/* True when a lease is held on the file, which is then recalled (break_fn
+ * runs from the leases' thread): ferryd must neither open it for writing
+ * nor change its attributes, which would wait in libcephfs until the
+ * lease is dropped. */
 bool cephfs_lease_break_held(struct cephfs_export *ex, uint64_t ino, uint64_t snapid);
 
 /* ceph_dirwatch.c */
