@@ -97,6 +97,9 @@ enum limits_try {
 	LIMITS_WRITE_SAME_FH,	/* ceph_ll_write on the delegation's own Fh */
 	LIMITS_WRITE_DIRECT_FH, /* a second Fh, O_RDWR | O_DIRECT, and a write */
 	LIMITS_DOWNGRADE,	/* the delegation made a read one */
+	LIMITS_WRITE_LAZY,	/* lazy I/O on the delegation's Fh, a write and fsync */
+	LIMITS_GROW,		/* the size grown (ceph_ll_setattr) */
+	LIMITS_WRITE_SECOND,	/* another client of the same process writes */
 };
 
 /* The delegation holder's try after the recall. */
@@ -105,6 +108,7 @@ struct limits_act {
 	struct Inode *in;
 	struct Fh *fh;
 	enum limits_try what;
+	const char *path;
 	int rc;
 	_Atomic uint64_t done_ms;
 };
@@ -130,6 +134,26 @@ static void *limits_act_thread(void *arg)
 		a->rc = ceph_ll_delegation(a->cm, a->fh, CEPH_DELEGATION_RD, limits_on_recall,
 					   NULL);
 		break;
+	case LIMITS_WRITE_LAZY:
+		a->rc = ceph_ll_write(a->cm, a->fh, 4, 4, "NEW!");
+		if (a->rc == 4)
+			a->rc = ceph_ll_fsync(a->cm, a->fh, 0) ? -EIO : 4;
+		break;
+	case LIMITS_GROW: {
+		struct ceph_statx stx = { .stx_size = 8 };
+		a->rc = ceph_ll_setattr(a->cm, a->in, &stx, CEPH_SETATTR_SIZE,
+					ceph_mount_perms(a->cm));
+		break;
+	}
+	case LIMITS_WRITE_SECOND: {
+		struct ceph_mount_info *second = limits_mount(NULL);
+		int fd = ceph_open(second, a->path, O_RDWR, 0);
+		a->rc = fd < 0 ? fd : ceph_write(second, fd, "NEW!", 4, 4);
+		if (fd >= 0)
+			ceph_close(second, fd);
+		ceph_shutdown(second);
+		break;
+	}
 	}
 	a->done_ms = limits_now_ms();
 	return NULL;
@@ -173,6 +197,8 @@ static void limits_run(const char *name, enum limits_try what, const char *oc,
 			 0);
 	/* What the NFS client wrote before: in this client's cache. */
 	assert_int_equal(ceph_ll_write(cm, fh, 0, 4, "old."), 4);
+	if (what == LIMITS_WRITE_LAZY)
+		assert_int_equal(ceph_ll_lazyio(cm, fh, 1), 0);
 	limits_recalled_ms = 0;
 	assert_int_equal(
 	    ceph_ll_delegation(cm, fh, CEPH_DELEGATION_WR, limits_on_recall, NULL), 0);
@@ -180,7 +206,7 @@ static void limits_run(const char *name, enum limits_try what, const char *oc,
 	pthread_t ot, at;
 	assert_int_equal(pthread_create(&ot, NULL, limits_other_thread, &o), 0);
 	assert_true(limits_wait(&limits_recalled_ms, LIMITS_RECALL_WAIT_MS));
-	struct limits_act a = { .cm = cm, .in = in, .fh = fh, .what = what };
+	struct limits_act a = { .cm = cm, .in = in, .fh = fh, .what = what, .path = o.path };
 	assert_int_equal(pthread_create(&at, NULL, limits_act_thread, &a), 0);
 	limits_wait(&a.done_ms, LIMITS_HOLD_MS);
 	seen->before_release = a.done_ms != 0;
@@ -265,6 +291,41 @@ static void test_downgrade_refused(void **st)
 	/* Given back without the write: the other client sees the old data. */
 	assert_int_equal(seen.other_got, 4);
 	assert_string_equal(seen.other_data, "old.");
+}
+
+/* Lazy I/O (which lets a client keep buffering beside others) does not
+ * help: the write still wants Fb, and waits the same. */
+static void test_write_lazy_waits(void **st)
+{
+	(void)st;
+	struct limits_seen seen;
+	limits_run("lazy", LIMITS_WRITE_LAZY, NULL, &seen);
+	assert_int_equal(seen.rc, 4);
+	assert_false(seen.before_release);
+	limits_assert_held_back(&seen);
+}
+
+/* Data written to the objects without capabilities (ceph_ll_write_block)
+ * would still need the size grown, and that waits too. */
+static void test_grow_waits(void **st)
+{
+	(void)st;
+	struct limits_seen seen;
+	limits_run("grow", LIMITS_GROW, NULL, &seen);
+	assert_int_equal(seen.rc, 0);
+	assert_false(seen.before_release);
+	limits_assert_held_back(&seen);
+}
+
+/* A second client of ferryd's own cannot write for it either: the MDS
+ * gives it Fw only once the delegation holder has let go. */
+static void test_write_second_client_waits(void **st)
+{
+	(void)st;
+	struct limits_seen seen;
+	limits_run("second", LIMITS_WRITE_SECOND, NULL, &seen);
+	assert_int_equal(seen.rc, 4);
+	assert_false(seen.before_release);
 }
 
 /* Nor can a read delegation be held from the start beside a file open
@@ -397,6 +458,9 @@ int main(void)
 		cmocka_unit_test(test_write_without_cache_waits),
 		cmocka_unit_test(test_write_direct_waits),
 		cmocka_unit_test(test_downgrade_refused),
+		cmocka_unit_test(test_write_lazy_waits),
+		cmocka_unit_test(test_grow_waits),
+		cmocka_unit_test(test_write_second_client_waits),
 		cmocka_unit_test(test_read_delegation_beside_writer_refused),
 		cmocka_unit_test(test_own_open_for_writing_waits),
 	};
