@@ -43,7 +43,9 @@
  *    client has the file open for writing, and a write delegation while
  *    it has the file open twice.  ceph_ll_write_block takes no
  *    capabilities but cannot grow the file, and a size change
- *    (ceph_ll_setattr) waits like a write.
+ *    (ceph_ll_setattr) waits like a write.  Lazy I/O changes nothing,
+ *    and a second client of ferryd's own waits too (the MDS gives it Fw
+ *    only once the delegation's holder has let go).
  * So a write delegation on a ceph export would either leave the NFS
  * client's WRITEs waiting until the thread drops the recalled lease
  * (hold_s), or let the other client read the file before them.
