@@ -241,3 +241,29 @@ void cephfs_file_put(struct cephfs_export *ex, struct cephfs_file *f)
 		free(f);
 	}
 }
+
+void cephfs_file_adopt(struct cephfs_export *ex, uint64_t ino, uint64_t snapid, struct Fh *fh)
+{
+	struct cephfs_files *t = ex->files;
+	struct cephfs_file *n = calloc(1, sizeof(*n));
+
+	if (n) {
+		pthread_mutex_lock(&t->lock);
+		struct cephfs_file **slot = cephfs_file_slot(t, ino, snapid);
+		if (!*slot && t->count < CEPHFS_FILE_MAX) {
+			n->ino = ino;
+			n->snapid = snapid;
+			n->fh = fh;
+			n->write = true;
+			n->used_ms = cephfs_files_now_ms();
+			n->next = *slot;
+			*slot = n;
+			t->count++;
+			pthread_mutex_unlock(&t->lock);
+			return;
+		}
+		pthread_mutex_unlock(&t->lock);
+		free(n);
+	}
+	CEPHFS_CALL(ex, close, ceph_ll_close(ex->cm, fh));
+}

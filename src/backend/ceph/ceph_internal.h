@@ -254,6 +254,10 @@ int cephfs_file_get(struct cephfs_export *ex, const struct cephfs_obj *o, bool w
 		    struct cephfs_file **out);
 struct Fh *cephfs_file_fh(const struct cephfs_file *f);
 void cephfs_file_put(struct cephfs_export *ex, struct cephfs_file *f);
+/* Takes fh, a file of (ino, snapid) open for reading and writing (the one
+ * its create returned), as that inode's open file, unused; closes it when
+ * the inode has one already or the table is full. */
+void cephfs_file_adopt(struct cephfs_export *ex, uint64_t ino, uint64_t snapid, struct Fh *fh);
 
 /* ceph_session.c */
 /* Which export of which cluster: names its files in the state directory. */

@@ -162,7 +162,11 @@ int cephfs_create_file(struct backend_export *bex, const struct backend_cred *cr
 	if (rc)
 		return rc;
 	*created = false;
-	int oflags = O_CREAT | O_EXCL | O_RDONLY;
+	/* Open for writing too: the WRITE that usually follows a create then
+	 * goes through this file (kept with the open files), where another
+	 * open would be one more request to the MDS, and closing this one
+	 * would hand back the capabilities the write asks for again. */
+	int oflags = O_CREAT | O_EXCL | O_RDWR;
 	cephfs_change_begin(ex, &c);
 	rc = cephfs_err(
 	    ex, CEPHFS_CALL(ex, create,
@@ -170,7 +174,6 @@ int cephfs_create_file(struct backend_export *bex, const struct backend_cred *cr
 					   &stx, CEPH_WANT_ATTRS, AT_SYMLINK_NOFOLLOW, c.perm.up)));
 	if (rc == 0) {
 		*created = true;
-		CEPHFS_CALL(ex, close, ceph_ll_close(ex->cm, fh));
 		struct backend_setattr rest = { 0 };
 		if (sa)
 			rest = *sa;
@@ -184,6 +187,7 @@ int cephfs_create_file(struct backend_export *bex, const struct backend_cred *cr
 		if (rc) {
 			/* A file that cannot be made what was asked is not left
 			 * behind. */
+			CEPHFS_CALL(ex, close, ceph_ll_close(ex->cm, fh));
 			ceph_ll_put(ex->cm, in);
 			int gone = CEPHFS_CALL(
 			    ex, unlink, ceph_ll_unlink(ex->cm, c.dir.in, name, c.perm.up));
@@ -192,6 +196,7 @@ int cephfs_create_file(struct backend_export *bex, const struct backend_cred *cr
 			return rc;
 		}
 		cephfs_change_end(ex, &c, 1);
+		cephfs_file_adopt(ex, stx.stx_ino, (uint64_t)stx.stx_dev, fh);
 		cephfs_found(ex, in, &stx, out, attr);
 		cephfs_call_end(ex, &c);
 		return 0;
