@@ -4,8 +4,9 @@
  * Opening and closing a libcephfs file per request costs more than the
  * I/O: the last close of a file written sends its capabilities back to
  * the MDS, and the next open asks for them again.  So the open file of an
- * inode stays (for reading, or for reading and writing once a write came)
- * while requests use it and a few seconds after the last one; a thread
+ * inode stays (for reading, or for reading and writing once a write came
+ * or when the file was created here: the create's own file) while
+ * requests use it and a few seconds after the last one; a thread
  * closes the idle ones, so that the capabilities they hold go back to the
  * MDS and other clients are not kept from caching the file longer than
  * that.  Who may read or write is decided per request before a file is
