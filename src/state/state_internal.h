@@ -297,8 +297,7 @@ struct state_server {
 
 	/* Stable records.  lock order: see core/lock_order.h, level 2. */
 	pthread_mutex_t records_lock;
-	char rec_dir[CONFIG_PATH_MAX + 16];
-	bool records;
+	struct state_record_store *rec_store; /* NULL: no stable records */
 
 	/* The state thread. */
 	pthread_t thread;
@@ -590,6 +589,7 @@ void state_sessions_lease(struct state_server *st, struct state_client *cl);
 
 /* state_record.c (records_lock, then st->lock, taken inside) */
 int state_records_open(struct state_server *st);
+void state_records_close(struct state_server *st);
 void state_record_sync(struct state_server *st, const uint8_t *name, uint32_t len);
 /* st->lock held: ends grace when due; returns the names to re-sync. */
 size_t state_grace_tick(struct state_server *st, uint64_t now, struct state_prev **names);

@@ -499,6 +499,7 @@ void state_server_destroy(struct state_server *st)
 	pthread_mutex_unlock(&st->lock);
 	state_sessions_fini(st);
 	state_prev_free(st->prev, st->nprev);
+	state_records_close(st);
 	hashtable_fini(&st->clients_by_id);
 	hashtable_fini(&st->clients_by_name);
 	hashtable_fini(&st->owners);
