@@ -118,6 +118,11 @@ static const struct config_key config_keys[] = {
 	{"export NAME", "backend", EXPORT_FIELD(backend), 0, 0, 0, KEY_TEXT},
 	{"export NAME", "ceph_conf", EXPORT_FIELD(ceph_conf), 0, 0, 0, KEY_TEXT},
 	{"export NAME", "ceph_id", EXPORT_FIELD(ceph_id), 0, 0, 0, KEY_TEXT},
+	{"cluster", "node", SERVER_FIELD(cluster_node), 0, 0, 0, KEY_TEXT},
+	{"cluster", "rados_conf", SERVER_FIELD(cluster_rados_conf), 0, 0, 0, KEY_TEXT},
+	{"cluster", "rados_id", SERVER_FIELD(cluster_rados_id), 0, 0, 0, KEY_TEXT},
+	{"cluster", "rados_pool", SERVER_FIELD(cluster_rados_pool), 0, 0, 0, KEY_TEXT},
+	{"cluster", "rados_namespace", SERVER_FIELD(cluster_rados_namespace), 0, 0, 0, KEY_TEXT},
 };
 
 static const struct config_key *config_key_find(const char *section, const char *key)
@@ -498,13 +503,39 @@ static int config_ini_entry(void *user, const char *section, const char *key,
 	else if (strcmp(section, "server") == 0 || strcmp(section, "rpc") == 0 ||
 		 strcmp(section, "nfs") == 0 || strcmp(section, "control") == 0)
 		ok = server_entry(ctx, section, key, value, where);
+	else if (strcmp(section, "cluster") == 0)
+		ok = unknown_key(ctx, section, where);
 	else
 		ok = fail(ctx->errbuf, ctx->errlen,
-			  "unknown section [%s] (expected server, rpc, nfs, control, export NAME)",
+			  "unknown section [%s] (expected server, rpc, nfs, control, cluster, "
+			  "export NAME)",
 			  section);
 	if (!ok)
 		ctx->failed = true;
 	return ok ? 1 : 0;
+}
+
+/* [cluster]: the node name becomes part of RADOS object names and omap
+ * keys, and other heads will name this one by it, so it is kept to a
+ * plain word; the other keys mean nothing without it. */
+static bool cluster_check(struct ferry_config *cfg, char *errbuf, size_t errlen)
+{
+	if (!cfg->cluster_node[0]) {
+		if (cfg->cluster_rados_conf[0] || cfg->cluster_rados_id[0] ||
+		    cfg->cluster_rados_pool[0] || cfg->cluster_rados_namespace[0])
+			return fail(errbuf, errlen, "[cluster] needs node = NAME");
+		return true;
+	}
+	if (strlen(cfg->cluster_node) > 64 ||
+	    strspn(cfg->cluster_node, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				      "0123456789._-") != strlen(cfg->cluster_node))
+		return fail(errbuf, errlen,
+			    "[cluster] node: '%s' must be at most 64 letters, digits, '.', '_' "
+			    "or '-'",
+			    cfg->cluster_node);
+	if (!cfg->cluster_rados_pool[0])
+		strcpy(cfg->cluster_rados_pool, "ferry");
+	return true;
 }
 
 bool config_load_file(struct ferry_config *cfg, const char *path, char *errbuf, size_t errlen)
@@ -707,6 +738,8 @@ bool config_finish(struct ferry_config *cfg, char *errbuf, size_t errlen)
 			    "inflight_memory_mb %u holds less than two records of "
 			    "max_record_size %u",
 			    cfg->inflight_memory_mb, cfg->max_record_size);
+	if (!cluster_check(cfg, errbuf, errlen))
+		return false;
 	for (unsigned i = 0; i < cfg->nexports; i++) {
 		struct config_export *e = &cfg->exports[i];
 		if (!e->path[0])

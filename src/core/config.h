@@ -116,6 +116,7 @@ enum {
 	CONFIG_MAX_LISTEN = 16,
 	CONFIG_MAX_EXPORTS = 64,
 	CONFIG_PATH_MAX = 4096,
+	CONFIG_NAME_MAX = 128, /* a [cluster] name: node, RADOS id, pool, namespace */
 	CONFIG_MAX_CLIENTS = 32,
 	CONFIG_CONTROL_PORT = 9590, /* the control plane's default port */
 };
@@ -190,6 +191,15 @@ struct ferry_config {
 	bool dir_delegations;
 	unsigned max_dir_delegations, dir_notify_window_ms, dir_notify_max_changes,
 		dir_notify_slow_ms, dir_attr_delay_max_ms;
+	/* [cluster]: several heads on one CephFS.  cluster_node "" : no
+	 * cluster (stable records in the state directory); else the records
+	 * are on RADOS object rec-<node> of cluster_rados_pool (default
+	 * "ferry"). */
+	char cluster_node[CONFIG_NAME_MAX];
+	char cluster_rados_conf[CONFIG_PATH_MAX];
+	char cluster_rados_id[CONFIG_NAME_MAX];
+	char cluster_rados_pool[CONFIG_NAME_MAX];
+	char cluster_rados_namespace[CONFIG_NAME_MAX];
 	/* Caps on client state (state/state.h, struct state_caps). */
 	unsigned max_clients, max_sessions_per_client, max_open_owners_per_client,
 		max_opens_per_client, max_lock_owners_per_client, max_locks_per_client,

@@ -694,6 +694,39 @@ static void test_control(void **state)
 
 /* The sample configuration installed to /etc/ferry parses and passes the
  * checks. */
+static bool load_finish(const char *text)
+{
+	return load(text) && config_finish(&cfg, err, sizeof(err));
+}
+
+static void test_cluster_section(void **state)
+{
+	(void)state;
+	/* Checked and completed when the configuration is finished.  Without
+	 * the section: no cluster, records stay in the state dir. */
+	assert_true(load_finish("[server]\nlisten = a:1\n"));
+	assert_string_equal(cfg.cluster_node, "");
+	assert_string_equal(cfg.cluster_rados_pool, "");
+	assert_true(load_finish("[cluster]\nnode = head-1\nrados_conf = /etc/ceph/ceph.conf\n"
+				"rados_id = ferry\n"));
+	assert_string_equal(cfg.cluster_node, "head-1");
+	assert_string_equal(cfg.cluster_rados_conf, "/etc/ceph/ceph.conf");
+	assert_string_equal(cfg.cluster_rados_id, "ferry");
+	assert_string_equal(cfg.cluster_rados_pool, "ferry"); /* the default */
+	assert_string_equal(cfg.cluster_rados_namespace, "");
+	assert_true(load_finish("[cluster]\nnode = b\nrados_pool = nfs\nrados_namespace = heads\n"));
+	assert_string_equal(cfg.cluster_rados_pool, "nfs");
+	assert_string_equal(cfg.cluster_rados_namespace, "heads");
+	/* The other keys mean nothing without a node. */
+	assert_false(load_finish("[cluster]\nrados_pool = nfs\n"));
+	assert_err_contains("needs node");
+	/* The node name becomes part of object names. */
+	assert_false(load_finish("[cluster]\nnode = a/b\n"));
+	assert_err_contains("[cluster] node: 'a/b'");
+	assert_false(load_finish("[cluster]\nnode = x\nrados_user = y\n"));
+	assert_err_contains("unknown key in [cluster]");
+}
+
 static void test_sample_config(void **state)
 {
 	config_init_defaults(&cfg);
@@ -823,6 +856,7 @@ int main(void)
 		cmocka_unit_test(test_control),
 		cmocka_unit_test(test_state_caps),
 		cmocka_unit_test(test_minor_versions),
+		cmocka_unit_test(test_cluster_section),
 		cmocka_unit_test(test_sample_config),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
