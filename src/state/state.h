@@ -171,8 +171,22 @@ typedef int (*state_cb_null_fn)(const char *hostport, uint32_t prog, unsigned ti
 
 enum { STATE_CB_REPROBE_FIRST_MS = 1000 };
 
+/* [cluster] of ferryd.conf: where the stable client records live when
+ * several heads serve one CephFS.  node "" : no cluster, the records are
+ * files in the state directory. */
+struct state_cluster_options {
+	char node[CONFIG_NAME_MAX];	    /* this head's name, unique in the cluster */
+	char rados_conf[CONFIG_PATH_MAX];   /* "" : librados' default search */
+	char rados_id[CONFIG_NAME_MAX];	    /* "" : "admin" */
+	char rados_pool[CONFIG_NAME_MAX];   /* "ferry" by default */
+	char rados_namespace[CONFIG_NAME_MAX]; /* "" : the pool's default namespace */
+};
+
 struct state_options {
-	char state_dir[CONFIG_PATH_MAX]; /* "" : no stable records, no grace */
+	/* "" : no stable records, no grace (unless cluster.node is set: then
+	 * the records are in RADOS; the directory keeps the boot epoch). */
+	char state_dir[CONFIG_PATH_MAX];
+	struct state_cluster_options cluster;
 	uint32_t lease_ms;
 	uint32_t grace_ms;
 	uint32_t reaper_interval_ms; /* 0: a quarter of the lease, within [20, 1000] */

@@ -1,8 +1,8 @@
 /* Stable client records and the grace period (RFC 7530 9.6.2, 9.6.3).
  *
  * Each confirmed client has one record holding its name (nfs_client_id4.id)
- * in a record store (state_record_store.h: files in <state_dir>/v4clients/),
- * made durable before its
+ * in a record store (state_record_store.h: files in <state_dir>/v4clients/,
+ * or omap keys of a RADOS object with [cluster]), made durable before its
  * SETCLIENTID_CONFIRM is answered and removed when the client goes away.
  * After a restart the records say who may reclaim: during the grace period
  * a client whose name has a record may reclaim, others wait; at the end the
@@ -102,7 +102,9 @@ int state_records_open(struct state_server *st)
 {
 	const struct state_options *o = &st->opts;
 	int rc;
-	if (o->state_dir[0])
+	if (o->cluster.node[0])
+		rc = state_record_store_rados_open(&o->cluster, &st->rec_store);
+	else if (o->state_dir[0])
 		rc = state_record_store_dir_open(o->state_dir, &st->rec_store);
 	else
 		return 0;

@@ -4,10 +4,16 @@
  *
  * A record is one client's name (nfs_client_id4.id, or the co_ownerid of
  * EXCHANGE_ID), at most NFS4_OPAQUE_LIMIT bytes, under a key of 16
- * lower-case hex digits derived from the name (state_record.c).  The
- * store of one head: one file per record in <state_dir>/v4clients/.
+ * lower-case hex digits derived from the name (state_record.c).  Two
+ * stores:
+ *   - dir: one file per record in <state_dir>/v4clients/ (one head);
+ *   - rados: one omap key per record on the object rec-<node> of a RADOS
+ *     pool ([cluster] of ferryd.conf), so that another head can read the
+ *     records of a head that failed.
  *
- * A put or remove returns only once the change is durable.  Calls come one at a time, serialised by the caller's
+ * A put or remove returns only once the change is durable (fsync'd, or
+ * acknowledged by RADOS, which acknowledges a write once every replica
+ * has it).  Calls come one at a time, serialised by the caller's
  * records_lock (core/lock_order.h level 2), and may block on I/O. */
 #ifndef FERRY_STATE_RECORD_STORE_H
 #define FERRY_STATE_RECORD_STORE_H
@@ -49,5 +55,12 @@ struct state_record_store {
 /* The records in <state_dir>/v4clients/, created if missing; files left
  * by an interrupted write are removed.  0 or a negative errno (logged). */
 int state_record_store_dir_open(const char *state_dir, struct state_record_store **out);
+
+/* The records of node c->node on the object rec-<node> of pool
+ * c->rados_pool (namespace c->rados_namespace), connecting to the cluster
+ * of c->rados_conf as client c->rados_id.  0 or a negative errno
+ * (logged). */
+int state_record_store_rados_open(const struct state_cluster_options *c,
+				  struct state_record_store **out);
 
 #endif

@@ -225,6 +225,13 @@ void state_options_from_config(struct state_options *o, const struct ferry_confi
 {
 	memset(o, 0, sizeof(*o));
 	snprintf(o->state_dir, sizeof(o->state_dir), "%s", cfg->state_dir);
+	struct state_cluster_options *c = &o->cluster;
+	snprintf(c->node, sizeof(c->node), "%s", cfg->cluster_node);
+	snprintf(c->rados_conf, sizeof(c->rados_conf), "%s", cfg->cluster_rados_conf);
+	snprintf(c->rados_id, sizeof(c->rados_id), "%s", cfg->cluster_rados_id);
+	snprintf(c->rados_pool, sizeof(c->rados_pool), "%s", cfg->cluster_rados_pool);
+	snprintf(c->rados_namespace, sizeof(c->rados_namespace), "%s",
+		 cfg->cluster_rados_namespace);
 	o->lease_ms = cfg->lease_time_s * 1000u;
 	o->grace_ms = cfg->grace_time_s * 1000u;
 	o->cb_timeout_ms = cfg->callback_timeout_ms ? cfg->callback_timeout_ms : 5000;
