@@ -19,7 +19,9 @@
  *      retransmission waits for the original and then gets its reply
  *      (v4.0 only: v4.1's owners have no seqids to order).
  *   2. state: the stable-records lock (struct state_server.records_lock),
- *      held across the file I/O of one client record.
+ *      held across the I/O of one client record: a file write and fsync,
+ *      or with [cluster] a RADOS round trip (which times out after 30 s,
+ *      state/state_record_rados.c).
  *  2a. nfs4: the lock of what the server keeps per delegated directory
  *      (struct nfs4_dirdeleg_children.lock, nfs4/deleg/dir_children.c):
  *      the index of their entries and their lifecycle.  Taken with
