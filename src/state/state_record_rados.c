@@ -16,20 +16,17 @@
  * promise as the fsync of the directory store.  Operations time out
  * (rados_osd_op_timeout) rather than hold the records lock, and with it a
  * SETCLIENTID_CONFIRM or the state thread, for ever when the cluster is
- * unreachable; the failure is logged like a failed fsync. */
+ * unreachable (state_rados.c); the failure is logged like a failed
+ * fsync. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <rados/librados.h>
-
 #include "core/log.h"
 #include "state/state_internal.h"
+#include "state/state_rados.h"
 #include "state/state_record_store.h"
-
-/* Seconds before a RADOS operation or the connection gives up. */
-#define RECORD_RADOS_TIMEOUT "30"
 
 /* Records fetched per round trip when loading. */
 enum { RECORD_RADOS_PAGE = 512 };
@@ -38,7 +35,6 @@ struct record_rados {
 	struct state_record_store rs;
 	rados_t cluster;
 	rados_ioctx_t io;
-	bool connected, have_io;
 	char oid[16 + CONFIG_NAME_MAX];
 	char where[3 * CONFIG_NAME_MAX + 32]; /* "RADOS pool/[namespace/]oid" */
 };
@@ -208,10 +204,7 @@ static int record_rados_remove(struct state_record_store *rs, const char *key)
 static void record_rados_close(struct state_record_store *rs)
 {
 	struct record_rados *rr = record_rados_of(rs);
-	if (rr->have_io)
-		rados_ioctx_destroy(rr->io);
-	/* rados_shutdown also frees a handle that never connected. */
-	rados_shutdown(rr->cluster);
+	state_rados_close(rr->cluster, rr->io);
 	free(rr);
 }
 
@@ -241,42 +234,11 @@ int state_record_store_rados_open(const struct state_cluster_options *c,
 	snprintf(rr->oid, sizeof(rr->oid), "rec-%s", c->node);
 	snprintf(rr->where, sizeof(rr->where), "RADOS %s/%s%s%s", pool, c->rados_namespace,
 		 c->rados_namespace[0] ? "/" : "", rr->oid);
-	const char *id = c->rados_id[0] ? c->rados_id : NULL; /* NULL: admin */
-	int rc = rados_create(&rr->cluster, id);
+	int rc = state_rados_connect(c, "client records", &rr->cluster, &rr->io);
 	if (rc < 0) {
-		log_error("state: cannot create a RADOS client: %s", strerror(-rc));
 		free(rr);
 		return rc;
 	}
-	const char *step = "read the configuration";
-	rc = rados_conf_read_file(rr->cluster, c->rados_conf[0] ? c->rados_conf : NULL);
-	if (rc == 0) {
-		step = "set the timeouts";
-		rc = rados_conf_set(rr->cluster, "rados_osd_op_timeout", RECORD_RADOS_TIMEOUT);
-		if (rc == 0)
-			rc = rados_conf_set(rr->cluster, "rados_mon_op_timeout",
-					    RECORD_RADOS_TIMEOUT);
-		if (rc == 0)
-			rc = rados_conf_set(rr->cluster, "client_mount_timeout",
-					    RECORD_RADOS_TIMEOUT);
-	}
-	if (rc == 0) {
-		step = "connect";
-		rc = rados_connect(rr->cluster);
-	}
-	if (rc == 0) {
-		step = "open the pool";
-		rc = rados_ioctx_create(rr->cluster, pool, &rr->io);
-		rr->have_io = rc == 0;
-	}
-	if (rc < 0) {
-		log_error("state: client records in %s: cannot %s (rados_conf %s, rados_id %s): %s",
-			  rr->where, step, c->rados_conf[0] ? c->rados_conf : "(default)",
-			  id ? id : "admin", strerror(-rc));
-		record_rados_close(&rr->rs);
-		return rc;
-	}
-	rados_ioctx_set_namespace(rr->io, c->rados_namespace[0] ? c->rados_namespace : NULL);
 	log_info("state: client records of node %s in %s", c->node, rr->where);
 	*out = &rr->rs;
 	return 0;

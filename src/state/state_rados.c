@@ -1,0 +1,55 @@
+/* The RADOS connection of clustered heads: one configuration, and
+ * timeouts on everything, since the callers hold locks (the records lock)
+ * or are the state thread while they wait. */
+#include <errno.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "state/state_rados.h"
+
+/* Seconds before a RADOS operation or the connection gives up. */
+#define STATE_RADOS_TIMEOUT "30"
+
+int state_rados_connect(const struct state_cluster_options *c, const char *what,
+			rados_t *cluster, rados_ioctx_t *io)
+{
+	const char *pool = c->rados_pool[0] ? c->rados_pool : "ferry";
+	const char *id = c->rados_id[0] ? c->rados_id : NULL; /* NULL: admin */
+	int rc = rados_create(cluster, id);
+	if (rc < 0) {
+		log_error("state: %s: cannot create a RADOS client: %s", what, strerror(-rc));
+		return rc;
+	}
+	const char *step = "read the configuration";
+	rc = rados_conf_read_file(*cluster, c->rados_conf[0] ? c->rados_conf : NULL);
+	static const char *const timeouts[] = {"rados_osd_op_timeout", "rados_mon_op_timeout",
+					       "client_mount_timeout"};
+	for (size_t i = 0; rc == 0 && i < sizeof(timeouts) / sizeof(timeouts[0]); i++) {
+		step = "set the timeouts";
+		rc = rados_conf_set(*cluster, timeouts[i], STATE_RADOS_TIMEOUT);
+	}
+	if (rc == 0) {
+		step = "connect";
+		rc = rados_connect(*cluster);
+	}
+	if (rc == 0) {
+		step = "open the pool";
+		rc = rados_ioctx_create(*cluster, pool, io);
+	}
+	if (rc < 0) {
+		log_error("state: %s: cannot %s (pool %s, rados_conf %s, rados_id %s): %s", what,
+			  step, pool, c->rados_conf[0] ? c->rados_conf : "(default)",
+			  id ? id : "admin", strerror(-rc));
+		/* rados_shutdown also frees a handle that never connected. */
+		rados_shutdown(*cluster);
+		return rc;
+	}
+	rados_ioctx_set_namespace(*io, c->rados_namespace[0] ? c->rados_namespace : NULL);
+	return 0;
+}
+
+void state_rados_close(rados_t cluster, rados_ioctx_t io)
+{
+	rados_ioctx_destroy(io);
+	rados_shutdown(cluster);
+}
