@@ -6,7 +6,8 @@
  * grace period while a client it never knew gets NFS4ERR_RECLAIM_BAD, then
  * NFS4ERR_NO_GRACE once grace is over; a client that goes away
  * (DESTROY_CLIENTID) loses its key; and the grace period ends as soon as
- * every client of the records said RECLAIM_COMPLETE.  The same as the
+ * every client of the records said RECLAIM_COMPLETE; and a pool that
+ * cannot be opened keeps ferryd from starting.  The same as the
  * local records' tests (state/test_grace.c, proto/test_grace_early.c),
  * with the records in RADOS.
  *
@@ -24,6 +25,7 @@
 #define NAMESPACE "ferry-tests"
 
 static char node[64], oid[80];
+static const char *pool = POOL; /* what ferryd.conf names */
 static rados_t cluster;
 static rados_ioctx_t io;
 
@@ -36,10 +38,11 @@ static void write_conf(unsigned grace_s)
 	assert_non_null(f);
 	fprintf(f,
 		"[nfs]\nlease_time = 10\ngrace_time = %u\n"
-		"[cluster]\nnode = %s\nrados_conf = %s\nrados_id = %s\nrados_namespace = %s\n"
+		"[cluster]\nnode = %s\nrados_conf = %s\nrados_id = %s\nrados_pool = %s\n"
+		"rados_namespace = %s\n"
 		"[export e]\nbackend = ceph\npath = %s\npseudo = /export\nceph_conf = %s\n"
 		"ceph_id = %s\nsquash = none\n",
-		grace_s, node, ceph_conf, ceph_id, NAMESPACE, ceph_dir, ceph_conf, ceph_id);
+		grace_s, node, ceph_conf, ceph_id, pool, NAMESPACE, ceph_dir, ceph_conf, ceph_id);
 	assert_int_equal(fclose(f), 0);
 }
 
@@ -295,6 +298,30 @@ static void test_grace_ends_when_all_reclaimed(void **st)
 	nfs4c_close(fdb);
 }
 
+/* Without its records ferryd could not know who may reclaim: a pool it
+ * cannot open stops it at start-up, saying why. */
+static void test_no_pool_no_start(void **st)
+{
+	(void)st;
+	pool = "ferry-no-such-pool";
+	snprintf(node, sizeof(node), "t%ld-nopool", (long)getpid());
+	assert_int_equal(ferryd_stop(&server), 0);
+	write_conf(4);
+	printf("(ferryd is expected to fail to start here)\n");
+	assert_int_equal(ceph_start(), -1);
+	FILE *f = fopen(server.log_path, "r");
+	assert_non_null(f);
+	char line[1024];
+	bool said = false;
+	while (fgets(line, sizeof(line), f))
+		said |= strstr(line, "cannot open the pool") && strstr(line, "ferry-no-such-pool");
+	fclose(f);
+	assert_true(said);
+	pool = POOL;
+	write_conf(4);
+	assert_int_equal(ceph_start(), 0);
+}
+
 static int setup(void **st)
 {
 	if (ceph_setup(st) != 0)
@@ -332,6 +359,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_records_in_rados_and_reclaim),
 		cmocka_unit_test(test_grace_ends_when_all_reclaimed),
+		cmocka_unit_test(test_no_pool_no_start),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
