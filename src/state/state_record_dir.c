@@ -97,10 +97,10 @@ static int dir_has(struct state_record_store *rs, const char *key)
 	struct record_dir *rd = to_dir(rs);
 	char path[sizeof(rd->dir) + 32];
 	snprintf(path, sizeof(path), "%s/%s", rd->dir, key);
+	/* A file that cannot be seen counts as missing, so a put makes it
+	 * again (and says why if that fails too). */
 	struct stat sb;
-	if (stat(path, &sb) == 0)
-		return 1;
-	return errno == ENOENT ? 0 : -errno;
+	return stat(path, &sb) == 0;
 }
 
 static int dir_put(struct state_record_store *rs, const char *key, const uint8_t *name,
