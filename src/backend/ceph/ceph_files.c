@@ -268,3 +268,26 @@ void cephfs_file_adopt(struct cephfs_export *ex, uint64_t ino, uint64_t snapid, 
 	}
 	CEPHFS_CALL(ex, close, ceph_ll_close(ex->cm, fh));
 }
+
+bool cephfs_file_drop_writer(struct cephfs_export *ex, uint64_t ino, uint64_t snapid)
+{
+	struct cephfs_files *t = ex->files;
+
+	pthread_mutex_lock(&t->lock);
+	struct cephfs_file **slot = cephfs_file_slot(t, ino, snapid);
+	struct cephfs_file *f = *slot;
+	if (!f || !f->write) {
+		pthread_mutex_unlock(&t->lock);
+		return true;
+	}
+	if (f->users > 0) {
+		pthread_mutex_unlock(&t->lock);
+		return false;
+	}
+	*slot = f->next;
+	t->count--;
+	pthread_mutex_unlock(&t->lock);
+	CEPHFS_CALL(ex, close, ceph_ll_close(ex->cm, f->fh));
+	free(f);
+	return true;
+}

@@ -258,6 +258,10 @@ void cephfs_file_put(struct cephfs_export *ex, struct cephfs_file *f);
  * its create returned), as that inode's open file, unused; closes it when
  * the inode has one already or the table is full. */
 void cephfs_file_adopt(struct cephfs_export *ex, uint64_t ino, uint64_t snapid, struct Fh *fh);
+/* Closes the file kept open for writing on (ino, snapid) when no request
+ * is using it (a read delegation is refused while this client has the file
+ * open for writing).  True when none is left open for writing. */
+bool cephfs_file_drop_writer(struct cephfs_export *ex, uint64_t ino, uint64_t snapid);
 
 /* ceph_session.c */
 /* Which export of which cluster: names its files in the state directory. */

@@ -332,6 +332,13 @@ static int cephfs_lease_take(struct cephfs_export *ex, const struct backend_hand
 		return rc;
 	}
 
+	/* The file a create or a WRITE left open for writing, idle, would make
+	 * libcephfs refuse the delegation for the seconds it is kept; one a
+	 * request is writing through now does refuse it. */
+	if (!cephfs_file_drop_writer(ex, o.ino, o.snapid)) {
+		cephfs_obj_put(ex, &o);
+		return -EAGAIN;
+	}
 	struct cephfs_lease *l = calloc(1, sizeof(*l));
 	if (!l) {
 		cephfs_obj_put(ex, &o);
