@@ -4,7 +4,7 @@
 #   scripts/deps.sh test    - to build and run the whole test suite
 set -euo pipefail
 
-build_pkgs=(gcc libc6-dev cmake ninja-build pkg-config libinih-dev libmicrohttpd-dev libjansson-dev libsystemd-dev libcap-dev libcephfs-dev)
+build_pkgs=(gcc libc6-dev cmake ninja-build pkg-config libinih-dev libmicrohttpd-dev libjansson-dev libsystemd-dev libcap-dev libcephfs-dev librados-dev)
 test_pkgs=(clang libclang-rt-14-dev libcmocka-dev rpcbind libnfs-utils libnfs-dev iproute2 util-linux python3 prometheus tshark e2fsprogs)
 
 case "${1:-build}" in
