@@ -228,6 +228,19 @@ enum backend_dir_event {
 typedef void (*backend_dir_change_fn)(void *ctx, const struct backend_handle *dir,
 				      enum backend_dir_event ev, const char *name);
 
+/* Byte-range record locks held in the storage itself (backend_ops.lock),
+ * so that other servers of the same file system and its other clients
+ * see them.  Ranges are [offset, offset + length); length 0 is "to the
+ * end of the file, whatever its size". */
+enum backend_lock_type { BACKEND_LOCK_UNLOCK = 0, BACKEND_LOCK_READ = 1, BACKEND_LOCK_WRITE = 2 };
+
+/* A lock that stands in the way, as the storage tells it: its range and
+ * type (which client or process holds it is not told). */
+struct backend_lock_conflict {
+	enum backend_lock_type type;
+	uint64_t offset, length; /* length 0: to the end */
+};
+
 /* What a change left to make stable (backend_ops.sync); flags, since one
  * object may be a directory whose entries changed and whose attributes
  * did too. */
@@ -596,6 +609,26 @@ struct backend_ops {
 	 * the server can change (memory). */
 	int (*dir_watch)(struct backend_export *ex, const struct backend_handle *h, bool on);
 	void (*dir_notify)(struct backend_export *ex, backend_dir_change_fn fn, void *ctx);
+
+	/* POSIX record locks of owner (an id the caller picks, one per lock
+	 * owner; locks of one owner never conflict, and merge and split as
+	 * fcntl's do) on regular file h, held in the storage for as long as
+	 * the owner keeps them, whatever else the server does with h.
+	 * test false: sets type (READ, WRITE) or removes (UNLOCK) the locks
+	 * of owner over the range, never waiting.  test true: whether a lock
+	 * of type could be set, changing nothing.  0; -EAGAIN when another
+	 * owner (of this server or any other client of the storage) holds a
+	 * conflicting lock, then *conflict (when not NULL) tells one of them,
+	 * as well as the storage can; another -errno.  UNLOCK of the whole
+	 * file (offset 0, length 0) also tells the back end that owner holds
+	 * nothing on h any more, so it may let go of what it kept for it.
+	 * The caller has checked the NFS client's access to h (its OPEN);
+	 * the back end takes the locks as the server's own.  NULL for a back
+	 * end whose files no one but this server locks (local, memory): the
+	 * server's own table is the only authority there. */
+	int (*lock)(struct backend_export *ex, const struct backend_handle *h, uint64_t owner,
+		    enum backend_lock_type type, uint64_t offset, uint64_t length, bool test,
+		    struct backend_lock_conflict *conflict);
 
 	/* Fills out; may ask the storage (a control-plane call, not one for
 	 * the request path).  NULL: nothing to tell beyond the name. */

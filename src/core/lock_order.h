@@ -91,6 +91,15 @@
  *      A leaf: taken with nothing held or by a back-end operation under 1
  *      or 2a; no libcephfs call is made under it and its reports are
  *      made after it is released.
+ *  6f. back end: the ceph back end's byte-range locks (struct
+ *      cephfs_locks.lock, backend/ceph/ceph_locks.c): the inodes with NFS
+ *      clients' locks, their Fh and owners.  Held across the libcephfs
+ *      open, ceph_ll_setlk / ceph_ll_getlk (never sleeping) and close, so
+ *      an owner's lock and unlock reach the MDS in the order decided.
+ *      Taken by LOCK, LOCKT and LOCKU with at most 1 held (never 3: the
+ *      state table is asked before and after, not around it), or with
+ *      nothing held by the released notices of state_lock_notify_flush;
+ *      a leaf.
    7. rpc: a connection's lock (struct rpc_conn.lock): its output queue,
  *      epoll interest and pending outgoing calls.
  *   8. rpc: an event loop's message queue lock (struct rpc_loop.msg_lock).

@@ -423,6 +423,8 @@ static int cephfs_export_open(const char *path, const char *state_dir,
 		rc = cephfs_leases_open(ex);
 	if (!rc)
 		rc = cephfs_dirwatch_open(ex);
+	if (!rc)
+		rc = cephfs_locks_open(ex);
 	if (rc)
 		goto fail;
 	rc = ceph_ll_lookup_root(ex->cm, &ex->root);
@@ -443,6 +445,7 @@ static int cephfs_export_open(const char *path, const char *state_dir,
 	*out = (struct backend_export *)ex;
 	return 0;
 fail:
+	cephfs_locks_close(ex);
 	cephfs_dirwatch_close(ex);
 	cephfs_leases_close(ex);
 	cephfs_listings_close(ex);
@@ -462,6 +465,7 @@ static void cephfs_export_close(struct backend_export *bex)
 
 	if (!ex)
 		return;
+	cephfs_locks_close(ex);
 	cephfs_dirwatch_close(ex);
 	cephfs_leases_close(ex);
 	cephfs_listings_close(ex);
@@ -597,5 +601,6 @@ const struct backend_ops backend_ceph_ops = {
 	.lease_notify = cephfs_lease_notify,
 	.dir_watch = cephfs_dir_watch,
 	.dir_notify = cephfs_dir_notify,
+	.lock = cephfs_lock,
 	.status = cephfs_status,
 };

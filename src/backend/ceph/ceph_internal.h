@@ -47,6 +47,7 @@ enum cephfs_call {
 	CEPHFS_CALL_removexattr,
 	CEPHFS_CALL_statfs,
 	CEPHFS_CALL_delegation,
+	CEPHFS_CALL_lock,
 	CEPHFS_CALL_COUNT
 };
 
@@ -58,6 +59,7 @@ struct cephfs_files;	/* ceph_files.c */
 struct cephfs_listings; /* ceph_names.c */
 struct cephfs_leases;	/* ceph_lease.c */
 struct cephfs_dirwatch;	/* ceph_dirwatch.c */
+struct cephfs_locks;	/* ceph_locks.c */
 struct cephfs_file;
 
 struct cephfs_export {
@@ -74,6 +76,7 @@ struct cephfs_export {
 	struct cephfs_listings *listings; /* listings kept for the next READDIR */
 	struct cephfs_leases *leases;	  /* read delegations held for NFS clients */
 	struct cephfs_dirwatch *dirwatch; /* directories watched for directory delegations */
+	struct cephfs_locks *locks;	  /* inodes with byte-range locks of NFS clients */
 	char asok[108];			  /* the client's admin socket ("": none) */
 	struct cephfs_call_counter counters[CEPHFS_CALL_COUNT];
 	pthread_mutex_t notify_lock; /* the functions below */
@@ -289,6 +292,15 @@ void cephfs_lease_notify(struct backend_export *bex, backend_lease_break_fn fn, 
  * nor change its attributes, which would wait in libcephfs until the
  * lease is dropped. */
 bool cephfs_lease_break_held(struct cephfs_export *ex, uint64_t ino, uint64_t snapid);
+
+/* ceph_locks.c */
+int cephfs_locks_open(struct cephfs_export *ex);
+/* Closes the locked files: the MDS drops their locks. */
+void cephfs_locks_close(struct cephfs_export *ex);
+size_t cephfs_locks_count(struct cephfs_export *ex);
+int cephfs_lock(struct backend_export *bex, const struct backend_handle *h, uint64_t owner,
+		enum backend_lock_type type, uint64_t offset, uint64_t length, bool test,
+		struct backend_lock_conflict *conflict);
 
 /* ceph_dirwatch.c */
 int cephfs_dirwatch_open(struct cephfs_export *ex);

@@ -62,6 +62,7 @@ static const char *const cephfs_call_names[CEPHFS_CALL_COUNT] = {
 	[CEPHFS_CALL_removexattr] = "ll_removexattr",
 	[CEPHFS_CALL_statfs] = "ll_statfs",
 	[CEPHFS_CALL_delegation] = "ll_delegation",
+	[CEPHFS_CALL_lock] = "ll_setlk",
 };
 
 static bool cephfs_io_wait(int fd, short events)
