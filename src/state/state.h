@@ -449,7 +449,21 @@ struct state_lock_args {
 	uint32_t lock_seqid;
 	/* !new_owner (exist_lock_owner4): o is the lock owner */
 	struct nfs4_stateid lock_stateid;
+	/* Checks everything a LOCK checks and changes nothing (no owner,
+	 * lock state, range or seqid stays behind): NFS4_OK says the lock
+	 * would be granted now.  The nfs4 layer asks so before taking the
+	 * lock in the back end, then asks again for real. */
+	bool dry_run;
+	/* When not NULL, gets the lock owner's id (state_lock_owner_id)
+	 * once the lock owner is known, whatever the status. */
+	uint64_t *owner_id;
 };
+
+/* The id a back end holds the lock owner (clientid, owner)'s locks under
+ * (backend_ops.lock): the same for the same owner while this server runs,
+ * and a different one for every other owner (a keyed 64-bit hash). */
+uint64_t state_lock_owner_id(const struct state_server *st, uint64_t clientid,
+			     const uint8_t *owner, uint32_t owner_len);
 
 /* Checks a lock range: NFS4ERR_INVAL for length 0 or offset + length past
  * 2^64 (unless length is STATE_LENGTH_EOF). */
@@ -471,6 +485,18 @@ enum nfsstat4 state_locku(struct state_server *st, struct state_owner *o,
 			  const struct nfs4_stateid *sid, const struct state_file_key *file,
 			  uint64_t offset, uint64_t length, uint32_t minor,
 			  struct nfs4_stateid *out);
+
+/* What a LOCKU left of its owner's locks on the file, for the back end. */
+struct state_locku_left {
+	uint64_t owner_id; /* state_lock_owner_id of the lock owner */
+	bool none;	   /* it holds no range of the file any more */
+};
+
+/* state_locku, and (on NFS4_OK) *left filled. */
+enum nfsstat4 state_locku_left(struct state_server *st, struct state_owner *o,
+			       const struct nfs4_stateid *sid, const struct state_file_key *file,
+			       uint64_t offset, uint64_t length, uint32_t minor,
+			       struct nfs4_stateid *out, struct state_locku_left *left);
 
 /* LOCKT: would the lock owner (clientid, owner) get this lock? */
 enum nfsstat4 state_lockt(struct state_server *st, uint64_t clientid, const uint8_t *owner,
@@ -504,10 +530,17 @@ struct state_lock_notice {
 	const struct state_file_key *file;
 	const uint8_t *owner; /* the lock owner's bytes */
 	uint32_t owner_len;
+	/* Not a waiter's notice: the lock owner's lock state on the file
+	 * went with ranges still locked (CLOSE, FREE_STATEID, its lease or
+	 * client expired or was destroyed), so whatever the back end holds
+	 * for owner_id (state_lock_owner_id) on the file is to be let go. */
+	bool released;
+	uint64_t owner_id;
 };
 
 /* Called once per notice, with no state lock held; the notice is valid
- * during the call only.  Must not block. */
+ * during the call only.  Must not block, but for a released notice, which
+ * may call the back end (on ceph, one round trip to the MDS). */
 typedef void (*state_lock_notify_fn)(void *ctx, const struct state_lock_notice *n);
 
 /* Sets (or, fn NULL, clears) the hook.  Clearing waits for calls in

@@ -124,6 +124,8 @@ struct state_waiter {
 /* A waiter whose lock may be free, queued for state_lock_notify_flush. */
 struct state_notice {
 	struct state_notice *next;
+	bool released; /* see state_lock_notice */
+	uint64_t owner_id;
 	uint64_t clientid;
 	struct state_file_key file;
 	uint32_t owner_len;
@@ -541,6 +543,10 @@ void state_waiter_drop(struct state_server *st, struct state_file *f, uint64_t c
 /* Locks on f went or shrank: the waiters nothing blocks any more become
  * notices.  f may be freed (state_file_maybe_free) unless keep. */
 void state_waiters_wake(struct state_server *st, struct state_file *f, bool keep);
+/* Queues a released notice (state_lock_notice) for lock owner o's locks on
+ * file f, which its lock state held when it went. */
+void state_lock_release_queue(struct state_server *st, const struct state_owner *o,
+			      const struct state_file *f);
 /* Forgets the waiters of a client (owner NULL) or of one of its owners. */
 void state_waiters_forget(struct state_server *st, uint64_t clientid, const uint8_t *owner,
 			  uint32_t owner_len);

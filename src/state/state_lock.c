@@ -23,6 +23,17 @@ enum nfsstat4 state_check_range(uint64_t offset, uint64_t length)
 	return NFS4_OK;
 }
 
+uint64_t state_lock_owner_id(const struct state_server *st, uint64_t clientid,
+			     const uint8_t *owner, uint32_t owner_len)
+{
+	/* A domain byte apart from the owner table's keys, so the id says
+	 * nothing of a bucket. */
+	uint8_t head[9];
+	memcpy(head, &clientid, 8);
+	head[8] = 'L';
+	return state_hash(st, head, sizeof(head), owner, owner_len);
+}
+
 static uint64_t range_last(uint64_t offset, uint64_t length)
 {
 	return length == STATE_LENGTH_EOF ? UINT64_MAX : offset + (length - 1);
@@ -94,8 +105,12 @@ void state_lockst_free(struct state_server *st, struct state_lockst *ls)
 			had_ranges = true;
 		}
 	}
-	if (had_ranges)
+	if (had_ranges) {
 		state_waiters_wake(st, f, true);
+		/* The back end may hold them too (backend_ops.lock); it is
+		 * told after st->lock is released. */
+		state_lock_release_queue(st, ls->s.owner, f);
+	}
 	list_del(&ls->s.file_link);
 	hashtable_remove(&st->stids, &ls->s.node);
 	list_del(&ls->s.owner_link);
@@ -269,7 +284,8 @@ static enum nfsstat4 lock_from_open(struct state_server *st, struct state_owner 
 		 * lock stateid): only with the seqid that comes next. */
 		if (minor == 0 && lo->has_seqid && a->lock_seqid != lo->seqid + 1)
 			return NFS4ERR_BAD_SEQID;
-		lo->seqid = a->lock_seqid;
+		if (!a->dry_run)
+			lo->seqid = a->lock_seqid;
 	} else {
 		lo = state_owner_create(st, cl, STATE_OWNER_LOCK, a->lock_owner,
 					a->lock_owner_len);
@@ -341,6 +357,9 @@ enum nfsstat4 state_lock(struct state_server *st, struct state_owner *o,
 	}
 	if (status != NFS4_OK)
 		goto out;
+	if (a->owner_id)
+		*a->owner_id = state_lock_owner_id(st, ls->s.owner->clientid, ls->s.owner->bytes,
+						   ls->s.owner->len);
 	uint32_t need = type == STATE_WRITE_LT ? STATE_SHARE_ACCESS_WRITE : STATE_SHARE_ACCESS_READ;
 	if ((status = grace_rules(st, ls->s.owner->client, a->reclaim)) == NFS4_OK &&
 	    !(ls->open->access & need))
@@ -363,7 +382,7 @@ enum nfsstat4 state_lock(struct state_server *st, struct state_owner *o,
 			state_waiter_add(st, ls->s.file, lo->clientid, lo->bytes, lo->len, type,
 					 start, last);
 	}
-	if (status != NFS4_OK) {
+	if (status != NFS4_OK || a->dry_run) {
 		if (ls && is_new)
 			lock_undo_new(st, ls, created_owner, created_ls);
 		goto out;
@@ -390,6 +409,15 @@ enum nfsstat4 state_locku(struct state_server *st, struct state_owner *o,
 			  uint64_t offset, uint64_t length, uint32_t minor,
 			  struct nfs4_stateid *out)
 {
+	struct state_locku_left left;
+	return state_locku_left(st, o, sid, file, offset, length, minor, out, &left);
+}
+
+enum nfsstat4 state_locku_left(struct state_server *st, struct state_owner *o,
+			       const struct nfs4_stateid *sid, const struct state_file_key *file,
+			       uint64_t offset, uint64_t length, uint32_t minor,
+			       struct nfs4_stateid *out, struct state_locku_left *left)
+{
 	enum nfsstat4 status = state_check_range(offset, length);
 	if (status != NFS4_OK)
 		return status;
@@ -407,6 +435,8 @@ enum nfsstat4 state_locku(struct state_server *st, struct state_owner *o,
 		state_waiters_wake(st, s->file, true);
 		state_stid_bump(s);
 		state_stid_export(s, out);
+		left->owner_id = state_lock_owner_id(st, o->clientid, o->bytes, o->len);
+		left->none = !state_lockst_has_ranges((struct state_lockst *)s);
 	}
 	pthread_mutex_unlock(&st->lock);
 	free(spare);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "state/state_internal.h"
 
 void state_waiters_init(struct state_server *st)
@@ -88,10 +89,34 @@ static void notice_queue(struct state_server *st, const struct state_waiter *w)
 	if (!n)
 		return; /* the client's own polling covers it */
 	n->next = NULL;
+	n->released = false;
+	n->owner_id = 0;
 	n->clientid = w->clientid;
 	n->file = w->file->key;
 	n->owner_len = w->owner_len;
 	memcpy(n->owner, w->owner, w->owner_len);
+	*st->notices_tail = n;
+	st->notices_tail = &n->next;
+	atomic_store(&st->notices_queued, true);
+}
+
+void state_lock_release_queue(struct state_server *st, const struct state_owner *o,
+			      const struct state_file *f)
+{
+	struct state_notice *n = malloc(sizeof(*n) + o->len);
+	if (!n) {
+		/* The back end keeps the locks until its file is closed (on
+		 * ceph, at unmount): other servers' clients see them longer. */
+		log_warn("state: no memory to let go of a lock owner's locks in the back end");
+		return;
+	}
+	n->next = NULL;
+	n->released = true;
+	n->owner_id = state_lock_owner_id(st, o->clientid, o->bytes, o->len);
+	n->clientid = o->clientid;
+	n->file = f->key;
+	n->owner_len = o->len;
+	memcpy(n->owner, o->bytes, o->len);
 	*st->notices_tail = n;
 	st->notices_tail = &n->next;
 	atomic_store(&st->notices_queued, true);
@@ -201,6 +226,8 @@ void state_lock_notify_flush(struct state_server *st)
 				.file = &n->file,
 				.owner = n->owner,
 				.owner_len = n->owner_len,
+				.released = n->released,
+				.owner_id = n->owner_id,
 			};
 			fn(ctx, &ln);
 		}

@@ -43,6 +43,88 @@ static enum nfsstat4 lock_target(struct nfs4_compound *c, struct state_file_key 
 	return NFS4_OK;
 }
 
+/* --- locks in the back end -------------------------------------------------------
+ *
+ * On a back end other servers and clients reach too (ceph), a lock is also
+ * taken in the storage (backend_ops.lock), so they see it and the NFS
+ * clients see theirs.  ferryd's own table stays the authority among its own
+ * clients and is asked first (a conflict there is answered with the holder
+ * the RFC wants); the storage is asked next, with no state lock held; then
+ * the table takes the lock.  The storage refusing is NFS4ERR_DENIED with
+ * the range it tells and an owner that says who: another server or client
+ * of the file system, which ferryd cannot name. */
+
+/* The export of key when its back end holds locks; NULL otherwise. */
+static struct nfs4_export *lock_backend(struct nfs4_compound *c,
+					const struct state_file_key *key)
+{
+	struct nfs4_export *ex = nfs4_exports_find(&c->srv->exports, key->export_id);
+	return ex && ex->ops->lock ? ex : NULL;
+}
+
+static enum backend_lock_type lock_backend_type(uint32_t type)
+{
+	return type == STATE_WRITE_LT || type == STATE_WRITEW_LT ? BACKEND_LOCK_WRITE
+								  : BACKEND_LOCK_READ;
+}
+
+/* NFS lengths say "to the end" with all ones, the back end with 0. */
+static uint64_t lock_backend_length(uint64_t length)
+{
+	return length == STATE_LENGTH_EOF ? 0 : length;
+}
+
+static void lock_denied_elsewhere(const struct backend_lock_conflict *k,
+				  struct state_lock_denied *d)
+{
+	static const char who[] = "another server or client of the file system";
+	d->offset = k->offset;
+	d->length = k->length == 0 ? STATE_LENGTH_EOF : k->length;
+	d->type = k->type == BACKEND_LOCK_WRITE ? STATE_WRITE_LT : STATE_READ_LT;
+	d->clientid = 0;
+	d->owner_len = sizeof(who) - 1;
+	memcpy(d->owner, who, sizeof(who) - 1);
+}
+
+static enum nfsstat4 lock_file_backend(struct nfs4_compound *c, struct nfs4_export *ex,
+				       struct state_owner *o, const struct state_file_key *key,
+				       const struct state_lock_args *arg, struct nfs4_stateid *out,
+				       struct state_lock_denied *denied)
+{
+	struct state_lock_args la = *arg;
+	uint64_t owner_id = 0;
+	la.owner_id = &owner_id;
+	la.dry_run = true;
+	enum nfsstat4 s = state_lock(c->srv->state, o, key, &la, c->minor, out, denied);
+	if (s != NFS4_OK)
+		return s;
+	struct backend_lock_conflict k;
+	uint64_t blen = lock_backend_length(la.length);
+	int rc = ex->ops->lock(ex->bex, &key->bh, owner_id, lock_backend_type(la.type),
+			       la.offset, blen, false, &k);
+	if (rc == -EAGAIN) {
+		lock_denied_elsewhere(&k, denied);
+		return NFS4ERR_DENIED;
+	}
+	if (rc)
+		return nfs4_errno_to_status(rc);
+	la.dry_run = false;
+	s = state_lock(c->srv->state, o, key, &la, c->minor, out, denied);
+	if (s != NFS4_OK) {
+		/* Only the lease running out or a cap reached since the dry
+		 * run get here.  The range goes back in the storage: where
+		 * the owner held a lock over it before (an upgrade), the
+		 * storage holds less than ferryd's table until the owner's
+		 * next lock or its release. */
+		rc = ex->ops->lock(ex->bex, &key->bh, owner_id, BACKEND_LOCK_UNLOCK, la.offset,
+				   blen, false, NULL);
+		log_debug("nfs4: LOCK taken in the back end but refused by the state (%d), "
+			  "given back: %d",
+			  (int)s, rc);
+	}
+	return s;
+}
+
 static enum nfsstat4 lock_file(struct nfs4_compound *c, struct state_owner *o,
 			       const struct nfs4_stateid *sid, const struct state_file_key *key,
 			       const void *arg, struct xdr_enc *res)
@@ -50,7 +132,10 @@ static enum nfsstat4 lock_file(struct nfs4_compound *c, struct state_owner *o,
 	(void)sid; /* la holds it */
 	struct nfs4_lock_res out;
 	struct state_lock_denied denied;
-	enum nfsstat4 s = state_lock(c->srv->state, o, key, arg, c->minor, &out.stateid, &denied);
+	struct nfs4_export *ex = lock_backend(c, key);
+	enum nfsstat4 s =
+		ex ? lock_file_backend(c, ex, o, key, arg, &out.stateid, &denied)
+		   : state_lock(c->srv->state, o, key, arg, c->minor, &out.stateid, &denied);
 	if (s == NFS4_OK)
 		nfs4_enc_lock_res(res, &out);
 	else if (s == NFS4ERR_DENIED)
@@ -107,6 +192,20 @@ NFS4_SERVE(lockt)
 	struct state_lock_denied denied;
 	s = state_lockt(c->srv->state, clientid, a->owner.owner.data, a->owner.owner.len, &key,
 			a->locktype, a->offset, a->length, &denied);
+	struct nfs4_export *ex = s == NFS4_OK ? lock_backend(c, &key) : NULL;
+	if (ex) {
+		uint64_t owner_id = state_lock_owner_id(c->srv->state, clientid, a->owner.owner.data,
+							a->owner.owner.len);
+		struct backend_lock_conflict k;
+		int rc = ex->ops->lock(ex->bex, &key.bh, owner_id, lock_backend_type(a->locktype),
+				       a->offset, lock_backend_length(a->length), true, &k);
+		if (rc == -EAGAIN) {
+			lock_denied_elsewhere(&k, &denied);
+			s = NFS4ERR_DENIED;
+		} else if (rc) {
+			s = nfs4_errno_to_status(rc);
+		}
+	}
 	if (s == NFS4ERR_DENIED)
 		encode_denied(c, res, &denied);
 	return s;
@@ -118,8 +217,25 @@ static enum nfsstat4 locku_file(struct nfs4_compound *c, struct state_owner *o,
 {
 	const struct nfs4_locku_args *a = arg;
 	struct nfs4_locku_res out;
-	enum nfsstat4 s = state_locku(c->srv->state, o, sid, key, a->offset, a->length, c->minor,
-				      &out.stateid);
+	struct state_locku_left left;
+	enum nfsstat4 s = state_locku_left(c->srv->state, o, sid, key, a->offset, a->length,
+					   c->minor, &out.stateid, &left);
+	struct nfs4_export *ex = s == NFS4_OK ? lock_backend(c, key) : NULL;
+	if (ex) {
+		/* After the table: a client of this server that asks in
+		 * between is refused by the storage and retries.  An owner
+		 * left with nothing lets go of the whole file, so the back end
+		 * can forget it. */
+		int rc = left.none ? ex->ops->lock(ex->bex, &key->bh, left.owner_id,
+						   BACKEND_LOCK_UNLOCK, 0, 0, false, NULL)
+				   : ex->ops->lock(ex->bex, &key->bh, left.owner_id,
+						   BACKEND_LOCK_UNLOCK, a->offset,
+						   lock_backend_length(a->length), false, NULL);
+		/* The client's LOCKU is done in ferryd's table, where this
+		 * server's clients look; the back end has logged why other
+		 * servers may still see the lock. */
+		(void)rc;
+	}
 	if (s == NFS4_OK)
 		nfs4_enc_locku_res(res, &out);
 	return s;
@@ -155,13 +271,22 @@ static void lock_notify_done(struct cb_call *call, uint32_t status)
 }
 
 /* Runs where state_lock_notify_flush is called (after a COMPOUND, on the
- * state thread) with no lock held; cb_queue returns at once. */
+ * state thread) with no lock held; cb_queue returns at once, a released
+ * notice's unlock is one call to the back end. */
 void nfs4_lock_notify(void *ctx, const struct state_lock_notice *n)
 {
 	struct nfs4_server *srv = ctx;
 	struct nfs4_export *ex = nfs4_exports_find(&srv->exports, n->file->export_id);
 	if (!ex)
 		return;
+	if (n->released) {
+		/* A lock state went with its locks (CLOSE, FREE_STATEID,
+		 * expiry): the storage lets go of them too. */
+		if (ex->ops->lock)
+			(void)ex->ops->lock(ex->bex, &n->file->bh, n->owner_id,
+					    BACKEND_LOCK_UNLOCK, 0, 0, false, NULL);
+		return;
+	}
 	struct nfs4_fh fh;
 	nfs4_fh_from_object(&srv->exports, ex, &n->file->bh, &fh);
 	struct lock_notify_call *lc = malloc(sizeof(*lc) + n->owner_len);
