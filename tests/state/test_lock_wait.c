@@ -11,6 +11,7 @@ static struct state_server *st;
 static uint64_t c1, c2;
 static struct state_file_key fa;
 static struct nfs4_stateid o1, o2;
+static uint32_t s1, s2; /* the open owners' next seqids */
 
 enum { NOTICES_MAX = 64 };
 static struct {
@@ -18,11 +19,22 @@ static struct {
 	uint64_t clientid[NOTICES_MAX];
 	char owner[NOTICES_MAX][32];
 	struct state_file_key file[NOTICES_MAX];
+	/* Released notices (a lock state gone with its locks), apart. */
+	unsigned released;
+	uint64_t released_id[NOTICES_MAX];
+	struct state_file_key released_file[NOTICES_MAX];
 } seen;
 
 static void on_notice(void *ctx, const struct state_lock_notice *n)
 {
 	(void)ctx;
+	if (n->released) {
+		if (seen.released < NOTICES_MAX) {
+			seen.released_id[seen.released] = n->owner_id;
+			seen.released_file[seen.released++] = *n->file;
+		}
+		return;
+	}
 	if (seen.n == NOTICES_MAX)
 		return;
 	seen.clientid[seen.n] = n->clientid;
@@ -46,7 +58,8 @@ static int setup_lease(uint32_t lease_ms)
 	c1 = st_client(st, "client-one", 1000);
 	c2 = st_client(st, "client-two", 1001);
 	fa = st_key(3, "locked-file");
-	uint32_t s1 = 1, s2 = 1;
+	s1 = 1;
+	s2 = 1;
 	assert_int_equal(st_open(st, c1, "open1", &s1, &fa, 3, 0, &o1), NFS4_OK);
 	assert_int_equal(st_open(st, c2, "open2", &s2, &fa, 3, 0, &o2), NFS4_OK);
 	memset(&seen, 0, sizeof(seen));
@@ -67,10 +80,12 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* LOCK as a new lock owner of an open, sequenced as v4.1 does (bypass). */
-static enum nfsstat4 lock_as(uint64_t clientid, const struct nfs4_stateid *open_sid,
-			     const char *owner, uint32_t type, uint64_t off, uint64_t len,
-			     uint32_t minor, struct nfs4_stateid *out)
+/* LOCK as a new lock owner of an open, sequenced as v4.1 does (bypass);
+ * a dry run (state_lock_args.dry_run) when dry. */
+static enum nfsstat4 lock_as_dry(uint64_t clientid, const struct nfs4_stateid *open_sid,
+				 const char *owner, uint32_t type, uint64_t off, uint64_t len,
+				 uint32_t minor, struct nfs4_stateid *out, bool dry,
+				 uint64_t *owner_id)
 {
 	struct state_owner *o;
 	enum nfsstat4 s = state_stateid_owner(st, 0, open_sid, &o);
@@ -86,6 +101,8 @@ static enum nfsstat4 lock_as(uint64_t clientid, const struct nfs4_stateid *open_
 	a.lock_clientid = clientid;
 	a.lock_owner = (const uint8_t *)owner;
 	a.lock_owner_len = (uint32_t)strlen(owner);
+	a.dry_run = dry;
+	a.owner_id = owner_id;
 	struct state_replay r;
 	struct state_lock_denied d;
 	struct nfs4_stateid tmp;
@@ -94,6 +111,13 @@ static enum nfsstat4 lock_as(uint64_t clientid, const struct nfs4_stateid *open_
 	state_seq_end(st, o, true, s, NULL, 0, NULL);
 	state_owner_put(st, o);
 	return s;
+}
+
+static enum nfsstat4 lock_as(uint64_t clientid, const struct nfs4_stateid *open_sid,
+			     const char *owner, uint32_t type, uint64_t off, uint64_t len,
+			     uint32_t minor, struct nfs4_stateid *out)
+{
+	return lock_as_dry(clientid, open_sid, owner, type, off, len, minor, out, false, NULL);
 }
 
 /* LOCKU; *lsid moves on. */
@@ -210,10 +234,67 @@ static void test_expires_after_lease(void **state)
 	assert_int_equal(seen.n, 0);
 }
 
+static unsigned lock_count(void)
+{
+	struct state_stats s;
+	state_get_stats(st, &s);
+	return s.locks;
+}
+
+/* A dry run answers as LOCK would and leaves nothing behind: no lock, no
+ * lock state, no owner; it names the owner's id. */
+static void test_dry_run(void **state)
+{
+	(void)state;
+	struct state_stats before, after;
+	state_get_stats(st, &before);
+	uint64_t id = 0;
+	struct nfs4_stateid ls;
+	assert_int_equal(lock_as_dry(c1, &o1, "dry", WR, 0, 10, 1, &ls, true, &id), NFS4_OK);
+	assert_int_equal(id, state_lock_owner_id(st, c1, (const uint8_t *)"dry", 3));
+	assert_true(id != state_lock_owner_id(st, c2, (const uint8_t *)"dry", 3));
+	state_get_stats(st, &after);
+	assert_int_equal(after.locks, before.locks);
+	assert_int_equal(after.lock_states, before.lock_states);
+	assert_int_equal(after.owners, before.owners);
+	/* Nothing holds the range: another client's lock is granted. */
+	assert_int_equal(lock_as(c2, &o2, "real", WR, 0, 10, 1, &ls), NFS4_OK);
+	assert_int_equal(lock_as_dry(c1, &o1, "dry", WR, 5, 1, 1, NULL, true, &id),
+			 NFS4ERR_DENIED);
+	assert_int_equal(lock_as_dry(c1, &o1, "dry", WR, 10, 1, 1, NULL, true, &id), NFS4_OK);
+	assert_int_equal(lock_count(), 1);
+}
+
+/* A lock state that goes with locks (CLOSE) leaves a released notice for
+ * the back end, named by the owner's id, at the next flush; one that held
+ * none leaves nothing. */
+static void test_released_notice(void **state)
+{
+	(void)state;
+	struct nfs4_stateid held, empty;
+	assert_int_equal(lock_as(c1, &o1, "held", WR, 0, 10, 1, &held), NFS4_OK);
+	assert_int_equal(lock_as(c2, &o2, "empty", WR, 20, 10, 1, &empty), NFS4_OK);
+	unlock_as(&empty, 20, 10);
+	assert_int_equal(st_close(st, &o1, &s1, &fa), NFS4_OK);
+	assert_int_equal(seen.released, 0); /* queued until a flush */
+	state_lock_notify_flush(st);
+	assert_int_equal(seen.released, 1);
+	assert_int_equal(seen.released_id[0],
+			 state_lock_owner_id(st, c1, (const uint8_t *)"held", 4));
+	assert_true(seen.released_file[0].bh.len == fa.bh.len &&
+		    memcmp(seen.released_file[0].bh.data, fa.bh.data, fa.bh.len) == 0);
+	assert_int_equal(seen.n, 0);
+	assert_int_equal(st_close(st, &o2, &s2, &fa), NFS4_OK);
+	state_lock_notify_flush(st);
+	assert_int_equal(seen.released, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_notice_after_unlock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_released_notice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notice_after_downgrade, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plain_and_v40_not_remembered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounded_per_file, setup, teardown),
