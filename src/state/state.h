@@ -454,6 +454,10 @@ struct state_lock_args {
 	 * would be granted now.  The nfs4 layer asks so before taking the
 	 * lock in the back end, then asks again for real. */
 	bool dry_run;
+	/* The caller took the lock in the back end too (backend_ops.lock):
+	 * when the lock state goes with locks, a released notice
+	 * (state_lock_notice) tells the hook to let go of them there. */
+	bool backend;
 	/* When not NULL, gets the lock owner's id (state_lock_owner_id)
 	 * once the lock owner is known, whatever the status. */
 	uint64_t *owner_id;

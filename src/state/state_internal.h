@@ -157,6 +157,9 @@ struct state_open {
 struct state_lockst {
 	struct state_stid s;
 	struct state_open *open; /* the open the lock owner came from */
+	/* Its locks are held in the back end too (state_lock_args.backend):
+	 * going with locks, it leaves a released notice. */
+	bool backend;
 };
 
 struct state_range {

@@ -105,12 +105,12 @@ void state_lockst_free(struct state_server *st, struct state_lockst *ls)
 			had_ranges = true;
 		}
 	}
-	if (had_ranges) {
+	if (had_ranges)
 		state_waiters_wake(st, f, true);
-		/* The back end may hold them too (backend_ops.lock); it is
-		 * told after st->lock is released. */
+	/* The back end holds them too (backend_ops.lock); it is told after
+	 * st->lock is released. */
+	if (had_ranges && ls->backend)
 		state_lock_release_queue(st, ls->s.owner, f);
-	}
 	list_del(&ls->s.file_link);
 	hashtable_remove(&st->stids, &ls->s.node);
 	list_del(&ls->s.owner_link);
@@ -387,6 +387,8 @@ enum nfsstat4 state_lock(struct state_server *st, struct state_owner *o,
 			lock_undo_new(st, ls, created_owner, created_ls);
 		goto out;
 	}
+	if (a->backend)
+		ls->backend = true;
 	ranges_set(st, ls, type, start, last, nr, &spare);
 	nr = NULL;
 	state_waiter_drop(st, ls->s.file, lo->clientid, lo->bytes, lo->len);

@@ -12,6 +12,8 @@ static uint64_t c1, c2;
 static struct state_file_key fa;
 static struct nfs4_stateid o1, o2;
 static uint32_t s1, s2; /* the open owners' next seqids */
+/* What lock_as says of the back end (state_lock_args.backend). */
+static bool lock_in_backend;
 
 enum { NOTICES_MAX = 64 };
 static struct {
@@ -60,6 +62,7 @@ static int setup_lease(uint32_t lease_ms)
 	fa = st_key(3, "locked-file");
 	s1 = 1;
 	s2 = 1;
+	lock_in_backend = false;
 	assert_int_equal(st_open(st, c1, "open1", &s1, &fa, 3, 0, &o1), NFS4_OK);
 	assert_int_equal(st_open(st, c2, "open2", &s2, &fa, 3, 0, &o2), NFS4_OK);
 	memset(&seen, 0, sizeof(seen));
@@ -102,6 +105,7 @@ static enum nfsstat4 lock_as_dry(uint64_t clientid, const struct nfs4_stateid *o
 	a.lock_owner = (const uint8_t *)owner;
 	a.lock_owner_len = (uint32_t)strlen(owner);
 	a.dry_run = dry;
+	a.backend = lock_in_backend;
 	a.owner_id = owner_id;
 	struct state_replay r;
 	struct state_lock_denied d;
@@ -265,13 +269,16 @@ static void test_dry_run(void **state)
 	assert_int_equal(lock_count(), 1);
 }
 
-/* A lock state that goes with locks (CLOSE) leaves a released notice for
- * the back end, named by the owner's id, at the next flush; one that held
- * none leaves nothing. */
+/* A lock state whose locks the back end holds too that goes with locks
+ * (CLOSE) leaves a released notice for the back end, named by the owner's
+ * id, at the next flush; one that held none, or whose locks were ferryd's
+ * own only, leaves nothing. */
 static void test_released_notice(void **state)
 {
 	(void)state;
-	struct nfs4_stateid held, empty;
+	struct nfs4_stateid held, empty, local;
+	assert_int_equal(lock_as(c2, &o2, "local", WR, 40, 10, 1, &local), NFS4_OK);
+	lock_in_backend = true;
 	assert_int_equal(lock_as(c1, &o1, "held", WR, 0, 10, 1, &held), NFS4_OK);
 	assert_int_equal(lock_as(c2, &o2, "empty", WR, 20, 10, 1, &empty), NFS4_OK);
 	unlock_as(&empty, 20, 10);

@@ -109,6 +109,7 @@ static enum nfsstat4 lock_file_backend(struct nfs4_compound *c, struct nfs4_expo
 	if (rc)
 		return nfs4_errno_to_status(rc);
 	la.dry_run = false;
+	la.backend = true;
 	s = state_lock(c->srv->state, o, key, &la, c->minor, out, denied);
 	if (s != NFS4_OK) {
 		/* Only the lease running out or a cap reached since the dry
