@@ -4,7 +4,8 @@
  * one head is refused through the other (LOCK and LOCKT, NFS4ERR_DENIED
  * naming another server) and stops the CephFS client's record lock; the
  * CephFS client's lock is refused to NFS clients; LOCKU, CLOSE and a
- * client's expiry let go of the lock in CephFS too.
+ * client's expiry let go of the lock in CephFS too; /metrics counts the
+ * calls.
  *
  * Needs a cluster: FERRY_TEST_CEPH_CONF and FERRY_TEST_CEPH_ID name it (the
  * test command's CephFS stage starts one and sets them); without them the
@@ -12,6 +13,7 @@
 #include <errno.h>
 
 #include "ceph/ceph_fixture.h"
+#include "lib/ctl_test.h"
 
 /* The second head: another ferryd on the same CephFS directory, with a
  * state directory (and so a CephFS session) of its own. */
@@ -226,6 +228,14 @@ static void test_two_heads(void **st)
 	assert_int_equal(dl_on(&a, oa.fh, oa.fhlen, OP_CLOSE, add_close, &oa.stateid), NFS4_OK);
 	dl_client_end(&b, &sb);
 	dl_client_end(&a, &sa);
+
+	/* The calls are counted: locks, and the getlk behind each refusal. */
+	char *page = ctlt_scrape(&head_b);
+	assert_true(ctlt_metric(page, "ferry_backend_calls_total{export=\"/export\","
+				      "backend=\"ceph\",call=\"ll_setlk\"}") >= 4);
+	assert_true(ctlt_metric(page, "ferry_backend_calls_total{export=\"/export\","
+				      "backend=\"ceph\",call=\"ll_getlk\"}") >= 3);
+	free(page);
 }
 
 /* The test's own CephFS client, with the file at path open. */

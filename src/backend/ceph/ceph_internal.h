@@ -47,7 +47,8 @@ enum cephfs_call {
 	CEPHFS_CALL_removexattr,
 	CEPHFS_CALL_statfs,
 	CEPHFS_CALL_delegation,
-	CEPHFS_CALL_lock,
+	CEPHFS_CALL_setlk,
+	CEPHFS_CALL_getlk,
 	CEPHFS_CALL_COUNT
 };
 

@@ -198,7 +198,7 @@ static int cephfs_lock_ask(struct cephfs_export *ex, struct cephfs_lockfile *f, 
 	struct flock fl;
 
 	cephfs_flock_fill(&fl, type, offset, length);
-	int rc = (int)CEPHFS_CALL(ex, lock, ceph_ll_getlk(ex->cm, f->fh, &fl, owner));
+	int rc = (int)CEPHFS_CALL(ex, getlk, ceph_ll_getlk(ex->cm, f->fh, &fl, owner));
 	if (rc)
 		return cephfs_err(ex, rc);
 	if (fl.l_type == F_UNLCK)
@@ -263,7 +263,7 @@ int cephfs_lock(struct backend_export *bex, const struct backend_handle *h, uint
 		bool added = !unlock && !cephfs_lockfile_has(f, owner, NULL);
 		if (added && (rc = cephfs_lockfile_add(f, owner)) != 0)
 			goto out;
-		rc = (int)CEPHFS_CALL(ex, lock, ceph_ll_setlk(ex->cm, f->fh, &fl, owner, 0));
+		rc = (int)CEPHFS_CALL(ex, setlk, ceph_ll_setlk(ex->cm, f->fh, &fl, owner, 0));
 		if (rc == -EAGAIN || rc == -EWOULDBLOCK) {
 			/* A refused lock changes nothing in the MDS. */
 			if (added)

@@ -62,7 +62,8 @@ static const char *const cephfs_call_names[CEPHFS_CALL_COUNT] = {
 	[CEPHFS_CALL_removexattr] = "ll_removexattr",
 	[CEPHFS_CALL_statfs] = "ll_statfs",
 	[CEPHFS_CALL_delegation] = "ll_delegation",
-	[CEPHFS_CALL_lock] = "ll_setlk",
+	[CEPHFS_CALL_setlk] = "ll_setlk",
+	[CEPHFS_CALL_getlk] = "ll_getlk",
 };
 
 static bool cephfs_io_wait(int fd, short events)
