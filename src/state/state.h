@@ -542,6 +542,12 @@ struct state_lock_notice {
 	uint64_t owner_id;
 };
 
+/* For a released notice's hook: whether the lock owner (clientid, owner)
+ * holds locks on file again (it locked the file anew between the release
+ * and the notice), so that the back end keeps its locks. */
+bool state_lock_owner_holds(struct state_server *st, uint64_t clientid, const uint8_t *owner,
+			    uint32_t owner_len, const struct state_file_key *file);
+
 /* Called once per notice, with no state lock held; the notice is valid
  * during the call only.  Must not block, but for a released notice, which
  * may call the back end (on ceph, one round trip to the MDS). */

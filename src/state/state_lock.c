@@ -474,6 +474,19 @@ enum nfsstat4 state_lockt(struct state_server *st, uint64_t clientid, const uint
 	return status;
 }
 
+bool state_lock_owner_holds(struct state_server *st, uint64_t clientid, const uint8_t *owner,
+			    uint32_t owner_len, const struct state_file_key *file)
+{
+	pthread_mutex_lock(&st->lock);
+	const struct state_owner *lo =
+		state_owner_find(st, clientid, STATE_OWNER_LOCK, owner, owner_len);
+	struct state_file *f = lo ? state_file_get(st, file, false) : NULL;
+	const struct state_lockst *ls = f ? lockst_of(f, lo) : NULL;
+	bool holds = ls && state_lockst_has_ranges(ls);
+	pthread_mutex_unlock(&st->lock);
+	return holds;
+}
+
 enum nfsstat4 state_release_lockowner(struct state_server *st, uint64_t clientid,
 				      const uint8_t *owner, uint32_t owner_len)
 {

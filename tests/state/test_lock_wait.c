@@ -291,6 +291,10 @@ static void test_released_notice(void **state)
 	assert_true(seen.released_file[0].bh.len == fa.bh.len &&
 		    memcmp(seen.released_file[0].bh.data, fa.bh.data, fa.bh.len) == 0);
 	assert_int_equal(seen.n, 0);
+	/* What the hook asks before letting go in the back end. */
+	assert_false(state_lock_owner_holds(st, c1, (const uint8_t *)"held", 4, &fa));
+	assert_true(state_lock_owner_holds(st, c2, (const uint8_t *)"local", 5, &fa));
+	assert_false(state_lock_owner_holds(st, c2, (const uint8_t *)"empty", 5, &fa));
 	assert_int_equal(st_close(st, &o2, &s2, &fa), NFS4_OK);
 	state_lock_notify_flush(st);
 	assert_int_equal(seen.released, 1);

@@ -282,8 +282,13 @@ void nfs4_lock_notify(void *ctx, const struct state_lock_notice *n)
 		return;
 	if (n->released) {
 		/* A lock state went with its locks (CLOSE, FREE_STATEID,
-		 * expiry): the storage lets go of them too. */
-		if (ex->ops->lock)
+		 * expiry): the storage lets go of them too, unless the owner
+		 * has locked the file anew since (the storage then holds at
+		 * least what ferryd's table does, until that lock state
+		 * goes in turn). */
+		if (ex->ops->lock &&
+		    !state_lock_owner_holds(srv->state, n->clientid, n->owner, n->owner_len,
+					    n->file))
 			(void)ex->ops->lock(ex->bex, &n->file->bh, n->owner_id,
 					    BACKEND_LOCK_UNLOCK, 0, 0, false, NULL);
 		return;
