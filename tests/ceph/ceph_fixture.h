@@ -129,10 +129,10 @@ static inline void add_write(struct nfs4c_call *m, const void *arg)
 /* A v4.1 client with its back channel on its fore connection (no
  * delegation comes on a ceph export, so unlike the delegation tests'
  * clients it waits for none). */
-static inline void share_client(struct nfs4c_sess *s, struct nfs4c_cb *svc, const char *name,
-				uint32_t uid)
+static inline void share_client_at(struct nfs4c_sess *s, struct nfs4c_cb *svc,
+				   const char *hostport, const char *name, uint32_t uid)
 {
-	int fd = nfs4c_connect(server.hostport);
+	int fd = nfs4c_connect(hostport);
 	nfs4c_cb_init(svc, NFS4C_CB_PROGRAM);
 	nfs4c_cb_attach(fd, svc);
 	nfs4c_bg_start(fd);
@@ -146,6 +146,13 @@ static inline void share_client(struct nfs4c_sess *s, struct nfs4c_cb *svc, cons
 	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
 	assert_int_equal(nfs4c_next(&p, OP_RECLAIM_COMPLETE), NFS4_OK);
 	nfs4c_done(&p);
+}
+
+/* share_client_at on the fixture's ferryd. */
+static inline void share_client(struct nfs4c_sess *s, struct nfs4c_cb *svc, const char *name,
+				uint32_t uid)
+{
+	share_client_at(s, svc, server.hostport, name, uid);
 }
 
 static inline void add_close(struct nfs4c_call *m, const void *arg)

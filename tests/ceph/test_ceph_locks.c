@@ -46,26 +46,6 @@ static int locks_teardown(void **st)
 	return dl_teardown(st) | rc;
 }
 
-/* share_client on the ferryd at hostport. */
-static void head_client(struct nfs4c_sess *s, struct nfs4c_cb *svc, const char *hostport,
-			const char *name, uint32_t uid)
-{
-	int fd = nfs4c_connect(hostport);
-	nfs4c_cb_init(svc, NFS4C_CB_PROGRAM);
-	nfs4c_cb_attach(fd, svc);
-	nfs4c_bg_start(fd);
-	nfs4c_session_up_minor_flags(s, 1, fd, uid, name, NULL,
-				     CREATE_SESSION4_FLAG_CONN_BACK_CHAN);
-	struct nfs4c_call m;
-	struct nfs4c_reply p;
-	nfs4c_begin_seq(s, &m, 0, false);
-	nfs4c_reclaim_complete_op(&m, false);
-	nfs4c_send(fd, s->cred, &m, &p);
-	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
-	assert_int_equal(nfs4c_next(&p, OP_RECLAIM_COMPLETE), NFS4_OK);
-	nfs4c_done(&p);
-}
-
 /* What LOCK or LOCKT answered. */
 struct lk {
 	uint32_t status;
@@ -193,8 +173,8 @@ static void test_two_heads(void **st)
 	(void)st;
 	struct nfs4c_sess a, b;
 	struct nfs4c_cb sa, sb;
-	head_client(&a, &sa, server.hostport, "locks-head-a", 960);
-	head_client(&b, &sb, head_b.hostport, "locks-head-b", 961);
+	share_client_at(&a, &sa, server.hostport, "locks-head-a", 960);
+	share_client_at(&b, &sb, head_b.hostport, "locks-head-b", 961);
 	struct dl_open oa = dl_open(&a, "two-heads", BOTH, true);
 	assert_int_equal(oa.status, NFS4_OK);
 	struct dl_open ob = dl_open(&b, "two-heads", BOTH, false);
@@ -303,7 +283,7 @@ static void test_other_cephfs_client(void **st)
 	(void)st;
 	struct nfs4c_sess a;
 	struct nfs4c_cb sa;
-	head_client(&a, &sa, server.hostport, "locks-cephfs-a", 962);
+	share_client_at(&a, &sa, server.hostport, "locks-cephfs-a", 962);
 	struct dl_open oa = dl_open(&a, "with-cephfs", BOTH, true);
 	assert_int_equal(oa.status, NFS4_OK);
 	struct lk la = nfs_lock(&a, &oa, "owner-a", NULL, 0, 10);
