@@ -97,13 +97,10 @@ struct cephfs_dirwatch_dir {
 
 struct cephfs_dirwatch {
 	pthread_mutex_t lock; /* level 6e (core/lock_order.h): no libcephfs call under it */
-	pthread_cond_t wake;
+	struct cephfs_chore poller; /* started with the first watch */
 	struct cephfs_dirwatch_dir *dirs;
 	size_t count;		 /* live ones */
 	_Atomic size_t watching; /* count, read without the lock by the operations */
-	bool stop;
-	bool started;
-	pthread_t thread;
 };
 
 static struct cephfs_dirwatch_dir *cephfs_dirwatch_find(struct cephfs_dirwatch *w, uint64_t ino,
@@ -154,7 +151,7 @@ static void cephfs_dirwatch_pass(struct cephfs_export *ex)
 	struct cephfs_dirwatch *w = ex->dirwatch;
 	struct cephfs_dirwatch_dir **p = &w->dirs;
 
-	while (*p && !w->stop) {
+	while (*p && !w->poller.stop) {
 		struct cephfs_dirwatch_dir *d = *p;
 		if (d->dead) {
 			*p = d->next;
@@ -235,28 +232,6 @@ static void cephfs_dirwatch_pass(struct cephfs_export *ex)
 	}
 }
 
-static void *cephfs_dirwatch_thread(void *arg)
-{
-	struct cephfs_export *ex = arg;
-	struct cephfs_dirwatch *w = ex->dirwatch;
-
-	pthread_mutex_lock(&w->lock);
-	while (!w->stop) {
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += (long)CEPHFS_DIRWATCH_POLL_MS * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&w->wake, &w->lock, &until);
-		if (!w->stop)
-			cephfs_dirwatch_pass(ex);
-	}
-	pthread_mutex_unlock(&w->lock);
-	return NULL;
-}
-
 int cephfs_dirwatch_open(struct cephfs_export *ex)
 {
 	struct cephfs_dirwatch *w = calloc(1, sizeof(*w));
@@ -264,7 +239,7 @@ int cephfs_dirwatch_open(struct cephfs_export *ex)
 	if (!w)
 		return -ENOMEM;
 	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->wake, NULL);
+	cephfs_chore_init(&w->poller, &w->lock, CEPHFS_DIRWATCH_POLL_MS, cephfs_dirwatch_pass, ex);
 	ex->dirwatch = w;
 	return 0;
 }
@@ -275,12 +250,7 @@ void cephfs_dirwatch_close(struct cephfs_export *ex)
 
 	if (!w)
 		return;
-	pthread_mutex_lock(&w->lock);
-	w->stop = true;
-	pthread_cond_signal(&w->wake);
-	pthread_mutex_unlock(&w->lock);
-	if (w->started)
-		pthread_join(w->thread, NULL);
+	cephfs_chore_stop(&w->poller);
 	while (w->dirs) {
 		struct cephfs_dirwatch_dir *d = w->dirs;
 		w->dirs = d->next;
@@ -288,7 +258,6 @@ void cephfs_dirwatch_close(struct cephfs_export *ex)
 		free(d);
 	}
 	pthread_mutex_destroy(&w->lock);
-	pthread_cond_destroy(&w->wake);
 	free(w);
 	ex->dirwatch = NULL;
 }
@@ -402,15 +371,14 @@ static int cephfs_dirwatch_add(struct cephfs_export *ex, const struct backend_ha
 		free(d);
 		return 0;
 	}
-	if (!w->started) {
-		rc = pthread_create(&w->thread, NULL, cephfs_dirwatch_thread, ex);
+	if (!w->poller.started) {
+		rc = cephfs_chore_start(&w->poller);
 		if (rc) {
 			pthread_mutex_unlock(&w->lock);
 			ceph_ll_put(ex->cm, d->in);
 			free(d);
-			return -rc;
+			return rc;
 		}
-		w->started = true;
 	}
 	d->next = w->dirs;
 	w->dirs = d;
@@ -433,7 +401,7 @@ static void cephfs_dirwatch_remove(struct cephfs_export *ex, const struct backen
 		d->dead = true;
 		w->count--;
 		atomic_store(&w->watching, w->count);
-		pthread_cond_signal(&w->wake);
+		cephfs_chore_wake(&w->poller);
 	}
 	pthread_mutex_unlock(&w->lock);
 }

@@ -37,12 +37,9 @@ struct cephfs_file {
 
 struct cephfs_files {
 	pthread_mutex_t lock;
-	pthread_cond_t wake;
+	struct cephfs_chore closer; /* closes the idle files */
 	struct cephfs_file *bucket[CEPHFS_FILE_BUCKETS];
 	size_t count;
-	bool stop;
-	pthread_t thread;
-	bool started;
 };
 
 static uint64_t cephfs_files_now_ms(void)
@@ -95,22 +92,9 @@ static void cephfs_files_close_idle(struct cephfs_export *ex, uint64_t older_tha
 	pthread_mutex_lock(&t->lock);
 }
 
-static void *cephfs_files_thread(void *arg)
+static void cephfs_files_close_stale(struct cephfs_export *ex)
 {
-	struct cephfs_export *ex = arg;
-	struct cephfs_files *t = ex->files;
-
-	pthread_mutex_lock(&t->lock);
-	while (!t->stop) {
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += 1;
-		pthread_cond_timedwait(&t->wake, &t->lock, &until);
-		if (!t->stop)
-			cephfs_files_close_idle(ex, CEPHFS_FILE_IDLE_MS, false);
-	}
-	pthread_mutex_unlock(&t->lock);
-	return NULL;
+	cephfs_files_close_idle(ex, CEPHFS_FILE_IDLE_MS, false);
 }
 
 int cephfs_files_open(struct cephfs_export *ex)
@@ -120,13 +104,9 @@ int cephfs_files_open(struct cephfs_export *ex)
 	if (!t)
 		return -ENOMEM;
 	pthread_mutex_init(&t->lock, NULL);
-	pthread_cond_init(&t->wake, NULL);
+	cephfs_chore_init(&t->closer, &t->lock, 1000, cephfs_files_close_stale, ex);
 	ex->files = t;
-	int rc = pthread_create(&t->thread, NULL, cephfs_files_thread, ex);
-	if (rc)
-		return -rc;
-	t->started = true;
-	return 0;
+	return cephfs_chore_start(&t->closer);
 }
 
 void cephfs_files_close(struct cephfs_export *ex)
@@ -135,17 +115,11 @@ void cephfs_files_close(struct cephfs_export *ex)
 
 	if (!t)
 		return;
-	pthread_mutex_lock(&t->lock);
-	t->stop = true;
-	pthread_cond_signal(&t->wake);
-	pthread_mutex_unlock(&t->lock);
-	if (t->started)
-		pthread_join(t->thread, NULL);
+	cephfs_chore_stop(&t->closer);
 	pthread_mutex_lock(&t->lock);
 	cephfs_files_close_idle(ex, 0, true);
 	pthread_mutex_unlock(&t->lock);
 	pthread_mutex_destroy(&t->lock);
-	pthread_cond_destroy(&t->wake);
 	free(t);
 	ex->files = NULL;
 }

@@ -281,6 +281,26 @@ int cephfs_session_reclaim(struct cephfs_export *ex, const char *uuid);
 /* ceph_status.c */
 void cephfs_status(struct backend_export *bex, struct backend_status *out);
 
+/* ceph_chore.c: a housekeeping thread of an export that runs work with
+ * lock held every period_ms, or at once when woken (cephfs_chore_wake,
+ * lock held).  work may read stop to end a long pass early. */
+struct cephfs_chore {
+	pthread_mutex_t *lock; /* the owner's */
+	pthread_cond_t wake;
+	unsigned period_ms;
+	void (*work)(struct cephfs_export *ex);
+	struct cephfs_export *ex;
+	bool stop;
+	bool started;
+	pthread_t thread;
+};
+void cephfs_chore_init(struct cephfs_chore *c, pthread_mutex_t *lock, unsigned period_ms,
+		       void (*work)(struct cephfs_export *ex), struct cephfs_export *ex);
+int cephfs_chore_start(struct cephfs_chore *c);
+void cephfs_chore_wake(struct cephfs_chore *c);
+/* Stops and joins the thread (lock not held) and frees what init made. */
+void cephfs_chore_stop(struct cephfs_chore *c);
+
 /* ceph_lease.c */
 int cephfs_leases_open(struct cephfs_export *ex);
 void cephfs_leases_close(struct cephfs_export *ex);

@@ -95,13 +95,12 @@ struct cephfs_lease {
 
 struct cephfs_leases {
 	pthread_mutex_t lock; /* taken inside libcephfs's client lock, never around it */
-	pthread_cond_t wake;
+	/* Tells recalls and drops leases held too long; not started while
+	 * delegations are off on this client. */
+	struct cephfs_chore recaller;
 	struct cephfs_lease *bucket[CEPHFS_LEASE_BUCKETS];
 	size_t count;
 	unsigned hold_s; /* how long a recalled lease is kept at most */
-	bool stop;
-	bool started;
-	pthread_t thread;
 };
 
 static uint64_t cephfs_lease_now_ms(void)
@@ -148,7 +147,7 @@ static void cephfs_lease_recalled(struct Fh *fh, void *priv)
 		l->recalled = true;
 		l->recalled_ms = cephfs_lease_now_ms();
 	}
-	pthread_cond_signal(&t->wake);
+	cephfs_chore_wake(&t->recaller);
 	pthread_mutex_unlock(&t->lock);
 }
 
@@ -198,24 +197,6 @@ static void cephfs_leases_work(struct cephfs_export *ex)
 	}
 }
 
-static void *cephfs_leases_thread(void *arg)
-{
-	struct cephfs_export *ex = arg;
-	struct cephfs_leases *t = ex->leases;
-
-	pthread_mutex_lock(&t->lock);
-	while (!t->stop) {
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += 1;
-		pthread_cond_timedwait(&t->wake, &t->lock, &until);
-		if (!t->stop)
-			cephfs_leases_work(ex);
-	}
-	pthread_mutex_unlock(&t->lock);
-	return NULL;
-}
-
 int cephfs_leases_open(struct cephfs_export *ex)
 {
 	struct cephfs_leases *t = calloc(1, sizeof(*t));
@@ -223,7 +204,7 @@ int cephfs_leases_open(struct cephfs_export *ex)
 	if (!t)
 		return -ENOMEM;
 	pthread_mutex_init(&t->lock, NULL);
-	pthread_cond_init(&t->wake, NULL);
+	cephfs_chore_init(&t->recaller, &t->lock, 1000, cephfs_leases_work, ex);
 	ex->leases = t;
 	/* Delegations are off until the client has a timeout for them;
 	 * libcephfs wants one below the time the MDS gives a client to
@@ -245,11 +226,7 @@ int cephfs_leases_open(struct cephfs_export *ex)
 		return 0;
 	}
 	t->hold_s = timeout - CEPHFS_LEASE_MARGIN_S;
-	rc = pthread_create(&t->thread, NULL, cephfs_leases_thread, ex);
-	if (rc)
-		return -rc;
-	t->started = true;
-	return 0;
+	return cephfs_chore_start(&t->recaller);
 }
 
 void cephfs_leases_close(struct cephfs_export *ex)
@@ -258,12 +235,7 @@ void cephfs_leases_close(struct cephfs_export *ex)
 
 	if (!t)
 		return;
-	pthread_mutex_lock(&t->lock);
-	t->stop = true;
-	pthread_cond_signal(&t->wake);
-	pthread_mutex_unlock(&t->lock);
-	if (t->started)
-		pthread_join(t->thread, NULL);
+	cephfs_chore_stop(&t->recaller);
 	for (size_t b = 0; b < CEPHFS_LEASE_BUCKETS; b++) {
 		while (t->bucket[b]) {
 			struct cephfs_lease *l = t->bucket[b];
@@ -272,7 +244,6 @@ void cephfs_leases_close(struct cephfs_export *ex)
 		}
 	}
 	pthread_mutex_destroy(&t->lock);
-	pthread_cond_destroy(&t->wake);
 	free(t);
 	ex->leases = NULL;
 }
@@ -300,7 +271,7 @@ bool cephfs_lease_break_held(struct cephfs_export *ex, uint64_t ino, uint64_t sn
 		 * by the thread as a recall of libcephfs's would be. */
 		l->recalled = true;
 		l->recalled_ms = cephfs_lease_now_ms();
-		pthread_cond_signal(&t->wake);
+		cephfs_chore_wake(&t->recaller);
 	}
 	pthread_mutex_unlock(&t->lock);
 	return l != NULL;
@@ -311,7 +282,7 @@ static int cephfs_lease_take(struct cephfs_export *ex, const struct backend_hand
 	struct cephfs_leases *t = ex->leases;
 	struct cephfs_obj o;
 
-	if (!t->started)
+	if (!t->recaller.started)
 		return -EAGAIN; /* delegations are off on this client */
 	int rc = cephfs_obj_get(ex, h, &o);
 	if (rc)
