@@ -203,6 +203,10 @@ struct backend_options {
 	 * "admin"; its keyring is the one the configuration names). */
 	const char *ceph_conf;
 	const char *ceph_id;
+	/* [cluster] node of this head (NULL: not clustered): ceph names its
+	 * storage session after it, so that a head taking this one over can
+	 * end that session (backend_ops.end_peer_session). */
+	const char *cluster_node;
 };
 
 /* Kernel leases (see backend_ops.lease): what the server holds on a file so
@@ -609,6 +613,14 @@ struct backend_ops {
 	 * the server can change (memory). */
 	int (*dir_watch)(struct backend_export *ex, const struct backend_handle *h, bool on);
 	void (*dir_notify)(struct backend_export *ex, backend_dir_change_fn fn, void *ctx);
+
+	/* Optional (NULL: nothing to end).  Ends at once the storage session
+	 * that head node of the cluster (backend_options.cluster_node) had
+	 * for this export, and with it every lock and capability it held, so
+	 * that its clients can reclaim through this head: called when this
+	 * head takes node over.  0 (also when node had no session), or a
+	 * negative errno. */
+	int (*end_peer_session)(struct backend_export *ex, const char *node);
 
 	/* POSIX record locks of owner (an id the caller picks, one per lock
 	 * owner; locks of one owner never conflict, and merge and split as

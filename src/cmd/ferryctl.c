@@ -22,6 +22,10 @@ static const char usage[] =
 	"                              accept NFSv4 minor versions A..B on a listener\n"
 	"  client evict ID             revoke a client's state and destroy its sessions\n"
 	"  exports reload              re-read the exports from ferryd's config file\n"
+	"  cluster                     clustered heads: members, grace epochs and flags\n"
+	"  cluster takeover NODE       take over failed head NODE: its clients, its storage\n"
+	"                              sessions, its addresses (then move the address here)\n"
+	"  cluster remove NODE         NODE will not come back: grace stops waiting for it\n"
 	"  metrics                     print /metrics (Prometheus text)\n"
 	"options:\n"
 	"  --server HOST:PORT|unix:/PATH\n"
@@ -161,7 +165,21 @@ static void cell_text(json_t *row, const char *path, char *out, size_t outlen)
 		snprintf(out, outlen, "%.1f", json_real_value(v));
 	else if (json_is_boolean(v))
 		snprintf(out, outlen, "%s", json_is_true(v) ? "yes" : "no");
-	else if (json_is_array(v))
+	else if (json_is_array(v) && json_array_size(v) > 0 &&
+		 json_is_string(json_array_get(v, 0))) {
+		/* A list of names (addresses): the names, comma-separated. */
+		size_t len = 0, i;
+		json_t *e;
+		out[0] = '\0';
+		json_array_foreach(v, i, e)
+		{
+			int w = snprintf(out + len, outlen - len, "%s%s", i ? "," : "",
+					 json_is_string(e) ? json_string_value(e) : "?");
+			if (w < 0 || (size_t)w >= outlen - len)
+				break;
+			len += (size_t)w;
+		}
+	} else if (json_is_array(v))
 		snprintf(out, outlen, "%zu", json_array_size(v));
 	else
 		snprintf(out, outlen, "...");
@@ -336,6 +354,77 @@ static void summarise_reload(json_t *j)
 	printf("exports reloaded: %zu export(s)\n", json_array_size(j));
 }
 
+static void summarise_takeover(json_t *j)
+{
+	printf("took over %s: %lld client record(s); storage sessions ended for %zu export(s)\n",
+	       json_string_value(json_object_get(j, "node")),
+	       (long long)json_integer_value(json_object_get(j, "records")),
+	       json_array_size(json_object_get(j, "sessions_ended")));
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(j, "listening"), i, v)
+		printf("listening on %s\n", json_string_value(v));
+	json_array_foreach(json_object_get(j, "failed"), i, v)
+	{
+		json_t *what = json_object_get(v, "address");
+		if (!what)
+			what = json_object_get(v, "export");
+		printf("FAILED: %s: %s\n", json_string_value(what),
+		       json_string_value(json_object_get(v, "error")));
+	}
+}
+
+static void summarise_removal(json_t *j)
+{
+	printf("removed %s from the cluster\n", json_string_value(json_object_get(j, "removed")));
+}
+
+/* The cluster as this head sees it: a summary, then one row per member. */
+static int cluster_show(struct opts *o)
+{
+	json_t *j;
+	if (call(o, "GET", "/api/v1/cluster", NULL, false, &j, false))
+		return 1;
+	if (o->json) {
+		print_json(j);
+	} else if (!json_is_true(json_object_get(j, "clustered"))) {
+		printf("not clustered ([cluster] node is not set)\n");
+	} else {
+		printf("node %s: %s, reclaims %s, %lld outstanding\n",
+		       json_string_value(json_object_get(j, "node")),
+		       json_is_true(json_object_get(j, "in_grace")) ? "in grace" : "not in grace",
+		       json_is_true(json_object_get(j, "reclaims_open")) ? "answered" : "waiting",
+		       (long long)json_integer_value(json_object_get(j, "reclaims_outstanding")));
+		printf("epoch %lld, recovering %lld%s\n",
+		       (long long)json_integer_value(json_object_get(j, "epoch")),
+		       (long long)json_integer_value(json_object_get(j, "recovery_epoch")),
+		       json_is_true(json_object_get(j, "reachable")) ? ""
+								     : " (grace object unreachable)");
+		static const struct column members[] = {{"NODE", "node"},
+							{"NEED_GRACE", "need_grace"},
+							{"ENFORCING", "enforcing"},
+							{"ADDRESSES", "addresses"}};
+		print_table(json_object_get(j, "members"), members,
+			    sizeof(members) / sizeof(members[0]));
+	}
+	json_decref(j);
+	return 0;
+}
+
+/* takeover or remove of node. */
+static int cluster_change(struct opts *o, const char *what, const char *node)
+{
+	json_t *body = json_pack("{s:s}", "node", node);
+	char *text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	char path[64];
+	snprintf(path, sizeof(path), "/api/v1/cluster/%s", what);
+	int rc = change(o, "POST", path, text,
+			strcmp(what, "takeover") == 0 ? summarise_takeover : summarise_removal);
+	free(text);
+	return rc;
+}
+
 /* Reads ferryd's config for the state directory and control settings. */
 static int load_config(struct opts *o)
 {
@@ -372,6 +461,7 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct opts o = {.timeout_ms = 5000};
+	bool timeout_given = false;
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
@@ -401,6 +491,7 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			o.timeout_ms = (unsigned)v;
+			timeout_given = true;
 			break;
 		}
 		case O_HELP:
@@ -429,6 +520,15 @@ int main(int argc, char **argv)
 		return client_evict(&o, args[2]);
 	if (strcmp(cmd, "exports") == 0 && nargs == 2 && strcmp(args[1], "reload") == 0)
 		return change(&o, "POST", "/api/v1/exports/reload", "{}", summarise_reload);
+	if (strcmp(cmd, "cluster") == 0 && nargs == 1)
+		return cluster_show(&o);
+	if (strcmp(cmd, "cluster") == 0 && nargs == 3 &&
+	    (strcmp(args[1], "takeover") == 0 || strcmp(args[1], "remove") == 0)) {
+		/* Ending the failed head's storage sessions can take seconds. */
+		if (!timeout_given)
+			o.timeout_ms = 60000;
+		return cluster_change(&o, args[1], args[2]);
+	}
 	if (nargs == 1)
 		return show(&o, cmd);
 	fprintf(stderr, "ferryctl: cannot make sense of the arguments after '%s'\n%s", cmd, usage);

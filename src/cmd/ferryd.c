@@ -19,6 +19,7 @@
 #include "nfs4/server.h"
 #include "rpc/rpcbind.h"
 #include "rpc/server.h"
+#include "state/state.h"
 #include "xdr/nfs4_prot.h"
 
 enum { SHUTDOWN_DRAIN_MS = 10000 };
@@ -279,6 +280,21 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < cfg.nlisten; i++)
 		listener_address(cfg.listen[i], ports[i], ctl_ctx.listeners[i],
 				 sizeof(ctl_ctx.listeners[i]));
+	if (cfg.cluster_node[0]) {
+		/* What a head taking this one over will listen on. */
+		char addrs[STATE_CLUSTER_ADDRS_MAX] = "";
+		size_t al = 0;
+		for (unsigned i = 0; i < cfg.nlisten; i++) {
+			int w = snprintf(addrs + al, sizeof(addrs) - al, "%s%s", al ? " " : "",
+					 ctl_ctx.listeners[i]);
+			if (w < 0 || (size_t)w >= sizeof(addrs) - al) {
+				addrs[al] = '\0';
+				break;
+			}
+			al += (size_t)w;
+		}
+		state_cluster_publish(nfs.state, addrs);
+	}
 	struct ctl_server *ctl;
 	if (start_control(&ctl, &ctl_ctx, &cfg) != 0) {
 		rpc_server_destroy(srv);

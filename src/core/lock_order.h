@@ -44,6 +44,12 @@
  *      before a newer grant cannot remove the lease that grant relies on.
  *      Taken with nothing held or under 1 (an OPEN); never two stripes
  *      at once.  Only new delegations and lease drops take it.
+ *  2d. state: the cluster's grace-object lock (struct state_cluster.io_lock,
+ *      state/state_cluster.c), held across one RADOS round trip on the
+ *      grace object (30 s at most); under it the state lock (3) is taken
+ *      to read this head's own grace.  Taken with nothing held.  The
+ *      cluster thread's wake-up lock (struct state_cluster.lock) is a
+ *      leaf.
    3. state: the state lock (struct state_server.lock): the client, owner,
  *      stateid and file tables, all open/lock state and delegations
  *      (with the callbacks and lease drops they queue for the NFSv4 layer,

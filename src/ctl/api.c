@@ -462,6 +462,7 @@ unsigned ctl_api_handle(struct ctl_server *cs, const char *method, const char *p
 	} reads[] = {
 		{"/server", get_server},   {"/listeners", get_listeners}, {"/exports", get_exports},
 		{"/clients", get_clients}, {"/sessions", get_sessions},	  {"/connections", get_connections},
+		{"/cluster", ctl_cluster_get},
 	};
 	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
 		if (strcmp(path, reads[i].path) != 0)
@@ -492,6 +493,14 @@ unsigned ctl_api_handle(struct ctl_server *cs, const char *method, const char *p
 			return 405;
 		}
 		return post_reload(cs, body, body_len, reply);
+	}
+	if (strcmp(path, "/cluster/takeover") == 0 || strcmp(path, "/cluster/remove") == 0) {
+		if (strcmp(method, "POST") != 0) {
+			*reply = ctl_api_error("%s is asked with POST", path);
+			return 405;
+		}
+		return path[9] == 't' ? ctl_cluster_takeover(cs, body, body_len, reply)
+				      : ctl_cluster_remove(cs, body, body_len, reply);
 	}
 	*reply = ctl_api_error("no such resource: /api/v1%s", path);
 	return 404;

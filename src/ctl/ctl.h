@@ -10,6 +10,9 @@
  *   DELETE /api/v1/clients/{clientid}  evicts a client (hex id, as listed)
  *   GET  /api/v1/sessions
  *   GET  /api/v1/connections           open connections and their sessions
+ *   GET  /api/v1/cluster               clustered heads: members, epochs, grace
+ *   POST /api/v1/cluster/takeover      {"node": "a"}: take over failed head a
+ *   POST /api/v1/cluster/remove        {"node": "a"}: a will not come back
  *
  * Anything but GET needs "Authorization: Bearer TOKEN", TOKEN being the
  * contents of the token file ferryd creates (0600) in its state directory;
@@ -40,7 +43,8 @@ struct ctl_context {
 	struct nfs4_server *nfs;
 	struct rpc_server *rpc;
 	const struct ferry_config *cfg;
-	/* The listeners as bound ("127.0.0.1:2049"), in rpc_server_listen order. */
+	/* The listeners as bound ("127.0.0.1:2049"), in rpc_server_listen order
+	 * (a take-over adds to them). */
 	char listeners[CONFIG_MAX_LISTEN][128];
 	unsigned nlisteners;
 	/* Re-reads and applies the exports (the same as SIGHUP); 0, or a

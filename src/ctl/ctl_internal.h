@@ -39,6 +39,13 @@ void ctl_metrics_render(struct ctl_server *cs, struct ctl_text *out);
 unsigned ctl_api_handle(struct ctl_server *cs, const char *method, const char *path,
 			const char *body, size_t body_len, json_t **reply);
 
+/* cluster.c: GET /cluster, POST /cluster/takeover and /cluster/remove,
+ * and the ferry_cluster_* metrics (nothing when not clustered). */
+unsigned ctl_cluster_get(struct ctl_server *cs, json_t **out);
+unsigned ctl_cluster_takeover(struct ctl_server *cs, const char *body, size_t len, json_t **out);
+unsigned ctl_cluster_remove(struct ctl_server *cs, const char *body, size_t len, json_t **out);
+void ctl_cluster_metrics(struct ctl_server *cs, struct ctl_text *out);
+
 /* {"error": message} */
 json_t *ctl_api_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

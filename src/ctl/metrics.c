@@ -758,4 +758,5 @@ void ctl_metrics_render(struct ctl_server *cs, struct ctl_text *out)
 			ctl_text_printf(out, "%s %llu\n", f->name,
 					(unsigned long long)scrape_value(sc, f->off, f->size));
 	}
+	ctl_cluster_metrics(cs, out);
 }

@@ -69,6 +69,27 @@ static void server_identity(struct nfs4_server *srv, const char *state_dir)
 	srv->server_owner_len = (uint32_t)n;
 }
 
+/* server_scope: the servers that share what clients may reclaim (RFC 8881
+ * 2.10.4).  A Linux client that sees the scope change at a restart or
+ * fail-over recovers without reclaiming (its locks are lost), so every
+ * head of one cluster, which share the client records, says the same
+ * scope: the cluster's RADOS pool and namespace name it.  A head alone
+ * is its own scope. */
+static void server_scope(struct nfs4_server *srv, const struct ferry_config *cfg)
+{
+	int n;
+	if (cfg->cluster_node[0])
+		n = snprintf((char *)srv->server_scope, sizeof(srv->server_scope),
+			     "ferry-cluster:%s/%s", cfg->cluster_rados_pool,
+			     cfg->cluster_rados_namespace);
+	else
+		n = snprintf((char *)srv->server_scope, sizeof(srv->server_scope), "%.*s",
+			     (int)srv->server_owner_len, (const char *)srv->server_owner);
+	srv->server_scope_len = n < 0 ? 0
+			       : (size_t)n < sizeof(srv->server_scope) ? (uint32_t)n
+								       : sizeof(srv->server_scope) - 1;
+}
+
 /* The callback engine's dial policy: a v4.0 client's callback address is
  * dialled only when some export lets that address in. */
 static bool server_cb_may_dial(void *ctx, const struct sockaddr_storage *addr)
@@ -138,6 +159,7 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 	if (rc)
 		return rc;
 	server_identity(srv, cfg->state_dir);
+	server_scope(srv, cfg);
 	struct state_session_limits lim;
 	state_session_limits_default(&lim);
 	lim.max_slots = cfg->session_slots;
@@ -239,6 +261,16 @@ void nfs4_server_listener_minor(const struct nfs4_server *srv, int listener, uin
 					  memory_order_relaxed);
 	*lo = w >> 16;
 	*hi = w & 0xffff;
+}
+
+int nfs4_server_add_listener(struct nfs4_server *srv, unsigned listener)
+{
+	if (listener > srv->nlisteners || listener >= CONFIG_MAX_LISTEN)
+		return -EINVAL;
+	atomic_store(&srv->listener_minor[listener], srv->minor_min << 16 | srv->minor_max);
+	if (listener == srv->nlisteners)
+		srv->nlisteners = listener + 1;
+	return 0;
 }
 
 int nfs4_server_set_listener_minor(struct nfs4_server *srv, unsigned listener, uint32_t lo,

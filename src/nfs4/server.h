@@ -45,10 +45,14 @@ struct nfs4_server {
 	char owner_domain[128];
 	/* Changes at every start so clients resend unstable writes. */
 	uint8_t write_verifier[8];
-	/* v4.1 server_owner major id and server_scope: kept in the state
-	 * directory (server_id), the same across restarts. */
+	/* v4.1 server_owner major id: kept in the state directory
+	 * (server_id), the same across restarts.  server_scope: the same, or
+	 * with [cluster] one scope for every head of the cluster, so that a
+	 * client moved to another head reclaims there (RFC 8881 2.10.4). */
 	uint8_t server_owner[48];
 	uint32_t server_owner_len;
+	uint8_t server_scope[3 * 128 + 32];
+	uint32_t server_scope_len;
 	/* Applies the state module's write holds to the back ends, one
 	 * drain at a time (nfs4/write_holds.c).  lock order: see
 	 * core/lock_order.h, level 2b. */
@@ -82,6 +86,11 @@ void nfs4_server_fini(struct nfs4_server *srv);
  * connection no listener accepted, listener < 0). */
 void nfs4_server_listener_minor(const struct nfs4_server *srv, int listener, uint32_t *lo,
 				uint32_t *hi);
+
+/* A listener about to be added at run time (rpc_server_listen_more, index
+ * listener, the next one; before it accepts anything): it accepts the
+ * server's minor versions.  0 or -EINVAL. */
+int nfs4_server_add_listener(struct nfs4_server *srv, unsigned listener);
 
 /* Changes a listener's range at run time: COMPOUNDs that start afterwards
  * see it, those under way are left alone.  Sessions established go on: a

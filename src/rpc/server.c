@@ -37,6 +37,7 @@ struct rpc_server *rpc_server_create(const struct rpc_server_options *opts)
 		return NULL;
 	srv->opts = *opts;
 	pthread_mutex_init(&srv->conns_lock, NULL);
+	pthread_mutex_init(&srv->listen_lock, NULL);
 	list_init(&srv->all_conns);
 	if (rpc_conn_limits_init(srv) != 0) {
 		pthread_mutex_destroy(&srv->conns_lock);
@@ -87,11 +88,12 @@ int rpc_server_add_program(struct rpc_server *srv, const struct rpc_program *pro
 	return 0;
 }
 
-int rpc_server_listen(struct rpc_server *srv, const char *hostport, uint16_t *bound_port)
+/* A listening socket on hostport; freebind: even when the address is
+ * not (yet) on an interface of this host (a service address that moves
+ * here).  0 with *fdp and *portp, or a negative errno (logged). */
+static int listen_socket(const char *hostport, bool freebind, int *fdp, uint16_t *portp)
 {
 	char host[256], port[8];
-	if (srv->nlisteners >= RPC_MAX_LISTENERS)
-		return -ENOSPC;
 	if (rpc_addr_split(hostport, host, sizeof(host), port, sizeof(port)) != 0 ||
 	    !rpc_addr_port_ok(port)) {
 		log_error("rpc: listen address '%s' is not HOST:PORT or [V6ADDR]:PORT", hostport);
@@ -115,6 +117,8 @@ int rpc_server_listen(struct rpc_server *srv, const char *hostport, uint16_t *bo
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (res->ai_family == AF_INET6)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		if (freebind)
+			setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
 		if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 1024) != 0)
 			err = -errno;
 	}
@@ -128,16 +132,66 @@ int rpc_server_listen(struct rpc_server *srv, const char *hostport, uint16_t *bo
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	getsockname(fd, (struct sockaddr *)&ss, &sl);
-	uint16_t p = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-					      : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	*portp = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+					  : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	*fdp = fd;
+	return 0;
+}
+
+int rpc_server_listen(struct rpc_server *srv, const char *hostport, uint16_t *bound_port)
+{
+	if (srv->nlisteners >= RPC_MAX_LISTENERS)
+		return -ENOSPC;
+	int fd;
+	uint16_t p;
+	int rc = listen_socket(hostport, false, &fd, &p);
+	if (rc)
+		return rc;
 	if (bound_port)
 		*bound_port = p;
-	struct rpc_listener *l = &srv->listeners[srv->nlisteners];
-	l->index = srv->nlisteners++;
+	unsigned i = srv->nlisteners;
+	struct rpc_listener *l = &srv->listeners[i];
+	l->index = i;
 	l->poll.kind = POLL_LISTENER;
 	l->poll.fd = fd;
+	srv->nlisteners = i + 1;
 	log_info("rpc: listening on %s (port %u)", hostport, p);
 	return 0;
+}
+
+int rpc_server_listen_more(struct rpc_server *srv, const char *hostport, uint16_t *bound_port)
+{
+	if (!srv->started)
+		return rpc_server_listen(srv, hostport, bound_port);
+	pthread_mutex_lock(&srv->listen_lock);
+	int rc = -ENOSPC;
+	unsigned i = srv->nlisteners;
+	if (atomic_load(&srv->stopping))
+		rc = -ESHUTDOWN;
+	else if (i < RPC_MAX_LISTENERS) {
+		int fd;
+		uint16_t p;
+		rc = listen_socket(hostport, true, &fd, &p);
+		if (rc == 0) {
+			struct rpc_listener *l = &srv->listeners[i];
+			l->index = i;
+			l->paused = false;
+			l->poll.kind = POLL_LISTENER;
+			l->poll.fd = fd;
+			struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &l->poll};
+			if (epoll_ctl(srv->loops[0].epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+				rc = -errno;
+				close(fd);
+			} else {
+				srv->nlisteners = i + 1;
+				if (bound_port)
+					*bound_port = p;
+				log_info("rpc: listening on %s (port %u) from now on", hostport, p);
+			}
+		}
+	}
+	pthread_mutex_unlock(&srv->listen_lock);
+	return rc < 0 ? rc : (int)i;
 }
 
 int rpc_server_start(struct rpc_server *srv)

@@ -249,6 +249,12 @@ int rpc_server_add_program(struct rpc_server *srv, const struct rpc_program *pro
  * a free one).  Returns 0 and the bound port, or a negative errno. */
 int rpc_server_listen(struct rpc_server *srv, const char *hostport, uint16_t *bound_port);
 
+/* rpc_server_listen on a running server too, with IP_FREEBIND (the
+ * address may arrive on an interface later: a service address moving
+ * here from a failed server).  Returns the new listener's index
+ * (rpc_conn_listener), or a negative errno. */
+int rpc_server_listen_more(struct rpc_server *srv, const char *hostport, uint16_t *bound_port);
+
 /* Starts the event loops and workers. */
 int rpc_server_start(struct rpc_server *srv);
 

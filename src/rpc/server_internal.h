@@ -163,7 +163,10 @@ struct rpc_server {
 	struct rpc_program programs[RPC_MAX_PROGRAMS];
 	unsigned nprograms;
 	struct rpc_listener listeners[RPC_MAX_LISTENERS];
-	unsigned nlisteners;
+	/* Grows at run time too (rpc_server_listen_more, under listen_lock):
+	 * a listener is whole before the count takes it in. */
+	_Atomic unsigned nlisteners;
+	pthread_mutex_t listen_lock; /* lock order: a leaf */
 	struct rpc_loop *loops;
 	unsigned nloops;
 	atomic_uint next_loop;

@@ -174,6 +174,8 @@ enum { STATE_CB_REPROBE_FIRST_MS = 1000 };
 /* [cluster] of ferryd.conf: where the stable client records live when
  * several heads serve one CephFS.  node "" : no cluster, the records are
  * files in the state directory. */
+enum { STATE_CLUSTER_ADDRS_MAX = 1024 };
+
 struct state_cluster_options {
 	char node[CONFIG_NAME_MAX];	    /* this head's name, unique in the cluster */
 	char rados_conf[CONFIG_PATH_MAX];   /* "" : librados' default search */
@@ -787,6 +789,65 @@ struct state_deleg_stats {
 };
 
 void state_deleg_get_stats(struct state_server *st, struct state_deleg_stats *out);
+
+/* --- clustered heads ([cluster], state_cluster.c) --------------------- */
+
+enum { STATE_CLUSTER_LIST_MAX = 64 };
+
+/* One head of the cluster, as the grace object lists it. */
+struct state_cluster_member {
+	char name[CONFIG_NAME_MAX];
+	bool need, enforcing;
+	char addrs[STATE_CLUSTER_ADDRS_MAX];
+};
+
+struct state_cluster_status {
+	bool enabled; /* [cluster] node set */
+	char node[CONFIG_NAME_MAX];
+	/* This head's view, from its last look at the grace object. */
+	bool in_grace;	     /* the cluster is in grace (or it cannot tell) */
+	bool reachable;	     /* the last look succeeded recently */
+	bool reclaims_open;  /* reclaims are answered (every head enforces) */
+	unsigned reclaims_outstanding; /* records here no client has reclaimed yet */
+	uint64_t looks, look_errors;  /* since start */
+	/* The object now (read for the call; read_error when it could not
+	 * be: the rest is then the last view). */
+	int read_error;
+	uint64_t current, recovery, since_ms;
+	size_t nmembers;
+	struct state_cluster_member members[STATE_CLUSTER_LIST_MAX];
+};
+
+/* A secret every head of the cluster shares (the key that signs file
+ * handles): len bytes on RADOS object oid of the [cluster] pool, read, or
+ * made at random by the first head that asks.  0 or a negative errno
+ * (logged). */
+int state_rados_shared_secret(const struct state_cluster_options *c, const char *oid,
+			      uint8_t *out, size_t len);
+
+/* Tells the cluster the addresses this head serves NFS on (space-
+ * separated HOST:PORT, as bound): what a head taking it over listens on.
+ * 0, -ENOTSUP (not clustered) or a negative errno. */
+int state_cluster_publish(struct state_server *st, const char *addrs);
+
+/* What this head and the cluster say now.  out->enabled false when the
+ * server is not clustered. */
+void state_cluster_status(struct state_server *st, struct state_cluster_status *out);
+
+/* This head takes over head node, which failed: node's client records
+ * become this head's, a cluster grace period starts for them (this head
+ * needs it), and node leaves the cluster.  addrs (STATE_CLUSTER_ADDRS_MAX)
+ * gets the addresses node served, *records how many records it took.
+ * The caller then ends node's sessions with the storage and listens on
+ * its addresses.  0, -ENOENT (no such member), -EINVAL (node is this
+ * head), -ENOTSUP (not clustered) or another negative errno. */
+int state_cluster_takeover(struct state_server *st, const char *node, char *addrs,
+			   unsigned *records);
+
+/* Removes head node, which will not come back, from the cluster: grace no
+ * longer waits for it, and its client records are dropped (nobody can
+ * reclaim through it any more).  Errors as state_cluster_takeover. */
+int state_cluster_remove(struct state_server *st, const char *node);
 
 /* --- for tests and the control plane ---------------------------------- */
 

@@ -1,25 +1,31 @@
 /* The cluster-wide grace period of clustered heads (RFC 8881 8.4.2,
  * RFC 7530 9.6.3): one RADOS object, "grace", beside the records
- * (rec-<node>) in the [cluster] pool and namespace.  A first cut: the
- * object and its transitions, not yet used by the state module's grace
- * (docs/STATUS.md, "Known gaps").
+ * (rec-<node>) in the [cluster] pool and namespace.  state_cluster.c
+ * drives it; this file only reads and changes the object.
  *
  * Its omap holds
  *   "current"       the current epoch, a decimal number (1 when created);
  *   "recovery"      the epoch being recovered from, 0 when the cluster is
  *                   not in grace;
- *   "node:<name>"   a member's flags: "N" needs grace (it restarted and
- *                   its clients of the recovery epoch may reclaim), "E"
- *                   enforces grace (grants no new state that a reclaim
- *                   could conflict with), both "NE", or "-".
+ *   "since"         when the grace under way began (ms since the Unix
+ *                   epoch; 0 when none);
+ *   "boot"          the last boot epoch a head took (state_cluster_grace_boot);
+ *   "node:<name>"   a member's flags: "N" needs grace (it restarted, or took
+ *                   over a failed head, and has clients that may reclaim),
+ *                   "E" enforces grace (grants no new state that a reclaim
+ *                   could conflict with), both "NE", or "-";
+ *   "addr:<name>"   the addresses a member serves NFS on, space-separated
+ *                   (what a survivor listens on when it takes over).
  * A head that restarts with records joins needing grace: if the cluster
  * is not in grace a new grace epoch starts (recovery = current, current
  * + 1).  Every member that learns the cluster is in grace enforces it.
- * Reclaims are safe once every member enforces.  A head whose clients
- * have all reclaimed (RECLAIM_COMPLETE) or whose grace time is over says
- * so (done): it no longer needs grace, and when no member does the grace
- * period is lifted (recovery = 0) for the whole cluster; members then
- * stop enforcing.
+ * A head whose clients have all reclaimed (RECLAIM_COMPLETE) or whose
+ * grace time is over says so (done): it no longer needs grace, and when
+ * no member does the grace period is lifted (recovery = 0) for the whole
+ * cluster; members then stop enforcing.  A member that dies needing grace
+ * would hold it for ever: so any member lifts a grace older than the
+ * limit it was given (state_cluster_grace_set_limit), and a member can be
+ * removed (taken over, or by hand).
  *
  * Every change reads the object and writes it back only if its version
  * is still the one read (rados_write_op_assert_version), retrying
@@ -30,17 +36,21 @@
 #define FERRY_STATE_CLUSTER_GRACE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "state/state.h"
 
 struct state_cluster_grace;
 
+enum { STATE_CLUSTER_MEMBERS_MAX = 256 };
+
 /* What the object said after an operation. */
 struct state_cluster_grace_view {
 	uint64_t current, recovery; /* recovery 0: not in grace */
+	uint64_t since_ms;	    /* when the grace under way began */
 	unsigned members, need, enforcing;
-	bool me_need, me_enforcing;
+	bool me_member, me_need, me_enforcing;
 };
 
 static inline bool state_cluster_grace_in_grace(const struct state_cluster_grace_view *v)
@@ -61,12 +71,22 @@ int state_cluster_grace_open(const struct state_cluster_options *c,
 			     struct state_cluster_grace **out);
 void state_cluster_grace_close(struct state_cluster_grace *g);
 
+/* A grace older than ms (0: no limit, the default) is lifted by the next
+ * change or poll of this handle, whoever still needs it. */
+void state_cluster_grace_set_limit(struct state_cluster_grace *g, uint64_t ms);
+
 /* This node becomes a member.  need: it has clients that may reclaim; a
  * grace epoch starts unless one is under way, and the node enforces it.
- * Without need it enforces a grace under way, if any.  0 or a negative
- * errno; *v what the object says now. */
-int state_cluster_grace_join(struct state_cluster_grace *g, bool need,
+ * Without need it enforces a grace under way, if any.  addrs (NULL:
+ * leave as is) the addresses it serves.  0 or a negative errno; *v what
+ * the object says now. */
+int state_cluster_grace_join(struct state_cluster_grace *g, bool need, const char *addrs,
 			     struct state_cluster_grace_view *v);
+
+/* The addresses this node serves (a member from now on).  0 or a
+ * negative errno. */
+int state_cluster_grace_publish(struct state_cluster_grace *g, const char *addrs,
+				struct state_cluster_grace_view *v);
 
 /* This node needs grace no longer; the last to say so lifts it for the
  * cluster.  0 or a negative errno. */
@@ -76,5 +96,26 @@ int state_cluster_grace_done(struct state_cluster_grace *g, struct state_cluster
  * (on while the cluster is in grace, off after), for a periodic check.
  * 0 or a negative errno. */
 int state_cluster_grace_poll(struct state_cluster_grace *g, struct state_cluster_grace_view *v);
+
+/* This node takes over member node (not itself): node's entry goes, this
+ * node needs grace (for node's clients, whose records it now holds), and
+ * *addrs (STATE_CLUSTER_ADDRS_MAX) gets the addresses node served.
+ * -ENOENT when node is not a member, -EINVAL when it is this node. */
+int state_cluster_grace_takeover(struct state_cluster_grace *g, const char *node,
+				 char *addrs, struct state_cluster_grace_view *v);
+
+/* Removes member node (a head that will not come back); when it was the
+ * last to need grace, grace is lifted.  -ENOENT when not a member. */
+int state_cluster_grace_remove(struct state_cluster_grace *g, const char *node,
+			       struct state_cluster_grace_view *v);
+
+/* A boot epoch no head of the cluster has had: want, or one past the
+ * last one taken when that is not below it.  0 or a negative errno. */
+int state_cluster_grace_boot(struct state_cluster_grace *g, uint32_t want, uint32_t *out);
+
+/* The members, at most max of them, into list; *n how many.  0 or a
+ * negative errno; *v the epochs. */
+int state_cluster_grace_list(struct state_cluster_grace *g, struct state_cluster_member *list,
+			     size_t max, size_t *n, struct state_cluster_grace_view *v);
 
 #endif

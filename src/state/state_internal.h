@@ -303,6 +303,7 @@ struct state_server {
 	/* Stable records.  lock order: see core/lock_order.h, level 2. */
 	pthread_mutex_t records_lock;
 	struct state_record_store *rec_store; /* NULL: no stable records */
+	struct state_cluster *cluster;	      /* NULL: not clustered */
 
 	/* The state thread. */
 	pthread_t thread;
@@ -603,6 +604,24 @@ void state_record_sync(struct state_server *st, const uint8_t *name, uint32_t le
 /* st->lock held: ends grace when due; returns the names to re-sync. */
 size_t state_grace_tick(struct state_server *st, uint64_t now, struct state_prev **names);
 bool state_grace_active(struct state_server *st, uint64_t now);
+
+/* Clustered heads (state_cluster.c).  open: connects to the grace object
+ * and makes *boot unique in the cluster (st->cluster set, even on
+ * failure: state_cluster_close frees it); start: joins (need: this head
+ * has clients that may reclaim) and starts the cluster thread. */
+int state_cluster_open(struct state_server *st, uint32_t *boot);
+int state_cluster_start(struct state_server *st, bool need);
+void state_cluster_close(struct state_server *st);
+/* The cluster is in grace, or this head cannot tell: no new state. */
+bool state_cluster_enforcing(const struct state_server *st, uint64_t now);
+/* Reclaims must wait (NFS4ERR_DELAY): other heads may not enforce yet. */
+bool state_cluster_reclaims_wait(const struct state_server *st, uint64_t now);
+/* This head's own grace just ended: tell the cluster now. */
+void state_cluster_kick(struct state_server *st);
+/* Makes names (another head's records) this head's: durable in its store,
+ * reclaimable in a grace period of grace_time from now.  0 or a negative
+ * errno (a record could not be written). */
+int state_records_adopt(struct state_server *st, const struct state_prev *names, size_t n);
 bool state_prev_has(const struct state_server *st, const uint8_t *name, uint32_t len);
 /* st->lock held: the client of record name finished reclaiming; when it
  * was the last one that could, grace ends now. */

@@ -250,11 +250,13 @@ static struct state_lockst *lockst_new(struct state_server *st, struct state_own
 static enum nfsstat4 grace_rules(struct state_server *st, const struct state_client *cl,
 				 bool reclaim)
 {
-	bool grace = state_grace_active(st, state_now_ms());
+	uint64_t now = state_now_ms();
+	bool grace = state_grace_active(st, now);
 	if (reclaim)
-		return !grace || cl->reclaim_complete ? NFS4ERR_NO_GRACE
-		       : !cl->reclaimable	      ? NFS4ERR_RECLAIM_BAD
-						      : NFS4_OK;
+		return !grace || cl->reclaim_complete		? NFS4ERR_NO_GRACE
+		       : !cl->reclaimable			? NFS4ERR_RECLAIM_BAD
+		       : state_cluster_reclaims_wait(st, now) ? NFS4ERR_DELAY
+							: NFS4_OK;
 	return grace ? NFS4ERR_GRACE : NFS4_OK;
 }
 

@@ -324,7 +324,8 @@ static struct state_open *open_of_owner(struct state_file *f, const struct state
 static enum nfsstat4 grace_check(struct state_server *st, const struct state_client *cl,
 				 bool reclaim)
 {
-	bool grace = state_grace_active(st, state_now_ms());
+	uint64_t now = state_now_ms();
+	bool grace = state_grace_active(st, now);
 	if (reclaim) {
 		/* A v4.1 client that said RECLAIM_COMPLETE has no grace left
 		 * (RFC 8881 18.51.3). */
@@ -332,6 +333,9 @@ static enum nfsstat4 grace_check(struct state_server *st, const struct state_cli
 			return NFS4ERR_NO_GRACE;
 		if (!cl->reclaimable)
 			return NFS4ERR_RECLAIM_BAD;
+		/* Other heads of the cluster may not enforce grace yet. */
+		if (state_cluster_reclaims_wait(st, now))
+			return NFS4ERR_DELAY;
 		return NFS4_OK;
 	}
 	return grace ? NFS4ERR_GRACE : NFS4_OK;

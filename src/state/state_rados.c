@@ -3,6 +3,7 @@
  * or are the state thread while they wait. */
 #include <errno.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "core/log.h"
 #include "state/state_rados.h"
@@ -52,4 +53,54 @@ void state_rados_close(rados_t cluster, rados_ioctx_t io)
 {
 	rados_ioctx_destroy(io);
 	rados_shutdown(cluster);
+}
+
+int state_rados_shared_secret(const struct state_cluster_options *c, const char *oid,
+			      uint8_t *out, size_t len)
+{
+	rados_t cluster;
+	rados_ioctx_t io;
+	int rc = state_rados_connect(c, "shared secret", &cluster, &io);
+	if (rc)
+		return rc;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		rc = rados_read(io, oid, (char *)out, len, 0);
+		if (rc == (int)len) {
+			rc = 0;
+			break;
+		}
+		if (rc >= 0) {
+			log_error("state: RADOS object %s holds %d bytes, not %zu; remove it to make "
+				  "a new one (clients will see stale file handles)",
+				  oid, rc, len);
+			rc = -EINVAL;
+			break;
+		}
+		if (rc != -ENOENT)
+			break;
+		/* The first head makes it; a head racing it reads the winner's. */
+		if (getrandom(out, len, 0) != (ssize_t)len) {
+			rc = -EIO;
+			break;
+		}
+		rados_write_op_t op = rados_create_write_op();
+		if (!op) {
+			rc = -ENOMEM;
+			break;
+		}
+		rados_write_op_create(op, LIBRADOS_CREATE_EXCLUSIVE, NULL);
+		rados_write_op_write_full(op, (const char *)out, len);
+		rc = rados_write_op_operate(op, io, oid, NULL, 0);
+		rados_release_write_op(op);
+		if (rc == 0) {
+			log_info("state: made the cluster's %s", oid);
+			break;
+		}
+		if (rc != -EEXIST)
+			break;
+	}
+	if (rc)
+		log_error("state: cannot read or make the cluster's %s: %s", oid, strerror(-rc));
+	state_rados_close(cluster, io);
+	return rc;
 }

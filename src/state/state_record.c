@@ -77,11 +77,12 @@ void state_grace_reclaimed(struct state_server *st, const uint8_t *name, uint32_
 		 st->nprev);
 	st->reap_requests++;
 	pthread_cond_signal(&st->cond);
+	state_cluster_kick(st);
 }
 
 bool state_grace_active(struct state_server *st, uint64_t now)
 {
-	return st->grace && now < st->grace_end_ms;
+	return (st->grace && now < st->grace_end_ms) || state_cluster_enforcing(st, now);
 }
 
 size_t state_grace_tick(struct state_server *st, uint64_t now, struct state_prev **names)
@@ -89,6 +90,7 @@ size_t state_grace_tick(struct state_server *st, uint64_t now, struct state_prev
 	*names = NULL;
 	if (!st->grace || now < st->grace_end_ms)
 		return 0;
+	state_cluster_kick(st);
 	st->grace = false;
 	size_t n = st->nprev;
 	*names = st->prev;
@@ -162,4 +164,56 @@ void state_record_sync(struct state_server *st, const uint8_t *name, uint32_t le
 		log_error("state: client record %s in %s: %s", key, rs->ops->describe(rs),
 			  strerror(-rc));
 	pthread_mutex_unlock(&st->records_lock);
+}
+
+int state_records_adopt(struct state_server *st, const struct state_prev *names, size_t n)
+{
+	struct state_record_store *rs = st->rec_store;
+	if (!rs)
+		return -ENOTSUP;
+	backend_local_restore_identity();
+	pthread_mutex_lock(&st->records_lock);
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char key[STATE_RECORD_KEY_LEN + 1];
+		record_name(names[i].name, names[i].name_len, key);
+		rc = rs->ops->put(rs, key, names[i].name, names[i].name_len);
+		if (rc)
+			log_error("state: client record %s in %s: %s", key, rs->ops->describe(rs),
+				  strerror(-rc));
+	}
+	pthread_mutex_unlock(&st->records_lock);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&st->lock);
+	size_t have = st->nprev, add = 0;
+	struct state_prev *grown = realloc(st->prev, (have + n + 1) * sizeof(*grown));
+	if (!grown) {
+		pthread_mutex_unlock(&st->lock);
+		return -ENOMEM;
+	}
+	st->prev = grown;
+	for (size_t i = 0; i < n; i++) {
+		if (state_prev_has(st, names[i].name, names[i].name_len))
+			continue;
+		struct state_prev *p = &st->prev[have + add];
+		p->name = state_bytes_dup(names[i].name, names[i].name_len);
+		if (!p->name && names[i].name_len) {
+			rc = -ENOMEM;
+			break;
+		}
+		p->name_len = names[i].name_len;
+		p->reclaimed = false;
+		add++;
+		st->nprev = have + add;
+	}
+	uint64_t now = state_now_ms();
+	uint64_t end = now + st->opts.grace_ms;
+	if (!st->grace || st->grace_end_ms < end)
+		st->grace_end_ms = end;
+	st->grace = true;
+	pthread_mutex_unlock(&st->lock);
+	log_info("state: %zu client record(s) adopted; grace period of %u ms for them", add,
+		 st->opts.grace_ms);
+	return rc;
 }

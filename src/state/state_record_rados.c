@@ -243,3 +243,10 @@ int state_record_store_rados_open(const struct state_cluster_options *c,
 	*out = &rr->rs;
 	return 0;
 }
+
+int state_record_store_rados_drop(struct state_record_store *rs)
+{
+	struct record_rados *rr = record_rados_of(rs);
+	int rc = rados_remove(rr->io, rr->oid);
+	return rc == -ENOENT ? 0 : rc;
+}

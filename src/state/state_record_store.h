@@ -63,4 +63,10 @@ int state_record_store_dir_open(const char *state_dir, struct state_record_store
 int state_record_store_rados_open(const struct state_cluster_options *c,
 				  struct state_record_store **out);
 
+/* Removes a rados store's object, every record with it (a head taken
+ * over or removed: its records were adopted or are of no more use).
+ * Only for a store of state_record_store_rados_open.  0 or a negative
+ * errno. */
+int state_record_store_rados_drop(struct state_record_store *rs);
+
 #endif

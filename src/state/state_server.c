@@ -453,10 +453,24 @@ int state_server_create(const struct state_options *o, struct state_server **out
 		return rc;
 	}
 	st->boot = boot_epoch_pick(o->state_dir);
+	if (o->cluster.node[0]) {
+		rc = state_cluster_open(st, &st->boot);
+		if (rc) {
+			state_server_destroy(st);
+			return rc;
+		}
+	}
 	rc = state_records_open(st);
 	if (rc) {
 		state_server_destroy(st);
 		return rc;
+	}
+	if (st->cluster) {
+		rc = state_cluster_start(st, st->nprev > 0 && o->grace_ms > 0);
+		if (rc) {
+			state_server_destroy(st);
+			return rc;
+		}
 	}
 	if (st->nprev > 0 && o->grace_ms > 0) {
 		st->grace = true;
@@ -484,6 +498,8 @@ void state_server_destroy(struct state_server *st)
 {
 	if (!st)
 		return;
+	/* First: its thread reads the state lock. */
+	state_cluster_close(st);
 	if (st->thread_started) {
 		pthread_mutex_lock(&st->lock);
 		st->stop = true;

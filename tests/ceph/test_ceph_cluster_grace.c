@@ -69,15 +69,15 @@ static void test_restart_starts_and_lifts_grace(void **st)
 	new_namespace("one");
 	struct state_cluster_grace *a = head("a"), *b = head("b");
 	struct state_cluster_grace_view v;
-	assert_int_equal(state_cluster_grace_join(a, false, &v), 0);
+	assert_int_equal(state_cluster_grace_join(a, false, NULL, &v), 0);
 	assert_false(state_cluster_grace_in_grace(&v));
 	assert_int_equal(v.current, 1);
-	assert_int_equal(state_cluster_grace_join(b, false, &v), 0);
+	assert_int_equal(state_cluster_grace_join(b, false, NULL, &v), 0);
 	assert_int_equal(v.members, 2);
 
 	/* b restarts with records: epoch 2 recovers epoch 1; b enforces, a
 	 * not yet (it has not looked). */
-	assert_int_equal(state_cluster_grace_join(b, true, &v), 0);
+	assert_int_equal(state_cluster_grace_join(b, true, NULL, &v), 0);
 	assert_true(state_cluster_grace_in_grace(&v));
 	assert_int_equal(v.current, 2);
 	assert_int_equal(v.recovery, 1);
@@ -107,12 +107,12 @@ static void test_grace_lifts_when_last_is_done(void **st)
 	new_namespace("two");
 	struct state_cluster_grace *a = head("a"), *b = head("b"), *c = head("c");
 	struct state_cluster_grace_view v;
-	assert_int_equal(state_cluster_grace_join(c, false, &v), 0);
-	assert_int_equal(state_cluster_grace_join(a, true, &v), 0);
+	assert_int_equal(state_cluster_grace_join(c, false, NULL, &v), 0);
+	assert_int_equal(state_cluster_grace_join(a, true, NULL, &v), 0);
 	assert_int_equal(v.current, 2);
 	assert_int_equal(v.recovery, 1);
 	/* b comes up needing grace during a's: the same epoch. */
-	assert_int_equal(state_cluster_grace_join(b, true, &v), 0);
+	assert_int_equal(state_cluster_grace_join(b, true, NULL, &v), 0);
 	assert_int_equal(v.current, 2);
 	assert_int_equal(v.recovery, 1);
 	assert_int_equal(v.need, 2);
@@ -123,7 +123,7 @@ static void test_grace_lifts_when_last_is_done(void **st)
 	assert_int_equal(state_cluster_grace_done(b, &v), 0);
 	assert_false(state_cluster_grace_in_grace(&v));
 	/* The next restart needing grace starts a new epoch. */
-	assert_int_equal(state_cluster_grace_join(c, true, &v), 0);
+	assert_int_equal(state_cluster_grace_join(c, true, NULL, &v), 0);
 	assert_int_equal(v.current, 3);
 	assert_int_equal(v.recovery, 2);
 	assert_int_equal(state_cluster_grace_done(c, &v), 0);
@@ -141,7 +141,7 @@ static void *churn(void *arg)
 	struct state_cluster_grace *g = head(arg);
 	struct state_cluster_grace_view v;
 	for (int i = 0; i < ROUNDS; i++) {
-		if (state_cluster_grace_join(g, true, &v) != 0 || !state_cluster_grace_in_grace(&v))
+		if (state_cluster_grace_join(g, true, NULL, &v) != 0 || !state_cluster_grace_in_grace(&v))
 			return (void *)1;
 		if (state_cluster_grace_done(g, &v) != 0)
 			return (void *)1;

@@ -22,7 +22,7 @@ void ctlt_request(const struct ferryd_proc *p, const char *method, const char *p
 	char err[512];
 	assert_true(p->control[0]);
 	int rc = ctl_http_request(p->control, method, path, with_token ? token : NULL, body,
-				  body ? strlen(body) : 0, 5000, out, err, sizeof(err));
+				  body ? strlen(body) : 0, 60000, out, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "%s\n", err);
 	assert_int_equal(rc, 0);

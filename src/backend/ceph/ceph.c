@@ -348,6 +348,8 @@ static int cephfs_export_open(const char *path, const char *state_dir,
 	if (!ex)
 		return -ENOMEM;
 	snprintf(ex->path, sizeof(ex->path), "%s", path[0] ? path : "/");
+	snprintf(ex->conf, sizeof(ex->conf), "%s", conf);
+	snprintf(ex->id, sizeof(ex->id), "%s", id);
 	pthread_mutex_init(&ex->notify_lock, NULL);
 	rc = ceph_create(&ex->cm, id);
 	if (rc) {
@@ -402,7 +404,8 @@ static int cephfs_export_open(const char *path, const char *state_dir,
 				ex->asok[0] = '\0';
 			}
 		}
-		rc = cephfs_session_identity(state_dir, conf, id, ex->path, ex->uuid,
+		rc = cephfs_session_identity(state_dir, conf, id, ex->path,
+					     opts ? opts->cluster_node : NULL, ex->uuid,
 					     sizeof(ex->uuid));
 		if (!rc)
 			rc = cephfs_session_reclaim(ex, ex->uuid);
@@ -567,6 +570,7 @@ const struct backend_ops backend_ceph_ops = {
 	.name = "ceph",
 	.export_open = cephfs_export_open,
 	.export_close = cephfs_export_close,
+	.end_peer_session = cephfs_end_peer_session,
 	.root = cephfs_root,
 	.getattr = cephfs_getattr,
 	.object_type = cephfs_object_type,

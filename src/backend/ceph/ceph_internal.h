@@ -71,8 +71,12 @@ struct cephfs_export {
 	char path[BACKEND_PATH_MAX];
 	/* The session's identity ("": none, for an export opened without a
 	 * state directory) and whether an earlier ferryd's was ended. */
-	char uuid[64];
+	char uuid[128];
 	bool session_reset;
+	/* How it connects: what a head taking another over connects with
+	 * to end that head's session (ceph_session.c). */
+	char conf[BACKEND_PATH_MAX];
+	char id[128];
 	struct cephfs_files *files;	  /* open files kept for I/O */
 	struct cephfs_listings *listings; /* listings kept for the next READDIR */
 	struct cephfs_leases *leases;	  /* read delegations held for NFS clients */
@@ -271,9 +275,12 @@ bool cephfs_file_drop_writer(struct cephfs_export *ex, uint64_t ino, uint64_t sn
 /* Which export of which cluster: names its files in the state directory. */
 uint64_t cephfs_identity_key(const char *conf, const char *id, const char *path);
 /* The identity of this export's CephFS session, kept in state_dir (made
- * there the first time). */
+ * there the first time); or, for head node of a cluster (node not NULL),
+ * one made of node and path, which every head can work out. */
 int cephfs_session_identity(const char *state_dir, const char *conf, const char *id,
-			    const char *path, char *uuid, size_t cap);
+			    const char *path, const char *node, char *uuid, size_t cap);
+/* backend_ops.end_peer_session: ends head node's session for this export. */
+int cephfs_end_peer_session(struct backend_export *bex, const char *node);
 /* Before the mount: ends the session an earlier ferryd left under uuid,
  * and takes uuid for this one. */
 int cephfs_session_reclaim(struct cephfs_export *ex, const char *uuid);

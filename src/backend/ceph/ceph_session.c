@@ -40,9 +40,22 @@ uint64_t cephfs_identity_key(const char *conf, const char *id, const char *path)
 	return siphash24(&k, buf, n > 0 ? ((size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf)) : 0);
 }
 
-int cephfs_session_identity(const char *state_dir, const char *conf, const char *id,
-			    const char *path, char *uuid, size_t cap)
+/* A clustered head's identity: the node and the directory (not the
+ * configuration file's path or the client id, which may differ between
+ * heads), so that another head can name it. */
+static void node_identity(const char *node, const char *path, char *uuid, size_t cap)
 {
+	snprintf(uuid, cap, "ferry-%s-%016llx", node,
+		 (unsigned long long)cephfs_identity_key("", "", path));
+}
+
+int cephfs_session_identity(const char *state_dir, const char *conf, const char *id,
+			    const char *path, const char *node, char *uuid, size_t cap)
+{
+	if (node) {
+		node_identity(node, path, uuid, cap);
+		return 0;
+	}
 	char file[BACKEND_PATH_MAX + 64];
 	snprintf(file, sizeof(file), "%s/ceph-session-%016llx", state_dir,
 		 (unsigned long long)cephfs_identity_key(conf, id, path));
@@ -97,4 +110,46 @@ int cephfs_session_reclaim(struct cephfs_export *ex, const char *uuid)
 	}
 	ceph_set_uuid(ex->cm, uuid);
 	return 0;
+}
+
+int cephfs_end_peer_session(struct backend_export *bex, const char *node)
+{
+	struct cephfs_export *ex = cephfs_export_of(bex);
+	char uuid[sizeof(ex->uuid)];
+	node_identity(node, ex->path, uuid, sizeof(uuid));
+	if (strcmp(uuid, ex->uuid) == 0)
+		return -EINVAL; /* this head's own */
+	/* A client of its own for the reset: the export's is mounted, and a
+	 * mounted client cannot reclaim. */
+	struct ceph_mount_info *cm;
+	int rc = ceph_create(&cm, ex->id);
+	if (rc) {
+		log_error("ceph: %s: cannot create a client to end node %s's session: %s", ex->path,
+			  node, strerror(-rc));
+		return rc;
+	}
+	rc = ceph_conf_read_file(cm, ex->conf);
+	if (rc == 0)
+		rc = ceph_conf_parse_env(cm, NULL);
+	if (rc == 0)
+		rc = ceph_conf_set(cm, "client_mount_timeout", "30");
+	if (rc == 0)
+		rc = ceph_init(cm);
+	if (rc == 0) {
+		rc = ceph_start_reclaim(cm, uuid, CEPH_RECLAIM_RESET);
+		if (rc == 0) {
+			ceph_finish_reclaim(cm);
+			log_info("ceph: %s: ended node %s's CephFS session (%s)", ex->path, node,
+				 uuid);
+		} else if (rc == -ENOENT) {
+			rc = 0; /* it had none left */
+			log_info("ceph: %s: node %s had no CephFS session (%s)", ex->path, node,
+				 uuid);
+		}
+	}
+	if (rc)
+		log_error("ceph: %s: cannot end node %s's CephFS session (%s): %s", ex->path, node,
+			  uuid, strerror(-rc));
+	ceph_shutdown(cm);
+	return rc;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "state/state.h"
 
 /* FNV-1a: ids derived from paths must be the same at every start. */
 static uint32_t path_id(const char *salt, const char *path)
@@ -454,10 +455,27 @@ int nfs4_exports_reload(struct nfs4_exports *exps, const struct ferry_config *cf
 	return 0;
 }
 
+/* Clustered heads sign handles with one key, so that a client moved to
+ * another head keeps its handles: it lives in RADOS, not in the state
+ * directory. */
+static int load_cluster_fh_key(const struct ferry_config *cfg, struct siphash_key *key)
+{
+	struct state_options so;
+	state_options_from_config(&so, cfg);
+	uint8_t raw[16];
+	int rc = state_rados_shared_secret(&so.cluster, "fh-key", raw, sizeof(raw));
+	if (rc == 0) {
+		memcpy(&key->k0, raw, 8);
+		memcpy(&key->k1, raw + 8, 8);
+	}
+	return rc;
+}
+
 int nfs4_exports_open(struct nfs4_exports *exps, const struct ferry_config *cfg)
 {
 	memset(exps, 0, sizeof(*exps));
-	int rc = load_fh_key(cfg->state_dir, &exps->fh_key);
+	int rc = cfg->cluster_node[0] ? load_cluster_fh_key(cfg, &exps->fh_key)
+				      : load_fh_key(cfg->state_dir, &exps->fh_key);
 	if (rc)
 		return rc;
 	exps->list = calloc(cfg->nexports, sizeof(*exps->list));
@@ -490,6 +508,7 @@ int nfs4_exports_open(struct nfs4_exports *exps, const struct ferry_config *cfg)
 		const struct backend_options opts = {
 			.ceph_conf = ce->ceph_conf[0] ? ce->ceph_conf : NULL,
 			.ceph_id = ce->ceph_id[0] ? ce->ceph_id : NULL,
+			.cluster_node = cfg->cluster_node[0] ? cfg->cluster_node : NULL,
 		};
 		rc = ex->ops->export_open(ex->path, cfg->state_dir, &opts, &ex->bex);
 		if (rc) {

@@ -87,8 +87,10 @@ NFS4_SERVE(exchange_id)
 		return s;
 	const struct nfs4_server *srv = c->srv;
 	/* server_owner4 and server_scope: the same across restarts, so the
-	 * client can tell a restart from another server. */
+	 * client can tell a restart from another server; the scope is the
+	 * cluster's with [cluster] (nfs4/server.c). */
 	struct nfs4_opaque owner = {srv->server_owner, srv->server_owner_len};
+	struct nfs4_opaque scope = {srv->server_scope, srv->server_scope_len};
 	struct nfs4_exchange_id_res out = {
 		.clientid = r.clientid,
 		.sequenceid = r.sequenceid,
@@ -96,7 +98,7 @@ NFS4_SERVE(exchange_id)
 		.state_protect = {.how = SP4_NONE},
 		.server_minor_id = 0,
 		.server_major_id = owner,
-		.server_scope = owner,
+		.server_scope = scope,
 		.has_impl_id = true,
 		.impl_id = {.domain = {(const uint8_t *)"ferry.invalid", 13},
 			    .name = {(const uint8_t *)"ferry", 5}},

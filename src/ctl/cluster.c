@@ -1,0 +1,254 @@
+/* The control plane's view of clustered heads ([cluster] of ferryd.conf):
+ *
+ *   GET  /api/v1/cluster            this head, the epochs, every member's
+ *                                   flags and addresses, reclaims outstanding
+ *   POST /api/v1/cluster/takeover   {"node": "a"}: this head takes over
+ *                                   failed head a (state_cluster_takeover),
+ *                                   ends a's storage sessions and listens on
+ *                                   a's addresses
+ *   POST /api/v1/cluster/remove     {"node": "a"}: a will not come back
+ *
+ * and the ferry_cluster_* families of /metrics. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/backend.h"
+#include "core/log.h"
+#include "ctl/ctl_internal.h"
+#include "nfs4/fs/export.h"
+#include "nfs4/server.h"
+#include "rpc/server.h"
+#include "state/state.h"
+
+static json_t *member_json(const struct state_cluster_member *m)
+{
+	json_t *addrs = json_array();
+	char buf[STATE_CLUSTER_ADDRS_MAX];
+	snprintf(buf, sizeof(buf), "%s", m->addrs);
+	for (char *save = NULL, *a = strtok_r(buf, " ", &save); a; a = strtok_r(NULL, " ", &save))
+		json_array_append_new(addrs, json_string(a));
+	return json_pack("{s:s, s:b, s:b, s:o}", "node", m->name, "need_grace", m->need,
+			 "enforcing", m->enforcing, "addresses", addrs);
+}
+
+unsigned ctl_cluster_get(struct ctl_server *cs, json_t **out)
+{
+	struct state_cluster_status *s = malloc(sizeof(*s));
+	if (!s) {
+		*out = ctl_api_error("out of memory");
+		return 500;
+	}
+	state_cluster_status(cs->ctx.nfs->state, s);
+	if (!s->enabled) {
+		free(s);
+		*out = json_pack("{s:b}", "clustered", 0);
+		return 200;
+	}
+	json_t *members = json_array();
+	for (size_t i = 0; i < s->nmembers; i++)
+		json_array_append_new(members, member_json(&s->members[i]));
+	*out = json_pack("{s:b, s:s, s:b, s:b, s:b, s:i, s:I, s:I, s:I, s:I, s:I, s:o, s:s?}",
+			 "clustered", 1, "node", s->node, "in_grace", s->in_grace, "reachable",
+			 s->reachable, "reclaims_open", s->reclaims_open, "reclaims_outstanding",
+			 (int)s->reclaims_outstanding, "epoch", (json_int_t)s->current,
+			 "recovery_epoch", (json_int_t)s->recovery, "grace_since_ms",
+			 (json_int_t)s->since_ms, "looks", (json_int_t)s->looks, "look_errors",
+			 (json_int_t)s->look_errors, "members", members, "read_error",
+			 s->read_error ? strerror(-s->read_error) : NULL);
+	free(s);
+	return 200;
+}
+
+/* {"node": "NAME"} and nothing else: the name, or 400 with *out. */
+static unsigned node_field(const char *body, size_t len, char *node, size_t cap, json_t **out)
+{
+	json_error_t err;
+	json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
+	const char *name = NULL;
+	if (!j || !json_is_object(j) || json_object_size(j) != 1 ||
+	    !(name = json_string_value(json_object_get(j, "node"))) || !name[0] ||
+	    strlen(name) >= cap) {
+		json_decref(j);
+		*out = ctl_api_error("the body must be {\"node\": \"NAME\"}, NAME a member of the "
+				     "cluster");
+		return 400;
+	}
+	snprintf(node, cap, "%s", name);
+	json_decref(j);
+	return 0;
+}
+
+static unsigned cluster_error(int rc, const char *node, const char *what, json_t **out)
+{
+	switch (rc) {
+	case -ENOTSUP:
+		*out = ctl_api_error("this server is not clustered ([cluster] node is not set)");
+		return 409;
+	case -ENOENT:
+		*out = ctl_api_error("no head '%s' in the cluster", node);
+		return 404;
+	case -EINVAL:
+		*out = ctl_api_error("'%s' is this head, or not a node name", node);
+		return 400;
+	default:
+		*out = ctl_api_error("%s %s failed: %s", what, node, strerror(-rc));
+		return 500;
+	}
+}
+
+/* Whether this server already accepts connections to addr (HOST:PORT):
+ * a listener on that address, or on the wildcard of its family and port. */
+static bool already_listening(struct ctl_server *cs, const char *addr)
+{
+	const char *colon = strrchr(addr, ':');
+	if (!colon)
+		return true;
+	for (unsigned i = 0; i < cs->ctx.nlisteners; i++) {
+		const char *l = cs->ctx.listeners[i], *lc = strrchr(l, ':');
+		if (strcmp(l, addr) == 0)
+			return true;
+		if (!lc || strcmp(lc, colon) != 0)
+			continue;
+		if ((strncmp(l, "0.0.0.0:", 8) == 0 && addr[0] != '[') ||
+		    (strncmp(l, "[::]:", 5) == 0 && addr[0] == '['))
+			return true;
+	}
+	return false;
+}
+
+/* Listens on each of a failed head's addresses this server does not
+ * serve yet; what it did goes into listening / failed. */
+static void listen_on(struct ctl_server *cs, const char *addrs, json_t *listening, json_t *failed)
+{
+	char buf[STATE_CLUSTER_ADDRS_MAX];
+	snprintf(buf, sizeof(buf), "%s", addrs);
+	for (char *save = NULL, *a = strtok_r(buf, " ", &save); a; a = strtok_r(NULL, " ", &save)) {
+		if (already_listening(cs, a)) {
+			json_array_append_new(listening, json_string(a));
+			continue;
+		}
+		if (cs->ctx.nlisteners >= CONFIG_MAX_LISTEN) {
+			json_array_append_new(failed, json_pack("{s:s, s:s}", "address", a, "error",
+								"no room for another listener"));
+			continue;
+		}
+		/* Its minor versions first: it accepts as soon as it listens. */
+		uint16_t port = 0;
+		int idx = nfs4_server_add_listener(cs->ctx.nfs, cs->ctx.nlisteners);
+		if (idx == 0)
+			idx = rpc_server_listen_more(cs->ctx.rpc, a, &port);
+		if (idx < 0 || (unsigned)idx != cs->ctx.nlisteners) {
+			json_array_append_new(failed,
+					      json_pack("{s:s, s:s}", "address", a, "error",
+							idx < 0 ? strerror(-idx) : "listener index"));
+			continue;
+		}
+		snprintf(cs->ctx.listeners[idx], sizeof(cs->ctx.listeners[idx]), "%s", a);
+		cs->ctx.nlisteners++;
+		json_array_append_new(listening, json_string(a));
+	}
+}
+
+unsigned ctl_cluster_takeover(struct ctl_server *cs, const char *body, size_t len, json_t **out)
+{
+	char node[128];
+	unsigned bad = node_field(body, len, node, sizeof(node), out);
+	if (bad)
+		return bad;
+	char addrs[STATE_CLUSTER_ADDRS_MAX];
+	unsigned records = 0;
+	int rc = state_cluster_takeover(cs->ctx.nfs->state, node, addrs, &records);
+	if (rc)
+		return cluster_error(rc, node, "taking over", out);
+	/* The failed head's locks and capabilities in the storage go now,
+	 * before its clients come to reclaim them here. */
+	json_t *sessions = json_array(), *failed = json_array();
+	const struct nfs4_exports *exps = &cs->ctx.nfs->exports;
+	for (unsigned i = 0; i < exps->count; i++) {
+		const struct nfs4_export *ex = &exps->list[i];
+		if (!ex->ops->end_peer_session)
+			continue;
+		int src = ex->ops->end_peer_session(ex->bex, node);
+		if (src)
+			json_array_append_new(failed, json_pack("{s:s, s:s}", "export", ex->pseudo,
+								"error", strerror(-src)));
+		else
+			json_array_append_new(sessions, json_string(ex->pseudo));
+	}
+	json_t *listening = json_array();
+	listen_on(cs, addrs, listening, failed);
+	*out = json_pack("{s:s, s:i, s:o, s:o, s:o}", "node", node, "records", (int)records,
+			 "sessions_ended", sessions, "listening", listening, "failed", failed);
+	return 200;
+}
+
+unsigned ctl_cluster_remove(struct ctl_server *cs, const char *body, size_t len, json_t **out)
+{
+	char node[128];
+	unsigned bad = node_field(body, len, node, sizeof(node), out);
+	if (bad)
+		return bad;
+	int rc = state_cluster_remove(cs->ctx.nfs->state, node);
+	if (rc)
+		return cluster_error(rc, node, "removing", out);
+	*out = json_pack("{s:s}", "removed", node);
+	return 200;
+}
+
+void ctl_cluster_metrics(struct ctl_server *cs, struct ctl_text *t)
+{
+	struct state_cluster_status *s = malloc(sizeof(*s));
+	if (!s)
+		return;
+	state_cluster_status(cs->ctx.nfs->state, s);
+	if (!s->enabled) {
+		free(s);
+		return;
+	}
+	ctl_text_printf(t,
+			"# HELP ferry_cluster_in_grace 1 while this head refuses new state for the "
+			"cluster's grace (or cannot read the grace object).\n"
+			"# TYPE ferry_cluster_in_grace gauge\nferry_cluster_in_grace %d\n",
+			s->in_grace);
+	ctl_text_printf(t,
+			"# HELP ferry_cluster_reachable 1 when this head read the cluster's grace "
+			"object recently.\n# TYPE ferry_cluster_reachable gauge\n"
+			"ferry_cluster_reachable %d\n",
+			s->reachable);
+	ctl_text_printf(t,
+			"# HELP ferry_cluster_reclaims_outstanding Client records on this head "
+			"whose client has not reclaimed yet in the grace period.\n"
+			"# TYPE ferry_cluster_reclaims_outstanding gauge\n"
+			"ferry_cluster_reclaims_outstanding %u\n",
+			s->reclaims_outstanding);
+	ctl_text_printf(t,
+			"# HELP ferry_cluster_grace_looks_total Reads of the grace object by this "
+			"head, by result.\n# TYPE ferry_cluster_grace_looks_total counter\n"
+			"ferry_cluster_grace_looks_total{result=\"ok\"} %llu\n"
+			"ferry_cluster_grace_looks_total{result=\"error\"} %llu\n",
+			(unsigned long long)s->looks, (unsigned long long)s->look_errors);
+	if (s->read_error == 0) {
+		ctl_text_printf(t,
+				"# HELP ferry_cluster_epoch The cluster's grace epochs: current, and "
+				"the one being recovered from (0: not in grace).\n"
+				"# TYPE ferry_cluster_epoch gauge\n"
+				"ferry_cluster_epoch{epoch=\"current\"} %llu\n"
+				"ferry_cluster_epoch{epoch=\"recovery\"} %llu\n",
+				(unsigned long long)s->current, (unsigned long long)s->recovery);
+		ctl_text_printf(t, "# HELP ferry_cluster_member_need_grace 1 for a member whose "
+				   "clients may still reclaim.\n"
+				   "# TYPE ferry_cluster_member_need_grace gauge\n");
+		for (size_t i = 0; i < s->nmembers; i++)
+			ctl_text_printf(t, "ferry_cluster_member_need_grace{node=\"%s\"} %d\n",
+					s->members[i].name, s->members[i].need);
+		ctl_text_printf(t, "# HELP ferry_cluster_member_enforcing 1 for a member that "
+				   "enforces the cluster's grace.\n"
+				   "# TYPE ferry_cluster_member_enforcing gauge\n");
+		for (size_t i = 0; i < s->nmembers; i++)
+			ctl_text_printf(t, "ferry_cluster_member_enforcing{node=\"%s\"} %d\n",
+					s->members[i].name, s->members[i].enforcing);
+	}
+	free(s);
+}

@@ -1,0 +1,339 @@
+/* Two clustered ferryd heads ([cluster] node a and b) serving one CephFS
+ * directory, with the cluster's grace object and client records in RADOS:
+ *   - a read delegation held through head a is recalled by a write
+ *     through head b (the CephFS delegation of a's client holds b's
+ *     write back until the NFS client returns it);
+ *   - head a killed and restarted in place starts a cluster-wide grace:
+ *     head b refuses new state (NFS4ERR_GRACE) until a's client has
+ *     reclaimed and said RECLAIM_COMPLETE, then at once (not after
+ *     grace_time, 60 s here);
+ *   - head a killed for good and taken over by head b (POST
+ *     /api/v1/cluster/takeover): b listens on a's address, a's client
+ *     comes back there with its file handle and reclaims its open and
+ *     its byte-range lock (which CephFS lets b take only because a's
+ *     CephFS session was ended), grace lifts once it is done, and a is
+ *     no longer a member.
+ *
+ * Needs a cluster (FERRY_TEST_CEPH_CONF, FERRY_TEST_CEPH_ID) with a pool
+ * named ferry; skipped (exit 77) without one. */
+#include "ceph/ceph_fixture.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "lib/ctl_test.h"
+
+enum { GRACE_S = 60 };
+
+static struct ferryd_proc head_b;
+static char ns[96], conf_b[300], state_b[300];
+
+static void write_head_conf(const char *path, const char *node)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f,
+		"[nfs]\nlease_time = 10\ngrace_time = %u\ncallback_timeout_ms = 300\n"
+		"callback_retry_ms = 200\ncallback_retries = 1\n"
+		"[cluster]\nnode = %s\nrados_conf = %s\nrados_id = %s\nrados_namespace = %s\n"
+		"[export e]\nbackend = ceph\npath = %s\npseudo = /export\nceph_conf = %s\n"
+		"ceph_id = %s\nsquash = none\n",
+		GRACE_S, node, ceph_conf, ceph_id, ns, ceph_dir, ceph_conf, ceph_id);
+	assert_int_equal(fclose(f), 0);
+}
+
+static int heads_setup(void **st)
+{
+	if (ceph_setup(st) != 0)
+		return -1;
+	/* A namespace of this run's: a cluster of these two heads alone. */
+	snprintf(ns, sizeof(ns), "heads-%ld-%ld", (long)getpid(), (long)time(NULL));
+	if (ferryd_stop(&server) != 0)
+		return -1;
+	write_head_conf(ceph_ferryd_conf, "a");
+	if (ceph_start() != 0)
+		return -1;
+	snprintf(conf_b, sizeof(conf_b), "%s/ferry-b.conf", dl_dir);
+	snprintf(state_b, sizeof(state_b), "%s/state-b", dl_dir);
+	write_head_conf(conf_b, "b");
+	const char *args[] = {"--config", conf_b, "--state-dir", state_b, NULL};
+	return ferryd_start(&head_b, args);
+}
+
+static int heads_teardown(void **st)
+{
+	int rc = ferryd_stop(&head_b);
+	return dl_teardown(st) | rc;
+}
+
+static void kill_a(void)
+{
+	assert_int_equal(kill(server.pid, SIGKILL), 0);
+	int status;
+	assert_int_equal(waitpid(server.pid, &status, 0), server.pid);
+	server.pid = 0;
+}
+
+static void reclaim_complete(struct nfs4c_sess *s)
+{
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin_seq(s, &m, 0, false);
+	nfs4c_reclaim_complete_op(&m, false);
+	nfs4c_send(s->fd, s->cred, &m, &p);
+	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_RECLAIM_COMPLETE), NFS4_OK);
+	nfs4c_done(&p);
+}
+
+/* OPEN CLAIM_PREVIOUS of o's file, again while the answer is
+ * NFS4ERR_DELAY (the other head may not enforce grace yet); *delays
+ * counts them. */
+static struct dl_open reclaim_open(struct nfs4c_sess *s, const struct dl_open *o, int *delays)
+{
+	struct nfs4_open_claim prev = {.type = CLAIM_PREVIOUS, .delegate_type = OPEN_DELEGATE_NONE};
+	uint64_t end = dl_now_ms() + 15000;
+	struct dl_open r;
+	*delays = 0;
+	while ((r = dl_open_claim(s, NULL, BOTH, false, &prev, o->fh, o->fhlen)).status ==
+		       NFS4ERR_DELAY &&
+	       dl_now_ms() < end) {
+		(*delays)++;
+		usleep(100 * 1000);
+	}
+	return r;
+}
+
+/* LOCK WRITE_LT [0, 100) for a new lock owner through open stateid sid
+ * of file fh; reclaim as asked. */
+static uint32_t lock_range(struct nfs4c_sess *s, const struct dl_open *o,
+			   const struct nfs4_stateid *sid, bool reclaim)
+{
+	struct nfs4_lock_args a = {.locktype = WRITE_LT, .reclaim = reclaim, .offset = 0,
+				   .length = 100};
+	a.locker.new_lock_owner = true;
+	a.locker.open_stateid = *sid;
+	a.locker.owner.clientid = s->clientid;
+	a.locker.owner.owner = nfs4_opaque_str("heads-lock-owner");
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin_seq(s, &m, 0, false);
+	nfs4c_putfh(&m, o->fh, o->fhlen);
+	NFS4C_OP(&m, OP_LOCK, nfs4_enc_lock_args, &a);
+	nfs4c_send(s->fd, s->cred, &m, &p);
+	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_PUTFH), NFS4_OK);
+	uint32_t st = nfs4c_next(&p, OP_LOCK);
+	nfs4c_done(&p);
+	return st;
+}
+
+/* New state on s (a new file each time): the status, retried while it
+ * is want_gone, for at most ms; *waited how long it took. */
+static uint32_t new_open_until_not(struct nfs4c_sess *s, const char *name, uint32_t want_gone,
+				   unsigned ms, uint64_t *waited)
+{
+	uint64_t start = dl_now_ms();
+	uint32_t st;
+	while ((st = dl_open(s, name, BOTH, true).status) == want_gone &&
+	       dl_now_ms() - start < ms)
+		usleep(100 * 1000);
+	*waited = dl_now_ms() - start;
+	return st;
+}
+
+/* The client goes away for good (DESTROY_SESSION, DESTROY_CLIENTID): no
+ * record of it is left to wait for in a later grace period. */
+static void client_gone(struct nfs4c_sess *s, struct nfs4c_cb *svc)
+{
+	assert_int_equal(nfs4c_destroy_session(s), NFS4_OK);
+	uint32_t st;
+	uint64_t end = dl_now_ms() + 5000;
+	while ((st = nfs4c_destroy_clientid(s)) == NFS4ERR_CLIENTID_BUSY && dl_now_ms() < end)
+		usleep(100 * 1000);
+	assert_int_equal(st, NFS4_OK);
+	if (svc)
+		dl_client_end(s, svc);
+	else
+		nfs4c_close(s->fd);
+}
+
+struct b_writer {
+	struct nfs4c_sess *s;
+	struct dl_open o;
+	uint32_t status;
+	uint64_t done_ms;
+};
+
+static void *b_write(void *arg)
+{
+	struct b_writer *w = arg;
+	struct write_arg wa = {.stateid = &w->o.stateid, .data = "through b"};
+	w->status = dl_on(w->s, w->o.fh, w->o.fhlen, OP_WRITE, add_write, &wa);
+	w->done_ms = dl_now_ms();
+	return NULL;
+}
+
+/* A read delegation through head a, recalled by a write through head b. */
+static void test_delegation_across_heads(void **st)
+{
+	(void)st;
+	/* Head a, taken over by the test before, serves again: a member with
+	 * no records (b took them), so no grace. */
+	if (server.pid == 0)
+		assert_int_equal(ceph_start(), 0);
+	char path[200];
+	snprintf(path, sizeof(path), "%s/deleg-shared", ceph_dir);
+	struct ceph_mount_info *cm = other_client();
+	int fd = ceph_open(cm, path, O_CREAT | O_WRONLY | O_TRUNC, 0666);
+	assert_true(fd >= 0);
+	assert_int_equal(ceph_write(cm, fd, "made by CephFS", 14, 0), 14);
+	assert_int_equal(ceph_close(cm, fd), 0);
+	ceph_shutdown(cm);
+
+	struct nfs4c_sess x, y;
+	struct nfs4c_cb sx, sy;
+	dl_client(&x, &sx, "heads-deleg-x", 0);
+	struct dl_open r = dl_open(&x, "deleg-shared", RD, false);
+	assert_int_equal(r.status, NFS4_OK);
+	assert_int_equal(r.deleg.type, OPEN_DELEGATE_READ);
+
+	share_client_at(&y, &sy, head_b.hostport, "heads-deleg-y", 0);
+	struct b_writer w = {.s = &y};
+	w.o = dl_open(&y, "deleg-shared", BOTH, false);
+	assert_int_equal(w.o.status, NFS4_OK);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, b_write, &w), 0);
+	assert_true(nfs4c_cb_wait(&sx, OP_CB_RECALL, 1, 30000));
+	/* b's write waits while a's client keeps its delegation. */
+	usleep(1000 * 1000);
+	assert_int_equal(w.done_ms, 0);
+	uint64_t returned = dl_now_ms();
+	assert_int_equal(dl_delegreturn(&x, &r), NFS4_OK);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(w.status, NFS4_OK);
+	assert_true(w.done_ms >= returned);
+	printf("head b's write went through %llu ms after the delegation went back to head a\n",
+	       (unsigned long long)(w.done_ms - returned));
+	assert_int_equal(dl_on(&x, r.fh, r.fhlen, OP_CLOSE, add_close, &r.stateid), NFS4_OK);
+	assert_int_equal(dl_on(&y, w.o.fh, w.o.fhlen, OP_CLOSE, add_close, &w.o.stateid),
+			 NFS4_OK);
+	dl_client_end(&x, &sx);
+	dl_client_end(&y, &sy);
+}
+
+/* Head a restarted in place: head b's clients get NFS4ERR_GRACE for new
+ * state until a's client has reclaimed, and not longer. */
+static void test_restart_in_place(void **st)
+{
+	(void)st;
+	struct nfs4c_sess x, y;
+	struct nfs4c_cb sx, sy;
+	share_client_at(&x, &sx, server.hostport, "heads-restart-x", 0);
+	struct dl_open o = dl_open(&x, "restart-x", BOTH, true);
+	assert_int_equal(o.status, NFS4_OK);
+	share_client_at(&y, &sy, head_b.hostport, "heads-restart-y", 0);
+	assert_int_equal(dl_open(&y, "restart-y0", BOTH, true).status, NFS4_OK);
+	dl_client_end(&x, &sx);
+
+	kill_a();
+	assert_int_equal(ceph_start(), 0);
+	/* b learns of the grace a started (it looks twice a second). */
+	uint64_t waited;
+	assert_int_equal(new_open_until_not(&y, "restart-y1", NFS4_OK, 5000, &waited),
+			 NFS4ERR_GRACE);
+	printf("head b refused new state %llu ms after head a was up again\n",
+	       (unsigned long long)waited);
+
+	nfs4c_session_up_reclaiming(&x, nfs4c_connect(server.hostport), 0, "heads-restart-x",
+				    NULL);
+	int delays;
+	struct dl_open r = reclaim_open(&x, &o, &delays);
+	assert_int_equal(r.status, NFS4_OK);
+	reclaim_complete(&x);
+	uint32_t s = new_open_until_not(&y, "restart-y2", NFS4ERR_GRACE, 20000, &waited);
+	assert_int_equal(s, NFS4_OK);
+	printf("head a's client reclaimed (after %d NFS4ERR_DELAY); head b granted new state "
+	       "%llu ms after its RECLAIM_COMPLETE (grace_time %u s)\n",
+	       delays, (unsigned long long)waited, (unsigned)GRACE_S);
+	assert_true(waited < 5000);
+	/* x goes for good: the take-over that follows has no record of it
+	 * to wait for. */
+	assert_int_equal(dl_on(&x, r.fh, r.fhlen, OP_CLOSE, add_close, &r.stateid), NFS4_OK);
+	client_gone(&x, NULL);
+	dl_client_end(&y, &sy);
+}
+
+/* Head a dies for good; head b takes it over. */
+static void test_takeover(void **st)
+{
+	(void)st;
+	struct nfs4c_sess x, z;
+	struct nfs4c_cb sx, sz;
+	share_client_at(&x, &sx, server.hostport, "heads-takeover-x", 0);
+	struct dl_open o = dl_open(&x, "takeover-x", BOTH, true);
+	assert_int_equal(o.status, NFS4_OK);
+	assert_int_equal(lock_range(&x, &o, &o.stateid, false), NFS4_OK);
+	dl_client_end(&x, &sx);
+
+	kill_a();
+	uint64_t killed = dl_now_ms();
+	struct ctl_http_reply rep;
+	ctlt_request(&head_b, "POST", "/api/v1/cluster/takeover", true, "{\"node\": \"a\"}",
+		     &rep);
+	printf("takeover: %u %s\n", rep.status, rep.body);
+	assert_int_equal(rep.status, 200);
+	assert_non_null(strstr(rep.body, server.hostport)); /* now listening on it */
+	assert_non_null(strstr(rep.body, "\"/export\""));     /* its CephFS session ended */
+	assert_null(strstr(rep.body, "\"error\""));
+	ctl_http_reply_free(&rep);
+
+	/* a's client, at a's address, with a's file handle. */
+	nfs4c_session_up_reclaiming(&x, nfs4c_connect(server.hostport), 0, "heads-takeover-x",
+				    NULL);
+	int delays;
+	struct dl_open r = reclaim_open(&x, &o, &delays);
+	assert_int_equal(r.status, NFS4_OK);
+	/* CephFS gives head b the range only because a's session is over. */
+	assert_int_equal(lock_range(&x, &o, &r.stateid, true), NFS4_OK);
+	reclaim_complete(&x);
+	printf("head a's client had its open and lock back %llu ms after the kill (%d "
+	       "NFS4ERR_DELAY)\n",
+	       (unsigned long long)(dl_now_ms() - killed), delays);
+
+	share_client_at(&z, &sz, head_b.hostport, "heads-takeover-z", 0);
+	uint64_t waited;
+	assert_int_equal(new_open_until_not(&z, "takeover-z", NFS4ERR_GRACE, 20000, &waited),
+			 NFS4_OK);
+	assert_true(waited < 5000);
+	/* The range is held, by the lock reclaimed through b. */
+	struct dl_open oz = dl_open(&z, "takeover-x", BOTH, false);
+	assert_int_equal(oz.status, NFS4_OK);
+	assert_int_equal(lock_range(&z, &oz, &oz.stateid, false), NFS4ERR_DENIED);
+
+	ctlt_request(&head_b, "GET", "/api/v1/cluster", false, NULL, &rep);
+	assert_int_equal(rep.status, 200);
+	assert_null(strstr(rep.body, "\"node\": \"a\""));
+	assert_non_null(strstr(rep.body, "\"in_grace\": false"));
+	ctl_http_reply_free(&rep);
+	ctlt_request(&head_b, "POST", "/api/v1/cluster/takeover", true, "{\"node\": \"a\"}",
+		     &rep);
+	assert_int_equal(rep.status, 404);
+	ctl_http_reply_free(&rep);
+	nfs4c_close(x.fd);
+	dl_client_end(&z, &sz);
+}
+
+int main(void)
+{
+	if (!ceph_env("ceph_test_ceph_cluster_heads"))
+		return SKIP;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_restart_in_place),
+		cmocka_unit_test(test_takeover),
+		cmocka_unit_test(test_delegation_across_heads),
+	};
+	return cmocka_run_group_tests(tests, heads_setup, heads_teardown);
+}
