@@ -12,11 +12,13 @@
  * cannot read the object for CLUSTER_STALE_MS cannot know whether another
  * head restarted: it refuses new state until it can read it again.
  *
- * Reclaims wait (NFS4ERR_DELAY) until CLUSTER_READY_MS after the grace
- * began here: by then every head that can reach RADOS has looked at the
- * object at least twice and enforces, so no head grants new state that a
- * reclaim could meet.  (A head that cannot reach RADOS refuses new state
- * by itself after CLUSTER_STALE_MS, which is shorter.)
+ * Reclaims wait (NFS4ERR_DELAY) until every member says it enforces, or
+ * at most CLUSTER_READY_MS after the grace began here: by then every head
+ * that can reach RADOS has looked at the object at least twice and
+ * enforces (a member that has not said so is dead or cut off), so no
+ * head grants new state that a reclaim could meet.  (A head that cannot
+ * reach RADOS refuses new state by itself after CLUSTER_STALE_MS, which
+ * is shorter.)
  *
  * Taking over.  When a head fails, another takes its address and its
  * clients: it copies the failed head's records into its own (so that it
@@ -83,10 +85,13 @@ static void cluster_learn(struct state_cluster *c, const struct state_cluster_gr
 	atomic_store(&c->known_until_ms, now + CLUSTER_STALE_MS);
 }
 
-/* This head came to need grace now: reclaims wait for the others. */
-static void cluster_needs_grace(struct state_cluster *c)
+/* This head came to need grace now: reclaims wait for the others (none
+ * when v says every member enforces already: this head alone). */
+static void cluster_needs_grace(struct state_cluster *c, const struct state_cluster_grace_view *v)
 {
-	atomic_store(&c->reclaims_from_ms, state_now_ms() + CLUSTER_READY_MS);
+	atomic_store(&c->reclaims_from_ms, state_cluster_grace_all_enforcing(v)
+						   ? 0
+						   : state_now_ms() + CLUSTER_READY_MS);
 }
 
 static bool local_grace(struct state_server *st)
@@ -111,6 +116,11 @@ static void cluster_look(struct state_cluster *c)
 	if (rc == 0) {
 		bool was = atomic_load(&c->in_grace);
 		cluster_learn(c, &v);
+		/* Every member says it enforces: reclaims need not wait for
+		 * the time a member that never looks (a dead one, not yet
+		 * removed) would otherwise be given. */
+		if (state_cluster_grace_all_enforcing(&v))
+			atomic_store(&c->reclaims_from_ms, 0);
 		if (was != state_cluster_grace_in_grace(&v))
 			log_info("state: cluster grace %s (epoch %llu)",
 				 state_cluster_grace_in_grace(&v) ? "in force" : "over",
@@ -193,7 +203,7 @@ int state_cluster_start(struct state_server *st, bool need)
 	}
 	cluster_learn(c, &v);
 	if (need)
-		cluster_needs_grace(c);
+		cluster_needs_grace(c, &v);
 	log_info("state: node %s joined the cluster (%u member(s), epoch %llu%s%s)",
 		 st->opts.cluster.node, v.members, (unsigned long long)v.current,
 		 state_cluster_grace_in_grace(&v) ? ", in grace" : "",
@@ -321,7 +331,7 @@ int state_cluster_takeover(struct state_server *st, const char *node, char *addr
 		pthread_mutex_unlock(&c->io_lock);
 		if (rc == 0) {
 			cluster_learn(c, &v);
-			cluster_needs_grace(c);
+			cluster_needs_grace(c, &v);
 		}
 	}
 	if (rc == 0) {

@@ -4,7 +4,9 @@
  * they look, a second head needing grace joins the epoch under way rather
  * than starting one, grace lifts only when the last head needing it is
  * done, and heads changing the object at once lose none of each other's
- * changes.
+ * changes; a head taking another over, removing it, the limit on a
+ * grace a dead head would hold for ever, and boot epochs unique in the
+ * cluster.
  *
  * Needs a cluster (FERRY_TEST_CEPH_CONF, FERRY_TEST_CEPH_ID) with a pool
  * named ferry; skipped (exit 77) without one. */
@@ -14,6 +16,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,6 +179,89 @@ static void test_racing_heads_lose_nothing(void **st)
 	drop_object();
 }
 
+/* A head takes over another: the other's entry goes with its addresses
+ * (handed to the taker), and the taker needs grace in a new epoch; taking
+ * over a head that is not a member, or oneself, is refused. */
+static void test_takeover_and_remove(void **st)
+{
+	(void)st;
+	new_namespace("takeover");
+	struct state_cluster_grace *a = head("a"), *b = head("b"), *c = head("c");
+	struct state_cluster_grace_view v;
+	assert_int_equal(state_cluster_grace_join(a, false, "10.0.0.1:2049 [fd00::1]:2049", &v),
+			 0);
+	assert_int_equal(state_cluster_grace_join(b, false, "10.0.0.2:2049", &v), 0);
+	assert_int_equal(state_cluster_grace_join(c, false, NULL, &v), 0);
+	assert_int_equal(v.members, 3);
+	char addrs[STATE_CLUSTER_ADDRS_MAX];
+	assert_int_equal(state_cluster_grace_takeover(b, "a", addrs, &v), 0);
+	assert_string_equal(addrs, "10.0.0.1:2049 [fd00::1]:2049");
+	assert_int_equal(v.members, 2);
+	assert_true(state_cluster_grace_in_grace(&v));
+	assert_true(v.me_need && v.me_enforcing);
+	assert_int_equal(state_cluster_grace_takeover(b, "a", addrs, &v), -ENOENT);
+	assert_int_equal(state_cluster_grace_takeover(b, "b", addrs, &v), -EINVAL);
+	struct state_cluster_member list[4];
+	size_t n;
+	assert_int_equal(state_cluster_grace_list(c, list, 4, &n, &v), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].name, "b");
+	assert_string_equal(list[0].addrs, "10.0.0.2:2049");
+	assert_true(list[0].need);
+	/* b will not come back: removing the last head that needed grace
+	 * lifts it. */
+	assert_int_equal(state_cluster_grace_remove(c, "b", &v), 0);
+	assert_false(state_cluster_grace_in_grace(&v));
+	assert_int_equal(v.members, 1);
+	state_cluster_grace_close(a);
+	state_cluster_grace_close(b);
+	state_cluster_grace_close(c);
+	drop_object();
+}
+
+/* A head that dies needing grace does not hold it for ever: the next look
+ * of another head past the limit lifts it. */
+static void test_grace_limit(void **st)
+{
+	(void)st;
+	new_namespace("limit");
+	struct state_cluster_grace *a = head("a"), *b = head("b");
+	struct state_cluster_grace_view v;
+	state_cluster_grace_set_limit(b, 1500);
+	assert_int_equal(state_cluster_grace_join(b, false, NULL, &v), 0);
+	assert_int_equal(state_cluster_grace_join(a, true, NULL, &v), 0); /* then a dies */
+	assert_int_equal(state_cluster_grace_poll(b, &v), 0);
+	assert_true(state_cluster_grace_in_grace(&v));
+	assert_true(v.me_enforcing);
+	usleep(1700 * 1000);
+	assert_int_equal(state_cluster_grace_poll(b, &v), 0);
+	assert_false(state_cluster_grace_in_grace(&v));
+	assert_false(v.me_enforcing);
+	assert_int_equal(v.need, 0);
+	state_cluster_grace_close(a);
+	state_cluster_grace_close(b);
+	drop_object();
+}
+
+/* Boot epochs never repeat in a cluster, even for heads that start in the
+ * same second. */
+static void test_boot_epochs_unique(void **st)
+{
+	(void)st;
+	new_namespace("boot");
+	struct state_cluster_grace *a = head("a"), *b = head("b");
+	uint32_t now = (uint32_t)time(NULL), x, y, z;
+	assert_int_equal(state_cluster_grace_boot(a, now, &x), 0);
+	assert_int_equal(state_cluster_grace_boot(b, now, &y), 0);
+	assert_int_equal(state_cluster_grace_boot(a, now - 100, &z), 0);
+	assert_int_equal(x, now);
+	assert_int_equal(y, now + 1);
+	assert_int_equal(z, now + 2);
+	state_cluster_grace_close(a);
+	state_cluster_grace_close(b);
+	drop_object();
+}
+
 int main(void)
 {
 	ceph_conf = getenv("FERRY_TEST_CEPH_CONF");
@@ -191,6 +277,9 @@ int main(void)
 		cmocka_unit_test(test_restart_starts_and_lifts_grace),
 		cmocka_unit_test(test_grace_lifts_when_last_is_done),
 		cmocka_unit_test(test_racing_heads_lose_nothing),
+		cmocka_unit_test(test_takeover_and_remove),
+		cmocka_unit_test(test_grace_limit),
+		cmocka_unit_test(test_boot_epochs_unique),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
