@@ -150,6 +150,24 @@ static void listener_address(const char *configured, uint16_t port, char *out, s
 	snprintf(out, outlen, "%.*s:%u", hostlen, configured, port);
 }
 
+/* A clustered head tells the cluster the addresses it serves, as bound:
+ * what a head taking it over will listen on. */
+static void publish_addresses(struct state_server *st, const struct ctl_context *ctx)
+{
+	char addrs[STATE_CLUSTER_ADDRS_MAX] = "";
+	size_t al = 0;
+	for (unsigned i = 0; i < ctx->nlisteners; i++) {
+		int w = snprintf(addrs + al, sizeof(addrs) - al, "%s%s", al ? " " : "",
+				 ctx->listeners[i]);
+		if (w < 0 || (size_t)w >= sizeof(addrs) - al) {
+			addrs[al] = '\0';
+			break;
+		}
+		al += (size_t)w;
+	}
+	state_cluster_publish(st, addrs);
+}
+
 /* Starts the control plane and writes where it listens to
  * <state_dir>/control.addr (for ferryctl and tests).  A default address
  * that cannot be bound (another ferryd has it) is not fatal; one the
@@ -280,21 +298,8 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < cfg.nlisten; i++)
 		listener_address(cfg.listen[i], ports[i], ctl_ctx.listeners[i],
 				 sizeof(ctl_ctx.listeners[i]));
-	if (cfg.cluster_node[0]) {
-		/* What a head taking this one over will listen on. */
-		char addrs[STATE_CLUSTER_ADDRS_MAX] = "";
-		size_t al = 0;
-		for (unsigned i = 0; i < cfg.nlisten; i++) {
-			int w = snprintf(addrs + al, sizeof(addrs) - al, "%s%s", al ? " " : "",
-					 ctl_ctx.listeners[i]);
-			if (w < 0 || (size_t)w >= sizeof(addrs) - al) {
-				addrs[al] = '\0';
-				break;
-			}
-			al += (size_t)w;
-		}
-		state_cluster_publish(nfs.state, addrs);
-	}
+	if (cfg.cluster_node[0])
+		publish_addresses(nfs.state, &ctl_ctx);
 	struct ctl_server *ctl;
 	if (start_control(&ctl, &ctl_ctx, &cfg) != 0) {
 		rpc_server_destroy(srv);
