@@ -76,18 +76,6 @@ static void kill_a(void)
 	server.pid = 0;
 }
 
-static void reclaim_complete(struct nfs4c_sess *s)
-{
-	struct nfs4c_call m;
-	struct nfs4c_reply p;
-	nfs4c_begin_seq(s, &m, 0, false);
-	nfs4c_reclaim_complete_op(&m, false);
-	nfs4c_send(s->fd, s->cred, &m, &p);
-	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
-	assert_int_equal(nfs4c_next(&p, OP_RECLAIM_COMPLETE), NFS4_OK);
-	nfs4c_done(&p);
-}
-
 /* OPEN CLAIM_PREVIOUS of o's file, again while the answer is
  * NFS4ERR_DELAY (the other head may not enforce grace yet); *delays
  * counts them. */

@@ -158,18 +158,6 @@ static uint32_t renew40(struct nfs4c_client40 *c)
 	return s;
 }
 
-static void reclaim_complete(struct nfs4c_sess *s)
-{
-	struct nfs4c_call m;
-	struct nfs4c_reply p;
-	nfs4c_begin_seq(s, &m, 0, false);
-	nfs4c_reclaim_complete_op(&m, false);
-	nfs4c_send(s->fd, s->cred, &m, &p);
-	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
-	assert_int_equal(nfs4c_next(&p, OP_RECLAIM_COMPLETE), NFS4_OK);
-	nfs4c_done(&p);
-}
-
 /* OPEN CLAIM_PREVIOUS of o's file; again while NFS4ERR_DELAY (a clustered
  * head answers reclaims once every head enforces grace). */
 static struct dl_open open_previous(struct nfs4c_sess *s, const struct dl_open *o)
