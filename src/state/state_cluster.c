@@ -31,10 +31,12 @@
  * in the cluster), they make new ones and reclaim with the file handles
  * they had (the heads share the handle key and export ids). */
 #include <errno.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "state/state_cluster_grace.h"
@@ -67,6 +69,7 @@ struct state_cluster {
 	_Atomic uint64_t reclaims_from_ms; /* 0: no wait */
 	_Atomic uint64_t looks, look_errors;
 	bool failing, stale_said; /* the cluster thread's: the last look failed */
+	bool fenced;		  /* the cluster thread's: told to stop */
 };
 
 static bool node_name_ok(const char *node)
@@ -102,6 +105,23 @@ static bool local_grace(struct state_server *st)
 	return g;
 }
 
+/* This head is no longer the member its node name names: taken over or
+ * removed (no entry), or another process joined under the same name.
+ * Serving on would give the same clients two servers: it refuses new
+ * state from now on and asks its process to stop (a clustered head is
+ * always ferryd, which stops on SIGTERM). */
+static void cluster_fenced(struct state_cluster *c, const struct state_cluster_grace_view *v)
+{
+	atomic_store(&c->in_grace, true);
+	if (c->fenced)
+		return;
+	c->fenced = true;
+	log_error("state: node %s %s; stopping", c->st->opts.cluster.node,
+		  !v->me_member ? "was taken over or removed from the cluster"
+				: "was joined by another process under the same name");
+	kill(getpid(), SIGTERM);
+}
+
 static void cluster_look(struct state_cluster *c)
 {
 	struct state_cluster_grace_view v;
@@ -113,6 +133,10 @@ static void cluster_look(struct state_cluster *c)
 	if (rc == 0 && v.me_need && !local)
 		rc = state_cluster_grace_done(c->grace, &v);
 	pthread_mutex_unlock(&c->io_lock);
+	if (rc == 0 && (!v.me_member || v.me_instance != state_cluster_grace_instance(c->grace))) {
+		cluster_fenced(c, &v);
+		return;
+	}
 	if (rc == 0) {
 		bool was = atomic_load(&c->in_grace);
 		cluster_learn(c, &v);

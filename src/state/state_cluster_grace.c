@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "core/log.h"
@@ -17,6 +18,7 @@
 #define GRACE_OID "grace"
 #define NODE_PREFIX "node:"
 #define ADDR_PREFIX "addr:"
+#define INST_PREFIX "inst:"
 
 /* Attempts before a change gives up on heads that keep writing first. */
 enum { GRACE_ATTEMPTS = 64 };
@@ -26,6 +28,7 @@ struct state_cluster_grace {
 	rados_ioctx_t io;
 	char node[CONFIG_NAME_MAX];
 	uint64_t limit_ms;
+	uint64_t instance; /* this process's, written when it joins */
 };
 
 /* The object as read. */
@@ -36,6 +39,7 @@ struct grace_db {
 	size_t n;
 	struct grace_member {
 		struct state_cluster_member m;
+		uint64_t instance; /* the process that joined last under this name */
 		bool removed;
 	} members[STATE_CLUSTER_MEMBERS_MAX];
 };
@@ -94,15 +98,19 @@ static int take_entry(struct grace_db *db, const char *k, size_t kl, const char 
 		return parse_u64(v, vl, &db->since_ms) ? 0 : -EINVAL;
 	if (key_is(k, kl, "boot"))
 		return parse_u64(v, vl, &db->boot) ? 0 : -EINVAL;
+	const size_t ip = strlen(INST_PREFIX);
 	bool node = kl > np && memcmp(k, NODE_PREFIX, np) == 0;
 	bool addr = kl > ap && memcmp(k, ADDR_PREFIX, ap) == 0;
-	if (!node && !addr)
+	bool inst = kl > ip && memcmp(k, INST_PREFIX, ip) == 0;
+	if (!node && !addr && !inst)
 		return 0; /* not ours to know */
-	size_t skip = node ? np : ap;
+	size_t skip = node ? np : addr ? ap : ip;
 	struct grace_member *gm = member(db, k + skip, kl - skip, true);
 	if (!gm)
 		return -E2BIG;
-	if (node) {
+	if (inst) {
+		return parse_u64(v, vl, &gm->instance) ? 0 : -EINVAL;
+	} else if (node) {
 		gm->m.need = memchr(v, 'N', vl) != NULL;
 		gm->m.enforcing = memchr(v, 'E', vl) != NULL;
 	} else {
@@ -169,6 +177,7 @@ static void grace_view(struct state_cluster_grace *g, const struct grace_db *db,
 			v->me_member = true;
 			v->me_need = gm->m.need;
 			v->me_enforcing = gm->m.enforcing;
+			v->me_instance = gm->instance;
 		}
 	}
 }
@@ -184,16 +193,17 @@ static void u64_text(char *buf, size_t cap, uint64_t x)
 static int grace_write(struct state_cluster_grace *g, const struct grace_db *db)
 {
 	enum { FIXED = 4 };
-	size_t cap = FIXED + 2 * db->n;
+	size_t cap = FIXED + 3 * db->n;
 	const char **keys = calloc(cap, sizeof(*keys)), **vals = calloc(cap, sizeof(*vals));
 	const char **rm = calloc(cap, sizeof(*rm));
 	size_t *lens = calloc(cap, sizeof(*lens));
 	char (*kb)[sizeof(NODE_PREFIX) + CONFIG_NAME_MAX] = calloc(cap, sizeof(*kb));
 	char (*flags)[4] = calloc(cap, sizeof(*flags));
+	char (*insts)[24] = calloc(cap, sizeof(*insts));
 	char fixed[FIXED][24];
 	int rc = -ENOMEM;
 	rados_write_op_t op = NULL;
-	if (!keys || !vals || !rm || !lens || !kb || !flags)
+	if (!keys || !vals || !rm || !lens || !kb || !flags || !insts)
 		goto out;
 	size_t nk = 0, nrm = 0;
 	const char *fixed_keys[FIXED] = {"current", "recovery", "since", "boot"};
@@ -206,14 +216,20 @@ static int grace_write(struct state_cluster_grace *g, const struct grace_db *db)
 	}
 	for (size_t i = 0; i < db->n; i++) {
 		const struct grace_member *gm = &db->members[i];
-		size_t kn = 2 * i, ka = 2 * i + 1;
+		size_t kn = 3 * i, ka = 3 * i + 1, ki = 3 * i + 2;
 		snprintf(kb[kn], sizeof(kb[kn]), NODE_PREFIX "%s", gm->m.name);
 		snprintf(kb[ka], sizeof(kb[ka]), ADDR_PREFIX "%s", gm->m.name);
+		snprintf(kb[ki], sizeof(kb[ki]), INST_PREFIX "%s", gm->m.name);
 		if (gm->removed) {
 			rm[nrm++] = kb[kn];
 			rm[nrm++] = kb[ka];
+			rm[nrm++] = kb[ki];
 			continue;
 		}
+		u64_text(insts[i], sizeof(insts[i]), gm->instance);
+		keys[nk] = kb[ki];
+		vals[nk] = insts[i];
+		lens[nk++] = strlen(insts[i]);
 		snprintf(flags[i], sizeof(flags[i]), "%s%s", gm->m.need ? "N" : "",
 			 gm->m.enforcing ? "E" : "");
 		if (!flags[i][0])
@@ -249,6 +265,7 @@ out:
 	free(lens);
 	free(kb);
 	free(flags);
+	free(insts);
 	return rc;
 }
 
@@ -327,10 +344,12 @@ static int grace_decide(struct state_cluster_grace *g, struct grace_db *db,
 	switch (what) {
 	case GRACE_JOIN_NEED:
 		me->m.need = true;
+		me->instance = g->instance;
 		start_epoch(db);
 		break;
 	case GRACE_JOIN:
 		me->m.need = false;
+		me->instance = g->instance;
 		break;
 	case GRACE_DONE:
 		me->m.need = false;
@@ -371,6 +390,7 @@ static bool same_db(const struct grace_db *a, const struct grace_db *b)
 		return false;
 	for (size_t i = 0; i < a->n; i++)
 		if (b->members[i].removed || a->members[i].m.need != b->members[i].m.need ||
+		    a->members[i].instance != b->members[i].instance ||
 		    a->members[i].m.enforcing != b->members[i].m.enforcing ||
 		    strcmp(a->members[i].m.addrs, b->members[i].m.addrs) != 0)
 			return false;
@@ -439,6 +459,11 @@ int state_cluster_grace_open(const struct state_cluster_options *c,
 	if (!g)
 		return -ENOMEM;
 	snprintf(g->node, sizeof(g->node), "%s", c->node);
+	if (getrandom(&g->instance, sizeof(g->instance), 0) != (ssize_t)sizeof(g->instance)) {
+		free(g);
+		return -EIO;
+	}
+	g->instance |= 1; /* never 0, which an object without the key reads as */
 	int rc = state_rados_connect(c, "cluster grace", &g->cluster, &g->io);
 	if (rc) {
 		free(g);
@@ -517,4 +542,9 @@ int state_cluster_grace_publish(struct state_cluster_grace *g, const char *addrs
 {
 	struct grace_args a = {.addrs = addrs};
 	return grace_change(g, GRACE_ADDRS, &a, v, NULL, 0, NULL);
+}
+
+uint64_t state_cluster_grace_instance(const struct state_cluster_grace *g)
+{
+	return g->instance;
 }

@@ -15,7 +15,11 @@
  *                   "E" enforces grace (grants no new state that a reclaim
  *                   could conflict with), both "NE", or "-";
  *   "addr:<name>"   the addresses a member serves NFS on, space-separated
- *                   (what a survivor listens on when it takes over).
+ *                   (what a survivor listens on when it takes over);
+ *   "inst:<name>"   a random number of the process that joined last under
+ *                   that name: a head that finds another number there (a
+ *                   second process under its name) or no entry (it was
+ *                   taken over or removed) knows it must stop.
  * A head that restarts with records joins needing grace: if the cluster
  * is not in grace a new grace epoch starts (recovery = current, current
  * + 1).  Every member that learns the cluster is in grace enforces it.
@@ -51,6 +55,7 @@ struct state_cluster_grace_view {
 	uint64_t since_ms;	    /* when the grace under way began */
 	unsigned members, need, enforcing;
 	bool me_member, me_need, me_enforcing;
+	uint64_t me_instance; /* the process that joined last under this node's name */
 };
 
 static inline bool state_cluster_grace_in_grace(const struct state_cluster_grace_view *v)
@@ -70,6 +75,9 @@ static inline bool state_cluster_grace_all_enforcing(const struct state_cluster_
 int state_cluster_grace_open(const struct state_cluster_options *c,
 			     struct state_cluster_grace **out);
 void state_cluster_grace_close(struct state_cluster_grace *g);
+
+/* This handle's instance number, written by its joins. */
+uint64_t state_cluster_grace_instance(const struct state_cluster_grace *g);
 
 /* A grace older than ms (0: no limit, the default) is lifted by the next
  * change or poll of this handle, whoever still needs it. */

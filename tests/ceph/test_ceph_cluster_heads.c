@@ -12,7 +12,8 @@
  *     comes back there with its file handle and reclaims its open and
  *     its byte-range lock (which CephFS lets b take only because a's
  *     CephFS session was ended), grace lifts once it is done, and a is
- *     no longer a member.
+ *     no longer a member;
+ *   - a second process started under head b's name makes the first stop.
  *
  * Needs a cluster (FERRY_TEST_CEPH_CONF, FERRY_TEST_CEPH_ID) with a pool
  * named ferry; skipped (exit 77) without one. */
@@ -64,8 +65,10 @@ static int heads_setup(void **st)
 
 static int heads_teardown(void **st)
 {
+	/* Head b stopped by itself when the last test ran to its end. */
+	bool b_up = head_b.pid > 0;
 	int rc = ferryd_stop(&head_b);
-	return dl_teardown(st) | rc;
+	return dl_teardown(st) | (b_up ? rc : 0);
 }
 
 static void kill_a(void)
@@ -314,6 +317,31 @@ static void test_takeover(void **st)
 	dl_client_end(&z, &sz);
 }
 
+/* A second process started under head b's node name: the first one
+ * finds another instance in the grace object and stops (ferryd exits on
+ * the SIGTERM it sends itself), so the two never serve at once. */
+static void test_same_name_fenced(void **st)
+{
+	(void)st;
+	char state_b2[300];
+	snprintf(state_b2, sizeof(state_b2), "%s/state-b2", dl_dir);
+	struct ferryd_proc b2;
+	const char *args[] = {"--config", conf_b, "--state-dir", state_b2, NULL};
+	assert_int_equal(ferryd_start(&b2, args), 0);
+	char log_b[sizeof(head_b.log_path)];
+	snprintf(log_b, sizeof(log_b), "%s", head_b.log_path);
+	uint64_t end = dl_now_ms() + 10000;
+	while (ferryd_running(&head_b) && dl_now_ms() < end)
+		usleep(100 * 1000);
+	assert_false(ferryd_running(&head_b));
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "grep -q 'joined by another process under the same name' %s",
+		 log_b);
+	assert_int_equal(system(cmd), 0);
+	assert_true(ferryd_running(&b2));
+	assert_int_equal(ferryd_stop(&b2), 0);
+}
+
 int main(void)
 {
 	if (!ceph_env("ceph_test_ceph_cluster_heads"))
@@ -322,6 +350,7 @@ int main(void)
 		cmocka_unit_test(test_restart_in_place),
 		cmocka_unit_test(test_takeover),
 		cmocka_unit_test(test_delegation_across_heads),
+		cmocka_unit_test(test_same_name_fenced),
 	};
 	return cmocka_run_group_tests(tests, heads_setup, heads_teardown);
 }
