@@ -421,7 +421,7 @@ FERRY_HELPER_CEPHFS_FILE='$cephfs_file' \
 $(restarting_server "$work/cephfs.conf" "$work/cephfs-out")"
 		shipped=()
 		for f in "$(dirname "$kclient")/smoke.sh" readdir_kept.sh xattr.sh v42.sh \
-			crash_restart.sh restart.sh deleg.sh; do
+			crash_restart.sh acked_writes.sh restart.sh deleg.sh; do
 			case $f in /*) ;; *) f=$top/tests/e2e/guest/$f ;; esac
 			shipped+=(--file "$f")
 		done
@@ -621,7 +621,8 @@ if [ "$crash" = 1 ]; then
 	saved_server=$server
 	server=$(restarting_server "$work/crash.conf" "$work/crash-out")
 	run_guest crash 4.1 "$top/tests/e2e/guest/crash_restart.sh" "" \
-		--outdir "$work/crash-out" -- "crashes=${FERRY_E2E_CRASHES:-3}" gap=5
+		--outdir "$work/crash-out" --file "$top/tests/e2e/guest/acked_writes.sh" \
+		-- "crashes=${FERRY_E2E_CRASHES:-3}" gap=5
 	server=$saved_server
 	n=$(cat "$work/crash-out/crash.acked" 2>/dev/null || echo 0)
 	data=$work/export/ferry-crash/data

@@ -3,7 +3,8 @@
 # on the same state directory, run in the kclient guest (cwd = the NFS
 # mount).  A writer appends 64-byte records, one per write, each written
 # with conv=fsync, and notes each one acknowledged (with its time) on the
-# guest's own disk.  Meanwhile the script asks for a crash by creating
+# guest's own disk (acked_writes.sh, shipped beside this script by kclient
+# --file).  Meanwhile the script asks for a crash by creating
 # crash.request in KCLIENT_OUTDIR (kclient --outdir, shared with the host);
 # the watcher beside ferryd (tests/e2e/kclient.sh) kills ferryd with
 # SIGKILL, removes the file and starts it again.  The client reclaims; once it has said RECLAIM_COMPLETE, ferryd
@@ -29,6 +30,9 @@ for a in "$@"; do
 	esac
 done
 [ -d "${KCLIENT_OUTDIR:-}" ] || { echo "E2E FAIL crash: no KCLIENT_OUTDIR (kclient --outdir)"; exit 1; }
+lib=${KCLIENT_FILES:-/kcrun/files}/acked_writes.sh
+[ -r "$lib" ] || { echo "E2E FAIL crash: $lib not shipped (kclient --file)"; exit 1; }
+. "$lib"
 request=$KCLIENT_OUTDIR/crash.request
 cd "${KCLIENT_MNT:-.}" || exit 1
 dir=ferry-crash
@@ -37,32 +41,7 @@ acked=/tmp/crash.acked stop=/tmp/crash.stop
 : >"$acked"
 rm -f "$stop"
 
-# Seconds since boot in hundredths.
-now() {
-	local up _
-	read -r up _ </proc/uptime
-	echo "${up/./}"
-}
-
-record() { printf '%063d\n' "$1"; }
-
-# Record i at offset 64*i; acknowledged once dd (fsync included) succeeded.
-writer() {
-	local i=0
-	while [ ! -e "$stop" ]; do
-		record "$i" >/tmp/crash.rec
-		if dd if=/tmp/crash.rec of="$dir/data" bs=64 count=1 seek="$i" \
-			conv=notrunc,fsync 2>/dev/null; then
-			echo "$i $(now)" >>"$acked"
-			i=$((i + 1))
-		else
-			echo "E2E INFO crash: write of record $i failed; again"
-			sleep 1
-		fi
-	done
-}
-
-writer &
+aw_writer "$dir/data" "$acked" "$stop" crash &
 wpid=$!
 sleep "$gap"
 for r in $(seq 1 "$crashes"); do
@@ -85,22 +64,15 @@ wait "$wpid"
 
 n=$(wc -l <"$acked")
 # The longest time between two acknowledged writes, in hundredths.
-stall=$(awk 'NR > 1 && $2 - last > max { max = $2 - last } { last = $2 } END { print max + 0 }' "$acked")
-stall_s=$(awk -v s="$stall" 'BEGIN { printf "%.2f", s / 100 }')
+stall=$(aw_stall "$acked")
+stall_s=$(aw_secs "$stall")
 echo "E2E INFO crash: $n writes acknowledged over $crashes kills, longest stall ${stall_s} s"
 echo "$n" >"$KCLIENT_OUTDIR/crash.acked"
 
 # Every acknowledged record, read back past the page cache.
-sync
-echo 3 >/proc/sys/vm/drop_caches
-: >/tmp/crash.expect
-i=0
-while [ $i -lt "$n" ]; do
-	record "$i" >>/tmp/crash.expect
-	i=$((i + 1))
-done
-if ! cmp -n $((n * 64)) /tmp/crash.expect "$dir/data" >/dev/null 2>&1; then
-	echo "E2E FAIL crash: an acknowledged write is missing from the file"
+lost=$(aw_lost "$dir/data" "$n")
+if [ "$lost" != 0 ]; then
+	echo "E2E FAIL crash: $lost acknowledged writes are missing from the file"
 	exit 1
 fi
 if [ "$n" -lt $((crashes + 1)) ]; then
