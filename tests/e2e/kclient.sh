@@ -118,9 +118,12 @@ if [ ! -x "$ferryd" ]; then
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ferry-e2e.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+keep_logs=${FERRY_E2E_KEEP_LOGS:-}
+trap '[ -n "$keep_logs" ] && mkdir -p "$keep_logs" && cp -a "$work/logs/." "$keep_logs/"; rm -rf "$work"' EXIT
 mkdir -p "$work/export" "$work/state" "$work/logs"
 backend=${FERRY_E2E_BACKEND:-local}
+# The fail-over run's heads share a CephFS.
+[ "${FERRY_E2E_ONLY:-}" = failover ] && backend=ceph
 case $backend in
 local)
 	export_lines="path = $work/export"
@@ -396,6 +399,95 @@ restart_runs() {
 	done
 	server=$saved_server
 }
+# Fail-over between two heads on one CephFS (guest/failover.sh beside
+# failover_host.sh, one boot per server kind, each with a fresh cluster):
+# the guest writes with fsync through head a's service address, head a is
+# killed with SIGKILL, its address moves to head b's host and that host
+# takes node a over.  failover_run KIND (ferry or ganesha) prints the
+# longest stall between two acknowledged writes and how many acknowledged
+# writes the file lacks afterwards.  Ferry's run must lose none and stall
+# at most FERRY_E2E_FAILOVER_MAX_STALL seconds; NFS-Ganesha's figures are
+# only reported.
+failover_addr=${FERRY_E2E_FAILOVER_ADDR:-192.168.78.1}
+failover_summary=()
+failover_run() {
+	local kind=$1 label=failover-$1 out=$work/failover-$1-out dir=$work/logs/failover-$1
+	local max=${FERRY_E2E_FAILOVER_MAX_STALL:-45} name=ferryd env
+	mkdir -p "$out" "$dir"
+	env="FERRYD='$ferryd' FERRYCTL='$ferryctl' ADDR_A='$failover_addr'"
+	if [ "$kind" = ganesha ]; then
+		max=0
+		name=$ganesha_name
+		env="GANESHA='$ganesha' GANESHA_GRACE='$ganesha_grace' GANESHA_LIB='$ganesha_lib' ADDR_A='$failover_addr'"
+	fi
+	local saved=$server t0=$SECONDS
+	server="$env exec '$top/tests/e2e/failover_host.sh' $kind '$dir' '$work/ceph' '$out'"
+	run_guest "$label" 4.1 "$top/tests/e2e/guest/failover.sh" "" --outdir "$out" \
+		--file "$top/tests/e2e/guest/acked_writes.sh" --timeout 900 -- \
+		"addr=$failover_addr" "gap=${FERRY_E2E_FAILOVER_GAP:-10}" \
+		"window=${FERRY_E2E_FAILOVER_WINDOW:-100}" "max_stall=$max" "label=$label"
+	server=$saved
+	local acked=? stall=? stalled=? lost=? resumed=0 kv
+	if [ -s "$out/failover.result" ]; then
+		for kv in $(cat "$out/failover.result"); do
+			case $kv in
+			acked=* | stall=* | stalled=* | lost=* | resumed=*) eval "${kv%%=*}=\${kv#*=}" ;;
+			esac
+		done
+	fi
+	echo "e2e: $label: longest stall: $stall s ($stalled s in stalls over 1 s)"
+	echo "e2e: $label: lost: $lost"
+	grep -h 'failover-host:' "$work/logs/$label.server.log" 2>/dev/null | sed "s/^/e2e: $label: /"
+	if [ "$kind" = ferry ] && { [ "$lost" != 0 ] || [ "$resumed" != 1 ]; }; then
+		echo "e2e: $label FAILED: lost $lost, writes went on: $resumed"
+		failed=1
+	fi
+	failover_summary+=("$(printf '%-22s %-14s %-14s %-6s %-8s %s' "$name" "$stall s" "$stalled s" \
+		"$lost" "$acked" "$((SECONDS - t0)) s")")
+}
+if [ "${FERRY_E2E_ONLY:-}" = failover ]; then
+	ferryctl=${FERRYCTL:-$top/build/ferryctl}
+	case $ferryctl in /*) ;; *) ferryctl=$PWD/$ferryctl ;; esac
+	[ -x "$ferryctl" ] || { echo "e2e: $ferryctl not built" >&2; exit 1; }
+	if [ "${FERRY_E2E_FAILOVER_FERRY:-1}" = 1 ]; then
+		failover_run ferry
+	else
+		echo "e2e: failover: Ferry's run skipped (FERRY_E2E_FAILOVER_FERRY=0)"
+	fi
+	# The peer: NFS-Ganesha (V6.2 of ../shared/ganesha-v6 by default, or
+	# FERRY_E2E_GANESHA, e.g. Debian's /usr/bin/ganesha.nfsd, with
+	# FERRY_E2E_GANESHA_GRACE, ganesha-rados-grace) with FSAL_CEPH and
+	# RecoveryBackend rados_cluster.  Its run never fails the test.
+	peer=${FERRY_E2E_FAILOVER_PEER:-ganesha}
+	ganesha=${FERRY_E2E_GANESHA:-$top/../shared/ganesha-v6/ganesha.nfsd}
+	ganesha_lib= ganesha_grace=${FERRY_E2E_GANESHA_GRACE:-}
+	if [ -z "$ganesha_grace" ] && [ -x "$(dirname "$ganesha")/bin/ganesha-rados-grace" ]; then
+		ganesha_grace=$(dirname "$ganesha")/bin/ganesha-rados-grace
+		ganesha_lib=$(dirname "$ganesha")/lib
+	fi
+	[ -n "$ganesha_grace" ] || ganesha_grace=$(command -v ganesha-rados-grace)
+	if [ "$peer" = none ]; then
+		echo "e2e: failover: NFS-Ganesha's run skipped (FERRY_E2E_FAILOVER_PEER=none)"
+	elif [ ! -x "$ganesha" ]; then
+		echo "e2e: failover: NFS-Ganesha's run skipped: $ganesha not found (FERRY_E2E_GANESHA)"
+	elif [ ! -x "$ganesha_grace" ]; then
+		echo "e2e: failover: NFS-Ganesha's run skipped: no ganesha-rados-grace" \
+			"(FERRY_E2E_GANESHA_GRACE; Debian: nfs-ganesha-rados-grace)"
+	else
+		ganesha_name="NFS-Ganesha $("$ganesha" -v 2>/dev/null | sed -n 's/.*Release = //p' | head -1)"
+		saved_failed=$failed
+		failover_run ganesha
+		[ $failed -ne $saved_failed ] &&
+			echo "e2e: failover-ganesha: its run failed (reported, not counted)"
+		failed=$saved_failed
+	fi
+	echo "e2e: failover: $(printf '%-22s %-14s %-14s %-6s %-8s %s' server 'longest stall' \
+		'stalls > 1 s' lost acked run)"
+	for line in "${failover_summary[@]}"; do echo "e2e: failover: $line"; done
+	[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
+	exit $failed
+fi
+
 # On a ceph export: one boot (guest/cephfs.sh) makes every run that fits a
 # cluster living only as long as that boot, under a restarting server
 # (crash requests kill ferryd with SIGKILL, restart requests stop it), with

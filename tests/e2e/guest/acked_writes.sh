@@ -53,6 +53,21 @@ aw_stall_end() {
 	awk 'NR > 1 && $2 - last > max { max = $2 - last; at = $2 } { last = $2 } END { print at + 0 }' "$1"
 }
 
+# aw_gaps ACKED REF COUNT: the COUNT longest times between two acknowledged
+# writes, longest first, each as "S s (+A..+B)": from A to B seconds from
+# REF (hundredths since boot, as aw_now).
+aw_gaps() {
+	awk -v ref="$2" 'NR > 1 { printf "%d %d %d\n", $2 - last, last - ref, $2 - ref } { last = $2 }' "$1" |
+		sort -rn | head -n "$3" |
+		awk '{ printf "%s%.2f s (%+.2f..%+.2f)", (NR > 1 ? ", " : ""), $1 / 100, $2 / 100, $3 / 100 }'
+}
+
+# aw_stalled ACKED MIN: the time, in hundredths, spent in stalls longer
+# than MIN hundredths (one write going through does not end an outage).
+aw_stalled() {
+	awk -v min="$2" 'NR > 1 && $2 - last > min { sum += $2 - last } { last = $2 } END { print sum + 0 }' "$1"
+}
+
 # aw_lost FILE N: how many of records 0..N-1 FILE does not hold intact,
 # read past the page cache.  A record past the file's end counts as lost.
 aw_lost() {
