@@ -37,6 +37,13 @@ set -uo pipefail
 kind=$1 work=$2 ceph=$3 out=$4
 conf=$ceph/ceph.conf
 addr_a=${ADDR_A:-192.168.78.1}
+# Head a's address leaves host a with head a; it arrives on host b before
+# host b takes over (MOVE_FIRST=1, the default), or, for Ferry with
+# MOVE_FIRST=0, after the take-over as ferryctl(8) puts it (head b listens
+# on it with IP_FREEBIND before it arrives).  NFS-Ganesha binds the
+# address, so it always arrives first.
+move_first=${MOVE_FIRST:-1}
+[ "$kind" = ganesha ] && move_first=1
 addr_b=${KCLIENT_SERVER_ADDR:?kclient sets KCLIENT_SERVER_ADDR}
 port=${KCLIENT_PORT:-2049}
 mkdir -p "$work"
@@ -207,22 +214,26 @@ pid_a=$started
 wait_listen "$addr_a" "$pid_a" 120 || { tail -n 30 "$work/head-a"*; broken "head a did not listen"; }
 say "head a (pid $pid_a) listens on $addr_a:$port after $(since "$t0") s"
 
+move_a() { # T0: the address arrives on host b
+	ip addr add "$addr_a/32" dev "$nic_b" || say "adding $addr_a to $nic_b failed"
+	say "$addr_a added on host b's $nic_b (+$(since "$1") s)"
+}
+
 failover() {
 	local t0 t rc
 	t0=$(stamp)
 	say "fail-over asked"
 	kill -KILL "$pid_a"
 	wait "$pid_a" 2>/dev/null
-	say "head a killed with SIGKILL (+$(since "$t0") s)"
-	ip addr del "$addr_a/32" dev fo-hosta &&
-		ip addr add "$addr_a/32" dev "$nic_b" ||
-		say "moving $addr_a to $nic_b failed"
-	say "$addr_a moved to host b's $nic_b (+$(since "$t0") s)"
+	ip addr del "$addr_a/32" dev fo-hosta || say "removing $addr_a from fo-hosta failed"
+	say "head a killed with SIGKILL, $addr_a gone from host a (+$(since "$t0") s)"
+	[ "$move_first" = 1 ] && move_a "$t0"
 	case $kind in
 	ferry)
 		"$FERRYCTL" --state-dir "$work/state-b" --timeout 120000 cluster takeover a
 		rc=$?
 		say "ferryctl cluster takeover a exited $rc (+$(since "$t0") s)"
+		[ "$move_first" = 1 ] || move_a "$t0"
 		"$FERRYCTL" --state-dir "$work/state-b" cluster
 		;;
 	ganesha)
@@ -240,10 +251,25 @@ failover() {
 	listening "$addr_a" && say "$addr_a:$port is served again (+$(since "$t0") s)"
 }
 
+# At the end the guest asks for what head b counted (failover.report):
+# Ferry's metrics go to metrics-b.txt, the NFS errors to the log.
+report() {
+	if [ "$kind" = ferry ]; then
+		"$FERRYCTL" --state-dir "$work/state-b" metrics >"$work/metrics-b.txt" 2>&1
+		grep -E '^ferry_nfs_op_errors_total' "$work/metrics-b.txt" | sed 's/^/failover-host: head b: /'
+	fi
+	say "load average $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
 while :; do
 	if [ -e "$out/failover.request" ]; then
+		say "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 		failover
 		rm -f "$out/failover.request"
+	fi
+	if [ -e "$out/failover.report" ]; then
+		report
+		rm -f "$out/failover.report"
 	fi
 	if ! kill -0 "$pid_b" 2>/dev/null; then
 		wait "$pid_b"

@@ -90,6 +90,35 @@
 # with writes=0 (read delegations only), its process beside ferryd a CephFS
 # client of its own (build/tests/cephfs_file).  FERRY_E2E_CTHON04 adds
 # cthon04.
+#
+# FERRY_E2E_ONLY=failover runs the fail-over run alone (it implies the ceph
+# back end; one boot per server kind, each with a cluster of its own):
+# tests/e2e/failover_host.sh, the server command, starts two heads on one
+# CephFS, head b at the guest's server address and head a at
+# FERRY_E2E_FAILOVER_ADDR (default 192.168.78.1, on a veth device of its
+# own in kclient's namespace); guest/failover.sh mounts head a's address,
+# writes with fsync through it, and asks for the fail-over: head a is
+# killed with SIGKILL, its address moves to head b's device, and head b
+# takes node a over (Ferry: ferryctl cluster takeover a; NFS-Ganesha: a
+# new ganesha.nfsd with node id a).  Each run prints "longest stall: N s"
+# (between two acknowledged writes, the whole run; "across the fail-over"
+# too) and "lost: N" (acknowledged writes missing afterwards); Ferry's
+# must lose none, go on writing, and stall at most
+# FERRY_E2E_FAILOVER_MAX_STALL s (default 45).  Then the same rig with
+# NFS-Ganesha (FSAL_CEPH, RecoveryBackend rados_cluster; FERRY_E2E_GANESHA,
+# default ../shared/ganesha-v6/ganesha.nfsd, and FERRY_E2E_GANESHA_GRACE,
+# default its bin/ganesha-rados-grace or the one on PATH): its figures are
+# printed beside Ferry's, never asserted, and its run is skipped with a
+# reason when it cannot start.  FERRY_E2E_FAILOVER_PEER=none skips it,
+# FERRY_E2E_FAILOVER_FERRY=0 skips Ferry's run.  FERRY_E2E_FAILOVER_GAP
+# (default 10) is how long the guest writes before the fail-over,
+# FERRY_E2E_FAILOVER_WINDOW (default 100, past a 90 s grace period) until
+# when after it, FERRY_E2E_FAILOVER_RESUME (default 300) how long the
+# writes may take to go on; FERRY_E2E_FAILOVER_MOVE_FIRST=0 moves Ferry's
+# address after the take-over instead of before it (ferryctl(8)'s order).
+# FERRYCTL (default build/ferryctl).  FERRY_E2E_KEEP_LOGS=DIR (any run)
+# copies the run's logs (kclient's output, the server logs, and for the
+# fail-over run each head's log, config and state) to DIR at the end.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kclient=${KCLIENT:-$top/../shared/e2e/kclient}
@@ -414,7 +443,7 @@ failover_run() {
 	local kind=$1 label=failover-$1 out=$work/failover-$1-out dir=$work/logs/failover-$1
 	local max=${FERRY_E2E_FAILOVER_MAX_STALL:-45} name=ferryd env
 	mkdir -p "$out" "$dir"
-	env="FERRYD='$ferryd' FERRYCTL='$ferryctl' ADDR_A='$failover_addr'"
+	env="FERRYD='$ferryd' FERRYCTL='$ferryctl' ADDR_A='$failover_addr' MOVE_FIRST='${FERRY_E2E_FAILOVER_MOVE_FIRST:-1}'"
 	if [ "$kind" = ganesha ]; then
 		max=0
 		name=$ganesha_name
@@ -425,25 +454,26 @@ failover_run() {
 	run_guest "$label" 4.1 "$top/tests/e2e/guest/failover.sh" "" --outdir "$out" \
 		--file "$top/tests/e2e/guest/acked_writes.sh" --timeout 900 -- \
 		"addr=$failover_addr" "gap=${FERRY_E2E_FAILOVER_GAP:-10}" \
-		"window=${FERRY_E2E_FAILOVER_WINDOW:-100}" "max_stall=$max" "label=$label"
+		"window=${FERRY_E2E_FAILOVER_WINDOW:-100}" "resume=${FERRY_E2E_FAILOVER_RESUME:-300}" \
+		"max_stall=$max" "label=$label"
 	server=$saved
-	local acked=? stall=? stalled=? lost=? resumed=0 kv
+	local acked=? stall=? fo_stall=? stalled=? lost=? resumed=0 kv
 	if [ -s "$out/failover.result" ]; then
 		for kv in $(cat "$out/failover.result"); do
 			case $kv in
-			acked=* | stall=* | stalled=* | lost=* | resumed=*) eval "${kv%%=*}=\${kv#*=}" ;;
+			acked=* | stall=* | fo_stall=* | stalled=* | lost=* | resumed=*) eval "${kv%%=*}=\${kv#*=}" ;;
 			esac
 		done
 	fi
-	echo "e2e: $label: longest stall: $stall s ($stalled s in stalls over 1 s)"
+	echo "e2e: $label: longest stall: $stall s (across the fail-over: $fo_stall s; $stalled s in stalls over 1 s)"
 	echo "e2e: $label: lost: $lost"
 	grep -h 'failover-host:' "$work/logs/$label.server.log" 2>/dev/null | sed "s/^/e2e: $label: /"
 	if [ "$kind" = ferry ] && { [ "$lost" != 0 ] || [ "$resumed" != 1 ]; }; then
 		echo "e2e: $label FAILED: lost $lost, writes went on: $resumed"
 		failed=1
 	fi
-	failover_summary+=("$(printf '%-22s %-14s %-14s %-6s %-8s %s' "$name" "$stall s" "$stalled s" \
-		"$lost" "$acked" "$((SECONDS - t0)) s")")
+	failover_summary+=("$(printf '%-20s %-14s %-14s %-14s %-5s %-7s %s' "$name" "$stall s" "$fo_stall s" \
+		"$stalled s" "$lost" "$acked" "$((SECONDS - t0)) s")")
 }
 if [ "${FERRY_E2E_ONLY:-}" = failover ]; then
 	ferryctl=${FERRYCTL:-$top/build/ferryctl}
@@ -481,8 +511,8 @@ if [ "${FERRY_E2E_ONLY:-}" = failover ]; then
 			echo "e2e: failover-ganesha: its run failed (reported, not counted)"
 		failed=$saved_failed
 	fi
-	echo "e2e: failover: $(printf '%-22s %-14s %-14s %-6s %-8s %s' server 'longest stall' \
-		'stalls > 1 s' lost acked run)"
+	echo "e2e: failover: $(printf '%-20s %-14s %-14s %-14s %-5s %-7s %s' server 'longest stall' \
+		'its fail-over' 'stalls > 1 s' lost acked run)"
 	for line in "${failover_summary[@]}"; do echo "e2e: failover: $line"; done
 	[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
 	exit $failed
