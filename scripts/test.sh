@@ -12,7 +12,9 @@
 #
 # `--full` (or FERRY_FULL=1) adds the full stage: the slowest checks, which
 # the default run (kept under 25 minutes on 2 cores) leaves out: the
-# kernel client holding 20,000 files open at once (tests/e2e/kclient.sh).
+# kernel client holding 20,000 files open at once, and the fail-over of a
+# clustered head under a writing kernel client, beside NFS-Ganesha's
+# (tests/e2e/kclient.sh, FERRY_E2E_ONLY=failover).
 #
 # Environment: FUZZ_SECONDS (default 60; 0 skips fuzzing), FERRY_SKIP_E2E=1
 # skips the kernel-client tests, FERRY_SKIP_POWERCUT=1 the power-cut test
@@ -123,6 +125,14 @@ if [ "${FERRY_SKIP_CEPH:-0}" != 1 ] && [ "${FERRY_SKIP_E2E:-0}" != 1 ] &&
 	step "end-to-end with the Linux kernel client on a ceph export"
 	if FERRY_E2E_BACKEND=ceph bash tests/e2e/kclient.sh; then passed=$((passed + 1)); else
 		failed=$((failed + 1)); failures+=("kernel-client e2e on a ceph export"); fi
+	# Full stage: two clustered heads, one killed and taken over under a
+	# writing kernel client (a boot per server kind, about 4 min each),
+	# with NFS-Ganesha's rados_cluster on the same rig for comparison.
+	if [ "${FERRY_FULL:-0}" = 1 ]; then
+		step "fail-over between two clustered heads under the kernel client"
+		if FERRY_E2E_ONLY=failover bash tests/e2e/kclient.sh; then passed=$((passed + 1)); else
+			failed=$((failed + 1)); failures+=("kernel-client fail-over e2e"); fi
+	fi
 fi
 
 if [ "${FUZZ_SECONDS:-60}" != 0 ] && [ -x scripts/fuzz.sh ]; then
