@@ -62,14 +62,6 @@ aw_gaps() {
 		awk '{ printf "%s%.2f s (%+.2f..%+.2f)", (NR > 1 ? ", " : ""), $1 / 100, $2 / 100, $3 / 100 }'
 }
 
-# aw_stall_over ACKED FROM TO: the longest time between two acknowledged
-# writes, in hundredths, among those that overlap FROM..TO (hundredths
-# since boot): the stall that an event in that interval caused.
-aw_stall_over() {
-	awk -v from="$2" -v to="$3" 'NR > 1 && $2 > from && last < to && $2 - last > max { max = $2 - last }
-		{ last = $2 } END { print max + 0 }' "$1"
-}
-
 # aw_stalled ACKED MIN: the time, in hundredths, spent in stalls longer
 # than MIN hundredths (one write going through does not end an outage).
 aw_stalled() {
