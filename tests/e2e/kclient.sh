@@ -476,7 +476,6 @@ failover_run() {
 		done
 	fi
 	echo "e2e: $label: longest stall: $stall s ($stalled s in stalls over 1 s)"
-	grep -a "E2E INFO $label: longest stalls" "$work/logs/$label.out" | sed "s/^E2E INFO /e2e: /"
 	echo "e2e: $label: lost: $lost"
 	grep -h 'failover-host:' "$work/logs/$label.server.log" 2>/dev/null | sed "s/^/e2e: $label: /"
 	if [ "$kind" = ferry ] && { [ "$lost" != 0 ] || [ "$resumed" != 1 ]; }; then
