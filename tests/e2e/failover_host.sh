@@ -26,13 +26,15 @@
 # ganesha.nfsd with node id a on host b (Ganesha's own model: the failed
 # node's instance starts again elsewhere, and its CephFS client takes over
 # the old one's session by its reclaim id).  Then the request is removed.
-# Each step's time goes to the log (the server log of the run).
+# Each step's time goes to the log (the server log of the run).  When the
+# guest creates failover.report at the end, Ferry's head b writes its
+# metrics to WORK/metrics-b.txt and its NFS error counts to the log.
 #
 # Usage: failover_host.sh ferry|ganesha WORK CEPH_DIR OUTDIR
 # Environment: FERRYD, FERRYCTL (ferry); GANESHA (ganesha.nfsd, or the
 # wrapper of ../shared/ganesha-v6), GANESHA_GRACE (ganesha-rados-grace),
 # GANESHA_LIB (its LD_LIBRARY_PATH, may be empty) (ganesha); ADDR_A
-# (default 192.168.78.1).
+# (default 192.168.78.1); MOVE_FIRST (below).
 set -uo pipefail
 kind=$1 work=$2 ceph=$3 out=$4
 conf=$ceph/ceph.conf
@@ -83,6 +85,10 @@ wait_listen() { # ADDR PID SECONDS
 	return 1
 }
 
+# Both kinds with delegations off (NFS-Ganesha's default), so that every
+# write's open goes to the server, and their own lease and grace times:
+# ferryd's defaults, 90 s each, written out; NFS-Ganesha's (its log says
+# "IN GRACE, duration 90").
 case $kind in
 ferry)
 	ferry_conf() { # NODE ADDR
@@ -200,8 +206,9 @@ CONF
 esac
 
 # Head b first: kclient boots the guest once something listens, and the
-# guest's own mount goes to head b.  Head a a second later (NFS-Ganesha
-# numbers its clientids by the second it started in).
+# guest's own mount goes to head b.  Head a a second later: NFS-Ganesha
+# names its server epoch, which its clientids carry, after the second it
+# started in.
 t0=$(stamp)
 start_head b "$addr_b"
 pid_b=$started
@@ -220,7 +227,7 @@ move_a() { # T0: the address arrives on host b
 }
 
 failover() {
-	local t0 t rc
+	local t0 rc
 	t0=$(stamp)
 	say "fail-over asked"
 	kill -KILL "$pid_a"

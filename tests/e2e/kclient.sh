@@ -201,21 +201,25 @@ failed=0
 # qemu's start to init; past that it stops kclient (which tears its
 # namespace down) and returns $no_boot, for run_guest to boot once more.
 # The console reaches the log through a pipe that kclient does not flush
-# line by line, so a guest that prints little shows its "KCLIENT INIT" late:
-# a run whose guest script says it started by creating the file $boot_mark
-# (when set) counts as booted once it exists.
+# line by line (tr into a file), so a guest that prints little shows its
+# "KCLIENT INIT" minutes late: a guest with a TCP connection to the server
+# in kclient's namespace (its mount; anything but loopback, where the Ceph
+# cluster talks) has booted too.
 boot_timeout=${FERRY_E2E_BOOT_TIMEOUT:-180}
 no_boot=250
-boot_mark=
+guest_connected() { # kclient's log
+	local ns
+	ns=$(sed -n 's/^kclient: netns \([^ ,]*\),.*/\1/p' "$1" 2>/dev/null | head -1)
+	[ -n "$ns" ] && ip netns exec "$ns" ss -Htn state established 2>/dev/null |
+		awk '$4 !~ /^(127\.|\[::1\]|\[::ffff:127\.)/ { found = 1 } END { exit !found }'
+}
 kclient_booted() {
 	local log=$1 pid started=
 	shift
-	[ -n "$boot_mark" ] && rm -f "$boot_mark"
 	env "${kernel_env[@]}" "$kclient" "$@" >"$log" 2>&1 &
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null; do
-		if grep -aq '^KCLIENT INIT' "$log" 2>/dev/null ||
-			{ [ -n "$boot_mark" ] && [ -e "$boot_mark" ]; }; then
+		if grep -aq '^KCLIENT INIT' "$log" 2>/dev/null || guest_connected "$log"; then
 			break
 		elif [ -z "$started" ]; then
 			grep -aq 'qemu started (accel=' "$log" && started=$SECONDS
@@ -459,14 +463,12 @@ failover_run() {
 	fi
 	local saved=$server t0=$SECONDS
 	server="$env exec '$top/tests/e2e/failover_host.sh' $kind '$dir' '$work/ceph' '$out'"
-	boot_mark=$out/guest.started
 	run_guest "$label" 4.1 "$top/tests/e2e/guest/failover.sh" "" --outdir "$out" \
 		--file "$top/tests/e2e/guest/acked_writes.sh" --timeout 900 -- \
 		"addr=$failover_addr" "gap=${FERRY_E2E_FAILOVER_GAP:-10}" \
 		"window=${FERRY_E2E_FAILOVER_WINDOW:-100}" "resume=${FERRY_E2E_FAILOVER_RESUME:-300}" \
 		"max_stall=$max" "label=$label"
 	server=$saved
-	boot_mark=
 	local acked=? stall=? stalled=? lost=? resumed=0 kv
 	if [ -s "$out/failover.result" ]; then
 		for kv in $(cat "$out/failover.result"); do

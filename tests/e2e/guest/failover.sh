@@ -47,8 +47,6 @@ for a in "$@"; do
 done
 fail() { echo "E2E FAIL $label: $*"; exit 1; }
 [ -d "${KCLIENT_OUTDIR:-}" ] || fail "no KCLIENT_OUTDIR (kclient --outdir)"
-# For the host's boot watch (kclient.sh's kclient_booted): the guest is up.
-touch "$KCLIENT_OUTDIR/guest.started"
 lib=${KCLIENT_FILES:-/kcrun/files}/acked_writes.sh
 [ -r "$lib" ] || fail "$lib not shipped (kclient --file)"
 . "$lib"
