@@ -197,6 +197,19 @@ unsigned ctl_cluster_remove(struct ctl_server *cs, const char *body, size_t len,
 	return 200;
 }
 
+/* One gauge family with a series per member: its enforcing flag, or its
+ * need-grace flag. */
+static void member_gauge(struct ctl_text *t, const struct state_cluster_status *s,
+			 const char *name, const char *help, bool enforcing)
+{
+	ctl_text_printf(t, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+	for (size_t i = 0; i < s->nmembers; i++) {
+		const struct state_cluster_member *m = &s->members[i];
+		ctl_text_printf(t, "%s{node=\"%s\"} %d\n", name, m->name,
+				enforcing ? m->enforcing : m->need);
+	}
+}
+
 void ctl_cluster_metrics(struct ctl_server *cs, struct ctl_text *t)
 {
 	struct state_cluster_status *s = malloc(sizeof(*s));
@@ -237,18 +250,10 @@ void ctl_cluster_metrics(struct ctl_server *cs, struct ctl_text *t)
 				"ferry_cluster_epoch{epoch=\"current\"} %llu\n"
 				"ferry_cluster_epoch{epoch=\"recovery\"} %llu\n",
 				(unsigned long long)s->current, (unsigned long long)s->recovery);
-		ctl_text_printf(t, "# HELP ferry_cluster_member_need_grace 1 for a member whose "
-				   "clients may still reclaim.\n"
-				   "# TYPE ferry_cluster_member_need_grace gauge\n");
-		for (size_t i = 0; i < s->nmembers; i++)
-			ctl_text_printf(t, "ferry_cluster_member_need_grace{node=\"%s\"} %d\n",
-					s->members[i].name, s->members[i].need);
-		ctl_text_printf(t, "# HELP ferry_cluster_member_enforcing 1 for a member that "
-				   "enforces the cluster's grace.\n"
-				   "# TYPE ferry_cluster_member_enforcing gauge\n");
-		for (size_t i = 0; i < s->nmembers; i++)
-			ctl_text_printf(t, "ferry_cluster_member_enforcing{node=\"%s\"} %d\n",
-					s->members[i].name, s->members[i].enforcing);
+		member_gauge(t, s, "ferry_cluster_member_need_grace",
+			     "1 for a member whose clients may still reclaim.", false);
+		member_gauge(t, s, "ferry_cluster_member_enforcing",
+			     "1 for a member that enforces the cluster's grace.", true);
 	}
 	free(s);
 }

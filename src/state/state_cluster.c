@@ -100,7 +100,7 @@ static void cluster_needs_grace(struct state_cluster *c, const struct state_clus
 static bool local_grace(struct state_server *st)
 {
 	pthread_mutex_lock(&st->lock);
-	bool g = st->grace && state_now_ms() < st->grace_end_ms;
+	bool g = state_grace_own(st, state_now_ms());
 	pthread_mutex_unlock(&st->lock);
 	return g;
 }
@@ -432,7 +432,7 @@ void state_cluster_status(struct state_server *st, struct state_cluster_status *
 	out->looks = atomic_load(&c->looks);
 	out->look_errors = atomic_load(&c->look_errors);
 	pthread_mutex_lock(&st->lock);
-	if (st->grace && now < st->grace_end_ms)
+	if (state_grace_own(st, now))
 		for (size_t i = 0; i < st->nprev; i++)
 			out->reclaims_outstanding += !st->prev[i].reclaimed;
 	pthread_mutex_unlock(&st->lock);

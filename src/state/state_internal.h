@@ -604,6 +604,9 @@ void state_record_sync(struct state_server *st, const uint8_t *name, uint32_t le
 /* st->lock held: ends grace when due; returns the names to re-sync. */
 size_t state_grace_tick(struct state_server *st, uint64_t now, struct state_prev **names);
 bool state_grace_active(struct state_server *st, uint64_t now);
+/* This head's own grace period (its records' clients may reclaim), the
+ * cluster's aside.  st->lock held. */
+bool state_grace_own(const struct state_server *st, uint64_t now);
 
 /* Clustered heads (state_cluster.c).  open: connects to the grace object
  * and makes *boot unique in the cluster (st->cluster set, even on

@@ -80,9 +80,14 @@ void state_grace_reclaimed(struct state_server *st, const uint8_t *name, uint32_
 	state_cluster_kick(st);
 }
 
+bool state_grace_own(const struct state_server *st, uint64_t now)
+{
+	return st->grace && now < st->grace_end_ms;
+}
+
 bool state_grace_active(struct state_server *st, uint64_t now)
 {
-	return (st->grace && now < st->grace_end_ms) || state_cluster_enforcing(st, now);
+	return state_grace_own(st, now) || state_cluster_enforcing(st, now);
 }
 
 size_t state_grace_tick(struct state_server *st, uint64_t now, struct state_prev **names)

@@ -55,6 +55,19 @@ static inline struct ceph_mount_info *other_client(void)
 	return cm;
 }
 
+/* Makes path (in CephFS) hold data, through a CephFS client of the test's
+ * own: a file no NFS client has had open. */
+static inline void cephfs_put_file(const char *path, const char *data, int mode)
+{
+	struct ceph_mount_info *cm = other_client();
+	int fd = ceph_open(cm, path, O_CREAT | O_WRONLY | O_TRUNC, mode);
+	assert_true(fd >= 0);
+	int len = (int)strlen(data);
+	assert_int_equal(ceph_write(cm, fd, data, len, 0), len);
+	assert_int_equal(ceph_close(cm, fd), 0);
+	ceph_shutdown(cm);
+}
+
 static inline int ceph_setup(void **st)
 {
 	(void)st;

@@ -90,12 +90,7 @@ static void test_recall_by_other_client(void **st)
 	(void)st;
 	char path[200];
 	snprintf(path, sizeof(path), "%s/delegated", ceph_dir);
-	struct ceph_mount_info *cm = other_client();
-	int fd = ceph_open(cm, path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(ceph_write(cm, fd, "made by CephFS", 14, 0), 14);
-	assert_int_equal(ceph_close(cm, fd), 0);
-	ceph_shutdown(cm);
+	cephfs_put_file(path, "made by CephFS", 0644);
 
 	struct nfs4c_sess a;
 	struct nfs4c_cb sa;

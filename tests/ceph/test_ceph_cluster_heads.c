@@ -177,12 +177,7 @@ static void test_delegation_across_heads(void **st)
 		assert_int_equal(ceph_start(), 0);
 	char path[200];
 	snprintf(path, sizeof(path), "%s/deleg-shared", ceph_dir);
-	struct ceph_mount_info *cm = other_client();
-	int fd = ceph_open(cm, path, O_CREAT | O_WRONLY | O_TRUNC, 0666);
-	assert_true(fd >= 0);
-	assert_int_equal(ceph_write(cm, fd, "made by CephFS", 14, 0), 14);
-	assert_int_equal(ceph_close(cm, fd), 0);
-	ceph_shutdown(cm);
+	cephfs_put_file(path, "made by CephFS", 0666);
 
 	struct nfs4c_sess x, y;
 	struct nfs4c_cb sx, sy;
@@ -287,7 +282,10 @@ static void test_takeover(void **st)
 	int delays;
 	struct dl_open r = reclaim_open(&x, &o, &delays);
 	assert_int_equal(r.status, NFS4_OK);
-	/* CephFS gives head b the range only because a's session is over. */
+	/* CephFS gives head b the file and the range at once only because a's
+	 * session was ended: without that, the reclaim waits on the
+	 * capabilities a's dead session still holds (the test client's
+	 * request then times out). */
 	assert_int_equal(lock_range(&x, &o, &r.stateid, true), NFS4_OK);
 	reclaim_complete(&x);
 	printf("head a's client had its open and lock back %llu ms after the kill (%d "
@@ -306,9 +304,19 @@ static void test_takeover(void **st)
 
 	ctlt_request(&head_b, "GET", "/api/v1/cluster", false, NULL, &rep);
 	assert_int_equal(rep.status, 200);
-	assert_null(strstr(rep.body, "\"node\": \"a\""));
+	assert_non_null(strstr(rep.body, "\"node\": \"b\"")); /* members are listed... */
+	assert_null(strstr(rep.body, "\"node\": \"a\""));	  /* ...and a is not one */
 	assert_non_null(strstr(rep.body, "\"in_grace\": false"));
 	ctl_http_reply_free(&rep);
+	char *page = ctlt_scrape(&head_b);
+	assert_true(ctlt_promtool_ok(page));
+	assert_true(ctlt_metric(page, "ferry_cluster_in_grace") == 0);
+	assert_true(ctlt_metric(page, "ferry_cluster_reachable") == 1);
+	assert_true(ctlt_metric(page, "ferry_cluster_member_enforcing{node=\"b\"}") == 0);
+	assert_true(ctlt_metric(page, "ferry_cluster_member_need_grace{node=\"a\"}") == -1);
+	assert_true(ctlt_metric(page, "ferry_cluster_epoch{epoch=\"recovery\"}") == 0);
+	assert_true(ctlt_metric(page, "ferry_cluster_epoch{epoch=\"current\"}") >= 3);
+	free(page);
 	ctlt_request(&head_b, "POST", "/api/v1/cluster/takeover", true, "{\"node\": \"a\"}",
 		     &rep);
 	assert_int_equal(rep.status, 404);
