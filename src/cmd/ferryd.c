@@ -18,6 +18,7 @@
 #include "nfs4/engine/program.h"
 #include "nfs4/server.h"
 #include "rpc/rpcbind.h"
+#include "rpc/gss/gss_server.h"
 #include "rpc/server.h"
 #include "state/state.h"
 #include "xdr/nfs4_prot.h"
@@ -103,7 +104,17 @@ static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
 struct reload_ctx {
 	struct nfs4_server *nfs;
 	const struct ferry_config *cfg;
+	bool gss; /* RPCSEC_GSS was set up at start */
 };
+
+/* Whether some export of cfg lists a krb5 flavour. */
+static bool config_wants_gss(const struct ferry_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->nexports; i++)
+		if (config_sec_has_krb5(cfg->exports[i].sec))
+			return true;
+	return false;
+}
 
 static int reload_exports(void *arg, char *err, size_t errlen)
 {
@@ -130,6 +141,16 @@ static int reload_exports(void *arg, char *err, size_t errlen)
 	int ret = -EINVAL;
 	if (config_load_file(fresh, rc->cfg->config_path, err, errlen) &&
 	    config_finish(fresh, err, errlen)) {
+		/* The keytab is read at start: an export cannot take krb5
+		 * without it. */
+		if (!rc->gss && config_wants_gss(fresh)) {
+			snprintf(err, errlen, "an export now lists a krb5 flavour, but Kerberos was "
+					      "not set up at start (no export had one): restart "
+					      "ferryd to read the keytab");
+			free(fresh);
+			log_warn("exports not reloaded: %s", err);
+			return -EINVAL;
+		}
 		pthread_mutex_lock(&reload_lock);
 		ret = nfs4_exports_reload(&rc->nfs->exports, fresh, err, errlen);
 		pthread_mutex_unlock(&reload_lock);
@@ -266,6 +287,25 @@ int main(int argc, char **argv)
 	struct rpc_server *srv = rpc_server_create(&opts);
 	if (!srv)
 		return 1;
+	/* RPCSEC_GSS only when an export asks for it: a host without a
+	 * keytab serves AUTH_SYS as before. */
+	bool gss = config_wants_gss(&cfg);
+	if (gss) {
+		struct rpc_gss_options go = {
+			.keytab = cfg.keytab[0] ? cfg.keytab : NULL,
+			.max_contexts = cfg.gss_max_contexts,
+			.idle_s = cfg.gss_context_idle_s,
+		};
+		if (rpc_server_enable_gss(srv, &go, err, sizeof(err)) != 0) {
+			log_error("an export lists a krb5 flavour, but %s (set [server] keytab to "
+				  "a keytab holding nfs/HOST@REALM)",
+				  err);
+			rpc_server_destroy(srv);
+			return 1;
+		}
+		log_info("RPCSEC_GSS: Kerberos 5 keys from %s",
+			 cfg.keytab[0] ? cfg.keytab : "the default keytab");
+	}
 	struct rpc_program nfs4;
 	nfs4_program_describe(&nfs4, &nfs);
 	nfs.rpc = srv;
@@ -293,6 +333,7 @@ int main(int argc, char **argv)
 	static struct reload_ctx reload;
 	reload.nfs = &nfs;
 	reload.cfg = &cfg;
+	reload.gss = gss;
 	ctl_ctx.reload_exports = reload_exports;
 	ctl_ctx.reload_arg = &reload;
 	for (unsigned i = 0; i < cfg.nlisten; i++)

@@ -50,6 +50,10 @@ struct config_key {
 static const struct config_key config_keys[] = {
 	{"server", "event_loops", SERVER_FIELD(event_loops), 0, 256, 0, KEY_NUMBER},
 	{"server", "workers", SERVER_FIELD(workers), 1, 1024, 8, KEY_NUMBER_MUST_BE},
+	{"server", "gss_max_contexts", SERVER_FIELD(gss_max_contexts), 1, 1u << 20, 8192,
+	 KEY_NUMBER_MUST_BE},
+	{"server", "gss_context_idle", SERVER_FIELD(gss_context_idle_s), 1, 7 * 86400, 3600,
+	 KEY_NUMBER_MUST_BE},
 	{"server", "min_minor", SERVER_FIELD(min_minor), 0, CONFIG_MINOR_HIGHEST, 0, KEY_NUMBER},
 	{"server", "max_minor", SERVER_FIELD(max_minor), 0, CONFIG_MINOR_HIGHEST,
 	 CONFIG_MINOR_HIGHEST, KEY_NUMBER},
@@ -111,6 +115,7 @@ static const struct config_key config_keys[] = {
 	{"export NAME", "memory_latency_us", EXPORT_FIELD(memory_latency_us), 0, 10000000, 0,
 	 KEY_NUMBER},
 	{"server", "state_dir", SERVER_FIELD(state_dir), 0, 0, 0, KEY_TEXT},
+	{"server", "keytab", SERVER_FIELD(keytab), 0, 0, 0, KEY_TEXT},
 	{"nfs", "owner_domain", SERVER_FIELD(owner_domain), 0, 0, 0, KEY_TEXT},
 	{"control", "token_file", SERVER_FIELD(control_token_file), 0, 0, 0, KEY_TEXT},
 	{"export NAME", "path", EXPORT_FIELD(path), 0, 0, 0, KEY_TEXT},
@@ -317,6 +322,7 @@ static struct config_export *export_new(struct ferry_config *cfg, const char *na
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	e->squash = CONFIG_SQUASH_ROOT;
 	config_keys_set_defaults(true, e);
+	e->sec = CONFIG_SEC_DEFAULT;
 	strcpy(e->backend, "local");
 	return e;
 }
@@ -438,6 +444,52 @@ static bool server_entry(struct ini_ctx *ctx, const char *section, const char *k
 	return unknown_key(ctx, section, where);
 }
 
+static const char *const sec_words[CONFIG_SEC_KINDS] = {"", "none", "sys", "krb5", "krb5i",
+							 "krb5p"};
+
+const char *config_sec_name(enum config_sec s)
+{
+	return s > CONFIG_SEC_END && s < CONFIG_SEC_KINDS ? sec_words[s] : "?";
+}
+
+bool config_sec_has_krb5(uint32_t sec)
+{
+	for (; sec; sec >>= 4)
+		if ((sec & 0xf) >= CONFIG_SEC_KRB5)
+			return true;
+	return false;
+}
+
+/* "krb5p:krb5i:sys": each flavour once, at least one. */
+static bool parse_sec(const char *value, uint32_t *out, const char *where, char *errbuf,
+		      size_t errlen)
+{
+	uint32_t sec = 0, seen = 0;
+	unsigned n = 0;
+	const char *p = value;
+	for (;;) {
+		size_t len = strcspn(p, ":");
+		unsigned w = CONFIG_SEC_END;
+		for (unsigned i = CONFIG_SEC_NONE; i < CONFIG_SEC_KINDS; i++)
+			if (strlen(sec_words[i]) == len && strncmp(p, sec_words[i], len) == 0)
+				w = i;
+		if (w == CONFIG_SEC_END)
+			return fail(errbuf, errlen,
+				    "%s: '%.*s' is not a flavour (none, sys, krb5, krb5i, krb5p; "
+				    "joined with ':')",
+				    where, (int)len, p);
+		if (seen & 1u << w)
+			return fail(errbuf, errlen, "%s: %s is listed twice", where, sec_words[w]);
+		seen |= 1u << w;
+		sec |= (uint32_t)w << (4 * n++);
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	*out = sec;
+	return true;
+}
+
 /* The keys of an [export NAME] section that are neither numbers nor plain
  * text. */
 static bool export_entry(struct ini_ctx *ctx, struct config_export *e, const char *section,
@@ -465,6 +517,8 @@ static bool export_entry(struct ini_ctx *ctx, struct config_export *e, const cha
 		e->insecure = key[0] == 'i' ? b : !b;
 		return true;
 	}
+	if (strcmp(key, "sec") == 0)
+		return parse_sec(value, &e->sec, where, ctx->errbuf, ctx->errlen);
 	if (strcmp(key, "async") == 0) {
 		if (!parse_bool(value, &e->async))
 			return fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);

@@ -13,6 +13,11 @@
  *   event_loops = 0                 ; 0: one per CPU
  *   workers = 8                     ; threads for requests that may block
  *   rpcbind = yes                   ; register with a local rpcbind if one runs
+ *   keytab = /etc/krb5.keytab       ; RPCSEC_GSS: the server's keys (nfs/HOST@REALM),
+ *                                   ; read when an export lists a krb5 flavour
+ *   gss_max_contexts = 8192         ; RPCSEC_GSS contexts at once; one more drops
+ *                                   ; the least recently used
+ *   gss_context_idle = 3600         ; seconds: an idle context is dropped
  *   min_minor = 0                   ; NFSv4 minor versions accepted (0..2)
  *   max_minor = 2
  *
@@ -44,6 +49,12 @@
  *                                   ; "insecure = yes", knfsd's insecure) admits
  *                                   ; any port: any local user could then claim
  *                                   ; any uid
+ *   sec = krb5p:krb5i:krb5:sys      ; security flavours accepted, in the order
+ *                                   ; SECINFO offers them (knfsd's spelling):
+ *                                   ; none, sys, krb5, krb5i, krb5p; default
+ *                                   ; sys:none.  A call under another flavour
+ *                                   ; gets NFS4ERR_WRONGSEC.  krb5* need keys
+ *                                   ; ([server] keytab)
  *   anonuid = 65534
  *   anongid = 65534
  *   clients = 127.0.0.0/8, ::1      ; CIDR list; default: every client
@@ -126,6 +137,25 @@ enum config_delegations { CONFIG_DELEG_OFF = 0, CONFIG_DELEG_READ = 1, CONFIG_DE
 
 enum config_squash { CONFIG_SQUASH_ROOT = 0, CONFIG_SQUASH_ALL, CONFIG_SQUASH_NONE };
 
+/* An export's security flavours, in order, packed 4 bits each from the
+ * lowest: the first is sec & 0xf, a 0 ends the list. */
+enum config_sec {
+	CONFIG_SEC_END = 0,
+	CONFIG_SEC_NONE,  /* AUTH_NONE */
+	CONFIG_SEC_SYS,   /* AUTH_SYS */
+	CONFIG_SEC_KRB5,  /* RPCSEC_GSS, Kerberos 5, authentication */
+	CONFIG_SEC_KRB5I, /* ... and integrity */
+	CONFIG_SEC_KRB5P, /* ... and privacy */
+	CONFIG_SEC_KINDS
+};
+/* The default: AUTH_SYS, then AUTH_NONE. */
+#define CONFIG_SEC_DEFAULT ((uint32_t)CONFIG_SEC_SYS | (uint32_t)CONFIG_SEC_NONE << 4)
+
+/* The flavour's name in a configuration ("krb5i"). */
+const char *config_sec_name(enum config_sec s);
+/* True when the packed list names a krb5 flavour. */
+bool config_sec_has_krb5(uint32_t sec);
+
 struct config_export {
 	char name[64];
 	char path[CONFIG_PATH_MAX];
@@ -133,6 +163,7 @@ struct config_export {
 	bool read_only;
 	enum config_squash squash;
 	bool insecure; /* AUTH_SYS from any source port, not only reserved ones */
+	uint32_t sec;  /* the flavours accepted, packed (enum config_sec) */
 	bool async;    /* replies to changes do not wait for stable storage */
 	uint32_t anonuid, anongid;
 	char clients[CONFIG_MAX_CLIENTS][64]; /* CIDR text, checked by the NFS layer */
@@ -158,6 +189,8 @@ struct ferry_config {
 	struct config_export exports[CONFIG_MAX_EXPORTS];
 	unsigned nexports;
 	char state_dir[CONFIG_PATH_MAX];
+	char keytab[CONFIG_PATH_MAX]; /* "" : the default keytab */
+	unsigned gss_max_contexts, gss_context_idle_s;
 	char port_file[CONFIG_PATH_MAX]; /* written with the bound port(s) */
 	enum log_level log_level;
 	unsigned event_loops;

@@ -13,6 +13,9 @@
 enum {
 	RPC_AUTH_SYS_MAX_MACHINENAME = 255,
 	RPC_AUTH_SYS_MAX_GIDS = 16,
+	/* A Kerberos principal as RPCSEC_GSS names it ("alice@EXAMPLE.COM");
+	 * longer ones are refused when the context is made. */
+	RPC_CRED_PRINCIPAL_MAX = 255,
 };
 
 enum rpc_auth_flavor {
@@ -23,16 +26,27 @@ enum rpc_auth_flavor {
 	RPC_AUTH_GSS = 6,
 };
 
-/* The caller's identity, decoded from the credential.  For AUTH_NONE only
- * flavor is meaningful. */
+/* RPCSEC_GSS's services (RFC 2203 5.3.3.4); 0 for other flavors. */
+enum rpc_cred_gss_service {
+	RPC_CRED_GSS_NONE = 1,      /* krb5 */
+	RPC_CRED_GSS_INTEGRITY = 2, /* krb5i */
+	RPC_CRED_GSS_PRIVACY = 3,   /* krb5p */
+};
+
+/* The caller's identity, decoded from the credential (AUTH_SYS) or mapped
+ * from the principal of its RPCSEC_GSS context.  For AUTH_NONE only flavor
+ * is meaningful. */
 struct rpc_cred {
 	uint32_t flavor;
+	uint32_t gss_service; /* enum rpc_cred_gss_service under RPCSEC_GSS */
 	uint32_t stamp;
 	uint32_t uid;
 	uint32_t gid;
 	uint32_t ngids;
 	uint32_t gids[RPC_AUTH_SYS_MAX_GIDS];
 	char machinename[RPC_AUTH_SYS_MAX_MACHINENAME + 1];
+	/* RPCSEC_GSS: the context's initiator, as GSS-API displays it. */
+	char principal[RPC_CRED_PRINCIPAL_MAX + 1];
 };
 
 #endif

@@ -145,6 +145,13 @@
  *      rpc_server.conns_lock): the list of open connections the control
  *      plane reads; taken when a connection opens or closes and when the
  *      list is read, with no rpc lock held; a leaf but for logging.
+ * 10a. rpc: the RPCSEC_GSS context table's lock (struct
+ *      rpc_gss_server.lock, rpc/gss/gss_server.c): its slots and
+ *      generations.  Taken with nothing held, or by the control plane's
+ *      listing with 10b under it; no GSS-API call under it.
+ * 10b. rpc: an RPCSEC_GSS context's lock (struct gss_ctx.lock): its
+ *      GSS-API state (the mechanism's sequence counters) and sequence
+ *      window.  GSS-API calls (checksums, encryption) run under it; a leaf.
  *  11. nfs4: the per-op counters' registry lock (op_stats.c blocks_lock),
  *      taken only when a thread first counts an op, when it exits and when
  *      the counters are read; a leaf but for logging.

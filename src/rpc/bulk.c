@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "rpc/gss/gss_wire.h"
 #include "rpc/server_internal.h"
 
 static const struct rpc_program *bulk_program(struct rpc_server *srv, uint32_t prog,
@@ -32,6 +33,13 @@ bool rpc_conn_find_bulk(void *arg, const uint8_t *rec, size_t have, size_t len, 
 	/* A call the dispatcher would refuse is refused with all its bytes
 	 * read, as before. */
 	if (rpc_decode_call(&d, &hdr, &cred, &auth_stat) != RPC_CALL_OK)
+		return false;
+	/* Under krb5i and krb5p the arguments are one checksummed or
+	 * encrypted body: all of it must be in memory. */
+	struct rpc_gss_cred gc;
+	if (hdr.cred_flavor == RPC_AUTH_GSS &&
+	    (!rpc_gss_decode_cred(hdr.cred_body, hdr.cred_len, &gc) ||
+	     gc.proc != RPC_GSS_PROC_DATA || gc.service != RPC_GSS_SVC_NONE))
 		return false;
 	const struct rpc_program *prog = bulk_program(conn->srv, hdr.prog, hdr.vers);
 	if (!prog)

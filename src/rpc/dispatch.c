@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "rpc/gss/gss_server.h"
 #include "rpc/server_internal.h"
 
 enum { REPLY_INITIAL = 512 };
@@ -29,6 +30,8 @@ struct rpc_park {
 static void request_release(struct rpc_request *req)
 {
 	struct rpc_conn *conn = req->conn;
+	rpc_gss_call_release(req->gss);
+	req->gss = NULL;
 	rpc_record_release(&req->record);
 	/* A reply sent now counts as queued output; a dropped one is gone. */
 	rpc_request_uncharge_all(req);
@@ -53,7 +56,9 @@ void rpc_request_pipe_drop(struct rpc_request *req)
 struct pooled_pipe *rpc_request_pipe(struct rpc_request *req)
 {
 	struct pipe_pool *pool = req->conn->srv->pipes;
-	if (!pool || req->splice_len)
+	/* Wrapped results (krb5i, krb5p) are checksummed or encrypted as one
+	 * body in memory. */
+	if (!pool || req->splice_len || req->gss_wrap)
 		return NULL;
 	if (!req->splice_pipe)
 		req->splice_pipe = pipe_pool_get(pool);
@@ -97,9 +102,36 @@ static bool reply_unsplice(struct rpc_request *req)
 	return true;
 }
 
+/* krb5i / krb5p: the reply with its results (and tail) wrapped, sent
+ * whole; a reply that cannot be wrapped is dropped (the client retries
+ * on a new context). */
+static void request_finish_wrapped(struct rpc_request *req)
+{
+	struct buf *b = xdr_enc_take(&req->reply);
+	size_t head = req->results_off - RPC_GSS_WRAP_HEAD;
+	struct buf *w = NULL;
+	if (req->results_off <= b->len)
+		w = rpc_gss_call_wrap_reply(req->gss, b->data, head, b->data + req->results_off,
+					    b->len - req->results_off,
+					    req->tail ? req->tail->data + req->tail_off : NULL,
+					    req->tail ? req->tail_len : 0);
+	buf_unref(b);
+	buf_unref(req->tail);
+	req->tail = NULL;
+	if (w) {
+		struct rpc_out_seg seg = {w, 0, w->len, NULL};
+		rpc_conn_send_segs(req->conn, &seg, 1);
+	}
+	request_release(req);
+}
+
 static void request_finish(struct rpc_request *req)
 {
 	struct rpc_conn *conn = req->conn;
+	if (req->gss_wrap) {
+		request_finish_wrapped(req);
+		return;
+	}
 	struct buf *b = xdr_enc_take(&req->reply);
 	if (!req->reply_shared)
 		xdr_put_be32(b->data,
@@ -137,6 +169,23 @@ static void reply_reset(struct rpc_request *req)
 	req->tail_len = 0;
 	req->reply.buf->len = 4;
 	req->reply.overflow = false;
+	req->gss_wrap = false;
+}
+
+/* An accepted reply's header: the verifier is RPCSEC_GSS's for a call
+ * made under it, else null. */
+static void encode_accepted(struct rpc_request *req, enum rpc_accept_stat stat)
+{
+	if (!req->gss) {
+		rpc_encode_accepted(&req->reply, req->hdr.xid, stat);
+		return;
+	}
+	struct xdr_enc *e = &req->reply;
+	xdr_encode_u32(e, req->hdr.xid);
+	xdr_encode_u32(e, RPC_MSG_REPLY);
+	xdr_encode_u32(e, RPC_MSG_ACCEPTED);
+	rpc_gss_call_encode_verifier(req->gss, e);
+	xdr_encode_u32(e, stat);
 }
 
 void rpc_request_reply_tail(struct rpc_request *req, struct buf *b, size_t off, size_t len)
@@ -266,7 +315,7 @@ static void request_run(struct rpc_request *req, const struct rpc_program *prog)
 	if (st != RPC_SUCCESS) {
 		rpc_server_count_error(req->conn->srv, accept_error_kind(st));
 		reply_reset(req);
-		rpc_encode_accepted(&req->reply, req->hdr.xid, st);
+		encode_accepted(req, st);
 	}
 	request_finish(req);
 }
@@ -291,6 +340,44 @@ static bool request_defer(struct rpc_request *req, const struct rpc_program *pro
 	atomic_fetch_add_explicit(&req->conn->srv->st_worker_handoffs, 1, memory_order_relaxed);
 	threadpool_submit(req->conn->srv->pool, &pr->task);
 	return true;
+}
+
+enum gss_outcome {
+	GSS_SERVE,   /* on to the program, as the context's user */
+	GSS_REPLIED, /* the reply is encoded */
+	GSS_DROPPED, /* no reply at all */
+};
+
+/* A call with an RPCSEC_GSS credential, before any program: msg is its
+ * first byte. */
+static enum gss_outcome gss_check(struct rpc_request *req, const uint8_t *msg)
+{
+	struct rpc_server *srv = req->conn->srv;
+	enum rpc_auth_stat why = RPC_AUTH_OK;
+	if (!srv->gss) {
+		why = RPC_AUTH_REJECTEDCRED;
+	} else {
+		switch (rpc_gss_accept(srv->gss, &req->hdr, msg, &req->args, &req->cred, &req->gss,
+				       &req->reply, &why)) {
+		case RPC_GSS_SERVE:
+			return GSS_SERVE;
+		case RPC_GSS_ANSWERED:
+			return GSS_REPLIED;
+		case RPC_GSS_GARBAGE:
+			encode_accepted(req, RPC_GARBAGE_ARGS);
+			rpc_server_count_error(srv, RPC_ERR_GARBAGE_ARGS);
+			return GSS_REPLIED;
+		case RPC_GSS_DROP:
+			return GSS_DROPPED;
+		case RPC_GSS_REJECT:
+			break;
+		}
+	}
+	log_ratelimited("rpc: %s: RPCSEC_GSS call refused (auth_stat %d, xid 0x%08x)",
+			req->conn->peer_str, (int)why, req->hdr.xid);
+	rpc_encode_auth_error(&req->reply, req->hdr.xid, why);
+	rpc_server_count_error(srv, RPC_ERR_AUTH);
+	return GSS_REPLIED;
 }
 
 static const struct rpc_program *find_program(struct rpc_server *srv, uint32_t prog)
@@ -348,16 +435,32 @@ void rpc_dispatch_call(struct rpc_conn *conn, struct rpc_record *rec, struct xdr
 		rpc_server_count_error(srv, RPC_ERR_AUTH);
 		break;
 	case RPC_CALL_OK:
+		if (req.hdr.cred_flavor == RPC_AUTH_GSS) {
+			enum gss_outcome g = gss_check(&req, req.record.data);
+			if (g == GSS_REPLIED)
+				break;
+			if (g == GSS_DROPPED) {
+				buf_unref(xdr_enc_take(&req.reply));
+				request_release(&req);
+				return;
+			}
+		}
 		prog = find_program(srv, req.hdr.prog);
 		if (!prog) {
-			rpc_encode_accepted(&req.reply, xid, RPC_PROG_UNAVAIL);
+			encode_accepted(&req, RPC_PROG_UNAVAIL);
 			rpc_server_count_error(srv, RPC_ERR_PROG_UNAVAIL);
 		} else if (req.hdr.vers < prog->vers_low || req.hdr.vers > prog->vers_high) {
-			rpc_encode_prog_mismatch(&req.reply, xid, prog->vers_low, prog->vers_high);
+			encode_accepted(&req, RPC_PROG_MISMATCH);
+			xdr_encode_u32(&req.reply, prog->vers_low);
+			xdr_encode_u32(&req.reply, prog->vers_high);
 			rpc_server_count_error(srv, RPC_ERR_PROG_MISMATCH);
 			prog = NULL;
 		} else {
-			rpc_encode_accepted(&req.reply, xid, RPC_SUCCESS);
+			encode_accepted(&req, RPC_SUCCESS);
+			if (req.gss && rpc_gss_call_wraps(req.gss)) {
+				rpc_gss_call_reserve(req.gss, &req.reply);
+				req.gss_wrap = true;
+			}
 			req.results_off = xdr_enc_len(&req.reply);
 		}
 		break;

@@ -73,8 +73,13 @@ enum rpc_call_decode rpc_decode_call(struct xdr_dec *d, struct rpc_call_hdr *hdr
 			return RPC_CALL_AUTH_ERROR;
 		}
 		break;
+	case RPC_AUTH_GSS:
+		/* The credential and the verifier are RPCSEC_GSS's to check
+		 * (rpc/gss/gss_server.h), with the context they name. */
+		cred->flavor = RPC_AUTH_GSS;
+		return RPC_CALL_OK;
 	default:
-		/* RPCSEC_GSS and the obsolete flavors are not served (yet). */
+		/* The obsolete flavors (AUTH_SHORT, AUTH_DH) are not served. */
 		*auth_stat = RPC_AUTH_BADCRED;
 		return RPC_CALL_AUTH_ERROR;
 	}

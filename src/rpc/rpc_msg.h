@@ -41,6 +41,10 @@ enum rpc_auth_stat {
 	RPC_AUTH_TOOWEAK = 5,
 	RPC_AUTH_INVALIDRESP = 6,
 	RPC_AUTH_FAILED = 7,
+	/* RPCSEC_GSS (RFC 2203 4): no such context, or a bad credential;
+	 * and a context that must be made again. */
+	RPCSEC_GSS_CREDPROBLEM = 13,
+	RPCSEC_GSS_CTXPROBLEM = 14,
 };
 
 /* A decoded CALL header.  The credential and verifier bodies point into the

@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "rpc/addr.h"
+#include "rpc/gss/gss_server.h"
 #include "rpc/server_internal.h"
 
 void rpc_server_options_default(struct rpc_server_options *o)
@@ -78,6 +79,22 @@ struct rpc_server *rpc_server_create(const struct rpc_server_options *opts)
 		}
 	}
 	return srv;
+}
+
+int rpc_server_enable_gss(struct rpc_server *srv, const struct rpc_gss_options *o, char *err,
+			  size_t errlen)
+{
+	if (srv->started || srv->gss) {
+		snprintf(err, errlen, "RPCSEC_GSS is set up before the server starts, once");
+		return -EINVAL;
+	}
+	srv->gss = rpc_gss_server_create(o, err, errlen);
+	return srv->gss ? 0 : -EINVAL;
+}
+
+struct rpc_gss_server *rpc_server_gss(struct rpc_server *srv)
+{
+	return srv->gss;
 }
 
 int rpc_server_add_program(struct rpc_server *srv, const struct rpc_program *prog)
@@ -332,6 +349,7 @@ void rpc_server_destroy(struct rpc_server *srv)
 		close(srv->listeners[i].poll.fd);
 	free(srv->loops);
 	pipe_pool_destroy(srv->pipes);
+	rpc_gss_server_destroy(srv->gss);
 	rpc_conn_limits_fini(srv);
 	pthread_mutex_destroy(&srv->conns_lock);
 	free(srv);

@@ -26,6 +26,8 @@
 struct rpc_server;
 struct rpc_conn;
 struct pooled_pipe;
+struct rpc_gss_call;
+struct rpc_gss_options;
 
 /* One call being served.  Valid for the duration of the program's dispatch
  * function. */
@@ -49,6 +51,13 @@ struct rpc_request {
 	 * [splice_at, splice_at + splice_len) of reply come from this pipe. */
 	struct pooled_pipe *splice_pipe;
 	size_t splice_at, splice_len;
+	/* RPCSEC_GSS: what the reply needs (its verifier; for krb5i and
+	 * krb5p the wrapping of the results, which then are never spliced).
+	 * NULL for other flavors. */
+	struct rpc_gss_call *gss;
+	/* The results are to be wrapped: the reply is accepted with SUCCESS
+	 * and its RPC_GSS_WRAP_HEAD bytes were reserved before results_off. */
+	bool gss_wrap;
 };
 
 /* Large reply data without a copy through user space.  The program
@@ -254,6 +263,17 @@ int rpc_server_listen(struct rpc_server *srv, const char *hostport, uint16_t *bo
  * here from a failed server).  Returns the new listener's index
  * (rpc_conn_listener), or a negative errno. */
 int rpc_server_listen_more(struct rpc_server *srv, const char *hostport, uint16_t *bound_port);
+
+/* Serves RPCSEC_GSS (rpc/gss/gss_server.h) with the keys of o->keytab.
+ * Before rpc_server_start.  0, or -EINVAL with a message in err when the
+ * keytab holds no usable key.  Without it, calls with an RPCSEC_GSS
+ * credential are refused with AUTH_REJECTEDCRED (RFC 2203 5.1). */
+int rpc_server_enable_gss(struct rpc_server *srv, const struct rpc_gss_options *o, char *err,
+			  size_t errlen);
+
+/* The RPCSEC_GSS acceptor (NULL when not enabled), for its counters and
+ * contexts (rpc_gss_server_stats, rpc_gss_server_list). */
+struct rpc_gss_server *rpc_server_gss(struct rpc_server *srv);
 
 /* Starts the event loops and workers. */
 int rpc_server_start(struct rpc_server *srv);

@@ -172,6 +172,7 @@ struct rpc_server {
 	atomic_uint next_loop;
 	struct threadpool *pool;
 	struct pipe_pool *pipes; /* NULL when splice_pipes is 0 */
+	struct rpc_gss_server *gss; /* NULL: RPCSEC_GSS not served */
 	bool started;
 	atomic_bool stopping; /* rpc_server_stop began: no new dial */
 

@@ -478,6 +478,9 @@ static enum nfsstat4 compound_run_op(struct nfs4_compound *c, const struct nfs4_
 	memset(args, 0, desc->args_size);
 	if (!desc->decode(&c->req->args, args))
 		return NFS4ERR_BADXDR;
+	c->next_opnum = c->op_index + 1 < c->numops && xdr_dec_remaining(&c->req->args) >= 4
+				? xdr_get_be32(c->req->args.p)
+				: NFS4_NO_NEXT_OP;
 	struct nfs4_stateid *sid;
 	enum nfsstat4 status;
 	if (desc->stateid_arg && c->minor >= 1 && (sid = desc->stateid_arg(args)) &&

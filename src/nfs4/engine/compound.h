@@ -62,6 +62,9 @@ struct nfs4_handoff {
 	uint32_t regular_for;
 };
 
+/* No operation has number 0 (NFSv4 numbers them from 3). */
+enum { NFS4_NO_NEXT_OP = 0 };
+
 /* The context of one COMPOUND, which the dispatcher and the handlers share. */
 struct nfs4_compound {
 	/* --- The request ----------------------------------------------- */
@@ -75,6 +78,9 @@ struct nfs4_compound {
 	/* --- The operation being served (set by the dispatcher) -------- */
 	uint32_t opnum;
 	uint32_t op_index;         /* its position in the COMPOUND */
+	/* The operation after it (NFS4_NO_NEXT_OP when it is the last), for
+	 * the security checks of RFC 8881 2.6.3.1.1 (ops/lookup.c). */
+	uint32_t next_opnum;
 	/* While the handler of an operation flagged NFS4_OPF_NEED_DIR or
 	 * NFS4_OPF_NEED_REG runs: the current fh's attributes, read as its
 	 * type was checked (the dispatcher's; a pointer, so that clearing the

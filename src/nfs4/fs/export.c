@@ -117,6 +117,51 @@ bool nfs4_export_port_ok(const struct nfs4_export *ex, const struct sockaddr_sto
 	return port < 1024;
 }
 
+enum config_sec nfs4_cred_sec(const struct rpc_cred *rc)
+{
+	switch (rc->flavor) {
+	case RPC_AUTH_NONE:
+		return CONFIG_SEC_NONE;
+	case RPC_AUTH_SYS:
+		return CONFIG_SEC_SYS;
+	case RPC_AUTH_GSS:
+		if (rc->gss_service == RPC_CRED_GSS_INTEGRITY)
+			return CONFIG_SEC_KRB5I;
+		if (rc->gss_service == RPC_CRED_GSS_PRIVACY)
+			return CONFIG_SEC_KRB5P;
+		return CONFIG_SEC_KRB5;
+	default:
+		return CONFIG_SEC_END;
+	}
+}
+
+static bool sec_lists(uint32_t sec, enum config_sec want)
+{
+	for (; sec; sec >>= 4)
+		if ((sec & 0xf) == (uint32_t)want)
+			return true;
+	return false;
+}
+
+bool nfs4_export_sec_ok(const struct nfs4_export *ex, const struct rpc_cred *rc)
+{
+	uint32_t sec = atomic_load_explicit(&((struct nfs4_export *)ex)->sec, memory_order_relaxed);
+	return sec_lists(sec, nfs4_cred_sec(rc));
+}
+
+uint32_t nfs4_exports_pseudo_sec(const struct nfs4_exports *exps)
+{
+	uint32_t out = 0;
+	unsigned n = 0;
+	for (unsigned i = 0; i < exps->count; i++) {
+		uint32_t sec = atomic_load_explicit(&exps->list[i].sec, memory_order_relaxed);
+		for (; sec && n < 8; sec >>= 4)
+			if (!sec_lists(out, (enum config_sec)(sec & 0xf)))
+				out |= (sec & 0xf) << (4 * n++);
+	}
+	return out ? out : CONFIG_SEC_DEFAULT;
+}
+
 void nfs4_export_cred(const struct nfs4_export *ex, const struct rpc_cred *rc,
 		      struct backend_cred *out)
 {
@@ -387,6 +432,7 @@ static void export_options_apply(struct nfs4_export *ex, const struct config_exp
 {
 	ex->read_only = ce->read_only;
 	ex->insecure = ce->insecure;
+	ex->sec = ce->sec;
 	ex->async = ce->async;
 	ex->squash = ce->squash == CONFIG_SQUASH_ALL	  ? NFS4_SQUASH_ALL
 		     : ce->squash == CONFIG_SQUASH_NONE ? NFS4_SQUASH_NONE

@@ -66,6 +66,9 @@ struct nfs4_export {
 	 * before or after the reload (not necessarily all from the same side). */
 	_Atomic bool read_only;
 	_Atomic bool insecure; /* AUTH_SYS from any source port (knfsd's insecure) */
+	/* The security flavours accepted, in SECINFO's order (packed as
+	 * core/config.h's enum config_sec). */
+	_Atomic uint32_t sec;
 	/* async = yes: replies to changes do not wait for them to be stable
 	 * (nfs4/engine/durable.h). */
 	_Atomic bool async;
@@ -160,6 +163,19 @@ void nfs4_exports_watch(struct nfs4_exports *exps, struct nfs4_server *srv,
  * context. */
 void nfs4_exports_unwatch(struct nfs4_exports *exps, enum nfs4_watch_kind kind,
 			  nfs4_watch_hook_fn *hook);
+
+/* --- security flavours (RFC 8881 2.6.3) ------------------------------ */
+
+/* The flavour a call was made under, as exports list them. */
+enum config_sec nfs4_cred_sec(const struct rpc_cred *rc);
+
+/* Whether the export takes calls under rc's flavour. */
+bool nfs4_export_sec_ok(const struct nfs4_export *ex, const struct rpc_cred *rc);
+
+/* The flavours of the pseudo file system: every flavour some export
+ * takes (a client must be able to walk to each export), in the order of
+ * the first export that names it. */
+uint32_t nfs4_exports_pseudo_sec(const struct nfs4_exports *exps);
 
 /* The back-end identity for a caller on this export, after squashing. */
 void nfs4_export_cred(const struct nfs4_export *ex, const struct rpc_cred *rc,

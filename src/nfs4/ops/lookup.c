@@ -11,6 +11,37 @@ static bool client_allowed(struct nfs4_compound *c, const struct nfs4_export *ex
 	return nfs4_export_allows(ex, rpc_conn_peer_addr(c->req->conn));
 }
 
+/* May the COMPOUND go on past a put-filehandle operation (PUTFH,
+ * PUTROOTFH, PUTPUBFH, RESTOREFH) onto fh under a flavour fh's export does
+ * not take?  RFC 8881 2.6.3.1.1: only when nothing follows, or what
+ * follows finds out the security itself: SECINFO and SECINFO_NO_NAME
+ * (which answer it), LOOKUP and LOOKUPP (which check where they arrive).
+ * Anything else gets NFS4ERR_WRONGSEC from the put operation. */
+static enum nfsstat4 put_fh_sec(struct nfs4_compound *c, const struct nfs4_fh *fh)
+{
+	if (fh->kind != NFS4_FH_EXPORT || nfs4_export_sec_ok(fh->export, &c->req->cred))
+		return NFS4_OK;
+	switch (c->next_opnum) {
+	case NFS4_NO_NEXT_OP:
+	case OP_SECINFO:
+	case OP_SECINFO_NO_NAME:
+	case OP_LOOKUP:
+	case OP_LOOKUPP:
+		return NFS4_OK;
+	default:
+		return NFS4ERR_WRONGSEC;
+	}
+}
+
+/* Where LOOKUP and LOOKUPP arrive must take the call's flavour (the
+ * pseudo file system takes every one). */
+static enum nfsstat4 arrive_sec(struct nfs4_compound *c, const struct nfs4_fh *fh)
+{
+	if (fh->kind != NFS4_FH_EXPORT || nfs4_export_sec_ok(fh->export, &c->req->cred))
+		return NFS4_OK;
+	return NFS4ERR_WRONGSEC;
+}
+
 /* Entering an export (PUTFH, PUTROOTFH, LOOKUP across a mount point): the
  * client must be admitted, and on a `secure` export come from a reserved
  * port.  knfsd answers a request from a non-reserved port on a secure
@@ -38,6 +69,8 @@ NFS4_SERVE(putfh)
 		return st;
 	if (fh.kind == NFS4_FH_EXPORT && (st = export_enter(c, fh.export)) != NFS4_OK)
 		return st;
+	if ((st = put_fh_sec(c, &fh)) != NFS4_OK)
+		return st;
 	nfs4_compound_set_cfh(c, &fh);
 	return NFS4_OK;
 }
@@ -48,6 +81,8 @@ NFS4_SERVE0(putrootfh)
 	nfs4_fh_from_pseudo(&c->srv->exports, c->srv->exports.root, &fh);
 	enum nfsstat4 st;
 	if (fh.kind == NFS4_FH_EXPORT && (st = export_enter(c, fh.export)) != NFS4_OK)
+		return st;
+	if ((st = put_fh_sec(c, &fh)) != NFS4_OK)
 		return st;
 	nfs4_compound_set_cfh(c, &fh);
 	return NFS4_OK;
@@ -76,6 +111,9 @@ NFS4_SERVE0(restorefh)
 {
 	if (c->sfh.kind == NFS4_FH_NONE)
 		return NFS4ERR_RESTOREFH;
+	enum nfsstat4 st = put_fh_sec(c, &c->sfh);
+	if (st != NFS4_OK)
+		return st;
 	nfs4_compound_set_cfh(c, &c->sfh);
 	c->current_stateid = c->saved_stateid;
 	c->has_current_stateid = c->has_saved_stateid;
@@ -206,6 +244,9 @@ static bool lookup_walk(struct nfs4_compound *c, struct nfs4_opaque first)
 	}
 	struct nfs4_fh fh;
 	nfs4_fh_from_object(&c->srv->exports, ex, &bh, &fh);
+	/* The LOOKUPs one by one give WRONGSEC then. */
+	if (arrive_sec(c, &fh) != NFS4_OK)
+		return false;
 	c->handoff.lookups_ahead = n - 1;
 	lookup_found(c, &fh, &attr, attr.type == BACKEND_DIR);
 	return true;
@@ -233,10 +274,12 @@ NFS4_SERVE(lookup)
 		 * proves what the directory's check would have, and saves its
 		 * getattr.  A failure needs the check: its error ranks first. */
 		st = lookup_name(c, name, &fh, &is_dir, &attr, &has_attr);
-		if (st == NFS4_OK) {
+		if (st == NFS4_OK && (st = arrive_sec(c, &fh)) == NFS4_OK) {
 			lookup_found(c, &fh, has_attr ? &attr : NULL, is_dir);
 			return NFS4_OK;
 		}
+		if (st == NFS4ERR_WRONGSEC)
+			return st;
 		enum nfsstat4 dir_st = nfs4_need_dir(c, &dattr);
 		return dir_st != NFS4_OK ? dir_st : st;
 	}
@@ -245,7 +288,7 @@ NFS4_SERVE(lookup)
 	if (name_st != NFS4_OK)
 		return name_st;
 	st = lookup_name(c, name, &fh, &is_dir, &attr, &has_attr);
-	if (st != NFS4_OK)
+	if (st != NFS4_OK || (st = arrive_sec(c, &fh)) != NFS4_OK)
 		return st;
 	lookup_found(c, &fh, has_attr ? &attr : NULL, is_dir);
 	return NFS4_OK;
@@ -277,6 +320,9 @@ NFS4_SERVE0(lookupp)
 			nfs4_fh_from_object(&c->srv->exports, ex, &bh, &fh);
 		}
 	}
+	enum nfsstat4 st = arrive_sec(c, &fh);
+	if (st != NFS4_OK)
+		return st;
 	nfs4_compound_set_cfh(c, &fh);
 	return NFS4_OK;
 }
@@ -295,7 +341,7 @@ NFS4_SERVE(secinfo)
 	st = lookup_name(c, name, &fh, &is_dir, &attr, &has_attr);
 	if (st != NFS4_OK)
 		return st;
-	nfs4_enc_export_flavors(res);
+	nfs4_enc_export_flavors(res, nfs4_fh_sec(c, &fh));
 	/* RFC 7530 16.31.4: SECINFO consumes the current filehandle. */
 	c->cfh.kind = NFS4_FH_NONE;
 	return NFS4_OK;

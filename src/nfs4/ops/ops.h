@@ -109,9 +109,11 @@ struct nfs4_setattr_wire_args {
 };
 bool nfs4_dec_setattr_wire_args(struct xdr_dec *d, struct nfs4_setattr_wire_args *w);
 
-/* SECINFO4resok and SECINFO_NO_NAME4resok: the flavors every export
- * takes (ops/session.c). */
-void nfs4_enc_export_flavors(struct xdr_enc *res);
+/* SECINFO4resok and SECINFO_NO_NAME4resok: the flavours of a packed list
+ * (core/config.h), with the Kerberos 5 OID and service for krb5*; and the
+ * list for what fh names (ops/session.c). */
+void nfs4_enc_export_flavors(struct xdr_enc *res, uint32_t sec);
+uint32_t nfs4_fh_sec(const struct nfs4_compound *c, const struct nfs4_fh *fh);
 
 /* A READ_PLUS reply (ops/io42.c) holds at most NFS4_READ_PLUS_SEGMENTS_MAX
  * segments, so that its estimate (optable.c) bounds it; a range more

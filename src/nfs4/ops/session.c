@@ -260,13 +260,43 @@ NFS4_SERVE(reclaim_complete)
 	return state_reclaim_complete(c->srv->state, c->clientid);
 }
 
-void nfs4_enc_export_flavors(struct xdr_enc *res)
+/* The Kerberos 5 mechanism's OID (1.2.840.113554.1.2.2) as GSS-API holds
+ * it, without the DER tag and length: what sec_oid4 carries. */
+static const uint8_t krb5_oid[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02};
+
+void nfs4_enc_export_flavors(struct xdr_enc *res, uint32_t sec)
 {
-	/* Every export takes AUTH_SYS and AUTH_NONE, strongest first. */
-	static const struct nfs4_secinfo flavors[] = {{.flavor = NFS4_AUTH_SYS},
-						      {.flavor = NFS4_AUTH_NONE}};
-	struct nfs4_secinfo_res out = {.l = {.count = 2}, .items = flavors};
+	struct nfs4_secinfo items[CONFIG_SEC_KINDS];
+	uint32_t n = 0;
+	for (; sec && n < CONFIG_SEC_KINDS; sec >>= 4) {
+		struct nfs4_secinfo *it = &items[n++];
+		memset(it, 0, sizeof(*it));
+		switch ((enum config_sec)(sec & 0xf)) {
+		case CONFIG_SEC_NONE:
+			it->flavor = NFS4_AUTH_NONE;
+			break;
+		case CONFIG_SEC_SYS:
+			it->flavor = NFS4_AUTH_SYS;
+			break;
+		default:
+			it->flavor = RPCSEC_GSS;
+			it->gss_oid = (struct nfs4_opaque){krb5_oid, sizeof(krb5_oid)};
+			it->gss_qop = 0;
+			it->gss_service = (sec & 0xf) - CONFIG_SEC_KRB5 + RPC_CRED_GSS_NONE;
+			break;
+		}
+	}
+	struct nfs4_secinfo_res out = {.l = {.count = n}, .items = items};
 	nfs4_enc_secinfo_res(res, &out);
+}
+
+/* The flavours of what fh names: its export's, or the pseudo file
+ * system's. */
+uint32_t nfs4_fh_sec(const struct nfs4_compound *c, const struct nfs4_fh *fh)
+{
+	if (fh->kind == NFS4_FH_EXPORT)
+		return atomic_load_explicit(&fh->export->sec, memory_order_relaxed);
+	return nfs4_exports_pseudo_sec(&c->srv->exports);
 }
 
 NFS4_SERVE(secinfo_no_name)
@@ -277,7 +307,14 @@ NFS4_SERVE(secinfo_no_name)
 	if (a->style == SECINFO_STYLE4_PARENT && c->cfh.kind == NFS4_FH_PSEUDO &&
 	    !c->cfh.node->parent)
 		return NFS4ERR_NOENT;
-	nfs4_enc_export_flavors(res);
+	/* The parent of an export's root is the pseudo file system; of
+	 * anything else in an export, the export. */
+	struct nfs4_fh of = c->cfh;
+	if (a->style == SECINFO_STYLE4_PARENT && of.kind == NFS4_FH_EXPORT &&
+	    of.bh.len == of.export->root.len &&
+	    memcmp(of.bh.data, of.export->root.data, of.bh.len) == 0)
+		of.kind = NFS4_FH_PSEUDO;
+	nfs4_enc_export_flavors(res, nfs4_fh_sec(c, &of));
 	/* Like SECINFO, it consumes the current filehandle. */
 	c->cfh.kind = NFS4_FH_NONE;
 	return NFS4_OK;

@@ -1,0 +1,728 @@
+/* RPCSEC_GSS as the acceptor: the context table, the checks of a call and
+ * the wrapping of its reply.  See gss_server.h. */
+#include "rpc/gss/gss_server.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <gssapi/gssapi.h>
+#include <gssapi/gssapi_ext.h>
+#include <gssapi/gssapi_krb5.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "rpc/gss/gss_ident.h"
+#include "rpc/gss/gss_wire.h"
+#include "rpc/record.h"
+
+enum { HANDLE_LEN = 16 };
+
+/* One context.  Its GSS-API state is not safe to use from two threads at
+ * once (the mechanism keeps sequence counters), so every GSS-API call on
+ * it holds lock; the window is under lock too. */
+struct gss_ctx {
+	atomic_uint refs; /* the table's, and one per call in flight */
+	uint32_t slot, generation;
+	/* lock order: core/lock_order.h, level 10b. */
+	pthread_mutex_t lock;
+	gss_ctx_id_t gctx;
+	_Atomic bool complete; /* set once, after cred and expires_ms */
+	struct rpc_cred cred; /* the initiator, mapped (once complete) */
+	uint64_t expires_ms;  /* the ticket's end, CLOCK_MONOTONIC */
+	_Atomic uint64_t last_used_ms;
+	_Atomic uint64_t calls;
+	/* The sequence window: the highest number seen and which of the
+	 * RPC_GSS_WINDOW numbers up to it were (bit i: seq_high - i). */
+	uint32_t seq_high;
+	bool seq_any;
+	uint64_t seen[RPC_GSS_WINDOW / 64];
+};
+
+struct rpc_gss_call {
+	struct gss_ctx *ctx;
+	uint32_t seq, service;
+	struct buf *plain; /* krb5p: the decrypted arguments */
+	uint32_t verf_len;
+	uint8_t verf[RPC_AUTH_MAX_BODY];
+};
+
+struct rpc_gss_server {
+	gss_cred_id_t acceptor;
+	unsigned max_contexts, idle_s;
+	uint64_t salt; /* in every handle, so one from an earlier process never matches */
+	/* lock order: core/lock_order.h, level 10a.  The slots and the
+	 * generation counter; never a GSS-API call under it. */
+	pthread_mutex_t lock;
+	struct gss_ctx **slots;
+	unsigned used, free_hint;
+	uint32_t next_generation;
+	uint64_t last_sweep_ms;
+	_Atomic uint64_t st_created, st_init_failures, st_destroyed, st_evicted, st_expired,
+		st_replays, st_bad_verf, st_bad_body, st_calls[3];
+};
+
+static void count(_Atomic uint64_t *c) { atomic_fetch_add_explicit(c, 1, memory_order_relaxed); }
+
+/* --- the table ------------------------------------------------------------ */
+
+static void ctx_unref(struct gss_ctx *c)
+{
+	if (atomic_fetch_sub(&c->refs, 1) != 1)
+		return;
+	OM_uint32 minor;
+	if (c->gctx != GSS_C_NO_CONTEXT)
+		gss_delete_sec_context(&minor, &c->gctx, GSS_C_NO_BUFFER);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+static void handle_of(const struct rpc_gss_server *s, const struct gss_ctx *c,
+		      uint8_t out[HANDLE_LEN])
+{
+	xdr_put_be32(out, c->slot);
+	xdr_put_be32(out + 4, c->generation);
+	xdr_put_be32(out + 8, (uint32_t)(s->salt >> 32));
+	xdr_put_be32(out + 12, (uint32_t)s->salt);
+}
+
+/* Takes slot i's context out of the table (its reference goes with it);
+ * with s->lock held.  The context ends once its calls in flight end. */
+static struct gss_ctx *slot_take(struct rpc_gss_server *s, unsigned i)
+{
+	struct gss_ctx *c = s->slots[i];
+	s->slots[i] = NULL;
+	s->used--;
+	if (i < s->free_hint)
+		s->free_hint = i;
+	return c;
+}
+
+static bool ctx_stale(const struct rpc_gss_server *s, const struct gss_ctx *c, uint64_t now)
+{
+	uint64_t idle = now - atomic_load_explicit(&c->last_used_ms, memory_order_relaxed);
+	return idle > (uint64_t)s->idle_s * 1000 || (c->complete && now >= c->expires_ms);
+}
+
+/* Drops idle and expired contexts, at most once a second; with s->lock
+ * held.  Those taken out go to *gone[n] for release after the lock. */
+static size_t sweep(struct rpc_gss_server *s, uint64_t now, struct gss_ctx **gone, size_t cap)
+{
+	size_t n = 0;
+	if (now - s->last_sweep_ms < 1000)
+		return 0;
+	s->last_sweep_ms = now;
+	for (unsigned i = 0; i < s->max_contexts && n < cap; i++)
+		if (s->slots[i] && ctx_stale(s, s->slots[i], now))
+			gone[n++] = slot_take(s, i);
+	return n;
+}
+
+/* A new, incomplete context in the table (one reference for the caller
+ * besides the table's), making room by dropping the least recently used
+ * one when full.  NULL when out of memory. */
+static struct gss_ctx *ctx_new(struct rpc_gss_server *s)
+{
+	struct gss_ctx *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	pthread_mutex_init(&c->lock, NULL);
+	c->gctx = GSS_C_NO_CONTEXT;
+	uint64_t now = clock_now_ms();
+	atomic_init(&c->last_used_ms, now);
+	atomic_init(&c->refs, 2);
+
+	struct gss_ctx *gone[64];
+	pthread_mutex_lock(&s->lock);
+	size_t nswept = sweep(s, now, gone, 63), ngone = nswept;
+	if (s->used == s->max_contexts) {
+		unsigned oldest = 0;
+		uint64_t oldest_ms = UINT64_MAX;
+		for (unsigned i = 0; i < s->max_contexts; i++) {
+			uint64_t t = atomic_load_explicit(&s->slots[i]->last_used_ms,
+							  memory_order_relaxed);
+			if (t < oldest_ms) {
+				oldest_ms = t;
+				oldest = i;
+			}
+		}
+		gone[ngone++] = slot_take(s, oldest);
+		count(&s->st_evicted);
+	}
+	unsigned i = s->free_hint;
+	while (s->slots[i])
+		i++;
+	s->free_hint = i + 1;
+	c->slot = i;
+	c->generation = ++s->next_generation;
+	s->slots[i] = c;
+	s->used++;
+	pthread_mutex_unlock(&s->lock);
+
+	atomic_fetch_add_explicit(&s->st_expired, nswept, memory_order_relaxed);
+	for (size_t k = 0; k < ngone; k++)
+		ctx_unref(gone[k]);
+	return c;
+}
+
+/* The context a handle names, referenced; NULL when there is none. */
+static struct gss_ctx *ctx_find(struct rpc_gss_server *s, const uint8_t *h, uint32_t len)
+{
+	if (len != HANDLE_LEN)
+		return NULL;
+	uint8_t want[HANDLE_LEN];
+	uint32_t slot = xdr_get_be32(h);
+	struct gss_ctx *c = NULL;
+	pthread_mutex_lock(&s->lock);
+	if (slot < s->max_contexts && s->slots[slot]) {
+		handle_of(s, s->slots[slot], want);
+		if (memcmp(want, h, HANDLE_LEN) == 0) {
+			c = s->slots[slot];
+			atomic_fetch_add(&c->refs, 1);
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return c;
+}
+
+/* Takes c out of the table if it is still there. */
+static void ctx_remove(struct rpc_gss_server *s, struct gss_ctx *c)
+{
+	struct gss_ctx *gone = NULL;
+	pthread_mutex_lock(&s->lock);
+	if (c->slot < s->max_contexts && s->slots[c->slot] == c)
+		gone = slot_take(s, c->slot);
+	pthread_mutex_unlock(&s->lock);
+	if (gone)
+		ctx_unref(gone);
+}
+
+/* --- creation ----------------------------------------------------------- */
+
+struct rpc_gss_server *rpc_gss_server_create(const struct rpc_gss_options *o, char *err,
+					     size_t errlen)
+{
+	struct rpc_gss_server *s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->max_contexts = o->max_contexts ? o->max_contexts : RPC_GSS_DEFAULT_MAX_CONTEXTS;
+	s->idle_s = o->idle_s ? o->idle_s : RPC_GSS_DEFAULT_IDLE_S;
+	s->slots = calloc(s->max_contexts, sizeof(*s->slots));
+	if (!s->slots || getrandom(&s->salt, sizeof(s->salt), 0) != sizeof(s->salt)) {
+		snprintf(err, errlen, "out of memory or no random bytes");
+		free(s->slots);
+		free(s);
+		return NULL;
+	}
+	pthread_mutex_init(&s->lock, NULL);
+
+	OM_uint32 major, minor;
+	gss_key_value_element_desc kv = {"keytab", o->keytab};
+	gss_key_value_set_desc store = {1, &kv};
+	gss_OID_set_desc mechs = {1, (gss_OID)gss_mech_krb5};
+	major = gss_acquire_cred_from(&minor, GSS_C_NO_NAME, GSS_C_INDEFINITE, &mechs, GSS_C_ACCEPT,
+				      o->keytab ? &store : GSS_C_NO_CRED_STORE, &s->acceptor, NULL,
+				      NULL);
+	if (major == GSS_S_COMPLETE) {
+		/* An acceptor without keys is only found out at the first
+		 * context: ask for the keytab's content now. */
+		gss_name_t name = GSS_C_NO_NAME;
+		OM_uint32 lifetime;
+		major = gss_inquire_cred(&minor, s->acceptor, &name, &lifetime, NULL, NULL);
+		gss_release_name(&minor, &name);
+	}
+	if (major != GSS_S_COMPLETE) {
+		OM_uint32 ctx = 0, m2;
+		gss_buffer_desc msg = GSS_C_EMPTY_BUFFER;
+		gss_display_status(&m2, minor ? minor : major, minor ? GSS_C_MECH_CODE : GSS_C_GSS_CODE,
+				   GSS_C_NO_OID, &ctx, &msg);
+		snprintf(err, errlen, "no Kerberos keys to accept with from %s: %.*s",
+			 o->keytab ? o->keytab : "the default keytab", (int)msg.length,
+			 (const char *)msg.value);
+		gss_release_buffer(&m2, &msg);
+		rpc_gss_server_destroy(s);
+		return NULL;
+	}
+	return s;
+}
+
+void rpc_gss_server_destroy(struct rpc_gss_server *s)
+{
+	if (!s)
+		return;
+	OM_uint32 minor;
+	for (unsigned i = 0; i < s->max_contexts; i++)
+		if (s->slots[i])
+			ctx_unref(s->slots[i]);
+	if (s->acceptor != GSS_C_NO_CREDENTIAL)
+		gss_release_cred(&minor, &s->acceptor);
+	pthread_mutex_destroy(&s->lock);
+	free(s->slots);
+	free(s);
+}
+
+/* --- the checks of a call -------------------------------------------------- */
+
+/* Marks seq in the window; false when it was seen or is behind the window
+ * (RFC 2203 5.3.3.1: silently dropped).  With c->lock held. */
+static bool window_take(struct gss_ctx *c, uint32_t seq)
+{
+	enum { W = RPC_GSS_WINDOW, WORDS = RPC_GSS_WINDOW / 64 };
+	if (!c->seq_any || seq > c->seq_high) {
+		uint32_t shift = c->seq_any ? seq - c->seq_high : W;
+		if (shift >= W) {
+			memset(c->seen, 0, sizeof(c->seen));
+		} else {
+			/* Shift the bit map up by `shift`: bit i becomes i + shift. */
+			for (int w = WORDS - 1; w >= 0; w--) {
+				uint64_t v = 0;
+				int from = w - (int)(shift / 64);
+				unsigned bits = shift % 64;
+				if (from >= 0)
+					v = c->seen[from] << bits;
+				if (bits && from - 1 >= 0)
+					v |= c->seen[from - 1] >> (64 - bits);
+				c->seen[w] = v;
+			}
+		}
+		c->seq_high = seq;
+		c->seq_any = true;
+		c->seen[0] |= 1;
+		return true;
+	}
+	uint32_t back = c->seq_high - seq;
+	if (back >= W)
+		return false;
+	uint64_t bit = (uint64_t)1 << (back % 64);
+	if (c->seen[back / 64] & bit)
+		return false;
+	c->seen[back / 64] |= bit;
+	return true;
+}
+
+/* The checksum of data under c, into out (at most RPC_AUTH_MAX_BODY
+ * bytes); with c->lock held. */
+static bool mic_of(struct gss_ctx *c, const void *data, size_t len, uint8_t *out,
+		   uint32_t *out_len)
+{
+	OM_uint32 minor;
+	gss_buffer_desc in = {len, (void *)data}, mic = GSS_C_EMPTY_BUFFER;
+	if (gss_get_mic(&minor, c->gctx, GSS_C_QOP_DEFAULT, &in, &mic) != GSS_S_COMPLETE)
+		return false;
+	bool ok = mic.length <= RPC_AUTH_MAX_BODY;
+	if (ok) {
+		memcpy(out, mic.value, mic.length);
+		*out_len = (uint32_t)mic.length;
+	}
+	gss_release_buffer(&minor, &mic);
+	return ok;
+}
+
+static OM_uint32 mic_check(struct gss_ctx *c, const void *data, size_t len, const void *mic,
+			   size_t mic_len)
+{
+	OM_uint32 minor;
+	gss_buffer_desc in = {len, (void *)data}, tok = {mic_len, (void *)mic};
+	return gss_verify_mic(&minor, c->gctx, &in, &tok, NULL);
+}
+
+static void encode_accepted_with(struct xdr_enc *e, uint32_t xid, uint32_t flavor,
+				 const void *verf, uint32_t verf_len)
+{
+	xdr_encode_u32(e, xid);
+	xdr_encode_u32(e, RPC_MSG_REPLY);
+	xdr_encode_u32(e, RPC_MSG_ACCEPTED);
+	xdr_encode_u32(e, flavor);
+	xdr_encode_opaque(e, verf, verf_len);
+	xdr_encode_u32(e, RPC_SUCCESS);
+}
+
+/* INIT and CONTINUE_INIT: one step of gss_accept_sec_context. */
+static enum rpc_gss_verdict context_step(struct rpc_gss_server *s, const struct rpc_call_hdr *hdr,
+					 const struct rpc_gss_cred *gc, struct xdr_dec *args,
+					 struct xdr_enc *reply, enum rpc_auth_stat *why)
+{
+	const uint8_t *tok;
+	uint32_t tok_len;
+	if (hdr->proc != 0 || hdr->verf_flavor != RPC_AUTH_NONE) {
+		*why = hdr->proc != 0 ? RPC_AUTH_BADCRED : RPC_AUTH_BADVERF;
+		return RPC_GSS_REJECT;
+	}
+	if (!rpc_gss_decode_init_arg(args, &tok, &tok_len)) {
+		encode_accepted_with(reply, hdr->xid, RPC_AUTH_NONE, NULL, 0);
+		xdr_enc_patch_u32(reply, xdr_enc_len(reply) - 4, RPC_GARBAGE_ARGS);
+		return RPC_GSS_ANSWERED;
+	}
+	struct gss_ctx *c;
+	if (gc->proc == RPC_GSS_PROC_INIT) {
+		if (gc->handle_len != 0) {
+			*why = RPC_AUTH_BADCRED;
+			return RPC_GSS_REJECT;
+		}
+		c = ctx_new(s);
+		if (!c) {
+			*why = RPCSEC_GSS_CREDPROBLEM;
+			return RPC_GSS_REJECT;
+		}
+	} else {
+		c = ctx_find(s, gc->handle, gc->handle_len);
+		if (!c || c->complete) {
+			if (c)
+				ctx_unref(c);
+			*why = RPCSEC_GSS_CREDPROBLEM;
+			return RPC_GSS_REJECT;
+		}
+	}
+
+	OM_uint32 major, minor, time_rec = 0;
+	gss_buffer_desc in = {tok_len, (void *)tok}, out = GSS_C_EMPTY_BUFFER;
+	gss_name_t src = GSS_C_NO_NAME;
+	gss_OID mech = GSS_C_NO_OID;
+	struct rpc_gss_init_res res = {0};
+	uint8_t handle[HANDLE_LEN], verf[RPC_AUTH_MAX_BODY];
+	uint32_t verf_len = 0;
+	uint8_t window[4];
+	xdr_put_be32(window, RPC_GSS_WINDOW);
+
+	pthread_mutex_lock(&c->lock);
+	major = gss_accept_sec_context(&minor, &c->gctx, s->acceptor, &in,
+				       GSS_C_NO_CHANNEL_BINDINGS, &src, &mech, &out, NULL, &time_rec,
+				       NULL);
+	bool keep = false;
+	if (major == GSS_S_COMPLETE) {
+		struct rpc_cred cred = {.flavor = RPC_AUTH_GSS};
+		if (rpc_gss_ident_map(src, mech, &cred) &&
+		    mic_of(c, window, sizeof(window), verf, &verf_len)) {
+			c->cred = cred;
+			c->expires_ms = clock_now_ms() +
+					(time_rec == GSS_C_INDEFINITE ? UINT32_MAX : (uint64_t)time_rec) *
+						1000;
+			c->complete = true;
+			keep = true;
+		} else {
+			major = GSS_S_FAILURE;
+		}
+	} else if (major == GSS_S_CONTINUE_NEEDED) {
+		keep = true;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (src != GSS_C_NO_NAME)
+		gss_release_name(&minor, &src);
+
+	res.major = major;
+	res.minor = minor;
+	if (keep) {
+		handle_of(s, c, handle);
+		res.handle = handle;
+		res.handle_len = HANDLE_LEN;
+		res.window = RPC_GSS_WINDOW;
+		if (c->complete)
+			count(&s->st_created);
+	} else {
+		count(&s->st_init_failures);
+		log_ratelimited("rpc/gss: context creation refused (GSS major 0x%x minor %u)",
+				major, minor);
+		ctx_remove(s, c);
+	}
+	res.token = out.value;
+	res.token_len = (uint32_t)out.length;
+	encode_accepted_with(reply, hdr->xid, verf_len ? RPC_AUTH_GSS : RPC_AUTH_NONE, verf,
+			     verf_len);
+	rpc_gss_encode_init_res(reply, &res);
+	gss_release_buffer(&minor, &out);
+	ctx_unref(c);
+	return RPC_GSS_ANSWERED;
+}
+
+static enum rpc_gss_verdict reject(enum rpc_auth_stat stat, enum rpc_auth_stat *why)
+{
+	*why = stat;
+	return RPC_GSS_REJECT;
+}
+
+/* The arguments of a krb5i or krb5p call, checked and made plain; false
+ * when they do not check out. */
+static bool unwrap_args(struct rpc_gss_call *call, struct xdr_dec *args)
+{
+	struct gss_ctx *c = call->ctx;
+	const uint8_t *rest;
+	uint32_t rest_len;
+	if (call->service == RPC_GSS_SVC_INTEGRITY) {
+		const uint8_t *body, *mic;
+		uint32_t body_len, mic_len;
+		if (!rpc_gss_decode_integ(args, &body, &body_len, &mic, &mic_len) ||
+		    mic_check(c, body, body_len, mic, mic_len) != GSS_S_COMPLETE ||
+		    !rpc_gss_databody_seq(body, body_len, call->seq, &rest, &rest_len))
+			return false;
+		xdr_dec_init(args, rest, rest_len);
+		return true;
+	}
+	const uint8_t *tok;
+	uint32_t tok_len;
+	if (!rpc_gss_decode_priv(args, &tok, &tok_len))
+		return false;
+	OM_uint32 minor;
+	int conf = 0;
+	gss_buffer_desc in = {tok_len, (void *)tok}, out = GSS_C_EMPTY_BUFFER;
+	if (gss_unwrap(&minor, c->gctx, &in, &out, &conf, NULL) != GSS_S_COMPLETE)
+		return false;
+	bool ok = conf && out.length <= UINT32_MAX;
+	if (ok) {
+		call->plain = buf_new(out.length);
+		ok = call->plain != NULL;
+	}
+	if (ok) {
+		memcpy(call->plain->data, out.value, out.length);
+		call->plain->len = out.length;
+	}
+	gss_release_buffer(&minor, &out);
+	if (!ok || !rpc_gss_databody_seq(call->plain->data, (uint32_t)call->plain->len, call->seq,
+					 &rest, &rest_len))
+		return false;
+	xdr_dec_init(args, rest, rest_len);
+	return true;
+}
+
+enum rpc_gss_verdict rpc_gss_accept(struct rpc_gss_server *s, const struct rpc_call_hdr *hdr,
+				    const uint8_t *msg, struct xdr_dec *args,
+				    struct rpc_cred *cred, struct rpc_gss_call **callp,
+				    struct xdr_enc *reply, enum rpc_auth_stat *why)
+{
+	struct rpc_gss_cred gc;
+	*callp = NULL;
+	if (!rpc_gss_decode_cred(hdr->cred_body, hdr->cred_len, &gc))
+		return reject(RPC_AUTH_BADCRED, why);
+	if (gc.proc == RPC_GSS_PROC_INIT || gc.proc == RPC_GSS_PROC_CONTINUE_INIT)
+		return context_step(s, hdr, &gc, args, reply, why);
+
+	struct gss_ctx *c = ctx_find(s, gc.handle, gc.handle_len);
+	if (!c)
+		return reject(RPCSEC_GSS_CREDPROBLEM, why);
+	if (!c->complete) {
+		ctx_unref(c);
+		return reject(RPCSEC_GSS_CREDPROBLEM, why);
+	}
+	uint64_t now = clock_now_ms();
+	if (gc.seq >= RPC_GSS_MAXSEQ || now >= c->expires_ms) {
+		if (now >= c->expires_ms) {
+			count(&s->st_expired);
+			ctx_remove(s, c);
+		}
+		ctx_unref(c);
+		return reject(RPCSEC_GSS_CTXPROBLEM, why);
+	}
+	if (hdr->verf_flavor != RPC_AUTH_GSS) {
+		ctx_unref(c);
+		return reject(RPC_AUTH_BADVERF, why);
+	}
+	/* The header's checksum covers the call from its xid through the
+	 * credential (RFC 2203 5.3.1). */
+	const uint8_t *cred_end = hdr->cred_body + xdr_pad4(hdr->cred_len);
+	struct rpc_gss_call *call = calloc(1, sizeof(*call));
+	if (!call) {
+		ctx_unref(c);
+		return reject(RPC_AUTH_FAILED, why);
+	}
+	call->ctx = c;
+	call->seq = gc.seq;
+	call->service = gc.service;
+
+	uint8_t seq_xdr[4];
+	xdr_put_be32(seq_xdr, gc.seq);
+	pthread_mutex_lock(&c->lock);
+	OM_uint32 major = mic_check(c, msg, (size_t)(cred_end - msg), hdr->verf_body, hdr->verf_len);
+	/* Only an authentic call moves the window. */
+	bool fresh = major == GSS_S_COMPLETE && window_take(c, gc.seq);
+	bool verf_ok = fresh && mic_of(c, seq_xdr, sizeof(seq_xdr), call->verf, &call->verf_len);
+	pthread_mutex_unlock(&c->lock);
+	if (major != GSS_S_COMPLETE) {
+		count(&s->st_bad_verf);
+		rpc_gss_call_release(call);
+		return reject(major == GSS_S_CONTEXT_EXPIRED ? RPCSEC_GSS_CTXPROBLEM
+							     : RPCSEC_GSS_CREDPROBLEM,
+			      why);
+	}
+	if (!fresh) {
+		count(&s->st_replays);
+		rpc_gss_call_release(call);
+		return RPC_GSS_DROP;
+	}
+	if (!verf_ok) {
+		rpc_gss_call_release(call);
+		return reject(RPC_AUTH_FAILED, why);
+	}
+	atomic_store_explicit(&c->last_used_ms, now, memory_order_relaxed);
+
+	if (gc.proc == RPC_GSS_PROC_DESTROY) {
+		/* Answered with the verifier of its own sequence number, then
+		 * the context is gone (RFC 2203 5.3.4). */
+		encode_accepted_with(reply, hdr->xid, RPC_AUTH_GSS, call->verf, call->verf_len);
+		count(&s->st_destroyed);
+		ctx_remove(s, c);
+		rpc_gss_call_release(call);
+		return RPC_GSS_ANSWERED;
+	}
+
+	*cred = c->cred;
+	cred->gss_service = gc.service;
+	atomic_fetch_add_explicit(&c->calls, 1, memory_order_relaxed);
+	count(&s->st_calls[gc.service - RPC_GSS_SVC_NONE]);
+	*callp = call;
+	if (gc.service == RPC_GSS_SVC_NONE)
+		return RPC_GSS_SERVE;
+	pthread_mutex_lock(&c->lock);
+	bool body_ok = unwrap_args(call, args);
+	pthread_mutex_unlock(&c->lock);
+	if (!body_ok) {
+		count(&s->st_bad_body);
+		log_ratelimited("rpc/gss: %s: a %s body that does not check out (xid 0x%08x)",
+				c->cred.principal,
+				gc.service == RPC_GSS_SVC_INTEGRITY ? "krb5i" : "krb5p", hdr->xid);
+		return RPC_GSS_GARBAGE;
+	}
+	return RPC_GSS_SERVE;
+}
+
+/* --- the reply ------------------------------------------------------------ */
+
+bool rpc_gss_call_encode_verifier(const struct rpc_gss_call *call, struct xdr_enc *e)
+{
+	return xdr_encode_u32(e, RPC_AUTH_GSS) && xdr_encode_opaque(e, call->verf, call->verf_len);
+}
+
+bool rpc_gss_call_wraps(const struct rpc_gss_call *call)
+{
+	return call->service != RPC_GSS_SVC_NONE;
+}
+
+bool rpc_gss_call_reserve(const struct rpc_gss_call *call, struct xdr_enc *e)
+{
+	/* The length is known once the results are: rpc_gss_call_wrap_reply
+	 * writes the whole body anew. */
+	return xdr_encode_u32(e, 0) && xdr_encode_u32(e, call->seq);
+}
+
+struct buf *rpc_gss_call_wrap_reply(struct rpc_gss_call *call, const uint8_t *head,
+				    size_t head_len, const uint8_t *res, size_t res_len,
+				    const uint8_t *tail, size_t tail_len)
+{
+	struct gss_ctx *c = call->ctx;
+	OM_uint32 major, minor;
+	/* The body: the sequence number, the results and the tail. */
+	size_t body_len = 4 + res_len + tail_len;
+	uint8_t *body = malloc(body_len);
+	if (!body)
+		return NULL;
+	xdr_put_be32(body, call->seq);
+	memcpy(body + 4, res, res_len);
+	if (tail_len)
+		memcpy(body + 4 + res_len, tail, tail_len);
+
+	gss_buffer_desc in = {body_len, body}, out = GSS_C_EMPTY_BUFFER;
+	pthread_mutex_lock(&c->lock);
+	if (call->service == RPC_GSS_SVC_INTEGRITY)
+		major = gss_get_mic(&minor, c->gctx, GSS_C_QOP_DEFAULT, &in, &out);
+	else
+		major = gss_wrap(&minor, c->gctx, 1, GSS_C_QOP_DEFAULT, &in, NULL, &out);
+	pthread_mutex_unlock(&c->lock);
+	if (major != GSS_S_COMPLETE || out.length > UINT32_MAX) {
+		log_ratelimited("rpc/gss: %s: the reply could not be %s (GSS major 0x%x)",
+				c->cred.principal,
+				call->service == RPC_GSS_SVC_INTEGRITY ? "checksummed" : "encrypted",
+				major);
+		gss_release_buffer(&minor, &out);
+		free(body);
+		return NULL;
+	}
+	/* krb5i: opaque body, opaque checksum; krb5p: opaque wrapped body. */
+	size_t total = head_len + (call->service == RPC_GSS_SVC_INTEGRITY
+					   ? 4 + xdr_pad4(body_len) + 4 + xdr_pad4(out.length)
+					   : 4 + xdr_pad4(out.length));
+	struct xdr_enc e;
+	struct buf *b = NULL;
+	if (xdr_enc_init(&e, total, total)) {
+		uint8_t *p = xdr_enc_reserve(&e, head_len);
+		if (p)
+			memcpy(p, head, head_len);
+		if (call->service == RPC_GSS_SVC_INTEGRITY)
+			xdr_encode_opaque(&e, body, (uint32_t)body_len);
+		xdr_encode_opaque(&e, out.value, (uint32_t)out.length);
+		if (e.overflow) {
+			xdr_enc_release(&e);
+		} else {
+			b = xdr_enc_take(&e);
+			xdr_put_be32(b->data, RPC_RECORD_LAST_FRAG | (uint32_t)(b->len - 4));
+		}
+	}
+	gss_release_buffer(&minor, &out);
+	free(body);
+	return b;
+}
+
+void rpc_gss_call_release(struct rpc_gss_call *call)
+{
+	if (!call)
+		return;
+	buf_unref(call->plain);
+	ctx_unref(call->ctx);
+	free(call);
+}
+
+/* --- what the control plane reads ----------------------------------------- */
+
+void rpc_gss_server_stats(struct rpc_gss_server *s, struct rpc_gss_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&s->lock);
+	out->contexts = s->used;
+	pthread_mutex_unlock(&s->lock);
+	out->contexts_max = s->max_contexts;
+	out->created = atomic_load(&s->st_created);
+	out->init_failures = atomic_load(&s->st_init_failures);
+	out->destroyed = atomic_load(&s->st_destroyed);
+	out->evicted = atomic_load(&s->st_evicted);
+	out->expired = atomic_load(&s->st_expired);
+	out->replays_dropped = atomic_load(&s->st_replays);
+	out->bad_verifiers = atomic_load(&s->st_bad_verf);
+	out->bad_bodies = atomic_load(&s->st_bad_body);
+	for (int i = 0; i < 3; i++)
+		out->calls[i] = atomic_load(&s->st_calls[i]);
+}
+
+static int by_idle(const void *a, const void *b)
+{
+	const struct rpc_gss_ctx_info *x = a, *y = b;
+	return x->idle_ms < y->idle_ms ? -1 : x->idle_ms > y->idle_ms;
+}
+
+size_t rpc_gss_server_list(struct rpc_gss_server *s, struct rpc_gss_ctx_info *out, size_t max)
+{
+	uint64_t now = clock_now_ms();
+	size_t n = 0;
+	pthread_mutex_lock(&s->lock);
+	for (unsigned i = 0; i < s->max_contexts && n < max; i++) {
+		struct gss_ctx *c = s->slots[i];
+		if (!c)
+			continue;
+		struct rpc_gss_ctx_info *o = &out[n++];
+		/* cred and expires are written before complete is set, under
+		 * c->lock; take it to read them whole. */
+		pthread_mutex_lock(&c->lock);
+		o->complete = c->complete;
+		memcpy(o->principal, c->cred.principal, sizeof(o->principal));
+		o->uid = c->cred.uid;
+		o->expires_in_s = c->complete ? ((int64_t)c->expires_ms - (int64_t)now) / 1000 : 0;
+		pthread_mutex_unlock(&c->lock);
+		o->idle_ms = now - atomic_load_explicit(&c->last_used_ms, memory_order_relaxed);
+		o->calls = atomic_load_explicit(&c->calls, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&s->lock);
+	qsort(out, n, sizeof(*out), by_idle);
+	return n;
+}

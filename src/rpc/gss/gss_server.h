@@ -1,0 +1,137 @@
+/* RPCSEC_GSS version 1 as the server, the acceptor (RFC 2203, on MIT
+ * Kerberos's GSS-API): context creation in one or several round trips
+ * (INIT, CONTINUE_INIT), DESTROY, the per-context sequence window, and the
+ * three services: krb5 (the call header authenticated), krb5i (arguments
+ * and results checksummed) and krb5p (arguments and results encrypted).
+ *
+ * The dispatcher (rpc/dispatch.c) hands it every call with an RPCSEC_GSS
+ * credential before any program sees it.  A call it accepts reaches the
+ * program with a plain credential (core/cred.h: flavor RPC_AUTH_GSS, the
+ * service, the principal and the local user it maps to) and plain
+ * arguments; the reply's verifier and the wrapping of its results are
+ * added here once the program is done.  Control calls (INIT,
+ * CONTINUE_INIT, DESTROY) are answered here and reach no program.
+ *
+ * Contexts are bounded: at most max_contexts at once (making one more
+ * drops the one used least recently), and a context idle for idle_s
+ * seconds, or past the lifetime of the ticket it was made with, is gone
+ * (the client makes a new one when told RPCSEC_GSS_CREDPROBLEM or
+ * CTXPROBLEM). */
+#ifndef FERRY_RPC_GSS_SERVER_H
+#define FERRY_RPC_GSS_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "rpc/rpc_msg.h"
+#include "xdr/xdr.h"
+
+struct rpc_gss_server;
+struct rpc_gss_call;
+
+struct rpc_gss_options {
+	/* The server's keys (nfs/HOST@REALM); NULL: the default keytab
+	 * (KRB5_KTNAME, else /etc/krb5.keytab). */
+	const char *keytab;
+	unsigned max_contexts; /* 0: RPC_GSS_DEFAULT_MAX_CONTEXTS */
+	unsigned idle_s;       /* 0: RPC_GSS_DEFAULT_IDLE_S */
+};
+
+enum {
+	RPC_GSS_DEFAULT_MAX_CONTEXTS = 8192,
+	RPC_GSS_DEFAULT_IDLE_S = 3600,
+	/* The sequence window the server keeps per context and announces. */
+	RPC_GSS_WINDOW = 128,
+};
+
+/* Reads the keytab and makes the acceptor.  NULL with a message in err
+ * when the keytab has no usable key. */
+struct rpc_gss_server *rpc_gss_server_create(const struct rpc_gss_options *o, char *err,
+					     size_t errlen);
+void rpc_gss_server_destroy(struct rpc_gss_server *s);
+
+/* What to do with a call that carries an RPCSEC_GSS credential. */
+enum rpc_gss_verdict {
+	/* Serve it: *cred is the caller, *args the plain arguments, *call
+	 * what the reply needs (rpc_gss_call_*; released with
+	 * rpc_gss_call_release). */
+	RPC_GSS_SERVE,
+	/* A control call: the whole reply (header included) is in the
+	 * encoder; nothing else to do. */
+	RPC_GSS_ANSWERED,
+	/* Accepted as authentic, but the arguments did not check out (a bad
+	 * integrity checksum, an undecryptable body): answer GARBAGE_ARGS
+	 * with *call's verifier. */
+	RPC_GSS_GARBAGE,
+	/* Refuse with AUTH_ERROR *why. */
+	RPC_GSS_REJECT,
+	/* Drop without a reply: a sequence number seen before or left behind
+	 * by the window (RFC 2203 5.3.3.1); a real client retransmits with a
+	 * new one. */
+	RPC_GSS_DROP,
+};
+
+/* hdr: the decoded call header (its credential is RPCSEC_GSS); msg: the
+ * call's first byte (its xid), from which the header's checksum is taken;
+ * args: the arguments as received.  For RPC_GSS_ANSWERED the reply is
+ * encoded into reply (after whatever it holds: the record mark). */
+enum rpc_gss_verdict rpc_gss_accept(struct rpc_gss_server *s, const struct rpc_call_hdr *hdr,
+				    const uint8_t *msg, struct xdr_dec *args,
+				    struct rpc_cred *cred, struct rpc_gss_call **call,
+				    struct xdr_enc *reply, enum rpc_auth_stat *why);
+
+/* The reply verifier of an accepted call (the checksum of its sequence
+ * number), as an opaque_auth. */
+bool rpc_gss_call_encode_verifier(const struct rpc_gss_call *call, struct xdr_enc *e);
+
+/* True when the results must be wrapped (krb5i, krb5p). */
+bool rpc_gss_call_wraps(const struct rpc_gss_call *call);
+
+/* Bytes reserved before the results of a wrapping call: the body's length
+ * and the sequence number (rpc_gss_call_reserve writes them). */
+enum { RPC_GSS_WRAP_HEAD = 8 };
+bool rpc_gss_call_reserve(const struct rpc_gss_call *call, struct xdr_enc *e);
+
+/* The reply of a wrapping call, results wrapped: a new buffer holding
+ * head (the record mark and reply header, head_len bytes; the record
+ * mark is rewritten), then the wrapped body of results (res_len bytes)
+ * followed by tail (tail_len bytes, may be 0).  NULL when the
+ * checksum or the encryption failed, or out of memory (logged). */
+struct buf *rpc_gss_call_wrap_reply(struct rpc_gss_call *call, const uint8_t *head,
+				    size_t head_len, const uint8_t *res, size_t res_len,
+				    const uint8_t *tail, size_t tail_len);
+
+void rpc_gss_call_release(struct rpc_gss_call *call);
+
+struct rpc_gss_stats {
+	uint64_t contexts;        /* live now (complete or being made) */
+	uint64_t contexts_max;
+	uint64_t created;         /* completed context creations */
+	uint64_t init_failures;   /* creations the GSS-API refused */
+	uint64_t destroyed;       /* by the client (DESTROY) */
+	uint64_t evicted;         /* dropped for room (the least recently used) */
+	uint64_t expired;         /* idle too long, or past their ticket */
+	uint64_t replays_dropped; /* sequence numbers refused by the window */
+	uint64_t bad_verifiers;   /* header checksums that did not verify */
+	uint64_t bad_bodies;      /* integrity or privacy bodies refused */
+	uint64_t calls[3];        /* DATA calls served by service: krb5, krb5i, krb5p */
+};
+
+void rpc_gss_server_stats(struct rpc_gss_server *s, struct rpc_gss_stats *out);
+
+/* One context as the control plane lists it. */
+struct rpc_gss_ctx_info {
+	char principal[RPC_CRED_PRINCIPAL_MAX + 1];
+	uint32_t uid;
+	bool complete;
+	uint64_t idle_ms;
+	uint64_t calls;
+	int64_t expires_in_s; /* the ticket's remaining lifetime */
+};
+
+/* Up to max contexts, the most recently used first; returns how many. */
+size_t rpc_gss_server_list(struct rpc_gss_server *s, struct rpc_gss_ctx_info *out, size_t max);
+
+#endif
