@@ -26,6 +26,7 @@ static const char usage[] =
 	"  cluster takeover NODE       take over failed head NODE: its clients, its storage\n"
 	"                              sessions, its addresses (then move the address here)\n"
 	"  cluster remove NODE         NODE will not come back: grace stops waiting for it\n"
+	"  gss                         RPCSEC_GSS (Kerberos) contexts: principal, uid, use\n"
 	"  metrics                     print /metrics (Prometheus text)\n"
 	"options:\n"
 	"  --server HOST:PORT|unix:/PATH\n"
@@ -411,6 +412,36 @@ static int cluster_show(struct opts *o)
 	return 0;
 }
 
+static int gss_show(struct opts *o)
+{
+	json_t *j;
+	if (call(o, "GET", "/api/v1/gss", NULL, false, &j, false))
+		return 1;
+	if (o->json) {
+		print_json(j);
+	} else if (!json_is_true(json_object_get(j, "enabled"))) {
+		printf("RPCSEC_GSS not served (no export lists a krb5 flavour)\n");
+	} else {
+		printf("%lld contexts (at most %lld); %lld made, %lld refused, %lld destroyed, "
+		       "%lld evicted, %lld expired\n",
+		       (long long)json_integer_value(json_object_get(j, "contexts")),
+		       (long long)json_integer_value(json_object_get(j, "max_contexts")),
+		       (long long)json_integer_value(json_object_get(j, "created")),
+		       (long long)json_integer_value(json_object_get(j, "init_failures")),
+		       (long long)json_integer_value(json_object_get(j, "destroyed")),
+		       (long long)json_integer_value(json_object_get(j, "evicted")),
+		       (long long)json_integer_value(json_object_get(j, "expired")));
+		static const struct column cols[] = {{"PRINCIPAL", "principal"},
+						     {"UID", "uid"},
+						     {"CALLS", "calls"},
+						     {"IDLE_MS", "idle_ms"},
+						     {"EXPIRES_IN_S", "expires_in_s"}};
+		print_table(json_object_get(j, "list"), cols, sizeof(cols) / sizeof(cols[0]));
+	}
+	json_decref(j);
+	return 0;
+}
+
 /* takeover or remove of node. */
 static int cluster_change(struct opts *o, const char *what, const char *node)
 {
@@ -522,6 +553,8 @@ int main(int argc, char **argv)
 		return change(&o, "POST", "/api/v1/exports/reload", "{}", summarise_reload);
 	if (strcmp(cmd, "cluster") == 0 && nargs == 1)
 		return cluster_show(&o);
+	if (strcmp(cmd, "gss") == 0 && nargs == 1)
+		return gss_show(&o);
 	if (strcmp(cmd, "cluster") == 0 && nargs == 3 &&
 	    (strcmp(args[1], "takeover") == 0 || strcmp(args[1], "remove") == 0)) {
 		/* Ending the failed head's storage sessions can take seconds. */

@@ -46,6 +46,11 @@ unsigned ctl_cluster_takeover(struct ctl_server *cs, const char *body, size_t le
 unsigned ctl_cluster_remove(struct ctl_server *cs, const char *body, size_t len, json_t **out);
 void ctl_cluster_metrics(struct ctl_server *cs, struct ctl_text *out);
 
+/* gss.c: GET /gss and the ferry_gss_* metrics (nothing when RPCSEC_GSS is
+ * not served). */
+unsigned ctl_gss_get(struct ctl_server *cs, json_t **out);
+void ctl_gss_metrics(struct ctl_server *cs, struct ctl_text *out);
+
 /* {"error": message} */
 json_t *ctl_api_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -1,0 +1,93 @@
+/* RPCSEC_GSS in the control plane:
+ *   GET /api/v1/gss   whether Kerberos is served, the context counters and
+ *                     every context (principal, local uid, idle time,
+ *                     calls, the ticket's remaining lifetime)
+ * and the ferry_gss_* metrics (none when no export lists a krb5 flavour). */
+#include <stdlib.h>
+
+#include "ctl/ctl_internal.h"
+#include "rpc/gss/gss_server.h"
+#include "rpc/server.h"
+
+/* The listing shows at most this many contexts, the most recent first. */
+enum { GSS_LIST_MAX = 1024 };
+
+unsigned ctl_gss_get(struct ctl_server *cs, json_t **out)
+{
+	struct rpc_gss_server *g = rpc_server_gss(cs->ctx.rpc);
+	if (!g) {
+		*out = json_pack("{s:b}", "enabled", 0);
+		return 200;
+	}
+	struct rpc_gss_stats st;
+	rpc_gss_server_stats(g, &st);
+	struct rpc_gss_ctx_info *v = calloc(GSS_LIST_MAX, sizeof(*v));
+	if (!v) {
+		*out = ctl_api_error("out of memory");
+		return 500;
+	}
+	size_t n = rpc_gss_server_list(g, v, GSS_LIST_MAX);
+	json_t *list = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(
+			list, json_pack("{s:s, s:b, s:I, s:I, s:I, s:I}", "principal",
+					v[i].complete ? v[i].principal : "", "complete", v[i].complete,
+					"uid", (json_int_t)v[i].uid, "idle_ms", (json_int_t)v[i].idle_ms,
+					"calls", (json_int_t)v[i].calls, "expires_in_s",
+					(json_int_t)v[i].expires_in_s));
+	free(v);
+	*out = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "enabled", 1,
+			 "contexts", (json_int_t)st.contexts, "max_contexts",
+			 (json_int_t)st.contexts_max, "created", (json_int_t)st.created,
+			 "init_failures", (json_int_t)st.init_failures, "destroyed",
+			 (json_int_t)st.destroyed, "evicted", (json_int_t)st.evicted, "expired",
+			 (json_int_t)st.expired, "replays_dropped", (json_int_t)st.replays_dropped,
+			 "bad_verifiers", (json_int_t)st.bad_verifiers, "bad_bodies",
+			 (json_int_t)st.bad_bodies, "list", list);
+	return 200;
+}
+
+void ctl_gss_metrics(struct ctl_server *cs, struct ctl_text *t)
+{
+	struct rpc_gss_server *g = rpc_server_gss(cs->ctx.rpc);
+	if (!g)
+		return;
+	struct rpc_gss_stats s;
+	rpc_gss_server_stats(g, &s);
+	ctl_text_printf(t,
+			"# HELP ferry_gss_contexts RPCSEC_GSS contexts held (made or being made).\n"
+			"# TYPE ferry_gss_contexts gauge\nferry_gss_contexts %llu\n"
+			"# HELP ferry_gss_contexts_max The most RPCSEC_GSS contexts held at once.\n"
+			"# TYPE ferry_gss_contexts_max gauge\nferry_gss_contexts_max %llu\n",
+			(unsigned long long)s.contexts, (unsigned long long)s.contexts_max);
+	ctl_text_printf(t,
+			"# HELP ferry_gss_context_events_total RPCSEC_GSS contexts made, refused "
+			"at creation, destroyed by their client, dropped for room, and dropped "
+			"idle or expired.\n# TYPE ferry_gss_context_events_total counter\n"
+			"ferry_gss_context_events_total{event=\"created\"} %llu\n"
+			"ferry_gss_context_events_total{event=\"refused\"} %llu\n"
+			"ferry_gss_context_events_total{event=\"destroyed\"} %llu\n"
+			"ferry_gss_context_events_total{event=\"evicted\"} %llu\n"
+			"ferry_gss_context_events_total{event=\"expired\"} %llu\n",
+			(unsigned long long)s.created, (unsigned long long)s.init_failures,
+			(unsigned long long)s.destroyed, (unsigned long long)s.evicted,
+			(unsigned long long)s.expired);
+	ctl_text_printf(t,
+			"# HELP ferry_gss_calls_total RPCSEC_GSS calls served, by service.\n"
+			"# TYPE ferry_gss_calls_total counter\n"
+			"ferry_gss_calls_total{service=\"krb5\"} %llu\n"
+			"ferry_gss_calls_total{service=\"krb5i\"} %llu\n"
+			"ferry_gss_calls_total{service=\"krb5p\"} %llu\n",
+			(unsigned long long)s.calls[0], (unsigned long long)s.calls[1],
+			(unsigned long long)s.calls[2]);
+	ctl_text_printf(t,
+			"# HELP ferry_gss_refused_total RPCSEC_GSS calls refused: a sequence "
+			"number replayed or behind the window (dropped), a header checksum that "
+			"did not verify, an integrity or privacy body that did not check out.\n"
+			"# TYPE ferry_gss_refused_total counter\n"
+			"ferry_gss_refused_total{reason=\"replay\"} %llu\n"
+			"ferry_gss_refused_total{reason=\"bad_verifier\"} %llu\n"
+			"ferry_gss_refused_total{reason=\"bad_body\"} %llu\n",
+			(unsigned long long)s.replays_dropped, (unsigned long long)s.bad_verifiers,
+			(unsigned long long)s.bad_bodies);
+}
