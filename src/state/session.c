@@ -167,6 +167,7 @@ struct state_session *state_session_new(struct state_server *st, struct state_cl
 	pthread_mutex_init(&s->lock, NULL);
 	s->clientid = cl->clientid;
 	s->client = cl;
+	s->sp4 = cl->sp4;
 	s->fore = *fore;
 	s->back = *back;
 	s->flags = flags;
@@ -583,6 +584,7 @@ enum nfsstat4 state_sequence(struct state_server *st, const struct state_sequenc
 		if (c)
 			c->last_fore_ms = state_now_ms();
 		out->clientid = s->clientid;
+		out->sp4 = s->sp4;
 		out->target_highest_slotid = target_slots(st, s) - 1;
 		s->target_last = out->target_highest_slotid;
 		uint64_t freed = highest_follow_target(s, out->target_highest_slotid,

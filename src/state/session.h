@@ -87,6 +87,29 @@ enum nfsstat4 state_exchange_id(struct state_server *st, const struct state_prin
 				uint32_t name_len, uint32_t flags, uint32_t minor,
 				struct state_exchange_res *out);
 
+/* SP4_MACH_CRED: the client's protection as EXCHANGE_ID asked for it and
+ * the server grants it (the caller intersected the maps with what it
+ * enforces): set on a record no session uses yet; a record with sessions
+ * keeps what it has.  *now: what the record has afterwards. */
+void state_client_set_sp4(struct state_server *st, uint64_t clientid, const struct state_sp4 *want,
+			  struct state_sp4 *now);
+
+/* NFS4ERR_WRONG_CRED when clientid is protected by SP4_MACH_CRED, enforces
+ * opnum and who is not the principal that made it; NFS4_OK otherwise (an
+ * unknown client too: the operation's own checks find that). */
+enum nfsstat4 state_client_mach_check(struct state_server *st, uint64_t clientid,
+				      const struct state_principal *who, uint32_t opnum);
+
+/* The same for the client of a session (BIND_CONN_TO_SESSION,
+ * DESTROY_SESSION outside a SEQUENCE). */
+enum nfsstat4 state_session_mach_check(struct state_server *st, const uint8_t *sessionid,
+				       const struct state_principal *who, uint32_t opnum);
+
+/* Whether who is the principal that made the SP4_MACH_CRED client
+ * clientid and the client may send opnum under it on any export. */
+bool state_client_mach_allows(struct state_server *st, uint64_t clientid,
+			      const struct state_principal *who, uint32_t opnum);
+
 /* --- CREATE_SESSION ---------------------------------------------------- */
 
 struct state_create_session_args {
@@ -161,6 +184,7 @@ struct state_sequence_res {
 	struct buf *replay;
 	size_t replay_off;
 	bool probe; /* the back channel was never tried: probe it (state_cb_begin) */
+	struct state_sp4 sp4; /* NEW: the client's state protection */
 };
 
 /* SEQUENCE: finds the session (NFS4ERR_BADSESSION), binds the connection

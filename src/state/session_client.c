@@ -43,6 +43,8 @@ enum nfsstat4 state_exchange_id(struct state_server *st, const struct state_prin
 		 * verifier can be updated. */
 		if (!conf || !conf->v41)
 			status = NFS4ERR_NOENT;
+		else if (conf->sp4.mach && !state_principal_eq(&conf->principal, who))
+			status = NFS4ERR_WRONG_CRED; /* RFC 8881 18.35.4 */
 		else if (!state_principal_eq(&conf->principal, who))
 			status = NFS4ERR_PERM;
 		else if (memcmp(conf->verifier, verifier, NFS4_VERIFIER_SIZE) != 0)
@@ -98,6 +100,61 @@ enum nfsstat4 state_exchange_id(struct state_server *st, const struct state_prin
 	if (dropped)
 		state_record_sync(st, name, name_len);
 	return status;
+}
+
+void state_client_set_sp4(struct state_server *st, uint64_t clientid, const struct state_sp4 *want,
+			  struct state_sp4 *now)
+{
+	pthread_mutex_lock(&st->lock);
+	struct state_client *cl = state_client_find(st, clientid, false);
+	if (!cl)
+		cl = state_client_find(st, clientid, true);
+	if (cl && list_empty(&cl->sessions))
+		cl->sp4 = *want;
+	*now = cl ? cl->sp4 : *want;
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* With st->lock held. */
+static bool mach_mismatch(struct state_server *st, uint64_t clientid,
+			  const struct state_principal *who, uint32_t opnum)
+{
+	struct state_client *cl = state_client_find(st, clientid, true);
+	if (!cl)
+		cl = state_client_find(st, clientid, false);
+	return cl && cl->sp4.mach && state_sp4_has(cl->sp4.enforce, opnum) &&
+	       !state_principal_eq(&cl->principal, who);
+}
+
+enum nfsstat4 state_client_mach_check(struct state_server *st, uint64_t clientid,
+				      const struct state_principal *who, uint32_t opnum)
+{
+	pthread_mutex_lock(&st->lock);
+	bool wrong = mach_mismatch(st, clientid, who, opnum);
+	pthread_mutex_unlock(&st->lock);
+	return wrong ? NFS4ERR_WRONG_CRED : NFS4_OK;
+}
+
+enum nfsstat4 state_session_mach_check(struct state_server *st, const uint8_t *sessionid,
+				       const struct state_principal *who, uint32_t opnum)
+{
+	struct state_session *s = state_session_find(st, sessionid);
+	if (!s)
+		return NFS4_OK;
+	uint64_t clientid = s->clientid;
+	state_session_unref(st, s);
+	return state_client_mach_check(st, clientid, who, opnum);
+}
+
+bool state_client_mach_allows(struct state_server *st, uint64_t clientid,
+			      const struct state_principal *who, uint32_t opnum)
+{
+	pthread_mutex_lock(&st->lock);
+	struct state_client *cl = state_client_find(st, clientid, true);
+	bool ok = cl && cl->sp4.mach && state_sp4_has(cl->sp4.allow, opnum) &&
+		  state_principal_eq(&cl->principal, who);
+	pthread_mutex_unlock(&st->lock);
+	return ok;
 }
 
 /* --- CREATE_SESSION --------------------------------------------------------------- */

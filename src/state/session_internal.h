@@ -35,6 +35,7 @@ struct state_session {
 	uint64_t clientid;
 	struct state_client *client; /* NULL once dead (st->lock) */
 	uint8_t minor; /* its client's minor version (1 or 2): its callbacks' */
+	struct state_sp4 sp4; /* its client's, fixed before any session exists */
 	atomic_uint refs;
 	_Atomic uint64_t renewed_ms;
 	atomic_uint inflight;

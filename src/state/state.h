@@ -242,12 +242,29 @@ uint32_t state_lease_ms(const struct state_server *st);
 
 /* --- clients (RFC 7530 16.33, 16.34, 16.32) --------------------------- */
 
-/* Who set up a client: AUTH_SYS uid + machine name, or AUTH_NONE. */
+/* Who set up a client: AUTH_SYS uid + machine name, an RPCSEC_GSS
+ * principal, or AUTH_NONE. */
 struct state_principal {
 	uint32_t flavor;
 	uint32_t uid;
 	char machine[RPC_AUTH_SYS_MAX_MACHINENAME + 1];
+	char gss_name[RPC_CRED_PRINCIPAL_MAX + 1]; /* RPCSEC_GSS: the principal */
 };
+
+/* SP4_MACH_CRED state protection of a v4.1 client (RFC 8881 2.10.8.3,
+ * 18.35): the operations only the principal that made the client may send
+ * (NFS4ERR_WRONG_CRED for anyone else), and those that principal may send
+ * whatever the flavours of the export (RFC 8881 2.6.3.1.1.x: returning
+ * state with the machine's credential).  Bit n of a map is operation n. */
+struct state_sp4 {
+	bool mach;
+	uint64_t enforce[2], allow[2];
+};
+
+static inline bool state_sp4_has(const uint64_t map[2], uint32_t op)
+{
+	return op < 128 && (map[op / 64] >> (op % 64) & 1);
+}
 
 void state_principal_from_cred(struct state_principal *p, const struct rpc_cred *cred);
 

@@ -28,12 +28,17 @@ void state_principal_from_cred(struct state_principal *p, const struct rpc_cred 
 	if (cred->flavor == RPC_AUTH_SYS) {
 		p->uid = cred->uid;
 		memcpy(p->machine, cred->machinename, sizeof(p->machine) - 1);
+	} else if (cred->flavor == RPC_AUTH_GSS) {
+		/* The principal is who it is, whatever local user it maps to
+		 * and whichever service (krb5, krb5i, krb5p) carried it. */
+		memcpy(p->gss_name, cred->principal, sizeof(p->gss_name) - 1);
 	}
 }
 
 bool state_principal_eq(const struct state_principal *a, const struct state_principal *b)
 {
-	return a->flavor == b->flavor && a->uid == b->uid && strcmp(a->machine, b->machine) == 0;
+	return a->flavor == b->flavor && a->uid == b->uid && strcmp(a->machine, b->machine) == 0 &&
+	       strcmp(a->gss_name, b->gss_name) == 0;
 }
 
 uint8_t *state_bytes_dup(const uint8_t *p, uint32_t len)

@@ -49,6 +49,7 @@ struct state_client {
 	/* v4.1 and up (EXCHANGE_ID); see session.h. */
 	bool v41;
 	uint8_t minor; /* the minor version it registered with (0 for SETCLIENTID) */
+	struct state_sp4 sp4; /* v4.1: SP4_MACH_CRED, set at EXCHANGE_ID */
 	uint32_t eid_flags;
 	uint32_t cs_seq;           /* the last CREATE_SESSION sequence taken */
 	struct buf *cs_reply;      /* its result body, for a replay (or NULL) */

@@ -478,11 +478,20 @@ static enum nfsstat4 compound_run_op(struct nfs4_compound *c, const struct nfs4_
 	memset(args, 0, desc->args_size);
 	if (!desc->decode(&c->req->args, args))
 		return NFS4ERR_BADXDR;
+	enum nfsstat4 status;
 	c->next_opnum = c->op_index + 1 < c->numops && xdr_dec_remaining(&c->req->args) >= 4
 				? xdr_get_be32(c->req->args.p)
 				: NFS4_NO_NEXT_OP;
+	/* SP4_MACH_CRED: an operation the client had enforced comes from the
+	 * principal that made the client, or not at all. */
+	if (c->sp4.mach && state_sp4_has(c->sp4.enforce, c->opnum)) {
+		struct state_principal who;
+		state_principal_from_cred(&who, &c->req->cred);
+		if ((status = state_client_mach_check(c->srv->state, c->clientid, &who,
+						      c->opnum)) != NFS4_OK)
+			return status;
+	}
 	struct nfs4_stateid *sid;
-	enum nfsstat4 status;
 	if (desc->stateid_arg && c->minor >= 1 && (sid = desc->stateid_arg(args)) &&
 	    (status = nfs4_compound_resolve_stateid(c, sid)) != NFS4_OK)
 		return status;

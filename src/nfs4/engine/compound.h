@@ -14,6 +14,7 @@
 #include "backend/backend.h"
 #include "nfs4/fs/fh.h"
 #include "rpc/server.h"
+#include "state/state.h" /* struct state_sp4 */
 #include "xdr/nfs4_types.h"
 
 struct nfs4_server;
@@ -106,6 +107,7 @@ struct nfs4_compound {
 	 * releases the slot, and by handlers that need the client. */
 	struct state_session *session;
 	uint64_t clientid;
+	struct state_sp4 sp4; /* the client's SP4_MACH_CRED protection */
 	uint32_t slotid;
 	bool cachethis;
 	uint32_t max_cached;       /* ca_maxresponsesize_cached */

@@ -4,6 +4,7 @@
 #include "nfs4/fs/fattr.h"
 #include "nfs4/ops/ops.h"
 #include "nfs4/server.h"
+#include "state/session.h"
 
 
 static bool client_allowed(struct nfs4_compound *c, const struct nfs4_export *ex)
@@ -29,8 +30,17 @@ static enum nfsstat4 put_fh_sec(struct nfs4_compound *c, const struct nfs4_fh *f
 	case OP_LOOKUPP:
 		return NFS4_OK;
 	default:
-		return NFS4ERR_WRONGSEC;
+		break;
 	}
+	/* SP4_MACH_CRED: the machine's principal giving state back (CLOSE,
+	 * DELEGRETURN, ...) under its own flavour (RFC 8881 18.35.3). */
+	if (c->sp4.mach && state_sp4_has(c->sp4.allow, c->next_opnum)) {
+		struct state_principal who;
+		state_principal_from_cred(&who, &c->req->cred);
+		if (state_client_mach_allows(c->srv->state, c->clientid, &who, c->next_opnum))
+			return NFS4_OK;
+	}
+	return NFS4ERR_WRONGSEC;
 }
 
 /* Where LOOKUP and LOOKUPP arrive must take the call's flavour (the

@@ -52,6 +52,51 @@ _Static_assert((int)NFS4_AUTHSYS_MACHINENAME_MAX <= (int)RPC_AUTH_SYS_MAX_MACHIN
 
 /* --- EXCHANGE_ID ------------------------------------------------------------------ */
 
+/* SP4_MACH_CRED (RFC 8881 18.35.3).  Enforced: what the client asks for
+ * among the v4.1 operations, and always the five the RFC has the client
+ * list (the client ID and its sessions are the machine's to manage).
+ * Allowed under the machine's principal on any export: operations that
+ * give state back and need no user's permission (CLOSE, OPEN_DOWNGRADE,
+ * LOCKU, DELEGRETURN, TEST_STATEID, FREE_STATEID), so a client whose
+ * user's ticket expired can still return what it holds, and the security
+ * queries. */
+static const uint32_t sp4_always_enforced[] = {OP_BIND_CONN_TO_SESSION, OP_EXCHANGE_ID,
+					       OP_CREATE_SESSION, OP_DESTROY_SESSION,
+					       OP_DESTROY_CLIENTID};
+static const uint32_t sp4_allowable[] = {OP_CLOSE,	  OP_OPEN_DOWNGRADE, OP_LOCKU,
+					 OP_DELEGRETURN,  OP_TEST_STATEID,   OP_FREE_STATEID,
+					 OP_SECINFO,	  OP_SECINFO_NO_NAME};
+
+static void sp4_set(uint64_t map[2], uint32_t op)
+{
+	if (op < 128)
+		map[op / 64] |= (uint64_t)1 << (op % 64);
+}
+
+static void sp4_grant(const struct nfs4_sp_ops *asked, struct state_sp4 *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->mach = true;
+	for (uint32_t op = 0; op < 128; op++) {
+		const struct nfs4_op_desc *d = nfs4_op_describe(op);
+		if (nfs4_bitmap_isset(&asked->must_enforce, op) && d && d->minor_max >= 1)
+			sp4_set(out->enforce, op);
+	}
+	for (size_t i = 0; i < sizeof(sp4_always_enforced) / sizeof(sp4_always_enforced[0]); i++)
+		sp4_set(out->enforce, sp4_always_enforced[i]);
+	for (size_t i = 0; i < sizeof(sp4_allowable) / sizeof(sp4_allowable[0]); i++)
+		if (nfs4_bitmap_isset(&asked->must_allow, sp4_allowable[i]))
+			sp4_set(out->allow, sp4_allowable[i]);
+}
+
+static void sp4_to_bitmap(const uint64_t map[2], struct nfs4_bitmap *b)
+{
+	memset(b, 0, sizeof(*b));
+	for (uint32_t op = 0; op < 128 && op < 32 * NFS4_BITMAP_WORDS; op++)
+		if (state_sp4_has(map, op))
+			b->w[op / 32] |= 1u << (op % 32);
+}
+
 NFS4_SERVE(exchange_id)
 {
 	/* The flags a client may send (RFC 8881 18.35.3); CONFIRMED_R and
@@ -62,12 +107,18 @@ NFS4_SERVE(exchange_id)
 	};
 	if (a->flags & ~(uint32_t)EXCHGID4_CLIENT_FLAGS)
 		return NFS4ERR_INVAL;
+	struct state_sp4 sp4 = {0};
 	switch (a->state_protect.how) {
 	case SP4_NONE:
 		break;
 	case SP4_MACH_CRED:
-		/* Needs RPCSEC_GSS, which Ferry does not serve (as nfsd). */
-		return NFS4ERR_INVAL;
+		/* The machine's principal is worth enforcing only when a
+		 * checksum binds it to each request: krb5i or krb5p. */
+		if (c->req->cred.flavor != RPC_AUTH_GSS ||
+		    c->req->cred.gss_service == RPC_CRED_GSS_NONE)
+			return NFS4ERR_INVAL;
+		sp4_grant(&a->state_protect.ops, &sp4);
+		break;
 	default: /* SP4_SSV: the only other arm that decodes */
 		return NFS4ERR_ENCR_ALG_UNSUPP;
 	}
@@ -85,6 +136,8 @@ NFS4_SERVE(exchange_id)
 					    a->ownerid.data, a->ownerid.len, a->flags, c->minor, &r);
 	if (s != NFS4_OK)
 		return s;
+	struct state_sp4 granted;
+	state_client_set_sp4(c->srv->state, r.clientid, &sp4, &granted);
 	const struct nfs4_server *srv = c->srv;
 	/* server_owner4 and server_scope: the same across restarts, so the
 	 * client can tell a restart from another server; the scope is the
@@ -95,7 +148,7 @@ NFS4_SERVE(exchange_id)
 		.clientid = r.clientid,
 		.sequenceid = r.sequenceid,
 		.flags = r.flags,
-		.state_protect = {.how = SP4_NONE},
+		.state_protect = {.how = granted.mach ? SP4_MACH_CRED : SP4_NONE},
 		.server_minor_id = 0,
 		.server_major_id = owner,
 		.server_scope = scope,
@@ -103,6 +156,10 @@ NFS4_SERVE(exchange_id)
 		.impl_id = {.domain = {(const uint8_t *)"ferry.invalid", 13},
 			    .name = {(const uint8_t *)"ferry", 5}},
 	};
+	if (granted.mach) {
+		sp4_to_bitmap(granted.enforce, &out.state_protect.ops.must_enforce);
+		sp4_to_bitmap(granted.allow, &out.state_protect.ops.must_allow);
+	}
 	nfs4_enc_exchange_id_res(res, &out);
 	return NFS4_OK;
 }
@@ -126,6 +183,10 @@ NFS4_SERVE(create_session)
 	sa.conn = c->req->conn;
 	struct state_principal who;
 	state_principal_from_cred(&who, &c->req->cred);
+	enum nfsstat4 wrong =
+		state_client_mach_check(c->srv->state, a->clientid, &who, OP_CREATE_SESSION);
+	if (wrong != NFS4_OK)
+		return wrong;
 	struct state_create_session_res r;
 	struct buf *replay = NULL;
 	enum nfsstat4 replay_status = NFS4_OK;
@@ -159,6 +220,14 @@ NFS4_SERVE(create_session)
 
 /* --- DESTROY_SESSION, DESTROY_CLIENTID, BIND_CONN_TO_SESSION ------------------- */
 
+/* SP4_MACH_CRED of the client of session sid, sent outside it. */
+static enum nfsstat4 session_mach_check(struct nfs4_compound *c, const uint8_t *sid, uint32_t op)
+{
+	struct state_principal who;
+	state_principal_from_cred(&who, &c->req->cred);
+	return state_session_mach_check(c->srv->state, sid, &who, op);
+}
+
 NFS4_SERVE(destroy_session)
 {
 	const uint8_t *sid = a->sessionid.data;
@@ -166,6 +235,9 @@ NFS4_SERVE(destroy_session)
 	if (c->session && memcmp(state_session_id(c->session), sid, NFS4_SESSIONID_SIZE) == 0 &&
 	    c->op_index + 1 != c->numops)
 		return NFS4ERR_NOT_ONLY_OP;
+	enum nfsstat4 wrong = session_mach_check(c, sid, OP_DESTROY_SESSION);
+	if (wrong != NFS4_OK)
+		return wrong;
 	return state_destroy_session(c->srv->state, sid, c->session, c->req->conn);
 }
 
@@ -174,11 +246,20 @@ NFS4_SERVE(destroy_clientid)
 	/* The session this COMPOUND runs in is one of its sessions. */
 	if (c->session && state_session_clientid(c->session) == a->clientid)
 		return NFS4ERR_CLIENTID_BUSY;
+	struct state_principal who;
+	state_principal_from_cred(&who, &c->req->cred);
+	enum nfsstat4 wrong =
+		state_client_mach_check(c->srv->state, a->clientid, &who, OP_DESTROY_CLIENTID);
+	if (wrong != NFS4_OK)
+		return wrong;
 	return state_destroy_clientid(c->srv->state, a->clientid);
 }
 
 NFS4_SERVE(bind_conn_to_session)
 {
+	enum nfsstat4 wrong = session_mach_check(c, a->sessionid.data, OP_BIND_CONN_TO_SESSION);
+	if (wrong != NFS4_OK)
+		return wrong;
 	unsigned bound = 0;
 	enum nfsstat4 s =
 		state_bind_conn(c->srv->state, a->sessionid.data, c->req->conn, a->dir, &bound);
@@ -222,6 +303,7 @@ NFS4_SERVE(sequence)
 	}
 	c->session = r.session;
 	c->clientid = r.clientid;
+	c->sp4 = r.sp4;
 	c->slotid = a->slotid;
 	c->cachethis = a->cachethis;
 	c->max_cached = r.fore.maxresponsesize_cached;
