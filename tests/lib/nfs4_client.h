@@ -11,6 +11,11 @@
  * service that answers but records nothing, so a test that did not ask for
  * callbacks never stalls on one.
  *
+ * The calls on an fd go with the credential each is given, or, once an
+ * RPCSEC_GSS context is attached to the fd (nfs4c_gss_attach), through
+ * that context with the service chosen (krb5, krb5i, krb5p): every helper
+ * below then works unchanged under Kerberos.
+ *
  * Helpers named *_ok or without a status return assert with cmocka; the
  * others return a status or a negative errno. */
 #ifndef FERRY_TESTS_NFS4_CLIENT_H
@@ -23,6 +28,7 @@
 #include <stdint.h>
 
 #include "lib/rpctest.h"
+#include "rpc/gss/gss_client.h"
 #include "xdr/nfs4_codec.h"
 #include "xdr/nfs4_codec_cb.h"
 #include "xdr/nfs4_codec_file.h"
@@ -121,6 +127,59 @@ void nfs4c_send(int fd, const struct rpc_cred *cred, struct nfs4c_call *m,
 int nfs4c_rpc(int fd, uint32_t xid, uint32_t prog, uint32_t vers, uint32_t proc,
 	      const struct rpc_cred *cred, const void *args, size_t len,
 	      struct rpctest_reply *reply);
+/* Sends call, a whole encoded call (len bytes, no record mark: it is
+ * sent as one record), and waits up to timeout_ms for the reply with its
+ * XID, serving callbacks meanwhile.  *reply is the reply record as
+ * received (the caller's, buf_unref).  0, -ETIMEDOUT when none came (a
+ * call the server dropped), or another negative errno. */
+int nfs4c_rpc_raw(int fd, const void *call, size_t len, unsigned timeout_ms,
+		  struct buf **reply);
+/* The same as an rpc_gss_roundtrip_fn on the fd (void *)(intptr_t)fd,
+ * waiting RPCTEST_TIMEOUT_MS: rpc_gss_client_establish and
+ * rpc_gss_client_destroy over a connection of this client. */
+int nfs4c_roundtrip(void *fd_arg, const void *record, size_t len, struct buf **reply);
+
+/* --- RPCSEC_GSS ---------------------------------------------------------------------- */
+
+/* Every call this client makes on fd from now on (nfs4c_rpc, so
+ * nfs4c_call, nfs4c_send and every helper built on them) goes through the
+ * RPCSEC_GSS context g with service (RPC_GSS_SVC_NONE, _INTEGRITY,
+ * _PRIVACY): the credential argument of those calls is then ignored (the
+ * caller is g's principal), and each reply's verifier and wrapping are
+ * checked before its results are read (a failure is the call's negative
+ * errno, -EACCES or -EBADMSG, with the reason on stderr).  g is
+ * established over fd first unless it already is: one context may serve
+ * several connections, each with its own service; attaching again
+ * changes the service.  CALLs the server sends on fd (the back channel)
+ * are served as before.  Returns 0 or rpc_gss_client_establish's error.
+ * g stays the caller's: free it after the last fd using it is detached
+ * (nfs4c_gss_detach, nfs4c_gss_destroy or nfs4c_close). */
+int nfs4c_gss_attach(int fd, struct rpc_gss_client *g, uint32_t service);
+/* Back to the credential argument of each call. */
+void nfs4c_gss_detach(int fd);
+/* The context attached to fd, or NULL. */
+struct rpc_gss_client *nfs4c_gss_of(int fd);
+/* Sends the context's DESTROY on fd, deletes the context locally and
+ * detaches fd (other fds using the context must be detached by the
+ * caller).  rpc_gss_client_destroy's result; -ENOTCONN when fd has no
+ * context. */
+int nfs4c_gss_destroy(int fd);
+/* For tests that tamper with calls or replay them: the whole call
+ * (header, credential, verifier, arguments wrapped per fd's service; no
+ * record mark) in a new buffer *call, and in *info its sequence number
+ * and the offsets of its parts.  Send it with nfs4c_rpc_raw and read the
+ * reply with nfs4c_gss_reply.  0, -ENOTCONN without a context, or the
+ * encoder's error. */
+int nfs4c_gss_build(int fd, uint32_t xid, uint32_t prog, uint32_t vers, uint32_t proc,
+		    const void *args, size_t len, struct buf **call,
+		    struct rpc_gss_client_call *info);
+/* The reply record raw (consumed) to the call info described, checked and
+ * unwrapped through fd's context, as nfs4c_rpc gives it: reply->results
+ * at the plain results.  0 or a negative errno (reply then holds
+ * nothing). */
+int nfs4c_gss_reply(int fd, const struct rpc_gss_client_call *info, struct buf *raw,
+		    struct rpctest_reply *reply);
+
 /* The next result's header; false when none is left. */
 bool nfs4c_result(struct nfs4c_reply *p, uint32_t *opnum, uint32_t *status);
 /* The next result: asserts its op number, returns its status. */
@@ -362,7 +421,8 @@ bool nfs4c_cb_serve(int fd, unsigned n, unsigned timeout_ms);
  * while callbacks are served.  Stop before closing fd. */
 void nfs4c_bg_start(int fd);
 void nfs4c_bg_stop(int fd);
-/* Detaches, stops background mode and closes fd. */
+/* Detaches (the callback service and the RPCSEC_GSS context), stops
+ * background mode and closes fd. */
 void nfs4c_close(int fd);
 
 /* Records: how many with this opnum arrived (0: CB_NULL, whatever program it

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,11 +25,15 @@
 
 enum { MAX_CONNS = 64, MAX_MAIL = 16 };
 
-/* What the library knows about one fd: the service for its CALLs, and in
- * background mode the reader thread and the replies it parked. */
+/* What the library knows about one fd: the service for its CALLs, the
+ * RPCSEC_GSS context its calls go through, and in background mode the
+ * reader thread and the replies it parked. */
 struct conn {
 	int fd;
 	struct nfs4c_cb *svc;
+	struct rpc_gss_client *gss;
+	uint32_t gss_service;
+	ino_t gss_ino; /* the socket gss was attached to (fd numbers are reused) */
 	bool bg;
 	volatile bool bg_stop;
 	int bg_err; /* the reader's transport error, handed to waiters */
@@ -385,12 +390,11 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Background mode: waits for the reader to park the reply with xid.  Called
- * with reg_lock held; the entry is looked up again after every wait since
- * closing another connection moves entries. */
-static int wait_mail(int fd, uint32_t xid, struct buf **out)
+/* Background mode: waits until deadline for the reader to park the reply
+ * with xid.  Called with reg_lock held; the entry is looked up again after
+ * every wait since closing another connection moves entries. */
+static int wait_mail(int fd, uint32_t xid, uint64_t deadline, struct buf **out)
 {
-	uint64_t deadline = now_ms() + RPCTEST_TIMEOUT_MS;
 	for (;;) {
 		struct conn *c = conn_find(fd, false);
 		if (!c)
@@ -403,41 +407,58 @@ static int wait_mail(int fd, uint32_t xid, struct buf **out)
 			}
 		if (c->bg_err)
 			return c->bg_err;
-		if (now_ms() >= deadline)
+		uint64_t now = now_ms();
+		if (now >= deadline)
 			return -ETIMEDOUT;
+		uint64_t wait = deadline - now < 1000 ? deadline - now : 1000;
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 1;
+		ts.tv_sec += (time_t)(wait / 1000);
+		ts.tv_nsec += (long)(wait % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
 		pthread_cond_timedwait(&reg_cond, &reg_lock, &ts);
 	}
 }
 
-int nfs4c_rpc(int fd, uint32_t xid, uint32_t prog, uint32_t vers, uint32_t proc,
-	      const struct rpc_cred *cred, const void *args, size_t len,
-	      struct rpctest_reply *reply)
+/* Sends a whole call (len bytes, no record mark) and waits up to
+ * timeout_ms for the record of the reply with its XID, serving the CALLs
+ * that arrive meanwhile and skipping other replies.  *out is the raw
+ * record (the caller's). */
+static int send_wait(int fd, const void *call, size_t len, unsigned timeout_ms,
+		     struct buf **out)
 {
-	struct buf *call = rpctest_build_call(xid, prog, vers, proc, cred, args, len);
-	if (!call)
-		return -ENOMEM;
-	int rc = send_locked(fd, call->data, call->len);
-	buf_unref(call);
+	if (len < 4)
+		return -EINVAL;
+	uint32_t xid = xdr_get_be32(call);
+	uint64_t deadline = now_ms() + timeout_ms;
+	int rc = send_locked(fd, call, len);
 	if (rc)
 		return rc;
 	pthread_mutex_lock(&reg_lock);
 	struct conn *c = conn_find(fd, false);
 	if (c && c->bg) {
-		struct buf *b = NULL;
-		rc = wait_mail(fd, xid, &b);
+		rc = wait_mail(fd, xid, deadline, out);
 		pthread_mutex_unlock(&reg_lock);
-		if (rc)
-			return rc;
-		rc = rpctest_parse_reply(b, reply);
-		if (rc)
-			buf_unref(b);
 		return rc;
 	}
 	pthread_mutex_unlock(&reg_lock);
 	for (;;) {
+		uint64_t now = now_ms();
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int r = poll(&p, 1, (int)(deadline - now));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -ETIMEDOUT;
+		/* A record once started is read whole (as before: its own
+		 * timeout). */
 		struct buf *b;
 		rc = rpctest_recv_record(fd, &b, RPCTEST_TIMEOUT_MS);
 		if (rc)
@@ -447,15 +468,180 @@ int nfs4c_rpc(int fd, uint32_t xid, uint32_t prog, uint32_t vers, uint32_t proc,
 			buf_unref(b);
 			continue;
 		}
-		rc = rpctest_parse_reply(b, reply);
+		if (b->len >= 4 && xdr_get_be32(b->data) == xid) {
+			*out = b;
+			return 0;
+		}
+		buf_unref(b);
+	}
+}
+
+/* The RPCSEC_GSS context attached to fd and its service; NULL when none
+ * (or when fd is no longer the socket it was attached to). */
+static struct rpc_gss_client *gss_of(int fd, uint32_t *service)
+{
+	struct stat st;
+	bool sock = fstat(fd, &st) == 0;
+	pthread_mutex_lock(&reg_lock);
+	struct conn *c = conn_find(fd, false);
+	struct rpc_gss_client *g = NULL;
+	if (c && c->gss && sock && st.st_ino == c->gss_ino) {
+		g = c->gss;
+		*service = c->gss_service;
+	} else if (c && c->gss) {
+		c->gss = NULL; /* a new socket under an old number */
+	}
+	pthread_mutex_unlock(&reg_lock);
+	return g;
+}
+
+/* The reply record raw to a call info made through g, as rpctest_parse_reply
+ * reads it, its results unwrapped.  Consumes raw. */
+static int gss_take(struct rpc_gss_client *g, const struct rpc_gss_client_call *info,
+		    struct buf *raw, struct rpctest_reply *reply)
+{
+	struct rpc_reply_hdr hdr;
+	struct buf *plain;
+	size_t off;
+	memset(reply, 0, sizeof(*reply));
+	int rc = rpc_gss_client_decode_reply(g, info, raw->data, raw->len, &hdr, &plain, &off);
+	buf_unref(raw);
+	if (rc) {
+		fprintf(stderr, "nfs4c: RPCSEC_GSS reply to xid 0x%08x: %s\n", info->xid,
+			rpc_gss_client_error(g));
+		return rc;
+	}
+	rc = rpctest_parse_reply(plain, reply);
+	if (rc) {
+		buf_unref(plain);
+		reply->buf = NULL;
+	}
+	return rc;
+}
+
+int nfs4c_rpc(int fd, uint32_t xid, uint32_t prog, uint32_t vers, uint32_t proc,
+	      const struct rpc_cred *cred, const void *args, size_t len,
+	      struct rpctest_reply *reply)
+{
+	uint32_t service = 0;
+	struct rpc_gss_client *g = gss_of(fd, &service);
+	struct buf *call = NULL, *b = NULL;
+	struct rpc_gss_client_call info;
+	int rc;
+	if (g) {
+		rc = nfs4c_gss_build(fd, xid, prog, vers, proc, args, len, &call, &info);
+		if (rc)
+			return rc;
+	} else {
+		call = rpctest_build_call(xid, prog, vers, proc, cred, args, len);
+		if (!call)
+			return -ENOMEM;
+	}
+	rc = send_wait(fd, call->data, call->len, RPCTEST_TIMEOUT_MS, &b);
+	buf_unref(call);
+	if (rc)
+		return rc;
+	if (g)
+		return gss_take(g, &info, b, reply);
+	rc = rpctest_parse_reply(b, reply);
+	if (rc)
+		buf_unref(b);
+	return rc;
+}
+
+int nfs4c_rpc_raw(int fd, const void *call, size_t len, unsigned timeout_ms, struct buf **reply)
+{
+	*reply = NULL;
+	return send_wait(fd, call, len, timeout_ms, reply);
+}
+
+int nfs4c_roundtrip(void *fd_arg, const void *record, size_t len, struct buf **reply)
+{
+	return send_wait((int)(intptr_t)fd_arg, record, len, RPCTEST_TIMEOUT_MS, reply);
+}
+
+/* --- RPCSEC_GSS ---------------------------------------------------------------------------- */
+
+int nfs4c_gss_attach(int fd, struct rpc_gss_client *g, uint32_t service)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		return -errno;
+	if (!rpc_gss_client_established(g)) {
+		int rc = rpc_gss_client_establish(g, NFS4_PROGRAM, NFS4_VERSION, service,
+						  nfs4c_roundtrip, (void *)(intptr_t)fd);
 		if (rc) {
-			buf_unref(b);
+			fprintf(stderr, "nfs4c: RPCSEC_GSS context: %s\n", rpc_gss_client_error(g));
 			return rc;
 		}
-		if (reply->xid == xid)
-			return 0;
-		rpctest_reply_release(reply);
 	}
+	pthread_mutex_lock(&reg_lock);
+	struct conn *c = conn_find(fd, true);
+	c->gss = g;
+	c->gss_service = service;
+	c->gss_ino = st.st_ino;
+	pthread_mutex_unlock(&reg_lock);
+	return 0;
+}
+
+void nfs4c_gss_detach(int fd)
+{
+	pthread_mutex_lock(&reg_lock);
+	struct conn *c = conn_find(fd, false);
+	if (c)
+		c->gss = NULL;
+	pthread_mutex_unlock(&reg_lock);
+}
+
+struct rpc_gss_client *nfs4c_gss_of(int fd)
+{
+	uint32_t service;
+	return gss_of(fd, &service);
+}
+
+int nfs4c_gss_destroy(int fd)
+{
+	uint32_t service;
+	struct rpc_gss_client *g = gss_of(fd, &service);
+	if (!g)
+		return -ENOTCONN;
+	nfs4c_gss_detach(fd);
+	return rpc_gss_client_destroy(g, NFS4_PROGRAM, NFS4_VERSION, nfs4c_roundtrip,
+				      (void *)(intptr_t)fd);
+}
+
+int nfs4c_gss_build(int fd, uint32_t xid, uint32_t prog, uint32_t vers, uint32_t proc,
+		    const void *args, size_t len, struct buf **call,
+		    struct rpc_gss_client_call *info)
+{
+	uint32_t service = 0;
+	struct rpc_gss_client *g = gss_of(fd, &service);
+	*call = NULL;
+	if (!g)
+		return -ENOTCONN;
+	struct xdr_enc e;
+	if (!xdr_enc_init(&e, 512 + len, 64u << 20))
+		return -ENOMEM;
+	int rc = rpc_gss_client_encode_call(g, &e, xid, prog, vers, proc, service, args, len, info);
+	if (rc) {
+		fprintf(stderr, "nfs4c: RPCSEC_GSS call: %s\n", rpc_gss_client_error(g));
+		xdr_enc_release(&e);
+		return rc;
+	}
+	*call = xdr_enc_take(&e);
+	return 0;
+}
+
+int nfs4c_gss_reply(int fd, const struct rpc_gss_client_call *info, struct buf *raw,
+		    struct rpctest_reply *reply)
+{
+	uint32_t service;
+	struct rpc_gss_client *g = gss_of(fd, &service);
+	if (!g) {
+		buf_unref(raw);
+		return -ENOTCONN;
+	}
+	return gss_take(g, info, raw, reply);
 }
 
 /* --- attaching, serving, background ---------------------------------------------------- */
