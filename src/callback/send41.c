@@ -138,6 +138,35 @@ static bool cb_reroute41(struct cb_engine *eng, struct cb_item *it)
 	return moved;
 }
 
+/* The CB_COMPOUND in e on t's connection, under the security the client
+ * gave: its RPCSEC_GSS context when it gave one, else AUTH_SYS when it
+ * allowed it, else AUTH_NONE (which state_cb_take checked it allowed).
+ * A GSS context that is gone fails the call: the client did not allow a
+ * weaker flavor in its place unless it listed one. */
+static int cb_call41(const struct state_cb_target *t, struct xdr_enc *e, unsigned timeout_ms,
+		     void *call)
+{
+	const struct state_cb_sec *sec = &t->sec;
+	if (sec->gss) {
+		struct rpc_gss_cb *gss =
+			rpc_conn_gss_cb(t->conn, sec->gss_from_server, sec->gss_from_server_len,
+					sec->gss_from_client, sec->gss_from_client_len,
+					sec->gss_service);
+		if (gss)
+			return rpc_conn_call_gss(t->conn, gss, t->program, NFS4_CALLBACK_VERSION,
+						 CB_COMPOUND, e->buf->data, e->buf->len, timeout_ms,
+						 cb_reply41, call);
+		if (!sec->sys && !sec->none) {
+			log_ratelimited("callback: the RPCSEC_GSS context a client gave for its "
+					"back channel is gone; no callback without it");
+			return -EACCES;
+		}
+	}
+	const struct rpc_cred *cred = sec->sys ? &sec->cred : NULL;
+	return rpc_conn_call(t->conn, t->program, NFS4_CALLBACK_VERSION, CB_COMPOUND, cred,
+			     e->buf->data, e->buf->len, timeout_ms, cb_reply41, call);
+}
+
 void cb_send41(struct cb_engine *eng, struct cb_item *it)
 {
 	struct state_server *st = eng->state;
@@ -202,12 +231,8 @@ void cb_send41(struct cb_engine *eng, struct cb_item *it)
 		call->item = it;
 		call->session = state_session_ref(s);
 		call->conn = t.conn;
-		/* AUTH_SYS when the client allowed it, else AUTH_NONE (which
-		 * state_cb_take checked it allowed). */
-		const struct rpc_cred *cred = t.sec.sys ? &t.sec.cred : NULL;
 		cb_call_started(eng, it);
-		rc = rpc_conn_call(t.conn, t.program, NFS4_CALLBACK_VERSION, CB_COMPOUND, cred,
-				   e.buf->data, e.buf->len, eng->t.timeout_ms, cb_reply41, call);
+		rc = cb_call41(&t, &e, eng->t.timeout_ms, call);
 		xdr_enc_release(&e);
 		if (rc != 0) {
 			cb_call_ended(eng);

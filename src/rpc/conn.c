@@ -13,6 +13,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "rpc/gss/gss_server.h"
 #include "rpc/server_internal.h"
 
 enum { OUTQ_INITIAL = 16, WRITEV_MAX_IOV = 64 };
@@ -370,38 +371,20 @@ void rpc_conn_send(struct rpc_conn *conn, struct buf *b)
 
 /* --- outgoing calls ---------------------------------------------------- */
 
-int rpc_conn_call(struct rpc_conn *conn, uint32_t prog, uint32_t vers, uint32_t proc,
-		  const struct rpc_cred *cred, const void *args, size_t args_len,
-		  unsigned timeout_ms, rpc_call_done_fn done, void *arg)
+/* Sends the call e holds (its record mark reserved) as pc, registered
+ * first so that a fast reply always finds it.  Takes e and pc. */
+static int call_send(struct rpc_conn *conn, struct xdr_enc *e, struct rpc_pending_call *pc,
+		     unsigned timeout_ms)
 {
-	struct rpc_pending_call *pc = calloc(1, sizeof(*pc));
-	if (!pc)
-		return -ENOMEM;
-	struct xdr_enc e;
-	if (!xdr_enc_init(&e, 128 + args_len, (size_t)conn->srv->opts.max_record_size + 4)) {
-		free(pc);
-		return -ENOMEM;
-	}
-	uint32_t xid = atomic_fetch_add(&conn->srv->xid_next, 1);
-	xdr_enc_reserve(&e, 4);
-	if (!rpc_encode_call(&e, xid, prog, vers, proc, cred) ||
-	    !xdr_encode_opaque_fixed(&e, args, args_len) || (args_len & 3)) {
-		xdr_enc_release(&e);
-		free(pc);
-		return -EMSGSIZE;
-	}
-	xdr_enc_patch_u32(&e, 0, RPC_RECORD_LAST_FRAG | (uint32_t)(xdr_enc_len(&e) - 4));
-	pc->xid = xid;
+	xdr_enc_patch_u32(e, 0, RPC_RECORD_LAST_FRAG | (uint32_t)(xdr_enc_len(e) - 4));
 	pc->deadline_ms = clock_now_ms() + timeout_ms;
-	pc->done = done;
-	pc->arg = arg;
-
 	pthread_mutex_lock(&conn->lock);
 	/* No loop serves it (a connection object a test made): nothing would
 	 * read the reply or time the call out. */
 	if (conn->closed || !conn->loop) {
 		pthread_mutex_unlock(&conn->lock);
-		xdr_enc_release(&e);
+		xdr_enc_release(e);
+		rpc_gss_cb_put(pc->gss);
 		free(pc);
 		return -ENOTCONN;
 	}
@@ -412,9 +395,75 @@ int rpc_conn_call(struct rpc_conn *conn, uint32_t prog, uint32_t vers, uint32_t 
 	 * reply. */
 	if (atomic_load(&conn->read_paused) && conn->loop)
 		rpc_loop_post(conn->loop, conn, CONN_MSG_RESUME);
-	/* Registered before sending, so a fast reply always finds its call. */
-	rpc_conn_send(conn, xdr_enc_take(&e));
+	rpc_conn_send(conn, xdr_enc_take(e));
 	return 0;
+}
+
+/* A pending call and an encoder with the record mark reserved. */
+static struct rpc_pending_call *call_new(struct rpc_conn *conn, struct xdr_enc *e, size_t args_len,
+					 rpc_call_done_fn done, void *arg)
+{
+	struct rpc_pending_call *pc = calloc(1, sizeof(*pc));
+	if (!pc)
+		return NULL;
+	if (!xdr_enc_init(e, 256 + args_len, (size_t)conn->srv->opts.max_record_size + 4)) {
+		free(pc);
+		return NULL;
+	}
+	xdr_enc_reserve(e, 4);
+	pc->xid = atomic_fetch_add(&conn->srv->xid_next, 1);
+	pc->done = done;
+	pc->arg = arg;
+	return pc;
+}
+
+int rpc_conn_call(struct rpc_conn *conn, uint32_t prog, uint32_t vers, uint32_t proc,
+		  const struct rpc_cred *cred, const void *args, size_t args_len,
+		  unsigned timeout_ms, rpc_call_done_fn done, void *arg)
+{
+	struct xdr_enc e;
+	struct rpc_pending_call *pc = call_new(conn, &e, args_len, done, arg);
+	if (!pc)
+		return -ENOMEM;
+	if (!rpc_encode_call(&e, pc->xid, prog, vers, proc, cred) ||
+	    !xdr_encode_opaque_fixed(&e, args, args_len) || (args_len & 3)) {
+		xdr_enc_release(&e);
+		free(pc);
+		return -EMSGSIZE;
+	}
+	return call_send(conn, &e, pc, timeout_ms);
+}
+
+struct rpc_gss_cb *rpc_conn_gss_cb(struct rpc_conn *conn, const uint8_t *from_server,
+				   uint32_t from_server_len, const uint8_t *from_client,
+				   uint32_t from_client_len, uint32_t service)
+{
+	if (!conn->srv->gss)
+		return NULL;
+	return rpc_gss_server_cb_get(conn->srv->gss, from_server, from_server_len, from_client,
+				     from_client_len, service);
+}
+
+int rpc_conn_call_gss(struct rpc_conn *conn, struct rpc_gss_cb *gss, uint32_t prog, uint32_t vers,
+		      uint32_t proc, const void *args, size_t args_len, unsigned timeout_ms,
+		      rpc_call_done_fn done, void *arg)
+{
+	struct xdr_enc e;
+	struct rpc_pending_call *pc = call_new(conn, &e, args_len, done, arg);
+	if (!pc) {
+		rpc_gss_cb_put(gss);
+		return -ENOMEM;
+	}
+	pc->gss = gss;
+	int rc = rpc_gss_cb_encode_call(gss, &e, pc->xid, prog, vers, proc, args, args_len,
+					&pc->gss_seq);
+	if (rc) {
+		xdr_enc_release(&e);
+		rpc_gss_cb_put(gss);
+		free(pc);
+		return rc;
+	}
+	return call_send(conn, &e, pc, timeout_ms);
 }
 
 static struct rpc_pending_call *take_call(struct rpc_conn *conn, uint32_t xid)
@@ -440,10 +489,26 @@ void rpc_conn_handle_reply(struct rpc_conn *conn, uint32_t xid, struct xdr_dec *
 		return;
 	}
 	struct rpc_reply_hdr hdr;
-	if (!rpc_decode_reply(d, &hdr))
-		pc->done(pc->arg, -EBADMSG, NULL, NULL);
+	struct buf *plain = NULL;
+	int rc = rpc_decode_reply(d, &hdr) ? 0 : -EBADMSG;
+	if (rc == 0 && pc->gss) {
+		/* The reply is the client's only if its verifier checks; the
+		 * results are read as the call's service protected them. */
+		rc = rpc_gss_cb_open_reply(pc->gss, pc->gss_seq, &hdr, d->p, xdr_dec_remaining(d),
+					   &plain);
+		if (rc)
+			log_ratelimited("rpc: %s: the RPCSEC_GSS reply to xid 0x%08x does not "
+					"verify; taken as no reply",
+					conn->peer_str, xid);
+		else if (plain)
+			xdr_dec_init(d, plain->data, plain->len);
+	}
+	if (rc)
+		pc->done(pc->arg, rc == -EACCES ? -EBADMSG : rc, NULL, NULL);
 	else
 		pc->done(pc->arg, 0, &hdr, d);
+	buf_unref(plain);
+	rpc_gss_cb_put(pc->gss);
 	free(pc);
 }
 
@@ -467,6 +532,7 @@ void rpc_conn_fail_calls(struct rpc_conn *conn, int err, uint64_t now_ms, bool o
 		struct rpc_pending_call *pc = failed;
 		failed = pc->next;
 		pc->done(pc->arg, err, NULL, NULL);
+		rpc_gss_cb_put(pc->gss);
 		free(pc);
 	}
 }

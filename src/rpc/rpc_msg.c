@@ -159,10 +159,7 @@ bool rpc_decode_reply(struct xdr_dec *d, struct rpc_reply_hdr *hdr)
 	if (!xdr_decode_u32(d, &hdr->reply_stat))
 		return false;
 	if (hdr->reply_stat == RPC_MSG_ACCEPTED) {
-		uint32_t flavor;
-		const uint8_t *body;
-		uint32_t len;
-		if (!decode_opaque_auth(d, &flavor, &body, &len) ||
+		if (!decode_opaque_auth(d, &hdr->verf_flavor, &hdr->verf, &hdr->verf_len) ||
 		    !xdr_decode_u32(d, &hdr->accept_stat))
 			return false;
 		if (hdr->accept_stat == RPC_PROG_MISMATCH)

@@ -105,6 +105,10 @@ struct rpc_reply_hdr {
 	uint32_t reject_stat; /* when denied */
 	uint32_t auth_stat;   /* when denied with AUTH_ERROR */
 	uint32_t mismatch_low, mismatch_high; /* PROG_MISMATCH / RPC_MISMATCH */
+	/* When accepted: the verifier (its body points into the reply). */
+	uint32_t verf_flavor;
+	const uint8_t *verf;
+	uint32_t verf_len;
 };
 
 /* Decodes the reply header; d is left at the results when accepted with

@@ -397,4 +397,19 @@ int rpc_conn_call(struct rpc_conn *conn, uint32_t prog, uint32_t vers, uint32_t 
 		  const struct rpc_cred *cred, const void *args, size_t args_len,
 		  unsigned timeout_ms, rpc_call_done_fn done, void *arg);
 
+/* RPCSEC_GSS for calls on a context the peer made with this server (a
+ * v4.1 back channel, RFC 8881 2.10.8.2; rpc/gss/gss_server.h): NULL when
+ * the server serves no RPCSEC_GSS or from_server names no context. */
+struct rpc_gss_cb *rpc_conn_gss_cb(struct rpc_conn *conn, const uint8_t *from_server,
+				   uint32_t from_server_len, const uint8_t *from_client,
+				   uint32_t from_client_len, uint32_t service);
+
+/* rpc_conn_call under RPCSEC_GSS on gss (taken, whatever the outcome):
+ * the reply reaches done only when its verifier (and for krb5i and krb5p
+ * its results) verify, with the results made plain; a reply that does not
+ * verify is -EBADMSG. */
+int rpc_conn_call_gss(struct rpc_conn *conn, struct rpc_gss_cb *gss, uint32_t prog, uint32_t vers,
+		      uint32_t proc, const void *args, size_t args_len, unsigned timeout_ms,
+		      rpc_call_done_fn done, void *arg);
+
 #endif

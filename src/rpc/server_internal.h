@@ -37,6 +37,10 @@ struct rpc_pending_call {
 	uint64_t deadline_ms;
 	rpc_call_done_fn done;
 	void *arg;
+	/* Made under RPCSEC_GSS (owned): the reply is checked and its
+	 * results made plain before done sees them. */
+	struct rpc_gss_cb *gss;
+	uint32_t gss_seq;
 };
 
 struct rpc_loop;

@@ -29,21 +29,30 @@ struct state_session;
 /* Channel directions of a connection (bit flags). */
 enum { STATE_CONN_FORE = 1, STATE_CONN_BACK = 2 };
 
+enum { STATE_GSS_HANDLE_MAX = 64 };
+
 /* The security the client allows for callbacks (csa_sec_parms,
- * bca_sec_parms): AUTH_SYS with its credential and/or AUTH_NONE.  Ferry
- * has no RPCSEC_GSS contexts: a GSS entry allows nothing it can use.
- * Callbacks use AUTH_SYS when allowed, else AUTH_NONE, and never a flavor
- * the client did not list: with neither, the back channel is unusable
- * (SEQ4_STATUS_CB_PATH_DOWN_SESSION) until BACKCHANNEL_CTL names one. */
+ * bca_sec_parms): an RPCSEC_GSS context it made with this server (RFC
+ * 8881 2.10.8.2: the server's handle for it, the handle the client wants
+ * in the callbacks' credentials, the service), AUTH_SYS with its
+ * credential, AUTH_NONE.  Callbacks use RPCSEC_GSS when the client gave a
+ * context the server has, else AUTH_SYS when allowed, else AUTH_NONE, and
+ * never a flavor the client did not list: with none usable, the back
+ * channel is down (SEQ4_STATUS_CB_PATH_DOWN_SESSION, no delegations)
+ * until BACKCHANNEL_CTL names one. */
 struct state_cb_sec {
 	bool none;            /* AUTH_NONE allowed */
 	bool sys;             /* AUTH_SYS allowed, as cred */
 	struct rpc_cred cred; /* for AUTH_SYS */
+	bool gss;             /* RPCSEC_GSS, on the context below */
+	uint32_t gss_service; /* enum rpc_cred_gss_service */
+	uint32_t gss_from_server_len, gss_from_client_len;
+	uint8_t gss_from_server[STATE_GSS_HANDLE_MAX], gss_from_client[STATE_GSS_HANDLE_MAX];
 };
 
 static inline bool state_cb_sec_usable(const struct state_cb_sec *sec)
 {
-	return sec->none || sec->sys;
+	return sec->none || sec->sys || sec->gss;
 }
 
 /* Limits the server offers; set from the configuration. */

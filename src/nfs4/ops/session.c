@@ -9,19 +9,23 @@
 #include <string.h>
 
 #include "callback/callback.h"
+#include "rpc/gss/gss_server.h"
 #include "nfs4/server.h"
 #include "state/session.h"
 
 /* --- mapping the codec's wire structs to the state module's ------------------------ */
 
 /* callback_sec_parms4<>: which flavors the client allows for callbacks
- * (the first AUTH_SYS entry gives the credential).  Returns whether an
- * RPCSEC_GSS entry was among them: Ferry has no GSS context its handles
- * could name. */
-static bool session_cb_sec_from_wire(struct state_cb_sec *sec, const struct nfs4_cb_sec_list *l)
+ * (the first AUTH_SYS entry gives the credential, the first RPCSEC_GSS
+ * entry naming a context this server has gives the context).  Returns
+ * whether an RPCSEC_GSS entry named a context the server does not have
+ * (or one it could not keep): that entry allows nothing. */
+static bool session_cb_sec_from_wire(const struct nfs4_compound *c, struct state_cb_sec *sec,
+				     const struct nfs4_cb_sec_list *l)
 {
 	memset(sec, 0, sizeof(*sec));
-	bool gss = false;
+	bool unknown = false;
+	struct rpc_gss_server *gss = rpc_server_gss(c->srv->rpc);
 	struct xdr_dec it;
 	struct nfs4_cb_sec_parms p;
 	nfs4_list_iter_init(&it, &l->l);
@@ -39,11 +43,26 @@ static bool session_cb_sec_from_wire(struct state_cb_sec *sec, const struct nfs4
 			memcpy(cr->gids, p.sys.gids, p.sys.ngids * sizeof(cr->gids[0]));
 			memcpy(cr->machinename, p.sys.machinename.data, p.sys.machinename.len);
 			cr->machinename[p.sys.machinename.len] = '\0';
+		} else if (p.flavor == RPCSEC_GSS && !sec->gss) {
+			const struct nfs4_opaque *hs = &p.gss_handle_from_server;
+			const struct nfs4_opaque *hc = &p.gss_handle_from_client;
+			if (!gss || hs->len > STATE_GSS_HANDLE_MAX || hc->len > STATE_GSS_HANDLE_MAX ||
+			    p.gss_service < RPC_CRED_GSS_NONE || p.gss_service > RPC_CRED_GSS_PRIVACY ||
+			    !rpc_gss_server_knows(gss, hs->data, hs->len)) {
+				unknown = true;
+				continue;
+			}
+			sec->gss = true;
+			sec->gss_service = p.gss_service;
+			memcpy(sec->gss_from_server, hs->data, hs->len);
+			sec->gss_from_server_len = hs->len;
+			memcpy(sec->gss_from_client, hc->data, hc->len);
+			sec->gss_from_client_len = hc->len;
 		} else if (p.flavor == RPCSEC_GSS) {
-			gss = true;
+			/* One context is enough; later ones are not checked. */
 		}
 	}
-	return gss;
+	return unknown;
 }
 
 _Static_assert((int)NFS4_AUTHSYS_MACHINENAME_MAX <= (int)RPC_AUTH_SYS_MAX_MACHINENAME &&
@@ -179,7 +198,10 @@ NFS4_SERVE(create_session)
 	sa.fore = a->fore;
 	sa.back = a->back;
 	sa.cb_program = a->cb_program;
-	session_cb_sec_from_wire(&sa.cb_sec, &a->sec_parms);
+	/* A GSS entry naming no context of this server allows nothing: if
+	 * nothing else is allowed, the back channel is down (no silent
+	 * fallback to a flavor the client did not list). */
+	session_cb_sec_from_wire(c, &sa.cb_sec, &a->sec_parms);
 	sa.conn = c->req->conn;
 	struct state_principal who;
 	state_principal_from_cred(&who, &c->req->cred);
@@ -429,13 +451,12 @@ NFS4_SERVE(free_stateid)
 
 NFS4_SERVE(backchannel_ctl)
 {
-	/* RFC 8881 18.33.3: the program is replaced, RPCSEC_GSS handles are
-	 * added, and a handle the server does not have is NFS4ERR_NOENT: Ferry
-	 * has none (no RPCSEC_GSS yet), so any GSS entry is one. */
+	/* RFC 8881 18.33.3: the program and the security are replaced, and
+	 * an RPCSEC_GSS handle the server does not have is NFS4ERR_NOENT. */
 	if (!state_session_back_wanted(c->srv->state, c->session))
 		return NFS4ERR_INVAL;
 	struct state_cb_sec sec;
-	if (session_cb_sec_from_wire(&sec, &a->sec_parms))
+	if (session_cb_sec_from_wire(c, &sec, &a->sec_parms))
 		return NFS4ERR_NOENT;
 	/* No flavor at all: nothing the server may call back with. */
 	if (!state_cb_sec_usable(&sec))

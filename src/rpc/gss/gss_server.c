@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "rpc/gss/gss_ident.h"
+#include "rpc/gss/gss_seal.h"
 #include "rpc/gss/gss_wire.h"
 #include "rpc/record.h"
 
@@ -41,6 +42,18 @@ struct gss_ctx {
 	uint32_t seq_high;
 	bool seq_any;
 	uint64_t seen[RPC_GSS_WINDOW / 64];
+	/* The next sequence number of this server's own calls on the
+	 * context (v4.1 callbacks, RFC 8881 2.10.8.2). */
+	uint32_t cb_seq;
+};
+
+/* This server's calls on a client's context: the context, the handle
+ * the client gave for them (gcbp_handle_from_client) and the service. */
+struct rpc_gss_cb {
+	struct gss_ctx *ctx;
+	uint32_t service;
+	uint32_t handle_len;
+	uint8_t handle[RPC_GSS_HANDLE_MAX];
 };
 
 struct rpc_gss_call {
@@ -672,6 +685,89 @@ void rpc_gss_call_release(struct rpc_gss_call *call)
 	buf_unref(call->plain);
 	ctx_unref(call->ctx);
 	free(call);
+}
+
+bool rpc_gss_server_knows(struct rpc_gss_server *s, const uint8_t *handle, uint32_t len)
+{
+	struct gss_ctx *c = ctx_find(s, handle, len);
+	bool ok = c && c->complete;
+	if (c)
+		ctx_unref(c);
+	return ok;
+}
+
+/* --- this server's calls on a client's context --------------------------- */
+
+struct rpc_gss_cb *rpc_gss_server_cb_get(struct rpc_gss_server *s, const uint8_t *from_server,
+					 uint32_t from_server_len, const uint8_t *from_client,
+					 uint32_t from_client_len, uint32_t service)
+{
+	if (from_client_len > RPC_GSS_HANDLE_MAX || service < RPC_GSS_SVC_NONE ||
+	    service > RPC_GSS_SVC_PRIVACY)
+		return NULL;
+	struct gss_ctx *c = ctx_find(s, from_server, from_server_len);
+	if (!c)
+		return NULL;
+	struct rpc_gss_cb *cb = c->complete ? calloc(1, sizeof(*cb)) : NULL;
+	if (!cb) {
+		ctx_unref(c);
+		return NULL;
+	}
+	cb->ctx = c;
+	cb->service = service;
+	cb->handle_len = from_client_len;
+	memcpy(cb->handle, from_client, from_client_len);
+	return cb;
+}
+
+void rpc_gss_cb_put(struct rpc_gss_cb *cb)
+{
+	if (!cb)
+		return;
+	ctx_unref(cb->ctx);
+	free(cb);
+}
+
+int rpc_gss_cb_encode_call(struct rpc_gss_cb *cb, struct xdr_enc *e, uint32_t xid, uint32_t prog,
+			   uint32_t vers, uint32_t proc, const void *args, size_t args_len,
+			   uint32_t *seq)
+{
+	struct gss_ctx *c = cb->ctx;
+	size_t start = xdr_enc_len(e);
+	int rc;
+	pthread_mutex_lock(&c->lock);
+	if (c->cb_seq >= RPC_GSS_MAXSEQ) {
+		pthread_mutex_unlock(&c->lock);
+		return -EOVERFLOW;
+	}
+	*seq = c->cb_seq++;
+	struct rpc_gss_cred cr = {.version = RPC_GSS_VERSION, .proc = RPC_GSS_PROC_DATA,
+				  .seq = *seq, .service = cb->service, .handle = cb->handle,
+				  .handle_len = cb->handle_len};
+	if (!xdr_encode_u32(e, xid) || !xdr_encode_u32(e, RPC_MSG_CALL) ||
+	    !xdr_encode_u32(e, RPC_VERSION) || !xdr_encode_u32(e, prog) ||
+	    !xdr_encode_u32(e, vers) || !xdr_encode_u32(e, proc) || !rpc_gss_encode_cred(e, &cr))
+		rc = -EMSGSIZE;
+	else if ((rc = rpc_gss_seal_verifier(c->gctx, e, e->buf->data + start,
+					     xdr_enc_len(e) - start)) == 0)
+		rc = rpc_gss_seal_args(c->gctx, e, *seq, cb->service, args, args_len, NULL);
+	pthread_mutex_unlock(&c->lock);
+	return rc ? rc : e->overflow ? -EMSGSIZE : 0;
+}
+
+int rpc_gss_cb_open_reply(struct rpc_gss_cb *cb, uint32_t seq, const struct rpc_reply_hdr *hdr,
+			  const uint8_t *results, size_t len, struct buf **plain)
+{
+	struct gss_ctx *c = cb->ctx;
+	*plain = NULL;
+	if (hdr->reply_stat != RPC_MSG_ACCEPTED)
+		return 0; /* denied: no verifier, no results */
+	pthread_mutex_lock(&c->lock);
+	int rc = rpc_gss_check_verifier(c->gctx, hdr->verf_flavor, hdr->verf, hdr->verf_len, seq);
+	if (rc == 0 && hdr->accept_stat == RPC_SUCCESS)
+		rc = rpc_gss_open_results(c->gctx, seq, cb->service, results, len, plain);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
 }
 
 /* --- what the control plane reads ----------------------------------------- */

@@ -105,6 +105,40 @@ struct buf *rpc_gss_call_wrap_reply(struct rpc_gss_call *call, const uint8_t *he
 
 void rpc_gss_call_release(struct rpc_gss_call *call);
 
+/* Whether handle names a context made with this server, complete: one a
+ * v4.1 client may give for its back channel (gcbp_handle_from_server). */
+bool rpc_gss_server_knows(struct rpc_gss_server *s, const uint8_t *handle, uint32_t len);
+
+/* --- this server's calls on a client's context ---------------------------
+ * A v4.1 client may have its callbacks made under RPCSEC_GSS on a context
+ * it made with this server (RFC 8881 2.10.8.2, gss_cb_handles4): the
+ * server finds the context by its own handle for it (from_server), puts
+ * the client's handle (from_client) in the calls' credentials, numbers
+ * them in a sequence of its own per context, and protects them with the
+ * service the client asked for. */
+struct rpc_gss_cb;
+
+/* NULL when from_server names no complete context (or out of memory). */
+struct rpc_gss_cb *rpc_gss_server_cb_get(struct rpc_gss_server *s, const uint8_t *from_server,
+					 uint32_t from_server_len, const uint8_t *from_client,
+					 uint32_t from_client_len, uint32_t service);
+void rpc_gss_cb_put(struct rpc_gss_cb *cb);
+
+/* Appends a whole call (no record mark): header, credential, verifier,
+ * the arguments as the service wants them; *seq is the number it took.
+ * 0 or a negative errno. */
+int rpc_gss_cb_encode_call(struct rpc_gss_cb *cb, struct xdr_enc *e, uint32_t xid, uint32_t prog,
+			   uint32_t vers, uint32_t proc, const void *args, size_t args_len,
+			   uint32_t *seq);
+
+/* Checks the reply to the call numbered seq (its header hdr, decoded,
+ * with the verifier) and for an accepted SUCCESS gives its plain results
+ * from the len bytes at results in *plain (buf_unref).  A denied reply
+ * is 0 with *plain NULL.  -EACCES when the verifier or the results do
+ * not verify. */
+int rpc_gss_cb_open_reply(struct rpc_gss_cb *cb, uint32_t seq, const struct rpc_reply_hdr *hdr,
+			  const uint8_t *results, size_t len, struct buf **plain);
+
 struct rpc_gss_stats {
 	uint64_t contexts;        /* live now (complete or being made) */
 	uint64_t contexts_max;
