@@ -41,6 +41,14 @@ static void usage(FILE *f)
 		"  --depth N             directories below the work dir for lookup (default 4)\n"
 		"  --stable MODE         WRITE stability: unstable (default), data, file\n"
 		"  --uid N, --gid N      AUTH_SYS identity (default 0, 0)\n"
+		"  --sec FLAVOR          sys (default), or RPCSEC_GSS with Kerberos 5: krb5\n"
+		"                        (authenticated headers), krb5i (integrity), krb5p\n"
+		"                        (privacy) for every call\n"
+		"  --krb5-target SVC@HOST  the server's service (default nfs@<--server's host>)\n"
+		"  --krb5-keytab FILE    get the tickets with a key of this keytab (default: the\n"
+		"                        tickets of KRB5CCNAME's cache, else KRB5_CLIENT_KTNAME)\n"
+		"  --krb5-principal NAME the client principal (default: the cache's, or the\n"
+		"                        keytab's first)\n"
 		"  --timeout S           fail when no reply comes for S seconds (default 30)\n"
 		"  --server-pid PID      sample this process's CPU time and peak RSS\n"
 		"  --seed N              random offsets seed (default 1)\n"
@@ -104,6 +112,7 @@ enum option_kind {
 	OPTION_FLAG,	 /* no value: sets a bool */
 	OPTION_WORKLOAD, /* a workload's name */
 	OPTION_STABLE,	 /* unstable, data or file */
+	OPTION_SEC,	 /* sys, krb5, krb5i or krb5p */
 	OPTION_LIST,	 /* prints the workloads and stops */
 	OPTION_HELP,	 /* prints the usage and stops */
 };
@@ -135,6 +144,10 @@ static const struct bench_option {
 	{"stable", OPTION_STABLE, FIELD(write_stable), 0, 0, "unstable"},
 	{"uid", OPTION_COUNT, FIELD(uid), 0, UINT32_MAX, NULL},
 	{"gid", OPTION_COUNT, FIELD(gid), 0, UINT32_MAX, NULL},
+	{"sec", OPTION_SEC, FIELD(sec), 0, 0, "sys"},
+	{"krb5-target", OPTION_TEXT, FIELD(krb5_target), 0, 0, NULL},
+	{"krb5-keytab", OPTION_TEXT, FIELD(krb5_keytab), 0, 0, NULL},
+	{"krb5-principal", OPTION_TEXT, FIELD(krb5_principal), 0, 0, NULL},
 	{"timeout", OPTION_SECONDS, FIELD(timeout_s), 1, 0, "30"},
 	{"server-pid", OPTION_COUNT, FIELD(server_pid), 1, 1u << 30, NULL},
 	{"seed", OPTION_COUNT, FIELD(seed), 0, UINT32_MAX, "1"},
@@ -184,6 +197,16 @@ static bool option_set(const struct bench_option *opt, const char *arg, struct b
 		for (uint32_t how = 0; how < sizeof(words) / sizeof(words[0]); how++)
 			if (strcmp(arg, words[how]) == 0) {
 				o->write_stable = how;
+				return true;
+			}
+		return false;
+	}
+	case OPTION_SEC: {
+		static const uint32_t secs[] = {0, RPC_GSS_SVC_NONE, RPC_GSS_SVC_INTEGRITY,
+						RPC_GSS_SVC_PRIVACY};
+		for (size_t i = 0; i < sizeof(secs) / sizeof(secs[0]); i++)
+			if (strcmp(arg, bench_sec_name(secs[i])) == 0) {
+				o->sec = secs[i];
 				return true;
 			}
 		return false;
@@ -245,6 +268,10 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 		fprintf(stderr, "ferry-bench: --server is required\n");
 		return -1;
 	}
+	if (!o->sec && (o->krb5_target[0] || o->krb5_keytab[0] || o->krb5_principal[0])) {
+		fprintf(stderr, "ferry-bench: --krb5-* options need --sec krb5, krb5i or krb5p\n");
+		return -1;
+	}
 	return 0;
 }
 
@@ -295,6 +322,10 @@ static void report_json(FILE *f, const struct bench_opts *o, const struct bench_
 		o->connections, o->workload->nfs ? o->sessions : 0, o->inflight, o->duration_s,
 		o->warmup_s, (unsigned long long)o->op_count, (unsigned long long)o->file_size,
 		r->io_size);
+	fprintf(f, ",\"sec\":\"%s\"", bench_sec_name(o->sec));
+	if (o->sec)
+		fprintf(f, ",\"gss\":{\"contexts\":%u,\"window\":%u}", r->gss_contexts,
+			r->gss_window);
 	fprintf(f, ",\"status\":\"%s\",\"error\":", status_word(r));
 	json_string(f, r->error);
 	fprintf(f,
@@ -359,19 +390,23 @@ static void report_table(FILE *f, const struct bench_opts *o, const struct bench
 {
 	const struct bench_stats *st = &r->stats;
 	double el = r->elapsed_s > 0 ? r->elapsed_s : 1;
+	char sec[64] = "";
+	if (o->sec)
+		snprintf(sec, sizeof(sec), " (%s, %u context%s)", bench_sec_name(o->sec),
+			 r->gss_contexts, r->gss_contexts == 1 ? "" : "s");
 	if (o->workload->nfs)
 		fprintf(f,
-			"ferry-bench %s against %s%s: %u connection%s, %u session%s x %u slots "
+			"ferry-bench %s against %s%s%s: %u connection%s, %u session%s x %u slots "
 			"in flight, %.1f s measured after %.1f s warm-up\n",
-			o->workload->name, o->server, o->export_path, o->connections,
+			o->workload->name, o->server, o->export_path, sec, o->connections,
 			o->connections == 1 ? "" : "s", o->sessions, o->sessions == 1 ? "" : "s",
 			o->inflight, r->elapsed_s, o->warmup_s);
 	else
 		fprintf(f,
-			"ferry-bench %s against %s: %u connection%s x %u in flight, %.1f s "
+			"ferry-bench %s against %s%s: %u connection%s x %u in flight, %.1f s "
 			"measured after %.1f s warm-up\n",
-			o->workload->name, o->server, o->connections, o->connections == 1 ? "" : "s",
-			o->inflight, r->elapsed_s, o->warmup_s);
+			o->workload->name, o->server, sec, o->connections,
+			o->connections == 1 ? "" : "s", o->inflight, r->elapsed_s, o->warmup_s);
 	fprintf(f, "%-9s %12s %12s %9s %9s %9s %9s %9s %8s\n", "workload", "ops", "ops/s", "MB/s",
 		"p50 us", "p99 us", "p99.9 us", "max us", "errors");
 	fprintf(f, "%-9s %12llu %12.1f %9.2f %9.1f %9.1f %9.1f %9.1f %8llu\n", o->workload->name,

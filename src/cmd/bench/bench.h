@@ -22,6 +22,7 @@
 #include "client/session.h"
 #include "client/slots.h"
 #include "cmd/bench/stats.h"
+#include "rpc/gss/gss_client.h"
 #include "rpc/record.h"
 #include "rpc/rpc_msg.h"
 #include "xdr/nfs4_codec_session.h"
@@ -65,6 +66,12 @@ struct bench_opts {
 	unsigned depth; /* directory levels below the work dir for lookup */
 	uint32_t write_stable;
 	uint32_t uid, gid;
+	/* --sec: 0 for AUTH_SYS, else the RPCSEC_GSS service of every call
+	 * (RPC_GSS_SVC_NONE krb5, _INTEGRITY krb5i, _PRIVACY krb5p). */
+	uint32_t sec;
+	char krb5_target[256];    /* "" : nfs@<host of --server> */
+	char krb5_keytab[512];    /* "" : KRB5CCNAME's tickets (or KRB5_CLIENT_KTNAME) */
+	char krb5_principal[256]; /* "" : the cache's or the keytab's first */
 	double timeout_s; /* no reply for this long while waiting: fatal */
 	pid_t server_pid; /* 0: do not sample the server */
 	bool json;
@@ -91,6 +98,18 @@ struct bench_conn {
 	struct bench_conn *next_dirty;
 };
 
+/* An RPCSEC_GSS context (--sec krb5*) and the connection it was made on.
+ * A stream is bound to one for the run, on its own connection, and each
+ * has at most window streams bound: a stream has one call outstanding at
+ * a time, so no context ever has more than the server's window of
+ * sequence numbers outstanding, and the calls of one context go out on one
+ * connection in the order of their sequence numbers. */
+struct bench_gss {
+	struct rpc_gss_client *cl;
+	struct bench_conn *conn;
+	unsigned nstreams;
+};
+
 /* One RPC of a stream.  The request buffer is reused from call to call; it
  * must stay untouched until the reply arrives, which is after it has been
  * written whole. */
@@ -102,6 +121,13 @@ struct bench_call {
 	size_t split;           /* payload goes between enc[0,split) and the rest */
 	const uint8_t *payload; /* not owned */
 	uint32_t payload_len;
+	/* RPCSEC_GSS: enc holds the arguments alone (with any payload copied
+	 * in), which call_send hands to rpc_gss_client_encode_call; wire is
+	 * the record as sent, gcall what its reply is checked against. */
+	struct bench_gss *gss;
+	uint32_t prog, vers, proc;
+	struct xdr_enc wire;
+	struct rpc_gss_client_call gcall;
 };
 
 /* What a step's result decoder says. */
@@ -210,6 +236,10 @@ struct bench_ctx {
 	unsigned ntimers;
 	struct bench_conn *dirty_head;
 	struct rpc_cred cred;
+	/* RPCSEC_GSS (opts.sec != 0): the contexts, at most one per stream. */
+	bool gss;
+	struct bench_gss *gss_ctxs;
+	unsigned ngss;
 	uint64_t last_progress_ns;
 	unsigned rpcs_inflight;
 	/* Time of the latest wake-up or read: one clock read per batch, not
@@ -295,6 +325,20 @@ void loop_sleep(struct bench_stream *s, uint64_t ns);
 /* Runs the loop until pred(arg) is true or the run failed; pred is checked
  * after every batch of events.  Returns 0 or -1 (c->error says why). */
 int loop_run(struct bench_ctx *c, bool (*pred)(struct bench_ctx *c, void *arg), void *arg);
+
+/* gss.c ---------------------------------------------------------------- */
+
+/* "krb5p" etc. for opts.sec; "sys" for 0. */
+const char *bench_sec_name(uint32_t sec);
+/* Binds s (its connection set) to a context of its connection with room,
+ * making a new one there when none has (a blocking round trip: call it
+ * only while nothing is in flight).  No-op under AUTH_SYS.  0 or -1. */
+int bench_gss_bind(struct bench_stream *s);
+/* Ends every context (RPCSEC_GSS_DESTROY, unless the run failed) and
+ * frees them.  Nothing may be in flight. */
+void bench_gss_teardown(struct bench_ctx *c);
+/* The sequence window of the contexts (0 before the first is made). */
+uint32_t bench_gss_window(const struct bench_ctx *c);
 
 /* session.c ------------------------------------------------------------ */
 
@@ -394,6 +438,8 @@ struct bench_result {
 	uint32_t status_flags;
 	uint32_t maxrequestsize, maxresponsesize;
 	uint32_t io_size;
+	unsigned gss_contexts; /* RPCSEC_GSS contexts made */
+	uint32_t gss_window;
 };
 
 /* Runs the whole benchmark described by opts. */

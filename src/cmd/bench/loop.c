@@ -5,7 +5,16 @@
  * Cost per RPC is kept to a few hundred nanoseconds so the client is never
  * what limits a run: requests produced while handling a batch of replies
  * are written together, one sendmsg per connection per batch, and input is
- * read in large chunks that usually carry many replies. */
+ * read in large chunks that usually carry many replies.
+ *
+ * Under RPCSEC_GSS (--sec krb5*) a call is built in two steps instead:
+ * its arguments alone in the stream's encoder (a WRITE's payload copied
+ * in: the checksum or the encryption needs them in one piece), then the
+ * whole call, header, credential, verifier and the arguments as the
+ * service wants them, by rpc_gss_client_encode_call into the stream's
+ * wire buffer; a reply is checked and unwrapped by
+ * rpc_gss_client_decode_reply before its results are decoded.  AUTH_SYS
+ * calls take none of this: one test of c->gss per call and per reply. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,6 +36,11 @@ enum {
 	BENCH_READ_ROUNDS = 8, /* reads per connection per wake-up, for fairness */
 	BENCH_SCRATCH = 64 * 1024, /* per connection, for coalescing small pieces */
 	BENCH_COALESCE_MAX = 8192,
+	/* Per stream: the arguments under RPCSEC_GSS (payload included),
+	 * and the call as sent, up to the session's maxrequestsize (see
+	 * session.c) and a little more for the GSS header and tokens. */
+	BENCH_GSS_ARGS_MAX = (1u << 20) + 64 * 1024,
+	BENCH_GSS_WIRE_MAX = BENCH_GSS_ARGS_MAX + 8192,
 };
 
 static const uint8_t zero_pad[4];
@@ -129,7 +143,8 @@ int loop_add_stream(struct bench_ctx *c, struct bench_stream *s)
 	s->ctx = c;
 	s->id = c->nstreams;
 	s->slot = -1;
-	if (!xdr_enc_init(&s->call.enc, 1024, 256 * 1024)) {
+	if (!xdr_enc_init(&s->call.enc, 1024, c->gss ? BENCH_GSS_ARGS_MAX : 256 * 1024) ||
+	    (c->gss && !xdr_enc_init(&s->call.wire, 1024, BENCH_GSS_WIRE_MAX))) {
 		bench_fail(c, "out of memory");
 		return -1;
 	}
@@ -141,6 +156,8 @@ void loop_free_stream(struct bench_stream *s)
 {
 	if (s->call.enc.buf)
 		xdr_enc_release(&s->call.enc);
+	if (s->call.wire.buf)
+		xdr_enc_release(&s->call.wire);
 }
 
 void call_begin(struct bench_stream *s, uint32_t prog, uint32_t vers, uint32_t proc,
@@ -156,6 +173,13 @@ void call_begin(struct bench_stream *s, uint32_t prog, uint32_t vers, uint32_t p
 	/* The low bits name the stream; the rest only need to differ from the
 	 * stream's previous call. */
 	k->xid = (++c->xid_gen << c->xid_bits) | s->id;
+	if (c->gss) {
+		/* The arguments alone: call_send makes the call around them. */
+		k->prog = prog;
+		k->vers = vers;
+		k->proc = proc;
+		return;
+	}
 	xdr_encode_u32(&k->enc, 0); /* record mark, patched by call_send */
 	unsigned t = proc == 0 && !cred ? 0 : 1;
 	struct bench_call_tmpl *tp = &c->call_tmpl[t];
@@ -186,6 +210,11 @@ void call_begin(struct bench_stream *s, uint32_t prog, uint32_t vers, uint32_t p
 
 void call_splice(struct bench_stream *s, const uint8_t *payload, uint32_t len)
 {
+	if (s->ctx->gss) {
+		/* Checksummed or encrypted with the rest: in one piece. */
+		xdr_encode_opaque_fixed(&s->call.enc, payload, len);
+		return;
+	}
 	s->call.split = xdr_enc_len(&s->call.enc);
 	s->call.payload = payload;
 	s->call.payload_len = len;
@@ -214,6 +243,57 @@ static bool out_push(struct bench_conn *cn, const void *p, size_t len)
 	return true;
 }
 
+/* call_send under RPCSEC_GSS: the whole call around the arguments in
+ * k->enc, into k->wire, queued. */
+static bool call_wrap(struct bench_stream *s)
+{
+	struct bench_ctx *c = s->ctx;
+	struct bench_call *k = &s->call;
+	struct xdr_enc *w = &k->wire;
+	if (!k->gss) {
+		bench_fail(c, "internal: a stream without an RPCSEC_GSS context");
+		return false;
+	}
+	w->buf->len = 0;
+	w->overflow = false;
+	xdr_encode_u32(w, 0); /* record mark */
+	int rc = rpc_gss_client_encode_call(k->gss->cl, w, k->xid, k->prog, k->vers, k->proc,
+					    c->opts.sec, k->enc.buf->data, xdr_enc_len(&k->enc),
+					    &k->gcall);
+	if (rc) {
+		bench_fail(c, "RPCSEC_GSS: cannot make a call: %s (%s)",
+			   rpc_gss_client_error(k->gss->cl), strerror(-rc));
+		return false;
+	}
+	xdr_put_be32(w->buf->data, RPC_RECORD_LAST_FRAG | (uint32_t)(xdr_enc_len(w) - 4));
+	if (!out_push(s->conn, w->buf->data, xdr_enc_len(w))) {
+		bench_fail(c, "out of memory");
+		return false;
+	}
+	return true;
+}
+
+/* call_send under AUTH_SYS: the record mark patched, the header and
+ * arguments queued with the payload between them, never copied. */
+static inline bool call_frame(struct bench_stream *s)
+{
+	struct bench_call *k = &s->call;
+	struct bench_conn *cn = s->conn;
+	size_t len = xdr_enc_len(&k->enc);
+	if (!k->payload)
+		k->split = len;
+	size_t pad = xdr_pad4(k->payload_len) - k->payload_len;
+	size_t total = len - 4 + (k->payload ? k->payload_len + pad : 0);
+	xdr_put_be32(k->enc.buf->data, RPC_RECORD_LAST_FRAG | (uint32_t)total);
+	bool ok = out_push(cn, k->enc.buf->data, k->split);
+	if (k->payload)
+		ok = ok && out_push(cn, k->payload, k->payload_len) && out_push(cn, zero_pad, pad);
+	ok = ok && out_push(cn, k->enc.buf->data + k->split, len - k->split);
+	if (!ok)
+		bench_fail(s->ctx, "out of memory");
+	return ok;
+}
+
 void call_send(struct bench_stream *s)
 {
 	struct bench_ctx *c = s->ctx;
@@ -225,20 +305,8 @@ void call_send(struct bench_stream *s)
 		bench_fail(c, "internal: request does not fit the encoder");
 		return;
 	}
-	size_t len = xdr_enc_len(&k->enc);
-	if (!k->payload)
-		k->split = len;
-	size_t pad = xdr_pad4(k->payload_len) - k->payload_len;
-	size_t total = len - 4 + (k->payload ? k->payload_len + pad : 0);
-	xdr_put_be32(k->enc.buf->data, RPC_RECORD_LAST_FRAG | (uint32_t)total);
-	bool ok = out_push(cn, k->enc.buf->data, k->split);
-	if (k->payload)
-		ok = ok && out_push(cn, k->payload, k->payload_len) && out_push(cn, zero_pad, pad);
-	ok = ok && out_push(cn, k->enc.buf->data + k->split, len - k->split);
-	if (!ok) {
-		bench_fail(c, "out of memory");
+	if (c->gss ? !call_wrap(s) : !call_frame(s))
 		return;
-	}
 	k->busy = true;
 	k->conn = cn;
 	if (c->rpcs_inflight == 0) /* from idle: the cached time may be old */
@@ -354,7 +422,20 @@ static void conn_dispatch(struct bench_conn *cn, const struct rpc_record *rec)
 		return;
 	}
 	struct rpc_reply_hdr hdr;
-	if (!rpc_decode_reply(&d, &hdr)) {
+	struct buf *plain = NULL;
+	if (c->gss) {
+		/* The verifier checked, the results unwrapped into plain. */
+		size_t off;
+		struct rpc_gss_client *g = s->call.gss->cl;
+		int rc = rpc_gss_client_decode_reply(g, &s->call.gcall, rec->data, rec->len, &hdr,
+						     &plain, &off);
+		if (rc) {
+			bench_fail(c, "connection %u: RPCSEC_GSS reply (xid 0x%08x): %s (%s)",
+				   cn->index, xid, rpc_gss_client_error(g), strerror(-rc));
+			return;
+		}
+		xdr_dec_init(&d, plain->data + off, plain->len - off);
+	} else if (!rpc_decode_reply(&d, &hdr)) {
 		bench_fail(c, "connection %u: malformed RPC reply header (xid 0x%08x)", cn->index,
 			   xid);
 		return;
@@ -367,6 +448,7 @@ static void conn_dispatch(struct bench_conn *cn, const struct rpc_record *rec)
 	if (hdr.reply_stat != RPC_MSG_ACCEPTED) {
 		bench_fail(c, "RPC call denied: reject_stat %u auth_stat %u", hdr.reject_stat,
 			   hdr.auth_stat);
+		buf_unref(plain);
 		return;
 	}
 	if (hdr.accept_stat != RPC_SUCCESS) {
@@ -374,9 +456,11 @@ static void conn_dispatch(struct bench_conn *cn, const struct rpc_record *rec)
 						    "PROC_UNAVAIL", "GARBAGE_ARGS", "SYSTEM_ERR"};
 		bench_fail(c, "RPC call not executed: accept_stat %s",
 			   hdr.accept_stat < 6 ? names[hdr.accept_stat] : "unknown");
+		buf_unref(plain);
 		return;
 	}
 	s->on_reply(s, &d);
+	buf_unref(plain);
 }
 
 static void conn_read(struct bench_conn *cn)

@@ -222,6 +222,7 @@ void bench_run(const struct bench_opts *opts, struct bench_result *res)
 	}
 	c->opts = *opts;
 	c->epfd = -1;
+	c->gss = opts->sec != 0;
 	c->cred.flavor = RPC_AUTH_SYS;
 	c->cred.uid = opts->uid;
 	c->cred.gid = opts->gid;
@@ -252,6 +253,8 @@ void bench_run(const struct bench_opts *opts, struct bench_result *res)
 			}
 			ss->ctl.sess = ss;
 			ss->ctl.conn = ss->conns[0];
+			if (bench_gss_bind(&ss->ctl))
+				goto out;
 		}
 		if (session_setup(c) || wl->setup(c))
 			goto teardown;
@@ -274,6 +277,8 @@ void bench_run(const struct bench_opts *opts, struct bench_result *res)
 		} else {
 			s->conn = &c->conns[j % c->nconns];
 		}
+		if (bench_gss_bind(s))
+			goto teardown;
 		s->done = worker_done;
 		s->rng = (opts->seed + 1) * 2654435761u + j * 40503u + 1;
 		if (s->rng == 0)
@@ -294,6 +299,9 @@ teardown:
 				opts->export_path, c->workdir);
 	}
 out:
+	res->gss_contexts = c->ngss;
+	res->gss_window = bench_gss_window(c);
+	bench_gss_teardown(c);
 	res->failed = c->failed;
 	res->run_errors = c->run_errors;
 	res->run_delay_retries = c->run_delay_retries;
