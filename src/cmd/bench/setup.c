@@ -255,6 +255,8 @@ static int sx_run(struct bench_session *ss, struct sx *x, const char *what)
 	const char *hint = ss->ctl.err_status == NFS4ERR_PERM
 				   ? " (a secure export admits AUTH_SYS only from reserved ports: run "
 				     "ferry-bench as root, or export with secure = no / insecure)"
+			   : ss->ctl.err_status == NFS4ERR_WRONGSEC
+				   ? " (the export does not take this --sec flavour)"
 				   : "";
 	if (r != STEP_FATAL && !c->failed)
 		bench_fail(c, "setup: %s: %s returned %s%s", what, bench_op_name(ss->ctl.err_op),
