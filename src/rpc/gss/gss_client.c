@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "rpc/gss/gss_seal.h"
+
 enum {
 	ERR_LEN = 320,
 	/* Rounds of context establishment before giving up: Kerberos needs
@@ -250,16 +252,18 @@ static int verify_mic(struct rpc_gss_client *c, const void *msg, size_t msg_len,
 	return 0;
 }
 
-/* The verifier of a reply to sequence number seq: the MIC of it. */
+/* The verifier of a reply to sequence number seq: the MIC of it; the
+ * caller holds the lock. */
 static int verify_seq(struct rpc_gss_client *c, const struct reply_view *v, uint32_t seq)
 {
 	if (v->verf_flavor != RPC_AUTH_GSS) {
 		set_err(c, "the reply's verifier is of flavor %u, not RPCSEC_GSS", v->verf_flavor);
 		return -EACCES;
 	}
-	uint8_t be[4];
-	xdr_put_be32(be, seq);
-	return verify_mic(c, be, 4, v->verf, v->verf_len, "the reply's verifier");
+	int rc = rpc_gss_check_verifier(c->ctx, v->verf_flavor, v->verf, v->verf_len, seq);
+	if (rc)
+		set_err(c, "the reply's verifier does not verify");
+	return rc;
 }
 
 /* A new buffer: reply[0, head) then body[0, n). */
@@ -308,64 +312,24 @@ int rpc_gss_client_decode_reply(struct rpc_gss_client *c,
 		return -ENOTCONN;
 	}
 	rc = verify_seq(c, &v, call->seq);
-	const uint8_t *plain = d.p;
-	uint32_t plain_len = (uint32_t)xdr_dec_remaining(&d);
-	gss_buffer_desc unwrapped = GSS_C_EMPTY_BUFFER;
-	OM_uint32 maj, min;
+	struct buf *plain = NULL;
 	if (rc == 0 && call->gss_proc == RPC_GSS_PROC_DATA) {
-		const uint8_t *body, *sum;
-		uint32_t body_len, sum_len;
-		switch (call->service) {
-		case RPC_GSS_SVC_NONE:
-			break;
-		case RPC_GSS_SVC_INTEGRITY:
-			if (!rpc_gss_decode_integ(&d, &body, &body_len, &sum, &sum_len)) {
-				set_err(c, "malformed rpc_gss_integ_data in the reply");
-				rc = -EBADMSG;
-				break;
-			}
-			rc = verify_mic(c, body, body_len, sum, sum_len, "the results' checksum");
-			if (rc == 0 && !rpc_gss_databody_seq(body, body_len, call->seq, &plain,
-							     &plain_len)) {
-				set_err(c, "the results are of another sequence number");
-				rc = -EACCES;
-			}
-			break;
-		case RPC_GSS_SVC_PRIVACY: {
-			if (!rpc_gss_decode_priv(&d, &body, &body_len)) {
-				set_err(c, "malformed rpc_gss_priv_data in the reply");
-				rc = -EBADMSG;
-				break;
-			}
-			gss_buffer_desc in = {body_len, (void *)body};
-			int conf = 0;
-			maj = gss_unwrap(&min, c->ctx, &in, &unwrapped, &conf, NULL);
-			if (GSS_ERROR(maj)) {
-				gss_err(c, "unwrapping the results", maj, min);
-				rc = -EACCES;
-			} else if (!conf) {
-				set_err(c, "the results came without confidentiality");
-				rc = -EACCES;
-			} else if (!rpc_gss_databody_seq(unwrapped.value,
-							 (uint32_t)unwrapped.length, call->seq,
-							 &plain, &plain_len)) {
-				set_err(c, "the results are of another sequence number");
-				rc = -EACCES;
-			}
-			break;
-		}
-		default:
-			set_err(c, "unknown service %u", call->service);
-			rc = -EINVAL;
-		}
+		rc = rpc_gss_open_results(c->ctx, call->seq, call->service, d.p,
+					  xdr_dec_remaining(&d), &plain);
+		if (rc == -EBADMSG)
+			set_err(c, "malformed results for service %u", call->service);
+		else if (rc)
+			set_err(c, "the results do not verify under service %u (%d)", call->service,
+				rc);
 	}
 	pthread_mutex_unlock(&c->lock);
 	if (rc == 0) {
-		*out = splice_reply(reply, v.results_off, plain, plain_len);
+		*out = plain ? splice_reply(reply, v.results_off, plain->data, plain->len)
+			     : splice_reply(reply, v.results_off, d.p, xdr_dec_remaining(&d));
 		if (!*out)
 			rc = -ENOMEM;
 	}
-	gss_release_buffer(&min, &unwrapped);
+	buf_unref(plain);
 	return rc;
 }
 
@@ -386,22 +350,9 @@ static int encode_header(struct rpc_gss_client *c, struct xdr_enc *e, size_t sta
 	call->verf_off = xdr_enc_len(e) - start;
 	if (!mic)
 		return xdr_encode_u32(e, RPC_AUTH_NONE) && xdr_encode_u32(e, 0) ? 0 : -EMSGSIZE;
-	OM_uint32 maj, min;
-	gss_buffer_desc hdr = {call->verf_off, e->buf->data + start}, tok = GSS_C_EMPTY_BUFFER;
-	maj = gss_get_mic(&min, c->ctx, GSS_C_QOP_DEFAULT, &hdr, &tok);
-	if (GSS_ERROR(maj)) {
-		gss_err(c, "the call's verifier", maj, min);
-		return -EIO;
-	}
-	int rc = 0;
-	if (tok.length > RPC_AUTH_MAX_BODY) {
-		set_err(c, "a verifier of %zu bytes", tok.length);
-		rc = -EMSGSIZE;
-	} else if (!xdr_encode_u32(e, RPC_AUTH_GSS) ||
-		   !xdr_encode_opaque(e, tok.value, (uint32_t)tok.length)) {
-		rc = -EMSGSIZE;
-	}
-	gss_release_buffer(&min, &tok);
+	int rc = rpc_gss_seal_verifier(c->ctx, e, e->buf->data + start, call->verf_off);
+	if (rc == -EIO)
+		set_err(c, "the call's verifier could not be made");
 	return rc;
 }
 
@@ -411,50 +362,14 @@ static int encode_body(struct rpc_gss_client *c, struct xdr_enc *e, size_t start
 		       struct rpc_gss_client_call *call)
 {
 	call->body_off = xdr_enc_len(e) - start;
-	if (service == RPC_GSS_SVC_NONE)
-		return args_len == 0 || xdr_encode_opaque_fixed(e, args, args_len) ? 0 : -EMSGSIZE;
-	if (args_len > UINT32_MAX - 4)
-		return -EMSGSIZE;
-	/* databody: the sequence number, then the arguments. */
-	uint8_t *body = malloc(4 + args_len);
-	if (!body)
-		return -ENOMEM;
-	xdr_put_be32(body, seq);
-	if (args_len)
-		memcpy(body + 4, args, args_len);
-	OM_uint32 maj, min;
-	gss_buffer_desc in = {4 + args_len, body}, tok = GSS_C_EMPTY_BUFFER;
-	int rc = 0;
-	if (service == RPC_GSS_SVC_INTEGRITY) {
-		maj = gss_get_mic(&min, c->ctx, GSS_C_QOP_DEFAULT, &in, &tok);
-		if (GSS_ERROR(maj)) {
-			gss_err(c, "the arguments' checksum", maj, min);
-			rc = -EIO;
-		} else if (!xdr_encode_opaque(e, body, (uint32_t)in.length) ||
-			   !xdr_encode_u32(e, (uint32_t)tok.length)) {
-			rc = -EMSGSIZE;
-		} else {
-			call->checksum_off = xdr_enc_len(e) - start;
-			call->checksum_len = tok.length;
-			if (!xdr_encode_opaque_fixed(e, tok.value, tok.length))
-				rc = -EMSGSIZE;
-		}
-	} else {
-		int conf = 0;
-		maj = gss_wrap(&min, c->ctx, 1, GSS_C_QOP_DEFAULT, &in, &conf, &tok);
-		if (GSS_ERROR(maj)) {
-			gss_err(c, "wrapping the arguments", maj, min);
-			rc = -EIO;
-		} else if (!conf) {
-			set_err(c, "no confidentiality for the arguments");
-			rc = -EIO;
-		} else if (tok.length > UINT32_MAX ||
-			   !xdr_encode_opaque(e, tok.value, (uint32_t)tok.length)) {
-			rc = -EMSGSIZE;
-		}
+	size_t sum_at = 0;
+	int rc = rpc_gss_seal_args(c->ctx, e, seq, service, args, args_len, &sum_at);
+	if (rc == -EIO)
+		set_err(c, "the arguments could not be protected (service %u)", service);
+	if (rc == 0 && sum_at) {
+		call->checksum_off = sum_at - start;
+		call->checksum_len = xdr_get_be32(e->buf->data + sum_at - 4);
 	}
-	gss_release_buffer(&min, &tok);
-	free(body);
 	return rc;
 }
 
@@ -740,4 +655,58 @@ int rpc_gss_client_destroy(struct rpc_gss_client *c, uint32_t prog, uint32_t ver
 	buf_unref(reply);
 	drop_context(c);
 	return rc;
+}
+
+/* --- calls the server makes on the context ------------------------------------------ */
+
+int rpc_gss_client_accept_call(struct rpc_gss_client *c, const struct rpc_call_hdr *hdr,
+			       const uint8_t *msg, const uint8_t *args, size_t args_len,
+			       struct buf **plain, uint32_t *seq, uint32_t *service)
+{
+	*plain = NULL;
+	struct rpc_gss_cred cr;
+	if (hdr->cred_flavor != RPC_AUTH_GSS ||
+	    !rpc_gss_decode_cred(hdr->cred_body, hdr->cred_len, &cr) ||
+	    cr.proc != RPC_GSS_PROC_DATA) {
+		set_err(c, "not an RPCSEC_GSS DATA call");
+		return -EBADMSG;
+	}
+	if (hdr->verf_flavor != RPC_AUTH_GSS) {
+		set_err(c, "a call whose verifier is of flavor %u", hdr->verf_flavor);
+		return -EACCES;
+	}
+	const uint8_t *cred_end = hdr->cred_body + xdr_pad4(hdr->cred_len);
+	pthread_mutex_lock(&c->lock);
+	int rc = c->established ? 0 : -ENOTCONN;
+	if (rc == 0)
+		rc = verify_mic(c, msg, (size_t)(cred_end - msg), hdr->verf_body, hdr->verf_len,
+				"the server's call header");
+	if (rc == 0)
+		rc = rpc_gss_open_results(c->ctx, cr.seq, cr.service, args, args_len, plain);
+	pthread_mutex_unlock(&c->lock);
+	if (rc) {
+		set_err(c, "a call of the server's that does not verify (%d)", rc);
+		return rc;
+	}
+	*seq = cr.seq;
+	*service = cr.service;
+	return 0;
+}
+
+int rpc_gss_client_encode_reply(struct rpc_gss_client *c, struct xdr_enc *e, uint32_t xid,
+				uint32_t seq, uint32_t service, const void *res, size_t res_len)
+{
+	uint8_t be[4];
+	xdr_put_be32(be, seq);
+	if (!xdr_encode_u32(e, xid) || !xdr_encode_u32(e, RPC_MSG_REPLY) ||
+	    !xdr_encode_u32(e, RPC_MSG_ACCEPTED))
+		return -EMSGSIZE;
+	pthread_mutex_lock(&c->lock);
+	int rc = c->established ? rpc_gss_seal_verifier(c->ctx, e, be, sizeof(be)) : -ENOTCONN;
+	if (rc == 0)
+		rc = xdr_encode_u32(e, RPC_SUCCESS) ? 0 : -EMSGSIZE;
+	if (rc == 0)
+		rc = rpc_gss_seal_args(c->ctx, e, seq, service, res, res_len, NULL);
+	pthread_mutex_unlock(&c->lock);
+	return rc ? rc : e->overflow ? -EMSGSIZE : 0;
 }

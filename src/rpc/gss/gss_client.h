@@ -157,6 +157,26 @@ int rpc_gss_client_decode_reply(struct rpc_gss_client *c,
 int rpc_gss_client_destroy(struct rpc_gss_client *c, uint32_t prog, uint32_t vers,
 			   rpc_gss_roundtrip_fn roundtrip, void *arg);
 
+/* --- calls the server makes on the context ------------------------------------------
+ * A v4.1 client may have its callbacks sent under a context it made (RFC
+ * 8881 2.10.8.2): the server sends them with this context, and the
+ * client's callback service checks and answers them here. */
+
+/* Checks a call the server made: hdr its decoded header, msg its first
+ * byte (its xid), args the args_len bytes after the verifier.  The
+ * verifier must be the MIC of the header, the arguments verify under the
+ * call's service; on 0 *plain holds the plain arguments (buf_unref) and
+ * *seq and *service what the reply needs.  No window is kept. */
+int rpc_gss_client_accept_call(struct rpc_gss_client *c, const struct rpc_call_hdr *hdr,
+			       const uint8_t *msg, const uint8_t *args, size_t args_len,
+			       struct buf **plain, uint32_t *seq, uint32_t *service);
+
+/* Appends the accepted SUCCESS reply to such a call (no record mark):
+ * xid, the verifier (the MIC of seq), the results (res_len bytes of XDR)
+ * protected as service says. */
+int rpc_gss_client_encode_reply(struct rpc_gss_client *c, struct xdr_enc *e, uint32_t xid,
+				uint32_t seq, uint32_t service, const void *res, size_t res_len);
+
 /* --- test hooks ------------------------------------------------------------------ */
 
 /* Sets the sequence number the next call will use (a test resends an old
