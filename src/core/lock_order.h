@@ -147,8 +147,10 @@
  *      list is read, with no rpc lock held; a leaf but for logging.
  * 10a. rpc: the RPCSEC_GSS context table's lock (struct
  *      rpc_gss_server.lock, rpc/gss/gss_server.c): its slots and
- *      generations.  Taken with nothing held, or by the control plane's
- *      listing with 10b under it; no GSS-API call under it.
+ *      generations.  Taken with nothing held, by the control plane's
+ *      listing with 10b under it, or under a session's lock (state: is
+ *      the context a client gave for its back channel still there?); no
+ *      GSS-API call under it.
  * 10b. rpc: an RPCSEC_GSS context's lock (struct gss_ctx.lock): its
  *      GSS-API state (the mechanism's sequence counters) and sequence
  *      window.  GSS-API calls (checksums, encryption) run under it; a leaf.

@@ -142,6 +142,7 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 	so.cb_probe = server_cb_probe40;
 	so.cb_ctx = srv;
 	so.conn_ref = rpc_conn_ref;
+	so.gss_context_alive = rpc_conn_gss_knows;
 	so.conn_unref = rpc_conn_unref;
 	so.conn_is_closed = rpc_conn_is_closed;
 	so.conn_hold_back = rpc_conn_hold_back;

@@ -444,6 +444,11 @@ struct rpc_gss_cb *rpc_conn_gss_cb(struct rpc_conn *conn, const uint8_t *from_se
 				     from_client_len, service);
 }
 
+bool rpc_conn_gss_knows(struct rpc_conn *conn, const uint8_t *handle, uint32_t len)
+{
+	return conn->srv->gss && rpc_gss_server_knows(conn->srv->gss, handle, len);
+}
+
 int rpc_conn_call_gss(struct rpc_conn *conn, struct rpc_gss_cb *gss, uint32_t prog, uint32_t vers,
 		      uint32_t proc, const void *args, size_t args_len, unsigned timeout_ms,
 		      rpc_call_done_fn done, void *arg)

@@ -404,6 +404,9 @@ struct rpc_gss_cb *rpc_conn_gss_cb(struct rpc_conn *conn, const uint8_t *from_se
 				   uint32_t from_server_len, const uint8_t *from_client,
 				   uint32_t from_client_len, uint32_t service);
 
+/* Whether handle names a complete RPCSEC_GSS context of conn's server. */
+bool rpc_conn_gss_knows(struct rpc_conn *conn, const uint8_t *handle, uint32_t len);
+
 /* rpc_conn_call under RPCSEC_GSS on gss (taken, whatever the outcome):
  * the reply reaches done only when its verifier (and for krb5i and krb5p
  * its results) verify, with the results made plain; a reply that does not

@@ -168,6 +168,7 @@ struct state_session *state_session_new(struct state_server *st, struct state_cl
 	s->clientid = cl->clientid;
 	s->client = cl;
 	s->sp4 = cl->sp4;
+	s->gss_context_alive = st->opts.gss_context_alive;
 	s->fore = *fore;
 	s->back = *back;
 	s->flags = flags;

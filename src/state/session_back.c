@@ -17,6 +17,18 @@ bool state_session_has_back_locked(const struct state_session *s)
 	return false;
 }
 
+/* A back channel whose only security is an RPCSEC_GSS context that is
+ * gone (destroyed, dropped for room, expired) has nothing the client
+ * allowed to call back with. */
+static bool gss_only_and_gone(const struct state_session *s, struct rpc_conn *conn)
+{
+	const struct state_cb_sec *sec = &s->cb_sec;
+	if (!sec->gss || sec->sys || sec->none)
+		return false;
+	return !s->gss_context_alive ||
+	       !s->gss_context_alive(conn, sec->gss_from_server, sec->gss_from_server_len);
+}
+
 bool state_session_back_working_locked(const struct state_session *s)
 {
 	if (s->dead || s->cb_status == STATE_CB_DOWN || s->cb_fault ||
@@ -24,7 +36,7 @@ bool state_session_back_working_locked(const struct state_session *s)
 		return false;
 	for (unsigned i = 0; i < s->nconns; i++)
 		if ((s->conns[i].dir & STATE_CONN_BACK) && !s->conns[i].back_failed)
-			return true;
+			return !gss_only_and_gone(s, s->conns[i].conn);
 	return false;
 }
 

@@ -36,6 +36,8 @@ struct state_session {
 	struct state_client *client; /* NULL once dead (st->lock) */
 	uint8_t minor; /* its client's minor version (1 or 2): its callbacks' */
 	struct state_sp4 sp4; /* its client's, fixed before any session exists */
+	/* st->opts.gss_context_alive, for back_working_locked. */
+	bool (*gss_context_alive)(struct rpc_conn *conn, const uint8_t *handle, uint32_t len);
 	atomic_uint refs;
 	_Atomic uint64_t renewed_ms;
 	atomic_uint inflight;

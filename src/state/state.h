@@ -209,6 +209,10 @@ struct state_options {
 	/* v4.1: references on the connections bound to sessions (rpc_conn_ref
 	 * and rpc_conn_unref); NULL: connections are not kept. */
 	struct rpc_conn *(*conn_ref)(struct rpc_conn *conn);
+	/* Whether the RPCSEC_GSS context a client gave for its back channel
+	 * (the server's handle for it) still exists on the server of conn
+	 * (rpc_conn_gss_knows); NULL: taken as gone. */
+	bool (*gss_context_alive)(struct rpc_conn *conn, const uint8_t *handle, uint32_t len);
 	void (*conn_unref)(struct rpc_conn *conn);
 	bool (*conn_is_closed)(struct rpc_conn *conn);
 	struct state_deleg_limits deleg; /* delegation policy */

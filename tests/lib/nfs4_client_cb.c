@@ -309,6 +309,49 @@ static void answer_compound(struct nfs4c_cb *svc, uint32_t prog, const struct rp
 	nfs4_enc_compound_res_finish(&r, status);
 }
 
+static struct rpc_gss_client *gss_of(int fd, uint32_t *service);
+
+/* A callback the server made under RPCSEC_GSS, on the context attached to
+ * fd (RFC 8881 2.10.8.2): checked and unwrapped through it, answered
+ * through it.  One that does not verify is recorded with status
+ * NFS4ERR_ACCESS and not answered (the server times out, as a client that
+ * cannot authenticate its server's call would make it). */
+static void serve_gss_call(int fd, struct nfs4c_cb *svc, struct buf *b, uint32_t xid,
+			   const struct rpc_call_hdr *hdr, struct xdr_dec *d)
+{
+	uint32_t attached;
+	struct rpc_gss_client *g = gss_of(fd, &attached);
+	struct nfs4c_cb_rec rec = {.proc = hdr->proc, .prog = hdr->prog,
+				   .cred_flavor = RPC_AUTH_GSS};
+	struct buf *plain = NULL;
+	uint32_t seq = 0, service = 0;
+	if (!g || rpc_gss_client_accept_call(g, hdr, b->data, d->p, xdr_dec_remaining(d), &plain,
+					     &seq, &service) != 0) {
+		rec.status = NFS4ERR_ACCESS;
+		record(svc, &rec);
+		return;
+	}
+	struct xdr_enc res;
+	assert_true(xdr_enc_init(&res, 512, 1u << 20));
+	if (hdr->proc == CB_COMPOUND) {
+		struct rpc_cred cred = {.flavor = RPC_AUTH_GSS};
+		struct xdr_dec args;
+		xdr_dec_init(&args, plain->data, plain->len);
+		answer_compound(svc, hdr->prog, &cred, &args, &res);
+	} else {
+		record(svc, &rec);
+	}
+	struct xdr_enc e;
+	assert_true(xdr_enc_init(&e, 512, 1u << 20));
+	int rc = rpc_gss_client_encode_reply(g, &e, xid, seq, service, res.buf->data,
+					     res.buf->len);
+	if (rc == 0 && !svc->silent)
+		(void)send_locked(fd, e.buf->data, e.buf->len);
+	xdr_enc_release(&e);
+	xdr_enc_release(&res);
+	buf_unref(plain);
+}
+
 /* Answers one CALL record b on fd with svc. */
 static void serve_call(int fd, struct nfs4c_cb *svc, struct buf *b)
 {
@@ -321,6 +364,10 @@ static void serve_call(int fd, struct nfs4c_cb *svc, struct buf *b)
 	if (!rpc_decode_msg_start(&d, &xid, &mtype) ||
 	    rpc_decode_call(&d, &hdr, &cred, &auth) != RPC_CALL_OK)
 		return; /* not for the tests to answer: the server will time out */
+	if (cred.flavor == RPC_AUTH_GSS) {
+		serve_gss_call(fd, svc, b, xid, &hdr, &d);
+		return;
+	}
 	struct nfs4c_cb_rec rec = {.proc = hdr.proc, .prog = hdr.prog,
 				   .cred_flavor = cred.flavor, .cred_uid = cred.uid};
 	struct xdr_enc e;

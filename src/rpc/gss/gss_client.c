@@ -182,6 +182,12 @@ bool rpc_gss_client_established(const struct rpc_gss_client *c) { return c->esta
 uint32_t rpc_gss_client_window(const struct rpc_gss_client *c) { return c->window; }
 uint32_t rpc_gss_client_service(const struct rpc_gss_client *c) { return c->service; }
 
+const uint8_t *rpc_gss_client_handle(const struct rpc_gss_client *c, uint32_t *len)
+{
+	*len = c->established ? c->handle_len : 0;
+	return c->handle;
+}
+
 uint32_t rpc_gss_client_set_seq(struct rpc_gss_client *c, uint32_t next)
 {
 	pthread_mutex_lock(&c->lock);

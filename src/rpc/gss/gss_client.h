@@ -87,6 +87,9 @@ int rpc_gss_client_establish(struct rpc_gss_client *c, uint32_t prog, uint32_t v
 bool rpc_gss_client_established(const struct rpc_gss_client *c);
 /* The server's sequence window (0 until established). */
 uint32_t rpc_gss_client_window(const struct rpc_gss_client *c);
+/* The server's handle for the context (0 bytes until established): what
+ * a v4.1 client gives as gcbp_handle_from_server for its back channel. */
+const uint8_t *rpc_gss_client_handle(const struct rpc_gss_client *c, uint32_t *len);
 /* The service given to establish. */
 uint32_t rpc_gss_client_service(const struct rpc_gss_client *c);
 /* The text of the last failure ("" when none). */
