@@ -85,6 +85,10 @@ struct cb_chan {
 	 * dialled for. */
 	struct rpc_conn *conn40;
 	uint32_t gen40;
+	/* v4.0 under RPCSEC_GSS: the context the server made with the
+	 * client's callback service (referenced), for callback gen40. */
+	struct rpc_gss_cb *gss40;
+	uint32_t gss_gen40;
 	uint32_t ident40, prog40;
 };
 

@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/workers.h"
 #include "callback/callback_internal.h"
+#include "rpc/gss/gss_server.h"
 #include "rpc/server.h"
 
 enum {
@@ -111,6 +112,7 @@ static void chan_free(struct cb_engine *eng, struct cb_chan *c)
 		return;
 	if (c->session)
 		state_session_unref(eng->state, c->session);
+	rpc_gss_cb_put(c->gss40);
 	if (c->conn40) {
 		/* Closed already when the rpc server stopped (its loop may be
 		 * gone): then only the reference goes. */

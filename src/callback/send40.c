@@ -16,6 +16,8 @@
 
 #include "core/log.h"
 #include "callback/callback_internal.h"
+#include "rpc/client.h"
+#include "rpc/gss/gss_server.h"
 #include "rpc/server.h"
 
 /* The credential of a v4.0 callback: the flavor the client used for
@@ -23,7 +25,8 @@
  * Linux client's callback service refuses a CB_COMPOUND under AUTH_NONE
  * (AUTH_BADCRED).
  * Under AUTH_SYS the server speaks for itself, as the host's root (what
- * knfsd sends too), not for any user of the client. */
+ * knfsd sends too), not for any user of the client.  Under RPCSEC_GSS see
+ * gss40 below: never this function's AUTH_NONE. */
 static const struct rpc_cred *cb40_cred(uint32_t client_flavor, struct rpc_cred *out)
 {
 	if (client_flavor != RPC_AUTH_SYS)
@@ -96,6 +99,10 @@ static struct rpc_conn *chan_conn40(struct cb_engine *eng, struct cb_chan *c,
 		rpc_conn_close(c->conn40);
 		rpc_conn_unref(c->conn40);
 		c->conn40 = NULL;
+		/* A path that failed may have failed for its GSS context (the
+		 * client's service forgot it): a new one with the new dial. */
+		rpc_gss_cb_put(c->gss40);
+		c->gss40 = NULL;
 	}
 	if (!c->conn40) {
 		char hostport[STATE_UADDR_MAX + 8];
@@ -111,6 +118,79 @@ static struct rpc_conn *chan_conn40(struct cb_engine *eng, struct cb_chan *c,
 		c->gen40 = gen;
 	}
 	return rpc_conn_ref(c->conn40);
+}
+
+/* One round trip of context creation over a blocking connection of its
+ * own to the client's callback address (rpc/gss/gss_client.h's
+ * rpc_gss_roundtrip_fn). */
+static int roundtrip40(void *arg, const void *record, size_t len, struct buf **reply)
+{
+	struct rpc_client *cl = arg;
+	int rc = rpc_client_send_record(cl, record, len);
+	uint32_t want = len >= 4 ? xdr_get_be32(record) : 0;
+	while (rc == 0) {
+		rc = rpc_client_recv_record(cl, reply, 5000);
+		if (rc == 0 && (*reply)->len >= 4 && xdr_get_be32((*reply)->data) == want)
+			return 0;
+		if (rc == 0)
+			buf_unref(*reply);
+	}
+	*reply = NULL;
+	return rc;
+}
+
+/* The service target of a client's callback service, from the principal
+ * it set its client ID up with: SERVICE/HOST@REALM (the machine's
+ * principal, as the Linux client uses for SETCLIENTID) is nfs@HOST.  A
+ * user's principal names no host: false. */
+static bool gss40_target(const char *principal, char *out, size_t cap)
+{
+	const char *slash = strchr(principal, '/');
+	const char *at = strrchr(principal, '@');
+	if (!slash || !at || at < slash + 2)
+		return false;
+	int n = snprintf(out, cap, "nfs@%.*s", (int)(at - slash - 1), slash + 1);
+	return n > 0 && (size_t)n < cap;
+}
+
+/* v4.0 under RPCSEC_GSS: the server's own context with the client's
+ * callback service (RFC 7530 3.3.3: the server is the client there),
+ * made once per callback address and kept; NULL when none can be made
+ * (logged): the path is then down, with no callback in a flavor the client
+ * did not set up with. */
+static struct rpc_gss_cb *gss40(struct cb_engine *eng, struct cb_chan *c,
+				const struct state_cb_route *r)
+{
+	if (c->gss40 && c->gss_gen40 == r->cb_gen)
+		return rpc_gss_cb_ref(c->gss40);
+	rpc_gss_cb_put(c->gss40);
+	c->gss40 = NULL;
+	struct rpc_server *rpc = eng->rpc ? *eng->rpc : NULL;
+	struct rpc_gss_server *gss = rpc ? rpc_server_gss(rpc) : NULL;
+	char target[RPC_CRED_PRINCIPAL_MAX + 8], hostport[STATE_UADDR_MAX + 8], err[256] = "";
+	if (!gss || !gss40_target(r->gss_principal, target, sizeof(target)) ||
+	    !state_uaddr_to_hostport(r->cb.netid, r->cb.addr, hostport, sizeof(hostport))) {
+		log_ratelimited("nfs4: no RPCSEC_GSS callbacks for the v4.0 client %s: its "
+				"principal names no host for a callback service",
+				r->gss_principal);
+		return NULL;
+	}
+	struct rpc_client cl;
+	int rc = rpc_client_connect(&cl, hostport, eng->t.timeout_ms);
+	if (rc == 0) {
+		c->gss40 = rpc_gss_server_dial(gss, target, r->cb.program, NFS4_CALLBACK_VERSION,
+					       r->gss_service, roundtrip40, &cl, err, sizeof(err));
+		rpc_client_close(&cl);
+	} else {
+		snprintf(err, sizeof(err), "cannot connect to %s: %s", hostport, strerror(-rc));
+	}
+	if (!c->gss40) {
+		log_ratelimited("nfs4: no RPCSEC_GSS context with %s's callback service %s: %s",
+				r->gss_principal, target, err);
+		return NULL;
+	}
+	c->gss_gen40 = r->cb_gen;
+	return rpc_gss_cb_ref(c->gss40);
 }
 
 static void cb_reply40(void *arg, int err, const struct rpc_reply_hdr *hdr,
@@ -179,11 +259,21 @@ void cb_send40(struct cb_engine *eng, struct cb_item *it)
 			call->clientid = c->clientid;
 			call->gen = r.cb_gen;
 			cb_call_started(eng, it);
-			struct rpc_cred cred_buf;
-			const struct rpc_cred *cred = cb40_cred(r.flavor, &cred_buf);
-			rc = rpc_conn_call(conn, r.cb.program, NFS4_CALLBACK_VERSION,
-					   it->probe ? CB_NULL : CB_COMPOUND, cred, e.buf->data,
-					   e.buf->len, eng->t.timeout_ms, cb_reply40, call);
+			uint32_t proc = it->probe ? CB_NULL : CB_COMPOUND;
+			if (r.flavor == RPC_AUTH_GSS) {
+				struct rpc_gss_cb *gss = gss40(eng, c, &r);
+				rc = gss ? rpc_conn_call_gss(conn, gss, r.cb.program,
+							     NFS4_CALLBACK_VERSION, proc,
+							     e.buf->data, e.buf->len,
+							     eng->t.timeout_ms, cb_reply40, call)
+					 : -EACCES;
+			} else {
+				struct rpc_cred cred_buf;
+				const struct rpc_cred *cred = cb40_cred(r.flavor, &cred_buf);
+				rc = rpc_conn_call(conn, r.cb.program, NFS4_CALLBACK_VERSION, proc,
+						   cred, e.buf->data, e.buf->len, eng->t.timeout_ms,
+						   cb_reply40, call);
+			}
 			if (rc != 0)
 				cb_call_ended(eng);
 		}

@@ -363,8 +363,11 @@ struct state_cb_route {
 	uint32_t cb_gen;
 	enum state_cb_status status;
 	/* The flavor the client set its clientid up with (SETCLIENTID):
-	 * v4.0 callbacks use it (AUTH_SYS or AUTH_NONE). */
+	 * v4.0 callbacks use it (AUTH_SYS, AUTH_NONE, or RPCSEC_GSS with the
+	 * client's principal and service). */
 	uint32_t flavor;
+	char gss_principal[RPC_CRED_PRINCIPAL_MAX + 1];
+	uint32_t gss_service;
 };
 
 /* Fills *r for a confirmed client.  False when the client is unknown. */

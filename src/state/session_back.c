@@ -215,6 +215,8 @@ bool state_cb_route(struct state_server *st, uint64_t clientid, struct state_cb_
 		r->cb_gen = cl->cb_gen;
 		r->status = cl->cb_status;
 		r->flavor = cl->principal.flavor;
+		memcpy(r->gss_principal, cl->principal.gss_name, sizeof(r->gss_principal));
+		r->gss_service = cl->principal.gss_service;
 		/* Among the sessions with a back channel, one whose path works;
 		 * else any. */
 		struct state_session *any = NULL, *up = NULL;

@@ -253,6 +253,9 @@ struct state_principal {
 	uint32_t uid;
 	char machine[RPC_AUTH_SYS_MAX_MACHINENAME + 1];
 	char gss_name[RPC_CRED_PRINCIPAL_MAX + 1]; /* RPCSEC_GSS: the principal */
+	/* RPCSEC_GSS: the service it came with (v4.0 callbacks use it);
+	 * not part of who the principal is. */
+	uint32_t gss_service;
 };
 
 /* SP4_MACH_CRED state protection of a v4.1 client (RFC 8881 2.10.8.3,

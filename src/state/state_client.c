@@ -32,6 +32,7 @@ void state_principal_from_cred(struct state_principal *p, const struct rpc_cred 
 		/* The principal is who it is, whatever local user it maps to
 		 * and whichever service (krb5, krb5i, krb5p) carried it. */
 		memcpy(p->gss_name, cred->principal, sizeof(p->gss_name) - 1);
+		p->gss_service = cred->gss_service;
 	}
 }
 

@@ -387,6 +387,12 @@ struct nfs4c_cb {
 	void *arg;             /* for the handlers */
 	bool silent;           /* record, never answer (a dead back channel) */
 	bool garbage;          /* answer GARBAGE_ARGS to every CB_COMPOUND */
+	/* A v4.0 callback service under RPCSEC_GSS: the acceptor (ferryd's
+	 * own, rpc/gss/gss_server.h, on a keytab of the test's) that the
+	 * server makes its contexts with and whose contexts check and
+	 * protect the callbacks.  NULL: RPCSEC_GSS callbacks are checked
+	 * with the initiator attached to their fd (v4.1, nfs4c_gss_attach). */
+	struct rpc_gss_server *acceptor;
 	/* Hold the replies to CB_COMPOUNDs until this many wait, then send
 	 * them newest first (0 or 1: answer each at once): a test sees how
 	 * many calls the server keeps in flight together. */

@@ -20,6 +20,7 @@
 
 #include "core/buf.h"
 #include "lib/nfs4_client.h"
+#include "rpc/gss/gss_server.h"
 
 /* --- the per-connection registry ---------------------------------------------------- */
 
@@ -316,9 +317,84 @@ static struct rpc_gss_client *gss_of(int fd, uint32_t *service);
  * through it.  One that does not verify is recorded with status
  * NFS4ERR_ACCESS and not answered (the server times out, as a client that
  * cannot authenticate its server's call would make it). */
-static void serve_gss_call(int fd, struct nfs4c_cb *svc, struct buf *b, uint32_t xid,
-			   const struct rpc_call_hdr *hdr, struct xdr_dec *d)
+/* A v4.0 callback under RPCSEC_GSS, through svc's acceptor: context
+ * creation answered by it, a call checked by it and its reply protected
+ * by it, as ferryd's dispatcher does. */
+static void serve_gss_accepted(int fd, struct nfs4c_cb *svc, struct buf *b, uint32_t xid,
+			       struct rpc_call_hdr *hdr, struct xdr_dec *d)
 {
+	struct nfs4c_cb_rec rec = {.proc = hdr->proc, .prog = hdr->prog,
+				   .cred_flavor = RPC_AUTH_GSS};
+	struct xdr_enc e;
+	assert_true(xdr_enc_init(&e, 512, 1u << 20));
+	struct rpc_cred cred;
+	struct rpc_gss_call *call = NULL;
+	enum rpc_auth_stat why = RPC_AUTH_OK;
+	hdr->xid = xid;
+	enum rpc_gss_verdict v = rpc_gss_accept(svc->acceptor, hdr, b->data, d, &cred, &call, &e,
+						&why);
+	if (v == RPC_GSS_SERVE) {
+		xdr_encode_u32(&e, xid);
+		xdr_encode_u32(&e, RPC_MSG_REPLY);
+		xdr_encode_u32(&e, RPC_MSG_ACCEPTED);
+		rpc_gss_call_encode_verifier(call, &e);
+		xdr_encode_u32(&e, RPC_SUCCESS);
+		size_t head = xdr_enc_len(&e);
+		bool wraps = rpc_gss_call_wraps(call);
+		if (wraps)
+			rpc_gss_call_reserve(call, &e);
+		size_t res_off = xdr_enc_len(&e);
+		if (hdr->proc == CB_COMPOUND)
+			answer_compound(svc, hdr->prog, &cred, d, &e);
+		else
+			record(svc, &rec);
+		if (wraps) {
+			/* The helper rewrites a record mark in front: give it
+			 * four bytes to write it to, then send what follows. */
+			struct xdr_enc framed;
+			assert_true(xdr_enc_init(&framed, e.buf->len + 4, e.buf->len + 4));
+			xdr_encode_u32(&framed, 0);
+			memcpy(xdr_enc_reserve(&framed, e.buf->len), e.buf->data, e.buf->len);
+			struct buf *w = rpc_gss_call_wrap_reply(call, framed.buf->data, head + 4,
+								framed.buf->data + 4 + res_off,
+								e.buf->len - res_off, NULL, 0);
+			xdr_enc_release(&framed);
+			assert_non_null(w);
+			if (!svc->silent)
+				(void)send_locked(fd, w->data + 4, w->len - 4);
+			buf_unref(w);
+			xdr_enc_release(&e);
+			rpc_gss_call_release(call);
+			return;
+		}
+	} else if (v == RPC_GSS_REJECT) {
+		rpc_encode_auth_error(&e, xid, why);
+		rec.status = NFS4ERR_ACCESS;
+		record(svc, &rec);
+	} else if (v == RPC_GSS_GARBAGE) {
+		xdr_encode_u32(&e, xid);
+		xdr_encode_u32(&e, RPC_MSG_REPLY);
+		xdr_encode_u32(&e, RPC_MSG_ACCEPTED);
+		rpc_gss_call_encode_verifier(call, &e);
+		xdr_encode_u32(&e, RPC_GARBAGE_ARGS);
+	} else if (v == RPC_GSS_DROP) {
+		xdr_enc_release(&e);
+		rpc_gss_call_release(call);
+		return;
+	}
+	if (!svc->silent)
+		(void)send_locked(fd, e.buf->data, e.buf->len);
+	xdr_enc_release(&e);
+	rpc_gss_call_release(call);
+}
+
+static void serve_gss_call(int fd, struct nfs4c_cb *svc, struct buf *b, uint32_t xid,
+			   struct rpc_call_hdr *hdr, struct xdr_dec *d)
+{
+	if (svc->acceptor) {
+		serve_gss_accepted(fd, svc, b, xid, hdr, d);
+		return;
+	}
 	uint32_t attached;
 	struct rpc_gss_client *g = gss_of(fd, &attached);
 	struct nfs4c_cb_rec rec = {.proc = hdr->proc, .prog = hdr->prog,

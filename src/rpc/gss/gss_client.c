@@ -663,6 +663,25 @@ int rpc_gss_client_destroy(struct rpc_gss_client *c, uint32_t prog, uint32_t ver
 	return rc;
 }
 
+int rpc_gss_client_check_reply(struct rpc_gss_client *c, const struct rpc_gss_client_call *call,
+			       const struct rpc_reply_hdr *hdr, const uint8_t *results, size_t len,
+			       struct buf **plain)
+{
+	*plain = NULL;
+	if (hdr->reply_stat != RPC_MSG_ACCEPTED)
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	int rc = c->established ? rpc_gss_check_verifier(c->ctx, hdr->verf_flavor, hdr->verf,
+							   hdr->verf_len, call->seq)
+				: -ENOTCONN;
+	if (rc == 0 && hdr->accept_stat == RPC_SUCCESS && call->gss_proc == RPC_GSS_PROC_DATA)
+		rc = rpc_gss_open_results(c->ctx, call->seq, call->service, results, len, plain);
+	pthread_mutex_unlock(&c->lock);
+	if (rc)
+		set_err(c, "a reply that does not verify (%d)", rc);
+	return rc;
+}
+
 /* --- calls the server makes on the context ------------------------------------------ */
 
 int rpc_gss_client_accept_call(struct rpc_gss_client *c, const struct rpc_call_hdr *hdr,

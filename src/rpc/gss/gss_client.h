@@ -150,6 +150,15 @@ int rpc_gss_client_decode_reply(struct rpc_gss_client *c,
 				size_t len, struct rpc_reply_hdr *hdr, struct buf **out,
 				size_t *results_off);
 
+/* rpc_gss_client_decode_reply for a reply whose header was decoded
+ * already (rpc_decode_reply: hdr, with its verifier) and whose results are
+ * the len bytes at results: an accepted reply's verifier is checked
+ * against the call's sequence number, and an accepted SUCCESS's results
+ * made plain into *plain (buf_unref; NULL for other replies). */
+int rpc_gss_client_check_reply(struct rpc_gss_client *c, const struct rpc_gss_client_call *call,
+			       const struct rpc_reply_hdr *hdr, const uint8_t *results, size_t len,
+			       struct buf **plain);
+
 /* Ends the context: a NULL procedure call with the credential's procedure
  * DESTROY, the next sequence number and the context's service, its
  * arguments and results not wrapped (as Linux's client and server do).

@@ -7,6 +7,7 @@
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_ext.h>
 #include <gssapi/gssapi_krb5.h>
+#include <krb5/krb5.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "rpc/gss/gss_client.h"
 #include "rpc/gss/gss_ident.h"
 #include "rpc/gss/gss_seal.h"
 #include "rpc/gss/gss_wire.h"
@@ -47,10 +49,14 @@ struct gss_ctx {
 	uint32_t cb_seq;
 };
 
-/* This server's calls on a client's context: the context, the handle
- * the client gave for them (gcbp_handle_from_client) and the service. */
+/* This server's calls under RPCSEC_GSS: on a client's context (ctx: the
+ * handle the client gave for them, gcbp_handle_from_client, and the
+ * service), or on a context the server made itself as the initiator
+ * (client: v4.0 callbacks). */
 struct rpc_gss_cb {
+	atomic_uint refs;
 	struct gss_ctx *ctx;
+	struct rpc_gss_client *client; /* owned */
 	uint32_t service;
 	uint32_t handle_len;
 	uint8_t handle[RPC_GSS_HANDLE_MAX];
@@ -66,6 +72,7 @@ struct rpc_gss_call {
 
 struct rpc_gss_server {
 	gss_cred_id_t acceptor;
+	char keytab[512]; /* the keytab read ("" : the default one) */
 	unsigned max_contexts, idle_s;
 	uint64_t salt; /* in every handle, so one from an earlier process never matches */
 	/* lock order: core/lock_order.h, level 10a.  The slots and the
@@ -225,6 +232,12 @@ struct rpc_gss_server *rpc_gss_server_create(const struct rpc_gss_options *o, ch
 		return NULL;
 	}
 	s->max_contexts = o->max_contexts ? o->max_contexts : RPC_GSS_DEFAULT_MAX_CONTEXTS;
+	if (o->keytab && snprintf(s->keytab, sizeof(s->keytab), "%s", o->keytab) >=
+				 (int)sizeof(s->keytab)) {
+		snprintf(err, errlen, "the keytab's path is too long");
+		free(s);
+		return NULL;
+	}
 	s->idle_s = o->idle_s ? o->idle_s : RPC_GSS_DEFAULT_IDLE_S;
 	s->slots = calloc(s->max_contexts, sizeof(*s->slots));
 	if (!s->slots || getrandom(&s->salt, sizeof(s->salt), 0) != sizeof(s->salt)) {
@@ -713,6 +726,7 @@ struct rpc_gss_cb *rpc_gss_server_cb_get(struct rpc_gss_server *s, const uint8_t
 		ctx_unref(c);
 		return NULL;
 	}
+	atomic_init(&cb->refs, 1);
 	cb->ctx = c;
 	cb->service = service;
 	cb->handle_len = from_client_len;
@@ -720,11 +734,32 @@ struct rpc_gss_cb *rpc_gss_server_cb_get(struct rpc_gss_server *s, const uint8_t
 	return cb;
 }
 
+static struct rpc_gss_cb *rpc_gss_cb_from_client(struct rpc_gss_client *client, uint32_t service)
+{
+	struct rpc_gss_cb *cb = calloc(1, sizeof(*cb));
+	if (!cb) {
+		rpc_gss_client_free(client);
+		return NULL;
+	}
+	atomic_init(&cb->refs, 1);
+	cb->client = client;
+	cb->service = service;
+	return cb;
+}
+
+struct rpc_gss_cb *rpc_gss_cb_ref(struct rpc_gss_cb *cb)
+{
+	atomic_fetch_add(&cb->refs, 1);
+	return cb;
+}
+
 void rpc_gss_cb_put(struct rpc_gss_cb *cb)
 {
-	if (!cb)
+	if (!cb || atomic_fetch_sub(&cb->refs, 1) != 1)
 		return;
-	ctx_unref(cb->ctx);
+	if (cb->ctx)
+		ctx_unref(cb->ctx);
+	rpc_gss_client_free(cb->client);
 	free(cb);
 }
 
@@ -732,6 +767,13 @@ int rpc_gss_cb_encode_call(struct rpc_gss_cb *cb, struct xdr_enc *e, uint32_t xi
 			   uint32_t vers, uint32_t proc, const void *args, size_t args_len,
 			   uint32_t *seq)
 {
+	if (cb->client) {
+		struct rpc_gss_client_call call;
+		int rc = rpc_gss_client_encode_call(cb->client, e, xid, prog, vers, proc,
+						    cb->service, args, args_len, &call);
+		*seq = call.seq;
+		return rc;
+	}
 	struct gss_ctx *c = cb->ctx;
 	size_t start = xdr_enc_len(e);
 	int rc;
@@ -758,6 +800,11 @@ int rpc_gss_cb_encode_call(struct rpc_gss_cb *cb, struct xdr_enc *e, uint32_t xi
 int rpc_gss_cb_open_reply(struct rpc_gss_cb *cb, uint32_t seq, const struct rpc_reply_hdr *hdr,
 			  const uint8_t *results, size_t len, struct buf **plain)
 {
+	if (cb->client) {
+		struct rpc_gss_client_call call = {.seq = seq, .service = cb->service,
+						   .gss_proc = RPC_GSS_PROC_DATA};
+		return rpc_gss_client_check_reply(cb->client, &call, hdr, results, len, plain);
+	}
 	struct gss_ctx *c = cb->ctx;
 	*plain = NULL;
 	if (hdr->reply_stat != RPC_MSG_ACCEPTED)
@@ -768,6 +815,34 @@ int rpc_gss_cb_open_reply(struct rpc_gss_cb *cb, uint32_t seq, const struct rpc_
 		rc = rpc_gss_open_results(c->gctx, seq, cb->service, results, len, plain);
 	pthread_mutex_unlock(&c->lock);
 	return rc;
+}
+
+struct rpc_gss_cb *rpc_gss_server_dial(struct rpc_gss_server *s, const char *target, uint32_t prog,
+				       uint32_t vers, uint32_t service, rpc_gss_roundtrip_fn roundtrip,
+				       void *arg, char *err, size_t errlen)
+{
+	char keytab[600] = "";
+	if (s->keytab[0]) {
+		snprintf(keytab, sizeof(keytab), "%s", s->keytab);
+	} else {
+		/* The default keytab, as the acceptor read it. */
+		krb5_context k;
+		if (krb5_init_context(&k) == 0) {
+			krb5_kt_default_name(k, keytab, sizeof(keytab));
+			krb5_free_context(k);
+		}
+	}
+	struct rpc_gss_client *g =
+		rpc_gss_client_new(target, keytab[0] ? keytab : NULL, NULL, NULL, err, errlen);
+	if (!g)
+		return NULL;
+	int rc = rpc_gss_client_establish(g, prog, vers, service, roundtrip, arg);
+	if (rc) {
+		snprintf(err, errlen, "%s", rpc_gss_client_error(g));
+		rpc_gss_client_free(g);
+		return NULL;
+	}
+	return rpc_gss_cb_from_client(g, service);
 }
 
 /* --- what the control plane reads ----------------------------------------- */

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "rpc/gss/gss_client.h" /* rpc_gss_roundtrip_fn */
 #include "rpc/rpc_msg.h"
 #include "xdr/xdr.h"
 
@@ -122,6 +123,19 @@ struct rpc_gss_cb;
 struct rpc_gss_cb *rpc_gss_server_cb_get(struct rpc_gss_server *s, const uint8_t *from_server,
 					 uint32_t from_server_len, const uint8_t *from_client,
 					 uint32_t from_client_len, uint32_t service);
+
+/* A context the server makes itself, as its own principal (the first key
+ * of its keytab), with the service target ("nfs@client.example") of
+ * program prog, version vers, over roundtrip (rpc/gss/gss_client.h): for
+ * v4.0 callbacks, which RFC 7530 3.3.3 has the server make as a client of
+ * the client's callback service.  NULL with a message in err when no
+ * context could be made. */
+struct rpc_gss_cb *rpc_gss_server_dial(struct rpc_gss_server *s, const char *target, uint32_t prog,
+				       uint32_t vers, uint32_t service, rpc_gss_roundtrip_fn roundtrip,
+				       void *arg, char *err, size_t errlen);
+
+/* Whichever kind: a reference more, and one less (the last frees it). */
+struct rpc_gss_cb *rpc_gss_cb_ref(struct rpc_gss_cb *cb);
 void rpc_gss_cb_put(struct rpc_gss_cb *cb);
 
 /* Appends a whole call (no record mark): header, credential, verifier,
