@@ -397,6 +397,61 @@ static void conn_flush(struct bench_conn *cn)
 	conn_set_want_out(cn, false);
 }
 
+/* The bookkeeping of a reply matched to its call. */
+static inline void call_done(struct bench_conn *cn, struct bench_stream *s)
+{
+	struct bench_ctx *c = cn->ctx;
+	s->call.busy = false;
+	cn->inflight--;
+	c->rpcs_inflight--;
+	c->last_progress_ns = c->now_ns;
+	c->stats.rpcs++;
+}
+
+/* Whether the call ran (accepted, SUCCESS); bench_fail says why not. */
+static inline bool call_accepted(struct bench_ctx *c, const struct rpc_reply_hdr *hdr)
+{
+	if (hdr->reply_stat != RPC_MSG_ACCEPTED) {
+		bench_fail(c, "RPC call denied: reject_stat %u auth_stat %u", hdr->reject_stat,
+			   hdr->auth_stat);
+		return false;
+	}
+	if (hdr->accept_stat != RPC_SUCCESS) {
+		static const char *const names[] = {"SUCCESS",     "PROG_UNAVAIL", "PROG_MISMATCH",
+						    "PROC_UNAVAIL", "GARBAGE_ARGS", "SYSTEM_ERR"};
+		bench_fail(c, "RPC call not executed: accept_stat %s",
+			   hdr->accept_stat < 6 ? names[hdr->accept_stat] : "unknown");
+		return false;
+	}
+	return true;
+}
+
+/* A reply under RPCSEC_GSS: its verifier checked and its results
+ * unwrapped (a new buffer) before s->on_reply reads them. */
+static void conn_dispatch_gss(struct bench_conn *cn, struct bench_stream *s,
+			      const struct rpc_record *rec, uint32_t xid)
+{
+	struct bench_ctx *c = cn->ctx;
+	struct rpc_gss_client *g = s->call.gss->cl;
+	struct rpc_reply_hdr hdr;
+	struct buf *plain;
+	size_t off;
+	int rc = rpc_gss_client_decode_reply(g, &s->call.gcall, rec->data, rec->len, &hdr, &plain,
+					     &off);
+	if (rc) {
+		bench_fail(c, "connection %u: RPCSEC_GSS reply (xid 0x%08x): %s (%s)", cn->index,
+			   xid, rpc_gss_client_error(g), strerror(-rc));
+		return;
+	}
+	call_done(cn, s);
+	if (call_accepted(c, &hdr)) {
+		struct xdr_dec d;
+		xdr_dec_init(&d, plain->data + off, plain->len - off);
+		s->on_reply(s, &d);
+	}
+	buf_unref(plain);
+}
+
 static void conn_dispatch(struct bench_conn *cn, const struct rpc_record *rec)
 {
 	struct bench_ctx *c = cn->ctx;
@@ -421,46 +476,19 @@ static void conn_dispatch(struct bench_conn *cn, const struct rpc_record *rec)
 		bench_fail(c, "connection %u: reply with unknown XID 0x%08x", cn->index, xid);
 		return;
 	}
-	struct rpc_reply_hdr hdr;
-	struct buf *plain = NULL;
 	if (c->gss) {
-		/* The verifier checked, the results unwrapped into plain. */
-		size_t off;
-		struct rpc_gss_client *g = s->call.gss->cl;
-		int rc = rpc_gss_client_decode_reply(g, &s->call.gcall, rec->data, rec->len, &hdr,
-						     &plain, &off);
-		if (rc) {
-			bench_fail(c, "connection %u: RPCSEC_GSS reply (xid 0x%08x): %s (%s)",
-				   cn->index, xid, rpc_gss_client_error(g), strerror(-rc));
-			return;
-		}
-		xdr_dec_init(&d, plain->data + off, plain->len - off);
-	} else if (!rpc_decode_reply(&d, &hdr)) {
+		conn_dispatch_gss(cn, s, rec, xid);
+		return;
+	}
+	struct rpc_reply_hdr hdr;
+	if (!rpc_decode_reply(&d, &hdr)) {
 		bench_fail(c, "connection %u: malformed RPC reply header (xid 0x%08x)", cn->index,
 			   xid);
 		return;
 	}
-	s->call.busy = false;
-	cn->inflight--;
-	c->rpcs_inflight--;
-	c->last_progress_ns = c->now_ns;
-	c->stats.rpcs++;
-	if (hdr.reply_stat != RPC_MSG_ACCEPTED) {
-		bench_fail(c, "RPC call denied: reject_stat %u auth_stat %u", hdr.reject_stat,
-			   hdr.auth_stat);
-		buf_unref(plain);
-		return;
-	}
-	if (hdr.accept_stat != RPC_SUCCESS) {
-		static const char *const names[] = {"SUCCESS",     "PROG_UNAVAIL", "PROG_MISMATCH",
-						    "PROC_UNAVAIL", "GARBAGE_ARGS", "SYSTEM_ERR"};
-		bench_fail(c, "RPC call not executed: accept_stat %s",
-			   hdr.accept_stat < 6 ? names[hdr.accept_stat] : "unknown");
-		buf_unref(plain);
-		return;
-	}
-	s->on_reply(s, &d);
-	buf_unref(plain);
+	call_done(cn, s);
+	if (call_accepted(c, &hdr))
+		s->on_reply(s, &d);
 }
 
 static void conn_read(struct bench_conn *cn)
