@@ -35,6 +35,20 @@ enum {
 	MEM_SLACK_KB = 4096,
 };
 
+/* Under AddressSanitizer (the test and ferryd are built alike) freed
+ * memory sits in ASan's quarantine, hundreds of MB: resident memory says
+ * nothing about ferryd there, so only the table is checked. */
+#if defined(__SANITIZE_ADDRESS__)
+#define RSS_MEANINGFUL 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RSS_MEANINGFUL 0
+#endif
+#endif
+#ifndef RSS_MEANINGFUL
+#define RSS_MEANINGFUL 1
+#endif
+
 static struct krb5_kdc kdc;
 static struct ferryd_proc server;
 static char ccache[320];
@@ -161,7 +175,8 @@ static void test_abandoned_contexts_stay_bounded(void **state)
 	assert_true(held == (double)CAP);
 	assert_true(evicted >= (double)(total - CAP));
 	assert_true(rss_warm > 0 && rss_end > 0);
-	assert_true(rss_end - rss_warm <= MEM_SLACK_KB);
+	if (RSS_MEANINGFUL)
+		assert_true(rss_end - rss_warm <= MEM_SLACK_KB);
 
 	/* The newest context works; the first was dropped long ago. */
 	assert_int_equal(null_call(fd, last), 0);
