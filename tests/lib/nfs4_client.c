@@ -602,6 +602,12 @@ uint32_t nfs4c_backchannel_ctl(struct nfs4c_sess *s, uint32_t prog, const uint32
 	struct nfs4_cb_sec_parms parms[CLIENT_SEC_PARMS_MAX];
 	assert_true(n <= CLIENT_SEC_PARMS_MAX);
 	client_sec_parms(parms, flavors, n, s->cred);
+	return nfs4c_backchannel_ctl_parms(s, prog, parms, n);
+}
+
+uint32_t nfs4c_backchannel_ctl_parms(struct nfs4c_sess *s, uint32_t prog,
+				     const struct nfs4_cb_sec_parms *parms, unsigned n)
+{
 	struct nfs4_backchannel_ctl_args bc = {.cb_program = prog};
 	bc.sec_parms.l.count = n;
 	bc.sec_parms.items = parms;

@@ -290,6 +290,9 @@ uint32_t nfs4c_bind_conn(int fd, const struct rpc_cred *cred, const uint8_t sid[
  * RPCSEC_GSS with an empty handle); returns its status (or SEQUENCE's). */
 uint32_t nfs4c_backchannel_ctl(struct nfs4c_sess *s, uint32_t prog, const uint32_t *flavors,
 			       unsigned n);
+/* The same with the entries as given (RPCSEC_GSS handles of the test's). */
+uint32_t nfs4c_backchannel_ctl_parms(struct nfs4c_sess *s, uint32_t prog,
+				     const struct nfs4_cb_sec_parms *parms, unsigned n);
 /* DESTROY_SESSION (session-less COMPOUND) and DESTROY_CLIENTID; statuses. */
 uint32_t nfs4c_destroy_session(struct nfs4c_sess *s);
 uint32_t nfs4c_destroy_clientid(struct nfs4c_sess *s);

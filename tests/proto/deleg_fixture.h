@@ -276,6 +276,23 @@ static inline void add_delegreturn(struct nfs4c_call *m, const void *arg)
 		 &(struct nfs4_stateid_args){*(const struct nfs4_stateid *)arg});
 }
 
+/* v4.0: OPEN (created when missing) until the probe's answer counts (it
+ * is recorded by the client before the server read it); false when no
+ * delegation comes at all within 3 s. */
+static inline bool dl_open40_deleg(struct nfs4c_client40 *c, const char *owner, uint32_t *seqid,
+				   const char *name, uint32_t access, struct nfs4c_open40 *o)
+{
+	uint64_t end = dl_now_ms() + 3000;
+	do {
+		assert_int_equal(nfs4c_open40(c, owner, seqid, "export", name, access, true, o),
+				 NFS4_OK);
+		if (o->deleg.type != OPEN_DELEGATE_NONE)
+			return true;
+		usleep(100 * 1000);
+	} while (dl_now_ms() < end);
+	return false;
+}
+
 static inline uint32_t dl_delegreturn(struct nfs4c_sess *s, const struct dl_open *o)
 {
 	return dl_on(s, o->fh, o->fhlen, OP_DELEGRETURN, add_delegreturn, &o->deleg.stateid);

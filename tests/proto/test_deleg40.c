@@ -28,22 +28,6 @@ static void client40_end(struct nfs4c_client40 *c, struct nfs4c_cb *svc,
 	nfs4c_cb_destroy(svc);
 }
 
-/* OPEN until the probe's answer counts (it is recorded before the server
- * read it); false when no delegation comes at all. */
-static bool open_with_deleg(struct nfs4c_client40 *c, const char *owner, uint32_t *seqid,
-			    const char *name, uint32_t access, struct nfs4c_open40 *o)
-{
-	uint64_t end = dl_now_ms() + 3000;
-	do {
-		assert_int_equal(nfs4c_open40(c, owner, seqid, "export", name, access, true, o),
-				 NFS4_OK);
-		if (o->deleg.type != OPEN_DELEGATE_NONE)
-			return true;
-		usleep(100 * 1000);
-	} while (dl_now_ms() < end);
-	return false;
-}
-
 static uint32_t delegreturn40(struct nfs4c_client40 *c, const struct nfs4c_open40 *o)
 {
 	struct nfs4c_call m;
@@ -83,7 +67,7 @@ static void test_v40_recall_dialled(void **st)
 	struct nfs4c_open40 oa, ob;
 	/* The callback engine dials v4.0 clients: a delegation must come
 	 * once the probe answered. */
-	assert_true(open_with_deleg(&a, "oa", &seqa, "f40", OPEN4_SHARE_ACCESS_READ, &oa));
+	assert_true(dl_open40_deleg(&a, "oa", &seqa, "f40", OPEN4_SHARE_ACCESS_READ, &oa));
 	assert_int_equal(oa.deleg.type, OPEN_DELEGATE_READ);
 	assert_int_equal(nfs4c_open40(&b, "ob", &seqb, "export", "f40",
 				      OPEN4_SHARE_ACCESS_WRITE, false, &ob),
@@ -100,7 +84,7 @@ static void test_v40_recall_dialled(void **st)
 			 NFS4_OK);
 	/* The holder's own REMOVE recalls its write delegation. */
 	struct nfs4c_open40 ow;
-	assert_true(open_with_deleg(&a, "oa", &seqa, "f40-own", OPEN4_SHARE_ACCESS_BOTH, &ow));
+	assert_true(dl_open40_deleg(&a, "oa", &seqa, "f40-own", OPEN4_SHARE_ACCESS_BOTH, &ow));
 	assert_int_equal(ow.deleg.type, OPEN_DELEGATE_WRITE);
 	struct nfs4c_call m;
 	struct nfs4c_reply p;
@@ -145,7 +129,7 @@ static void test_v40_first_probe_unanswered(void **st)
 			 NFS4_OK);
 	assert_int_equal(o.deleg.type, OPEN_DELEGATE_NONE);
 	sa.silent = false;
-	assert_true(open_with_deleg(&a, "os", &seq, "f40-silent", OPEN4_SHARE_ACCESS_READ, &o));
+	assert_true(dl_open40_deleg(&a, "os", &seq, "f40-silent", OPEN4_SHARE_ACCESS_READ, &o));
 	assert_int_equal(o.deleg.type, OPEN_DELEGATE_READ);
 	assert_true(nfs4c_cb_count(&sa, 0) >= 2);
 	assert_int_equal(delegreturn40(&a, &o), NFS4_OK);
@@ -184,7 +168,7 @@ static void test_v40_listener_late(void **st)
 		probed = nfs4c_cb_wait(&sa, 0, 1, 100);
 	}
 	assert_true(probed);
-	assert_true(open_with_deleg(&a, "ol", &seq, "f40-late", OPEN4_SHARE_ACCESS_READ, &o));
+	assert_true(dl_open40_deleg(&a, "ol", &seq, "f40-late", OPEN4_SHARE_ACCESS_READ, &o));
 	assert_int_equal(o.deleg.type, OPEN_DELEGATE_READ);
 	assert_int_equal(delegreturn40(&a, &o), NFS4_OK);
 	client40_end(&a, &sa, &la);

@@ -9,37 +9,26 @@
  * does not have is NFS4ERR_NOENT, and a client whose only callback
  * security is a context that is gone (destroyed) gets no callback in
  * another flavor: no delegation either. */
-#include "proto/deleg_fixture.h"
+#include "proto/gss_fixture.h"
 
 #include "lib/ctl_test.h"
-#include "lib/krb5_kdc.h"
 
 static const uint32_t RD = OPEN4_SHARE_ACCESS_READ;
 static const uint32_t BOTH = OPEN4_SHARE_ACCESS_BOTH;
 static const char CB_HANDLE[] = "alice-callbacks"; /* gcbp_handle_from_client */
 
-static struct krb5_kdc kdc;
 static char ccache[320];
 
 static int setup(void **st)
 {
 	(void)st;
-	if (krb5_kdc_start(&kdc) != 0 || !krb5_kdc_kinit(&kdc, "alice", ccache, sizeof(ccache)))
-		return -1;
-	char conf[1024];
-	snprintf(conf, sizeof(conf),
-		 "sec = krb5i:sys\n[server]\nkeytab = %s\n[nfs]\nlease_time = 10\n"
-		 "callback_timeout_ms = 500\ncallback_retry_ms = 200\ncallback_retries = 1\n",
-		 kdc.keytab);
-	return ferryd_start_export(&server, conf);
+	return gss_server_up("krb5i:sys", 500, ccache, sizeof(ccache));
 }
 
 static int teardown(void **st)
 {
 	(void)st;
-	int rc = ferryd_stop(&server);
-	krb5_kdc_stop(&kdc);
-	return rc == 0 ? 0 : -1;
+	return gss_server_down();
 }
 
 /* BACKCHANNEL_CTL with one RPCSEC_GSS entry: the server's handle
@@ -53,18 +42,7 @@ static uint32_t backchannel_gss(struct nfs4c_sess *s, const uint8_t *from_server
 		.gss_handle_from_server = {from_server, len},
 		.gss_handle_from_client = {(const uint8_t *)CB_HANDLE, sizeof(CB_HANDLE) - 1},
 	};
-	struct nfs4_backchannel_ctl_args bc = {.cb_program = NFS4C_CB_PROGRAM,
-					       .sec_parms = {.l.count = 1, .items = &gss}};
-	struct nfs4c_call m;
-	struct nfs4c_reply p;
-	nfs4c_begin_seq(s, &m, 0, false);
-	NFS4C_OP(&m, OP_BACKCHANNEL_CTL, nfs4_enc_backchannel_ctl_args, &bc);
-	nfs4c_send(s->fd, s->cred, &m, &p);
-	uint32_t st = nfs4c_seq_result(&p, NULL);
-	if (st == NFS4_OK)
-		st = nfs4c_next(&p, OP_BACKCHANNEL_CTL);
-	nfs4c_done(&p);
-	return st;
+	return nfs4c_backchannel_ctl_parms(s, NFS4C_CB_PROGRAM, &gss, 1);
 }
 
 /* alice's client: a context of her own on a connection that is also the

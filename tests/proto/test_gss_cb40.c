@@ -10,35 +10,24 @@
  * And no silent downgrade: a v4.0 client whose principal is a user's
  * (alice, no host to name a callback service by) gets no callback at all,
  * in no flavor, and so no delegation. */
-#include "proto/deleg_fixture.h"
+#include "proto/gss_fixture.h"
 
-#include "lib/krb5_kdc.h"
 #include "rpc/gss/gss_server.h"
 
 enum { IDENT = 0x4747 };
 
-static struct krb5_kdc kdc;
 static char alice_cc[320];
 
 static int setup(void **st)
 {
 	(void)st;
-	if (krb5_kdc_start(&kdc) != 0 || !krb5_kdc_kinit(&kdc, "alice", alice_cc, sizeof(alice_cc)))
-		return -1;
-	char conf[1024];
-	snprintf(conf, sizeof(conf),
-		 "sec = krb5:sys\n[server]\nkeytab = %s\n[nfs]\nlease_time = 10\n"
-		 "callback_timeout_ms = 1000\ncallback_retry_ms = 200\ncallback_retries = 1\n",
-		 kdc.keytab);
-	return ferryd_start_export(&server, conf);
+	return gss_server_up("krb5:sys", 1000, alice_cc, sizeof(alice_cc));
 }
 
 static int teardown(void **st)
 {
 	(void)st;
-	int rc = ferryd_stop(&server);
-	krb5_kdc_stop(&kdc);
-	return rc == 0 ? 0 : -1;
+	return gss_server_down();
 }
 
 /* A v4.0 client under RPCSEC_GSS (krb5) as principal (NULL: the ccache's),
@@ -90,20 +79,6 @@ static unsigned gss_calls(struct nfs4c_cb *svc, uint32_t opnum)
 	return n;
 }
 
-static bool open_with_deleg(struct nfs4c_client40 *c, const char *owner, uint32_t *seqid,
-			    const char *name, uint32_t access, struct nfs4c_open40 *o)
-{
-	uint64_t end = dl_now_ms() + 3000;
-	do {
-		assert_int_equal(nfs4c_open40(c, owner, seqid, "export", name, access, true, o),
-				 NFS4_OK);
-		if (o->deleg.type != OPEN_DELEGATE_NONE)
-			return true;
-		usleep(100 * 1000);
-	} while (dl_now_ms() < end);
-	return false;
-}
-
 static void test_v40_callbacks_under_gss(void **st)
 {
 	(void)st;
@@ -118,7 +93,7 @@ static void test_v40_callbacks_under_gss(void **st)
 
 	uint32_t seqa = 1;
 	struct nfs4c_open40 oa;
-	assert_true(open_with_deleg(&a, "oa", &seqa, "f-gss40", OPEN4_SHARE_ACCESS_READ, &oa));
+	assert_true(dl_open40_deleg(&a, "oa", &seqa, "f-gss40", OPEN4_SHARE_ACCESS_READ, &oa));
 	assert_int_equal(oa.deleg.type, OPEN_DELEGATE_READ);
 
 	/* Another client wants to write: under AUTH_SYS as the file's owner
@@ -163,7 +138,7 @@ static void test_v40_user_principal_gets_no_callbacks(void **st)
 	struct rpc_gss_client *g = gss_client40(&a, &sa, &la, "gss40-alice", NULL, alice_cc, NULL);
 	uint32_t seqa = 1;
 	struct nfs4c_open40 oa;
-	assert_false(open_with_deleg(&a, "oa", &seqa, "f-alice40", OPEN4_SHARE_ACCESS_READ, &oa));
+	assert_false(dl_open40_deleg(&a, "oa", &seqa, "f-alice40", OPEN4_SHARE_ACCESS_READ, &oa));
 	/* Not under AUTH_NONE or AUTH_SYS instead: nothing came at all. */
 	struct nfs4c_cb_rec r;
 	assert_false(nfs4c_cb_get(&sa, 0, 0, &r));
