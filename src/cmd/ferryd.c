@@ -295,6 +295,7 @@ int main(int argc, char **argv)
 			.keytab = cfg.keytab[0] ? cfg.keytab : NULL,
 			.max_contexts = cfg.gss_max_contexts,
 			.idle_s = cfg.gss_context_idle_s,
+			.act_as_server = backend_local_restore_identity,
 		};
 		if (rpc_server_enable_gss(srv, &go, err, sizeof(err)) != 0) {
 			log_error("an export lists a krb5 flavour, but %s (set [server] keytab to "

@@ -72,6 +72,7 @@ struct rpc_gss_call {
 
 struct rpc_gss_server {
 	gss_cred_id_t acceptor;
+	void (*act_as_server)(void);
 	char keytab[512]; /* the keytab read ("" : the default one) */
 	unsigned max_contexts, idle_s;
 	uint64_t salt; /* in every handle, so one from an earlier process never matches */
@@ -232,6 +233,7 @@ struct rpc_gss_server *rpc_gss_server_create(const struct rpc_gss_options *o, ch
 		return NULL;
 	}
 	s->max_contexts = o->max_contexts ? o->max_contexts : RPC_GSS_DEFAULT_MAX_CONTEXTS;
+	s->act_as_server = o->act_as_server;
 	if (o->keytab && snprintf(s->keytab, sizeof(s->keytab), "%s", o->keytab) >=
 				 (int)sizeof(s->keytab)) {
 		snprintf(err, errlen, "the keytab's path is too long");
@@ -416,6 +418,10 @@ static enum rpc_gss_verdict context_step(struct rpc_gss_server *s, const struct 
 	uint8_t window[4];
 	xdr_put_be32(window, RPC_GSS_WINDOW);
 
+	/* The keytab, krb5.conf, the replay cache and the user database are
+	 * read as the server, not as the user this thread last served. */
+	if (s->act_as_server)
+		s->act_as_server();
 	pthread_mutex_lock(&c->lock);
 	major = gss_accept_sec_context(&minor, &c->gctx, s->acceptor, &in,
 				       GSS_C_NO_CHANNEL_BINDINGS, &src, &mech, &out, NULL, &time_rec,
@@ -438,8 +444,9 @@ static enum rpc_gss_verdict context_step(struct rpc_gss_server *s, const struct 
 		keep = true;
 	}
 	pthread_mutex_unlock(&c->lock);
+	OM_uint32 ignored;
 	if (src != GSS_C_NO_NAME)
-		gss_release_name(&minor, &src);
+		gss_release_name(&ignored, &src);
 
 	res.major = major;
 	res.minor = minor;
@@ -461,7 +468,7 @@ static enum rpc_gss_verdict context_step(struct rpc_gss_server *s, const struct 
 	encode_accepted_with(reply, hdr->xid, verf_len ? RPC_AUTH_GSS : RPC_AUTH_NONE, verf,
 			     verf_len);
 	rpc_gss_encode_init_res(reply, &res);
-	gss_release_buffer(&minor, &out);
+	gss_release_buffer(&ignored, &out);
 	ctx_unref(c);
 	return RPC_GSS_ANSWERED;
 }
@@ -822,6 +829,8 @@ struct rpc_gss_cb *rpc_gss_server_dial(struct rpc_gss_server *s, const char *tar
 				       void *arg, char *err, size_t errlen)
 {
 	char keytab[600] = "";
+	if (s->act_as_server)
+		s->act_as_server();
 	if (s->keytab[0]) {
 		snprintf(keytab, sizeof(keytab), "%s", s->keytab);
 	} else {

@@ -38,6 +38,12 @@ struct rpc_gss_options {
 	const char *keytab;
 	unsigned max_contexts; /* 0: RPC_GSS_DEFAULT_MAX_CONTEXTS */
 	unsigned idle_s;       /* 0: RPC_GSS_DEFAULT_IDLE_S */
+	/* Gives the calling thread the server's own file-system identity
+	 * back (NULL: nothing to do).  GSS-API reads the keytab, krb5.conf
+	 * and the replay cache, and NSS the user database, with the thread's
+	 * identity, which a back end may have left on the last user the
+	 * thread acted for (backend_local_restore_identity). */
+	void (*act_as_server)(void);
 };
 
 enum {
