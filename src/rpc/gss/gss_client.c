@@ -319,7 +319,8 @@ int rpc_gss_client_decode_reply(struct rpc_gss_client *c,
 	}
 	rc = verify_seq(c, &v, call->seq);
 	struct buf *plain = NULL;
-	if (rc == 0 && call->gss_proc == RPC_GSS_PROC_DATA) {
+	/* krb5's results are as they came: no copy to make them plain. */
+	if (rc == 0 && call->gss_proc == RPC_GSS_PROC_DATA && call->service != RPC_GSS_SVC_NONE) {
 		rc = rpc_gss_open_results(c->ctx, call->seq, call->service, d.p,
 					  xdr_dec_remaining(&d), &plain);
 		if (rc == -EBADMSG)
@@ -669,6 +670,10 @@ int rpc_gss_client_check_reply(struct rpc_gss_client *c, const struct rpc_gss_cl
 {
 	*plain = NULL;
 	if (hdr->reply_stat != RPC_MSG_ACCEPTED)
+		return 0;
+	/* As rpc_gss_client_decode_reply: a server may answer a call it
+	 * could not read with an AUTH_NONE verifier. */
+	if (hdr->accept_stat != RPC_SUCCESS && hdr->verf_flavor != RPC_AUTH_GSS)
 		return 0;
 	pthread_mutex_lock(&c->lock);
 	int rc = c->established ? rpc_gss_check_verifier(c->ctx, hdr->verf_flavor, hdr->verf,
