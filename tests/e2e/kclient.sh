@@ -121,8 +121,9 @@
 # copies the run's logs (kclient's output, the server logs, and for the
 # fail-over run each head's log, config and state) to DIR at the end.
 #
-# FERRY_E2E_ONLY=krb5 runs the Kerberos run (one boot, about 5 minutes
-# under TCG; see krb5_run below):
+# FERRY_E2E_ONLY=krb5 runs the Kerberos run alone (one boot, about 5
+# minutes under TCG, so it belongs to the full stage: FERRY_FULL=1, or
+# FERRY_E2E_KRB5=1, adds it to the default run; see krb5_run below):
 # tests/e2e/krb5_host.sh, the server command, makes a FERRY.TEST realm
 # (tests/lib/krb5_kdc.sh) with a KDC where the guest reaches the server and
 # starts ferryd with its keys; guest/krb5.sh runs rpc.gssd and rpc.svcgssd
@@ -764,6 +765,11 @@ fi
 if [ "${FERRY_E2E_ONLY:-}" = many-open ]; then
 	[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
 	exit $failed
+fi
+
+# Kerberos (krb5_run above): about 5 minutes under TCG, the full stage's.
+if [ "${FERRY_E2E_KRB5:-${FERRY_FULL:-0}}" = 1 ] && [ -z "${FERRY_E2E_ONLY:-}" ]; then
+	krb5_run
 fi
 
 # Delegations: the guest's opens and the recalls.
