@@ -115,9 +115,10 @@ enum nfsstat4 state_session_mach_check(struct state_server *st, const uint8_t *s
 				       const struct state_principal *who, uint32_t opnum);
 
 /* Whether who is the principal that made the SP4_MACH_CRED client
- * clientid and the client may send opnum under it on any export. */
-bool state_client_mach_allows(struct state_server *st, uint64_t clientid,
-			      const struct state_principal *who, uint32_t opnum);
+ * clientid (which then may send the operations its protection allows,
+ * on any export). */
+bool state_client_mach_allows_any(struct state_server *st, uint64_t clientid,
+				  const struct state_principal *who);
 
 /* --- CREATE_SESSION ---------------------------------------------------- */
 

@@ -985,3 +985,23 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 	state_lock_notify_flush(srv->state);
 	return step == STEP_DROP ? rpc_dispatch_drop() : rpc_dispatch_done(RPC_SUCCESS);
 }
+
+bool nfs4_compound_rest_has(const struct nfs4_compound *c, const uint64_t map[2])
+{
+	struct xdr_dec d = c->req->args;
+	_Alignas(max_align_t) uint8_t scratch[NFS4_OP_ARGS_MAX];
+	for (uint32_t i = c->op_index + 1; i < c->numops; i++) {
+		uint32_t opnum;
+		if (!nfs4_dec_op(&d, &opnum))
+			return false;
+		if (state_sp4_has(map, opnum))
+			return true;
+		const struct nfs4_op_desc *desc = nfs4_op_describe(opnum);
+		if (!desc || !desc->decode)
+			return false;
+		memset(scratch, 0, desc->args_size);
+		if (!desc->decode(&d, scratch))
+			return false;
+	}
+	return false;
+}

@@ -181,4 +181,10 @@ void nfs4_compound_set_stateid(struct nfs4_compound *c, const struct nfs4_statei
 /* Maps a back end's negative errno to the NFSv4 status. */
 enum nfsstat4 nfs4_errno_to_status(int err);
 
+/* Whether an operation after the current one (whose arguments were
+ * decoded) is in map (bit n: operation n); the rest of the arguments are
+ * decoded in a copy of the cursor to find them.  False at the first that
+ * does not decode. */
+bool nfs4_compound_rest_has(const struct nfs4_compound *c, const uint64_t map[2]);
+
 #endif

@@ -32,12 +32,14 @@ static enum nfsstat4 put_fh_sec(struct nfs4_compound *c, const struct nfs4_fh *f
 	default:
 		break;
 	}
-	/* SP4_MACH_CRED: the machine's principal giving state back (CLOSE,
-	 * DELEGRETURN, ...) under its own flavour (RFC 8881 18.35.3). */
-	if (c->sp4.mach && state_sp4_has(c->sp4.allow, c->next_opnum)) {
+	/* SP4_MACH_CRED: the machine's principal giving state back under
+	 * its own flavour (RFC 8881 18.35.3): a COMPOUND with an operation
+	 * the client may send so (CLOSE, DELEGRETURN, ...) anywhere after
+	 * the put (the Linux client sends PUTFH, GETATTR, DELEGRETURN). */
+	if (c->sp4.mach && nfs4_compound_rest_has(c, c->sp4.allow)) {
 		struct state_principal who;
 		state_principal_from_cred(&who, &c->req->cred);
-		if (state_client_mach_allows(c->srv->state, c->clientid, &who, c->next_opnum))
+		if (state_client_mach_allows_any(c->srv->state, c->clientid, &who))
 			return NFS4_OK;
 	}
 	return NFS4ERR_WRONGSEC;
