@@ -188,6 +188,11 @@ static void encode_accepted(struct rpc_request *req, enum rpc_accept_stat stat)
 	xdr_encode_u32(e, stat);
 }
 
+size_t rpc_request_reply_trailer(const struct rpc_request *req)
+{
+	return req->gss_wrap ? rpc_gss_call_trailer(req->gss) : 0;
+}
+
 void rpc_request_reply_tail(struct rpc_request *req, struct buf *b, size_t off, size_t len)
 {
 	buf_unref(req->tail);

@@ -103,6 +103,11 @@ enum rpc_reserve rpc_request_reserve(struct rpc_request *req, size_t bytes);
  * False when out of memory (nothing parked). */
 bool rpc_request_wait_memory(struct rpc_request *req);
 
+/* What the rpc layer adds to the reply after the results (RPCSEC_GSS
+ * krb5i's checksum, krb5p's encryption): a program that must keep a reply
+ * under a size the client gave leaves this much room.  0 for others. */
+size_t rpc_request_reply_trailer(const struct rpc_request *req);
+
 /* Ends the results with len bytes of b from off (a reply kept from an
  * earlier call), written after what req->reply holds without being copied;
  * takes the caller's reference on b, whose bytes must not change any more.

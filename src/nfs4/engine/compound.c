@@ -758,7 +758,14 @@ static enum op_step compound_serve(struct compound_run **runp, struct compound_r
 	c->opnum = op->opnum;
 	c->op_index = run->next;
 	c->error_body = false;
+	/* In a session the limit stops results' bodies NFS4_OP_RES_HEAD
+	 * short of what the client takes: a result's header may use it, so
+	 * that an error (NFS4ERR_REP_TOO_BIG) always has its header. */
+	if (c->session)
+		e->limit += NFS4_OP_RES_HEAD;
 	size_t status_off = nfs4_enc_op_res(&run->res, op->opnum, NFS4_OK);
+	if (c->session)
+		e->limit -= NFS4_OP_RES_HEAD;
 	c->op_status_off = status_off;
 	size_t body_off = xdr_enc_len(e);
 	struct nfs4_export *stall_ex =

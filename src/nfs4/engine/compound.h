@@ -63,6 +63,9 @@ struct nfs4_handoff {
 	uint32_t regular_for;
 };
 
+/* A result's header: the operation and its status. */
+enum { NFS4_OP_RES_HEAD = 8 };
+
 /* No operation has number 0 (NFSv4 numbers them from 3). */
 enum { NFS4_NO_NEXT_OP = 0 };
 

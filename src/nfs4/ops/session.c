@@ -330,10 +330,15 @@ NFS4_SERVE(sequence)
 	c->cachethis = a->cachethis;
 	c->max_cached = r.fore.maxresponsesize_cached;
 	/* From here the reply may not outgrow what the client accepts (the
-	 * RPC header and record mark included). */
+	 * RPC header and record mark included, and what RPCSEC_GSS adds after
+	 * the results).  Results' bodies stop NFS4_OP_RES_HEAD short of it:
+	 * the header of the result that reports NFS4ERR_REP_TOO_BIG always
+	 * fits (the engine lets op headers use that room). */
 	struct xdr_enc *e = &c->req->reply;
 	c->saved_limit = e->limit;
-	size_t lim = (size_t)r.fore.maxresponsesize + 4;
+	size_t room = (size_t)r.fore.maxresponsesize + 4;
+	size_t keep = NFS4_OP_RES_HEAD + rpc_request_reply_trailer(c->req);
+	size_t lim = room > keep ? room - keep : 0;
 	if (lim < e->limit)
 		e->limit = lim;
 	struct nfs4_sequence_res out = {

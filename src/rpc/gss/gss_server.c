@@ -47,6 +47,8 @@ struct gss_ctx {
 	/* The next sequence number of this server's own calls on the
 	 * context (v4.1 callbacks, RFC 8881 2.10.8.2). */
 	uint32_t cb_seq;
+	/* What gss_wrap adds to what it encrypts (krb5p), once complete. */
+	uint32_t wrap_overhead;
 };
 
 /* This server's calls under RPCSEC_GSS: on a client's context (ctx: the
@@ -435,6 +437,15 @@ static enum rpc_gss_verdict context_step(struct rpc_gss_server *s, const struct 
 			c->expires_ms = clock_now_ms() +
 					(time_rec == GSS_C_INDEFINITE ? UINT32_MAX : (uint64_t)time_rec) *
 						1000;
+			/* What a krb5p reply grows by, for the replies' size
+			 * limits (rpc_gss_call_trailer). */
+			OM_uint32 max_in = 0, ignored_minor;
+			if (gss_wrap_size_limit(&ignored_minor, c->gctx, 1, GSS_C_QOP_DEFAULT, 65536,
+						&max_in) == GSS_S_COMPLETE &&
+			    max_in <= 65536)
+				c->wrap_overhead = 65536 - max_in;
+			else
+				c->wrap_overhead = 128;
 			c->complete = true;
 			keep = true;
 		} else {
@@ -632,6 +643,15 @@ bool rpc_gss_call_encode_verifier(const struct rpc_gss_call *call, struct xdr_en
 bool rpc_gss_call_wraps(const struct rpc_gss_call *call)
 {
 	return call->service != RPC_GSS_SVC_NONE;
+}
+
+size_t rpc_gss_call_trailer(const struct rpc_gss_call *call)
+{
+	if (call->service == RPC_GSS_SVC_INTEGRITY)
+		return 4 + xdr_pad4(call->verf_len); /* the checksum: a MIC as the verifier's */
+	if (call->service == RPC_GSS_SVC_PRIVACY)
+		return call->ctx->wrap_overhead + 3; /* and the opaque's padding */
+	return 0;
 }
 
 bool rpc_gss_call_reserve(const struct rpc_gss_call *call, struct xdr_enc *e)

@@ -96,6 +96,10 @@ bool rpc_gss_call_encode_verifier(const struct rpc_gss_call *call, struct xdr_en
 /* True when the results must be wrapped (krb5i, krb5p). */
 bool rpc_gss_call_wraps(const struct rpc_gss_call *call);
 
+/* How many bytes wrapping adds after the results (krb5i: the checksum;
+ * krb5p: what encryption adds), for limits on a reply's size. */
+size_t rpc_gss_call_trailer(const struct rpc_gss_call *call);
+
 /* Bytes reserved before the results of a wrapping call: the body's length
  * and the sequence number (rpc_gss_call_reserve writes them). */
 enum { RPC_GSS_WRAP_HEAD = 8 };
