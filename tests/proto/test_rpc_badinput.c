@@ -122,12 +122,14 @@ static int settled_fds(void)
 	return n;
 }
 
-/* Every connection the test opened is gone on the server side too. */
+/* Every connection the test opened is gone on the server side too.  Fewer
+ * than at the start is no leak: a connection an earlier test left (the
+ * reason base may be above the baseline) can close meanwhile. */
 static void expect_no_leaked_connections(int base)
 {
 	int n = rpctest_wait_fds_at_most(server.pid, base, FD_WAIT_MS);
 	assert_true(n >= 0);
-	assert_int_equal(n, base);
+	assert_true(n <= base);
 }
 
 /* A NULL call on fd whose reply must be the very next record received: the
