@@ -176,16 +176,10 @@ static void reply_reset(struct rpc_request *req)
  * made under it, else null. */
 static void encode_accepted(struct rpc_request *req, enum rpc_accept_stat stat)
 {
-	if (!req->gss) {
+	if (req->gss)
+		rpc_gss_call_encode_accepted(req->gss, &req->reply, req->hdr.xid, stat);
+	else
 		rpc_encode_accepted(&req->reply, req->hdr.xid, stat);
-		return;
-	}
-	struct xdr_enc *e = &req->reply;
-	xdr_encode_u32(e, req->hdr.xid);
-	xdr_encode_u32(e, RPC_MSG_REPLY);
-	xdr_encode_u32(e, RPC_MSG_ACCEPTED);
-	rpc_gss_call_encode_verifier(req->gss, e);
-	xdr_encode_u32(e, stat);
 }
 
 size_t rpc_request_reply_trailer(const struct rpc_request *req)

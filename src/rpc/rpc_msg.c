@@ -56,7 +56,13 @@ enum rpc_call_decode rpc_decode_call(struct xdr_dec *d, struct rpc_call_hdr *hdr
 		*auth_stat = RPC_AUTH_BADVERF;
 		return RPC_CALL_AUTH_ERROR;
 	}
-	memset(cred, 0, sizeof(*cred));
+	/* Each field a reader may look at, not the whole struct: its name
+	 * buffers are half a kilobyte, and this runs for every call. */
+	cred->flavor = hdr->cred_flavor;
+	cred->gss_service = 0;
+	cred->stamp = cred->uid = cred->gid = cred->ngids = 0;
+	cred->machinename[0] = '\0';
+	cred->principal[0] = '\0';
 	switch (hdr->cred_flavor) {
 	case RPC_AUTH_NONE:
 		if (hdr->cred_len != 0) {
@@ -111,11 +117,17 @@ static bool encode_null_auth(struct xdr_enc *e)
 	return xdr_encode_u32(e, RPC_AUTH_NONE) && xdr_encode_u32(e, 0);
 }
 
-bool rpc_encode_accepted(struct xdr_enc *e, uint32_t xid, enum rpc_accept_stat stat)
+bool rpc_encode_accepted_verf(struct xdr_enc *e, uint32_t xid, enum rpc_accept_stat stat,
+			      uint32_t verf_flavor, const void *verf, uint32_t verf_len)
 {
 	return xdr_encode_u32(e, xid) && xdr_encode_u32(e, RPC_MSG_REPLY) &&
-	       xdr_encode_u32(e, RPC_MSG_ACCEPTED) && encode_null_auth(e) &&
-	       xdr_encode_u32(e, stat);
+	       xdr_encode_u32(e, RPC_MSG_ACCEPTED) && xdr_encode_u32(e, verf_flavor) &&
+	       xdr_encode_opaque(e, verf, verf_len) && xdr_encode_u32(e, stat);
+}
+
+bool rpc_encode_accepted(struct xdr_enc *e, uint32_t xid, enum rpc_accept_stat stat)
+{
+	return rpc_encode_accepted_verf(e, xid, stat, RPC_AUTH_NONE, NULL, 0);
 }
 
 bool rpc_encode_prog_mismatch(struct xdr_enc *e, uint32_t xid, uint32_t low, uint32_t high)

@@ -89,6 +89,9 @@ bool rpc_encode_auth_sys(struct xdr_enc *e, const struct rpc_cred *cred);
 /* Encodes xid, REPLY, MSG_ACCEPTED, a null verifier and the accept status.
  * PROG_MISMATCH must be followed by the version range (see below). */
 bool rpc_encode_accepted(struct xdr_enc *e, uint32_t xid, enum rpc_accept_stat stat);
+/* The same with the verifier flavor and body given (RPCSEC_GSS). */
+bool rpc_encode_accepted_verf(struct xdr_enc *e, uint32_t xid, enum rpc_accept_stat stat,
+			      uint32_t verf_flavor, const void *verf, uint32_t verf_len);
 bool rpc_encode_prog_mismatch(struct xdr_enc *e, uint32_t xid, uint32_t low, uint32_t high);
 bool rpc_encode_rpc_mismatch(struct xdr_enc *e, uint32_t xid);
 bool rpc_encode_auth_error(struct xdr_enc *e, uint32_t xid, enum rpc_auth_stat stat);

@@ -362,17 +362,6 @@ static OM_uint32 mic_check(struct gss_ctx *c, const void *data, size_t len, cons
 	return gss_verify_mic(&minor, c->gctx, &in, &tok, NULL);
 }
 
-static void encode_accepted_with(struct xdr_enc *e, uint32_t xid, uint32_t flavor,
-				 const void *verf, uint32_t verf_len)
-{
-	xdr_encode_u32(e, xid);
-	xdr_encode_u32(e, RPC_MSG_REPLY);
-	xdr_encode_u32(e, RPC_MSG_ACCEPTED);
-	xdr_encode_u32(e, flavor);
-	xdr_encode_opaque(e, verf, verf_len);
-	xdr_encode_u32(e, RPC_SUCCESS);
-}
-
 /* INIT and CONTINUE_INIT: one step of gss_accept_sec_context. */
 static enum rpc_gss_verdict context_step(struct rpc_gss_server *s, const struct rpc_call_hdr *hdr,
 					 const struct rpc_gss_cred *gc, struct xdr_dec *args,
@@ -385,8 +374,7 @@ static enum rpc_gss_verdict context_step(struct rpc_gss_server *s, const struct 
 		return RPC_GSS_REJECT;
 	}
 	if (!rpc_gss_decode_init_arg(args, &tok, &tok_len)) {
-		encode_accepted_with(reply, hdr->xid, RPC_AUTH_NONE, NULL, 0);
-		xdr_enc_patch_u32(reply, xdr_enc_len(reply) - 4, RPC_GARBAGE_ARGS);
+		rpc_encode_accepted(reply, hdr->xid, RPC_GARBAGE_ARGS);
 		return RPC_GSS_ANSWERED;
 	}
 	struct gss_ctx *c;
@@ -476,8 +464,8 @@ static enum rpc_gss_verdict context_step(struct rpc_gss_server *s, const struct 
 	}
 	res.token = out.value;
 	res.token_len = (uint32_t)out.length;
-	encode_accepted_with(reply, hdr->xid, verf_len ? RPC_AUTH_GSS : RPC_AUTH_NONE, verf,
-			     verf_len);
+	rpc_encode_accepted_verf(reply, hdr->xid, RPC_SUCCESS, verf_len ? RPC_AUTH_GSS : RPC_AUTH_NONE,
+				 verf, verf_len);
 	rpc_gss_encode_init_res(reply, &res);
 	gss_release_buffer(&ignored, &out);
 	ctx_unref(c);
@@ -606,7 +594,8 @@ enum rpc_gss_verdict rpc_gss_accept(struct rpc_gss_server *s, const struct rpc_c
 	if (gc.proc == RPC_GSS_PROC_DESTROY) {
 		/* Answered with the verifier of its own sequence number, then
 		 * the context is gone (RFC 2203 5.3.4). */
-		encode_accepted_with(reply, hdr->xid, RPC_AUTH_GSS, call->verf, call->verf_len);
+		rpc_encode_accepted_verf(reply, hdr->xid, RPC_SUCCESS, RPC_AUTH_GSS, call->verf,
+					 call->verf_len);
 		count(&s->st_destroyed);
 		ctx_remove(s, c);
 		rpc_gss_call_release(call);
@@ -635,9 +624,10 @@ enum rpc_gss_verdict rpc_gss_accept(struct rpc_gss_server *s, const struct rpc_c
 
 /* --- the reply ------------------------------------------------------------ */
 
-bool rpc_gss_call_encode_verifier(const struct rpc_gss_call *call, struct xdr_enc *e)
+bool rpc_gss_call_encode_accepted(const struct rpc_gss_call *call, struct xdr_enc *e, uint32_t xid,
+				  enum rpc_accept_stat stat)
 {
-	return xdr_encode_u32(e, RPC_AUTH_GSS) && xdr_encode_opaque(e, call->verf, call->verf_len);
+	return rpc_encode_accepted_verf(e, xid, stat, RPC_AUTH_GSS, call->verf, call->verf_len);
 }
 
 bool rpc_gss_call_wraps(const struct rpc_gss_call *call)

@@ -89,9 +89,10 @@ enum rpc_gss_verdict rpc_gss_accept(struct rpc_gss_server *s, const struct rpc_c
 				    struct rpc_cred *cred, struct rpc_gss_call **call,
 				    struct xdr_enc *reply, enum rpc_auth_stat *why);
 
-/* The reply verifier of an accepted call (the checksum of its sequence
- * number), as an opaque_auth. */
-bool rpc_gss_call_encode_verifier(const struct rpc_gss_call *call, struct xdr_enc *e);
+/* An accepted reply's header for the call: xid, its verifier (the
+ * checksum of its sequence number), stat. */
+bool rpc_gss_call_encode_accepted(const struct rpc_gss_call *call, struct xdr_enc *e, uint32_t xid,
+				  enum rpc_accept_stat stat);
 
 /* True when the results must be wrapped (krb5i, krb5p). */
 bool rpc_gss_call_wraps(const struct rpc_gss_call *call);
