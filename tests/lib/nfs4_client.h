@@ -155,6 +155,11 @@ int nfs4c_roundtrip(void *fd_arg, const void *record, size_t len, struct buf **r
  * g stays the caller's: free it after the last fd using it is detached
  * (nfs4c_gss_detach, nfs4c_gss_destroy or nfs4c_close). */
 int nfs4c_gss_attach(int fd, struct rpc_gss_client *g, uint32_t service);
+/* A context for nfs@localhost with the credentials rpc_gss_client_new
+ * takes (keytab, ccache, principal; NULL: the defaults), attached to fd
+ * with service; asserts both.  Free it after detaching fd. */
+struct rpc_gss_client *nfs4c_gss_login(int fd, const char *keytab, const char *ccache,
+				       const char *principal, uint32_t service);
 /* Back to the credential argument of each call. */
 void nfs4c_gss_detach(int fd);
 /* The context attached to fd, or NULL. */

@@ -334,11 +334,7 @@ static void serve_gss_accepted(int fd, struct nfs4c_cb *svc, struct buf *b, uint
 	enum rpc_gss_verdict v = rpc_gss_accept(svc->acceptor, hdr, b->data, d, &cred, &call, &e,
 						&why);
 	if (v == RPC_GSS_SERVE) {
-		xdr_encode_u32(&e, xid);
-		xdr_encode_u32(&e, RPC_MSG_REPLY);
-		xdr_encode_u32(&e, RPC_MSG_ACCEPTED);
-		rpc_gss_call_encode_verifier(call, &e);
-		xdr_encode_u32(&e, RPC_SUCCESS);
+		rpc_gss_call_encode_accepted(call, &e, xid, RPC_SUCCESS);
 		size_t head = xdr_enc_len(&e);
 		bool wraps = rpc_gss_call_wraps(call);
 		if (wraps)
@@ -372,11 +368,7 @@ static void serve_gss_accepted(int fd, struct nfs4c_cb *svc, struct buf *b, uint
 		rec.status = NFS4ERR_ACCESS;
 		record(svc, &rec);
 	} else if (v == RPC_GSS_GARBAGE) {
-		xdr_encode_u32(&e, xid);
-		xdr_encode_u32(&e, RPC_MSG_REPLY);
-		xdr_encode_u32(&e, RPC_MSG_ACCEPTED);
-		rpc_gss_call_encode_verifier(call, &e);
-		xdr_encode_u32(&e, RPC_GARBAGE_ARGS);
+		rpc_gss_call_encode_accepted(call, &e, xid, RPC_GARBAGE_ARGS);
 	} else if (v == RPC_GSS_DROP) {
 		xdr_enc_release(&e);
 		rpc_gss_call_release(call);
@@ -705,6 +697,20 @@ int nfs4c_gss_attach(int fd, struct rpc_gss_client *g, uint32_t service)
 	c->gss_ino = st.st_ino;
 	pthread_mutex_unlock(&reg_lock);
 	return 0;
+}
+
+struct rpc_gss_client *nfs4c_gss_login(int fd, const char *keytab, const char *ccache,
+				       const char *principal, uint32_t service)
+{
+	char err[256] = "";
+	struct rpc_gss_client *g =
+		rpc_gss_client_new("nfs@localhost", keytab, ccache, principal, err, sizeof(err));
+	if (!g)
+		fail_msg("credentials: %s", err);
+	int rc = nfs4c_gss_attach(fd, g, service);
+	if (rc != 0)
+		fail_msg("context refused: %d %s", rc, rpc_gss_client_error(g));
+	return g;
 }
 
 void nfs4c_gss_detach(int fd)

@@ -50,15 +50,10 @@ static uint32_t backchannel_gss(struct nfs4c_sess *s, const uint8_t *from_server
 static struct rpc_gss_client *alice_client(struct nfs4c_sess *s, struct nfs4c_cb *svc,
 					   const char *name)
 {
-	char err[256];
-	struct rpc_gss_client *g = rpc_gss_client_new("nfs@localhost", NULL, ccache, NULL, err,
-						      sizeof(err));
-	if (!g)
-		fail_msg("%s", err);
 	int fd = nfs4c_connect(server.hostport);
 	nfs4c_cb_init(svc, NFS4C_CB_PROGRAM);
 	nfs4c_cb_attach(fd, svc);
-	assert_int_equal(nfs4c_gss_attach(fd, g, RPC_GSS_SVC_INTEGRITY), 0);
+	struct rpc_gss_client *g = nfs4c_gss_login(fd, NULL, ccache, NULL, RPC_GSS_SVC_INTEGRITY);
 	nfs4c_bg_start(fd);
 	nfs4c_session_up_minor_flags(s, 1, fd, 1, name, NULL, CREATE_SESSION4_FLAG_CONN_BACK_CHAN);
 	struct nfs4c_call m;
@@ -135,12 +130,9 @@ static void test_gone_context_means_no_callbacks(void **st)
 	struct rpc_gss_client *cb_ctx = alice_client(&a, &sa, "gss-cb-gone");
 	/* A second context of alice's, given for callbacks, then destroyed
 	 * on a connection of its own. */
-	char err[256];
-	struct rpc_gss_client *g2 =
-		rpc_gss_client_new("nfs@localhost", NULL, ccache, NULL, err, sizeof(err));
-	assert_non_null(g2);
 	int fd2 = nfs4c_connect(server.hostport);
-	assert_int_equal(nfs4c_gss_attach(fd2, g2, RPC_GSS_SVC_INTEGRITY), 0);
+	struct rpc_gss_client *g2 =
+		nfs4c_gss_login(fd2, NULL, ccache, NULL, RPC_GSS_SVC_INTEGRITY);
 	uint32_t hlen;
 	const uint8_t *h = rpc_gss_client_handle(g2, &hlen);
 	uint8_t handle[RPC_GSS_HANDLE_MAX];

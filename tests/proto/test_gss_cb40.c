@@ -45,12 +45,8 @@ static struct rpc_gss_client *gss_client40(struct nfs4c_client40 *c, struct nfs4
 	if (!svc->acceptor)
 		fail_msg("acceptor: %s", err);
 	assert_int_equal(nfs4c_cb_listen(l, svc), 0);
-	struct rpc_gss_client *g =
-		rpc_gss_client_new("nfs@localhost", keytab, ccache, principal, err, sizeof(err));
-	if (!g)
-		fail_msg("%s", err);
 	int fd = nfs4c_connect(server.hostport);
-	assert_int_equal(nfs4c_gss_attach(fd, g, RPC_GSS_SVC_NONE), 0);
+	struct rpc_gss_client *g = nfs4c_gss_login(fd, keytab, ccache, principal, RPC_GSS_SVC_NONE);
 	assert_int_equal(nfs4c_setclientid(c, fd, nfs4c_cred(1), id, NFS4C_CB_PROGRAM, "tcp",
 					   l->uaddr, IDENT),
 			 NFS4_OK);

@@ -49,24 +49,11 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct rpc_gss_client *context_on(int fd)
-{
-	char err[256];
-	struct rpc_gss_client *g = rpc_gss_client_new("nfs@localhost", NULL, ccache, NULL, err,
-						      sizeof(err));
-	if (!g)
-		fail_msg("%s", err);
-	int rc = nfs4c_gss_attach(fd, g, RPC_GSS_SVC_NONE);
-	if (rc != 0)
-		fail_msg("context refused: %d %s", rc, rpc_gss_client_error(g));
-	return g;
-}
-
 static void test_new_context_after_serving_a_user(void **state)
 {
 	(void)state;
 	int fd = nfs4c_connect(server.hostport);
-	struct rpc_gss_client *g = context_on(fd);
+	struct rpc_gss_client *g = nfs4c_gss_login(fd, NULL, ccache, NULL, RPC_GSS_SVC_NONE);
 	/* alice looks for names in the export: back-end lookups, inline on
 	 * the one loop, as uid 1 (a miss is as good as a hit). */
 	struct nfs4c_sess s;
@@ -84,7 +71,7 @@ static void test_new_context_after_serving_a_user(void **state)
 	}
 	/* A new context, on the same loop. */
 	int fd2 = nfs4c_connect(server.hostport);
-	struct rpc_gss_client *g2 = context_on(fd2);
+	struct rpc_gss_client *g2 = nfs4c_gss_login(fd2, NULL, ccache, NULL, RPC_GSS_SVC_NONE);
 	nfs4c_gss_detach(fd2);
 	nfs4c_close(fd2);
 	rpc_gss_client_free(g2);

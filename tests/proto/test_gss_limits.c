@@ -26,12 +26,8 @@ enum { MAXRESP = 400 };
 
 static void rep_too_big_under(uint32_t service)
 {
-	char err[256];
-	struct rpc_gss_client *g =
-		rpc_gss_client_new("nfs@localhost", NULL, alice_cc, NULL, err, sizeof(err));
-	assert_non_null(g);
 	int fd = nfs4c_connect(server.hostport);
-	assert_int_equal(nfs4c_gss_attach(fd, g, service), 0);
+	struct rpc_gss_client *g = nfs4c_gss_login(fd, NULL, alice_cc, NULL, service);
 	struct nfs4c_attrs fore;
 	nfs4c_default_attrs(&fore);
 	fore.maxresp = MAXRESP;

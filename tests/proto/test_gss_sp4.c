@@ -62,18 +62,6 @@ static uint32_t exchange_mach(int fd, const char *name, struct nfs4_exchange_id_
 	return s;
 }
 
-static struct rpc_gss_client *context(int fd, const char *keytab, const char *ccache,
-				      const char *principal, uint32_t service)
-{
-	char err[256];
-	struct rpc_gss_client *g =
-		rpc_gss_client_new("nfs@localhost", keytab, ccache, principal, err, sizeof(err));
-	if (!g)
-		fail_msg("%s", err);
-	assert_int_equal(nfs4c_gss_attach(fd, g, service), 0);
-	return g;
-}
-
 /* The machine's session on fd (under krb5i), SP4_MACH_CRED granted. */
 static void machine_session(struct nfs4c_sess *s, int fd, const char *name)
 {
@@ -147,7 +135,7 @@ static void test_machine_gives_state_back_anywhere(void **st)
 {
 	(void)st;
 	int fd = nfs4c_connect(server.hostport);
-	struct rpc_gss_client *m = context(fd, kdc.keytab, NULL, "host/localhost",
+	struct rpc_gss_client *m = nfs4c_gss_login(fd, kdc.keytab, NULL, "host/localhost",
 					   RPC_GSS_SVC_INTEGRITY);
 	struct nfs4c_sess s;
 	machine_session(&s, fd, "sp4-machine");
@@ -176,7 +164,7 @@ static void test_machine_gives_state_back_anywhere(void **st)
 
 	/* alice under krb5i asked for no protection: the same is WRONGSEC. */
 	int fd_a = nfs4c_connect(server.hostport);
-	struct rpc_gss_client *a = context(fd_a, NULL, alice_cc, NULL, RPC_GSS_SVC_INTEGRITY);
+	struct rpc_gss_client *a = nfs4c_gss_login(fd_a, NULL, alice_cc, NULL, RPC_GSS_SVC_INTEGRITY);
 	struct nfs4c_sess as;
 	nfs4c_session_up(&as, fd_a, 4242, "sp4-alice", NULL);
 	struct dl_open oa = open_as_sys(&as, fd_sys, "sp4-fa");
@@ -207,7 +195,7 @@ static void test_mach_cred_needs_integrity(void **st)
 	(void)st;
 	int fd = nfs4c_connect(server.hostport);
 	struct rpc_gss_client *m =
-		context(fd, kdc.keytab, NULL, "host/localhost", RPC_GSS_SVC_NONE);
+		nfs4c_gss_login(fd, kdc.keytab, NULL, "host/localhost", RPC_GSS_SVC_NONE);
 	struct nfs4_exchange_id_res r;
 	assert_int_equal(exchange_mach(fd, "sp4-krb5-only", &r), NFS4ERR_INVAL);
 	nfs4c_gss_detach(fd);
