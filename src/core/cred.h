@@ -45,8 +45,12 @@ struct rpc_cred {
 	uint32_t ngids;
 	uint32_t gids[RPC_AUTH_SYS_MAX_GIDS];
 	char machinename[RPC_AUTH_SYS_MAX_MACHINENAME + 1];
-	/* RPCSEC_GSS: the context's initiator, as GSS-API displays it. */
-	char principal[RPC_CRED_PRINCIPAL_MAX + 1];
+	/* RPCSEC_GSS: the context's initiator, as GSS-API displays it, in
+	 * the context's own storage (the call holds the context while it
+	 * runs; whoever keeps the name longer copies it).  NULL for other
+	 * flavors.  A pointer, not a buffer: every call's credential is
+	 * built and copied, and most are not RPCSEC_GSS. */
+	const char *principal;
 };
 
 #endif

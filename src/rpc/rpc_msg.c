@@ -56,13 +56,13 @@ enum rpc_call_decode rpc_decode_call(struct xdr_dec *d, struct rpc_call_hdr *hdr
 		*auth_stat = RPC_AUTH_BADVERF;
 		return RPC_CALL_AUTH_ERROR;
 	}
-	/* Each field a reader may look at, not the whole struct: its name
-	 * buffers are half a kilobyte, and this runs for every call. */
+	/* Each field a reader may look at, not the whole struct: the
+	 * machine name's buffer is 256 bytes, and this runs for every call. */
 	cred->flavor = hdr->cred_flavor;
 	cred->gss_service = 0;
 	cred->stamp = cred->uid = cred->gid = cred->ngids = 0;
 	cred->machinename[0] = '\0';
-	cred->principal[0] = '\0';
+	cred->principal = NULL;
 	switch (hdr->cred_flavor) {
 	case RPC_AUTH_NONE:
 		if (hdr->cred_len != 0) {

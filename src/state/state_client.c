@@ -6,6 +6,7 @@
  * unconfirmed record that updates a confirmed one's callback shares its
  * clientid, so lookups by clientid say which of the two they want. */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -31,7 +32,8 @@ void state_principal_from_cred(struct state_principal *p, const struct rpc_cred 
 	} else if (cred->flavor == RPC_AUTH_GSS) {
 		/* The principal is who it is, whatever local user it maps to
 		 * and whichever service (krb5, krb5i, krb5p) carried it. */
-		memcpy(p->gss_name, cred->principal, sizeof(p->gss_name) - 1);
+		if (cred->principal)
+			snprintf(p->gss_name, sizeof(p->gss_name), "%s", cred->principal);
 		p->gss_service = cred->gss_service;
 	}
 }

@@ -57,17 +57,19 @@ static bool user_ids(const char *user, struct rpc_cred *cred)
 	return ok;
 }
 
-bool rpc_gss_ident_map(gss_name_t name, gss_OID mech, struct rpc_cred *cred)
+bool rpc_gss_ident_map(gss_name_t name, gss_OID mech, struct rpc_cred *cred, char *principal,
+		       size_t cap)
 {
 	OM_uint32 minor;
 	gss_buffer_desc shown = GSS_C_EMPTY_BUFFER;
 	if (gss_display_name(&minor, name, &shown, NULL) != GSS_S_COMPLETE)
 		return false;
 	bool fits = shown.length > 0 && shown.length <= RPC_CRED_PRINCIPAL_MAX &&
-		    !memchr(shown.value, 0, shown.length);
+		    shown.length < cap && !memchr(shown.value, 0, shown.length);
 	if (fits) {
-		memcpy(cred->principal, shown.value, shown.length);
-		cred->principal[shown.length] = '\0';
+		memcpy(principal, shown.value, shown.length);
+		principal[shown.length] = '\0';
+		cred->principal = principal;
 	}
 	gss_release_buffer(&minor, &shown);
 	if (!fits)
@@ -78,7 +80,7 @@ bool rpc_gss_ident_map(gss_name_t name, gss_OID mech, struct rpc_cred *cred)
 	if (!local_user(name, mech, user, sizeof(user)) || !user_ids(user, cred)) {
 		cred->uid = cred->gid = ANON_ID;
 		log_ratelimited("rpc/gss: principal %s has no local user; it acts as %u",
-				cred->principal, ANON_ID);
+				principal, ANON_ID);
 	}
 	return true;
 }

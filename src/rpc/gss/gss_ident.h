@@ -23,9 +23,12 @@
 
 #include "core/cred.h"
 
-/* Fills cred's principal, uid, gid and groups from the context's
- * initiator name.  False (cred untouched) when the name cannot be
- * displayed or is longer than RPC_CRED_PRINCIPAL_MAX. */
-bool rpc_gss_ident_map(gss_name_t name, gss_OID mech, struct rpc_cred *cred);
+/* Fills cred's uid, gid and groups from the context's initiator name,
+ * whose display form goes to principal (cap bytes: at least
+ * RPC_CRED_PRINCIPAL_MAX + 1), which cred->principal then points to.
+ * False (cred untouched) when the name cannot be displayed or is longer
+ * than RPC_CRED_PRINCIPAL_MAX. */
+bool rpc_gss_ident_map(gss_name_t name, gss_OID mech, struct rpc_cred *cred, char *principal,
+		       size_t cap);
 
 #endif

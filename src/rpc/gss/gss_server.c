@@ -36,6 +36,7 @@ struct gss_ctx {
 	gss_ctx_id_t gctx;
 	_Atomic bool complete; /* set once, after cred and expires_ms */
 	struct rpc_cred cred; /* the initiator, mapped (once complete) */
+	char principal[RPC_CRED_PRINCIPAL_MAX + 1]; /* cred.principal points here */
 	uint64_t expires_ms;  /* the ticket's end, CLOCK_MONOTONIC */
 	_Atomic uint64_t last_used_ms;
 	_Atomic uint64_t calls;
@@ -419,7 +420,7 @@ static enum rpc_gss_verdict context_step(struct rpc_gss_server *s, const struct 
 	bool keep = false;
 	if (major == GSS_S_COMPLETE) {
 		struct rpc_cred cred = {.flavor = RPC_AUTH_GSS};
-		if (rpc_gss_ident_map(src, mech, &cred) &&
+		if (rpc_gss_ident_map(src, mech, &cred, c->principal, sizeof(c->principal)) &&
 		    mic_of(c, window, sizeof(window), verf, &verf_len)) {
 			c->cred = cred;
 			c->expires_ms = clock_now_ms() +
@@ -615,7 +616,7 @@ enum rpc_gss_verdict rpc_gss_accept(struct rpc_gss_server *s, const struct rpc_c
 	if (!body_ok) {
 		count(&s->st_bad_body);
 		log_ratelimited("rpc/gss: %s: a %s body that does not check out (xid 0x%08x)",
-				c->cred.principal,
+				c->principal,
 				gc.service == RPC_GSS_SVC_INTEGRITY ? "krb5i" : "krb5p", hdr->xid);
 		return RPC_GSS_GARBAGE;
 	}
@@ -676,7 +677,7 @@ struct buf *rpc_gss_call_wrap_reply(struct rpc_gss_call *call, const uint8_t *he
 	pthread_mutex_unlock(&c->lock);
 	if (major != GSS_S_COMPLETE || out.length > UINT32_MAX) {
 		log_ratelimited("rpc/gss: %s: the reply could not be %s (GSS major 0x%x)",
-				c->cred.principal,
+				c->principal,
 				call->service == RPC_GSS_SVC_INTEGRITY ? "checksummed" : "encrypted",
 				major);
 		gss_release_buffer(&minor, &out);
@@ -905,7 +906,7 @@ size_t rpc_gss_server_list(struct rpc_gss_server *s, struct rpc_gss_ctx_info *ou
 		 * c->lock; take it to read them whole. */
 		pthread_mutex_lock(&c->lock);
 		o->complete = c->complete;
-		memcpy(o->principal, c->cred.principal, sizeof(o->principal));
+		memcpy(o->principal, c->principal, sizeof(o->principal));
 		o->uid = c->cred.uid;
 		o->expires_in_s = c->complete ? ((int64_t)c->expires_ms - (int64_t)now) / 1000 : 0;
 		pthread_mutex_unlock(&c->lock);
