@@ -30,7 +30,7 @@ struct rpc_gss_client {
 	gss_name_t target;
 	gss_name_t principal;
 	gss_cred_id_t cred;
-	gss_ctx_id_t ctx;
+	struct rpc_gss_sec sec; /* sec.ctx while the context is being made */
 	bool established;
 	uint8_t handle[RPC_GSS_HANDLE_MAX];
 	uint32_t handle_len;
@@ -104,7 +104,7 @@ struct rpc_gss_client *rpc_gss_client_new(const char *target, const char *client
 	c->target = GSS_C_NO_NAME;
 	c->principal = GSS_C_NO_NAME;
 	c->cred = GSS_C_NO_CREDENTIAL;
-	c->ctx = GSS_C_NO_CONTEXT;
+	c->sec = (struct rpc_gss_sec){.ctx = GSS_C_NO_CONTEXT};
 	uint32_t xid;
 	if (getrandom(&xid, sizeof(xid), 0) != sizeof(xid))
 		xid = (uint32_t)(uintptr_t)c;
@@ -153,10 +153,7 @@ fail:
 
 static void drop_context(struct rpc_gss_client *c)
 {
-	OM_uint32 min;
-	if (c->ctx != GSS_C_NO_CONTEXT)
-		gss_delete_sec_context(&min, &c->ctx, GSS_C_NO_BUFFER);
-	c->ctx = GSS_C_NO_CONTEXT;
+	rpc_gss_sec_release(&c->sec);
 	c->established = false;
 	c->handle_len = 0;
 	c->window = 0;
@@ -248,14 +245,12 @@ static int parse_reply(struct rpc_gss_client *c, uint32_t want_xid, const uint8_
 static int verify_mic(struct rpc_gss_client *c, const void *msg, size_t msg_len,
 		      const void *mic, size_t mic_len, const char *what)
 {
-	OM_uint32 min, maj;
-	gss_buffer_desc m = {msg_len, (void *)msg}, t = {mic_len, (void *)mic};
-	maj = gss_verify_mic(&min, c->ctx, &m, &t, NULL);
-	if (GSS_ERROR(maj)) {
-		gss_err(c, what, maj, min);
-		return -EACCES;
-	}
-	return 0;
+	struct iovec iov = {(void *)msg, msg_len};
+	int rc = rpc_gss_sec_verify(&c->sec, &iov, 1, mic, mic_len);
+	if (rc)
+		set_err(c, "%s: %s", what,
+			rc == -EKEYEXPIRED ? "the context has expired" : "does not verify");
+	return rc ? -EACCES : 0;
 }
 
 /* The verifier of a reply to sequence number seq: the MIC of it; the
@@ -266,7 +261,7 @@ static int verify_seq(struct rpc_gss_client *c, const struct reply_view *v, uint
 		set_err(c, "the reply's verifier is of flavor %u, not RPCSEC_GSS", v->verf_flavor);
 		return -EACCES;
 	}
-	int rc = rpc_gss_check_verifier(c->ctx, v->verf_flavor, v->verf, v->verf_len, seq);
+	int rc = rpc_gss_check_verifier(&c->sec, v->verf_flavor, v->verf, v->verf_len, seq);
 	if (rc)
 		set_err(c, "the reply's verifier does not verify");
 	return rc;
@@ -321,7 +316,7 @@ int rpc_gss_client_decode_reply(struct rpc_gss_client *c,
 	struct buf *plain = NULL;
 	/* krb5's results are as they came: no copy to make them plain. */
 	if (rc == 0 && call->gss_proc == RPC_GSS_PROC_DATA && call->service != RPC_GSS_SVC_NONE) {
-		rc = rpc_gss_open_results(c->ctx, call->seq, call->service, d.p,
+		rc = rpc_gss_open_results(&c->sec, call->seq, call->service, d.p,
 					  xdr_dec_remaining(&d), &plain);
 		if (rc == -EBADMSG)
 			set_err(c, "malformed results for service %u", call->service);
@@ -357,7 +352,7 @@ static int encode_header(struct rpc_gss_client *c, struct xdr_enc *e, size_t sta
 	call->verf_off = xdr_enc_len(e) - start;
 	if (!mic)
 		return xdr_encode_u32(e, RPC_AUTH_NONE) && xdr_encode_u32(e, 0) ? 0 : -EMSGSIZE;
-	int rc = rpc_gss_seal_verifier(c->ctx, e, e->buf->data + start, call->verf_off);
+	int rc = rpc_gss_seal_verifier(&c->sec, e, e->buf->data + start, call->verf_off);
 	if (rc == -EIO)
 		set_err(c, "the call's verifier could not be made");
 	return rc;
@@ -370,7 +365,7 @@ static int encode_body(struct rpc_gss_client *c, struct xdr_enc *e, size_t start
 {
 	call->body_off = xdr_enc_len(e) - start;
 	size_t sum_at = 0;
-	int rc = rpc_gss_seal_args(c->ctx, e, seq, service, args, args_len, &sum_at);
+	int rc = rpc_gss_seal_args(&c->sec, e, seq, service, args, args_len, &sum_at);
 	if (rc == -EIO)
 		set_err(c, "the arguments could not be protected (service %u)", service);
 	if (rc == 0 && sum_at) {
@@ -535,7 +530,7 @@ int rpc_gss_client_establish(struct rpc_gss_client *c, uint32_t prog, uint32_t v
 		}
 		OM_uint32 maj, min;
 		gss_buffer_desc out = GSS_C_EMPTY_BUFFER;
-		maj = gss_init_sec_context(&min, c->cred, &c->ctx, c->target, gss_mech_krb5,
+		maj = gss_init_sec_context(&min, c->cred, &c->sec.ctx, c->target, gss_mech_krb5,
 					   GSS_C_MUTUAL_FLAG | GSS_C_INTEG_FLAG | GSS_C_CONF_FLAG,
 					   0, GSS_C_NO_CHANNEL_BINDINGS,
 					   round ? &in : GSS_C_NO_BUFFER, NULL, &out, &ret_flags,
@@ -615,6 +610,10 @@ int rpc_gss_client_establish(struct rpc_gss_client *c, uint32_t prog, uint32_t v
 			rc = verify_mic(c, be, 4, verf, verf_len, "the window's verifier");
 		}
 	}
+	if (rc == 0 && rpc_gss_sec_ready(&c->sec) != 0) {
+		set_err(c, "the context was lost moving its keys");
+		rc = -EIO;
+	}
 	if (rc) {
 		drop_context(c);
 		return rc;
@@ -676,11 +675,11 @@ int rpc_gss_client_check_reply(struct rpc_gss_client *c, const struct rpc_gss_cl
 	if (hdr->accept_stat != RPC_SUCCESS && hdr->verf_flavor != RPC_AUTH_GSS)
 		return 0;
 	pthread_mutex_lock(&c->lock);
-	int rc = c->established ? rpc_gss_check_verifier(c->ctx, hdr->verf_flavor, hdr->verf,
+	int rc = c->established ? rpc_gss_check_verifier(&c->sec, hdr->verf_flavor, hdr->verf,
 							   hdr->verf_len, call->seq)
 				: -ENOTCONN;
 	if (rc == 0 && hdr->accept_stat == RPC_SUCCESS && call->gss_proc == RPC_GSS_PROC_DATA)
-		rc = rpc_gss_open_results(c->ctx, call->seq, call->service, results, len, plain);
+		rc = rpc_gss_open_results(&c->sec, call->seq, call->service, results, len, plain);
 	pthread_mutex_unlock(&c->lock);
 	if (rc)
 		set_err(c, "a reply that does not verify (%d)", rc);
@@ -712,7 +711,7 @@ int rpc_gss_client_accept_call(struct rpc_gss_client *c, const struct rpc_call_h
 		rc = verify_mic(c, msg, (size_t)(cred_end - msg), hdr->verf_body, hdr->verf_len,
 				"the server's call header");
 	if (rc == 0)
-		rc = rpc_gss_open_results(c->ctx, cr.seq, cr.service, args, args_len, plain);
+		rc = rpc_gss_open_results(&c->sec, cr.seq, cr.service, args, args_len, plain);
 	pthread_mutex_unlock(&c->lock);
 	if (rc) {
 		set_err(c, "a call of the server's that does not verify (%d)", rc);
@@ -732,11 +731,11 @@ int rpc_gss_client_encode_reply(struct rpc_gss_client *c, struct xdr_enc *e, uin
 	    !xdr_encode_u32(e, RPC_MSG_ACCEPTED))
 		return -EMSGSIZE;
 	pthread_mutex_lock(&c->lock);
-	int rc = c->established ? rpc_gss_seal_verifier(c->ctx, e, be, sizeof(be)) : -ENOTCONN;
+	int rc = c->established ? rpc_gss_seal_verifier(&c->sec, e, be, sizeof(be)) : -ENOTCONN;
 	if (rc == 0)
 		rc = xdr_encode_u32(e, RPC_SUCCESS) ? 0 : -EMSGSIZE;
 	if (rc == 0)
-		rc = rpc_gss_seal_args(c->ctx, e, seq, service, res, res_len, NULL);
+		rc = rpc_gss_seal_args(&c->sec, e, seq, service, res, res_len, NULL);
 	pthread_mutex_unlock(&c->lock);
 	return rc ? rc : e->overflow ? -EMSGSIZE : 0;
 }

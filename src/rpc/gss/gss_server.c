@@ -25,15 +25,16 @@
 
 enum { HANDLE_LEN = 16 };
 
-/* One context.  Its GSS-API state is not safe to use from two threads at
- * once (the mechanism keeps sequence counters), so every GSS-API call on
- * it holds lock; the window is under lock too. */
+/* One context.  The window is under lock; so is every per-message call
+ * while the context is being made, and afterwards too when its keys stayed
+ * with MIT's GSS-API (rpc_gss_sec_serial: its state is not safe to use
+ * from two threads at once). */
 struct gss_ctx {
 	atomic_uint refs; /* the table's, and one per call in flight */
 	uint32_t slot, generation;
 	/* lock order: core/lock_order.h, level 10b. */
 	pthread_mutex_t lock;
-	gss_ctx_id_t gctx;
+	struct rpc_gss_sec sec;
 	_Atomic bool complete; /* set once, after cred and expires_ms */
 	struct rpc_cred cred; /* the initiator, mapped (once complete) */
 	char principal[RPC_CRED_PRINCIPAL_MAX + 1]; /* cred.principal points here */
@@ -98,9 +99,7 @@ static void ctx_unref(struct gss_ctx *c)
 {
 	if (atomic_fetch_sub(&c->refs, 1) != 1)
 		return;
-	OM_uint32 minor;
-	if (c->gctx != GSS_C_NO_CONTEXT)
-		gss_delete_sec_context(&minor, &c->gctx, GSS_C_NO_BUFFER);
+	rpc_gss_sec_release(&c->sec);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -155,7 +154,7 @@ static struct gss_ctx *ctx_new(struct rpc_gss_server *s)
 	if (!c)
 		return NULL;
 	pthread_mutex_init(&c->lock, NULL);
-	c->gctx = GSS_C_NO_CONTEXT;
+	c->sec = (struct rpc_gss_sec){.ctx = GSS_C_NO_CONTEXT};
 	uint64_t now = clock_now_ms();
 	atomic_init(&c->last_used_ms, now);
 	atomic_init(&c->refs, 2);
@@ -338,29 +337,35 @@ static bool window_take(struct gss_ctx *c, uint32_t seq)
 }
 
 /* The checksum of data under c, into out (at most RPC_AUTH_MAX_BODY
- * bytes); with c->lock held. */
+ * bytes); with c->lock held if the context is serial. */
 static bool mic_of(struct gss_ctx *c, const void *data, size_t len, uint8_t *out,
 		   uint32_t *out_len)
 {
-	OM_uint32 minor;
-	gss_buffer_desc in = {len, (void *)data}, mic = GSS_C_EMPTY_BUFFER;
-	if (gss_get_mic(&minor, c->gctx, GSS_C_QOP_DEFAULT, &in, &mic) != GSS_S_COMPLETE)
-		return false;
-	bool ok = mic.length <= RPC_AUTH_MAX_BODY;
-	if (ok) {
-		memcpy(out, mic.value, mic.length);
-		*out_len = (uint32_t)mic.length;
-	}
-	gss_release_buffer(&minor, &mic);
-	return ok;
+	struct iovec iov = {(void *)data, len};
+	return rpc_gss_sec_mic(&c->sec, &iov, 1, out, RPC_AUTH_MAX_BODY, out_len) == 0;
 }
 
-static OM_uint32 mic_check(struct gss_ctx *c, const void *data, size_t len, const void *mic,
-			   size_t mic_len)
+/* 0, -EACCES, -EKEYEXPIRED; locking as mic_of. */
+static int mic_check(struct gss_ctx *c, const void *data, size_t len, const void *mic,
+		     size_t mic_len)
 {
-	OM_uint32 minor;
-	gss_buffer_desc in = {len, (void *)data}, tok = {mic_len, (void *)mic};
-	return gss_verify_mic(&minor, c->gctx, &in, &tok, NULL);
+	struct iovec iov = {(void *)data, len};
+	return rpc_gss_sec_verify(&c->sec, &iov, 1, mic, mic_len);
+}
+
+/* c->lock around a per-message call, when the context needs it. */
+static bool serial_lock(struct gss_ctx *c)
+{
+	bool serial = rpc_gss_sec_serial(&c->sec);
+	if (serial)
+		pthread_mutex_lock(&c->lock);
+	return serial;
+}
+
+static void serial_unlock(struct gss_ctx *c, bool locked)
+{
+	if (locked)
+		pthread_mutex_unlock(&c->lock);
 }
 
 /* INIT and CONTINUE_INIT: one step of gss_accept_sec_context. */
@@ -414,27 +419,22 @@ static enum rpc_gss_verdict context_step(struct rpc_gss_server *s, const struct 
 	if (s->act_as_server)
 		s->act_as_server();
 	pthread_mutex_lock(&c->lock);
-	major = gss_accept_sec_context(&minor, &c->gctx, s->acceptor, &in,
+	major = gss_accept_sec_context(&minor, &c->sec.ctx, s->acceptor, &in,
 				       GSS_C_NO_CHANNEL_BINDINGS, &src, &mech, &out, NULL, &time_rec,
 				       NULL);
 	bool keep = false;
 	if (major == GSS_S_COMPLETE) {
 		struct rpc_cred cred = {.flavor = RPC_AUTH_GSS};
 		if (rpc_gss_ident_map(src, mech, &cred, c->principal, sizeof(c->principal)) &&
-		    mic_of(c, window, sizeof(window), verf, &verf_len)) {
+		    mic_of(c, window, sizeof(window), verf, &verf_len) &&
+		    rpc_gss_sec_ready(&c->sec) == 0) {
 			c->cred = cred;
 			c->expires_ms = clock_now_ms() +
 					(time_rec == GSS_C_INDEFINITE ? UINT32_MAX : (uint64_t)time_rec) *
 						1000;
 			/* What a krb5p reply grows by, for the replies' size
 			 * limits (rpc_gss_call_trailer). */
-			OM_uint32 max_in = 0, ignored_minor;
-			if (gss_wrap_size_limit(&ignored_minor, c->gctx, 1, GSS_C_QOP_DEFAULT, 65536,
-						&max_in) == GSS_S_COMPLETE &&
-			    max_in <= 65536)
-				c->wrap_overhead = 65536 - max_in;
-			else
-				c->wrap_overhead = 128;
+			c->wrap_overhead = (uint32_t)rpc_gss_sec_wrap_overhead(&c->sec);
 			c->complete = true;
 			keep = true;
 		} else {
@@ -490,7 +490,7 @@ static bool unwrap_args(struct rpc_gss_call *call, struct xdr_dec *args)
 		const uint8_t *body, *mic;
 		uint32_t body_len, mic_len;
 		if (!rpc_gss_decode_integ(args, &body, &body_len, &mic, &mic_len) ||
-		    mic_check(c, body, body_len, mic, mic_len) != GSS_S_COMPLETE ||
+		    mic_check(c, body, body_len, mic, mic_len) != 0 ||
 		    !rpc_gss_databody_seq(body, body_len, call->seq, &rest, &rest_len))
 			return false;
 		xdr_dec_init(args, rest, rest_len);
@@ -500,23 +500,11 @@ static bool unwrap_args(struct rpc_gss_call *call, struct xdr_dec *args)
 	uint32_t tok_len;
 	if (!rpc_gss_decode_priv(args, &tok, &tok_len))
 		return false;
-	OM_uint32 minor;
-	int conf = 0;
-	gss_buffer_desc in = {tok_len, (void *)tok}, out = GSS_C_EMPTY_BUFFER;
-	if (gss_unwrap(&minor, c->gctx, &in, &out, &conf, NULL) != GSS_S_COMPLETE)
-		return false;
-	bool ok = conf && out.length <= UINT32_MAX;
-	if (ok) {
-		call->plain = buf_new(out.length);
-		ok = call->plain != NULL;
-	}
-	if (ok) {
-		memcpy(call->plain->data, out.value, out.length);
-		call->plain->len = out.length;
-	}
-	gss_release_buffer(&minor, &out);
-	if (!ok || !rpc_gss_databody_seq(call->plain->data, (uint32_t)call->plain->len, call->seq,
-					 &rest, &rest_len))
+	size_t off, n;
+	if (rpc_gss_sec_unwrap(&c->sec, tok, tok_len, &call->plain, &off, &n) != 0 ||
+	    n > UINT32_MAX ||
+	    !rpc_gss_databody_seq(call->plain->data + off, (uint32_t)n, call->seq, &rest,
+				  &rest_len))
 		return false;
 	xdr_dec_init(args, rest, rest_len);
 	return true;
@@ -568,17 +556,21 @@ enum rpc_gss_verdict rpc_gss_accept(struct rpc_gss_server *s, const struct rpc_c
 
 	uint8_t seq_xdr[4];
 	xdr_put_be32(seq_xdr, gc.seq);
-	pthread_mutex_lock(&c->lock);
-	OM_uint32 major = mic_check(c, msg, (size_t)(cred_end - msg), hdr->verf_body, hdr->verf_len);
+	bool locked = serial_lock(c);
+	int checked = mic_check(c, msg, (size_t)(cred_end - msg), hdr->verf_body, hdr->verf_len);
 	/* Only an authentic call moves the window. */
-	bool fresh = major == GSS_S_COMPLETE && window_take(c, gc.seq);
+	if (checked == 0 && !locked)
+		pthread_mutex_lock(&c->lock);
+	bool fresh = checked == 0 && window_take(c, gc.seq);
+	if (checked == 0 && !locked)
+		pthread_mutex_unlock(&c->lock);
 	bool verf_ok = fresh && mic_of(c, seq_xdr, sizeof(seq_xdr), call->verf, &call->verf_len);
-	pthread_mutex_unlock(&c->lock);
-	if (major != GSS_S_COMPLETE) {
+	serial_unlock(c, locked);
+	if (checked != 0) {
 		count(&s->st_bad_verf);
 		rpc_gss_call_release(call);
-		return reject(major == GSS_S_CONTEXT_EXPIRED ? RPCSEC_GSS_CTXPROBLEM
-							     : RPCSEC_GSS_CREDPROBLEM,
+		return reject(checked == -EKEYEXPIRED ? RPCSEC_GSS_CTXPROBLEM
+						      : RPCSEC_GSS_CREDPROBLEM,
 			      why);
 	}
 	if (!fresh) {
@@ -610,9 +602,9 @@ enum rpc_gss_verdict rpc_gss_accept(struct rpc_gss_server *s, const struct rpc_c
 	*callp = call;
 	if (gc.service == RPC_GSS_SVC_NONE)
 		return RPC_GSS_SERVE;
-	pthread_mutex_lock(&c->lock);
+	locked = serial_lock(c);
 	bool body_ok = unwrap_args(call, args);
-	pthread_mutex_unlock(&c->lock);
+	serial_unlock(c, locked);
 	if (!body_ok) {
 		count(&s->st_bad_body);
 		log_ratelimited("rpc/gss: %s: a %s body that does not check out (xid 0x%08x)",
@@ -657,55 +649,54 @@ struct buf *rpc_gss_call_wrap_reply(struct rpc_gss_call *call, const uint8_t *he
 				    const uint8_t *tail, size_t tail_len)
 {
 	struct gss_ctx *c = call->ctx;
-	OM_uint32 major, minor;
 	/* The body: the sequence number, the results and the tail. */
+	uint8_t seq_xdr[4];
+	xdr_put_be32(seq_xdr, call->seq);
+	struct iovec body[3] = {{seq_xdr, 4}, {(void *)res, res_len}, {(void *)tail, tail_len}};
 	size_t body_len = 4 + res_len + tail_len;
-	uint8_t *body = malloc(body_len);
-	if (!body)
+	if (body_len > UINT32_MAX - 4)
 		return NULL;
-	xdr_put_be32(body, call->seq);
-	memcpy(body + 4, res, res_len);
-	if (tail_len)
-		memcpy(body + 4 + res_len, tail, tail_len);
-
-	gss_buffer_desc in = {body_len, body}, out = GSS_C_EMPTY_BUFFER;
-	pthread_mutex_lock(&c->lock);
-	if (call->service == RPC_GSS_SVC_INTEGRITY)
-		major = gss_get_mic(&minor, c->gctx, GSS_C_QOP_DEFAULT, &in, &out);
-	else
-		major = gss_wrap(&minor, c->gctx, 1, GSS_C_QOP_DEFAULT, &in, NULL, &out);
-	pthread_mutex_unlock(&c->lock);
-	if (major != GSS_S_COMPLETE || out.length > UINT32_MAX) {
-		log_ratelimited("rpc/gss: %s: the reply could not be %s (GSS major 0x%x)",
-				c->principal,
-				call->service == RPC_GSS_SVC_INTEGRITY ? "checksummed" : "encrypted",
-				major);
-		gss_release_buffer(&minor, &out);
-		free(body);
-		return NULL;
-	}
-	/* krb5i: opaque body, opaque checksum; krb5p: opaque wrapped body. */
-	size_t total = head_len + (call->service == RPC_GSS_SVC_INTEGRITY
-					   ? 4 + xdr_pad4(body_len) + 4 + xdr_pad4(out.length)
-					   : 4 + xdr_pad4(out.length));
+	/* krb5i: opaque body, opaque checksum; krb5p: opaque sealed body. */
+	size_t room = head_len + 4 + xdr_pad4(body_len) + 4 + RPC_AUTH_MAX_BODY + c->wrap_overhead +
+		      4;
 	struct xdr_enc e;
-	struct buf *b = NULL;
-	if (xdr_enc_init(&e, total, total)) {
-		uint8_t *p = xdr_enc_reserve(&e, head_len);
-		if (p)
-			memcpy(p, head, head_len);
-		if (call->service == RPC_GSS_SVC_INTEGRITY)
-			xdr_encode_opaque(&e, body, (uint32_t)body_len);
-		xdr_encode_opaque(&e, out.value, (uint32_t)out.length);
-		if (e.overflow) {
-			xdr_enc_release(&e);
-		} else {
-			b = xdr_enc_take(&e);
-			xdr_put_be32(b->data, RPC_RECORD_LAST_FRAG | (uint32_t)(b->len - 4));
+	if (!xdr_enc_init(&e, room, room))
+		return NULL;
+	uint8_t *p = xdr_enc_reserve(&e, head_len);
+	if (p)
+		memcpy(p, head, head_len);
+	int rc = 0;
+	bool locked = serial_lock(c);
+	if (call->service == RPC_GSS_SVC_INTEGRITY) {
+		uint8_t mic[RPC_AUTH_MAX_BODY];
+		uint32_t mic_len = 0;
+		rc = rpc_gss_sec_mic(&c->sec, body, 3, mic, sizeof(mic), &mic_len);
+		uint8_t *at = rc == 0 ? xdr_enc_reserve(&e, 4 + xdr_pad4(body_len)) : NULL;
+		if (at) {
+			xdr_put_be32(at, (uint32_t)body_len);
+			at += 4;
+			for (int i = 0; i < 3; i++) {
+				if (body[i].iov_len)
+					memcpy(at, body[i].iov_base, body[i].iov_len);
+				at += body[i].iov_len;
+			}
+			memset(at, 0, xdr_pad4(body_len) - body_len);
 		}
+		if (rc == 0 && (!at || !xdr_encode_opaque(&e, mic, mic_len)))
+			rc = -EMSGSIZE;
+	} else {
+		rc = rpc_gss_sec_wrap(&c->sec, body, 3, &e);
 	}
-	gss_release_buffer(&minor, &out);
-	free(body);
+	serial_unlock(c, locked);
+	if (rc || e.overflow) {
+		log_ratelimited("rpc/gss: %s: the reply could not be %s (%d)", c->principal,
+				call->service == RPC_GSS_SVC_INTEGRITY ? "checksummed" : "encrypted",
+				rc);
+		xdr_enc_release(&e);
+		return NULL;
+	}
+	struct buf *b = xdr_enc_take(&e);
+	xdr_put_be32(b->data, RPC_RECORD_LAST_FRAG | (uint32_t)(b->len - 4));
 	return b;
 }
 
@@ -808,9 +799,9 @@ int rpc_gss_cb_encode_call(struct rpc_gss_cb *cb, struct xdr_enc *e, uint32_t xi
 	    !xdr_encode_u32(e, RPC_VERSION) || !xdr_encode_u32(e, prog) ||
 	    !xdr_encode_u32(e, vers) || !xdr_encode_u32(e, proc) || !rpc_gss_encode_cred(e, &cr))
 		rc = -EMSGSIZE;
-	else if ((rc = rpc_gss_seal_verifier(c->gctx, e, e->buf->data + start,
+	else if ((rc = rpc_gss_seal_verifier(&c->sec, e, e->buf->data + start,
 					     xdr_enc_len(e) - start)) == 0)
-		rc = rpc_gss_seal_args(c->gctx, e, *seq, cb->service, args, args_len, NULL);
+		rc = rpc_gss_seal_args(&c->sec, e, *seq, cb->service, args, args_len, NULL);
 	pthread_mutex_unlock(&c->lock);
 	return rc ? rc : e->overflow ? -EMSGSIZE : 0;
 }
@@ -828,9 +819,9 @@ int rpc_gss_cb_open_reply(struct rpc_gss_cb *cb, uint32_t seq, const struct rpc_
 	if (hdr->reply_stat != RPC_MSG_ACCEPTED)
 		return 0; /* denied: no verifier, no results */
 	pthread_mutex_lock(&c->lock);
-	int rc = rpc_gss_check_verifier(c->gctx, hdr->verf_flavor, hdr->verf, hdr->verf_len, seq);
+	int rc = rpc_gss_check_verifier(&c->sec, hdr->verf_flavor, hdr->verf, hdr->verf_len, seq);
 	if (rc == 0 && hdr->accept_stat == RPC_SUCCESS)
-		rc = rpc_gss_open_results(c->gctx, seq, cb->service, results, len, plain);
+		rc = rpc_gss_open_results(&c->sec, seq, cb->service, results, len, plain);
 	pthread_mutex_unlock(&c->lock);
 	return rc;
 }
