@@ -435,7 +435,9 @@ static int gss_show(struct opts *o)
 						     {"UID", "uid"},
 						     {"CALLS", "calls"},
 						     {"IDLE_MS", "idle_ms"},
-						     {"EXPIRES_IN_S", "expires_in_s"}};
+						     {"EXPIRES_IN_S", "expires_in_s"},
+						     {"CRYPTO", "crypto"},
+						     {"ENCTYPE", "enctype"}};
 		print_table(json_object_get(j, "list"), cols, sizeof(cols) / sizeof(cols[0]));
 	}
 	json_decref(j);

@@ -1,11 +1,14 @@
 /* RPCSEC_GSS in the control plane:
  *   GET /api/v1/gss   whether Kerberos is served, the context counters and
  *                     every context (principal, local uid, idle time,
- *                     calls, the ticket's remaining lifetime)
+ *                     calls, the ticket's remaining lifetime, whose crypto
+ *                     does the per-message work: OpenSSL and the enctype,
+ *                     or MIT's GSS-API)
  * and the ferry_gss_* metrics (none when no export lists a krb5 flavour). */
 #include <stdlib.h>
 
 #include "ctl/ctl_internal.h"
+#include "rpc/gss/gss_krb5.h"
 #include "rpc/gss/gss_server.h"
 #include "rpc/server.h"
 
@@ -28,13 +31,17 @@ unsigned ctl_gss_get(struct ctl_server *cs, json_t **out)
 	}
 	size_t n = rpc_gss_server_list(g, v, GSS_LIST_MAX);
 	json_t *list = json_array();
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		const char *enctype = gss_krb5_enctype_name(v[i].openssl_enctype);
 		json_array_append_new(
-			list, json_pack("{s:s, s:b, s:I, s:I, s:I, s:I}", "principal",
+			list, json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:s, s:s}", "principal",
 					v[i].complete ? v[i].principal : "", "complete", v[i].complete,
 					"uid", (json_int_t)v[i].uid, "idle_ms", (json_int_t)v[i].idle_ms,
 					"calls", (json_int_t)v[i].calls, "expires_in_s",
-					(json_int_t)v[i].expires_in_s));
+					(json_int_t)v[i].expires_in_s, "crypto",
+					!v[i].complete ? "" : enctype ? "openssl" : "gssapi",
+					"enctype", enctype ? enctype : ""));
+	}
 	free(v);
 	*out = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "enabled", 1,
 			 "contexts", (json_int_t)st.contexts, "max_contexts",
@@ -68,10 +75,15 @@ void ctl_gss_metrics(struct ctl_server *cs, struct ctl_text *t)
 			"ferry_gss_context_events_total{event=\"refused\"} %llu\n"
 			"ferry_gss_context_events_total{event=\"destroyed\"} %llu\n"
 			"ferry_gss_context_events_total{event=\"evicted\"} %llu\n"
-			"ferry_gss_context_events_total{event=\"expired\"} %llu\n",
+			"ferry_gss_context_events_total{event=\"expired\"} %llu\n"
+			"# HELP ferry_gss_openssl_contexts_total RPCSEC_GSS contexts made whose "
+			"checksums and encryption ferryd does with OpenSSL (the others: MIT's "
+			"GSS-API, for enctypes other than AES with SHA-1 or SHA-2).\n"
+			"# TYPE ferry_gss_openssl_contexts_total counter\n"
+			"ferry_gss_openssl_contexts_total %llu\n",
 			(unsigned long long)s.created, (unsigned long long)s.init_failures,
 			(unsigned long long)s.destroyed, (unsigned long long)s.evicted,
-			(unsigned long long)s.expired);
+			(unsigned long long)s.expired, (unsigned long long)s.created_openssl);
 	ctl_text_printf(t,
 			"# HELP ferry_gss_calls_total RPCSEC_GSS calls served, by service.\n"
 			"# TYPE ferry_gss_calls_total counter\n"

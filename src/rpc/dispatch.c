@@ -125,11 +125,40 @@ static void request_finish_wrapped(struct rpc_request *req)
 	request_release(req);
 }
 
+/* Sealing a large reply (krb5i, krb5p) costs about a millisecond per MiB
+ * of CPU: it leaves the event loop for a worker, so that the replies to one
+ * connection are sealed in parallel and the loop goes on reading calls. */
+enum { WRAP_ON_WORKER_MIN = 64 * 1024 };
+
+static void wrapped_run(struct threadpool_task *task)
+{
+	struct pooled_request *pr = (struct pooled_request *)task;
+	request_finish_wrapped(&pr->req);
+	free(pr);
+}
+
+static bool wrap_on_worker(struct rpc_request *req)
+{
+	if (req->on_worker || xdr_enc_len(&req->reply) + req->tail_len < WRAP_ON_WORKER_MIN)
+		return false;
+	struct pooled_request *pr = malloc(sizeof(*pr));
+	if (!pr)
+		return false;
+	pr->task.run = wrapped_run;
+	pr->req = *req;
+	pr->req.on_worker = true;
+	pr->prog = NULL;
+	atomic_fetch_add_explicit(&req->conn->srv->st_worker_handoffs, 1, memory_order_relaxed);
+	threadpool_submit(req->conn->srv->pool, &pr->task);
+	return true;
+}
+
 static void request_finish(struct rpc_request *req)
 {
 	struct rpc_conn *conn = req->conn;
 	if (req->gss_wrap) {
-		request_finish_wrapped(req);
+		if (!wrap_on_worker(req))
+			request_finish_wrapped(req);
 		return;
 	}
 	struct buf *b = xdr_enc_take(&req->reply);

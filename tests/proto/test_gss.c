@@ -200,6 +200,10 @@ static void session_under(uint32_t service, const char *svc_name)
 	assert_true(metric(&p, series) >= 9);
 	assert_int_equal(nfs4c_gss_destroy(fd), 0);
 	assert_true(metric(&p, "ferry_gss_context_events_total{event=\"destroyed\"}") >= 1);
+	/* The realm's aes256-cts-hmac-sha1-96 contexts: ferryd's own tokens. */
+	assert_true(metric(&p, "ferry_gss_openssl_contexts_total") >= 1);
+	assert_true(metric(&p, "ferry_gss_openssl_contexts_total") ==
+		    metric(&p, "ferry_gss_context_events_total{event=\"created\"}"));
 
 	char path[512];
 	struct stat st;

@@ -429,6 +429,22 @@ struct gss_krb5 *gss_krb5_take(gss_ctx_id_t *ctx)
 
 int32_t gss_krb5_enctype(const struct gss_krb5 *k) { return k->enctype; }
 
+const char *gss_krb5_enctype_name(int32_t enctype)
+{
+	switch (enctype) {
+	case GSS_KRB5_AES128_SHA1:
+		return "aes128-cts-hmac-sha1-96";
+	case GSS_KRB5_AES256_SHA1:
+		return "aes256-cts-hmac-sha1-96";
+	case GSS_KRB5_AES128_SHA256:
+		return "aes128-cts-hmac-sha256-128";
+	case GSS_KRB5_AES256_SHA384:
+		return "aes256-cts-hmac-sha384-192";
+	default:
+		return NULL;
+	}
+}
+
 size_t gss_krb5_mic_size(const struct gss_krb5 *k) { return TOKEN_HEADER + k->hmac_len; }
 
 size_t gss_krb5_wrap_size(const struct gss_krb5 *k, size_t plain_len)

@@ -54,6 +54,9 @@ void gss_krb5_free(struct gss_krb5 *k);
 
 int32_t gss_krb5_enctype(const struct gss_krb5 *k);
 
+/* An enctype's name (RFC 3962, RFC 8009), or NULL for one not done here. */
+const char *gss_krb5_enctype_name(int32_t enctype);
+
 /* The length of a MIC token, and of a Wrap token around plain_len bytes. */
 size_t gss_krb5_mic_size(const struct gss_krb5 *k);
 size_t gss_krb5_wrap_size(const struct gss_krb5 *k, size_t plain_len);

@@ -87,7 +87,7 @@ struct rpc_gss_server {
 	unsigned used, free_hint;
 	uint32_t next_generation;
 	uint64_t last_sweep_ms;
-	_Atomic uint64_t st_created, st_init_failures, st_destroyed, st_evicted, st_expired,
+	_Atomic uint64_t st_created, st_created_openssl, st_init_failures, st_destroyed, st_evicted, st_expired,
 		st_replays, st_bad_verf, st_bad_body, st_calls[3];
 };
 
@@ -455,8 +455,11 @@ static enum rpc_gss_verdict context_step(struct rpc_gss_server *s, const struct 
 		res.handle = handle;
 		res.handle_len = HANDLE_LEN;
 		res.window = RPC_GSS_WINDOW;
-		if (c->complete)
+		if (c->complete) {
 			count(&s->st_created);
+			if (!rpc_gss_sec_serial(&c->sec))
+				count(&s->st_created_openssl);
+		}
 	} else {
 		count(&s->st_init_failures);
 		log_ratelimited("rpc/gss: context creation refused (GSS major 0x%x minor %u)",
@@ -866,6 +869,7 @@ void rpc_gss_server_stats(struct rpc_gss_server *s, struct rpc_gss_stats *out)
 	pthread_mutex_unlock(&s->lock);
 	out->contexts_max = s->max_contexts;
 	out->created = atomic_load(&s->st_created);
+	out->created_openssl = atomic_load(&s->st_created_openssl);
 	out->init_failures = atomic_load(&s->st_init_failures);
 	out->destroyed = atomic_load(&s->st_destroyed);
 	out->evicted = atomic_load(&s->st_evicted);
@@ -899,6 +903,7 @@ size_t rpc_gss_server_list(struct rpc_gss_server *s, struct rpc_gss_ctx_info *ou
 		o->complete = c->complete;
 		memcpy(o->principal, c->principal, sizeof(o->principal));
 		o->uid = c->cred.uid;
+		o->openssl_enctype = c->complete && c->sec.fast ? gss_krb5_enctype(c->sec.fast) : 0;
 		o->expires_in_s = c->complete ? ((int64_t)c->expires_ms - (int64_t)now) / 1000 : 0;
 		pthread_mutex_unlock(&c->lock);
 		o->idle_ms = now - atomic_load_explicit(&c->last_used_ms, memory_order_relaxed);

@@ -168,6 +168,7 @@ struct rpc_gss_stats {
 	uint64_t contexts;        /* live now (complete or being made) */
 	uint64_t contexts_max;
 	uint64_t created;         /* completed context creations */
+	uint64_t created_openssl; /* of them, those whose tokens OpenSSL makes */
 	uint64_t init_failures;   /* creations the GSS-API refused */
 	uint64_t destroyed;       /* by the client (DESTROY) */
 	uint64_t evicted;         /* dropped for room (the least recently used) */
@@ -188,6 +189,9 @@ struct rpc_gss_ctx_info {
 	uint64_t idle_ms;
 	uint64_t calls;
 	int64_t expires_in_s; /* the ticket's remaining lifetime */
+	/* The Kerberos enctype when ferryd's own (OpenSSL) tokens are used,
+	 * 0 when MIT's GSS-API does the per-message work. */
+	int32_t openssl_enctype;
 };
 
 /* Up to max contexts, the most recently used first; returns how many. */
