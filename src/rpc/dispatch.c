@@ -110,6 +110,33 @@ static void request_finish_wrapped(struct rpc_request *req)
 	struct buf *b = xdr_enc_take(&req->reply);
 	size_t head = req->results_off - RPC_GSS_WRAP_HEAD;
 	struct buf *w = NULL;
+	if (rpc_gss_call_integrity(req->gss) && req->results_off <= b->len) {
+		/* krb5i: the results go as they are, the checksum after them. */
+		struct buf *sum = rpc_gss_call_checksum_reply(
+			req->gss, b->data + head, b->len - req->results_off,
+			req->tail ? req->tail->data + req->tail_off : NULL,
+			req->tail ? req->tail_len : 0);
+		if (sum) {
+			size_t tail_len = req->tail ? req->tail_len : 0;
+			xdr_put_be32(b->data, RPC_RECORD_LAST_FRAG |
+						      (uint32_t)(b->len - 4 + tail_len + sum->len));
+			struct rpc_out_seg segs[3];
+			unsigned n = 0;
+			segs[n++] = (struct rpc_out_seg){b, 0, b->len, NULL};
+			if (req->tail)
+				segs[n++] = (struct rpc_out_seg){req->tail, req->tail_off,
+								 req->tail_len, NULL};
+			segs[n++] = (struct rpc_out_seg){sum, 0, sum->len, NULL};
+			req->tail = NULL;
+			rpc_conn_send_segs(req->conn, segs, n);
+		} else {
+			buf_unref(b);
+			buf_unref(req->tail);
+			req->tail = NULL;
+		}
+		request_release(req);
+		return;
+	}
 	if (req->results_off <= b->len)
 		w = rpc_gss_call_wrap_reply(req->gss, b->data, head, b->data + req->results_off,
 					    b->len - req->results_off,

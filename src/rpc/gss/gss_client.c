@@ -313,11 +313,14 @@ int rpc_gss_client_decode_reply(struct rpc_gss_client *c,
 		return -ENOTCONN;
 	}
 	rc = verify_seq(c, &v, call->seq);
-	struct buf *plain = NULL;
-	/* krb5's results are as they came: no copy to make them plain. */
+	struct buf *owned = NULL;
+	/* The results, plain: where they are in the reply (krb5, krb5i) or
+	 * where they were decrypted (krb5p); copied once, below. */
+	const uint8_t *plain = d.p;
+	size_t plain_len = xdr_dec_remaining(&d);
 	if (rc == 0 && call->gss_proc == RPC_GSS_PROC_DATA && call->service != RPC_GSS_SVC_NONE) {
-		rc = rpc_gss_open_results(&c->sec, call->seq, call->service, d.p,
-					  xdr_dec_remaining(&d), &plain);
+		rc = rpc_gss_open_results_view(&c->sec, call->seq, call->service, d.p,
+					       xdr_dec_remaining(&d), &plain, &plain_len, &owned);
 		if (rc == -EBADMSG)
 			set_err(c, "malformed results for service %u", call->service);
 		else if (rc)
@@ -326,12 +329,11 @@ int rpc_gss_client_decode_reply(struct rpc_gss_client *c,
 	}
 	pthread_mutex_unlock(&c->lock);
 	if (rc == 0) {
-		*out = plain ? splice_reply(reply, v.results_off, plain->data, plain->len)
-			     : splice_reply(reply, v.results_off, d.p, xdr_dec_remaining(&d));
+		*out = splice_reply(reply, v.results_off, plain, plain_len);
 		if (!*out)
 			rc = -ENOMEM;
 	}
-	buf_unref(plain);
+	buf_unref(owned);
 	return rc;
 }
 

@@ -242,17 +242,19 @@ int rpc_gss_check_verifier(struct rpc_gss_sec *s, uint32_t flavor, const uint8_t
 	return rpc_gss_sec_verify(s, &iov, 1, verf, verf_len) ? -EACCES : 0;
 }
 
-int rpc_gss_open_results(struct rpc_gss_sec *s, uint32_t seq, uint32_t service,
-			 const uint8_t *res, size_t len, struct buf **plain)
+int rpc_gss_open_results_view(struct rpc_gss_sec *s, uint32_t seq, uint32_t service,
+			      const uint8_t *res, size_t len, const uint8_t **plain,
+			      size_t *plain_len, struct buf **owned)
 {
-	*plain = NULL;
+	*owned = NULL;
 	const uint8_t *rest;
 	uint32_t rest_len;
 	struct xdr_dec d;
 	xdr_dec_init(&d, res, len);
 	if (service == RPC_GSS_SVC_NONE) {
-		*plain = buf_of(res, len);
-		return *plain ? 0 : -ENOMEM;
+		*plain = res;
+		*plain_len = len;
+		return 0;
 	}
 	if (service == RPC_GSS_SVC_INTEGRITY) {
 		const uint8_t *body, *mic;
@@ -260,12 +262,12 @@ int rpc_gss_open_results(struct rpc_gss_sec *s, uint32_t seq, uint32_t service,
 		if (!rpc_gss_decode_integ(&d, &body, &body_len, &mic, &mic_len))
 			return -EBADMSG;
 		struct iovec iov = {(void *)body, body_len};
-		if (rpc_gss_sec_verify(s, &iov, 1, mic, mic_len))
+		if (rpc_gss_sec_verify(s, &iov, 1, mic, mic_len) ||
+		    !rpc_gss_databody_seq(body, body_len, seq, &rest, &rest_len))
 			return -EACCES;
-		if (!rpc_gss_databody_seq(body, body_len, seq, &rest, &rest_len))
-			return -EACCES;
-		*plain = buf_of(rest, rest_len);
-		return *plain ? 0 : -ENOMEM;
+		*plain = rest;
+		*plain_len = rest_len;
+		return 0;
 	}
 	if (service != RPC_GSS_SVC_PRIVACY)
 		return -EINVAL;
@@ -283,10 +285,29 @@ int rpc_gss_open_results(struct rpc_gss_sec *s, uint32_t seq, uint32_t service,
 		buf_unref(b);
 		return -EACCES;
 	}
-	/* The results stay where they were decrypted: the buffer is moved to
-	 * start at them. */
-	memmove(b->data, rest, rest_len);
-	b->len = rest_len;
-	*plain = b;
+	*plain = rest;
+	*plain_len = rest_len;
+	*owned = b;
 	return 0;
+}
+
+int rpc_gss_open_results(struct rpc_gss_sec *s, uint32_t seq, uint32_t service,
+			 const uint8_t *res, size_t len, struct buf **plain)
+{
+	const uint8_t *p;
+	size_t n;
+	struct buf *owned;
+	*plain = NULL;
+	int rc = rpc_gss_open_results_view(s, seq, service, res, len, &p, &n, &owned);
+	if (rc)
+		return rc;
+	if (owned) {
+		/* Moved to the start of the buffer they were decrypted into. */
+		memmove(owned->data, p, n);
+		owned->len = n;
+		*plain = owned;
+		return 0;
+	}
+	*plain = buf_of(p, n);
+	return *plain ? 0 : -ENOMEM;
 }

@@ -85,4 +85,11 @@ int rpc_gss_check_verifier(struct rpc_gss_sec *s, uint32_t flavor, const uint8_t
 int rpc_gss_open_results(struct rpc_gss_sec *s, uint32_t seq, uint32_t service,
 			 const uint8_t *res, size_t len, struct buf **plain);
 
+/* As rpc_gss_open_results, copying nothing: *plain points at the results,
+ * inside res (krb5, krb5i) or inside *owned (krb5p: the decrypted buffer,
+ * for the caller to buf_unref; NULL otherwise). */
+int rpc_gss_open_results_view(struct rpc_gss_sec *s, uint32_t seq, uint32_t service,
+			      const uint8_t *res, size_t len, const uint8_t **plain,
+			      size_t *plain_len, struct buf **owned);
+
 #endif

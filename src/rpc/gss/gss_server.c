@@ -703,6 +703,41 @@ struct buf *rpc_gss_call_wrap_reply(struct rpc_gss_call *call, const uint8_t *he
 	return b;
 }
 
+bool rpc_gss_call_integrity(const struct rpc_gss_call *call)
+{
+	return call->service == RPC_GSS_SVC_INTEGRITY;
+}
+
+struct buf *rpc_gss_call_checksum_reply(struct rpc_gss_call *call, uint8_t *body, size_t res_len,
+					const uint8_t *tail, size_t tail_len)
+{
+	struct gss_ctx *c = call->ctx;
+	size_t body_len = 4 + res_len + tail_len;
+	if (body_len > UINT32_MAX)
+		return NULL;
+	xdr_put_be32(body, (uint32_t)body_len);
+	/* The checksum covers the sequence number, the results, the tail. */
+	struct iovec iov[2] = {{body + 4, 4 + res_len}, {(void *)tail, tail_len}};
+	uint8_t mic[RPC_AUTH_MAX_BODY];
+	uint32_t mic_len = 0;
+	bool locked = serial_lock(c);
+	int rc = rpc_gss_sec_mic(&c->sec, iov, 2, mic, sizeof(mic), &mic_len);
+	serial_unlock(c, locked);
+	size_t pad = xdr_pad4(body_len) - body_len;
+	struct buf *b = rc == 0 ? buf_new(pad + 4 + xdr_pad4(mic_len)) : NULL;
+	if (!b) {
+		log_ratelimited("rpc/gss: %s: the reply could not be checksummed (%d)",
+				c->principal, rc);
+		return NULL;
+	}
+	memset(b->data, 0, pad);
+	xdr_put_be32(b->data + pad, mic_len);
+	memcpy(b->data + pad + 4, mic, mic_len);
+	memset(b->data + pad + 4 + mic_len, 0, xdr_pad4(mic_len) - mic_len);
+	b->len = pad + 4 + xdr_pad4(mic_len);
+	return b;
+}
+
 void rpc_gss_call_release(struct rpc_gss_call *call)
 {
 	if (!call)

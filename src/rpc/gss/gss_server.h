@@ -115,6 +115,19 @@ struct buf *rpc_gss_call_wrap_reply(struct rpc_gss_call *call, const uint8_t *he
 				    size_t head_len, const uint8_t *res, size_t res_len,
 				    const uint8_t *tail, size_t tail_len);
 
+/* krb5i without a copy of the results: body points at the
+ * RPC_GSS_WRAP_HEAD bytes rpc_gss_call_reserve wrote, the results
+ * (res_len bytes) after them; tail follows them on the wire.  Writes the
+ * body's length into body and returns what goes after the tail: the
+ * body's XDR padding and the checksum, as a new buffer.  NULL when the
+ * checksum failed or out of memory (logged). */
+struct buf *rpc_gss_call_checksum_reply(struct rpc_gss_call *call, uint8_t *body, size_t res_len,
+					const uint8_t *tail, size_t tail_len);
+
+/* Whether the call is krb5i (its reply goes through
+ * rpc_gss_call_checksum_reply). */
+bool rpc_gss_call_integrity(const struct rpc_gss_call *call);
+
 void rpc_gss_call_release(struct rpc_gss_call *call);
 
 /* Whether handle names a context made with this server, complete: one a
