@@ -59,7 +59,10 @@ run_ctest() {
 	[ "$fails" -gt 0 ] && failures+=("$label: $fails ctest failures")
 }
 
-step() { echo; echo "==== $* ===="; }
+# Each step says when it starts, in seconds since the run began: where a
+# run's time goes (the default run is kept under 25 minutes).
+run_start=$(date +%s)
+step() { echo; echo "==== $* ==== (at $(( $(date +%s) - run_start )) s)"; }
 
 step "build (RelWithDebInfo, gcc)"
 if cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON >/dev/null &&
@@ -176,6 +179,7 @@ else
 fi
 
 echo
+echo "test-suite: $(( $(date +%s) - run_start )) s in all"
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
 echo "test-suite: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -222,7 +222,9 @@ int rpc_gss_seal_args(struct rpc_gss_sec *s, struct xdr_enc *e, uint32_t seq, ui
 	int rc = rpc_gss_sec_mic(s, body, 2, mic, sizeof(mic), &mic_len);
 	if (rc)
 		return rc;
-	if (!xdr_encode_u32(e, (uint32_t)(4 + args_len)) || !xdr_encode_opaque_fixed(e, seq_xdr, 4) ||
+	/* The body as one opaque: its padding is the arguments' own. */
+	if (!xdr_encode_u32(e, (uint32_t)(4 + args_len)) ||
+	    !xdr_encode_opaque_fixed(e, seq_xdr, 4) ||
 	    (args_len && !xdr_encode_opaque_fixed(e, args, args_len)) ||
 	    !xdr_encode_u32(e, mic_len))
 		return -EMSGSIZE;

@@ -87,8 +87,8 @@ struct rpc_gss_server {
 	unsigned used, free_hint;
 	uint32_t next_generation;
 	uint64_t last_sweep_ms;
-	_Atomic uint64_t st_created, st_created_openssl, st_init_failures, st_destroyed, st_evicted, st_expired,
-		st_replays, st_bad_verf, st_bad_body, st_calls[3];
+	_Atomic uint64_t st_created, st_created_openssl, st_init_failures, st_destroyed,
+		st_evicted, st_expired, st_replays, st_bad_verf, st_bad_body, st_calls[3];
 };
 
 static void count(_Atomic uint64_t *c) { atomic_fetch_add_explicit(c, 1, memory_order_relaxed); }
