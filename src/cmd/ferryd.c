@@ -103,8 +103,8 @@ static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct reload_ctx {
 	struct nfs4_server *nfs;
+	struct rpc_server *rpc;
 	const struct ferry_config *cfg;
-	bool gss; /* RPCSEC_GSS was set up at start */
 };
 
 /* Whether some export of cfg lists a krb5 flavour. */
@@ -114,6 +114,33 @@ static bool config_wants_gss(const struct ferry_config *cfg)
 		if (config_sec_has_krb5(cfg->exports[i].sec))
 			return true;
 	return false;
+}
+
+/* Serves RPCSEC_GSS with cfg's keytab and limits (once per process: a
+ * later call finds it served and changes nothing).  0, or -EINVAL with
+ * the reason in err. */
+static int enable_gss(struct rpc_server *srv, const struct ferry_config *cfg, char *err,
+		      size_t errlen)
+{
+	if (rpc_server_gss(srv))
+		return 0;
+	struct rpc_gss_options go = {
+		.keytab = cfg->keytab[0] ? cfg->keytab : NULL,
+		.max_contexts = cfg->gss_max_contexts,
+		.idle_s = cfg->gss_context_idle_s,
+		.act_as_server = backend_local_restore_identity,
+	};
+	char why[400];
+	if (rpc_server_enable_gss(srv, &go, why, sizeof(why)) != 0) {
+		snprintf(err, errlen,
+			 "an export lists a krb5 flavour, but %s (set [server] keytab to a keytab "
+			 "holding nfs/HOST@REALM)",
+			 why);
+		return -EINVAL;
+	}
+	log_info("RPCSEC_GSS: Kerberos 5 keys from %s",
+		 cfg->keytab[0] ? cfg->keytab : "the default keytab");
+	return 0;
 }
 
 static int reload_exports(void *arg, char *err, size_t errlen)
@@ -141,18 +168,15 @@ static int reload_exports(void *arg, char *err, size_t errlen)
 	int ret = -EINVAL;
 	if (config_load_file(fresh, rc->cfg->config_path, err, errlen) &&
 	    config_finish(fresh, err, errlen)) {
-		/* The keytab is read at start: an export cannot take krb5
-		 * without it. */
-		if (!rc->gss && config_wants_gss(fresh)) {
-			snprintf(err, errlen, "an export now lists a krb5 flavour, but Kerberos was "
-					      "not set up at start (no export had one): restart "
-					      "ferryd to read the keytab");
-			free(fresh);
-			log_warn("exports not reloaded: %s", err);
-			return -EINVAL;
-		}
 		pthread_mutex_lock(&reload_lock);
-		ret = nfs4_exports_reload(&rc->nfs->exports, fresh, err, errlen);
+		/* An export that gains a krb5 flavour: Kerberos is served from
+		 * the keytab read now, before the exports change, so that a
+		 * keytab that cannot be read changes nothing.  (Served and then
+		 * refused by the exports' check, it stays served: no export
+		 * lets a context in.) */
+		ret = config_wants_gss(fresh) ? enable_gss(rc->rpc, fresh, err, errlen) : 0;
+		if (ret == 0)
+			ret = nfs4_exports_reload(&rc->nfs->exports, fresh, err, errlen);
 		pthread_mutex_unlock(&reload_lock);
 	}
 	free(fresh);
@@ -289,23 +313,10 @@ int main(int argc, char **argv)
 		return 1;
 	/* RPCSEC_GSS only when an export asks for it: a host without a
 	 * keytab serves AUTH_SYS as before. */
-	bool gss = config_wants_gss(&cfg);
-	if (gss) {
-		struct rpc_gss_options go = {
-			.keytab = cfg.keytab[0] ? cfg.keytab : NULL,
-			.max_contexts = cfg.gss_max_contexts,
-			.idle_s = cfg.gss_context_idle_s,
-			.act_as_server = backend_local_restore_identity,
-		};
-		if (rpc_server_enable_gss(srv, &go, err, sizeof(err)) != 0) {
-			log_error("an export lists a krb5 flavour, but %s (set [server] keytab to "
-				  "a keytab holding nfs/HOST@REALM)",
-				  err);
-			rpc_server_destroy(srv);
-			return 1;
-		}
-		log_info("RPCSEC_GSS: Kerberos 5 keys from %s",
-			 cfg.keytab[0] ? cfg.keytab : "the default keytab");
+	if (config_wants_gss(&cfg) && enable_gss(srv, &cfg, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		rpc_server_destroy(srv);
+		return 1;
 	}
 	struct rpc_program nfs4;
 	nfs4_program_describe(&nfs4, &nfs);
@@ -333,8 +344,8 @@ int main(int argc, char **argv)
 	ctl_ctx.nlisteners = cfg.nlisten;
 	static struct reload_ctx reload;
 	reload.nfs = &nfs;
+	reload.rpc = srv;
 	reload.cfg = &cfg;
-	reload.gss = gss;
 	ctl_ctx.reload_exports = reload_exports;
 	ctl_ctx.reload_arg = &reload;
 	for (unsigned i = 0; i < cfg.nlisten; i++)

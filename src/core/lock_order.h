@@ -12,7 +12,11 @@
  *
  *   0. cmd: ferryd's reload lock (reload_lock in ferryd.c), held while an
  *      exports reload (SIGHUP or the control plane) applies its options;
- *      it takes no other lock.
+ *      it takes no other lock but 0a.
+ *  0a. rpc: the server's RPCSEC_GSS set-up lock (struct
+ *      rpc_server.gss_lock), held while the acceptor is made from the
+ *      keytab, once per server; taken under 0 (a reload that gives an
+ *      export a krb5 flavour) or with nothing held.  A leaf.
  *   1. state: an owner's sequence mutex (struct state_owner.seq_lock),
  *      state_seq_begin .. state_seq_end.  Held across one seqid-ordered
  *      operation, back-end calls and disk writes included, so that a

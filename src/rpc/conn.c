@@ -438,15 +438,17 @@ struct rpc_gss_cb *rpc_conn_gss_cb(struct rpc_conn *conn, const uint8_t *from_se
 				   uint32_t from_server_len, const uint8_t *from_client,
 				   uint32_t from_client_len, uint32_t service)
 {
-	if (!conn->srv->gss)
+	struct rpc_gss_server *g = rpc_server_gss(conn->srv);
+	if (!g)
 		return NULL;
-	return rpc_gss_server_cb_get(conn->srv->gss, from_server, from_server_len, from_client,
+	return rpc_gss_server_cb_get(g, from_server, from_server_len, from_client,
 				     from_client_len, service);
 }
 
 bool rpc_conn_gss_knows(struct rpc_conn *conn, const uint8_t *handle, uint32_t len)
 {
-	return conn->srv->gss && rpc_gss_server_knows(conn->srv->gss, handle, len);
+	struct rpc_gss_server *g = rpc_server_gss(conn->srv);
+	return g && rpc_gss_server_knows(g, handle, len);
 }
 
 int rpc_conn_call_gss(struct rpc_conn *conn, struct rpc_gss_cb *gss, uint32_t prog, uint32_t vers,

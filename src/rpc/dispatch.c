@@ -409,10 +409,11 @@ static enum gss_outcome gss_check(struct rpc_request *req, const uint8_t *msg)
 {
 	struct rpc_server *srv = req->conn->srv;
 	enum rpc_auth_stat why = RPC_AUTH_OK;
-	if (!srv->gss) {
+	struct rpc_gss_server *g = rpc_server_gss(srv);
+	if (!g) {
 		why = RPC_AUTH_REJECTEDCRED;
 	} else {
-		switch (rpc_gss_accept(srv->gss, &req->hdr, msg, &req->args, &req->cred, &req->gss,
+		switch (rpc_gss_accept(g, &req->hdr, msg, &req->args, &req->cred, &req->gss,
 				       &req->reply, &why)) {
 		case RPC_GSS_SERVE:
 			return GSS_SERVE;

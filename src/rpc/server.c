@@ -39,9 +39,11 @@ struct rpc_server *rpc_server_create(const struct rpc_server_options *opts)
 	srv->opts = *opts;
 	pthread_mutex_init(&srv->conns_lock, NULL);
 	pthread_mutex_init(&srv->listen_lock, NULL);
+	pthread_mutex_init(&srv->gss_lock, NULL);
 	list_init(&srv->all_conns);
 	if (rpc_conn_limits_init(srv) != 0) {
 		pthread_mutex_destroy(&srv->conns_lock);
+		pthread_mutex_destroy(&srv->gss_lock);
 		free(srv);
 		return NULL;
 	}
@@ -84,17 +86,24 @@ struct rpc_server *rpc_server_create(const struct rpc_server_options *opts)
 int rpc_server_enable_gss(struct rpc_server *srv, const struct rpc_gss_options *o, char *err,
 			  size_t errlen)
 {
-	if (srv->started || srv->gss) {
-		snprintf(err, errlen, "RPCSEC_GSS is set up before the server starts, once");
-		return -EINVAL;
+	pthread_mutex_lock(&srv->gss_lock);
+	int rc = 0;
+	if (!atomic_load_explicit(&srv->gss, memory_order_acquire)) {
+		/* Made whole before it is published: the loops read it
+		 * without a lock. */
+		struct rpc_gss_server *g = rpc_gss_server_create(o, err, errlen);
+		if (g)
+			atomic_store_explicit(&srv->gss, g, memory_order_release);
+		else
+			rc = -EINVAL;
 	}
-	srv->gss = rpc_gss_server_create(o, err, errlen);
-	return srv->gss ? 0 : -EINVAL;
+	pthread_mutex_unlock(&srv->gss_lock);
+	return rc;
 }
 
 struct rpc_gss_server *rpc_server_gss(struct rpc_server *srv)
 {
-	return srv->gss;
+	return atomic_load_explicit(&srv->gss, memory_order_acquire);
 }
 
 int rpc_server_add_program(struct rpc_server *srv, const struct rpc_program *prog)
@@ -349,7 +358,8 @@ void rpc_server_destroy(struct rpc_server *srv)
 		close(srv->listeners[i].poll.fd);
 	free(srv->loops);
 	pipe_pool_destroy(srv->pipes);
-	rpc_gss_server_destroy(srv->gss);
+	rpc_gss_server_destroy(atomic_load(&srv->gss));
+	pthread_mutex_destroy(&srv->gss_lock);
 	rpc_conn_limits_fini(srv);
 	pthread_mutex_destroy(&srv->conns_lock);
 	free(srv);

@@ -269,9 +269,11 @@ int rpc_server_listen(struct rpc_server *srv, const char *hostport, uint16_t *bo
  * (rpc_conn_listener), or a negative errno. */
 int rpc_server_listen_more(struct rpc_server *srv, const char *hostport, uint16_t *bound_port);
 
-/* Serves RPCSEC_GSS (rpc/gss/gss_server.h) with the keys of o->keytab.
- * Before rpc_server_start.  0, or -EINVAL with a message in err when the
- * keytab holds no usable key.  Without it, calls with an RPCSEC_GSS
+/* Serves RPCSEC_GSS (rpc/gss/gss_server.h) with the keys of o->keytab,
+ * from now on: before rpc_server_start, or while the server runs (a
+ * reload gave an export a krb5 flavour).  Once: when it is served
+ * already, 0 and o is not read.  0, or -EINVAL with a message in err when
+ * the keytab holds no usable key.  Without it, calls with an RPCSEC_GSS
  * credential are refused with AUTH_REJECTEDCRED (RFC 2203 5.1). */
 int rpc_server_enable_gss(struct rpc_server *srv, const struct rpc_gss_options *o, char *err,
 			  size_t errlen);

@@ -176,7 +176,11 @@ struct rpc_server {
 	atomic_uint next_loop;
 	struct threadpool *pool;
 	struct pipe_pool *pipes; /* NULL when splice_pipes is 0 */
-	struct rpc_gss_server *gss; /* NULL: RPCSEC_GSS not served */
+	/* NULL: RPCSEC_GSS not served.  Set once, maybe while the server
+	 * runs (an export gained a krb5 flavour by a reload): read it with
+	 * rpc_server_gss. */
+	_Atomic(struct rpc_gss_server *) gss;
+	pthread_mutex_t gss_lock; /* makes it once; lock order: core/lock_order.h, level 0a */
 	bool started;
 	atomic_bool stopping; /* rpc_server_stop began: no new dial */
 
