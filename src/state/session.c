@@ -548,7 +548,15 @@ enum nfsstat4 state_sequence(struct state_server *st, const struct state_sequenc
 	} else if (a->seqid == (uint32_t)(slot->seqid + 1)) {
 		/* Checked here, before the slot moves: a refused request leaves
 		 * it as it was. */
-		if (a->numops > s->fore.maxoperations) {
+		if (s->sp4.mach && a->conn && st->opts.conn_ref &&
+		    !state_sess_conn_find(s, a->conn)) {
+			/* Under SP4_MACH_CRED only BIND_CONN_TO_SESSION binds a
+			 * connection (RFC 8881 2.10.3.1), so that a connection
+			 * cannot join the session without the machine's
+			 * credential.  (A retry's cached reply is given on any
+			 * connection, as it discloses nothing new.) */
+			status = NFS4ERR_CONN_NOT_BOUND_TO_SESSION;
+		} else if (a->numops > s->fore.maxoperations) {
 			atomic_fetch_add_explicit(&st->n_too_many_ops, 1, memory_order_relaxed);
 			status = NFS4ERR_TOO_MANY_OPS;
 		} else if (a->reqsize > s->fore.maxrequestsize) {
@@ -578,7 +586,8 @@ enum nfsstat4 state_sequence(struct state_server *st, const struct state_sequenc
 	}
 	if (status == NFS4_OK) {
 		/* SP4_NONE: a connection SEQUENCE arrives on is bound to the
-		 * fore channel (RFC 8881 2.10.3.1). */
+		 * fore channel (RFC 8881 2.10.3.1); under SP4_MACH_CRED it is
+		 * bound already (refused above otherwise). */
 		if (a->conn && !state_sess_conn_find(s, a->conn))
 			conn_bind_locked(st, s, a->conn, STATE_CONN_FORE);
 		struct state_sess_conn *c = a->conn ? state_sess_conn_find(s, a->conn) : NULL;

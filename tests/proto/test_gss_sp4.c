@@ -12,7 +12,12 @@
  *     SAVEFH, CLOSE (the Linux client's has a GETATTR there) is served, where anyone else's
  *     (alice under krb5i, who asked for no protection) is NFS4ERR_WRONGSEC;
  *   - DESTROY_SESSION of the protected client's session by alice:
- *     NFS4ERR_WRONG_CRED; by the machine: done. */
+ *     NFS4ERR_WRONG_CRED; by the machine: done;
+ *   - a connection the protected client did not bind with
+ *     BIND_CONN_TO_SESSION: SEQUENCE on it is
+ *     NFS4ERR_CONN_NOT_BOUND_TO_SESSION (RFC 8881 2.10.3.1: SEQUENCE binds
+ *     a connection implicitly under SP4_NONE only), and served once the
+ *     machine bound it. */
 #include "proto/gss_fixture.h"
 
 static char alice_cc[320];
@@ -154,8 +159,13 @@ static void test_machine_gives_state_back_anywhere(void **st)
 	nfs4c_send(fd_sys, nfs4c_cred(0), &bm, &bp);
 	assert_int_equal(nfs4c_next(&bp, OP_BIND_CONN_TO_SESSION), NFS4ERR_WRONG_CRED);
 	nfs4c_done(&bp);
-	/* The open is the user's, made under AUTH_SYS through the machine's
-	 * session on its own connection (SEQUENCE binds it). */
+	/* The machine binds it (its context on that connection too); the
+	 * open is then the user's, under AUTH_SYS, through the machine's
+	 * session. */
+	assert_int_equal(nfs4c_gss_attach(fd_sys, m, RPC_GSS_SVC_INTEGRITY), 0);
+	uint32_t dir = 0;
+	assert_int_equal(nfs4c_bind_conn(fd_sys, NULL, s.sid, CDFC4_FORE, &dir), NFS4_OK);
+	nfs4c_gss_detach(fd_sys);
 	struct dl_open o = open_as_sys(&s, fd_sys, "sp4-f");
 	assert_int_equal(o.status, NFS4_OK);
 	/* Given back by the machine under krb5i, which the export does not
@@ -190,6 +200,40 @@ static void test_machine_gives_state_back_anywhere(void **st)
 	rpc_gss_client_free(m);
 }
 
+static void test_unbound_connection_refused(void **st)
+{
+	(void)st;
+	int fd = nfs4c_connect(server.hostport);
+	struct rpc_gss_client *m = nfs4c_gss_login(fd, kdc.keytab, NULL, "host/localhost",
+						   RPC_GSS_SVC_INTEGRITY);
+	struct nfs4c_sess s;
+	machine_session(&s, fd, "sp4-bind");
+	int fd2 = nfs4c_connect(server.hostport);
+	assert_int_equal(nfs4c_gss_attach(fd2, m, RPC_GSS_SVC_INTEGRITY), 0);
+
+	struct nfs4c_call c;
+	struct nfs4c_reply p;
+	nfs4c_begin_seq(&s, &c, 0, false);
+	nfs4c_send(fd2, NULL, &c, &p);
+	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4ERR_CONN_NOT_BOUND_TO_SESSION);
+	nfs4c_done(&p);
+	s.seq[0]--; /* the slot did not move */
+
+	uint32_t dir = 0;
+	assert_int_equal(nfs4c_bind_conn(fd2, NULL, s.sid, CDFC4_FORE, &dir), NFS4_OK);
+	s.fd = fd2;
+	nfs4c_ping(&s);
+	s.fd = fd;
+	nfs4c_ping(&s);
+	assert_int_equal(nfs4c_destroy_session(&s), NFS4_OK);
+
+	nfs4c_gss_detach(fd2);
+	nfs4c_close(fd2);
+	nfs4c_gss_detach(fd);
+	nfs4c_close(fd);
+	rpc_gss_client_free(m);
+}
+
 static void test_mach_cred_needs_integrity(void **st)
 {
 	(void)st;
@@ -208,6 +252,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_machine_gives_state_back_anywhere),
 		cmocka_unit_test(test_mach_cred_needs_integrity),
+		cmocka_unit_test(test_unbound_connection_refused),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
