@@ -112,13 +112,17 @@ static void expect_closed(int fd)
 	close(fd);
 }
 
-/* The server's descriptor count at the start of a test: the baseline, or
- * more if an earlier failed test left connections open (so its failure does
- * not cascade into this test's leak check). */
+/* The server's descriptor count at the start of a test, which the test's
+ * leak check compares with: the baseline, more if an earlier failed test
+ * left connections open (so its failure does not cascade into this test's
+ * leak check), or fewer when a descriptor the server held when the
+ * baseline was counted has been closed since: the baseline is counted as
+ * soon as the port file appears, while start-up may still hold a file
+ * open (seen once, under ASan and load). */
 static int settled_fds(void)
 {
 	int n = rpctest_wait_fds_at_most(server.pid, baseline_fds, 1000);
-	assert_true(n >= baseline_fds);
+	assert_true(n > 0);
 	return n;
 }
 
