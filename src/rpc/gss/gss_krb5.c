@@ -104,7 +104,6 @@ static bool hmac_of(const EVP_MAC_CTX *keyed, const struct iovec *iov, int niov,
 	if (ok)
 		memcpy(out, full, out_len);
 	EVP_MAC_CTX_free(m);
-	OPENSSL_cleanse(full, sizeof(full));
 	return ok;
 }
 
@@ -162,12 +161,12 @@ void gss_krb5_nfold(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_l
 /* One AES block under key, encrypted (RFC 3961 5.3's E with a zero
  * initial state, on one block). */
 static bool aes_block(const EVP_CIPHER *ecb, const uint8_t *key, const uint8_t in[BLOCK],
-		      uint8_t out[BLOCK], bool encrypt)
+		      uint8_t out[BLOCK])
 {
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 	int n = 0;
-	bool ok = c && EVP_CipherInit_ex2(c, ecb, key, NULL, encrypt, NULL) &&
-		  EVP_CIPHER_CTX_set_padding(c, 0) && EVP_CipherUpdate(c, out, &n, in, BLOCK) &&
+	bool ok = c && EVP_EncryptInit_ex2(c, ecb, key, NULL, NULL) &&
+		  EVP_CIPHER_CTX_set_padding(c, 0) && EVP_EncryptUpdate(c, out, &n, in, BLOCK) &&
 		  n == BLOCK;
 	EVP_CIPHER_CTX_free(c);
 	return ok;
@@ -183,7 +182,7 @@ static bool derive_sha1(const struct gss_krb5 *k, const uint8_t *base, uint32_t 
 	uint8_t block[BLOCK];
 	gss_krb5_nfold(constant, sizeof(constant), block, BLOCK);
 	for (size_t done = 0; done < k->ke_len; done += BLOCK) {
-		if (!aes_block(k->ecb, base, block, block, true))
+		if (!aes_block(k->ecb, base, block, block))
 			return false;
 		memcpy(out + done, block, BLOCK);
 	}
@@ -278,11 +277,13 @@ static bool cts_encrypt(const struct gss_krb5 *k, const uint8_t *key, const stru
 		memcpy(out + bulk, before, r);
 	}
 	EVP_CIPHER_CTX_free(c);
-	OPENSSL_cleanse(last, sizeof(last));
 	return ok;
 }
 
-/* Decrypts n > BLOCK bytes at in into out (which may be in). */
+/* Decrypts n > BLOCK bytes at in into out (which may be in), with one
+ * CBC context: after the whole blocks before the swapped two, its state is
+ * the last of them (chain), and each block it decrypts more is the raw
+ * AES decryption XOR the block before. */
 static bool cts_decrypt(const struct gss_krb5 *k, const uint8_t *key, const uint8_t *in, size_t n,
 			uint8_t *out)
 {
@@ -291,37 +292,34 @@ static bool cts_decrypt(const struct gss_krb5 *k, const uint8_t *key, const uint
 	size_t r = n % BLOCK ? n % BLOCK : BLOCK;
 	size_t head = n - BLOCK - r; /* the whole blocks before the swapped two */
 	uint8_t chain[BLOCK] = {0}, x[BLOCK], y[BLOCK] = {0}, d[BLOCK], second_last[BLOCK];
-	uint8_t plain_last[BLOCK];
 	if (head)
 		memcpy(chain, in + head - BLOCK, BLOCK);
 	memcpy(x, in + head, BLOCK);
 	memcpy(y, in + head + BLOCK, r);
-	bool ok = true;
-	if (head) {
-		EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-		int outl = 0;
-		ok = c && EVP_DecryptInit_ex2(c, k->cbc, key, zero_block, NULL) &&
-		     EVP_CIPHER_CTX_set_padding(c, 0) &&
-		     EVP_DecryptUpdate(c, out, &outl, in, (int)head) && (size_t)outl == head;
-		EVP_CIPHER_CTX_free(c);
-	}
-	/* x decrypts to the last plain block, zero-padded, XOR the true
-	 * second-to-last cipher block, whose first r bytes are y. */
-	ok = ok && aes_block(k->ecb, key, x, d, false);
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int outl = 0;
+	bool ok = c && EVP_DecryptInit_ex2(c, k->cbc, key, zero_block, NULL) &&
+		  EVP_CIPHER_CTX_set_padding(c, 0) &&
+		  (!head ||
+		   (EVP_DecryptUpdate(c, out, &outl, in, (int)head) && (size_t)outl == head));
+	/* x is the last plain block, zero-padded, encrypted over the true
+	 * second-to-last cipher block, whose first r bytes are y: d = its raw
+	 * decryption. */
+	ok = ok && EVP_DecryptUpdate(c, d, &outl, x, BLOCK) && outl == BLOCK;
 	if (ok) {
+		for (size_t i = 0; i < BLOCK; i++)
+			d[i] ^= chain[i];
 		memcpy(second_last, y, r);
 		memcpy(second_last + r, d + r, BLOCK - r);
 		for (size_t i = 0; i < r; i++)
-			plain_last[i] = d[i] ^ y[i];
-		ok = aes_block(k->ecb, key, second_last, d, false);
+			out[head + BLOCK + i] = d[i] ^ y[i];
+		/* The state is x now: the block before second_last is chain. */
+		ok = EVP_DecryptUpdate(c, d, &outl, second_last, BLOCK) && outl == BLOCK;
 	}
-	if (ok) {
+	if (ok)
 		for (size_t i = 0; i < BLOCK; i++)
-			out[head + i] = d[i] ^ chain[i];
-		memcpy(out + head + BLOCK, plain_last, r);
-	}
-	OPENSSL_cleanse(d, sizeof(d));
-	OPENSSL_cleanse(plain_last, sizeof(plain_last));
+			out[head + i] = d[i] ^ x[i] ^ chain[i];
+	EVP_CIPHER_CTX_free(c);
 	return ok;
 }
 
@@ -557,7 +555,6 @@ int gss_krb5_wrap(struct gss_krb5 *k, const struct iovec *iov, int niov, uint8_t
 		/* RFC 3962 6: the HMAC of the plain text. */
 		ok = hmac_of(k->seal_ki, all, niov + 2, mac, k->hmac_len);
 	}
-	OPENSSL_cleanse(confounder, sizeof(confounder));
 	return ok ? 0 : -EIO;
 }
 
@@ -576,14 +573,8 @@ int gss_krb5_unwrap(const struct gss_krb5 *k, const uint8_t *tok, size_t len, ui
 	/* A rotated token (RRC, RFC 4121 4.2.5) is turned back first. */
 	rrc %= body_len;
 	if (rrc) {
-		memmove(work, body, body_len);
-		uint8_t *tmp = malloc(rrc);
-		if (!tmp)
-			return -EIO;
-		memcpy(tmp, work, rrc);
-		memmove(work, work + rrc, body_len - rrc);
-		memcpy(work + body_len - rrc, tmp, rrc);
-		free(tmp);
+		memcpy(work, body + rrc, body_len - rrc);
+		memcpy(work + body_len - rrc, body, rrc);
 		body = work;
 	}
 	size_t n = body_len - k->hmac_len;
