@@ -102,53 +102,54 @@ static bool reply_unsplice(struct rpc_request *req)
 	return true;
 }
 
-/* krb5i / krb5p: the reply with its results (and tail) wrapped, sent
- * whole; a reply that cannot be wrapped is dropped (the client retries
- * on a new context). */
+/* krb5i: the reply as encoded, the checksum after its results (and tail):
+ * no copy of the results. */
+static void request_finish_checksummed(struct rpc_request *req, struct buf *b)
+{
+	size_t tail_len = req->tail ? req->tail_len : 0;
+	struct buf *sum = rpc_gss_call_checksum_reply(
+		req->gss, b->data + req->results_off - RPC_GSS_WRAP_HEAD,
+		b->len - req->results_off, req->tail ? req->tail->data + req->tail_off : NULL,
+		tail_len);
+	if (!sum) {
+		buf_unref(b);
+		return;
+	}
+	xdr_put_be32(b->data, RPC_RECORD_LAST_FRAG | (uint32_t)(b->len - 4 + tail_len + sum->len));
+	struct rpc_out_seg segs[3];
+	unsigned n = 0;
+	segs[n++] = (struct rpc_out_seg){b, 0, b->len, NULL};
+	if (req->tail)
+		segs[n++] = (struct rpc_out_seg){req->tail, req->tail_off, req->tail_len, NULL};
+	segs[n++] = (struct rpc_out_seg){sum, 0, sum->len, NULL};
+	req->tail = NULL;
+	rpc_conn_send_segs(req->conn, segs, n);
+}
+
+/* krb5i / krb5p: the reply with its results (and tail) checksummed or
+ * sealed; a reply that cannot be is dropped (the client retries on a new
+ * context). */
 static void request_finish_wrapped(struct rpc_request *req)
 {
 	struct buf *b = xdr_enc_take(&req->reply);
-	size_t head = req->results_off - RPC_GSS_WRAP_HEAD;
-	struct buf *w = NULL;
-	if (rpc_gss_call_integrity(req->gss) && req->results_off <= b->len) {
-		/* krb5i: the results go as they are, the checksum after them. */
-		struct buf *sum = rpc_gss_call_checksum_reply(
-			req->gss, b->data + head, b->len - req->results_off,
+	if (req->results_off > b->len) {
+		buf_unref(b);
+	} else if (rpc_gss_call_integrity(req->gss)) {
+		request_finish_checksummed(req, b);
+	} else {
+		struct buf *w = rpc_gss_call_seal_reply(
+			req->gss, b->data, req->results_off - RPC_GSS_WRAP_HEAD,
+			b->data + req->results_off, b->len - req->results_off,
 			req->tail ? req->tail->data + req->tail_off : NULL,
 			req->tail ? req->tail_len : 0);
-		if (sum) {
-			size_t tail_len = req->tail ? req->tail_len : 0;
-			xdr_put_be32(b->data, RPC_RECORD_LAST_FRAG |
-						      (uint32_t)(b->len - 4 + tail_len + sum->len));
-			struct rpc_out_seg segs[3];
-			unsigned n = 0;
-			segs[n++] = (struct rpc_out_seg){b, 0, b->len, NULL};
-			if (req->tail)
-				segs[n++] = (struct rpc_out_seg){req->tail, req->tail_off,
-								 req->tail_len, NULL};
-			segs[n++] = (struct rpc_out_seg){sum, 0, sum->len, NULL};
-			req->tail = NULL;
-			rpc_conn_send_segs(req->conn, segs, n);
-		} else {
-			buf_unref(b);
-			buf_unref(req->tail);
-			req->tail = NULL;
+		buf_unref(b);
+		if (w) {
+			struct rpc_out_seg seg = {w, 0, w->len, NULL};
+			rpc_conn_send_segs(req->conn, &seg, 1);
 		}
-		request_release(req);
-		return;
 	}
-	if (req->results_off <= b->len)
-		w = rpc_gss_call_wrap_reply(req->gss, b->data, head, b->data + req->results_off,
-					    b->len - req->results_off,
-					    req->tail ? req->tail->data + req->tail_off : NULL,
-					    req->tail ? req->tail_len : 0);
-	buf_unref(b);
 	buf_unref(req->tail);
 	req->tail = NULL;
-	if (w) {
-		struct rpc_out_seg seg = {w, 0, w->len, NULL};
-		rpc_conn_send_segs(req->conn, &seg, 1);
-	}
 	request_release(req);
 }
 
@@ -156,6 +157,23 @@ static void request_finish_wrapped(struct rpc_request *req)
  * of CPU: it leaves the event loop for a worker, so that the replies to one
  * connection are sealed in parallel and the loop goes on reading calls. */
 enum { WRAP_ON_WORKER_MIN = 64 * 1024 };
+
+/* Hands a copy of the request (it lives on the loop's stack) to the worker
+ * pool, where run takes it on; false when out of memory for the copy. */
+static bool hand_off(struct rpc_request *req, const struct rpc_program *prog,
+		     void (*run)(struct threadpool_task *task))
+{
+	struct pooled_request *pr = malloc(sizeof(*pr));
+	if (!pr)
+		return false;
+	pr->task.run = run;
+	pr->req = *req;
+	pr->req.on_worker = true;
+	pr->prog = prog;
+	atomic_fetch_add_explicit(&req->conn->srv->st_worker_handoffs, 1, memory_order_relaxed);
+	threadpool_submit(req->conn->srv->pool, &pr->task);
+	return true;
+}
 
 static void wrapped_run(struct threadpool_task *task)
 {
@@ -166,18 +184,9 @@ static void wrapped_run(struct threadpool_task *task)
 
 static bool wrap_on_worker(struct rpc_request *req)
 {
-	if (req->on_worker || xdr_enc_len(&req->reply) + req->tail_len < WRAP_ON_WORKER_MIN)
-		return false;
-	struct pooled_request *pr = malloc(sizeof(*pr));
-	if (!pr)
-		return false;
-	pr->task.run = wrapped_run;
-	pr->req = *req;
-	pr->req.on_worker = true;
-	pr->prog = NULL;
-	atomic_fetch_add_explicit(&req->conn->srv->st_worker_handoffs, 1, memory_order_relaxed);
-	threadpool_submit(req->conn->srv->pool, &pr->task);
-	return true;
+	return !req->on_worker &&
+	       xdr_enc_len(&req->reply) + req->tail_len >= WRAP_ON_WORKER_MIN &&
+	       hand_off(req, NULL, wrapped_run);
 }
 
 static void request_finish(struct rpc_request *req)
@@ -385,16 +394,7 @@ static void pooled_run(struct threadpool_task *task)
 /* Moves a request that must not run on an event loop to the worker pool. */
 static bool request_defer(struct rpc_request *req, const struct rpc_program *prog)
 {
-	struct pooled_request *pr = malloc(sizeof(*pr));
-	if (!pr)
-		return false;
-	pr->task.run = pooled_run;
-	pr->req = *req;
-	pr->req.on_worker = true;
-	pr->prog = prog;
-	atomic_fetch_add_explicit(&req->conn->srv->st_worker_handoffs, 1, memory_order_relaxed);
-	threadpool_submit(req->conn->srv->pool, &pr->task);
-	return true;
+	return hand_off(req, prog, pooled_run);
 }
 
 enum gss_outcome {

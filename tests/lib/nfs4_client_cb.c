@@ -312,6 +312,42 @@ static void answer_compound(struct nfs4c_cb *svc, uint32_t prog, const struct rp
 
 static struct rpc_gss_client *gss_of(int fd, uint32_t *service);
 
+/* The reply encoded in e (header, head bytes; the RPCSEC_GSS body's
+ * reserved start; results from res_off) with its results checksummed
+ * (krb5i) or sealed (krb5p), as ferryd's dispatcher sends them: a new
+ * buffer, no record mark. */
+static struct buf *wrapped_reply(struct rpc_gss_call *call, struct xdr_enc *e, size_t head,
+				 size_t res_off)
+{
+	if (rpc_gss_call_integrity(call)) {
+		struct buf *sum = rpc_gss_call_checksum_reply(call, e->buf->data + head,
+							      e->buf->len - res_off, NULL, 0);
+		struct buf *w = sum ? buf_new(e->buf->len + sum->len) : NULL;
+		if (w) {
+			memcpy(w->data, e->buf->data, e->buf->len);
+			memcpy(w->data + e->buf->len, sum->data, sum->len);
+			w->len = e->buf->len + sum->len;
+		}
+		buf_unref(sum);
+		return w;
+	}
+	/* The sealed reply comes with a record mark in front: give it four
+	 * bytes to write it to, and drop them. */
+	struct xdr_enc framed;
+	assert_true(xdr_enc_init(&framed, e->buf->len + 4, e->buf->len + 4));
+	xdr_encode_u32(&framed, 0);
+	memcpy(xdr_enc_reserve(&framed, e->buf->len), e->buf->data, e->buf->len);
+	struct buf *w = rpc_gss_call_seal_reply(call, framed.buf->data, head + 4,
+						framed.buf->data + 4 + res_off,
+						e->buf->len - res_off, NULL, 0);
+	xdr_enc_release(&framed);
+	if (w) {
+		memmove(w->data, w->data + 4, w->len - 4);
+		w->len -= 4;
+	}
+	return w;
+}
+
 /* A callback the server made under RPCSEC_GSS, on the context attached to
  * fd (RFC 8881 2.10.8.2): checked and unwrapped through it, answered
  * through it.  One that does not verify is recorded with status
@@ -345,19 +381,10 @@ static void serve_gss_accepted(int fd, struct nfs4c_cb *svc, struct buf *b, uint
 		else
 			record(svc, &rec);
 		if (wraps) {
-			/* The helper rewrites a record mark in front: give it
-			 * four bytes to write it to, then send what follows. */
-			struct xdr_enc framed;
-			assert_true(xdr_enc_init(&framed, e.buf->len + 4, e.buf->len + 4));
-			xdr_encode_u32(&framed, 0);
-			memcpy(xdr_enc_reserve(&framed, e.buf->len), e.buf->data, e.buf->len);
-			struct buf *w = rpc_gss_call_wrap_reply(call, framed.buf->data, head + 4,
-								framed.buf->data + 4 + res_off,
-								e.buf->len - res_off, NULL, 0);
-			xdr_enc_release(&framed);
+			struct buf *w = wrapped_reply(call, &e, head, res_off);
 			assert_non_null(w);
 			if (!svc->silent)
-				(void)send_locked(fd, w->data + 4, w->len - 4);
+				(void)send_locked(fd, w->data, w->len);
 			buf_unref(w);
 			xdr_enc_release(&e);
 			rpc_gss_call_release(call);

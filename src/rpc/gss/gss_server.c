@@ -647,7 +647,7 @@ bool rpc_gss_call_reserve(const struct rpc_gss_call *call, struct xdr_enc *e)
 	return xdr_encode_u32(e, 0) && xdr_encode_u32(e, call->seq);
 }
 
-struct buf *rpc_gss_call_wrap_reply(struct rpc_gss_call *call, const uint8_t *head,
+struct buf *rpc_gss_call_seal_reply(struct rpc_gss_call *call, const uint8_t *head,
 				    size_t head_len, const uint8_t *res, size_t res_len,
 				    const uint8_t *tail, size_t tail_len)
 {
@@ -657,43 +657,23 @@ struct buf *rpc_gss_call_wrap_reply(struct rpc_gss_call *call, const uint8_t *he
 	xdr_put_be32(seq_xdr, call->seq);
 	struct iovec body[3] = {{seq_xdr, 4}, {(void *)res, res_len}, {(void *)tail, tail_len}};
 	size_t body_len = 4 + res_len + tail_len;
-	if (body_len > UINT32_MAX - 4)
+	if (body_len > UINT32_MAX - 4 - c->wrap_overhead)
 		return NULL;
-	/* krb5i: opaque body, opaque checksum; krb5p: opaque sealed body. */
-	size_t room = head_len + 4 + xdr_pad4(body_len) + 4 + RPC_AUTH_MAX_BODY + c->wrap_overhead +
-		      4;
+	/* The header, then the sealed body as an opaque. */
+	size_t room = head_len + 4 + xdr_pad4(body_len + c->wrap_overhead);
 	struct xdr_enc e;
-	if (!xdr_enc_init(&e, room, room))
+	/* (MIT's tokens may pad a little past the overhead it gave for
+	 * 64 KiB.) */
+	if (!xdr_enc_init(&e, room, room + 64))
 		return NULL;
 	uint8_t *p = xdr_enc_reserve(&e, head_len);
 	if (p)
 		memcpy(p, head, head_len);
-	int rc = 0;
 	bool locked = serial_lock(c);
-	if (call->service == RPC_GSS_SVC_INTEGRITY) {
-		uint8_t mic[RPC_AUTH_MAX_BODY];
-		uint32_t mic_len = 0;
-		rc = rpc_gss_sec_mic(&c->sec, body, 3, mic, sizeof(mic), &mic_len);
-		uint8_t *at = rc == 0 ? xdr_enc_reserve(&e, 4 + xdr_pad4(body_len)) : NULL;
-		if (at) {
-			xdr_put_be32(at, (uint32_t)body_len);
-			at += 4;
-			for (int i = 0; i < 3; i++) {
-				if (body[i].iov_len)
-					memcpy(at, body[i].iov_base, body[i].iov_len);
-				at += body[i].iov_len;
-			}
-			memset(at, 0, xdr_pad4(body_len) - body_len);
-		}
-		if (rc == 0 && (!at || !xdr_encode_opaque(&e, mic, mic_len)))
-			rc = -EMSGSIZE;
-	} else {
-		rc = rpc_gss_sec_wrap(&c->sec, body, 3, &e);
-	}
+	int rc = rpc_gss_sec_wrap(&c->sec, body, 3, &e);
 	serial_unlock(c, locked);
 	if (rc || e.overflow) {
-		log_ratelimited("rpc/gss: %s: the reply could not be %s (%d)", c->principal,
-				call->service == RPC_GSS_SVC_INTEGRITY ? "checksummed" : "encrypted",
+		log_ratelimited("rpc/gss: %s: the reply could not be encrypted (%d)", c->principal,
 				rc);
 		xdr_enc_release(&e);
 		return NULL;

@@ -106,12 +106,11 @@ size_t rpc_gss_call_trailer(const struct rpc_gss_call *call);
 enum { RPC_GSS_WRAP_HEAD = 8 };
 bool rpc_gss_call_reserve(const struct rpc_gss_call *call, struct xdr_enc *e);
 
-/* The reply of a wrapping call, results wrapped: a new buffer holding
- * head (the record mark and reply header, head_len bytes; the record
- * mark is rewritten), then the wrapped body of results (res_len bytes)
- * followed by tail (tail_len bytes, may be 0).  NULL when the
- * checksum or the encryption failed, or out of memory (logged). */
-struct buf *rpc_gss_call_wrap_reply(struct rpc_gss_call *call, const uint8_t *head,
+/* krb5p: a new buffer holding head (the record mark and reply header,
+ * head_len bytes; the record mark is rewritten), then the sealed body of
+ * results (res_len bytes) followed by tail (tail_len bytes, may be 0).
+ * NULL when the encryption failed or out of memory (logged). */
+struct buf *rpc_gss_call_seal_reply(struct rpc_gss_call *call, const uint8_t *head,
 				    size_t head_len, const uint8_t *res, size_t res_len,
 				    const uint8_t *tail, size_t tail_len);
 
@@ -125,7 +124,7 @@ struct buf *rpc_gss_call_checksum_reply(struct rpc_gss_call *call, uint8_t *body
 					const uint8_t *tail, size_t tail_len);
 
 /* Whether the call is krb5i (its reply goes through
- * rpc_gss_call_checksum_reply). */
+ * rpc_gss_call_checksum_reply; krb5p's through rpc_gss_call_seal_reply). */
 bool rpc_gss_call_integrity(const struct rpc_gss_call *call);
 
 void rpc_gss_call_release(struct rpc_gss_call *call);
