@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "rpc/gss/gss_client.h"
+
 static const char krb5_kdc_script[] = FERRY_SOURCE_DIR "/tests/lib/krb5_kdc.sh";
 
 /* Runs `krb5_kdc.sh command dir [arg]`; its exit status, or -1.  Its
@@ -113,6 +115,17 @@ const char *krb5_kdc_kinit(struct krb5_kdc *k, const char *user, char *ccache, s
 void krb5_kdc_client_keytab(const struct krb5_kdc *k, const char *user, char *out, size_t len)
 {
 	snprintf(out, len, "%s/%s.keytab", k->dir, user);
+}
+
+struct rpc_gss_client *krb5_kdc_initiator(const struct krb5_kdc *k, const char *user)
+{
+	char keytab[300], err[256] = "";
+	krb5_kdc_client_keytab(k, user, keytab, sizeof(keytab));
+	struct rpc_gss_client *g =
+		rpc_gss_client_new("nfs@localhost", keytab, NULL, user, err, sizeof(err));
+	if (!g)
+		fprintf(stderr, "krb5_kdc: %s's credentials: %s\n", user, err);
+	return g;
 }
 
 void krb5_kdc_stop(struct krb5_kdc *k)

@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+struct rpc_gss_client;
+
 struct krb5_kdc {
 	char dir[256];	     /* the realm's directory; empty once stopped */
 	char krb5_conf[300]; /* DIR/krb5.conf */
@@ -31,6 +33,11 @@ const char *krb5_kdc_kinit(struct krb5_kdc *k, const char *user, char *ccache, s
 
 /* The keytab of a user principal ("alice", "bob"): DIR/USER.keytab. */
 void krb5_kdc_client_keytab(const struct krb5_kdc *k, const char *user, char *out, size_t len);
+
+/* An RPCSEC_GSS initiator for nfs@localhost as USER, from its keytab
+ * (rpc/gss/gss_client.h: free it with rpc_gss_client_free); NULL with
+ * the reason on stderr. */
+struct rpc_gss_client *krb5_kdc_initiator(const struct krb5_kdc *k, const char *user);
 
 /* Stops the KDC and removes its directory; the environment variables
  * krb5_kdc_start set are unset if they still name this realm.  Does

@@ -48,17 +48,13 @@ static const uint8_t KRB5_OID[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x0
 /* --- the realm and the servers ------------------------------------------------------- */
 
 static struct krb5_kdc kdc;
-static char alice_keytab[300];
 
 /* The realm's KRB5_CONFIG and replay cache directory are in the
  * environment, which the ferryds started here inherit. */
 static int realm_up(void **state)
 {
 	(void)state;
-	if (krb5_kdc_start(&kdc) != 0)
-		return -1;
-	krb5_kdc_client_keytab(&kdc, "alice", alice_keytab, sizeof(alice_keytab));
-	return 0;
+	return krb5_kdc_start(&kdc);
 }
 
 static int realm_down(void **state)
@@ -78,11 +74,8 @@ static void start(struct ferryd_proc *p, const char *sec)
 
 static struct rpc_gss_client *alice(void)
 {
-	char err[256] = "";
-	struct rpc_gss_client *g =
-		rpc_gss_client_new("nfs@localhost", alice_keytab, NULL, "alice", err, sizeof(err));
-	if (!g)
-		fail_msg("alice's credentials: %s", err);
+	struct rpc_gss_client *g = krb5_kdc_initiator(&kdc, "alice");
+	assert_non_null(g);
 	return g;
 }
 

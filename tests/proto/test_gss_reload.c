@@ -24,16 +24,12 @@
 #include "lib/nfs4_client.h"
 
 static struct krb5_kdc kdc;
-static char alice_keytab[300];
 static char dir[256], conf_path[300], data_path[300];
 
 static int realm_up(void **state)
 {
 	(void)state;
-	if (krb5_kdc_start(&kdc) != 0)
-		return -1;
-	krb5_kdc_client_keytab(&kdc, "alice", alice_keytab, sizeof(alice_keytab));
-	return 0;
+	return krb5_kdc_start(&kdc);
 }
 
 static int realm_down(void **state)
@@ -99,11 +95,8 @@ static bool gss_enabled(struct ferryd_proc *p)
 
 static struct rpc_gss_client *alice(void)
 {
-	char err[256] = "";
-	struct rpc_gss_client *g =
-		rpc_gss_client_new("nfs@localhost", alice_keytab, NULL, "alice", err, sizeof(err));
-	if (!g)
-		fail_msg("alice's credentials: %s", err);
+	struct rpc_gss_client *g = krb5_kdc_initiator(&kdc, "alice");
+	assert_non_null(g);
 	return g;
 }
 
