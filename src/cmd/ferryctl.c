@@ -243,6 +243,9 @@ static int show(struct opts *o, const char *what)
 					      {"LISTENER", "listener"},
 					      {"IN_FLIGHT", "requests_in_flight"},
 					      {"AGE", "age_seconds"},
+					      {"TRANSPORT", "transport"},
+					      {"CIPHER", "tls.cipher"},
+					      {"CLIENT_CERT", "tls.peer"},
 					      {"SESSIONS", "sessions"}};
 	static const struct {
 		const char *name;

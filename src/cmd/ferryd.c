@@ -143,6 +143,40 @@ static int enable_gss(struct rpc_server *srv, const struct ferry_config *cfg, ch
 	return 0;
 }
 
+/* Reads [tls]'s files into a context: *out NULL when there is no [tls]
+ * section.  0, or -EINVAL with the reason in err. */
+static int load_tls(const struct ferry_config *cfg, struct rpc_tls_ctx **out, char *err,
+		    size_t errlen)
+{
+	*out = NULL;
+	if (!cfg->tls_cert[0])
+		return 0;
+	struct rpc_tls_files f = {
+		.cert = cfg->tls_cert,
+		.key = cfg->tls_key,
+		.client_ca = cfg->tls_client_ca[0] ? cfg->tls_client_ca : NULL,
+	};
+	*out = rpc_tls_ctx_load(&f, err, errlen);
+	return *out ? 0 : -EINVAL;
+}
+
+/* Offers STARTTLS with ctx (NULL: no longer), and says so. */
+static void apply_tls(struct rpc_server *srv, const struct ferry_config *cfg,
+		      struct rpc_tls_ctx *ctx)
+{
+	bool had = rpc_server_tls_ctx_present(srv);
+	rpc_server_set_tls(srv, ctx, cfg->tls_handshake_timeout_s);
+	if (ctx) {
+		struct rpc_tls_ctx_info info;
+		rpc_tls_ctx_info(ctx, &info);
+		log_info("RPC-with-TLS: certificate %s (expires %s)%s", info.subject, info.not_after,
+			 info.client_ca ? ", client certificates verified against client_ca" : "");
+	} else if (had) {
+		log_info("RPC-with-TLS: no [tls] section any more; new connections are not offered "
+			 "TLS");
+	}
+}
+
 static int reload_exports(void *arg, char *err, size_t errlen)
 {
 	struct reload_ctx *rc = arg;
@@ -175,8 +209,16 @@ static int reload_exports(void *arg, char *err, size_t errlen)
 		 * refused by the exports' check, it stays served: no export
 		 * lets a context in.) */
 		ret = config_wants_gss(fresh) ? enable_gss(rc->rpc, fresh, err, errlen) : 0;
+		/* [tls]'s files are read before anything changes: a file that
+		 * cannot be used fails the reload as a whole. */
+		struct rpc_tls_ctx *tls = NULL;
+		if (ret == 0)
+			ret = load_tls(fresh, &tls, err, errlen);
 		if (ret == 0)
 			ret = nfs4_exports_reload(&rc->nfs->exports, fresh, err, errlen);
+		if (ret == 0)
+			apply_tls(rc->rpc, fresh, tls);
+		rpc_tls_ctx_unref(tls);
 		pthread_mutex_unlock(&reload_lock);
 	}
 	free(fresh);
@@ -318,6 +360,14 @@ int main(int argc, char **argv)
 		rpc_server_destroy(srv);
 		return 1;
 	}
+	struct rpc_tls_ctx *tls = NULL;
+	if (load_tls(&cfg, &tls, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		rpc_server_destroy(srv);
+		return 1;
+	}
+	apply_tls(srv, &cfg, tls);
+	rpc_tls_ctx_unref(tls);
 	struct rpc_program nfs4;
 	nfs4_program_describe(&nfs4, &nfs);
 	nfs.rpc = srv;

@@ -114,6 +114,11 @@ static const struct config_key config_keys[] = {
 	{"export NAME", "anongid", EXPORT_FIELD(anongid), 0, UINT32_MAX, 65534, KEY_NUMBER},
 	{"export NAME", "memory_latency_us", EXPORT_FIELD(memory_latency_us), 0, 10000000, 0,
 	 KEY_NUMBER},
+	{"tls", "handshake_timeout", SERVER_FIELD(tls_handshake_timeout_s), 1, 3600, 10,
+	 KEY_NUMBER_MUST_BE},
+	{"tls", "cert", SERVER_FIELD(tls_cert), 0, 0, 0, KEY_TEXT},
+	{"tls", "key", SERVER_FIELD(tls_key), 0, 0, 0, KEY_TEXT},
+	{"tls", "client_ca", SERVER_FIELD(tls_client_ca), 0, 0, 0, KEY_TEXT},
 	{"server", "state_dir", SERVER_FIELD(state_dir), 0, 0, 0, KEY_TEXT},
 	{"server", "keytab", SERVER_FIELD(keytab), 0, 0, 0, KEY_TEXT},
 	{"nfs", "owner_domain", SERVER_FIELD(owner_domain), 0, 0, 0, KEY_TEXT},
@@ -323,6 +328,7 @@ static struct config_export *export_new(struct ferry_config *cfg, const char *na
 	e->squash = CONFIG_SQUASH_ROOT;
 	config_keys_set_defaults(true, e);
 	e->sec = CONFIG_SEC_DEFAULT;
+	e->xprtsec = CONFIG_XPRTSEC_DEFAULT;
 	strcpy(e->backend, "local");
 	return e;
 }
@@ -395,7 +401,7 @@ static bool set_key(const struct config_key *k, void *base, const char *value, c
 static bool parse_client_list(struct config_export *e, const char *value, const char *where,
 			      struct ini_ctx *ctx)
 {
-	char tmp[CONFIG_MAX_CLIENTS * 64];
+	char tmp[CONFIG_MAX_CLIENTS * CONFIG_CLIENT_ENTRY_MAX];
 	snprintf(tmp, sizeof(tmp), "%s", value);
 	e->nclients = 0;
 	for (char *save = NULL, *tok = strtok_r(tmp, ", \t", &save); tok;
@@ -460,34 +466,53 @@ bool config_sec_has_krb5(uint32_t sec)
 	return false;
 }
 
-/* "krb5p:krb5i:sys": each flavour once, at least one. */
-static bool parse_sec(const char *value, uint32_t *out, const char *where, char *errbuf,
-		      size_t errlen)
+static const char *const xprtsec_words[CONFIG_XPRTSEC_KINDS] = {"", "none", "tls", "mtls"};
+
+const char *config_xprtsec_name(enum config_xprtsec x)
 {
-	uint32_t sec = 0, seen = 0;
+	return x > CONFIG_XPRTSEC_END && x < CONFIG_XPRTSEC_KINDS ? xprtsec_words[x] : "?";
+}
+
+/* "krb5p:krb5i:sys" (or "mtls:tls"): each of words once, at least one,
+ * packed 4 bits each in order; what names the kind in messages. */
+static bool parse_word_list(const char *value, const char *const *words, unsigned nwords,
+			    const char *what, uint32_t *out, const char *where, char *errbuf,
+			    size_t errlen)
+{
+	uint32_t packed = 0, seen = 0;
 	unsigned n = 0;
 	const char *p = value;
 	for (;;) {
 		size_t len = strcspn(p, ":");
-		unsigned w = CONFIG_SEC_END;
-		for (unsigned i = CONFIG_SEC_NONE; i < CONFIG_SEC_KINDS; i++)
-			if (strlen(sec_words[i]) == len && strncmp(p, sec_words[i], len) == 0)
+		unsigned w = 0;
+		for (unsigned i = 1; i < nwords; i++)
+			if (strlen(words[i]) == len && strncmp(p, words[i], len) == 0)
 				w = i;
-		if (w == CONFIG_SEC_END)
-			return fail(errbuf, errlen,
-				    "%s: '%.*s' is not a flavour (none, sys, krb5, krb5i, krb5p; "
-				    "joined with ':')",
-				    where, (int)len, p);
+		if (w == 0) {
+			char all[128] = "";
+			for (unsigned i = 1; i < nwords; i++)
+				snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s",
+					 i > 1 ? ", " : "", words[i]);
+			return fail(errbuf, errlen, "%s: '%.*s' is not a %s (%s; joined with ':')",
+				    where, (int)len, p, what, all);
+		}
 		if (seen & 1u << w)
-			return fail(errbuf, errlen, "%s: %s is listed twice", where, sec_words[w]);
+			return fail(errbuf, errlen, "%s: %s is listed twice", where, words[w]);
 		seen |= 1u << w;
-		sec |= (uint32_t)w << (4 * n++);
+		packed |= (uint32_t)w << (4 * n++);
 		if (!p[len])
 			break;
 		p += len + 1;
 	}
-	*out = sec;
+	*out = packed;
 	return true;
+}
+
+static bool parse_sec(const char *value, uint32_t *out, const char *where, char *errbuf,
+		      size_t errlen)
+{
+	return parse_word_list(value, sec_words, CONFIG_SEC_KINDS, "flavour", out, where, errbuf,
+			       errlen);
 }
 
 /* The keys of an [export NAME] section that are neither numbers nor plain
@@ -519,6 +544,9 @@ static bool export_entry(struct ini_ctx *ctx, struct config_export *e, const cha
 	}
 	if (strcmp(key, "sec") == 0)
 		return parse_sec(value, &e->sec, where, ctx->errbuf, ctx->errlen);
+	if (strcmp(key, "xprtsec") == 0)
+		return parse_word_list(value, xprtsec_words, CONFIG_XPRTSEC_KINDS, "transport",
+				       &e->xprtsec, where, ctx->errbuf, ctx->errlen);
 	if (strcmp(key, "async") == 0) {
 		if (!parse_bool(value, &e->async))
 			return fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
@@ -557,12 +585,12 @@ static int config_ini_entry(void *user, const char *section, const char *key,
 	else if (strcmp(section, "server") == 0 || strcmp(section, "rpc") == 0 ||
 		 strcmp(section, "nfs") == 0 || strcmp(section, "control") == 0)
 		ok = server_entry(ctx, section, key, value, where);
-	else if (strcmp(section, "cluster") == 0)
+	else if (strcmp(section, "cluster") == 0 || strcmp(section, "tls") == 0)
 		ok = unknown_key(ctx, section, where);
 	else
 		ok = fail(ctx->errbuf, ctx->errlen,
 			  "unknown section [%s] (expected server, rpc, nfs, control, cluster, "
-			  "export NAME)",
+			  "tls, export NAME)",
 			  section);
 	if (!ok)
 		ctx->failed = true;
@@ -794,8 +822,26 @@ bool config_finish(struct ferry_config *cfg, char *errbuf, size_t errlen)
 			    cfg->inflight_memory_mb, cfg->max_record_size);
 	if (!cluster_check(cfg, errbuf, errlen))
 		return false;
+	if (!cfg->tls_cert[0] != !cfg->tls_key[0] || (cfg->tls_client_ca[0] && !cfg->tls_cert[0]))
+		return fail(errbuf, errlen, "[tls] needs both cert and key (and client_ca only "
+					    "with them)");
 	for (unsigned i = 0; i < cfg->nexports; i++) {
 		struct config_export *e = &cfg->exports[i];
+		bool wants_tls = false, wants_mtls = false;
+		for (uint32_t x = e->xprtsec; x; x >>= 4) {
+			wants_tls |= (x & 0xf) != CONFIG_XPRTSEC_NONE;
+			wants_mtls |= (x & 0xf) == CONFIG_XPRTSEC_MTLS;
+		}
+		if (e->xprtsec != CONFIG_XPRTSEC_DEFAULT && wants_tls && !cfg->tls_cert[0])
+			return fail(errbuf, errlen,
+				    "export %s: xprtsec names TLS but there is no [tls] section "
+				    "with cert and key",
+				    e->name);
+		if (e->xprtsec != CONFIG_XPRTSEC_DEFAULT && wants_mtls && !cfg->tls_client_ca[0])
+			return fail(errbuf, errlen,
+				    "export %s: xprtsec names mtls but [tls] has no client_ca to "
+				    "verify client certificates with",
+				    e->name);
 		if (!e->path[0])
 			return fail(errbuf, errlen, "export %s has no path", e->name);
 		if ((e->ceph_conf[0] || e->ceph_id[0]) && strcmp(e->backend, "ceph") != 0)

@@ -55,9 +55,17 @@
  *                                   ; sys:none.  A call under another flavour
  *                                   ; gets NFS4ERR_WRONGSEC.  krb5* need keys
  *                                   ; ([server] keytab)
+ *   xprtsec = mtls:tls:none         ; transports accepted (knfsd's words): none
+ *                                   ; (plain TCP), tls (TLS without a client
+ *                                   ; certificate), mtls (TLS with a verified
+ *                                   ; client certificate); default all three.
+ *                                   ; A call over another gets NFS4ERR_WRONGSEC
  *   anonuid = 65534
  *   anongid = 65534
- *   clients = 127.0.0.0/8, ::1      ; CIDR list; default: every client
+ *   clients = 127.0.0.0/8, ::1      ; CIDR list; default: every client.  Also
+ *                                   ; cert:NAME (a verified client certificate
+ *                                   ; naming NAME in its subjectAltName or CN)
+ *                                   ; and sha256:HEX (its fingerprint)
  *   backend = local                 ; local or memory
  *   memory_latency_us = 0           ; tests and benchmarks, memory backend only:
  *                                   ; each name or attribute change/lookup
@@ -109,6 +117,15 @@
  *   max_lock_owners_per_client = 0
  *   max_locks_per_client = 0        ; byte ranges held, and lock stateids
  *
+ *   [tls]                           ; RPC-with-TLS (RFC 9289); without this
+ *                                   ; section no client is offered TLS
+ *   cert = /etc/ferry/server.pem    ; PEM: the server's certificate (chain)
+ *   key = /etc/ferry/server.key     ; PEM: its private key
+ *   client_ca = /etc/ferry/ca.pem   ; PEM: CAs that sign client certificates
+ *                                   ; (mutual TLS); unset: none is asked for
+ *   handshake_timeout = 10          ; seconds a handshake may take
+ *                                   ; (a reload re-reads the files)
+ *
  *   [control]                       ; the HTTP control plane (/metrics, /api/v1)
  *   listen = 127.0.0.1:9590         ; HOST:PORT, unix:/PATH or none; default port 9590
  *                                   ; (NFS-Ganesha's exporter has 9587)
@@ -129,6 +146,9 @@ enum {
 	CONFIG_PATH_MAX = 4096,
 	CONFIG_NAME_MAX = 128, /* a [cluster] name: node, RADOS id, pool, namespace */
 	CONFIG_MAX_CLIENTS = 32,
+	/* One entry of an export's clients: an address or prefix, or
+	 * "cert:" and a certificate name, or "sha256:" and 64 hex digits. */
+	CONFIG_CLIENT_ENTRY_MAX = 144,
 	CONFIG_CONTROL_PORT = 9590, /* the control plane's default port */
 };
 
@@ -156,6 +176,20 @@ const char *config_sec_name(enum config_sec s);
 /* True when the packed list names a krb5 flavour. */
 bool config_sec_has_krb5(uint32_t sec);
 
+/* An export's transports (enum rpc_xprtsec's values), in order, packed 4
+ * bits each as the flavours are. */
+enum config_xprtsec {
+	CONFIG_XPRTSEC_END = 0,
+	CONFIG_XPRTSEC_NONE,
+	CONFIG_XPRTSEC_TLS,
+	CONFIG_XPRTSEC_MTLS,
+	CONFIG_XPRTSEC_KINDS
+};
+#define CONFIG_XPRTSEC_DEFAULT                                                          \
+	((uint32_t)CONFIG_XPRTSEC_NONE | (uint32_t)CONFIG_XPRTSEC_TLS << 4 |                \
+	 (uint32_t)CONFIG_XPRTSEC_MTLS << 8)
+const char *config_xprtsec_name(enum config_xprtsec x);
+
 struct config_export {
 	char name[64];
 	char path[CONFIG_PATH_MAX];
@@ -164,9 +198,10 @@ struct config_export {
 	enum config_squash squash;
 	bool insecure; /* AUTH_SYS from any source port, not only reserved ones */
 	uint32_t sec;  /* the flavours accepted, packed (enum config_sec) */
+	uint32_t xprtsec; /* the transports accepted, packed (enum config_xprtsec) */
 	bool async;    /* replies to changes do not wait for stable storage */
 	uint32_t anonuid, anongid;
-	char clients[CONFIG_MAX_CLIENTS][64]; /* CIDR text, checked by the NFS layer */
+	char clients[CONFIG_MAX_CLIENTS][CONFIG_CLIENT_ENTRY_MAX]; /* as written, checked by the NFS layer */
 	unsigned nclients;
 	char backend[16];
 	unsigned memory_latency_us; /* memory back end: injected latency */
@@ -190,6 +225,9 @@ struct ferry_config {
 	unsigned nexports;
 	char state_dir[CONFIG_PATH_MAX];
 	char keytab[CONFIG_PATH_MAX]; /* "" : the default keytab */
+	/* [tls]: cert and key set: STARTTLS is offered. */
+	char tls_cert[CONFIG_PATH_MAX], tls_key[CONFIG_PATH_MAX], tls_client_ca[CONFIG_PATH_MAX];
+	unsigned tls_handshake_timeout_s;
 	unsigned gss_max_contexts, gss_context_idle_s;
 	char port_file[CONFIG_PATH_MAX]; /* written with the bound port(s) */
 	enum log_level log_level;

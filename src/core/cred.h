@@ -24,6 +24,18 @@ enum rpc_auth_flavor {
 	RPC_AUTH_SHORT = 2,
 	RPC_AUTH_DH = 3,
 	RPC_AUTH_GSS = 6,
+	/* RPC-with-TLS's probe (RFC 9289 4.1): only on a NULL call, never a
+	 * caller's identity. */
+	RPC_AUTH_TLS = 7,
+};
+
+/* The transport a call came over (RFC 9289), weakest first: plain TCP,
+ * TLS, or TLS with a client certificate the server verified (mutual
+ * TLS).  An export lists the ones it admits (`xprtsec`). */
+enum rpc_xprtsec {
+	RPC_XPRTSEC_NONE = 1,
+	RPC_XPRTSEC_TLS = 2,
+	RPC_XPRTSEC_MTLS = 3,
 };
 
 /* RPCSEC_GSS's services (RFC 2203 5.3.3.4); 0 for other flavors. */
@@ -51,6 +63,8 @@ struct rpc_cred {
 	 * flavors.  A pointer, not a buffer: every call's credential is
 	 * built and copied, and most are not RPCSEC_GSS. */
 	const char *principal;
+	/* enum rpc_xprtsec: how the call's connection is protected. */
+	uint32_t xprtsec;
 };
 
 #endif

@@ -304,10 +304,14 @@ static unsigned get_connections(struct ctl_server *cs, json_t **out)
 						sess, json_pack("{s:s, s:s}", "session", id, "direction",
 								dir_name(v[j].conns[d].dir)));
 				}
+		const char *transport;
+		json_t *tls = ctl_tls_conn_json(cv[i].conn, &transport);
 		json_array_append_new(
-			list, json_pack("{s:s, s:i, s:i, s:f, s:o}", "peer", cv[i].peer, "listener",
-					cv[i].listener, "requests_in_flight", (int)cv[i].inflight,
-					"age_seconds", (double)cv[i].age_ms / 1000.0, "sessions", sess));
+			list, json_pack("{s:s, s:i, s:i, s:f, s:o, s:s, s:o}", "peer", cv[i].peer,
+					"listener", cv[i].listener, "requests_in_flight",
+					(int)cv[i].inflight, "age_seconds",
+					(double)cv[i].age_ms / 1000.0, "sessions", sess, "transport",
+					transport, "tls", tls));
 	}
 	state_session_info_free(st, v, n);
 	rpc_conn_info_free(cv, cn);

@@ -50,6 +50,11 @@ void ctl_cluster_metrics(struct ctl_server *cs, struct ctl_text *out);
  * not served). */
 unsigned ctl_gss_get(struct ctl_server *cs, json_t **out);
 void ctl_gss_metrics(struct ctl_server *cs, struct ctl_text *out);
+/* tls.c: a connection's TLS (JSON null when in plain text; *transport
+ * "none", "tls" or "mtls"), and the ferry_tls_* metrics. */
+struct rpc_conn;
+json_t *ctl_tls_conn_json(struct rpc_conn *conn, const char **transport);
+void ctl_tls_metrics(struct ctl_server *cs, struct ctl_text *out);
 
 /* {"error": message} */
 json_t *ctl_api_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

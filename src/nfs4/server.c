@@ -96,7 +96,7 @@ static bool server_cb_may_dial(void *ctx, const struct sockaddr_storage *addr)
 {
 	struct nfs4_server *srv = ctx;
 	for (unsigned i = 0; i < srv->exports.count; i++)
-		if (nfs4_export_allows(&srv->exports.list[i], addr))
+		if (nfs4_export_allows(&srv->exports.list[i], addr, NULL))
 			return true;
 	return false;
 }

@@ -22,6 +22,9 @@ bool rpc_conn_find_bulk(void *arg, const uint8_t *rec, size_t have, size_t len, 
 			size_t *blen)
 {
 	struct rpc_conn *conn = arg;
+	/* Under TLS the socket holds TLS records, not the payload's bytes. */
+	if (atomic_load(&conn->tls_state) != RPC_CONN_TLS_NONE)
+		return false;
 	struct xdr_dec d;
 	uint32_t xid, msg_type;
 	xdr_dec_init(&d, rec, have);

@@ -62,6 +62,7 @@ struct rpc_conn *rpc_conn_new(struct rpc_server *srv, int fd, const struct socka
 		memcpy(&c->peer, peer, peerlen);
 	format_peer((const struct sockaddr *)&c->peer, c->peer_str, sizeof(c->peer_str));
 	c->listener = -1;
+	atomic_init(&c->xprtsec, RPC_XPRTSEC_NONE);
 	return c;
 }
 
@@ -91,6 +92,8 @@ void rpc_conn_unref(struct rpc_conn *conn)
 	for (unsigned i = 0; i < conn->naside; i++)
 		rpc_record_release(&conn->aside[(conn->aside_head + i) % RPC_ASIDE_MAX]);
 	rpc_record_reader_destroy(&conn->reader);
+	rpc_tls_session_free(conn->tls);
+	free(conn->tls_info);
 	if (conn->poll.fd >= 0)
 		close(conn->poll.fd);
 	pthread_mutex_destroy(&conn->lock);
@@ -194,6 +197,11 @@ void rpc_conn_update_events_locked(struct rpc_conn *conn)
 	/* A connect in progress completes (or fails) with EPOLLOUT. */
 	uint32_t events =
 		(conn->reading && !connecting ? EPOLLIN : 0) | (want_write ? EPOLLOUT : 0);
+	/* A TLS handshake waits for what it asked for, whatever else. */
+	if (atomic_load(&conn->tls_state) == RPC_CONN_TLS_HANDSHAKE) {
+		want_write = conn->tls_want_write;
+		events = want_write ? EPOLLOUT : EPOLLIN;
+	}
 	struct epoll_event ev = {.events = events, .data.ptr = &conn->poll};
 	if (epoll_ctl(conn->loop->epfd, EPOLL_CTL_MOD, conn->poll.fd, &ev) != 0)
 		log_warn("rpc: epoll_ctl on %s: %s", conn->peer_str, strerror(errno));
@@ -259,6 +267,8 @@ static ssize_t outq_write_bufs(struct rpc_conn *conn, size_t *attempted)
 		total += iov[n].iov_len;
 	}
 	*attempted = total;
+	if (rpc_conn_tls_in_user_space(conn))
+		return rpc_tls_writev(conn->tls, iov, (int)n);
 	if (!pipe_next)
 		return writev(conn->poll.fd, iov, (int)n);
 	/* A header followed by spliced data: one packet for both. */
@@ -270,8 +280,18 @@ bool rpc_conn_flush_locked(struct rpc_conn *conn)
 {
 	if (atomic_load(&conn->connecting))
 		return true; /* written once connected */
+	/* The handshake has the socket: replies wait for it to be done. */
+	if (atomic_load(&conn->tls_state) == RPC_CONN_TLS_HANDSHAKE)
+		return true;
 	while (conn->outq_count > 0) {
 		size_t total = 0;
+		if (conn->outq[conn->outq_head].pipe && rpc_conn_tls_in_user_space(conn)) {
+			/* Never queued so (rpc_request_pipe): its bytes would
+			 * bypass the encryption. */
+			log_error("rpc: a spliced reply queued for %s under TLS; closing",
+				  conn->peer_str);
+			return false;
+		}
 		ssize_t w = conn->outq[conn->outq_head].pipe ? outq_splice_head(conn, &total)
 							      : outq_write_bufs(conn, &total);
 		if (w < 0) {

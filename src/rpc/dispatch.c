@@ -58,7 +58,7 @@ struct pooled_pipe *rpc_request_pipe(struct rpc_request *req)
 	struct pipe_pool *pool = req->conn->srv->pipes;
 	/* Wrapped results (krb5i, krb5p) are checksummed or encrypted as one
 	 * body in memory. */
-	if (!pool || req->splice_len || req->gss_wrap)
+	if (!pool || req->splice_len || req->gss_wrap || rpc_conn_tls_in_user_space(req->conn))
 		return NULL;
 	if (!req->splice_pipe)
 		req->splice_pipe = pipe_pool_get(pool);
@@ -436,6 +436,40 @@ static enum gss_outcome gss_check(struct rpc_request *req, const uint8_t *msg)
 	return GSS_REPLIED;
 }
 
+/* A call with the AUTH_TLS credential (RFC 9289 4.1): only the NULL
+ * procedure of a program served here, answered without the program. */
+static void tls_probe(struct rpc_request *req, const struct rpc_program *prog)
+{
+	struct rpc_conn *conn = req->conn;
+	uint32_t xid = req->hdr.xid;
+	if (req->hdr.proc != 0) {
+		log_ratelimited("rpc: %s: AUTH_TLS on procedure %u refused", conn->peer_str,
+				req->hdr.proc);
+		rpc_encode_auth_error(&req->reply, xid, RPC_AUTH_BADCRED);
+		rpc_server_count_error(conn->srv, RPC_ERR_AUTH);
+		return;
+	}
+	if (!prog) {
+		rpc_encode_accepted(&req->reply, xid, RPC_PROG_UNAVAIL);
+		rpc_server_count_error(conn->srv, RPC_ERR_PROG_UNAVAIL);
+		return;
+	}
+	switch (rpc_conn_tls_probe(conn, atomic_load(&conn->inflight))) {
+	case RPC_TLS_PROBE_STARTTLS:
+		rpc_encode_accepted_verf(&req->reply, xid, RPC_SUCCESS, RPC_AUTH_NONE,
+					 RPC_TLS_STARTTLS, RPC_TLS_STARTTLS_LEN);
+		break;
+	case RPC_TLS_PROBE_NOT_OFFERED:
+		rpc_encode_accepted(&req->reply, xid, RPC_SUCCESS);
+		break;
+	case RPC_TLS_PROBE_BADCRED:
+		log_ratelimited("rpc: %s: AUTH_TLS probe inside TLS refused", conn->peer_str);
+		rpc_encode_auth_error(&req->reply, xid, RPC_AUTH_BADCRED);
+		rpc_server_count_error(conn->srv, RPC_ERR_AUTH);
+		break;
+	}
+}
+
 static const struct rpc_program *find_program(struct rpc_server *srv, uint32_t prog)
 {
 	for (unsigned i = 0; i < srv->nprograms; i++)
@@ -462,6 +496,7 @@ void rpc_dispatch_call(struct rpc_conn *conn, struct rpc_record *rec, struct xdr
 
 	enum rpc_auth_stat auth_stat = RPC_AUTH_OK;
 	enum rpc_call_decode dec = rpc_decode_call(d, &req.hdr, &req.cred, &auth_stat);
+	req.cred.xprtsec = rpc_conn_xprtsec(conn);
 	req.args = *d;
 
 	/* From here on the request counts as in flight, whatever its fate. */
@@ -491,6 +526,10 @@ void rpc_dispatch_call(struct rpc_conn *conn, struct rpc_record *rec, struct xdr
 		rpc_server_count_error(srv, RPC_ERR_AUTH);
 		break;
 	case RPC_CALL_OK:
+		if (req.hdr.cred_flavor == RPC_AUTH_TLS) {
+			tls_probe(&req, find_program(srv, req.hdr.prog));
+			break;
+		}
 		if (req.hdr.cred_flavor == RPC_AUTH_GSS) {
 			enum gss_outcome g = gss_check(&req, req.record.data);
 			if (g == GSS_REPLIED)

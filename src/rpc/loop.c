@@ -124,6 +124,11 @@ static void conn_close(struct rpc_loop *loop, struct rpc_conn *conn, const char 
 	pthread_mutex_unlock(&conn->lock);
 
 	log_debug("rpc: closing connection from %s: %s", conn->peer_str, why);
+	if (atomic_load(&conn->tls_state) == RPC_CONN_TLS_UP) {
+		pthread_mutex_lock(&conn->lock);
+		rpc_tls_shutdown(conn->tls);
+		pthread_mutex_unlock(&conn->lock);
+	}
 	struct rpc_server *srv = loop->srv;
 	for (unsigned i = 0; i < srv->nprograms; i++)
 		if (srv->programs[i].conn_closed)
@@ -241,6 +246,8 @@ static bool conn_reads_for_replies(struct rpc_conn *conn)
 	return conn->naside < RPC_ASIDE_MAX && conn_has_calls(conn);
 }
 
+static bool conn_tls_start(struct rpc_loop *loop, struct rpc_conn *conn);
+
 /* Serves the complete records already buffered, as far as backpressure
  * allows.  Returns false when the stream is malformed (connection closed). */
 static bool conn_process_records(struct rpc_loop *loop, struct rpc_conn *conn)
@@ -270,6 +277,9 @@ static bool conn_process_records(struct rpc_loop *loop, struct rpc_conn *conn)
 			continue;
 		}
 		handle_record(conn, &rec);
+		/* After STARTTLS the next bytes are TLS's, not records. */
+		if (atomic_load(&conn->tls_state) == RPC_CONN_TLS_STARTING)
+			break;
 	}
 	bool flushed = conn_end_batch(conn);
 	if (st == RPC_RECORD_TOO_BIG || st == RPC_RECORD_EMPTY || st == RPC_RECORD_NOMEM) {
@@ -285,6 +295,8 @@ static bool conn_process_records(struct rpc_loop *loop, struct rpc_conn *conn)
 		conn_close(loop, conn, "write failed");
 		return false;
 	}
+	if (atomic_load(&conn->tls_state) == RPC_CONN_TLS_STARTING)
+		return conn_tls_start(loop, conn);
 	bool pause = !room || conn->naside || loop->draining;
 	atomic_store(&conn->read_paused, pause);
 	bool read_on = (!pause || (!loop->draining && conn_reads_for_replies(conn))) &&
@@ -359,14 +371,67 @@ static ssize_t conn_take_bytes(struct rpc_conn *conn, size_t *asked, bool *nomem
 		*nomem = true;
 		return -1;
 	}
-	ssize_t n = read(conn->poll.fd, space, *asked);
+	ssize_t n = atomic_load(&conn->tls_state) == RPC_CONN_TLS_UP
+			    ? rpc_conn_tls_read(conn, space, *asked)
+			    : read(conn->poll.fd, space, *asked);
 	if (n > 0)
 		rpc_record_commit(r, (size_t)n);
 	return n;
 }
 
+/* TLS: the STARTTLS reply is queued.  Once it is written the handshake
+ * begins (the client sends its ClientHello only after reading it).
+ * False when the connection was closed. */
+static bool conn_tls_start(struct rpc_loop *loop, struct rpc_conn *conn)
+{
+	pthread_mutex_lock(&conn->lock);
+	bool written = conn->outq_count == 0;
+	if (!written) {
+		/* Read nothing more until the reply is out (conn_on_writable
+		 * comes back here). */
+		conn->reading = false;
+		rpc_conn_update_events_locked(conn);
+	}
+	pthread_mutex_unlock(&conn->lock);
+	if (!written)
+		return true;
+	if (!rpc_conn_tls_begin(conn)) {
+		conn_close(loop, conn, "TLS start failed");
+		return false;
+	}
+	return true;
+}
+
+static void conn_on_readable(struct rpc_loop *loop, struct rpc_conn *conn);
+
+/* Drives the handshake on readiness; once it is done, records may
+ * already wait in the session. */
+static void conn_tls_handshake(struct rpc_loop *loop, struct rpc_conn *conn)
+{
+	switch (rpc_conn_tls_step(conn)) {
+	case RPC_TLS_FAILED:
+		conn_close(loop, conn, "TLS handshake failed");
+		return;
+	case RPC_TLS_DONE:
+		conn->last_activity_ms = clock_now_coarse_ms();
+		conn_set_reading(conn, !loop->draining);
+		conn_on_readable(loop, conn);
+		return;
+	default:
+		conn->last_activity_ms = clock_now_coarse_ms();
+		return;
+	}
+}
+
 static void conn_on_readable(struct rpc_loop *loop, struct rpc_conn *conn)
 {
+	uint8_t tls = atomic_load(&conn->tls_state);
+	if (tls == RPC_CONN_TLS_HANDSHAKE) {
+		conn_tls_handshake(loop, conn);
+		return;
+	}
+	if (tls == RPC_CONN_TLS_STARTING)
+		return;
 	for (int i = 0; i < READS_PER_WAKEUP; i++) {
 		size_t avail = 0;
 		bool nomem = false;
@@ -392,6 +457,10 @@ static void conn_on_readable(struct rpc_loop *loop, struct rpc_conn *conn)
 		conn->last_activity_ms = clock_now_coarse_ms();
 		if (!conn_process_records(loop, conn))
 			return;
+		/* STARTTLS answered: the socket's next bytes are the handshake's. */
+		tls = atomic_load(&conn->tls_state);
+		if (tls == RPC_CONN_TLS_STARTING || tls == RPC_CONN_TLS_HANDSHAKE)
+			return;
 		if (atomic_load(&conn->read_paused) &&
 		    (loop->draining || !conn_reads_for_replies(conn)))
 			return;
@@ -402,6 +471,11 @@ static void conn_on_readable(struct rpc_loop *loop, struct rpc_conn *conn)
 
 static void conn_on_writable(struct rpc_loop *loop, struct rpc_conn *conn)
 {
+	uint8_t tls = atomic_load(&conn->tls_state);
+	if (tls == RPC_CONN_TLS_HANDSHAKE) {
+		conn_tls_handshake(loop, conn);
+		return;
+	}
 	pthread_mutex_lock(&conn->lock);
 	bool ok = rpc_conn_flush_locked(conn);
 	if (ok)
@@ -409,6 +483,10 @@ static void conn_on_writable(struct rpc_loop *loop, struct rpc_conn *conn)
 	pthread_mutex_unlock(&conn->lock);
 	if (!ok) {
 		conn_close(loop, conn, "write failed");
+		return;
+	}
+	if (tls == RPC_CONN_TLS_STARTING) {
+		conn_tls_start(loop, conn);
 		return;
 	}
 	if (atomic_load(&conn->read_paused) && !loop->draining &&
@@ -529,6 +607,12 @@ static void loop_on_tick(struct rpc_loop *loop)
 		uint64_t idle = now - c->last_activity_ms;
 		if (idle >= INPUT_TRIM_IDLE_MS)
 			rpc_record_reader_trim(&c->reader);
+		if (atomic_load(&c->tls_state) == RPC_CONN_TLS_HANDSHAKE &&
+		    now >= c->tls_deadline_ms) {
+			rpc_conn_tls_fail(c, RPC_TLS_FAIL_TIMEOUT);
+			conn_close(loop, c, "TLS handshake timed out");
+			continue;
+		}
 		if (atomic_load(&c->connecting)) {
 			/* A dial nobody waits on any more (its calls timed out). */
 			if (idle >= CONNECT_IDLE_MS && !conn_has_calls(c))

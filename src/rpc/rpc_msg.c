@@ -79,6 +79,16 @@ enum rpc_call_decode rpc_decode_call(struct xdr_dec *d, struct rpc_call_hdr *hdr
 			return RPC_CALL_AUTH_ERROR;
 		}
 		break;
+	case RPC_AUTH_TLS:
+		/* RFC 9289 4.1: an empty body; the dispatcher answers the
+		 * probe (a NULL call) and refuses it on any other. */
+		if (hdr->cred_len != 0) {
+			*auth_stat = RPC_AUTH_BADCRED;
+			return RPC_CALL_AUTH_ERROR;
+		}
+		cred->flavor = RPC_AUTH_TLS;
+		cred->uid = cred->gid = 65534;
+		break;
 	case RPC_AUTH_GSS:
 		/* The credential and the verifier are RPCSEC_GSS's to check
 		 * (rpc/gss/gss_server.h), with the context they name. */
@@ -89,7 +99,7 @@ enum rpc_call_decode rpc_decode_call(struct xdr_dec *d, struct rpc_call_hdr *hdr
 		*auth_stat = RPC_AUTH_BADCRED;
 		return RPC_CALL_AUTH_ERROR;
 	}
-	/* Both flavors take a null verifier. */
+	/* AUTH_NONE, AUTH_SYS and AUTH_TLS take a null verifier. */
 	if (hdr->verf_flavor != RPC_AUTH_NONE || hdr->verf_len != 0) {
 		*auth_stat = RPC_AUTH_BADVERF;
 		return RPC_CALL_AUTH_ERROR;
@@ -160,6 +170,8 @@ bool rpc_encode_call(struct xdr_enc *e, uint32_t xid, uint32_t prog, uint32_t ve
 		return false;
 	if (cred && cred->flavor == RPC_AUTH_SYS)
 		ok = rpc_encode_auth_sys(e, cred);
+	else if (cred && cred->flavor == RPC_AUTH_TLS)
+		ok = xdr_encode_u32(e, RPC_AUTH_TLS) && xdr_encode_u32(e, 0);
 	else
 		ok = encode_null_auth(e);
 	return ok && encode_null_auth(e);

@@ -40,6 +40,7 @@ struct rpc_server *rpc_server_create(const struct rpc_server_options *opts)
 	pthread_mutex_init(&srv->conns_lock, NULL);
 	pthread_mutex_init(&srv->listen_lock, NULL);
 	pthread_mutex_init(&srv->gss_lock, NULL);
+	pthread_mutex_init(&srv->tls_lock, NULL);
 	list_init(&srv->all_conns);
 	if (rpc_conn_limits_init(srv) != 0) {
 		pthread_mutex_destroy(&srv->conns_lock);
@@ -360,6 +361,8 @@ void rpc_server_destroy(struct rpc_server *srv)
 	pipe_pool_destroy(srv->pipes);
 	rpc_gss_server_destroy(atomic_load(&srv->gss));
 	pthread_mutex_destroy(&srv->gss_lock);
+	rpc_tls_ctx_unref(srv->tls_ctx);
+	pthread_mutex_destroy(&srv->tls_lock);
 	rpc_conn_limits_fini(srv);
 	pthread_mutex_destroy(&srv->conns_lock);
 	free(srv);

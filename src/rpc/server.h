@@ -21,6 +21,7 @@
 #include "core/pipe_pool.h"
 #include "rpc/record.h"
 #include "rpc/rpc_msg.h"
+#include "rpc/tls/tls.h"
 #include "xdr/xdr.h"
 
 struct rpc_server;
@@ -282,6 +283,17 @@ int rpc_server_enable_gss(struct rpc_server *srv, const struct rpc_gss_options *
  * contexts (rpc_gss_server_stats, rpc_gss_server_list). */
 struct rpc_gss_server *rpc_server_gss(struct rpc_server *srv);
 
+/* RPC-with-TLS (rpc/tls/tls.h): offers STARTTLS to clients that probe
+ * for it, with ctx (a reference is taken; NULL: no longer offered), from
+ * now on; connections already in TLS keep the context they began with.
+ * A handshake not done within handshake_s seconds (0: the default)
+ * closes its connection. */
+void rpc_server_set_tls(struct rpc_server *srv, struct rpc_tls_ctx *ctx, unsigned handshake_s);
+/* The context new handshakes use, referenced (NULL: none); whether there
+ * is one. */
+struct rpc_tls_ctx *rpc_server_tls_ctx(struct rpc_server *srv);
+bool rpc_server_tls_ctx_present(struct rpc_server *srv);
+
 /* Starts the event loops and workers. */
 int rpc_server_start(struct rpc_server *srv);
 
@@ -339,6 +351,16 @@ struct rpc_server_stats {
 
 void rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out);
 
+/* RPC-with-TLS: AUTH_TLS probes, those answered without STARTTLS for
+ * other calls in flight, handshakes done and failed (by enum
+ * rpc_tls_failure), and connections in TLS now. */
+struct rpc_tls_stats {
+	uint64_t probes, probes_refused, handshakes;
+	uint64_t failures[RPC_TLS_FAIL_KINDS];
+	uint64_t open, open_mutual, open_ktls;
+};
+void rpc_server_get_tls_stats(struct rpc_server *srv, struct rpc_tls_stats *out);
+
 /* --- connections ------------------------------------------------------ */
 
 /* What the control plane lists of a connection. */
@@ -364,6 +386,17 @@ const struct sockaddr_storage *rpc_conn_peer_addr(const struct rpc_conn *conn);
 /* Which listener accepted it, counting rpc_server_listen calls from 0;
  * -1 for a connection given to rpc_server_adopt_fd. */
 int rpc_conn_listener(const struct rpc_conn *conn);
+
+/* How the connection is protected (enum rpc_xprtsec, core/cred.h). */
+enum rpc_xprtsec rpc_conn_xprtsec(const struct rpc_conn *conn);
+
+/* The client certificate's identity on a mutual-TLS connection, NULL on
+ * any other (rpc/tls/tls.h; valid while the connection is referenced). */
+const struct rpc_tls_peer *rpc_conn_tls_peer(const struct rpc_conn *conn);
+
+/* What a TLS connection agreed (version, cipher, kernel TLS, the peer's
+ * certificate); false for a connection not in TLS. */
+bool rpc_conn_tls_describe(const struct rpc_conn *conn, struct rpc_tls_info *out);
 
 /* True once the connection has been closed (by either side). */
 bool rpc_conn_is_closed(struct rpc_conn *conn);

@@ -12,8 +12,16 @@
 #include "core/siphash.h"
 #include "core/threadpool.h"
 #include "rpc/server.h"
+#include "rpc/tls/tls.h"
 
 enum rpc_pollable_kind { POLL_CONN, POLL_LISTENER, POLL_WAKE, POLL_TICK };
+
+enum rpc_conn_tls_state {
+	RPC_CONN_TLS_NONE = 0,
+	RPC_CONN_TLS_STARTING,
+	RPC_CONN_TLS_HANDSHAKE,
+	RPC_CONN_TLS_UP,
+};
 
 /* CALL records a connection keeps aside while its backlog is full. */
 enum { RPC_ASIDE_MAX = 16 };
@@ -117,6 +125,19 @@ struct rpc_conn {
 	uint64_t out_progress_ms; /* last write of queued bytes (or queue start) */
 	struct rpc_pending_call *calls;
 
+	/* RPC-with-TLS (rpc/tls/tls.h).  tls_state moves NONE -> STARTING
+	 * (the STARTTLS reply is queued; no record is read after the probe)
+	 * -> HANDSHAKE -> UP, or the connection closes.  Set by the loop
+	 * thread; the session is used under lock once the handshake began.
+	 * xprtsec is what calls on it are stamped with (enum rpc_xprtsec). */
+	_Atomic uint8_t tls_state;
+	_Atomic uint8_t xprtsec;
+	struct rpc_tls_session *tls;
+	bool tls_want_write;  /* the handshake waits for EPOLLOUT */
+	bool tls_ktls_send;   /* writes go to the socket as in plain text */
+	uint64_t tls_deadline_ms; /* the handshake must be done by then */
+	struct rpc_tls_info *tls_info; /* once UP: what ctl shows */
+
 	struct sockaddr_storage peer;
 	char peer_str[64];
 	int listener; /* index of the accepting listener; -1 if adopted */
@@ -180,6 +201,14 @@ struct rpc_server {
 	 * runs (an export gained a krb5 flavour by a reload): read it with
 	 * rpc_server_gss. */
 	_Atomic(struct rpc_gss_server *) gss;
+	/* RPC-with-TLS: the context new handshakes use (NULL: no STARTTLS),
+	 * replaced whole by a reload under tls_lock; a connection's session
+	 * keeps the context it began with.  lock order: a leaf. */
+	struct rpc_tls_ctx *tls_ctx;
+	pthread_mutex_t tls_lock;
+	unsigned tls_handshake_ms;
+	atomic_uint_fast64_t st_tls_handshakes, st_tls_probes, st_tls_refused_probes;
+	atomic_uint_fast64_t st_tls_failures[RPC_TLS_FAIL_KINDS];
 	pthread_mutex_t gss_lock; /* makes it once; lock order: core/lock_order.h, level 0a */
 	bool started;
 	atomic_bool stopping; /* rpc_server_stop began: no new dial */
@@ -291,6 +320,33 @@ void rpc_loop_post_loop(struct rpc_loop *loop, unsigned flags);
 void *rpc_loop_main(void *arg);
 int rpc_loop_init(struct rpc_loop *loop, struct rpc_server *srv, unsigned index);
 void rpc_loop_destroy(struct rpc_loop *loop);
+
+/* conn_tls.c: RPC-with-TLS on a connection. */
+enum rpc_tls_probe_answer {
+	RPC_TLS_PROBE_STARTTLS,    /* answer with the STARTTLS verifier */
+	RPC_TLS_PROBE_NOT_OFFERED, /* answer with a null verifier: stay in plain text */
+	RPC_TLS_PROBE_BADCRED,     /* refuse with AUTH_BADCRED (a probe inside TLS) */
+};
+/* The AUTH_TLS NULL call's answer; inflight counts the probe itself.
+ * STARTTLS moves the connection to RPC_CONN_TLS_STARTING. */
+enum rpc_tls_probe_answer rpc_conn_tls_probe(struct rpc_conn *conn, unsigned inflight);
+/* After the STARTTLS reply is written: the session, the handshake's
+ * deadline.  False (close the connection) when records followed the
+ * probe or no session can be made. */
+bool rpc_conn_tls_begin(struct rpc_conn *conn);
+/* Advances the handshake; RPC_TLS_FAILED is counted and logged (close). */
+enum rpc_tls_step rpc_conn_tls_step(struct rpc_conn *conn);
+void rpc_conn_tls_fail(struct rpc_conn *conn, enum rpc_tls_failure why);
+/* As read(2), through the session, under the connection's lock. */
+ssize_t rpc_conn_tls_read(struct rpc_conn *conn, void *buf, size_t len);
+/* Whether replies are written through the session in user space (no
+ * kernel TLS): then no pipe may be queued (their bytes would go out
+ * unencrypted). */
+static inline bool rpc_conn_tls_in_user_space(const struct rpc_conn *conn)
+{
+	return atomic_load(&((struct rpc_conn *)conn)->tls_state) == RPC_CONN_TLS_UP &&
+	       !conn->tls_ktls_send;
+}
 
 /* bulk.c: the reader's question to the program (rpc_record_bulk_fn), arg
  * the connection. */

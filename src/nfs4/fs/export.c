@@ -2,6 +2,7 @@
 #include "nfs4/fs/export.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -25,8 +26,23 @@ static uint32_t path_id(const char *salt, const char *path)
 	return h ? h : 1;
 }
 
+/* A client entry: an address or CIDR prefix, or a TLS client
+ * certificate's identity ("cert:NAME", "sha256:HEX"; family 0, matched
+ * by its text). */
 static int parse_cidr(const char *text, struct nfs4_cidr *out)
 {
+	if (strncmp(text, "cert:", 5) == 0 || strncmp(text, "sha256:", 7) == 0) {
+		memset(out, 0, sizeof(*out));
+		size_t hex = 0;
+		for (const char *p = text + 7; text[0] == 's' && *p; p++) {
+			if (*p != ':' && !isxdigit((unsigned char)*p))
+				return -EINVAL;
+			hex += *p != ':';
+		}
+		if (text[0] == 's' ? hex != 64 : !text[5])
+			return -EINVAL;
+		return 0;
+	}
 	char addr[64];
 	const char *slash = strchr(text, '/');
 	size_t n = slash ? (size_t)(slash - text) : strlen(text);
@@ -65,7 +81,14 @@ static bool prefix_match(const uint8_t *a, const uint8_t *b, unsigned bits)
 	return (a[bytes] & mask) == (b[bytes] & mask);
 }
 
-bool nfs4_export_allows(const struct nfs4_export *ex, const struct sockaddr_storage *addr)
+/* A certificate entry's name as rpc_tls_peer_matches takes it. */
+static const char *identity_of(const char *text)
+{
+	return strncmp(text, "cert:", 5) == 0 ? text + 5 : text;
+}
+
+bool nfs4_export_allows(const struct nfs4_export *ex, const struct sockaddr_storage *addr,
+			const struct rpc_tls_peer *peer)
 {
 	const struct nfs4_client_list *cl =
 		atomic_load_explicit(&((struct nfs4_export *)ex)->clients, memory_order_acquire);
@@ -86,16 +109,20 @@ bool nfs4_export_allows(const struct nfs4_export *ex, const struct sockaddr_stor
 	} else {
 		return false;
 	}
-	for (unsigned i = 0; i < cl->n; i++)
-		if (cl->v[i].family == family && prefix_match(cl->v[i].addr, a, cl->v[i].prefix))
+	for (unsigned i = 0; i < cl->n; i++) {
+		if (cl->v[i].family == 0 ? rpc_tls_peer_matches(peer, identity_of(cl->text[i]))
+					 : cl->v[i].family == family &&
+						   prefix_match(cl->v[i].addr, a, cl->v[i].prefix))
 			return true;
+	}
 	return false;
 }
 
-bool nfs4_exports_admit_any(const struct nfs4_exports *exps, const struct sockaddr_storage *addr)
+bool nfs4_exports_admit_any(const struct nfs4_exports *exps, const struct sockaddr_storage *addr,
+			    const struct rpc_tls_peer *peer)
 {
 	for (unsigned i = 0; i < exps->count; i++)
-		if (nfs4_export_allows(&exps->list[i], addr))
+		if (nfs4_export_allows(&exps->list[i], addr, peer))
 			return true;
 	return false;
 }
@@ -146,7 +173,18 @@ static bool sec_lists(uint32_t sec, enum config_sec want)
 bool nfs4_export_sec_ok(const struct nfs4_export *ex, const struct rpc_cred *rc)
 {
 	uint32_t sec = atomic_load_explicit(&((struct nfs4_export *)ex)->sec, memory_order_relaxed);
-	return sec_lists(sec, nfs4_cred_sec(rc));
+	if (!sec_lists(sec, nfs4_cred_sec(rc)))
+		return false;
+	/* The transport, as knfsd judges it: each of none, tls and mtls
+	 * admits exactly that kind of connection (config_xprtsec's values
+	 * are enum rpc_xprtsec's). */
+	uint32_t xprtsec =
+		atomic_load_explicit(&((struct nfs4_export *)ex)->xprtsec, memory_order_relaxed);
+	uint32_t have = rc->xprtsec ? rc->xprtsec : RPC_XPRTSEC_NONE;
+	for (; xprtsec; xprtsec >>= 4)
+		if ((xprtsec & 0xf) == have)
+			return true;
+	return false;
 }
 
 uint32_t nfs4_exports_pseudo_sec(const struct nfs4_exports *exps)
@@ -403,7 +441,9 @@ static int export_options_check(const struct config_export *ce, struct nfs4_clie
 	}
 	for (unsigned k = 0; k < ce->nclients; k++) {
 		if (parse_cidr(ce->clients[k], &cl->v[k]) != 0) {
-			snprintf(err, errlen, "export %s: '%s' is not an address or CIDR prefix",
+			snprintf(err, errlen,
+				 "export %s: '%s' is not an address, a CIDR prefix, cert:NAME or "
+				 "sha256:<64 hex digits>",
 				 ce->pseudo, ce->clients[k]);
 			free(cl);
 			return -EINVAL;
@@ -433,6 +473,7 @@ static void export_options_apply(struct nfs4_export *ex, const struct config_exp
 	ex->read_only = ce->read_only;
 	ex->insecure = ce->insecure;
 	ex->sec = ce->sec;
+	ex->xprtsec = ce->xprtsec ? ce->xprtsec : CONFIG_XPRTSEC_DEFAULT;
 	ex->async = ce->async;
 	ex->squash = ce->squash == CONFIG_SQUASH_ALL	  ? NFS4_SQUASH_ALL
 		     : ce->squash == CONFIG_SQUASH_NONE ? NFS4_SQUASH_NONE

@@ -16,6 +16,7 @@
 #include "core/config.h"
 #include "core/siphash.h"
 #include "rpc/rpc_msg.h"
+#include "rpc/tls/tls.h"
 
 enum nfs4_squash {
 	NFS4_SQUASH_ROOT = 0, /* uid/gid 0 become the anonymous ids (default) */
@@ -49,7 +50,7 @@ struct nfs4_client_list {
 	struct nfs4_client_list *retired; /* the list this one replaced */
 	unsigned n;                       /* 0: every client */
 	struct nfs4_cidr v[CONFIG_MAX_CLIENTS];
-	char text[CONFIG_MAX_CLIENTS][64]; /* as configured */
+	char text[CONFIG_MAX_CLIENTS][CONFIG_CLIENT_ENTRY_MAX]; /* as configured */
 };
 
 struct nfs4_export {
@@ -69,6 +70,8 @@ struct nfs4_export {
 	/* The security flavours accepted, in SECINFO's order (packed as
 	 * core/config.h's enum config_sec). */
 	_Atomic uint32_t sec;
+	/* The transports accepted (packed as enum config_xprtsec). */
+	_Atomic uint32_t xprtsec;
 	/* async = yes: replies to changes do not wait for them to be stable
 	 * (nfs4/engine/durable.h). */
 	_Atomic bool async;
@@ -134,11 +137,14 @@ struct nfs4_pseudo_node *nfs4_pseudo_find(struct nfs4_exports *exps, uint32_t id
 /* A child of a pseudo directory by name, or NULL. */
 struct nfs4_pseudo_node *nfs4_pseudo_lookup(struct nfs4_pseudo_node *dir, const char *name);
 
-/* Whether the client at addr may use the export. */
-bool nfs4_export_allows(const struct nfs4_export *ex, const struct sockaddr_storage *addr);
+/* Whether the client at addr, with peer's verified TLS client
+ * certificate (NULL: none), may use the export. */
+bool nfs4_export_allows(const struct nfs4_export *ex, const struct sockaddr_storage *addr,
+			const struct rpc_tls_peer *peer);
 
-/* Whether some export admits the client at addr (who may keep state). */
-bool nfs4_exports_admit_any(const struct nfs4_exports *exps, const struct sockaddr_storage *addr);
+/* Whether some export admits the client (who may keep state). */
+bool nfs4_exports_admit_any(const struct nfs4_exports *exps, const struct sockaddr_storage *addr,
+			    const struct rpc_tls_peer *peer);
 
 /* Whether a caller with this credential flavor may use the export from
  * addr's source port: a `secure` export (the default) admits AUTH_SYS and

@@ -25,14 +25,23 @@ NFS4_SERVE(setclientid)
 	 * only fill the client table.  RFC 7530 lists no permission error
 	 * for SETCLIENTID; NFS4ERR_ACCESS is what such a host gets from
 	 * PUTFH too, and a mount fails with "permission denied". */
-	if (!nfs4_exports_admit_any(&c->srv->exports, rpc_conn_peer_addr(c->req->conn)))
+	if (!nfs4_exports_admit_any(&c->srv->exports, rpc_conn_peer_addr(c->req->conn),
+				    rpc_conn_tls_peer(c->req->conn)))
 		return NFS4ERR_ACCESS;
 	struct state_callback cb;
 	memset(&cb, 0, sizeof(cb));
 	cb.program = a->cb_program;
-	client_string_into(a->cb_location.netid, cb.netid, sizeof(cb.netid));
-	client_string_into(a->cb_location.addr, cb.addr, sizeof(cb.addr));
 	cb.ident = a->callback_ident;
+	/* A client that came over TLS is not called back: a v4.0 callback is
+	 * a connection ferryd dials, where the client would have to be the
+	 * TLS server (RFC 9289 gives it no way to), and a plain-text one
+	 * would carry its stateids and file handles in clear.  Its callback
+	 * path stays down, so it is granted no delegation (RFC 7530 10.2.1)
+	 * and loses nothing else. */
+	if (c->req->cred.xprtsec == RPC_XPRTSEC_NONE) {
+		client_string_into(a->cb_location.netid, cb.netid, sizeof(cb.netid));
+		client_string_into(a->cb_location.addr, cb.addr, sizeof(cb.addr));
+	}
 	struct state_principal who;
 	state_principal_from_cred(&who, &c->req->cred);
 	struct nfs4_setclientid_res out;

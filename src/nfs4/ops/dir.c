@@ -119,7 +119,8 @@ static enum nfsstat4 readdir_pseudo(struct readdir_ctx *r, uint64_t cookie, bool
 		struct nfs4_fh fh;
 		struct backend_attr attr;
 		if (k->export) {
-			if (!nfs4_export_allows(k->export, rpc_conn_peer_addr(c->req->conn)))
+			if (!nfs4_export_allows(k->export, rpc_conn_peer_addr(c->req->conn),
+							rpc_conn_tls_peer(c->req->conn)))
 				continue;
 			/* A mount point shows the root of what is mounted there. */
 			nfs4_fh_from_object(&c->srv->exports, k->export, &k->export->root, &fh);

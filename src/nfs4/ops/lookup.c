@@ -9,7 +9,8 @@
 
 static bool client_allowed(struct nfs4_compound *c, const struct nfs4_export *ex)
 {
-	return nfs4_export_allows(ex, rpc_conn_peer_addr(c->req->conn));
+	return nfs4_export_allows(ex, rpc_conn_peer_addr(c->req->conn),
+				  rpc_conn_tls_peer(c->req->conn));
 }
 
 /* May the COMPOUND go on past a put-filehandle operation (PUTFH,

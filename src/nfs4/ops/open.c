@@ -56,7 +56,8 @@ enum nfsstat4 nfs4_state_replay(struct nfs4_compound *c, struct xdr_enc *res,
 		ex = nfs4_exports_find(&c->srv->exports, r->file.export_id);
 		if (!ex)
 			return NFS4ERR_STALE;
-		if (!nfs4_export_allows(ex, rpc_conn_peer_addr(c->req->conn)))
+		if (!nfs4_export_allows(ex, rpc_conn_peer_addr(c->req->conn),
+					 rpc_conn_tls_peer(c->req->conn)))
 			return NFS4ERR_ACCESS;
 	}
 	if (r->len > 0) {

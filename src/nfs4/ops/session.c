@@ -146,7 +146,8 @@ NFS4_SERVE(exchange_id)
 	/* Client state only for hosts that may use an export (see
 	 * SETCLIENTID); NFS4ERR_PERM is the permission error RFC 8881 lists
 	 * for EXCHANGE_ID. */
-	if (!nfs4_exports_admit_any(&c->srv->exports, rpc_conn_peer_addr(c->req->conn)))
+	if (!nfs4_exports_admit_any(&c->srv->exports, rpc_conn_peer_addr(c->req->conn),
+				    rpc_conn_tls_peer(c->req->conn)))
 		return NFS4ERR_PERM;
 	struct state_principal who;
 	state_principal_from_cred(&who, &c->req->cred);
