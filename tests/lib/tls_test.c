@@ -230,6 +230,14 @@ int tlstest_connect(const char *hostport, const struct tlstest_opts *o, int *err
 		close(net);
 		return -1;
 	}
+	if (o && o->server_name_out) {
+		struct rpc_tls_info info;
+		rpc_tls_session_info(s, &info);
+		const struct rpc_tls_peer *pe = &info.peer;
+		/* The CN is the last name collected. */
+		snprintf(o->server_name_out, o->server_name_len, "%s",
+			 pe->verified && pe->nnames ? pe->names[pe->nnames - 1] : "");
+	}
 	int pair[2];
 	struct pump *p = malloc(sizeof(*p));
 	if (!p || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {

@@ -25,6 +25,10 @@ struct tlstest_opts {
 	const char *ca;   /* verify the server against it (NULL: do not) */
 	const char *cert; /* client certificate (NULL: none) */
 	const char *key;
+	/* Filled when set: the first name of the server's certificate (its
+	 * subjectAltName or CN), when it verified. */
+	char *server_name_out;
+	size_t server_name_len;
 };
 
 /* Connects to hostport from a reserved port, probes with AUTH_TLS, does

@@ -18,7 +18,9 @@
  *     handshake that never comes (closed after handshake_timeout), a probe
  *     inside TLS (AUTH_BADCRED): each closes or refuses cleanly, is
  *     counted, and other connections go on;
- *   - /metrics and GET /api/v1/connections show it all. */
+ *   - /metrics and GET /api/v1/connections show it all;
+ *   - a reload takes a new certificate for new connections (open ones
+ *     go on), and one whose key does not match fails and changes nothing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -500,6 +502,67 @@ static void test_bad_input(void **state)
 	assert_int_equal(ferryd_stop(&p), 0);
 }
 
+/* --- reload ------------------------------------------------------------------------ */
+
+static void test_reload_certificate(void **state)
+{
+	(void)state;
+	struct ferryd_proc p;
+	start_tls(&p, "");
+	char name[128];
+	struct tlstest_opts o = verified(NULL);
+	o.server_name_out = name;
+	o.server_name_len = sizeof(name);
+	int before = tls_connect_ok(&p, o);
+	assert_string_equal(name, "ferry-test-server");
+
+	/* The same configuration naming the other certificate, reloaded. */
+	char conf[600], text[2048];
+	snprintf(conf, sizeof(conf), "%s/ferryd.conf", p.conf_dir);
+	FILE *f = fopen(conf, "r");
+	assert_non_null(f);
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	char *at = strstr(text, "/server.pem\nkey = ");
+	assert_non_null(at);
+	char fixed[2200];
+	snprintf(fixed, sizeof(fixed), "%.*s/server2.pem\nkey = %s/server2.key%s",
+		 (int)(at - text), text, pki, strstr(at, "\nclient_ca"));
+	f = fopen(conf, "w");
+	assert_non_null(f);
+	fputs(fixed, f);
+	fclose(f);
+	struct ctl_http_reply hr;
+	ctlt_request(&p, "POST", "/api/v1/exports/reload", true, "{}", &hr);
+	assert_int_equal(hr.status, 200);
+	ctl_http_reply_free(&hr);
+
+	int after = tls_connect_ok(&p, o);
+	assert_string_equal(name, "ferry-reloaded");
+	/* The connection made before goes on with what it began with. */
+	assert_int_equal(enter_export(before, "before-reload"), NFS4_OK);
+	assert_int_equal(enter_export(after, "after-reload"), NFS4_OK);
+	close(before);
+	close(after);
+
+	/* A key that does not match: the reload fails and changes nothing. */
+	f = fopen(conf, "w");
+	assert_non_null(f);
+	snprintf(fixed, sizeof(fixed), "%.*s/server.pem\nkey = %s/server2.key%s",
+		 (int)(at - text), text, pki, strstr(at, "\nclient_ca"));
+	fputs(fixed, f);
+	fclose(f);
+	ctlt_request(&p, "POST", "/api/v1/exports/reload", true, "{}", &hr);
+	assert_true(hr.status >= 400);
+	assert_non_null(strstr(hr.body, "[tls] key"));
+	ctl_http_reply_free(&hr);
+	after = tls_connect_ok(&p, o);
+	assert_string_equal(name, "ferry-reloaded");
+	close(after);
+	assert_int_equal(ferryd_stop(&p), 0);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -510,6 +573,7 @@ int main(void)
 		cmocka_unit_test(test_xprtsec_mtls_identity),
 		cmocka_unit_test(test_refused_certificates),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_reload_certificate),
 	};
 	return cmocka_run_group_tests(tests, setup_pki, teardown_pki);
 }

@@ -206,7 +206,7 @@ void rpc_tls_session_free(struct rpc_tls_session *s)
 }
 
 /* The verified peer certificate's names and fingerprint. */
-static void collect_peer(struct rpc_tls_session *s)
+void rpc_tls_collect_peer(struct rpc_tls_session *s)
 {
 	struct rpc_tls_peer *p = &s->peer;
 	memset(p, 0, sizeof(*p));
@@ -273,7 +273,7 @@ enum rpc_tls_step rpc_tls_handshake(struct rpc_tls_session *s, enum rpc_tls_fail
 	int r = SSL_do_handshake(s->ssl);
 	if (r == 1) {
 		s->established = true;
-		collect_peer(s);
+		rpc_tls_collect_peer(s);
 		s->ktls_send = BIO_get_ktls_send(SSL_get_wbio(s->ssl));
 		s->ktls_recv = BIO_get_ktls_recv(SSL_get_rbio(s->ssl));
 		return RPC_TLS_DONE;

@@ -112,7 +112,9 @@ void rpc_tls_shutdown(struct rpc_tls_session *s);
  * and splice may go to the descriptor directly. */
 bool rpc_tls_ktls_send(const struct rpc_tls_session *s);
 
-/* After the handshake: what it agreed and who the peer proved to be. */
+/* After the handshake: what it agreed and who the peer proved to be (a
+ * client's certificate on the server, the server's on a client that
+ * verified it). */
 struct rpc_tls_peer {
 	bool verified; /* a client certificate that chains to client_ca */
 	char names[RPC_TLS_MAX_NAMES][RPC_TLS_NAME_MAX];

@@ -187,6 +187,7 @@ struct rpc_tls_session *rpc_tls_client_handshake(int fd, const struct rpc_tls_cl
 		goto out;
 	}
 	s->established = true;
+	rpc_tls_collect_peer(s);
 	s->ktls_send = BIO_get_ktls_send(SSL_get_wbio(s->ssl));
 	s->ktls_recv = BIO_get_ktls_recv(SSL_get_rbio(s->ssl));
 	*rc = 0;

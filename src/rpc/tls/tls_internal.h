@@ -19,6 +19,10 @@ struct rpc_tls_session {
  * tickets, partial and moving writes). */
 SSL_CTX *rpc_tls_new_ssl_ctx(bool server);
 
+/* After the handshake: s->peer from the peer's certificate, when it
+ * verified. */
+void rpc_tls_collect_peer(struct rpc_tls_session *s);
+
 /* Wraps ssl on fd; NULL when out of memory (ssl is then the caller's). */
 struct rpc_tls_session *rpc_tls_session_wrap(SSL *ssl, int fd);
 
