@@ -496,7 +496,6 @@ void rpc_dispatch_call(struct rpc_conn *conn, struct rpc_record *rec, struct xdr
 
 	enum rpc_auth_stat auth_stat = RPC_AUTH_OK;
 	enum rpc_call_decode dec = rpc_decode_call(d, &req.hdr, &req.cred, &auth_stat);
-	req.cred.xprtsec = rpc_conn_xprtsec(conn);
 	req.args = *d;
 
 	/* From here on the request counts as in flight, whatever its fate. */
@@ -564,5 +563,7 @@ void rpc_dispatch_call(struct rpc_conn *conn, struct rpc_record *rec, struct xdr
 		request_finish(&req);
 		return;
 	}
+	/* Stamped last: RPCSEC_GSS fills the credential in anew. */
+	req.cred.xprtsec = rpc_conn_xprtsec(conn);
 	request_run(&req, prog);
 }

@@ -32,6 +32,7 @@
 #include "lib/ferryd_proc.h"
 #include "lib/krb5_kdc.h"
 #include "lib/nfs4_client.h"
+#include "lib/tls_test.h"
 #include "proto/state41_helpers.h"
 
 enum {
@@ -581,6 +582,60 @@ static void test_secinfo_order(void **state)
 	assert_int_equal(ferryd_stop(&p), 0);
 }
 
+/* --- Kerberos over TLS -------------------------------------------------------------- */
+
+/* RPC-with-TLS for privacy, krb5 for the user: alice's context made and
+ * used inside a TLS connection, on an export that takes only that; the
+ * same context over plain TCP gets NFS4ERR_WRONGSEC. */
+static void test_krb5_over_tls(void **state)
+{
+	(void)state;
+	char pki[300];
+	snprintf(pki, sizeof(pki), "%s/tls", kdc.dir);
+	assert_int_equal(mkdir(pki, 0700), 0);
+	assert_int_equal(tlstest_make_pki(pki), 0);
+	char conf[1400];
+	snprintf(conf, sizeof(conf),
+		 "sec = krb5\nxprtsec = tls\n[server]\nkeytab = %s\n[tls]\ncert = %s/server.pem\n"
+		 "key = %s/server.key\n",
+		 kdc.keytab, pki, pki);
+	struct ferryd_proc p;
+	assert_int_equal(ferryd_start_export(&p, conf), 0);
+	struct rpc_gss_client *g = alice();
+
+	int err = 0;
+	char msg[300];
+	struct tlstest_opts o = {.ca = NULL};
+	int fd = tlstest_connect(p.hostport, &o, &err, msg, sizeof(msg));
+	if (fd < 0)
+		fail_msg("TLS: %d %s", err, msg);
+	assert_int_equal(nfs4c_gss_attach(fd, g, RPC_GSS_SVC_NONE), 0);
+	struct nfs4c_sess s;
+	nfs4c_session_up(&s, fd, IGNORED_UID, "gss-over-tls", NULL);
+	struct nfs4_stateid sid;
+	uint8_t fh[NFS4_FHSIZE];
+	uint32_t fhlen = 0;
+	assert_int_equal(open41(&s, "alice-open", "by-alice-over-tls", &sid, fh, &fhlen), NFS4_OK);
+	write_read_close(&s, &sid, fh, fhlen);
+	char path[512];
+	struct stat st;
+	ferryd_export_path(&p, "by-alice-over-tls", path, sizeof(path));
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_uid, ALICE_UID);
+	assert_true(metric(&p, "ferry_gss_calls_total{service=\"krb5\"}") >= 6);
+	assert_int_equal(metric(&p, "ferry_tls_connections{transport=\"tls\"}"), 1);
+
+	/* krb5 alone, without TLS, is not enough for this export. */
+	int plain = gss_connect(&p, g, RPC_GSS_SVC_NONE);
+	struct nfs4c_sess ps;
+	nfs4c_session_up(&ps, plain, IGNORED_UID, "gss-plain", NULL);
+	assert_int_equal(export_fh(&ps, fh, &fhlen), NFS4ERR_WRONGSEC);
+	nfs4c_close(plain);
+	nfs4c_close(fd);
+	rpc_gss_client_free(g);
+	assert_int_equal(ferryd_stop(&p), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -592,6 +647,7 @@ int main(void)
 		cmocka_unit_test(test_destroyed_context),
 		cmocka_unit_test(test_wrongsec_and_secinfo),
 		cmocka_unit_test(test_secinfo_order),
+		cmocka_unit_test(test_krb5_over_tls),
 	};
 	return cmocka_run_group_tests(tests, realm_up, realm_down);
 }
