@@ -132,6 +132,16 @@
 # guest/deleg.sh under sec=krb5 on 4.1 and 4.0 (ferryd's delegation
 # metrics: granted, recalled, none revoked) and checks that sec=sys is
 # refused where the export lists only krb5 flavours.
+#
+# FERRY_E2E_ONLY=tls runs the RPC-with-TLS run alone (RFC 9289; one boot of
+# the second kernel, Linux 6.12; FERRY_E2E_TLS=1 adds it to the default run;
+# see tls_run below): tests/e2e/tls_host.sh, the server command, makes
+# throwaway keys with openssl and starts ferryd with a [tls] section and
+# exports with xprtsec = tls and xprtsec = mtls; guest/tls.sh runs tlshd
+# (ktls-utils, built apart: FERRY_TLSHD=PATH) in the guest and mounts with
+# xprtsec=tls and xprtsec=mtls (smoke workload, the mount over kTLS) and
+# checks that plain TCP, TLS without a client certificate and a
+# certificate of another CA are refused where they must be.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kclient=${KCLIENT:-$top/../shared/e2e/kclient}
@@ -631,6 +641,115 @@ if [ "${FERRY_E2E_ONLY:-}" = krb5 ]; then
 	exit $failed
 fi
 
+# RPC-with-TLS (RFC 9289; FERRY_E2E_ONLY=tls runs it alone, FERRY_E2E_TLS=1
+# adds it to the default run): one boot of the second kernel only (Linux
+# 6.12: the kernel's TLS handshake upcall and xprtsec= came in 6.5),
+# guest/tls.sh beside tls_host.sh (the server command: throwaway keys made
+# with openssl, a CA, the server's certificate for the address the guest
+# mounts, a client certificate; ferryd with a [tls] section and the exports
+# /tls, xprtsec = tls, and /mtls, xprtsec = mtls).  The guest runs tlshd,
+# the kernel's TLS handshake agent (ktls-utils; Debian 12 has no package):
+# FERRY_TLSHD=PATH names a tlshd built on this host, outside this tree
+# (github.com/oracle/ktls-utils, tag ktls-utils-1.4.0: ./autogen.sh &&
+# ./configure && make, with libgnutls28-dev, libkeyutils-dev,
+# libglib2.0-dev, libnl-3-dev, libnl-genl-3-dev and autotools; the tlshd is
+# src/tlshd/tlshd; without FERRY_TLSHD the run fails and says so;
+# KCLIENT_EXTRA_BINS ships it with its libraries, KCLIENT_EXTRA_MODULES the
+# kTLS module tls and the kernel's AES-GCM, AES-CCM and ChaCha20-Poly1305).  It mounts with xprtsec=tls and xprtsec=mtls (the smoke
+# workload; the mount over TLS as /proc/mounts, tlshd's log and the
+# kernel's kTLS counters show it; mountstats) and checks that /tls refuses
+# plain TCP, /mtls a TLS client without a certificate and one whose
+# certificate another CA signed; see guest/tls.sh.  FERRY_E2E_TLS_RUNS
+# (default "tls:4.2 mtls:4.1") are the smoke mounts as XPRTSEC:VERS,
+# FERRY_E2E_TLS_REFUSE=0 skips the refusal checks, FERRY_E2E_TLS_SMOKE_MB
+# and FERRY_E2E_TLS_SMOKE_FILES shrink the smoke workload,
+# FERRY_E2E_TLS_LOG_LEVEL is ferryd's (default info),
+# FERRY_E2E_TLSHD_DEBUG tlshd's [debug] loglevel (default 1: a line per
+# handshake; 3 and more also GnuTLS's), FERRY_E2E_TLS_PCAP=FILE captures the
+# run's TCP traffic, FERRY_E2E_TLS_TIMEOUT is kclient's --timeout (default
+# 1500).  After the run every check the guest makes must have printed its
+# PASS line.
+tls_run() {
+	local d=$work/tls out=$work/tls-out tlshd=${FERRY_TLSHD:-} label t r want=() missing=0
+	local runs=${FERRY_E2E_TLS_RUNS:-tls:4.2 mtls:4.1} refuse=${FERRY_E2E_TLS_REFUSE:-1}
+	# A local export whatever FERRY_E2E_BACKEND says (run_guest reads it).
+	local backend=local
+	if [ -z "$tlshd" ] || [ ! -f "$tlshd" ] || [ ! -x "$tlshd" ]; then
+		echo "e2e: tls FAILED: FERRY_TLSHD='$tlshd' names no tlshd program: the guest needs" \
+			"tlshd from ktls-utils, which Debian 12 does not package: build it outside this" \
+			"tree (https://github.com/oracle/ktls-utils, tag ktls-utils-1.4.0; apt-get install" \
+			"autoconf automake libtool pkg-config libgnutls28-dev libkeyutils-dev libglib2.0-dev" \
+			"libnl-3-dev libnl-genl-3-dev; ./autogen.sh && ./configure && make) and set" \
+			"FERRY_TLSHD=/path/to/ktls-utils/src/tlshd/tlshd"
+		failed=1
+		return
+	fi
+	case $tlshd in /*) ;; *) tlshd=$PWD/$tlshd ;; esac
+	command -v openssl >/dev/null || {
+		echo "e2e: tls FAILED: no openssl command on this host (Debian: openssl)"
+		failed=1
+		return
+	}
+	if [ "${FERRY_E2E_KERNEL2:-1}" != 1 ]; then
+		echo "e2e: tls FAILED: the TLS run boots the second kernel (Linux $kernel2), and" \
+			"FERRY_E2E_KERNEL2=0 turns it off"
+		failed=1
+		return
+	fi
+	mkdir -p "$out"
+	# kTLS (tls) and the ciphers TLS 1.3 may agree on, which kTLS takes
+	# from the kernel's crypto: Debian builds them as modules that
+	# kclient's image leaves out.
+	local tls_modules="tls gcm ghash-generic ghash-clmulni-intel aesni-intel ccm \
+chacha20poly1305 chacha-generic chacha-x86_64 poly1305-generic poly1305-x86_64"
+	local saved=$server guest_args=("runs=$runs" "refuse=$refuse")
+	[ -n "${FERRY_E2E_TLS_SMOKE_MB:-}" ] && guest_args+=("smoke_mb=$FERRY_E2E_TLS_SMOKE_MB")
+	[ -n "${FERRY_E2E_TLS_SMOKE_FILES:-}" ] && guest_args+=("smoke_files=$FERRY_E2E_TLS_SMOKE_FILES")
+	[ -n "${FERRY_E2E_TLSHD_DEBUG:-}" ] && guest_args+=("tlshd_debug=$FERRY_E2E_TLSHD_DEBUG")
+	server="FERRYD='$ferryd' FERRYD_LOG_LEVEL='${FERRY_E2E_TLS_LOG_LEVEL:-info}' \
+'$top/tests/e2e/tls_host.sh' '$d' '$out'"
+	[ -n "${FERRY_E2E_TLS_PCAP:-}" ] && server=$(capture_server "$FERRY_E2E_TLS_PCAP" "$server")
+	KCLIENT_EXTRA_BINS="${KCLIENT_EXTRA_BINS:-} $tlshd" \
+		KCLIENT_EXTRA_MODULES="${KCLIENT_EXTRA_MODULES:-} $tls_modules" \
+		on_kernel2 tls 4.1 "$top/tests/e2e/guest/tls.sh" "" --outdir "$out" \
+		--file "$(dirname "$kclient")/smoke.sh" \
+		--timeout "${FERRY_E2E_TLS_TIMEOUT:-1500}" -- "${guest_args[@]}"
+	server=$saved
+	label=tls@$kernel2
+	cp "$d/ferryd.conf" "$work/logs/tls.ferryd.conf" 2>/dev/null
+	grep -E 'TLS|[Hh]andshake' "$work/logs/$label.server.log" 2>/dev/null | grep -v '^tls-host:' |
+		head -20 | sed 's/^/e2e: tls: ferryd: /'
+	if [ ! -f "$work/logs/$label.out" ]; then
+		echo "e2e: tls FAILED: no run on Linux $kernel2"
+		failed=1
+		return
+	fi
+	# The guest's tlshd, as the console showed it on a failure.
+	grep -aq "E2E FAIL tls-" "$work/logs/$label.out" &&
+		sed -n '/^---- tlshd log/,/^----$/p' "$work/logs/$label.out" | tail -45
+	# Every check must have passed, not only none have failed: a guest that
+	# stopped early prints no FAIL either.
+	want=("tls-setup: tlshd running")
+	for r in $runs; do
+		t="tls-smoke-${r%%:*}-${r#*:}: "
+		want+=("${t}mounted in" "${t}/proc/mounts shows xprtsec=${r%%:*}"
+			"${t}tlshd: Handshake with" "${t}the kernel has kTLS sockets open"
+			"${t}smoke.sh passed" "${t}mountstats count WRITE" "${t}no kTLS record failed")
+	done
+	[ "$refuse" = 1 ] && want+=("tls-refuse-plain: " "tls-refuse-anon: " "tls-refuse-rogue: ")
+	for t in "${want[@]}"; do
+		grep -aqF "E2E PASS $t" "$work/logs/$label.out" && continue
+		echo "e2e: tls FAILED: no 'E2E PASS $t' line"
+		missing=1
+	done
+	[ $missing = 0 ] && echo "e2e: tls: all ${#want[@]} checks passed" || failed=1
+}
+if [ "${FERRY_E2E_ONLY:-}" = tls ]; then
+	tls_run
+	[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
+	exit $failed
+fi
+
 # On a ceph export: one boot (guest/cephfs.sh) makes every run that fits a
 # cluster living only as long as that boot, under a restarting server
 # (crash requests kill ferryd with SIGKILL, restart requests stop it), with
@@ -770,6 +889,11 @@ fi
 # Kerberos (krb5_run above): about 5 minutes under TCG, the full stage's.
 if [ "${FERRY_E2E_KRB5:-${FERRY_FULL:-0}}" = 1 ] && [ -z "${FERRY_E2E_ONLY:-}" ]; then
 	krb5_run
+fi
+# RPC-with-TLS (tls_run above): only when asked, as it needs a tlshd built
+# apart (FERRY_TLSHD).
+if [ "${FERRY_E2E_TLS:-0}" = 1 ] && [ -z "${FERRY_E2E_ONLY:-}" ]; then
+	tls_run
 fi
 
 # Delegations: the guest's opens and the recalls.
