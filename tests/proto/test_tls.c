@@ -18,6 +18,8 @@
  *     handshake that never comes (closed after handshake_timeout), a probe
  *     inside TLS (AUTH_BADCRED): each closes or refuses cleanly, is
  *     counted, and other connections go on;
+ *   - a v4.1 session's back channel on its TLS connection: ferryd's
+ *     CB_SEQUENCE goes out inside TLS and is answered;
  *   - /metrics and GET /api/v1/connections show it all;
  *   - a reload takes a new certificate for new connections (open ones
  *     go on), and one whose key does not match fails and changes nothing. */
@@ -502,6 +504,36 @@ static void test_bad_input(void **state)
 	assert_int_equal(ferryd_stop(&p), 0);
 }
 
+/* --- the v4.1 back channel ------------------------------------------------------------ */
+
+/* A session whose TLS connection is also its back channel: ferryd's
+ * CB_SEQUENCE probe comes inside TLS and its answer goes back the same
+ * way; the path is up. */
+static void test_back_channel_over_tls(void **state)
+{
+	(void)state;
+	struct ferryd_proc p;
+	start_tls(&p, "xprtsec = tls");
+	int fd = tls_connect_ok(&p, plain_tls);
+	struct nfs4c_cb svc;
+	nfs4c_cb_init(&svc, NFS4C_CB_PROGRAM);
+	nfs4c_cb_attach(fd, &svc);
+	struct nfs4c_sess s;
+	nfs4c_session_up_flags(&s, fd, 0, "tls-back", NULL, CREATE_SESSION4_FLAG_CONN_BACK_CHAN);
+	nfs4c_ping(&s);
+	assert_true(nfs4c_cb_serve(fd, 1, 5000));
+	struct nfs4c_cb_rec r;
+	assert_true(nfs4c_cb_get(&svc, OP_CB_SEQUENCE, 0, &r));
+	assert_memory_equal(r.sessionid.data, s.sid, NFS4_SESSIONID_SIZE);
+	assert_int_equal(r.status, NFS4_OK);
+	uint32_t flags = nfs4c_ping(&s);
+	assert_int_equal(flags & SEQ4_STATUS_CB_PATH_DOWN, 0);
+	assert_int_equal(nfs4c_destroy_session(&s), NFS4_OK);
+	nfs4c_close(fd);
+	nfs4c_cb_destroy(&svc);
+	assert_int_equal(ferryd_stop(&p), 0);
+}
+
 /* --- reload ------------------------------------------------------------------------ */
 
 static void test_reload_certificate(void **state)
@@ -573,6 +605,7 @@ int main(void)
 		cmocka_unit_test(test_xprtsec_mtls_identity),
 		cmocka_unit_test(test_refused_certificates),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_back_channel_over_tls),
 		cmocka_unit_test(test_reload_certificate),
 	};
 	return cmocka_run_group_tests(tests, setup_pki, teardown_pki);
