@@ -20,6 +20,8 @@
  *     counted, and other connections go on;
  *   - a v4.1 session's back channel on its TLS connection: ferryd's
  *     CB_SEQUENCE goes out inside TLS and is answered;
+ *   - a v4.0 client that came over TLS is not dialled back (no CB_NULL,
+ *     no delegation), one in plain text is;
  *   - /metrics and GET /api/v1/connections show it all;
  *   - a reload takes a new certificate for new connections (open ones
  *     go on), and one whose key does not match fails and changes nothing. */
@@ -534,6 +536,55 @@ static void test_back_channel_over_tls(void **state)
 	assert_int_equal(ferryd_stop(&p), 0);
 }
 
+/* --- NFSv4.0 callbacks ------------------------------------------------------------------- */
+
+/* A v4.0 client's delegation: OPEN for reading (created) until one comes,
+ * for up to 3 s. */
+static bool open40_delegated(struct nfs4c_client40 *c, const char *name)
+{
+	uint32_t seqid = 1;
+	struct nfs4c_open40 o;
+	uint64_t end = clock_now_ms() + 3000;
+	do {
+		assert_int_equal(nfs4c_open40(c, "o40", &seqid, "export", name,
+					      OPEN4_SHARE_ACCESS_READ, true, &o),
+				 NFS4_OK);
+		if (o.deleg.type != OPEN_DELEGATE_NONE)
+			return true;
+		usleep(100 * 1000);
+	} while (clock_now_ms() < end);
+	return false;
+}
+
+/* ferryd does not dial back a v4.0 client that came over TLS (it would in
+ * clear): no CB_NULL reaches its callback listener and it gets no
+ * delegation; the same client in plain text gets both. */
+static void test_v40_no_callbacks_over_tls(void **state)
+{
+	(void)state;
+	struct ferryd_proc p;
+	start_tls(&p, "");
+	for (int tls = 0; tls < 2; tls++) {
+		struct nfs4c_cb svc;
+		struct nfs4c_cb_listener l;
+		nfs4c_cb_init(&svc, NFS4C_CB_PROGRAM);
+		assert_int_equal(nfs4c_cb_listen(&l, &svc), 0);
+		int fd = tls ? tls_connect_ok(&p, plain_tls) : nfs4c_connect(p.hostport);
+		struct nfs4c_client40 c;
+		assert_int_equal(nfs4c_setclientid(&c, fd, nfs4c_cred(0), tls ? "v40-tls" : "v40-plain",
+						   NFS4C_CB_PROGRAM, "tcp", l.uaddr, 0x40),
+				 NFS4_OK);
+		bool probed = nfs4c_cb_wait(&svc, 0, 1, tls ? 1500 : 5000);
+		bool delegated = open40_delegated(&c, tls ? "f40-tls" : "f40-plain");
+		assert_true(probed == !tls);
+		assert_true(delegated == !tls);
+		nfs4c_close(fd);
+		nfs4c_cb_listen_stop(&l);
+		nfs4c_cb_destroy(&svc);
+	}
+	assert_int_equal(ferryd_stop(&p), 0);
+}
+
 /* --- reload ------------------------------------------------------------------------ */
 
 static void test_reload_certificate(void **state)
@@ -606,6 +657,7 @@ int main(void)
 		cmocka_unit_test(test_refused_certificates),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_back_channel_over_tls),
+		cmocka_unit_test(test_v40_no_callbacks_over_tls),
 		cmocka_unit_test(test_reload_certificate),
 	};
 	return cmocka_run_group_tests(tests, setup_pki, teardown_pki);
