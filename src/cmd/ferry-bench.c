@@ -49,6 +49,12 @@ static void usage(FILE *f)
 		"                        tickets of KRB5CCNAME's cache, else KRB5_CLIENT_KTNAME)\n"
 		"  --krb5-principal NAME the client principal (default: the cache's, or the\n"
 		"                        keytab's first)\n"
+		"  --tls                 RPC-with-TLS (RFC 9289): the AUTH_TLS probe and a TLS 1.3\n"
+		"                        handshake on every connection, then all traffic in TLS\n"
+		"  --tls-ca FILE         verify the server's certificate against this CA (PEM) and\n"
+		"                        --server's host; without it the server is not checked\n"
+		"  --tls-cert FILE       a client certificate (PEM) for mutual TLS\n"
+		"  --tls-key FILE        its private key (default: in --tls-cert's file)\n"
 		"  --timeout S           fail when no reply comes for S seconds (default 30)\n"
 		"  --server-pid PID      sample this process's CPU time and peak RSS\n"
 		"  --seed N              random offsets seed (default 1)\n"
@@ -148,6 +154,10 @@ static const struct bench_option {
 	{"krb5-target", OPTION_TEXT, FIELD(krb5_target), 0, 0, NULL},
 	{"krb5-keytab", OPTION_TEXT, FIELD(krb5_keytab), 0, 0, NULL},
 	{"krb5-principal", OPTION_TEXT, FIELD(krb5_principal), 0, 0, NULL},
+	{"tls", OPTION_FLAG, FIELD(tls), 0, 0, NULL},
+	{"tls-ca", OPTION_TEXT, FIELD(tls_ca), 0, 0, NULL},
+	{"tls-cert", OPTION_TEXT, FIELD(tls_cert), 0, 0, NULL},
+	{"tls-key", OPTION_TEXT, FIELD(tls_key), 0, 0, NULL},
 	{"timeout", OPTION_SECONDS, FIELD(timeout_s), 1, 0, "30"},
 	{"server-pid", OPTION_COUNT, FIELD(server_pid), 1, 1u << 30, NULL},
 	{"seed", OPTION_COUNT, FIELD(seed), 0, UINT32_MAX, "1"},
@@ -272,6 +282,14 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 		fprintf(stderr, "ferry-bench: --krb5-* options need --sec krb5, krb5i or krb5p\n");
 		return -1;
 	}
+	if (!o->tls && (o->tls_ca[0] || o->tls_cert[0] || o->tls_key[0])) {
+		fprintf(stderr, "ferry-bench: --tls-* options need --tls\n");
+		return -1;
+	}
+	if (o->tls_key[0] && !o->tls_cert[0]) {
+		fprintf(stderr, "ferry-bench: --tls-key needs --tls-cert\n");
+		return -1;
+	}
 	return 0;
 }
 
@@ -322,7 +340,8 @@ static void report_json(FILE *f, const struct bench_opts *o, const struct bench_
 		o->connections, o->workload->nfs ? o->sessions : 0, o->inflight, o->duration_s,
 		o->warmup_s, (unsigned long long)o->op_count, (unsigned long long)o->file_size,
 		r->io_size);
-	fprintf(f, ",\"sec\":\"%s\"", bench_sec_name(o->sec));
+	fprintf(f, ",\"sec\":\"%s\",\"tls\":%s", bench_sec_name(o->sec),
+		o->tls ? (o->tls_cert[0] ? "\"mutual\"" : "\"server\"") : "false");
 	if (o->sec)
 		fprintf(f, ",\"gss\":{\"contexts\":%u,\"window\":%u}", r->gss_contexts,
 			r->gss_window);
@@ -390,10 +409,13 @@ static void report_table(FILE *f, const struct bench_opts *o, const struct bench
 {
 	const struct bench_stats *st = &r->stats;
 	double el = r->elapsed_s > 0 ? r->elapsed_s : 1;
-	char sec[64] = "";
+	char sec[96] = "";
 	if (o->sec)
-		snprintf(sec, sizeof(sec), " (%s, %u context%s)", bench_sec_name(o->sec),
-			 r->gss_contexts, r->gss_contexts == 1 ? "" : "s");
+		snprintf(sec, sizeof(sec), " (%s, %u context%s%s)", bench_sec_name(o->sec),
+			 r->gss_contexts, r->gss_contexts == 1 ? "" : "s",
+			 o->tls ? (o->tls_cert[0] ? ", mutual TLS" : ", TLS") : "");
+	else if (o->tls)
+		snprintf(sec, sizeof(sec), " (%s)", o->tls_cert[0] ? "mutual TLS" : "TLS");
 	if (o->workload->nfs)
 		fprintf(f,
 			"ferry-bench %s against %s%s%s: %u connection%s, %u session%s x %u slots "

@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -25,6 +26,7 @@
 #include "rpc/gss/gss_client.h"
 #include "rpc/record.h"
 #include "rpc/rpc_msg.h"
+#include "rpc/tls/tls.h"
 #include "xdr/nfs4_codec_session.h"
 #include "xdr/xdr.h"
 
@@ -72,6 +74,12 @@ struct bench_opts {
 	char krb5_target[256];    /* "" : nfs@<host of --server> */
 	char krb5_keytab[512];    /* "" : KRB5CCNAME's tickets (or KRB5_CLIENT_KTNAME) */
 	char krb5_principal[256]; /* "" : the cache's or the keytab's first */
+	/* --tls: RPC-with-TLS (RFC 9289) on every connection, the AUTH_TLS
+	 * probe and the handshake right after connecting. */
+	bool tls;
+	char tls_ca[512];   /* "" : the server's chain is not checked */
+	char tls_cert[512]; /* "" : no client certificate */
+	char tls_key[512];  /* "" : the key is in tls_cert's file */
 	double timeout_s; /* no reply for this long while waiting: fatal */
 	pid_t server_pid; /* 0: do not sample the server */
 	bool json;
@@ -86,6 +94,7 @@ struct bench_conn {
 	int fd;
 	unsigned index;
 	struct bench_ctx *ctx;
+	struct rpc_tls_session *tls; /* --tls: every byte goes through it */
 	struct rpc_record_reader rd;
 	/* Output: a ring of iovecs pointing into the calls' own buffers (and
 	 * the shared write payload), written with writev. */
@@ -97,6 +106,25 @@ struct bench_conn {
 	unsigned inflight;
 	struct bench_conn *next_dirty;
 };
+
+/* The connection's bytes in and out, as recv(2) and sendmsg(2) (EAGAIN on
+ * its non-blocking socket), through its TLS session under --tls: one test
+ * per call is all plain text pays.  After EAGAIN a send must be retried
+ * with the same leading bytes (TLS may have encrypted them already). */
+static inline ssize_t bench_conn_recv(struct bench_conn *cn, void *p, size_t len)
+{
+	if (__builtin_expect(cn->tls != NULL, 0))
+		return rpc_tls_read(cn->tls, p, len);
+	return recv(cn->fd, p, len, 0);
+}
+
+static inline ssize_t bench_conn_sendv(struct bench_conn *cn, struct iovec *iov, unsigned n)
+{
+	if (__builtin_expect(cn->tls != NULL, 0))
+		return rpc_tls_writev(cn->tls, iov, (int)n);
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = n};
+	return sendmsg(cn->fd, &mh, MSG_NOSIGNAL);
+}
 
 /* An RPCSEC_GSS context (--sec krb5*) and the connection it was made on.
  * A stream is bound to one for the run, on its own connection, and each
@@ -339,6 +367,14 @@ int bench_gss_bind(struct bench_stream *s);
 void bench_gss_teardown(struct bench_ctx *c);
 /* The sequence window of the contexts (0 before the first is made). */
 uint32_t bench_gss_window(const struct bench_ctx *c);
+
+/* tls.c ---------------------------------------------------------------- */
+
+/* --tls: the AUTH_TLS probe and the TLS 1.3 handshake on cn's new
+ * connection (blocking up to --timeout).  0, or -1 with bench_fail. */
+int bench_tls_start(struct bench_conn *cn);
+/* Sends close_notify and frees cn's session, if it has one. */
+void bench_tls_end(struct bench_conn *cn);
 
 /* session.c ------------------------------------------------------------ */
 

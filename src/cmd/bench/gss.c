@@ -73,8 +73,7 @@ static int conn_roundtrip(void *arg, const void *record, size_t len, struct buf 
 	size_t left = 4 + len;
 	unsigned first = 0;
 	while (left > 0) {
-		struct msghdr mh = {.msg_iov = iov + first, .msg_iovlen = 2 - first};
-		ssize_t w = sendmsg(cn->fd, &mh, MSG_NOSIGNAL);
+		ssize_t w = bench_conn_sendv(cn, iov + first, 2 - first);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -117,7 +116,7 @@ static int conn_roundtrip(void *arg, const void *record, size_t len, struct buf 
 		uint8_t *p = rpc_record_read_space(&cn->rd, &avail);
 		if (!p)
 			return -ENOMEM;
-		ssize_t n = recv(cn->fd, p, avail, 0);
+		ssize_t n = bench_conn_recv(cn, p, avail);
 		if (n == 0)
 			return -ECONNRESET;
 		if (n < 0) {

@@ -14,7 +14,11 @@
  * service wants them, by rpc_gss_client_encode_call into the stream's
  * wire buffer; a reply is checked and unwrapped by
  * rpc_gss_client_decode_reply before its results are decoded.  AUTH_SYS
- * calls take none of this: one test of c->gss per call and per reply. */
+ * calls take none of this: one test of c->gss per call and per reply.
+ *
+ * Under --tls (tls.c) each connection's bytes go through its TLS session
+ * instead of straight to the socket: bench_conn_recv and bench_conn_sendv
+ * test cn->tls once per read or write, which is all plain text pays. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -82,6 +86,7 @@ void loop_destroy(struct bench_ctx *c)
 {
 	for (unsigned i = 0; i < c->nconns; i++) {
 		struct bench_conn *cn = &c->conns[i];
+		bench_tls_end(cn);
 		if (cn->fd >= 0)
 			close(cn->fd);
 		rpc_record_reader_destroy(&cn->rd);
@@ -122,6 +127,8 @@ int loop_connect(struct bench_ctx *c)
 			return -1;
 		}
 		cn->fd = cl.fd; /* non-blocking, TCP_NODELAY */
+		if (c->opts.tls && bench_tls_start(cn))
+			return -1;
 		cn->out_cap = 64; /* a power of two: indexes wrap with a mask */
 		cn->out = calloc(cn->out_cap, sizeof(*cn->out));
 		cn->scratch = malloc(BENCH_SCRATCH);
@@ -366,9 +373,10 @@ static void conn_flush(struct bench_conn *cn)
 {
 	struct iovec iov[BENCH_IOV_BATCH];
 	while (cn->out_count > 0) {
+		/* After EAGAIN the ring still starts where it did, so the
+		 * retry starts with the same bytes, as TLS wants. */
 		unsigned n = flush_gather(cn, iov);
-		struct msghdr mh = {.msg_iov = iov, .msg_iovlen = n};
-		ssize_t w = sendmsg(cn->fd, &mh, MSG_NOSIGNAL);
+		ssize_t w = bench_conn_sendv(cn, iov, n);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -494,14 +502,16 @@ static void conn_dispatch(struct bench_conn *cn, const struct rpc_record *rec)
 static void conn_read(struct bench_conn *cn)
 {
 	struct bench_ctx *c = cn->ctx;
-	for (int round = 0; round < BENCH_READ_ROUNDS && !c->failed; round++) {
+	/* Under TLS, replies already decrypted and buffered wake no epoll:
+	 * read until a short read says the socket is drained. */
+	for (int round = 0; (round < BENCH_READ_ROUNDS || cn->tls) && !c->failed; round++) {
 		size_t avail;
 		uint8_t *p = rpc_record_read_space(&cn->rd, &avail);
 		if (!p) {
 			bench_fail(c, "out of memory");
 			return;
 		}
-		ssize_t n = recv(cn->fd, p, avail, 0);
+		ssize_t n = bench_conn_recv(cn, p, avail);
 		if (n == 0) {
 			bench_fail(c, "server closed connection %u (%u RPCs in flight on it)",
 				   cn->index, cn->inflight);
