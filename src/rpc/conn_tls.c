@@ -190,3 +190,13 @@ ssize_t rpc_conn_tls_read(struct rpc_conn *conn, void *buf, size_t len)
 	errno = err;
 	return n;
 }
+
+bool rpc_conn_tls_buffered(struct rpc_conn *conn)
+{
+	if (atomic_load(&conn->tls_state) != RPC_CONN_TLS_UP)
+		return false;
+	pthread_mutex_lock(&conn->lock);
+	bool b = rpc_tls_pending(conn->tls);
+	pthread_mutex_unlock(&conn->lock);
+	return b;
+}

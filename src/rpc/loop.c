@@ -467,6 +467,19 @@ static void conn_on_readable(struct rpc_loop *loop, struct rpc_conn *conn)
 		if ((size_t)n < avail)
 			return; /* drained the socket */
 	}
+	/* Fairness: other connections first.  What TLS already took off the
+	 * socket would wake nothing: come back for it. */
+	if (rpc_conn_tls_buffered(conn))
+		rpc_loop_post(loop, conn, CONN_MSG_READ);
+}
+
+/* Reading resumed (or may have): what TLS holds is read now, since no
+ * epoll event will come for it. */
+static void conn_read_tls_buffered(struct rpc_loop *loop, struct rpc_conn *conn)
+{
+	if (!loop->draining && !rpc_conn_is_closed(conn) && !atomic_load(&conn->read_paused) &&
+	    !atomic_load(&conn->peer_eof) && rpc_conn_tls_buffered(conn))
+		conn_on_readable(loop, conn);
 }
 
 static void conn_on_writable(struct rpc_loop *loop, struct rpc_conn *conn)
@@ -489,9 +502,11 @@ static void conn_on_writable(struct rpc_loop *loop, struct rpc_conn *conn)
 		conn_tls_start(loop, conn);
 		return;
 	}
-	if (atomic_load(&conn->read_paused) && !loop->draining &&
-	    !conn_process_records(loop, conn))
-		return;
+	if (atomic_load(&conn->read_paused) && !loop->draining) {
+		if (!conn_process_records(loop, conn))
+			return;
+		conn_read_tls_buffered(loop, conn);
+	}
 	conn_finish_if_done(loop, conn);
 }
 
@@ -587,8 +602,12 @@ static void loop_drain_messages(struct rpc_loop *loop)
 		if (flags & CONN_MSG_CLOSE)
 			conn_close(loop, conn, "closed by request");
 		else if ((flags & CONN_MSG_RESUME) && conn->adopted && !rpc_conn_is_closed(conn) &&
-			 !loop->draining && conn_process_records(loop, conn))
+			 !loop->draining && conn_process_records(loop, conn)) {
+			conn_read_tls_buffered(loop, conn);
 			conn_finish_if_done(loop, conn);
+		}
+		if ((flags & CONN_MSG_READ) && !(flags & CONN_MSG_CLOSE) && conn->adopted)
+			conn_read_tls_buffered(loop, conn);
 		rpc_conn_unref(conn); /* the queue's reference */
 	}
 }

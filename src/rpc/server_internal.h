@@ -37,6 +37,7 @@ enum {
 	CONN_MSG_ADOPT = 1u << 0,  /* start serving this connection */
 	CONN_MSG_RESUME = 1u << 1, /* in-flight or output pressure went down */
 	CONN_MSG_CLOSE = 1u << 2,  /* close it (write error, rpc_conn_close) */
+	CONN_MSG_READ = 1u << 3,   /* read again: TLS holds bytes epoll cannot see */
 };
 
 struct rpc_pending_call {
@@ -339,6 +340,9 @@ enum rpc_tls_step rpc_conn_tls_step(struct rpc_conn *conn);
 void rpc_conn_tls_fail(struct rpc_conn *conn, enum rpc_tls_failure why);
 /* As read(2), through the session, under the connection's lock. */
 ssize_t rpc_conn_tls_read(struct rpc_conn *conn, void *buf, size_t len);
+/* Whether the session holds received bytes not read yet (the rest of a
+ * TLS record): they wake no epoll. */
+bool rpc_conn_tls_buffered(struct rpc_conn *conn);
 /* Whether replies are written through the session in user space (no
  * kernel TLS): then no pipe may be queued (their bytes would go out
  * unencrypted). */

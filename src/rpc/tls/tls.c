@@ -318,6 +318,11 @@ ssize_t rpc_tls_read(struct rpc_tls_session *s, void *buf, size_t len)
 	return (ssize_t)got;
 }
 
+bool rpc_tls_pending(struct rpc_tls_session *s)
+{
+	return SSL_has_pending(s->ssl) == 1;
+}
+
 ssize_t rpc_tls_writev(struct rpc_tls_session *s, const struct iovec *iov, int iovcnt)
 {
 	/* Small pieces are joined into records of up to 16 KiB (one record,

@@ -100,6 +100,11 @@ enum rpc_tls_step rpc_tls_handshake(struct rpc_tls_session *s, enum rpc_tls_fail
  * buffered, so a short count means the socket is drained. */
 ssize_t rpc_tls_read(struct rpc_tls_session *s, void *buf, size_t len);
 
+/* Whether bytes already received are waiting in the session (decrypted,
+ * or a record read in part): a reader must come back for them without
+ * waiting for the socket to become readable. */
+bool rpc_tls_pending(struct rpc_tls_session *s);
+
 /* As writev(2) through TLS: bytes taken (a prefix of the iovecs), or -1
  * with errno EAGAIN or EPIPE.  After EAGAIN the next call must start
  * with the same bytes (they may be encrypted already). */
