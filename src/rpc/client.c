@@ -16,7 +16,7 @@
 #include "rpc/record.h"
 #include "xdr/xdr.h"
 
-static int wait_fd(int fd, short events, uint64_t deadline_ms)
+int rpc_fd_wait(int fd, short events, uint64_t deadline_ms)
 {
 	for (;;) {
 		uint64_t now = clock_now_ms();
@@ -43,7 +43,7 @@ static int connect_fd(int fd, const struct addrinfo *ai, unsigned timeout_ms)
 	int rc = -errno;
 	if (rc != -EINPROGRESS)
 		return rc;
-	rc = wait_fd(fd, POLLOUT, clock_now_ms() + timeout_ms);
+	rc = rpc_fd_wait(fd, POLLOUT, clock_now_ms() + timeout_ms);
 	int soerr = 0;
 	socklen_t sl = sizeof(soerr);
 	if (rc == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr)
@@ -176,7 +176,7 @@ static int transfer_all(int fd, const uint8_t *out, uint8_t *in, size_t n, uint6
 				continue;
 			if (errno != EAGAIN)
 				return -errno;
-			int rc = wait_fd(fd, in ? POLLIN : POLLOUT, deadline);
+			int rc = rpc_fd_wait(fd, in ? POLLIN : POLLOUT, deadline);
 			if (rc)
 				return rc;
 			continue;
@@ -186,12 +186,12 @@ static int transfer_all(int fd, const uint8_t *out, uint8_t *in, size_t n, uint6
 	return 0;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n, uint64_t deadline)
+int rpc_fd_write_all(int fd, const uint8_t *p, size_t n, uint64_t deadline)
 {
 	return transfer_all(fd, p, NULL, n, deadline);
 }
 
-static int read_all(int fd, uint8_t *p, size_t n, uint64_t deadline)
+int rpc_fd_read_all(int fd, uint8_t *p, size_t n, uint64_t deadline)
 {
 	return transfer_all(fd, NULL, p, n, deadline);
 }
@@ -201,8 +201,8 @@ int rpc_client_send_record(struct rpc_client *cl, const void *data, size_t len)
 	uint8_t mark[4];
 	xdr_put_be32(mark, RPC_RECORD_LAST_FRAG | (uint32_t)len);
 	uint64_t deadline = clock_now_ms() + 10000;
-	int rc = write_all(cl->fd, mark, 4, deadline);
-	return rc ? rc : write_all(cl->fd, data, len, deadline);
+	int rc = rpc_fd_write_all(cl->fd, mark, 4, deadline);
+	return rc ? rc : rpc_fd_write_all(cl->fd, data, len, deadline);
 }
 
 int rpc_client_recv_record(struct rpc_client *cl, struct buf **out, unsigned timeout_ms)
@@ -213,7 +213,7 @@ int rpc_client_recv_record(struct rpc_client *cl, struct buf **out, unsigned tim
 		return -ENOMEM;
 	for (;;) {
 		uint8_t mark[4];
-		int rc = read_all(cl->fd, mark, 4, deadline);
+		int rc = rpc_fd_read_all(cl->fd, mark, 4, deadline);
 		if (rc) {
 			buf_unref(b);
 			return rc;
@@ -232,7 +232,7 @@ int rpc_client_recv_record(struct rpc_client *cl, struct buf **out, unsigned tim
 			}
 			b = g;
 		}
-		rc = read_all(cl->fd, b->data + b->len, len, deadline);
+		rc = rpc_fd_read_all(cl->fd, b->data + b->len, len, deadline);
 		if (rc) {
 			buf_unref(b);
 			return rc;

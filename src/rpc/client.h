@@ -33,6 +33,13 @@ int rpc_client_connect_from(struct rpc_client *cl, const char *hostport, unsigne
 			    enum rpc_client_port how);
 void rpc_client_close(struct rpc_client *cl);
 
+/* On a socket, blocking or not, before deadline_ms (clock_now_ms): wait
+ * until poll says events; move exactly n bytes (a peer that closes first
+ * is -ECONNRESET).  0 or a negative errno (-ETIMEDOUT). */
+int rpc_fd_wait(int fd, short events, uint64_t deadline_ms);
+int rpc_fd_write_all(int fd, const uint8_t *p, size_t n, uint64_t deadline_ms);
+int rpc_fd_read_all(int fd, uint8_t *p, size_t n, uint64_t deadline_ms);
+
 /* Sends bytes as one record in a single fragment. */
 int rpc_client_send_record(struct rpc_client *cl, const void *data, size_t len);
 

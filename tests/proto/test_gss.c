@@ -456,29 +456,6 @@ static void expect_flavours(struct nfs4c_reply *r, const struct flavour *want, u
 	}
 }
 
-/* SEQUENCE, PUTROOTFH, LOOKUP export, GETFH under s's flavour. */
-static uint32_t export_fh(struct nfs4c_sess *s, uint8_t *fh, uint32_t *fhlen)
-{
-	struct nfs4c_call m;
-	struct nfs4c_reply r;
-	nfs4c_begin_seq(s, &m, 0, false);
-	nfs4c_putrootfh(&m);
-	nfs4c_lookup(&m, "export");
-	nfs4c_getfh(&m);
-	nfs4c_send(s->fd, s->cred, &m, &r);
-	assert_int_equal(nfs4c_seq_result(&r, NULL), NFS4_OK);
-	assert_int_equal(nfs4c_next(&r, OP_PUTROOTFH), NFS4_OK);
-	uint32_t st = nfs4c_next(&r, OP_LOOKUP);
-	if (st == NFS4_OK) {
-		assert_int_equal(nfs4c_next(&r, OP_GETFH), NFS4_OK);
-		struct nfs4_getfh_res g;
-		assert_true(nfs4_dec_getfh_res(&r.d, &g));
-		memcpy(fh, g.fh.data, g.fh.len);
-		*fhlen = g.fh.len;
-	}
-	nfs4c_done(&r);
-	return st;
-}
 
 static void secinfo_no_name_of(struct nfs4c_sess *s, const uint8_t *fh, uint32_t fhlen,
 			       const struct flavour *want, unsigned n)
@@ -511,7 +488,7 @@ static void test_wrongsec_and_secinfo(void **state)
 	nfs4c_session_up(&gs, gfd, IGNORED_UID, "gss-wrongsec-krb5", NULL);
 	uint8_t fh[NFS4_FHSIZE];
 	uint32_t fhlen = 0;
-	assert_int_equal(export_fh(&gs, fh, &fhlen), NFS4_OK);
+	assert_int_equal(export_fh41(&gs, fh, &fhlen), NFS4_OK);
 	secinfo_no_name_of(&gs, fh, fhlen, krb5_only, 1);
 
 	/* Under AUTH_SYS (root, from a reserved port). */
@@ -521,7 +498,7 @@ static void test_wrongsec_and_secinfo(void **state)
 	uint8_t fh2[NFS4_FHSIZE];
 	uint32_t fhlen2 = 0;
 	/* LOOKUP into the export. */
-	assert_int_equal(export_fh(&s, fh2, &fhlen2), NFS4ERR_WRONGSEC);
+	assert_int_equal(export_fh41(&s, fh2, &fhlen2), NFS4ERR_WRONGSEC);
 
 	/* PUTFH of it followed by another operation. */
 	struct nfs4c_call m;
@@ -575,7 +552,7 @@ static void test_secinfo_order(void **state)
 	uint8_t fh[NFS4_FHSIZE];
 	uint32_t fhlen = 0;
 	/* AUTH_SYS is one of them: it goes in. */
-	assert_int_equal(export_fh(&s, fh, &fhlen), NFS4_OK);
+	assert_int_equal(export_fh41(&s, fh, &fhlen), NFS4_OK);
 	secinfo_no_name_of(&s, fh, fhlen, all, 4);
 	assert_int_equal(nfs4c_destroy_session(&s), NFS4_OK);
 	nfs4c_close(fd);
@@ -629,7 +606,7 @@ static void test_krb5_over_tls(void **state)
 	int plain = gss_connect(&p, g, RPC_GSS_SVC_NONE);
 	struct nfs4c_sess ps;
 	nfs4c_session_up(&ps, plain, IGNORED_UID, "gss-plain", NULL);
-	assert_int_equal(export_fh(&ps, fh, &fhlen), NFS4ERR_WRONGSEC);
+	assert_int_equal(export_fh41(&ps, fh, &fhlen), NFS4ERR_WRONGSEC);
 	nfs4c_close(plain);
 	nfs4c_close(fd);
 	rpc_gss_client_free(g);

@@ -143,30 +143,6 @@ static double metric(const struct ferryd_proc *p, const char *series)
 	return v;
 }
 
-/* PUTROOTFH, LOOKUP export, GETFH in the session: the status of LOOKUP. */
-static uint32_t export_fh(struct nfs4c_sess *s, uint8_t *fh, uint32_t *fhlen)
-{
-	struct nfs4c_call m;
-	struct nfs4c_reply r;
-	nfs4c_begin_seq(s, &m, 0, false);
-	nfs4c_putrootfh(&m);
-	nfs4c_lookup(&m, "export");
-	nfs4c_getfh(&m);
-	nfs4c_send(s->fd, s->cred, &m, &r);
-	assert_int_equal(nfs4c_seq_result(&r, NULL), NFS4_OK);
-	assert_int_equal(nfs4c_next(&r, OP_PUTROOTFH), NFS4_OK);
-	uint32_t st = nfs4c_next(&r, OP_LOOKUP);
-	if (st == NFS4_OK) {
-		assert_int_equal(nfs4c_next(&r, OP_GETFH), NFS4_OK);
-		struct nfs4_getfh_res g;
-		assert_true(nfs4_dec_getfh_res(&r.d, &g));
-		memcpy(fh, g.fh.data, g.fh.len);
-		*fhlen = g.fh.len;
-	}
-	nfs4c_done(&r);
-	return st;
-}
-
 /* A session on fd and whether it may enter the export. */
 static uint32_t enter_export(int fd, const char *name)
 {
@@ -174,7 +150,7 @@ static uint32_t enter_export(int fd, const char *name)
 	nfs4c_session_up(&s, fd, 0, name, NULL);
 	uint8_t fh[NFS4_FHSIZE];
 	uint32_t fhlen = 0;
-	return export_fh(&s, fh, &fhlen);
+	return export_fh41(&s, fh, &fhlen);
 }
 
 /* --- without [tls] -------------------------------------------------------- */
@@ -229,7 +205,7 @@ static void test_session_over_tls(void **state)
 	nfs4c_session_up(&s, fd, 0, "tls-session", NULL);
 	uint8_t fh[NFS4_FHSIZE];
 	uint32_t fhlen = 0;
-	assert_int_equal(export_fh(&s, fh, &fhlen), NFS4_OK);
+	assert_int_equal(export_fh41(&s, fh, &fhlen), NFS4_OK);
 	/* Data both ways through TLS: 200 KiB written in one WRITE and read
 	 * back in one READ (a READ that large is spliced in plain text; under
 	 * TLS in user space its bytes must be copied through the session). */

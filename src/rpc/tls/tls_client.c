@@ -11,73 +11,11 @@
 
 #include "core/clock.h"
 #include "core/cred.h"
+#include "rpc/client.h"
 #include "rpc/record.h"
 #include "rpc/rpc_msg.h"
 #include "rpc/tls/tls_internal.h"
 #include "xdr/xdr.h"
-
-static int wait_fd(int fd, short events, uint64_t deadline_ms)
-{
-	for (;;) {
-		uint64_t now = clock_now_ms();
-		if (now >= deadline_ms)
-			return -ETIMEDOUT;
-		struct pollfd p = {.fd = fd, .events = events};
-		int r = poll(&p, 1, (int)(deadline_ms - now));
-		if (r > 0)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -errno;
-	}
-}
-
-static int send_all(int fd, const uint8_t *p, size_t n, uint64_t deadline_ms)
-{
-	while (n > 0) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w > 0) {
-			p += w;
-			n -= (size_t)w;
-			continue;
-		}
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			int rc = wait_fd(fd, POLLOUT, deadline_ms);
-			if (rc)
-				return rc;
-			continue;
-		}
-		return w < 0 ? -errno : -EPIPE;
-	}
-	return 0;
-}
-
-/* Exactly n bytes: the reply to the probe must be read without taking any
- * byte of what follows it (the server's TLS records). */
-static int recv_all(int fd, uint8_t *p, size_t n, uint64_t deadline_ms)
-{
-	while (n > 0) {
-		ssize_t r = recv(fd, p, n, 0);
-		if (r > 0) {
-			p += r;
-			n -= (size_t)r;
-			continue;
-		}
-		if (r == 0)
-			return -ECONNRESET;
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			int rc = wait_fd(fd, POLLIN, deadline_ms);
-			if (rc)
-				return rc;
-			continue;
-		}
-		return -errno;
-	}
-	return 0;
-}
 
 /* Sends the AUTH_TLS NULL call and reads its reply: 0 when it says
  * STARTTLS, -EPROTONOSUPPORT when the server answered otherwise. */
@@ -93,19 +31,20 @@ static int probe(int fd, uint32_t prog, uint32_t vers, uint64_t deadline_ms, cha
 	rpc_encode_call(&e, xid, prog, vers, 0, &tls);
 	xdr_enc_patch_u32(&e, 0, RPC_RECORD_LAST_FRAG | (uint32_t)(xdr_enc_len(&e) - 4));
 	struct buf *b = xdr_enc_take(&e);
-	int rc = send_all(fd, b->data, b->len, deadline_ms);
+	int rc = rpc_fd_write_all(fd, b->data, b->len, deadline_ms);
 	buf_unref(b);
 	if (rc)
 		return rc;
 	uint8_t mark[4], reply[512];
-	if ((rc = recv_all(fd, mark, 4, deadline_ms)) != 0)
+	/* Exactly the reply: what follows it is the server's TLS. */
+	if ((rc = rpc_fd_read_all(fd, mark, 4, deadline_ms)) != 0)
 		return rc;
 	uint32_t m = xdr_get_be32(mark), len = m & RPC_RECORD_LEN_MASK;
 	if (!(m & RPC_RECORD_LAST_FRAG) || len > sizeof(reply) || len < 8) {
 		snprintf(err, errlen, "the reply to the AUTH_TLS probe is not one small record");
 		return -EBADMSG;
 	}
-	if ((rc = recv_all(fd, reply, len, deadline_ms)) != 0)
+	if ((rc = rpc_fd_read_all(fd, reply, len, deadline_ms)) != 0)
 		return rc;
 	struct xdr_dec d;
 	xdr_dec_init(&d, reply, len);
@@ -172,8 +111,8 @@ struct rpc_tls_session *rpc_tls_client_handshake(int fd, const struct rpc_tls_cl
 		if (r == 1)
 			break;
 		int e = SSL_get_error(s->ssl, r);
-		int w = e == SSL_ERROR_WANT_READ    ? wait_fd(fd, POLLIN, deadline)
-			: e == SSL_ERROR_WANT_WRITE ? wait_fd(fd, POLLOUT, deadline)
+		int w = e == SSL_ERROR_WANT_READ    ? rpc_fd_wait(fd, POLLIN, deadline)
+			: e == SSL_ERROR_WANT_WRITE ? rpc_fd_wait(fd, POLLOUT, deadline)
 						    : -EACCES;
 		if (w == 0)
 			continue;
