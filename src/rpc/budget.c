@@ -111,7 +111,13 @@ enum rpc_reserve rpc_request_reserve(struct rpc_request *req, size_t bytes)
 	pthread_mutex_unlock(&conn->lock);
 	/* What the connection's other requests and queued replies hold. */
 	size_t others = held > req->charged ? held - req->charged : 0;
-	if (others != 0 && others + bytes > srv->opts.max_memory_per_conn) {
+	/* First come, first served: while requests wait for the connection's
+	 * memory, a newer one waits behind them rather than take the room
+	 * their wake-up made (they would wait again, and again: READs of 1
+	 * MiB built in memory, 64 in flight, saw 2 s at the 99th percentile
+	 * where the mean was 0.15 s). */
+	bool queue = !req->mem_waited && atomic_load(&conn->mem_waiting) > 0;
+	if (others != 0 && (queue || others + bytes > srv->opts.max_memory_per_conn)) {
 		/* A request that already holds a reservation (two large
 		 * operations in one COMPOUND) must not wait with it: parked
 		 * requests holding memory could keep the connection over the
@@ -150,6 +156,7 @@ struct rpc_mem_waiter {
 bool rpc_request_wait_memory(struct rpc_request *req)
 {
 	struct rpc_conn *conn = req->conn;
+	req->mem_waited = true;
 	struct rpc_mem_waiter *w = malloc(sizeof(*w));
 	if (!w)
 		return false;

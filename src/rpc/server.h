@@ -48,6 +48,9 @@ struct rpc_request {
 	bool reply_shared; /* rpc_request_share_reply was called */
 	struct rpc_park *park; /* rpc_request_park was called */
 	size_t charged; /* bytes counted against the memory budgets until it ends */
+	/* It waited for its connection's memory (rpc_request_wait_memory):
+	 * it goes before requests that did not. */
+	bool mem_waited;
 	/* rpc_request_pipe / rpc_request_reply_spliced: reply bytes
 	 * [splice_at, splice_at + splice_len) of reply come from this pipe. */
 	struct pooled_pipe *splice_pipe;
