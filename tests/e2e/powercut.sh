@@ -3,7 +3,8 @@
 # must be there after the server machine loses power and boots again.
 #
 # ferryd runs inside a qemu guest (KVM when it can boot a stock kernel, else
-# TCG, as ../shared/e2e/kclient decides) and exports an ext4 file system
+# TCG, as ../shared/e2e/kclient decides; tests/e2e/qemu_guest.sh boots it)
+# and exports an ext4 file system
 # (mkfs.ext4 defaults, so with its journal; mounted with the defaults, so
 # commit=5) on a virtio disk: an image file made on the host.  Its state
 # directory is on that disk too.  The guest boots the kernel that
@@ -56,6 +57,8 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=tests/e2e/qemu_guest.sh
+. "$top/tests/e2e/qemu_guest.sh"
 kclient=${KCLIENT:-$top/../shared/e2e/kclient}
 ferryd=${FERRYD:-$top/build/ferryd}
 client=${FERRY_POWERCUT_CLIENT:-$top/build/tests/powercut_client}
@@ -85,32 +88,21 @@ for n in "$cycles" "$min_ms" "$max_ms" "$sync_ms" "$boot_timeout" "$seed"; do
 done
 ((cycles >= 1)) || infra "FERRY_POWERCUT_CYCLES must be at least 1"
 ((min_ms <= max_ms)) || infra "FERRY_POWERCUT_MIN_MS is above FERRY_POWERCUT_MAX_MS"
-[ -x "$kclient" ] || infra "$kclient not found (it builds the guest's kernel and initramfs)"
 [ -x "$ferryd" ] || infra "$ferryd not built"
 [ -x "$client" ] || infra "$client not built (cmake -DBUILD_TESTING=ON)"
 [ "$(id -u)" = 0 ] || infra "must run as root (the client binds a reserved port; kclient's set-up)"
 
-case $accel in
-auto)
-	# KVM that is PVM (kvm_pvm) cannot run a stock kernel: TCG, as kclient.
-	if [ -r /dev/kvm ] && [ -w /dev/kvm ] && [ ! -d /sys/module/kvm_pvm ]; then
-		accel=kvm
-	else
-		accel=tcg
-	fi ;;
-kvm | tcg) ;;
-*) infra "FERRY_POWERCUT_ACCEL must be auto, kvm or tcg" ;;
-esac
+qg_pick_accel "$accel" || infra "FERRY_POWERCUT_ACCEL must be auto, kvm or tcg"
+accel=$qg_accel
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ferry-powercut.XXXXXX")
-qemu_pid=""
 client_pid=""
 cleanup() {
 	local rc=$?
 	trap - EXIT
 	# Only what this script started, by pid.
 	if [ -n "$client_pid" ]; then kill -KILL "$client_pid" 2>/dev/null || true; fi
-	if [ -n "$qemu_pid" ]; then kill -KILL "$qemu_pid" 2>/dev/null || true; fi
+	if [ -n "$qg_pid" ]; then kill -KILL "$qg_pid" 2>/dev/null || true; fi
 	wait 2>/dev/null || true
 	if [ "${FERRY_POWERCUT_KEEP:-0}" = 1 ]; then
 		echo "powercut: work directory kept: $work"
@@ -126,54 +118,19 @@ trap 'echo "powercut: terminated" >&2; exit 143' TERM
 t_start=$SECONDS
 
 # --- the guest's kernel and base initramfs: kclient's cache
-"$kclient" --setup-only >"$work/kclient-setup.log" 2>&1 ||
-	{ tail -20 "$work/kclient-setup.log" >&2; infra "kclient --setup-only failed"; }
-img_dir=$(sed -n 's/^kclient: image: \([^ ]*\) .*/\1/p' "$work/kclient-setup.log" | tail -1)
-if [ -z "$img_dir" ] || [ ! -f "$img_dir/manifest" ] || [ ! -f "$img_dir/base.cpio" ]; then
-	tail -20 "$work/kclient-setup.log" >&2
-	infra "cannot find kclient's cached build in what kclient --setup-only said"
-fi
-kver=$(sed -n 's/^kernel=//p' "$img_dir/manifest")
-# The package the build came from: in the cache's debs/, or KCLIENT_KERNEL_DEB.
-deb=$(dirname "$img_dir")/debs/$(sed -n 's/^deb=//p' "$img_dir/manifest")
-if [ -n "${KCLIENT_KERNEL_DEB:-}" ]; then deb=$KCLIENT_KERNEL_DEB; fi
-[ -n "$kver" ] && [ -f "$deb" ] || infra "kernel package of $img_dir not found ($deb)"
-# (kclient installed qemu, busybox, kmod and dpkg.)
-for tool in qemu-system-x86_64 mkfs.ext4 dpkg-deb depmod modprobe ss shuf /bin/busybox; do
-	command -v "$tool" >/dev/null || infra "$tool not found"
-done
-kernel=$img_dir/vmlinuz
-[ -f "$img_dir/vmlinux" ] && kernel=$img_dir/vmlinux
+qg_kernel "$kclient"
+kver=$qg_kver
+command -v mkfs.ext4 >/dev/null || infra "mkfs.ext4 not found"
 
 # --- the archive appended to it: modules, ferryd, init
 root=$work/root
-mkdir -p "$root/powercut/mods" "$root/powercut/lib" "$work/k"
-# The modules of the cached kernel, with their dependencies (modules.dep
-# is made here: the .deb leaves it to its install scripts).
-dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$work/k" --wildcards \
-	'./lib/modules/*/modules.*' './lib/modules/*/kernel/fs/*' \
-	'./lib/modules/*/kernel/lib/*' './lib/modules/*/kernel/crypto/*' \
-	'./lib/modules/*/kernel/arch/x86/crypto/*' './lib/modules/*/kernel/drivers/block/*' \
-	'./lib/modules/*/kernel/drivers/virtio/*' './lib/modules/*/kernel/drivers/net/*' \
-	'./lib/modules/*/kernel/net/core/*' './lib/modules/*/kernel/drivers/char/hw_random/*' ||
-	infra "cannot extract the modules from $deb"
-depmod -b "$work/k" "$kver" || infra "depmod failed"
-: >"$root/powercut/modules"
+mkdir -p "$root/powercut"
+qg_modules_begin
 for m in virtio_pci virtio_blk virtio_net virtio_rng ext4; do
-	deps=$(modprobe -d "$work/k" -S "$kver" --show-depends "$m") ||
-		infra "module $m not found in $kver"
-	for p in $(awk '$1 == "insmod" { print $2 }' <<<"$deps"); do
-		b=$(basename "$p")
-		grep -qxF "$b" "$root/powercut/modules" && continue
-		cp "$p" "$root/powercut/mods/$b"
-		echo "$b" >>"$root/powercut/modules"
-	done
+	qg_add_module "$root/powercut" "$m"
 done
-rm -rf "$work/k"
-cp "$ferryd" "$root/powercut/ferryd"
-for lib in $(ldd "$ferryd" | awk '/=> \// { print $3 } /^\t\/[^ ]+ \(/ { print $1 }'); do
-	cp -L "$lib" "$root/powercut/lib/"
-done
+qg_modules_end
+qg_add_ferryd "$root/powercut" "$ferryd"
 {
 	echo "[server]"
 	echo "listen = 0.0.0.0:2049"
@@ -255,12 +212,9 @@ kill -0 $pid 2>/dev/null && echo "POWERCUT READY uptime=$(up)s"
 wait $pid
 fail "ferryd exited with status $?"
 INIT
-chmod 755 "$root/powercut-init" "$root/powercut/ferryd"
-(cd "$root" && find . | LC_ALL=C sort | /bin/busybox cpio -o -H newc 2>/dev/null) >"$work/extra.cpio" ||
-	infra "cannot make the guest's archive (busybox cpio)"
-# The kernel unpacks concatenated newc archives one after the other.
-cat "$img_dir/base.cpio" "$work/extra.cpio" >"$work/initrd"
-rm -rf "$root" "$work/extra.cpio"
+chmod 755 "$root/powercut-init"
+qg_initrd "$root" "$work/initrd"
+rm -rf "$root"
 
 # --- the disk
 disk=$work/disk.img
@@ -268,65 +222,23 @@ truncate -s 256M "$disk"
 mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$disk" ||
 	infra "mkfs.ext4 failed"
 
-free_port() {
-	local p
-	for p in $(shuf -i 20000-60000 -n 50); do
-		if [ -z "$(ss -Htln "sport = :$p")" ]; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
-
 # boot K: starts qemu on the disk and waits until ferryd listens in it.
 port=""
 boot() {
 	local k=$1 con=$work/console.$1.log t0=$SECONDS
-	local -a acc
-	if [ "$accel" = kvm ]; then
-		acc=(-machine q35,accel=kvm -cpu host)
-	else
-		acc=(-machine q35 -accel tcg,thread=multi -cpu max)
-	fi
-	port=$(free_port) || infra "no free port on 127.0.0.1"
-	: >"$con"
-	qemu-system-x86_64 -name ferry-powercut "${acc[@]}" -smp 2 -m 512 \
-		-nodefaults -no-user-config -display none -vga none -no-reboot \
-		-chardev "file,id=con0,path=$con" -serial chardev:con0 \
-		-kernel "$kernel" -initrd "$work/initrd" \
-		-append "console=ttyS0,115200 panic=-1 rdinit=/powercut-init mitigations=off cryptomgr.notests quiet" \
+	port=$(qg_free_port) || infra "no free port on 127.0.0.1"
+	qg_start ferry-powercut "$con" "$work/qemu.$k.out" /powercut-init 512 \
+		"hostfwd=tcp:127.0.0.1:$port-:2049" \
 		-drive "file=$disk,format=raw,if=none,id=disk0,cache=unsafe" \
-		-device virtio-blk-pci,drive=disk0 \
-		-netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$port-:2049" \
-		-device virtio-net-pci,netdev=n0 -device virtio-rng-pci \
-		</dev/null >"$work/qemu.$k.out" 2>&1 &
-	qemu_pid=$!
-	while :; do
-		if grep -aq '^POWERCUT READY' "$con"; then
-			break
-		elif grep -aq '^POWERCUT FAIL' "$con"; then
-			tail -30 "$con" >&2
-			infra "boot $k: $(grep -a -m1 '^POWERCUT FAIL' "$con" | tr -d '\r')"
-		elif ! kill -0 "$qemu_pid" 2>/dev/null; then
-			cat "$work/qemu.$k.out" >&2
-			tail -30 "$con" >&2
-			infra "boot $k: qemu exited before ferryd listened"
-		elif ((SECONDS - t0 > boot_timeout)); then
-			tail -30 "$con" >&2
-			infra "boot $k: ferryd did not listen within ${boot_timeout} s of qemu's start"
-		fi
-		sleep 0.2
-	done
+		-device virtio-blk-pci,drive=disk0
+	qg_wait POWERCUT "$con" "$work/qemu.$k.out" "$boot_timeout" "boot $k"
 	log "boot $k: ferryd listening after $((SECONDS - t0)) s ($(grep -a -m1 '^POWERCUT MOUNTED' "$con" |
 		sed 's/.* \/srv ext4 \([^ ]*\) .*/ext4 \1/'))"
 }
 
 # The power cut: SIGKILL to qemu.
 power_cut() {
-	kill -KILL "$qemu_pid"
-	wait "$qemu_pid" 2>/dev/null || true
-	qemu_pid=""
+	qg_kill
 }
 
 # verify K: checks the acknowledged ops of cycle K; adds to $lost.
