@@ -12,9 +12,10 @@
 #
 # `--full` (or FERRY_FULL=1) adds the full stage: the slowest checks, which
 # the default run (kept under 25 minutes on 2 cores) leaves out: the
-# kernel client holding 20,000 files open at once, and the fail-over of a
+# kernel client holding 20,000 files open at once, the fail-over of a
 # clustered head under a writing kernel client, beside NFS-Ganesha's
-# (tests/e2e/kclient.sh, FERRY_E2E_ONLY=failover).
+# (tests/e2e/kclient.sh, FERRY_E2E_ONLY=failover), and ferryd's
+# RPC-with-TLS in kernel TLS in a qemu guest (tests/e2e/ktls.sh).
 #
 # Environment: FUZZ_SECONDS (default 60; 0 skips fuzzing), FERRY_SKIP_E2E=1
 # skips the kernel-client tests, FERRY_SKIP_POWERCUT=1 the power-cut test
@@ -176,6 +177,14 @@ else
 	step "power cuts under ferryd in a qemu guest"
 	if bash tests/e2e/powercut.sh; then passed=$((passed + 1)); else
 		failed=$((failed + 1)); failures+=("power-cut test"); fi
+	# Full stage: RPC-with-TLS in kernel TLS, ferryd in a guest whose kernel
+	# has the tls module (tests/e2e/ktls.sh; about a minute without its
+	# CPU measurement).
+	if [ "${FERRY_FULL:-0}" = 1 ]; then
+		step "RPC-with-TLS in kernel TLS, ferryd in a qemu guest"
+		if FERRY_KTLS_BENCH=0 bash tests/e2e/ktls.sh; then passed=$((passed + 1)); else
+			failed=$((failed + 1)); failures+=("kernel-TLS test"); fi
+	fi
 fi
 
 echo
