@@ -890,10 +890,14 @@ fi
 if [ "${FERRY_E2E_KRB5:-${FERRY_FULL:-0}}" = 1 ] && [ -z "${FERRY_E2E_ONLY:-}" ]; then
 	krb5_run
 fi
-# RPC-with-TLS (tls_run above): only when asked, as it needs a tlshd built
-# apart (FERRY_TLSHD).
-if [ "${FERRY_E2E_TLS:-0}" = 1 ] && [ -z "${FERRY_E2E_ONLY:-}" ]; then
-	tls_run
+# RPC-with-TLS (tls_run above): when asked, and in the full stage when a
+# tlshd built apart is given (FERRY_TLSHD).
+if [ -z "${FERRY_E2E_ONLY:-}" ]; then
+	if [ "${FERRY_E2E_TLS:-0}" = 1 ] || { [ "${FERRY_FULL:-0}" = 1 ] && [ -n "${FERRY_TLSHD:-}" ]; }; then
+		tls_run
+	elif [ "${FERRY_FULL:-0}" = 1 ]; then
+		echo "e2e: tls: not run: FERRY_TLSHD names no tlshd (see README, Testing)"
+	fi
 fi
 
 # Delegations: the guest's opens and the recalls.
