@@ -22,8 +22,10 @@ bool rpc_conn_find_bulk(void *arg, const uint8_t *rec, size_t have, size_t len, 
 			size_t *blen)
 {
 	struct rpc_conn *conn = arg;
-	/* Under TLS the socket holds TLS records, not the payload's bytes. */
-	if (atomic_load(&conn->tls_state) != RPC_CONN_TLS_NONE)
+	/* Under TLS the socket holds TLS records, not the payload's bytes,
+	 * unless the kernel decrypts them (kernel TLS receiving). */
+	uint8_t tls = atomic_load(&conn->tls_state);
+	if (tls != RPC_CONN_TLS_NONE && !(tls == RPC_CONN_TLS_UP && conn->tls_ktls_recv))
 		return false;
 	struct xdr_dec d;
 	uint32_t xid, msg_type;

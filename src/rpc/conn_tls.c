@@ -158,6 +158,7 @@ enum rpc_tls_step rpc_conn_tls_step(struct rpc_conn *conn)
 		rpc_tls_session_info(conn->tls, info);
 		conn->tls_info = info;
 		conn->tls_ktls_send = info->ktls_send;
+		conn->tls_ktls_recv = info->ktls_recv;
 		atomic_store(&conn->xprtsec, info->peer.verified ? RPC_XPRTSEC_MTLS : RPC_XPRTSEC_TLS);
 		atomic_store(&conn->tls_state, RPC_CONN_TLS_UP);
 		conn->tls_want_write = false;

@@ -136,6 +136,7 @@ struct rpc_conn {
 	struct rpc_tls_session *tls;
 	bool tls_want_write;  /* the handshake waits for EPOLLOUT */
 	bool tls_ktls_send;   /* writes go to the socket as in plain text */
+	bool tls_ktls_recv;   /* the kernel decrypts: a payload may be spliced in */
 	uint64_t tls_deadline_ms; /* the handshake must be done by then */
 	struct rpc_tls_info *tls_info; /* once UP: what ctl shows */
 

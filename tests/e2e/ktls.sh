@@ -25,12 +25,14 @@
 # while the test reads GET /api/v1/connections and /metrics from the
 # guest's ferryd (the API is not on the guest's loopback: the script gives
 # ferryd a control token of its own).  It passes when
-#   (a) the TLS connection's "tls" object says "ktls_send": true (and
-#       ferry_tls_connections{transport="ktls"} counts it);
+#   (a) the TLS connection's "tls" object says "ktls_send": true and
+#       "ktls_recv": true (and ferry_tls_connections{transport="ktls"}
+#       counts it);
 #   (b) the data read back identical, and ferryd spliced the READ data
 #       (ferry_rpc_spliced_reply_bytes_total grew by at least the file's
 #       size: under user-space TLS ferryd splices nothing, since the
-#       bytes would leave unencrypted);
+#       bytes would leave unencrypted) and the WRITE data in
+#       (ferry_rpc_splice_in_bytes_total grew by at least half of it);
 #   and the connection still serves a call after the look.
 #
 # The client's calls wait 5 s for their reply: one that gets none (ferryd
@@ -360,6 +362,8 @@ if [ "$ntls" != 1 ]; then
 	fails+=("$ntls TLS connections open while the client held its one")
 elif [ "$ktls_send" != true ]; then
 	fails+=("\"ktls_send\": $ktls_send for the TLS connection (OpenSSL did not hand the keys to the kernel; guest: $(grep -a '^KTLS TLS_STAT' "$con" | tail -1 | tr -d '\r' || echo 'no tls_stat'))")
+elif [ "$ktls_recv" != true ]; then
+	fails+=("\"ktls_recv\": $ktls_recv for the TLS connection (ferryd did not hand the receiving side to the kernel)")
 elif [ "$gauge" != 1 ]; then
 	fails+=("ferry_tls_connections{transport=\"ktls\"} is '$gauge', not 1")
 fi
@@ -398,6 +402,15 @@ else
 	fi
 	if [ "$spliced" -lt $((mib << 20)) ]; then
 		fails+=("ferryd spliced $spliced bytes of READ data, less than the file's $((mib << 20))")
+	fi
+	# The WRITEs' data, decrypted by the kernel, spliced from the socket
+	# into pipes (all but a first few KiB of each 1 MiB WRITE).
+	splicein0=$(metric "$work/metrics.0" ferry_rpc_splice_in_bytes_total)
+	splicein1=$(metric "$work/metrics.2" ferry_rpc_splice_in_bytes_total)
+	splicein=$(awk -v a="${splicein0:-0}" -v b="${splicein1:-0}" 'BEGIN { printf "%.0f", b - a }')
+	log "(b) ferry_rpc_splice_in_bytes_total grew by $splicein bytes (WRITE data spliced in)"
+	if [ "$splicein" -lt $((mib << 19)) ]; then
+		fails+=("ferryd spliced $splicein bytes of WRITE data in, less than half the file's $((mib << 20))")
 	fi
 	grep -q '^KTLS_CLIENT DONE' "$work/client.out" ||
 		fails+=("the TLS connection did not serve a call after the look")
@@ -504,4 +517,4 @@ if ((${#fails[@]})); then
 	echo "ktls: FAIL: ${msg%; }"
 	exit 1
 fi
-echo "ktls: PASS (ktls_send true, $mib MiB read back identical, $spliced bytes spliced)"
+echo "ktls: PASS (ktls_send and ktls_recv true, $mib MiB read back identical, $spliced bytes spliced out, $splicein in)"

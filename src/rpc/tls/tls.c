@@ -131,6 +131,7 @@ struct rpc_tls_ctx *rpc_tls_ctx_load(const struct rpc_tls_files *f, char *err, s
 		SSL_CTX_set_verify(ssl, SSL_VERIFY_PEER, NULL);
 	}
 	SSL_CTX_set_alpn_select_cb(ssl, select_alpn, NULL);
+	SSL_CTX_set_keylog_callback(ssl, rpc_tls_keylog);
 	struct rpc_tls_ctx *c = calloc(1, sizeof(*c));
 	if (!c) {
 		snprintf(err, errlen, "out of memory");
@@ -193,6 +194,7 @@ struct rpc_tls_session *rpc_tls_session_server(struct rpc_tls_ctx *c, int fd)
 		return NULL;
 	}
 	s->server = true;
+	SSL_set_app_data(ssl, s);
 	SSL_set_accept_state(ssl);
 	return s;
 }
@@ -202,6 +204,7 @@ void rpc_tls_session_free(struct rpc_tls_session *s)
 	if (!s)
 		return;
 	SSL_free(s->ssl);
+	OPENSSL_cleanse(s->rx_secret, sizeof(s->rx_secret));
 	free(s);
 }
 
@@ -276,6 +279,10 @@ enum rpc_tls_step rpc_tls_handshake(struct rpc_tls_session *s, enum rpc_tls_fail
 		rpc_tls_collect_peer(s);
 		s->ktls_send = BIO_get_ktls_send(SSL_get_wbio(s->ssl));
 		s->ktls_recv = BIO_get_ktls_recv(SSL_get_rbio(s->ssl));
+		if (!s->ktls_recv)
+			rpc_tls_ktls_rx_enable(s);
+		else
+			OPENSSL_cleanse(s->rx_secret, sizeof(s->rx_secret));
 		return RPC_TLS_DONE;
 	}
 	int e = SSL_get_error(s->ssl, r);
@@ -289,6 +296,8 @@ enum rpc_tls_step rpc_tls_handshake(struct rpc_tls_session *s, enum rpc_tls_fail
 
 ssize_t rpc_tls_read(struct rpc_tls_session *s, void *buf, size_t len)
 {
+	if (s->rx_kernel)
+		return rpc_tls_kernel_read(s, buf, len);
 	size_t got = 0;
 	while (got < len) {
 		size_t n = 0;
@@ -320,7 +329,7 @@ ssize_t rpc_tls_read(struct rpc_tls_session *s, void *buf, size_t len)
 
 bool rpc_tls_pending(struct rpc_tls_session *s)
 {
-	return SSL_has_pending(s->ssl) == 1;
+	return !s->rx_kernel && SSL_has_pending(s->ssl) == 1;
 }
 
 ssize_t rpc_tls_writev(struct rpc_tls_session *s, const struct iovec *iov, int iovcnt)

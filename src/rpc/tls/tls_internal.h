@@ -13,7 +13,25 @@ struct rpc_tls_session {
 	bool established;
 	bool ktls_send, ktls_recv;
 	struct rpc_tls_peer peer; /* filled when the handshake is done */
+	/* Kernel TLS receiving (tls_ktls_rx.c): the client's application
+	 * traffic secret until it is handed over (then wiped), and whether
+	 * the kernel decrypts what is read. */
+	uint8_t rx_secret[64];
+	size_t rx_secret_len;
+	bool rx_kernel;
 };
+
+/* The server context's key log callback: keeps the client's application
+ * traffic secret in the session (SSL_get_app_data) for kernel TLS. */
+void rpc_tls_keylog(const SSL *ssl, const char *line);
+
+/* After the handshake, with kernel TLS sending: hands the receiving side
+ * to the kernel too (TLS 1.3, AES-GCM); false leaves it with OpenSSL.
+ * The secret is wiped either way. */
+bool rpc_tls_ktls_rx_enable(struct rpc_tls_session *s);
+
+/* As rpc_tls_read, when the kernel decrypts. */
+ssize_t rpc_tls_kernel_read(struct rpc_tls_session *s, void *buf, size_t len);
 
 /* A context with the settings both sides use (TLS 1.3, kernel TLS, no
  * tickets, partial and moving writes). */
