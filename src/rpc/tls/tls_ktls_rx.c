@@ -83,45 +83,63 @@ static bool expand_label(const char *digest, const uint8_t *secret, size_t secre
 	return ok;
 }
 
+/* The TLS 1.3 suites the kernel decrypts, with the hash of their key
+ * schedule. */
+static const struct {
+	const char *name, *digest;
+	uint16_t cipher_type;
+	size_t key_len;
+} kernel_suites[] = {
+	{"TLS_AES_128_GCM_SHA256", "SHA256", TLS_CIPHER_AES_GCM_128, 16},
+	{"TLS_AES_256_GCM_SHA384", "SHA384", TLS_CIPHER_AES_GCM_256, 32},
+};
+
+/* The kernel's form of the key: RFC 8446's 12-byte IV is its 4-byte salt
+ * and 8-byte explicit part; the record sequence starts at 0. */
+#define FILL_CRYPTO_INFO(ci, type, key, iv)                     \
+	do {                                                     \
+		(ci).info.version = TLS_1_3_VERSION;             \
+		(ci).info.cipher_type = (type);                  \
+		memcpy((ci).key, (key), sizeof((ci).key));       \
+		memcpy((ci).salt, (iv), sizeof((ci).salt));      \
+		memcpy((ci).iv, (iv) + 4, sizeof((ci).iv));      \
+	} while (0)
+
 bool rpc_tls_ktls_rx_enable(struct rpc_tls_session *s)
 {
 	bool ok = false;
 	const SSL_CIPHER *c = SSL_get_current_cipher(s->ssl);
-	/* Sending in kernel TLS means the socket already has the tls ULP. */
-	if (!s->ktls_send || !c || SSL_version(s->ssl) != TLS1_3_VERSION || !s->rx_secret_len ||
-	    SSL_has_pending(s->ssl))
-		goto out;
+	size_t i = 0;
+	while (c && i < sizeof(kernel_suites) / sizeof(kernel_suites[0]) &&
+	       strcmp(SSL_CIPHER_get_name(c), kernel_suites[i].name) != 0)
+		i++;
 	uint8_t key[32], iv[12];
-	if (strcmp(SSL_CIPHER_get_name(c), "TLS_AES_256_GCM_SHA384") == 0) {
-		struct tls12_crypto_info_aes_gcm_256 ci;
-		memset(&ci, 0, sizeof(ci));
-		if (!expand_label("SHA384", s->rx_secret, s->rx_secret_len, "key", key, 32) ||
-		    !expand_label("SHA384", s->rx_secret, s->rx_secret_len, "iv", iv, 12))
-			goto out;
-		ci.info.version = TLS_1_3_VERSION;
-		ci.info.cipher_type = TLS_CIPHER_AES_GCM_256;
-		memcpy(ci.key, key, 32);
-		memcpy(ci.salt, iv, 4);
-		memcpy(ci.iv, iv + 4, 8);
-		ok = setsockopt(s->fd, SOL_TLS, TLS_RX, &ci, sizeof(ci)) == 0;
-		OPENSSL_cleanse(&ci, sizeof(ci));
-	} else if (strcmp(SSL_CIPHER_get_name(c), "TLS_AES_128_GCM_SHA256") == 0) {
-		struct tls12_crypto_info_aes_gcm_128 ci;
-		memset(&ci, 0, sizeof(ci));
-		if (!expand_label("SHA256", s->rx_secret, s->rx_secret_len, "key", key, 16) ||
-		    !expand_label("SHA256", s->rx_secret, s->rx_secret_len, "iv", iv, 12))
-			goto out;
-		ci.info.version = TLS_1_3_VERSION;
-		ci.info.cipher_type = TLS_CIPHER_AES_GCM_128;
-		memcpy(ci.key, key, 16);
-		memcpy(ci.salt, iv, 4);
-		memcpy(ci.iv, iv + 4, 8);
-		ok = setsockopt(s->fd, SOL_TLS, TLS_RX, &ci, sizeof(ci)) == 0;
-		OPENSSL_cleanse(&ci, sizeof(ci));
+	/* Sending in kernel TLS means the socket already has the tls ULP. */
+	if (!s->ktls_send || !c || i == sizeof(kernel_suites) / sizeof(kernel_suites[0]) ||
+	    SSL_version(s->ssl) != TLS1_3_VERSION || !s->rx_secret_len ||
+	    SSL_has_pending(s->ssl) ||
+	    !expand_label(kernel_suites[i].digest, s->rx_secret, s->rx_secret_len, "key", key,
+			  kernel_suites[i].key_len) ||
+	    !expand_label(kernel_suites[i].digest, s->rx_secret, s->rx_secret_len, "iv", iv, 12))
+		goto out;
+	union {
+		struct tls12_crypto_info_aes_gcm_128 g128;
+		struct tls12_crypto_info_aes_gcm_256 g256;
+	} ci;
+	memset(&ci, 0, sizeof(ci));
+	size_t len;
+	if (kernel_suites[i].key_len == 16) {
+		FILL_CRYPTO_INFO(ci.g128, kernel_suites[i].cipher_type, key, iv);
+		len = sizeof(ci.g128);
+	} else {
+		FILL_CRYPTO_INFO(ci.g256, kernel_suites[i].cipher_type, key, iv);
+		len = sizeof(ci.g256);
 	}
+	ok = setsockopt(s->fd, SOL_TLS, TLS_RX, &ci, (socklen_t)len) == 0;
+	OPENSSL_cleanse(&ci, sizeof(ci));
+out:
 	OPENSSL_cleanse(key, sizeof(key));
 	OPENSSL_cleanse(iv, sizeof(iv));
-out:
 	OPENSSL_cleanse(s->rx_secret, sizeof(s->rx_secret));
 	s->rx_secret_len = 0;
 	s->rx_kernel = ok;
