@@ -71,12 +71,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct rpc_request req;
 	struct nfs4_compound c;
 	fuzz_compound_ctx(ip, data[0] & 1, &req, &c);
-	struct nfs4_fh fh;
+	struct fh fh;
 	if (data[0] & 2)
-		nfs4_fh_from_pseudo(&ip->nfs.exports, ip->nfs.exports.root, &fh);
+		fh_from_pseudo(&ip->nfs.exports, ip->nfs.exports.root, &fh);
 	else {
-		struct nfs4_export *ex = fuzz_export(ip, INPROC_EXPORT_A);
-		nfs4_fh_from_object(&ip->nfs.exports, ex, &ex->root, &fh);
+		struct export *ex = fuzz_export(ip, INPROC_EXPORT_A);
+		fh_from_object(&ip->nfs.exports, ex, &ex->root, &fh);
 	}
 	nfs4_compound_set_cfh(&c, &fh);
 

@@ -1,5 +1,5 @@
 /* libFuzzer target: file handles from the wire, parsed and verified as
- * PUTFH does (nfs4_fh_parse: layout, keyed MAC, export or pseudo node),
+ * PUTFH does (fh_parse: layout, keyed MAC, export or pseudo node),
  * then looked up in the back end as the next operation would
  * (nfs4_fh_getattr), on the in-process server of fuzz_inproc.h whose key
  * is fixed.
@@ -13,7 +13,7 @@
  * Checked beyond "no sanitizer report": the status is NFS4_OK,
  * NFS4ERR_BADHANDLE or NFS4ERR_STALE; a handle that parses is kept byte for
  * byte, names an existing pseudo node or export, and is the very handle the
- * server makes for that object (nfs4_fh_from_pseudo / nfs4_fh_from_object):
+ * server makes for that object (fh_from_pseudo / fh_from_object):
  * no two encodings of one object verify.
  *
  * FUZZ_FH_SEEDS=DIR makes the target write seeds (the real handles of the
@@ -42,7 +42,7 @@ static void write_seed(const char *dir, const char *name, uint8_t mode, const ui
 	fclose(f);
 }
 
-static void write_seeds_of(const char *dir, const char *what, const struct nfs4_fh *fh)
+static void write_seeds_of(const char *dir, const char *what, const struct fh *fh)
 {
 	char name[128];
 	snprintf(name, sizeof(name), "%s-signed", what);
@@ -54,18 +54,18 @@ static void write_seeds_of(const char *dir, const char *what, const struct nfs4_
 static void write_seeds(const char *dir)
 {
 	struct inproc *ip = fuzz_server();
-	struct nfs4_exports *exps = &ip->nfs.exports;
-	struct nfs4_fh fh;
-	nfs4_fh_from_pseudo(exps, exps->root, &fh);
+	struct exports *exps = &ip->nfs.exports;
+	struct fh fh;
+	fh_from_pseudo(exps, exps->root, &fh);
 	write_seeds_of(dir, "pseudo-root", &fh);
-	for (struct nfs4_pseudo_node *n = exps->root->children; n; n = n->sibling) {
-		nfs4_fh_from_pseudo(exps, n, &fh);
+	for (struct pseudo_node *n = exps->root->children; n; n = n->sibling) {
+		fh_from_pseudo(exps, n, &fh);
 		write_seeds_of(dir, "pseudo-child", &fh);
 	}
 	for (unsigned i = 0; i < exps->count; i++) {
 		char what[64];
 		snprintf(what, sizeof(what), "export%u-root", i);
-		nfs4_fh_from_object(exps, &exps->list[i], &exps->list[i].root, &fh);
+		fh_from_object(exps, &exps->list[i], &exps->list[i].root, &fh);
 		write_seeds_of(dir, what, &fh);
 	}
 }
@@ -88,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1 || size > 1 + NFS4_FHSIZE)
 		return 0;
 	struct inproc *ip = fuzz_server();
-	struct nfs4_exports *exps = &ip->nfs.exports;
+	struct exports *exps = &ip->nfs.exports;
 	uint8_t wire[NFS4_FHSIZE + FH_MAC];
 	size_t len = size - 1;
 	memcpy(wire, data + 1, len);
@@ -101,23 +101,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			return 0;
 	}
 
-	struct nfs4_fh fh;
+	struct fh fh;
 	memset(&fh, 0, sizeof(fh));
-	enum nfsstat4 st = nfs4_fh_parse(exps, wire, (uint32_t)len, &fh);
-	CHECK(st == NFS4_OK || st == NFS4ERR_BADHANDLE || st == NFS4ERR_STALE);
-	if (st != NFS4_OK)
+	enum fh_status st = fh_parse(exps, wire, (uint32_t)len, &fh);
+	CHECK(st == FH_OK || st == FH_BADHANDLE || st == FH_STALE);
+	if (st != FH_OK)
 		return 0;
 	CHECK(fh.wire_len == len && memcmp(fh.wire, wire, len) == 0);
-	struct nfs4_fh again;
-	if (fh.kind == NFS4_FH_PSEUDO) {
+	struct fh again;
+	if (fh.kind == FH_PSEUDO) {
 		CHECK(fh.node != NULL && fh.export == NULL);
-		nfs4_fh_from_pseudo(exps, fh.node, &again);
+		fh_from_pseudo(exps, fh.node, &again);
 	} else {
-		CHECK(fh.kind == NFS4_FH_EXPORT && fh.export != NULL && fh.node == NULL);
+		CHECK(fh.kind == FH_EXPORT && fh.export != NULL && fh.node == NULL);
 		CHECK(fh.bh.len <= BACKEND_HANDLE_MAX);
-		nfs4_fh_from_object(exps, fh.export, &fh.bh, &again);
+		fh_from_object(exps, fh.export, &fh.bh, &again);
 	}
-	CHECK(nfs4_fh_equal(&fh, &again));
+	CHECK(fh_equal(&fh, &again));
 
 	/* What the next operation does with it: ask the back end. */
 	struct rpc_request req;
@@ -125,8 +125,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_compound_ctx(ip, 1, &req, &c);
 	nfs4_compound_set_cfh(&c, &fh);
 	struct backend_attr attr;
-	st = nfs4_fh_getattr(&c, &c.cfh, &attr);
-	CHECK(st == NFS4_OK || st == NFS4ERR_STALE || st == NFS4ERR_BADHANDLE ||
-	      st == NFS4ERR_FHEXPIRED);
+	enum nfsstat4 st4 = nfs4_fh_getattr(&c, &c.cfh, &attr);
+	CHECK(st4 == NFS4_OK || st4 == NFS4ERR_STALE || st4 == NFS4ERR_BADHANDLE ||
+	      st4 == NFS4ERR_FHEXPIRED);
 	return 0;
 }

@@ -12,7 +12,7 @@
 
 #include "lib/inproc_server.h"
 #include "nfs4/engine/compound.h"
-#include "nfs4/fs/fh.h"
+#include "export/fh.h"
 
 #define CHECK(cond)                       \
 	do {                              \
@@ -34,7 +34,7 @@ static inline struct inproc *fuzz_server(void)
 	return &server;
 }
 
-static inline struct nfs4_export *fuzz_export(struct inproc *ip, const char *pseudo)
+static inline struct export *fuzz_export(struct inproc *ip, const char *pseudo)
 {
 	for (unsigned i = 0; i < ip->nfs.exports.count; i++)
 		if (strcmp(ip->nfs.exports.list[i].pseudo, pseudo) == 0)
@@ -54,8 +54,8 @@ static inline void fuzz_compound_ctx(struct inproc *ip, uint32_t minor, struct r
 	c->srv = &ip->nfs;
 	c->req = req;
 	c->minor = minor;
-	c->cfh.kind = NFS4_FH_NONE;
-	c->sfh.kind = NFS4_FH_NONE;
+	c->cfh.kind = FH_NONE;
+	c->sfh.kind = FH_NONE;
 }
 
 #endif

@@ -3,6 +3,8 @@
 # module using only those to its left:
 #   core <- xdr <- rpc <- callback <- nfs4
 #   core <- backend <- state <- callback <- nfs4
+#   rpc, state <- export <- nfs4 (exports and file handles, every NFS program's)
+#   rpc, state <- export <- nfs4 (exports and file handles, every NFS program's)
 #   core <- xdr <- rpc <- client
 # (state may also use xdr; callback may use backend; ctl sits beside nfs4
 # and may use all of these but client; cmd and tests use anything).
@@ -30,8 +32,9 @@ declare -A allowed=(
 	[backend]="core backend"
 	[state]="core xdr backend state"
 	[callback]="core xdr rpc backend state callback"
-	[nfs4]="core xdr rpc backend state callback nfs4"
-	[ctl]="core xdr rpc state callback nfs4 backend ctl"
+	[export]="core xdr rpc backend state export"
+	[nfs4]="core xdr rpc backend state callback export nfs4"
+	[ctl]="core xdr rpc state callback export nfs4 backend ctl"
 	[cmd]="*"
 )
 

@@ -215,7 +215,7 @@ static int reload_exports(void *arg, char *err, size_t errlen)
 		if (ret == 0)
 			ret = load_tls(fresh, &tls, err, errlen);
 		if (ret == 0)
-			ret = nfs4_exports_reload(&rc->nfs->exports, fresh, err, errlen);
+			ret = exports_reload(&rc->nfs->exports, fresh, err, errlen);
 		if (ret == 0)
 			apply_tls(rc->rpc, fresh, tls);
 		rpc_tls_ctx_unref(tls);

@@ -9,7 +9,7 @@
 
 #include "core/clock.h"
 #include "ctl/ctl_internal.h"
-#include "nfs4/fs/export.h"
+#include "export/export.h"
 #include "nfs4/server.h"
 #include "rpc/server.h"
 #include "state/session.h"
@@ -134,7 +134,7 @@ static unsigned get_listeners(struct ctl_server *cs, json_t **out)
 }
 
 /* What a back end with a storage of its own tells of it (ceph). */
-static json_t *storage_json(const struct nfs4_export *e)
+static json_t *storage_json(const struct export *e)
 {
 	struct backend_status st;
 	e->ops->status(e->bex, &st);
@@ -157,13 +157,13 @@ static json_t *storage_json(const struct nfs4_export *e)
 static unsigned get_exports(struct ctl_server *cs, json_t **out)
 {
 	static const char *const squash[] = {"root", "all", "none"};
-	const struct nfs4_exports *ex = &cs->ctx.nfs->exports;
+	const struct exports *ex = &cs->ctx.nfs->exports;
 	json_t *a = json_array();
 	for (unsigned i = 0; i < ex->count; i++) {
-		const struct nfs4_export *e = &ex->list[i];
+		const struct export *e = &ex->list[i];
 		json_t *clients = json_array();
-		const struct nfs4_client_list *cl =
-			atomic_load_explicit(&((struct nfs4_export *)e)->clients, memory_order_acquire);
+		const struct export_client_list *cl =
+			atomic_load_explicit(&((struct export *)e)->clients, memory_order_acquire);
 		for (unsigned k = 0; cl && k < cl->n; k++)
 			json_array_append_new(clients, json_string(cl->text[k]));
 		const char *name = e->name, *backend = e->ops ? e->ops->name : "";
@@ -172,11 +172,11 @@ static unsigned get_exports(struct ctl_server *cs, json_t **out)
 				     (json_int_t)e->id, "name", text_json(name), "path",
 				     text_json(e->path), "pseudo", text_json(e->pseudo), "access",
 				     e->read_only ? "ro" : "rw", "squash",
-				     squash[e->squash <= NFS4_SQUASH_NONE ? e->squash : 0], "secure",
-				     !atomic_load_explicit(&((struct nfs4_export *)e)->insecure,
+				     squash[e->squash <= EXPORT_SQUASH_NONE ? e->squash : 0], "secure",
+				     !atomic_load_explicit(&((struct export *)e)->insecure,
 							   memory_order_relaxed),
 				     "async",
-				     atomic_load_explicit(&((struct nfs4_export *)e)->async,
+				     atomic_load_explicit(&((struct export *)e)->async,
 							  memory_order_relaxed),
 				     "anonuid",
 				     (json_int_t)e->anonuid, "anongid", (json_int_t)e->anongid,

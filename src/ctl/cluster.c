@@ -17,7 +17,7 @@
 #include "backend/backend.h"
 #include "core/log.h"
 #include "ctl/ctl_internal.h"
-#include "nfs4/fs/export.h"
+#include "export/export.h"
 #include "nfs4/server.h"
 #include "rpc/server.h"
 #include "state/state.h"
@@ -165,9 +165,9 @@ unsigned ctl_cluster_takeover(struct ctl_server *cs, const char *body, size_t le
 	/* The failed head's locks and capabilities in the storage go now,
 	 * before its clients come to reclaim them here. */
 	json_t *sessions = json_array(), *failed = json_array();
-	const struct nfs4_exports *exps = &cs->ctx.nfs->exports;
+	const struct exports *exps = &cs->ctx.nfs->exports;
 	for (unsigned i = 0; i < exps->count; i++) {
-		const struct nfs4_export *ex = &exps->list[i];
+		const struct export *ex = &exps->list[i];
 		if (!ex->ops->end_peer_session)
 			continue;
 		int src = ex->ops->end_peer_session(ex->bex, node);

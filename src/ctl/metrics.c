@@ -707,9 +707,9 @@ static void scrape_read(struct ctl_server *cs, struct scrape *sc)
 	if (sc->has_copies)
 		nfs4_copy_get_stats(nfs, &sc->copies);
 	scrape_process(cs, sc);
-	const struct nfs4_exports *exps = &nfs->exports;
+	const struct exports *exps = &nfs->exports;
 	for (unsigned i = 0; i < exps->count && sc->nstorage < CONFIG_MAX_EXPORTS; i++) {
-		const struct nfs4_export *e = &exps->list[i];
+		const struct export *e = &exps->list[i];
 		if (!e->ops || !e->ops->status)
 			continue;
 		struct scrape_storage *x = &sc->storage[sc->nstorage++];

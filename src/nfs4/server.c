@@ -28,11 +28,11 @@
 /* The back-end hooks set on every export whose back end has them, by
  * kind, and what an export goes without when it cannot have one. */
 static const struct {
-	nfs4_watch_hook_fn *hook;
+	export_watch_hook_fn *hook;
 	const char *lost;
-} export_hooks[NFS4_WATCH_KINDS] = {
-	[NFS4_WATCH_LEASE_BREAKS] = {nfs4_deleg_lease_hook, "host access does not recall delegations"},
-	[NFS4_WATCH_DIR_CHANGES] = {nfs4_dirdeleg_host_hook, "no directory delegations"},
+} export_hooks[EXPORT_WATCH_KINDS] = {
+	[EXPORT_WATCH_LEASE_BREAKS] = {nfs4_deleg_lease_hook, "host access does not recall delegations"},
+	[EXPORT_WATCH_DIR_CHANGES] = {nfs4_dirdeleg_host_hook, "no directory delegations"},
 };
 
 static void server_identity(struct nfs4_server *srv, const char *state_dir)
@@ -96,7 +96,7 @@ static bool server_cb_may_dial(void *ctx, const struct sockaddr_storage *addr)
 {
 	struct nfs4_server *srv = ctx;
 	for (unsigned i = 0; i < srv->exports.count; i++)
-		if (nfs4_export_allows(&srv->exports.list[i], addr, NULL))
+		if (export_allows(&srv->exports.list[i], addr, NULL))
 			return true;
 	return false;
 }
@@ -131,7 +131,7 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		memcpy(srv->write_verifier, &ts, sizeof(srv->write_verifier));
 	}
-	int rc = nfs4_exports_open(&srv->exports, cfg);
+	int rc = exports_open(&srv->exports, cfg);
 	if (rc)
 		return rc;
 	rc = nfs4_drc40_create(&srv->drc40);
@@ -207,8 +207,8 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 	rc = nfs4_dirdeleg_children_start(srv);
 	if (rc)
 		return rc;
-	for (unsigned k = 0; k < NFS4_WATCH_KINDS; k++)
-		nfs4_exports_watch(&srv->exports, srv, k, export_hooks[k].hook,
+	for (unsigned k = 0; k < EXPORT_WATCH_KINDS; k++)
+		exports_watch(&srv->exports, srv, k, export_hooks[k].hook,
 				   export_hooks[k].lost);
 	state_lock_notify_set(srv->state, nfs4_lock_notify, srv);
 	atomic_store_explicit(&srv->write_holds_ready, true, memory_order_release);
@@ -218,8 +218,8 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 void nfs4_server_fini(struct nfs4_server *srv)
 {
 	/* Before the state goes: no report may reach it any more. */
-	for (unsigned k = 0; k < NFS4_WATCH_KINDS; k++)
-		nfs4_exports_unwatch(&srv->exports, k, export_hooks[k].hook);
+	for (unsigned k = 0; k < EXPORT_WATCH_KINDS; k++)
+		exports_unwatch(&srv->exports, k, export_hooks[k].hook);
 	/* No notice may reach the engine once it is gone. */
 	if (srv->state)
 		state_lock_notify_set(srv->state, NULL, NULL);
@@ -243,7 +243,7 @@ void nfs4_server_fini(struct nfs4_server *srv)
 	cb_engine_free(srv->cb);
 	srv->cb = NULL;
 	srv->state = NULL;
-	nfs4_exports_close(&srv->exports);
+	exports_close(&srv->exports);
 	nfs4_drc40_destroy(srv->drc40);
 	srv->drc40 = NULL;
 }

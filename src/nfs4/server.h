@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "core/config.h"
-#include "nfs4/fs/export.h"
+#include "export/export.h"
 #include "rpc/server.h"
 
 struct state_server;
@@ -23,7 +23,7 @@ struct nfs4_durable;
 enum { NFS4_DELEG_LEASE_STRIPES = 64 };
 
 struct nfs4_server {
-	struct nfs4_exports exports;
+	struct exports exports;
 	struct state_server *state;
 	struct rpc_server *rpc; /* for callbacks */
 	struct cb_engine *cb; /* the callback queues and workers (callback/callback.h) */

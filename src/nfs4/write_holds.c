@@ -3,7 +3,7 @@
  * last one (OPEN, OPEN_DOWNGRADE, CLOSE, and an expired or destroyed
  * client's opens), and this hands them to the file's back end, which
  * keeps a descriptor for writing meanwhile. */
-#include "nfs4/fs/export.h"
+#include "export/export.h"
 #include "nfs4/server.h"
 #include "state/state.h"
 
@@ -18,8 +18,8 @@ void nfs4_write_holds_apply(struct nfs4_server *srv)
 	pthread_mutex_lock(&srv->write_holds_lock);
 	while ((n = state_take_write_holds(srv->state, holds, 32)) > 0) {
 		for (size_t i = 0; i < n; i++) {
-			struct nfs4_export *ex =
-				nfs4_exports_find(&srv->exports, holds[i].file.export_id);
+			struct export *ex =
+				exports_find(&srv->exports, holds[i].file.export_id);
 			if (ex && ex->ops->write_hold)
 				ex->ops->write_hold(ex->bex, &holds[i].file.bh, holds[i].on);
 		}

@@ -191,8 +191,8 @@ static inline void inproc_compound_ctx(struct inproc *ip, uint32_t minor,
 	c->srv = &ip->nfs;
 	c->req = req;
 	c->minor = minor;
-	c->cfh.kind = NFS4_FH_NONE;
-	c->sfh.kind = NFS4_FH_NONE;
+	c->cfh.kind = FH_NONE;
+	c->sfh.kind = FH_NONE;
 }
 
 /* Reading attribute values out of a reply, asserting each is there. */

@@ -1,11 +1,11 @@
-/* Reloading the exports' options in place (nfs4_exports_reload): what a
+/* Reloading the exports' options in place (exports_reload): what a
  * reload that changes nothing, and one that changes the client list, do to
  * the list requests read. */
 #include "nfs4_inproc.h"
 
-#include "nfs4/fs/export.h"
+#include "export/export.h"
 
-static unsigned retired_count(const struct nfs4_client_list *cl)
+static unsigned retired_count(const struct export_client_list *cl)
 {
 	unsigned n = 0;
 	for (; cl && cl->retired; cl = cl->retired)
@@ -19,12 +19,12 @@ static unsigned retired_count(const struct nfs4_client_list *cl)
 static void test_reload_keeps_an_unchanged_client_list(void **state)
 {
 	struct inproc *ip = *state;
-	struct nfs4_exports *exps = &ip->nfs.exports;
-	struct nfs4_export *ex = &exps->list[0];
+	struct exports *exps = &ip->nfs.exports;
+	struct export *ex = &exps->list[0];
 	char err[256] = "";
-	struct nfs4_client_list *before = atomic_load(&ex->clients);
+	struct export_client_list *before = atomic_load(&ex->clients);
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(nfs4_exports_reload(exps, &ip->cfg, err, sizeof(err)), 0);
+		assert_int_equal(exports_reload(exps, &ip->cfg, err, sizeof(err)), 0);
 	assert_ptr_equal(atomic_load(&ex->clients), before);
 	assert_int_equal(retired_count(before), 0);
 
@@ -38,13 +38,13 @@ static void test_reload_keeps_an_unchanged_client_list(void **state)
 			ce = &cfg->exports[j];
 	assert_non_null(ce);
 	snprintf(ce->clients[ce->nclients++], sizeof(ce->clients[0]), "127.0.0.0/8");
-	assert_int_equal(nfs4_exports_reload(exps, cfg, err, sizeof(err)), 0);
-	struct nfs4_client_list *after = atomic_load(&ex->clients);
+	assert_int_equal(exports_reload(exps, cfg, err, sizeof(err)), 0);
+	struct export_client_list *after = atomic_load(&ex->clients);
 	assert_ptr_not_equal(after, before);
 	assert_int_equal(after->n, ce->nclients);
 	assert_int_equal(retired_count(after), 1);
 	/* And reloading that again keeps it. */
-	assert_int_equal(nfs4_exports_reload(exps, cfg, err, sizeof(err)), 0);
+	assert_int_equal(exports_reload(exps, cfg, err, sizeof(err)), 0);
 	assert_ptr_equal(atomic_load(&ex->clients), after);
 	free(cfg);
 }

@@ -8,8 +8,8 @@
 struct ctx {
 	struct rpc_request req;
 	struct nfs4_compound c;
-	struct nfs4_export *ex;
-	struct nfs4_fh fh;
+	struct export *ex;
+	struct fh fh;
 };
 
 static void ctx_init(struct inproc *ip, uint32_t minor, struct ctx *x)
@@ -20,7 +20,7 @@ static void ctx_init(struct inproc *ip, uint32_t minor, struct ctx *x)
 		if (strcmp(ip->nfs.exports.list[i].pseudo, INPROC_EXPORT_A) == 0)
 			x->ex = &ip->nfs.exports.list[i];
 	assert_non_null(x->ex);
-	nfs4_fh_from_object(&ip->nfs.exports, x->ex, &x->ex->root, &x->fh);
+	fh_from_object(&ip->nfs.exports, x->ex, &x->ex->root, &x->fh);
 }
 
 static struct nfs4_bitmap bits_of(const unsigned *bits, size_t n)
@@ -272,11 +272,11 @@ static void test_encode_pseudo_and_mount_point(void **state)
 	struct inproc *ip = *state;
 	struct ctx x;
 	ctx_init(ip, 0, &x);
-	struct nfs4_exports *exps = &ip->nfs.exports;
-	struct nfs4_pseudo_node *mem = nfs4_pseudo_lookup(exps->root, "mem");
+	struct exports *exps = &ip->nfs.exports;
+	struct pseudo_node *mem = pseudo_lookup(exps->root, "mem");
 	assert_non_null(mem);
-	struct nfs4_fh pfh;
-	nfs4_fh_from_pseudo(exps, mem, &pfh);
+	struct fh pfh;
+	fh_from_pseudo(exps, mem, &pfh);
 	struct backend_attr pa;
 	assert_int_equal(nfs4_fh_getattr(&x.c, &pfh, &pa), NFS4_OK);
 	assert_int_equal(pa.type, BACKEND_DIR);

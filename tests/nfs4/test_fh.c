@@ -1,4 +1,4 @@
-/* File handles: what nfs4_fh_* make and accept, and what PUTFH does with
+/* File handles: what fh_* make and accept, and what PUTFH does with
  * handles that were damaged, cut, lengthened, moved to another export or
  * made by another server.  The layout is the one fh.h documents. */
 #include <sys/stat.h>
@@ -6,11 +6,11 @@
 #include "nfs4_inproc.h"
 
 #include "core/siphash.h"
-#include "nfs4/fs/fh.h"
+#include "export/fh.h"
 
 enum { FH_VERSION = 1, FH_HEADER = 7, FH_MAC = 8 };
 
-static struct nfs4_export *export_at(struct inproc *ip, const char *pseudo)
+static struct export *export_at(struct inproc *ip, const char *pseudo)
 {
 	for (unsigned i = 0; i < ip->nfs.exports.count; i++)
 		if (strcmp(ip->nfs.exports.list[i].pseudo, pseudo) == 0)
@@ -20,7 +20,7 @@ static struct nfs4_export *export_at(struct inproc *ip, const char *pseudo)
 }
 
 /* A new regular file in the export, made through the back end. */
-static void make_file(struct nfs4_export *ex, const char *name, struct backend_handle *out)
+static void make_file(struct export *ex, const char *name, struct backend_handle *out)
 {
 	static const struct backend_cred root = {0};
 	struct backend_setattr sa = {.mask = BACKEND_SET_MODE, .mode = 0644};
@@ -72,38 +72,38 @@ static uint32_t putfh_status(struct inproc *ip, const uint8_t *wire, uint32_t le
 static void test_export_root_round_trip(void **state)
 {
 	struct inproc *ip = *state;
-	struct nfs4_export *ex = export_at(ip, INPROC_EXPORT_A);
+	struct export *ex = export_at(ip, INPROC_EXPORT_A);
 	static const char *const path[] = {"mem", "a"};
 	uint8_t wire[NFS4_FHSIZE];
 	uint32_t len = inproc_fh_of(ip, path, 2, wire);
 
-	/* What LOOKUP handed out is what nfs4_fh_from_object makes. */
-	struct nfs4_fh made;
-	nfs4_fh_from_object(&ip->nfs.exports, ex, &ex->root, &made);
+	/* What LOOKUP handed out is what fh_from_object makes. */
+	struct fh made;
+	fh_from_object(&ip->nfs.exports, ex, &ex->root, &made);
 	assert_int_equal(made.wire_len, len);
 	assert_memory_equal(made.wire, wire, len);
 	assert_int_equal(len, FH_HEADER + ex->root.len + FH_MAC);
 	assert_int_equal(wire[0], FH_VERSION);
-	assert_int_equal(wire[1], NFS4_FH_EXPORT);
+	assert_int_equal(wire[1], FH_EXPORT);
 	assert_int_equal(xdr_get_be32(wire + 2), ex->id);
 
-	struct nfs4_fh parsed;
-	assert_int_equal(nfs4_fh_parse(&ip->nfs.exports, wire, len, &parsed), NFS4_OK);
-	assert_int_equal(parsed.kind, NFS4_FH_EXPORT);
+	struct fh parsed;
+	assert_int_equal(fh_parse(&ip->nfs.exports, wire, len, &parsed), FH_OK);
+	assert_int_equal(parsed.kind, FH_EXPORT);
 	assert_ptr_equal(parsed.export, ex);
 	assert_int_equal(parsed.bh.len, ex->root.len);
 	assert_memory_equal(parsed.bh.data, ex->root.data, ex->root.len);
-	assert_true(nfs4_fh_equal(&parsed, &made));
+	assert_true(fh_equal(&parsed, &made));
 }
 
 static void test_object_round_trip_through_putfh(void **state)
 {
 	struct inproc *ip = *state;
-	struct nfs4_export *ex = export_at(ip, INPROC_EXPORT_B);
+	struct export *ex = export_at(ip, INPROC_EXPORT_B);
 	struct backend_handle bh;
 	make_file(ex, "f", &bh);
-	struct nfs4_fh fh;
-	nfs4_fh_from_object(&ip->nfs.exports, ex, &bh, &fh);
+	struct fh fh;
+	fh_from_object(&ip->nfs.exports, ex, &bh, &fh);
 
 	struct inproc_args a;
 	struct inproc_reply r;
@@ -122,39 +122,39 @@ static void test_object_round_trip_through_putfh(void **state)
 	inproc_done(&r);
 
 	/* The same object always gets the same handle; another one does not. */
-	struct nfs4_fh again, other;
-	nfs4_fh_from_object(&ip->nfs.exports, ex, &bh, &again);
-	assert_true(nfs4_fh_equal(&fh, &again));
+	struct fh again, other;
+	fh_from_object(&ip->nfs.exports, ex, &bh, &again);
+	assert_true(fh_equal(&fh, &again));
 	struct backend_handle bh2;
 	make_file(ex, "g", &bh2);
-	nfs4_fh_from_object(&ip->nfs.exports, ex, &bh2, &other);
-	assert_false(nfs4_fh_equal(&fh, &other));
+	fh_from_object(&ip->nfs.exports, ex, &bh2, &other);
+	assert_false(fh_equal(&fh, &other));
 }
 
 static void test_pseudo_handles(void **state)
 {
 	struct inproc *ip = *state;
-	struct nfs4_exports *exps = &ip->nfs.exports;
+	struct exports *exps = &ip->nfs.exports;
 	uint8_t root[NFS4_FHSIZE], mem[NFS4_FHSIZE];
 	uint32_t root_len = inproc_fh_of(ip, NULL, 0, root);
 	static const char *const path[] = {"mem"};
 	uint32_t mem_len = inproc_fh_of(ip, path, 1, mem);
 
 	assert_int_equal(root_len, FH_HEADER + FH_MAC);
-	assert_int_equal(root[1], NFS4_FH_PSEUDO);
+	assert_int_equal(root[1], FH_PSEUDO);
 	assert_int_equal(root[6], 0);
-	struct nfs4_fh fh, made;
-	assert_int_equal(nfs4_fh_parse(exps, root, root_len, &fh), NFS4_OK);
-	assert_int_equal(fh.kind, NFS4_FH_PSEUDO);
+	struct fh fh, made;
+	assert_int_equal(fh_parse(exps, root, root_len, &fh), FH_OK);
+	assert_int_equal(fh.kind, FH_PSEUDO);
 	assert_ptr_equal(fh.node, exps->root);
 	assert_null(fh.export);
-	nfs4_fh_from_pseudo(exps, exps->root, &made);
-	assert_true(nfs4_fh_equal(&fh, &made));
+	fh_from_pseudo(exps, exps->root, &made);
+	assert_true(fh_equal(&fh, &made));
 
-	struct nfs4_pseudo_node *node = nfs4_pseudo_lookup(exps->root, "mem");
+	struct pseudo_node *node = pseudo_lookup(exps->root, "mem");
 	assert_non_null(node);
-	assert_int_equal(nfs4_fh_parse(exps, mem, mem_len, &fh), NFS4_OK);
-	assert_int_equal(fh.kind, NFS4_FH_PSEUDO);
+	assert_int_equal(fh_parse(exps, mem, mem_len, &fh), FH_OK);
+	assert_int_equal(fh.kind, FH_PSEUDO);
 	assert_ptr_equal(fh.node, node);
 	assert_int_equal(xdr_get_be32(mem + 2), node->id);
 	assert_false(memcmp(root, mem, root_len) == 0);
@@ -170,8 +170,8 @@ static void check_every_flip(struct inproc *ip, const uint8_t *wire, uint32_t le
 		for (size_t m = 0; m < sizeof(masks); m++) {
 			memcpy(bad, wire, len);
 			bad[i] ^= masks[m];
-			struct nfs4_fh fh;
-			if (nfs4_fh_parse(&ip->nfs.exports, bad, len, &fh) != NFS4ERR_BADHANDLE)
+			struct fh fh;
+			if (fh_parse(&ip->nfs.exports, bad, len, &fh) != FH_BADHANDLE)
 				fail_msg("byte %u ^ 0x%02x of a %u-byte handle was accepted", i,
 					 masks[m], len);
 		}
@@ -190,11 +190,11 @@ static void test_flipped_byte_is_badhandle(void **state)
 	static const char *const path[] = {"mem", "a"};
 	check_every_flip(ip, wire, inproc_fh_of(ip, path, 2, wire));
 	check_every_flip(ip, wire, inproc_fh_of(ip, NULL, 0, wire));
-	struct nfs4_export *ex = export_at(ip, INPROC_EXPORT_A);
+	struct export *ex = export_at(ip, INPROC_EXPORT_A);
 	struct backend_handle bh;
 	make_file(ex, "flip", &bh);
-	struct nfs4_fh fh;
-	nfs4_fh_from_object(&ip->nfs.exports, ex, &bh, &fh);
+	struct fh fh;
+	fh_from_object(&ip->nfs.exports, ex, &bh, &fh);
 	check_every_flip(ip, fh.wire, fh.wire_len);
 }
 
@@ -204,15 +204,15 @@ static void test_truncated_and_overlong(void **state)
 	uint8_t wire[NFS4_FHSIZE + 8];
 	static const char *const path[] = {"mem", "b"};
 	uint32_t len = inproc_fh_of(ip, path, 2, wire);
-	struct nfs4_fh fh;
+	struct fh fh;
 	for (uint32_t n = 0; n < len; n++) {
-		assert_int_equal(nfs4_fh_parse(&ip->nfs.exports, wire, n, &fh), NFS4ERR_BADHANDLE);
+		assert_int_equal(fh_parse(&ip->nfs.exports, wire, n, &fh), FH_BADHANDLE);
 		assert_int_equal(putfh_status(ip, wire, n), NFS4ERR_BADHANDLE);
 	}
 	/* Trailing bytes, zero or not, up to past NFS4_FHSIZE. */
 	for (uint32_t n = len + 1; n <= sizeof(wire); n++) {
 		memset(wire + len, n & 1 ? 0 : 0xa5, sizeof(wire) - len);
-		assert_int_equal(nfs4_fh_parse(&ip->nfs.exports, wire, n, &fh), NFS4ERR_BADHANDLE);
+		assert_int_equal(fh_parse(&ip->nfs.exports, wire, n, &fh), FH_BADHANDLE);
 		assert_int_equal(putfh_status(ip, wire, n), NFS4ERR_BADHANDLE);
 	}
 }
@@ -221,18 +221,17 @@ static void test_truncated_and_overlong(void **state)
 static void test_relabelled_export_refused(void **state)
 {
 	struct inproc *ip = *state;
-	struct nfs4_export *a = export_at(ip, INPROC_EXPORT_A);
-	struct nfs4_export *b = export_at(ip, INPROC_EXPORT_B);
+	struct export *a = export_at(ip, INPROC_EXPORT_A);
+	struct export *b = export_at(ip, INPROC_EXPORT_B);
 	struct backend_handle bh;
 	make_file(a, "mine", &bh);
-	struct nfs4_fh fh;
-	nfs4_fh_from_object(&ip->nfs.exports, a, &bh, &fh);
+	struct fh fh;
+	fh_from_object(&ip->nfs.exports, a, &bh, &fh);
 	uint8_t wire[NFS4_FHSIZE];
 	memcpy(wire, fh.wire, fh.wire_len);
 	xdr_put_be32(wire + 2, b->id);
-	struct nfs4_fh out;
-	assert_int_equal(nfs4_fh_parse(&ip->nfs.exports, wire, fh.wire_len, &out),
-			 NFS4ERR_BADHANDLE);
+	struct fh out;
+	assert_int_equal(fh_parse(&ip->nfs.exports, wire, fh.wire_len, &out), FH_BADHANDLE);
 	assert_int_equal(putfh_status(ip, wire, fh.wire_len), NFS4ERR_BADHANDLE);
 
 	/* Even correctly signed, B's back end does not know A's object. */
@@ -286,12 +285,12 @@ static void test_diskless_servers_have_own_keys(void **state)
 static void test_signed_but_malformed(void **state)
 {
 	struct inproc *ip = *state;
-	struct nfs4_export *ex = export_at(ip, INPROC_EXPORT_A);
+	struct export *ex = export_at(ip, INPROC_EXPORT_A);
 	uint8_t w[NFS4_FHSIZE];
-	struct nfs4_fh fh;
+	struct fh fh;
 
 	/* Unknown version. */
-	nfs4_fh_from_object(&ip->nfs.exports, ex, &ex->root, &fh);
+	fh_from_object(&ip->nfs.exports, ex, &ex->root, &fh);
 	memcpy(w, fh.wire, fh.wire_len);
 	w[0] = 2;
 	uint32_t len = forge(ip, w, fh.wire_len - FH_MAC);
@@ -305,7 +304,7 @@ static void test_signed_but_malformed(void **state)
 
 	/* A pseudo handle carrying back-end bytes. */
 	memcpy(w, fh.wire, fh.wire_len);
-	w[1] = NFS4_FH_PSEUDO;
+	w[1] = FH_PSEUDO;
 	xdr_put_be32(w + 2, ip->nfs.exports.root->id);
 	len = forge(ip, w, fh.wire_len - FH_MAC);
 	assert_int_equal(putfh_status(ip, w, len), NFS4ERR_BADHANDLE);
@@ -313,11 +312,11 @@ static void test_signed_but_malformed(void **state)
 	/* A back-end handle longer than any back end makes. */
 	memset(w, 0, sizeof(w));
 	w[0] = FH_VERSION;
-	w[1] = NFS4_FH_EXPORT;
+	w[1] = FH_EXPORT;
 	xdr_put_be32(w + 2, ex->id);
 	w[6] = BACKEND_HANDLE_MAX + 1;
 	len = forge(ip, w, FH_HEADER + BACKEND_HANDLE_MAX + 1);
-	assert_int_equal(nfs4_fh_parse(&ip->nfs.exports, w, len, &fh), NFS4ERR_BADHANDLE);
+	assert_int_equal(fh_parse(&ip->nfs.exports, w, len, &fh), FH_BADHANDLE);
 	assert_int_equal(putfh_status(ip, w, len), NFS4ERR_BADHANDLE);
 
 	/* Export-kind handle with no back-end bytes: the back end decides. */
@@ -333,17 +332,17 @@ static void test_signed_but_malformed(void **state)
 static void test_signed_unknown_is_stale(void **state)
 {
 	struct inproc *ip = *state;
-	struct nfs4_export *ex = export_at(ip, INPROC_EXPORT_A);
+	struct export *ex = export_at(ip, INPROC_EXPORT_A);
 	uint8_t w[NFS4_FHSIZE];
-	struct nfs4_fh fh;
-	nfs4_fh_from_object(&ip->nfs.exports, ex, &ex->root, &fh);
+	struct fh fh;
+	fh_from_object(&ip->nfs.exports, ex, &ex->root, &fh);
 	memcpy(w, fh.wire, fh.wire_len);
 	xdr_put_be32(w + 2, ex->id ^ 0x5a5a5a5a);
 	uint32_t len = forge(ip, w, fh.wire_len - FH_MAC);
-	assert_int_equal(nfs4_fh_parse(&ip->nfs.exports, w, len, &fh), NFS4ERR_STALE);
+	assert_int_equal(fh_parse(&ip->nfs.exports, w, len, &fh), FH_STALE);
 	assert_int_equal(putfh_status(ip, w, len), NFS4ERR_STALE);
 
-	nfs4_fh_from_pseudo(&ip->nfs.exports, ip->nfs.exports.root, &fh);
+	fh_from_pseudo(&ip->nfs.exports, ip->nfs.exports.root, &fh);
 	memcpy(w, fh.wire, fh.wire_len);
 	xdr_put_be32(w + 2, ip->nfs.exports.root->id ^ 0x00010000);
 	len = forge(ip, w, fh.wire_len - FH_MAC);
@@ -386,11 +385,11 @@ static void test_long_name_is_nametoolong(void **state)
 static void test_removed_object_is_stale(void **state)
 {
 	struct inproc *ip = *state;
-	struct nfs4_export *ex = export_at(ip, INPROC_EXPORT_A);
+	struct export *ex = export_at(ip, INPROC_EXPORT_A);
 	struct backend_handle bh;
 	make_file(ex, "gone", &bh);
-	struct nfs4_fh fh;
-	nfs4_fh_from_object(&ip->nfs.exports, ex, &bh, &fh);
+	struct fh fh;
+	fh_from_object(&ip->nfs.exports, ex, &bh, &fh);
 	uint32_t put, ga;
 	putfh_getattr(ip, fh.wire, fh.wire_len, &put, &ga);
 	assert_int_equal(put, NFS4_OK);
@@ -422,11 +421,11 @@ static uint32_t name_op_status(struct inproc *ip, const uint8_t *wire, uint32_t 
 static void test_dir_checked_before_name(void **state)
 {
 	struct inproc *ip = *state;
-	struct nfs4_export *ex = export_at(ip, INPROC_EXPORT_A);
+	struct export *ex = export_at(ip, INPROC_EXPORT_A);
 	struct backend_handle bh;
 	make_file(ex, "plain", &bh);
-	struct nfs4_fh fh;
-	nfs4_fh_from_object(&ip->nfs.exports, ex, &bh, &fh);
+	struct fh fh;
+	fh_from_object(&ip->nfs.exports, ex, &bh, &fh);
 	uint8_t dir[NFS4_FHSIZE];
 	static const char *const path[] = {"mem", "b"};
 	uint32_t dir_len = inproc_fh_of(ip, path, 2, dir);
@@ -472,7 +471,7 @@ static uint32_t dir_op_status(struct inproc *ip, const uint8_t *wire, uint32_t l
 static void test_table_checks_directory(void **state)
 {
 	struct inproc *ip = *state;
-	struct nfs4_export *ex = export_at(ip, INPROC_EXPORT_A);
+	struct export *ex = export_at(ip, INPROC_EXPORT_A);
 	static const struct backend_cred root = {0};
 	struct backend_handle file_bh, link_bh;
 	make_file(ex, "notadir", &file_bh);
@@ -481,9 +480,9 @@ static void test_table_checks_directory(void **state)
 	assert_int_equal(ex->ops->symlink(ex->bex, &root, &ex->root, "link", ".", &sa, &link_bh,
 					  &attr),
 			 0);
-	struct nfs4_fh file, link;
-	nfs4_fh_from_object(&ip->nfs.exports, ex, &file_bh, &file);
-	nfs4_fh_from_object(&ip->nfs.exports, ex, &link_bh, &link);
+	struct fh file, link;
+	fh_from_object(&ip->nfs.exports, ex, &file_bh, &file);
+	fh_from_object(&ip->nfs.exports, ex, &link_bh, &link);
 	uint8_t dir[NFS4_FHSIZE];
 	static const char *const path[] = {"mem", "b"};
 	uint32_t dir_len = inproc_fh_of(ip, path, 2, dir);

@@ -107,7 +107,7 @@ static uint32_t use_handle(int fd, const struct handle *h)
 }
 
 /* The id of an export before roots were recorded: FNV-1a of "export:" and
- * the pseudo path (bytes 2..5 of the handle, nfs4/fs/fh.h). */
+ * the pseudo path (bytes 2..5 of the handle, export/fh.h). */
 static uint32_t id_before_roots(const char *pseudo)
 {
 	uint32_t h = 2166136261u;

@@ -84,12 +84,12 @@ static void next_ok(struct nfs4c_reply *r, uint32_t op)
 	assert_int_equal(st, NFS4_OK);
 }
 
-struct fh {
+struct wire_fh {
 	uint8_t b[NFS4_FHSIZE];
 	uint32_t len;
 };
 
-static void decode_fh(struct nfs4c_reply *r, struct fh *out)
+static void decode_fh(struct nfs4c_reply *r, struct wire_fh *out)
 {
 	const uint8_t *p;
 	assert_true(xdr_decode_opaque(&r->d, NFS4_FHSIZE, &p, &out->len));
@@ -127,7 +127,7 @@ static void test_pseudo_root_and_crossing(void **state)
 	struct fixture *f = *state;
 	struct nfs4c_call call;
 	struct nfs4c_reply r;
-	struct fh root, exp, back;
+	struct wire_fh root, exp, back;
 	uint32_t type;
 	uint64_t fsid_root[2], fsid_exp[2], fileid;
 
@@ -225,7 +225,7 @@ static void test_fh_errors(void **state)
 	nfs4c_done(&r);
 
 	/* A handle of export a, and one of export b. */
-	struct fh a, b;
+	struct wire_fh a, b;
 	nfs4c_begin_tag(&call, 0, "");
 	nfs4c_putrootfh(&call);
 	nfs4c_lookup(&call, "export");
@@ -249,7 +249,7 @@ static void test_fh_errors(void **state)
 	/* Every single flipped byte is caught, including a handle of a
 	 * relabelled as b's (the export id lives in bytes 2..5). */
 	for (uint32_t i = 0; i < a.len; i++) {
-		struct fh forged = a;
+		struct wire_fh forged = a;
 		forged.b[i] ^= 0x01;
 		nfs4c_begin_tag(&call, 0, "");
 		nfs4c_putfh(&call, forged.b, forged.len);
@@ -257,7 +257,7 @@ static void test_fh_errors(void **state)
 		send_expect(f, &call, &r, NFS4ERR_BADHANDLE);
 		nfs4c_done(&r);
 	}
-	struct fh relabelled = a;
+	struct wire_fh relabelled = a;
 	memcpy(relabelled.b + 2, b.b + 2, 4);
 	nfs4c_begin_tag(&call, 0, "");
 	nfs4c_putfh(&call, relabelled.b, relabelled.len);
@@ -377,7 +377,7 @@ static void test_create_link_rename_remove(void **state)
 	nfs4c_done(&r);
 
 	/* A removed object's handle goes stale. */
-	struct fh gone;
+	struct wire_fh gone;
 	begin_in_export(&call);
 	create_op(&call, NF4DIR, "soon-gone", NULL);
 	nfs4c_getfh(&call);

@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 #include "backend/backend.h"
-#include "nfs4/fs/fh.h"
+#include "export/fh.h"
 #include "xdr/nfs4_prot.h"
 #include "xdr/nfs4_types.h"
 
@@ -76,7 +76,7 @@ void nfs4_copy_engine_free(struct nfs4_server *srv);
 struct nfs4_copy_job {
 	uint64_t clientid;
 	struct backend_cred cred;
-	struct nfs4_fh src, dst; /* NFS4_FH_EXPORT, the same export */
+	struct fh src, dst; /* FH_EXPORT, the same export */
 	uint64_t src_off, dst_off, count;
 };
 
@@ -99,7 +99,7 @@ enum nfsstat4 nfs4_copy_start(struct nfs4_server *srv, const struct nfs4_copy_jo
 struct nfs4_copy_ref {
 	uint64_t clientid;
 	uint32_t uid;
-	const struct nfs4_fh *dst;
+	const struct fh *dst;
 	const struct nfs4_stateid *sid;
 };
 

@@ -122,7 +122,7 @@ static struct copy_rec *rec_find_locked(struct nfs4_copy_engine *eng,
 		 * OFFLOAD_CANCEL must not touch another user's copy) or
 		 * another file's: not a stateid for this request. */
 		if (r->job.clientid != ref->clientid || r->job.cred.uid != ref->uid ||
-		    !nfs4_fh_equal(&r->job.dst, ref->dst))
+		    !fh_equal(&r->job.dst, ref->dst))
 			return NULL;
 		*st = NFS4_OK;
 		return r;
@@ -156,7 +156,7 @@ static void copy_throttle(struct nfs4_copy_engine *eng, const _Atomic bool *canc
 static uint32_t copy_pieces(struct nfs4_copy_engine *eng, const struct nfs4_copy_job *job,
 			    const _Atomic bool *cancel, bool check_client, _Atomic uint64_t *done)
 {
-	struct nfs4_export *ex = job->dst.export;
+	struct export *ex = job->dst.export;
 	uint64_t start_ms = clock_now_ms();
 	uint32_t status = NFS4_OK;
 	for (;;) {

@@ -128,15 +128,15 @@ static void deleg_cb_send(struct nfs4_server *srv, const struct state_deleg_cb *
 		recall_any_send(srv, cb);
 		return;
 	}
-	struct nfs4_export *ex = nfs4_exports_find(&srv->exports, cb->file.export_id);
+	struct export *ex = exports_find(&srv->exports, cb->file.export_id);
 	struct deleg_cb_arg *arg = ex ? calloc(1, sizeof(*arg)) : NULL;
 	int rc = -ENOMEM;
 	if (arg) {
 		arg->srv = srv;
 		arg->opnum = cb->opnum;
 		arg->stateid = cb->stateid;
-		struct nfs4_fh fh;
-		nfs4_fh_from_object(&srv->exports, ex, &cb->file.bh, &fh);
+		struct fh fh;
+		fh_from_object(&srv->exports, ex, &cb->file.bh, &fh);
 		memcpy(arg->fh, fh.wire, fh.wire_len);
 		struct nfs4_opaque wire_fh = {arg->fh, fh.wire_len};
 		nfs4_bitmap_set(&arg->asked, FATTR4_CHANGE);
@@ -218,7 +218,7 @@ void nfs4_deleg_work(struct nfs4_server *srv)
 
 int nfs4_deleg_lease(struct nfs4_server *srv, const struct state_file_key *key, uint32_t type)
 {
-	struct nfs4_export *ex = nfs4_exports_find(&srv->exports, key->export_id);
+	struct export *ex = exports_find(&srv->exports, key->export_id);
 	if (!ex || !ex->ops->lease)
 		return -ENOTSUP;
 	enum backend_lease l = type == OPEN_DELEGATE_WRITE  ? BACKEND_LEASE_WRITE
@@ -276,13 +276,14 @@ void nfs4_deleg_lease_drop(struct nfs4_server *srv, const struct state_file_key 
  * (the lease is dropped once the last one is returned or revoked). */
 static void deleg_lease_broken(void *ctx, const struct backend_handle *h)
 {
-	struct nfs4_export_watch *w = ctx;
+	struct export_watch *w = ctx;
 	struct state_file_key key = {.export_id = w->export_id, .bh = *h};
-	state_deleg_break(w->srv->state, &key, 0, NULL, true);
-	nfs4_deleg_work(w->srv);
+	struct nfs4_server *srv = w->owner;
+	state_deleg_break(srv->state, &key, 0, NULL, true);
+	nfs4_deleg_work(srv);
 }
 
-void nfs4_deleg_lease_hook(struct nfs4_export *ex, struct nfs4_export_watch *w)
+void nfs4_deleg_lease_hook(struct export *ex, struct export_watch *w)
 {
 	ex->ops->lease_notify(ex->bex, w ? deleg_lease_broken : NULL, w);
 }

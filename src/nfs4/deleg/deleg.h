@@ -26,8 +26,8 @@ void nfs4_deleg_for_open(struct nfs4_compound *c, struct state_owner *o,
  * regular file name names in directory dir (REMOVE, RENAME's source and
  * target), the current file before a SETATTR that changes it (sid: the
  * SETATTR's stateid, which may name the caller). */
-enum nfsstat4 nfs4_deleg_break_fh(struct nfs4_compound *c, const struct nfs4_fh *fh);
-enum nfsstat4 nfs4_deleg_break_name(struct nfs4_compound *c, const struct nfs4_fh *dir,
+enum nfsstat4 nfs4_deleg_break_fh(struct nfs4_compound *c, const struct fh *fh);
+enum nfsstat4 nfs4_deleg_break_name(struct nfs4_compound *c, const struct fh *dir,
 				    const char *name);
 enum nfsstat4 nfs4_deleg_break_setattr(struct nfs4_compound *c, const struct nfs4_stateid *sid);
 
@@ -112,9 +112,9 @@ void nfs4_deleg_lease_drop(struct nfs4_server *srv, const struct state_file_key 
  * (state_deleg_work_pending). */
 void nfs4_deleg_work(struct nfs4_server *srv);
 
-/* The export hook (nfs4_watch_hook_fn) of the back end's lease-break
+/* The export hook (export_watch_hook_fn) of the back end's lease-break
  * notification: a break by someone on the host recalls every delegation of
  * the file.  Set on every export by nfs4_server_init. */
-void nfs4_deleg_lease_hook(struct nfs4_export *ex, struct nfs4_export_watch *w);
+void nfs4_deleg_lease_hook(struct export *ex, struct export_watch *w);
 
 #endif

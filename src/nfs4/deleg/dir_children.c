@@ -148,7 +148,7 @@ static bool index_entry(void *arg, const struct backend_dirent *ent)
 static int index_read(struct nfs4_server *srv, struct nfs4_dirdeleg_children *c,
 		      struct dir_rec *r)
 {
-	struct nfs4_export *ex = nfs4_exports_find(&srv->exports, r->key.export_id);
+	struct export *ex = exports_find(&srv->exports, r->key.export_id);
 	if (!ex)
 		return -ENOENT;
 	struct backend_cred root;

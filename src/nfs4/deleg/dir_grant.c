@@ -100,7 +100,7 @@ NFS4_SERVE(get_dir_delegation)
 	 * the end of (state_dirdeleg_grant). */
 	r.status = GDD4_UNAVAIL;
 	r.will_signal_deleg_avail = false;
-	if (c->cfh.kind == NFS4_FH_EXPORT) {
+	if (c->cfh.kind == FH_EXPORT) {
 		struct state_file_key key = {.export_id = c->cfh.export->id, .bh = c->cfh.bh};
 		uint32_t notify = a->notification_types.w[0] & NFS4_DIRDELEG_NOTIFY_SERVED;
 		/* Child attributes need the directory's entries indexed; one
@@ -118,23 +118,23 @@ NFS4_SERVE(get_dir_delegation)
 	return NFS4_OK;
 }
 
-enum nfsstat4 nfs4_dirdeleg_break(struct nfs4_compound *c, const struct nfs4_fh *dir,
+enum nfsstat4 nfs4_dirdeleg_break(struct nfs4_compound *c, const struct fh *dir,
 				  uint32_t need)
 {
-	if (dir->kind != NFS4_FH_EXPORT || !state_dirdeleg_any(c->srv->state))
+	if (dir->kind != FH_EXPORT || !state_dirdeleg_any(c->srv->state))
 		return NFS4_OK;
 	struct state_file_key key = {.export_id = dir->export->id, .bh = dir->bh};
 	return state_dirdeleg_break(c->srv->state, &key, dir_caller(c), need);
 }
 
-enum nfsstat4 nfs4_dirdeleg_break_name(struct nfs4_compound *c, const struct nfs4_fh *dir,
+enum nfsstat4 nfs4_dirdeleg_break_name(struct nfs4_compound *c, const struct fh *dir,
 				       const char *name, bool *exists)
 {
 	if (exists)
 		*exists = false;
-	if (dir->kind != NFS4_FH_EXPORT || !state_dirdeleg_any(c->srv->state))
+	if (dir->kind != FH_EXPORT || !state_dirdeleg_any(c->srv->state))
 		return NFS4_OK;
-	struct nfs4_export *ex = dir->export;
+	struct export *ex = dir->export;
 	struct state_file_key key = {.export_id = ex->id};
 	struct backend_attr attr;
 	if (ex->ops->lookup(ex->bex, &c->cred, &dir->bh, name, &key.bh, &attr) != 0)

@@ -17,19 +17,19 @@
 
 int nfs4_dirdeleg_watch(struct nfs4_server *srv, const struct state_file_key *key)
 {
-	struct nfs4_export *ex = nfs4_exports_find(&srv->exports, key->export_id);
+	struct export *ex = exports_find(&srv->exports, key->export_id);
 	if (!ex)
 		return -ENOENT;
 	if (!ex->ops->dir_watch)
 		return 0;
-	if (!ex->watch[NFS4_WATCH_DIR_CHANGES])
+	if (!ex->watch[EXPORT_WATCH_DIR_CHANGES])
 		return -ENOMEM; /* its reports would reach nobody */
 	return ex->ops->dir_watch(ex->bex, &key->bh, true);
 }
 
 void nfs4_dirdeleg_unwatch(struct nfs4_server *srv, const struct state_file_key *key)
 {
-	struct nfs4_export *ex = nfs4_exports_find(&srv->exports, key->export_id);
+	struct export *ex = exports_find(&srv->exports, key->export_id);
 	if (ex && ex->ops->dir_watch)
 		ex->ops->dir_watch(ex->bex, &key->bh, false);
 }
@@ -48,9 +48,9 @@ static uint32_t host_need(enum backend_dir_event ev)
 static void host_changed(void *arg, const struct backend_handle *dirh, enum backend_dir_event ev,
 			 const char *name)
 {
-	struct nfs4_export_watch *w = arg;
-	struct nfs4_server *srv = w->srv;
-	struct nfs4_export *ex = nfs4_exports_find(&srv->exports, w->export_id);
+	struct export_watch *w = arg;
+	struct nfs4_server *srv = w->owner;
+	struct export *ex = exports_find(&srv->exports, w->export_id);
 	struct state_file_key key = {.export_id = w->export_id, .bh = *dirh};
 	if (!ex || !state_dirdeleg_any(srv->state))
 		return;
@@ -66,8 +66,8 @@ static void host_changed(void *arg, const struct backend_handle *dirh, enum back
 	if (c && ev != BACKEND_DIR_GONE && ev != BACKEND_DIR_LOST) {
 		c->srv = srv;
 		c->minor = 1;
-		struct nfs4_fh dir;
-		nfs4_fh_from_object(&srv->exports, ex, dirh, &dir);
+		struct fh dir;
+		fh_from_object(&srv->exports, ex, dirh, &dir);
 		struct backend_handle bh;
 		struct backend_attr attr;
 		bool found = ev != BACKEND_DIR_REMOVED && ev != BACKEND_DIR_ATTRS &&
@@ -100,7 +100,7 @@ static void host_changed(void *arg, const struct backend_handle *dirh, enum back
 		nfs4_deleg_work(srv);
 }
 
-void nfs4_dirdeleg_host_hook(struct nfs4_export *ex, struct nfs4_export_watch *w)
+void nfs4_dirdeleg_host_hook(struct export *ex, struct export_watch *w)
 {
 	ex->ops->dir_notify(ex->bex, w ? host_changed : NULL, w);
 }

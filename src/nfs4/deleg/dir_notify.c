@@ -40,7 +40,7 @@ enum { NOTIFY_TARGETS_FIRST = 16, BODY_MAX = 8192 };
 /* The attributes of entry fh (attr) that a holder asked for, as a raw
  * fattr4 into scratch (out points into it).  False when they do not
  * encode. */
-static bool entry_attrs(struct nfs4_compound *c, const struct nfs4_fh *fh,
+static bool entry_attrs(struct nfs4_compound *c, const struct fh *fh,
 			const struct backend_attr *attr, const struct nfs4_bitmap *want,
 			struct xdr_enc *scratch, struct nfs4_fattr_raw *out)
 {
@@ -64,7 +64,7 @@ struct dir_change {
 	const char *name;           /* added, removed, or renamed from */
 	const char *new_name;       /* RENAME: renamed to */
 	bool replaced;              /* RENAME, ADD by a rename: over an entry of that name */
-	const struct nfs4_fh *child; /* ADD, RENAME: the entry (may be NULL) */
+	const struct fh *child; /* ADD, RENAME: the entry (may be NULL) */
 	const struct backend_attr *attr;
 };
 
@@ -139,11 +139,11 @@ static uint64_t name_key(const char *name)
 /* Hands change ch of directory dir to the batch of each holder that asked
  * for its kind.  A holder whose notification cannot be made (no memory)
  * is recalled: it must never go on trusting a listing that changed. */
-static void dir_changed(struct nfs4_compound *c, const struct nfs4_fh *dir,
+static void dir_changed(struct nfs4_compound *c, const struct fh *dir,
 			const struct dir_change *ch)
 {
 	struct nfs4_server *srv = c->srv;
-	if (dir->kind != NFS4_FH_EXPORT || !state_dirdeleg_any(srv->state))
+	if (dir->kind != FH_EXPORT || !state_dirdeleg_any(srv->state))
 		return;
 	struct state_file_key key = {.export_id = dir->export->id, .bh = dir->bh};
 	struct state_dirdeleg_target first[NOTIFY_TARGETS_FIRST], *t = first;
@@ -177,9 +177,9 @@ static void dir_changed(struct nfs4_compound *c, const struct nfs4_fh *dir,
 		nfs4_dirdeleg_kick(srv);
 }
 
-void nfs4_dirdeleg_dir_attrs(struct nfs4_compound *c, const struct nfs4_fh *dir)
+void nfs4_dirdeleg_dir_attrs(struct nfs4_compound *c, const struct fh *dir)
 {
-	if (dir->kind != NFS4_FH_EXPORT || !state_dirdeleg_any(c->srv->state))
+	if (dir->kind != FH_EXPORT || !state_dirdeleg_any(c->srv->state))
 		return;
 	struct backend_attr attr;
 	if (nfs4_fh_getattr(c, dir, &attr) != NFS4_OK)
@@ -189,18 +189,18 @@ void nfs4_dirdeleg_dir_attrs(struct nfs4_compound *c, const struct nfs4_fh *dir)
 	dir_changed(c, dir, &ch);
 }
 
-void nfs4_dirdeleg_child_attrs(struct nfs4_compound *c, const struct nfs4_fh *child,
+void nfs4_dirdeleg_child_attrs(struct nfs4_compound *c, const struct fh *child,
 			       const struct backend_attr *attr)
 {
 	struct nfs4_server *srv = c->srv;
-	if (child->kind != NFS4_FH_EXPORT || !state_dirdeleg_any_child_attrs(srv->state))
+	if (child->kind != FH_EXPORT || !state_dirdeleg_any_child_attrs(srv->state))
 		return;
 	/* Hard links: one entry per directory and name, a few at most. */
 	struct nfs4_dirdeleg_parent parents[8];
 	size_t n = nfs4_dirdeleg_children_find(srv, child->export->id, &child->bh, parents, 8);
 	for (size_t i = 0; i < n && i < 8; i++) {
-		struct nfs4_fh dir;
-		nfs4_fh_from_object(&srv->exports, child->export, &parents[i].dir.bh, &dir);
+		struct fh dir;
+		fh_from_object(&srv->exports, child->export, &parents[i].dir.bh, &dir);
 		struct dir_change ch = {.kind = NOTIFY4_CHANGE_CHILD_ATTRS,
 					.name = parents[i].name,
 					.child = child,
@@ -209,15 +209,15 @@ void nfs4_dirdeleg_child_attrs(struct nfs4_compound *c, const struct nfs4_fh *ch
 	}
 }
 
-void nfs4_dirdeleg_child_attrs_in(struct nfs4_compound *c, const struct nfs4_fh *dir,
+void nfs4_dirdeleg_child_attrs_in(struct nfs4_compound *c, const struct fh *dir,
 				  const char *name, const struct backend_handle *child,
 				  const struct backend_attr *attr)
 {
-	if (dir->kind != NFS4_FH_EXPORT || !state_dirdeleg_any_child_attrs(c->srv->state))
+	if (dir->kind != FH_EXPORT || !state_dirdeleg_any_child_attrs(c->srv->state))
 		return;
-	struct nfs4_fh fh;
+	struct fh fh;
 	if (child)
-		nfs4_fh_from_object(&c->srv->exports, dir->export, child, &fh);
+		fh_from_object(&c->srv->exports, dir->export, child, &fh);
 	struct dir_change ch = {.kind = NOTIFY4_CHANGE_CHILD_ATTRS,
 				.name = name,
 				.child = child ? &fh : NULL,
@@ -228,23 +228,23 @@ void nfs4_dirdeleg_child_attrs_in(struct nfs4_compound *c, const struct nfs4_fh 
 /* Keeps the index of dir's entries (deleg/dir_children.c) in step; one
  * that had to be dropped leaves child-attribute changes untold, so the
  * holders go back (recalled). */
-static void index_note(struct nfs4_compound *c, const struct nfs4_fh *dir, const char *name,
+static void index_note(struct nfs4_compound *c, const struct fh *dir, const char *name,
 		       const struct backend_handle *child)
 {
-	if (dir->kind != NFS4_FH_EXPORT || !state_dirdeleg_any_child_attrs(c->srv->state))
+	if (dir->kind != FH_EXPORT || !state_dirdeleg_any_child_attrs(c->srv->state))
 		return;
 	struct state_file_key key = {.export_id = dir->export->id, .bh = dir->bh};
 	if (!nfs4_dirdeleg_children_note(c->srv, &key, name, child))
 		state_dirdeleg_break(c->srv->state, &key, 0, 0);
 }
 
-void nfs4_dirdeleg_added(struct nfs4_compound *c, const struct nfs4_fh *dir, const char *name,
+void nfs4_dirdeleg_added(struct nfs4_compound *c, const struct fh *dir, const char *name,
 			 const struct backend_handle *child, const struct backend_attr *attr)
 {
 	index_note(c, dir, name, child);
-	struct nfs4_fh fh;
-	if (child && dir->kind == NFS4_FH_EXPORT)
-		nfs4_fh_from_object(&c->srv->exports, dir->export, child, &fh);
+	struct fh fh;
+	if (child && dir->kind == FH_EXPORT)
+		fh_from_object(&c->srv->exports, dir->export, child, &fh);
 	struct dir_change ch = {.kind = NOTIFY4_ADD_ENTRY,
 				.name = name,
 				.child = child ? &fh : NULL,
@@ -253,7 +253,7 @@ void nfs4_dirdeleg_added(struct nfs4_compound *c, const struct nfs4_fh *dir, con
 	nfs4_dirdeleg_dir_attrs(c, dir);
 }
 
-void nfs4_dirdeleg_removed(struct nfs4_compound *c, const struct nfs4_fh *dir, const char *name)
+void nfs4_dirdeleg_removed(struct nfs4_compound *c, const struct fh *dir, const char *name)
 {
 	index_note(c, dir, name, NULL);
 	struct dir_change ch = {.kind = NOTIFY4_REMOVE_ENTRY, .name = name};
@@ -261,21 +261,21 @@ void nfs4_dirdeleg_removed(struct nfs4_compound *c, const struct nfs4_fh *dir, c
 	nfs4_dirdeleg_dir_attrs(c, dir);
 }
 
-void nfs4_dirdeleg_renamed(struct nfs4_compound *c, const struct nfs4_fh *from_dir,
-			   const char *from, const struct nfs4_fh *to_dir, const char *to,
+void nfs4_dirdeleg_renamed(struct nfs4_compound *c, const struct fh *from_dir,
+			   const char *from, const struct fh *to_dir, const char *to,
 			   bool replaced)
 {
-	if (!state_dirdeleg_any(c->srv->state) || to_dir->kind != NFS4_FH_EXPORT)
+	if (!state_dirdeleg_any(c->srv->state) || to_dir->kind != FH_EXPORT)
 		return;
 	/* The entry as it is now, for the attributes of its new name. */
-	struct nfs4_export *ex = to_dir->export;
+	struct export *ex = to_dir->export;
 	struct backend_handle bh;
 	struct backend_attr attr;
-	struct nfs4_fh fh;
+	struct fh fh;
 	bool found = ex->ops->lookup(ex->bex, &c->cred, &to_dir->bh, to, &bh, &attr) == 0;
 	if (found)
-		nfs4_fh_from_object(&c->srv->exports, ex, &bh, &fh);
-	bool within = nfs4_fh_equal(from_dir, to_dir);
+		fh_from_object(&c->srv->exports, ex, &bh, &fh);
+	bool within = fh_equal(from_dir, to_dir);
 	if (within && strcmp(from, to) == 0)
 		return; /* renamed onto itself: nothing changed */
 	/* Across directories the source's holders see a removal and these
@@ -338,7 +338,7 @@ static void send_batch(struct nfs4_server *srv, struct state_dirdeleg_batch *b)
 {
 	struct nfs4_notify *items = calloc(b->count ? b->count : 1, sizeof(*items));
 	struct notify_arg *arg = calloc(1, sizeof(*arg));
-	struct nfs4_export *ex = nfs4_exports_find(&srv->exports, b->dir.export_id);
+	struct export *ex = exports_find(&srv->exports, b->dir.export_id);
 	int rc = -ENOMEM;
 	if (arg) {
 		/* The call owns them from here: freed with it. */
@@ -360,8 +360,8 @@ static void send_batch(struct nfs4_server *srv, struct state_dirdeleg_batch *b)
 			items[i].vals = (struct nfs4_opaque){arg->buf + off, h.len};
 			off += h.len;
 		}
-		struct nfs4_fh fh;
-		nfs4_fh_from_object(&srv->exports, ex, &b->dir.bh, &fh);
+		struct fh fh;
+		fh_from_object(&srv->exports, ex, &b->dir.bh, &fh);
 		memcpy(arg->fh, fh.wire, fh.wire_len);
 		arg->args.stateid = b->stateid;
 		arg->args.fh = (struct nfs4_opaque){arg->fh, fh.wire_len};

@@ -9,7 +9,7 @@
 #define FERRY_NFS4_DIRDELEG_H
 
 #include "nfs4/engine/compound.h"
-#include "nfs4/fs/fh.h"
+#include "export/fh.h"
 #include "state/state.h"
 #include "xdr/nfs4_codec.h"
 
@@ -29,7 +29,7 @@ struct backend_handle;
 /* Before an operation changes directory dir in the ways need (NOTIFY4_*
  * bits): NFS4_OK, or NFS4ERR_DELAY while another client's delegation on
  * it that would not be told is recalled. */
-enum nfsstat4 nfs4_dirdeleg_break(struct nfs4_compound *c, const struct nfs4_fh *dir,
+enum nfsstat4 nfs4_dirdeleg_break(struct nfs4_compound *c, const struct fh *dir,
 				  uint32_t need);
 
 /* Before name in dir is removed or renamed (REMOVE, RENAME's source and
@@ -38,7 +38,7 @@ enum nfsstat4 nfs4_dirdeleg_break(struct nfs4_compound *c, const struct nfs4_fh 
  * is recalled (NFS4ERR_DELAY).  *exists (may be NULL): whether name is
  * there, looked at only while some directory is delegated (else false:
  * nobody is told). */
-enum nfsstat4 nfs4_dirdeleg_break_name(struct nfs4_compound *c, const struct nfs4_fh *dir,
+enum nfsstat4 nfs4_dirdeleg_break_name(struct nfs4_compound *c, const struct fh *dir,
 				       const char *name, bool *exists);
 
 /* After a change succeeded: each holder of a delegation on dir that asked
@@ -49,24 +49,24 @@ enum nfsstat4 nfs4_dirdeleg_break_name(struct nfs4_compound *c, const struct nfs
  * RENAME_ENTRY within a directory, REMOVE_ENTRY and ADD_ENTRY across,
  * each holder seeing its own directory's side; the entry replaced is the
  * new entry's nad_old_entry, RFC 8881 20.4). */
-void nfs4_dirdeleg_added(struct nfs4_compound *c, const struct nfs4_fh *dir, const char *name,
+void nfs4_dirdeleg_added(struct nfs4_compound *c, const struct fh *dir, const char *name,
 			 const struct backend_handle *child, const struct backend_attr *attr);
-void nfs4_dirdeleg_removed(struct nfs4_compound *c, const struct nfs4_fh *dir, const char *name);
+void nfs4_dirdeleg_removed(struct nfs4_compound *c, const struct fh *dir, const char *name);
 /* Entry changes also change the directory's attributes: holders that
  * asked CHANGE_DIR_ATTRS are told after each (added, removed and renamed
  * do it).  dir_attrs: the directory's own attributes changed (SETATTR);
  * child_attrs: those of child (attr, as they are now: SETATTR, WRITE),
  * an entry of whichever delegated directories hold it. */
-void nfs4_dirdeleg_dir_attrs(struct nfs4_compound *c, const struct nfs4_fh *dir);
-void nfs4_dirdeleg_child_attrs(struct nfs4_compound *c, const struct nfs4_fh *child,
+void nfs4_dirdeleg_dir_attrs(struct nfs4_compound *c, const struct fh *dir);
+void nfs4_dirdeleg_child_attrs(struct nfs4_compound *c, const struct fh *child,
 			       const struct backend_attr *attr);
 /* The same when the directory and the entry's name are known (host
  * changes); child NULL: the entry went since (no values). */
-void nfs4_dirdeleg_child_attrs_in(struct nfs4_compound *c, const struct nfs4_fh *dir,
+void nfs4_dirdeleg_child_attrs_in(struct nfs4_compound *c, const struct fh *dir,
 				  const char *name, const struct backend_handle *child,
 				  const struct backend_attr *attr);
-void nfs4_dirdeleg_renamed(struct nfs4_compound *c, const struct nfs4_fh *from_dir,
-			   const char *from, const struct nfs4_fh *to_dir, const char *to,
+void nfs4_dirdeleg_renamed(struct nfs4_compound *c, const struct fh *from_dir,
+			   const char *from, const struct fh *to_dir, const char *to,
 			   bool replaced);
 
 /* Wakes the thread that sends the batches (one became due). */
@@ -122,11 +122,11 @@ void nfs4_dirdeleg_children_count(struct nfs4_server *srv, size_t *dirs, size_t 
 int nfs4_dirdeleg_watch(struct nfs4_server *srv, const struct state_file_key *key);
 void nfs4_dirdeleg_unwatch(struct nfs4_server *srv, const struct state_file_key *key);
 
-/* The export hook (nfs4_watch_hook_fn) of the back end's report of host
+/* The export hook (export_watch_hook_fn) of the back end's report of host
  * changes to watched directories.  Set on every export by
  * nfs4_server_init: an export without it watches no directory, so it
  * grants no directory delegation. */
-void nfs4_dirdeleg_host_hook(struct nfs4_export *ex, struct nfs4_export_watch *w);
+void nfs4_dirdeleg_host_hook(struct export *ex, struct export_watch *w);
 
 /* The cookie verifier READDIR and GET_DIR_DELEGATION give (ops/dir.c). */
 void nfs4_dir_cookie_verifier(const struct nfs4_server *srv, struct nfs4_verifier *out);

@@ -168,20 +168,20 @@ NFS4_SERVE(want_delegation)
 
 /* --- conflicts of operations on directory entries ------------------------------------ */
 
-enum nfsstat4 nfs4_deleg_break_fh(struct nfs4_compound *c, const struct nfs4_fh *fh)
+enum nfsstat4 nfs4_deleg_break_fh(struct nfs4_compound *c, const struct fh *fh)
 {
-	if (fh->kind != NFS4_FH_EXPORT || !state_deleg_any(c->srv->state))
+	if (fh->kind != FH_EXPORT || !state_deleg_any(c->srv->state))
 		return NFS4_OK;
 	struct state_file_key key = {.export_id = fh->export->id, .bh = fh->bh};
 	return state_deleg_break(c->srv->state, &key, deleg_caller(c), NULL, true);
 }
 
-enum nfsstat4 nfs4_deleg_break_name(struct nfs4_compound *c, const struct nfs4_fh *dir,
+enum nfsstat4 nfs4_deleg_break_name(struct nfs4_compound *c, const struct fh *dir,
 				    const char *name)
 {
-	if (dir->kind != NFS4_FH_EXPORT || !state_deleg_any(c->srv->state))
+	if (dir->kind != FH_EXPORT || !state_deleg_any(c->srv->state))
 		return NFS4_OK;
-	struct nfs4_export *ex = dir->export;
+	struct export *ex = dir->export;
 	struct state_file_key key = {.export_id = ex->id};
 	struct backend_attr attr;
 	/* No such entry: nothing to recall, and the operation tells. */
@@ -193,7 +193,7 @@ enum nfsstat4 nfs4_deleg_break_name(struct nfs4_compound *c, const struct nfs4_f
 
 enum nfsstat4 nfs4_deleg_break_setattr(struct nfs4_compound *c, const struct nfs4_stateid *sid)
 {
-	if (c->cfh.kind != NFS4_FH_EXPORT || !state_deleg_any(c->srv->state))
+	if (c->cfh.kind != FH_EXPORT || !state_deleg_any(c->srv->state))
 		return NFS4_OK;
 	struct state_file_key key = {.export_id = c->cfh.export->id, .bh = c->cfh.bh};
 	return state_deleg_break(c->srv->state, &key, deleg_caller(c), sid, true);
@@ -219,7 +219,7 @@ enum nfsstat4 nfs4_deleg_getattr(struct nfs4_compound *c, const struct nfs4_bitm
 {
 	struct nfs4_ga_wait *w = c->ga_wait;
 	c->ga_wait = NULL;
-	if (c->minor < 1 || c->cfh.kind != NFS4_FH_EXPORT || attr->type != BACKEND_REG ||
+	if (c->minor < 1 || c->cfh.kind != FH_EXPORT || attr->type != BACKEND_REG ||
 	    !(nfs4_bitmap_isset(want, FATTR4_CHANGE) || nfs4_bitmap_isset(want, FATTR4_SIZE) ||
 	      nfs4_bitmap_isset(want, FATTR4_TIME_ACCESS) ||
 	      nfs4_bitmap_isset(want, FATTR4_TIME_MODIFY)) ||

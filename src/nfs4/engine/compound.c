@@ -161,15 +161,15 @@ void nfs4_compound_set_stateid(struct nfs4_compound *c, const struct nfs4_statei
 	c->has_current_stateid = true;
 }
 
-void nfs4_compound_set_cfh(struct nfs4_compound *c, const struct nfs4_fh *fh)
+void nfs4_compound_set_cfh(struct nfs4_compound *c, const struct fh *fh)
 {
 	if (&c->cfh != fh)
 		c->cfh = *fh;
 	/* A new current filehandle leaves no current stateid (RFC 8881
 	 * 16.2.3.1.2); OPEN and RESTOREFH set one afterwards. */
 	c->has_current_stateid = false;
-	if (fh->kind == NFS4_FH_EXPORT)
-		nfs4_export_cred(fh->export, &c->req->cred, &c->cred);
+	if (fh->kind == FH_EXPORT)
+		export_cred(fh->export, &c->req->cred, &c->cred);
 	else
 		memset(&c->cred, 0, sizeof(c->cred));
 }
@@ -241,8 +241,8 @@ static bool compound_begin(struct compound_run *run, struct nfs4_server *srv,
 	run->c.srv = srv;
 	run->c.req = req;
 	run->c.minor = minor;
-	run->c.cfh.kind = NFS4_FH_NONE;
-	run->c.sfh.kind = NFS4_FH_NONE;
+	run->c.cfh.kind = FH_NONE;
+	run->c.sfh.kind = FH_NONE;
 	run->next = 0;
 	run->last_status = NFS4_OK;
 	run->trace = log_get_level() >= LOG_LEVEL_DEBUG;
@@ -468,11 +468,11 @@ static enum nfsstat4 compound_run_op(struct nfs4_compound *c, const struct nfs4_
 {
 	if (!desc->serve)
 		return NFS4ERR_NOTSUPP;
-	if ((desc->flags & NFS4_OPF_NEED_FH) && c->cfh.kind == NFS4_FH_NONE)
+	if ((desc->flags & NFS4_OPF_NEED_FH) && c->cfh.kind == FH_NONE)
 		return NFS4ERR_NOFILEHANDLE;
 	/* The pseudo-fs is read-only too. */
 	if ((desc->flags & NFS4_OPF_ROFS) &&
-	    (c->cfh.kind != NFS4_FH_EXPORT || c->cfh.export->read_only))
+	    (c->cfh.kind != FH_EXPORT || c->cfh.export->read_only))
 		return NFS4ERR_ROFS;
 	_Alignas(max_align_t) uint8_t args[NFS4_OP_ARGS_MAX];
 	memset(args, 0, desc->args_size);
@@ -768,8 +768,8 @@ static enum op_step compound_serve(struct compound_run **runp, struct compound_r
 		e->limit -= NFS4_OP_RES_HEAD;
 	c->op_status_off = status_off;
 	size_t body_off = xdr_enc_len(e);
-	struct nfs4_export *stall_ex =
-		(desc->flags & NFS4_OPF_MAY_STALL) && c->cfh.kind == NFS4_FH_EXPORT ? c->cfh.export
+	struct export *stall_ex =
+		(desc->flags & NFS4_OPF_MAY_STALL) && c->cfh.kind == FH_EXPORT ? c->cfh.export
 										 : NULL;
 	uint32_t estimate = UINT32_MAX;
 	enum nfsstat4 status = compound_run_op(c, desc, &estimate);

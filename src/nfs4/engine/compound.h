@@ -12,7 +12,7 @@
 #define FERRY_NFS4_COMPOUND_H
 
 #include "backend/backend.h"
-#include "nfs4/fs/fh.h"
+#include "export/fh.h"
 #include "rpc/server.h"
 #include "state/state.h" /* struct state_sp4 */
 #include "xdr/nfs4_types.h"
@@ -37,7 +37,7 @@ struct nfs4_handoff {
 	 * that finds something else): a LOOKUP from it needs no getattr to
 	 * know that it is one (a path walk is LOOKUP after LOOKUP).  Read
 	 * only while the current fh is that very object. */
-	struct nfs4_export *known_dir_export;
+	struct export *known_dir_export;
 	struct backend_handle known_dir;
 	/* LOOKUP to the LOOKUPs right after it.  lookups_ahead: this many of
 	 * them were resolved in one walk (lookup_walk); each finds its result
@@ -94,8 +94,8 @@ struct nfs4_compound {
 	size_t op_status_off;      /* where the reply has its status */
 
 	/* --- Filehandles and stateids (RFC 8881 16.2.3.1.2) ------------ */
-	struct nfs4_fh cfh;        /* current filehandle; kind NFS4_FH_NONE if unset */
-	struct nfs4_fh sfh;        /* saved filehandle */
+	struct fh cfh;        /* current filehandle; kind FH_NONE if unset */
+	struct fh sfh;        /* saved filehandle */
 	struct backend_cred cred;  /* the caller on cfh's export, squashed */
 	/* v4.1: the current stateid; SAVEFH and RESTOREFH carry it along in
 	 * the saved one. */
@@ -167,7 +167,7 @@ void nfs4_reply_limit_stats_read(struct nfs4_reply_limit_stats *out);
 struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_request *req);
 
 /* Sets the current filehandle and the caller's identity on its export. */
-void nfs4_compound_set_cfh(struct nfs4_compound *c, const struct nfs4_fh *fh);
+void nfs4_compound_set_cfh(struct nfs4_compound *c, const struct fh *fh);
 
 /* v4.1 current stateid: sid (seqid 1, other all zeros) is replaced by the
  * COMPOUND's current stateid, NFS4ERR_BAD_STATEID when there is none.

@@ -31,7 +31,7 @@ void nfs4_durable_wait_free(struct nfs4_durable_wait *w)
 }
 
 /* Adds (export, h) to w, or ORs what into the entry it has already. */
-static bool wait_add(struct nfs4_durable_wait *w, struct nfs4_export *ex,
+static bool wait_add(struct nfs4_durable_wait *w, struct export *ex,
 		     const struct backend_handle *h, unsigned what)
 {
 	for (unsigned i = 0; i < w->n; i++) {
@@ -55,7 +55,7 @@ static bool wait_add(struct nfs4_durable_wait *w, struct nfs4_export *ex,
 	return true;
 }
 
-void nfs4_durable_note(struct nfs4_compound *c, struct nfs4_export *ex,
+void nfs4_durable_note(struct nfs4_compound *c, struct export *ex,
 		       const struct backend_handle *h, unsigned what)
 {
 	if (!ex->ops->sync || atomic_load_explicit(&ex->async, memory_order_relaxed))
@@ -92,7 +92,7 @@ static int item_cmp(const void *pa, const void *pb)
 
 /* An export whose flush failed in a batch, and how. */
 struct flush_failure {
-	const struct nfs4_export *export;
+	const struct export *export;
 	int err;
 };
 
@@ -128,7 +128,7 @@ static void flush_batch(struct nfs4_durable *d, struct nfs4_durable_wait *list)
 	size_t nfailed = 0;
 	for (size_t i = 0; i < n;) {
 		/* One export's objects, each once with its flags merged. */
-		struct nfs4_export *ex = all[i]->export;
+		struct export *ex = all[i]->export;
 		unsigned m = 0;
 		for (; i < n && all[i]->export == ex; i++) {
 			if (m > 0 && item_cmp(&all[i], &all[i - 1]) == 0) {

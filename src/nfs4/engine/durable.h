@@ -25,7 +25,7 @@
 #include "backend/backend.h"
 
 struct nfs4_compound;
-struct nfs4_export;
+struct export;
 struct nfs4_server;
 struct rpc_park;
 
@@ -44,7 +44,7 @@ struct nfs4_durable_wait {
 	size_t first_status_off;
 	unsigned n, cap;
 	struct nfs4_durable_item {
-		struct nfs4_export *export;
+		struct export *export;
 		struct backend_sync_item item;
 	} *items;
 };
@@ -53,7 +53,7 @@ struct nfs4_durable_wait {
  * (what: enum backend_sync_what flags) must be stable before the reply.
  * Nothing for an async export or a back end without sync.  Out of memory,
  * the object is flushed here and now instead. */
-void nfs4_durable_note(struct nfs4_compound *c, struct nfs4_export *ex,
+void nfs4_durable_note(struct nfs4_compound *c, struct export *ex,
 		       const struct backend_handle *h, unsigned what);
 
 /* Hands the COMPOUND's wait to the committer: park is the request's park

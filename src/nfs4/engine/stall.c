@@ -11,7 +11,7 @@
 #include "core/log.h"
 #include "nfs4/engine/compound.h"
 #include "nfs4/engine/stall.h"
-#include "nfs4/fs/export.h"
+#include "export/export.h"
 
 static _Atomic uint64_t n_deferrals;
 
@@ -24,11 +24,11 @@ uint64_t nfs4_stall_deferrals(void) { return atomic_load(&n_deferrals); }
 
 bool nfs4_stall_expected(const struct nfs4_compound *c, uint64_t now_ns)
 {
-	return c->cfh.kind == NFS4_FH_EXPORT &&
+	return c->cfh.kind == FH_EXPORT &&
 	       atomic_load_explicit(&c->cfh.export->slow_until_ns, memory_order_relaxed) > now_ns;
 }
 
-void nfs4_stall_note(struct nfs4_export *ex, uint64_t end_ns, uint64_t took_ns)
+void nfs4_stall_note(struct export *ex, uint64_t end_ns, uint64_t took_ns)
 {
 	if (took_ns < NFS4_STALL_NS) {
 		/* Read first: a store on every quick operation would bounce

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 struct nfs4_compound;
-struct nfs4_export;
+struct export;
 
 /* Operations flagged NFS4_OPF_MAY_STALL run on the event loop while their
  * export answers them fast.  Once NFS4_STALL_STRIKES in a row took
@@ -28,7 +28,7 @@ bool nfs4_stall_expected(const struct nfs4_compound *c, uint64_t now_ns);
 
 /* Tells how long one such operation, run on an event loop, took on ex
  * (ended at end_ns). */
-void nfs4_stall_note(struct nfs4_export *ex, uint64_t end_ns, uint64_t took_ns);
+void nfs4_stall_note(struct export *ex, uint64_t end_ns, uint64_t took_ns);
 
 /* Counts one operation sent to the worker pool because its export was
  * slow; the total, for /metrics.  Rare: one shared counter. */

@@ -121,20 +121,20 @@ static struct timespec server_start_time(void)
 	return start;
 }
 
-enum nfsstat4 nfs4_fh_getattr(struct nfs4_compound *c, const struct nfs4_fh *fh,
+enum nfsstat4 nfs4_fh_getattr(struct nfs4_compound *c, const struct fh *fh,
 			      struct backend_attr *attr)
 {
-	if (fh->kind == NFS4_FH_EXPORT) {
+	if (fh->kind == FH_EXPORT) {
 		int rc = fh->export->ops->getattr(fh->export->bex, &fh->bh, attr);
 		return rc ? nfs4_errno_to_status(rc) : NFS4_OK;
 	}
 	/* A pseudo-fs directory: read-only, owned by root, never changing. */
-	const struct nfs4_pseudo_node *n = fh->node;
+	const struct pseudo_node *n = fh->node;
 	memset(attr, 0, sizeof(*attr));
 	attr->type = BACKEND_DIR;
 	attr->mode = 0555;
 	attr->nlink = 2;
-	for (const struct nfs4_pseudo_node *k = n->children; k; k = k->sibling)
+	for (const struct pseudo_node *k = n->children; k; k = k->sibling)
 		attr->nlink++;
 	attr->size = 4096;
 	attr->fileid = n->fileid;
@@ -234,18 +234,18 @@ static uint32_t ftype_to_nfs(enum backend_ftype t)
 	return NF4REG;
 }
 
-static struct nfs4_fsid fh_fsid(const struct nfs4_fh *fh)
+static struct nfs4_fsid fh_fsid(const struct fh *fh)
 {
-	if (fh->kind == NFS4_FH_EXPORT)
+	if (fh->kind == FH_EXPORT)
 		return (struct nfs4_fsid){fh->export->id, 0};
 	return (struct nfs4_fsid){PSEUDO_FSID_MAJOR, 0};
 }
 
-static uint64_t mounted_on_fileid(const struct nfs4_fh *fh, const struct backend_attr *attr)
+static uint64_t mounted_on_fileid(const struct fh *fh, const struct backend_attr *attr)
 {
 	/* The root of an export sits on a pseudo-fs directory: report that
 	 * directory's fileid, as a mount point would. */
-	if (fh->kind == NFS4_FH_EXPORT && fh->bh.len == fh->export->root.len &&
+	if (fh->kind == FH_EXPORT && fh->bh.len == fh->export->root.len &&
 	    memcmp(fh->bh.data, fh->export->root.data, fh->bh.len) == 0 &&
 	    fh->export->mount_point->parent)
 		return fh->export->mount_point->fileid;
@@ -259,7 +259,7 @@ struct fattr_scratch {
 
 /* Fills the value of one attribute Ferry supports into out; its present
  * bit is the caller's. */
-static void fill_one(struct nfs4_compound *c, const struct nfs4_fh *fh,
+static void fill_one(struct nfs4_compound *c, const struct fh *fh,
 		     const struct backend_attr *a, const struct backend_fsstat *fs, unsigned bit,
 		     struct nfs4_attrs *out, struct fattr_scratch *scratch)
 {
@@ -330,7 +330,7 @@ static void fill_one(struct nfs4_compound *c, const struct nfs4_fh *fh,
 	 * nothing while another name keeps it. */
 	case FATTR4_SPACE_FREED: out->space_freed = a->nlink > 1 ? 0 : a->space_used; break;
 	case FATTR4_CHANGE_ATTR_TYPE:
-		out->change_attr_type = fh->kind == NFS4_FH_EXPORT &&
+		out->change_attr_type = fh->kind == FH_EXPORT &&
 						fs->change_kind == BACKEND_CHANGE_CTIME
 					? NFS4_CHANGE_TYPE_IS_TIME_METADATA
 					: NFS4_CHANGE_TYPE_IS_MONOTONIC_INCR;
@@ -350,7 +350,7 @@ static bool needs_fsstat(const struct nfs4_bitmap *b)
 	return false;
 }
 
-enum nfsstat4 nfs4_fattr_encode(struct nfs4_compound *c, const struct nfs4_fh *fh,
+enum nfsstat4 nfs4_fattr_encode(struct nfs4_compound *c, const struct fh *fh,
 				const struct backend_attr *attr, const struct nfs4_bitmap *want,
 				struct xdr_enc *e)
 {
@@ -368,7 +368,7 @@ enum nfsstat4 nfs4_fattr_encode(struct nfs4_compound *c, const struct nfs4_fh *f
 	struct backend_fsstat fs = {0};
 	if (needs_fsstat(&ret)) {
 		int rc = -1;
-		if (fh->kind == NFS4_FH_EXPORT)
+		if (fh->kind == FH_EXPORT)
 			rc = fh->export->ops->statfs(fh->export->bex, &fh->bh, &fs);
 		if (rc) {
 			/* A pseudo directory holds nothing and has no room. */
@@ -486,7 +486,7 @@ enum nfsstat4 nfs4_fattr_decode_set(struct nfs4_compound *c, const struct nfs4_f
 				return NFS4ERR_INVAL;
 			if (c->opnum == OP_SETATTR) {
 				struct backend_attr cur;
-				if (c->cfh.kind == NFS4_FH_NONE)
+				if (c->cfh.kind == FH_NONE)
 					return NFS4ERR_NOFILEHANDLE;
 				if ((st = nfs4_fh_getattr(c, &c->cfh, &cur)) != NFS4_OK)
 					return st;

@@ -11,13 +11,13 @@ enum { NFS4_MAX_IO = 1024 * 1024 }; /* maxread / maxwrite */
 
 /* Attributes of the object fh names: from the back end, or made up for a
  * pseudo-fs directory. */
-enum nfsstat4 nfs4_fh_getattr(struct nfs4_compound *c, const struct nfs4_fh *fh,
+enum nfsstat4 nfs4_fh_getattr(struct nfs4_compound *c, const struct fh *fh,
 			      struct backend_attr *attr);
 
 /* Encodes fattr4 (bitmap of what is returned + the values) for the object
  * fh with attributes attr.  Requested attributes Ferry does not support are
  * left out, as the RFC says.  rdattr_error (READDIR) is encoded as OK. */
-enum nfsstat4 nfs4_fattr_encode(struct nfs4_compound *c, const struct nfs4_fh *fh,
+enum nfsstat4 nfs4_fattr_encode(struct nfs4_compound *c, const struct fh *fh,
 				const struct backend_attr *attr, const struct nfs4_bitmap *want,
 				struct xdr_enc *e);
 

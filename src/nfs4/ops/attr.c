@@ -56,7 +56,7 @@ NFS4_SERVE(setattr_wire)
 	}
 	struct nfs4_stateid sid = a->args.stateid;
 	enum nfsstat4 st = nfs4_fattr_decode_set(c, &a->args.attrs, a->args.attrs.extra, &sattr);
-	if (st == NFS4_OK && c->cfh.kind == NFS4_FH_NONE)
+	if (st == NFS4_OK && c->cfh.kind == FH_NONE)
 		st = NFS4ERR_NOFILEHANDLE;
 	if (st == NFS4_OK)
 		st = nfs4_need_export_object(c, true);
@@ -80,7 +80,7 @@ NFS4_SERVE(setattr_wire)
 	 * delegation, named by the SETATTR's stateid (RFC 9754); anyone
 	 * else may not set them. */
 	if (st == NFS4_OK && sattr.deleg_times) {
-		if (c->minor < 1 || c->cfh.kind != NFS4_FH_EXPORT)
+		if (c->minor < 1 || c->cfh.kind != FH_EXPORT)
 			st = NFS4ERR_INVAL;
 		else if ((st = nfs4_compound_resolve_stateid(c, &sid)) == NFS4_OK) {
 			struct state_file_key key = {.export_id = c->cfh.export->id,
@@ -97,7 +97,7 @@ NFS4_SERVE(setattr_wire)
 	if (st == NFS4_OK && sattr.sa.mask && attr.type == BACKEND_DIR)
 		st = nfs4_dirdeleg_break(c, &c->cfh, 1u << NOTIFY4_CHANGE_DIR_ATTRS);
 	if (st == NFS4_OK && sattr.sa.mask) {
-		struct nfs4_export *ex = c->cfh.export;
+		struct export *ex = c->cfh.export;
 		int rc = ex->ops->setattr(ex->bex, &c->cred, &c->cfh.bh, &sattr.sa, &attr);
 		st = nfs4_errno_to_status(rc);
 		if (rc == 0)
@@ -134,7 +134,7 @@ NFS4_SERVE(access)
 	if (st != NFS4_OK)
 		return st;
 	uint32_t granted = 0;
-	if (c->cfh.kind == NFS4_FH_PSEUDO) {
+	if (c->cfh.kind == FH_PSEUDO) {
 		granted = want & (ACCESS4_READ | ACCESS4_LOOKUP | ACCESS4_EXECUTE);
 	} else {
 		bool dir = attr.type == BACKEND_DIR;
@@ -147,7 +147,7 @@ NFS4_SERVE(access)
 			perm |= BACKEND_ACCESS_WRITE;
 		if (want & (ACCESS4_LOOKUP | ACCESS4_EXECUTE))
 			perm |= BACKEND_ACCESS_EXEC;
-		struct nfs4_export *ex = c->cfh.export;
+		struct export *ex = c->cfh.export;
 		int rc = ex->ops->access(ex->bex, &c->cred, &c->cfh.bh, perm, &have);
 		if (rc)
 			return nfs4_errno_to_status(rc);
@@ -169,7 +169,7 @@ NFS4_SERVE(access)
 						 : ~(uint32_t)(ACCESS4_LOOKUP | ACCESS4_DELETE));
 	/* Only regular files and directories of an export carry xattrs (the
 	 * host's rule for its user namespace; the pseudo-fs keeps none). */
-	if (c->cfh.kind != NFS4_FH_EXPORT ||
+	if (c->cfh.kind != FH_EXPORT ||
 	    (attr.type != BACKEND_REG && attr.type != BACKEND_DIR))
 		supported &= ~(uint32_t)ACCESS4_XATTR_BITS;
 	struct nfs4_access_res r = {.supported = supported, .access = granted & supported};

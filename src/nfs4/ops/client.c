@@ -25,7 +25,7 @@ NFS4_SERVE(setclientid)
 	 * only fill the client table.  RFC 7530 lists no permission error
 	 * for SETCLIENTID; NFS4ERR_ACCESS is what such a host gets from
 	 * PUTFH too, and a mount fails with "permission denied". */
-	if (!nfs4_exports_admit_any(&c->srv->exports, rpc_conn_peer_addr(c->req->conn),
+	if (!exports_admit_any(&c->srv->exports, rpc_conn_peer_addr(c->req->conn),
 				    rpc_conn_tls_peer(c->req->conn)))
 		return NFS4ERR_ACCESS;
 	struct state_callback cb;

@@ -5,7 +5,7 @@
 
 enum nfsstat4 nfs4_need_export_object(struct nfs4_compound *c, bool for_write)
 {
-	if (c->cfh.kind != NFS4_FH_EXPORT)
+	if (c->cfh.kind != FH_EXPORT)
 		return for_write ? NFS4ERR_ROFS : NFS4ERR_INVAL;
 	if (for_write && c->cfh.export->read_only)
 		return NFS4ERR_ROFS;

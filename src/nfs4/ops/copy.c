@@ -21,10 +21,10 @@ static void enc_requirements(struct xdr_enc *res, bool synchronous)
 /* The COPY's two files: regular files of one export, not the same file. */
 static enum nfsstat4 copy_files(struct nfs4_compound *c, struct backend_attr *sattr)
 {
-	if (c->sfh.kind == NFS4_FH_NONE)
+	if (c->sfh.kind == FH_NONE)
 		return NFS4ERR_NOFILEHANDLE;
 	/* The pseudo-fs holds directories only. */
-	if (c->sfh.kind != NFS4_FH_EXPORT || c->cfh.kind != NFS4_FH_EXPORT)
+	if (c->sfh.kind != FH_EXPORT || c->cfh.kind != FH_EXPORT)
 		return NFS4ERR_WRONG_TYPE;
 	struct backend_attr dattr;
 	enum nfsstat4 st = nfs4_fh_getattr(c, &c->sfh, sattr);
@@ -38,7 +38,7 @@ static enum nfsstat4 copy_files(struct nfs4_compound *c, struct backend_attr *sa
 	 * read through one export's rules what another's keep from it. */
 	if (c->sfh.export != c->cfh.export)
 		return NFS4ERR_XDEV;
-	if (nfs4_fh_equal(&c->sfh, &c->cfh))
+	if (fh_equal(&c->sfh, &c->cfh))
 		return NFS4ERR_INVAL; /* RFC 7862 15.2.3: different files */
 	return NFS4_OK;
 }

@@ -77,7 +77,7 @@ static bool readdir_keep_key(struct nfs4_compound *c, const struct nfs4_bitmap *
 /* Encodes one entry, its attributes straight into the reply; false when it
  * does not fit (then nothing of it is kept). */
 static bool readdir_add(struct readdir_ctx *r, const char *name, size_t namelen,
-			uint64_t cookie, const struct nfs4_fh *fh, const struct backend_attr *attr)
+			uint64_t cookie, const struct fh *fh, const struct backend_attr *attr)
 {
 	struct nfs4_opaque n = {(const uint8_t *)name, (uint32_t)namelen};
 	if (!nfs4_enc_readdir_entry_begin(&r->enc, cookie, n))
@@ -96,8 +96,8 @@ static bool readdir_backend_entry(void *ctx, const struct backend_dirent *ent)
 		return nfs4_enc_readdir_entry_copy(&r->enc, ent->kept, ent->kept_len, ent->namelen);
 	if (!ent->attr)
 		return true; /* gone since it was listed */
-	struct nfs4_fh fh;
-	nfs4_fh_from_object(&r->c->srv->exports, r->c->cfh.export, ent->handle, &fh);
+	struct fh fh;
+	fh_from_object(&r->c->srv->exports, r->c->cfh.export, ent->handle, &fh);
 	if (!readdir_add(r, ent->name, ent->namelen, ent->cookie, &fh, ent->attr))
 		return false;
 	if (ent->keep) {
@@ -113,19 +113,19 @@ static enum nfsstat4 readdir_pseudo(struct readdir_ctx *r, uint64_t cookie, bool
 	struct nfs4_compound *c = r->c;
 	uint64_t n = COOKIE_FIRST_PSEUDO;
 	*eof = true;
-	for (struct nfs4_pseudo_node *k = c->cfh.node->children; k; k = k->sibling, n++) {
+	for (struct pseudo_node *k = c->cfh.node->children; k; k = k->sibling, n++) {
 		if (n <= cookie)
 			continue;
-		struct nfs4_fh fh;
+		struct fh fh;
 		struct backend_attr attr;
 		if (k->export) {
-			if (!nfs4_export_allows(k->export, rpc_conn_peer_addr(c->req->conn),
+			if (!export_allows(k->export, rpc_conn_peer_addr(c->req->conn),
 							rpc_conn_tls_peer(c->req->conn)))
 				continue;
 			/* A mount point shows the root of what is mounted there. */
-			nfs4_fh_from_object(&c->srv->exports, k->export, &k->export->root, &fh);
+			fh_from_object(&c->srv->exports, k->export, &k->export->root, &fh);
 		} else {
-			nfs4_fh_from_pseudo(&c->srv->exports, k, &fh);
+			fh_from_pseudo(&c->srv->exports, k, &fh);
 		}
 		if (nfs4_fh_getattr(c, &fh, &attr) != NFS4_OK)
 			continue;
@@ -159,10 +159,10 @@ NFS4_SERVE(readdir)
 	struct readdir_ctx r = {.c = c, .want = &a->attr_request};
 	nfs4_enc_readdir_begin(&r.enc, res, &ours, a->dircount, a->maxcount);
 	bool eof = false;
-	if (c->cfh.kind == NFS4_FH_PSEUDO) {
+	if (c->cfh.kind == FH_PSEUDO) {
 		st = readdir_pseudo(&r, a->cookie, &eof);
 	} else {
-		struct nfs4_export *ex = c->cfh.export;
+		struct export *ex = c->cfh.export;
 		struct backend_keep_key key;
 		bool keep = readdir_keep_key(c, &a->attr_request, &key);
 		int rc = ex->ops->readdir(ex->bex, &c->cred, &c->cfh.bh, a->cookie,
@@ -181,7 +181,7 @@ NFS4_SERVE(readdir)
 }
 
 /* The change attribute of the current directory, for change_info4. */
-static uint64_t dir_change(struct nfs4_compound *c, const struct nfs4_fh *fh)
+static uint64_t dir_change(struct nfs4_compound *c, const struct fh *fh)
 {
 	struct backend_attr a;
 	return nfs4_fh_getattr(c, fh, &a) == NFS4_OK ? a.change : 0;
@@ -211,7 +211,7 @@ NFS4_SERVE(create)
 	if ((st = nfs4_dirdeleg_break(c, &c->cfh, 1u << NOTIFY4_ADD_ENTRY)) != NFS4_OK)
 		return st;
 
-	struct nfs4_export *ex = c->cfh.export;
+	struct export *ex = c->cfh.export;
 	struct backend_handle bh;
 	struct backend_attr attr;
 	int rc;
@@ -243,8 +243,8 @@ NFS4_SERVE(create)
 	};
 	nfs4_enc_create_res(res, &r);
 	nfs4_dirdeleg_added(c, &c->cfh, name, &bh, &attr);
-	struct nfs4_fh fh;
-	nfs4_fh_from_object(&c->srv->exports, ex, &bh, &fh);
+	struct fh fh;
+	fh_from_object(&c->srv->exports, ex, &bh, &fh);
 	nfs4_compound_set_cfh(c, &fh);
 	return NFS4_OK;
 }
@@ -260,7 +260,7 @@ NFS4_SERVE(remove)
 	    (st = nfs4_dirdeleg_break_name(c, &c->cfh, name, NULL)) != NFS4_OK ||
 	    (st = nfs4_dirdeleg_break(c, &c->cfh, 1u << NOTIFY4_REMOVE_ENTRY)) != NFS4_OK)
 		return st;
-	struct nfs4_export *ex = c->cfh.export;
+	struct export *ex = c->cfh.export;
 	int rc = ex->ops->remove(ex->bex, &c->cred, &c->cfh.bh, name);
 	if (rc)
 		return nfs4_errno_to_status(rc);
@@ -281,7 +281,7 @@ static enum nfsstat4 need_saved_and_dir(struct nfs4_compound *c, bool saved_dir,
 					enum nfsstat4 names_st, struct backend_attr *dattr,
 					struct backend_attr *sattr)
 {
-	if (c->sfh.kind == NFS4_FH_NONE)
+	if (c->sfh.kind == FH_NONE)
 		return NFS4ERR_NOFILEHANDLE;
 	enum nfsstat4 st = nfs4_need_dir(c, dattr);
 	if (st != NFS4_OK)
@@ -313,7 +313,7 @@ NFS4_SERVE(rename)
 	/* A rename within a directory is one change; across, an entry goes
 	 * from one and comes into the other.  A delegated directory renamed
 	 * or replaced itself is recalled. */
-	bool within = nfs4_fh_equal(&c->sfh, &c->cfh);
+	bool within = fh_equal(&c->sfh, &c->cfh);
 	bool replaces;
 	if ((st = nfs4_dirdeleg_break_name(c, &c->sfh, from, NULL)) != NFS4_OK ||
 	    (st = nfs4_dirdeleg_break_name(c, &c->cfh, to, &replaces)) != NFS4_OK ||
@@ -323,7 +323,7 @@ NFS4_SERVE(rename)
 	    (!within &&
 	     (st = nfs4_dirdeleg_break(c, &c->cfh, 1u << NOTIFY4_ADD_ENTRY)) != NFS4_OK))
 		return st;
-	struct nfs4_export *ex = c->cfh.export;
+	struct export *ex = c->cfh.export;
 	int rc = ex->ops->rename(ex->bex, &c->cred, &c->sfh.bh, from, &c->cfh.bh, to);
 	if (rc)
 		return nfs4_errno_to_status(rc);
@@ -349,7 +349,7 @@ NFS4_SERVE(link)
 	if ((st = nfs4_deleg_break_fh(c, &c->sfh)) != NFS4_OK ||
 	    (st = nfs4_dirdeleg_break(c, &c->cfh, 1u << NOTIFY4_ADD_ENTRY)) != NFS4_OK)
 		return st;
-	struct nfs4_export *ex = c->cfh.export;
+	struct export *ex = c->cfh.export;
 	int rc = ex->ops->link(ex->bex, &c->cred, &c->sfh.bh, &c->cfh.bh, name);
 	if (rc)
 		return nfs4_errno_to_status(rc);
@@ -377,7 +377,7 @@ NFS4_SERVE0(readlink)
 	if (!buf)
 		return NFS4ERR_RESOURCE;
 	size_t len = 0;
-	struct nfs4_export *ex = c->cfh.export;
+	struct export *ex = c->cfh.export;
 	int rc = ex->ops->readlink(ex->bex, &c->cfh.bh, buf, BACKEND_PATH_MAX, &len);
 	if (!rc) {
 		struct nfs4_readlink_res r = {{(const uint8_t *)buf, (uint32_t)len}};

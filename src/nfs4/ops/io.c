@@ -9,10 +9,10 @@
 #include "state/state_dirdeleg.h"
 
 
-enum nfsstat4 nfs4_need_regular_attr(struct nfs4_compound *c, const struct nfs4_fh *fh,
+enum nfsstat4 nfs4_need_regular_attr(struct nfs4_compound *c, const struct fh *fh,
 				     struct backend_attr *attr)
 {
-	if (fh->kind != NFS4_FH_EXPORT)
+	if (fh->kind != FH_EXPORT)
 		return NFS4ERR_ISDIR; /* every pseudo-fs object is a directory */
 	enum nfsstat4 st = nfs4_fh_getattr(c, fh, attr);
 	return st != NFS4_OK ? st : nfs4_type_error(attr->type, BACKEND_REG);
@@ -39,8 +39,8 @@ static enum nfsstat4 need_regular(struct nfs4_compound *c, struct backend_attr *
 static enum nfsstat4 need_regular_type(struct nfs4_compound *c, struct backend_attr *attr,
 				       const struct backend_attr **seen)
 {
-	struct nfs4_export *ex = c->cfh.export;
-	if (c->cfh.kind != NFS4_FH_EXPORT || !ex->ops->object_type)
+	struct export *ex = c->cfh.export;
+	if (c->cfh.kind != FH_EXPORT || !ex->ops->object_type)
 		return need_regular(c, attr, seen);
 	*seen = NULL;
 	if (c->handoff.regular_for != 0 && c->handoff.regular_for == c->op_index)
@@ -70,7 +70,7 @@ enum { NFS4_SPLICE_MIN = 64 * 1024 };
 static int read_copy(struct nfs4_compound *c, const struct backend_attr *seen, uint64_t offset,
 		     uint32_t count, uint8_t *p, size_t *got, bool *eof, bool *would_block)
 {
-	struct nfs4_export *ex = c->cfh.export;
+	struct export *ex = c->cfh.export;
 	if (!would_block)
 		return ex->ops->read(ex->bex, &c->cred, &c->cfh.bh, offset, count, p, got, eof);
 	*would_block = true;
@@ -89,7 +89,7 @@ static int read_copy(struct nfs4_compound *c, const struct backend_attr *seen, u
 static bool read_spliced(struct nfs4_compound *c, uint64_t offset, uint32_t count, uint8_t *p,
 			 size_t *got, bool *eof, bool *would_block, int *rc)
 {
-	struct nfs4_export *ex = c->cfh.export;
+	struct export *ex = c->cfh.export;
 	if (count < NFS4_SPLICE_MIN || !ex->ops->read_splice || c->cachethis)
 		return false;
 	struct pooled_pipe *pipe = rpc_request_pipe(c->req);
@@ -181,7 +181,7 @@ static int write_data(struct nfs4_compound *c, const struct backend_attr *seen, 
 		      const uint8_t *data, uint32_t len, enum backend_stable stable, size_t *written,
 		      enum backend_stable *committed, bool *would_block)
 {
-	struct nfs4_export *ex = c->cfh.export;
+	struct export *ex = c->cfh.export;
 	if (would_block) {
 		/* The record is in memory: only small WRITEs stay on a loop. */
 		*committed = BACKEND_UNSTABLE;
@@ -223,7 +223,7 @@ static bool write_runs_here(const struct nfs4_compound *c, const struct nfs4_wri
 {
 	return c->req->on_worker ||
 	       (a->stable == UNSTABLE4 && a->data.len <= NFS4_WRITE_INLINE_MAX &&
-		c->cfh.kind == NFS4_FH_EXPORT && c->cfh.export->ops->write_nowait);
+		c->cfh.kind == FH_EXPORT && c->cfh.export->ops->write_nowait);
 }
 
 NFS4_SERVE(write)
@@ -279,7 +279,7 @@ NFS4_SERVE(commit)
 	 * verifies the handle for writing with owner override before it
 	 * syncs), the file's owner may commit whatever its mode: a file
 	 * created 0444 and written through its open is still committed. */
-	struct nfs4_export *ex = c->cfh.export;
+	struct export *ex = c->cfh.export;
 	if (ex->read_only)
 		return NFS4ERR_ROFS;
 	int rc;

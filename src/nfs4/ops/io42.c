@@ -33,7 +33,7 @@ static enum nfsstat4 space_change(struct nfs4_compound *c, const struct nfs4_all
 		return NFS4ERR_FBIG;
 	if ((st = nfs4_check_io_stateid(c, &a->stateid, true, a->offset, a->length)) != NFS4_OK)
 		return st;
-	struct nfs4_export *ex = c->cfh.export;
+	struct export *ex = c->cfh.export;
 	int rc = punch ? ex->ops->deallocate(ex->bex, &c->cred, &c->cfh.bh, a->offset, a->length)
 		       : ex->ops->allocate(ex->bex, &c->cred, &c->cfh.bh, a->offset, a->length);
 	if (rc)
@@ -71,7 +71,7 @@ NFS4_SERVE(seek)
 	 * (there is no byte there to start from). */
 	if (a->offset >= attr->size)
 		return NFS4ERR_NXIO;
-	struct nfs4_export *ex = c->cfh.export;
+	struct export *ex = c->cfh.export;
 	uint64_t pos = 0;
 	int rc = ex->ops->seek(ex->bex, &c->cred, &c->cfh.bh, a->offset,
 			       a->what == NFS4_CONTENT_DATA ? BACKEND_SEEK_DATA : BACKEND_SEEK_HOLE,
@@ -135,7 +135,7 @@ NFS4_SERVE(read_plus)
 	uint64_t end = range_fits(offset, count) ? offset + count : (uint64_t)INT64_MAX;
 	if (end > size)
 		end = size;
-	struct nfs4_export *ex = c->cfh.export;
+	struct export *ex = c->cfh.export;
 	uint64_t pos = offset;
 	bool eof = offset >= size;
 	while (pos < end && !eof && r.count < READ_PLUS_SEGMENTS_MAX) {
@@ -189,7 +189,7 @@ NFS4_SERVE(read_plus)
  * NFS4ERR_NOTSUPP. */
 NFS4_SERVE(clone)
 {
-	if (c->sfh.kind == NFS4_FH_NONE)
+	if (c->sfh.kind == FH_NONE)
 		return NFS4ERR_NOFILEHANDLE;
 	struct backend_attr src, dst;
 	enum nfsstat4 st = nfs4_need_regular_attr(c, &c->sfh, &src);
@@ -215,10 +215,10 @@ NFS4_SERVE(clone)
 		return NFS4ERR_INVAL;
 	if (!range_fits(dst_off, count))
 		return NFS4ERR_FBIG;
-	bool same = nfs4_fh_equal(&c->sfh, &c->cfh);
+	bool same = fh_equal(&c->sfh, &c->cfh);
 	if (same && count > 0 && src_off < dst_off + count && dst_off < src_off + count)
 		return NFS4ERR_INVAL;
-	struct nfs4_export *ex = c->cfh.export;
+	struct export *ex = c->cfh.export;
 	struct backend_fsstat fs = {0};
 	int rc = ex->ops->statfs(ex->bex, &c->cfh.bh, &fs);
 	if (rc)
@@ -278,7 +278,7 @@ NFS4_SERVE(io_advise)
 	bool one_caching = hints_among(&a->hints, caching, 2) == 1;
 	struct nfs4_io_advise_res r;
 	memset(&r, 0, sizeof(r));
-	struct nfs4_export *ex = c->cfh.export;
+	struct export *ex = c->cfh.export;
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		unsigned h = map[i].hint;
 		if (!nfs4_bitmap_isset(&a->hints, h))

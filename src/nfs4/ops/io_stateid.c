@@ -11,11 +11,11 @@ enum nfsstat4 nfs4_check_io_stateid(struct nfs4_compound *c, const struct nfs4_s
 	return nfs4_check_io_stateid_fh(c, &c->cfh, sid, write, offset, length);
 }
 
-enum nfsstat4 nfs4_check_io_stateid_fh(struct nfs4_compound *c, const struct nfs4_fh *fh,
+enum nfsstat4 nfs4_check_io_stateid_fh(struct nfs4_compound *c, const struct fh *fh,
 				       const struct nfs4_stateid *sid, bool write,
 				       uint64_t offset, uint64_t length)
 {
-	if (fh->kind != NFS4_FH_EXPORT)
+	if (fh->kind != FH_EXPORT)
 		return NFS4ERR_BAD_STATEID; /* the pseudo-fs has no state */
 	struct state_file_key key = {.export_id = fh->export->id, .bh = fh->bh};
 	return state_check_io(c->srv->state, c->minor >= 1 ? c->clientid : 0, sid, &key, write,

@@ -9,7 +9,7 @@
 #include "core/log.h"
 #include "callback/callback.h"
 #include "nfs4/fs/fattr.h"
-#include "nfs4/fs/fh.h"
+#include "export/fh.h"
 #include "nfs4/ops/ops.h"
 #include "nfs4/server.h"
 #include "xdr/nfs4_codec_session.h"
@@ -55,10 +55,10 @@ static enum nfsstat4 lock_target(struct nfs4_compound *c, struct state_file_key 
  * of the file system, which ferryd cannot name. */
 
 /* The export of key when its back end holds locks; NULL otherwise. */
-static struct nfs4_export *lock_backend(struct nfs4_compound *c,
+static struct export *lock_backend(struct nfs4_compound *c,
 					const struct state_file_key *key)
 {
-	struct nfs4_export *ex = nfs4_exports_find(&c->srv->exports, key->export_id);
+	struct export *ex = exports_find(&c->srv->exports, key->export_id);
 	return ex && ex->ops->lock ? ex : NULL;
 }
 
@@ -86,7 +86,7 @@ static void lock_denied_elsewhere(const struct backend_lock_conflict *k,
 	memcpy(d->owner, who, sizeof(who) - 1);
 }
 
-static enum nfsstat4 lock_file_backend(struct nfs4_compound *c, struct nfs4_export *ex,
+static enum nfsstat4 lock_file_backend(struct nfs4_compound *c, struct export *ex,
 				       struct state_owner *o, const struct state_file_key *key,
 				       const struct state_lock_args *arg, struct nfs4_stateid *out,
 				       struct state_lock_denied *denied)
@@ -133,7 +133,7 @@ static enum nfsstat4 lock_file(struct nfs4_compound *c, struct state_owner *o,
 	(void)sid; /* la holds it */
 	struct nfs4_lock_res out;
 	struct state_lock_denied denied;
-	struct nfs4_export *ex = lock_backend(c, key);
+	struct export *ex = lock_backend(c, key);
 	enum nfsstat4 s =
 		ex ? lock_file_backend(c, ex, o, key, arg, &out.stateid, &denied)
 		   : state_lock(c->srv->state, o, key, arg, c->minor, &out.stateid, &denied);
@@ -193,7 +193,7 @@ NFS4_SERVE(lockt)
 	struct state_lock_denied denied;
 	s = state_lockt(c->srv->state, clientid, a->owner.owner.data, a->owner.owner.len, &key,
 			a->locktype, a->offset, a->length, &denied);
-	struct nfs4_export *ex = s == NFS4_OK ? lock_backend(c, &key) : NULL;
+	struct export *ex = s == NFS4_OK ? lock_backend(c, &key) : NULL;
 	if (ex) {
 		uint64_t owner_id = state_lock_owner_id(c->srv->state, clientid, a->owner.owner.data,
 							a->owner.owner.len);
@@ -221,7 +221,7 @@ static enum nfsstat4 locku_file(struct nfs4_compound *c, struct state_owner *o,
 	struct state_locku_left left;
 	enum nfsstat4 s = state_locku_left(c->srv->state, o, sid, key, a->offset, a->length,
 					   c->minor, &out.stateid, &left);
-	struct nfs4_export *ex = s == NFS4_OK ? lock_backend(c, key) : NULL;
+	struct export *ex = s == NFS4_OK ? lock_backend(c, key) : NULL;
 	if (ex) {
 		/* After the table: a client of this server that asks in
 		 * between is refused by the storage and retries.  An owner
@@ -277,7 +277,7 @@ static void lock_notify_done(struct cb_call *call, uint32_t status)
 void nfs4_lock_notify(void *ctx, const struct state_lock_notice *n)
 {
 	struct nfs4_server *srv = ctx;
-	struct nfs4_export *ex = nfs4_exports_find(&srv->exports, n->file->export_id);
+	struct export *ex = exports_find(&srv->exports, n->file->export_id);
 	if (!ex)
 		return;
 	if (n->released) {
@@ -293,8 +293,8 @@ void nfs4_lock_notify(void *ctx, const struct state_lock_notice *n)
 					    BACKEND_LOCK_UNLOCK, 0, 0, false, NULL);
 		return;
 	}
-	struct nfs4_fh fh;
-	nfs4_fh_from_object(&srv->exports, ex, &n->file->bh, &fh);
+	struct fh fh;
+	fh_from_object(&srv->exports, ex, &n->file->bh, &fh);
 	struct lock_notify_call *lc = malloc(sizeof(*lc) + n->owner_len);
 	int rc = -ENOMEM;
 	if (lc) {

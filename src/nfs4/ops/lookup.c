@@ -7,9 +7,9 @@
 #include "state/session.h"
 
 
-static bool client_allowed(struct nfs4_compound *c, const struct nfs4_export *ex)
+static bool client_allowed(struct nfs4_compound *c, const struct export *ex)
 {
-	return nfs4_export_allows(ex, rpc_conn_peer_addr(c->req->conn),
+	return export_allows(ex, rpc_conn_peer_addr(c->req->conn),
 				  rpc_conn_tls_peer(c->req->conn));
 }
 
@@ -19,9 +19,9 @@ static bool client_allowed(struct nfs4_compound *c, const struct nfs4_export *ex
  * follows finds out the security itself: SECINFO and SECINFO_NO_NAME
  * (which answer it), LOOKUP and LOOKUPP (which check where they arrive).
  * Anything else gets NFS4ERR_WRONGSEC from the put operation. */
-static enum nfsstat4 put_fh_sec(struct nfs4_compound *c, const struct nfs4_fh *fh)
+static enum nfsstat4 put_fh_sec(struct nfs4_compound *c, const struct fh *fh)
 {
-	if (fh->kind != NFS4_FH_EXPORT || nfs4_export_sec_ok(fh->export, &c->req->cred))
+	if (fh->kind != FH_EXPORT || export_sec_ok(fh->export, &c->req->cred))
 		return NFS4_OK;
 	switch (c->next_opnum) {
 	case NFS4_NO_NEXT_OP:
@@ -48,9 +48,9 @@ static enum nfsstat4 put_fh_sec(struct nfs4_compound *c, const struct nfs4_fh *f
 
 /* Where LOOKUP and LOOKUPP arrive must take the call's flavour (the
  * pseudo file system takes every one). */
-static enum nfsstat4 arrive_sec(struct nfs4_compound *c, const struct nfs4_fh *fh)
+static enum nfsstat4 arrive_sec(struct nfs4_compound *c, const struct fh *fh)
 {
-	if (fh->kind != NFS4_FH_EXPORT || nfs4_export_sec_ok(fh->export, &c->req->cred))
+	if (fh->kind != FH_EXPORT || export_sec_ok(fh->export, &c->req->cred))
 		return NFS4_OK;
 	return NFS4ERR_WRONGSEC;
 }
@@ -61,11 +61,11 @@ static enum nfsstat4 arrive_sec(struct nfs4_compound *c, const struct nfs4_fh *f
  * export with nfserr_perm when it verifies the file handle
  * (fs/nfsd/nfsfh.c, nfsd_setuser_and_check_port): NFS4ERR_PERM here too,
  * so that a kernel client reports EPERM. */
-static enum nfsstat4 export_enter(struct nfs4_compound *c, const struct nfs4_export *ex)
+static enum nfsstat4 export_enter(struct nfs4_compound *c, const struct export *ex)
 {
 	if (!client_allowed(c, ex))
 		return NFS4ERR_ACCESS;
-	if (!nfs4_export_port_ok(ex, rpc_conn_peer_addr(c->req->conn), c->req->cred.flavor)) {
+	if (!export_port_ok(ex, rpc_conn_peer_addr(c->req->conn), c->req->cred.flavor)) {
 		log_ratelimited("nfs4: %s: AUTH_SYS from a non-reserved port refused on the secure "
 				"export %s (set secure = no to admit it)",
 				rpc_conn_peer(c->req->conn), ex->pseudo);
@@ -76,11 +76,18 @@ static enum nfsstat4 export_enter(struct nfs4_compound *c, const struct nfs4_exp
 
 NFS4_SERVE(putfh)
 {
-	struct nfs4_fh fh;
-	enum nfsstat4 st = nfs4_fh_parse(&c->srv->exports, a->fh.data, a->fh.len, &fh);
-	if (st != NFS4_OK)
-		return st;
-	if (fh.kind == NFS4_FH_EXPORT && (st = export_enter(c, fh.export)) != NFS4_OK)
+	struct fh fh;
+	switch (fh_parse(&c->srv->exports, a->fh.data, a->fh.len, &fh)) {
+	case FH_OK:
+		break;
+	case FH_STALE:
+		return NFS4ERR_STALE;
+	case FH_BADHANDLE:
+	default:
+		return NFS4ERR_BADHANDLE;
+	}
+	enum nfsstat4 st;
+	if (fh.kind == FH_EXPORT && (st = export_enter(c, fh.export)) != NFS4_OK)
 		return st;
 	if ((st = put_fh_sec(c, &fh)) != NFS4_OK)
 		return st;
@@ -90,10 +97,10 @@ NFS4_SERVE(putfh)
 
 NFS4_SERVE0(putrootfh)
 {
-	struct nfs4_fh fh;
-	nfs4_fh_from_pseudo(&c->srv->exports, c->srv->exports.root, &fh);
+	struct fh fh;
+	fh_from_pseudo(&c->srv->exports, c->srv->exports.root, &fh);
 	enum nfsstat4 st;
-	if (fh.kind == NFS4_FH_EXPORT && (st = export_enter(c, fh.export)) != NFS4_OK)
+	if (fh.kind == FH_EXPORT && (st = export_enter(c, fh.export)) != NFS4_OK)
 		return st;
 	if ((st = put_fh_sec(c, &fh)) != NFS4_OK)
 		return st;
@@ -122,7 +129,7 @@ NFS4_SERVE0(savefh)
 
 NFS4_SERVE0(restorefh)
 {
-	if (c->sfh.kind == NFS4_FH_NONE)
+	if (c->sfh.kind == FH_NONE)
 		return NFS4ERR_RESTOREFH;
 	enum nfsstat4 st = put_fh_sec(c, &c->sfh);
 	if (st != NFS4_OK)
@@ -138,14 +145,14 @@ NFS4_SERVE0(restorefh)
  * (nfs4_need_dir, a back-end getattr) first or, for LOOKUP, after a
  * failure.  *attr: the object's attributes, as the back end read them
  * (*has_attr; none for the pseudo file system). */
-static enum nfsstat4 lookup_name(struct nfs4_compound *c, const char *name, struct nfs4_fh *out,
+static enum nfsstat4 lookup_name(struct nfs4_compound *c, const char *name, struct fh *out,
 				 bool *is_dir, struct backend_attr *attr, bool *has_attr)
 {
 	enum nfsstat4 st;
 	*is_dir = false;
 	*has_attr = false;
-	if (c->cfh.kind == NFS4_FH_PSEUDO) {
-		struct nfs4_pseudo_node *child = nfs4_pseudo_lookup(c->cfh.node, name);
+	if (c->cfh.kind == FH_PSEUDO) {
+		struct pseudo_node *child = pseudo_lookup(c->cfh.node, name);
 		if (!child)
 			return NFS4ERR_NOENT;
 		if (child->export) {
@@ -155,21 +162,21 @@ static enum nfsstat4 lookup_name(struct nfs4_compound *c, const char *name, stru
 			st = export_enter(c, child->export);
 			if (st != NFS4_OK)
 				return st;
-			nfs4_fh_from_object(&c->srv->exports, child->export, &child->export->root,
+			fh_from_object(&c->srv->exports, child->export, &child->export->root,
 					    out);
 			/* An export's root was opened as a directory. */
 			*is_dir = true;
 		} else {
-			nfs4_fh_from_pseudo(&c->srv->exports, child, out);
+			fh_from_pseudo(&c->srv->exports, child, out);
 		}
 		return NFS4_OK;
 	}
-	struct nfs4_export *ex = c->cfh.export;
+	struct export *ex = c->cfh.export;
 	struct backend_handle bh;
 	int rc = ex->ops->lookup(ex->bex, &c->cred, &c->cfh.bh, name, &bh, attr);
 	if (rc)
 		return nfs4_errno_to_status(rc);
-	nfs4_fh_from_object(&c->srv->exports, ex, &bh, out);
+	fh_from_object(&c->srv->exports, ex, &bh, out);
 	*is_dir = attr->type == BACKEND_DIR;
 	*has_attr = true;
 	return NFS4_OK;
@@ -178,24 +185,24 @@ static enum nfsstat4 lookup_name(struct nfs4_compound *c, const char *name, stru
 static bool lookup_from_known_dir(const struct nfs4_compound *c)
 {
 	const struct nfs4_handoff *h = &c->handoff;
-	return c->cfh.kind == NFS4_FH_EXPORT && h->known_dir.len &&
+	return c->cfh.kind == FH_EXPORT && h->known_dir.len &&
 	       h->known_dir_export == c->cfh.export && h->known_dir.len == c->cfh.bh.len &&
 	       memcmp(h->known_dir.data, c->cfh.bh.data, h->known_dir.len) == 0;
 }
 
 /* The current fh is now fh; attr (NULL: none) its attributes as just read,
  * which the next operation may take (handoff.lookup_attr). */
-static void lookup_found(struct nfs4_compound *c, const struct nfs4_fh *fh,
+static void lookup_found(struct nfs4_compound *c, const struct fh *fh,
 			 const struct backend_attr *attr, bool is_dir)
 {
 	nfs4_compound_set_cfh(c, fh);
 	c->handoff.known_dir.len = 0;
-	if (is_dir && fh->kind == NFS4_FH_EXPORT) {
+	if (is_dir && fh->kind == FH_EXPORT) {
 		c->handoff.known_dir_export = fh->export;
 		c->handoff.known_dir = fh->bh;
 	}
 	c->handoff.lookup_attr_for = 0;
-	if (attr && fh->kind == NFS4_FH_EXPORT) {
+	if (attr && fh->kind == FH_EXPORT) {
 		c->handoff.lookup_attr = *attr;
 		c->handoff.lookup_attr_for = c->op_index + 1 + c->handoff.lookups_ahead;
 	}
@@ -218,7 +225,7 @@ enum { LOOKUP_WALK_MIN = 3, LOOKUP_WALK_MAX = 16 };
  * gives its own result, as without the walk. */
 static bool lookup_walk(struct nfs4_compound *c, struct nfs4_opaque first)
 {
-	if (c->cfh.kind != NFS4_FH_EXPORT || c->handoff.lookup_walk_failed ||
+	if (c->cfh.kind != FH_EXPORT || c->handoff.lookup_walk_failed ||
 	    !c->cfh.export->ops->lookup_path || c->op_index + LOOKUP_WALK_MIN > c->servable_ops)
 		return false;
 	/* The LOOKUPs that follow, found before any name is copied: a
@@ -248,15 +255,15 @@ static bool lookup_walk(struct nfs4_compound *c, struct nfs4_opaque first)
 	}
 	if (n < LOOKUP_WALK_MIN)
 		return false;
-	struct nfs4_export *ex = c->cfh.export;
+	struct export *ex = c->cfh.export;
 	struct backend_handle bh;
 	struct backend_attr attr;
 	if (ex->ops->lookup_path(ex->bex, &c->cred, &c->cfh.bh, walk, n, &bh, &attr) != 0) {
 		c->handoff.lookup_walk_failed = true;
 		return false;
 	}
-	struct nfs4_fh fh;
-	nfs4_fh_from_object(&c->srv->exports, ex, &bh, &fh);
+	struct fh fh;
+	fh_from_object(&c->srv->exports, ex, &bh, &fh);
 	/* The LOOKUPs one by one give WRONGSEC then. */
 	if (arrive_sec(c, &fh) != NFS4_OK)
 		return false;
@@ -277,11 +284,11 @@ NFS4_SERVE(lookup)
 	char name[BACKEND_NAME_MAX + 1];
 	enum nfsstat4 name_st = nfs4_name_from_wire(a->name, name);
 	bool dir_known = lookup_from_known_dir(c);
-	struct nfs4_fh fh;
+	struct fh fh;
 	struct backend_attr attr, dattr;
 	bool is_dir, has_attr;
 	enum nfsstat4 st;
-	if (name_st == NFS4_OK && !dir_known && c->cfh.kind == NFS4_FH_EXPORT) {
+	if (name_st == NFS4_OK && !dir_known && c->cfh.kind == FH_EXPORT) {
 		/* A back end finds a name only below a directory that exists
 		 * (nothing resolves in one removed), so a lookup that succeeds
 		 * proves what the directory's check would have, and saves its
@@ -310,27 +317,27 @@ NFS4_SERVE(lookup)
 NFS4_SERVE0(lookupp)
 {
 	/* NFS4_OPF_NEED_DIR: the current fh is a directory. */
-	struct nfs4_fh fh;
-	if (c->cfh.kind == NFS4_FH_PSEUDO) {
+	struct fh fh;
+	if (c->cfh.kind == FH_PSEUDO) {
 		if (!c->cfh.node->parent)
 			return NFS4ERR_NOENT;
-		nfs4_fh_from_pseudo(&c->srv->exports, c->cfh.node->parent, &fh);
+		fh_from_pseudo(&c->srv->exports, c->cfh.node->parent, &fh);
 	} else {
-		struct nfs4_export *ex = c->cfh.export;
+		struct export *ex = c->cfh.export;
 		bool at_root = c->cfh.bh.len == ex->root.len &&
 			       memcmp(c->cfh.bh.data, ex->root.data, ex->root.len) == 0;
 		if (at_root) {
 			/* Up from an export's root is the pseudo-fs around it. */
 			if (!ex->mount_point->parent)
 				return NFS4ERR_NOENT;
-			nfs4_fh_from_pseudo(&c->srv->exports, ex->mount_point->parent, &fh);
+			fh_from_pseudo(&c->srv->exports, ex->mount_point->parent, &fh);
 		} else {
 			struct backend_handle bh;
 			struct backend_attr attr;
 			int rc = ex->ops->lookup_parent(ex->bex, &c->cred, &c->cfh.bh, &bh, &attr);
 			if (rc)
 				return nfs4_errno_to_status(rc);
-			nfs4_fh_from_object(&c->srv->exports, ex, &bh, &fh);
+			fh_from_object(&c->srv->exports, ex, &bh, &fh);
 		}
 	}
 	enum nfsstat4 st = arrive_sec(c, &fh);
@@ -348,7 +355,7 @@ NFS4_SERVE(secinfo)
 	enum nfsstat4 st = nfs4_need_dir_name(c, a->name, name, &dattr);
 	if (st != NFS4_OK)
 		return st;
-	struct nfs4_fh fh;
+	struct fh fh;
 	struct backend_attr attr;
 	bool is_dir, has_attr;
 	st = lookup_name(c, name, &fh, &is_dir, &attr, &has_attr);
@@ -356,7 +363,7 @@ NFS4_SERVE(secinfo)
 		return st;
 	nfs4_enc_export_flavors(res, nfs4_fh_sec(c, &fh));
 	/* RFC 7530 16.31.4: SECINFO consumes the current filehandle. */
-	c->cfh.kind = NFS4_FH_NONE;
+	c->cfh.kind = FH_NONE;
 	return NFS4_OK;
 }
 

@@ -38,7 +38,7 @@ enum nfsstat4 nfs4_state_v40_clientid(const struct nfs4_compound *c, uint64_t cl
 
 bool nfs4_state_cfh_key(const struct nfs4_compound *c, struct state_file_key *out)
 {
-	if (c->cfh.kind != NFS4_FH_EXPORT)
+	if (c->cfh.kind != FH_EXPORT)
 		return false;
 	out->export_id = c->cfh.export->id;
 	out->bh = c->cfh.bh;
@@ -51,12 +51,12 @@ enum nfsstat4 nfs4_state_replay(struct nfs4_compound *c, struct xdr_enc *res,
 	/* A replayed OPEN makes its file current: only for a host the
 	 * export admits, as PUTFH would (anyone may send the owner's seqid
 	 * again, from anywhere). */
-	struct nfs4_export *ex = NULL;
+	struct export *ex = NULL;
 	if (r->status == NFS4_OK && r->has_file) {
-		ex = nfs4_exports_find(&c->srv->exports, r->file.export_id);
+		ex = exports_find(&c->srv->exports, r->file.export_id);
 		if (!ex)
 			return NFS4ERR_STALE;
-		if (!nfs4_export_allows(ex, rpc_conn_peer_addr(c->req->conn),
+		if (!export_allows(ex, rpc_conn_peer_addr(c->req->conn),
 					 rpc_conn_tls_peer(c->req->conn)))
 			return NFS4ERR_ACCESS;
 	}
@@ -69,8 +69,8 @@ enum nfsstat4 nfs4_state_replay(struct nfs4_compound *c, struct xdr_enc *res,
 	if (r->status != NFS4_OK && r->len > 0)
 		c->error_body = true;
 	if (ex) {
-		struct nfs4_fh fh;
-		nfs4_fh_from_object(&c->srv->exports, ex, &r->file.bh, &fh);
+		struct fh fh;
+		fh_from_object(&c->srv->exports, ex, &r->file.bh, &fh);
 		nfs4_compound_set_cfh(c, &fh);
 	}
 	return r->status;
@@ -220,7 +220,7 @@ static enum nfsstat4 open_check_type(const struct nfs4_compound *c, enum backend
 static enum nfsstat4 open_check_access(struct nfs4_compound *c, const struct backend_handle *bh,
 				       uint32_t access)
 {
-	struct nfs4_export *ex = c->cfh.export;
+	struct export *ex = c->cfh.export;
 	if ((access & STATE_SHARE_ACCESS_WRITE) && ex->read_only)
 		return NFS4ERR_ROFS;
 	uint32_t want = BACKEND_ACCESS_EXEC;
@@ -249,7 +249,7 @@ static enum nfsstat4 open_in_pseudo(struct nfs4_compound *c, const struct open_a
 		return s;
 	memcpy(name, a->name, a->name_len);
 	name[a->name_len] = '\0';
-	if (nfs4_pseudo_lookup(c->cfh.node, name))
+	if (pseudo_lookup(c->cfh.node, name))
 		return NFS4ERR_ISDIR;
 	return a->opentype == OPEN4_CREATE ? NFS4ERR_ROFS : NFS4ERR_NOENT;
 }
@@ -276,7 +276,7 @@ static enum nfsstat4 open_dir_and_name(struct nfs4_compound *c, const struct ope
 static enum nfsstat4 open_settle_attrs(struct nfs4_compound *c, const struct open_args *a,
 				       struct open_target *t)
 {
-	struct nfs4_export *ex = c->cfh.export;
+	struct export *ex = c->cfh.export;
 	bool has_size = a->createmode != EXCLUSIVE4 && (a->sattr.sa.mask & BACKEND_SET_SIZE);
 	if (a->excl41 && t->created && a->sattr_status == NFS4_OK) {
 		/* The verifier lives in the times: set the rest now. */
@@ -331,7 +331,7 @@ static enum nfsstat4 open_by_name(struct nfs4_compound *c, const struct open_arg
 	/* Before touching the file system: no creating during grace. */
 	if (!deleg_cur && (s = state_check_grace(c->srv->state, a->clientid, false)) != NFS4_OK)
 		return s;
-	struct nfs4_export *ex = c->cfh.export;
+	struct export *ex = c->cfh.export;
 	t->before = t->after = dattr.change;
 	if (deleg_cur || a->opentype == OPEN4_NOCREATE) {
 		int rc = ex->ops->lookup(ex->bex, &c->cred, &c->cfh.bh, name, &t->bh, &t->attr);
@@ -381,7 +381,7 @@ static enum nfsstat4 open_by_name(struct nfs4_compound *c, const struct open_arg
 /* CLAIM_PREVIOUS / CLAIM_FH: the current filehandle is the file. */
 static enum nfsstat4 open_current(struct nfs4_compound *c, struct open_target *t)
 {
-	if (c->cfh.kind != NFS4_FH_EXPORT)
+	if (c->cfh.kind != FH_EXPORT)
 		return NFS4ERR_ISDIR;
 	enum nfsstat4 s = nfs4_fh_getattr(c, &c->cfh, &t->attr);
 	if (s != NFS4_OK)
@@ -399,7 +399,7 @@ static enum nfsstat4 open_find(struct nfs4_compound *c, const struct open_args *
 	enum nfsstat4 s;
 	switch (a->claim) {
 	case CLAIM_NULL:
-		if (c->cfh.kind == NFS4_FH_PSEUDO)
+		if (c->cfh.kind == FH_PSEUDO)
 			return open_in_pseudo(c, a);
 		return open_by_name(c, a, t);
 	case CLAIM_PREVIOUS:
@@ -427,7 +427,7 @@ static enum nfsstat4 open_find(struct nfs4_compound *c, const struct open_args *
 		return open_current(c, t);
 	case CLAIM_DELEGATE_CUR:
 	case CLAIM_DELEG_CUR_FH:
-		if (c->cfh.kind == NFS4_FH_PSEUDO)
+		if (c->cfh.kind == FH_PSEUDO)
 			return a->claim == CLAIM_DELEG_CUR_FH ? NFS4ERR_ISDIR : NFS4ERR_NOENT;
 		s = a->claim == CLAIM_DELEGATE_CUR ? open_by_name(c, a, t) : open_current(c, t);
 		if (s != NFS4_OK)
@@ -493,7 +493,7 @@ static enum nfsstat4 open_serve(struct nfs4_compound *c, struct state_owner *o,
 	s = state_open(st, o, key, access, a->deny, flags, c->minor, &sid, &need_confirm);
 	if (s != NFS4_OK)
 		return s;
-	struct nfs4_export *ex = c->cfh.export;
+	struct export *ex = c->cfh.export;
 	if (t.set_size) {
 		struct backend_setattr sa = {.mask = BACKEND_SET_SIZE, .size = a->sattr.sa.size};
 		int rc = ex->ops->setattr(ex->bex, &c->cred, &t.bh, &sa, &t.attr);
@@ -517,8 +517,8 @@ static enum nfsstat4 open_serve(struct nfs4_compound *c, struct state_owner *o,
 	if (a->claim != CLAIM_DELEGATE_CUR && a->claim != CLAIM_DELEG_CUR_FH)
 		open_delegation(c, o, a, key, access, want, &r.delegation);
 	nfs4_enc_open_res(res, &r);
-	struct nfs4_fh fh;
-	nfs4_fh_from_object(&c->srv->exports, ex, &t.bh, &fh);
+	struct fh fh;
+	fh_from_object(&c->srv->exports, ex, &t.bh, &fh);
 	nfs4_compound_set_cfh(c, &fh);
 	if (t.attr.type == BACKEND_REG)
 		c->handoff.regular_for = c->op_index + 1;

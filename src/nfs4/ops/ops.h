@@ -113,7 +113,7 @@ bool nfs4_dec_setattr_wire_args(struct xdr_dec *d, struct nfs4_setattr_wire_args
  * (core/config.h), with the Kerberos 5 OID and service for krb5*; and the
  * list for what fh names (ops/session.c). */
 void nfs4_enc_export_flavors(struct xdr_enc *res, uint32_t sec);
-uint32_t nfs4_fh_sec(const struct nfs4_compound *c, const struct nfs4_fh *fh);
+uint32_t nfs4_fh_sec(const struct nfs4_compound *c, const struct fh *fh);
 
 /* A READ_PLUS reply (ops/io42.c) holds at most NFS4_READ_PLUS_SEGMENTS_MAX
  * segments, so that its estimate (optable.c) bounds it; a range more
@@ -181,7 +181,7 @@ struct nfs4_change_info nfs4_dir_change_info(uint64_t before, uint64_t after);
 enum nfsstat4 nfs4_check_io_stateid(struct nfs4_compound *c, const struct nfs4_stateid *sid,
 				    bool write, uint64_t offset, uint64_t length);
 /* The same for the file fh names (COPY's and CLONE's source is the saved fh). */
-enum nfsstat4 nfs4_check_io_stateid_fh(struct nfs4_compound *c, const struct nfs4_fh *fh,
+enum nfsstat4 nfs4_check_io_stateid_fh(struct nfs4_compound *c, const struct fh *fh,
 				       const struct nfs4_stateid *sid, bool write,
 				       uint64_t offset, uint64_t length);
 
@@ -190,7 +190,7 @@ enum nfsstat4 nfs4_check_io_stateid_fh(struct nfs4_compound *c, const struct nfs
 /* fh must name a regular file of an export (NFS4ERR_ISDIR for a
  * directory or the pseudo-fs, NFS4ERR_SYMLINK, NFS4ERR_INVAL for other
  * types); *attr gets its attributes. */
-enum nfsstat4 nfs4_need_regular_attr(struct nfs4_compound *c, const struct nfs4_fh *fh,
+enum nfsstat4 nfs4_need_regular_attr(struct nfs4_compound *c, const struct fh *fh,
 				     struct backend_attr *attr);
 
 /* Reads count bytes of the current file at offset into p, the place

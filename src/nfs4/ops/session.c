@@ -146,7 +146,7 @@ NFS4_SERVE(exchange_id)
 	/* Client state only for hosts that may use an export (see
 	 * SETCLIENTID); NFS4ERR_PERM is the permission error RFC 8881 lists
 	 * for EXCHANGE_ID. */
-	if (!nfs4_exports_admit_any(&c->srv->exports, rpc_conn_peer_addr(c->req->conn),
+	if (!exports_admit_any(&c->srv->exports, rpc_conn_peer_addr(c->req->conn),
 				    rpc_conn_tls_peer(c->req->conn)))
 		return NFS4ERR_PERM;
 	struct state_principal who;
@@ -363,7 +363,7 @@ NFS4_SERVE(reclaim_complete)
 	if (a->one_fs) {
 		/* Per file system: Ferry's grace is global; nothing to track
 		 * beyond the file system being one (RFC 8881 18.51.3). */
-		if (c->cfh.kind == NFS4_FH_NONE)
+		if (c->cfh.kind == FH_NONE)
 			return NFS4ERR_NOFILEHANDLE;
 		return NFS4_OK;
 	}
@@ -402,11 +402,11 @@ void nfs4_enc_export_flavors(struct xdr_enc *res, uint32_t sec)
 
 /* The flavours of what fh names: its export's, or the pseudo file
  * system's. */
-uint32_t nfs4_fh_sec(const struct nfs4_compound *c, const struct nfs4_fh *fh)
+uint32_t nfs4_fh_sec(const struct nfs4_compound *c, const struct fh *fh)
 {
-	if (fh->kind == NFS4_FH_EXPORT)
+	if (fh->kind == FH_EXPORT)
 		return atomic_load_explicit(&fh->export->sec, memory_order_relaxed);
-	return nfs4_exports_pseudo_sec(&c->srv->exports);
+	return exports_pseudo_sec(&c->srv->exports);
 }
 
 NFS4_SERVE(secinfo_no_name)
@@ -414,19 +414,19 @@ NFS4_SERVE(secinfo_no_name)
 	if (a->style > SECINFO_STYLE4_PARENT)
 		return NFS4ERR_INVAL;
 	/* The pseudo-root has no parent. */
-	if (a->style == SECINFO_STYLE4_PARENT && c->cfh.kind == NFS4_FH_PSEUDO &&
+	if (a->style == SECINFO_STYLE4_PARENT && c->cfh.kind == FH_PSEUDO &&
 	    !c->cfh.node->parent)
 		return NFS4ERR_NOENT;
 	/* The parent of an export's root is the pseudo file system; of
 	 * anything else in an export, the export. */
-	struct nfs4_fh of = c->cfh;
-	if (a->style == SECINFO_STYLE4_PARENT && of.kind == NFS4_FH_EXPORT &&
+	struct fh of = c->cfh;
+	if (a->style == SECINFO_STYLE4_PARENT && of.kind == FH_EXPORT &&
 	    of.bh.len == of.export->root.len &&
 	    memcmp(of.bh.data, of.export->root.data, of.bh.len) == 0)
-		of.kind = NFS4_FH_PSEUDO;
+		of.kind = FH_PSEUDO;
 	nfs4_enc_export_flavors(res, nfs4_fh_sec(c, &of));
 	/* Like SECINFO, it consumes the current filehandle. */
-	c->cfh.kind = NFS4_FH_NONE;
+	c->cfh.kind = FH_NONE;
 	return NFS4_OK;
 }
 

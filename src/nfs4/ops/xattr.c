@@ -60,7 +60,7 @@ enum nfsstat4 nfs4_xattr_name_from_wire(struct nfs4_opaque wire,
  * xattrs); the back end's call finds out whether it still exists. */
 static enum nfsstat4 xattr_object(const struct nfs4_compound *c)
 {
-	return c->cfh.kind == NFS4_FH_EXPORT ? NFS4_OK : NFS4ERR_NOTSUPP;
+	return c->cfh.kind == FH_EXPORT ? NFS4_OK : NFS4ERR_NOTSUPP;
 }
 
 NFS4_SERVE(getxattr)
@@ -79,7 +79,7 @@ NFS4_SERVE(getxattr)
 	size_t cap = room < BACKEND_XATTR_SIZE_MAX ? room : BACKEND_XATTR_SIZE_MAX;
 	/* Most values are short: read into a small buffer first, so that
 	 * the reply does not grow by the largest value there is for each. */
-	struct nfs4_export *ex = c->cfh.export;
+	struct export *ex = c->cfh.export;
 	uint8_t small[XATTR_SMALL];
 	size_t len = 0;
 	int rc = ex->ops->getxattr(ex->bex, &c->cred, &c->cfh.bh, name, small,
@@ -161,7 +161,7 @@ NFS4_SERVE(setxattr)
 	struct backend_attr before;
 	if ((st = xattr_change_begin(c, &before)) != NFS4_OK)
 		return st;
-	struct nfs4_export *ex = c->cfh.export;
+	struct export *ex = c->cfh.export;
 	int rc = ex->ops->setxattr(ex->bex, &c->cred, &c->cfh.bh, name, a->value.data,
 				   a->value.len, how);
 	if (rc)
@@ -180,7 +180,7 @@ NFS4_SERVE(removexattr)
 	struct backend_attr before;
 	if ((st = xattr_change_begin(c, &before)) != NFS4_OK)
 		return st;
-	struct nfs4_export *ex = c->cfh.export;
+	struct export *ex = c->cfh.export;
 	int rc = ex->ops->removexattr(ex->bex, &c->cred, &c->cfh.bh, name);
 	if (rc)
 		return xattr_status(rc);
@@ -222,7 +222,7 @@ NFS4_SERVE(listxattrs)
 		return NFS4ERR_TOOSMALL;
 	}
 	bool eof = false;
-	struct nfs4_export *ex = c->cfh.export;
+	struct export *ex = c->cfh.export;
 	int rc = ex->ops->listxattr(ex->bex, &c->cred, &c->cfh.bh, a->cookie, listxattrs_name, &l,
 				    &eof);
 	if (rc) {

@@ -3,8 +3,8 @@
  * The pseudo file system is a read-only tree of directories made from the
  * exports' pseudo paths: PUTROOTFH lands at its root, and LOOKUP walks down
  * to the export roots.  An export at "/" is itself the root. */
-#ifndef FERRY_NFS4_EXPORT_H
-#define FERRY_NFS4_EXPORT_H
+#ifndef FERRY_EXPORT_EXPORT_H
+#define FERRY_EXPORT_EXPORT_H
 
 #include <netinet/in.h>
 #include <stdatomic.h>
@@ -18,42 +18,41 @@
 #include "rpc/rpc_msg.h"
 #include "rpc/tls/tls.h"
 
-enum nfs4_squash {
-	NFS4_SQUASH_ROOT = 0, /* uid/gid 0 become the anonymous ids (default) */
-	NFS4_SQUASH_ALL,      /* everyone is anonymous */
-	NFS4_SQUASH_NONE,
+enum export_squash {
+	EXPORT_SQUASH_ROOT = 0, /* uid/gid 0 become the anonymous ids (default) */
+	EXPORT_SQUASH_ALL,      /* everyone is anonymous */
+	EXPORT_SQUASH_NONE,
 };
 
-struct nfs4_cidr {
+struct export_cidr {
 	int family; /* AF_INET or AF_INET6 */
 	uint8_t addr[16];
 	unsigned prefix;
 };
 
-struct nfs4_pseudo_node;
-struct nfs4_server;
-
+struct pseudo_node;
 /* The back-end hooks that report events of an export to the server
  * (backend_ops.lease_notify, backend_ops.dir_notify). */
-enum nfs4_watch_kind { NFS4_WATCH_LEASE_BREAKS, NFS4_WATCH_DIR_CHANGES, NFS4_WATCH_KINDS };
+enum export_watch_kind { EXPORT_WATCH_LEASE_BREAKS, EXPORT_WATCH_DIR_CHANGES, EXPORT_WATCH_KINDS };
 
-/* The context such a hook is given: the server, and the export by id. */
-struct nfs4_export_watch {
-	struct nfs4_server *srv;
+/* The context such a hook is given: whoever watches (the NFSv4 server),
+ * and the export by id. */
+struct export_watch {
+	void *owner;
 	uint32_t export_id;
 };
 
 /* Who may use an export.  Immutable once published: a reload publishes a
  * new list and keeps the old one until the exports close, since a request
  * may still be reading it. */
-struct nfs4_client_list {
-	struct nfs4_client_list *retired; /* the list this one replaced */
+struct export_client_list {
+	struct export_client_list *retired; /* the list this one replaced */
 	unsigned n;                       /* 0: every client */
-	struct nfs4_cidr v[CONFIG_MAX_CLIENTS];
+	struct export_cidr v[CONFIG_MAX_CLIENTS];
 	char text[CONFIG_MAX_CLIENTS][CONFIG_CLIENT_ENTRY_MAX]; /* as configured */
 };
 
-struct nfs4_export {
+struct export {
 	uint32_t id; /* in file handles: pseudo path and root (export_roots.c) */
 	char path[CONFIG_PATH_MAX];
 	/* ceph back end: what the export was opened with (a reload may not
@@ -62,7 +61,7 @@ struct nfs4_export {
 	char ceph_id[64];
 	char pseudo[CONFIG_PATH_MAX];
 	char name[64];
-	/* The options a reload may change (nfs4_exports_reload) while requests
+	/* The options a reload may change (exports_reload) while requests
 	 * read them: each one atomic, so a request sees every option either
 	 * before or after the reload (not necessarily all from the same side). */
 	_Atomic bool read_only;
@@ -75,75 +74,75 @@ struct nfs4_export {
 	/* async = yes: replies to changes do not wait for them to be stable
 	 * (nfs4/engine/durable.h). */
 	_Atomic bool async;
-	_Atomic enum nfs4_squash squash;
+	_Atomic enum export_squash squash;
 	_Atomic uint32_t anonuid, anongid;
-	_Atomic(struct nfs4_client_list *) clients;
+	_Atomic(struct export_client_list *) clients;
 	const struct backend_ops *ops;
 	struct backend_export *bex;
 	struct backend_handle root;
 	struct backend_attr root_attr; /* at start-up: fileid of the root */
-	struct nfs4_pseudo_node *mount_point;
+	struct pseudo_node *mount_point;
 	/* Until when its name and attribute operations run on the worker
 	 * pool (clock_now_ns; nfs4_stall_note), the slow ones in a row on the
 	 * loops, and whether that was logged. */
 	_Atomic uint64_t slow_until_ns;
 	_Atomic unsigned slow_strikes;
 	_Atomic bool slow_logged;
-	/* The contexts of its back end's hooks (nfs4_exports_watch), NULL
+	/* The contexts of its back end's hooks (exports_watch), NULL
 	 * where the hook is not set. */
-	struct nfs4_export_watch *watch[NFS4_WATCH_KINDS];
+	struct export_watch *watch[EXPORT_WATCH_KINDS];
 };
 
-struct nfs4_pseudo_node {
+struct pseudo_node {
 	uint32_t id; /* stable: derived from the node's path; in file handles */
 	char name[256];
-	struct nfs4_pseudo_node *parent;
-	struct nfs4_pseudo_node *children; /* first child */
-	struct nfs4_pseudo_node *sibling;
-	struct nfs4_export *export; /* the export mounted here, or NULL */
+	struct pseudo_node *parent;
+	struct pseudo_node *children; /* first child */
+	struct pseudo_node *sibling;
+	struct export *export; /* the export mounted here, or NULL */
 	uint64_t fileid;
 };
 
-struct nfs4_exports {
-	struct nfs4_export *list;
+struct exports {
+	struct export *list;
 	unsigned count;     /* opened */
 	unsigned allocated; /* entries of list (configured) */
-	struct nfs4_pseudo_node *root;
+	struct pseudo_node *root;
 	struct siphash_key fh_key; /* signs file handles; kept in the state dir */
 };
 
 /* Opens every configured export and builds the pseudo tree.  Returns 0 or a
  * negative errno (logged). */
-int nfs4_exports_open(struct nfs4_exports *exps, const struct ferry_config *cfg);
-void nfs4_exports_close(struct nfs4_exports *exps);
+int exports_open(struct exports *exps, const struct ferry_config *cfg);
+void exports_close(struct exports *exps);
 
 /* Applies a new configuration's export options (access, squash, anonymous
  * ids, clients) to the open exports, all or nothing.  The set of exports
  * must be the same (pseudo path, path and back end each): adding, removing
  * or moving one needs a restart (-EBUSY); a bad client entry is -EINVAL.
  * A message goes to err on failure.  Callers serialise reloads. */
-int nfs4_exports_reload(struct nfs4_exports *exps, const struct ferry_config *cfg, char *err,
+int exports_reload(struct exports *exps, const struct ferry_config *cfg, char *err,
 			size_t errlen);
 
 /* Gives each opened export (root and root_attr read) its id, from its
  * pseudo path and whether its root is the one recorded in
  * <state_dir>/export_roots at the last start, and records the roots.
  * 0 or a negative errno (logged). */
-int nfs4_export_roots_assign(struct nfs4_export *list, unsigned n, const char *state_dir);
+int export_roots_assign(struct export *list, unsigned n, const char *state_dir);
 
-struct nfs4_export *nfs4_exports_find(struct nfs4_exports *exps, uint32_t id);
-struct nfs4_pseudo_node *nfs4_pseudo_find(struct nfs4_exports *exps, uint32_t id);
+struct export *exports_find(struct exports *exps, uint32_t id);
+struct pseudo_node *pseudo_find(struct exports *exps, uint32_t id);
 
 /* A child of a pseudo directory by name, or NULL. */
-struct nfs4_pseudo_node *nfs4_pseudo_lookup(struct nfs4_pseudo_node *dir, const char *name);
+struct pseudo_node *pseudo_lookup(struct pseudo_node *dir, const char *name);
 
 /* Whether the client at addr, with peer's verified TLS client
  * certificate (NULL: none), may use the export. */
-bool nfs4_export_allows(const struct nfs4_export *ex, const struct sockaddr_storage *addr,
+bool export_allows(const struct export *ex, const struct sockaddr_storage *addr,
 			const struct rpc_tls_peer *peer);
 
 /* Whether some export admits the client (who may keep state). */
-bool nfs4_exports_admit_any(const struct nfs4_exports *exps, const struct sockaddr_storage *addr,
+bool exports_admit_any(const struct exports *exps, const struct sockaddr_storage *addr,
 			    const struct rpc_tls_peer *peer);
 
 /* Whether a caller with this credential flavor may use the export from
@@ -152,39 +151,39 @@ bool nfs4_exports_admit_any(const struct nfs4_exports *exps, const struct sockad
  * process on the client can bind, so that a user on an admitted client
  * cannot send a uid of their choosing.  Flavors that prove the identity
  * (RPCSEC_GSS) come from any port. */
-bool nfs4_export_port_ok(const struct nfs4_export *ex, const struct sockaddr_storage *addr,
+bool export_port_ok(const struct export *ex, const struct sockaddr_storage *addr,
 			 uint32_t flavor);
 
 /* Sets ex's back-end hook of one kind to report to w, or clears it (w
  * NULL). */
-typedef void nfs4_watch_hook_fn(struct nfs4_export *ex, struct nfs4_export_watch *w);
+typedef void export_watch_hook_fn(struct export *ex, struct export_watch *w);
 
 /* Gives every export whose back end has the hook of this kind a watch
  * context and sets the hook; one that cannot have a context (out of
  * memory) is logged with what it goes without (lost). */
-void nfs4_exports_watch(struct nfs4_exports *exps, struct nfs4_server *srv,
-			enum nfs4_watch_kind kind, nfs4_watch_hook_fn *hook, const char *lost);
+void exports_watch(struct exports *exps, void *owner,
+			enum export_watch_kind kind, export_watch_hook_fn *hook, const char *lost);
 
 /* Clears the hook of this kind of every watched export, and frees its
  * context. */
-void nfs4_exports_unwatch(struct nfs4_exports *exps, enum nfs4_watch_kind kind,
-			  nfs4_watch_hook_fn *hook);
+void exports_unwatch(struct exports *exps, enum export_watch_kind kind,
+			  export_watch_hook_fn *hook);
 
 /* --- security flavours (RFC 8881 2.6.3) ------------------------------ */
 
 /* The flavour a call was made under, as exports list them. */
-enum config_sec nfs4_cred_sec(const struct rpc_cred *rc);
+enum config_sec export_cred_sec(const struct rpc_cred *rc);
 
 /* Whether the export takes calls under rc's flavour. */
-bool nfs4_export_sec_ok(const struct nfs4_export *ex, const struct rpc_cred *rc);
+bool export_sec_ok(const struct export *ex, const struct rpc_cred *rc);
 
 /* The flavours of the pseudo file system: every flavour some export
  * takes (a client must be able to walk to each export), in the order of
  * the first export that names it. */
-uint32_t nfs4_exports_pseudo_sec(const struct nfs4_exports *exps);
+uint32_t exports_pseudo_sec(const struct exports *exps);
 
 /* The back-end identity for a caller on this export, after squashing. */
-void nfs4_export_cred(const struct nfs4_export *ex, const struct rpc_cred *rc,
+void export_cred(const struct export *ex, const struct rpc_cred *rc,
 		      struct backend_cred *out);
 
 #endif

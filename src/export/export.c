@@ -1,5 +1,5 @@
 #include "core/state_dir.h"
-#include "nfs4/fs/export.h"
+#include "export/export.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -29,7 +29,7 @@ static uint32_t path_id(const char *salt, const char *path)
 /* A client entry: an address or CIDR prefix, or a TLS client
  * certificate's identity ("cert:NAME", "sha256:HEX"; family 0, matched
  * by its text). */
-static int parse_cidr(const char *text, struct nfs4_cidr *out)
+static int parse_cidr(const char *text, struct export_cidr *out)
 {
 	if (strncmp(text, "cert:", 5) == 0 || strncmp(text, "sha256:", 7) == 0) {
 		memset(out, 0, sizeof(*out));
@@ -87,11 +87,11 @@ static const char *identity_of(const char *text)
 	return strncmp(text, "cert:", 5) == 0 ? text + 5 : text;
 }
 
-bool nfs4_export_allows(const struct nfs4_export *ex, const struct sockaddr_storage *addr,
+bool export_allows(const struct export *ex, const struct sockaddr_storage *addr,
 			const struct rpc_tls_peer *peer)
 {
-	const struct nfs4_client_list *cl =
-		atomic_load_explicit(&((struct nfs4_export *)ex)->clients, memory_order_acquire);
+	const struct export_client_list *cl =
+		atomic_load_explicit(&((struct export *)ex)->clients, memory_order_acquire);
 	if (!cl || cl->n == 0)
 		return true;
 	uint8_t a[16];
@@ -118,19 +118,19 @@ bool nfs4_export_allows(const struct nfs4_export *ex, const struct sockaddr_stor
 	return false;
 }
 
-bool nfs4_exports_admit_any(const struct nfs4_exports *exps, const struct sockaddr_storage *addr,
+bool exports_admit_any(const struct exports *exps, const struct sockaddr_storage *addr,
 			    const struct rpc_tls_peer *peer)
 {
 	for (unsigned i = 0; i < exps->count; i++)
-		if (nfs4_export_allows(&exps->list[i], addr, peer))
+		if (export_allows(&exps->list[i], addr, peer))
 			return true;
 	return false;
 }
 
-bool nfs4_export_port_ok(const struct nfs4_export *ex, const struct sockaddr_storage *addr,
+bool export_port_ok(const struct export *ex, const struct sockaddr_storage *addr,
 			 uint32_t flavor)
 {
-	if (atomic_load_explicit(&((struct nfs4_export *)ex)->insecure, memory_order_relaxed))
+	if (atomic_load_explicit(&((struct export *)ex)->insecure, memory_order_relaxed))
 		return true;
 	if (flavor != RPC_AUTH_NONE && flavor != RPC_AUTH_SYS)
 		return true;
@@ -144,7 +144,7 @@ bool nfs4_export_port_ok(const struct nfs4_export *ex, const struct sockaddr_sto
 	return port < 1024;
 }
 
-enum config_sec nfs4_cred_sec(const struct rpc_cred *rc)
+enum config_sec export_cred_sec(const struct rpc_cred *rc)
 {
 	switch (rc->flavor) {
 	case RPC_AUTH_NONE:
@@ -170,16 +170,16 @@ static bool sec_lists(uint32_t sec, enum config_sec want)
 	return false;
 }
 
-bool nfs4_export_sec_ok(const struct nfs4_export *ex, const struct rpc_cred *rc)
+bool export_sec_ok(const struct export *ex, const struct rpc_cred *rc)
 {
-	uint32_t sec = atomic_load_explicit(&((struct nfs4_export *)ex)->sec, memory_order_relaxed);
-	if (!sec_lists(sec, nfs4_cred_sec(rc)))
+	uint32_t sec = atomic_load_explicit(&((struct export *)ex)->sec, memory_order_relaxed);
+	if (!sec_lists(sec, export_cred_sec(rc)))
 		return false;
 	/* The transport, as knfsd judges it: each of none, tls and mtls
 	 * admits exactly that kind of connection (config_xprtsec's values
 	 * are enum rpc_xprtsec's). */
 	uint32_t xprtsec =
-		atomic_load_explicit(&((struct nfs4_export *)ex)->xprtsec, memory_order_relaxed);
+		atomic_load_explicit(&((struct export *)ex)->xprtsec, memory_order_relaxed);
 	uint32_t have = rc->xprtsec ? rc->xprtsec : RPC_XPRTSEC_NONE;
 	for (; xprtsec; xprtsec >>= 4)
 		if ((xprtsec & 0xf) == have)
@@ -187,7 +187,7 @@ bool nfs4_export_sec_ok(const struct nfs4_export *ex, const struct rpc_cred *rc)
 	return false;
 }
 
-uint32_t nfs4_exports_pseudo_sec(const struct nfs4_exports *exps)
+uint32_t exports_pseudo_sec(const struct exports *exps)
 {
 	uint32_t out = 0;
 	unsigned n = 0;
@@ -200,13 +200,13 @@ uint32_t nfs4_exports_pseudo_sec(const struct nfs4_exports *exps)
 	return out ? out : CONFIG_SEC_DEFAULT;
 }
 
-void nfs4_export_cred(const struct nfs4_export *ex, const struct rpc_cred *rc,
+void export_cred(const struct export *ex, const struct rpc_cred *rc,
 		      struct backend_cred *out)
 {
 	memset(out, 0, sizeof(*out));
-	enum nfs4_squash squash = ex->squash;
+	enum export_squash squash = ex->squash;
 	uint32_t anonuid = ex->anonuid, anongid = ex->anongid;
-	bool anonymous = rc->flavor == RPC_AUTH_NONE || squash == NFS4_SQUASH_ALL;
+	bool anonymous = rc->flavor == RPC_AUTH_NONE || squash == EXPORT_SQUASH_ALL;
 	if (anonymous) {
 		out->uid = anonuid;
 		out->gid = anongid;
@@ -216,7 +216,7 @@ void nfs4_export_cred(const struct nfs4_export *ex, const struct rpc_cred *rc,
 	out->gid = rc->gid;
 	out->ngids = rc->ngids > BACKEND_MAX_GIDS ? BACKEND_MAX_GIDS : rc->ngids;
 	memcpy(out->gids, rc->gids, out->ngids * sizeof(out->gids[0]));
-	if (squash == NFS4_SQUASH_ROOT) {
+	if (squash == EXPORT_SQUASH_ROOT) {
 		if (out->uid == 0)
 			out->uid = anonuid;
 		if (out->gid == 0)
@@ -293,10 +293,10 @@ static int load_fh_key(const char *state_dir, struct siphash_key *key)
 	return 0;
 }
 
-static struct nfs4_pseudo_node *node_new(struct nfs4_pseudo_node *parent, const char *name,
+static struct pseudo_node *node_new(struct pseudo_node *parent, const char *name,
 					 size_t len, const char *full_path)
 {
-	struct nfs4_pseudo_node *n = calloc(1, sizeof(*n));
+	struct pseudo_node *n = calloc(1, sizeof(*n));
 	if (!n)
 		return NULL;
 	snprintf(n->name, sizeof(n->name), "%.*s", (int)len, name);
@@ -312,17 +312,17 @@ static struct nfs4_pseudo_node *node_new(struct nfs4_pseudo_node *parent, const 
 	return n;
 }
 
-struct nfs4_pseudo_node *nfs4_pseudo_lookup(struct nfs4_pseudo_node *dir, const char *name)
+struct pseudo_node *pseudo_lookup(struct pseudo_node *dir, const char *name)
 {
-	for (struct nfs4_pseudo_node *c = dir->children; c; c = c->sibling)
+	for (struct pseudo_node *c = dir->children; c; c = c->sibling)
 		if (strcmp(c->name, name) == 0)
 			return c;
 	return NULL;
 }
 
-static int pseudo_add(struct nfs4_exports *exps, struct nfs4_export *ex)
+static int pseudo_add(struct exports *exps, struct export *ex)
 {
-	struct nfs4_pseudo_node *node = exps->root;
+	struct pseudo_node *node = exps->root;
 	const char *p = ex->pseudo + 1;
 	while (*p) {
 		const char *slash = strchr(p, '/');
@@ -332,7 +332,7 @@ static int pseudo_add(struct nfs4_exports *exps, struct nfs4_export *ex)
 			return -ENAMETOOLONG;
 		memcpy(name, p, len);
 		name[len] = '\0';
-		struct nfs4_pseudo_node *child = nfs4_pseudo_lookup(node, name);
+		struct pseudo_node *child = pseudo_lookup(node, name);
 		if (!child) {
 			if (node->export) {
 				log_error("export %s lies inside export %s; nested exports are not "
@@ -360,34 +360,34 @@ static int pseudo_add(struct nfs4_exports *exps, struct nfs4_export *ex)
 	return 0;
 }
 
-static void pseudo_free(struct nfs4_pseudo_node *n)
+static void pseudo_free(struct pseudo_node *n)
 {
 	while (n && n->children) {
-		struct nfs4_pseudo_node *c = n->children;
+		struct pseudo_node *c = n->children;
 		n->children = c->sibling;
 		pseudo_free(c);
 	}
 	free(n);
 }
 
-static struct nfs4_pseudo_node *pseudo_find_in(struct nfs4_pseudo_node *n, uint32_t id)
+static struct pseudo_node *pseudo_find_in(struct pseudo_node *n, uint32_t id)
 {
 	if (n->id == id)
 		return n;
-	for (struct nfs4_pseudo_node *c = n->children; c; c = c->sibling) {
-		struct nfs4_pseudo_node *f = pseudo_find_in(c, id);
+	for (struct pseudo_node *c = n->children; c; c = c->sibling) {
+		struct pseudo_node *f = pseudo_find_in(c, id);
 		if (f)
 			return f;
 	}
 	return NULL;
 }
 
-struct nfs4_pseudo_node *nfs4_pseudo_find(struct nfs4_exports *exps, uint32_t id)
+struct pseudo_node *pseudo_find(struct exports *exps, uint32_t id)
 {
 	return pseudo_find_in(exps->root, id);
 }
 
-struct nfs4_export *nfs4_exports_find(struct nfs4_exports *exps, uint32_t id)
+struct export *exports_find(struct exports *exps, uint32_t id)
 {
 	for (unsigned i = 0; i < exps->count; i++)
 		if (exps->list[i].id == id)
@@ -395,32 +395,32 @@ struct nfs4_export *nfs4_exports_find(struct nfs4_exports *exps, uint32_t id)
 	return NULL;
 }
 
-void nfs4_exports_watch(struct nfs4_exports *exps, struct nfs4_server *srv,
-			enum nfs4_watch_kind kind, nfs4_watch_hook_fn *hook, const char *lost)
+void exports_watch(struct exports *exps, void *owner,
+			enum export_watch_kind kind, export_watch_hook_fn *hook, const char *lost)
 {
 	for (unsigned i = 0; i < exps->count; i++) {
-		struct nfs4_export *ex = &exps->list[i];
-		bool has_hook = kind == NFS4_WATCH_LEASE_BREAKS ? ex->ops->lease_notify != NULL
+		struct export *ex = &exps->list[i];
+		bool has_hook = kind == EXPORT_WATCH_LEASE_BREAKS ? ex->ops->lease_notify != NULL
 								: ex->ops->dir_notify != NULL;
 		if (!has_hook)
 			continue;
-		struct nfs4_export_watch *w = calloc(1, sizeof(*w));
+		struct export_watch *w = calloc(1, sizeof(*w));
 		if (!w) {
 			log_warn("nfs4: out of memory: export %s: %s", ex->pseudo, lost);
 			continue;
 		}
-		w->srv = srv;
+		w->owner = owner;
 		w->export_id = ex->id;
 		ex->watch[kind] = w;
 		hook(ex, w);
 	}
 }
 
-void nfs4_exports_unwatch(struct nfs4_exports *exps, enum nfs4_watch_kind kind,
-			  nfs4_watch_hook_fn *hook)
+void exports_unwatch(struct exports *exps, enum export_watch_kind kind,
+			  export_watch_hook_fn *hook)
 {
 	for (unsigned i = 0; i < exps->count; i++) {
-		struct nfs4_export *ex = &exps->list[i];
+		struct export *ex = &exps->list[i];
 		if (!ex->watch[kind])
 			continue;
 		hook(ex, NULL);
@@ -431,10 +431,10 @@ void nfs4_exports_unwatch(struct nfs4_exports *exps, enum nfs4_watch_kind kind,
 
 /* A configured export's client list, parsed; 0 or -EINVAL / -ENOMEM with
  * a message. */
-static int export_options_check(const struct config_export *ce, struct nfs4_client_list **out,
+static int export_options_check(const struct config_export *ce, struct export_client_list **out,
 				char *err, size_t errlen)
 {
-	struct nfs4_client_list *cl = calloc(1, sizeof(*cl));
+	struct export_client_list *cl = calloc(1, sizeof(*cl));
 	if (!cl) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -457,7 +457,7 @@ static int export_options_check(const struct config_export *ce, struct nfs4_clie
 
 /* Both lists come from export_options_check (calloc'd: padding is zero),
  * so bytes compare. */
-static bool client_list_same(const struct nfs4_client_list *a, const struct nfs4_client_list *b)
+static bool client_list_same(const struct export_client_list *a, const struct export_client_list *b)
 {
 	return a->n == b->n && memcmp(a->v, b->v, a->n * sizeof(a->v[0])) == 0 &&
 	       memcmp(a->text, b->text, a->n * sizeof(a->text[0])) == 0;
@@ -467,20 +467,20 @@ static bool client_list_same(const struct nfs4_client_list *a, const struct nfs4
  * replaces (a request may be reading it) until it closes, so a list equal
  * to the current one is dropped instead: reloads that leave the clients as
  * they were cost nothing that stays. */
-static void export_options_apply(struct nfs4_export *ex, const struct config_export *ce,
-				 struct nfs4_client_list *cl)
+static void export_options_apply(struct export *ex, const struct config_export *ce,
+				 struct export_client_list *cl)
 {
 	ex->read_only = ce->read_only;
 	ex->insecure = ce->insecure;
 	ex->sec = ce->sec;
 	ex->xprtsec = ce->xprtsec ? ce->xprtsec : CONFIG_XPRTSEC_DEFAULT;
 	ex->async = ce->async;
-	ex->squash = ce->squash == CONFIG_SQUASH_ALL	  ? NFS4_SQUASH_ALL
-		     : ce->squash == CONFIG_SQUASH_NONE ? NFS4_SQUASH_NONE
-							: NFS4_SQUASH_ROOT;
+	ex->squash = ce->squash == CONFIG_SQUASH_ALL	  ? EXPORT_SQUASH_ALL
+		     : ce->squash == CONFIG_SQUASH_NONE ? EXPORT_SQUASH_NONE
+							: EXPORT_SQUASH_ROOT;
 	ex->anonuid = ce->anonuid;
 	ex->anongid = ce->anongid;
-	struct nfs4_client_list *cur = atomic_load_explicit(&ex->clients, memory_order_relaxed);
+	struct export_client_list *cur = atomic_load_explicit(&ex->clients, memory_order_relaxed);
 	if (cur && client_list_same(cur, cl)) {
 		free(cl);
 		return;
@@ -489,12 +489,12 @@ static void export_options_apply(struct nfs4_export *ex, const struct config_exp
 	atomic_store_explicit(&ex->clients, cl, memory_order_release);
 }
 
-int nfs4_exports_reload(struct nfs4_exports *exps, const struct ferry_config *cfg, char *err,
+int exports_reload(struct exports *exps, const struct ferry_config *cfg, char *err,
 			size_t errlen)
 {
 	const struct config_export *match[CONFIG_MAX_EXPORTS];
 	for (unsigned i = 0; i < exps->count; i++) {
-		const struct nfs4_export *ex = &exps->list[i];
+		const struct export *ex = &exps->list[i];
 		match[i] = NULL;
 		for (unsigned j = 0; j < cfg->nexports; j++)
 			if (strcmp(cfg->exports[j].pseudo, ex->pseudo) == 0)
@@ -520,7 +520,7 @@ int nfs4_exports_reload(struct nfs4_exports *exps, const struct ferry_config *cf
 		return -EBUSY;
 	}
 	/* Everything parsed before anything changes. */
-	struct nfs4_client_list *lists[CONFIG_MAX_EXPORTS];
+	struct export_client_list *lists[CONFIG_MAX_EXPORTS];
 	for (unsigned i = 0; i < exps->count; i++) {
 		int rc = export_options_check(match[i], &lists[i], err, errlen);
 		if (rc) {
@@ -558,7 +558,7 @@ static int load_cluster_fh_key(const struct ferry_config *cfg, struct siphash_ke
 	return rc;
 }
 
-int nfs4_exports_open(struct nfs4_exports *exps, const struct ferry_config *cfg)
+int exports_open(struct exports *exps, const struct ferry_config *cfg)
 {
 	memset(exps, 0, sizeof(*exps));
 	int rc = cfg->cluster_node[0] ? load_cluster_fh_key(cfg, &exps->fh_key)
@@ -572,13 +572,13 @@ int nfs4_exports_open(struct nfs4_exports *exps, const struct ferry_config *cfg)
 		return -ENOMEM;
 	for (unsigned i = 0; i < cfg->nexports; i++) {
 		const struct config_export *ce = &cfg->exports[i];
-		struct nfs4_export *ex = &exps->list[i];
+		struct export *ex = &exps->list[i];
 		snprintf(ex->path, sizeof(ex->path), "%s", ce->path);
 		snprintf(ex->ceph_conf, sizeof(ex->ceph_conf), "%s", ce->ceph_conf);
 		snprintf(ex->ceph_id, sizeof(ex->ceph_id), "%s", ce->ceph_id);
 		snprintf(ex->pseudo, sizeof(ex->pseudo), "%s", ce->pseudo);
 		snprintf(ex->name, sizeof(ex->name), "%s", ce->name);
-		struct nfs4_client_list *cl;
+		struct export_client_list *cl;
 		char err[256];
 		rc = export_options_check(ce, &cl, err, sizeof(err));
 		if (rc) {
@@ -642,12 +642,12 @@ int nfs4_exports_open(struct nfs4_exports *exps, const struct ferry_config *cfg)
 			 ex->path, ex->read_only ? "ro" : "rw",
 			 ce->nclients ? "listed clients" : "all clients",
 			 ce->insecure ? "any source port" : "secure",
-			 ex->squash == NFS4_SQUASH_ROOT  ? "root"
-			 : ex->squash == NFS4_SQUASH_ALL ? "all"
+			 ex->squash == EXPORT_SQUASH_ROOT  ? "root"
+			 : ex->squash == EXPORT_SQUASH_ALL ? "all"
 							 : "none",
 			 ex->ops->name);
 	}
-	rc = nfs4_export_roots_assign(exps->list, exps->count, cfg->state_dir);
+	rc = export_roots_assign(exps->list, exps->count, cfg->state_dir);
 	if (rc)
 		return rc;
 	for (unsigned i = 0; i < exps->count; i++) {
@@ -662,12 +662,12 @@ int nfs4_exports_open(struct nfs4_exports *exps, const struct ferry_config *cfg)
 	return 0;
 }
 
-void nfs4_exports_close(struct nfs4_exports *exps)
+void exports_close(struct exports *exps)
 {
 	for (unsigned i = 0; exps->list && i < exps->allocated; i++) {
-		struct nfs4_client_list *cl = atomic_load(&exps->list[i].clients);
+		struct export_client_list *cl = atomic_load(&exps->list[i].clients);
 		while (cl) {
-			struct nfs4_client_list *older = cl->retired;
+			struct export_client_list *older = cl->retired;
 			free(cl);
 			cl = older;
 		}

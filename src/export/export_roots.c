@@ -21,7 +21,7 @@
 
 #include "core/log.h"
 #include "core/state_dir.h"
-#include "nfs4/fs/export.h"
+#include "export/export.h"
 
 /* A root as text: the handle in hex, '-', the fileid in hex.  The scanf
  * width below is ROOT_TEXT_MAX - 1. */
@@ -50,7 +50,7 @@ static uint32_t id_for(const char *pseudo, uint32_t gen)
 	return h ? h : 1;
 }
 
-static void root_text(const struct nfs4_export *ex, char *out)
+static void root_text(const struct export *ex, char *out)
 {
 	size_t n = 0;
 	for (unsigned i = 0; i < ex->root.len; i++)
@@ -125,7 +125,7 @@ static bool find_line(const char *text, const char *pseudo, uint32_t *gen, char 
 	return false;
 }
 
-static bool configured(const struct nfs4_export *list, unsigned n, const char *pseudo, size_t len)
+static bool configured(const struct export *list, unsigned n, const char *pseudo, size_t len)
 {
 	for (unsigned i = 0; i < n; i++)
 		if (strlen(list[i].pseudo) == len && memcmp(list[i].pseudo, pseudo, len) == 0)
@@ -133,7 +133,7 @@ static bool configured(const struct nfs4_export *list, unsigned n, const char *p
 	return false;
 }
 
-int nfs4_export_roots_assign(struct nfs4_export *list, unsigned n, const char *state_dir)
+int export_roots_assign(struct export *list, unsigned n, const char *state_dir)
 {
 	/* Without a state directory (a server built in process, never by
 	 * ferryd) nothing outlives the run: there is no earlier root to be
@@ -154,7 +154,7 @@ int nfs4_export_roots_assign(struct nfs4_export *list, unsigned n, const char *s
 	}
 	size_t len = 0;
 	for (unsigned i = 0; i < n; i++) {
-		struct nfs4_export *ex = &list[i];
+		struct export *ex = &list[i];
 		char now[ROOT_TEXT_MAX], was[ROOT_TEXT_MAX];
 		uint32_t gen = 0;
 		root_text(ex, now);
