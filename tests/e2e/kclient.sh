@@ -344,6 +344,19 @@ cthon04_run() {
 		failed=1
 		return
 	fi
+	if cthon04_build; then
+		KCLIENT_EXTRA_BINS="${KCLIENT_EXTRA_BINS:-} make" \
+			run_guest cthon04 "$vers" "$top/tests/e2e/guest/cthon04.sh" "" \
+			--file "$work/cthon04.tar" --timeout 2400
+	else
+		failed=1
+	fi
+}
+
+# cthon04_build: FERRY_E2E_CTHON04's basic, special and lock groups built
+# with static binaries into $work/cthon04.tar (once per run).
+cthon04_build() {
+	[ -s "$work/cthon04.tar" ] && return 0
 	rm -rf "$work/cthon04"
 	cp -a "$FERRY_E2E_CTHON04" "$work/cthon04" && rm -rf "$work/cthon04/.git"
 	local d built=1
@@ -355,13 +368,7 @@ cthon04_run() {
 			built=0
 		}
 	done
-	if [ $built = 1 ] && tar cf "$work/cthon04.tar" -C "$work" cthon04; then
-		KCLIENT_EXTRA_BINS="${KCLIENT_EXTRA_BINS:-} make" \
-			run_guest cthon04 "$vers" "$top/tests/e2e/guest/cthon04.sh" "" \
-			--file "$work/cthon04.tar" --timeout 2400
-	else
-		failed=1
-	fi
+	[ $built = 1 ] && tar cf "$work/cthon04.tar" -C "$work" cthon04
 }
 
 # kclient downloads the package (apt-get download, with an apt-get update
@@ -747,6 +754,117 @@ chacha20poly1305 chacha-generic chacha-x86_64 poly1305-generic poly1305-x86_64"
 }
 if [ "${FERRY_E2E_ONLY:-}" = tls ]; then
 	tls_run
+	[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
+	exit $failed
+fi
+
+# NFSv3 with MOUNT and NLM (FERRY_E2E_ONLY=v3 runs it alone): one boot,
+# guest/v3.sh beside v3_host.sh (the server command: rpcbind and rpc.statd
+# in a mount namespace of their own, then the server under test; see both
+# scripts).  kclient mounts vers=3 with nolock (locks local to the guest):
+# the smoke workload and a lock conflict between two guest processes there;
+# then the guest starts rpcbind and rpc.statd (KCLIENT_EXTRA_BINS) and
+# mounts vers=3 with locking: the smoke workload, fcntl and flock locks
+# between two guest processes (refused, waited for and granted on release,
+# shared, byte ranges), with ferryd a lock held by a process on the server
+# host through NFSv4 (nfs4_lock_client, when built), the proof that NLM
+# went over the wire (each side's statd monitors the other, the server's
+# rpcbind lists nlockmgr) and mountstats' WRITE and COMMIT; then cthon04's
+# basic, special and lock groups on the locking mount when
+# FERRY_E2E_CTHON04 names a tree.  FERRY_E2E_V3_SERVER (default ferry)
+# is the server: ferry, or ganesha (NFS-Ganesha, FERRY_E2E_GANESHA, default
+# ../shared/ganesha-v6/ganesha.nfsd, with NFSv3, MOUNT and NLM on; no
+# host-side NFSv4 lock).  FERRY_E2E_V3_SMOKE=0 skips the smoke workloads
+# (both mounts), FERRY_E2E_V3_SMOKE_MB and FERRY_E2E_V3_SMOKE_FILES shrink
+# them, FERRY_E2E_V3_TIMEOUT is kclient's --timeout (default 2400 with
+# cthon04, else 900), FERRY_LOCK_TOOL (default build/tests/lock_tool) the
+# guest's lock tool.  After the run every check must have printed its PASS
+# line.
+v3_run() {
+	local kind=${FERRY_E2E_V3_SERVER:-ferry} d=$work/v3 out=$work/v3-out label
+	local lock_tool=${FERRY_LOCK_TOOL:-$top/build/tests/lock_tool}
+	local lock_client=${FERRY_LOCK_CLIENT:-$top/build/tests/nfs4_lock_client}
+	local ganesha=${FERRY_E2E_GANESHA:-$top/../shared/ganesha-v6/ganesha.nfsd}
+	local ferryctl=${FERRYCTL:-$top/build/ferryctl} bins="" b t want=() missing=0
+	local smoke=${FERRY_E2E_V3_SMOKE:-1} host_lock=0 cthon=0 timeout=900 shipped=()
+	# A local export whatever FERRY_E2E_BACKEND says (run_guest reads it).
+	local backend=local
+	label=v3-$kind
+	case $kind in
+	ferry) [ -x "$lock_client" ] && host_lock=1 ;;
+	ganesha)
+		[ -x "$ganesha" ] || {
+			echo "e2e: $label FAILED: $ganesha not found (FERRY_E2E_GANESHA)"
+			failed=1
+			return
+		}
+		case $ganesha in /*) ;; *) ganesha=$PWD/$ganesha ;; esac
+		;;
+	*)
+		echo "e2e: FERRY_E2E_V3_SERVER is ferry or ganesha, not '$kind'"
+		failed=1
+		return
+		;;
+	esac
+	case $ferryctl in /*) ;; *) ferryctl=$PWD/$ferryctl ;; esac
+	[ -x "$lock_tool" ] || { echo "e2e: $lock_tool not built (cmake -DBUILD_TESTING=ON)"; failed=1; return; }
+	for b in rpcbind rpc.statd rpcinfo; do
+		t=$(PATH=$PATH:/usr/sbin:/sbin command -v "$b") || {
+			echo "e2e: $label FAILED: no $b on this host (Debian: rpcbind, nfs-common)"
+			failed=1
+			return
+		}
+		bins="$bins $t"
+	done
+	shipped=(--file "$(dirname "$kclient")/smoke.sh" --file "$lock_tool")
+	if [ -n "${FERRY_E2E_CTHON04:-}" ]; then
+		if [ ! -d "$FERRY_E2E_CTHON04/basic" ] || ! cthon04_build; then
+			echo "e2e: $label: cthon04: FERRY_E2E_CTHON04 ('$FERRY_E2E_CTHON04') gives no build"
+			failed=1
+			return
+		fi
+		cthon=1 timeout=2400 bins="$bins make"
+		shipped+=(--file "$work/cthon04.tar" --file "$top/tests/e2e/guest/cthon04.sh")
+	fi
+	mkdir -p "$out"
+	local saved=$server guest_args=("smoke=$smoke" "nolock_smoke=$smoke" "host_lock=$host_lock")
+	[ -n "${FERRY_E2E_V3_SMOKE_MB:-}" ] && guest_args+=("smoke_mb=$FERRY_E2E_V3_SMOKE_MB")
+	[ -n "${FERRY_E2E_V3_SMOKE_FILES:-}" ] && guest_args+=("smoke_files=$FERRY_E2E_V3_SMOKE_FILES")
+	server="FERRYD='$ferryd' FERRYCTL='$ferryctl' LOCK_CLIENT='$lock_client' GANESHA='$ganesha' \
+'$top/tests/e2e/v3_host.sh' $kind '$d' '$out'"
+	KCLIENT_EXTRA_BINS="${KCLIENT_EXTRA_BINS:-}$bins" \
+		run_guest "$label" 3 "$top/tests/e2e/guest/v3.sh" nolock --outdir "$out" \
+		"${shipped[@]}" --timeout "${FERRY_E2E_V3_TIMEOUT:-$timeout}" -- "${guest_args[@]}"
+	server=$saved
+	grep -a '^v3-host:' "$work/logs/$label.server.log" 2>/dev/null | sed "s/^/e2e: $label: /"
+	# Every check must have passed, not only none have failed: a guest that
+	# stopped early prints no FAIL either.
+	want=("v3-nolock: mounted" "v3-nolock-locks: B's blocking request waited"
+		"v3-nolock: mountstats count WRITE" "v3-daemons: " "v3-lock-mount: mounted in"
+		"v3-lock-mount: the guest's rpcbind lists nlockmgr" "v3-nlm-proof: the guest's statd"
+		"v3-nlm-proof: the server's statd" "v3-nlm-proof: the server's rpcbind"
+		"v3-nlm-proof: mountstats count WRITE")
+	[ "$smoke" = 1 ] && want+=("v3-nolock-smoke: smoke.sh passed" "v3-smoke: smoke.sh passed")
+	for t in fcntl flock; do
+		want+=("v3-locks-$t: B's exclusive try refused" "v3-locks-$t: B's shared try refused"
+			"v3-locks-$t: B's blocking request waited" "v3-locks-$t: two shared locks coexist")
+	done
+	want+=("v3-locks-fcntl: B's F_GETLK names a holder" "v3-locks-fcntl: B gets bytes 100-199"
+		"v3-locks-fcntl: B is refused bytes 50-149")
+	[ $host_lock = 1 ] && want+=("v3-host-lock: the guest's fcntl try is refused"
+		"v3-host-lock: the guest's blocking fcntl lock granted")
+	[ $cthon = 1 ] && want+=("cthon04-basic vers=3:" "cthon04-special vers=3:" "cthon04-lock vers=3:")
+	for t in "${want[@]}"; do
+		grep -aqF "E2E PASS $t" "$work/logs/$label.out" && continue
+		echo "e2e: $label FAILED: no 'E2E PASS $t' line"
+		missing=1
+	done
+	[ $missing = 0 ] && echo "e2e: $label: all ${#want[@]} checks passed" || failed=1
+	[ $host_lock = 1 ] || [ "$kind" != ferry ] ||
+		echo "e2e: $label: no host-side NFSv4 lock: $lock_client not built"
+}
+if [ "${FERRY_E2E_ONLY:-}" = v3 ]; then
+	v3_run
 	[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
 	exit $failed
 fi

@@ -1,0 +1,328 @@
+#!/bin/bash
+# Kernel-client NFSv3 run, in the kclient guest, beside tests/e2e/v3_host.sh
+# (the server command: rpcbind, rpc.statd and the server under test, ferryd
+# or NFS-Ganesha, in kclient's network namespace; requests through the
+# directory kclient --outdir shares).
+#
+# kclient's own mount (cwd) is vers=3 with nolock: locks stay in the
+# guest.  On it:
+#  nolock        /proc/mounts shows vers=3 and nolock; the shared smoke
+#                workload (smoke.sh, --file) passes; two guest processes
+#                conflict over an fcntl lock all the same (the guest's own
+#                lock table); mountstats count WRITE and COMMIT.
+# Then the guest gets what NLM needs on the client side and mounts again
+# with locking, at /mnt/v3lock:
+#  daemons       rpcbind and rpc.statd (KCLIENT_EXTRA_BINS) start; rpcinfo
+#                lists status.
+#  lock-mount    vers=3 without nolock: /proc/mounts shows no nolock, the
+#                guest's rpcbind lists nlockmgr (the kernel's lockd).
+#  smoke         smoke.sh on the locking mount (its flock step then goes
+#                to the server as NLM locks).
+#  locks-fcntl, locks-flock  with lock_tool (--file): process A holds an
+#                exclusive lock; B's non-blocking try is refused, a shared
+#                one too, B's F_GETLK names a holder (fcntl); B's blocking
+#                request waits until A releases it and is then granted;
+#                two shared locks coexist; (fcntl) byte ranges: A holds
+#                0-99, B gets 100-199 and is refused 50-149.
+#  host-lock     (host_lock=1: ferryd) a process on the server host holds a
+#                write lock on a file through NFSv4 (v3_host.sh kind=lock4):
+#                the guest's non-blocking fcntl lock is refused, its
+#                blocking one granted once the host's is released.
+#  nlm-proof     the server's rpc.statd monitors the guest (the server
+#                asked it to: SM_MON after the guest's first lock), the
+#                guest's statd monitors the server (its lockd asked);
+#                rpcinfo of the server lists nlockmgr 4; mountstats count
+#                WRITE and COMMIT on the locking mount.
+#  cthon04       (cthon04.tar given with --file) guest/cthon04.sh, the
+#                basic, special and lock groups, on the locking mount.
+#
+# Arguments: smoke=0|1 (default 1) nolock_smoke=0|1 (default 1)
+# host_lock=0|1 (default 0) smoke_mb=N smoke_files=N (smoke.sh's
+# SMOKE_BIG_MB and SMOKE_NFILES) hold=S (how long A holds a lock, default 5).
+# Prints "E2E PASS|FAIL|INFO v3-<step>: ..." lines (and smoke.sh's); exits 1
+# if a check failed.
+set -uo pipefail
+out=${KCLIENT_OUTDIR:-/kcrun/out}
+files=${KCLIENT_FILES:-/kcrun/files}
+carrier=${KCLIENT_MNT:-$(pwd)}
+server=${KCLIENT_SERVER:?}
+port=${KCLIENT_PORT:-2049}
+export_path=${KCLIENT_EXPORT:-/export}
+lockmnt=/mnt/v3lock
+smoke=1 nolock_smoke=1 host_lock=0 hold=5
+smoke_env=()
+for a in "$@"; do
+	case $a in
+	smoke=*) smoke=${a#smoke=} ;;
+	nolock_smoke=*) nolock_smoke=${a#nolock_smoke=} ;;
+	host_lock=*) host_lock=${a#host_lock=} ;;
+	hold=*) hold=${a#hold=} ;;
+	smoke_mb=*) smoke_env+=("SMOKE_BIG_MB=${a#smoke_mb=}") ;;
+	smoke_files=*) smoke_env+=("SMOKE_NFILES=${a#smoke_files=}") ;;
+	*) echo "E2E FAIL v3: unknown argument '$a'"; exit 2 ;;
+	esac
+done
+failed=0
+pass() { echo "E2E PASS v3-$1: $2"; }
+fail() { echo "E2E FAIL v3-$1: $2"; failed=1; }
+info() { echo "E2E INFO v3-$1: $2"; }
+up() { cut -d' ' -f1 /proc/uptime; }
+lock_tool=$files/lock_tool
+tmp=$(mktemp -d /tmp/v3.XXXXXX) || exit 1
+
+# host_request TAG KIND [NAME [SECONDS]]: the answer of v3_host.sh into
+# $tmp/TAG; its exit status is the request's.
+host_request() {
+	local tag=$1 i=0
+	rm -f "$out/$tag".*
+	printf 'kind=%s\nname=%s\nseconds=%s\n' "$2" "${3:-}" "${4:-}" >"$out/$tag.tmp" &&
+		mv "$out/$tag.tmp" "$out/$tag.ready"
+	while [ ! -e "$out/$tag.done" ]; do
+		i=$((i + 1))
+		if [ $i -gt 600 ]; then
+			echo "the host side never answered $tag (is v3_host.sh the server command?)" >"$tmp/$tag"
+			return 1
+		fi
+		sleep 0.1
+	done
+	cp "$out/$tag.result" "$tmp/$tag"
+	return "$(cat "$out/$tag.done")"
+}
+opcount() { # mount point, op: its request count in mountstats
+	awk -v mnt="$1" -v op="$2:" '
+		$1 == "device" { on = ($5 == mnt) }
+		on && $1 == op { n = $2; exit }
+		END { print n + 0 }' /proc/self/mountstats
+}
+nonzero_ops() { # mount point: "OP=n ..." of the ops it sent ("/N!": N ended in an error)
+	awk -v mnt="$1" '
+		$1 == "device" { on = ($5 == mnt) }
+		on && $1 ~ /^[A-Z_0-9]+:$/ && $2 > 0 {
+			s = s " " substr($1, 1, length($1) - 1) "=" $2 ($10 > 0 ? "/" $10 "!" : "")
+		}
+		END { print substr(s, 2) }' /proc/self/mountstats
+}
+mount_line() { awk -v m="$1" '$2 == m' /proc/mounts; }
+# Waits (up to ~20 s) for a local marker file.
+wait_for() {
+	local i=0
+	while [ ! -e "$1" ]; do
+		i=$((i + 1))
+		[ $i -gt 200 ] && return 1
+		sleep 0.1
+	done
+}
+run_smoke() { # step, mount point
+	local t0 rc
+	t0=$(up)
+	(cd "$2" && env "${smoke_env[@]}" KCLIENT_MNT="$2" sh "$files/smoke.sh") >"$tmp/smoke.$1" 2>&1
+	rc=$?
+	grep -E '^SMOKE (FAIL|SUMMARY)' "$tmp/smoke.$1"
+	if [ $rc = 0 ]; then
+		pass "$1" "smoke.sh passed in $(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.0f", b - a }') s"
+	else
+		fail "$1" "smoke.sh failed (exit $rc)"
+		tail -5 "$tmp/smoke.$1"
+	fi
+}
+stats_ok() { # step, mount point: WRITE and COMMIT counted
+	local w c
+	w=$(opcount "$2" WRITE) c=$(opcount "$2" COMMIT)
+	if [ "$w" -gt 0 ] && [ "$c" -gt 0 ]; then
+		pass "$1" "mountstats count WRITE=$w COMMIT=$c"
+	else
+		fail "$1" "mountstats count WRITE=$w COMMIT=$c (both must be > 0)"
+	fi
+	info "$1" "ops: $(nonzero_ops "$2")"
+}
+
+# lock_conflicts STEP DIR TYPE: two processes over one file in DIR; TYPE
+# fcntl or flock.
+lock_conflicts() {
+	local step=$1 d=$2 type=$3 f fl=() a rc got
+	[ "$type" = flock ] && fl=(--flock)
+	f=$d/lock-$type.$$
+	rm -f "$f" "$tmp/held"
+	: >"$f" || { fail "$step" "cannot create $f"; return; }
+	"$lock_tool" "${fl[@]}" --hold "$hold" --marker "$tmp/held" "$f" >"$tmp/a.out" 2>&1 &
+	a=$!
+	if ! wait_for "$tmp/held"; then
+		fail "$step" "process A never got its lock: $(cat "$tmp/a.out")"
+		kill $a 2>/dev/null
+		return
+	fi
+	got=$("$lock_tool" "${fl[@]}" --nonblock "$f" 2>&1)
+	rc=$?
+	[ $rc = 3 ] && pass "$step" "B's exclusive try refused while A holds it ($got)" ||
+		fail "$step" "B's exclusive try while A holds it: exit $rc ($got)"
+	got=$("$lock_tool" "${fl[@]}" --nonblock --shared "$f" 2>&1)
+	rc=$?
+	[ $rc = 3 ] && pass "$step" "B's shared try refused while A holds it exclusive" ||
+		fail "$step" "B's shared try while A holds it exclusive: exit $rc ($got)"
+	if [ "$type" = fcntl ]; then
+		got=$("$lock_tool" --getlk "$f" 2>&1)
+		rc=$?
+		[ $rc = 3 ] && pass "$step" "B's F_GETLK names a holder ($got)" ||
+			fail "$step" "B's F_GETLK while A holds it: exit $rc ($got)"
+	fi
+	got=$("$lock_tool" "${fl[@]}" --timeout 60 "$f" 2>&1)
+	rc=$?
+	local ms
+	ms=$(echo "$got" | sed -n 's/^LOCK granted after \([0-9]*\) ms$/\1/p')
+	if [ $rc = 0 ] && [ -n "$ms" ] && [ "$ms" -ge 1000 ]; then
+		pass "$step" "B's blocking request waited for A's release, granted after $ms ms"
+	else
+		fail "$step" "B's blocking request: exit $rc ($got); it must wait for A's release"
+	fi
+	wait $a || fail "$step" "process A failed: $(cat "$tmp/a.out")"
+
+	# Two shared locks coexist.
+	rm -f "$tmp/held"
+	"$lock_tool" "${fl[@]}" --shared --hold 3 --marker "$tmp/held" "$f" >"$tmp/a.out" 2>&1 &
+	a=$!
+	if wait_for "$tmp/held"; then
+		got=$("$lock_tool" "${fl[@]}" --shared --nonblock "$f" 2>&1)
+		rc=$?
+		[ $rc = 0 ] && pass "$step" "two shared locks coexist" ||
+			fail "$step" "B's shared lock beside A's shared one: exit $rc ($got)"
+	else
+		fail "$step" "process A never got its shared lock: $(cat "$tmp/a.out")"
+	fi
+	wait $a
+
+	if [ "$type" = fcntl ]; then
+		rm -f "$tmp/held"
+		"$lock_tool" --range 0:100 --hold 3 --marker "$tmp/held" "$f" >"$tmp/a.out" 2>&1 &
+		a=$!
+		if wait_for "$tmp/held"; then
+			got=$("$lock_tool" --range 100:100 --nonblock "$f" 2>&1)
+			rc=$?
+			[ $rc = 0 ] && pass "$step" "B gets bytes 100-199 while A holds 0-99" ||
+				fail "$step" "B's lock on bytes 100-199 beside A's 0-99: exit $rc ($got)"
+			got=$("$lock_tool" --range 50:100 --nonblock "$f" 2>&1)
+			rc=$?
+			[ $rc = 3 ] && pass "$step" "B is refused bytes 50-149 while A holds 0-99" ||
+				fail "$step" "B's lock on bytes 50-149 over A's 0-99: exit $rc ($got)"
+		else
+			fail "$step" "process A never got bytes 0-99: $(cat "$tmp/a.out")"
+		fi
+		wait $a
+	fi
+	rm -f "$f"
+}
+
+[ -x "$lock_tool" ] || { echo "E2E FAIL v3: $lock_tool missing (kclient --file)"; exit 1; }
+
+# --- kclient's mount: vers=3, nolock -----------------------------------------
+line=$(mount_line "$carrier")
+case ",$(echo "$line" | awk '{ print $4 }')," in
+*,vers=3,*nolock* | *nolock*,vers=3,*) pass nolock "mounted: $line" ;;
+*) fail nolock "kclient's mount is not vers=3 with nolock: $line" ;;
+esac
+[ "$nolock_smoke" = 1 ] && run_smoke nolock-smoke "$carrier"
+lock_conflicts nolock-locks "$carrier" fcntl
+stats_ok nolock "$carrier"
+
+# --- what NLM needs in the guest -----------------------------------------------
+step=daemons
+for b in rpcbind rpc.statd rpcinfo; do
+	command -v $b >/dev/null || { fail $step "no $b in the guest (KCLIENT_EXTRA_BINS)"; exit 1; }
+done
+# rpcbind runs as _rpc; the guest's /etc/passwd has root and nobody only.
+grep -q '^_rpc:' /etc/passwd || echo '_rpc:x:100:65534::/run/rpcbind:/bin/false' >>/etc/passwd
+mkdir -p /run/rpcbind /var/lib/nfs/sm /var/lib/nfs/sm.bak
+rpcbind -w || fail $step "rpcbind did not start"
+for i in $(seq 50); do rpcinfo -p 127.0.0.1 >/dev/null 2>&1 && break; sleep 0.1; done
+rpc.statd --no-notify || fail $step "rpc.statd did not start"
+for i in $(seq 100); do rpcinfo -p 127.0.0.1 2>/dev/null | grep -qw status && break; sleep 0.1; done
+if rpcinfo -p 127.0.0.1 2>/dev/null | grep -qw status; then
+	pass $step "rpcbind and rpc.statd up (rpcinfo lists status)"
+else
+	fail $step "rpc.statd is not registered: $(rpcinfo -p 127.0.0.1 2>&1 | tr '\n' ' ')"
+	exit 1
+fi
+
+# --- the locking mount ----------------------------------------------------------
+step=lock-mount
+mkdir -p $lockmnt
+t0=$(up)
+if ! mount -t nfs -o "vers=3,proto=tcp,port=$port,sec=sys" "$server:$export_path" $lockmnt \
+	>"$tmp/mount.err" 2>&1; then
+	fail $step "mount -o vers=3 (with locking) failed: $(cat "$tmp/mount.err")"
+	exit 1
+fi
+line=$(mount_line $lockmnt)
+case $line in
+*nolock*) fail $step "the locking mount says nolock: $line" ;;
+*vers=3*) pass $step "mounted in $(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }') s: $line" ;;
+*) fail $step "not a vers=3 mount: $line" ;;
+esac
+# The kernel's lockd registers nlockmgr with the guest's rpcbind when a
+# mount with locking starts it.
+rpcinfo -p 127.0.0.1 >"$tmp/rpcinfo.guest" 2>&1
+if grep -qw nlockmgr "$tmp/rpcinfo.guest"; then
+	pass $step "the guest's rpcbind lists nlockmgr (lockd) and status"
+else
+	fail $step "the guest's rpcbind lists no nlockmgr"
+fi
+sed 's/^/  guest rpcinfo: /' "$tmp/rpcinfo.guest"
+
+[ "$smoke" = 1 ] && run_smoke smoke $lockmnt
+lock_conflicts locks-fcntl $lockmnt fcntl
+lock_conflicts locks-flock $lockmnt flock
+
+# --- a lock held on the server host through NFSv4 --------------------------------
+if [ "$host_lock" = 1 ]; then
+	step=host-lock
+	name=host-lock.$$
+	: >"$lockmnt/$name"
+	if host_request hostlock lock4 "$name" "$hold"; then
+		got=$("$lock_tool" --nonblock "$lockmnt/$name" 2>&1)
+		rc=$?
+		[ $rc = 3 ] && pass $step "the guest's fcntl try is refused while the host holds an NFSv4 lock" ||
+			fail $step "the guest's fcntl try while the host holds an NFSv4 lock: exit $rc ($got)"
+		got=$("$lock_tool" --timeout 60 "$lockmnt/$name" 2>&1)
+		rc=$?
+		[ $rc = 0 ] && pass $step "the guest's blocking fcntl lock granted once the host released it ($got)" ||
+			fail $step "the guest's blocking fcntl lock after the host's: exit $rc ($got)"
+	else
+		fail $step "the host side could not take its NFSv4 lock: $(cat "$tmp/hostlock")"
+	fi
+	cat "$out/hostlock.holder" 2>/dev/null | sed 's/^/  host: /'
+	rm -f "$lockmnt/$name"
+fi
+
+# --- proof that NLM went over the wire --------------------------------------------
+step=nlm-proof
+ls -1 /var/lib/nfs/sm >"$tmp/sm.guest" 2>&1
+if [ -s "$tmp/sm.guest" ]; then
+	pass $step "the guest's statd monitors the server: $(tr '\n' ' ' <"$tmp/sm.guest")"
+else
+	fail $step "the guest's statd monitors nobody (its lockd made no SM_MON)"
+fi
+if host_request monitored monitored && [ -s "$tmp/monitored" ]; then
+	pass $step "the server's statd monitors: $(tr '\n' ' ' <"$tmp/monitored")"
+else
+	fail $step "the server's statd monitors nobody (no SM_MON from the server): $(cat "$tmp/monitored")"
+fi
+if host_request rpcinfo rpcinfo && grep -qE '100021 +4 +tcp' "$tmp/rpcinfo"; then
+	pass $step "the server's rpcbind lists nlockmgr 4 over TCP"
+else
+	fail $step "the server's rpcbind lists no nlockmgr 4 over TCP"
+	sed 's/^/  server rpcinfo: /' "$tmp/rpcinfo"
+fi
+if host_request metrics metrics; then
+	grep -iE '^ferry_(nlm|nfs3)[a-z_]*' "$tmp/metrics" | grep -v ' 0$' | head -30 |
+		sed 's/^/  server metric: /'
+fi
+stats_ok nlm-proof $lockmnt
+
+# --- cthon04 ---------------------------------------------------------------------------
+if [ -f "$files/cthon04.tar" ]; then
+	(cd $lockmnt && KCLIENT_MNT=$lockmnt KCLIENT_VERS=3 bash "$files/cthon04.sh") || failed=1
+fi
+
+cd /
+umount $lockmnt || fail umount "cannot unmount $lockmnt"
+rm -rf "$tmp"
+exit $failed
