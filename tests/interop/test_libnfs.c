@@ -1,7 +1,11 @@
-/* libnfs, an NFSv4 client Ferry did not write (Debian's libnfs 4.0), against
+/* libnfs, an NFS client Ferry did not write (Debian's libnfs 4.0), against
  * a real ferryd: a 10,000-entry listing with every name back exactly once
  * and its sizes right, a file's whole life (create, write, read back,
- * stat, chmod, rename, remove), and several contexts at once.
+ * stat, chmod, rename, remove), and several contexts at once; each over
+ * NFSv4 and over NFSv3 (MOUNT then NFS, both on ferryd's port, given to
+ * libnfs as mountport and nfsport so that no rpcbind is asked).  The NFSv3
+ * ones are skipped, and say so, when the ferryd under test answers no
+ * MOUNT version 3 NULL call.
  *
  * Two things of the library shape the test rather than the server:
  * - every context of a process gets the same NFSv4 client name within a
@@ -24,11 +28,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <nfsc/libnfs.h>
+#include <nfsc/libnfs-raw-nfs.h>
 #include <nfsc/libnfs-raw-nfs4.h>
 
 #include "lib/ferryd_proc.h"
@@ -42,6 +50,64 @@ enum {
 };
 
 static struct ferryd_proc server;
+
+/* The protocol version a test runs with (its cmocka state), and a tag that
+ * keeps the names of the two runs apart in the one export. */
+struct vers_case {
+	int version;
+	const char *tag;
+};
+static const struct vers_case v4 = {4, "v4"}, v3 = {3, "v3"};
+
+enum { MOUNT_PROGRAM = 100005, MOUNT_V3 = 3 };
+
+/* Whether ferryd answers MOUNT v3's NULL procedure (MOUNT and NFSv3 came
+ * together); when it does not, the NFSv3 cases are skipped.  The call is
+ * framed here (RFC 5531: one record, AUTH_NONE) as the test's own RPC
+ * headers clash with libnfs's. */
+static bool serves_v3(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return false;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)server.port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct timeval tv = {.tv_sec = 5};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* Record mark (last fragment, 40 bytes), xid, CALL, RPC version 2,
+	 * program, version, procedure 0, AUTH_NONE credential and verifier. */
+	uint32_t call[11] = {htonl(0x80000000u | 40), htonl(0x6d6e7433), 0, htonl(2),
+			     htonl(MOUNT_PROGRAM), htonl(MOUNT_V3), 0, 0, 0, 0, 0};
+	uint32_t reply[7];
+	size_t got = 0;
+	bool ok = false;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    send(fd, call, sizeof(call), MSG_NOSIGNAL) == (ssize_t)sizeof(call)) {
+		while (got < sizeof(reply)) {
+			ssize_t n = recv(fd, (char *)reply + got, sizeof(reply) - got, 0);
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
+		/* mark, xid, REPLY, MSG_ACCEPTED, verifier AUTH_NONE of length 0,
+		 * accept_stat SUCCESS. */
+		ok = got == sizeof(reply) && reply[1] == call[1] && ntohl(reply[2]) == 1 &&
+		     reply[3] == 0 && reply[5] == 0 && reply[6] == 0;
+	}
+	close(fd);
+	return ok;
+}
+
+/* The case of a test; skips the NFSv3 ones on a ferryd without MOUNT v3. */
+static const struct vers_case *vers_case(void **state)
+{
+	const struct vers_case *vc = *state;
+	if (vc->version == 3 && !serves_v3()) {
+		printf("skipped: ferryd answers no MOUNT v3 NULL call (no NFSv3 to test)\n");
+		skip();
+	}
+	return vc;
+}
 
 static int setup(void **state)
 {
@@ -58,16 +124,21 @@ static int teardown(void **state)
 	return ferryd_stop(&server) == 0 ? 0 : -1;
 }
 
-/* A mounted NFSv4 context named `name`; NULL with the library's message on
- * stderr when it cannot mount. */
-static struct nfs_context *mount_v4(const char *name)
+/* A mounted context of version vc->version named `name` (the NFSv4 client
+ * name); NULL with the library's message on stderr when it cannot mount. */
+static struct nfs_context *mount_vers(const struct vers_case *vc, const char *name)
 {
 	struct nfs_context *nfs = nfs_init_context();
 	if (!nfs)
 		return NULL;
-	char url_text[128];
-	snprintf(url_text, sizeof(url_text), "nfs://127.0.0.1/export?version=4&nfsport=%u",
-		 server.port);
+	char url_text[160];
+	if (vc->version == 3)
+		snprintf(url_text, sizeof(url_text),
+			 "nfs://127.0.0.1/export?version=3&nfsport=%u&mountport=%u", server.port,
+			 server.port);
+	else
+		snprintf(url_text, sizeof(url_text), "nfs://127.0.0.1/export?version=4&nfsport=%u",
+			 server.port);
 	/* Parsing applies the URL's arguments (version, port) to the context. */
 	struct nfs_url *url = nfs_parse_url_dir(nfs, url_text);
 	if (!url) {
@@ -75,7 +146,8 @@ static struct nfs_context *mount_v4(const char *name)
 		nfs_destroy_context(nfs);
 		return NULL;
 	}
-	nfs4_set_client_name(nfs, name);
+	if (vc->version == 4)
+		nfs4_set_client_name(nfs, name);
 	int rc = nfs_mount(nfs, url->server, url->path);
 	nfs_destroy_url(url);
 	if (rc != 0) {
@@ -138,9 +210,10 @@ static long read_all(struct nfs_context *nfs, struct nfsfh *fh, uint8_t *buf, si
  * size the one it was made with. */
 static void test_list_many(void **state)
 {
-	(void)state;
-	char dir[400], path[450];
-	host_path("many", dir, sizeof(dir));
+	const struct vers_case *vc = vers_case(state);
+	char dir[400], path[450], name[32];
+	snprintf(name, sizeof(name), "many-%s", vc->tag);
+	host_path(name, dir, sizeof(dir));
 	assert_int_equal(mkdir(dir, 0755), 0);
 	for (int i = 0; i < MANY; i++) {
 		snprintf(path, sizeof(path), "%s/entry-%05d", dir, i);
@@ -151,10 +224,12 @@ static void test_list_many(void **state)
 		assert_int_equal(fclose(f), 0);
 	}
 
-	struct nfs_context *nfs = mount_v4("ferry-libnfs-list");
+	struct nfs_context *nfs = mount_vers(vc, "ferry-libnfs-list");
 	assert_non_null(nfs);
 	struct nfsdir *d;
-	int rc = nfs_opendir(nfs, "/many", &d);
+	char nfs_dir[40];
+	snprintf(nfs_dir, sizeof(nfs_dir), "/%s", name);
+	int rc = nfs_opendir(nfs, nfs_dir, &d);
 	if (rc != 0)
 		fprintf(stderr, "opendir: %s\n", nfs_get_error(nfs));
 	assert_int_equal(rc, 0);
@@ -171,7 +246,7 @@ static void test_list_many(void **state)
 		assert_int_equal(seen[i], 0);
 		seen[i] = 1;
 		assert_int_equal(e->size, (uint64_t)(i % 7));
-		assert_int_equal(e->type, NF4REG);
+		assert_int_equal(e->type, vc->version == 3 ? (uint32_t)NF3REG : (uint32_t)NF4REG);
 		names++;
 	}
 	nfs_closedir(nfs, d);
@@ -182,14 +257,19 @@ static void test_list_many(void **state)
 /* One file's whole life through libnfs, checked on the host's disk too. */
 static void test_file_life(void **state)
 {
-	(void)state;
-	struct nfs_context *nfs = mount_v4("ferry-libnfs-life");
+	const struct vers_case *vc = vers_case(state);
+	/* Names of this version's run: /life-V.bin, /life-V.d, /life-V.d/moved.bin. */
+	char lb[32], ld[32], lm[48];
+	snprintf(lb, sizeof(lb), "/life-%s.bin", vc->tag);
+	snprintf(ld, sizeof(ld), "/life-%s.d", vc->tag);
+	snprintf(lm, sizeof(lm), "%s/moved.bin", ld);
+	struct nfs_context *nfs = mount_vers(vc, "ferry-libnfs-life");
 	assert_non_null(nfs);
 	static uint8_t data[LIFE_BYTES], back[LIFE_BYTES + 1];
 	fill(data, sizeof(data), 1);
 
 	struct nfsfh *fh;
-	assert_int_equal(nfs_create(nfs, "/life.bin", O_RDWR | O_CREAT | O_EXCL, 0644, &fh), 0);
+	assert_int_equal(nfs_create(nfs, lb, O_RDWR | O_CREAT | O_EXCL, 0644, &fh), 0);
 	assert_int_equal(write_all(nfs, fh, data, sizeof(data)), 0);
 	assert_int_equal(nfs_fsync(nfs, fh), 0);
 	struct nfs_stat_64 st;
@@ -198,7 +278,7 @@ static void test_file_life(void **state)
 	assert_int_equal(nfs_close(nfs, fh), 0);
 
 	char path[450];
-	host_path("life.bin", path, sizeof(path));
+	host_path(lb + 1, path, sizeof(path));
 	FILE *f = fopen(path, "rb");
 	assert_non_null(f);
 	assert_int_equal(fread(back, 1, sizeof(back), f), LIFE_BYTES);
@@ -211,37 +291,38 @@ static void test_file_life(void **state)
 	assert_non_null(f);
 	assert_int_equal(fwrite(data, 1, sizeof(data), f), LIFE_BYTES);
 	fclose(f);
-	assert_int_equal(nfs_open(nfs, "/life.bin", O_RDONLY, &fh), 0);
+	assert_int_equal(nfs_open(nfs, lb, O_RDONLY, &fh), 0);
 	memset(back, 0, sizeof(back));
 	assert_int_equal(read_all(nfs, fh, back, sizeof(back)), LIFE_BYTES);
 	assert_memory_equal(back, data, LIFE_BYTES);
 	assert_int_equal(nfs_close(nfs, fh), 0);
 
-	assert_int_equal(nfs_chmod(nfs, "/life.bin", 0600), 0);
-	assert_int_equal(nfs_stat64(nfs, "/life.bin", &st), 0);
+	assert_int_equal(nfs_chmod(nfs, lb, 0600), 0);
+	assert_int_equal(nfs_stat64(nfs, lb, &st), 0);
 	assert_int_equal(st.nfs_mode & 07777, 0600);
 	assert_int_equal(st.nfs_size, LIFE_BYTES);
 
-	assert_int_equal(nfs_mkdir(nfs, "/life.d"), 0);
-	assert_int_equal(nfs_rename(nfs, "/life.bin", "/life.d/moved.bin"), 0);
-	assert_int_equal(nfs_stat64(nfs, "/life.bin", &st), -ENOENT);
-	assert_int_equal(nfs_stat64(nfs, "/life.d/moved.bin", &st), 0);
+	assert_int_equal(nfs_mkdir(nfs, ld), 0);
+	assert_int_equal(nfs_rename(nfs, lb, lm), 0);
+	assert_int_equal(nfs_stat64(nfs, lb, &st), -ENOENT);
+	assert_int_equal(nfs_stat64(nfs, lm, &st), 0);
 	assert_int_equal(st.nfs_size, LIFE_BYTES);
-	host_path("life.d/moved.bin", path, sizeof(path));
+	host_path(lm + 1, path, sizeof(path));
 	struct stat hst;
 	assert_int_equal(stat(path, &hst), 0);
 	assert_int_equal(hst.st_mode & 07777, 0600);
 
-	assert_int_equal(nfs_unlink(nfs, "/life.d/moved.bin"), 0);
-	assert_int_equal(nfs_stat64(nfs, "/life.d/moved.bin", &st), -ENOENT);
-	assert_int_equal(nfs_rmdir(nfs, "/life.d"), 0);
-	host_path("life.d", path, sizeof(path));
+	assert_int_equal(nfs_unlink(nfs, lm), 0);
+	assert_int_equal(nfs_stat64(nfs, lm, &st), -ENOENT);
+	assert_int_equal(nfs_rmdir(nfs, ld), 0);
+	host_path(ld + 1, path, sizeof(path));
 	assert_int_equal(stat(path, &hst), -1);
 	assert_int_equal(errno, ENOENT);
 	unmount(nfs);
 }
 
 struct worker {
+	const struct vers_case *vc;
 	int id;
 	pthread_t thread;
 	char failure[200]; /* empty when every step went right */
@@ -262,13 +343,13 @@ static void *worker_run(void *arg)
 	struct worker *w = arg;
 	char name[64], dir[64], path[128], to[128];
 	snprintf(name, sizeof(name), "ferry-libnfs-ctx-%d-%d", (int)getpid(), w->id);
-	struct nfs_context *nfs = mount_v4(name);
+	struct nfs_context *nfs = mount_vers(w->vc, name);
 	if (!nfs) {
 		snprintf(w->failure, sizeof(w->failure), "context %d did not mount", w->id);
 		return NULL;
 	}
 	uint8_t data[3 * WRITE_CHUNK + 100], back[sizeof(data)];
-	snprintf(dir, sizeof(dir), "/ctx-%d", w->id);
+	snprintf(dir, sizeof(dir), "/ctx-%s-%d", w->vc->tag, w->id);
 	WORKER_CHECK(w, nfs_mkdir(nfs, dir) == 0, "mkdir %s: %s", dir, nfs_get_error(nfs));
 	for (int i = 0; i < FILES_PER_CONTEXT; i++) {
 		struct nfsfh *fh;
@@ -312,10 +393,10 @@ out:
  * the same time. */
 static void test_contexts_at_once(void **state)
 {
-	(void)state;
+	const struct vers_case *vc = vers_case(state);
 	struct worker w[CONTEXTS];
 	for (int i = 0; i < CONTEXTS; i++) {
-		w[i] = (struct worker){.id = i};
+		w[i] = (struct worker){.vc = vc, .id = i};
 		assert_int_equal(pthread_create(&w[i].thread, NULL, worker_run, &w[i]), 0);
 	}
 	int failed = 0;
@@ -332,7 +413,7 @@ static void test_contexts_at_once(void **state)
 	char path[450];
 	for (int i = 0; i < CONTEXTS; i++) {
 		char name[32];
-		snprintf(name, sizeof(name), "ctx-%d", i);
+		snprintf(name, sizeof(name), "ctx-%s-%d", vc->tag, i);
 		host_path(name, path, sizeof(path));
 		assert_int_equal(access(path, F_OK), -1); /* removed through libnfs */
 	}
@@ -341,9 +422,12 @@ static void test_contexts_at_once(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_list_many),
-		cmocka_unit_test(test_file_life),
-		cmocka_unit_test(test_contexts_at_once),
+		{"test_list_many (NFSv4)", test_list_many, NULL, NULL, (void *)&v4},
+		{"test_file_life (NFSv4)", test_file_life, NULL, NULL, (void *)&v4},
+		{"test_contexts_at_once (NFSv4)", test_contexts_at_once, NULL, NULL, (void *)&v4},
+		{"test_list_many (NFSv3)", test_list_many, NULL, NULL, (void *)&v3},
+		{"test_file_life (NFSv3)", test_file_life, NULL, NULL, (void *)&v3},
+		{"test_contexts_at_once (NFSv3)", test_contexts_at_once, NULL, NULL, (void *)&v3},
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
