@@ -6,11 +6,11 @@
 #
 # kclient's own mount (cwd) is vers=3 with nolock: locks stay in the
 # guest.  On it:
-#  nolock        /proc/mounts shows vers=3 and nolock; the shared smoke
-#                workload (smoke.sh, --file) passes; two guest processes
-#                conflict over an fcntl lock all the same (the guest's own
-#                lock table); mountstats count WRITE and COMMIT (with
-#                the smoke workload: nolock_smoke=1).
+#  nolock        /proc/mounts shows vers=3 and nolock; (nolock_locks=1)
+#                two guest processes conflict over an fcntl lock all the
+#                same (the guest's own lock table); (nolock_smoke=1) the
+#                shared smoke workload (smoke.sh, --file) passes and
+#                mountstats count WRITE and COMMIT.
 # Then the guest gets what NLM needs on the client side and mounts again
 # with locking, at /mnt/v3lock:
 #  daemons       rpcbind and rpc.statd (KCLIENT_EXTRA_BINS) start; rpcinfo
@@ -38,8 +38,9 @@
 #                basic, special and lock groups, on the locking mount.
 #
 # Arguments: smoke=0|1 (default 1) nolock_smoke=0|1 (default 1)
+# nolock_locks=0|1 (the conflict on the nolock mount, default 1)
 # host_lock=0|1 (default 0) smoke_mb=N smoke_files=N (smoke.sh's
-# SMOKE_BIG_MB and SMOKE_NFILES) hold=S (how long A holds a lock, default 5).
+# SMOKE_BIG_MB and SMOKE_NFILES) hold=S (how long A holds a lock, default 3).
 # Prints "E2E PASS|FAIL|INFO v3-<step>: ..." lines (and smoke.sh's); exits 1
 # if a check failed.
 set -uo pipefail
@@ -50,12 +51,13 @@ server=${KCLIENT_SERVER:?}
 port=${KCLIENT_PORT:-2049}
 export_path=${KCLIENT_EXPORT:-/export}
 lockmnt=/mnt/v3lock
-smoke=1 nolock_smoke=1 host_lock=0 hold=5
+smoke=1 nolock_smoke=1 nolock_locks=1 host_lock=0 hold=3
 smoke_env=()
 for a in "$@"; do
 	case $a in
 	smoke=*) smoke=${a#smoke=} ;;
 	nolock_smoke=*) nolock_smoke=${a#nolock_smoke=} ;;
+	nolock_locks=*) nolock_locks=${a#nolock_locks=} ;;
 	host_lock=*) host_lock=${a#host_lock=} ;;
 	hold=*) hold=${a#hold=} ;;
 	smoke_mb=*) smoke_env+=("SMOKE_BIG_MB=${a#smoke_mb=}") ;;
@@ -220,7 +222,7 @@ case ",$(echo "$line" | awk '{ print $4 }')," in
 *,vers=3,*nolock* | *nolock*,vers=3,*) pass nolock "mounted: $line" ;;
 *) fail nolock "kclient's mount is not vers=3 with nolock: $line" ;;
 esac
-lock_conflicts nolock-locks "$carrier" fcntl
+[ "$nolock_locks" = 1 ] && lock_conflicts nolock-locks "$carrier" fcntl
 if [ "$nolock_smoke" = 1 ]; then
 	run_smoke nolock-smoke "$carrier"
 	stats_ok nolock "$carrier"
