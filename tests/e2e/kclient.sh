@@ -866,6 +866,7 @@ v3_run() {
 		run_guest "$label" 3 "$top/tests/e2e/guest/v3.sh" nolock --outdir "$out" \
 		"${shipped[@]}" --timeout "${FERRY_E2E_V3_TIMEOUT:-$timeout}" -- "${guest_args[@]}"
 	server=$saved
+	cp "$d/ferryd.conf" "$d/ganesha.conf" "$work/logs/" 2>/dev/null
 	grep -a '^v3-host:' "$work/logs/$label.server.log" 2>/dev/null | sed "s/^/e2e: $label: /"
 	# Every check must have passed, not only none have failed: a guest that
 	# stopped early prints no FAIL either.
