@@ -124,8 +124,8 @@
  *      nfs4/deleg/getattr_wait.c): waiters on CB_GETATTR answers and their
  *      deadlines.  A leaf: taken with nothing held; parked requests are
  *      resumed (rpc_park_resume, which takes 9) after it is released.
- *  9c. nfs4: the v4.0 duplicate request cache's lock (struct
- *      nfs4_drc40.lock, nfs4/engine/drc40.c): its table of calls and the list of
+ *  9c. rpc: a duplicate request cache's lock (struct rpc_drc.lock,
+ *      rpc/drc.c; NFSv4.0's and NFSv3's): its table of calls and the list of
  *      kept replies.  A leaf: taken with nothing held; it only frees
  *      buffers under it.
  *  9d. nfs4: the CB_NOTIFY sender's lock (struct nfs4_dirdeleg_notifier.workers.lock,

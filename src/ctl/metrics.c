@@ -13,7 +13,7 @@
 #include "nfs4/engine/compound.h"
 #include "nfs4/deleg/dirdeleg.h"
 #include "nfs4/copy/copy.h"
-#include "nfs4/engine/drc40.h"
+#include "rpc/drc.h"
 #include "nfs4/engine/op_stats.h"
 #include "nfs4/engine/optable.h"
 #include "nfs4/engine/stall.h"
@@ -35,7 +35,7 @@ struct scrape {
 	struct nfs4_durable_stats durable;
 	struct state_census census;
 	struct state_stats state;
-	struct nfs4_drc40_stats drc40;
+	struct rpc_drc_stats drc40;
 	struct cb_stats cb;
 	struct state_deleg_stats deleg;
 	struct state_dirdeleg_stats dirdeleg;
@@ -512,7 +512,7 @@ static const struct metric_family families[] = {
 	 "Opens and lock states of clients that went, still being freed (a slice at a time).",
 	 VALUE(state.dying_states)},
 
-	/* the v4.0 duplicate request cache (nfs4/engine/drc40.h) */
+	/* the v4.0 duplicate request cache (rpc/drc.h) */
 	{"ferry_v40_reply_cache_hits_total", "counter",
 	 "NFSv4.0 retransmissions answered from the duplicate request cache.", VALUE(drc40.hits),
 	 .needs = NEEDS_DRC40},
@@ -698,7 +698,7 @@ static void scrape_read(struct ctl_server *cs, struct scrape *sc)
 	state_get_stats(nfs->state, &sc->state);
 	sc->has_drc40 = nfs->drc40 != NULL;
 	if (sc->has_drc40)
-		nfs4_drc40_stats(nfs->drc40, &sc->drc40);
+		rpc_drc_stats(nfs->drc40, &sc->drc40);
 	cb_get_stats(nfs->cb, &sc->cb);
 	state_deleg_get_stats(nfs->state, &sc->deleg);
 	state_dirdeleg_get_stats(nfs->state, &sc->dirdeleg);

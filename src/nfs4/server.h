@@ -29,7 +29,7 @@ struct nfs4_server {
 	struct cb_engine *cb; /* the callback queues and workers (callback/callback.h) */
 	struct nfs4_copy_engine *copies; /* server-side COPY (nfs4/copy/copy.h) */
 	struct nfs4_ga_waits *ga_waits; /* GETATTRs parked on CB_GETATTR (nfs4/deleg/deleg.h) */
-	struct nfs4_drc40 *drc40; /* v4.0 duplicate request cache (nfs4/engine/drc40.h) */
+	struct rpc_drc *drc40; /* v4.0 duplicate request cache (rpc/drc.h) */
 	/* Flushes changes before their replies (nfs4/engine/durable.h). */
 	struct nfs4_durable *durable;
 	/* Sends directory delegations' CB_NOTIFYs (nfs4/deleg/dirdeleg.h). */

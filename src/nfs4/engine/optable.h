@@ -40,7 +40,7 @@ enum {
 	NFS4_OPF_MAY_STALL = 1u << 7,
 	/* Run twice it fails or acts twice, and no owner seqid guards it
 	 * (CREATE, REMOVE, RENAME...): a v4.0 COMPOUND that runs it keeps its
-	 * reply for retransmissions (nfs4/engine/drc40.h). */
+	 * reply for retransmissions (rpc/drc.h). */
 	NFS4_OPF_NOT_IDEMPOTENT = 1u << 8,
 	/* May wait for a disk, but usually finds its data in memory (READ
 	 * from the page cache, a small unstable WRITE into it): tried on the
