@@ -33,8 +33,9 @@ declare -A allowed=(
 	[state]="core xdr backend state"
 	[callback]="core xdr rpc backend state callback"
 	[export]="core xdr rpc backend state export"
+	[nfs3]="core xdr rpc backend state callback export nfs3"
 	[nfs4]="core xdr rpc backend state callback export nfs4"
-	[ctl]="core xdr rpc state callback export nfs4 backend ctl"
+	[ctl]="core xdr rpc state callback export nfs3 nfs4 backend ctl"
 	[cmd]="*"
 )
 

@@ -15,6 +15,7 @@
 #include "core/state_dir.h"
 #include "callback/callback.h"
 #include "ctl/ctl.h"
+#include "nfs3/nfs3.h"
 #include "nfs4/engine/program.h"
 #include "nfs4/server.h"
 #include "rpc/rpcbind.h"
@@ -372,6 +373,17 @@ int main(int argc, char **argv)
 	nfs4_program_describe(&nfs4, &nfs);
 	nfs.rpc = srv;
 	rpc_server_add_program(srv, &nfs4);
+	/* NFSv3 on the same listeners, exports and state. */
+	static struct nfs3_server nfs3;
+	if (nfs3_server_init(&nfs3, &nfs.exports, nfs.state, nfs.write_verifier,
+			     cfg.max_record_size) != 0) {
+		log_error("cannot set up the NFSv3 program: out of memory");
+		rpc_server_destroy(srv);
+		return 1;
+	}
+	struct rpc_program nfs3_prog;
+	nfs3_program_describe(&nfs3_prog, &nfs3);
+	rpc_server_add_program(srv, &nfs3_prog);
 
 	uint16_t ports[CONFIG_MAX_LISTEN];
 	for (unsigned i = 0; i < cfg.nlisten; i++) {
@@ -389,6 +401,7 @@ int main(int argc, char **argv)
 	 * plane's address too. */
 	static struct ctl_context ctl_ctx;
 	ctl_ctx.nfs = &nfs;
+	ctl_ctx.nfs3 = &nfs3;
 	ctl_ctx.rpc = srv;
 	ctl_ctx.cfg = &cfg;
 	ctl_ctx.nlisteners = cfg.nlisten;
@@ -469,6 +482,7 @@ int main(int argc, char **argv)
 	/* Callbacks end before the rpc server they use goes. */
 	cb_engine_stop(nfs.cb);
 	rpc_server_destroy(srv);
+	nfs3_server_fini(&nfs3);
 	nfs4_server_fini(&nfs);
 	log_info("ferryd stopped after %llu calls on %llu connections",
 		 (unsigned long long)st.calls, (unsigned long long)st.connections_accepted);

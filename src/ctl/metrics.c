@@ -17,6 +17,8 @@
 #include "nfs4/engine/op_stats.h"
 #include "nfs4/engine/optable.h"
 #include "nfs4/engine/stall.h"
+#include "nfs3/nfs3.h"
+#include "xdr/nfs3_codec.h"
 #include "nfs4/engine/durable.h"
 #include "nfs4/server.h"
 #include "rpc/server.h"
@@ -36,6 +38,13 @@ struct scrape {
 	struct state_census census;
 	struct state_stats state;
 	struct rpc_drc_stats drc40;
+	/* NFSv3: calls, errors and time by procedure, its reply cache, the
+	 * calls that got JUKEBOX for a delegation being recalled. */
+	struct {
+		uint64_t calls, errors, ns;
+	} nfs3[NFSPROC3_COUNT];
+	struct nfs3_drc_stats nfs3_drc;
+	uint64_t nfs3_jukebox;
 	struct cb_stats cb;
 	struct state_deleg_stats deleg;
 	struct state_dirdeleg_stats dirdeleg;
@@ -43,7 +52,7 @@ struct scrape {
 	struct nfs4_copy_stats copies;
 	uint64_t rss_bytes, vsize_bytes, open_fds, max_fds;
 	double cpu_s, start_s;
-	bool has_drc40, has_copies, has_max_fds;
+	bool has_drc40, has_copies, has_max_fds, has_nfs3;
 	/* The back ends that tell of themselves (backend_ops.status). */
 	unsigned nstorage;
 	struct scrape_storage {
@@ -60,7 +69,14 @@ struct metric_label {
 };
 
 /* Families that only some servers have. */
-enum metric_needs { NEEDS_NOTHING, NEEDS_DRC40, NEEDS_COPIES, NEEDS_MAX_FDS, NEEDS_STORAGE };
+enum metric_needs {
+	NEEDS_NOTHING,
+	NEEDS_DRC40,
+	NEEDS_COPIES,
+	NEEDS_MAX_FDS,
+	NEEDS_STORAGE,
+	NEEDS_NFS3,
+};
 
 /* A family: one unlabelled value, a fixed set of labelled values, or
  * series written by a function. */
@@ -154,6 +170,25 @@ static void op_duration_series(struct ctl_text *t, const char *name, const struc
 			ctl_text_printf(t, "%s_count{op=\"%s\",minor=\"%u\"} %llu\n", name, label,
 					m, (unsigned long long)o->calls);
 		}
+	}
+}
+
+/* ferry_nfs3_calls_total, ferry_nfs3_errors_total and
+ * ferry_nfs3_call_seconds_total: a series per procedure called. */
+static void nfs3_series(struct ctl_text *t, const char *name, const struct scrape *sc)
+{
+	bool errors = strcmp(name, "ferry_nfs3_errors_total") == 0;
+	bool seconds = strcmp(name, "ferry_nfs3_call_seconds_total") == 0;
+	for (uint32_t p = 0; p < NFSPROC3_COUNT; p++) {
+		if (!sc->nfs3[p].calls)
+			continue;
+		if (seconds)
+			ctl_text_printf(t, "%s{proc=\"%s\"} %.9f\n", name, nfs3_proc_name(p),
+					(double)sc->nfs3[p].ns / 1e9);
+		else
+			ctl_text_printf(t, "%s{proc=\"%s\"} %llu\n", name, nfs3_proc_name(p),
+					(unsigned long long)(errors ? sc->nfs3[p].errors
+								    : sc->nfs3[p].calls));
 	}
 }
 
@@ -525,6 +560,27 @@ static const struct metric_family families[] = {
 	 "Bytes of the NFSv4.0 replies kept for retransmissions.", VALUE(drc40.bytes),
 	 .needs = NEEDS_DRC40},
 
+	/* NFSv3 (nfs3/nfs3.h) */
+	{"ferry_nfs3_calls_total", "counter", "NFSv3 calls served, by procedure.",
+	 .series = nfs3_series, .needs = NEEDS_NFS3},
+	{"ferry_nfs3_errors_total", "counter",
+	 "NFSv3 calls whose result was not NFS3_OK, by procedure.", .series = nfs3_series,
+	 .needs = NEEDS_NFS3},
+	{"ferry_nfs3_call_seconds_total", "counter",
+	 "Time spent serving NFSv3 calls (decoded arguments to encoded results), by procedure.",
+	 .series = nfs3_series, .needs = NEEDS_NFS3},
+	{"ferry_nfs3_drc_hits_total", "counter",
+	 "NFSv3 retransmissions answered from the duplicate request cache.",
+	 VALUE(nfs3_drc.hits), .needs = NEEDS_NFS3},
+	{"ferry_nfs3_drc_dropped_total", "counter",
+	 "NFSv3 retransmissions dropped while their original still ran.", VALUE(nfs3_drc.drops),
+	 .needs = NEEDS_NFS3},
+	{"ferry_nfs3_drc_entries", "gauge", "NFSv3 replies kept for retransmissions.",
+	 VALUE(nfs3_drc.entries), .needs = NEEDS_NFS3},
+	{"ferry_nfs3_jukebox_total", "counter",
+	 "NFSv3 calls answered NFS3ERR_JUKEBOX while an NFSv4 delegation was recalled.",
+	 VALUE(nfs3_jukebox), .needs = NEEDS_NFS3},
+
 	/* callbacks (the engine's counters, by what they carried) and delegations */
 	{"ferry_callbacks_total", "counter",
 	 "Callbacks ended, by operation and outcome (failed: undeliverable after every retry).",
@@ -699,6 +755,17 @@ static void scrape_read(struct ctl_server *cs, struct scrape *sc)
 	sc->has_drc40 = nfs->drc40 != NULL;
 	if (sc->has_drc40)
 		rpc_drc_stats(nfs->drc40, &sc->drc40);
+	struct nfs3_server *v3 = cs->ctx.nfs3;
+	sc->has_nfs3 = v3 != NULL;
+	if (v3) {
+		for (uint32_t p = 0; p < NFSPROC3_COUNT; p++) {
+			sc->nfs3[p].calls = atomic_load(&v3->procs[p].calls);
+			sc->nfs3[p].errors = atomic_load(&v3->procs[p].errors);
+			sc->nfs3[p].ns = atomic_load(&v3->procs[p].ns);
+		}
+		nfs3_drc_stats_read(v3, &sc->nfs3_drc);
+		sc->nfs3_jukebox = atomic_load(&v3->jukebox);
+	}
 	cb_get_stats(nfs->cb, &sc->cb);
 	state_deleg_get_stats(nfs->state, &sc->deleg);
 	state_dirdeleg_get_stats(nfs->state, &sc->dirdeleg);
@@ -730,6 +797,8 @@ static bool family_present(const struct metric_family *f, const struct scrape *s
 		return sc->has_max_fds;
 	case NEEDS_STORAGE:
 		return sc->nstorage > 0;
+	case NEEDS_NFS3:
+		return sc->has_nfs3;
 	case NEEDS_NOTHING:
 		break;
 	}

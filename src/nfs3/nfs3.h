@@ -1,0 +1,62 @@
+/* The NFSv3 program (RFC 1813): program 100003 version 3, beside NFSv4 on
+ * the same listeners, exports, back ends and state.
+ *
+ * Every procedure but NULL runs on the worker pool: each one calls the
+ * back end at least once, and v3 has no COMPOUND to amortise a hand-off
+ * over.  Changes are made stable before their replies (backend_ops.sync,
+ * on the worker that made them) unless the export is `async`; changes and
+ * READs of files an NFSv4 client holds a conflicting delegation on recall
+ * it through the state module and answer NFS3ERR_JUKEBOX meanwhile. */
+#ifndef FERRY_NFS3_NFS3_H
+#define FERRY_NFS3_NFS3_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "export/export.h"
+#include "rpc/server.h"
+#include "xdr/nfs3_prot.h"
+
+struct state_server;
+struct rpc_drc;
+
+/* Per procedure, for /metrics. */
+struct nfs3_proc_stats {
+	_Atomic uint64_t calls;
+	_Atomic uint64_t errors; /* results other than NFS3_OK */
+	_Atomic uint64_t ns;     /* time spent serving them, in all */
+};
+
+struct nfs3_server {
+	struct exports *exports;   /* the NFSv4 server's: shared */
+	struct state_server *state; /* delegations to recall (NULL: none) */
+	uint8_t write_verifier[8];  /* changes at every start */
+	uint32_t max_io;            /* rtmax and wtmax */
+	/* Per listener (rpc_conn_listener): whether it serves v3. */
+	_Atomic bool listener_on[CONFIG_MAX_LISTEN];
+	struct rpc_drc *drc;
+	struct nfs3_proc_stats procs[NFSPROC3_COUNT];
+	_Atomic uint64_t drc_hits, drc_drops, jukebox;
+};
+
+/* exports and state stay the caller's; verifier is the write verifier
+ * (8 bytes: the same for NFSv4's WRITE is fine, it changes at each start);
+ * max_record the largest call the rpc server takes.  0 or -ENOMEM. */
+int nfs3_server_init(struct nfs3_server *srv, struct exports *exports,
+		     struct state_server *state, const uint8_t verifier[8], uint32_t max_record);
+void nfs3_server_fini(struct nfs3_server *srv);
+
+/* Turns v3 on or off on a listener (all on after init). */
+void nfs3_server_set_listener(struct nfs3_server *srv, unsigned listener, bool on);
+
+void nfs3_program_describe(struct rpc_program *prog, struct nfs3_server *srv);
+
+/* The duplicate request cache's counters. */
+struct nfs3_drc_stats {
+	uint64_t entries, bytes, hits, drops;
+};
+void nfs3_drc_stats_read(struct nfs3_server *srv, struct nfs3_drc_stats *out);
+
+#endif

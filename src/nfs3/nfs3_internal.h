@@ -1,0 +1,71 @@
+/* What the NFSv3 program's files share. */
+#ifndef FERRY_NFS3_NFS3_INTERNAL_H
+#define FERRY_NFS3_NFS3_INTERNAL_H
+
+#include "export/fh.h"
+#include "nfs3/nfs3.h"
+#include "xdr/nfs3_codec.h"
+
+/* One call being served, on a worker. */
+struct nfs3_call {
+	struct nfs3_server *srv;
+	struct rpc_request *req;
+	struct backend_cred cred; /* the caller on the export, after squashing */
+};
+
+/* A procedure: decoded arguments in, results out in r, or encoded into
+ * req->reply itself (then it returns true in *encoded). */
+typedef void nfs3_proc_fn(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r,
+			  bool *encoded);
+
+nfs3_proc_fn nfs3_getattr, nfs3_setattr, nfs3_lookup, nfs3_access, nfs3_readlink, nfs3_read,
+	nfs3_write, nfs3_create, nfs3_mkdir, nfs3_symlink, nfs3_mknod, nfs3_remove, nfs3_rmdir,
+	nfs3_rename, nfs3_link, nfs3_readdir, nfs3_readdirplus, nfs3_fsstat, nfs3_fsinfo,
+	nfs3_pathconf, nfs3_commit;
+
+/* --- helpers (nfs3/common.c) --- */
+
+enum nfsstat3 nfs3_errno(int rc);
+
+/* Resolves a handle from the wire and checks the caller may use its
+ * export (hosts, source port, flavour; for_write: not read-only) and that
+ * the object is there: fh and attr filled, c->cred set. */
+enum nfsstat3 nfs3_resolve(struct nfs3_call *c, const struct nfs3_fh *wire, bool for_write,
+			   struct fh *fh, struct backend_attr *attr);
+
+/* A name component from the wire into name (NUL-terminated). */
+enum nfsstat3 nfs3_name(const struct nfs3_str *wire, char name[BACKEND_NAME_MAX + 1]);
+
+void nfs3_fattr_from(const struct export *ex, const struct backend_attr *a, struct nfs3_fattr *out);
+void nfs3_post_from(const struct export *ex, const struct backend_attr *a,
+		    struct nfs3_post_attr *out);
+void nfs3_pre_from(const struct backend_attr *a, struct nfs3_pre_attr *out);
+/* Fills post with the object's attributes now (absent when they cannot
+ * be had). */
+void nfs3_post_now(struct nfs3_call *c, const struct fh *fh, struct nfs3_post_attr *post);
+
+/* The v3 form of an object's handle: false when its back-end handle is
+ * too long for NFSv3's 64 bytes. */
+bool nfs3_fh_make(struct nfs3_call *c, struct export *ex, const struct backend_handle *bh,
+		  struct fh *out);
+
+/* Makes the change to h (what: enum backend_sync_what) stable before
+ * the reply, unless the export is async or its back end keeps nothing
+ * in memory.  NFS3_OK or NFS3ERR_IO. */
+struct nfs3_sync {
+	unsigned n;
+	struct backend_sync_item items[3];
+};
+void nfs3_sync_add(struct nfs3_sync *s, const struct backend_handle *h, unsigned what);
+enum nfsstat3 nfs3_sync_run(struct export *ex, struct nfs3_sync *s);
+
+/* NFSv4 delegations in the way of a v3 call: NFS3_OK, or
+ * NFS3ERR_JUKEBOX while one is being recalled.  write: a change (every
+ * delegation conflicts), else a READ (write delegations do). */
+enum nfsstat3 nfs3_deleg_break(struct nfs3_call *c, const struct fh *fh, bool write);
+/* The same for the regular file dir/name names, if any. */
+enum nfsstat3 nfs3_deleg_break_name(struct nfs3_call *c, const struct fh *dir, const char *name);
+/* Directory delegations on dir, before a v3 call changes its entries. */
+enum nfsstat3 nfs3_dirdeleg_break(struct nfs3_call *c, const struct fh *dir);
+
+#endif

@@ -1,0 +1,182 @@
+/* The NFSv3 program: dispatch, the duplicate request cache, counters. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "nfs3/nfs3_internal.h"
+#include "rpc/drc.h"
+
+static nfs3_proc_fn *const procs[NFSPROC3_COUNT] = {
+	[NFSPROC3_GETATTR] = nfs3_getattr,	   [NFSPROC3_SETATTR] = nfs3_setattr,
+	[NFSPROC3_LOOKUP] = nfs3_lookup,	   [NFSPROC3_ACCESS] = nfs3_access,
+	[NFSPROC3_READLINK] = nfs3_readlink,	   [NFSPROC3_READ] = nfs3_read,
+	[NFSPROC3_WRITE] = nfs3_write,		   [NFSPROC3_CREATE] = nfs3_create,
+	[NFSPROC3_MKDIR] = nfs3_mkdir,		   [NFSPROC3_SYMLINK] = nfs3_symlink,
+	[NFSPROC3_MKNOD] = nfs3_mknod,		   [NFSPROC3_REMOVE] = nfs3_remove,
+	[NFSPROC3_RMDIR] = nfs3_rmdir,		   [NFSPROC3_RENAME] = nfs3_rename,
+	[NFSPROC3_LINK] = nfs3_link,		   [NFSPROC3_READDIR] = nfs3_readdir,
+	[NFSPROC3_READDIRPLUS] = nfs3_readdirplus, [NFSPROC3_FSSTAT] = nfs3_fsstat,
+	[NFSPROC3_FSINFO] = nfs3_fsinfo,	   [NFSPROC3_PATHCONF] = nfs3_pathconf,
+	[NFSPROC3_COMMIT] = nfs3_commit,
+};
+
+/* The procedures a retransmission must not run again: their second run
+ * fails (EXIST, NOENT) or acts twice.  WRITE is idempotent but kept too,
+ * so that a retransmitted write does not undo a later one. */
+static bool not_idempotent(uint32_t proc)
+{
+	switch (proc) {
+	case NFSPROC3_SETATTR:
+	case NFSPROC3_WRITE:
+	case NFSPROC3_CREATE:
+	case NFSPROC3_MKDIR:
+	case NFSPROC3_SYMLINK:
+	case NFSPROC3_MKNOD:
+	case NFSPROC3_REMOVE:
+	case NFSPROC3_RMDIR:
+	case NFSPROC3_RENAME:
+	case NFSPROC3_LINK:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int nfs3_server_init(struct nfs3_server *srv, struct exports *exports,
+		     struct state_server *state, const uint8_t verifier[8], uint32_t max_record)
+{
+	memset(srv, 0, sizeof(*srv));
+	srv->exports = exports;
+	srv->state = state;
+	memcpy(srv->write_verifier, verifier, sizeof(srv->write_verifier));
+	/* Room for the RPC header and the results around the data. */
+	uint32_t io = max_record > 4096 ? max_record - 4096 : 4096;
+	srv->max_io = io > (1u << 20) ? 1u << 20 : io & ~4095u;
+	for (unsigned i = 0; i < CONFIG_MAX_LISTEN; i++)
+		atomic_store(&srv->listener_on[i], true);
+	if (rpc_drc_create(&srv->drc) != 0)
+		return -ENOMEM;
+	return 0;
+}
+
+void nfs3_server_fini(struct nfs3_server *srv)
+{
+	if (srv->drc)
+		rpc_drc_destroy(srv->drc);
+	srv->drc = NULL;
+}
+
+void nfs3_server_set_listener(struct nfs3_server *srv, unsigned listener, bool on)
+{
+	if (listener < CONFIG_MAX_LISTEN)
+		atomic_store(&srv->listener_on[listener], on);
+}
+
+void nfs3_drc_stats_read(struct nfs3_server *srv, struct nfs3_drc_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!srv->drc)
+		return;
+	struct rpc_drc_stats st;
+	rpc_drc_stats(srv->drc, &st);
+	out->entries = st.entries;
+	out->bytes = st.bytes;
+	out->hits = st.hits;
+	out->drops = st.dropped;
+}
+
+/* Serves one call on a worker: decode, run, encode. */
+static struct rpc_dispatch_result nfs3_serve(struct nfs3_server *srv, struct rpc_request *req)
+{
+	uint32_t proc = req->hdr.proc;
+	const uint8_t *args_start = req->args.p;
+	size_t args_len = xdr_dec_remaining(&req->args);
+	union nfs3_args a;
+	memset(&a, 0, sizeof(a));
+	struct xdr_stream dx = XDR_DEC_STREAM(&req->args);
+	if (!nfs3_xdr_args(&dx, proc, &a)) {
+		log_ratelimited("nfs3: %s: undecodable %s arguments (xid 0x%08x)",
+				rpc_conn_peer(req->conn), nfs3_proc_name(proc), req->hdr.xid);
+		return rpc_dispatch_done(RPC_GARBAGE_ARGS);
+	}
+
+	struct rpc_drc_entry *drc_entry = NULL;
+	if (srv->drc && not_idempotent(proc)) {
+		struct rpc_drc_key k;
+		rpc_drc_key(&k, rpc_conn_peer(req->conn), req->hdr.xid, args_start, args_len);
+		enum rpc_drc_found found;
+		struct buf *kept = NULL;
+		size_t off = 0;
+		drc_entry = rpc_drc_begin(srv->drc, &k, &found, &kept, &off);
+		if (found == RPC_DRC_DONE) {
+			atomic_fetch_add_explicit(&srv->drc_hits, 1, memory_order_relaxed);
+			rpc_request_reply_tail(req, kept, off, kept->len - off);
+			log_info("nfs3: retransmitted %s (xid 0x%08x) from %s answered from the "
+				 "duplicate request cache",
+				 nfs3_proc_name(proc), req->hdr.xid, rpc_conn_peer(req->conn));
+			return rpc_dispatch_done(RPC_SUCCESS);
+		}
+		if (found == RPC_DRC_IN_PROGRESS) {
+			/* The original still runs: the client retransmits again
+			 * and gets its reply then. */
+			atomic_fetch_add_explicit(&srv->drc_drops, 1, memory_order_relaxed);
+			return rpc_dispatch_drop();
+		}
+	}
+
+	struct nfs3_call c = {.srv = srv, .req = req};
+	struct nfs3_res r;
+	memset(&r, 0, sizeof(r));
+	bool encoded = false;
+	uint64_t t0 = clock_now_ns();
+	procs[proc](&c, &a, &r, &encoded);
+	if (!encoded) {
+		struct xdr_stream ex = XDR_ENC_STREAM(&req->reply);
+		nfs3_xdr_res(&ex, proc, &r);
+	}
+	struct nfs3_proc_stats *ps = &srv->procs[proc];
+	atomic_fetch_add_explicit(&ps->calls, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&ps->ns, clock_now_ns() - t0, memory_order_relaxed);
+	if (r.status != NFS3_OK)
+		atomic_fetch_add_explicit(&ps->errors, 1, memory_order_relaxed);
+
+	if (drc_entry) {
+		struct buf *b = req->reply.overflow ? NULL : rpc_request_share_reply(req);
+		rpc_drc_finish(srv->drc, drc_entry, b, req->results_off);
+	}
+	return rpc_dispatch_done(RPC_SUCCESS);
+}
+
+static struct rpc_dispatch_result nfs3_dispatch(struct rpc_request *req, void *ctx)
+{
+	struct nfs3_server *srv = ctx;
+	int listener = rpc_conn_listener(req->conn);
+	if (listener >= 0 && listener < CONFIG_MAX_LISTEN &&
+	    !atomic_load_explicit(&srv->listener_on[listener], memory_order_relaxed))
+		return rpc_dispatch_done(RPC_PROG_MISMATCH);
+	uint32_t proc = req->hdr.proc;
+	if (proc >= NFSPROC3_COUNT)
+		return rpc_dispatch_done(RPC_PROC_UNAVAIL);
+	if (proc == NFSPROC3_NULL) {
+		atomic_fetch_add_explicit(&srv->procs[0].calls, 1, memory_order_relaxed);
+		return rpc_dispatch_done(RPC_SUCCESS);
+	}
+	/* Every other procedure calls the back end, which may wait for a
+	 * disk. */
+	if (!req->on_worker)
+		return rpc_dispatch_defer();
+	return nfs3_serve(srv, req);
+}
+
+void nfs3_program_describe(struct rpc_program *prog, struct nfs3_server *srv)
+{
+	*prog = (struct rpc_program){
+		.prog = NFS3_PROGRAM,
+		.vers_low = NFS3_VERSION,
+		.vers_high = NFS3_VERSION,
+		.dispatch = nfs3_dispatch,
+		.ctx = srv,
+	};
+}
