@@ -16,6 +16,7 @@
 #include "callback/callback.h"
 #include "ctl/ctl.h"
 #include "nfs3/nfs3.h"
+#include "nfs4/deleg/deleg.h"
 #include "nfs4/engine/program.h"
 #include "nfs4/server.h"
 #include "rpc/rpcbind.h"
@@ -95,6 +96,13 @@ static int write_port_file(const char *path, const uint16_t *ports, unsigned n)
 	int rc = state_file_replace(path, text, len, 0644);
 	errno = -rc;
 	return rc ? -1 : 0;
+}
+
+/* The NFSv3 program's way to the NFSv4 callback engine (struct
+ * nfs3_server.deleg_work): nfs3 may not call nfs4 itself. */
+static void nfs4_deleg_work_hook(void *ctx)
+{
+	nfs4_deleg_work(ctx);
 }
 
 /* Reloads the exports' options from the config file: on SIGHUP (main
@@ -381,6 +389,10 @@ int main(int argc, char **argv)
 		rpc_server_destroy(srv);
 		return 1;
 	}
+	nfs3.deleg_work = nfs4_deleg_work_hook;
+	nfs3.deleg_work_ctx = &nfs;
+	for (unsigned i = 0; i < cfg.nlisten; i++)
+		nfs3_server_set_listener(&nfs3, i, !cfg.listen_no_v3[i]);
 	struct rpc_program nfs3_prog;
 	nfs3_program_describe(&nfs3_prog, &nfs3);
 	rpc_server_add_program(srv, &nfs3_prog);

@@ -274,24 +274,43 @@ static bool add_listen(struct ferry_config *cfg, const char *addr, char *errbuf,
 	if (!copy_str(tmp, sizeof(tmp), addr, "listen address", errbuf, errlen))
 		return false;
 	int lo = -1, hi = -1;
-	char *opt = strstr(tmp, ",minor=");
-	if (opt) {
-		*opt = '\0';
-		const char *range = opt + 7;
-		char *end;
-		long a = strtol(range, &end, 10), b = a;
-		if (end != range && *end == '-')
-			b = strtol(end + 1, &end, 10);
-		if (end == range || *end || a < 0 || b < a || b > CONFIG_MINOR_HIGHEST)
+	bool v3 = true;
+	/* Options after the address, each ",NAME=VALUE". */
+	char *opts = strchr(tmp, ',');
+	if (opts)
+		*opts++ = '\0';
+	while (opts && *opts) {
+		char *next = strchr(opts, ',');
+		if (next)
+			*next++ = '\0';
+		if (strncmp(opts, "minor=", 6) == 0) {
+			const char *range = opts + 6;
+			char *end;
+			long a = strtol(range, &end, 10), b = a;
+			if (end != range && *end == '-')
+				b = strtol(end + 1, &end, 10);
+			if (end == range || *end || a < 0 || b < a || b > CONFIG_MINOR_HIGHEST)
+				return fail(errbuf, errlen,
+					    "listen %s: minor=%s is not a range like 1-2 within "
+					    "0..%d",
+					    tmp, range, CONFIG_MINOR_HIGHEST);
+			lo = (int)a;
+			hi = (int)b;
+		} else if (strncmp(opts, "v3=", 3) == 0) {
+			if (!parse_bool(opts + 3, &v3))
+				return fail(errbuf, errlen, "listen %s: v3=%s: expected yes or no",
+					    tmp, opts + 3);
+		} else {
 			return fail(errbuf, errlen,
-				    "listen %s: minor=%s is not a range like 1-2 within 0..%d", tmp,
-				    range, CONFIG_MINOR_HIGHEST);
-		lo = (int)a;
-		hi = (int)b;
+				    "listen %s: unknown option '%s' (minor=A-B or v3=yes|no)", tmp,
+				    opts);
+		}
+		opts = next;
 	}
 	strcpy(cfg->listen[cfg->nlisten], tmp);
 	cfg->listen_minor_min[cfg->nlisten] = lo;
 	cfg->listen_minor_max[cfg->nlisten] = hi;
+	cfg->listen_no_v3[cfg->nlisten] = !v3;
 	cfg->nlisten++;
 	return true;
 }
@@ -552,6 +571,13 @@ static bool export_entry(struct ini_ctx *ctx, struct config_export *e, const cha
 			return fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
 		return true;
 	}
+	if (strcmp(key, "nfs3") == 0) {
+		bool b = true;
+		if (!parse_bool(value, &b))
+			return fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
+		e->no_nfs3 = !b;
+		return true;
+	}
 	if (strcmp(key, "attr_cache") == 0) {
 		bool b = true;
 		if (!parse_bool(value, &b))
@@ -641,10 +667,11 @@ bool config_load_file(struct ferry_config *cfg, const char *path, char *errbuf, 
 const char *config_usage(void)
 {
 	return "usage: ferryd [options]\n"
-	       "  --listen HOST:PORT[,minor=A-B]\n"
+	       "  --listen HOST:PORT[,minor=A-B][,v3=no]\n"
 	       "                          address to serve on (repeatable; default "
 	       "127.0.0.1:2049;\n"
 	       "                          minor=A-B limits its NFSv4 minor versions;\n"
+	       "                          v3=no serves no NFSv3 there;\n"
 	       "                          IPv6 as [::1]:2049; port 0 picks a free one)\n"
 	       "  --export DIR[:PSEUDO]   export DIR at pseudo path PSEUDO (repeatable;\n"
 	       "                          default PSEUDO is /basename(DIR); default export\n"

@@ -6,7 +6,8 @@
  *   [server]
  *   listen = 127.0.0.1:2049        ; may repeat; ",minor=A-B" after the
  *                                   ; address limits that listener's
- *                                   ; NFSv4 minor versions (e.g. minor=0-0)
+ *                                   ; NFSv4 minor versions (e.g. minor=0-0);
+ *                                   ; ",v3=no" serves no NFSv3 there
  *   state_dir = /var/lib/ferry      ; made 0700; must not be group/world-writable
  *                                   ; nor inside an export (it holds fh.key)
  *   log_level = info
@@ -60,6 +61,7 @@
  *                                   ; certificate), mtls (TLS with a verified
  *                                   ; client certificate); default all three.
  *                                   ; A call over another gets NFS4ERR_WRONGSEC
+ *   nfs3 = yes                      ; NFSv3 clients may use it (no: NFS3ERR_ACCES)
  *   anonuid = 65534
  *   anongid = 65534
  *   clients = 127.0.0.0/8, ::1      ; CIDR list; default: every client.  Also
@@ -200,6 +202,7 @@ struct config_export {
 	uint32_t sec;  /* the flavours accepted, packed (enum config_sec) */
 	uint32_t xprtsec; /* the transports accepted, packed (enum config_xprtsec) */
 	bool async;    /* replies to changes do not wait for stable storage */
+	bool no_nfs3;  /* nfs3 = no: NFSv3 clients may not use it */
 	uint32_t anonuid, anongid;
 	char clients[CONFIG_MAX_CLIENTS][CONFIG_CLIENT_ENTRY_MAX]; /* as written, checked by the NFS layer */
 	unsigned nclients;
@@ -220,6 +223,8 @@ struct ferry_config {
 	char listen[CONFIG_MAX_LISTEN][128];
 	/* Per listener: its own minor-version range, or -1 for the server's. */
 	int listen_minor_min[CONFIG_MAX_LISTEN], listen_minor_max[CONFIG_MAX_LISTEN];
+	/* Per listener: ",v3=no" (NFSv3 not served there). */
+	bool listen_no_v3[CONFIG_MAX_LISTEN];
 	unsigned nlisten;
 	struct config_export exports[CONFIG_MAX_EXPORTS];
 	unsigned nexports;

@@ -74,6 +74,9 @@ struct export {
 	/* async = yes: replies to changes do not wait for them to be stable
 	 * (nfs4/engine/durable.h). */
 	_Atomic bool async;
+	/* nfs3 = no: NFSv3 clients may not use it (MOUNT hands out no root,
+	 * the NFSv3 program refuses its handles). */
+	_Atomic bool no_nfs3;
 	_Atomic enum export_squash squash;
 	_Atomic uint32_t anonuid, anongid;
 	_Atomic(struct export_client_list *) clients;

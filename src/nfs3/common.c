@@ -81,6 +81,8 @@ enum nfsstat3 nfs3_resolve(struct nfs3_call *c, const struct nfs3_fh *wire, bool
 		return NFS3ERR_BADHANDLE;
 	struct export *ex = fh->export;
 	struct rpc_request *req = c->req;
+	if (atomic_load(&ex->no_nfs3))
+		return NFS3ERR_ACCES;
 	if (!export_allows(ex, rpc_conn_peer_addr(req->conn), rpc_conn_tls_peer(req->conn)))
 		return NFS3ERR_ACCES;
 	/* From an unreserved port an AUTH_SYS identity proves nothing. */
@@ -201,7 +203,10 @@ static enum nfsstat3 deleg_status(struct nfs3_call *c, enum nfsstat4 st)
 {
 	if (st == NFS4_OK)
 		return NFS3_OK;
-	atomic_fetch_add_explicit(&c->srv->jukebox, 1, memory_order_relaxed);
+	struct nfs3_server *srv = c->srv;
+	if (srv->deleg_work && state_deleg_work_pending(srv->state))
+		srv->deleg_work(srv->deleg_work_ctx);
+	atomic_fetch_add_explicit(&srv->jukebox, 1, memory_order_relaxed);
 	return NFS3ERR_JUKEBOX;
 }
 
@@ -239,6 +244,6 @@ enum nfsstat3 nfs3_dirdeleg_break(struct nfs3_call *c, const struct fh *dir)
 	struct state_file_key key = {.export_id = dir->export->id, .bh = dir->bh};
 	/* NFSv4 sends CB_NOTIFY for its own changes; a v3 change is told by
 	 * a recall of every delegation on the directory, whatever its holder
-	 * asked to be told. */
-	return deleg_status(c, state_dirdeleg_break(st, &key, 0, UINT32_MAX));
+	 * asked to be told (need 0: a change no notification describes). */
+	return deleg_status(c, state_dirdeleg_break(st, &key, 0, 0));
 }

@@ -36,6 +36,12 @@ struct nfs3_server {
 	uint32_t max_io;            /* rtmax and wtmax */
 	/* Per listener (rpc_conn_listener): whether it serves v3. */
 	_Atomic bool listener_on[CONFIG_MAX_LISTEN];
+	/* Sends what the state module queued for delegation holders (the
+	 * CB_RECALLs a v3 call's conflict asked for): the callback engine
+	 * is the NFSv4 layer's, so whoever started both hands this in
+	 * (NULL: recalls wait for the next NFSv4 call to send them). */
+	void (*deleg_work)(void *ctx);
+	void *deleg_work_ctx;
 	struct rpc_drc *drc;
 	struct nfs3_proc_stats procs[NFSPROC3_COUNT];
 	_Atomic uint64_t drc_hits, drc_drops, jukebox;
