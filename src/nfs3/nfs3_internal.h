@@ -11,6 +11,10 @@ struct nfs3_call {
 	struct nfs3_server *srv;
 	struct rpc_request *req;
 	struct backend_cred cred; /* the caller on the export, after squashing */
+	/* The procedure parked the request (rpc_request_wait_memory) before
+	 * it encoded anything: it runs again, from its arguments, once
+	 * resumed. */
+	bool parked;
 };
 
 /* A procedure: decoded arguments in, results out in r, or encoded into

@@ -91,11 +91,14 @@ void nfs3_drc_stats_read(struct nfs3_server *srv, struct nfs3_drc_stats *out)
 static struct rpc_dispatch_result nfs3_serve(struct nfs3_server *srv, struct rpc_request *req)
 {
 	uint32_t proc = req->hdr.proc;
-	const uint8_t *args_start = req->args.p;
-	size_t args_len = xdr_dec_remaining(&req->args);
+	/* Decoded from a copy of the cursor: a parked call decodes again
+	 * when it resumes. */
+	struct xdr_dec args = req->args;
+	const uint8_t *args_start = args.p;
+	size_t args_len = xdr_dec_remaining(&args);
 	union nfs3_args a;
 	memset(&a, 0, sizeof(a));
-	struct xdr_stream dx = XDR_DEC_STREAM(&req->args);
+	struct xdr_stream dx = XDR_DEC_STREAM(&args);
 	if (!nfs3_xdr_args(&dx, proc, &a)) {
 		log_ratelimited("nfs3: %s: undecodable %s arguments (xid 0x%08x)",
 				rpc_conn_peer(req->conn), nfs3_proc_name(proc), req->hdr.xid);
@@ -132,6 +135,11 @@ static struct rpc_dispatch_result nfs3_serve(struct nfs3_server *srv, struct rpc
 	bool encoded = false;
 	uint64_t t0 = clock_now_ns();
 	procs[proc](&c, &a, &r, &encoded);
+	if (c.parked) {
+		/* Only READ and the listings park, and none is in the reply
+		 * cache. */
+		return rpc_dispatch_park();
+	}
 	if (!encoded) {
 		struct xdr_stream ex = XDR_ENC_STREAM(&req->reply);
 		nfs3_xdr_res(&ex, proc, &r);

@@ -309,6 +309,42 @@ static void test_read_write_commit(void **st)
 	nfs3c_release(&r);
 }
 
+/* 1 MiB written in one WRITE and read back in READs of 256 KiB (the
+ * large replies count against the memory budgets first). */
+static void test_large_io(void **st)
+{
+	(void)st;
+	struct nfs3c_fh f;
+	assert_int_equal(nfs3c_create(fd, &root, "large", 0644, &f), NFS3_OK);
+	enum { SIZE = 1 << 20, PIECE = 256 << 10 };
+	uint8_t *data = malloc(SIZE);
+	for (size_t i = 0; i < SIZE; i++)
+		data[i] = (uint8_t)(i * 31 + (i >> 12));
+	union nfs3_args a;
+	memset(&a, 0, sizeof(a));
+	a.write.file = nfs3c_wire(&f);
+	a.write.count = SIZE;
+	a.write.stable = UNSTABLE;
+	a.write.data = (struct nfs3_str){data, SIZE};
+	struct nfs3c_res *r = malloc(sizeof(*r));
+	assert_int_equal(call(NFSPROC3_WRITE, &a, r), NFS3_OK);
+	assert_int_equal(r->res.u.write.count, SIZE);
+	nfs3c_release(r);
+	for (uint32_t off = 0; off < SIZE; off += PIECE) {
+		memset(&a, 0, sizeof(a));
+		a.read.file = nfs3c_wire(&f);
+		a.read.offset = off;
+		a.read.count = PIECE;
+		assert_int_equal(call(NFSPROC3_READ, &a, r), NFS3_OK);
+		assert_int_equal(r->res.u.read.count, PIECE);
+		assert_int_equal(r->res.u.read.eof, off + PIECE == SIZE);
+		assert_memory_equal(r->res.u.read.data.data, data + off, PIECE);
+		nfs3c_release(r);
+	}
+	free(r);
+	free(data);
+}
+
 static void test_create_modes(void **st)
 {
 	(void)st;
@@ -712,6 +748,7 @@ int main(void)
 		cmocka_unit_test(test_getattr_lookup_access),
 		cmocka_unit_test(test_setattr_guard_and_wcc),
 		cmocka_unit_test(test_read_write_commit),
+		cmocka_unit_test(test_large_io),
 		cmocka_unit_test(test_create_modes),
 		cmocka_unit_test(test_mkdir_symlink_mknod),
 		cmocka_unit_test(test_remove_rmdir_rename_link),
