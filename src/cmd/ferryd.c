@@ -389,6 +389,7 @@ int main(int argc, char **argv)
 		rpc_server_destroy(srv);
 		return 1;
 	}
+	nfs3.durable = nfs.durable;
 	nfs3.deleg_work = nfs4_deleg_work_hook;
 	nfs3.deleg_work_ctx = &nfs;
 	for (unsigned i = 0; i < cfg.nlisten; i++)

@@ -136,8 +136,8 @@
  *      nfs4/copy/offload.c): asynchronous copies' states, its run queue and
  *      counters.  A leaf: taken with nothing held; the back end, the state
  *      module and the callback engine are called after it is released.
- *  9g. nfs4: the committer's lock (struct nfs4_durable.workers.lock,
- *      nfs4/engine/durable.c): the queue of requests waiting for their
+ *  9g. export: the committer's lock (struct export_durable.workers.lock,
+ *      export/durable.c; NFSv4's and NFSv3's): the queue of requests waiting for their
  *      changes to be made stable.  A leaf: taken with nothing held; the
  *      back ends flush and parked requests are resumed (rpc_park_resume,
  *      which takes 9) after it is released.

@@ -19,7 +19,7 @@
 #include "nfs4/engine/stall.h"
 #include "nfs3/nfs3.h"
 #include "xdr/nfs3_codec.h"
-#include "nfs4/engine/durable.h"
+#include "export/durable.h"
 #include "nfs4/server.h"
 #include "rpc/server.h"
 #include "state/session.h"
@@ -34,7 +34,7 @@ struct scrape {
 	struct state_session_stats sessions;
 	struct nfs4_reply_limit_stats reply_limits;
 	uint64_t stall_deferrals, inline_deferrals;
-	struct nfs4_durable_stats durable;
+	struct export_durable_stats durable;
 	struct state_census census;
 	struct state_stats state;
 	struct rpc_drc_stats drc40;
@@ -749,7 +749,7 @@ static void scrape_read(struct ctl_server *cs, struct scrape *sc)
 	nfs4_reply_limit_stats_read(&sc->reply_limits);
 	sc->stall_deferrals = nfs4_stall_deferrals();
 	sc->inline_deferrals = nfs4_inline_deferrals();
-	nfs4_durable_stats_read(nfs, &sc->durable);
+	export_durable_stats_read(nfs->durable, &sc->durable);
 	state_census(nfs->state, &sc->census);
 	state_get_stats(nfs->state, &sc->state);
 	sc->has_drc40 = nfs->drc40 != NULL;

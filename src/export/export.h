@@ -72,7 +72,7 @@ struct export {
 	/* The transports accepted (packed as enum config_xprtsec). */
 	_Atomic uint32_t xprtsec;
 	/* async = yes: replies to changes do not wait for them to be stable
-	 * (nfs4/engine/durable.h). */
+	 * (export/durable.h). */
 	_Atomic bool async;
 	/* nfs3 = no: NFSv3 clients may not use it (MOUNT hands out no root,
 	 * the NFSv3 program refuses its handles). */

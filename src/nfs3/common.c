@@ -1,6 +1,7 @@
 /* What every NFSv3 procedure does: handles, access rules, names,
  * attributes, errors, stability and delegations. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -174,29 +175,23 @@ bool nfs3_fh_make(struct nfs3_call *c, struct export *ex, const struct backend_h
 	return false;
 }
 
-void nfs3_sync_add(struct nfs3_sync *s, const struct backend_handle *h, unsigned what)
+void nfs3_durable_note(struct nfs3_call *c, struct export *ex, const struct backend_handle *h,
+		       unsigned what)
 {
-	for (unsigned i = 0; i < s->n; i++) {
-		if (s->items[i].h.len == h->len && memcmp(s->items[i].h.data, h->data, h->len) == 0) {
-			s->items[i].what |= what;
-			return;
-		}
+	if (!export_durable_needed(ex))
+		return;
+	if (!c->pending)
+		c->pending = calloc(1, sizeof(*c->pending));
+	if (c->pending) {
+		export_durable_add(&c->pending->w, ex, h, what);
+		return;
 	}
-	if (s->n < sizeof(s->items) / sizeof(s->items[0]))
-		s->items[s->n++] = (struct backend_sync_item){.h = *h, .what = what};
-}
-
-enum nfsstat3 nfs3_sync_run(struct export *ex, struct nfs3_sync *s)
-{
-	if (s->n == 0 || !ex->ops->sync || atomic_load(&ex->async))
-		return NFS3_OK;
-	int rc = ex->ops->sync(ex->bex, s->items, s->n);
-	if (rc != 0 && rc != -ESTALE) {
-		log_ratelimited("nfs3: export %s: making a change stable failed: %s", ex->name,
-				strerror(-rc));
-		return NFS3ERR_IO;
-	}
-	return NFS3_OK;
+	/* No memory to wait with the others: this change alone, here. */
+	struct export_durable_wait alone = {0};
+	export_durable_add(&alone, ex, h, what);
+	if (alone.n)
+		export_durable_wait_start(NULL, &alone, NULL);
+	export_durable_wait_clear(&alone);
 }
 
 static enum nfsstat3 deleg_status(struct nfs3_call *c, enum nfsstat4 st)

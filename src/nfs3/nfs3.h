@@ -3,8 +3,8 @@
  *
  * Every procedure but NULL runs on the worker pool: each one calls the
  * back end at least once, and v3 has no COMPOUND to amortise a hand-off
- * over.  Changes are made stable before their replies (backend_ops.sync,
- * on the worker that made them) unless the export is `async`; changes and
+ * over.  Changes are made stable before their replies by the committer
+ * NFSv4 uses too (export/durable.h), unless the export is `async`; changes and
  * READs of files an NFSv4 client holds a conflicting delegation on recall
  * it through the state module and answer NFS3ERR_JUKEBOX meanwhile. */
 #ifndef FERRY_NFS3_NFS3_H
@@ -21,6 +21,7 @@
 
 struct state_server;
 struct rpc_drc;
+struct export_durable;
 
 /* Per procedure, for /metrics. */
 struct nfs3_proc_stats {
@@ -42,9 +43,12 @@ struct nfs3_server {
 	 * (NULL: recalls wait for the next NFSv4 call to send them). */
 	void (*deleg_work)(void *ctx);
 	void *deleg_work_ctx;
+	/* The committer changes wait for (NFSv4's: one for both); NULL:
+	 * each call flushes its own changes. */
+	struct export_durable *durable;
 	struct rpc_drc *drc;
 	struct nfs3_proc_stats procs[NFSPROC3_COUNT];
-	_Atomic uint64_t drc_hits, drc_drops, jukebox;
+	_Atomic uint64_t jukebox; /* calls answered JUKEBOX for a recall */
 };
 
 /* exports and state stay the caller's; verifier is the write verifier

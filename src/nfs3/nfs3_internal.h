@@ -2,9 +2,12 @@
 #ifndef FERRY_NFS3_NFS3_INTERNAL_H
 #define FERRY_NFS3_NFS3_INTERNAL_H
 
+#include "export/durable.h"
 #include "export/fh.h"
 #include "nfs3/nfs3.h"
 #include "xdr/nfs3_codec.h"
+
+struct rpc_drc_entry;
 
 /* One call being served, on a worker. */
 struct nfs3_call {
@@ -15,6 +18,20 @@ struct nfs3_call {
 	 * it encoded anything: it runs again, from its arguments, once
 	 * resumed. */
 	bool parked;
+	/* What the call's changes wait for (nfs3_durable_note); NULL: none. */
+	struct nfs3_pending *pending;
+};
+
+/* A call waiting for the committer, with what it needs once resumed:
+ * its reply cache entry, and the failure arm of its results should the
+ * flush fail (attributes only: nothing that points elsewhere). */
+struct nfs3_pending {
+	struct export_durable_wait w;
+	uint32_t proc;
+	uint64_t t0;
+	struct rpc_drc_entry *drc_entry;
+	struct nfs3_wcc wcc, wcc2;
+	struct nfs3_post_attr attr;
 };
 
 /* A procedure: decoded arguments in, results out in r, or encoded into
@@ -53,15 +70,13 @@ void nfs3_post_now(struct nfs3_call *c, const struct fh *fh, struct nfs3_post_at
 bool nfs3_fh_make(struct nfs3_call *c, struct export *ex, const struct backend_handle *bh,
 		  struct fh *out);
 
-/* Makes the change to h (what: enum backend_sync_what) stable before
- * the reply, unless the export is async or its back end keeps nothing
- * in memory.  NFS3_OK or NFS3ERR_IO. */
-struct nfs3_sync {
-	unsigned n;
-	struct backend_sync_item items[3];
-};
-void nfs3_sync_add(struct nfs3_sync *s, const struct backend_handle *h, unsigned what);
-enum nfsstat3 nfs3_sync_run(struct export *ex, struct nfs3_sync *s);
+/* Notes that the call's change to h of ex (what: enum backend_sync_what)
+ * must be stable before the reply: the call then waits for the shared
+ * committer (export/durable.h) once its results are encoded, and answers
+ * NFS3ERR_IO if the flush fails.  Nothing for an async export or a back
+ * end that keeps nothing in memory. */
+void nfs3_durable_note(struct nfs3_call *c, struct export *ex, const struct backend_handle *h,
+		       unsigned what);
 
 /* NFSv4 delegations in the way of a v3 call: NFS3_OK, or
  * NFS3ERR_JUKEBOX while one is being recalled.  write: a change (every

@@ -91,10 +91,9 @@ static void create_done(struct nfs3_call *c, struct fh *dir, const char *name, i
 		nfs3_post_now(c, dir, &r->wcc.after);
 		return;
 	}
-	struct nfs3_sync sync = {0};
-	nfs3_sync_add(&sync, &dir->bh, BACKEND_SYNC_ENTRIES);
-	nfs3_sync_add(&sync, bh, BACKEND_SYNC_NEW);
-	r->status = nfs3_sync_run(ex, &sync);
+	r->status = NFS3_OK;
+	nfs3_durable_note(c, ex, &dir->bh, BACKEND_SYNC_ENTRIES);
+	nfs3_durable_note(c, ex, bh, BACKEND_SYNC_NEW);
 	static _Thread_local struct fh obj;
 	/* A handle too long for v3 is left out: the object exists, and
 	 * the client's LOOKUP will say what it can. */
@@ -324,9 +323,7 @@ static void remove_common(struct nfs3_call *c, struct nfs3_diropargs *d, struct 
 		r->status = nfs3_errno(rc);
 		goto out;
 	}
-	struct nfs3_sync sync = {0};
-	nfs3_sync_add(&sync, &dir.bh, BACKEND_SYNC_ENTRIES);
-	r->status = nfs3_sync_run(ex, &sync);
+	nfs3_durable_note(c, ex, &dir.bh, BACKEND_SYNC_ENTRIES);
 out:
 	nfs3_post_now(c, &dir, &r->wcc.after);
 }
@@ -371,10 +368,8 @@ void nfs3_rename(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bo
 		int rc = ex->ops->rename(ex->bex, &c->cred, &from.bh, fname, &to.bh, tname);
 		r->status = nfs3_errno(rc);
 		if (rc == 0) {
-			struct nfs3_sync sync = {0};
-			nfs3_sync_add(&sync, &from.bh, BACKEND_SYNC_ENTRIES);
-			nfs3_sync_add(&sync, &to.bh, BACKEND_SYNC_ENTRIES);
-			r->status = nfs3_sync_run(ex, &sync);
+			nfs3_durable_note(c, ex, &from.bh, BACKEND_SYNC_ENTRIES);
+			nfs3_durable_note(c, ex, &to.bh, BACKEND_SYNC_ENTRIES);
 		}
 	}
 	nfs3_post_now(c, &from, &r->wcc.after);
@@ -407,10 +402,8 @@ void nfs3_link(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool
 		int rc = ex->ops->link(ex->bex, &c->cred, &file.bh, &dir.bh, name);
 		r->status = nfs3_errno(rc);
 		if (rc == 0) {
-			struct nfs3_sync sync = {0};
-			nfs3_sync_add(&sync, &dir.bh, BACKEND_SYNC_ENTRIES);
-			nfs3_sync_add(&sync, &file.bh, BACKEND_SYNC_NEW | BACKEND_SYNC_ATTRS);
-			r->status = nfs3_sync_run(ex, &sync);
+			nfs3_durable_note(c, ex, &dir.bh, BACKEND_SYNC_ENTRIES);
+			nfs3_durable_note(c, ex, &file.bh, BACKEND_SYNC_NEW | BACKEND_SYNC_ATTRS);
 		}
 	}
 	nfs3_post_now(c, &file, &r->attr);

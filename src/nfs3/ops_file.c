@@ -96,9 +96,7 @@ void nfs3_setattr(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, b
 		r->status = nfs3_errno(rc);
 		goto out;
 	}
-	struct nfs3_sync sync = {0};
-	nfs3_sync_add(&sync, &fh.bh, BACKEND_SYNC_ATTRS);
-	r->status = nfs3_sync_run(ex, &sync);
+	nfs3_durable_note(c, ex, &fh.bh, BACKEND_SYNC_ATTRS);
 	nfs3_post_from(ex, &after, &r->wcc.after);
 	return;
 out:

@@ -87,6 +87,44 @@ void nfs3_drc_stats_read(struct nfs3_server *srv, struct nfs3_drc_stats *out)
 	out->drops = st.dropped;
 }
 
+/* The end of a call whose results are encoded: a flush it waited for
+ * that failed turns them into NFS3ERR_IO (the change may not survive a
+ * crash); counted; kept for retransmissions when not idempotent. */
+static struct rpc_dispatch_result nfs3_finish(struct nfs3_server *srv, struct rpc_request *req,
+					      struct nfs3_pending *p, uint32_t proc, uint64_t t0,
+					      struct rpc_drc_entry *drc_entry, uint32_t status)
+{
+	if (p && p->w.err) {
+		log_ratelimited("nfs3: from %s: a change could not be made stable (%s); "
+				"answering NFS3ERR_IO",
+				rpc_conn_peer(req->conn), strerror(-p->w.err));
+		struct nfs3_res r;
+		memset(&r, 0, sizeof(r));
+		r.status = status = NFS3ERR_IO;
+		r.wcc = p->wcc;
+		r.wcc2 = p->wcc2;
+		r.attr = p->attr;
+		req->reply.buf->len = req->results_off;
+		req->reply.overflow = false;
+		struct xdr_stream ex = XDR_ENC_STREAM(&req->reply);
+		nfs3_xdr_res(&ex, proc, &r);
+	}
+	if (p) {
+		export_durable_wait_clear(&p->w);
+		free(p);
+	}
+	struct nfs3_proc_stats *ps = &srv->procs[proc];
+	atomic_fetch_add_explicit(&ps->calls, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&ps->ns, clock_now_ns() - t0, memory_order_relaxed);
+	if (status != NFS3_OK)
+		atomic_fetch_add_explicit(&ps->errors, 1, memory_order_relaxed);
+	if (drc_entry) {
+		struct buf *b = req->reply.overflow ? NULL : rpc_request_share_reply(req);
+		rpc_drc_finish(srv->drc, drc_entry, b, req->results_off);
+	}
+	return rpc_dispatch_done(RPC_SUCCESS);
+}
+
 /* Serves one call on a worker: decode, run, encode. */
 static struct rpc_dispatch_result nfs3_serve(struct nfs3_server *srv, struct rpc_request *req)
 {
@@ -114,7 +152,6 @@ static struct rpc_dispatch_result nfs3_serve(struct nfs3_server *srv, struct rpc
 		size_t off = 0;
 		drc_entry = rpc_drc_begin(srv->drc, &k, &found, &kept, &off);
 		if (found == RPC_DRC_DONE) {
-			atomic_fetch_add_explicit(&srv->drc_hits, 1, memory_order_relaxed);
 			rpc_request_reply_tail(req, kept, off, kept->len - off);
 			log_info("nfs3: retransmitted %s (xid 0x%08x) from %s answered from the "
 				 "duplicate request cache",
@@ -124,7 +161,6 @@ static struct rpc_dispatch_result nfs3_serve(struct nfs3_server *srv, struct rpc
 		if (found == RPC_DRC_IN_PROGRESS) {
 			/* The original still runs: the client retransmits again
 			 * and gets its reply then. */
-			atomic_fetch_add_explicit(&srv->drc_drops, 1, memory_order_relaxed);
 			return rpc_dispatch_drop();
 		}
 	}
@@ -144,17 +180,28 @@ static struct rpc_dispatch_result nfs3_serve(struct nfs3_server *srv, struct rpc
 		struct xdr_stream ex = XDR_ENC_STREAM(&req->reply);
 		nfs3_xdr_res(&ex, proc, &r);
 	}
-	struct nfs3_proc_stats *ps = &srv->procs[proc];
-	atomic_fetch_add_explicit(&ps->calls, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&ps->ns, clock_now_ns() - t0, memory_order_relaxed);
-	if (r.status != NFS3_OK)
-		atomic_fetch_add_explicit(&ps->errors, 1, memory_order_relaxed);
-
-	if (drc_entry) {
-		struct buf *b = req->reply.overflow ? NULL : rpc_request_share_reply(req);
-		rpc_drc_finish(srv->drc, drc_entry, b, req->results_off);
+	struct nfs3_pending *p = c.pending;
+	if (p && p->w.n > 0) {
+		/* The changes are made stable before the reply leaves. */
+		p->proc = proc;
+		p->t0 = t0;
+		p->drc_entry = drc_entry;
+		p->wcc = r.wcc;
+		p->wcc2 = r.wcc2;
+		p->attr = r.attr;
+		struct rpc_park *park = rpc_request_park(req);
+		if (park)
+			req->prog_state = p;
+		export_durable_wait_start(srv->durable, &p->w, park);
+		if (park)
+			return rpc_dispatch_park();
+		return nfs3_finish(srv, req, p, proc, t0, drc_entry, r.status);
 	}
-	return rpc_dispatch_done(RPC_SUCCESS);
+	if (p) {
+		export_durable_wait_clear(&p->w);
+		free(p);
+	}
+	return nfs3_finish(srv, req, NULL, proc, t0, drc_entry, r.status);
 }
 
 static struct rpc_dispatch_result nfs3_dispatch(struct rpc_request *req, void *ctx)
@@ -175,6 +222,13 @@ static struct rpc_dispatch_result nfs3_dispatch(struct rpc_request *req, void *c
 	 * disk. */
 	if (!req->on_worker)
 		return rpc_dispatch_defer();
+	struct nfs3_pending *p = req->prog_state;
+	if (p) {
+		/* Back from the committer: the results are encoded. */
+		req->prog_state = NULL;
+		uint32_t status = xdr_get_be32(req->reply.buf->data + req->results_off);
+		return nfs3_finish(srv, req, p, p->proc, p->t0, p->drc_entry, status);
+	}
 	return nfs3_serve(srv, req);
 }
 

@@ -198,7 +198,7 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 	rc = nfs4_ga_waits_start(srv);
 	if (rc)
 		return rc;
-	rc = nfs4_durable_start(srv);
+	rc = export_durable_start(&srv->durable);
 	if (rc)
 		return rc;
 	rc = nfs4_dirdeleg_notifier_start(srv);
@@ -234,7 +234,8 @@ void nfs4_server_fini(struct nfs4_server *srv)
 	/* After the engine: no answer can come any more. */
 	nfs4_ga_waits_stop(srv);
 	/* The rpc layer has drained: nothing waits for a flush any more. */
-	nfs4_durable_stop(srv);
+	export_durable_stop(srv->durable);
+	srv->durable = NULL;
 	/* The state thread's hook is done with once the state is gone; the
 	 * back ends close what their holds kept with the exports. */
 	atomic_store_explicit(&srv->write_holds_ready, false, memory_order_release);

@@ -734,6 +734,11 @@ static void test_drc_replay(void **st)
 	assert_int_equal(ctlt_metric(after, "ferry_nfs3_drc_hits_total") -
 				 ctlt_metric(before, "ferry_nfs3_drc_hits_total"),
 			 2);
+	/* The CREATE and the REMOVE that ran waited for the committer NFSv4
+	 * uses (the replays and the failures did not). */
+	assert_int_equal(ctlt_metric(after, "ferry_nfs_durable_waits_total") -
+				 ctlt_metric(before, "ferry_nfs_durable_waits_total"),
+			 2);
 	assert_true(ctlt_metric(after, "ferry_nfs3_calls_total{proc=\"CREATE\"}") -
 			    ctlt_metric(before, "ferry_nfs3_calls_total{proc=\"CREATE\"}") >=
 		    2);

@@ -889,7 +889,7 @@ static void compound_durable_failed(struct compound_run *run, const struct nfs4_
 	struct xdr_enc *e = &run->c.req->reply;
 	log_ratelimited("nfs4: from %s: a change could not be made stable (%s); answering "
 			"NFS4ERR_IO",
-			rpc_conn_peer(run->c.req->conn), strerror(-w->err));
+			rpc_conn_peer(run->c.req->conn), strerror(-w->w.err));
 	e->buf->len = w->first_status_off - 4;
 	e->overflow = false;
 	run->res.count = w->first_op;
@@ -911,7 +911,7 @@ static enum op_step compound_durable(struct compound_run **runp, struct compound
 	struct nfs4_durable_wait *w = (*runp)->c.durable;
 	if (!w)
 		return step;
-	if (!w->queued) {
+	if (!w->w.queued) {
 		struct rpc_park *park = NULL;
 		if (compound_run_keep(runp, local))
 			park = rpc_request_park(req);
@@ -921,7 +921,7 @@ static enum op_step compound_durable(struct compound_run **runp, struct compound
 		if (park)
 			return STEP_PARK;
 	}
-	if (w->err)
+	if (w->w.err)
 		compound_durable_failed(*runp, w);
 	return step;
 }
@@ -951,7 +951,7 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 	uint64_t t_last = 0;
 	enum op_step step = STEP_NEXT;
 	/* Back from the committer: every operation has run. */
-	bool flushed = run->c.durable && run->c.durable->queued;
+	bool flushed = run->c.durable && run->c.durable->w.queued;
 	while (!flushed && step == STEP_NEXT && run->next < run->numops) {
 		struct compound_op op;
 		step = compound_admit(run, &op);
