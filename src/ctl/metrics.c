@@ -16,7 +16,7 @@
 #include "rpc/drc.h"
 #include "nfs4/engine/op_stats.h"
 #include "nfs4/engine/optable.h"
-#include "nfs4/engine/stall.h"
+#include "export/stall.h"
 #include "nfs3/nfs3.h"
 #include "xdr/nfs3_codec.h"
 #include "export/durable.h"
@@ -747,7 +747,7 @@ static void scrape_read(struct ctl_server *cs, struct scrape *sc)
 	nfs4_op_stats_read(sc->ops);
 	state_get_session_stats(nfs->state, &sc->sessions);
 	nfs4_reply_limit_stats_read(&sc->reply_limits);
-	sc->stall_deferrals = nfs4_stall_deferrals();
+	sc->stall_deferrals = export_stall_deferrals();
 	sc->inline_deferrals = nfs4_inline_deferrals();
 	export_durable_stats_read(nfs->durable, &sc->durable);
 	state_census(nfs->state, &sc->census);

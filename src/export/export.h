@@ -86,7 +86,7 @@ struct export {
 	struct backend_attr root_attr; /* at start-up: fileid of the root */
 	struct pseudo_node *mount_point;
 	/* Until when its name and attribute operations run on the worker
-	 * pool (clock_now_ns; nfs4_stall_note), the slow ones in a row on the
+	 * pool (clock_now_ns; export_stall_note), the slow ones in a row on the
 	 * loops, and whether that was logged. */
 	_Atomic uint64_t slow_until_ns;
 	_Atomic unsigned slow_strikes;

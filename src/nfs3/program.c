@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "nfs3/nfs3_internal.h"
+#include "export/stall.h"
 #include "rpc/drc.h"
 
 static nfs3_proc_fn *const procs[NFSPROC3_COUNT] = {
@@ -21,6 +22,40 @@ static nfs3_proc_fn *const procs[NFSPROC3_COUNT] = {
 	[NFSPROC3_FSINFO] = nfs3_fsinfo,	   [NFSPROC3_PATHCONF] = nfs3_pathconf,
 	[NFSPROC3_COMMIT] = nfs3_commit,
 };
+
+/* The procedures that only read names and attributes: they run on the
+ * event loop that read them while their export answers fast (a hand-off
+ * to a worker costs about as much as a GETATTR from the page cache), on a
+ * worker while it is slow (export/stall.h). */
+static bool may_run_inline(uint32_t proc)
+{
+	switch (proc) {
+	case NFSPROC3_GETATTR:
+	case NFSPROC3_LOOKUP:
+	case NFSPROC3_ACCESS:
+	case NFSPROC3_READLINK:
+	case NFSPROC3_FSSTAT:
+	case NFSPROC3_FSINFO:
+	case NFSPROC3_PATHCONF:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The export a call's first argument (every procedure's is a handle)
+ * names, NULL when it does not parse. */
+static struct export *call_export(struct nfs3_server *srv, const struct rpc_request *req)
+{
+	struct xdr_dec d = req->args;
+	struct xdr_stream x = XDR_DEC_STREAM(&d);
+	struct nfs3_fh wire;
+	struct fh fh;
+	if (!nfs3_xdr_fh(&x, &wire) || fh_parse(srv->exports, wire.data, wire.len, &fh) != FH_OK ||
+	    fh.kind != FH_EXPORT)
+		return NULL;
+	return fh.export;
+}
 
 /* The procedures a retransmission must not run again: their second run
  * fails (EXIST, NOENT) or acts twice.  WRITE is idempotent but kept too,
@@ -219,9 +254,22 @@ static struct rpc_dispatch_result nfs3_dispatch(struct rpc_request *req, void *c
 		return rpc_dispatch_done(RPC_SUCCESS);
 	}
 	/* Every other procedure calls the back end, which may wait for a
-	 * disk. */
-	if (!req->on_worker)
-		return rpc_dispatch_defer();
+	 * disk: on a worker, but for those that read names and attributes
+	 * of an export that answers fast. */
+	if (!req->on_worker) {
+		if (!may_run_inline(proc))
+			return rpc_dispatch_defer();
+		uint64_t t0 = clock_now_ns();
+		struct export *ex = call_export(srv, req);
+		if (ex && export_stall_expected(ex, t0)) {
+			export_stall_count_deferral();
+			return rpc_dispatch_defer();
+		}
+		struct rpc_dispatch_result res = nfs3_serve(srv, req);
+		if (ex)
+			export_stall_note(ex, clock_now_ns(), clock_now_ns() - t0);
+		return res;
+	}
 	struct nfs3_pending *p = req->prog_state;
 	if (p) {
 		/* Back from the committer: the results are encoded. */

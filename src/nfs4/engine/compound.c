@@ -15,7 +15,7 @@
 #include "nfs4/engine/durable.h"
 #include "nfs4/engine/op_stats.h"
 #include "nfs4/engine/optable.h"
-#include "nfs4/engine/stall.h"
+#include "export/stall.h"
 #include "nfs4/ops/ops.h"
 #include "nfs4/server.h"
 #include "state/session.h"
@@ -648,9 +648,9 @@ static enum op_step compound_schedule(struct compound_run **runp, struct compoun
 	if (req->on_worker)
 		return STEP_NEXT;
 	bool stalls = (flags & (NFS4_OPF_MAY_STALL | NFS4_OPF_TRY_INLINE)) &&
-		      nfs4_stall_expected(&run->c, op->t0);
+		      (run->c.cfh.kind == FH_EXPORT && export_stall_expected(run->c.cfh.export, op->t0));
 	if (stalls)
-		nfs4_stall_count_deferral();
+		export_stall_count_deferral();
 	if (!(flags & NFS4_OPF_MAY_BLOCK) && !stalls)
 		return STEP_NEXT;
 	if (!compound_run_keep(runp, local))
@@ -777,7 +777,7 @@ static enum op_step compound_serve(struct compound_run **runp, struct compound_r
 	/* Only the loops learn: a worker's time includes waiting for a CPU
 	 * among many workers. */
 	if (stall_ex && !c->req->on_worker)
-		nfs4_stall_note(stall_ex, op->t1, op->t1 - op->t0);
+		export_stall_note(stall_ex, op->t1, op->t1 - op->t0);
 	/* SEQUENCE decides its own size limits, before its slot moves. */
 	if (op->opnum == OP_SEQUENCE)
 		count_limit(status);
