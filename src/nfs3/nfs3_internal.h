@@ -18,6 +18,9 @@ struct nfs3_call {
 	 * it encoded anything: it runs again, from its arguments, once
 	 * resumed. */
 	bool parked;
+	/* On an event loop, the procedure found it would wait for a disk
+	 * before it encoded anything: it runs again on a worker. */
+	bool defer;
 	/* What the call's changes wait for (nfs3_durable_note); NULL: none. */
 	struct nfs3_pending *pending;
 };
@@ -33,6 +36,9 @@ struct nfs3_pending {
 	struct nfs3_wcc wcc, wcc2;
 	struct nfs3_post_attr attr;
 };
+
+/* The largest READ tried on an event loop (from the page cache). */
+enum { NFS3_READ_INLINE_MAX = 65536 };
 
 /* A procedure: decoded arguments in, results out in r, or encoded into
  * req->reply itself (then it returns true in *encoded). */

@@ -176,6 +176,13 @@ void nfs3_read(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool
 	if ((r->status = nfs3_deleg_break(c, &fh, false)) != NFS3_OK)
 		return;
 	uint32_t count = ra->count < c->srv->max_io ? ra->count : c->srv->max_io;
+	/* On an event loop only what the page cache holds, and no large
+	 * read: the rest goes to a worker. */
+	bool on_loop = !c->req->on_worker;
+	if (on_loop && (count > NFS3_READ_INLINE_MAX || !ex->ops->read_nowait)) {
+		c->defer = true;
+		return;
+	}
 	/* A large reply counts against the memory budgets before it is
 	 * built: a connection whose client reads slowly waits for room, a
 	 * server out of room says it is busy. */
@@ -209,10 +216,19 @@ void nfs3_read(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool
 		return;
 	}
 	size_t got = 0;
-	bool eof = false;
-	int rc = count == 0 ? 0
-			    : ex->ops->read(ex->bex, &c->cred, &fh.bh, ra->offset, count, p + 12,
-					    &got, &eof);
+	bool eof = false, would_block = false;
+	int rc = 0;
+	if (count > 0 && on_loop)
+		rc = ex->ops->read_nowait(ex->bex, &c->cred, &fh.bh, &attr, ra->offset, count,
+					  p + 12, &got, &eof, &would_block);
+	else if (count > 0)
+		rc = ex->ops->read(ex->bex, &c->cred, &fh.bh, ra->offset, count, p + 12, &got,
+				   &eof);
+	if (would_block) {
+		e->buf->len = start;
+		c->defer = true;
+		return;
+	}
 	if (rc != 0) {
 		e->buf->len = start;
 		r->status = nfs3_errno(rc);

@@ -23,10 +23,11 @@ static nfs3_proc_fn *const procs[NFSPROC3_COUNT] = {
 	[NFSPROC3_COMMIT] = nfs3_commit,
 };
 
-/* The procedures that only read names and attributes: they run on the
- * event loop that read them while their export answers fast (a hand-off
- * to a worker costs about as much as a GETATTR from the page cache), on a
- * worker while it is slow (export/stall.h). */
+/* The procedures that only read names and attributes, and READ of up to
+ * 64 KiB from the page cache: they run on the event loop that read them
+ * while their export answers fast (a hand-off to a worker costs about as
+ * much as a GETATTR from the page cache), on a worker while it is slow
+ * (export/stall.h) or when the data is not in memory. */
 static bool may_run_inline(uint32_t proc)
 {
 	switch (proc) {
@@ -37,6 +38,7 @@ static bool may_run_inline(uint32_t proc)
 	case NFSPROC3_FSSTAT:
 	case NFSPROC3_FSINFO:
 	case NFSPROC3_PATHCONF:
+	case NFSPROC3_READ: /* from the page cache only (nfs3_read) */
 		return true;
 	default:
 		return false;
@@ -206,6 +208,14 @@ static struct rpc_dispatch_result nfs3_serve(struct nfs3_server *srv, struct rpc
 	bool encoded = false;
 	uint64_t t0 = clock_now_ns();
 	procs[proc](&c, &a, &r, &encoded);
+	if (c.defer) {
+		/* Nothing encoded, nothing changed: again on a worker. */
+		if (c.pending) {
+			export_durable_wait_clear(&c.pending->w);
+			free(c.pending);
+		}
+		return rpc_dispatch_defer();
+	}
 	if (c.parked) {
 		/* Only READ and the listings park, and none is in the reply
 		 * cache. */
