@@ -74,8 +74,9 @@ struct export {
 	/* async = yes: replies to changes do not wait for them to be stable
 	 * (export/durable.h). */
 	_Atomic bool async;
-	/* nfs3 = no: NFSv3 clients may not use it (MOUNT hands out no root,
-	 * the NFSv3 program refuses its handles). */
+	/* nfs3 = no: NFSv3 clients may not use it: the NFSv3 program refuses
+	 * its handles (NFS3ERR_ACCES); a MOUNT program has no root to hand
+	 * out for it either. */
 	_Atomic bool no_nfs3;
 	_Atomic enum export_squash squash;
 	_Atomic uint32_t anonuid, anongid;
