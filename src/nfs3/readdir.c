@@ -5,8 +5,12 @@
  * entries exist, so the cookie verifier needs to change only when a
  * cookie could mean something else: it is the directory's fileid, the same
  * for as long as the directory is.  A cookie sent with another verifier is
- * NFS3ERR_BAD_COOKIE; one the back end never made is too.  The back end
- * lists no "." and "..": v3 clients do without them. */
+ * NFS3ERR_BAD_COOKIE; one the back end never made is too.
+ *
+ * The back end lists no "." and "..", which NFSv3 clients expect (knfsd
+ * lists them): they come first here, with cookies 1 and 2, which no back
+ * end hands out (NFSv4 reserves them), so that a listing may stop after
+ * either and go on. */
 #include <errno.h>
 #include <string.h>
 
@@ -127,8 +131,31 @@ static void readdir_common(struct nfs3_call *c, struct nfs3_readdir_args *ra, st
 		.dircount = ra->count,
 	};
 	bool eof = false;
-	int rc = ex->ops->readdir(ex->bex, &c->cred, &dir.bh, ra->cookie, NULL, list_one, &l,
-				  &eof);
+	int rc = 0;
+	uint64_t from = ra->cookie;
+	if (from == 0 || from == 1) {
+		if (from == 0) {
+			struct backend_dirent dot = {.name = ".", .namelen = 1, .cookie = 1,
+						     .handle = &dir.bh, .attr = &attr};
+			list_one(&l, &dot);
+		}
+		struct backend_handle pbh;
+		struct backend_attr pattr;
+		/* The export's root is its own parent, as LOOKUP says. */
+		if (ex->ops->lookup_parent(ex->bex, &c->cred, &dir.bh, &pbh, &pattr) != 0) {
+			pbh = dir.bh;
+			pattr = attr;
+		}
+		struct backend_dirent dotdot = {.name = "..", .namelen = 2, .cookie = 2,
+						.handle = &pbh, .attr = &pattr};
+		if (!l.full)
+			list_one(&l, &dotdot);
+		from = 0;
+	} else if (from == 2) {
+		from = 0;
+	}
+	if (!l.full)
+		rc = ex->ops->readdir(ex->bex, &c->cred, &dir.bh, from, NULL, list_one, &l, &eof);
 	if (rc == 0 && l.n == 0 && l.full)
 		rc = -ERANGE; /* not even one entry fits */
 	if (rc != 0) {

@@ -556,9 +556,12 @@ static void test_readdir(void **st)
 	}
 	char names[64][32];
 	for (int plus = 0; plus <= 1; plus++) {
-		/* Small pages: several calls, every name once. */
+		/* Small pages: several calls, every name once, "." and ".."
+		 * first. */
 		unsigned n = list_all(&d, plus, 512, names, 64);
-		assert_int_equal(n, 40);
+		assert_int_equal(n, 42);
+		assert_string_equal(names[0], ".");
+		assert_string_equal(names[1], "..");
 		for (int i = 0; i < 40; i++) {
 			char want[32];
 			snprintf(want, sizeof(want), "entry-%02d", i);
@@ -567,8 +570,23 @@ static void test_readdir(void **st)
 				seen += strcmp(names[j], want) == 0;
 			assert_int_equal(seen, 1);
 		}
-		assert_int_equal(list_all(&d, plus, 32768, names, 64), 40);
+		assert_int_equal(list_all(&d, plus, 32768, names, 64), 42);
 	}
+	/* "." is the directory, ".." its parent (the export root). */
+	union nfs3_args pa;
+	memset(&pa, 0, sizeof(pa));
+	pa.readdir.dir = nfs3c_wire(&d);
+	pa.readdir.count = 4096;
+	pa.readdir.maxcount = 32768;
+	struct nfs3c_res *pr = malloc(sizeof(*pr));
+	assert_int_equal(call(NFSPROC3_READDIRPLUS, &pa, pr), NFS3_OK);
+	assert_true(pr->res.u.readdir.list.n >= 2);
+	assert_int_equal(pr->res.u.readdir.list.v[0].fileid, getattr(&d).fileid);
+	assert_int_equal(pr->res.u.readdir.list.v[1].fileid, getattr(&root).fileid);
+	assert_int_equal(pr->res.u.readdir.list.v[0].cookie, 1);
+	assert_int_equal(pr->res.u.readdir.list.v[1].cookie, 2);
+	nfs3c_release(pr);
+	free(pr);
 	/* Too small for a single entry. */
 	union nfs3_args a;
 	memset(&a, 0, sizeof(a));

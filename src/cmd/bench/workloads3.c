@@ -178,7 +178,13 @@ static void v3_on_reply(struct bench_stream *s, struct xdr_dec *d)
 	case NFSPROC3_READDIRPLUS: {
 		struct nfs3_dirlist *l = &r.u.readdir.list;
 		memcpy(s->verf.data, r.u.readdir.verf, NFS3_COOKIEVERFSIZE);
-		s->entries += l->n;
+		/* "." and ".." are listed too: not the directory's files. */
+		for (uint32_t i = 0; i < l->n; i++) {
+			const struct nfs3_str *nm = &l->v[i].name;
+			bool dot = (nm->len == 1 && nm->data[0] == '.') ||
+				   (nm->len == 2 && nm->data[0] == '.' && nm->data[1] == '.');
+			s->entries += !dot;
+		}
 		if (!l->eof) {
 			if (l->n == 0) {
 				bench_fail(c, "READDIRPLUS returned no entries and no eof");
