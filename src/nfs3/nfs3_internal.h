@@ -37,8 +37,9 @@ struct nfs3_pending {
 	struct nfs3_post_attr attr;
 };
 
-/* The largest READ tried on an event loop (from the page cache). */
-enum { NFS3_READ_INLINE_MAX = 65536 };
+/* The largest READ tried on an event loop (from the page cache), and the
+ * largest UNSTABLE WRITE (one that needs no read from a disk). */
+enum { NFS3_READ_INLINE_MAX = 65536, NFS3_WRITE_INLINE_MAX = 65536 };
 
 /* A procedure: decoded arguments in, results out in r, or encoded into
  * req->reply itself (then it returns true in *encoded). */

@@ -270,6 +270,14 @@ void nfs3_write(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, boo
 	}
 	if ((r->status = nfs3_deleg_break(c, &fh, true)) != NFS3_OK)
 		goto out;
+	/* On an event loop: an UNSTABLE write of up to 64 KiB that needs no
+	 * read from a disk first; anything else goes to a worker. */
+	bool on_loop = !c->req->on_worker;
+	if (on_loop && (wa->stable != UNSTABLE || wa->count > NFS3_WRITE_INLINE_MAX ||
+			!ex->ops->write_nowait)) {
+		c->defer = true;
+		return;
+	}
 	enum backend_stable stable = wa->stable == FILE_SYNC   ? BACKEND_FILE_SYNC
 				     : wa->stable == DATA_SYNC ? BACKEND_DATA_SYNC
 							       : BACKEND_UNSTABLE;
@@ -279,8 +287,19 @@ void nfs3_write(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, boo
 		stable = BACKEND_UNSTABLE;
 	size_t written = 0;
 	enum backend_stable committed = BACKEND_UNSTABLE;
-	int rc = ex->ops->write(ex->bex, &c->cred, &fh.bh, wa->offset, wa->data.data, wa->count,
-				stable, &written, &committed);
+	int rc;
+	if (on_loop) {
+		bool would_block = false;
+		rc = ex->ops->write_nowait(ex->bex, &c->cred, &fh.bh, &before, wa->offset,
+					   wa->data.data, wa->count, &written, &would_block);
+		if (would_block) {
+			c->defer = true;
+			return;
+		}
+	} else {
+		rc = ex->ops->write(ex->bex, &c->cred, &fh.bh, wa->offset, wa->data.data,
+				    wa->count, stable, &written, &committed);
+	}
 	if (rc != 0) {
 		r->status = nfs3_errno(rc);
 		goto out;

@@ -23,8 +23,8 @@ static nfs3_proc_fn *const procs[NFSPROC3_COUNT] = {
 	[NFSPROC3_COMMIT] = nfs3_commit,
 };
 
-/* The procedures that only read names and attributes, and READ of up to
- * 64 KiB from the page cache: they run on the event loop that read them
+/* The procedures that only read names and attributes, READ of up to 64
+ * KiB from the page cache and UNSTABLE WRITE of up to 64 KiB: they run on the event loop that read them
  * while their export answers fast (a hand-off to a worker costs about as
  * much as a GETATTR from the page cache), on a worker while it is slow
  * (export/stall.h) or when the data is not in memory. */
@@ -38,7 +38,8 @@ static bool may_run_inline(uint32_t proc)
 	case NFSPROC3_FSSTAT:
 	case NFSPROC3_FSINFO:
 	case NFSPROC3_PATHCONF:
-	case NFSPROC3_READ: /* from the page cache only (nfs3_read) */
+	case NFSPROC3_READ:  /* from the page cache only (nfs3_read) */
+	case NFSPROC3_WRITE: /* UNSTABLE, no read from a disk first (nfs3_write) */
 		return true;
 	default:
 		return false;
@@ -209,7 +210,10 @@ static struct rpc_dispatch_result nfs3_serve(struct nfs3_server *srv, struct rpc
 	uint64_t t0 = clock_now_ns();
 	procs[proc](&c, &a, &r, &encoded);
 	if (c.defer) {
-		/* Nothing encoded, nothing changed: again on a worker. */
+		/* Nothing encoded, nothing changed: again on a worker, where
+		 * it is entered in the reply cache anew. */
+		if (drc_entry)
+			rpc_drc_finish(srv->drc, drc_entry, NULL, 0);
 		if (c.pending) {
 			export_durable_wait_clear(&c.pending->w);
 			free(c.pending);
