@@ -4,6 +4,10 @@
  * and on an export. */
 #include "deleg_fixture.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "lib/ctl_test.h"
 #include "lib/nfs3_client.h"
 
@@ -139,6 +143,28 @@ static void test_write_verifier_restart(void **st)
 	close(fd);
 }
 
+/* A connection to 127.0.0.1:port from addr and a reserved port (the
+ * exports are secure), as a client on another host would make it. */
+static int connect_from(const char *addr, uint16_t port)
+{
+	for (uint16_t local = 1023; local >= 600; local--) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0)
+			return -1;
+		int one = 1;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		struct sockaddr_in me = {.sin_family = AF_INET, .sin_port = htons(local)};
+		inet_pton(AF_INET, addr, &me.sin_addr);
+		struct sockaddr_in srv = {.sin_family = AF_INET, .sin_port = htons(port)};
+		inet_pton(AF_INET, "127.0.0.1", &srv.sin_addr);
+		if (bind(fd, (struct sockaddr *)&me, sizeof(me)) == 0 &&
+		    connect(fd, (struct sockaddr *)&srv, sizeof(srv)) == 0)
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
 static void test_switches(void **st)
 {
 	(void)st;
@@ -150,13 +176,19 @@ static void test_switches(void **st)
 	assert_non_null(f);
 	fprintf(f,
 		"[export a]\npath = %s/a\npseudo = /a\nsquash = none\n"
-		"[export b]\npath = %s/b\npseudo = /b\nsquash = none\nnfs3 = no\n",
-		dir, dir);
+		"[export b]\npath = %s/b\npseudo = /b\nsquash = none\nnfs3 = no\n"
+		"[export ro]\npath = %s/ro\npseudo = /ro\naccess = ro\n"
+		"[export sq]\npath = %s/sq\npseudo = /sq\nsquash = all\nanonuid = 4321\n"
+		"anongid = 4322\n"
+		"[export far]\npath = %s/far\npseudo = /far\nclients = 127.0.0.2\n",
+		dir, dir, dir, dir, dir);
 	fclose(f);
-	snprintf(p, sizeof(p), "%s/a", dir);
-	mkdir(p, 0755);
-	snprintf(p, sizeof(p), "%s/b", dir);
-	mkdir(p, 0755);
+	const char *subs[] = {"a", "b", "ro", "sq", "far"};
+	for (unsigned i = 0; i < 5; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, subs[i]);
+		mkdir(p, 0777);
+		chmod(p, 0777);
+	}
 	struct ferryd_proc s;
 	const char *args[] = {"--config", conf, "--listen", "127.0.0.1:0", "--listen",
 			      "127.0.0.1:0,v3=no", NULL};
@@ -201,6 +233,44 @@ static void test_switches(void **st)
 	a.fh = nfs3c_wire(&rb);
 	assert_int_equal(nfs3c_call(fd, NULL, NFSPROC3_GETATTR, &a, &res), 0);
 	assert_int_equal(res.res.status, NFS3ERR_ACCES);
+	nfs3c_release(&res);
+
+	/* The export's rules: read-only, squashing, hosts, the source port. */
+	static const char *const pro[] = {"ro", NULL}, *const psq[] = {"sq", NULL};
+	struct nfs3c_fh rro, rsq, sqf;
+	assert_int_equal(nfs3c_export_root(fd, pro, &rro), 0);
+	assert_int_equal(nfs3c_export_root(fd, psq, &rsq), 0);
+	assert_int_equal(nfs3c_create(fd, &rro, "x", 0644, NULL), NFS3ERR_ROFS);
+	assert_int_equal(nfs3c_create(fd, &rsq, "x", 0644, &sqf), NFS3_OK);
+	memset(&a, 0, sizeof(a));
+	a.fh = nfs3c_wire(&sqf);
+	assert_int_equal(nfs3c_call(fd, NULL, NFSPROC3_GETATTR, &a, &res), 0);
+	assert_int_equal(res.res.status, NFS3_OK);
+	assert_int_equal(res.res.attr.attr.uid, 4321);
+	assert_int_equal(res.res.attr.attr.gid, 4322);
+	nfs3c_release(&res);
+	/* The host rules: export far admits 127.0.0.2 only.  Its root handle,
+	 * had there, is refused from 127.0.0.1. */
+	static const char *const pfar[] = {"far", NULL};
+	struct nfs3c_fh rfar;
+	int fd2b = connect_from("127.0.0.2", s.port);
+	assert_true(fd2b >= 0);
+	assert_int_equal(nfs3c_export_root(fd2b, pfar, &rfar), 0);
+	a.fh = nfs3c_wire(&rfar);
+	assert_int_equal(nfs3c_call(fd2b, NULL, NFSPROC3_GETATTR, &a, &res), 0);
+	assert_int_equal(res.res.status, NFS3_OK);
+	nfs3c_release(&res);
+	close(fd2b);
+	assert_int_equal(nfs3c_call(fd, NULL, NFSPROC3_GETATTR, &a, &res), 0);
+	assert_int_equal(res.res.status, NFS3ERR_ACCES);
+	nfs3c_release(&res);
+	close(fd);
+	/* AUTH_SYS from an unreserved port proves nothing on a secure export. */
+	fd = rpctest_connect_unreserved(s.hostport);
+	assert_true(fd >= 0);
+	a.fh = nfs3c_wire(&ra);
+	assert_int_equal(nfs3c_call(fd, NULL, NFSPROC3_GETATTR, &a, &res), 0);
+	assert_int_equal(res.res.status, NFS3ERR_PERM);
 	nfs3c_release(&res);
 	close(fd);
 	assert_int_equal(ferryd_stop(&s), 0);
