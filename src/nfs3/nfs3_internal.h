@@ -41,6 +41,10 @@ struct nfs3_pending {
  * largest UNSTABLE WRITE (one that needs no read from a disk). */
 enum { NFS3_READ_INLINE_MAX = 65536, NFS3_WRITE_INLINE_MAX = 65536 };
 
+/* READs of this many bytes or more are spliced from the file to the
+ * socket where the back end can. */
+enum { NFS3_SPLICE_MIN = 64 * 1024 };
+
 /* A procedure: decoded arguments in, results out in r, or encoded into
  * req->reply itself (then it returns true in *encoded). */
 typedef void nfs3_proc_fn(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r,

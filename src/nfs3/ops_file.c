@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/pipe_pool.h"
 #include "nfs3/nfs3_internal.h"
 
 void nfs3_getattr(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool *encoded)
@@ -159,6 +160,40 @@ void nfs3_readlink(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, 
 	(void)encoded;
 }
 
+/* Large reads: the data spliced from the file into the reply's pipe,
+ * which rpc sends in place of the bytes reserved at data (no copy through
+ * user space), as NFSv4's READ does.  When the pipe fills first, the rest
+ * is copied after it.  False when splicing does not apply (small, a back
+ * end without pages, no pipe, RPCSEC_GSS wrapping): copy instead. */
+static bool read_spliced(struct nfs3_call *c, struct export *ex, const struct fh *fh,
+			 uint64_t offset, uint32_t count, uint8_t *data, size_t *got, bool *eof,
+			 int *rc)
+{
+	if (count < NFS3_SPLICE_MIN || !ex->ops->read_splice)
+		return false;
+	struct pooled_pipe *pipe = rpc_request_pipe(c->req);
+	if (!pipe)
+		return false;
+	*rc = ex->ops->read_splice(ex->bex, &c->cred, &fh->bh, offset, count, pipe->wr, got, eof,
+				   NULL);
+	pipe->held += *got;
+	if (*rc != 0 || *got == 0) {
+		rpc_request_pipe_drop(c->req);
+		return *rc != 0;
+	}
+	rpc_request_reply_spliced(c->req, (size_t)(data - c->req->reply.buf->data), *got);
+	if (*got == count || *eof)
+		return true;
+	size_t more = 0;
+	bool more_eof = false;
+	if (ex->ops->read(ex->bex, &c->cred, &fh->bh, offset + *got, count - *got, data + *got,
+			  &more, &more_eof) == 0) {
+		*got += more; /* else a short read: the client asks for the rest */
+		*eof = more_eof;
+	}
+	return true;
+}
+
 /* READ encodes its own result, reading the data straight into the reply. */
 void nfs3_read(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool *encoded)
 {
@@ -221,7 +256,7 @@ void nfs3_read(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool
 	if (count > 0 && on_loop)
 		rc = ex->ops->read_nowait(ex->bex, &c->cred, &fh.bh, &attr, ra->offset, count,
 					  p + 12, &got, &eof, &would_block);
-	else if (count > 0)
+	else if (count > 0 && !read_spliced(c, ex, &fh, ra->offset, count, p + 12, &got, &eof, &rc))
 		rc = ex->ops->read(ex->bex, &c->cred, &fh.bh, ra->offset, count, p + 12, &got,
 				   &eof);
 	if (would_block) {

@@ -330,6 +330,7 @@ static void test_large_io(void **st)
 	assert_int_equal(call(NFSPROC3_WRITE, &a, r), NFS3_OK);
 	assert_int_equal(r->res.u.write.count, SIZE);
 	nfs3c_release(r);
+	char *before = ctlt_scrape(&srv);
 	for (uint32_t off = 0; off < SIZE; off += PIECE) {
 		memset(&a, 0, sizeof(a));
 		a.read.file = nfs3c_wire(&f);
@@ -341,6 +342,13 @@ static void test_large_io(void **st)
 		assert_memory_equal(r->res.u.read.data.data, data + off, PIECE);
 		nfs3c_release(r);
 	}
+	/* The local back end's pages went to the socket through a pipe. */
+	char *after = ctlt_scrape(&srv);
+	assert_true(ctlt_metric(after, "ferry_rpc_spliced_reply_bytes_total") -
+			    ctlt_metric(before, "ferry_rpc_spliced_reply_bytes_total") >=
+		    SIZE);
+	free(before);
+	free(after);
 	free(r);
 	free(data);
 }
