@@ -45,6 +45,10 @@ enum { NFS3_READ_INLINE_MAX = 65536, NFS3_WRITE_INLINE_MAX = 65536 };
  * socket where the back end can. */
 enum { NFS3_SPLICE_MIN = 64 * 1024 };
 
+/* WRITE data of this many bytes or more is spliced from the socket into a
+ * pipe and from there into the file where the back end can. */
+enum { NFS3_BULK_WRITE_MIN = 64 * 1024 };
+
 /* A procedure: decoded arguments in, results out in r, or encoded into
  * req->reply itself (then it returns true in *encoded). */
 typedef void nfs3_proc_fn(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r,

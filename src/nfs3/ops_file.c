@@ -279,6 +279,34 @@ void nfs3_read(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool
 	*encoded = true;
 }
 
+/* A large WRITE's data may sit in a pipe, spliced there from the socket
+ * (nfs3_bulk_find): it goes from the pipe into the file, or is read into
+ * the record first for a back end without write_pipe. */
+static int write_data(struct nfs3_call *c, struct export *ex, const struct fh *fh,
+		      uint64_t offset, const uint8_t *data, uint32_t len,
+		      enum backend_stable stable, size_t *written, enum backend_stable *committed)
+{
+	if (!ex->ops->write_pipe) {
+		int rc = rpc_request_args_materialise(c->req);
+		if (rc)
+			return rc;
+		return ex->ops->write(ex->bex, &c->cred, &fh->bh, offset, data, len, stable,
+				      written, committed);
+	}
+	struct backend_write_parts parts = {.head = data};
+	int in_pipe = rpc_request_args_pipe(c->req, data, len, &parts.head_len, &parts.pipe,
+					    &parts.pipe_len);
+	if (in_pipe < 0)
+		return in_pipe;
+	if (!in_pipe)
+		return ex->ops->write(ex->bex, &c->cred, &fh->bh, offset, data, len, stable,
+				      written, committed);
+	parts.tail = data + parts.head_len + parts.pipe_len;
+	parts.tail_len = len - parts.head_len - parts.pipe_len;
+	return ex->ops->write_pipe(ex->bex, &c->cred, &fh->bh, offset, &parts, stable, written,
+				   committed);
+}
+
 void nfs3_write(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool *encoded)
 {
 	(void)encoded;
@@ -332,8 +360,8 @@ void nfs3_write(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, boo
 			return;
 		}
 	} else {
-		rc = ex->ops->write(ex->bex, &c->cred, &fh.bh, wa->offset, wa->data.data,
-				    wa->count, stable, &written, &committed);
+		rc = write_data(c, ex, &fh, wa->offset, wa->data.data, wa->count, stable, &written,
+				&committed);
 	}
 	if (rc != 0) {
 		r->status = nfs3_errno(rc);

@@ -294,6 +294,34 @@ static struct rpc_dispatch_result nfs3_dispatch(struct rpc_request *req, void *c
 	return nfs3_serve(srv, req);
 }
 
+/* rpc's question for a large call (struct rpc_program.find_bulk): where a
+ * WRITE's data is, so that rpc splices it from the socket into a pipe
+ * instead of reading it into memory. */
+static bool nfs3_bulk_find(void *ctx, uint32_t vers, uint32_t proc, const uint8_t *args,
+			   size_t have, size_t args_len, size_t *data_off, size_t *data_len)
+{
+	(void)ctx;
+	if (vers != NFS3_VERSION || proc != NFSPROC3_WRITE)
+		return false;
+	if (have > args_len)
+		have = args_len;
+	struct xdr_dec d;
+	xdr_dec_init(&d, args, have);
+	struct xdr_stream x = XDR_DEC_STREAM(&d);
+	struct nfs3_fh fh;
+	uint64_t offset = 0;
+	uint32_t count = 0, stable = 0, len = 0;
+	if (!nfs3_xdr_fh(&x, &fh) || !xdr_u64(&x, &offset) || !xdr_u32(&x, &count) ||
+	    !xdr_u32(&x, &stable) || !xdr_u32(&x, &len))
+		return false;
+	size_t off = (size_t)(d.p - args);
+	if (len < NFS3_BULK_WRITE_MIN || len > args_len - off)
+		return false;
+	*data_off = off;
+	*data_len = len;
+	return true;
+}
+
 void nfs3_program_describe(struct rpc_program *prog, struct nfs3_server *srv)
 {
 	*prog = (struct rpc_program){
@@ -301,6 +329,7 @@ void nfs3_program_describe(struct rpc_program *prog, struct nfs3_server *srv)
 		.vers_low = NFS3_VERSION,
 		.vers_high = NFS3_VERSION,
 		.dispatch = nfs3_dispatch,
+		.find_bulk = nfs3_bulk_find,
 		.ctx = srv,
 	};
 }

@@ -327,10 +327,17 @@ static void test_large_io(void **st)
 	a.write.stable = UNSTABLE;
 	a.write.data = (struct nfs3_str){data, SIZE};
 	struct nfs3c_res *r = malloc(sizeof(*r));
+	char *before = ctlt_scrape(&srv);
 	assert_int_equal(call(NFSPROC3_WRITE, &a, r), NFS3_OK);
 	assert_int_equal(r->res.u.write.count, SIZE);
 	nfs3c_release(r);
-	char *before = ctlt_scrape(&srv);
+	/* The data went from the socket into a pipe, not into memory. */
+	char *mid = ctlt_scrape(&srv);
+	assert_true(ctlt_metric(mid, "ferry_rpc_splice_in_bytes_total") -
+			    ctlt_metric(before, "ferry_rpc_splice_in_bytes_total") >=
+		    SIZE / 2);
+	free(before);
+	before = mid;
 	for (uint32_t off = 0; off < SIZE; off += PIECE) {
 		memset(&a, 0, sizeof(a));
 		a.read.file = nfs3c_wire(&f);
