@@ -160,7 +160,10 @@
  *      window.  GSS-API calls (checksums, encryption) run under it; a leaf.
  *  11. nfs4: the per-op counters' registry lock (op_stats.c blocks_lock),
  *      taken only when a thread first counts an op, when it exits and when
- *      the counters are read; a leaf but for logging.
+ *      the counters are read; a leaf but for logging.  nfs3's (struct
+ *      nfs3_server.stats_lock, nfs3/stats.c) is at the same level, never
+ *      held with it: taken when a thread first counts a call and when the
+ *      counters are read; a leaf.
  *  12. core: the log's rate-limit lock (log_ratelimited); a leaf, so code
  *      at any level may log.
  *

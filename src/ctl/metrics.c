@@ -40,9 +40,7 @@ struct scrape {
 	struct rpc_drc_stats drc40;
 	/* NFSv3: calls, errors and time by procedure, its reply cache, the
 	 * calls that got JUKEBOX for a delegation being recalled. */
-	struct {
-		uint64_t calls, errors, ns;
-	} nfs3[NFSPROC3_COUNT];
+	struct nfs3_proc_stats nfs3[NFSPROC3_COUNT];
 	struct nfs3_drc_stats nfs3_drc;
 	uint64_t nfs3_jukebox;
 	struct cb_stats cb;
@@ -173,22 +171,39 @@ static void op_duration_series(struct ctl_text *t, const char *name, const struc
 	}
 }
 
-/* ferry_nfs3_calls_total, ferry_nfs3_errors_total and
- * ferry_nfs3_call_seconds_total: a series per procedure called. */
+/* ferry_nfs3_calls_total and ferry_nfs3_errors_total: a series per
+ * procedure called. */
 static void nfs3_series(struct ctl_text *t, const char *name, const struct scrape *sc)
 {
 	bool errors = strcmp(name, "ferry_nfs3_errors_total") == 0;
-	bool seconds = strcmp(name, "ferry_nfs3_call_seconds_total") == 0;
 	for (uint32_t p = 0; p < NFSPROC3_COUNT; p++) {
 		if (!sc->nfs3[p].calls)
 			continue;
-		if (seconds)
-			ctl_text_printf(t, "%s{proc=\"%s\"} %.9f\n", name, nfs3_proc_name(p),
-					(double)sc->nfs3[p].ns / 1e9);
-		else
-			ctl_text_printf(t, "%s{proc=\"%s\"} %llu\n", name, nfs3_proc_name(p),
-					(unsigned long long)(errors ? sc->nfs3[p].errors
-								    : sc->nfs3[p].calls));
+		ctl_text_printf(t, "%s{proc=\"%s\"} %llu\n", name, nfs3_proc_name(p),
+				(unsigned long long)(errors ? sc->nfs3[p].errors
+							    : sc->nfs3[p].calls));
+	}
+}
+
+/* ferry_nfs3_call_duration_seconds: a histogram per procedure called. */
+static void nfs3_duration_series(struct ctl_text *t, const char *name, const struct scrape *sc)
+{
+	for (uint32_t p = 0; p < NFSPROC3_COUNT; p++) {
+		const struct nfs3_proc_stats *o = &sc->nfs3[p];
+		if (!o->calls)
+			continue;
+		const char *label = nfs3_proc_name(p);
+		uint64_t cum = 0;
+		for (unsigned k = 0; k < NFS3_LAT_BUCKETS; k++) {
+			cum += o->lat[k];
+			ctl_text_printf(t, "%s_bucket{proc=\"%s\",le=\"%.9g\"} %llu\n", name, label,
+					(double)nfs3_lat_bound_ns(k) / 1e9, (unsigned long long)cum);
+		}
+		ctl_text_printf(t, "%s_bucket{proc=\"%s\",le=\"+Inf\"} %llu\n", name, label,
+				(unsigned long long)o->calls);
+		ctl_text_printf(t, "%s_sum{proc=\"%s\"} %.9f\n", name, label, (double)o->ns / 1e9);
+		ctl_text_printf(t, "%s_count{proc=\"%s\"} %llu\n", name, label,
+				(unsigned long long)o->calls);
 	}
 }
 
@@ -566,9 +581,10 @@ static const struct metric_family families[] = {
 	{"ferry_nfs3_errors_total", "counter",
 	 "NFSv3 calls whose result was not NFS3_OK, by procedure.", .series = nfs3_series,
 	 .needs = NEEDS_NFS3},
-	{"ferry_nfs3_call_seconds_total", "counter",
-	 "Time spent serving NFSv3 calls (decoded arguments to encoded results), by procedure.",
-	 .series = nfs3_series, .needs = NEEDS_NFS3},
+	{"ferry_nfs3_call_duration_seconds", "histogram",
+	 "Time NFSv3 calls took, arguments decoded to results encoded (waits for the committer "
+	 "included), by procedure.",
+	 .series = nfs3_duration_series, .needs = NEEDS_NFS3},
 	{"ferry_nfs3_drc_hits_total", "counter",
 	 "NFSv3 retransmissions answered from the duplicate request cache.",
 	 VALUE(nfs3_drc.hits), .needs = NEEDS_NFS3},
@@ -758,11 +774,7 @@ static void scrape_read(struct ctl_server *cs, struct scrape *sc)
 	struct nfs3_server *v3 = cs->ctx.nfs3;
 	sc->has_nfs3 = v3 != NULL;
 	if (v3) {
-		for (uint32_t p = 0; p < NFSPROC3_COUNT; p++) {
-			sc->nfs3[p].calls = atomic_load(&v3->procs[p].calls);
-			sc->nfs3[p].errors = atomic_load(&v3->procs[p].errors);
-			sc->nfs3[p].ns = atomic_load(&v3->procs[p].ns);
-		}
+		nfs3_stats_read(v3, sc->nfs3);
 		nfs3_drc_stats_read(v3, &sc->nfs3_drc);
 		sc->nfs3_jukebox = atomic_load(&v3->jukebox);
 	}

@@ -10,6 +10,7 @@
 #ifndef FERRY_NFS3_NFS3_H
 #define FERRY_NFS3_NFS3_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,12 +24,24 @@ struct state_server;
 struct rpc_drc;
 struct export_durable;
 
-/* Per procedure, for /metrics. */
+/* Per procedure, for /metrics: calls, those whose result was not NFS3_OK,
+ * the time spent serving them (arguments decoded to results encoded,
+ * waits for the committer included) and a histogram of it: bucket i
+ * holds calls of at most nfs3_lat_bound_ns(i), powers of four from 1.024
+ * us to 4.3 s (NFSv4's), the last one the rest. */
+enum { NFS3_LAT_BUCKETS = 12 };
+
+static inline uint64_t nfs3_lat_bound_ns(unsigned i)
+{
+	return 1024ull << (2 * i);
+}
+
 struct nfs3_proc_stats {
-	_Atomic uint64_t calls;
-	_Atomic uint64_t errors; /* results other than NFS3_OK */
-	_Atomic uint64_t ns;     /* time spent serving them, in all */
+	uint64_t calls, errors, ns;
+	uint64_t lat[NFS3_LAT_BUCKETS + 1];
 };
+
+struct nfs3_stats_block;
 
 struct nfs3_server {
 	struct exports *exports;   /* the NFSv4 server's: shared */
@@ -47,7 +60,10 @@ struct nfs3_server {
 	 * each call flushes its own changes. */
 	struct export_durable *durable;
 	struct rpc_drc *drc;
-	struct nfs3_proc_stats procs[NFSPROC3_COUNT];
+	/* The counters: a block per thread (nfs3/stats.c); lock order: see
+	 * core/lock_order.h, level 11. */
+	pthread_mutex_t stats_lock;
+	struct nfs3_stats_block *stats_blocks;
 	_Atomic uint64_t jukebox; /* calls answered JUKEBOX for a recall */
 };
 
@@ -62,6 +78,12 @@ void nfs3_server_fini(struct nfs3_server *srv);
 void nfs3_server_set_listener(struct nfs3_server *srv, unsigned listener, bool on);
 
 void nfs3_program_describe(struct rpc_program *prog, struct nfs3_server *srv);
+
+/* Counts one call of proc on this thread. */
+void nfs3_stats_count(struct nfs3_server *srv, uint32_t proc, bool error, uint64_t ns);
+/* The totals of every thread, by procedure. */
+void nfs3_stats_read(struct nfs3_server *srv, struct nfs3_proc_stats out[NFSPROC3_COUNT]);
+void nfs3_stats_free(struct nfs3_server *srv);
 
 /* The duplicate request cache's counters. */
 struct nfs3_drc_stats {

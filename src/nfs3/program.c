@@ -94,6 +94,7 @@ int nfs3_server_init(struct nfs3_server *srv, struct exports *exports,
 	srv->max_io = io > (1u << 20) ? 1u << 20 : io & ~4095u;
 	for (unsigned i = 0; i < CONFIG_MAX_LISTEN; i++)
 		atomic_store(&srv->listener_on[i], true);
+	pthread_mutex_init(&srv->stats_lock, NULL);
 	if (rpc_drc_create(&srv->drc) != 0)
 		return -ENOMEM;
 	return 0;
@@ -104,6 +105,7 @@ void nfs3_server_fini(struct nfs3_server *srv)
 	if (srv->drc)
 		rpc_drc_destroy(srv->drc);
 	srv->drc = NULL;
+	nfs3_stats_free(srv);
 }
 
 void nfs3_server_set_listener(struct nfs3_server *srv, unsigned listener, bool on)
@@ -151,11 +153,7 @@ static struct rpc_dispatch_result nfs3_finish(struct nfs3_server *srv, struct rp
 		export_durable_wait_clear(&p->w);
 		free(p);
 	}
-	struct nfs3_proc_stats *ps = &srv->procs[proc];
-	atomic_fetch_add_explicit(&ps->calls, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&ps->ns, clock_now_ns() - t0, memory_order_relaxed);
-	if (status != NFS3_OK)
-		atomic_fetch_add_explicit(&ps->errors, 1, memory_order_relaxed);
+	nfs3_stats_count(srv, proc, status != NFS3_OK, clock_now_ns() - t0);
 	if (drc_entry) {
 		struct buf *b = req->reply.overflow ? NULL : rpc_request_share_reply(req);
 		rpc_drc_finish(srv->drc, drc_entry, b, req->results_off);
@@ -264,7 +262,7 @@ static struct rpc_dispatch_result nfs3_dispatch(struct rpc_request *req, void *c
 	if (proc >= NFSPROC3_COUNT)
 		return rpc_dispatch_done(RPC_PROC_UNAVAIL);
 	if (proc == NFSPROC3_NULL) {
-		atomic_fetch_add_explicit(&srv->procs[0].calls, 1, memory_order_relaxed);
+		nfs3_stats_count(srv, NFSPROC3_NULL, false, 0);
 		return rpc_dispatch_done(RPC_SUCCESS);
 	}
 	/* Every other procedure calls the back end, which may wait for a

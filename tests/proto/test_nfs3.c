@@ -781,6 +781,13 @@ static void test_drc_replay(void **st)
 	assert_int_equal(ctlt_metric(after, "ferry_nfs_durable_waits_total") -
 				 ctlt_metric(before, "ferry_nfs_durable_waits_total"),
 			 2);
+	/* Every call lands in one latency bucket; promtool takes the page. */
+	assert_true(ctlt_metric(after, "ferry_nfs3_call_duration_seconds_count{proc=\"CREATE\"}") >=
+		    ctlt_metric(after, "ferry_nfs3_calls_total{proc=\"CREATE\"}"));
+	assert_true(ctlt_metric(after,
+				"ferry_nfs3_call_duration_seconds_bucket{proc=\"REMOVE\",le=\"+Inf\"}") >=
+		    2);
+	assert_true(ctlt_promtool_ok(after));
 	assert_true(ctlt_metric(after, "ferry_nfs3_calls_total{proc=\"CREATE\"}") -
 			    ctlt_metric(before, "ferry_nfs3_calls_total{proc=\"CREATE\"}") >=
 		    2);
