@@ -155,7 +155,11 @@ static struct rpc_dispatch_result nfs3_finish(struct nfs3_server *srv, struct rp
 	}
 	nfs3_stats_count(srv, proc, status != NFS3_OK, clock_now_ns() - t0);
 	if (drc_entry) {
-		struct buf *b = req->reply.overflow ? NULL : rpc_request_share_reply(req);
+		/* JUKEBOX is "not now": a retransmission runs again rather
+		 * than hear it again. */
+		struct buf *b = req->reply.overflow || status == NFS3ERR_JUKEBOX
+					? NULL
+					: rpc_request_share_reply(req);
 		rpc_drc_finish(srv->drc, drc_entry, b, req->results_off);
 	}
 	return rpc_dispatch_done(RPC_SUCCESS);
