@@ -69,6 +69,10 @@ enum nfsstat3 nfs3_errno(int rc);
 enum nfsstat3 nfs3_resolve(struct nfs3_call *c, const struct nfs3_fh *wire, bool for_write,
 			   struct fh *fh, struct backend_attr *attr);
 
+/* A sattr3 as the back end's setattr (SETATTR and the creates);
+ * NFS3ERR_INVAL for a time with 10^9 nanoseconds or more. */
+enum nfsstat3 nfs3_setattr_from(const struct nfs3_sattr *s, struct backend_setattr *out);
+
 /* A name component from the wire into name (NUL-terminated). */
 enum nfsstat3 nfs3_name(const struct nfs3_str *wire, char name[BACKEND_NAME_MAX + 1]);
 

@@ -5,8 +5,6 @@
 
 #include "nfs3/nfs3_internal.h"
 
-enum nfsstat3 nfs3_setattr_from(const struct nfs3_sattr *s, struct backend_setattr *out);
-
 static bool is_dot(const char *name)
 {
 	return strcmp(name, ".") == 0 || strcmp(name, "..") == 0;

@@ -17,7 +17,7 @@ void nfs3_getattr(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, b
 		nfs3_post_from(fh.export, &attr, &r->attr);
 }
 
-static enum nfsstat3 setattr_from(const struct nfs3_sattr *s, struct backend_setattr *out)
+enum nfsstat3 nfs3_setattr_from(const struct nfs3_sattr *s, struct backend_setattr *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (s->set_mode) {
@@ -55,13 +55,6 @@ static enum nfsstat3 setattr_from(const struct nfs3_sattr *s, struct backend_set
 	return NFS3_OK;
 }
 
-/* Exported for the creates, which apply a sattr3 too. */
-enum nfsstat3 nfs3_setattr_from(const struct nfs3_sattr *s, struct backend_setattr *out);
-enum nfsstat3 nfs3_setattr_from(const struct nfs3_sattr *s, struct backend_setattr *out)
-{
-	return setattr_from(s, out);
-}
-
 void nfs3_setattr(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool *encoded)
 {
 	(void)encoded;
@@ -77,7 +70,7 @@ void nfs3_setattr(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, b
 	struct export *ex = fh.export;
 	nfs3_pre_from(&before, &r->wcc.before);
 	struct backend_setattr sa;
-	if ((r->status = setattr_from(&s->attr, &sa)) != NFS3_OK)
+	if ((r->status = nfs3_setattr_from(&s->attr, &sa)) != NFS3_OK)
 		goto out;
 	/* The guard: the change applies only to the object as the client saw
 	 * it (RFC 1813 3.3.2). */

@@ -24,8 +24,8 @@ static nfs3_proc_fn *const procs[NFSPROC3_COUNT] = {
 };
 
 /* The procedures that only read names and attributes, READ of up to 64
- * KiB from the page cache and UNSTABLE WRITE of up to 64 KiB: they run on the event loop that read them
- * while their export answers fast (a hand-off to a worker costs about as
+ * KiB from the page cache and UNSTABLE WRITE of up to 64 KiB: they run on
+ * the event loop that read them while their export answers fast (a hand-off to a worker costs about as
  * much as a GETATTR from the page cache), on a worker while it is slow
  * (export/stall.h) or when the data is not in memory. */
 static bool may_run_inline(uint32_t proc)
@@ -165,7 +165,8 @@ static struct rpc_dispatch_result nfs3_finish(struct nfs3_server *srv, struct rp
 	return rpc_dispatch_done(RPC_SUCCESS);
 }
 
-/* Serves one call on a worker: decode, run, encode. */
+/* Serves one call (on a worker, or on the loop for the procedures
+ * may_run_inline names): decode, run, encode. */
 static struct rpc_dispatch_result nfs3_serve(struct nfs3_server *srv, struct rpc_request *req)
 {
 	uint32_t proc = req->hdr.proc;

@@ -54,7 +54,8 @@ static bool list_one(void *ctx, const struct backend_dirent *ent)
 	uint32_t size = nfs3_entry_size(&e, l->plus);
 	uint32_t dsize = nfs3_entry_size(&e, false);
 	size_t used = xdr_enc_len(l->e) - l->start;
-	if (used + size + LIST_END > l->maxcount || (l->plus && l->dir_used + dsize > l->dircount)) {
+	if (used + size + LIST_END > l->maxcount ||
+	    (l->plus && l->dir_used + dsize > l->dircount)) {
 		l->full = true;
 		return false;
 	}

@@ -63,7 +63,8 @@ void nfs3_stats_read(struct nfs3_server *srv, struct nfs3_proc_stats out[NFSPROC
 	for (struct nfs3_stats_block *b = srv->stats_blocks; b; b = b->next) {
 		for (unsigned p = 0; p < NFSPROC3_COUNT; p++) {
 			struct nfs3_proc_stats *o = &out[p];
-			o->errors += atomic_load_explicit(&b->procs[p].errors, memory_order_relaxed);
+			o->errors +=
+				atomic_load_explicit(&b->procs[p].errors, memory_order_relaxed);
 			o->ns += atomic_load_explicit(&b->procs[p].ns, memory_order_relaxed);
 			for (unsigned k = 0; k <= NFS3_LAT_BUCKETS; k++) {
 				uint64_t n = atomic_load_explicit(&b->procs[p].lat[k],

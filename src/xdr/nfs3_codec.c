@@ -364,10 +364,10 @@ bool nfs3_xdr_res(struct xdr_stream *x, uint32_t proc, struct nfs3_res *r)
 const char *nfs3_proc_name(uint32_t proc)
 {
 	static const char *const names[NFSPROC3_COUNT] = {
-		"NULL",	  "GETATTR", "SETATTR", "LOOKUP", "ACCESS",	 "READLINK",
-		"READ",	  "WRITE",   "CREATE",	"MKDIR",  "SYMLINK",	 "MKNOD",
-		"REMOVE", "RMDIR",   "RENAME",	"LINK",	  "READDIR",	 "READDIRPLUS",
-		"FSSTAT", "FSINFO",  "PATHCONF", "COMMIT",
+		"NULL", "GETATTR", "SETATTR", "LOOKUP", "ACCESS", "READLINK",
+		"READ", "WRITE", "CREATE", "MKDIR", "SYMLINK", "MKNOD",
+		"REMOVE", "RMDIR", "RENAME", "LINK", "READDIR", "READDIRPLUS",
+		"FSSTAT", "FSINFO", "PATHCONF", "COMMIT",
 	};
 	return proc < NFSPROC3_COUNT ? names[proc] : "?";
 }

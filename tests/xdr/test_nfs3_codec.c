@@ -226,8 +226,8 @@ static void test_results_round_trip(void **st)
 			case NFSPROC3_READDIRPLUS:
 				for (int i = 0; i < 3; i++) {
 					entries[i] = (struct nfs3_entry){
-						(uint64_t)i + 10, str(i ? "entry" : "e"), (uint64_t)i + 1,
-						post_attr(), {i != 1, FH}};
+						(uint64_t)i + 10, str(i ? "entry" : "e"),
+						(uint64_t)i + 1, post_attr(), {i != 1, FH}};
 					if (proc == NFSPROC3_READDIR) {
 						entries[i].attr.present = false;
 						entries[i].fh.present = false;
