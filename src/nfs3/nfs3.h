@@ -74,8 +74,11 @@ int nfs3_server_init(struct nfs3_server *srv, struct exports *exports,
 		     struct state_server *state, const uint8_t verifier[8], uint32_t max_record);
 void nfs3_server_fini(struct nfs3_server *srv);
 
-/* Turns v3 on or off on a listener (all on after init). */
+/* Turns v3 on or off on a listener (all on after init); whether a
+ * listener serves it (rpcbind registers it there; a connection no
+ * listener accepted, listener < 0, is served). */
 void nfs3_server_set_listener(struct nfs3_server *srv, unsigned listener, bool on);
+bool nfs3_server_serves_listener(const struct nfs3_server *srv, int listener);
 
 void nfs3_program_describe(struct rpc_program *prog, struct nfs3_server *srv);
 

@@ -114,6 +114,12 @@ void nfs3_server_set_listener(struct nfs3_server *srv, unsigned listener, bool o
 		atomic_store(&srv->listener_on[listener], on);
 }
 
+bool nfs3_server_serves_listener(const struct nfs3_server *srv, int listener)
+{
+	return listener < 0 || listener >= CONFIG_MAX_LISTEN ||
+	       atomic_load_explicit(&srv->listener_on[listener], memory_order_relaxed);
+}
+
 void nfs3_drc_stats_read(struct nfs3_server *srv, struct nfs3_drc_stats *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -259,9 +265,7 @@ static struct rpc_dispatch_result nfs3_serve(struct nfs3_server *srv, struct rpc
 static struct rpc_dispatch_result nfs3_dispatch(struct rpc_request *req, void *ctx)
 {
 	struct nfs3_server *srv = ctx;
-	int listener = rpc_conn_listener(req->conn);
-	if (listener >= 0 && listener < CONFIG_MAX_LISTEN &&
-	    !atomic_load_explicit(&srv->listener_on[listener], memory_order_relaxed))
+	if (!nfs3_server_serves_listener(srv, rpc_conn_listener(req->conn)))
 		return rpc_dispatch_done(RPC_PROG_MISMATCH);
 	uint32_t proc = req->hdr.proc;
 	if (proc >= NFSPROC3_COUNT)
