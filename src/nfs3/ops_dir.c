@@ -77,12 +77,13 @@ void nfs3_lookup(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bo
 }
 
 /* The tail every create shares: the new object's handle and attributes,
- * the directory's after-attributes, the flush.  rc is the back end's. */
-static void create_done(struct nfs3_call *c, struct fh *dir, const char *name, int rc,
+ * the directory's after-attributes, what must be stable before the reply
+ * (obj_what: the object's enum backend_sync_what flags; 0 when nothing
+ * was created or changed).  rc is the back end's. */
+static void create_done(struct nfs3_call *c, struct fh *dir, int rc,
 			const struct backend_handle *bh, const struct backend_attr *oattr,
-			struct nfs3_res *r)
+			unsigned obj_what, struct nfs3_res *r)
 {
-	(void)name;
 	struct export *ex = dir->export;
 	if (rc != 0) {
 		r->status = nfs3_errno(rc);
@@ -90,8 +91,10 @@ static void create_done(struct nfs3_call *c, struct fh *dir, const char *name, i
 		return;
 	}
 	r->status = NFS3_OK;
-	nfs3_durable_note(c, ex, &dir->bh, BACKEND_SYNC_ENTRIES);
-	nfs3_durable_note(c, ex, bh, BACKEND_SYNC_NEW);
+	if (obj_what & BACKEND_SYNC_NEW)
+		nfs3_durable_note(c, ex, &dir->bh, BACKEND_SYNC_ENTRIES);
+	if (obj_what)
+		nfs3_durable_note(c, ex, bh, obj_what);
 	static _Thread_local struct fh obj;
 	/* A handle too long for v3 is left out: the object exists, and
 	 * the client's LOOKUP will say what it can. */
@@ -169,7 +172,15 @@ void nfs3_create(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bo
 	bool created = false;
 	int rc = ex->ops->create_file(ex->bex, &c->cred, &dir.bh, name, how, verf, &sa, &bh, &oattr,
 				      &created);
-	create_done(c, &dir, name, rc, &bh, &oattr, r);
+	/* An exclusive create keeps its verifier in the times: they must
+	 * last too, or a retry after a crash would not be recognised.  An
+	 * UNCHECKED create of an existing file changed at most its size. */
+	unsigned what = 0;
+	if (created)
+		what = BACKEND_SYNC_NEW | (how == BACKEND_CREATE_EXCLUSIVE ? BACKEND_SYNC_ATTRS : 0);
+	else if (sa.mask & BACKEND_SET_SIZE)
+		what = BACKEND_SYNC_ATTRS;
+	create_done(c, &dir, rc, &bh, &oattr, what, r);
 }
 
 void nfs3_mkdir(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool *encoded)
@@ -193,7 +204,7 @@ void nfs3_mkdir(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, boo
 	struct backend_attr oattr;
 	int rc = ex->ops->mknod(ex->bex, &c->cred, &dir.bh, name, BACKEND_DIR, 0, 0, &sa, &bh,
 				&oattr);
-	create_done(c, &dir, name, rc, &bh, &oattr, r);
+	create_done(c, &dir, rc, &bh, &oattr, BACKEND_SYNC_NEW, r);
 }
 
 void nfs3_symlink(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool *encoded)
@@ -224,7 +235,7 @@ void nfs3_symlink(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, b
 	struct backend_handle bh;
 	struct backend_attr oattr;
 	int rc = ex->ops->symlink(ex->bex, &c->cred, &dir.bh, name, target, &sa, &bh, &oattr);
-	create_done(c, &dir, name, rc, &bh, &oattr, r);
+	create_done(c, &dir, rc, &bh, &oattr, BACKEND_SYNC_NEW, r);
 }
 
 void nfs3_mknod(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool *encoded)
@@ -270,7 +281,7 @@ void nfs3_mknod(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, boo
 	struct backend_attr oattr;
 	int rc = ex->ops->mknod(ex->bex, &c->cred, &dir.bh, name, type, mk->major, mk->minor, &sa,
 				&bh, &oattr);
-	create_done(c, &dir, name, rc, &bh, &oattr, r);
+	create_done(c, &dir, rc, &bh, &oattr, BACKEND_SYNC_NEW, r);
 }
 
 /* REMOVE and RMDIR: the back end removes either kind; v3 says which the
