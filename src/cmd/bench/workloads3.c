@@ -80,7 +80,7 @@ static void issue3_write(struct bench_stream *s)
 {
 	struct bench_ctx *c = s->ctx;
 	union nfs3_args a = {
-		.write = {wire(&s->sess->wfh), s->offset, c->io_size, c->opts.write_stable}};
+		.write = {wire(&s->sess->wfh), s->offset, c->io_size, c->opts.write_stable, {NULL, 0}}};
 	v3_send(s, NFSPROC3_WRITE, &a, payload3, c->io_size);
 }
 
