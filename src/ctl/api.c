@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "ctl/ctl_internal.h"
 #include "export/export.h"
+#include "nfs3/nfs3.h"
 #include "nfs4/server.h"
 #include "rpc/server.h"
 #include "state/session.h"
@@ -120,8 +121,11 @@ static json_t *listener_json(struct ctl_server *cs, unsigned i)
 {
 	uint32_t lo, hi;
 	nfs4_server_listener_minor(cs->ctx.nfs, (int)i, &lo, &hi);
-	return json_pack("{s:i, s:s, s:i, s:i}", "index", (int)i, "address",
-			 cs->ctx.listeners[i], "min_minor", (int)lo, "max_minor", (int)hi);
+	/* Whether NFSv3 is served there (listen = ADDR,v3=no). */
+	bool v3 = cs->ctx.nfs3 && nfs3_server_serves_listener(cs->ctx.nfs3, (int)i);
+	return json_pack("{s:i, s:s, s:i, s:i, s:b}", "index", (int)i, "address",
+			 cs->ctx.listeners[i], "min_minor", (int)lo, "max_minor", (int)hi, "nfs3",
+			 v3);
 }
 
 static unsigned get_listeners(struct ctl_server *cs, json_t **out)

@@ -214,6 +214,14 @@ static void test_switches(void **st)
 	char hp2[64];
 	snprintf(hp2, sizeof(hp2), "127.0.0.1:%u", p2);
 
+	/* The control plane tells which listeners serve NFSv3. */
+	struct ctl_http_reply hr;
+	ctlt_request(&s, "GET", "/api/v1/listeners", false, NULL, &hr);
+	assert_int_equal(hr.status, 200);
+	assert_non_null(strstr(hr.body, "\"nfs3\": true"));
+	assert_non_null(strstr(hr.body, "\"nfs3\": false"));
+	ctl_http_reply_free(&hr);
+
 	/* The second listener: v4 only. */
 	int fd2 = rpctest_connect(hp2);
 	assert_true(fd2 >= 0);
