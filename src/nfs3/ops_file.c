@@ -337,10 +337,6 @@ void nfs3_write(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, boo
 	enum backend_stable stable = wa->stable == FILE_SYNC   ? BACKEND_FILE_SYNC
 				     : wa->stable == DATA_SYNC ? BACKEND_DATA_SYNC
 							       : BACKEND_UNSTABLE;
-	/* An async export answers every write as unstable: a COMMIT then
-	 * flushes it. */
-	if (atomic_load(&ex->async))
-		stable = BACKEND_UNSTABLE;
 	size_t written = 0;
 	enum backend_stable committed = BACKEND_UNSTABLE;
 	int rc;
