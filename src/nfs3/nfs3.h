@@ -64,6 +64,7 @@ struct nfs3_server {
 	 * core/lock_order.h, level 11. */
 	pthread_mutex_t stats_lock;
 	struct nfs3_stats_block *stats_blocks;
+	uint64_t stats_gen; /* this server's, among every one made */
 	_Atomic uint64_t jukebox; /* calls answered JUKEBOX for a recall */
 };
 
@@ -82,6 +83,8 @@ bool nfs3_server_serves_listener(const struct nfs3_server *srv, int listener);
 
 void nfs3_program_describe(struct rpc_program *prog, struct nfs3_server *srv);
 
+/* Sets up the counters (nfs3_server_init does). */
+void nfs3_stats_init(struct nfs3_server *srv);
 /* Counts one call of proc on this thread. */
 void nfs3_stats_count(struct nfs3_server *srv, uint32_t proc, bool error, uint64_t ns);
 /* The totals of every thread, by procedure. */

@@ -94,7 +94,7 @@ int nfs3_server_init(struct nfs3_server *srv, struct exports *exports,
 	srv->max_io = io > (1u << 20) ? 1u << 20 : io & ~4095u;
 	for (unsigned i = 0; i < CONFIG_MAX_LISTEN; i++)
 		atomic_store(&srv->listener_on[i], true);
-	pthread_mutex_init(&srv->stats_lock, NULL);
+	nfs3_stats_init(srv);
 	if (rpc_drc_create(&srv->drc) != 0)
 		return -ENOMEM;
 	return 0;

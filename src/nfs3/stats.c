@@ -10,7 +10,6 @@
 
 struct nfs3_stats_block {
 	struct nfs3_stats_block *next;
-	const struct nfs3_server *srv;
 	/* Written by the owning thread only (load + store), read by others:
 	 * atomic only so the reads are not races. */
 	struct {
@@ -19,7 +18,20 @@ struct nfs3_stats_block {
 	} procs[NFSPROC3_COUNT];
 };
 
+/* This thread's block, and the generation of the server it belongs to: a
+ * server made again at the same address (a fuzz target, a test harness)
+ * has another, so the thread never touches a block freed with the
+ * previous one. */
 static _Thread_local struct nfs3_stats_block *my_block;
+static _Thread_local uint64_t my_gen;
+static _Atomic uint64_t next_gen = 1;
+
+void nfs3_stats_init(struct nfs3_server *srv)
+{
+	pthread_mutex_init(&srv->stats_lock, NULL);
+	srv->stats_blocks = NULL;
+	srv->stats_gen = atomic_fetch_add(&next_gen, 1);
+}
 
 static inline void bump(_Atomic uint64_t *v, uint64_t by)
 {
@@ -38,17 +50,17 @@ static unsigned lat_bucket(uint64_t ns)
 void nfs3_stats_count(struct nfs3_server *srv, uint32_t proc, bool error, uint64_t ns)
 {
 	struct nfs3_stats_block *b = my_block;
-	if (!b || b->srv != srv) {
+	if (!b || my_gen != srv->stats_gen) {
 		b = calloc(1, sizeof(*b));
 		if (!b)
 			return; /* uncounted rather than failed */
-		b->srv = srv;
 		/* lock order: see core/lock_order.h, level 11 (a leaf). */
 		pthread_mutex_lock(&srv->stats_lock);
 		b->next = srv->stats_blocks;
 		srv->stats_blocks = b;
 		pthread_mutex_unlock(&srv->stats_lock);
 		my_block = b;
+		my_gen = srv->stats_gen;
 	}
 	if (error)
 		bump(&b->procs[proc].errors, 1);
