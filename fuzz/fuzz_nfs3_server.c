@@ -4,7 +4,10 @@
  * results.
  *
  * Input layout:
- *   byte 0   the procedure (modulo 22)
+ *   byte 0   bits 0-6: the procedure (modulo 22); bit 7: the call starts
+ *            as on an event loop (the procedures that may run there do,
+ *            the others ask for a worker and run again there), else as
+ *            on a worker
  *   the rest its arguments, where each "@ROOTFH@", "@FILEFH@" and
  *            "@DIRFH@@" given as an opaque (its length 8 in front) is
  *            replaced by the handle of the export's root, of a file and
@@ -15,8 +18,8 @@
  * no state directory): nothing an input leaves behind reaches the next
  * one.  Memory files hold at most 1 MiB.
  *
- * Checked beyond "no sanitizer report": the call is done (never deferred
- * or parked: it runs as on a worker, the memory back end keeps nothing to
+ * Checked beyond "no sanitizer report": the call is done (deferred at most
+ * once, from the loop; never parked: the memory back end keeps nothing to
  * flush), leaves no per-request state, is answered SUCCESS or
  * GARBAGE_ARGS, and a SUCCESS's results decode whole with the codec.
  *
@@ -102,7 +105,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	uint32_t proc = data[0] % NFSPROC3_COUNT;
+	uint32_t proc = (data[0] & 0x7f) % NFSPROC3_COUNT;
+	bool on_loop = data[0] & 0x80;
 	static struct inproc server;
 	struct inproc *ip = &server;
 	CHECK(inproc_init_diskless(ip, LOG_LEVEL_ERROR));
@@ -133,9 +137,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	xdr_enc_reserve(&req.reply, 4);
 	rpc_encode_accepted(&req.reply, req.hdr.xid, RPC_SUCCESS);
 	req.results_off = xdr_enc_len(&req.reply);
-	req.on_worker = true;
+	req.on_worker = !on_loop;
 
 	struct rpc_dispatch_result r = prog.dispatch(&req, prog.ctx);
+	if (r.action == RPC_DISPATCH_DEFER) {
+		/* As rpc does: the same request again, on a worker, with
+		 * nothing appended to its reply. */
+		CHECK(on_loop);
+		CHECK(xdr_enc_len(&req.reply) == req.results_off);
+		req.on_worker = true;
+		r = prog.dispatch(&req, prog.ctx);
+	}
 	CHECK(r.action == RPC_DISPATCH_DONE);
 	CHECK(req.prog_state == NULL);
 	CHECK(r.stat == RPC_SUCCESS || r.stat == RPC_GARBAGE_ARGS);
@@ -188,7 +200,7 @@ static void write_seed(const char *dir, uint32_t proc, union nfs3_args *a, const
 	snprintf(path, sizeof(path), "%s/%s%s", dir, nfs3_proc_name(proc), suffix);
 	FILE *f = fopen(path, "wb");
 	CHECK(f);
-	uint8_t head = (uint8_t)proc;
+	uint8_t head = (uint8_t)(proc | (strstr(suffix, "loop") ? 0x80 : 0));
 	CHECK(fwrite(&head, 1, 1, f) == 1);
 	CHECK(fwrite(e.buf->data, 1, xdr_enc_len(&e), f) == xdr_enc_len(&e));
 	CHECK(fclose(f) == 0);
@@ -270,6 +282,19 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		}
 		write_seed(dir, proc, &a, "");
 	}
+	/* Those that may run on a loop, started there. */
+	union nfs3_args l;
+	memset(&l, 0, sizeof(l));
+	l.fh = mark(0);
+	write_seed(dir, NFSPROC3_GETATTR, &l, "-loop");
+	l.read = (struct nfs3_read_args){mark(1), 0, 4096};
+	write_seed(dir, NFSPROC3_READ, &l, "-loop");
+	l.write = (struct nfs3_write_args){mark(1), 3, 5, UNSTABLE, str("hello")};
+	write_seed(dir, NFSPROC3_WRITE, &l, "-loop");
+	l.dirop = (struct nfs3_diropargs){mark(0), str("f")};
+	write_seed(dir, NFSPROC3_LOOKUP, &l, "-loop");
+	l.dirop = (struct nfs3_diropargs){mark(0), str("f")};
+	write_seed(dir, NFSPROC3_REMOVE, &l, "-loop");
 	/* The other arm of CREATE. */
 	union nfs3_args a;
 	memset(&a, 0, sizeof(a));
