@@ -173,6 +173,7 @@ void config_init_defaults(struct ferry_config *cfg)
 	config_keys_set_defaults(false, cfg);
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->rpcbind = true;
+	cfg->mount = true;
 	cfg->delegations = CONFIG_DELEG_READWRITE;
 	cfg->dir_delegations = true;
 	strcpy(cfg->owner_domain, "localdomain");
@@ -265,6 +266,23 @@ static bool set_control_listen(struct ferry_config *cfg, const char *value, char
 			"control listen address", errbuf, errlen);
 }
 
+/* A listener's ",minor=A-B": its NFSv4 minor versions. */
+static bool listen_minor(const char *addr, const char *range, int *lo, int *hi, char *errbuf,
+			 size_t errlen)
+{
+	char *end;
+	long a = strtol(range, &end, 10), b = a;
+	if (end != range && *end == '-')
+		b = strtol(end + 1, &end, 10);
+	if (end == range || *end || a < 0 || b < a || b > CONFIG_MINOR_HIGHEST)
+		return fail(errbuf, errlen, "listen %s: minor=%s is not a range like 1-2 within 0..%d",
+			    addr, range, CONFIG_MINOR_HIGHEST);
+	*lo = (int)a;
+	*hi = (int)b;
+	return true;
+}
+
+/* "HOST:PORT" and options after commas: minor=A-B, mount=yes|no. */
 static bool add_listen(struct ferry_config *cfg, const char *addr, char *errbuf, size_t errlen)
 {
 	if (cfg->nlisten >= CONFIG_MAX_LISTEN)
@@ -274,24 +292,32 @@ static bool add_listen(struct ferry_config *cfg, const char *addr, char *errbuf,
 	if (!copy_str(tmp, sizeof(tmp), addr, "listen address", errbuf, errlen))
 		return false;
 	int lo = -1, hi = -1;
-	char *opt = strstr(tmp, ",minor=");
-	if (opt) {
-		*opt = '\0';
-		const char *range = opt + 7;
-		char *end;
-		long a = strtol(range, &end, 10), b = a;
-		if (end != range && *end == '-')
-			b = strtol(end + 1, &end, 10);
-		if (end == range || *end || a < 0 || b < a || b > CONFIG_MINOR_HIGHEST)
+	bool mount = true;
+	char *opt = strchr(tmp, ',');
+	if (opt)
+		*opt++ = '\0';
+	while (opt) {
+		char *next = strchr(opt, ',');
+		if (next)
+			*next++ = '\0';
+		if (strncmp(opt, "minor=", 6) == 0) {
+			if (!listen_minor(tmp, opt + 6, &lo, &hi, errbuf, errlen))
+				return false;
+		} else if (strncmp(opt, "mount=", 6) == 0) {
+			if (!parse_bool(opt + 6, &mount))
+				return fail(errbuf, errlen, "listen %s: mount=%s: expected yes or no",
+					    tmp, opt + 6);
+		} else {
 			return fail(errbuf, errlen,
-				    "listen %s: minor=%s is not a range like 1-2 within 0..%d", tmp,
-				    range, CONFIG_MINOR_HIGHEST);
-		lo = (int)a;
-		hi = (int)b;
+				    "listen %s: unknown option '%s' (minor=A-B or mount=yes|no)", tmp,
+				    opt);
+		}
+		opt = next;
 	}
 	strcpy(cfg->listen[cfg->nlisten], tmp);
 	cfg->listen_minor_min[cfg->nlisten] = lo;
 	cfg->listen_minor_max[cfg->nlisten] = hi;
+	cfg->listen_no_mount[cfg->nlisten] = !mount;
 	cfg->nlisten++;
 	return true;
 }
@@ -435,6 +461,9 @@ static bool server_entry(struct ini_ctx *ctx, const char *section, const char *k
 	if (in_server && strcmp(key, "log_level") == 0)
 		return log_level_parse(value, &cfg->log_level) ||
 		       fail(ctx->errbuf, ctx->errlen, "%s: unknown level '%s'", where, value);
+	if (in_server && strcmp(key, "mount") == 0)
+		return parse_bool(value, &cfg->mount) ||
+		       fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
 	if ((in_server && strcmp(key, "rpcbind") == 0) ||
 	    (in_nfs && strcmp(key, "dir_delegations") == 0))
 		return parse_bool(value, in_nfs ? &cfg->dir_delegations : &cfg->rpcbind) ||
