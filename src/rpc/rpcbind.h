@@ -17,25 +17,25 @@
 #define RPCBIND_SOCKET_PATH "/run/rpcbind.sock"
 
 struct rpcbind_reg {
-  uint32_t prog, vers;
-  char netid[8];  /* "tcp" or "tcp6" */
-  char uaddr[64]; /* "127.0.0.1.8.1": the address, then the port's two bytes */
+	uint32_t prog, vers;
+	char netid[8];  /* "tcp" or "tcp6" */
+	char uaddr[64]; /* "127.0.0.1.8.1": the address, then the port's two bytes */
 };
 
 enum { RPCBIND_MAX_REGS = 64 };
 
 /* The registrations of one server. */
 struct rpcbind_regs {
-  struct rpcbind_reg v[RPCBIND_MAX_REGS];
-  unsigned n;
+	struct rpcbind_reg v[RPCBIND_MAX_REGS];
+	unsigned n;
 };
 
 /* Adds versions lo..hi of prog on the listener bound at hostport
  * ("127.0.0.1:2049", "[::]:2049"); a (program, version, netid) already
  * added keeps its first address, as rpcbind would.  -EINVAL for an
  * address that is not numeric, -ENOSPC when full. */
-int rpcbind_regs_add(struct rpcbind_regs *r, uint32_t prog, uint32_t lo,
-                     uint32_t hi, const char *hostport);
+int rpcbind_regs_add(struct rpcbind_regs *r, uint32_t prog, uint32_t lo, uint32_t hi,
+                     const char *hostport);
 
 /* Registers each one, first withdrawing what an earlier run may have left
  * for the same program, version and netid.  Returns how many were
@@ -50,7 +50,6 @@ void rpcbind_regs_unregister(struct rpcbind_regs *r);
  * (withdrawing: netid "" is every netid; uaddr is not sent).  0,
  * -ECONNREFUSED when no rpcbind runs, -EPERM when rpcbind said no, or
  * another negative errno. */
-int rpcbind_call(uint32_t prog, uint32_t vers, const char *netid,
-                 const char *uaddr, bool set);
+int rpcbind_call(uint32_t prog, uint32_t vers, const char *netid, const char *uaddr, bool set);
 
 #endif

@@ -17,23 +17,22 @@
 /* Bytes of a name or path, not NUL-terminated, pointing into the input
  * when decoded. */
 struct mount_name {
-  const uint8_t *data;
-  uint32_t len;
+	const uint8_t *data;
+	uint32_t len;
 };
 
 /* --- dirpath: MNT's and UMNT's argument --------------------------------- */
 
 enum mount_dec_path {
-  MOUNT_PATH_OK,
-  /* Well-formed, but longer than MNTPATHLEN: MNT3ERR_NAMETOOLONG. */
-  MOUNT_PATH_TOO_LONG,
-  /* Not a dirpath at all (short input, bytes left over): GARBAGE_ARGS. */
-  MOUNT_PATH_GARBAGE,
+	MOUNT_PATH_OK,
+	/* Well-formed, but longer than MNTPATHLEN: MNT3ERR_NAMETOOLONG. */
+	MOUNT_PATH_TOO_LONG,
+	/* Not a dirpath at all (short input, bytes left over): GARBAGE_ARGS. */
+	MOUNT_PATH_GARBAGE,
 };
 
 /* Decodes a dirpath that must be the whole of d's input. */
-enum mount_dec_path mount_dec_dirpath(struct xdr_dec *d,
-                                      struct mount_name *path);
+enum mount_dec_path mount_dec_dirpath(struct xdr_dec *d, struct mount_name *path);
 bool mount_enc_dirpath(struct xdr_enc *e, const struct mount_name *path);
 
 /* --- MNT's result (mountres3) ------------------------------------------ */
@@ -41,10 +40,10 @@ bool mount_enc_dirpath(struct xdr_enc *e, const struct mount_name *path);
 enum { MOUNT_MAX_FLAVORS = 16 }; /* decoding refuses more */
 
 struct mount_mnt_res {
-  uint32_t status; /* enum mountstat3; the rest only for MNT3_OK */
-  struct mount_name fh;
-  uint32_t nflavors;
-  uint32_t flavors[MOUNT_MAX_FLAVORS];
+	uint32_t status; /* enum mountstat3; the rest only for MNT3_OK */
+	struct mount_name fh;
+	uint32_t nflavors;
+	uint32_t flavors[MOUNT_MAX_FLAVORS];
 };
 
 bool mount_enc_mnt_res(struct xdr_enc *e, const struct mount_mnt_res *r);
@@ -61,16 +60,15 @@ bool mount_dec_more(struct xdr_dec *d, bool *more);
 
 /* DUMP: one mountbody (a client host and the path it mounted). */
 struct mount_body {
-  struct mount_name host; /* name<MNTNAMLEN> */
-  struct mount_name dir;  /* dirpath<MNTPATHLEN> */
+	struct mount_name host; /* name<MNTNAMLEN> */
+	struct mount_name dir;  /* dirpath<MNTPATHLEN> */
 };
 bool mount_enc_body(struct xdr_enc *e, const struct mount_body *b);
 bool mount_dec_body(struct xdr_dec *d, struct mount_body *b);
 
 /* EXPORT: one exportnode's path, then its groups as a list of names
  * (mount_enc_more / mount_dec_more around each mount_*_group). */
-bool mount_enc_name(struct xdr_enc *e, const struct mount_name *n,
-                    uint32_t max);
+bool mount_enc_name(struct xdr_enc *e, const struct mount_name *n, uint32_t max);
 bool mount_dec_name(struct xdr_dec *d, struct mount_name *n, uint32_t max);
 #define mount_enc_export_dir(e, n) mount_enc_name((e), (n), MNTPATHLEN)
 #define mount_dec_export_dir(d, n) mount_dec_name((d), (n), MNTPATHLEN)
