@@ -670,10 +670,11 @@ bool config_load_file(struct ferry_config *cfg, const char *path, char *errbuf, 
 const char *config_usage(void)
 {
 	return "usage: ferryd [options]\n"
-	       "  --listen HOST:PORT[,minor=A-B]\n"
+	       "  --listen HOST:PORT[,minor=A-B][,mount=no]\n"
 	       "                          address to serve on (repeatable; default "
 	       "127.0.0.1:2049;\n"
 	       "                          minor=A-B limits its NFSv4 minor versions;\n"
+	       "                          mount=no serves no MOUNT program there;\n"
 	       "                          IPv6 as [::1]:2049; port 0 picks a free one)\n"
 	       "  --export DIR[:PSEUDO]   export DIR at pseudo path PSEUDO (repeatable;\n"
 	       "                          default PSEUDO is /basename(DIR); default export\n"

@@ -373,6 +373,18 @@ static void test_mount_list(void **state)
 	assert_true(ctlt_promtool_ok(page));
 	free(page);
 
+	/* ferryctl mounts prints it as a table. */
+	char cmd[600], out[4096] = "";
+	snprintf(cmd, sizeof(cmd), "%s --state-dir %s/state mounts", FERRYCTL_PATH, server.dir);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	size_t got = fread(out, 1, sizeof(out) - 1, p);
+	out[got] = '\0';
+	assert_int_equal(pclose(p), 0);
+	assert_non_null(strstr(out, "CLIENT     PATH"));
+	assert_non_null(strstr(out, "\n127.0.0.1  /deep/b "));
+	assert_non_null(strstr(out, "MNT results: acces 3, nametoolong 1, noent "));
+
 	umnt(fd, "/a");
 	n = dump(fd, lines, 16);
 	assert_int_equal(n, 1);
