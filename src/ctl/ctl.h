@@ -41,7 +41,7 @@ struct ctl_server;
 
 /* The MOUNT program's mount list and counters, through hooks ferryd
  * sets (the control plane does not use the mount module itself). */
-enum { CTL_MOUNT_PROCS = 6, CTL_MOUNT_OUTCOMES = 5 };
+enum { CTL_MOUNT_PROCS = 6, CTL_MOUNT_OUTCOMES = 6 };
 struct ctl_mount_entry {
 	char host[64];
 	char path[1025];

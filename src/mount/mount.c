@@ -93,24 +93,47 @@ bool mount_path_tidy(const uint8_t *p, size_t len, char *out)
 	return true;
 }
 
-static bool path_names(const char *configured, const char *tidy)
+/* How far configured names tidy: the length of the prefix of tidy it is
+ * (the whole of it, or up to a slash), or 0. */
+static size_t path_prefix(const char *configured, const char *tidy)
 {
 	char own[MNTPATHLEN + 1];
-	size_t len = strlen(configured);
-	return mount_path_tidy((const uint8_t *)configured, len, own) && strcmp(own, tidy) == 0;
+	if (!mount_path_tidy((const uint8_t *)configured, strlen(configured), own))
+		return 0;
+	size_t n = strlen(own);
+	if (strcmp(own, "/") == 0)
+		return 1; /* the root is a prefix of every path */
+	if (strncmp(own, tidy, n) != 0 || (tidy[n] != '\0' && tidy[n] != '/'))
+		return 0;
+	return n;
 }
 
-/* The export whose pseudo path or directory is tidy, the pseudo path
- * first (an export's pseudo path may be another's directory). */
-static struct export *export_by_path(struct exports *exps, const char *tidy)
+/* The export tidy names, or the one it lies below (the longest prefix:
+ * an export's pseudo path or its directory; on a tie a pseudo path, as an
+ * export's pseudo path may be another's directory), and where in tidy
+ * what is below its root starts (*rest: "" for the root itself). */
+static struct export *export_by_path(struct exports *exps, const char *tidy, const char **rest)
 {
-	for (unsigned i = 0; i < exps->count; i++)
-		if (path_names(exps->list[i].pseudo, tidy))
-			return &exps->list[i];
-	for (unsigned i = 0; i < exps->count; i++)
-		if (path_names(exps->list[i].path, tidy))
-			return &exps->list[i];
-	return NULL;
+	struct export *best = NULL;
+	size_t best_score = 0, best_len = 0;
+	for (unsigned i = 0; i < exps->count; i++) {
+		struct export *ex = &exps->list[i];
+		size_t by_pseudo = path_prefix(ex->pseudo, tidy);
+		size_t by_dir = path_prefix(ex->path, tidy);
+		size_t len = by_pseudo >= by_dir ? by_pseudo : by_dir;
+		size_t score = 2 * len + (len && by_pseudo == len);
+		if (score > best_score) {
+			best = ex;
+			best_score = score;
+			best_len = len;
+		}
+	}
+	if (!best)
+		return NULL;
+	*rest = tidy + best_len;
+	while (**rest == '/')
+		(*rest)++;
+	return best;
 }
 
 /* The client's address as the mount list names it. */
@@ -226,11 +249,89 @@ static struct rpc_dispatch_result mnt_reply(struct mount_server *ms, struct rpc_
 	return rpc_dispatch_done(RPC_SUCCESS);
 }
 
+static uint32_t mnt_status_of(int err)
+{
+	switch (err) {
+	case -ENOENT:
+	case -ESTALE:
+		return MNT3ERR_NOENT;
+	case -EACCES:
+		return MNT3ERR_ACCES;
+	case -EPERM:
+		return MNT3ERR_PERM;
+	case -ENOTDIR:
+		return MNT3ERR_NOTDIR;
+	case -ENAMETOOLONG:
+		return MNT3ERR_NAMETOOLONG;
+	case -EINVAL:
+		return MNT3ERR_INVAL;
+	case -EIO:
+		return MNT3ERR_IO;
+	default:
+		return MNT3ERR_SERVERFAULT;
+	}
+}
+
+static enum mount_mnt_outcome outcome_of(uint32_t status)
+{
+	switch (status) {
+	case MNT3_OK:
+		return MOUNT_MNT_OK;
+	case MNT3ERR_NOENT:
+		return MOUNT_MNT_NOENT;
+	case MNT3ERR_ACCES:
+	case MNT3ERR_PERM:
+		return MOUNT_MNT_ACCES;
+	case MNT3ERR_NAMETOOLONG:
+		return MOUNT_MNT_NAMETOOLONG;
+	case MNT3ERR_NOTSUPP:
+		return MOUNT_MNT_NOTSUPP;
+	default:
+		return MOUNT_MNT_OTHER;
+	}
+}
+
+/* Walks rest (names below ex's root, slash-separated, tidy) from the root
+ * as the caller, after squashing: the directory it names into *out.  A
+ * MNT3 status. */
+static uint32_t walk_below(struct export *ex, const struct rpc_cred *rc, const char *rest,
+                           struct backend_handle *out)
+{
+	struct backend_cred cred;
+	export_cred(ex, rc, &cred);
+	struct backend_handle cur = ex->root;
+	struct backend_attr attr;
+	while (*rest) {
+		const char *slash = strchr(rest, '/');
+		size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
+		char name[MNTPATHLEN + 1];
+		memcpy(name, rest, n);
+		name[n] = '\0';
+		/* A path that climbs would leave the export. */
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			return MNT3ERR_INVAL;
+		struct backend_handle next;
+		int rc2 = ex->ops->lookup(ex->bex, &cred, &cur, name, &next, &attr);
+		if (rc2)
+			return mnt_status_of(rc2);
+		if (attr.type != BACKEND_DIR)
+			return MNT3ERR_NOTDIR;
+		cur = next;
+		rest += n;
+		while (*rest == '/')
+			rest++;
+	}
+	*out = cur;
+	return MNT3_OK;
+}
+
 static struct rpc_dispatch_result proc_mnt(struct mount_server *ms, struct rpc_request *req)
 {
 	struct mount_name arg;
 	struct mount_mnt_res res = {.status = MNT3_OK};
-	switch (mount_dec_dirpath(&req->args, &arg)) {
+	/* A copy: a call deferred to a worker decodes its arguments again. */
+	struct xdr_dec args = req->args;
+	switch (mount_dec_dirpath(&args, &arg)) {
 	case MOUNT_PATH_GARBAGE:
 		atomic_fetch_add_explicit(&ms->garbage_args, 1, memory_order_relaxed);
 		return rpc_dispatch_done(RPC_GARBAGE_ARGS);
@@ -241,8 +342,9 @@ static struct rpc_dispatch_result proc_mnt(struct mount_server *ms, struct rpc_r
 		break;
 	}
 	char path[MNTPATHLEN + 1];
+	const char *rest = "";
 	struct export *ex =
-	    mount_path_tidy(arg.data, arg.len, path) ? export_by_path(ms->exps, path) : NULL;
+	    mount_path_tidy(arg.data, arg.len, path) ? export_by_path(ms->exps, path, &rest) : NULL;
 	const struct sockaddr_storage *addr = rpc_conn_peer_addr(req->conn);
 	char host[64];
 	host_of(addr, host, sizeof(host));
@@ -257,8 +359,17 @@ static struct rpc_dispatch_result proc_mnt(struct mount_server *ms, struct rpc_r
 		res.status = MNT3ERR_ACCES;
 		return mnt_reply(ms, req, &res, MOUNT_MNT_ACCES);
 	}
+	/* Below the root: lookups in the back end, which may block. */
+	struct backend_handle dir = ex->root;
+	if (*rest) {
+		if (!req->on_worker)
+			return rpc_dispatch_defer();
+		res.status = walk_below(ex, &req->cred, rest, &dir);
+		if (res.status != MNT3_OK)
+			return mnt_reply(ms, req, &res, outcome_of(res.status));
+	}
 	struct fh fh;
-	fh_from_object(ms->exps, ex, &ex->root, &fh);
+	fh_from_object(ms->exps, ex, &dir, &fh);
 	if (fh.wire_len > FH_V3_MAX) {
 		log_ratelimited("mount: export %s's root handle is %u bytes, more than NFSv3's %d: "
 		                "no NFSv3 access to it",
@@ -357,7 +468,9 @@ static struct rpc_dispatch_result mount_dispatch(struct rpc_request *req, void *
 	uint32_t proc = req->hdr.proc;
 	if (proc >= MOUNTPROC3_COUNT)
 		return rpc_dispatch_done(RPC_PROC_UNAVAIL);
-	atomic_fetch_add_explicit(&ms->calls[proc], 1, memory_order_relaxed);
+	/* A MNT deferred to a worker comes here twice: counted once. */
+	if (!req->on_worker)
+		atomic_fetch_add_explicit(&ms->calls[proc], 1, memory_order_relaxed);
 	switch ((enum mount_proc)proc) {
 	case MOUNTPROC3_NULL:
 		return rpc_dispatch_done(RPC_SUCCESS);
@@ -410,7 +523,7 @@ const char *mount_proc_name(unsigned proc)
 
 const char *mount_mnt_outcome_name(enum mount_mnt_outcome o)
 {
-	static const char *const names[MOUNT_MNT_OUTCOMES] = {"ok", "noent", "acces", "nametoolong",
-	                                                      "notsupp"};
+	static const char *const names[MOUNT_MNT_OUTCOMES] = {"ok",          "noent",   "acces",
+	                                                      "nametoolong", "notsupp", "other"};
 	return (unsigned)o < MOUNT_MNT_OUTCOMES ? names[o] : "unknown";
 }

@@ -1,8 +1,10 @@
-/* The MOUNT program (RFC 1813 appendix I): how an NFSv3 client learns an
- * export root's file handle and its security flavours, and what showmount
- * asks (the exports and their host rules, the mount list).
+/* The MOUNT program (RFC 1813 appendix I): how an NFSv3 client learns the
+ * file handle of an export's root (or of a directory below it) and the
+ * export's security flavours, and what showmount asks (the exports and
+ * their host rules, the mount list).
  *
- * Program 100005 version 3 on the NFS listeners; versions 1 and 2 (NFSv2's,
+ * Program 100005 version 3 on the NFS listeners; a MNT below an export's
+ * root looks its way down in the back end, on the worker pool; versions 1 and 2 (NFSv2's,
  * whose handles are a fixed 32 bytes) get PROG_MISMATCH 3..3, as Ferry
  * serves no NFSv2.
  *
@@ -62,6 +64,7 @@ enum mount_mnt_outcome {
 	MOUNT_MNT_ACCES, /* the host rules or the source port refused */
 	MOUNT_MNT_NAMETOOLONG,
 	MOUNT_MNT_NOTSUPP, /* the root's handle has no NFSv3 form */
+	MOUNT_MNT_OTHER,   /* below the root: not a directory, I/O, ... */
 	MOUNT_MNT_OUTCOMES
 };
 

@@ -38,6 +38,20 @@ static int setup(void **state)
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		mkdir(path, 0777);
 	}
+	/* Below export a: directories to mount, a file, a directory root
+	 * (squashed to nobody) may not enter. */
+	const char *below[] = {"a/sub", "a/sub/inner", "a/private"};
+	for (unsigned i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, below[i]);
+		mkdir(path, 0755);
+	}
+	snprintf(path, sizeof(path), "%s/a/private", dir);
+	chmod(path, 0700);
+	snprintf(path, sizeof(path), "%s/a/file", dir);
+	FILE *file = fopen(path, "w");
+	if (!file)
+		return -1;
+	fclose(file);
 	snprintf(path, sizeof(path), "%s/ferryd.conf", dir);
 	FILE *f = fopen(path, "w");
 	if (!f)
@@ -242,6 +256,45 @@ static void test_mnt_errors(void **state)
 	close(fd);
 }
 
+static void test_mnt_below_an_export_root(void **state)
+{
+	int fd = rpctest_connect(server.hostport);
+	assert_true(fd >= 0);
+	uint8_t fh[FHSIZE3], v4[NFS4_FHSIZE];
+	struct mount_mnt_res res;
+	mnt(fd, "/a/sub", &res, fh);
+	assert_int_equal(res.status, MNT3_OK);
+	assert_int_equal(res.nflavors, 2);
+	const char *sub[] = {"a", "sub"};
+	uint32_t v4len = v4_handle(fd, sub, 2, v4);
+	assert_int_equal(v4len, res.fh.len);
+	assert_memory_equal(v4, fh, v4len);
+
+	/* By the export's directory too, two levels down, slashes untidy. */
+	char path[400];
+	snprintf(path, sizeof(path), "%s/a//sub/inner/", dir);
+	mnt(fd, path, &res, fh);
+	assert_int_equal(res.status, MNT3_OK);
+	const char *inner[] = {"a", "sub", "inner"};
+	v4len = v4_handle(fd, inner, 3, v4);
+	assert_int_equal(v4len, res.fh.len);
+	assert_memory_equal(v4, fh, v4len);
+
+	assert_int_equal(mnt_status(fd, "/a/nosuch"), MNT3ERR_NOENT);
+	assert_int_equal(mnt_status(fd, "/a/file"), MNT3ERR_NOTDIR);
+	assert_int_equal(mnt_status(fd, "/a/file/x"), MNT3ERR_NOTDIR);
+	/* Lookups are made as the caller after squashing: root is nobody
+	 * here, who may name a 0700 directory of root's but not look in it. */
+	assert_int_equal(mnt_status(fd, "/a/private"), MNT3_OK);
+	assert_int_equal(mnt_status(fd, "/a/private/x"), MNT3ERR_ACCES);
+	/* Nothing climbs out of an export. */
+	assert_int_equal(mnt_status(fd, "/a/sub/../../closed"), MNT3ERR_INVAL);
+	assert_int_equal(mnt_status(fd, "/a/."), MNT3ERR_INVAL);
+	/* Host rules hold below an export's root as at it. */
+	assert_int_equal(mnt_status(fd, "/closed/x"), MNT3ERR_ACCES);
+	close(fd);
+}
+
 static void test_garbage_args(void **state)
 {
 	int fd = rpctest_connect(server.hostport);
@@ -352,11 +405,13 @@ static void test_mount_list(void **state)
 
 	assert_int_equal(mnt_status(fd, "/a"), MNT3_OK);
 	assert_int_equal(mnt_status(fd, "/deep/b/"), MNT3_OK);
-	assert_int_equal(mnt_status(fd, "/a"), MNT3_OK);            /* listed once */
+	assert_int_equal(mnt_status(fd, "/a"), MNT3_OK); /* listed once */
+	assert_int_equal(mnt_status(fd, "/a/sub"), MNT3_OK);
 	assert_int_equal(mnt_status(fd, "/closed"), MNT3ERR_ACCES); /* not listed */
 	unsigned n = dump(fd, lines, 16);
-	assert_int_equal(n, 2);
+	assert_int_equal(n, 3);
 	assert_true(listed(lines, n, "127.0.0.1 /a"));
+	assert_true(listed(lines, n, "127.0.0.1 /a/sub"));
 	assert_true(listed(lines, n, "127.0.0.1 /deep/b"));
 
 	/* The control plane shows the same list. */
@@ -367,7 +422,7 @@ static void test_mount_list(void **state)
 	assert_non_null(strstr(h.body, "\"client\": \"127.0.0.1\""));
 	ctl_http_reply_free(&h);
 	char *page = ctlt_scrape(&server);
-	assert_true(ctlt_metric(page, "ferry_mount_list_entries") == 2);
+	assert_true(ctlt_metric(page, "ferry_mount_list_entries") == 3);
 	assert_true(ctlt_metric(page, "ferry_mount_mnt_total{result=\"acces\"}") >= 1);
 	assert_true(ctlt_metric(page, "ferry_mount_calls_total{proc=\"dump\"}") >= 2);
 	assert_true(ctlt_promtool_ok(page));
@@ -383,11 +438,12 @@ static void test_mount_list(void **state)
 	assert_int_equal(pclose(p), 0);
 	assert_non_null(strstr(out, "CLIENT     PATH"));
 	assert_non_null(strstr(out, "\n127.0.0.1  /deep/b "));
-	assert_non_null(strstr(out, "MNT results: acces 3, nametoolong 1, noent "));
+	assert_non_null(strstr(out, "MNT results: acces "));
+	assert_non_null(strstr(out, ", nametoolong 1, noent "));
 
 	umnt(fd, "/a");
 	n = dump(fd, lines, 16);
-	assert_int_equal(n, 1);
+	assert_int_equal(n, 2);
 	assert_true(listed(lines, n, "127.0.0.1 /deep/b"));
 	/* Unmounting what was never mounted is no error. */
 	umnt(fd, "/nope");
@@ -443,6 +499,7 @@ int main(void)
 	    cmocka_unit_test(test_mnt_gives_the_root_handle_nfsv4_gives),
 	    cmocka_unit_test(test_mnt_by_directory_and_untidy_paths),
 	    cmocka_unit_test(test_mnt_errors),
+	    cmocka_unit_test(test_mnt_below_an_export_root),
 	    cmocka_unit_test(test_garbage_args),
 	    cmocka_unit_test(test_versions_and_procedures),
 	    cmocka_unit_test(test_mount_list),
