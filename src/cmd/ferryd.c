@@ -344,23 +344,41 @@ static void mount_hooks_init(struct ctl_mount_hooks *h, struct mount_server *ms)
 /* --- rpcbind ---------------------------------------------------------------- */
 
 /* Every program on every listener that serves it; rpcbind keeps the first
- * listener of each address family per program and version. */
-static void rpcbind_plan(struct rpcbind_regs *regs, const struct ferry_config *cfg,
-			 const struct ctl_context *ctl, const struct mount_server *ms)
+ * listener of each address family per program and version.  A program
+ * that joins ferryd (NFSv3, NLM) is one more row of served[]. */
+static bool mount_on_listener(const void *ms, int listener)
 {
+	return mount_server_serves_listener(ms, listener);
+}
+
+static void rpcbind_plan(struct rpcbind_regs *regs, const struct ctl_context *ctl,
+			 const struct mount_server *ms)
+{
+	const struct {
+		uint32_t prog, lo, hi;
+		bool on; /* served at all */
+		/* NULL: on every listener. */
+		bool (*on_listener)(const void *arg, int listener);
+		const void *arg;
+	} served[] = {
+		{NFS4_PROGRAM, NFS4_VERSION, NFS4_VERSION, true, NULL, NULL},
+		{MOUNT_PROGRAM, MOUNT_V3, MOUNT_V3, ms != NULL, mount_on_listener, ms},
+	};
 	memset(regs, 0, sizeof(*regs));
 	for (unsigned i = 0; i < ctl->nlisteners; i++) {
 		const char *addr = ctl->listeners[i];
-		int rc = rpcbind_regs_add(regs, NFS4_PROGRAM, NFS4_VERSION, NFS4_VERSION, addr);
-		if (rc == 0 && ms && mount_server_serves_listener(ms, (int)i))
-			rc = rpcbind_regs_add(regs, MOUNT_PROGRAM, MOUNT_V3, MOUNT_V3, addr);
+		int rc = 0;
+		for (size_t k = 0; k < sizeof(served) / sizeof(served[0]) && rc == 0; k++)
+			if (served[k].on &&
+			    (!served[k].on_listener || served[k].on_listener(served[k].arg, (int)i)))
+				rc = rpcbind_regs_add(regs, served[k].prog, served[k].lo,
+						      served[k].hi, addr);
 		if (rc == -EINVAL)
 			log_warn("rpcbind: listener %s is not a numeric address; not registered",
 				 addr);
 		else if (rc)
 			log_warn("rpcbind: too many registrations; %s not registered", addr);
 	}
-	(void)cfg;
 }
 
 static void rpcbind_announce(struct rpcbind_regs *regs)
@@ -530,7 +548,7 @@ int main(int argc, char **argv)
 	}
 	static struct rpcbind_regs regs;
 	if (cfg.rpcbind) {
-		rpcbind_plan(&regs, &cfg, &ctl_ctx, mountd);
+		rpcbind_plan(&regs, &ctl_ctx, mountd);
 		rpcbind_announce(&regs);
 	}
 	log_info("ferryd ready");
