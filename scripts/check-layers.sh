@@ -29,12 +29,12 @@ declare -A allowed=(
 	[xdr]="core xdr"
 	[rpc]="core xdr rpc"
 	[client]="core xdr rpc client"
+	[mount]="core xdr rpc export mount"
 	[backend]="core backend"
 	[state]="core xdr backend state"
 	[callback]="core xdr rpc backend state callback"
 	[export]="core xdr rpc backend state export"
 	[nfs4]="core xdr rpc backend state callback export nfs4"
-	[mount]="core xdr rpc export mount"
 	[ctl]="core xdr rpc state callback export nfs4 backend ctl"
 	[cmd]="*"
 )

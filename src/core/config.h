@@ -222,8 +222,6 @@ struct ferry_config {
 	char listen[CONFIG_MAX_LISTEN][128];
 	/* Per listener: its own minor-version range, or -1 for the server's. */
 	int listen_minor_min[CONFIG_MAX_LISTEN], listen_minor_max[CONFIG_MAX_LISTEN];
-	/* Per listener: ",mount=no" serves no MOUNT program there. */
-	bool listen_no_mount[CONFIG_MAX_LISTEN];
 	unsigned nlisten;
 	struct config_export exports[CONFIG_MAX_EXPORTS];
 	unsigned nexports;
@@ -247,6 +245,8 @@ struct ferry_config {
 	/* [server] mount: the MOUNT program (NFSv3 clients' way to an export
 	 * root) on the listeners that do not say mount=no. */
 	bool mount;
+	/* Per listener: ",mount=no" serves no MOUNT program there. */
+	bool listen_no_mount[CONFIG_MAX_LISTEN];
 	unsigned lease_time_s;
 	unsigned grace_time_s;
 	char owner_domain[128];
