@@ -22,8 +22,23 @@ enum { MOUNT_LIST_MAX = 4096 };
 
 struct mount_listed {
 	struct mount_listed *next;
+	uint64_t key; /* entry_key of host and path: most comparisons stop there */
 	struct mount_entry e;
 };
+
+/* FNV-1a of host, a NUL and path. */
+static uint64_t entry_key(const char *host, const char *path)
+{
+	uint64_t h = 14695981039346656037ull;
+	for (const char *p = host;; p++) {
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+		if (!*p)
+			break;
+	}
+	for (const char *p = path; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	return h;
+}
 
 struct mount_server {
 	struct exports *exps;
@@ -157,9 +172,10 @@ static void host_of(const struct sockaddr_storage *ss, char *out, size_t cap)
 static void list_add(struct mount_server *ms, const char *host, const char *path)
 {
 	int64_t now = (int64_t)time(NULL);
+	uint64_t key = entry_key(host, path);
 	pthread_mutex_lock(&ms->lock);
 	for (struct mount_listed *m = ms->head; m; m = m->next) {
-		if (strcmp(m->e.host, host) == 0 && strcmp(m->e.path, path) == 0) {
+		if (m->key == key && strcmp(m->e.host, host) == 0 && strcmp(m->e.path, path) == 0) {
 			m->e.when = now;
 			pthread_mutex_unlock(&ms->lock);
 			return;
@@ -170,6 +186,7 @@ static void list_add(struct mount_server *ms, const char *host, const char *path
 		m = malloc(sizeof(*m));
 	if (m) {
 		m->next = NULL;
+		m->key = key;
 		snprintf(m->e.host, sizeof(m->e.host), "%s", host);
 		snprintf(m->e.path, sizeof(m->e.path), "%s", path);
 		m->e.when = now;
@@ -189,11 +206,13 @@ static void list_add(struct mount_server *ms, const char *host, const char *path
 /* Removes host's entry for path, or every entry of host (path NULL). */
 static void list_remove(struct mount_server *ms, const char *host, const char *path)
 {
+	uint64_t key = path ? entry_key(host, path) : 0;
 	pthread_mutex_lock(&ms->lock);
 	struct mount_listed **pp = &ms->head;
 	while (*pp) {
 		struct mount_listed *m = *pp;
-		if (strcmp(m->e.host, host) == 0 && (!path || strcmp(m->e.path, path) == 0)) {
+		if ((!path || m->key == key) && strcmp(m->e.host, host) == 0 &&
+		    (!path || strcmp(m->e.path, path) == 0)) {
 			*pp = m->next;
 			free(m);
 			ms->entries--;

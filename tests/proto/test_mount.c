@@ -27,6 +27,25 @@ static char dir[256];
 static char no_mount[64]; /* the listener with mount=no */
 static uint32_t next_xid = 1;
 
+/* ferryd's configuration; a_clients, when not NULL, the host rules of
+ * export a. */
+static int write_config(const char *a_clients)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/ferryd.conf", dir);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fprintf(f,
+	        "[export a]\npath = %s/a\npseudo = /a\n%s%s%s\n"
+	        "[export b]\npath = %s/b\npseudo = /deep/b\nsec = none:sys\n\n"
+	        "[export closed]\npath = %s/closed\npseudo = /closed\n"
+	        "clients = 10.0.0.0/8, 192.168.1.0/24\n",
+	        dir, a_clients ? "clients = " : "", a_clients ? a_clients : "",
+	        a_clients ? "\n" : "", dir, dir);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
 static int setup(void **state)
 {
 	snprintf(dir, sizeof(dir), "%s/ferry-mount-%d",
@@ -53,22 +72,14 @@ static int setup(void **state)
 		return -1;
 	fclose(file);
 	snprintf(path, sizeof(path), "%s/ferryd.conf", dir);
-	FILE *f = fopen(path, "w");
-	if (!f)
+	if (write_config(NULL) != 0)
 		return -1;
-	fprintf(f,
-	        "[export a]\npath = %s/a\npseudo = /a\n\n"
-	        "[export b]\npath = %s/b\npseudo = /deep/b\nsec = none:sys\n\n"
-	        "[export closed]\npath = %s/closed\npseudo = /closed\n"
-	        "clients = 10.0.0.0/8, 192.168.1.0/24\n",
-	        dir, dir, dir);
-	fclose(f);
 	const char *args[] = {
 	    "--config", path, "--listen", "127.0.0.1:0", "--listen", "127.0.0.1:0,mount=no", NULL};
 	if (ferryd_start(&server, args) != 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/port", server.dir);
-	f = fopen(path, "r");
+	FILE *f = fopen(path, "r");
 	unsigned p1 = 0, p2 = 0;
 	if (!f || fscanf(f, "%u %u", &p1, &p2) != 2)
 		return -1;
@@ -492,6 +503,98 @@ static void test_export_list(void **state)
 	close(fd);
 }
 
+/* A reload's host rules apply to the next MNT and show in EXPORT. */
+static void test_reload_changes_host_rules(void **state)
+{
+	int fd = rpctest_connect(server.hostport);
+	assert_true(fd >= 0);
+	assert_int_equal(mnt_status(fd, "/a"), MNT3_OK);
+	assert_int_equal(write_config("10.9.9.0/24"), 0);
+	struct ctl_http_reply h;
+	ctlt_request(&server, "POST", "/api/v1/exports/reload", true, "{}", &h);
+	assert_int_equal(h.status, 200);
+	ctl_http_reply_free(&h);
+	assert_int_equal(mnt_status(fd, "/a"), MNT3ERR_ACCES);
+	assert_int_equal(mnt_status(fd, "/a/sub"), MNT3ERR_ACCES);
+	struct rpctest_reply r;
+	mount_call(fd, MOUNT_V3, MOUNTPROC3_EXPORT, NULL, 0, &r);
+	assert_int_equal(r.hdr.accept_stat, RPC_SUCCESS);
+	bool more, gmore;
+	struct mount_name d, g;
+	assert_true(mount_dec_more(&r.results, &more) && more);
+	assert_true(mount_dec_export_dir(&r.results, &d));
+	assert_true(mount_dec_more(&r.results, &gmore) && gmore);
+	assert_true(mount_dec_group(&r.results, &g));
+	assert_int_equal(g.len, strlen("10.9.9.0/24"));
+	assert_memory_equal(g.data, "10.9.9.0/24", g.len);
+	rpctest_reply_release(&r);
+
+	assert_int_equal(write_config(NULL), 0);
+	ctlt_request(&server, "POST", "/api/v1/exports/reload", true, "{}", &h);
+	assert_int_equal(h.status, 200);
+	ctl_http_reply_free(&h);
+	assert_int_equal(mnt_status(fd, "/a"), MNT3_OK);
+	close(fd);
+}
+
+/* The mount list holds 4096 entries: more MNTs are answered and counted,
+ * not listed; a DUMP larger than a reply may be is cut short, whole. */
+static void test_mount_list_limits(void **state)
+{
+	enum { DIRS = 4100 };
+	/* Paths of about 1000 bytes: 4096 of them are four times what one
+	 * reply may carry (max_record_size, 1 MiB). */
+	char base[600], name[300], path[1100];
+	char seg[241];
+	memset(seg, 'd', sizeof(seg) - 1);
+	seg[sizeof(seg) - 1] = '\0';
+	snprintf(base, sizeof(base), "%s/a/%s", dir, seg);
+	mkdir(base, 0755);
+	snprintf(base + strlen(base), sizeof(base) - strlen(base), "/%s", seg);
+	assert_int_equal(mkdir(base, 0755), 0);
+	for (unsigned i = 0; i < DIRS; i++) {
+		snprintf(path, sizeof(path), "%s/%s%05u", base, seg, i);
+		assert_int_equal(mkdir(path, 0755), 0);
+	}
+	int fd = rpctest_connect(server.hostport);
+	assert_true(fd >= 0);
+	struct rpctest_reply r;
+	mount_call(fd, MOUNT_V3, MOUNTPROC3_UMNTALL, NULL, 0, &r);
+	rpctest_reply_release(&r);
+	for (unsigned i = 0; i < DIRS; i++) {
+		snprintf(name, sizeof(name), "%s%05u", seg, i);
+		snprintf(path, sizeof(path), "/a/%s/%s/%s", seg, seg, name);
+		assert_int_equal(mnt_status(fd, path), MNT3_OK);
+	}
+	char *page = ctlt_scrape(&server);
+	assert_true(ctlt_metric(page, "ferry_mount_list_entries") == 4096);
+	assert_true(ctlt_metric(page, "ferry_mount_not_listed_total") == DIRS - 4096);
+	free(page);
+
+	mount_call(fd, MOUNT_V3, MOUNTPROC3_DUMP, NULL, 0, &r);
+	assert_int_equal(r.hdr.accept_stat, RPC_SUCCESS);
+	unsigned n = 0;
+	bool more;
+	assert_true(mount_dec_more(&r.results, &more));
+	while (more) {
+		struct mount_body b;
+		assert_true(mount_dec_body(&r.results, &b));
+		assert_true(b.dir.len > 700);
+		n++;
+		assert_true(mount_dec_more(&r.results, &more));
+	}
+	assert_int_equal(xdr_dec_remaining(&r.results), 0);
+	rpctest_reply_release(&r);
+	assert_true(n > 500 && n < 4096);
+
+	mount_call(fd, MOUNT_V3, MOUNTPROC3_UMNTALL, NULL, 0, &r);
+	rpctest_reply_release(&r);
+	page = ctlt_scrape(&server);
+	assert_true(ctlt_metric(page, "ferry_mount_list_entries") == 0);
+	free(page);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -504,6 +607,8 @@ int main(void)
 	    cmocka_unit_test(test_versions_and_procedures),
 	    cmocka_unit_test(test_mount_list),
 	    cmocka_unit_test(test_export_list),
+	    cmocka_unit_test(test_reload_changes_host_rules),
+	    cmocka_unit_test(test_mount_list_limits),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
