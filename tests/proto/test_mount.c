@@ -248,6 +248,15 @@ static void test_mnt_errors(void **state)
 	/* The pseudo directory above an export is no export. */
 	assert_int_equal(mnt_status(fd, "/deep"), MNT3ERR_NOENT);
 	assert_int_equal(mnt_status(fd, "/"), MNT3ERR_NOENT);
+	/* A NUL inside the path names nothing. */
+	uint8_t nul[] = {0, 0, 0, 4, '/', 'a', 0, 'b'};
+	struct rpctest_reply r;
+	mount_call(fd, MOUNT_V3, MOUNTPROC3_MNT, nul, sizeof(nul), &r);
+	assert_int_equal(r.hdr.accept_stat, RPC_SUCCESS);
+	struct mount_mnt_res res;
+	assert_true(mount_dec_mnt_res(&r.results, &res));
+	assert_int_equal(res.status, MNT3ERR_NOENT);
+	rpctest_reply_release(&r);
 	/* Host rules that leave 127.0.0.1 out. */
 	assert_int_equal(mnt_status(fd, "/closed"), MNT3ERR_ACCES);
 	char path[MNTPATHLEN + 2];
@@ -452,7 +461,8 @@ static void test_mount_list(void **state)
 	assert_non_null(strstr(out, "MNT results: acces "));
 	assert_non_null(strstr(out, ", nametoolong 1, noent "));
 
-	umnt(fd, "/a");
+	/* UMNT tidies its path as MNT did. */
+	umnt(fd, "//a/");
 	n = dump(fd, lines, 16);
 	assert_int_equal(n, 2);
 	assert_true(listed(lines, n, "127.0.0.1 /deep/b"));
