@@ -151,6 +151,17 @@ static struct export *export_by_path(struct exports *exps, const char *tidy, con
 	return best;
 }
 
+/* A path from the wire as the log may show it: bytes that are not
+ * printable ASCII become '?', so a client cannot forge log lines. */
+static const char *loggable(const char *path, char *buf, size_t cap)
+{
+	size_t n = 0;
+	for (; path[n] && n + 1 < cap; n++)
+		buf[n] = path[n] >= 0x20 && path[n] < 0x7f ? path[n] : '?';
+	buf[n] = '\0';
+	return buf;
+}
+
 /* The client's address as the mount list names it. */
 static void host_of(const struct sockaddr_storage *ss, char *out, size_t cap)
 {
@@ -196,10 +207,11 @@ static void list_add(struct mount_server *ms, const char *host, const char *path
 	}
 	pthread_mutex_unlock(&ms->lock);
 	if (!m) {
+		char shown[MNTPATHLEN + 1];
 		atomic_fetch_add_explicit(&ms->list_full, 1, memory_order_relaxed);
 		log_ratelimited(
 		    "mount: %s mounted %s, not listed (the mount list holds %d entries)", host,
-		    path, MOUNT_LIST_MAX);
+		    loggable(path, shown, sizeof(shown)), MOUNT_LIST_MAX);
 	}
 }
 
@@ -326,7 +338,7 @@ static uint32_t walk_below(struct export *ex, const struct rpc_cred *rc, const c
 		char name[MNTPATHLEN + 1];
 		memcpy(name, rest, n);
 		name[n] = '\0';
-		/* A path that climbs would leave the export. */
+		/* Only names that lead down: ".." would climb out of the export. */
 		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 			return MNT3ERR_INVAL;
 		struct backend_handle next;
@@ -373,8 +385,10 @@ static struct rpc_dispatch_result proc_mnt(struct mount_server *ms, struct rpc_r
 	}
 	if (!export_allows(ex, addr, rpc_conn_tls_peer(req->conn)) ||
 	    !export_port_ok(ex, addr, req->cred.flavor)) {
+		char shown[MNTPATHLEN + 1];
 		log_ratelimited("mount: %s refused %s (export %s's clients or secure port)",
-		                rpc_conn_peer(req->conn), path, ex->name);
+		                rpc_conn_peer(req->conn), loggable(path, shown, sizeof(shown)),
+		                ex->name);
 		res.status = MNT3ERR_ACCES;
 		return mnt_reply(ms, req, &res, MOUNT_MNT_ACCES);
 	}
@@ -390,7 +404,7 @@ static struct rpc_dispatch_result proc_mnt(struct mount_server *ms, struct rpc_r
 	struct fh fh;
 	fh_from_object(ms->exps, ex, &dir, &fh);
 	if (fh.wire_len > FH_V3_MAX) {
-		log_ratelimited("mount: export %s's root handle is %u bytes, more than NFSv3's %d: "
+		log_ratelimited("mount: a handle of export %s is %u bytes, more than NFSv3's %d: "
 		                "no NFSv3 access to it",
 		                ex->name, fh.wire_len, FH_V3_MAX);
 		res.status = MNT3ERR_NOTSUPP;
@@ -402,7 +416,9 @@ static struct rpc_dispatch_result proc_mnt(struct mount_server *ms, struct rpc_r
 	for (; sec && res.nflavors < MOUNT_MAX_FLAVORS; sec >>= 4)
 		res.flavors[res.nflavors++] = flavor_of((enum config_sec)(sec & 0xf));
 	list_add(ms, host, path);
-	log_info("mount: %s mounted %s (export %s)", host, path, ex->name);
+	char shown[MNTPATHLEN + 1];
+	log_info("mount: %s mounted %s (export %s)", host, loggable(path, shown, sizeof(shown)),
+	         ex->name);
 	return mnt_reply(ms, req, &res, MOUNT_MNT_OK);
 }
 
