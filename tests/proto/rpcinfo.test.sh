@@ -191,6 +191,20 @@ if rpcinfo | grep -Eq '^ +10000[35] '; then
 	rpcinfo
 fi
 
+# A listener that serves no MOUNT registers none.
+rm -f "$work/port"
+"$FERRYD" --listen 127.0.0.1:0,mount=no --port-file "$work/port" --state-dir "$work/state" \
+	--config "$work/ferryd.conf" --control none >>"$work/ferryd.log" 2>&1 &
+ferryd_pid=$!
+wait_for test -s "$work/port" || { dump_ferryd_log; fail "ferryd (mount=no) did not start"; }
+port=$(head -n1 "$work/port")
+wait_for sh -c "rpcinfo -p 127.0.0.1 | grep -Eq '^ +100003 +4 +tcp +$port( |\$)'" ||
+	fail "ferryd (mount=no) did not register NFS on $port"
+rpcinfo -p 127.0.0.1 | grep -Eq '^ +100005 ' && fail "MOUNT registered from a mount=no listener"
+kill -TERM "$ferryd_pid"
+wait "$ferryd_pid"
+ferryd_pid=
+
 # Without rpcbind, ferryd says so.
 kill "$rpcbind_pid"
 wait "$rpcbind_pid" 2>/dev/null
