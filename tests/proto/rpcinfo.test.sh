@@ -114,14 +114,24 @@ echo "rpcinfo -n $port -t 127.0.0.1 100003 4: $out"
 echo "$out" | grep -q "program 100003 version 4 ready and waiting" ||
 	fail "NFSv4 NULL probe on port $port"
 
+# NFSv3: served, and registered below, by a ferryd that has the NFSv3
+# program (its usage names a listener's v3= switch); a version mismatch
+# naming 4..4 from one that has not.
+has_v3=0
+"$FERRYD" --help 2>&1 | grep -q 'v3=' && has_v3=1
 out=$(rpcinfo -n "$port" -t 127.0.0.1 100003 3 2>&1)
 rc=$?
 echo "rpcinfo -n $port -t 127.0.0.1 100003 3 (rc $rc): $out"
-[ $rc -ne 0 ] || fail "version 3 probe succeeded"
-echo "$out" | grep -qi "mismatch" || fail "version 3 did not report a mismatch"
-echo "$out" | grep -q "low version = 4" || fail "mismatch did not give low version 4"
-echo "$out" | grep -q "high version = 4" || fail "mismatch did not give high version 4"
-echo "$out" | grep -q "ready and waiting" && fail "version 3 reported ready"
+if [ $has_v3 = 1 ]; then
+	echo "$out" | grep -q "program 100003 version 3 ready and waiting" ||
+		fail "NFSv3 NULL probe on port $port"
+else
+	[ $rc -ne 0 ] || fail "version 3 probe succeeded"
+	echo "$out" | grep -qi "mismatch" || fail "version 3 did not report a mismatch"
+	echo "$out" | grep -q "low version = 4" || fail "mismatch did not give low version 4"
+	echo "$out" | grep -q "high version = 4" || fail "mismatch did not give high version 4"
+	echo "$out" | grep -q "ready and waiting" && fail "version 3 reported ready"
+fi
 
 # Through rpcbind: ferryd registered itself (it runs without --no-rpcbind).
 wait_for sh -c "rpcinfo -p 127.0.0.1 | grep -Eq '^ +100003 +4 +tcp +$port( |\$)'" ||
@@ -131,6 +141,13 @@ out=$(rpcinfo -t 127.0.0.1 100003 4 2>&1)
 echo "rpcinfo -t 127.0.0.1 100003 4: $out"
 echo "$out" | grep -q "program 100003 version 4 ready and waiting" ||
 	fail "NFSv4 NULL probe through rpcbind"
+
+if [ $has_v3 = 1 ]; then
+	rpcinfo -p 127.0.0.1 | grep -Eq "^ +100003 +3 +tcp +$port( |\$)" ||
+		fail "ferryd is not registered with rpcbind as 100003 v3 tcp $port"
+else
+	rpcinfo -p 127.0.0.1 | grep -Eq '^ +100003 +3 ' && fail "NFSv3 registered but not served"
+fi
 
 # MOUNT v3 beside NFS on the same port, and version 1 refused.
 wait_for sh -c "rpcinfo -p 127.0.0.1 | grep -Eq '^ +100005 +3 +tcp +$port( |\$)'" ||
