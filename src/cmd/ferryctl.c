@@ -220,7 +220,8 @@ static void print_json(json_t *j)
 static int show(struct opts *o, const char *what)
 {
 	static const struct column listeners[] = {
-		{"INDEX", "index"}, {"ADDRESS", "address"}, {"MIN", "min_minor"}, {"MAX", "max_minor"}};
+		{"INDEX", "index"},	    {"ADDRESS", "address"}, {"MIN", "min_minor"},
+		{"MAX", "max_minor"}, {"MOUNT", "mount"}};
 	static const struct column exports[] = {
 		{"ID", "id"},	      {"PSEUDO", "pseudo"}, {"PATH", "path"},	  {"ACCESS", "access"},
 		{"SQUASH", "squash"}, {"ASYNC", "async"},     {"CLIENTS", "clients"},

@@ -329,11 +329,17 @@ static void mount_hook_stats(void *arg, struct ctl_mount_stats *out)
 	out->entries = st.entries;
 }
 
+static bool mount_hook_serves_listener(void *arg, int listener)
+{
+	return mount_server_serves_listener(arg, listener);
+}
+
 static void mount_hooks_init(struct ctl_mount_hooks *h, struct mount_server *ms)
 {
 	memset(h, 0, sizeof(*h));
 	h->list = mount_hook_list;
 	h->stats = mount_hook_stats;
+	h->serves_listener = mount_hook_serves_listener;
 	h->arg = ms;
 	for (unsigned i = 0; i < CTL_MOUNT_PROCS; i++)
 		h->proc_names[i] = mount_proc_name(i);

@@ -120,8 +120,11 @@ static json_t *listener_json(struct ctl_server *cs, unsigned i)
 {
 	uint32_t lo, hi;
 	nfs4_server_listener_minor(cs->ctx.nfs, (int)i, &lo, &hi);
-	return json_pack("{s:i, s:s, s:i, s:i}", "index", (int)i, "address",
-			 cs->ctx.listeners[i], "min_minor", (int)lo, "max_minor", (int)hi);
+	const struct ctl_mount_hooks *m = cs->ctx.mount;
+	bool mount = m && m->serves_listener(m->arg, (int)i);
+	return json_pack("{s:i, s:s, s:i, s:i, s:b}", "index", (int)i, "address",
+			 cs->ctx.listeners[i], "min_minor", (int)lo, "max_minor", (int)hi, "mount",
+			 mount);
 }
 
 static unsigned get_listeners(struct ctl_server *cs, json_t **out)

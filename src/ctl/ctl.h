@@ -2,7 +2,8 @@
  *
  *   GET  /metrics                      Prometheus text format
  *   GET  /api/v1/server                version, uptime, boot verifier, grace
- *   GET  /api/v1/listeners             address and minor-version range of each
+ *   GET  /api/v1/listeners             address and minor-version range of each,
+ *                                      and whether it serves MOUNT
  *   PUT  /api/v1/listeners/{index}     {"min_minor": 1, "max_minor": 1}
  *   GET  /api/v1/exports
  *   POST /api/v1/exports/reload        re-reads the config file's exports
@@ -56,6 +57,8 @@ struct ctl_mount_hooks {
 	/* The list in a malloc'd array the caller frees; 0 or -ENOMEM. */
 	int (*list)(void *arg, struct ctl_mount_entry **out, size_t *n);
 	void (*stats)(void *arg, struct ctl_mount_stats *out);
+	/* Whether a listener (its index) serves MOUNT. */
+	bool (*serves_listener)(void *arg, int listener);
 	/* The label of each procedure and each MNT result. */
 	const char *proc_names[CTL_MOUNT_PROCS];
 	const char *outcome_names[CTL_MOUNT_OUTCOMES];

@@ -356,6 +356,18 @@ static void test_versions_and_procedures(void **state)
 	rpctest_reply_release(&r);
 	close(fd);
 
+	/* The control plane says which listeners serve MOUNT. */
+	struct ctl_http_reply h;
+	ctlt_request(&server, "GET", "/api/v1/listeners", false, NULL, &h);
+	assert_int_equal(h.status, 200);
+	const char *second = strstr(h.body, "\"index\": 1");
+	assert_non_null(second);
+	const char *yes = strstr(h.body, "\"mount\": true");
+	const char *no = strstr(h.body, "\"mount\": false");
+	assert_true(yes && yes < second);
+	assert_true(no && no > second);
+	ctl_http_reply_free(&h);
+
 	/* The listener that says mount=no serves NFS only. */
 	fd = rpctest_connect(no_mount);
 	assert_true(fd >= 0);
