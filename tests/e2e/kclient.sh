@@ -885,6 +885,7 @@ v3_run() {
 	done
 	want+=("v3-locks-fcntl: B's F_GETLK names a holder" "v3-locks-fcntl: B gets bytes 100-199"
 		"v3-locks-fcntl: B is refused bytes 50-149")
+	[ "$kind" = ferry ] && want+=("v3-nlm-proof: the server counted")
 	[ $host_lock = 1 ] && want+=("v3-host-lock: the guest's fcntl try is refused"
 		"v3-host-lock: the guest's blocking fcntl lock granted")
 	[ $cthon = 1 ] && want+=("cthon04-basic vers=3:" "cthon04-special vers=3:" "cthon04-lock vers=3:")

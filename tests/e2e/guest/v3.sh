@@ -339,6 +339,13 @@ else
 	sed 's/^/  server rpcinfo: /' "$tmp/rpcinfo"
 fi
 if host_request metrics metrics; then
+	# ferryd counts the NLM calls it served.
+	n=$(awk '$1 == "ferry_nlm_calls_total{proc=\"LOCK\"}" { print $2 }' "$tmp/metrics")
+	if [ "${n:-0}" -gt 0 ] 2>/dev/null; then
+		pass $step "the server counted $n NLM LOCK calls (ferry_nlm_calls_total)"
+	else
+		fail $step "the server counted no NLM LOCK call (ferry_nlm_calls_total{proc=\"LOCK\"} is '${n:-absent}')"
+	fi
 	# What the server counted (printed, not asserted: the names are the
 	# server's own): its NLM and NSM metrics, its NFSv3 calls.
 	{
