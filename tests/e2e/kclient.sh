@@ -789,9 +789,15 @@ fi
 # shared, byte ranges), with ferryd a lock held by a process on the server
 # host through NFSv4 (nfs4_lock_client, when built), the proof that NLM
 # went over the wire (each side's statd monitors the other, the server's
-# rpcbind lists nlockmgr) and mountstats' WRITE and COMMIT; then cthon04's
-# basic, special and lock groups on the locking mount when
-# FERRY_E2E_CTHON04 names a tree.  FERRY_E2E_V3_SERVER (default ferry)
+# rpcbind lists nlockmgr; ferryd's count of NLM LOCK calls) and
+# mountstats' WRITE and COMMIT; then cthon04's basic, special and lock
+# groups on the locking mount when FERRY_E2E_CTHON04 names a tree (the
+# lock group only when a lock is granted within 30 s: it would wait for
+# ever on a server whose lock manager does not answer; every lock the
+# guest asks for is under a 75 s limit for the same reason).  The whole
+# run is FERRY_E2E_ONLY=v3's and the full stage's (FERRY_FULL=1, or
+# FERRY_E2E_V3_FULL=1); the default run's part leaves out the nolock
+# mount's smoke workload and lock conflict, and cthon04.  FERRY_E2E_V3_SERVER (default ferry)
 # is the server: ferry, or ganesha (NFS-Ganesha, FERRY_E2E_GANESHA, default
 # ../shared/ganesha-v6/ganesha.nfsd, with NFSv3, MOUNT and NLM on; no
 # host-side NFSv4 lock).  FERRY_E2E_V3_SMOKE=0 skips the smoke workloads
