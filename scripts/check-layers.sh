@@ -4,7 +4,7 @@
 #   core <- xdr <- rpc <- callback <- nfs4
 #   core <- backend <- state <- callback <- nfs4
 #   rpc, state <- export <- nfs4 (exports and file handles, every NFS program's)
-#   rpc, state <- export <- nfs4 (exports and file handles, every NFS program's)
+#   xdr, rpc, export <- mount (the MOUNT program; only cmd uses it)
 #   core <- xdr <- rpc <- client
 # (state may also use xdr; callback may use backend; ctl sits beside nfs4
 # and may use all of these but client; cmd and tests use anything).
@@ -29,6 +29,7 @@ declare -A allowed=(
 	[xdr]="core xdr"
 	[rpc]="core xdr rpc"
 	[client]="core xdr rpc client"
+	[mount]="core xdr rpc export mount"
 	[backend]="core backend"
 	[state]="core xdr backend state"
 	[callback]="core xdr rpc backend state callback"

@@ -8,12 +8,14 @@
  *                                   ; address limits that listener's
  *                                   ; NFSv4 minor versions (e.g. minor=0-0);
  *                                   ; ",v3=no" serves no NFSv3 there
+ *                                   ; ",mount=no" serves no MOUNT there
  *   state_dir = /var/lib/ferry      ; made 0700; must not be group/world-writable
  *                                   ; nor inside an export (it holds fh.key)
  *   log_level = info
  *   event_loops = 0                 ; 0: one per CPU
  *   workers = 8                     ; threads for requests that may block
  *   rpcbind = yes                   ; register with a local rpcbind if one runs
+ *   mount = yes                     ; serve MOUNT (program 100005) on the listeners
  *   keytab = /etc/krb5.keytab       ; RPCSEC_GSS: the server's keys (nfs/HOST@REALM),
  *                                   ; read when an export lists a krb5 flavour
  *   gss_max_contexts = 8192         ; RPCSEC_GSS contexts at once; one more drops
@@ -245,6 +247,11 @@ struct ferry_config {
 	unsigned max_connections, max_connections_per_client;
 	unsigned splice_pipes;
 	bool rpcbind;
+	/* [server] mount: the MOUNT program (NFSv3 clients' way to an export
+	 * root) on the listeners that do not say mount=no. */
+	bool mount;
+	/* Per listener: ",mount=no" serves no MOUNT program there. */
+	bool listen_no_mount[CONFIG_MAX_LISTEN];
 	unsigned lease_time_s;
 	unsigned grace_time_s;
 	char owner_domain[128];

@@ -141,6 +141,10 @@
  *      changes to be made stable.  A leaf: taken with nothing held; the
  *      back ends flush and parked requests are resumed (rpc_park_resume,
  *      which takes 9) after it is released.
+ *  9h. mount: the mount list's lock (struct mount_server.lock,
+ *      mount/mount.c): who mounted what.  A leaf: taken with nothing held
+ *      by MNT, UMNT, UMNTALL, DUMP and the control plane's listing; only
+ *      memory is managed under it.
  *  9f. core: a pipe pool's lock (struct pipe_pool.lock, core/pipe_pool.c):
  *      its idle pipes and counts.  A leaf: taken with nothing held or under
  *      7 (a reply's pipe given back as its bytes are sent); pipes are made

@@ -842,4 +842,5 @@ void ctl_metrics_render(struct ctl_server *cs, struct ctl_text *out)
 	ctl_cluster_metrics(cs, out);
 	ctl_gss_metrics(cs, out);
 	ctl_tls_metrics(cs, out);
+	ctl_mount_metrics(cs, out);
 }

@@ -824,6 +824,38 @@ static void test_nfs3_switches(void **state)
 	assert_err_contains("expected yes or no");
 }
 
+/* MOUNT: served by default on every listener; [server] mount = no turns
+ * it off, ",mount=no" after a listener's address turns it off there; a
+ * listener's options combine, and an unknown one is refused. */
+static void test_mount_switch(void **state)
+{
+	assert_true(parse_finish("--listen", "127.0.0.1:1", NULL));
+	assert_true(cfg.mount);
+	assert_false(cfg.listen_no_mount[0]);
+
+	assert_true(parse_finish("--listen", "127.0.0.1:1,mount=no", "--listen",
+				 "127.0.0.1:2,minor=1-2,mount=yes", "--listen",
+				 "[::1]:3,mount=no,minor=0", NULL));
+	assert_true(cfg.listen_no_mount[0]);
+	assert_string_equal(cfg.listen[0], "127.0.0.1:1");
+	assert_false(cfg.listen_no_mount[1]);
+	assert_int_equal(cfg.listen_minor_min[1], 1);
+	assert_int_equal(cfg.listen_minor_max[1], 2);
+	assert_true(cfg.listen_no_mount[2]);
+	assert_string_equal(cfg.listen[2], "[::1]:3");
+	assert_int_equal(cfg.listen_minor_max[2], 0);
+
+	assert_false(parse("--listen", "127.0.0.1:1,mount=maybe", NULL));
+	assert_err_contains("mount=maybe: expected yes or no");
+	assert_false(parse("--listen", "127.0.0.1:1,nfs=3", NULL));
+	assert_err_contains("unknown option 'nfs=3'");
+
+	assert_true(load("[server]\nmount = no\n"));
+	assert_false(cfg.mount);
+	assert_false(load("[server]\nmount = sometimes\n"));
+	assert_err_contains("expected yes or no");
+}
+
 /* NFSv4 minor versions: 0..2 by default; a listener's own range and the
  * server's may name 2, never 3. */
 static void test_minor_versions(void **state)
@@ -886,6 +918,7 @@ int main(void)
 		cmocka_unit_test(test_state_caps),
 		cmocka_unit_test(test_minor_versions),
 		cmocka_unit_test(test_nfs3_switches),
+		cmocka_unit_test(test_mount_switch),
 		cmocka_unit_test(test_cluster_section),
 		cmocka_unit_test(test_sample_config),
 	};
