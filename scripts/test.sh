@@ -13,7 +13,7 @@
 # `--full` (or FERRY_FULL=1) adds the full stage: the slowest checks, which
 # the default run (kept under 25 minutes on 2 cores) leaves out: the
 # kernel client holding 20,000 files open at once, the kernel client on a
-# ceph export, the smoke run of Linux 6.12 on NFSv4.0 and 4.1 (the default
+# ceph export, the smoke run over nconnect=4, the smoke run of Linux 6.12 on NFSv4.0 and 4.1 (the default
 # run has it on 4.2), the fail-over of a
 # clustered head under a writing kernel client, beside NFS-Ganesha's
 # (tests/e2e/kclient.sh, FERRY_E2E_ONLY=failover), and ferryd's
