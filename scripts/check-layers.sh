@@ -5,6 +5,8 @@
 #   core <- backend <- state <- callback <- nfs4
 #   rpc, state <- export <- nfs4 (exports and file handles, every NFS program's)
 #   rpc, state <- export <- nfs4 (exports and file handles, every NFS program's)
+#   export <- nlm (the NLM v4 program: exports, file handles and the state
+#   module's lock table; never nfs4)
 #   core <- xdr <- rpc <- client
 # (state may also use xdr; callback may use backend; ctl sits beside nfs4
 # and may use all of these but client; cmd and tests use anything).
@@ -34,7 +36,8 @@ declare -A allowed=(
 	[callback]="core xdr rpc backend state callback"
 	[export]="core xdr rpc backend state export"
 	[nfs4]="core xdr rpc backend state callback export nfs4"
-	[ctl]="core xdr rpc state callback export nfs4 backend ctl"
+	[nlm]="core xdr rpc backend state export nlm"
+	[ctl]="core xdr rpc state callback export nfs4 nlm backend ctl"
 	[cmd]="*"
 )
 

@@ -17,6 +17,7 @@
 #include "ctl/ctl.h"
 #include "nfs4/engine/program.h"
 #include "nfs4/server.h"
+#include "nlm/nlm.h"
 #include "rpc/rpcbind.h"
 #include "rpc/gss/gss_server.h"
 #include "rpc/server.h"
@@ -372,6 +373,17 @@ int main(int argc, char **argv)
 	nfs4_program_describe(&nfs4, &nfs);
 	nfs.rpc = srv;
 	rpc_server_add_program(srv, &nfs4);
+	/* NLM v4 on the same listeners, its locks in the same state. */
+	struct nlm_options nlm_opts;
+	nlm_options_default(&nlm_opts);
+	struct nlm_service *nlm = NULL;
+	if (nlm_create(nfs.state, &nfs.exports, &nlm_opts, &nlm) != 0) {
+		rpc_server_destroy(srv);
+		return 1;
+	}
+	struct rpc_program nlm_prog;
+	nlm_program_describe(&nlm_prog, nlm);
+	rpc_server_add_program(srv, &nlm_prog);
 
 	uint16_t ports[CONFIG_MAX_LISTEN];
 	for (unsigned i = 0; i < cfg.nlisten; i++) {
@@ -390,6 +402,7 @@ int main(int argc, char **argv)
 	static struct ctl_context ctl_ctx;
 	ctl_ctx.nfs = &nfs;
 	ctl_ctx.rpc = srv;
+	ctl_ctx.nlm = nlm;
 	ctl_ctx.cfg = &cfg;
 	ctl_ctx.nlisteners = cfg.nlisten;
 	static struct reload_ctx reload;
@@ -433,6 +446,15 @@ int main(int argc, char **argv)
 		else
 			log_info("registered program %u version %u on port %u with rpcbind",
 				 NFS4_PROGRAM, NFS4_VERSION, rpcbind_port);
+		/* NFSv3 clients find the lock manager only through rpcbind. */
+		if (registered) {
+			rc = rpcbind_register(NLM_PROGRAM, NLM4_VERSION, rpcbind_port, true);
+			if (rc)
+				log_warn("rpcbind registration of NLM failed: %s", strerror(-rc));
+			else
+				log_info("registered program %u version %u on port %u with rpcbind",
+					 NLM_PROGRAM, NLM4_VERSION, rpcbind_port);
+		}
 	}
 	log_info("ferryd ready");
 	/* Under systemd (Type=notify); a no-op elsewhere. */
@@ -453,8 +475,10 @@ int main(int argc, char **argv)
 	}
 	log_info("received %s; stopping", strsignal(sig));
 	sd_notify(0, "STOPPING=1");
-	if (registered)
+	if (registered) {
 		rpcbind_register(NFS4_PROGRAM, NFS4_VERSION, rpcbind_port, false);
+		rpcbind_register(NLM_PROGRAM, NLM4_VERSION, rpcbind_port, false);
+	}
 	/* The control plane reads the server: it goes first, and its address
 	 * with it, so ferryctl does not try a server that is gone. */
 	if (ctl) {
@@ -469,6 +493,8 @@ int main(int argc, char **argv)
 	/* Callbacks end before the rpc server they use goes. */
 	cb_engine_stop(nfs.cb);
 	rpc_server_destroy(srv);
+	/* Before the state it locks in goes. */
+	nlm_destroy(nlm);
 	nfs4_server_fini(&nfs);
 	log_info("ferryd stopped after %llu calls on %llu connections",
 		 (unsigned long long)st.calls, (unsigned long long)st.connections_accepted);

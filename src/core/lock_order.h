@@ -141,6 +141,11 @@
  *      changes to be made stable.  A leaf: taken with nothing held; the
  *      back ends flush and parked requests are resumed (rpc_park_resume,
  *      which takes 9) after it is released.
+ *  9h. nlm: the NLM sender's lock (struct nlm_service.lock,
+ *      nlm/sender.c): its queue of calls to clients' lock managers.  A
+ *      leaf: taken with nothing held, or by the state module's grant hook
+ *      (which runs with no state lock held); calls are made after it is
+ *      released.
  *  9f. core: a pipe pool's lock (struct pipe_pool.lock, core/pipe_pool.c):
  *      its idle pipes and counts.  A leaf: taken with nothing held or under
  *      7 (a reply's pipe given back as its bytes are sent); pipes are made

@@ -34,6 +34,7 @@
 #include "core/config.h"
 
 struct nfs4_server;
+struct nlm_service;
 struct rpc_server;
 struct ctl_server;
 
@@ -41,6 +42,7 @@ struct ctl_server;
  * control server (ctl_server_stop first). */
 struct ctl_context {
 	struct nfs4_server *nfs;
+	struct nlm_service *nlm; /* NULL: no NLM program */
 	struct rpc_server *rpc;
 	const struct ferry_config *cfg;
 	/* The listeners as bound ("127.0.0.1:2049"), in rpc_server_listen order

@@ -1,0 +1,75 @@
+/* Internals of the NLM service shared by its files. */
+#ifndef FERRY_NLM_NLM_INTERNAL_H
+#define FERRY_NLM_NLM_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "nlm/nlm.h"
+#include "state/state_nlm.h"
+
+enum { NLM_ADDR_MAX = 64 };
+
+/* A call to a client's lock manager, waiting for the sender. */
+enum nlm_job_kind { NLM_JOB_GRANTED, NLM_JOB_RES };
+
+struct nlm_job {
+	struct nlm_job *next;
+	enum nlm_job_kind kind;
+	char addr[NLM_ADDR_MAX]; /* the client's address, no port ("10.0.0.1", "::1") */
+	uint32_t proc;
+	unsigned attempts;
+	uint64_t due_ms;
+	uint8_t *args; /* encoded arguments (GRANTED: nlm4_testargs) */
+	uint32_t args_len;
+	/* GRANTED: the grant's bytes (struct nlm_grant_blob's form), to let
+	 * the lock go when the client refuses it or cannot be reached. */
+	uint8_t *blob;
+	uint32_t blob_len;
+};
+
+struct nlm_service {
+	struct state_server *st;
+	struct exports *exps;
+	struct nlm_options opts;
+	/* The sender.  lock order: see core/lock_order.h, level 9h. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop;
+	struct nlm_job *jobs; /* unordered; few */
+	pthread_t thread;
+	bool thread_started;
+	_Atomic uint64_t next_cookie;
+	/* Counters (struct nlm_stats), atomic. */
+	_Atomic uint64_t calls[NLMPROC4_MAX + 1];
+	_Atomic uint64_t results[NLM4_FAILED + 1];
+	_Atomic uint64_t garbage, granted_sent, granted_refused, granted_failed, res_sent,
+		res_failed, free_all;
+};
+
+/* What the state module keeps for a blocked LOCK, to build GRANTED once
+ * the lock is taken: the client's address and the lock as asked. */
+struct nlm_grant_blob {
+	struct nlm_bytes addr;
+	bool exclusive;
+	struct nlm4_lock lock;
+};
+
+bool nlm_blob_encode(struct xdr_enc *e, const struct nlm_grant_blob *b);
+bool nlm_blob_decode(const uint8_t *p, uint32_t len, struct nlm_grant_blob *out);
+
+/* sender.c: queues a call (the bytes are copied); false when out of
+ * memory. */
+bool nlm_send_queue(struct nlm_service *n, enum nlm_job_kind kind, const char *addr,
+		    uint32_t proc, const uint8_t *args, uint32_t args_len, const uint8_t *blob,
+		    uint32_t blob_len);
+int nlm_sender_start(struct nlm_service *n);
+void nlm_sender_stop(struct nlm_service *n);
+/* The state module's grant hook (state_nlm_grant_fn). */
+void nlm_grant_hook(void *ctx, const struct state_nlm_grant *g);
+
+/* program.c: the lock a blob describes, resolved to its file (false when
+ * its handle no longer parses); let go of it. */
+void nlm_release_granted(struct nlm_service *n, const struct nlm_grant_blob *b);
+
+#endif

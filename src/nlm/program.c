@@ -1,0 +1,441 @@
+/* The NLM v4 program: decodes each call, checks the file handle and the
+ * caller against its export, asks the state module, and answers: in the
+ * reply for the synchronous procedures, by a _RES call to the client's
+ * lock manager for the _MSG ones (their own reply is empty). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "export/export.h"
+#include "export/fh.h"
+#include "nlm/nlm_internal.h"
+#include "state/state.h"
+
+void nlm_options_default(struct nlm_options *o)
+{
+	*o = (struct nlm_options){
+		.callback_timeout_ms = 5000,
+		.granted_retries = 5,
+		.retry_ms = 1000,
+		.portmapper_port = 111,
+	};
+}
+
+int nlm_create(struct state_server *st, struct exports *exps, const struct nlm_options *o,
+	       struct nlm_service **out)
+{
+	struct nlm_service *n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->st = st;
+	n->exps = exps;
+	n->opts = *o;
+	int rc = nlm_sender_start(n);
+	if (rc) {
+		log_error("nlm: cannot start the sender thread: %s", strerror(-rc));
+		free(n);
+		return rc;
+	}
+	state_nlm_grant_hook_set(st, nlm_grant_hook, n);
+	*out = n;
+	return 0;
+}
+
+void nlm_destroy(struct nlm_service *n)
+{
+	if (!n)
+		return;
+	state_nlm_grant_hook_set(n->st, NULL, NULL);
+	nlm_sender_stop(n);
+	free(n);
+}
+
+void nlm_get_stats(struct nlm_service *n, struct nlm_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!n)
+		return;
+	for (unsigned i = 0; i <= NLMPROC4_MAX; i++)
+		out->calls[i] = atomic_load(&n->calls[i]);
+	for (unsigned i = 0; i <= NLM4_FAILED; i++)
+		out->results[i] = atomic_load(&n->results[i]);
+	out->garbage = atomic_load(&n->garbage);
+	out->granted_sent = atomic_load(&n->granted_sent);
+	out->granted_refused = atomic_load(&n->granted_refused);
+	out->granted_failed = atomic_load(&n->granted_failed);
+	out->res_sent = atomic_load(&n->res_sent);
+	out->res_failed = atomic_load(&n->res_failed);
+	out->free_all = atomic_load(&n->free_all);
+}
+
+/* --- the file a call names ------------------------------------------------------ */
+
+/* fh as a lock target of the caller: its export must admit the caller
+ * (host, port, flavour) as NFS would; write: the lock or share wants write
+ * access (NLM4_ROFS on a read-only export). */
+static uint32_t resolve(struct nlm_service *n, struct rpc_request *req,
+			const struct nlm_bytes *wire, bool write, struct state_file_key *key)
+{
+	struct fh fh;
+	if (wire->len > FH_MAX_SIZE ||
+	    fh_parse(n->exps, wire->data, wire->len, &fh) != FH_OK)
+		return NLM4_STALE_FH;
+	if (fh.kind != FH_EXPORT)
+		return NLM4_FAILED; /* a directory of the pseudo file system */
+	const struct export *ex = fh.export;
+	const struct sockaddr_storage *peer = rpc_conn_peer_addr(req->conn);
+	if (!export_allows(ex, peer, rpc_conn_tls_peer(req->conn)) ||
+	    !export_port_ok(ex, peer, req->cred.flavor) || !export_sec_ok(ex, &req->cred)) {
+		log_ratelimited("nlm: %s may not lock files of export %s",
+				rpc_conn_peer(req->conn), ex->pseudo);
+		return NLM4_FAILED;
+	}
+	if (write && atomic_load(&ex->read_only))
+		return NLM4_ROFS;
+	key->export_id = ex->id;
+	key->bh = fh.bh;
+	return NLM4_GRANTED;
+}
+
+/* The caller's address without its port, for calls back. */
+static void peer_host(struct rpc_request *req, char *out, size_t len)
+{
+	const struct sockaddr_storage *ss = rpc_conn_peer_addr(req->conn);
+	out[0] = '\0';
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, out, (socklen_t)len);
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, out,
+			  (socklen_t)len);
+}
+
+static void lock_of(const struct nlm4_lock *w, const struct state_file_key *key, bool exclusive,
+		    struct state_nlm_lock *out)
+{
+	*out = (struct state_nlm_lock){
+		.owner = {w->caller_name.data, w->caller_name.len, w->svid, w->oh.data, w->oh.len},
+		.file = key,
+		.exclusive = exclusive,
+		.offset = w->offset,
+		.len = w->len,
+	};
+}
+
+/* What NSM would be told; monitoring is not wired yet, so a host's first
+ * lock and last release are only logged. */
+static void host_effect(const struct nlm4_lock *w, const struct state_nlm_effect *eff)
+{
+	if (eff->host_new)
+		log_debug("nlm: host %.*s holds its first lock", (int)w->caller_name.len,
+			  (const char *)w->caller_name.data);
+	if (eff->host_gone)
+		log_debug("nlm: host %.*s holds nothing any more", (int)w->caller_name.len,
+			  (const char *)w->caller_name.data);
+}
+
+void nlm_release_granted(struct nlm_service *n, const struct nlm_grant_blob *b)
+{
+	struct fh fh;
+	if (b->lock.fh.len > FH_MAX_SIZE ||
+	    fh_parse(n->exps, b->lock.fh.data, b->lock.fh.len, &fh) != FH_OK ||
+	    fh.kind != FH_EXPORT)
+		return;
+	struct state_file_key key = {.export_id = fh.export->id, .bh = fh.bh};
+	struct state_nlm_lock l;
+	lock_of(&b->lock, &key, b->exclusive, &l);
+	struct state_nlm_effect eff;
+	state_nlm_unlock(n->st, &l, &eff);
+	host_effect(&b->lock, &eff);
+}
+
+/* --- the procedures -------------------------------------------------------------- */
+
+static uint32_t do_test(struct nlm_service *n, struct rpc_request *req,
+			const struct nlm4_testargs *a, struct nlm4_testres *res,
+			struct state_nlm_holder *h)
+{
+	struct state_file_key key;
+	uint32_t stat = resolve(n, req, &a->lock.fh, false, &key);
+	if (stat != NLM4_GRANTED)
+		return stat;
+	struct state_nlm_lock l;
+	lock_of(&a->lock, &key, a->exclusive, &l);
+	stat = state_nlm_test(n->st, &l, h);
+	if (stat == NLM4_DENIED)
+		res->holder = (struct nlm4_holder){
+			.exclusive = h->exclusive,
+			.svid = h->svid,
+			.oh = {h->oh, h->oh_len},
+			.offset = h->offset,
+			.len = h->len,
+		};
+	return stat;
+}
+
+static uint32_t do_lock(struct nlm_service *n, struct rpc_request *req,
+			const struct nlm4_lockargs *a, bool may_block)
+{
+	struct state_file_key key;
+	uint32_t stat = resolve(n, req, &a->lock.fh, a->exclusive, &key);
+	if (stat != NLM4_GRANTED)
+		return stat;
+	struct state_nlm_lock l;
+	lock_of(&a->lock, &key, a->exclusive, &l);
+	char addr[NLM_ADDR_MAX];
+	peer_host(req, addr, sizeof(addr));
+	struct nlm_grant_blob b = {
+		.addr = {(const uint8_t *)addr, (uint32_t)strlen(addr)},
+		.exclusive = a->exclusive,
+		.lock = a->lock,
+	};
+	struct xdr_enc e;
+	bool block = may_block && a->block;
+	if (!xdr_enc_init(&e, 256, STATE_NLM_BLOB_MAX))
+		return NLM4_DENIED_NOLOCKS;
+	if (block && (!nlm_blob_encode(&e, &b) || e.overflow)) {
+		xdr_enc_release(&e);
+		return NLM4_DENIED_NOLOCKS;
+	}
+	struct state_nlm_effect eff;
+	stat = state_nlm_lock(n->st, &l, block, a->reclaim, a->state, e.buf->data,
+			      block ? (uint32_t)e.buf->len : 0, &eff);
+	xdr_enc_release(&e);
+	host_effect(&a->lock, &eff);
+	return stat;
+}
+
+static uint32_t do_unlock(struct nlm_service *n, struct rpc_request *req,
+			  const struct nlm4_lock *w)
+{
+	struct state_file_key key;
+	uint32_t stat = resolve(n, req, &w->fh, false, &key);
+	if (stat != NLM4_GRANTED)
+		return stat;
+	struct state_nlm_lock l;
+	lock_of(w, &key, false, &l);
+	struct state_nlm_effect eff;
+	stat = state_nlm_unlock(n->st, &l, &eff);
+	host_effect(w, &eff);
+	return stat;
+}
+
+static uint32_t do_cancel(struct nlm_service *n, struct rpc_request *req,
+			  const struct nlm4_cancargs *a)
+{
+	struct state_file_key key;
+	uint32_t stat = resolve(n, req, &a->lock.fh, false, &key);
+	if (stat != NLM4_GRANTED)
+		return stat;
+	struct state_nlm_lock l;
+	lock_of(&a->lock, &key, a->exclusive, &l);
+	struct state_nlm_effect eff;
+	stat = state_nlm_cancel(n->st, &l, &eff);
+	host_effect(&a->lock, &eff);
+	return stat;
+}
+
+static uint32_t do_share(struct nlm_service *n, struct rpc_request *req,
+			 const struct nlm4_shareargs *a, bool share)
+{
+	const struct nlm4_share *s = &a->share;
+	struct state_file_key key;
+	uint32_t stat = resolve(n, req, &s->fh, share && (s->access & NLM4_FSA_W), &key);
+	if (stat != NLM4_GRANTED)
+		return stat;
+	/* A share has no svid: its owner is the owner handle alone. */
+	struct state_nlm_owner o = {s->caller_name.data, s->caller_name.len, 0, s->oh.data,
+				    s->oh.len};
+	struct state_nlm_effect eff;
+	stat = share ? state_nlm_share(n->st, &o, &key, s->access, s->mode, a->reclaim, &eff)
+		     : state_nlm_unshare(n->st, &o, &key, &eff);
+	struct nlm4_lock w = {.caller_name = s->caller_name};
+	host_effect(&w, &eff);
+	return stat;
+}
+
+/* The client is done with everything it held here (FREE_ALL), or rebooted
+ * (statd's callback). */
+static void free_host(struct nlm_service *n, const struct nlm_bytes *name, const char *why)
+{
+	bool known;
+	unsigned locks = state_nlm_free_host(n->st, name->data, name->len, &known);
+	if (known)
+		log_info("nlm: host %.*s %s: %u locks released", (int)name->len,
+			 (const char *)name->data, why, locks);
+}
+
+/* Sends a _MSG call's result to the client's _RES procedure. */
+static void answer_msg(struct nlm_service *n, struct rpc_request *req, uint32_t proc,
+		       const struct xdr_enc *e)
+{
+	char addr[NLM_ADDR_MAX];
+	peer_host(req, addr, sizeof(addr));
+	if (e->overflow ||
+	    !nlm_send_queue(n, NLM_JOB_RES, addr, proc, e->buf->data, (uint32_t)e->buf->len, NULL, 0))
+		log_ratelimited("nlm: %s: no memory to answer an asynchronous call", addr);
+}
+
+static struct rpc_dispatch_result garbage(struct nlm_service *n, struct rpc_request *req)
+{
+	atomic_fetch_add(&n->garbage, 1);
+	log_ratelimited("nlm: %s: %s arguments do not decode", rpc_conn_peer(req->conn),
+			nlm4_proc_name(req->hdr.proc));
+	return rpc_dispatch_done(RPC_GARBAGE_ARGS);
+}
+
+static void count_result(struct nlm_service *n, uint32_t stat)
+{
+	if (stat <= NLM4_FAILED)
+		atomic_fetch_add(&n->results[stat], 1);
+}
+
+/* Encodes a result: into the reply (sync) or a _RES call (msg). */
+static struct rpc_dispatch_result finish_res(struct nlm_service *n, struct rpc_request *req,
+					     bool msg, uint32_t res_proc,
+					     const struct nlm_bytes *cookie, uint32_t stat)
+{
+	count_result(n, stat);
+	struct nlm4_res res = {.cookie = *cookie, .stat = stat};
+	if (!msg) {
+		nlm4_encode_res(&req->reply, &res);
+		return rpc_dispatch_done(RPC_SUCCESS);
+	}
+	struct xdr_enc e;
+	if (xdr_enc_init(&e, 128, 2048)) {
+		nlm4_encode_res(&e, &res);
+		answer_msg(n, req, res_proc, &e);
+		xdr_enc_release(&e);
+	}
+	return rpc_dispatch_done(RPC_SUCCESS);
+}
+
+static struct rpc_dispatch_result serve(struct nlm_service *n, struct rpc_request *req)
+{
+	uint32_t proc = req->hdr.proc;
+	struct xdr_dec *d = &req->args;
+	bool msg = proc >= NLMPROC4_TEST_MSG && proc <= NLMPROC4_GRANTED_MSG;
+	switch (proc) {
+	case NLMPROC4_NULL:
+		return rpc_dispatch_done(RPC_SUCCESS);
+	case NLMPROC4_TEST:
+	case NLMPROC4_TEST_MSG: {
+		struct nlm4_testargs a;
+		if (!nlm4_decode_testargs(d, &a))
+			return garbage(n, req);
+		struct nlm4_testres res = {.cookie = a.cookie};
+		struct state_nlm_holder h;
+		res.stat = do_test(n, req, &a, &res, &h);
+		count_result(n, res.stat);
+		if (!msg) {
+			nlm4_encode_testres(&req->reply, &res);
+			return rpc_dispatch_done(RPC_SUCCESS);
+		}
+		struct xdr_enc e;
+		if (xdr_enc_init(&e, 256, 4096)) {
+			nlm4_encode_testres(&e, &res);
+			answer_msg(n, req, NLMPROC4_TEST_RES, &e);
+			xdr_enc_release(&e);
+		}
+		return rpc_dispatch_done(RPC_SUCCESS);
+	}
+	case NLMPROC4_LOCK:
+	case NLMPROC4_LOCK_MSG:
+	case NLMPROC4_NM_LOCK: {
+		struct nlm4_lockargs a;
+		if (!nlm4_decode_lockargs(d, &a))
+			return garbage(n, req);
+		/* NM_LOCK: a client without NSM; it never blocks. */
+		uint32_t stat = do_lock(n, req, &a, proc != NLMPROC4_NM_LOCK);
+		return finish_res(n, req, msg, NLMPROC4_LOCK_RES, &a.cookie, stat);
+	}
+	case NLMPROC4_CANCEL:
+	case NLMPROC4_CANCEL_MSG: {
+		struct nlm4_cancargs a;
+		if (!nlm4_decode_cancargs(d, &a))
+			return garbage(n, req);
+		return finish_res(n, req, msg, NLMPROC4_CANCEL_RES, &a.cookie,
+				  do_cancel(n, req, &a));
+	}
+	case NLMPROC4_UNLOCK:
+	case NLMPROC4_UNLOCK_MSG: {
+		struct nlm4_unlockargs a;
+		if (!nlm4_decode_unlockargs(d, &a))
+			return garbage(n, req);
+		return finish_res(n, req, msg, NLMPROC4_UNLOCK_RES, &a.cookie,
+				  do_unlock(n, req, &a.lock));
+	}
+	case NLMPROC4_GRANTED:
+	case NLMPROC4_GRANTED_MSG: {
+		/* A server has no blocked requests of its own to be granted:
+		 * refused, as a client refuses a grant it does not wait for. */
+		struct nlm4_testargs a;
+		if (!nlm4_decode_testargs(d, &a))
+			return garbage(n, req);
+		return finish_res(n, req, msg, NLMPROC4_GRANTED_RES, &a.cookie, NLM4_DENIED);
+	}
+	case NLMPROC4_TEST_RES: {
+		struct nlm4_testres a;
+		if (!nlm4_decode_testres(d, &a))
+			return garbage(n, req);
+		return rpc_dispatch_done(RPC_SUCCESS);
+	}
+	case NLMPROC4_LOCK_RES:
+	case NLMPROC4_CANCEL_RES:
+	case NLMPROC4_UNLOCK_RES:
+	case NLMPROC4_GRANTED_RES: {
+		/* Answers to _MSG calls: Ferry sends GRANTED synchronously and
+		 * no other _MSG call, so none is awaited; checked and dropped. */
+		struct nlm4_res a;
+		if (!nlm4_decode_res(d, &a))
+			return garbage(n, req);
+		return rpc_dispatch_done(RPC_SUCCESS);
+	}
+	case NLMPROC4_SHARE:
+	case NLMPROC4_UNSHARE: {
+		struct nlm4_shareargs a;
+		if (!nlm4_decode_shareargs(d, &a))
+			return garbage(n, req);
+		struct nlm4_shareres res = {.cookie = a.cookie};
+		res.stat = do_share(n, req, &a, proc == NLMPROC4_SHARE);
+		count_result(n, res.stat);
+		nlm4_encode_shareres(&req->reply, &res);
+		return rpc_dispatch_done(RPC_SUCCESS);
+	}
+	case NLMPROC4_FREE_ALL: {
+		struct nlm4_notify a;
+		if (!nlm4_decode_notify(d, &a))
+			return garbage(n, req);
+		atomic_fetch_add(&n->free_all, 1);
+		free_host(n, &a.name, "freed all its locks (FREE_ALL)");
+		return rpc_dispatch_done(RPC_SUCCESS);
+	}
+	default:
+		return rpc_dispatch_done(RPC_PROC_UNAVAIL);
+	}
+}
+
+static struct rpc_dispatch_result nlm_dispatch(struct rpc_request *req, void *ctx)
+{
+	struct nlm_service *n = ctx;
+	uint32_t proc = req->hdr.proc;
+	if (proc <= NLMPROC4_MAX)
+		atomic_fetch_add(&n->calls[proc], 1);
+	struct rpc_dispatch_result r = serve(n, req);
+	/* Locks that went may have granted blocked LOCKs (GRANTED calls to
+	 * queue) and freed NFSv4 waiters (CB_NOTIFY_LOCK). */
+	state_lock_notify_flush(n->st);
+	return r;
+}
+
+void nlm_program_describe(struct rpc_program *prog, struct nlm_service *n)
+{
+	*prog = (struct rpc_program){
+		.prog = NLM_PROGRAM,
+		.vers_low = NLM4_VERSION,
+		.vers_high = NLM4_VERSION,
+		.dispatch = nlm_dispatch,
+		.ctx = n,
+	};
+}
