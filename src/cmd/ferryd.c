@@ -376,6 +376,14 @@ int main(int argc, char **argv)
 	/* NLM v4 on the same listeners, its locks in the same state. */
 	struct nlm_options nlm_opts;
 	nlm_options_default(&nlm_opts);
+	/* Test only: where clients' portmappers listen, so that a protocol
+	 * test's lock manager on loopback can stand in for one. */
+	const char *pmap = getenv("FERRY_TEST_NLM_PORTMAPPER_PORT");
+	if (pmap && atoi(pmap) > 0 && atoi(pmap) < 65536) {
+		nlm_opts.portmapper_port = (uint16_t)atoi(pmap);
+		nlm_opts.retry_ms = 200;
+		nlm_opts.granted_retries = 2;
+	}
 	struct nlm_service *nlm = NULL;
 	if (nlm_create(nfs.state, &nfs.exports, &nlm_opts, &nlm) != 0) {
 		rpc_server_destroy(srv);
