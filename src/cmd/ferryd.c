@@ -376,6 +376,11 @@ int main(int argc, char **argv)
 	/* NLM v4 on the same listeners, its locks in the same state. */
 	struct nlm_options nlm_opts;
 	nlm_options_default(&nlm_opts);
+	nlm_opts.nsm = cfg.nlm_nsm;
+	nlm_opts.unmon_delay_ms = cfg.nlm_unmon_delay_ms;
+	snprintf(nlm_opts.state_dir, sizeof(nlm_opts.state_dir), "%s", cfg.state_dir);
+	snprintf(nlm_opts.sm_notify, sizeof(nlm_opts.sm_notify), "%s", cfg.nlm_sm_notify);
+	snprintf(nlm_opts.statd_dir, sizeof(nlm_opts.statd_dir), "%s", cfg.nlm_statd_dir);
 	/* Test only: where clients' portmappers listen, so that a protocol
 	 * test's lock manager on loopback can stand in for one. */
 	const char *pmap = getenv("FERRY_TEST_NLM_PORTMAPPER_PORT");

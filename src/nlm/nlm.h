@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/config.h"
 #include "rpc/server.h"
 #include "xdr/nlm_prot.h"
 
@@ -35,6 +36,23 @@ struct nlm_options {
 	uint32_t retry_ms;
 	/* The portmapper's port on clients (111; tests may move it). */
 	uint16_t portmapper_port;
+	/* NSM through the local rpc.statd: SM_MON for each host that takes
+	 * its first lock or share, SM_UNMON once it holds none, and statd's
+	 * callback (a UDP listener on loopback, registered with rpcbind as
+	 * NLM v4 over UDP: the program, version and procedure of SM_MON's
+	 * my_id) when a monitored host reboots: that host's locks go. */
+	bool nsm;
+	/* A host that holds nothing any more is unmonitored this much later,
+	 * unless it locks again meanwhile. */
+	uint32_t unmon_delay_ms;
+	/* Where the hosts being monitored are listed (<dir>/nlm_hosts), so
+	 * that the next start knows whom to have notified; "" keeps none. */
+	char state_dir[CONFIG_PATH_MAX];
+	/* The command run at a start that finds hosts listed: sm-notify,
+	 * given -f and, when statd_dir is set, -P statd_dir (statd's own
+	 * directory); "" runs nothing. */
+	char sm_notify[CONFIG_PATH_MAX];
+	char statd_dir[CONFIG_PATH_MAX];
 };
 
 void nlm_options_default(struct nlm_options *o);
@@ -56,6 +74,10 @@ struct nlm_stats {
 	uint64_t granted_sent, granted_refused, granted_failed; /* GRANTED calls */
 	uint64_t res_sent, res_failed;        /* _RES calls answering _MSG calls */
 	uint64_t free_all;                    /* FREE_ALL received */
+	uint64_t sm_mon, sm_unmon, nsm_failed; /* calls to statd, and failures */
+	uint64_t reboots;                     /* statd said a monitored host rebooted */
+	bool nsm;                             /* monitoring through statd */
+	uint16_t callback_port;               /* statd's callback listener (UDP) */
 };
 
 void nlm_get_stats(struct nlm_service *n, struct nlm_stats *out);

@@ -11,7 +11,7 @@
 enum { NLM_ADDR_MAX = 64 };
 
 /* A call to a client's lock manager, waiting for the sender. */
-enum nlm_job_kind { NLM_JOB_GRANTED, NLM_JOB_RES };
+enum nlm_job_kind { NLM_JOB_GRANTED, NLM_JOB_RES, NLM_JOB_SM_MON, NLM_JOB_SM_UNMON };
 
 struct nlm_job {
 	struct nlm_job *next;
@@ -26,6 +26,8 @@ struct nlm_job {
 	 * the lock go when the client refuses it or cannot be reached. */
 	uint8_t *blob;
 	uint32_t blob_len;
+	/* SM_MON, SM_UNMON: the host (caller_name). */
+	char host[NLM4_MAXSTRLEN + 1];
 };
 
 struct nlm_service {
@@ -44,7 +46,14 @@ struct nlm_service {
 	_Atomic uint64_t calls[NLMPROC4_MAX + 1];
 	_Atomic uint64_t results[NLM4_FAILED + 1];
 	_Atomic uint64_t garbage, granted_sent, granted_refused, granted_failed, res_sent,
-		res_failed, free_all;
+		res_failed, free_all, sm_mon, sm_unmon, nsm_failed, reboots;
+	/* NSM (nsm.c): statd's callback listener, and the hosts monitored
+	 * (the sender's alone), as <state_dir>/nlm_hosts lists them. */
+	struct rpc_udp *udp;
+	uint16_t udp_port;
+	bool udp_registered;
+	char **monitored;
+	size_t nmonitored;
 };
 
 /* What the state module keeps for a blocked LOCK, to build GRANTED once
@@ -63,10 +72,28 @@ bool nlm_blob_decode(const uint8_t *p, uint32_t len, struct nlm_grant_blob *out)
 bool nlm_send_queue(struct nlm_service *n, enum nlm_job_kind kind, const char *addr,
 		    uint32_t proc, const uint8_t *args, uint32_t args_len, const uint8_t *blob,
 		    uint32_t blob_len);
+/* Queues a job made by the caller (args and blob malloc'd, or NULL). */
+void nlm_job_push(struct nlm_service *n, struct nlm_job *j);
+void nlm_job_free(struct nlm_job *j);
 int nlm_sender_start(struct nlm_service *n);
 void nlm_sender_stop(struct nlm_service *n);
 /* The state module's grant hook (state_nlm_grant_fn). */
 void nlm_grant_hook(void *ctx, const struct state_nlm_grant *g);
+
+/* nsm.c */
+int nlm_nsm_start(struct nlm_service *n);
+void nlm_nsm_stop(struct nlm_service *n);
+/* A host's first state came (on) or its last went (!on): queue SM_MON or
+ * SM_UNMON. */
+void nlm_nsm_host(struct nlm_service *n, const uint8_t *name, uint32_t len, bool on);
+/* On the sender: makes an SM_MON / SM_UNMON job's call to statd and
+ * updates the list of monitored hosts.  0 or a negative errno. */
+int nlm_nsm_call(struct nlm_service *n, const struct nlm_job *j);
+/* The host's locks and shares go (FREE_ALL, a reboot); SM_UNMON follows. */
+void nlm_free_host(struct nlm_service *n, const uint8_t *name, uint32_t len, const char *why);
+/* sender.c: the portmapper's port for prog/vers/proto at addr ("1.2.3.4"). */
+int nlm_getport(struct nlm_service *n, const char *addr, uint16_t pmap_port, uint32_t prog,
+		uint32_t vers, uint32_t proto, uint16_t *port);
 
 /* program.c: the lock a blob describes, resolved to its file (false when
  * its handle no longer parses); let go of it. */

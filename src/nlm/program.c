@@ -20,6 +20,9 @@ void nlm_options_default(struct nlm_options *o)
 		.granted_retries = 5,
 		.retry_ms = 1000,
 		.portmapper_port = 111,
+		.nsm = true,
+		.unmon_delay_ms = 30000,
+		.sm_notify = "/usr/sbin/sm-notify",
 	};
 }
 
@@ -38,6 +41,11 @@ int nlm_create(struct state_server *st, struct exports *exps, const struct nlm_o
 		free(n);
 		return rc;
 	}
+	if ((rc = nlm_nsm_start(n)) != 0) {
+		nlm_sender_stop(n);
+		free(n);
+		return rc;
+	}
 	state_nlm_grant_hook_set(st, nlm_grant_hook, n);
 	*out = n;
 	return 0;
@@ -48,6 +56,7 @@ void nlm_destroy(struct nlm_service *n)
 	if (!n)
 		return;
 	state_nlm_grant_hook_set(n->st, NULL, NULL);
+	nlm_nsm_stop(n); /* no callback from statd once the sender stops */
 	nlm_sender_stop(n);
 	free(n);
 }
@@ -68,6 +77,12 @@ void nlm_get_stats(struct nlm_service *n, struct nlm_stats *out)
 	out->res_sent = atomic_load(&n->res_sent);
 	out->res_failed = atomic_load(&n->res_failed);
 	out->free_all = atomic_load(&n->free_all);
+	out->sm_mon = atomic_load(&n->sm_mon);
+	out->sm_unmon = atomic_load(&n->sm_unmon);
+	out->nsm_failed = atomic_load(&n->nsm_failed);
+	out->reboots = atomic_load(&n->reboots);
+	out->nsm = n->opts.nsm;
+	out->callback_port = n->udp_port;
 }
 
 /* --- the file a call names ------------------------------------------------------ */
@@ -123,16 +138,14 @@ static void lock_of(const struct nlm4_lock *w, const struct state_file_key *key,
 	};
 }
 
-/* What NSM would be told; monitoring is not wired yet, so a host's first
- * lock and last release are only logged. */
-static void host_effect(const struct nlm4_lock *w, const struct state_nlm_effect *eff)
+/* NSM hears of a host's first state and of its last. */
+static void host_effect(struct nlm_service *n, const struct nlm_bytes *host,
+			const struct state_nlm_effect *eff)
 {
 	if (eff->host_new)
-		log_debug("nlm: host %.*s holds its first lock", (int)w->caller_name.len,
-			  (const char *)w->caller_name.data);
+		nlm_nsm_host(n, host->data, host->len, true);
 	if (eff->host_gone)
-		log_debug("nlm: host %.*s holds nothing any more", (int)w->caller_name.len,
-			  (const char *)w->caller_name.data);
+		nlm_nsm_host(n, host->data, host->len, false);
 }
 
 void nlm_release_granted(struct nlm_service *n, const struct nlm_grant_blob *b)
@@ -147,7 +160,7 @@ void nlm_release_granted(struct nlm_service *n, const struct nlm_grant_blob *b)
 	lock_of(&b->lock, &key, b->exclusive, &l);
 	struct state_nlm_effect eff;
 	state_nlm_unlock(n->st, &l, &eff);
-	host_effect(&b->lock, &eff);
+	host_effect(n, &b->lock.caller_name, &eff);
 }
 
 /* --- the procedures -------------------------------------------------------------- */
@@ -202,7 +215,7 @@ static uint32_t do_lock(struct nlm_service *n, struct rpc_request *req,
 	stat = state_nlm_lock(n->st, &l, block, a->reclaim, a->state, e.buf->data,
 			      block ? (uint32_t)e.buf->len : 0, &eff);
 	xdr_enc_release(&e);
-	host_effect(&a->lock, &eff);
+	host_effect(n, &a->lock.caller_name, &eff);
 	return stat;
 }
 
@@ -217,7 +230,7 @@ static uint32_t do_unlock(struct nlm_service *n, struct rpc_request *req,
 	lock_of(w, &key, false, &l);
 	struct state_nlm_effect eff;
 	stat = state_nlm_unlock(n->st, &l, &eff);
-	host_effect(w, &eff);
+	host_effect(n, &w->caller_name, &eff);
 	return stat;
 }
 
@@ -232,7 +245,7 @@ static uint32_t do_cancel(struct nlm_service *n, struct rpc_request *req,
 	lock_of(&a->lock, &key, a->exclusive, &l);
 	struct state_nlm_effect eff;
 	stat = state_nlm_cancel(n->st, &l, &eff);
-	host_effect(&a->lock, &eff);
+	host_effect(n, &a->lock.caller_name, &eff);
 	return stat;
 }
 
@@ -250,20 +263,19 @@ static uint32_t do_share(struct nlm_service *n, struct rpc_request *req,
 	struct state_nlm_effect eff;
 	stat = share ? state_nlm_share(n->st, &o, &key, s->access, s->mode, a->reclaim, &eff)
 		     : state_nlm_unshare(n->st, &o, &key, &eff);
-	struct nlm4_lock w = {.caller_name = s->caller_name};
-	host_effect(&w, &eff);
+	host_effect(n, &s->caller_name, &eff);
 	return stat;
 }
 
-/* The client is done with everything it held here (FREE_ALL), or rebooted
- * (statd's callback). */
-static void free_host(struct nlm_service *n, const struct nlm_bytes *name, const char *why)
+void nlm_free_host(struct nlm_service *n, const uint8_t *name, uint32_t len, const char *why)
 {
 	bool known;
-	unsigned locks = state_nlm_free_host(n->st, name->data, name->len, &known);
-	if (known)
-		log_info("nlm: host %.*s %s: %u locks released", (int)name->len,
-			 (const char *)name->data, why, locks);
+	unsigned locks = state_nlm_free_host(n->st, name, len, &known);
+	if (!known)
+		return;
+	log_info("nlm: host %.*s %s: %u locks released", (int)len, (const char *)name, why,
+		 locks);
+	nlm_nsm_host(n, name, len, false);
 }
 
 /* Sends a _MSG call's result to the client's _RES procedure. */
@@ -408,7 +420,7 @@ static struct rpc_dispatch_result serve(struct nlm_service *n, struct rpc_reques
 		if (!nlm4_decode_notify(d, &a))
 			return garbage(n, req);
 		atomic_fetch_add(&n->free_all, 1);
-		free_host(n, &a.name, "freed all its locks (FREE_ALL)");
+		nlm_free_host(n, a.name.data, a.name.len, "freed all its locks (FREE_ALL)");
 		return rpc_dispatch_done(RPC_SUCCESS);
 	}
 	default:

@@ -32,7 +32,7 @@ bool nlm_blob_decode(const uint8_t *p, uint32_t len, struct nlm_grant_blob *out)
 	       xdr_decode_bool(&d, &out->exclusive) && nlm4_decode_lock(&d, &out->lock);
 }
 
-static void job_free(struct nlm_job *j)
+void nlm_job_free(struct nlm_job *j)
 {
 	free(j->args);
 	free(j->blob);
@@ -62,16 +62,27 @@ bool nlm_send_queue(struct nlm_service *n, enum nlm_job_kind kind, const char *a
 	j->blob = blob ? dup_bytes(blob, blob_len) : NULL;
 	j->blob_len = blob_len;
 	if (!j->args || (blob && !j->blob)) {
-		job_free(j);
+		nlm_job_free(j);
 		return false;
 	}
-	j->due_ms = clock_now_ms();
+	nlm_job_push(n, j);
+	return true;
+}
+
+void nlm_job_push(struct nlm_service *n, struct nlm_job *j)
+{
+	if (!j->due_ms)
+		j->due_ms = clock_now_ms();
 	pthread_mutex_lock(&n->lock);
-	j->next = n->jobs;
-	n->jobs = j;
+	/* At the tail: statd must hear of a host's SM_MON before its
+	 * SM_UNMON. */
+	struct nlm_job **pp = &n->jobs;
+	while (*pp)
+		pp = &(*pp)->next;
+	j->next = NULL;
+	*pp = j;
 	pthread_cond_signal(&n->cond);
 	pthread_mutex_unlock(&n->lock);
-	return true;
 }
 
 void nlm_grant_hook(void *ctx, const struct state_nlm_grant *g)
@@ -114,21 +125,20 @@ static void hostport(char *out, size_t len, const char *addr, uint16_t port)
 		snprintf(out, len, "%s:%u", addr, port);
 }
 
-/* The client's NLM v4 TCP port from its portmapper; 0 or a negative errno
- * (-ENOENT: not registered). */
-static int getport(struct nlm_service *n, const char *addr, uint16_t *port)
+int nlm_getport(struct nlm_service *n, const char *addr, uint16_t pmap_port, uint32_t prog,
+		uint32_t vers, uint32_t proto, uint16_t *port)
 {
 	char hp[NLM_ADDR_MAX + 8];
-	hostport(hp, sizeof(hp), addr, n->opts.portmapper_port);
+	hostport(hp, sizeof(hp), addr, pmap_port);
 	struct rpc_client cl;
 	int rc = rpc_client_connect_from(&cl, hp, n->opts.callback_timeout_ms,
 					 RPC_CLIENT_PORT_UNRESERVED);
 	if (rc)
 		return rc;
 	uint8_t args[16];
-	xdr_put_be32(args, NLM_PROGRAM);
-	xdr_put_be32(args + 4, NLM4_VERSION);
-	xdr_put_be32(args + 8, IPPROTO_TCP);
+	xdr_put_be32(args, prog);
+	xdr_put_be32(args + 4, vers);
+	xdr_put_be32(args + 8, proto);
 	xdr_put_be32(args + 12, 0);
 	struct buf *reply;
 	struct rpc_reply_hdr hdr;
@@ -155,8 +165,13 @@ static int getport(struct nlm_service *n, const char *addr, uint16_t *port)
  * for a _RES, whose result is void), or a negative errno. */
 static int call_client(struct nlm_service *n, const struct nlm_job *j, uint32_t *stat)
 {
+	if (j->kind == NLM_JOB_SM_MON || j->kind == NLM_JOB_SM_UNMON) {
+		*stat = NLM4_GRANTED;
+		return nlm_nsm_call(n, j);
+	}
 	uint16_t port;
-	int rc = getport(n, j->addr, &port);
+	int rc = nlm_getport(n, j->addr, n->opts.portmapper_port, NLM_PROGRAM, NLM4_VERSION,
+			     IPPROTO_TCP, &port);
 	if (rc)
 		return rc;
 	char hp[NLM_ADDR_MAX + 8];
@@ -196,7 +211,14 @@ static int call_client(struct nlm_service *n, const struct nlm_job *j, uint32_t 
 static void job_finish(struct nlm_service *n, struct nlm_job *j, int rc, uint32_t stat)
 {
 	bool again = false;
-	if (j->kind == NLM_JOB_RES) {
+	if (j->kind == NLM_JOB_SM_MON || j->kind == NLM_JOB_SM_UNMON) {
+		if (rc) {
+			atomic_fetch_add(&n->nsm_failed, 1);
+			log_ratelimited("nlm: %s of host %s through the local statd failed: %s",
+					j->kind == NLM_JOB_SM_MON ? "SM_MON" : "SM_UNMON", j->host,
+					strerror(-rc));
+		}
+	} else if (j->kind == NLM_JOB_RES) {
 		if (rc) {
 			atomic_fetch_add(&n->res_failed, 1);
 			log_ratelimited("nlm: %s: answer to an asynchronous call not delivered: %s",
@@ -227,7 +249,7 @@ static void job_finish(struct nlm_service *n, struct nlm_job *j, int rc, uint32_
 			nlm_release_granted(n, &b);
 	}
 	if (!again) {
-		job_free(j);
+		nlm_job_free(j);
 		return;
 	}
 	uint64_t wait = (uint64_t)n->opts.retry_ms << (j->attempts < 8 ? j->attempts : 8);
@@ -304,7 +326,7 @@ void nlm_sender_stop(struct nlm_service *n)
 	while (n->jobs) {
 		struct nlm_job *j = n->jobs;
 		n->jobs = j->next;
-		job_free(j);
+		nlm_job_free(j);
 	}
 	pthread_cond_destroy(&n->cond);
 	pthread_mutex_destroy(&n->lock);

@@ -15,6 +15,11 @@ enum {
 
 int rpcbind_register(uint32_t prog, uint32_t vers, uint16_t port, bool set)
 {
+	return rpcbind_register_proto(prog, vers, IPPROTO_TCP, port, set);
+}
+
+int rpcbind_register_proto(uint32_t prog, uint32_t vers, uint32_t proto, uint16_t port, bool set)
+{
 	struct rpc_client cl;
 	int rc = rpc_client_connect(&cl, "127.0.0.1:111", RPCBIND_TIMEOUT_MS);
 	if (rc)
@@ -22,7 +27,7 @@ int rpcbind_register(uint32_t prog, uint32_t vers, uint16_t port, bool set)
 	uint8_t args[16];
 	xdr_put_be32(args, prog);
 	xdr_put_be32(args + 4, vers);
-	xdr_put_be32(args + 8, IPPROTO_TCP);
+	xdr_put_be32(args + 8, proto);
 	xdr_put_be32(args + 12, port);
 	/* rpcbind accepts changes only from a privileged local caller, which
 	 * it recognises by the credential of a loopback AUTH_SYS call. */

@@ -13,4 +13,7 @@
  * -ECONNREFUSED when no rpcbind runs, or another negative errno. */
 int rpcbind_register(uint32_t prog, uint32_t vers, uint16_t port, bool set);
 
+/* The same for a protocol (IPPROTO_TCP, IPPROTO_UDP). */
+int rpcbind_register_proto(uint32_t prog, uint32_t vers, uint32_t proto, uint16_t port, bool set);
+
 #endif

@@ -365,6 +365,9 @@ struct state_server {
 	state_nlm_grant_fn nlm_grant_fn;
 	void *nlm_grant_ctx;
 	uint64_t nlm_granted_later; /* blocked locks granted when freed, since start */
+	/* The grace period NLM hosts from before the restart need: not cut
+	 * short when every NFSv4 client has reclaimed (0: none). */
+	uint64_t nlm_grace_end_ms;
 
 	/* v4.1 sessions (session.c): the table under sess_lock, counters
 	 * atomic.  lock order: see core/lock_order.h, level 4. */

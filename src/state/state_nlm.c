@@ -658,6 +658,21 @@ void state_nlm_fini(struct state_server *st)
 	st->nlm_grants_tail = &st->nlm_grants;
 }
 
+/* --- grace ------------------------------------------------------------------- */
+
+void state_nlm_grace_begin(struct state_server *st)
+{
+	pthread_mutex_lock(&st->lock);
+	uint64_t end = state_now_ms() + st->opts.grace_ms;
+	if (!st->grace || st->grace_end_ms < end)
+		st->grace_end_ms = end;
+	st->grace = true;
+	st->nlm_grace_end_ms = end;
+	pthread_mutex_unlock(&st->lock);
+	log_info("state: NLM hosts held locks before the restart: grace period of %u ms",
+		 st->opts.grace_ms);
+}
+
 /* --- grants ------------------------------------------------------------------- */
 
 void state_nlm_grant_hook_set(struct state_server *st, state_nlm_grant_fn fn, void *ctx)

@@ -129,6 +129,12 @@ typedef void (*state_nlm_grant_fn)(void *ctx, const struct state_nlm_grant *g);
  * goes). */
 void state_nlm_grant_hook_set(struct state_server *st, state_nlm_grant_fn fn, void *ctx);
 
+/* NLM hosts held locks before this start (the NLM layer's own record):
+ * they may reclaim, so a grace period of grace_time starts now, as it
+ * does for NFSv4 client records, and lasts its whole length (NLM has no
+ * RECLAIM_COMPLETE to end it early). */
+void state_nlm_grace_begin(struct state_server *st);
+
 /* --- for the control plane ------------------------------------------- */
 
 struct state_nlm_host_info {
