@@ -449,6 +449,9 @@ int main(int argc, char **argv)
 			v4 = (int)i;
 	uint16_t rpcbind_port = v4 >= 0 ? ports[v4] : 0;
 	if (cfg.rpcbind && v4 >= 0) {
+		/* A registration left by a run that did not stop cleanly
+		 * would refuse this one. */
+		rpcbind_register(NFS4_PROGRAM, NFS4_VERSION, rpcbind_port, false);
 		int rc = rpcbind_register(NFS4_PROGRAM, NFS4_VERSION, rpcbind_port, true);
 		registered = rc == 0;
 		if (rc == -ECONNREFUSED)
@@ -460,14 +463,8 @@ int main(int argc, char **argv)
 			log_info("registered program %u version %u on port %u with rpcbind",
 				 NFS4_PROGRAM, NFS4_VERSION, rpcbind_port);
 		/* NFSv3 clients find the lock manager only through rpcbind. */
-		if (registered) {
-			rc = rpcbind_register(NLM_PROGRAM, NLM4_VERSION, rpcbind_port, true);
-			if (rc)
-				log_warn("rpcbind registration of NLM failed: %s", strerror(-rc));
-			else
-				log_info("registered program %u version %u on port %u with rpcbind",
-					 NLM_PROGRAM, NLM4_VERSION, rpcbind_port);
-		}
+		if (registered)
+			nlm_register(nlm, rpcbind_port, true);
 	}
 	log_info("ferryd ready");
 	/* Under systemd (Type=notify); a no-op elsewhere. */
@@ -490,7 +487,7 @@ int main(int argc, char **argv)
 	sd_notify(0, "STOPPING=1");
 	if (registered) {
 		rpcbind_register(NFS4_PROGRAM, NFS4_VERSION, rpcbind_port, false);
-		rpcbind_register(NLM_PROGRAM, NLM4_VERSION, rpcbind_port, false);
+		nlm_register(nlm, rpcbind_port, false);
 	}
 	/* The control plane reads the server: it goes first, and its address
 	 * with it, so ferryctl does not try a server that is gone. */

@@ -67,6 +67,12 @@ void nlm_destroy(struct nlm_service *n);
 
 void nlm_program_describe(struct rpc_program *prog, struct nlm_service *n);
 
+/* Registers (set) or withdraws NLM v4 with the local rpcbind: over TCP on
+ * tcp_port (the listener clients' lock managers reach), and with NSM the
+ * UDP listener statd calls back.  A registration left by a run that did
+ * not stop cleanly is replaced.  Failures are logged. */
+void nlm_register(struct nlm_service *n, uint16_t tcp_port, bool set);
+
 struct nlm_stats {
 	uint64_t calls[NLMPROC4_MAX + 1];    /* by procedure */
 	uint64_t results[NLM4_FAILED + 1];    /* by nlm4_stats answered */

@@ -51,7 +51,6 @@ struct nlm_service {
 	 * (the sender's alone), as <state_dir>/nlm_hosts lists them. */
 	struct rpc_udp *udp;
 	uint16_t udp_port;
-	bool udp_registered;
 	char **monitored;
 	size_t nmonitored;
 };

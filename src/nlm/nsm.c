@@ -322,24 +322,38 @@ int nlm_nsm_start(struct nlm_service *n)
 			  strerror(-rc));
 		return 0;
 	}
-	/* statd finds my_id's program through rpcbind, over UDP. */
-	rc = rpcbind_register_proto(NLM_PROGRAM, NLM4_VERSION, IPPROTO_UDP, n->udp_port, true);
-	if (rc == -ECONNREFUSED)
-		log_info("nlm: no rpcbind on this host; statd cannot reach ferryd (hosts' reboots "
-			 "are not heard)");
-	else if (rc)
-		log_warn("nlm: rpcbind registration of statd's callback failed: %s",
-			 strerror(-rc));
-	n->udp_registered = rc == 0;
 	/* The list stays as the last run left it until this run monitors a
 	 * host: a crash before then still finds it. */
 	return 0;
 }
 
+void nlm_register(struct nlm_service *n, uint16_t tcp_port, bool set)
+{
+	/* The portmapper's UNSET takes every protocol of the version: once,
+	 * before both are set. */
+	rpcbind_register_proto(NLM_PROGRAM, NLM4_VERSION, IPPROTO_TCP, tcp_port, false);
+	if (!set)
+		return;
+	int rc = rpcbind_register_proto(NLM_PROGRAM, NLM4_VERSION, IPPROTO_TCP, tcp_port, true);
+	if (rc)
+		log_warn("nlm: rpcbind registration failed: %s", strerror(-rc));
+	else
+		log_info("registered program %u version %u on port %u with rpcbind", NLM_PROGRAM,
+			 NLM4_VERSION, tcp_port);
+	if (!n->udp)
+		return;
+	/* statd finds my_id's program through rpcbind, over UDP. */
+	rc = rpcbind_register_proto(NLM_PROGRAM, NLM4_VERSION, IPPROTO_UDP, n->udp_port, true);
+	if (rc)
+		log_warn("nlm: rpcbind registration of statd's callback (udp port %u) failed: %s; "
+			 "hosts' reboots are not heard",
+			 n->udp_port, strerror(-rc));
+	else
+		log_info("nlm: statd's callback registered (udp port %u)", n->udp_port);
+}
+
 void nlm_nsm_stop(struct nlm_service *n)
 {
-	if (n->udp_registered)
-		rpcbind_register_proto(NLM_PROGRAM, NLM4_VERSION, IPPROTO_UDP, n->udp_port, false);
 	rpc_udp_close(n->udp);
 	n->udp = NULL;
 	for (size_t i = 0; i < n->nmonitored; i++)
