@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include "lib/ctl_test.h"
 #include "lib/rpctest.h"
 #include "proto/state41_helpers.h"
 #include "proto/nlm_client.h"
@@ -528,6 +529,41 @@ static void test_bad_input(void **st)
 	close(fd);
 }
 
+static void test_visibility(void **st)
+{
+	(void)st;
+	struct file f;
+	make_file("nlm-ctl", &f);
+	int fd = rpctest_connect(server.hostport);
+	struct nlm4_lock a = mk_lock("ctlhost", 7, &f, 0, 10);
+	struct nlm4_lock b = mk_lock("127.0.0.1", 8, &f, 0, 10);
+	assert_int_equal(nlm_lock(fd, &a, true, false), NLM4_GRANTED);
+	pthread_mutex_lock(&lockd.lock);
+	lockd.answer = NLM4_DENIED; /* b's lock goes again once granted */
+	pthread_mutex_unlock(&lockd.lock);
+	assert_int_equal(nlm_lock(fd, &b, true, true), NLM4_BLOCKED);
+	struct ctl_http_reply r;
+	ctlt_request(&server, "GET", "/api/v1/nlm", true, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"name\": \"ctlhost\""));
+	assert_non_null(strstr(r.body, "\"blocked\": 1"));
+	ctl_http_reply_free(&r);
+	char *page = ctlt_scrape(&server);
+	assert_true(ctlt_metric(page, "ferry_nlm_locks") >= 1);
+	assert_true(ctlt_metric(page, "ferry_nlm_blocked") == 1);
+	assert_true(ctlt_metric(page, "ferry_nlm_calls_total{proc=\"LOCK\"}") >= 2);
+	assert_true(ctlt_metric(page, "ferry_nlm_results_total{stat=\"BLOCKED\"}") >= 1);
+	assert_true(ctlt_promtool_ok(page));
+	free(page);
+	unsigned before = lockd_count(&lockd.granted);
+	assert_int_equal(nlm_unlock(fd, &a), NLM4_GRANTED);
+	assert_true(lockd_wait(&lockd.granted, before + 1, 5000));
+	pthread_mutex_lock(&lockd.lock);
+	lockd.answer = NLM4_GRANTED;
+	pthread_mutex_unlock(&lockd.lock);
+	close(fd);
+}
+
 /* Last: restarts the server.  A v4 client of the records lets the restart
  * begin a grace period (4 s here): only reclaims take locks meanwhile. */
 static void test_grace(void **st)
@@ -576,6 +612,7 @@ int main(void)
 		cmocka_unit_test(test_free_all),
 		cmocka_unit_test(test_msg_forms),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_visibility),
 		cmocka_unit_test(test_grace),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
