@@ -474,7 +474,7 @@ static int nlm_show(struct opts *o)
 		       (long long)json_integer_value(json_object_get(m, "sm_unmon")),
 		       (long long)json_integer_value(json_object_get(m, "failed")),
 		       (long long)json_integer_value(json_object_get(j, "reboots")));
-		static const struct column cols[] = {{"HOST", "name"},	    {"NSM_STATE", "nsm_state"},
+		static const struct column cols[] = {{"HOST", "name"},	    {"ADDRESS", "address"}, {"NSM_STATE", "nsm_state"},
 						     {"OWNERS", "owners"},  {"LOCKS", "locks"},
 						     {"BLOCKED", "blocked"}, {"SHARES", "shares"}};
 		print_table(json_object_get(j, "list"), cols, sizeof(cols) / sizeof(cols[0]));

@@ -34,8 +34,8 @@ unsigned ctl_nlm_get(struct ctl_server *cs, json_t **out)
 			json_object_set_new(calls, nlm4_proc_name(p), json_integer((json_int_t)st.calls[p]));
 	json_t *list = json_array();
 	for (int i = 0; i < n; i++)
-		json_array_append_new(list, json_pack("{s:s, s:i, s:I, s:I, s:I, s:I}", "name",
-						      hosts[i].name, "nsm_state", hosts[i].nsm_state,
+		json_array_append_new(list, json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:I}", "name",
+						      hosts[i].name, "address", hosts[i].addr, "nsm_state", hosts[i].nsm_state,
 						      "owners", (json_int_t)hosts[i].owners, "locks",
 						      (json_int_t)hosts[i].locks, "blocked",
 						      (json_int_t)hosts[i].blocked, "shares",

@@ -88,8 +88,10 @@ void nlm_nsm_host(struct nlm_service *n, const uint8_t *name, uint32_t len, bool
 /* On the sender: makes an SM_MON / SM_UNMON job's call to statd and
  * updates the list of monitored hosts.  0 or a negative errno. */
 int nlm_nsm_call(struct nlm_service *n, const struct nlm_job *j);
-/* The host's locks and shares go (FREE_ALL, a reboot); SM_UNMON follows. */
-void nlm_free_host(struct nlm_service *n, const uint8_t *name, uint32_t len, const char *why);
+/* The host's locks and shares go (FREE_ALL: from addr; a reboot: addr
+ * NULL, every address); SM_UNMON follows. */
+void nlm_free_host(struct nlm_service *n, const uint8_t *name, uint32_t len, const char *addr,
+		   const char *why);
 /* sender.c: the portmapper's port for prog/vers/proto at addr ("1.2.3.4"). */
 int nlm_getport(struct nlm_service *n, const char *addr, uint16_t pmap_port, uint32_t prog,
 		uint32_t vers, uint32_t proto, uint16_t *port);

@@ -256,7 +256,7 @@ static enum rpc_accept_stat serve_callback(void *ctx, struct rpc_udp_call *call,
 			return RPC_SUCCESS;
 		}
 		atomic_fetch_add(&n->reboots, 1);
-		nlm_free_host(n, st.mon_name.data, st.mon_name.len, "rebooted (statd)");
+		nlm_free_host(n, st.mon_name.data, st.mon_name.len, NULL, "rebooted (statd)");
 		state_lock_notify_flush(n->st);
 		return RPC_SUCCESS;
 	}

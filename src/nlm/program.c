@@ -4,6 +4,7 @@
  * lock manager for the _MSG ones (their own reply is empty). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,11 +127,16 @@ static void peer_host(struct rpc_request *req, char *out, size_t len)
 			  (socklen_t)len);
 }
 
-static void lock_of(const struct nlm4_lock *w, const struct state_file_key *key, bool exclusive,
-		    struct state_nlm_lock *out)
+static void lock_of(const struct nlm4_lock *w, const char *addr, const struct state_file_key *key,
+		    bool exclusive, struct state_nlm_lock *out)
 {
 	*out = (struct state_nlm_lock){
-		.owner = {w->caller_name.data, w->caller_name.len, w->svid, w->oh.data, w->oh.len},
+		.owner = {.host = w->caller_name.data,
+			  .host_len = w->caller_name.len,
+			  .addr = addr,
+			  .svid = w->svid,
+			  .oh = w->oh.data,
+			  .oh_len = w->oh.len},
 		.file = key,
 		.exclusive = exclusive,
 		.offset = w->offset,
@@ -156,8 +162,10 @@ void nlm_release_granted(struct nlm_service *n, const struct nlm_grant_blob *b)
 	    fh.kind != FH_EXPORT)
 		return;
 	struct state_file_key key = {.export_id = fh.export->id, .bh = fh.bh};
+	char addr[NLM_ADDR_MAX];
+	snprintf(addr, sizeof(addr), "%.*s", (int)b->addr.len, (const char *)b->addr.data);
 	struct state_nlm_lock l;
-	lock_of(&b->lock, &key, b->exclusive, &l);
+	lock_of(&b->lock, addr, &key, b->exclusive, &l);
 	struct state_nlm_effect eff;
 	state_nlm_unlock(n->st, &l, &eff);
 	host_effect(n, &b->lock.caller_name, &eff);
@@ -173,8 +181,10 @@ static uint32_t do_test(struct nlm_service *n, struct rpc_request *req,
 	uint32_t stat = resolve(n, req, &a->lock.fh, false, &key);
 	if (stat != NLM4_GRANTED)
 		return stat;
+	char addr[NLM_ADDR_MAX];
+	peer_host(req, addr, sizeof(addr));
 	struct state_nlm_lock l;
-	lock_of(&a->lock, &key, a->exclusive, &l);
+	lock_of(&a->lock, addr, &key, a->exclusive, &l);
 	stat = state_nlm_test(n->st, &l, h);
 	if (stat == NLM4_DENIED)
 		res->holder = (struct nlm4_holder){
@@ -194,10 +204,10 @@ static uint32_t do_lock(struct nlm_service *n, struct rpc_request *req,
 	uint32_t stat = resolve(n, req, &a->lock.fh, a->exclusive, &key);
 	if (stat != NLM4_GRANTED)
 		return stat;
-	struct state_nlm_lock l;
-	lock_of(&a->lock, &key, a->exclusive, &l);
 	char addr[NLM_ADDR_MAX];
 	peer_host(req, addr, sizeof(addr));
+	struct state_nlm_lock l;
+	lock_of(&a->lock, addr, &key, a->exclusive, &l);
 	struct nlm_grant_blob b = {
 		.addr = {(const uint8_t *)addr, (uint32_t)strlen(addr)},
 		.exclusive = a->exclusive,
@@ -226,8 +236,10 @@ static uint32_t do_unlock(struct nlm_service *n, struct rpc_request *req,
 	uint32_t stat = resolve(n, req, &w->fh, false, &key);
 	if (stat != NLM4_GRANTED)
 		return stat;
+	char addr[NLM_ADDR_MAX];
+	peer_host(req, addr, sizeof(addr));
 	struct state_nlm_lock l;
-	lock_of(w, &key, false, &l);
+	lock_of(w, addr, &key, false, &l);
 	struct state_nlm_effect eff;
 	stat = state_nlm_unlock(n->st, &l, &eff);
 	host_effect(n, &w->caller_name, &eff);
@@ -241,8 +253,10 @@ static uint32_t do_cancel(struct nlm_service *n, struct rpc_request *req,
 	uint32_t stat = resolve(n, req, &a->lock.fh, false, &key);
 	if (stat != NLM4_GRANTED)
 		return stat;
+	char addr[NLM_ADDR_MAX];
+	peer_host(req, addr, sizeof(addr));
 	struct state_nlm_lock l;
-	lock_of(&a->lock, &key, a->exclusive, &l);
+	lock_of(&a->lock, addr, &key, a->exclusive, &l);
 	struct state_nlm_effect eff;
 	stat = state_nlm_cancel(n->st, &l, &eff);
 	host_effect(n, &a->lock.caller_name, &eff);
@@ -258,8 +272,13 @@ static uint32_t do_share(struct nlm_service *n, struct rpc_request *req,
 	if (stat != NLM4_GRANTED)
 		return stat;
 	/* A share has no svid: its owner is the owner handle alone. */
-	struct state_nlm_owner o = {s->caller_name.data, s->caller_name.len, 0, s->oh.data,
-				    s->oh.len};
+	char addr[NLM_ADDR_MAX];
+	peer_host(req, addr, sizeof(addr));
+	struct state_nlm_owner o = {.host = s->caller_name.data,
+				    .host_len = s->caller_name.len,
+				    .addr = addr,
+				    .oh = s->oh.data,
+				    .oh_len = s->oh.len};
 	struct state_nlm_effect eff;
 	stat = share ? state_nlm_share(n->st, &o, &key, s->access, s->mode, a->reclaim, &eff)
 		     : state_nlm_unshare(n->st, &o, &key, &eff);
@@ -267,10 +286,11 @@ static uint32_t do_share(struct nlm_service *n, struct rpc_request *req,
 	return stat;
 }
 
-void nlm_free_host(struct nlm_service *n, const uint8_t *name, uint32_t len, const char *why)
+void nlm_free_host(struct nlm_service *n, const uint8_t *name, uint32_t len, const char *addr,
+		   const char *why)
 {
 	bool known;
-	unsigned locks = state_nlm_free_host(n->st, name, len, &known);
+	unsigned locks = state_nlm_free_host(n->st, name, len, addr, &known);
 	if (!known)
 		return;
 	log_info("nlm: host %.*s %s: %u locks released", (int)len, (const char *)name, why,
@@ -420,7 +440,10 @@ static struct rpc_dispatch_result serve(struct nlm_service *n, struct rpc_reques
 		if (!nlm4_decode_notify(d, &a))
 			return garbage(n, req);
 		atomic_fetch_add(&n->free_all, 1);
-		nlm_free_host(n, a.name.data, a.name.len, "freed all its locks (FREE_ALL)");
+		/* Only the host's own address may free its locks. */
+		char addr[NLM_ADDR_MAX];
+		peer_host(req, addr, sizeof(addr));
+		nlm_free_host(n, a.name.data, a.name.len, addr, "freed all its locks (FREE_ALL)");
 		return rpc_dispatch_done(RPC_SUCCESS);
 	}
 	default:

@@ -51,6 +51,7 @@ struct state_client {
 	 * st->nlm_hosts by link, in neither client table, no lease. */
 	bool nlm;
 	int32_t nlm_nsm_state; /* the NSM state its last LOCK carried */
+	char nlm_addr[64];     /* the address it calls from */
 	unsigned nlm_blocks, nlm_shares; /* its blocked LOCKs and shares */
 
 	/* v4.1 and up (EXCHANGE_ID); see session.h. */

@@ -9,6 +9,7 @@
  * holds nothing (no owner, blocked LOCK or share), which is when the NLM
  * layer stops monitoring it. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,22 +95,45 @@ static uint32_t grace_status(struct state_server *st, bool reclaim)
 
 /* --- hosts ------------------------------------------------------------------ */
 
+static bool host_is(const struct state_client *h, const uint8_t *name, uint32_t len,
+		    const char *addr)
+{
+	return h->name_len == len && memcmp(h->name, name, len) == 0 &&
+	       (!addr || strcmp(h->nlm_addr, addr) == 0);
+}
+
+/* The host of this name at this address (addr NULL: at any). */
 static struct state_client *host_find(struct state_server *st, const uint8_t *name,
-				      uint32_t len)
+				      uint32_t len, const char *addr)
 {
 	list_for_each_entry(h, &st->nlm_hosts, struct state_client, link) {
-		if (h->name_len == len && memcmp(h->name, name, len) == 0)
+		if (host_is(h, name, len, addr))
 			return h;
 	}
 	return NULL;
 }
 
-static struct state_client *host_get(struct state_server *st, const uint8_t *name, uint32_t len,
-				     struct state_nlm_effect *eff)
+/* Whether a host of h's name other than h exists (NSM knows hosts by
+ * name only). */
+static bool host_name_shared(struct state_server *st, const struct state_client *h)
 {
-	struct state_client *h = host_find(st, name, len);
+	list_for_each_entry(o, &st->nlm_hosts, const struct state_client, link) {
+		if (o != h && o->name_len == h->name_len && memcmp(o->name, h->name, h->name_len) == 0)
+			return true;
+	}
+	return false;
+}
+
+static struct state_client *host_get(struct state_server *st, const uint8_t *name, uint32_t len,
+				     const char *addr, struct state_nlm_effect *eff)
+{
+	if (!addr)
+		addr = "";
+	struct state_client *h = host_find(st, name, len, addr);
 	if (h)
 		return h;
+	if (strlen(addr) >= sizeof(h->nlm_addr))
+		return NULL;
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
@@ -122,11 +146,12 @@ static struct state_client *host_get(struct state_server *st, const uint8_t *nam
 	h->nlm = true;
 	h->confirmed = true;
 	h->clientid = state_clientid_new(st);
+	strcpy(h->nlm_addr, addr);
 	list_init(&h->owners);
 	list_init(&h->sessions);
 	list_add_tail(&st->nlm_hosts, &h->link);
 	st->n_nlm_hosts++;
-	eff->host_new = true;
+	eff->host_new = !host_name_shared(st, h);
 	return h;
 }
 
@@ -150,11 +175,12 @@ static void host_maybe_free(struct state_server *st, struct state_client *h,
 {
 	if (!h || !host_empty(h))
 		return;
+	bool shared = host_name_shared(st, h);
 	host_free(st, h);
 	if (eff->host_new)
 		eff->host_new = false;
 	else
-		eff->host_gone = true;
+		eff->host_gone = !shared;
 }
 
 /* --- lock states ------------------------------------------------------------ */
@@ -352,7 +378,7 @@ uint32_t state_nlm_test(struct state_server *st, const struct state_nlm_lock *l,
 	struct state_file *f = state_file_get(st, l->file, false);
 	if (!f)
 		goto out;
-	struct state_client *h = host_find(st, l->owner.host, l->owner.host_len);
+	struct state_client *h = host_find(st, l->owner.host, l->owner.host_len, l->owner.addr);
 	const struct state_owner *lo =
 		h ? state_owner_find(st, h->clientid, STATE_OWNER_LOCK, ob, olen) : NULL;
 	const struct state_range *c = state_lock_conflict(f, type, l->offset, last,
@@ -389,7 +415,7 @@ uint32_t state_nlm_lock(struct state_server *st, const struct state_nlm_lock *l,
 	uint32_t stat = grace_status(st, reclaim);
 	if (stat != NLM4_GRANTED)
 		goto out;
-	if (!(h = host_get(st, l->owner.host, l->owner.host_len, eff)) ||
+	if (!(h = host_get(st, l->owner.host, l->owner.host_len, l->owner.addr, eff)) ||
 	    !(f = state_file_get(st, l->file, true))) {
 		stat = NLM4_DENIED_NOLOCKS;
 		goto out;
@@ -441,7 +467,7 @@ uint32_t state_nlm_unlock(struct state_server *st, const struct state_nlm_lock *
 	struct state_client *h = NULL;
 	if (stat != NLM4_GRANTED)
 		goto out;
-	h = host_find(st, l->owner.host, l->owner.host_len);
+	h = host_find(st, l->owner.host, l->owner.host_len, l->owner.addr);
 	struct state_owner *lo =
 		h ? state_owner_find(st, h->clientid, STATE_OWNER_LOCK, ob, olen) : NULL;
 	struct state_file *f = lo ? state_file_get(st, l->file, false) : NULL;
@@ -471,7 +497,7 @@ uint32_t state_nlm_cancel(struct state_server *st, const struct state_nlm_lock *
 	struct state_client *h = NULL;
 	if (stat != NLM4_GRANTED)
 		goto out;
-	h = host_find(st, l->owner.host, l->owner.host_len);
+	h = host_find(st, l->owner.host, l->owner.host_len, l->owner.addr);
 	struct state_file *f = h ? state_file_get(st, l->file, false) : NULL;
 	struct state_nlm_block *b =
 		f ? block_find(f, h, ob, olen, lock_type(l->exclusive), l->offset,
@@ -536,7 +562,7 @@ uint32_t state_nlm_share(struct state_server *st, const struct state_nlm_owner *
 	uint32_t stat = grace_status(st, reclaim);
 	if (stat != NLM4_GRANTED)
 		goto out;
-	if (!(h = host_get(st, o->host, o->host_len, eff)) ||
+	if (!(h = host_get(st, o->host, o->host_len, o->addr, eff)) ||
 	    !(f = state_file_get(st, file, true))) {
 		stat = NLM4_DENIED_NOLOCKS;
 		goto out;
@@ -588,7 +614,7 @@ uint32_t state_nlm_unshare(struct state_server *st, const struct state_nlm_owner
 	uint32_t stat = grace_status(st, false);
 	if (stat != NLM4_GRANTED)
 		goto out;
-	h = host_find(st, o->host, o->host_len);
+	h = host_find(st, o->host, o->host_len, o->addr);
 	struct state_file *f = h ? state_file_get(st, file, false) : NULL;
 	struct state_nlm_share *s = f ? share_find(f, h, ob, olen) : NULL;
 	if (s) {
@@ -636,12 +662,16 @@ static unsigned host_drop(struct state_server *st, struct state_client *h)
 }
 
 unsigned state_nlm_free_host(struct state_server *st, const uint8_t *host, uint32_t host_len,
-			     bool *known)
+			     const char *addr, bool *known)
 {
 	pthread_mutex_lock(&st->lock);
-	struct state_client *h = host_find(st, host, host_len);
-	*known = h != NULL;
-	unsigned locks = h ? host_drop(st, h) : 0;
+	unsigned locks = 0;
+	struct state_client *h;
+	*known = false;
+	while ((h = host_find(st, host, host_len, addr))) {
+		*known = true;
+		locks += host_drop(st, h);
+	}
 	pthread_mutex_unlock(&st->lock);
 	return locks;
 }
@@ -754,6 +784,7 @@ int state_nlm_list_hosts(struct state_server *st, struct state_nlm_host_info **o
 		memcpy(hi->name, h->name, len);
 		hi->name[len] = '\0';
 		hi->nsm_state = h->nlm_nsm_state;
+		snprintf(hi->addr, sizeof(hi->addr), "%s", h->nlm_addr);
 		hi->locks = h->n_locks;
 		hi->blocked = h->nlm_blocks;
 		hi->shares = h->nlm_shares;

@@ -1,7 +1,7 @@
 /* NLM v4 locks and share reservations in the state module (state_nlm.c).
  *
- * An NLM host (the caller_name of its requests) is a client of its own
- * kind: no lease (NSM tells when it reboots), in neither client table, so
+ * An NLM host (the caller_name of its requests, from one address) is a
+ * client of its own kind: no lease (NSM tells when it reboots), in neither client table, so
  * no NFSv4 request can name it.  Its lock owners are (host, svid, oh): an
  * owner's bytes are the svid (4 bytes, big-endian) then oh.  Their locks
  * are lock states on the same files and in the same range lists as NFSv4
@@ -41,6 +41,10 @@ enum { STATE_NLM_BLOCKS_MAX = 4096, STATE_NLM_BLOB_MAX = 8192 };
 struct state_nlm_owner {
 	const uint8_t *host; /* caller_name */
 	uint32_t host_len;
+	/* The caller's address ("192.0.2.1"): a host is its name at an
+	 * address, so that another machine naming it cannot touch its
+	 * locks (FREE_ALL, UNLOCK). */
+	const char *addr;
 	int32_t svid;
 	const uint8_t *oh;
 	uint32_t oh_len;
@@ -62,8 +66,9 @@ struct state_nlm_holder {
 	uint64_t offset, len;
 };
 
-/* What a call did to its host, for NSM: the host's first state came
- * (monitor it), or its last went (stop). */
+/* What a call did to its host, for NSM (which knows hosts by name): the
+ * first state of a host of that name came (monitor it), or the last went
+ * (stop). */
 struct state_nlm_effect {
 	bool host_new;
 	bool host_gone;
@@ -104,11 +109,11 @@ uint32_t state_nlm_share(struct state_server *st, const struct state_nlm_owner *
 uint32_t state_nlm_unshare(struct state_server *st, const struct state_nlm_owner *o,
 			   const struct state_file_key *file, struct state_nlm_effect *eff);
 
-/* FREE_ALL, or the host rebooted (NSM): drops every lock, blocked LOCK and
- * share of host.  Returns how many locks went; *known: the host had a
- * record. */
+/* FREE_ALL (addr: the caller's), or the host rebooted (NSM: addr NULL,
+ * every address): drops every lock, blocked LOCK and share of the host.
+ * Returns how many locks went; *known: the host had a record. */
 unsigned state_nlm_free_host(struct state_server *st, const uint8_t *host, uint32_t host_len,
-			     bool *known);
+			     const char *addr, bool *known);
 
 /* A blocked LOCK granted since: blob as the LOCK gave it, the host. */
 struct state_nlm_grant {
@@ -139,6 +144,7 @@ void state_nlm_grace_begin(struct state_server *st);
 
 struct state_nlm_host_info {
 	char name[NLM4_MAXSTRLEN + 1];
+	char addr[64];
 	int32_t nsm_state;
 	unsigned owners, locks, blocked, shares;
 };

@@ -48,8 +48,12 @@ static struct state_nlm_lock lk(const char *host, int32_t svid, bool excl, uint6
 				uint64_t len)
 {
 	return (struct state_nlm_lock){
-		.owner = {(const uint8_t *)host, (uint32_t)strlen(host), svid,
-			  (const uint8_t *)"oh", 2},
+		.owner = {.host = (const uint8_t *)host,
+			  .host_len = (uint32_t)strlen(host),
+			  .addr = "192.0.2.1",
+			  .svid = svid,
+			  .oh = (const uint8_t *)"oh",
+			  .oh_len = 2},
 		.file = &fa,
 		.exclusive = excl,
 		.offset = off,
@@ -173,12 +177,16 @@ static void test_free_host(void **state)
 	/* gone also waits for something: freed with it, never granted. */
 	assert_int_equal(lock("gone", 5, true, 0, 30, true, 0x61, NULL), NLM4_BLOCKED);
 	bool known;
-	assert_int_equal(state_nlm_free_host(st, (const uint8_t *)"gone", 4, &known), 2);
+	/* Another machine naming the host frees nothing. */
+	assert_int_equal(state_nlm_free_host(st, (const uint8_t *)"gone", 4, "192.0.2.9", &known), 0);
+	assert_false(known);
+	assert_int_equal(lock("b", 3, true, 0, 30, true, 0x51, NULL), NLM4_BLOCKED);
+	assert_int_equal(state_nlm_free_host(st, (const uint8_t *)"gone", 4, "192.0.2.1", &known), 2);
 	assert_true(known);
 	state_lock_notify_flush(st);
 	assert_int_equal(ngrants, 1);
 	assert_int_equal(grant_tag[0], 0x51);
-	assert_int_equal(state_nlm_free_host(st, (const uint8_t *)"gone", 4, &known), 0);
+	assert_int_equal(state_nlm_free_host(st, (const uint8_t *)"gone", 4, NULL, &known), 0);
 	assert_false(known);
 	assert_int_equal(unlock("b", 3, 0, 0, NULL), NLM4_GRANTED);
 }
@@ -186,8 +194,10 @@ static void test_free_host(void **state)
 static void test_shares(void **state)
 {
 	(void)state;
-	struct state_nlm_owner a = {(const uint8_t *)"a", 1, 0, (const uint8_t *)"s", 1};
-	struct state_nlm_owner b = {(const uint8_t *)"b", 1, 0, (const uint8_t *)"s", 1};
+	struct state_nlm_owner a = {.host = (const uint8_t *)"a", .host_len = 1, .addr = "192.0.2.1",
+				    .oh = (const uint8_t *)"s", .oh_len = 1};
+	struct state_nlm_owner b = {.host = (const uint8_t *)"b", .host_len = 1, .addr = "192.0.2.2",
+				    .oh = (const uint8_t *)"s", .oh_len = 1};
 	struct state_nlm_effect eff;
 	assert_int_equal(state_nlm_share(st, &a, &fa, NLM4_FSA_R, NLM4_FSM_DW, false, &eff),
 			 NLM4_GRANTED);
