@@ -315,6 +315,77 @@ static uint32_t block_add(struct state_server *st, struct state_file *f, struct 
 	return NLM4_BLOCKED;
 }
 
+/* Deadlock detection for a blocking LOCK of owner lo on [start, last] of
+ * f: it would wait for the holders of the conflicting locks; a holder that
+ * is an NLM owner itself blocked (on any file) behind locks of lo, or of
+ * an owner that in turn waits for lo, closes a cycle that no one could
+ * ever break.  NFSv4 owners never wait on the server (their clients poll),
+ * so a chain ends at them.  The walk is bounded: past DEADLOCK_WALK_MAX
+ * owners it gives up and lets the request wait. */
+enum { DEADLOCK_WALK_MAX = 64 };
+
+static bool blocks_of_owner_reach(struct state_server *st, const struct state_owner *o,
+				  const struct state_owner *target, const struct state_owner **todo,
+				  unsigned *ntodo);
+
+static bool holders_reach(const struct state_file *f, uint32_t type, uint64_t start,
+			  uint64_t last, const struct state_owner *self,
+			  const struct state_owner *target, const struct state_owner **todo,
+			  unsigned *ntodo)
+{
+	list_for_each_entry(r, &f->ranges, const struct state_range, file_link) {
+		if (r->start > last || start > r->last || !state_stid_live(&r->ls->s))
+			continue;
+		if (type != STATE_WRITE_LT && r->type != STATE_WRITE_LT)
+			continue;
+		const struct state_owner *o = r->ls->s.owner;
+		if (o == self)
+			continue;
+		if (o == target)
+			return true;
+		if (!r->ls->nlm)
+			continue;
+		bool seen = false;
+		for (unsigned i = 0; i < *ntodo && !seen; i++)
+			seen = todo[i] == o;
+		if (!seen && *ntodo < DEADLOCK_WALK_MAX)
+			todo[(*ntodo)++] = o;
+	}
+	return false;
+}
+
+static bool blocks_of_owner_reach(struct state_server *st, const struct state_owner *o,
+				  const struct state_owner *target, const struct state_owner **todo,
+				  unsigned *ntodo)
+{
+	list_for_each_entry(b, blocks_all(st), const struct state_nlm_block, all_link) {
+		if (b->host != o->client || b->owner_len != o->len ||
+		    memcmp(b->owner, o->bytes, o->len) != 0)
+			continue;
+		if (holders_reach(b->file, b->type, b->start, b->last, o, target, todo, ntodo))
+			return true;
+	}
+	return false;
+}
+
+static bool would_deadlock(struct state_server *st, const struct state_file *f, uint32_t type,
+			   uint64_t start, uint64_t last, const struct state_owner *lo)
+{
+	if (!lo)
+		return false; /* holding nothing, nobody can wait for it */
+	const struct state_owner *todo[DEADLOCK_WALK_MAX];
+	unsigned ntodo = 0;
+	/* Whoever holds what lo wants ... */
+	if (holders_reach(f, type, start, last, lo, NULL, todo, &ntodo))
+		return false;
+	/* ... and, breadth first, whoever they wait for: lo among them is a
+	 * cycle. */
+	for (unsigned i = 0; i < ntodo; i++)
+		if (blocks_of_owner_reach(st, todo[i], lo, todo, &ntodo))
+			return true;
+	return false;
+}
+
 static void grant_queue(struct state_server *st, struct state_nlm_grant_item *g)
 {
 	g->next = NULL;
@@ -423,8 +494,12 @@ uint32_t state_nlm_lock(struct state_server *st, const struct state_nlm_lock *l,
 	h->nlm_nsm_state = nsm_state;
 	const struct state_owner *lo = state_owner_find(st, h->clientid, STATE_OWNER_LOCK, ob, olen);
 	if (state_lock_conflict(f, type, start, last, lo ? state_range_of_owner : NULL, lo)) {
-		stat = block ? block_add(st, f, h, ob, olen, type, start, last, blob, blob_len)
-			     : NLM4_DENIED;
+		if (!block)
+			stat = NLM4_DENIED;
+		else if (would_deadlock(st, f, type, start, last, lo))
+			stat = NLM4_DEADLCK;
+		else
+			stat = block_add(st, f, h, ob, olen, type, start, last, blob, blob_len);
 		goto out;
 	}
 	struct state_lockst *ls;

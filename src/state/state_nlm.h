@@ -81,8 +81,9 @@ uint32_t state_nlm_test(struct state_server *st, const struct state_nlm_lock *l,
 /* LOCK (and NM_LOCK, block false): POSIX semantics as NFSv4 LOCK (the
  * owner's own locks are replaced, split and merged).  A denied lock with
  * block set waits (NLM4_BLOCKED; a repeated request of the same owner and
- * range refreshes it, keeping its place) and is granted later through the
- * hook with blob (blob_len at most STATE_NLM_BLOB_MAX, copied).  nsm_state
+ * range refreshes it, keeping its place), unless waiting would close a
+ * cycle of NLM owners each waiting for the next (NLM4_DEADLCK), and is
+ * granted later through the hook with blob (blob_len at most STATE_NLM_BLOB_MAX, copied).  nsm_state
  * is the client's NSM state number (kept, reported). */
 uint32_t state_nlm_lock(struct state_server *st, const struct state_nlm_lock *l, bool block,
 			bool reclaim, int32_t nsm_state, const void *blob, uint32_t blob_len,

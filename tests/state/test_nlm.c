@@ -168,6 +168,22 @@ static void test_block_order_and_cancel(void **state)
 	assert_int_equal(unlock("d", 4, 0, 10, NULL), NLM4_GRANTED);
 }
 
+static void test_deadlock(void **state)
+{
+	(void)state;
+	assert_int_equal(lock("a", 1, true, 0, 10, false, 0, NULL), NLM4_GRANTED);
+	assert_int_equal(lock("b", 2, true, 100, 10, false, 0, NULL), NLM4_GRANTED);
+	assert_int_equal(lock("c", 3, true, 200, 10, false, 0, NULL), NLM4_GRANTED);
+	/* a waits for b, b for c: c waiting for a closes the cycle. */
+	assert_int_equal(lock("a", 1, true, 100, 10, true, 0, NULL), NLM4_BLOCKED);
+	assert_int_equal(lock("b", 2, true, 200, 10, true, 0, NULL), NLM4_BLOCKED);
+	assert_int_equal(lock("c", 3, true, 0, 10, true, 0, NULL), NLM4_DEADLCK);
+	/* Waiting for a range no one in the chain holds is fine. */
+	assert_int_equal(lock("d", 4, true, 0, 10, true, 0, NULL), NLM4_BLOCKED);
+	/* Two-party: a waits for b; b asking for a's range deadlocks. */
+	assert_int_equal(lock("b", 2, true, 5, 1, true, 0, NULL), NLM4_DEADLCK);
+}
+
 static void test_free_host(void **state)
 {
 	(void)state;
@@ -248,6 +264,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_owners_and_holder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v4_conflicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_block_order_and_cancel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deadlock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shares, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grace, setup, teardown),
