@@ -564,6 +564,27 @@ static void test_visibility(void **st)
 	close(fd);
 }
 
+/* Many LOCK/UNLOCK pairs on one connection: each must be granted; the
+ * time is printed (a timing never fails a test). */
+static void test_many_locks(void **st)
+{
+	(void)st;
+	enum { PAIRS = 2000 };
+	struct file f;
+	make_file("nlm-many", &f);
+	int fd = rpctest_connect(server.hostport);
+	uint64_t t0 = dl_now_ms();
+	for (unsigned i = 0; i < PAIRS; i++) {
+		struct nlm4_lock l = mk_lock("busyhost", (int32_t)(i % 7), &f, (uint64_t)i * 10, 10);
+		assert_int_equal(nlm_lock(fd, &l, true, false), NLM4_GRANTED);
+		assert_int_equal(nlm_unlock(fd, &l), NLM4_GRANTED);
+	}
+	uint64_t ms = dl_now_ms() - t0;
+	printf("nlm: %u LOCK+UNLOCK pairs on one connection in %llu ms (%.1f us per call)\n",
+	       PAIRS, (unsigned long long)ms, ms * 1000.0 / (2.0 * PAIRS));
+	close(fd);
+}
+
 /* Last: restarts the server.  A v4 client of the records lets the restart
  * begin a grace period (4 s here): only reclaims take locks meanwhile. */
 static void test_grace(void **st)
@@ -613,6 +634,7 @@ int main(void)
 		cmocka_unit_test(test_msg_forms),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_visibility),
+		cmocka_unit_test(test_many_locks),
 		cmocka_unit_test(test_grace),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
