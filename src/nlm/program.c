@@ -167,8 +167,74 @@ void nlm_release_granted(struct nlm_service *n, const struct nlm_grant_blob *b)
 	struct state_nlm_lock l;
 	lock_of(&b->lock, addr, &key, b->exclusive, &l);
 	struct state_nlm_effect eff;
-	state_nlm_unlock(n->st, &l, &eff);
+	state_nlm_unlock(n->st, &l, &eff, NULL);
 	host_effect(n, &b->lock.caller_name, &eff);
+}
+
+/* --- locks the back end holds too (ceph) ----------------------------------------------
+ *
+ * As NFSv4 LOCK does there (nfs4/ops/lock.c): ferryd's table first, where
+ * its own clients' conflicts are found and named; then the storage, so that
+ * other heads and CephFS clients see the lock; a refusal by the storage
+ * undoes the table's lock.  A blocking request the storage refuses is
+ * answered NLM4_BLOCKED without waiting in the table (a waiter granted
+ * there would not hold the storage's lock): the client asks again. */
+
+/* The export of key when its back end holds locks; NULL otherwise. */
+static struct export *lock_backend(struct nlm_service *n, const struct state_file_key *key)
+{
+	struct export *ex = exports_find(n->exps, key->export_id);
+	return ex && ex->ops->lock ? ex : NULL;
+}
+
+/* NLM's length, clipped where it would pass 2^64, as the back end counts
+ * it (0: to the end, as in NLM). */
+static uint64_t backend_length(uint64_t offset, uint64_t len)
+{
+	return len != 0 && len - 1 > UINT64_MAX - offset ? 0 : len;
+}
+
+static void holder_elsewhere(const struct backend_lock_conflict *k, struct state_nlm_holder *h)
+{
+	static const char who[] = "another server or client of the file system";
+	h->exclusive = k->type == BACKEND_LOCK_WRITE;
+	h->svid = 0;
+	h->oh_len = sizeof(who) - 1;
+	memcpy(h->oh, who, h->oh_len);
+	h->offset = k->offset;
+	h->len = k->length;
+}
+
+static uint32_t lock_in_backend(struct nlm_service *n, struct export *ex,
+				const struct state_file_key *key, const struct nlm4_lockargs *a,
+				const struct state_nlm_lock *l, bool block,
+				struct state_nlm_effect *eff)
+{
+	struct state_nlm_backend be;
+	uint32_t stat = state_nlm_lock_backend(n->st, l, a->reclaim, a->state, eff, &be);
+	if (stat == NLM4_DENIED && block)
+		return NLM4_BLOCKED;
+	if (stat != NLM4_GRANTED)
+		return stat;
+	struct backend_lock_conflict k;
+	int rc = ex->ops->lock(ex->bex, &key->bh, be.owner_id,
+			       a->exclusive ? BACKEND_LOCK_WRITE : BACKEND_LOCK_READ, l->offset,
+			       backend_length(l->offset, l->len), false, &k);
+	if (rc == 0)
+		return NLM4_GRANTED;
+	/* Undone in the table: the range goes (where the owner held a lock
+	 * over it before, an upgrade, the table holds less than before until
+	 * the owner locks again). */
+	struct state_nlm_effect undo;
+	state_nlm_unlock(n->st, l, &undo, NULL);
+	/* A host this LOCK made and its undo took away: NSM hears nothing. */
+	bool made = eff->host_new;
+	eff->host_new = made && !undo.host_gone;
+	eff->host_gone = !made && undo.host_gone;
+	if (rc == -EAGAIN)
+		return block ? NLM4_BLOCKED : NLM4_DENIED;
+	log_ratelimited("nlm: the back end refused a lock: %s", strerror(-rc));
+	return rc == -EROFS ? NLM4_ROFS : NLM4_FAILED;
 }
 
 /* --- the procedures -------------------------------------------------------------- */
@@ -185,7 +251,21 @@ static uint32_t do_test(struct nlm_service *n, struct rpc_request *req,
 	peer_host(req, addr, sizeof(addr));
 	struct state_nlm_lock l;
 	lock_of(&a->lock, addr, &key, a->exclusive, &l);
-	stat = state_nlm_test(n->st, &l, h);
+	struct state_nlm_backend be;
+	stat = state_nlm_test(n->st, &l, h, &be);
+	struct export *ex = stat == NLM4_GRANTED ? lock_backend(n, &key) : NULL;
+	if (ex) {
+		struct backend_lock_conflict k;
+		int rc = ex->ops->lock(ex->bex, &key.bh, be.owner_known ? be.owner_id : 0,
+				       a->exclusive ? BACKEND_LOCK_WRITE : BACKEND_LOCK_READ,
+				       l.offset, backend_length(l.offset, l.len), true, &k);
+		if (rc == -EAGAIN) {
+			holder_elsewhere(&k, h);
+			stat = NLM4_DENIED;
+		} else if (rc) {
+			stat = NLM4_FAILED;
+		}
+	}
 	if (stat == NLM4_DENIED)
 		res->holder = (struct nlm4_holder){
 			.exclusive = h->exclusive,
@@ -222,8 +302,12 @@ static uint32_t do_lock(struct nlm_service *n, struct rpc_request *req,
 		return NLM4_DENIED_NOLOCKS;
 	}
 	struct state_nlm_effect eff;
-	stat = state_nlm_lock(n->st, &l, block, a->reclaim, a->state, e.buf->data,
-			      block ? (uint32_t)e.buf->len : 0, &eff);
+	struct export *ex = lock_backend(n, &key);
+	if (ex)
+		stat = lock_in_backend(n, ex, &key, a, &l, block, &eff);
+	else
+		stat = state_nlm_lock(n->st, &l, block, a->reclaim, a->state, e.buf->data,
+				      block ? (uint32_t)e.buf->len : 0, &eff);
 	xdr_enc_release(&e);
 	host_effect(n, &a->lock.caller_name, &eff);
 	return stat;
@@ -241,7 +325,15 @@ static uint32_t do_unlock(struct nlm_service *n, struct rpc_request *req,
 	struct state_nlm_lock l;
 	lock_of(w, addr, &key, false, &l);
 	struct state_nlm_effect eff;
-	stat = state_nlm_unlock(n->st, &l, &eff);
+	struct state_nlm_backend be;
+	stat = state_nlm_unlock(n->st, &l, &eff, &be);
+	struct export *ex = stat == NLM4_GRANTED && be.owner_known ? lock_backend(n, &key) : NULL;
+	/* After the table; an owner left with nothing lets go of the whole
+	 * file, so that the back end can forget it. */
+	if (ex)
+		(void)ex->ops->lock(ex->bex, &key.bh, be.owner_id, BACKEND_LOCK_UNLOCK,
+				    be.none_left ? 0 : l.offset,
+				    be.none_left ? 0 : backend_length(l.offset, l.len), false, NULL);
 	host_effect(n, &w->caller_name, &eff);
 	return stat;
 }

@@ -434,8 +434,10 @@ void state_nlm_blocks_wake(struct state_server *st, struct state_file *f)
 /* --- the calls ---------------------------------------------------------------- */
 
 uint32_t state_nlm_test(struct state_server *st, const struct state_nlm_lock *l,
-			struct state_nlm_holder *holder)
+			struct state_nlm_holder *holder, struct state_nlm_backend *be)
 {
+	if (be)
+		*be = (struct state_nlm_backend){0};
 	uint8_t ob[NFS4_OPAQUE_LIMIT];
 	uint32_t olen;
 	if (!owner_bytes(&l->owner, ob, &olen))
@@ -452,6 +454,10 @@ uint32_t state_nlm_test(struct state_server *st, const struct state_nlm_lock *l,
 	struct state_client *h = host_find(st, l->owner.host, l->owner.host_len, l->owner.addr);
 	const struct state_owner *lo =
 		h ? state_owner_find(st, h->clientid, STATE_OWNER_LOCK, ob, olen) : NULL;
+	if (lo && be) {
+		be->owner_known = true;
+		be->owner_id = state_lock_owner_id(st, lo->clientid, lo->bytes, lo->len);
+	}
 	const struct state_range *c = state_lock_conflict(f, type, l->offset, last,
 							  lo ? state_range_of_owner : NULL, lo);
 	if (c) {
@@ -463,11 +469,13 @@ out:
 	return stat;
 }
 
-uint32_t state_nlm_lock(struct state_server *st, const struct state_nlm_lock *l, bool block,
-			bool reclaim, int32_t nsm_state, const void *blob, uint32_t blob_len,
-			struct state_nlm_effect *eff)
+static uint32_t nlm_lock(struct state_server *st, const struct state_nlm_lock *l, bool block,
+			 bool reclaim, int32_t nsm_state, const void *blob, uint32_t blob_len,
+			 struct state_nlm_effect *eff, struct state_nlm_backend *be)
 {
 	memset(eff, 0, sizeof(*eff));
+	if (be)
+		*be = (struct state_nlm_backend){0};
 	uint8_t ob[NFS4_OPAQUE_LIMIT];
 	uint32_t olen;
 	if (!owner_bytes(&l->owner, ob, &olen) || blob_len > STATE_NLM_BLOB_MAX)
@@ -510,6 +518,11 @@ uint32_t state_nlm_lock(struct state_server *st, const struct state_nlm_lock *l,
 	}
 	state_ranges_set(st, ls, type, start, last, nr, &spare);
 	nr = NULL;
+	if (be) {
+		ls->backend = true;
+		be->owner_known = true;
+		be->owner_id = state_lock_owner_id(st, h->clientid, ob, olen);
+	}
 	/* Granted at once after all (a repeated request once the way
 	 * cleared): it no longer waits. */
 	struct state_nlm_block *b = block_find(f, h, ob, olen, type, start, last);
@@ -526,10 +539,26 @@ out:
 	return stat;
 }
 
+uint32_t state_nlm_lock(struct state_server *st, const struct state_nlm_lock *l, bool block,
+			bool reclaim, int32_t nsm_state, const void *blob, uint32_t blob_len,
+			struct state_nlm_effect *eff)
+{
+	return nlm_lock(st, l, block, reclaim, nsm_state, blob, blob_len, eff, NULL);
+}
+
+uint32_t state_nlm_lock_backend(struct state_server *st, const struct state_nlm_lock *l,
+				bool reclaim, int32_t nsm_state, struct state_nlm_effect *eff,
+				struct state_nlm_backend *be)
+{
+	return nlm_lock(st, l, false, reclaim, nsm_state, NULL, 0, eff, be);
+}
+
 uint32_t state_nlm_unlock(struct state_server *st, const struct state_nlm_lock *l,
-			  struct state_nlm_effect *eff)
+			  struct state_nlm_effect *eff, struct state_nlm_backend *be)
 {
 	memset(eff, 0, sizeof(*eff));
+	if (be)
+		*be = (struct state_nlm_backend){.none_left = true};
 	uint8_t ob[NFS4_OPAQUE_LIMIT];
 	uint32_t olen;
 	if (!owner_bytes(&l->owner, ob, &olen))
@@ -547,9 +576,17 @@ uint32_t state_nlm_unlock(struct state_server *st, const struct state_nlm_lock *
 		h ? state_owner_find(st, h->clientid, STATE_OWNER_LOCK, ob, olen) : NULL;
 	struct state_file *f = lo ? state_file_get(st, l->file, false) : NULL;
 	struct state_lockst *ls = f ? state_lockst_of(f, lo) : NULL;
+	if (lo && be) {
+		be->owner_known = true;
+		be->owner_id = state_lock_owner_id(st, lo->clientid, lo->bytes, lo->len);
+	}
 	if (ls) {
 		state_ranges_cut(st, ls, l->offset, nlm_last(l->offset, l->len), &spare);
 		state_waiters_wake(st, f, true);
+		if (be)
+			be->none_left = !state_lockst_has_ranges(ls);
+		/* Emptied, it goes without a released notice: the caller lets
+		 * the back end go. */
 		lockst_maybe_free(st, ls);
 	}
 out:

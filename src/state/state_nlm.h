@@ -74,9 +74,24 @@ struct state_nlm_effect {
 	bool host_gone;
 };
 
-/* TEST: NLM4_GRANTED, NLM4_DENIED with *holder, DENIED_GRACE_PERIOD. */
+/* On an export whose back end holds locks too (backend_ops.lock, ceph),
+ * the NLM layer takes them there after the table (state_nlm_lock), lets
+ * them go after it (state_nlm_unlock), and asks it after TEST: this is
+ * what it needs.  Passed as NULL elsewhere. */
+struct state_nlm_backend {
+	/* The owner's id in the back end (state_lock_owner_id), set when the
+	 * owner is known (always after a granted LOCK). */
+	uint64_t owner_id;
+	bool owner_known;
+	/* UNLOCK: the owner holds nothing on the file any more (the back end
+	 * may let go of the whole file). */
+	bool none_left;
+};
+
+/* TEST: NLM4_GRANTED, NLM4_DENIED with *holder, DENIED_GRACE_PERIOD.  be
+ * (may be NULL) gets the owner's id when it has locks. */
 uint32_t state_nlm_test(struct state_server *st, const struct state_nlm_lock *l,
-			struct state_nlm_holder *holder);
+			struct state_nlm_holder *holder, struct state_nlm_backend *be);
 
 /* LOCK (and NM_LOCK, block false): POSIX semantics as NFSv4 LOCK (the
  * owner's own locks are replaced, split and merged).  A denied lock with
@@ -89,9 +104,20 @@ uint32_t state_nlm_lock(struct state_server *st, const struct state_nlm_lock *l,
 			bool reclaim, int32_t nsm_state, const void *blob, uint32_t blob_len,
 			struct state_nlm_effect *eff);
 
-/* UNLOCK: NLM4_GRANTED (unlocking what is not locked included). */
+/* LOCK on an export whose back end holds locks: never blocks in the table
+ * (a granted waiter would not hold the back end's lock; the caller answers
+ * NLM4_BLOCKED to a blocking request that is denied, and the client asks
+ * again), marks the lock state so that its locks are let go in the back
+ * end when it goes with them (a released notice, state_lock_notice), and
+ * gives the owner's id in be. */
+uint32_t state_nlm_lock_backend(struct state_server *st, const struct state_nlm_lock *l,
+				bool reclaim, int32_t nsm_state, struct state_nlm_effect *eff,
+				struct state_nlm_backend *be);
+
+/* UNLOCK: NLM4_GRANTED (unlocking what is not locked included).  be (may
+ * be NULL) gets the owner's id and whether it holds anything left. */
 uint32_t state_nlm_unlock(struct state_server *st, const struct state_nlm_lock *l,
-			  struct state_nlm_effect *eff);
+			  struct state_nlm_effect *eff, struct state_nlm_backend *be);
 
 /* CANCEL: forgets the blocked LOCK of the owner with this range and kind,
  * if any; NLM4_GRANTED either way (as other servers answer; a lock

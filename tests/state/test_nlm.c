@@ -74,7 +74,7 @@ static uint32_t unlock(const char *host, int32_t svid, uint64_t off, uint64_t le
 {
 	struct state_nlm_lock l = lk(host, svid, false, off, len);
 	struct state_nlm_effect e;
-	return state_nlm_unlock(st, &l, eff ? eff : &e);
+	return state_nlm_unlock(st, &l, eff ? eff : &e, NULL);
 }
 
 static void test_owners_and_holder(void **state)
@@ -90,7 +90,7 @@ static void test_owners_and_holder(void **state)
 	assert_false(eff.host_new);
 	struct state_nlm_lock t = lk("b", 9, true, 100, 1);
 	struct state_nlm_holder h;
-	assert_int_equal(state_nlm_test(st, &t, &h), NLM4_DENIED);
+	assert_int_equal(state_nlm_test(st, &t, &h, NULL), NLM4_DENIED);
 	assert_false(h.exclusive);
 	assert_int_equal(h.svid, 1);
 	assert_int_equal(h.offset, 0);
@@ -122,7 +122,7 @@ static void test_v4_conflicts(void **state)
 	assert_int_equal(lock("a", 1, false, 5, 1, false, 0, NULL), NLM4_DENIED);
 	struct state_nlm_lock t = lk("a", 1, false, 5, 1);
 	struct state_nlm_holder h;
-	assert_int_equal(state_nlm_test(st, &t, &h), NLM4_DENIED);
+	assert_int_equal(state_nlm_test(st, &t, &h, NULL), NLM4_DENIED);
 	assert_int_equal(h.svid, 0);
 	assert_memory_equal(h.oh, "v4-lo", 5);
 	/* Blocked behind the v4 lock: granted when it goes. */
@@ -255,7 +255,7 @@ static void test_grace(void **state)
 	assert_int_equal(state_nlm_lock(st, &l, false, true, 3, NULL, 0, &eff), NLM4_GRANTED);
 	assert_int_equal(unlock("a", 1, 0, 10, NULL), NLM4_DENIED_GRACE_PERIOD);
 	struct state_nlm_holder h;
-	assert_int_equal(state_nlm_test(st, &l, &h), NLM4_DENIED_GRACE_PERIOD);
+	assert_int_equal(state_nlm_test(st, &l, &h, NULL), NLM4_DENIED_GRACE_PERIOD);
 }
 
 int main(void)
