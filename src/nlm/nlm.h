@@ -9,7 +9,8 @@
  * NLM port with the portmapper on the client's address (GETPORT, TCP) and
  * calls it, so that no request waits for a client.
  *
- * Threads: one sender.  Locks: the sender's queue (core/lock_order.h 9h),
+ * Threads: three senders (two for clients, one for statd) and, with NSM,
+ * statd's callback listener.  Locks: the senders' queue (core/lock_order.h 9h),
  * a leaf. */
 #ifndef FERRY_NLM_NLM_H
 #define FERRY_NLM_NLM_H

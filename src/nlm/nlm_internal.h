@@ -8,7 +8,8 @@
 #include "nlm/nlm.h"
 #include "state/state_nlm.h"
 
-enum { NLM_ADDR_MAX = 64 };
+/* Sender threads: one for statd, the others for clients' lock managers. */
+enum { NLM_ADDR_MAX = 64, NLM_SENDERS = 3 };
 
 /* A call to a client's lock manager, waiting for the sender. */
 enum nlm_job_kind { NLM_JOB_GRANTED, NLM_JOB_RES, NLM_JOB_SM_MON, NLM_JOB_SM_UNMON };
@@ -39,8 +40,12 @@ struct nlm_service {
 	pthread_cond_t cond;
 	bool stop;
 	struct nlm_job *jobs; /* unordered; few */
-	pthread_t thread;
-	bool thread_started;
+	pthread_t threads[NLM_SENDERS];
+	struct sender_arg {
+		struct nlm_service *n;
+		bool nsm; /* this thread makes the calls to statd, and only those */
+	} sender_args[NLM_SENDERS];
+	unsigned nthreads;
 	_Atomic uint64_t next_cookie;
 	/* Counters (struct nlm_stats), atomic. */
 	_Atomic uint64_t calls[NLMPROC4_MAX + 1];

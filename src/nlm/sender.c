@@ -1,11 +1,15 @@
 /* The NLM sender: calls to clients' lock managers (GRANTED for blocked
- * LOCKs the state module granted, _RES calls answering _MSG calls), on a
- * thread of its own so that nothing else waits for a client.
+ * LOCKs the state module granted, _RES calls answering _MSG calls) on
+ * threads of their own, so that nothing else waits for a client, and the
+ * calls to the local statd on another, in order, so that a client that does
+ * not answer delays neither statd's calls nor (for the length of one call)
+ * other clients' grants.
  *
  * Each call finds the client's NLM v4 TCP port with the portmapper on the
  * client's address (PMAPPROC_GETPORT) and dials it, as a server's lock
  * manager reaches a client's (the client's lockd registers there).  The
  * connection is not kept: grants are rare next to the calls they answer. */
+#include <assert.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -81,7 +85,7 @@ void nlm_job_push(struct nlm_service *n, struct nlm_job *j)
 		pp = &(*pp)->next;
 	j->next = NULL;
 	*pp = j;
-	pthread_cond_signal(&n->cond);
+	pthread_cond_broadcast(&n->cond);
 	pthread_mutex_unlock(&n->lock);
 }
 
@@ -261,14 +265,22 @@ static void job_finish(struct nlm_service *n, struct nlm_job *j, int rc, uint32_
 	pthread_mutex_unlock(&n->lock);
 }
 
+static bool is_nsm(const struct nlm_job *j)
+{
+	return j->kind == NLM_JOB_SM_MON || j->kind == NLM_JOB_SM_UNMON;
+}
+
 static void *sender_main(void *arg)
 {
-	struct nlm_service *n = arg;
+	struct nlm_service *n = ((struct sender_arg *)arg)->n;
+	bool nsm = ((struct sender_arg *)arg)->nsm;
 	pthread_mutex_lock(&n->lock);
 	while (!n->stop) {
 		uint64_t now = clock_now_ms(), next = UINT64_MAX;
 		struct nlm_job **pp = &n->jobs, *due = NULL;
 		for (; *pp; pp = &(*pp)->next) {
+			if (is_nsm(*pp) != nsm)
+				continue;
 			if ((*pp)->due_ms <= now) {
 				due = *pp;
 				*pp = due->next;
@@ -306,23 +318,28 @@ int nlm_sender_start(struct nlm_service *n)
 	pthread_cond_init(&n->cond, &ca);
 	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&n->lock, NULL);
-	int rc = pthread_create(&n->thread, NULL, sender_main, n);
-	if (rc)
-		return -rc;
-	n->thread_started = true;
+	static_assert(NLM_SENDERS >= 2, "one thread for statd, at least one for clients");
+	for (unsigned i = 0; i < NLM_SENDERS; i++) {
+		n->sender_args[i] = (struct sender_arg){.n = n, .nsm = i == 0};
+		int rc = pthread_create(&n->threads[i], NULL, sender_main, &n->sender_args[i]);
+		if (rc) {
+			nlm_sender_stop(n);
+			return -rc;
+		}
+		n->nthreads++;
+	}
 	return 0;
 }
 
 void nlm_sender_stop(struct nlm_service *n)
 {
-	if (n->thread_started) {
-		pthread_mutex_lock(&n->lock);
-		n->stop = true;
-		pthread_cond_signal(&n->cond);
-		pthread_mutex_unlock(&n->lock);
-		pthread_join(n->thread, NULL);
-		n->thread_started = false;
-	}
+	pthread_mutex_lock(&n->lock);
+	n->stop = true;
+	pthread_cond_broadcast(&n->cond);
+	pthread_mutex_unlock(&n->lock);
+	for (unsigned i = 0; i < n->nthreads; i++)
+		pthread_join(n->threads[i], NULL);
+	n->nthreads = 0;
 	while (n->jobs) {
 		struct nlm_job *j = n->jobs;
 		n->jobs = j->next;
