@@ -5,7 +5,7 @@
  * Calls are served on the event loop that read them (the state module's
  * work is in memory).  What goes back to a client's own lock manager
  * (GRANTED for a blocked LOCK whose way cleared; the _RES call answering a
- * _MSG call) is sent by the NLM sender thread, which finds the client's
+ * _MSG call) is sent by the NLM sender threads, which find the client's
  * NLM port with the portmapper on the client's address (GETPORT, TCP) and
  * calls it, so that no request waits for a client.
  *
