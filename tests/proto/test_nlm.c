@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -473,6 +474,47 @@ static void test_free_all(void **st)
 	close(fd);
 }
 
+/* A connection from another loopback address (127.0.0.2), reserved port. */
+static int connect_from_other_address(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in src = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000002)};
+	int bound = -1;
+	for (uint16_t port = 1023; port > 600 && bound != 0; port--) {
+		src.sin_port = htons(port);
+		bound = bind(fd, (struct sockaddr *)&src, sizeof(src));
+	}
+	assert_int_equal(bound, 0);
+	struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons(server.port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(connect(fd, (struct sockaddr *)&dst, sizeof(dst)), 0);
+	return fd;
+}
+
+static void test_free_all_other_address(void **st)
+{
+	(void)st;
+	struct file f;
+	make_file("nlm-freeall-addr", &f);
+	int fd = rpctest_connect(server.hostport);
+	int other = connect_from_other_address();
+	struct nlm4_lock a = mk_lock("victim", 1, &f, 0, 10);
+	struct nlm4_lock b = mk_lock("hostb", 2, &f, 0, 10);
+	assert_int_equal(nlm_lock(fd, &a, true, false), NLM4_GRANTED);
+	/* Another machine saying it is "victim" frees nothing of it, nor
+	 * unlocks its lock. */
+	nlm_free_all(other, "victim");
+	assert_int_equal(nlm_unlock(other, &a), NLM4_GRANTED);
+	assert_int_equal(nlm_lock(fd, &b, true, false), NLM4_DENIED);
+	/* The host itself may. */
+	nlm_free_all(fd, "victim");
+	assert_int_equal(nlm_lock(fd, &b, true, false), NLM4_GRANTED);
+	assert_int_equal(nlm_unlock(fd, &b), NLM4_GRANTED);
+	close(other);
+	close(fd);
+}
+
 static void test_msg_forms(void **st)
 {
 	(void)st;
@@ -631,6 +673,7 @@ int main(void)
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_share),
 		cmocka_unit_test(test_free_all),
+		cmocka_unit_test(test_free_all_other_address),
 		cmocka_unit_test(test_msg_forms),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_visibility),
