@@ -237,7 +237,10 @@ static uint32_t do_lock(struct nlm_service *n, struct rpc_request *req,
 		stat = state_nlm_lock(n->st, &l, block, a->reclaim, a->state, e.buf->data,
 				      block ? (uint32_t)e.buf->len : 0, &eff);
 	xdr_enc_release(&e);
-	host_effect(n, &a->lock.caller_name, &eff);
+	/* NM_LOCK comes from a host without NSM: statd is not asked to watch
+	 * it (its SM_UNMON later is harmless). */
+	if (may_block)
+		host_effect(n, &a->lock.caller_name, &eff);
 	return stat;
 }
 
