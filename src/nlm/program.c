@@ -316,8 +316,9 @@ void nlm_free_host(struct nlm_service *n, const uint8_t *name, uint32_t len, con
 	unsigned locks = state_nlm_free_host(n->st, name, len, addr, &known);
 	if (!known)
 		return;
-	log_info("nlm: host %.*s %s: %u locks released", (int)len, (const char *)name, why,
-		 locks);
+	char shown[80];
+	nlm_printable(shown, sizeof(shown), name, len);
+	log_info("nlm: host %s %s: %u locks released", shown, why, locks);
 	nlm_nsm_host(n, name, len, false);
 }
 
