@@ -131,9 +131,10 @@ static void my_id(struct nsm_my_id *id)
 
 void nlm_nsm_host(struct nlm_service *n, const uint8_t *name, uint32_t len, bool on)
 {
-	/* statd files a host under its name: only names it can take. */
+	/* statd files a host under its name, and nlm_hosts lists one a line:
+	 * only names both can take. */
 	if (!n->opts.nsm || len == 0 || len > NLM4_MAXSTRLEN || memchr(name, '/', len) ||
-	    memchr(name, '\0', len))
+	    memchr(name, '\0', len) || memchr(name, '\n', len))
 		return;
 	struct nlm_job *j = calloc(1, sizeof(*j));
 	if (!j) {
