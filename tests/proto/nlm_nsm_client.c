@@ -88,6 +88,37 @@ static bool file_has(const char *path, const char *text)
 	return strstr(buf, text) != NULL;
 }
 
+/* rpcbind's port for prog/vers/proto (0: none). */
+static uint16_t getport(uint32_t prog, uint32_t vers, uint32_t proto)
+{
+	struct rpc_client cl;
+	assert_int_equal(rpc_client_connect(&cl, "127.0.0.1:111", 2000), 0);
+	uint8_t args[16];
+	xdr_put_be32(args, prog);
+	xdr_put_be32(args + 4, vers);
+	xdr_put_be32(args + 8, proto);
+	xdr_put_be32(args + 12, 0);
+	struct buf *reply;
+	struct rpc_reply_hdr hdr;
+	size_t off;
+	assert_int_equal(rpc_client_call(&cl, PMAP_PROGRAM, PMAP_VERSION, PMAPPROC_GETPORT, NULL,
+					 args, sizeof(args), &reply, &hdr, &off, 2000),
+			 0);
+	rpc_client_close(&cl);
+	uint16_t port = (uint16_t)xdr_get_be32(reply->data + off);
+	buf_unref(reply);
+	return port;
+}
+
+static void test_registered(void **st)
+{
+	(void)st;
+	/* Clients' lock managers find NLM over TCP on ferryd's port; statd
+	 * finds the callback over UDP. */
+	assert_int_equal(getport(NLM_PROGRAM, NLM4_VERSION, IPPROTO_TCP), server.port);
+	assert_true(getport(NLM_PROGRAM, NLM4_VERSION, IPPROTO_UDP) != 0);
+}
+
 /* SM_NOTIFY to the local statd as the rebooted host would send it. */
 static void notify_reboot(const char *name, int32_t state)
 {
@@ -210,6 +241,7 @@ int main(void)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_registered),
 		cmocka_unit_test(test_monitor_and_reboot),
 		cmocka_unit_test(test_restart_grace_and_notify),
 	};
