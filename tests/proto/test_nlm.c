@@ -215,6 +215,11 @@ static void make_file(const char *name, struct file *f)
 	assert_int_equal(open41(&v4, "nlm-opener", name, &f->open, f->fh, &f->fhlen), NFS4_OK);
 }
 
+static void add_close_nlm(struct nfs4c_call *m, const void *arg)
+{
+	nfs4c_close_op(m, 0, arg);
+}
+
 /* A v4.1 LOCK of [off, off + 10) through the test's open of f. */
 static uint32_t v4_lock(const struct file *f, const char *owner, uint64_t off,
 			struct nfs4_stateid *out)
@@ -515,6 +520,37 @@ static void test_free_all_other_address(void **st)
 	close(fd);
 }
 
+/* An NFSv4 client's write delegation of the file: an NLM lock recalls it
+ * (CB_RECALL goes out with the next NFSv4 operation), a blocking one waits
+ * and is granted once the delegation is returned. */
+static void test_delegation_recalled(void **st)
+{
+	(void)st;
+	struct nfs4c_sess h;
+	struct nfs4c_cb sh;
+	dl_client(&h, &sh, "nlm-deleg-holder", 990);
+	struct dl_open o = dl_open(&h, "nlm-deleg", OPEN4_SHARE_ACCESS_BOTH, true);
+	assert_int_equal(o.status, NFS4_OK);
+	assert_int_equal(o.deleg.type, OPEN_DELEGATE_WRITE);
+	struct file f = {.fhlen = o.fhlen};
+	memcpy(f.fh, o.fh, o.fhlen);
+	int fd = rpctest_connect(server.hostport);
+	struct nlm4_lock a = mk_lock("hosta", 1, &f, 0, 10);
+	struct nlm4_lock b = mk_lock("127.0.0.1", 2, &f, 0, 10);
+	assert_int_equal(nlm_lock(fd, &a, true, false), NLM4_DENIED);
+	unsigned before = lockd_count(&lockd.granted);
+	assert_int_equal(nlm_lock(fd, &b, true, true), NLM4_BLOCKED);
+	assert_int_equal(nfs4c_ping(&v4), NFS4_OK);
+	assert_true(nfs4c_cb_wait(&sh, OP_CB_RECALL, 1, 5000));
+	assert_int_equal(dl_delegreturn(&h, &o), NFS4_OK);
+	assert_true(lockd_wait(&lockd.granted, before + 1, 5000));
+	assert_int_equal(nlm_lock(fd, &a, true, false), NLM4_DENIED); /* b holds it now */
+	assert_int_equal(nlm_unlock(fd, &b), NLM4_GRANTED);
+	assert_int_equal(dl_on(&h, o.fh, o.fhlen, OP_CLOSE, add_close_nlm, &o.stateid), NFS4_OK);
+	dl_client_end(&h, &sh);
+	close(fd);
+}
+
 static void test_msg_forms(void **st)
 {
 	(void)st;
@@ -674,6 +710,7 @@ int main(void)
 		cmocka_unit_test(test_share),
 		cmocka_unit_test(test_free_all),
 		cmocka_unit_test(test_free_all_other_address),
+		cmocka_unit_test(test_delegation_recalled),
 		cmocka_unit_test(test_msg_forms),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_visibility),

@@ -184,6 +184,44 @@ static void test_deadlock(void **state)
 	assert_int_equal(lock("b", 2, true, 5, 1, true, 0, NULL), NLM4_DEADLCK);
 }
 
+/* A v4 client's write delegation of the file: an NLM lock recalls it,
+ * waits while it is there, and is granted once it is returned. */
+static void test_delegation_recalled(void **state)
+{
+	(void)state;
+	state_nlm_grant_hook_set(st, NULL, NULL);
+	state_server_destroy(st);
+	struct state_options o;
+	memset(&o, 0, sizeof(o));
+	o.lease_ms = 60000;
+	o.deleg.mode = STATE_DELEG_READ_WRITE;
+	o.deleg.no_regrant_ms = 200;
+	assert_int_equal(state_server_create(&o, &st), 0);
+	state_nlm_grant_hook_set(st, on_grant, NULL);
+	uint64_t c = st_client(st, "v4-holder", 1000);
+	uint32_t os = 1;
+	struct nfs4_stateid op;
+	assert_int_equal(st_open(st, c, "open", &os, &fa, STATE_SHARE_ACCESS_BOTH, 0, &op), NFS4_OK);
+	struct state_deleg_ask ask = {.access = STATE_SHARE_ACCESS_BOTH, .cb_up = true};
+	struct state_deleg_grant g;
+	state_deleg_grant(st, c, &fa, &ask, &g);
+	assert_int_equal(g.type, OPEN_DELEGATE_WRITE);
+
+	assert_int_equal(lock("a", 1, false, 0, 10, false, 0, NULL), NLM4_DENIED);
+	struct state_deleg_cb cb[4];
+	assert_int_equal(state_deleg_take_callbacks(st, cb, 4), 1);
+	assert_int_equal(cb[0].opnum, OP_CB_RECALL);
+	assert_int_equal(lock("a", 1, true, 0, 10, true, 0x71, NULL), NLM4_BLOCKED);
+	state_lock_notify_flush(st);
+	assert_int_equal(ngrants, 0);
+	bool last;
+	assert_int_equal(state_delegreturn(st, 0, &g.stateid, &fa, 0, &last), NFS4_OK);
+	state_lock_notify_flush(st);
+	assert_int_equal(ngrants, 1);
+	assert_int_equal(grant_tag[0], 0x71);
+	assert_int_equal(unlock("a", 1, 0, 10, NULL), NLM4_GRANTED);
+}
+
 static void test_free_host(void **state)
 {
 	(void)state;
@@ -265,6 +303,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_v4_conflicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_block_order_and_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deadlock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delegation_recalled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shares, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grace, setup, teardown),
