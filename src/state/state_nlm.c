@@ -394,18 +394,6 @@ static void grant_queue(struct state_server *st, struct state_nlm_grant_item *g)
 	atomic_store(&st->notices_queued, true);
 }
 
-/* Whether a file delegation of f stands in the way of an NLM lock: any for
- * an exclusive lock, a write delegation for a shared one (its holder may
- * keep locks to itself).  No recall: the request that met it made one. */
-static bool deleg_in_way(const struct state_file *f, bool exclusive)
-{
-	list_for_each_entry(d, &f->delegs, const struct state_deleg, s.file_link) {
-		if (!d->dir && (exclusive || d->type == OPEN_DELEGATE_WRITE))
-			return true;
-	}
-	return false;
-}
-
 void state_nlm_blocks_wake(struct state_server *st, struct state_file *f)
 {
 	struct list_node *pos, *tmp;
@@ -416,8 +404,12 @@ void state_nlm_blocks_wake(struct state_server *st, struct state_file *f)
 		const struct state_owner *lo = state_owner_find(st, h->clientid, STATE_OWNER_LOCK,
 								 b->owner, b->owner_len);
 		if (state_lock_conflict(f, b->type, b->start, b->last,
-					lo ? state_range_of_owner : NULL, lo) ||
-		    deleg_in_way(f, b->type == STATE_WRITE_LT))
+					lo ? state_range_of_owner : NULL, lo))
+			continue;
+		/* Its locks gone, a delegation may still stand in the way (one
+		 * granted while it waited): recalled now if it was not, and
+		 * the request goes on waiting. */
+		if (state_deleg_conflict(st, f, 0, b->type == STATE_WRITE_LT))
 			continue;
 		struct state_range *nr = malloc(sizeof(*nr)), *spare = malloc(sizeof(*spare));
 		struct state_nlm_grant_item *g = malloc(sizeof(*g) + h->name_len + b->blob_len);
