@@ -4,9 +4,9 @@
 #   core <- xdr <- rpc <- callback <- nfs4
 #   core <- backend <- state <- callback <- nfs4
 #   rpc, state <- export <- nfs4 (exports and file handles, every NFS program's)
-#   rpc, state <- export <- nfs4 (exports and file handles, every NFS program's)
 #   export <- nlm (the NLM v4 program: exports, file handles and the state
-#   module's lock table; never nfs4)
+#   module's lock table; never nfs4 or nfs3)
+#   xdr, rpc, export <- mount (the MOUNT program; only cmd uses it)
 #   core <- xdr <- rpc <- client
 # (state may also use xdr; callback may use backend; ctl sits beside nfs4
 # and may use all of these but client; cmd and tests use anything).
@@ -31,13 +31,15 @@ declare -A allowed=(
 	[xdr]="core xdr"
 	[rpc]="core xdr rpc"
 	[client]="core xdr rpc client"
+	[mount]="core xdr rpc export mount"
 	[backend]="core backend"
 	[state]="core xdr backend state"
 	[callback]="core xdr rpc backend state callback"
 	[export]="core xdr rpc backend state export"
+	[nfs3]="core xdr rpc backend state callback export nfs3"
 	[nfs4]="core xdr rpc backend state callback export nfs4"
 	[nlm]="core xdr rpc backend state export nlm"
-	[ctl]="core xdr rpc state callback export nfs4 nlm backend ctl"
+	[ctl]="core xdr rpc state callback export nfs3 nfs4 nlm backend ctl"
 	[cmd]="*"
 )
 

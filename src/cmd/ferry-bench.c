@@ -29,6 +29,9 @@ static void usage(FILE *f)
 		"  --server HOST:PORT    NFS server (required)\n"
 		"  --export PATH         export's path in the server's pseudo-fs (default /export)\n"
 		"  --workload NAME       %s (default null)\n"
+		"  --vers 3|4            NFS version of the workload's calls (default 4); with 3:\n"
+		"                        getattr, lookup, read4k, read1m, write1m, readdirplus,\n"
+		"                        create, set up through NFSv4.1 as their namesakes\n"
 		"  --connections N       TCP connections (default 1)\n"
 		"  --sessions N          NFSv4.1 sessions, spread over the connections (default 1)\n"
 		"  --inflight K          requests in flight per session = slots asked for\n"
@@ -137,6 +140,7 @@ static const struct bench_option {
 	{"server", OPTION_TEXT, FIELD(server), 0, 0, NULL},
 	{"export", OPTION_PATH, FIELD(export_path), 0, 0, "/export"},
 	{"workload", OPTION_WORKLOAD, FIELD(workload), 0, 0, "null"},
+	{"vers", OPTION_COUNT, FIELD(vers), 3, 4, "4"},
 	{"connections", OPTION_COUNT, FIELD(connections), 1, 1024, "1"},
 	{"sessions", OPTION_COUNT, FIELD(sessions), 1, 1024, "1"},
 	{"inflight", OPTION_COUNT, FIELD(inflight), 1, 4096, "64"},
@@ -198,8 +202,11 @@ static bool option_set(const struct bench_option *opt, const char *arg, struct b
 		*(bool *)(void *)field = true;
 		return true;
 	case OPTION_WORKLOAD:
-		o->workload = workload_find(arg);
-		return o->workload != NULL;
+		/* Resolved once --vers is known too. */
+		if (len >= sizeof(o->workload_name))
+			return false;
+		memcpy(o->workload_name, arg, len + 1);
+		return true;
 	case OPTION_STABLE: {
 		static const char *const words[] = {[UNSTABLE4] = "unstable",
 						    [DATA_SYNC4] = "data",
@@ -257,6 +264,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 		if (opt->kind == OPTION_LIST) {
 			for (unsigned i = 0; bench_workloads[i]; i++)
 				printf("%-9s %s\n", bench_workloads[i]->name, bench_workloads[i]->desc);
+			workload_list_v3(stdout);
 			return 1;
 		}
 		if (opt->kind == OPTION_HELP) {
@@ -276,6 +284,18 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 	}
 	if (!o->server[0]) {
 		fprintf(stderr, "ferry-bench: --server is required\n");
+		return -1;
+	}
+	o->workload = o->vers == 3 ? workload_find_v3(o->workload_name)
+				   : workload_find(o->workload_name);
+	if (!o->workload) {
+		fprintf(stderr, "ferry-bench: no %s workload %s (--list-workloads)\n",
+			o->vers == 3 ? "NFSv3" : "NFSv4", o->workload_name);
+		return -1;
+	}
+	if (o->vers == 3 && (o->sec || o->tls)) {
+		fprintf(stderr, "ferry-bench: the NFSv3 workloads run under AUTH_SYS in plain "
+				"text only\n");
 		return -1;
 	}
 	if (!o->sec && (o->krb5_target[0] || o->krb5_keytab[0] || o->krb5_principal[0])) {

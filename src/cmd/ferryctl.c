@@ -28,6 +28,7 @@ static const char usage[] =
 	"  cluster remove NODE         NODE will not come back: grace stops waiting for it\n"
 	"  gss                         RPCSEC_GSS (Kerberos) contexts: principal, uid, use\n"
 	"  nlm                         NLM (NFSv3 locks): counters and hosts with what they hold\n"
+	"  mounts                      MOUNT's mount list (client, path, when) and its calls\n"
 	"  metrics                     print /metrics (Prometheus text)\n"
 	"options:\n"
 	"  --server HOST:PORT|unix:/PATH\n"
@@ -220,7 +221,8 @@ static void print_json(json_t *j)
 static int show(struct opts *o, const char *what)
 {
 	static const struct column listeners[] = {
-		{"INDEX", "index"}, {"ADDRESS", "address"}, {"MIN", "min_minor"}, {"MAX", "max_minor"}};
+		{"INDEX", "index"},	    {"ADDRESS", "address"}, {"MIN", "min_minor"},
+		{"MAX", "max_minor"}, {"MOUNT", "mount"}};
 	static const struct column exports[] = {
 		{"ID", "id"},	      {"PSEUDO", "pseudo"}, {"PATH", "path"},	  {"ACCESS", "access"},
 		{"SQUASH", "squash"}, {"ASYNC", "async"},     {"CLIENTS", "clients"},
@@ -474,10 +476,51 @@ static int nlm_show(struct opts *o)
 		       (long long)json_integer_value(json_object_get(m, "sm_unmon")),
 		       (long long)json_integer_value(json_object_get(m, "failed")),
 		       (long long)json_integer_value(json_object_get(j, "reboots")));
-		static const struct column cols[] = {{"HOST", "name"},	    {"ADDRESS", "address"}, {"NSM_STATE", "nsm_state"},
-						     {"OWNERS", "owners"},  {"LOCKS", "locks"},
-						     {"BLOCKED", "blocked"}, {"SHARES", "shares"}};
+		static const struct column cols[] = {{"HOST", "name"},	     {"ADDRESS", "address"},
+						     {"NSM_STATE", "nsm_state"}, {"OWNERS", "owners"},
+						     {"LOCKS", "locks"},	     {"BLOCKED", "blocked"},
+						     {"SHARES", "shares"}};
 		print_table(json_object_get(j, "list"), cols, sizeof(cols) / sizeof(cols[0]));
+	}
+	json_decref(j);
+	return 0;
+}
+
+/* A JSON object of counters as "name N, name N" in its own order. */
+static void print_counters(json_t *obj)
+{
+	const char *key;
+	json_t *v;
+	bool first = true;
+	json_object_foreach(obj, key, v)
+	{
+		printf("%s%s %lld", first ? "" : ", ", key, (long long)json_integer_value(v));
+		first = false;
+	}
+}
+
+static int mounts_show(struct opts *o)
+{
+	json_t *j;
+	if (call(o, "GET", "/api/v1/mounts", NULL, false, &j, false))
+		return 1;
+	if (o->json) {
+		print_json(j);
+	} else if (!json_is_true(json_object_get(j, "enabled"))) {
+		printf("MOUNT not served ([server] mount = no)\n");
+	} else {
+		printf("calls: ");
+		print_counters(json_object_get(j, "calls"));
+		printf("\nMNT results: ");
+		print_counters(json_object_get(j, "mnt_results"));
+		printf("\ngarbage arguments %lld, mounts not listed %lld\n",
+		       (long long)json_integer_value(json_object_get(j, "garbage_args")),
+		       (long long)json_integer_value(json_object_get(j, "not_listed")));
+		static const struct column cols[] = {{"CLIENT", "client"},
+						     {"PATH", "path"},
+						     {"MOUNTED_AT", "mounted_at"},
+						     {"AGE_S", "age_s"}};
+		print_table(json_object_get(j, "mounts"), cols, sizeof(cols) / sizeof(cols[0]));
 	}
 	json_decref(j);
 	return 0;
@@ -596,6 +639,8 @@ int main(int argc, char **argv)
 		return cluster_show(&o);
 	if (strcmp(cmd, "gss") == 0 && nargs == 1)
 		return gss_show(&o);
+	if (strcmp(cmd, "mounts") == 0 && nargs == 1)
+		return mounts_show(&o);
 	if (strcmp(cmd, "nlm") == 0 && nargs == 1)
 		return nlm_show(&o);
 	if (strcmp(cmd, "cluster") == 0 && nargs == 3 &&

@@ -15,6 +15,9 @@
 #include "core/state_dir.h"
 #include "callback/callback.h"
 #include "ctl/ctl.h"
+#include "mount/mount.h"
+#include "nfs3/nfs3.h"
+#include "nfs4/deleg/deleg.h"
 #include "nfs4/engine/program.h"
 #include "nfs4/server.h"
 #include "nlm/nlm.h"
@@ -95,6 +98,13 @@ static int write_port_file(const char *path, const uint16_t *ports, unsigned n)
 	int rc = state_file_replace(path, text, len, 0644);
 	errno = -rc;
 	return rc ? -1 : 0;
+}
+
+/* The NFSv3 program's way to the NFSv4 callback engine (struct
+ * nfs3_server.deleg_work): nfs3 may not call nfs4 itself. */
+static void nfs4_deleg_work_hook(void *ctx)
+{
+	nfs4_deleg_work(ctx);
 }
 
 /* Reloads the exports' options from the config file: on SIGHUP (main
@@ -292,6 +302,131 @@ static int start_control(struct ctl_server **out, const struct ctl_context *ctx,
 	return 0;
 }
 
+/* --- MOUNT in the control plane ----------------------------------------- */
+
+static int mount_hook_list(void *arg, struct ctl_mount_entry **out, size_t *n)
+{
+	struct mount_entry *v;
+	int rc = mount_server_list(arg, &v, n);
+	if (rc)
+		return rc;
+	struct ctl_mount_entry *c = malloc((*n ? *n : 1) * sizeof(*c));
+	if (!c) {
+		free(v);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < *n; i++) {
+		snprintf(c[i].host, sizeof(c[i].host), "%s", v[i].host);
+		snprintf(c[i].path, sizeof(c[i].path), "%s", v[i].path);
+		c[i].when = v[i].when;
+	}
+	free(v);
+	*out = c;
+	return 0;
+}
+
+static void mount_hook_stats(void *arg, struct ctl_mount_stats *out)
+{
+	struct mount_stats st;
+	mount_server_get_stats(arg, &st);
+	_Static_assert((int)CTL_MOUNT_PROCS == (int)MOUNTPROC3_COUNT, "MOUNT procedures");
+	_Static_assert((int)CTL_MOUNT_OUTCOMES == (int)MOUNT_MNT_OUTCOMES, "MNT results");
+	memset(out, 0, sizeof(*out));
+	memcpy(out->calls, st.calls, sizeof(out->calls));
+	memcpy(out->mnt, st.mnt, sizeof(out->mnt));
+	out->garbage_args = st.garbage_args;
+	out->list_full = st.list_full;
+	out->entries = st.entries;
+}
+
+static bool mount_hook_serves_listener(void *arg, int listener)
+{
+	return mount_server_serves_listener(arg, listener);
+}
+
+static void mount_hooks_init(struct ctl_mount_hooks *h, struct mount_server *ms)
+{
+	memset(h, 0, sizeof(*h));
+	h->list = mount_hook_list;
+	h->stats = mount_hook_stats;
+	h->serves_listener = mount_hook_serves_listener;
+	h->arg = ms;
+	for (unsigned i = 0; i < CTL_MOUNT_PROCS; i++)
+		h->proc_names[i] = mount_proc_name(i);
+	for (unsigned i = 0; i < CTL_MOUNT_OUTCOMES; i++)
+		h->outcome_names[i] = mount_mnt_outcome_name((enum mount_mnt_outcome)i);
+}
+
+/* --- rpcbind ---------------------------------------------------------------- */
+
+/* Every program on every listener that serves it; rpcbind keeps the first
+ * listener of each address family per program and version.  A program
+ * that joins ferryd (NFSv3, NLM) is one more row of served[]. */
+static bool mount_on_listener(const void *ms, int listener)
+{
+	return mount_server_serves_listener(ms, listener);
+}
+
+static bool nfs3_on_listener(const void *nfs3, int listener)
+{
+	return nfs3_server_serves_listener(nfs3, listener);
+}
+
+static void rpcbind_plan(struct rpcbind_regs *regs, const struct ctl_context *ctl,
+			 const struct mount_server *ms)
+{
+	const struct {
+		uint32_t prog, lo, hi;
+		bool on; /* served at all */
+		/* NULL: on every listener. */
+		bool (*on_listener)(const void *arg, int listener);
+		const void *arg;
+	} served[] = {
+		{NFS4_PROGRAM, NFS4_VERSION, NFS4_VERSION, true, NULL, NULL},
+		{NFS3_PROGRAM, NFS3_VERSION, NFS3_VERSION, true, nfs3_on_listener, ctl->nfs3},
+		{MOUNT_PROGRAM, MOUNT_V3, MOUNT_V3, ms != NULL, mount_on_listener, ms},
+		/* NFSv3's lock manager, where NFSv3 is served. */
+		{NLM_PROGRAM, NLM4_VERSION, NLM4_VERSION, ctl->nlm != NULL, nfs3_on_listener,
+		 ctl->nfs3},
+	};
+	memset(regs, 0, sizeof(*regs));
+	for (unsigned i = 0; i < ctl->nlisteners; i++) {
+		const char *addr = ctl->listeners[i];
+		int rc = 0;
+		for (size_t k = 0; k < sizeof(served) / sizeof(served[0]) && rc == 0; k++)
+			if (served[k].on &&
+			    (!served[k].on_listener || served[k].on_listener(served[k].arg, (int)i)))
+				rc = rpcbind_regs_add(regs, served[k].prog, served[k].lo,
+						      served[k].hi, addr);
+		if (rc == -EINVAL)
+			log_warn("rpcbind: listener %s is not a numeric address; not registered",
+				 addr);
+		else if (rc)
+			log_warn("rpcbind: too many registrations; %s not registered", addr);
+	}
+}
+
+static void rpcbind_announce(struct rpcbind_regs *regs)
+{
+	unsigned planned = regs->n;
+	int first_err;
+	int rc = rpcbind_regs_register(regs, &first_err);
+	if (rc == -ECONNREFUSED) {
+		log_warn("rpcbind: none runs on this host (nothing at %s or 127.0.0.1:111): "
+			 "NFSv3 clients, mount.nfs and showmount cannot find MOUNT; NFSv4 "
+			 "clients do not need it (start rpcbind, or set rpcbind = no to "
+			 "silence this)",
+			 RPCBIND_SOCKET_PATH);
+		return;
+	}
+	if (first_err)
+		log_warn("rpcbind: %u of %u registrations refused: %s", planned - (unsigned)rc,
+			 planned, strerror(-first_err));
+	for (unsigned i = 0; i < regs->n; i++)
+		log_info("rpcbind: registered program %u version %u on %s %s", regs->v[i].prog,
+			 regs->v[i].vers, regs->v[i].netid, regs->v[i].uaddr);
+}
+
 int main(int argc, char **argv)
 {
 	struct ferry_config cfg;
@@ -373,7 +508,42 @@ int main(int argc, char **argv)
 	nfs4_program_describe(&nfs4, &nfs);
 	nfs.rpc = srv;
 	rpc_server_add_program(srv, &nfs4);
-	/* NLM v4 on the same listeners, its locks in the same state. */
+	/* NFSv3 on the same listeners, exports and state. */
+	static struct nfs3_server nfs3;
+	if (nfs3_server_init(&nfs3, &nfs.exports, nfs.state, nfs.write_verifier,
+			     cfg.max_record_size) != 0) {
+		log_error("cannot set up the NFSv3 program: out of memory");
+		rpc_server_destroy(srv);
+		return 1;
+	}
+	nfs3.durable = nfs.durable;
+	nfs3.deleg_work = nfs4_deleg_work_hook;
+	nfs3.deleg_work_ctx = &nfs;
+	for (unsigned i = 0; i < cfg.nlisten; i++)
+		nfs3_server_set_listener(&nfs3, i, !cfg.listen_no_v3[i]);
+	struct rpc_program nfs3_prog;
+	nfs3_program_describe(&nfs3_prog, &nfs3);
+	rpc_server_add_program(srv, &nfs3_prog);
+	/* MOUNT beside NFS on the same listeners: mount.nfs and libnfs find
+	 * it through rpcbind on the NFS port. */
+	struct mount_server *mountd = NULL;
+	if (cfg.mount) {
+		mountd = mount_server_create(&nfs.exports);
+		if (!mountd) {
+			log_error("out of memory for the MOUNT program");
+			rpc_server_destroy(srv);
+			return 1;
+		}
+		for (unsigned i = 0; i < cfg.nlisten; i++)
+			/* MOUNT only where NFSv3 is served: it is v3's way in. */
+			mount_server_serve_listener(mountd, (int)i,
+						    !cfg.listen_no_mount[i] && !cfg.listen_no_v3[i]);
+		struct rpc_program mnt;
+		mount_program_describe(&mnt, mountd);
+		rpc_server_add_program(srv, &mnt);
+	}
+	/* NLM v4, NFSv3's lock manager, on the same listeners; its locks are
+	 * in the same state as NFSv4's. */
 	struct nlm_options nlm_opts;
 	nlm_options_default(&nlm_opts);
 	nlm_opts.nsm = cfg.nlm_nsm;
@@ -414,6 +584,7 @@ int main(int argc, char **argv)
 	 * plane's address too. */
 	static struct ctl_context ctl_ctx;
 	ctl_ctx.nfs = &nfs;
+	ctl_ctx.nfs3 = &nfs3;
 	ctl_ctx.rpc = srv;
 	ctl_ctx.nlm = nlm;
 	ctl_ctx.cfg = &cfg;
@@ -424,6 +595,11 @@ int main(int argc, char **argv)
 	reload.cfg = &cfg;
 	ctl_ctx.reload_exports = reload_exports;
 	ctl_ctx.reload_arg = &reload;
+	static struct ctl_mount_hooks mount_hooks;
+	if (mountd) {
+		mount_hooks_init(&mount_hooks, mountd);
+		ctl_ctx.mount = &mount_hooks;
+	}
 	for (unsigned i = 0; i < cfg.nlisten; i++)
 		listener_address(cfg.listen[i], ports[i], ctl_ctx.listeners[i],
 				 sizeof(ctl_ctx.listeners[i]));
@@ -440,31 +616,12 @@ int main(int argc, char **argv)
 		rpc_server_destroy(srv);
 		return 1;
 	}
-	bool registered = false;
-	/* The portmapper protocol speaks of IPv4 TCP ports: register the first
-	 * IPv4 listener's. */
-	int v4 = -1;
-	for (unsigned i = 0; i < cfg.nlisten && v4 < 0; i++)
-		if (cfg.listen[i][0] != '[')
-			v4 = (int)i;
-	uint16_t rpcbind_port = v4 >= 0 ? ports[v4] : 0;
-	if (cfg.rpcbind && v4 >= 0) {
-		/* A registration left by a run that did not stop cleanly
-		 * would refuse this one. */
-		rpcbind_register(NFS4_PROGRAM, NFS4_VERSION, rpcbind_port, false);
-		int rc = rpcbind_register(NFS4_PROGRAM, NFS4_VERSION, rpcbind_port, true);
-		registered = rc == 0;
-		if (rc == -ECONNREFUSED)
-			log_info("no rpcbind on this host; not registered (NFSv4 clients do not "
-				 "need it)");
-		else if (rc)
-			log_warn("rpcbind registration failed: %s", strerror(-rc));
-		else
-			log_info("registered program %u version %u on port %u with rpcbind",
-				 NFS4_PROGRAM, NFS4_VERSION, rpcbind_port);
-		/* NFSv3 clients find the lock manager only through rpcbind. */
-		if (registered)
-			nlm_register(nlm, rpcbind_port, true);
+	static struct rpcbind_regs regs;
+	if (cfg.rpcbind) {
+		rpcbind_plan(&regs, &ctl_ctx, mountd);
+		rpcbind_announce(&regs);
+		/* statd reaches NLM's reboot callback through rpcbind. */
+		nlm_register_callback(nlm, true);
 	}
 	log_info("ferryd ready");
 	/* Under systemd (Type=notify); a no-op elsewhere. */
@@ -485,10 +642,9 @@ int main(int argc, char **argv)
 	}
 	log_info("received %s; stopping", strsignal(sig));
 	sd_notify(0, "STOPPING=1");
-	if (registered) {
-		rpcbind_register(NFS4_PROGRAM, NFS4_VERSION, rpcbind_port, false);
-		nlm_register(nlm, rpcbind_port, false);
-	}
+	rpcbind_regs_unregister(&regs);
+	if (cfg.rpcbind)
+		nlm_register_callback(nlm, false);
 	/* The control plane reads the server: it goes first, and its address
 	 * with it, so ferryctl does not try a server that is gone. */
 	if (ctl) {
@@ -503,6 +659,8 @@ int main(int argc, char **argv)
 	/* Callbacks end before the rpc server they use goes. */
 	cb_engine_stop(nfs.cb);
 	rpc_server_destroy(srv);
+	nfs3_server_fini(&nfs3);
+	mount_server_destroy(mountd);
 	/* Before the state it locks in goes. */
 	nlm_destroy(nlm);
 	nfs4_server_fini(&nfs);

@@ -177,6 +177,7 @@ void config_init_defaults(struct ferry_config *cfg)
 	config_keys_set_defaults(false, cfg);
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->rpcbind = true;
+	cfg->mount = true;
 	cfg->delegations = CONFIG_DELEG_READWRITE;
 	cfg->dir_delegations = true;
 	cfg->nlm_nsm = true;
@@ -271,6 +272,23 @@ static bool set_control_listen(struct ferry_config *cfg, const char *value, char
 			"control listen address", errbuf, errlen);
 }
 
+/* A listener's ",minor=A-B": its NFSv4 minor versions. */
+static bool listen_minor(const char *addr, const char *range, int *lo, int *hi, char *errbuf,
+			 size_t errlen)
+{
+	char *end;
+	long a = strtol(range, &end, 10), b = a;
+	if (end != range && *end == '-')
+		b = strtol(end + 1, &end, 10);
+	if (end == range || *end || a < 0 || b < a || b > CONFIG_MINOR_HIGHEST)
+		return fail(errbuf, errlen, "listen %s: minor=%s is not a range like 1-2 within 0..%d",
+			    addr, range, CONFIG_MINOR_HIGHEST);
+	*lo = (int)a;
+	*hi = (int)b;
+	return true;
+}
+
+/* "HOST:PORT" and options after commas: minor=A-B, mount=yes|no. */
 static bool add_listen(struct ferry_config *cfg, const char *addr, char *errbuf, size_t errlen)
 {
 	if (cfg->nlisten >= CONFIG_MAX_LISTEN)
@@ -280,24 +298,38 @@ static bool add_listen(struct ferry_config *cfg, const char *addr, char *errbuf,
 	if (!copy_str(tmp, sizeof(tmp), addr, "listen address", errbuf, errlen))
 		return false;
 	int lo = -1, hi = -1;
-	char *opt = strstr(tmp, ",minor=");
-	if (opt) {
-		*opt = '\0';
-		const char *range = opt + 7;
-		char *end;
-		long a = strtol(range, &end, 10), b = a;
-		if (end != range && *end == '-')
-			b = strtol(end + 1, &end, 10);
-		if (end == range || *end || a < 0 || b < a || b > CONFIG_MINOR_HIGHEST)
+	bool mount = true, v3 = true;
+	char *opt = strchr(tmp, ',');
+	if (opt)
+		*opt++ = '\0';
+	while (opt) {
+		char *next = strchr(opt, ',');
+		if (next)
+			*next++ = '\0';
+		if (strncmp(opt, "minor=", 6) == 0) {
+			if (!listen_minor(tmp, opt + 6, &lo, &hi, errbuf, errlen))
+				return false;
+		} else if (strncmp(opt, "mount=", 6) == 0) {
+			if (!parse_bool(opt + 6, &mount))
+				return fail(errbuf, errlen, "listen %s: mount=%s: expected yes or no",
+					    tmp, opt + 6);
+		} else if (strncmp(opt, "v3=", 3) == 0) {
+			if (!parse_bool(opt + 3, &v3))
+				return fail(errbuf, errlen, "listen %s: v3=%s: expected yes or no",
+					    tmp, opt + 3);
+		} else {
 			return fail(errbuf, errlen,
-				    "listen %s: minor=%s is not a range like 1-2 within 0..%d", tmp,
-				    range, CONFIG_MINOR_HIGHEST);
-		lo = (int)a;
-		hi = (int)b;
+				    "listen %s: unknown option '%s' (minor=A-B, v3=yes|no or "
+				    "mount=yes|no)",
+				    tmp, opt);
+		}
+		opt = next;
 	}
 	strcpy(cfg->listen[cfg->nlisten], tmp);
 	cfg->listen_minor_min[cfg->nlisten] = lo;
 	cfg->listen_minor_max[cfg->nlisten] = hi;
+	cfg->listen_no_v3[cfg->nlisten] = !v3;
+	cfg->listen_no_mount[cfg->nlisten] = !mount;
 	cfg->nlisten++;
 	return true;
 }
@@ -441,6 +473,9 @@ static bool server_entry(struct ini_ctx *ctx, const char *section, const char *k
 	if (in_server && strcmp(key, "log_level") == 0)
 		return log_level_parse(value, &cfg->log_level) ||
 		       fail(ctx->errbuf, ctx->errlen, "%s: unknown level '%s'", where, value);
+	if (in_server && strcmp(key, "mount") == 0)
+		return parse_bool(value, &cfg->mount) ||
+		       fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
 	if ((in_server && strcmp(key, "rpcbind") == 0) ||
 	    (in_nfs && strcmp(key, "dir_delegations") == 0))
 		return parse_bool(value, in_nfs ? &cfg->dir_delegations : &cfg->rpcbind) ||
@@ -561,6 +596,13 @@ static bool export_entry(struct ini_ctx *ctx, struct config_export *e, const cha
 			return fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
 		return true;
 	}
+	if (strcmp(key, "nfs3") == 0) {
+		bool b = true;
+		if (!parse_bool(value, &b))
+			return fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
+		e->no_nfs3 = !b;
+		return true;
+	}
 	if (strcmp(key, "attr_cache") == 0) {
 		bool b = true;
 		if (!parse_bool(value, &b))
@@ -651,10 +693,12 @@ bool config_load_file(struct ferry_config *cfg, const char *path, char *errbuf, 
 const char *config_usage(void)
 {
 	return "usage: ferryd [options]\n"
-	       "  --listen HOST:PORT[,minor=A-B]\n"
+	       "  --listen HOST:PORT[,minor=A-B][,v3=no][,mount=no]\n"
 	       "                          address to serve on (repeatable; default "
 	       "127.0.0.1:2049;\n"
 	       "                          minor=A-B limits its NFSv4 minor versions;\n"
+	       "                          v3=no serves no NFSv3 (nor MOUNT) there;\n"
+	       "                          mount=no serves no MOUNT program there;\n"
 	       "                          IPv6 as [::1]:2049; port 0 picks a free one)\n"
 	       "  --export DIR[:PSEUDO]   export DIR at pseudo path PSEUDO (repeatable;\n"
 	       "                          default PSEUDO is /basename(DIR); default export\n"

@@ -6,13 +6,16 @@
  *   [server]
  *   listen = 127.0.0.1:2049        ; may repeat; ",minor=A-B" after the
  *                                   ; address limits that listener's
- *                                   ; NFSv4 minor versions (e.g. minor=0-0)
+ *                                   ; NFSv4 minor versions (e.g. minor=0-0);
+ *                                   ; ",v3=no" serves no NFSv3 there
+ *                                   ; ",mount=no" serves no MOUNT there
  *   state_dir = /var/lib/ferry      ; made 0700; must not be group/world-writable
  *                                   ; nor inside an export (it holds fh.key)
  *   log_level = info
  *   event_loops = 0                 ; 0: one per CPU
  *   workers = 8                     ; threads for requests that may block
  *   rpcbind = yes                   ; register with a local rpcbind if one runs
+ *   mount = yes                     ; serve MOUNT (program 100005) on the listeners
  *   keytab = /etc/krb5.keytab       ; RPCSEC_GSS: the server's keys (nfs/HOST@REALM),
  *                                   ; read when an export lists a krb5 flavour
  *   gss_max_contexts = 8192         ; RPCSEC_GSS contexts at once; one more drops
@@ -60,6 +63,7 @@
  *                                   ; certificate), mtls (TLS with a verified
  *                                   ; client certificate); default all three.
  *                                   ; A call over another gets NFS4ERR_WRONGSEC
+ *   nfs3 = yes                      ; NFSv3 clients may use it (no: NFS3ERR_ACCES)
  *   anonuid = 65534
  *   anongid = 65534
  *   clients = 127.0.0.0/8, ::1      ; CIDR list; default: every client.  Also
@@ -209,6 +213,7 @@ struct config_export {
 	uint32_t sec;  /* the flavours accepted, packed (enum config_sec) */
 	uint32_t xprtsec; /* the transports accepted, packed (enum config_xprtsec) */
 	bool async;    /* replies to changes do not wait for stable storage */
+	bool no_nfs3;  /* nfs3 = no: NFSv3 clients may not use it */
 	uint32_t anonuid, anongid;
 	char clients[CONFIG_MAX_CLIENTS][CONFIG_CLIENT_ENTRY_MAX]; /* as written, checked by the NFS layer */
 	unsigned nclients;
@@ -229,6 +234,8 @@ struct ferry_config {
 	char listen[CONFIG_MAX_LISTEN][128];
 	/* Per listener: its own minor-version range, or -1 for the server's. */
 	int listen_minor_min[CONFIG_MAX_LISTEN], listen_minor_max[CONFIG_MAX_LISTEN];
+	/* Per listener: ",v3=no" (NFSv3 not served there). */
+	bool listen_no_v3[CONFIG_MAX_LISTEN];
 	unsigned nlisten;
 	struct config_export exports[CONFIG_MAX_EXPORTS];
 	unsigned nexports;
@@ -249,6 +256,11 @@ struct ferry_config {
 	unsigned max_connections, max_connections_per_client;
 	unsigned splice_pipes;
 	bool rpcbind;
+	/* [server] mount: the MOUNT program (NFSv3 clients' way to an export
+	 * root) on the listeners that do not say mount=no. */
+	bool mount;
+	/* Per listener: ",mount=no" serves no MOUNT program there. */
+	bool listen_no_mount[CONFIG_MAX_LISTEN];
 	unsigned lease_time_s;
 	unsigned grace_time_s;
 	char owner_domain[128];

@@ -124,8 +124,8 @@
  *      nfs4/deleg/getattr_wait.c): waiters on CB_GETATTR answers and their
  *      deadlines.  A leaf: taken with nothing held; parked requests are
  *      resumed (rpc_park_resume, which takes 9) after it is released.
- *  9c. nfs4: the v4.0 duplicate request cache's lock (struct
- *      nfs4_drc40.lock, nfs4/engine/drc40.c): its table of calls and the list of
+ *  9c. rpc: a duplicate request cache's lock (struct rpc_drc.lock,
+ *      rpc/drc.c; NFSv4.0's and NFSv3's): its table of calls and the list of
  *      kept replies.  A leaf: taken with nothing held; it only frees
  *      buffers under it.
  *  9d. nfs4: the CB_NOTIFY sender's lock (struct nfs4_dirdeleg_notifier.workers.lock,
@@ -136,16 +136,20 @@
  *      nfs4/copy/offload.c): asynchronous copies' states, its run queue and
  *      counters.  A leaf: taken with nothing held; the back end, the state
  *      module and the callback engine are called after it is released.
- *  9g. nfs4: the committer's lock (struct nfs4_durable.workers.lock,
- *      nfs4/engine/durable.c): the queue of requests waiting for their
+ *  9g. export: the committer's lock (struct export_durable.workers.lock,
+ *      export/durable.c; NFSv4's and NFSv3's): the queue of requests waiting for their
  *      changes to be made stable.  A leaf: taken with nothing held; the
  *      back ends flush and parked requests are resumed (rpc_park_resume,
  *      which takes 9) after it is released.
- *  9h. nlm: the NLM sender's lock (struct nlm_service.lock,
+ *  9i. nlm: the NLM sender's lock (struct nlm_service.lock,
  *      nlm/sender.c): its queue of calls to clients' lock managers.  A
  *      leaf: taken with nothing held, or by the state module's grant hook
  *      (which runs with no state lock held); calls are made after it is
  *      released.
+ *  9h. mount: the mount list's lock (struct mount_server.lock,
+ *      mount/mount.c): who mounted what.  A leaf: taken with nothing held
+ *      by MNT, UMNT, UMNTALL, DUMP and the control plane's listing; only
+ *      memory is managed under it.
  *  9f. core: a pipe pool's lock (struct pipe_pool.lock, core/pipe_pool.c):
  *      its idle pipes and counts.  A leaf: taken with nothing held or under
  *      7 (a reply's pipe given back as its bytes are sent); pipes are made
@@ -165,7 +169,10 @@
  *      window.  GSS-API calls (checksums, encryption) run under it; a leaf.
  *  11. nfs4: the per-op counters' registry lock (op_stats.c blocks_lock),
  *      taken only when a thread first counts an op, when it exits and when
- *      the counters are read; a leaf but for logging.
+ *      the counters are read; a leaf but for logging.  nfs3's (struct
+ *      nfs3_server.stats_lock, nfs3/stats.c) is at the same level, never
+ *      held with it: taken when a thread first counts a call and when the
+ *      counters are read; a leaf.
  *  12. core: the log's rate-limit lock (log_ratelimited); a leaf, so code
  *      at any level may log.
  *

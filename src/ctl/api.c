@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "ctl/ctl_internal.h"
 #include "export/export.h"
+#include "nfs3/nfs3.h"
 #include "nfs4/server.h"
 #include "rpc/server.h"
 #include "state/session.h"
@@ -120,8 +121,13 @@ static json_t *listener_json(struct ctl_server *cs, unsigned i)
 {
 	uint32_t lo, hi;
 	nfs4_server_listener_minor(cs->ctx.nfs, (int)i, &lo, &hi);
-	return json_pack("{s:i, s:s, s:i, s:i}", "index", (int)i, "address",
-			 cs->ctx.listeners[i], "min_minor", (int)lo, "max_minor", (int)hi);
+	/* Whether NFSv3 and MOUNT are served there (listen = ADDR,v3=no,mount=no). */
+	bool v3 = cs->ctx.nfs3 && nfs3_server_serves_listener(cs->ctx.nfs3, (int)i);
+	const struct ctl_mount_hooks *m = cs->ctx.mount;
+	bool mount = m && m->serves_listener(m->arg, (int)i);
+	return json_pack("{s:i, s:s, s:i, s:i, s:b, s:b}", "index", (int)i, "address",
+			 cs->ctx.listeners[i], "min_minor", (int)lo, "max_minor", (int)hi, "nfs3",
+			 v3, "mount", mount);
 }
 
 static unsigned get_listeners(struct ctl_server *cs, json_t **out)
@@ -468,6 +474,7 @@ unsigned ctl_api_handle(struct ctl_server *cs, const char *method, const char *p
 		{"/clients", get_clients}, {"/sessions", get_sessions},	  {"/connections", get_connections},
 		{"/cluster", ctl_cluster_get},	   {"/gss", ctl_gss_get},
 		{"/nlm", ctl_nlm_get},
+		{"/mounts", ctl_mounts_get},
 	};
 	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
 		if (strcmp(path, reads[i].path) != 0)

@@ -2,7 +2,8 @@
  *
  *   GET  /metrics                      Prometheus text format
  *   GET  /api/v1/server                version, uptime, boot verifier, grace
- *   GET  /api/v1/listeners             address and minor-version range of each
+ *   GET  /api/v1/listeners             address and minor-version range of each,
+ *                                      and whether it serves MOUNT
  *   PUT  /api/v1/listeners/{index}     {"min_minor": 1, "max_minor": 1}
  *   GET  /api/v1/exports
  *   POST /api/v1/exports/reload        re-reads the config file's exports
@@ -10,6 +11,8 @@
  *   DELETE /api/v1/clients/{clientid}  evicts a client (hex id, as listed)
  *   GET  /api/v1/sessions
  *   GET  /api/v1/connections           open connections and their sessions
+ *   GET  /api/v1/mounts                MOUNT's mount list (client, path, when)
+ *                                      and its call counters
  *   GET  /api/v1/cluster               clustered heads: members, epochs, grace
  *   POST /api/v1/cluster/takeover      {"node": "a"}: take over failed head a
  *   POST /api/v1/cluster/remove        {"node": "a"}: a will not come back
@@ -35,14 +38,41 @@
 
 struct nfs4_server;
 struct nlm_service;
+struct nfs3_server;
 struct rpc_server;
 struct ctl_server;
+
+/* The MOUNT program's mount list and counters, through hooks ferryd
+ * sets (the control plane does not use the mount module itself). */
+enum { CTL_MOUNT_PROCS = 6, CTL_MOUNT_OUTCOMES = 6 };
+struct ctl_mount_entry {
+	char host[64];
+	char path[1025];
+	int64_t when; /* seconds since the epoch */
+};
+struct ctl_mount_stats {
+	uint64_t calls[CTL_MOUNT_PROCS];   /* by procedure: NULL, MNT, ..., EXPORT */
+	uint64_t mnt[CTL_MOUNT_OUTCOMES];  /* MNT's results */
+	uint64_t garbage_args, list_full, entries;
+};
+struct ctl_mount_hooks {
+	/* The list in a malloc'd array the caller frees; 0 or -ENOMEM. */
+	int (*list)(void *arg, struct ctl_mount_entry **out, size_t *n);
+	void (*stats)(void *arg, struct ctl_mount_stats *out);
+	/* Whether a listener (its index) serves MOUNT. */
+	bool (*serves_listener)(void *arg, int listener);
+	/* The label of each procedure and each MNT result. */
+	const char *proc_names[CTL_MOUNT_PROCS];
+	const char *outcome_names[CTL_MOUNT_OUTCOMES];
+	void *arg;
+};
 
 /* What the control plane serves.  Everything pointed to outlives the
  * control server (ctl_server_stop first). */
 struct ctl_context {
 	struct nfs4_server *nfs;
 	struct nlm_service *nlm; /* NULL: no NLM program */
+	struct nfs3_server *nfs3; /* NULL: no NFSv3 program */
 	struct rpc_server *rpc;
 	const struct ferry_config *cfg;
 	/* The listeners as bound ("127.0.0.1:2049"), in rpc_server_listen order
@@ -53,6 +83,8 @@ struct ctl_context {
 	 * negative errno with a message in err.  NULL: reload unsupported. */
 	int (*reload_exports)(void *arg, char *err, size_t errlen);
 	void *reload_arg;
+	/* NULL: MOUNT is not served. */
+	const struct ctl_mount_hooks *mount;
 };
 
 /* Largest request body accepted (413 beyond it). */

@@ -52,6 +52,10 @@ unsigned ctl_gss_get(struct ctl_server *cs, json_t **out);
 /* GET /api/v1/nlm (nlm.c). */
 unsigned ctl_nlm_get(struct ctl_server *cs, json_t **out);
 void ctl_gss_metrics(struct ctl_server *cs, struct ctl_text *out);
+/* mounts.c: GET /mounts and the ferry_mount_* metrics (nothing when MOUNT
+ * is not served). */
+unsigned ctl_mounts_get(struct ctl_server *cs, json_t **out);
+void ctl_mount_metrics(struct ctl_server *cs, struct ctl_text *out);
 /* tls.c: a connection's TLS (JSON null when in plain text; *transport
  * "none", "tls" or "mtls"), and the ferry_tls_* metrics. */
 struct rpc_conn;

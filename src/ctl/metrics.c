@@ -13,11 +13,13 @@
 #include "nfs4/engine/compound.h"
 #include "nfs4/deleg/dirdeleg.h"
 #include "nfs4/copy/copy.h"
-#include "nfs4/engine/drc40.h"
+#include "rpc/drc.h"
 #include "nfs4/engine/op_stats.h"
 #include "nfs4/engine/optable.h"
-#include "nfs4/engine/stall.h"
-#include "nfs4/engine/durable.h"
+#include "export/stall.h"
+#include "nfs3/nfs3.h"
+#include "xdr/nfs3_codec.h"
+#include "export/durable.h"
 #include "nfs4/server.h"
 #include "nlm/nlm.h"
 #include "rpc/server.h"
@@ -34,10 +36,15 @@ struct scrape {
 	struct state_session_stats sessions;
 	struct nfs4_reply_limit_stats reply_limits;
 	uint64_t stall_deferrals, inline_deferrals;
-	struct nfs4_durable_stats durable;
+	struct export_durable_stats durable;
 	struct state_census census;
 	struct state_stats state;
-	struct nfs4_drc40_stats drc40;
+	struct rpc_drc_stats drc40;
+	/* NFSv3: calls, errors and time by procedure, its reply cache, the
+	 * calls that got JUKEBOX for a delegation being recalled. */
+	struct nfs3_proc_stats nfs3[NFSPROC3_COUNT];
+	struct nfs3_drc_stats nfs3_drc;
+	uint64_t nfs3_jukebox;
 	struct cb_stats cb;
 	struct state_deleg_stats deleg;
 	struct state_dirdeleg_stats dirdeleg;
@@ -48,7 +55,7 @@ struct scrape {
 	/* NLM (nlm/nlm.h, state/state_nlm.h) */
 	struct nlm_stats nlm;
 	struct state_nlm_stats nlm_state;
-	bool has_drc40, has_copies, has_max_fds, has_nlm;
+	bool has_drc40, has_copies, has_max_fds, has_nlm, has_nfs3;
 	/* The back ends that tell of themselves (backend_ops.status). */
 	unsigned nstorage;
 	struct scrape_storage {
@@ -72,6 +79,7 @@ enum metric_needs {
 	NEEDS_MAX_FDS,
 	NEEDS_STORAGE,
 	NEEDS_NLM,
+	NEEDS_NFS3,
 };
 
 /* A family: one unlabelled value, a fixed set of labelled values, or
@@ -166,6 +174,42 @@ static void op_duration_series(struct ctl_text *t, const char *name, const struc
 			ctl_text_printf(t, "%s_count{op=\"%s\",minor=\"%u\"} %llu\n", name, label,
 					m, (unsigned long long)o->calls);
 		}
+	}
+}
+
+/* ferry_nfs3_calls_total and ferry_nfs3_errors_total: a series per
+ * procedure called. */
+static void nfs3_series(struct ctl_text *t, const char *name, const struct scrape *sc)
+{
+	bool errors = strcmp(name, "ferry_nfs3_errors_total") == 0;
+	for (uint32_t p = 0; p < NFSPROC3_COUNT; p++) {
+		if (!sc->nfs3[p].calls)
+			continue;
+		ctl_text_printf(t, "%s{proc=\"%s\"} %llu\n", name, nfs3_proc_name(p),
+				(unsigned long long)(errors ? sc->nfs3[p].errors
+							    : sc->nfs3[p].calls));
+	}
+}
+
+/* ferry_nfs3_call_duration_seconds: a histogram per procedure called. */
+static void nfs3_duration_series(struct ctl_text *t, const char *name, const struct scrape *sc)
+{
+	for (uint32_t p = 0; p < NFSPROC3_COUNT; p++) {
+		const struct nfs3_proc_stats *o = &sc->nfs3[p];
+		if (!o->calls)
+			continue;
+		const char *label = nfs3_proc_name(p);
+		uint64_t cum = 0;
+		for (unsigned k = 0; k < NFS3_LAT_BUCKETS; k++) {
+			cum += o->lat[k];
+			ctl_text_printf(t, "%s_bucket{proc=\"%s\",le=\"%.9g\"} %llu\n", name, label,
+					(double)nfs3_lat_bound_ns(k) / 1e9, (unsigned long long)cum);
+		}
+		ctl_text_printf(t, "%s_bucket{proc=\"%s\",le=\"+Inf\"} %llu\n", name, label,
+				(unsigned long long)o->calls);
+		ctl_text_printf(t, "%s_sum{proc=\"%s\"} %.9f\n", name, label, (double)o->ns / 1e9);
+		ctl_text_printf(t, "%s_count{proc=\"%s\"} %llu\n", name, label,
+				(unsigned long long)o->calls);
 	}
 }
 
@@ -585,6 +629,7 @@ static const struct metric_family families[] = {
 	 VALUE(nlm_state.granted_later), .needs = NEEDS_NLM},
 
 	/* the v4.0 duplicate request cache (nfs4/engine/drc40.h) */
+	/* the v4.0 duplicate request cache (rpc/drc.h) */
 	{"ferry_v40_reply_cache_hits_total", "counter",
 	 "NFSv4.0 retransmissions answered from the duplicate request cache.", VALUE(drc40.hits),
 	 .needs = NEEDS_DRC40},
@@ -596,6 +641,28 @@ static const struct metric_family families[] = {
 	{"ferry_v40_reply_cache_bytes", "gauge",
 	 "Bytes of the NFSv4.0 replies kept for retransmissions.", VALUE(drc40.bytes),
 	 .needs = NEEDS_DRC40},
+
+	/* NFSv3 (nfs3/nfs3.h) */
+	{"ferry_nfs3_calls_total", "counter", "NFSv3 calls served, by procedure.",
+	 .series = nfs3_series, .needs = NEEDS_NFS3},
+	{"ferry_nfs3_errors_total", "counter",
+	 "NFSv3 calls whose result was not NFS3_OK, by procedure.", .series = nfs3_series,
+	 .needs = NEEDS_NFS3},
+	{"ferry_nfs3_call_duration_seconds", "histogram",
+	 "Time NFSv3 calls took, arguments decoded to results encoded (waits for the committer "
+	 "included), by procedure.",
+	 .series = nfs3_duration_series, .needs = NEEDS_NFS3},
+	{"ferry_nfs3_drc_hits_total", "counter",
+	 "NFSv3 retransmissions answered from the duplicate request cache.",
+	 VALUE(nfs3_drc.hits), .needs = NEEDS_NFS3},
+	{"ferry_nfs3_drc_dropped_total", "counter",
+	 "NFSv3 retransmissions dropped while their original still ran.", VALUE(nfs3_drc.drops),
+	 .needs = NEEDS_NFS3},
+	{"ferry_nfs3_drc_entries", "gauge", "NFSv3 replies kept for retransmissions.",
+	 VALUE(nfs3_drc.entries), .needs = NEEDS_NFS3},
+	{"ferry_nfs3_jukebox_total", "counter",
+	 "NFSv3 calls answered NFS3ERR_JUKEBOX while an NFSv4 delegation was recalled.",
+	 VALUE(nfs3_jukebox), .needs = NEEDS_NFS3},
 
 	/* callbacks (the engine's counters, by what they carried) and delegations */
 	{"ferry_callbacks_total", "counter",
@@ -763,14 +830,21 @@ static void scrape_read(struct ctl_server *cs, struct scrape *sc)
 	nfs4_op_stats_read(sc->ops);
 	state_get_session_stats(nfs->state, &sc->sessions);
 	nfs4_reply_limit_stats_read(&sc->reply_limits);
-	sc->stall_deferrals = nfs4_stall_deferrals();
+	sc->stall_deferrals = export_stall_deferrals();
 	sc->inline_deferrals = nfs4_inline_deferrals();
-	nfs4_durable_stats_read(nfs, &sc->durable);
+	export_durable_stats_read(nfs->durable, &sc->durable);
 	state_census(nfs->state, &sc->census);
 	state_get_stats(nfs->state, &sc->state);
 	sc->has_drc40 = nfs->drc40 != NULL;
 	if (sc->has_drc40)
-		nfs4_drc40_stats(nfs->drc40, &sc->drc40);
+		rpc_drc_stats(nfs->drc40, &sc->drc40);
+	struct nfs3_server *v3 = cs->ctx.nfs3;
+	sc->has_nfs3 = v3 != NULL;
+	if (v3) {
+		nfs3_stats_read(v3, sc->nfs3);
+		nfs3_drc_stats_read(v3, &sc->nfs3_drc);
+		sc->nfs3_jukebox = atomic_load(&v3->jukebox);
+	}
 	cb_get_stats(nfs->cb, &sc->cb);
 	state_deleg_get_stats(nfs->state, &sc->deleg);
 	state_dirdeleg_get_stats(nfs->state, &sc->dirdeleg);
@@ -809,6 +883,8 @@ static bool family_present(const struct metric_family *f, const struct scrape *s
 		return sc->nstorage > 0;
 	case NEEDS_NLM:
 		return sc->has_nlm;
+	case NEEDS_NFS3:
+		return sc->has_nfs3;
 	case NEEDS_NOTHING:
 		break;
 	}
@@ -840,4 +916,5 @@ void ctl_metrics_render(struct ctl_server *cs, struct ctl_text *out)
 	ctl_cluster_metrics(cs, out);
 	ctl_gss_metrics(cs, out);
 	ctl_tls_metrics(cs, out);
+	ctl_mount_metrics(cs, out);
 }

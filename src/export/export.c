@@ -475,6 +475,7 @@ static void export_options_apply(struct export *ex, const struct config_export *
 	ex->sec = ce->sec;
 	ex->xprtsec = ce->xprtsec ? ce->xprtsec : CONFIG_XPRTSEC_DEFAULT;
 	ex->async = ce->async;
+	ex->no_nfs3 = ce->no_nfs3;
 	ex->squash = ce->squash == CONFIG_SQUASH_ALL	  ? EXPORT_SQUASH_ALL
 		     : ce->squash == CONFIG_SQUASH_NONE ? EXPORT_SQUASH_NONE
 							: EXPORT_SQUASH_ROOT;

@@ -72,8 +72,12 @@ struct export {
 	/* The transports accepted (packed as enum config_xprtsec). */
 	_Atomic uint32_t xprtsec;
 	/* async = yes: replies to changes do not wait for them to be stable
-	 * (nfs4/engine/durable.h). */
+	 * (export/durable.h). */
 	_Atomic bool async;
+	/* nfs3 = no: NFSv3 clients may not use it: the NFSv3 program refuses
+	 * its handles (NFS3ERR_ACCES); a MOUNT program has no root to hand
+	 * out for it either. */
+	_Atomic bool no_nfs3;
 	_Atomic enum export_squash squash;
 	_Atomic uint32_t anonuid, anongid;
 	_Atomic(struct export_client_list *) clients;
@@ -83,7 +87,7 @@ struct export {
 	struct backend_attr root_attr; /* at start-up: fileid of the root */
 	struct pseudo_node *mount_point;
 	/* Until when its name and attribute operations run on the worker
-	 * pool (clock_now_ns; nfs4_stall_note), the slow ones in a row on the
+	 * pool (clock_now_ns; export_stall_note), the slow ones in a row on the
 	 * loops, and whether that was logged. */
 	_Atomic uint64_t slow_until_ns;
 	_Atomic unsigned slow_strikes;

@@ -15,7 +15,7 @@
 #include "nfs4/copy/copy.h"
 #include "nfs4/deleg/dirdeleg.h"
 #include "nfs4/deleg/deleg.h"
-#include "nfs4/engine/drc40.h"
+#include "rpc/drc.h"
 #include "nfs4/engine/durable.h"
 #include "nfs4/ops/ops.h"
 #include "state/session.h"
@@ -134,7 +134,7 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 	int rc = exports_open(&srv->exports, cfg);
 	if (rc)
 		return rc;
-	rc = nfs4_drc40_create(&srv->drc40);
+	rc = rpc_drc_create(&srv->drc40);
 	if (rc)
 		return rc;
 	struct state_options so;
@@ -198,7 +198,7 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 	rc = nfs4_ga_waits_start(srv);
 	if (rc)
 		return rc;
-	rc = nfs4_durable_start(srv);
+	rc = export_durable_start(&srv->durable);
 	if (rc)
 		return rc;
 	rc = nfs4_dirdeleg_notifier_start(srv);
@@ -234,7 +234,8 @@ void nfs4_server_fini(struct nfs4_server *srv)
 	/* After the engine: no answer can come any more. */
 	nfs4_ga_waits_stop(srv);
 	/* The rpc layer has drained: nothing waits for a flush any more. */
-	nfs4_durable_stop(srv);
+	export_durable_stop(srv->durable);
+	srv->durable = NULL;
 	/* The state thread's hook is done with once the state is gone; the
 	 * back ends close what their holds kept with the exports. */
 	atomic_store_explicit(&srv->write_holds_ready, false, memory_order_release);
@@ -244,7 +245,7 @@ void nfs4_server_fini(struct nfs4_server *srv)
 	srv->cb = NULL;
 	srv->state = NULL;
 	exports_close(&srv->exports);
-	nfs4_drc40_destroy(srv->drc40);
+	rpc_drc_destroy(srv->drc40);
 	srv->drc40 = NULL;
 }
 

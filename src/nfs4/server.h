@@ -17,7 +17,7 @@ struct nfs4_copy_engine;
 struct nfs4_ga_waits;
 struct nfs4_dirdeleg_notifier;
 struct nfs4_dirdeleg_children;
-struct nfs4_durable;
+struct export_durable;
 
 /* Stripes of the per-file lease lock (struct nfs4_server.deleg_lease_locks). */
 enum { NFS4_DELEG_LEASE_STRIPES = 64 };
@@ -29,9 +29,10 @@ struct nfs4_server {
 	struct cb_engine *cb; /* the callback queues and workers (callback/callback.h) */
 	struct nfs4_copy_engine *copies; /* server-side COPY (nfs4/copy/copy.h) */
 	struct nfs4_ga_waits *ga_waits; /* GETATTRs parked on CB_GETATTR (nfs4/deleg/deleg.h) */
-	struct nfs4_drc40 *drc40; /* v4.0 duplicate request cache (nfs4/engine/drc40.h) */
-	/* Flushes changes before their replies (nfs4/engine/durable.h). */
-	struct nfs4_durable *durable;
+	struct rpc_drc *drc40; /* v4.0 duplicate request cache (rpc/drc.h) */
+	/* Flushes changes before their replies (export/durable.h); the
+	 * NFSv3 program shares it. */
+	struct export_durable *durable;
 	/* Sends directory delegations' CB_NOTIFYs (nfs4/deleg/dirdeleg.h). */
 	struct nfs4_dirdeleg_notifier *dd_notifier;
 	struct nfs4_dirdeleg_children *dd_children; /* entries of delegated directories */

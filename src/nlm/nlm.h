@@ -10,7 +10,7 @@
  * calls it, so that no request waits for a client.
  *
  * Threads: three senders (two for clients, one for statd) and, with NSM,
- * statd's callback listener.  Locks: the senders' queue (core/lock_order.h 9h),
+ * statd's callback listener.  Locks: the senders' queue (core/lock_order.h 9i),
  * a leaf. */
 #ifndef FERRY_NLM_NLM_H
 #define FERRY_NLM_NLM_H
@@ -68,11 +68,12 @@ void nlm_destroy(struct nlm_service *n);
 
 void nlm_program_describe(struct rpc_program *prog, struct nlm_service *n);
 
-/* Registers (set) or withdraws NLM v4 with the local rpcbind: over TCP on
- * tcp_port (the listener clients' lock managers reach), and with NSM the
- * UDP listener statd calls back.  A registration left by a run that did
- * not stop cleanly is replaced.  Failures are logged. */
-void nlm_register(struct nlm_service *n, uint16_t tcp_port, bool set);
+/* Registers (set) or withdraws with the local rpcbind the UDP listener
+ * statd calls back (NLM v4 over UDP on loopback; with NSM only).  NLM over
+ * TCP is registered with the server's other programs.  A registration
+ * left by a run that did not stop cleanly is replaced.  Failures are
+ * logged. */
+void nlm_register_callback(struct nlm_service *n, bool set);
 
 struct nlm_stats {
 	uint64_t calls[NLMPROC4_MAX + 1];    /* by procedure */

@@ -35,7 +35,7 @@ struct nlm_service {
 	struct state_server *st;
 	struct exports *exps;
 	struct nlm_options opts;
-	/* The sender.  lock order: see core/lock_order.h, level 9h. */
+	/* The sender.  lock order: see core/lock_order.h, level 9i. */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool stop;

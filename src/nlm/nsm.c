@@ -330,29 +330,25 @@ int nlm_nsm_start(struct nlm_service *n)
 	return 0;
 }
 
-void nlm_register(struct nlm_service *n, uint16_t tcp_port, bool set)
+void nlm_register_callback(struct nlm_service *n, bool set)
 {
-	/* The portmapper's UNSET takes every protocol of the version: once,
-	 * before both are set. */
-	rpcbind_register_proto(NLM_PROGRAM, NLM4_VERSION, IPPROTO_TCP, tcp_port, false);
-	if (!set)
-		return;
-	int rc = rpcbind_register_proto(NLM_PROGRAM, NLM4_VERSION, IPPROTO_TCP, tcp_port, true);
-	if (rc)
-		log_warn("nlm: rpcbind registration failed: %s", strerror(-rc));
-	else
-		log_info("registered program %u version %u on port %u with rpcbind", NLM_PROGRAM,
-			 NLM4_VERSION, tcp_port);
 	if (!n->udp)
 		return;
-	/* statd finds my_id's program through rpcbind, over UDP. */
-	rc = rpcbind_register_proto(NLM_PROGRAM, NLM4_VERSION, IPPROTO_UDP, n->udp_port, true);
+	/* statd finds my_id's program through rpcbind, over UDP (its
+	 * universal address: the address, then the port's two bytes).  A
+	 * registration a run that did not stop cleanly left goes first. */
+	char uaddr[32];
+	snprintf(uaddr, sizeof(uaddr), "%s.%u.%u", loopback, n->udp_port >> 8, n->udp_port & 0xff);
+	rpcbind_call(NLM_PROGRAM, NLM4_VERSION, "udp", uaddr, false);
+	if (!set)
+		return;
+	int rc = rpcbind_call(NLM_PROGRAM, NLM4_VERSION, "udp", uaddr, true);
 	if (rc)
-		log_warn("nlm: rpcbind registration of statd's callback (udp port %u) failed: %s; "
+		log_warn("nlm: rpcbind registration of statd's callback (udp %s) failed: %s; "
 			 "hosts' reboots are not heard",
-			 n->udp_port, strerror(-rc));
+			 uaddr, strerror(-rc));
 	else
-		log_info("nlm: statd's callback registered (udp port %u)", n->udp_port);
+		log_info("nlm: statd's callback registered with rpcbind (udp %s)", uaddr);
 }
 
 void nlm_nsm_stop(struct nlm_service *n)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -142,6 +143,29 @@ int rpc_client_connect_from(struct rpc_client *cl, const char *hostport, unsigne
 		return fd;
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	cl->fd = fd;
+	return 0;
+}
+
+int rpc_client_connect_unix(struct rpc_client *cl, const char *path)
+{
+	memset(cl, 0, sizeof(*cl));
+	cl->fd = -1;
+	cl->max_record = 64u << 20;
+	if (getrandom(&cl->next_xid, sizeof(cl->next_xid), 0) != sizeof(cl->next_xid))
+		cl->next_xid = (uint32_t)clock_now_ns();
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		int rc = -errno;
+		close(fd);
+		return rc;
+	}
 	cl->fd = fd;
 	return 0;
 }

@@ -1,4 +1,4 @@
-/* A blocking RPC client over TCP, for short exchanges off the data path:
+/* A blocking RPC client over TCP (or a local socket), for short exchanges off the data path:
  * rpcbind registration, tools and tests.  Not thread-safe per client. */
 #ifndef FERRY_RPC_CLIENT_H
 #define FERRY_RPC_CLIENT_H
@@ -31,6 +31,10 @@ int rpc_client_connect(struct rpc_client *cl, const char *hostport, unsigned tim
 /* The same with the source port chosen by how. */
 int rpc_client_connect_from(struct rpc_client *cl, const char *hostport, unsigned timeout_ms,
 			    enum rpc_client_port how);
+/* Connects to a local stream socket at path (rpcbind's, which knows the
+ * caller's uid from it).  0 or a negative errno (-ENOENT, -ECONNREFUSED
+ * when nobody listens there). */
+int rpc_client_connect_unix(struct rpc_client *cl, const char *path);
 void rpc_client_close(struct rpc_client *cl);
 
 /* On a socket, blocking or not, before deadline_ms (clock_now_ms): wait

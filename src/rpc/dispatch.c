@@ -322,6 +322,28 @@ void rpc_park_resume(struct rpc_park *p)
 	park_release(p);
 }
 
+/* A program that refuses its version for this call (NFSv3 turned off on a
+ * listener) answers PROG_MISMATCH with the versions the other programs of
+ * its number serve (itself when there are none). */
+static void encode_other_versions(struct rpc_request *req, const struct rpc_program *prog)
+{
+	struct rpc_server *srv = req->conn->srv;
+	uint32_t low = UINT32_MAX, high = 0;
+	for (unsigned i = 0; i < srv->nprograms; i++) {
+		const struct rpc_program *p = &srv->programs[i];
+		if (p == prog || p->prog != prog->prog)
+			continue;
+		low = p->vers_low < low ? p->vers_low : low;
+		high = p->vers_high > high ? p->vers_high : high;
+	}
+	if (low > high) {
+		low = prog->vers_low;
+		high = prog->vers_high;
+	}
+	xdr_encode_u32(&req->reply, low);
+	xdr_encode_u32(&req->reply, high);
+}
+
 static void request_run(struct rpc_request *req, const struct rpc_program *prog)
 {
 	struct rpc_dispatch_result r = prog->dispatch(req, prog->ctx);
@@ -380,6 +402,8 @@ static void request_run(struct rpc_request *req, const struct rpc_program *prog)
 		rpc_server_count_error(req->conn->srv, accept_error_kind(st));
 		reply_reset(req);
 		encode_accepted(req, st);
+		if (st == RPC_PROG_MISMATCH)
+			encode_other_versions(req, prog);
 	}
 	request_finish(req);
 }
@@ -470,6 +494,32 @@ static void tls_probe(struct rpc_request *req, const struct rpc_program *prog)
 	}
 }
 
+/* The program serving version vers of prog.  Several programs may share a
+ * number with different versions (NFSv3 beside NFSv4): when none serves
+ * vers, *known says whether any serves prog, and *low and *high span the
+ * versions they serve together (PROG_MISMATCH's answer). */
+static const struct rpc_program *find_program_vers(struct rpc_server *srv, uint32_t prog,
+						   uint32_t vers, bool *known, uint32_t *low,
+						   uint32_t *high)
+{
+	*known = false;
+	*low = UINT32_MAX;
+	*high = 0;
+	for (unsigned i = 0; i < srv->nprograms; i++) {
+		const struct rpc_program *p = &srv->programs[i];
+		if (p->prog != prog)
+			continue;
+		if (vers >= p->vers_low && vers <= p->vers_high)
+			return p;
+		*known = true;
+		*low = p->vers_low < *low ? p->vers_low : *low;
+		*high = p->vers_high > *high ? p->vers_high : *high;
+	}
+	return NULL;
+}
+
+/* Any program of that number (the AUTH_TLS probe, which names no version
+ * the server must serve). */
 static const struct rpc_program *find_program(struct rpc_server *srv, uint32_t prog)
 {
 	for (unsigned i = 0; i < srv->nprograms; i++)
@@ -539,16 +589,17 @@ void rpc_dispatch_call(struct rpc_conn *conn, struct rpc_record *rec, struct xdr
 				return;
 			}
 		}
-		prog = find_program(srv, req.hdr.prog);
-		if (!prog) {
+		bool known;
+		uint32_t low, high;
+		prog = find_program_vers(srv, req.hdr.prog, req.hdr.vers, &known, &low, &high);
+		if (!prog && !known) {
 			encode_accepted(&req, RPC_PROG_UNAVAIL);
 			rpc_server_count_error(srv, RPC_ERR_PROG_UNAVAIL);
-		} else if (req.hdr.vers < prog->vers_low || req.hdr.vers > prog->vers_high) {
+		} else if (!prog) {
 			encode_accepted(&req, RPC_PROG_MISMATCH);
-			xdr_encode_u32(&req.reply, prog->vers_low);
-			xdr_encode_u32(&req.reply, prog->vers_high);
+			xdr_encode_u32(&req.reply, low);
+			xdr_encode_u32(&req.reply, high);
 			rpc_server_count_error(srv, RPC_ERR_PROG_MISMATCH);
-			prog = NULL;
 		} else {
 			encode_accepted(&req, RPC_SUCCESS);
 			if (req.gss && rpc_gss_call_wraps(req.gss)) {

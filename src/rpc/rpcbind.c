@@ -1,43 +1,75 @@
 #include "rpc/rpcbind.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "rpc/addr.h"
 #include "rpc/client.h"
 
 enum {
-	PMAP_PROG = 100000,
-	PMAP_VERS = 2,
-	PMAPPROC_SET = 1,
-	PMAPPROC_UNSET = 2,
+	RPCBIND_PROG = 100000,
+	RPCBIND_VERS4 = 4,
+	RPCBPROC_SET = 1,
+	RPCBPROC_UNSET = 2,
 	RPCBIND_TIMEOUT_MS = 2000,
 };
 
-int rpcbind_register(uint32_t prog, uint32_t vers, uint16_t port, bool set)
+static int rpcbind_connect(struct rpc_client *cl)
 {
-	return rpcbind_register_proto(prog, vers, IPPROTO_TCP, port, set);
+	if (rpc_client_connect_unix(cl, RPCBIND_SOCKET_PATH) == 0)
+		return 0;
+	int rc = rpc_client_connect(cl, "127.0.0.1:111", RPCBIND_TIMEOUT_MS);
+	/* Nothing at either place: no rpcbind on this host. */
+	return rc == -ECONNREFUSED || rc == -ENOENT ? -ECONNREFUSED : rc;
 }
 
-int rpcbind_register_proto(uint32_t prog, uint32_t vers, uint32_t proto, uint16_t port, bool set)
+static bool put_string(struct xdr_enc *e, const char *s)
 {
+	return xdr_encode_opaque(e, s, (uint32_t)strlen(s));
+}
+
+int rpcbind_call(uint32_t prog, uint32_t vers, const char *netid, const char *uaddr, bool set)
+{
+	struct xdr_enc e;
+	if (!xdr_enc_init(&e, 256, 1024))
+		return -ENOMEM;
+	/* struct rpcb: r_prog, r_vers, r_netid, r_addr, r_owner.  rpcbind
+	 * takes the owner from the local socket's peer credentials; over TCP
+	 * it records what it can tell, and only the same owner or root may
+	 * withdraw. */
+	char owner[16];
+	snprintf(owner, sizeof(owner), "%u", (unsigned)geteuid());
+	xdr_encode_u32(&e, prog);
+	xdr_encode_u32(&e, vers);
+	put_string(&e, netid);
+	put_string(&e, set ? uaddr : "");
+	put_string(&e, owner);
+	if (e.overflow) {
+		xdr_enc_release(&e);
+		return -EINVAL;
+	}
 	struct rpc_client cl;
-	int rc = rpc_client_connect(&cl, "127.0.0.1:111", RPCBIND_TIMEOUT_MS);
-	if (rc)
+	int rc = rpcbind_connect(&cl);
+	if (rc) {
+		xdr_enc_release(&e);
 		return rc;
-	uint8_t args[16];
-	xdr_put_be32(args, prog);
-	xdr_put_be32(args + 4, vers);
-	xdr_put_be32(args + 8, proto);
-	xdr_put_be32(args + 12, port);
-	/* rpcbind accepts changes only from a privileged local caller, which
-	 * it recognises by the credential of a loopback AUTH_SYS call. */
-	struct rpc_cred cred = {.flavor = RPC_AUTH_SYS, .uid = 0, .gid = 0};
+	}
+	/* rpcbind accepts changes only from a privileged local caller: over
+	 * TCP it recognises one by the loopback AUTH_SYS call's credential. */
+	struct rpc_cred cred = {.flavor = RPC_AUTH_SYS, .uid = geteuid(), .gid = getegid()};
 	struct buf *reply;
 	struct rpc_reply_hdr hdr;
 	size_t off;
-	rc = rpc_client_call(&cl, PMAP_PROG, PMAP_VERS, set ? PMAPPROC_SET : PMAPPROC_UNSET, &cred,
-			     args, sizeof(args), &reply, &hdr, &off, RPCBIND_TIMEOUT_MS);
+	rc = rpc_client_call(&cl, RPCBIND_PROG, RPCBIND_VERS4, set ? RPCBPROC_SET : RPCBPROC_UNSET,
+	                     &cred, e.buf->data, xdr_enc_len(&e), &reply, &hdr, &off,
+	                     RPCBIND_TIMEOUT_MS);
 	rpc_client_close(&cl);
+	xdr_enc_release(&e);
 	if (rc)
 		return rc;
 	struct xdr_dec d;
@@ -50,4 +82,80 @@ int rpcbind_register_proto(uint32_t prog, uint32_t vers, uint32_t proto, uint16_
 		rc = -EPERM;
 	buf_unref(reply);
 	return rc;
+}
+
+/* The universal address (RFC 1833 section 2.2) of a numeric host and a
+ * port, and its netid. */
+static int uaddr_of(const char *hostport, char *netid, size_t netid_len, char *uaddr,
+                    size_t uaddr_len)
+{
+	char host[128], port[16];
+	if (rpc_addr_split(hostport, host, sizeof(host), port, sizeof(port)) != 0 ||
+	    !rpc_addr_port_ok(port))
+		return -EINVAL;
+	unsigned p = (unsigned)atoi(port);
+	uint8_t bin[16];
+	char text[INET6_ADDRSTRLEN];
+	bool v6 = inet_pton(AF_INET6, host, bin) == 1;
+	if (!v6 && inet_pton(AF_INET, host, bin) != 1)
+		return -EINVAL;
+	inet_ntop(v6 ? AF_INET6 : AF_INET, bin, text, sizeof(text));
+	snprintf(netid, netid_len, "%s", v6 ? "tcp6" : "tcp");
+	int n = snprintf(uaddr, uaddr_len, "%s.%u.%u", text, p >> 8, p & 0xff);
+	return n > 0 && (size_t)n < uaddr_len ? 0 : -EINVAL;
+}
+
+int rpcbind_regs_add(struct rpcbind_regs *r, uint32_t prog, uint32_t lo, uint32_t hi,
+                     const char *hostport)
+{
+	char netid[8], uaddr[64];
+	int rc = uaddr_of(hostport, netid, sizeof(netid), uaddr, sizeof(uaddr));
+	if (rc)
+		return rc;
+	for (uint32_t vers = lo; vers <= hi; vers++) {
+		bool have = false;
+		for (unsigned i = 0; i < r->n && !have; i++)
+			have = r->v[i].prog == prog && r->v[i].vers == vers &&
+			       strcmp(r->v[i].netid, netid) == 0;
+		if (have)
+			continue;
+		if (r->n >= RPCBIND_MAX_REGS)
+			return -ENOSPC;
+		struct rpcbind_reg *g = &r->v[r->n++];
+		g->prog = prog;
+		g->vers = vers;
+		snprintf(g->netid, sizeof(g->netid), "%s", netid);
+		snprintf(g->uaddr, sizeof(g->uaddr), "%s", uaddr);
+	}
+	return 0;
+}
+
+int rpcbind_regs_register(struct rpcbind_regs *r, int *first_err)
+{
+	*first_err = 0;
+	unsigned kept = 0;
+	for (unsigned i = 0; i < r->n; i++) {
+		struct rpcbind_reg *g = &r->v[i];
+		/* rpcbind refuses a second SET for the same program, version
+		 * and netid: what a killed ferryd left goes first. */
+		int rc = rpcbind_call(g->prog, g->vers, g->netid, NULL, false);
+		if (rc == -ECONNREFUSED) {
+			r->n = 0;
+			return -ECONNREFUSED;
+		}
+		rc = rpcbind_call(g->prog, g->vers, g->netid, g->uaddr, true);
+		if (rc == 0)
+			r->v[kept++] = *g;
+		else if (!*first_err)
+			*first_err = rc;
+	}
+	r->n = kept;
+	return (int)kept;
+}
+
+void rpcbind_regs_unregister(struct rpcbind_regs *r)
+{
+	for (unsigned i = 0; i < r->n; i++)
+		rpcbind_call(r->v[i].prog, r->v[i].vers, r->v[i].netid, NULL, false);
+	r->n = 0;
 }

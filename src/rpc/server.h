@@ -138,8 +138,9 @@ enum rpc_dispatch_action {
 };
 
 /* DONE with an accept status: RPC_SUCCESS with the results appended to
- * req->reply, or another status (PROC_UNAVAIL, GARBAGE_ARGS, SYSTEM_ERR),
- * in which case whatever was appended is discarded.  DEFER: the call is
+ * req->reply, or another status (PROC_UNAVAIL, GARBAGE_ARGS, SYSTEM_ERR;
+ * PROG_MISMATCH, with the versions the other programs of the same number
+ * serve), in which case whatever was appended is discarded.  DEFER: the call is
  * moved to the worker pool and dispatch is called again there, with
  * on_worker set and prog_state as it was left (stat is ignored).  A
  * dispatch running on a worker must not defer again. */

@@ -814,6 +814,67 @@ static void test_export_numeric_keys(void **state)
 	assert_err_contains("unknown key in [server]");
 }
 
+/* NFSv3: on every listener and export unless one says v3=no / nfs3 = no;
+ * options after the address in any order; bad values and unknown options
+ * are refused. */
+static void test_nfs3_switches(void **state)
+{
+	assert_true(parse_finish("--listen", "127.0.0.1:1", "--listen", "127.0.0.1:2,v3=no",
+				 "--listen", "127.0.0.1:3,v3=no,minor=1-2", "--listen",
+				 "127.0.0.1:4,minor=0-0,v3=yes", NULL));
+	assert_int_equal(cfg.nlisten, 4);
+	assert_false(cfg.listen_no_v3[0]);
+	assert_true(cfg.listen_no_v3[1]);
+	assert_true(cfg.listen_no_v3[2]);
+	assert_string_equal(cfg.listen[2], "127.0.0.1:3");
+	assert_int_equal(cfg.listen_minor_min[2], 1);
+	assert_int_equal(cfg.listen_minor_max[2], 2);
+	assert_false(cfg.listen_no_v3[3]);
+	assert_int_equal(cfg.listen_minor_max[3], 0);
+	assert_false(parse("--listen", "127.0.0.1:1,v3=maybe", NULL));
+	assert_err_contains("v3=maybe");
+	assert_false(parse("--listen", "127.0.0.1:1,v2=no", NULL));
+	assert_err_contains("unknown option");
+
+	assert_true(load("[export a]\npath = /tmp/a\n[export b]\npath = /tmp/b\nnfs3 = no\n"));
+	assert_false(cfg.exports[0].no_nfs3);
+	assert_true(cfg.exports[1].no_nfs3);
+	assert_false(load("[export a]\npath = /tmp/a\nnfs3 = sometimes\n"));
+	assert_err_contains("expected yes or no");
+}
+
+/* MOUNT: served by default on every listener; [server] mount = no turns
+ * it off, ",mount=no" after a listener's address turns it off there; a
+ * listener's options combine, and an unknown one is refused. */
+static void test_mount_switch(void **state)
+{
+	assert_true(parse_finish("--listen", "127.0.0.1:1", NULL));
+	assert_true(cfg.mount);
+	assert_false(cfg.listen_no_mount[0]);
+
+	assert_true(parse_finish("--listen", "127.0.0.1:1,mount=no", "--listen",
+				 "127.0.0.1:2,minor=1-2,mount=yes", "--listen",
+				 "[::1]:3,mount=no,minor=0", NULL));
+	assert_true(cfg.listen_no_mount[0]);
+	assert_string_equal(cfg.listen[0], "127.0.0.1:1");
+	assert_false(cfg.listen_no_mount[1]);
+	assert_int_equal(cfg.listen_minor_min[1], 1);
+	assert_int_equal(cfg.listen_minor_max[1], 2);
+	assert_true(cfg.listen_no_mount[2]);
+	assert_string_equal(cfg.listen[2], "[::1]:3");
+	assert_int_equal(cfg.listen_minor_max[2], 0);
+
+	assert_false(parse("--listen", "127.0.0.1:1,mount=maybe", NULL));
+	assert_err_contains("mount=maybe: expected yes or no");
+	assert_false(parse("--listen", "127.0.0.1:1,nfs=3", NULL));
+	assert_err_contains("unknown option 'nfs=3'");
+
+	assert_true(load("[server]\nmount = no\n"));
+	assert_false(cfg.mount);
+	assert_false(load("[server]\nmount = sometimes\n"));
+	assert_err_contains("expected yes or no");
+}
+
 /* NFSv4 minor versions: 0..2 by default; a listener's own range and the
  * server's may name 2, never 3. */
 static void test_minor_versions(void **state)
@@ -876,6 +937,8 @@ int main(void)
 		cmocka_unit_test(test_control),
 		cmocka_unit_test(test_state_caps),
 		cmocka_unit_test(test_minor_versions),
+		cmocka_unit_test(test_nfs3_switches),
+		cmocka_unit_test(test_mount_switch),
 		cmocka_unit_test(test_cluster_section),
 		cmocka_unit_test(test_sample_config),
 	};

@@ -1,6 +1,10 @@
 #!/bin/bash
-# rpcinfo finds ferryd: ferryd registers NFSv4 with a private rpcbind and
-# answers rpcinfo's NULL probe; NFSv3 gets a version mismatch.
+# rpcinfo and showmount find ferryd: ferryd registers NFSv4 and MOUNT v3
+# with a private rpcbind (RPCBIND v4 over its local socket), for IPv4 (tcp)
+# and IPv6 (tcp6), answers rpcinfo's NULL probes, NFSv3 gets a version
+# mismatch; showmount -e lists the exports with their host rules; a clean
+# stop withdraws every registration, a restart after kill -9 replaces the
+# stale ones, and without rpcbind ferryd says so in its log.
 #
 # Runs inside `unshare -nm`: a network namespace with only loopback, and a
 # mount namespace with a tmpfs over /run, so rpcbind's socket, lock and state
@@ -20,7 +24,7 @@ if [ "${1:-}" != "--inside" ]; then
 	: "${FERRYD:?FERRYD must give the path of the ferryd binary}"
 	[ -x "$FERRYD" ] || { echo "FAIL: FERRYD=$FERRYD is not executable"; exit 1; }
 	[ "$(id -u)" = 0 ] || skip "needs root for unshare -nm"
-	for tool in unshare ip rpcbind rpcinfo mount; do
+	for tool in unshare ip rpcbind rpcinfo mount showmount; do
 		PATH="$PATH:/usr/sbin:/sbin" command -v "$tool" >/dev/null ||
 			skip "$tool is not installed"
 	done
@@ -73,15 +77,34 @@ rpcbind -f -w &
 rpcbind_pid=$!
 wait_for rpcinfo -p 127.0.0.1 || { echo "FAIL: rpcbind did not start"; exit 1; }
 
-mkdir -p "$work/export" "$work/state"
-"$FERRYD" --listen 127.0.0.1:0 --port-file "$work/port" --state-dir "$work/state" \
-	--export "$work/export:/export" >"$work/ferryd.log" 2>&1 &
-ferryd_pid=$!
-if ! wait_for test -s "$work/port"; then
-	dump_ferryd_log
-	echo "FAIL: ferryd did not write its port file"
-	exit 1
-fi
+mkdir -p "$work/export" "$work/closed" "$work/state"
+cat >"$work/ferryd.conf" <<CONF
+[export export]
+path = $work/export
+pseudo = /export
+
+[export closed]
+path = $work/closed
+pseudo = /closed
+clients = 10.0.0.0/8, 192.168.1.0/24
+CONF
+# IPv6 on loopback, when the namespace has it.
+listen6=()
+ip -6 addr show dev lo 2>/dev/null | grep -q '::1' && listen6=(--listen '[::1]:0')
+
+start_ferryd() {
+	rm -f "$work/port"
+	"$FERRYD" --listen 127.0.0.1:0 "${listen6[@]}" --port-file "$work/port" \
+		--state-dir "$work/state" --config "$work/ferryd.conf" --control none \
+		>>"$work/ferryd.log" 2>&1 &
+	ferryd_pid=$!
+	if ! wait_for test -s "$work/port"; then
+		dump_ferryd_log
+		echo "FAIL: ferryd did not write its port file"
+		exit 1
+	fi
+}
+start_ferryd
 port=$(head -n1 "$work/port")
 echo "ferryd listens on port $port"
 
@@ -91,14 +114,24 @@ echo "rpcinfo -n $port -t 127.0.0.1 100003 4: $out"
 echo "$out" | grep -q "program 100003 version 4 ready and waiting" ||
 	fail "NFSv4 NULL probe on port $port"
 
+# NFSv3: served, and registered below, by a ferryd that has the NFSv3
+# program (its usage names a listener's v3= switch); a version mismatch
+# naming 4..4 from one that has not.
+has_v3=0
+"$FERRYD" --help 2>&1 | grep -q 'v3=' && has_v3=1
 out=$(rpcinfo -n "$port" -t 127.0.0.1 100003 3 2>&1)
 rc=$?
 echo "rpcinfo -n $port -t 127.0.0.1 100003 3 (rc $rc): $out"
-[ $rc -ne 0 ] || fail "version 3 probe succeeded"
-echo "$out" | grep -qi "mismatch" || fail "version 3 did not report a mismatch"
-echo "$out" | grep -q "low version = 4" || fail "mismatch did not give low version 4"
-echo "$out" | grep -q "high version = 4" || fail "mismatch did not give high version 4"
-echo "$out" | grep -q "ready and waiting" && fail "version 3 reported ready"
+if [ $has_v3 = 1 ]; then
+	echo "$out" | grep -q "program 100003 version 3 ready and waiting" ||
+		fail "NFSv3 NULL probe on port $port"
+else
+	[ $rc -ne 0 ] || fail "version 3 probe succeeded"
+	echo "$out" | grep -qi "mismatch" || fail "version 3 did not report a mismatch"
+	echo "$out" | grep -q "low version = 4" || fail "mismatch did not give low version 4"
+	echo "$out" | grep -q "high version = 4" || fail "mismatch did not give high version 4"
+	echo "$out" | grep -q "ready and waiting" && fail "version 3 reported ready"
+fi
 
 # Through rpcbind: ferryd registered itself (it runs without --no-rpcbind).
 wait_for sh -c "rpcinfo -p 127.0.0.1 | grep -Eq '^ +100003 +4 +tcp +$port( |\$)'" ||
@@ -109,16 +142,97 @@ echo "rpcinfo -t 127.0.0.1 100003 4: $out"
 echo "$out" | grep -q "program 100003 version 4 ready and waiting" ||
 	fail "NFSv4 NULL probe through rpcbind"
 
-# A clean stop withdraws the registration.
+if [ $has_v3 = 1 ]; then
+	rpcinfo -p 127.0.0.1 | grep -Eq "^ +100003 +3 +tcp +$port( |\$)" ||
+		fail "ferryd is not registered with rpcbind as 100003 v3 tcp $port"
+else
+	rpcinfo -p 127.0.0.1 | grep -Eq '^ +100003 +3 ' && fail "NFSv3 registered but not served"
+fi
+
+# MOUNT v3 beside NFS on the same port, and version 1 refused.
+wait_for sh -c "rpcinfo -p 127.0.0.1 | grep -Eq '^ +100005 +3 +tcp +$port( |\$)'" ||
+	fail "ferryd is not registered with rpcbind as 100005 v3 tcp $port"
+rpcinfo -p 127.0.0.1 | grep -Eq '^ +100005 +[12] ' && fail "MOUNT v1 or v2 registered"
+out=$(rpcinfo -t 127.0.0.1 100005 3 2>&1)
+echo "rpcinfo -t 127.0.0.1 100005 3: $out"
+echo "$out" | grep -q "program 100005 version 3 ready and waiting" ||
+	fail "MOUNT v3 NULL probe through rpcbind"
+out=$(rpcinfo -n "$port" -t 127.0.0.1 100005 1 2>&1)
+echo "rpcinfo -n $port -t 127.0.0.1 100005 1: $out"
+echo "$out" | grep -q "low version = 3" || fail "MOUNT v1 did not get a mismatch 3..3"
+
+# IPv6: registered as tcp6 (rpcinfo -p shows IPv4 only; rpcinfo lists all).
+if [ ${#listen6[@]} -gt 0 ]; then
+	port6=$(sed -n 2p "$work/port")
+	rpcinfo
+	for prog in 100003 100005; do
+		rpcinfo | grep -Eq "^ +$prog +[34] +tcp6 +::1\.$((port6 / 256))\.$((port6 % 256)) " ||
+			fail "program $prog is not registered as tcp6 on [::1]:$port6"
+	done
+else
+	echo "no IPv6 on this namespace's loopback: tcp6 registration not checked"
+fi
+
+# showmount -e: every export with its host rules.
+out=$(showmount -e 127.0.0.1 2>&1)
+echo "showmount -e 127.0.0.1:"
+echo "$out"
+echo "$out" | grep -Eq '^/export +\(everyone\)$' || fail "showmount -e: /export (everyone)"
+echo "$out" | grep -Eq '^/closed +10\.0\.0\.0/8,192\.168\.1\.0/24$' ||
+	fail "showmount -e: /closed with its host rules"
+out=$(showmount -a 127.0.0.1 2>&1) || fail "showmount -a failed: $out"
+echo "showmount -a 127.0.0.1: $out"
+
+# kill -9 leaves the registrations behind; the next start replaces them.
+kill -KILL "$ferryd_pid"
+wait "$ferryd_pid" 2>/dev/null
+ferryd_pid=
+rpcinfo -p 127.0.0.1 | grep -Eq "^ +100005 +3 +tcp +$port( |\$)" ||
+	fail "the killed ferryd's registration is not there to replace"
+start_ferryd
+port=$(head -n1 "$work/port")
+wait_for sh -c "rpcinfo -p 127.0.0.1 | grep -Eq '^ +100005 +3 +tcp +$port( |\$)'" ||
+	{ dump_ferryd_log; fail "after kill -9 the new ferryd did not register MOUNT on $port"; }
+wait_for sh -c "rpcinfo -p 127.0.0.1 | grep -Eq '^ +100003 +4 +tcp +$port( |\$)'" ||
+	fail "after kill -9 the new ferryd did not register NFS on $port"
+grep -q "registrations refused" "$work/ferryd.log" && fail "a registration was refused"
+
+# A clean stop withdraws the registrations.
 kill -TERM "$ferryd_pid"
 wait "$ferryd_pid"
 rc=$?
 ferryd_pid=
 [ $rc -eq 0 ] || { dump_ferryd_log; fail "ferryd exited with status $rc"; }
-if rpcinfo -p 127.0.0.1 | grep -Eq '^ +100003 '; then
+if rpcinfo | grep -Eq '^ +10000[35] '; then
 	fail "ferryd left its registration behind"
-	rpcinfo -p 127.0.0.1
+	rpcinfo
 fi
+
+# A listener that serves no MOUNT registers none.
+rm -f "$work/port"
+"$FERRYD" --listen 127.0.0.1:0,mount=no --port-file "$work/port" --state-dir "$work/state" \
+	--config "$work/ferryd.conf" --control none >>"$work/ferryd.log" 2>&1 &
+ferryd_pid=$!
+wait_for test -s "$work/port" || { dump_ferryd_log; fail "ferryd (mount=no) did not start"; }
+port=$(head -n1 "$work/port")
+wait_for sh -c "rpcinfo -p 127.0.0.1 | grep -Eq '^ +100003 +4 +tcp +$port( |\$)'" ||
+	fail "ferryd (mount=no) did not register NFS on $port"
+rpcinfo -p 127.0.0.1 | grep -Eq '^ +100005 ' && fail "MOUNT registered from a mount=no listener"
+kill -TERM "$ferryd_pid"
+wait "$ferryd_pid"
+ferryd_pid=
+
+# Without rpcbind, ferryd says so.
+kill "$rpcbind_pid"
+wait "$rpcbind_pid" 2>/dev/null
+rpcbind_pid=
+start_ferryd
+wait_for grep -q "rpcbind: none runs on this host" "$work/ferryd.log" ||
+	{ dump_ferryd_log; fail "no log line about the missing rpcbind"; }
+grep "rpcbind: none runs" "$work/ferryd.log"
+kill -TERM "$ferryd_pid"
+wait "$ferryd_pid"
+ferryd_pid=
 
 [ $status -eq 0 ] && echo "PASS"
 exit $status

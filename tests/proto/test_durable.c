@@ -1,4 +1,4 @@
-/* Changes stable before the reply (nfs4/engine/durable.h): every COMPOUND
+/* Changes stable before the reply (export/durable.h): every COMPOUND
  * that changes names or metadata waits for a flush of what it changed, seen
  * in ferry_nfs_durable_*; a burst of creates sent at once shares flushes;
  * an export with `async = yes` answers without one (and says so in the

@@ -21,7 +21,7 @@
 #include "lib/nfs4_client.h"
 #include "lib/rpctest.h"
 #include "nfs4/engine/compound.h"
-#include "nfs4/engine/stall.h"
+#include "export/stall.h"
 #include "rpc/record.h"
 #include "xdr/nfs4_prot.h"
 
@@ -103,7 +103,7 @@ static void test_getattr_not_behind_slow_lookup(void **state)
 	int b = rpctest_connect(server.hostport);
 	assert_true(a >= 0 && b >= 0);
 	/* The server learns that the export is slow: these run on the loop. */
-	for (uint32_t i = 0; i < NFS4_STALL_STRIKES; i++) {
+	for (uint32_t i = 0; i < EXPORT_STALL_STRIKES; i++) {
 		send_slow_lookup(a, 0x100 + i);
 		expect_noent(a, 0x100 + i);
 	}

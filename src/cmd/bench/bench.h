@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -57,6 +58,8 @@ struct bench_opts {
 	char server[256];      /* HOST:PORT */
 	char export_path[512]; /* pseudo-fs path of the export, "/export" */
 	const struct bench_workload *workload;
+	char workload_name[32];
+	uint32_t vers; /* NFS version of the workload's calls: 4 (4.x) or 3 */
 	unsigned connections;
 	unsigned sessions;
 	unsigned inflight; /* per session (per connection for null) */
@@ -443,9 +446,20 @@ struct bench_workload {
 	enum step_result (*dec)(struct bench_stream *s, struct xdr_dec *d, uint32_t numres);
 	/* Undoes setup (unless --keep). */
 	void (*teardown)(struct bench_ctx *c);
+	/* NFSv3 workloads (--vers 3, workloads3.c): sends the stream's
+	 * current step as one NFSv3 call, in place of enc and dec; the rest
+	 * (setup, op_begin, teardown) is its NFSv4.1 namesake's.  NULL for
+	 * NFSv4 workloads. */
+	void (*issue3)(struct bench_stream *s);
 };
 
 const struct bench_workload *workload_find(const char *name);
+/* The NFSv3 workload of that name (a static copy: one per run), or NULL;
+ * the list of them for --list-workloads. */
+const struct bench_workload *workload_find_v3(const char *name);
+void workload_list_v3(FILE *out);
+/* The directory the lookup workload's file is in (after its setup). */
+const struct bench_fh *bench_lookup_dir(void);
 /* For the usage text: "null, sequence, getattr, ..." */
 void workload_list(char *out, size_t len);
 extern const struct bench_workload *const bench_workloads[];

@@ -30,6 +30,10 @@ static void null_on_reply(struct bench_stream *s, struct xdr_dec *d)
 
 static void issue(struct bench_stream *s)
 {
+	if (s->ctx->opts.workload->issue3) {
+		s->ctx->opts.workload->issue3(s);
+		return;
+	}
 	if (s->sess) {
 		session_issue(s);
 		return;

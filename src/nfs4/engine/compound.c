@@ -11,11 +11,11 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "nfs4/deleg/deleg.h"
-#include "nfs4/engine/drc40.h"
+#include "rpc/drc.h"
 #include "nfs4/engine/durable.h"
 #include "nfs4/engine/op_stats.h"
 #include "nfs4/engine/optable.h"
-#include "nfs4/engine/stall.h"
+#include "export/stall.h"
 #include "nfs4/ops/ops.h"
 #include "nfs4/server.h"
 #include "state/session.h"
@@ -45,7 +45,7 @@ struct compound_run {
 	const uint8_t *args_start;
 	size_t args_len;
 	bool drc_begun;
-	struct nfs4_drc40_entry *drc_entry;
+	struct rpc_drc_entry *drc_entry;
 };
 
 /* "v4.1 COMPOUND from 127.0.0.1:871: [SEQUENCE, PUTFH, OPEN, GETATTR] ->
@@ -366,35 +366,35 @@ static void compound40_send_cached(struct compound_run *run, struct xdr_enc *e, 
 /* v4.0, before a non-idempotent operation runs: the call is recorded as in
  * progress, or, when a copy of it is recorded already, this copy is
  * answered from the cache (DONE) or dropped (IN_PROGRESS). */
-static enum nfs4_drc40_found compound40_drc_begin(struct compound_run *run, struct nfs4_server *srv,
+static enum rpc_drc_found compound40_drc_begin(struct compound_run *run, struct nfs4_server *srv,
 						  struct xdr_enc *e)
 {
 	run->drc_begun = true;
-	struct nfs4_drc40_key k;
-	nfs4_drc40_key(&k, rpc_conn_peer(run->c.req->conn), run->c.req->hdr.xid,
+	struct rpc_drc_key k;
+	rpc_drc_key(&k, rpc_conn_peer(run->c.req->conn), run->c.req->hdr.xid,
 		       run->args_start, run->args_len);
-	enum nfs4_drc40_found found;
+	enum rpc_drc_found found;
 	struct buf *r = NULL;
 	size_t off = 0;
-	run->drc_entry = nfs4_drc40_begin(srv->drc40, &k, &found, &r, &off);
-	if (found == NFS4_DRC40_DONE)
+	run->drc_entry = rpc_drc_begin(srv->drc40, &k, &found, &r, &off);
+	if (found == RPC_DRC_DONE)
 		compound40_send_cached(run, e, r, off);
 	return found;
 }
 
 /* v4.0, as a COMPOUND starts: a retransmission of a call the cache holds. */
-static enum nfs4_drc40_found compound40_drc_lookup(struct compound_run *run,
+static enum rpc_drc_found compound40_drc_lookup(struct compound_run *run,
 						   struct nfs4_server *srv, struct xdr_enc *e)
 {
-	if (!srv->drc40 || nfs4_drc40_empty(srv->drc40))
-		return NFS4_DRC40_MISS;
-	struct nfs4_drc40_key k;
-	nfs4_drc40_key(&k, rpc_conn_peer(run->c.req->conn), run->c.req->hdr.xid,
+	if (!srv->drc40 || rpc_drc_empty(srv->drc40))
+		return RPC_DRC_MISS;
+	struct rpc_drc_key k;
+	rpc_drc_key(&k, rpc_conn_peer(run->c.req->conn), run->c.req->hdr.xid,
 		       run->args_start, run->args_len);
 	struct buf *r = NULL;
 	size_t off = 0;
-	enum nfs4_drc40_found found = nfs4_drc40_lookup(srv->drc40, &k, &r, &off);
-	if (found == NFS4_DRC40_DONE)
+	enum rpc_drc_found found = rpc_drc_lookup(srv->drc40, &k, &r, &off);
+	if (found == RPC_DRC_DONE)
 		compound40_send_cached(run, e, r, off);
 	return found;
 }
@@ -648,9 +648,9 @@ static enum op_step compound_schedule(struct compound_run **runp, struct compoun
 	if (req->on_worker)
 		return STEP_NEXT;
 	bool stalls = (flags & (NFS4_OPF_MAY_STALL | NFS4_OPF_TRY_INLINE)) &&
-		      nfs4_stall_expected(&run->c, op->t0);
+		      (run->c.cfh.kind == FH_EXPORT && export_stall_expected(run->c.cfh.export, op->t0));
 	if (stalls)
-		nfs4_stall_count_deferral();
+		export_stall_count_deferral();
 	if (!(flags & NFS4_OPF_MAY_BLOCK) && !stalls)
 		return STEP_NEXT;
 	if (!compound_run_keep(runp, local))
@@ -777,7 +777,7 @@ static enum op_step compound_serve(struct compound_run **runp, struct compound_r
 	/* Only the loops learn: a worker's time includes waiting for a CPU
 	 * among many workers. */
 	if (stall_ex && !c->req->on_worker)
-		nfs4_stall_note(stall_ex, op->t1, op->t1 - op->t0);
+		export_stall_note(stall_ex, op->t1, op->t1 - op->t0);
 	/* SEQUENCE decides its own size limits, before its slot moves. */
 	if (op->opnum == OP_SEQUENCE)
 		count_limit(status);
@@ -807,9 +807,9 @@ static enum op_step compound40_drc_guard(struct compound_run *run, const struct 
 	    run->drc_begun)
 		return STEP_NEXT;
 	switch (compound40_drc_begin(run, srv, &run->c.req->reply)) {
-	case NFS4_DRC40_DONE:
+	case RPC_DRC_DONE:
 		return STEP_SENT;
-	case NFS4_DRC40_IN_PROGRESS:
+	case RPC_DRC_IN_PROGRESS:
 		return STEP_DROP;
 	default:
 		return STEP_NEXT;
@@ -830,10 +830,10 @@ static bool compound_start(struct compound_run *run, struct nfs4_server *srv,
 	if (run->c.minor != 0)
 		return true;
 	switch (compound40_drc_lookup(run, srv, &req->reply)) {
-	case NFS4_DRC40_DONE:
+	case RPC_DRC_DONE:
 		*early = rpc_dispatch_done(RPC_SUCCESS);
 		return false;
-	case NFS4_DRC40_IN_PROGRESS:
+	case RPC_DRC_IN_PROGRESS:
 		*early = rpc_dispatch_drop();
 		return false;
 	default:
@@ -860,7 +860,7 @@ static void compound_keep_reply(struct compound_run *run, struct rpc_request *re
 				    run->res.status_off);
 		run->c.session = NULL;
 	} else if (run->drc_entry) {
-		nfs4_drc40_finish(srv->drc40, run->drc_entry,
+		rpc_drc_finish(srv->drc40, run->drc_entry,
 				  e->overflow ? NULL : rpc_request_share_reply(req),
 				  run->res.status_off);
 		run->drc_entry = NULL;
@@ -889,7 +889,7 @@ static void compound_durable_failed(struct compound_run *run, const struct nfs4_
 	struct xdr_enc *e = &run->c.req->reply;
 	log_ratelimited("nfs4: from %s: a change could not be made stable (%s); answering "
 			"NFS4ERR_IO",
-			rpc_conn_peer(run->c.req->conn), strerror(-w->err));
+			rpc_conn_peer(run->c.req->conn), strerror(-w->w.err));
 	e->buf->len = w->first_status_off - 4;
 	e->overflow = false;
 	run->res.count = w->first_op;
@@ -911,7 +911,7 @@ static enum op_step compound_durable(struct compound_run **runp, struct compound
 	struct nfs4_durable_wait *w = (*runp)->c.durable;
 	if (!w)
 		return step;
-	if (!w->queued) {
+	if (!w->w.queued) {
 		struct rpc_park *park = NULL;
 		if (compound_run_keep(runp, local))
 			park = rpc_request_park(req);
@@ -921,7 +921,7 @@ static enum op_step compound_durable(struct compound_run **runp, struct compound
 		if (park)
 			return STEP_PARK;
 	}
-	if (w->err)
+	if (w->w.err)
 		compound_durable_failed(*runp, w);
 	return step;
 }
@@ -951,7 +951,7 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 	uint64_t t_last = 0;
 	enum op_step step = STEP_NEXT;
 	/* Back from the committer: every operation has run. */
-	bool flushed = run->c.durable && run->c.durable->queued;
+	bool flushed = run->c.durable && run->c.durable->w.queued;
 	while (!flushed && step == STEP_NEXT && run->next < run->numops) {
 		struct compound_op op;
 		step = compound_admit(run, &op);

@@ -36,17 +36,17 @@ enum {
 	/* Looks up or changes names or attributes in the back end (and maybe
 	 * the host's user database), or puts a small WRITE's bytes into the
 	 * page cache: quick as a rule, so it runs on the event loop, until its
-	 * export proves slow (nfs4_stall_*). */
+	 * export proves slow (export_stall_*). */
 	NFS4_OPF_MAY_STALL = 1u << 7,
 	/* Run twice it fails or acts twice, and no owner seqid guards it
 	 * (CREATE, REMOVE, RENAME...): a v4.0 COMPOUND that runs it keeps its
-	 * reply for retransmissions (nfs4/engine/drc40.h). */
+	 * reply for retransmissions (rpc/drc.h). */
 	NFS4_OPF_NOT_IDEMPOTENT = 1u << 8,
 	/* May wait for a disk, but usually finds its data in memory (READ
 	 * from the page cache, a small unstable WRITE into it): tried on the
 	 * event loop with I/O that does not wait, and moved to the worker
 	 * pool only when the handler says it would block (c->would_block),
-	 * or at once while its export is slow (nfs4_stall_*).  A hand-off
+	 * or at once while its export is slow (export_stall_*).  A hand-off
 	 * costs more than a small READ or WRITE. */
 	NFS4_OPF_TRY_INLINE = 1u << 9,
 	/* The current fh must be a directory (NFS4ERR_NOTDIR, or

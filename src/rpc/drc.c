@@ -1,8 +1,8 @@
-/* The NFSv4.0 duplicate request cache (drc40.h): a hash table of calls,
+/* The duplicate request cache (rpc/drc.h): a hash table of calls,
  * and the completed ones on a list, oldest first, for eviction.  Calls in
  * progress are in the table only: never evicted, as many as requests in
  * flight. */
-#include "nfs4/engine/drc40.h"
+#include "rpc/drc.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -18,31 +18,31 @@
 
 enum { CSUM_BYTES = 256 }; /* as knfsd: retransmissions differ nowhere */
 
-struct nfs4_drc40_entry {
+struct rpc_drc_entry {
 	struct hashtable_node node;
 	struct list_node done_link; /* on the done list once done */
-	struct nfs4_drc40_key key;
+	struct rpc_drc_key key;
 	bool done;
 	struct buf *reply;
 	size_t off;
 	uint64_t done_ms;
 };
 
-struct nfs4_drc40 {
+struct rpc_drc {
 	/* lock order: see core/lock_order.h, level 9c (a leaf). */
 	pthread_mutex_t lock;
 	struct hashtable calls;
 	struct list_node done; /* completed calls, the oldest first */
 	size_t ndone;
 	uint64_t bytes;
-	atomic_size_t ncalls; /* read without the lock: nfs4_drc40_empty */
+	atomic_size_t ncalls; /* read without the lock: rpc_drc_empty */
 	struct siphash_key hkey;
 	uint64_t hits, dropped;
 };
 
-int nfs4_drc40_create(struct nfs4_drc40 **out)
+int rpc_drc_create(struct rpc_drc **out)
 {
-	struct nfs4_drc40 *d = calloc(1, sizeof(*d));
+	struct rpc_drc *d = calloc(1, sizeof(*d));
 	if (!d || hashtable_init(&d->calls, 256) != 0) {
 		free(d);
 		return -ENOMEM;
@@ -58,7 +58,7 @@ int nfs4_drc40_create(struct nfs4_drc40 **out)
 	return 0;
 }
 
-static void entry_free(struct nfs4_drc40 *d, struct nfs4_drc40_entry *e)
+static void entry_free(struct rpc_drc *d, struct rpc_drc_entry *e)
 {
 	hashtable_remove(&d->calls, &e->node);
 	atomic_fetch_sub(&d->ncalls, 1);
@@ -71,7 +71,7 @@ static void entry_free(struct nfs4_drc40 *d, struct nfs4_drc40_entry *e)
 	free(e);
 }
 
-void nfs4_drc40_destroy(struct nfs4_drc40 *d)
+void rpc_drc_destroy(struct rpc_drc *d)
 {
 	if (!d)
 		return;
@@ -79,7 +79,7 @@ void nfs4_drc40_destroy(struct nfs4_drc40 *d)
 	struct hashtable_node *n = hashtable_iter_first(&it, &d->calls);
 	while (n) {
 		struct hashtable_node *next = hashtable_iter_next(&it);
-		entry_free(d, hashtable_entry(n, struct nfs4_drc40_entry, node));
+		entry_free(d, hashtable_entry(n, struct rpc_drc_entry, node));
 		n = next;
 	}
 	hashtable_fini(&d->calls);
@@ -87,7 +87,7 @@ void nfs4_drc40_destroy(struct nfs4_drc40 *d)
 	free(d);
 }
 
-void nfs4_drc40_key(struct nfs4_drc40_key *k, const char *peer, uint32_t xid,
+void rpc_drc_key(struct rpc_drc_key *k, const char *peer, uint32_t xid,
 		    const uint8_t *args, size_t len)
 {
 	static const struct siphash_key ck = {0x7265706c61796364ull, 0x6e66737634307263ull};
@@ -98,36 +98,36 @@ void nfs4_drc40_key(struct nfs4_drc40_key *k, const char *peer, uint32_t xid,
 	k->csum = siphash24(&ck, args, len < CSUM_BYTES ? len : CSUM_BYTES);
 }
 
-bool nfs4_drc40_empty(const struct nfs4_drc40 *d)
+bool rpc_drc_empty(const struct rpc_drc *d)
 {
 	return atomic_load_explicit(&d->ncalls, memory_order_relaxed) == 0;
 }
 
-static uint64_t key_hash(const struct nfs4_drc40 *d, const struct nfs4_drc40_key *k)
+static uint64_t key_hash(const struct rpc_drc *d, const struct rpc_drc_key *k)
 {
 	return siphash24(&d->hkey, k, sizeof(*k));
 }
 
 /* Evicts the oldest completed calls while over a bound (lock held). */
-static void prune(struct nfs4_drc40 *d, uint64_t now)
+static void prune(struct rpc_drc *d, uint64_t now)
 {
 	while (!list_empty(&d->done)) {
-		struct nfs4_drc40_entry *old =
-			list_entry(d->done.next, struct nfs4_drc40_entry, done_link);
-		if (d->ndone <= NFS4_DRC40_MAX_ENTRIES && d->bytes <= NFS4_DRC40_MAX_BYTES &&
-		    now - old->done_ms < NFS4_DRC40_MAX_AGE_MS)
+		struct rpc_drc_entry *old =
+			list_entry(d->done.next, struct rpc_drc_entry, done_link);
+		if (d->ndone <= RPC_DRC_MAX_ENTRIES && d->bytes <= RPC_DRC_MAX_BYTES &&
+		    now - old->done_ms < RPC_DRC_MAX_AGE_MS)
 			break;
 		entry_free(d, old);
 	}
 }
 
-static struct nfs4_drc40_entry *find(struct nfs4_drc40 *d, const struct nfs4_drc40_key *k,
+static struct rpc_drc_entry *find(struct rpc_drc *d, const struct rpc_drc_key *k,
 				     uint64_t h)
 {
 	struct hashtable_node *n;
 	hashtable_for_each_hash(n, &d->calls, h)
 	{
-		struct nfs4_drc40_entry *e = hashtable_entry(n, struct nfs4_drc40_entry, node);
+		struct rpc_drc_entry *e = hashtable_entry(n, struct rpc_drc_entry, node);
 		if (memcmp(&e->key, k, sizeof(*k)) == 0)
 			return e;
 	}
@@ -135,41 +135,41 @@ static struct nfs4_drc40_entry *find(struct nfs4_drc40 *d, const struct nfs4_drc
 }
 
 /* What a found entry means for a new copy of its call (lock held). */
-static enum nfs4_drc40_found answer(struct nfs4_drc40 *d, struct nfs4_drc40_entry *e,
+static enum rpc_drc_found answer(struct rpc_drc *d, struct rpc_drc_entry *e,
 				    struct buf **reply, size_t *off)
 {
 	if (!e)
-		return NFS4_DRC40_MISS;
+		return RPC_DRC_MISS;
 	if (!e->done) {
 		d->dropped++;
-		return NFS4_DRC40_IN_PROGRESS;
+		return RPC_DRC_IN_PROGRESS;
 	}
 	d->hits++;
 	*reply = buf_ref(e->reply);
 	*off = e->off;
-	return NFS4_DRC40_DONE;
+	return RPC_DRC_DONE;
 }
 
-enum nfs4_drc40_found nfs4_drc40_lookup(struct nfs4_drc40 *d, const struct nfs4_drc40_key *k,
+enum rpc_drc_found rpc_drc_lookup(struct rpc_drc *d, const struct rpc_drc_key *k,
 					struct buf **reply, size_t *off)
 {
 	uint64_t h = key_hash(d, k);
 	pthread_mutex_lock(&d->lock);
 	prune(d, clock_now_ms());
-	enum nfs4_drc40_found f = answer(d, find(d, k, h), reply, off);
+	enum rpc_drc_found f = answer(d, find(d, k, h), reply, off);
 	pthread_mutex_unlock(&d->lock);
 	return f;
 }
 
-struct nfs4_drc40_entry *nfs4_drc40_begin(struct nfs4_drc40 *d, const struct nfs4_drc40_key *k,
-					  enum nfs4_drc40_found *found, struct buf **reply,
+struct rpc_drc_entry *rpc_drc_begin(struct rpc_drc *d, const struct rpc_drc_key *k,
+					  enum rpc_drc_found *found, struct buf **reply,
 					  size_t *off)
 {
 	uint64_t h = key_hash(d, k);
-	struct nfs4_drc40_entry *e = calloc(1, sizeof(*e));
+	struct rpc_drc_entry *e = calloc(1, sizeof(*e));
 	pthread_mutex_lock(&d->lock);
 	*found = answer(d, find(d, k, h), reply, off);
-	if (*found != NFS4_DRC40_MISS || !e) {
+	if (*found != RPC_DRC_MISS || !e) {
 		pthread_mutex_unlock(&d->lock);
 		free(e);
 		return NULL;
@@ -181,7 +181,7 @@ struct nfs4_drc40_entry *nfs4_drc40_begin(struct nfs4_drc40 *d, const struct nfs
 	return e;
 }
 
-void nfs4_drc40_finish(struct nfs4_drc40 *d, struct nfs4_drc40_entry *e, struct buf *reply,
+void rpc_drc_finish(struct rpc_drc *d, struct rpc_drc_entry *e, struct buf *reply,
 		       size_t off)
 {
 	pthread_mutex_lock(&d->lock);
@@ -200,7 +200,7 @@ void nfs4_drc40_finish(struct nfs4_drc40 *d, struct nfs4_drc40_entry *e, struct 
 	pthread_mutex_unlock(&d->lock);
 }
 
-void nfs4_drc40_stats(struct nfs4_drc40 *d, struct nfs4_drc40_stats *out)
+void rpc_drc_stats(struct rpc_drc *d, struct rpc_drc_stats *out)
 {
 	pthread_mutex_lock(&d->lock);
 	out->entries = d->ndone;

@@ -1,0 +1,456 @@
+/* The NFSv3 procedures on one object: GETATTR SETATTR ACCESS READLINK READ
+ * WRITE COMMIT FSSTAT FSINFO PATHCONF. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/pipe_pool.h"
+#include "nfs3/nfs3_internal.h"
+
+void nfs3_getattr(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool *encoded)
+{
+	(void)encoded;
+	struct fh fh;
+	struct backend_attr attr;
+	r->status = nfs3_resolve(c, &a->fh, false, &fh, &attr);
+	if (r->status == NFS3_OK)
+		nfs3_post_from(fh.export, &attr, &r->attr);
+}
+
+enum nfsstat3 nfs3_setattr_from(const struct nfs3_sattr *s, struct backend_setattr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (s->set_mode) {
+		out->mask |= BACKEND_SET_MODE;
+		out->mode = s->mode & 07777;
+	}
+	if (s->set_uid) {
+		out->mask |= BACKEND_SET_UID;
+		out->uid = s->uid;
+	}
+	if (s->set_gid) {
+		out->mask |= BACKEND_SET_GID;
+		out->gid = s->gid;
+	}
+	if (s->set_size) {
+		out->mask |= BACKEND_SET_SIZE;
+		out->size = s->size;
+	}
+	if (s->atime_how == SET_TO_SERVER_TIME) {
+		out->mask |= BACKEND_SET_ATIME_NOW;
+	} else if (s->atime_how == SET_TO_CLIENT_TIME) {
+		if (s->atime.nsec >= 1000000000u)
+			return NFS3ERR_INVAL;
+		out->mask |= BACKEND_SET_ATIME;
+		out->atime = (struct timespec){s->atime.sec, s->atime.nsec};
+	}
+	if (s->mtime_how == SET_TO_SERVER_TIME) {
+		out->mask |= BACKEND_SET_MTIME_NOW;
+	} else if (s->mtime_how == SET_TO_CLIENT_TIME) {
+		if (s->mtime.nsec >= 1000000000u)
+			return NFS3ERR_INVAL;
+		out->mask |= BACKEND_SET_MTIME;
+		out->mtime = (struct timespec){s->mtime.sec, s->mtime.nsec};
+	}
+	return NFS3_OK;
+}
+
+void nfs3_setattr(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool *encoded)
+{
+	(void)encoded;
+	struct nfs3_setattr_args *s = &a->setattr;
+	struct fh fh;
+	struct backend_attr before, after;
+	r->status = nfs3_resolve(c, &s->object, true, &fh, &before);
+	if (r->status != NFS3_OK) {
+		if (r->status == NFS3ERR_ROFS)
+			nfs3_post_from(fh.export, &before, &r->wcc.after);
+		return;
+	}
+	struct export *ex = fh.export;
+	nfs3_pre_from(&before, &r->wcc.before);
+	struct backend_setattr sa;
+	if ((r->status = nfs3_setattr_from(&s->attr, &sa)) != NFS3_OK)
+		goto out;
+	/* The guard: the change applies only to the object as the client saw
+	 * it (RFC 1813 3.3.2). */
+	if (s->guard_check && ((uint32_t)before.ctime.tv_sec != s->guard_ctime.sec ||
+			       (uint32_t)before.ctime.tv_nsec != s->guard_ctime.nsec)) {
+		r->status = NFS3ERR_NOT_SYNC;
+		goto out;
+	}
+	if (sa.mask & BACKEND_SET_SIZE && before.type != BACKEND_REG) {
+		r->status = before.type == BACKEND_DIR ? NFS3ERR_ISDIR : NFS3ERR_INVAL;
+		goto out;
+	}
+	if ((r->status = nfs3_deleg_break(c, &fh, true)) != NFS3_OK)
+		goto out;
+	int rc = ex->ops->setattr(ex->bex, &c->cred, &fh.bh, &sa, &after);
+	if (rc != 0) {
+		r->status = nfs3_errno(rc);
+		goto out;
+	}
+	nfs3_durable_note(c, ex, &fh.bh, BACKEND_SYNC_ATTRS);
+	nfs3_post_from(ex, &after, &r->wcc.after);
+	return;
+out:
+	nfs3_post_now(c, &fh, &r->wcc.after);
+}
+
+void nfs3_access(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool *encoded)
+{
+	(void)encoded;
+	struct fh fh;
+	struct backend_attr attr;
+	if ((r->status = nfs3_resolve(c, &a->access.object, false, &fh, &attr)) != NFS3_OK)
+		return;
+	struct export *ex = fh.export;
+	nfs3_post_from(ex, &attr, &r->attr);
+	uint32_t want = a->access.access, granted = 0, bits = 0;
+	int rc = ex->ops->access(ex->bex, &c->cred, &fh.bh,
+				 BACKEND_ACCESS_READ | BACKEND_ACCESS_WRITE | BACKEND_ACCESS_EXEC,
+				 &bits);
+	if (rc != 0) {
+		r->status = nfs3_errno(rc);
+		return;
+	}
+	bool ro = atomic_load(&ex->read_only);
+	bool dir = attr.type == BACKEND_DIR;
+	if (bits & BACKEND_ACCESS_READ)
+		granted |= ACCESS3_READ;
+	if (dir && bits & BACKEND_ACCESS_EXEC)
+		granted |= ACCESS3_LOOKUP;
+	if (!dir && bits & BACKEND_ACCESS_EXEC)
+		granted |= ACCESS3_EXECUTE;
+	if (bits & BACKEND_ACCESS_WRITE && !ro) {
+		granted |= ACCESS3_MODIFY | ACCESS3_EXTEND;
+		if (dir)
+			granted |= ACCESS3_DELETE;
+	}
+	r->u.access = granted & want;
+}
+
+void nfs3_readlink(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool *encoded)
+{
+	struct fh fh;
+	struct backend_attr attr;
+	if ((r->status = nfs3_resolve(c, &a->fh, false, &fh, &attr)) != NFS3_OK)
+		return;
+	struct export *ex = fh.export;
+	nfs3_post_from(ex, &attr, &r->attr);
+	if (attr.type != BACKEND_LNK) {
+		r->status = NFS3ERR_INVAL;
+		return;
+	}
+	static _Thread_local char target[BACKEND_PATH_MAX];
+	size_t len = 0;
+	int rc = ex->ops->readlink(ex->bex, &fh.bh, target, sizeof(target), &len);
+	if (rc != 0) {
+		r->status = nfs3_errno(rc);
+		return;
+	}
+	r->u.path = (struct nfs3_str){(const uint8_t *)target, (uint32_t)len};
+	(void)encoded;
+}
+
+/* Large reads: the data spliced from the file into the reply's pipe,
+ * which rpc sends in place of the bytes reserved at data (no copy through
+ * user space), as NFSv4's READ does.  When the pipe fills first, the rest
+ * is copied after it.  False when splicing does not apply (small, a back
+ * end without pages, no pipe, RPCSEC_GSS wrapping): copy instead. */
+static bool read_spliced(struct nfs3_call *c, struct export *ex, const struct fh *fh,
+			 uint64_t offset, uint32_t count, uint8_t *data, size_t *got, bool *eof,
+			 int *rc)
+{
+	if (count < NFS3_SPLICE_MIN || !ex->ops->read_splice)
+		return false;
+	struct pooled_pipe *pipe = rpc_request_pipe(c->req);
+	if (!pipe)
+		return false;
+	*rc = ex->ops->read_splice(ex->bex, &c->cred, &fh->bh, offset, count, pipe->wr, got, eof,
+				   NULL);
+	pipe->held += *got;
+	if (*rc != 0 || *got == 0) {
+		rpc_request_pipe_drop(c->req);
+		return *rc != 0;
+	}
+	rpc_request_reply_spliced(c->req, (size_t)(data - c->req->reply.buf->data), *got);
+	if (*got == count || *eof)
+		return true;
+	size_t more = 0;
+	bool more_eof = false;
+	if (ex->ops->read(ex->bex, &c->cred, &fh->bh, offset + *got, count - *got, data + *got,
+			  &more, &more_eof) == 0) {
+		*got += more; /* else a short read: the client asks for the rest */
+		*eof = more_eof;
+	}
+	return true;
+}
+
+/* READ encodes its own result, reading the data straight into the reply. */
+void nfs3_read(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool *encoded)
+{
+	struct nfs3_read_args *ra = &a->read;
+	struct fh fh;
+	struct backend_attr attr;
+	if ((r->status = nfs3_resolve(c, &ra->file, false, &fh, &attr)) != NFS3_OK)
+		return;
+	struct export *ex = fh.export;
+	nfs3_post_from(ex, &attr, &r->attr);
+	if (attr.type != BACKEND_REG) {
+		r->status = attr.type == BACKEND_DIR ? NFS3ERR_ISDIR : NFS3ERR_INVAL;
+		return;
+	}
+	if ((r->status = nfs3_deleg_break(c, &fh, false)) != NFS3_OK)
+		return;
+	uint32_t count = ra->count < c->srv->max_io ? ra->count : c->srv->max_io;
+	/* On an event loop only what the page cache holds, and no large
+	 * read: the rest goes to a worker. */
+	bool on_loop = !c->req->on_worker;
+	if (on_loop && (count > NFS3_READ_INLINE_MAX || !ex->ops->read_nowait)) {
+		c->defer = true;
+		return;
+	}
+	/* A large reply counts against the memory budgets before it is
+	 * built: a connection whose client reads slowly waits for room, a
+	 * server out of room says it is busy. */
+	if (count >= 65536) {
+		switch (rpc_request_reserve(c->req, count + 512)) {
+		case RPC_RESERVED:
+			break;
+		case RPC_RESERVE_WAIT:
+			if (rpc_request_wait_memory(c->req)) {
+				c->parked = true;
+				return;
+			}
+			/* fall through */
+		case RPC_RESERVE_REFUSED:
+			r->status = NFS3ERR_JUKEBOX;
+			return;
+		}
+	}
+	struct xdr_enc *e = &c->req->reply;
+	struct xdr_stream x = XDR_ENC_STREAM(e);
+	uint32_t ok = NFS3_OK;
+	size_t start = xdr_enc_len(e);
+	if (!xdr_u32(&x, &ok) || !nfs3_xdr_post_attr(&x, &r->attr))
+		return;
+	size_t head = xdr_enc_len(e);
+	uint8_t *p = xdr_enc_reserve(e, 12 + xdr_pad4(count));
+	if (!p) {
+		e->overflow = false;
+		e->buf->len = start;
+		r->status = NFS3ERR_IO;
+		return;
+	}
+	size_t got = 0;
+	bool eof = false, would_block = false;
+	int rc = 0;
+	if (count > 0 && on_loop)
+		rc = ex->ops->read_nowait(ex->bex, &c->cred, &fh.bh, &attr, ra->offset, count,
+					  p + 12, &got, &eof, &would_block);
+	else if (count > 0 && !read_spliced(c, ex, &fh, ra->offset, count, p + 12, &got, &eof, &rc))
+		rc = ex->ops->read(ex->bex, &c->cred, &fh.bh, ra->offset, count, p + 12, &got,
+				   &eof);
+	if (would_block) {
+		e->buf->len = start;
+		c->defer = true;
+		return;
+	}
+	if (rc != 0) {
+		e->buf->len = start;
+		r->status = nfs3_errno(rc);
+		return;
+	}
+	if (count == 0)
+		eof = ra->offset >= attr.size;
+	xdr_put_be32(p, (uint32_t)got);
+	xdr_put_be32(p + 4, eof ? 1 : 0);
+	xdr_put_be32(p + 8, (uint32_t)got);
+	memset(p + 12 + got, 0, xdr_pad4(got) - got);
+	e->buf->len = head + 12 + xdr_pad4(got);
+	*encoded = true;
+}
+
+/* A large WRITE's data may sit in a pipe, spliced there from the socket
+ * (nfs3_bulk_find): it goes from the pipe into the file, or is read into
+ * the record first for a back end without write_pipe. */
+static int write_data(struct nfs3_call *c, struct export *ex, const struct fh *fh,
+		      uint64_t offset, const uint8_t *data, uint32_t len,
+		      enum backend_stable stable, size_t *written, enum backend_stable *committed)
+{
+	if (!ex->ops->write_pipe) {
+		int rc = rpc_request_args_materialise(c->req);
+		if (rc)
+			return rc;
+		return ex->ops->write(ex->bex, &c->cred, &fh->bh, offset, data, len, stable,
+				      written, committed);
+	}
+	struct backend_write_parts parts = {.head = data};
+	int in_pipe = rpc_request_args_pipe(c->req, data, len, &parts.head_len, &parts.pipe,
+					    &parts.pipe_len);
+	if (in_pipe < 0)
+		return in_pipe;
+	if (!in_pipe)
+		return ex->ops->write(ex->bex, &c->cred, &fh->bh, offset, data, len, stable,
+				      written, committed);
+	parts.tail = data + parts.head_len + parts.pipe_len;
+	parts.tail_len = len - parts.head_len - parts.pipe_len;
+	return ex->ops->write_pipe(ex->bex, &c->cred, &fh->bh, offset, &parts, stable, written,
+				   committed);
+}
+
+void nfs3_write(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool *encoded)
+{
+	(void)encoded;
+	struct nfs3_write_args *wa = &a->write;
+	struct fh fh;
+	struct backend_attr before, after;
+	r->status = nfs3_resolve(c, &wa->file, true, &fh, &before);
+	if (r->status != NFS3_OK) {
+		if (r->status == NFS3ERR_ROFS)
+			nfs3_post_from(fh.export, &before, &r->wcc.after);
+		return;
+	}
+	struct export *ex = fh.export;
+	nfs3_pre_from(&before, &r->wcc.before);
+	if (before.type != BACKEND_REG) {
+		r->status = before.type == BACKEND_DIR ? NFS3ERR_ISDIR : NFS3ERR_INVAL;
+		goto out;
+	}
+	/* The data's length is the count the client meant (RFC 1813 3.3.7
+	 * lets the server take the data's); more than it says is garbage. */
+	if (wa->data.len < wa->count) {
+		r->status = NFS3ERR_INVAL;
+		goto out;
+	}
+	if ((r->status = nfs3_deleg_break(c, &fh, true)) != NFS3_OK)
+		goto out;
+	/* On an event loop: an UNSTABLE write of up to 64 KiB that needs no
+	 * read from a disk first; anything else goes to a worker. */
+	bool on_loop = !c->req->on_worker;
+	if (on_loop && (wa->stable != UNSTABLE || wa->count > NFS3_WRITE_INLINE_MAX ||
+			!ex->ops->write_nowait)) {
+		c->defer = true;
+		return;
+	}
+	enum backend_stable stable = wa->stable == FILE_SYNC   ? BACKEND_FILE_SYNC
+				     : wa->stable == DATA_SYNC ? BACKEND_DATA_SYNC
+							       : BACKEND_UNSTABLE;
+	size_t written = 0;
+	enum backend_stable committed = BACKEND_UNSTABLE;
+	int rc;
+	if (on_loop) {
+		bool would_block = false;
+		rc = ex->ops->write_nowait(ex->bex, &c->cred, &fh.bh, &before, wa->offset,
+					   wa->data.data, wa->count, &written, &would_block);
+		if (would_block) {
+			c->defer = true;
+			return;
+		}
+	} else {
+		rc = write_data(c, ex, &fh, wa->offset, wa->data.data, wa->count, stable, &written,
+				&committed);
+	}
+	if (rc != 0) {
+		r->status = nfs3_errno(rc);
+		goto out;
+	}
+	r->u.write.count = (uint32_t)written;
+	r->u.write.committed = committed == BACKEND_FILE_SYNC   ? FILE_SYNC
+			       : committed == BACKEND_DATA_SYNC ? DATA_SYNC
+								: UNSTABLE;
+	memcpy(r->u.write.verf, c->srv->write_verifier, sizeof(r->u.write.verf));
+	if (ex->ops->getattr(ex->bex, &fh.bh, &after) == 0)
+		nfs3_post_from(ex, &after, &r->wcc.after);
+	return;
+out:
+	nfs3_post_now(c, &fh, &r->wcc.after);
+}
+
+void nfs3_commit(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool *encoded)
+{
+	(void)encoded;
+	struct fh fh;
+	struct backend_attr before;
+	if ((r->status = nfs3_resolve(c, &a->commit.file, false, &fh, &before)) != NFS3_OK)
+		return;
+	struct export *ex = fh.export;
+	nfs3_pre_from(&before, &r->wcc.before);
+	if (before.type != BACKEND_REG) {
+		r->status = before.type == BACKEND_DIR ? NFS3ERR_ISDIR : NFS3ERR_INVAL;
+	} else {
+		int rc = ex->ops->commit(ex->bex, &fh.bh, a->commit.offset, a->commit.count);
+		r->status = nfs3_errno(rc);
+		memcpy(r->u.commit_verf, c->srv->write_verifier, sizeof(r->u.commit_verf));
+	}
+	nfs3_post_now(c, &fh, &r->wcc.after);
+}
+
+void nfs3_fsstat(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool *encoded)
+{
+	(void)encoded;
+	struct fh fh;
+	struct backend_attr attr;
+	if ((r->status = nfs3_resolve(c, &a->fh, false, &fh, &attr)) != NFS3_OK)
+		return;
+	struct export *ex = fh.export;
+	nfs3_post_from(ex, &attr, &r->attr);
+	struct backend_fsstat fs;
+	int rc = ex->ops->statfs(ex->bex, &fh.bh, &fs);
+	if (rc != 0) {
+		r->status = nfs3_errno(rc);
+		return;
+	}
+	r->u.fsstat.tbytes = fs.space_total;
+	r->u.fsstat.fbytes = fs.space_free;
+	r->u.fsstat.abytes = fs.space_avail;
+	r->u.fsstat.tfiles = fs.files_total;
+	r->u.fsstat.ffiles = fs.files_free;
+	r->u.fsstat.afiles = fs.files_avail;
+	r->u.fsstat.invarsec = 0; /* the figures change at any time */
+}
+
+void nfs3_fsinfo(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool *encoded)
+{
+	(void)encoded;
+	struct fh fh;
+	struct backend_attr attr;
+	if ((r->status = nfs3_resolve(c, &a->fh, false, &fh, &attr)) != NFS3_OK)
+		return;
+	nfs3_post_from(fh.export, &attr, &r->attr);
+	uint32_t io = c->srv->max_io;
+	r->u.fsinfo.rtmax = io;
+	r->u.fsinfo.rtpref = io;
+	r->u.fsinfo.rtmult = 4096;
+	r->u.fsinfo.wtmax = io;
+	r->u.fsinfo.wtpref = io;
+	r->u.fsinfo.wtmult = 4096;
+	r->u.fsinfo.dtpref = io < 65536 ? io : 65536;
+	r->u.fsinfo.maxfilesize = INT64_MAX;
+	r->u.fsinfo.time_delta = (struct nfs3_time){0, 1};
+	r->u.fsinfo.properties = FSF3_LINK | FSF3_SYMLINK | FSF3_HOMOGENEOUS | FSF3_CANSETTIME;
+}
+
+void nfs3_pathconf(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool *encoded)
+{
+	(void)encoded;
+	struct fh fh;
+	struct backend_attr attr;
+	if ((r->status = nfs3_resolve(c, &a->fh, false, &fh, &attr)) != NFS3_OK)
+		return;
+	struct export *ex = fh.export;
+	nfs3_post_from(ex, &attr, &r->attr);
+	struct backend_fsstat fs;
+	int rc = ex->ops->statfs(ex->bex, &fh.bh, &fs);
+	if (rc != 0) {
+		r->status = nfs3_errno(rc);
+		return;
+	}
+	r->u.pathconf.linkmax = fs.link_max;
+	r->u.pathconf.name_max = fs.name_max;
+	r->u.pathconf.no_trunc = true;
+	r->u.pathconf.chown_restricted = true;
+	r->u.pathconf.case_insensitive = false;
+	r->u.pathconf.case_preserving = true;
+}
