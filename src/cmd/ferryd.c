@@ -100,8 +100,9 @@ static int write_port_file(const char *path, const uint16_t *ports, unsigned n)
 	return rc ? -1 : 0;
 }
 
-/* The NFSv3 program's way to the NFSv4 callback engine (struct
- * nfs3_server.deleg_work): nfs3 may not call nfs4 itself. */
+/* The NFSv3 and NLM programs' way to the NFSv4 callback engine (struct
+ * nfs3_server.deleg_work, nlm_options.deleg_work): they may not call nfs4
+ * themselves. */
 static void nfs4_deleg_work_hook(void *ctx)
 {
 	nfs4_deleg_work(ctx);
@@ -551,6 +552,8 @@ int main(int argc, char **argv)
 	snprintf(nlm_opts.state_dir, sizeof(nlm_opts.state_dir), "%s", cfg.state_dir);
 	snprintf(nlm_opts.sm_notify, sizeof(nlm_opts.sm_notify), "%s", cfg.nlm_sm_notify);
 	snprintf(nlm_opts.statd_dir, sizeof(nlm_opts.statd_dir), "%s", cfg.nlm_statd_dir);
+	nlm_opts.deleg_work = nfs4_deleg_work_hook;
+	nlm_opts.deleg_work_ctx = &nfs;
 	/* Test only: where clients' portmappers listen, so that a protocol
 	 * test's lock manager on loopback can stand in for one. */
 	const char *pmap = getenv("FERRY_TEST_NLM_PORTMAPPER_PORT");

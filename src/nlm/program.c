@@ -483,8 +483,11 @@ static struct rpc_dispatch_result nlm_dispatch(struct rpc_request *req, void *ct
 		atomic_fetch_add(&n->calls[proc], 1);
 	struct rpc_dispatch_result r = serve(n, req);
 	/* Locks that went may have granted blocked LOCKs (GRANTED calls to
-	 * queue) and freed NFSv4 waiters (CB_NOTIFY_LOCK). */
+	 * queue) and freed NFSv4 waiters (CB_NOTIFY_LOCK); a LOCK may have
+	 * recalled a delegation. */
 	state_lock_notify_flush(n->st);
+	if (n->opts.deleg_work && state_deleg_callbacks_urgent(n->st))
+		n->opts.deleg_work(n->opts.deleg_work_ctx);
 	return r;
 }
 
