@@ -383,6 +383,15 @@ static struct rpc_dispatch_result proc_mnt(struct mount_server *ms, struct rpc_r
 		res.status = MNT3ERR_NOENT;
 		return mnt_reply(ms, req, &res, MOUNT_MNT_NOENT);
 	}
+	/* nfs3 = no: the handle would only be refused by NFSv3. */
+	if (atomic_load_explicit(&ex->no_nfs3, memory_order_relaxed)) {
+		char shown[MNTPATHLEN + 1];
+		log_ratelimited("mount: %s refused %s (export %s says nfs3 = no)",
+		                rpc_conn_peer(req->conn), loggable(path, shown, sizeof(shown)),
+		                ex->name);
+		res.status = MNT3ERR_ACCES;
+		return mnt_reply(ms, req, &res, MOUNT_MNT_ACCES);
+	}
 	if (!export_allows(ex, addr, rpc_conn_tls_peer(req->conn)) ||
 	    !export_port_ok(ex, addr, req->cred.flavor)) {
 		char shown[MNTPATHLEN + 1];

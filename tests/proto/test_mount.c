@@ -40,9 +40,10 @@ static int write_config(const char *a_clients)
 	        "[export a]\npath = %s/a\npseudo = /a\n%s%s%s\n"
 	        "[export b]\npath = %s/b\npseudo = /deep/b\nsec = none:sys\n\n"
 	        "[export closed]\npath = %s/closed\npseudo = /closed\n"
-	        "clients = 10.0.0.0/8, 192.168.1.0/24\n",
+	        "clients = 10.0.0.0/8, 192.168.1.0/24\n\n"
+	        "[export v4only]\npath = %s/v4only\npseudo = /v4only\nnfs3 = no\n",
 	        dir, a_clients ? "clients = " : "", a_clients ? a_clients : "",
-	        a_clients ? "\n" : "", dir, dir);
+	        a_clients ? "\n" : "", dir, dir, dir);
 	return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -52,8 +53,8 @@ static int setup(void **state)
 	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", getpid());
 	char path[400];
 	mkdir(dir, 0700);
-	const char *names[] = {"a", "b", "closed"};
-	for (unsigned i = 0; i < 3; i++) {
+	const char *names[] = {"a", "b", "closed", "v4only"};
+	for (unsigned i = 0; i < 4; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		mkdir(path, 0777);
 	}
@@ -257,6 +258,8 @@ static void test_mnt_errors(void **state)
 	assert_true(mount_dec_mnt_res(&r.results, &res));
 	assert_int_equal(res.status, MNT3ERR_NOENT);
 	rpctest_reply_release(&r);
+	/* An export NFSv3 may not use (nfs3 = no) has no handle to give. */
+	assert_int_equal(mnt_status(fd, "/v4only"), MNT3ERR_ACCES);
 	/* Host rules that leave 127.0.0.1 out. */
 	assert_int_equal(mnt_status(fd, "/closed"), MNT3ERR_ACCES);
 	char path[MNTPATHLEN + 2];
@@ -495,14 +498,14 @@ static void test_export_list(void **state)
 	struct rpctest_reply r;
 	mount_call(fd, MOUNT_V3, MOUNTPROC3_EXPORT, NULL, 0, &r);
 	assert_int_equal(r.hdr.accept_stat, RPC_SUCCESS);
-	static const char *const want[] = {"/a", "/deep/b", "/closed"};
+	static const char *const want[] = {"/a", "/deep/b", "/closed", "/v4only"};
 	unsigned n = 0;
 	bool more;
 	assert_true(mount_dec_more(&r.results, &more));
 	while (more) {
 		struct mount_name d, g;
 		assert_true(mount_dec_export_dir(&r.results, &d));
-		assert_true(n < 3);
+		assert_true(n < 4);
 		assert_int_equal(d.len, strlen(want[n]));
 		assert_memory_equal(d.data, want[n], d.len);
 		char groups[256] = "";
@@ -519,7 +522,7 @@ static void test_export_list(void **state)
 		n++;
 		assert_true(mount_dec_more(&r.results, &more));
 	}
-	assert_int_equal(n, 3);
+	assert_int_equal(n, 4);
 	assert_int_equal(xdr_dec_remaining(&r.results), 0);
 	rpctest_reply_release(&r);
 	close(fd);
