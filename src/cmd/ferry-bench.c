@@ -383,8 +383,10 @@ static void report_json(FILE *f, const struct bench_opts *o, const struct bench_
 		(unsigned long long)r->run_errors.total, (unsigned long long)st->errors.total);
 	for (unsigned i = 0; i < r->run_errors.nkinds; i++) {
 		const struct bench_error_count *k = &r->run_errors.kinds[i];
-		fprintf(f, "%s{\"op\":\"%s\",", i ? "," : "", bench_op_name(k->opnum));
-		fprintf(f, "\"status\":\"%s\",\"count\":%llu}", bench_status_name(k->status),
+		fprintf(f, "%s{\"op\":\"%s\",", i ? "," : "",
+			bench_call_name(o->vers, k->opnum));
+		fprintf(f, "\"status\":\"%s\",\"count\":%llu}",
+			bench_call_status_name(o->vers, k->status),
 			(unsigned long long)k->count);
 	}
 	fprintf(f, "]},\"delay_retries\":%llu,\"delay_retries_in_window\":%llu,\"slot_waits\":%llu",
@@ -476,8 +478,9 @@ static void report_table(FILE *f, const struct bench_opts *o, const struct bench
 			(unsigned long long)st->slot_waits, (unsigned long long)r->run_delay_retries,
 			r->status_flags);
 	for (unsigned i = 0; i < r->run_errors.nkinds; i++)
-		fprintf(f, "error: %s %s x %llu\n", bench_op_name(r->run_errors.kinds[i].opnum),
-			bench_status_name(r->run_errors.kinds[i].status),
+		fprintf(f, "error: %s %s x %llu\n",
+			bench_call_name(o->vers, r->run_errors.kinds[i].opnum),
+			bench_call_status_name(o->vers, r->run_errors.kinds[i].status),
 			(unsigned long long)r->run_errors.kinds[i].count);
 }
 

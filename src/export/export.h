@@ -75,8 +75,7 @@ struct export {
 	 * (export/durable.h). */
 	_Atomic bool async;
 	/* nfs3 = no: NFSv3 clients may not use it: the NFSv3 program refuses
-	 * its handles (NFS3ERR_ACCES); a MOUNT program has no root to hand
-	 * out for it either. */
+	 * its handles (NFS3ERR_ACCES), MOUNT its root (MNT3ERR_ACCES). */
 	_Atomic bool no_nfs3;
 	_Atomic enum export_squash squash;
 	_Atomic uint32_t anonuid, anongid;

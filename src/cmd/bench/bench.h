@@ -428,6 +428,10 @@ enum step_result session_malformed(struct bench_stream *s, uint32_t op);
  * storage (the bench is single-threaded). */
 const char *bench_op_name(uint32_t opnum);
 const char *bench_status_name(uint32_t status);
+/* The same for a call of NFS version vers: an NFSv3 workload's errors are
+ * procedures and nfsstat3 values ("GETATTR", "NFS3ERR_BADHANDLE"). */
+const char *bench_call_name(uint32_t vers, uint32_t op);
+const char *bench_call_status_name(uint32_t vers, uint32_t status);
 
 /* workloads.c ---------------------------------------------------------- */
 

@@ -70,8 +70,9 @@ static void worker_done(struct bench_stream *s, enum step_result r)
 			stats_record_error(&c->stats.errors, s->err_op, s->err_status);
 		stats_record_error(&c->run_errors, s->err_op, s->err_status);
 		if (c->opts.verbose)
-			fprintf(stderr, "ferry-bench: op failed: %s %s\n", bench_op_name(s->err_op),
-				bench_status_name(s->err_status));
+			fprintf(stderr, "ferry-bench: op failed: %s %s\n",
+				bench_call_name(c->opts.vers, s->err_op),
+				bench_call_status_name(c->opts.vers, s->err_status));
 		break;
 	default:
 		return;

@@ -222,6 +222,57 @@ static const struct {
 	{"create", "NFSv3 CREATE, WRITE 4 KiB, REMOVE", "create", issue3_create},
 };
 
+const char *bench_call_name(uint32_t vers, uint32_t op)
+{
+	return vers == 3 ? nfs3_proc_name(op) : bench_op_name(op);
+}
+
+const char *bench_call_status_name(uint32_t vers, uint32_t status)
+{
+	static const struct {
+		uint32_t status;
+		const char *name;
+	} v3_names[] = {
+		{NFS3_OK, "NFS3_OK"},
+		{NFS3ERR_PERM, "NFS3ERR_PERM"},
+		{NFS3ERR_NOENT, "NFS3ERR_NOENT"},
+		{NFS3ERR_IO, "NFS3ERR_IO"},
+		{NFS3ERR_NXIO, "NFS3ERR_NXIO"},
+		{NFS3ERR_ACCES, "NFS3ERR_ACCES"},
+		{NFS3ERR_EXIST, "NFS3ERR_EXIST"},
+		{NFS3ERR_XDEV, "NFS3ERR_XDEV"},
+		{NFS3ERR_NODEV, "NFS3ERR_NODEV"},
+		{NFS3ERR_NOTDIR, "NFS3ERR_NOTDIR"},
+		{NFS3ERR_ISDIR, "NFS3ERR_ISDIR"},
+		{NFS3ERR_INVAL, "NFS3ERR_INVAL"},
+		{NFS3ERR_FBIG, "NFS3ERR_FBIG"},
+		{NFS3ERR_NOSPC, "NFS3ERR_NOSPC"},
+		{NFS3ERR_ROFS, "NFS3ERR_ROFS"},
+		{NFS3ERR_MLINK, "NFS3ERR_MLINK"},
+		{NFS3ERR_NAMETOOLONG, "NFS3ERR_NAMETOOLONG"},
+		{NFS3ERR_NOTEMPTY, "NFS3ERR_NOTEMPTY"},
+		{NFS3ERR_DQUOT, "NFS3ERR_DQUOT"},
+		{NFS3ERR_STALE, "NFS3ERR_STALE"},
+		{NFS3ERR_REMOTE, "NFS3ERR_REMOTE"},
+		{NFS3ERR_BADHANDLE, "NFS3ERR_BADHANDLE"},
+		{NFS3ERR_NOT_SYNC, "NFS3ERR_NOT_SYNC"},
+		{NFS3ERR_BAD_COOKIE, "NFS3ERR_BAD_COOKIE"},
+		{NFS3ERR_NOTSUPP, "NFS3ERR_NOTSUPP"},
+		{NFS3ERR_TOOSMALL, "NFS3ERR_TOOSMALL"},
+		{NFS3ERR_SERVERFAULT, "NFS3ERR_SERVERFAULT"},
+		{NFS3ERR_BADTYPE, "NFS3ERR_BADTYPE"},
+		{NFS3ERR_JUKEBOX, "NFS3ERR_JUKEBOX"},
+	};
+	static char other[32];
+	if (vers != 3)
+		return bench_status_name(status);
+	for (size_t i = 0; i < sizeof(v3_names) / sizeof(v3_names[0]); i++)
+		if (v3_names[i].status == status)
+			return v3_names[i].name;
+	snprintf(other, sizeof(other), "NFS3ERR_%u", status);
+	return other;
+}
+
 const struct bench_workload *workload_find_v3(const char *name)
 {
 	static struct bench_workload wl;
