@@ -31,7 +31,9 @@ static void usage(FILE *f)
 		"  --workload NAME       %s (default null)\n"
 		"  --vers 3|4            NFS version of the workload's calls (default 4); with 3:\n"
 		"                        getattr, lookup, read4k, read1m, write1m, readdirplus,\n"
-		"                        create, set up through NFSv4.1 as their namesakes\n"
+		"                        create, set up through NFSv4.1 as their namesakes, their\n"
+		"                        handles from MOUNT v3 MNT of --export and NFSv3 LOOKUP\n"
+		"  --mount-port PORT     --vers 3: MOUNT's port (default: the server's rpcbind's)\n"
 		"  --connections N       TCP connections (default 1)\n"
 		"  --sessions N          NFSv4.1 sessions, spread over the connections (default 1)\n"
 		"  --inflight K          requests in flight per session = slots asked for\n"
@@ -141,6 +143,7 @@ static const struct bench_option {
 	{"export", OPTION_PATH, FIELD(export_path), 0, 0, "/export"},
 	{"workload", OPTION_WORKLOAD, FIELD(workload), 0, 0, "null"},
 	{"vers", OPTION_COUNT, FIELD(vers), 3, 4, "4"},
+	{"mount-port", OPTION_COUNT, FIELD(mount_port), 1, 65535, NULL},
 	{"connections", OPTION_COUNT, FIELD(connections), 1, 1024, "1"},
 	{"sessions", OPTION_COUNT, FIELD(sessions), 1, 1024, "1"},
 	{"inflight", OPTION_COUNT, FIELD(inflight), 1, 4096, "64"},

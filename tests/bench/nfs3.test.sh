@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# ferry-bench's NFSv3 workloads (--vers 3) against a real ferryd: a getattr
-# run over an export that serves NFSv3 completes with no error; over an
-# export with nfs3 = no every call is refused, and the report names the
-# failures as NFSv3 procedures and nfsstat3 values (GETATTR
-# NFS3ERR_ACCES), not as NFSv4 operations.  Needs FERRYD and FERRY_BENCH.
+# ferry-bench's NFSv3 workloads (--vers 3) against a real ferryd, their
+# handles from MOUNT v3 MNT (on ferryd's NFS port, --mount-port) and NFSv3
+# LOOKUP: a getattr run over an export that serves NFSv3 completes with no
+# error, and so does every other NFSv3 workload; over an export with
+# nfs3 = no the run stops at MNT, and says MNT3ERR_ACCES.  Needs FERRYD and
+# FERRY_BENCH.
 set -euo pipefail
 
 source "$(dirname "$0")/../lib/ferryd_test.sh"
@@ -27,10 +28,10 @@ nfs3 = no
 CONF
 ferryd_start --config "$dir/ferryd.conf"
 
-bench() { # EXPORT OUT
+bench() { # EXPORT OUT [WORKLOAD]
 	local rc=0
-	"$FERRY_BENCH" --server "127.0.0.1:$port" --export "$1" --vers 3 --workload getattr \
-		--ops 200 --inflight 4 --warmup 0 --timeout 20 --json >"$2" 2>"$2.err" || rc=$?
+	"$FERRY_BENCH" --server "127.0.0.1:$port" --mount-port "$port" --export "$1" --vers 3 \
+		--workload "${3:-getattr}" --file-size 4M --dir-entries 100 --ops 200 --inflight 4 --warmup 0 --timeout 20 --json >"$2" 2>"$2.err" || rc=$?
 	echo "$rc"
 }
 field() { grep -o "\"$2\":[^,}]*" "$1" | head -n1 | cut -d: -f2-; }
@@ -42,10 +43,17 @@ cat "$dir/ok.json"
 [[ $(field "$dir/ok.json" ops) == 200 ]] || fail "v3 getattr: ops $(field "$dir/ok.json" ops), want 200"
 [[ $(field "$dir/ok.json" total) == 0 ]] || fail "v3 getattr: errors reported"
 
+for wl in lookup read4k read1m write1m readdirplus create; do
+	rc=$(bench /v3 "$dir/$wl.json" "$wl")
+	[[ $rc -eq 0 ]] || { cat "$dir/$wl.json" "$dir/$wl.json.err" >&2; fail "v3 $wl: exit status $rc"; }
+	[[ $(field "$dir/$wl.json" status) == '"ok"' ]] || fail "v3 $wl: status $(field "$dir/$wl.json" status)"
+	[[ $(field "$dir/$wl.json" total) == 0 ]] || fail "v3 $wl: errors reported"
+done
+
 rc=$(bench /nov3 "$dir/refused.json")
-cat "$dir/refused.json"
+cat "$dir/refused.json" "$dir/refused.json.err"
 [[ $rc -ne 0 ]] || fail "v3 getattr over an nfs3 = no export: exit status 0"
-grep -q '{"op":"GETATTR","status":"NFS3ERR_ACCES","count":[1-9]' "$dir/refused.json" ||
-	fail "v3 getattr over an nfs3 = no export: errors not named GETATTR NFS3ERR_ACCES"
+grep -q 'MOUNT v3 MNT /nov3: MNT3ERR_ACCES' "$dir/refused.json" "$dir/refused.json.err" ||
+	fail "v3 getattr over an nfs3 = no export: the failure does not say MNT3ERR_ACCES"
 kill -0 "$pid" 2>/dev/null || fail "ferryd died"
-echo "2 passed, 0 failed"
+echo "3 passed, 0 failed"

@@ -60,6 +60,7 @@ struct bench_opts {
 	const struct bench_workload *workload;
 	char workload_name[32];
 	uint32_t vers; /* NFS version of the workload's calls: 4 (4.x) or 3 */
+	uint32_t mount_port; /* --vers 3: MOUNT's port; 0: ask the server's rpcbind */
 	unsigned connections;
 	unsigned sessions;
 	unsigned inflight; /* per session (per connection for null) */
@@ -245,6 +246,7 @@ struct bench_session {
 	struct bench_stream ctl; /* setup and teardown compounds */
 	/* per-session data file of the write workloads, open for writing */
 	struct bench_fh wfh;
+	struct bench_fh wfh3; /* the same file's NFSv3 handle (--vers 3) */
 	struct nfs4_stateid wsid;
 	bool wopen;
 	/* the shared data file opened by this session for reading */
@@ -253,6 +255,16 @@ struct bench_session {
 };
 
 /* --- the run ----------------------------------------------------------- */
+
+/* The NFSv3 handles of the work tree (--vers 3), from MOUNT and NFSv3
+ * LOOKUP (handles3.c); the NFSv4.1 ones beside them are for the set-up and
+ * teardown, which stay NFSv4.1. */
+struct bench_v3_fhs {
+	struct bench_fh workdir;
+	struct bench_fh file;       /* getattr's "f", the read workloads' "data" */
+	struct bench_fh dir;        /* readdirplus's directory */
+	struct bench_fh lookup_dir; /* the directory the lookup workload's file is in */
+};
 
 struct bench_ctx {
 	struct bench_opts opts;
@@ -312,6 +324,7 @@ struct bench_ctx {
 	bool dir_made;
 	unsigned files_made; /* readdir entries created so far */
 	struct bench_fh lookup_fh;
+	struct bench_v3_fhs v3;
 	uint32_t io_size;
 	const uint8_t *payload;
 
@@ -455,6 +468,9 @@ struct bench_workload {
 	 * (setup, op_begin, teardown) is its NFSv4.1 namesake's.  NULL for
 	 * NFSv4 workloads. */
 	void (*issue3)(struct bench_stream *s);
+	/* The NFSv4.1 workload whose set-up an NFSv3 one takes ("readdir" for
+	 * readdirplus); NULL for NFSv4 workloads. */
+	const char *base_name;
 };
 
 const struct bench_workload *workload_find(const char *name);
@@ -462,6 +478,11 @@ const struct bench_workload *workload_find(const char *name);
  * the list of them for --list-workloads. */
 const struct bench_workload *workload_find_v3(const char *name);
 void workload_list_v3(FILE *out);
+/* handles3.c: fills c->v3 (and each session's wfh3) for the NFSv3
+ * workload after its set-up: MOUNT v3 MNT of --export (MOUNT's port from
+ * --mount-port or the server's rpcbind), then NFSv3 LOOKUPs.  0, or -1
+ * after bench_fail. */
+int bench_v3_handles(struct bench_ctx *c);
 /* The directory the lookup workload's file is in (after its setup). */
 const struct bench_fh *bench_lookup_dir(void);
 /* For the usage text: "null, sequence, getattr, ..." */

@@ -273,6 +273,8 @@ void bench_run(const struct bench_opts *opts, struct bench_result *res)
 		}
 		if (session_setup(c) || wl->setup(c))
 			goto teardown;
+		if (wl->issue3 && bench_v3_handles(c))
+			goto teardown;
 	}
 	c->workers = calloc(c->nworkers, sizeof(*c->workers));
 	if (!c->workers) {

@@ -1,6 +1,8 @@
 /* The NFSv3 workloads (--vers 3): the same files as their NFSv4.1
- * namesakes, made by the same set-up through an NFSv4.1 session (file
- * handles are the same for both versions), then one NFSv3 call per step:
+ * namesakes, made by the same set-up through an NFSv4.1 session; their
+ * NFSv3 handles come from MOUNT and NFSv3 LOOKUP (handles3.c), as a v3
+ * client gets them, since a server's v3 handles need not be its v4 ones.
+ * Then one NFSv3 call per step:
  *
  *   getattr      GETATTR of a file
  *   lookup       LOOKUP of a file in the deepest of --depth directories
@@ -60,19 +62,19 @@ static void v3_send(struct bench_stream *s, uint32_t proc, union nfs3_args *a,
 /* The step's call, by workload and step. */
 static void issue3_getattr(struct bench_stream *s)
 {
-	union nfs3_args a = {.fh = wire(&s->ctx->rfh)};
+	union nfs3_args a = {.fh = wire(&s->ctx->v3.file)};
 	v3_send(s, NFSPROC3_GETATTR, &a, NULL, 0);
 }
 
 static void issue3_lookup(struct bench_stream *s)
 {
-	union nfs3_args a = {.dirop = {wire(bench_lookup_dir()), {(const uint8_t *)"f", 1}}};
+	union nfs3_args a = {.dirop = {wire(&s->ctx->v3.lookup_dir), {(const uint8_t *)"f", 1}}};
 	v3_send(s, NFSPROC3_LOOKUP, &a, NULL, 0);
 }
 
 static void issue3_read(struct bench_stream *s)
 {
-	union nfs3_args a = {.read = {wire(&s->ctx->rfh), s->offset, s->ctx->io_size}};
+	union nfs3_args a = {.read = {wire(&s->ctx->v3.file), s->offset, s->ctx->io_size}};
 	v3_send(s, NFSPROC3_READ, &a, NULL, 0);
 }
 
@@ -80,7 +82,7 @@ static void issue3_write(struct bench_stream *s)
 {
 	struct bench_ctx *c = s->ctx;
 	union nfs3_args a = {
-		.write = {wire(&s->sess->wfh), s->offset, c->io_size, c->opts.write_stable, {NULL, 0}}};
+		.write = {wire(&s->sess->wfh3), s->offset, c->io_size, c->opts.write_stable, {NULL, 0}}};
 	v3_send(s, NFSPROC3_WRITE, &a, payload3, c->io_size);
 }
 
@@ -88,7 +90,7 @@ static void issue3_readdirplus(struct bench_stream *s)
 {
 	union nfs3_args a;
 	memset(&a, 0, sizeof(a));
-	a.readdir.dir = wire(&s->ctx->dir_fh);
+	a.readdir.dir = wire(&s->ctx->v3.dir);
 	a.readdir.cookie = s->cookie;
 	memcpy(a.readdir.verf, s->verf.data, NFS3_COOKIEVERFSIZE);
 	a.readdir.count = V3_DIRCOUNT;
@@ -104,7 +106,7 @@ static void issue3_create(struct bench_stream *s)
 	struct nfs3_str name = {(const uint8_t *)s->name, (uint32_t)strlen(s->name)};
 	switch (s->step) {
 	case 0:
-		a.create.where = (struct nfs3_diropargs){wire(&c->workdir_fh), name};
+		a.create.where = (struct nfs3_diropargs){wire(&c->v3.workdir), name};
 		a.create.mode = GUARDED;
 		a.create.attr.set_mode = true;
 		a.create.attr.mode = 0644;
@@ -115,7 +117,7 @@ static void issue3_create(struct bench_stream *s)
 		v3_send(s, NFSPROC3_WRITE, &a, payload3, 4096);
 		return;
 	default:
-		a.dirop = (struct nfs3_diropargs){wire(&c->workdir_fh), name};
+		a.dirop = (struct nfs3_diropargs){wire(&c->v3.workdir), name};
 		v3_send(s, NFSPROC3_REMOVE, &a, NULL, 0);
 		return;
 	}
@@ -286,6 +288,7 @@ const struct bench_workload *workload_find_v3(const char *name)
 		wl.name = v3_table[i].name;
 		wl.desc = v3_table[i].desc;
 		wl.issue3 = v3_table[i].issue3;
+		wl.base_name = v3_table[i].base;
 		return &wl;
 	}
 	return NULL;
