@@ -4,6 +4,8 @@
 #   core <- xdr <- rpc <- callback <- nfs4
 #   core <- backend <- state <- callback <- nfs4
 #   rpc, state <- export <- nfs4 (exports and file handles, every NFS program's)
+#   export <- nlm (the NLM v4 program: exports, file handles and the state
+#   module's lock table; never nfs4 or nfs3)
 #   xdr, rpc, export <- mount (the MOUNT program; only cmd uses it)
 #   core <- xdr <- rpc <- client
 # (state may also use xdr; callback may use backend; ctl sits beside nfs4
@@ -36,7 +38,8 @@ declare -A allowed=(
 	[export]="core xdr rpc backend state export"
 	[nfs3]="core xdr rpc backend state callback export nfs3"
 	[nfs4]="core xdr rpc backend state callback export nfs4"
-	[ctl]="core xdr rpc state callback export nfs3 nfs4 backend ctl"
+	[nlm]="core xdr rpc backend state export nlm"
+	[ctl]="core xdr rpc state callback export nfs3 nfs4 nlm backend ctl"
 	[cmd]="*"
 )
 

@@ -27,6 +27,7 @@ static const char usage[] =
 	"                              sessions, its addresses (then move the address here)\n"
 	"  cluster remove NODE         NODE will not come back: grace stops waiting for it\n"
 	"  gss                         RPCSEC_GSS (Kerberos) contexts: principal, uid, use\n"
+	"  nlm                         NLM (NFSv3 locks): counters and hosts with what they hold\n"
 	"  mounts                      MOUNT's mount list (client, path, when) and its calls\n"
 	"  metrics                     print /metrics (Prometheus text)\n"
 	"options:\n"
@@ -449,6 +450,42 @@ static int gss_show(struct opts *o)
 	return 0;
 }
 
+static int nlm_show(struct opts *o)
+{
+	json_t *j;
+	if (call(o, "GET", "/api/v1/nlm", NULL, false, &j, false))
+		return 1;
+	if (o->json) {
+		print_json(j);
+	} else if (!json_is_true(json_object_get(j, "enabled"))) {
+		printf("NLM not served\n");
+	} else {
+		json_t *g = json_object_get(j, "granted"), *m = json_object_get(j, "nsm_calls");
+		printf("%lld hosts, %lld locks, %lld blocked, %lld shares; GRANTED %lld ok, %lld "
+		       "refused, %lld failed; statd (%s): %lld SM_MON, %lld SM_UNMON, %lld failed, "
+		       "%lld reboots heard\n",
+		       (long long)json_integer_value(json_object_get(j, "hosts")),
+		       (long long)json_integer_value(json_object_get(j, "locks")),
+		       (long long)json_integer_value(json_object_get(j, "blocked")),
+		       (long long)json_integer_value(json_object_get(j, "shares")),
+		       (long long)json_integer_value(json_object_get(g, "ok")),
+		       (long long)json_integer_value(json_object_get(g, "refused")),
+		       (long long)json_integer_value(json_object_get(g, "failed")),
+		       json_is_true(json_object_get(j, "nsm")) ? "on" : "off",
+		       (long long)json_integer_value(json_object_get(m, "sm_mon")),
+		       (long long)json_integer_value(json_object_get(m, "sm_unmon")),
+		       (long long)json_integer_value(json_object_get(m, "failed")),
+		       (long long)json_integer_value(json_object_get(j, "reboots")));
+		static const struct column cols[] = {{"HOST", "name"},	     {"ADDRESS", "address"},
+						     {"NSM_STATE", "nsm_state"}, {"OWNERS", "owners"},
+						     {"LOCKS", "locks"},	     {"BLOCKED", "blocked"},
+						     {"SHARES", "shares"}};
+		print_table(json_object_get(j, "list"), cols, sizeof(cols) / sizeof(cols[0]));
+	}
+	json_decref(j);
+	return 0;
+}
+
 /* A JSON object of counters as "name N, name N" in its own order. */
 static void print_counters(json_t *obj)
 {
@@ -604,6 +641,8 @@ int main(int argc, char **argv)
 		return gss_show(&o);
 	if (strcmp(cmd, "mounts") == 0 && nargs == 1)
 		return mounts_show(&o);
+	if (strcmp(cmd, "nlm") == 0 && nargs == 1)
+		return nlm_show(&o);
 	if (strcmp(cmd, "cluster") == 0 && nargs == 3 &&
 	    (strcmp(args[1], "takeover") == 0 || strcmp(args[1], "remove") == 0)) {
 		/* Ending the failed head's storage sessions can take seconds. */

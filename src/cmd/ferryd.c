@@ -20,6 +20,7 @@
 #include "nfs4/deleg/deleg.h"
 #include "nfs4/engine/program.h"
 #include "nfs4/server.h"
+#include "nlm/nlm.h"
 #include "rpc/rpcbind.h"
 #include "rpc/gss/gss_server.h"
 #include "rpc/server.h"
@@ -99,8 +100,9 @@ static int write_port_file(const char *path, const uint16_t *ports, unsigned n)
 	return rc ? -1 : 0;
 }
 
-/* The NFSv3 program's way to the NFSv4 callback engine (struct
- * nfs3_server.deleg_work): nfs3 may not call nfs4 itself. */
+/* The NFSv3 and NLM programs' way to the NFSv4 callback engine (struct
+ * nfs3_server.deleg_work, nlm_options.deleg_work): they may not call nfs4
+ * themselves. */
 static void nfs4_deleg_work_hook(void *ctx)
 {
 	nfs4_deleg_work(ctx);
@@ -384,6 +386,9 @@ static void rpcbind_plan(struct rpcbind_regs *regs, const struct ctl_context *ct
 		{NFS4_PROGRAM, NFS4_VERSION, NFS4_VERSION, true, NULL, NULL},
 		{NFS3_PROGRAM, NFS3_VERSION, NFS3_VERSION, true, nfs3_on_listener, ctl->nfs3},
 		{MOUNT_PROGRAM, MOUNT_V3, MOUNT_V3, ms != NULL, mount_on_listener, ms},
+		/* NFSv3's lock manager, where NFSv3 is served. */
+		{NLM_PROGRAM, NLM4_VERSION, NLM4_VERSION, ctl->nlm != NULL, nfs3_on_listener,
+		 ctl->nfs3},
 	};
 	memset(regs, 0, sizeof(*regs));
 	for (unsigned i = 0; i < ctl->nlisteners; i++) {
@@ -538,6 +543,33 @@ int main(int argc, char **argv)
 		mount_program_describe(&mnt, mountd);
 		rpc_server_add_program(srv, &mnt);
 	}
+	/* NLM v4, NFSv3's lock manager, on the same listeners; its locks are
+	 * in the same state as NFSv4's. */
+	struct nlm_options nlm_opts;
+	nlm_options_default(&nlm_opts);
+	nlm_opts.nsm = cfg.nlm_nsm;
+	nlm_opts.unmon_delay_ms = cfg.nlm_unmon_delay_ms;
+	snprintf(nlm_opts.state_dir, sizeof(nlm_opts.state_dir), "%s", cfg.state_dir);
+	snprintf(nlm_opts.sm_notify, sizeof(nlm_opts.sm_notify), "%s", cfg.nlm_sm_notify);
+	snprintf(nlm_opts.statd_dir, sizeof(nlm_opts.statd_dir), "%s", cfg.nlm_statd_dir);
+	nlm_opts.deleg_work = nfs4_deleg_work_hook;
+	nlm_opts.deleg_work_ctx = &nfs;
+	/* Test only: where clients' portmappers listen, so that a protocol
+	 * test's lock manager on loopback can stand in for one. */
+	const char *pmap = getenv("FERRY_TEST_NLM_PORTMAPPER_PORT");
+	if (pmap && atoi(pmap) > 0 && atoi(pmap) < 65536) {
+		nlm_opts.portmapper_port = (uint16_t)atoi(pmap);
+		nlm_opts.retry_ms = 200;
+		nlm_opts.granted_retries = 2;
+	}
+	struct nlm_service *nlm = NULL;
+	if (nlm_create(nfs.state, &nfs.exports, &nlm_opts, &nlm) != 0) {
+		rpc_server_destroy(srv);
+		return 1;
+	}
+	struct rpc_program nlm_prog;
+	nlm_program_describe(&nlm_prog, nlm);
+	rpc_server_add_program(srv, &nlm_prog);
 
 	uint16_t ports[CONFIG_MAX_LISTEN];
 	for (unsigned i = 0; i < cfg.nlisten; i++) {
@@ -557,6 +589,7 @@ int main(int argc, char **argv)
 	ctl_ctx.nfs = &nfs;
 	ctl_ctx.nfs3 = &nfs3;
 	ctl_ctx.rpc = srv;
+	ctl_ctx.nlm = nlm;
 	ctl_ctx.cfg = &cfg;
 	ctl_ctx.nlisteners = cfg.nlisten;
 	static struct reload_ctx reload;
@@ -590,6 +623,8 @@ int main(int argc, char **argv)
 	if (cfg.rpcbind) {
 		rpcbind_plan(&regs, &ctl_ctx, mountd);
 		rpcbind_announce(&regs);
+		/* statd reaches NLM's reboot callback through rpcbind. */
+		nlm_register_callback(nlm, true);
 	}
 	log_info("ferryd ready");
 	/* Under systemd (Type=notify); a no-op elsewhere. */
@@ -611,6 +646,8 @@ int main(int argc, char **argv)
 	log_info("received %s; stopping", strsignal(sig));
 	sd_notify(0, "STOPPING=1");
 	rpcbind_regs_unregister(&regs);
+	if (cfg.rpcbind)
+		nlm_register_callback(nlm, false);
 	/* The control plane reads the server: it goes first, and its address
 	 * with it, so ferryctl does not try a server that is gone. */
 	if (ctl) {
@@ -627,6 +664,8 @@ int main(int argc, char **argv)
 	rpc_server_destroy(srv);
 	nfs3_server_fini(&nfs3);
 	mount_server_destroy(mountd);
+	/* Before the state it locks in goes. */
+	nlm_destroy(nlm);
 	nfs4_server_fini(&nfs);
 	log_info("ferryd stopped after %llu calls on %llu connections",
 		 (unsigned long long)st.calls, (unsigned long long)st.connections_accepted);

@@ -114,6 +114,10 @@ static const struct config_key config_keys[] = {
 	{"export NAME", "anongid", EXPORT_FIELD(anongid), 0, UINT32_MAX, 65534, KEY_NUMBER},
 	{"export NAME", "memory_latency_us", EXPORT_FIELD(memory_latency_us), 0, 10000000, 0,
 	 KEY_NUMBER},
+	{"nlm", "unmon_delay_ms", SERVER_FIELD(nlm_unmon_delay_ms), 0, 3600000, 30000,
+	 KEY_NUMBER},
+	{"nlm", "statd_dir", SERVER_FIELD(nlm_statd_dir), 0, 0, 0, KEY_TEXT},
+	{"nlm", "sm_notify", SERVER_FIELD(nlm_sm_notify), 0, 0, 0, KEY_TEXT},
 	{"tls", "handshake_timeout", SERVER_FIELD(tls_handshake_timeout_s), 1, 3600, 10,
 	 KEY_NUMBER_MUST_BE},
 	{"tls", "cert", SERVER_FIELD(tls_cert), 0, 0, 0, KEY_TEXT},
@@ -176,6 +180,8 @@ void config_init_defaults(struct ferry_config *cfg)
 	cfg->mount = true;
 	cfg->delegations = CONFIG_DELEG_READWRITE;
 	cfg->dir_delegations = true;
+	cfg->nlm_nsm = true;
+	strcpy(cfg->nlm_sm_notify, "/usr/sbin/sm-notify");
 	strcpy(cfg->owner_domain, "localdomain");
 	snprintf(cfg->control_listen, sizeof(cfg->control_listen), "127.0.0.1:%d",
 		 CONFIG_CONTROL_PORT);
@@ -482,6 +488,9 @@ static bool server_entry(struct ini_ctx *ctx, const char *section, const char *k
 	}
 	if (strcmp(section, "control") == 0 && strcmp(key, "listen") == 0)
 		return set_control_listen(cfg, value, ctx->errbuf, ctx->errlen);
+	if (strcmp(section, "nlm") == 0 && strcmp(key, "nsm") == 0)
+		return parse_bool(value, &cfg->nlm_nsm) ||
+		       fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
 	return unknown_key(ctx, section, where);
 }
 
@@ -625,14 +634,15 @@ static int config_ini_entry(void *user, const char *section, const char *key,
 	else if (is_export)
 		ok = export_entry(ctx, e, section, key, value, where);
 	else if (strcmp(section, "server") == 0 || strcmp(section, "rpc") == 0 ||
-		 strcmp(section, "nfs") == 0 || strcmp(section, "control") == 0)
+		 strcmp(section, "nfs") == 0 || strcmp(section, "control") == 0 ||
+		 strcmp(section, "nlm") == 0)
 		ok = server_entry(ctx, section, key, value, where);
 	else if (strcmp(section, "cluster") == 0 || strcmp(section, "tls") == 0)
 		ok = unknown_key(ctx, section, where);
 	else
 		ok = fail(ctx->errbuf, ctx->errlen,
-			  "unknown section [%s] (expected server, rpc, nfs, control, cluster, "
-			  "tls, export NAME)",
+			  "unknown section [%s] (expected server, rpc, nfs, nlm, control, "
+			  "cluster, tls, export NAME)",
 			  section);
 	if (!ok)
 		ctx->failed = true;

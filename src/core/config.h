@@ -121,6 +121,15 @@
  *   max_lock_owners_per_client = 0
  *   max_locks_per_client = 0        ; byte ranges held, and lock stateids
  *
+ *   [nlm]                           ; the NLM v4 lock manager (NFSv3 clients)
+ *   nsm = yes                       ; monitor client hosts through the local
+ *                                   ; rpc.statd (SM_MON) and hear of their reboots
+ *   unmon_delay_ms = 30000          ; a host holding nothing is unmonitored this late
+ *   sm_notify = /usr/sbin/sm-notify ; run with -f at a start after NLM hosts held
+ *                                   ; locks, so they reclaim (with nsm = yes)
+ *   statd_dir = /var/lib/nfs        ; sm-notify's -P (statd's directory; unset:
+ *                                   ; sm-notify's default)
+ *
  *   [tls]                           ; RPC-with-TLS (RFC 9289); without this
  *                                   ; section no client is offered TLS
  *   cert = /etc/ferry/server.pem    ; PEM: the server's certificate (chain)
@@ -261,6 +270,14 @@ struct ferry_config {
 	unsigned callback_timeout_ms, callback_retry_ms, callback_retries;
 	uint64_t copy_sync_max;
 	unsigned copy_max_per_client, copy_rate_mb;
+	/* [nlm]: NSM through the local rpc.statd (nsm), how long a host that
+	 * holds nothing stays monitored, and what a restart runs to have the
+	 * last run's NLM hosts notified (with nsm; statd_dir: its -P, "" :
+	 * sm-notify's default). */
+	bool nlm_nsm;
+	unsigned nlm_unmon_delay_ms;
+	char nlm_statd_dir[CONFIG_PATH_MAX];
+	char nlm_sm_notify[CONFIG_PATH_MAX];
 	/* [control]: "" means none (disabled); control_explicit says whether
 	 * the address came from the file or a flag rather than the default
 	 * (a default that cannot bind is not fatal). */

@@ -141,6 +141,11 @@
  *      changes to be made stable.  A leaf: taken with nothing held; the
  *      back ends flush and parked requests are resumed (rpc_park_resume,
  *      which takes 9) after it is released.
+ *  9i. nlm: the NLM sender's lock (struct nlm_service.lock,
+ *      nlm/sender.c): its queue of calls to clients' lock managers.  A
+ *      leaf: taken with nothing held, or by the state module's grant hook
+ *      (which runs with no state lock held); calls are made after it is
+ *      released.
  *  9h. mount: the mount list's lock (struct mount_server.lock,
  *      mount/mount.c): who mounted what.  A leaf: taken with nothing held
  *      by MNT, UMNT, UMNTALL, DUMP and the control plane's listing; only

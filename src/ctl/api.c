@@ -473,6 +473,7 @@ unsigned ctl_api_handle(struct ctl_server *cs, const char *method, const char *p
 		{"/server", get_server},   {"/listeners", get_listeners}, {"/exports", get_exports},
 		{"/clients", get_clients}, {"/sessions", get_sessions},	  {"/connections", get_connections},
 		{"/cluster", ctl_cluster_get},	   {"/gss", ctl_gss_get},
+		{"/nlm", ctl_nlm_get},
 		{"/mounts", ctl_mounts_get},
 	};
 	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {

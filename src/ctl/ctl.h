@@ -37,6 +37,7 @@
 #include "core/config.h"
 
 struct nfs4_server;
+struct nlm_service;
 struct nfs3_server;
 struct rpc_server;
 struct ctl_server;
@@ -70,6 +71,7 @@ struct ctl_mount_hooks {
  * control server (ctl_server_stop first). */
 struct ctl_context {
 	struct nfs4_server *nfs;
+	struct nlm_service *nlm; /* NULL: no NLM program */
 	struct nfs3_server *nfs3; /* NULL: no NFSv3 program */
 	struct rpc_server *rpc;
 	const struct ferry_config *cfg;

@@ -49,6 +49,8 @@ void ctl_cluster_metrics(struct ctl_server *cs, struct ctl_text *out);
 /* gss.c: GET /gss and the ferry_gss_* metrics (nothing when RPCSEC_GSS is
  * not served). */
 unsigned ctl_gss_get(struct ctl_server *cs, json_t **out);
+/* GET /api/v1/nlm (nlm.c). */
+unsigned ctl_nlm_get(struct ctl_server *cs, json_t **out);
 void ctl_gss_metrics(struct ctl_server *cs, struct ctl_text *out);
 /* mounts.c: GET /mounts and the ferry_mount_* metrics (nothing when MOUNT
  * is not served). */

@@ -21,11 +21,13 @@
 #include "xdr/nfs3_codec.h"
 #include "export/durable.h"
 #include "nfs4/server.h"
+#include "nlm/nlm.h"
 #include "rpc/server.h"
 #include "state/session.h"
 #include "state/state.h"
 #include "state/state_dirdeleg.h"
 #include "state/state_info.h"
+#include "state/state_nlm.h"
 
 /* Everything one scrape reports, read before any of it is written. */
 struct scrape {
@@ -50,7 +52,10 @@ struct scrape {
 	struct nfs4_copy_stats copies;
 	uint64_t rss_bytes, vsize_bytes, open_fds, max_fds;
 	double cpu_s, start_s;
-	bool has_drc40, has_copies, has_max_fds, has_nfs3;
+	/* NLM (nlm/nlm.h, state/state_nlm.h) */
+	struct nlm_stats nlm;
+	struct state_nlm_stats nlm_state;
+	bool has_drc40, has_copies, has_max_fds, has_nlm, has_nfs3;
 	/* The back ends that tell of themselves (backend_ops.status). */
 	unsigned nstorage;
 	struct scrape_storage {
@@ -73,6 +78,7 @@ enum metric_needs {
 	NEEDS_COPIES,
 	NEEDS_MAX_FDS,
 	NEEDS_STORAGE,
+	NEEDS_NLM,
 	NEEDS_NFS3,
 };
 
@@ -231,6 +237,21 @@ static void cap_hits_series(struct ctl_text *t, const char *name, const struct s
 	for (unsigned k = 0; k < STATE_CAP_KINDS; k++)
 		ctl_text_printf(t, "%s{cap=\"%s\"} %llu\n", name, state_cap_names[k],
 				(unsigned long long)sc->state.cap_hits[k]);
+}
+
+static void nlm_calls_series(struct ctl_text *t, const char *name, const struct scrape *sc)
+{
+	for (uint32_t p = 0; p <= NLMPROC4_MAX; p++)
+		if (strcmp(nlm4_proc_name(p), "?") != 0)
+			ctl_text_printf(t, "%s{proc=\"%s\"} %llu\n", name, nlm4_proc_name(p),
+					(unsigned long long)sc->nlm.calls[p]);
+}
+
+static void nlm_results_series(struct ctl_text *t, const char *name, const struct scrape *sc)
+{
+	for (uint32_t r = 0; r <= NLM4_FAILED; r++)
+		ctl_text_printf(t, "%s{stat=\"%s\"} %llu\n", name, nlm4_stat_name(r),
+				(unsigned long long)sc->nlm.results[r]);
 }
 
 static void callbacks_series(struct ctl_text *t, const char *name, const struct scrape *sc)
@@ -562,6 +583,52 @@ static const struct metric_family families[] = {
 	 "Opens and lock states of clients that went, still being freed (a slice at a time).",
 	 VALUE(state.dying_states)},
 
+	/* NLM v4 (nlm/nlm.h) and its locks in the state module */
+	{"ferry_nlm_calls_total", "counter", "NLM v4 calls received, by procedure.",
+	 .series = nlm_calls_series, .needs = NEEDS_NLM},
+	{"ferry_nlm_results_total", "counter", "NLM v4 results answered, by nlm4_stats.",
+	 .series = nlm_results_series, .needs = NEEDS_NLM},
+	{"ferry_nlm_garbage_args_total", "counter", "NLM calls whose arguments did not decode.",
+	 VALUE(nlm.garbage), .needs = NEEDS_NLM},
+	{"ferry_nlm_granted_callbacks_total", "counter",
+	 "GRANTED calls to clients' lock managers for blocked locks, by outcome (refused and "
+	 "failed ones released the lock).",
+	 .label = "result", .needs = NEEDS_NLM,
+	 .labels = (const struct metric_label[]){{"ok", VALUE(nlm.granted_sent)},
+						 {"refused", VALUE(nlm.granted_refused)},
+						 {"failed", VALUE(nlm.granted_failed)},
+						 {NULL, 0, 0}}},
+	{"ferry_nlm_res_callbacks_total", "counter",
+	 "_RES calls answering clients' _MSG calls, by outcome.", .label = "result",
+	 .needs = NEEDS_NLM,
+	 .labels = (const struct metric_label[]){{"ok", VALUE(nlm.res_sent)},
+						 {"failed", VALUE(nlm.res_failed)},
+						 {NULL, 0, 0}}},
+	{"ferry_nlm_nsm_calls_total", "counter",
+	 "Calls to the local rpc.statd, by procedure (failed: not answered or refused).",
+	 .label = "proc", .needs = NEEDS_NLM,
+	 .labels = (const struct metric_label[]){{"SM_MON", VALUE(nlm.sm_mon)},
+						 {"SM_UNMON", VALUE(nlm.sm_unmon)},
+						 {"failed", VALUE(nlm.nsm_failed)},
+						 {NULL, 0, 0}}},
+	{"ferry_nlm_host_reboots_total", "counter",
+	 "Reboots of NLM hosts statd told of (their locks were released).", VALUE(nlm.reboots),
+	 .needs = NEEDS_NLM},
+	{"ferry_nlm_free_all_total", "counter", "FREE_ALL calls received.", VALUE(nlm.free_all),
+	 .needs = NEEDS_NLM},
+	{"ferry_nlm_hosts", "gauge", "NLM hosts holding locks, shares or blocked requests.",
+	 VALUE(nlm_state.hosts), .needs = NEEDS_NLM},
+	{"ferry_nlm_locks", "gauge", "Byte-range locks held by NLM hosts (also in ferry_state_locks).",
+	 VALUE(nlm_state.locks), .needs = NEEDS_NLM},
+	{"ferry_nlm_blocked", "gauge", "Blocked NLM LOCK requests waiting for their range.",
+	 VALUE(nlm_state.blocked), .needs = NEEDS_NLM},
+	{"ferry_nlm_shares", "gauge", "NLM share reservations (SHARE).", VALUE(nlm_state.shares),
+	 .needs = NEEDS_NLM},
+	{"ferry_nlm_granted_later_total", "counter",
+	 "Blocked NLM LOCKs granted once the locks in their way went.",
+	 VALUE(nlm_state.granted_later), .needs = NEEDS_NLM},
+
+	/* the v4.0 duplicate request cache (nfs4/engine/drc40.h) */
 	/* the v4.0 duplicate request cache (rpc/drc.h) */
 	{"ferry_v40_reply_cache_hits_total", "counter",
 	 "NFSv4.0 retransmissions answered from the duplicate request cache.", VALUE(drc40.hits),
@@ -785,6 +852,11 @@ static void scrape_read(struct ctl_server *cs, struct scrape *sc)
 	sc->has_copies = nfs->copies != NULL;
 	if (sc->has_copies)
 		nfs4_copy_get_stats(nfs, &sc->copies);
+	sc->has_nlm = cs->ctx.nlm != NULL;
+	if (sc->has_nlm) {
+		nlm_get_stats(cs->ctx.nlm, &sc->nlm);
+		state_nlm_get_stats(nfs->state, &sc->nlm_state);
+	}
 	scrape_process(cs, sc);
 	const struct exports *exps = &nfs->exports;
 	for (unsigned i = 0; i < exps->count && sc->nstorage < CONFIG_MAX_EXPORTS; i++) {
@@ -809,6 +881,8 @@ static bool family_present(const struct metric_family *f, const struct scrape *s
 		return sc->has_max_fds;
 	case NEEDS_STORAGE:
 		return sc->nstorage > 0;
+	case NEEDS_NLM:
+		return sc->has_nlm;
 	case NEEDS_NFS3:
 		return sc->has_nfs3;
 	case NEEDS_NOTHING:

@@ -75,7 +75,8 @@ struct nfs4_server {
 /* Hands the write holds the state module queued to the back ends, in
  * order (backend_ops.write_hold).  Called with nothing held but level 1. */
 void nfs4_write_holds_apply(struct nfs4_server *srv);
-/* The same, as the state thread's hook (struct state_options.work). */
+/* The state thread's hook (struct state_options.work): the write holds,
+ * and the callbacks and lease drops the state module queued (nfs4_deleg_work). */
 void nfs4_write_holds_work(void *ctx);
 
 /* Opens the exports and the state (reading stable client records from the

@@ -4,6 +4,7 @@
  * client's opens), and this hands them to the file's back end, which
  * keeps a descriptor for writing meanwhile. */
 #include "export/export.h"
+#include "nfs4/deleg/deleg.h"
 #include "nfs4/server.h"
 #include "state/state.h"
 
@@ -30,6 +31,11 @@ void nfs4_write_holds_apply(struct nfs4_server *srv)
 void nfs4_write_holds_work(void *ctx)
 {
 	struct nfs4_server *srv = ctx;
+	/* Write holds, and what else the state module queued outside a
+	 * COMPOUND: the leases of an expired client's delegations, and
+	 * recalls another program's request caused (an NLM lock on a
+	 * delegated file), which then go out within a pass of the state
+	 * thread rather than with whichever COMPOUND comes next. */
 	if (atomic_load_explicit(&srv->write_holds_ready, memory_order_acquire))
-		nfs4_write_holds_apply(srv);
+		nfs4_deleg_work(srv);
 }

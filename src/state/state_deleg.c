@@ -172,6 +172,9 @@ static void deleg_detach(struct state_server *st, struct state_deleg *d, bool un
 		atomic_fetch_sub_explicit(&st->deleg.n_write, 1, memory_order_relaxed);
 	if (unlease && list_empty(&f->delegs))
 		queue_unleased(st, &f->key);
+	/* Blocked NLM LOCKs may have waited for it. */
+	if (!list_empty(&f->nlm_blocks))
+		state_nlm_blocks_wake(st, f);
 	state_file_maybe_free(st, f);
 }
 

@@ -14,6 +14,7 @@
 #include "state/session.h"
 #include "state/state_dirdeleg.h"
 #include "state/state.h"
+#include "state/state_nlm.h"
 
 /* --- objects ------------------------------------------------------------ */
 
@@ -45,6 +46,13 @@ struct state_client {
 	unsigned n_open_owners, n_lock_owners, n_opens, n_lock_states, n_locks;
 	uint32_t caps_logged; /* 1 << state_cap_kind: refusals logged already */
 	uint64_t recall_any_ms; /* when it was last asked to give delegations back */
+
+	/* An NLM host (state_nlm.c), named by its caller_name: on
+	 * st->nlm_hosts by link, in neither client table, no lease. */
+	bool nlm;
+	int32_t nlm_nsm_state; /* the NSM state its last LOCK carried */
+	char nlm_addr[64];     /* the address it calls from */
+	unsigned nlm_blocks, nlm_shares; /* its blocked LOCKs and shares */
 
 	/* v4.1 and up (EXCHANGE_ID); see session.h. */
 	bool v41;
@@ -105,6 +113,11 @@ struct state_file {
 	struct list_node delegs; /* struct state_deleg.s.file_link */
 	struct list_node waiters; /* struct state_waiter.file_link */
 	unsigned n_waiters;
+	/* NLM: blocked LOCKs waiting for the range (struct state_nlm_block,
+	 * oldest first) and DOS share reservations (struct state_nlm_share),
+	 * state_nlm.c. */
+	struct list_node nlm_blocks;
+	struct list_node nlm_shares;
 	unsigned writers; /* opens with write access (the back end's write hold) */
 };
 
@@ -161,6 +174,9 @@ struct state_lockst {
 	/* Its locks are held in the back end too (state_lock_args.backend):
 	 * going with locks, it leaves a released notice. */
 	bool backend;
+	/* An NLM host's (state_nlm.c): open is NULL, and no NFSv4 request
+	 * may name its stateid. */
+	bool nlm;
 };
 
 struct state_range {
@@ -341,6 +357,18 @@ struct state_server {
 	void *notify_ctx;
 	unsigned notify_busy;
 	pthread_cond_t notify_cond;
+
+	/* NLM hosts and their granted blocked locks (state_nlm.c). */
+	struct list_node nlm_hosts; /* struct state_client.link */
+	struct list_node nlm_blocks_all, nlm_shares_all; /* their all_link */
+	unsigned n_nlm_hosts, n_nlm_blocks, n_nlm_shares;
+	struct state_nlm_grant_item *nlm_grants, **nlm_grants_tail;
+	state_nlm_grant_fn nlm_grant_fn;
+	void *nlm_grant_ctx;
+	uint64_t nlm_granted_later; /* blocked locks granted when freed, since start */
+	/* The grace period NLM hosts from before the restart need: not cut
+	 * short when every NFSv4 client has reclaimed (0: none). */
+	uint64_t nlm_grace_end_ms;
 
 	/* v4.1 sessions (session.c): the table under sess_lock, counters
 	 * atomic.  lock order: see core/lock_order.h, level 4. */
@@ -535,6 +563,31 @@ const struct state_range *state_lock_conflict(const struct state_file *f, uint32
 					      state_range_skip_fn skip, const void *arg);
 /* skip for state_lock_conflict: the locks of lock owner arg. */
 bool state_range_of_owner(const struct state_range *r, const void *owner);
+/* The last byte of [offset, offset + length); STATE_LENGTH_EOF: UINT64_MAX. */
+uint64_t state_range_last(uint64_t offset, uint64_t length);
+/* Takes [start, last] out of ls's ranges (spare: see state_lock.c). */
+void state_ranges_cut(struct state_server *st, struct state_lockst *ls, uint64_t start,
+		      uint64_t last, struct state_range **spare);
+/* Gives ls a lock of type over [start, last] (nr and *spare preallocated). */
+void state_ranges_set(struct state_server *st, struct state_lockst *ls, uint32_t type,
+		      uint64_t start, uint64_t last, struct state_range *nr,
+		      struct state_range **spare);
+/* Lock owner lo's lock state on f, or NULL. */
+struct state_lockst *state_lockst_of(struct state_file *f, const struct state_owner *lo);
+
+/* state_nlm.c */
+void state_nlm_init(struct state_server *st);
+/* Frees every NLM host and what it holds (server destruction). */
+void state_nlm_fini(struct state_server *st);
+/* Locks on f went or shrank: blocked NLM LOCKs nothing blocks any more
+ * are granted now and queued for the grant hook. */
+void state_nlm_blocks_wake(struct state_server *st, struct state_file *f);
+/* Whether an NLM share reservation on f other than skip's conflicts with
+ * access/deny (STATE_SHARE_* bits). */
+bool state_nlm_share_conflicts(const struct state_file *f, uint32_t access, uint32_t deny,
+			       const void *skip);
+/* Hands the queued grants to the hook (st->lock not held). */
+void state_nlm_grants_flush(struct state_server *st);
 
 /* state_lock_wait.c: waiters of denied blocking locks (see state.h) */
 void state_waiters_init(struct state_server *st);

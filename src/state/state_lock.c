@@ -34,7 +34,7 @@ uint64_t state_lock_owner_id(const struct state_server *st, uint64_t clientid,
 	return state_hash(st, head, sizeof(head), owner, owner_len);
 }
 
-static uint64_t range_last(uint64_t offset, uint64_t length)
+uint64_t state_range_last(uint64_t offset, uint64_t length)
 {
 	return length == STATE_LENGTH_EOF ? UINT64_MAX : offset + (length - 1);
 }
@@ -166,7 +166,7 @@ static void fill_denied(const struct state_range *r, struct state_lock_denied *d
 
 /* Removes [start, last] from ls's ranges.  spare, when the cut splits a
  * range in two, becomes the right half (and is then set to NULL). */
-static void ranges_cut(struct state_server *st, struct state_lockst *ls, uint64_t start,
+void state_ranges_cut(struct state_server *st, struct state_lockst *ls, uint64_t start,
 		       uint64_t last, struct state_range **spare)
 {
 	struct state_file *f = ls->s.file;
@@ -196,12 +196,12 @@ static void ranges_cut(struct state_server *st, struct state_lockst *ls, uint64_
 
 /* Gives ls a lock of type over [start, last]: needs two preallocated
  * ranges (the new one and a possible split). */
-static void ranges_set(struct state_server *st, struct state_lockst *ls, uint32_t type,
+void state_ranges_set(struct state_server *st, struct state_lockst *ls, uint32_t type,
 		       uint64_t start, uint64_t last, struct state_range *nr,
 		       struct state_range **spare)
 {
 	struct state_file *f = ls->s.file;
-	ranges_cut(st, ls, start, last, spare);
+	state_ranges_cut(st, ls, start, last, spare);
 	/* Merge with adjacent ranges of the owner of the same type. */
 	struct list_node *pos, *tmp;
 	list_for_each_safe(pos, tmp, &f->ranges)
@@ -225,7 +225,7 @@ static void ranges_set(struct state_server *st, struct state_lockst *ls, uint32_
 	range_count(st, nr, 1);
 }
 
-static struct state_lockst *lockst_of(struct state_file *f, const struct state_owner *lo)
+struct state_lockst *state_lockst_of(struct state_file *f, const struct state_owner *lo)
 {
 	struct state_stid *s = state_stid_of_owner(&f->lock_states, lo);
 	return s ? container_of(s, struct state_lockst, s) : NULL;
@@ -298,7 +298,7 @@ static enum nfsstat4 lock_from_open(struct state_server *st, struct state_owner 
 		lo->seqid = a->lock_seqid;
 		*created_owner = true;
 	}
-	struct state_lockst *ls = lockst_of(s->file, lo);
+	struct state_lockst *ls = state_lockst_of(s->file, lo);
 	if (!ls) {
 		if (!(ls = lockst_new(st, lo, (struct state_open *)s))) {
 			if (*created_owner)
@@ -333,7 +333,7 @@ enum nfsstat4 state_lock(struct state_server *st, struct state_owner *o,
 		return status;
 	if (!type)
 		return NFS4ERR_INVAL;
-	uint64_t start = a->offset, last = range_last(a->offset, a->length);
+	uint64_t start = a->offset, last = state_range_last(a->offset, a->length);
 	struct state_range *nr = malloc(sizeof(*nr)), *spare = malloc(sizeof(*spare));
 	if (!nr || !spare) {
 		free(nr);
@@ -391,7 +391,7 @@ enum nfsstat4 state_lock(struct state_server *st, struct state_owner *o,
 	}
 	if (a->backend)
 		ls->backend = true;
-	ranges_set(st, ls, type, start, last, nr, &spare);
+	state_ranges_set(st, ls, type, start, last, nr, &spare);
 	nr = NULL;
 	state_waiter_drop(st, ls->s.file, lo->clientid, lo->bytes, lo->len);
 	/* A write lock turned into a read lock (or narrowed) may free what
@@ -434,7 +434,7 @@ enum nfsstat4 state_locku_left(struct state_server *st, struct state_owner *o,
 	if (status == NFS4_OK && (s->type != STATE_STID_LOCK || s->owner != o))
 		status = NFS4ERR_BAD_STATEID;
 	if (status == NFS4_OK) {
-		ranges_cut(st, (struct state_lockst *)s, offset, range_last(offset, length),
+		state_ranges_cut(st, (struct state_lockst *)s, offset, state_range_last(offset, length),
 			   &spare);
 		state_waiters_wake(st, s->file, true);
 		state_stid_bump(s);
@@ -464,7 +464,7 @@ enum nfsstat4 state_lockt(struct state_server *st, uint64_t clientid, const uint
 		struct state_owner *lo =
 			state_owner_find(st, clientid, STATE_OWNER_LOCK, owner, owner_len);
 		const struct state_range *c =
-			f ? state_lock_conflict(f, type, offset, range_last(offset, length), state_range_of_owner,
+			f ? state_lock_conflict(f, type, offset, state_range_last(offset, length), state_range_of_owner,
 					  lo)
 			  : NULL;
 		if (c) {
@@ -483,7 +483,7 @@ bool state_lock_owner_holds(struct state_server *st, uint64_t clientid, const ui
 	const struct state_owner *lo =
 		state_owner_find(st, clientid, STATE_OWNER_LOCK, owner, owner_len);
 	struct state_file *f = lo ? state_file_get(st, file, false) : NULL;
-	const struct state_lockst *ls = f ? lockst_of(f, lo) : NULL;
+	const struct state_lockst *ls = f ? state_lockst_of(f, lo) : NULL;
 	bool holds = ls && state_lockst_has_ranges(ls);
 	pthread_mutex_unlock(&st->lock);
 	return holds;
@@ -533,7 +533,7 @@ static enum nfsstat4 check_io_special(struct state_server *st, const struct stat
 			return NFS4ERR_LOCKED;
 	uint32_t as = write ? STATE_WRITE_LT : STATE_READ_LT;
 	if (length != 0 && !(bypass && !write) &&
-	    state_lock_conflict(f, as, start, range_last(start, length), NULL, NULL))
+	    state_lock_conflict(f, as, start, state_range_last(start, length), NULL, NULL))
 		return NFS4ERR_LOCKED;
 	/* A special stateid is another client to every delegation. */
 	return state_deleg_conflict(st, f, 0, write) ? NFS4ERR_DELAY : NFS4_OK;
@@ -568,7 +568,7 @@ enum nfsstat4 state_check_io(struct state_server *st, uint64_t clientid,
 			status = NFS4ERR_OPENMODE;
 		else if (length != 0 &&
 			 state_lock_conflict(s->file, write ? STATE_WRITE_LT : STATE_READ_LT, offset,
-				       range_last(offset, length), skip_client, &holder))
+				       state_range_last(offset, length), skip_client, &holder))
 			status = NFS4ERR_LOCKED;
 		goto out;
 	}
@@ -587,7 +587,7 @@ enum nfsstat4 state_check_io(struct state_server *st, uint64_t clientid,
 		goto out;
 	}
 	if (length != 0 && state_lock_conflict(s->file, write ? STATE_WRITE_LT : STATE_READ_LT, offset,
-					 range_last(offset, length), skip_open, op))
+					 state_range_last(offset, length), skip_open, op))
 		status = NFS4ERR_LOCKED;
 out:
 	pthread_mutex_unlock(&st->lock);

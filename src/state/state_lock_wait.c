@@ -124,6 +124,10 @@ void state_lock_release_queue(struct state_server *st, const struct state_owner 
 
 void state_waiters_wake(struct state_server *st, struct state_file *f, bool keep)
 {
+	/* Blocked NLM LOCKs take their locks first: they were promised them;
+	 * a v4 waiter is only told to ask again. */
+	if (f && !list_empty(&f->nlm_blocks))
+		state_nlm_blocks_wake(st, f);
 	if (!f || f->n_waiters == 0)
 		return;
 	struct list_node *pos, *tmp;
@@ -206,6 +210,8 @@ void state_lock_notify_flush(struct state_server *st)
 {
 	if (!atomic_load(&st->notices_queued))
 		return;
+	/* NLM grants ride on the same flag and the same flushes. */
+	state_nlm_grants_flush(st);
 	pthread_mutex_lock(&st->lock);
 	struct state_notice *list = st->notices;
 	state_lock_notify_fn fn = st->notify_fn;

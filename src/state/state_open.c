@@ -48,6 +48,8 @@ struct state_file *state_file_get(struct state_server *st, const struct state_fi
 	list_init(&f->ranges);
 	list_init(&f->delegs);
 	list_init(&f->waiters);
+	list_init(&f->nlm_blocks);
+	list_init(&f->nlm_shares);
 	hashtable_insert(&st->files, &f->node, h);
 	st->n_files++;
 	return f;
@@ -56,7 +58,8 @@ struct state_file *state_file_get(struct state_server *st, const struct state_fi
 void state_file_maybe_free(struct state_server *st, struct state_file *f)
 {
 	if (!f || !list_empty(&f->opens) || !list_empty(&f->lock_states) ||
-	    !list_empty(&f->delegs) || f->n_waiters)
+	    !list_empty(&f->delegs) || f->n_waiters || !list_empty(&f->nlm_blocks) ||
+	    !list_empty(&f->nlm_shares))
 		return;
 	hashtable_remove(&st->files, &f->node);
 	st->n_files--;
@@ -158,6 +161,10 @@ enum nfsstat4 state_stid_lookup(struct state_server *st, const struct nfs4_state
 	if (s->type == STATE_STID_DELEG && !s->file)
 		return state_deleg_revoked_status(minor);
 	if (s->type == STATE_STID_CLOSED || !state_file_key_eq(&s->file->key, file))
+		return NFS4ERR_BAD_STATEID;
+	/* An NLM host's lock state has a stateid only to sit in the lock
+	 * table; no NFSv4 client was ever given it. */
+	if (s->type == STATE_STID_LOCK && ((struct state_lockst *)s)->nlm)
 		return NFS4ERR_BAD_STATEID;
 	if (!(minor >= 1 && sid->seqid == 0) && sid->seqid != s->seqid) {
 		/* Serial-number order, as seqids wrap. */
@@ -299,7 +306,8 @@ static bool share_conflicts(const struct state_file *f, uint32_t access, uint32_
 		if ((access & o->deny) || (deny & o->access))
 			return true;
 	}
-	return false;
+	/* NLM share reservations (DOS SHARE) count as opens of another owner. */
+	return state_nlm_share_conflicts(f, access, deny, NULL);
 }
 
 struct state_stid *state_stid_of_owner(const struct list_node *file_list,

@@ -71,6 +71,8 @@ void state_grace_reclaimed(struct state_server *st, const uint8_t *name, uint32_
 	/* Nobody else can reclaim: new state need not wait any longer.  The
 	 * state thread ends grace (and removes records no one came back for:
 	 * none) at its next run, asked for now. */
+	if (st->nlm_grace_end_ms > now)
+		return; /* NLM hosts may still reclaim (state_nlm_grace_begin) */
 	st->grace_end_ms = now;
 	log_info("state: all %zu client(s) from before the restart have reclaimed; grace "
 		 "period ends early",

@@ -434,6 +434,7 @@ int state_server_create(const struct state_options *o, struct state_server **out
 	st->probes_tail = &st->probes;
 	state_deleg_init(st);
 	state_waiters_init(st);
+	state_nlm_init(st);
 	int rc = init_sync(st);
 	if (rc) {
 		free(st);
@@ -518,6 +519,7 @@ void state_server_destroy(struct state_server *st)
 	state_owners_free_dying(st, UINT_MAX);
 	state_cb_free_queue(st);
 	state_deleg_fini(st);
+	state_nlm_fini(st);
 	state_waiters_fini(st);
 	pthread_mutex_unlock(&st->lock);
 	state_sessions_fini(st);

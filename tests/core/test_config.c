@@ -459,6 +459,25 @@ static void test_dir_delegations(void **state)
 	assert_err_contains("1..65536");
 }
 
+static void test_nlm_keys(void **state)
+{
+	config_init_defaults(&cfg);
+	assert_true(cfg.nlm_nsm);
+	assert_int_equal(cfg.nlm_unmon_delay_ms, 30000);
+	assert_string_equal(cfg.nlm_sm_notify, "/usr/sbin/sm-notify");
+	assert_string_equal(cfg.nlm_statd_dir, "");
+	assert_true(load("[nlm]\nnsm = no\nunmon_delay_ms = 100\nstatd_dir = /srv/statd\n"
+			 "sm_notify = /opt/bin/sm-notify\n"));
+	assert_false(cfg.nlm_nsm);
+	assert_int_equal(cfg.nlm_unmon_delay_ms, 100);
+	assert_string_equal(cfg.nlm_statd_dir, "/srv/statd");
+	assert_string_equal(cfg.nlm_sm_notify, "/opt/bin/sm-notify");
+	assert_false(load("[nlm]\nnsm = perhaps\n"));
+	assert_err_contains("expected yes or no");
+	assert_false(load("[nlm]\nlockd = yes\n"));
+	assert_err_contains("unknown key in [nlm]");
+}
+
 static void test_copy_keys(void **state)
 {
 	config_init_defaults(&cfg);
@@ -905,6 +924,7 @@ int main(void)
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_file_delegations),
 		cmocka_unit_test(test_dir_delegations),
+		cmocka_unit_test(test_nlm_keys),
 		cmocka_unit_test(test_copy_keys),
 		cmocka_unit_test(test_attr_cache_key),
 		cmocka_unit_test(test_file_numbers),

@@ -170,7 +170,10 @@ static int start_server(struct ferryd_proc *p, const char *const *extra_args, bo
 	}
 	argv[n++] = "--port-file";
 	argv[n++] = portfile;
-	argv[n++] = "--no-rpcbind";
+	/* Tests share the host: no registration, unless the test runs its
+	 * own rpcbind (in a namespace of its own) and asks for it. */
+	if (!getenv("FERRYD_PROC_RPCBIND"))
+		argv[n++] = "--no-rpcbind";
 	if (!has_control) {
 		/* Tests run in parallel: never the fixed default port. */
 		argv[n++] = "--control";

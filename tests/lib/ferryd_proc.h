@@ -3,7 +3,8 @@
  * Each instance gets a fresh directory under $TMPDIR (export/, state/,
  * ferryd.log), listens on 127.0.0.1 with a port the kernel picks (unless the
  * extra arguments give --listen; port is then the first listener's), and
- * does not register with rpcbind.  Its control plane listens on a port the
+ * does not register with rpcbind (unless FERRYD_PROC_RPCBIND is set in the
+ * environment: a test with an rpcbind of its own, in its own namespace).  Its control plane listens on a port the
  * kernel picks too, unless the extra arguments give --control. */
 #ifndef FERRY_TESTS_FERRYD_PROC_H
 #define FERRY_TESTS_FERRYD_PROC_H

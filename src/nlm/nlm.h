@@ -1,0 +1,99 @@
+/* The NLM v4 program (program 100021, version 4): byte-range locks and
+ * DOS share reservations of NFSv3 clients, kept in the state module's lock
+ * table beside NFSv4's (state/state_nlm.h), so that the two conflict.
+ *
+ * Calls are served on the event loop that read them (the state module's
+ * work is in memory).  What goes back to a client's own lock manager
+ * (GRANTED for a blocked LOCK whose way cleared; the _RES call answering a
+ * _MSG call) is sent by the NLM sender threads, which find the client's
+ * NLM port with the portmapper on the client's address (GETPORT, TCP) and
+ * calls it, so that no request waits for a client.
+ *
+ * Threads: three senders (two for clients, one for statd) and, with NSM,
+ * statd's callback listener.  Locks: the senders' queue (core/lock_order.h 9i),
+ * a leaf. */
+#ifndef FERRY_NLM_NLM_H
+#define FERRY_NLM_NLM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "rpc/server.h"
+#include "xdr/nlm_prot.h"
+
+struct state_server;
+struct exports;
+struct nlm_service;
+
+struct nlm_options {
+	/* Each call to a client's lock manager (GETPORT, then the call)
+	 * waits this long for an answer. */
+	uint32_t callback_timeout_ms;
+	/* A GRANTED nobody answered is sent again this many times, waiting
+	 * retry_ms, doubled each time; then the lock is let go (the client
+	 * asks again if it still wants it). */
+	unsigned granted_retries;
+	uint32_t retry_ms;
+	/* The portmapper's port on clients (111; tests may move it). */
+	uint16_t portmapper_port;
+	/* NSM through the local rpc.statd: SM_MON for each host that takes
+	 * its first lock or share, SM_UNMON once it holds none, and statd's
+	 * callback (a UDP listener on loopback, registered with rpcbind as
+	 * NLM v4 over UDP: the program, version and procedure of SM_MON's
+	 * my_id) when a monitored host reboots: that host's locks go. */
+	bool nsm;
+	/* A host that holds nothing any more is unmonitored this much later,
+	 * unless it locks again meanwhile. */
+	uint32_t unmon_delay_ms;
+	/* Where the hosts being monitored are listed (<dir>/nlm_hosts), so
+	 * that the next start knows whom to have notified; "" keeps none. */
+	char state_dir[CONFIG_PATH_MAX];
+	/* The command run at a start that finds hosts listed: sm-notify,
+	 * given -f and, when statd_dir is set, -P statd_dir (statd's own
+	 * directory); "" runs nothing. */
+	char sm_notify[CONFIG_PATH_MAX];
+	char statd_dir[CONFIG_PATH_MAX];
+	/* The NFSv4 layer's way to send what a call queued for it (a recall
+	 * of a delegation an NLM lock met): called after such a call, no lock
+	 * held; nlm may not call nfs4 itself.  NULL: the state thread's next
+	 * pass sends it. */
+	void (*deleg_work)(void *ctx);
+	void *deleg_work_ctx;
+};
+
+void nlm_options_default(struct nlm_options *o);
+
+/* Starts the service (its sender thread) on the server's state and
+ * exports, which must outlive it.  0 or a negative errno (logged). */
+int nlm_create(struct state_server *st, struct exports *exps, const struct nlm_options *o,
+	       struct nlm_service **out);
+
+/* Stops the sender (calls not yet sent are dropped) and frees it. */
+void nlm_destroy(struct nlm_service *n);
+
+void nlm_program_describe(struct rpc_program *prog, struct nlm_service *n);
+
+/* Registers (set) or withdraws with the local rpcbind the UDP listener
+ * statd calls back (NLM v4 over UDP on loopback; with NSM only).  NLM over
+ * TCP is registered with the server's other programs.  A registration
+ * left by a run that did not stop cleanly is replaced.  Failures are
+ * logged. */
+void nlm_register_callback(struct nlm_service *n, bool set);
+
+struct nlm_stats {
+	uint64_t calls[NLMPROC4_MAX + 1];    /* by procedure */
+	uint64_t results[NLM4_FAILED + 1];    /* by nlm4_stats answered */
+	uint64_t garbage;                     /* arguments that did not decode */
+	uint64_t granted_sent, granted_refused, granted_failed; /* GRANTED calls */
+	uint64_t res_sent, res_failed;        /* _RES calls answering _MSG calls */
+	uint64_t free_all;                    /* FREE_ALL received */
+	uint64_t sm_mon, sm_unmon, nsm_failed; /* calls to statd, and failures */
+	uint64_t reboots;                     /* statd said a monitored host rebooted */
+	bool nsm;                             /* monitoring through statd */
+	uint16_t callback_port;               /* statd's callback listener (UDP) */
+};
+
+void nlm_get_stats(struct nlm_service *n, struct nlm_stats *out);
+
+#endif

@@ -1,0 +1,112 @@
+/* Internals of the NLM service shared by its files. */
+#ifndef FERRY_NLM_NLM_INTERNAL_H
+#define FERRY_NLM_NLM_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "nlm/nlm.h"
+#include "state/state_nlm.h"
+
+/* Sender threads: one for statd, the others for clients' lock managers. */
+enum { NLM_ADDR_MAX = 64, NLM_SENDERS = 3 };
+
+/* A call to a client's lock manager, waiting for the sender. */
+enum nlm_job_kind { NLM_JOB_GRANTED, NLM_JOB_RES, NLM_JOB_SM_MON, NLM_JOB_SM_UNMON };
+
+struct nlm_job {
+	struct nlm_job *next;
+	enum nlm_job_kind kind;
+	char addr[NLM_ADDR_MAX]; /* the client's address, no port ("10.0.0.1", "::1") */
+	uint32_t proc;
+	unsigned attempts;
+	uint64_t due_ms;
+	uint8_t *args; /* encoded arguments (GRANTED: nlm4_testargs) */
+	uint32_t args_len;
+	/* GRANTED: the grant's bytes (struct nlm_grant_blob's form), to let
+	 * the lock go when the client refuses it or cannot be reached. */
+	uint8_t *blob;
+	uint32_t blob_len;
+	/* SM_MON, SM_UNMON: the host (caller_name). */
+	char host[NLM4_MAXSTRLEN + 1];
+};
+
+struct nlm_service {
+	struct state_server *st;
+	struct exports *exps;
+	struct nlm_options opts;
+	/* The sender.  lock order: see core/lock_order.h, level 9i. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop;
+	struct nlm_job *jobs; /* unordered; few */
+	pthread_t threads[NLM_SENDERS];
+	struct sender_arg {
+		struct nlm_service *n;
+		bool nsm; /* this thread makes the calls to statd, and only those */
+	} sender_args[NLM_SENDERS];
+	unsigned nthreads;
+	_Atomic uint64_t next_cookie;
+	/* Counters (struct nlm_stats), atomic. */
+	_Atomic uint64_t calls[NLMPROC4_MAX + 1];
+	_Atomic uint64_t results[NLM4_FAILED + 1];
+	_Atomic uint64_t garbage, granted_sent, granted_refused, granted_failed, res_sent,
+		res_failed, free_all, sm_mon, sm_unmon, nsm_failed, reboots;
+	/* NSM (nsm.c): statd's callback listener, and the hosts monitored
+	 * (the sender's alone), as <state_dir>/nlm_hosts lists them. */
+	struct rpc_udp *udp;
+	uint16_t udp_port;
+	char **monitored;
+	size_t nmonitored;
+};
+
+/* What the state module keeps for a blocked LOCK, to build GRANTED once
+ * the lock is taken: the client's address and the lock as asked. */
+struct nlm_grant_blob {
+	struct nlm_bytes addr;
+	bool exclusive;
+	struct nlm4_lock lock;
+};
+
+bool nlm_blob_encode(struct xdr_enc *e, const struct nlm_grant_blob *b);
+bool nlm_blob_decode(const uint8_t *p, uint32_t len, struct nlm_grant_blob *out);
+
+/* sender.c: queues a call (the bytes are copied); false when out of
+ * memory. */
+bool nlm_send_queue(struct nlm_service *n, enum nlm_job_kind kind, const char *addr,
+		    uint32_t proc, const uint8_t *args, uint32_t args_len, const uint8_t *blob,
+		    uint32_t blob_len);
+/* Queues a job made by the caller (args and blob malloc'd, or NULL). */
+void nlm_job_push(struct nlm_service *n, struct nlm_job *j);
+void nlm_job_free(struct nlm_job *j);
+int nlm_sender_start(struct nlm_service *n);
+void nlm_sender_stop(struct nlm_service *n);
+/* The state module's grant hook (state_nlm_grant_fn). */
+void nlm_grant_hook(void *ctx, const struct state_nlm_grant *g);
+
+/* nlm.c: a name from the wire, for the log: at most cap - 1 bytes, each
+ * byte that does not print as '?'. */
+void nlm_printable(char *out, size_t cap, const uint8_t *p, uint32_t len);
+
+/* nsm.c */
+int nlm_nsm_start(struct nlm_service *n);
+void nlm_nsm_stop(struct nlm_service *n);
+/* A host's first state came (on) or its last went (!on): queue SM_MON or
+ * SM_UNMON. */
+void nlm_nsm_host(struct nlm_service *n, const uint8_t *name, uint32_t len, bool on);
+/* On the sender: makes an SM_MON / SM_UNMON job's call to statd and
+ * updates the list of monitored hosts.  0 or a negative errno. */
+int nlm_nsm_call(struct nlm_service *n, const struct nlm_job *j);
+/* The host's locks and shares go (FREE_ALL: from addr; a reboot: addr
+ * NULL, every address); SM_UNMON follows. */
+void nlm_free_host(struct nlm_service *n, const uint8_t *name, uint32_t len, const char *addr,
+		   const char *why);
+/* sender.c: the portmapper's port for prog/vers/proto at addr ("1.2.3.4"). */
+int nlm_getport(struct nlm_service *n, const char *addr, uint16_t pmap_port, uint32_t prog,
+		uint32_t vers, uint32_t proto, uint16_t *port);
+
+/* program.c: the lock a blob describes, resolved to its file (false when
+ * its handle no longer parses); let go of it. */
+void nlm_release_granted(struct nlm_service *n, const struct nlm_grant_blob *b);
+
+#endif

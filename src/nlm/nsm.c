@@ -1,0 +1,363 @@
+/* NSM through the system's rpc.statd (program 100024), as a kernel lock
+ * manager uses it:
+ *
+ *   - a host's first lock or share: SM_MON(mon_name = its caller_name,
+ *     my_id = 127.0.0.1, NLM v4, procedure 16) to the local statd, which
+ *     records it in its directory; its last lock or share gone: SM_UNMON;
+ *   - statd calls my_id back (UDP, to the port rpcbind gives for NLM v4
+ *     over UDP on loopback) when that host tells it of a reboot: ferryd
+ *     drops the host's locks and shares;
+ *   - the hosts monitored are listed in <state_dir>/nlm_hosts; a start
+ *     that finds the list non-empty begins a grace period for them
+ *     (state_nlm_grace_begin) and runs sm-notify -f so that statd tells
+ *     them this server's lock manager lost its state: they reclaim.
+ *
+ * statd is reached over TCP (GETPORT on 127.0.0.1) from a reserved port,
+ * which it requires of SM_MON.  The calls run on the sender thread, in
+ * the order the hosts came and went. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/state_dir.h"
+#include "nlm/nlm_internal.h"
+#include "rpc/client.h"
+#include "rpc/rpcbind.h"
+#include "rpc/udp.h"
+#include "state/state.h"
+
+extern char **environ;
+
+static const char loopback[] = "127.0.0.1";
+
+/* --- the list of monitored hosts (sender thread) ------------------------------- */
+
+static void list_path(const struct nlm_service *n, char *out, size_t len)
+{
+	snprintf(out, len, "%s/nlm_hosts", n->opts.state_dir);
+}
+
+static void list_write(struct nlm_service *n)
+{
+	if (!n->opts.state_dir[0])
+		return;
+	size_t len = 0;
+	for (size_t i = 0; i < n->nmonitored; i++)
+		len += strlen(n->monitored[i]) + 1;
+	char *text = malloc(len + 1);
+	if (!text) {
+		log_error("nlm: no memory to record the hosts monitored");
+		return;
+	}
+	size_t off = 0;
+	for (size_t i = 0; i < n->nmonitored; i++)
+		off += (size_t)sprintf(text + off, "%s\n", n->monitored[i]);
+	char path[CONFIG_PATH_MAX + 16];
+	list_path(n, path, sizeof(path));
+	int rc = state_file_replace(path, text, off, 0600);
+	if (rc)
+		log_warn("nlm: cannot write %s: %s", path, strerror(-rc));
+	free(text);
+}
+
+static ssize_t list_find(const struct nlm_service *n, const char *host)
+{
+	for (size_t i = 0; i < n->nmonitored; i++)
+		if (strcmp(n->monitored[i], host) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+static void list_set(struct nlm_service *n, const char *host, bool on)
+{
+	ssize_t at = list_find(n, host);
+	if (on && at < 0) {
+		char **v = realloc(n->monitored, (n->nmonitored + 1) * sizeof(*v));
+		char *copy = strdup(host);
+		if (!v || !copy) {
+			free(copy);
+			if (v)
+				n->monitored = v;
+			log_error("nlm: no memory to record host %s", host);
+			return;
+		}
+		n->monitored = v;
+		n->monitored[n->nmonitored++] = copy;
+	} else if (!on && at >= 0) {
+		free(n->monitored[at]);
+		n->monitored[at] = n->monitored[--n->nmonitored];
+	} else {
+		return;
+	}
+	list_write(n);
+}
+
+/* Hosts listed by the last run; 0 when there is no list. */
+static size_t list_read_previous(const struct nlm_service *n)
+{
+	if (!n->opts.state_dir[0])
+		return 0;
+	char path[CONFIG_PATH_MAX + 16];
+	list_path(n, path, sizeof(path));
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	size_t count = 0;
+	char line[NLM4_MAXSTRLEN + 2];
+	while (fgets(line, sizeof(line), f))
+		if (line[0] && line[0] != '\n')
+			count++;
+	fclose(f);
+	return count;
+}
+
+/* --- calls to statd --------------------------------------------------------------- */
+
+static void my_id(struct nsm_my_id *id)
+{
+	*id = (struct nsm_my_id){
+		.my_name = {(const uint8_t *)loopback, sizeof(loopback) - 1},
+		.my_prog = NLM_PROGRAM,
+		.my_vers = NLM4_VERSION,
+		.my_proc = NLMPROC4_SM_NOTIFY,
+	};
+}
+
+void nlm_nsm_host(struct nlm_service *n, const uint8_t *name, uint32_t len, bool on)
+{
+	/* statd files a host under its name, and nlm_hosts lists one a line:
+	 * only names both can take. */
+	if (!n->opts.nsm || len == 0 || len > NLM4_MAXSTRLEN || memchr(name, '/', len) ||
+	    memchr(name, '\0', len) || memchr(name, '\n', len))
+		return;
+	struct nlm_job *j = calloc(1, sizeof(*j));
+	if (!j) {
+		log_error("nlm: no memory to tell statd of a host");
+		return;
+	}
+	j->kind = on ? NLM_JOB_SM_MON : NLM_JOB_SM_UNMON;
+	j->proc = on ? SM_MON : SM_UNMON;
+	snprintf(j->addr, sizeof(j->addr), "%s", loopback);
+	memcpy(j->host, name, len);
+	j->host[len] = '\0';
+	/* A host that locks and unlocks in turn would have statd write and
+	 * remove its record each time: its SM_UNMON waits, and a new first
+	 * lock meanwhile takes it back (statd still monitors the host). */
+	pthread_mutex_lock(&n->lock);
+	for (struct nlm_job **pp = &n->jobs; *pp; pp = &(*pp)->next) {
+		struct nlm_job *q = *pp;
+		if (q->kind == NLM_JOB_SM_UNMON && strcmp(q->host, j->host) == 0) {
+			*pp = q->next;
+			pthread_mutex_unlock(&n->lock);
+			nlm_job_free(q);
+			if (on) {
+				nlm_job_free(j);
+				return;
+			}
+			goto push;
+		}
+	}
+	pthread_mutex_unlock(&n->lock);
+push:
+	if (!on)
+		j->due_ms = clock_now_ms() + n->opts.unmon_delay_ms;
+	nlm_job_push(n, j);
+}
+
+int nlm_nsm_call(struct nlm_service *n, const struct nlm_job *j)
+{
+	struct nsm_mon mon = {.mon_name = {(const uint8_t *)j->host, (uint32_t)strlen(j->host)}};
+	my_id(&mon.my_id);
+	struct xdr_enc e;
+	if (!xdr_enc_init(&e, 256, 4096))
+		return -ENOMEM;
+	bool ok = j->kind == NLM_JOB_SM_MON ? nsm_encode_mon(&e, &mon) : nsm_encode_mon_id(&e, &mon);
+	if (!ok || e.overflow) {
+		xdr_enc_release(&e);
+		return -EINVAL;
+	}
+	uint16_t port;
+	int rc = nlm_getport(n, loopback, 111, NSM_PROGRAM, NSM_VERSION, IPPROTO_TCP, &port);
+	char hp[32];
+	snprintf(hp, sizeof(hp), "%s:%u", loopback, port);
+	struct rpc_client cl;
+	if (!rc)
+		rc = rpc_client_connect_from(&cl, hp, n->opts.callback_timeout_ms,
+					     RPC_CLIENT_PORT_RESERVED_IF_ALLOWED);
+	if (rc) {
+		xdr_enc_release(&e);
+		return rc;
+	}
+	struct rpc_cred cred = {.flavor = RPC_AUTH_SYS, .uid = 0, .gid = 0};
+	snprintf(cred.machinename, sizeof(cred.machinename), "ferryd");
+	struct buf *reply;
+	struct rpc_reply_hdr hdr;
+	size_t off;
+	rc = rpc_client_call(&cl, NSM_PROGRAM, NSM_VERSION, j->proc, &cred, e.buf->data,
+			     e.buf->len, &reply, &hdr, &off, n->opts.callback_timeout_ms);
+	rpc_client_close(&cl);
+	xdr_enc_release(&e);
+	if (rc)
+		return rc;
+	struct xdr_dec d;
+	xdr_dec_init(&d, reply->data + off, reply->len - off);
+	if (hdr.reply_stat != RPC_MSG_ACCEPTED || hdr.accept_stat != RPC_SUCCESS) {
+		rc = -EPROTO;
+	} else if (j->kind == NLM_JOB_SM_MON) {
+		struct nsm_stat_res res;
+		if (!nsm_decode_stat_res(&d, &res))
+			rc = -EBADMSG;
+		else if (res.res_stat != NSM_STAT_SUCC)
+			rc = -EREMOTEIO; /* statd refused: a name it cannot resolve */
+	}
+	buf_unref(reply);
+	if (rc)
+		return rc;
+	if (j->kind == NLM_JOB_SM_MON)
+		atomic_fetch_add(&n->sm_mon, 1);
+	else
+		atomic_fetch_add(&n->sm_unmon, 1);
+	list_set(n, j->host, j->kind == NLM_JOB_SM_MON);
+	return 0;
+}
+
+/* --- statd's callback ------------------------------------------------------------- */
+
+static bool is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+	if (ss->ss_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+		return IN6_IS_ADDR_LOOPBACK(a) ||
+		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return false;
+}
+
+static enum rpc_accept_stat serve_callback(void *ctx, struct rpc_udp_call *call,
+					   struct xdr_enc *out)
+{
+	struct nlm_service *n = ctx;
+	(void)out;
+	switch (call->hdr->proc) {
+	case NLMPROC4_NULL:
+		return RPC_SUCCESS;
+	case NLMPROC4_SM_NOTIFY: {
+		struct nsm_status st;
+		if (!nsm_decode_status(&call->args, &st))
+			return RPC_GARBAGE_ARGS;
+		/* Only the local statd speaks for other hosts. */
+		if (!is_loopback(call->peer)) {
+			log_ratelimited("nlm: a reboot notice from a remote address ignored");
+			return RPC_SUCCESS;
+		}
+		atomic_fetch_add(&n->reboots, 1);
+		nlm_free_host(n, st.mon_name.data, st.mon_name.len, NULL, "rebooted (statd)");
+		state_lock_notify_flush(n->st);
+		return RPC_SUCCESS;
+	}
+	default:
+		/* NLM itself is served over TCP only. */
+		return RPC_PROC_UNAVAIL;
+	}
+}
+
+/* Has statd tell the hosts monitored before this start that the lock
+ * manager lost its state. */
+static void run_sm_notify(struct nlm_service *n)
+{
+	if (!n->opts.sm_notify[0])
+		return;
+	char *argv[6];
+	int i = 0;
+	argv[i++] = n->opts.sm_notify;
+	argv[i++] = "-f";
+	if (n->opts.statd_dir[0]) {
+		argv[i++] = "-P";
+		argv[i++] = n->opts.statd_dir;
+	}
+	argv[i] = NULL;
+	pid_t pid;
+	int rc = posix_spawn(&pid, argv[0], NULL, NULL, argv, environ);
+	if (rc) {
+		log_warn("nlm: cannot run %s: %s; NLM clients of the last run are not told to "
+			 "reclaim",
+			 argv[0], strerror(rc));
+		return;
+	}
+	/* sm-notify goes to the background itself once it has its list. */
+	int status;
+	if (waitpid(pid, &status, 0) == pid && (!WIFEXITED(status) || WEXITSTATUS(status)))
+		log_warn("nlm: %s -f failed (status %d)", argv[0], status);
+	else
+		log_info("nlm: %s -f asked to notify the NLM hosts of the last run", argv[0]);
+}
+
+int nlm_nsm_start(struct nlm_service *n)
+{
+	size_t before = list_read_previous(n);
+	if (before > 0) {
+		state_nlm_grace_begin(n->st);
+		if (n->opts.nsm)
+			run_sm_notify(n);
+	}
+	if (!n->opts.nsm)
+		return 0;
+	struct rpc_udp_program prog = {
+		.prog = NLM_PROGRAM,
+		.vers_low = NLM4_VERSION,
+		.vers_high = NLM4_VERSION,
+		.serve = serve_callback,
+		.ctx = n,
+	};
+	int rc = rpc_udp_listen("127.0.0.1:0", &prog, 1, &n->udp, &n->udp_port);
+	if (rc) {
+		/* Locks work without it; reboots go unheard. */
+		log_error("nlm: cannot listen for statd's callbacks: %s; hosts' reboots are not "
+			  "heard",
+			  strerror(-rc));
+		return 0;
+	}
+	/* The list stays as the last run left it until this run monitors a
+	 * host: a crash before then still finds it. */
+	return 0;
+}
+
+void nlm_register_callback(struct nlm_service *n, bool set)
+{
+	if (!n->udp)
+		return;
+	/* statd finds my_id's program through rpcbind, over UDP (its
+	 * universal address: the address, then the port's two bytes).  A
+	 * registration a run that did not stop cleanly left goes first. */
+	char uaddr[32];
+	snprintf(uaddr, sizeof(uaddr), "%s.%u.%u", loopback, n->udp_port >> 8, n->udp_port & 0xff);
+	rpcbind_call(NLM_PROGRAM, NLM4_VERSION, "udp", uaddr, false);
+	if (!set)
+		return;
+	int rc = rpcbind_call(NLM_PROGRAM, NLM4_VERSION, "udp", uaddr, true);
+	if (rc)
+		log_warn("nlm: rpcbind registration of statd's callback (udp %s) failed: %s; "
+			 "hosts' reboots are not heard",
+			 uaddr, strerror(-rc));
+	else
+		log_info("nlm: statd's callback registered with rpcbind (udp %s)", uaddr);
+}
+
+void nlm_nsm_stop(struct nlm_service *n)
+{
+	rpc_udp_close(n->udp);
+	n->udp = NULL;
+	for (size_t i = 0; i < n->nmonitored; i++)
+		free(n->monitored[i]);
+	free(n->monitored);
+	n->monitored = NULL;
+	n->nmonitored = 0;
+}

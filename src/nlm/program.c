@@ -1,0 +1,503 @@
+/* The NLM v4 program: decodes each call, checks the file handle and the
+ * caller against its export, asks the state module, and answers: in the
+ * reply for the synchronous procedures, by a _RES call to the client's
+ * lock manager for the _MSG ones (their own reply is empty). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "export/export.h"
+#include "export/fh.h"
+#include "nlm/nlm_internal.h"
+#include "state/state.h"
+
+/* --- the file a call names ------------------------------------------------------ */
+
+/* fh as a lock target of the caller: its export must admit the caller
+ * (host, port, flavour) as NFS would; write: the lock or share wants write
+ * access (NLM4_ROFS on a read-only export). */
+static uint32_t resolve(struct nlm_service *n, struct rpc_request *req,
+			const struct nlm_bytes *wire, bool write, struct state_file_key *key)
+{
+	struct fh fh;
+	if (wire->len > FH_MAX_SIZE ||
+	    fh_parse(n->exps, wire->data, wire->len, &fh) != FH_OK)
+		return NLM4_STALE_FH;
+	if (fh.kind != FH_EXPORT)
+		return NLM4_FAILED; /* a directory of the pseudo file system */
+	const struct export *ex = fh.export;
+	const struct sockaddr_storage *peer = rpc_conn_peer_addr(req->conn);
+	if (!export_allows(ex, peer, rpc_conn_tls_peer(req->conn)) ||
+	    !export_port_ok(ex, peer, req->cred.flavor) || !export_sec_ok(ex, &req->cred)) {
+		log_ratelimited("nlm: %s may not lock files of export %s",
+				rpc_conn_peer(req->conn), ex->pseudo);
+		return NLM4_FAILED;
+	}
+	if (write && atomic_load(&ex->read_only))
+		return NLM4_ROFS;
+	key->export_id = ex->id;
+	key->bh = fh.bh;
+	return NLM4_GRANTED;
+}
+
+/* The caller's address without its port, for calls back. */
+static void peer_host(struct rpc_request *req, char *out, size_t len)
+{
+	const struct sockaddr_storage *ss = rpc_conn_peer_addr(req->conn);
+	out[0] = '\0';
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, out, (socklen_t)len);
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, out,
+			  (socklen_t)len);
+}
+
+static void lock_of(const struct nlm4_lock *w, const char *addr, const struct state_file_key *key,
+		    bool exclusive, struct state_nlm_lock *out)
+{
+	*out = (struct state_nlm_lock){
+		.owner = {.host = w->caller_name.data,
+			  .host_len = w->caller_name.len,
+			  .addr = addr,
+			  .svid = w->svid,
+			  .oh = w->oh.data,
+			  .oh_len = w->oh.len},
+		.file = key,
+		.exclusive = exclusive,
+		.offset = w->offset,
+		.len = w->len,
+	};
+}
+
+/* NSM hears of a host's first state and of its last. */
+static void host_effect(struct nlm_service *n, const struct nlm_bytes *host,
+			const struct state_nlm_effect *eff)
+{
+	if (eff->host_new)
+		nlm_nsm_host(n, host->data, host->len, true);
+	if (eff->host_gone)
+		nlm_nsm_host(n, host->data, host->len, false);
+}
+
+void nlm_release_granted(struct nlm_service *n, const struct nlm_grant_blob *b)
+{
+	struct fh fh;
+	if (b->lock.fh.len > FH_MAX_SIZE ||
+	    fh_parse(n->exps, b->lock.fh.data, b->lock.fh.len, &fh) != FH_OK ||
+	    fh.kind != FH_EXPORT)
+		return;
+	struct state_file_key key = {.export_id = fh.export->id, .bh = fh.bh};
+	char addr[NLM_ADDR_MAX];
+	snprintf(addr, sizeof(addr), "%.*s", (int)b->addr.len, (const char *)b->addr.data);
+	struct state_nlm_lock l;
+	lock_of(&b->lock, addr, &key, b->exclusive, &l);
+	struct state_nlm_effect eff;
+	state_nlm_unlock(n->st, &l, &eff, NULL);
+	host_effect(n, &b->lock.caller_name, &eff);
+}
+
+/* --- locks the back end holds too (ceph) ----------------------------------------------
+ *
+ * As NFSv4 LOCK does there (nfs4/ops/lock.c): ferryd's table first, where
+ * its own clients' conflicts are found and named; then the storage, so that
+ * other heads and CephFS clients see the lock; a refusal by the storage
+ * undoes the table's lock.  A blocking request the storage refuses is
+ * answered NLM4_BLOCKED without waiting in the table (a waiter granted
+ * there would not hold the storage's lock): the client asks again. */
+
+/* The export of key when its back end holds locks; NULL otherwise. */
+static struct export *lock_backend(struct nlm_service *n, const struct state_file_key *key)
+{
+	struct export *ex = exports_find(n->exps, key->export_id);
+	return ex && ex->ops->lock ? ex : NULL;
+}
+
+/* NLM's length, clipped where it would pass 2^64, as the back end counts
+ * it (0: to the end, as in NLM). */
+static uint64_t backend_length(uint64_t offset, uint64_t len)
+{
+	return len != 0 && len - 1 > UINT64_MAX - offset ? 0 : len;
+}
+
+static void holder_elsewhere(const struct backend_lock_conflict *k, struct state_nlm_holder *h)
+{
+	static const char who[] = "another server or client of the file system";
+	h->exclusive = k->type == BACKEND_LOCK_WRITE;
+	h->svid = 0;
+	h->oh_len = sizeof(who) - 1;
+	memcpy(h->oh, who, h->oh_len);
+	h->offset = k->offset;
+	h->len = k->length;
+}
+
+static uint32_t lock_in_backend(struct nlm_service *n, struct export *ex,
+				const struct state_file_key *key, const struct nlm4_lockargs *a,
+				const struct state_nlm_lock *l, bool block,
+				struct state_nlm_effect *eff)
+{
+	struct state_nlm_backend be;
+	uint32_t stat = state_nlm_lock_backend(n->st, l, a->reclaim, a->state, eff, &be);
+	if (stat == NLM4_DENIED && block)
+		return NLM4_BLOCKED;
+	if (stat != NLM4_GRANTED)
+		return stat;
+	struct backend_lock_conflict k;
+	int rc = ex->ops->lock(ex->bex, &key->bh, be.owner_id,
+			       a->exclusive ? BACKEND_LOCK_WRITE : BACKEND_LOCK_READ, l->offset,
+			       backend_length(l->offset, l->len), false, &k);
+	if (rc == 0)
+		return NLM4_GRANTED;
+	/* Undone in the table: the range goes (where the owner held a lock
+	 * over it before, an upgrade, the table holds less than before until
+	 * the owner locks again). */
+	struct state_nlm_effect undo;
+	state_nlm_unlock(n->st, l, &undo, NULL);
+	/* A host this LOCK made and its undo took away: NSM hears nothing. */
+	bool made = eff->host_new;
+	eff->host_new = made && !undo.host_gone;
+	eff->host_gone = !made && undo.host_gone;
+	if (rc == -EAGAIN)
+		return block ? NLM4_BLOCKED : NLM4_DENIED;
+	log_ratelimited("nlm: the back end refused a lock: %s", strerror(-rc));
+	return rc == -EROFS ? NLM4_ROFS : NLM4_FAILED;
+}
+
+/* --- the procedures -------------------------------------------------------------- */
+
+static uint32_t do_test(struct nlm_service *n, struct rpc_request *req,
+			const struct nlm4_testargs *a, struct nlm4_testres *res,
+			struct state_nlm_holder *h)
+{
+	struct state_file_key key;
+	uint32_t stat = resolve(n, req, &a->lock.fh, false, &key);
+	if (stat != NLM4_GRANTED)
+		return stat;
+	char addr[NLM_ADDR_MAX];
+	peer_host(req, addr, sizeof(addr));
+	struct state_nlm_lock l;
+	lock_of(&a->lock, addr, &key, a->exclusive, &l);
+	struct state_nlm_backend be;
+	stat = state_nlm_test(n->st, &l, h, &be);
+	struct export *ex = stat == NLM4_GRANTED ? lock_backend(n, &key) : NULL;
+	if (ex) {
+		struct backend_lock_conflict k;
+		int rc = ex->ops->lock(ex->bex, &key.bh, be.owner_known ? be.owner_id : 0,
+				       a->exclusive ? BACKEND_LOCK_WRITE : BACKEND_LOCK_READ,
+				       l.offset, backend_length(l.offset, l.len), true, &k);
+		if (rc == -EAGAIN) {
+			holder_elsewhere(&k, h);
+			stat = NLM4_DENIED;
+		} else if (rc) {
+			stat = NLM4_FAILED;
+		}
+	}
+	if (stat == NLM4_DENIED)
+		res->holder = (struct nlm4_holder){
+			.exclusive = h->exclusive,
+			.svid = h->svid,
+			.oh = {h->oh, h->oh_len},
+			.offset = h->offset,
+			.len = h->len,
+		};
+	return stat;
+}
+
+static uint32_t do_lock(struct nlm_service *n, struct rpc_request *req,
+			const struct nlm4_lockargs *a, bool may_block)
+{
+	struct state_file_key key;
+	uint32_t stat = resolve(n, req, &a->lock.fh, a->exclusive, &key);
+	if (stat != NLM4_GRANTED)
+		return stat;
+	char addr[NLM_ADDR_MAX];
+	peer_host(req, addr, sizeof(addr));
+	struct state_nlm_lock l;
+	lock_of(&a->lock, addr, &key, a->exclusive, &l);
+	struct nlm_grant_blob b = {
+		.addr = {(const uint8_t *)addr, (uint32_t)strlen(addr)},
+		.exclusive = a->exclusive,
+		.lock = a->lock,
+	};
+	struct xdr_enc e;
+	bool block = may_block && a->block;
+	if (!xdr_enc_init(&e, 256, STATE_NLM_BLOB_MAX))
+		return NLM4_DENIED_NOLOCKS;
+	if (block && (!nlm_blob_encode(&e, &b) || e.overflow)) {
+		xdr_enc_release(&e);
+		return NLM4_DENIED_NOLOCKS;
+	}
+	struct state_nlm_effect eff;
+	struct export *ex = lock_backend(n, &key);
+	if (ex)
+		stat = lock_in_backend(n, ex, &key, a, &l, block, &eff);
+	else
+		stat = state_nlm_lock(n->st, &l, block, a->reclaim, a->state, e.buf->data,
+				      block ? (uint32_t)e.buf->len : 0, &eff);
+	xdr_enc_release(&e);
+	/* NM_LOCK comes from a host without NSM: statd is not asked to watch
+	 * it (its SM_UNMON later is harmless). */
+	if (may_block)
+		host_effect(n, &a->lock.caller_name, &eff);
+	return stat;
+}
+
+static uint32_t do_unlock(struct nlm_service *n, struct rpc_request *req,
+			  const struct nlm4_lock *w)
+{
+	struct state_file_key key;
+	uint32_t stat = resolve(n, req, &w->fh, false, &key);
+	if (stat != NLM4_GRANTED)
+		return stat;
+	char addr[NLM_ADDR_MAX];
+	peer_host(req, addr, sizeof(addr));
+	struct state_nlm_lock l;
+	lock_of(w, addr, &key, false, &l);
+	struct state_nlm_effect eff;
+	struct state_nlm_backend be;
+	stat = state_nlm_unlock(n->st, &l, &eff, &be);
+	struct export *ex = stat == NLM4_GRANTED && be.owner_known ? lock_backend(n, &key) : NULL;
+	/* After the table; an owner left with nothing lets go of the whole
+	 * file, so that the back end can forget it. */
+	if (ex)
+		(void)ex->ops->lock(ex->bex, &key.bh, be.owner_id, BACKEND_LOCK_UNLOCK,
+				    be.none_left ? 0 : l.offset,
+				    be.none_left ? 0 : backend_length(l.offset, l.len), false, NULL);
+	host_effect(n, &w->caller_name, &eff);
+	return stat;
+}
+
+static uint32_t do_cancel(struct nlm_service *n, struct rpc_request *req,
+			  const struct nlm4_cancargs *a)
+{
+	struct state_file_key key;
+	uint32_t stat = resolve(n, req, &a->lock.fh, false, &key);
+	if (stat != NLM4_GRANTED)
+		return stat;
+	char addr[NLM_ADDR_MAX];
+	peer_host(req, addr, sizeof(addr));
+	struct state_nlm_lock l;
+	lock_of(&a->lock, addr, &key, a->exclusive, &l);
+	struct state_nlm_effect eff;
+	stat = state_nlm_cancel(n->st, &l, &eff);
+	host_effect(n, &a->lock.caller_name, &eff);
+	return stat;
+}
+
+static uint32_t do_share(struct nlm_service *n, struct rpc_request *req,
+			 const struct nlm4_shareargs *a, bool share)
+{
+	const struct nlm4_share *s = &a->share;
+	struct state_file_key key;
+	uint32_t stat = resolve(n, req, &s->fh, share && (s->access & NLM4_FSA_W), &key);
+	if (stat != NLM4_GRANTED)
+		return stat;
+	/* A share has no svid: its owner is the owner handle alone. */
+	char addr[NLM_ADDR_MAX];
+	peer_host(req, addr, sizeof(addr));
+	struct state_nlm_owner o = {.host = s->caller_name.data,
+				    .host_len = s->caller_name.len,
+				    .addr = addr,
+				    .oh = s->oh.data,
+				    .oh_len = s->oh.len};
+	struct state_nlm_effect eff;
+	stat = share ? state_nlm_share(n->st, &o, &key, s->access, s->mode, a->reclaim, &eff)
+		     : state_nlm_unshare(n->st, &o, &key, &eff);
+	host_effect(n, &s->caller_name, &eff);
+	return stat;
+}
+
+void nlm_free_host(struct nlm_service *n, const uint8_t *name, uint32_t len, const char *addr,
+		   const char *why)
+{
+	bool known;
+	unsigned locks = state_nlm_free_host(n->st, name, len, addr, &known);
+	if (!known)
+		return;
+	char shown[80];
+	nlm_printable(shown, sizeof(shown), name, len);
+	log_info("nlm: host %s %s: %u locks released", shown, why, locks);
+	nlm_nsm_host(n, name, len, false);
+}
+
+/* Sends a _MSG call's result to the client's _RES procedure. */
+static void answer_msg(struct nlm_service *n, struct rpc_request *req, uint32_t proc,
+		       const struct xdr_enc *e)
+{
+	char addr[NLM_ADDR_MAX];
+	peer_host(req, addr, sizeof(addr));
+	if (e->overflow ||
+	    !nlm_send_queue(n, NLM_JOB_RES, addr, proc, e->buf->data, (uint32_t)e->buf->len, NULL, 0))
+		log_ratelimited("nlm: %s: no memory to answer an asynchronous call", addr);
+}
+
+static struct rpc_dispatch_result garbage(struct nlm_service *n, struct rpc_request *req)
+{
+	atomic_fetch_add(&n->garbage, 1);
+	log_ratelimited("nlm: %s: %s arguments do not decode", rpc_conn_peer(req->conn),
+			nlm4_proc_name(req->hdr.proc));
+	return rpc_dispatch_done(RPC_GARBAGE_ARGS);
+}
+
+static void count_result(struct nlm_service *n, uint32_t stat)
+{
+	if (stat <= NLM4_FAILED)
+		atomic_fetch_add(&n->results[stat], 1);
+}
+
+/* Encodes a result: into the reply (sync) or a _RES call (msg). */
+static struct rpc_dispatch_result finish_res(struct nlm_service *n, struct rpc_request *req,
+					     bool msg, uint32_t res_proc,
+					     const struct nlm_bytes *cookie, uint32_t stat)
+{
+	count_result(n, stat);
+	struct nlm4_res res = {.cookie = *cookie, .stat = stat};
+	if (!msg) {
+		nlm4_encode_res(&req->reply, &res);
+		return rpc_dispatch_done(RPC_SUCCESS);
+	}
+	struct xdr_enc e;
+	if (xdr_enc_init(&e, 128, 2048)) {
+		nlm4_encode_res(&e, &res);
+		answer_msg(n, req, res_proc, &e);
+		xdr_enc_release(&e);
+	}
+	return rpc_dispatch_done(RPC_SUCCESS);
+}
+
+static struct rpc_dispatch_result serve(struct nlm_service *n, struct rpc_request *req)
+{
+	uint32_t proc = req->hdr.proc;
+	struct xdr_dec *d = &req->args;
+	bool msg = proc >= NLMPROC4_TEST_MSG && proc <= NLMPROC4_GRANTED_MSG;
+	switch (proc) {
+	case NLMPROC4_NULL:
+		return rpc_dispatch_done(RPC_SUCCESS);
+	case NLMPROC4_TEST:
+	case NLMPROC4_TEST_MSG: {
+		struct nlm4_testargs a;
+		if (!nlm4_decode_testargs(d, &a))
+			return garbage(n, req);
+		struct nlm4_testres res = {.cookie = a.cookie};
+		struct state_nlm_holder h;
+		res.stat = do_test(n, req, &a, &res, &h);
+		count_result(n, res.stat);
+		if (!msg) {
+			nlm4_encode_testres(&req->reply, &res);
+			return rpc_dispatch_done(RPC_SUCCESS);
+		}
+		struct xdr_enc e;
+		if (xdr_enc_init(&e, 256, 4096)) {
+			nlm4_encode_testres(&e, &res);
+			answer_msg(n, req, NLMPROC4_TEST_RES, &e);
+			xdr_enc_release(&e);
+		}
+		return rpc_dispatch_done(RPC_SUCCESS);
+	}
+	case NLMPROC4_LOCK:
+	case NLMPROC4_LOCK_MSG:
+	case NLMPROC4_NM_LOCK: {
+		struct nlm4_lockargs a;
+		if (!nlm4_decode_lockargs(d, &a))
+			return garbage(n, req);
+		/* NM_LOCK: a client without NSM; it never blocks. */
+		uint32_t stat = do_lock(n, req, &a, proc != NLMPROC4_NM_LOCK);
+		return finish_res(n, req, msg, NLMPROC4_LOCK_RES, &a.cookie, stat);
+	}
+	case NLMPROC4_CANCEL:
+	case NLMPROC4_CANCEL_MSG: {
+		struct nlm4_cancargs a;
+		if (!nlm4_decode_cancargs(d, &a))
+			return garbage(n, req);
+		return finish_res(n, req, msg, NLMPROC4_CANCEL_RES, &a.cookie,
+				  do_cancel(n, req, &a));
+	}
+	case NLMPROC4_UNLOCK:
+	case NLMPROC4_UNLOCK_MSG: {
+		struct nlm4_unlockargs a;
+		if (!nlm4_decode_unlockargs(d, &a))
+			return garbage(n, req);
+		return finish_res(n, req, msg, NLMPROC4_UNLOCK_RES, &a.cookie,
+				  do_unlock(n, req, &a.lock));
+	}
+	case NLMPROC4_GRANTED:
+	case NLMPROC4_GRANTED_MSG: {
+		/* A server has no blocked requests of its own to be granted:
+		 * refused, as a client refuses a grant it does not wait for. */
+		struct nlm4_testargs a;
+		if (!nlm4_decode_testargs(d, &a))
+			return garbage(n, req);
+		return finish_res(n, req, msg, NLMPROC4_GRANTED_RES, &a.cookie, NLM4_DENIED);
+	}
+	case NLMPROC4_TEST_RES: {
+		struct nlm4_testres a;
+		if (!nlm4_decode_testres(d, &a))
+			return garbage(n, req);
+		return rpc_dispatch_done(RPC_SUCCESS);
+	}
+	case NLMPROC4_LOCK_RES:
+	case NLMPROC4_CANCEL_RES:
+	case NLMPROC4_UNLOCK_RES:
+	case NLMPROC4_GRANTED_RES: {
+		/* Answers to _MSG calls: Ferry sends GRANTED synchronously and
+		 * no other _MSG call, so none is awaited; checked and dropped. */
+		struct nlm4_res a;
+		if (!nlm4_decode_res(d, &a))
+			return garbage(n, req);
+		return rpc_dispatch_done(RPC_SUCCESS);
+	}
+	case NLMPROC4_SHARE:
+	case NLMPROC4_UNSHARE: {
+		struct nlm4_shareargs a;
+		if (!nlm4_decode_shareargs(d, &a))
+			return garbage(n, req);
+		struct nlm4_shareres res = {.cookie = a.cookie};
+		res.stat = do_share(n, req, &a, proc == NLMPROC4_SHARE);
+		count_result(n, res.stat);
+		nlm4_encode_shareres(&req->reply, &res);
+		return rpc_dispatch_done(RPC_SUCCESS);
+	}
+	case NLMPROC4_FREE_ALL: {
+		struct nlm4_notify a;
+		if (!nlm4_decode_notify(d, &a))
+			return garbage(n, req);
+		atomic_fetch_add(&n->free_all, 1);
+		/* Only the host's own address may free its locks. */
+		char addr[NLM_ADDR_MAX];
+		peer_host(req, addr, sizeof(addr));
+		nlm_free_host(n, a.name.data, a.name.len, addr, "freed all its locks (FREE_ALL)");
+		return rpc_dispatch_done(RPC_SUCCESS);
+	}
+	default:
+		return rpc_dispatch_done(RPC_PROC_UNAVAIL);
+	}
+}
+
+static struct rpc_dispatch_result nlm_dispatch(struct rpc_request *req, void *ctx)
+{
+	struct nlm_service *n = ctx;
+	uint32_t proc = req->hdr.proc;
+	if (proc <= NLMPROC4_MAX)
+		atomic_fetch_add(&n->calls[proc], 1);
+	struct rpc_dispatch_result r = serve(n, req);
+	/* Locks that went may have granted blocked LOCKs (GRANTED calls to
+	 * queue) and freed NFSv4 waiters (CB_NOTIFY_LOCK); a LOCK may have
+	 * recalled a delegation. */
+	state_lock_notify_flush(n->st);
+	if (n->opts.deleg_work && state_deleg_callbacks_urgent(n->st))
+		n->opts.deleg_work(n->opts.deleg_work_ctx);
+	return r;
+}
+
+void nlm_program_describe(struct rpc_program *prog, struct nlm_service *n)
+{
+	*prog = (struct rpc_program){
+		.prog = NLM_PROGRAM,
+		.vers_low = NLM4_VERSION,
+		.vers_high = NLM4_VERSION,
+		.dispatch = nlm_dispatch,
+		.ctx = n,
+	};
+}

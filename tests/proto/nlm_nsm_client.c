@@ -1,0 +1,249 @@
+/* NLM with NSM through the real rpc.statd: run by nlm_nsm.test.sh inside a
+ * network and mount namespace of its own, where it started rpcbind and
+ * rpc.statd -P $FERRY_TEST_NSM_DIR (refuses to run elsewhere).
+ *
+ *   - a host's first lock reaches statd: its directory lists the host
+ *     (sm/NAME), ferryd's state directory too (nlm_hosts);
+ *   - the host reboots (SM_NOTIFY to the local statd, as the rebooted
+ *     peer's sm-notify would send it): statd calls ferryd back and the
+ *     host's locks go;
+ *   - ferryd killed while a host holds a lock and started again: a grace
+ *     period without any NFSv4 client record (non-reclaims
+ *     DENIED_GRACE_PERIOD, the reclaim granted) and sm-notify run. */
+#include "proto/deleg_fixture.h"
+
+#include <dirent.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "proto/nlm_client.h"
+#include "proto/state41_helpers.h"
+#include "rpc/client.h"
+
+static const char *nsm_dir;
+static struct nfs4c_sess v4;
+static const char host[] = "127.0.0.1"; /* a name statd can resolve here */
+
+static int setup(void **st)
+{
+	(void)st;
+	setenv("FERRYD_PROC_RPCBIND", "1", 1);
+	char extra[600];
+	snprintf(extra, sizeof(extra), "[nlm]\nstatd_dir = %s\nunmon_delay_ms = 100\n", nsm_dir);
+	if (dl_setup_with(extra) != 0)
+		return -1;
+	nfs4c_session_up(&v4, nfs4c_connect(server.hostport), 0, "nsm-v4-client", NULL);
+	return 0;
+}
+
+static int teardown(void **st)
+{
+	nfs4c_close(v4.fd);
+	return dl_teardown(st);
+}
+
+static bool file_has(const char *path, const char *text);
+
+/* Whether statd's sm/ directory holds a record naming mon_name: statd
+ * files it under the name it resolves (127.0.0.1 becomes localhost), and
+ * the record's text carries the mon_name it was given. */
+static bool sm_lists(const char *dir, const char *mon_name)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return false;
+	bool found = false;
+	struct dirent *e;
+	while (!found && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char p[600];
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		found = file_has(p, mon_name);
+	}
+	closedir(d);
+	return found;
+}
+
+static bool wait_listed(const char *dir, const char *name, bool want, unsigned ms)
+{
+	for (unsigned i = 0; i < ms / 50; i++) {
+		if (sm_lists(dir, name) == want)
+			return true;
+		usleep(50000);
+	}
+	return sm_lists(dir, name) == want;
+}
+
+static bool file_has(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	char buf[8192];
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, text) != NULL;
+}
+
+/* rpcbind's port for prog/vers/proto (0: none). */
+static uint16_t getport(uint32_t prog, uint32_t vers, uint32_t proto)
+{
+	struct rpc_client cl;
+	assert_int_equal(rpc_client_connect(&cl, "127.0.0.1:111", 2000), 0);
+	uint8_t args[16];
+	xdr_put_be32(args, prog);
+	xdr_put_be32(args + 4, vers);
+	xdr_put_be32(args + 8, proto);
+	xdr_put_be32(args + 12, 0);
+	struct buf *reply;
+	struct rpc_reply_hdr hdr;
+	size_t off;
+	assert_int_equal(rpc_client_call(&cl, PMAP_PROGRAM, PMAP_VERSION, PMAPPROC_GETPORT, NULL,
+					 args, sizeof(args), &reply, &hdr, &off, 2000),
+			 0);
+	rpc_client_close(&cl);
+	uint16_t port = (uint16_t)xdr_get_be32(reply->data + off);
+	buf_unref(reply);
+	return port;
+}
+
+static void test_registered(void **st)
+{
+	(void)st;
+	/* Clients' lock managers find NLM over TCP on ferryd's port; statd
+	 * finds the callback over UDP. */
+	assert_int_equal(getport(NLM_PROGRAM, NLM4_VERSION, IPPROTO_TCP), server.port);
+	assert_true(getport(NLM_PROGRAM, NLM4_VERSION, IPPROTO_UDP) != 0);
+}
+
+/* SM_NOTIFY to the local statd as the rebooted host would send it. */
+static void notify_reboot(const char *name, int32_t state)
+{
+	struct rpc_client cl;
+	/* statd's TCP port, from rpcbind. */
+	assert_int_equal(rpc_client_connect(&cl, "127.0.0.1:111", 2000), 0);
+	uint8_t args[16];
+	xdr_put_be32(args, NSM_PROGRAM);
+	xdr_put_be32(args + 4, NSM_VERSION);
+	xdr_put_be32(args + 8, IPPROTO_TCP);
+	xdr_put_be32(args + 12, 0);
+	struct buf *reply;
+	struct rpc_reply_hdr hdr;
+	size_t off;
+	assert_int_equal(rpc_client_call(&cl, PMAP_PROGRAM, PMAP_VERSION, PMAPPROC_GETPORT, NULL,
+					 args, sizeof(args), &reply, &hdr, &off, 2000),
+			 0);
+	rpc_client_close(&cl);
+	uint16_t port = (uint16_t)xdr_get_be32(reply->data + off);
+	buf_unref(reply);
+	assert_true(port != 0);
+	char hp[32];
+	snprintf(hp, sizeof(hp), "127.0.0.1:%u", port);
+	assert_int_equal(rpc_client_connect(&cl, hp, 2000), 0);
+	struct nsm_stat_chge sc = {.mon_name = {(const uint8_t *)name, (uint32_t)strlen(name)},
+				   .state = state};
+	struct xdr_enc e;
+	assert_true(xdr_enc_init(&e, 128, 4096));
+	assert_true(nsm_encode_stat_chge(&e, &sc));
+	assert_int_equal(rpc_client_call(&cl, NSM_PROGRAM, NSM_VERSION, SM_NOTIFY, NULL,
+					 e.buf->data, e.buf->len, &reply, &hdr, &off, 2000),
+			 0);
+	assert_int_equal(hdr.accept_stat, RPC_SUCCESS);
+	buf_unref(reply);
+	xdr_enc_release(&e);
+	rpc_client_close(&cl);
+}
+
+static void test_monitor_and_reboot(void **st)
+{
+	(void)st;
+	struct file f;
+	assert_int_equal(open41(&v4, "nsm-opener", "nsm-file", &f.open, f.fh, &f.fhlen), NFS4_OK);
+	int fd = rpctest_connect(server.hostport);
+	struct nlm4_lock a = mk_lock(host, 1, &f, 0, 10);
+	struct nlm4_lock b = mk_lock("otherhost", 2, &f, 0, 10);
+	assert_int_equal(nlm_lock(fd, &a, true, false), NLM4_GRANTED);
+	/* statd records the host it monitors under its name. */
+	char sm[400];
+	snprintf(sm, sizeof(sm), "%s/sm", nsm_dir);
+	assert_true(wait_listed(sm, host, true, 5000));
+	char list[400];
+	snprintf(list, sizeof(list), "%s/state/nlm_hosts", dl_dir);
+	for (int i = 0; i < 100 && !file_has(list, host); i++)
+		usleep(50000);
+	assert_true(file_has(list, host));
+	assert_int_equal(nlm_lock(fd, &b, true, false), NLM4_DENIED);
+
+	/* The host reboots: statd tells ferryd, whose lock goes. */
+	notify_reboot(host, 7);
+	uint32_t s = NLM4_DENIED;
+	for (int i = 0; i < 100 && s != NLM4_GRANTED; i++) {
+		s = nlm_lock(fd, &b, true, false);
+		if (s != NLM4_GRANTED)
+			usleep(50000);
+	}
+	assert_int_equal(s, NLM4_GRANTED);
+	/* Holding nothing, the host is unmonitored (unmon_delay_ms later). */
+	assert_true(wait_listed(sm, host, false, 5000));
+	assert_int_equal(nlm_unlock(fd, &b), NLM4_GRANTED);
+	close(fd);
+}
+
+static void test_restart_grace_and_notify(void **st)
+{
+	(void)st;
+	struct file f;
+	assert_int_equal(open41(&v4, "nsm-opener2", "nsm-file2", &f.open, f.fh, &f.fhlen),
+			 NFS4_OK);
+	int fd = rpctest_connect(server.hostport);
+	struct nlm4_lock a = mk_lock(host, 3, &f, 0, 10);
+	assert_int_equal(nlm_lock(fd, &a, true, false), NLM4_GRANTED);
+	char list[400];
+	snprintf(list, sizeof(list), "%s/state/nlm_hosts", dl_dir);
+	for (int i = 0; i < 100 && !file_has(list, host); i++)
+		usleep(50000);
+	assert_true(file_has(list, host));
+	close(fd);
+	nfs4c_close(v4.fd);
+	/* No NFSv4 client record may start the grace period: the v4 client
+	 * goes first (DESTROY_CLIENTID would need its session; the record
+	 * directory is emptied instead). */
+	char recs[400];
+	snprintf(recs, sizeof(recs), "rm -rf %s/state/v4clients/*", dl_dir);
+	assert_int_equal(kill(server.pid, SIGKILL), 0);
+	int status;
+	assert_int_equal(waitpid(server.pid, &status, 0), server.pid);
+	server.pid = 0;
+	assert_int_equal(system(recs), 0);
+	assert_int_equal(dl_start(), 0);
+	fd = rpctest_connect(server.hostport);
+	struct nlm4_lock n = mk_lock("newhost", 4, &f, 100, 10);
+	assert_int_equal(nlm_lock(fd, &n, true, false), NLM4_DENIED_GRACE_PERIOD);
+	assert_int_equal(nlm_lock_full(fd, NLMPROC4_LOCK, &a, true, false, true), NLM4_GRANTED);
+	char log[400];
+	snprintf(log, sizeof(log), "%s", server.log_path);
+	assert_true(file_has(log, "NLM hosts held locks before the restart"));
+	assert_true(file_has(log, "sm-notify -f asked to notify"));
+	close(fd);
+	nfs4c_session_up(&v4, nfs4c_connect(server.hostport), 0, "nsm-v4-client-2", NULL);
+}
+
+int main(void)
+{
+	nsm_dir = getenv("FERRY_TEST_NSM_DIR");
+	if (!nsm_dir) {
+		fprintf(stderr, "nlm_nsm_client: run by tests/proto/nlm_nsm.test.sh (it needs the "
+				"rpcbind and rpc.statd that script starts in a namespace)\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_registered),
+		cmocka_unit_test(test_monitor_and_reboot),
+		cmocka_unit_test(test_restart_grace_and_notify),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

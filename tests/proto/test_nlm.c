@@ -1,0 +1,721 @@
+/* NLM v4 against a real ferryd: TEST, LOCK, UNLOCK, CANCEL, blocking LOCKs
+ * granted by a GRANTED call to the test's own lock manager, NLM and NFSv4
+ * locks conflicting both ways, SHARE against NFSv4 OPEN, FREE_ALL, the
+ * _MSG forms answered by _RES calls, bad arguments, and the grace period
+ * after a restart (reclaims only).
+ *
+ * The test's lock manager listens on loopback and also answers the
+ * portmapper's GETPORT with its own port; ferryd is told to ask it there
+ * (FERRY_TEST_NLM_PORTMAPPER_PORT) instead of port 111. */
+#include "proto/deleg_fixture.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "lib/ctl_test.h"
+#include "lib/rpctest.h"
+#include "proto/state41_helpers.h"
+#include "proto/nlm_client.h"
+
+/* --- the test's lock manager (and portmapper) ------------------------------- */
+
+struct fake_lockd {
+	int listen_fd;
+	uint16_t port;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop;
+	unsigned getports, granted, res_calls;
+	uint32_t last_res_proc, last_res_stat;
+	int32_t granted_svid;
+	uint64_t granted_offset, granted_len;
+	bool granted_exclusive;
+	uint32_t answer; /* what GRANTED answers */
+};
+
+static struct fake_lockd lockd;
+
+static void reply_record(int fd, uint32_t xid, const struct xdr_enc *res)
+{
+	struct xdr_enc e;
+	assert_true(xdr_enc_init(&e, 256, 65536));
+	xdr_encode_u32(&e, xid);
+	xdr_encode_u32(&e, 1); /* REPLY */
+	xdr_encode_u32(&e, 0); /* MSG_ACCEPTED */
+	xdr_encode_u32(&e, 0); /* AUTH_NONE verifier */
+	xdr_encode_u32(&e, 0);
+	xdr_encode_u32(&e, 0); /* SUCCESS */
+	if (res)
+		xdr_encode_opaque_fixed(&e, res->buf->data, res->buf->len);
+	rpctest_send_record(fd, e.buf->data, e.buf->len, 0);
+	xdr_enc_release(&e);
+}
+
+static void lockd_serve_call(int fd, struct buf *rec)
+{
+	struct xdr_dec d;
+	xdr_dec_init(&d, rec->data, rec->len);
+	uint32_t xid, type;
+	struct rpc_call_hdr h;
+	struct rpc_cred cred;
+	enum rpc_auth_stat as;
+	if (!rpc_decode_msg_start(&d, &xid, &type) || type != 0 ||
+	    rpc_decode_call(&d, &h, &cred, &as) != RPC_CALL_OK)
+		return;
+	struct xdr_enc res;
+	assert_true(xdr_enc_init(&res, 128, 4096));
+	pthread_mutex_lock(&lockd.lock);
+	if (h.prog == PMAP_PROGRAM && h.proc == PMAPPROC_GETPORT) {
+		lockd.getports++;
+		xdr_encode_u32(&res, lockd.port);
+	} else if (h.prog == NLM_PROGRAM && h.proc == NLMPROC4_GRANTED) {
+		struct nlm4_testargs a;
+		if (nlm4_decode_testargs(&d, &a)) {
+			lockd.granted++;
+			lockd.granted_svid = a.lock.svid;
+			lockd.granted_offset = a.lock.offset;
+			lockd.granted_len = a.lock.len;
+			lockd.granted_exclusive = a.exclusive;
+			struct nlm4_res r = {.cookie = a.cookie, .stat = lockd.answer};
+			nlm4_encode_res(&res, &r);
+		}
+	} else if (h.prog == NLM_PROGRAM && h.proc >= NLMPROC4_TEST_RES &&
+		   h.proc <= NLMPROC4_GRANTED_RES) {
+		lockd.res_calls++;
+		lockd.last_res_proc = h.proc;
+		if (h.proc == NLMPROC4_TEST_RES) {
+			struct nlm4_testres r;
+			if (nlm4_decode_testres(&d, &r))
+				lockd.last_res_stat = r.stat;
+		} else {
+			struct nlm4_res r;
+			if (nlm4_decode_res(&d, &r))
+				lockd.last_res_stat = r.stat;
+		}
+	}
+	pthread_cond_broadcast(&lockd.cond);
+	pthread_mutex_unlock(&lockd.lock);
+	reply_record(fd, xid, &res);
+	xdr_enc_release(&res);
+}
+
+static void *lockd_main(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&lockd.lock);
+		bool stop = lockd.stop;
+		pthread_mutex_unlock(&lockd.lock);
+		if (stop)
+			return NULL;
+		struct pollfd p = {.fd = lockd.listen_fd, .events = POLLIN};
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		int fd = accept(lockd.listen_fd, NULL, NULL);
+		if (fd < 0)
+			continue;
+		struct buf *rec;
+		while (rpctest_recv_record(fd, &rec, 2000) == 0) {
+			lockd_serve_call(fd, rec);
+			buf_unref(rec);
+		}
+		close(fd);
+	}
+}
+
+static void lockd_start(void)
+{
+	memset(&lockd, 0, sizeof(lockd));
+	pthread_mutex_init(&lockd.lock, NULL);
+	pthread_cond_init(&lockd.cond, NULL);
+	lockd.answer = NLM4_GRANTED;
+	lockd.listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(lockd.listen_fd >= 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(bind(lockd.listen_fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(lockd.listen_fd, 8), 0);
+	socklen_t len = sizeof(a);
+	assert_int_equal(getsockname(lockd.listen_fd, (struct sockaddr *)&a, &len), 0);
+	lockd.port = ntohs(a.sin_port);
+	assert_int_equal(pthread_create(&lockd.thread, NULL, lockd_main, NULL), 0);
+}
+
+static void lockd_stop(void)
+{
+	pthread_mutex_lock(&lockd.lock);
+	lockd.stop = true;
+	pthread_mutex_unlock(&lockd.lock);
+	pthread_join(lockd.thread, NULL);
+	close(lockd.listen_fd);
+}
+
+/* Waits until *counter reaches want (false after timeout_ms). */
+static bool lockd_wait(const unsigned *counter, unsigned want, unsigned timeout_ms)
+{
+	uint64_t end = dl_now_ms() + timeout_ms;
+	pthread_mutex_lock(&lockd.lock);
+	while (*counter < want && dl_now_ms() < end) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 50 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&lockd.cond, &lockd.lock, &ts);
+	}
+	bool ok = *counter >= want;
+	pthread_mutex_unlock(&lockd.lock);
+	return ok;
+}
+
+static unsigned lockd_count(const unsigned *counter)
+{
+	pthread_mutex_lock(&lockd.lock);
+	unsigned v = *counter;
+	pthread_mutex_unlock(&lockd.lock);
+	return v;
+}
+
+/* --- the NLM client side ------------------------------------------------------ */
+
+static struct nfs4c_sess v4;
+
+static int setup(void **st)
+{
+	(void)st;
+	lockd_start();
+	char port[16];
+	snprintf(port, sizeof(port), "%u", lockd.port);
+	setenv("FERRY_TEST_NLM_PORTMAPPER_PORT", port, 1);
+	if (dl_setup_with("") != 0)
+		return -1;
+	nfs4c_session_up(&v4, nfs4c_connect(server.hostport), 0, "nlm-v4-client", NULL);
+	return 0;
+}
+
+static int teardown(void **st)
+{
+	nfs4c_close(v4.fd);
+	int rc = dl_teardown(st);
+	lockd_stop();
+	return rc;
+}
+
+static void make_file(const char *name, struct file *f)
+{
+	assert_int_equal(open41(&v4, "nlm-opener", name, &f->open, f->fh, &f->fhlen), NFS4_OK);
+}
+
+static void add_close_nlm(struct nfs4c_call *m, const void *arg)
+{
+	nfs4c_close_op(m, 0, arg);
+}
+
+/* A v4.1 LOCK of [off, off + 10) through the test's open of f. */
+static uint32_t v4_lock(const struct file *f, const char *owner, uint64_t off,
+			struct nfs4_stateid *out)
+{
+	return lock41(&v4, f->fh, f->fhlen, &f->open, owner, NULL, off, out);
+}
+
+static uint32_t v4_unlock(const struct file *f, const struct nfs4_stateid *lsid, uint64_t off)
+{
+	struct nfs4_locku_args a = {.locktype = WRITE_LT, .seqid = 0, .stateid = *lsid,
+				    .offset = off, .length = 10};
+	return op41(&v4, f->fh, f->fhlen, OP_LOCKU, enc_locku, &a, NULL);
+}
+
+/* --- the tests ------------------------------------------------------------------- */
+
+static void test_null(void **st)
+{
+	(void)st;
+	int fd = rpctest_connect(server.hostport);
+	struct rpctest_reply r;
+	assert_int_equal(rpctest_call(fd, next_xid++, NLM_PROGRAM, NLM4_VERSION, NLMPROC4_NULL,
+				      NULL, NULL, 0, &r),
+			 0);
+	assert_int_equal(r.hdr.accept_stat, RPC_SUCCESS);
+	rpctest_reply_release(&r);
+	close(fd);
+}
+
+static void test_lock_test_unlock(void **st)
+{
+	(void)st;
+	struct file f;
+	make_file("nlm-basic", &f);
+	int fd = rpctest_connect(server.hostport);
+	struct nlm4_lock a = mk_lock("hosta", 11, &f, 0, 10);
+	assert_int_equal(nlm_lock(fd, &a, true, false), NLM4_GRANTED);
+	/* The same owner again: its own lock never blocks it. */
+	assert_int_equal(nlm_lock(fd, &a, true, false), NLM4_GRANTED);
+
+	struct nlm4_lock b = mk_lock("hostb", 22, &f, 5, 1);
+	struct nlm4_holder h;
+	uint8_t oh[1024];
+	assert_int_equal(nlm_test(fd, &b, false, &h, oh), NLM4_DENIED);
+	assert_true(h.exclusive);
+	assert_int_equal(h.svid, 11);
+	assert_int_equal(h.offset, 0);
+	assert_int_equal(h.len, 10);
+	assert_int_equal(h.oh.len, strlen("11@hosta"));
+	assert_memory_equal(h.oh.data, "11@hosta", h.oh.len);
+	assert_int_equal(nlm_lock(fd, &b, false, false), NLM4_DENIED);
+	/* Past the lock: free. */
+	struct nlm4_lock b2 = mk_lock("hostb", 22, &f, 10, 0);
+	assert_int_equal(nlm_test(fd, &b2, true, NULL, NULL), NLM4_GRANTED);
+
+	assert_int_equal(nlm_unlock(fd, &a), NLM4_GRANTED);
+	assert_int_equal(nlm_lock(fd, &b, false, false), NLM4_GRANTED);
+	/* A shared lock lets another shared one in, not an exclusive one. */
+	assert_int_equal(nlm_lock(fd, &a, false, false), NLM4_GRANTED);
+	assert_int_equal(nlm_lock(fd, &a, true, false), NLM4_DENIED);
+	assert_int_equal(nlm_unlock(fd, &b), NLM4_GRANTED);
+	assert_int_equal(nlm_unlock(fd, &a), NLM4_GRANTED);
+	/* Unlocking what is not locked is not an error. */
+	assert_int_equal(nlm_unlock(fd, &a), NLM4_GRANTED);
+	close(fd);
+}
+
+static void test_v3_v4_conflicts(void **st)
+{
+	(void)st;
+	struct file f;
+	make_file("nlm-v4", &f);
+	int fd = rpctest_connect(server.hostport);
+	/* A v4 lock denies NLM: TEST names it (svid 0, its owner's bytes). */
+	struct nfs4_stateid lsid;
+	assert_int_equal(v4_lock(&f, "v4-locker", 100, &lsid), NFS4_OK);
+	struct nlm4_lock l = mk_lock("hostc", 33, &f, 105, 1);
+	struct nlm4_holder h;
+	uint8_t oh[1024];
+	assert_int_equal(nlm_test(fd, &l, true, &h, oh), NLM4_DENIED);
+	assert_int_equal(h.svid, 0);
+	assert_int_equal(h.offset, 100);
+	assert_int_equal(h.len, 10);
+	assert_memory_equal(h.oh.data, "v4-locker", h.oh.len);
+	assert_int_equal(nlm_lock(fd, &l, true, false), NLM4_DENIED);
+	assert_int_equal(v4_unlock(&f, &lsid, 100), NFS4_OK);
+	assert_int_equal(nlm_lock(fd, &l, true, false), NLM4_GRANTED);
+
+	/* An NLM lock denies v4 LOCK. */
+	struct nfs4_stateid other;
+	assert_int_equal(v4_lock(&f, "v4-locker-2", 100, &other), NFS4ERR_DENIED);
+	assert_int_equal(nlm_unlock(fd, &l), NLM4_GRANTED);
+	assert_int_equal(v4_lock(&f, "v4-locker-2", 100, &other), NFS4_OK);
+	assert_int_equal(v4_unlock(&f, &other, 100), NFS4_OK);
+	close(fd);
+}
+
+static void test_blocking_granted_by_nlm_unlock(void **st)
+{
+	(void)st;
+	struct file f;
+	make_file("nlm-block", &f);
+	int fd = rpctest_connect(server.hostport);
+	struct nlm4_lock a = mk_lock("hosta", 41, &f, 0, 0);
+	struct nlm4_lock b = mk_lock("127.0.0.1", 42, &f, 0, 100);
+	assert_int_equal(nlm_lock(fd, &a, true, false), NLM4_GRANTED);
+	unsigned before = lockd_count(&lockd.granted);
+	assert_int_equal(nlm_lock(fd, &b, true, true), NLM4_BLOCKED);
+	/* Asked again while it waits: still waiting, one place in line. */
+	assert_int_equal(nlm_lock(fd, &b, true, true), NLM4_BLOCKED);
+	assert_int_equal(nlm_unlock(fd, &a), NLM4_GRANTED);
+	assert_true(lockd_wait(&lockd.granted, before + 1, 5000));
+	pthread_mutex_lock(&lockd.lock);
+	assert_int_equal(lockd.granted_svid, 42);
+	assert_int_equal(lockd.granted_offset, 0);
+	assert_int_equal(lockd.granted_len, 100);
+	assert_true(lockd.granted_exclusive);
+	pthread_mutex_unlock(&lockd.lock);
+	/* The lock is b's now: a is refused, b's own request is granted. */
+	assert_int_equal(nlm_lock(fd, &a, true, false), NLM4_DENIED);
+	assert_int_equal(nlm_lock(fd, &b, true, false), NLM4_GRANTED);
+	assert_int_equal(nlm_unlock(fd, &b), NLM4_GRANTED);
+	assert_int_equal(nlm_lock(fd, &a, true, false), NLM4_GRANTED);
+	assert_int_equal(nlm_unlock(fd, &a), NLM4_GRANTED);
+	close(fd);
+}
+
+static void test_blocking_granted_by_v4_locku(void **st)
+{
+	(void)st;
+	struct file f;
+	make_file("nlm-block-v4", &f);
+	int fd = rpctest_connect(server.hostport);
+	struct nfs4_stateid lsid;
+	assert_int_equal(v4_lock(&f, "v4-blocker", 300, &lsid), NFS4_OK);
+	struct nlm4_lock b = mk_lock("127.0.0.1", 51, &f, 300, 10);
+	unsigned before = lockd_count(&lockd.granted);
+	assert_int_equal(nlm_lock(fd, &b, true, true), NLM4_BLOCKED);
+	assert_int_equal(v4_unlock(&f, &lsid, 300), NFS4_OK);
+	assert_true(lockd_wait(&lockd.granted, before + 1, 5000));
+	/* Granted for real: v4 is refused now. */
+	struct nfs4_stateid other;
+	assert_int_equal(v4_lock(&f, "v4-blocker-2", 300, &other), NFS4ERR_DENIED);
+	assert_int_equal(nlm_unlock(fd, &b), NLM4_GRANTED);
+	assert_int_equal(v4_lock(&f, "v4-blocker-2", 300, &other), NFS4_OK);
+	assert_int_equal(v4_unlock(&f, &other, 300), NFS4_OK);
+	close(fd);
+}
+
+static void test_granted_refused_releases(void **st)
+{
+	(void)st;
+	struct file f;
+	make_file("nlm-refused", &f);
+	int fd = rpctest_connect(server.hostport);
+	struct nlm4_lock a = mk_lock("hosta", 61, &f, 0, 10);
+	struct nlm4_lock b = mk_lock("127.0.0.1", 62, &f, 0, 10);
+	assert_int_equal(nlm_lock(fd, &a, true, false), NLM4_GRANTED);
+	assert_int_equal(nlm_lock(fd, &b, true, true), NLM4_BLOCKED);
+	pthread_mutex_lock(&lockd.lock);
+	lockd.answer = NLM4_DENIED; /* the client no longer waits */
+	unsigned before = lockd.granted;
+	pthread_mutex_unlock(&lockd.lock);
+	assert_int_equal(nlm_unlock(fd, &a), NLM4_GRANTED);
+	assert_true(lockd_wait(&lockd.granted, before + 1, 5000));
+	/* The refused lock goes: a gets it back soon. */
+	uint32_t s = NLM4_DENIED;
+	for (int i = 0; i < 50 && s != NLM4_GRANTED; i++) {
+		s = nlm_lock(fd, &a, true, false);
+		if (s != NLM4_GRANTED)
+			usleep(20000);
+	}
+	assert_int_equal(s, NLM4_GRANTED);
+	pthread_mutex_lock(&lockd.lock);
+	lockd.answer = NLM4_GRANTED;
+	pthread_mutex_unlock(&lockd.lock);
+	assert_int_equal(nlm_unlock(fd, &a), NLM4_GRANTED);
+	close(fd);
+}
+
+static void test_cancel(void **st)
+{
+	(void)st;
+	struct file f;
+	make_file("nlm-cancel", &f);
+	int fd = rpctest_connect(server.hostport);
+	struct nlm4_lock a = mk_lock("hosta", 71, &f, 0, 10);
+	struct nlm4_lock b = mk_lock("127.0.0.1", 72, &f, 0, 10);
+	assert_int_equal(nlm_lock(fd, &a, true, false), NLM4_GRANTED);
+	assert_int_equal(nlm_lock(fd, &b, true, true), NLM4_BLOCKED);
+	assert_int_equal(nlm_cancel(fd, &b, true), NLM4_GRANTED);
+	unsigned before = lockd_count(&lockd.granted);
+	assert_int_equal(nlm_unlock(fd, &a), NLM4_GRANTED);
+	/* Nobody waits any more: no GRANTED, and the range is free. */
+	assert_false(lockd_wait(&lockd.granted, before + 1, 700));
+	struct nlm4_lock c = mk_lock("hostc", 73, &f, 0, 10);
+	assert_int_equal(nlm_test(fd, &c, true, NULL, NULL), NLM4_GRANTED);
+	close(fd);
+}
+
+static void test_share(void **st)
+{
+	(void)st;
+	/* Readable and writable by anyone, so the squashed test client may
+	 * open it again. */
+	char path[400];
+	snprintf(path, sizeof(path), "%s/export/nlm-share", dl_dir);
+	int pfd = open(path, O_CREAT | O_WRONLY, 0666);
+	assert_true(pfd >= 0);
+	assert_int_equal(fchmod(pfd, 0666), 0);
+	close(pfd);
+	struct file f;
+	make_file("nlm-share", &f);
+	int fd = rpctest_connect(server.hostport);
+	/* The test's own v4 open (access both, deny none) conflicts with an
+	 * NLM share that denies writes. */
+	assert_int_equal(nlm_share(fd, NLMPROC4_SHARE, "hostc", &f, NLM4_FSA_R, NLM4_FSM_DW),
+			 NLM4_DENIED);
+	struct nfs4_close_args ca = {.seqid = 0, .stateid = f.open};
+	assert_int_equal(op41(&v4, f.fh, f.fhlen, OP_CLOSE, enc_close, &ca, NULL), NFS4_OK);
+	assert_int_equal(nlm_share(fd, NLMPROC4_SHARE, "hosta", &f, NLM4_FSA_R, NLM4_FSM_DW),
+			 NLM4_GRANTED);
+	/* Another host's write access is denied, reading is not. */
+	assert_int_equal(nlm_share(fd, NLMPROC4_SHARE, "hostb", &f, NLM4_FSA_RW, NLM4_FSM_DN),
+			 NLM4_DENIED);
+	assert_int_equal(nlm_share(fd, NLMPROC4_SHARE, "hostb", &f, NLM4_FSA_R, NLM4_FSM_DN),
+			 NLM4_GRANTED);
+	/* A v4 OPEN for writing meets the NLM deny. */
+	struct nfs4_stateid sid;
+	uint8_t fh[128];
+	uint32_t fhlen;
+	assert_int_equal(open41(&v4, "nlm-share-opener", "nlm-share", &sid, fh, &fhlen),
+			 NFS4ERR_SHARE_DENIED);
+	assert_int_equal(nlm_share(fd, NLMPROC4_UNSHARE, "hosta", &f, 0, 0), NLM4_GRANTED);
+	assert_int_equal(open41(&v4, "nlm-share-opener", "nlm-share", &sid, fh, &fhlen), NFS4_OK);
+	assert_int_equal(nlm_share(fd, NLMPROC4_UNSHARE, "hostb", &f, 0, 0), NLM4_GRANTED);
+	struct nfs4_close_args cb = {.seqid = 0, .stateid = sid};
+	assert_int_equal(op41(&v4, fh, fhlen, OP_CLOSE, enc_close, &cb, NULL), NFS4_OK);
+	close(fd);
+}
+
+static void test_free_all(void **st)
+{
+	(void)st;
+	struct file f;
+	make_file("nlm-freeall", &f);
+	int fd = rpctest_connect(server.hostport);
+	struct nlm4_lock a1 = mk_lock("hostgone", 81, &f, 0, 10);
+	struct nlm4_lock a2 = mk_lock("hostgone", 82, &f, 20, 10);
+	struct nlm4_lock b = mk_lock("hostb", 83, &f, 0, 30);
+	assert_int_equal(nlm_lock(fd, &a1, true, false), NLM4_GRANTED);
+	assert_int_equal(nlm_lock(fd, &a2, true, false), NLM4_GRANTED);
+	assert_int_equal(nlm_lock(fd, &b, true, false), NLM4_DENIED);
+	nlm_free_all(fd, "hostgone");
+	assert_int_equal(nlm_lock(fd, &b, true, false), NLM4_GRANTED);
+	assert_int_equal(nlm_unlock(fd, &b), NLM4_GRANTED);
+	close(fd);
+}
+
+/* A connection from another loopback address (127.0.0.2), reserved port. */
+static int connect_from_other_address(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in src = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000002)};
+	int bound = -1;
+	for (uint16_t port = 1023; port > 600 && bound != 0; port--) {
+		src.sin_port = htons(port);
+		bound = bind(fd, (struct sockaddr *)&src, sizeof(src));
+	}
+	assert_int_equal(bound, 0);
+	struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons(server.port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(connect(fd, (struct sockaddr *)&dst, sizeof(dst)), 0);
+	return fd;
+}
+
+static void test_free_all_other_address(void **st)
+{
+	(void)st;
+	struct file f;
+	make_file("nlm-freeall-addr", &f);
+	int fd = rpctest_connect(server.hostport);
+	int other = connect_from_other_address();
+	struct nlm4_lock a = mk_lock("victim", 1, &f, 0, 10);
+	struct nlm4_lock b = mk_lock("hostb", 2, &f, 0, 10);
+	assert_int_equal(nlm_lock(fd, &a, true, false), NLM4_GRANTED);
+	/* Another machine saying it is "victim" frees nothing of it, nor
+	 * unlocks its lock. */
+	nlm_free_all(other, "victim");
+	assert_int_equal(nlm_unlock(other, &a), NLM4_GRANTED);
+	assert_int_equal(nlm_lock(fd, &b, true, false), NLM4_DENIED);
+	/* The host itself may. */
+	nlm_free_all(fd, "victim");
+	assert_int_equal(nlm_lock(fd, &b, true, false), NLM4_GRANTED);
+	assert_int_equal(nlm_unlock(fd, &b), NLM4_GRANTED);
+	close(other);
+	close(fd);
+}
+
+/* An NFSv4 client's write delegation of the file: an NLM lock recalls it
+ * (CB_RECALL goes out within a pass of the state thread), a blocking one
+ * waits and is granted once the delegation is returned. */
+static void test_delegation_recalled(void **st)
+{
+	(void)st;
+	struct nfs4c_sess h;
+	struct nfs4c_cb sh;
+	dl_client(&h, &sh, "nlm-deleg-holder", 990);
+	struct dl_open o = dl_open(&h, "nlm-deleg", OPEN4_SHARE_ACCESS_BOTH, true);
+	assert_int_equal(o.status, NFS4_OK);
+	assert_int_equal(o.deleg.type, OPEN_DELEGATE_WRITE);
+	struct file f = {.fhlen = o.fhlen};
+	memcpy(f.fh, o.fh, o.fhlen);
+	int fd = rpctest_connect(server.hostport);
+	struct nlm4_lock a = mk_lock("hosta", 1, &f, 0, 10);
+	struct nlm4_lock b = mk_lock("127.0.0.1", 2, &f, 0, 10);
+	assert_int_equal(nlm_lock(fd, &a, true, false), NLM4_DENIED);
+	unsigned before = lockd_count(&lockd.granted);
+	assert_int_equal(nlm_lock(fd, &b, true, true), NLM4_BLOCKED);
+	/* The state thread's next pass sends it: no NFSv4 request needed. */
+	assert_true(nfs4c_cb_wait(&sh, OP_CB_RECALL, 1, 5000));
+	assert_int_equal(dl_delegreturn(&h, &o), NFS4_OK);
+	assert_true(lockd_wait(&lockd.granted, before + 1, 5000));
+	assert_int_equal(nlm_lock(fd, &a, true, false), NLM4_DENIED); /* b holds it now */
+	assert_int_equal(nlm_unlock(fd, &b), NLM4_GRANTED);
+	assert_int_equal(dl_on(&h, o.fh, o.fhlen, OP_CLOSE, add_close_nlm, &o.stateid), NFS4_OK);
+	dl_client_end(&h, &sh);
+	close(fd);
+}
+
+static void test_msg_forms(void **st)
+{
+	(void)st;
+	struct file f;
+	make_file("nlm-msg", &f);
+	int fd = rpctest_connect(server.hostport);
+	struct nlm4_lock a = mk_lock("hosta", 91, &f, 0, 10);
+	unsigned before = lockd_count(&lockd.res_calls);
+	nlm_lock_full(fd, NLMPROC4_LOCK_MSG, &a, true, false, false);
+	assert_true(lockd_wait(&lockd.res_calls, before + 1, 5000));
+	pthread_mutex_lock(&lockd.lock);
+	assert_int_equal(lockd.last_res_proc, NLMPROC4_LOCK_RES);
+	assert_int_equal(lockd.last_res_stat, NLM4_GRANTED);
+	pthread_mutex_unlock(&lockd.lock);
+	struct nlm4_lock b = mk_lock("hostb", 92, &f, 0, 10);
+	nlm_lock_full(fd, NLMPROC4_LOCK_MSG, &b, true, false, false);
+	assert_true(lockd_wait(&lockd.res_calls, before + 2, 5000));
+	pthread_mutex_lock(&lockd.lock);
+	assert_int_equal(lockd.last_res_stat, NLM4_DENIED);
+	pthread_mutex_unlock(&lockd.lock);
+	assert_int_equal(nlm_unlock(fd, &a), NLM4_GRANTED);
+	close(fd);
+}
+
+static void test_bad_input(void **st)
+{
+	(void)st;
+	struct file f;
+	make_file("nlm-bad", &f);
+	int fd = rpctest_connect(server.hostport);
+	struct nlm4_lock a = mk_lock("hosta", 1, &f, 0, 10);
+	struct nlm4_lockargs la = {.cookie = cookie, .exclusive = true, .lock = a};
+	struct xdr_enc e;
+	assert_true(xdr_enc_init(&e, 256, 8192));
+	assert_true(nlm4_encode_lockargs(&e, &la));
+	e.buf->len -= 6; /* cut in the middle of state */
+	struct rpctest_reply r;
+	nlm_call(fd, NLMPROC4_LOCK, &e, &r);
+	assert_int_equal(r.hdr.accept_stat, RPC_GARBAGE_ARGS);
+	rpctest_reply_release(&r);
+	xdr_enc_release(&e);
+	/* A handle that is not one: STALE_FH. */
+	uint8_t junk[20] = {1, 2, 3};
+	struct file bad = {.fhlen = sizeof(junk)};
+	memcpy(bad.fh, junk, sizeof(junk));
+	struct nlm4_lock b = mk_lock("hosta", 1, &bad, 0, 10);
+	assert_int_equal(nlm_lock(fd, &b, true, false), NLM4_STALE_FH);
+	/* A procedure NLM v4 does not have. */
+	assert_int_equal(rpctest_call(fd, next_xid++, NLM_PROGRAM, NLM4_VERSION, 17, NULL, NULL,
+				      0, &r),
+			 0);
+	assert_int_equal(r.hdr.accept_stat, RPC_PROC_UNAVAIL);
+	rpctest_reply_release(&r);
+	close(fd);
+}
+
+static void test_visibility(void **st)
+{
+	(void)st;
+	struct file f;
+	make_file("nlm-ctl", &f);
+	int fd = rpctest_connect(server.hostport);
+	struct nlm4_lock a = mk_lock("ctlhost", 7, &f, 0, 10);
+	struct nlm4_lock b = mk_lock("127.0.0.1", 8, &f, 0, 10);
+	assert_int_equal(nlm_lock(fd, &a, true, false), NLM4_GRANTED);
+	pthread_mutex_lock(&lockd.lock);
+	lockd.answer = NLM4_DENIED; /* b's lock goes again once granted */
+	pthread_mutex_unlock(&lockd.lock);
+	assert_int_equal(nlm_lock(fd, &b, true, true), NLM4_BLOCKED);
+	struct ctl_http_reply r;
+	ctlt_request(&server, "GET", "/api/v1/nlm", true, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"name\": \"ctlhost\""));
+	assert_non_null(strstr(r.body, "\"blocked\": 1"));
+	ctl_http_reply_free(&r);
+	char *page = ctlt_scrape(&server);
+	assert_true(ctlt_metric(page, "ferry_nlm_locks") >= 1);
+	assert_true(ctlt_metric(page, "ferry_nlm_blocked") == 1);
+	assert_true(ctlt_metric(page, "ferry_nlm_calls_total{proc=\"LOCK\"}") >= 2);
+	assert_true(ctlt_metric(page, "ferry_nlm_results_total{stat=\"BLOCKED\"}") >= 1);
+	assert_true(ctlt_promtool_ok(page));
+	free(page);
+	unsigned before = lockd_count(&lockd.granted);
+	assert_int_equal(nlm_unlock(fd, &a), NLM4_GRANTED);
+	assert_true(lockd_wait(&lockd.granted, before + 1, 5000));
+	pthread_mutex_lock(&lockd.lock);
+	lockd.answer = NLM4_GRANTED;
+	pthread_mutex_unlock(&lockd.lock);
+	close(fd);
+}
+
+/* Many LOCK/UNLOCK pairs on one connection: each must be granted; the
+ * time is printed (a timing never fails a test). */
+static void test_many_locks(void **st)
+{
+	(void)st;
+	enum { PAIRS = 2000 };
+	struct file f;
+	make_file("nlm-many", &f);
+	int fd = rpctest_connect(server.hostport);
+	uint64_t t0 = dl_now_ms();
+	for (unsigned i = 0; i < PAIRS; i++) {
+		struct nlm4_lock l = mk_lock("busyhost", (int32_t)(i % 7), &f, (uint64_t)i * 10, 10);
+		assert_int_equal(nlm_lock(fd, &l, true, false), NLM4_GRANTED);
+		assert_int_equal(nlm_unlock(fd, &l), NLM4_GRANTED);
+	}
+	uint64_t ms = dl_now_ms() - t0;
+	printf("nlm: %u LOCK+UNLOCK pairs on one connection in %llu ms (%.1f us per call)\n",
+	       PAIRS, (unsigned long long)ms, ms * 1000.0 / (2.0 * PAIRS));
+	close(fd);
+}
+
+/* Last: restarts the server.  A v4 client of the records lets the restart
+ * begin a grace period (4 s here): only reclaims take locks meanwhile. */
+static void test_grace(void **st)
+{
+	(void)st;
+	struct file f;
+	make_file("nlm-grace", &f);
+	nfs4c_close(v4.fd);
+	assert_int_equal(kill(server.pid, SIGKILL), 0);
+	int status;
+	assert_int_equal(waitpid(server.pid, &status, 0), server.pid);
+	server.pid = 0;
+	assert_int_equal(dl_start(), 0);
+	int fd = rpctest_connect(server.hostport);
+	struct nlm4_lock r = mk_lock("hostr", 5, &f, 0, 10);
+	struct nlm4_lock n = mk_lock("hostn", 6, &f, 100, 10);
+	assert_int_equal(nlm_lock(fd, &n, true, false), NLM4_DENIED_GRACE_PERIOD);
+	assert_int_equal(nlm_test(fd, &n, true, NULL, NULL), NLM4_DENIED_GRACE_PERIOD);
+	assert_int_equal(nlm_lock_full(fd, NLMPROC4_LOCK, &r, true, false, true), NLM4_GRANTED);
+	/* Once grace ends, new locks come; the reclaimed one stayed. */
+	uint32_t s = NLM4_DENIED_GRACE_PERIOD;
+	for (int i = 0; i < 100 && s == NLM4_DENIED_GRACE_PERIOD; i++) {
+		s = nlm_lock(fd, &n, true, false);
+		if (s == NLM4_DENIED_GRACE_PERIOD)
+			usleep(100000);
+	}
+	assert_int_equal(s, NLM4_GRANTED);
+	struct nlm4_lock n2 = mk_lock("hostn", 6, &f, 0, 1);
+	assert_int_equal(nlm_lock(fd, &n2, true, false), NLM4_DENIED);
+	close(fd);
+	nfs4c_session_up(&v4, nfs4c_connect(server.hostport), 0, "nlm-v4-client-2", NULL);
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_null),
+		cmocka_unit_test(test_lock_test_unlock),
+		cmocka_unit_test(test_v3_v4_conflicts),
+		cmocka_unit_test(test_blocking_granted_by_nlm_unlock),
+		cmocka_unit_test(test_blocking_granted_by_v4_locku),
+		cmocka_unit_test(test_granted_refused_releases),
+		cmocka_unit_test(test_cancel),
+		cmocka_unit_test(test_share),
+		cmocka_unit_test(test_free_all),
+		cmocka_unit_test(test_free_all_other_address),
+		cmocka_unit_test(test_delegation_recalled),
+		cmocka_unit_test(test_msg_forms),
+		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_visibility),
+		cmocka_unit_test(test_many_locks),
+		cmocka_unit_test(test_grace),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
