@@ -97,8 +97,9 @@ void nlm_nsm_host(struct nlm_service *n, const uint8_t *name, uint32_t len, bool
 /* On the sender: makes an SM_MON / SM_UNMON job's call to statd and
  * updates the list of monitored hosts.  0 or a negative errno. */
 int nlm_nsm_call(struct nlm_service *n, const struct nlm_job *j);
-/* The host's locks and shares go (FREE_ALL: from addr; a reboot: addr
- * NULL, every address); SM_UNMON follows. */
+/* The host's locks and shares go (FREE_ALL: the host of that name at
+ * addr; a reboot: name NULL, every host at addr); SM_UNMON of addr follows
+ * once no host there holds any. */
 void nlm_free_host(struct nlm_service *n, const uint8_t *name, uint32_t len, const char *addr,
 		   const char *why);
 /* sender.c: the portmapper's port for prog/vers/proto at addr ("1.2.3.4"). */

@@ -1,9 +1,13 @@
 /* NSM through the system's rpc.statd (program 100024), as a kernel lock
  * manager uses it:
  *
- *   - a host's first lock or share: SM_MON(mon_name = its caller_name,
- *     my_id = 127.0.0.1, NLM v4, procedure 16) to the local statd, which
- *     records it in its directory; its last lock or share gone: SM_UNMON;
+ *   - the first lock or share from a host's address: SM_MON(mon_name = that
+ *     address, my_id = 127.0.0.1, NLM v4, procedure 16) to the local
+ *     statd, which records it in its directory; the last lock or share
+ *     from it gone: SM_UNMON.  Hosts are named by address, as the
+ *     kernel's lock manager names them by default: a caller_name is
+ *     whatever the client calls itself, which the local statd may not
+ *     resolve (it refuses to monitor a name it cannot);
  *   - statd calls my_id back (UDP, to the port rpcbind gives for NLM v4
  *     over UDP on loopback) when that host tells it of a reboot: ferryd
  *     drops the host's locks and shares;
@@ -259,7 +263,13 @@ static enum rpc_accept_stat serve_callback(void *ctx, struct rpc_udp_call *call,
 			return RPC_SUCCESS;
 		}
 		atomic_fetch_add(&n->reboots, 1);
-		nlm_free_host(n, st.mon_name.data, st.mon_name.len, NULL, "rebooted (statd)");
+		/* mon_name is what SM_MON named: the host's address. */
+		char addr[NLM_ADDR_MAX];
+		if (st.mon_name.len >= sizeof(addr))
+			return RPC_SUCCESS;
+		memcpy(addr, st.mon_name.data, st.mon_name.len);
+		addr[st.mon_name.len] = '\0';
+		nlm_free_host(n, NULL, 0, addr, "rebooted (statd)");
 		state_lock_notify_flush(n->st);
 		return RPC_SUCCESS;
 	}

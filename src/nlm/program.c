@@ -72,14 +72,15 @@ static void lock_of(const struct nlm4_lock *w, const char *addr, const struct st
 	};
 }
 
-/* NSM hears of a host's first state and of its last. */
-static void host_effect(struct nlm_service *n, const struct nlm_bytes *host,
+/* NSM hears of the first state at a host's address and of its last
+ * (statd watches addresses: state_nlm.c, host_addr_shared). */
+static void host_effect(struct nlm_service *n, const char *addr,
 			const struct state_nlm_effect *eff)
 {
 	if (eff->host_new)
-		nlm_nsm_host(n, host->data, host->len, true);
+		nlm_nsm_host(n, (const uint8_t *)addr, (uint32_t)strlen(addr), true);
 	if (eff->host_gone)
-		nlm_nsm_host(n, host->data, host->len, false);
+		nlm_nsm_host(n, (const uint8_t *)addr, (uint32_t)strlen(addr), false);
 }
 
 void nlm_release_granted(struct nlm_service *n, const struct nlm_grant_blob *b)
@@ -96,7 +97,7 @@ void nlm_release_granted(struct nlm_service *n, const struct nlm_grant_blob *b)
 	lock_of(&b->lock, addr, &key, b->exclusive, &l);
 	struct state_nlm_effect eff;
 	state_nlm_unlock(n->st, &l, &eff, NULL);
-	host_effect(n, &b->lock.caller_name, &eff);
+	host_effect(n, addr, &eff);
 }
 
 /* --- locks the back end holds too (ceph) ----------------------------------------------
@@ -240,7 +241,7 @@ static uint32_t do_lock(struct nlm_service *n, struct rpc_request *req,
 	/* NM_LOCK comes from a host without NSM: statd is not asked to watch
 	 * it (its SM_UNMON later is harmless). */
 	if (may_block)
-		host_effect(n, &a->lock.caller_name, &eff);
+		host_effect(n, l.owner.addr, &eff);
 	return stat;
 }
 
@@ -265,7 +266,7 @@ static uint32_t do_unlock(struct nlm_service *n, struct rpc_request *req,
 		(void)ex->ops->lock(ex->bex, &key.bh, be.owner_id, BACKEND_LOCK_UNLOCK,
 				    be.none_left ? 0 : l.offset,
 				    be.none_left ? 0 : backend_length(l.offset, l.len), false, NULL);
-	host_effect(n, &w->caller_name, &eff);
+	host_effect(n, addr, &eff);
 	return stat;
 }
 
@@ -282,7 +283,7 @@ static uint32_t do_cancel(struct nlm_service *n, struct rpc_request *req,
 	lock_of(&a->lock, addr, &key, a->exclusive, &l);
 	struct state_nlm_effect eff;
 	stat = state_nlm_cancel(n->st, &l, &eff);
-	host_effect(n, &a->lock.caller_name, &eff);
+	host_effect(n, addr, &eff);
 	return stat;
 }
 
@@ -305,7 +306,7 @@ static uint32_t do_share(struct nlm_service *n, struct rpc_request *req,
 	struct state_nlm_effect eff;
 	stat = share ? state_nlm_share(n->st, &o, &key, s->access, s->mode, a->reclaim, &eff)
 		     : state_nlm_unshare(n->st, &o, &key, &eff);
-	host_effect(n, &s->caller_name, &eff);
+	host_effect(n, addr, &eff);
 	return stat;
 }
 
@@ -317,9 +318,13 @@ void nlm_free_host(struct nlm_service *n, const uint8_t *name, uint32_t len, con
 	if (!known)
 		return;
 	char shown[80];
-	nlm_printable(shown, sizeof(shown), name, len);
+	if (name)
+		nlm_printable(shown, sizeof(shown), name, len);
+	else
+		snprintf(shown, sizeof(shown), "at %s", addr);
 	log_info("nlm: host %s %s: %u locks released", shown, why, locks);
-	nlm_nsm_host(n, name, len, false);
+	if (addr && !state_nlm_addr_held(n->st, addr))
+		nlm_nsm_host(n, (const uint8_t *)addr, (uint32_t)strlen(addr), false);
 }
 
 /* Sends a _MSG call's result to the client's _RES procedure. */

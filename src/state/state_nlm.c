@@ -98,11 +98,11 @@ static uint32_t grace_status(struct state_server *st, bool reclaim)
 static bool host_is(const struct state_client *h, const uint8_t *name, uint32_t len,
 		    const char *addr)
 {
-	return h->name_len == len && memcmp(h->name, name, len) == 0 &&
+	return (!name || (h->name_len == len && memcmp(h->name, name, len) == 0)) &&
 	       (!addr || strcmp(h->nlm_addr, addr) == 0);
 }
 
-/* The host of this name at this address (addr NULL: at any). */
+/* The host of this name (NULL: any) at this address (NULL: at any). */
 static struct state_client *host_find(struct state_server *st, const uint8_t *name,
 				      uint32_t len, const char *addr)
 {
@@ -113,12 +113,14 @@ static struct state_client *host_find(struct state_server *st, const uint8_t *na
 	return NULL;
 }
 
-/* Whether a host of h's name other than h exists (NSM knows hosts by
- * name only). */
-static bool host_name_shared(struct state_server *st, const struct state_client *h)
+/* Whether a host at h's address other than h exists: NSM watches a host
+ * by its address (as the kernel's lock manager does unless told to use
+ * names), since a caller_name is whatever the client calls itself and the
+ * local statd must be able to resolve what it is asked to watch. */
+static bool host_addr_shared(struct state_server *st, const struct state_client *h)
 {
 	list_for_each_entry(o, &st->nlm_hosts, const struct state_client, link) {
-		if (o != h && o->name_len == h->name_len && memcmp(o->name, h->name, h->name_len) == 0)
+		if (o != h && strcmp(o->nlm_addr, h->nlm_addr) == 0)
 			return true;
 	}
 	return false;
@@ -151,7 +153,7 @@ static struct state_client *host_get(struct state_server *st, const uint8_t *nam
 	list_init(&h->sessions);
 	list_add_tail(&st->nlm_hosts, &h->link);
 	st->n_nlm_hosts++;
-	eff->host_new = !host_name_shared(st, h);
+	eff->host_new = !host_addr_shared(st, h);
 	return h;
 }
 
@@ -175,7 +177,7 @@ static void host_maybe_free(struct state_server *st, struct state_client *h,
 {
 	if (!h || !host_empty(h))
 		return;
-	bool shared = host_name_shared(st, h);
+	bool shared = host_addr_shared(st, h);
 	host_free(st, h);
 	if (eff->host_new)
 		eff->host_new = false;
@@ -799,6 +801,14 @@ unsigned state_nlm_free_host(struct state_server *st, const uint8_t *host, uint3
 	}
 	pthread_mutex_unlock(&st->lock);
 	return locks;
+}
+
+bool state_nlm_addr_held(struct state_server *st, const char *addr)
+{
+	pthread_mutex_lock(&st->lock);
+	bool held = host_find(st, NULL, 0, addr) != NULL;
+	pthread_mutex_unlock(&st->lock);
+	return held;
 }
 
 void state_nlm_fini(struct state_server *st)

@@ -136,9 +136,14 @@ uint32_t state_nlm_share(struct state_server *st, const struct state_nlm_owner *
 uint32_t state_nlm_unshare(struct state_server *st, const struct state_nlm_owner *o,
 			   const struct state_file_key *file, struct state_nlm_effect *eff);
 
-/* FREE_ALL (addr: the caller's), or the host rebooted (NSM: addr NULL,
- * every address): drops every lock, blocked LOCK and share of the host.
+/* FREE_ALL (host: the caller_name, addr: the caller's address), or a
+ * host rebooted (NSM: host NULL, every name at addr): drops every lock,
+ * blocked LOCK and share of the host(s).
  * Returns how many locks went; *known: the host had a record. */
+/* Whether some host at this address still holds state (NSM keeps
+ * watching the address until none does). */
+bool state_nlm_addr_held(struct state_server *st, const char *addr);
+
 unsigned state_nlm_free_host(struct state_server *st, const uint8_t *host, uint32_t host_len,
 			     const char *addr, bool *known);
 

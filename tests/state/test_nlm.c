@@ -44,13 +44,25 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* Each test host at an address of its own, but the "shared" ones, which
+ * two names use (NSM watches addresses). */
+static const char *addr_of(const char *host)
+{
+	static const char *const addrs[] = {"192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4",
+					    "192.0.2.5", "192.0.2.6", "192.0.2.7", "192.0.2.8"};
+	if (strncmp(host, "shared", 6) == 0)
+		return "192.0.2.100";
+	unsigned i = (unsigned)(host[0] - 'a');
+	return i < 8 ? addrs[i] : "192.0.2.99";
+}
+
 static struct state_nlm_lock lk(const char *host, int32_t svid, bool excl, uint64_t off,
 				uint64_t len)
 {
 	return (struct state_nlm_lock){
 		.owner = {.host = (const uint8_t *)host,
 			  .host_len = (uint32_t)strlen(host),
-			  .addr = "192.0.2.1",
+			  .addr = addr_of(host),
 			  .svid = svid,
 			  .oh = (const uint8_t *)"oh",
 			  .oh_len = 2},
@@ -75,6 +87,24 @@ static uint32_t unlock(const char *host, int32_t svid, uint64_t off, uint64_t le
 	struct state_nlm_lock l = lk(host, svid, false, off, len);
 	struct state_nlm_effect e;
 	return state_nlm_unlock(st, &l, eff ? eff : &e, NULL);
+}
+
+/* NSM is asked to watch an address once, while some host there holds
+ * state: two caller names from one address are one watch. */
+static void test_watch_by_address(void **state)
+{
+	(void)state;
+	struct state_nlm_effect eff;
+	assert_int_equal(lock("shared-x", 1, true, 0, 10, false, 0, &eff), NLM4_GRANTED);
+	assert_true(eff.host_new);
+	assert_int_equal(lock("shared-y", 2, true, 20, 10, false, 0, &eff), NLM4_GRANTED);
+	assert_false(eff.host_new);
+	assert_true(state_nlm_addr_held(st, "192.0.2.100"));
+	assert_int_equal(unlock("shared-x", 1, 0, 10, &eff), NLM4_GRANTED);
+	assert_false(eff.host_gone);
+	assert_int_equal(unlock("shared-y", 2, 20, 10, &eff), NLM4_GRANTED);
+	assert_true(eff.host_gone);
+	assert_false(state_nlm_addr_held(st, "192.0.2.100"));
 }
 
 static void test_owners_and_holder(void **state)
@@ -235,14 +265,18 @@ static void test_free_host(void **state)
 	assert_int_equal(state_nlm_free_host(st, (const uint8_t *)"gone", 4, "192.0.2.9", &known), 0);
 	assert_false(known);
 	assert_int_equal(lock("b", 3, true, 0, 30, true, 0x51, NULL), NLM4_BLOCKED);
-	assert_int_equal(state_nlm_free_host(st, (const uint8_t *)"gone", 4, "192.0.2.1", &known), 2);
+	assert_int_equal(state_nlm_free_host(st, (const uint8_t *)"gone", 4, addr_of("gone"), &known),
+			 2);
 	assert_true(known);
 	state_lock_notify_flush(st);
 	assert_int_equal(ngrants, 1);
 	assert_int_equal(grant_tag[0], 0x51);
 	assert_int_equal(state_nlm_free_host(st, (const uint8_t *)"gone", 4, NULL, &known), 0);
 	assert_false(known);
-	assert_int_equal(unlock("b", 3, 0, 0, NULL), NLM4_GRANTED);
+	/* A reboot notice names the address only: every name there goes. */
+	assert_int_equal(state_nlm_free_host(st, NULL, 0, addr_of("b"), &known), 1);
+	assert_true(known);
+	assert_false(state_nlm_addr_held(st, addr_of("b")));
 }
 
 static void test_shares(void **state)
@@ -300,6 +334,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_owners_and_holder, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watch_by_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v4_conflicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_block_order_and_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deadlock, setup, teardown),
