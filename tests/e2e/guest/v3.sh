@@ -247,9 +247,11 @@ mkdir -p /run/rpcbind /var/lib/nfs/sm /var/lib/nfs/sm.bak
 # rpcinfo names programs from /etc/rpc (shipped with --file when the host
 # has one); the checks go by number.
 [ -f /etc/rpc ] || { [ -f "$files/rpc" ] && cp "$files/rpc" /etc/rpc; }
-rpcbind -w || fail $step "rpcbind did not start"
+# The daemons start from /: started from the script's directory (kclient's
+# mount) they would keep it busy, and kclient's unmount at the end fails.
+(cd / && rpcbind -w) || fail $step "rpcbind did not start"
 for i in $(seq 50); do rpcinfo -p 127.0.0.1 >/dev/null 2>&1 && break; sleep 0.1; done
-rpc.statd --no-notify || fail $step "rpc.statd did not start"
+(cd / && rpc.statd --no-notify) || fail $step "rpc.statd did not start"
 registered() { rpcinfo -p 127.0.0.1 2>/dev/null | grep -qE "^ *$1 "; }
 for i in $(seq 100); do registered 100024 && break; sleep 0.1; done
 if registered 100024; then
