@@ -3,9 +3,7 @@
  * and its sizes right, a file's whole life (create, write, read back,
  * stat, chmod, rename, remove), and several contexts at once; each over
  * NFSv4 and over NFSv3 (MOUNT then NFS, both on ferryd's port, given to
- * libnfs as mountport and nfsport so that no rpcbind is asked).  The NFSv3
- * ones are skipped, and say so, when the ferryd under test answers no
- * MOUNT version 3 NULL call.
+ * libnfs as mountport and nfsport so that no rpcbind is asked).
  *
  * Two things of the library shape the test rather than the server:
  * - every context of a process gets the same NFSv4 client name within a
@@ -28,9 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,56 +53,6 @@ struct vers_case {
 	const char *tag;
 };
 static const struct vers_case v4 = {4, "v4"}, v3 = {3, "v3"};
-
-enum { MOUNT_PROGRAM = 100005, MOUNT_V3 = 3 };
-
-/* Whether ferryd answers MOUNT v3's NULL procedure (MOUNT and NFSv3 came
- * together); when it does not, the NFSv3 cases are skipped.  The call is
- * framed here (RFC 5531: one record, AUTH_NONE) as the test's own RPC
- * headers clash with libnfs's. */
-static bool serves_v3(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0)
-		return false;
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)server.port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	struct timeval tv = {.tv_sec = 5};
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	/* Record mark (last fragment, 40 bytes), xid, CALL, RPC version 2,
-	 * program, version, procedure 0, AUTH_NONE credential and verifier. */
-	uint32_t call[11] = {htonl(0x80000000u | 40), htonl(0x6d6e7433), 0, htonl(2),
-			     htonl(MOUNT_PROGRAM), htonl(MOUNT_V3), 0, 0, 0, 0, 0};
-	uint32_t reply[7];
-	size_t got = 0;
-	bool ok = false;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    send(fd, call, sizeof(call), MSG_NOSIGNAL) == (ssize_t)sizeof(call)) {
-		while (got < sizeof(reply)) {
-			ssize_t n = recv(fd, (char *)reply + got, sizeof(reply) - got, 0);
-			if (n <= 0)
-				break;
-			got += (size_t)n;
-		}
-		/* mark, xid, REPLY, MSG_ACCEPTED, verifier AUTH_NONE of length 0,
-		 * accept_stat SUCCESS. */
-		ok = got == sizeof(reply) && reply[1] == call[1] && ntohl(reply[2]) == 1 &&
-		     reply[3] == 0 && reply[5] == 0 && reply[6] == 0;
-	}
-	close(fd);
-	return ok;
-}
-
-/* The case of a test; skips the NFSv3 ones on a ferryd without MOUNT v3. */
-static const struct vers_case *vers_case(void **state)
-{
-	const struct vers_case *vc = *state;
-	if (vc->version == 3 && !serves_v3()) {
-		printf("skipped: ferryd answers no MOUNT v3 NULL call (no NFSv3 to test)\n");
-		skip();
-	}
-	return vc;
-}
 
 static int setup(void **state)
 {
@@ -210,7 +155,7 @@ static long read_all(struct nfs_context *nfs, struct nfsfh *fh, uint8_t *buf, si
  * size the one it was made with. */
 static void test_list_many(void **state)
 {
-	const struct vers_case *vc = vers_case(state);
+	const struct vers_case *vc = *state;
 	char dir[400], path[450], name[32];
 	snprintf(name, sizeof(name), "many-%s", vc->tag);
 	host_path(name, dir, sizeof(dir));
@@ -257,7 +202,7 @@ static void test_list_many(void **state)
 /* One file's whole life through libnfs, checked on the host's disk too. */
 static void test_file_life(void **state)
 {
-	const struct vers_case *vc = vers_case(state);
+	const struct vers_case *vc = *state;
 	/* Names of this version's run: /life-V.bin, /life-V.d, /life-V.d/moved.bin. */
 	char lb[32], ld[32], lm[48];
 	snprintf(lb, sizeof(lb), "/life-%s.bin", vc->tag);
@@ -393,7 +338,7 @@ out:
  * the same time. */
 static void test_contexts_at_once(void **state)
 {
-	const struct vers_case *vc = vers_case(state);
+	const struct vers_case *vc = *state;
 	struct worker w[CONTEXTS];
 	for (int i = 0; i < CONTEXTS; i++) {
 		w[i] = (struct worker){.vc = vc, .id = i};
