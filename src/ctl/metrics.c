@@ -649,7 +649,7 @@ static const struct metric_family families[] = {
 	 "NFSv3 calls whose result was not NFS3_OK, by procedure.", .series = nfs3_series,
 	 .needs = NEEDS_NFS3},
 	{"ferry_nfs3_call_duration_seconds", "histogram",
-	 "Time NFSv3 calls took, arguments decoded to results encoded (waits for the committer "
+	 "Time NFSv3 calls took, arguments decoded and results encoded (waits for the committer "
 	 "included), by procedure.",
 	 .series = nfs3_duration_series, .needs = NEEDS_NFS3},
 	{"ferry_nfs3_drc_hits_total", "counter",

@@ -25,7 +25,7 @@ struct rpc_drc;
 struct export_durable;
 
 /* Per procedure, for /metrics: calls, those whose result was not NFS3_OK,
- * the time spent serving them (arguments decoded to results encoded,
+ * the time spent serving them (arguments decoded and results encoded,
  * waits for the committer included) and a histogram of it: bucket i
  * holds calls of at most nfs3_lat_bound_ns(i), powers of four from 1.024
  * us to 4.3 s (NFSv4's), the last one the rest. */

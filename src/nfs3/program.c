@@ -172,8 +172,10 @@ static struct rpc_dispatch_result nfs3_finish(struct nfs3_server *srv, struct rp
 }
 
 /* Serves one call (on a worker, or on the loop for the procedures
- * may_run_inline names): decode, run, encode. */
-static struct rpc_dispatch_result nfs3_serve(struct nfs3_server *srv, struct rpc_request *req)
+ * may_run_inline names): decode, run, encode.  t0: when it began, for
+ * the counters. */
+static struct rpc_dispatch_result nfs3_serve(struct nfs3_server *srv, struct rpc_request *req,
+					     uint64_t t0)
 {
 	uint32_t proc = req->hdr.proc;
 	/* Decoded from a copy of the cursor: a parked call decodes again
@@ -216,7 +218,6 @@ static struct rpc_dispatch_result nfs3_serve(struct nfs3_server *srv, struct rpc
 	struct nfs3_res r;
 	memset(&r, 0, sizeof(r));
 	bool encoded = false;
-	uint64_t t0 = clock_now_ns();
 	procs[proc](&c, &a, &r, &encoded);
 	if (c.defer) {
 		/* Nothing encoded, nothing changed: again on a worker, where
@@ -286,9 +287,11 @@ static struct rpc_dispatch_result nfs3_dispatch(struct rpc_request *req, void *c
 			export_stall_count_deferral();
 			return rpc_dispatch_defer();
 		}
-		struct rpc_dispatch_result res = nfs3_serve(srv, req);
-		if (ex)
-			export_stall_note(ex, clock_now_ns(), clock_now_ns() - t0);
+		struct rpc_dispatch_result res = nfs3_serve(srv, req, t0);
+		if (ex) {
+			uint64_t t1 = clock_now_ns();
+			export_stall_note(ex, t1, t1 - t0);
+		}
 		return res;
 	}
 	struct nfs3_pending *p = req->prog_state;
@@ -298,7 +301,7 @@ static struct rpc_dispatch_result nfs3_dispatch(struct rpc_request *req, void *c
 		uint32_t status = xdr_get_be32(req->reply.buf->data + req->results_off);
 		return nfs3_finish(srv, req, p, p->proc, p->t0, p->drc_entry, status);
 	}
-	return nfs3_serve(srv, req);
+	return nfs3_serve(srv, req, clock_now_ns());
 }
 
 /* rpc's question for a large call (struct rpc_program.find_bulk): where a
