@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "nlm/nlm_internal.h"
 #include "rpc/client.h"
+#include "rpc/rpcbind.h"
 #include "state/state.h"
 
 bool nlm_blob_encode(struct xdr_enc *e, const struct nlm_grant_blob *b)
@@ -134,35 +135,8 @@ int nlm_getport(struct nlm_service *n, const char *addr, uint16_t pmap_port, uin
 {
 	char hp[NLM_ADDR_MAX + 8];
 	hostport(hp, sizeof(hp), addr, pmap_port);
-	struct rpc_client cl;
-	int rc = rpc_client_connect_from(&cl, hp, n->opts.callback_timeout_ms,
-					 RPC_CLIENT_PORT_UNRESERVED);
-	if (rc)
-		return rc;
-	uint8_t args[16];
-	xdr_put_be32(args, prog);
-	xdr_put_be32(args + 4, vers);
-	xdr_put_be32(args + 8, proto);
-	xdr_put_be32(args + 12, 0);
-	struct buf *reply;
-	struct rpc_reply_hdr hdr;
-	size_t off;
-	rc = rpc_client_call(&cl, PMAP_PROGRAM, PMAP_VERSION, PMAPPROC_GETPORT, NULL, args,
-			     sizeof(args), &reply, &hdr, &off, n->opts.callback_timeout_ms);
-	rpc_client_close(&cl);
-	if (rc)
-		return rc;
-	struct xdr_dec d;
-	xdr_dec_init(&d, reply->data + off, reply->len - off);
-	uint32_t p = 0;
-	if (hdr.reply_stat != RPC_MSG_ACCEPTED || hdr.accept_stat != RPC_SUCCESS ||
-	    !xdr_decode_u32(&d, &p) || p > 65535)
-		rc = -EPROTO;
-	else if (p == 0)
-		rc = -ENOENT;
-	buf_unref(reply);
-	*port = (uint16_t)p;
-	return rc;
+	return rpcbind_getport(hp, RPC_CLIENT_PORT_UNRESERVED, n->opts.callback_timeout_ms, prog,
+			       vers, proto, port);
 }
 
 /* Makes the job's call.  0 with *stat (GRANTED's nlm4_stats; NLM4_GRANTED
