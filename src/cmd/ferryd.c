@@ -17,7 +17,6 @@
 #include "ctl/ctl.h"
 #include "mount/mount.h"
 #include "nfs3/nfs3.h"
-#include "nfs4/deleg/deleg.h"
 #include "nfs4/engine/program.h"
 #include "nfs4/server.h"
 #include "nlm/nlm.h"
@@ -98,14 +97,6 @@ static int write_port_file(const char *path, const uint16_t *ports, unsigned n)
 	int rc = state_file_replace(path, text, len, 0644);
 	errno = -rc;
 	return rc ? -1 : 0;
-}
-
-/* The NFSv3 and NLM programs' way to the NFSv4 callback engine (struct
- * nfs3_server.deleg_work, nlm_options.deleg_work): they may not call nfs4
- * themselves. */
-static void nfs4_deleg_work_hook(void *ctx)
-{
-	nfs4_deleg_work(ctx);
 }
 
 /* Reloads the exports' options from the config file: on SIGHUP (main
@@ -518,8 +509,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	nfs3.durable = nfs.durable;
-	nfs3.deleg_work = nfs4_deleg_work_hook;
-	nfs3.deleg_work_ctx = &nfs;
 	for (unsigned i = 0; i < cfg.nlisten; i++)
 		nfs3_server_set_listener(&nfs3, i, !cfg.listen_no_v3[i]);
 	struct rpc_program nfs3_prog;
@@ -552,8 +541,6 @@ int main(int argc, char **argv)
 	snprintf(nlm_opts.state_dir, sizeof(nlm_opts.state_dir), "%s", cfg.state_dir);
 	snprintf(nlm_opts.sm_notify, sizeof(nlm_opts.sm_notify), "%s", cfg.nlm_sm_notify);
 	snprintf(nlm_opts.statd_dir, sizeof(nlm_opts.statd_dir), "%s", cfg.nlm_statd_dir);
-	nlm_opts.deleg_work = nfs4_deleg_work_hook;
-	nlm_opts.deleg_work_ctx = &nfs;
 	/* Test only: where clients' portmappers listen, so that a protocol
 	 * test's lock manager on loopback can stand in for one. */
 	const char *pmap = getenv("FERRY_TEST_NLM_PORTMAPPER_PORT");

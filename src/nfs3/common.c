@@ -199,8 +199,8 @@ static enum nfsstat3 deleg_status(struct nfs3_call *c, enum nfsstat4 st)
 	if (st == NFS4_OK)
 		return NFS3_OK;
 	struct nfs3_server *srv = c->srv;
-	if (srv->deleg_work && state_deleg_work_pending(srv->state))
-		srv->deleg_work(srv->deleg_work_ctx);
+	/* The recall goes out now, not with the next NFSv4 call. */
+	state_deleg_work_run(srv->state);
 	atomic_fetch_add_explicit(&srv->jukebox, 1, memory_order_relaxed);
 	return NFS3ERR_JUKEBOX;
 }

@@ -50,12 +50,6 @@ struct nfs3_server {
 	uint32_t max_io;            /* rtmax and wtmax */
 	/* Per listener (rpc_conn_listener): whether it serves v3. */
 	_Atomic bool listener_on[CONFIG_MAX_LISTEN];
-	/* Sends what the state module queued for delegation holders (the
-	 * CB_RECALLs a v3 call's conflict asked for): the callback engine
-	 * is the NFSv4 layer's, so whoever started both hands this in
-	 * (NULL: recalls wait for the next NFSv4 call to send them). */
-	void (*deleg_work)(void *ctx);
-	void *deleg_work_ctx;
 	/* The committer changes wait for (NFSv4's: one for both); NULL:
 	 * each call flushes its own changes. */
 	struct export_durable *durable;

@@ -491,8 +491,8 @@ static struct rpc_dispatch_result nlm_dispatch(struct rpc_request *req, void *ct
 	 * queue) and freed NFSv4 waiters (CB_NOTIFY_LOCK); a LOCK may have
 	 * recalled a delegation. */
 	state_lock_notify_flush(n->st);
-	if (n->opts.deleg_work && state_deleg_callbacks_urgent(n->st))
-		n->opts.deleg_work(n->opts.deleg_work_ctx);
+	if (state_deleg_callbacks_urgent(n->st))
+		state_deleg_work_run(n->st);
 	return r;
 }
 
