@@ -182,16 +182,10 @@ void nfs3_durable_note(struct nfs3_call *c, struct export *ex, const struct back
 		return;
 	if (!c->pending)
 		c->pending = calloc(1, sizeof(*c->pending));
-	if (c->pending) {
+	if (c->pending)
 		export_durable_add(&c->pending->w, ex, h, what);
-		return;
-	}
-	/* No memory to wait with the others: this change alone, here. */
-	struct export_durable_wait alone = {0};
-	export_durable_add(&alone, ex, h, what);
-	if (alone.n)
-		export_durable_wait_start(NULL, &alone, NULL);
-	export_durable_wait_clear(&alone);
+	else
+		export_durable_sync_now(ex, h, what); /* no memory to wait with the others */
 }
 
 static enum nfsstat3 deleg_status(struct nfs3_call *c, enum nfsstat4 st)
