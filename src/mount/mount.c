@@ -2,18 +2,18 @@
  * mount list. */
 #include "mount/mount.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/log.h"
 #include "export/fh.h"
+#include "rpc/addr.h"
 #include "xdr/mount_codec.h"
-#include <stdio.h>
 
 /* The mount list is informational: a client that mounts and never
  * unmounts must not grow it without bound.  Past this many entries a new
@@ -160,22 +160,6 @@ static const char *loggable(const char *path, char *buf, size_t cap)
 		buf[n] = path[n] >= 0x20 && path[n] < 0x7f ? path[n] : '?';
 	buf[n] = '\0';
 	return buf;
-}
-
-/* The client's address as the mount list names it. */
-static void host_of(const struct sockaddr_storage *ss, char *out, size_t cap)
-{
-	out[0] = '\0';
-	if (ss->ss_family == AF_INET) {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, out,
-		          (socklen_t)cap);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
-		if (IN6_IS_ADDR_V4MAPPED(a))
-			inet_ntop(AF_INET, a->s6_addr + 12, out, (socklen_t)cap);
-		else
-			inet_ntop(AF_INET6, a, out, (socklen_t)cap);
-	}
 }
 
 /* --- the mount list ----------------------------------------------------- */
@@ -378,7 +362,7 @@ static struct rpc_dispatch_result proc_mnt(struct mount_server *ms, struct rpc_r
 	    mount_path_tidy(arg.data, arg.len, path) ? export_by_path(ms->exps, path, &rest) : NULL;
 	const struct sockaddr_storage *addr = rpc_conn_peer_addr(req->conn);
 	char host[64];
-	host_of(addr, host, sizeof(host));
+	rpc_addr_host(addr, host, sizeof(host));
 	if (!ex) {
 		res.status = MNT3ERR_NOENT;
 		return mnt_reply(ms, req, &res, MOUNT_MNT_NOENT);
@@ -440,7 +424,7 @@ static struct rpc_dispatch_result proc_umnt(struct mount_server *ms, struct rpc_
 		return rpc_dispatch_done(RPC_GARBAGE_ARGS);
 	}
 	char host[64], path[MNTPATHLEN + 1];
-	host_of(rpc_conn_peer_addr(req->conn), host, sizeof(host));
+	rpc_addr_host(rpc_conn_peer_addr(req->conn), host, sizeof(host));
 	/* UMNT has no result: a path that was never mounted is no error. */
 	if (st == MOUNT_PATH_OK && mount_path_tidy(arg.data, arg.len, path))
 		list_remove(ms, host, path);
@@ -450,7 +434,7 @@ static struct rpc_dispatch_result proc_umnt(struct mount_server *ms, struct rpc_
 static struct rpc_dispatch_result proc_umntall(struct mount_server *ms, struct rpc_request *req)
 {
 	char host[64];
-	host_of(rpc_conn_peer_addr(req->conn), host, sizeof(host));
+	rpc_addr_host(rpc_conn_peer_addr(req->conn), host, sizeof(host));
 	list_remove(ms, host, NULL);
 	return rpc_dispatch_done(RPC_SUCCESS);
 }

@@ -2,7 +2,6 @@
  * caller against its export, asks the state module, and answers: in the
  * reply for the synchronous procedures, by a _RES call to the client's
  * lock manager for the _MSG ones (their own reply is empty). */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include "export/export.h"
 #include "export/fh.h"
 #include "nlm/nlm_internal.h"
+#include "rpc/addr.h"
 #include "state/state.h"
 
 /* --- the file a call names ------------------------------------------------------ */
@@ -46,13 +46,7 @@ static uint32_t resolve(struct nlm_service *n, struct rpc_request *req,
 /* The caller's address without its port, for calls back. */
 static void peer_host(struct rpc_request *req, char *out, size_t len)
 {
-	const struct sockaddr_storage *ss = rpc_conn_peer_addr(req->conn);
-	out[0] = '\0';
-	if (ss->ss_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, out, (socklen_t)len);
-	else if (ss->ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, out,
-			  (socklen_t)len);
+	rpc_addr_host(rpc_conn_peer_addr(req->conn), out, len);
 }
 
 static void lock_of(const struct nlm4_lock *w, const char *addr, const struct state_file_key *key,
