@@ -151,15 +151,10 @@ static struct export *export_by_path(struct exports *exps, const char *tidy, con
 	return best;
 }
 
-/* A path from the wire as the log may show it: bytes that are not
- * printable ASCII become '?', so a client cannot forge log lines. */
+/* A path from the wire as the log may show it (log_printable). */
 static const char *loggable(const char *path, char *buf, size_t cap)
 {
-	size_t n = 0;
-	for (; path[n] && n + 1 < cap; n++)
-		buf[n] = path[n] >= 0x20 && path[n] < 0x7f ? path[n] : '?';
-	buf[n] = '\0';
-	return buf;
+	return log_printable(buf, cap, path, strlen(path));
 }
 
 /* --- the mount list ----------------------------------------------------- */

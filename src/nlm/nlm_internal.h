@@ -84,10 +84,6 @@ void nlm_sender_stop(struct nlm_service *n);
 /* The state module's grant hook (state_nlm_grant_fn). */
 void nlm_grant_hook(void *ctx, const struct state_nlm_grant *g);
 
-/* nlm.c: a name from the wire, for the log: at most cap - 1 bytes, each
- * byte that does not print as '?'. */
-void nlm_printable(char *out, size_t cap, const uint8_t *p, uint32_t len);
-
 /* nsm.c */
 int nlm_nsm_start(struct nlm_service *n);
 void nlm_nsm_stop(struct nlm_service *n);

@@ -313,7 +313,7 @@ void nlm_free_host(struct nlm_service *n, const uint8_t *name, uint32_t len, con
 		return;
 	char shown[80];
 	if (name)
-		nlm_printable(shown, sizeof(shown), name, len);
+		log_printable(shown, sizeof(shown), name, len);
 	else
 		snprintf(shown, sizeof(shown), "at %s", addr);
 	log_info("nlm: host %s %s: %u locks released", shown, why, locks);

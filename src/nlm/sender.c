@@ -193,8 +193,7 @@ static void job_finish(struct nlm_service *n, struct nlm_job *j, int rc, uint32_
 		if (rc) {
 			atomic_fetch_add(&n->nsm_failed, 1);
 			char shown[80];
-			nlm_printable(shown, sizeof(shown), (const uint8_t *)j->host,
-				      (uint32_t)strlen(j->host));
+			log_printable(shown, sizeof(shown), j->host, strlen(j->host));
 			log_ratelimited("nlm: %s of host %s through the local statd failed: %s",
 					j->kind == NLM_JOB_SM_MON ? "SM_MON" : "SM_UNMON", shown,
 					strerror(-rc));
