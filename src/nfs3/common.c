@@ -213,16 +213,10 @@ enum nfsstat3 nfs3_deleg_break(struct nfs3_call *c, const struct fh *fh, bool wr
 enum nfsstat3 nfs3_deleg_break_name(struct nfs3_call *c, const struct fh *dir, const char *name)
 {
 	struct state_server *st = c->srv->state;
-	if (!st || !state_deleg_any(st))
+	if (!st)
 		return NFS3_OK;
-	struct export *ex = dir->export;
-	struct state_file_key key = {.export_id = ex->id};
-	struct backend_attr attr;
-	/* No such entry: nothing to recall, and the procedure tells. */
-	if (ex->ops->lookup(ex->bex, &c->cred, &dir->bh, name, &key.bh, &attr) != 0 ||
-	    attr.type != BACKEND_REG)
-		return NFS3_OK;
-	return deleg_status(c, state_deleg_break(st, &key, 0, NULL, true));
+	/* Client 0, as nfs3_deleg_break's. */
+	return deleg_status(c, export_deleg_break_name(st, dir->export, &c->cred, &dir->bh, name, 0));
 }
 
 enum nfsstat3 nfs3_dirdeleg_break(struct nfs3_call *c, const struct fh *dir)
