@@ -188,6 +188,25 @@ void nfs3_durable_note(struct nfs3_call *c, struct export *ex, const struct back
 		export_durable_sync_now(ex, h, what); /* no memory to wait with the others */
 }
 
+bool nfs3_reserve_reply(struct nfs3_call *c, size_t bytes, struct nfs3_res *r)
+{
+	switch (rpc_request_reserve(c->req, bytes)) {
+	case RPC_RESERVED:
+		return true;
+	case RPC_RESERVE_WAIT:
+		/* A connection whose client reads slowly waits for room. */
+		if (rpc_request_wait_memory(c->req)) {
+			c->parked = true;
+			return false;
+		}
+		/* fall through */
+	case RPC_RESERVE_REFUSED:
+	default:
+		r->status = NFS3ERR_JUKEBOX;
+		return false;
+	}
+}
+
 static enum nfsstat3 deleg_status(struct nfs3_call *c, enum nfsstat4 st)
 {
 	if (st == NFS4_OK)

@@ -97,6 +97,12 @@ bool nfs3_fh_make(struct nfs3_call *c, struct export *ex, const struct backend_h
 void nfs3_durable_note(struct nfs3_call *c, struct export *ex, const struct backend_handle *h,
 		       unsigned what);
 
+/* A large reply (READ, the listings) counts against the memory budgets
+ * before it is built: true when bytes are reserved; false when the call
+ * was parked to wait for room (c->parked) or refused (r->status
+ * NFS3ERR_JUKEBOX: the server is out of room). */
+bool nfs3_reserve_reply(struct nfs3_call *c, size_t bytes, struct nfs3_res *r);
+
 /* NFSv4 delegations in the way of a v3 call: NFS3_OK, or
  * NFS3ERR_JUKEBOX while one is being recalled.  write: a change (every
  * delegation conflicts), else a READ (write delegations do). */

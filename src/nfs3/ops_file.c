@@ -211,24 +211,8 @@ void nfs3_read(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool
 		c->defer = true;
 		return;
 	}
-	/* A large reply counts against the memory budgets before it is
-	 * built: a connection whose client reads slowly waits for room, a
-	 * server out of room says it is busy. */
-	if (count >= 65536) {
-		switch (rpc_request_reserve(c->req, count + 512)) {
-		case RPC_RESERVED:
-			break;
-		case RPC_RESERVE_WAIT:
-			if (rpc_request_wait_memory(c->req)) {
-				c->parked = true;
-				return;
-			}
-			/* fall through */
-		case RPC_RESERVE_REFUSED:
-			r->status = NFS3ERR_JUKEBOX;
-			return;
-		}
-	}
+	if (count >= 65536 && !nfs3_reserve_reply(c, count + 512, r))
+		return;
 	struct xdr_enc *e = &c->req->reply;
 	struct xdr_stream x = XDR_ENC_STREAM(e);
 	uint32_t ok = NFS3_OK;
