@@ -346,24 +346,36 @@ static void count_result(struct nlm_service *n, uint32_t stat)
 		atomic_fetch_add(&n->results[stat], 1);
 }
 
-/* Encodes a result: into the reply (sync) or a _RES call (msg). */
-static struct rpc_dispatch_result finish_res(struct nlm_service *n, struct rpc_request *req,
-					     bool msg, uint32_t res_proc,
-					     const struct nlm_bytes *cookie, uint32_t stat)
+/* Counts and encodes a result, res or (TEST's) test: into the reply
+ * (sync) or a _RES call (msg). */
+static struct rpc_dispatch_result answer(struct nlm_service *n, struct rpc_request *req, bool msg,
+					 uint32_t res_proc, const struct nlm4_res *res,
+					 const struct nlm4_testres *test)
 {
-	count_result(n, stat);
-	struct nlm4_res res = {.cookie = *cookie, .stat = stat};
-	if (!msg) {
-		nlm4_encode_res(&req->reply, &res);
-		return rpc_dispatch_done(RPC_SUCCESS);
+	count_result(n, test ? test->stat : res->stat);
+	struct xdr_enc e, *out = &req->reply;
+	if (msg) {
+		if (!xdr_enc_init(&e, 256, 4096))
+			return rpc_dispatch_done(RPC_SUCCESS);
+		out = &e;
 	}
-	struct xdr_enc e;
-	if (xdr_enc_init(&e, 128, 2048)) {
-		nlm4_encode_res(&e, &res);
+	if (test)
+		nlm4_encode_testres(out, test);
+	else
+		nlm4_encode_res(out, res);
+	if (msg) {
 		answer_msg(n, req, res_proc, &e);
 		xdr_enc_release(&e);
 	}
 	return rpc_dispatch_done(RPC_SUCCESS);
+}
+
+static struct rpc_dispatch_result finish_res(struct nlm_service *n, struct rpc_request *req,
+					     bool msg, uint32_t res_proc,
+					     const struct nlm_bytes *cookie, uint32_t stat)
+{
+	struct nlm4_res res = {.cookie = *cookie, .stat = stat};
+	return answer(n, req, msg, res_proc, &res, NULL);
 }
 
 static struct rpc_dispatch_result serve(struct nlm_service *n, struct rpc_request *req)
@@ -382,18 +394,7 @@ static struct rpc_dispatch_result serve(struct nlm_service *n, struct rpc_reques
 		struct nlm4_testres res = {.cookie = a.cookie};
 		struct state_nlm_holder h;
 		res.stat = do_test(n, req, &a, &res, &h);
-		count_result(n, res.stat);
-		if (!msg) {
-			nlm4_encode_testres(&req->reply, &res);
-			return rpc_dispatch_done(RPC_SUCCESS);
-		}
-		struct xdr_enc e;
-		if (xdr_enc_init(&e, 256, 4096)) {
-			nlm4_encode_testres(&e, &res);
-			answer_msg(n, req, NLMPROC4_TEST_RES, &e);
-			xdr_enc_release(&e);
-		}
-		return rpc_dispatch_done(RPC_SUCCESS);
+		return answer(n, req, msg, NLMPROC4_TEST_RES, NULL, &res);
 	}
 	case NLMPROC4_LOCK:
 	case NLMPROC4_LOCK_MSG:
