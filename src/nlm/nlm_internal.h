@@ -102,6 +102,16 @@ void nlm_free_host(struct nlm_service *n, const uint8_t *name, uint32_t len, con
 int nlm_getport(struct nlm_service *n, const char *addr, uint16_t pmap_port, uint32_t prog,
 		uint32_t vers, uint32_t proto, uint16_t *port);
 
+/* sender.c: one call to prog (NLM v4 or NSM v1) at addr:port, from a
+ * reserved port where the process may bind one, as the server host's
+ * root (AUTH_SYS, machine "ferryd": what clients' lock managers and statd
+ * expect of a server).  0 with the results in *reply from *off (the
+ * caller unrefs it), -EPROTO when the call was not accepted, or the
+ * connection's or the call's negative errno. */
+int nlm_call(struct nlm_service *n, const char *addr, uint16_t port, uint32_t prog,
+	     uint32_t vers, uint32_t proc, const uint8_t *args, size_t args_len,
+	     struct buf **reply, size_t *off);
+
 /* program.c: the lock a blob describes, resolved to its file (false when
  * its handle no longer parses); let go of it. */
 void nlm_release_granted(struct nlm_service *n, const struct nlm_grant_blob *b);

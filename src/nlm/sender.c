@@ -139,6 +139,32 @@ int nlm_getport(struct nlm_service *n, const char *addr, uint16_t pmap_port, uin
 			       vers, proto, port);
 }
 
+int nlm_call(struct nlm_service *n, const char *addr, uint16_t port, uint32_t prog,
+	     uint32_t vers, uint32_t proc, const uint8_t *args, size_t args_len,
+	     struct buf **reply, size_t *off)
+{
+	char hp[NLM_ADDR_MAX + 8];
+	hostport(hp, sizeof(hp), addr, port);
+	struct rpc_client cl;
+	int rc = rpc_client_connect(&cl, hp, n->opts.callback_timeout_ms);
+	if (rc)
+		return rc;
+	struct rpc_cred cred = {.flavor = RPC_AUTH_SYS, .uid = 0, .gid = 0};
+	snprintf(cred.machinename, sizeof(cred.machinename), "ferryd");
+	struct rpc_reply_hdr hdr;
+	rc = rpc_client_call(&cl, prog, vers, proc, &cred, args, args_len, reply, &hdr, off,
+			     n->opts.callback_timeout_ms);
+	rpc_client_close(&cl);
+	if (rc)
+		return rc;
+	if (hdr.reply_stat != RPC_MSG_ACCEPTED || hdr.accept_stat != RPC_SUCCESS) {
+		buf_unref(*reply);
+		*reply = NULL;
+		return -EPROTO;
+	}
+	return 0;
+}
+
 /* Makes the job's call.  0 with *stat (GRANTED's nlm4_stats; NLM4_GRANTED
  * for a _RES, whose result is void), or a negative errno. */
 static int call_client(struct nlm_service *n, const struct nlm_job *j, uint32_t *stat)
@@ -152,27 +178,15 @@ static int call_client(struct nlm_service *n, const struct nlm_job *j, uint32_t 
 			     IPPROTO_TCP, &port);
 	if (rc)
 		return rc;
-	char hp[NLM_ADDR_MAX + 8];
-	hostport(hp, sizeof(hp), j->addr, port);
-	struct rpc_client cl;
-	if ((rc = rpc_client_connect(&cl, hp, n->opts.callback_timeout_ms)) != 0)
-		return rc;
-	/* As the server host's root, as clients' lock managers expect of a
-	 * server (AUTH_SYS, the v4.0 callbacks' choice too). */
-	struct rpc_cred cred = {.flavor = RPC_AUTH_SYS, .uid = 0, .gid = 0};
-	snprintf(cred.machinename, sizeof(cred.machinename), "ferryd");
+	/* As the server host's root (nlm_call): the v4.0 callbacks' choice too. */
 	struct buf *reply;
-	struct rpc_reply_hdr hdr;
 	size_t off;
-	rc = rpc_client_call(&cl, NLM_PROGRAM, NLM4_VERSION, j->proc, &cred, j->args, j->args_len,
-			     &reply, &hdr, &off, n->opts.callback_timeout_ms);
-	rpc_client_close(&cl);
+	rc = nlm_call(n, j->addr, port, NLM_PROGRAM, NLM4_VERSION, j->proc, j->args, j->args_len,
+		      &reply, &off);
 	if (rc)
 		return rc;
 	*stat = NLM4_GRANTED;
-	if (hdr.reply_stat != RPC_MSG_ACCEPTED || hdr.accept_stat != RPC_SUCCESS) {
-		rc = -EPROTO;
-	} else if (j->kind == NLM_JOB_GRANTED) {
+	if (j->kind == NLM_JOB_GRANTED) {
 		struct xdr_dec d;
 		xdr_dec_init(&d, reply->data + off, reply->len - off);
 		struct nlm4_res res;
