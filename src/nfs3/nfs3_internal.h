@@ -23,6 +23,9 @@ struct nfs3_call {
 	bool defer;
 	/* What the call's changes wait for (nfs3_durable_note); NULL: none. */
 	struct nfs3_pending *pending;
+	/* The handle LOOKUP or a create answers with: the results point
+	 * into it until they are encoded, after the procedure returns. */
+	struct fh obj;
 };
 
 /* A call waiting for the committer, with what it needs once resumed:

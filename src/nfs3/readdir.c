@@ -45,7 +45,7 @@ static bool list_one(void *ctx, const struct backend_dirent *ent)
 	 * fileid is not known. */
 	if (!ent->attr || !ent->handle)
 		return true;
-	static _Thread_local struct fh fh;
+	struct fh fh; /* encoded below, before this returns */
 	if (l->plus) {
 		nfs3_post_from(l->ex, ent->attr, &e.attr);
 		e.fh.present = nfs3_fh_make(l->c, l->ex, ent->handle, &fh);
