@@ -322,21 +322,30 @@ void rpc_park_resume(struct rpc_park *p)
 	park_release(p);
 }
 
+/* The versions the programs of number prog but skip serve together:
+ * false when there are none. */
+static bool versions_span(const struct rpc_server *srv, uint32_t prog,
+			  const struct rpc_program *skip, uint32_t *low, uint32_t *high)
+{
+	*low = UINT32_MAX;
+	*high = 0;
+	for (unsigned i = 0; i < srv->nprograms; i++) {
+		const struct rpc_program *p = &srv->programs[i];
+		if (p == skip || p->prog != prog)
+			continue;
+		*low = p->vers_low < *low ? p->vers_low : *low;
+		*high = p->vers_high > *high ? p->vers_high : *high;
+	}
+	return *low <= *high;
+}
+
 /* A program that refuses its version for this call (NFSv3 turned off on a
  * listener) answers PROG_MISMATCH with the versions the other programs of
  * its number serve (itself when there are none). */
 static void encode_other_versions(struct rpc_request *req, const struct rpc_program *prog)
 {
-	struct rpc_server *srv = req->conn->srv;
-	uint32_t low = UINT32_MAX, high = 0;
-	for (unsigned i = 0; i < srv->nprograms; i++) {
-		const struct rpc_program *p = &srv->programs[i];
-		if (p == prog || p->prog != prog->prog)
-			continue;
-		low = p->vers_low < low ? p->vers_low : low;
-		high = p->vers_high > high ? p->vers_high : high;
-	}
-	if (low > high) {
+	uint32_t low, high;
+	if (!versions_span(req->conn->srv, prog->prog, prog, &low, &high)) {
 		low = prog->vers_low;
 		high = prog->vers_high;
 	}
@@ -495,25 +504,16 @@ static void tls_probe(struct rpc_request *req, const struct rpc_program *prog)
 }
 
 /* The program serving version vers of prog.  Several programs may share a
- * number with different versions (NFSv3 beside NFSv4): when none serves
- * vers, *known says whether any serves prog, and *low and *high span the
- * versions they serve together (PROG_MISMATCH's answer). */
+ * number with different versions (NFSv3 beside NFSv4): NULL when none
+ * serves vers (versions_span then says whether any serves prog, and
+ * PROG_MISMATCH's span). */
 static const struct rpc_program *find_program_vers(struct rpc_server *srv, uint32_t prog,
-						   uint32_t vers, bool *known, uint32_t *low,
-						   uint32_t *high)
+						   uint32_t vers)
 {
-	*known = false;
-	*low = UINT32_MAX;
-	*high = 0;
 	for (unsigned i = 0; i < srv->nprograms; i++) {
 		const struct rpc_program *p = &srv->programs[i];
-		if (p->prog != prog)
-			continue;
-		if (vers >= p->vers_low && vers <= p->vers_high)
+		if (p->prog == prog && vers >= p->vers_low && vers <= p->vers_high)
 			return p;
-		*known = true;
-		*low = p->vers_low < *low ? p->vers_low : *low;
-		*high = p->vers_high > *high ? p->vers_high : *high;
 	}
 	return NULL;
 }
@@ -589,10 +589,9 @@ void rpc_dispatch_call(struct rpc_conn *conn, struct rpc_record *rec, struct xdr
 				return;
 			}
 		}
-		bool known;
 		uint32_t low, high;
-		prog = find_program_vers(srv, req.hdr.prog, req.hdr.vers, &known, &low, &high);
-		if (!prog && !known) {
+		prog = find_program_vers(srv, req.hdr.prog, req.hdr.vers);
+		if (!prog && !versions_span(srv, req.hdr.prog, NULL, &low, &high)) {
 			encode_accepted(&req, RPC_PROG_UNAVAIL);
 			rpc_server_count_error(srv, RPC_ERR_PROG_UNAVAIL);
 		} else if (!prog) {
