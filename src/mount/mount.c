@@ -42,7 +42,6 @@ static uint64_t entry_key(const char *host, const char *path)
 
 struct mount_server {
 	struct exports *exps;
-	uint32_t listeners_off; /* bit i: not served on listener i */
 	/* Lock order 9h (core/lock_order.h): the mount list.  A leaf. */
 	pthread_mutex_t lock;
 	struct mount_listed *head, **tail;
@@ -73,21 +72,6 @@ void mount_server_destroy(struct mount_server *ms)
 	}
 	pthread_mutex_destroy(&ms->lock);
 	free(ms);
-}
-
-void mount_server_serve_listener(struct mount_server *ms, int listener, bool served)
-{
-	if (listener < 0 || listener >= 32)
-		return;
-	if (served)
-		ms->listeners_off &= ~(1u << listener);
-	else
-		ms->listeners_off |= 1u << listener;
-}
-
-bool mount_server_serves_listener(const struct mount_server *ms, int listener)
-{
-	return listener < 0 || listener >= 32 || !(ms->listeners_off & (1u << listener));
 }
 
 /* --- paths --------------------------------------------------------------- */
@@ -486,8 +470,6 @@ static struct rpc_dispatch_result proc_export(struct mount_server *ms, struct rp
 static struct rpc_dispatch_result mount_dispatch(struct rpc_request *req, void *ctx)
 {
 	struct mount_server *ms = ctx;
-	if (!mount_server_serves_listener(ms, rpc_conn_listener(req->conn)))
-		return rpc_dispatch_done(RPC_PROG_UNAVAIL);
 	uint32_t proc = req->hdr.proc;
 	if (proc >= MOUNTPROC3_COUNT)
 		return rpc_dispatch_done(RPC_PROC_UNAVAIL);

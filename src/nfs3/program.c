@@ -93,8 +93,6 @@ int nfs3_server_init(struct nfs3_server *srv, struct exports *exports,
 	/* Room for the RPC header and the results around the data. */
 	uint32_t io = max_record > 4096 ? max_record - 4096 : 4096;
 	srv->max_io = io > (1u << 20) ? 1u << 20 : io & ~4095u;
-	for (unsigned i = 0; i < CONFIG_MAX_LISTEN; i++)
-		atomic_store(&srv->listener_on[i], true);
 	nfs3_stats_init(srv);
 	if (rpc_drc_create(&srv->drc) != 0)
 		return -ENOMEM;
@@ -107,18 +105,6 @@ void nfs3_server_fini(struct nfs3_server *srv)
 		rpc_drc_destroy(srv->drc);
 	srv->drc = NULL;
 	nfs3_stats_free(srv);
-}
-
-void nfs3_server_set_listener(struct nfs3_server *srv, unsigned listener, bool on)
-{
-	if (listener < CONFIG_MAX_LISTEN)
-		atomic_store(&srv->listener_on[listener], on);
-}
-
-bool nfs3_server_serves_listener(const struct nfs3_server *srv, int listener)
-{
-	return listener < 0 || listener >= CONFIG_MAX_LISTEN ||
-	       atomic_load_explicit(&srv->listener_on[listener], memory_order_relaxed);
 }
 
 void nfs3_drc_stats_read(struct nfs3_server *srv, struct nfs3_drc_stats *out)
@@ -267,8 +253,6 @@ static struct rpc_dispatch_result nfs3_serve(struct nfs3_server *srv, struct rpc
 static struct rpc_dispatch_result nfs3_dispatch(struct rpc_request *req, void *ctx)
 {
 	struct nfs3_server *srv = ctx;
-	if (!nfs3_server_serves_listener(srv, rpc_conn_listener(req->conn)))
-		return rpc_dispatch_done(RPC_PROG_MISMATCH);
 	uint32_t proc = req->hdr.proc;
 	if (proc >= NFSPROC3_COUNT)
 		return rpc_dispatch_done(RPC_PROC_UNAVAIL);
