@@ -17,7 +17,6 @@
 #include "ctl/ctl.h"
 #include "mount/mount.h"
 #include "nfs3/nfs3.h"
-#include "nfs4/deleg/deleg.h"
 #include "nfs4/engine/program.h"
 #include "nfs4/server.h"
 #include "nlm/nlm.h"
@@ -98,14 +97,6 @@ static int write_port_file(const char *path, const uint16_t *ports, unsigned n)
 	int rc = state_file_replace(path, text, len, 0644);
 	errno = -rc;
 	return rc ? -1 : 0;
-}
-
-/* The NFSv3 and NLM programs' way to the NFSv4 callback engine (struct
- * nfs3_server.deleg_work, nlm_options.deleg_work): they may not call nfs4
- * themselves. */
-static void nfs4_deleg_work_hook(void *ctx)
-{
-	nfs4_deleg_work(ctx);
 }
 
 /* Reloads the exports' options from the config file: on SIGHUP (main
@@ -340,17 +331,11 @@ static void mount_hook_stats(void *arg, struct ctl_mount_stats *out)
 	out->entries = st.entries;
 }
 
-static bool mount_hook_serves_listener(void *arg, int listener)
-{
-	return mount_server_serves_listener(arg, listener);
-}
-
 static void mount_hooks_init(struct ctl_mount_hooks *h, struct mount_server *ms)
 {
 	memset(h, 0, sizeof(*h));
 	h->list = mount_hook_list;
 	h->stats = mount_hook_stats;
-	h->serves_listener = mount_hook_serves_listener;
 	h->arg = ms;
 	for (unsigned i = 0; i < CTL_MOUNT_PROCS; i++)
 		h->proc_names[i] = mount_proc_name(i);
@@ -360,43 +345,31 @@ static void mount_hooks_init(struct ctl_mount_hooks *h, struct mount_server *ms)
 
 /* --- rpcbind ---------------------------------------------------------------- */
 
-/* Every program on every listener that serves it; rpcbind keeps the first
- * listener of each address family per program and version.  A program
- * that joins ferryd (NFSv3, NLM) is one more row of served[]. */
-static bool mount_on_listener(const void *ms, int listener)
-{
-	return mount_server_serves_listener(ms, listener);
-}
-
-static bool nfs3_on_listener(const void *nfs3, int listener)
-{
-	return nfs3_server_serves_listener(nfs3, listener);
-}
-
-static void rpcbind_plan(struct rpcbind_regs *regs, const struct ctl_context *ctl,
-			 const struct mount_server *ms)
+/* Every program on every listener that serves it (rpc_server_serves);
+ * rpcbind keeps the first listener of each address family per program and
+ * version.  A program that joins ferryd is one more row of served[]. */
+static void rpcbind_plan(struct rpcbind_regs *regs, const struct ctl_context *ctl)
 {
 	const struct {
 		uint32_t prog, lo, hi;
-		bool on; /* served at all */
-		/* NULL: on every listener. */
-		bool (*on_listener)(const void *arg, int listener);
-		const void *arg;
+		/* Registered on the listeners that serve this program
+		 * (version where_vers): its own, but NLM's, which goes
+		 * where NFSv3 does. */
+		uint32_t where_prog, where_vers;
 	} served[] = {
-		{NFS4_PROGRAM, NFS4_VERSION, NFS4_VERSION, true, NULL, NULL},
-		{NFS3_PROGRAM, NFS3_VERSION, NFS3_VERSION, true, nfs3_on_listener, ctl->nfs3},
-		{MOUNT_PROGRAM, MOUNT_V3, MOUNT_V3, ms != NULL, mount_on_listener, ms},
-		/* NFSv3's lock manager, where NFSv3 is served. */
-		{NLM_PROGRAM, NLM4_VERSION, NLM4_VERSION, ctl->nlm != NULL, nfs3_on_listener,
-		 ctl->nfs3},
+		{NFS4_PROGRAM, NFS4_VERSION, NFS4_VERSION, NFS4_PROGRAM, NFS4_VERSION},
+		{NFS3_PROGRAM, NFS3_VERSION, NFS3_VERSION, NFS3_PROGRAM, NFS3_VERSION},
+		{MOUNT_PROGRAM, MOUNT_V3, MOUNT_V3, MOUNT_PROGRAM, MOUNT_V3},
+		{NLM_PROGRAM, NLM4_VERSION, NLM4_VERSION, NFS3_PROGRAM, NFS3_VERSION},
 	};
 	memset(regs, 0, sizeof(*regs));
 	for (unsigned i = 0; i < ctl->nlisteners; i++) {
 		const char *addr = ctl->listeners[i];
 		int rc = 0;
 		for (size_t k = 0; k < sizeof(served) / sizeof(served[0]) && rc == 0; k++)
-			if (served[k].on &&
-			    (!served[k].on_listener || served[k].on_listener(served[k].arg, (int)i)))
+			if (rpc_server_serves(ctl->rpc, served[k].prog, served[k].lo, (int)i) &&
+			    rpc_server_serves(ctl->rpc, served[k].where_prog, served[k].where_vers,
+					      (int)i))
 				rc = rpcbind_regs_add(regs, served[k].prog, served[k].lo,
 						      served[k].hi, addr);
 		if (rc == -EINVAL)
@@ -518,12 +491,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	nfs3.durable = nfs.durable;
-	nfs3.deleg_work = nfs4_deleg_work_hook;
-	nfs3.deleg_work_ctx = &nfs;
-	for (unsigned i = 0; i < cfg.nlisten; i++)
-		nfs3_server_set_listener(&nfs3, i, !cfg.listen_no_v3[i]);
 	struct rpc_program nfs3_prog;
 	nfs3_program_describe(&nfs3_prog, &nfs3);
+	_Static_assert(CONFIG_MAX_LISTEN <= 32, "struct rpc_program.listeners_off: a bit each");
+	for (unsigned i = 0; i < cfg.nlisten; i++)
+		if (cfg.listen_no_v3[i])
+			nfs3_prog.listeners_off |= 1u << i;
 	rpc_server_add_program(srv, &nfs3_prog);
 	/* MOUNT beside NFS on the same listeners: mount.nfs and libnfs find
 	 * it through rpcbind on the NFS port. */
@@ -535,12 +508,12 @@ int main(int argc, char **argv)
 			rpc_server_destroy(srv);
 			return 1;
 		}
-		for (unsigned i = 0; i < cfg.nlisten; i++)
-			/* MOUNT only where NFSv3 is served: it is v3's way in. */
-			mount_server_serve_listener(mountd, (int)i,
-						    !cfg.listen_no_mount[i] && !cfg.listen_no_v3[i]);
 		struct rpc_program mnt;
 		mount_program_describe(&mnt, mountd);
+		for (unsigned i = 0; i < cfg.nlisten; i++)
+			/* MOUNT only where NFSv3 is served: it is v3's way in. */
+			if (cfg.listen_no_mount[i] || cfg.listen_no_v3[i])
+				mnt.listeners_off |= 1u << i;
 		rpc_server_add_program(srv, &mnt);
 	}
 	/* NLM v4, NFSv3's lock manager, on the same listeners; its locks are
@@ -552,8 +525,6 @@ int main(int argc, char **argv)
 	snprintf(nlm_opts.state_dir, sizeof(nlm_opts.state_dir), "%s", cfg.state_dir);
 	snprintf(nlm_opts.sm_notify, sizeof(nlm_opts.sm_notify), "%s", cfg.nlm_sm_notify);
 	snprintf(nlm_opts.statd_dir, sizeof(nlm_opts.statd_dir), "%s", cfg.nlm_statd_dir);
-	nlm_opts.deleg_work = nfs4_deleg_work_hook;
-	nlm_opts.deleg_work_ctx = &nfs;
 	/* Test only: where clients' portmappers listen, so that a protocol
 	 * test's lock manager on loopback can stand in for one. */
 	const char *pmap = getenv("FERRY_TEST_NLM_PORTMAPPER_PORT");
@@ -621,7 +592,7 @@ int main(int argc, char **argv)
 	}
 	static struct rpcbind_regs regs;
 	if (cfg.rpcbind) {
-		rpcbind_plan(&regs, &ctl_ctx, mountd);
+		rpcbind_plan(&regs, &ctl_ctx);
 		rpcbind_announce(&regs);
 		/* statd reaches NLM's reboot callback through rpcbind. */
 		nlm_register_callback(nlm, true);

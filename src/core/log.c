@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -103,4 +104,15 @@ void log_ratelimited(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vwrite(LOG_LEVEL_WARN, fmt, ap);
 	va_end(ap);
+}
+
+const char *log_printable(char *out, size_t cap, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+	size_t n = 0;
+	for (; n < len && n + 1 < cap; n++)
+		out[n] = b[n] >= 0x20 && b[n] < 0x7f ? (char)b[n] : '?';
+	if (cap)
+		out[n] = '\0';
+	return out;
 }

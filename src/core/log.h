@@ -7,6 +7,7 @@
 #define FERRY_CORE_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum log_level {
 	LOG_LEVEL_ERROR = 0,
@@ -29,6 +30,11 @@ void log_msg(enum log_level level, const char *fmt, ...)
 /* Like log_msg at WARN, but at most a few lines per second process-wide;
  * suppressed lines are counted and reported with the next one that passes. */
 void log_ratelimited(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Bytes from the wire (a name, a path) as a log line may show them: those
+ * that are not printable ASCII become '?', so that a peer cannot forge
+ * lines; cut to fit out (cap bytes, NUL-terminated).  Returns out. */
+const char *log_printable(char *out, size_t cap, const void *p, size_t len);
 
 #define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_LEVEL_WARN, __VA_ARGS__)

@@ -16,6 +16,7 @@
 #include "state/session.h"
 #include "state/state.h"
 #include "state/state_info.h"
+#include "xdr/mount_prot.h"
 #include "xdr/nfs4_types.h"
 
 json_t *ctl_api_error(const char *fmt, ...)
@@ -122,9 +123,8 @@ static json_t *listener_json(struct ctl_server *cs, unsigned i)
 	uint32_t lo, hi;
 	nfs4_server_listener_minor(cs->ctx.nfs, (int)i, &lo, &hi);
 	/* Whether NFSv3 and MOUNT are served there (listen = ADDR,v3=no,mount=no). */
-	bool v3 = cs->ctx.nfs3 && nfs3_server_serves_listener(cs->ctx.nfs3, (int)i);
-	const struct ctl_mount_hooks *m = cs->ctx.mount;
-	bool mount = m && m->serves_listener(m->arg, (int)i);
+	bool v3 = cs->ctx.rpc && rpc_server_serves(cs->ctx.rpc, NFS3_PROGRAM, NFS3_VERSION, (int)i);
+	bool mount = cs->ctx.rpc && rpc_server_serves(cs->ctx.rpc, MOUNT_PROGRAM, MOUNT_V3, (int)i);
 	return json_pack("{s:i, s:s, s:i, s:i, s:b, s:b}", "index", (int)i, "address",
 			 cs->ctx.listeners[i], "min_minor", (int)lo, "max_minor", (int)hi, "nfs3",
 			 v3, "mount", mount);

@@ -59,8 +59,6 @@ struct ctl_mount_hooks {
 	/* The list in a malloc'd array the caller frees; 0 or -ENOMEM. */
 	int (*list)(void *arg, struct ctl_mount_entry **out, size_t *n);
 	void (*stats)(void *arg, struct ctl_mount_stats *out);
-	/* Whether a listener (its index) serves MOUNT. */
-	bool (*serves_listener)(void *arg, int listener);
 	/* The label of each procedure and each MNT result. */
 	const char *proc_names[CTL_MOUNT_PROCS];
 	const char *outcome_names[CTL_MOUNT_OUTCOMES];

@@ -149,6 +149,25 @@ static void op_counts_series(struct ctl_text *t, const char *name, const struct 
 	}
 }
 
+/* One latency histogram's lines (labels first in each): buckets 0..n-1
+ * of lat, cumulative, bounded by bound_ns(k) and written in seconds, then
+ * +Inf, _sum (total_ns in seconds) and _count. */
+static void latency_histogram(struct ctl_text *t, const char *name, const char *labels,
+			      const uint64_t *lat, unsigned n, uint64_t (*bound_ns)(unsigned),
+			      uint64_t calls, uint64_t total_ns)
+{
+	uint64_t cum = 0;
+	for (unsigned k = 0; k < n; k++) {
+		cum += lat[k];
+		ctl_text_printf(t, "%s_bucket{%s,le=\"%.9g\"} %llu\n", name, labels,
+				(double)bound_ns(k) / 1e9, (unsigned long long)cum);
+	}
+	ctl_text_printf(t, "%s_bucket{%s,le=\"+Inf\"} %llu\n", name, labels,
+			(unsigned long long)calls);
+	ctl_text_printf(t, "%s_sum{%s} %.9f\n", name, labels, (double)total_ns / 1e9);
+	ctl_text_printf(t, "%s_count{%s} %llu\n", name, labels, (unsigned long long)calls);
+}
+
 static void op_duration_series(struct ctl_text *t, const char *name, const struct scrape *sc)
 {
 	for (unsigned m = 0; m < NFS4_STATS_MINORS; m++) {
@@ -157,22 +176,10 @@ static void op_duration_series(struct ctl_text *t, const char *name, const struc
 			const char *label = op_label(op);
 			if (!o->calls || !label)
 				continue;
-			uint64_t cum = 0;
-			for (unsigned k = 0; k < NFS4_OP_LAT_BUCKETS; k++) {
-				cum += o->lat[k];
-				ctl_text_printf(t,
-						"%s_bucket{op=\"%s\",minor=\"%u\",le=\"%.9g\"} "
-						"%llu\n",
-						name, label, m,
-						(double)nfs4_op_lat_bound_ns(k) / 1e9,
-						(unsigned long long)cum);
-			}
-			ctl_text_printf(t, "%s_bucket{op=\"%s\",minor=\"%u\",le=\"+Inf\"} %llu\n",
-					name, label, m, (unsigned long long)o->calls);
-			ctl_text_printf(t, "%s_sum{op=\"%s\",minor=\"%u\"} %.9f\n", name, label, m,
-					(double)o->total_ns / 1e9);
-			ctl_text_printf(t, "%s_count{op=\"%s\",minor=\"%u\"} %llu\n", name, label,
-					m, (unsigned long long)o->calls);
+			char labels[96];
+			snprintf(labels, sizeof(labels), "op=\"%s\",minor=\"%u\"", label, m);
+			latency_histogram(t, name, labels, o->lat, NFS4_OP_LAT_BUCKETS,
+					  nfs4_op_lat_bound_ns, o->calls, o->total_ns);
 		}
 	}
 }
@@ -198,18 +205,10 @@ static void nfs3_duration_series(struct ctl_text *t, const char *name, const str
 		const struct nfs3_proc_stats *o = &sc->nfs3[p];
 		if (!o->calls)
 			continue;
-		const char *label = nfs3_proc_name(p);
-		uint64_t cum = 0;
-		for (unsigned k = 0; k < NFS3_LAT_BUCKETS; k++) {
-			cum += o->lat[k];
-			ctl_text_printf(t, "%s_bucket{proc=\"%s\",le=\"%.9g\"} %llu\n", name, label,
-					(double)nfs3_lat_bound_ns(k) / 1e9, (unsigned long long)cum);
-		}
-		ctl_text_printf(t, "%s_bucket{proc=\"%s\",le=\"+Inf\"} %llu\n", name, label,
-				(unsigned long long)o->calls);
-		ctl_text_printf(t, "%s_sum{proc=\"%s\"} %.9f\n", name, label, (double)o->ns / 1e9);
-		ctl_text_printf(t, "%s_count{proc=\"%s\"} %llu\n", name, label,
-				(unsigned long long)o->calls);
+		char labels[96];
+		snprintf(labels, sizeof(labels), "proc=\"%s\"", nfs3_proc_name(p));
+		latency_histogram(t, name, labels, o->lat, NFS3_LAT_BUCKETS, nfs3_lat_bound_ns,
+				  o->calls, o->ns);
 	}
 }
 
@@ -628,7 +627,6 @@ static const struct metric_family families[] = {
 	 "Blocked NLM LOCKs granted once the locks in their way went.",
 	 VALUE(nlm_state.granted_later), .needs = NEEDS_NLM},
 
-	/* the v4.0 duplicate request cache (nfs4/engine/drc40.h) */
 	/* the v4.0 duplicate request cache (rpc/drc.h) */
 	{"ferry_v40_reply_cache_hits_total", "counter",
 	 "NFSv4.0 retransmissions answered from the duplicate request cache.", VALUE(drc40.hits),
@@ -649,7 +647,7 @@ static const struct metric_family families[] = {
 	 "NFSv3 calls whose result was not NFS3_OK, by procedure.", .series = nfs3_series,
 	 .needs = NEEDS_NFS3},
 	{"ferry_nfs3_call_duration_seconds", "histogram",
-	 "Time NFSv3 calls took, arguments decoded to results encoded (waits for the committer "
+	 "Time NFSv3 calls took, arguments decoded and results encoded (waits for the committer "
 	 "included), by procedure.",
 	 .series = nfs3_duration_series, .needs = NEEDS_NFS3},
 	{"ferry_nfs3_drc_hits_total", "counter",

@@ -61,17 +61,22 @@ static bool wait_add(struct export_durable_wait *w, struct export *ex,
 	return true;
 }
 
+void export_durable_sync_now(struct export *ex, const struct backend_handle *h, unsigned what)
+{
+	struct backend_sync_item item = {.h = *h, .what = what};
+	int rc = ex->ops->sync(ex->bex, &item, 1);
+	if (rc)
+		log_ratelimited("export %s: a change could not be made stable before its reply: %s",
+				ex->name, strerror(-rc));
+}
+
 bool export_durable_add(struct export_durable_wait *w, struct export *ex,
 			const struct backend_handle *h, unsigned what)
 {
 	if (wait_add(w, ex, h, what))
 		return true;
 	/* No memory to wait with the others: this change alone, here. */
-	struct backend_sync_item item = {.h = *h, .what = what};
-	int rc = ex->ops->sync(ex->bex, &item, 1);
-	if (rc)
-		log_ratelimited("export %s: a change could not be made stable before its reply: %s",
-				ex->name, strerror(-rc));
+	export_durable_sync_now(ex, h, what);
 	return false;
 }
 

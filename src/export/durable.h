@@ -54,6 +54,10 @@ bool export_durable_needed(const struct export *ex);
 bool export_durable_add(struct export_durable_wait *w, struct export *ex,
 			const struct backend_handle *h, unsigned what);
 
+/* Flushes object h of ex here and now, alone (a call with no memory to
+ * wait with the others); a failure is logged. */
+void export_durable_sync_now(struct export *ex, const struct backend_handle *h, unsigned what);
+
 /* Hands w (with at least one item) to the committer: park is the
  * request's park handle (rpc_request_park), resumed once the flush is done
  * (w->err set); the caller no longer touches w until then.  park NULL (no

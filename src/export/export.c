@@ -680,3 +680,18 @@ void exports_close(struct exports *exps)
 	pseudo_free(exps->root);
 	memset(exps, 0, sizeof(*exps));
 }
+
+enum nfsstat4 export_deleg_break_name(struct state_server *st, struct export *ex,
+				      const struct backend_cred *cred,
+				      const struct backend_handle *dir, const char *name,
+				      uint64_t clientid)
+{
+	if (!state_deleg_any(st))
+		return NFS4_OK;
+	struct state_file_key key = {.export_id = ex->id};
+	struct backend_attr attr;
+	if (ex->ops->lookup(ex->bex, cred, dir, name, &key.bh, &attr) != 0 ||
+	    attr.type != BACKEND_REG)
+		return NFS4_OK;
+	return state_deleg_break(st, &key, clientid, NULL, true);
+}

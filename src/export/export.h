@@ -17,6 +17,7 @@
 #include "core/siphash.h"
 #include "rpc/rpc_msg.h"
 #include "rpc/tls/tls.h"
+#include "xdr/nfs4_prot.h"
 
 enum export_squash {
 	EXPORT_SQUASH_ROOT = 0, /* uid/gid 0 become the anonymous ids (default) */
@@ -188,5 +189,21 @@ uint32_t exports_pseudo_sec(const struct exports *exps);
 /* The back-end identity for a caller on this export, after squashing. */
 void export_cred(const struct export *ex, const struct rpc_cred *rc,
 		      struct backend_cred *out);
+
+/* --- delegations a change meets ---------------------------------------- */
+
+struct state_server;
+
+/* Before a change to the entry name of directory dir of ex (a create
+ * that may truncate, a rename onto it): the NFSv4 delegations of the
+ * regular file it names, if any, are recalled (state_deleg_break, write;
+ * clientid the caller's, 0 when it is not an NFSv4.1 client).  NFS4_OK
+ * when there is no delegation at all, no such entry or it is not a
+ * regular file (the change itself then says what it meets); else what
+ * state_deleg_break says.  cred looks the name up. */
+enum nfsstat4 export_deleg_break_name(struct state_server *st, struct export *ex,
+				      const struct backend_cred *cred,
+				      const struct backend_handle *dir, const char *name,
+				      uint64_t clientid);
 
 #endif

@@ -86,6 +86,14 @@ enum fh_status fh_parse(struct exports *exps, const uint8_t *wire, uint32_t len,
 	return FH_OK;
 }
 
+struct export *fh_export_hint(struct exports *exps, const uint8_t *wire, uint32_t len)
+{
+	if (len < FH_HEADER + FH_MAC || len > FH_MAX_SIZE || wire[0] != FH_VERSION ||
+	    wire[1] != FH_EXPORT)
+		return NULL;
+	return exports_find(exps, xdr_get_be32(wire + 2));
+}
+
 bool fh_equal(const struct fh *a, const struct fh *b)
 {
 	return a->wire_len == b->wire_len && memcmp(a->wire, b->wire, a->wire_len) == 0;

@@ -49,6 +49,13 @@ void fh_from_object(struct exports *exps, struct export *ex,
 enum fh_status fh_parse(struct exports *exps, const uint8_t *wire, uint32_t len,
                         struct fh *out);
 
+/* The export an object's handle names, read from its header alone: the
+ * MAC is not checked.  A hint for where a call runs (the stall check
+ * before the call, which then parses and verifies the handle itself),
+ * never for what the caller may do.  NULL for a pseudo-fs handle, a
+ * malformed one or an export that is gone. */
+struct export *fh_export_hint(struct exports *exps, const uint8_t *wire, uint32_t len);
+
 /* True when both name the same object. */
 bool fh_equal(const struct fh *a, const struct fh *b);
 

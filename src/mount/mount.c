@@ -2,18 +2,18 @@
  * mount list. */
 #include "mount/mount.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/log.h"
 #include "export/fh.h"
+#include "rpc/addr.h"
 #include "xdr/mount_codec.h"
-#include <stdio.h>
 
 /* The mount list is informational: a client that mounts and never
  * unmounts must not grow it without bound.  Past this many entries a new
@@ -42,7 +42,6 @@ static uint64_t entry_key(const char *host, const char *path)
 
 struct mount_server {
 	struct exports *exps;
-	uint32_t listeners_off; /* bit i: not served on listener i */
 	/* Lock order 9h (core/lock_order.h): the mount list.  A leaf. */
 	pthread_mutex_t lock;
 	struct mount_listed *head, **tail;
@@ -73,21 +72,6 @@ void mount_server_destroy(struct mount_server *ms)
 	}
 	pthread_mutex_destroy(&ms->lock);
 	free(ms);
-}
-
-void mount_server_serve_listener(struct mount_server *ms, int listener, bool served)
-{
-	if (listener < 0 || listener >= 32)
-		return;
-	if (served)
-		ms->listeners_off &= ~(1u << listener);
-	else
-		ms->listeners_off |= 1u << listener;
-}
-
-bool mount_server_serves_listener(const struct mount_server *ms, int listener)
-{
-	return listener < 0 || listener >= 32 || !(ms->listeners_off & (1u << listener));
 }
 
 /* --- paths --------------------------------------------------------------- */
@@ -151,31 +135,10 @@ static struct export *export_by_path(struct exports *exps, const char *tidy, con
 	return best;
 }
 
-/* A path from the wire as the log may show it: bytes that are not
- * printable ASCII become '?', so a client cannot forge log lines. */
+/* A path from the wire as the log may show it (log_printable). */
 static const char *loggable(const char *path, char *buf, size_t cap)
 {
-	size_t n = 0;
-	for (; path[n] && n + 1 < cap; n++)
-		buf[n] = path[n] >= 0x20 && path[n] < 0x7f ? path[n] : '?';
-	buf[n] = '\0';
-	return buf;
-}
-
-/* The client's address as the mount list names it. */
-static void host_of(const struct sockaddr_storage *ss, char *out, size_t cap)
-{
-	out[0] = '\0';
-	if (ss->ss_family == AF_INET) {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, out,
-		          (socklen_t)cap);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
-		if (IN6_IS_ADDR_V4MAPPED(a))
-			inet_ntop(AF_INET, a->s6_addr + 12, out, (socklen_t)cap);
-		else
-			inet_ntop(AF_INET6, a, out, (socklen_t)cap);
-	}
+	return log_printable(buf, cap, path, strlen(path));
 }
 
 /* --- the mount list ----------------------------------------------------- */
@@ -378,7 +341,7 @@ static struct rpc_dispatch_result proc_mnt(struct mount_server *ms, struct rpc_r
 	    mount_path_tidy(arg.data, arg.len, path) ? export_by_path(ms->exps, path, &rest) : NULL;
 	const struct sockaddr_storage *addr = rpc_conn_peer_addr(req->conn);
 	char host[64];
-	host_of(addr, host, sizeof(host));
+	rpc_addr_host(addr, host, sizeof(host));
 	if (!ex) {
 		res.status = MNT3ERR_NOENT;
 		return mnt_reply(ms, req, &res, MOUNT_MNT_NOENT);
@@ -440,7 +403,7 @@ static struct rpc_dispatch_result proc_umnt(struct mount_server *ms, struct rpc_
 		return rpc_dispatch_done(RPC_GARBAGE_ARGS);
 	}
 	char host[64], path[MNTPATHLEN + 1];
-	host_of(rpc_conn_peer_addr(req->conn), host, sizeof(host));
+	rpc_addr_host(rpc_conn_peer_addr(req->conn), host, sizeof(host));
 	/* UMNT has no result: a path that was never mounted is no error. */
 	if (st == MOUNT_PATH_OK && mount_path_tidy(arg.data, arg.len, path))
 		list_remove(ms, host, path);
@@ -450,7 +413,7 @@ static struct rpc_dispatch_result proc_umnt(struct mount_server *ms, struct rpc_
 static struct rpc_dispatch_result proc_umntall(struct mount_server *ms, struct rpc_request *req)
 {
 	char host[64];
-	host_of(rpc_conn_peer_addr(req->conn), host, sizeof(host));
+	rpc_addr_host(rpc_conn_peer_addr(req->conn), host, sizeof(host));
 	list_remove(ms, host, NULL);
 	return rpc_dispatch_done(RPC_SUCCESS);
 }
@@ -507,8 +470,6 @@ static struct rpc_dispatch_result proc_export(struct mount_server *ms, struct rp
 static struct rpc_dispatch_result mount_dispatch(struct rpc_request *req, void *ctx)
 {
 	struct mount_server *ms = ctx;
-	if (!mount_server_serves_listener(ms, rpc_conn_listener(req->conn)))
-		return rpc_dispatch_done(RPC_PROG_UNAVAIL);
 	uint32_t proc = req->hdr.proc;
 	if (proc >= MOUNTPROC3_COUNT)
 		return rpc_dispatch_done(RPC_PROC_UNAVAIL);

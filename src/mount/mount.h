@@ -29,13 +29,9 @@ struct mount_server;
 struct mount_server *mount_server_create(struct exports *exps);
 void mount_server_destroy(struct mount_server *ms);
 
-/* Whether MOUNT is served on a listener (rpc_conn_listener's index; all
- * are by default).  Where it is not, a call gets PROG_UNAVAIL.  Before
- * the server starts. */
-void mount_server_serve_listener(struct mount_server *ms, int listener, bool served);
-bool mount_server_serves_listener(const struct mount_server *ms, int listener);
-
-/* The program for rpc_server_add_program. */
+/* The program for rpc_server_add_program; a listener that is not to
+ * serve MOUNT is set in its listeners_off (a call there gets
+ * PROG_UNAVAIL). */
 void mount_program_describe(struct rpc_program *p, struct mount_server *ms);
 
 /* A dirpath as MNT and UMNT compare it: runs of slashes made one and a

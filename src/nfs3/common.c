@@ -182,16 +182,29 @@ void nfs3_durable_note(struct nfs3_call *c, struct export *ex, const struct back
 		return;
 	if (!c->pending)
 		c->pending = calloc(1, sizeof(*c->pending));
-	if (c->pending) {
+	if (c->pending)
 		export_durable_add(&c->pending->w, ex, h, what);
-		return;
+	else
+		export_durable_sync_now(ex, h, what); /* no memory to wait with the others */
+}
+
+bool nfs3_reserve_reply(struct nfs3_call *c, size_t bytes, struct nfs3_res *r)
+{
+	switch (rpc_request_reserve(c->req, bytes)) {
+	case RPC_RESERVED:
+		return true;
+	case RPC_RESERVE_WAIT:
+		/* A connection whose client reads slowly waits for room. */
+		if (rpc_request_wait_memory(c->req)) {
+			c->parked = true;
+			return false;
+		}
+		/* fall through */
+	case RPC_RESERVE_REFUSED:
+	default:
+		r->status = NFS3ERR_JUKEBOX;
+		return false;
 	}
-	/* No memory to wait with the others: this change alone, here. */
-	struct export_durable_wait alone = {0};
-	export_durable_add(&alone, ex, h, what);
-	if (alone.n)
-		export_durable_wait_start(NULL, &alone, NULL);
-	export_durable_wait_clear(&alone);
 }
 
 static enum nfsstat3 deleg_status(struct nfs3_call *c, enum nfsstat4 st)
@@ -199,8 +212,8 @@ static enum nfsstat3 deleg_status(struct nfs3_call *c, enum nfsstat4 st)
 	if (st == NFS4_OK)
 		return NFS3_OK;
 	struct nfs3_server *srv = c->srv;
-	if (srv->deleg_work && state_deleg_work_pending(srv->state))
-		srv->deleg_work(srv->deleg_work_ctx);
+	/* The recall goes out now, not with the next NFSv4 call. */
+	state_deleg_work_run(srv->state);
 	atomic_fetch_add_explicit(&srv->jukebox, 1, memory_order_relaxed);
 	return NFS3ERR_JUKEBOX;
 }
@@ -219,16 +232,10 @@ enum nfsstat3 nfs3_deleg_break(struct nfs3_call *c, const struct fh *fh, bool wr
 enum nfsstat3 nfs3_deleg_break_name(struct nfs3_call *c, const struct fh *dir, const char *name)
 {
 	struct state_server *st = c->srv->state;
-	if (!st || !state_deleg_any(st))
+	if (!st)
 		return NFS3_OK;
-	struct export *ex = dir->export;
-	struct state_file_key key = {.export_id = ex->id};
-	struct backend_attr attr;
-	/* No such entry: nothing to recall, and the procedure tells. */
-	if (ex->ops->lookup(ex->bex, &c->cred, &dir->bh, name, &key.bh, &attr) != 0 ||
-	    attr.type != BACKEND_REG)
-		return NFS3_OK;
-	return deleg_status(c, state_deleg_break(st, &key, 0, NULL, true));
+	/* Client 0, as nfs3_deleg_break's. */
+	return deleg_status(c, export_deleg_break_name(st, dir->export, &c->cred, &dir->bh, name, 0));
 }
 
 enum nfsstat3 nfs3_dirdeleg_break(struct nfs3_call *c, const struct fh *dir)

@@ -25,7 +25,7 @@ struct rpc_drc;
 struct export_durable;
 
 /* Per procedure, for /metrics: calls, those whose result was not NFS3_OK,
- * the time spent serving them (arguments decoded to results encoded,
+ * the time spent serving them (arguments decoded and results encoded,
  * waits for the committer included) and a histogram of it: bucket i
  * holds calls of at most nfs3_lat_bound_ns(i), powers of four from 1.024
  * us to 4.3 s (NFSv4's), the last one the rest. */
@@ -48,14 +48,6 @@ struct nfs3_server {
 	struct state_server *state; /* delegations to recall (NULL: none) */
 	uint8_t write_verifier[8];  /* changes at every start */
 	uint32_t max_io;            /* rtmax and wtmax */
-	/* Per listener (rpc_conn_listener): whether it serves v3. */
-	_Atomic bool listener_on[CONFIG_MAX_LISTEN];
-	/* Sends what the state module queued for delegation holders (the
-	 * CB_RECALLs a v3 call's conflict asked for): the callback engine
-	 * is the NFSv4 layer's, so whoever started both hands this in
-	 * (NULL: recalls wait for the next NFSv4 call to send them). */
-	void (*deleg_work)(void *ctx);
-	void *deleg_work_ctx;
 	/* The committer changes wait for (NFSv4's: one for both); NULL:
 	 * each call flushes its own changes. */
 	struct export_durable *durable;
@@ -75,12 +67,8 @@ int nfs3_server_init(struct nfs3_server *srv, struct exports *exports,
 		     struct state_server *state, const uint8_t verifier[8], uint32_t max_record);
 void nfs3_server_fini(struct nfs3_server *srv);
 
-/* Turns v3 on or off on a listener (all on after init); whether a
- * listener serves it (rpcbind registers it there; a connection no
- * listener accepted, listener < 0, is served). */
-void nfs3_server_set_listener(struct nfs3_server *srv, unsigned listener, bool on);
-bool nfs3_server_serves_listener(const struct nfs3_server *srv, int listener);
-
+/* The program for rpc_server_add_program; a listener that is not to
+ * serve v3 is set in its listeners_off. */
 void nfs3_program_describe(struct rpc_program *prog, struct nfs3_server *srv);
 
 /* Sets up the counters (nfs3_server_init does). */

@@ -23,6 +23,9 @@ struct nfs3_call {
 	bool defer;
 	/* What the call's changes wait for (nfs3_durable_note); NULL: none. */
 	struct nfs3_pending *pending;
+	/* The handle LOOKUP or a create answers with: the results point
+	 * into it until they are encoded, after the procedure returns. */
+	struct fh obj;
 };
 
 /* A call waiting for the committer, with what it needs once resumed:
@@ -96,6 +99,12 @@ bool nfs3_fh_make(struct nfs3_call *c, struct export *ex, const struct backend_h
  * end that keeps nothing in memory. */
 void nfs3_durable_note(struct nfs3_call *c, struct export *ex, const struct backend_handle *h,
 		       unsigned what);
+
+/* A large reply (READ, the listings) counts against the memory budgets
+ * before it is built: true when bytes are reserved; false when the call
+ * was parked to wait for room (c->parked) or refused (r->status
+ * NFS3ERR_JUKEBOX: the server is out of room). */
+bool nfs3_reserve_reply(struct nfs3_call *c, size_t bytes, struct nfs3_res *r);
 
 /* NFSv4 delegations in the way of a v3 call: NFS3_OK, or
  * NFS3ERR_JUKEBOX while one is being recalled.  write: a change (every

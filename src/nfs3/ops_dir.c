@@ -64,15 +64,12 @@ void nfs3_lookup(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bo
 		r->status = nfs3_errno(rc);
 		return;
 	}
-	/* Kept per thread: the results point into it until they are
-	 * encoded, after this returns. */
-	static _Thread_local struct fh obj;
-	if (!nfs3_fh_make(c, ex, &bh, &obj)) {
+	if (!nfs3_fh_make(c, ex, &bh, &c->obj)) {
 		r->status = NFS3ERR_SERVERFAULT;
 		return;
 	}
 	r->fh.present = true;
-	r->fh.fh = (struct nfs3_fh){obj.wire, obj.wire_len};
+	r->fh.fh = (struct nfs3_fh){c->obj.wire, c->obj.wire_len};
 	nfs3_post_from(ex, &oattr, &r->attr);
 }
 
@@ -95,11 +92,10 @@ static void create_done(struct nfs3_call *c, struct fh *dir, int rc,
 		nfs3_durable_note(c, ex, &dir->bh, BACKEND_SYNC_ENTRIES);
 	if (obj_what)
 		nfs3_durable_note(c, ex, bh, obj_what);
-	static _Thread_local struct fh obj;
 	/* A handle too long for v3 is left out: the object exists, and
 	 * the client's LOOKUP will say what it can. */
-	r->fh.present = nfs3_fh_make(c, ex, bh, &obj);
-	r->fh.fh = (struct nfs3_fh){obj.wire, obj.wire_len};
+	r->fh.present = nfs3_fh_make(c, ex, bh, &c->obj);
+	r->fh.fh = (struct nfs3_fh){c->obj.wire, c->obj.wire_len};
 	nfs3_post_from(ex, oattr, &r->attr);
 	nfs3_post_now(c, dir, &r->wcc.after);
 }

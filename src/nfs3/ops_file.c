@@ -211,24 +211,8 @@ void nfs3_read(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool
 		c->defer = true;
 		return;
 	}
-	/* A large reply counts against the memory budgets before it is
-	 * built: a connection whose client reads slowly waits for room, a
-	 * server out of room says it is busy. */
-	if (count >= 65536) {
-		switch (rpc_request_reserve(c->req, count + 512)) {
-		case RPC_RESERVED:
-			break;
-		case RPC_RESERVE_WAIT:
-			if (rpc_request_wait_memory(c->req)) {
-				c->parked = true;
-				return;
-			}
-			/* fall through */
-		case RPC_RESERVE_REFUSED:
-			r->status = NFS3ERR_JUKEBOX;
-			return;
-		}
-	}
+	if (count >= 65536 && !nfs3_reserve_reply(c, count + 512, r))
+		return;
 	struct xdr_enc *e = &c->req->reply;
 	struct xdr_stream x = XDR_ENC_STREAM(e);
 	uint32_t ok = NFS3_OK;
@@ -387,21 +371,27 @@ void nfs3_commit(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bo
 	nfs3_post_now(c, &fh, &r->wcc.after);
 }
 
+/* FSSTAT's and PATHCONF's start: the object's attributes in r, and its
+ * file system's figures in fs; false when r->status says why not. */
+static bool statfs_of(struct nfs3_call *c, const struct nfs3_fh *wire, struct nfs3_res *r,
+		      struct backend_fsstat *fs)
+{
+	struct fh fh;
+	struct backend_attr attr;
+	if ((r->status = nfs3_resolve(c, wire, false, &fh, &attr)) != NFS3_OK)
+		return false;
+	struct export *ex = fh.export;
+	nfs3_post_from(ex, &attr, &r->attr);
+	r->status = nfs3_errno(ex->ops->statfs(ex->bex, &fh.bh, fs));
+	return r->status == NFS3_OK;
+}
+
 void nfs3_fsstat(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool *encoded)
 {
 	(void)encoded;
-	struct fh fh;
-	struct backend_attr attr;
-	if ((r->status = nfs3_resolve(c, &a->fh, false, &fh, &attr)) != NFS3_OK)
-		return;
-	struct export *ex = fh.export;
-	nfs3_post_from(ex, &attr, &r->attr);
 	struct backend_fsstat fs;
-	int rc = ex->ops->statfs(ex->bex, &fh.bh, &fs);
-	if (rc != 0) {
-		r->status = nfs3_errno(rc);
+	if (!statfs_of(c, &a->fh, r, &fs))
 		return;
-	}
 	r->u.fsstat.tbytes = fs.space_total;
 	r->u.fsstat.fbytes = fs.space_free;
 	r->u.fsstat.abytes = fs.space_avail;
@@ -435,18 +425,9 @@ void nfs3_fsinfo(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bo
 void nfs3_pathconf(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool *encoded)
 {
 	(void)encoded;
-	struct fh fh;
-	struct backend_attr attr;
-	if ((r->status = nfs3_resolve(c, &a->fh, false, &fh, &attr)) != NFS3_OK)
-		return;
-	struct export *ex = fh.export;
-	nfs3_post_from(ex, &attr, &r->attr);
 	struct backend_fsstat fs;
-	int rc = ex->ops->statfs(ex->bex, &fh.bh, &fs);
-	if (rc != 0) {
-		r->status = nfs3_errno(rc);
+	if (!statfs_of(c, &a->fh, r, &fs))
 		return;
-	}
 	r->u.pathconf.linkmax = fs.link_max;
 	r->u.pathconf.name_max = fs.name_max;
 	r->u.pathconf.no_trunc = true;

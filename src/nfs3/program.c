@@ -47,17 +47,18 @@ static bool may_run_inline(uint32_t proc)
 }
 
 /* The export a call's first argument (every procedure's is a handle)
- * names, NULL when it does not parse. */
+ * names, NULL when it does not parse.  Only its header is read: the
+ * procedure verifies the handle (nfs3_resolve), and a call with a forged
+ * one fails there at once, so it never counts as slow for the export it
+ * names. */
 static struct export *call_export(struct nfs3_server *srv, const struct rpc_request *req)
 {
 	struct xdr_dec d = req->args;
 	struct xdr_stream x = XDR_DEC_STREAM(&d);
 	struct nfs3_fh wire;
-	struct fh fh;
-	if (!nfs3_xdr_fh(&x, &wire) || fh_parse(srv->exports, wire.data, wire.len, &fh) != FH_OK ||
-	    fh.kind != FH_EXPORT)
+	if (!nfs3_xdr_fh(&x, &wire))
 		return NULL;
-	return fh.export;
+	return fh_export_hint(srv->exports, wire.data, wire.len);
 }
 
 /* The procedures a retransmission must not run again: their second run
@@ -92,8 +93,6 @@ int nfs3_server_init(struct nfs3_server *srv, struct exports *exports,
 	/* Room for the RPC header and the results around the data. */
 	uint32_t io = max_record > 4096 ? max_record - 4096 : 4096;
 	srv->max_io = io > (1u << 20) ? 1u << 20 : io & ~4095u;
-	for (unsigned i = 0; i < CONFIG_MAX_LISTEN; i++)
-		atomic_store(&srv->listener_on[i], true);
 	nfs3_stats_init(srv);
 	if (rpc_drc_create(&srv->drc) != 0)
 		return -ENOMEM;
@@ -106,18 +105,6 @@ void nfs3_server_fini(struct nfs3_server *srv)
 		rpc_drc_destroy(srv->drc);
 	srv->drc = NULL;
 	nfs3_stats_free(srv);
-}
-
-void nfs3_server_set_listener(struct nfs3_server *srv, unsigned listener, bool on)
-{
-	if (listener < CONFIG_MAX_LISTEN)
-		atomic_store(&srv->listener_on[listener], on);
-}
-
-bool nfs3_server_serves_listener(const struct nfs3_server *srv, int listener)
-{
-	return listener < 0 || listener >= CONFIG_MAX_LISTEN ||
-	       atomic_load_explicit(&srv->listener_on[listener], memory_order_relaxed);
 }
 
 void nfs3_drc_stats_read(struct nfs3_server *srv, struct nfs3_drc_stats *out)
@@ -172,8 +159,10 @@ static struct rpc_dispatch_result nfs3_finish(struct nfs3_server *srv, struct rp
 }
 
 /* Serves one call (on a worker, or on the loop for the procedures
- * may_run_inline names): decode, run, encode. */
-static struct rpc_dispatch_result nfs3_serve(struct nfs3_server *srv, struct rpc_request *req)
+ * may_run_inline names): decode, run, encode.  t0: when it began, for
+ * the counters. */
+static struct rpc_dispatch_result nfs3_serve(struct nfs3_server *srv, struct rpc_request *req,
+					     uint64_t t0)
 {
 	uint32_t proc = req->hdr.proc;
 	/* Decoded from a copy of the cursor: a parked call decodes again
@@ -216,7 +205,6 @@ static struct rpc_dispatch_result nfs3_serve(struct nfs3_server *srv, struct rpc
 	struct nfs3_res r;
 	memset(&r, 0, sizeof(r));
 	bool encoded = false;
-	uint64_t t0 = clock_now_ns();
 	procs[proc](&c, &a, &r, &encoded);
 	if (c.defer) {
 		/* Nothing encoded, nothing changed: again on a worker, where
@@ -265,8 +253,6 @@ static struct rpc_dispatch_result nfs3_serve(struct nfs3_server *srv, struct rpc
 static struct rpc_dispatch_result nfs3_dispatch(struct rpc_request *req, void *ctx)
 {
 	struct nfs3_server *srv = ctx;
-	if (!nfs3_server_serves_listener(srv, rpc_conn_listener(req->conn)))
-		return rpc_dispatch_done(RPC_PROG_MISMATCH);
 	uint32_t proc = req->hdr.proc;
 	if (proc >= NFSPROC3_COUNT)
 		return rpc_dispatch_done(RPC_PROC_UNAVAIL);
@@ -286,9 +272,11 @@ static struct rpc_dispatch_result nfs3_dispatch(struct rpc_request *req, void *c
 			export_stall_count_deferral();
 			return rpc_dispatch_defer();
 		}
-		struct rpc_dispatch_result res = nfs3_serve(srv, req);
-		if (ex)
-			export_stall_note(ex, clock_now_ns(), clock_now_ns() - t0);
+		struct rpc_dispatch_result res = nfs3_serve(srv, req, t0);
+		if (ex) {
+			uint64_t t1 = clock_now_ns();
+			export_stall_note(ex, t1, t1 - t0);
+		}
 		return res;
 	}
 	struct nfs3_pending *p = req->prog_state;
@@ -298,7 +286,7 @@ static struct rpc_dispatch_result nfs3_dispatch(struct rpc_request *req, void *c
 		uint32_t status = xdr_get_be32(req->reply.buf->data + req->results_off);
 		return nfs3_finish(srv, req, p, p->proc, p->t0, p->drc_entry, status);
 	}
-	return nfs3_serve(srv, req);
+	return nfs3_serve(srv, req, clock_now_ns());
 }
 
 /* rpc's question for a large call (struct rpc_program.find_bulk): where a

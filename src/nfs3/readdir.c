@@ -45,7 +45,7 @@ static bool list_one(void *ctx, const struct backend_dirent *ent)
 	 * fileid is not known. */
 	if (!ent->attr || !ent->handle)
 		return true;
-	static _Thread_local struct fh fh;
+	struct fh fh; /* encoded below, before this returns */
 	if (l->plus) {
 		nfs3_post_from(l->ex, ent->attr, &e.attr);
 		e.fh.present = nfs3_fh_make(l->c, l->ex, ent->handle, &fh);
@@ -90,21 +90,8 @@ static void readdir_common(struct nfs3_call *c, struct nfs3_readdir_args *ra, st
 	if (maxcount > cap)
 		maxcount = cap;
 	/* As READ: a large listing counts against the memory budgets first. */
-	if (maxcount >= 65536) {
-		switch (rpc_request_reserve(c->req, maxcount)) {
-		case RPC_RESERVED:
-			break;
-		case RPC_RESERVE_WAIT:
-			if (rpc_request_wait_memory(c->req)) {
-				c->parked = true;
-				return;
-			}
-			/* fall through */
-		case RPC_RESERVE_REFUSED:
-			r->status = NFS3ERR_JUKEBOX;
-			return;
-		}
-	}
+	if (maxcount >= 65536 && !nfs3_reserve_reply(c, maxcount, r))
+		return;
 	struct xdr_enc *e = &c->req->reply;
 	size_t start = xdr_enc_len(e);
 	memcpy(r->u.readdir.verf, verf, sizeof(verf));

@@ -81,10 +81,3 @@ void nlm_get_stats(struct nlm_service *n, struct nlm_stats *out)
 	out->callback_port = n->udp_port;
 }
 
-void nlm_printable(char *out, size_t cap, const uint8_t *p, uint32_t len)
-{
-	size_t n = 0;
-	for (uint32_t i = 0; i < len && n + 1 < cap; i++)
-		out[n++] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '?';
-	out[n] = '\0';
-}

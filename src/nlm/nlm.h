@@ -54,12 +54,6 @@ struct nlm_options {
 	 * directory); "" runs nothing. */
 	char sm_notify[CONFIG_PATH_MAX];
 	char statd_dir[CONFIG_PATH_MAX];
-	/* The NFSv4 layer's way to send what a call queued for it (a recall
-	 * of a delegation an NLM lock met): called after such a call, no lock
-	 * held; nlm may not call nfs4 itself.  NULL: the state thread's next
-	 * pass sends it. */
-	void (*deleg_work)(void *ctx);
-	void *deleg_work_ctx;
 };
 
 void nlm_options_default(struct nlm_options *o);

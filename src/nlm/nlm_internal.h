@@ -84,10 +84,6 @@ void nlm_sender_stop(struct nlm_service *n);
 /* The state module's grant hook (state_nlm_grant_fn). */
 void nlm_grant_hook(void *ctx, const struct state_nlm_grant *g);
 
-/* nlm.c: a name from the wire, for the log: at most cap - 1 bytes, each
- * byte that does not print as '?'. */
-void nlm_printable(char *out, size_t cap, const uint8_t *p, uint32_t len);
-
 /* nsm.c */
 int nlm_nsm_start(struct nlm_service *n);
 void nlm_nsm_stop(struct nlm_service *n);
@@ -105,6 +101,16 @@ void nlm_free_host(struct nlm_service *n, const uint8_t *name, uint32_t len, con
 /* sender.c: the portmapper's port for prog/vers/proto at addr ("1.2.3.4"). */
 int nlm_getport(struct nlm_service *n, const char *addr, uint16_t pmap_port, uint32_t prog,
 		uint32_t vers, uint32_t proto, uint16_t *port);
+
+/* sender.c: one call to prog (NLM v4 or NSM v1) at addr:port, from a
+ * reserved port where the process may bind one, as the server host's
+ * root (AUTH_SYS, machine "ferryd": what clients' lock managers and statd
+ * expect of a server).  0 with the results in *reply from *off (the
+ * caller unrefs it), -EPROTO when the call was not accepted, or the
+ * connection's or the call's negative errno. */
+int nlm_call(struct nlm_service *n, const char *addr, uint16_t port, uint32_t prog,
+	     uint32_t vers, uint32_t proc, const uint8_t *args, size_t args_len,
+	     struct buf **reply, size_t *off);
 
 /* program.c: the lock a blob describes, resolved to its file (false when
  * its handle no longer parses); let go of it. */

@@ -188,32 +188,17 @@ int nlm_nsm_call(struct nlm_service *n, const struct nlm_job *j)
 	}
 	uint16_t port;
 	int rc = nlm_getport(n, loopback, 111, NSM_PROGRAM, NSM_VERSION, IPPROTO_TCP, &port);
-	char hp[32];
-	snprintf(hp, sizeof(hp), "%s:%u", loopback, port);
-	struct rpc_client cl;
+	struct buf *reply = NULL;
+	size_t off = 0;
 	if (!rc)
-		rc = rpc_client_connect_from(&cl, hp, n->opts.callback_timeout_ms,
-					     RPC_CLIENT_PORT_RESERVED_IF_ALLOWED);
-	if (rc) {
-		xdr_enc_release(&e);
-		return rc;
-	}
-	struct rpc_cred cred = {.flavor = RPC_AUTH_SYS, .uid = 0, .gid = 0};
-	snprintf(cred.machinename, sizeof(cred.machinename), "ferryd");
-	struct buf *reply;
-	struct rpc_reply_hdr hdr;
-	size_t off;
-	rc = rpc_client_call(&cl, NSM_PROGRAM, NSM_VERSION, j->proc, &cred, e.buf->data,
-			     e.buf->len, &reply, &hdr, &off, n->opts.callback_timeout_ms);
-	rpc_client_close(&cl);
+		rc = nlm_call(n, loopback, port, NSM_PROGRAM, NSM_VERSION, j->proc, e.buf->data,
+			      e.buf->len, &reply, &off);
 	xdr_enc_release(&e);
 	if (rc)
 		return rc;
 	struct xdr_dec d;
 	xdr_dec_init(&d, reply->data + off, reply->len - off);
-	if (hdr.reply_stat != RPC_MSG_ACCEPTED || hdr.accept_stat != RPC_SUCCESS) {
-		rc = -EPROTO;
-	} else if (j->kind == NLM_JOB_SM_MON) {
+	if (j->kind == NLM_JOB_SM_MON) {
 		struct nsm_stat_res res;
 		if (!nsm_decode_stat_res(&d, &res))
 			rc = -EBADMSG;

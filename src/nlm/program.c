@@ -2,7 +2,6 @@
  * caller against its export, asks the state module, and answers: in the
  * reply for the synchronous procedures, by a _RES call to the client's
  * lock manager for the _MSG ones (their own reply is empty). */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include "export/export.h"
 #include "export/fh.h"
 #include "nlm/nlm_internal.h"
+#include "rpc/addr.h"
 #include "state/state.h"
 
 /* --- the file a call names ------------------------------------------------------ */
@@ -46,13 +46,7 @@ static uint32_t resolve(struct nlm_service *n, struct rpc_request *req,
 /* The caller's address without its port, for calls back. */
 static void peer_host(struct rpc_request *req, char *out, size_t len)
 {
-	const struct sockaddr_storage *ss = rpc_conn_peer_addr(req->conn);
-	out[0] = '\0';
-	if (ss->ss_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, out, (socklen_t)len);
-	else if (ss->ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, out,
-			  (socklen_t)len);
+	rpc_addr_host(rpc_conn_peer_addr(req->conn), out, len);
 }
 
 static void lock_of(const struct nlm4_lock *w, const char *addr, const struct state_file_key *key,
@@ -319,7 +313,7 @@ void nlm_free_host(struct nlm_service *n, const uint8_t *name, uint32_t len, con
 		return;
 	char shown[80];
 	if (name)
-		nlm_printable(shown, sizeof(shown), name, len);
+		log_printable(shown, sizeof(shown), name, len);
 	else
 		snprintf(shown, sizeof(shown), "at %s", addr);
 	log_info("nlm: host %s %s: %u locks released", shown, why, locks);
@@ -352,24 +346,36 @@ static void count_result(struct nlm_service *n, uint32_t stat)
 		atomic_fetch_add(&n->results[stat], 1);
 }
 
-/* Encodes a result: into the reply (sync) or a _RES call (msg). */
-static struct rpc_dispatch_result finish_res(struct nlm_service *n, struct rpc_request *req,
-					     bool msg, uint32_t res_proc,
-					     const struct nlm_bytes *cookie, uint32_t stat)
+/* Counts and encodes a result, res or (TEST's) test: into the reply
+ * (sync) or a _RES call (msg). */
+static struct rpc_dispatch_result answer(struct nlm_service *n, struct rpc_request *req, bool msg,
+					 uint32_t res_proc, const struct nlm4_res *res,
+					 const struct nlm4_testres *test)
 {
-	count_result(n, stat);
-	struct nlm4_res res = {.cookie = *cookie, .stat = stat};
-	if (!msg) {
-		nlm4_encode_res(&req->reply, &res);
-		return rpc_dispatch_done(RPC_SUCCESS);
+	count_result(n, test ? test->stat : res->stat);
+	struct xdr_enc e, *out = &req->reply;
+	if (msg) {
+		if (!xdr_enc_init(&e, 256, 4096))
+			return rpc_dispatch_done(RPC_SUCCESS);
+		out = &e;
 	}
-	struct xdr_enc e;
-	if (xdr_enc_init(&e, 128, 2048)) {
-		nlm4_encode_res(&e, &res);
+	if (test)
+		nlm4_encode_testres(out, test);
+	else
+		nlm4_encode_res(out, res);
+	if (msg) {
 		answer_msg(n, req, res_proc, &e);
 		xdr_enc_release(&e);
 	}
 	return rpc_dispatch_done(RPC_SUCCESS);
+}
+
+static struct rpc_dispatch_result finish_res(struct nlm_service *n, struct rpc_request *req,
+					     bool msg, uint32_t res_proc,
+					     const struct nlm_bytes *cookie, uint32_t stat)
+{
+	struct nlm4_res res = {.cookie = *cookie, .stat = stat};
+	return answer(n, req, msg, res_proc, &res, NULL);
 }
 
 static struct rpc_dispatch_result serve(struct nlm_service *n, struct rpc_request *req)
@@ -388,18 +394,7 @@ static struct rpc_dispatch_result serve(struct nlm_service *n, struct rpc_reques
 		struct nlm4_testres res = {.cookie = a.cookie};
 		struct state_nlm_holder h;
 		res.stat = do_test(n, req, &a, &res, &h);
-		count_result(n, res.stat);
-		if (!msg) {
-			nlm4_encode_testres(&req->reply, &res);
-			return rpc_dispatch_done(RPC_SUCCESS);
-		}
-		struct xdr_enc e;
-		if (xdr_enc_init(&e, 256, 4096)) {
-			nlm4_encode_testres(&e, &res);
-			answer_msg(n, req, NLMPROC4_TEST_RES, &e);
-			xdr_enc_release(&e);
-		}
-		return rpc_dispatch_done(RPC_SUCCESS);
+		return answer(n, req, msg, NLMPROC4_TEST_RES, NULL, &res);
 	}
 	case NLMPROC4_LOCK:
 	case NLMPROC4_LOCK_MSG:
@@ -491,8 +486,8 @@ static struct rpc_dispatch_result nlm_dispatch(struct rpc_request *req, void *ct
 	 * queue) and freed NFSv4 waiters (CB_NOTIFY_LOCK); a LOCK may have
 	 * recalled a delegation. */
 	state_lock_notify_flush(n->st);
-	if (n->opts.deleg_work && state_deleg_callbacks_urgent(n->st))
-		n->opts.deleg_work(n->opts.deleg_work_ctx);
+	if (state_deleg_callbacks_urgent(n->st))
+		state_deleg_work_run(n->st);
 	return r;
 }
 

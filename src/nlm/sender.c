@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "nlm/nlm_internal.h"
 #include "rpc/client.h"
+#include "rpc/rpcbind.h"
 #include "state/state.h"
 
 bool nlm_blob_encode(struct xdr_enc *e, const struct nlm_grant_blob *b)
@@ -134,35 +135,34 @@ int nlm_getport(struct nlm_service *n, const char *addr, uint16_t pmap_port, uin
 {
 	char hp[NLM_ADDR_MAX + 8];
 	hostport(hp, sizeof(hp), addr, pmap_port);
+	return rpcbind_getport(hp, RPC_CLIENT_PORT_UNRESERVED, n->opts.callback_timeout_ms, prog,
+			       vers, proto, port);
+}
+
+int nlm_call(struct nlm_service *n, const char *addr, uint16_t port, uint32_t prog,
+	     uint32_t vers, uint32_t proc, const uint8_t *args, size_t args_len,
+	     struct buf **reply, size_t *off)
+{
+	char hp[NLM_ADDR_MAX + 8];
+	hostport(hp, sizeof(hp), addr, port);
 	struct rpc_client cl;
-	int rc = rpc_client_connect_from(&cl, hp, n->opts.callback_timeout_ms,
-					 RPC_CLIENT_PORT_UNRESERVED);
+	int rc = rpc_client_connect(&cl, hp, n->opts.callback_timeout_ms);
 	if (rc)
 		return rc;
-	uint8_t args[16];
-	xdr_put_be32(args, prog);
-	xdr_put_be32(args + 4, vers);
-	xdr_put_be32(args + 8, proto);
-	xdr_put_be32(args + 12, 0);
-	struct buf *reply;
+	struct rpc_cred cred = {.flavor = RPC_AUTH_SYS, .uid = 0, .gid = 0};
+	snprintf(cred.machinename, sizeof(cred.machinename), "ferryd");
 	struct rpc_reply_hdr hdr;
-	size_t off;
-	rc = rpc_client_call(&cl, PMAP_PROGRAM, PMAP_VERSION, PMAPPROC_GETPORT, NULL, args,
-			     sizeof(args), &reply, &hdr, &off, n->opts.callback_timeout_ms);
+	rc = rpc_client_call(&cl, prog, vers, proc, &cred, args, args_len, reply, &hdr, off,
+			     n->opts.callback_timeout_ms);
 	rpc_client_close(&cl);
 	if (rc)
 		return rc;
-	struct xdr_dec d;
-	xdr_dec_init(&d, reply->data + off, reply->len - off);
-	uint32_t p = 0;
-	if (hdr.reply_stat != RPC_MSG_ACCEPTED || hdr.accept_stat != RPC_SUCCESS ||
-	    !xdr_decode_u32(&d, &p) || p > 65535)
-		rc = -EPROTO;
-	else if (p == 0)
-		rc = -ENOENT;
-	buf_unref(reply);
-	*port = (uint16_t)p;
-	return rc;
+	if (hdr.reply_stat != RPC_MSG_ACCEPTED || hdr.accept_stat != RPC_SUCCESS) {
+		buf_unref(*reply);
+		*reply = NULL;
+		return -EPROTO;
+	}
+	return 0;
 }
 
 /* Makes the job's call.  0 with *stat (GRANTED's nlm4_stats; NLM4_GRANTED
@@ -178,27 +178,15 @@ static int call_client(struct nlm_service *n, const struct nlm_job *j, uint32_t 
 			     IPPROTO_TCP, &port);
 	if (rc)
 		return rc;
-	char hp[NLM_ADDR_MAX + 8];
-	hostport(hp, sizeof(hp), j->addr, port);
-	struct rpc_client cl;
-	if ((rc = rpc_client_connect(&cl, hp, n->opts.callback_timeout_ms)) != 0)
-		return rc;
-	/* As the server host's root, as clients' lock managers expect of a
-	 * server (AUTH_SYS, the v4.0 callbacks' choice too). */
-	struct rpc_cred cred = {.flavor = RPC_AUTH_SYS, .uid = 0, .gid = 0};
-	snprintf(cred.machinename, sizeof(cred.machinename), "ferryd");
+	/* As the server host's root (nlm_call): the v4.0 callbacks' choice too. */
 	struct buf *reply;
-	struct rpc_reply_hdr hdr;
 	size_t off;
-	rc = rpc_client_call(&cl, NLM_PROGRAM, NLM4_VERSION, j->proc, &cred, j->args, j->args_len,
-			     &reply, &hdr, &off, n->opts.callback_timeout_ms);
-	rpc_client_close(&cl);
+	rc = nlm_call(n, j->addr, port, NLM_PROGRAM, NLM4_VERSION, j->proc, j->args, j->args_len,
+		      &reply, &off);
 	if (rc)
 		return rc;
 	*stat = NLM4_GRANTED;
-	if (hdr.reply_stat != RPC_MSG_ACCEPTED || hdr.accept_stat != RPC_SUCCESS) {
-		rc = -EPROTO;
-	} else if (j->kind == NLM_JOB_GRANTED) {
+	if (j->kind == NLM_JOB_GRANTED) {
 		struct xdr_dec d;
 		xdr_dec_init(&d, reply->data + off, reply->len - off);
 		struct nlm4_res res;
@@ -219,8 +207,7 @@ static void job_finish(struct nlm_service *n, struct nlm_job *j, int rc, uint32_
 		if (rc) {
 			atomic_fetch_add(&n->nsm_failed, 1);
 			char shown[80];
-			nlm_printable(shown, sizeof(shown), (const uint8_t *)j->host,
-				      (uint32_t)strlen(j->host));
+			log_printable(shown, sizeof(shown), j->host, strlen(j->host));
 			log_ratelimited("nlm: %s of host %s through the local statd failed: %s",
 					j->kind == NLM_JOB_SM_MON ? "SM_MON" : "SM_UNMON", shown,
 					strerror(-rc));

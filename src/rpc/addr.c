@@ -1,8 +1,11 @@
 #include "rpc/addr.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 int rpc_addr_split(const char *hostport, char *host, size_t hostlen, char *port, size_t portlen)
 {
@@ -38,4 +41,18 @@ bool rpc_addr_port_ok(const char *port)
 		if (*p < '0' || *p > '9')
 			return false;
 	return strtoul(port, NULL, 10) <= 65535;
+}
+
+void rpc_addr_host(const struct sockaddr_storage *ss, char *out, size_t cap)
+{
+	out[0] = '\0';
+	if (ss->ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, out, (socklen_t)cap);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(a))
+			inet_ntop(AF_INET, a->s6_addr + 12, out, (socklen_t)cap);
+		else
+			inet_ntop(AF_INET6, a, out, (socklen_t)cap);
+	}
 }

@@ -15,4 +15,10 @@ int rpc_addr_split(const char *hostport, char *host, size_t hostlen, char *port,
 /* A port a listener can bind: digits only, at most 65535. */
 bool rpc_addr_port_ok(const char *port);
 
+struct sockaddr_storage;
+/* The numeric host of a peer's address, without its port or brackets (an
+ * IPv4-mapped IPv6 address as IPv4), into out of cap bytes; "" for a
+ * family other than IPv4 and IPv6. */
+void rpc_addr_host(const struct sockaddr_storage *ss, char *out, size_t cap);
+
 #endif

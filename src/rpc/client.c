@@ -108,15 +108,21 @@ static int connect_reserved(const struct addrinfo *ai, unsigned timeout_ms)
 	return -EADDRINUSE;
 }
 
-int rpc_client_connect_from(struct rpc_client *cl, const char *hostport, unsigned timeout_ms,
-			    enum rpc_client_port how)
+/* A client not connected yet, with a random first xid. */
+static void client_init(struct rpc_client *cl)
 {
-	char host[256], port[16];
 	memset(cl, 0, sizeof(*cl));
 	cl->fd = -1;
 	cl->max_record = 64u << 20;
 	if (getrandom(&cl->next_xid, sizeof(cl->next_xid), 0) != sizeof(cl->next_xid))
 		cl->next_xid = (uint32_t)clock_now_ns();
+}
+
+int rpc_client_connect_from(struct rpc_client *cl, const char *hostport, unsigned timeout_ms,
+			    enum rpc_client_port how)
+{
+	char host[256], port[16];
+	client_init(cl);
 	if (rpc_addr_split(hostport, host, sizeof(host), port, sizeof(port)) != 0)
 		return -EINVAL;
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
@@ -149,11 +155,7 @@ int rpc_client_connect_from(struct rpc_client *cl, const char *hostport, unsigne
 
 int rpc_client_connect_unix(struct rpc_client *cl, const char *path)
 {
-	memset(cl, 0, sizeof(*cl));
-	cl->fd = -1;
-	cl->max_record = 64u << 20;
-	if (getrandom(&cl->next_xid, sizeof(cl->next_xid), 0) != sizeof(cl->next_xid))
-		cl->next_xid = (uint32_t)clock_now_ns();
+	client_init(cl);
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;

@@ -322,26 +322,28 @@ void rpc_park_resume(struct rpc_park *p)
 	park_release(p);
 }
 
-/* A program that refuses its version for this call (NFSv3 turned off on a
- * listener) answers PROG_MISMATCH with the versions the other programs of
- * its number serve (itself when there are none). */
-static void encode_other_versions(struct rpc_request *req, const struct rpc_program *prog)
+/* Whether p serves calls that came in through listener (rpc_conn_listener;
+ * one no listener accepted, or past the mask's bits, is served). */
+static bool served_on(const struct rpc_program *p, int listener)
 {
-	struct rpc_server *srv = req->conn->srv;
-	uint32_t low = UINT32_MAX, high = 0;
+	return listener < 0 || listener >= 32 || !(p->listeners_off & (1u << listener));
+}
+
+/* The versions the programs of number prog served on listener serve
+ * together: false when there are none. */
+static bool versions_span(const struct rpc_server *srv, uint32_t prog, int listener,
+			  uint32_t *low, uint32_t *high)
+{
+	*low = UINT32_MAX;
+	*high = 0;
 	for (unsigned i = 0; i < srv->nprograms; i++) {
 		const struct rpc_program *p = &srv->programs[i];
-		if (p == prog || p->prog != prog->prog)
+		if (p->prog != prog || !served_on(p, listener))
 			continue;
-		low = p->vers_low < low ? p->vers_low : low;
-		high = p->vers_high > high ? p->vers_high : high;
+		*low = p->vers_low < *low ? p->vers_low : *low;
+		*high = p->vers_high > *high ? p->vers_high : *high;
 	}
-	if (low > high) {
-		low = prog->vers_low;
-		high = prog->vers_high;
-	}
-	xdr_encode_u32(&req->reply, low);
-	xdr_encode_u32(&req->reply, high);
+	return *low <= *high;
 }
 
 static void request_run(struct rpc_request *req, const struct rpc_program *prog)
@@ -402,8 +404,6 @@ static void request_run(struct rpc_request *req, const struct rpc_program *prog)
 		rpc_server_count_error(req->conn->srv, accept_error_kind(st));
 		reply_reset(req);
 		encode_accepted(req, st);
-		if (st == RPC_PROG_MISMATCH)
-			encode_other_versions(req, prog);
 	}
 	request_finish(req);
 }
@@ -494,28 +494,26 @@ static void tls_probe(struct rpc_request *req, const struct rpc_program *prog)
 	}
 }
 
-/* The program serving version vers of prog.  Several programs may share a
- * number with different versions (NFSv3 beside NFSv4): when none serves
- * vers, *known says whether any serves prog, and *low and *high span the
- * versions they serve together (PROG_MISMATCH's answer). */
-static const struct rpc_program *find_program_vers(struct rpc_server *srv, uint32_t prog,
-						   uint32_t vers, bool *known, uint32_t *low,
-						   uint32_t *high)
+/* The program serving version vers of prog on listener.  Several
+ * programs may share a number with different versions (NFSv3 beside
+ * NFSv4), and a program may be off on some listeners: NULL when none
+ * serves vers there (versions_span then says whether any serves prog, and
+ * PROG_MISMATCH's span). */
+static const struct rpc_program *find_program_vers(const struct rpc_server *srv, uint32_t prog,
+						   uint32_t vers, int listener)
 {
-	*known = false;
-	*low = UINT32_MAX;
-	*high = 0;
 	for (unsigned i = 0; i < srv->nprograms; i++) {
 		const struct rpc_program *p = &srv->programs[i];
-		if (p->prog != prog)
-			continue;
-		if (vers >= p->vers_low && vers <= p->vers_high)
+		if (p->prog == prog && vers >= p->vers_low && vers <= p->vers_high &&
+		    served_on(p, listener))
 			return p;
-		*known = true;
-		*low = p->vers_low < *low ? p->vers_low : *low;
-		*high = p->vers_high > *high ? p->vers_high : *high;
 	}
 	return NULL;
+}
+
+bool rpc_server_serves(const struct rpc_server *srv, uint32_t prog, uint32_t vers, int listener)
+{
+	return find_program_vers(srv, prog, vers, listener) != NULL;
 }
 
 /* Any program of that number (the AUTH_TLS probe, which names no version
@@ -589,10 +587,10 @@ void rpc_dispatch_call(struct rpc_conn *conn, struct rpc_record *rec, struct xdr
 				return;
 			}
 		}
-		bool known;
 		uint32_t low, high;
-		prog = find_program_vers(srv, req.hdr.prog, req.hdr.vers, &known, &low, &high);
-		if (!prog && !known) {
+		int listener = conn->listener;
+		prog = find_program_vers(srv, req.hdr.prog, req.hdr.vers, listener);
+		if (!prog && !versions_span(srv, req.hdr.prog, listener, &low, &high)) {
 			encode_accepted(&req, RPC_PROG_UNAVAIL);
 			rpc_server_count_error(srv, RPC_ERR_PROG_UNAVAIL);
 		} else if (!prog) {

@@ -16,6 +16,8 @@ enum {
 	RPCBIND_VERS4 = 4,
 	RPCBPROC_SET = 1,
 	RPCBPROC_UNSET = 2,
+	PMAP_VERS2 = 2, /* the portmapper protocol: GETPORT */
+	PMAPPROC_GETPORT2 = 3,
 	RPCBIND_TIMEOUT_MS = 2000,
 };
 
@@ -158,4 +160,38 @@ void rpcbind_regs_unregister(struct rpcbind_regs *r)
 	for (unsigned i = 0; i < r->n; i++)
 		rpcbind_call(r->v[i].prog, r->v[i].vers, r->v[i].netid, NULL, false);
 	r->n = 0;
+}
+
+int rpcbind_getport(const char *hostport, enum rpc_client_port how, unsigned timeout_ms,
+		    uint32_t prog, uint32_t vers, uint32_t proto, uint16_t *port)
+{
+	struct rpc_client cl;
+	int rc = rpc_client_connect_from(&cl, hostport, timeout_ms, how);
+	if (rc)
+		return rc;
+	/* struct mapping: prog, vers, prot, port (ignored). */
+	uint8_t args[16];
+	xdr_put_be32(args, prog);
+	xdr_put_be32(args + 4, vers);
+	xdr_put_be32(args + 8, proto);
+	xdr_put_be32(args + 12, 0);
+	struct buf *reply;
+	struct rpc_reply_hdr hdr;
+	size_t off;
+	rc = rpc_client_call(&cl, RPCBIND_PROG, PMAP_VERS2, PMAPPROC_GETPORT2, NULL, args,
+			     sizeof(args), &reply, &hdr, &off, timeout_ms);
+	rpc_client_close(&cl);
+	if (rc)
+		return rc;
+	struct xdr_dec d;
+	xdr_dec_init(&d, reply->data + off, reply->len - off);
+	uint32_t p = 0;
+	if (hdr.reply_stat != RPC_MSG_ACCEPTED || hdr.accept_stat != RPC_SUCCESS ||
+	    !xdr_decode_u32(&d, &p) || p > 65535)
+		rc = -EPROTO;
+	else if (p == 0)
+		rc = -ENOENT;
+	buf_unref(reply);
+	*port = (uint16_t)p;
+	return rc;
 }

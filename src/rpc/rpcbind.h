@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "rpc/client.h"
+
 /* rpcbind's local socket (Debian's rpcbind: /run/rpcbind.sock). */
 #define RPCBIND_SOCKET_PATH "/run/rpcbind.sock"
 
@@ -51,5 +53,15 @@ void rpcbind_regs_unregister(struct rpcbind_regs *r);
  * -ECONNREFUSED when no rpcbind runs, -EPERM when rpcbind said no, or
  * another negative errno. */
 int rpcbind_call(uint32_t prog, uint32_t vers, const char *netid, const char *uaddr, bool set);
+
+/* Asks the portmapper at hostport ("HOST:111", "[V6]:111"; RFC 1833
+ * version 2, PMAPPROC_GETPORT) which port serves version vers of prog
+ * over proto (IPPROTO_TCP, IPPROTO_UDP), connecting from a port chosen as
+ * how says and waiting timeout_ms for each step.  0 with *port; -ENOENT
+ * when nothing is registered (port 0); -EPROTO when the call was not
+ * accepted or the answer is malformed; or the connection's or the call's
+ * negative errno. */
+int rpcbind_getport(const char *hostport, enum rpc_client_port how, unsigned timeout_ms,
+		    uint32_t prog, uint32_t vers, uint32_t proto, uint16_t *port);
 
 #endif

@@ -138,9 +138,8 @@ enum rpc_dispatch_action {
 };
 
 /* DONE with an accept status: RPC_SUCCESS with the results appended to
- * req->reply, or another status (PROC_UNAVAIL, GARBAGE_ARGS, SYSTEM_ERR;
- * PROG_MISMATCH, with the versions the other programs of the same number
- * serve), in which case whatever was appended is discarded.  DEFER: the call is
+ * req->reply, or another status (PROC_UNAVAIL, GARBAGE_ARGS, SYSTEM_ERR),
+ * in which case whatever was appended is discarded.  DEFER: the call is
  * moved to the worker pool and dispatch is called again there, with
  * on_worker set and prog_state as it was left (stat is ignored).  A
  * dispatch running on a worker must not defer again. */
@@ -206,6 +205,11 @@ struct rpc_program {
 	bool (*find_bulk)(void *ctx, uint32_t vers, uint32_t proc, const uint8_t *args,
 			  size_t have, size_t args_len, size_t *bulk_off, size_t *bulk_len);
 	void *ctx;
+	/* Bit i: calls that came in through listener i (rpc_conn_listener,
+	 * below 32) are not this program's.  Such a call finds the other
+	 * programs of its number (PROG_MISMATCH with their versions), or
+	 * none (PROG_UNAVAIL), as if this one were not there. */
+	uint32_t listeners_off;
 };
 
 /* --- arguments received into a pipe ------------------------------------ */
@@ -263,6 +267,11 @@ struct rpc_server *rpc_server_create(const struct rpc_server_options *opts);
 
 /* Registers a program; the struct is copied.  Before rpc_server_start. */
 int rpc_server_add_program(struct rpc_server *srv, const struct rpc_program *prog);
+
+/* Whether a call of version vers of prog that came in through listener
+ * (rpc_conn_listener) finds a program to serve it (rpcbind's
+ * registrations, the control plane's listeners). */
+bool rpc_server_serves(const struct rpc_server *srv, uint32_t prog, uint32_t vers, int listener);
 
 /* Binds and listens on "HOST:PORT" ("[v6addr]:PORT" for IPv6; port 0 picks
  * a free one).  Returns 0 and the bound port, or a negative errno. */

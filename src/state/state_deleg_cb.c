@@ -15,6 +15,12 @@ bool state_deleg_callbacks_urgent(struct state_server *st)
 	return atomic_load_explicit(&st->deleg.urgent, memory_order_acquire);
 }
 
+void state_deleg_work_run(struct state_server *st)
+{
+	if (st->opts.work && state_deleg_work_pending(st))
+		st->opts.work(st->opts.cb_ctx);
+}
+
 size_t state_deleg_take_callbacks(struct state_server *st, struct state_deleg_cb *out, size_t max)
 {
 	pthread_mutex_lock(&st->lock);

@@ -586,8 +586,12 @@ void state_nlm_blocks_wake(struct state_server *st, struct state_file *f);
  * access/deny (STATE_SHARE_* bits). */
 bool state_nlm_share_conflicts(const struct state_file *f, uint32_t access, uint32_t deny,
 			       const void *skip);
-/* Hands the queued grants to the hook (st->lock not held). */
-void state_nlm_grants_flush(struct state_server *st);
+/* The queued grants, taken off the queue (st->lock held; the same flag,
+ * st->notices_queued, says whether any wait, and state_lock_notify_flush
+ * takes them with the lock notices). */
+struct state_nlm_grant_item *state_nlm_grants_take(struct state_server *st);
+/* Hands grants taken to the hook fn and frees them (st->lock not held). */
+void state_nlm_grants_send(struct state_nlm_grant_item *list, state_nlm_grant_fn fn, void *ctx);
 
 /* state_lock_wait.c: waiters of denied blocking locks (see state.h) */
 void state_waiters_init(struct state_server *st);

@@ -210,19 +210,24 @@ void state_lock_notify_flush(struct state_server *st)
 {
 	if (!atomic_load(&st->notices_queued))
 		return;
-	/* NLM grants ride on the same flag and the same flushes. */
-	state_nlm_grants_flush(st);
 	pthread_mutex_lock(&st->lock);
 	struct state_notice *list = st->notices;
 	state_lock_notify_fn fn = st->notify_fn;
 	void *ctx = st->notify_ctx;
 	st->notices = NULL;
 	st->notices_tail = &st->notices;
+	/* NLM grants ride on the same flag: taken with the notices, under
+	 * the lock that clears it, so that none queued meanwhile is left
+	 * behind a cleared flag. */
+	struct state_nlm_grant_item *grants = state_nlm_grants_take(st);
+	state_nlm_grant_fn grant_fn = st->nlm_grant_fn;
+	void *grant_ctx = st->nlm_grant_ctx;
 	atomic_store(&st->notices_queued, false);
-	bool busy = fn && list;
+	bool busy = (fn && list) || (grant_fn && grants);
 	if (busy)
 		st->notify_busy++;
 	pthread_mutex_unlock(&st->lock);
+	state_nlm_grants_send(grants, grant_fn, grant_ctx);
 	while (list) {
 		struct state_notice *n = list;
 		list = n->next;

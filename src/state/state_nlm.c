@@ -850,18 +850,16 @@ void state_nlm_grant_hook_set(struct state_server *st, state_nlm_grant_fn fn, vo
 	pthread_mutex_unlock(&st->lock);
 }
 
-void state_nlm_grants_flush(struct state_server *st)
+struct state_nlm_grant_item *state_nlm_grants_take(struct state_server *st)
 {
-	pthread_mutex_lock(&st->lock);
 	struct state_nlm_grant_item *list = st->nlm_grants;
-	state_nlm_grant_fn fn = st->nlm_grant_fn;
-	void *ctx = st->nlm_grant_ctx;
 	st->nlm_grants = NULL;
 	st->nlm_grants_tail = &st->nlm_grants;
-	bool busy = fn && list;
-	if (busy)
-		st->notify_busy++;
-	pthread_mutex_unlock(&st->lock);
+	return list;
+}
+
+void state_nlm_grants_send(struct state_nlm_grant_item *list, state_nlm_grant_fn fn, void *ctx)
+{
 	if (list && !fn)
 		log_warn("state: NLM locks granted with nobody to tell their clients");
 	while (list) {
@@ -877,12 +875,6 @@ void state_nlm_grants_flush(struct state_server *st)
 			fn(ctx, &ng);
 		}
 		free(g);
-	}
-	if (busy) {
-		pthread_mutex_lock(&st->lock);
-		if (--st->notify_busy == 0)
-			pthread_cond_broadcast(&st->notify_cond);
-		pthread_mutex_unlock(&st->lock);
 	}
 }
 

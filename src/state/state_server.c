@@ -323,8 +323,7 @@ static void run_periodic(struct state_server *st)
 	state_prev_free(gnames, gn);
 	/* What expiry queued (leases to drop, write holds to release) is
 	 * acted on now, not at whichever COMPOUND comes next. */
-	if (st->opts.work && state_deleg_work_pending(st))
-		st->opts.work(st->opts.cb_ctx);
+	state_deleg_work_run(st);
 	pthread_mutex_lock(&st->lock);
 }
 
@@ -338,8 +337,7 @@ static void free_dying_slice(struct state_server *st)
 	pthread_mutex_unlock(&st->lock);
 	/* What the freeing queued: lock notices, leases and write holds. */
 	state_lock_notify_flush(st);
-	if (st->opts.work && state_deleg_work_pending(st))
-		st->opts.work(st->opts.cb_ctx);
+	state_deleg_work_run(st);
 	sched_yield();
 	pthread_mutex_lock(&st->lock);
 }

@@ -483,8 +483,6 @@ void workload_list_v3(FILE *out);
  * --mount-port or the server's rpcbind), then NFSv3 LOOKUPs.  0, or -1
  * after bench_fail. */
 int bench_v3_handles(struct bench_ctx *c);
-/* The directory the lookup workload's file is in (after its setup). */
-const struct bench_fh *bench_lookup_dir(void);
 /* For the usage text: "null, sequence, getattr, ..." */
 void workload_list(char *out, size_t len);
 extern const struct bench_workload *const bench_workloads[];

@@ -14,16 +14,12 @@
 
 #include "cmd/bench/bench.h"
 #include "rpc/client.h"
+#include "rpc/rpcbind.h"
 #include "xdr/mount_codec.h"
 #include "xdr/nfs3_codec.h"
 
-/* The portmapper (RFC 1833, version 2): its port and GETPORT. */
-enum {
-  PMAP_PORT = 111,
-  PMAP_PROGRAM = 100000,
-  PMAP_VERSION = 2,
-  PMAPPROC_GETPORT = 3
-};
+/* The portmapper's port (RFC 1833). */
+enum { PMAP_PORT = 111 };
 enum { IPPROTO_TCP_NUMBER = 6 };
 
 static unsigned timeout_ms(const struct bench_ctx *c) {
@@ -88,38 +84,27 @@ static int connect_to(struct bench_ctx *c, struct rpc_client *cl, uint32_t port,
 
 /* MOUNT v3's TCP port from the server's rpcbind. */
 static int mount_port_from_rpcbind(struct bench_ctx *c, uint32_t *port) {
-  struct rpc_client cl;
-  struct xdr_enc e;
-  struct buf *reply = NULL;
-  size_t off;
-  int ret = -1;
-  if (connect_to(c, &cl, PMAP_PORT,
-                 "rpcbind (for MOUNT's port; or give --mount-port)"))
+  char hostport[300];
+  if (server_at_port(c, PMAP_PORT, hostport, sizeof(hostport)))
     return -1;
-  if (!xdr_enc_init(&e, 64, 64)) {
-    bench_fail(c, "out of memory");
-    rpc_client_close(&cl);
+  uint16_t p = 0;
+  int rc = rpcbind_getport(hostport, RPC_CLIENT_PORT_RESERVED_IF_ALLOWED,
+                           timeout_ms(c), MOUNT_PROGRAM, MOUNT_V3,
+                           IPPROTO_TCP_NUMBER, &p);
+  if (rc == -ENOENT) {
+    bench_fail(
+        c, "the server's rpcbind has no MOUNT v3 over TCP (give --mount-port)");
     return -1;
   }
-  if (xdr_encode_u32(&e, MOUNT_PROGRAM) && xdr_encode_u32(&e, MOUNT_V3) &&
-      xdr_encode_u32(&e, IPPROTO_TCP_NUMBER) && xdr_encode_u32(&e, 0) &&
-      call_once(c, &cl, PMAP_PROGRAM, PMAP_VERSION, PMAPPROC_GETPORT, NULL, &e,
-                &reply, &off, "portmapper GETPORT of MOUNT v3/tcp") == 0) {
-    struct xdr_dec d;
-    xdr_dec_init(&d, reply->data + off, reply->len - off);
-    if (!xdr_decode_u32(&d, port) || *port > 65535)
-      bench_fail(c, "portmapper GETPORT: malformed result");
-    else if (*port == 0)
-      bench_fail(
-          c,
-          "the server's rpcbind has no MOUNT v3 over TCP (give --mount-port)");
-    else
-      ret = 0;
+  if (rc != 0) {
+    bench_fail(c,
+               "portmapper GETPORT of MOUNT v3/tcp at %s (or give "
+               "--mount-port): %s",
+               hostport, strerror(-rc));
+    return -1;
   }
-  buf_unref(reply);
-  xdr_enc_release(&e);
-  rpc_client_close(&cl);
-  return ret;
+  *port = p;
+  return 0;
 }
 
 /* MNT of --export: the export root's NFSv3 handle. */

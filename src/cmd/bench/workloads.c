@@ -919,11 +919,6 @@ static enum step_result readdir_dec(struct bench_stream *s, struct xdr_dec *d, u
 	return STEP_DONE;
 }
 
-const struct bench_fh *bench_lookup_dir(void)
-{
-	return &lookup_dirs[lookup_levels ? lookup_levels - 1 : 0];
-}
-
 /* --- table ------------------------------------------------------------------ */
 
 static const struct bench_workload wl_null = {

@@ -179,16 +179,10 @@ enum nfsstat4 nfs4_deleg_break_fh(struct nfs4_compound *c, const struct fh *fh)
 enum nfsstat4 nfs4_deleg_break_name(struct nfs4_compound *c, const struct fh *dir,
 				    const char *name)
 {
-	if (dir->kind != FH_EXPORT || !state_deleg_any(c->srv->state))
+	if (dir->kind != FH_EXPORT)
 		return NFS4_OK;
-	struct export *ex = dir->export;
-	struct state_file_key key = {.export_id = ex->id};
-	struct backend_attr attr;
-	/* No such entry: nothing to recall, and the operation tells. */
-	if (ex->ops->lookup(ex->bex, &c->cred, &dir->bh, name, &key.bh, &attr) != 0 ||
-	    attr.type != BACKEND_REG)
-		return NFS4_OK;
-	return state_deleg_break(c->srv->state, &key, deleg_caller(c), NULL, true);
+	return export_deleg_break_name(c->srv->state, dir->export, &c->cred, &dir->bh, name,
+				       deleg_caller(c));
 }
 
 enum nfsstat4 nfs4_deleg_break_setattr(struct nfs4_compound *c, const struct nfs4_stateid *sid)

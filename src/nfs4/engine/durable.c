@@ -26,16 +26,10 @@ void nfs4_durable_note(struct nfs4_compound *c, struct export *ex,
 		w->first_status_off = c->op_status_off;
 		c->durable = w;
 	}
-	if (w) {
+	if (w)
 		export_durable_add(&w->w, ex, h, what);
-		return;
-	}
-	/* No memory to wait with the others: this change alone, here. */
-	struct export_durable_wait alone = {0};
-	export_durable_add(&alone, ex, h, what);
-	if (alone.n)
-		export_durable_wait_start(NULL, &alone, NULL);
-	export_durable_wait_clear(&alone);
+	else
+		export_durable_sync_now(ex, h, what); /* no memory to wait with the others */
 }
 
 void nfs4_durable_wait_start(struct nfs4_server *srv, struct nfs4_durable_wait *w,
