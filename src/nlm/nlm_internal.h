@@ -8,8 +8,11 @@
 #include "nlm/nlm.h"
 #include "state/state_nlm.h"
 
-/* Sender threads: one for statd, the others for clients' lock managers. */
-enum { NLM_ADDR_MAX = 64, NLM_SENDERS = 3 };
+/* Sender threads: one for statd, the others for clients' lock managers.
+ * A reply from a client's portmapper or lock manager (GETPORT's port,
+ * GRANTED's nlm4_res) is a few dozen bytes: longer records are refused
+ * rather than allocated. */
+enum { NLM_ADDR_MAX = 64, NLM_SENDERS = 3, NLM_REPLY_MAX = 64 * 1024 };
 
 /* A call to a client's lock manager, waiting for the sender. */
 enum nlm_job_kind { NLM_JOB_GRANTED, NLM_JOB_RES, NLM_JOB_SM_MON, NLM_JOB_SM_UNMON };

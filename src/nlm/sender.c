@@ -139,6 +139,7 @@ int nlm_getport(struct nlm_service *n, const char *addr, uint16_t pmap_port, uin
 					 RPC_CLIENT_PORT_UNRESERVED);
 	if (rc)
 		return rc;
+	cl.max_record = NLM_REPLY_MAX;
 	uint8_t args[16];
 	xdr_put_be32(args, prog);
 	xdr_put_be32(args + 4, vers);
@@ -183,6 +184,7 @@ static int call_client(struct nlm_service *n, const struct nlm_job *j, uint32_t 
 	struct rpc_client cl;
 	if ((rc = rpc_client_connect(&cl, hp, n->opts.callback_timeout_ms)) != 0)
 		return rc;
+	cl.max_record = NLM_REPLY_MAX;
 	/* As the server host's root, as clients' lock managers expect of a
 	 * server (AUTH_SYS, the v4.0 callbacks' choice too). */
 	struct rpc_cred cred = {.flavor = RPC_AUTH_SYS, .uid = 0, .gid = 0};

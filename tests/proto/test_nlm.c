@@ -39,6 +39,10 @@ struct fake_lockd {
 	uint64_t granted_offset, granted_len;
 	bool granted_exclusive;
 	uint32_t answer; /* what GRANTED answers */
+	/* GETPORT is answered with records of another XID, one every 50 ms,
+	 * for as long as this is set: a portmapper that keeps ferryd busy. */
+	bool babble;
+	unsigned babbled; /* GETPORT calls answered that way */
 };
 
 static struct fake_lockd lockd;
@@ -73,7 +77,20 @@ static void lockd_serve_call(int fd, struct buf *rec)
 	struct xdr_enc res;
 	assert_true(xdr_enc_init(&res, 128, 4096));
 	pthread_mutex_lock(&lockd.lock);
-	if (h.prog == PMAP_PROGRAM && h.proc == PMAPPROC_GETPORT) {
+	if (h.prog == PMAP_PROGRAM && h.proc == PMAPPROC_GETPORT && lockd.babble) {
+		lockd.babbled++;
+		pthread_cond_broadcast(&lockd.cond);
+		xdr_encode_u32(&res, lockd.port);
+		while (lockd.babble && !lockd.stop) {
+			pthread_mutex_unlock(&lockd.lock);
+			reply_record(fd, ~xid, &res);
+			usleep(50 * 1000);
+			pthread_mutex_lock(&lockd.lock);
+		}
+		pthread_mutex_unlock(&lockd.lock);
+		xdr_enc_release(&res);
+		return;
+	} else if (h.prog == PMAP_PROGRAM && h.proc == PMAPPROC_GETPORT) {
 		lockd.getports++;
 		xdr_encode_u32(&res, lockd.port);
 	} else if (h.prog == NLM_PROGRAM && h.proc == NLMPROC4_GRANTED) {
@@ -575,6 +592,54 @@ static void test_msg_forms(void **st)
 	close(fd);
 }
 
+/* A client's portmapper that answers GETPORT with records of other XIDs,
+ * on and on: the sender gives up on that client after its callback
+ * timeout (5 s) however long the stream goes, rather than staying with it
+ * (two such clients would have kept every GRANTED and _RES from going). */
+static void test_babbling_portmapper(void **st)
+{
+	(void)st;
+	struct file f;
+	make_file("nlm-babble", &f);
+	char *page = ctlt_scrape(&server);
+	double failed = ctlt_metric(page, "ferry_nlm_res_callbacks_total{result=\"failed\"}");
+	free(page);
+	pthread_mutex_lock(&lockd.lock);
+	lockd.babble = true;
+	pthread_mutex_unlock(&lockd.lock);
+	int fd = rpctest_connect(server.hostport);
+	struct nlm4_lock a = mk_lock("babbler", 93, &f, 0, 10);
+	struct nlm4_testargs ta = {.cookie = cookie, .exclusive = true, .lock = a};
+	struct xdr_enc e;
+	assert_true(xdr_enc_init(&e, 256, 8192));
+	assert_true(nlm4_encode_testargs(&e, &ta));
+	struct rpctest_reply r;
+	nlm_call(fd, NLMPROC4_TEST_MSG, &e, &r);
+	rpctest_reply_release(&r);
+	xdr_enc_release(&e);
+	assert_true(lockd_wait(&lockd.babbled, 1, 5000));
+	/* The answer is given up within the callback timeout, with margin. */
+	uint64_t end = dl_now_ms() + 9000;
+	bool given_up = false;
+	while (!given_up && dl_now_ms() < end) {
+		usleep(100 * 1000);
+		page = ctlt_scrape(&server);
+		given_up = ctlt_metric(page, "ferry_nlm_res_callbacks_total{result=\"failed\"}") >
+			   failed;
+		free(page);
+	}
+	pthread_mutex_lock(&lockd.lock);
+	lockd.babble = false;
+	pthread_mutex_unlock(&lockd.lock);
+	assert_true(given_up);
+	/* Answers reach a portmapper that answers again. */
+	unsigned before = lockd_count(&lockd.res_calls);
+	nlm_lock_full(fd, NLMPROC4_LOCK_MSG, &a, true, false, false);
+	assert_true(lockd_wait(&lockd.res_calls, before + 1, 8000));
+	assert_int_equal(nlm_unlock(fd, &a), NLM4_GRANTED);
+	close(fd);
+}
+
 static void test_bad_input(void **st)
 {
 	(void)st;
@@ -712,6 +777,7 @@ int main(void)
 		cmocka_unit_test(test_free_all_other_address),
 		cmocka_unit_test(test_delegation_recalled),
 		cmocka_unit_test(test_msg_forms),
+		cmocka_unit_test(test_babbling_portmapper),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_visibility),
 		cmocka_unit_test(test_many_locks),
