@@ -19,6 +19,8 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <jansson.h>
+
 #include "lib/ctl_test.h"
 #include "lib/rpctest.h"
 #include "proto/state41_helpers.h"
@@ -761,6 +763,96 @@ static void test_grace(void **st)
 	nfs4c_session_up(&v4, nfs4c_connect(server.hostport), 0, "nlm-v4-client-2", NULL);
 }
 
+/* ferryd's port for statd's callback and the address of NLM host name,
+ * as statd would name it (GET /api/v1/nlm). */
+static uint16_t callback_port(const char *name, char *addr, size_t len)
+{
+	struct ctl_http_reply r;
+	ctlt_request(&server, "GET", "/api/v1/nlm", false, NULL, &r);
+	assert_int_equal(r.status, 200);
+	json_t *j = json_loads(r.body, 0, NULL);
+	assert_non_null(j);
+	json_int_t port = json_integer_value(json_object_get(j, "callback_port"));
+	addr[0] = '\0';
+	json_t *list = json_object_get(j, "list");
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		json_t *h = json_array_get(list, i);
+		if (strcmp(json_string_value(json_object_get(h, "name")), name) == 0)
+			snprintf(addr, len, "%s", json_string_value(json_object_get(h, "address")));
+	}
+	json_decref(j);
+	ctl_http_reply_free(&r);
+	assert_true(port > 0 && port < 65536);
+	assert_true(addr[0] != '\0');
+	return (uint16_t)port;
+}
+
+/* statd's SM_NOTIFY (mon_name addr: every host at that address rebooted)
+ * to ferryd's callback, from loopback, from a reserved port or from any;
+ * true when it was answered. */
+static bool sm_notify(uint16_t to, const char *addr, bool reserved)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(s >= 0);
+	struct sockaddr_in me = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	if (reserved) {
+		int rc = -1;
+		for (uint16_t p = 1023; p >= 600 && rc != 0; p--) {
+			me.sin_port = htons(p);
+			rc = bind(s, (struct sockaddr *)&me, sizeof(me));
+		}
+		assert_int_equal(rc, 0);
+	} else {
+		assert_int_equal(bind(s, (struct sockaddr *)&me, sizeof(me)), 0);
+		socklen_t len = sizeof(me);
+		assert_int_equal(getsockname(s, (struct sockaddr *)&me, &len), 0);
+		assert_true(ntohs(me.sin_port) >= 1024);
+	}
+	struct xdr_enc e;
+	assert_true(xdr_enc_init(&e, 256, 4096));
+	rpctest_encode_call(&e, next_xid++, NLM_PROGRAM, NLM4_VERSION, NLMPROC4_SM_NOTIFY, NULL);
+	struct nsm_status st = {.mon_name = {(const uint8_t *)addr, (uint32_t)strlen(addr)},
+				.state = 3};
+	assert_true(nsm_encode_status(&e, &st));
+	struct sockaddr_in dst = {.sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				  .sin_port = htons(to)};
+	assert_true(sendto(s, e.buf->data, e.buf->len, 0, (struct sockaddr *)&dst, sizeof(dst)) ==
+		    (ssize_t)e.buf->len);
+	xdr_enc_release(&e);
+	struct pollfd p = {.fd = s, .events = POLLIN};
+	bool answered = poll(&p, 1, 3000) == 1;
+	close(s);
+	return answered;
+}
+
+/* A reboot notice counts from the local statd alone: a local process
+ * without privileges (an unreserved port on loopback) cannot make ferryd
+ * drop a host's locks; statd (a reserved port) can. */
+static void test_reboot_notice_needs_reserved_port(void **st)
+{
+	(void)st;
+	struct file f;
+	make_file("nlm-reboot", &f);
+	int fd = rpctest_connect(server.hostport);
+	struct nlm4_lock held = mk_lock("rebooter", 97, &f, 0, 10);
+	struct nlm4_lock other = mk_lock("onlooker", 98, &f, 0, 10);
+	assert_int_equal(nlm_lock(fd, &held, true, false), NLM4_GRANTED);
+	char addr[64];
+	uint16_t port = callback_port("rebooter", addr, sizeof(addr));
+	assert_true(sm_notify(port, addr, false));
+	assert_int_equal(nlm_test(fd, &other, true, NULL, NULL), NLM4_DENIED);
+	assert_true(sm_notify(port, addr, true));
+	uint32_t s = NLM4_DENIED;
+	for (int i = 0; i < 50 && s == NLM4_DENIED; i++) {
+		s = nlm_test(fd, &other, true, NULL, NULL);
+		if (s == NLM4_DENIED)
+			usleep(100 * 1000);
+	}
+	assert_int_equal(s, NLM4_GRANTED);
+	close(fd);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -782,6 +874,7 @@ int main(void)
 		cmocka_unit_test(test_visibility),
 		cmocka_unit_test(test_many_locks),
 		cmocka_unit_test(test_grace),
+		cmocka_unit_test(test_reboot_notice_needs_reserved_port),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
