@@ -642,6 +642,85 @@ static void test_babbling_portmapper(void **st)
 	close(fd);
 }
 
+/* A connection to ferryd from 127.0.0.2, a second client host on
+ * loopback, from a reserved port. */
+static int connect_from_second_host(void)
+{
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(s >= 0);
+	struct sockaddr_in me = {.sin_family = AF_INET, .sin_addr.s_addr = inet_addr("127.0.0.2")};
+	int rc = -1;
+	for (uint16_t p = 1023; p >= 600 && rc != 0; p--) {
+		me.sin_port = htons(p);
+		rc = bind(s, (struct sockaddr *)&me, sizeof(me));
+	}
+	assert_int_equal(rc, 0);
+	const char *colon = strrchr(server.hostport, ':');
+	assert_non_null(colon);
+	struct sockaddr_in to = {.sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				 .sin_port = htons((uint16_t)atoi(colon + 1))};
+	assert_int_equal(connect(s, (struct sockaddr *)&to, sizeof(to)), 0);
+	return s;
+}
+
+static void send_test_msg(int fd, const struct nlm4_lock *l)
+{
+	struct nlm4_testargs ta = {.cookie = cookie, .exclusive = true, .lock = *l};
+	struct xdr_enc e;
+	assert_true(xdr_enc_init(&e, 256, 8192));
+	assert_true(nlm4_encode_testargs(&e, &ta));
+	struct rpctest_reply r;
+	nlm_call(fd, NLMPROC4_TEST_MSG, &e, &r);
+	assert_int_equal(r.hdr.accept_stat, RPC_SUCCESS);
+	rpctest_reply_release(&r);
+	xdr_enc_release(&e);
+}
+
+/* A client whose portmapper takes connections and never answers, and
+ * which sends _MSG calls by the hundred: its answers wait in a queue of
+ * bounded length (the rest are dropped at once), and another client's
+ * answer goes out meanwhile rather than after all of them (each takes the
+ * callback timeout, 5 s). */
+static void test_msg_flood_from_unreachable_host(void **st)
+{
+	(void)st;
+	enum { FLOOD = 200 };
+	struct file f;
+	make_file("nlm-flood", &f);
+	/* 127.0.0.2's "portmapper": a listener on the test lock manager's
+	 * port that nobody accepts from. */
+	int deaf = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(deaf >= 0);
+	struct sockaddr_in da = {.sin_family = AF_INET,
+				 .sin_addr.s_addr = inet_addr("127.0.0.2"),
+				 .sin_port = htons(lockd.port)};
+	assert_int_equal(bind(deaf, (struct sockaddr *)&da, sizeof(da)), 0);
+	assert_int_equal(listen(deaf, 1), 0);
+	char *page = ctlt_scrape(&server);
+	double failed = ctlt_metric(page, "ferry_nlm_res_callbacks_total{result=\"failed\"}");
+	free(page);
+
+	int fa = connect_from_second_host();
+	struct nlm4_lock a = mk_lock("flooder", 94, &f, 0, 10);
+	for (int i = 0; i < FLOOD; i++)
+		send_test_msg(fa, &a);
+	int fb = rpctest_connect(server.hostport);
+	struct nlm4_lock b = mk_lock("patient", 95, &f, 100, 10);
+	unsigned before = lockd_count(&lockd.res_calls);
+	send_test_msg(fb, &b);
+	assert_true(lockd_wait(&lockd.res_calls, before + 1, 3000));
+	page = ctlt_scrape(&server);
+	double dropped =
+		ctlt_metric(page, "ferry_nlm_res_callbacks_total{result=\"failed\"}") - failed;
+	free(page);
+	assert_true(dropped >= FLOOD - 64 - 2);
+	/* The rest of the flooder's answers fail at once now. */
+	close(deaf);
+	close(fa);
+	close(fb);
+}
+
 static void test_bad_input(void **st)
 {
 	(void)st;
@@ -870,6 +949,7 @@ int main(void)
 		cmocka_unit_test(test_delegation_recalled),
 		cmocka_unit_test(test_msg_forms),
 		cmocka_unit_test(test_babbling_portmapper),
+		cmocka_unit_test(test_msg_flood_from_unreachable_host),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_visibility),
 		cmocka_unit_test(test_many_locks),
