@@ -311,9 +311,13 @@ void nfs3_write(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, boo
 	if ((r->status = nfs3_deleg_break(c, &fh, true)) != NFS3_OK)
 		goto out;
 	/* On an event loop: an UNSTABLE write of up to 64 KiB that needs no
-	 * read from a disk first; anything else goes to a worker. */
+	 * read from a disk first, its bytes in memory; anything else goes to
+	 * a worker.  The data may be longer than count and long enough for rpc
+	 * to have spliced it into a pipe (nfs3_bulk_find), leaving a hole in
+	 * the arguments that only write_data may read. */
 	bool on_loop = !c->req->on_worker;
 	if (on_loop && (wa->stable != UNSTABLE || wa->count > NFS3_WRITE_INLINE_MAX ||
+			!rpc_request_args_in_memory(c->req, wa->data.data, wa->count) ||
 			!ex->ops->write_nowait)) {
 		c->defer = true;
 		return;

@@ -8,8 +8,18 @@
 #include "nlm/nlm.h"
 #include "state/state_nlm.h"
 
-/* Sender threads: one for statd, the others for clients' lock managers. */
-enum { NLM_ADDR_MAX = 64, NLM_SENDERS = 3 };
+/* Sender threads: one for statd, the others for clients' lock managers.
+ * A reply from a client's portmapper or lock manager (GETPORT's port,
+ * GRANTED's nlm4_res) is a few dozen bytes: longer records are refused
+ * rather than allocated. */
+enum { NLM_ADDR_MAX = 64, NLM_SENDERS = 3, NLM_REPLY_MAX = 64 * 1024 };
+
+/* Answers to _MSG calls (_RES calls) waiting for the sender, for one
+ * address and in all: past either a new answer is dropped (counted as a
+ * _RES not delivered; the client's own timer sends its _MSG call again),
+ * so that a client sending _MSG calls faster than its lock manager takes
+ * their answers cannot grow the queue without bound. */
+enum { NLM_RES_QUEUED_PER_ADDR = 64, NLM_RES_QUEUED_MAX = 1024 };
 
 /* A call to a client's lock manager, waiting for the sender. */
 enum nlm_job_kind { NLM_JOB_GRANTED, NLM_JOB_RES, NLM_JOB_SM_MON, NLM_JOB_SM_UNMON };
@@ -40,11 +50,17 @@ struct nlm_service {
 	pthread_cond_t cond;
 	bool stop;
 	struct nlm_job *jobs; /* unordered; few */
+	unsigned res_queued; /* NLM_JOB_RES jobs on the list */
 	pthread_t threads[NLM_SENDERS];
 	struct sender_arg {
 		struct nlm_service *n;
+		unsigned idx;
 		bool nsm; /* this thread makes the calls to statd, and only those */
 	} sender_args[NLM_SENDERS];
+	/* The address each sender thread is calling ("": none): the others
+	 * leave that address's jobs alone, so that one client that does not
+	 * answer holds one thread at most, never all of them. */
+	char busy[NLM_SENDERS][NLM_ADDR_MAX];
 	unsigned nthreads;
 	_Atomic uint64_t next_cookie;
 	/* Counters (struct nlm_stats), atomic. */
@@ -72,7 +88,8 @@ bool nlm_blob_encode(struct xdr_enc *e, const struct nlm_grant_blob *b);
 bool nlm_blob_decode(const uint8_t *p, uint32_t len, struct nlm_grant_blob *out);
 
 /* sender.c: queues a call (the bytes are copied); false when out of
- * memory. */
+ * memory, or for an NLM_JOB_RES past NLM_RES_QUEUED_PER_ADDR or
+ * NLM_RES_QUEUED_MAX (counted as a _RES not delivered). */
 bool nlm_send_queue(struct nlm_service *n, enum nlm_job_kind kind, const char *addr,
 		    uint32_t proc, const uint8_t *args, uint32_t args_len, const uint8_t *blob,
 		    uint32_t blob_len);

@@ -230,6 +230,19 @@ static bool is_loopback(const struct sockaddr_storage *ss)
 	return false;
 }
 
+/* A datagram from a reserved port (below 1024): statd sends its
+ * callbacks from one it bound as root, as the kernel's lock manager
+ * requires of them too.  Any local user can send from loopback. */
+static bool from_reserved_port(const struct sockaddr_storage *ss)
+{
+	uint16_t port = 0;
+	if (ss->ss_family == AF_INET)
+		port = ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	else if (ss->ss_family == AF_INET6)
+		port = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return port > 0 && port < 1024;
+}
+
 static enum rpc_accept_stat serve_callback(void *ctx, struct rpc_udp_call *call,
 					   struct xdr_enc *out)
 {
@@ -242,9 +255,14 @@ static enum rpc_accept_stat serve_callback(void *ctx, struct rpc_udp_call *call,
 		struct nsm_status st;
 		if (!nsm_decode_status(&call->args, &st))
 			return RPC_GARBAGE_ARGS;
-		/* Only the local statd speaks for other hosts. */
+		/* Only the local statd speaks for other hosts: from loopback,
+		 * and from a port only a privileged process can bind. */
 		if (!is_loopback(call->peer)) {
 			log_ratelimited("nlm: a reboot notice from a remote address ignored");
+			return RPC_SUCCESS;
+		}
+		if (!from_reserved_port(call->peer)) {
+			log_ratelimited("nlm: a reboot notice from an unprivileged local port ignored");
 			return RPC_SUCCESS;
 		}
 		atomic_fetch_add(&n->reboots, 1);

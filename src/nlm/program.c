@@ -329,7 +329,9 @@ static void answer_msg(struct nlm_service *n, struct rpc_request *req, uint32_t 
 	peer_host(req, addr, sizeof(addr));
 	if (e->overflow ||
 	    !nlm_send_queue(n, NLM_JOB_RES, addr, proc, e->buf->data, (uint32_t)e->buf->len, NULL, 0))
-		log_ratelimited("nlm: %s: no memory to answer an asynchronous call", addr);
+		log_ratelimited("nlm: %s: an asynchronous call's answer dropped (no memory, or "
+				"too many answers waiting for that client)",
+				addr);
 }
 
 static struct rpc_dispatch_result garbage(struct nlm_service *n, struct rpc_request *req)

@@ -2,8 +2,10 @@
  * LOCKs the state module granted, _RES calls answering _MSG calls) on
  * threads of their own, so that nothing else waits for a client, and the
  * calls to the local statd on another, in order, so that a client that does
- * not answer delays neither statd's calls nor (for the length of one call)
- * other clients' grants.
+ * not answer delays neither statd's calls nor other clients' grants: it
+ * holds one client thread at most (the others skip its address), for one
+ * callback timeout a call, and its queue of answers is bounded
+ * (NLM_RES_QUEUED_PER_ADDR).
  *
  * Each call finds the client's NLM v4 TCP port with the portmapper on the
  * client's address (PMAPPROC_GETPORT) and dials it, as a server's lock
@@ -52,6 +54,35 @@ static uint8_t *dup_bytes(const uint8_t *p, uint32_t len)
 	return c;
 }
 
+/* Whether an answer for addr may join the queue (lock held). */
+static bool res_room(const struct nlm_service *n, const char *addr)
+{
+	if (n->res_queued >= NLM_RES_QUEUED_MAX)
+		return false;
+	unsigned here = 0;
+	for (const struct nlm_job *q = n->jobs; q; q = q->next)
+		if (q->kind == NLM_JOB_RES && strcmp(q->addr, addr) == 0 &&
+		    ++here >= NLM_RES_QUEUED_PER_ADDR)
+			return false;
+	return true;
+}
+
+/* Appends j (lock held): at the tail, as statd must hear of a host's
+ * SM_MON before its SM_UNMON. */
+static void job_append(struct nlm_service *n, struct nlm_job *j)
+{
+	if (!j->due_ms)
+		j->due_ms = clock_now_ms();
+	struct nlm_job **pp = &n->jobs;
+	while (*pp)
+		pp = &(*pp)->next;
+	j->next = NULL;
+	*pp = j;
+	if (j->kind == NLM_JOB_RES)
+		n->res_queued++;
+	pthread_cond_broadcast(&n->cond);
+}
+
 bool nlm_send_queue(struct nlm_service *n, enum nlm_job_kind kind, const char *addr,
 		    uint32_t proc, const uint8_t *args, uint32_t args_len, const uint8_t *blob,
 		    uint32_t blob_len)
@@ -70,24 +101,32 @@ bool nlm_send_queue(struct nlm_service *n, enum nlm_job_kind kind, const char *a
 		nlm_job_free(j);
 		return false;
 	}
-	nlm_job_push(n, j);
-	return true;
+	pthread_mutex_lock(&n->lock);
+	bool room = kind != NLM_JOB_RES || res_room(n, j->addr);
+	if (room)
+		job_append(n, j);
+	pthread_mutex_unlock(&n->lock);
+	if (!room) {
+		atomic_fetch_add(&n->res_failed, 1);
+		nlm_job_free(j);
+	}
+	return room;
 }
 
 void nlm_job_push(struct nlm_service *n, struct nlm_job *j)
 {
-	if (!j->due_ms)
-		j->due_ms = clock_now_ms();
 	pthread_mutex_lock(&n->lock);
-	/* At the tail: statd must hear of a host's SM_MON before its
-	 * SM_UNMON. */
-	struct nlm_job **pp = &n->jobs;
-	while (*pp)
-		pp = &(*pp)->next;
-	j->next = NULL;
-	*pp = j;
-	pthread_cond_broadcast(&n->cond);
+	job_append(n, j);
 	pthread_mutex_unlock(&n->lock);
+}
+
+/* Whether another sender thread than me is calling addr (lock held). */
+static bool addr_busy(const struct nlm_service *n, unsigned me, const char *addr)
+{
+	for (unsigned i = 0; i < NLM_SENDERS; i++)
+		if (i != me && n->busy[i][0] && strcmp(n->busy[i], addr) == 0)
+			return true;
+	return false;
 }
 
 void nlm_grant_hook(void *ctx, const struct state_nlm_grant *g)
@@ -149,6 +188,7 @@ int nlm_call(struct nlm_service *n, const char *addr, uint16_t port, uint32_t pr
 	int rc = rpc_client_connect(&cl, hp, n->opts.callback_timeout_ms);
 	if (rc)
 		return rc;
+	cl.max_record = NLM_REPLY_MAX;
 	struct rpc_cred cred = {.flavor = RPC_AUTH_SYS, .uid = 0, .gid = 0};
 	snprintf(cred.machinename, sizeof(cred.machinename), "ferryd");
 	struct rpc_reply_hdr hdr;
@@ -264,12 +304,13 @@ static void *sender_main(void *arg)
 {
 	struct nlm_service *n = ((struct sender_arg *)arg)->n;
 	bool nsm = ((struct sender_arg *)arg)->nsm;
+	unsigned me = ((struct sender_arg *)arg)->idx;
 	pthread_mutex_lock(&n->lock);
 	while (!n->stop) {
 		uint64_t now = clock_now_ms(), next = UINT64_MAX;
 		struct nlm_job **pp = &n->jobs, *due = NULL;
 		for (; *pp; pp = &(*pp)->next) {
-			if (is_nsm(*pp) != nsm)
+			if (is_nsm(*pp) != nsm || (!nsm && addr_busy(n, me, (*pp)->addr)))
 				continue;
 			if ((*pp)->due_ms <= now) {
 				due = *pp;
@@ -288,6 +329,10 @@ static void *sender_main(void *arg)
 			}
 			continue;
 		}
+		if (due->kind == NLM_JOB_RES)
+			n->res_queued--;
+		if (!nsm)
+			snprintf(n->busy[me], sizeof(n->busy[me]), "%s", due->addr);
 		pthread_mutex_unlock(&n->lock);
 		uint32_t stat = NLM4_FAILED;
 		int rc = call_client(n, due, &stat);
@@ -295,6 +340,11 @@ static void *sender_main(void *arg)
 		/* A released lock may have granted another blocked one. */
 		state_lock_notify_flush(n->st);
 		pthread_mutex_lock(&n->lock);
+		if (!nsm) {
+			/* The address's other jobs are free to go. */
+			n->busy[me][0] = '\0';
+			pthread_cond_broadcast(&n->cond);
+		}
 	}
 	pthread_mutex_unlock(&n->lock);
 	return NULL;
@@ -310,7 +360,7 @@ int nlm_sender_start(struct nlm_service *n)
 	pthread_mutex_init(&n->lock, NULL);
 	static_assert(NLM_SENDERS >= 2, "one thread for statd, at least one for clients");
 	for (unsigned i = 0; i < NLM_SENDERS; i++) {
-		n->sender_args[i] = (struct sender_arg){.n = n, .nsm = i == 0};
+		n->sender_args[i] = (struct sender_arg){.n = n, .idx = i, .nsm = i == 0};
 		int rc = pthread_create(&n->threads[i], NULL, sender_main, &n->sender_args[i]);
 		if (rc) {
 			nlm_sender_stop(n);

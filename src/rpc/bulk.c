@@ -67,6 +67,15 @@ bool rpc_conn_find_bulk(void *arg, const uint8_t *rec, size_t have, size_t len, 
 	return true;
 }
 
+bool rpc_request_args_in_memory(const struct rpc_request *req, const uint8_t *p, size_t n)
+{
+	const struct rpc_record *rec = &req->record;
+	if (!rec->pipe && !rec->hole_lost)
+		return true;
+	const uint8_t *hole = rec->data + rec->hole_off;
+	return n == 0 || p + n <= hole || p >= hole + rec->hole_len;
+}
+
 int rpc_request_args_pipe(struct rpc_request *req, const uint8_t *p, size_t n, size_t *head_len,
 			  struct pooled_pipe **pipe, size_t *pipe_len)
 {

@@ -285,13 +285,20 @@ int rpc_client_call(struct rpc_client *cl, uint32_t prog, uint32_t vers, uint32_
 		xdr_enc_release(&e);
 		return -EMSGSIZE;
 	}
+	/* One deadline for the whole exchange: a peer that sends records of
+	 * other XIDs (or none that decode) must not keep the caller past
+	 * timeout_ms by restarting the wait with each. */
+	uint64_t deadline = clock_now_ms() + timeout_ms;
 	int rc = rpc_client_send_record(cl, e.buf->data, e.buf->len);
 	xdr_enc_release(&e);
 	if (rc)
 		return rc;
 	for (;;) {
+		uint64_t now = clock_now_ms();
+		if (now >= deadline)
+			return -ETIMEDOUT;
 		struct buf *b;
-		rc = rpc_client_recv_record(cl, &b, timeout_ms);
+		rc = rpc_client_recv_record(cl, &b, (unsigned)(deadline - now));
 		if (rc)
 			return rc;
 		struct xdr_dec d;

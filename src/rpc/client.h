@@ -52,8 +52,9 @@ int rpc_client_send_record(struct rpc_client *cl, const void *data, size_t len);
 int rpc_client_recv_record(struct rpc_client *cl, struct buf **out, unsigned timeout_ms);
 
 /* Makes one call and waits for the reply with the same XID (other records
- * are skipped).  On 0, *reply holds the whole reply record, *hdr its decoded
- * header and *results_off where the results start. */
+ * are skipped), timeout_ms at most in all however many records come.  On
+ * 0, *reply holds the whole reply record, *hdr its decoded header and
+ * *results_off where the results start. */
 int rpc_client_call(struct rpc_client *cl, uint32_t prog, uint32_t vers, uint32_t proc,
 		    const struct rpc_cred *cred, const void *args, size_t args_len,
 		    struct buf **reply, struct rpc_reply_hdr *hdr, size_t *results_off,

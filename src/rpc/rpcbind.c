@@ -169,6 +169,9 @@ int rpcbind_getport(const char *hostport, enum rpc_client_port how, unsigned tim
 	int rc = rpc_client_connect_from(&cl, hostport, timeout_ms, how);
 	if (rc)
 		return rc;
+	/* A GETPORT reply is a few words: a peer's record mark claiming more
+	 * must not make the caller allocate for it. */
+	cl.max_record = RPCBIND_REPLY_MAX;
 	/* struct mapping: prog, vers, prot, port (ignored). */
 	uint8_t args[16];
 	xdr_put_be32(args, prog);

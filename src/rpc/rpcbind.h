@@ -24,7 +24,7 @@ struct rpcbind_reg {
 	char uaddr[64]; /* "127.0.0.1.8.1": the address, then the port's two bytes */
 };
 
-enum { RPCBIND_MAX_REGS = 64 };
+enum { RPCBIND_MAX_REGS = 64, RPCBIND_REPLY_MAX = 4096 };
 
 /* The registrations of one server. */
 struct rpcbind_regs {

@@ -235,6 +235,12 @@ enum { RPC_ARGS_HEAD_IN_MEMORY = 512 };
 int rpc_request_args_pipe(struct rpc_request *req, const uint8_t *p, size_t n, size_t *head_len,
 			  struct pooled_pipe **pipe, size_t *pipe_len);
 
+/* Whether the n bytes of the arguments at p are plain memory, none of
+ * them in a hole find_bulk made (a reader that may not block, or may not
+ * consume the pipe, asks before it reads them; else it moves to a worker
+ * and goes through rpc_request_args_pipe or rpc_request_args_materialise). */
+bool rpc_request_args_in_memory(const struct rpc_request *req, const uint8_t *p, size_t n);
+
 /* Reads the pipe's bytes into the hole (one copy, what reading the record
  * would have cost), after which req->args is plain memory.  0, or a
  * negative errno (the bytes were handed out, or the read failed). */

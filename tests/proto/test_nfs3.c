@@ -12,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/ctl_test.h"
 #include "lib/ferryd_proc.h"
 #include "lib/nfs3_client.h"
 #include "lib/nfs4_client.h"
+#include "rpc/record.h"
 
 static struct ferryd_proc srv;
 static int fd = -1;
@@ -740,6 +742,84 @@ static void test_garbage_args(void **st)
 /* A retransmission (same XID, same arguments, same connection) of a CREATE
  * and of a REMOVE gets the first reply, byte for byte; a new XID runs
  * again (and fails). */
+/* An UNSTABLE WRITE whose count is small enough for an event loop but
+ * whose data (RFC 1813 lets it be longer than count) is long enough for
+ * ferryd to splice it from the socket into a pipe: the file gets the
+ * client's bytes, never what the record's buffer held where the pipe's
+ * bytes would have been. */
+static void test_write_count_below_spliced_data(void **st)
+{
+	(void)st;
+	enum { DATA = 256 << 10, COUNT = 65536 };
+	struct nfs3c_fh f;
+	assert_int_equal(nfs3c_create(fd, &root, "count-below-data", 0644, &f), NFS3_OK);
+	uint8_t *data = malloc(DATA);
+	assert_non_null(data);
+	/* Bytes of this run alone: nothing a buffer held before matches. */
+	uint32_t seed = (uint32_t)getpid() * 2654435761u ^ (uint32_t)time(NULL);
+	for (size_t i = 0; i < DATA; i++) {
+		seed = seed * 1103515245u + 12345u;
+		data[i] = (uint8_t)(seed >> 24);
+	}
+	union nfs3_args a;
+	memset(&a, 0, sizeof(a));
+	a.write.file = nfs3c_wire(&f);
+	a.write.count = COUNT;
+	a.write.stable = UNSTABLE;
+	a.write.data = (struct nfs3_str){data, DATA};
+	struct buf *args = nfs3c_encode_args(NFSPROC3_WRITE, &a);
+	assert_non_null(args);
+	struct buf *rec = rpctest_build_call(0x7e7e0001, NFS3_PROGRAM, NFS3_VERSION,
+					      NFSPROC3_WRITE, nfs4c_root_cred(), args->data,
+					      args->len);
+	assert_non_null(rec);
+	buf_unref(args);
+	char *before = ctlt_scrape(&srv);
+	int c = rpctest_connect(srv.hostport);
+	assert_true(c >= 0);
+	/* The record's first 4 KiB, then the rest: ferryd decides where the
+	 * payload goes having seen only the head. */
+	uint8_t mark[4];
+	xdr_put_be32(mark, RPC_RECORD_LAST_FRAG | (uint32_t)rec->len);
+	assert_int_equal(rpctest_send_raw(c, mark, sizeof(mark)), 0);
+	assert_int_equal(rpctest_send_raw(c, rec->data, 4096), 0);
+	usleep(200 * 1000);
+	assert_int_equal(rpctest_send_raw(c, rec->data + 4096, rec->len - 4096), 0);
+	buf_unref(rec);
+	struct rpctest_reply rep;
+	assert_int_equal(rpctest_recv_reply(c, &rep, 10000), 0);
+	assert_int_equal(rep.hdr.reply_stat, RPC_MSG_ACCEPTED);
+	assert_int_equal(rep.hdr.accept_stat, RPC_SUCCESS);
+	struct nfs3_res res;
+	memset(&res, 0, sizeof(res));
+	struct xdr_stream x = XDR_DEC_STREAM(&rep.results);
+	assert_true(nfs3_xdr_res(&x, NFSPROC3_WRITE, &res));
+	assert_int_equal(res.status, NFS3_OK);
+	assert_int_equal(res.u.write.count, COUNT);
+	rpctest_reply_release(&rep);
+	close(c);
+	/* The payload did go into a pipe. */
+	char *after = ctlt_scrape(&srv);
+	assert_true(ctlt_metric(after, "ferry_rpc_splice_in_bytes_total") -
+			    ctlt_metric(before, "ferry_rpc_splice_in_bytes_total") >=
+		    32 << 10);
+	free(before);
+	free(after);
+
+	struct nfs3c_res *r = malloc(sizeof(*r));
+	assert_non_null(r);
+	memset(&a, 0, sizeof(a));
+	a.read.file = nfs3c_wire(&f);
+	a.read.count = DATA;
+	assert_int_equal(call(NFSPROC3_READ, &a, r), NFS3_OK);
+	assert_int_equal(r->res.u.read.count, COUNT);
+	assert_true(r->res.u.read.eof);
+	assert_memory_equal(r->res.u.read.data.data, data, COUNT);
+	nfs3c_release(r);
+	free(r);
+	free(data);
+}
+
 static void test_drc_replay(void **st)
 {
 	(void)st;
@@ -811,6 +891,7 @@ int main(void)
 		cmocka_unit_test(test_bad_handles),
 		cmocka_unit_test(test_garbage_args),
 		cmocka_unit_test(test_drc_replay),
+		cmocka_unit_test(test_write_count_below_spliced_data),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

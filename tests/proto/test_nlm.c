@@ -19,6 +19,8 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <jansson.h>
+
 #include "lib/ctl_test.h"
 #include "lib/rpctest.h"
 #include "proto/state41_helpers.h"
@@ -39,6 +41,10 @@ struct fake_lockd {
 	uint64_t granted_offset, granted_len;
 	bool granted_exclusive;
 	uint32_t answer; /* what GRANTED answers */
+	/* GETPORT is answered with records of another XID, one every 50 ms,
+	 * for as long as this is set: a portmapper that keeps ferryd busy. */
+	bool babble;
+	unsigned babbled; /* GETPORT calls answered that way */
 };
 
 static struct fake_lockd lockd;
@@ -73,7 +79,20 @@ static void lockd_serve_call(int fd, struct buf *rec)
 	struct xdr_enc res;
 	assert_true(xdr_enc_init(&res, 128, 4096));
 	pthread_mutex_lock(&lockd.lock);
-	if (h.prog == PMAP_PROGRAM && h.proc == PMAPPROC_GETPORT) {
+	if (h.prog == PMAP_PROGRAM && h.proc == PMAPPROC_GETPORT && lockd.babble) {
+		lockd.babbled++;
+		pthread_cond_broadcast(&lockd.cond);
+		xdr_encode_u32(&res, lockd.port);
+		while (lockd.babble && !lockd.stop) {
+			pthread_mutex_unlock(&lockd.lock);
+			reply_record(fd, ~xid, &res);
+			usleep(50 * 1000);
+			pthread_mutex_lock(&lockd.lock);
+		}
+		pthread_mutex_unlock(&lockd.lock);
+		xdr_enc_release(&res);
+		return;
+	} else if (h.prog == PMAP_PROGRAM && h.proc == PMAPPROC_GETPORT) {
 		lockd.getports++;
 		xdr_encode_u32(&res, lockd.port);
 	} else if (h.prog == NLM_PROGRAM && h.proc == NLMPROC4_GRANTED) {
@@ -575,6 +594,133 @@ static void test_msg_forms(void **st)
 	close(fd);
 }
 
+/* A client's portmapper that answers GETPORT with records of other XIDs,
+ * on and on: the sender gives up on that client after its callback
+ * timeout (5 s) however long the stream goes, rather than staying with it
+ * (two such clients would have kept every GRANTED and _RES from going). */
+static void test_babbling_portmapper(void **st)
+{
+	(void)st;
+	struct file f;
+	make_file("nlm-babble", &f);
+	char *page = ctlt_scrape(&server);
+	double failed = ctlt_metric(page, "ferry_nlm_res_callbacks_total{result=\"failed\"}");
+	free(page);
+	pthread_mutex_lock(&lockd.lock);
+	lockd.babble = true;
+	pthread_mutex_unlock(&lockd.lock);
+	int fd = rpctest_connect(server.hostport);
+	struct nlm4_lock a = mk_lock("babbler", 93, &f, 0, 10);
+	struct nlm4_testargs ta = {.cookie = cookie, .exclusive = true, .lock = a};
+	struct xdr_enc e;
+	assert_true(xdr_enc_init(&e, 256, 8192));
+	assert_true(nlm4_encode_testargs(&e, &ta));
+	struct rpctest_reply r;
+	nlm_call(fd, NLMPROC4_TEST_MSG, &e, &r);
+	rpctest_reply_release(&r);
+	xdr_enc_release(&e);
+	assert_true(lockd_wait(&lockd.babbled, 1, 5000));
+	/* The answer is given up within the callback timeout, with margin. */
+	uint64_t end = dl_now_ms() + 9000;
+	bool given_up = false;
+	while (!given_up && dl_now_ms() < end) {
+		usleep(100 * 1000);
+		page = ctlt_scrape(&server);
+		given_up = ctlt_metric(page, "ferry_nlm_res_callbacks_total{result=\"failed\"}") >
+			   failed;
+		free(page);
+	}
+	pthread_mutex_lock(&lockd.lock);
+	lockd.babble = false;
+	pthread_mutex_unlock(&lockd.lock);
+	assert_true(given_up);
+	/* Answers reach a portmapper that answers again. */
+	unsigned before = lockd_count(&lockd.res_calls);
+	nlm_lock_full(fd, NLMPROC4_LOCK_MSG, &a, true, false, false);
+	assert_true(lockd_wait(&lockd.res_calls, before + 1, 8000));
+	assert_int_equal(nlm_unlock(fd, &a), NLM4_GRANTED);
+	close(fd);
+}
+
+/* A connection to ferryd from 127.0.0.2, a second client host on
+ * loopback, from a reserved port. */
+static int connect_from_second_host(void)
+{
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(s >= 0);
+	struct sockaddr_in me = {.sin_family = AF_INET, .sin_addr.s_addr = inet_addr("127.0.0.2")};
+	int rc = -1;
+	for (uint16_t p = 1023; p >= 600 && rc != 0; p--) {
+		me.sin_port = htons(p);
+		rc = bind(s, (struct sockaddr *)&me, sizeof(me));
+	}
+	assert_int_equal(rc, 0);
+	const char *colon = strrchr(server.hostport, ':');
+	assert_non_null(colon);
+	struct sockaddr_in to = {.sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				 .sin_port = htons((uint16_t)atoi(colon + 1))};
+	assert_int_equal(connect(s, (struct sockaddr *)&to, sizeof(to)), 0);
+	return s;
+}
+
+static void send_test_msg(int fd, const struct nlm4_lock *l)
+{
+	struct nlm4_testargs ta = {.cookie = cookie, .exclusive = true, .lock = *l};
+	struct xdr_enc e;
+	assert_true(xdr_enc_init(&e, 256, 8192));
+	assert_true(nlm4_encode_testargs(&e, &ta));
+	struct rpctest_reply r;
+	nlm_call(fd, NLMPROC4_TEST_MSG, &e, &r);
+	assert_int_equal(r.hdr.accept_stat, RPC_SUCCESS);
+	rpctest_reply_release(&r);
+	xdr_enc_release(&e);
+}
+
+/* A client whose portmapper takes connections and never answers, and
+ * which sends _MSG calls by the hundred: its answers wait in a queue of
+ * bounded length (the rest are dropped at once), and another client's
+ * answer goes out meanwhile rather than after all of them (each takes the
+ * callback timeout, 5 s). */
+static void test_msg_flood_from_unreachable_host(void **st)
+{
+	(void)st;
+	enum { FLOOD = 200 };
+	struct file f;
+	make_file("nlm-flood", &f);
+	/* 127.0.0.2's "portmapper": a listener on the test lock manager's
+	 * port that nobody accepts from. */
+	int deaf = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(deaf >= 0);
+	struct sockaddr_in da = {.sin_family = AF_INET,
+				 .sin_addr.s_addr = inet_addr("127.0.0.2"),
+				 .sin_port = htons(lockd.port)};
+	assert_int_equal(bind(deaf, (struct sockaddr *)&da, sizeof(da)), 0);
+	assert_int_equal(listen(deaf, 1), 0);
+	char *page = ctlt_scrape(&server);
+	double failed = ctlt_metric(page, "ferry_nlm_res_callbacks_total{result=\"failed\"}");
+	free(page);
+
+	int fa = connect_from_second_host();
+	struct nlm4_lock a = mk_lock("flooder", 94, &f, 0, 10);
+	for (int i = 0; i < FLOOD; i++)
+		send_test_msg(fa, &a);
+	int fb = rpctest_connect(server.hostport);
+	struct nlm4_lock b = mk_lock("patient", 95, &f, 100, 10);
+	unsigned before = lockd_count(&lockd.res_calls);
+	send_test_msg(fb, &b);
+	assert_true(lockd_wait(&lockd.res_calls, before + 1, 3000));
+	page = ctlt_scrape(&server);
+	double dropped =
+		ctlt_metric(page, "ferry_nlm_res_callbacks_total{result=\"failed\"}") - failed;
+	free(page);
+	assert_true(dropped >= FLOOD - 64 - 2);
+	/* The rest of the flooder's answers fail at once now. */
+	close(deaf);
+	close(fa);
+	close(fb);
+}
+
 static void test_bad_input(void **st)
 {
 	(void)st;
@@ -696,6 +842,96 @@ static void test_grace(void **st)
 	nfs4c_session_up(&v4, nfs4c_connect(server.hostport), 0, "nlm-v4-client-2", NULL);
 }
 
+/* ferryd's port for statd's callback and the address of NLM host name,
+ * as statd would name it (GET /api/v1/nlm). */
+static uint16_t callback_port(const char *name, char *addr, size_t len)
+{
+	struct ctl_http_reply r;
+	ctlt_request(&server, "GET", "/api/v1/nlm", false, NULL, &r);
+	assert_int_equal(r.status, 200);
+	json_t *j = json_loads(r.body, 0, NULL);
+	assert_non_null(j);
+	json_int_t port = json_integer_value(json_object_get(j, "callback_port"));
+	addr[0] = '\0';
+	json_t *list = json_object_get(j, "list");
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		json_t *h = json_array_get(list, i);
+		if (strcmp(json_string_value(json_object_get(h, "name")), name) == 0)
+			snprintf(addr, len, "%s", json_string_value(json_object_get(h, "address")));
+	}
+	json_decref(j);
+	ctl_http_reply_free(&r);
+	assert_true(port > 0 && port < 65536);
+	assert_true(addr[0] != '\0');
+	return (uint16_t)port;
+}
+
+/* statd's SM_NOTIFY (mon_name addr: every host at that address rebooted)
+ * to ferryd's callback, from loopback, from a reserved port or from any;
+ * true when it was answered. */
+static bool sm_notify(uint16_t to, const char *addr, bool reserved)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(s >= 0);
+	struct sockaddr_in me = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	if (reserved) {
+		int rc = -1;
+		for (uint16_t p = 1023; p >= 600 && rc != 0; p--) {
+			me.sin_port = htons(p);
+			rc = bind(s, (struct sockaddr *)&me, sizeof(me));
+		}
+		assert_int_equal(rc, 0);
+	} else {
+		assert_int_equal(bind(s, (struct sockaddr *)&me, sizeof(me)), 0);
+		socklen_t len = sizeof(me);
+		assert_int_equal(getsockname(s, (struct sockaddr *)&me, &len), 0);
+		assert_true(ntohs(me.sin_port) >= 1024);
+	}
+	struct xdr_enc e;
+	assert_true(xdr_enc_init(&e, 256, 4096));
+	rpctest_encode_call(&e, next_xid++, NLM_PROGRAM, NLM4_VERSION, NLMPROC4_SM_NOTIFY, NULL);
+	struct nsm_status st = {.mon_name = {(const uint8_t *)addr, (uint32_t)strlen(addr)},
+				.state = 3};
+	assert_true(nsm_encode_status(&e, &st));
+	struct sockaddr_in dst = {.sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				  .sin_port = htons(to)};
+	assert_true(sendto(s, e.buf->data, e.buf->len, 0, (struct sockaddr *)&dst, sizeof(dst)) ==
+		    (ssize_t)e.buf->len);
+	xdr_enc_release(&e);
+	struct pollfd p = {.fd = s, .events = POLLIN};
+	bool answered = poll(&p, 1, 3000) == 1;
+	close(s);
+	return answered;
+}
+
+/* A reboot notice counts from the local statd alone: a local process
+ * without privileges (an unreserved port on loopback) cannot make ferryd
+ * drop a host's locks; statd (a reserved port) can. */
+static void test_reboot_notice_needs_reserved_port(void **st)
+{
+	(void)st;
+	struct file f;
+	make_file("nlm-reboot", &f);
+	int fd = rpctest_connect(server.hostport);
+	struct nlm4_lock held = mk_lock("rebooter", 97, &f, 0, 10);
+	struct nlm4_lock other = mk_lock("onlooker", 98, &f, 0, 10);
+	assert_int_equal(nlm_lock(fd, &held, true, false), NLM4_GRANTED);
+	char addr[64];
+	uint16_t port = callback_port("rebooter", addr, sizeof(addr));
+	assert_true(sm_notify(port, addr, false));
+	assert_int_equal(nlm_test(fd, &other, true, NULL, NULL), NLM4_DENIED);
+	assert_true(sm_notify(port, addr, true));
+	uint32_t s = NLM4_DENIED;
+	for (int i = 0; i < 50 && s == NLM4_DENIED; i++) {
+		s = nlm_test(fd, &other, true, NULL, NULL);
+		if (s == NLM4_DENIED)
+			usleep(100 * 1000);
+	}
+	assert_int_equal(s, NLM4_GRANTED);
+	close(fd);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -712,10 +948,13 @@ int main(void)
 		cmocka_unit_test(test_free_all_other_address),
 		cmocka_unit_test(test_delegation_recalled),
 		cmocka_unit_test(test_msg_forms),
+		cmocka_unit_test(test_babbling_portmapper),
+		cmocka_unit_test(test_msg_flood_from_unreachable_host),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_visibility),
 		cmocka_unit_test(test_many_locks),
 		cmocka_unit_test(test_grace),
+		cmocka_unit_test(test_reboot_notice_needs_reserved_port),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

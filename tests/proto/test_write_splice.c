@@ -185,6 +185,71 @@ static void test_torn_write_writes_nothing(void **st)
 	dl_client_end(&s, &svc);
 }
 
+/* A COMPOUND whose first WRITE has exactly 64 KiB of data (the most an
+ * event loop serves, the least rpc splices) and whose record is long
+ * enough to be spliced (a second WRITE after it): the first WRITE's data
+ * went into a pipe, so it runs on a worker; the file gets the client's
+ * bytes, never what the record's buffer held in the hole. */
+static void test_inline_sized_write_in_spliced_record(void **st)
+{
+	(void)st;
+	enum { FIRST = 64 * 1024, SECOND = 70000 };
+	struct nfs4c_sess s;
+	struct nfs4c_cb svc;
+	dl_client(&s, &svc, "splice-inline-sized", 0);
+	struct dl_open o = open_write(&s, "inline-sized");
+	uint8_t *data = malloc(FIRST + SECOND);
+	assert_non_null(data);
+	uint32_t seed = (uint32_t)getpid() * 2654435761u ^ (uint32_t)time(NULL);
+	for (size_t i = 0; i < FIRST + SECOND; i++) {
+		seed = seed * 1103515245u + 12345u;
+		data[i] = (uint8_t)(seed >> 24);
+	}
+	struct nfs4c_call m;
+	nfs4c_begin_seq(&s, &m, 1, false);
+	nfs4c_putfh(&m, o.fh, o.fhlen);
+	struct nfs4_write_args w1 = {o.stateid, 0, UNSTABLE4, {data, FIRST}};
+	NFS4C_OP(&m, OP_WRITE, nfs4_enc_write_args, &w1);
+	struct nfs4_write_args w2 = {o.stateid, FIRST, UNSTABLE4, {data + FIRST, SECOND}};
+	NFS4C_OP(&m, OP_WRITE, nfs4_enc_write_args, &w2);
+	nfs4_enc_compound_end(&m.c);
+	struct buf *call = rpctest_build_call(4343, NFS4_PROGRAM, NFS4_VERSION, NFSPROC4_COMPOUND,
+					      s.cred, m.e.buf->data, m.e.buf->len);
+	xdr_enc_release(&m.e);
+	assert_non_null(call);
+	double before = spliced_bytes();
+	/* The record's first 4 KiB, then the rest: ferryd decides where the
+	 * payload goes having seen only the head. */
+	uint8_t mark[4];
+	xdr_put_be32(mark, RPC_RECORD_LAST_FRAG | (uint32_t)call->len);
+	assert_int_equal(rpctest_send_raw(s.fd, mark, 4), 0);
+	assert_int_equal(rpctest_send_raw(s.fd, call->data, 4096), 0);
+	usleep(200 * 1000);
+	assert_int_equal(rpctest_send_raw(s.fd, call->data + 4096, call->len - 4096), 0);
+	buf_unref(call);
+	struct rpctest_reply r;
+	assert_int_equal(rpctest_recv_reply(s.fd, &r, 10000), 0);
+	struct nfs4c_reply p;
+	assert_int_equal(nfs4c_reply_take(&r, &p), 0);
+	assert_int_equal(p.status, NFS4_OK);
+	nfs4c_done(&p);
+	assert_true(spliced_bytes() - before >= 32 * 1024);
+	char path[400];
+	host_path("inline-sized", path, sizeof(path));
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	uint8_t *got = malloc(FIRST + SECOND);
+	assert_non_null(got);
+	assert_int_equal(pread(fd, got, FIRST + SECOND, 0), FIRST + SECOND);
+	close(fd);
+	for (size_t i = 0; i < FIRST + SECOND; i++)
+		if (got[i] != data[i])
+			fail_msg("byte %zu is %u, not %u", i, got[i], data[i]);
+	free(got);
+	free(data);
+	dl_client_end(&s, &svc);
+}
+
 /* READ of [off, off + len) with the anonymous stateid: the pattern. */
 static void read_back_pattern(struct nfs4c_sess *s, const struct dl_open *o, uint64_t off,
 			      uint32_t len)
@@ -243,6 +308,7 @@ int main(void)
 		cmocka_unit_test(test_large_writes_land_exactly),
 		cmocka_unit_test(test_small_and_threshold_writes),
 		cmocka_unit_test(test_torn_write_writes_nothing),
+		cmocka_unit_test(test_inline_sized_write_in_spliced_record),
 		cmocka_unit_test(test_memory_backend_gets_the_bytes),
 	};
 	return cmocka_run_group_tests(tests, dl_setup, dl_teardown);

@@ -221,8 +221,12 @@ enum { NFS4_WRITE_INLINE_MAX = 64 * 1024 };
 
 static bool write_runs_here(const struct nfs4_compound *c, const struct nfs4_write_args *a)
 {
+	/* A WRITE of exactly NFS4_BULK_WRITE_MIN bytes may have had its data
+	 * spliced (a record long enough for rpc's bulk path: more operations
+	 * after it): the hole is for write_data on a worker to read. */
 	return c->req->on_worker ||
 	       (a->stable == UNSTABLE4 && a->data.len <= NFS4_WRITE_INLINE_MAX &&
+		rpc_request_args_in_memory(c->req, a->data.data, a->data.len) &&
 		c->cfh.kind == FH_EXPORT && c->cfh.export->ops->write_nowait);
 }
 
