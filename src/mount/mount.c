@@ -450,6 +450,9 @@ static struct rpc_dispatch_result proc_export(struct mount_server *ms, struct rp
 	struct xdr_enc *e = &req->reply;
 	for (unsigned i = 0; i < ms->exps->count; i++) {
 		struct export *ex = &ms->exps->list[i];
+		/* nfs3 = no: MNT would refuse it, so it is not offered. */
+		if (atomic_load_explicit(&ex->no_nfs3, memory_order_relaxed))
+			continue;
 		const struct export_client_list *cl =
 		    atomic_load_explicit(&ex->clients, memory_order_acquire);
 		struct mount_name dir = {(const uint8_t *)ex->pseudo, (uint32_t)strlen(ex->pseudo)};
