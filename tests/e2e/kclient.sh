@@ -790,7 +790,10 @@ fi
 # host through NFSv4 (nfs4_lock_client, when built), the proof that NLM
 # went over the wire (each side's statd monitors the other, the server's
 # rpcbind lists nlockmgr; ferryd's count of NLM LOCK calls) and
-# mountstats' WRITE and COMMIT; then cthon04's basic, special and lock
+# mountstats' WRITE and COMMIT; in the whole run with ferryd, a lock the
+# guest holds across ferryd's kill -9 and restart (an NFSv4 client on the
+# host refused with NFS4ERR_GRACE at once, then NFS4ERR_DENIED by the lock
+# the guest reclaimed once sm-notify told it); then cthon04's basic, special and lock
 # groups on the locking mount when FERRY_E2E_CTHON04 names a tree (the
 # lock group only when a lock is granted within 30 s: it would wait for
 # ever on a server whose lock manager does not answer; every lock the
@@ -812,7 +815,7 @@ v3_run() {
 	local lock_client=${FERRY_LOCK_CLIENT:-$top/build/tests/nfs4_lock_client}
 	local ganesha=${FERRY_E2E_GANESHA:-$top/../shared/ganesha-v6/ganesha.nfsd}
 	local ferryctl=${FERRYCTL:-$top/build/ferryctl} bins="" b t want=() missing=0
-	local smoke=${FERRY_E2E_V3_SMOKE:-1} host_lock=0 cthon=0 timeout=900 shipped=()
+	local smoke=${FERRY_E2E_V3_SMOKE:-1} host_lock=0 restart=0 cthon=0 timeout=900 shipped=()
 	# The whole run (FERRY_E2E_ONLY=v3, the full stage) or the default
 	# run's part: no smoke workload on the nolock mount, no cthon04.
 	local full=${FERRY_E2E_V3_FULL:-${FERRY_FULL:-0}}
@@ -862,8 +865,9 @@ v3_run() {
 	mkdir -p "$out"
 	local nolock_smoke=$smoke
 	[ "$full" = 1 ] || nolock_smoke=0
+	[ "$full" = 1 ] && [ "$host_lock" = 1 ] && restart=1
 	local saved=$server guest_args=("smoke=$smoke" "nolock_smoke=$nolock_smoke"
-		"nolock_locks=$full" "host_lock=$host_lock")
+		"nolock_locks=$full" "host_lock=$host_lock" "restart=$restart")
 	[ -n "${FERRY_E2E_V3_SMOKE_MB:-}" ] && guest_args+=("smoke_mb=$FERRY_E2E_V3_SMOKE_MB")
 	[ -n "${FERRY_E2E_V3_SMOKE_FILES:-}" ] && guest_args+=("smoke_files=$FERRY_E2E_V3_SMOKE_FILES")
 	server="FERRYD='$ferryd' FERRYCTL='$ferryctl' LOCK_CLIENT='$lock_client' GANESHA='$ganesha' \
@@ -878,9 +882,8 @@ v3_run() {
 	# stopped early prints no FAIL either.
 	want=("v3-nolock: mounted" "v3-daemons: " "v3-lock-mount: mounted in"
 		"v3-lock-mount: the guest's rpcbind lists nlockmgr" "v3-nlm-proof: the guest's statd"
-		"v3-nlm-proof: the server's statd" "v3-nlm-proof: the server's rpcbind"
-		"v3-nlm-proof: mountstats count WRITE")
-	[ "$smoke" = 1 ] && want+=("v3-smoke: smoke.sh passed")
+		"v3-nlm-proof: the server's statd" "v3-nlm-proof: the server's rpcbind")
+	[ "$smoke" = 1 ] && want+=("v3-smoke: smoke.sh passed" "v3-nlm-proof: mountstats count WRITE")
 	[ "$nolock_smoke" = 1 ] && want+=("v3-nolock-smoke: smoke.sh passed"
 		"v3-nolock: mountstats count WRITE")
 	[ "$full" = 1 ] && want+=("v3-nolock-locks: B's exclusive try refused"
@@ -894,6 +897,9 @@ v3_run() {
 	[ "$kind" = ferry ] && want+=("v3-nlm-proof: the server counted")
 	[ $host_lock = 1 ] && want+=("v3-host-lock: the guest's fcntl try is refused"
 		"v3-host-lock: the guest's blocking fcntl lock granted")
+	[ $restart = 1 ] && want+=("v3-restart: at once after the restart"
+		"v3-restart: after the grace period" "v3-restart: the restarted server holds"
+		"v3-restart: the guest writes and reads back" "v3-restart: once the guest process ended")
 	[ $cthon = 1 ] && want+=("cthon04-basic vers=3:" "cthon04-special vers=3:" "cthon04-lock vers=3:")
 	for t in "${want[@]}"; do
 		grep -aqF "E2E PASS $t" "$work/logs/$label.out" && continue

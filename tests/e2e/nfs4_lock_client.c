@@ -6,6 +6,7 @@
  *
  *   nfs4_lock_client --server HOST:PORT --name FILE [--dir export]
  *       [--hold SECS] [--held PATH] [--timeout SECS]
+ *   nfs4_lock_client --server HOST:PORT --name FILE [--dir export] --try
  *
  * FILE is looked up in the pseudo directory --dir and opened for read and
  * write; the LOCK (WRITE_LT, offset 0, length all) is retried while the
@@ -13,7 +14,14 @@
  * --timeout seconds (default 30).  Once it holds the lock it creates PATH
  * (--held), keeps the lease (SEQUENCE every second) for --hold seconds
  * (default 5), then LOCKU, CLOSE and the session's end.  Prints "LOCK4 "
- * lines; exits 0 when each step succeeded.  The test client's helpers
+ * lines; exits 0 when each step succeeded.
+ *
+ * --try asks once, without waiting: OPEN, then LOCK if the OPEN succeeded,
+ * and prints "LOCK4 try: OPEN|LOCK STATUS" for the first operation that
+ * failed, or "LOCK4 try: LOCK NFS4_OK" (the lock is then given back).  It
+ * exits 0 whatever the server answered: the caller reads the status (a
+ * server in its grace period answers NFS4ERR_GRACE, a lock another client
+ * holds NFS4ERR_DENIED).  The test client's helpers
  * assert with cmocka, so the work runs as one cmocka test. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,6 +42,7 @@
 static struct {
 	const char *server, *dir, *name, *held;
 	unsigned hold_s, timeout_s;
+	bool try_once;
 } opt = {.dir = "export", .hold_s = 5, .timeout_s = 30};
 
 static double now_s(void)
@@ -115,6 +124,24 @@ static uint32_t on_file(struct holder *h, uint32_t opnum, bool (*enc)(struct xdr
 #define ENC(f) ((bool (*)(struct xdr_enc *, const void *))(f))
 #define DEC(f) ((bool (*)(struct xdr_dec *, void *))(f))
 
+/* CLOSE of the file's open stateid. */
+static uint32_t close_file(struct holder *h)
+{
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin_seq(&h->s, &m, 0, false);
+	nfs4c_putfh(&m, h->fh, h->fhlen);
+	nfs4c_close_op(&m, 0, &h->open);
+	nfs4c_send(h->fd, h->s.cred, &m, &p);
+	uint32_t s = nfs4c_seq_result(&p, NULL);
+	if (s == NFS4_OK)
+		s = nfs4c_next(&p, OP_PUTFH);
+	if (s == NFS4_OK)
+		s = nfs4c_next(&p, OP_CLOSE);
+	nfs4c_done(&p);
+	return s;
+}
+
 static void test_hold_lock(void **state)
 {
 	(void)state;
@@ -173,20 +200,50 @@ static void test_hold_lock(void **state)
 	printf("LOCK4 unlock after %u s: %s\n", opt.hold_s, nfs4_status_name(s));
 	assert_int_equal(s, NFS4_OK);
 
-	struct nfs4c_call m;
-	struct nfs4c_reply p;
-	nfs4c_begin_seq(&h.s, &m, 0, false);
-	nfs4c_putfh(&m, h.fh, h.fhlen);
-	nfs4c_close_op(&m, 0, &h.open);
-	nfs4c_send(h.fd, h.s.cred, &m, &p);
-	s = nfs4c_seq_result(&p, NULL);
-	if (s == NFS4_OK)
-		s = nfs4c_next(&p, OP_PUTFH);
-	if (s == NFS4_OK)
-		s = nfs4c_next(&p, OP_CLOSE);
-	nfs4c_done(&p);
+	s = close_file(&h);
 	printf("LOCK4 close: %s\n", nfs4_status_name(s));
 	assert_int_equal(s, NFS4_OK);
+	nfs4c_destroy_session(&h.s);
+	nfs4c_destroy_clientid(&h.s);
+	nfs4c_close(h.fd);
+}
+
+static void test_try_lock(void **state)
+{
+	(void)state;
+	struct holder h;
+	memset(&h, 0, sizeof(h));
+	h.fd = nfs4c_connect(opt.server);
+	char id[64];
+	snprintf(id, sizeof(id), "ferry-e2e-lock4-try-%d", (int)getpid());
+	nfs4c_session_up(&h.s, h.fd, 0, id, NULL);
+
+	uint32_t s = open_file(&h);
+	if (s != NFS4_OK) {
+		printf("LOCK4 try: OPEN %s\n", nfs4_status_name(s));
+	} else {
+		struct nfs4_lock_args la = {
+			.locktype = WRITE_LT,
+			.offset = 0,
+			.length = UINT64_MAX,
+			.locker = {.new_lock_owner = true,
+				   .open_stateid = h.open,
+				   .owner = {h.s.clientid, nfs4_opaque_str("ferry-e2e-lock4-try")}},
+		};
+		struct nfs4_lock_res lr;
+		s = on_file(&h, OP_LOCK, ENC(nfs4_enc_lock_args), &la, DEC(nfs4_dec_lock_res), &lr);
+		printf("LOCK4 try: LOCK %s\n", nfs4_status_name(s));
+		if (s == NFS4_OK) {
+			struct nfs4_locku_args ua = {.locktype = WRITE_LT, .seqid = 0,
+						     .stateid = lr.stateid, .offset = 0,
+						     .length = UINT64_MAX};
+			struct nfs4_locku_res ur;
+			assert_int_equal(on_file(&h, OP_LOCKU, ENC(nfs4_enc_locku_args), &ua,
+						 DEC(nfs4_dec_locku_res), &ur),
+					 NFS4_OK);
+		}
+		assert_int_equal(close_file(&h), NFS4_OK);
+	}
 	nfs4c_destroy_session(&h.s);
 	nfs4c_destroy_clientid(&h.s);
 	nfs4c_close(h.fd);
@@ -195,7 +252,8 @@ static void test_hold_lock(void **state)
 static void usage(void)
 {
 	fprintf(stderr, "usage: nfs4_lock_client --server HOST:PORT --name FILE [--dir DIR] "
-			"[--hold SECS] [--held PATH] [--timeout SECS]\n");
+			"[--hold SECS] [--held PATH] [--timeout SECS]\n"
+			"       nfs4_lock_client --server HOST:PORT --name FILE [--dir DIR] --try\n");
 	exit(2);
 }
 
@@ -205,7 +263,7 @@ int main(int argc, char **argv)
 		{"server", required_argument, NULL, 's'}, {"dir", required_argument, NULL, 'd'},
 		{"name", required_argument, NULL, 'n'},   {"hold", required_argument, NULL, 'h'},
 		{"held", required_argument, NULL, 'H'},   {"timeout", required_argument, NULL, 't'},
-		{NULL, 0, NULL, 0}};
+		{"try", no_argument, NULL, 'T'},         {NULL, 0, NULL, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
@@ -215,12 +273,16 @@ int main(int argc, char **argv)
 		case 'h': opt.hold_s = (unsigned)atoi(optarg); break;
 		case 'H': opt.held = optarg; break;
 		case 't': opt.timeout_s = (unsigned)atoi(optarg); break;
+		case 'T': opt.try_once = true; break;
 		default: usage();
 		}
 	}
 	if (!opt.server || !opt.name || optind != argc)
 		usage();
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	const struct CMUnitTest tests[] = {cmocka_unit_test(test_hold_lock)};
-	return cmocka_run_group_tests_name("nfs4_lock_client", tests, NULL, NULL);
+	const struct CMUnitTest hold[] = {cmocka_unit_test(test_hold_lock)};
+	const struct CMUnitTest try_once[] = {cmocka_unit_test(test_try_lock)};
+	if (opt.try_once)
+		return cmocka_run_group_tests_name("nfs4_lock_client", try_once, NULL, NULL);
+	return cmocka_run_group_tests_name("nfs4_lock_client", hold, NULL, NULL);
 }

@@ -30,6 +30,14 @@
 #                           (build/tests/nfs4_lock_client, ferryd only),
 #                           answers once it holds it, holds it S seconds and
 #                           releases it; its output goes to <tag>.holder
+#   kind=lock4try name=FILE one NFSv4 lock attempt on FILE, not waiting
+#                           (nfs4_lock_client --try): "LOCK4 try: OPEN|LOCK
+#                           STATUS" (ferryd only)
+#   kind=restart name=FILE  kill -9 of ferryd and a start on the same
+#                           configuration and state directory (ferryd only);
+#                           once it listens, at once a lock4try on FILE (in
+#                           the grace period the restart began) and the
+#                           metrics' NLM lines
 #
 # Usage: v3_host.sh KIND DIR OUTDIR
 #   KIND    ferry or ganesha
@@ -71,6 +79,9 @@ cleanup() {
 	exit "$rc"
 }
 trap cleanup EXIT TERM INT
+# The server's output goes where this script's went, also for a server
+# started again while the answer to a request is redirected.
+exec 3>&1 4>&2
 
 mkdir -p "$dir/export" "$dir/state" "$dir/statd/sm" "$dir/statd/sm.bak" "$outdir" || die "cannot make $dir"
 chmod 0777 "$dir/export"
@@ -102,9 +113,17 @@ done
 rpcinfo -p 127.0.0.1 2>/dev/null | grep -qw status || die "rpc.statd did not register with rpcbind"
 say "rpcbind and rpc.statd up"
 
+start_ferryd() {
+	"$ferryd" --config "$dir/ferryd.conf" --log-level "${FERRYD_LOG_LEVEL:-info}" >&3 2>&4 &
+	server_pid=$!
+}
+listening() { ss -Htln "sport = :$port" 2>/dev/null | grep -q .; }
+
 case $kind in
 ferry)
 	[ -x "$ferryd" ] || die "$ferryd not built"
+	# [nlm] statd_dir: the restart (kind=restart) has sm-notify read the
+	# monitor list of this run's statd.
 	cat >"$dir/ferryd.conf" <<EOF
 [server]
 listen = 0.0.0.0:$port
@@ -114,13 +133,15 @@ state_dir = $dir/state
 lease_time = 30
 grace_time = 5
 
+[nlm]
+statd_dir = $dir/statd
+
 [export e2e]
 path = $dir/export
 pseudo = /export
 squash = none
 EOF
-	"$ferryd" --config "$dir/ferryd.conf" --log-level "${FERRYD_LOG_LEVEL:-info}" &
-	server_pid=$!
+	start_ferryd
 	;;
 ganesha)
 	[ -x "$ganesha" ] || die "$ganesha not found (GANESHA)"
@@ -177,7 +198,7 @@ pids+=($server_pid)
 
 # The programs the server registered, once it listens.
 for ((i = 0; i < 300; i++)); do
-	ss -Htln "sport = :$port" 2>/dev/null | grep -q . && break
+	listening && break
 	kill -0 "$server_pid" 2>/dev/null || break
 	sleep 0.1
 done
@@ -186,6 +207,33 @@ say "rpcinfo -p 127.0.0.1 with the server up:"
 rpcinfo -p 127.0.0.1 2>&1 | sed 's/^/v3-host:   /'
 
 # --- the guest's requests ----------------------------------------------------------
+lock4try() { # FILE
+	[ -x "$lock_client" ] || { echo "$lock_client not built"; return 1; }
+	"$lock_client" --server "${KCLIENT_SERVER_ADDR:-127.0.0.1}:$port" --name "$1" --try 2>&1 |
+		grep '^LOCK4 try:'
+}
+# kill -9 and a new start: the old process's pid leaves the list the
+# clean-up stops.
+restart_ferryd() { # FILE
+	local old=$server_pid i t0 p
+	kill -KILL "$old" 2>/dev/null
+	wait "$old" 2>/dev/null
+	for p in "${!pids[@]}"; do [ "${pids[p]}" = "$old" ] && unset 'pids[p]'; done
+	say "ferryd (pid $old) killed with SIGKILL" >&3
+	t0=$(date +%s.%N)
+	start_ferryd
+	pids+=($server_pid)
+	for ((i = 0; i < 300; i++)); do
+		listening && break
+		kill -0 "$server_pid" 2>/dev/null || { echo "ferryd did not start again"; return 1; }
+		sleep 0.05
+	done
+	listening || { echo "ferryd does not listen again"; return 1; }
+	echo "ferryd started again (pid $server_pid), listening after $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }') s"
+	lock4try "$1"
+	"$ferryctl" --state-dir "$dir/state" metrics 2>&1 | grep -E '^ferry_nlm_(locks|hosts|nsm_calls)'
+	return 0
+}
 answer() { # kind name seconds tag: prints the answer, returns its status
 	case $1 in
 	rpcinfo) rpcinfo -p 127.0.0.1 ;;
@@ -212,6 +260,13 @@ answer() { # kind name seconds tag: prints the answer, returns its status
 		done
 		cat "$outdir/$4.holder"
 		return 1
+		;;
+	lock4try | restart)
+		[ "$kind" = ferry ] || { echo "no $1 against $kind"; return 1; }
+		case $2 in
+		"" | /* | *..*) echo "bad name '$2'"; return 1 ;;
+		esac
+		if [ "$1" = restart ]; then restart_ferryd "$2"; else lock4try "$2"; fi
 		;;
 	*) echo "unknown kind '$1'"; return 1 ;;
 	esac

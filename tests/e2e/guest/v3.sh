@@ -34,12 +34,23 @@
 #                guest's statd monitors the server (its lockd asked);
 #                rpcinfo of the server lists nlockmgr 4; mountstats count
 #                WRITE and COMMIT on the locking mount.
+#  restart       (restart=1: ferryd) a guest process holds an fcntl lock
+#                while the server is killed with SIGKILL and started again
+#                (v3_host.sh kind=restart): at once an NFSv4 client on the
+#                server host cannot take the file (NFS4ERR_GRACE: the
+#                restart began a grace period for the NLM hosts of the
+#                last run); the server's sm-notify tells the guest's statd,
+#                whose lockd reclaims the lock in grace: once the grace
+#                period is over the NFSv4 client is refused
+#                (NFS4ERR_DENIED, the reclaimed lock), the server counts
+#                the lock, the guest writes to the mount again; the guest
+#                process ends and the NFSv4 client gets the lock.
 #  cthon04       (cthon04.tar given with --file) guest/cthon04.sh, the
 #                basic, special and lock groups, on the locking mount.
 #
 # Arguments: smoke=0|1 (default 1) nolock_smoke=0|1 (default 1)
 # nolock_locks=0|1 (the conflict on the nolock mount, default 1)
-# host_lock=0|1 (default 0) smoke_mb=N smoke_files=N (smoke.sh's
+# host_lock=0|1 (default 0) restart=0|1 (default 0) smoke_mb=N smoke_files=N (smoke.sh's
 # SMOKE_BIG_MB and SMOKE_NFILES) hold=S (how long A holds a lock, default 3).
 # Prints "E2E PASS|FAIL|INFO v3-<step>: ..." lines (and smoke.sh's); exits 1
 # if a check failed.
@@ -51,7 +62,7 @@ server=${KCLIENT_SERVER:?}
 port=${KCLIENT_PORT:-2049}
 export_path=${KCLIENT_EXPORT:-/export}
 lockmnt=/mnt/v3lock
-smoke=1 nolock_smoke=1 nolock_locks=1 host_lock=0 hold=3
+smoke=1 nolock_smoke=1 nolock_locks=1 host_lock=0 restart=0 hold=3
 smoke_env=()
 for a in "$@"; do
 	case $a in
@@ -59,6 +70,7 @@ for a in "$@"; do
 	nolock_smoke=*) nolock_smoke=${a#nolock_smoke=} ;;
 	nolock_locks=*) nolock_locks=${a#nolock_locks=} ;;
 	host_lock=*) host_lock=${a#host_lock=} ;;
+	restart=*) restart=${a#restart=} ;;
 	hold=*) hold=${a#hold=} ;;
 	smoke_mb=*) smoke_env+=("SMOKE_BIG_MB=${a#smoke_mb=}") ;;
 	smoke_files=*) smoke_env+=("SMOKE_NFILES=${a#smoke_files=}") ;;
@@ -355,7 +367,72 @@ if host_request metrics metrics; then
 		grep -E '^ferry_nfs3_calls_total' "$tmp/metrics" | grep -v ' 0$'
 	} | sed 's/^/  server metric: /'
 fi
-stats_ok nlm-proof $lockmnt
+# The smoke workload wrote on the locking mount (FERRY_E2E_V3_SMOKE=0: no).
+[ "$smoke" = 1 ] && stats_ok nlm-proof $lockmnt
+
+# --- the server killed and started again under a held lock -------------------------
+if [ "$restart" = 1 ]; then
+	step=restart
+	name=reclaim.$$
+	f=$lockmnt/$name
+	rm -f "$tmp/held"
+	: >"$f" || fail $step "cannot create $f"
+	# Held far longer than the run needs: killed below.
+	timeout -s KILL 300 "$lock_tool" --hold 240 --marker "$tmp/held" "$f" >"$tmp/a.out" 2>&1 &
+	a=$!
+	if ! wait_for "$tmp/held"; then
+		fail $step "the guest process never got its lock: $(cat "$tmp/a.out")"
+	elif ! host_request restart restart "$name"; then
+		fail $step "the server was not restarted: $(cat "$tmp/restart")"
+	else
+		sed 's/^/  host: /' "$tmp/restart"
+		got=$(sed -n 's/^LOCK4 try: //p' "$tmp/restart")
+		case $got in
+		*NFS4ERR_GRACE*) pass $step "at once after the restart an NFSv4 client cannot take the file: $got" ;;
+		*) fail $step "at once after the restart an NFSv4 client's attempt: '$got' (NFS4ERR_GRACE expected)" ;;
+		esac
+		# Until the grace period is over, NFSv4 attempts are refused with
+		# NFS4ERR_GRACE; then the lock the guest reclaimed refuses them.
+		t0=$(up)
+		for i in $(seq 60); do
+			host_request try lock4try "$name"
+			got=$(sed -n 's/^LOCK4 try: //p' "$tmp/try")
+			case $got in *NFS4ERR_GRACE*) sleep 1 ;; *) break ;; esac
+		done
+		el=$(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.0f", b - a }')
+		case $got in
+		"LOCK NFS4ERR_DENIED")
+			pass $step "after the grace period (${el} s more) an NFSv4 client is refused the lock the guest reclaimed: $got" ;;
+		*) fail $step "after the grace period (${el} s more) an NFSv4 client's attempt: '$got' (NFS4ERR_DENIED expected: the guest's lock reclaimed)" ;;
+		esac
+		if host_request metrics metrics; then
+			n=$(awk '$1 == "ferry_nlm_locks" { print $2 }' "$tmp/metrics")
+			[ "${n:-0}" -ge 1 ] 2>/dev/null && pass $step "the restarted server holds $n NLM lock(s)" ||
+				fail $step "the restarted server holds no NLM lock (ferry_nlm_locks '${n:-absent}')"
+		fi
+		if echo after-restart >"$lockmnt/after-restart.$$" && [ "$(cat "$lockmnt/after-restart.$$")" = after-restart ]; then
+			pass $step "the guest writes and reads back a file after the restart"
+		else
+			fail $step "the guest cannot write and read back a file after the restart"
+		fi
+		rm -f "$lockmnt/after-restart.$$"
+	fi
+	kill $a 2>/dev/null
+	wait $a 2>/dev/null
+	# The guest's process gone, its lock is given back: the host's client
+	# gets the file.
+	got=""
+	for i in $(seq 20); do
+		host_request try lock4try "$name"
+		got=$(sed -n 's/^LOCK4 try: //p' "$tmp/try")
+		[ "$got" = "LOCK NFS4_OK" ] && break
+		sleep 0.5
+	done
+	[ "$got" = "LOCK NFS4_OK" ] && pass $step "once the guest process ended an NFSv4 client takes the lock" ||
+		fail $step "after the guest process ended an NFSv4 client's attempt: '$got'"
+	dmesg | grep -iE 'lockd|statd|nlm' | tail -5 | sed 's/^/  guest dmesg: /'
+	rm -f "$f"
+fi
 
 # --- cthon04 ---------------------------------------------------------------------------
 # Its lock group waits for ever on a server whose lock manager does not
