@@ -219,6 +219,7 @@ restart_ferryd() { # FILE
 	kill -KILL "$old" 2>/dev/null
 	wait "$old" 2>/dev/null
 	for p in "${!pids[@]}"; do [ "${pids[p]}" = "$old" ] && unset 'pids[p]'; done
+	pids=("${pids[@]}") # dense again: the clean-up counts down the indices
 	say "ferryd (pid $old) killed with SIGKILL" >&3
 	t0=$(date +%s.%N)
 	start_ferryd
