@@ -378,6 +378,10 @@ void nlm_nsm_stop(struct nlm_service *n)
 {
 	rpc_udp_close(n->udp);
 	n->udp = NULL;
+}
+
+void nlm_nsm_free(struct nlm_service *n)
+{
 	for (size_t i = 0; i < n->nmonitored; i++)
 		free(n->monitored[i]);
 	free(n->monitored);
