@@ -54,6 +54,7 @@ void nlm_destroy(struct nlm_service *n)
 	state_nlm_grant_hook_set(n->st, NULL, NULL);
 	nlm_nsm_stop(n); /* no callback from statd once the sender stops */
 	nlm_sender_stop(n);
+	nlm_nsm_free(n);
 	free(n);
 }
 

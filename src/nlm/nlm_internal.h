@@ -103,7 +103,11 @@ void nlm_grant_hook(void *ctx, const struct state_nlm_grant *g);
 
 /* nsm.c */
 int nlm_nsm_start(struct nlm_service *n);
+/* Closes statd's callback listener (before the sender stops). */
 void nlm_nsm_stop(struct nlm_service *n);
+/* Frees the list of hosts monitored, once the sender stopped: its NSM
+ * thread updates the list when an SM_MON or SM_UNMON it sent is answered. */
+void nlm_nsm_free(struct nlm_service *n);
 /* A host's first state came (on) or its last went (!on): queue SM_MON or
  * SM_UNMON. */
 void nlm_nsm_host(struct nlm_service *n, const uint8_t *name, uint32_t len, bool on);

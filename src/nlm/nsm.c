@@ -102,23 +102,34 @@ static void list_set(struct nlm_service *n, const char *host, bool on)
 	list_write(n);
 }
 
-/* Hosts listed by the last run; 0 when there is no list. */
-static size_t list_read_previous(const struct nlm_service *n)
+/* Whether the last run listed a host.  Nothing else of the list is used
+ * (sm-notify -f reads statd's own), and list_write puts a host on its first
+ * line: the file is read up to its first host and no further than
+ * LIST_SCAN_LINES lines (of at most NLM4_MAXSTRLEN + 1 bytes), so that a
+ * damaged one of any size (a run of NULs) does not hold the start. */
+enum { LIST_SCAN_LINES = 1024 };
+
+static bool list_read_previous(const struct nlm_service *n)
 {
 	if (!n->opts.state_dir[0])
-		return 0;
+		return false;
 	char path[CONFIG_PATH_MAX + 16];
 	list_path(n, path, sizeof(path));
 	FILE *f = fopen(path, "r");
 	if (!f)
-		return 0;
-	size_t count = 0;
+		return false;
+	bool found = false;
+	unsigned lines = 0;
 	char line[NLM4_MAXSTRLEN + 2];
-	while (fgets(line, sizeof(line), f))
-		if (line[0] && line[0] != '\n')
-			count++;
+	while (!found && lines < LIST_SCAN_LINES && fgets(line, sizeof(line), f)) {
+		found = line[0] && line[0] != '\n';
+		lines++;
+	}
+	if (!found && lines == LIST_SCAN_LINES)
+		log_warn("nlm: %s names no host in its first %d lines: taken as listing none",
+			 path, LIST_SCAN_LINES);
 	fclose(f);
-	return count;
+	return found;
 }
 
 /* --- calls to statd --------------------------------------------------------------- */
@@ -315,8 +326,7 @@ static void run_sm_notify(struct nlm_service *n)
 
 int nlm_nsm_start(struct nlm_service *n)
 {
-	size_t before = list_read_previous(n);
-	if (before > 0) {
+	if (list_read_previous(n)) {
 		state_nlm_grace_begin(n->st);
 		if (n->opts.nsm)
 			run_sm_notify(n);
@@ -368,6 +378,10 @@ void nlm_nsm_stop(struct nlm_service *n)
 {
 	rpc_udp_close(n->udp);
 	n->udp = NULL;
+}
+
+void nlm_nsm_free(struct nlm_service *n)
+{
 	for (size_t i = 0; i < n->nmonitored; i++)
 		free(n->monitored[i]);
 	free(n->monitored);

@@ -168,6 +168,7 @@ struct rpc_drc_entry *rpc_drc_begin(struct rpc_drc *d, const struct rpc_drc_key 
 	uint64_t h = key_hash(d, k);
 	struct rpc_drc_entry *e = calloc(1, sizeof(*e));
 	pthread_mutex_lock(&d->lock);
+	prune(d, clock_now_ms());
 	*found = answer(d, find(d, k, h), reply, off);
 	if (*found != RPC_DRC_MISS || !e) {
 		pthread_mutex_unlock(&d->lock);

@@ -69,7 +69,7 @@ if ! wait_for sh -c "rpcinfo -p 127.0.0.1 | grep -q ' 100024 '"; then
 	skip "rpc.statd did not start here"
 fi
 
-FERRY_TEST_NSM_DIR="$statd_dir" TMPDIR="$work" "$NLM_NSM_CLIENT"
+FERRY_TEST_NSM_DIR="$statd_dir" FERRY_TEST_STATD_PID="$statd_pid" TMPDIR="$work" "$NLM_NSM_CLIENT"
 status=$?
 if [ $status -ne 0 ]; then
 	echo "---- statd log ----"

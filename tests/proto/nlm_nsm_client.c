@@ -9,11 +9,17 @@
  *     host's locks go;
  *   - ferryd killed while a host holds a lock and started again: a grace
  *     period without any NFSv4 client record (non-reclaims
- *     DENIED_GRACE_PERIOD, the reclaim granted) and sm-notify run. */
+ *     DENIED_GRACE_PERIOD, the reclaim granted) and sm-notify run;
+ *   - ferryd stopped while statd has yet to answer an SM_MON: nlm_hosts
+ *     still lists the hosts monitored before (statd stopped and continued,
+ *     FERRY_TEST_STATD_PID). */
 #include "proto/deleg_fixture.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -236,6 +242,104 @@ static void test_restart_grace_and_notify(void **st)
 	nfs4c_session_up(&v4, nfs4c_connect(server.hostport), 0, "nsm-v4-client-2", NULL);
 }
 
+/* A TCP connection to ferryd from source address src, from a reserved
+ * port (the export is secure). */
+static int connect_from(const char *src)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in me = {.sin_family = AF_INET};
+	assert_int_equal(inet_pton(AF_INET, src, &me.sin_addr), 1);
+	int rc = -1;
+	for (uint16_t p = 1023; p >= 600 && rc != 0; p--) {
+		me.sin_port = htons(p);
+		rc = bind(fd, (struct sockaddr *)&me, sizeof(me));
+	}
+	assert_int_equal(rc, 0);
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(server.port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(connect(fd, (struct sockaddr *)&to, sizeof(to)), 0);
+	return fd;
+}
+
+/* Whether a UDP port on loopback is closed: a NULL call there meets
+ * ECONNREFUSED (the ICMP port unreachable) instead of an answer. */
+static bool udp_closed(uint16_t port)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(s >= 0);
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(connect(s, (struct sockaddr *)&to, sizeof(to)), 0);
+	struct xdr_enc e;
+	assert_true(xdr_enc_init(&e, 128, 4096));
+	rpctest_encode_call(&e, 99, NLM_PROGRAM, NLM4_VERSION, NLMPROC4_NULL, NULL);
+	bool closed = send(s, e.buf->data, e.buf->len, 0) < 0 && errno == ECONNREFUSED;
+	xdr_enc_release(&e);
+	uint8_t buf[256];
+	struct pollfd p = {.fd = s, .events = POLLIN};
+	if (!closed && poll(&p, 1, 100) == 1)
+		closed = recv(s, buf, sizeof(buf), 0) < 0 && errno == ECONNREFUSED;
+	close(s);
+	return closed;
+}
+
+/* ferryd stops while its SM_MON of a new host waits for statd (stopped),
+ * which answers once ferryd's statd callback is closed: the stop went on
+ * past the NSM service's end while the call was out.  The list of hosts
+ * monitored is still the whole list, now with the new host too. */
+static void test_stop_while_statd_answers(void **st)
+{
+	(void)st;
+	const char *statd = getenv("FERRY_TEST_STATD_PID");
+	assert_non_null(statd);
+	pid_t statd_pid = (pid_t)atoi(statd);
+	assert_true(statd_pid > 0);
+	char list[400];
+	snprintf(list, sizeof(list), "%s/state/nlm_hosts", dl_dir);
+	/* The last test's reclaimed lock: 127.0.0.1 is monitored. */
+	for (int i = 0; i < 100 && !file_has(list, host); i++)
+		usleep(50000);
+	assert_true(file_has(list, host));
+	uint16_t cb_port = getport(NLM_PROGRAM, NLM4_VERSION, IPPROTO_UDP);
+	assert_true(cb_port != 0);
+	/* A file to lock, once the restart's grace period lets it be opened. */
+	struct file f;
+	uint32_t s = NFS4ERR_GRACE;
+	for (int i = 0; i < 200 && s == NFS4ERR_GRACE; i++) {
+		s = open41(&v4, "nsm-opener3", "nsm-file3", &f.open, f.fh, &f.fhlen);
+		if (s == NFS4ERR_GRACE)
+			usleep(100000);
+	}
+	assert_int_equal(s, NFS4_OK);
+
+	assert_int_equal(kill(statd_pid, SIGSTOP), 0);
+	int fd = connect_from("127.0.0.2");
+	struct nlm4_lock l = mk_lock("second.invalid", 5, &f, 0, 10);
+	assert_int_equal(nlm_lock(fd, &l, true, false), NLM4_GRANTED);
+	close(fd);
+	/* The SM_MON of 127.0.0.2 is out to statd (a GETPORT and a connection
+	 * on loopback away). */
+	usleep(1000000);
+	assert_int_equal(kill(server.pid, SIGTERM), 0);
+	bool closed = false;
+	for (int i = 0; i < 100 && !(closed = udp_closed(cb_port)); i++)
+		usleep(50000);
+	usleep(100000);
+	assert_int_equal(kill(statd_pid, SIGCONT), 0);
+	assert_true(closed);
+	int status;
+	assert_int_equal(waitpid(server.pid, &status, 0), server.pid);
+	server.pid = 0;
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_true(file_has(list, host));
+	assert_true(file_has(list, "127.0.0.2"));
+	/* For the teardown. */
+	assert_int_equal(dl_start(), 0);
+	nfs4c_close(v4.fd);
+	nfs4c_session_up(&v4, nfs4c_connect(server.hostport), 0, "nsm-v4-client-3", NULL);
+}
+
 int main(void)
 {
 	nsm_dir = getenv("FERRY_TEST_NSM_DIR");
@@ -249,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_registered),
 		cmocka_unit_test(test_monitor_and_reboot),
 		cmocka_unit_test(test_restart_grace_and_notify),
+		cmocka_unit_test(test_stop_while_statd_answers),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -932,6 +932,29 @@ static void test_reboot_notice_needs_reserved_port(void **st)
 	close(fd);
 }
 
+/* ferryd killed; its state directory's nlm_hosts replaced with what a
+ * damaged file system could leave: 1 TiB of NULs (a sparse file).  The
+ * list only says whether the last run monitored a host: the start reads no
+ * more of it than that needs, and listens within ferryd_start's 10 s. */
+static void test_hosts_list_huge(void **st)
+{
+	(void)st;
+	nfs4c_close(v4.fd);
+	assert_int_equal(kill(server.pid, SIGKILL), 0);
+	int status;
+	assert_int_equal(waitpid(server.pid, &status, 0), server.pid);
+	server.pid = 0;
+	char list[400];
+	snprintf(list, sizeof(list), "%s/state/nlm_hosts", dl_dir);
+	int fd = open(list, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)1 << 40), 0);
+	close(fd);
+	assert_int_equal(dl_start(), 0);
+	test_null(st);
+	nfs4c_session_up(&v4, nfs4c_connect(server.hostport), 0, "nlm-v4-client-3", NULL);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -955,6 +978,7 @@ int main(void)
 		cmocka_unit_test(test_many_locks),
 		cmocka_unit_test(test_grace),
 		cmocka_unit_test(test_reboot_notice_needs_reserved_port),
+		cmocka_unit_test(test_hosts_list_huge),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
