@@ -142,30 +142,50 @@ static uint32_t close_file(struct holder *h)
 	return s;
 }
 
+/* A connection and an NFSv4.1 session of a client named after tag. */
+static void holder_up(struct holder *h, const char *tag)
+{
+	memset(h, 0, sizeof(*h));
+	h->fd = nfs4c_connect(opt.server);
+	char id[64];
+	snprintf(id, sizeof(id), "ferry-e2e-%s-%d", tag, (int)getpid());
+	nfs4c_session_up(&h->s, h->fd, 0, id, NULL);
+}
+
+static void holder_down(struct holder *h)
+{
+	nfs4c_destroy_session(&h->s);
+	nfs4c_destroy_clientid(&h->s);
+	nfs4c_close(h->fd);
+}
+
+/* LOCK's arguments for a whole-file write lock of a new lock owner from
+ * the open stateid. */
+static struct nfs4_lock_args whole_file_lock(const struct holder *h, const char *owner)
+{
+	return (struct nfs4_lock_args){
+		.locktype = WRITE_LT,
+		.offset = 0,
+		.length = UINT64_MAX,
+		.locker = {.new_lock_owner = true,
+			   .open_stateid = h->open,
+			   .owner = {h->s.clientid, nfs4_opaque_str(owner)}},
+	};
+}
+
 static void test_hold_lock(void **state)
 {
 	(void)state;
 	struct holder h;
-	memset(&h, 0, sizeof(h));
-	h.fd = nfs4c_connect(opt.server);
-	char id[64];
-	snprintf(id, sizeof(id), "ferry-e2e-lock4-%d", (int)getpid());
-	nfs4c_session_up(&h.s, h.fd, 0, id, NULL);
+	holder_up(&h, "lock4");
 
 	uint32_t s = open_file(&h);
 	printf("LOCK4 open %s/%s: %s\n", opt.dir, opt.name, nfs4_status_name(s));
 	assert_int_equal(s, NFS4_OK);
 
-	/* A new lock owner from the open stateid; while another holder (the
-	 * guest's NLM lock) keeps the file, DENIED: try again. */
-	struct nfs4_lock_args la = {
-		.locktype = WRITE_LT,
-		.offset = 0,
-		.length = UINT64_MAX,
-		.locker = {.new_lock_owner = true,
-			   .open_stateid = h.open,
-			   .owner = {h.s.clientid, nfs4_opaque_str("ferry-e2e-lock4-owner")}},
-	};
+	/* While another holder (the guest's NLM lock) keeps the file,
+	 * DENIED: try again. */
+	struct nfs4_lock_args la = whole_file_lock(&h, "ferry-e2e-lock4-owner");
 	double t0 = now_s();
 	unsigned tries = 0;
 	struct nfs4_lock_res lr;
@@ -203,33 +223,20 @@ static void test_hold_lock(void **state)
 	s = close_file(&h);
 	printf("LOCK4 close: %s\n", nfs4_status_name(s));
 	assert_int_equal(s, NFS4_OK);
-	nfs4c_destroy_session(&h.s);
-	nfs4c_destroy_clientid(&h.s);
-	nfs4c_close(h.fd);
+	holder_down(&h);
 }
 
 static void test_try_lock(void **state)
 {
 	(void)state;
 	struct holder h;
-	memset(&h, 0, sizeof(h));
-	h.fd = nfs4c_connect(opt.server);
-	char id[64];
-	snprintf(id, sizeof(id), "ferry-e2e-lock4-try-%d", (int)getpid());
-	nfs4c_session_up(&h.s, h.fd, 0, id, NULL);
+	holder_up(&h, "lock4-try");
 
 	uint32_t s = open_file(&h);
 	if (s != NFS4_OK) {
 		printf("LOCK4 try: OPEN %s\n", nfs4_status_name(s));
 	} else {
-		struct nfs4_lock_args la = {
-			.locktype = WRITE_LT,
-			.offset = 0,
-			.length = UINT64_MAX,
-			.locker = {.new_lock_owner = true,
-				   .open_stateid = h.open,
-				   .owner = {h.s.clientid, nfs4_opaque_str("ferry-e2e-lock4-try")}},
-		};
+		struct nfs4_lock_args la = whole_file_lock(&h, "ferry-e2e-lock4-try");
 		struct nfs4_lock_res lr;
 		s = on_file(&h, OP_LOCK, ENC(nfs4_enc_lock_args), &la, DEC(nfs4_dec_lock_res), &lr);
 		printf("LOCK4 try: LOCK %s\n", nfs4_status_name(s));
@@ -244,9 +251,7 @@ static void test_try_lock(void **state)
 		}
 		assert_int_equal(close_file(&h), NFS4_OK);
 	}
-	nfs4c_destroy_session(&h.s);
-	nfs4c_destroy_clientid(&h.s);
-	nfs4c_close(h.fd);
+	holder_down(&h);
 }
 
 static void usage(void)
