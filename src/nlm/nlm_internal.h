@@ -21,8 +21,16 @@ enum { NLM_ADDR_MAX = 64, NLM_SENDERS = 3, NLM_REPLY_MAX = 64 * 1024 };
  * their answers cannot grow the queue without bound. */
 enum { NLM_RES_QUEUED_PER_ADDR = 64, NLM_RES_QUEUED_MAX = 1024 };
 
-/* A call to a client's lock manager, waiting for the sender. */
-enum nlm_job_kind { NLM_JOB_GRANTED, NLM_JOB_RES, NLM_JOB_SM_MON, NLM_JOB_SM_UNMON };
+/* A call to a client's lock manager or statd, waiting for the sender; or
+ * (NLM_JOB_HOSTS_SETTLE, on statd's thread) the check that the grace
+ * period the last run's hosts began is over (nsm.c). */
+enum nlm_job_kind {
+	NLM_JOB_GRANTED,
+	NLM_JOB_RES,
+	NLM_JOB_SM_MON,
+	NLM_JOB_SM_UNMON,
+	NLM_JOB_HOSTS_SETTLE
+};
 
 struct nlm_job {
 	struct nlm_job *next;
@@ -69,11 +77,14 @@ struct nlm_service {
 	_Atomic uint64_t garbage, granted_sent, granted_refused, granted_failed, res_sent,
 		res_failed, free_all, sm_mon, sm_unmon, nsm_failed, reboots;
 	/* NSM (nsm.c): statd's callback listener, and the hosts monitored
-	 * (the sender's alone), as <state_dir>/nlm_hosts lists them. */
+	 * (the sender's alone), as <state_dir>/nlm_hosts lists them once
+	 * hosts_held is false: until the grace period the last run's hosts
+	 * began is over, the file keeps naming them. */
 	struct rpc_udp *udp;
 	uint16_t udp_port;
 	char **monitored;
 	size_t nmonitored;
+	bool hosts_held;
 };
 
 /* What the state module keeps for a blocked LOCK, to build GRANTED once
@@ -114,6 +125,10 @@ void nlm_nsm_host(struct nlm_service *n, const uint8_t *name, uint32_t len, bool
 /* On the sender: makes an SM_MON / SM_UNMON job's call to statd and
  * updates the list of monitored hosts.  0 or a negative errno. */
 int nlm_nsm_call(struct nlm_service *n, const struct nlm_job *j);
+/* On statd's sender thread, for NLM_JOB_HOSTS_SETTLE: once the grace
+ * period is over, nlm_hosts lists this run's hosts alone.  false: not yet
+ * (the job is due again later). */
+bool nlm_nsm_hosts_settle(struct nlm_service *n);
 /* The host's locks and shares go (FREE_ALL: the host of that name at
  * addr; a reboot: name NULL, every host at addr); SM_UNMON of addr follows
  * once no host there holds any. */

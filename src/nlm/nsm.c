@@ -14,7 +14,9 @@
  *   - the hosts monitored are listed in <state_dir>/nlm_hosts; a start
  *     that finds the list non-empty begins a grace period for them
  *     (state_nlm_grace_begin) and runs sm-notify -f so that statd tells
- *     them this server's lock manager lost its state: they reclaim.
+ *     them this server's lock manager lost its state: they reclaim.  The
+ *     file keeps naming them until that grace period is over, then lists
+ *     this run's hosts alone (NLM_JOB_HOSTS_SETTLE).
  *
  * statd is reached over TCP (GETPORT on 127.0.0.1) from a reserved port,
  * which it requires of SM_MON.  The calls run on the sender thread, in
@@ -99,7 +101,21 @@ static void list_set(struct nlm_service *n, const char *host, bool on)
 	} else {
 		return;
 	}
+	/* In the last run's grace period the file keeps naming its hosts:
+	 * they may still come back, and a crash now must find them. */
+	if (!n->hosts_held)
+		list_write(n);
+}
+
+bool nlm_nsm_hosts_settle(struct nlm_service *n)
+{
+	if (!state_nlm_grace_over(n->st))
+		return false;
+	n->hosts_held = false;
 	list_write(n);
+	log_info("nlm: the grace period is over: nlm_hosts lists this run's %zu host(s)",
+		 n->nmonitored);
+	return true;
 }
 
 /* Whether the last run listed a host.  Nothing else of the list is used
@@ -108,6 +124,10 @@ static void list_set(struct nlm_service *n, const char *host, bool on)
  * LIST_SCAN_LINES lines (of at most NLM4_MAXSTRLEN + 1 bytes), so that a
  * damaged one of any size (a run of NULs) does not hold the start. */
 enum { LIST_SCAN_LINES = 1024 };
+
+/* The first look at whether the last run's grace period is over, after
+ * the start (nlm_nsm_hosts_settle, then once a second). */
+enum { NLM_HOSTS_FIRST_CHECK_MS = 1000 };
 
 static bool list_read_previous(const struct nlm_service *n)
 {
@@ -330,6 +350,19 @@ int nlm_nsm_start(struct nlm_service *n)
 		state_nlm_grace_begin(n->st);
 		if (n->opts.nsm)
 			run_sm_notify(n);
+		/* The list is this run's once the grace period is over: a host
+		 * that did not come back by then lost its locks, and the next
+		 * start need not wait for it. */
+		struct nlm_job *j = calloc(1, sizeof(*j));
+		if (j) {
+			n->hosts_held = true;
+			j->kind = NLM_JOB_HOSTS_SETTLE;
+			snprintf(j->addr, sizeof(j->addr), "%s", loopback);
+			j->due_ms = clock_now_ms() + NLM_HOSTS_FIRST_CHECK_MS;
+			nlm_job_push(n, j);
+		} else {
+			log_error("nlm: no memory to settle nlm_hosts after the grace period");
+		}
 	}
 	if (!n->opts.nsm)
 		return 0;
@@ -348,8 +381,6 @@ int nlm_nsm_start(struct nlm_service *n)
 			  strerror(-rc));
 		return 0;
 	}
-	/* The list stays as the last run left it until this run monitors a
-	 * host: a crash before then still finds it. */
 	return 0;
 }
 

@@ -295,10 +295,15 @@ static void job_finish(struct nlm_service *n, struct nlm_job *j, int rc, uint32_
 	pthread_mutex_unlock(&n->lock);
 }
 
+/* statd's thread's jobs: its calls, and the list of hosts it keeps. */
 static bool is_nsm(const struct nlm_job *j)
 {
-	return j->kind == NLM_JOB_SM_MON || j->kind == NLM_JOB_SM_UNMON;
+	return j->kind == NLM_JOB_SM_MON || j->kind == NLM_JOB_SM_UNMON ||
+	       j->kind == NLM_JOB_HOSTS_SETTLE;
 }
+
+/* The grace period's end is checked once a second. */
+enum { NLM_HOSTS_SETTLE_MS = 1000 };
 
 static void *sender_main(void *arg)
 {
@@ -334,6 +339,17 @@ static void *sender_main(void *arg)
 		if (!nsm)
 			snprintf(n->busy[me], sizeof(n->busy[me]), "%s", due->addr);
 		pthread_mutex_unlock(&n->lock);
+		if (due->kind == NLM_JOB_HOSTS_SETTLE) {
+			bool settled = nlm_nsm_hosts_settle(n);
+			pthread_mutex_lock(&n->lock);
+			if (settled) {
+				nlm_job_free(due);
+			} else {
+				due->due_ms = clock_now_ms() + NLM_HOSTS_SETTLE_MS;
+				job_append(n, due);
+			}
+			continue;
+		}
 		uint32_t stat = NLM4_FAILED;
 		int rc = call_client(n, due, &stat);
 		job_finish(n, due, rc, stat);

@@ -838,6 +838,14 @@ void state_nlm_grace_begin(struct state_server *st)
 		 st->opts.grace_ms);
 }
 
+bool state_nlm_grace_over(struct state_server *st)
+{
+	pthread_mutex_lock(&st->lock);
+	bool over = !state_grace_active(st, state_now_ms());
+	pthread_mutex_unlock(&st->lock);
+	return over;
+}
+
 /* --- grants ------------------------------------------------------------------- */
 
 void state_nlm_grant_hook_set(struct state_server *st, state_nlm_grant_fn fn, void *ctx)

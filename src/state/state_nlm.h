@@ -171,6 +171,8 @@ void state_nlm_grant_hook_set(struct state_server *st, state_nlm_grant_fn fn, vo
  * does for NFSv4 client records, and lasts its whole length (NLM has no
  * RECLAIM_COMPLETE to end it early). */
 void state_nlm_grace_begin(struct state_server *st);
+/* Whether the grace period is over (or there is none). */
+bool state_nlm_grace_over(struct state_server *st);
 
 /* --- for the control plane ------------------------------------------- */
 

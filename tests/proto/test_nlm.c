@@ -955,6 +955,54 @@ static void test_hosts_list_huge(void **st)
 	nfs4c_session_up(&v4, nfs4c_connect(server.hostport), 0, "nlm-v4-client-3", NULL);
 }
 
+/* Whether the state directory's nlm_hosts names a host. */
+static bool hosts_listed(void)
+{
+	char list[400];
+	snprintf(list, sizeof(list), "%s/state/nlm_hosts", dl_dir);
+	FILE *f = fopen(list, "r");
+	if (!f)
+		return false;
+	char line[300];
+	bool any = false;
+	while (!any && fgets(line, sizeof(line), f))
+		any = line[0] && line[0] != '\n';
+	fclose(f);
+	return any;
+}
+
+/* A start that finds a host in nlm_hosts begins a grace period for it (and
+ * has it told).  The host never comes back: while the grace period lasts
+ * the list still names it (a crash then must find it again), and once the
+ * grace period is over the list names the hosts of this run alone (none),
+ * so that the next start does not begin a grace period for a host long
+ * gone. */
+static void test_hosts_list_ends_with_grace(void **st)
+{
+	(void)st;
+	nfs4c_close(v4.fd);
+	assert_int_equal(kill(server.pid, SIGKILL), 0);
+	int status;
+	assert_int_equal(waitpid(server.pid, &status, 0), server.pid);
+	server.pid = 0;
+	char list[400];
+	snprintf(list, sizeof(list), "%s/state/nlm_hosts", dl_dir);
+	FILE *f = fopen(list, "w");
+	assert_non_null(f);
+	fputs("192.0.2.7\n", f);
+	assert_int_equal(fclose(f), 0);
+	uint64_t t0 = dl_now_ms();
+	assert_int_equal(dl_start(), 0);
+	assert_true(hosts_listed());
+	/* The grace period (4 s here), and time for the sender to notice. */
+	while (hosts_listed() && dl_now_ms() - t0 < 15000)
+		usleep(100 * 1000);
+	assert_false(hosts_listed());
+	printf("nlm: the last run's host left nlm_hosts %llu ms after the start\n",
+	       (unsigned long long)(dl_now_ms() - t0));
+	nfs4c_session_up(&v4, nfs4c_connect(server.hostport), 0, "nlm-v4-client-4", NULL);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -979,6 +1027,7 @@ int main(void)
 		cmocka_unit_test(test_grace),
 		cmocka_unit_test(test_reboot_notice_needs_reserved_port),
 		cmocka_unit_test(test_hosts_list_huge),
+		cmocka_unit_test(test_hosts_list_ends_with_grace),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
