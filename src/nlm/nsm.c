@@ -22,12 +22,15 @@
  * which it requires of SM_MON.  The calls run on the sender thread, in
  * the order the hosts came and went. */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -135,9 +138,21 @@ static bool list_read_previous(const struct nlm_service *n)
 		return false;
 	char path[CONFIG_PATH_MAX + 16];
 	list_path(n, path, sizeof(path));
-	FILE *f = fopen(path, "r");
-	if (!f)
+	/* Not blocking on open: a FIFO there would hold the start for ever. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
 		return false;
+	struct stat sb;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		log_warn("nlm: %s is not a regular file: taken as listing no host", path);
+		close(fd);
+		return false;
+	}
+	FILE *f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return false;
+	}
 	bool found = false;
 	unsigned lines = 0;
 	char line[NLM4_MAXSTRLEN + 2];
