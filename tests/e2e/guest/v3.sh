@@ -92,6 +92,12 @@ lock_tool=$files/lock_tool
 # timeout execs the program) and kill releases the lock.
 lt() { timeout -s KILL 75 "$lock_tool" "$@"; }
 tmp=$(mktemp -d /tmp/v3.XXXXXX) || exit 1
+# Everything runs from / (paths are absolute): a process started here
+# inherits this directory, and busybox's timeout leaves a watcher that
+# outlives its program by up to a second; one left on kclient's mount made
+# its unmount fail (EBUSY) when the script ended just after a lock holder
+# was killed.
+cd / || exit 1
 
 # host_request TAG KIND [NAME [SECONDS]]: the answer of v3_host.sh into
 # $tmp/TAG; its exit status is the request's.
@@ -259,11 +265,11 @@ mkdir -p /run/rpcbind /var/lib/nfs/sm /var/lib/nfs/sm.bak
 # rpcinfo names programs from /etc/rpc (shipped with --file when the host
 # has one); the checks go by number.
 [ -f /etc/rpc ] || { [ -f "$files/rpc" ] && cp "$files/rpc" /etc/rpc; }
-# The daemons start from /: started from the script's directory (kclient's
-# mount) they would keep it busy, and kclient's unmount at the end fails.
-(cd / && rpcbind -w) || fail $step "rpcbind did not start"
+# The daemons start from / as all else here (see the cd above): started on
+# kclient's mount they would keep it busy.
+rpcbind -w || fail $step "rpcbind did not start"
 for i in $(seq 50); do rpcinfo -p 127.0.0.1 >/dev/null 2>&1 && break; sleep 0.1; done
-(cd / && rpc.statd --no-notify) || fail $step "rpc.statd did not start"
+rpc.statd --no-notify || fail $step "rpc.statd did not start"
 registered() { rpcinfo -p 127.0.0.1 2>/dev/null | grep -qE "^ *$1 "; }
 for i in $(seq 100); do registered 100024 && break; sleep 0.1; done
 if registered 100024; then
