@@ -79,12 +79,10 @@ bool rpc_request_args_in_memory(const struct rpc_request *req, const uint8_t *p,
 int rpc_request_args_pipe(struct rpc_request *req, const uint8_t *p, size_t n, size_t *head_len,
 			  struct pooled_pipe **pipe, size_t *pipe_len)
 {
+	if (rpc_request_args_in_memory(req, p, n))
+		return 0;
 	struct rpc_record *rec = &req->record;
-	if (!rec->pipe && !rec->hole_lost)
-		return 0;
 	const uint8_t *hole = rec->data + rec->hole_off;
-	if (p + n <= hole || p >= hole + rec->hole_len)
-		return 0;
 	if (rec->hole_lost)
 		return -EIO;
 	if (p > hole || p + n < hole + rec->hole_len) {
