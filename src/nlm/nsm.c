@@ -353,7 +353,14 @@ static void run_sm_notify(struct nlm_service *n)
 	}
 	/* sm-notify goes to the background itself once it has its list. */
 	int status;
-	if (waitpid(pid, &status, 0) == pid && (!WIFEXITED(status) || WEXITSTATUS(status)))
+	pid_t w;
+	do
+		w = waitpid(pid, &status, 0);
+	while (w < 0 && errno == EINTR);
+	if (w != pid)
+		log_warn("nlm: cannot tell whether %s -f ran: waitpid: %s", argv[0],
+			 strerror(errno));
+	else if (!WIFEXITED(status) || WEXITSTATUS(status))
 		log_warn("nlm: %s -f failed (status %d)", argv[0], status);
 	else
 		log_info("nlm: %s -f asked to notify the NLM hosts of the last run", argv[0]);

@@ -26,6 +26,7 @@
 #include "proto/nlm_client.h"
 #include "proto/state41_helpers.h"
 #include "rpc/client.h"
+#include "rpc/rpcbind.h"
 
 static const char *nsm_dir;
 static struct nfs4c_sess v4;
@@ -101,22 +102,10 @@ static bool file_has(const char *path, const char *text)
 /* rpcbind's port for prog/vers/proto (0: none). */
 static uint16_t getport(uint32_t prog, uint32_t vers, uint32_t proto)
 {
-	struct rpc_client cl;
-	assert_int_equal(rpc_client_connect(&cl, "127.0.0.1:111", 2000), 0);
-	uint8_t args[16];
-	xdr_put_be32(args, prog);
-	xdr_put_be32(args + 4, vers);
-	xdr_put_be32(args + 8, proto);
-	xdr_put_be32(args + 12, 0);
-	struct buf *reply;
-	struct rpc_reply_hdr hdr;
-	size_t off;
-	assert_int_equal(rpc_client_call(&cl, PMAP_PROGRAM, PMAP_VERSION, PMAPPROC_GETPORT, NULL,
-					 args, sizeof(args), &reply, &hdr, &off, 2000),
-			 0);
-	rpc_client_close(&cl);
-	uint16_t port = (uint16_t)xdr_get_be32(reply->data + off);
-	buf_unref(reply);
+	uint16_t port = 0;
+	int rc = rpcbind_getport("127.0.0.1:111", RPC_CLIENT_PORT_UNRESERVED, 2000, prog, vers,
+				 proto, &port);
+	assert_true(rc == 0 || rc == -ENOENT);
 	return port;
 }
 
@@ -133,22 +122,7 @@ static void test_registered(void **st)
 static void notify_reboot(const char *name, int32_t state)
 {
 	struct rpc_client cl;
-	/* statd's TCP port, from rpcbind. */
-	assert_int_equal(rpc_client_connect(&cl, "127.0.0.1:111", 2000), 0);
-	uint8_t args[16];
-	xdr_put_be32(args, NSM_PROGRAM);
-	xdr_put_be32(args + 4, NSM_VERSION);
-	xdr_put_be32(args + 8, IPPROTO_TCP);
-	xdr_put_be32(args + 12, 0);
-	struct buf *reply;
-	struct rpc_reply_hdr hdr;
-	size_t off;
-	assert_int_equal(rpc_client_call(&cl, PMAP_PROGRAM, PMAP_VERSION, PMAPPROC_GETPORT, NULL,
-					 args, sizeof(args), &reply, &hdr, &off, 2000),
-			 0);
-	rpc_client_close(&cl);
-	uint16_t port = (uint16_t)xdr_get_be32(reply->data + off);
-	buf_unref(reply);
+	uint16_t port = getport(NSM_PROGRAM, NSM_VERSION, IPPROTO_TCP); /* statd's */
 	assert_true(port != 0);
 	char hp[32];
 	snprintf(hp, sizeof(hp), "127.0.0.1:%u", port);
@@ -158,6 +132,9 @@ static void notify_reboot(const char *name, int32_t state)
 	struct xdr_enc e;
 	assert_true(xdr_enc_init(&e, 128, 4096));
 	assert_true(nsm_encode_stat_chge(&e, &sc));
+	struct buf *reply;
+	struct rpc_reply_hdr hdr;
+	size_t off;
 	assert_int_equal(rpc_client_call(&cl, NSM_PROGRAM, NSM_VERSION, SM_NOTIFY, NULL,
 					 e.buf->data, e.buf->len, &reply, &hdr, &off, 2000),
 			 0);
