@@ -41,8 +41,9 @@ unsigned ctl_nlm_get(struct ctl_server *cs, json_t **out)
 						      (json_int_t)hosts[i].blocked, "shares",
 						      (json_int_t)hosts[i].shares));
 	free(hosts);
+	/* reboots: notices statd passed on, not calls to statd (nsm_calls). */
 	*out = json_pack("{s:b, s:b, s:i, s:I, s:I, s:I, s:I, s:I, s:o, s:{s:I, s:I, s:I}, "
-			 "s:{s:I, s:I}, s:{s:I, s:I, s:I, s:I}, s:I, s:o}",
+			 "s:{s:I, s:I}, s:{s:I, s:I, s:I}, s:I, s:I, s:o}",
 			 "enabled", 1, "nsm", st.nsm, "callback_port", (int)st.callback_port,
 			 "hosts", (json_int_t)ss.hosts, "locks", (json_int_t)ss.locks, "blocked",
 			 (json_int_t)ss.blocked, "shares", (json_int_t)ss.shares, "granted_later",
@@ -51,7 +52,7 @@ unsigned ctl_nlm_get(struct ctl_server *cs, json_t **out)
 			 "failed", (json_int_t)st.granted_failed, "res", "ok",
 			 (json_int_t)st.res_sent, "failed", (json_int_t)st.res_failed, "nsm_calls",
 			 "sm_mon", (json_int_t)st.sm_mon, "sm_unmon", (json_int_t)st.sm_unmon,
-			 "failed", (json_int_t)st.nsm_failed, "reboots", (json_int_t)st.reboots,
-			 "free_all", (json_int_t)st.free_all, "list", list);
+			 "failed", (json_int_t)st.nsm_failed, "reboots",
+			 (json_int_t)st.reboots, "free_all", (json_int_t)st.free_all, "list", list);
 	return 200;
 }

@@ -867,6 +867,22 @@ static uint16_t callback_port(const char *name, char *addr, size_t len)
 	return (uint16_t)port;
 }
 
+/* The reboots ferryd heard of, as GET /api/v1/nlm (and ferryctl nlm) say. */
+static json_int_t reboots_heard(void)
+{
+	struct ctl_http_reply r;
+	ctlt_request(&server, "GET", "/api/v1/nlm", false, NULL, &r);
+	assert_int_equal(r.status, 200);
+	json_t *j = json_loads(r.body, 0, NULL);
+	assert_non_null(j);
+	json_t *v = json_object_get(j, "reboots");
+	assert_true(json_is_integer(v));
+	json_int_t n = json_integer_value(v);
+	json_decref(j);
+	ctl_http_reply_free(&r);
+	return n;
+}
+
 /* statd's SM_NOTIFY (mon_name addr: every host at that address rebooted)
  * to ferryd's callback, from loopback, from a reserved port or from any;
  * true when it was answered. */
@@ -920,9 +936,12 @@ static void test_reboot_notice_needs_reserved_port(void **st)
 	assert_int_equal(nlm_lock(fd, &held, true, false), NLM4_GRANTED);
 	char addr[64];
 	uint16_t port = callback_port("rebooter", addr, sizeof(addr));
+	json_int_t heard = reboots_heard();
 	assert_true(sm_notify(port, addr, false));
 	assert_int_equal(nlm_test(fd, &other, true, NULL, NULL), NLM4_DENIED);
+	assert_int_equal(reboots_heard(), heard);
 	assert_true(sm_notify(port, addr, true));
+	assert_int_equal(reboots_heard(), heard + 1);
 	uint32_t s = NLM4_DENIED;
 	for (int i = 0; i < 50 && s == NLM4_DENIED; i++) {
 		s = nlm_test(fd, &other, true, NULL, NULL);
