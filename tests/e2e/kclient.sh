@@ -793,7 +793,10 @@ fi
 # mountstats' WRITE and COMMIT; in the whole run with ferryd, a lock the
 # guest holds across ferryd's kill -9 and restart (an NFSv4 client on the
 # host refused with NFS4ERR_GRACE at once, then NFS4ERR_DENIED by the lock
-# the guest reclaimed once sm-notify told it); then cthon04's basic, special and lock
+# the guest reclaimed once sm-notify told it), and the guest's own "reboot"
+# under a held lock (its statd stopped, sm-notify -f from the address the
+# server monitors it by: the server drops its locks, an NFSv4 client on the
+# host takes the file); then cthon04's basic, special and lock
 # groups on the locking mount when FERRY_E2E_CTHON04 names a tree (the
 # lock group only when a lock is granted within 30 s: it would wait for
 # ever on a server whose lock manager does not answer; every lock the
@@ -843,7 +846,7 @@ v3_run() {
 	[ -x "$lock_tool" ] || { echo "e2e: $lock_tool not built (cmake -DBUILD_TESTING=ON)"; failed=1; return; }
 	# make for cthon04's special group, in the default run too: one guest
 	# image (kclient caches one per set of binaries) for both.
-	for b in rpcbind rpc.statd rpcinfo make; do
+	for b in rpcbind rpc.statd sm-notify rpcinfo make; do
 		t=$(PATH=$PATH:/usr/sbin:/sbin command -v "$b") || {
 			echo "e2e: $label FAILED: no $b on this host (Debian: rpcbind, nfs-common, make)"
 			failed=1
@@ -867,7 +870,7 @@ v3_run() {
 	[ "$full" = 1 ] || nolock_smoke=0
 	[ "$full" = 1 ] && [ "$host_lock" = 1 ] && restart=1
 	local saved=$server guest_args=("smoke=$smoke" "nolock_smoke=$nolock_smoke"
-		"nolock_locks=$full" "host_lock=$host_lock" "restart=$restart")
+		"nolock_locks=$full" "host_lock=$host_lock" "restart=$restart" "client_reboot=$restart")
 	[ -n "${FERRY_E2E_V3_SMOKE_MB:-}" ] && guest_args+=("smoke_mb=$FERRY_E2E_V3_SMOKE_MB")
 	[ -n "${FERRY_E2E_V3_SMOKE_FILES:-}" ] && guest_args+=("smoke_files=$FERRY_E2E_V3_SMOKE_FILES")
 	server="FERRYD='$ferryd' FERRYCTL='$ferryctl' LOCK_CLIENT='$lock_client' GANESHA='$ganesha' \
@@ -899,7 +902,9 @@ v3_run() {
 		"v3-host-lock: the guest's blocking fcntl lock granted")
 	[ $restart = 1 ] && want+=("v3-restart: at once after the restart"
 		"v3-restart: after the grace period" "v3-restart: the restarted server holds"
-		"v3-restart: the guest writes and reads back" "v3-restart: once the guest process ended")
+		"v3-restart: the guest writes and reads back" "v3-restart: once the guest process ended"
+		"v3-client-reboot: before the reboot" "v3-client-reboot: after the guest's reboot notice"
+		"v3-client-reboot: the server holds no NLM lock")
 	[ $cthon = 1 ] && want+=("cthon04-basic vers=3:" "cthon04-special vers=3:" "cthon04-lock vers=3:")
 	for t in "${want[@]}"; do
 		grep -aqF "E2E PASS $t" "$work/logs/$label.out" && continue

@@ -4,13 +4,15 @@
  * Static, so it runs in the guest (kclient --file).
  *
  *   lock_tool [--flock] [--shared] [--nonblock] [--timeout S] [--hold S]
- *             [--marker PATH] [--range START:LEN] FILE
+ *             [--until PATH] [--marker PATH] [--range START:LEN] FILE
  *   lock_tool --getlk [--shared] [--range START:LEN] FILE
  *
  * Without --flock the lock is fcntl's F_SETLK (--nonblock) or F_SETLKW,
  * on the whole file unless --range; with --flock, flock(2).  Once granted,
  * MARKER is created (for a second process to know the lock is held), the
- * lock is held for --hold seconds (default 0) and released.  --timeout
+ * lock is held for --hold seconds (default 0) and released; with --until,
+ * until PATH exists, for at most --hold seconds (default then 120), so
+ * that a second process's checks need not race a clock.  --timeout
  * bounds a blocking wait (default 60 s).  --getlk asks F_GETLK whether a
  * lock of that type could be set and prints the holder it conflicts with.
  *
@@ -49,7 +51,7 @@ static long long now_ms(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: lock_tool [--flock] [--shared] [--nonblock] [--timeout S] "
-			"[--hold S] [--marker PATH] [--range START:LEN] FILE\n"
+			"[--hold S] [--until PATH] [--marker PATH] [--range START:LEN] FILE\n"
 			"       lock_tool --getlk [--shared] [--range START:LEN] FILE\n");
 	exit(2);
 }
@@ -78,11 +80,11 @@ int main(int argc, char **argv)
 		{"nonblock", no_argument, NULL, 'n'},  {"timeout", required_argument, NULL, 't'},
 		{"hold", required_argument, NULL, 'h'}, {"marker", required_argument, NULL, 'm'},
 		{"range", required_argument, NULL, 'r'}, {"getlk", no_argument, NULL, 'g'},
-		{NULL, 0, NULL, 0},
+		{"until", required_argument, NULL, 'u'}, {NULL, 0, NULL, 0},
 	};
 	bool use_flock = false, shared = false, nonblock = false, getlk = false;
 	unsigned timeout_s = 60, hold_s = 0;
-	const char *marker = NULL;
+	const char *marker = NULL, *until = NULL;
 	off_t start = 0, len = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -93,6 +95,7 @@ int main(int argc, char **argv)
 		case 't': timeout_s = parse_seconds(optarg, "--timeout"); break;
 		case 'h': hold_s = parse_seconds(optarg, "--hold"); break;
 		case 'm': marker = optarg; break;
+		case 'u': until = optarg; break;
 		case 'g': getlk = true; break;
 		case 'r': {
 			long long s, l;
@@ -161,8 +164,13 @@ int main(int argc, char **argv)
 		}
 		close(m);
 	}
-	if (hold_s > 0)
+	if (until) {
+		long long end = now_ms() + (hold_s ? hold_s : 120) * 1000LL;
+		while (access(until, F_OK) != 0 && now_ms() < end)
+			usleep(50 * 1000);
+	} else if (hold_s > 0) {
 		sleep(hold_s);
+	}
 	close(fd); /* releases the lock */
 	return 0;
 }

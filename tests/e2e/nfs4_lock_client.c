@@ -5,7 +5,7 @@
  * held and granted once it is released.
  *
  *   nfs4_lock_client --server HOST:PORT --name FILE [--dir export]
- *       [--hold SECS] [--held PATH] [--timeout SECS]
+ *       [--hold SECS] [--until PATH] [--held PATH] [--timeout SECS]
  *   nfs4_lock_client --server HOST:PORT --name FILE [--dir export] --try
  *
  * FILE is looked up in the pseudo directory --dir and opened for read and
@@ -13,7 +13,8 @@
  * server answers NFS4ERR_DENIED, NFS4ERR_DELAY or NFS4ERR_GRACE, up to
  * --timeout seconds (default 30).  Once it holds the lock it creates PATH
  * (--held), keeps the lease (SEQUENCE every second) for --hold seconds
- * (default 5), then LOCKU, CLOSE and the session's end.  Prints "LOCK4 "
+ * (default 5; with --until, until PATH exists, for at most --hold
+ * seconds), then LOCKU, CLOSE and the session's end.  Prints "LOCK4 "
  * lines; exits 0 when each step succeeded.
  *
  * --try asks once, without waiting: OPEN, then LOCK if the OPEN succeeded,
@@ -40,7 +41,7 @@
 #include "lib/nfs4_client.h"
 
 static struct {
-	const char *server, *dir, *name, *held;
+	const char *server, *dir, *name, *held, *until;
 	unsigned hold_s, timeout_s;
 	bool try_once;
 } opt = {.dir = "export", .hold_s = 5, .timeout_s = 30};
@@ -206,18 +207,21 @@ static void test_hold_lock(void **state)
 		assert_true(fd >= 0);
 		close(fd);
 	}
-	/* The lease is kept by the session's SEQUENCE. */
-	double until = now_s() + opt.hold_s;
-	while (now_s() < until) {
-		assert_int_equal(nfs4c_ping(&h.s), NFS4_OK);
-		usleep(1000 * 1000);
+	/* The lease is kept by the session's SEQUENCE, once a second. */
+	double t_held = now_s(), end = t_held + opt.hold_s, next_ping = t_held;
+	while (now_s() < end && !(opt.until && access(opt.until, F_OK) == 0)) {
+		if (now_s() >= next_ping) {
+			assert_int_equal(nfs4c_ping(&h.s), NFS4_OK);
+			next_ping = now_s() + 1;
+		}
+		usleep(100 * 1000);
 	}
 
 	struct nfs4_locku_args ua = {.locktype = WRITE_LT, .seqid = 0, .stateid = h.lock,
 				     .offset = 0, .length = UINT64_MAX};
 	struct nfs4_locku_res ur;
 	s = on_file(&h, OP_LOCKU, ENC(nfs4_enc_locku_args), &ua, DEC(nfs4_dec_locku_res), &ur);
-	printf("LOCK4 unlock after %u s: %s\n", opt.hold_s, nfs4_status_name(s));
+	printf("LOCK4 unlock after %.1f s: %s\n", now_s() - t_held, nfs4_status_name(s));
 	assert_int_equal(s, NFS4_OK);
 
 	s = close_file(&h);
@@ -257,7 +261,7 @@ static void test_try_lock(void **state)
 static void usage(void)
 {
 	fprintf(stderr, "usage: nfs4_lock_client --server HOST:PORT --name FILE [--dir DIR] "
-			"[--hold SECS] [--held PATH] [--timeout SECS]\n"
+			"[--hold SECS] [--until PATH] [--held PATH] [--timeout SECS]\n"
 			"       nfs4_lock_client --server HOST:PORT --name FILE [--dir DIR] --try\n");
 	exit(2);
 }
@@ -268,7 +272,8 @@ int main(int argc, char **argv)
 		{"server", required_argument, NULL, 's'}, {"dir", required_argument, NULL, 'd'},
 		{"name", required_argument, NULL, 'n'},   {"hold", required_argument, NULL, 'h'},
 		{"held", required_argument, NULL, 'H'},   {"timeout", required_argument, NULL, 't'},
-		{"try", no_argument, NULL, 'T'},         {NULL, 0, NULL, 0}};
+		{"try", no_argument, NULL, 'T'},         {"until", required_argument, NULL, 'u'},
+		{NULL, 0, NULL, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
@@ -277,6 +282,7 @@ int main(int argc, char **argv)
 		case 'n': opt.name = optarg; break;
 		case 'h': opt.hold_s = (unsigned)atoi(optarg); break;
 		case 'H': opt.held = optarg; break;
+		case 'u': opt.until = optarg; break;
 		case 't': opt.timeout_s = (unsigned)atoi(optarg); break;
 		case 'T': opt.try_once = true; break;
 		default: usage();

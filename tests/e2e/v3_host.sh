@@ -24,12 +24,16 @@
 #   kind=monitored          the hosts this side's rpc.statd monitors (its
 #                           sm directory): a client that took a lock
 #   kind=metrics            ferryctl metrics (ferryd only)
+#   kind=nlm                ferryctl nlm (ferryd only): NLM's counters and
+#                           hosts, each with the address it is watched by
 #   kind=lock4 name=FILE seconds=S
 #                           a process on this host takes a whole-file
 #                           write lock on FILE of the export through NFSv4
 #                           (build/tests/nfs4_lock_client, ferryd only),
-#                           answers once it holds it, holds it S seconds and
-#                           releases it; its output goes to <tag>.holder
+#                           answers once it holds it, holds it until the
+#                           guest makes OUTDIR/<tag>.release (S seconds at
+#                           most) and releases it; its output goes to
+#                           <tag>.holder
 #   kind=lock4try name=FILE one NFSv4 lock attempt on FILE, not waiting
 #                           (nfs4_lock_client --try): "LOCK4 try: OPEN|LOCK
 #                           STATUS" (ferryd only)
@@ -243,6 +247,10 @@ answer() { # kind name seconds tag: prints the answer, returns its status
 		[ "$kind" = ferry ] || { echo "no metrics from $kind"; return 1; }
 		"$ferryctl" --state-dir "$dir/state" metrics
 		;;
+	nlm)
+		[ "$kind" = ferry ] || { echo "no ferryctl nlm from $kind"; return 1; }
+		"$ferryctl" --state-dir "$dir/state" nlm
+		;;
 	lock4)
 		[ "$kind" = ferry ] || { echo "no NFSv4 lock from the host against $kind"; return 1; }
 		case $2 in
@@ -250,9 +258,9 @@ answer() { # kind name seconds tag: prints the answer, returns its status
 		esac
 		[ -x "$lock_client" ] || { echo "$lock_client not built"; return 1; }
 		local held=$outdir/$4.held
-		rm -f "$held"
+		rm -f "$held" "$outdir/$4.release"
 		"$lock_client" --server "${KCLIENT_SERVER_ADDR:-127.0.0.1}:$port" --name "$2" \
-			--hold "$3" --held "$held" >"$outdir/$4.holder" 2>&1 &
+			--hold "$3" --until "$outdir/$4.release" --held "$held" >"$outdir/$4.holder" 2>&1 &
 		local p=$! i
 		for ((i = 0; i < 300; i++)); do
 			[ -e "$held" ] && { echo "held by pid $p for $3 s"; return 0; }

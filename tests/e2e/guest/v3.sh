@@ -20,15 +20,17 @@
 #  smoke         smoke.sh on the locking mount (its flock step then goes
 #                to the server as NLM locks).
 #  locks-fcntl, locks-flock  with lock_tool (--file): process A holds an
-#                exclusive lock; B's non-blocking try is refused, a shared
+#                exclusive lock until told to let go (no check races a
+#                clock); B's non-blocking try is refused, a shared
 #                one too, B's F_GETLK names a holder (fcntl); B's blocking
-#                request waits until A releases it and is then granted;
+#                request still waits 1.5 s later, A lets go, B is granted;
 #                two shared locks coexist; (fcntl) byte ranges: A holds
 #                0-99, B gets 100-199 and is refused 50-149.
 #  host-lock     (host_lock=1: ferryd) a process on the server host holds a
 #                write lock on a file through NFSv4 (v3_host.sh kind=lock4):
 #                the guest's non-blocking fcntl lock is refused, its
-#                blocking one granted once the host's is released.
+#                blocking one still waits 1.5 s later and is granted once
+#                the host lets go (told through OUTDIR/hostlock.release).
 #  nlm-proof     the server's rpc.statd monitors the guest (the server
 #                asked it to: SM_MON after the guest's first lock), the
 #                guest's statd monitors the server (its lockd asked);
@@ -45,13 +47,23 @@
 #                (NFS4ERR_DENIED, the reclaimed lock), the server counts
 #                the lock, the guest writes to the mount again; the guest
 #                process ends and the NFSv4 client gets the lock.
+#  client-reboot (client_reboot=1: ferryd) the guest "reboots" under a
+#                lock: a guest process holds an fcntl lock (an NFSv4
+#                client on the server host is refused it), then the
+#                guest's statd is stopped and sm-notify -f (KCLIENT_EXTRA_BINS)
+#                sends SM_NOTIFY with a new state number, as at boot, from
+#                the address the server monitors the guest by: the
+#                server's statd tells the server, which drops the guest's
+#                locks (the NFSv4 client gets the file, the server counts
+#                no NLM lock); statd is started again for what follows.
 #  cthon04       (cthon04.tar given with --file) guest/cthon04.sh, the
 #                basic, special and lock groups, on the locking mount.
 #
 # Arguments: smoke=0|1 (default 1) nolock_smoke=0|1 (default 1)
 # nolock_locks=0|1 (the conflict on the nolock mount, default 1)
-# host_lock=0|1 (default 0) restart=0|1 (default 0) smoke_mb=N smoke_files=N (smoke.sh's
-# SMOKE_BIG_MB and SMOKE_NFILES) hold=S (how long A holds a lock, default 3).
+# host_lock=0|1 (default 0) restart=0|1 (default 0) client_reboot=0|1
+# (default 0) smoke_mb=N smoke_files=N (smoke.sh's
+# SMOKE_BIG_MB and SMOKE_NFILES).
 # Prints "E2E PASS|FAIL|INFO v3-<step>: ..." lines (and smoke.sh's); exits 1
 # if a check failed.
 set -uo pipefail
@@ -62,7 +74,7 @@ server=${KCLIENT_SERVER:?}
 port=${KCLIENT_PORT:-2049}
 export_path=${KCLIENT_EXPORT:-/export}
 lockmnt=/mnt/v3lock
-smoke=1 nolock_smoke=1 nolock_locks=1 host_lock=0 restart=0 hold=3
+smoke=1 nolock_smoke=1 nolock_locks=1 host_lock=0 restart=0 client_reboot=0
 smoke_env=()
 for a in "$@"; do
 	case $a in
@@ -71,7 +83,7 @@ for a in "$@"; do
 	nolock_locks=*) nolock_locks=${a#nolock_locks=} ;;
 	host_lock=*) host_lock=${a#host_lock=} ;;
 	restart=*) restart=${a#restart=} ;;
-	hold=*) hold=${a#hold=} ;;
+	client_reboot=*) client_reboot=${a#client_reboot=} ;;
 	smoke_mb=*) smoke_env+=("SMOKE_BIG_MB=${a#smoke_mb=}") ;;
 	smoke_files=*) smoke_env+=("SMOKE_NFILES=${a#smoke_files=}") ;;
 	*) echo "E2E FAIL v3: unknown argument '$a'"; exit 2 ;;
@@ -165,17 +177,29 @@ stats_ok() { # step, mount point: WRITE and COMMIT counted
 	info "$1" "ops: $(nonzero_ops "$2")"
 }
 
+# hold_until MARKER RELEASE LOCK_TOOL_ARGS...: process A takes a lock and
+# holds it until RELEASE exists (75 s at most); its pid in $a once MARKER
+# says it holds the lock (false if it never does).  No check below races a
+# clock: A lets go when the checks made while it holds are done.
+hold_until() {
+	local marker=$1 release=$2
+	shift 2
+	rm -f "$marker" "$release"
+	timeout -s KILL 90 "$lock_tool" --hold 75 --until "$release" --marker "$marker" "$@" \
+		>"$tmp/a.out" 2>&1 &
+	a=$!
+	wait_for "$marker"
+}
+
 # lock_conflicts STEP DIR TYPE: two processes over one file in DIR; TYPE
 # fcntl or flock.
 lock_conflicts() {
-	local step=$1 d=$2 type=$3 f fl=() a rc got
+	local step=$1 d=$2 type=$3 f fl=() a b rc got release=$tmp/release
 	[ "$type" = flock ] && fl=(--flock)
 	f=$d/lock-$type.$$
-	rm -f "$f" "$tmp/held"
+	rm -f "$f"
 	: >"$f" || { fail "$step" "cannot create $f"; return; }
-	timeout -s KILL 75 "$lock_tool" "${fl[@]}" --hold "$hold" --marker "$tmp/held" "$f" >"$tmp/a.out" 2>&1 &
-	a=$!
-	if ! wait_for "$tmp/held"; then
+	if ! hold_until "$tmp/held" "$release" "${fl[@]}" "$f"; then
 		fail "$step" "process A never got its lock: $(cat "$tmp/a.out")"
 		kill $a 2>/dev/null
 		return
@@ -194,22 +218,31 @@ lock_conflicts() {
 		[ $rc = 3 ] && pass "$step" "B's F_GETLK names a holder ($got)" ||
 			fail "$step" "B's F_GETLK while A holds it: exit $rc ($got)"
 	fi
-	got=$(lt "${fl[@]}" --timeout 60 "$f" 2>&1)
-	rc=$?
-	local ms
-	ms=$(echo "$got" | sed -n 's/^LOCK granted after \([0-9]*\) ms$/\1/p')
-	if [ $rc = 0 ] && [ -n "$ms" ] && [ "$ms" -ge 1000 ]; then
-		pass "$step" "B's blocking request waited for A's release, granted after $ms ms"
+	# B's blocking request must still wait 1.5 s later; A lets go then.
+	lt "${fl[@]}" --timeout 60 "$f" >"$tmp/b.out" 2>&1 &
+	b=$!
+	sleep 1.5
+	if kill -0 $b 2>/dev/null; then
+		: >"$release"
+		wait $b
+		rc=$?
+		got=$(cat "$tmp/b.out")
+		local ms
+		ms=$(echo "$got" | sed -n 's/^LOCK granted after \([0-9]*\) ms$/\1/p')
+		if [ $rc = 0 ] && [ -n "$ms" ] && [ "$ms" -ge 1000 ]; then
+			pass "$step" "B's blocking request waited for A's release, granted after $ms ms"
+		else
+			fail "$step" "B's blocking request once A let go: exit $rc ($got)"
+		fi
 	else
-		fail "$step" "B's blocking request: exit $rc ($got); it must wait for A's release"
+		wait $b
+		fail "$step" "B's blocking request ended while A held the lock: exit $? ($(cat "$tmp/b.out"))"
+		: >"$release"
 	fi
 	wait $a || fail "$step" "process A failed: $(cat "$tmp/a.out")"
 
 	# Two shared locks coexist.
-	rm -f "$tmp/held"
-	timeout -s KILL 75 "$lock_tool" "${fl[@]}" --shared --hold 3 --marker "$tmp/held" "$f" >"$tmp/a.out" 2>&1 &
-	a=$!
-	if wait_for "$tmp/held"; then
+	if hold_until "$tmp/held" "$release" "${fl[@]}" --shared "$f"; then
 		got=$(lt "${fl[@]}" --shared --nonblock "$f" 2>&1)
 		rc=$?
 		[ $rc = 0 ] && pass "$step" "two shared locks coexist" ||
@@ -217,13 +250,11 @@ lock_conflicts() {
 	else
 		fail "$step" "process A never got its shared lock: $(cat "$tmp/a.out")"
 	fi
+	: >"$release"
 	wait $a
 
 	if [ "$type" = fcntl ]; then
-		rm -f "$tmp/held"
-		timeout -s KILL 75 "$lock_tool" --range 0:100 --hold 3 --marker "$tmp/held" "$f" >"$tmp/a.out" 2>&1 &
-		a=$!
-		if wait_for "$tmp/held"; then
+		if hold_until "$tmp/held" "$release" --range 0:100 "$f"; then
 			got=$(lt --range 100:100 --nonblock "$f" 2>&1)
 			rc=$?
 			[ $rc = 0 ] && pass "$step" "B gets bytes 100-199 while A holds 0-99" ||
@@ -235,9 +266,10 @@ lock_conflicts() {
 		else
 			fail "$step" "process A never got bytes 0-99: $(cat "$tmp/a.out")"
 		fi
+		: >"$release"
 		wait $a
 	fi
-	rm -f "$f"
+	rm -f "$f" "$release"
 }
 
 [ -x "$lock_tool" ] || { echo "E2E FAIL v3: $lock_tool missing (kclient --file)"; exit 1; }
@@ -313,15 +345,28 @@ if [ "$host_lock" = 1 ]; then
 	step=host-lock
 	name=host-lock.$$
 	: >"$lockmnt/$name"
-	if host_request hostlock lock4 "$name" "$hold"; then
+	# The host holds its lock until the guest makes hostlock.release
+	# (75 s at most).
+	if host_request hostlock lock4 "$name" 75; then
 		got=$(lt --nonblock "$lockmnt/$name" 2>&1)
 		rc=$?
 		[ $rc = 3 ] && pass $step "the guest's fcntl try is refused while the host holds an NFSv4 lock" ||
 			fail $step "the guest's fcntl try while the host holds an NFSv4 lock: exit $rc ($got)"
-		got=$(lt --timeout 60 "$lockmnt/$name" 2>&1)
-		rc=$?
-		[ $rc = 0 ] && pass $step "the guest's blocking fcntl lock granted once the host released it ($got)" ||
-			fail $step "the guest's blocking fcntl lock after the host's: exit $rc ($got)"
+		lt --timeout 60 "$lockmnt/$name" >"$tmp/b.out" 2>&1 &
+		b=$!
+		sleep 1.5
+		if kill -0 $b 2>/dev/null; then
+			: >"$out/hostlock.release"
+			wait $b
+			rc=$?
+			got=$(cat "$tmp/b.out")
+			[ $rc = 0 ] && pass $step "the guest's blocking fcntl lock granted once the host released it ($got)" ||
+				fail $step "the guest's blocking fcntl lock after the host's: exit $rc ($got)"
+		else
+			wait $b
+			fail $step "the guest's blocking fcntl lock ended while the host held the file: exit $? ($(cat "$tmp/b.out"))"
+			: >"$out/hostlock.release"
+		fi
 	else
 		fail $step "the host side could not take its NFSv4 lock: $(cat "$tmp/hostlock")"
 	fi
@@ -437,6 +482,77 @@ if [ "$restart" = 1 ]; then
 	[ "$got" = "LOCK NFS4_OK" ] && pass $step "once the guest process ended an NFSv4 client takes the lock" ||
 		fail $step "after the guest process ended an NFSv4 client's attempt: '$got'"
 	dmesg | grep -iE 'lockd|statd|nlm' | tail -5 | sed 's/^/  guest dmesg: /'
+	rm -f "$f"
+fi
+
+# --- the guest reboots (as far as the server can tell) under a held lock ------------
+# A real reboot would take the mount with it: what the server sees of one
+# is the client's statd, started afresh, sending SM_NOTIFY with a new state
+# number to every host it monitored.  sm-notify does that; -v has it send
+# from the address the server monitors the guest by (the server's statd
+# knows the sender by that address: the mon_name sm-notify sends is the
+# name /etc/hosts gives it).
+if [ "$client_reboot" = 1 ]; then
+	step=client-reboot
+	name=reboot.$$
+	f=$lockmnt/$name
+	rm -f "$tmp/held"
+	: >"$f" || fail $step "cannot create $f"
+	timeout -s KILL 300 "$lock_tool" --hold 240 --marker "$tmp/held" "$f" >"$tmp/a.out" 2>&1 &
+	a=$!
+	# The address the server knows the guest by (ferryctl nlm's ADDRESS):
+	# the name its statd monitors the guest under.
+	me="" hosts=0
+	if wait_for "$tmp/held" && host_request nlm nlm; then
+		me=$(awk 'h { print $2; exit } $1 == "HOST" { h = 1 }' "$tmp/nlm")
+		hosts=$(awk 'NR == 1 { print $1 }' "$tmp/nlm")
+		reboots0=$(sed -n 's/.* \([0-9]*\) reboots heard.*/\1/p' "$tmp/nlm")
+	fi
+	if [ ! -e "$tmp/held" ]; then
+		fail $step "the guest process never got its lock: $(cat "$tmp/a.out")"
+	elif [ -z "$me" ] || [ "$hosts" != 1 ]; then
+		fail $step "the server should know the guest alone as an NLM host: $(cat "$tmp/nlm")"
+	else
+		host_request try lock4try "$name"
+		got=$(sed -n 's/^LOCK4 try: //p' "$tmp/try")
+		[ "$got" = "LOCK NFS4ERR_DENIED" ] &&
+			pass $step "before the reboot an NFSv4 client is refused the guest's lock: $got" ||
+			fail $step "before the reboot an NFSv4 client's attempt: '$got' (NFS4ERR_DENIED expected)"
+		state0=$(od -An -tu4 /var/lib/nfs/state 2>/dev/null | tr -d ' ')
+		killall rpc.statd 2>/dev/null
+		for i in $(seq 50); do pidof rpc.statd >/dev/null || break; sleep 0.1; done
+		t0=$(up)
+		# sm-notify wants a name for the address it sends from, which no
+		# resolver here gives; -d: in the foreground, its messages on
+		# stderr, until every host it notifies has answered.
+		grep -q "^$me " /etc/hosts 2>/dev/null || echo "$me v3-guest" >>/etc/hosts
+		if ! timeout -s KILL 60 sm-notify -d -f -v "$me" >"$tmp/sm-notify" 2>&1; then
+			fail $step "sm-notify -f -v $me failed: $(cat "$tmp/sm-notify")"
+		else
+			state1=$(od -An -tu4 /var/lib/nfs/state 2>/dev/null | tr -d ' ')
+			info $step "sm-notify -f -v $me: the guest's NSM state $state0 -> $state1: $(tr '\n' ' ' <"$tmp/sm-notify")"
+			for i in $(seq 40); do
+				host_request try lock4try "$name"
+				got=$(sed -n 's/^LOCK4 try: //p' "$tmp/try")
+				[ "$got" = "LOCK NFS4_OK" ] && break
+				sleep 0.5
+			done
+			el=$(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }')
+			[ "$got" = "LOCK NFS4_OK" ] &&
+				pass $step "after the guest's reboot notice (${el} s) an NFSv4 client takes the lock the guest held: the server dropped it" ||
+				fail $step "${el} s after the guest's reboot notice an NFSv4 client's attempt: '$got' (NFS4_OK expected)"
+			if host_request nlm nlm; then
+				locks=$(sed -n '1s/^[0-9]* hosts, \([0-9]*\) locks.*/\1/p' "$tmp/nlm")
+				reboots=$(sed -n 's/.* \([0-9]*\) reboots heard.*/\1/p' "$tmp/nlm")
+				[ "${locks:-x}" = 0 ] && [ "${reboots:-0}" -gt "${reboots0:-0}" ] 2>/dev/null &&
+					pass $step "the server holds no NLM lock after the guest's reboot notice, and counts it (reboots heard ${reboots0:-?} -> $reboots)" ||
+					fail $step "after the guest's reboot notice the server says: $(head -1 "$tmp/nlm")"
+			fi
+		fi
+		rpc.statd --no-notify || fail $step "rpc.statd did not start again"
+	fi
+	kill $a 2>/dev/null
+	wait $a 2>/dev/null
 	rm -f "$f"
 fi
 
