@@ -263,7 +263,7 @@ answer() { # kind name seconds tag: prints the answer, returns its status
 			--hold "$3" --until "$outdir/$4.release" --held "$held" >"$outdir/$4.holder" 2>&1 &
 		local p=$! i
 		for ((i = 0; i < 300; i++)); do
-			[ -e "$held" ] && { echo "held by pid $p for $3 s"; return 0; }
+			[ -e "$held" ] && { echo "held by pid $p until $4.release (at most $3 s)"; return 0; }
 			kill -0 "$p" 2>/dev/null || break
 			sleep 0.1
 		done
