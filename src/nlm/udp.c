@@ -106,6 +106,8 @@ void nlm_udp_ready(struct nlm_service *n)
 		return;
 	}
 	n->callback_port = l->port;
+	log_info("nlm: statd's callback served over UDP at %s%s", l->hostport,
+		 l->nlm ? " (NLM too)" : "");
 }
 
 /* The socket rpcbind is told of for IPv4 or IPv6: over IPv4 the one at
