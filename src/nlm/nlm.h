@@ -2,19 +2,20 @@
  * DOS share reservations of NFSv3 clients, kept in the state module's lock
  * table beside NFSv4's (state/state_nlm.h), so that the two conflict.
  *
- * Calls are served on the event loop that read them (the state module's
- * work is in memory).  What goes back to a client's own lock manager
- * (GRANTED for a blocked LOCK whose way cleared; the _RES call answering a
- * _MSG call) is sent by the NLM sender threads, which find the client's
- * NLM port with the portmapper on the client's address (GETPORT, TCP) and
- * calls it, so that no request waits for a client.
+ * Calls are served on the event loop that read them, or over UDP on the
+ * socket's own thread (the state module's work is in memory).  What goes
+ * back to a client's own lock manager (GRANTED for a blocked LOCK whose
+ * way cleared; the _RES call answering a _MSG call) is sent by the NLM
+ * sender threads, which find the client's NLM port with the portmapper on
+ * the client's address (GETPORT, TCP) and calls it, so that no request
+ * waits for a client.
  *
  * NLM is served over TCP on the server's listeners, and over UDP on the
- * same addresses and ports (nlm_udp_listen; a thread per UDP socket).
+ * same addresses and ports (nlm_udp_listen).
  *
  * Threads: three senders (two for clients, one for statd), one per UDP
- * socket (NLM over UDP; statd's callback).  Locks: the senders' queue (core/lock_order.h 9i),
- * a leaf. */
+ * socket (NLM over UDP; statd's callback).  Locks: the senders' queue
+ * (core/lock_order.h 9i), a leaf. */
 #ifndef FERRY_NLM_NLM_H
 #define FERRY_NLM_NLM_H
 

@@ -1,7 +1,9 @@
 /* The NLM v4 program: decodes each call, checks the file handle and the
  * caller against its export, asks the state module, and answers: in the
  * reply for the synchronous procedures, by a _RES call to the client's
- * lock manager for the _MSG ones (their own reply is empty). */
+ * lock manager for the _MSG ones (their own reply is empty).  The same
+ * procedures serve calls over TCP (the rpc server's dispatch) and over UDP
+ * (udp.c's sockets), each described by a struct nlm_caller. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -348,9 +350,9 @@ static void count_result(struct nlm_service *n, uint32_t stat)
 
 /* Counts and encodes a result, res or (TEST's) test: into the reply
  * (sync) or a _RES call (msg). */
-static enum rpc_accept_stat answer(struct nlm_service *n, const struct nlm_caller *c, bool msg,
-					 uint32_t res_proc, const struct nlm4_res *res,
-					 const struct nlm4_testres *test)
+static enum rpc_accept_stat answer(struct nlm_service *n, const struct nlm_caller *c,
+				   bool msg, uint32_t res_proc, const struct nlm4_res *res,
+				   const struct nlm4_testres *test)
 {
 	count_result(n, test ? test->stat : res->stat);
 	struct xdr_enc e, *out = c->reply;
@@ -371,8 +373,8 @@ static enum rpc_accept_stat answer(struct nlm_service *n, const struct nlm_calle
 }
 
 static enum rpc_accept_stat finish_res(struct nlm_service *n, const struct nlm_caller *c,
-					     bool msg, uint32_t res_proc,
-					     const struct nlm_bytes *cookie, uint32_t stat)
+				       bool msg, uint32_t res_proc,
+				       const struct nlm_bytes *cookie, uint32_t stat)
 {
 	struct nlm4_res res = {.cookie = *cookie, .stat = stat};
 	return answer(n, c, msg, res_proc, &res, NULL);

@@ -1086,6 +1086,14 @@ static void test_udp_lock_test_unlock(void **st)
 	assert_int_equal(nlm_unlock(fd, &b), NLM4_GRANTED);
 	assert_int_equal(nlm_test(u, &a, true, NULL, NULL), NLM4_GRANTED);
 	assert_true(nlm_udp_field("calls") >= calls + 6);
+	struct ctl_http_reply m;
+	ctlt_request(&server, "GET", "/metrics", false, NULL, &m);
+	assert_int_equal(m.status, 200);
+	const char *line = strstr(m.body, "\nferry_nlm_udp_calls_total ");
+	assert_non_null(line);
+	assert_true(strtoull(line + strlen("\nferry_nlm_udp_calls_total "), NULL, 10) >=
+		    (unsigned long long)calls + 6);
+	ctl_http_reply_free(&m);
 	/* The export's rules hold over UDP: an unreserved source port is
 	 * refused (the export is not insecure). */
 	int unres = nlm_udp_connect_from(server.port, false);
