@@ -6,8 +6,8 @@
  * rpc.statd's callback, never NFS itself: no record marking, no
  * RPCSEC_GSS, no TLS, no duplicate request cache (a retransmission is
  * served again, so what is served over it must be idempotent), no memory
- * budgets beyond one datagram (a reply larger than one is not sent:
- * RPC_SYSTEM_ERR).  AUTH_NONE and AUTH_SYS credentials are decoded;
+ * budgets beyond one datagram (results that do not fit in one are
+ * answered RPC_SYSTEM_ERR instead).  AUTH_NONE and AUTH_SYS credentials are decoded;
  * others are refused (AUTH_BADCRED).  An IPv6 socket takes IPv6 alone.
  *
  * Threads: one per listener, serving one call at a time.  No lock of its
