@@ -99,6 +99,18 @@ static bool file_has(const char *path, const char *text)
 	return strstr(buf, text) != NULL;
 }
 
+/* rpcbind's port for prog/vers/proto once it is registered (ferryd
+ * registers after it writes its port file), waiting up to 5 s; 0: none. */
+static uint16_t getport(uint32_t prog, uint32_t vers, uint32_t proto);
+
+static uint16_t getport_registered(uint32_t prog, uint32_t vers, uint32_t proto)
+{
+	uint16_t port = 0;
+	for (int i = 0; i < 100 && (port = getport(prog, vers, proto)) == 0; i++)
+		usleep(50000);
+	return port;
+}
+
 /* rpcbind's port for prog/vers/proto (0: none). */
 static uint16_t getport(uint32_t prog, uint32_t vers, uint32_t proto)
 {
@@ -114,8 +126,8 @@ static void test_registered(void **st)
 	(void)st;
 	/* Clients' lock managers find NLM over TCP and over UDP on ferryd's
 	 * port; statd finds its callback there too (UDP, on 127.0.0.1). */
-	assert_int_equal(getport(NLM_PROGRAM, NLM4_VERSION, IPPROTO_TCP), server.port);
-	assert_int_equal(getport(NLM_PROGRAM, NLM4_VERSION, IPPROTO_UDP), server.port);
+	assert_int_equal(getport_registered(NLM_PROGRAM, NLM4_VERSION, IPPROTO_TCP), server.port);
+	assert_int_equal(getport_registered(NLM_PROGRAM, NLM4_VERSION, IPPROTO_UDP), server.port);
 }
 
 /* SM_NOTIFY to the local statd as the rebooted host would send it. */
@@ -278,7 +290,7 @@ static void test_stop_while_statd_answers(void **st)
 	for (int i = 0; i < 100 && !file_has(list, host); i++)
 		usleep(50000);
 	assert_true(file_has(list, host));
-	uint16_t cb_port = getport(NLM_PROGRAM, NLM4_VERSION, IPPROTO_UDP);
+	uint16_t cb_port = getport_registered(NLM_PROGRAM, NLM4_VERSION, IPPROTO_UDP);
 	assert_true(cb_port != 0);
 	/* A file to lock, once the restart's grace period lets it be opened. */
 	struct file f;
@@ -343,8 +355,8 @@ static void test_callback_beside_other_address(void **st)
 			      "--state-dir", state, "--listen", "127.0.0.2:0", NULL};
 	assert_int_equal(ferryd_start(&server, args), 0);
 	snprintf(server.hostport, sizeof(server.hostport), "127.0.0.2:%u", server.port);
-	assert_int_equal(getport(NLM_PROGRAM, NLM4_VERSION, IPPROTO_TCP), server.port);
-	assert_int_equal(getport(NLM_PROGRAM, NLM4_VERSION, IPPROTO_UDP), server.port);
+	assert_int_equal(getport_registered(NLM_PROGRAM, NLM4_VERSION, IPPROTO_TCP), server.port);
+	assert_int_equal(getport_registered(NLM_PROGRAM, NLM4_VERSION, IPPROTO_UDP), server.port);
 
 	int fd = rpctest_connect(server.hostport);
 	assert_true(fd >= 0);
