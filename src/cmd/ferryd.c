@@ -521,6 +521,7 @@ int main(int argc, char **argv)
 	struct nlm_options nlm_opts;
 	nlm_options_default(&nlm_opts);
 	nlm_opts.nsm = cfg.nlm_nsm;
+	nlm_opts.udp = cfg.nlm_udp;
 	nlm_opts.unmon_delay_ms = cfg.nlm_unmon_delay_ms;
 	snprintf(nlm_opts.state_dir, sizeof(nlm_opts.state_dir), "%s", cfg.state_dir);
 	snprintf(nlm_opts.sm_notify, sizeof(nlm_opts.sm_notify), "%s", cfg.nlm_sm_notify);
@@ -577,6 +578,13 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < cfg.nlisten; i++)
 		listener_address(cfg.listen[i], ports[i], ctl_ctx.listeners[i],
 				 sizeof(ctl_ctx.listeners[i]));
+	/* NLM over UDP where it is served over TCP (beside NFSv3), on the
+	 * same address and port; then statd's callback. */
+	for (unsigned i = 0; i < cfg.nlisten; i++)
+		if (rpc_server_serves(srv, NLM_PROGRAM, NLM4_VERSION, (int)i) &&
+		    rpc_server_serves(srv, NFS3_PROGRAM, NFS3_VERSION, (int)i))
+			(void)nlm_udp_listen(nlm, ctl_ctx.listeners[i]);
+	nlm_udp_ready(nlm);
 	if (cfg.cluster_node[0])
 		publish_addresses(nfs.state, &ctl_ctx);
 	struct ctl_server *ctl;
@@ -594,8 +602,9 @@ int main(int argc, char **argv)
 	if (cfg.rpcbind) {
 		rpcbind_plan(&regs, &ctl_ctx);
 		rpcbind_announce(&regs);
-		/* statd reaches NLM's reboot callback through rpcbind. */
-		nlm_register_callback(nlm, true);
+		/* NLM over UDP; statd reaches NLM's reboot callback through
+		 * that registration. */
+		nlm_register_udp(nlm, true);
 	}
 	log_info("ferryd ready");
 	/* Under systemd (Type=notify); a no-op elsewhere. */
@@ -617,8 +626,7 @@ int main(int argc, char **argv)
 	log_info("received %s; stopping", strsignal(sig));
 	sd_notify(0, "STOPPING=1");
 	rpcbind_regs_unregister(&regs);
-	if (cfg.rpcbind)
-		nlm_register_callback(nlm, false);
+	nlm_register_udp(nlm, false);
 	/* The control plane reads the server: it goes first, and its address
 	 * with it, so ferryctl does not try a server that is gone. */
 	if (ctl) {
@@ -627,6 +635,8 @@ int main(int argc, char **argv)
 		unlink(path);
 	}
 	ctl_server_stop(ctl);
+	/* No NLM over UDP either once the server stops serving. */
+	nlm_udp_stop(nlm);
 	rpc_server_stop(srv, SHUTDOWN_DRAIN_MS);
 	struct rpc_server_stats st;
 	rpc_server_get_stats(srv, &st);

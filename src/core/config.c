@@ -181,6 +181,7 @@ void config_init_defaults(struct ferry_config *cfg)
 	cfg->delegations = CONFIG_DELEG_READWRITE;
 	cfg->dir_delegations = true;
 	cfg->nlm_nsm = true;
+	cfg->nlm_udp = true;
 	strcpy(cfg->nlm_sm_notify, "/usr/sbin/sm-notify");
 	strcpy(cfg->owner_domain, "localdomain");
 	snprintf(cfg->control_listen, sizeof(cfg->control_listen), "127.0.0.1:%d",
@@ -490,6 +491,9 @@ static bool server_entry(struct ini_ctx *ctx, const char *section, const char *k
 		return set_control_listen(cfg, value, ctx->errbuf, ctx->errlen);
 	if (strcmp(section, "nlm") == 0 && strcmp(key, "nsm") == 0)
 		return parse_bool(value, &cfg->nlm_nsm) ||
+		       fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
+	if (strcmp(section, "nlm") == 0 && strcmp(key, "udp") == 0)
+		return parse_bool(value, &cfg->nlm_udp) ||
 		       fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
 	return unknown_key(ctx, section, where);
 }

@@ -273,8 +273,9 @@ struct ferry_config {
 	/* [nlm]: NSM through the local rpc.statd (nsm), how long a host that
 	 * holds nothing stays monitored, and what a restart runs to have the
 	 * last run's NLM hosts notified (with nsm; statd_dir: its -P, "" :
-	 * sm-notify's default). */
-	bool nlm_nsm;
+	 * sm-notify's default); udp: NLM over UDP too, on each listener
+	 * that serves it over TCP. */
+	bool nlm_nsm, nlm_udp;
 	unsigned nlm_unmon_delay_ms;
 	char nlm_statd_dir[CONFIG_PATH_MAX];
 	char nlm_sm_notify[CONFIG_PATH_MAX];

@@ -3,7 +3,8 @@
  *                     procedure, GRANTED and _RES callbacks, statd calls,
  *                     reboots heard) and every NLM host with what it holds
  *                     (owners, locks, blocked requests, shares) and the NSM
- *                     state its last LOCK carried
+ *                     state its last LOCK carried; NLM over UDP (its first
+ *                     port, sockets, calls served and datagrams dropped)
  * and the ferry_nlm_* metrics (metrics.c). */
 #include <stdlib.h>
 
@@ -42,9 +43,12 @@ unsigned ctl_nlm_get(struct ctl_server *cs, json_t **out)
 						      (json_int_t)hosts[i].shares));
 	free(hosts);
 	/* reboots: notices statd passed on, not calls to statd (nsm_calls). */
-	*out = json_pack("{s:b, s:b, s:i, s:I, s:I, s:I, s:I, s:I, s:o, s:{s:I, s:I, s:I}, "
+	*out = json_pack("{s:b, s:b, s:i, s:{s:i, s:i, s:I, s:I}, "
+			 "s:I, s:I, s:I, s:I, s:I, s:o, s:{s:I, s:I, s:I}, "
 			 "s:{s:I, s:I}, s:{s:I, s:I, s:I}, s:I, s:I, s:o}",
 			 "enabled", 1, "nsm", st.nsm, "callback_port", (int)st.callback_port,
+			 "udp", "port", (int)st.udp_port, "listeners", (int)st.udp_listeners,
+			 "calls", (json_int_t)st.udp_calls, "dropped", (json_int_t)st.udp_bad,
 			 "hosts", (json_int_t)ss.hosts, "locks", (json_int_t)ss.locks, "blocked",
 			 (json_int_t)ss.blocked, "shares", (json_int_t)ss.shares, "granted_later",
 			 (json_int_t)ss.granted_later, "calls", calls, "granted", "ok",

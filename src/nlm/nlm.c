@@ -17,6 +17,7 @@ void nlm_options_default(struct nlm_options *o)
 		.retry_ms = 1000,
 		.portmapper_port = 111,
 		.nsm = true,
+		.udp = true,
 		.unmon_delay_ms = 30000,
 		.sm_notify = "/usr/sbin/sm-notify",
 	};
@@ -52,7 +53,7 @@ void nlm_destroy(struct nlm_service *n)
 	if (!n)
 		return;
 	state_nlm_grant_hook_set(n->st, NULL, NULL);
-	nlm_nsm_stop(n); /* no callback from statd once the sender stops */
+	nlm_udp_stop(n); /* no call over UDP, nor statd's callback, once the sender stops */
 	nlm_sender_stop(n);
 	nlm_nsm_free(n);
 	free(n);
@@ -79,6 +80,6 @@ void nlm_get_stats(struct nlm_service *n, struct nlm_stats *out)
 	out->nsm_failed = atomic_load(&n->nsm_failed);
 	out->reboots = atomic_load(&n->reboots);
 	out->nsm = n->opts.nsm;
-	out->callback_port = n->udp_port;
+	nlm_udp_get_stats(n, out);
 }
 

@@ -2,16 +2,20 @@
  * DOS share reservations of NFSv3 clients, kept in the state module's lock
  * table beside NFSv4's (state/state_nlm.h), so that the two conflict.
  *
- * Calls are served on the event loop that read them (the state module's
- * work is in memory).  What goes back to a client's own lock manager
- * (GRANTED for a blocked LOCK whose way cleared; the _RES call answering a
- * _MSG call) is sent by the NLM sender threads, which find the client's
- * NLM port with the portmapper on the client's address (GETPORT, TCP) and
- * calls it, so that no request waits for a client.
+ * Calls are served on the event loop that read them, or over UDP on the
+ * socket's own thread (the state module's work is in memory).  What goes
+ * back to a client's own lock manager (GRANTED for a blocked LOCK whose
+ * way cleared; the _RES call answering a _MSG call) is sent by the NLM
+ * sender threads, which find the client's NLM port with the portmapper on
+ * the client's address (GETPORT, TCP) and calls it, so that no request
+ * waits for a client.
  *
- * Threads: three senders (two for clients, one for statd) and, with NSM,
- * statd's callback listener.  Locks: the senders' queue (core/lock_order.h 9i),
- * a leaf. */
+ * NLM is served over TCP on the server's listeners, and over UDP on the
+ * same addresses and ports (nlm_udp_listen).
+ *
+ * Threads: three senders (two for clients, one for statd), one per UDP
+ * socket (NLM over UDP; statd's callback).  Locks: the senders' queue
+ * (core/lock_order.h 9i), a leaf. */
 #ifndef FERRY_NLM_NLM_H
 #define FERRY_NLM_NLM_H
 
@@ -39,10 +43,12 @@ struct nlm_options {
 	uint16_t portmapper_port;
 	/* NSM through the local rpc.statd: SM_MON for each host that takes
 	 * its first lock or share, SM_UNMON once it holds none, and statd's
-	 * callback (a UDP listener on loopback, registered with rpcbind as
-	 * NLM v4 over UDP: the program, version and procedure of SM_MON's
-	 * my_id) when a monitored host reboots: that host's locks go. */
+	 * callback (NLM v4 over UDP on 127.0.0.1, procedure 16: the program,
+	 * version and procedure of SM_MON's my_id, found through rpcbind)
+	 * when a monitored host reboots: that host's locks go. */
 	bool nsm;
+	/* NLM over UDP as well as TCP (nlm_udp_listen). */
+	bool udp;
 	/* A host that holds nothing any more is unmonitored this much later,
 	 * unless it locks again meanwhile. */
 	uint32_t unmon_delay_ms;
@@ -68,12 +74,29 @@ void nlm_destroy(struct nlm_service *n);
 
 void nlm_program_describe(struct rpc_program *prog, struct nlm_service *n);
 
-/* Registers (set) or withdraws with the local rpcbind the UDP listener
- * statd calls back (NLM v4 over UDP on loopback; with NSM only).  NLM over
- * TCP is registered with the server's other programs.  A registration
- * left by a run that did not stop cleanly is replaced.  Failures are
- * logged. */
-void nlm_register_callback(struct nlm_service *n, bool set);
+/* With the udp option, serves NLM over UDP at hostport ("HOST:PORT",
+ * "[V6]:PORT": where a TCP listener serving NLM is bound).  A socket that
+ * cannot be bound (the port taken) is warned of and left out: NLM is then
+ * served over TCP alone there.  0 or a negative errno. */
+int nlm_udp_listen(struct nlm_service *n, const char *hostport);
+
+/* Once the UDP listeners are bound: with NSM, statd's callback (an
+ * SM_NOTIFY datagram to 127.0.0.1) is taken by the UDP listener bound on
+ * 127.0.0.1 or 0.0.0.0, if any; otherwise by a socket of its own on
+ * 127.0.0.1, at the port of the first IPv4 UDP listener where it can (so
+ * that one rpcbind registration serves both), else at any port. */
+void nlm_udp_ready(struct nlm_service *n);
+
+/* Registers (set) or withdraws with the local rpcbind NLM v4 over UDP:
+ * netid "udp" at the IPv4 listener statd's callback reaches (or statd's
+ * own socket), "udp6" at the first IPv6 listener.  NLM over TCP is
+ * registered with the server's other programs.  A registration left by a
+ * run that did not stop cleanly is replaced.  Failures are logged. */
+void nlm_register_udp(struct nlm_service *n, bool set);
+
+/* Closes the UDP sockets (also done by nlm_destroy): no call is served
+ * over UDP once it returns. */
+void nlm_udp_stop(struct nlm_service *n);
 
 struct nlm_stats {
 	uint64_t calls[NLMPROC4_MAX + 1];    /* by procedure */
@@ -86,6 +109,9 @@ struct nlm_stats {
 	uint64_t reboots;                     /* statd said a monitored host rebooted */
 	bool nsm;                             /* monitoring through statd */
 	uint16_t callback_port;               /* statd's callback listener (UDP) */
+	unsigned udp_listeners;               /* UDP sockets serving NLM */
+	uint16_t udp_port;                    /* the first one's port (0: none) */
+	uint64_t udp_calls, udp_bad;          /* over UDP: served; dropped */
 };
 
 void nlm_get_stats(struct nlm_service *n, struct nlm_stats *out);

@@ -6,6 +6,8 @@
 #include <stdatomic.h>
 
 #include "nlm/nlm.h"
+#include "rpc/rpcbind.h"
+#include "rpc/udp.h"
 #include "state/state_nlm.h"
 
 /* Sender threads: one for statd, the others for clients' lock managers.
@@ -49,6 +51,34 @@ struct nlm_job {
 	char host[NLM4_MAXSTRLEN + 1];
 };
 
+/* A call as program.c serves it, over TCP (rpc/server.h) or UDP
+ * (rpc/udp.h): the caller, the procedure, its arguments and where its
+ * results go. */
+struct nlm_caller {
+	const struct sockaddr_storage *addr; /* the caller's address and port */
+	const char *name;                    /* printable, for logs */
+	const struct rpc_tls_peer *tls;      /* NULL: no TLS */
+	const struct rpc_cred *cred;
+	uint32_t proc;
+	struct xdr_dec *args;
+	struct xdr_enc *reply;
+};
+
+/* A UDP socket of the service: NLM on a listener's address, or statd's
+ * callback alone on 127.0.0.1 (nlm false). */
+struct nlm_udp_listener {
+	struct nlm_service *n;
+	struct rpc_udp *udp;
+	char hostport[80]; /* as bound, with its port */
+	uint16_t port;
+	bool v6;
+	bool loopback; /* gets what is sent to 127.0.0.1:port (0.0.0.0, 127.0.0.1) */
+	bool nlm;      /* serves NLM's procedures */
+	bool callback; /* takes statd's SM_NOTIFY (with NSM) */
+};
+
+enum { NLM_UDP_MAX = CONFIG_MAX_LISTEN + 1 };
+
 struct nlm_service {
 	struct state_server *st;
 	struct exports *exps;
@@ -76,12 +106,16 @@ struct nlm_service {
 	_Atomic uint64_t results[NLM4_FAILED + 1];
 	_Atomic uint64_t garbage, granted_sent, granted_refused, granted_failed, res_sent,
 		res_failed, free_all, sm_mon, sm_unmon, nsm_failed, reboots;
-	/* NSM (nsm.c): statd's callback listener, and the hosts monitored
-	 * (the sender's alone), as <state_dir>/nlm_hosts lists them once
-	 * hosts_held is false: until the grace period the last run's hosts
-	 * began is over, the file keeps naming them. */
-	struct rpc_udp *udp;
-	uint16_t udp_port;
+	/* The UDP sockets (udp.c): set up before any call comes, closed by
+	 * nlm_udp_stop; callback_port is the one statd reaches (0: none). */
+	struct nlm_udp_listener udp[NLM_UDP_MAX];
+	unsigned nudp;
+	uint16_t callback_port;
+	struct rpcbind_regs udp_regs; /* NLM over UDP, as registered */
+	/* NSM (nsm.c): the hosts monitored (the sender's alone), as
+	 * <state_dir>/nlm_hosts lists them once hosts_held is false: until
+	 * the grace period the last run's hosts began is over, the file keeps
+	 * naming them. */
 	char **monitored;
 	size_t nmonitored;
 	bool hosts_held;
@@ -114,8 +148,9 @@ void nlm_grant_hook(void *ctx, const struct state_nlm_grant *g);
 
 /* nsm.c */
 int nlm_nsm_start(struct nlm_service *n);
-/* Closes statd's callback listener (before the sender stops). */
-void nlm_nsm_stop(struct nlm_service *n);
+/* statd's SM_NOTIFY (NLM procedure 16, over UDP): heeded from loopback
+ * and a reserved port only. */
+enum rpc_accept_stat nlm_nsm_notify(struct nlm_service *n, struct rpc_udp_call *call);
 /* Frees the list of hosts monitored, once the sender stopped: its NSM
  * thread updates the list when an SM_MON or SM_UNMON it sent is answered. */
 void nlm_nsm_free(struct nlm_service *n);
@@ -147,6 +182,13 @@ int nlm_getport(struct nlm_service *n, const char *addr, uint16_t pmap_port, uin
 int nlm_call(struct nlm_service *n, const char *addr, uint16_t port, uint32_t prog,
 	     uint32_t vers, uint32_t proc, const uint8_t *args, size_t args_len,
 	     struct buf **reply, size_t *off);
+
+/* udp.c: the UDP sockets' part of nlm_get_stats. */
+void nlm_udp_get_stats(struct nlm_service *n, struct nlm_stats *out);
+
+/* program.c: the rpc_udp_program serve callback of a UDP socket (ctx: its
+ * struct nlm_udp_listener). */
+enum rpc_accept_stat nlm_udp_serve(void *ctx, struct rpc_udp_call *call, struct xdr_enc *out);
 
 /* program.c: the lock a blob describes, resolved to its file (false when
  * its handle no longer parses); let go of it. */

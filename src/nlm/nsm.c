@@ -8,9 +8,11 @@
  *     kernel's lock manager names them by default: a caller_name is
  *     whatever the client calls itself, which the local statd may not
  *     resolve (it refuses to monitor a name it cannot);
- *   - statd calls my_id back (UDP, to the port rpcbind gives for NLM v4
- *     over UDP on loopback) when that host tells it of a reboot: ferryd
- *     drops the host's locks and shares;
+ *   - statd calls my_id back (UDP, to 127.0.0.1 at the port rpcbind
+ *     gives for NLM v4 over UDP) when that host tells it of a reboot:
+ *     ferryd drops the host's locks and shares.  The UDP socket serving
+ *     NLM on 0.0.0.0 or 127.0.0.1 takes that call, or one of its own on
+ *     127.0.0.1 (udp.c);
  *   - the hosts monitored are listed in <state_dir>/nlm_hosts; a start
  *     that finds the list non-empty begins a grace period for them
  *     (state_nlm_grace_begin) and runs sm-notify -f so that statd tells
@@ -37,7 +39,6 @@
 #include "core/state_dir.h"
 #include "nlm/nlm_internal.h"
 #include "rpc/client.h"
-#include "rpc/rpcbind.h"
 #include "rpc/udp.h"
 #include "state/state.h"
 
@@ -289,43 +290,31 @@ static bool from_reserved_port(const struct sockaddr_storage *ss)
 	return port > 0 && port < 1024;
 }
 
-static enum rpc_accept_stat serve_callback(void *ctx, struct rpc_udp_call *call,
-					   struct xdr_enc *out)
+enum rpc_accept_stat nlm_nsm_notify(struct nlm_service *n, struct rpc_udp_call *call)
 {
-	struct nlm_service *n = ctx;
-	(void)out;
-	switch (call->hdr->proc) {
-	case NLMPROC4_NULL:
-		return RPC_SUCCESS;
-	case NLMPROC4_SM_NOTIFY: {
-		struct nsm_status st;
-		if (!nsm_decode_status(&call->args, &st))
-			return RPC_GARBAGE_ARGS;
-		/* Only the local statd speaks for other hosts: from loopback,
-		 * and from a port only a privileged process can bind. */
-		if (!is_loopback(call->peer)) {
-			log_ratelimited("nlm: a reboot notice from a remote address ignored");
-			return RPC_SUCCESS;
-		}
-		if (!from_reserved_port(call->peer)) {
-			log_ratelimited("nlm: a reboot notice from an unprivileged local port ignored");
-			return RPC_SUCCESS;
-		}
-		atomic_fetch_add(&n->reboots, 1);
-		/* mon_name is what SM_MON named: the host's address. */
-		char addr[NLM_ADDR_MAX];
-		if (st.mon_name.len >= sizeof(addr))
-			return RPC_SUCCESS;
-		memcpy(addr, st.mon_name.data, st.mon_name.len);
-		addr[st.mon_name.len] = '\0';
-		nlm_free_host(n, NULL, 0, addr, "rebooted (statd)");
-		state_lock_notify_flush(n->st);
+	struct nsm_status st;
+	if (!nsm_decode_status(&call->args, &st))
+		return RPC_GARBAGE_ARGS;
+	/* Only the local statd speaks for other hosts: from loopback, and
+	 * from a port only a privileged process can bind. */
+	if (!is_loopback(call->peer)) {
+		log_ratelimited("nlm: a reboot notice from a remote address ignored");
 		return RPC_SUCCESS;
 	}
-	default:
-		/* NLM itself is served over TCP only. */
-		return RPC_PROC_UNAVAIL;
+	if (!from_reserved_port(call->peer)) {
+		log_ratelimited("nlm: a reboot notice from an unprivileged local port ignored");
+		return RPC_SUCCESS;
 	}
+	atomic_fetch_add(&n->reboots, 1);
+	/* mon_name is what SM_MON named: the host's address. */
+	char addr[NLM_ADDR_MAX];
+	if (st.mon_name.len >= sizeof(addr))
+		return RPC_SUCCESS;
+	memcpy(addr, st.mon_name.data, st.mon_name.len);
+	addr[st.mon_name.len] = '\0';
+	nlm_free_host(n, NULL, 0, addr, "rebooted (statd)");
+	state_lock_notify_flush(n->st);
+	return RPC_SUCCESS;
 }
 
 /* Has statd tell the hosts monitored before this start that the lock
@@ -386,51 +375,7 @@ int nlm_nsm_start(struct nlm_service *n)
 			log_error("nlm: no memory to settle nlm_hosts after the grace period");
 		}
 	}
-	if (!n->opts.nsm)
-		return 0;
-	struct rpc_udp_program prog = {
-		.prog = NLM_PROGRAM,
-		.vers_low = NLM4_VERSION,
-		.vers_high = NLM4_VERSION,
-		.serve = serve_callback,
-		.ctx = n,
-	};
-	int rc = rpc_udp_listen("127.0.0.1:0", &prog, 1, &n->udp, &n->udp_port);
-	if (rc) {
-		/* Locks work without it; reboots go unheard. */
-		log_error("nlm: cannot listen for statd's callbacks: %s; hosts' reboots are not "
-			  "heard",
-			  strerror(-rc));
-		return 0;
-	}
 	return 0;
-}
-
-void nlm_register_callback(struct nlm_service *n, bool set)
-{
-	if (!n->udp)
-		return;
-	/* statd finds my_id's program through rpcbind, over UDP (its
-	 * universal address: the address, then the port's two bytes).  A
-	 * registration a run that did not stop cleanly left goes first. */
-	char uaddr[32];
-	snprintf(uaddr, sizeof(uaddr), "%s.%u.%u", loopback, n->udp_port >> 8, n->udp_port & 0xff);
-	rpcbind_call(NLM_PROGRAM, NLM4_VERSION, "udp", uaddr, false);
-	if (!set)
-		return;
-	int rc = rpcbind_call(NLM_PROGRAM, NLM4_VERSION, "udp", uaddr, true);
-	if (rc)
-		log_warn("nlm: rpcbind registration of statd's callback (udp %s) failed: %s; "
-			 "hosts' reboots are not heard",
-			 uaddr, strerror(-rc));
-	else
-		log_info("nlm: statd's callback registered with rpcbind (udp %s)", uaddr);
-}
-
-void nlm_nsm_stop(struct nlm_service *n)
-{
-	rpc_udp_close(n->udp);
-	n->udp = NULL;
 }
 
 void nlm_nsm_free(struct nlm_service *n)

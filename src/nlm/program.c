@@ -1,7 +1,9 @@
 /* The NLM v4 program: decodes each call, checks the file handle and the
  * caller against its export, asks the state module, and answers: in the
  * reply for the synchronous procedures, by a _RES call to the client's
- * lock manager for the _MSG ones (their own reply is empty). */
+ * lock manager for the _MSG ones (their own reply is empty).  The same
+ * procedures serve calls over TCP (the rpc server's dispatch) and over UDP
+ * (udp.c's sockets), each described by a struct nlm_caller. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +21,7 @@
 /* fh as a lock target of the caller: its export must admit the caller
  * (host, port, flavour) as NFS would; write: the lock or share wants write
  * access (NLM4_ROFS on a read-only export). */
-static uint32_t resolve(struct nlm_service *n, struct rpc_request *req,
+static uint32_t resolve(struct nlm_service *n, const struct nlm_caller *c,
 			const struct nlm_bytes *wire, bool write, struct state_file_key *key)
 {
 	struct fh fh;
@@ -29,11 +31,9 @@ static uint32_t resolve(struct nlm_service *n, struct rpc_request *req,
 	if (fh.kind != FH_EXPORT)
 		return NLM4_FAILED; /* a directory of the pseudo file system */
 	const struct export *ex = fh.export;
-	const struct sockaddr_storage *peer = rpc_conn_peer_addr(req->conn);
-	if (!export_allows(ex, peer, rpc_conn_tls_peer(req->conn)) ||
-	    !export_port_ok(ex, peer, req->cred.flavor) || !export_sec_ok(ex, &req->cred)) {
-		log_ratelimited("nlm: %s may not lock files of export %s",
-				rpc_conn_peer(req->conn), ex->pseudo);
+	if (!export_allows(ex, c->addr, c->tls) || !export_port_ok(ex, c->addr, c->cred->flavor) ||
+	    !export_sec_ok(ex, c->cred)) {
+		log_ratelimited("nlm: %s may not lock files of export %s", c->name, ex->pseudo);
 		return NLM4_FAILED;
 	}
 	if (write && atomic_load(&ex->read_only))
@@ -44,9 +44,9 @@ static uint32_t resolve(struct nlm_service *n, struct rpc_request *req,
 }
 
 /* The caller's address without its port, for calls back. */
-static void peer_host(struct rpc_request *req, char *out, size_t len)
+static void peer_host(const struct nlm_caller *c, char *out, size_t len)
 {
-	rpc_addr_host(rpc_conn_peer_addr(req->conn), out, len);
+	rpc_addr_host(c->addr, out, len);
 }
 
 static void lock_of(const struct nlm4_lock *w, const char *addr, const struct state_file_key *key,
@@ -162,16 +162,16 @@ static uint32_t lock_in_backend(struct nlm_service *n, struct export *ex,
 
 /* --- the procedures -------------------------------------------------------------- */
 
-static uint32_t do_test(struct nlm_service *n, struct rpc_request *req,
+static uint32_t do_test(struct nlm_service *n, const struct nlm_caller *c,
 			const struct nlm4_testargs *a, struct nlm4_testres *res,
 			struct state_nlm_holder *h)
 {
 	struct state_file_key key;
-	uint32_t stat = resolve(n, req, &a->lock.fh, false, &key);
+	uint32_t stat = resolve(n, c, &a->lock.fh, false, &key);
 	if (stat != NLM4_GRANTED)
 		return stat;
 	char addr[NLM_ADDR_MAX];
-	peer_host(req, addr, sizeof(addr));
+	peer_host(c, addr, sizeof(addr));
 	struct state_nlm_lock l;
 	lock_of(&a->lock, addr, &key, a->exclusive, &l);
 	struct state_nlm_backend be;
@@ -200,15 +200,15 @@ static uint32_t do_test(struct nlm_service *n, struct rpc_request *req,
 	return stat;
 }
 
-static uint32_t do_lock(struct nlm_service *n, struct rpc_request *req,
+static uint32_t do_lock(struct nlm_service *n, const struct nlm_caller *c,
 			const struct nlm4_lockargs *a, bool may_block)
 {
 	struct state_file_key key;
-	uint32_t stat = resolve(n, req, &a->lock.fh, a->exclusive, &key);
+	uint32_t stat = resolve(n, c, &a->lock.fh, a->exclusive, &key);
 	if (stat != NLM4_GRANTED)
 		return stat;
 	char addr[NLM_ADDR_MAX];
-	peer_host(req, addr, sizeof(addr));
+	peer_host(c, addr, sizeof(addr));
 	struct state_nlm_lock l;
 	lock_of(&a->lock, addr, &key, a->exclusive, &l);
 	struct nlm_grant_blob b = {
@@ -239,15 +239,15 @@ static uint32_t do_lock(struct nlm_service *n, struct rpc_request *req,
 	return stat;
 }
 
-static uint32_t do_unlock(struct nlm_service *n, struct rpc_request *req,
+static uint32_t do_unlock(struct nlm_service *n, const struct nlm_caller *c,
 			  const struct nlm4_lock *w)
 {
 	struct state_file_key key;
-	uint32_t stat = resolve(n, req, &w->fh, false, &key);
+	uint32_t stat = resolve(n, c, &w->fh, false, &key);
 	if (stat != NLM4_GRANTED)
 		return stat;
 	char addr[NLM_ADDR_MAX];
-	peer_host(req, addr, sizeof(addr));
+	peer_host(c, addr, sizeof(addr));
 	struct state_nlm_lock l;
 	lock_of(w, addr, &key, false, &l);
 	struct state_nlm_effect eff;
@@ -264,15 +264,15 @@ static uint32_t do_unlock(struct nlm_service *n, struct rpc_request *req,
 	return stat;
 }
 
-static uint32_t do_cancel(struct nlm_service *n, struct rpc_request *req,
+static uint32_t do_cancel(struct nlm_service *n, const struct nlm_caller *c,
 			  const struct nlm4_cancargs *a)
 {
 	struct state_file_key key;
-	uint32_t stat = resolve(n, req, &a->lock.fh, false, &key);
+	uint32_t stat = resolve(n, c, &a->lock.fh, false, &key);
 	if (stat != NLM4_GRANTED)
 		return stat;
 	char addr[NLM_ADDR_MAX];
-	peer_host(req, addr, sizeof(addr));
+	peer_host(c, addr, sizeof(addr));
 	struct state_nlm_lock l;
 	lock_of(&a->lock, addr, &key, a->exclusive, &l);
 	struct state_nlm_effect eff;
@@ -281,17 +281,17 @@ static uint32_t do_cancel(struct nlm_service *n, struct rpc_request *req,
 	return stat;
 }
 
-static uint32_t do_share(struct nlm_service *n, struct rpc_request *req,
+static uint32_t do_share(struct nlm_service *n, const struct nlm_caller *c,
 			 const struct nlm4_shareargs *a, bool share)
 {
 	const struct nlm4_share *s = &a->share;
 	struct state_file_key key;
-	uint32_t stat = resolve(n, req, &s->fh, share && (s->access & NLM4_FSA_W), &key);
+	uint32_t stat = resolve(n, c, &s->fh, share && (s->access & NLM4_FSA_W), &key);
 	if (stat != NLM4_GRANTED)
 		return stat;
 	/* A share has no svid: its owner is the owner handle alone. */
 	char addr[NLM_ADDR_MAX];
-	peer_host(req, addr, sizeof(addr));
+	peer_host(c, addr, sizeof(addr));
 	struct state_nlm_owner o = {.host = s->caller_name.data,
 				    .host_len = s->caller_name.len,
 				    .addr = addr,
@@ -322,11 +322,11 @@ void nlm_free_host(struct nlm_service *n, const uint8_t *name, uint32_t len, con
 }
 
 /* Sends a _MSG call's result to the client's _RES procedure. */
-static void answer_msg(struct nlm_service *n, struct rpc_request *req, uint32_t proc,
+static void answer_msg(struct nlm_service *n, const struct nlm_caller *c, uint32_t proc,
 		       const struct xdr_enc *e)
 {
 	char addr[NLM_ADDR_MAX];
-	peer_host(req, addr, sizeof(addr));
+	peer_host(c, addr, sizeof(addr));
 	if (e->overflow ||
 	    !nlm_send_queue(n, NLM_JOB_RES, addr, proc, e->buf->data, (uint32_t)e->buf->len, NULL, 0))
 		log_ratelimited("nlm: %s: an asynchronous call's answer dropped (no memory, or "
@@ -334,12 +334,12 @@ static void answer_msg(struct nlm_service *n, struct rpc_request *req, uint32_t 
 				addr);
 }
 
-static struct rpc_dispatch_result garbage(struct nlm_service *n, struct rpc_request *req)
+static enum rpc_accept_stat garbage(struct nlm_service *n, const struct nlm_caller *c)
 {
 	atomic_fetch_add(&n->garbage, 1);
-	log_ratelimited("nlm: %s: %s arguments do not decode", rpc_conn_peer(req->conn),
-			nlm4_proc_name(req->hdr.proc));
-	return rpc_dispatch_done(RPC_GARBAGE_ARGS);
+	log_ratelimited("nlm: %s: %s arguments do not decode", c->name,
+			nlm4_proc_name(c->proc));
+	return RPC_GARBAGE_ARGS;
 }
 
 static void count_result(struct nlm_service *n, uint32_t stat)
@@ -350,15 +350,15 @@ static void count_result(struct nlm_service *n, uint32_t stat)
 
 /* Counts and encodes a result, res or (TEST's) test: into the reply
  * (sync) or a _RES call (msg). */
-static struct rpc_dispatch_result answer(struct nlm_service *n, struct rpc_request *req, bool msg,
-					 uint32_t res_proc, const struct nlm4_res *res,
-					 const struct nlm4_testres *test)
+static enum rpc_accept_stat answer(struct nlm_service *n, const struct nlm_caller *c,
+				   bool msg, uint32_t res_proc, const struct nlm4_res *res,
+				   const struct nlm4_testres *test)
 {
 	count_result(n, test ? test->stat : res->stat);
-	struct xdr_enc e, *out = &req->reply;
+	struct xdr_enc e, *out = c->reply;
 	if (msg) {
 		if (!xdr_enc_init(&e, 256, 4096))
-			return rpc_dispatch_done(RPC_SUCCESS);
+			return RPC_SUCCESS;
 		out = &e;
 	}
 	if (test)
@@ -366,63 +366,63 @@ static struct rpc_dispatch_result answer(struct nlm_service *n, struct rpc_reque
 	else
 		nlm4_encode_res(out, res);
 	if (msg) {
-		answer_msg(n, req, res_proc, &e);
+		answer_msg(n, c, res_proc, &e);
 		xdr_enc_release(&e);
 	}
-	return rpc_dispatch_done(RPC_SUCCESS);
+	return RPC_SUCCESS;
 }
 
-static struct rpc_dispatch_result finish_res(struct nlm_service *n, struct rpc_request *req,
-					     bool msg, uint32_t res_proc,
-					     const struct nlm_bytes *cookie, uint32_t stat)
+static enum rpc_accept_stat finish_res(struct nlm_service *n, const struct nlm_caller *c,
+				       bool msg, uint32_t res_proc,
+				       const struct nlm_bytes *cookie, uint32_t stat)
 {
 	struct nlm4_res res = {.cookie = *cookie, .stat = stat};
-	return answer(n, req, msg, res_proc, &res, NULL);
+	return answer(n, c, msg, res_proc, &res, NULL);
 }
 
-static struct rpc_dispatch_result serve(struct nlm_service *n, struct rpc_request *req)
+static enum rpc_accept_stat serve(struct nlm_service *n, const struct nlm_caller *c)
 {
-	uint32_t proc = req->hdr.proc;
-	struct xdr_dec *d = &req->args;
+	uint32_t proc = c->proc;
+	struct xdr_dec *d = c->args;
 	bool msg = proc >= NLMPROC4_TEST_MSG && proc <= NLMPROC4_GRANTED_MSG;
 	switch (proc) {
 	case NLMPROC4_NULL:
-		return rpc_dispatch_done(RPC_SUCCESS);
+		return RPC_SUCCESS;
 	case NLMPROC4_TEST:
 	case NLMPROC4_TEST_MSG: {
 		struct nlm4_testargs a;
 		if (!nlm4_decode_testargs(d, &a))
-			return garbage(n, req);
+			return garbage(n, c);
 		struct nlm4_testres res = {.cookie = a.cookie};
 		struct state_nlm_holder h;
-		res.stat = do_test(n, req, &a, &res, &h);
-		return answer(n, req, msg, NLMPROC4_TEST_RES, NULL, &res);
+		res.stat = do_test(n, c, &a, &res, &h);
+		return answer(n, c, msg, NLMPROC4_TEST_RES, NULL, &res);
 	}
 	case NLMPROC4_LOCK:
 	case NLMPROC4_LOCK_MSG:
 	case NLMPROC4_NM_LOCK: {
 		struct nlm4_lockargs a;
 		if (!nlm4_decode_lockargs(d, &a))
-			return garbage(n, req);
+			return garbage(n, c);
 		/* NM_LOCK: a client without NSM; it never blocks. */
-		uint32_t stat = do_lock(n, req, &a, proc != NLMPROC4_NM_LOCK);
-		return finish_res(n, req, msg, NLMPROC4_LOCK_RES, &a.cookie, stat);
+		uint32_t stat = do_lock(n, c, &a, proc != NLMPROC4_NM_LOCK);
+		return finish_res(n, c, msg, NLMPROC4_LOCK_RES, &a.cookie, stat);
 	}
 	case NLMPROC4_CANCEL:
 	case NLMPROC4_CANCEL_MSG: {
 		struct nlm4_cancargs a;
 		if (!nlm4_decode_cancargs(d, &a))
-			return garbage(n, req);
-		return finish_res(n, req, msg, NLMPROC4_CANCEL_RES, &a.cookie,
-				  do_cancel(n, req, &a));
+			return garbage(n, c);
+		return finish_res(n, c, msg, NLMPROC4_CANCEL_RES, &a.cookie,
+				  do_cancel(n, c, &a));
 	}
 	case NLMPROC4_UNLOCK:
 	case NLMPROC4_UNLOCK_MSG: {
 		struct nlm4_unlockargs a;
 		if (!nlm4_decode_unlockargs(d, &a))
-			return garbage(n, req);
-		return finish_res(n, req, msg, NLMPROC4_UNLOCK_RES, &a.cookie,
-				  do_unlock(n, req, &a.lock));
+			return garbage(n, c);
+		return finish_res(n, c, msg, NLMPROC4_UNLOCK_RES, &a.cookie,
+				  do_unlock(n, c, &a.lock));
 	}
 	case NLMPROC4_GRANTED:
 	case NLMPROC4_GRANTED_MSG: {
@@ -430,14 +430,14 @@ static struct rpc_dispatch_result serve(struct nlm_service *n, struct rpc_reques
 		 * refused, as a client refuses a grant it does not wait for. */
 		struct nlm4_testargs a;
 		if (!nlm4_decode_testargs(d, &a))
-			return garbage(n, req);
-		return finish_res(n, req, msg, NLMPROC4_GRANTED_RES, &a.cookie, NLM4_DENIED);
+			return garbage(n, c);
+		return finish_res(n, c, msg, NLMPROC4_GRANTED_RES, &a.cookie, NLM4_DENIED);
 	}
 	case NLMPROC4_TEST_RES: {
 		struct nlm4_testres a;
 		if (!nlm4_decode_testres(d, &a))
-			return garbage(n, req);
-		return rpc_dispatch_done(RPC_SUCCESS);
+			return garbage(n, c);
+		return RPC_SUCCESS;
 	}
 	case NLMPROC4_LOCK_RES:
 	case NLMPROC4_CANCEL_RES:
@@ -447,50 +447,103 @@ static struct rpc_dispatch_result serve(struct nlm_service *n, struct rpc_reques
 		 * no other _MSG call, so none is awaited; checked and dropped. */
 		struct nlm4_res a;
 		if (!nlm4_decode_res(d, &a))
-			return garbage(n, req);
-		return rpc_dispatch_done(RPC_SUCCESS);
+			return garbage(n, c);
+		return RPC_SUCCESS;
 	}
 	case NLMPROC4_SHARE:
 	case NLMPROC4_UNSHARE: {
 		struct nlm4_shareargs a;
 		if (!nlm4_decode_shareargs(d, &a))
-			return garbage(n, req);
+			return garbage(n, c);
 		struct nlm4_shareres res = {.cookie = a.cookie};
-		res.stat = do_share(n, req, &a, proc == NLMPROC4_SHARE);
+		res.stat = do_share(n, c, &a, proc == NLMPROC4_SHARE);
 		count_result(n, res.stat);
-		nlm4_encode_shareres(&req->reply, &res);
-		return rpc_dispatch_done(RPC_SUCCESS);
+		nlm4_encode_shareres(c->reply, &res);
+		return RPC_SUCCESS;
 	}
 	case NLMPROC4_FREE_ALL: {
 		struct nlm4_notify a;
 		if (!nlm4_decode_notify(d, &a))
-			return garbage(n, req);
+			return garbage(n, c);
 		atomic_fetch_add(&n->free_all, 1);
 		/* Only the host's own address may free its locks. */
 		char addr[NLM_ADDR_MAX];
-		peer_host(req, addr, sizeof(addr));
+		peer_host(c, addr, sizeof(addr));
 		nlm_free_host(n, a.name.data, a.name.len, addr, "freed all its locks (FREE_ALL)");
-		return rpc_dispatch_done(RPC_SUCCESS);
+		return RPC_SUCCESS;
 	}
 	default:
-		return rpc_dispatch_done(RPC_PROC_UNAVAIL);
+		return RPC_PROC_UNAVAIL;
 	}
+}
+
+/* After a call, on either transport: locks that went may have granted
+ * blocked LOCKs (GRANTED calls to queue) and freed NFSv4 waiters
+ * (CB_NOTIFY_LOCK); a LOCK may have recalled a delegation. */
+static void after_call(struct nlm_service *n)
+{
+	state_lock_notify_flush(n->st);
+	if (state_deleg_callbacks_urgent(n->st))
+		state_deleg_work_run(n->st);
+}
+
+static enum rpc_accept_stat serve_counted(struct nlm_service *n, const struct nlm_caller *c)
+{
+	if (c->proc <= NLMPROC4_MAX)
+		atomic_fetch_add(&n->calls[c->proc], 1);
+	enum rpc_accept_stat stat = serve(n, c);
+	after_call(n);
+	return stat;
 }
 
 static struct rpc_dispatch_result nlm_dispatch(struct rpc_request *req, void *ctx)
 {
-	struct nlm_service *n = ctx;
-	uint32_t proc = req->hdr.proc;
-	if (proc <= NLMPROC4_MAX)
-		atomic_fetch_add(&n->calls[proc], 1);
-	struct rpc_dispatch_result r = serve(n, req);
-	/* Locks that went may have granted blocked LOCKs (GRANTED calls to
-	 * queue) and freed NFSv4 waiters (CB_NOTIFY_LOCK); a LOCK may have
-	 * recalled a delegation. */
-	state_lock_notify_flush(n->st);
-	if (state_deleg_callbacks_urgent(n->st))
-		state_deleg_work_run(n->st);
-	return r;
+	struct nlm_caller c = {
+		.addr = rpc_conn_peer_addr(req->conn),
+		.name = rpc_conn_peer(req->conn),
+		.tls = rpc_conn_tls_peer(req->conn),
+		.cred = &req->cred,
+		.proc = req->hdr.proc,
+		.args = &req->args,
+		.reply = &req->reply,
+	};
+	return rpc_dispatch_done(serve_counted(ctx, &c));
+}
+
+/* --- over UDP ---------------------------------------------------------------------
+ *
+ * One datagram is one call (rpc/udp.h), served on the socket's thread.
+ * There is no duplicate request cache: as with knfsd's lockd, NLM's
+ * procedures are idempotent for an owner (a LOCK it holds is granted
+ * again, an UNLOCK of nothing is granted), so a retransmission served
+ * twice answers the same.  The caller has no TLS: an export that wants
+ * TLS refuses it (NLM4_FAILED).  A _MSG call's answer goes, as over TCP,
+ * by the sender to the client's lock manager over TCP (its portmapper
+ * tells the port), and so do GRANTED calls.  Replies are a few hundred
+ * bytes at most: a datagram holds them. */
+enum rpc_accept_stat nlm_udp_serve(void *ctx, struct rpc_udp_call *call, struct xdr_enc *out)
+{
+	struct nlm_udp_listener *l = ctx;
+	struct nlm_service *n = l->n;
+	uint32_t proc = call->hdr->proc;
+	/* statd's callback (nsm.c) comes to NLM's UDP port. */
+	if (proc == NLMPROC4_SM_NOTIFY)
+		return l->callback ? nlm_nsm_notify(n, call) : RPC_PROC_UNAVAIL;
+	if (!l->nlm)
+		/* statd's callback listener alone: NULL, and no NLM. */
+		return proc == NLMPROC4_NULL ? RPC_SUCCESS : RPC_PROC_UNAVAIL;
+	char name[NLM_ADDR_MAX];
+	rpc_addr_host(call->peer, name, sizeof(name));
+	struct nlm_caller c = {
+		.addr = call->peer,
+		.name = name,
+		.tls = NULL,
+		.cred = call->cred,
+		.proc = proc,
+		.args = &call->args,
+		.reply = out,
+	};
+	return serve_counted(n, &c);
 }
 
 void nlm_program_describe(struct rpc_program *prog, struct nlm_service *n)

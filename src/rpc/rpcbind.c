@@ -88,7 +88,7 @@ int rpcbind_call(uint32_t prog, uint32_t vers, const char *netid, const char *ua
 
 /* The universal address (RFC 1833 section 2.2) of a numeric host and a
  * port, and its netid. */
-static int uaddr_of(const char *hostport, char *netid, size_t netid_len, char *uaddr,
+static int uaddr_of(const char *hostport, bool udp, char *netid, size_t netid_len, char *uaddr,
                     size_t uaddr_len)
 {
 	char host[128], port[16];
@@ -102,16 +102,16 @@ static int uaddr_of(const char *hostport, char *netid, size_t netid_len, char *u
 	if (!v6 && inet_pton(AF_INET, host, bin) != 1)
 		return -EINVAL;
 	inet_ntop(v6 ? AF_INET6 : AF_INET, bin, text, sizeof(text));
-	snprintf(netid, netid_len, "%s", v6 ? "tcp6" : "tcp");
+	snprintf(netid, netid_len, "%s", udp ? (v6 ? "udp6" : "udp") : (v6 ? "tcp6" : "tcp"));
 	int n = snprintf(uaddr, uaddr_len, "%s.%u.%u", text, p >> 8, p & 0xff);
 	return n > 0 && (size_t)n < uaddr_len ? 0 : -EINVAL;
 }
 
-int rpcbind_regs_add(struct rpcbind_regs *r, uint32_t prog, uint32_t lo, uint32_t hi,
-                     const char *hostport)
+static int regs_add(struct rpcbind_regs *r, uint32_t prog, uint32_t lo, uint32_t hi,
+                    const char *hostport, bool udp)
 {
 	char netid[8], uaddr[64];
-	int rc = uaddr_of(hostport, netid, sizeof(netid), uaddr, sizeof(uaddr));
+	int rc = uaddr_of(hostport, udp, netid, sizeof(netid), uaddr, sizeof(uaddr));
 	if (rc)
 		return rc;
 	for (uint32_t vers = lo; vers <= hi; vers++) {
@@ -130,6 +130,18 @@ int rpcbind_regs_add(struct rpcbind_regs *r, uint32_t prog, uint32_t lo, uint32_
 		snprintf(g->uaddr, sizeof(g->uaddr), "%s", uaddr);
 	}
 	return 0;
+}
+
+int rpcbind_regs_add(struct rpcbind_regs *r, uint32_t prog, uint32_t lo, uint32_t hi,
+                     const char *hostport)
+{
+	return regs_add(r, prog, lo, hi, hostport, false);
+}
+
+int rpcbind_regs_add_udp(struct rpcbind_regs *r, uint32_t prog, uint32_t lo, uint32_t hi,
+                         const char *hostport)
+{
+	return regs_add(r, prog, lo, hi, hostport, true);
 }
 
 int rpcbind_regs_register(struct rpcbind_regs *r, int *first_err)

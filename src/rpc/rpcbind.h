@@ -3,7 +3,7 @@
  * ferryd's programs: NFS, MOUNT and any other it serves.
  *
  * Each registration names a program, a version, a transport (netid "tcp"
- * for IPv4, "tcp6" for IPv6) and a universal address; rpcbind keeps one
+ * or "udp" for IPv4, "tcp6" or "udp6" for IPv6) and a universal address; rpcbind keeps one
  * address per program, version and netid.  Calls go to rpcbind's local
  * socket, where it knows the caller's uid (a registration made as root
  * may only be withdrawn by root), or, without it, to 127.0.0.1:111. */
@@ -20,7 +20,7 @@
 
 struct rpcbind_reg {
 	uint32_t prog, vers;
-	char netid[8];  /* "tcp" or "tcp6" */
+	char netid[8];  /* "tcp", "tcp6", "udp" or "udp6" */
 	char uaddr[64]; /* "127.0.0.1.8.1": the address, then the port's two bytes */
 };
 
@@ -38,6 +38,10 @@ struct rpcbind_regs {
  * address that is not numeric, -ENOSPC when full. */
 int rpcbind_regs_add(struct rpcbind_regs *r, uint32_t prog, uint32_t lo, uint32_t hi,
                      const char *hostport);
+
+/* The same for a UDP socket bound at hostport (netid "udp" or "udp6"). */
+int rpcbind_regs_add_udp(struct rpcbind_regs *r, uint32_t prog, uint32_t lo, uint32_t hi,
+                         const char *hostport);
 
 /* Registers each one, first withdrawing what an earlier run may have left
  * for the same program, version and netid.  Returns how many were

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -123,6 +124,11 @@ int rpc_udp_listen(const char *hostport, const struct rpc_udp_program *progs, un
 		return -EINVAL;
 	int fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	int rc = 0;
+	/* As the TCP listeners (rpc/server.c): an IPv6 address is IPv6's
+	 * alone, so that "[::]:P" and "0.0.0.0:P" can both be bound. */
+	int one = 1;
+	if (fd >= 0 && ai->ai_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0)
 		rc = -errno;
 	freeaddrinfo(ai);

@@ -1,15 +1,17 @@
 /* A small RPC-over-UDP server: one datagram is one call, answered by one
  * datagram to its sender, served inline on the transport's own thread.
  *
- * For the few calls that come over UDP only (the local rpc.statd calls
- * back its monitor's program over UDP on loopback), not for NFS traffic:
- * no record marking, no RPCSEC_GSS, no TLS, no duplicate request cache
- * (a retransmission is served again, so what is served over it must be
- * idempotent), no memory budgets beyond one datagram.  AUTH_NONE and
- * AUTH_SYS credentials are decoded; others are refused (AUTH_BADCRED).
+ * For programs whose calls are small and idempotent: NLM v4 beside its
+ * TCP listeners (clients whose lock manager speaks UDP) and the local
+ * rpc.statd's callback, never NFS itself: no record marking, no
+ * RPCSEC_GSS, no TLS, no duplicate request cache (a retransmission is
+ * served again, so what is served over it must be idempotent), no memory
+ * budgets beyond one datagram (results that do not fit in one are
+ * answered RPC_SYSTEM_ERR instead).  AUTH_NONE and AUTH_SYS credentials are decoded;
+ * others are refused (AUTH_BADCRED).  An IPv6 socket takes IPv6 alone.
  *
- * Threads: one per listener.  No lock of its own is held while a program
- * serves a call. */
+ * Threads: one per listener, serving one call at a time.  No lock of its
+ * own is held while a program serves a call. */
 #ifndef FERRY_RPC_UDP_H
 #define FERRY_RPC_UDP_H
 

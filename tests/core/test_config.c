@@ -463,6 +463,7 @@ static void test_nlm_keys(void **state)
 {
 	config_init_defaults(&cfg);
 	assert_true(cfg.nlm_nsm);
+	assert_true(cfg.nlm_udp);
 	assert_int_equal(cfg.nlm_unmon_delay_ms, 30000);
 	assert_string_equal(cfg.nlm_sm_notify, "/usr/sbin/sm-notify");
 	assert_string_equal(cfg.nlm_statd_dir, "");
@@ -473,6 +474,12 @@ static void test_nlm_keys(void **state)
 	assert_string_equal(cfg.nlm_statd_dir, "/srv/statd");
 	assert_string_equal(cfg.nlm_sm_notify, "/opt/bin/sm-notify");
 	assert_false(load("[nlm]\nnsm = perhaps\n"));
+	assert_err_contains("expected yes or no");
+	assert_true(load("[nlm]\nudp = no\n"));
+	assert_false(cfg.nlm_udp);
+	assert_true(cfg.nlm_nsm);
+	assert_false(load("[nlm]\nudp = sometimes\n"));
+	assert_err_contains("udp");
 	assert_err_contains("expected yes or no");
 	assert_false(load("[nlm]\nlockd = yes\n"));
 	assert_err_contains("unknown key in [nlm]");

@@ -1,6 +1,7 @@
 /* The NLM side of the NLM protocol tests: calls built with the codec and
- * sent over a test connection, each returning the nlm4_stats of its
- * reply (asserting the RPC envelope and the echoed cookie). */
+ * sent over a test connection (or, when fd is a UDP socket connected to
+ * ferryd, as one datagram), each returning the nlm4_stats of its reply
+ * (asserting the RPC envelope and the echoed cookie). */
 #ifndef FERRY_TESTS_PROTO_NLM_CLIENT_H
 #define FERRY_TESTS_PROTO_NLM_CLIENT_H
 
@@ -10,8 +11,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "lib/nfs4_client.h"
 #include "lib/rpctest.h"
@@ -26,13 +31,92 @@ struct file {
 
 static uint32_t next_xid = 0x4e4c0000;
 
+/* A UDP socket connected to 127.0.0.1:port, from a reserved port (as a
+ * kernel's lock manager sends from) or from any. */
+static inline int nlm_udp_connect_from(uint16_t port, bool reserved)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(s >= 0);
+	if (reserved) {
+		struct sockaddr_in me = {.sin_family = AF_INET,
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		int rc = -1;
+		for (unsigned p = 1023; p >= 600 && rc != 0; p--) {
+			me.sin_port = htons((uint16_t)p);
+			rc = bind(s, (struct sockaddr *)&me, sizeof(me));
+		}
+		assert_int_equal(rc, 0);
+	}
+	struct sockaddr_in to = {.sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				 .sin_port = htons(port)};
+	assert_int_equal(connect(s, (struct sockaddr *)&to, sizeof(to)), 0);
+	return s;
+}
+
+static inline int nlm_udp_connect(uint16_t port)
+{
+	return nlm_udp_connect_from(port, true);
+}
+
+static inline bool nlm_fd_is_udp(int fd)
+{
+	int type = 0;
+	socklen_t len = sizeof(type);
+	return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_DGRAM;
+}
+
+/* One call of proc over UDP (fd from nlm_udp_connect): a datagram each
+ * way.  0 with the reply in *r, -ETIMEDOUT when none came within
+ * timeout_ms, or a negative errno (-ECONNREFUSED: nothing at the port). */
+static inline int nlm_udp_call(int fd, uint32_t xid, uint32_t proc, const void *args,
+			       size_t len, struct rpctest_reply *r, unsigned timeout_ms)
+{
+	struct buf *b = rpctest_build_call(xid, NLM_PROGRAM, NLM4_VERSION, proc,
+					   nfs4c_root_cred(), args, len);
+	if (!b)
+		return -ENOMEM;
+	ssize_t n = send(fd, b->data, b->len, 0);
+	buf_unref(b);
+	if (n < 0)
+		return -errno;
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, (int)timeout_ms) != 1)
+			return -ETIMEDOUT;
+		struct buf *in = buf_new(65536);
+		assert_non_null(in);
+		ssize_t got = recv(fd, in->data, in->cap, 0);
+		if (got < 0) {
+			int e = errno;
+			buf_unref(in);
+			return -e;
+		}
+		in->len = (size_t)got;
+		int rc = rpctest_parse_reply(in, r);
+		if (rc) {
+			buf_unref(in);
+			return rc;
+		}
+		if (r->xid == xid)
+			return 0;
+		rpctest_reply_release(r);
+	}
+}
+
 /* A call of proc with args encoded; the reply's results in *d (r kept). */
 static inline void nlm_call(int fd, uint32_t proc, const struct xdr_enc *args,
 		     struct rpctest_reply *r)
 {
-	assert_int_equal(rpctest_call(fd, next_xid++, NLM_PROGRAM, NLM4_VERSION, proc,
-				      nfs4c_root_cred(), args->buf->data, args->buf->len, r),
-			 0);
+	if (nlm_fd_is_udp(fd))
+		assert_int_equal(nlm_udp_call(fd, next_xid++, proc, args->buf->data,
+					      args->buf->len, r, 3000),
+				 0);
+	else
+		assert_int_equal(rpctest_call(fd, next_xid++, NLM_PROGRAM, NLM4_VERSION, proc,
+					      nfs4c_root_cred(), args->buf->data,
+					      args->buf->len, r),
+				 0);
 	assert_int_equal(r->hdr.reply_stat, RPC_MSG_ACCEPTED);
 }
 

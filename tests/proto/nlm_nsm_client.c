@@ -99,6 +99,18 @@ static bool file_has(const char *path, const char *text)
 	return strstr(buf, text) != NULL;
 }
 
+/* rpcbind's port for prog/vers/proto once it is registered (ferryd
+ * registers after it writes its port file), waiting up to 5 s; 0: none. */
+static uint16_t getport(uint32_t prog, uint32_t vers, uint32_t proto);
+
+static uint16_t getport_registered(uint32_t prog, uint32_t vers, uint32_t proto)
+{
+	uint16_t port = 0;
+	for (int i = 0; i < 100 && (port = getport(prog, vers, proto)) == 0; i++)
+		usleep(50000);
+	return port;
+}
+
 /* rpcbind's port for prog/vers/proto (0: none). */
 static uint16_t getport(uint32_t prog, uint32_t vers, uint32_t proto)
 {
@@ -112,10 +124,10 @@ static uint16_t getport(uint32_t prog, uint32_t vers, uint32_t proto)
 static void test_registered(void **st)
 {
 	(void)st;
-	/* Clients' lock managers find NLM over TCP on ferryd's port; statd
-	 * finds the callback over UDP. */
-	assert_int_equal(getport(NLM_PROGRAM, NLM4_VERSION, IPPROTO_TCP), server.port);
-	assert_true(getport(NLM_PROGRAM, NLM4_VERSION, IPPROTO_UDP) != 0);
+	/* Clients' lock managers find NLM over TCP and over UDP on ferryd's
+	 * port; statd finds its callback there too (UDP, on 127.0.0.1). */
+	assert_int_equal(getport_registered(NLM_PROGRAM, NLM4_VERSION, IPPROTO_TCP), server.port);
+	assert_int_equal(getport_registered(NLM_PROGRAM, NLM4_VERSION, IPPROTO_UDP), server.port);
 }
 
 /* SM_NOTIFY to the local statd as the rebooted host would send it. */
@@ -278,7 +290,7 @@ static void test_stop_while_statd_answers(void **st)
 	for (int i = 0; i < 100 && !file_has(list, host); i++)
 		usleep(50000);
 	assert_true(file_has(list, host));
-	uint16_t cb_port = getport(NLM_PROGRAM, NLM4_VERSION, IPPROTO_UDP);
+	uint16_t cb_port = getport_registered(NLM_PROGRAM, NLM4_VERSION, IPPROTO_UDP);
 	assert_true(cb_port != 0);
 	/* A file to lock, once the restart's grace period lets it be opened. */
 	struct file f;
@@ -317,6 +329,74 @@ static void test_stop_while_statd_answers(void **st)
 	nfs4c_session_up(&v4, nfs4c_connect(server.hostport), 0, "nsm-v4-client-3", NULL);
 }
 
+/* ferryd listening on 127.0.0.2 alone: no UDP socket of NLM's gets what
+ * statd sends to 127.0.0.1, so statd's callback has one of its own there,
+ * at the listener's port, which rpcbind gives for NLM over UDP: clients
+ * and statd both find it.  A host's reboot still frees its locks. */
+static void test_callback_beside_other_address(void **st)
+{
+	(void)st;
+	struct file f;
+	/* The last test's restart began a grace period. */
+	uint32_t os = NFS4ERR_GRACE;
+	for (int i = 0; i < 150 && os == NFS4ERR_GRACE; i++) {
+		os = open41(&v4, "nsm-opener4", "nsm-file4", &f.open, f.fh, &f.fhlen);
+		if (os == NFS4ERR_GRACE)
+			usleep(100000);
+	}
+	assert_int_equal(os, NFS4_OK);
+	nfs4c_close(v4.fd);
+	assert_int_equal(ferryd_stop(&server), 0);
+	char conf[300], exp[300], state[300];
+	snprintf(conf, sizeof(conf), "%s/ferry.conf", dl_dir);
+	snprintf(exp, sizeof(exp), "%s/export:/export", dl_dir);
+	snprintf(state, sizeof(state), "%s/state", dl_dir);
+	const char *args[] = {"--config", conf,	 "--export", exp,
+			      "--state-dir", state, "--listen", "127.0.0.2:0", NULL};
+	assert_int_equal(ferryd_start(&server, args), 0);
+	snprintf(server.hostport, sizeof(server.hostport), "127.0.0.2:%u", server.port);
+	assert_int_equal(getport_registered(NLM_PROGRAM, NLM4_VERSION, IPPROTO_TCP), server.port);
+	assert_int_equal(getport_registered(NLM_PROGRAM, NLM4_VERSION, IPPROTO_UDP), server.port);
+
+	int fd = rpctest_connect(server.hostport);
+	assert_true(fd >= 0);
+	/* The address ferryd knows this host by. */
+	struct sockaddr_in me;
+	socklen_t mlen = sizeof(me);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&me, &mlen), 0);
+	char addr[INET_ADDRSTRLEN];
+	assert_non_null(inet_ntop(AF_INET, &me.sin_addr, addr, sizeof(addr)));
+	struct nlm4_lock a = mk_lock(caller, 5, &f, 0, 10);
+	struct nlm4_lock b = mk_lock("otherhost", 6, &f, 0, 10);
+	/* Past the grace period the restart began. */
+	uint32_t s = NLM4_DENIED_GRACE_PERIOD;
+	for (int i = 0; i < 150 && s == NLM4_DENIED_GRACE_PERIOD; i++) {
+		s = nlm_lock_full(fd, NLMPROC4_LOCK, &a, true, false, false);
+		if (s == NLM4_DENIED_GRACE_PERIOD)
+			usleep(100000);
+	}
+	assert_int_equal(s, NLM4_GRANTED);
+	/* statd monitors the host once nlm_hosts names it (statd cannot
+	 * resolve 127.0.0.2 here, so its sm/ record is not looked at). */
+	char list[400];
+	snprintf(list, sizeof(list), "%s/state/nlm_hosts", dl_dir);
+	for (int i = 0; i < 100 && !file_has(list, addr); i++)
+		usleep(50000);
+	assert_true(file_has(list, addr));
+	assert_int_equal(nlm_lock(fd, &b, true, false), NLM4_DENIED);
+	notify_reboot(addr, 9);
+	s = NLM4_DENIED;
+	for (int i = 0; i < 100 && s != NLM4_GRANTED; i++) {
+		s = nlm_lock(fd, &b, true, false);
+		if (s != NLM4_GRANTED)
+			usleep(50000);
+	}
+	assert_int_equal(s, NLM4_GRANTED);
+	assert_int_equal(nlm_unlock(fd, &b), NLM4_GRANTED);
+	close(fd);
+	nfs4c_session_up(&v4, nfs4c_connect(server.hostport), 0, "nsm-v4-client-4", NULL);
+}
+
 int main(void)
 {
 	nsm_dir = getenv("FERRY_TEST_NSM_DIR");
@@ -331,6 +411,7 @@ int main(void)
 		cmocka_unit_test(test_monitor_and_reboot),
 		cmocka_unit_test(test_restart_grace_and_notify),
 		cmocka_unit_test(test_stop_while_statd_answers),
+		cmocka_unit_test(test_callback_beside_other_address),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1034,6 +1034,204 @@ static void test_hosts_list_ends_with_grace(void **st)
 	nfs4c_session_up(&v4, nfs4c_connect(server.hostport), 0, "nlm-v4-client-4", NULL);
 }
 
+/* --- NLM over UDP ---------------------------------------------------------------- */
+
+/* GET /api/v1/nlm's udp.<key>. */
+static json_int_t nlm_udp_field(const char *key)
+{
+	struct ctl_http_reply r;
+	ctlt_request(&server, "GET", "/api/v1/nlm", false, NULL, &r);
+	assert_int_equal(r.status, 200);
+	json_t *j = json_loads(r.body, 0, NULL);
+	assert_non_null(j);
+	json_t *v = json_object_get(json_object_get(j, "udp"), key);
+	assert_true(json_is_integer(v));
+	json_int_t n = json_integer_value(v);
+	json_decref(j);
+	ctl_http_reply_free(&r);
+	return n;
+}
+
+/* NLM over UDP at ferryd's own port: a lock taken over UDP holds against
+ * a TCP caller, TEST over UDP names its holder, UNLOCK over UDP lets the
+ * TCP caller in. */
+static void test_udp_lock_test_unlock(void **st)
+{
+	(void)st;
+	struct file f;
+	make_file("nlm-udp", &f);
+	assert_int_equal(nlm_udp_field("port"), server.port);
+	json_int_t calls = nlm_udp_field("calls");
+	int u = nlm_udp_connect(server.port);
+	int fd = rpctest_connect(server.hostport);
+	struct nlm4_lock a = mk_lock("udphost", 41, &f, 0, 10);
+	assert_int_equal(nlm_lock(u, &a, true, false), NLM4_GRANTED);
+	/* A retransmission is served again (no reply cache): the owner's
+	 * own lock is granted again. */
+	assert_int_equal(nlm_lock(u, &a, true, false), NLM4_GRANTED);
+	struct nlm4_lock b = mk_lock("tcphost", 42, &f, 5, 1);
+	assert_int_equal(nlm_lock(fd, &b, true, false), NLM4_DENIED);
+	struct nlm4_holder h;
+	uint8_t oh[1024];
+	assert_int_equal(nlm_test(u, &b, true, &h, oh), NLM4_DENIED);
+	assert_true(h.exclusive);
+	assert_int_equal(h.svid, 41);
+	assert_int_equal(h.offset, 0);
+	assert_int_equal(h.len, 10);
+	assert_int_equal(h.oh.len, strlen("41@udphost"));
+	assert_memory_equal(h.oh.data, "41@udphost", h.oh.len);
+	assert_int_equal(nlm_unlock(u, &a), NLM4_GRANTED);
+	assert_int_equal(nlm_lock(fd, &b, true, false), NLM4_GRANTED);
+	assert_int_equal(nlm_test(u, &a, true, NULL, NULL), NLM4_DENIED);
+	assert_int_equal(nlm_unlock(fd, &b), NLM4_GRANTED);
+	assert_int_equal(nlm_test(u, &a, true, NULL, NULL), NLM4_GRANTED);
+	assert_true(nlm_udp_field("calls") >= calls + 6);
+	struct ctl_http_reply m;
+	ctlt_request(&server, "GET", "/metrics", false, NULL, &m);
+	assert_int_equal(m.status, 200);
+	const char *line = strstr(m.body, "\nferry_nlm_udp_calls_total ");
+	assert_non_null(line);
+	assert_true(strtoull(line + strlen("\nferry_nlm_udp_calls_total "), NULL, 10) >=
+		    (unsigned long long)calls + 6);
+	ctl_http_reply_free(&m);
+	/* The export's rules hold over UDP: an unreserved source port is
+	 * refused (the export is not insecure). */
+	int unres = nlm_udp_connect_from(server.port, false);
+	assert_int_equal(nlm_lock(unres, &a, true, false), NLM4_FAILED);
+	close(unres);
+	close(fd);
+	close(u);
+}
+
+/* An NFSv4 lock denies an NLM LOCK that comes over UDP, and the other way
+ * round. */
+static void test_udp_v4_conflicts(void **st)
+{
+	(void)st;
+	struct file f;
+	make_file("nlm-udp-v4", &f);
+	int u = nlm_udp_connect(server.port);
+	struct nfs4_stateid lsid;
+	assert_int_equal(v4_lock(&f, "v4-udp-locker", 100, &lsid), NFS4_OK);
+	struct nlm4_lock l = mk_lock("udphost2", 43, &f, 105, 1);
+	struct nlm4_holder h;
+	uint8_t oh[1024];
+	assert_int_equal(nlm_test(u, &l, true, &h, oh), NLM4_DENIED);
+	assert_int_equal(h.svid, 0);
+	assert_int_equal(h.offset, 100);
+	assert_memory_equal(h.oh.data, "v4-udp-locker", h.oh.len);
+	assert_int_equal(nlm_lock(u, &l, true, false), NLM4_DENIED);
+	assert_int_equal(v4_unlock(&f, &lsid, 100), NFS4_OK);
+	assert_int_equal(nlm_lock(u, &l, true, false), NLM4_GRANTED);
+	struct nfs4_stateid other;
+	assert_int_equal(v4_lock(&f, "v4-udp-locker-2", 100, &other), NFS4ERR_DENIED);
+	assert_int_equal(nlm_unlock(u, &l), NLM4_GRANTED);
+	assert_int_equal(v4_lock(&f, "v4-udp-locker-2", 100, &other), NFS4_OK);
+	assert_int_equal(v4_unlock(&f, &other, 100), NFS4_OK);
+	close(u);
+}
+
+/* Arguments that do not decode over UDP: GARBAGE_ARGS; a procedure NLM v4
+ * does not have: PROC_UNAVAIL; another version: PROG_MISMATCH. */
+static void test_udp_bad_input(void **st)
+{
+	(void)st;
+	struct file f;
+	make_file("nlm-udp-bad", &f);
+	int u = nlm_udp_connect(server.port);
+	struct nlm4_lock a = mk_lock("udphost3", 44, &f, 0, 10);
+	struct nlm4_lockargs la = {.cookie = cookie, .exclusive = true, .lock = a};
+	struct xdr_enc e;
+	assert_true(xdr_enc_init(&e, 256, 8192));
+	assert_true(nlm4_encode_lockargs(&e, &la));
+	e.buf->len -= 6;
+	struct rpctest_reply r;
+	assert_int_equal(nlm_udp_call(u, next_xid++, NLMPROC4_LOCK, e.buf->data, e.buf->len, &r,
+				      3000),
+			 0);
+	assert_int_equal(r.hdr.reply_stat, RPC_MSG_ACCEPTED);
+	assert_int_equal(r.hdr.accept_stat, RPC_GARBAGE_ARGS);
+	rpctest_reply_release(&r);
+	xdr_enc_release(&e);
+	assert_int_equal(nlm_udp_call(u, next_xid++, 17, NULL, 0, &r, 3000), 0);
+	assert_int_equal(r.hdr.accept_stat, RPC_PROC_UNAVAIL);
+	rpctest_reply_release(&r);
+	/* The lock the garbage would have asked for was not taken. */
+	assert_int_equal(nlm_lock(u, &a, true, false), NLM4_GRANTED);
+	assert_int_equal(nlm_unlock(u, &a), NLM4_GRANTED);
+	struct buf *b = rpctest_build_call(next_xid++, NLM_PROGRAM, 1, NLMPROC4_NULL, NULL, NULL,
+					   0);
+	assert_non_null(b);
+	assert_true(send(u, b->data, b->len, 0) == (ssize_t)b->len);
+	buf_unref(b);
+	struct pollfd p = {.fd = u, .events = POLLIN};
+	assert_int_equal(poll(&p, 1, 3000), 1);
+	uint8_t in[512];
+	ssize_t got = recv(u, in, sizeof(in), 0);
+	assert_true(got >= 24);
+	/* xid, REPLY, MSG_ACCEPTED, AUTH_NONE verifier (2 words), PROG_MISMATCH */
+	assert_int_equal(xdr_get_be32(in + 20), RPC_PROG_MISMATCH);
+	close(u);
+}
+
+/* [nlm] udp = no: nothing answers NLM over UDP at ferryd's port; TCP
+ * serves it as before, and statd's callback has a socket of its own on
+ * 127.0.0.1 that answers NULL and SM_NOTIFY alone. */
+static void test_udp_off(void **st)
+{
+	(void)st;
+	struct file f;
+	make_file("nlm-udp-off", &f);
+	nfs4c_close(v4.fd);
+	assert_int_equal(ferryd_stop(&server), 0);
+	char conf[300];
+	snprintf(conf, sizeof(conf), "%s/ferry.conf", dl_dir);
+	FILE *fc = fopen(conf, "a");
+	assert_non_null(fc);
+	fprintf(fc, "\n[nlm]\nudp = no\n");
+	assert_int_equal(fclose(fc), 0);
+	assert_int_equal(dl_start(), 0);
+	int u = nlm_udp_connect(server.port);
+	struct rpctest_reply r;
+	int rc = nlm_udp_call(u, next_xid++, NLMPROC4_NULL, NULL, 0, &r, 1500);
+	assert_true(rc == -ETIMEDOUT || rc == -ECONNREFUSED);
+	close(u);
+	test_null(st);
+	assert_int_equal(nlm_udp_field("listeners"), 0);
+	assert_int_equal(nlm_udp_field("port"), 0);
+	char addr[64];
+	int fd = rpctest_connect(server.hostport);
+	/* Past the grace period the restart began. */
+	struct nlm4_lock l = mk_lock("udpoff", 45, &f, 0, 1);
+	uint32_t s = NLM4_DENIED_GRACE_PERIOD;
+	for (int i = 0; i < 100 && s == NLM4_DENIED_GRACE_PERIOD; i++) {
+		s = nlm_lock(fd, &l, true, false);
+		if (s == NLM4_DENIED_GRACE_PERIOD)
+			usleep(100000);
+	}
+	assert_int_equal(s, NLM4_GRANTED);
+	uint16_t cb = callback_port("udpoff", addr, sizeof(addr));
+	assert_true(cb != server.port);
+	u = nlm_udp_connect(cb);
+	assert_int_equal(nlm_udp_call(u, next_xid++, NLMPROC4_NULL, NULL, 0, &r, 3000), 0);
+	assert_int_equal(r.hdr.accept_stat, RPC_SUCCESS);
+	rpctest_reply_release(&r);
+	struct nlm4_testargs ta = {.cookie = cookie, .exclusive = true, .lock = l};
+	struct xdr_enc e;
+	assert_true(xdr_enc_init(&e, 256, 8192));
+	assert_true(nlm4_encode_testargs(&e, &ta));
+	assert_int_equal(nlm_udp_call(u, next_xid++, NLMPROC4_TEST, e.buf->data, e.buf->len, &r,
+				      3000),
+			 0);
+	assert_int_equal(r.hdr.accept_stat, RPC_PROC_UNAVAIL);
+	rpctest_reply_release(&r);
+	xdr_enc_release(&e);
+	close(u);
+	assert_int_equal(nlm_unlock(fd, &l), NLM4_GRANTED);
+	close(fd);
+	nfs4c_session_up(&v4, nfs4c_connect(server.hostport), 0, "nlm-v4-client-5", NULL);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -1059,6 +1257,10 @@ int main(void)
 		cmocka_unit_test(test_reboot_notice_needs_reserved_port),
 		cmocka_unit_test(test_hosts_list_huge),
 		cmocka_unit_test(test_hosts_list_ends_with_grace),
+		cmocka_unit_test(test_udp_lock_test_unlock),
+		cmocka_unit_test(test_udp_v4_conflicts),
+		cmocka_unit_test(test_udp_bad_input),
+		cmocka_unit_test(test_udp_off),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
