@@ -191,10 +191,28 @@ hold_until() {
 	wait_for "$marker"
 }
 
+# waits_for_release RELEASE LOCK_TOOL_ARGS...: B's blocking request, which
+# must still be waiting 1.5 s later; then RELEASE is made (the holder lets
+# go) and B's exit status and output are left in rc and got.  False when B
+# ended before the release.
+waits_for_release() {
+	local release=$1 b early=0
+	shift
+	lt "$@" >"$tmp/b.out" 2>&1 &
+	b=$!
+	sleep 1.5
+	kill -0 $b 2>/dev/null || early=1
+	: >"$release"
+	wait $b
+	rc=$?
+	got=$(cat "$tmp/b.out")
+	return $early
+}
+
 # lock_conflicts STEP DIR TYPE: two processes over one file in DIR; TYPE
 # fcntl or flock.
 lock_conflicts() {
-	local step=$1 d=$2 type=$3 f fl=() a b rc got release=$tmp/release
+	local step=$1 d=$2 type=$3 f fl=() a rc got release=$tmp/release
 	[ "$type" = flock ] && fl=(--flock)
 	f=$d/lock-$type.$$
 	rm -f "$f"
@@ -218,15 +236,7 @@ lock_conflicts() {
 		[ $rc = 3 ] && pass "$step" "B's F_GETLK names a holder ($got)" ||
 			fail "$step" "B's F_GETLK while A holds it: exit $rc ($got)"
 	fi
-	# B's blocking request must still wait 1.5 s later; A lets go then.
-	lt "${fl[@]}" --timeout 60 "$f" >"$tmp/b.out" 2>&1 &
-	b=$!
-	sleep 1.5
-	if kill -0 $b 2>/dev/null; then
-		: >"$release"
-		wait $b
-		rc=$?
-		got=$(cat "$tmp/b.out")
+	if waits_for_release "$release" "${fl[@]}" --timeout 60 "$f"; then
 		local ms
 		ms=$(echo "$got" | sed -n 's/^LOCK granted after \([0-9]*\) ms$/\1/p')
 		if [ $rc = 0 ] && [ -n "$ms" ] && [ "$ms" -ge 1000 ]; then
@@ -235,9 +245,7 @@ lock_conflicts() {
 			fail "$step" "B's blocking request once A let go: exit $rc ($got)"
 		fi
 	else
-		wait $b
-		fail "$step" "B's blocking request ended while A held the lock: exit $? ($(cat "$tmp/b.out"))"
-		: >"$release"
+		fail "$step" "B's blocking request ended while A held the lock: exit $rc ($got)"
 	fi
 	wait $a || fail "$step" "process A failed: $(cat "$tmp/a.out")"
 
@@ -352,20 +360,11 @@ if [ "$host_lock" = 1 ]; then
 		rc=$?
 		[ $rc = 3 ] && pass $step "the guest's fcntl try is refused while the host holds an NFSv4 lock" ||
 			fail $step "the guest's fcntl try while the host holds an NFSv4 lock: exit $rc ($got)"
-		lt --timeout 60 "$lockmnt/$name" >"$tmp/b.out" 2>&1 &
-		b=$!
-		sleep 1.5
-		if kill -0 $b 2>/dev/null; then
-			: >"$out/hostlock.release"
-			wait $b
-			rc=$?
-			got=$(cat "$tmp/b.out")
+		if waits_for_release "$out/hostlock.release" --timeout 60 "$lockmnt/$name"; then
 			[ $rc = 0 ] && pass $step "the guest's blocking fcntl lock granted once the host released it ($got)" ||
 				fail $step "the guest's blocking fcntl lock after the host's: exit $rc ($got)"
 		else
-			wait $b
-			fail $step "the guest's blocking fcntl lock ended while the host held the file: exit $? ($(cat "$tmp/b.out"))"
-			: >"$out/hostlock.release"
+			fail $step "the guest's blocking fcntl lock ended while the host held the file: exit $rc ($got)"
 		fi
 	else
 		fail $step "the host side could not take its NFSv4 lock: $(cat "$tmp/hostlock")"
