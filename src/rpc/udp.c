@@ -88,10 +88,19 @@ static void *udp_main(void *arg)
 			continue;
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
-		ssize_t n = recvfrom(u->fd, u->in, sizeof(u->in), MSG_DONTWAIT,
+		/* MSG_TRUNC: the datagram's whole length, so that one longer
+		 * than the buffer (IPv6 allows 65,527 bytes) is dropped rather
+		 * than served from its first part. */
+		ssize_t n = recvfrom(u->fd, u->in, sizeof(u->in), MSG_DONTWAIT | MSG_TRUNC,
 				     (struct sockaddr *)&peer, &plen);
 		if (n < 0)
 			continue;
+		if ((size_t)n > sizeof(u->in)) {
+			atomic_fetch_add(&u->bad, 1);
+			log_ratelimited("rpc: udp: a datagram of %zd bytes dropped: over %zu", n,
+					sizeof(u->in));
+			continue;
+		}
 		struct xdr_enc e;
 		if (!xdr_enc_init(&e, 512, RPC_UDP_DATAGRAM_MAX))
 			continue;

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -149,11 +150,47 @@ static void test_refusals(void **st)
 	assert_true(s.bad >= 1);
 }
 
+/* A datagram longer than the largest the server reads (possible over
+ * IPv6: 65,527 bytes of payload on loopback) is dropped, not served from
+ * its first RPC_UDP_DATAGRAM_MAX bytes. */
+static void test_oversized_datagram(void **st)
+{
+	(void)st;
+	struct rpc_udp *u6;
+	uint16_t p6;
+	struct rpc_udp_program p = {.prog = PROG, .vers_low = 2, .vers_high = 3, .serve = serve};
+	if (rpc_udp_listen("[::1]:0", &p, 1, &u6, &p6) != 0)
+		skip(); /* no IPv6 loopback here */
+	int s6 = socket(AF_INET6, SOCK_DGRAM, 0);
+	assert_true(s6 >= 0);
+	struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons(p6),
+				 .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	assert_int_equal(connect(s6, (struct sockaddr *)&a, sizeof(a)), 0);
+	enum { BIG = RPC_UDP_DATAGRAM_MAX + 16 };
+	static uint8_t big[BIG];
+	struct xdr_enc e;
+	assert_true(xdr_enc_init(&e, 128, 4096));
+	assert_true(rpc_encode_call(&e, 21, PROG, 2, 1, NULL));
+	xdr_encode_u32(&e, 5);
+	memcpy(big, e.buf->data, e.buf->len);
+	xdr_enc_release(&e);
+	assert_int_equal(send(s6, big, BIG, 0), BIG);
+	struct pollfd pf = {.fd = s6, .events = POLLIN};
+	assert_int_equal(poll(&pf, 1, 500), 0);
+	struct rpc_udp_stats stats;
+	rpc_udp_get_stats(u6, &stats);
+	assert_int_equal(stats.calls, 0);
+	assert_int_equal(stats.bad, 1);
+	close(s6);
+	rpc_udp_close(u6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_call_and_results),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_oversized_datagram),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
