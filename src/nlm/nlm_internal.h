@@ -73,8 +73,7 @@ struct nlm_udp_listener {
 	uint16_t port;
 	bool v6;
 	bool loopback; /* gets what is sent to 127.0.0.1:port (0.0.0.0, 127.0.0.1) */
-	bool nlm;      /* serves NLM's procedures */
-	bool callback; /* takes statd's SM_NOTIFY (with NSM) */
+	bool nlm;      /* serves NLM's procedures (else statd's callback alone) */
 };
 
 enum { NLM_UDP_MAX = CONFIG_MAX_LISTEN + 1 };

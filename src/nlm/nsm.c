@@ -292,11 +292,10 @@ static bool from_reserved_port(const struct sockaddr_storage *ss)
 
 enum rpc_accept_stat nlm_nsm_notify(struct nlm_service *n, struct rpc_udp_call *call)
 {
-	struct nsm_status st;
-	if (!nsm_decode_status(&call->args, &st))
-		return RPC_GARBAGE_ARGS;
 	/* Only the local statd speaks for other hosts: from loopback, and
-	 * from a port only a privileged process can bind. */
+	 * from a port only a privileged process can bind.  Asked before the
+	 * arguments are decoded: the NLM sockets on a listener's address take
+	 * this procedure from anywhere. */
 	if (!is_loopback(call->peer)) {
 		log_ratelimited("nlm: a reboot notice from a remote address ignored");
 		return RPC_SUCCESS;
@@ -305,6 +304,9 @@ enum rpc_accept_stat nlm_nsm_notify(struct nlm_service *n, struct rpc_udp_call *
 		log_ratelimited("nlm: a reboot notice from an unprivileged local port ignored");
 		return RPC_SUCCESS;
 	}
+	struct nsm_status st;
+	if (!nsm_decode_status(&call->args, &st))
+		return RPC_GARBAGE_ARGS;
 	atomic_fetch_add(&n->reboots, 1);
 	/* mon_name is what SM_MON named: the host's address. */
 	char addr[NLM_ADDR_MAX];

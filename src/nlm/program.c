@@ -526,9 +526,9 @@ enum rpc_accept_stat nlm_udp_serve(void *ctx, struct rpc_udp_call *call, struct 
 	struct nlm_udp_listener *l = ctx;
 	struct nlm_service *n = l->n;
 	uint32_t proc = call->hdr->proc;
-	/* statd's callback (nsm.c) comes to NLM's UDP port. */
+	/* statd's callback (nsm.c) comes to NLM's UDP port, with NSM. */
 	if (proc == NLMPROC4_SM_NOTIFY)
-		return l->callback ? nlm_nsm_notify(n, call) : RPC_PROC_UNAVAIL;
+		return n->opts.nsm ? nlm_nsm_notify(n, call) : RPC_PROC_UNAVAIL;
 	if (!l->nlm)
 		/* statd's callback listener alone: NULL, and no NLM. */
 		return proc == NLMPROC4_NULL ? RPC_SUCCESS : RPC_PROC_UNAVAIL;

@@ -33,7 +33,7 @@ static int bind_one(struct nlm_service *n, const char *host, uint16_t port, bool
 	if (n->nudp >= NLM_UDP_MAX)
 		return -ENOSPC;
 	struct nlm_udp_listener *l = &n->udp[n->nudp];
-	*l = (struct nlm_udp_listener){.n = n, .nlm = nlm, .callback = n->opts.nsm};
+	*l = (struct nlm_udp_listener){.n = n, .nlm = nlm};
 	l->loopback = covers_loopback(host, &l->v6);
 	char hostport[sizeof(l->hostport)];
 	snprintf(hostport, sizeof(hostport), l->v6 ? "[%s]:%u" : "%s:%u", host, port);
