@@ -233,6 +233,19 @@ static void test_restart_grace_and_notify(void **st)
 
 /* A TCP connection to ferryd from source address src, from a reserved
  * port (the export is secure). */
+/* Opens name through v4 once a grace period a restart began lets it
+ * (20 s at most). */
+static void open_after_grace(const char *owner, const char *name, struct file *f)
+{
+	uint32_t s = NFS4ERR_GRACE;
+	for (int i = 0; i < 200 && s == NFS4ERR_GRACE; i++) {
+		s = open41(&v4, owner, name, &f->open, f->fh, &f->fhlen);
+		if (s == NFS4ERR_GRACE)
+			usleep(100000);
+	}
+	assert_int_equal(s, NFS4_OK);
+}
+
 static int connect_from(const char *src)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -294,13 +307,7 @@ static void test_stop_while_statd_answers(void **st)
 	assert_true(cb_port != 0);
 	/* A file to lock, once the restart's grace period lets it be opened. */
 	struct file f;
-	uint32_t s = NFS4ERR_GRACE;
-	for (int i = 0; i < 200 && s == NFS4ERR_GRACE; i++) {
-		s = open41(&v4, "nsm-opener3", "nsm-file3", &f.open, f.fh, &f.fhlen);
-		if (s == NFS4ERR_GRACE)
-			usleep(100000);
-	}
-	assert_int_equal(s, NFS4_OK);
+	open_after_grace("nsm-opener3", "nsm-file3", &f);
 
 	assert_int_equal(kill(statd_pid, SIGSTOP), 0);
 	int fd = connect_from("127.0.0.2");
@@ -338,13 +345,7 @@ static void test_callback_beside_other_address(void **st)
 	(void)st;
 	struct file f;
 	/* The last test's restart began a grace period. */
-	uint32_t os = NFS4ERR_GRACE;
-	for (int i = 0; i < 150 && os == NFS4ERR_GRACE; i++) {
-		os = open41(&v4, "nsm-opener4", "nsm-file4", &f.open, f.fh, &f.fhlen);
-		if (os == NFS4ERR_GRACE)
-			usleep(100000);
-	}
-	assert_int_equal(os, NFS4_OK);
+	open_after_grace("nsm-opener4", "nsm-file4", &f);
 	nfs4c_close(v4.fd);
 	assert_int_equal(ferryd_stop(&server), 0);
 	char conf[300], exp[300], state[300];
