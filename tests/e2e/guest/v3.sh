@@ -209,6 +209,21 @@ waits_for_release() {
 	return $early
 }
 
+# host_lock4_granted NAME TRIES: an NFSv4 client on the server host tries
+# to lock NAME every 0.5 s until it is granted (the lock is then given back
+# at once); false if it never is.  Its last answer in got.
+host_lock4_granted() {
+	local i
+	got=""
+	for i in $(seq "$2"); do
+		host_request try lock4try "$1"
+		got=$(sed -n 's/^LOCK4 try: //p' "$tmp/try")
+		[ "$got" = "LOCK NFS4_OK" ] && return 0
+		sleep 0.5
+	done
+	return 1
+}
+
 # lock_conflicts STEP DIR TYPE: two processes over one file in DIR; TYPE
 # fcntl or flock.
 lock_conflicts() {
@@ -425,12 +440,9 @@ if [ "$restart" = 1 ]; then
 	step=restart
 	name=reclaim.$$
 	f=$lockmnt/$name
-	rm -f "$tmp/held"
 	: >"$f" || fail $step "cannot create $f"
-	# Held far longer than the run needs: killed below.
-	timeout -s KILL 300 "$lock_tool" --hold 240 --marker "$tmp/held" "$f" >"$tmp/a.out" 2>&1 &
-	a=$!
-	if ! wait_for "$tmp/held"; then
+	# Held until told to let go, below.
+	if ! hold_until "$tmp/held" "$tmp/release" "$f"; then
 		fail $step "the guest process never got its lock: $(cat "$tmp/a.out")"
 	elif ! host_request restart restart "$name"; then
 		fail $step "the server was not restarted: $(cat "$tmp/restart")"
@@ -467,18 +479,11 @@ if [ "$restart" = 1 ]; then
 		fi
 		rm -f "$lockmnt/after-restart.$$"
 	fi
-	kill $a 2>/dev/null
+	: >"$tmp/release"
 	wait $a 2>/dev/null
 	# The guest's process gone, its lock is given back: the host's client
 	# gets the file.
-	got=""
-	for i in $(seq 20); do
-		host_request try lock4try "$name"
-		got=$(sed -n 's/^LOCK4 try: //p' "$tmp/try")
-		[ "$got" = "LOCK NFS4_OK" ] && break
-		sleep 0.5
-	done
-	[ "$got" = "LOCK NFS4_OK" ] && pass $step "once the guest process ended an NFSv4 client takes the lock" ||
+	host_lock4_granted "$name" 20 && pass $step "once the guest process ended an NFSv4 client takes the lock" ||
 		fail $step "after the guest process ended an NFSv4 client's attempt: '$got'"
 	dmesg | grep -iE 'lockd|statd|nlm' | tail -5 | sed 's/^/  guest dmesg: /'
 	rm -f "$f"
@@ -495,14 +500,11 @@ if [ "$client_reboot" = 1 ]; then
 	step=client-reboot
 	name=reboot.$$
 	f=$lockmnt/$name
-	rm -f "$tmp/held"
 	: >"$f" || fail $step "cannot create $f"
-	timeout -s KILL 300 "$lock_tool" --hold 240 --marker "$tmp/held" "$f" >"$tmp/a.out" 2>&1 &
-	a=$!
 	# The address the server knows the guest by (ferryctl nlm's ADDRESS):
 	# the name its statd monitors the guest under.
 	me="" hosts=0
-	if wait_for "$tmp/held" && host_request nlm nlm; then
+	if hold_until "$tmp/held" "$tmp/release" "$f" && host_request nlm nlm; then
 		me=$(awk 'h { print $2; exit } $1 == "HOST" { h = 1 }' "$tmp/nlm")
 		hosts=$(awk 'NR == 1 { print $1 }' "$tmp/nlm")
 		reboots0=$(sed -n 's/.* \([0-9]*\) reboots heard.*/\1/p' "$tmp/nlm")
@@ -530,14 +532,10 @@ if [ "$client_reboot" = 1 ]; then
 		else
 			state1=$(od -An -tu4 /var/lib/nfs/state 2>/dev/null | tr -d ' ')
 			info $step "sm-notify -f -v $me: the guest's NSM state $state0 -> $state1: $(tr '\n' ' ' <"$tmp/sm-notify")"
-			for i in $(seq 40); do
-				host_request try lock4try "$name"
-				got=$(sed -n 's/^LOCK4 try: //p' "$tmp/try")
-				[ "$got" = "LOCK NFS4_OK" ] && break
-				sleep 0.5
-			done
+			host_lock4_granted "$name" 40
+			rc=$?
 			el=$(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }')
-			[ "$got" = "LOCK NFS4_OK" ] &&
+			[ $rc = 0 ] &&
 				pass $step "after the guest's reboot notice (${el} s) an NFSv4 client takes the lock the guest held: the server dropped it" ||
 				fail $step "${el} s after the guest's reboot notice an NFSv4 client's attempt: '$got' (NFS4_OK expected)"
 			if host_request nlm nlm; then
@@ -550,7 +548,7 @@ if [ "$client_reboot" = 1 ]; then
 		fi
 		rpc.statd --no-notify || fail $step "rpc.statd did not start again"
 	fi
-	kill $a 2>/dev/null
+	: >"$tmp/release"
 	wait $a 2>/dev/null
 	rm -f "$f"
 fi
