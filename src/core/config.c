@@ -590,6 +590,13 @@ static bool export_entry(struct ini_ctx *ctx, struct config_export *e, const cha
 		e->insecure = key[0] == 'i' ? b : !b;
 		return true;
 	}
+	if (strcmp(key, "secure_locks") == 0 || strcmp(key, "insecure_locks") == 0) {
+		bool b = false;
+		if (!parse_bool(value, &b))
+			return fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
+		e->insecure_locks = key[0] == 'i' ? b : !b;
+		return true;
+	}
 	if (strcmp(key, "sec") == 0)
 		return parse_sec(value, &e->sec, where, ctx->errbuf, ctx->errlen);
 	if (strcmp(key, "xprtsec") == 0)

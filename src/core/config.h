@@ -214,6 +214,7 @@ struct config_export {
 	uint32_t xprtsec; /* the transports accepted, packed (enum config_xprtsec) */
 	bool async;    /* replies to changes do not wait for stable storage */
 	bool no_nfs3;  /* nfs3 = no: NFSv3 clients may not use it */
+	bool insecure_locks; /* secure_locks = no: NLM locks without read access */
 	uint32_t anonuid, anongid;
 	char clients[CONFIG_MAX_CLIENTS][CONFIG_CLIENT_ENTRY_MAX]; /* as written, checked by the NFS layer */
 	unsigned nclients;

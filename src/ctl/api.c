@@ -174,7 +174,7 @@ static unsigned get_exports(struct ctl_server *cs, json_t **out)
 			json_array_append_new(clients, json_string(cl->text[k]));
 		const char *name = e->name, *backend = e->ops ? e->ops->name : "";
 		json_array_append_new(
-			a, json_pack("{s:I, s:o, s:o, s:o, s:s, s:s, s:b, s:b, s:I, s:I, s:o, s:s}", "id",
+			a, json_pack("{s:I, s:o, s:o, s:o, s:s, s:s, s:b, s:b, s:b, s:I, s:I, s:o, s:s}", "id",
 				     (json_int_t)e->id, "name", text_json(name), "path",
 				     text_json(e->path), "pseudo", text_json(e->pseudo), "access",
 				     e->read_only ? "ro" : "rw", "squash",
@@ -184,6 +184,9 @@ static unsigned get_exports(struct ctl_server *cs, json_t **out)
 				     "async",
 				     atomic_load_explicit(&((struct export *)e)->async,
 							  memory_order_relaxed),
+				     "secure_locks",
+				     !atomic_load_explicit(&((struct export *)e)->insecure_locks,
+							   memory_order_relaxed),
 				     "anonuid",
 				     (json_int_t)e->anonuid, "anongid", (json_int_t)e->anongid,
 				     "clients", clients, "backend", backend));

@@ -476,6 +476,7 @@ static void export_options_apply(struct export *ex, const struct config_export *
 	ex->xprtsec = ce->xprtsec ? ce->xprtsec : CONFIG_XPRTSEC_DEFAULT;
 	ex->async = ce->async;
 	ex->no_nfs3 = ce->no_nfs3;
+	ex->insecure_locks = ce->insecure_locks;
 	ex->squash = ce->squash == CONFIG_SQUASH_ALL	  ? EXPORT_SQUASH_ALL
 		     : ce->squash == CONFIG_SQUASH_NONE ? EXPORT_SQUASH_NONE
 							: EXPORT_SQUASH_ROOT;

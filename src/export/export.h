@@ -78,6 +78,10 @@ struct export {
 	/* nfs3 = no: NFSv3 clients may not use it: the NFSv3 program refuses
 	 * its handles (NFS3ERR_ACCES), MOUNT its root (MNT3ERR_ACCES). */
 	_Atomic bool no_nfs3;
+	/* secure_locks = no (knfsd's insecure_locks): an NLM lock or share
+	 * needs no read access to its file (old clients send no credentials
+	 * with their lock calls). */
+	_Atomic bool insecure_locks;
 	_Atomic enum export_squash squash;
 	_Atomic uint32_t anonuid, anongid;
 	_Atomic(struct export_client_list *) clients;

@@ -18,11 +18,46 @@
 
 /* --- the file a call names ------------------------------------------------------ */
 
+/* What a call does to its file: lets go of a lock or share the caller
+ * holds (UNLOCK, CANCEL, UNSHARE), asks (TEST) or takes (LOCK, SHARE); a
+ * take for writing needs an export that is not read-only. */
+enum nlm_use { NLM_RELEASE, NLM_TEST, NLM_TAKE, NLM_TAKE_WRITE };
+
+/* As knfsd does unless told otherwise: TEST, a lock or a share of a file
+ * needs its caller, after squashing, to be able to read it or to own it;
+ * else anyone on a host the export admits could hold a lock on a file it
+ * may not open and stall those who may.  Letting go is never refused (a
+ * mode changed since the lock was taken must not keep it). */
+static uint32_t may_lock(const struct export *ex, const struct nlm_caller *c,
+			 const struct backend_handle *bh)
+{
+	if (atomic_load(&ex->insecure_locks))
+		return NLM4_GRANTED;
+	struct backend_cred bc;
+	export_cred(ex, c->cred, &bc);
+	struct backend_attr attr;
+	int rc = ex->ops->getattr(ex->bex, bh, &attr);
+	if (rc == -ENOENT || rc == -ESTALE)
+		return NLM4_STALE_FH;
+	if (rc != 0)
+		return NLM4_FAILED;
+	uint32_t bits = 0;
+	if (attr.uid == bc.uid ||
+	    (ex->ops->access(ex->bex, &bc, bh, BACKEND_ACCESS_READ, &bits) == 0 &&
+	     (bits & BACKEND_ACCESS_READ)))
+		return NLM4_GRANTED;
+	log_ratelimited("nlm: %s (uid %u) may not read the file it asks to lock in export %s "
+			"(secure_locks): refused",
+			c->name, bc.uid, ex->pseudo);
+	return NLM4_FAILED;
+}
+
 /* fh as a lock target of the caller: its export must admit the caller
- * (host, port, flavour) as NFS would; write: the lock or share wants write
- * access (NLM4_ROFS on a read-only export). */
+ * (host, port, flavour) as NFS would (NLM4_FAILED), a take for writing
+ * must find it writable (NLM4_ROFS), and a test or take must pass
+ * may_lock. */
 static uint32_t resolve(struct nlm_service *n, const struct nlm_caller *c,
-			const struct nlm_bytes *wire, bool write, struct state_file_key *key)
+			const struct nlm_bytes *wire, enum nlm_use use, struct state_file_key *key)
 {
 	struct fh fh;
 	if (wire->len > FH_MAX_SIZE ||
@@ -36,8 +71,13 @@ static uint32_t resolve(struct nlm_service *n, const struct nlm_caller *c,
 		log_ratelimited("nlm: %s may not lock files of export %s", c->name, ex->pseudo);
 		return NLM4_FAILED;
 	}
-	if (write && atomic_load(&ex->read_only))
+	if (use == NLM_TAKE_WRITE && atomic_load(&ex->read_only))
 		return NLM4_ROFS;
+	if (use != NLM_RELEASE) {
+		uint32_t stat = may_lock(ex, c, &fh.bh);
+		if (stat != NLM4_GRANTED)
+			return stat;
+	}
 	key->export_id = ex->id;
 	key->bh = fh.bh;
 	return NLM4_GRANTED;
@@ -167,7 +207,7 @@ static uint32_t do_test(struct nlm_service *n, const struct nlm_caller *c,
 			struct state_nlm_holder *h)
 {
 	struct state_file_key key;
-	uint32_t stat = resolve(n, c, &a->lock.fh, false, &key);
+	uint32_t stat = resolve(n, c, &a->lock.fh, NLM_TEST, &key);
 	if (stat != NLM4_GRANTED)
 		return stat;
 	char addr[NLM_ADDR_MAX];
@@ -204,7 +244,8 @@ static uint32_t do_lock(struct nlm_service *n, const struct nlm_caller *c,
 			const struct nlm4_lockargs *a, bool may_block)
 {
 	struct state_file_key key;
-	uint32_t stat = resolve(n, c, &a->lock.fh, a->exclusive, &key);
+	enum nlm_use use = a->exclusive ? NLM_TAKE_WRITE : NLM_TAKE;
+	uint32_t stat = resolve(n, c, &a->lock.fh, use, &key);
 	if (stat != NLM4_GRANTED)
 		return stat;
 	char addr[NLM_ADDR_MAX];
@@ -243,7 +284,7 @@ static uint32_t do_unlock(struct nlm_service *n, const struct nlm_caller *c,
 			  const struct nlm4_lock *w)
 {
 	struct state_file_key key;
-	uint32_t stat = resolve(n, c, &w->fh, false, &key);
+	uint32_t stat = resolve(n, c, &w->fh, NLM_RELEASE, &key);
 	if (stat != NLM4_GRANTED)
 		return stat;
 	char addr[NLM_ADDR_MAX];
@@ -268,7 +309,7 @@ static uint32_t do_cancel(struct nlm_service *n, const struct nlm_caller *c,
 			  const struct nlm4_cancargs *a)
 {
 	struct state_file_key key;
-	uint32_t stat = resolve(n, c, &a->lock.fh, false, &key);
+	uint32_t stat = resolve(n, c, &a->lock.fh, NLM_RELEASE, &key);
 	if (stat != NLM4_GRANTED)
 		return stat;
 	char addr[NLM_ADDR_MAX];
@@ -286,7 +327,10 @@ static uint32_t do_share(struct nlm_service *n, const struct nlm_caller *c,
 {
 	const struct nlm4_share *s = &a->share;
 	struct state_file_key key;
-	uint32_t stat = resolve(n, c, &s->fh, share && (s->access & NLM4_FSA_W), &key);
+	enum nlm_use use = NLM_RELEASE;
+	if (share)
+		use = s->access & NLM4_FSA_W ? NLM_TAKE_WRITE : NLM_TAKE;
+	uint32_t stat = resolve(n, c, &s->fh, use, &key);
 	if (stat != NLM4_GRANTED)
 		return stat;
 	/* A share has no svid: its owner is the owner handle alone. */

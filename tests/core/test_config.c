@@ -848,6 +848,14 @@ static void test_nfs3_switches(void **state)
 	assert_true(cfg.exports[1].no_nfs3);
 	assert_false(load("[export a]\npath = /tmp/a\nnfs3 = sometimes\n"));
 	assert_err_contains("expected yes or no");
+	/* NLM's access check: on unless secure_locks = no (or insecure_locks). */
+	assert_true(load("[export a]\npath = /tmp/a\n[export b]\npath = /tmp/b\n"
+			 "secure_locks = no\n[export c]\npath = /tmp/c\ninsecure_locks = yes\n"));
+	assert_false(cfg.exports[0].insecure_locks);
+	assert_true(cfg.exports[1].insecure_locks);
+	assert_true(cfg.exports[2].insecure_locks);
+	assert_false(load("[export a]\npath = /tmp/a\nsecure_locks = perhaps\n"));
+	assert_err_contains("expected yes or no");
 }
 
 /* MOUNT: served by default on every listener; [server] mount = no turns

@@ -31,6 +31,15 @@ struct file {
 
 static uint32_t next_xid = 0x4e4c0000;
 
+/* The credential of the calls below (NULL: root's, as a kernel's lock
+ * manager sends for a root process). */
+static const struct rpc_cred *nlm_cred;
+
+static inline const struct rpc_cred *nlm_call_cred(void)
+{
+	return nlm_cred ? nlm_cred : nfs4c_root_cred();
+}
+
 /* A UDP socket connected to 127.0.0.1:port, from a reserved port (as a
  * kernel's lock manager sends from) or from any. */
 static inline int nlm_udp_connect_from(uint16_t port, bool reserved)
@@ -73,7 +82,7 @@ static inline int nlm_udp_call(int fd, uint32_t xid, uint32_t proc, const void *
 			       size_t len, struct rpctest_reply *r, unsigned timeout_ms)
 {
 	struct buf *b = rpctest_build_call(xid, NLM_PROGRAM, NLM4_VERSION, proc,
-					   nfs4c_root_cred(), args, len);
+					   nlm_call_cred(), args, len);
 	if (!b)
 		return -ENOMEM;
 	ssize_t n = send(fd, b->data, b->len, 0);
@@ -114,7 +123,7 @@ static inline void nlm_call(int fd, uint32_t proc, const struct xdr_enc *args,
 				 0);
 	else
 		assert_int_equal(rpctest_call(fd, next_xid++, NLM_PROGRAM, NLM4_VERSION, proc,
-					      nfs4c_root_cred(), args->buf->data,
+					      nlm_call_cred(), args->buf->data,
 					      args->buf->len, r),
 				 0);
 	assert_int_equal(r->hdr.reply_stat, RPC_MSG_ACCEPTED);

@@ -481,6 +481,122 @@ static void test_share(void **st)
 	close(fd);
 }
 
+/* What GET /api/v1/exports says of p's first export's secure_locks. */
+static bool export_secure_locks(const struct ferryd_proc *p)
+{
+	struct ctl_http_reply r;
+	ctlt_request(p, "GET", "/api/v1/exports", false, NULL, &r);
+	assert_int_equal(r.status, 200);
+	json_t *j = json_loads(r.body, 0, NULL);
+	json_t *v = json_object_get(json_array_get(j, 0), "secure_locks");
+	assert_true(json_is_boolean(v));
+	bool secure = json_is_true(v);
+	json_decref(j);
+	ctl_http_reply_free(&r);
+	return secure;
+}
+
+/* The host's view of a file of the export: owner, group and mode. */
+static void host_owns(const char *path, uid_t uid, gid_t gid, mode_t mode)
+{
+	assert_int_equal(chown(path, uid, gid), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* secure_locks (the default, knfsd's too): TEST, LOCK and SHARE need the
+ * caller, after squashing, to be able to read the file or to own it;
+ * letting go is never refused. */
+static void test_lock_needs_read_access(void **st)
+{
+	(void)st;
+	struct file f;
+	make_file("nlm-private", &f);
+	char path[400];
+	snprintf(path, sizeof(path), "%s/export/nlm-private", dl_dir);
+	host_owns(path, 2000, 2000, 0600);
+	int fd = rpctest_connect(server.hostport);
+	struct nlm4_lock l = mk_lock("hostp", 61, &f, 0, 10);
+	nlm_cred = nfs4c_cred(1000);
+	assert_int_equal(nlm_lock(fd, &l, true, false), NLM4_FAILED);
+	assert_int_equal(nlm_lock(fd, &l, false, true), NLM4_FAILED);
+	assert_int_equal(nlm_test(fd, &l, true, NULL, NULL), NLM4_FAILED);
+	assert_int_equal(nlm_share(fd, NLMPROC4_SHARE, "hostp", &f, NLM4_FSA_R, NLM4_FSM_DN),
+			 NLM4_FAILED);
+	/* Root is squashed: no better. */
+	nlm_cred = NULL;
+	assert_int_equal(nlm_lock(fd, &l, true, false), NLM4_FAILED);
+
+	/* Read access is enough, for an exclusive lock too; through the group. */
+	host_owns(path, 2000, 1000, 0640);
+	nlm_cred = nfs4c_cred(1000);
+	assert_int_equal(nlm_lock(fd, &l, true, false), NLM4_GRANTED);
+	host_owns(path, 2000, 2000, 0604);
+	struct nlm4_lock other = mk_lock("hostq", 62, &f, 5, 1);
+	assert_int_equal(nlm_test(fd, &other, false, NULL, NULL), NLM4_DENIED);
+	assert_int_equal(nlm_share(fd, NLMPROC4_SHARE, "hostp", &f, NLM4_FSA_R, NLM4_FSM_DN),
+			 NLM4_GRANTED);
+	/* Access taken away: the lock and the share are still let go. */
+	host_owns(path, 2000, 2000, 0600);
+	assert_int_equal(nlm_unlock(fd, &l), NLM4_GRANTED);
+	assert_int_equal(nlm_share(fd, NLMPROC4_UNSHARE, "hostp", &f, 0, 0), NLM4_GRANTED);
+	/* The owner, whatever the mode (as NFS's own owner override). */
+	host_owns(path, 1000, 2000, 0000);
+	assert_int_equal(nlm_test(fd, &other, true, NULL, NULL), NLM4_GRANTED);
+	assert_int_equal(nlm_lock(fd, &l, true, false), NLM4_GRANTED);
+	assert_int_equal(nlm_unlock(fd, &l), NLM4_GRANTED);
+	nlm_cred = NULL;
+	host_owns(path, 65534, 65534, 0644);
+	close(fd);
+	assert_true(export_secure_locks(&server));
+}
+
+/* secure_locks = no: the same caller's lock of the same file is granted;
+ * a reload back to the default refuses it again. */
+static void test_insecure_locks(void **st)
+{
+	(void)st;
+	struct ferryd_proc p;
+	assert_int_equal(ferryd_start_export(&p, "secure_locks = no\n"), 0);
+	struct nfs4c_sess s;
+	nfs4c_session_up(&s, nfs4c_connect(p.hostport), 0, "nlm-insecure", NULL);
+	struct file f;
+	assert_int_equal(open41(&s, "nlm-opener", "nlm-private", &f.open, f.fh, &f.fhlen),
+			 NFS4_OK);
+	char path[400];
+	ferryd_export_path(&p, "nlm-private", path, sizeof(path));
+	host_owns(path, 2000, 2000, 0600);
+	int fd = rpctest_connect(p.hostport);
+	struct nlm4_lock l = mk_lock("hostp", 63, &f, 0, 10);
+	nlm_cred = nfs4c_cred(1000);
+	/* Past the grace period of the new server. */
+	uint32_t got = NLM4_DENIED_GRACE_PERIOD;
+	for (int i = 0; i < 100 && got == NLM4_DENIED_GRACE_PERIOD; i++) {
+		got = nlm_lock(fd, &l, true, false);
+		if (got == NLM4_DENIED_GRACE_PERIOD)
+			usleep(100000);
+	}
+	assert_int_equal(got, NLM4_GRANTED);
+	assert_int_equal(nlm_unlock(fd, &l), NLM4_GRANTED);
+	assert_false(export_secure_locks(&p));
+
+	char conf[400];
+	snprintf(conf, sizeof(conf), "%s/ferryd.conf", p.conf_dir);
+	FILE *c = fopen(conf, "w");
+	assert_non_null(c);
+	fprintf(c, "[export e]\npath = %s/export\npseudo = /export\n", p.conf_dir);
+	assert_int_equal(fclose(c), 0);
+	struct ctl_http_reply h;
+	ctlt_request(&p, "POST", "/api/v1/exports/reload", true, "{}", &h);
+	assert_int_equal(h.status, 200);
+	ctl_http_reply_free(&h);
+	assert_true(export_secure_locks(&p));
+	assert_int_equal(nlm_lock(fd, &l, true, false), NLM4_FAILED);
+	nlm_cred = NULL;
+	close(fd);
+	nfs4c_close(s.fd);
+	assert_int_equal(ferryd_stop(&p), 0);
+}
+
 static void test_free_all(void **st)
 {
 	(void)st;
@@ -1244,6 +1360,8 @@ int main(void)
 		cmocka_unit_test(test_granted_refused_releases),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_share),
+		cmocka_unit_test(test_lock_needs_read_access),
+		cmocka_unit_test(test_insecure_locks),
 		cmocka_unit_test(test_free_all),
 		cmocka_unit_test(test_free_all_other_address),
 		cmocka_unit_test(test_delegation_recalled),
