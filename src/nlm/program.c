@@ -83,6 +83,14 @@ static uint32_t resolve(struct nlm_service *n, const struct nlm_caller *c,
 	return NLM4_GRANTED;
 }
 
+/* A range that ends past 2^64 - 1 (len 0: to the end of the file, always
+ * fits): NLM4_FBIG for a TEST or LOCK, as NFSv4 LOCK answers such a
+ * range NFS4ERR_INVAL.  UNLOCK and CANCEL take it as reaching the end. */
+static bool range_fits(uint64_t offset, uint64_t len)
+{
+	return len == 0 || len - 1 <= UINT64_MAX - offset;
+}
+
 /* The caller's address without its port, for calls back. */
 static void peer_host(const struct nlm_caller *c, char *out, size_t len)
 {
@@ -210,6 +218,8 @@ static uint32_t do_test(struct nlm_service *n, const struct nlm_caller *c,
 	uint32_t stat = resolve(n, c, &a->lock.fh, NLM_TEST, &key);
 	if (stat != NLM4_GRANTED)
 		return stat;
+	if (!range_fits(a->lock.offset, a->lock.len))
+		return NLM4_FBIG;
 	char addr[NLM_ADDR_MAX];
 	peer_host(c, addr, sizeof(addr));
 	struct state_nlm_lock l;
@@ -248,6 +258,8 @@ static uint32_t do_lock(struct nlm_service *n, const struct nlm_caller *c,
 	uint32_t stat = resolve(n, c, &a->lock.fh, use, &key);
 	if (stat != NLM4_GRANTED)
 		return stat;
+	if (!range_fits(a->lock.offset, a->lock.len))
+		return NLM4_FBIG;
 	char addr[NLM_ADDR_MAX];
 	peer_host(c, addr, sizeof(addr));
 	struct state_nlm_lock l;

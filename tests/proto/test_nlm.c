@@ -861,6 +861,17 @@ static void test_bad_input(void **st)
 	memcpy(bad.fh, junk, sizeof(junk));
 	struct nlm4_lock b = mk_lock("hosta", 1, &bad, 0, 10);
 	assert_int_equal(nlm_lock(fd, &b, true, false), NLM4_STALE_FH);
+	/* A range past 2^64 - 1: FBIG for LOCK and TEST.  One that ends at
+	 * 2^64 - 1 fits; UNLOCK takes a range past it as reaching the end. */
+	struct nlm4_lock big = mk_lock("hosta", 1, &f, UINT64_MAX - 5, 10);
+	assert_int_equal(nlm_lock(fd, &big, true, false), NLM4_FBIG);
+	assert_int_equal(nlm_test(fd, &big, true, NULL, NULL), NLM4_FBIG);
+	struct nlm4_lock last = mk_lock("hosta", 1, &f, UINT64_MAX - 5, 6);
+	assert_int_equal(nlm_lock(fd, &last, true, false), NLM4_GRANTED);
+	struct nlm4_lock other = mk_lock("hostb", 2, &f, UINT64_MAX, 1);
+	assert_int_equal(nlm_test(fd, &other, true, NULL, NULL), NLM4_DENIED);
+	assert_int_equal(nlm_unlock(fd, &big), NLM4_GRANTED);
+	assert_int_equal(nlm_test(fd, &other, true, NULL, NULL), NLM4_GRANTED);
 	/* A procedure NLM v4 does not have. */
 	assert_int_equal(rpctest_call(fd, next_xid++, NLM_PROGRAM, NLM4_VERSION, 17, NULL, NULL,
 				      0, &r),
