@@ -54,7 +54,7 @@ static int connect_fd(int fd, const struct addrinfo *ai, unsigned timeout_ms)
 
 static int new_socket(const struct addrinfo *ai)
 {
-	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	return fd < 0 ? -errno : fd;
 }
 
@@ -94,8 +94,11 @@ static int connect_reserved(const struct addrinfo *ai, unsigned timeout_ms)
 		if (fd < 0)
 			return fd;
 		int one = 1;
-		/* A port whose earlier connection is in TIME_WAIT may serve another server. */
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		/* A port whose earlier connection is in TIME_WAIT may serve
+		 * another server (over UDP the option would share a port in
+		 * use). */
+		if (ai->ai_socktype == SOCK_STREAM)
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		int rc = bind_port(fd, ai, port);
 		if (rc == 0)
 			rc = connect_fd(fd, ai, timeout_ms);
@@ -118,14 +121,14 @@ static void client_init(struct rpc_client *cl)
 		cl->next_xid = (uint32_t)clock_now_ns();
 }
 
-int rpc_client_connect_from(struct rpc_client *cl, const char *hostport, unsigned timeout_ms,
-			    enum rpc_client_port how)
+static int connect_from(struct rpc_client *cl, const char *hostport, unsigned timeout_ms,
+			enum rpc_client_port how, int socktype)
 {
 	char host[256], port[16];
 	client_init(cl);
 	if (rpc_addr_split(hostport, host, sizeof(host), port, sizeof(port)) != 0)
 		return -EINVAL;
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+	struct addrinfo hints = {.ai_socktype = socktype, .ai_flags = AI_NUMERICSERV};
 	struct addrinfo *res;
 	if (getaddrinfo(host, port, &hints, &res) != 0)
 		return -EHOSTUNREACH;
@@ -148,9 +151,23 @@ int rpc_client_connect_from(struct rpc_client *cl, const char *hostport, unsigne
 	if (fd < 0)
 		return fd;
 	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (socktype == SOCK_STREAM)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	cl->fd = fd;
+	cl->datagram = socktype == SOCK_DGRAM;
 	return 0;
+}
+
+int rpc_client_connect_from(struct rpc_client *cl, const char *hostport, unsigned timeout_ms,
+			    enum rpc_client_port how)
+{
+	return connect_from(cl, hostport, timeout_ms, how, SOCK_STREAM);
+}
+
+int rpc_client_connect_udp(struct rpc_client *cl, const char *hostport, enum rpc_client_port how)
+{
+	/* A UDP connect only sets the peer: it does not wait. */
+	return connect_from(cl, hostport, 0, how, SOCK_DGRAM);
 }
 
 int rpc_client_connect_unix(struct rpc_client *cl, const char *path)
@@ -271,6 +288,86 @@ int rpc_client_recv_record(struct rpc_client *cl, struct buf **out, unsigned tim
 	return 0;
 }
 
+/* Whether b is the reply to xid: its header in *hdr, where its results
+ * start in *results_off.  -EAGAIN for another message, -EBADMSG for a
+ * reply to xid whose header does not decode. */
+static int reply_of(const struct buf *b, uint32_t xid, struct rpc_reply_hdr *hdr,
+		    size_t *results_off)
+{
+	struct xdr_dec d;
+	uint32_t rxid, mtype;
+	xdr_dec_init(&d, b->data, b->len);
+	if (!rpc_decode_msg_start(&d, &rxid, &mtype) || mtype != RPC_MSG_REPLY || rxid != xid)
+		return -EAGAIN;
+	if (!rpc_decode_reply(&d, hdr))
+		return -EBADMSG;
+	*results_off = (size_t)(d.p - b->data);
+	return 0;
+}
+
+/* The largest UDP payload over IPv4. */
+enum { UDP_PAYLOAD_MAX = 65507 };
+
+/* Over UDP the call may be lost either way: it is sent again after
+ * 500 ms, then after twice as long each time, until the deadline
+ * (RPC's retransmission; the server's reply cache, or the procedure's
+ * idempotence, makes a second execution harmless). */
+static int call_datagram(struct rpc_client *cl, uint32_t xid, const struct buf *call,
+			 uint64_t deadline, struct buf **reply, struct rpc_reply_hdr *hdr,
+			 size_t *results_off)
+{
+	size_t cap = cl->max_record < UDP_PAYLOAD_MAX ? cl->max_record : UDP_PAYLOAD_MAX;
+	struct buf *b = buf_new(cap);
+	if (!b)
+		return -ENOMEM;
+	uint64_t wait = 500, resend = 0;
+	for (;;) {
+		uint64_t now = clock_now_ms();
+		if (now >= deadline)
+			break;
+		if (now >= resend) {
+			if (send(cl->fd, call->data, call->len, MSG_NOSIGNAL) < 0 && errno != EINTR &&
+			    errno != EAGAIN && errno != ENOBUFS) {
+				int rc = -errno;
+				buf_unref(b);
+				return rc;
+			}
+			resend = now + wait;
+			wait *= 2;
+		}
+		int rc = rpc_fd_wait(cl->fd, POLLIN, resend < deadline ? resend : deadline);
+		if (rc == -ETIMEDOUT)
+			continue;
+		if (rc) {
+			buf_unref(b);
+			return rc;
+		}
+		ssize_t got = recv(cl->fd, b->data, cap, MSG_TRUNC);
+		if (got < 0) {
+			/* ECONNREFUSED: an ICMP port unreachable, nobody there. */
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			rc = -errno;
+			buf_unref(b);
+			return rc;
+		}
+		if ((size_t)got > cap)
+			continue; /* longer than any reply taken: dropped */
+		b->len = (size_t)got;
+		rc = reply_of(b, xid, hdr, results_off);
+		if (rc == -EAGAIN)
+			continue;
+		if (rc) {
+			buf_unref(b);
+			return rc;
+		}
+		*reply = b;
+		return 0;
+	}
+	buf_unref(b);
+	return -ETIMEDOUT;
+}
+
 int rpc_client_call(struct rpc_client *cl, uint32_t prog, uint32_t vers, uint32_t proc,
 		    const struct rpc_cred *cred, const void *args, size_t args_len,
 		    struct buf **reply, struct rpc_reply_hdr *hdr, size_t *results_off,
@@ -289,6 +386,11 @@ int rpc_client_call(struct rpc_client *cl, uint32_t prog, uint32_t vers, uint32_
 	 * other XIDs (or none that decode) must not keep the caller past
 	 * timeout_ms by restarting the wait with each. */
 	uint64_t deadline = clock_now_ms() + timeout_ms;
+	if (cl->datagram) {
+		int rc = call_datagram(cl, xid, e.buf, deadline, reply, hdr, results_off);
+		xdr_enc_release(&e);
+		return rc;
+	}
 	int rc = rpc_client_send_record(cl, e.buf->data, e.buf->len);
 	xdr_enc_release(&e);
 	if (rc)
@@ -301,19 +403,15 @@ int rpc_client_call(struct rpc_client *cl, uint32_t prog, uint32_t vers, uint32_
 		rc = rpc_client_recv_record(cl, &b, (unsigned)(deadline - now));
 		if (rc)
 			return rc;
-		struct xdr_dec d;
-		uint32_t rxid, mtype;
-		xdr_dec_init(&d, b->data, b->len);
-		if (!rpc_decode_msg_start(&d, &rxid, &mtype) || mtype != RPC_MSG_REPLY ||
-		    rxid != xid) {
+		rc = reply_of(b, xid, hdr, results_off);
+		if (rc == -EAGAIN) {
 			buf_unref(b);
 			continue;
 		}
-		if (!rpc_decode_reply(&d, hdr)) {
+		if (rc) {
 			buf_unref(b);
-			return -EBADMSG;
+			return rc;
 		}
-		*results_off = (size_t)(d.p - b->data);
 		*reply = b;
 		return 0;
 	}

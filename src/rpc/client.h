@@ -1,8 +1,10 @@
-/* A blocking RPC client over TCP (or a local socket), for short exchanges off the data path:
- * rpcbind registration, tools and tests.  Not thread-safe per client. */
+/* A blocking RPC client over TCP, UDP or a local socket, for short exchanges off the data
+ * path: rpcbind registration, calls to clients' lock managers, tools and tests.  Not
+ * thread-safe per client. */
 #ifndef FERRY_RPC_CLIENT_H
 #define FERRY_RPC_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,6 +15,7 @@ struct rpc_client {
 	int fd;
 	uint32_t next_xid;
 	uint32_t max_record;
+	bool datagram; /* UDP: a call and its reply are one datagram each */
 };
 
 /* The source port of a connection.  Servers trust AUTH_SYS identities only
@@ -31,6 +34,11 @@ int rpc_client_connect(struct rpc_client *cl, const char *hostport, unsigned tim
 /* The same with the source port chosen by how. */
 int rpc_client_connect_from(struct rpc_client *cl, const char *hostport, unsigned timeout_ms,
 			    enum rpc_client_port how);
+/* rpc_client_connect_from over UDP: a socket connected to "HOST:PORT"
+ * (nothing is sent yet).  rpc_client_call then sends its call as one
+ * datagram, again while no reply comes, and takes a reply of at most
+ * max_record bytes (and 65,507). */
+int rpc_client_connect_udp(struct rpc_client *cl, const char *hostport, enum rpc_client_port how);
 /* Connects to a local stream socket at path (rpcbind's, which knows the
  * caller's uid from it).  0 or a negative errno (-ENOENT, -ECONNREFUSED
  * when nobody listens there). */

@@ -1,7 +1,9 @@
 /* RPC over UDP (rpc/udp.h): a call in one datagram answered by one to
  * its sender, the program's results, and the refusals (unknown program,
  * version out of range, an RPCSEC_GSS credential), with nothing sent back
- * for a datagram that is no call. */
+ * for a datagram that is no call.  And the client's side (rpc/client.h
+ * over UDP): a call answered, a lost datagram sent again, replies of
+ * other XIDs skipped, nobody at the port. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,13 +11,17 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/clock.h"
+#include "rpc/client.h"
 #include "rpc/udp.h"
 
 enum { PROG = 400123 };
@@ -185,12 +191,115 @@ static void test_oversized_datagram(void **st)
 	rpc_udp_close(u6);
 }
 
+static void test_client_call(void **st)
+{
+	(void)st;
+	char hp[32];
+	snprintf(hp, sizeof(hp), "127.0.0.1:%u", port);
+	struct rpc_client cl;
+	assert_int_equal(rpc_client_connect_udp(&cl, hp, RPC_CLIENT_PORT_UNRESERVED), 0);
+	uint8_t args[4] = {0, 0, 0, 99};
+	struct buf *reply;
+	struct rpc_reply_hdr h;
+	size_t off;
+	assert_int_equal(rpc_client_call(&cl, PROG, 3, 1, NULL, args, 4, &reply, &h, &off, 2000),
+			 0);
+	assert_int_equal(h.accept_stat, RPC_SUCCESS);
+	struct xdr_dec d;
+	xdr_dec_init(&d, reply->data + off, reply->len - off);
+	uint32_t v;
+	assert_true(xdr_decode_u32(&d, &v));
+	assert_int_equal(v, 100);
+	buf_unref(reply);
+	assert_int_equal(rpc_client_call(&cl, PROG, 3, 9, NULL, NULL, 0, &reply, &h, &off, 2000),
+			 0);
+	assert_int_equal(h.accept_stat, RPC_PROC_UNAVAIL);
+	buf_unref(reply);
+	rpc_client_close(&cl);
+}
+
+/* A server that loses the first datagram, then answers the second with a
+ * reply of another XID before the right one. */
+struct lossy {
+	int fd;
+	unsigned seen;
+};
+
+static void *lossy_main(void *arg)
+{
+	struct lossy *l = arg;
+	uint8_t buf[512];
+	struct sockaddr_storage from;
+	for (;;) {
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(l->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		if (n < 4)
+			return NULL;
+		if (++l->seen == 1)
+			continue;
+		uint32_t xid = xdr_get_be32(buf);
+		for (int i = 0; i < 2; i++) {
+			struct xdr_enc e;
+			assert_true(xdr_enc_init(&e, 64, 512));
+			uint32_t w[] = {i == 0 ? xid + 1 : xid, 1, 0, 0, 0, 0, 7};
+			for (size_t k = 0; k < sizeof(w) / 4; k++)
+				xdr_encode_u32(&e, w[k]);
+			(void)sendto(l->fd, e.buf->data, e.buf->len, 0, (struct sockaddr *)&from, fl);
+			xdr_enc_release(&e);
+		}
+		return NULL;
+	}
+}
+
+static void test_client_resends(void **st)
+{
+	(void)st;
+	struct lossy l = {.fd = socket(AF_INET, SOCK_DGRAM, 0)};
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t al = sizeof(a);
+	assert_int_equal(bind(l.fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(l.fd, (struct sockaddr *)&a, &al), 0);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, lossy_main, &l), 0);
+	char hp[32];
+	snprintf(hp, sizeof(hp), "127.0.0.1:%u", ntohs(a.sin_port));
+	struct rpc_client cl;
+	assert_int_equal(rpc_client_connect_udp(&cl, hp, RPC_CLIENT_PORT_UNRESERVED), 0);
+	struct buf *reply;
+	struct rpc_reply_hdr h;
+	size_t off;
+	uint64_t t0 = clock_now_ms();
+	assert_int_equal(rpc_client_call(&cl, PROG, 3, 1, NULL, NULL, 0, &reply, &h, &off, 5000),
+			 0);
+	/* The second datagram left after 500 ms. */
+	assert_true(clock_now_ms() - t0 >= 450);
+	assert_int_equal(h.accept_stat, RPC_SUCCESS);
+	struct xdr_dec d;
+	xdr_dec_init(&d, reply->data + off, reply->len - off);
+	uint32_t v;
+	assert_true(xdr_decode_u32(&d, &v));
+	assert_int_equal(v, 7);
+	buf_unref(reply);
+	pthread_join(t, NULL);
+	assert_int_equal(l.seen, 2);
+	rpc_client_close(&cl);
+
+	/* Nobody there now: refused at once (ICMP), not after the timeout. */
+	close(l.fd);
+	assert_int_equal(rpc_client_connect_udp(&cl, hp, RPC_CLIENT_PORT_UNRESERVED), 0);
+	int rc = rpc_client_call(&cl, PROG, 3, 1, NULL, NULL, 0, &reply, &h, &off, 5000);
+	assert_int_equal(rc, -ECONNREFUSED);
+	rpc_client_close(&cl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_call_and_results),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_oversized_datagram),
+		cmocka_unit_test(test_client_call),
+		cmocka_unit_test(test_client_resends),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
