@@ -38,6 +38,7 @@ struct nlm_job {
 	struct nlm_job *next;
 	enum nlm_job_kind kind;
 	char addr[NLM_ADDR_MAX]; /* the client's address, no port ("10.0.0.1", "::1") */
+	bool udp;                /* to the client's lock manager over UDP, not TCP */
 	uint32_t proc;
 	unsigned attempts;
 	uint64_t due_ms;
@@ -59,6 +60,7 @@ struct nlm_caller {
 	const char *name;                    /* printable, for logs */
 	const struct rpc_tls_peer *tls;      /* NULL: no TLS */
 	const struct rpc_cred *cred;
+	bool udp; /* came over UDP: _RES and GRANTED calls go back over UDP */
 	uint32_t proc;
 	struct xdr_dec *args;
 	struct xdr_enc *reply;
@@ -121,9 +123,11 @@ struct nlm_service {
 };
 
 /* What the state module keeps for a blocked LOCK, to build GRANTED once
- * the lock is taken: the client's address and the lock as asked. */
+ * the lock is taken: the client's address, the transport its LOCK came
+ * over (GRANTED goes back the same way) and the lock as asked. */
 struct nlm_grant_blob {
 	struct nlm_bytes addr;
+	bool udp;
 	bool exclusive;
 	struct nlm4_lock lock;
 };
@@ -131,10 +135,11 @@ struct nlm_grant_blob {
 bool nlm_blob_encode(struct xdr_enc *e, const struct nlm_grant_blob *b);
 bool nlm_blob_decode(const uint8_t *p, uint32_t len, struct nlm_grant_blob *out);
 
-/* sender.c: queues a call (the bytes are copied); false when out of
- * memory, or for an NLM_JOB_RES past NLM_RES_QUEUED_PER_ADDR or
- * NLM_RES_QUEUED_MAX (counted as a _RES not delivered). */
-bool nlm_send_queue(struct nlm_service *n, enum nlm_job_kind kind, const char *addr,
+/* sender.c: queues a call to addr over UDP or TCP (the bytes are
+ * copied); false when out of memory, or for an NLM_JOB_RES past
+ * NLM_RES_QUEUED_PER_ADDR or NLM_RES_QUEUED_MAX (counted as a _RES not
+ * delivered). */
+bool nlm_send_queue(struct nlm_service *n, enum nlm_job_kind kind, const char *addr, bool udp,
 		    uint32_t proc, const uint8_t *args, uint32_t args_len, const uint8_t *blob,
 		    uint32_t blob_len);
 /* Queues a job made by the caller (args and blob malloc'd, or NULL). */
@@ -172,13 +177,13 @@ void nlm_free_host(struct nlm_service *n, const uint8_t *name, uint32_t len, con
 int nlm_getport(struct nlm_service *n, const char *addr, uint16_t pmap_port, uint32_t prog,
 		uint32_t vers, uint32_t proto, uint16_t *port);
 
-/* sender.c: one call to prog (NLM v4 or NSM v1) at addr:port, from a
- * reserved port where the process may bind one, as the server host's
- * root (AUTH_SYS, machine "ferryd": what clients' lock managers and statd
- * expect of a server).  0 with the results in *reply from *off (the
+/* sender.c: one call to prog (NLM v4 or NSM v1) at addr:port over TCP or
+ * UDP, from a reserved port where the process may bind one, as the server
+ * host's root (AUTH_SYS, machine "ferryd": what clients' lock managers and
+ * statd expect of a server).  0 with the results in *reply from *off (the
  * caller unrefs it), -EPROTO when the call was not accepted, or the
  * connection's or the call's negative errno. */
-int nlm_call(struct nlm_service *n, const char *addr, uint16_t port, uint32_t prog,
+int nlm_call(struct nlm_service *n, const char *addr, bool udp, uint16_t port, uint32_t prog,
 	     uint32_t vers, uint32_t proc, const uint8_t *args, size_t args_len,
 	     struct buf **reply, size_t *off);
 

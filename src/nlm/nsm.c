@@ -238,8 +238,8 @@ int nlm_nsm_call(struct nlm_service *n, const struct nlm_job *j)
 	struct buf *reply = NULL;
 	size_t off = 0;
 	if (!rc)
-		rc = nlm_call(n, loopback, port, NSM_PROGRAM, NSM_VERSION, j->proc, e.buf->data,
-			      e.buf->len, &reply, &off);
+		rc = nlm_call(n, loopback, false, port, NSM_PROGRAM, NSM_VERSION, j->proc,
+			      e.buf->data, e.buf->len, &reply, &off);
 	xdr_enc_release(&e);
 	if (rc)
 		return rc;

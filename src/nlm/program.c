@@ -266,6 +266,7 @@ static uint32_t do_lock(struct nlm_service *n, const struct nlm_caller *c,
 	lock_of(&a->lock, addr, &key, a->exclusive, &l);
 	struct nlm_grant_blob b = {
 		.addr = {(const uint8_t *)addr, (uint32_t)strlen(addr)},
+		.udp = c->udp,
 		.exclusive = a->exclusive,
 		.lock = a->lock,
 	};
@@ -384,7 +385,8 @@ static void answer_msg(struct nlm_service *n, const struct nlm_caller *c, uint32
 	char addr[NLM_ADDR_MAX];
 	peer_host(c, addr, sizeof(addr));
 	if (e->overflow ||
-	    !nlm_send_queue(n, NLM_JOB_RES, addr, proc, e->buf->data, (uint32_t)e->buf->len, NULL, 0))
+	    !nlm_send_queue(n, NLM_JOB_RES, addr, c->udp, proc, e->buf->data,
+			    (uint32_t)e->buf->len, NULL, 0))
 		log_ratelimited("nlm: %s: an asynchronous call's answer dropped (no memory, or "
 				"too many answers waiting for that client)",
 				addr);
@@ -573,9 +575,10 @@ static struct rpc_dispatch_result nlm_dispatch(struct rpc_request *req, void *ct
  * procedures are idempotent for an owner (a LOCK it holds is granted
  * again, an UNLOCK of nothing is granted), so a retransmission served
  * twice answers the same.  The caller has no TLS: an export that wants
- * TLS refuses it (NLM4_FAILED).  A _MSG call's answer goes, as over TCP,
- * by the sender to the client's lock manager over TCP (its portmapper
- * tells the port), and so do GRANTED calls.  Replies are a few hundred
+ * TLS refuses it (NLM4_FAILED).  A _MSG call's answer, and the GRANTED
+ * call of a LOCK that waited, go back by the sender over UDP too, to the
+ * client lock manager's UDP port (its portmapper tells it), as knfsd's
+ * lockd answers on the transport of the call.  Replies are a few hundred
  * bytes at most: a datagram holds them. */
 enum rpc_accept_stat nlm_udp_serve(void *ctx, struct rpc_udp_call *call, struct xdr_enc *out)
 {
@@ -595,6 +598,7 @@ enum rpc_accept_stat nlm_udp_serve(void *ctx, struct rpc_udp_call *call, struct 
 		.name = name,
 		.tls = NULL,
 		.cred = call->cred,
+		.udp = true,
 		.proc = proc,
 		.args = &call->args,
 		.reply = out,

@@ -7,10 +7,12 @@
  * callback timeout a call, and its queue of answers is bounded
  * (NLM_RES_QUEUED_PER_ADDR).
  *
- * Each call finds the client's NLM v4 TCP port with the portmapper on the
- * client's address (PMAPPROC_GETPORT) and dials it, as a server's lock
- * manager reaches a client's (the client's lockd registers there).  The
- * connection is not kept: grants are rare next to the calls they answer. */
+ * Each call goes over the transport the client's own call came over: it
+ * finds the client's NLM v4 TCP or UDP port with the portmapper on the
+ * client's address (PMAPPROC_GETPORT) and dials it or sends it a datagram
+ * (again while no reply comes), as a server's lock manager reaches a
+ * client's (the client's lockd registers there).  The connection is not
+ * kept: grants are rare next to the calls they answer. */
 #include <assert.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -27,7 +29,7 @@
 
 bool nlm_blob_encode(struct xdr_enc *e, const struct nlm_grant_blob *b)
 {
-	return xdr_encode_opaque(e, b->addr.data, b->addr.len) &&
+	return xdr_encode_opaque(e, b->addr.data, b->addr.len) && xdr_encode_bool(e, b->udp) &&
 	       xdr_encode_bool(e, b->exclusive) && nlm4_encode_lock(e, &b->lock);
 }
 
@@ -36,7 +38,8 @@ bool nlm_blob_decode(const uint8_t *p, uint32_t len, struct nlm_grant_blob *out)
 	struct xdr_dec d;
 	xdr_dec_init(&d, p, len);
 	return xdr_decode_opaque(&d, NLM_ADDR_MAX - 1, &out->addr.data, &out->addr.len) &&
-	       xdr_decode_bool(&d, &out->exclusive) && nlm4_decode_lock(&d, &out->lock);
+	       xdr_decode_bool(&d, &out->udp) && xdr_decode_bool(&d, &out->exclusive) &&
+	       nlm4_decode_lock(&d, &out->lock);
 }
 
 void nlm_job_free(struct nlm_job *j)
@@ -83,7 +86,7 @@ static void job_append(struct nlm_service *n, struct nlm_job *j)
 	pthread_cond_broadcast(&n->cond);
 }
 
-bool nlm_send_queue(struct nlm_service *n, enum nlm_job_kind kind, const char *addr,
+bool nlm_send_queue(struct nlm_service *n, enum nlm_job_kind kind, const char *addr, bool udp,
 		    uint32_t proc, const uint8_t *args, uint32_t args_len, const uint8_t *blob,
 		    uint32_t blob_len)
 {
@@ -92,6 +95,7 @@ bool nlm_send_queue(struct nlm_service *n, enum nlm_job_kind kind, const char *a
 		return false;
 	j->kind = kind;
 	snprintf(j->addr, sizeof(j->addr), "%s", addr);
+	j->udp = udp;
 	j->proc = proc;
 	j->args = dup_bytes(args, args_len);
 	j->args_len = args_len;
@@ -154,7 +158,7 @@ void nlm_grant_hook(void *ctx, const struct state_nlm_grant *g)
 	char addr[NLM_ADDR_MAX];
 	snprintf(addr, sizeof(addr), "%.*s", (int)b.addr.len, (const char *)b.addr.data);
 	if (!nlm4_encode_testargs(&e, &args) || e.overflow ||
-	    !nlm_send_queue(n, NLM_JOB_GRANTED, addr, NLMPROC4_GRANTED, e.buf->data,
+	    !nlm_send_queue(n, NLM_JOB_GRANTED, addr, b.udp, NLMPROC4_GRANTED, e.buf->data,
 			    (uint32_t)e.buf->len, g->blob, g->blob_len))
 		log_error("nlm: no memory to tell a client its lock is granted");
 	xdr_enc_release(&e);
@@ -178,14 +182,15 @@ int nlm_getport(struct nlm_service *n, const char *addr, uint16_t pmap_port, uin
 			       vers, proto, port);
 }
 
-int nlm_call(struct nlm_service *n, const char *addr, uint16_t port, uint32_t prog,
+int nlm_call(struct nlm_service *n, const char *addr, bool udp, uint16_t port, uint32_t prog,
 	     uint32_t vers, uint32_t proc, const uint8_t *args, size_t args_len,
 	     struct buf **reply, size_t *off)
 {
 	char hp[NLM_ADDR_MAX + 8];
 	hostport(hp, sizeof(hp), addr, port);
 	struct rpc_client cl;
-	int rc = rpc_client_connect(&cl, hp, n->opts.callback_timeout_ms);
+	int rc = udp ? rpc_client_connect_udp(&cl, hp, RPC_CLIENT_PORT_RESERVED_IF_ALLOWED)
+		     : rpc_client_connect(&cl, hp, n->opts.callback_timeout_ms);
 	if (rc)
 		return rc;
 	cl.max_record = NLM_REPLY_MAX;
@@ -215,14 +220,14 @@ static int call_client(struct nlm_service *n, const struct nlm_job *j, uint32_t 
 	}
 	uint16_t port;
 	int rc = nlm_getport(n, j->addr, n->opts.portmapper_port, NLM_PROGRAM, NLM4_VERSION,
-			     IPPROTO_TCP, &port);
+			     j->udp ? IPPROTO_UDP : IPPROTO_TCP, &port);
 	if (rc)
 		return rc;
 	/* As the server host's root (nlm_call): the v4.0 callbacks' choice too. */
 	struct buf *reply;
 	size_t off;
-	rc = nlm_call(n, j->addr, port, NLM_PROGRAM, NLM4_VERSION, j->proc, j->args, j->args_len,
-		      &reply, &off);
+	rc = nlm_call(n, j->addr, j->udp, port, NLM_PROGRAM, NLM4_VERSION, j->proc, j->args,
+		      j->args_len, &reply, &off);
 	if (rc)
 		return rc;
 	*stat = NLM4_GRANTED;

@@ -31,12 +31,15 @@
 
 struct fake_lockd {
 	int listen_fd;
+	int udp_fd; /* at the same port: NLM over UDP */
 	uint16_t port;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool stop;
 	unsigned getports, granted, res_calls;
+	unsigned udp_getports; /* GETPORT asking for NLM over UDP */
+	unsigned udp_calls;    /* NLM calls that came over UDP */
 	uint32_t last_res_proc, last_res_stat;
 	int32_t granted_svid;
 	uint64_t granted_offset, granted_len;
@@ -50,7 +53,15 @@ struct fake_lockd {
 
 static struct fake_lockd lockd;
 
-static void reply_record(int fd, uint32_t xid, const struct xdr_enc *res)
+/* Where a reply goes: a record on a TCP connection, or a datagram to
+ * the caller (to set). */
+struct lockd_peer {
+	int fd;
+	const struct sockaddr_storage *to;
+	socklen_t to_len;
+};
+
+static void reply_to(const struct lockd_peer *p, uint32_t xid, const struct xdr_enc *res)
 {
 	struct xdr_enc e;
 	assert_true(xdr_enc_init(&e, 256, 65536));
@@ -62,11 +73,15 @@ static void reply_record(int fd, uint32_t xid, const struct xdr_enc *res)
 	xdr_encode_u32(&e, 0); /* SUCCESS */
 	if (res)
 		xdr_encode_opaque_fixed(&e, res->buf->data, res->buf->len);
-	rpctest_send_record(fd, e.buf->data, e.buf->len, 0);
+	if (p->to)
+		(void)sendto(p->fd, e.buf->data, e.buf->len, 0, (const struct sockaddr *)p->to,
+			     p->to_len);
+	else
+		rpctest_send_record(p->fd, e.buf->data, e.buf->len, 0);
 	xdr_enc_release(&e);
 }
 
-static void lockd_serve_call(int fd, struct buf *rec)
+static void lockd_serve_call(const struct lockd_peer *peer, struct buf *rec)
 {
 	struct xdr_dec d;
 	xdr_dec_init(&d, rec->data, rec->len);
@@ -86,7 +101,7 @@ static void lockd_serve_call(int fd, struct buf *rec)
 		xdr_encode_u32(&res, lockd.port);
 		while (lockd.babble && !lockd.stop) {
 			pthread_mutex_unlock(&lockd.lock);
-			reply_record(fd, ~xid, &res);
+			reply_to(peer, ~xid, &res);
 			usleep(50 * 1000);
 			pthread_mutex_lock(&lockd.lock);
 		}
@@ -94,9 +109,17 @@ static void lockd_serve_call(int fd, struct buf *rec)
 		xdr_enc_release(&res);
 		return;
 	} else if (h.prog == PMAP_PROGRAM && h.proc == PMAPPROC_GETPORT) {
+		/* mapping: prog, vers, prot, port; the same port for both. */
+		uint32_t m[4];
+		if (xdr_decode_u32(&d, &m[0]) && xdr_decode_u32(&d, &m[1]) &&
+		    xdr_decode_u32(&d, &m[2]) && xdr_decode_u32(&d, &m[3]) && m[2] == IPPROTO_UDP)
+			lockd.udp_getports++;
 		lockd.getports++;
 		xdr_encode_u32(&res, lockd.port);
-	} else if (h.prog == NLM_PROGRAM && h.proc == NLMPROC4_GRANTED) {
+	}
+	if (h.prog == NLM_PROGRAM && peer->to)
+		lockd.udp_calls++;
+	if (h.prog == NLM_PROGRAM && h.proc == NLMPROC4_GRANTED) {
 		struct nlm4_testargs a;
 		if (nlm4_decode_testargs(&d, &a)) {
 			lockd.granted++;
@@ -123,8 +146,25 @@ static void lockd_serve_call(int fd, struct buf *rec)
 	}
 	pthread_cond_broadcast(&lockd.cond);
 	pthread_mutex_unlock(&lockd.lock);
-	reply_record(fd, xid, &res);
+	reply_to(peer, xid, &res);
 	xdr_enc_release(&res);
+}
+
+/* One datagram from the UDP socket, served. */
+static void lockd_serve_datagram(void)
+{
+	struct buf *b = buf_new(65536);
+	assert_non_null(b);
+	struct sockaddr_storage from;
+	socklen_t from_len = sizeof(from);
+	ssize_t got = recvfrom(lockd.udp_fd, b->data, b->cap, 0, (struct sockaddr *)&from,
+			       &from_len);
+	if (got > 0) {
+		b->len = (size_t)got;
+		struct lockd_peer peer = {.fd = lockd.udp_fd, .to = &from, .to_len = from_len};
+		lockd_serve_call(&peer, b);
+	}
+	buf_unref(b);
 }
 
 static void *lockd_main(void *arg)
@@ -136,15 +176,21 @@ static void *lockd_main(void *arg)
 		pthread_mutex_unlock(&lockd.lock);
 		if (stop)
 			return NULL;
-		struct pollfd p = {.fd = lockd.listen_fd, .events = POLLIN};
-		if (poll(&p, 1, 100) <= 0)
+		struct pollfd p[2] = {{.fd = lockd.listen_fd, .events = POLLIN},
+				      {.fd = lockd.udp_fd, .events = POLLIN}};
+		if (poll(p, 2, 100) <= 0)
+			continue;
+		if (p[1].revents & POLLIN)
+			lockd_serve_datagram();
+		if (!(p[0].revents & POLLIN))
 			continue;
 		int fd = accept(lockd.listen_fd, NULL, NULL);
 		if (fd < 0)
 			continue;
 		struct buf *rec;
+		struct lockd_peer peer = {.fd = fd};
 		while (rpctest_recv_record(fd, &rec, 2000) == 0) {
-			lockd_serve_call(fd, rec);
+			lockd_serve_call(&peer, rec);
 			buf_unref(rec);
 		}
 		close(fd);
@@ -157,14 +203,25 @@ static void lockd_start(void)
 	pthread_mutex_init(&lockd.lock, NULL);
 	pthread_cond_init(&lockd.cond, NULL);
 	lockd.answer = NLM4_GRANTED;
-	lockd.listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(lockd.listen_fd >= 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	assert_int_equal(bind(lockd.listen_fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	/* A TCP port whose UDP twin is free too. */
+	for (int tries = 0; tries < 50; tries++) {
+		lockd.listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+		lockd.udp_fd = socket(AF_INET, SOCK_DGRAM, 0);
+		assert_true(lockd.listen_fd >= 0 && lockd.udp_fd >= 0);
+		struct sockaddr_in a = {.sin_family = AF_INET,
+					.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		assert_int_equal(bind(lockd.listen_fd, (struct sockaddr *)&a, sizeof(a)), 0);
+		socklen_t len = sizeof(a);
+		assert_int_equal(getsockname(lockd.listen_fd, (struct sockaddr *)&a, &len), 0);
+		if (bind(lockd.udp_fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
+			lockd.port = ntohs(a.sin_port);
+			break;
+		}
+		close(lockd.listen_fd);
+		close(lockd.udp_fd);
+	}
+	assert_true(lockd.port != 0);
 	assert_int_equal(listen(lockd.listen_fd, 8), 0);
-	socklen_t len = sizeof(a);
-	assert_int_equal(getsockname(lockd.listen_fd, (struct sockaddr *)&a, &len), 0);
-	lockd.port = ntohs(a.sin_port);
 	assert_int_equal(pthread_create(&lockd.thread, NULL, lockd_main, NULL), 0);
 }
 
@@ -175,6 +232,7 @@ static void lockd_stop(void)
 	pthread_mutex_unlock(&lockd.lock);
 	pthread_join(lockd.thread, NULL);
 	close(lockd.listen_fd);
+	close(lockd.udp_fd);
 }
 
 /* Waits until *counter reaches want (false after timeout_ms). */
@@ -1230,6 +1288,43 @@ static void test_udp_lock_test_unlock(void **st)
 	close(u);
 }
 
+/* A client whose calls come over UDP is answered over UDP, as knfsd's
+ * lockd answers on the transport of the call: the _RES of a LOCK_MSG and
+ * the GRANTED of a blocked LOCK go to its lock manager's UDP port, which
+ * its portmapper is asked for. */
+static void test_udp_answers_over_udp(void **st)
+{
+	(void)st;
+	struct file f;
+	make_file("nlm-udp-answers", &f);
+	int u = nlm_udp_connect(server.port);
+	unsigned calls = lockd_count(&lockd.udp_calls), res = lockd_count(&lockd.res_calls);
+	unsigned getports = lockd_count(&lockd.udp_getports);
+	unsigned granted = lockd_count(&lockd.granted);
+	struct nlm4_lock a = mk_lock("127.0.0.1", 71, &f, 0, 10);
+	nlm_lock_full(u, NLMPROC4_LOCK_MSG, &a, true, false, false);
+	assert_true(lockd_wait(&lockd.res_calls, res + 1, 5000));
+	pthread_mutex_lock(&lockd.lock);
+	assert_int_equal(lockd.last_res_proc, NLMPROC4_LOCK_RES);
+	assert_int_equal(lockd.last_res_stat, NLM4_GRANTED);
+	assert_int_equal(lockd.udp_calls, calls + 1);
+	assert_true(lockd.udp_getports > getports);
+	pthread_mutex_unlock(&lockd.lock);
+
+	struct nlm4_lock b = mk_lock("127.0.0.1", 72, &f, 0, 10);
+	assert_int_equal(nlm_lock(u, &b, true, true), NLM4_BLOCKED);
+	assert_int_equal(nlm_unlock(u, &a), NLM4_GRANTED);
+	assert_true(lockd_wait(&lockd.granted, granted + 1, 5000));
+	pthread_mutex_lock(&lockd.lock);
+	assert_int_equal(lockd.granted_svid, 72);
+	assert_int_equal(lockd.udp_calls, calls + 2);
+	pthread_mutex_unlock(&lockd.lock);
+	/* The lock is b's: a is refused. */
+	assert_int_equal(nlm_lock(u, &a, true, false), NLM4_DENIED);
+	assert_int_equal(nlm_unlock(u, &b), NLM4_GRANTED);
+	close(u);
+}
+
 /* An NFSv4 lock denies an NLM LOCK that comes over UDP, and the other way
  * round. */
 static void test_udp_v4_conflicts(void **st)
@@ -1387,6 +1482,7 @@ int main(void)
 		cmocka_unit_test(test_hosts_list_huge),
 		cmocka_unit_test(test_hosts_list_ends_with_grace),
 		cmocka_unit_test(test_udp_lock_test_unlock),
+		cmocka_unit_test(test_udp_answers_over_udp),
 		cmocka_unit_test(test_udp_v4_conflicts),
 		cmocka_unit_test(test_udp_bad_input),
 		cmocka_unit_test(test_udp_off),
