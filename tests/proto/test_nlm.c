@@ -293,6 +293,19 @@ static void make_file(const char *name, struct file *f)
 	assert_int_equal(open41(&v4, "nlm-opener", name, &f->open, f->fh, &f->fhlen), NFS4_OK);
 }
 
+/* An exclusive LOCK of l asked until the grace period of a (re)started
+ * server is over (10 s at most): its status then. */
+static uint32_t lock_after_grace(int fd, const struct nlm4_lock *l)
+{
+	uint32_t s = NLM4_DENIED_GRACE_PERIOD;
+	for (int i = 0; i < 100 && s == NLM4_DENIED_GRACE_PERIOD; i++) {
+		s = nlm_lock(fd, l, true, false);
+		if (s == NLM4_DENIED_GRACE_PERIOD)
+			usleep(100000);
+	}
+	return s;
+}
+
 static void add_close_nlm(struct nfs4c_call *m, const void *arg)
 {
 	nfs4c_close_op(m, 0, arg);
@@ -627,13 +640,7 @@ static void test_insecure_locks(void **st)
 	struct nlm4_lock l = mk_lock("hostp", 63, &f, 0, 10);
 	nlm_cred = nfs4c_cred(1000);
 	/* Past the grace period of the new server. */
-	uint32_t got = NLM4_DENIED_GRACE_PERIOD;
-	for (int i = 0; i < 100 && got == NLM4_DENIED_GRACE_PERIOD; i++) {
-		got = nlm_lock(fd, &l, true, false);
-		if (got == NLM4_DENIED_GRACE_PERIOD)
-			usleep(100000);
-	}
-	assert_int_equal(got, NLM4_GRANTED);
+	assert_int_equal(lock_after_grace(fd, &l), NLM4_GRANTED);
 	assert_int_equal(nlm_unlock(fd, &l), NLM4_GRANTED);
 	assert_false(export_secure_locks(&p));
 
@@ -1015,13 +1022,7 @@ static void test_grace(void **st)
 	assert_int_equal(nlm_test(fd, &n, true, NULL, NULL), NLM4_DENIED_GRACE_PERIOD);
 	assert_int_equal(nlm_lock_full(fd, NLMPROC4_LOCK, &r, true, false, true), NLM4_GRANTED);
 	/* Once grace ends, new locks come; the reclaimed one stayed. */
-	uint32_t s = NLM4_DENIED_GRACE_PERIOD;
-	for (int i = 0; i < 100 && s == NLM4_DENIED_GRACE_PERIOD; i++) {
-		s = nlm_lock(fd, &n, true, false);
-		if (s == NLM4_DENIED_GRACE_PERIOD)
-			usleep(100000);
-	}
-	assert_int_equal(s, NLM4_GRANTED);
+	assert_int_equal(lock_after_grace(fd, &n), NLM4_GRANTED);
 	struct nlm4_lock n2 = mk_lock("hostn", 6, &f, 0, 1);
 	assert_int_equal(nlm_lock(fd, &n2, true, false), NLM4_DENIED);
 	close(fd);
@@ -1425,13 +1426,7 @@ static void test_udp_off(void **st)
 	int fd = rpctest_connect(server.hostport);
 	/* Past the grace period the restart began. */
 	struct nlm4_lock l = mk_lock("udpoff", 45, &f, 0, 1);
-	uint32_t s = NLM4_DENIED_GRACE_PERIOD;
-	for (int i = 0; i < 100 && s == NLM4_DENIED_GRACE_PERIOD; i++) {
-		s = nlm_lock(fd, &l, true, false);
-		if (s == NLM4_DENIED_GRACE_PERIOD)
-			usleep(100000);
-	}
-	assert_int_equal(s, NLM4_GRANTED);
+	assert_int_equal(lock_after_grace(fd, &l), NLM4_GRANTED);
 	uint16_t cb = callback_port("udpoff", addr, sizeof(addr));
 	assert_true(cb != server.port);
 	u = nlm_udp_connect(cb);

@@ -191,6 +191,17 @@ static void test_oversized_datagram(void **st)
 	rpc_udp_close(u6);
 }
 
+/* The u32 a reply's results hold; the reply is let go. */
+static uint32_t result_u32(struct buf *reply, size_t off)
+{
+	struct xdr_dec d;
+	xdr_dec_init(&d, reply->data + off, reply->len - off);
+	uint32_t v = 0;
+	assert_true(xdr_decode_u32(&d, &v));
+	buf_unref(reply);
+	return v;
+}
+
 static void test_client_call(void **st)
 {
 	(void)st;
@@ -205,12 +216,7 @@ static void test_client_call(void **st)
 	assert_int_equal(rpc_client_call(&cl, PROG, 3, 1, NULL, args, 4, &reply, &h, &off, 2000),
 			 0);
 	assert_int_equal(h.accept_stat, RPC_SUCCESS);
-	struct xdr_dec d;
-	xdr_dec_init(&d, reply->data + off, reply->len - off);
-	uint32_t v;
-	assert_true(xdr_decode_u32(&d, &v));
-	assert_int_equal(v, 100);
-	buf_unref(reply);
+	assert_int_equal(result_u32(reply, off), 100);
 	assert_int_equal(rpc_client_call(&cl, PROG, 3, 9, NULL, NULL, 0, &reply, &h, &off, 2000),
 			 0);
 	assert_int_equal(h.accept_stat, RPC_PROC_UNAVAIL);
@@ -274,12 +280,7 @@ static void test_client_resends(void **st)
 	/* The second datagram left after 500 ms. */
 	assert_true(clock_now_ms() - t0 >= 450);
 	assert_int_equal(h.accept_stat, RPC_SUCCESS);
-	struct xdr_dec d;
-	xdr_dec_init(&d, reply->data + off, reply->len - off);
-	uint32_t v;
-	assert_true(xdr_decode_u32(&d, &v));
-	assert_int_equal(v, 7);
-	buf_unref(reply);
+	assert_int_equal(result_u32(reply, off), 7);
 	pthread_join(t, NULL);
 	assert_int_equal(l.seen, 2);
 	rpc_client_close(&cl);
