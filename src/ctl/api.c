@@ -174,8 +174,9 @@ static unsigned get_exports(struct ctl_server *cs, json_t **out)
 			json_array_append_new(clients, json_string(cl->text[k]));
 		const char *name = e->name, *backend = e->ops ? e->ops->name : "";
 		json_array_append_new(
-			a, json_pack("{s:I, s:o, s:o, s:o, s:s, s:s, s:b, s:b, s:b, s:I, s:I, s:o, s:s}", "id",
-				     (json_int_t)e->id, "name", text_json(name), "path",
+			a, json_pack("{s:I, s:o, s:o, s:o, s:s, s:s, s:b, s:b, s:b, s:I, s:I, s:o, "
+				     "s:s}",
+				     "id", (json_int_t)e->id, "name", text_json(name), "path",
 				     text_json(e->path), "pseudo", text_json(e->pseudo), "access",
 				     e->read_only ? "ro" : "rw", "squash",
 				     squash[e->squash <= EXPORT_SQUASH_NONE ? e->squash : 0], "secure",

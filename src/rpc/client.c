@@ -326,8 +326,10 @@ static int call_datagram(struct rpc_client *cl, uint32_t xid, const struct buf *
 		if (now >= deadline)
 			break;
 		if (now >= resend) {
-			if (send(cl->fd, call->data, call->len, MSG_NOSIGNAL) < 0 && errno != EINTR &&
-			    errno != EAGAIN && errno != ENOBUFS) {
+			ssize_t sent = send(cl->fd, call->data, call->len, MSG_NOSIGNAL);
+			/* A datagram the socket could not take now is as
+			 * good as lost: sent again later. */
+			if (sent < 0 && errno != EINTR && errno != EAGAIN && errno != ENOBUFS) {
 				int rc = -errno;
 				buf_unref(b);
 				return rc;

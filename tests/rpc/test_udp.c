@@ -250,7 +250,8 @@ static void *lossy_main(void *arg)
 			uint32_t w[] = {i == 0 ? xid + 1 : xid, 1, 0, 0, 0, 0, 7};
 			for (size_t k = 0; k < sizeof(w) / 4; k++)
 				xdr_encode_u32(&e, w[k]);
-			(void)sendto(l->fd, e.buf->data, e.buf->len, 0, (struct sockaddr *)&from, fl);
+			(void)sendto(l->fd, e.buf->data, e.buf->len, 0, (struct sockaddr *)&from,
+				     fl);
 			xdr_enc_release(&e);
 		}
 		return NULL;
