@@ -339,25 +339,43 @@ static void test_stop_while_statd_answers(void **st)
 /* ferryd listening on 127.0.0.2 alone: no UDP socket of NLM's gets what
  * statd sends to 127.0.0.1, so statd's callback has one of its own there,
  * at the listener's port, which rpcbind gives for NLM over UDP: clients
- * and statd both find it.  A host's reboot still frees its locks. */
-static void test_callback_beside_other_address(void **st)
+ * and statd both find it.  With port, ferryd listens there, and another
+ * program holds UDP 127.0.0.1:port: the callback's socket takes another
+ * port, and rpcbind is told of that one.  Either way a host's reboot
+ * still frees its locks. */
+static void callback_beside_other_address(const char *name, uint16_t port)
 {
-	(void)st;
 	struct file f;
+	char opener[64];
+	snprintf(opener, sizeof(opener), "%s-opener", name);
 	/* The last test's restart began a grace period. */
-	open_after_grace("nsm-opener4", "nsm-file4", &f);
+	open_after_grace(opener, name, &f);
 	nfs4c_close(v4.fd);
 	assert_int_equal(ferryd_stop(&server), 0);
-	char conf[300], exp[300], state[300];
+	int held = -1;
+	if (port) {
+		held = socket(AF_INET, SOCK_DGRAM, 0);
+		struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
+					.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		assert_int_equal(bind(held, (struct sockaddr *)&a, sizeof(a)), 0);
+	}
+	char conf[300], exp[300], state[300], listen[32];
 	snprintf(conf, sizeof(conf), "%s/ferry.conf", dl_dir);
 	snprintf(exp, sizeof(exp), "%s/export:/export", dl_dir);
 	snprintf(state, sizeof(state), "%s/state", dl_dir);
+	snprintf(listen, sizeof(listen), "127.0.0.2:%u", port);
 	const char *args[] = {"--config", conf,	 "--export", exp,
-			      "--state-dir", state, "--listen", "127.0.0.2:0", NULL};
+			      "--state-dir", state, "--listen", listen, NULL};
 	assert_int_equal(ferryd_start(&server, args), 0);
 	snprintf(server.hostport, sizeof(server.hostport), "127.0.0.2:%u", server.port);
 	assert_int_equal(getport_registered(NLM_PROGRAM, NLM4_VERSION, IPPROTO_TCP), server.port);
-	assert_int_equal(getport_registered(NLM_PROGRAM, NLM4_VERSION, IPPROTO_UDP), server.port);
+	uint16_t udp = getport_registered(NLM_PROGRAM, NLM4_VERSION, IPPROTO_UDP);
+	if (port) {
+		assert_int_equal(server.port, port);
+		assert_true(udp != 0 && udp != port);
+	} else {
+		assert_int_equal(udp, server.port);
+	}
 
 	int fd = rpctest_connect(server.hostport);
 	assert_true(fd >= 0);
@@ -385,7 +403,7 @@ static void test_callback_beside_other_address(void **st)
 		usleep(50000);
 	assert_true(file_has(list, addr));
 	assert_int_equal(nlm_lock(fd, &b, true, false), NLM4_DENIED);
-	notify_reboot(addr, 9);
+	notify_reboot(addr, port ? 11 : 9);
 	s = NLM4_DENIED;
 	for (int i = 0; i < 100 && s != NLM4_GRANTED; i++) {
 		s = nlm_lock(fd, &b, true, false);
@@ -395,7 +413,24 @@ static void test_callback_beside_other_address(void **st)
 	assert_int_equal(s, NLM4_GRANTED);
 	assert_int_equal(nlm_unlock(fd, &b), NLM4_GRANTED);
 	close(fd);
-	nfs4c_session_up(&v4, nfs4c_connect(server.hostport), 0, "nsm-v4-client-4", NULL);
+	if (held >= 0)
+		close(held);
+	char client[64];
+	snprintf(client, sizeof(client), "%s-v4-client", name);
+	nfs4c_session_up(&v4, nfs4c_connect(server.hostport), 0, client, NULL);
+}
+
+static void test_callback_beside_other_address(void **st)
+{
+	(void)st;
+	callback_beside_other_address("nsm-file4", 0);
+}
+
+/* The namespace is the test's own: the port is free but for the test. */
+static void test_callback_port_taken(void **st)
+{
+	(void)st;
+	callback_beside_other_address("nsm-file5", 20491);
 }
 
 int main(void)
@@ -413,6 +448,7 @@ int main(void)
 		cmocka_unit_test(test_restart_grace_and_notify),
 		cmocka_unit_test(test_stop_while_statd_answers),
 		cmocka_unit_test(test_callback_beside_other_address),
+		cmocka_unit_test(test_callback_port_taken),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
