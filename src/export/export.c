@@ -170,14 +170,11 @@ static bool sec_lists(uint32_t sec, enum config_sec want)
 	return false;
 }
 
-bool export_sec_ok(const struct export *ex, const struct rpc_cred *rc)
+/* The transport, as knfsd judges it: each of none, tls and mtls admits
+ * exactly that kind of connection (config_xprtsec's values are enum
+ * rpc_xprtsec's). */
+static bool xprtsec_ok(const struct export *ex, const struct rpc_cred *rc)
 {
-	uint32_t sec = atomic_load_explicit(&((struct export *)ex)->sec, memory_order_relaxed);
-	if (!sec_lists(sec, export_cred_sec(rc)))
-		return false;
-	/* The transport, as knfsd judges it: each of none, tls and mtls
-	 * admits exactly that kind of connection (config_xprtsec's values
-	 * are enum rpc_xprtsec's). */
 	uint32_t xprtsec =
 		atomic_load_explicit(&((struct export *)ex)->xprtsec, memory_order_relaxed);
 	uint32_t have = rc->xprtsec ? rc->xprtsec : RPC_XPRTSEC_NONE;
@@ -185,6 +182,22 @@ bool export_sec_ok(const struct export *ex, const struct rpc_cred *rc)
 		if ((xprtsec & 0xf) == have)
 			return true;
 	return false;
+}
+
+bool export_sec_ok(const struct export *ex, const struct rpc_cred *rc)
+{
+	uint32_t sec = atomic_load_explicit(&((struct export *)ex)->sec, memory_order_relaxed);
+	return sec_lists(sec, export_cred_sec(rc)) && xprtsec_ok(ex, rc);
+}
+
+bool export_lock_sec_ok(const struct export *ex, const struct rpc_cred *rc)
+{
+	if (export_sec_ok(ex, rc))
+		return true;
+	enum config_sec have = export_cred_sec(rc);
+	uint32_t sec = atomic_load_explicit(&((struct export *)ex)->sec, memory_order_relaxed);
+	return (have == CONFIG_SEC_SYS || have == CONFIG_SEC_NONE) && config_sec_has_krb5(sec) &&
+	       xprtsec_ok(ex, rc);
 }
 
 uint32_t exports_pseudo_sec(const struct exports *exps)

@@ -185,6 +185,13 @@ enum config_sec export_cred_sec(const struct rpc_cred *rc);
 /* Whether the export takes calls under rc's flavour. */
 bool export_sec_ok(const struct export *ex, const struct rpc_cred *rc);
 
+/* export_sec_ok for NLM: AUTH_SYS and AUTH_NONE are taken too where the
+ * export lists a Kerberos flavour, as knfsd's lockd takes them: clients'
+ * lock managers call with AUTH_SYS whatever the mount's flavour (Linux's
+ * always does), so locks on a sec=krb5 mount would fail otherwise.  The
+ * transport rule holds as for NFS. */
+bool export_lock_sec_ok(const struct export *ex, const struct rpc_cred *rc);
+
 /* The flavours of the pseudo file system: every flavour some export
  * takes (a client must be able to walk to each export), in the order of
  * the first export that names it. */

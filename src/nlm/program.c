@@ -67,7 +67,7 @@ static uint32_t resolve(struct nlm_service *n, const struct nlm_caller *c,
 		return NLM4_FAILED; /* a directory of the pseudo file system */
 	const struct export *ex = fh.export;
 	if (!export_allows(ex, c->addr, c->tls) || !export_port_ok(ex, c->addr, c->cred->flavor) ||
-	    !export_sec_ok(ex, c->cred)) {
+	    !export_lock_sec_ok(ex, c->cred)) {
 		log_ratelimited("nlm: %s may not lock files of export %s", c->name, ex->pseudo);
 		return NLM4_FAILED;
 	}
