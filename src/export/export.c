@@ -192,11 +192,10 @@ bool export_sec_ok(const struct export *ex, const struct rpc_cred *rc)
 
 bool export_lock_sec_ok(const struct export *ex, const struct rpc_cred *rc)
 {
-	if (export_sec_ok(ex, rc))
-		return true;
-	enum config_sec have = export_cred_sec(rc);
 	uint32_t sec = atomic_load_explicit(&((struct export *)ex)->sec, memory_order_relaxed);
-	return (have == CONFIG_SEC_SYS || have == CONFIG_SEC_NONE) && config_sec_has_krb5(sec) &&
+	enum config_sec have = export_cred_sec(rc);
+	bool unauthenticated = have == CONFIG_SEC_SYS || have == CONFIG_SEC_NONE;
+	return (sec_lists(sec, have) || (unauthenticated && config_sec_has_krb5(sec))) &&
 	       xprtsec_ok(ex, rc);
 }
 

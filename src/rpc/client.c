@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "rpc/addr.h"
 #include "rpc/record.h"
+#include "rpc/udp.h"
 #include "xdr/xdr.h"
 
 int rpc_fd_wait(int fd, short events, uint64_t deadline_ms)
@@ -305,9 +306,6 @@ static int reply_of(const struct buf *b, uint32_t xid, struct rpc_reply_hdr *hdr
 	return 0;
 }
 
-/* The largest UDP payload over IPv4. */
-enum { UDP_PAYLOAD_MAX = 65507 };
-
 /* Over UDP the call may be lost either way: it is sent again after
  * 500 ms, then after twice as long each time, until the deadline
  * (RPC's retransmission; the server's reply cache, or the procedure's
@@ -316,7 +314,7 @@ static int call_datagram(struct rpc_client *cl, uint32_t xid, const struct buf *
 			 uint64_t deadline, struct buf **reply, struct rpc_reply_hdr *hdr,
 			 size_t *results_off)
 {
-	size_t cap = cl->max_record < UDP_PAYLOAD_MAX ? cl->max_record : UDP_PAYLOAD_MAX;
+	size_t cap = cl->max_record < RPC_UDP_DATAGRAM_MAX ? cl->max_record : RPC_UDP_DATAGRAM_MAX;
 	struct buf *b = buf_new(cap);
 	if (!b)
 		return -ENOMEM;
