@@ -588,7 +588,10 @@ fi
 # kinit, klist from nfs-common and krb5-user; KCLIENT_EXTRA_MODULES: cts)
 # and mounts with sec=krb5, krb5i and krb5p (the smoke workload, the mapped
 # user, mountstats, ferry_gss_calls_total), runs guest/deleg.sh under
-# sec=krb5 and checks that sec=sys is refused; see guest/krb5.sh.
+# sec=krb5, mounts NFSv3 with sec=krb5 and takes NLM locks there (the
+# guest gets rpcbind and rpc.statd too, the server side has its own) and
+# checks that sec=sys is refused; see guest/krb5.sh.
+# FERRY_E2E_KRB5_V3=0 leaves the NFSv3 mount out.
 # FERRY_E2E_KRB5_RUNS (default "krb5:4.1 krb5i:4.2 krb5p:4.0": every
 # flavour, every minor version) are the smoke mounts as SEC:VERS,
 # FERRY_E2E_KRB5_DELEG (default "krb5:4.1 krb5:4.0": the 4.1 back channel
@@ -606,22 +609,31 @@ krb5_run() {
 	local ferryctl=${FERRYCTL:-$top/build/ferryctl} d=$work/krb5 out=$work/krb5-out
 	local runs=${FERRY_E2E_KRB5_RUNS:-krb5:4.1 krb5i:4.2 krb5p:4.0}
 	local deleg=${FERRY_E2E_KRB5_DELEG:-krb5:4.1 krb5:4.0} bins="" b t r want=() missing=0
+	local v3=${FERRY_E2E_KRB5_V3:-1} lock_tool=${FERRY_LOCK_TOOL:-$top/build/tests/lock_tool}
+	local shipped=(--file "$(dirname "$kclient")/smoke.sh" --file "$top/tests/e2e/guest/deleg.sh")
 	# A local export whatever FERRY_E2E_BACKEND says (run_guest reads it).
 	local backend=local
 	case $ferryctl in /*) ;; *) ferryctl=$PWD/$ferryctl ;; esac
 	for t in "$ferryctl" "$conflict_client"; do
 		[ -x "$t" ] || { echo "e2e: krb5: $t not built" >&2; failed=1; return; }
 	done
-	for b in rpc.gssd rpc.svcgssd kinit klist; do
+	local need=(rpc.gssd rpc.svcgssd kinit klist)
+	if [ "$v3" = 1 ]; then
+		[ -x "$lock_tool" ] || { echo "e2e: krb5: $lock_tool not built" >&2; failed=1; return; }
+		need+=(rpcbind rpc.statd rpcinfo)
+		shipped+=(--file "$lock_tool" --file "$top/tests/e2e/guest/nlm_daemons.sh")
+		[ -f /etc/rpc ] && shipped+=(--file /etc/rpc)
+	fi
+	for b in "${need[@]}"; do
 		t=$(PATH=$PATH:/usr/sbin:/sbin command -v "$b") || {
-			echo "e2e: krb5 FAILED: no $b on this host (Debian: nfs-common, krb5-user)"
+			echo "e2e: krb5 FAILED: no $b on this host (Debian: nfs-common, krb5-user, rpcbind)"
 			failed=1
 			return
 		}
 		bins="$bins $t"
 	done
 	mkdir -p "$out"
-	local saved=$server guest_args=("runs=$runs" "deleg=$deleg" "opens=${FERRY_E2E_DELEG_OPENS:-200}")
+	local saved=$server guest_args=("runs=$runs" "deleg=$deleg" "v3=$v3" "opens=${FERRY_E2E_DELEG_OPENS:-200}")
 	[ -n "${FERRY_E2E_KRB5_SMOKE_MB:-}" ] && guest_args+=("smoke_mb=$FERRY_E2E_KRB5_SMOKE_MB")
 	[ -n "${FERRY_E2E_KRB5_SMOKE_FILES:-}" ] && guest_args+=("smoke_files=$FERRY_E2E_KRB5_SMOKE_FILES")
 	[ -n "${FERRY_E2E_KRB5_GSSD_VERBOSE:-}" ] && guest_args+=("gssd_verbose=$FERRY_E2E_KRB5_GSSD_VERBOSE")
@@ -633,8 +645,7 @@ FERRYD_LOG_LEVEL='${FERRY_E2E_KRB5_LOG_LEVEL:-info}' '$top/tests/e2e/krb5_host.s
 	# a module in Debian's kernel that kclient's image leaves out.
 	KCLIENT_EXTRA_BINS="${KCLIENT_EXTRA_BINS:-}$bins" \
 		KCLIENT_EXTRA_MODULES="${KCLIENT_EXTRA_MODULES:-} cts" \
-		run_guest krb5 4.1 "$top/tests/e2e/guest/krb5.sh" "" --outdir "$out" \
-		--file "$(dirname "$kclient")/smoke.sh" --file "$top/tests/e2e/guest/deleg.sh" \
+		run_guest krb5 4.1 "$top/tests/e2e/guest/krb5.sh" "" --outdir "$out" "${shipped[@]}" \
 		--timeout "${FERRY_E2E_KRB5_TIMEOUT:-1500}" -- "${guest_args[@]}"
 	server=$saved
 	cp "$d/ferryd.conf" "$work/logs/krb5.ferryd.conf" 2>/dev/null
@@ -656,6 +667,18 @@ FERRYD_LOG_LEVEL='${FERRY_E2E_KRB5_LOG_LEVEL:-info}' '$top/tests/e2e/krb5_host.s
 			"${t}ferryd revoked no delegation" "${t}no CLOSE, DELEGRETURN"
 			"${t}ferry_gss_calls_total")
 	done
+	if [ "$v3" = 1 ]; then
+		want+=("krb5-v3: the guest's rpcbind" "krb5-v3: mounted:" "krb5-v3: mounted in"
+			"krb5-v3: alice's file" "krb5-v3: ferryctl gss lists" "krb5-v3: uid 2 (no ticket) is refused"
+			"krb5-v3: lock through NFSv3, NFSv4.1: the server counts"
+			"krb5-v3: lock through NFSv3, NFSv4.1: the server's statd monitors"
+			"krb5-v3: mountstats count WRITE" "krb5-v3: ferry_gss_calls_total"
+			"krb5-v3: ferry_nlm_calls_total")
+		for t in "NFSv3, NFSv4.1" "NFSv4.1, NFSv3"; do
+			want+=("krb5-v3: lock through $t: B's try is refused"
+				"krb5-v3: lock through $t: B's blocking request waited")
+		done
+	fi
 	for t in "${want[@]}"; do
 		grep -aqF "E2E PASS $t" "$work/logs/krb5.out" && continue
 		echo "e2e: krb5 FAILED: no 'E2E PASS $t' line"
@@ -854,7 +877,7 @@ v3_run() {
 		}
 		bins="$bins $t"
 	done
-	shipped=(--file "$(dirname "$kclient")/smoke.sh" --file "$lock_tool")
+	shipped=(--file "$(dirname "$kclient")/smoke.sh" --file "$lock_tool" --file "$top/tests/e2e/guest/nlm_daemons.sh")
 	[ -f /etc/rpc ] && shipped+=(--file /etc/rpc)
 	if [ "$full" = 1 ] && [ -n "${FERRY_E2E_CTHON04:-}" ]; then
 		if [ ! -d "$FERRY_E2E_CTHON04/basic" ] || ! cthon04_build; then

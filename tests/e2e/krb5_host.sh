@@ -16,11 +16,16 @@
 #  - hands the guest what it needs through the directory kclient shares
 #    with it (OUTDIR): guest.env (the realm, the names, the KDC port, the
 #    export paths), guest.keytab (nfs/GUEST_HOST), alice.keytab;
+#  - moves into a mount namespace of its own and starts rpcbind and
+#    rpc.statd there (rpc_daemons.sh) for the NFSv3 mount, whose MOUNT and
+#    NLM the guest finds through rpcbind;
 #  - starts ferryd with the realm's keys for nfs/SERVER_NAME and two exports:
-#    /krb5 (sec = krb5p:krb5i:krb5, sys refused) for the smoke runs, and
-#    /export (sec = krb5:sys) for the delegation run, whose second client
-#    (tests/e2e/nfs4_conflict_client, run by host_helper.sh on OUTDIR/deleg)
-#    speaks AUTH_SYS;
+#    /krb5 (sec = krb5p:krb5i:krb5, sys refused) for the smoke runs and the
+#    NFSv3 one (NFSv3 under RPCSEC_GSS, NLM's locks under AUTH_SYS as
+#    clients' lock managers send them), and /export (sec = krb5:sys) for
+#    the delegation run, whose second client (tests/e2e/nfs4_conflict_client,
+#    run by host_helper.sh on OUTDIR/deleg) speaks AUTH_SYS; ferryd
+#    registers with rpcbind and has statd monitor NLM's clients;
 #  - answers the guest's requests (below) until it is stopped.
 #
 # Principals and local users on the server side: the realm's auth_to_local
@@ -38,6 +43,8 @@
 #   kind=gss              ferryctl gss (contexts: principal, uid, calls)
 #   kind=stat name=PATH   "uid gid" of PATH in the /krb5 export (from the
 #                         host's file system, not through NFS)
+#   kind=monitored        the hosts this side's rpc.statd monitors (its sm
+#                         directory): a client that took an NLM lock
 #
 # Usage: krb5_host.sh DIR OUTDIR
 #   DIR     scratch directory (made; holds the realm, the exports, ferryd's
@@ -65,6 +72,14 @@ PATH=$PATH:/usr/sbin:/sbin
 
 say() { echo "krb5-host: $*"; }
 die() { say "FAILED: $*"; exit 1; }
+
+# A mount namespace of its own (private: nothing mounted here shows
+# outside) for rpcbind's and statd's files, entered by running this script
+# again inside it.
+if [ -z "${KRB5_HOST_PRIVATE:-}" ]; then
+	KRB5_HOST_PRIVATE=1 exec unshare --mount --propagation private "$0" "$@"
+	die "cannot run unshare --mount"
+fi
 
 pids=()
 cleanup() {
@@ -172,6 +187,11 @@ user=alice
 user_uid=1
 EOF
 
+# --- rpcbind and statd, for NFSv3 ----------------------------------------------------
+. "$here/rpc_daemons.sh"
+private_rpc_daemons "$dir/statd" || die "rpcbind and rpc.statd: see above"
+say "rpcbind and rpc.statd up"
+
 # --- ferryd ---------------------------------------------------------------------------
 mkdir -p "$dir/export-krb5" "$dir/export" "$dir/state"
 # The mapped user's directory: alice (daemon) writes there.
@@ -180,12 +200,14 @@ cat >"$dir/ferryd.conf" <<EOF
 [server]
 listen = 0.0.0.0:2049
 state_dir = $dir/state
-rpcbind = no
 keytab = $realm/ferryd.keytab
 
 [nfs]
 lease_time = 30
 grace_time = 5
+
+[nlm]
+statd_dir = $dir/statd
 
 [export krb5]
 path = $dir/export-krb5
@@ -212,6 +234,7 @@ answer() { # kind name: prints the answer, returns its status
 	case $1 in
 	metrics) "$ferryctl" --state-dir "$dir/state" metrics ;;
 	gss) "$ferryctl" --state-dir "$dir/state" gss ;;
+	monitored) ls -1 "$dir/statd/sm" ;;
 	stat)
 		case $2 in
 		"" | /* | *..*) echo "bad name '$2'"; return 1 ;;

@@ -10,7 +10,7 @@
 #  - starts rpcbind (Debian's; the guest's mount.nfs finds MOUNT through it,
 #    the server registers NFS, MOUNT and NLM with it) and rpc.statd (NSM:
 #    the server asks it to monitor each client that takes a lock), and
-#    waits until rpcinfo lists status;
+#    waits until rpcinfo lists status (rpc_daemons.sh);
 #  - starts the server under test on /export: ferryd (KIND ferry) with one
 #    local export, or NFS-Ganesha (KIND ganesha; V6.2 of
 #    ../shared/ganesha-v6 by default) with NFSv3, MOUNT and NLM on and a
@@ -87,34 +87,10 @@ trap cleanup EXIT TERM INT
 # started again while the answer to a request is redirected.
 exec 3>&1 4>&2
 
-mkdir -p "$dir/export" "$dir/state" "$dir/statd/sm" "$dir/statd/sm.bak" "$outdir" || die "cannot make $dir"
+mkdir -p "$dir/export" "$dir/state" "$outdir" || die "cannot make $dir"
 chmod 0777 "$dir/export"
-mount -t tmpfs -o mode=0755 tmpfs /run && mount -t tmpfs -o mode=0755 tmpfs /var/lib/nfs ||
-	die "cannot mount tmpfs on /run and /var/lib/nfs in the private mount namespace"
-mkdir -p /run/rpcbind /var/lib/nfs/sm /var/lib/nfs/sm.bak
-for b in rpcbind rpc.statd rpcinfo; do
-	command -v "$b" >/dev/null || die "no $b on this host (Debian: rpcbind, nfs-common)"
-done
-
-# rpcbind in the foreground (-f) so that it is a child to stop; -w: a warm
-# start file in /run/rpcbind.
-rpcbind -f -w &
-pids+=($!)
-for ((i = 0; i < 100; i++)); do
-	rpcinfo -p 127.0.0.1 >/dev/null 2>&1 && break
-	sleep 0.1
-done
-rpcinfo -p 127.0.0.1 >/dev/null 2>&1 || die "rpcbind does not answer on 127.0.0.1"
-# statd in the foreground, its monitor list in DIR/statd (the server
-# restarted in this run would have it notify the clients; nobody to notify
-# at start: --no-notify).
-rpc.statd -F --no-notify -P "$dir/statd" &
-pids+=($!)
-for ((i = 0; i < 100; i++)); do
-	rpcinfo -p 127.0.0.1 2>/dev/null | grep -qw status && break
-	sleep 0.1
-done
-rpcinfo -p 127.0.0.1 2>/dev/null | grep -qw status || die "rpc.statd did not register with rpcbind"
+. "$here/rpc_daemons.sh"
+private_rpc_daemons "$dir/statd" || die "rpcbind and rpc.statd: see above"
 say "rpcbind and rpc.statd up"
 
 start_ferryd() {

@@ -44,6 +44,23 @@
 #          ferry_gss_calls_total too, and ferry_delegations_revoked_total
 #          must not (a recall answered by a DELEGRETURN that failed ends
 #          in a revocation once the lease runs out).
+#  v3       (v3=1, the default) NFSv3 under Kerberos with NLM locks:
+#          rpcbind and rpc.statd start in the guest (nlm_daemons.sh,
+#          --file); SERVER_NAME:/krb5 mounted with vers=3,sec=krb5 and
+#          locking (MOUNT and NLM found through the server's rpcbind):
+#          /proc/mounts shows vers=3, sec=krb5 and no nolock; alice writes
+#          a file (uid 1 on the host; uid 2, with no ticket, is refused);
+#          then, with the export mounted vers=4.1,sec=krb5 beside, alice's
+#          processes conflict over an fcntl lock of her file, one through
+#          each mount, both ways (cross_locks; lock_tool, --file; the
+#          guest's lockd calls NLM with AUTH_SYS and alice's uid, which the
+#          export's krb5-only list must not refuse): B's try is refused
+#          while A holds it, B's blocking request still waits 1.5 s later
+#          and is granted once A lets go; while the NFSv3 side holds, the
+#          server counts the lock (ferry_nlm_locks) and its statd monitors
+#          the guest; mountstats count WRITE,
+#          ferry_gss_calls_total{service="krb5"} grew by at least the
+#          WRITEs and ferry_nlm_calls_total{proc="LOCK"} by 3 or more.
 #  In every mount no CLOSE, DELEGRETURN, OPEN_DOWNGRADE, LOCKU or
 #  FREE_STATEID may fail (mountstats' error counts): with SP4_MACH_CRED the
 #  Linux client sends them with its machine credential over krb5i,
@@ -51,7 +68,7 @@
 #  state.
 #  refuse-sys   SERVER_NAME:/krb5 mounted with sec=sys must fail.
 #
-# Arguments: runs="SEC:V ..." deleg="SEC:V ..."|none opens=N (deleg.sh's,
+# Arguments: runs="SEC:V ..." deleg="SEC:V ..."|none v3=0|1 opens=N (deleg.sh's,
 # default 200) smoke_mb=N smoke_files=N (smoke.sh's SMOKE_BIG_MB and
 # SMOKE_NFILES; default its own) gssd_verbose=N (-v of rpc.gssd and
 # rpc.svcgssd, default 1) mount_timeout=S (default 120).  Prints "E2E
@@ -66,6 +83,7 @@ port=${KCLIENT_PORT:-2049}
 runs="krb5:4.1 krb5i:4.2 krb5p:4.0"
 deleg="krb5:4.1 krb5:4.0"
 opens=200
+v3=1
 gssd_verbose=1
 mount_timeout=120
 smoke_env=()
@@ -74,6 +92,7 @@ for a in "$@"; do
 	runs=*) runs=${a#runs=} ;;
 	deleg=*) deleg=${a#deleg=} ;;
 	opens=*) opens=${a#opens=} ;;
+	v3=*) v3=${a#v3=} ;;
 	gssd_verbose=*) gssd_verbose=${a#gssd_verbose=} ;;
 	mount_timeout=*) mount_timeout=${a#mount_timeout=} ;;
 	smoke_mb=*) smoke_env+=("SMOKE_BIG_MB=${a#smoke_mb=}") ;;
@@ -491,6 +510,132 @@ deleg_run() { # sec vers
 	gss_grew "$label" "$sec" "$before" "$after" "$rw"
 }
 
+# as_alice_lock OUT LOCK_TOOL_ARGS...: lock_tool as alice (uid 1, whose
+# ticket user_check put in /tmp/krb5cc_1), under a time limit; its
+# output in OUT.
+as_alice_lock() {
+	local o=$1 q="" x
+	shift
+	for x in "$@"; do q="$q '$x'"; done
+	timeout -s KILL 90 su -s /bin/sh daemon -c "exec '$files/lock_tool'$q" >"$o" 2>&1
+}
+
+# cross_locks LABEL HOLDER_PATH HOLDER CONTENDER_PATH CONTENDER: alice's
+# process A takes a write lock of her file through HOLDER (a mount), and
+# holds it until told to let go; B's try through CONTENDER (another mount
+# of the same file) must be refused, and B's blocking request must still
+# wait 1.5 s later and be granted once A lets go.  The two mounts are
+# separate superblocks, so the guest's own lock table never sees the other
+# side's lock: refusing and granting are the server's.  While an NFSv3
+# holder holds, the server must count the NLM lock and its statd monitor
+# the guest.  Passes are "lock through HOLDER, CONTENDER: ...".
+cross_locks() {
+	local label=$1 hpath=$2 holder=$3 cpath=$4 contender=$5 d=/tmp/krb5-v3-locks a b rc got ms early i
+	local step="lock through $holder, $contender"
+	mkdir -p "$d" && chmod 1777 "$d"
+	rm -f "$d/held" "$d/release"
+	as_alice_lock "$tmp/a.out" --hold 75 --until "$d/release" --marker "$d/held" "$hpath" &
+	a=$!
+	i=0
+	while [ ! -e "$d/held" ] && [ $i -lt 300 ] && kill -0 $a 2>/dev/null; do
+		i=$((i + 1))
+		sleep 0.1
+	done
+	if [ ! -e "$d/held" ]; then
+		fail "$label" "$step: alice's process A never got its lock: $(cat "$tmp/a.out")"
+		dmesg | grep -iE 'lockd|statd|nlm' | tail -5 | sed 's/^/  guest dmesg: /'
+		: >"$d/release"
+		wait $a
+		return 1
+	fi
+	as_alice_lock "$tmp/b.out" --nonblock "$cpath"
+	rc=$?
+	[ $rc = 3 ] && pass "$label" "$step: B's try is refused while A holds it ($(cat "$tmp/b.out"))" ||
+		fail "$label" "$step: B's try while A holds it: exit $rc ($(cat "$tmp/b.out"))"
+	if [ "$holder" = NFSv3 ]; then
+		if snapshot "$label" held; then
+			got=$(metric "$tmp/held" ferry_nlm_locks)
+			[ "$got" -ge 1 ] && pass "$label" "$step: the server counts $got NLM lock(s) (ferry_nlm_locks) while A holds it" ||
+				fail "$label" "$step: the server counts no NLM lock while A holds one (ferry_nlm_locks $got)"
+		fi
+		if host_request monitored monitored && grep -q . "$tmp/monitored"; then
+			pass "$label" "$step: the server's statd monitors $(tr '\n' ' ' <"$tmp/monitored")"
+		else
+			fail "$label" "$step: the server's statd monitors nobody while the guest holds a lock: $(cat "$tmp/monitored")"
+		fi
+	fi
+	as_alice_lock "$tmp/b.out" --timeout 60 "$cpath" &
+	b=$!
+	sleep 1.5
+	early=0
+	kill -0 $b 2>/dev/null || early=1
+	: >"$d/release"
+	wait $b
+	rc=$?
+	got=$(cat "$tmp/b.out")
+	ms=$(echo "$got" | sed -n 's/^LOCK granted after \([0-9]*\) ms$/\1/p')
+	if [ $early = 0 ] && [ $rc = 0 ] && [ -n "$ms" ] && [ "$ms" -ge 1000 ]; then
+		pass "$label" "$step: B's blocking request waited for A and was granted after $ms ms"
+	else
+		fail "$label" "$step: B's blocking request: exit $rc, ended before A let go: $early ($got)"
+	fi
+	wait $a || fail "$label" "$step: alice's process A failed: $(cat "$tmp/a.out")"
+}
+
+# NFSv3 under sec=krb5, with NLM locks (see v3 above).
+v3_run() {
+	local label=v3 mnt=/mnt/krb5-v3 v4mnt=/mnt/krb5-v3-nfs4 line why f n
+	local before=m-$label-before after=m-$label-after
+	[ -x "$files/lock_tool" ] || { fail "$label" "$files/lock_tool missing (kclient --file)"; return 1; }
+	[ -f "$files/nlm_daemons.sh" ] || { fail "$label" "$files/nlm_daemons.sh missing (kclient --file)"; return 1; }
+	. "$files/nlm_daemons.sh"
+	if why=$(nlm_daemons_start); then
+		pass "$label" "the guest's rpcbind and rpc.statd up (rpcinfo lists status)"
+	else
+		fail "$label" "$why"
+		return 1
+	fi
+	snapshot "$label" "$before" || return 1
+	mkdir -p "$mnt"
+	if ! timeout "$mount_timeout" mount.nfs "$server_name:$krb5_export" "$mnt" \
+		-o "vers=3,sec=krb5,proto=tcp,port=$port" >"$tmp/mount.out" 2>&1; then
+		fail "$label" "mount $server_name:$krb5_export vers=3,sec=krb5 failed: $(cat "$tmp/mount.out")"
+		gssd_tail
+		return 1
+	fi
+	line=$(awk -v m="$mnt" '$2 == m' /proc/mounts)
+	case ",$(echo "$line" | awk '{ print $4 }')," in
+	*,nolock,*) fail "$label" "the mount says nolock: $line" ;;
+	*,vers=3,*sec=krb5,* | *,sec=krb5,*vers=3,*) pass "$label" "mounted: $line" ;;
+	*) fail "$label" "the mount's options lack vers=3 or sec=krb5: $line" ;;
+	esac
+	user_check "$label" "$mnt" krb5-v3
+	# alice's own file (the guest's lockd calls NLM with AUTH_SYS and
+	# alice's uid, the file's owner), locked through the NFSv3 mount and
+	# through an NFSv4.1 one of the same export.
+	f=alice/by-krb5-v3
+	if mount_krb5 "$label" krb5 4.1 "$krb5_export" "$v4mnt"; then
+		cross_locks "$label" "$mnt/$f" NFSv3 "$v4mnt/$f" NFSv4.1
+		cross_locks "$label" "$v4mnt/$f" NFSv4.1 "$mnt/$f" NFSv3
+		umount "$v4mnt" || fail "$label" "umount $v4mnt failed"
+	fi
+	info "$label" "mountstats: $(nonzero_ops "$mnt")"
+	n=$(opcount "$mnt" WRITE)
+	[ "$n" -gt 0 ] && pass "$label" "mountstats count WRITE $n" || fail "$label" "mountstats count no WRITE"
+	umount "$mnt" || fail "$label" "umount $mnt failed"
+	snapshot "$label" "$after" || return 1
+	gss_grew "$label" krb5 "$before" "$after" "$n"
+	info "$label" "NLM calls: $(awk 'NR == FNR { if ($1 ~ /^ferry_nlm_calls_total/) b[$1] = $2; next }
+		$1 ~ /^ferry_nlm_calls_total/ && $2 - b[$1] > 0 { printf "%s +%d ", $1, $2 - b[$1] }' \
+		"$tmp/$before" "$tmp/$after")"
+	# A's lock, B's try and B's blocking request as the NFSv3 side of
+	# each of the two conflicts.
+	n=$(($(metric "$tmp/$after" 'ferry_nlm_calls_total{proc="LOCK"}') -
+		$(metric "$tmp/$before" 'ferry_nlm_calls_total{proc="LOCK"}')))
+	[ "$n" -ge 3 ] && pass "$label" "ferry_nlm_calls_total{proc=\"LOCK\"} grew by $n" ||
+		fail "$label" "ferry_nlm_calls_total{proc=\"LOCK\"} grew by $n, want >= 3"
+}
+
 refuse_sys() {
 	local mnt=/mnt/krb5-sys
 	mkdir -p $mnt
@@ -513,6 +658,7 @@ if setup; then
 			deleg_run "${r%%:*}" "${r#*:}"
 		done
 	fi
+	[ "$v3" = 1 ] && v3_run
 	refuse_sys
 	[ $failed = 0 ] || gssd_tail 40
 	# kclient unmounts what it mounted.

@@ -14,7 +14,7 @@
 # Then the guest gets what NLM needs on the client side and mounts again
 # with locking, at /mnt/v3lock:
 #  daemons       rpcbind and rpc.statd (KCLIENT_EXTRA_BINS) start; rpcinfo
-#                lists status.
+#                lists status (nlm_daemons.sh, --file).
 #  lock-mount    vers=3 without nolock: /proc/mounts shows no nolock, the
 #                guest's rpcbind lists nlockmgr (the kernel's lockd).
 #  smoke         smoke.sh on the locking mount (its flock step then goes
@@ -311,26 +311,14 @@ fi
 
 # --- what NLM needs in the guest -----------------------------------------------
 step=daemons
-for b in rpcbind rpc.statd rpcinfo; do
-	command -v $b >/dev/null || { fail $step "no $b in the guest (KCLIENT_EXTRA_BINS)"; exit 1; }
-done
-# rpcbind runs as _rpc; the guest's /etc/passwd has root and nobody only.
-grep -q '^_rpc:' /etc/passwd || echo '_rpc:x:100:65534::/run/rpcbind:/bin/false' >>/etc/passwd
-mkdir -p /run/rpcbind /var/lib/nfs/sm /var/lib/nfs/sm.bak
-# rpcinfo names programs from /etc/rpc (shipped with --file when the host
-# has one); the checks go by number.
-[ -f /etc/rpc ] || { [ -f "$files/rpc" ] && cp "$files/rpc" /etc/rpc; }
-# The daemons start from / as all else here (see the cd above): started on
-# kclient's mount they would keep it busy.
-rpcbind -w || fail $step "rpcbind did not start"
-for i in $(seq 50); do rpcinfo -p 127.0.0.1 >/dev/null 2>&1 && break; sleep 0.1; done
-rpc.statd --no-notify || fail $step "rpc.statd did not start"
-registered() { rpcinfo -p 127.0.0.1 2>/dev/null | grep -qE "^ *$1 "; }
-for i in $(seq 100); do registered 100024 && break; sleep 0.1; done
-if registered 100024; then
+# (from /, as all else here: see the cd above; started on kclient's mount
+# the daemons would keep it busy)
+[ -f "$files/nlm_daemons.sh" ] || { fail $step "$files/nlm_daemons.sh missing (kclient --file)"; exit 1; }
+. "$files/nlm_daemons.sh"
+if why=$(nlm_daemons_start); then
 	pass $step "rpcbind and rpc.statd up (rpcinfo lists status)"
 else
-	fail $step "rpc.statd is not registered: $(rpcinfo -p 127.0.0.1 2>&1 | tr '\n' ' ')"
+	fail $step "$why"
 	exit 1
 fi
 
