@@ -396,8 +396,12 @@ static void grant_queue(struct state_server *st, struct state_nlm_grant_item *g)
 	atomic_store(&st->notices_queued, true);
 }
 
-void state_nlm_blocks_wake(struct state_server *st, struct state_file *f)
+/* One pass over the file's blocked LOCKs, in the order they came: each
+ * that nothing is in the way of any more takes its lock.  True when one
+ * did. */
+static bool blocks_wake_pass(struct state_server *st, struct state_file *f)
 {
+	bool granted = false;
 	struct list_node *pos, *tmp;
 	list_for_each_safe(pos, tmp, &f->nlm_blocks)
 	{
@@ -435,7 +439,21 @@ void state_nlm_blocks_wake(struct state_server *st, struct state_file *f)
 		grant_queue(st, g);
 		st->nlm_granted_later++;
 		block_free(st, b);
+		granted = true;
 	}
+	return granted;
+}
+
+void state_nlm_blocks_wake(struct state_server *st, struct state_file *f)
+{
+	/* A granted lock replaces its owner's own locks on its range: a
+	 * second blocked LOCK of an owner, a read lock inside a write lock
+	 * its first one was just granted, turns part of that write lock into
+	 * a read lock, and a reader that waits ahead of it, passed over as in
+	 * the write lock's way, can go now.  So passes go on until one grants
+	 * nothing (each grant takes a blocked LOCK off the list). */
+	while (blocks_wake_pass(st, f))
+		;
 }
 
 /* --- the calls ---------------------------------------------------------------- */

@@ -207,6 +207,41 @@ static void test_block_order_and_cancel(void **state)
 	assert_int_equal(unlock("d", 4, 0, 10, NULL), NLM4_GRANTED);
 }
 
+/* A grant replaces its owner's own locks on its range: when b's second
+ * blocked LOCK (read, bytes 50-59) is granted inside b's first one (write,
+ * 0-99), c's read lock waiting ahead of it for bytes 50-59 is in nobody's
+ * way any more and must be granted in the same wake-up, not left until
+ * something else changes on the file. */
+static void test_grant_lets_in_earlier_waiter(void **state)
+{
+	(void)state;
+	assert_int_equal(lock("a", 1, true, 0, 100, false, 0, NULL), NLM4_GRANTED);
+	assert_int_equal(lock("b", 2, true, 0, 100, true, 0x21, NULL), NLM4_BLOCKED);
+	assert_int_equal(lock("c", 3, false, 50, 10, true, 0x31, NULL), NLM4_BLOCKED);
+	assert_int_equal(lock("b", 2, false, 50, 10, true, 0x22, NULL), NLM4_BLOCKED);
+	assert_int_equal(unlock("a", 1, 0, 0, NULL), NLM4_GRANTED);
+	state_lock_notify_flush(st);
+	assert_int_equal(ngrants, 3);
+	assert_int_equal(grant_tag[0], 0x21);
+	assert_int_equal(grant_tag[1], 0x22);
+	assert_int_equal(grant_tag[2], 0x31);
+	struct state_nlm_stats s;
+	state_nlm_get_stats(st, &s);
+	assert_int_equal(s.blocked, 0);
+	/* c holds its read lock: a writer is refused there, b keeps its
+	 * write lock around it. */
+	struct state_nlm_lock t = lk("d", 4, true, 55, 1);
+	struct state_nlm_holder h;
+	assert_int_equal(state_nlm_test(st, &t, &h, NULL), NLM4_DENIED);
+	assert_false(h.exclusive);
+	t = lk("c", 3, false, 10, 1);
+	assert_int_equal(state_nlm_test(st, &t, &h, NULL), NLM4_DENIED);
+	assert_true(h.exclusive);
+	assert_int_equal(h.svid, 2);
+	assert_int_equal(unlock("b", 2, 0, 0, NULL), NLM4_GRANTED);
+	assert_int_equal(unlock("c", 3, 0, 0, NULL), NLM4_GRANTED);
+}
+
 static void test_deadlock(void **state)
 {
 	(void)state;
@@ -346,6 +381,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_watch_by_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v4_conflicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_block_order_and_cancel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_grant_lets_in_earlier_waiter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deadlock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delegation_recalled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_host, setup, teardown),
