@@ -1,9 +1,14 @@
 /* libFuzzer target: sequences of NLM calls on the state module's lock table
- * (state/state_nlm.h), checked against a model of what they must do.
+ * (state/state_nlm.h), with an NFSv4 lock owner's LOCK, LOCKU and LOCKT
+ * among them, checked against a model of what they must do.
  *
- * Six lock owners (three hosts, each at an address of its own, two svids
- * each) lock, unlock, test, cancel, share and unshare ranges of two files,
- * and hosts are freed (FREE_ALL).  The model keeps, per owner and file,
+ * Six NLM lock owners (three hosts, each at an address of its own, two
+ * svids each) lock, unlock, test, cancel, share and unshare ranges of two
+ * files, and hosts are freed (FREE_ALL); a seventh owner is an NFSv4.0
+ * client's lock owner, whose open of the first file (read and write, deny
+ * none) stands for the whole run: its LOCK never waits (NFS4ERR_DENIED
+ * naming the holder), LOCKU, LOCKT (for TEST); its other calls are none.
+ * The model keeps, per owner and file,
  * the bytes it holds and their type, the blocked LOCKs in the order they
  * came, and the share reservations, from the contract alone:
  *
@@ -21,22 +26,25 @@
  *    only when nothing conflicts any more, and none is left waiting once
  *    nothing stands in its way: checked after every call, once the
  *    grants have been flushed;
- *  - SHARE is denied iff another owner's reservation on the file denies
- *    what it asks or asks what it denies; one per owner and file;
+ *  - SHARE is denied iff another owner's reservation (or the NFSv4 open)
+ *    on the file denies what it asks or asks what it denies; one per
+ *    owner and file;
  *  - the host record comes with a host's first lock, blocked LOCK or share
  *    and goes with its last (host_new, host_gone, state_nlm_addr_held),
  *    and the counters (hosts, blocked LOCKs, shares, locks) follow.
  *
  * Input layout, 3 bytes a call (at most 128 calls):
  *   byte 0   bits 0-2 the call (LOCK, LOCK blocking, UNLOCK, TEST, CANCEL,
- *            SHARE, UNSHARE, FREE_ALL), bits 3-5 the owner (modulo 6),
+ *            SHARE, UNSHARE, FREE_ALL), bits 3-5 the owner (modulo 7: 6 is
+ *            the NFSv4 one),
  *            bit 6 the file, bit 7 exclusive
  *   byte 1   the offset: 0-23 as is, else one near 2^32, 2^63 or 2^64
  *            (SHARE: its access, the low two bits)
  *   byte 2   the length: 0 (to the end), 1-12, or one that runs past
  *            2^64 from most offsets (SHARE: its deny mode, the low two
  *            bits)
- * At the end every host is freed and the table must be empty.
+ * At the end the NFSv4 owner unlocks everything, every host is freed, and
+ * the table must be empty.
  *
  * Seeds: fuzz/corpus/state_nlm, made by FUZZ_STATE_NLM_SEEDS=DIR
  * fuzz_state_nlm (a waiter granted in turn, a deadlock, shares, FREE_ALL
@@ -49,12 +57,14 @@
 #include <string.h>
 
 #include "state/state.h"
+#include "state/state_calls.h"
 #include "state/state_nlm.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-enum { OWNERS = 6, HOSTS = 3, FILES = 2, CALLS_MAX = 128, RANGES_MAX = 2 * CALLS_MAX + 2 };
+enum { NLM_OWNERS = 6, V4_OWNER = NLM_OWNERS, OWNERS, HOSTS = 3, FILES = 2 };
+enum { CALLS_MAX = 128, RANGES_MAX = 2 * CALLS_MAX + 2 };
 enum { C_LOCK, C_LOCK_BLOCK, C_UNLOCK, C_TEST, C_CANCEL, C_SHARE, C_UNSHARE, C_FREE_ALL };
 
 static const char *const host_name[HOSTS] = {"host-a", "host-b", "host-c"};
@@ -62,6 +72,13 @@ static const char *const host_addr[HOSTS] = {"192.0.2.1", "192.0.2.2", "192.0.2.
 
 static struct state_server *st;
 static bool verbose;
+
+/* The NFSv4 owner: its client, its open of file 0, its lock stateid
+ * there (made at the start: the owner exists for the whole run). */
+static const char v4_lock_owner[] = "fuzz-v4-lock-owner";
+static uint64_t v4_clientid;
+static struct nfs4_stateid v4_lock_sid;
+static uint32_t v4_lock_seqid;
 static struct state_file_key file_key[FILES];
 
 /* --- the model ------------------------------------------------------------------ */
@@ -343,6 +360,8 @@ static void check_grants(unsigned call)
 {
 	state_lock_notify_flush(st);
 	for (unsigned g = 0; g < ngranted; g++) {
+		if (verbose)
+			fprintf(stderr, "  granted the blocked LOCK with bytes %u\n", granted[g]);
 		int i = -1;
 		for (unsigned k = 0; k < nwaits && i < 0; k++)
 			if (waits[k].id == granted[g])
@@ -376,7 +395,7 @@ static void check_counts(unsigned call)
 			fail("state_nlm_addr_held disagrees with the host's state", call);
 	}
 	for (unsigned f = 0; f < FILES; f++)
-		for (unsigned o = 0; o < OWNERS; o++) {
+		for (unsigned o = 0; o < NLM_OWNERS; o++) {
 			nshares += shares[f][o].on;
 			any_lock |= held[f][o].n > 0;
 		}
@@ -400,11 +419,88 @@ static void check_effect(const struct state_nlm_effect *eff, bool before, unsign
 		fail("host_gone disagrees", call);
 }
 
+/* NFSv4's range for the contract's [start, last]. */
+static uint64_t v4_length(uint64_t start, uint64_t last)
+{
+	return last == UINT64_MAX ? STATE_LENGTH_EOF : last - start + 1;
+}
+
+/* The NFSv4 owner's call: LOCK (blocking or not: NFSv4 never waits on
+ * the server), UNLOCK, TEST; the others are nothing to it.  Only on
+ * file 0, the one it has open. */
+static void run_v4_call(unsigned call, unsigned kind, unsigned file, bool excl, uint64_t start,
+			uint64_t last)
+{
+	if (file != 0)
+		return;
+	uint32_t type = excl ? STATE_WRITE_LT : STATE_READ_LT;
+	uint64_t length = v4_length(start, last);
+	struct state_lock_denied d;
+	memset(&d, 0, sizeof(d));
+	enum nfsstat4 s;
+	unsigned by = 0;
+	switch (kind) {
+	case C_LOCK:
+	case C_LOCK_BLOCK: {
+		bool in_way = model_conflict(0, V4_OWNER, start, last, excl, &by) != NULL;
+		s = st_lock(st, &v4_lock_sid, &v4_lock_seqid, &file_key[0], type, false, start,
+			    length, &d);
+		if (in_way != (s == NFS4ERR_DENIED) || (!in_way && s != NFS4_OK))
+			fail("NFSv4 LOCK disagrees about a conflict", call);
+		if (!in_way)
+			model_set(0, V4_OWNER, start, last, excl);
+		break;
+	}
+	case C_UNLOCK:
+		s = st_unlock(st, &v4_lock_sid, &v4_lock_seqid, &file_key[0], start, length);
+		if (s != NFS4_OK)
+			fail("NFSv4 LOCKU failed", call);
+		model_cut(0, V4_OWNER, start, last);
+		break;
+	case C_TEST: {
+		bool in_way = model_conflict(0, V4_OWNER, start, last, excl, &by) != NULL;
+		s = state_lockt(st, v4_clientid, (const uint8_t *)v4_lock_owner,
+				(uint32_t)strlen(v4_lock_owner), &file_key[0], type, start, length, &d);
+		if (in_way != (s == NFS4ERR_DENIED) || (!in_way && s != NFS4_OK))
+			fail("NFSv4 LOCKT disagrees about a conflict", call);
+		break;
+	}
+	default:
+		return;
+	}
+	if (verbose)
+		fprintf(stderr, "call %u: NFSv4 %s file 0 %s [%llu, %llu]: %u\n", call,
+			kind == C_UNLOCK ? "LOCKU" : kind == C_TEST ? "LOCKT" : "LOCK",
+			excl ? "excl" : "shared", (unsigned long long)start,
+			(unsigned long long)last, s);
+	if (s != NFS4ERR_DENIED)
+		return;
+	/* The holder NFSv4 names: an NLM owner's svid and oh, holding what
+	 * it names. */
+	uint64_t dlast = d.length == STATE_LENGTH_EOF ? UINT64_MAX : d.offset + d.length - 1;
+	struct mrange dr = {d.offset, dlast, d.type == STATE_WRITE_LT};
+	unsigned holder = d.owner_len == 6 ? d.owner[5] : OWNERS;
+	if (holder >= NLM_OWNERS || d.owner[4] != 'o' ||
+	    (int32_t)((uint32_t)d.owner[0] << 24 | (uint32_t)d.owner[1] << 16 |
+		      (uint32_t)d.owner[2] << 8 | d.owner[3]) != (int32_t)(holder % 2 + 1))
+		fail("NFSv4 DENIED names no NLM owner", call);
+	if (!overlaps(&dr, start, last) || !conflicts(&dr, excl) ||
+	    !model_covers(0, holder, d.offset, dlast, dr.excl))
+		fail("NFSv4 DENIED names a lock its holder does not hold", call);
+}
+
 static void run_call(unsigned call, uint8_t b0, uint8_t b1, uint8_t b2)
 {
 	unsigned kind = b0 & 7, owner = (b0 >> 3) & 7, file = (b0 >> 6) & 1;
 	bool excl = b0 & 0x80;
 	owner %= OWNERS;
+	if (owner == V4_OWNER) {
+		uint64_t offset = offset_of(b1), len = len_of(b2);
+		run_v4_call(call, kind, file, excl, offset, last_of(offset, len));
+		check_grants(call);
+		check_counts(call);
+		return;
+	}
 	unsigned host = host_of(owner);
 	struct state_nlm_owner who = nlm_owner(owner);
 	uint64_t offset = offset_of(b1), len = len_of(b2);
@@ -468,14 +564,20 @@ static void run_call(unsigned call, uint8_t b0, uint8_t b1, uint8_t b2)
 		if (in_way) {
 			/* The holder: an owner other than the tester, by its
 			 * svid and oh, holding the bytes it names. */
-			if (h.oh_len != 2 || h.oh[0] != 'o' || h.oh[1] >= OWNERS ||
-			    h.svid != (int32_t)(h.oh[1] % 2 + 1) || h.oh[1] == owner)
+			unsigned holder = OWNERS;
+			if (h.svid == 0 && h.oh_len == strlen(v4_lock_owner) &&
+			    memcmp(h.oh, v4_lock_owner, h.oh_len) == 0)
+				holder = V4_OWNER; /* NFSv4's: svid 0, its owner's bytes */
+			else if (h.oh_len == 2 && h.oh[0] == 'o' && h.oh[1] < NLM_OWNERS &&
+				 h.svid == (int32_t)(h.oh[1] % 2 + 1))
+				holder = h.oh[1];
+			if (holder == OWNERS || holder == owner)
 				fail("TEST names no other owner", call);
 			uint64_t hlast = last_of(h.offset, h.len);
 			struct mrange hr = {h.offset, hlast, h.exclusive};
 			if (!overlaps(&hr, start, last) || !conflicts(&hr, excl))
 				fail("TEST names a holder out of the way", call);
-			if (!model_covers(file, h.oh[1], h.offset, hlast, h.exclusive))
+			if (!model_covers(file, holder, h.offset, hlast, h.exclusive))
 				fail("TEST names bytes the holder does not hold", call);
 		}
 		break;
@@ -526,10 +628,6 @@ static void run_call(unsigned call, uint8_t b0, uint8_t b1, uint8_t b2)
 	}
 	if (kind != C_TEST && kind != C_FREE_ALL)
 		check_effect(&eff, before, host, call);
-	if (verbose)
-		state_lock_notify_flush(st);
-	for (unsigned g = 0; verbose && g < ngranted; g++)
-		fprintf(stderr, "  granted the LOCK of call bytes %u\n", granted[g]);
 	check_grants(call);
 	check_counts(call);
 }
@@ -540,7 +638,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	struct state_options o;
 	memset(&o, 0, sizeof(o));
-	o.lease_ms = 60000;
+	o.lease_ms = 3600 * 1000;
 	/* The state thread flushes grants on its periodic runs too: once an
 	 * hour here, so that every grant reaches the hook from this target's
 	 * own flush, after the call that made it. */
@@ -555,6 +653,20 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		file_key[f].bh.len = 4;
 		memcpy(file_key[f].bh.data, f ? "fil1" : "fil0", 4);
 	}
+	/* The NFSv4 owner: a client, its open of file 0, a lock taken and
+	 * given back so that its lock owner and stateid exist from now on. */
+	uint32_t open_seqid = 1;
+	struct nfs4_stateid open_sid;
+	struct state_lock_denied d;
+	if (st_client_make(st, "fuzz-v4-client", 1000, "verf0001", &v4_clientid) != NFS4_OK ||
+	    st_open(st, v4_clientid, "fuzz-v4-open-owner", &open_seqid, &file_key[0],
+		    STATE_SHARE_ACCESS_BOTH, STATE_SHARE_DENY_NONE, &open_sid) != NFS4_OK ||
+	    st_lock_new(st, &open_sid, &open_seqid, v4_clientid, v4_lock_owner, 0, &file_key[0],
+			STATE_WRITE_LT, 0, 1, &v4_lock_sid, &d) != NFS4_OK)
+		abort();
+	v4_lock_seqid = 1;
+	if (st_unlock(st, &v4_lock_sid, &v4_lock_seqid, &file_key[0], 0, 1) != NFS4_OK)
+		abort();
 	return 0;
 }
 
@@ -575,20 +687,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		LLVMFuzzerInitialize(NULL, NULL);
 	memset(held, 0, sizeof(held));
 	memset(shares, 0, sizeof(shares));
+	shares[0][V4_OWNER] = (struct mshare){true, STATE_SHARE_ACCESS_BOTH, STATE_SHARE_DENY_NONE};
 	nwaits = 0;
 	ngranted = 0;
+	/* A lease that never runs out while the fuzzer runs. */
+	if (state_renew(st, v4_clientid) != NFS4_OK)
+		fail("the NFSv4 client's lease is gone", 0);
 	unsigned calls = (unsigned)(size / 3);
 	if (calls > CALLS_MAX)
 		calls = CALLS_MAX;
 	for (unsigned i = 0; i < calls; i++)
 		run_call(i, data[3 * i], data[3 * i + 1], data[3 * i + 2]);
-	/* Every host freed: nothing may be left, nothing granted to anyone. */
+	/* The NFSv4 owner unlocks everything, every host is freed: nothing
+	 * may be left. */
+	run_call(calls, (uint8_t)(C_UNLOCK | V4_OWNER << 3), 0, 0);
 	for (unsigned h = 0; h < HOSTS; h++)
-		run_call(calls + h, (uint8_t)(C_FREE_ALL | (h * 2) << 3), 0, 0);
+		run_call(calls + 1 + h, (uint8_t)(C_FREE_ALL | (h * 2) << 3), 0, 0);
 	struct state_nlm_stats s;
 	state_nlm_get_stats(st, &s);
-	if (s.hosts || s.locks || s.blocked || s.shares)
-		fail("state left after every host was freed", calls + HOSTS);
+	if (s.hosts || s.locks || s.blocked || s.shares || held[0][V4_OWNER].n)
+		fail("state left after every host was freed", calls + 1 + HOSTS);
 	return 0;
 }
 
@@ -662,4 +780,20 @@ static void write_seeds(const char *dir)
 		{call_byte(C_UNLOCK, 0, 0, false), 26, 14},
 	};
 	write_seed(dir, "far", far, sizeof(far) / 3);
+	/* The NFSv4 owner against NLM's: refused by an NLM lock (and named
+	 * by TEST), an NLM reader waiting behind its write lock is let in by
+	 * its downgrade to a read lock, a writer by its LOCKU. */
+	const uint8_t v4[][3] = {
+		{call_byte(C_LOCK, 0, 0, true), 0, 10},
+		{call_byte(C_LOCK, V4_OWNER, 0, true), 5, 1},
+		{call_byte(C_TEST, V4_OWNER, 0, false), 9, 2},
+		{call_byte(C_LOCK, V4_OWNER, 0, true), 20, 10},
+		{call_byte(C_TEST, 4, 0, false), 21, 1},
+		{call_byte(C_LOCK_BLOCK, 2, 0, false), 22, 2},
+		{call_byte(C_LOCK_BLOCK, 3, 0, true), 23, 2},
+		{call_byte(C_LOCK, V4_OWNER, 0, false), 20, 10},
+		{call_byte(C_UNLOCK, V4_OWNER, 0, false), 0, 0},
+		{call_byte(C_SHARE, 1, 0, false), 1, 1},
+	};
+	write_seed(dir, "v4", v4, sizeof(v4) / 3);
 }
