@@ -435,6 +435,10 @@ static void run_v4_call(unsigned call, unsigned kind, unsigned file, bool excl, 
 		return;
 	uint32_t type = excl ? STATE_WRITE_LT : STATE_READ_LT;
 	uint64_t length = v4_length(start, last);
+	/* NFSv4 cannot name bytes 0 to 2^64 - 2: their length, all ones, is
+	 * its "to the end". */
+	if (length == STATE_LENGTH_EOF)
+		last = UINT64_MAX;
 	struct state_lock_denied d;
 	memset(&d, 0, sizeof(d));
 	enum nfsstat4 s;
@@ -480,6 +484,11 @@ static void run_v4_call(unsigned call, unsigned kind, unsigned file, bool excl, 
 	uint64_t dlast = d.length == STATE_LENGTH_EOF ? UINT64_MAX : d.offset + d.length - 1;
 	struct mrange dr = {d.offset, dlast, d.type == STATE_WRITE_LT};
 	unsigned holder = d.owner_len == 6 ? d.owner[5] : OWNERS;
+	/* A length of all ones is NFSv4's "to the end", and also the length
+	 * of a lock of bytes 0 to 2^64 - 2, which NFSv4 cannot tell apart. */
+	if (holder < NLM_OWNERS && d.offset == 0 && d.length == STATE_LENGTH_EOF &&
+	    !model_covers(0, holder, 0, UINT64_MAX, dr.excl))
+		dr.last = dlast = UINT64_MAX - 1;
 	if (holder >= NLM_OWNERS || d.owner[4] != 'o' ||
 	    (int32_t)((uint32_t)d.owner[0] << 24 | (uint32_t)d.owner[1] << 16 |
 		      (uint32_t)d.owner[2] << 8 | d.owner[3]) != (int32_t)(holder % 2 + 1))
