@@ -8,9 +8,9 @@
  * client's lock owner, whose open of the first file (read and write, deny
  * none) stands for the whole run: its LOCK never waits (NFS4ERR_DENIED
  * naming the holder), LOCKU, LOCKT (for TEST); its other calls are none.
- * The model keeps, per owner and file,
- * the bytes it holds and their type, the blocked LOCKs in the order they
- * came, and the share reservations, from the contract alone:
+ * The model keeps, per owner and file, the bytes it holds and their type,
+ * the blocked LOCKs in the order they came, and the share reservations,
+ * from the contract alone:
  *
  *  - a LOCK is granted iff no other owner holds an overlapping range that
  *    conflicts (a write lock against anything, a read lock against a
@@ -36,8 +36,7 @@
  * Input layout, 3 bytes a call (at most 128 calls):
  *   byte 0   bits 0-2 the call (LOCK, LOCK blocking, UNLOCK, TEST, CANCEL,
  *            SHARE, UNSHARE, FREE_ALL), bits 3-5 the owner (modulo 7: 6 is
- *            the NFSv4 one),
- *            bit 6 the file, bit 7 exclusive
+ *            the NFSv4 one), bit 6 the file, bit 7 exclusive
  *   byte 1   the offset: 0-23 as is, else one near 2^32, 2^63 or 2^64
  *            (SHARE: its access, the low two bits)
  *   byte 2   the length: 0 (to the end), 1-12, or one that runs past
@@ -48,7 +47,7 @@
  *
  * Seeds: fuzz/corpus/state_nlm, made by FUZZ_STATE_NLM_SEEDS=DIR
  * fuzz_state_nlm (a waiter granted in turn, a deadlock, shares, FREE_ALL
- * under waiters, ranges at 2^64).  FUZZ_STATE_NLM_VERBOSE=1 prints each
+ * under waiters, ranges at 2^64, the NFSv4 owner against NLM's).  FUZZ_STATE_NLM_VERBOSE=1 prints each
  * call, its answer and the grants it made to stderr. */
 #include <stdbool.h>
 #include <stdint.h>
