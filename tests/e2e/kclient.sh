@@ -668,7 +668,7 @@ FERRYD_LOG_LEVEL='${FERRY_E2E_KRB5_LOG_LEVEL:-info}' '$top/tests/e2e/krb5_host.s
 			"${t}ferry_gss_calls_total")
 	done
 	if [ "$v3" = 1 ]; then
-		want+=("krb5-v3: the guest's rpcbind" "krb5-v3: mounted:" "krb5-v3: mounted in"
+		want+=("krb5-v3: the guest's rpcbind" "krb5-v3: NFSv3 with locking:" "krb5-v3: mounted in"
 			"krb5-v3: alice's file" "krb5-v3: ferryctl gss lists" "krb5-v3: uid 2 (no ticket) is refused"
 			"krb5-v3: lock through NFSv3, NFSv4.1: the server counts"
 			"krb5-v3: lock through NFSv3, NFSv4.1: the server's statd monitors"
