@@ -200,8 +200,14 @@ static void test_hold_then_expire(void **state)
 	       max_ms, slow);
 	free(lat);
 #ifndef SCALE_SANITIZED
+	/* Expiry frees the holder's states in slices, so no call waits for
+	 * it: p99 stays low and no call waits 100 ms.  One call in 10,000 may
+	 * take 20 ms or more: two shared cores also stall a process now and
+	 * then (a clean run of the test command saw one GETATTR of 42 ms in
+	 * 123,639), and a stall of expiry itself would catch many calls. */
 	assert_true(p99_ms < 5.0);
-	assert_int_equal(slow, 0);
+	assert_true(max_ms < 100.0);
+	assert_true(slow <= n / 10000);
 #endif
 	nfs4c_close(fd2);
 	nfs4c_close(fd);
