@@ -15,6 +15,10 @@
  * wire buffer; a reply is checked and unwrapped by
  * rpc_gss_client_decode_reply before its results are decoded.  AUTH_SYS
  * calls take none of this: one test of c->gss per call and per reply.
+ * That checking and unwrapping is the client's own cryptography, done on
+ * this one thread: with 1 MiB replies under krb5i it costs nearly as
+ * much as the server's work and can be what limits a run
+ * (docs/BENCHMARKS.md says where it did).
  *
  * Under --tls (tls.c) each connection's bytes go through its TLS session
  * instead of straight to the socket: bench_conn_recv and bench_conn_sendv
