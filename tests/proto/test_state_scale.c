@@ -8,8 +8,10 @@
  *   (20,000 under the sanitizers, which make each far dearer), all
  *   granted, and ferryd's RSS per 100,000 is printed; then it goes silent,
  *   and while its lease runs out and its state is freed another client's
- *   GETATTRs keep a p99 under 5 ms and none takes 20 ms (asserted without
- *   the sanitizers). */
+ *   GETATTRs keep a p99 under 5 ms, none takes 100 ms and at most one in
+ *   10,000 takes 20 ms (asserted without the sanitizers).
+ * The export is async: the state layer is what is measured here (the
+ * durability of creates has its own tests). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -40,9 +42,9 @@ static int setup(void **state)
 {
 	(void)state;
 	/* The default limits; a short lease, for the silent client.  The
-	 * export answers changes without waiting for the disk (async): what
-	 * is measured is the state layer, and 100,000 creates each made
-	 * stable before its reply would take most of the test's time. */
+	 * export answers changes without waiting for the disk (async):
+	 * 120,000 creates each made stable before its reply would take most
+	 * of the test's time. */
 	char extra[80];
 	snprintf(extra, sizeof(extra), "async = yes\n[nfs]\nlease_time = %d\n", LEASE_S);
 	return ferryd_start_export(&server, extra);
@@ -204,10 +206,13 @@ static void test_hold_then_expire(void **state)
 	free(lat);
 #ifndef SCALE_SANITIZED
 	/* Expiry frees the holder's states in slices, so no call waits for
-	 * it: p99 stays low and no call waits 100 ms.  One call in 10,000 may
-	 * take 20 ms or more: two shared cores also stall a process now and
-	 * then (a clean run of the test command saw one GETATTR of 42 ms in
-	 * 123,639), and a stall of expiry itself would catch many calls. */
+	 * it: p99 stays low and no call waits 100 ms (with the slice made
+	 * unbounded, one GETATTR waited 264 ms behind the freeing: the client
+	 * sends one call at a time, so a stall shows as one slow call, and
+	 * the 100 ms bound is what catches it).  One call in 10,000 may take
+	 * 20 ms or more: two shared cores also stall a process now and then
+	 * (a clean run of the test command saw one GETATTR of 42 ms in
+	 * 123,639). */
 	assert_true(p99_ms < 5.0);
 	assert_true(max_ms < 100.0);
 	assert_true(slow <= n / 10000);
