@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,13 +49,8 @@ static void usage(void)
 }
 
 /* The reading side: everything until the sender closes. */
-static int run_reader(const struct sockaddr_in *addr, size_t chunk)
+static int run_reader(int s, size_t chunk)
 {
-	int s = socket(AF_INET, SOCK_STREAM, 0);
-	if (s < 0 || connect(s, (const struct sockaddr *)addr, sizeof(*addr)) != 0) {
-		perror("loopback-floor: connect");
-		return 1;
-	}
 	char *buf = malloc(chunk);
 	if (!buf) {
 		fprintf(stderr, "loopback-floor: out of memory\n");
@@ -107,30 +103,39 @@ int main(int argc, char **argv)
 	/* Whole chunks only, so each sendfile moves one chunk. */
 	off_t span = st.st_size - st.st_size % (off_t)chunk;
 
+	/* Both ends connected before the fork, so neither side can wait for
+	 * a peer that failed to come; a reader gone early is a send error,
+	 * not a signal. */
+	signal(SIGPIPE, SIG_IGN);
 	int listener = socket(AF_INET, SOCK_STREAM, 0);
+	int reader = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t len = sizeof(addr);
-	if (listener < 0 || bind(listener, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
-	    getsockname(listener, (struct sockaddr *)&addr, &len) != 0 || listen(listener, 1) != 0) {
-		perror("loopback-floor: listen");
+	if (listener < 0 || reader < 0 ||
+	    bind(listener, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
+	    getsockname(listener, (struct sockaddr *)&addr, &len) != 0 || listen(listener, 1) != 0 ||
+	    connect(reader, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+		perror("loopback-floor: loopback connection");
 		return 1;
-	}
-	pid_t child = fork();
-	if (child < 0) {
-		perror("loopback-floor: fork");
-		return 1;
-	}
-	if (child == 0) {
-		close(listener);
-		int rc = run_reader(&addr, chunk);
-		fflush(stdout);
-		_exit(rc);
 	}
 	int s = accept(listener, NULL, NULL);
 	if (s < 0) {
 		perror("loopback-floor: accept");
 		return 1;
 	}
+	close(listener);
+	pid_t child = fork();
+	if (child < 0) {
+		perror("loopback-floor: fork");
+		return 1;
+	}
+	if (child == 0) {
+		close(s);
+		int rc = run_reader(reader, chunk);
+		fflush(stdout);
+		_exit(rc);
+	}
+	close(reader);
 
 	long long total = 0;
 	off_t off = 0;
