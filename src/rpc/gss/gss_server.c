@@ -460,14 +460,19 @@ static enum rpc_gss_verdict context_step(struct rpc_gss_server *s, const struct 
 			if (!rpc_gss_sec_serial(&c->sec))
 				count(&s->st_created_openssl);
 		}
+		res.token = out.value;
+		res.token_len = (uint32_t)out.length;
 	} else {
+		/* RFC 2203 5.2.3.1: a failed creation has an empty handle and
+		 * an empty token; the error token the GSS-API may have made
+		 * for the initiator (Kerberos's KRB-ERROR) is not sent.  The
+		 * status says why, under a null verifier. */
+		verf_len = 0;
 		count(&s->st_init_failures);
 		log_ratelimited("rpc/gss: context creation refused (GSS major 0x%x minor %u)",
 				major, minor);
 		ctx_remove(s, c);
 	}
-	res.token = out.value;
-	res.token_len = (uint32_t)out.length;
 	rpc_encode_accepted_verf(reply, hdr->xid, RPC_SUCCESS, verf_len ? RPC_AUTH_GSS : RPC_AUTH_NONE,
 				 verf, verf_len);
 	rpc_gss_encode_init_res(reply, &res);
