@@ -7,7 +7,13 @@
  *     an accepted SUCCESS with an AUTH_NONE verifier whose
  *     rpc_gss_init_res holds the error's gss_major and an empty handle and
  *     token (5.2.3.1: "handle and gss_token must be set to NULL"), though
- *     MIT's acceptor made an error token for the first. */
+ *     MIT's acceptor made an error token for the first;
+ *   - CONTINUE_INIT naming a handle the server never issued, one of a
+ *     context already complete, or one of the wrong length is not
+ *     RPCSEC_GSS_CREDPROBLEM, which 5.2.3.2 rules out for context
+ *     creation: it is an rpc_gss_init_res with GSS_S_NO_CONTEXT (the
+ *     status the GSS-API gives a context handle it does not know), an
+ *     empty handle and token; the complete context goes on serving. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -188,10 +194,65 @@ static void test_init_token_rejected(void **state)
 	rpc_gss_client_free(g);
 }
 
+/* --- b) CONTINUE_INIT of a context the server is not making ---------------------------- */
+
+static void test_continue_init_unknown_handle(void **state)
+{
+	(void)state;
+	struct rpctest_reply rep;
+	static const uint8_t token[] = "a second token";
+
+	/* A handle of the server's length that it never issued. */
+	static const uint8_t never[16] = {0, 0, 0, 7, 0xde, 0xad, 0xbe, 0xef,
+					  1, 2,	3, 4, 5,    6,	  7,	8};
+	roundtrip(gss_null_call(0x49550001, RPC_GSS_VERSION, RPC_GSS_PROC_CONTINUE_INIT, never,
+				sizeof(never), token, sizeof(token)),
+		  &rep);
+	assert_int_equal(expect_init_refused(&rep, GSS_S_NO_CONTEXT), 0);
+	rpctest_reply_release(&rep);
+
+	/* A handle of another length. */
+	roundtrip(gss_null_call(0x49550002, RPC_GSS_VERSION, RPC_GSS_PROC_CONTINUE_INIT, never, 5,
+				token, sizeof(token)),
+		  &rep);
+	assert_int_equal(expect_init_refused(&rep, GSS_S_NO_CONTEXT), 0);
+	rpctest_reply_release(&rep);
+
+	/* The handle of a context already made: there is nothing to go on
+	 * with, and the context itself is left alone. */
+	struct rpc_gss_client *g = krb5_kdc_initiator(&kdc, "alice");
+	assert_non_null(g);
+	int fd = nfs4c_connect(server.hostport);
+	assert_int_equal(nfs4c_gss_attach(fd, g, RPC_GSS_SVC_NONE), 0);
+	uint32_t hlen = 0;
+	const uint8_t *h = rpc_gss_client_handle(g, &hlen);
+	assert_int_equal(hlen, 16);
+	roundtrip(gss_null_call(0x49550003, RPC_GSS_VERSION, RPC_GSS_PROC_CONTINUE_INIT, h, hlen,
+				token, sizeof(token)),
+		  &rep);
+	assert_int_equal(expect_init_refused(&rep, GSS_S_NO_CONTEXT), 0);
+	rpctest_reply_release(&rep);
+	/* It still serves a call (an NFSv4 NULL under it). */
+	struct rpc_gss_client_call info;
+	struct buf *call, *raw = NULL;
+	assert_int_equal(nfs4c_gss_build(fd, 0x49550004, NFS4_PROGRAM, NFS4_VERSION, 0, NULL, 0,
+					 &call, &info),
+			 0);
+	assert_int_equal(nfs4c_rpc_raw(fd, call->data, call->len, RPCTEST_TIMEOUT_MS, &raw), 0);
+	buf_unref(call);
+	assert_int_equal(nfs4c_gss_reply(fd, &info, raw, &rep), 0);
+	assert_int_equal(rep.hdr.reply_stat, RPC_MSG_ACCEPTED);
+	assert_int_equal(rep.hdr.accept_stat, RPC_SUCCESS);
+	rpctest_reply_release(&rep);
+	nfs4c_close(fd);
+	rpc_gss_client_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init_token_rejected),
+		cmocka_unit_test(test_continue_init_unknown_handle),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

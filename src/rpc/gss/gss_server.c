@@ -368,6 +368,22 @@ static void serial_unlock(struct gss_ctx *c, bool locked)
 		pthread_mutex_unlock(&c->lock);
 }
 
+/* A context creation refused before any GSS-API call: RFC 2203 5.2.3.2
+ * rules out RPCSEC_GSS_CREDPROBLEM and CTXPROBLEM as answers to INIT and
+ * CONTINUE_INIT, so the refusal is an rpc_gss_init_res, as one the
+ * GSS-API made (5.2.3.1): major, an empty handle and token, and a null
+ * verifier. */
+static enum rpc_gss_verdict init_refused(struct rpc_gss_server *s, const struct rpc_call_hdr *hdr,
+					 struct xdr_enc *reply, OM_uint32 major, const char *why)
+{
+	struct rpc_gss_init_res res = {.major = major};
+	count(&s->st_init_failures);
+	log_ratelimited("rpc/gss: context creation refused (GSS major 0x%x): %s", major, why);
+	rpc_encode_accepted(reply, hdr->xid, RPC_SUCCESS);
+	rpc_gss_encode_init_res(reply, &res);
+	return RPC_GSS_ANSWERED;
+}
+
 /* INIT and CONTINUE_INIT: one step of gss_accept_sec_context. */
 static enum rpc_gss_verdict context_step(struct rpc_gss_server *s, const struct rpc_call_hdr *hdr,
 					 const struct rpc_gss_cred *gc, struct xdr_dec *args,
@@ -390,17 +406,19 @@ static enum rpc_gss_verdict context_step(struct rpc_gss_server *s, const struct 
 			return RPC_GSS_REJECT;
 		}
 		c = ctx_new(s);
-		if (!c) {
-			*why = RPCSEC_GSS_CREDPROBLEM;
-			return RPC_GSS_REJECT;
-		}
+		if (!c)
+			return init_refused(s, hdr, reply, GSS_S_FAILURE, "out of memory");
 	} else {
+		/* A handle this server never gave, or one of a context no
+		 * longer being made (complete, or dropped meanwhile): the
+		 * status gss_accept_sec_context gives a context handle it does
+		 * not know.  A complete context is left as it is. */
 		c = ctx_find(s, gc->handle, gc->handle_len);
 		if (!c || c->complete) {
 			if (c)
 				ctx_unref(c);
-			*why = RPCSEC_GSS_CREDPROBLEM;
-			return RPC_GSS_REJECT;
+			return init_refused(s, hdr, reply, GSS_S_NO_CONTEXT,
+					    "CONTINUE_INIT of no context being made");
 		}
 	}
 

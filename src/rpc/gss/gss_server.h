@@ -181,7 +181,7 @@ struct rpc_gss_stats {
 	uint64_t contexts_max;
 	uint64_t created;         /* completed context creations */
 	uint64_t created_openssl; /* of them, those whose tokens OpenSSL makes */
-	uint64_t init_failures;   /* creations the GSS-API refused */
+	uint64_t init_failures;   /* creations refused: by the GSS-API, or of no context */
 	uint64_t destroyed;       /* by the client (DESTROY) */
 	uint64_t evicted;         /* dropped for room (the least recently used) */
 	uint64_t expired;         /* idle too long, or past their ticket */
