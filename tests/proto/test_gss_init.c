@@ -13,7 +13,10 @@
  *     RPCSEC_GSS_CREDPROBLEM, which 5.2.3.2 rules out for context
  *     creation: it is an rpc_gss_init_res with GSS_S_NO_CONTEXT (the
  *     status the GSS-API gives a context handle it does not know), an
- *     empty handle and token; the complete context goes on serving. */
+ *     empty handle and token; the complete context goes on serving;
+ *   - a credential of an RPCSEC_GSS version other than 1 (0, 2), whether
+ *     INIT or DATA, is MSG_DENIED AUTH_ERROR AUTH_REJECTEDCRED (5.1, with
+ *     errata 4067), not AUTH_BADCRED. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -120,6 +123,13 @@ static uint32_t expect_init_refused(struct rpctest_reply *rep, uint32_t major)
 	assert_int_equal(res.token_len, 0);
 	assert_int_equal(res.window, 0);
 	return res.minor;
+}
+
+static void expect_denied(struct rpctest_reply *rep, enum rpc_auth_stat why)
+{
+	assert_int_equal(rep->hdr.reply_stat, RPC_MSG_DENIED);
+	assert_int_equal(rep->hdr.reject_stat, RPC_AUTH_ERROR);
+	assert_int_equal(rep->hdr.auth_stat, why);
 }
 
 /* alice's first context-creation token for nfs@localhost (an AP-REQ
@@ -248,11 +258,42 @@ static void test_continue_init_unknown_handle(void **state)
 	rpc_gss_client_free(g);
 }
 
+/* --- c) a version other than 1 --------------------------------------------------------- */
+
+static void test_unsupported_version(void **state)
+{
+	(void)state;
+	struct rpctest_reply rep;
+	struct buf *tok = alice_ap_req();
+	static const uint32_t versions[] = {0, 2};
+	for (unsigned i = 0; i < 2; i++) {
+		/* INIT with a good token. */
+		roundtrip(gss_null_call(0x49560001 + i, versions[i], RPC_GSS_PROC_INIT, NULL, 0,
+					tok->data, (uint32_t)tok->len),
+			  &rep);
+		expect_denied(&rep, RPC_AUTH_REJECTEDCRED);
+		rpctest_reply_release(&rep);
+		/* A DATA call naming some handle. */
+		static const uint8_t handle[16] = {1};
+		roundtrip(gss_null_call(0x49560011 + i, versions[i], RPC_GSS_PROC_DATA, handle,
+					sizeof(handle), NULL, 0),
+			  &rep);
+		expect_denied(&rep, RPC_AUTH_REJECTEDCRED);
+		rpctest_reply_release(&rep);
+	}
+	buf_unref(tok);
+	/* Version 1 with an unknown gss procedure stays a bad credential. */
+	roundtrip(gss_null_call(0x49560021, RPC_GSS_VERSION, 4, NULL, 0, NULL, 0), &rep);
+	expect_denied(&rep, RPC_AUTH_BADCRED);
+	rpctest_reply_release(&rep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init_token_rejected),
 		cmocka_unit_test(test_continue_init_unknown_handle),
+		cmocka_unit_test(test_unsupported_version),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

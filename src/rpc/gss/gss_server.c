@@ -543,6 +543,11 @@ enum rpc_gss_verdict rpc_gss_accept(struct rpc_gss_server *s, const struct rpc_c
 {
 	struct rpc_gss_cred gc;
 	*callp = NULL;
+	/* A version this server does not speak, whatever the rest (whose
+	 * layout the version decides): AUTH_REJECTEDCRED (RFC 2203 5.1, with
+	 * errata 4067, and 5.2.3.2), on which a client may try version 1. */
+	if (hdr->cred_len >= 4 && xdr_get_be32(hdr->cred_body) != RPC_GSS_VERSION)
+		return reject(RPC_AUTH_REJECTEDCRED, why);
 	if (!rpc_gss_decode_cred(hdr->cred_body, hdr->cred_len, &gc))
 		return reject(RPC_AUTH_BADCRED, why);
 	if (gc.proc == RPC_GSS_PROC_INIT || gc.proc == RPC_GSS_PROC_CONTINUE_INIT)

@@ -50,7 +50,8 @@ struct rpc_gss_cred {
 
 /* Decodes a credential body exactly (trailing bytes fail).  Version 1 with
  * a known procedure and service, a handle of at most RPC_GSS_HANDLE_MAX
- * bytes; anything else is false (the server answers AUTH_BADCRED). */
+ * bytes; anything else is false (the server answers AUTH_BADCRED, or
+ * AUTH_REJECTEDCRED for another version, which it checks first). */
 bool rpc_gss_decode_cred(const uint8_t *body, uint32_t len, struct rpc_gss_cred *c);
 
 /* Encodes the credential as an opaque_auth: flavor RPCSEC_GSS, body. */
