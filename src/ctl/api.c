@@ -215,10 +215,11 @@ static unsigned get_clients(struct ctl_server *cs, json_t **out)
 	json_t *a = json_array();
 	for (size_t i = 0; i < n; i++) {
 		const struct state_client_info *c = &v[i];
-		/* v4.1: where its sessions' connections come from; v4.0: the
-		 * callback address it gave (its requests come on any
-		 * connection). */
-		const char *addr = "";
+		/* v4.1: where its sessions' connections come from; v4.0:
+		 * where its last SETCLIENTID, SETCLIENTID_CONFIRM or RENEW
+		 * came from (it has no sessions; its other requests may come
+		 * on any connection). */
+		const char *addr = c->peer;
 		for (size_t k = 0; k < sn && !addr[0]; k++)
 			if (sv[k].clientid == c->clientid && sv[k].nconns)
 				addr = rpc_conn_peer(sv[k].conns[0].conn);

@@ -275,7 +275,11 @@ static inline bool state_sp4_has(const uint64_t map[2], uint32_t op)
 
 void state_principal_from_cred(struct state_principal *p, const struct rpc_cred *cred);
 
-enum { STATE_NETID_MAX = 16, STATE_UADDR_MAX = 64 };
+enum {
+	STATE_NETID_MAX = 16,
+	STATE_UADDR_MAX = 64,
+	STATE_PEER_MAX = 64, /* "address:port", as rpc_conn_peer gives it */
+};
 
 /* A v4.0 callback path as SETCLIENTID gives it. */
 struct state_callback {
@@ -310,6 +314,12 @@ bool state_client_is_v41(struct state_server *st, uint64_t clientid);
 
 /* RENEW: NFS4ERR_STALE_CLIENTID, NFS4ERR_EXPIRED or NFS4_OK. */
 enum nfsstat4 state_renew(struct state_server *st, uint64_t clientid);
+
+/* v4.0: the client's SETCLIENTID, SETCLIENTID_CONFIRM or RENEW came from
+ * peer ("address:port"), which the control plane lists it with (a v4.1
+ * client is listed with its sessions' connections).  Both records of the
+ * clientid, confirmed and not; nothing when there is none. */
+void state_client_seen_from(struct state_server *st, uint64_t clientid, const char *peer);
 
 enum state_cb_status { STATE_CB_UNKNOWN = 0, STATE_CB_UP, STATE_CB_DOWN };
 

@@ -331,6 +331,17 @@ enum nfsstat4 state_renew(struct state_server *st, uint64_t clientid)
 	return s;
 }
 
+void state_client_seen_from(struct state_server *st, uint64_t clientid, const char *peer)
+{
+	pthread_mutex_lock(&st->lock);
+	for (int confirmed = 0; confirmed < 2; confirmed++) {
+		struct state_client *cl = state_client_find(st, clientid, confirmed);
+		if (cl)
+			snprintf(cl->peer, sizeof(cl->peer), "%s", peer);
+	}
+	pthread_mutex_unlock(&st->lock);
+}
+
 bool state_client_is_v41(struct state_server *st, uint64_t clientid)
 {
 	pthread_mutex_lock(&st->lock);

@@ -51,6 +51,7 @@ int state_clients_snapshot(struct state_server *st, struct state_client_info **o
 		memcpy(ci->machine, cl->principal.machine, sizeof(ci->machine));
 		ci->uid = cl->principal.uid;
 		ci->cb = cl->cb;
+		memcpy(ci->peer, cl->peer, sizeof(ci->peer));
 		ci->cb_status = cl->cb_status;
 		if (cl->v41)
 			state_sessions_lease(st, cl); /* the lease as the sessions keep it */

@@ -30,6 +30,7 @@ struct state_client_info {
 	char machine[RPC_AUTH_SYS_MAX_MACHINENAME + 1]; /* AUTH_SYS machine name */
 	uint32_t uid;
 	struct state_callback cb;      /* v4.0: the callback address it gave */
+	char peer[STATE_PEER_MAX];     /* v4.0: where its calls came from ("": not known) */
 	enum state_cb_status cb_status; /* v4.0: the last probe's outcome */
 	int64_t lease_left_ms;          /* negative: expired, not yet reaped */
 	unsigned sessions, owners, opens, lock_states;

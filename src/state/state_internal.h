@@ -29,6 +29,7 @@ struct state_client {
 	uint32_t name_len;
 	struct state_principal principal;
 	struct state_callback cb;
+	char peer[STATE_PEER_MAX]; /* v4.0: where its calls came from (state_client_seen_from) */
 	bool confirmed;
 	bool reclaimable; /* had a stable record before the restart */
 	uint64_t expires_ms;

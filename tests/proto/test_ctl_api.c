@@ -1,6 +1,7 @@
 /* The control plane's REST API against a running ferryd: a listener's
  * minor range changed under live v4.0 and v4.1 clients, refusals with a
- * message for bad requests, the token, client eviction. */
+ * message for bad requests, the token, client eviction, the address a
+ * v4.0 client is listed with. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -374,6 +375,63 @@ static void test_views_and_evict(void **state)
 	nfs4c_close(fd);
 }
 
+/* "127.0.0.1:PORT" of fd's own end: the peer ferryd sees. */
+static void local_end(int fd, char *out, size_t len)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	char host[INET_ADDRSTRLEN];
+	assert_non_null(inet_ntop(AF_INET, &sin.sin_addr, host, sizeof(host)));
+	snprintf(out, len, "%s:%u", host, (unsigned)ntohs(sin.sin_port));
+}
+
+/* The "address" the client listing gives the client of owner. */
+static void listed_address(const char *owner, char *out, size_t len)
+{
+	json_t *clients = get_json("/api/v1/clients");
+	json_t *mine = NULL;
+	for (size_t i = 0; i < json_array_size(clients); i++)
+		if (strcmp(json_string_value(json_object_get(json_array_get(clients, i), "owner")),
+			   owner) == 0)
+			mine = json_array_get(clients, i);
+	assert_non_null(mine);
+	assert_int_equal(json_integer_value(json_object_get(mine, "minor")), 0);
+	snprintf(out, len, "%s", json_string_value(json_object_get(mine, "address")));
+	json_decref(clients);
+}
+
+/* A v4.0 client is listed with the address its calls come from, as a
+ * v4.1 client is with its session's connection: that of its
+ * SETCLIENTID, then that of its latest RENEW. */
+static void test_v40_client_address(void **state)
+{
+	int fd = nfs4c_connect(server.hostport);
+	struct nfs4c_client40 c40;
+	assert_int_equal(nfs4c_setclientid(&c40, fd, nfs4c_root_cred(), "api-v40-address",
+					   0x40000000, "tcp", NULL, 1),
+			 NFS4_OK);
+	char want[64], got[64];
+	local_end(fd, want, sizeof(want));
+	listed_address("api-v40-address", got, sizeof(got));
+	assert_string_equal(got, want);
+
+	/* The client comes back on another connection and renews there. */
+	int fd2 = nfs4c_connect(server.hostport);
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin(&m, 0);
+	NFS4C_OP(&m, OP_RENEW, nfs4_enc_renew_args, &(struct nfs4_renew_args){c40.clientid});
+	nfs4c_send(fd2, nfs4c_root_cred(), &m, &p);
+	assert_int_equal(nfs4c_next(&p, OP_RENEW), NFS4_OK);
+	nfs4c_done(&p);
+	local_end(fd2, want, sizeof(want));
+	listed_address("api-v40-address", got, sizeof(got));
+	assert_string_equal(got, want);
+	nfs4c_close(fd2);
+	nfs4c_close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -382,6 +440,7 @@ int main(void)
 		cmocka_unit_test(test_token),
 		cmocka_unit_test(test_refused_before_the_body),
 		cmocka_unit_test(test_views_and_evict),
+		cmocka_unit_test(test_v40_client_address),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

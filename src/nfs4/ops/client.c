@@ -56,6 +56,8 @@ NFS4_SERVE(setclientid)
 		out.inuse_addr.addr = nfs4_opaque_str(inuse.addr);
 		c->error_body = true;
 	}
+	if (s == NFS4_OK)
+		state_client_seen_from(c->srv->state, out.clientid, rpc_conn_peer(c->req->conn));
 	if (s == NFS4_OK || s == NFS4ERR_CLID_INUSE)
 		nfs4_enc_setclientid_res(res, s, &out);
 	return s;
@@ -65,7 +67,11 @@ NFS4_SERVE(setclientid_confirm)
 {
 	struct state_principal who;
 	state_principal_from_cred(&who, &c->req->cred);
-	return state_setclientid_confirm(c->srv->state, &who, a->clientid, a->confirm.data);
+	enum nfsstat4 s =
+		state_setclientid_confirm(c->srv->state, &who, a->clientid, a->confirm.data);
+	if (s == NFS4_OK)
+		state_client_seen_from(c->srv->state, a->clientid, rpc_conn_peer(c->req->conn));
+	return s;
 }
 
 NFS4_SERVE(renew)
@@ -74,6 +80,8 @@ NFS4_SERVE(renew)
 	if (s != NFS4_OK)
 		return s;
 	s = state_renew(c->srv->state, a->clientid);
+	if (s == NFS4_OK)
+		state_client_seen_from(c->srv->state, a->clientid, rpc_conn_peer(c->req->conn));
 	/* A client holding delegations learns that it cannot be recalled
 	 * (RFC 7530 16.29.5): it should return them or fix its callback. */
 	if (s == NFS4_OK && state_client_has_delegations(c->srv->state, a->clientid) &&
