@@ -10,9 +10,12 @@
  *   nfs4_enc_OP_args / nfs4_dec_OP_args
  *   nfs4_enc_OP_res  / nfs4_dec_OP_res
  * Callback operations follow the same scheme with `cb_` (nfs4_cb_recall_args).
- * Each such pair is declared by NFS4_CODEC_DECL(OP_args, struct nfs4_OP_args):
- * grepping for `nfs4_enc_foo` finds `NFS4_CODEC_DECL(foo, ...)`.  Pairs with
- * any other signature are written out.
+ * Each is declared in full, a prototype per direction:
+ *   bool nfs4_enc_OP_args(struct xdr_enc *e, const struct nfs4_OP_args *v);
+ *   bool nfs4_dec_OP_args(struct xdr_dec *d, struct nfs4_OP_args *v);
+ * and most pairs are defined together from one description
+ * (NFS4_CODEC_PAIR, NFS4_CODEC_TYPE in xdr/nfs4_codec_stream.h), so the two
+ * directions cannot drift apart.
  * The operation number and the status are not part of these: they are the
  * op header below (nfs4_enc_op / nfs4_enc_op_res ...).
  *
@@ -38,12 +41,6 @@
 #include "xdr/nfs4_prot.h"
 #include "xdr/nfs4_types.h"
 #include "xdr/xdr.h"
-
-/* One line per pair keeps the two directions' signatures from drifting
- * apart; the names stay whole in the expansion for the linker and debuggers. */
-#define NFS4_CODEC_DECL(name, type)                                                \
-	bool nfs4_enc_##name(struct xdr_enc *e, const type *v);                    \
-	bool nfs4_dec_##name(struct xdr_dec *d, type *v)
 
 /* Variable-length bytes (opaque<>, utf8str, component4, a file handle):
  * into the decoded buffer after a decode, the caller's memory to encode. */
@@ -79,7 +76,8 @@ struct nfs4_verifier {
 	uint8_t data[NFS4_VERIFIER_SIZE];
 };
 
-NFS4_CODEC_DECL(verifier, struct nfs4_verifier);
+bool nfs4_enc_verifier(struct xdr_enc *e, const struct nfs4_verifier *v);
+bool nfs4_dec_verifier(struct xdr_dec *d, struct nfs4_verifier *v);
 
 /* fattr4 with its values left encoded: the bitmap and the attrlist4 bytes.
  * xdr/nfs4_fattr.h interprets the values.  extra: the decoded mask had bits
@@ -92,7 +90,8 @@ struct nfs4_fattr_raw {
 	bool extra;
 };
 
-NFS4_CODEC_DECL(fattr_raw, struct nfs4_fattr_raw);
+bool nfs4_enc_fattr_raw(struct xdr_enc *e, const struct nfs4_fattr_raw *v);
+bool nfs4_dec_fattr_raw(struct xdr_dec *d, struct nfs4_fattr_raw *v);
 
 /* change_info4 */
 struct nfs4_change_info {
@@ -100,7 +99,8 @@ struct nfs4_change_info {
 	uint64_t before, after;
 };
 
-NFS4_CODEC_DECL(change_info, struct nfs4_change_info);
+bool nfs4_enc_change_info(struct xdr_enc *e, const struct nfs4_change_info *v);
+bool nfs4_dec_change_info(struct xdr_dec *d, struct nfs4_change_info *v);
 
 /* Arguments (and results) that are one value of one XDR type, the same
  * bytes for every operation that carries them; the operations' own names
@@ -111,7 +111,8 @@ NFS4_CODEC_DECL(change_info, struct nfs4_change_info);
 struct nfs4_name_args {
 	struct nfs4_opaque name;
 };
-NFS4_CODEC_DECL(name_args, struct nfs4_name_args);
+bool nfs4_enc_name_args(struct xdr_enc *e, const struct nfs4_name_args *v);
+bool nfs4_dec_name_args(struct xdr_dec *d, struct nfs4_name_args *v);
 
 /* stateid4: DELEGRETURN, FREE_STATEID, OFFLOAD_CANCEL, OFFLOAD_STATUS; also
  * the result of OPEN_CONFIRM, OPEN_DOWNGRADE, CLOSE, LOCK and LOCKU
@@ -119,13 +120,15 @@ NFS4_CODEC_DECL(name_args, struct nfs4_name_args);
 struct nfs4_stateid_args {
 	struct nfs4_stateid stateid;
 };
-NFS4_CODEC_DECL(stateid_args, struct nfs4_stateid_args);
+bool nfs4_enc_stateid_args(struct xdr_enc *e, const struct nfs4_stateid_args *v);
+bool nfs4_dec_stateid_args(struct xdr_dec *d, struct nfs4_stateid_args *v);
 
 /* clientid4: DELEGPURGE, DESTROY_CLIENTID, RENEW. */
 struct nfs4_clientid_args {
 	uint64_t clientid;
 };
-NFS4_CODEC_DECL(clientid_args, struct nfs4_clientid_args);
+bool nfs4_enc_clientid_args(struct xdr_enc *e, const struct nfs4_clientid_args *v);
+bool nfs4_dec_clientid_args(struct xdr_dec *d, struct nfs4_clientid_args *v);
 /* --- COMPOUND (RFC 7530 16.2, RFC 8881 16.2) ---------------------------------- */
 
 /* COMPOUND4args up to its operations. */

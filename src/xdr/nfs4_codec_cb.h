@@ -29,7 +29,8 @@ struct nfs4_referring_call_list {
 };
 
 /* The decoder is also the item decoder of nfs4_cb_sequence_args.lists. */
-NFS4_CODEC_DECL(referring_call_list, struct nfs4_referring_call_list);
+bool nfs4_enc_referring_call_list(struct xdr_enc *e, const struct nfs4_referring_call_list *v);
+bool nfs4_dec_referring_call_list(struct xdr_dec *d, struct nfs4_referring_call_list *v);
 void nfs4_referring_call_list_get(const struct nfs4_referring_call_list *r, uint32_t i,
 				  struct nfs4_referring_call *out);
 
@@ -47,8 +48,10 @@ struct nfs4_cb_sequence_res {
 	uint32_t sequenceid, slotid, highest_slotid, target_highest_slotid;
 };
 
-NFS4_CODEC_DECL(cb_sequence_args, struct nfs4_cb_sequence_args);
-NFS4_CODEC_DECL(cb_sequence_res, struct nfs4_cb_sequence_res);
+bool nfs4_enc_cb_sequence_args(struct xdr_enc *e, const struct nfs4_cb_sequence_args *v);
+bool nfs4_dec_cb_sequence_args(struct xdr_dec *d, struct nfs4_cb_sequence_args *v);
+bool nfs4_enc_cb_sequence_res(struct xdr_enc *e, const struct nfs4_cb_sequence_res *v);
+bool nfs4_dec_cb_sequence_res(struct xdr_dec *d, struct nfs4_cb_sequence_res *v);
 
 /* --- CB_RECALL --------------------------------------------------------- */
 
@@ -58,7 +61,8 @@ struct nfs4_cb_recall_args {
 	struct nfs4_opaque fh;
 };
 
-NFS4_CODEC_DECL(cb_recall_args, struct nfs4_cb_recall_args);
+bool nfs4_enc_cb_recall_args(struct xdr_enc *e, const struct nfs4_cb_recall_args *v);
+bool nfs4_dec_cb_recall_args(struct xdr_dec *d, struct nfs4_cb_recall_args *v);
 
 /* --- CB_GETATTR -------------------------------------------------------- */
 
@@ -68,7 +72,8 @@ struct nfs4_cb_getattr_args {
 	bool extra; /* bits past the words Ferry knows */
 };
 
-NFS4_CODEC_DECL(cb_getattr_args, struct nfs4_cb_getattr_args);
+bool nfs4_enc_cb_getattr_args(struct xdr_enc *e, const struct nfs4_cb_getattr_args *v);
+bool nfs4_dec_cb_getattr_args(struct xdr_dec *d, struct nfs4_cb_getattr_args *v);
 
 /* CB_GETATTR4resok is GETATTR4resok: one fattr4. */
 #define nfs4_cb_getattr_res nfs4_getattr_res
@@ -82,7 +87,8 @@ struct nfs4_cb_notify_lock_args {
 	struct nfs4_state_owner lock_owner;
 };
 
-NFS4_CODEC_DECL(cb_notify_lock_args, struct nfs4_cb_notify_lock_args);
+bool nfs4_enc_cb_notify_lock_args(struct xdr_enc *e, const struct nfs4_cb_notify_lock_args *v);
+bool nfs4_dec_cb_notify_lock_args(struct xdr_dec *d, struct nfs4_cb_notify_lock_args *v);
 
 /* --- CB_NOTIFY --------------------------------------------------------- */
 
@@ -101,7 +107,8 @@ struct nfs4_cb_notify_args {
 	const struct nfs4_notify *items;      /* to encode */
 };
 
-NFS4_CODEC_DECL(cb_notify_args, struct nfs4_cb_notify_args);
+bool nfs4_enc_cb_notify_args(struct xdr_enc *e, const struct nfs4_cb_notify_args *v);
+bool nfs4_dec_cb_notify_args(struct xdr_dec *d, struct nfs4_cb_notify_args *v);
 
 /* The bodies that go into nfs4_notify.vals: encode them into a scratch
  * encoder and point vals at the bytes; decode them from vals with an
@@ -150,18 +157,25 @@ struct nfs4_notify_verifier {
 
 /* Bits of an attribute mask past Ferry's words only set attrs.extra in
  * these bodies: a notification is advisory and its receiver re-fetches. */
-NFS4_CODEC_DECL(notify_entry, struct nfs4_notify_entry);
-NFS4_CODEC_DECL(notify_remove, struct nfs4_notify_remove);
-NFS4_CODEC_DECL(notify_add, struct nfs4_notify_add);
-NFS4_CODEC_DECL(notify_attr, struct nfs4_notify_attr);
-NFS4_CODEC_DECL(notify_rename, struct nfs4_notify_rename);
-NFS4_CODEC_DECL(notify_verifier, struct nfs4_notify_verifier);
+bool nfs4_enc_notify_entry(struct xdr_enc *e, const struct nfs4_notify_entry *v);
+bool nfs4_dec_notify_entry(struct xdr_dec *d, struct nfs4_notify_entry *v);
+bool nfs4_enc_notify_remove(struct xdr_enc *e, const struct nfs4_notify_remove *v);
+bool nfs4_dec_notify_remove(struct xdr_dec *d, struct nfs4_notify_remove *v);
+bool nfs4_enc_notify_add(struct xdr_enc *e, const struct nfs4_notify_add *v);
+bool nfs4_dec_notify_add(struct xdr_dec *d, struct nfs4_notify_add *v);
+bool nfs4_enc_notify_attr(struct xdr_enc *e, const struct nfs4_notify_attr *v);
+bool nfs4_dec_notify_attr(struct xdr_dec *d, struct nfs4_notify_attr *v);
+bool nfs4_enc_notify_rename(struct xdr_enc *e, const struct nfs4_notify_rename *v);
+bool nfs4_dec_notify_rename(struct xdr_dec *d, struct nfs4_notify_rename *v);
+bool nfs4_enc_notify_verifier(struct xdr_enc *e, const struct nfs4_notify_verifier *v);
+bool nfs4_dec_notify_verifier(struct xdr_dec *d, struct nfs4_notify_verifier *v);
 
 /* --- CB_OFFLOAD (RFC 7862 15.1) ---------------------------------------- */
 
 /* write_response4 is struct nfs4_write_response of COPY's result
  * (xdr/nfs4_codec_file_v42.h); its coder is here, where it stands alone. */
-NFS4_CODEC_DECL(write_response, struct nfs4_write_response);
+bool nfs4_enc_write_response(struct xdr_enc *e, const struct nfs4_write_response *v);
+bool nfs4_dec_write_response(struct xdr_dec *d, struct nfs4_write_response *v);
 
 struct nfs4_cb_offload_args {
 	struct nfs4_opaque fh;
@@ -171,7 +185,8 @@ struct nfs4_cb_offload_args {
 	uint64_t bytes_copied;            /* any error */
 };
 
-NFS4_CODEC_DECL(cb_offload_args, struct nfs4_cb_offload_args);
+bool nfs4_enc_cb_offload_args(struct xdr_enc *e, const struct nfs4_cb_offload_args *v);
+bool nfs4_dec_cb_offload_args(struct xdr_dec *d, struct nfs4_cb_offload_args *v);
 
 /* --- CB_RECALL_ANY, CB_RECALLABLE_OBJ_AVAIL ---------------------------- */
 
@@ -181,7 +196,8 @@ struct nfs4_cb_recall_any_args {
 	bool extra;
 };
 
-NFS4_CODEC_DECL(cb_recall_any_args, struct nfs4_cb_recall_any_args);
+bool nfs4_enc_cb_recall_any_args(struct xdr_enc *e, const struct nfs4_cb_recall_any_args *v);
+bool nfs4_dec_cb_recall_any_args(struct xdr_dec *d, struct nfs4_cb_recall_any_args *v);
 
 /* CB_RECALLABLE_OBJ_AVAIL4args is CB_RECALL_ANY4args (a typedef in the
  * RFC's XDR). */
@@ -195,12 +211,15 @@ struct nfs4_cb_recall_slot_args {
 	uint32_t target_highest_slotid;
 };
 
-NFS4_CODEC_DECL(cb_recall_slot_args, struct nfs4_cb_recall_slot_args);
+bool nfs4_enc_cb_recall_slot_args(struct xdr_enc *e, const struct nfs4_cb_recall_slot_args *v);
+bool nfs4_dec_cb_recall_slot_args(struct xdr_dec *d, struct nfs4_cb_recall_slot_args *v);
 
 struct nfs4_cb_wants_cancelled_args {
 	bool contended_wants_cancelled, resourced_wants_cancelled;
 };
 
-NFS4_CODEC_DECL(cb_wants_cancelled_args, struct nfs4_cb_wants_cancelled_args);
+bool nfs4_enc_cb_wants_cancelled_args(struct xdr_enc *e,
+				      const struct nfs4_cb_wants_cancelled_args *v);
+bool nfs4_dec_cb_wants_cancelled_args(struct xdr_dec *d, struct nfs4_cb_wants_cancelled_args *v);
 
 #endif

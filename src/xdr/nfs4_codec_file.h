@@ -38,7 +38,8 @@ static inline bool nfs4_dec_bounded_str(struct xdr_dec *d, struct nfs4_opaque *s
 struct nfs4_putfh_args {
 	struct nfs4_opaque fh;
 };
-NFS4_CODEC_DECL(putfh_args, struct nfs4_putfh_args);
+bool nfs4_enc_putfh_args(struct xdr_enc *e, const struct nfs4_putfh_args *v);
+bool nfs4_dec_putfh_args(struct xdr_dec *d, struct nfs4_putfh_args *v);
 
 /* GETFH4resok is PUTFH4args: one nfs_fh4. */
 #define nfs4_getfh_res nfs4_putfh_args
@@ -56,7 +57,8 @@ NFS4_CODEC_DECL(putfh_args, struct nfs4_putfh_args);
 struct nfs4_openattr_args {
 	bool createdir;
 };
-NFS4_CODEC_DECL(openattr_args, struct nfs4_openattr_args);
+bool nfs4_enc_openattr_args(struct xdr_enc *e, const struct nfs4_openattr_args *v);
+bool nfs4_dec_openattr_args(struct xdr_dec *d, struct nfs4_openattr_args *v);
 
 /* --- attributes ---------------------------------------------------------------------- */
 
@@ -65,20 +67,23 @@ struct nfs4_getattr_args {
 	struct nfs4_bitmap mask;
 	bool mask_extra;
 };
-NFS4_CODEC_DECL(getattr_args, struct nfs4_getattr_args);
+bool nfs4_enc_getattr_args(struct xdr_enc *e, const struct nfs4_getattr_args *v);
+bool nfs4_dec_getattr_args(struct xdr_dec *d, struct nfs4_getattr_args *v);
 
 /* One fattr4: also VERIFY's and NVERIFY's arguments (below) and
  * CB_GETATTR's result (xdr/nfs4_codec_cb.h). */
 struct nfs4_getattr_res {
 	struct nfs4_fattr_raw attrs;
 };
-NFS4_CODEC_DECL(getattr_res, struct nfs4_getattr_res);
+bool nfs4_enc_getattr_res(struct xdr_enc *e, const struct nfs4_getattr_res *v);
+bool nfs4_dec_getattr_res(struct xdr_dec *d, struct nfs4_getattr_res *v);
 
 struct nfs4_setattr_args {
 	struct nfs4_stateid stateid;
 	struct nfs4_fattr_raw attrs;
 };
-NFS4_CODEC_DECL(setattr_args, struct nfs4_setattr_args);
+bool nfs4_enc_setattr_args(struct xdr_enc *e, const struct nfs4_setattr_args *v);
+bool nfs4_dec_setattr_args(struct xdr_dec *d, struct nfs4_setattr_args *v);
 
 /* SETATTR4res carries attrsset whatever the status: encode and decode it
  * after every SETATTR status, NFS4_OK or not. */
@@ -86,7 +91,8 @@ struct nfs4_setattr_res {
 	struct nfs4_bitmap attrsset;
 	bool mask_extra;
 };
-NFS4_CODEC_DECL(setattr_res, struct nfs4_setattr_res);
+bool nfs4_enc_setattr_res(struct xdr_enc *e, const struct nfs4_setattr_res *v);
+bool nfs4_dec_setattr_res(struct xdr_dec *d, struct nfs4_setattr_res *v);
 
 /* VERIFY and NVERIFY: one fattr4. */
 #define nfs4_verify_args nfs4_getattr_res
@@ -96,12 +102,14 @@ NFS4_CODEC_DECL(setattr_res, struct nfs4_setattr_res);
 struct nfs4_access_args {
 	uint32_t access; /* ACCESS4_* */
 };
-NFS4_CODEC_DECL(access_args, struct nfs4_access_args);
+bool nfs4_enc_access_args(struct xdr_enc *e, const struct nfs4_access_args *v);
+bool nfs4_dec_access_args(struct xdr_dec *d, struct nfs4_access_args *v);
 
 struct nfs4_access_res {
 	uint32_t supported, access;
 };
-NFS4_CODEC_DECL(access_res, struct nfs4_access_res);
+bool nfs4_enc_access_res(struct xdr_enc *e, const struct nfs4_access_res *v);
+bool nfs4_dec_access_res(struct xdr_dec *d, struct nfs4_access_res *v);
 
 /* --- READDIR -------------------------------------------------------------------------- */
 
@@ -112,7 +120,8 @@ struct nfs4_readdir_args {
 	struct nfs4_bitmap attr_request;
 	bool mask_extra;
 };
-NFS4_CODEC_DECL(readdir_args, struct nfs4_readdir_args);
+bool nfs4_enc_readdir_args(struct xdr_enc *e, const struct nfs4_readdir_args *v);
+bool nfs4_dec_readdir_args(struct xdr_dec *d, struct nfs4_readdir_args *v);
 
 /* The server builds READDIR4resok one entry at a time and stops at the
  * first entry that would take the reply past maxcount (counted from the
@@ -191,14 +200,16 @@ struct nfs4_create_args {
 	struct nfs4_opaque name;
 	struct nfs4_fattr_raw attrs;
 };
-NFS4_CODEC_DECL(create_args, struct nfs4_create_args);
+bool nfs4_enc_create_args(struct xdr_enc *e, const struct nfs4_create_args *v);
+bool nfs4_dec_create_args(struct xdr_dec *d, struct nfs4_create_args *v);
 
 struct nfs4_create_res {
 	struct nfs4_change_info cinfo;
 	struct nfs4_bitmap attrset;
 	bool mask_extra;
 };
-NFS4_CODEC_DECL(create_res, struct nfs4_create_res);
+bool nfs4_enc_create_res(struct xdr_enc *e, const struct nfs4_create_res *v);
+bool nfs4_dec_create_res(struct xdr_dec *d, struct nfs4_create_res *v);
 
 #define nfs4_remove_args nfs4_name_args
 #define nfs4_enc_remove_args nfs4_enc_name_args
@@ -208,7 +219,8 @@ NFS4_CODEC_DECL(create_res, struct nfs4_create_res);
 struct nfs4_cinfo_res {
 	struct nfs4_change_info cinfo;
 };
-NFS4_CODEC_DECL(cinfo_res, struct nfs4_cinfo_res);
+bool nfs4_enc_cinfo_res(struct xdr_enc *e, const struct nfs4_cinfo_res *v);
+bool nfs4_dec_cinfo_res(struct xdr_dec *d, struct nfs4_cinfo_res *v);
 #define nfs4_remove_res nfs4_cinfo_res
 #define nfs4_link_res nfs4_cinfo_res
 #define nfs4_setxattr_res nfs4_cinfo_res
@@ -225,12 +237,14 @@ NFS4_CODEC_DECL(cinfo_res, struct nfs4_cinfo_res);
 struct nfs4_rename_args {
 	struct nfs4_opaque oldname, newname;
 };
-NFS4_CODEC_DECL(rename_args, struct nfs4_rename_args);
+bool nfs4_enc_rename_args(struct xdr_enc *e, const struct nfs4_rename_args *v);
+bool nfs4_dec_rename_args(struct xdr_dec *d, struct nfs4_rename_args *v);
 
 struct nfs4_rename_res {
 	struct nfs4_change_info source_cinfo, target_cinfo;
 };
-NFS4_CODEC_DECL(rename_res, struct nfs4_rename_res);
+bool nfs4_enc_rename_res(struct xdr_enc *e, const struct nfs4_rename_res *v);
+bool nfs4_dec_rename_res(struct xdr_dec *d, struct nfs4_rename_res *v);
 
 /* LINK: the new name. */
 #define nfs4_link_args nfs4_name_args
@@ -240,7 +254,8 @@ NFS4_CODEC_DECL(rename_res, struct nfs4_rename_res);
 struct nfs4_readlink_res {
 	struct nfs4_opaque link;
 };
-NFS4_CODEC_DECL(readlink_res, struct nfs4_readlink_res);
+bool nfs4_enc_readlink_res(struct xdr_enc *e, const struct nfs4_readlink_res *v);
+bool nfs4_dec_readlink_res(struct xdr_dec *d, struct nfs4_readlink_res *v);
 
 /* --- I/O ------------------------------------------------------------------------------ */
 
@@ -250,13 +265,15 @@ struct nfs4_read_args {
 	uint64_t offset;
 	uint32_t count;
 };
-NFS4_CODEC_DECL(read_args, struct nfs4_read_args);
+bool nfs4_enc_read_args(struct xdr_enc *e, const struct nfs4_read_args *v);
+bool nfs4_dec_read_args(struct xdr_dec *d, struct nfs4_read_args *v);
 
 struct nfs4_read_res {
 	bool eof;
 	struct nfs4_opaque data;
 };
-NFS4_CODEC_DECL(read_res, struct nfs4_read_res);
+bool nfs4_enc_read_res(struct xdr_enc *e, const struct nfs4_read_res *v);
+bool nfs4_dec_read_res(struct xdr_dec *d, struct nfs4_read_res *v);
 
 /* The server reads straight into the reply: reserve returns where up to
  * count data bytes go (NULL on overflow) and remembers the spot in *off;
@@ -289,18 +306,21 @@ struct nfs4_write_res {
 	uint32_t committed;
 	struct nfs4_verifier writeverf;
 };
-NFS4_CODEC_DECL(write_res, struct nfs4_write_res);
+bool nfs4_enc_write_res(struct xdr_enc *e, const struct nfs4_write_res *v);
+bool nfs4_dec_write_res(struct xdr_dec *d, struct nfs4_write_res *v);
 
 struct nfs4_commit_args {
 	uint64_t offset;
 	uint32_t count;
 };
-NFS4_CODEC_DECL(commit_args, struct nfs4_commit_args);
+bool nfs4_enc_commit_args(struct xdr_enc *e, const struct nfs4_commit_args *v);
+bool nfs4_dec_commit_args(struct xdr_dec *d, struct nfs4_commit_args *v);
 
 struct nfs4_commit_res {
 	struct nfs4_verifier writeverf;
 };
-NFS4_CODEC_DECL(commit_res, struct nfs4_commit_res);
+bool nfs4_enc_commit_res(struct xdr_enc *e, const struct nfs4_commit_res *v);
+bool nfs4_dec_commit_res(struct xdr_dec *d, struct nfs4_commit_res *v);
 
 #include "xdr/nfs4_codec_file_open.h"
 #include "xdr/nfs4_codec_file_v42.h"

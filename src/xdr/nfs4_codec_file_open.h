@@ -13,7 +13,8 @@ struct nfs4_state_owner {
 	struct nfs4_opaque owner;
 };
 
-NFS4_CODEC_DECL(state_owner, struct nfs4_state_owner);
+bool nfs4_enc_state_owner(struct xdr_enc *e, const struct nfs4_state_owner *v);
+bool nfs4_dec_state_owner(struct xdr_dec *d, struct nfs4_state_owner *v);
 
 /* createhow4 (OPEN4_CREATE only): attrs for UNCHECKED4, GUARDED4 and
  * EXCLUSIVE4_1, verifier for EXCLUSIVE4 and EXCLUSIVE4_1. */
@@ -42,7 +43,8 @@ struct nfs4_open_args {
 	struct nfs4_createhow how; /* when opentype is OPEN4_CREATE */
 	struct nfs4_open_claim claim;
 };
-NFS4_CODEC_DECL(open_args, struct nfs4_open_args);
+bool nfs4_enc_open_args(struct xdr_enc *e, const struct nfs4_open_args *v);
+bool nfs4_dec_open_args(struct xdr_dec *d, struct nfs4_open_args *v);
 
 /* nfsace4 */
 struct nfs4_ace {
@@ -71,7 +73,8 @@ struct nfs4_open_delegation {
 };
 
 /* Also WANT_DELEGATION's result (xdr/nfs4_codec_session.h). */
-NFS4_CODEC_DECL(open_delegation, struct nfs4_open_delegation);
+bool nfs4_enc_open_delegation(struct xdr_enc *e, const struct nfs4_open_delegation *v);
+bool nfs4_dec_open_delegation(struct xdr_dec *d, struct nfs4_open_delegation *v);
 
 struct nfs4_open_res {
 	struct nfs4_stateid stateid;
@@ -81,26 +84,30 @@ struct nfs4_open_res {
 	bool mask_extra;
 	struct nfs4_open_delegation delegation;
 };
-NFS4_CODEC_DECL(open_res, struct nfs4_open_res);
+bool nfs4_enc_open_res(struct xdr_enc *e, const struct nfs4_open_res *v);
+bool nfs4_dec_open_res(struct xdr_dec *d, struct nfs4_open_res *v);
 
 struct nfs4_open_confirm_args {
 	struct nfs4_stateid stateid;
 	uint32_t seqid;
 };
-NFS4_CODEC_DECL(open_confirm_args, struct nfs4_open_confirm_args);
+bool nfs4_enc_open_confirm_args(struct xdr_enc *e, const struct nfs4_open_confirm_args *v);
+bool nfs4_dec_open_confirm_args(struct xdr_dec *d, struct nfs4_open_confirm_args *v);
 
 struct nfs4_open_downgrade_args {
 	struct nfs4_stateid stateid;
 	uint32_t seqid;
 	uint32_t share_access, share_deny;
 };
-NFS4_CODEC_DECL(open_downgrade_args, struct nfs4_open_downgrade_args);
+bool nfs4_enc_open_downgrade_args(struct xdr_enc *e, const struct nfs4_open_downgrade_args *v);
+bool nfs4_dec_open_downgrade_args(struct xdr_dec *d, struct nfs4_open_downgrade_args *v);
 
 struct nfs4_close_args {
 	uint32_t seqid;
 	struct nfs4_stateid stateid;
 };
-NFS4_CODEC_DECL(close_args, struct nfs4_close_args);
+bool nfs4_enc_close_args(struct xdr_enc *e, const struct nfs4_close_args *v);
+bool nfs4_dec_close_args(struct xdr_dec *d, struct nfs4_close_args *v);
 
 /* OPEN_CONFIRM, OPEN_DOWNGRADE, CLOSE, LOCK and LOCKU answer a stateid. */
 #define nfs4_stateid_res nfs4_stateid_args
@@ -139,7 +146,8 @@ struct nfs4_lock_args {
 	uint64_t offset, length;
 	struct nfs4_locker locker;
 };
-NFS4_CODEC_DECL(lock_args, struct nfs4_lock_args);
+bool nfs4_enc_lock_args(struct xdr_enc *e, const struct nfs4_lock_args *v);
+bool nfs4_dec_lock_args(struct xdr_dec *d, struct nfs4_lock_args *v);
 
 /* LOCK4denied: the body of NFS4ERR_DENIED from LOCK and LOCKT. */
 struct nfs4_lock_denied {
@@ -147,14 +155,16 @@ struct nfs4_lock_denied {
 	uint32_t locktype;
 	struct nfs4_state_owner owner;
 };
-NFS4_CODEC_DECL(lock_denied, struct nfs4_lock_denied);
+bool nfs4_enc_lock_denied(struct xdr_enc *e, const struct nfs4_lock_denied *v);
+bool nfs4_dec_lock_denied(struct xdr_dec *d, struct nfs4_lock_denied *v);
 
 struct nfs4_lockt_args {
 	uint32_t locktype;
 	uint64_t offset, length;
 	struct nfs4_state_owner owner;
 };
-NFS4_CODEC_DECL(lockt_args, struct nfs4_lockt_args);
+bool nfs4_enc_lockt_args(struct xdr_enc *e, const struct nfs4_lockt_args *v);
+bool nfs4_dec_lockt_args(struct xdr_dec *d, struct nfs4_lockt_args *v);
 
 struct nfs4_locku_args {
 	uint32_t locktype;
@@ -162,7 +172,8 @@ struct nfs4_locku_args {
 	struct nfs4_stateid stateid;
 	uint64_t offset, length;
 };
-NFS4_CODEC_DECL(locku_args, struct nfs4_locku_args);
+bool nfs4_enc_locku_args(struct xdr_enc *e, const struct nfs4_locku_args *v);
+bool nfs4_dec_locku_args(struct xdr_dec *d, struct nfs4_locku_args *v);
 
 #define nfs4_delegreturn_args nfs4_stateid_args
 #define nfs4_enc_delegreturn_args nfs4_enc_stateid_args

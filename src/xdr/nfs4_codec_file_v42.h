@@ -10,7 +10,8 @@ struct nfs4_allocate_args {
 	struct nfs4_stateid stateid;
 	uint64_t offset, length;
 };
-NFS4_CODEC_DECL(allocate_args, struct nfs4_allocate_args);
+bool nfs4_enc_allocate_args(struct xdr_enc *e, const struct nfs4_allocate_args *v);
+bool nfs4_dec_allocate_args(struct xdr_dec *d, struct nfs4_allocate_args *v);
 #define nfs4_deallocate_args nfs4_allocate_args
 #define nfs4_enc_deallocate_args nfs4_enc_allocate_args
 #define nfs4_dec_deallocate_args nfs4_dec_allocate_args
@@ -20,13 +21,15 @@ struct nfs4_seek_args {
 	uint64_t offset;
 	uint32_t what; /* data_content4 */
 };
-NFS4_CODEC_DECL(seek_args, struct nfs4_seek_args);
+bool nfs4_enc_seek_args(struct xdr_enc *e, const struct nfs4_seek_args *v);
+bool nfs4_dec_seek_args(struct xdr_dec *d, struct nfs4_seek_args *v);
 
 struct nfs4_seek_res {
 	bool eof;
 	uint64_t offset;
 };
-NFS4_CODEC_DECL(seek_res, struct nfs4_seek_res);
+bool nfs4_enc_seek_res(struct xdr_enc *e, const struct nfs4_seek_res *v);
+bool nfs4_dec_seek_res(struct xdr_dec *d, struct nfs4_seek_res *v);
 
 /* READ_PLUS takes nfs4_read_args.  Its result is a list of read_plus_content
  * built one piece at a time by the server: data straight into the reply as
@@ -71,7 +74,8 @@ struct nfs4_clone_args {
 	struct nfs4_stateid src_stateid, dst_stateid;
 	uint64_t src_offset, dst_offset, count;
 };
-NFS4_CODEC_DECL(clone_args, struct nfs4_clone_args);
+bool nfs4_enc_clone_args(struct xdr_enc *e, const struct nfs4_clone_args *v);
+bool nfs4_dec_clone_args(struct xdr_dec *d, struct nfs4_clone_args *v);
 
 /* netloc4: name for NL4_NAME and NL4_URL, netid and addr for NL4_NETADDR. */
 struct nfs4_netloc {
@@ -91,7 +95,8 @@ struct nfs4_copy_args {
 	uint32_t nsources;
 	struct nfs4_netloc sources[NFS4_COPY_SOURCES_MAX];
 };
-NFS4_CODEC_DECL(copy_args, struct nfs4_copy_args);
+bool nfs4_enc_copy_args(struct xdr_enc *e, const struct nfs4_copy_args *v);
+bool nfs4_dec_copy_args(struct xdr_dec *d, struct nfs4_copy_args *v);
 
 /* write_response4; callback_id is there only for an asynchronous copy. */
 struct nfs4_write_response {
@@ -106,13 +111,15 @@ struct nfs4_write_response {
 struct nfs4_copy_requirements {
 	bool consecutive, synchronous;
 };
-NFS4_CODEC_DECL(copy_requirements, struct nfs4_copy_requirements);
+bool nfs4_enc_copy_requirements(struct xdr_enc *e, const struct nfs4_copy_requirements *v);
+bool nfs4_dec_copy_requirements(struct xdr_dec *d, struct nfs4_copy_requirements *v);
 
 struct nfs4_copy_res {
 	struct nfs4_write_response response;
 	struct nfs4_copy_requirements requirements;
 };
-NFS4_CODEC_DECL(copy_res, struct nfs4_copy_res);
+bool nfs4_enc_copy_res(struct xdr_enc *e, const struct nfs4_copy_res *v);
+bool nfs4_dec_copy_res(struct xdr_dec *d, struct nfs4_copy_res *v);
 
 /* OFFLOAD_CANCEL and OFFLOAD_STATUS. */
 #define nfs4_offload_args nfs4_stateid_args
@@ -131,7 +138,8 @@ struct nfs4_offload_status_res {
 	bool has_complete;
 	uint32_t complete;
 };
-NFS4_CODEC_DECL(offload_status_res, struct nfs4_offload_status_res);
+bool nfs4_enc_offload_status_res(struct xdr_enc *e, const struct nfs4_offload_status_res *v);
+bool nfs4_dec_offload_status_res(struct xdr_dec *d, struct nfs4_offload_status_res *v);
 
 struct nfs4_io_advise_args {
 	struct nfs4_stateid stateid;
@@ -139,13 +147,15 @@ struct nfs4_io_advise_args {
 	struct nfs4_bitmap hints;
 	bool mask_extra;
 };
-NFS4_CODEC_DECL(io_advise_args, struct nfs4_io_advise_args);
+bool nfs4_enc_io_advise_args(struct xdr_enc *e, const struct nfs4_io_advise_args *v);
+bool nfs4_dec_io_advise_args(struct xdr_dec *d, struct nfs4_io_advise_args *v);
 
 struct nfs4_io_advise_res {
 	struct nfs4_bitmap hints;
 	bool mask_extra;
 };
-NFS4_CODEC_DECL(io_advise_res, struct nfs4_io_advise_res);
+bool nfs4_enc_io_advise_res(struct xdr_enc *e, const struct nfs4_io_advise_res *v);
+bool nfs4_dec_io_advise_res(struct xdr_dec *d, struct nfs4_io_advise_res *v);
 
 /* --- extended attributes ---------------------------------------------------------------- */
 
@@ -163,19 +173,22 @@ NFS4_CODEC_DECL(io_advise_res, struct nfs4_io_advise_res);
 struct nfs4_getxattr_res {
 	struct nfs4_opaque value;
 };
-NFS4_CODEC_DECL(getxattr_res, struct nfs4_getxattr_res);
+bool nfs4_enc_getxattr_res(struct xdr_enc *e, const struct nfs4_getxattr_res *v);
+bool nfs4_dec_getxattr_res(struct xdr_dec *d, struct nfs4_getxattr_res *v);
 
 struct nfs4_setxattr_args {
 	uint32_t option; /* setxattr_option4 */
 	struct nfs4_opaque name, value;
 };
-NFS4_CODEC_DECL(setxattr_args, struct nfs4_setxattr_args);
+bool nfs4_enc_setxattr_args(struct xdr_enc *e, const struct nfs4_setxattr_args *v);
+bool nfs4_dec_setxattr_args(struct xdr_dec *d, struct nfs4_setxattr_args *v);
 
 struct nfs4_listxattrs_args {
 	uint64_t cookie;
 	uint32_t maxcount;
 };
-NFS4_CODEC_DECL(listxattrs_args, struct nfs4_listxattrs_args);
+bool nfs4_enc_listxattrs_args(struct xdr_enc *e, const struct nfs4_listxattrs_args *v);
+bool nfs4_dec_listxattrs_args(struct xdr_dec *d, struct nfs4_listxattrs_args *v);
 
 /* LISTXATTRS4resok one name at a time: a name that would take the result
  * (cookie to eof) past maxcount is refused and leaves nothing behind; the

@@ -57,7 +57,8 @@ struct nfs4_sessionid {
 	uint8_t data[NFS4_SESSIONID_SIZE];
 };
 
-NFS4_CODEC_DECL(sessionid, struct nfs4_sessionid);
+bool nfs4_enc_sessionid(struct xdr_enc *e, const struct nfs4_sessionid *v);
+bool nfs4_dec_sessionid(struct xdr_dec *d, struct nfs4_sessionid *v);
 
 /* state_protect_ops4: operation bitmaps.  Bits past the words Ferry knows
  * are dropped (extra is set); such operations do not exist yet. */
@@ -118,8 +119,10 @@ struct nfs4_exchange_id_res {
 	struct nfs4_impl_id impl_id;
 };
 
-NFS4_CODEC_DECL(exchange_id_args, struct nfs4_exchange_id_args);
-NFS4_CODEC_DECL(exchange_id_res, struct nfs4_exchange_id_res);
+bool nfs4_enc_exchange_id_args(struct xdr_enc *e, const struct nfs4_exchange_id_args *v);
+bool nfs4_dec_exchange_id_args(struct xdr_dec *d, struct nfs4_exchange_id_args *v);
+bool nfs4_enc_exchange_id_res(struct xdr_enc *e, const struct nfs4_exchange_id_res *v);
+bool nfs4_dec_exchange_id_res(struct xdr_dec *d, struct nfs4_exchange_id_res *v);
 
 /* --- CREATE_SESSION ---------------------------------------------------- */
 
@@ -135,7 +138,8 @@ struct nfs4_chan_attrs {
 	uint32_t rdma_ird;
 };
 
-NFS4_CODEC_DECL(chan_attrs, struct nfs4_chan_attrs);
+bool nfs4_enc_chan_attrs(struct xdr_enc *e, const struct nfs4_chan_attrs *v);
+bool nfs4_dec_chan_attrs(struct xdr_dec *d, struct nfs4_chan_attrs *v);
 
 /* authsys_parms (RFC 5531), a wire copy: xdr does not know rpc's credential. */
 struct nfs4_authsys_parms {
@@ -156,7 +160,8 @@ struct nfs4_cb_sec_parms {
 };
 
 /* The decoder is also the item decoder of a callback_sec_parms4<> list. */
-NFS4_CODEC_DECL(cb_sec_parms, struct nfs4_cb_sec_parms);
+bool nfs4_enc_cb_sec_parms(struct xdr_enc *e, const struct nfs4_cb_sec_parms *v);
+bool nfs4_dec_cb_sec_parms(struct xdr_dec *d, struct nfs4_cb_sec_parms *v);
 
 /* callback_sec_parms4<>; items: struct nfs4_cb_sec_parms. */
 struct nfs4_cb_sec_list {
@@ -180,8 +185,10 @@ struct nfs4_create_session_res {
 	struct nfs4_chan_attrs fore, back;
 };
 
-NFS4_CODEC_DECL(create_session_args, struct nfs4_create_session_args);
-NFS4_CODEC_DECL(create_session_res, struct nfs4_create_session_res);
+bool nfs4_enc_create_session_args(struct xdr_enc *e, const struct nfs4_create_session_args *v);
+bool nfs4_dec_create_session_args(struct xdr_dec *d, struct nfs4_create_session_args *v);
+bool nfs4_enc_create_session_res(struct xdr_enc *e, const struct nfs4_create_session_res *v);
+bool nfs4_dec_create_session_res(struct xdr_dec *d, struct nfs4_create_session_res *v);
 
 /* --- DESTROY_SESSION --------------------------------------------------- */
 
@@ -189,7 +196,8 @@ struct nfs4_destroy_session_args {
 	struct nfs4_sessionid sessionid;
 };
 
-NFS4_CODEC_DECL(destroy_session_args, struct nfs4_destroy_session_args);
+bool nfs4_enc_destroy_session_args(struct xdr_enc *e, const struct nfs4_destroy_session_args *v);
+bool nfs4_dec_destroy_session_args(struct xdr_dec *d, struct nfs4_destroy_session_args *v);
 
 /* --- SEQUENCE ---------------------------------------------------------- */
 
@@ -205,8 +213,10 @@ struct nfs4_sequence_res {
 	uint32_t status_flags;
 };
 
-NFS4_CODEC_DECL(sequence_args, struct nfs4_sequence_args);
-NFS4_CODEC_DECL(sequence_res, struct nfs4_sequence_res);
+bool nfs4_enc_sequence_args(struct xdr_enc *e, const struct nfs4_sequence_args *v);
+bool nfs4_dec_sequence_args(struct xdr_dec *d, struct nfs4_sequence_args *v);
+bool nfs4_enc_sequence_res(struct xdr_enc *e, const struct nfs4_sequence_res *v);
+bool nfs4_dec_sequence_res(struct xdr_dec *d, struct nfs4_sequence_res *v);
 
 /* --- BIND_CONN_TO_SESSION ---------------------------------------------- */
 
@@ -220,7 +230,8 @@ struct nfs4_bind_conn {
 	bool use_conn_in_rdma_mode;
 };
 
-NFS4_CODEC_DECL(bind_conn, struct nfs4_bind_conn);
+bool nfs4_enc_bind_conn(struct xdr_enc *e, const struct nfs4_bind_conn *v);
+bool nfs4_dec_bind_conn(struct xdr_dec *d, struct nfs4_bind_conn *v);
 #define nfs4_bind_conn_to_session_args nfs4_bind_conn
 #define nfs4_enc_bind_conn_to_session_args nfs4_enc_bind_conn
 #define nfs4_dec_bind_conn_to_session_args nfs4_dec_bind_conn
@@ -235,7 +246,8 @@ struct nfs4_backchannel_ctl_args {
 	struct nfs4_cb_sec_list sec_parms;
 };
 
-NFS4_CODEC_DECL(backchannel_ctl_args, struct nfs4_backchannel_ctl_args);
+bool nfs4_enc_backchannel_ctl_args(struct xdr_enc *e, const struct nfs4_backchannel_ctl_args *v);
+bool nfs4_dec_backchannel_ctl_args(struct xdr_dec *d, struct nfs4_backchannel_ctl_args *v);
 
 /* --- DESTROY_CLIENTID, RECLAIM_COMPLETE, RENEW ------------------------- */
 
@@ -247,7 +259,8 @@ struct nfs4_reclaim_complete_args {
 	bool one_fs;
 };
 
-NFS4_CODEC_DECL(reclaim_complete_args, struct nfs4_reclaim_complete_args);
+bool nfs4_enc_reclaim_complete_args(struct xdr_enc *e, const struct nfs4_reclaim_complete_args *v);
+bool nfs4_dec_reclaim_complete_args(struct xdr_dec *d, struct nfs4_reclaim_complete_args *v);
 
 #define nfs4_renew_args nfs4_clientid_args
 #define nfs4_enc_renew_args nfs4_enc_clientid_args
@@ -270,8 +283,10 @@ struct nfs4_test_stateid_res {
 	const uint8_t *wire;   /* after decode: count * 4 bytes */
 };
 
-NFS4_CODEC_DECL(test_stateid_args, struct nfs4_test_stateid_args);
-NFS4_CODEC_DECL(test_stateid_res, struct nfs4_test_stateid_res);
+bool nfs4_enc_test_stateid_args(struct xdr_enc *e, const struct nfs4_test_stateid_args *v);
+bool nfs4_dec_test_stateid_args(struct xdr_dec *d, struct nfs4_test_stateid_args *v);
+bool nfs4_enc_test_stateid_res(struct xdr_enc *e, const struct nfs4_test_stateid_res *v);
+bool nfs4_dec_test_stateid_res(struct xdr_dec *d, struct nfs4_test_stateid_res *v);
 
 /* The i-th item (i < count) of a list built either way. */
 void nfs4_test_stateid_args_get(const struct nfs4_test_stateid_args *a, uint32_t i,
@@ -292,7 +307,8 @@ struct nfs4_secinfo {
 };
 
 /* The decoder is also the item decoder of nfs4_secinfo_res.list. */
-NFS4_CODEC_DECL(secinfo, struct nfs4_secinfo);
+bool nfs4_enc_secinfo(struct xdr_enc *e, const struct nfs4_secinfo *v);
+bool nfs4_dec_secinfo(struct xdr_dec *d, struct nfs4_secinfo *v);
 
 /* SECINFO4resok and SECINFO_NO_NAME4resok: secinfo4<>. */
 struct nfs4_secinfo_res {
@@ -300,13 +316,15 @@ struct nfs4_secinfo_res {
 	const struct nfs4_secinfo *items; /* to encode */
 };
 
-NFS4_CODEC_DECL(secinfo_res, struct nfs4_secinfo_res);
+bool nfs4_enc_secinfo_res(struct xdr_enc *e, const struct nfs4_secinfo_res *v);
+bool nfs4_dec_secinfo_res(struct xdr_dec *d, struct nfs4_secinfo_res *v);
 
 struct nfs4_secinfo_no_name_args {
 	uint32_t style; /* secinfo_style4 */
 };
 
-NFS4_CODEC_DECL(secinfo_no_name_args, struct nfs4_secinfo_no_name_args);
+bool nfs4_enc_secinfo_no_name_args(struct xdr_enc *e, const struct nfs4_secinfo_no_name_args *v);
+bool nfs4_dec_secinfo_no_name_args(struct xdr_dec *d, struct nfs4_secinfo_no_name_args *v);
 /* The result is nfs4_secinfo_res. */
 
 /* --- SET_SSV (decoded so it can be refused) ---------------------------- */
@@ -319,8 +337,10 @@ struct nfs4_set_ssv_res {
 	struct nfs4_opaque digest;
 };
 
-NFS4_CODEC_DECL(set_ssv_args, struct nfs4_set_ssv_args);
-NFS4_CODEC_DECL(set_ssv_res, struct nfs4_set_ssv_res);
+bool nfs4_enc_set_ssv_args(struct xdr_enc *e, const struct nfs4_set_ssv_args *v);
+bool nfs4_dec_set_ssv_args(struct xdr_dec *d, struct nfs4_set_ssv_args *v);
+bool nfs4_enc_set_ssv_res(struct xdr_enc *e, const struct nfs4_set_ssv_res *v);
+bool nfs4_dec_set_ssv_res(struct xdr_dec *d, struct nfs4_set_ssv_res *v);
 
 /* --- v4.0 client id: SETCLIENTID, SETCLIENTID_CONFIRM, RELEASE_LOCKOWNER */
 
@@ -347,7 +367,8 @@ struct nfs4_setclientid_res {
 	struct nfs4_netaddr inuse_addr;
 };
 
-NFS4_CODEC_DECL(setclientid_args, struct nfs4_setclientid_args);
+bool nfs4_enc_setclientid_args(struct xdr_enc *e, const struct nfs4_setclientid_args *v);
+bool nfs4_dec_setclientid_args(struct xdr_dec *d, struct nfs4_setclientid_args *v);
 bool nfs4_enc_setclientid_res(struct xdr_enc *e, uint32_t status,
 			      const struct nfs4_setclientid_res *r);
 bool nfs4_dec_setclientid_res(struct xdr_dec *d, uint32_t status, struct nfs4_setclientid_res *r);
@@ -357,13 +378,17 @@ struct nfs4_setclientid_confirm_args {
 	struct nfs4_verifier confirm;
 };
 
-NFS4_CODEC_DECL(setclientid_confirm_args, struct nfs4_setclientid_confirm_args);
+bool nfs4_enc_setclientid_confirm_args(struct xdr_enc *e,
+				       const struct nfs4_setclientid_confirm_args *v);
+bool nfs4_dec_setclientid_confirm_args(struct xdr_dec *d, struct nfs4_setclientid_confirm_args *v);
 
 struct nfs4_release_lockowner_args {
 	struct nfs4_state_owner owner;
 };
 
-NFS4_CODEC_DECL(release_lockowner_args, struct nfs4_release_lockowner_args);
+bool nfs4_enc_release_lockowner_args(struct xdr_enc *e,
+				     const struct nfs4_release_lockowner_args *v);
+bool nfs4_dec_release_lockowner_args(struct xdr_dec *d, struct nfs4_release_lockowner_args *v);
 
 /* --- GET_DIR_DELEGATION ------------------------------------------------ */
 
@@ -385,8 +410,12 @@ struct nfs4_get_dir_delegation_res {
 	bool extra;
 };
 
-NFS4_CODEC_DECL(get_dir_delegation_args, struct nfs4_get_dir_delegation_args);
-NFS4_CODEC_DECL(get_dir_delegation_res, struct nfs4_get_dir_delegation_res);
+bool nfs4_enc_get_dir_delegation_args(struct xdr_enc *e,
+				      const struct nfs4_get_dir_delegation_args *v);
+bool nfs4_dec_get_dir_delegation_args(struct xdr_dec *d, struct nfs4_get_dir_delegation_args *v);
+bool nfs4_enc_get_dir_delegation_res(struct xdr_enc *e,
+				     const struct nfs4_get_dir_delegation_res *v);
+bool nfs4_dec_get_dir_delegation_res(struct xdr_dec *d, struct nfs4_get_dir_delegation_res *v);
 
 /* --- WANT_DELEGATION --------------------------------------------------- */
 
@@ -401,7 +430,9 @@ struct nfs4_want_delegation_res {
 	struct nfs4_open_delegation deleg;
 };
 
-NFS4_CODEC_DECL(want_delegation_args, struct nfs4_want_delegation_args);
-NFS4_CODEC_DECL(want_delegation_res, struct nfs4_want_delegation_res);
+bool nfs4_enc_want_delegation_args(struct xdr_enc *e, const struct nfs4_want_delegation_args *v);
+bool nfs4_dec_want_delegation_args(struct xdr_dec *d, struct nfs4_want_delegation_args *v);
+bool nfs4_enc_want_delegation_res(struct xdr_enc *e, const struct nfs4_want_delegation_res *v);
+bool nfs4_dec_want_delegation_res(struct xdr_dec *d, struct nfs4_want_delegation_res *v);
 
 #endif
