@@ -42,7 +42,7 @@ find "$@" -name '*.c' -print0 | sort -z | xargs -0 awk '
 		# declarator, which may span lines (held in decl).
 		s = decl; sub(/\(.*/, "", s); n = split(s, w, /[^A-Za-z0-9_]+/)
 		name = w[n] != "" ? w[n] : w[n - 1]
-		# A function a macro defines (NFS4_SERVE(op)): the macro with its argument.
+		# A function a macro defines (NAME(arg) {...}): the macro with its argument.
 		if (decl ~ /^[A-Z0-9_]+\([A-Za-z0-9_]+\)/) { name = decl; sub(/\).*/, ")", name) }
 		next
 	}

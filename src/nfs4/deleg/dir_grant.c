@@ -91,8 +91,9 @@ static void dir_delegation_ask(struct nfs4_compound *c,
 	}
 }
 
-NFS4_SERVE(get_dir_delegation)
+enum nfsstat4 nfs4_op_get_dir_delegation(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_get_dir_delegation_args *a = args;
 	/* NFS4_OPF_NEED_DIR: the current fh is a directory. */
 	struct nfs4_get_dir_delegation_res r;
 	memset(&r, 0, sizeof(r));

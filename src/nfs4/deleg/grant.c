@@ -90,8 +90,9 @@ void nfs4_deleg_for_open(struct nfs4_compound *c, struct state_owner *o,
 
 /* --- DELEGRETURN, DELEGPURGE, WANT_DELEGATION --------------------------------------- */
 
-NFS4_SERVE(delegreturn)
+enum nfsstat4 nfs4_op_delegreturn(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_delegreturn_args *a = args;
 	(void)res;
 	struct state_file_key key;
 	if (!nfs4_state_cfh_key(c, &key))
@@ -107,16 +108,16 @@ NFS4_SERVE(delegreturn)
 /* Ferry keeps no stable record of delegations, so there is nothing a
  * CLAIM_DELEGATE_PREV could reclaim nor DELEGPURGE purge: a server without
  * that support answers NFS4ERR_NOTSUPP (RFC 7530 16.8.5, RFC 8881 18.5.3). */
-NFS4_SERVE(delegpurge)
+enum nfsstat4 nfs4_op_delegpurge(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
-	(void)c, (void)a, (void)res;
 	return NFS4ERR_NOTSUPP;
 }
 
 /* RFC 8881 18.49: a delegation on the current file without an OPEN.  The
  * access it stands for is the one the wanted type needs. */
-NFS4_SERVE(want_delegation)
+enum nfsstat4 nfs4_op_want_delegation(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_want_delegation_args *a = args;
 	struct state_file_key key;
 	if (!nfs4_state_cfh_key(c, &key))
 		return NFS4ERR_INVAL; /* pseudo-fs directories: no delegations */

@@ -9,29 +9,32 @@
 #include "nfs4/fs/fattr.h"
 #include "nfs4/ops/ops.h"
 
-/* An operation, served by nfs4_serve_NAME (NFS4_SERVE in optable.h) on
- * its arguments as the codec decodes them:
- *   ARGS(name);   once, before the table: the decoder the table calls
+/* An operation, served by its handler nfs4_op_NAME (nfs4/ops/ops.h) on its
+ * arguments as nfs4_op_NAME_decode (below, before the table: the codec's
+ * decoder) puts them into a struct nfs4_NAME_args:
  *   OP(opnum, name, lowest minor, highest minor, flags, reply size, stateid)
  * with reply size SIZE(n) or SIZE_FN(f) (a function of the decoded
  * arguments) and stateid NO_SID or SID_FN(f) (where in the decoded
  * arguments the stateid that may be the current one is), and after them
- * REFUSED_BODY(f) for a result with a body whatever its status.  OP0 is for an
+ * REFUSED_BODY(f) for a result with a body whatever its status.  OP_ARGS is
+ * OP for arguments of another struct (NVERIFY's are VERIFY's), OP0 for an
  * operation without arguments, NOTSUPP for one Ferry does not serve. */
-#define ARGS(op)                                                              \
-	static bool dec_##op(struct xdr_dec *d, void *args)                   \
-	{                                                                     \
-		return nfs4_dec_##op##_args(d, args);                         \
-	}                                                                     \
-	_Static_assert(sizeof(struct nfs4_##op##_args) <= NFS4_OP_ARGS_MAX,    \
-		       "the arguments of " #op " outgrow NFS4_OP_ARGS_MAX")
-#define OP(num, op, lo, hi, fl, size, sid, ...)                                         \
-	[num] = {.name = #num, .serve = nfs4_serve_##op, .decode = dec_##op,            \
-		 .args_size = sizeof(struct nfs4_##op##_args), .minor_min = lo,             \
-		 .minor_max = hi, .flags = (fl), size, sid, __VA_ARGS__}
+#define OP(num, op, lo, hi, fl, size, sid, ...) \
+	OP_ARGS(num, op, struct nfs4_##op##_args, lo, hi, fl, size, sid, __VA_ARGS__)
+#define OP_ARGS(num, op, type, lo, hi, fl, size, sid, ...)                                \
+	[num] = {.name = #num, .serve = nfs4_op_##op, .decode = nfs4_op_##op##_decode,    \
+		 .args_size = ARGS_SIZE(type), .minor_min = lo, .minor_max = hi,          \
+		 .flags = (fl), size, sid, __VA_ARGS__}
 #define OP0(num, op, lo, hi, fl, size)                                                 \
-	[num] = {.name = #num, .serve = nfs4_serve_##op, .decode = dec_none,           \
+	[num] = {.name = #num, .serve = nfs4_op_##op, .decode = no_args_decode,         \
 		 .minor_min = lo, .minor_max = hi, .flags = (fl), size, NO_SID}
+/* sizeof(type), which must fit the dispatcher's buffer. */
+#define ARGS_SIZE(type)                                                                 \
+	(sizeof(type) + 0 * sizeof(struct {                                            \
+		 _Static_assert(sizeof(type) <= NFS4_OP_ARGS_MAX,                      \
+				#type " outgrows NFS4_OP_ARGS_MAX");                   \
+		 char c;                                                               \
+	 }))
 #define NOTSUPP(num, lo, hi, fl) \
 	[num] = {.name = #num, .minor_min = lo, .minor_max = hi, .flags = (fl)}
 #define SIZE(n) .reply_max = (n)
@@ -40,7 +43,7 @@
 #define SID_FN(f) .stateid_arg = (f)
 #define REFUSED_BODY(f) .refused_body = (f)
 
-static bool dec_none(struct xdr_dec *d, void *args)
+static bool no_args_decode(struct xdr_dec *d, void *args)
 {
 	return true;
 }
@@ -83,45 +86,83 @@ enum {
 			 8 + 4,
 };
 
-ARGS(lookup);
-ARGS(secinfo);
-ARGS(openattr);
-ARGS(getattr);
-ARGS(setattr_wire);
-ARGS(verify);
-ARGS(access);
-ARGS(readdir);
-ARGS(create);
-ARGS(remove);
-ARGS(rename);
-ARGS(link);
-ARGS(read);
-ARGS(write);
-ARGS(commit);
-ARGS(delegreturn);
-ARGS(delegpurge);
-ARGS(open);
-ARGS(open_confirm);
-ARGS(open_downgrade);
-ARGS(close);
-ARGS(lock);
-ARGS(lockt);
-ARGS(locku);
-ARGS(copy);
-ARGS(offload_status);
-ARGS(offload_cancel);
+/* The table's decoders: the codec's decoder of each operation's arguments,
+ * into the struct the table sizes for it.  File and state operations
+ * (ops/, deleg/grant.c). */
+static bool nfs4_op_lookup_decode(struct xdr_dec *d, void *a) { return nfs4_dec_lookup_args(d, a); }
+static bool nfs4_op_secinfo_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_secinfo_args(d, a);
+}
+static bool nfs4_op_openattr_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_openattr_args(d, a);
+}
+static bool nfs4_op_getattr_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_getattr_args(d, a);
+}
+static bool nfs4_op_setattr_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_setattr_wire_args(d, a);
+}
+static bool nfs4_op_verify_decode(struct xdr_dec *d, void *a) { return nfs4_dec_verify_args(d, a); }
+static bool nfs4_op_access_decode(struct xdr_dec *d, void *a) { return nfs4_dec_access_args(d, a); }
+static bool nfs4_op_readdir_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_readdir_args(d, a);
+}
+static bool nfs4_op_create_decode(struct xdr_dec *d, void *a) { return nfs4_dec_create_args(d, a); }
+static bool nfs4_op_remove_decode(struct xdr_dec *d, void *a) { return nfs4_dec_remove_args(d, a); }
+static bool nfs4_op_rename_decode(struct xdr_dec *d, void *a) { return nfs4_dec_rename_args(d, a); }
+static bool nfs4_op_link_decode(struct xdr_dec *d, void *a) { return nfs4_dec_link_args(d, a); }
+static bool nfs4_op_read_decode(struct xdr_dec *d, void *a) { return nfs4_dec_read_args(d, a); }
+static bool nfs4_op_write_decode(struct xdr_dec *d, void *a) { return nfs4_dec_write_args(d, a); }
+static bool nfs4_op_commit_decode(struct xdr_dec *d, void *a) { return nfs4_dec_commit_args(d, a); }
+static bool nfs4_op_delegreturn_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_delegreturn_args(d, a);
+}
+static bool nfs4_op_delegpurge_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_delegpurge_args(d, a);
+}
+static bool nfs4_op_open_decode(struct xdr_dec *d, void *a) { return nfs4_dec_open_args(d, a); }
+static bool nfs4_op_open_confirm_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_open_confirm_args(d, a);
+}
+static bool nfs4_op_open_downgrade_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_open_downgrade_args(d, a);
+}
+static bool nfs4_op_close_decode(struct xdr_dec *d, void *a) { return nfs4_dec_close_args(d, a); }
+static bool nfs4_op_lock_decode(struct xdr_dec *d, void *a) { return nfs4_dec_lock_args(d, a); }
+static bool nfs4_op_lockt_decode(struct xdr_dec *d, void *a) { return nfs4_dec_lockt_args(d, a); }
+static bool nfs4_op_locku_decode(struct xdr_dec *d, void *a) { return nfs4_dec_locku_args(d, a); }
+static bool nfs4_op_copy_decode(struct xdr_dec *d, void *a) { return nfs4_dec_copy_args(d, a); }
+static bool nfs4_op_offload_status_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_offload_status_args(d, a);
+}
+static bool nfs4_op_offload_cancel_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_offload_cancel_args(d, a);
+}
 
 /* PUTFH takes a handle of any length the record holds: one past
  * NFS4_FHSIZE is not one Ferry issued, NFS4ERR_BADHANDLE like any other it
  * cannot parse, as clients and the tests expect. */
-static bool dec_putfh(struct xdr_dec *d, void *args)
+static bool nfs4_op_putfh_decode(struct xdr_dec *d, void *args)
 {
 	return nfs4_dec_opaque(d, UINT32_MAX, &((struct nfs4_putfh_args *)args)->fh);
 }
 
 /* NVERIFY4args is VERIFY4args. */
-#define nfs4_nverify_args nfs4_verify_args
-#define dec_nverify dec_verify
+static bool nfs4_op_nverify_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_verify_args(d, a);
+}
 
 /* Stateid arguments that may be the current stateid. */
 static struct nfs4_stateid *sid_read(void *a) { return &((struct nfs4_read_args *)a)->stateid; }
@@ -160,30 +201,93 @@ static uint32_t reply_readdir(const struct nfs4_compound *c, const void *args)
 }
 
 /* Client and session operations (ops/client.c, ops/session.c). */
-ARGS(exchange_id);
-ARGS(create_session);
-ARGS(destroy_session);
-ARGS(sequence);
-ARGS(bind_conn_to_session);
-ARGS(destroy_clientid);
-ARGS(reclaim_complete);
-ARGS(secinfo_no_name);
-ARGS(test_stateid);
-ARGS(free_stateid);
-ARGS(backchannel_ctl);
-ARGS(want_delegation);
-ARGS(get_dir_delegation);
-ARGS(set_ssv);
-ARGS(setclientid);
-ARGS(setclientid_confirm);
-ARGS(renew);
-ARGS(release_lockowner);
+static bool nfs4_op_exchange_id_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_exchange_id_args(d, a);
+}
+static bool nfs4_op_create_session_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_create_session_args(d, a);
+}
+static bool nfs4_op_destroy_session_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_destroy_session_args(d, a);
+}
+static bool nfs4_op_sequence_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_sequence_args(d, a);
+}
+static bool nfs4_op_bind_conn_to_session_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_bind_conn_to_session_args(d, a);
+}
+static bool nfs4_op_destroy_clientid_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_destroy_clientid_args(d, a);
+}
+static bool nfs4_op_reclaim_complete_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_reclaim_complete_args(d, a);
+}
+static bool nfs4_op_secinfo_no_name_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_secinfo_no_name_args(d, a);
+}
+static bool nfs4_op_test_stateid_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_test_stateid_args(d, a);
+}
+static bool nfs4_op_free_stateid_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_free_stateid_args(d, a);
+}
+static bool nfs4_op_backchannel_ctl_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_backchannel_ctl_args(d, a);
+}
+static bool nfs4_op_want_delegation_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_want_delegation_args(d, a);
+}
+static bool nfs4_op_get_dir_delegation_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_get_dir_delegation_args(d, a);
+}
+static bool nfs4_op_set_ssv_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_set_ssv_args(d, a);
+}
+static bool nfs4_op_setclientid_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_setclientid_args(d, a);
+}
+static bool nfs4_op_setclientid_confirm_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_setclientid_confirm_args(d, a);
+}
+static bool nfs4_op_renew_decode(struct xdr_dec *d, void *a) { return nfs4_dec_renew_args(d, a); }
+static bool nfs4_op_release_lockowner_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_release_lockowner_args(d, a);
+}
 
 /* Extended attributes (RFC 8276, ops/xattr.c). */
-ARGS(getxattr);
-ARGS(setxattr);
-ARGS(listxattrs);
-ARGS(removexattr);
+static bool nfs4_op_getxattr_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_getxattr_args(d, a);
+}
+static bool nfs4_op_setxattr_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_setxattr_args(d, a);
+}
+static bool nfs4_op_listxattrs_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_listxattrs_args(d, a);
+}
+static bool nfs4_op_removexattr_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_removexattr_args(d, a);
+}
 
 /* What room the reply has left: GETXATTR and LISTXATTRS stop there (a
  * client's lxa_maxcount of 4 GiB reserves no more than that). */
@@ -219,12 +323,24 @@ static struct nfs4_stateid *free_stateid_sid(void *args)
 }
 
 /* NFSv4.2 data operations (ops/io42.c). */
-ARGS(allocate);
-ARGS(deallocate);
-ARGS(seek);
-ARGS(read_plus);
-ARGS(clone);
-ARGS(io_advise);
+static bool nfs4_op_allocate_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_allocate_args(d, a);
+}
+static bool nfs4_op_deallocate_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_deallocate_args(d, a);
+}
+static bool nfs4_op_seek_decode(struct xdr_dec *d, void *a) { return nfs4_dec_seek_args(d, a); }
+static bool nfs4_op_read_plus_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_read_plus_args(d, a);
+}
+static bool nfs4_op_clone_decode(struct xdr_dec *d, void *a) { return nfs4_dec_clone_args(d, a); }
+static bool nfs4_op_io_advise_decode(struct xdr_dec *d, void *a)
+{
+	return nfs4_dec_io_advise_args(d, a);
+}
 
 static struct nfs4_stateid *sid_allocate(void *a)
 {
@@ -275,7 +391,7 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	OP(OP_LOCKU, locku, 0, 2, FH | CHG | SETSID, SIZE(STATEID), SID_FN(sid_locku)),
 	OP(OP_LOOKUP, lookup, 0, 2, FH | STALL, SIZE(0), NO_SID),
 	OP0(OP_LOOKUPP, lookupp, 0, 2, FH | NEEDDIR | STALL, SIZE(0)),
-	OP(OP_NVERIFY, nverify, 0, 2, FH, SIZE(0), NO_SID),
+	OP_ARGS(OP_NVERIFY, nverify, struct nfs4_verify_args, 0, 2, FH, SIZE(0), NO_SID),
 	/* OPEN refuses ROFS itself: only creating or opening for write. */
 	OP(OP_OPEN, open, 0, 2, FH | BLOCK | CHG | SETSID, SIZE(OPEN_OK), NO_SID),
 	OP(OP_OPENATTR, openattr, 0, 2, FH, SIZE(0), NO_SID),
@@ -298,8 +414,8 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	/* SETATTR checks the filehandle, a read-only file system and its
 	 * stateid itself: its result always carries attrsset, even for
 	 * NFS4ERR_NOFILEHANDLE, and its stateid counts only with a size. */
-	OP(OP_SETATTR, setattr_wire, 0, 2, STALL | CHG | NIDEM, SIZE(BITMAP), NO_SID,
-	   REFUSED_BODY(setattr_refused_body)),
+	OP_ARGS(OP_SETATTR, setattr, struct nfs4_setattr_wire_args, 0, 2, STALL | CHG | NIDEM,
+		SIZE(BITMAP), NO_SID, REFUSED_BODY(setattr_refused_body)),
 	OP(OP_SETCLIENTID, setclientid, 0, 2, V40 | CHG, SIZE(8 + 8), NO_SID),
 	OP(OP_SETCLIENTID_CONFIRM, setclientid_confirm, 0, 2, BLOCK | V40 | CHG, SIZE(0), NO_SID),
 	OP(OP_VERIFY, verify, 0, 2, FH, SIZE(0), NO_SID),

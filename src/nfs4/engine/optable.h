@@ -59,7 +59,8 @@ enum {
 
 /* The hooks of an operation (optable.c).  The dispatcher decodes its
  * arguments with the codec into a struct of the op table's args_size bytes
- * (NFS4ERR_BADXDR when they do not decode), and the handler serves them. */
+ * (NFS4ERR_BADXDR when they do not decode), and the handler serves them:
+ * nfs4_op_NAME (nfs4/ops/ops.h), args pointing to that struct. */
 typedef bool (*nfs4_op_decode_fn)(struct xdr_dec *d, void *args);
 typedef enum nfsstat4 (*nfs4_op_serve_fn)(struct nfs4_compound *c, void *args,
 					  struct xdr_enc *res);
@@ -101,22 +102,6 @@ struct nfs4_op_desc {
 
 /* The largest decoded arguments struct of any operation. */
 enum { NFS4_OP_ARGS_MAX = 512 };
-
-/* Declares and defines the handler of an operation on decoded arguments:
- *   NFS4_SERVE(lookup) { ... a->name ... }
- * where `a` is the operation's struct nfs4_lookup_args (xdr/nfs4_codec_*.h),
- * c the COMPOUND and res the reply to append the result body to.
- * NFS4_SERVE0 is for an operation without arguments. */
-#define NFS4_SERVE_DECL(name) \
-	enum nfsstat4 nfs4_serve_##name(struct nfs4_compound *c, void *args, struct xdr_enc *res)
-#define NFS4_SERVE(name)                                                                   \
-	static enum nfsstat4 serve_##name(struct nfs4_compound *c,                         \
-					  struct nfs4_##name##_args *a, struct xdr_enc *res); \
-	NFS4_SERVE_DECL(name) { return serve_##name(c, args, res); }                        \
-	static enum nfsstat4 serve_##name(struct nfs4_compound *c,                         \
-					  struct nfs4_##name##_args *a, struct xdr_enc *res)
-#define NFS4_SERVE0(name) \
-	NFS4_SERVE_DECL(name)
 
 /* One past the highest operation number in the table. */
 enum { NFS4_OP_TABLE_SIZE = OP_REMOVEXATTR + 1 };

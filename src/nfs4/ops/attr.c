@@ -14,8 +14,9 @@ enum {
 	ACCESS4_XATTR_BITS = ACCESS4_XAREAD | ACCESS4_XAWRITE | ACCESS4_XALIST,
 };
 
-NFS4_SERVE(getattr)
+enum nfsstat4 nfs4_op_getattr(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_getattr_args *a = args;
 	const struct nfs4_bitmap want = a->mask;
 	/* Write-only attributes cannot be read (RFC 7530 5.5). */
 	if (nfs4_bitmap_isset(&want, FATTR4_TIME_ACCESS_SET) ||
@@ -44,8 +45,9 @@ bool nfs4_dec_setattr_wire_args(struct xdr_dec *d, struct nfs4_setattr_wire_args
 	return true;
 }
 
-NFS4_SERVE(setattr_wire)
+enum nfsstat4 nfs4_op_setattr(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_setattr_wire_args *a = args;
 	struct nfs4_sattr sattr;
 	struct nfs4_setattr_res r = {{{0}}, false};
 	/* SETATTR4res carries attrsset whatever the status. */
@@ -114,17 +116,22 @@ NFS4_SERVE(setattr_wire)
 	return st;
 }
 
-NFS4_SERVE(verify) { return nfs4_fattr_verify(c, &a->attrs, a->attrs.extra, true); }
+enum nfsstat4 nfs4_op_verify(struct nfs4_compound *c, void *args, struct xdr_enc *res)
+{
+	const struct nfs4_verify_args *a = args;
+	return nfs4_fattr_verify(c, &a->attrs, a->attrs.extra, true);
+}
 
 /* NVERIFY4args is VERIFY4args. */
-NFS4_SERVE_DECL(nverify)
+enum nfsstat4 nfs4_op_nverify(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
 	const struct nfs4_verify_args *a = args;
 	return nfs4_fattr_verify(c, &a->attrs, a->attrs.extra, false);
 }
 
-NFS4_SERVE(access)
+enum nfsstat4 nfs4_op_access(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_access_args *a = args;
 	uint32_t want = a->access;
 	uint32_t valid = ACCESS4_ALL | (c->minor >= 2 ? ACCESS4_XATTR_BITS : 0);
 	if (want & ~valid)

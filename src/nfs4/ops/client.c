@@ -19,8 +19,9 @@ static void client_string_into(struct nfs4_opaque s, char *out, size_t cap)
 	out[len] = '\0';
 }
 
-NFS4_SERVE(setclientid)
+enum nfsstat4 nfs4_op_setclientid(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_setclientid_args *a = args;
 	/* Client state only for hosts that may use an export: others could
 	 * only fill the client table.  RFC 7530 lists no permission error
 	 * for SETCLIENTID; NFS4ERR_ACCESS is what such a host gets from
@@ -63,8 +64,9 @@ NFS4_SERVE(setclientid)
 	return s;
 }
 
-NFS4_SERVE(setclientid_confirm)
+enum nfsstat4 nfs4_op_setclientid_confirm(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_setclientid_confirm_args *a = args;
 	struct state_principal who;
 	state_principal_from_cred(&who, &c->req->cred);
 	enum nfsstat4 s =
@@ -74,8 +76,9 @@ NFS4_SERVE(setclientid_confirm)
 	return s;
 }
 
-NFS4_SERVE(renew)
+enum nfsstat4 nfs4_op_renew(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_renew_args *a = args;
 	enum nfsstat4 s = nfs4_state_v40_clientid(c, a->clientid);
 	if (s != NFS4_OK)
 		return s;

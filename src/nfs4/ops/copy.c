@@ -43,8 +43,9 @@ static enum nfsstat4 copy_files(struct nfs4_compound *c, struct backend_attr *sa
 	return NFS4_OK;
 }
 
-NFS4_SERVE(copy)
+enum nfsstat4 nfs4_op_copy(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_copy_args *a = args;
 	/* An inter-server copy (RFC 7862 4.2): the destination would have
 	 * to read from another server; Ferry does not.  OFFLOAD_DENIED
 	 * tells the client to copy by itself. */
@@ -123,8 +124,9 @@ static struct nfs4_copy_ref copy_ref(const struct nfs4_compound *c, const struct
 		.clientid = c->clientid, .uid = c->cred.uid, .dst = &c->cfh, .sid = sid};
 }
 
-NFS4_SERVE(offload_status)
+enum nfsstat4 nfs4_op_offload_status(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_offload_status_args *a = args;
 	struct nfs4_copy_ref ref = copy_ref(c, &a->stateid);
 	struct nfs4_offload_status_res r = {0};
 	uint32_t result = NFS4_OK;
@@ -136,8 +138,9 @@ NFS4_SERVE(offload_status)
 	return NFS4_OK;
 }
 
-NFS4_SERVE(offload_cancel)
+enum nfsstat4 nfs4_op_offload_cancel(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_offload_cancel_args *a = args;
 	(void)res;
 	struct nfs4_copy_ref ref = copy_ref(c, &a->stateid);
 	return nfs4_copy_cancel(c->srv, &ref);

@@ -137,8 +137,9 @@ static enum nfsstat4 readdir_pseudo(struct readdir_ctx *r, uint64_t cookie, bool
 	return NFS4_OK;
 }
 
-NFS4_SERVE(readdir)
+enum nfsstat4 nfs4_op_readdir(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_readdir_args *a = args;
 	/* NFS4_OPF_NEED_DIR: the current fh is a directory. */
 	enum nfsstat4 st;
 	if (nfs4_bitmap_isset(&a->attr_request, FATTR4_TIME_ACCESS_SET) ||
@@ -187,8 +188,9 @@ static uint64_t dir_change(struct nfs4_compound *c, const struct fh *fh)
 	return nfs4_fh_getattr(c, fh, &a) == NFS4_OK ? a.change : 0;
 }
 
-NFS4_SERVE(create)
+enum nfsstat4 nfs4_op_create(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_create_args *a = args;
 	uint32_t type = a->type, major = a->devdata.major, minor = a->devdata.minor;
 	const uint8_t *link = a->linkdata.data;
 	uint32_t linklen = a->linkdata.len;
@@ -249,8 +251,9 @@ NFS4_SERVE(create)
 	return NFS4_OK;
 }
 
-NFS4_SERVE(remove)
+enum nfsstat4 nfs4_op_remove(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_remove_args *a = args;
 	char name[BACKEND_NAME_MAX + 1];
 	struct backend_attr dattr;
 	enum nfsstat4 st = nfs4_need_dir_name(c, a->name, name, &dattr);
@@ -295,8 +298,9 @@ static enum nfsstat4 need_saved_and_dir(struct nfs4_compound *c, bool saved_dir,
 	return names_st;
 }
 
-NFS4_SERVE(rename)
+enum nfsstat4 nfs4_op_rename(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_rename_args *a = args;
 	char from[BACKEND_NAME_MAX + 1], to[BACKEND_NAME_MAX + 1];
 	enum nfsstat4 names_st = nfs4_name_from_wire(a->oldname, from);
 	enum nfsstat4 to_st = nfs4_name_from_wire(a->newname, to);
@@ -338,8 +342,9 @@ NFS4_SERVE(rename)
 	return NFS4_OK;
 }
 
-NFS4_SERVE(link)
+enum nfsstat4 nfs4_op_link(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_link_args *a = args;
 	char name[BACKEND_NAME_MAX + 1];
 	enum nfsstat4 name_st = nfs4_name_from_wire(a->name, name);
 	struct backend_attr dattr, oattr;
@@ -365,7 +370,7 @@ NFS4_SERVE(link)
 	return NFS4_OK;
 }
 
-NFS4_SERVE0(readlink)
+enum nfsstat4 nfs4_op_readlink(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
 	struct backend_attr attr;
 	enum nfsstat4 st = nfs4_fh_getattr(c, &c->cfh, &attr);

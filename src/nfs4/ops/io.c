@@ -125,8 +125,9 @@ int nfs4_read_into(struct nfs4_compound *c, const struct backend_attr *seen, uin
 	return rc;
 }
 
-NFS4_SERVE(read)
+enum nfsstat4 nfs4_op_read(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_read_args *a = args;
 	uint64_t offset = a->offset;
 	uint32_t count = a->count;
 	struct backend_attr attr;
@@ -230,8 +231,9 @@ static bool write_runs_here(const struct nfs4_compound *c, const struct nfs4_wri
 		c->cfh.kind == FH_EXPORT && c->cfh.export->ops->write_nowait);
 }
 
-NFS4_SERVE(write)
+enum nfsstat4 nfs4_op_write(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_write_args *a = args;
 	uint64_t offset = a->offset;
 	uint32_t len = a->data.len;
 	const uint8_t *data = a->data.data;
@@ -266,8 +268,9 @@ NFS4_SERVE(write)
 	return NFS4_OK;
 }
 
-NFS4_SERVE(commit)
+enum nfsstat4 nfs4_op_commit(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_commit_args *a = args;
 	uint64_t offset = a->offset;
 	uint32_t count = a->count;
 	struct backend_attr attr;

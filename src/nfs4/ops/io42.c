@@ -45,20 +45,23 @@ static enum nfsstat4 space_change(struct nfs4_compound *c, const struct nfs4_all
 }
 
 /* The size grows when the range ends past it (RFC 7862 15.1.3). */
-NFS4_SERVE(allocate)
+enum nfsstat4 nfs4_op_allocate(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_allocate_args *a = args;
 	return space_change(c, a, false);
 }
 
 /* The size never changes: a range past the end frees up to it (RFC 7862
  * 15.4.3). */
-NFS4_SERVE(deallocate)
+enum nfsstat4 nfs4_op_deallocate(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_deallocate_args *a = args;
 	return space_change(c, a, true);
 }
 
-NFS4_SERVE(seek)
+enum nfsstat4 nfs4_op_seek(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_seek_args *a = args;
 	/* NFS4_OPF_NEED_REG: the current fh is a regular file. */
 	const struct backend_attr *attr = c->cfh_attr;
 	enum nfsstat4 st;
@@ -117,8 +120,9 @@ static enum nfsstat4 read_plus_data(struct nfs4_compound *c, struct nfs4_read_pl
 /* The segments of [offset, offset + count) clipped to the file: holes as
  * hole segments, data as data (RFC 7862 15.10).  A segment never reaches
  * past the range asked for, so a client needs no clipping. */
-NFS4_SERVE(read_plus)
+enum nfsstat4 nfs4_op_read_plus(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_read_plus_args *a = args;
 	/* NFS4_OPF_NEED_REG: the current fh is a regular file. */
 	const struct backend_attr *attr = c->cfh_attr;
 	enum nfsstat4 st;
@@ -187,8 +191,9 @@ NFS4_SERVE(read_plus)
  * a source range past the source's end is NFS4ERR_INVAL, as are
  * overlapping ranges of one file.  A file system that cannot clone answers
  * NFS4ERR_NOTSUPP. */
-NFS4_SERVE(clone)
+enum nfsstat4 nfs4_op_clone(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_clone_args *a = args;
 	if (c->sfh.kind == FH_NONE)
 		return NFS4ERR_NOFILEHANDLE;
 	struct backend_attr src, dst;
@@ -254,8 +259,9 @@ static unsigned hints_among(const struct nfs4_bitmap *set, const unsigned *bits,
  * contradict each other (two access patterns; WILLNEED with DONTNEED) are
  * all left out: advice is never required, and taking one of them at
  * random would be a guess. */
-NFS4_SERVE(io_advise)
+enum nfsstat4 nfs4_op_io_advise(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_io_advise_args *a = args;
 	/* NFS4_OPF_NEED_REG: the current fh is a regular file. */
 	enum nfsstat4 st;
 	if ((st = nfs4_check_io_stateid(c, &a->stateid, false, a->offset, 0)) != NFS4_OK)

@@ -144,8 +144,9 @@ static enum nfsstat4 lock_file(struct nfs4_compound *c, struct state_owner *o,
 	return s;
 }
 
-NFS4_SERVE(lock)
+enum nfsstat4 nfs4_op_lock(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_lock_args *a = args;
 	const struct nfs4_locker *l = &a->locker;
 	struct state_lock_args la = {
 		.type = a->locktype,
@@ -178,8 +179,9 @@ NFS4_SERVE(lock)
 	return nfs4_state_stateid_seq_run(c, sid, seqid, NFS4ERR_ISDIR, lock_file, &la, res);
 }
 
-NFS4_SERVE(lockt)
+enum nfsstat4 nfs4_op_lockt(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_lockt_args *a = args;
 	uint64_t clientid = a->owner.clientid;
 	if (c->minor >= 1)
 		clientid = c->clientid;
@@ -242,14 +244,16 @@ static enum nfsstat4 locku_file(struct nfs4_compound *c, struct state_owner *o,
 	return s;
 }
 
-NFS4_SERVE(locku)
+enum nfsstat4 nfs4_op_locku(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_locku_args *a = args;
 	return nfs4_state_stateid_seq_run(c, &a->stateid, a->seqid, NFS4ERR_ISDIR, locku_file, a,
 					  res);
 }
 
-NFS4_SERVE(release_lockowner)
+enum nfsstat4 nfs4_op_release_lockowner(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_release_lockowner_args *a = args;
 	enum nfsstat4 s = nfs4_state_v40_clientid(c, a->owner.clientid);
 	if (s != NFS4_OK)
 		return s;

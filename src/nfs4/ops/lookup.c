@@ -74,8 +74,9 @@ static enum nfsstat4 export_enter(struct nfs4_compound *c, const struct export *
 	return NFS4_OK;
 }
 
-NFS4_SERVE(putfh)
+enum nfsstat4 nfs4_op_putfh(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_putfh_args *a = args;
 	struct fh fh;
 	switch (fh_parse(&c->srv->exports, a->fh.data, a->fh.len, &fh)) {
 	case FH_OK:
@@ -95,7 +96,7 @@ NFS4_SERVE(putfh)
 	return NFS4_OK;
 }
 
-NFS4_SERVE0(putrootfh)
+enum nfsstat4 nfs4_op_putrootfh(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
 	struct fh fh;
 	fh_from_pseudo(&c->srv->exports, c->srv->exports.root, &fh);
@@ -109,9 +110,12 @@ NFS4_SERVE0(putrootfh)
 }
 
 /* Ferry's public filehandle is the root of the pseudo file system. */
-NFS4_SERVE0(putpubfh) { return nfs4_serve_putrootfh(c, args, res); }
+enum nfsstat4 nfs4_op_putpubfh(struct nfs4_compound *c, void *args, struct xdr_enc *res)
+{
+	return nfs4_op_putrootfh(c, args, res);
+}
 
-NFS4_SERVE0(getfh)
+enum nfsstat4 nfs4_op_getfh(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
 	if (c->handoff.lookup_attr_for == c->op_index)
 		c->handoff.lookup_attr_for = c->op_index + 1;
@@ -119,7 +123,7 @@ NFS4_SERVE0(getfh)
 	return nfs4_enc_getfh_res(res, &r) ? NFS4_OK : NFS4ERR_RESOURCE;
 }
 
-NFS4_SERVE0(savefh)
+enum nfsstat4 nfs4_op_savefh(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
 	c->sfh = c->cfh;
 	c->saved_stateid = c->current_stateid;
@@ -127,7 +131,7 @@ NFS4_SERVE0(savefh)
 	return NFS4_OK;
 }
 
-NFS4_SERVE0(restorefh)
+enum nfsstat4 nfs4_op_restorefh(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
 	if (c->sfh.kind == FH_NONE)
 		return NFS4ERR_RESTOREFH;
@@ -272,8 +276,9 @@ static bool lookup_walk(struct nfs4_compound *c, struct nfs4_opaque first)
 	return true;
 }
 
-NFS4_SERVE(lookup)
+enum nfsstat4 nfs4_op_lookup(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_lookup_args *a = args;
 	if (c->handoff.lookups_ahead) {
 		/* Walked by an earlier LOOKUP of this COMPOUND. */
 		c->handoff.lookups_ahead--;
@@ -314,7 +319,7 @@ NFS4_SERVE(lookup)
 	return NFS4_OK;
 }
 
-NFS4_SERVE0(lookupp)
+enum nfsstat4 nfs4_op_lookupp(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
 	/* NFS4_OPF_NEED_DIR: the current fh is a directory. */
 	struct fh fh;
@@ -347,8 +352,9 @@ NFS4_SERVE0(lookupp)
 	return NFS4_OK;
 }
 
-NFS4_SERVE(secinfo)
+enum nfsstat4 nfs4_op_secinfo(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_secinfo_args *a = args;
 	/* As LOOKUP: the directory's errors rank before the name's. */
 	char name[BACKEND_NAME_MAX + 1];
 	struct backend_attr dattr;
@@ -368,8 +374,7 @@ NFS4_SERVE(secinfo)
 }
 
 /* Named attributes are not supported. */
-NFS4_SERVE(openattr)
+enum nfsstat4 nfs4_op_openattr(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
-	(void)c, (void)a, (void)res;
 	return NFS4ERR_NOTSUPP;
 }

@@ -525,8 +525,9 @@ static enum nfsstat4 open_serve(struct nfs4_compound *c, struct state_owner *o,
 	return NFS4_OK;
 }
 
-NFS4_SERVE(open)
+enum nfsstat4 nfs4_op_open(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_open_args *a = args;
 	struct state_server *st = c->srv->state;
 	struct open_args oa;
 	enum nfsstat4 s = open_from_wire(c, a, &oa);
@@ -623,21 +624,24 @@ static enum nfsstat4 open_change_run(struct nfs4_compound *c, const struct nfs4_
 					  &ch, res);
 }
 
-NFS4_SERVE(open_confirm)
+enum nfsstat4 nfs4_op_open_confirm(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_open_confirm_args *a = args;
 	return open_change_run(c, &a->stateid, a->seqid,
 			       (struct open_change){.kind = OPEN_CHANGE_CONFIRM}, res);
 }
 
-NFS4_SERVE(open_downgrade)
+enum nfsstat4 nfs4_op_open_downgrade(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_open_downgrade_args *a = args;
 	return open_change_run(c, &a->stateid, a->seqid,
 			       (struct open_change){.kind = OPEN_CHANGE_DOWNGRADE, .downgrade = a},
 			       res);
 }
 
-NFS4_SERVE(close)
+enum nfsstat4 nfs4_op_close(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_close_args *a = args;
 	return open_change_run(c, &a->stateid, a->seqid,
 			       (struct open_change){.kind = OPEN_CHANGE_CLOSE}, res);
 }

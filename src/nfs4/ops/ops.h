@@ -1,12 +1,16 @@
 /* The operation handlers, and the helpers they share.
  *
- * Every handler serves one operation on the arguments the dispatcher
- * decoded (NFS4_SERVE in nfs4/engine/optable.h) and is named in the op
- * table (nfs4/engine/optable.c), which says what the dispatcher checks
- * before it runs.  They are declared here, grouped by the file that defines
- * them: most in src/nfs4/ops/, the delegation ones in src/nfs4/deleg/
- * (COPY's handler is ops/copy.c; the copy engine it starts is
- * src/nfs4/copy/). */
+ * Every handler serves one operation, and is named after it: nfs4_op_write
+ * serves WRITE.  It takes the COMPOUND, the operation's arguments as the
+ * dispatcher decoded them (args points to the operation's struct
+ * nfs4_OP_args, xdr/nfs4_codec_*.h, which the handler's first line names;
+ * nothing for an operation without arguments) and the reply to append its
+ * result body to, and returns the operation's status.  The op table
+ * (nfs4/engine/optable.c) names each handler and says what the dispatcher
+ * checks before it runs.  They are declared here, grouped by the file that
+ * defines them: most in src/nfs4/ops/, the delegation ones in
+ * src/nfs4/deleg/ (COPY's handler is ops/copy.c; the copy engine it starts
+ * is src/nfs4/copy/). */
 #ifndef FERRY_NFS4_OPS_H
 #define FERRY_NFS4_OPS_H
 
@@ -20,82 +24,87 @@
 /* --- Handlers, by the file that defines them ----------------------- */
 
 /* ops/lookup.c: filehandles and names */
-NFS4_SERVE_DECL(putfh);
-NFS4_SERVE_DECL(putrootfh);
-NFS4_SERVE_DECL(putpubfh);
-NFS4_SERVE_DECL(getfh);
-NFS4_SERVE_DECL(savefh);
-NFS4_SERVE_DECL(restorefh);
-NFS4_SERVE_DECL(lookup);
-NFS4_SERVE_DECL(lookupp);
-NFS4_SERVE_DECL(secinfo);
-NFS4_SERVE_DECL(openattr);
+enum nfsstat4 nfs4_op_putfh(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_putrootfh(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_putpubfh(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_getfh(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_savefh(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_restorefh(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_lookup(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_lookupp(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_secinfo(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_openattr(struct nfs4_compound *c, void *args, struct xdr_enc *res);
 /* ops/attr.c */
-NFS4_SERVE_DECL(getattr);
-NFS4_SERVE_DECL(setattr_wire);
-NFS4_SERVE_DECL(verify);
-NFS4_SERVE_DECL(nverify);
-NFS4_SERVE_DECL(access);
+enum nfsstat4 nfs4_op_getattr(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_setattr(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_verify(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_nverify(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_access(struct nfs4_compound *c, void *args, struct xdr_enc *res);
 /* ops/dir.c */
-NFS4_SERVE_DECL(readdir);
-NFS4_SERVE_DECL(create);
-NFS4_SERVE_DECL(remove);
-NFS4_SERVE_DECL(rename);
-NFS4_SERVE_DECL(link);
-NFS4_SERVE_DECL(readlink);
+enum nfsstat4 nfs4_op_readdir(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_create(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_remove(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_rename(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_link(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_readlink(struct nfs4_compound *c, void *args, struct xdr_enc *res);
 /* ops/io.c */
-NFS4_SERVE_DECL(read);
-NFS4_SERVE_DECL(write);
-NFS4_SERVE_DECL(commit);
+enum nfsstat4 nfs4_op_read(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_write(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_commit(struct nfs4_compound *c, void *args, struct xdr_enc *res);
 /* ops/io42.c: NFSv4.2 (RFC 7862) */
-NFS4_SERVE_DECL(allocate);
-NFS4_SERVE_DECL(deallocate);
-NFS4_SERVE_DECL(seek);
-NFS4_SERVE_DECL(read_plus);
-NFS4_SERVE_DECL(clone);
-NFS4_SERVE_DECL(io_advise);
+enum nfsstat4 nfs4_op_allocate(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_deallocate(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_seek(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_read_plus(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_clone(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_io_advise(struct nfs4_compound *c, void *args, struct xdr_enc *res);
 /* ops/xattr.c (RFC 8276) */
-NFS4_SERVE_DECL(getxattr);
-NFS4_SERVE_DECL(setxattr);
-NFS4_SERVE_DECL(listxattrs);
-NFS4_SERVE_DECL(removexattr);
+enum nfsstat4 nfs4_op_getxattr(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_setxattr(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_listxattrs(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_removexattr(struct nfs4_compound *c, void *args, struct xdr_enc *res);
 /* ops/copy.c (NFSv4.2): starts and asks after the copy engine's jobs */
-NFS4_SERVE_DECL(copy);
-NFS4_SERVE_DECL(offload_status);
-NFS4_SERVE_DECL(offload_cancel);
+enum nfsstat4 nfs4_op_copy(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_offload_status(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_offload_cancel(struct nfs4_compound *c, void *args, struct xdr_enc *res);
 /* ops/open.c */
-NFS4_SERVE_DECL(open); /* may block: creates files */
-NFS4_SERVE_DECL(open_confirm);
-NFS4_SERVE_DECL(open_downgrade);
-NFS4_SERVE_DECL(close);
+/* OPEN may block: creates files */
+enum nfsstat4 nfs4_op_open(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_open_confirm(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_open_downgrade(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_close(struct nfs4_compound *c, void *args, struct xdr_enc *res);
 /* ops/lock.c */
-NFS4_SERVE_DECL(lock);
-NFS4_SERVE_DECL(lockt);
-NFS4_SERVE_DECL(locku);
-NFS4_SERVE_DECL(release_lockowner);
+enum nfsstat4 nfs4_op_lock(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_lockt(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_locku(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_release_lockowner(struct nfs4_compound *c, void *args, struct xdr_enc *res);
 /* ops/client.c: the v4.0 client id (RFC 7530 16.32-16.34) */
-NFS4_SERVE_DECL(setclientid);
-NFS4_SERVE_DECL(setclientid_confirm); /* may block: writes the stable record */
-NFS4_SERVE_DECL(renew);
+enum nfsstat4 nfs4_op_setclientid(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+/* SETCLIENTID_CONFIRM may block: writes the stable record */
+enum nfsstat4 nfs4_op_setclientid_confirm(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_renew(struct nfs4_compound *c, void *args, struct xdr_enc *res);
 /* ops/session.c: v4.1 clients and sessions (RFC 8881 18.33-18.51) */
-NFS4_SERVE_DECL(exchange_id);
-NFS4_SERVE_DECL(create_session); /* may block: writes the stable record */
-NFS4_SERVE_DECL(destroy_session);
-NFS4_SERVE_DECL(sequence);
-NFS4_SERVE_DECL(bind_conn_to_session);
-NFS4_SERVE_DECL(destroy_clientid); /* may block: removes the stable record */
-NFS4_SERVE_DECL(reclaim_complete);
-NFS4_SERVE_DECL(secinfo_no_name);
-NFS4_SERVE_DECL(test_stateid);
-NFS4_SERVE_DECL(free_stateid);
-NFS4_SERVE_DECL(backchannel_ctl);
-NFS4_SERVE_DECL(set_ssv);
+enum nfsstat4 nfs4_op_exchange_id(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+/* CREATE_SESSION may block: writes the stable record */
+enum nfsstat4 nfs4_op_create_session(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_destroy_session(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_sequence(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_bind_conn_to_session(struct nfs4_compound *c, void *args,
+					   struct xdr_enc *res);
+/* DESTROY_CLIENTID may block: removes the stable record */
+enum nfsstat4 nfs4_op_destroy_clientid(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_reclaim_complete(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_secinfo_no_name(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_test_stateid(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_free_stateid(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_backchannel_ctl(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_set_ssv(struct nfs4_compound *c, void *args, struct xdr_enc *res);
 /* deleg/grant.c: file delegations */
-NFS4_SERVE_DECL(delegreturn);
-NFS4_SERVE_DECL(delegpurge);
-NFS4_SERVE_DECL(want_delegation);
+enum nfsstat4 nfs4_op_delegreturn(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_delegpurge(struct nfs4_compound *c, void *args, struct xdr_enc *res);
+enum nfsstat4 nfs4_op_want_delegation(struct nfs4_compound *c, void *args, struct xdr_enc *res);
 /* deleg/dir_grant.c: directory delegations */
-NFS4_SERVE_DECL(get_dir_delegation);
+enum nfsstat4 nfs4_op_get_dir_delegation(struct nfs4_compound *c, void *args, struct xdr_enc *res);
 
 /* --- What handlers and the op table share -------------------------- */
 

@@ -116,8 +116,9 @@ static void sp4_to_bitmap(const uint64_t map[2], struct nfs4_bitmap *b)
 			b->w[op / 32] |= 1u << (op % 32);
 }
 
-NFS4_SERVE(exchange_id)
+enum nfsstat4 nfs4_op_exchange_id(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_exchange_id_args *a = args;
 	/* The flags a client may send (RFC 8881 18.35.3); CONFIRMED_R and
 	 * the undefined bits are the server's or nobody's. */
 	enum {
@@ -186,8 +187,9 @@ NFS4_SERVE(exchange_id)
 
 /* --- CREATE_SESSION ------------------------------------------------------------- */
 
-NFS4_SERVE(create_session)
+enum nfsstat4 nfs4_op_create_session(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_create_session_args *a = args;
 	/* PERSIST, CONN_BACK_CHAN and CONN_RDMA are all that is defined. */
 	if (a->flags & ~(uint32_t)0x7)
 		return NFS4ERR_INVAL;
@@ -251,8 +253,9 @@ static enum nfsstat4 session_mach_check(struct nfs4_compound *c, const uint8_t *
 	return state_session_mach_check(c->srv->state, sid, &who, op);
 }
 
-NFS4_SERVE(destroy_session)
+enum nfsstat4 nfs4_op_destroy_session(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_destroy_session_args *a = args;
 	const uint8_t *sid = a->sessionid.data;
 	/* In the session it destroys, it must be the last operation. */
 	if (c->session && memcmp(state_session_id(c->session), sid, NFS4_SESSIONID_SIZE) == 0 &&
@@ -264,8 +267,9 @@ NFS4_SERVE(destroy_session)
 	return state_destroy_session(c->srv->state, sid, c->session, c->req->conn);
 }
 
-NFS4_SERVE(destroy_clientid)
+enum nfsstat4 nfs4_op_destroy_clientid(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_destroy_clientid_args *a = args;
 	/* The session this COMPOUND runs in is one of its sessions. */
 	if (c->session && state_session_clientid(c->session) == a->clientid)
 		return NFS4ERR_CLIENTID_BUSY;
@@ -278,8 +282,9 @@ NFS4_SERVE(destroy_clientid)
 	return state_destroy_clientid(c->srv->state, a->clientid);
 }
 
-NFS4_SERVE(bind_conn_to_session)
+enum nfsstat4 nfs4_op_bind_conn_to_session(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_bind_conn_to_session_args *a = args;
 	enum nfsstat4 wrong = session_mach_check(c, a->sessionid.data, OP_BIND_CONN_TO_SESSION);
 	if (wrong != NFS4_OK)
 		return wrong;
@@ -298,8 +303,9 @@ NFS4_SERVE(bind_conn_to_session)
 
 /* --- SEQUENCE --------------------------------------------------------------------- */
 
-NFS4_SERVE(sequence)
+enum nfsstat4 nfs4_op_sequence(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_sequence_args *a = args;
 	struct state_sequence_args sa = {
 		.sessionid = a->sessionid.data,
 		.seqid = a->sequenceid,
@@ -358,8 +364,9 @@ NFS4_SERVE(sequence)
 
 /* --- RECLAIM_COMPLETE, SECINFO_NO_NAME ------------------------------------------ */
 
-NFS4_SERVE(reclaim_complete)
+enum nfsstat4 nfs4_op_reclaim_complete(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_reclaim_complete_args *a = args;
 	if (a->one_fs) {
 		/* Per file system: Ferry's grace is global; nothing to track
 		 * beyond the file system being one (RFC 8881 18.51.3). */
@@ -409,8 +416,9 @@ uint32_t nfs4_fh_sec(const struct nfs4_compound *c, const struct fh *fh)
 	return exports_pseudo_sec(&c->srv->exports);
 }
 
-NFS4_SERVE(secinfo_no_name)
+enum nfsstat4 nfs4_op_secinfo_no_name(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_secinfo_no_name_args *a = args;
 	if (a->style > SECINFO_STYLE4_PARENT)
 		return NFS4ERR_INVAL;
 	/* The pseudo-root has no parent. */
@@ -432,8 +440,9 @@ NFS4_SERVE(secinfo_no_name)
 
 /* --- TEST_STATEID, FREE_STATEID ------------------------------------------------- */
 
-NFS4_SERVE(test_stateid)
+enum nfsstat4 nfs4_op_test_stateid(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_test_stateid_args *a = args;
 	/* nfsstat4<> written as nfs4_enc_test_stateid_res lays it out, one
 	 * status at a time: the list is bounded only by the request, and
 	 * building it first would need an allocation per call. */
@@ -448,15 +457,17 @@ NFS4_SERVE(test_stateid)
 	return NFS4_OK;
 }
 
-NFS4_SERVE(free_stateid)
+enum nfsstat4 nfs4_op_free_stateid(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_free_stateid_args *a = args;
 	return state_free_stateid(c->srv->state, c->clientid, &a->stateid);
 }
 
 /* --- BACKCHANNEL_CTL, SET_SSV ------------------------------------------------------ */
 
-NFS4_SERVE(backchannel_ctl)
+enum nfsstat4 nfs4_op_backchannel_ctl(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_backchannel_ctl_args *a = args;
 	/* RFC 8881 18.33.3: the program and the security are replaced, and
 	 * an RPCSEC_GSS handle the server does not have is NFS4ERR_NOENT. */
 	if (!state_session_back_wanted(c->srv->state, c->session))
@@ -473,7 +484,7 @@ NFS4_SERVE(backchannel_ctl)
 	return s;
 }
 
-NFS4_SERVE(set_ssv)
+enum nfsstat4 nfs4_op_set_ssv(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
 	/* Only for a client ID made with SP4_SSV, which Ferry refuses. */
 	return NFS4ERR_INVAL;

@@ -63,8 +63,9 @@ static enum nfsstat4 xattr_object(const struct nfs4_compound *c)
 	return c->cfh.kind == FH_EXPORT ? NFS4_OK : NFS4ERR_NOTSUPP;
 }
 
-NFS4_SERVE(getxattr)
+enum nfsstat4 nfs4_op_getxattr(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_getxattr_args *a = args;
 	char name[BACKEND_XATTR_NAME_MAX + 1];
 	enum nfsstat4 st = xattr_object(c);
 	if (st == NFS4_OK)
@@ -136,8 +137,9 @@ static void xattr_change_end(struct nfs4_compound *c, const struct backend_attr 
 	nfs4_dirdeleg_child_attrs(c, &c->cfh, &after);
 }
 
-NFS4_SERVE(setxattr)
+enum nfsstat4 nfs4_op_setxattr(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_setxattr_args *a = args;
 	char name[BACKEND_XATTR_NAME_MAX + 1];
 	enum backend_xattr_set how;
 	switch (a->option) {
@@ -171,8 +173,9 @@ NFS4_SERVE(setxattr)
 	return NFS4_OK;
 }
 
-NFS4_SERVE(removexattr)
+enum nfsstat4 nfs4_op_removexattr(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_removexattr_args *a = args;
 	char name[BACKEND_XATTR_NAME_MAX + 1];
 	enum nfsstat4 st = nfs4_xattr_name_from_wire(a->name, name);
 	if (st != NFS4_OK)
@@ -207,8 +210,9 @@ static bool listxattrs_name(void *ctx, const char *name, size_t namelen, uint64_
 /* lxa_maxcount bounds the whole LISTXATTRS4resok (cookie, names, eof), as
  * READDIR's maxcount does its result; so does the room the reply has
  * left.  Not even one name fitting is NFS4ERR_TOOSMALL. */
-NFS4_SERVE(listxattrs)
+enum nfsstat4 nfs4_op_listxattrs(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
+	const struct nfs4_listxattrs_args *a = args;
 	enum nfsstat4 st = xattr_object(c);
 	if (st != NFS4_OK)
 		return st;
