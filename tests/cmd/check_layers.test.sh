@@ -1,67 +1,252 @@
 #!/usr/bin/env bash
 # scripts/check-layers.sh passes on the tree as it is and fails, naming the
-# file and the rule, on each upward include and on an upward link line.
-# Works on a copy of src/, CMakeLists.txt and the script, so the tree is
-# never touched.  (The symbol check needs a build; the test command runs the
-# script on build/ itself.)
+# file and the rule, on each kind of crossing: an upward include in each
+# module, an upward link line, a module the module table has no row for, a
+# module table that contradicts itself; with the build's object files, an
+# upward call from each module, a call into a module whose types only it
+# may use, and a known exception the code no longer needs; and, for a
+# module whose sub-folders are stacked, a part that includes or calls one
+# not below it (state split into base < clients < lifecycle, as it will
+# be), a part left out of the order and one that does not exist.
+# Works on a copy of src/, CMakeLists.txt, docs/ARCHITECTURE.md and the
+# script, with the build's object files linked into a copy of their
+# folders, so neither the tree nor the build is touched.
+#
+# The build is the one ferryd was built in (FERRYD, set by ctest), or
+# FERRY_BUILD; without either the checks that need object files are skipped.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 dir=$(mktemp -d "${TMPDIR:-/tmp}/ferry-check-layers.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+build=${FERRY_BUILD:-}
+[ -z "$build" ] && [ -n "${FERRYD:-}" ] && build=$(dirname "$FERRYD")
+modules="core xdr rpc backend state callback export nfs3 nfs4 mount nlm client ctl"
+
 fresh() {
 	rm -rf "$dir/tree"
-	mkdir -p "$dir/tree/scripts"
+	mkdir -p "$dir/tree/scripts" "$dir/tree/docs"
 	cp -r "$repo/src" "$dir/tree/"
 	cp "$repo/CMakeLists.txt" "$dir/tree/"
+	cp "$repo/docs/ARCHITECTURE.md" "$dir/tree/docs/"
 	cp "$repo/scripts/check-layers.sh" "$dir/tree/scripts/"
 }
 
+# The build's object files, each a link, in BUILD/CMakeFiles/ferry_X.dir.
+fresh_build() {
+	rm -rf "$dir/build"
+	mkdir -p "$dir/build/CMakeFiles"
+	for m in $modules; do
+		[ -d "$build/CMakeFiles/ferry_$m.dir" ] ||
+			fail "no $build/CMakeFiles/ferry_$m.dir: build first"
+		cp -rs "$(cd "$build" && pwd)/CMakeFiles/ferry_$m.dir" "$dir/build/CMakeFiles/"
+	done
+}
+
+run() { bash "$dir/tree/scripts/check-layers.sh" "$@" >"$dir/out" 2>&1; }
+# expect_fail WHAT PATTERN [ARGS...]: the check fails and prints a line
+# matching PATTERN (grep -E).
+expect_fail() {
+	local what=$1 pattern=$2
+	shift 2
+	if run "$@"; then
+		cat "$dir/out" >&2
+		fail "check-layers passed with $what"
+	fi
+	grep -qE "$pattern" "$dir/out" || { cat "$dir/out" >&2; fail "no line /$pattern/ for $what"; }
+}
+doc() { sed -i "$@" "$dir/tree/docs/ARCHITECTURE.md"; }
+
 fresh
-bash "$dir/tree/scripts/check-layers.sh" >"$dir/out" 2>&1 ||
-	{ cat "$dir/out" >&2; fail "check-layers fails on the tree as it is"; }
+run || { cat "$dir/out" >&2; fail "check-layers fails on the tree as it is"; }
+checks=0
 
 # FILE (under src/) and an include it may not have: module, what it includes.
 upward=(
 	"callback/queue.c nfs4/server.h callback nfs4"
 	"state/state.h callback/callback.h state callback"
 	"state/state.h nfs4/engine/compound.h state nfs4"
+	"state/state.h export/export.h state export"
 	"backend/backend.h state/state.h backend state"
 	"rpc/server.h nfs4/server.h rpc nfs4"
 	"client/slots.h state/state.h client state"
 	"xdr/xdr.h rpc/server.h xdr rpc"
 	"core/buf.h xdr/xdr.h core xdr"
+	"export/export.h nfs4/server.h export nfs4"
+	"nfs3/program.c nfs4/server.h nfs3 nfs4"
+	"nfs3/program.c callback/callback.h nfs3 callback"
+	"nfs4/server.h nfs3/nfs3.h nfs4 nfs3"
+	"mount/mount.c state/state.h mount state"
+	"nlm/nlm.c nfs3/nfs3.h nlm nfs3"
+	"ctl/api.c mount/mount.h ctl mount"
 )
 for row in "${upward[@]}"; do
 	read -r file include mod target <<<"$row"
 	fresh
+	[ -f "$dir/tree/src/$file" ] || fail "the test names src/$file, which is gone"
 	echo "#include \"$include\"" >>"$dir/tree/src/$file"
-	if bash "$dir/tree/scripts/check-layers.sh" >"$dir/out" 2>&1; then
-		fail "check-layers passed with src/$file including $include"
-	fi
-	grep -q "^src/$file:[0-9]*: $mod may not include $target" "$dir/out" ||
-		{ cat "$dir/out" >&2; fail "no line names src/$file including $include"; }
+	expect_fail "src/$file including $include" "^src/$file:[0-9]+: $mod may not include $target"
+	checks=$((checks + 1))
 done
 
-# A library linking one above it.
-fresh
-sed -i 's/^target_link_libraries(ferry_callback \(.*\))/target_link_libraries(ferry_callback \1 ferry_nfs4)/' \
-	"$dir/tree/CMakeLists.txt"
-grep -q 'target_link_libraries(ferry_callback .*ferry_nfs4)' "$dir/tree/CMakeLists.txt" ||
-	fail "the test could not find ferry_callback's link line"
-if bash "$dir/tree/scripts/check-layers.sh" >"$dir/out" 2>&1; then
-	fail "check-layers passed with ferry_callback linking ferry_nfs4"
-fi
-grep -q "ferry_callback may not link ferry_nfs4" "$dir/out" ||
-	{ cat "$dir/out" >&2; fail "no line names the upward link"; }
+# Libraries linking ones above them.
+for row in "callback nfs4" "nlm nfs4" "mount state"; do
+	read -r lib dep <<<"$row"
+	fresh
+	sed -i "s/^target_link_libraries(ferry_$lib \(.*\))/target_link_libraries(ferry_$lib \1 ferry_$dep)/" \
+		"$dir/tree/CMakeLists.txt"
+	grep -q "target_link_libraries(ferry_$lib .*ferry_$dep)" "$dir/tree/CMakeLists.txt" ||
+		fail "the test could not find ferry_$lib's link line"
+	expect_fail "ferry_$lib linking ferry_$dep" "ferry_$lib may not link ferry_$dep"
+	checks=$((checks + 1))
+done
 
-# A module without a rule.
+# A module without a row.
 fresh
 mkdir -p "$dir/tree/src/unruled"
 echo 'int unruled_placeholder;' >"$dir/tree/src/unruled/unruled.c"
-if bash "$dir/tree/scripts/check-layers.sh" >"$dir/out" 2>&1; then
-	fail "check-layers passed with a module it has no rule for"
+expect_fail "a module it has no row for" "src/unruled has no row"
+
+# The module table: a row for no folder, a "used by" that may not use,
+# a cell it cannot read, nfs4's row without export (as it once was).
+fresh
+doc 's/^| `ferry_client` |/| `ferry_gone` | core | cmd |\n&/'
+expect_fail "a row for a module that is not there" "ferry_gone: there is no src/gone"
+fresh
+doc 's/^\(| `ferry_mount` | .* | \)cmd (ferryd) |$/\1cmd (ferryd), nlm |/'
+expect_fail "nlm named as a user of mount" "ferry_mount is used by nlm, but nlm may not use mount"
+fresh
+doc 's/^| `ferry_nfs3` | core, /| `ferry_nfs3` | core (mostly), /'
+expect_fail "an unreadable cell" 'ferry_nfs3: cannot read "core \(mostly\)"'
+fresh
+doc 's/^| `ferry_nfs4` | core, xdr, rpc, backend, state, callback, export |/| `ferry_nfs4` | core, xdr, rpc, backend, state, callback |/'
+expect_fail "nfs4 without export" "^src/nfs4/.*: nfs4 may not include export"
+checks=$((checks + 4))
+
+# Sub-folders stacked: state split into base < clients < lifecycle, with
+# the row the split will bring.
+split_state() {
+	mkdir -p "$dir/tree/src/state/base" "$dir/tree/src/state/clients" "$dir/tree/src/state/lifecycle"
+	printf 'void state_base_fn(void);\n' >"$dir/tree/src/state/base/base.h"
+	printf '#include "state/base/base.h"\nvoid state_base_fn(void) {}\n' >"$dir/tree/src/state/base/base.c"
+	printf '#include "state/base/base.h"\nvoid state_clients_fn(void);\n' >"$dir/tree/src/state/clients/clients.h"
+	printf '#include "state/clients/clients.h"\nvoid state_clients_fn(void) { state_base_fn(); }\n' \
+		>"$dir/tree/src/state/clients/clients.c"
+	printf '#include "state/clients/clients.h"\nvoid state_lifecycle_fn(void) { state_clients_fn(); }\n' \
+		>"$dir/tree/src/state/lifecycle/lifecycle.c"
+	doc 's/^| `src\/rpc` | `gss`, `tls` |$/&\n| `src\/state` | `base` < `clients` < `lifecycle` |/'
+	grep -q '^| `src/state` | `base` < `clients` < `lifecycle` |$' "$dir/tree/docs/ARCHITECTURE.md" ||
+		fail "the test could not add state's parts"
+}
+fresh
+split_state
+run || { cat "$dir/out" >&2; fail "check-layers fails on state split in order"; }
+fresh
+split_state
+echo '#include "state/lifecycle/lifecycle.h"' >>"$dir/tree/src/state/clients/clients.c"
+expect_fail "state/clients including state/lifecycle" \
+	"^src/state/clients/clients.c:[0-9]+: state/clients may not include state/lifecycle"
+fresh
+split_state
+echo '#include "backend/ceph/ceph_internal.h"' >>"$dir/tree/src/backend/local/local_io.c"
+expect_fail "backend/local including backend/ceph (one level)" \
+	"^src/backend/local/local_io.c:[0-9]+: backend/local may not include backend/ceph"
+fresh
+split_state
+mkdir -p "$dir/tree/src/state/extra"
+echo 'int state_extra;' >"$dir/tree/src/state/extra/extra.c"
+expect_fail "a sub-folder of state in no level" "src/state/extra is not placed in src/state's parts"
+fresh
+split_state
+doc 's/`clients` < `lifecycle` |$/`clients` < `deleg`, `lifecycle` |/'
+expect_fail "a part that is not there" "src/state: part \`deleg\` but no folder src/state/deleg"
+checks=$((checks + 5))
+
+if [ -z "$build" ]; then
+	echo "check-layers: $checks crossings caught; no build (FERRYD or FERRY_BUILD): calls not checked"
+	exit 0
 fi
-grep -q "src/unruled has no layer rule" "$dir/out" || { cat "$dir/out" >&2; fail "no line names src/unruled"; }
-echo "check-layers: ${#upward[@]} upward includes, an upward link and an unknown module caught"
+
+# --- with the build's object files ---------------------------------------------
+
+fresh
+fresh_build
+run "$dir/build" || { cat "$dir/out" >&2; fail "check-layers fails on the tree and its build"; }
+
+# obj MODULE SRC CODE: compiles CODE as src/MODULE/SRC into the build copy.
+obj() {
+	local o=$dir/build/CMakeFiles/ferry_$1.dir/src/$1/$2.o
+	mkdir -p "$(dirname "$o")"
+	printf '%s\n' "$3" >"$dir/c.c"
+	cc -c -o "$o" "$dir/c.c" || fail "cc failed on $3"
+}
+# A function that the library of MODULE defines, and its source.
+some_symbol() {
+	local o
+	while IFS= read -r o; do
+		s=$(nm -g --defined-only "$o" | awk '$2 == "T" && s == "" { s = $3 } END { print s }')
+		if [ -n "$s" ]; then
+			src=${o#*CMakeFiles/ferry_$1.dir/}
+			src=${src%.o}
+			return 0
+		fi
+	done < <(find "$build/CMakeFiles/ferry_$1.dir" -name '*.c.o' | sort)
+	fail "no function in ferry_$1"
+}
+
+# An upward call from each module (the caller, the module it calls).
+calls=("core xdr" "xdr rpc" "rpc state" "backend state" "state nfs4" "state callback"
+	"callback nfs4" "export nfs3" "nfs3 nfs4" "nfs3 callback" "nfs4 nfs3" "mount state"
+	"nlm nfs4" "ctl mount" "client state")
+for row in "${calls[@]}"; do
+	read -r mod target <<<"$row"
+	some_symbol "$target"
+	obj "$mod" upcall.c "void $s(void); void layer_test_upcall(void) { $s(); }"
+	expect_fail "$mod calling $s of $target" \
+		"^src/$mod/upcall.c: $mod calls $s, defined in ferry_$target \($src\): $mod may not use $target" \
+		"$dir/build"
+	rm "$dir/build/CMakeFiles/ferry_$mod.dir/src/$mod/upcall.c.o"
+	checks=$((checks + 1))
+done
+run "$dir/build" || { cat "$dir/out" >&2; fail "check-layers fails once the calls are gone"; }
+
+# Types only: callback and state may use the back end's types, not call it
+# (but the one call the page names).
+for mod in callback state; do
+	obj "$mod" typescall.c "int backend_find(void); int layer_test_types(void) { return backend_find(); }"
+	expect_fail "$mod calling backend_find" \
+		"^src/$mod/typescall.c: $mod calls backend_find, defined in ferry_backend .*: $mod may use the types of backend only" \
+		"$dir/build"
+	rm "$dir/build/CMakeFiles/ferry_$mod.dir/src/$mod/typescall.c.o"
+	checks=$((checks + 1))
+done
+doc 's/backend (types only, but `backend_local_restore_identity`)/backend (types only, but `backend_local_restore_identity` `backend_find`)/'
+expect_fail "an exception state no longer needs" "ferry_state no longer calls backend_find of backend" "$dir/build"
+fresh
+doc 's/backend (types only, but `backend_local_restore_identity`)/backend (types only)/'
+expect_fail "state's remaining call unlisted" \
+	"^src/state/state_record.c: state calls backend_local_restore_identity, .*: state may use the types of backend only" \
+	"$dir/build"
+checks=$((checks + 2))
+
+# Calls between stacked parts.
+fresh
+fresh_build
+split_state
+obj state base/base.c 'void state_base_fn(void) {}'
+obj state clients/clients.c 'void state_base_fn(void); void state_clients_fn(void) { state_base_fn(); }'
+obj state lifecycle/lifecycle.c 'void state_clients_fn(void); void state_lifecycle_fn(void) { state_clients_fn(); }'
+run "$dir/build" || { cat "$dir/out" >&2; fail "check-layers fails on state's parts calling down"; }
+obj state base/base.c 'void state_lifecycle_fn(void); void state_base_fn(void) { state_lifecycle_fn(); }'
+expect_fail "state/base calling state/lifecycle" \
+	"^src/state/base/base.c: state/base calls state_lifecycle_fn, defined in state/lifecycle \(src/state/lifecycle/lifecycle.c\): not below it" \
+	"$dir/build"
+obj state base/base.c 'void state_base_fn(void) {}'
+obj state lifecycle/lifecycle.c 'void state_lifecycle_fn(void) {}'
+obj state clients/clients.c 'void state_lifecycle_fn(void); void state_clients_fn(void) { state_lifecycle_fn(); }'
+expect_fail "state/clients calling state/lifecycle" \
+	"^src/state/clients/clients.c: state/clients calls state_lifecycle_fn" "$dir/build"
+checks=$((checks + 2))
+
+echo "check-layers: $checks crossings caught, and the tree and its build pass"
