@@ -213,11 +213,24 @@ struct backend_options {
  * that processes on the host cannot change or read it behind a delegation. */
 enum backend_lease { BACKEND_LEASE_NONE = 0, BACKEND_LEASE_READ = 1, BACKEND_LEASE_WRITE = 2 };
 
-/* Called when a process outside the server wants a leased file in a
- * conflicting way, or has changed it in a way no lease holds back (local
- * back end: unlink, rename, link, chmod, chown, utimes on the host; see
- * backend_ops.lease_notify).  h is only valid during the call (copy it). */
-typedef void (*backend_lease_break_fn)(void *ctx, const struct backend_handle *h);
+/* What a lease notification says (backend_lease_break_fn). */
+enum backend_lease_event {
+	/* A process outside the server wants a leased file in a conflicting
+	 * way, or has changed it in a way no lease holds back (local back
+	 * end: unlink, rename, link, chmod, chown, utimes on the host): the
+	 * delegations it covers are to be recalled. */
+	BACKEND_LEASE_BROKEN,
+	/* The back end has given the lease up without the server dropping it
+	 * (ceph: a recalled CephFS delegation kept as long as the cluster
+	 * allows): nothing holds the others back any more, so the delegations
+	 * it covered are to be revoked now, before the others go ahead. */
+	BACKEND_LEASE_LOST,
+};
+
+/* See backend_ops.lease_notify.  h is only valid during the call (copy
+ * it). */
+typedef void (*backend_lease_break_fn)(void *ctx, const struct backend_handle *h,
+				       enum backend_lease_event ev);
 
 /* A change made on the host, outside the server, to a watched directory
  * (backend_ops.dir_watch).  Told after the fact, in the order made. */

@@ -701,6 +701,13 @@ void state_deleg_undo(struct state_server *st, const struct nfs4_stateid *sid);
 enum nfsstat4 state_deleg_break(struct state_server *st, const struct state_file_key *file,
 				uint64_t clientid, const struct nfs4_stateid *sid, bool write);
 
+/* The back end no longer holds file back for its delegations (its lease is
+ * gone): every delegation of the file is revoked now, its holder told by
+ * SEQ4_STATUS_RECALLABLE_STATE_REVOKED and NFS4ERR_DELEG_REVOKED (why is
+ * logged).  Directory delegations are not touched. */
+void state_deleg_revoke_file(struct state_server *st, const struct state_file_key *file,
+			     const char *why);
+
 /* A holder's CB_GETATTR answer: change and size, and the times an
  * ATTRS_DELEG holder keeps (RFC 9754) when it sent them. */
 struct state_deleg_ga {
@@ -777,10 +784,13 @@ struct state_write_hold {
 size_t state_take_write_holds(struct state_server *st, struct state_write_hold *out, size_t max);
 
 /* How a CB_RECALL ended (status as its done() got it, callback/callback.h).
- * NFS4ERR_CB_PATH_DOWN (undeliverable): revoked now.  NFS4_OK and every
- * client error (NFS4ERR_BADHANDLE, NFS4ERR_BAD_STATEID: perhaps the recall
- * overtook the OPEN reply): revoked if not returned within a lease of the
- * recall. */
+ * NFS4ERR_CB_PATH_DOWN (undeliverable): revoked now.  NFS4ERR_BADHANDLE
+ * and NFS4ERR_BAD_STATEID (perhaps the recall overtook the OPEN reply): the
+ * recall is sent again, STATE_DELEG_RECALL_RESENDS times at most,
+ * STATE_DELEG_RECALL_RESEND_MS apart (the OPEN reply reaches the holder
+ * within a round trip or two).  Whatever the answer, revoked if not
+ * returned within a lease of the recall. */
+enum { STATE_DELEG_RECALL_RESEND_MS = 1000, STATE_DELEG_RECALL_RESENDS = 5 };
 void state_deleg_recall_done(struct state_server *st, const struct nfs4_stateid *sid,
 			     uint32_t status);
 

@@ -256,6 +256,35 @@ void state_deleg_revoke_locked(struct state_server *st, struct state_deleg *d, c
 	deleg_revoke(st, d, why);
 }
 
+void state_deleg_recall_resend_locked(struct state_server *st, struct state_deleg *d)
+{
+	if (!d->recalled || d->revoked || d->resends >= STATE_DELEG_RECALL_RESENDS)
+		return;
+	d->resend_ms = state_now_ms() + STATE_DELEG_RECALL_RESEND_MS;
+	uint64_t *due = &st->deleg.resend_due_ms;
+	if (*due == 0 || d->resend_ms < *due) {
+		*due = d->resend_ms;
+		pthread_cond_signal(&st->cond);
+	}
+}
+
+void state_deleg_recalls_resend(struct state_server *st, uint64_t now)
+{
+	uint64_t next = 0;
+	list_for_each_entry(d, &st->deleg.recalled_list, struct state_deleg, recall_link) {
+		if (!d->resend_ms)
+			continue;
+		if (d->resend_ms <= now) {
+			d->resend_ms = 0;
+			d->resends++;
+			queue_cb(st, d, OP_CB_RECALL);
+		} else if (next == 0 || d->resend_ms < next) {
+			next = d->resend_ms;
+		}
+	}
+	st->deleg.resend_due_ms = next;
+}
+
 struct state_deleg *state_deleg_find(struct state_server *st, const struct nfs4_stateid *sid)
 {
 	struct state_stid *s = state_stid_find(st, sid->other);
@@ -568,6 +597,30 @@ void state_deleg_grant(struct state_server *st, uint64_t clientid,
 	}
 out:
 	state_file_maybe_free(st, f);
+	pthread_mutex_unlock(&st->lock);
+}
+
+void state_deleg_revoke_file(struct state_server *st, const struct state_file_key *file,
+			     const char *why)
+{
+	pthread_mutex_lock(&st->lock);
+	/* Each revocation takes one off the file, and the last may free the
+	 * file: looked up again every time. */
+	for (;;) {
+		struct state_file *f = state_file_get(st, file, false);
+		struct state_deleg *victim = NULL;
+		if (f) {
+			list_for_each_entry(d, &f->delegs, struct state_deleg, s.file_link) {
+				if (!d->dir) {
+					victim = d;
+					break;
+				}
+			}
+		}
+		if (!victim)
+			break;
+		deleg_revoke(st, victim, why);
+	}
 	pthread_mutex_unlock(&st->lock);
 }
 

@@ -71,13 +71,20 @@ void state_deleg_recall_done(struct state_server *st, const struct nfs4_stateid 
 		case NFS4ERR_CB_PATH_DOWN:
 			state_deleg_revoke_locked(st, d, "recall undeliverable");
 			break;
+		case NFS4ERR_BADHANDLE:
+		case NFS4ERR_BAD_STATEID:
+			/* Most likely the recall overtook the reply that
+			 * granted the delegation (a CephFS delegation taken
+			 * back by the MDS right after it was given does
+			 * that): the holder would keep trusting its cache.
+			 * Sent again once it has had time to read that reply;
+			 * after the last try, the lease after the recall
+			 * decides, as for any other error. */
+			state_deleg_recall_resend_locked(st, d);
+			break;
 		default:
-			/* NFS4_OK: DELEGRETURN follows.  NFS4ERR_BADHANDLE or
-			 * NFS4ERR_BAD_STATEID may only mean that the recall
-			 * overtook the OPEN reply granting the delegation, so,
-			 * like any other error, they leave it to the lease
-			 * after the recall (as knfsd does once its retries
-			 * are spent). */
+			/* NFS4_OK: DELEGRETURN follows.  Any other error leaves
+			 * it to the lease after the recall. */
 			break;
 		}
 	}

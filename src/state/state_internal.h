@@ -198,6 +198,12 @@ struct state_deleg {
 	bool recalled, revoked;
 	uint64_t recall_ms;           /* when it was recalled */
 	struct list_node recall_link; /* st->deleg.recalled_list while recalled */
+	/* A CB_RECALL the holder could not match to a delegation of its own
+	 * (NFS4ERR_BAD_STATEID, NFS4ERR_BADHANDLE): most likely it overtook
+	 * the reply that granted it.  Sent again at resend_ms (0: not due),
+	 * at most STATE_DELEG_RECALL_RESENDS times. */
+	uint64_t resend_ms;
+	unsigned resends;
 	/* CB_GETATTR (write delegations): the holder's answer. */
 	enum state_ga ga;
 	struct state_deleg_ga ga_values;
@@ -246,6 +252,9 @@ struct state_deleg_table {
 	struct state_deleg_limits limits;
 	struct state_deleg_stats files; /* file delegations' counters, as reported */
 	struct list_node recalled_list; /* struct state_deleg.recall_link */
+	/* The earliest resend_ms of the recalled ones (0: none due): the
+	 * state thread wakes for it. */
+	uint64_t resend_due_ms;
 	/* Files recalled lately (a ring): no new delegation on them. */
 	struct state_deleg_recent recent[STATE_DELEG_RECENT];
 	unsigned recent_next;
@@ -521,6 +530,10 @@ void state_deleg_free_returned(struct state_server *st, struct state_deleg *d);
 struct state_deleg *state_deleg_find(struct state_server *st, const struct nfs4_stateid *sid);
 void state_deleg_recall_locked(struct state_server *st, struct state_deleg *d);
 void state_deleg_revoke_locked(struct state_server *st, struct state_deleg *d, const char *why);
+/* Schedules d's CB_RECALL to be sent again (state_deleg_recalls_resend),
+ * unless it was tried STATE_DELEG_RECALL_RESENDS times already; wakes the
+ * state thread. */
+void state_deleg_recall_resend_locked(struct state_server *st, struct state_deleg *d);
 void state_deleg_queue_getattr(struct state_server *st, struct state_deleg *d);
 /* A new delegation of client cl on f (a directory one when dir is
  * given: the record takes it), counted; NULL when out of memory (dir is
@@ -543,6 +556,9 @@ bool state_deleg_recently_recalled(const struct state_server *st,
 /* The state thread's pass: revokes recalled delegations not returned
  * within a lease. */
 void state_delegs_expire(struct state_server *st, uint64_t now);
+/* Sends again the recalls due by now (state_deleg.resend_ms); st->lock
+ * held.  The thread then drains the queue (state_deleg_work_run). */
+void state_deleg_recalls_resend(struct state_server *st, uint64_t now);
 /* The status of a revoked delegation's stateid for minor. */
 static inline enum nfsstat4 state_deleg_revoked_status(uint32_t minor)
 {

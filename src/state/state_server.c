@@ -357,6 +357,14 @@ static void *state_thread_main(void *arg)
 			pthread_cond_broadcast(&st->reap_cond);
 			continue;
 		}
+		uint64_t resend = st->deleg.resend_due_ms;
+		if (resend && now >= resend) {
+			state_deleg_recalls_resend(st, now);
+			pthread_mutex_unlock(&st->lock);
+			state_deleg_work_run(st);
+			pthread_mutex_lock(&st->lock);
+			continue;
+		}
 		if (st->probes) {
 			pthread_mutex_unlock(&st->lock);
 			state_cb_run_one(st);
@@ -367,7 +375,8 @@ static void *state_thread_main(void *arg)
 			free_dying_slice(st);
 			continue;
 		}
-		struct timespec ts = clock_deadline_ms(next - now);
+		uint64_t until = resend && resend < next ? resend : next;
+		struct timespec ts = clock_deadline_ms(until - now);
 		pthread_cond_timedwait(&st->cond, &st->lock, &ts);
 	}
 	pthread_mutex_unlock(&st->lock);

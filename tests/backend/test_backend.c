@@ -812,10 +812,12 @@ static void test_statfs(void **state)
  * after the recall). */
 static atomic_uint ceph_breaks;
 
-static void ceph_count_break(void *ctx, const struct backend_handle *h)
+static void ceph_count_break(void *ctx, const struct backend_handle *h,
+			     enum backend_lease_event ev)
 {
 	(void)ctx;
 	(void)h;
+	(void)ev;
 	atomic_fetch_add(&ceph_breaks, 1);
 }
 

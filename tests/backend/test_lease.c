@@ -48,9 +48,11 @@ struct fx {
 	struct breaks br;
 };
 
-static void on_break(void *ctx, const struct backend_handle *h)
+static void on_break(void *ctx, const struct backend_handle *h, enum backend_lease_event ev)
 {
 	struct breaks *b = ctx;
+	/* The local back end only ever breaks a lease. */
+	assert_int_equal(ev, BACKEND_LEASE_BROKEN);
 
 	pthread_mutex_lock(&b->lock);
 	b->count++;

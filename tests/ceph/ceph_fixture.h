@@ -68,9 +68,10 @@ static inline void cephfs_put_file(const char *path, const char *data, int mode)
 	ceph_shutdown(cm);
 }
 
-static inline int ceph_setup(void **st)
+/* A directory of the test's own in CephFS and a ferryd exporting it, whose
+ * NFS lease is lease_s seconds. */
+static inline int ceph_setup_lease(unsigned lease_s)
 {
-	(void)st;
 	struct ceph_mount_info *cm = other_client();
 	snprintf(ceph_dir, sizeof(ceph_dir), "/ferry-test-%ld-%ld", (long)getpid(),
 		 (long)time(NULL));
@@ -90,13 +91,20 @@ static inline int ceph_setup(void **st)
 	if (!f)
 		return -1;
 	fprintf(f,
-		"[nfs]\nlease_time = 10\ngrace_time = 4\ncallback_timeout_ms = 300\n"
+		"[nfs]\nlease_time = %u\ngrace_time = 4\ncallback_timeout_ms = 300\n"
 		"callback_retry_ms = 200\ncallback_retries = 1\n"
 		"[export e]\nbackend = ceph\npath = %s\npseudo = /export\nceph_conf = %s\n"
 		"ceph_id = %s\nsquash = none\n",
-		ceph_dir, ceph_conf, ceph_id);
+		lease_s, ceph_dir, ceph_conf, ceph_id);
 	fclose(f);
 	return ceph_start();
+}
+
+/* The fixture's ferryd: a short lease (10 s), fast callbacks. */
+static inline int ceph_setup(void **st)
+{
+	(void)st;
+	return ceph_setup_lease(10);
 }
 
 /* The second client's open of path, and what it read there. */

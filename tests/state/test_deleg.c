@@ -312,6 +312,91 @@ static void test_undeliverable_recall_revokes(void **state)
 	state_server_destroy(st);
 }
 
+/* Waits up to ms for the state thread to queue a callback; how many. */
+static size_t dl_recalls_within(struct state_server *st, struct state_deleg_cb *out, size_t max,
+				unsigned ms)
+{
+	size_t n = 0;
+	for (unsigned waited = 0; (n = dl_recalls(st, out, max)) == 0 && waited < ms; waited += 20)
+		st_sleep_ms(20);
+	return n;
+}
+
+/* A CB_RECALL the holder cannot match (NFS4ERR_BAD_STATEID: it overtook the
+ * OPEN reply that granted the delegation) goes out again a second later,
+ * STATE_DELEG_RECALL_RESENDS times at most; one answered NFS4_OK does not. */
+static void test_unmatched_recall_sent_again(void **state)
+{
+	struct state_server *st = dl_new(60000, STATE_DELEG_READ_WRITE, 0, 0);
+	uint64_t a = st_client(st, "a", 1);
+	struct state_file_key f = st_key(1, "f");
+	struct state_deleg_grant g = dl_grant(st, a, &f, STATE_SHARE_ACCESS_READ, 0, false);
+	assert_int_equal(g.type, OPEN_DELEGATE_READ);
+	assert_int_equal(state_deleg_break(st, &f, 0, NULL, true), NFS4ERR_DELAY);
+	struct state_deleg_cb cbs[2];
+	assert_int_equal(dl_recalls(st, cbs, 2), 1);
+	for (unsigned i = 0; i < STATE_DELEG_RECALL_RESENDS; i++) {
+		state_deleg_recall_done(st, &cbs[0].stateid,
+					i % 2 ? NFS4ERR_BADHANDLE : NFS4ERR_BAD_STATEID);
+		/* Not at once: the reply that granted it needs its time. */
+		assert_int_equal(dl_recalls(st, cbs, 2), 0);
+		assert_int_equal(dl_recalls_within(st, cbs, 2, 3000), 1);
+		assert_int_equal(cbs[0].opnum, OP_CB_RECALL);
+		assert_memory_equal(cbs[0].stateid.other, g.stateid.other, sizeof(g.stateid.other));
+	}
+	state_deleg_recall_done(st, &cbs[0].stateid, NFS4ERR_BAD_STATEID);
+	assert_int_equal(dl_recalls_within(st, cbs, 2, 1500), 0);
+	/* Still recalled, and returned as usual. */
+	bool last;
+	assert_int_equal(state_delegreturn(st, 0, &g.stateid, &f, 0, &last), NFS4_OK);
+
+	/* Answered: nothing more is sent. */
+	struct state_file_key f2 = st_key(1, "f2");
+	g = dl_grant(st, a, &f2, STATE_SHARE_ACCESS_READ, 0, false);
+	assert_int_equal(g.type, OPEN_DELEGATE_READ);
+	assert_int_equal(state_deleg_break(st, &f2, 0, NULL, true), NFS4ERR_DELAY);
+	assert_int_equal(dl_recalls(st, cbs, 2), 1);
+	state_deleg_recall_done(st, &cbs[0].stateid, NFS4_OK);
+	assert_int_equal(dl_recalls_within(st, cbs, 2, 1500), 0);
+	state_server_destroy(st);
+}
+
+/* The back end gave the file's lease up: every file delegation on it is
+ * revoked at once, recalled or not, and the file's lease is to be dropped. */
+static void test_lease_lost_revokes(void **state)
+{
+	struct state_server *st = dl_new(60000, STATE_DELEG_READ_WRITE, 0, 0);
+	uint64_t a = st_client(st, "a", 1), b = st_client(st, "b", 2);
+	struct state_file_key f = st_key(1, "f"), other = st_key(1, "other");
+	struct state_deleg_grant ga = dl_grant(st, a, &f, STATE_SHARE_ACCESS_READ, 0, false);
+	struct state_deleg_grant gb = dl_grant(st, b, &f, STATE_SHARE_ACCESS_READ, 0, false);
+	struct state_deleg_grant go = dl_grant(st, a, &other, STATE_SHARE_ACCESS_READ, 0, false);
+	assert_int_equal(ga.type, OPEN_DELEGATE_READ);
+	assert_int_equal(gb.type, OPEN_DELEGATE_READ);
+	assert_int_equal(go.type, OPEN_DELEGATE_READ);
+	state_deleg_revoke_file(st, &f, "test");
+	struct state_deleg_stats ds;
+	state_deleg_get_stats(st, &ds);
+	assert_int_equal(ds.revoked, 2);
+	assert_int_equal(ds.active, 1);
+	assert_int_equal(state_check_io(st, 0, &ga.stateid, &f, false, 0, 1, 1),
+			 NFS4ERR_DELEG_REVOKED);
+	assert_int_equal(state_check_io(st, 0, &gb.stateid, &f, false, 0, 1, 1),
+			 NFS4ERR_DELEG_REVOKED);
+	assert_int_equal(state_check_io(st, 0, &go.stateid, &other, false, 0, 1, 1), NFS4_OK);
+	assert_false(state_deleg_file_delegated(st, &f));
+	struct state_file_key keys[2];
+	assert_int_equal(state_deleg_take_unleased(st, keys, 2), 1);
+	assert_int_equal(keys[0].export_id, f.export_id);
+	assert_int_equal(keys[0].bh.len, f.bh.len);
+	assert_memory_equal(keys[0].bh.data, f.bh.data, f.bh.len);
+	/* Nothing left to revoke: a second notice changes nothing. */
+	state_deleg_revoke_file(st, &f, "test");
+	state_deleg_get_stats(st, &ds);
+	assert_int_equal(ds.revoked, 2);
+	state_server_destroy(st);
+}
+
 static void test_reclaim_and_cur(void **state)
 {
 	struct state_server *st = dl_new(10000, STATE_DELEG_OFF, 0, 0);
@@ -368,6 +453,8 @@ int main(void)
 		cmocka_unit_test(test_delegreturn_errors),
 		cmocka_unit_test(test_revoked_after_a_lease),
 		cmocka_unit_test(test_undeliverable_recall_revokes),
+		cmocka_unit_test(test_unmatched_recall_sent_again),
+		cmocka_unit_test(test_lease_lost_revokes),
 		cmocka_unit_test(test_reclaim_and_cur),
 		cmocka_unit_test(test_client_expiry_drops_delegations),
 		cmocka_unit_test(test_file_delegated_after_last_return),

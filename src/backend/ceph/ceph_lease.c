@@ -151,6 +151,20 @@ static void cephfs_lease_recalled(struct Fh *fh, void *priv)
 	pthread_mutex_unlock(&t->lock);
 }
 
+/* Tells the NFS layer (break_fn) of l's file; l may be freed by then. */
+static void cephfs_lease_tell(struct cephfs_export *ex, const struct cephfs_lease *l,
+			      enum backend_lease_event ev)
+{
+	struct backend_handle h;
+	cephfs_handle_make(l->ino, l->snapid, &h);
+	pthread_mutex_lock(&ex->notify_lock);
+	backend_lease_break_fn fn = ex->break_fn;
+	void *ctx = ex->break_ctx;
+	pthread_mutex_unlock(&ex->notify_lock);
+	if (fn)
+		fn(ctx, &h, ev);
+}
+
 /* Tells the NFS layer of the recalls not told yet, and drops the leases
  * recalled too long ago.  Lock held; released around the calls. */
 static void cephfs_leases_work(struct cephfs_export *ex)
@@ -167,9 +181,14 @@ static void cephfs_leases_work(struct cephfs_export *ex)
 				t->count--;
 				pthread_mutex_unlock(&t->lock);
 				log_warn("ceph: the delegation on inode %#llx was recalled %u s ago "
-					 "and is still held by NFS clients: given back, so that "
-					 "the other CephFS client goes ahead",
+					 "and is still held by NFS clients: their delegations are "
+					 "revoked and it is given back, so that the other CephFS "
+					 "client goes ahead",
 					 (unsigned long long)l->ino, t->hold_s);
+				/* The NFS delegations first: once given back,
+				 * nothing holds the other client back, and a
+				 * holder not told would keep trusting its cache. */
+				cephfs_lease_tell(ex, l, BACKEND_LEASE_LOST);
 				cephfs_lease_release(ex, l);
 				pthread_mutex_lock(&t->lock);
 				/* The bucket may have changed meanwhile. */
@@ -178,16 +197,9 @@ static void cephfs_leases_work(struct cephfs_export *ex)
 			}
 			if (l->recalled && !l->told) {
 				l->told = true;
-				struct backend_handle h;
-				cephfs_handle_make(l->ino, l->snapid, &h);
 				pthread_mutex_unlock(&t->lock);
-				pthread_mutex_lock(&ex->notify_lock);
-				backend_lease_break_fn fn = ex->break_fn;
-				void *ctx = ex->break_ctx;
-				pthread_mutex_unlock(&ex->notify_lock);
 				/* break_fn may call back (lease NONE frees l). */
-				if (fn)
-					fn(ctx, &h);
+				cephfs_lease_tell(ex, l, BACKEND_LEASE_BROKEN);
 				pthread_mutex_lock(&t->lock);
 				p = &t->bucket[b];
 				continue;
@@ -342,11 +354,21 @@ static int cephfs_lease_take(struct cephfs_export *ex, const struct backend_hand
 		return -EAGAIN;
 	}
 	pthread_mutex_lock(&t->lock);
-	struct cephfs_lease **slot = cephfs_lease_slot(t, l->ino, l->snapid);
-	l->next = *slot;
-	*slot = l;
-	t->count++;
+	/* Taken back by the MDS already (it finishes moving capabilities
+	 * away from a client that just wrote the file, and libcephfs
+	 * recalls at once): no NFS delegation on it. */
+	bool recalled = l->recalled;
+	if (!recalled) {
+		struct cephfs_lease **slot = cephfs_lease_slot(t, l->ino, l->snapid);
+		l->next = *slot;
+		*slot = l;
+		t->count++;
+	}
 	pthread_mutex_unlock(&t->lock);
+	if (recalled) {
+		cephfs_lease_release(ex, l);
+		return -EAGAIN;
+	}
 	return 0;
 }
 

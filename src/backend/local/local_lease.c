@@ -196,7 +196,7 @@ static void local_lease_report(struct local_export *ex, const struct local_lease
 	}
 	pthread_mutex_unlock(&ex->lock);
 	for (size_t i = 0; i < n; i++)
-		fn(ctx, &hs[i]);
+		fn(ctx, &hs[i], BACKEND_LEASE_BROKEN);
 	free(hs);
 }
 

@@ -55,6 +55,6 @@ int backend_memory_break_lease(struct backend_export *bex, const struct backend_
 	/* As from the local back end's thread: no lock held, so fn may call
 	 * back in. */
 	if (fn)
-		fn(ctx, &copy);
+		fn(ctx, &copy, BACKEND_LEASE_BROKEN);
 	return r == -ESTALE || r == -EBADF ? -ENOENT : r;
 }

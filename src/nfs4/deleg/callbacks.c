@@ -273,13 +273,21 @@ void nfs4_deleg_lease_drop(struct nfs4_server *srv, const struct state_file_key 
 }
 
 /* Someone on the host wants the file: every delegation of it goes back
- * (the lease is dropped once the last one is returned or revoked). */
-static void deleg_lease_broken(void *ctx, const struct backend_handle *h)
+ * (the lease is dropped once the last one is returned or revoked).  A lease
+ * the back end gave up holds nobody back any more: the delegations it
+ * covered are revoked, so that their holders are told before the others
+ * change the file. */
+static void deleg_lease_broken(void *ctx, const struct backend_handle *h,
+			       enum backend_lease_event ev)
 {
 	struct export_watch *w = ctx;
 	struct state_file_key key = {.export_id = w->export_id, .bh = *h};
 	struct nfs4_server *srv = w->owner;
-	state_deleg_break(srv->state, &key, 0, NULL, true);
+	if (ev == BACKEND_LEASE_LOST)
+		state_deleg_revoke_file(srv->state, &key,
+					"the back end gave up the file's lease before it was returned");
+	else
+		state_deleg_break(srv->state, &key, 0, NULL, true);
 	nfs4_deleg_work(srv);
 }
 
