@@ -8,7 +8,7 @@
  * test command's CephFS stage starts one and sets them); without them the
  * test reports itself skipped (exit 77). */
 #include "ceph/ceph_fixture.h"
-#include "proto/nlm_client.h"
+#include "nlm/nlm_client.h"
 
 static struct ferryd_proc head_b;
 

@@ -2,8 +2,8 @@
  * sent over a test connection (or, when fd is a UDP socket connected to
  * ferryd, as one datagram), each returning the nlm4_stats of its reply
  * (asserting the RPC envelope and the echoed cookie). */
-#ifndef FERRY_TESTS_PROTO_NLM_CLIENT_H
-#define FERRY_TESTS_PROTO_NLM_CLIENT_H
+#ifndef FERRY_TESTS_NLM_NLM_CLIENT_H
+#define FERRY_TESTS_NLM_NLM_CLIENT_H
 
 #include <setjmp.h>
 #include <stdarg.h>

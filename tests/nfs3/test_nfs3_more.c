@@ -2,7 +2,7 @@
  * delegation recall it and get NFS3ERR_JUKEBOX until it is returned; the
  * write verifier changes across a restart; NFSv3 turned off on a listener
  * and on an export. */
-#include "deleg_fixture.h"
+#include "proto/deleg_fixture.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

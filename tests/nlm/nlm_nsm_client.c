@@ -1,4 +1,4 @@
-/* NLM with NSM through the real rpc.statd: run by nlm_nsm.test.sh inside a
+/* NLM with NSM through the real rpc.statd: run by nsm.test.sh inside a
  * network and mount namespace of its own, where it started rpcbind and
  * rpc.statd -P $FERRY_TEST_NSM_DIR (refuses to run elsewhere).
  *
@@ -23,7 +23,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include "proto/nlm_client.h"
+#include "nlm/nlm_client.h"
 #include "proto/state41_helpers.h"
 #include "rpc/client.h"
 #include "rpc/rpcbind.h"
@@ -437,7 +437,7 @@ int main(void)
 {
 	nsm_dir = getenv("FERRY_TEST_NSM_DIR");
 	if (!nsm_dir) {
-		fprintf(stderr, "nlm_nsm_client: run by tests/proto/nlm_nsm.test.sh (it needs the "
+		fprintf(stderr, "nlm_nsm_client: run by tests/nlm/nsm.test.sh (it needs the "
 				"rpcbind and rpc.statd that script starts in a namespace)\n");
 		return 2;
 	}

@@ -1,7 +1,7 @@
 #!/bin/bash
 # NLM with NSM through the real rpc.statd: a host's first lock reaches
 # statd, a host's reboot (SM_NOTIFY to statd) drops its locks, a restart
-# begins a grace period and runs sm-notify (tests/proto/nlm_nsm_client.c).
+# begins a grace period and runs sm-notify (tests/nlm/nlm_nsm_client.c).
 #
 # Runs inside `unshare -nm`: loopback only, a tmpfs over /run for rpcbind's
 # socket and sm-notify's pid file, and an rpcbind and an rpc.statd -P DIR of

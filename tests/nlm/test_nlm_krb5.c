@@ -19,7 +19,7 @@
 #include "lib/ferryd_proc.h"
 #include "lib/krb5_kdc.h"
 #include "lib/nfs3_client.h"
-#include "proto/nlm_client.h"
+#include "nlm/nlm_client.h"
 #include "xdr/mount_codec.h"
 
 static struct krb5_kdc kdc;

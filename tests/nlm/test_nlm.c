@@ -25,7 +25,7 @@
 #include "lib/ctl_test.h"
 #include "lib/rpctest.h"
 #include "proto/state41_helpers.h"
-#include "proto/nlm_client.h"
+#include "nlm/nlm_client.h"
 
 /* --- the test's lock manager (and portmapper) ------------------------------- */
 
