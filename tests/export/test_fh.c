@@ -3,7 +3,7 @@
  * made by another server.  The layout is the one fh.h documents. */
 #include <sys/stat.h>
 
-#include "nfs4_inproc.h"
+#include "nfs4/nfs4_inproc.h"
 
 #include "core/siphash.h"
 #include "export/fh.h"

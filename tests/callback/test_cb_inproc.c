@@ -3,7 +3,7 @@
  * probed, the probe cannot be sent and the path is reported down, a queued
  * callback ends with NFS4ERR_CB_PATH_DOWN at shutdown at the latest, and
  * nothing hangs. */
-#include "nfs4_inproc.h"
+#include "nfs4/nfs4_inproc.h"
 
 #include <errno.h>
 

@@ -1,7 +1,7 @@
 /* Reloading the exports' options in place (exports_reload): what a
  * reload that changes nothing, and one that changes the client list, do to
  * the list requests read. */
-#include "nfs4_inproc.h"
+#include "nfs4/nfs4_inproc.h"
 
 #include "export/export.h"
 
