@@ -74,4 +74,44 @@ static inline int backend_verifier_matches(const uint8_t v[8], const struct time
 	       m.tv_sec == mtime->tv_sec && m.tv_nsec == mtime->tv_nsec;
 }
 
+/* --- what every back end over a POSIX-like file system computes alike
+ * (posix.c) ------------------------------------------------------------ */
+
+struct statvfs;
+
+/* The type of a file of mode (its S_IFMT bits); anything unknown is a
+ * regular file. */
+enum backend_ftype backend_ftype_of_mode(uint32_t mode);
+
+/* The S_IFMT bits of type t; 0 for no such type. */
+uint32_t backend_ftype_mode(enum backend_ftype t);
+
+/* Whether cred's primary or supplementary groups include gid. */
+bool backend_cred_in_group(const struct backend_cred *cred, uint32_t gid);
+
+/* Whether cred may have all of want (BACKEND_ACCESS_READ, _WRITE, _EXEC)
+ * on an object of this type, permission bits, owner and group, by its
+ * owner, group or other bits; root may do anything but execute a file with
+ * no x bit. */
+bool backend_mode_may(const struct backend_cred *cred, enum backend_ftype type, uint32_t mode,
+		      uint32_t uid, uint32_t gid, uint32_t want);
+
+/* The attributes a stat says alike on every back end: *attr zeroed, then
+ * its type and permission bits (of mode), links, owner, group, size, space
+ * (blocks of 512 bytes) and file id; the rest is the caller's. */
+void backend_attr_from_stat(struct backend_attr *attr, uint32_t mode, uint32_t nlink,
+			    uint32_t uid, uint32_t gid, uint64_t size, uint64_t blocks,
+			    uint64_t fileid);
+
+/* backend_attr_from_stat of a struct statx or a libcephfs struct
+ * ceph_statx, whose fields are named alike. */
+#define BACKEND_ATTR_FROM_STATX(attr, stx)                                                     \
+	backend_attr_from_stat((attr), (stx)->stx_mode, (stx)->stx_nlink, (stx)->stx_uid,     \
+			       (stx)->stx_gid, (stx)->stx_size, (stx)->stx_blocks,             \
+			       (stx)->stx_ino)
+
+/* The space and file counts of a statvfs into out (the rest of out is
+ * left alone). */
+void backend_fsstat_from_statvfs(const struct statvfs *sv, struct backend_fsstat *out);
+
 #endif

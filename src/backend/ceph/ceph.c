@@ -79,26 +79,6 @@ int cephfs_err(struct cephfs_export *ex, int rc)
 	return rc;
 }
 
-static enum backend_ftype cephfs_type_of(uint32_t mode)
-{
-	switch (mode & S_IFMT) {
-	case S_IFDIR:
-		return BACKEND_DIR;
-	case S_IFBLK:
-		return BACKEND_BLK;
-	case S_IFCHR:
-		return BACKEND_CHR;
-	case S_IFLNK:
-		return BACKEND_LNK;
-	case S_IFSOCK:
-		return BACKEND_SOCK;
-	case S_IFIFO:
-		return BACKEND_FIFO;
-	default:
-		return BACKEND_REG;
-	}
-}
-
 int cephfs_handle_parse(const struct backend_handle *h, uint64_t *ino, uint64_t *snapid)
 {
 	if (h->len != CEPH_HANDLE_LEN || h->data[0] != CEPH_HANDLE_VERSION)
@@ -140,7 +120,7 @@ int cephfs_obj_get(struct cephfs_export *ex, const struct backend_handle *h, str
 		cephfs_obj_put(ex, o);
 		return rc == -ENOENT ? -ESTALE : cephfs_err(ex, rc);
 	}
-	o->type = cephfs_type_of(stx.stx_mode);
+	o->type = backend_ftype_of_mode(stx.stx_mode);
 	return 0;
 }
 
@@ -170,15 +150,7 @@ void cephfs_perm_fini(struct cephfs_perm *p)
 
 void cephfs_attr_from_statx(const struct ceph_statx *stx, struct backend_attr *attr)
 {
-	memset(attr, 0, sizeof(*attr));
-	attr->type = cephfs_type_of(stx->stx_mode);
-	attr->mode = stx->stx_mode & 07777;
-	attr->nlink = stx->stx_nlink;
-	attr->uid = stx->stx_uid;
-	attr->gid = stx->stx_gid;
-	attr->size = stx->stx_size;
-	attr->space_used = stx->stx_blocks * 512;
-	attr->fileid = stx->stx_ino;
+	BACKEND_ATTR_FROM_STATX(attr, stx);
 	/* CephFS's change attribute: moved by every change of data or
 	 * metadata, by any client. */
 	attr->change = stx->stx_version;
@@ -209,30 +181,9 @@ int cephfs_obj_stat(struct cephfs_export *ex, struct cephfs_obj *o, struct ceph_
 	return cephfs_err(ex, rc);
 }
 
-static bool cephfs_in_group(const struct backend_cred *cred, uint32_t gid)
-{
-	if (cred->gid == gid)
-		return true;
-	for (uint32_t i = 0; i < cred->ngids && i < BACKEND_MAX_GIDS; i++)
-		if (cred->gids[i] == gid)
-			return true;
-	return false;
-}
-
 bool cephfs_may(const struct backend_cred *cred, const struct backend_attr *a, uint32_t want)
 {
-	uint32_t bits;
-
-	want &= 7;
-	if (cred->uid == 0)
-		return !(want & BACKEND_ACCESS_EXEC) || a->type == BACKEND_DIR || (a->mode & 0111);
-	if (cred->uid == a->uid)
-		bits = a->mode >> 6 & 7;
-	else if (cephfs_in_group(cred, a->gid))
-		bits = a->mode >> 3 & 7;
-	else
-		bits = a->mode & 7;
-	return (bits & want) == want;
+	return backend_mode_may(cred, a->type, a->mode, a->uid, a->gid, want);
 }
 
 int cephfs_data_open(struct cephfs_export *ex, const struct backend_cred *cred,
@@ -537,12 +488,7 @@ static int cephfs_statfs(struct backend_export *bex, const struct backend_handle
 	if (rc)
 		return rc;
 	memset(out, 0, sizeof(*out));
-	out->space_total = (uint64_t)sv.f_blocks * sv.f_frsize;
-	out->space_free = (uint64_t)sv.f_bfree * sv.f_frsize;
-	out->space_avail = (uint64_t)sv.f_bavail * sv.f_frsize;
-	out->files_total = sv.f_files;
-	out->files_free = sv.f_ffree;
-	out->files_avail = sv.f_favail;
+	backend_fsstat_from_statvfs(&sv, out);
 	out->name_max = sv.f_namemax ? (uint32_t)sv.f_namemax : BACKEND_NAME_MAX;
 	/* CephFS sets no limit on hard links. */
 	out->link_max = UINT32_MAX;

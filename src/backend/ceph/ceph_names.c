@@ -243,27 +243,11 @@ int cephfs_mknod(struct backend_export *bex, const struct backend_cred *cred,
 	struct ceph_statx stx;
 	struct Inode *in = NULL;
 	uint32_t perm = sa && (sa->mask & BACKEND_SET_MODE) ? sa->mode & 07777 : 0;
-	uint32_t fmt;
+	uint32_t fmt = backend_ftype_mode(type);
 
-	switch (type) {
-	case BACKEND_DIR:
-		fmt = S_IFDIR;
-		break;
-	case BACKEND_BLK:
-		fmt = S_IFBLK;
-		break;
-	case BACKEND_CHR:
-		fmt = S_IFCHR;
-		break;
-	case BACKEND_SOCK:
-		fmt = S_IFSOCK;
-		break;
-	case BACKEND_FIFO:
-		fmt = S_IFIFO;
-		break;
-	default:
+	/* Regular files and links have their own calls. */
+	if (!fmt || type == BACKEND_REG || type == BACKEND_LNK)
 		return -EINVAL;
-	}
 	/* Devices are made by root alone (CAP_MKNOD), which libcephfs does
 	 * not check. */
 	if ((type == BACKEND_BLK || type == BACKEND_CHR) && cred->uid != 0)

@@ -21,26 +21,6 @@ int local_statx(int fd, struct statx *stx)
 	return 0;
 }
 
-static enum backend_ftype local_ftype(uint32_t mode)
-{
-	switch (mode & S_IFMT) {
-	case S_IFDIR:
-		return BACKEND_DIR;
-	case S_IFBLK:
-		return BACKEND_BLK;
-	case S_IFCHR:
-		return BACKEND_CHR;
-	case S_IFLNK:
-		return BACKEND_LNK;
-	case S_IFSOCK:
-		return BACKEND_SOCK;
-	case S_IFIFO:
-		return BACKEND_FIFO;
-	default:
-		return BACKEND_REG;
-	}
-}
-
 static struct timespec local_ts(const struct statx_timestamp *t)
 {
 	return (struct timespec){ .tv_sec = t->tv_sec, .tv_nsec = t->tv_nsec };
@@ -48,15 +28,7 @@ static struct timespec local_ts(const struct statx_timestamp *t)
 
 void local_attr_fill(const struct statx *stx, struct backend_attr *attr)
 {
-	memset(attr, 0, sizeof(*attr));
-	attr->type = local_ftype(stx->stx_mode);
-	attr->mode = stx->stx_mode & 07777;
-	attr->nlink = stx->stx_nlink;
-	attr->uid = stx->stx_uid;
-	attr->gid = stx->stx_gid;
-	attr->size = stx->stx_size;
-	attr->space_used = stx->stx_blocks * 512;
-	attr->fileid = stx->stx_ino;
+	BACKEND_ATTR_FROM_STATX(attr, stx);
 	/* The change attribute is the ctime in nanoseconds: the kernel sets it
 	 * on every data and metadata change, including those made by host
 	 * processes, and it survives restarts.  Since Linux 6.13 ext4, xfs,
@@ -111,7 +83,7 @@ int local_object_type(struct backend_export *bex, const struct backend_handle *h
 	 * ticket of a held file moves with every one). */
 	if (local_attrcache_quiet_ticket(ex, f, &ticket) &&
 	    ticket == atomic_load_explicit(&f->linked_at, memory_order_relaxed)) {
-		*type = local_ftype(f->fmt);
+		*type = backend_ftype_of_mode(f->fmt);
 		local_fd_put(ex, f);
 		return 0;
 	}
@@ -126,7 +98,7 @@ int local_object_type(struct backend_export *bex, const struct backend_handle *h
 		local_fd_forget(ex, f->ino);
 		r = -ESTALE;
 	} else {
-		*type = local_ftype(f->fmt);
+		*type = backend_ftype_of_mode(f->fmt);
 		if (ticket)
 			atomic_store_explicit(&f->linked_at, ticket, memory_order_relaxed);
 	}
@@ -252,12 +224,7 @@ int local_statfs(struct backend_export *bex, const struct backend_handle *h,
 	if (fstatvfs(f->pfd, &sv) != 0) {
 		r = -errno;
 	} else {
-		out->space_total = (uint64_t)sv.f_blocks * sv.f_frsize;
-		out->space_free = (uint64_t)sv.f_bfree * sv.f_frsize;
-		out->space_avail = (uint64_t)sv.f_bavail * sv.f_frsize;
-		out->files_total = sv.f_files;
-		out->files_free = sv.f_ffree;
-		out->files_avail = sv.f_favail;
+		backend_fsstat_from_statvfs(&sv, out);
 		out->name_max = (uint32_t)sv.f_namemax;
 		out->link_max = ex->link_max;
 		out->xattrs = ex->xattrs;

@@ -101,32 +101,9 @@ void mem_touch(struct mem_export *ex, struct mem_node *n, unsigned what)
 		n->mtime = now;
 }
 
-bool mem_in_group(const struct backend_cred *cred, uint32_t gid)
-{
-	if (cred->gid == gid)
-		return true;
-	for (uint32_t i = 0; i < cred->ngids && i < BACKEND_MAX_GIDS; i++)
-		if (cred->gids[i] == gid)
-			return true;
-	return false;
-}
-
 bool mem_may(const struct backend_cred *cred, const struct mem_node *n, uint32_t want)
 {
-	uint32_t bits;
-
-	want &= 7;
-	if (cred->uid == 0) {
-		/* Root may do anything but execute a file with no x bit. */
-		return !(want & BACKEND_ACCESS_EXEC) || n->type == BACKEND_DIR || (n->mode & 0111);
-	}
-	if (cred->uid == n->uid)
-		bits = n->mode >> 6 & 7;
-	else if (mem_in_group(cred, n->gid))
-		bits = n->mode >> 3 & 7;
-	else
-		bits = n->mode & 7;
-	return (bits & want) == want;
+	return backend_mode_may(cred, n->type, n->mode, n->uid, n->gid, want);
 }
 
 struct mem_node *mem_node_new(struct mem_export *ex, enum backend_ftype type, uint32_t mode,
@@ -150,7 +127,7 @@ struct mem_node *mem_node_new(struct mem_export *ex, enum backend_ftype type, ui
 	/* The kernel strips set-group-ID from a new executable file of a
 	 * group its creator is not in (mode_strip_sgid). */
 	if (type != BACKEND_DIR && (n->mode & MEM_MODE_SGID) && (n->mode & 010) &&
-	    cred->uid != 0 && !mem_in_group(cred, n->gid))
+	    cred->uid != 0 && !backend_cred_in_group(cred, n->gid))
 		n->mode &= ~(uint32_t)MEM_MODE_SGID;
 	n->btime = n->atime = mem_now();
 	mem_touch(ex, n, MEM_TOUCH_MTIME);
@@ -636,7 +613,7 @@ static int mem_set_owner(struct mem_export *ex, const struct backend_cred *cred,
 		 * their groups (chown_ok, chgrp_ok). */
 		if (set_uid && !(owner && sa->uid == n->uid))
 			return -EPERM;
-		if (set_gid && !(owner && (sa->gid == n->gid || mem_in_group(cred, sa->gid))))
+		if (set_gid && !(owner && (sa->gid == n->gid || backend_cred_in_group(cred, sa->gid))))
 			return -EPERM;
 	}
 	if (set_uid)
@@ -663,7 +640,7 @@ static int mem_set_mode(struct mem_export *ex, const struct backend_cred *cred,
 	if (cred->uid != 0 && cred->uid != n->uid)
 		return -EPERM;
 	mode &= 07777;
-	if (cred->uid != 0 && !mem_in_group(cred, n->gid))
+	if (cred->uid != 0 && !backend_cred_in_group(cred, n->gid))
 		mode &= ~(uint32_t)MEM_MODE_SGID;
 	n->mode = mode;
 	mem_touch(ex, n, 0);

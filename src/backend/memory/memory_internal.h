@@ -141,7 +141,6 @@ void mem_attr_fill(const struct mem_node *n, struct backend_attr *attr);
 enum { MEM_TOUCH_CTIME = 1, MEM_TOUCH_MTIME = 2 };
 void mem_touch(struct mem_export *ex, struct mem_node *n, unsigned what);
 
-bool mem_in_group(const struct backend_cred *cred, uint32_t gid);
 /* Whether cred holds every BACKEND_ACCESS_* bit in want on n. */
 bool mem_may(const struct backend_cred *cred, const struct mem_node *n, uint32_t want);
 
