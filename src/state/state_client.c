@@ -44,14 +44,6 @@ bool state_principal_eq(const struct state_principal *a, const struct state_prin
 	       strcmp(a->gss_name, b->gss_name) == 0;
 }
 
-uint8_t *state_bytes_dup(const uint8_t *p, uint32_t len)
-{
-	uint8_t *copy = malloc(len ? len : 1);
-	if (copy)
-		memcpy(copy, p, len);
-	return copy;
-}
-
 struct state_client *state_client_find(struct state_server *st, uint64_t clientid,
 				       bool confirmed)
 {
@@ -79,22 +71,6 @@ struct state_client *state_client_find_name(struct state_server *st, const uint8
 			return cl;
 	}
 	return NULL;
-}
-
-bool state_clientid_expired(const struct state_server *st, uint64_t clientid)
-{
-	for (size_t i = 0; i < st->expired_count; i++)
-		if (st->expired[i] == clientid)
-			return true;
-	return false;
-}
-
-static void tombstone(struct state_server *st, uint64_t clientid)
-{
-	st->expired[st->expired_next] = clientid;
-	st->expired_next = (st->expired_next + 1) % STATE_EXPIRED_MAX;
-	if (st->expired_count < STATE_EXPIRED_MAX)
-		st->expired_count++;
 }
 
 void state_client_renew(struct state_server *st, struct state_client *cl)
@@ -161,7 +137,7 @@ void state_client_destroy(struct state_server *st, struct state_client *cl, bool
 	state_sessions_client_gone(st, cl);
 	buf_unref(cl->cs_reply);
 	if (tomb && cl->confirmed)
-		tombstone(st, cl->clientid);
+		state_clientid_tombstone(st, cl->clientid);
 	hashtable_remove(&st->clients_by_id, &cl->by_id);
 	hashtable_remove(&st->clients_by_name, &cl->by_name);
 	list_del(&cl->link);

@@ -420,6 +420,8 @@ void state_client_renew(struct state_server *st, struct state_client *cl);
 /* Drops a client and all its state; remembers its clientid as expired. */
 void state_client_destroy(struct state_server *st, struct state_client *cl, bool tombstone);
 bool state_clientid_expired(const struct state_server *st, uint64_t clientid);
+/* Remembers clientid as expired (a ring of STATE_EXPIRED_MAX). */
+void state_clientid_tombstone(struct state_server *st, uint64_t clientid);
 bool state_client_has_state(const struct state_client *cl);
 /* Confirms an unconfirmed client (SETCLIENTID_CONFIRM, or the first
  * CREATE_SESSION): its earlier incarnation under the same name goes with
