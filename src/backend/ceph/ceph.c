@@ -181,6 +181,32 @@ int cephfs_obj_stat(struct cephfs_export *ex, struct cephfs_obj *o, struct ceph_
 	return cephfs_err(ex, rc);
 }
 
+int cephfs_obj_get_stat(struct cephfs_export *ex, const struct backend_handle *h,
+			struct cephfs_obj *o, struct ceph_statx *stx)
+{
+	int rc = cephfs_obj_get(ex, h, o);
+
+	if (!rc && (rc = cephfs_obj_stat(ex, o, stx)))
+		cephfs_obj_put(ex, o);
+	return rc;
+}
+
+int cephfs_attr_of(struct cephfs_export *ex, const struct backend_handle *h,
+		   struct backend_attr *attr, uint64_t *snapid)
+{
+	struct cephfs_obj o;
+	struct ceph_statx stx;
+	int rc = cephfs_obj_get_stat(ex, h, &o, &stx);
+
+	if (rc)
+		return rc;
+	cephfs_obj_put(ex, &o);
+	cephfs_attr_from_statx(&stx, attr);
+	if (snapid)
+		*snapid = o.snapid;
+	return 0;
+}
+
 bool cephfs_may(const struct backend_cred *cred, const struct backend_attr *a, uint32_t want)
 {
 	return backend_mode_may(cred, a->type, a->mode, a->uid, a->gid, want);
@@ -224,6 +250,26 @@ void cephfs_data_close(struct cephfs_export *ex, struct cephfs_io *io)
 	if (io->file)
 		cephfs_file_put(ex, io->file);
 	memset(io, 0, sizeof(*io));
+}
+
+int cephfs_data_begin(struct cephfs_export *ex, const struct backend_cred *cred,
+		      const struct backend_handle *h, bool write, int refuse,
+		      struct cephfs_data *d)
+{
+	int rc = cephfs_obj_get(ex, h, &d->o);
+
+	if (rc)
+		return rc;
+	rc = refuse ? refuse : cephfs_data_open(ex, cred, &d->o, write, &d->io, &d->a);
+	if (rc)
+		cephfs_obj_put(ex, &d->o);
+	return rc;
+}
+
+void cephfs_data_end(struct cephfs_export *ex, struct cephfs_data *d)
+{
+	cephfs_data_close(ex, &d->io);
+	cephfs_obj_put(ex, &d->o);
 }
 
 /* ---- exports ---- */
@@ -442,20 +488,7 @@ static int cephfs_root(struct backend_export *bex, struct backend_handle *out)
 static int cephfs_getattr(struct backend_export *bex, const struct backend_handle *h,
 			  struct backend_attr *attr)
 {
-	struct cephfs_export *ex = cephfs_export_of(bex);
-	struct cephfs_obj o;
-	struct ceph_statx stx;
-	int rc = cephfs_obj_get(ex, h, &o);
-
-	if (rc)
-		return rc;
-	rc = cephfs_obj_stat(ex, &o, &stx);
-	cephfs_obj_put(ex, &o);
-	if (rc == -ENOENT)
-		rc = -ESTALE;
-	if (!rc)
-		cephfs_attr_from_statx(&stx, attr);
-	return rc;
+	return cephfs_attr_of(cephfs_export_of(bex), h, attr, NULL);
 }
 
 static int cephfs_object_type(struct backend_export *bex, const struct backend_handle *h,

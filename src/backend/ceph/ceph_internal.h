@@ -149,6 +149,13 @@ void cephfs_perm_fini(struct cephfs_perm *p);
 void cephfs_attr_from_statx(const struct ceph_statx *stx, struct backend_attr *attr);
 void cephfs_handle_from_statx(const struct ceph_statx *stx, struct backend_handle *h);
 int cephfs_obj_stat(struct cephfs_export *ex, struct cephfs_obj *o, struct ceph_statx *stx);
+/* cephfs_obj_get of h, then cephfs_obj_stat; on failure o holds nothing. */
+int cephfs_obj_get_stat(struct cephfs_export *ex, const struct backend_handle *h,
+			struct cephfs_obj *o, struct ceph_statx *stx);
+/* The attributes of h's object, nothing held after; *snapid (when not
+ * NULL) the id of its snapshot (CEPH_NOSNAP: the live file system). */
+int cephfs_attr_of(struct cephfs_export *ex, const struct backend_handle *h,
+		   struct backend_attr *attr, uint64_t *snapid);
 
 /* libcephfs's answer as the back-end interface's: a vanished object is
  * -ESTALE for the handle given, and -ENOENT for a name. */
@@ -174,6 +181,23 @@ int cephfs_data_open(struct cephfs_export *ex, const struct backend_cred *cred,
 		     struct cephfs_obj *o, bool write, struct cephfs_io *io,
 		     struct backend_attr *attr);
 void cephfs_data_close(struct cephfs_export *ex, struct cephfs_io *io);
+
+/* The object of a handle, held and open for one read or write, with its
+ * attributes. */
+struct cephfs_data {
+	struct cephfs_obj o;
+	struct cephfs_io io;
+	struct backend_attr a;
+};
+
+/* cephfs_obj_get of h, then cephfs_data_open.  refuse is 0, or the error
+ * for an object that exists but cannot serve the call (a range it cannot
+ * have), returned before the open.  On failure d holds nothing; else
+ * cephfs_data_end lets go of it. */
+int cephfs_data_begin(struct cephfs_export *ex, const struct backend_cred *cred,
+		      const struct backend_handle *h, bool write, int refuse,
+		      struct cephfs_data *d);
+void cephfs_data_end(struct cephfs_export *ex, struct cephfs_data *d);
 
 /* ceph_names.c */
 int cephfs_lookup(struct backend_export *bex, const struct backend_cred *cred,

@@ -15,25 +15,18 @@
 int cephfs_access(struct backend_export *bex, const struct backend_cred *cred,
 		  const struct backend_handle *h, uint32_t want, uint32_t *granted)
 {
-	struct cephfs_export *ex = cephfs_export_of(bex);
-	struct cephfs_obj o;
-	struct ceph_statx stx;
 	struct backend_attr a;
-	int rc = cephfs_obj_get(ex, h, &o);
+	uint64_t snapid;
+	int rc = cephfs_attr_of(cephfs_export_of(bex), h, &a, &snapid);
 
 	if (rc)
 		return rc;
-	rc = cephfs_obj_stat(ex, &o, &stx);
-	cephfs_obj_put(ex, &o);
-	if (rc)
-		return rc;
-	cephfs_attr_from_statx(&stx, &a);
 	*granted = 0;
 	for (uint32_t bit = 1; bit <= 4; bit <<= 1)
 		if ((want & bit) && cephfs_may(cred, &a, bit))
 			*granted |= bit;
 	/* Nothing is written in a snapshot. */
-	if (o.snapid != CEPH_NOSNAP)
+	if (snapid != CEPH_NOSNAP)
 		*granted &= ~(uint32_t)BACKEND_ACCESS_WRITE;
 	return 0;
 }
@@ -145,34 +138,27 @@ int cephfs_read(struct backend_export *bex, const struct backend_cred *cred,
 		bool *eof)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
-	struct cephfs_obj o;
-	struct backend_attr a;
-	struct cephfs_io io;
-	int rc = cephfs_obj_get(ex, h, &o);
+	struct cephfs_data d;
+	int rc = cephfs_data_begin(ex, cred, h, false, 0, &d);
 
 	if (rc)
 		return rc;
-	rc = cephfs_data_open(ex, cred, &o, false, &io, &a);
-	if (!rc) {
-		int n =
-		    len ? CEPHFS_CALL(ex, read, ceph_ll_read(ex->cm, io.fh, (int64_t)off, len, buf))
-			: 0;
-		if (n < 0) {
-			rc = cephfs_err(ex, n);
-		} else {
-			*got = (size_t)n;
-			/* The size as it is after the read: a file written
-			 * meanwhile by another client ends later. */
-			struct ceph_statx stx;
-			int s = CEPHFS_CALL(ex, getattr,
-					    ceph_ll_getattr(ex->cm, o.in, &stx, CEPH_STATX_SIZE, 0,
-							    ceph_mount_perms(ex->cm)));
-			uint64_t size = s == 0 ? stx.stx_size : a.size;
-			*eof = off + (uint64_t)n >= size;
-		}
-		cephfs_data_close(ex, &io);
+	int n = len ? CEPHFS_CALL(ex, read, ceph_ll_read(ex->cm, d.io.fh, (int64_t)off, len, buf))
+		    : 0;
+	if (n < 0) {
+		rc = cephfs_err(ex, n);
+	} else {
+		*got = (size_t)n;
+		/* The size as it is after the read: a file written meanwhile
+		 * by another client ends later. */
+		struct ceph_statx stx;
+		int s = CEPHFS_CALL(ex, getattr,
+				    ceph_ll_getattr(ex->cm, d.o.in, &stx, CEPH_STATX_SIZE, 0,
+						    ceph_mount_perms(ex->cm)));
+		uint64_t size = s == 0 ? stx.stx_size : d.a.size;
+		*eof = off + (uint64_t)n >= size;
 	}
-	cephfs_obj_put(ex, &o);
+	cephfs_data_end(ex, &d);
 	return rc;
 }
 
@@ -199,37 +185,29 @@ int cephfs_write(struct backend_export *bex, const struct backend_cred *cred,
 		 enum backend_stable stable, size_t *written, enum backend_stable *committed)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
-	struct cephfs_obj o;
-	struct backend_attr a;
-	struct cephfs_io io;
-	int rc = cephfs_obj_get(ex, h, &o);
+	struct cephfs_data d;
+	int rc = cephfs_data_begin(ex, cred, h, true, 0, &d);
 
 	if (rc)
 		return rc;
-	rc = cephfs_data_open(ex, cred, &o, true, &io, &a);
-	if (!rc) {
-		int n = len ? CEPHFS_CALL(ex, write,
-					  ceph_ll_write(ex->cm, io.fh, (int64_t)off, len, buf))
-			    : 0;
-		if (n < 0) {
-			rc = cephfs_err(ex, n);
-		} else {
-			*written = (size_t)n;
-			*committed = BACKEND_UNSTABLE;
-			if (stable != BACKEND_UNSTABLE) {
-				rc = cephfs_err(
-				    ex, CEPHFS_CALL(ex, fsync,
-						    ceph_ll_fsync(ex->cm, io.fh,
-								  stable == BACKEND_DATA_SYNC)));
-				if (!rc)
-					*committed = stable;
-			}
-			if (n > 0)
-				cephfs_kill_suid(ex, cred, &o, &a);
+	int n = len ? CEPHFS_CALL(ex, write, ceph_ll_write(ex->cm, d.io.fh, (int64_t)off, len, buf))
+		    : 0;
+	if (n < 0) {
+		rc = cephfs_err(ex, n);
+	} else {
+		*written = (size_t)n;
+		*committed = BACKEND_UNSTABLE;
+		if (stable != BACKEND_UNSTABLE) {
+			rc = cephfs_err(ex, CEPHFS_CALL(ex, fsync,
+							ceph_ll_fsync(ex->cm, d.io.fh,
+								      stable == BACKEND_DATA_SYNC)));
+			if (!rc)
+				*committed = stable;
 		}
-		cephfs_data_close(ex, &io);
+		if (n > 0)
+			cephfs_kill_suid(ex, cred, &d.o, &d.a);
 	}
-	cephfs_obj_put(ex, &o);
+	cephfs_data_end(ex, &d);
 	return rc;
 }
 
@@ -292,27 +270,18 @@ static int cephfs_fallocate(struct backend_export *bex, const struct backend_cre
 			    const struct backend_handle *h, int mode, uint64_t off, uint64_t len)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
-	struct cephfs_obj o;
-	struct backend_attr a;
-	struct cephfs_io io;
-	int rc = cephfs_obj_get(ex, h, &o);
+	struct cephfs_data d;
+	int rc = cephfs_data_begin(ex, cred, h, true,
+				   off > INT64_MAX || len > INT64_MAX - off ? -EFBIG : 0, &d);
 
 	if (rc)
 		return rc;
-	if (off > INT64_MAX || len > INT64_MAX - off) {
-		cephfs_obj_put(ex, &o);
-		return -EFBIG;
-	}
-	rc = cephfs_data_open(ex, cred, &o, true, &io, &a);
-	if (!rc) {
-		rc = cephfs_err(ex, CEPHFS_CALL(ex, fallocate,
-						ceph_ll_fallocate(ex->cm, io.fh, mode, (int64_t)off,
-								  (int64_t)len)));
-		if (!rc)
-			cephfs_kill_suid(ex, cred, &o, &a);
-		cephfs_data_close(ex, &io);
-	}
-	cephfs_obj_put(ex, &o);
+	rc = cephfs_err(ex, CEPHFS_CALL(ex, fallocate,
+					ceph_ll_fallocate(ex->cm, d.io.fh, mode, (int64_t)off,
+							  (int64_t)len)));
+	if (!rc)
+		cephfs_kill_suid(ex, cred, &d.o, &d.a);
+	cephfs_data_end(ex, &d);
 	return rc;
 }
 
@@ -334,32 +303,21 @@ int cephfs_seek(struct backend_export *bex, const struct backend_cred *cred,
 		const struct backend_handle *h, uint64_t off, enum backend_seek what, uint64_t *out)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
-	struct cephfs_obj o;
-	struct backend_attr a;
-	struct cephfs_io io;
-	int rc = cephfs_obj_get(ex, h, &o);
+	struct cephfs_data d;
+	int rc = cephfs_data_begin(ex, cred, h, false, off > INT64_MAX ? -ENXIO : 0, &d);
 
 	if (rc)
 		return rc;
-	if (off > INT64_MAX) {
-		cephfs_obj_put(ex, &o);
-		return -ENXIO;
-	}
-	rc = cephfs_data_open(ex, cred, &o, false, &io, &a);
-	if (!rc) {
-		/* libcephfs 16.2 knows no holes: all of a file is data, and
-		 * its end the only hole. */
-		off_t r =
-		    CEPHFS_CALL(ex, lseek,
-				ceph_ll_lseek(ex->cm, io.fh, (off_t)off,
-					      what == BACKEND_SEEK_DATA ? SEEK_DATA : SEEK_HOLE));
-		if (r < 0)
-			rc = cephfs_err(ex, (int)r);
-		else
-			*out = (uint64_t)r;
-		cephfs_data_close(ex, &io);
-	}
-	cephfs_obj_put(ex, &o);
+	/* libcephfs 16.2 knows no holes: all of a file is data, and its end
+	 * the only hole. */
+	off_t r = CEPHFS_CALL(ex, lseek,
+			      ceph_ll_lseek(ex->cm, d.io.fh, (off_t)off,
+					    what == BACKEND_SEEK_DATA ? SEEK_DATA : SEEK_HOLE));
+	if (r < 0)
+		rc = cephfs_err(ex, (int)r);
+	else
+		*out = (uint64_t)r;
+	cephfs_data_end(ex, &d);
 	return rc;
 }
 

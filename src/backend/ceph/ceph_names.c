@@ -58,6 +58,16 @@ static void cephfs_call_end(struct cephfs_export *ex, struct cephfs_dir_call *c)
 	cephfs_obj_put(ex, &c->dir);
 }
 
+/* name in c's directory (libcephfs's answer as cephfs_err's), its
+ * attributes of mask in *stx; *in held on success. */
+static int cephfs_lookup_in(struct cephfs_export *ex, struct cephfs_dir_call *c, const char *name,
+			    unsigned mask, struct Inode **in, struct ceph_statx *stx)
+{
+	return cephfs_err(ex, CEPHFS_CALL(ex, lookup,
+					  ceph_ll_lookup(ex->cm, c->dir.in, name, in, stx, mask,
+							 AT_SYMLINK_NOFOLLOW, c->perm.up)));
+}
+
 /* The handle and attributes of a new or found inode, and its reference
  * dropped. */
 static void cephfs_found(struct cephfs_export *ex, struct Inode *in, const struct ceph_statx *stx,
@@ -70,9 +80,11 @@ static void cephfs_found(struct cephfs_export *ex, struct Inode *in, const struc
 	ceph_ll_put(ex->cm, in);
 }
 
-int cephfs_lookup(struct backend_export *bex, const struct backend_cred *cred,
-		  const struct backend_handle *dir, const char *name, struct backend_handle *out,
-		  struct backend_attr *attr)
+/* LOOKUP of name in dir, or of its parent when name is NULL (none above
+ * the export's root: -ENOENT). */
+static int cephfs_lookup_at(struct backend_export *bex, const struct backend_cred *cred,
+			    const struct backend_handle *dir, const char *name,
+			    struct backend_handle *out, struct backend_attr *attr)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_dir_call c;
@@ -82,43 +94,62 @@ int cephfs_lookup(struct backend_export *bex, const struct backend_cred *cred,
 
 	if (rc)
 		return rc;
-	rc = cephfs_err(
-	    ex, CEPHFS_CALL(ex, lookup,
-			    ceph_ll_lookup(ex->cm, c.dir.in, name, &in, &stx, CEPH_WANT_ATTRS,
-					   AT_SYMLINK_NOFOLLOW, c.perm.up)));
-	if (!rc)
-		cephfs_found(ex, in, &stx, out, attr);
-	cephfs_call_end(ex, &c);
-	return rc;
-}
-
-int cephfs_lookup_parent(struct backend_export *bex, const struct backend_cred *cred,
-			 const struct backend_handle *dir, struct backend_handle *out,
-			 struct backend_attr *attr)
-{
-	struct cephfs_export *ex = cephfs_export_of(bex);
-	struct cephfs_dir_call c;
-	struct ceph_statx stx;
-	struct Inode *in;
-	int rc = cephfs_call_begin(ex, cred, dir, NULL, &c);
-
-	if (rc)
-		return rc;
-	if (c.dir.ino == ex->root_ino && c.dir.snapid == ex->root_snapid) {
+	if (!name && c.dir.ino == ex->root_ino && c.dir.snapid == ex->root_snapid) {
 		cephfs_call_end(ex, &c);
 		return -ENOENT;
 	}
-	rc = cephfs_err(
-	    ex, CEPHFS_CALL(ex, lookup,
-			    ceph_ll_lookup(ex->cm, c.dir.in, "..", &in, &stx, CEPH_WANT_ATTRS,
-					   AT_SYMLINK_NOFOLLOW, c.perm.up)));
-	if (!rc && !S_ISDIR(stx.stx_mode)) {
+	rc = cephfs_lookup_in(ex, &c, name ? name : "..", CEPH_WANT_ATTRS, &in, &stx);
+	if (!rc && !name && !S_ISDIR(stx.stx_mode)) {
 		ceph_ll_put(ex->cm, in);
 		rc = -ENOTDIR;
 	} else if (!rc) {
 		cephfs_found(ex, in, &stx, out, attr);
 	}
 	cephfs_call_end(ex, &c);
+	return rc;
+}
+
+int cephfs_lookup(struct backend_export *bex, const struct backend_cred *cred,
+		  const struct backend_handle *dir, const char *name, struct backend_handle *out,
+		  struct backend_attr *attr)
+{
+	return cephfs_lookup_at(bex, cred, dir, name, out, attr);
+}
+
+int cephfs_lookup_parent(struct backend_export *bex, const struct backend_cred *cred,
+			 const struct backend_handle *dir, struct backend_handle *out,
+			 struct backend_attr *attr)
+{
+	return cephfs_lookup_at(bex, cred, dir, NULL, out, attr);
+}
+
+/* The mode (type and permission bits) of name in c's directory; nothing
+ * held after. */
+static int cephfs_lookup_mode(struct cephfs_export *ex, struct cephfs_dir_call *c,
+			      const char *name, uint32_t *mode)
+{
+	struct ceph_statx stx;
+	struct Inode *in;
+	int rc = cephfs_lookup_in(ex, c, name, CEPH_STATX_MODE, &in, &stx);
+
+	if (!rc) {
+		ceph_ll_put(ex->cm, in);
+		*mode = stx.stx_mode;
+	}
+	return rc;
+}
+
+/* A create's end: the new inode's handle and attributes when rc is 0,
+ * else the inode (if any) let go of; c ended either way.  Returns rc. */
+static int cephfs_made(struct cephfs_export *ex, struct cephfs_dir_call *c, int rc,
+		       struct Inode *in, const struct ceph_statx *stx, struct backend_handle *out,
+		       struct backend_attr *attr)
+{
+	if (!rc)
+		cephfs_found(ex, in, stx, out, attr);
+	else if (in)
+		ceph_ll_put(ex->cm, in);
+	cephfs_call_end(ex, c);
 	return rc;
 }
 
@@ -208,10 +239,7 @@ int cephfs_create_file(struct backend_export *bex, const struct backend_cred *cr
 	}
 	/* It exists: UNCHECKED opens it (applying only the size), EXCLUSIVE
 	 * answers for it when its verifier is ours (a retried create). */
-	rc = cephfs_err(
-	    ex, CEPHFS_CALL(ex, lookup,
-			    ceph_ll_lookup(ex->cm, c.dir.in, name, &in, &stx, CEPH_WANT_ATTRS,
-					   AT_SYMLINK_NOFOLLOW, c.perm.up)));
+	rc = cephfs_lookup_in(ex, &c, name, CEPH_WANT_ATTRS, &in, &stx);
 	if (rc) {
 		cephfs_call_end(ex, &c);
 		return rc;
@@ -272,12 +300,7 @@ int cephfs_mknod(struct backend_export *bex, const struct backend_cred *cred,
 	if (!rc)
 		rc = cephfs_apply_after_create(
 		    ex, cred, in, sa, ~(uint32_t)(BACKEND_SET_MODE | BACKEND_SET_SIZE), &stx);
-	if (!rc)
-		cephfs_found(ex, in, &stx, out, attr);
-	else if (in)
-		ceph_ll_put(ex->cm, in);
-	cephfs_call_end(ex, &c);
-	return rc;
+	return cephfs_made(ex, &c, rc, in, &stx, out, attr);
 }
 
 int cephfs_symlink(struct backend_export *bex, const struct backend_cred *cred,
@@ -310,12 +333,7 @@ int cephfs_symlink(struct backend_export *bex, const struct backend_cred *cred,
 						   BACKEND_SET_ATIME | BACKEND_SET_MTIME |
 						   BACKEND_SET_ATIME_NOW | BACKEND_SET_MTIME_NOW,
 					       &stx);
-	if (!rc)
-		cephfs_found(ex, in, &stx, out, attr);
-	else if (in)
-		ceph_ll_put(ex->cm, in);
-	cephfs_call_end(ex, &c);
-	return rc;
+	return cephfs_made(ex, &c, rc, in, &stx, out, attr);
 }
 
 int cephfs_readlink(struct backend_export *bex, const struct backend_handle *h, char *buf,
@@ -324,12 +342,11 @@ int cephfs_readlink(struct backend_export *bex, const struct backend_handle *h, 
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_obj o;
 	struct ceph_statx stx;
-	int rc = cephfs_obj_get(ex, h, &o);
+	int rc = cephfs_obj_get_stat(ex, h, &o, &stx);
 
 	if (rc)
 		return rc;
-	rc = cephfs_obj_stat(ex, &o, &stx);
-	if (!rc && !S_ISLNK(stx.stx_mode))
+	if (!S_ISLNK(stx.stx_mode))
 		rc = -EINVAL;
 	if (!rc) {
 		rc =
@@ -353,20 +370,15 @@ int cephfs_remove(struct backend_export *bex, const struct backend_cred *cred,
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_dir_call c;
-	struct ceph_statx stx;
-	struct Inode *in;
+	uint32_t mode;
 	int rc = cephfs_call_begin(ex, cred, dir, name, &c);
 
 	if (rc)
 		return rc;
-	rc = cephfs_err(
-	    ex, CEPHFS_CALL(ex, lookup,
-			    ceph_ll_lookup(ex->cm, c.dir.in, name, &in, &stx, CEPH_STATX_MODE,
-					   AT_SYMLINK_NOFOLLOW, c.perm.up)));
+	rc = cephfs_lookup_mode(ex, &c, name, &mode);
 	if (!rc) {
-		ceph_ll_put(ex->cm, in);
 		cephfs_change_begin(ex, &c);
-		rc = S_ISDIR(stx.stx_mode)
+		rc = S_ISDIR(mode)
 			 ? CEPHFS_CALL(ex, rmdir, ceph_ll_rmdir(ex->cm, c.dir.in, name, c.perm.up))
 			 : CEPHFS_CALL(ex, unlink,
 				       ceph_ll_unlink(ex->cm, c.dir.in, name, c.perm.up));
@@ -390,11 +402,7 @@ static int cephfs_rename_types(struct cephfs_export *ex, struct cephfs_dir_call 
 	struct ceph_statx from_stx, to_stx;
 	struct Inode *in;
 	*over = *noop = false;
-	int rc = cephfs_err(
-	    ex, CEPHFS_CALL(ex, lookup,
-			    ceph_ll_lookup(ex->cm, c->dir.in, from_name, &in, &from_stx,
-					   CEPH_STATX_MODE | CEPH_STATX_INO, AT_SYMLINK_NOFOLLOW,
-					   c->perm.up)));
+	int rc = cephfs_lookup_in(ex, c, from_name, CEPH_STATX_MODE | CEPH_STATX_INO, &in, &from_stx);
 	if (rc)
 		return rc;
 	ceph_ll_put(ex->cm, in);

@@ -32,12 +32,8 @@ static int cephfs_xattr_begin(struct cephfs_export *ex, const struct backend_cre
 		return rc;
 	if (name)
 		snprintf(c->key, sizeof(c->key), "user.%s", name);
-	rc = cephfs_obj_get(ex, h, &c->o);
-	if (!rc)
-		rc = cephfs_obj_stat(ex, &c->o, &c->stx);
-	if (!rc)
-		rc = cephfs_perm_init(&c->perm, cred);
-	if (rc)
+	rc = cephfs_obj_get_stat(ex, h, &c->o, &c->stx);
+	if (!rc && (rc = cephfs_perm_init(&c->perm, cred)))
 		cephfs_obj_put(ex, &c->o);
 	return rc;
 }
