@@ -434,26 +434,8 @@ enum nfsstat4 state_free_stateid(struct state_server *st, uint64_t clientid,
 	pthread_mutex_lock(&st->lock);
 	struct state_stid *s;
 	enum nfsstat4 status = stid_of_client(st, clientid, sid, &s);
-	if (status == NFS4ERR_DELEG_REVOKED) {
-		/* The client acknowledges the revocation (RFC 8881 18.38.3). */
-		state_deleg_free(st, container_of(s, struct state_deleg, s));
-		status = NFS4_OK;
-	} else if (status == NFS4_OK) {
-		if (s->type == STATE_STID_DELEG) {
-			status = NFS4ERR_LOCKS_HELD; /* DELEGRETURN it */
-		} else if (s->type == STATE_STID_OPEN) {
-			status = NFS4ERR_LOCKS_HELD; /* RFC 8881 18.38.3: CLOSE it */
-		} else {
-			struct state_lockst *ls = (struct state_lockst *)s;
-			if (state_lockst_has_ranges(ls)) {
-				status = NFS4ERR_LOCKS_HELD;
-			} else {
-				struct state_owner *lo = ls->s.owner;
-				state_lockst_free(st, ls);
-				state_owner_release_if_empty(st, lo, 0);
-			}
-		}
-	}
+	if (status == NFS4ERR_DELEG_REVOKED || status == NFS4_OK)
+		status = st->stid_kinds[s->type]->free_stateid(st, s, status);
 	pthread_mutex_unlock(&st->lock);
 	return status;
 }

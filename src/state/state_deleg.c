@@ -19,8 +19,18 @@
  * apart from open and lock owners of the same bytes). */
 static const uint8_t deleg_owner_name[] = "delegations";
 
+static void deleg_kind_free(struct state_server *st, struct state_stid *s);
+static enum nfsstat4 deleg_kind_free_stateid(struct state_server *st, struct state_stid *s,
+					     enum nfsstat4 tested);
+
+static const struct state_stid_kind deleg_kind = {
+	.free = deleg_kind_free,
+	.free_stateid = deleg_kind_free_stateid,
+};
+
 void state_deleg_init(struct state_server *st)
 {
+	state_stid_kind_set(st, STATE_STID_DELEG, &deleg_kind);
 	st->deleg.limits = st->opts.deleg;
 	list_init(&st->deleg.recalled_list);
 	list_init(&st->deleg.dir_pending);
@@ -198,6 +208,21 @@ void state_deleg_free(struct state_server *st, struct state_deleg *d) { deleg_fr
 void state_deleg_free_returned(struct state_server *st, struct state_deleg *d)
 {
 	deleg_free(st, d, false);
+}
+
+static void deleg_kind_free(struct state_server *st, struct state_stid *s)
+{
+	deleg_free(st, deleg_of(s), true);
+}
+
+static enum nfsstat4 deleg_kind_free_stateid(struct state_server *st, struct state_stid *s,
+					     enum nfsstat4 tested)
+{
+	if (tested != NFS4ERR_DELEG_REVOKED)
+		return NFS4ERR_LOCKS_HELD; /* DELEGRETURN it */
+	/* The client acknowledges the revocation (RFC 8881 18.38.3). */
+	deleg_free(st, deleg_of(s), true);
+	return NFS4_OK;
 }
 
 static void deleg_revoke(struct state_server *st, struct state_deleg *d, const char *why)

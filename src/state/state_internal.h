@@ -147,7 +147,29 @@ struct state_notice {
 	uint8_t owner[];
 };
 
-enum state_stid_type { STATE_STID_OPEN = 1, STATE_STID_LOCK, STATE_STID_CLOSED, STATE_STID_DELEG };
+enum state_stid_type {
+	STATE_STID_OPEN = 1,
+	STATE_STID_LOCK,
+	STATE_STID_CLOSED,
+	STATE_STID_DELEG,
+	STATE_STID_KINDS
+};
+
+/* What the part of the state module that owns a kind of stateid does with
+ * one, registered by that part when the server is made
+ * (state_stid_kind_set): the parts beneath it (an owner torn down,
+ * FREE_STATEID) reach opens, locks and delegations only through this. */
+struct state_stid;
+struct state_stid_kind {
+	/* Frees s and what hangs from it (st->lock held). */
+	void (*free)(struct state_server *st, struct state_stid *s);
+	/* FREE_STATEID of s, a stateid of the caller's that TEST_STATEID
+	 * finds NFS4_OK or NFS4ERR_DELEG_REVOKED (tested): NFS4_OK when it
+	 * was freed, NFS4ERR_LOCKS_HELD while it must be closed, returned or
+	 * unlocked first (RFC 8881 18.38.3). */
+	enum nfsstat4 (*free_stateid)(struct state_server *st, struct state_stid *s,
+				      enum nfsstat4 tested);
+};
 
 /* What open and lock states have in common: the stateid. */
 struct state_stid {
@@ -304,6 +326,8 @@ struct state_probe {
 enum { STATE_EXPIRED_MAX = 4096 };
 
 struct state_server {
+	/* Each kind of stateid's operations (state_stid_kind_set). */
+	const struct state_stid_kind *stid_kinds[STATE_STID_KINDS];
 	pthread_mutex_t lock; /* lock order: see core/lock_order.h, level 3 */
 	struct state_options opts;
 	uint32_t boot; /* epoch: in clientids and stateids */
@@ -420,6 +444,14 @@ void state_client_renew(struct state_server *st, struct state_client *cl);
 /* Drops a client and all its state; remembers its clientid as expired. */
 void state_client_destroy(struct state_server *st, struct state_client *cl, bool tombstone);
 bool state_clientid_expired(const struct state_server *st, uint64_t clientid);
+/* The kinds of stateids (struct state_stid_kind): set by the part that
+ * owns a kind; state_stid_free frees any stateid through its kind. */
+void state_stid_kind_set(struct state_server *st, enum state_stid_type type,
+			 const struct state_stid_kind *kind);
+void state_stid_free(struct state_server *st, struct state_stid *s);
+/* Each part registers its kinds of stateids. */
+void state_opens_init(struct state_server *st);
+void state_locks_init(struct state_server *st);
 /* Remembers clientid as expired (a ring of STATE_EXPIRED_MAX). */
 void state_clientid_tombstone(struct state_server *st, uint64_t clientid);
 bool state_client_has_state(const struct state_client *cl);

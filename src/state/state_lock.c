@@ -84,6 +84,36 @@ static void range_free(struct state_server *st, struct state_range *r)
 	free(r);
 }
 
+static void lock_kind_free(struct state_server *st, struct state_stid *s)
+{
+	state_lockst_free(st, (struct state_lockst *)s);
+}
+
+/* A lock state holding no lock may go; its owner with it when it was the
+ * owner's last. */
+static enum nfsstat4 lock_kind_free_stateid(struct state_server *st, struct state_stid *s,
+					    enum nfsstat4 tested)
+{
+	(void)tested;
+	struct state_lockst *ls = (struct state_lockst *)s;
+	if (state_lockst_has_ranges(ls))
+		return NFS4ERR_LOCKS_HELD;
+	struct state_owner *lo = ls->s.owner;
+	state_lockst_free(st, ls);
+	state_owner_release_if_empty(st, lo, 0);
+	return NFS4_OK;
+}
+
+static const struct state_stid_kind lock_kind = {
+	.free = lock_kind_free,
+	.free_stateid = lock_kind_free_stateid,
+};
+
+void state_locks_init(struct state_server *st)
+{
+	state_stid_kind_set(st, STATE_STID_LOCK, &lock_kind);
+}
+
 bool state_lockst_has_ranges(const struct state_lockst *ls)
 {
 	list_for_each_entry(r, &ls->s.file->ranges, const struct state_range, file_link)

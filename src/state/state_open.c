@@ -200,6 +200,32 @@ static void open_detach(struct state_server *st, struct state_open *op)
 	state_file_maybe_free(st, f);
 }
 
+static void open_kind_free(struct state_server *st, struct state_stid *s)
+{
+	state_open_free(st, (struct state_open *)s);
+}
+
+/* An open is CLOSEd, never freed by FREE_STATEID (RFC 8881 18.38.3). */
+static enum nfsstat4 open_kind_free_stateid(struct state_server *st, struct state_stid *s,
+					    enum nfsstat4 tested)
+{
+	(void)st, (void)s, (void)tested;
+	return NFS4ERR_LOCKS_HELD;
+}
+
+static const struct state_stid_kind open_kind = {
+	.free = open_kind_free,
+	.free_stateid = open_kind_free_stateid,
+};
+
+void state_opens_init(struct state_server *st)
+{
+	/* A closed open is kept only for a replay of its CLOSE: freed as an
+	 * open, and no client's to free. */
+	state_stid_kind_set(st, STATE_STID_OPEN, &open_kind);
+	state_stid_kind_set(st, STATE_STID_CLOSED, &open_kind);
+}
+
 void state_open_free(struct state_server *st, struct state_open *op)
 {
 	open_detach(st, op);

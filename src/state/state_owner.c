@@ -67,7 +67,7 @@ struct state_owner *state_owner_create(struct state_server *st, struct state_cli
 static void owner_drop_closed(struct state_server *st, struct state_owner *o)
 {
 	if (o->closed) {
-		state_open_free(st, o->closed);
+		state_stid_free(st, &o->closed->s);
 		o->closed = NULL;
 	}
 }
@@ -78,13 +78,7 @@ static void owner_drop_states(struct state_server *st, struct state_owner *o)
 	struct list_node *pos, *tmp;
 	list_for_each_safe(pos, tmp, &o->states)
 	{
-		struct state_stid *s = container_of(pos, struct state_stid, owner_link);
-		if (s->type == STATE_STID_LOCK)
-			state_lockst_free(st, (struct state_lockst *)s);
-		else if (s->type == STATE_STID_DELEG)
-			state_deleg_free(st, container_of(s, struct state_deleg, s));
-		else
-			state_open_free(st, (struct state_open *)s);
+		state_stid_free(st, container_of(pos, struct state_stid, owner_link));
 	}
 }
 
@@ -143,12 +137,10 @@ bool state_owners_free_dying(struct state_server *st, unsigned max)
 			/* Freeing an open frees the lock states taken through
 			 * it, which are dying too (the same client's). */
 			unsigned locks_before = st->n_lock_states;
-			if (s->type == STATE_STID_LOCK) {
-				state_lockst_free(st, (struct state_lockst *)s);
-			} else {
-				state_open_free(st, (struct state_open *)s);
+			bool open = s->type != STATE_STID_LOCK;
+			state_stid_free(st, s);
+			if (open)
 				st->n_dying_opens--;
-			}
 			st->n_dying_lock_states -= locks_before - st->n_lock_states;
 			freed++;
 		}

@@ -97,6 +97,17 @@ void state_stid_export(const struct state_stid *s, struct nfs4_stateid *out)
 	memcpy(out->other, s->other, NFS4_OTHER_SIZE);
 }
 
+void state_stid_kind_set(struct state_server *st, enum state_stid_type type,
+			 const struct state_stid_kind *kind)
+{
+	st->stid_kinds[type] = kind;
+}
+
+void state_stid_free(struct state_server *st, struct state_stid *s)
+{
+	st->stid_kinds[s->type]->free(st, s);
+}
+
 /* --- client ids of expired clients ------------------------------------------------ */
 
 bool state_clientid_expired(const struct state_server *st, uint64_t clientid)
