@@ -112,15 +112,36 @@ static void access_key_init(void)
 	}
 }
 
+/* What a memo is the digest of: the caller, and what the answer depends
+ * on (a read: the object as seen and the access asked; a write: the
+ * ticket), the fields of the other kind zero. */
+struct access_memo {
+	uint64_t fileid, change, ticket;
+	uint32_t mode, uid, gid, want, cuid, cgid, ngids;
+	uint32_t gids[BACKEND_MAX_GIDS];
+};
+
+/* The digest of in, with cred's identity filled in first; 0 when no memo
+ * may be made. */
+static uint64_t access_memo_digest(const struct backend_cred *cred, struct access_memo *in)
+{
+	uint32_t ngids = cred->ngids < BACKEND_MAX_GIDS ? cred->ngids : BACKEND_MAX_GIDS;
+	in->cuid = cred->uid;
+	in->cgid = cred->gid;
+	in->ngids = ngids;
+	memcpy(in->gids, cred->gids, ngids * sizeof(in->gids[0]));
+	pthread_once(&access_key_once, access_key_init);
+	if (access_key.k0 == 0 && access_key.k1 == 0)
+		return 0;
+	uint64_t d = siphash24(&access_key, in,
+			       offsetof(struct access_memo, gids) + ngids * sizeof(in->gids[0]));
+	return d ? d : 1;
+}
+
 static uint64_t access_digest(const struct backend_cred *cred, const struct backend_attr *seen,
 			      int mode)
 {
-	struct {
-		uint64_t fileid, change;
-		uint32_t mode, uid, gid, want, cuid, cgid, ngids;
-		uint32_t gids[BACKEND_MAX_GIDS];
-	} in;
-	uint32_t ngids = cred->ngids < BACKEND_MAX_GIDS ? cred->ngids : BACKEND_MAX_GIDS;
+	struct access_memo in;
 	memset(&in, 0, sizeof(in));
 	in.fileid = seen->fileid;
 	in.change = seen->change;
@@ -128,15 +149,7 @@ static uint64_t access_digest(const struct backend_cred *cred, const struct back
 	in.uid = seen->uid;
 	in.gid = seen->gid;
 	in.want = (uint32_t)mode;
-	in.cuid = cred->uid;
-	in.cgid = cred->gid;
-	in.ngids = ngids;
-	memcpy(in.gids, cred->gids, ngids * sizeof(in.gids[0]));
-	pthread_once(&access_key_once, access_key_init);
-	if (access_key.k0 == 0 && access_key.k1 == 0)
-		return 0;
-	uint64_t d = siphash24(&access_key, &in, offsetof(__typeof__(in), gids) + ngids * sizeof(in.gids[0]));
-	return d ? d : 1;
+	return access_memo_digest(cred, &in);
 }
 
 int local_may_read_seen(struct local_fd *f, const struct backend_cred *cred,
@@ -168,23 +181,10 @@ int local_may_write(struct local_fd *f, const struct backend_cred *cred)
  * half of one. */
 static uint64_t write_digest(const struct backend_cred *cred, uint64_t ticket)
 {
-	struct {
-		uint64_t ticket;
-		uint32_t cuid, cgid, ngids;
-		uint32_t gids[BACKEND_MAX_GIDS];
-	} in;
-	uint32_t ngids = cred->ngids < BACKEND_MAX_GIDS ? cred->ngids : BACKEND_MAX_GIDS;
+	struct access_memo in;
 	memset(&in, 0, sizeof(in));
 	in.ticket = ticket;
-	in.cuid = cred->uid;
-	in.cgid = cred->gid;
-	in.ngids = ngids;
-	memcpy(in.gids, cred->gids, ngids * sizeof(in.gids[0]));
-	pthread_once(&access_key_once, access_key_init);
-	if (access_key.k0 == 0 && access_key.k1 == 0)
-		return 0;
-	uint64_t d = siphash24(&access_key, &in, offsetof(__typeof__(in), gids) + ngids * sizeof(in.gids[0]));
-	return d ? d : 1;
+	return access_memo_digest(cred, &in);
 }
 
 int local_may_write_held(struct local_export *ex, struct local_fd *f,
