@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/pipe_pool.h"
+#include "export/write.h"
 #include "nfs3/nfs3_internal.h"
 
 void nfs3_getattr(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool *encoded)
@@ -256,34 +257,6 @@ void nfs3_read(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool
 	*encoded = true;
 }
 
-/* A large WRITE's data may sit in a pipe, spliced there from the socket
- * (nfs3_bulk_find): it goes from the pipe into the file, or is read into
- * the record first for a back end without write_pipe. */
-static int write_data(struct nfs3_call *c, struct export *ex, const struct fh *fh,
-		      uint64_t offset, const uint8_t *data, uint32_t len,
-		      enum backend_stable stable, size_t *written, enum backend_stable *committed)
-{
-	if (!ex->ops->write_pipe) {
-		int rc = rpc_request_args_materialise(c->req);
-		if (rc)
-			return rc;
-		return ex->ops->write(ex->bex, &c->cred, &fh->bh, offset, data, len, stable,
-				      written, committed);
-	}
-	struct backend_write_parts parts = {.head = data};
-	int in_pipe = rpc_request_args_pipe(c->req, data, len, &parts.head_len, &parts.pipe,
-					    &parts.pipe_len);
-	if (in_pipe < 0)
-		return in_pipe;
-	if (!in_pipe)
-		return ex->ops->write(ex->bex, &c->cred, &fh->bh, offset, data, len, stable,
-				      written, committed);
-	parts.tail = data + parts.head_len + parts.pipe_len;
-	parts.tail_len = len - parts.head_len - parts.pipe_len;
-	return ex->ops->write_pipe(ex->bex, &c->cred, &fh->bh, offset, &parts, stable, written,
-				   committed);
-}
-
 void nfs3_write(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool *encoded)
 {
 	(void)encoded;
@@ -314,7 +287,7 @@ void nfs3_write(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, boo
 	 * read from a disk first, its bytes in memory; anything else goes to
 	 * a worker.  The data may be longer than count and long enough for rpc
 	 * to have spliced it into a pipe (nfs3_bulk_find), leaving a hole in
-	 * the arguments that only write_data may read. */
+	 * the arguments that only export_write_args may read. */
 	bool on_loop = !c->req->on_worker;
 	if (on_loop && (wa->stable != UNSTABLE || wa->count > NFS3_WRITE_INLINE_MAX ||
 			!rpc_request_args_in_memory(c->req, wa->data.data, wa->count) ||
@@ -337,8 +310,8 @@ void nfs3_write(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, boo
 			return;
 		}
 	} else {
-		rc = write_data(c, ex, &fh, wa->offset, wa->data.data, wa->count, stable, &written,
-				&committed);
+		rc = export_write_args(c->req, ex, &c->cred, &fh.bh, wa->offset, wa->data.data,
+				       wa->count, stable, &written, &committed);
 	}
 	if (rc != 0) {
 		r->status = nfs3_errno(rc);

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "core/pipe_pool.h"
+#include "export/write.h"
 #include "nfs4/deleg/dirdeleg.h"
 #include "nfs4/fs/fattr.h"
 #include "nfs4/ops/ops.h"
@@ -189,25 +190,8 @@ static int write_data(struct nfs4_compound *c, const struct backend_attr *seen, 
 		return ex->ops->write_nowait(ex->bex, &c->cred, &c->cfh.bh, seen, offset, data, len,
 					     written, would_block);
 	}
-	if (!ex->ops->write_pipe) {
-		int rc = rpc_request_args_materialise(c->req);
-		if (rc)
-			return rc;
-		return ex->ops->write(ex->bex, &c->cred, &c->cfh.bh, offset, data, len, stable,
-				      written, committed);
-	}
-	struct backend_write_parts parts = {.head = data};
-	int in_pipe = rpc_request_args_pipe(c->req, data, len, &parts.head_len, &parts.pipe,
-					    &parts.pipe_len);
-	if (in_pipe < 0)
-		return in_pipe;
-	if (!in_pipe)
-		return ex->ops->write(ex->bex, &c->cred, &c->cfh.bh, offset, data, len, stable,
-				      written, committed);
-	parts.tail = data + parts.head_len + parts.pipe_len;
-	parts.tail_len = len - parts.head_len - parts.pipe_len;
-	return ex->ops->write_pipe(ex->bex, &c->cred, &c->cfh.bh, offset, &parts, stable, written,
-				   committed);
+	return export_write_args(c->req, ex, &c->cred, &c->cfh.bh, offset, data, len, stable,
+				 written, committed);
 }
 
 /* A WRITE runs on an event loop (NFS4_OPF_TRY_INLINE) when it is small and
