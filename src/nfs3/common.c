@@ -100,6 +100,26 @@ enum nfsstat3 nfs3_resolve(struct nfs3_call *c, const struct nfs3_fh *wire, bool
 	return NFS3_OK;
 }
 
+enum nfsstat3 nfs3_resolve_post(struct nfs3_call *c, const struct nfs3_fh *wire, struct fh *fh,
+				struct backend_attr *attr, struct nfs3_post_attr *post)
+{
+	enum nfsstat3 st = nfs3_resolve(c, wire, false, fh, attr);
+	if (st == NFS3_OK)
+		nfs3_post_from(fh->export, attr, post);
+	return st;
+}
+
+enum nfsstat3 nfs3_resolve_change(struct nfs3_call *c, const struct nfs3_fh *wire, struct fh *fh,
+				  struct backend_attr *before, struct nfs3_wcc *wcc)
+{
+	enum nfsstat3 st = nfs3_resolve(c, wire, true, fh, before);
+	if (st == NFS3ERR_ROFS)
+		nfs3_post_from(fh->export, before, &wcc->after);
+	else if (st == NFS3_OK)
+		nfs3_pre_from(before, &wcc->before);
+	return st;
+}
+
 enum nfsstat3 nfs3_name(const struct nfs3_str *wire, char name[BACKEND_NAME_MAX + 1])
 {
 	if (wire->len == 0)

@@ -71,6 +71,14 @@ enum nfsstat3 nfs3_errno(int rc);
  * the object is there: fh and attr filled, c->cred set. */
 enum nfsstat3 nfs3_resolve(struct nfs3_call *c, const struct nfs3_fh *wire, bool for_write,
 			   struct fh *fh, struct backend_attr *attr);
+/* nfs3_resolve for a call that only reads, the object's attributes in
+ * post too once resolved. */
+enum nfsstat3 nfs3_resolve_post(struct nfs3_call *c, const struct nfs3_fh *wire, struct fh *fh,
+				struct backend_attr *attr, struct nfs3_post_attr *post);
+/* nfs3_resolve for a call that changes the object: its attributes before
+ * in wcc once resolved, and as wcc's after on a read-only export. */
+enum nfsstat3 nfs3_resolve_change(struct nfs3_call *c, const struct nfs3_fh *wire, struct fh *fh,
+				  struct backend_attr *before, struct nfs3_wcc *wcc);
 
 /* A sattr3 as the back end's setattr (SETATTR and the creates);
  * NFS3ERR_INVAL for a time with 10^9 nanoseconds or more. */

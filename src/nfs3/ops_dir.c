@@ -15,12 +15,9 @@ static bool is_dot(const char *name)
 static enum nfsstat3 change_dir(struct nfs3_call *c, const struct nfs3_fh *wire, struct fh *dir,
 				struct backend_attr *attr, struct nfs3_wcc *wcc)
 {
-	enum nfsstat3 st = nfs3_resolve(c, wire, true, dir, attr);
-	if (st == NFS3ERR_ROFS)
-		nfs3_post_from(dir->export, attr, &wcc->after);
+	enum nfsstat3 st = nfs3_resolve_change(c, wire, dir, attr, wcc);
 	if (st != NFS3_OK)
 		return st;
-	nfs3_pre_from(attr, &wcc->before);
 	if (attr->type != BACKEND_DIR)
 		return NFS3ERR_NOTDIR;
 	return NFS3_OK;
@@ -31,10 +28,10 @@ void nfs3_lookup(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bo
 	(void)encoded;
 	struct fh dir;
 	struct backend_attr dattr, oattr;
-	if ((r->status = nfs3_resolve(c, &a->dirop.dir, false, &dir, &dattr)) != NFS3_OK)
+	if ((r->status = nfs3_resolve_post(c, &a->dirop.dir, &dir, &dattr, &r->dir_attr)) !=
+	    NFS3_OK)
 		return;
 	struct export *ex = dir.export;
-	nfs3_post_from(ex, &dattr, &r->dir_attr);
 	if (dattr.type != BACKEND_DIR) {
 		r->status = NFS3ERR_NOTDIR;
 		return;
@@ -387,9 +384,8 @@ void nfs3_link(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool
 	struct nfs3_link_args *la = &a->link;
 	struct fh file, dir;
 	struct backend_attr oattr, dattr;
-	if ((r->status = nfs3_resolve(c, &la->file, false, &file, &oattr)) != NFS3_OK)
+	if ((r->status = nfs3_resolve_post(c, &la->file, &file, &oattr, &r->attr)) != NFS3_OK)
 		return;
-	nfs3_post_from(file.export, &oattr, &r->attr);
 	if ((r->status = change_dir(c, &la->link.dir, &dir, &dattr, &r->wcc)) != NFS3_OK)
 		return;
 	struct export *ex = dir.export;

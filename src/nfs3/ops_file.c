@@ -13,9 +13,14 @@ void nfs3_getattr(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, b
 	(void)encoded;
 	struct fh fh;
 	struct backend_attr attr;
-	r->status = nfs3_resolve(c, &a->fh, false, &fh, &attr);
-	if (r->status == NFS3_OK)
-		nfs3_post_from(fh.export, &attr, &r->attr);
+	r->status = nfs3_resolve_post(c, &a->fh, &fh, &attr, &r->attr);
+}
+
+/* NFS3_OK for a regular file; what READ, WRITE, COMMIT and a SETATTR of
+ * the size answer for another type. */
+static enum nfsstat3 regular_only(enum backend_ftype type)
+{
+	return type == BACKEND_REG ? NFS3_OK : type == BACKEND_DIR ? NFS3ERR_ISDIR : NFS3ERR_INVAL;
 }
 
 enum nfsstat3 nfs3_setattr_from(const struct nfs3_sattr *s, struct backend_setattr *out)
@@ -62,14 +67,9 @@ void nfs3_setattr(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, b
 	struct nfs3_setattr_args *s = &a->setattr;
 	struct fh fh;
 	struct backend_attr before, after;
-	r->status = nfs3_resolve(c, &s->object, true, &fh, &before);
-	if (r->status != NFS3_OK) {
-		if (r->status == NFS3ERR_ROFS)
-			nfs3_post_from(fh.export, &before, &r->wcc.after);
+	if ((r->status = nfs3_resolve_change(c, &s->object, &fh, &before, &r->wcc)) != NFS3_OK)
 		return;
-	}
 	struct export *ex = fh.export;
-	nfs3_pre_from(&before, &r->wcc.before);
 	struct backend_setattr sa;
 	if ((r->status = nfs3_setattr_from(&s->attr, &sa)) != NFS3_OK)
 		goto out;
@@ -80,10 +80,8 @@ void nfs3_setattr(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, b
 		r->status = NFS3ERR_NOT_SYNC;
 		goto out;
 	}
-	if (sa.mask & BACKEND_SET_SIZE && before.type != BACKEND_REG) {
-		r->status = before.type == BACKEND_DIR ? NFS3ERR_ISDIR : NFS3ERR_INVAL;
+	if (sa.mask & BACKEND_SET_SIZE && (r->status = regular_only(before.type)) != NFS3_OK)
 		goto out;
-	}
 	if ((r->status = nfs3_deleg_break(c, &fh, true)) != NFS3_OK)
 		goto out;
 	int rc = ex->ops->setattr(ex->bex, &c->cred, &fh.bh, &sa, &after);
@@ -103,10 +101,9 @@ void nfs3_access(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bo
 	(void)encoded;
 	struct fh fh;
 	struct backend_attr attr;
-	if ((r->status = nfs3_resolve(c, &a->access.object, false, &fh, &attr)) != NFS3_OK)
+	if ((r->status = nfs3_resolve_post(c, &a->access.object, &fh, &attr, &r->attr)) != NFS3_OK)
 		return;
 	struct export *ex = fh.export;
-	nfs3_post_from(ex, &attr, &r->attr);
 	uint32_t want = a->access.access, granted = 0, bits = 0;
 	int rc = ex->ops->access(ex->bex, &c->cred, &fh.bh,
 				 BACKEND_ACCESS_READ | BACKEND_ACCESS_WRITE | BACKEND_ACCESS_EXEC,
@@ -135,10 +132,9 @@ void nfs3_readlink(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, 
 {
 	struct fh fh;
 	struct backend_attr attr;
-	if ((r->status = nfs3_resolve(c, &a->fh, false, &fh, &attr)) != NFS3_OK)
+	if ((r->status = nfs3_resolve_post(c, &a->fh, &fh, &attr, &r->attr)) != NFS3_OK)
 		return;
 	struct export *ex = fh.export;
-	nfs3_post_from(ex, &attr, &r->attr);
 	if (attr.type != BACKEND_LNK) {
 		r->status = NFS3ERR_INVAL;
 		return;
@@ -194,15 +190,11 @@ void nfs3_read(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool
 	struct nfs3_read_args *ra = &a->read;
 	struct fh fh;
 	struct backend_attr attr;
-	if ((r->status = nfs3_resolve(c, &ra->file, false, &fh, &attr)) != NFS3_OK)
+	if ((r->status = nfs3_resolve_post(c, &ra->file, &fh, &attr, &r->attr)) != NFS3_OK)
 		return;
 	struct export *ex = fh.export;
-	nfs3_post_from(ex, &attr, &r->attr);
-	if (attr.type != BACKEND_REG) {
-		r->status = attr.type == BACKEND_DIR ? NFS3ERR_ISDIR : NFS3ERR_INVAL;
-		return;
-	}
-	if ((r->status = nfs3_deleg_break(c, &fh, false)) != NFS3_OK)
+	if ((r->status = regular_only(attr.type)) != NFS3_OK ||
+	    (r->status = nfs3_deleg_break(c, &fh, false)) != NFS3_OK)
 		return;
 	uint32_t count = ra->count < c->srv->max_io ? ra->count : c->srv->max_io;
 	/* On an event loop only what the page cache holds, and no large
@@ -263,18 +255,11 @@ void nfs3_write(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, boo
 	struct nfs3_write_args *wa = &a->write;
 	struct fh fh;
 	struct backend_attr before, after;
-	r->status = nfs3_resolve(c, &wa->file, true, &fh, &before);
-	if (r->status != NFS3_OK) {
-		if (r->status == NFS3ERR_ROFS)
-			nfs3_post_from(fh.export, &before, &r->wcc.after);
+	if ((r->status = nfs3_resolve_change(c, &wa->file, &fh, &before, &r->wcc)) != NFS3_OK)
 		return;
-	}
 	struct export *ex = fh.export;
-	nfs3_pre_from(&before, &r->wcc.before);
-	if (before.type != BACKEND_REG) {
-		r->status = before.type == BACKEND_DIR ? NFS3ERR_ISDIR : NFS3ERR_INVAL;
+	if ((r->status = regular_only(before.type)) != NFS3_OK)
 		goto out;
-	}
 	/* The data's length is the count the client meant (RFC 1813 3.3.7
 	 * lets the server take the data's); more than it says is garbage. */
 	if (wa->data.len < wa->count) {
@@ -338,9 +323,7 @@ void nfs3_commit(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bo
 		return;
 	struct export *ex = fh.export;
 	nfs3_pre_from(&before, &r->wcc.before);
-	if (before.type != BACKEND_REG) {
-		r->status = before.type == BACKEND_DIR ? NFS3ERR_ISDIR : NFS3ERR_INVAL;
-	} else {
+	if ((r->status = regular_only(before.type)) == NFS3_OK) {
 		int rc = ex->ops->commit(ex->bex, &fh.bh, a->commit.offset, a->commit.count);
 		r->status = nfs3_errno(rc);
 		memcpy(r->u.commit_verf, c->srv->write_verifier, sizeof(r->u.commit_verf));
@@ -355,10 +338,9 @@ static bool statfs_of(struct nfs3_call *c, const struct nfs3_fh *wire, struct nf
 {
 	struct fh fh;
 	struct backend_attr attr;
-	if ((r->status = nfs3_resolve(c, wire, false, &fh, &attr)) != NFS3_OK)
+	if ((r->status = nfs3_resolve_post(c, wire, &fh, &attr, &r->attr)) != NFS3_OK)
 		return false;
 	struct export *ex = fh.export;
-	nfs3_post_from(ex, &attr, &r->attr);
 	r->status = nfs3_errno(ex->ops->statfs(ex->bex, &fh.bh, fs));
 	return r->status == NFS3_OK;
 }
@@ -383,9 +365,8 @@ void nfs3_fsinfo(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bo
 	(void)encoded;
 	struct fh fh;
 	struct backend_attr attr;
-	if ((r->status = nfs3_resolve(c, &a->fh, false, &fh, &attr)) != NFS3_OK)
+	if ((r->status = nfs3_resolve_post(c, &a->fh, &fh, &attr, &r->attr)) != NFS3_OK)
 		return;
-	nfs3_post_from(fh.export, &attr, &r->attr);
 	uint32_t io = c->srv->max_io;
 	r->u.fsinfo.rtmax = io;
 	r->u.fsinfo.rtpref = io;

@@ -74,10 +74,9 @@ static void readdir_common(struct nfs3_call *c, struct nfs3_readdir_args *ra, st
 {
 	struct fh dir;
 	struct backend_attr attr;
-	if ((r->status = nfs3_resolve(c, &ra->dir, false, &dir, &attr)) != NFS3_OK)
+	if ((r->status = nfs3_resolve_post(c, &ra->dir, &dir, &attr, &r->attr)) != NFS3_OK)
 		return;
 	struct export *ex = dir.export;
-	nfs3_post_from(ex, &attr, &r->attr);
 	if (attr.type != BACKEND_DIR) {
 		r->status = NFS3ERR_NOTDIR;
 		return;
