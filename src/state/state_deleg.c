@@ -31,6 +31,7 @@ static const struct state_stid_kind deleg_kind = {
 void state_deleg_init(struct state_server *st)
 {
 	state_stid_kind_set(st, STATE_STID_DELEG, &deleg_kind);
+	st->delegs_in_way = state_deleg_conflict;
 	st->deleg.limits = st->opts.deleg;
 	list_init(&st->deleg.recalled_list);
 	list_init(&st->deleg.dir_pending);

@@ -328,6 +328,13 @@ enum { STATE_EXPIRED_MAX = 4096 };
 struct state_server {
 	/* Each kind of stateid's operations (state_stid_kind_set). */
 	const struct state_stid_kind *stid_kinds[STATE_STID_KINDS];
+	/* Set by the delegations' part (state_deleg_init): whether another
+	 * client's delegation on f stands in the way of an access by
+	 * clientid (0: none known) that changes (write) or reads the file,
+	 * recalling those that do.  Opens, locks and NLM, beneath it, ask
+	 * through state_delegs_in_way. */
+	bool (*delegs_in_way)(struct state_server *st, struct state_file *f, uint64_t clientid,
+			      bool write);
 	pthread_mutex_t lock; /* lock order: see core/lock_order.h, level 3 */
 	struct state_options opts;
 	uint32_t boot; /* epoch: in clientids and stateids */
@@ -577,9 +584,15 @@ struct state_deleg *state_deleg_new(struct state_server *st, struct state_client
 /* Keeps st->deleg.work in step with the queues. */
 void state_deleg_work_flag(struct state_server *st);
 /* Another client's delegation on f conflicts with an access by clientid:
- * recalls it (queues CB_RECALL) unless it already is; true if any. */
+ * recalls it (queues CB_RECALL) unless it already is; true if any.  The
+ * parts beneath the delegations' ask through state_delegs_in_way. */
 bool state_deleg_conflict(struct state_server *st, struct state_file *f, uint64_t clientid,
 			  bool write);
+static inline bool state_delegs_in_way(struct state_server *st, struct state_file *f,
+				       uint64_t clientid, bool write)
+{
+	return st->delegs_in_way && st->delegs_in_way(st, f, clientid, write);
+}
 /* Whether a v4.1 client's back channel may carry a delegation's
  * callbacks (need_up: its last callback was answered); takes the
  * sessions' locks. */

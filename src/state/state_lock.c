@@ -566,7 +566,7 @@ static enum nfsstat4 check_io_special(struct state_server *st, const struct stat
 	    state_lock_conflict(f, as, start, state_range_last(start, length), NULL, NULL))
 		return NFS4ERR_LOCKED;
 	/* A special stateid is another client to every delegation. */
-	return state_deleg_conflict(st, f, 0, write) ? NFS4ERR_DELAY : NFS4_OK;
+	return state_delegs_in_way(st, f, 0, write) ? NFS4ERR_DELAY : NFS4_OK;
 }
 
 enum nfsstat4 state_check_io(struct state_server *st, uint64_t clientid,
@@ -602,7 +602,7 @@ enum nfsstat4 state_check_io(struct state_server *st, uint64_t clientid,
 			status = NFS4ERR_LOCKED;
 		goto out;
 	}
-	if (state_deleg_conflict(st, s->file, s->owner->clientid, write)) {
+	if (state_delegs_in_way(st, s->file, s->owner->clientid, write)) {
 		/* Another client's delegation on a file this client has open
 		 * (granted before its OPEN, now being recalled). */
 		status = NFS4ERR_DELAY;

@@ -415,7 +415,7 @@ static bool blocks_wake_pass(struct state_server *st, struct state_file *f)
 		/* Its locks gone, a delegation may still stand in the way (one
 		 * granted while it waited): recalled now if it was not, and
 		 * the request goes on waiting. */
-		if (state_deleg_conflict(st, f, 0, b->type == STATE_WRITE_LT))
+		if (state_delegs_in_way(st, f, 0, b->type == STATE_WRITE_LT))
 			continue;
 		struct state_range *nr = malloc(sizeof(*nr)), *spare = malloc(sizeof(*spare));
 		struct state_nlm_grant_item *g = malloc(sizeof(*g) + h->name_len + b->blob_len);
@@ -538,7 +538,7 @@ static uint32_t nlm_lock(struct state_server *st, const struct state_nlm_lock *l
 	/* An NFSv4 client's delegation of the file: recalled (CB_RECALL goes
 	 * out with the NFSv4 layer's next operation); meanwhile a blocking
 	 * request waits, and is granted once the delegation is gone. */
-	if (!reclaim && state_deleg_conflict(st, f, 0, l->exclusive)) {
+	if (!reclaim && state_delegs_in_way(st, f, 0, l->exclusive)) {
 		stat = block && !be ? block_add(st, f, h, ob, olen, type, start, last, blob, blob_len)
 				    : NLM4_DENIED;
 		goto out;

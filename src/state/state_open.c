@@ -343,8 +343,8 @@ enum nfsstat4 state_open(struct state_server *st, struct state_owner *o,
 	}
 	/* Share reservations first, as a denied OPEN recalls nothing; a
 	 * reclaim in grace conflicts with no delegation made since. */
-	if (!reclaim && state_deleg_conflict(st, f, o->clientid,
-					     (access & STATE_SHARE_ACCESS_WRITE) != 0)) {
+	if (!reclaim && state_delegs_in_way(st, f, o->clientid,
+					    (access & STATE_SHARE_ACCESS_WRITE) != 0)) {
 		state_file_maybe_free(st, f);
 		s = NFS4ERR_DELAY;
 		goto out;
