@@ -74,6 +74,19 @@ static enum nfsstat4 export_enter(struct nfs4_compound *c, const struct export *
 	return NFS4_OK;
 }
 
+/* fh as the current filehandle (PUTFH, PUTROOTFH): its export entered,
+ * its security checked. */
+static enum nfsstat4 put_fh(struct nfs4_compound *c, const struct fh *fh)
+{
+	enum nfsstat4 st;
+	if (fh->kind == FH_EXPORT && (st = export_enter(c, fh->export)) != NFS4_OK)
+		return st;
+	if ((st = put_fh_sec(c, fh)) != NFS4_OK)
+		return st;
+	nfs4_compound_set_cfh(c, fh);
+	return NFS4_OK;
+}
+
 enum nfsstat4 nfs4_op_putfh(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
 	const struct nfs4_putfh_args *a = args;
@@ -87,26 +100,14 @@ enum nfsstat4 nfs4_op_putfh(struct nfs4_compound *c, void *args, struct xdr_enc 
 	default:
 		return NFS4ERR_BADHANDLE;
 	}
-	enum nfsstat4 st;
-	if (fh.kind == FH_EXPORT && (st = export_enter(c, fh.export)) != NFS4_OK)
-		return st;
-	if ((st = put_fh_sec(c, &fh)) != NFS4_OK)
-		return st;
-	nfs4_compound_set_cfh(c, &fh);
-	return NFS4_OK;
+	return put_fh(c, &fh);
 }
 
 enum nfsstat4 nfs4_op_putrootfh(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
 	struct fh fh;
 	fh_from_pseudo(&c->srv->exports, c->srv->exports.root, &fh);
-	enum nfsstat4 st;
-	if (fh.kind == FH_EXPORT && (st = export_enter(c, fh.export)) != NFS4_OK)
-		return st;
-	if ((st = put_fh_sec(c, &fh)) != NFS4_OK)
-		return st;
-	nfs4_compound_set_cfh(c, &fh);
-	return NFS4_OK;
+	return put_fh(c, &fh);
 }
 
 /* Ferry's public filehandle is the root of the pseudo file system. */
