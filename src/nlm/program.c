@@ -114,6 +114,25 @@ static void lock_of(const struct nlm4_lock *w, const char *addr, const struct st
 	};
 }
 
+/* The start of TEST, LOCK, UNLOCK and CANCEL: w's file resolved for use
+ * (key), its range checked when it is to be locked or tested, and the
+ * lock as the state module's (l, its owner at addr: the caller's address
+ * without its port). */
+static uint32_t lock_start(struct nlm_service *n, const struct nlm_caller *c,
+			   const struct nlm4_lock *w, enum nlm_use use, bool exclusive,
+			   struct state_file_key *key, char addr[NLM_ADDR_MAX],
+			   struct state_nlm_lock *l)
+{
+	uint32_t stat = resolve(n, c, &w->fh, use, key);
+	if (stat != NLM4_GRANTED)
+		return stat;
+	if (use != NLM_RELEASE && !range_fits(w->offset, w->len))
+		return NLM4_FBIG;
+	peer_host(c, addr, NLM_ADDR_MAX);
+	lock_of(w, addr, key, exclusive, l);
+	return NLM4_GRANTED;
+}
+
 /* NSM hears of the first state at a host's address and of its last
  * (statd watches addresses: state_nlm.c, host_addr_shared). */
 static void host_effect(struct nlm_service *n, const char *addr,
@@ -215,15 +234,11 @@ static uint32_t do_test(struct nlm_service *n, const struct nlm_caller *c,
 			struct state_nlm_holder *h)
 {
 	struct state_file_key key;
-	uint32_t stat = resolve(n, c, &a->lock.fh, NLM_TEST, &key);
+	char addr[NLM_ADDR_MAX];
+	struct state_nlm_lock l;
+	uint32_t stat = lock_start(n, c, &a->lock, NLM_TEST, a->exclusive, &key, addr, &l);
 	if (stat != NLM4_GRANTED)
 		return stat;
-	if (!range_fits(a->lock.offset, a->lock.len))
-		return NLM4_FBIG;
-	char addr[NLM_ADDR_MAX];
-	peer_host(c, addr, sizeof(addr));
-	struct state_nlm_lock l;
-	lock_of(&a->lock, addr, &key, a->exclusive, &l);
 	struct state_nlm_backend be;
 	stat = state_nlm_test(n->st, &l, h, &be);
 	struct export *ex = stat == NLM4_GRANTED ? lock_backend(n, &key) : NULL;
@@ -254,16 +269,12 @@ static uint32_t do_lock(struct nlm_service *n, const struct nlm_caller *c,
 			const struct nlm4_lockargs *a, bool may_block)
 {
 	struct state_file_key key;
+	char addr[NLM_ADDR_MAX];
+	struct state_nlm_lock l;
 	enum nlm_use use = a->exclusive ? NLM_TAKE_WRITE : NLM_TAKE;
-	uint32_t stat = resolve(n, c, &a->lock.fh, use, &key);
+	uint32_t stat = lock_start(n, c, &a->lock, use, a->exclusive, &key, addr, &l);
 	if (stat != NLM4_GRANTED)
 		return stat;
-	if (!range_fits(a->lock.offset, a->lock.len))
-		return NLM4_FBIG;
-	char addr[NLM_ADDR_MAX];
-	peer_host(c, addr, sizeof(addr));
-	struct state_nlm_lock l;
-	lock_of(&a->lock, addr, &key, a->exclusive, &l);
 	struct nlm_grant_blob b = {
 		.addr = {(const uint8_t *)addr, (uint32_t)strlen(addr)},
 		.udp = c->udp,
@@ -297,13 +308,11 @@ static uint32_t do_unlock(struct nlm_service *n, const struct nlm_caller *c,
 			  const struct nlm4_lock *w)
 {
 	struct state_file_key key;
-	uint32_t stat = resolve(n, c, &w->fh, NLM_RELEASE, &key);
+	char addr[NLM_ADDR_MAX];
+	struct state_nlm_lock l;
+	uint32_t stat = lock_start(n, c, w, NLM_RELEASE, false, &key, addr, &l);
 	if (stat != NLM4_GRANTED)
 		return stat;
-	char addr[NLM_ADDR_MAX];
-	peer_host(c, addr, sizeof(addr));
-	struct state_nlm_lock l;
-	lock_of(w, addr, &key, false, &l);
 	struct state_nlm_effect eff;
 	struct state_nlm_backend be;
 	stat = state_nlm_unlock(n->st, &l, &eff, &be);
@@ -322,13 +331,11 @@ static uint32_t do_cancel(struct nlm_service *n, const struct nlm_caller *c,
 			  const struct nlm4_cancargs *a)
 {
 	struct state_file_key key;
-	uint32_t stat = resolve(n, c, &a->lock.fh, NLM_RELEASE, &key);
+	char addr[NLM_ADDR_MAX];
+	struct state_nlm_lock l;
+	uint32_t stat = lock_start(n, c, &a->lock, NLM_RELEASE, a->exclusive, &key, addr, &l);
 	if (stat != NLM4_GRANTED)
 		return stat;
-	char addr[NLM_ADDR_MAX];
-	peer_host(c, addr, sizeof(addr));
-	struct state_nlm_lock l;
-	lock_of(&a->lock, addr, &key, a->exclusive, &l);
 	struct state_nlm_effect eff;
 	stat = state_nlm_cancel(n->st, &l, &eff);
 	host_effect(n, addr, &eff);
