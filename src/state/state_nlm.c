@@ -185,6 +185,35 @@ static void host_maybe_free(struct state_server *st, struct state_client *h,
 		eff->host_gone = !shared;
 }
 
+/* Under the state lock, the start of a call that takes state for o on
+ * file (LOCK, SHARE): the grace period's answer, then o's host and the file,
+ * each made when missing (*h, *f; NULL when not had). */
+static uint32_t host_file_get(struct state_server *st, const struct state_nlm_owner *o,
+			      const struct state_file_key *file, bool reclaim,
+			      struct state_nlm_effect *eff, struct state_client **h,
+			      struct state_file **f)
+{
+	uint32_t stat = grace_status(st, reclaim);
+	if (stat != NLM4_GRANTED)
+		return stat;
+	if (!(*h = host_get(st, o->host, o->host_len, o->addr, eff)) ||
+	    !(*f = state_file_get(st, file, true)))
+		return NLM4_DENIED_NOLOCKS;
+	return NLM4_GRANTED;
+}
+
+/* Under the state lock, the start of a call that lets go of o's state
+ * (UNLOCK, CANCEL): the grace period's answer, then o's host (*h, NULL
+ * when it holds nothing). */
+static uint32_t host_known(struct state_server *st, const struct state_nlm_owner *o,
+			   struct state_client **h)
+{
+	uint32_t stat = grace_status(st, false);
+	if (stat == NLM4_GRANTED)
+		*h = host_find(st, o->host, o->host_len, o->addr);
+	return stat;
+}
+
 /* --- lock states ------------------------------------------------------------ */
 
 /* The owner's lock state on f, made (with the owner) when missing; NULL
@@ -516,14 +545,9 @@ static uint32_t nlm_lock(struct state_server *st, const struct state_nlm_lock *l
 	pthread_mutex_lock(&st->lock);
 	struct state_client *h = NULL;
 	struct state_file *f = NULL;
-	uint32_t stat = grace_status(st, reclaim);
+	uint32_t stat = host_file_get(st, &l->owner, l->file, reclaim, eff, &h, &f);
 	if (stat != NLM4_GRANTED)
 		goto out;
-	if (!(h = host_get(st, l->owner.host, l->owner.host_len, l->owner.addr, eff)) ||
-	    !(f = state_file_get(st, l->file, true))) {
-		stat = NLM4_DENIED_NOLOCKS;
-		goto out;
-	}
 	h->nlm_nsm_state = nsm_state;
 	const struct state_owner *lo = state_owner_find(st, h->clientid, STATE_OWNER_LOCK, ob, olen);
 	if (state_lock_conflict(f, type, start, last, lo ? state_range_of_owner : NULL, lo)) {
@@ -600,11 +624,10 @@ uint32_t state_nlm_unlock(struct state_server *st, const struct state_nlm_lock *
 	if (!spare)
 		return NLM4_DENIED_NOLOCKS;
 	pthread_mutex_lock(&st->lock);
-	uint32_t stat = grace_status(st, false);
 	struct state_client *h = NULL;
+	uint32_t stat = host_known(st, &l->owner, &h);
 	if (stat != NLM4_GRANTED)
 		goto out;
-	h = host_find(st, l->owner.host, l->owner.host_len, l->owner.addr);
 	struct state_owner *lo =
 		h ? state_owner_find(st, h->clientid, STATE_OWNER_LOCK, ob, olen) : NULL;
 	struct state_file *f = lo ? state_file_get(st, l->file, false) : NULL;
@@ -638,11 +661,10 @@ uint32_t state_nlm_cancel(struct state_server *st, const struct state_nlm_lock *
 	if (!owner_bytes(&l->owner, ob, &olen))
 		return NLM4_GRANTED;
 	pthread_mutex_lock(&st->lock);
-	uint32_t stat = grace_status(st, false);
 	struct state_client *h = NULL;
+	uint32_t stat = host_known(st, &l->owner, &h);
 	if (stat != NLM4_GRANTED)
 		goto out;
-	h = host_find(st, l->owner.host, l->owner.host_len, l->owner.addr);
 	struct state_file *f = h ? state_file_get(st, l->file, false) : NULL;
 	struct state_nlm_block *b =
 		f ? block_find(f, h, ob, olen, lock_type(l->exclusive), l->offset,
@@ -704,14 +726,9 @@ uint32_t state_nlm_share(struct state_server *st, const struct state_nlm_owner *
 	pthread_mutex_lock(&st->lock);
 	struct state_client *h = NULL;
 	struct state_file *f = NULL;
-	uint32_t stat = grace_status(st, reclaim);
+	uint32_t stat = host_file_get(st, o, file, reclaim, eff, &h, &f);
 	if (stat != NLM4_GRANTED)
 		goto out;
-	if (!(h = host_get(st, o->host, o->host_len, o->addr, eff)) ||
-	    !(f = state_file_get(st, file, true))) {
-		stat = NLM4_DENIED_NOLOCKS;
-		goto out;
-	}
 	struct state_nlm_share *s = share_find(f, h, ob, olen);
 	bool denied = state_nlm_share_conflicts(f, access, mode, s);
 	list_for_each_entry(op, &f->opens, const struct state_open, s.file_link) {
