@@ -149,34 +149,43 @@ static void cap_log(struct state_client *cl, enum state_cap_kind kind)
 			 state_cap_names[kind], cap_settings[kind]);
 }
 
-/* Frees what may go when memory is short (st->lock held): owners kept
- * only so that a v4.0 CLOSE or OPEN could be replayed; and asks v4.1
- * clients holding delegations to give half of them back (CB_RECALL_ANY,
- * at most once a lease per client: they answer with DELEGRETURNs, which
- * a later request finds freed). */
+/* Frees what may go when memory is short (st->lock held), through the
+ * parts' reclaim hooks: owners kept only so that a v4.0 CLOSE or OPEN
+ * could be replayed (state_owners_reclaim), and delegations asked back
+ * (state_deleg_init's). */
 static void reclaim_for_memory(struct state_server *st)
 {
-	/* It walks every client's owners under st->lock: at most once a
+	/* The reclaimers walk every client under st->lock: at most once a
 	 * second, however many requests a full budget refuses meanwhile. */
 	enum { RECLAIM_EVERY_MS = 1000 };
 	uint64_t now = state_now_ms();
 	if (st->reclaim_ms && st->reclaim_ms + RECLAIM_EVERY_MS > now)
 		return;
 	st->reclaim_ms = now;
-	list_for_each_entry(cl, &st->clients, struct state_client, link) {
-		if (cl->v41 && cl->n_delegs > 0 &&
-		    (!cl->recall_any_ms || cl->recall_any_ms + st->opts.lease_ms <= now)) {
-			cl->recall_any_ms = now;
-			state_deleg_queue_recall_any(st, cl, cl->n_delegs / 2);
-		}
-		struct list_node *pos, *tmp;
-		list_for_each_safe(pos, tmp, &cl->owners)
-		{
-			struct state_owner *o = container_of(pos, struct state_owner, client_link);
-			if (o->kind != STATE_OWNER_DELEG && o->refs == 1 && list_empty(&o->states))
-				state_owner_kill(st, o);
-		}
-	}
+	for (unsigned i = 0; i < st->hooks.n_reclaim; i++)
+		st->hooks.reclaim[i](st, now);
+}
+
+/* --- the hooks of the parts above ---------------------------------------------- */
+
+void state_hooks_add_client_gone(struct state_server *st,
+				 void (*fn)(struct state_server *st, struct state_client *cl))
+{
+	if (st->hooks.n_client_gone < STATE_HOOKS_MAX)
+		st->hooks.client_gone[st->hooks.n_client_gone++] = fn;
+}
+
+void state_hooks_add_reclaim(struct state_server *st,
+			     void (*fn)(struct state_server *st, uint64_t now))
+{
+	if (st->hooks.n_reclaim < STATE_HOOKS_MAX)
+		st->hooks.reclaim[st->hooks.n_reclaim++] = fn;
+}
+
+void state_hooks_client_gone(struct state_server *st, struct state_client *cl)
+{
+	for (unsigned i = 0; i < st->hooks.n_client_gone; i++)
+		st->hooks.client_gone[i](st, cl);
 }
 
 bool state_room_for(struct state_server *st, struct state_client *cl, enum state_cap_kind kind,

@@ -44,6 +44,17 @@ bool state_principal_eq(const struct state_principal *a, const struct state_prin
 	       strcmp(a->gss_name, b->gss_name) == 0;
 }
 
+static bool client_named(struct state_server *st, const uint8_t *name, uint32_t len)
+{
+	return state_client_find_name(st, name, len, true) != NULL;
+}
+
+void state_clients_init(struct state_server *st)
+{
+	st->hooks.client_named = client_named;
+	state_hooks_add_reclaim(st, state_owners_reclaim);
+}
+
 struct state_client *state_client_find(struct state_server *st, uint64_t clientid,
 				       bool confirmed)
 {
@@ -133,7 +144,7 @@ void state_client_destroy(struct state_server *st, struct state_client *cl, bool
 	/* The state thread frees what was buried. */
 	if (!list_empty(&st->dying_owners))
 		pthread_cond_signal(&st->cond);
-	state_waiters_forget(st, cl->clientid, NULL, 0);
+	state_hooks_client_gone(st, cl);
 	state_sessions_client_gone(st, cl);
 	buf_unref(cl->cs_reply);
 	if (tomb && cl->confirmed)

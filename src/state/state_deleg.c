@@ -20,6 +20,20 @@
 static const uint8_t deleg_owner_name[] = "delegations";
 
 static void deleg_kind_free(struct state_server *st, struct state_stid *s);
+
+/* Memory is short: v4.1 clients holding delegations are asked to give half
+ * of them back (CB_RECALL_ANY, at most once a lease per client: they answer
+ * with DELEGRETURNs, which a later request finds freed). */
+static void delegs_reclaim(struct state_server *st, uint64_t now)
+{
+	list_for_each_entry(cl, &st->clients, struct state_client, link) {
+		if (cl->v41 && cl->n_delegs > 0 &&
+		    (!cl->recall_any_ms || cl->recall_any_ms + st->opts.lease_ms <= now)) {
+			cl->recall_any_ms = now;
+			state_deleg_queue_recall_any(st, cl, cl->n_delegs / 2);
+		}
+	}
+}
 static enum nfsstat4 deleg_kind_free_stateid(struct state_server *st, struct state_stid *s,
 					     enum nfsstat4 tested);
 
@@ -32,6 +46,7 @@ void state_deleg_init(struct state_server *st)
 {
 	state_stid_kind_set(st, STATE_STID_DELEG, &deleg_kind);
 	st->delegs_in_way = state_deleg_conflict;
+	state_hooks_add_reclaim(st, delegs_reclaim);
 	st->deleg.limits = st->opts.deleg;
 	list_init(&st->deleg.recalled_list);
 	list_init(&st->deleg.dir_pending);

@@ -147,6 +147,30 @@ struct state_notice {
 	uint8_t owner[];
 };
 
+/* Calls the base makes into the parts above it, each registered by the
+ * part that does the work when the server is made (st->lock held in all). */
+enum { STATE_HOOKS_MAX = 4 };
+struct state_server;
+struct state_client;
+struct state_hooks {
+	/* A client is being torn down: each part lets go of what it keeps
+	 * of it outside its owners (waiting lock requests). */
+	void (*client_gone[STATE_HOOKS_MAX])(struct state_server *st, struct state_client *cl);
+	unsigned n_client_gone;
+	/* Memory is short: each part frees or asks back what it can. */
+	void (*reclaim[STATE_HOOKS_MAX])(struct state_server *st, uint64_t now);
+	unsigned n_reclaim;
+	/* Whether a confirmed client of this name exists (the records keep
+	 * one for each); set by the clients' part. */
+	bool (*client_named)(struct state_server *st, const uint8_t *name, uint32_t len);
+};
+void state_hooks_add_client_gone(struct state_server *st,
+				 void (*fn)(struct state_server *st, struct state_client *cl));
+void state_hooks_add_reclaim(struct state_server *st,
+			     void (*fn)(struct state_server *st, uint64_t now));
+/* Runs the client_gone hooks for cl. */
+void state_hooks_client_gone(struct state_server *st, struct state_client *cl);
+
 enum state_stid_type {
 	STATE_STID_OPEN = 1,
 	STATE_STID_LOCK,
@@ -335,6 +359,9 @@ struct state_server {
 	 * through state_delegs_in_way. */
 	bool (*delegs_in_way)(struct state_server *st, struct state_file *f, uint64_t clientid,
 			      bool write);
+	/* What the parts above the base registered for it to call
+	 * (state_hooks_add_*): the base never calls up by name. */
+	struct state_hooks hooks;
 	pthread_mutex_t lock; /* lock order: see core/lock_order.h, level 3 */
 	struct state_options opts;
 	uint32_t boot; /* epoch: in clientids and stateids */
@@ -456,7 +483,8 @@ bool state_clientid_expired(const struct state_server *st, uint64_t clientid);
 void state_stid_kind_set(struct state_server *st, enum state_stid_type type,
 			 const struct state_stid_kind *kind);
 void state_stid_free(struct state_server *st, struct state_stid *s);
-/* Each part registers its kinds of stateids. */
+/* Each part registers its hooks and kinds of stateids. */
+void state_clients_init(struct state_server *st);
 void state_opens_init(struct state_server *st);
 void state_locks_init(struct state_server *st);
 /* Remembers clientid as expired (a ring of STATE_EXPIRED_MAX). */
@@ -525,6 +553,9 @@ bool state_owners_free_dying(struct state_server *st, unsigned max);
 static inline bool state_stid_live(const struct state_stid *s) { return !s->owner->dead; }
 void state_owner_unref(struct state_server *st, struct state_owner *o);
 void state_owners_reap(struct state_server *st, uint64_t now);
+/* Memory is short: owners kept only so that a v4.0 CLOSE or OPEN could be
+ * replayed go (a reclaim hook of the clients' part). */
+void state_owners_reclaim(struct state_server *st, uint64_t now);
 
 /* state_open.c */
 struct state_file *state_file_get(struct state_server *st, const struct state_file_key *key,

@@ -13,8 +13,14 @@
 #include "core/log.h"
 #include "state/state_internal.h"
 
+static void waiters_client_gone(struct state_server *st, struct state_client *cl)
+{
+	state_waiters_forget(st, cl->clientid, NULL, 0);
+}
+
 void state_waiters_init(struct state_server *st)
 {
+	state_hooks_add_client_gone(st, waiters_client_gone);
 	list_init(&st->waiters);
 	st->notices_tail = &st->notices;
 	pthread_cond_init(&st->notify_cond, NULL);

@@ -323,6 +323,20 @@ enum nfsstat4 state_seq_end(struct state_server *st, struct state_owner *o, bool
 	return status;
 }
 
+void state_owners_reclaim(struct state_server *st, uint64_t now)
+{
+	(void)now;
+	list_for_each_entry(cl, &st->clients, struct state_client, link) {
+		struct list_node *pos, *tmp;
+		list_for_each_safe(pos, tmp, &cl->owners)
+		{
+			struct state_owner *o = container_of(pos, struct state_owner, client_link);
+			if (o->kind != STATE_OWNER_DELEG && o->refs == 1 && list_empty(&o->states))
+				state_owner_kill(st, o);
+		}
+	}
+}
+
 void state_owners_reap(struct state_server *st, uint64_t now)
 {
 	uint64_t idle = st->opts.lease_ms;

@@ -138,7 +138,7 @@ void state_records_close(struct state_server *st)
 /* Whether name should have a record now (st->lock held). */
 static bool record_wanted(struct state_server *st, const uint8_t *name, uint32_t len)
 {
-	if (state_client_find_name(st, name, len, true))
+	if (st->hooks.client_named && st->hooks.client_named(st, name, len))
 		return true;
 	/* A record from before the restart stays until grace ends. */
 	return state_grace_active(st, state_now_ms()) && state_prev_has(st, name, len);

@@ -237,6 +237,7 @@ int state_server_create(const struct state_options *o, struct state_server **out
 	list_init(&st->clients);
 	list_init(&st->dying_owners);
 	st->probes_tail = &st->probes;
+	state_clients_init(st);
 	state_opens_init(st);
 	state_locks_init(st);
 	state_deleg_init(st);
