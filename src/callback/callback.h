@@ -71,6 +71,21 @@ struct cb_op {
 	bool (*decode)(struct xdr_dec *d, void *res);
 };
 
+/* An operation's encoder (and decoder, for a result that is not void) in
+ * its file of ops/: the codec's function for its struct nfs4_cb_OP_args
+ * (struct nfs4_cb_OP_res) as struct cb_op calls it, named cb_enc_OP
+ * (cb_dec_OP). */
+#define CB_OP_ENCODER(op)                                                                    \
+	static bool cb_enc_##op(struct xdr_enc *e, const void *args)                         \
+	{                                                                                    \
+		return nfs4_enc_cb_##op##_args(e, args);                                     \
+	}
+#define CB_OP_DECODER(op)                                                                    \
+	static bool cb_dec_##op(struct xdr_dec *d, void *res)                                \
+	{                                                                                    \
+		return nfs4_dec_cb_##op##_res(d, res);                                       \
+	}
+
 /* The largest decoded result struct of any operation (each file of ops/ checks its own). */
 enum { CB_RES_MAX_SIZE = 256 };
 

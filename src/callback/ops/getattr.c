@@ -11,20 +11,13 @@ enum {
 	CB_GETATTR_RES = 4 + 4 * NFS4_BITMAP_WORDS + 4 + 256,
 };
 
-static bool enc(struct xdr_enc *e, const void *args)
-{
-	return nfs4_enc_cb_getattr_args(e, args);
-}
-
-static bool dec(struct xdr_dec *d, void *res)
-{
-	return nfs4_dec_cb_getattr_res(d, res);
-}
+CB_OP_ENCODER(getattr)
+CB_OP_DECODER(getattr)
 
 const struct cb_op cb_op_getattr = {
 	.opnum = OP_CB_GETATTR,
 	.name = "getattr",
 	.res_max = CB_GETATTR_RES,
-	.encode = enc,
-	.decode = dec,
+	.encode = cb_enc_getattr,
+	.decode = cb_dec_getattr,
 };

@@ -5,13 +5,10 @@
  * the v4.1 encoder is limited to ca_maxrequestsize too (send41.c). */
 #include "callback/callback.h"
 
-static bool enc(struct xdr_enc *e, const void *args)
-{
-	return nfs4_enc_cb_notify_args(e, args);
-}
+CB_OP_ENCODER(notify)
 
 const struct cb_op cb_op_notify = {
 	.opnum = OP_CB_NOTIFY,
 	.name = "notify",
-	.encode = enc,
+	.encode = cb_enc_notify,
 };

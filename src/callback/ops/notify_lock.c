@@ -2,13 +2,10 @@
  * nfs4_cb_notify_lock_args); void result. */
 #include "callback/callback.h"
 
-static bool enc(struct xdr_enc *e, const void *args)
-{
-	return nfs4_enc_cb_notify_lock_args(e, args);
-}
+CB_OP_ENCODER(notify_lock)
 
 const struct cb_op cb_op_notify_lock = {
 	.opnum = OP_CB_NOTIFY_LOCK,
 	.name = "notify_lock",
-	.encode = enc,
+	.encode = cb_enc_notify_lock,
 };

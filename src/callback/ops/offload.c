@@ -3,14 +3,11 @@
  * client refuses it as illegal in a minor version 1 CB_COMPOUND. */
 #include "callback/callback.h"
 
-static bool enc(struct xdr_enc *e, const void *args)
-{
-	return nfs4_enc_cb_offload_args(e, args);
-}
+CB_OP_ENCODER(offload)
 
 const struct cb_op cb_op_offload = {
 	.opnum = OP_CB_OFFLOAD,
 	.name = "offload",
 	.minor_min = 2,
-	.encode = enc,
+	.encode = cb_enc_offload,
 };

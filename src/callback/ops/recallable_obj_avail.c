@@ -3,13 +3,10 @@
  * void result. */
 #include "callback/callback.h"
 
-static bool enc(struct xdr_enc *e, const void *args)
-{
-	return nfs4_enc_cb_recallable_obj_avail_args(e, args);
-}
+CB_OP_ENCODER(recallable_obj_avail)
 
 const struct cb_op cb_op_recallable_obj_avail = {
 	.opnum = OP_CB_RECALLABLE_OBJ_AVAIL,
 	.name = "recallable_obj_avail",
-	.encode = enc,
+	.encode = cb_enc_recallable_obj_avail,
 };

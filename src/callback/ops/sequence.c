@@ -6,20 +6,13 @@
 _Static_assert(sizeof(struct nfs4_cb_sequence_res) <= CB_RES_MAX_SIZE,
 	       "CB_SEQUENCE's result fits the engine's room for one");
 
-static bool enc(struct xdr_enc *e, const void *args)
-{
-	return nfs4_enc_cb_sequence_args(e, args);
-}
-
-static bool dec(struct xdr_dec *d, void *res)
-{
-	return nfs4_dec_cb_sequence_res(d, res);
-}
+CB_OP_ENCODER(sequence)
+CB_OP_DECODER(sequence)
 
 const struct cb_op cb_op_sequence = {
 	.opnum = OP_CB_SEQUENCE,
 	.name = "sequence",
 	.res_max = NFS4_SESSIONID_SIZE + 4 * 4,
-	.encode = enc,
-	.decode = dec,
+	.encode = cb_enc_sequence,
+	.decode = cb_dec_sequence,
 };
