@@ -401,14 +401,34 @@ static void rpcbind_announce(struct rpcbind_regs *regs)
 			 regs->v[i].vers, regs->v[i].netid, regs->v[i].uaddr);
 }
 
-int main(int argc, char **argv)
-{
+/* --- start-up and shut-down, step by step ----------------------------------- */
+
+/* Everything the server is made of, from the first step to the last. */
+struct ferryd {
 	struct ferry_config cfg;
+	sigset_t sigs;
+	struct nfs4_server nfs;
+	struct nfs3_server nfs3;
+	struct rpc_server *srv;
+	struct mount_server *mountd;
+	struct nlm_service *nlm;
+	uint16_t ports[CONFIG_MAX_LISTEN];
+	struct ctl_context ctl_ctx;
+	struct reload_ctx reload;
+	struct ctl_mount_hooks mount_hooks;
+	struct ctl_server *ctl;
+	struct rpcbind_regs regs;
+};
+
+/* The configuration from the file and the command line: -1 to go on, else
+ * the exit status (0 after --help). */
+static int configure(struct ferry_config *cfg, int argc, char **argv)
+{
 	char err[1024];
 	bool help;
 
-	config_init_defaults(&cfg);
-	if (!config_parse_args(&cfg, argc, argv, &help, err, sizeof(err))) {
+	config_init_defaults(cfg);
+	if (!config_parse_args(cfg, argc, argv, &help, err, sizeof(err))) {
 		fprintf(stderr, "ferryd: %s\n%s", err, config_usage());
 		return 2;
 	}
@@ -416,116 +436,141 @@ int main(int argc, char **argv)
 		fputs(config_usage(), stdout);
 		return 0;
 	}
-	if (!config_finish(&cfg, err, sizeof(err))) {
+	if (!config_finish(cfg, err, sizeof(err))) {
 		fprintf(stderr, "ferryd: %s\n", err);
 		return 2;
 	}
-	log_set_level(cfg.log_level);
+	log_set_level(cfg->log_level);
+	return -1;
+}
 
-	/* Signals are taken synchronously by the main thread only. */
-	sigset_t sigs;
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+/* Signals are taken synchronously by the main thread only (sigs). */
+static void block_signals(sigset_t *sigs)
+{
+	sigemptyset(sigs);
+	sigaddset(sigs, SIGINT);
+	sigaddset(sigs, SIGTERM);
+	sigaddset(sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	raise_fd_limit();
+}
 
-	for (unsigned i = 0; i < cfg.nexports; i++) {
-		if (strcmp(cfg.exports[i].backend, "local") != 0)
+/* The local exports' directories, then the state directory (which must
+ * not be inside one). */
+static int prepare_dirs(struct ferry_config *cfg)
+{
+	char err[1024];
+
+	for (unsigned i = 0; i < cfg->nexports; i++) {
+		if (strcmp(cfg->exports[i].backend, "local") != 0)
 			continue;
-		if (ensure_dir(cfg.exports[i].path, "export directory", EXPORT_DIR_MODE) != 0)
-			return 1;
-		warn_if_anonymous_cannot_write(&cfg.exports[i]);
+		if (ensure_dir(cfg->exports[i].path, "export directory", EXPORT_DIR_MODE) != 0)
+			return -1;
+		warn_if_anonymous_cannot_write(&cfg->exports[i]);
 	}
-	/* After the exports: it must not be inside one. */
-	if (state_dir_prepare(&cfg, err, sizeof(err)) != 0) {
+	if (state_dir_prepare(cfg, err, sizeof(err)) != 0) {
 		log_error("%s", err);
-		return 1;
+		return -1;
 	}
-	static struct nfs4_server nfs;
-	if (nfs4_server_init(&nfs, &cfg) != 0)
-		return 1;
+	return 0;
+}
 
+/* The RPC server with cfg's limits, Kerberos and TLS; NULL when it cannot
+ * be had (said in the log). */
+static struct rpc_server *rpc_create(const struct ferry_config *cfg)
+{
 	struct rpc_server_options opts;
+	char err[1024];
+
 	rpc_server_options_default(&opts);
-	opts.event_loops = cfg.event_loops;
-	opts.workers = cfg.workers;
-	opts.max_record_size = cfg.max_record_size;
-	opts.max_inflight_per_conn = cfg.max_inflight_per_conn;
-	opts.idle_timeout_s = cfg.idle_timeout_s;
-	opts.max_memory = (size_t)cfg.inflight_memory_mb << 20;
-	opts.max_memory_per_conn = (size_t)cfg.inflight_memory_per_conn_mb << 20;
-	opts.max_connections = cfg.max_connections;
-	opts.max_connections_per_client = cfg.max_connections_per_client;
-	opts.splice_pipes = cfg.splice_pipes;
+	opts.event_loops = cfg->event_loops;
+	opts.workers = cfg->workers;
+	opts.max_record_size = cfg->max_record_size;
+	opts.max_inflight_per_conn = cfg->max_inflight_per_conn;
+	opts.idle_timeout_s = cfg->idle_timeout_s;
+	opts.max_memory = (size_t)cfg->inflight_memory_mb << 20;
+	opts.max_memory_per_conn = (size_t)cfg->inflight_memory_per_conn_mb << 20;
+	opts.max_connections = cfg->max_connections;
+	opts.max_connections_per_client = cfg->max_connections_per_client;
+	opts.splice_pipes = cfg->splice_pipes;
 	struct rpc_server *srv = rpc_server_create(&opts);
 	if (!srv)
-		return 1;
+		return NULL;
 	/* RPCSEC_GSS only when an export asks for it: a host without a
 	 * keytab serves AUTH_SYS as before. */
-	if (config_wants_gss(&cfg) && enable_gss(srv, &cfg, err, sizeof(err)) != 0) {
+	if (config_wants_gss(cfg) && enable_gss(srv, cfg, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		rpc_server_destroy(srv);
-		return 1;
+		return NULL;
 	}
 	struct rpc_tls_ctx *tls = NULL;
-	if (load_tls(&cfg, &tls, err, sizeof(err)) != 0) {
+	if (load_tls(cfg, &tls, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		rpc_server_destroy(srv);
-		return 1;
+		return NULL;
 	}
-	apply_tls(srv, &cfg, tls);
+	apply_tls(srv, cfg, tls);
 	rpc_tls_ctx_unref(tls);
+	return srv;
+}
+
+/* NFSv4, then NFSv3 on the same listeners, exports and state. */
+static int add_nfs(struct ferryd *d)
+{
 	struct rpc_program nfs4;
-	nfs4_program_describe(&nfs4, &nfs);
-	nfs.rpc = srv;
-	rpc_server_add_program(srv, &nfs4);
-	/* NFSv3 on the same listeners, exports and state. */
-	static struct nfs3_server nfs3;
-	if (nfs3_server_init(&nfs3, &nfs.exports, nfs.state, nfs.write_verifier,
-			     cfg.max_record_size) != 0) {
+	nfs4_program_describe(&nfs4, &d->nfs);
+	d->nfs.rpc = d->srv;
+	rpc_server_add_program(d->srv, &nfs4);
+	if (nfs3_server_init(&d->nfs3, &d->nfs.exports, d->nfs.state, d->nfs.write_verifier,
+			     d->cfg.max_record_size) != 0) {
 		log_error("cannot set up the NFSv3 program: out of memory");
-		rpc_server_destroy(srv);
-		return 1;
+		return -1;
 	}
-	nfs3.durable = nfs.durable;
+	d->nfs3.durable = d->nfs.durable;
 	struct rpc_program nfs3_prog;
-	nfs3_program_describe(&nfs3_prog, &nfs3);
+	nfs3_program_describe(&nfs3_prog, &d->nfs3);
 	_Static_assert(CONFIG_MAX_LISTEN <= 32, "struct rpc_program.listeners_off: a bit each");
-	for (unsigned i = 0; i < cfg.nlisten; i++)
-		if (cfg.listen_no_v3[i])
+	for (unsigned i = 0; i < d->cfg.nlisten; i++)
+		if (d->cfg.listen_no_v3[i])
 			nfs3_prog.listeners_off |= 1u << i;
-	rpc_server_add_program(srv, &nfs3_prog);
-	/* MOUNT beside NFS on the same listeners: mount.nfs and libnfs find
-	 * it through rpcbind on the NFS port. */
-	struct mount_server *mountd = NULL;
-	if (cfg.mount) {
-		mountd = mount_server_create(&nfs.exports);
-		if (!mountd) {
-			log_error("out of memory for the MOUNT program");
-			rpc_server_destroy(srv);
-			return 1;
-		}
-		struct rpc_program mnt;
-		mount_program_describe(&mnt, mountd);
-		for (unsigned i = 0; i < cfg.nlisten; i++)
-			/* MOUNT only where NFSv3 is served: it is v3's way in. */
-			if (cfg.listen_no_mount[i] || cfg.listen_no_v3[i])
-				mnt.listeners_off |= 1u << i;
-		rpc_server_add_program(srv, &mnt);
+	rpc_server_add_program(d->srv, &nfs3_prog);
+	return 0;
+}
+
+/* MOUNT beside NFS on the same listeners: mount.nfs and libnfs find it
+ * through rpcbind on the NFS port. */
+static int add_mount(struct ferryd *d)
+{
+	if (!d->cfg.mount)
+		return 0;
+	d->mountd = mount_server_create(&d->nfs.exports);
+	if (!d->mountd) {
+		log_error("out of memory for the MOUNT program");
+		return -1;
 	}
-	/* NLM v4, NFSv3's lock manager, on the same listeners; its locks are
-	 * in the same state as NFSv4's. */
+	struct rpc_program mnt;
+	mount_program_describe(&mnt, d->mountd);
+	for (unsigned i = 0; i < d->cfg.nlisten; i++)
+		/* MOUNT only where NFSv3 is served: it is v3's way in. */
+		if (d->cfg.listen_no_mount[i] || d->cfg.listen_no_v3[i])
+			mnt.listeners_off |= 1u << i;
+	rpc_server_add_program(d->srv, &mnt);
+	return 0;
+}
+
+/* NLM v4, NFSv3's lock manager, on the same listeners; its locks are in
+ * the same state as NFSv4's. */
+static int add_nlm(struct ferryd *d)
+{
+	const struct ferry_config *cfg = &d->cfg;
 	struct nlm_options nlm_opts;
 	nlm_options_default(&nlm_opts);
-	nlm_opts.nsm = cfg.nlm_nsm;
-	nlm_opts.udp = cfg.nlm_udp;
-	nlm_opts.unmon_delay_ms = cfg.nlm_unmon_delay_ms;
-	snprintf(nlm_opts.state_dir, sizeof(nlm_opts.state_dir), "%s", cfg.state_dir);
-	snprintf(nlm_opts.sm_notify, sizeof(nlm_opts.sm_notify), "%s", cfg.nlm_sm_notify);
-	snprintf(nlm_opts.statd_dir, sizeof(nlm_opts.statd_dir), "%s", cfg.nlm_statd_dir);
+	nlm_opts.nsm = cfg->nlm_nsm;
+	nlm_opts.udp = cfg->nlm_udp;
+	nlm_opts.unmon_delay_ms = cfg->nlm_unmon_delay_ms;
+	snprintf(nlm_opts.state_dir, sizeof(nlm_opts.state_dir), "%s", cfg->state_dir);
+	snprintf(nlm_opts.sm_notify, sizeof(nlm_opts.sm_notify), "%s", cfg->nlm_sm_notify);
+	snprintf(nlm_opts.statd_dir, sizeof(nlm_opts.statd_dir), "%s", cfg->nlm_statd_dir);
 	/* Test only: where clients' portmappers listen, so that a protocol
 	 * test's lock manager on loopback can stand in for one. */
 	const char *pmap = getenv("FERRY_TEST_NLM_PORTMAPPER_PORT");
@@ -534,121 +579,167 @@ int main(int argc, char **argv)
 		nlm_opts.retry_ms = 200;
 		nlm_opts.granted_retries = 2;
 	}
-	struct nlm_service *nlm = NULL;
-	if (nlm_create(nfs.state, &nfs.exports, &nlm_opts, &nlm) != 0) {
-		rpc_server_destroy(srv);
-		return 1;
-	}
+	if (nlm_create(d->nfs.state, &d->nfs.exports, &nlm_opts, &d->nlm) != 0)
+		return -1;
 	struct rpc_program nlm_prog;
-	nlm_program_describe(&nlm_prog, nlm);
-	rpc_server_add_program(srv, &nlm_prog);
+	nlm_program_describe(&nlm_prog, d->nlm);
+	rpc_server_add_program(d->srv, &nlm_prog);
+	return 0;
+}
 
-	uint16_t ports[CONFIG_MAX_LISTEN];
-	for (unsigned i = 0; i < cfg.nlisten; i++) {
-		if (rpc_server_listen(srv, cfg.listen[i], &ports[i]) != 0) {
-			rpc_server_destroy(srv);
-			return 1;
-		}
-	}
-	if (rpc_server_start(srv) != 0) {
+/* Every listener bound (the ports it got in d->ports), then the threads. */
+static int listen_and_start(struct ferryd *d)
+{
+	for (unsigned i = 0; i < d->cfg.nlisten; i++)
+		if (rpc_server_listen(d->srv, d->cfg.listen[i], &d->ports[i]) != 0)
+			return -1;
+	if (rpc_server_start(d->srv) != 0) {
 		log_error("cannot start the server threads");
-		rpc_server_destroy(srv);
-		return 1;
+		return -1;
 	}
-	/* Before the port file: whoever waits for it finds the control
-	 * plane's address too. */
-	static struct ctl_context ctl_ctx;
-	ctl_ctx.nfs = &nfs;
-	ctl_ctx.nfs3 = &nfs3;
-	ctl_ctx.rpc = srv;
-	ctl_ctx.nlm = nlm;
-	ctl_ctx.cfg = &cfg;
-	ctl_ctx.nlisteners = cfg.nlisten;
-	static struct reload_ctx reload;
-	reload.nfs = &nfs;
-	reload.rpc = srv;
-	reload.cfg = &cfg;
-	ctl_ctx.reload_exports = reload_exports;
-	ctl_ctx.reload_arg = &reload;
-	static struct ctl_mount_hooks mount_hooks;
-	if (mountd) {
-		mount_hooks_init(&mount_hooks, mountd);
-		ctl_ctx.mount = &mount_hooks;
+	return 0;
+}
+
+/* What the control plane (and a reload) works on: the servers, the
+ * configuration, MOUNT's hooks and the listeners' addresses as bound. */
+static void control_context(struct ferryd *d)
+{
+	struct ctl_context *ctx = &d->ctl_ctx;
+	ctx->nfs = &d->nfs;
+	ctx->nfs3 = &d->nfs3;
+	ctx->rpc = d->srv;
+	ctx->nlm = d->nlm;
+	ctx->cfg = &d->cfg;
+	ctx->nlisteners = d->cfg.nlisten;
+	d->reload.nfs = &d->nfs;
+	d->reload.rpc = d->srv;
+	d->reload.cfg = &d->cfg;
+	ctx->reload_exports = reload_exports;
+	ctx->reload_arg = &d->reload;
+	if (d->mountd) {
+		mount_hooks_init(&d->mount_hooks, d->mountd);
+		ctx->mount = &d->mount_hooks;
 	}
-	for (unsigned i = 0; i < cfg.nlisten; i++)
-		listener_address(cfg.listen[i], ports[i], ctl_ctx.listeners[i],
-				 sizeof(ctl_ctx.listeners[i]));
-	/* NLM over UDP where it is served over TCP (beside NFSv3), on the
-	 * same address and port; then statd's callback. */
-	for (unsigned i = 0; i < cfg.nlisten; i++)
-		if (rpc_server_serves(srv, NLM_PROGRAM, NLM4_VERSION, (int)i) &&
-		    rpc_server_serves(srv, NFS3_PROGRAM, NFS3_VERSION, (int)i))
-			(void)nlm_udp_listen(nlm, ctl_ctx.listeners[i]);
-	nlm_udp_ready(nlm);
-	if (cfg.cluster_node[0])
-		publish_addresses(nfs.state, &ctl_ctx);
-	struct ctl_server *ctl;
-	if (start_control(&ctl, &ctl_ctx, &cfg) != 0) {
-		rpc_server_destroy(srv);
-		return 1;
+	for (unsigned i = 0; i < d->cfg.nlisten; i++)
+		listener_address(d->cfg.listen[i], d->ports[i], ctx->listeners[i],
+				 sizeof(ctx->listeners[i]));
+}
+
+/* NLM over UDP where it is served over TCP (beside NFSv3), on the same
+ * address and port; then statd's callback. */
+static void nlm_udp_start(struct ferryd *d)
+{
+	for (unsigned i = 0; i < d->cfg.nlisten; i++)
+		if (rpc_server_serves(d->srv, NLM_PROGRAM, NLM4_VERSION, (int)i) &&
+		    rpc_server_serves(d->srv, NFS3_PROGRAM, NFS3_VERSION, (int)i))
+			(void)nlm_udp_listen(d->nlm, d->ctl_ctx.listeners[i]);
+	nlm_udp_ready(d->nlm);
+}
+
+/* The server made known: the cluster, the control plane, the port file,
+ * rpcbind, systemd.  The control plane comes before the port file, so
+ * that whoever waits for that file finds the control plane's address
+ * too.  On failure, what was started here is stopped. */
+static int announce(struct ferryd *d)
+{
+	if (d->cfg.cluster_node[0])
+		publish_addresses(d->nfs.state, &d->ctl_ctx);
+	if (start_control(&d->ctl, &d->ctl_ctx, &d->cfg) != 0)
+		return -1;
+	if (d->cfg.port_file[0] &&
+	    write_port_file(d->cfg.port_file, d->ports, d->cfg.nlisten) != 0) {
+		log_error("cannot write port file %s: %s", d->cfg.port_file, strerror(errno));
+		ctl_server_stop(d->ctl);
+		return -1;
 	}
-	if (cfg.port_file[0] && write_port_file(cfg.port_file, ports, cfg.nlisten) != 0) {
-		log_error("cannot write port file %s: %s", cfg.port_file, strerror(errno));
-		ctl_server_stop(ctl);
-		rpc_server_destroy(srv);
-		return 1;
-	}
-	static struct rpcbind_regs regs;
-	if (cfg.rpcbind) {
-		rpcbind_plan(&regs, &ctl_ctx);
-		rpcbind_announce(&regs);
+	if (d->cfg.rpcbind) {
+		rpcbind_plan(&d->regs, &d->ctl_ctx);
+		rpcbind_announce(&d->regs);
 		/* NLM over UDP; statd reaches NLM's reboot callback through
 		 * that registration. */
-		nlm_register_udp(nlm, true);
+		nlm_register_udp(d->nlm, true);
 	}
 	log_info("ferryd ready");
 	/* Under systemd (Type=notify); a no-op elsewhere. */
 	sd_notify(0, "READY=1\nSTATUS=serving NFSv4");
+	return 0;
+}
 
+/* Serves until SIGINT or SIGTERM (returned); SIGHUP reloads the exports:
+ * clients, sessions and connections stay, only options change. */
+static int serve_until_stopped(struct ferryd *d)
+{
 	int sig = 0;
 	for (;;) {
-		if (sigwait(&sigs, &sig) != 0)
+		if (sigwait(&d->sigs, &sig) != 0)
 			continue;
 		if (sig != SIGHUP)
-			break;
-		/* Clients, sessions and connections stay: only options change. */
+			return sig;
 		char why[512];
 		log_info("received SIGHUP; reloading the exports");
 		sd_notify(0, "RELOADING=1");
-		reload_exports(&reload, why, sizeof(why));
+		reload_exports(&d->reload, why, sizeof(why));
 		sd_notify(0, "READY=1");
 	}
-	log_info("received %s; stopping", strsignal(sig));
-	sd_notify(0, "STOPPING=1");
-	rpcbind_regs_unregister(&regs);
-	nlm_register_udp(nlm, false);
+}
+
+/* Everything stopped and freed, in the order each part needs. */
+static void shut_down(struct ferryd *d)
+{
+	rpcbind_regs_unregister(&d->regs);
+	nlm_register_udp(d->nlm, false);
 	/* The control plane reads the server: it goes first, and its address
 	 * with it, so ferryctl does not try a server that is gone. */
-	if (ctl) {
+	if (d->ctl) {
 		char path[CONFIG_PATH_MAX + 16];
-		snprintf(path, sizeof(path), "%s/control.addr", cfg.state_dir);
+		snprintf(path, sizeof(path), "%s/control.addr", d->cfg.state_dir);
 		unlink(path);
 	}
-	ctl_server_stop(ctl);
+	ctl_server_stop(d->ctl);
 	/* No NLM over UDP either once the server stops serving. */
-	nlm_udp_stop(nlm);
-	rpc_server_stop(srv, SHUTDOWN_DRAIN_MS);
+	nlm_udp_stop(d->nlm);
+	rpc_server_stop(d->srv, SHUTDOWN_DRAIN_MS);
 	struct rpc_server_stats st;
-	rpc_server_get_stats(srv, &st);
+	rpc_server_get_stats(d->srv, &st);
 	/* Callbacks end before the rpc server they use goes. */
-	cb_engine_stop(nfs.cb);
-	rpc_server_destroy(srv);
-	nfs3_server_fini(&nfs3);
-	mount_server_destroy(mountd);
+	cb_engine_stop(d->nfs.cb);
+	rpc_server_destroy(d->srv);
+	nfs3_server_fini(&d->nfs3);
+	mount_server_destroy(d->mountd);
 	/* Before the state it locks in goes. */
-	nlm_destroy(nlm);
-	nfs4_server_fini(&nfs);
+	nlm_destroy(d->nlm);
+	nfs4_server_fini(&d->nfs);
 	log_info("ferryd stopped after %llu calls on %llu connections",
 		 (unsigned long long)st.calls, (unsigned long long)st.connections_accepted);
+}
+
+int main(int argc, char **argv)
+{
+	static struct ferryd d;
+
+	int status = configure(&d.cfg, argc, argv);
+	if (status >= 0)
+		return status;
+	block_signals(&d.sigs);
+	raise_fd_limit();
+	if (prepare_dirs(&d.cfg) != 0 || nfs4_server_init(&d.nfs, &d.cfg) != 0)
+		return 1;
+	if (!(d.srv = rpc_create(&d.cfg)))
+		return 1;
+	if (add_nfs(&d) != 0 || add_mount(&d) != 0 || add_nlm(&d) != 0 ||
+	    listen_and_start(&d) != 0) {
+		rpc_server_destroy(d.srv);
+		return 1;
+	}
+	control_context(&d);
+	nlm_udp_start(&d);
+	if (announce(&d) != 0) {
+		rpc_server_destroy(d.srv);
+		return 1;
+	}
+	int sig = serve_until_stopped(&d);
+	log_info("received %s; stopping", strsignal(sig));
+	sd_notify(0, "STOPPING=1");
+	shut_down(&d);
 	return 0;
 }
