@@ -54,12 +54,7 @@ void state_deleg_init(struct state_server *st)
 
 void state_deleg_fini(struct state_server *st)
 {
-	free(st->deleg.cbs);
-	free(st->deleg.unleased);
-	free(st->deleg.wholds);
-	st->deleg.cbs = NULL;
-	st->deleg.unleased = NULL;
-	st->deleg.wholds = NULL;
+	(void)st;
 }
 
 /* Sets or clears SEQ4_STATUS_RECALLABLE_STATE_REVOKED on the client's
@@ -69,52 +64,24 @@ static void client_revoked_flag(struct state_server *st, struct state_client *cl
 	state_sessions_recallable_revoked(st, cl, cl->n_revoked > 0);
 }
 
-/* --- the work queues for the NFSv4 layer ---------------------------------------- */
+/* --- callbacks for the outbox --------------------------------------------------- */
 
-void state_deleg_work_flag(struct state_server *st)
-{
-	bool urgent = st->deleg.ncbs > 0 || st->deleg.nunleased > 0;
-	atomic_store_explicit(&st->deleg.urgent, urgent, memory_order_release);
-	atomic_store_explicit(&st->deleg.work, urgent || st->deleg.nwholds > 0,
-			      memory_order_release);
-}
 
-/* A free entry of the callback queue, or NULL (logged) when it is full. */
-static struct state_deleg_cb *queue_slot(struct state_server *st)
-{
-	struct state_deleg_table *t = &st->deleg;
-	if (t->ncbs == t->cbs_cap) {
-		size_t cap = t->cbs_cap ? t->cbs_cap * 2 : 16;
-		struct state_deleg_cb *p =
-			cap <= STATE_DELEG_PENDING_MAX ? realloc(t->cbs, cap * sizeof(*p)) : NULL;
-		if (!p) {
-			/* Not sent: a recall then ends with the lease (revoked),
-			 * a CB_GETATTR with a recall by the next GETATTR. */
-			log_warn("state: callback queue full; a callback is dropped");
-			return NULL;
-		}
-		t->cbs = p;
-		t->cbs_cap = cap;
-	}
-	struct state_deleg_cb *cb = &t->cbs[t->ncbs++];
-	memset(cb, 0, sizeof(*cb));
-	return cb;
-}
 
 void state_deleg_queue_recall_any(struct state_server *st, struct state_client *cl, uint32_t keep)
 {
-	struct state_deleg_cb *cb = queue_slot(st);
+	struct state_deleg_cb *cb = state_outbox_callback_slot(st);
 	if (!cb)
 		return;
 	cb->opnum = OP_CB_RECALL_ANY;
 	cb->clientid = cl->clientid;
 	cb->keep = keep;
-	state_deleg_work_flag(st);
+	state_outbox_flag(st);
 }
 
 static void queue_cb(struct state_server *st, struct state_deleg *d, uint32_t opnum)
 {
-	struct state_deleg_cb *cb = queue_slot(st);
+	struct state_deleg_cb *cb = state_outbox_callback_slot(st);
 	if (!cb)
 		return;
 	cb->opnum = opnum;
@@ -123,26 +90,7 @@ static void queue_cb(struct state_server *st, struct state_deleg *d, uint32_t op
 	cb->file = d->s.file->key;
 	cb->timestamps = d->timestamps;
 	cb->dir = d->dir != NULL;
-	state_deleg_work_flag(st);
-}
-
-static void queue_unleased(struct state_server *st, const struct state_file_key *key)
-{
-	struct state_deleg_table *t = &st->deleg;
-	if (t->nunleased == t->unleased_cap) {
-		size_t cap = t->unleased_cap ? t->unleased_cap * 2 : 16;
-		struct state_file_key *p = cap <= STATE_DELEG_PENDING_MAX
-						   ? realloc(t->unleased, cap * sizeof(*p))
-						   : NULL;
-		if (!p) {
-			log_warn("state: a delegated file's lease stays held (out of memory)");
-			return;
-		}
-		t->unleased = p;
-		t->unleased_cap = cap;
-	}
-	t->unleased[t->nunleased++] = *key;
-	state_deleg_work_flag(st);
+	state_outbox_flag(st);
 }
 
 /* --- records ---------------------------------------------------------------------- */
@@ -184,7 +132,7 @@ static void deleg_detach(struct state_server *st, struct state_deleg *d, bool un
 		state_dirdeleg_drop_batch(st, d);
 		if (list_empty(&f->delegs) ||
 		    (d->dir->notify & (1u << NOTIFY4_CHANGE_CHILD_ATTRS)))
-			queue_unleased(st, &f->key);
+			state_outbox_unlease(st, &f->key);
 		st->deleg.dirs.active--;
 		atomic_fetch_sub_explicit(&st->deleg.n_dir, 1, memory_order_relaxed);
 		if (d->dir->notify & (1u << NOTIFY4_CHANGE_CHILD_ATTRS))
@@ -197,7 +145,7 @@ static void deleg_detach(struct state_server *st, struct state_deleg *d, bool un
 	if (d->type == OPEN_DELEGATE_WRITE)
 		atomic_fetch_sub_explicit(&st->deleg.n_write, 1, memory_order_relaxed);
 	if (unlease && list_empty(&f->delegs))
-		queue_unleased(st, &f->key);
+		state_outbox_unlease(st, &f->key);
 	/* Blocked NLM LOCKs may have waited for it. */
 	if (!list_empty(&f->nlm_blocks))
 		state_nlm_blocks_wake(st, f);

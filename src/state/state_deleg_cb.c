@@ -5,36 +5,6 @@
 
 #include "state/state_internal.h"
 
-bool state_deleg_work_pending(struct state_server *st)
-{
-	return atomic_load_explicit(&st->deleg.work, memory_order_acquire);
-}
-
-bool state_deleg_callbacks_urgent(struct state_server *st)
-{
-	return atomic_load_explicit(&st->deleg.urgent, memory_order_acquire);
-}
-
-void state_deleg_work_run(struct state_server *st)
-{
-	if (st->opts.work && state_deleg_work_pending(st))
-		st->opts.work(st->opts.cb_ctx);
-}
-
-size_t state_deleg_take_callbacks(struct state_server *st, struct state_deleg_cb *out, size_t max)
-{
-	pthread_mutex_lock(&st->lock);
-	size_t n = st->deleg.ncbs < max ? st->deleg.ncbs : max;
-	if (n > 0) {
-		memcpy(out, st->deleg.cbs, n * sizeof(*out));
-		memmove(st->deleg.cbs, st->deleg.cbs + n, (st->deleg.ncbs - n) * sizeof(*out));
-		st->deleg.ncbs -= n;
-	}
-	state_deleg_work_flag(st);
-	pthread_mutex_unlock(&st->lock);
-	return n;
-}
-
 size_t state_deleg_take_unleased(struct state_server *st, struct state_file_key *out, size_t max)
 {
 	pthread_mutex_lock(&st->lock);
@@ -42,14 +12,14 @@ size_t state_deleg_take_unleased(struct state_server *st, struct state_file_key 
 	/* A file delegated again since it was queued keeps its lease; a
 	 * directory still delegated may have lost the delegation that
 	 * needed its index (the NFSv4 layer asks again). */
-	while (n < max && st->deleg.nunleased > 0) {
-		struct state_file_key *k = &st->deleg.unleased[--st->deleg.nunleased];
+	while (n < max && st->outbox.nunleased > 0) {
+		struct state_file_key *k = &st->outbox.unleased[--st->outbox.nunleased];
 		struct state_file *f = state_file_get(st, k, false);
 		if (!f || list_empty(&f->delegs) ||
 		    container_of(f->delegs.next, struct state_deleg, s.file_link)->dir)
 			out[n++] = *k;
 	}
-	state_deleg_work_flag(st);
+	state_outbox_flag(st);
 	pthread_mutex_unlock(&st->lock);
 	return n;
 }

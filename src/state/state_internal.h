@@ -293,6 +293,33 @@ enum { STATE_DELEG_RECENT = 64, STATE_DELEG_PENDING_MAX = 4096, STATE_DIR_WISHES
  * between two drains (every COMPOUND drains at its end). */
 enum { STATE_WRITE_HOLDS_MAX = 1 << 16 };
 
+/* The outbox (state_outbox.c, the base): every side effect waiting for the
+ * NFSv4 layer, whichever part queued it (st->lock). */
+struct state_outbox {
+	/* Callbacks to send, and files whose lease is to go. */
+	struct state_deleg_cb *cbs;
+	size_t ncbs, cbs_cap;
+	struct state_file_key *unleased;
+	size_t nunleased, unleased_cap;
+	/* Files whose first open with write access came or last went, for
+	 * the back end's write holds, oldest first. */
+	struct state_write_hold *wholds;
+	size_t nwholds, wholds_cap;
+	_Atomic bool work; /* cbs, unleased or wholds not empty */
+	_Atomic bool urgent; /* cbs or unleased not empty */
+};
+/* Keeps the outbox's flags in step with its queues (after every change). */
+void state_outbox_flag(struct state_server *st);
+/* A zeroed entry at the end of the callback queue, or NULL (logged) when it
+ * is full; the caller fills it and calls state_outbox_flag. */
+struct state_deleg_cb *state_outbox_callback_slot(struct state_server *st);
+/* Queues key's lease to be dropped. */
+void state_outbox_unlease(struct state_server *st, const struct state_file_key *key);
+/* Queues a write hold (on) or its release for key; a release whose hold
+ * is still queued cancels it. */
+void state_outbox_write_hold(struct state_server *st, const struct state_file_key *key, bool on);
+void state_outbox_fini(struct state_server *st);
+
 /* Delegation bookkeeping of the server (st->lock). */
 struct state_deleg_table {
 	struct state_deleg_limits limits;
@@ -304,17 +331,6 @@ struct state_deleg_table {
 	/* Files recalled lately (a ring): no new delegation on them. */
 	struct state_deleg_recent recent[STATE_DELEG_RECENT];
 	unsigned recent_next;
-	/* Callbacks for the NFSv4 layer to send, and files to unlease. */
-	struct state_deleg_cb *cbs;
-	size_t ncbs, cbs_cap;
-	struct state_file_key *unleased;
-	size_t nunleased, unleased_cap;
-	/* Files whose first open with write access came or last went, for
-	 * the back end's write holds, oldest first (state_open.c). */
-	struct state_write_hold *wholds;
-	size_t nwholds, wholds_cap;
-	_Atomic bool work; /* cbs, unleased or wholds not empty */
-	_Atomic bool urgent; /* cbs or unleased not empty */
 	atomic_uint n_any, n_write; /* active, and active write, delegations */
 	/* Directory delegations (state_dirdeleg.c): counted apart from file
 	 * delegations, their batches of notifications waiting to be sent. */
@@ -413,6 +429,7 @@ struct state_server {
 	unsigned n_clients; /* records, confirmed or not (the clients cap) */
 	_Atomic uint64_t cap_hits[STATE_CAP_KINDS];
 	struct state_deleg_table deleg;
+	struct state_outbox outbox;
 
 	/* Blocked v4.1 lock requests and their notices (state_lock_wait.c).
 	 * The hook and its busy count under st->lock; notify_cond signals
@@ -612,8 +629,6 @@ void state_deleg_queue_getattr(struct state_server *st, struct state_deleg *d);
  * then freed too). */
 struct state_deleg *state_deleg_new(struct state_server *st, struct state_client *cl,
 				    struct state_file *f, uint32_t type, struct state_dirdeleg *dir);
-/* Keeps st->deleg.work in step with the queues. */
-void state_deleg_work_flag(struct state_server *st);
 /* Another client's delegation on f conflicts with an access by clientid:
  * recalls it (queues CB_RECALL) unless it already is; true if any.  The
  * parts beneath the delegations' ask through state_delegs_in_way. */

@@ -94,79 +94,14 @@ enum nfsstat4 state_stid_lookup(struct state_server *st, const struct nfs4_state
 
 /* --- write holds ------------------------------------------------------------------ */
 
-enum { WRITE_HOLD_CANCEL_SPAN = 64 };
-
-/* A release whose hold is still queued cancels it: the back end never
- * heard of that writer, so there is nothing to tell it (an OPEN, WRITE,
- * CLOSE COMPOUND, whose WRITE opened its own descriptor).  Only the
- * newest entries are looked at: the queue is drained at the end of every
- * COMPOUND, so a pair is close together or not worth the search. */
-static bool cancel_queued_hold(struct state_deleg_table *t, const struct state_file_key *key)
-{
-	size_t stop = t->nwholds > WRITE_HOLD_CANCEL_SPAN ? t->nwholds - WRITE_HOLD_CANCEL_SPAN : 0;
-	for (size_t i = t->nwholds; i-- > stop;) {
-		struct state_write_hold *h = &t->wholds[i];
-		if (!state_file_key_eq(&h->file, key))
-			continue;
-		/* The file's newest entry: its hold (holds and releases of a
-		 * file alternate), or a release if the hold was lost. */
-		if (!h->on)
-			return false;
-		memmove(h, h + 1, (t->nwholds - i - 1) * sizeof(*h));
-		t->nwholds--;
-		return true;
-	}
-	return false;
-}
-
-static void queue_write_hold(struct state_server *st, const struct state_file_key *key, bool on)
-{
-	struct state_deleg_table *t = &st->deleg;
-	if (!on && cancel_queued_hold(t, key)) {
-		state_deleg_work_flag(st);
-		return;
-	}
-	if (t->nwholds == t->wholds_cap) {
-		size_t cap = t->wholds_cap ? t->wholds_cap * 2 : 64;
-		struct state_write_hold *p = cap <= STATE_WRITE_HOLDS_MAX
-						     ? realloc(t->wholds, cap * sizeof(*p))
-						     : NULL;
-		if (!p) {
-			/* A lost hold keeps nothing; a lost release keeps a
-			 * descriptor until the file's next release. */
-			log_warn("state: write-hold queue full; the back end is not told");
-			return;
-		}
-		t->wholds = p;
-		t->wholds_cap = cap;
-	}
-	t->wholds[t->nwholds++] = (struct state_write_hold){.file = *key, .on = on};
-	state_deleg_work_flag(st);
-}
-
 /* An open of f gains (delta 1) or loses (-1) write access: the file's
  * first and last such opens are told to the NFSv4 layer. */
 static void writers_change(struct state_server *st, struct state_file *f, int delta)
 {
 	if (delta > 0 && f->writers++ == 0)
-		queue_write_hold(st, &f->key, true);
+		state_outbox_write_hold(st, &f->key, true);
 	else if (delta < 0 && f->writers > 0 && --f->writers == 0)
-		queue_write_hold(st, &f->key, false);
-}
-
-size_t state_take_write_holds(struct state_server *st, struct state_write_hold *out, size_t max)
-{
-	pthread_mutex_lock(&st->lock);
-	size_t n = st->deleg.nwholds < max ? st->deleg.nwholds : max;
-	if (n > 0) {
-		memcpy(out, st->deleg.wholds, n * sizeof(*out));
-		memmove(st->deleg.wholds, st->deleg.wholds + n,
-			(st->deleg.nwholds - n) * sizeof(*out));
-		st->deleg.nwholds -= n;
-	}
-	state_deleg_work_flag(st);
-	pthread_mutex_unlock(&st->lock);
-	return n;
+		state_outbox_write_hold(st, &f->key, false);
 }
 
 /* --- opens ------------------------------------------------------------------------ */

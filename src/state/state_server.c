@@ -327,6 +327,7 @@ void state_server_destroy(struct state_server *st)
 	state_owners_free_dying(st, UINT_MAX);
 	state_cb_free_queue(st);
 	state_deleg_fini(st);
+	state_outbox_fini(st);
 	state_nlm_fini(st);
 	state_waiters_fini(st);
 	pthread_mutex_unlock(&st->lock);
