@@ -243,6 +243,19 @@ static struct rpc_dispatch_result mnt_reply(struct mount_server *ms, struct rpc_
 	return rpc_dispatch_done(RPC_SUCCESS);
 }
 
+/* MNT refused as MNT3ERR_ACCES, and said in the log: "(export NAME" why
+ * ")". */
+static struct rpc_dispatch_result mnt_refused(struct mount_server *ms, struct rpc_request *req,
+                                              const char *path, const struct export *ex,
+                                              const char *why)
+{
+	char shown[MNTPATHLEN + 1];
+	log_ratelimited("mount: %s refused %s (export %s%s)", rpc_conn_peer(req->conn),
+	                loggable(path, shown, sizeof(shown)), ex->name, why);
+	struct mount_mnt_res res = {.status = MNT3ERR_ACCES};
+	return mnt_reply(ms, req, &res, MOUNT_MNT_ACCES);
+}
+
 static uint32_t mnt_status_of(int err)
 {
 	switch (err) {
@@ -348,21 +361,11 @@ static struct rpc_dispatch_result proc_mnt(struct mount_server *ms, struct rpc_r
 	}
 	/* nfs3 = no: the handle would only be refused by NFSv3. */
 	if (atomic_load_explicit(&ex->no_nfs3, memory_order_relaxed)) {
-		char shown[MNTPATHLEN + 1];
-		log_ratelimited("mount: %s refused %s (export %s says nfs3 = no)",
-		                rpc_conn_peer(req->conn), loggable(path, shown, sizeof(shown)),
-		                ex->name);
-		res.status = MNT3ERR_ACCES;
-		return mnt_reply(ms, req, &res, MOUNT_MNT_ACCES);
+		return mnt_refused(ms, req, path, ex, " says nfs3 = no");
 	}
 	if (!export_allows(ex, addr, rpc_conn_tls_peer(req->conn)) ||
 	    !export_port_ok(ex, addr, req->cred.flavor)) {
-		char shown[MNTPATHLEN + 1];
-		log_ratelimited("mount: %s refused %s (export %s's clients or secure port)",
-		                rpc_conn_peer(req->conn), loggable(path, shown, sizeof(shown)),
-		                ex->name);
-		res.status = MNT3ERR_ACCES;
-		return mnt_reply(ms, req, &res, MOUNT_MNT_ACCES);
+		return mnt_refused(ms, req, path, ex, "'s clients or secure port");
 	}
 	/* Below the root: lookups in the back end, which may block. */
 	struct backend_handle dir = ex->root;
