@@ -35,11 +35,35 @@ enum {
 	KEY_INTEGRITY = 0x55,
 };
 
+/* What each encryption type served is made of. */
+static const struct enctype {
+	int32_t enctype;
+	const char *name;
+	const char *digest; /* the HMAC's */
+	bool sha2;	    /* RFC 8009: the HMAC covers the ciphertext */
+	size_t ke_len;	    /* the AES key's */
+	size_t hmac_len;    /* of a checksum or an encryption's HMAC, truncated */
+} enctypes[] = {
+	{GSS_KRB5_AES128_SHA1, "aes128-cts-hmac-sha1-96", "SHA1", false, 16, 12},
+	{GSS_KRB5_AES256_SHA1, "aes256-cts-hmac-sha1-96", "SHA1", false, 32, 12},
+	{GSS_KRB5_AES128_SHA256, "aes128-cts-hmac-sha256-128", "SHA256", true, 16, 16},
+	{GSS_KRB5_AES256_SHA384, "aes256-cts-hmac-sha384-192", "SHA384", true, 32, 24},
+};
+
+static const struct enctype *enctype_of(int32_t enctype)
+{
+	for (size_t i = 0; i < sizeof(enctypes) / sizeof(enctypes[0]); i++)
+		if (enctypes[i].enctype == enctype)
+			return &enctypes[i];
+	return NULL;
+}
+
 struct gss_krb5 {
 	int32_t enctype;
 	bool acceptor, acceptor_subkey;
 	bool sha2;	 /* RFC 8009: the HMAC covers the ciphertext */
 	size_t hmac_len; /* of a checksum or an encryption's HMAC, truncated */
+	const char *digest; /* the HMAC's */
 	const EVP_CIPHER *cbc, *ecb;
 	size_t ke_len;
 	uint8_t seal_ke[MAX_KEY], open_ke[MAX_KEY]; /* ours, the peer's */
@@ -200,8 +224,7 @@ static bool derive_sha2(const struct gss_krb5 *k, const uint8_t *base, size_t ba
 					0,
 					(uint8_t)(bits >> 24), (uint8_t)(bits >> 16),
 					(uint8_t)(bits >> 8), (uint8_t)bits};
-	EVP_MAC_CTX *m = hmac_keyed(k->enctype == GSS_KRB5_AES128_SHA256 ? "SHA256" : "SHA384",
-				    base, base_len);
+	EVP_MAC_CTX *m = hmac_keyed(k->digest, base, base_len);
 	struct iovec iov = {input, sizeof(input)};
 	bool ok = m && hmac_of(m, &iov, 1, out, bits / 8);
 	EVP_MAC_CTX_free(m);
@@ -225,12 +248,8 @@ static bool derive(const struct gss_krb5 *k, const uint8_t *base, size_t base_le
 	}
 	if (ok && ke)
 		memcpy(ke, key, len);
-	if (ok && mac) {
-		const char *digest = !k->sha2 ? "SHA1"
-				     : k->enctype == GSS_KRB5_AES128_SHA256 ? "SHA256"
-									      : "SHA384";
-		ok = (*mac = hmac_keyed(digest, key, len)) != NULL;
-	}
+	if (ok && mac)
+		ok = (*mac = hmac_keyed(k->digest, key, len)) != NULL;
 	OPENSSL_cleanse(key, sizeof(key));
 	return ok;
 }
@@ -330,31 +349,20 @@ struct gss_krb5 *gss_krb5_new(int32_t enctype, const uint8_t *key, size_t key_le
 {
 	if (!have_algs())
 		return NULL;
+	const struct enctype *e = enctype_of(enctype);
+	if (!e)
+		return NULL;
 	struct gss_krb5 *k = calloc(1, sizeof(*k));
 	if (!k)
 		return NULL;
 	k->enctype = enctype;
 	k->acceptor = acceptor;
 	k->acceptor_subkey = acceptor_subkey;
-	switch (enctype) {
-	case GSS_KRB5_AES128_SHA1:
-	case GSS_KRB5_AES256_SHA1:
-		k->hmac_len = 12;
-		break;
-	case GSS_KRB5_AES128_SHA256:
-		k->sha2 = true;
-		k->hmac_len = 16;
-		break;
-	case GSS_KRB5_AES256_SHA384:
-		k->sha2 = true;
-		k->hmac_len = 24;
-		break;
-	default:
-		free(k);
-		return NULL;
-	}
-	bool aes256 = enctype == GSS_KRB5_AES256_SHA1 || enctype == GSS_KRB5_AES256_SHA384;
-	k->ke_len = aes256 ? 32 : 16;
+	k->sha2 = e->sha2;
+	k->hmac_len = e->hmac_len;
+	k->digest = e->digest;
+	k->ke_len = e->ke_len;
+	bool aes256 = e->ke_len == 32;
 	k->cbc = aes256 ? algs.cbc256 : algs.cbc128;
 	k->ecb = aes256 ? algs.ecb256 : algs.ecb128;
 	atomic_init(&k->send_seq, send_seq);
@@ -429,18 +437,8 @@ int32_t gss_krb5_enctype(const struct gss_krb5 *k) { return k->enctype; }
 
 const char *gss_krb5_enctype_name(int32_t enctype)
 {
-	switch (enctype) {
-	case GSS_KRB5_AES128_SHA1:
-		return "aes128-cts-hmac-sha1-96";
-	case GSS_KRB5_AES256_SHA1:
-		return "aes256-cts-hmac-sha1-96";
-	case GSS_KRB5_AES128_SHA256:
-		return "aes128-cts-hmac-sha256-128";
-	case GSS_KRB5_AES256_SHA384:
-		return "aes256-cts-hmac-sha384-192";
-	default:
-		return NULL;
-	}
+	const struct enctype *e = enctype_of(enctype);
+	return e ? e->name : NULL;
 }
 
 size_t gss_krb5_mic_size(const struct gss_krb5 *k) { return TOKEN_HEADER + k->hmac_len; }
