@@ -391,6 +391,9 @@ uint32_t bench_gss_window(const struct bench_ctx *c);
 int bench_tls_start(struct bench_conn *cn);
 /* Sends close_notify and frees cn's session, if it has one. */
 void bench_tls_end(struct bench_conn *cn);
+/* The host of --server HOST:PORT ("[V6]:PORT" too, without its brackets):
+ * the name the server's certificate and Kerberos service go by. */
+void bench_server_host(const char *server, char *out, size_t len);
 
 /* session.c ------------------------------------------------------------ */
 

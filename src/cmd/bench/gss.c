@@ -58,6 +58,17 @@ static int wait_fd(int fd, short events, uint64_t deadline_ns)
 	}
 }
 
+/* After a send or a receive on fd failed (errno): 0 to try again (it was
+ * interrupted, or fd is ready now for events), else why not. */
+static int wait_again(int fd, short events, uint64_t deadline_ns)
+{
+	if (errno == EINTR)
+		return 0;
+	if (errno != EAGAIN && errno != EWOULDBLOCK)
+		return -errno;
+	return wait_fd(fd, events, deadline_ns);
+}
+
 /* rpc_gss_roundtrip_fn over a bench connection, blocking (its socket is
  * non-blocking: poll waits).  Only for establishment and destruction,
  * while nothing else is in flight on the connection: a record with
@@ -75,11 +86,7 @@ static int conn_roundtrip(void *arg, const void *record, size_t len, struct buf 
 	while (left > 0) {
 		ssize_t w = bench_conn_sendv(cn, iov + first, 2 - first);
 		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				return -errno;
-			int rc = wait_fd(cn->fd, POLLOUT, deadline);
+			int rc = wait_again(cn->fd, POLLOUT, deadline);
 			if (rc)
 				return rc;
 			continue;
@@ -120,11 +127,7 @@ static int conn_roundtrip(void *arg, const void *record, size_t len, struct buf 
 		if (n == 0)
 			return -ECONNRESET;
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				return -errno;
-			int rc = wait_fd(cn->fd, POLLIN, deadline);
+			int rc = wait_again(cn->fd, POLLIN, deadline);
 			if (rc)
 				return rc;
 			continue;
@@ -133,31 +136,22 @@ static int conn_roundtrip(void *arg, const void *record, size_t len, struct buf 
 	}
 }
 
-/* "nfs@HOST" for --server HOST:PORT ("[V6]:PORT" too). */
-static void default_target(const char *server, char *out, size_t len)
-{
-	const char *host = server, *end = strrchr(server, ':');
-	size_t n = end ? (size_t)(end - server) : strlen(server);
-	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
-		host++;
-		n -= 2;
-	}
-	snprintf(out, len, "nfs@%.*s", (int)n, host);
-}
-
 /* A new context on cn, established. */
 static struct bench_gss *gss_new(struct bench_ctx *c, struct bench_conn *cn)
 {
 	const struct bench_opts *o = &c->opts;
-	char target[sizeof(o->krb5_target) + 8], err[512];
+	char target[sizeof(o->krb5_target) + 8], host[sizeof(o->server)], err[512];
 	if (c->ngss >= c->streams_cap) {
 		bench_fail(c, "internal: too many RPCSEC_GSS contexts");
 		return NULL;
 	}
 	if (o->krb5_target[0])
 		snprintf(target, sizeof(target), "%s", o->krb5_target);
-	else
-		default_target(o->server, target, sizeof(target));
+	else {
+		/* nfs@HOST for --server HOST:PORT. */
+		bench_server_host(o->server, host, sizeof(host));
+		snprintf(target, sizeof(target), "nfs@%s", host);
+	}
 	struct rpc_gss_client *cl =
 		rpc_gss_client_new(target, o->krb5_keytab[0] ? o->krb5_keytab : NULL, NULL,
 				   o->krb5_principal[0] ? o->krb5_principal : NULL, err, sizeof(err));

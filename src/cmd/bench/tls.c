@@ -16,9 +16,7 @@
 #include "cmd/bench/bench.h"
 #include "xdr/nfs4_prot.h"
 
-/* The host of --server HOST:PORT ("[V6]:PORT" too), for the certificate
- * check. */
-static void server_host(const char *server, char *out, size_t len)
+void bench_server_host(const char *server, char *out, size_t len)
 {
 	const char *host = server, *end = strrchr(server, ':');
 	size_t n = end ? (size_t)(end - server) : strlen(server);
@@ -34,7 +32,7 @@ int bench_tls_start(struct bench_conn *cn)
 	struct bench_ctx *c = cn->ctx;
 	const struct bench_opts *o = &c->opts;
 	char host[256], err[512] = "";
-	server_host(o->server, host, sizeof(host));
+	bench_server_host(o->server, host, sizeof(host));
 	struct rpc_tls_client_opts to = {
 		.ca = o->tls_ca[0] ? o->tls_ca : NULL,
 		.cert = o->tls_cert[0] ? o->tls_cert : NULL,
