@@ -73,6 +73,12 @@ uint8_t *state_bytes_dup(const uint8_t *p, uint32_t len)
 	return copy;
 }
 
+bool state_file_key_eq(const struct state_file_key *a, const struct state_file_key *b)
+{
+	return a->export_id == b->export_id && a->bh.len == b->bh.len &&
+	       memcmp(a->bh.data, b->bh.data, a->bh.len) == 0;
+}
+
 const char *const state_cap_names[STATE_CAP_KINDS] = {
 	[STATE_CAP_CLIENTS] = "clients",
 	[STATE_CAP_SESSIONS] = "sessions",

@@ -8,12 +8,6 @@
 
 /* --- files --------------------------------------------------------------------- */
 
-bool state_file_key_eq(const struct state_file_key *a, const struct state_file_key *b)
-{
-	return a->export_id == b->export_id && a->bh.len == b->bh.len &&
-	       memcmp(a->bh.data, b->bh.data, a->bh.len) == 0;
-}
-
 static uint64_t hash_file(const struct state_server *st, const struct state_file_key *k)
 {
 	size_t len = k->bh.len <= BACKEND_HANDLE_MAX ? k->bh.len : BACKEND_HANDLE_MAX;
