@@ -232,6 +232,13 @@ struct state_options {
  * delegation keys, the caps. */
 void state_options_from_config(struct state_options *o, const struct ferry_config *cfg);
 
+/* What makes the calling thread act as the server itself again before the
+ * state module writes its own files (the stable records): the back end's
+ * identity switch (backend_local_restore_identity), which the program sets
+ * once at start; the state module never calls the back end for it.  NULL
+ * (the default): a thread writes as whoever it is. */
+void state_set_act_as_server(void (*fn)(void));
+
 /* Creates the state server: picks a boot epoch newer than any before it
  * (kept in <state_dir>/boot), reads the stable client records
  * (<state_dir>/v4clients/) and, when there are any, starts the grace

@@ -21,12 +21,12 @@
  * state at the time of the I/O (state_record_sync), so racing confirmations
  * and expiries of one name always leave the record matching the state. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
-#include "backend/backend.h"
 #include "state/state_internal.h"
 #include "state/state_record_store.h"
 
@@ -144,6 +144,21 @@ static bool record_wanted(struct state_server *st, const uint8_t *name, uint32_t
 	return state_grace_active(st, state_now_ms()) && state_prev_has(st, name, len);
 }
 
+/* The program's identity switch (state_set_act_as_server), or NULL. */
+static void (*_Atomic act_as_server_fn)(void);
+
+void state_set_act_as_server(void (*fn)(void))
+{
+	atomic_store(&act_as_server_fn, fn);
+}
+
+static void act_as_server(void)
+{
+	void (*fn)(void) = atomic_load(&act_as_server_fn);
+	if (fn)
+		fn();
+}
+
 void state_record_sync(struct state_server *st, const uint8_t *name, uint32_t len)
 {
 	struct state_record_store *rs = st->rec_store;
@@ -153,7 +168,7 @@ void state_record_sync(struct state_server *st, const uint8_t *name, uint32_t le
 	record_name(name, len, key);
 	/* This thread may still carry the last NFS caller's identity from a
 	 * back-end call: records are the server's own files. */
-	backend_local_restore_identity();
+	act_as_server();
 	pthread_mutex_lock(&st->records_lock);
 	pthread_mutex_lock(&st->lock);
 	bool want = record_wanted(st, name, len);
@@ -178,7 +193,7 @@ int state_records_adopt(struct state_server *st, const struct state_prev *names,
 	struct state_record_store *rs = st->rec_store;
 	if (!rs)
 		return -ENOTSUP;
-	backend_local_restore_identity();
+	act_as_server();
 	pthread_mutex_lock(&st->records_lock);
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
