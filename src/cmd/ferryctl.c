@@ -147,6 +147,12 @@ struct column {
 	const char *path; /* "key" or "key.sub" in each row object */
 };
 
+/* The integer at key of obj, for printf's %lld (0 when there is none). */
+static long long num(json_t *obj, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(obj, key));
+}
+
 /* A cell as text: strings as they are, numbers and booleans printed. */
 static void cell_text(json_t *row, const char *path, char *out, size_t outlen)
 {
@@ -291,9 +297,7 @@ static int show(struct opts *o, const char *what)
 		}
 	} else if (strcmp(what, "connections") == 0) {
 		printf("open %lld, accepted %lld, requests in flight %lld\n",
-		       (long long)json_integer_value(json_object_get(j, "open")),
-		       (long long)json_integer_value(json_object_get(j, "accepted")),
-		       (long long)json_integer_value(json_object_get(j, "requests_in_flight")));
+		       num(j, "open"), num(j, "accepted"), num(j, "requests_in_flight"));
 		print_table(json_object_get(j, "connections"), tables[t].cols,
 			    tables[t].ncols);
 	} else {
@@ -322,10 +326,9 @@ static int change(struct opts *o, const char *method, const char *path, const ch
 static void summarise_listener(json_t *j)
 {
 	printf("listener %lld (%s): minor versions %lld-%lld\n",
-	       (long long)json_integer_value(json_object_get(j, "index")),
+	       num(j, "index"),
 	       json_string_value(json_object_get(j, "address")),
-	       (long long)json_integer_value(json_object_get(j, "min_minor")),
-	       (long long)json_integer_value(json_object_get(j, "max_minor")));
+	       num(j, "min_minor"), num(j, "max_minor"));
 }
 
 static int listener_set(struct opts *o, const char *id)
@@ -365,7 +368,7 @@ static void summarise_takeover(json_t *j)
 {
 	printf("took over %s: %lld client record(s); storage sessions ended for %zu export(s)\n",
 	       json_string_value(json_object_get(j, "node")),
-	       (long long)json_integer_value(json_object_get(j, "records")),
+	       num(j, "records"),
 	       json_array_size(json_object_get(j, "sessions_ended")));
 	size_t i;
 	json_t *v;
@@ -387,103 +390,56 @@ static void summarise_removal(json_t *j)
 }
 
 /* The cluster as this head sees it: a summary, then one row per member. */
-static int cluster_show(struct opts *o)
+static void cluster_text(json_t *j)
 {
-	json_t *j;
-	if (call(o, "GET", "/api/v1/cluster", NULL, false, &j, false))
-		return 1;
-	if (o->json) {
-		print_json(j);
-	} else if (!json_is_true(json_object_get(j, "clustered"))) {
-		printf("not clustered ([cluster] node is not set)\n");
-	} else {
-		printf("node %s: %s, reclaims %s, %lld outstanding\n",
-		       json_string_value(json_object_get(j, "node")),
-		       json_is_true(json_object_get(j, "in_grace")) ? "in grace" : "not in grace",
-		       json_is_true(json_object_get(j, "reclaims_open")) ? "answered" : "waiting",
-		       (long long)json_integer_value(json_object_get(j, "reclaims_outstanding")));
-		printf("epoch %lld, recovering %lld%s\n",
-		       (long long)json_integer_value(json_object_get(j, "epoch")),
-		       (long long)json_integer_value(json_object_get(j, "recovery_epoch")),
-		       json_is_true(json_object_get(j, "reachable")) ? ""
-								     : " (grace object unreachable)");
-		static const struct column members[] = {{"NODE", "node"},
-							{"NEED_GRACE", "need_grace"},
-							{"ENFORCING", "enforcing"},
-							{"ADDRESSES", "addresses"}};
-		print_table(json_object_get(j, "members"), members,
-			    sizeof(members) / sizeof(members[0]));
-	}
-	json_decref(j);
-	return 0;
+	printf("node %s: %s, reclaims %s, %lld outstanding\n",
+	       json_string_value(json_object_get(j, "node")),
+	       json_is_true(json_object_get(j, "in_grace")) ? "in grace" : "not in grace",
+	       json_is_true(json_object_get(j, "reclaims_open")) ? "answered" : "waiting",
+	       num(j, "reclaims_outstanding"));
+	printf("epoch %lld, recovering %lld%s\n",
+	       num(j, "epoch"), num(j, "recovery_epoch"),
+	       json_is_true(json_object_get(j, "reachable")) ? ""
+							     : " (grace object unreachable)");
+	static const struct column members[] = {{"NODE", "node"},
+						{"NEED_GRACE", "need_grace"},
+						{"ENFORCING", "enforcing"},
+						{"ADDRESSES", "addresses"}};
+	print_table(json_object_get(j, "members"), members,
+		    sizeof(members) / sizeof(members[0]));
 }
 
-static int gss_show(struct opts *o)
+static void gss_text(json_t *j)
 {
-	json_t *j;
-	if (call(o, "GET", "/api/v1/gss", NULL, false, &j, false))
-		return 1;
-	if (o->json) {
-		print_json(j);
-	} else if (!json_is_true(json_object_get(j, "enabled"))) {
-		printf("RPCSEC_GSS not served (no export lists a krb5 flavour)\n");
-	} else {
-		printf("%lld contexts (at most %lld); %lld made, %lld refused, %lld destroyed, "
-		       "%lld evicted, %lld expired\n",
-		       (long long)json_integer_value(json_object_get(j, "contexts")),
-		       (long long)json_integer_value(json_object_get(j, "max_contexts")),
-		       (long long)json_integer_value(json_object_get(j, "created")),
-		       (long long)json_integer_value(json_object_get(j, "init_failures")),
-		       (long long)json_integer_value(json_object_get(j, "destroyed")),
-		       (long long)json_integer_value(json_object_get(j, "evicted")),
-		       (long long)json_integer_value(json_object_get(j, "expired")));
-		static const struct column cols[] = {{"PRINCIPAL", "principal"},
-						     {"UID", "uid"},
-						     {"CALLS", "calls"},
-						     {"IDLE_MS", "idle_ms"},
-						     {"EXPIRES_IN_S", "expires_in_s"},
-						     {"CRYPTO", "crypto"},
-						     {"ENCTYPE", "enctype"}};
-		print_table(json_object_get(j, "list"), cols, sizeof(cols) / sizeof(cols[0]));
-	}
-	json_decref(j);
-	return 0;
+	printf("%lld contexts (at most %lld); %lld made, %lld refused, %lld destroyed, "
+	       "%lld evicted, %lld expired\n",
+	       num(j, "contexts"), num(j, "max_contexts"), num(j, "created"),
+	       num(j, "init_failures"), num(j, "destroyed"), num(j, "evicted"), num(j, "expired"));
+	static const struct column cols[] = {{"PRINCIPAL", "principal"},
+					     {"UID", "uid"},
+					     {"CALLS", "calls"},
+					     {"IDLE_MS", "idle_ms"},
+					     {"EXPIRES_IN_S", "expires_in_s"},
+					     {"CRYPTO", "crypto"},
+					     {"ENCTYPE", "enctype"}};
+	print_table(json_object_get(j, "list"), cols, sizeof(cols) / sizeof(cols[0]));
 }
 
-static int nlm_show(struct opts *o)
+static void nlm_text(json_t *j)
 {
-	json_t *j;
-	if (call(o, "GET", "/api/v1/nlm", NULL, false, &j, false))
-		return 1;
-	if (o->json) {
-		print_json(j);
-	} else if (!json_is_true(json_object_get(j, "enabled"))) {
-		printf("NLM not served\n");
-	} else {
-		json_t *g = json_object_get(j, "granted"), *m = json_object_get(j, "nsm_calls");
-		printf("%lld hosts, %lld locks, %lld blocked, %lld shares; GRANTED %lld ok, %lld "
-		       "refused, %lld failed; statd (%s): %lld SM_MON, %lld SM_UNMON, %lld failed, "
-		       "%lld reboots heard\n",
-		       (long long)json_integer_value(json_object_get(j, "hosts")),
-		       (long long)json_integer_value(json_object_get(j, "locks")),
-		       (long long)json_integer_value(json_object_get(j, "blocked")),
-		       (long long)json_integer_value(json_object_get(j, "shares")),
-		       (long long)json_integer_value(json_object_get(g, "ok")),
-		       (long long)json_integer_value(json_object_get(g, "refused")),
-		       (long long)json_integer_value(json_object_get(g, "failed")),
-		       json_is_true(json_object_get(j, "nsm")) ? "on" : "off",
-		       (long long)json_integer_value(json_object_get(m, "sm_mon")),
-		       (long long)json_integer_value(json_object_get(m, "sm_unmon")),
-		       (long long)json_integer_value(json_object_get(m, "failed")),
-		       (long long)json_integer_value(json_object_get(j, "reboots")));
-		static const struct column cols[] = {{"HOST", "name"},	     {"ADDRESS", "address"},
-						     {"NSM_STATE", "nsm_state"}, {"OWNERS", "owners"},
-						     {"LOCKS", "locks"},	     {"BLOCKED", "blocked"},
-						     {"SHARES", "shares"}};
-		print_table(json_object_get(j, "list"), cols, sizeof(cols) / sizeof(cols[0]));
-	}
-	json_decref(j);
-	return 0;
+	json_t *g = json_object_get(j, "granted"), *m = json_object_get(j, "nsm_calls");
+	printf("%lld hosts, %lld locks, %lld blocked, %lld shares; GRANTED %lld ok, %lld "
+	       "refused, %lld failed; statd (%s): %lld SM_MON, %lld SM_UNMON, %lld failed, "
+	       "%lld reboots heard\n",
+	       num(j, "hosts"), num(j, "locks"), num(j, "blocked"), num(j, "shares"), num(g, "ok"),
+	       num(g, "refused"), num(g, "failed"),
+	       json_is_true(json_object_get(j, "nsm")) ? "on" : "off",
+	       num(m, "sm_mon"), num(m, "sm_unmon"), num(m, "failed"), num(j, "reboots"));
+	static const struct column cols[] = {{"HOST", "name"},	     {"ADDRESS", "address"},
+					     {"NSM_STATE", "nsm_state"}, {"OWNERS", "owners"},
+					     {"LOCKS", "locks"},	     {"BLOCKED", "blocked"},
+					     {"SHARES", "shares"}};
+	print_table(json_object_get(j, "list"), cols, sizeof(cols) / sizeof(cols[0]));
 }
 
 /* A JSON object of counters as "name N, name N" in its own order. */
@@ -499,29 +455,49 @@ static void print_counters(json_t *obj)
 	}
 }
 
-static int mounts_show(struct opts *o)
+static void mounts_text(json_t *j)
+{
+	printf("calls: ");
+	print_counters(json_object_get(j, "calls"));
+	printf("\nMNT results: ");
+	print_counters(json_object_get(j, "mnt_results"));
+	printf("\ngarbage arguments %lld, mounts not listed %lld\n",
+	       num(j, "garbage_args"), num(j, "not_listed"));
+	static const struct column cols[] = {{"CLIENT", "client"},
+					     {"PATH", "path"},
+					     {"MOUNTED_AT", "mounted_at"},
+					     {"AGE_S", "age_s"}};
+	print_table(json_object_get(j, "mounts"), cols, sizeof(cols) / sizeof(cols[0]));
+}
+
+/* The pages of the parts a server may not serve (or have set up): the
+ * command, its path, the flag that says whether the part is there, what
+ * is said when it is not, and how the page reads as text. */
+static const struct page {
+	const char *cmd, *path, *flag, *off;
+	void (*text)(json_t *j);
+} pages[] = {
+	{"cluster", "/api/v1/cluster", "clustered", "not clustered ([cluster] node is not set)",
+	 cluster_text},
+	{"gss", "/api/v1/gss", "enabled", "RPCSEC_GSS not served (no export lists a krb5 flavour)",
+	 gss_text},
+	{"mounts", "/api/v1/mounts", "enabled", "MOUNT not served ([server] mount = no)",
+	 mounts_text},
+	{"nlm", "/api/v1/nlm", "enabled", "NLM not served", nlm_text},
+};
+
+/* GETs page p and shows it: as it is with --json, else as text. */
+static int show_page(struct opts *o, const struct page *p)
 {
 	json_t *j;
-	if (call(o, "GET", "/api/v1/mounts", NULL, false, &j, false))
+	if (call(o, "GET", p->path, NULL, false, &j, false))
 		return 1;
-	if (o->json) {
+	if (o->json)
 		print_json(j);
-	} else if (!json_is_true(json_object_get(j, "enabled"))) {
-		printf("MOUNT not served ([server] mount = no)\n");
-	} else {
-		printf("calls: ");
-		print_counters(json_object_get(j, "calls"));
-		printf("\nMNT results: ");
-		print_counters(json_object_get(j, "mnt_results"));
-		printf("\ngarbage arguments %lld, mounts not listed %lld\n",
-		       (long long)json_integer_value(json_object_get(j, "garbage_args")),
-		       (long long)json_integer_value(json_object_get(j, "not_listed")));
-		static const struct column cols[] = {{"CLIENT", "client"},
-						     {"PATH", "path"},
-						     {"MOUNTED_AT", "mounted_at"},
-						     {"AGE_S", "age_s"}};
-		print_table(json_object_get(j, "mounts"), cols, sizeof(cols) / sizeof(cols[0]));
-	}
+	else if (!json_is_true(json_object_get(j, p->flag)))
+		printf("%s\n", p->off);
+	else
+		p->text(j);
 	json_decref(j);
 	return 0;
 }
@@ -635,14 +611,9 @@ int main(int argc, char **argv)
 		return client_evict(&o, args[2]);
 	if (strcmp(cmd, "exports") == 0 && nargs == 2 && strcmp(args[1], "reload") == 0)
 		return change(&o, "POST", "/api/v1/exports/reload", "{}", summarise_reload);
-	if (strcmp(cmd, "cluster") == 0 && nargs == 1)
-		return cluster_show(&o);
-	if (strcmp(cmd, "gss") == 0 && nargs == 1)
-		return gss_show(&o);
-	if (strcmp(cmd, "mounts") == 0 && nargs == 1)
-		return mounts_show(&o);
-	if (strcmp(cmd, "nlm") == 0 && nargs == 1)
-		return nlm_show(&o);
+	for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++)
+		if (strcmp(cmd, pages[i].cmd) == 0 && nargs == 1)
+			return show_page(&o, &pages[i]);
 	if (strcmp(cmd, "cluster") == 0 && nargs == 3 &&
 	    (strcmp(args[1], "takeover") == 0 || strcmp(args[1], "remove") == 0)) {
 		/* Ending the failed head's storage sessions can take seconds. */
