@@ -1,5 +1,5 @@
 /* libFuzzer target: sequences of NLM calls on the state module's lock table
- * (state/state_nlm.h), with an NFSv4 lock owner's LOCK, LOCKU and LOCKT
+ * (state/opens/state_nlm.h), with an NFSv4 lock owner's LOCK, LOCKU and LOCKT
  * among them, checked against a model of what they must do.
  *
  * Six NLM lock owners (three hosts, each at an address of its own, two
@@ -57,7 +57,7 @@
 
 #include "state/state.h"
 #include "state/state_calls.h"
-#include "state/state_nlm.h"
+#include "state/opens/state_nlm.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

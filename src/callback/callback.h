@@ -6,7 +6,7 @@
  * the retries, the v4.1 back channel (send41.c) and the v4.0 dialled
  * connection (send40.c).  The state of the back channel (its slots and
  * seqids, the path's status, the v4.0 probe queue) is the state module's
- * (state/session.h, state/state.h); what a callback is for (a recall, a
+ * (state/clients/session.h, state/state.h); what a callback is for (a recall, a
  * notice) is its owner's, in nfs4.
  *
  * A callback operation is one file, src/callback/ops/<name>.c, defining

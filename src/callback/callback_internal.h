@@ -23,7 +23,7 @@
 
 #include "core/workers.h"
 #include "callback/callback.h"
-#include "state/session.h"
+#include "state/clients/session.h"
 
 struct rpc_conn;
 struct rpc_reply_hdr;

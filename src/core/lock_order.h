@@ -25,7 +25,7 @@
  *   2. state: the stable-records lock (struct state_server.records_lock),
  *      held across the I/O of one client record: a file write and fsync,
  *      or with [cluster] a RADOS round trip (which times out after 30 s,
- *      state/state_record_rados.c).
+ *      state/base/state_record_rados.c).
  *  2a. nfs4: the lock of what the server keeps per delegated directory
  *      (struct nfs4_dirdeleg_children.lock, nfs4/deleg/dir_children.c):
  *      the index of their entries and their lifecycle.  Taken with
@@ -49,7 +49,7 @@
  *      Taken with nothing held or under 1 (an OPEN); never two stripes
  *      at once.  Only new delegations and lease drops take it.
  *  2d. state: the cluster's grace-object lock (struct state_cluster.io_lock,
- *      state/state_cluster.c), held across one RADOS round trip on the
+ *      state/base/state_cluster.c), held across one RADOS round trip on the
  *      grace object (30 s at most); under it the state lock (3) is taken
  *      to read this head's own grace.  Taken with nothing held.  The
  *      cluster thread's wake-up lock (struct state_cluster.lock) is a
@@ -68,7 +68,7 @@
  *      rpc_conn_is_closed, rpc_conn_hold_back), which are atomic and take
  *      no rpc lock.
  *  5a. state: the connection index lock (struct state_server.conn_index_lock,
- *      state/session_conn.c): which sessions each connection is bound to.
+ *      state/clients/session_conn.c): which sessions each connection is bound to.
  *      Taken under a session's lock when a binding comes or goes, or alone
  *      when a connection closes; a leaf.
  *   6. back end: one export's lock: the local back end's cache of open

@@ -13,9 +13,9 @@
 #include "nfs3/nfs3.h"
 #include "nfs4/server.h"
 #include "rpc/server.h"
-#include "state/session.h"
+#include "state/clients/session.h"
 #include "state/state.h"
-#include "state/state_info.h"
+#include "state/lifecycle/state_info.h"
 #include "xdr/mount_prot.h"
 #include "xdr/nfs4_types.h"
 

@@ -23,11 +23,11 @@
 #include "nfs4/server.h"
 #include "nlm/nlm.h"
 #include "rpc/server.h"
-#include "state/session.h"
+#include "state/clients/session.h"
 #include "state/state.h"
-#include "state/state_dirdeleg.h"
-#include "state/state_info.h"
-#include "state/state_nlm.h"
+#include "state/deleg/state_dirdeleg.h"
+#include "state/lifecycle/state_info.h"
+#include "state/opens/state_nlm.h"
 
 /* Everything one scrape reports, read before any of it is written. */
 struct scrape {
@@ -52,7 +52,7 @@ struct scrape {
 	struct nfs4_copy_stats copies;
 	uint64_t rss_bytes, vsize_bytes, open_fds, max_fds;
 	double cpu_s, start_s;
-	/* NLM (nlm/nlm.h, state/state_nlm.h) */
+	/* NLM (nlm/nlm.h, state/opens/state_nlm.h) */
 	struct nlm_stats nlm;
 	struct state_nlm_stats nlm_state;
 	bool has_drc40, has_copies, has_max_fds, has_nlm, has_nfs3;

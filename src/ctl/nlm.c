@@ -11,7 +11,7 @@
 #include "ctl/ctl_internal.h"
 #include "nfs4/server.h"
 #include "nlm/nlm.h"
-#include "state/state_nlm.h"
+#include "state/opens/state_nlm.h"
 
 unsigned ctl_nlm_get(struct ctl_server *cs, json_t **out)
 {

@@ -7,7 +7,7 @@
 #include "core/log.h"
 #include "nfs3/nfs3_internal.h"
 #include "state/state.h"
-#include "state/state_dirdeleg.h"
+#include "state/deleg/state_dirdeleg.h"
 
 enum nfsstat3 nfs3_errno(int rc)
 {

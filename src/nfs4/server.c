@@ -18,7 +18,7 @@
 #include "rpc/drc.h"
 #include "nfs4/engine/durable.h"
 #include "nfs4/ops/ops.h"
-#include "state/session.h"
+#include "state/clients/session.h"
 #include "state/state.h"
 
 /* The server's identity for v4.1 clients (server_owner, server_scope): 16

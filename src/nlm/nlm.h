@@ -1,6 +1,6 @@
 /* The NLM v4 program (program 100021, version 4): byte-range locks and
  * DOS share reservations of NFSv3 clients, kept in the state module's lock
- * table beside NFSv4's (state/state_nlm.h), so that the two conflict.
+ * table beside NFSv4's (state/opens/state_nlm.h), so that the two conflict.
  *
  * Calls are served on the event loop that read them, or over UDP on the
  * socket's own thread (the state module's work is in memory).  What goes

@@ -8,7 +8,7 @@
 #include "nlm/nlm.h"
 #include "rpc/rpcbind.h"
 #include "rpc/udp.h"
-#include "state/state_nlm.h"
+#include "state/opens/state_nlm.h"
 
 /* Sender threads: one for statd, the others for clients' lock managers.
  * A reply from a client's portmapper or lock manager (GETPORT's port,

@@ -77,7 +77,7 @@ struct state_deleg_limits {
 	/* No new delegation on a file recalled less than this long ago, so
 	 * that two clients do not pass one back and forth. */
 	uint32_t no_regrant_ms;
-	/* Directory delegations (state/state_dirdeleg.h): granted at all,
+	/* Directory delegations (state/deleg/state_dirdeleg.h): granted at all,
 	 * how many in all (0: no limit; max_per_client counts them with the
 	 * file delegations), the window over which a holder's notifications
 	 * are gathered into one CB_NOTIFY, the changes that may wait for a

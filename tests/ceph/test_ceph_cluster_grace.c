@@ -1,4 +1,4 @@
-/* The cluster grace object (state/state_cluster_grace.h) on a real
+/* The cluster grace object (state/base/state_cluster_grace.h) on a real
  * cluster, with two or three heads as handles of one process: a head that
  * restarts with records starts a grace epoch, the others enforce it once
  * they look, a second head needing grace joins the epoch under way rather
@@ -26,7 +26,7 @@
 
 #include <rados/librados.h>
 
-#include "state/state_cluster_grace.h"
+#include "state/base/state_cluster_grace.h"
 
 static const char *ceph_conf, *ceph_id;
 static char ns[64];

@@ -124,44 +124,28 @@ doc 's/^| `ferry_nfs4` | core, xdr, rpc, backend, state, callback, export |/| `f
 expect_fail "nfs4 without export" "^src/nfs4/.*: nfs4 may not include export"
 checks=$((checks + 4))
 
-# Sub-folders stacked: state split into base < clients < lifecycle, with
-# the row the split will bring.
-split_state() {
-	mkdir -p "$dir/tree/src/state/base" "$dir/tree/src/state/clients" "$dir/tree/src/state/lifecycle"
-	printf 'void state_base_fn(void);\n' >"$dir/tree/src/state/base/base.h"
-	printf '#include "state/base/base.h"\nvoid state_base_fn(void) {}\n' >"$dir/tree/src/state/base/base.c"
-	printf '#include "state/base/base.h"\nvoid state_clients_fn(void);\n' >"$dir/tree/src/state/clients/clients.h"
-	printf '#include "state/clients/clients.h"\nvoid state_clients_fn(void) { state_base_fn(); }\n' \
-		>"$dir/tree/src/state/clients/clients.c"
-	printf '#include "state/clients/clients.h"\nvoid state_lifecycle_fn(void) { state_clients_fn(); }\n' \
-		>"$dir/tree/src/state/lifecycle/lifecycle.c"
-	doc 's/^| `src\/rpc` | `gss`, `tls` |$/&\n| `src\/state` | `base` < `clients` < `lifecycle` |/'
-	grep -q '^| `src/state` | `base` < `clients` < `lifecycle` |$' "$dir/tree/docs/ARCHITECTURE.md" ||
-		fail "the test could not add state's parts"
-}
+# Sub-folders stacked: state's parts, base < clients < opens < deleg <
+# lifecycle (the parts table).
 fresh
-split_state
-run || { cat "$dir/out" >&2; fail "check-layers fails on state split in order"; }
-fresh
-split_state
-echo '#include "state/lifecycle/lifecycle.h"' >>"$dir/tree/src/state/clients/clients.c"
+echo '#include "state/lifecycle/state_info.h"' >>"$dir/tree/src/state/clients/state_client.c"
 expect_fail "state/clients including state/lifecycle" \
-	"^src/state/clients/clients.c:[0-9]+: state/clients may not include state/lifecycle"
+	"^src/state/clients/state_client.c:[0-9]+: state/clients may not include state/lifecycle"
 fresh
-split_state
+echo '#include "state/deleg/state_dirdeleg.h"' >>"$dir/tree/src/state/opens/state_open.c"
+expect_fail "state/opens including state/deleg" \
+	"^src/state/opens/state_open.c:[0-9]+: state/opens may not include state/deleg"
+fresh
 echo '#include "backend/ceph/ceph_internal.h"' >>"$dir/tree/src/backend/local/local_io.c"
 expect_fail "backend/local including backend/ceph (one level)" \
 	"^src/backend/local/local_io.c:[0-9]+: backend/local may not include backend/ceph"
 fresh
-split_state
 mkdir -p "$dir/tree/src/state/extra"
 echo 'int state_extra;' >"$dir/tree/src/state/extra/extra.c"
 expect_fail "a sub-folder of state in no level" "src/state/extra is not placed in src/state's parts"
 fresh
-split_state
-doc 's/`clients` < `lifecycle` |$/`clients` < `deleg`, `lifecycle` |/'
-expect_fail "a part that is not there" "src/state: part \`deleg\` but no folder src/state/deleg"
-checks=$((checks + 5))
+doc 's/`deleg` < `lifecycle` |$/`deleg` < `gone`, `lifecycle` |/'
+expect_fail "a part that is not there" "src/state: part \`gone\` but no folder src/state/gone"
+checks=$((checks + 6))
 
 if [ -z "$build" ]; then
 	echo "check-layers: $checks crossings caught; no build (FERRYD or FERRY_BUILD): calls not checked"
@@ -230,23 +214,21 @@ rm "$dir/build/CMakeFiles/ferry_state.dir/src/state/typescall.c.o"
 fresh
 checks=$((checks + 2))
 
-# Calls between stacked parts.
+# Calls between stacked parts: down passes, up is refused.
 fresh
 fresh_build
-split_state
-obj state base/base.c 'void state_base_fn(void) {}'
-obj state clients/clients.c 'void state_base_fn(void); void state_clients_fn(void) { state_base_fn(); }'
-obj state lifecycle/lifecycle.c 'void state_clients_fn(void); void state_lifecycle_fn(void) { state_clients_fn(); }'
-run "$dir/build" || { cat "$dir/out" >&2; fail "check-layers fails on state's parts calling down"; }
-obj state base/base.c 'void state_lifecycle_fn(void); void state_base_fn(void) { state_lifecycle_fn(); }'
+obj state lifecycle/down.c 'unsigned long state_now_ms(void); unsigned long layer_test_down(void) { return state_now_ms(); }'
+run "$dir/build" || { cat "$dir/out" >&2; fail "check-layers fails on state/lifecycle calling state/base"; }
+rm "$dir/build/CMakeFiles/ferry_state.dir/src/state/lifecycle/down.c.o"
+obj state base/upcall.c 'int state_server_create(void); int layer_test_up(void) { return state_server_create(); }'
 expect_fail "state/base calling state/lifecycle" \
-	"^src/state/base/base.c: state/base calls state_lifecycle_fn, defined in state/lifecycle \(src/state/lifecycle/lifecycle.c\): not below it" \
+	"^src/state/base/upcall.c: state/base calls state_server_create, defined in state/lifecycle \(src/state/lifecycle/state_server.c\): not below it" \
 	"$dir/build"
-obj state base/base.c 'void state_base_fn(void) {}'
-obj state lifecycle/lifecycle.c 'void state_lifecycle_fn(void) {}'
-obj state clients/clients.c 'void state_lifecycle_fn(void); void state_clients_fn(void) { state_lifecycle_fn(); }'
-expect_fail "state/clients calling state/lifecycle" \
-	"^src/state/clients/clients.c: state/clients calls state_lifecycle_fn" "$dir/build"
+rm "$dir/build/CMakeFiles/ferry_state.dir/src/state/base/upcall.c.o"
+obj state clients/upcall.c 'int state_deleg_conflict(void); int layer_test_up(void) { return state_deleg_conflict(); }'
+expect_fail "state/clients calling state/deleg" \
+	"^src/state/clients/upcall.c: state/clients calls state_deleg_conflict" "$dir/build"
+rm "$dir/build/CMakeFiles/ferry_state.dir/src/state/clients/upcall.c.o"
 checks=$((checks + 2))
 
 echo "check-layers: $checks crossings caught, and the tree and its build pass"

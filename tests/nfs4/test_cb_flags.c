@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "nfs4/cb_fixture.h"
-#include "state/session.h"
+#include "state/clients/session.h"
 
 static int setup(void **state)
 {

@@ -5,8 +5,8 @@
  * the promises of will_signal. */
 #include "state_test.h"
 
-#include "state/session_internal.h"
-#include "state/state_dirdeleg.h"
+#include "state/clients/session_internal.h"
+#include "state/deleg/state_dirdeleg.h"
 
 enum { WINDOW_MS = 30, REGRANT_MS = 200, OVERHEAD = 640 };
 

@@ -3,7 +3,7 @@
  * directory. */
 #include "state_test.h"
 
-#include "state/session.h"
+#include "state/clients/session.h"
 
 enum { GRACE_MS = 400 };
 

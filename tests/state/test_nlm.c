@@ -1,11 +1,11 @@
-/* NLM hosts in the state module (state/state_nlm.h): locks of NLM owners
+/* NLM hosts in the state module (state/opens/state_nlm.h): locks of NLM owners
  * against each other and against NFSv4 locks and opens, blocked LOCKs
  * granted through the hook (and not to a host that went), shares,
  * FREE_ALL, the host record coming and going (what NSM is told), and the
  * stats. */
 #include "state_test.h"
 
-#include "state/state_nlm.h"
+#include "state/opens/state_nlm.h"
 
 static struct state_server *st;
 static struct state_file_key fa;

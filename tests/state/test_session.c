@@ -11,7 +11,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 
-#include "state/session_internal.h"
+#include "state/clients/session_internal.h"
 
 struct sess {
 	uint64_t clientid;

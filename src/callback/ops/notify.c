@@ -1,7 +1,7 @@
 /* CB_NOTIFY (RFC 8881 20.4): changes of a delegated directory (struct
  * nfs4_cb_notify_args); void result.  Its batches are cut, when they are
  * noted, to what the back channel's ca_maxrequestsize leaves after the
- * CB_COMPOUND around them (state/state_dirdeleg.c, nfs4/deleg/dir_grant.c);
+ * CB_COMPOUND around them (state/deleg/state_dirdeleg.c, nfs4/deleg/dir_grant.c);
  * the v4.1 encoder is limited to ca_maxrequestsize too (send41.c). */
 #include "callback/callback.h"
 

@@ -25,7 +25,7 @@
 #include "core/hashtable.h"
 #include "nfs4/deleg/dirdeleg.h"
 #include "nfs4/server.h"
-#include "state/state_dirdeleg.h"
+#include "state/deleg/state_dirdeleg.h"
 
 /* One entry of an indexed directory. */
 struct child_ent {

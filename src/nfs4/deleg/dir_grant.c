@@ -1,13 +1,13 @@
 /* Directory delegations on the NFSv4 side: GET_DIR_DELEGATION (RFC 8881
  * 18.39) and the recalls the operations that change a directory cause
- * (10.9).  The state module decides (state/state_dirdeleg.h). */
+ * (10.9).  The state module decides (state/deleg/state_dirdeleg.h). */
 #include <string.h>
 
 #include "nfs4/deleg/dirdeleg.h"
 #include "nfs4/fs/fattr.h"
 #include "nfs4/ops/ops.h"
 #include "nfs4/server.h"
-#include "state/state_dirdeleg.h"
+#include "state/deleg/state_dirdeleg.h"
 #include "xdr/nfs4_codec_session.h"
 
 /* A CB_NOTIFY besides its changes, at its largest: record mark, RPC call

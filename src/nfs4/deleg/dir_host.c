@@ -13,7 +13,7 @@
 #include "nfs4/deleg/dirdeleg.h"
 #include "nfs4/fs/fattr.h"
 #include "nfs4/server.h"
-#include "state/state_dirdeleg.h"
+#include "state/deleg/state_dirdeleg.h"
 
 int nfs4_dirdeleg_watch(struct nfs4_server *srv, const struct state_file_key *key)
 {

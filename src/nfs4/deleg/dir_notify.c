@@ -20,7 +20,7 @@
 #include "nfs4/deleg/dirdeleg.h"
 #include "nfs4/fs/fattr.h"
 #include "nfs4/server.h"
-#include "state/state_dirdeleg.h"
+#include "state/deleg/state_dirdeleg.h"
 #include "xdr/nfs4_codec_cb.h"
 
 struct nfs4_dirdeleg_notifier {

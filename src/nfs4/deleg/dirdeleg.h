@@ -2,7 +2,7 @@
  * deleg/dir_notify.c): GET_DIR_DELEGATION, the checks the operations that
  * change a directory make before they change it (recalls), what they
  * report after (notifications), and the sending of CB_NOTIFY.  Records,
- * policy and batches are the state module's (state/state_dirdeleg.h,
+ * policy and batches are the state module's (state/deleg/state_dirdeleg.h,
  * which also says who is told what).  Nothing here is called with a state
  * lock held, and nothing waits for a client. */
 #ifndef FERRY_NFS4_DIRDELEG_H

@@ -18,8 +18,8 @@
 #include "export/stall.h"
 #include "nfs4/ops/ops.h"
 #include "nfs4/server.h"
-#include "state/session.h"
-#include "state/state_info.h"
+#include "state/clients/session.h"
+#include "state/lifecycle/state_info.h"
 #include "xdr/nfs4_codec.h"
 
 enum {

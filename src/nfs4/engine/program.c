@@ -3,7 +3,7 @@
 #include "nfs4/engine/bulk.h"
 #include "nfs4/engine/compound.h"
 #include "nfs4/server.h"
-#include "state/session.h"
+#include "state/clients/session.h"
 #include "xdr/nfs4_prot.h"
 
 static struct rpc_dispatch_result nfs4_dispatch(struct rpc_request *req, void *ctx)

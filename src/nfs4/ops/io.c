@@ -7,7 +7,7 @@
 #include "nfs4/fs/fattr.h"
 #include "nfs4/ops/ops.h"
 #include "nfs4/server.h"
-#include "state/state_dirdeleg.h"
+#include "state/deleg/state_dirdeleg.h"
 
 
 enum nfsstat4 nfs4_need_regular_attr(struct nfs4_compound *c, const struct fh *fh,

@@ -4,7 +4,7 @@
 #include "nfs4/fs/fattr.h"
 #include "nfs4/ops/ops.h"
 #include "nfs4/server.h"
-#include "state/session.h"
+#include "state/clients/session.h"
 
 
 static bool client_allowed(struct nfs4_compound *c, const struct export *ex)

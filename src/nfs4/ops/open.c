@@ -11,7 +11,7 @@
 #include "nfs4/fs/fattr.h"
 #include "nfs4/ops/ops.h"
 #include "nfs4/server.h"
-#include "state/state_dirdeleg.h"
+#include "state/deleg/state_dirdeleg.h"
 
 
 /* --- shared sequencing helpers ------------------------------------------------ */

@@ -2,7 +2,7 @@
  * SEQUENCE, BIND_CONN_TO_SESSION, DESTROY_CLIENTID, RECLAIM_COMPLETE,
  * SECINFO_NO_NAME, TEST_STATEID, FREE_STATEID, BACKCHANNEL_CTL, SET_SSV
  * (RFC 8881 18.33-18.51).  The codec decodes the arguments and encodes the
- * results; the state lives in state/session.h; this file maps the one to
+ * results; the state lives in state/clients/session.h; this file maps the one to
  * the other and applies the COMPOUND-level rules. */
 #include "nfs4/ops/ops.h"
 
@@ -11,7 +11,7 @@
 #include "callback/callback.h"
 #include "rpc/gss/gss_server.h"
 #include "nfs4/server.h"
-#include "state/session.h"
+#include "state/clients/session.h"
 
 /* --- mapping the codec's wire structs to the state module's ------------------------ */
 

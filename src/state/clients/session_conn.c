@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "state/session_internal.h"
+#include "state/clients/session_internal.h"
 
 struct state_conn_sessions {
 	struct hashtable_node node;

@@ -6,7 +6,7 @@
 #include <sys/random.h>
 
 #include "core/log.h"
-#include "state/state_rados.h"
+#include "state/base/state_rados.h"
 
 /* Seconds before a RADOS operation or the connection gives up. */
 #define STATE_RADOS_TIMEOUT "30"

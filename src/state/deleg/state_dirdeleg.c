@@ -1,11 +1,11 @@
 /* Directory delegations: grant policy, conflicts, batches of
- * notifications and counters (contract in state/state_dirdeleg.h).  The
+ * notifications and counters (contract in state/deleg/state_dirdeleg.h).  The
  * record, its recall, return and revocation are state_deleg.c's. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "state/state_dirdeleg.h"
-#include "state/session_internal.h"
+#include "state/deleg/state_dirdeleg.h"
+#include "state/clients/session_internal.h"
 
 static struct state_deleg *deleg_at(struct list_node *pos)
 {

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "state/session_internal.h"
+#include "state/clients/session_internal.h"
 
 /* The owner name of every client's delegation owner (its kind keeps it
  * apart from open and lock owners of the same bytes). */

@@ -15,7 +15,7 @@
 
 #include "core/log.h"
 #include "xdr/nfs4_codec.h"
-#include "state/session_internal.h"
+#include "state/clients/session_internal.h"
 
 void state_session_limits_default(struct state_session_limits *l)
 {

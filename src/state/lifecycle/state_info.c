@@ -1,12 +1,12 @@
 /* Snapshots and eviction for the control plane (state_info.h). */
-#include "state/state_info.h"
+#include "state/lifecycle/state_info.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
-#include "state/session_internal.h"
+#include "state/clients/session_internal.h"
 
 const unsigned state_slot_bucket_bounds[STATE_SLOT_BUCKETS] = {0, 1, 2, 4, 8, 16};
 

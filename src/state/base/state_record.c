@@ -28,7 +28,7 @@
 
 #include "core/log.h"
 #include "state/state_internal.h"
-#include "state/state_record_store.h"
+#include "state/base/state_record_store.h"
 
 /* The record key must be the same in every run, and on every head: a
  * fixed key. */

@@ -39,9 +39,9 @@
 #include <unistd.h>
 
 #include "core/log.h"
-#include "state/state_cluster_grace.h"
+#include "state/base/state_cluster_grace.h"
 #include "state/state_internal.h"
-#include "state/state_record_store.h"
+#include "state/base/state_record_store.h"
 
 enum {
 	CLUSTER_LOOK_MS = 500,

@@ -12,8 +12,8 @@
 #include <time.h>
 
 #include "core/log.h"
-#include "state/state_cluster_grace.h"
-#include "state/state_rados.h"
+#include "state/base/state_cluster_grace.h"
+#include "state/base/state_rados.h"
 
 #define GRACE_OID "grace"
 #define NODE_PREFIX "node:"

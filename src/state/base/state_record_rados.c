@@ -25,8 +25,8 @@
 
 #include "core/log.h"
 #include "state/state_internal.h"
-#include "state/state_rados.h"
-#include "state/state_record_store.h"
+#include "state/base/state_rados.h"
+#include "state/base/state_record_store.h"
 
 /* Records fetched per round trip when loading. */
 enum { RECORD_RADOS_PAGE = 512 };

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "state/session.h"
+#include "state/clients/session.h"
 #include "state/state.h"
 
 enum {

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "state/session_internal.h"
+#include "state/clients/session_internal.h"
 
 bool state_session_has_back_locked(const struct state_session *s)
 {
