@@ -233,7 +233,7 @@ static enum nfsstat3 deleg_status(struct nfs3_call *c, enum nfsstat4 st)
 		return NFS3_OK;
 	struct nfs3_server *srv = c->srv;
 	/* The recall goes out now, not with the next NFSv4 call. */
-	state_deleg_work_run(srv->state);
+	state_outbox_kick(srv->state);
 	atomic_fetch_add_explicit(&srv->jukebox, 1, memory_order_relaxed);
 	return NFS3ERR_JUKEBOX;
 }

@@ -76,7 +76,7 @@ struct nfs4_server {
  * order (backend_ops.write_hold).  Called with nothing held but level 1. */
 void nfs4_write_holds_apply(struct nfs4_server *srv);
 /* The state thread's hook (struct state_options.work): the write holds,
- * and the callbacks and lease drops the state module queued (nfs4_deleg_work). */
+ * and the callbacks and lease drops the state module queued (nfs4_outbox_drain). */
 void nfs4_write_holds_work(void *ctx);
 
 /* Opens the exports and the state (reading stable client records from the

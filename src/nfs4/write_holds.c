@@ -37,5 +37,5 @@ void nfs4_write_holds_work(void *ctx)
 	 * delegated file), which then go out within a pass of the state
 	 * thread rather than with whichever COMPOUND comes next. */
 	if (atomic_load_explicit(&srv->write_holds_ready, memory_order_acquire))
-		nfs4_deleg_work(srv);
+		nfs4_outbox_drain(srv, true);
 }

@@ -549,7 +549,7 @@ static void after_call(struct nlm_service *n)
 {
 	state_lock_notify_flush(n->st);
 	if (state_deleg_callbacks_urgent(n->st))
-		state_deleg_work_run(n->st);
+		state_outbox_kick(n->st);
 }
 
 static enum rpc_accept_stat serve_counted(struct nlm_service *n, const struct nlm_caller *c)

@@ -759,11 +759,13 @@ bool state_deleg_work_pending(struct state_server *st);
  * end of the COMPOUND. */
 bool state_deleg_callbacks_urgent(struct state_server *st);
 
-/* Hands that work to the NFSv4 layer's hook (struct state_options.work)
- * now, when any is pending: for a caller with no lock held that may not
- * call nfs4 itself (an NFSv3 call that met a delegation, an NLM call).
- * Nothing without a hook: the next COMPOUND's end takes it then. */
-void state_deleg_work_run(struct state_server *st);
+/* Has the state thread hand that work to the NFSv4 layer's hook (struct
+ * state_options.work) now, when any is pending: what a caller outside a
+ * COMPOUND does after queuing some (an NFSv3 call that met a delegation,
+ * an NLM call, a callback's outcome, a change on the host), so that the
+ * outbox is drained in one place besides the COMPOUND's end.  Returns at
+ * once.  Nothing without a hook: the next COMPOUND's end takes it then. */
+void state_outbox_kick(struct state_server *st);
 
 /* Moves up to max queued callbacks to out; returns how many. */
 size_t state_deleg_take_callbacks(struct state_server *st, struct state_deleg_cb *out,

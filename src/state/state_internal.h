@@ -319,6 +319,9 @@ void state_outbox_unlease(struct state_server *st, const struct state_file_key *
  * is still queued cancels it. */
 void state_outbox_write_hold(struct state_server *st, const struct state_file_key *key, bool on);
 void state_outbox_fini(struct state_server *st);
+/* The state thread's drain: the NFSv4 layer's hook, when work is pending
+ * (no lock held). */
+void state_deleg_work_run(struct state_server *st);
 
 /* Delegation bookkeeping of the server (st->lock). */
 struct state_deleg_table {
@@ -411,6 +414,7 @@ struct state_server {
 	bool thread_started;
 	pthread_cond_t cond;
 	bool stop;
+	bool outbox_kicked; /* state_outbox_kick: the thread drains the outbox */
 	uint64_t reap_requests, reap_done; /* state_run_reaper */
 	pthread_cond_t reap_cond;
 	struct state_probe *probes, **probes_tail;

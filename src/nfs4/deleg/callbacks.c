@@ -84,8 +84,7 @@ static void deleg_cb_done(struct cb_call *call, uint32_t status)
 	}
 	free(a);
 	/* A failed CB_GETATTR becomes a recall; a revocation frees a lease. */
-	if (state_deleg_work_pending(srv->state))
-		nfs4_deleg_work(srv);
+	state_outbox_kick(srv->state);
 }
 
 /* State memory is short: the client is asked to keep at most cb->keep of
@@ -179,7 +178,7 @@ static void deleg_cb_send(struct nfs4_server *srv, const struct state_deleg_cb *
 	}
 }
 
-void nfs4_deleg_work(struct nfs4_server *srv)
+void nfs4_outbox_drain(struct nfs4_server *srv, bool write_holds)
 {
 	struct state_deleg_cb cbs[16];
 	struct state_file_key keys[16];
@@ -198,7 +197,8 @@ void nfs4_deleg_work(struct nfs4_server *srv)
 		}
 		/* Before the leases: a lease is refused while a descriptor
 		 * kept for writing is open. */
-		nfs4_write_holds_apply(srv);
+		if (write_holds)
+			nfs4_write_holds_apply(srv);
 		while (urgent && (n = state_deleg_take_unleased(srv->state, keys, 16)) > 0) {
 			any = true;
 			for (size_t i = 0; i < n; i++) {
@@ -288,7 +288,7 @@ static void deleg_lease_broken(void *ctx, const struct backend_handle *h,
 					"the back end gave up the file's lease before it was returned");
 	else
 		state_deleg_break(srv->state, &key, 0, NULL, true);
-	nfs4_deleg_work(srv);
+	state_outbox_kick(srv->state);
 }
 
 void nfs4_deleg_lease_hook(struct export *ex, struct export_watch *w)

@@ -104,13 +104,15 @@ int nfs4_deleg_lease_grant(struct nfs4_server *srv, const struct state_file_key 
  * (state_deleg_file_delegated). */
 void nfs4_deleg_lease_drop(struct nfs4_server *srv, const struct state_file_key *key);
 
-/* Takes the delegation work the state module queued: sends its callbacks
- * (CB_RECALL, CB_GETATTR, CB_RECALL_ANY), applies its write holds to the
- * back ends (nfs4_write_holds_apply) and drops the back-end leases of
- * files no longer delegated.  Returns at once (callbacks are only queued);
- * the dispatcher calls it after an operation that queued any of these
- * (state_deleg_work_pending). */
-void nfs4_deleg_work(struct nfs4_server *srv);
+/* Drains the state module's outbox: sends its callbacks (CB_RECALL,
+ * CB_GETATTR, CB_RECALL_ANY), applies its write holds to the back ends
+ * (nfs4_write_holds_apply; only with write_holds: a COMPOUND that has not
+ * ended leaves them for its end) and drops the back-end leases of files no
+ * longer delegated.  Returns at once (callbacks are only queued).  Called
+ * in two places: where a COMPOUND's run stops (nfs4_compound), and on the
+ * state thread (nfs4_write_holds_work, the hook state_outbox_kick wakes);
+ * everything else kicks the thread. */
+void nfs4_outbox_drain(struct nfs4_server *srv, bool write_holds);
 
 /* The export hook (export_watch_hook_fn) of the back end's lease-break
  * notification: a break by someone on the host recalls every delegation of

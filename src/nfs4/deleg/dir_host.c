@@ -96,8 +96,7 @@ static void host_changed(void *arg, const struct backend_handle *dirh, enum back
 		state_dirdeleg_break(srv->state, &key, 0, 0);
 	}
 	free(c);
-	if (state_deleg_work_pending(srv->state))
-		nfs4_deleg_work(srv);
+	state_outbox_kick(srv->state);
 }
 
 void nfs4_dirdeleg_host_hook(struct export *ex, struct export_watch *w)

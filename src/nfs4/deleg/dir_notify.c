@@ -329,8 +329,7 @@ static void notify_done(struct cb_call *call, uint32_t status)
 		nfs4_dirdeleg_kick(srv);
 	notify_arg_free(a);
 	/* An error became a recall, a lost path a revocation. */
-	if (state_deleg_work_pending(srv->state))
-		nfs4_deleg_work(srv);
+	state_outbox_kick(srv->state);
 }
 
 /* One batch as one CB_NOTIFY (its notify4 items in the order noted). */
@@ -380,8 +379,7 @@ static void send_batch(struct nfs4_server *srv, struct state_dirdeleg_batch *b)
 		 (unsigned long long)b->clientid, rc);
 	state_dirdeleg_notify_done(srv->state, &b->stateid,
 				   rc == -ENOTCONN ? NFS4ERR_CB_PATH_DOWN : NFS4ERR_SERVERFAULT);
-	if (state_deleg_work_pending(srv->state))
-		nfs4_deleg_work(srv);
+	state_outbox_kick(srv->state);
 }
 
 /* Keeps the promise of GDD4_UNAVAIL's will_signal (RFC 8881 18.39.3,
@@ -428,8 +426,7 @@ static void notifier_main(void *arg)
 		while (state_dirdeleg_take_batch(srv->state, clock_now_ms(), &b, &next))
 			send_batch(srv, &b);
 		/* A holder found too slow was recalled. */
-		if (state_deleg_work_pending(srv->state))
-			nfs4_deleg_work(srv);
+		state_outbox_kick(srv->state);
 		while (state_dirdeleg_take_avail(srv->state, clock_now_ms(), &clientid, &next_avail))
 			send_avail(srv, clientid);
 		if (next_avail && (!next || next_avail < next))

@@ -88,7 +88,7 @@ void nfs4_dirdeleg_notifier_free(struct nfs4_server *srv);
  * past the server's bound or on a read error: no child-attribute
  * notifications), and settles it after (the grant made and its watch
  * taken, or not); release follows the state letting go of the
- * directory's last delegation (nfs4_deleg_work).  Settle and release
+ * directory's last delegation (nfs4_outbox_drain).  Settle and release
  * drop what no delegation of dir needs any more (the index when none asks
  * child attributes, the watch when there is none), never while a claim
  * is open, and decide it under the lock the claim takes, so that a grant

@@ -514,11 +514,6 @@ static enum nfsstat4 compound_run_op(struct nfs4_compound *c, const struct nfs4_
 	c->cfh_attr = &cfh_attr;
 	status = desc->serve(c, args, &c->req->reply);
 	c->cfh_attr = NULL;
-	/* Recalls the operation caused go out now (without waiting); write
-	 * holds wait for the end of the COMPOUND, where a CLOSE after the
-	 * OPEN has cancelled its hold. */
-	if (state_deleg_callbacks_urgent(c->srv->state))
-		nfs4_deleg_work(c->srv);
 	return status;
 }
 
@@ -968,6 +963,14 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 	}
 	if (step == STEP_NEXT || step == STEP_STOP)
 		step = compound_durable(&run, &local, req, step);
+	/* The one place a COMPOUND drains the state module's outbox, when its
+	 * run stops: the callbacks its operations queued go out (a CB_GETATTR
+	 * before it parks to wait for the answer), and once it has ended, the
+	 * write holds reach the back end before the reply goes out (the next
+	 * WRITE finds its descriptor kept, after a CLOSE the host sees the
+	 * file closed; a CLOSE after the OPEN has cancelled its hold). */
+	if (state_deleg_work_pending(srv->state))
+		nfs4_outbox_drain(srv, step != STEP_DEFER && step != STEP_PARK);
 	if (step == STEP_DEFER)
 		return rpc_dispatch_defer();
 	if (step == STEP_PARK)
@@ -982,11 +985,6 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 		free(run);
 		req->prog_state = NULL;
 	}
-	/* The write holds this COMPOUND queued reach the back end before its
-	 * reply goes out: the next WRITE finds its descriptor kept, and after
-	 * a CLOSE the host sees the file closed. */
-	if (state_deleg_work_pending(srv->state))
-		nfs4_deleg_work(srv);
 	/* CB_NOTIFY_LOCKs for locks this COMPOUND freed (LOCKU, CLOSE,
 	 * FREE_STATEID...): queued now that no state lock is held. */
 	state_lock_notify_flush(srv->state);

@@ -36,6 +36,16 @@ void state_deleg_work_run(struct state_server *st)
 		st->opts.work(st->opts.cb_ctx);
 }
 
+void state_outbox_kick(struct state_server *st)
+{
+	if (!st->opts.work || !state_deleg_work_pending(st))
+		return;
+	pthread_mutex_lock(&st->lock);
+	st->outbox_kicked = true;
+	pthread_cond_signal(&st->cond);
+	pthread_mutex_unlock(&st->lock);
+}
+
 size_t state_deleg_take_callbacks(struct state_server *st, struct state_deleg_cb *out, size_t max)
 {
 	pthread_mutex_lock(&st->lock);

@@ -155,6 +155,13 @@ static void *state_thread_main(void *arg)
 			pthread_cond_broadcast(&st->reap_cond);
 			continue;
 		}
+		if (st->outbox_kicked) {
+			st->outbox_kicked = false;
+			pthread_mutex_unlock(&st->lock);
+			state_deleg_work_run(st);
+			pthread_mutex_lock(&st->lock);
+			continue;
+		}
 		uint64_t resend = st->deleg.resend_due_ms;
 		if (resend && now >= resend) {
 			state_deleg_recalls_resend(st, now);
