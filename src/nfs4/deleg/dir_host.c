@@ -5,7 +5,6 @@
  * change has happened; their listing must go), and a directory that went
  * itself, or whose changes were lost, is recalled from every holder. */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -60,42 +59,40 @@ static void host_changed(void *arg, const struct backend_handle *dirh, enum back
 	 * the host: clientid 0 is no holder. */
 	if (ev != BACKEND_DIR_CHILD)
 		state_dirdeleg_break(srv->state, &key, 0, host_need(ev));
-	/* The notifications are encoded as for an operation of the server
-	 * itself, acting as root. */
-	struct nfs4_compound *c = calloc(1, sizeof(*c));
-	if (c && ev != BACKEND_DIR_GONE && ev != BACKEND_DIR_LOST) {
-		c->srv = srv;
-		c->minor = 1;
-		struct fh dir;
-		fh_from_object(&srv->exports, ex, dirh, &dir);
-		struct backend_handle bh;
-		struct backend_attr attr;
-		bool found = ev != BACKEND_DIR_REMOVED && ev != BACKEND_DIR_ATTRS &&
-			     ex->ops->lookup(ex->bex, &c->cred, dirh, name, &bh, &attr) == 0;
-		switch (ev) {
-		case BACKEND_DIR_ADDED:
-			nfs4_dirdeleg_added(c, &dir, name, found ? &bh : NULL, found ? &attr : NULL);
-			break;
-		case BACKEND_DIR_REMOVED:
-			nfs4_dirdeleg_removed(c, &dir, name);
-			break;
-		case BACKEND_DIR_ATTRS:
-			nfs4_dirdeleg_dir_attrs(c, &dir);
-			break;
-		case BACKEND_DIR_CHILD:
-			/* Gone since (its removal comes next): told without
-			 * values, the holder asks if it wants them. */
-			nfs4_dirdeleg_child_attrs_in(c, &dir, name, found ? &bh : NULL,
-						     found ? &attr : NULL);
-			break;
-		default:
-			break;
-		}
-	} else if (!c) {
-		/* Nothing can be told: nobody may go on trusting it. */
-		state_dirdeleg_break(srv->state, &key, 0, 0);
+	if (ev == BACKEND_DIR_GONE || ev == BACKEND_DIR_LOST) {
+		state_outbox_kick(srv->state);
+		return;
 	}
-	free(c);
+	/* The server's own change, as root (a zeroed credential), told with
+	 * the attributes of minor version 1, which every holder of a
+	 * directory delegation has. */
+	static const struct backend_cred root;
+	const struct nfs4_dir_author by = {.srv = srv, .minor = 1, .cred = &root};
+	struct fh dir;
+	fh_from_object(&srv->exports, ex, dirh, &dir);
+	struct backend_handle bh;
+	struct backend_attr attr;
+	bool found = ev != BACKEND_DIR_REMOVED && ev != BACKEND_DIR_ATTRS &&
+		     ex->ops->lookup(ex->bex, &root, dirh, name, &bh, &attr) == 0;
+	switch (ev) {
+	case BACKEND_DIR_ADDED:
+		nfs4_dirdeleg_added(&by, &dir, name, found ? &bh : NULL, found ? &attr : NULL);
+		break;
+	case BACKEND_DIR_REMOVED:
+		nfs4_dirdeleg_removed(&by, &dir, name);
+		break;
+	case BACKEND_DIR_ATTRS:
+		nfs4_dirdeleg_dir_attrs(&by, &dir);
+		break;
+	case BACKEND_DIR_CHILD:
+		/* Gone since (its removal comes next): told without values,
+		 * the holder asks if it wants them. */
+		nfs4_dirdeleg_child_attrs_in(&by, &dir, name, found ? &bh : NULL,
+					     found ? &attr : NULL);
+		break;
+	default:
+		break;
+	}
 	state_outbox_kick(srv->state);
 }
 

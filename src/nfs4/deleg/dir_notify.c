@@ -40,7 +40,7 @@ enum { NOTIFY_TARGETS_FIRST = 16, BODY_MAX = 8192 };
 /* The attributes of entry fh (attr) that a holder asked for, as a raw
  * fattr4 into scratch (out points into it).  False when they do not
  * encode. */
-static bool entry_attrs(struct nfs4_compound *c, const struct fh *fh,
+static bool entry_attrs(const struct nfs4_dir_author *by, const struct fh *fh,
 			const struct backend_attr *attr, const struct nfs4_bitmap *want,
 			struct xdr_enc *scratch, struct nfs4_fattr_raw *out)
 {
@@ -51,7 +51,7 @@ static bool entry_attrs(struct nfs4_compound *c, const struct fh *fh,
 	if (none || !fh || !attr)
 		return true;
 	size_t at = xdr_enc_len(scratch);
-	if (nfs4_fattr_encode(c, fh, attr, want, scratch) != NFS4_OK)
+	if (nfs4_fattr_encode_as(by->srv, by->minor, fh, attr, want, scratch) != NFS4_OK)
 		return false;
 	struct xdr_dec d;
 	xdr_dec_init(&d, scratch->buf->data + at, xdr_enc_len(scratch) - at);
@@ -68,7 +68,7 @@ struct dir_change {
 	const struct backend_attr *attr;
 };
 
-static bool encode_change(struct nfs4_compound *c, const struct dir_change *ch,
+static bool encode_change(const struct nfs4_dir_author *by, const struct dir_change *ch,
 			  const struct state_dirdeleg_target *t, struct xdr_enc *e)
 {
 	struct xdr_enc scratch;
@@ -86,7 +86,7 @@ static bool encode_change(struct nfs4_compound *c, const struct dir_change *ch,
 		add.has_old_entry = ch->replaced;
 		add.old_entry.old_entry.name = nfs4_opaque_str(ch->name);
 		add.new_entry.name = nfs4_opaque_str(ch->name);
-		ok = entry_attrs(c, ch->child, ch->attr, &t->child_attrs, &scratch,
+		ok = entry_attrs(by, ch->child, ch->attr, &t->child_attrs, &scratch,
 				 &add.new_entry.attrs) &&
 		     nfs4_enc_notify_add(e, &add);
 		break;
@@ -103,7 +103,7 @@ static bool encode_change(struct nfs4_compound *c, const struct dir_change *ch,
 		memset(&at, 0, sizeof(at));
 		bool child = ch->kind == NOTIFY4_CHANGE_CHILD_ATTRS;
 		at.changed_entry.name = nfs4_opaque_str(child ? ch->name : "");
-		ok = entry_attrs(c, ch->child, ch->attr, child ? &t->child_attrs : &t->dir_attrs,
+		ok = entry_attrs(by, ch->child, ch->attr, child ? &t->child_attrs : &t->dir_attrs,
 				 &scratch, &at.changed_entry.attrs) &&
 		     nfs4_enc_notify_attr(e, &at);
 		break;
@@ -115,7 +115,7 @@ static bool encode_change(struct nfs4_compound *c, const struct dir_change *ch,
 		rn.new_entry.new_entry.name = nfs4_opaque_str(ch->new_name);
 		rn.new_entry.has_old_entry = ch->replaced;
 		rn.new_entry.old_entry.old_entry.name = nfs4_opaque_str(ch->new_name);
-		ok = entry_attrs(c, ch->child, ch->attr, &t->child_attrs, &scratch,
+		ok = entry_attrs(by, ch->child, ch->attr, &t->child_attrs, &scratch,
 				 &rn.new_entry.new_entry.attrs) &&
 		     nfs4_enc_notify_rename(e, &rn);
 		break;
@@ -139,10 +139,10 @@ static uint64_t name_key(const char *name)
 /* Hands change ch of directory dir to the batch of each holder that asked
  * for its kind.  A holder whose notification cannot be made (no memory)
  * is recalled: it must never go on trusting a listing that changed. */
-static void dir_changed(struct nfs4_compound *c, const struct fh *dir,
+static void dir_changed(const struct nfs4_dir_author *by, const struct fh *dir,
 			const struct dir_change *ch)
 {
-	struct nfs4_server *srv = c->srv;
+	struct nfs4_server *srv = by->srv;
 	if (dir->kind != FH_EXPORT || !state_dirdeleg_any(srv->state))
 		return;
 	struct state_file_key key = {.export_id = dir->export->id, .bh = dir->bh};
@@ -163,7 +163,7 @@ static void dir_changed(struct nfs4_compound *c, const struct fh *dir,
 	for (size_t i = 0; i < n; i++) {
 		struct xdr_enc e;
 		bool init = xdr_enc_init(&e, 256, BODY_MAX);
-		if (init && encode_change(c, ch, &t[i], &e))
+		if (init && encode_change(by, ch, &t[i], &e))
 			due |= state_dirdeleg_note(srv->state, &t[i].stateid, ch->kind, same,
 						   e.buf->data, (uint32_t)xdr_enc_len(&e));
 		else
@@ -177,22 +177,22 @@ static void dir_changed(struct nfs4_compound *c, const struct fh *dir,
 		nfs4_dirdeleg_kick(srv);
 }
 
-void nfs4_dirdeleg_dir_attrs(struct nfs4_compound *c, const struct fh *dir)
+void nfs4_dirdeleg_dir_attrs(const struct nfs4_dir_author *by, const struct fh *dir)
 {
-	if (dir->kind != FH_EXPORT || !state_dirdeleg_any(c->srv->state))
+	if (dir->kind != FH_EXPORT || !state_dirdeleg_any(by->srv->state))
 		return;
 	struct backend_attr attr;
-	if (nfs4_fh_getattr(c, dir, &attr) != NFS4_OK)
+	if (dir->export->ops->getattr(dir->export->bex, &dir->bh, &attr) != 0)
 		return;
 	struct dir_change ch = {
 		.kind = NOTIFY4_CHANGE_DIR_ATTRS, .name = "", .child = dir, .attr = &attr};
-	dir_changed(c, dir, &ch);
+	dir_changed(by, dir, &ch);
 }
 
-void nfs4_dirdeleg_child_attrs(struct nfs4_compound *c, const struct fh *child,
+void nfs4_dirdeleg_child_attrs(const struct nfs4_dir_author *by, const struct fh *child,
 			       const struct backend_attr *attr)
 {
-	struct nfs4_server *srv = c->srv;
+	struct nfs4_server *srv = by->srv;
 	if (child->kind != FH_EXPORT || !state_dirdeleg_any_child_attrs(srv->state))
 		return;
 	/* Hard links: one entry per directory and name, a few at most. */
@@ -205,76 +205,76 @@ void nfs4_dirdeleg_child_attrs(struct nfs4_compound *c, const struct fh *child,
 					.name = parents[i].name,
 					.child = child,
 					.attr = attr};
-		dir_changed(c, &dir, &ch);
+		dir_changed(by, &dir, &ch);
 	}
 }
 
-void nfs4_dirdeleg_child_attrs_in(struct nfs4_compound *c, const struct fh *dir,
+void nfs4_dirdeleg_child_attrs_in(const struct nfs4_dir_author *by, const struct fh *dir,
 				  const char *name, const struct backend_handle *child,
 				  const struct backend_attr *attr)
 {
-	if (dir->kind != FH_EXPORT || !state_dirdeleg_any_child_attrs(c->srv->state))
+	if (dir->kind != FH_EXPORT || !state_dirdeleg_any_child_attrs(by->srv->state))
 		return;
 	struct fh fh;
 	if (child)
-		fh_from_object(&c->srv->exports, dir->export, child, &fh);
+		fh_from_object(&by->srv->exports, dir->export, child, &fh);
 	struct dir_change ch = {.kind = NOTIFY4_CHANGE_CHILD_ATTRS,
 				.name = name,
 				.child = child ? &fh : NULL,
 				.attr = child ? attr : NULL};
-	dir_changed(c, dir, &ch);
+	dir_changed(by, dir, &ch);
 }
 
 /* Keeps the index of dir's entries (deleg/dir_children.c) in step; one
  * that had to be dropped leaves child-attribute changes untold, so the
  * holders go back (recalled). */
-static void index_note(struct nfs4_compound *c, const struct fh *dir, const char *name,
+static void index_note(const struct nfs4_dir_author *by, const struct fh *dir, const char *name,
 		       const struct backend_handle *child)
 {
-	if (dir->kind != FH_EXPORT || !state_dirdeleg_any_child_attrs(c->srv->state))
+	if (dir->kind != FH_EXPORT || !state_dirdeleg_any_child_attrs(by->srv->state))
 		return;
 	struct state_file_key key = {.export_id = dir->export->id, .bh = dir->bh};
-	if (!nfs4_dirdeleg_children_note(c->srv, &key, name, child))
-		state_dirdeleg_break(c->srv->state, &key, 0, 0);
+	if (!nfs4_dirdeleg_children_note(by->srv, &key, name, child))
+		state_dirdeleg_break(by->srv->state, &key, 0, 0);
 }
 
-void nfs4_dirdeleg_added(struct nfs4_compound *c, const struct fh *dir, const char *name,
+void nfs4_dirdeleg_added(const struct nfs4_dir_author *by, const struct fh *dir, const char *name,
 			 const struct backend_handle *child, const struct backend_attr *attr)
 {
-	index_note(c, dir, name, child);
+	index_note(by, dir, name, child);
 	struct fh fh;
 	if (child && dir->kind == FH_EXPORT)
-		fh_from_object(&c->srv->exports, dir->export, child, &fh);
+		fh_from_object(&by->srv->exports, dir->export, child, &fh);
 	struct dir_change ch = {.kind = NOTIFY4_ADD_ENTRY,
 				.name = name,
 				.child = child ? &fh : NULL,
 				.attr = attr};
-	dir_changed(c, dir, &ch);
-	nfs4_dirdeleg_dir_attrs(c, dir);
+	dir_changed(by, dir, &ch);
+	nfs4_dirdeleg_dir_attrs(by, dir);
 }
 
-void nfs4_dirdeleg_removed(struct nfs4_compound *c, const struct fh *dir, const char *name)
+void nfs4_dirdeleg_removed(const struct nfs4_dir_author *by, const struct fh *dir, const char *name)
 {
-	index_note(c, dir, name, NULL);
+	index_note(by, dir, name, NULL);
 	struct dir_change ch = {.kind = NOTIFY4_REMOVE_ENTRY, .name = name};
-	dir_changed(c, dir, &ch);
-	nfs4_dirdeleg_dir_attrs(c, dir);
+	dir_changed(by, dir, &ch);
+	nfs4_dirdeleg_dir_attrs(by, dir);
 }
 
-void nfs4_dirdeleg_renamed(struct nfs4_compound *c, const struct fh *from_dir,
+void nfs4_dirdeleg_renamed(const struct nfs4_dir_author *by, const struct fh *from_dir,
 			   const char *from, const struct fh *to_dir, const char *to,
 			   bool replaced)
 {
-	if (!state_dirdeleg_any(c->srv->state) || to_dir->kind != FH_EXPORT)
+	if (!state_dirdeleg_any(by->srv->state) || to_dir->kind != FH_EXPORT)
 		return;
 	/* The entry as it is now, for the attributes of its new name. */
 	struct export *ex = to_dir->export;
 	struct backend_handle bh;
 	struct backend_attr attr;
 	struct fh fh;
-	bool found = ex->ops->lookup(ex->bex, &c->cred, &to_dir->bh, to, &bh, &attr) == 0;
+	bool found = ex->ops->lookup(ex->bex, by->cred, &to_dir->bh, to, &bh, &attr) == 0;
 	if (found)
-		fh_from_object(&c->srv->exports, ex, &bh, &fh);
+		fh_from_object(&by->srv->exports, ex, &bh, &fh);
 	bool within = fh_equal(from_dir, to_dir);
 	if (within && strcmp(from, to) == 0)
 		return; /* renamed onto itself: nothing changed */
@@ -286,16 +286,16 @@ void nfs4_dirdeleg_renamed(struct nfs4_compound *c, const struct fh *from_dir,
 				.child = found ? &fh : NULL,
 				.attr = found ? &attr : NULL};
 	if (within) {
-		index_note(c, to_dir, from, NULL);
-		index_note(c, to_dir, to, found ? &bh : NULL);
+		index_note(by, to_dir, from, NULL);
+		index_note(by, to_dir, to, found ? &bh : NULL);
 		ch.kind = NOTIFY4_RENAME_ENTRY;
 		ch.name = from;
 		ch.new_name = to;
 	} else {
-		nfs4_dirdeleg_removed(c, from_dir, from);
+		nfs4_dirdeleg_removed(by, from_dir, from);
 	}
-	dir_changed(c, to_dir, &ch);
-	nfs4_dirdeleg_dir_attrs(c, to_dir);
+	dir_changed(by, to_dir, &ch);
+	nfs4_dirdeleg_dir_attrs(by, to_dir);
 }
 
 /* --- sending the batches ------------------------------------------------------------ */

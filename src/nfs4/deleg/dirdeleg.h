@@ -41,6 +41,18 @@ enum nfsstat4 nfs4_dirdeleg_break(struct nfs4_compound *c, const struct fh *dir,
 enum nfsstat4 nfs4_dirdeleg_break_name(struct nfs4_compound *c, const struct fh *dir,
 				       const char *name, bool *exists);
 
+/* Who made a change that directory delegation holders are told of: the
+ * server, the minor version the notices' attributes are encoded for, and
+ * the credential the entry is looked up with.  An operation's is
+ * NFS4_DIR_BY(c); a change made on the host is the server's own, as root
+ * (deleg/dir_host.c). */
+struct nfs4_dir_author {
+	struct nfs4_server *srv;
+	uint32_t minor;
+	const struct backend_cred *cred;
+};
+#define NFS4_DIR_BY(c) (&(const struct nfs4_dir_author){(c)->srv, (c)->minor, &(c)->cred})
+
 /* After a change succeeded: each holder of a delegation on dir that asked
  * for the kind is told (the holder that made it too, RFC 8881 10.9.2).
  * added: name came into dir (child and attr: the entry, its attributes;
@@ -49,23 +61,23 @@ enum nfsstat4 nfs4_dirdeleg_break_name(struct nfs4_compound *c, const struct fh 
  * RENAME_ENTRY within a directory, REMOVE_ENTRY and ADD_ENTRY across,
  * each holder seeing its own directory's side; the entry replaced is the
  * new entry's nad_old_entry, RFC 8881 20.4). */
-void nfs4_dirdeleg_added(struct nfs4_compound *c, const struct fh *dir, const char *name,
+void nfs4_dirdeleg_added(const struct nfs4_dir_author *by, const struct fh *dir, const char *name,
 			 const struct backend_handle *child, const struct backend_attr *attr);
-void nfs4_dirdeleg_removed(struct nfs4_compound *c, const struct fh *dir, const char *name);
+void nfs4_dirdeleg_removed(const struct nfs4_dir_author *by, const struct fh *dir, const char *name);
 /* Entry changes also change the directory's attributes: holders that
  * asked CHANGE_DIR_ATTRS are told after each (added, removed and renamed
  * do it).  dir_attrs: the directory's own attributes changed (SETATTR);
  * child_attrs: those of child (attr, as they are now: SETATTR, WRITE),
  * an entry of whichever delegated directories hold it. */
-void nfs4_dirdeleg_dir_attrs(struct nfs4_compound *c, const struct fh *dir);
-void nfs4_dirdeleg_child_attrs(struct nfs4_compound *c, const struct fh *child,
+void nfs4_dirdeleg_dir_attrs(const struct nfs4_dir_author *by, const struct fh *dir);
+void nfs4_dirdeleg_child_attrs(const struct nfs4_dir_author *by, const struct fh *child,
 			       const struct backend_attr *attr);
 /* The same when the directory and the entry's name are known (host
  * changes); child NULL: the entry went since (no values). */
-void nfs4_dirdeleg_child_attrs_in(struct nfs4_compound *c, const struct fh *dir,
+void nfs4_dirdeleg_child_attrs_in(const struct nfs4_dir_author *by, const struct fh *dir,
 				  const char *name, const struct backend_handle *child,
 				  const struct backend_attr *attr);
-void nfs4_dirdeleg_renamed(struct nfs4_compound *c, const struct fh *from_dir,
+void nfs4_dirdeleg_renamed(const struct nfs4_dir_author *by, const struct fh *from_dir,
 			   const char *from, const struct fh *to_dir, const char *to,
 			   bool replaced);
 

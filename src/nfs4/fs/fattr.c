@@ -74,16 +74,21 @@ static void fattr_supported_init(void)
 		fattr_supported_build(m, &fattr_supported_by_minor[m]);
 }
 
-void nfs4_fattr_supported(const struct nfs4_compound *c, struct nfs4_bitmap *out)
+static void supported_in(uint32_t minor, struct nfs4_bitmap *out)
 {
 	pthread_once(&fattr_supported_once, fattr_supported_init);
-	*out = fattr_supported_by_minor[c->minor < FATTR_MINORS ? c->minor : FATTR_MINORS - 1];
+	*out = fattr_supported_by_minor[minor < FATTR_MINORS ? minor : FATTR_MINORS - 1];
+}
+
+void nfs4_fattr_supported(const struct nfs4_compound *c, struct nfs4_bitmap *out)
+{
+	supported_in(c->minor, out);
 }
 
 /* What OPEN accepts (ops/open.c): every access and deny value, the
  * delegation wishes it honours, the claims it serves and the create modes
  * of the minor version. */
-static void open_arguments(const struct nfs4_compound *c, struct nfs4_open_arguments *oa)
+static void open_arguments(uint32_t minor, struct nfs4_open_arguments *oa)
 {
 	memset(oa, 0, sizeof(*oa));
 	nfs4_bitmap_set(&oa->share_access, OPEN4_SHARE_ACCESS_READ);
@@ -94,7 +99,7 @@ static void open_arguments(const struct nfs4_compound *c, struct nfs4_open_argum
 	nfs4_bitmap_set(&oa->share_access_want, OPEN_ARGS_SHARE_ACCESS_WANT_ANY_DELEG);
 	nfs4_bitmap_set(&oa->share_access_want, OPEN_ARGS_SHARE_ACCESS_WANT_NO_DELEG);
 	nfs4_bitmap_set(&oa->share_access_want, OPEN_ARGS_SHARE_ACCESS_WANT_CANCEL);
-	if (c->minor >= 1)
+	if (minor >= 1)
 		nfs4_bitmap_set(&oa->share_access_want,
 				OPEN_ARGS_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS);
 	static const unsigned claims[] = {CLAIM_NULL, CLAIM_PREVIOUS, CLAIM_DELEGATE_CUR,
@@ -104,7 +109,7 @@ static void open_arguments(const struct nfs4_compound *c, struct nfs4_open_argum
 	nfs4_bitmap_set(&oa->create_mode, UNCHECKED4);
 	nfs4_bitmap_set(&oa->create_mode, GUARDED4);
 	nfs4_bitmap_set(&oa->create_mode, EXCLUSIVE4);
-	if (c->minor >= 1)
+	if (minor >= 1)
 		nfs4_bitmap_set(&oa->create_mode, EXCLUSIVE4_1);
 }
 
@@ -259,12 +264,12 @@ struct fattr_scratch {
 
 /* Fills the value of one attribute Ferry supports into out; its present
  * bit is the caller's. */
-static void fill_one(struct nfs4_compound *c, const struct fh *fh,
+static void fill_one(const struct nfs4_server *srv, uint32_t minor, const struct fh *fh,
 		     const struct backend_attr *a, const struct backend_fsstat *fs, unsigned bit,
 		     struct nfs4_attrs *out, struct fattr_scratch *scratch)
 {
 	switch (bit) {
-	case FATTR4_SUPPORTED_ATTRS: nfs4_fattr_supported(c, &out->supported_attrs); break;
+	case FATTR4_SUPPORTED_ATTRS: supported_in(minor, &out->supported_attrs); break;
 	case FATTR4_TYPE: out->type = ftype_to_nfs(a->type); break;
 	case FATTR4_FH_EXPIRE_TYPE: out->fh_expire_type = FH4_PERSISTENT; break;
 	case FATTR4_CHANGE: out->change = a->change; break;
@@ -280,7 +285,7 @@ static void fill_one(struct nfs4_compound *c, const struct fh *fh,
 	case FATTR4_NAMED_ATTR: out->named_attr = false; break;
 	case FATTR4_CASE_INSENSITIVE: out->case_insensitive = false; break;
 	case FATTR4_FSID: out->fsid = fh_fsid(fh); break;
-	case FATTR4_LEASE_TIME: out->lease_time = c->srv->lease_time_s; break;
+	case FATTR4_LEASE_TIME: out->lease_time = srv->lease_time_s; break;
 	case FATTR4_RDATTR_ERROR: out->rdattr_error = NFS4_OK; break;
 	case FATTR4_ACLSUPPORT: out->aclsupport = ACL4_SUPPORT_NONE; break;
 	case FATTR4_FILEHANDLE: out->filehandle = (struct nfs4_opaque){fh->wire, fh->wire_len}; break;
@@ -322,7 +327,7 @@ static void fill_one(struct nfs4_compound *c, const struct fh *fh,
 		break;
 	case FATTR4_TIME_DELEG_ACCESS: out->time_deleg_access = a->atime; break;
 	case FATTR4_TIME_DELEG_MODIFY: out->time_deleg_modify = a->mtime; break;
-	case FATTR4_OPEN_ARGUMENTS: open_arguments(c, &out->open_arguments); break;
+	case FATTR4_OPEN_ARGUMENTS: open_arguments(minor, &out->open_arguments); break;
 	/* The pseudo-fs keeps none (its statfs answer is zeroed). */
 	case FATTR4_XATTR_SUPPORT: out->xattr_support = fs->xattrs; break;
 	case FATTR4_CLONE_BLKSIZE: out->clone_blksize = fs->clone_blksize; break;
@@ -354,8 +359,15 @@ enum nfsstat4 nfs4_fattr_encode(struct nfs4_compound *c, const struct fh *fh,
 				const struct backend_attr *attr, const struct nfs4_bitmap *want,
 				struct xdr_enc *e)
 {
+	return nfs4_fattr_encode_as(c->srv, c->minor, fh, attr, want, e);
+}
+
+enum nfsstat4 nfs4_fattr_encode_as(const struct nfs4_server *srv, uint32_t minor,
+				   const struct fh *fh, const struct backend_attr *attr,
+				   const struct nfs4_bitmap *want, struct xdr_enc *e)
+{
 	struct nfs4_bitmap sup, ret;
-	nfs4_fattr_supported(c, &sup);
+	supported_in(minor, &sup);
 	for (int i = 0; i < NFS4_BITMAP_WORDS; i++)
 		ret.w[i] = want->w[i] & sup.w[i];
 	/* Write-only attributes are never returned. */
@@ -384,8 +396,8 @@ enum nfsstat4 nfs4_fattr_encode(struct nfs4_compound *c, const struct fh *fh,
 	vals.present = ret;
 	for (unsigned w = 0; w < NFS4_BITMAP_WORDS; w++)
 		for (uint32_t bits = ret.w[w]; bits; bits &= bits - 1)
-			fill_one(c, fh, attr, &fs, w * 32 + (unsigned)__builtin_ctz(bits), &vals,
-				 &scratch);
+			fill_one(srv, minor, fh, attr, &fs, w * 32 + (unsigned)__builtin_ctz(bits),
+				 &vals, &scratch);
 	return nfs4_fattr_encode_attrs(&vals, &ret, e) ? NFS4_OK : NFS4ERR_RESOURCE;
 }
 

@@ -20,6 +20,11 @@ enum nfsstat4 nfs4_fh_getattr(struct nfs4_compound *c, const struct fh *fh,
 enum nfsstat4 nfs4_fattr_encode(struct nfs4_compound *c, const struct fh *fh,
 				const struct backend_attr *attr, const struct nfs4_bitmap *want,
 				struct xdr_enc *e);
+/* The same for minor version minor of server srv, outside any COMPOUND (a
+ * change made on the host, told to directory delegation holders). */
+enum nfsstat4 nfs4_fattr_encode_as(const struct nfs4_server *srv, uint32_t minor,
+				   const struct fh *fh, const struct backend_attr *attr,
+				   const struct nfs4_bitmap *want, struct xdr_enc *e);
 
 /* Attributes a client asks to set. */
 struct nfs4_sattr {

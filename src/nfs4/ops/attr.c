@@ -110,8 +110,8 @@ enum nfsstat4 nfs4_op_setattr(struct nfs4_compound *c, void *args, struct xdr_en
 	nfs4_enc_setattr_res(res, &r);
 	if (st == NFS4_OK && sattr.sa.mask) {
 		if (attr.type == BACKEND_DIR)
-			nfs4_dirdeleg_dir_attrs(c, &c->cfh);
-		nfs4_dirdeleg_child_attrs(c, &c->cfh, &attr);
+			nfs4_dirdeleg_dir_attrs(NFS4_DIR_BY(c), &c->cfh);
+		nfs4_dirdeleg_child_attrs(NFS4_DIR_BY(c), &c->cfh, &attr);
 	}
 	return st;
 }

@@ -244,7 +244,7 @@ enum nfsstat4 nfs4_op_create(struct nfs4_compound *c, void *args, struct xdr_enc
 		.attrset = sattr.mask,
 	};
 	nfs4_enc_create_res(res, &r);
-	nfs4_dirdeleg_added(c, &c->cfh, name, &bh, &attr);
+	nfs4_dirdeleg_added(NFS4_DIR_BY(c), &c->cfh, name, &bh, &attr);
 	struct fh fh;
 	fh_from_object(&c->srv->exports, ex, &bh, &fh);
 	nfs4_compound_set_cfh(c, &fh);
@@ -270,7 +270,7 @@ enum nfsstat4 nfs4_op_remove(struct nfs4_compound *c, void *args, struct xdr_enc
 	nfs4_durable_note(c, ex, &c->cfh.bh, BACKEND_SYNC_ENTRIES);
 	struct nfs4_remove_res r = {nfs4_dir_change_info(dattr.change, dir_change(c, &c->cfh))};
 	nfs4_enc_remove_res(res, &r);
-	nfs4_dirdeleg_removed(c, &c->cfh, name);
+	nfs4_dirdeleg_removed(NFS4_DIR_BY(c), &c->cfh, name);
 	return NFS4_OK;
 }
 
@@ -338,7 +338,7 @@ enum nfsstat4 nfs4_op_rename(struct nfs4_compound *c, void *args, struct xdr_enc
 		.target_cinfo = nfs4_dir_change_info(tattr.change, dir_change(c, &c->cfh)),
 	};
 	nfs4_enc_rename_res(res, &r);
-	nfs4_dirdeleg_renamed(c, &c->sfh, from, &c->cfh, to, replaces);
+	nfs4_dirdeleg_renamed(NFS4_DIR_BY(c), &c->sfh, from, &c->cfh, to, replaces);
 	return NFS4_OK;
 }
 
@@ -364,9 +364,9 @@ enum nfsstat4 nfs4_op_link(struct nfs4_compound *c, void *args, struct xdr_enc *
 	nfs4_enc_link_res(res, &r);
 	/* One more link now: the attributes as they are. */
 	if (nfs4_fh_getattr(c, &c->sfh, &oattr) == NFS4_OK)
-		nfs4_dirdeleg_added(c, &c->cfh, name, &c->sfh.bh, &oattr);
+		nfs4_dirdeleg_added(NFS4_DIR_BY(c), &c->cfh, name, &c->sfh.bh, &oattr);
 	else
-		nfs4_dirdeleg_added(c, &c->cfh, name, NULL, NULL);
+		nfs4_dirdeleg_added(NFS4_DIR_BY(c), &c->cfh, name, NULL, NULL);
 	return NFS4_OK;
 }
 

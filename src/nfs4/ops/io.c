@@ -58,7 +58,7 @@ void nfs4_data_changed(struct nfs4_compound *c)
 	struct backend_attr attr;
 	if (state_dirdeleg_any_child_attrs(c->srv->state) &&
 	    nfs4_fh_getattr(c, &c->cfh, &attr) == NFS4_OK)
-		nfs4_dirdeleg_child_attrs(c, &c->cfh, &attr);
+		nfs4_dirdeleg_child_attrs(NFS4_DIR_BY(c), &c->cfh, &attr);
 }
 
 /* From this size on a READ's data goes file -> pipe -> socket, never

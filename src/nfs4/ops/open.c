@@ -374,7 +374,7 @@ static enum nfsstat4 open_by_name(struct nfs4_compound *c, const struct open_arg
 	if (t->created && nfs4_fh_getattr(c, &c->cfh, &after) == NFS4_OK)
 		t->after = after.change;
 	if (t->created)
-		nfs4_dirdeleg_added(c, &c->cfh, name, &t->bh, &t->attr);
+		nfs4_dirdeleg_added(NFS4_DIR_BY(c), &c->cfh, name, &t->bh, &t->attr);
 	return open_settle_attrs(c, a, t);
 }
 

@@ -133,8 +133,8 @@ static void xattr_change_end(struct nfs4_compound *c, const struct backend_attr 
 	struct nfs4_cinfo_res r = {nfs4_dir_change_info(before->change, after.change)};
 	nfs4_enc_cinfo_res(res, &r);
 	if (after.type == BACKEND_DIR)
-		nfs4_dirdeleg_dir_attrs(c, &c->cfh);
-	nfs4_dirdeleg_child_attrs(c, &c->cfh, &after);
+		nfs4_dirdeleg_dir_attrs(NFS4_DIR_BY(c), &c->cfh);
+	nfs4_dirdeleg_child_attrs(NFS4_DIR_BY(c), &c->cfh, &after);
 }
 
 enum nfsstat4 nfs4_op_setxattr(struct nfs4_compound *c, void *args, struct xdr_enc *res)
