@@ -931,4 +931,44 @@ void state_get_stats(struct state_server *st, struct state_stats *out);
  * and waits for it. */
 void state_run_reaper(struct state_server *st);
 
+/* --- types the server's own record keeps for its parts -------------------- */
+
+/* Directory delegations' counters (state_dirdeleg_get_stats). */
+struct state_dirdeleg_stats {
+	uint64_t granted, recalled, revoked; /* since start */
+	unsigned active;                     /* held now (revoked ones not counted) */
+	uint64_t notifies;                   /* CB_NOTIFYs handed to the callback queue */
+	uint64_t changes;                    /* the changes they carried */
+	uint64_t notify_bytes;               /* their notify4 items' bytes on the wire */
+	/* Recalls by cause (the others: a change no notification describes,
+	 * or one the holder did not ask to be told of): more changes waiting
+	 * than dir_max_changes, or one too large for any CB_NOTIFY; a
+	 * CB_NOTIFY answered with an error; one under way longer than
+	 * dir_slow_ms while others waited. */
+	uint64_t overflows, notify_failures, slow;
+	/* NFS4ERR_DELAY given to changes of other clients because of a
+	 * recalled directory delegation, and the time from the first of them
+	 * to the delegation's end, summed over delegations. */
+	uint64_t delays, delay_ms;
+};
+
+/* Limits the server offers; set from the configuration. */
+struct state_session_limits {
+	uint32_t max_slots;          /* fore-channel slots per session (default 64) */
+	uint32_t max_back_slots;     /* back-channel slots (default 16) */
+	uint32_t max_request;        /* ca_maxrequestsize cap (the RPC record limit) */
+	uint32_t max_response;       /* ca_maxresponsesize cap */
+	uint32_t max_response_cached;/* per-slot cached reply cap */
+	uint32_t max_operations;     /* ca_maxoperations cap */
+	uint64_t cache_budget;       /* all reply caches together, in bytes */
+};
+
+/* An NLM grant (state/opens/state_nlm.h). */
+struct state_nlm_grant;
+/* Called once per grant, with no state lock held (from
+ * state_lock_notify_flush's caller: the NFSv4 layer after a COMPOUND, the
+ * state thread, the NLM layer after each call); must not block.  The
+ * grant is valid during the call only. */
+typedef void (*state_nlm_grant_fn)(void *ctx, const struct state_nlm_grant *g);
+
 #endif

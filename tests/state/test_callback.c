@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 
 #include "rpc/client.h"
-#include "state/state_internal.h"
+#include "state/base/state_internal.h"
 #include "state_test.h"
 
 static struct state_server *st;

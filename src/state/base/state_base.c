@@ -10,7 +10,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/siphash.h"
-#include "state/state_internal.h"
+#include "state/base/state_internal.h"
 
 /* --- small helpers ----------------------------------------------------------- */
 

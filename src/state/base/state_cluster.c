@@ -40,7 +40,7 @@
 
 #include "core/log.h"
 #include "state/base/state_cluster_grace.h"
-#include "state/state_internal.h"
+#include "state/base/state_internal.h"
 #include "state/base/state_record_store.h"
 
 enum {

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "state/state_internal.h"
+#include "state/base/state_internal.h"
 
 void state_outbox_flag(struct state_server *st)
 {

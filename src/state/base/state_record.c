@@ -27,7 +27,7 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "state/state_internal.h"
+#include "state/base/state_internal.h"
 #include "state/base/state_record_store.h"
 
 /* The record key must be the same in every run, and on every head: a

@@ -12,7 +12,7 @@
 
 #include "core/log.h"
 #include "core/state_dir.h"
-#include "state/state_internal.h"
+#include "state/base/state_internal.h"
 #include "state/base/state_record_store.h"
 
 static const char rec_magic[8] = {'F', 'R', 'Y', 'C', 'L', 'T', '0', '1'};

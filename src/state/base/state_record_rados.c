@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "state/state_internal.h"
+#include "state/base/state_internal.h"
 #include "state/base/state_rados.h"
 #include "state/base/state_record_store.h"
 

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "core/container_of.h"
-#include "state/state_internal.h"
+#include "state/base/state_internal.h"
 #include "xdr/xdr.h"
 
 static uint64_t hash_other(const struct state_server *st, const uint8_t *other)

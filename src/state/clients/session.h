@@ -55,16 +55,6 @@ static inline bool state_cb_sec_usable(const struct state_cb_sec *sec)
 	return sec->none || sec->sys || sec->gss;
 }
 
-/* Limits the server offers; set from the configuration. */
-struct state_session_limits {
-	uint32_t max_slots;          /* fore-channel slots per session (default 64) */
-	uint32_t max_back_slots;     /* back-channel slots (default 16) */
-	uint32_t max_request;        /* ca_maxrequestsize cap (the RPC record limit) */
-	uint32_t max_response;       /* ca_maxresponsesize cap */
-	uint32_t max_response_cached;/* per-slot cached reply cap */
-	uint32_t max_operations;     /* ca_maxoperations cap */
-	uint64_t cache_budget;       /* all reply caches together, in bytes */
-};
 
 /* Fills in the defaults (64 slots, 16 back slots, 1 MiB + 8 KiB requests,
  * 64 KiB cached replies, 64 operations, 64 MiB budget). */

@@ -4,7 +4,8 @@
 
 #include <stdatomic.h>
 
-#include "state/state_internal.h"
+#include "state/base/state_internal.h"
+#include "state/clients/session.h"
 
 struct state_slot {
 	uint32_t seqid;     /* of the last request taken */

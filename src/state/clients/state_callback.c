@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "state/state_internal.h"
+#include "state/base/state_internal.h"
 
 /* "h1.h2.h3.h4.p1.p2" (tcp) or "v6addr.p1.p2" (tcp6), RFC 5665. */
 bool state_uaddr_to_hostport(const char *netid, const char *uaddr, char *out, size_t outlen)

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "state/state_internal.h"
+#include "state/base/state_internal.h"
 
 static uint64_t hash_id(const struct state_server *st, uint64_t clientid)
 {

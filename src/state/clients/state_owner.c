@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "state/state_internal.h"
+#include "state/base/state_internal.h"
 
 static uint64_t hash_owner(const struct state_server *st, uint64_t clientid,
 			   enum state_owner_kind kind, const uint8_t *bytes, uint32_t len)

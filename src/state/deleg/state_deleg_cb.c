@@ -3,7 +3,7 @@
  * (RFC 8881 10.4.3), DELEGRETURN, CLAIM_DELEGATE_CUR checks and counters. */
 #include <string.h>
 
-#include "state/state_internal.h"
+#include "state/base/state_internal.h"
 
 size_t state_deleg_take_unleased(struct state_server *st, struct state_file_key *out, size_t max)
 {

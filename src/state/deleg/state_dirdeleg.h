@@ -154,23 +154,6 @@ bool state_dirdeleg_notify_done(struct state_server *st, const struct nfs4_state
 bool state_dirdeleg_take_avail(struct state_server *st, uint64_t now, uint64_t *clientid,
 			       uint64_t *next_ms);
 
-struct state_dirdeleg_stats {
-	uint64_t granted, recalled, revoked; /* since start */
-	unsigned active;                     /* held now (revoked ones not counted) */
-	uint64_t notifies;                   /* CB_NOTIFYs handed to the callback queue */
-	uint64_t changes;                    /* the changes they carried */
-	uint64_t notify_bytes;               /* their notify4 items' bytes on the wire */
-	/* Recalls by cause (the others: a change no notification describes,
-	 * or one the holder did not ask to be told of): more changes waiting
-	 * than dir_max_changes, or one too large for any CB_NOTIFY; a
-	 * CB_NOTIFY answered with an error; one under way longer than
-	 * dir_slow_ms while others waited. */
-	uint64_t overflows, notify_failures, slow;
-	/* NFS4ERR_DELAY given to changes of other clients because of a
-	 * recalled directory delegation, and the time from the first of them
-	 * to the delegation's end, summed over delegations. */
-	uint64_t delays, delay_ms;
-};
 
 void state_dirdeleg_get_stats(struct state_server *st, struct state_dirdeleg_stats *out);
 

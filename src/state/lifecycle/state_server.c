@@ -15,7 +15,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
-#include "state/state_internal.h"
+#include "state/base/state_internal.h"
 
 /* --- options and the boot epoch ---------------------------------------------- */
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "state/state_internal.h"
+#include "state/base/state_internal.h"
 
 enum nfsstat4 state_check_range(uint64_t offset, uint64_t length)
 {

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "state/state_internal.h"
+#include "state/base/state_internal.h"
 
 static void waiters_client_gone(struct state_server *st, struct state_client *cl)
 {

@@ -14,7 +14,8 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "state/state_internal.h"
+#include "state/base/state_internal.h"
+#include "state/opens/state_nlm.h"
 
 /* A blocked LOCK (NLM4_BLOCKED), on its file's list and the server's. */
 struct state_nlm_block {

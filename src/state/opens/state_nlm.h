@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "state/state.h"
 #include "xdr/nlm_prot.h"
 
 struct state_server;
@@ -155,11 +156,6 @@ struct state_nlm_grant {
 	uint32_t blob_len;
 };
 
-/* Called once per grant, with no state lock held (from
- * state_lock_notify_flush's caller: the NFSv4 layer after a COMPOUND, the
- * state thread, the NLM layer after each call); must not block.  The
- * grant is valid during the call only. */
-typedef void (*state_nlm_grant_fn)(void *ctx, const struct state_nlm_grant *g);
 
 /* Sets (or, fn NULL, clears) the hook; queued grants with no hook are
  * dropped (their locks stay with the owner until it unlocks or its host

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "state/state_internal.h"
+#include "state/base/state_internal.h"
 
 /* --- files --------------------------------------------------------------------- */
 

@@ -11,10 +11,7 @@
 #include "core/hashtable.h"
 #include "core/list.h"
 #include "core/siphash.h"
-#include "state/clients/session.h"
-#include "state/deleg/state_dirdeleg.h"
 #include "state/state.h"
-#include "state/opens/state_nlm.h"
 
 /* --- objects ------------------------------------------------------------ */
 
