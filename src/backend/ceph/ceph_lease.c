@@ -151,18 +151,17 @@ static void cephfs_lease_recalled(struct Fh *fh, void *priv)
 	pthread_mutex_unlock(&t->lock);
 }
 
-/* Tells the NFS layer (break_fn) of l's file; l may be freed by then. */
-static void cephfs_lease_tell(struct cephfs_export *ex, const struct cephfs_lease *l,
+/* Tells the NFS layer (break_fn) of the file h names; no lease lock held
+ * (break_fn may call back: lease NONE). */
+static void cephfs_lease_tell(struct cephfs_export *ex, const struct backend_handle *h,
 			      enum backend_lease_event ev)
 {
-	struct backend_handle h;
-	cephfs_handle_make(l->ino, l->snapid, &h);
 	pthread_mutex_lock(&ex->notify_lock);
 	backend_lease_break_fn fn = ex->break_fn;
 	void *ctx = ex->break_ctx;
 	pthread_mutex_unlock(&ex->notify_lock);
 	if (fn)
-		fn(ctx, &h, ev);
+		fn(ctx, h, ev);
 }
 
 /* Tells the NFS layer of the recalls not told yet, and drops the leases
@@ -185,10 +184,12 @@ static void cephfs_leases_work(struct cephfs_export *ex)
 					 "revoked and it is given back, so that the other CephFS "
 					 "client goes ahead",
 					 (unsigned long long)l->ino, t->hold_s);
-				/* The NFS delegations first: once given back,
-				 * nothing holds the other client back, and a
-				 * holder not told would keep trusting its cache. */
-				cephfs_lease_tell(ex, l, BACKEND_LEASE_LOST);
+				/* The NFS delegations are revoked first: once
+				 * given back, nothing holds the other client
+				 * back.  l is out of the table: this thread's. */
+				struct backend_handle h;
+				cephfs_handle_make(l->ino, l->snapid, &h);
+				cephfs_lease_tell(ex, &h, BACKEND_LEASE_LOST);
 				cephfs_lease_release(ex, l);
 				pthread_mutex_lock(&t->lock);
 				/* The bucket may have changed meanwhile. */
@@ -197,9 +198,13 @@ static void cephfs_leases_work(struct cephfs_export *ex)
 			}
 			if (l->recalled && !l->told) {
 				l->told = true;
+				/* Made under the lock: once it is released, a
+				 * lease NONE (a DELEGRETURN, break_fn's own
+				 * call back) may free l. */
+				struct backend_handle h;
+				cephfs_handle_make(l->ino, l->snapid, &h);
 				pthread_mutex_unlock(&t->lock);
-				/* break_fn may call back (lease NONE frees l). */
-				cephfs_lease_tell(ex, l, BACKEND_LEASE_BROKEN);
+				cephfs_lease_tell(ex, &h, BACKEND_LEASE_BROKEN);
 				pthread_mutex_lock(&t->lock);
 				p = &t->bucket[b];
 				continue;
