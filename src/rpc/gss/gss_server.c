@@ -437,6 +437,14 @@ static enum rpc_gss_verdict context_step(struct rpc_gss_server *s, const struct 
 	if (s->act_as_server)
 		s->act_as_server();
 	pthread_mutex_lock(&c->lock);
+	if (c->complete) {
+		/* Another CONTINUE_INIT on this handle completed it meanwhile:
+		 * left as it is, as above. */
+		pthread_mutex_unlock(&c->lock);
+		ctx_unref(c);
+		return init_refused(s, hdr, reply, GSS_S_NO_CONTEXT,
+				    "CONTINUE_INIT of no context being made");
+	}
 	major = gss_accept_sec_context(&minor, &c->sec.ctx, s->acceptor, &in,
 				       GSS_C_NO_CHANNEL_BINDINGS, &src, &mech, &out, NULL, &time_rec,
 				       NULL);
