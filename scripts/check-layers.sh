@@ -270,14 +270,19 @@ else
 		[ -n "${anything[$m]:-}" ] && continue
 		[ -n "$(find "src/$m" -name '*.c' -print -quit)" ] || continue
 		odir=$build/CMakeFiles/ferry_$m.dir
-		n=0
-		if [ -d "$odir" ]; then
-			while IFS= read -r o; do
+		# Each source's own object, as new as the source: a missing one
+		# would hide the calls it makes, and an object left by a moved or
+		# removed source would speak for code that is gone.
+		while IFS= read -r c; do
+			o=$odir/$c.o
+			if [ ! -f "$o" ]; then
+				complain "check-layers: $c has no object file in $odir: build it first"
+			elif [ "$c" -nt "$o" ]; then
+				complain "check-layers: $c is newer than its object file: build it first"
+			else
 				printf '%s\t%s\n' "$m" "$o" >>"$tmp/objs"
-				n=$((n + 1))
-			done < <(find -L "$odir" -name '*.c.o' | sort)
-		fi
-		[ $n -gt 0 ] || complain "check-layers: no object files of ferry_$m in $odir: build it first"
+			fi
+		done < <(find "src/$m" -name '*.c' | sort)
 	done
 	# The rules, for awk: "use MODULE DEP MODE [SYMBOL...]" and
 	# "level MODULE PART LEVEL".
@@ -289,10 +294,13 @@ else
 	done >>"$tmp/rules"
 	for m in "${!anything[@]}"; do echo "any $m"; done >>"$tmp/rules"
 	# object<TAB>symbol, defined and undefined.
-	cut -f2 "$tmp/objs" | xargs -r -d '\n' nm -A -g --defined-only 2>/dev/null |
-		awk 'NF == 3 { sub(/:[^:]*$/, "", $1); print $1 "\t" $3 }' >"$tmp/def"
-	cut -f2 "$tmp/objs" | xargs -r -d '\n' nm -A -u 2>/dev/null |
-		awk '{ sub(/:[^:]*$/, "", $1); print $1 "\t" $NF }' >"$tmp/undef"
+	# nm's own failure must not read as "no symbols, nothing crosses".
+	cut -f2 "$tmp/objs" | xargs -r -d '\n' nm -A -g --defined-only >"$tmp/nm.def" 2>"$tmp/nm.err" ||
+		complain "check-layers: nm failed on the object files: $(head -c 300 "$tmp/nm.err")"
+	cut -f2 "$tmp/objs" | xargs -r -d '\n' nm -A -u >"$tmp/nm.undef" 2>>"$tmp/nm.err" ||
+		complain "check-layers: nm failed on the object files: $(head -c 300 "$tmp/nm.err")"
+	awk 'NF == 3 { sub(/:[^:]*$/, "", $1); print $1 "\t" $3 }' "$tmp/nm.def" >"$tmp/def"
+	awk '{ sub(/:[^:]*$/, "", $1); print $1 "\t" $NF }' "$tmp/nm.undef" >"$tmp/undef"
 	out=$(awk -F'\t' -v objs="$tmp/objs" -v rules="$tmp/rules" -v def="$tmp/def" -v undef="$tmp/undef" '
 		# src/M/a/b.c from BUILD/CMakeFiles/ferry_M.dir/src/M/a/b.c.o
 		function srcpath(o) { sub(/^.*\.dir\//, "", o); sub(/\.o$/, "", o); return o }

@@ -27,7 +27,8 @@ modules="core xdr rpc backend state callback export nfs3 nfs4 mount nlm client c
 fresh() {
 	rm -rf "$dir/tree"
 	mkdir -p "$dir/tree/scripts" "$dir/tree/docs"
-	cp -r "$repo/src" "$dir/tree/"
+	# Times kept: an object older than its source is refused as stale.
+	cp -rp "$repo/src" "$dir/tree/"
 	cp "$repo/CMakeLists.txt" "$dir/tree/"
 	cp "$repo/docs/ARCHITECTURE.md" "$dir/tree/docs/"
 	cp "$repo/scripts/check-layers.sh" "$dir/tree/scripts/"
@@ -158,13 +159,16 @@ fresh
 fresh_build
 run "$dir/build" || { cat "$dir/out" >&2; fail "check-layers fails on the tree and its build"; }
 
-# obj MODULE SRC CODE: compiles CODE as src/MODULE/SRC into the build copy.
+# obj MODULE SRC CODE: CODE as src/MODULE/SRC in the tree copy, compiled
+# into the build copy; unobj MODULE SRC takes both away.
 obj() {
-	local o=$dir/build/CMakeFiles/ferry_$1.dir/src/$1/$2.o
-	mkdir -p "$(dirname "$o")"
-	printf '%s\n' "$3" >"$dir/c.c"
-	cc -c -o "$o" "$dir/c.c" || fail "cc failed on $3"
+	local o=$dir/build/CMakeFiles/ferry_$1.dir/src/$1/$2.o c=$dir/tree/src/$1/$2
+	mkdir -p "$(dirname "$o")" "$(dirname "$c")"
+	printf '%s\n' "$3" >"$c"
+	rm -f "$o"
+	cc -c -o "$o" "$c" || fail "cc failed on $3"
 }
+unobj() { rm -f "$dir/build/CMakeFiles/ferry_$1.dir/src/$1/$2.o" "$dir/tree/src/$1/$2"; }
 # A function that the library of MODULE defines, and its source.
 some_symbol() {
 	local o
@@ -190,7 +194,7 @@ for row in "${calls[@]}"; do
 	expect_fail "$mod calling $s of $target" \
 		"^src/$mod/upcall.c: $mod calls $s, defined in ferry_$target \($src\): $mod may not use $target" \
 		"$dir/build"
-	rm "$dir/build/CMakeFiles/ferry_$mod.dir/src/$mod/upcall.c.o"
+	unobj $mod upcall.c
 	checks=$((checks + 1))
 done
 run "$dir/build" || { cat "$dir/out" >&2; fail "check-layers fails once the calls are gone"; }
@@ -202,7 +206,7 @@ for mod in callback state; do
 	expect_fail "$mod calling backend_find" \
 		"^src/$mod/typescall.c: $mod calls backend_find, defined in ferry_backend .*: $mod may use the types of backend only" \
 		"$dir/build"
-	rm "$dir/build/CMakeFiles/ferry_$mod.dir/src/$mod/typescall.c.o"
+	unobj $mod typescall.c
 	checks=$((checks + 1))
 done
 # An exception the page names admits that call, and only while it is made.
@@ -210,7 +214,7 @@ doc 's/| `ferry_state` | core, xdr, backend (types only) |/| `ferry_state` | cor
 expect_fail "an exception state does not need" "ferry_state no longer calls backend_find of backend" "$dir/build"
 obj state typescall.c "int backend_find(void); int layer_test_types(void) { return backend_find(); }"
 run "$dir/build" || { cat "$dir/out" >&2; fail "check-layers refuses a call the page names as an exception"; }
-rm "$dir/build/CMakeFiles/ferry_state.dir/src/state/typescall.c.o"
+unobj state typescall.c
 fresh
 checks=$((checks + 2))
 
@@ -219,16 +223,33 @@ fresh
 fresh_build
 obj state lifecycle/down.c 'unsigned long state_now_ms(void); unsigned long layer_test_down(void) { return state_now_ms(); }'
 run "$dir/build" || { cat "$dir/out" >&2; fail "check-layers fails on state/lifecycle calling state/base"; }
-rm "$dir/build/CMakeFiles/ferry_state.dir/src/state/lifecycle/down.c.o"
+unobj state lifecycle/down.c
 obj state base/upcall.c 'int state_server_create(void); int layer_test_up(void) { return state_server_create(); }'
 expect_fail "state/base calling state/lifecycle" \
 	"^src/state/base/upcall.c: state/base calls state_server_create, defined in state/lifecycle \(src/state/lifecycle/state_server.c\): not below it" \
 	"$dir/build"
-rm "$dir/build/CMakeFiles/ferry_state.dir/src/state/base/upcall.c.o"
+unobj state base/upcall.c
 obj state clients/upcall.c 'int state_deleg_conflict(void); int layer_test_up(void) { return state_deleg_conflict(); }'
 expect_fail "state/clients calling state/deleg" \
 	"^src/state/clients/upcall.c: state/clients calls state_deleg_conflict" "$dir/build"
-rm "$dir/build/CMakeFiles/ferry_state.dir/src/state/clients/upcall.c.o"
+unobj state clients/upcall.c
+
+# A source without its object, one newer than its object, and nm failing
+# are refused, never read as "nothing crosses".
+rm "$dir/build/CMakeFiles/ferry_state.dir/src/state/lifecycle/state_server.c.o"
+expect_fail "an object file missing" \
+	"check-layers: src/state/lifecycle/state_server.c has no object file" "$dir/build"
+fresh_build
+touch "$dir/tree/src/state/base/state_base.c"
+expect_fail "a source newer than its object" \
+	"check-layers: src/state/base/state_base.c is newer than its object file" "$dir/build"
+fresh
+mkdir -p "$dir/bin"
+printf '#!/bin/sh\nexit 1\n' >"$dir/bin/nm"
+chmod +x "$dir/bin/nm"
+PATH=$dir/bin:$PATH expect_fail "nm failing" "check-layers: nm failed on the object files" "$dir/build"
+run "$dir/build" || { cat "$dir/out" >&2; fail "check-layers fails on the tree and its build again"; }
+checks=$((checks + 3))
 checks=$((checks + 2))
 
 echo "check-layers: $checks crossings caught, and the tree and its build pass"
