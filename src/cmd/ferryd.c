@@ -722,9 +722,6 @@ int main(int argc, char **argv)
 		return status;
 	block_signals(&d.sigs);
 	raise_fd_limit();
-	/* The state module writes its records as the server, whatever NFS
-	 * caller a thread last acted for in the back end. */
-	state_set_act_as_server(backend_local_restore_identity);
 	if (prepare_dirs(&d.cfg) != 0 || nfs4_server_init(&d.nfs, &d.cfg) != 0)
 		return 1;
 	if (!(d.srv = rpc_create(&d.cfg)))

@@ -137,6 +137,9 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 	rc = rpc_drc_create(&srv->drc40);
 	if (rc)
 		return rc;
+	/* The state module writes its records as the server, whatever NFS
+	 * caller a thread last acted for in the back end. */
+	state_set_act_as_server(backend_local_restore_identity);
 	struct state_options so;
 	state_options_from_config(&so, cfg);
 	so.cb_probe = server_cb_probe40;

@@ -221,10 +221,11 @@ struct state_options {
 	 * channel (rpc_conn_hold_back); atomic, called under a session's lock.
 	 * NULL: not told. */
 	void (*conn_hold_back)(struct rpc_conn *conn, bool on);
-	/* Work was queued for the NFSv4 layer by the state thread's periodic
-	 * pass (client expiry: leases to drop, write holds to release; see
-	 * state_deleg_work_pending): called on the state thread, no lock
-	 * held, with cb_ctx.  NULL: the next COMPOUND's end takes it. */
+	/* The state thread's drain of the outbox: after its periodic pass
+	 * (client expiry: leases to drop, write holds to release), a recall
+	 * sent again, or a state_outbox_kick; see state_deleg_work_pending.
+	 * Called on the state thread, no lock held, with cb_ctx.  NULL: the
+	 * next COMPOUND's end takes it. */
 	void (*work)(void *ctx);
 };
 
@@ -234,8 +235,9 @@ void state_options_from_config(struct state_options *o, const struct ferry_confi
 
 /* What makes the calling thread act as the server itself again before the
  * state module writes its own files (the stable records): the back end's
- * identity switch (backend_local_restore_identity), which the program sets
- * once at start; the state module never calls the back end for it.  NULL
+ * identity switch (backend_local_restore_identity), which the NFSv4 server
+ * sets when it starts (nfs4_server_init); the state module never calls
+ * the back end for it.  NULL
  * (the default): a thread writes as whoever it is. */
 void state_set_act_as_server(void (*fn)(void));
 
@@ -376,7 +378,7 @@ enum nfsstat4 state_open_owner_get(struct state_server *st, uint64_t clientid,
  * stateid of another client (RFC 8881 8.2.4) before acting on it.  With
  * clientid 0 (v4.0, where a request names its client only through the
  * stateid) any v4.0 client's stateid is taken, which is safe as far as
- * stateids cannot be guessed (state_open.c), but no v4.1 client's: those
+ * stateids cannot be guessed (base/state_stid.c), but no v4.1 client's: those
  * are for its sessions only. */
 
 /* The owner of an open or lock stateid, to sequence an operation on it
@@ -754,17 +756,18 @@ struct state_deleg_cb {
  * apply (which need no callback at all).  A cheap check, no lock. */
 bool state_deleg_work_pending(struct state_server *st);
 
-/* The same without the write holds: what should go out as soon as the
- * operation that queued it ends (a recall), where holds can wait for the
- * end of the COMPOUND. */
+/* The same without the write holds: what should go out without waiting
+ * for anything else (a recall, a lease drop), where holds wait for the end
+ * of the COMPOUND that queued them. */
 bool state_deleg_callbacks_urgent(struct state_server *st);
 
-/* Has the state thread hand that work to the NFSv4 layer's hook (struct
- * state_options.work) now, when any is pending: what a caller outside a
- * COMPOUND does after queuing some (an NFSv3 call that met a delegation,
- * an NLM call, a callback's outcome, a change on the host), so that the
- * outbox is drained in one place besides the COMPOUND's end.  Returns at
- * once.  Nothing without a hook: the next COMPOUND's end takes it then. */
+/* Has the state thread hand the outbox to the NFSv4 layer's hook (struct
+ * state_options.work) now, when callbacks or lease drops wait in it: what a
+ * caller outside a COMPOUND does after queuing some (an NFSv3 call that
+ * met a delegation, an NLM call, a callback's outcome, a change on the
+ * host), so that the outbox is drained in one place besides the
+ * COMPOUND's end.  Returns at once.  Nothing without a hook: the next
+ * COMPOUND's end takes it then. */
 void state_outbox_kick(struct state_server *st);
 
 /* Moves up to max queued callbacks to out; returns how many. */

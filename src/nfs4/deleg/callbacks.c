@@ -275,8 +275,9 @@ void nfs4_deleg_lease_drop(struct nfs4_server *srv, const struct state_file_key 
 /* Someone on the host wants the file: every delegation of it goes back
  * (the lease is dropped once the last one is returned or revoked).  A lease
  * the back end gave up holds nobody back any more: the delegations it
- * covered are revoked, so that their holders are told before the others
- * change the file. */
+ * covered are revoked before the others change the file: from then on
+ * a v4.1 holder's SEQUENCE carries SEQ4_STATUS_RECALLABLE_STATE_REVOKED and
+ * the stateid answers NFS4ERR_DELEG_REVOKED (v4.0: NFS4ERR_EXPIRED). */
 static void deleg_lease_broken(void *ctx, const struct backend_handle *h,
 			       enum backend_lease_event ev)
 {

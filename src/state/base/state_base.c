@@ -179,6 +179,9 @@ void state_hooks_add_client_gone(struct state_server *st,
 {
 	if (st->hooks.n_client_gone < STATE_HOOKS_MAX)
 		st->hooks.client_gone[st->hooks.n_client_gone++] = fn;
+	else
+		log_error("state: more than %d client_gone hooks: one is not called",
+			  STATE_HOOKS_MAX);
 }
 
 void state_hooks_add_reclaim(struct state_server *st,
@@ -186,6 +189,8 @@ void state_hooks_add_reclaim(struct state_server *st,
 {
 	if (st->hooks.n_reclaim < STATE_HOOKS_MAX)
 		st->hooks.reclaim[st->hooks.n_reclaim++] = fn;
+	else
+		log_error("state: more than %d reclaim hooks: one is not called", STATE_HOOKS_MAX);
 }
 
 void state_hooks_client_gone(struct state_server *st, struct state_client *cl)

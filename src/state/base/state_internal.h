@@ -484,7 +484,7 @@ void state_random(void *out, size_t len);
  * and does not tell the ids made before or after it. */
 uint32_t state_id_permute(const struct state_server *st, uint8_t domain, uint32_t n);
 
-/* state_client.c */
+/* clients/state_client.c (state_clientid_expired: base/state_stid.c) */
 struct state_client *state_client_find(struct state_server *st, uint64_t clientid,
 				       bool confirmed);
 struct state_client *state_client_find_name(struct state_server *st, const uint8_t *name,
@@ -537,7 +537,7 @@ size_t state_clients_expire(struct state_server *st, uint64_t now, struct state_
  * one is granted on the file meanwhile). */
 bool state_deleg_any_recalled(const struct state_file *f);
 
-/* state_owner.c */
+/* clients/state_owner.c */
 struct state_owner *state_owner_find(struct state_server *st, uint64_t clientid,
 				     enum state_owner_kind kind, const uint8_t *bytes,
 				     uint32_t len);
@@ -575,7 +575,9 @@ void state_owners_reap(struct state_server *st, uint64_t now);
  * replayed go (a reclaim hook of the clients' part). */
 void state_owners_reclaim(struct state_server *st, uint64_t now);
 
-/* state_open.c */
+/* opens/state_open.c; the stateid table (state_stid_init, _find, _missing,
+ * _bump, _export, _is_special) is base/state_stid.c, state_file_key_eq
+ * base/state_base.c */
 struct state_file *state_file_get(struct state_server *st, const struct state_file_key *key,
 				  bool create);
 void state_file_maybe_free(struct state_server *st, struct state_file *f);
@@ -608,9 +610,8 @@ enum nfsstat4 state_stid_missing(const struct state_server *st, const struct nfs
 void state_stid_bump(struct state_stid *s);
 void state_stid_export(const struct state_stid *s, struct nfs4_stateid *out);
 
-/* state_deleg.c */
+/* deleg/state_deleg.c */
 void state_deleg_init(struct state_server *st);
-void state_deleg_fini(struct state_server *st);
 /* Frees a delegation (its file's list, its owner's list, the tables); the
  * file's lease is queued to be dropped when it was the last one, except
  * by _returned (DELEGRETURN drops it itself). */
@@ -663,7 +664,7 @@ static inline enum nfsstat4 state_deleg_revoked_status(uint32_t minor)
  * recalled, revoked, freed): its pending batch goes. */
 void state_dirdeleg_drop_batch(struct state_server *st, struct state_deleg *d);
 
-/* state_lock.c */
+/* opens/state_lock.c */
 void state_lockst_free(struct state_server *st, struct state_lockst *ls);
 bool state_lockst_has_ranges(const struct state_lockst *ls);
 typedef bool (*state_range_skip_fn)(const struct state_range *r, const void *arg);
@@ -686,7 +687,7 @@ void state_ranges_set(struct state_server *st, struct state_lockst *ls, uint32_t
 /* Lock owner lo's lock state on f, or NULL. */
 struct state_lockst *state_lockst_of(struct state_file *f, const struct state_owner *lo);
 
-/* state_nlm.c */
+/* opens/state_nlm.c */
 void state_nlm_init(struct state_server *st);
 /* Frees every NLM host and what it holds (server destruction). */
 void state_nlm_fini(struct state_server *st);
@@ -800,7 +801,7 @@ bool state_prev_has(const struct state_server *st, const uint8_t *name, uint32_t
 void state_grace_reclaimed(struct state_server *st, const uint8_t *name, uint32_t len);
 void state_prev_free(struct state_prev *p, size_t n);
 
-/* state_callback.c */
+/* clients/state_callback.c */
 void state_cb_schedule(struct state_server *st, struct state_client *cl);
 /* v4.0: cl renewed its lease at now (st->lock held): asks for another probe
  * of its callback path when it is not up and the wait after the last one

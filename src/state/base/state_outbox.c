@@ -38,7 +38,9 @@ void state_deleg_work_run(struct state_server *st)
 
 void state_outbox_kick(struct state_server *st)
 {
-	if (!st->opts.work || !state_deleg_work_pending(st))
+	/* Callbacks and lease drops only: a COMPOUND still running keeps its
+	 * write holds for its own end (a CLOSE after the OPEN cancels one). */
+	if (!st->opts.work || !state_deleg_callbacks_urgent(st))
 		return;
 	pthread_mutex_lock(&st->lock);
 	st->outbox_kicked = true;

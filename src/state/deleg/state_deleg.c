@@ -52,11 +52,6 @@ void state_deleg_init(struct state_server *st)
 	list_init(&st->deleg.dir_pending);
 }
 
-void state_deleg_fini(struct state_server *st)
-{
-	(void)st;
-}
-
 /* Sets or clears SEQ4_STATUS_RECALLABLE_STATE_REVOKED on the client's
  * sessions: what SEQUENCE reads without the state lock. */
 static void client_revoked_flag(struct state_server *st, struct state_client *cl)
@@ -65,8 +60,6 @@ static void client_revoked_flag(struct state_server *st, struct state_client *cl
 }
 
 /* --- callbacks for the outbox --------------------------------------------------- */
-
-
 
 void state_deleg_queue_recall_any(struct state_server *st, struct state_client *cl, uint32_t keep)
 {

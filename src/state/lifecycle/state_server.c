@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -333,7 +332,6 @@ void state_server_destroy(struct state_server *st)
 	}
 	state_owners_free_dying(st, UINT_MAX);
 	state_cb_free_queue(st);
-	state_deleg_fini(st);
 	state_outbox_fini(st);
 	state_nlm_fini(st);
 	state_waiters_fini(st);

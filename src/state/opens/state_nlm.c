@@ -194,6 +194,8 @@ static uint32_t host_file_get(struct state_server *st, const struct state_nlm_ow
 			      struct state_nlm_effect *eff, struct state_client **h,
 			      struct state_file **f)
 {
+	*h = NULL;
+	*f = NULL;
 	uint32_t stat = grace_status(st, reclaim);
 	if (stat != NLM4_GRANTED)
 		return stat;
@@ -209,6 +211,7 @@ static uint32_t host_file_get(struct state_server *st, const struct state_nlm_ow
 static uint32_t host_known(struct state_server *st, const struct state_nlm_owner *o,
 			   struct state_client **h)
 {
+	*h = NULL;
 	uint32_t stat = grace_status(st, false);
 	if (stat == NLM4_GRANTED)
 		*h = host_find(st, o->host, o->host_len, o->addr);
@@ -561,7 +564,7 @@ static uint32_t nlm_lock(struct state_server *st, const struct state_nlm_lock *l
 		goto out;
 	}
 	/* An NFSv4 client's delegation of the file: recalled (CB_RECALL goes
-	 * out with the NFSv4 layer's next operation); meanwhile a blocking
+	 * out once the NLM layer kicks the outbox after the call); meanwhile a blocking
 	 * request waits, and is granted once the delegation is gone. */
 	if (!reclaim && state_delegs_in_way(st, f, 0, l->exclusive)) {
 		stat = block && !be ? block_add(st, f, h, ob, olen, type, start, last, blob, blob_len)
