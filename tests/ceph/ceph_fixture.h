@@ -130,6 +130,34 @@ static inline void other_open_run(struct other_open *o)
 	ceph_shutdown(cm);
 }
 
+/* A write of data at offset 0 of path by a CephFS client of the test's
+ * own, run on a thread (CephFS may hold it back): opened for writing,
+ * written (written_ms: when the write returned), flushed and closed.  cm
+ * NULL: a client of its own, mounted for it and shut down after. */
+struct other_write {
+	struct ceph_mount_info *cm;
+	const char *path, *data;
+	int rc;
+	_Atomic uint64_t written_ms;
+};
+
+static inline void *other_write_thread(void *arg)
+{
+	struct other_write *w = arg;
+	struct ceph_mount_info *cm = w->cm ? w->cm : other_client();
+	int fd = ceph_open(cm, w->path, O_RDWR, 0);
+	int len = (int)strlen(w->data);
+	w->rc = fd < 0 ? fd : ceph_write(cm, fd, w->data, len, 0);
+	w->written_ms = dl_now_ms();
+	if (fd >= 0) {
+		ceph_fsync(cm, fd, 0);
+		ceph_close(cm, fd);
+	}
+	if (!w->cm)
+		ceph_shutdown(cm);
+	return NULL;
+}
+
 struct write_arg {
 	const struct nfs4_stateid *stateid;
 	const char *data;

@@ -55,29 +55,6 @@ static void test_other_cephfs_client(void **st)
 	dl_client_end(&a, &sa);
 }
 
-/* The second client's write of "changed" at offset 0 of path, and when
- * it was done. */
-struct other_write {
-	const char *path;
-	int rc;
-	uint64_t opened_ms;
-	_Atomic uint64_t written_ms;
-};
-
-static void *other_write_thread(void *arg)
-{
-	struct other_write *w = arg;
-	struct ceph_mount_info *cm = other_client();
-	int fd = ceph_open(cm, w->path, O_RDWR, 0);
-	w->opened_ms = dl_now_ms();
-	w->rc = fd < 0 ? fd : ceph_write(cm, fd, "changed", 7, 0);
-	w->written_ms = dl_now_ms();
-	if (fd >= 0)
-		ceph_close(cm, fd);
-	ceph_shutdown(cm);
-	return NULL;
-}
-
 /* A file made by the second CephFS client, opened for reading by an NFS
  * client, which gets a read delegation (a CephFS delegation of ferryd's
  * client holds it).  The second client then opens it for writing and
@@ -99,7 +76,7 @@ static void test_recall_by_other_client(void **st)
 	assert_int_equal(r.status, NFS4_OK);
 	assert_int_equal(r.deleg.type, OPEN_DELEGATE_READ);
 
-	struct other_write other = { .path = path };
+	struct other_write other = { .path = path, .data = "changed" };
 	pthread_t t;
 	uint64_t start = dl_now_ms();
 	assert_int_equal(pthread_create(&t, NULL, other_write_thread, &other), 0);

@@ -298,4 +298,33 @@ static inline uint32_t dl_delegreturn(struct nfs4c_sess *s, const struct dl_open
 	return dl_on(s, o->fh, o->fhlen, OP_DELEGRETURN, add_delegreturn, &o->deleg.stateid);
 }
 
+/* TEST_STATEID of one stateid: its status in the result (the operation's
+ * own must be NFS4_OK). */
+static inline void add_test_stateid(struct nfs4c_call *m, const void *arg)
+{
+	struct nfs4_test_stateid_args t = {.count = 1, .items = arg};
+	NFS4C_OP(m, OP_TEST_STATEID, nfs4_enc_test_stateid_args, &t);
+}
+
+static inline uint32_t dl_test_stateid(struct nfs4c_sess *s, const struct nfs4_stateid *sid)
+{
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin_seq(s, &m, 0, false);
+	add_test_stateid(&m, sid);
+	nfs4c_send(s->fd, s->cred, &m, &p);
+	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_TEST_STATEID), NFS4_OK);
+	uint32_t n = 0, s0 = 0;
+	assert_true(xdr_decode_u32(&p.d, &n) && n == 1 && xdr_decode_u32(&p.d, &s0));
+	nfs4c_done(&p);
+	return s0;
+}
+
+static inline void add_free_stateid(struct nfs4c_call *m, const void *arg)
+{
+	NFS4C_OP(m, OP_FREE_STATEID, nfs4_enc_free_stateid_args,
+		 &(struct nfs4_stateid_args){*(const struct nfs4_stateid *)arg});
+}
+
 #endif

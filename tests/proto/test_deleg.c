@@ -536,18 +536,6 @@ static void test_getattr_silent_holder(void **st)
 
 /* --- revocation ----------------------------------------------------------------------- */
 
-static void add_test_stateid(struct nfs4c_call *m, const void *arg)
-{
-	struct nfs4_test_stateid_args t = {.count = 1, .items = arg};
-	NFS4C_OP(m, OP_TEST_STATEID, nfs4_enc_test_stateid_args, &t);
-}
-
-static void add_free_stateid(struct nfs4c_call *m, const void *arg)
-{
-	NFS4C_OP(m, OP_FREE_STATEID, nfs4_enc_free_stateid_args,
-		 &(struct nfs4_stateid_args){*(const struct nfs4_stateid *)arg});
-}
-
 static void add_read_with(struct nfs4c_call *m, const void *arg)
 {
 	struct nfs4_read_args r = {.stateid = *(const struct nfs4_stateid *)arg, .count = 10};
@@ -582,18 +570,10 @@ static void test_unanswered_recall_revokes(void **st)
 	assert_true(flags & SEQ4_STATUS_RECALLABLE_STATE_REVOKED);
 	assert_int_equal(dl_on(&a, o.fh, o.fhlen, OP_READ, add_read_with, &o.deleg.stateid),
 			 NFS4ERR_DELEG_REVOKED);
+	assert_int_equal(dl_test_stateid(&a, &o.deleg.stateid), NFS4ERR_DELEG_REVOKED);
+	/* FREE_STATEID acknowledges the revocation: the flag goes. */
 	struct nfs4c_call m;
 	struct nfs4c_reply p;
-	nfs4c_begin_seq(&a, &m, 0, false);
-	add_test_stateid(&m, &o.deleg.stateid);
-	nfs4c_send(a.fd, a.cred, &m, &p);
-	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
-	assert_int_equal(nfs4c_next(&p, OP_TEST_STATEID), NFS4_OK);
-	uint32_t n = 0, s0 = 0;
-	assert_true(xdr_decode_u32(&p.d, &n) && n == 1 && xdr_decode_u32(&p.d, &s0));
-	assert_int_equal(s0, NFS4ERR_DELEG_REVOKED);
-	nfs4c_done(&p);
-	/* FREE_STATEID acknowledges the revocation: the flag goes. */
 	nfs4c_begin_seq(&a, &m, 0, false);
 	add_free_stateid(&m, &o.deleg.stateid);
 	nfs4c_send(a.fd, a.cred, &m, &p);

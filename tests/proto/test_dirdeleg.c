@@ -211,12 +211,6 @@ static void test_holder_changes_and_no_regrant(void **st)
 	dl_client_end(&b, &sb);
 }
 
-static void dd_add_free_stateid(struct nfs4c_call *m, const void *arg)
-{
-	NFS4C_OP(m, OP_FREE_STATEID, nfs4_enc_free_stateid_args,
-		 &(struct nfs4_stateid_args){*(const struct nfs4_stateid *)arg});
-}
-
 /* A holder that never answers the recall is revoked; the change then
  * goes through, and the holder learns it from SEQUENCE until it frees the
  * stateid. */
@@ -246,7 +240,7 @@ static void test_silent_holder_revoked(void **st)
 	assert_int_equal(dd_return(&a, &dir, &sid), NFS4ERR_DELEG_REVOKED);
 	/* DELEGRETURN of a revoked one frees it, like a file's: FREE_STATEID
 	 * then finds nothing. */
-	assert_int_equal(dd_on(&a, &dir, OP_FREE_STATEID, dd_add_free_stateid, &sid),
+	assert_int_equal(dd_on(&a, &dir, OP_FREE_STATEID, add_free_stateid, &sid),
 			 NFS4ERR_BAD_STATEID);
 	assert_int_equal(nfs4c_ping(&a) & SEQ4_STATUS_RECALLABLE_STATE_REVOKED, 0);
 	char *after = ctlt_scrape(&server);
