@@ -237,7 +237,6 @@ backend_removexattr_op cephfs_removexattr;
 /* ceph_files.c */
 int cephfs_files_open(struct cephfs_export *ex);
 void cephfs_files_close(struct cephfs_export *ex);
-size_t cephfs_files_count(struct cephfs_export *ex);
 /* The open file of o, for reading (or writing too), used until
  * cephfs_file_put. */
 int cephfs_file_get(struct cephfs_export *ex, const struct cephfs_obj *o, bool write,
@@ -293,7 +292,6 @@ void cephfs_chore_stop(struct cephfs_chore *c);
 /* ceph_lease.c */
 int cephfs_leases_open(struct cephfs_export *ex);
 void cephfs_leases_close(struct cephfs_export *ex);
-size_t cephfs_leases_count(struct cephfs_export *ex);
 backend_lease_op cephfs_lease;
 backend_lease_notify_op cephfs_lease_notify;
 /* True when a lease is held on the file, which is then recalled (break_fn
@@ -306,13 +304,11 @@ bool cephfs_lease_break_held(struct cephfs_export *ex, uint64_t ino, uint64_t sn
 int cephfs_locks_open(struct cephfs_export *ex);
 /* Closes the locked files: the MDS drops their locks. */
 void cephfs_locks_close(struct cephfs_export *ex);
-size_t cephfs_locks_count(struct cephfs_export *ex);
 backend_lock_op cephfs_lock;
 
 /* ceph_dirwatch.c */
 int cephfs_dirwatch_open(struct cephfs_export *ex);
 void cephfs_dirwatch_close(struct cephfs_export *ex);
-size_t cephfs_dirwatch_count(struct cephfs_export *ex);
 /* Around each operation of Ferry's that changes directory (ino, snapid)'s
  * entries or attributes (a no-op unless it is watched): end says by how
  * much the operation raised its change attribute (0 when it failed; 2
