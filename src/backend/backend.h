@@ -293,6 +293,133 @@ struct backend_status {
 	struct backend_call_stats calls[BACKEND_CALL_KINDS_MAX];
 };
 
+/* The calls of struct backend_ops as function types (each is described
+ * where the struct names it), so that a back end declares what it
+ * implements by the type and the compiler holds every declaration to the
+ * one signature. */
+typedef int backend_export_open_op(const char *path, const char *state_dir,
+				   const struct backend_options *opts, struct backend_export **out);
+typedef void backend_export_close_op(struct backend_export *ex);
+typedef int backend_root_op(struct backend_export *ex, struct backend_handle *out);
+typedef int backend_getattr_op(struct backend_export *ex, const struct backend_handle *h,
+			       struct backend_attr *attr);
+typedef int backend_object_type_op(struct backend_export *ex, const struct backend_handle *h,
+				   enum backend_ftype *type);
+typedef int backend_lookup_op(struct backend_export *ex, const struct backend_cred *cred,
+			      const struct backend_handle *dir, const char *name,
+			      struct backend_handle *out, struct backend_attr *attr);
+typedef int backend_lookup_path_op(struct backend_export *ex, const struct backend_cred *cred,
+				   const struct backend_handle *dir, const char *const *names,
+				   unsigned n, struct backend_handle *out,
+				   struct backend_attr *attr);
+typedef int backend_lookup_parent_op(struct backend_export *ex, const struct backend_cred *cred,
+				     const struct backend_handle *dir, struct backend_handle *out,
+				     struct backend_attr *attr);
+typedef int backend_access_op(struct backend_export *ex, const struct backend_cred *cred,
+			      const struct backend_handle *h, uint32_t want, uint32_t *granted);
+typedef int backend_setattr_op(struct backend_export *ex, const struct backend_cred *cred,
+			       const struct backend_handle *h, const struct backend_setattr *sa,
+			       struct backend_attr *attr);
+typedef int backend_read_op(struct backend_export *ex, const struct backend_cred *cred,
+			    const struct backend_handle *h, uint64_t off, size_t len, void *buf,
+			    size_t *got, bool *eof);
+typedef int backend_read_nowait_op(struct backend_export *ex, const struct backend_cred *cred,
+				   const struct backend_handle *h, const struct backend_attr *seen,
+				   uint64_t off, size_t len, void *buf, size_t *got, bool *eof,
+				   bool *would_block);
+typedef int backend_read_splice_op(struct backend_export *ex, const struct backend_cred *cred,
+				   const struct backend_handle *h, uint64_t off, size_t len,
+				   int pipe_fd, size_t *got, bool *eof, bool *would_block);
+typedef int backend_write_op(struct backend_export *ex, const struct backend_cred *cred,
+			     const struct backend_handle *h, uint64_t off, const void *buf,
+			     size_t len, enum backend_stable stable, size_t *written,
+			     enum backend_stable *committed);
+typedef int backend_write_nowait_op(struct backend_export *ex, const struct backend_cred *cred,
+				    const struct backend_handle *h, const struct backend_attr *seen,
+				    uint64_t off, const void *buf, size_t len, size_t *written,
+				    bool *would_block);
+typedef int backend_write_pipe_op(struct backend_export *ex, const struct backend_cred *cred,
+				  const struct backend_handle *h, uint64_t off,
+				  const struct backend_write_parts *parts,
+				  enum backend_stable stable, size_t *written,
+				  enum backend_stable *committed);
+typedef int backend_write_hold_op(struct backend_export *ex, const struct backend_handle *h,
+				  bool on);
+typedef int backend_allocate_op(struct backend_export *ex, const struct backend_cred *cred,
+				const struct backend_handle *h, uint64_t off, uint64_t len);
+typedef int backend_deallocate_op(struct backend_export *ex, const struct backend_cred *cred,
+				  const struct backend_handle *h, uint64_t off, uint64_t len);
+typedef int backend_seek_op(struct backend_export *ex, const struct backend_cred *cred,
+			    const struct backend_handle *h, uint64_t off, enum backend_seek what,
+			    uint64_t *out);
+typedef int backend_clone_op(struct backend_export *ex, const struct backend_cred *cred,
+			     const struct backend_handle *src, uint64_t src_off,
+			     const struct backend_handle *dst, uint64_t dst_off, uint64_t len);
+typedef int backend_advise_op(struct backend_export *ex, const struct backend_handle *h,
+			      uint64_t off, uint64_t len, enum backend_advice advice);
+typedef int backend_commit_op(struct backend_export *ex, const struct backend_handle *h,
+			      uint64_t off, uint64_t len);
+typedef int backend_sync_op(struct backend_export *ex, const struct backend_sync_item *items,
+			    unsigned n);
+typedef int backend_copy_op(struct backend_export *ex, const struct backend_cred *cred,
+			    const struct backend_handle *src, uint64_t src_off,
+			    const struct backend_handle *dst, uint64_t dst_off, uint64_t len,
+			    uint64_t *copied);
+typedef int backend_create_file_op(struct backend_export *ex, const struct backend_cred *cred,
+				   const struct backend_handle *dir, const char *name,
+				   enum backend_create_mode how, const uint8_t verifier[8],
+				   const struct backend_setattr *sa, struct backend_handle *out,
+				   struct backend_attr *attr, bool *created);
+typedef int backend_mknod_op(struct backend_export *ex, const struct backend_cred *cred,
+			     const struct backend_handle *dir, const char *name,
+			     enum backend_ftype type, uint32_t rdev_major, uint32_t rdev_minor,
+			     const struct backend_setattr *sa, struct backend_handle *out,
+			     struct backend_attr *attr);
+typedef int backend_symlink_op(struct backend_export *ex, const struct backend_cred *cred,
+			       const struct backend_handle *dir, const char *name,
+			       const char *target, const struct backend_setattr *sa,
+			       struct backend_handle *out, struct backend_attr *attr);
+typedef int backend_readlink_op(struct backend_export *ex, const struct backend_handle *h,
+				char *buf, size_t cap, size_t *len);
+typedef int backend_remove_op(struct backend_export *ex, const struct backend_cred *cred,
+			      const struct backend_handle *dir, const char *name);
+typedef int backend_rename_op(struct backend_export *ex, const struct backend_cred *cred,
+			      const struct backend_handle *from_dir, const char *from_name,
+			      const struct backend_handle *to_dir, const char *to_name);
+typedef int backend_link_op(struct backend_export *ex, const struct backend_cred *cred,
+			    const struct backend_handle *h, const struct backend_handle *dir,
+			    const char *name);
+typedef int backend_readdir_op(struct backend_export *ex, const struct backend_cred *cred,
+			       const struct backend_handle *dir, uint64_t cookie,
+			       const struct backend_keep_key *keep, backend_dirent_fn fn, void *ctx,
+			       bool *eof);
+typedef int backend_statfs_op(struct backend_export *ex, const struct backend_handle *h,
+			      struct backend_fsstat *out);
+typedef int backend_getxattr_op(struct backend_export *ex, const struct backend_cred *cred,
+				const struct backend_handle *h, const char *name, void *buf,
+				size_t cap, size_t *len);
+typedef int backend_setxattr_op(struct backend_export *ex, const struct backend_cred *cred,
+				const struct backend_handle *h, const char *name, const void *value,
+				size_t len, enum backend_xattr_set how);
+typedef int backend_listxattr_op(struct backend_export *ex, const struct backend_cred *cred,
+				 const struct backend_handle *h, uint64_t cookie,
+				 backend_xattr_fn fn, void *ctx, bool *eof);
+typedef int backend_removexattr_op(struct backend_export *ex, const struct backend_cred *cred,
+				   const struct backend_handle *h, const char *name);
+typedef int backend_lease_op(struct backend_export *ex, const struct backend_handle *h,
+			     enum backend_lease type);
+typedef void backend_lease_notify_op(struct backend_export *ex, backend_lease_break_fn fn,
+				     void *ctx);
+typedef int backend_dir_watch_op(struct backend_export *ex, const struct backend_handle *h,
+				 bool on);
+typedef void backend_dir_notify_op(struct backend_export *ex, backend_dir_change_fn fn, void *ctx);
+typedef int backend_end_peer_session_op(struct backend_export *ex, const char *node);
+typedef int backend_client_instance_op(struct backend_export *ex, char *out, size_t cap);
+typedef int backend_lock_op(struct backend_export *ex, const struct backend_handle *h,
+			    uint64_t owner, enum backend_lock_type type, uint64_t offset,
+			    uint64_t length, bool test, struct backend_lock_conflict *conflict);
+typedef void backend_status_op(struct backend_export *ex, struct backend_status *out);
+
 struct backend_ops {
 	const char *name;
 
@@ -300,27 +427,22 @@ struct backend_ops {
 	 * it; for "ceph", it is a directory inside the file system).
 	 * state_dir is where the back end may keep persistent data; opts
 	 * (NULL: none) what the export's configuration says besides. */
-	int (*export_open)(const char *path, const char *state_dir,
-			   const struct backend_options *opts, struct backend_export **out);
-	void (*export_close)(struct backend_export *ex);
+	backend_export_open_op *export_open;
+	backend_export_close_op *export_close;
 
-	int (*root)(struct backend_export *ex, struct backend_handle *out);
+	backend_root_op *root;
 
 	/* Resolves a handle: 0, -ESTALE (object gone or not of this export),
 	 * or -EBADF (not a handle this back end could have made). */
-	int (*getattr)(struct backend_export *ex, const struct backend_handle *h,
-		       struct backend_attr *attr);
+	backend_getattr_op *getattr;
 	/* The type of h's object, with getattr's errors, reading as little
 	 * as the back end can (an object's type never changes; WRITE asks
 	 * it, and needs no other attribute).  NULL: callers use getattr. */
-	int (*object_type)(struct backend_export *ex, const struct backend_handle *h,
-			   enum backend_ftype *type);
+	backend_object_type_op *object_type;
 
 	/* name is one component: never "", ".", ".." nor containing '/'; the
 	 * NFS layer checks that.  Symbolic links are returned, never followed. */
-	int (*lookup)(struct backend_export *ex, const struct backend_cred *cred,
-		      const struct backend_handle *dir, const char *name, struct backend_handle *out,
-		      struct backend_attr *attr);
+	backend_lookup_op *lookup;
 
 	/* Optional (NULL: not offered).  A path walk in one call: what n
 	 * lookups of names[0], names[1], ... from dir would give for the last
@@ -330,27 +452,18 @@ struct backend_ops {
 	 * (a negative errno) says only that the walk did not go through in
 	 * one piece: the caller then takes the names one lookup at a time to
 	 * learn which one fails and how.  n >= 1. */
-	int (*lookup_path)(struct backend_export *ex, const struct backend_cred *cred,
-			   const struct backend_handle *dir, const char *const *names, unsigned n,
-			   struct backend_handle *out, struct backend_attr *attr);
+	backend_lookup_path_op *lookup_path;
 
 	/* The parent of a directory; -ENOENT for the export root. */
-	int (*lookup_parent)(struct backend_export *ex, const struct backend_cred *cred,
-			     const struct backend_handle *dir, struct backend_handle *out,
-			     struct backend_attr *attr);
+	backend_lookup_parent_op *lookup_parent;
 
 	/* Which of the requested BACKEND_ACCESS_* bits cred holds. */
-	int (*access)(struct backend_export *ex, const struct backend_cred *cred,
-		      const struct backend_handle *h, uint32_t want, uint32_t *granted);
+	backend_access_op *access;
 
-	int (*setattr)(struct backend_export *ex, const struct backend_cred *cred,
-		       const struct backend_handle *h, const struct backend_setattr *sa,
-		       struct backend_attr *attr);
+	backend_setattr_op *setattr;
 
 	/* Reads up to len bytes at off into buf. */
-	int (*read)(struct backend_export *ex, const struct backend_cred *cred,
-		    const struct backend_handle *h, uint64_t off, size_t len, void *buf,
-		    size_t *got, bool *eof);
+	backend_read_op *read;
 
 	/* read, but never waiting for a disk: when the range is not all in
 	 * memory (and it is not past the end) nothing is read and
@@ -359,10 +472,7 @@ struct backend_ops {
 	 * caller moments before, in the same operation (NULL: none), which
 	 * may spare the back end asking for them again.  NULL: every read
 	 * may wait. */
-	int (*read_nowait)(struct backend_export *ex, const struct backend_cred *cred,
-			   const struct backend_handle *h, const struct backend_attr *seen,
-			   uint64_t off, size_t len, void *buf, size_t *got, bool *eof,
-			   bool *would_block);
+	backend_read_nowait_op *read_nowait;
 
 	/* read, with the bytes going into a pipe (pipe_fd, its writing end)
 	 * instead of memory: the page cache's pages are referenced by the
@@ -371,14 +481,10 @@ struct backend_ops {
 	 * fewer when the pipe fills (*eof then false).  would_block as in
 	 * read_nowait (non-NULL: do not wait for a disk).  NULL: the back end
 	 * has no pages to hand over; callers use read. */
-	int (*read_splice)(struct backend_export *ex, const struct backend_cred *cred,
-			   const struct backend_handle *h, uint64_t off, size_t len, int pipe_fd,
-			   size_t *got, bool *eof, bool *would_block);
+	backend_read_splice_op *read_splice;
 
 	/* Writes len bytes at off; *committed says how stable they are now. */
-	int (*write)(struct backend_export *ex, const struct backend_cred *cred,
-		     const struct backend_handle *h, uint64_t off, const void *buf, size_t len,
-		     enum backend_stable stable, size_t *written, enum backend_stable *committed);
+	backend_write_op *write;
 
 	/* write (unstable), but not when it would first have to read from a
 	 * disk: when off or off + len falls inside a page of the file that
@@ -387,10 +493,7 @@ struct backend_ops {
 	 * buffered write (dirty-page throttling, the journal) cannot be told
 	 * beforehand; the caller notices them as slowness.  seen: as
 	 * read_nowait's.  NULL: every write may wait. */
-	int (*write_nowait)(struct backend_export *ex, const struct backend_cred *cred,
-			    const struct backend_handle *h, const struct backend_attr *seen,
-			    uint64_t off, const void *buf, size_t len, size_t *written,
-			    bool *would_block);
+	backend_write_nowait_op *write_nowait;
 
 	/* write, with the data in three parts, in order: head_len bytes at
 	 * head, pipe_len bytes read from parts->pipe (taken out of it,
@@ -399,10 +502,7 @@ struct backend_ops {
 	 * contiguously from off (a failure after some is a short write, as
 	 * write's); the stability asked for holds for all of them.  NULL:
 	 * the caller reads the pipe into memory and calls write. */
-	int (*write_pipe)(struct backend_export *ex, const struct backend_cred *cred,
-			  const struct backend_handle *h, uint64_t off,
-			  const struct backend_write_parts *parts, enum backend_stable stable,
-			  size_t *written, enum backend_stable *committed);
+	backend_write_pipe_op *write_pipe;
 
 	/* The server holds h open for writing (on) or lets one such hold go
 	 * (off): one call each way per NFS open that has write access, made
@@ -413,7 +513,7 @@ struct backend_ops {
 	 * last release lets it go.  Advisory: a write never depends on a
 	 * hold.  0, -ENOMEM (the hold is not counted, and its release does
 	 * nothing).  NULL: nothing is kept. */
-	int (*write_hold)(struct backend_export *ex, const struct backend_handle *h, bool on);
+	backend_write_hold_op *write_hold;
 
 	/* NFSv4.2 space and layout of a regular file's data (RFC 7862).
 	 * Each checks what WRITE (allocate, deallocate, clone's destination)
@@ -425,17 +525,13 @@ struct backend_ops {
 	 * when the range ends past it; -ENOSPC, -EFBIG, -EOPNOTSUPP when the
 	 * file system cannot.  deallocate punches a hole in [off, off + len):
 	 * the bytes read as zeros and free their space; the size stays. */
-	int (*allocate)(struct backend_export *ex, const struct backend_cred *cred,
-			const struct backend_handle *h, uint64_t off, uint64_t len);
-	int (*deallocate)(struct backend_export *ex, const struct backend_cred *cred,
-			  const struct backend_handle *h, uint64_t off, uint64_t len);
+	backend_allocate_op *allocate;
+	backend_deallocate_op *deallocate;
 
 	/* The first offset at or after off where data (or a hole) begins, as
 	 * lseek's SEEK_DATA / SEEK_HOLE: the end of the file counts as a hole;
 	 * -ENXIO when off is at or past the end, or no data follows it. */
-	int (*seek)(struct backend_export *ex, const struct backend_cred *cred,
-		    const struct backend_handle *h, uint64_t off, enum backend_seek what,
-		    uint64_t *out);
+	backend_seek_op *seek;
 
 	/* Makes [dst_off, dst_off + len) of dst share src's [src_off, src_off
 	 * + len) (a reflink); the destination grows when the range ends past
@@ -443,18 +539,14 @@ struct backend_ops {
 	 * backend_fsstat.clone_blksize.  -EOPNOTSUPP when the file system
 	 * cannot clone, -EXDEV across file systems, -EINVAL for ranges it
 	 * refuses. */
-	int (*clone)(struct backend_export *ex, const struct backend_cred *cred,
-		     const struct backend_handle *src, uint64_t src_off,
-		     const struct backend_handle *dst, uint64_t dst_off, uint64_t len);
+	backend_clone_op *clone;
 
 	/* Advice on the coming use of [off, off + len) (len 0: to the end).
 	 * 0 when taken; -EOPNOTSUPP when the back end has no use for it. */
-	int (*advise)(struct backend_export *ex, const struct backend_handle *h, uint64_t off,
-		      uint64_t len, enum backend_advice advice);
+	backend_advise_op *advise;
 
 	/* Makes written data of the range (len 0: to the end) stable. */
-	int (*commit)(struct backend_export *ex, const struct backend_handle *h, uint64_t off,
-		      uint64_t len);
+	backend_commit_op *commit;
 
 	/* Makes stable (on disk: a power cut keeps it) what the changes behind
 	 * items left in memory: the entries of each directory flagged
@@ -468,7 +560,7 @@ struct backend_ops {
 	 * (-ESTALE) needs nothing.  NULL for a back end whose changes are as
 	 * stable as they will ever be when the call that made them returns
 	 * (memory). */
-	int (*sync)(struct backend_export *ex, const struct backend_sync_item *items, unsigned n);
+	backend_sync_op *sync;
 
 	/* Server-side copy (COPY): copies up to len bytes of regular file src
 	 * from src_off to regular file dst (another file of the same export)
@@ -479,45 +571,26 @@ struct backend_ops {
 	 * *copied gets the bytes copied: fewer than len is no error (copy
 	 * again from there), 0 means src ends at src_off.  Callers copy in
 	 * pieces of a few MiB, so that a copy can stop between them. */
-	int (*copy)(struct backend_export *ex, const struct backend_cred *cred,
-		    const struct backend_handle *src, uint64_t src_off,
-		    const struct backend_handle *dst, uint64_t dst_off, uint64_t len,
-		    uint64_t *copied);
+	backend_copy_op *copy;
 
 	/* Creates a regular file, owned by cred, with sa applied (mode, and for
 	 * UNCHECKED on an existing file only size).  verifier is used for
 	 * EXCLUSIVE (stored with the file).  *created tells whether it is new. */
-	int (*create_file)(struct backend_export *ex, const struct backend_cred *cred,
-			   const struct backend_handle *dir, const char *name,
-			   enum backend_create_mode how, const uint8_t verifier[8],
-			   const struct backend_setattr *sa, struct backend_handle *out,
-			   struct backend_attr *attr, bool *created);
+	backend_create_file_op *create_file;
 
 	/* Creates a directory, device, socket or fifo (not a regular file). */
-	int (*mknod)(struct backend_export *ex, const struct backend_cred *cred,
-		     const struct backend_handle *dir, const char *name, enum backend_ftype type,
-		     uint32_t rdev_major, uint32_t rdev_minor, const struct backend_setattr *sa,
-		     struct backend_handle *out, struct backend_attr *attr);
+	backend_mknod_op *mknod;
 
-	int (*symlink)(struct backend_export *ex, const struct backend_cred *cred,
-		       const struct backend_handle *dir, const char *name, const char *target,
-		       const struct backend_setattr *sa, struct backend_handle *out,
-		       struct backend_attr *attr);
+	backend_symlink_op *symlink;
 
-	int (*readlink)(struct backend_export *ex, const struct backend_handle *h, char *buf,
-			size_t cap, size_t *len);
+	backend_readlink_op *readlink;
 
 	/* Removes a file or an empty directory. */
-	int (*remove)(struct backend_export *ex, const struct backend_cred *cred,
-		      const struct backend_handle *dir, const char *name);
+	backend_remove_op *remove;
 
-	int (*rename)(struct backend_export *ex, const struct backend_cred *cred,
-		      const struct backend_handle *from_dir, const char *from_name,
-		      const struct backend_handle *to_dir, const char *to_name);
+	backend_rename_op *rename;
 
-	int (*link)(struct backend_export *ex, const struct backend_cred *cred,
-		    const struct backend_handle *h, const struct backend_handle *dir,
-		    const char *name);
+	backend_link_op *link;
 
 	/* Lists dir from cookie (0: the start), skipping "." and "..", calling
 	 * fn for each entry until it returns false or the end is reached
@@ -526,13 +599,9 @@ struct backend_ops {
 	 * (when the back end can tell).  keep (NULL: nothing kept) lets the
 	 * callback keep bytes per entry (struct backend_dirent.keep); a back
 	 * end may ignore it. */
-	int (*readdir)(struct backend_export *ex, const struct backend_cred *cred,
-		       const struct backend_handle *dir, uint64_t cookie,
-		       const struct backend_keep_key *keep, backend_dirent_fn fn, void *ctx,
-		       bool *eof);
+	backend_readdir_op *readdir;
 
-	int (*statfs)(struct backend_export *ex, const struct backend_handle *h,
-		      struct backend_fsstat *out);
+	backend_statfs_op *statfs;
 
 	/* Extended attributes (RFC 8276 maps them to the host's "user."
 	 * namespace).  name is without the "user." prefix: 1 to
@@ -550,29 +619,22 @@ struct backend_ops {
 	 *
 	 * getxattr copies the value into buf: -ENODATA when there is no such
 	 * attribute, -ERANGE when it is longer than cap. */
-	int (*getxattr)(struct backend_export *ex, const struct backend_cred *cred,
-			const struct backend_handle *h, const char *name, void *buf, size_t cap,
-			size_t *len);
+	backend_getxattr_op *getxattr;
 
 	/* -E2BIG for a value over BACKEND_XATTR_SIZE_MAX; -EEXIST / -ENODATA
 	 * as how says; -ENOSPC when the file system has no room for it (ext4
 	 * keeps a value in one block unless it has the ea_inode feature). */
-	int (*setxattr)(struct backend_export *ex, const struct backend_cred *cred,
-			const struct backend_handle *h, const char *name, const void *value,
-			size_t len, enum backend_xattr_set how);
+	backend_setxattr_op *setxattr;
 
 	/* Lists the names from cookie (0: the start), calling fn for each
 	 * until it returns false or the end is reached (*eof).  A cookie
 	 * stays valid while its name exists and resumes after it: names that
 	 * stay are neither repeated nor skipped when others come or go
 	 * between two calls. */
-	int (*listxattr)(struct backend_export *ex, const struct backend_cred *cred,
-			 const struct backend_handle *h, uint64_t cookie, backend_xattr_fn fn,
-			 void *ctx, bool *eof);
+	backend_listxattr_op *listxattr;
 
 	/* -ENODATA when there is no such attribute. */
-	int (*removexattr)(struct backend_export *ex, const struct backend_cred *cred,
-			   const struct backend_handle *h, const char *name);
+	backend_removexattr_op *removexattr;
 
 	/* Holds (READ/WRITE) or drops (NONE) a lease on a regular file, so
 	 * that a process on the host that opens it in a conflicting way waits
@@ -601,8 +663,7 @@ struct backend_ops {
 	 * room for another leased file (local: leases would hold more than
 	 * half the descriptor limit): grant no delegation (a resource
 	 * shortage, not a conflict). */
-	int (*lease)(struct backend_export *ex, const struct backend_handle *h,
-		     enum backend_lease type);
+	backend_lease_op *lease;
 
 	/* The function the back end calls (from its own thread, no lock held)
 	 * when someone outside the server breaks a lease of this export, or
@@ -613,7 +674,7 @@ struct backend_ops {
 	 * may be reported more than once for one change.  Set it before the
 	 * first lease; fn NULL turns notification off.  fn may call back into
 	 * the back end (lease NONE included). */
-	void (*lease_notify)(struct backend_export *ex, backend_lease_break_fn fn, void *ctx);
+	backend_lease_notify_op *lease_notify;
 
 	/* Starts (on) or stops watching directory h for changes made by
 	 * processes other than the server (its own operations are never
@@ -624,8 +685,8 @@ struct backend_ops {
 	 * end cannot watch (then changes on the host would go unseen);
 	 * -EAGAIN or another -errno.  NULL for a back end nothing outside
 	 * the server can change (memory). */
-	int (*dir_watch)(struct backend_export *ex, const struct backend_handle *h, bool on);
-	void (*dir_notify)(struct backend_export *ex, backend_dir_change_fn fn, void *ctx);
+	backend_dir_watch_op *dir_watch;
+	backend_dir_notify_op *dir_notify;
 
 	/* Optional (NULL: nothing to end).  Ends at once the storage session
 	 * that head node of the cluster (backend_options.cluster_node) had
@@ -633,13 +694,13 @@ struct backend_ops {
 	 * that its clients can reclaim through this head: called when this
 	 * head takes node over.  0 (also when node had no session), or a
 	 * negative errno. */
-	int (*end_peer_session)(struct backend_export *ex, const char *node);
+	backend_end_peer_session_op *end_peer_session;
 
 	/* Optional (NULL: none).  The storage's client instance of this
 	 * export as the storage's fencing names it (a CephFS client's
 	 * ADDR:PORT/NONCE), into out: what a head taking this one over
 	 * blocklists.  0 or a negative errno. */
-	int (*client_instance)(struct backend_export *ex, char *out, size_t cap);
+	backend_client_instance_op *client_instance;
 
 	/* POSIX record locks of owner (an id the caller picks, one per lock
 	 * owner; locks of one owner never conflict, and merge and split as
@@ -657,13 +718,11 @@ struct backend_ops {
 	 * the back end takes the locks as the server's own.  NULL for a back
 	 * end whose files no one but this server locks (local, memory): the
 	 * server's own table is the only authority there. */
-	int (*lock)(struct backend_export *ex, const struct backend_handle *h, uint64_t owner,
-		    enum backend_lock_type type, uint64_t offset, uint64_t length, bool test,
-		    struct backend_lock_conflict *conflict);
+	backend_lock_op *lock;
 
 	/* Fills out; may ask the storage (a control-plane call, not one for
 	 * the request path).  NULL: nothing to tell beyond the name. */
-	void (*status)(struct backend_export *ex, struct backend_status *out);
+	backend_status_op *status;
 };
 
 extern const struct backend_ops backend_local_ops;

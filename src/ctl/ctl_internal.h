@@ -33,6 +33,22 @@ void ctl_text_free(struct ctl_text *t);
 /* metrics.c: the whole /metrics page. */
 void ctl_metrics_render(struct ctl_server *cs, struct ctl_text *out);
 
+/* The parts of /metrics written by other files, in the text format
+ * metrics.c writes: a family's HELP and TYPE lines; one series,
+ * name{label="value"} v (label NULL: name v); a family of one unlabelled
+ * value; a family of n series, one per value of label. */
+struct ctl_series {
+	const char *value;
+	uint64_t v;
+};
+void ctl_metric_head(struct ctl_text *t, const char *name, const char *type, const char *help);
+void ctl_metric_series(struct ctl_text *t, const char *name, const char *label, const char *value,
+		       uint64_t v);
+void ctl_metric_value(struct ctl_text *t, const char *name, const char *type, const char *help,
+		      uint64_t v);
+void ctl_metric_labelled(struct ctl_text *t, const char *name, const char *type, const char *help,
+			 const char *label, const struct ctl_series *series, size_t n);
+
 /* api.c: one request under /api/v1.  path is what follows "/api/v1";
  * body is the request body (NUL-terminated, may be empty).  Returns the
  * HTTP status and sets *reply (a new JSON value, owned by the caller). */

@@ -61,45 +61,37 @@ void ctl_gss_metrics(struct ctl_server *cs, struct ctl_text *t)
 		return;
 	struct rpc_gss_stats s;
 	rpc_gss_server_stats(g, &s);
-	ctl_text_printf(t,
-			"# HELP ferry_gss_contexts RPCSEC_GSS contexts held (made or being made).\n"
-			"# TYPE ferry_gss_contexts gauge\nferry_gss_contexts %llu\n"
-			"# HELP ferry_gss_contexts_max The most RPCSEC_GSS contexts held at once.\n"
-			"# TYPE ferry_gss_contexts_max gauge\nferry_gss_contexts_max %llu\n",
-			(unsigned long long)s.contexts, (unsigned long long)s.contexts_max);
-	ctl_text_printf(t,
-			"# HELP ferry_gss_context_events_total RPCSEC_GSS contexts made, refused "
-			"at creation, destroyed by their client, dropped for room, and dropped "
-			"idle or expired.\n# TYPE ferry_gss_context_events_total counter\n"
-			"ferry_gss_context_events_total{event=\"created\"} %llu\n"
-			"ferry_gss_context_events_total{event=\"refused\"} %llu\n"
-			"ferry_gss_context_events_total{event=\"destroyed\"} %llu\n"
-			"ferry_gss_context_events_total{event=\"evicted\"} %llu\n"
-			"ferry_gss_context_events_total{event=\"expired\"} %llu\n"
-			"# HELP ferry_gss_openssl_contexts_total RPCSEC_GSS contexts made whose "
-			"checksums and encryption ferryd does with OpenSSL (the others: MIT's "
-			"GSS-API, for enctypes other than AES with SHA-1 or SHA-2).\n"
-			"# TYPE ferry_gss_openssl_contexts_total counter\n"
-			"ferry_gss_openssl_contexts_total %llu\n",
-			(unsigned long long)s.created, (unsigned long long)s.init_failures,
-			(unsigned long long)s.destroyed, (unsigned long long)s.evicted,
-			(unsigned long long)s.expired, (unsigned long long)s.created_openssl);
-	ctl_text_printf(t,
-			"# HELP ferry_gss_calls_total RPCSEC_GSS calls served, by service.\n"
-			"# TYPE ferry_gss_calls_total counter\n"
-			"ferry_gss_calls_total{service=\"krb5\"} %llu\n"
-			"ferry_gss_calls_total{service=\"krb5i\"} %llu\n"
-			"ferry_gss_calls_total{service=\"krb5p\"} %llu\n",
-			(unsigned long long)s.calls[0], (unsigned long long)s.calls[1],
-			(unsigned long long)s.calls[2]);
-	ctl_text_printf(t,
-			"# HELP ferry_gss_refused_total RPCSEC_GSS calls refused: a sequence "
-			"number replayed or behind the window (dropped), a header checksum that "
-			"did not verify, an integrity or privacy body that did not check out.\n"
-			"# TYPE ferry_gss_refused_total counter\n"
-			"ferry_gss_refused_total{reason=\"replay\"} %llu\n"
-			"ferry_gss_refused_total{reason=\"bad_verifier\"} %llu\n"
-			"ferry_gss_refused_total{reason=\"bad_body\"} %llu\n",
-			(unsigned long long)s.replays_dropped, (unsigned long long)s.bad_verifiers,
-			(unsigned long long)s.bad_bodies);
+	ctl_metric_value(t, "ferry_gss_contexts", "gauge",
+			 "RPCSEC_GSS contexts held (made or being made).", s.contexts);
+	ctl_metric_value(t, "ferry_gss_contexts_max", "gauge",
+			 "The most RPCSEC_GSS contexts held at once.", s.contexts_max);
+	const struct ctl_series events[] = {
+		{"created", s.created}, {"refused", s.init_failures}, {"destroyed", s.destroyed},
+		{"evicted", s.evicted}, {"expired", s.expired},
+	};
+	ctl_metric_labelled(t, "ferry_gss_context_events_total", "counter",
+			    "RPCSEC_GSS contexts made, refused at creation, destroyed by their "
+			    "client, dropped for room, and dropped idle or expired.",
+			    "event", events, sizeof(events) / sizeof(events[0]));
+	ctl_metric_value(t, "ferry_gss_openssl_contexts_total", "counter",
+			 "RPCSEC_GSS contexts made whose checksums and encryption ferryd does "
+			 "with OpenSSL (the others: MIT's GSS-API, for enctypes other than AES "
+			 "with SHA-1 or SHA-2).",
+			 s.created_openssl);
+	const struct ctl_series services[] = {
+		{"krb5", s.calls[0]}, {"krb5i", s.calls[1]}, {"krb5p", s.calls[2]},
+	};
+	ctl_metric_labelled(t, "ferry_gss_calls_total", "counter",
+			    "RPCSEC_GSS calls served, by service.", "service", services,
+			    sizeof(services) / sizeof(services[0]));
+	const struct ctl_series refusals[] = {
+		{"replay", s.replays_dropped},
+		{"bad_verifier", s.bad_verifiers},
+		{"bad_body", s.bad_bodies},
+	};
+	ctl_metric_labelled(t, "ferry_gss_refused_total", "counter",
+			    "RPCSEC_GSS calls refused: a sequence number replayed or behind the "
+			    "window (dropped), a header checksum that did not verify, an "
+			    "integrity or privacy body that did not check out.",
+			    "reason", refusals, sizeof(refusals) / sizeof(refusals[0]));
 }

@@ -873,6 +873,36 @@ static void scrape_read(struct ctl_server *cs, struct scrape *sc)
 	}
 }
 
+void ctl_metric_head(struct ctl_text *t, const char *name, const char *type, const char *help)
+{
+	ctl_text_printf(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+void ctl_metric_series(struct ctl_text *t, const char *name, const char *label, const char *value,
+		       uint64_t v)
+{
+	if (label)
+		ctl_text_printf(t, "%s{%s=\"%s\"} %llu\n", name, label, value,
+				(unsigned long long)v);
+	else
+		ctl_text_printf(t, "%s %llu\n", name, (unsigned long long)v);
+}
+
+void ctl_metric_value(struct ctl_text *t, const char *name, const char *type, const char *help,
+		      uint64_t v)
+{
+	ctl_metric_head(t, name, type, help);
+	ctl_metric_series(t, name, NULL, NULL, v);
+}
+
+void ctl_metric_labelled(struct ctl_text *t, const char *name, const char *type, const char *help,
+			 const char *label, const struct ctl_series *series, size_t n)
+{
+	ctl_metric_head(t, name, type, help);
+	for (size_t i = 0; i < n; i++)
+		ctl_metric_series(t, name, label, series[i].value, series[i].v);
+}
+
 static bool family_present(const struct metric_family *f, const struct scrape *sc)
 {
 	switch (f->needs) {
@@ -905,16 +935,15 @@ void ctl_metrics_render(struct ctl_server *cs, struct ctl_text *out)
 		const struct metric_family *f = &families[i];
 		if (!family_present(f, sc))
 			continue;
-		ctl_text_printf(out, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
-				f->type);
+		ctl_metric_head(out, f->name, f->type, f->help);
 		if (f->series)
 			f->series(out, f->name, sc);
 		for (const struct metric_label *l = f->labels; l && l->value; l++)
-			ctl_text_printf(out, "%s{%s=\"%s\"} %llu\n", f->name, f->label, l->value,
-					(unsigned long long)scrape_value(sc, l->off, l->size));
+			ctl_metric_series(out, f->name, f->label, l->value,
+					  scrape_value(sc, l->off, l->size));
 		if (f->size)
-			ctl_text_printf(out, "%s %llu\n", f->name,
-					(unsigned long long)scrape_value(sc, f->off, f->size));
+			ctl_metric_series(out, f->name, NULL, NULL,
+					  scrape_value(sc, f->off, f->size));
 	}
 	ctl_cluster_metrics(cs, out);
 	ctl_health_metrics(cs, out);

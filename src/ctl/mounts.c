@@ -54,29 +54,18 @@ void ctl_mount_metrics(struct ctl_server *cs, struct ctl_text *t)
 		return;
 	struct ctl_mount_stats st;
 	h->stats(h->arg, &st);
-	ctl_text_printf(t, "# HELP ferry_mount_calls_total MOUNT calls, by procedure.\n"
-	                   "# TYPE ferry_mount_calls_total counter\n");
+	ctl_metric_head(t, "ferry_mount_calls_total", "counter", "MOUNT calls, by procedure.");
 	for (unsigned i = 0; i < CTL_MOUNT_PROCS; i++)
-		ctl_text_printf(t, "ferry_mount_calls_total{proc=\"%s\"} %llu\n", h->proc_names[i],
-		                (unsigned long long)st.calls[i]);
-	ctl_text_printf(t, "# HELP ferry_mount_mnt_total MNT calls, by result.\n"
-	                   "# TYPE ferry_mount_mnt_total counter\n");
+		ctl_metric_series(t, "ferry_mount_calls_total", "proc", h->proc_names[i],
+		                  st.calls[i]);
+	ctl_metric_head(t, "ferry_mount_mnt_total", "counter", "MNT calls, by result.");
 	for (unsigned i = 0; i < CTL_MOUNT_OUTCOMES; i++)
-		ctl_text_printf(t, "ferry_mount_mnt_total{result=\"%s\"} %llu\n",
-		                h->outcome_names[i], (unsigned long long)st.mnt[i]);
-	ctl_text_printf(t,
-	                "# HELP ferry_mount_garbage_args_total MOUNT calls whose arguments did "
-	                "not decode.\n"
-	                "# TYPE ferry_mount_garbage_args_total counter\n"
-	                "ferry_mount_garbage_args_total %llu\n"
-	                "# HELP ferry_mount_list_entries Entries in MOUNT's mount list (who "
-	                "mounted what).\n"
-	                "# TYPE ferry_mount_list_entries gauge\n"
-	                "ferry_mount_list_entries %llu\n"
-	                "# HELP ferry_mount_not_listed_total MNTs answered but not listed: the "
-	                "mount list was full.\n"
-	                "# TYPE ferry_mount_not_listed_total counter\n"
-	                "ferry_mount_not_listed_total %llu\n",
-	                (unsigned long long)st.garbage_args, (unsigned long long)st.entries,
-	                (unsigned long long)st.list_full);
+		ctl_metric_series(t, "ferry_mount_mnt_total", "result", h->outcome_names[i],
+		                  st.mnt[i]);
+	ctl_metric_value(t, "ferry_mount_garbage_args_total", "counter",
+	                 "MOUNT calls whose arguments did not decode.", st.garbage_args);
+	ctl_metric_value(t, "ferry_mount_list_entries", "gauge",
+	                 "Entries in MOUNT's mount list (who mounted what).", st.entries);
+	ctl_metric_value(t, "ferry_mount_not_listed_total", "counter",
+	                 "MNTs answered but not listed: the mount list was full.", st.list_full);
 }

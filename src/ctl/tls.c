@@ -30,32 +30,27 @@ void ctl_tls_metrics(struct ctl_server *cs, struct ctl_text *t)
 	struct rpc_tls_ctx *ctx = rpc_server_tls_ctx(cs->ctx.rpc);
 	bool on = ctx != NULL;
 	rpc_tls_ctx_unref(ctx);
-	ctl_text_printf(t,
-			"# HELP ferry_tls_enabled 1 when clients are offered RPC-with-TLS "
-			"(a [tls] section).\n# TYPE ferry_tls_enabled gauge\nferry_tls_enabled %d\n"
-			"# HELP ferry_tls_connections Connections in TLS now, by transport, and "
-			"those whose kernel encrypts what they send (kernel TLS).\n"
-			"# TYPE ferry_tls_connections gauge\n"
-			"ferry_tls_connections{transport=\"tls\"} %llu\n"
-			"ferry_tls_connections{transport=\"mtls\"} %llu\n"
-			"ferry_tls_connections{transport=\"ktls\"} %llu\n",
-			on ? 1 : 0, (unsigned long long)(s.open - s.open_mutual),
-			(unsigned long long)s.open_mutual, (unsigned long long)s.open_ktls);
-	ctl_text_printf(t,
-			"# HELP ferry_tls_probes_total AUTH_TLS probes, and those answered "
-			"without STARTTLS because other calls were in flight on the connection.\n"
-			"# TYPE ferry_tls_probes_total counter\n"
-			"ferry_tls_probes_total{outcome=\"all\"} %llu\n"
-			"ferry_tls_probes_total{outcome=\"busy\"} %llu\n"
-			"# HELP ferry_tls_handshakes_total TLS handshakes completed.\n"
-			"# TYPE ferry_tls_handshakes_total counter\nferry_tls_handshakes_total %llu\n",
-			(unsigned long long)s.probes, (unsigned long long)s.probes_refused,
-			(unsigned long long)s.handshakes);
-	ctl_text_printf(t, "# HELP ferry_tls_handshake_failures_total TLS handshakes that failed, "
-			   "by cause; each closed its connection.\n"
-			   "# TYPE ferry_tls_handshake_failures_total counter\n");
+	ctl_metric_value(t, "ferry_tls_enabled", "gauge",
+			 "1 when clients are offered RPC-with-TLS (a [tls] section).", on ? 1 : 0);
+	const struct ctl_series transports[] = {
+		{"tls", s.open - s.open_mutual},
+		{"mtls", s.open_mutual},
+		{"ktls", s.open_ktls},
+	};
+	ctl_metric_labelled(t, "ferry_tls_connections", "gauge",
+			    "Connections in TLS now, by transport, and those whose kernel encrypts "
+			    "what they send (kernel TLS).",
+			    "transport", transports, sizeof(transports) / sizeof(transports[0]));
+	const struct ctl_series probes[] = {{"all", s.probes}, {"busy", s.probes_refused}};
+	ctl_metric_labelled(t, "ferry_tls_probes_total", "counter",
+			    "AUTH_TLS probes, and those answered without STARTTLS because other "
+			    "calls were in flight on the connection.",
+			    "outcome", probes, sizeof(probes) / sizeof(probes[0]));
+	ctl_metric_value(t, "ferry_tls_handshakes_total", "counter", "TLS handshakes completed.",
+			 s.handshakes);
+	ctl_metric_head(t, "ferry_tls_handshake_failures_total", "counter",
+			"TLS handshakes that failed, by cause; each closed its connection.");
 	for (unsigned k = 0; k < RPC_TLS_FAIL_KINDS; k++)
-		ctl_text_printf(t, "ferry_tls_handshake_failures_total{cause=\"%s\"} %llu\n",
-				rpc_tls_failure_name((enum rpc_tls_failure)k),
-				(unsigned long long)s.failures[k]);
+		ctl_metric_series(t, "ferry_tls_handshake_failures_total", "cause",
+				  rpc_tls_failure_name((enum rpc_tls_failure)k), s.failures[k]);
 }

@@ -116,6 +116,25 @@ static enum nfsstat3 create_begin(struct nfs3_call *c, const struct nfs3_diropar
 	return st;
 }
 
+/* The attributes a create sets, from the client's sattr3, with mode when
+ * it names none (0: no default); on an error the directory's
+ * after-attributes are answered with it. */
+static enum nfsstat3 create_attrs(struct nfs3_call *c, struct fh *dir,
+				  const struct nfs3_sattr *attr, uint32_t mode,
+				  struct backend_setattr *sa, struct nfs3_res *r)
+{
+	enum nfsstat3 st = nfs3_setattr_from(attr, sa);
+	if (st != NFS3_OK) {
+		nfs3_post_now(c, dir, &r->wcc.after);
+		return st;
+	}
+	if (mode && !(sa->mask & BACKEND_SET_MODE)) {
+		sa->mask |= BACKEND_SET_MODE;
+		sa->mode = mode;
+	}
+	return NFS3_OK;
+}
+
 void nfs3_create(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bool *encoded)
 {
 	(void)encoded;
@@ -134,10 +153,8 @@ void nfs3_create(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bo
 		how = BACKEND_CREATE_GUARDED;
 		/* fall through */
 	case UNCHECKED:
-		if ((r->status = nfs3_setattr_from(&ca->attr, &sa)) != NFS3_OK) {
-			nfs3_post_now(c, &dir, &r->wcc.after);
+		if ((r->status = create_attrs(c, &dir, &ca->attr, 0644, &sa, r)) != NFS3_OK)
 			return;
-		}
 		break;
 	default:
 		/* The verifier is kept with the file by the back end, as for
@@ -148,10 +165,6 @@ void nfs3_create(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bo
 		sa.mask = BACKEND_SET_MODE;
 		sa.mode = 0600;
 		break;
-	}
-	if (!(sa.mask & BACKEND_SET_MODE)) {
-		sa.mask |= BACKEND_SET_MODE;
-		sa.mode = 0644;
 	}
 	/* An UNCHECKED create of an existing file truncates it when asked
 	 * to: a change to that file. */
@@ -185,14 +198,8 @@ void nfs3_mkdir(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, boo
 		return;
 	struct export *ex = dir.export;
 	struct backend_setattr sa;
-	if ((r->status = nfs3_setattr_from(&a->mkdir.attr, &sa)) != NFS3_OK) {
-		nfs3_post_now(c, &dir, &r->wcc.after);
+	if ((r->status = create_attrs(c, &dir, &a->mkdir.attr, 0755, &sa, r)) != NFS3_OK)
 		return;
-	}
-	if (!(sa.mask & BACKEND_SET_MODE)) {
-		sa.mask |= BACKEND_SET_MODE;
-		sa.mode = 0755;
-	}
 	struct backend_handle bh;
 	struct backend_attr oattr;
 	int rc = ex->ops->mknod(ex->bex, &c->cred, &dir.bh, name, BACKEND_DIR, 0, 0, &sa, &bh,
@@ -211,12 +218,12 @@ void nfs3_symlink(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, b
 	struct export *ex = dir.export;
 	struct backend_setattr sa;
 	static _Thread_local char target[BACKEND_PATH_MAX + 1];
-	if ((r->status = nfs3_setattr_from(&sl->attr, &sa)) == NFS3_OK) {
-		if (sl->path.len == 0 || memchr(sl->path.data, '\0', sl->path.len))
-			r->status = NFS3ERR_INVAL;
-		else if (sl->path.len > BACKEND_PATH_MAX)
-			r->status = NFS3ERR_NAMETOOLONG;
-	}
+	if ((r->status = create_attrs(c, &dir, &sl->attr, 0, &sa, r)) != NFS3_OK)
+		return;
+	if (sl->path.len == 0 || memchr(sl->path.data, '\0', sl->path.len))
+		r->status = NFS3ERR_INVAL;
+	else if (sl->path.len > BACKEND_PATH_MAX)
+		r->status = NFS3ERR_NAMETOOLONG;
 	if (r->status != NFS3_OK) {
 		nfs3_post_now(c, &dir, &r->wcc.after);
 		return;
@@ -262,14 +269,8 @@ void nfs3_mknod(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, boo
 		return;
 	}
 	struct backend_setattr sa;
-	if ((r->status = nfs3_setattr_from(&mk->attr, &sa)) != NFS3_OK) {
-		nfs3_post_now(c, &dir, &r->wcc.after);
+	if ((r->status = create_attrs(c, &dir, &mk->attr, 0644, &sa, r)) != NFS3_OK)
 		return;
-	}
-	if (!(sa.mask & BACKEND_SET_MODE)) {
-		sa.mask |= BACKEND_SET_MODE;
-		sa.mode = 0644;
-	}
 	struct backend_handle bh;
 	struct backend_attr oattr;
 	int rc = ex->ops->mknod(ex->bex, &c->cred, &dir.bh, name, type, mk->major, mk->minor, &sa,

@@ -65,11 +65,14 @@ enum rpc_call_decode rpc_decode_call(struct xdr_dec *d, struct rpc_call_hdr *hdr
 	cred->principal = NULL;
 	switch (hdr->cred_flavor) {
 	case RPC_AUTH_NONE:
+	case RPC_AUTH_TLS:
+		/* Both have an empty body.  AUTH_TLS (RFC 9289 4.1): the
+		 * dispatcher answers the probe (a NULL call) and refuses it on
+		 * any other. */
 		if (hdr->cred_len != 0) {
 			*auth_stat = RPC_AUTH_BADCRED;
 			return RPC_CALL_AUTH_ERROR;
 		}
-		cred->flavor = RPC_AUTH_NONE;
 		/* An anonymous caller maps to nobody; the export decides further. */
 		cred->uid = cred->gid = 65534;
 		break;
@@ -78,16 +81,6 @@ enum rpc_call_decode rpc_decode_call(struct xdr_dec *d, struct rpc_call_hdr *hdr
 			*auth_stat = RPC_AUTH_BADCRED;
 			return RPC_CALL_AUTH_ERROR;
 		}
-		break;
-	case RPC_AUTH_TLS:
-		/* RFC 9289 4.1: an empty body; the dispatcher answers the
-		 * probe (a NULL call) and refuses it on any other. */
-		if (hdr->cred_len != 0) {
-			*auth_stat = RPC_AUTH_BADCRED;
-			return RPC_CALL_AUTH_ERROR;
-		}
-		cred->flavor = RPC_AUTH_TLS;
-		cred->uid = cred->gid = 65534;
 		break;
 	case RPC_AUTH_GSS:
 		/* The credential and the verifier are RPCSEC_GSS's to check

@@ -262,10 +262,6 @@ void cephfs_dirwatch_close(struct cephfs_export *ex)
 	ex->dirwatch = NULL;
 }
 
-size_t cephfs_dirwatch_count(struct cephfs_export *ex)
-{
-	return ex->dirwatch ? atomic_load(&ex->dirwatch->watching) : 0;
-}
 
 void cephfs_dirwatch_begin(struct cephfs_export *ex, uint64_t ino, uint64_t snapid)
 {

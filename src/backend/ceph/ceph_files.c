@@ -15,9 +15,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "backend/ceph/ceph_internal.h"
+#include "core/clock.h"
 #include "core/log.h"
 
 enum {
@@ -42,14 +42,6 @@ struct cephfs_files {
 	size_t count;
 };
 
-static uint64_t cephfs_files_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static struct cephfs_file **cephfs_file_slot(struct cephfs_files *t, uint64_t ino, uint64_t snapid)
 {
 	struct cephfs_file **p = &t->bucket[(ino ^ (snapid << 7)) % CEPHFS_FILE_BUCKETS];
@@ -66,7 +58,7 @@ static void cephfs_files_close_idle(struct cephfs_export *ex, uint64_t older_tha
 {
 	struct cephfs_files *t = ex->files;
 	struct cephfs_file *closing = NULL;
-	uint64_t now = cephfs_files_now_ms();
+	uint64_t now = clock_now_coarse_ms();
 
 	for (size_t b = 0; b < CEPHFS_FILE_BUCKETS; b++) {
 		struct cephfs_file **p = &t->bucket[b];
@@ -124,15 +116,6 @@ void cephfs_files_close(struct cephfs_export *ex)
 	ex->files = NULL;
 }
 
-size_t cephfs_files_count(struct cephfs_export *ex)
-{
-	struct cephfs_files *t = ex->files;
-
-	pthread_mutex_lock(&t->lock);
-	size_t n = t->count;
-	pthread_mutex_unlock(&t->lock);
-	return n;
-}
 
 int cephfs_file_get(struct cephfs_export *ex, const struct cephfs_obj *o, bool write,
 		    struct cephfs_file **out)
@@ -209,7 +192,7 @@ void cephfs_file_put(struct cephfs_export *ex, struct cephfs_file *f)
 	bool orphan = f->used_ms == UINT64_MAX;
 	bool last = --f->users == 0;
 	if (!orphan)
-		f->used_ms = cephfs_files_now_ms();
+		f->used_ms = clock_now_coarse_ms();
 	pthread_mutex_unlock(&t->lock);
 	if (orphan && last) {
 		CEPHFS_CALL(ex, close, ceph_ll_close(ex->cm, f->fh));
@@ -230,7 +213,7 @@ void cephfs_file_adopt(struct cephfs_export *ex, uint64_t ino, uint64_t snapid, 
 			n->snapid = snapid;
 			n->fh = fh;
 			n->write = true;
-			n->used_ms = cephfs_files_now_ms();
+			n->used_ms = clock_now_coarse_ms();
 			n->next = *slot;
 			*slot = n;
 			t->count++;

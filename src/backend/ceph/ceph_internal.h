@@ -200,86 +200,43 @@ int cephfs_data_begin(struct cephfs_export *ex, const struct backend_cred *cred,
 void cephfs_data_end(struct cephfs_export *ex, struct cephfs_data *d);
 
 /* ceph_names.c */
-int cephfs_lookup(struct backend_export *bex, const struct backend_cred *cred,
-		  const struct backend_handle *dir, const char *name, struct backend_handle *out,
-		  struct backend_attr *attr);
-int cephfs_lookup_parent(struct backend_export *bex, const struct backend_cred *cred,
-			 const struct backend_handle *dir, struct backend_handle *out,
-			 struct backend_attr *attr);
-int cephfs_create_file(struct backend_export *bex, const struct backend_cred *cred,
-		       const struct backend_handle *dir, const char *name,
-		       enum backend_create_mode how, const uint8_t verifier[8],
-		       const struct backend_setattr *sa, struct backend_handle *out,
-		       struct backend_attr *attr, bool *created);
-int cephfs_mknod(struct backend_export *bex, const struct backend_cred *cred,
-		 const struct backend_handle *dir, const char *name, enum backend_ftype type,
-		 uint32_t rdev_major, uint32_t rdev_minor, const struct backend_setattr *sa,
-		 struct backend_handle *out, struct backend_attr *attr);
-int cephfs_symlink(struct backend_export *bex, const struct backend_cred *cred,
-		   const struct backend_handle *dir, const char *name, const char *target,
-		   const struct backend_setattr *sa, struct backend_handle *out,
-		   struct backend_attr *attr);
-int cephfs_readlink(struct backend_export *bex, const struct backend_handle *h, char *buf,
-		    size_t cap, size_t *len);
-int cephfs_remove(struct backend_export *bex, const struct backend_cred *cred,
-		  const struct backend_handle *dir, const char *name);
-int cephfs_rename(struct backend_export *bex, const struct backend_cred *cred,
-		  const struct backend_handle *from_dir, const char *from_name,
-		  const struct backend_handle *to_dir, const char *to_name);
-int cephfs_link(struct backend_export *bex, const struct backend_cred *cred,
-		const struct backend_handle *h, const struct backend_handle *dir, const char *name);
+backend_lookup_op cephfs_lookup;
+backend_lookup_parent_op cephfs_lookup_parent;
+backend_create_file_op cephfs_create_file;
+backend_mknod_op cephfs_mknod;
+backend_symlink_op cephfs_symlink;
+backend_readlink_op cephfs_readlink;
+backend_remove_op cephfs_remove;
+backend_rename_op cephfs_rename;
+backend_link_op cephfs_link;
 int cephfs_listings_open(struct cephfs_export *ex);
 void cephfs_listings_close(struct cephfs_export *ex);
-int cephfs_readdir(struct backend_export *bex, const struct backend_cred *cred,
-		   const struct backend_handle *dir, uint64_t cookie,
-		   const struct backend_keep_key *keep, backend_dirent_fn fn, void *ctx, bool *eof);
+backend_readdir_op cephfs_readdir;
 
 /* ceph_io.c */
-int cephfs_access(struct backend_export *bex, const struct backend_cred *cred,
-		  const struct backend_handle *h, uint32_t want, uint32_t *granted);
-int cephfs_setattr(struct backend_export *bex, const struct backend_cred *cred,
-		   const struct backend_handle *h, const struct backend_setattr *sa,
-		   struct backend_attr *attr);
+backend_access_op cephfs_access;
+backend_setattr_op cephfs_setattr;
 int cephfs_setattr_obj(struct cephfs_export *ex, const struct backend_cred *cred,
 		       struct cephfs_obj *o, const struct backend_setattr *sa,
 		       struct backend_attr *attr);
-int cephfs_read(struct backend_export *bex, const struct backend_cred *cred,
-		const struct backend_handle *h, uint64_t off, size_t len, void *buf, size_t *got,
-		bool *eof);
-int cephfs_write(struct backend_export *bex, const struct backend_cred *cred,
-		 const struct backend_handle *h, uint64_t off, const void *buf, size_t len,
-		 enum backend_stable stable, size_t *written, enum backend_stable *committed);
-int cephfs_commit(struct backend_export *bex, const struct backend_handle *h, uint64_t off,
-		  uint64_t len);
-int cephfs_sync(struct backend_export *bex, const struct backend_sync_item *items, unsigned n);
-int cephfs_allocate(struct backend_export *bex, const struct backend_cred *cred,
-		    const struct backend_handle *h, uint64_t off, uint64_t len);
-int cephfs_deallocate(struct backend_export *bex, const struct backend_cred *cred,
-		      const struct backend_handle *h, uint64_t off, uint64_t len);
-int cephfs_seek(struct backend_export *bex, const struct backend_cred *cred,
-		const struct backend_handle *h, uint64_t off, enum backend_seek what,
-		uint64_t *out);
-int cephfs_copy(struct backend_export *bex, const struct backend_cred *cred,
-		const struct backend_handle *src, uint64_t src_off,
-		const struct backend_handle *dst, uint64_t dst_off, uint64_t len, uint64_t *copied);
+backend_read_op cephfs_read;
+backend_write_op cephfs_write;
+backend_commit_op cephfs_commit;
+backend_sync_op cephfs_sync;
+backend_allocate_op cephfs_allocate;
+backend_deallocate_op cephfs_deallocate;
+backend_seek_op cephfs_seek;
+backend_copy_op cephfs_copy;
 
 /* ceph_xattr.c */
-int cephfs_getxattr(struct backend_export *bex, const struct backend_cred *cred,
-		    const struct backend_handle *h, const char *name, void *buf, size_t cap,
-		    size_t *len);
-int cephfs_setxattr(struct backend_export *bex, const struct backend_cred *cred,
-		    const struct backend_handle *h, const char *name, const void *value, size_t len,
-		    enum backend_xattr_set how);
-int cephfs_listxattr(struct backend_export *bex, const struct backend_cred *cred,
-		     const struct backend_handle *h, uint64_t cookie, backend_xattr_fn fn,
-		     void *ctx, bool *eof);
-int cephfs_removexattr(struct backend_export *bex, const struct backend_cred *cred,
-		       const struct backend_handle *h, const char *name);
+backend_getxattr_op cephfs_getxattr;
+backend_setxattr_op cephfs_setxattr;
+backend_listxattr_op cephfs_listxattr;
+backend_removexattr_op cephfs_removexattr;
 
 /* ceph_files.c */
 int cephfs_files_open(struct cephfs_export *ex);
 void cephfs_files_close(struct cephfs_export *ex);
-size_t cephfs_files_count(struct cephfs_export *ex);
 /* The open file of o, for reading (or writing too), used until
  * cephfs_file_put. */
 int cephfs_file_get(struct cephfs_export *ex, const struct cephfs_obj *o, bool write,
@@ -304,15 +261,15 @@ uint64_t cephfs_identity_key(const char *conf, const char *id, const char *path)
 int cephfs_session_identity(const char *state_dir, const char *conf, const char *id,
 			    const char *path, const char *node, char *uuid, size_t cap);
 /* backend_ops.end_peer_session: ends head node's session for this export. */
-int cephfs_end_peer_session(struct backend_export *bex, const char *node);
+backend_end_peer_session_op cephfs_end_peer_session;
 /* backend_ops.client_instance: this export's CephFS client, to blocklist. */
-int cephfs_client_instance(struct backend_export *bex, char *out, size_t cap);
+backend_client_instance_op cephfs_client_instance;
 /* Before the mount: ends the session an earlier ferryd left under uuid,
  * and takes uuid for this one. */
 int cephfs_session_reclaim(struct cephfs_export *ex, const char *uuid);
 
 /* ceph_status.c */
-void cephfs_status(struct backend_export *bex, struct backend_status *out);
+backend_status_op cephfs_status;
 
 /* ceph_chore.c: a housekeeping thread of an export that runs work with
  * lock held every period_ms, or at once when woken (cephfs_chore_wake,
@@ -337,10 +294,8 @@ void cephfs_chore_stop(struct cephfs_chore *c);
 /* ceph_lease.c */
 int cephfs_leases_open(struct cephfs_export *ex);
 void cephfs_leases_close(struct cephfs_export *ex);
-size_t cephfs_leases_count(struct cephfs_export *ex);
-int cephfs_lease(struct backend_export *bex, const struct backend_handle *h,
-		 enum backend_lease type);
-void cephfs_lease_notify(struct backend_export *bex, backend_lease_break_fn fn, void *ctx);
+backend_lease_op cephfs_lease;
+backend_lease_notify_op cephfs_lease_notify;
 /* True when a lease is held on the file, which is then recalled (break_fn
  * runs from the leases' thread): ferryd must neither open it for writing
  * nor change its attributes, which would wait in libcephfs until the
@@ -351,15 +306,11 @@ bool cephfs_lease_break_held(struct cephfs_export *ex, uint64_t ino, uint64_t sn
 int cephfs_locks_open(struct cephfs_export *ex);
 /* Closes the locked files: the MDS drops their locks. */
 void cephfs_locks_close(struct cephfs_export *ex);
-size_t cephfs_locks_count(struct cephfs_export *ex);
-int cephfs_lock(struct backend_export *bex, const struct backend_handle *h, uint64_t owner,
-		enum backend_lock_type type, uint64_t offset, uint64_t length, bool test,
-		struct backend_lock_conflict *conflict);
+backend_lock_op cephfs_lock;
 
 /* ceph_dirwatch.c */
 int cephfs_dirwatch_open(struct cephfs_export *ex);
 void cephfs_dirwatch_close(struct cephfs_export *ex);
-size_t cephfs_dirwatch_count(struct cephfs_export *ex);
 /* Around each operation of Ferry's that changes directory (ino, snapid)'s
  * entries or attributes (a no-op unless it is watched): end says by how
  * much the operation raised its change attribute (0 when it failed; 2
@@ -372,7 +323,7 @@ void cephfs_dirwatch_end(struct cephfs_export *ex, uint64_t ino, uint64_t snapid
  * may go on showing its change attribute from before. */
 void cephfs_dirwatch_end_moved_out(struct cephfs_export *ex, uint64_t ino, uint64_t snapid,
 				   unsigned changes);
-int cephfs_dir_watch(struct backend_export *bex, const struct backend_handle *h, bool on);
-void cephfs_dir_notify(struct backend_export *bex, backend_dir_change_fn fn, void *ctx);
+backend_dir_watch_op cephfs_dir_watch;
+backend_dir_notify_op cephfs_dir_notify;
 
 #endif

@@ -66,9 +66,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "backend/ceph/ceph_internal.h"
+#include "core/clock.h"
 #include "core/log.h"
 
 enum {
@@ -102,14 +102,6 @@ struct cephfs_leases {
 	size_t count;
 	unsigned hold_s; /* how long a recalled lease is kept at most */
 };
-
-static uint64_t cephfs_lease_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static struct cephfs_lease **cephfs_lease_slot(struct cephfs_leases *t, uint64_t ino,
 					       uint64_t snapid)
@@ -145,7 +137,7 @@ static void cephfs_lease_recalled(struct Fh *fh, void *priv)
 	pthread_mutex_lock(&t->lock);
 	if (!l->recalled) {
 		l->recalled = true;
-		l->recalled_ms = cephfs_lease_now_ms();
+		l->recalled_ms = clock_now_coarse_ms();
 	}
 	cephfs_chore_wake(&t->recaller);
 	pthread_mutex_unlock(&t->lock);
@@ -169,7 +161,7 @@ static void cephfs_lease_tell(struct cephfs_export *ex, const struct backend_han
 static void cephfs_leases_work(struct cephfs_export *ex)
 {
 	struct cephfs_leases *t = ex->leases;
-	uint64_t now = cephfs_lease_now_ms();
+	uint64_t now = clock_now_coarse_ms();
 
 	for (size_t b = 0; b < CEPHFS_LEASE_BUCKETS; b++) {
 		struct cephfs_lease **p = &t->bucket[b];
@@ -265,15 +257,6 @@ void cephfs_leases_close(struct cephfs_export *ex)
 	ex->leases = NULL;
 }
 
-size_t cephfs_leases_count(struct cephfs_export *ex)
-{
-	struct cephfs_leases *t = ex->leases;
-
-	pthread_mutex_lock(&t->lock);
-	size_t n = t->count;
-	pthread_mutex_unlock(&t->lock);
-	return n;
-}
 
 bool cephfs_lease_break_held(struct cephfs_export *ex, uint64_t ino, uint64_t snapid)
 {
@@ -287,7 +270,7 @@ bool cephfs_lease_break_held(struct cephfs_export *ex, uint64_t ino, uint64_t sn
 		/* Told to the NFS layer, and given back after the hold time,
 		 * by the thread as a recall of libcephfs's would be. */
 		l->recalled = true;
-		l->recalled_ms = cephfs_lease_now_ms();
+		l->recalled_ms = clock_now_coarse_ms();
 		cephfs_chore_wake(&t->recaller);
 	}
 	pthread_mutex_unlock(&t->lock);

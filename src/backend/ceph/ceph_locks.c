@@ -95,15 +95,6 @@ void cephfs_locks_close(struct cephfs_export *ex)
 	ex->locks = NULL;
 }
 
-size_t cephfs_locks_count(struct cephfs_export *ex)
-{
-	struct cephfs_locks *t = ex->locks;
-
-	pthread_mutex_lock(&t->lock);
-	size_t n = t->count;
-	pthread_mutex_unlock(&t->lock);
-	return n;
-}
 
 static struct cephfs_lockfile **cephfs_lockfile_slot(struct cephfs_locks *t, uint64_t ino,
 						     uint64_t snapid)

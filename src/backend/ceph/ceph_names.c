@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "backend/ceph/ceph_internal.h"
+#include "core/clock.h"
 
 /* The directory h for a call by cred: held, with cred's UserPerm. */
 struct cephfs_dir_call {
@@ -524,14 +525,6 @@ struct cephfs_listings {
 	struct cephfs_listing *slot[CEPHFS_LISTINGS_MAX];
 };
 
-static uint64_t cephfs_listing_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void cephfs_listing_free(struct cephfs_export *ex, struct cephfs_listing *l)
 {
 	if (l->dirp)
@@ -588,7 +581,7 @@ static void cephfs_listing_keep(struct cephfs_export *ex, struct cephfs_listing 
 	struct cephfs_listings *t = ex->listings;
 	struct cephfs_listing *out[CEPHFS_LISTINGS_MAX];
 	unsigned nout = 0, free_slot = CEPHFS_LISTINGS_MAX, oldest = 0;
-	uint64_t now = cephfs_listing_now_ms();
+	uint64_t now = clock_now_coarse_ms();
 
 	l->kept_ms = now;
 	pthread_mutex_lock(&t->lock);

@@ -73,6 +73,20 @@ static bool cephfs_io_wait(int fd, short events)
 	return poll(&p, 1, CEPHFS_ASOK_TIMEOUT_MS) == 1;
 }
 
+/* Reads exactly len bytes, each within the socket's timeout. */
+static bool cephfs_asok_read(int fd, void *buf, size_t len)
+{
+	for (size_t got = 0; got < len;) {
+		if (!cephfs_io_wait(fd, POLLIN))
+			return false;
+		ssize_t r = read(fd, (char *)buf + got, len - got);
+		if (r <= 0)
+			return false;
+		got += (size_t)r;
+	}
+	return true;
+}
+
 /* One admin-socket command (a JSON request; the reply is a 4-byte
  * big-endian length, then that much JSON).  NULL on any failure. */
 static json_t *cephfs_asok(const char *path, const char *command)
@@ -93,26 +107,12 @@ static json_t *cephfs_asok(const char *path, const char *command)
 	if (!cephfs_io_wait(fd, POLLOUT) || write(fd, req, (size_t)n + 1) != n + 1)
 		goto out;
 	uint8_t len[4];
-	size_t got = 0, want = sizeof(len);
-	while (got < want) {
-		if (!cephfs_io_wait(fd, POLLIN))
-			goto out;
-		ssize_t r = read(fd, len + got, want - got);
-		if (r <= 0)
-			goto out;
-		got += (size_t)r;
-	}
-	want = (size_t)len[0] << 24 | (size_t)len[1] << 16 | (size_t)len[2] << 8 | len[3];
-	if (want > CEPHFS_ASOK_REPLY_MAX || !(buf = malloc(want + 1)))
+	if (!cephfs_asok_read(fd, len, sizeof(len)))
 		goto out;
-	for (got = 0; got < want;) {
-		if (!cephfs_io_wait(fd, POLLIN))
-			goto out;
-		ssize_t r = read(fd, buf + got, want - got);
-		if (r <= 0)
-			goto out;
-		got += (size_t)r;
-	}
+	size_t want = (size_t)len[0] << 24 | (size_t)len[1] << 16 | (size_t)len[2] << 8 | len[3];
+	if (want > CEPHFS_ASOK_REPLY_MAX || !(buf = malloc(want + 1)) ||
+	    !cephfs_asok_read(fd, buf, want))
+		goto out;
 	j = json_loadb(buf, want, 0, NULL);
 out:
 	free(buf);

@@ -152,18 +152,28 @@ static uint64_t access_digest(const struct backend_cred *cred, const struct back
 	return access_memo_digest(cred, &in);
 }
 
+/* check's answer for f and cred, or 0 at once when memo holds digest d
+ * (a check passed for the same caller and state); a pass is remembered.
+ * d 0: nothing to remember by. */
+static int access_memo_check(_Atomic uint64_t *memo, uint64_t d,
+			     int (*check)(struct local_fd *f, const struct backend_cred *cred),
+			     struct local_fd *f, const struct backend_cred *cred)
+{
+	if (d && d == atomic_load_explicit(memo, memory_order_relaxed))
+		return 0;
+	int r = check(f, cred);
+	if (r == 0 && d)
+		atomic_store_explicit(memo, d, memory_order_relaxed);
+	return r;
+}
+
 int local_may_read_seen(struct local_fd *f, const struct backend_cred *cred,
 			const struct backend_attr *seen)
 {
 	if (!seen)
 		return local_may_read(f, cred);
-	uint64_t d = access_digest(cred, seen, R_OK);
-	if (d && d == atomic_load_explicit(&f->read_ok, memory_order_relaxed))
-		return 0;
-	int r = local_may_read(f, cred);
-	if (r == 0 && d)
-		atomic_store_explicit(&f->read_ok, d, memory_order_relaxed);
-	return r;
+	return access_memo_check(&f->read_ok, access_digest(cred, seen, R_OK), local_may_read, f,
+				 cred);
 }
 
 /* As open(O_WRONLY) would judge it, with the owner override of
@@ -192,13 +202,7 @@ int local_may_write_held(struct local_export *ex, struct local_fd *f,
 {
 	uint64_t ticket, d = 0;
 
-	if (local_attrcache_quiet_ticket(ex, f, &ticket)) {
+	if (local_attrcache_quiet_ticket(ex, f, &ticket))
 		d = write_digest(cred, ticket);
-		if (d && d == atomic_load_explicit(&f->write_ok, memory_order_relaxed))
-			return 0;
-	}
-	int r = local_may_write(f, cred);
-	if (r == 0 && d)
-		atomic_store_explicit(&f->write_ok, d, memory_order_relaxed);
-	return r;
+	return access_memo_check(&f->write_ok, d, local_may_write, f, cred);
 }

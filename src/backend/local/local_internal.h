@@ -312,15 +312,10 @@ int local_setattr_handle(struct local_export *ex, const struct backend_cred *cre
 			 const struct backend_handle *h, const struct backend_setattr *sa,
 			 struct backend_attr *attr);
 
-int local_getattr(struct backend_export *bex, const struct backend_handle *h,
-		  struct backend_attr *attr);
-int local_object_type(struct backend_export *bex, const struct backend_handle *h,
-		      enum backend_ftype *type);
-int local_setattr(struct backend_export *bex, const struct backend_cred *cred,
-		  const struct backend_handle *h, const struct backend_setattr *sa,
-		  struct backend_attr *attr);
-int local_statfs(struct backend_export *bex, const struct backend_handle *h,
-		 struct backend_fsstat *out);
+backend_getattr_op local_getattr;
+backend_object_type_op local_object_type;
+backend_setattr_op local_setattr;
+backend_statfs_op local_statfs;
 
 /* ---- local_lookup.c: names to handles ---- */
 
@@ -339,15 +334,9 @@ int local_identify(struct local_export *ex, int pfd, struct backend_handle *out,
 int local_describe(struct local_export *ex, int pfd, struct backend_handle *out,
 		   struct backend_attr *attr);
 
-int local_lookup(struct backend_export *bex, const struct backend_cred *cred,
-		 const struct backend_handle *dir, const char *name,
-		 struct backend_handle *out, struct backend_attr *attr);
-int local_lookup_path(struct backend_export *bex, const struct backend_cred *cred,
-		      const struct backend_handle *dir, const char *const *names, unsigned n,
-		      struct backend_handle *out, struct backend_attr *attr);
-int local_lookup_parent(struct backend_export *bex, const struct backend_cred *cred,
-			const struct backend_handle *dir, struct backend_handle *out,
-			struct backend_attr *attr);
+backend_lookup_op local_lookup;
+backend_lookup_path_op local_lookup_path;
+backend_lookup_parent_op local_lookup_parent;
 
 /* ---- local_access.c: permission checks ---- */
 
@@ -363,8 +352,7 @@ int local_may_read(struct local_fd *f, const struct backend_cred *cred);
 int local_may_read_seen(struct local_fd *f, const struct backend_cred *cred,
 			const struct backend_attr *seen);
 
-int local_access(struct backend_export *bex, const struct backend_cred *cred,
-		 const struct backend_handle *h, uint32_t want, uint32_t *granted);
+backend_access_op local_access;
 
 /* 0 when the thread's identity may WRITE f (write permission or ownership),
  * else -errno: the check open(O_WRONLY) would make, for writes that go
@@ -382,9 +370,8 @@ void local_lease_init(struct local_export *ex);
 /* Stops the thread and drops every lease (export_close, before the cache
  * goes). */
 void local_lease_fini(struct local_export *ex);
-int local_lease(struct backend_export *bex, const struct backend_handle *h,
-		enum backend_lease type);
-void local_lease_notify(struct backend_export *bex, backend_lease_break_fn fn, void *ctx);
+backend_lease_op local_lease;
+backend_lease_notify_op local_lease_notify;
 
 /* fanotify events lie event_len apart in what read() returned, which the
  * kernel does not round up to its structures' alignment (a file handle is
@@ -407,8 +394,8 @@ bool local_watch_event_fid(const char *ev, uint8_t info_type, struct backend_han
 /* ---- local_dirwatch.c: host changes to delegated directories ---- */
 void local_dirwatch_init(struct local_export *ex);
 void local_dirwatch_fini(struct local_export *ex);
-int local_dir_watch(struct backend_export *bex, const struct backend_handle *h, bool on);
-void local_dir_notify(struct backend_export *bex, backend_dir_change_fn fn, void *ctx);
+backend_dir_watch_op local_dir_watch;
+backend_dir_notify_op local_dir_notify;
 
 /* ---- local_watch.c: host changes that break no lease ---- */
 
@@ -480,9 +467,7 @@ int local_open_copy(struct local_export *ex, const struct backend_cred *cred, st
  * attributes when it was, and releases both files. */
 void local_copy_end(struct local_export *ex, struct local_fd *sf, struct local_fd *df, int wfd);
 
-int local_read(struct backend_export *bex, const struct backend_cred *cred,
-	       const struct backend_handle *h, uint64_t off, size_t len, void *buf,
-	       size_t *got, bool *eof);
+backend_read_op local_read;
 /* Splices len bytes the pipe holds into fd at *pos (advanced); *put says
  * how many went.  0 when all did, else a negative errno (-EIO for a pipe
  * that ran dry). */
@@ -494,46 +479,30 @@ int local_pipe_to_file(int pipe_rd, int fd, loff_t *pos, size_t len, size_t *put
  * or a negative errno when nothing was copied. */
 int local_copy_spliced(int in, uint64_t src_off, int out, uint64_t dst_off, uint64_t len,
 		       uint64_t *copied);
-int local_read_splice(struct backend_export *bex, const struct backend_cred *cred,
-		      const struct backend_handle *h, uint64_t off, size_t len, int pipe_fd,
-		      size_t *got, bool *eof, bool *would_block);
-int local_read_nowait(struct backend_export *bex, const struct backend_cred *cred,
-		      const struct backend_handle *h, const struct backend_attr *seen,
-		      uint64_t off, size_t len, void *buf, size_t *got, bool *eof,
-		      bool *would_block);
-int local_write(struct backend_export *bex, const struct backend_cred *cred,
-		const struct backend_handle *h, uint64_t off, const void *buf, size_t len,
-		enum backend_stable stable, size_t *written,
-		enum backend_stable *committed);
-int local_write_nowait(struct backend_export *bex, const struct backend_cred *cred,
-		       const struct backend_handle *h, const struct backend_attr *seen,
-		       uint64_t off, const void *buf, size_t len, size_t *written,
-		       bool *would_block);
-int local_write_pipe(struct backend_export *bex, const struct backend_cred *cred,
-		     const struct backend_handle *h, uint64_t off,
-		     const struct backend_write_parts *parts, enum backend_stable stable,
-		     size_t *written, enum backend_stable *committed);
+backend_read_splice_op local_read_splice;
+backend_read_nowait_op local_read_nowait;
+backend_write_op local_write;
+backend_write_nowait_op local_write_nowait;
+backend_write_pipe_op local_write_pipe;
 /* A descriptor to write f through as cred: the one kept for writing
  * (*kept) or one opened now; the thread is left in cred's identity.  Give
  * it back with local_wkeep_put(ex, f, fd, *kept).  Or a negative errno. */
 int local_write_fd_get(struct local_export *ex, const struct backend_cred *cred,
 		       struct local_fd *f, bool *kept);
-int local_commit(struct backend_export *bex, const struct backend_handle *h, uint64_t off,
-		 uint64_t len);
+backend_commit_op local_commit;
 
 /* ---- local_sync.c: changes stable before the reply ---- */
 
 bool local_fs_journaled(int root_fd, dev_t dev);
-int local_sync(struct backend_export *bex, const struct backend_sync_item *items, unsigned n);
-int local_readlink(struct backend_export *bex, const struct backend_handle *h, char *buf,
-		   size_t cap, size_t *len);
+backend_sync_op local_sync;
+backend_readlink_op local_readlink;
 
 /* ---- local_wkeep.c: descriptors kept for writing ---- */
 
 int local_wkeep_init(struct local_export *ex);
 /* Closes every kept descriptor (export_close). */
 void local_wkeep_fini(struct local_export *ex);
-int local_write_hold(struct backend_export *bex, const struct backend_handle *h, bool on);
+backend_write_hold_op local_write_hold;
 /* The descriptor kept for writing f, in use by the caller until
  * local_wkeep_put(..., true); -1 when none is kept (or f is WRITE-leased:
  * its lease's descriptor serves). */
@@ -550,38 +519,21 @@ size_t local_wkeep_count(struct local_export *ex);
 
 /* ---- local_xattr.c: extended attributes ---- */
 
-int local_getxattr(struct backend_export *bex, const struct backend_cred *cred,
-		   const struct backend_handle *h, const char *name, void *buf, size_t cap,
-		   size_t *len);
-int local_setxattr(struct backend_export *bex, const struct backend_cred *cred,
-		   const struct backend_handle *h, const char *name, const void *value,
-		   size_t len, enum backend_xattr_set how);
-int local_listxattr(struct backend_export *bex, const struct backend_cred *cred,
-		    const struct backend_handle *h, uint64_t cookie, backend_xattr_fn fn,
-		    void *ctx, bool *eof);
-int local_removexattr(struct backend_export *bex, const struct backend_cred *cred,
-		      const struct backend_handle *h, const char *name);
+backend_getxattr_op local_getxattr;
+backend_setxattr_op local_setxattr;
+backend_listxattr_op local_listxattr;
+backend_removexattr_op local_removexattr;
 /* ---- local_copy.c ---- */
 
-int local_copy(struct backend_export *bex, const struct backend_cred *cred,
-	       const struct backend_handle *src, uint64_t src_off,
-	       const struct backend_handle *dst, uint64_t dst_off, uint64_t len,
-	       uint64_t *copied);
+backend_copy_op local_copy;
 
 /* ---- local_space.c: NFSv4.2 space, holes, clones, advice ---- */
 
-int local_allocate(struct backend_export *bex, const struct backend_cred *cred,
-		   const struct backend_handle *h, uint64_t off, uint64_t len);
-int local_deallocate(struct backend_export *bex, const struct backend_cred *cred,
-		     const struct backend_handle *h, uint64_t off, uint64_t len);
-int local_seek(struct backend_export *bex, const struct backend_cred *cred,
-	       const struct backend_handle *h, uint64_t off, enum backend_seek what,
-	       uint64_t *out);
-int local_clone(struct backend_export *bex, const struct backend_cred *cred,
-		const struct backend_handle *src, uint64_t src_off,
-		const struct backend_handle *dst, uint64_t dst_off, uint64_t len);
-int local_advise(struct backend_export *bex, const struct backend_handle *h, uint64_t off,
-		 uint64_t len, enum backend_advice advice);
+backend_allocate_op local_allocate;
+backend_deallocate_op local_deallocate;
+backend_seek_op local_seek;
+backend_clone_op local_clone;
+backend_advise_op local_advise;
 
 /* getdents64's record (struct linux_dirent64, which no libc header
  * declares): local_readdir lists with it, local_dirsnap.c builds
@@ -681,28 +633,12 @@ void local_attrcache_stats(struct local_export *ex, struct backend_attrcache_sta
 
 /* ---- local_dir.c ---- */
 
-int local_create_file(struct backend_export *bex, const struct backend_cred *cred,
-		      const struct backend_handle *dir, const char *name,
-		      enum backend_create_mode how, const uint8_t verifier[8],
-		      const struct backend_setattr *sa, struct backend_handle *out,
-		      struct backend_attr *attr, bool *created);
-int local_mknod(struct backend_export *bex, const struct backend_cred *cred,
-		const struct backend_handle *dir, const char *name, enum backend_ftype type,
-		uint32_t rdev_major, uint32_t rdev_minor, const struct backend_setattr *sa,
-		struct backend_handle *out, struct backend_attr *attr);
-int local_symlink(struct backend_export *bex, const struct backend_cred *cred,
-		  const struct backend_handle *dir, const char *name, const char *target,
-		  const struct backend_setattr *sa, struct backend_handle *out,
-		  struct backend_attr *attr);
-int local_remove(struct backend_export *bex, const struct backend_cred *cred,
-		 const struct backend_handle *dir, const char *name);
-int local_rename(struct backend_export *bex, const struct backend_cred *cred,
-		 const struct backend_handle *from_dir, const char *from_name,
-		 const struct backend_handle *to_dir, const char *to_name);
-int local_link(struct backend_export *bex, const struct backend_cred *cred,
-	       const struct backend_handle *h, const struct backend_handle *dir, const char *name);
-int local_readdir(struct backend_export *bex, const struct backend_cred *cred,
-		  const struct backend_handle *dir, uint64_t cookie,
-		  const struct backend_keep_key *keep, backend_dirent_fn fn, void *ctx, bool *eof);
+backend_create_file_op local_create_file;
+backend_mknod_op local_mknod;
+backend_symlink_op local_symlink;
+backend_remove_op local_remove;
+backend_rename_op local_rename;
+backend_link_op local_link;
+backend_readdir_op local_readdir;
 
 #endif

@@ -112,8 +112,8 @@ static inline struct mem_export *mem_export_of(struct backend_export *ex)
 
 /* ---- memory_lease.c (take ex->lock themselves) ---- */
 
-int mem_lease(struct backend_export *bex, const struct backend_handle *h, enum backend_lease type);
-void mem_lease_notify(struct backend_export *bex, backend_lease_break_fn fn, void *ctx);
+backend_lease_op mem_lease;
+backend_lease_notify_op mem_lease_notify;
 
 /* All below run with ex->lock held. */
 
@@ -164,17 +164,10 @@ int mem_setattr_apply(struct mem_export *ex, const struct backend_cred *cred, st
 		      const struct backend_setattr *sa);
 
 /* memory_xattr.c (take ex->lock themselves, but mem_xattrs_free) */
-int mem_getxattr(struct backend_export *bex, const struct backend_cred *cred,
-		 const struct backend_handle *h, const char *name, void *buf, size_t cap,
-		 size_t *len);
-int mem_setxattr(struct backend_export *bex, const struct backend_cred *cred,
-		 const struct backend_handle *h, const char *name, const void *value, size_t len,
-		 enum backend_xattr_set how);
-int mem_listxattr(struct backend_export *bex, const struct backend_cred *cred,
-		  const struct backend_handle *h, uint64_t cookie, backend_xattr_fn fn, void *ctx,
-		  bool *eof);
-int mem_removexattr(struct backend_export *bex, const struct backend_cred *cred,
-		    const struct backend_handle *h, const char *name);
+backend_getxattr_op mem_getxattr;
+backend_setxattr_op mem_setxattr;
+backend_listxattr_op mem_listxattr;
+backend_removexattr_op mem_removexattr;
 /* Frees n's attributes (n going away). */
 void mem_xattrs_free(struct mem_node *n);
 
@@ -213,41 +206,19 @@ void mem_space_truncate(struct mem_node *n, uint64_t size);
 uint64_t mem_space_used(const struct mem_node *n);
 
 /* The backend_ops calls (take ex->lock themselves). */
-int mem_allocate(struct backend_export *bex, const struct backend_cred *cred,
-		 const struct backend_handle *h, uint64_t off, uint64_t len);
-int mem_deallocate(struct backend_export *bex, const struct backend_cred *cred,
-		   const struct backend_handle *h, uint64_t off, uint64_t len);
-int mem_seek(struct backend_export *bex, const struct backend_cred *cred,
-	     const struct backend_handle *h, uint64_t off, enum backend_seek what, uint64_t *out);
-int mem_clone(struct backend_export *bex, const struct backend_cred *cred,
-	      const struct backend_handle *src, uint64_t src_off, const struct backend_handle *dst,
-	      uint64_t dst_off, uint64_t len);
-int mem_advise(struct backend_export *bex, const struct backend_handle *h, uint64_t off,
-	       uint64_t len, enum backend_advice advice);
+backend_allocate_op mem_allocate;
+backend_deallocate_op mem_deallocate;
+backend_seek_op mem_seek;
+backend_clone_op mem_clone;
+backend_advise_op mem_advise;
 
 /* memory_dir.c */
-int mem_create_file(struct backend_export *bex, const struct backend_cred *cred,
-		    const struct backend_handle *dir, const char *name,
-		    enum backend_create_mode how, const uint8_t verifier[8],
-		    const struct backend_setattr *sa, struct backend_handle *out,
-		    struct backend_attr *attr, bool *created);
-int mem_mknod(struct backend_export *bex, const struct backend_cred *cred,
-	      const struct backend_handle *dir, const char *name, enum backend_ftype type,
-	      uint32_t rdev_major, uint32_t rdev_minor, const struct backend_setattr *sa,
-	      struct backend_handle *out, struct backend_attr *attr);
-int mem_symlink(struct backend_export *bex, const struct backend_cred *cred,
-		const struct backend_handle *dir, const char *name, const char *target,
-		const struct backend_setattr *sa, struct backend_handle *out,
-		struct backend_attr *attr);
-int mem_remove(struct backend_export *bex, const struct backend_cred *cred,
-	       const struct backend_handle *dir, const char *name);
-int mem_rename(struct backend_export *bex, const struct backend_cred *cred,
-	       const struct backend_handle *from_dir, const char *from_name,
-	       const struct backend_handle *to_dir, const char *to_name);
-int mem_link(struct backend_export *bex, const struct backend_cred *cred,
-	     const struct backend_handle *h, const struct backend_handle *dir, const char *name);
-int mem_readdir(struct backend_export *bex, const struct backend_cred *cred,
-		const struct backend_handle *dir, uint64_t cookie,
-		const struct backend_keep_key *keep, backend_dirent_fn fn, void *ctx, bool *eof);
+backend_create_file_op mem_create_file;
+backend_mknod_op mem_mknod;
+backend_symlink_op mem_symlink;
+backend_remove_op mem_remove;
+backend_rename_op mem_rename;
+backend_link_op mem_link;
+backend_readdir_op mem_readdir;
 
 #endif

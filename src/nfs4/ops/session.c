@@ -185,6 +185,15 @@ enum nfsstat4 nfs4_op_exchange_id(struct nfs4_compound *c, void *args, struct xd
 	return NFS4_OK;
 }
 
+/* SP4_MACH_CRED of client clientid, for an operation sent outside its
+ * sessions; who gets the caller. */
+static enum nfsstat4 client_mach_check(struct nfs4_compound *c, uint64_t clientid, uint32_t op,
+				       struct state_principal *who)
+{
+	state_principal_from_cred(who, &c->req->cred);
+	return state_client_mach_check(c->srv->state, clientid, who, op);
+}
+
 /* --- CREATE_SESSION ------------------------------------------------------------- */
 
 enum nfsstat4 nfs4_op_create_session(struct nfs4_compound *c, void *args, struct xdr_enc *res)
@@ -207,9 +216,7 @@ enum nfsstat4 nfs4_op_create_session(struct nfs4_compound *c, void *args, struct
 	session_cb_sec_from_wire(c, &sa.cb_sec, &a->sec_parms);
 	sa.conn = c->req->conn;
 	struct state_principal who;
-	state_principal_from_cred(&who, &c->req->cred);
-	enum nfsstat4 wrong =
-		state_client_mach_check(c->srv->state, a->clientid, &who, OP_CREATE_SESSION);
+	enum nfsstat4 wrong = client_mach_check(c, a->clientid, OP_CREATE_SESSION, &who);
 	if (wrong != NFS4_OK)
 		return wrong;
 	struct state_create_session_res r;
@@ -274,9 +281,7 @@ enum nfsstat4 nfs4_op_destroy_clientid(struct nfs4_compound *c, void *args, stru
 	if (c->session && state_session_clientid(c->session) == a->clientid)
 		return NFS4ERR_CLIENTID_BUSY;
 	struct state_principal who;
-	state_principal_from_cred(&who, &c->req->cred);
-	enum nfsstat4 wrong =
-		state_client_mach_check(c->srv->state, a->clientid, &who, OP_DESTROY_CLIENTID);
+	enum nfsstat4 wrong = client_mach_check(c, a->clientid, OP_DESTROY_CLIENTID, &who);
 	if (wrong != NFS4_OK)
 		return wrong;
 	return state_destroy_clientid(c->srv->state, a->clientid);

@@ -12,6 +12,21 @@
 #include "core/log.h"
 #include "state/base/state_internal.h"
 
+/* The three queues are arrays that double as they fill, from first
+ * entries up to most.  v itself when it has room for one more of its n
+ * entries (*cap of them), else v grown (*cap updated), or NULL when it may
+ * not grow or there is no memory (v is kept). */
+static void *queue_room(void *v, size_t n, size_t *cap, size_t size, size_t first, size_t most)
+{
+	if (n < *cap)
+		return v;
+	size_t c = *cap ? *cap * 2 : first;
+	void *p = c <= most ? realloc(v, c * size) : NULL;
+	if (p)
+		*cap = c;
+	return p;
+}
+
 void state_outbox_flag(struct state_server *st)
 {
 	bool urgent = st->outbox.ncbs > 0 || st->outbox.nunleased > 0;
@@ -48,15 +63,23 @@ void state_outbox_kick(struct state_server *st)
 	pthread_mutex_unlock(&st->lock);
 }
 
+/* Moves the oldest entries of queue v (up to max of its *n) to out, and
+ * says how many; lock held (v is the queue as it is under it). */
+static size_t queue_take(void *v, size_t *n, void *out, size_t max, size_t size)
+{
+	size_t k = *n < max ? *n : max;
+	if (k > 0) {
+		memcpy(out, v, k * size);
+		memmove(v, (char *)v + k * size, (*n - k) * size);
+		*n -= k;
+	}
+	return k;
+}
+
 size_t state_deleg_take_callbacks(struct state_server *st, struct state_deleg_cb *out, size_t max)
 {
 	pthread_mutex_lock(&st->lock);
-	size_t n = st->outbox.ncbs < max ? st->outbox.ncbs : max;
-	if (n > 0) {
-		memcpy(out, st->outbox.cbs, n * sizeof(*out));
-		memmove(st->outbox.cbs, st->outbox.cbs + n, (st->outbox.ncbs - n) * sizeof(*out));
-		st->outbox.ncbs -= n;
-	}
+	size_t n = queue_take(st->outbox.cbs, &st->outbox.ncbs, out, max, sizeof(*out));
 	state_outbox_flag(st);
 	pthread_mutex_unlock(&st->lock);
 	return n;
@@ -75,19 +98,15 @@ void state_outbox_fini(struct state_server *st)
 struct state_deleg_cb *state_outbox_callback_slot(struct state_server *st)
 {
 	struct state_outbox *t = &st->outbox;
-	if (t->ncbs == t->cbs_cap) {
-		size_t cap = t->cbs_cap ? t->cbs_cap * 2 : 16;
-		struct state_deleg_cb *p =
-			cap <= STATE_DELEG_PENDING_MAX ? realloc(t->cbs, cap * sizeof(*p)) : NULL;
-		if (!p) {
-			/* Not sent: a recall then ends with the lease (revoked),
-			 * a CB_GETATTR with a recall by the next GETATTR. */
-			log_warn("state: callback queue full; a callback is dropped");
-			return NULL;
-		}
-		t->cbs = p;
-		t->cbs_cap = cap;
+	struct state_deleg_cb *p = queue_room(t->cbs, t->ncbs, &t->cbs_cap, sizeof(*p), 16,
+					      STATE_DELEG_PENDING_MAX);
+	if (!p) {
+		/* Not sent: a recall then ends with the lease (revoked), a
+		 * CB_GETATTR with a recall by the next GETATTR. */
+		log_warn("state: callback queue full; a callback is dropped");
+		return NULL;
 	}
+	t->cbs = p;
 	struct state_deleg_cb *cb = &t->cbs[t->ncbs++];
 	memset(cb, 0, sizeof(*cb));
 	return cb;
@@ -96,18 +115,13 @@ struct state_deleg_cb *state_outbox_callback_slot(struct state_server *st)
 void state_outbox_unlease(struct state_server *st, const struct state_file_key *key)
 {
 	struct state_outbox *t = &st->outbox;
-	if (t->nunleased == t->unleased_cap) {
-		size_t cap = t->unleased_cap ? t->unleased_cap * 2 : 16;
-		struct state_file_key *p = cap <= STATE_DELEG_PENDING_MAX
-						   ? realloc(t->unleased, cap * sizeof(*p))
-						   : NULL;
-		if (!p) {
-			log_warn("state: a delegated file's lease stays held (out of memory)");
-			return;
-		}
-		t->unleased = p;
-		t->unleased_cap = cap;
+	struct state_file_key *p = queue_room(t->unleased, t->nunleased, &t->unleased_cap,
+					      sizeof(*p), 16, STATE_DELEG_PENDING_MAX);
+	if (!p) {
+		log_warn("state: a delegated file's lease stays held (out of memory)");
+		return;
 	}
+	t->unleased = p;
 	t->unleased[t->nunleased++] = *key;
 	state_outbox_flag(st);
 }
@@ -146,20 +160,15 @@ void state_outbox_write_hold(struct state_server *st, const struct state_file_ke
 		state_outbox_flag(st);
 		return;
 	}
-	if (t->nwholds == t->wholds_cap) {
-		size_t cap = t->wholds_cap ? t->wholds_cap * 2 : 64;
-		struct state_write_hold *p = cap <= STATE_WRITE_HOLDS_MAX
-						     ? realloc(t->wholds, cap * sizeof(*p))
-						     : NULL;
-		if (!p) {
-			/* A lost hold keeps nothing; a lost release keeps a
-			 * descriptor until the file's next release. */
-			log_warn("state: write-hold queue full; the back end is not told");
-			return;
-		}
-		t->wholds = p;
-		t->wholds_cap = cap;
+	struct state_write_hold *p = queue_room(t->wholds, t->nwholds, &t->wholds_cap, sizeof(*p),
+						64, STATE_WRITE_HOLDS_MAX);
+	if (!p) {
+		/* A lost hold keeps nothing; a lost release keeps a descriptor
+		 * until the file's next release. */
+		log_warn("state: write-hold queue full; the back end is not told");
+		return;
 	}
+	t->wholds = p;
 	t->wholds[t->nwholds++] = (struct state_write_hold){.file = *key, .on = on};
 	state_outbox_flag(st);
 }
@@ -167,13 +176,7 @@ void state_outbox_write_hold(struct state_server *st, const struct state_file_ke
 size_t state_take_write_holds(struct state_server *st, struct state_write_hold *out, size_t max)
 {
 	pthread_mutex_lock(&st->lock);
-	size_t n = st->outbox.nwholds < max ? st->outbox.nwholds : max;
-	if (n > 0) {
-		memcpy(out, st->outbox.wholds, n * sizeof(*out));
-		memmove(st->outbox.wholds, st->outbox.wholds + n,
-			(st->outbox.nwholds - n) * sizeof(*out));
-		st->outbox.nwholds -= n;
-	}
+	size_t n = queue_take(st->outbox.wholds, &st->outbox.nwholds, out, max, sizeof(*out));
 	state_outbox_flag(st);
 	pthread_mutex_unlock(&st->lock);
 	return n;
