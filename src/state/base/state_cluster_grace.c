@@ -156,41 +156,61 @@ static int take_entry(struct grace_db *db, const char *k, size_t kl, const char 
 	}
 }
 
-static int grace_read(struct state_cluster_grace *g, struct grace_db *db)
+/* Reads at most max omap entries of object oid and gives each to take
+ * (which stops the walk with an error); *exists whether the object is
+ * there (a missing one is read as empty, 0).  0, -E2BIG when it holds
+ * more than max, or a negative errno. */
+static int omap_each(rados_ioctx_t io, const char *oid, unsigned max,
+		     int (*take)(void *arg, const char *k, size_t kl, const char *v, size_t vl),
+		     void *arg, bool *exists)
 {
-	memset(db, 0, offsetof(struct grace_db, members));
-	db->current = 1;
+	*exists = false;
 	rados_read_op_t op = rados_create_read_op();
 	if (!op)
 		return -ENOMEM;
 	rados_omap_iter_t it = NULL;
 	unsigned char more = 0;
 	int prval = 0;
-	rados_read_op_omap_get_vals2(op, "", "", 5 * STATE_CLUSTER_MEMBERS_MAX + 8, &it, &more,
-				     &prval);
-	int rc = rados_read_op_operate(op, g->io, GRACE_OID, 0);
+	rados_read_op_omap_get_vals2(op, "", "", max, &it, &more, &prval);
+	int rc = rados_read_op_operate(op, io, oid, 0);
 	if (rc == 0)
 		rc = prval;
 	if (rc == 0) {
-		db->exists = true;
-		db->version = rados_get_last_version(g->io);
+		*exists = true;
 		char *k, *v;
 		size_t kl, vl;
 		while (rc == 0 && rados_omap_get_next2(it, &k, &v, &kl, &vl) == 0 && k)
-			rc = take_entry(db, k, kl, v, vl);
-		/* Joined again after it was taken over: a member, the marker
-		 * stale (the join that wrote "node:" removes it). */
-		for (size_t i = 0; i < db->n; i++)
-			if (db->members[i].has_node)
-				db->members[i].taken_by[0] = '\0';
+			rc = take(arg, k, kl, v, vl);
 		if (rc == 0 && more)
 			rc = -E2BIG;
 	} else if (rc == -ENOENT) {
-		rc = 0; /* created by the first change */
+		rc = 0;
 	}
 	if (it)
 		rados_omap_get_end(it);
 	rados_release_read_op(op);
+	return rc;
+}
+
+static int take_db_entry(void *arg, const char *k, size_t kl, const char *v, size_t vl)
+{
+	return take_entry(arg, k, kl, v, vl);
+}
+
+static int grace_read(struct state_cluster_grace *g, struct grace_db *db)
+{
+	memset(db, 0, offsetof(struct grace_db, members));
+	db->current = 1;
+	/* A missing object is created by the first change. */
+	int rc = omap_each(g->io, GRACE_OID, 5 * STATE_CLUSTER_MEMBERS_MAX + 8, take_db_entry, db,
+			   &db->exists);
+	if (db->exists)
+		db->version = rados_get_last_version(g->io);
+	/* Joined again after it was taken over: a member, the marker stale
+	 * (the join that wrote "node:" removes it). */
+	for (size_t i = 0; i < db->n; i++)
+		if (db->members[i].has_node)
+			db->members[i].taken_by[0] = '\0';
 	if (rc == -EINVAL)
 		log_error("state: RADOS object %s: an epoch or time is not a number", GRACE_OID);
 	else if (rc == -E2BIG)
@@ -654,12 +674,7 @@ uint64_t state_cluster_grace_instance(const struct state_cluster_grace *g)
 
 int state_cluster_grace_addrs(struct state_cluster_grace *g, char *out, size_t cap)
 {
-	char *addrs = NULL;
-	int rc = rados_getaddrs(g->cluster, &addrs);
-	if (rc == 0)
-		snprintf(out, cap, "%s", addrs ? addrs : "");
-	free(addrs);
-	return rc;
+	return state_rados_addrs(g->cluster, out, cap);
 }
 
 int state_cluster_grace_blocklist(struct state_cluster_grace *g, const char *addr,
@@ -686,38 +701,30 @@ int state_cluster_grace_beat(struct state_cluster_grace *g, uint64_t count)
 	return rc;
 }
 
+struct beats_walk {
+	void (*each)(void *arg, const char *node, const char *beat);
+	void *arg;
+};
+
+static int take_beat(void *arg, const char *k, size_t kl, const char *v, size_t vl)
+{
+	const struct beats_walk *w = arg;
+	char node[CONFIG_NAME_MAX], beat[48];
+	if (kl >= sizeof(node) || vl >= sizeof(beat))
+		return 0; /* not a head's */
+	memcpy(node, k, kl);
+	node[kl] = '\0';
+	memcpy(beat, v, vl);
+	beat[vl] = '\0';
+	w->each(w->arg, node, beat);
+	return 0;
+}
+
 int state_cluster_grace_beats(struct state_cluster_grace *g,
 			      void (*each)(void *arg, const char *node, const char *beat),
 			      void *arg)
 {
-	rados_read_op_t op = rados_create_read_op();
-	if (!op)
-		return -ENOMEM;
-	rados_omap_iter_t it = NULL;
-	unsigned char more = 0;
-	int prval = 0;
-	rados_read_op_omap_get_vals2(op, "", "", STATE_CLUSTER_MEMBERS_MAX, &it, &more, &prval);
-	int rc = rados_read_op_operate(op, g->beat_io, BEAT_OID, 0);
-	if (rc == 0)
-		rc = prval;
-	if (rc == 0) {
-		char *k, *v;
-		size_t kl, vl;
-		while (rados_omap_get_next2(it, &k, &v, &kl, &vl) == 0 && k) {
-			char node[CONFIG_NAME_MAX], beat[48];
-			if (kl >= sizeof(node) || vl >= sizeof(beat))
-				continue;
-			memcpy(node, k, kl);
-			node[kl] = '\0';
-			memcpy(beat, v, vl);
-			beat[vl] = '\0';
-			each(arg, node, beat);
-		}
-	} else if (rc == -ENOENT) {
-		rc = 0; /* no head has beaten yet */
-	}
-	if (it)
-		rados_omap_get_end(it);
-	rados_release_read_op(op);
-	return rc;
+	struct beats_walk w = {each, arg};
+	bool exists; /* none yet: no head has beaten */
+	return omap_each(g->beat_io, BEAT_OID, STATE_CLUSTER_MEMBERS_MAX, take_beat, &w, &exists);
 }

@@ -2,6 +2,8 @@
  * timeouts on everything, since the callers hold locks (the records lock)
  * or are the state thread while they wait. */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -47,6 +49,16 @@ int state_rados_connect(const struct state_cluster_options *c, const char *what,
 	}
 	rados_ioctx_set_namespace(*io, c->rados_namespace[0] ? c->rados_namespace : NULL);
 	return 0;
+}
+
+int state_rados_addrs(rados_t cluster, char *out, size_t cap)
+{
+	char *addrs = NULL;
+	int rc = rados_getaddrs(cluster, &addrs);
+	if (rc == 0)
+		snprintf(out, cap, "%s", addrs ? addrs : "");
+	free(addrs);
+	return rc;
 }
 
 void state_rados_close(rados_t cluster, rados_ioctx_t io)

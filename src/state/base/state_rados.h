@@ -18,4 +18,8 @@ int state_rados_connect(const struct state_cluster_options *c, const char *what,
 			rados_t *cluster, rados_ioctx_t *io);
 void state_rados_close(rados_t cluster, rados_ioctx_t io);
 
+/* The client instance of cluster as blocklisting names it
+ * (ADDR:PORT/NONCE), into out.  0 or a negative errno. */
+int state_rados_addrs(rados_t cluster, char *out, size_t cap);
+
 #endif
