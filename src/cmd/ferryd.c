@@ -99,8 +99,9 @@ static int write_port_file(const char *path, const uint16_t *ports, unsigned n)
 	return rc ? -1 : 0;
 }
 
-/* Reloads the exports' options from the config file: on SIGHUP (main
- * thread) and from the control plane (its thread), one at a time.
+/* Reloads the exports from the config file (exports_reload: options,
+ * added and removed exports): on SIGHUP (main thread) and from the
+ * control plane (its thread), one at a time.
  * lock order: see core/lock_order.h, level 0. */
 static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
 

@@ -165,8 +165,10 @@ static unsigned get_exports(struct ctl_server *cs, json_t **out)
 	static const char *const squash[] = {"root", "all", "none"};
 	const struct exports *ex = &cs->ctx.nfs->exports;
 	json_t *a = json_array();
-	for (unsigned i = 0; i < ex->count; i++) {
-		const struct export *e = &ex->list[i];
+	for (unsigned i = 0; i < exports_slots_used(ex); i++) {
+		const struct export *e = exports_at(ex, i);
+		if (!e)
+			continue;
 		json_t *clients = json_array();
 		const struct export_client_list *cl =
 			atomic_load_explicit(&((struct export *)e)->clients, memory_order_acquire);
@@ -460,7 +462,7 @@ static unsigned post_reload(struct ctl_server *cs, const char *body, size_t len,
 	int rc = cs->ctx.reload_exports(cs->ctx.reload_arg, err, sizeof(err));
 	if (rc) {
 		*out = ctl_api_error("exports not reloaded: %s", err[0] ? err : strerror(-rc));
-		return rc == -EINVAL || rc == -EBUSY ? 409 : 500;
+		return rc == -ENOMEM ? 500 : 409;
 	}
 	return get_exports(cs, out);
 }

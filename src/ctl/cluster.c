@@ -166,8 +166,10 @@ unsigned ctl_cluster_takeover(struct ctl_server *cs, const char *body, size_t le
 	 * before its clients come to reclaim them here. */
 	json_t *sessions = json_array(), *failed = json_array();
 	const struct exports *exps = &cs->ctx.nfs->exports;
-	for (unsigned i = 0; i < exps->count; i++) {
-		const struct export *ex = &exps->list[i];
+	for (unsigned i = 0; i < exports_slots_used(exps); i++) {
+		const struct export *ex = exports_at(exps, i);
+		if (!ex)
+			continue;
 		if (!ex->ops->end_peer_session)
 			continue;
 		int src = ex->ops->end_peer_session(ex->bex, node);
