@@ -302,6 +302,9 @@ struct ferry_config {
 	char cluster_rados_id[CONFIG_NAME_MAX];
 	char cluster_rados_pool[CONFIG_NAME_MAX];
 	char cluster_rados_namespace[CONFIG_NAME_MAX];
+	/* [cluster] config = rados: the exports and [nfs] are read from the
+	 * cluster's configuration object (config_load_text), not the file. */
+	bool cluster_config_rados;
 	/* Caps on client state (state/state.h, struct state_caps). */
 	unsigned max_clients, max_sessions_per_client, max_open_owners_per_client,
 		max_opens_per_client, max_lock_owners_per_client, max_locks_per_client,
@@ -328,6 +331,28 @@ void config_store_uint(void *field, size_t size, unsigned long long v);
 
 /* Reads an INI file into cfg; false with a message on error. */
 bool config_load_file(struct ferry_config *cfg, const char *path, char *errbuf, size_t errlen);
+
+/* Reads the cluster's configuration (the text of its RADOS object,
+ * named origin in messages) into cfg: [export NAME] and [nfs] sections
+ * only.  false with a message on error. */
+bool config_load_text(struct ferry_config *cfg, const char *text, const char *origin,
+		      char *errbuf, size_t errlen);
+
+/* An edit of the cluster's configuration text (config_edit.c). */
+enum config_edit_op {
+	CONFIG_EDIT_ADD,    /* a new [export NAME] with the keys given */
+	CONFIG_EDIT_SET,    /* keys of [export NAME] set; an empty value removes the key */
+	CONFIG_EDIT_REMOVE, /* [export NAME] removed */
+};
+
+/* text with the edit made, in *out (malloc'd); everything else in text
+ * is kept as it was, comments included.  false with a message when the
+ * edit cannot be made (an export that exists for ADD or is missing
+ * otherwise, a name, key or value that cannot be written).  Whether the
+ * result is a valid configuration is for config_load_text to say. */
+bool config_text_edit(const char *text, enum config_edit_op op, const char *name,
+		      const char *const *keys, const char *const *values, unsigned n, char **out,
+		      char *errbuf, size_t errlen);
 
 /* Parses "DIR[:PSEUDO]" and appends an export; false with a message. */
 bool config_add_export_spec(struct ferry_config *cfg, const char *spec, char *errbuf,
