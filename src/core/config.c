@@ -737,9 +737,50 @@ bool config_load_file(struct ferry_config *cfg, const char *path, char *errbuf, 
 	return true;
 }
 
+const char *config_nfs_differs(const struct ferry_config *a, const struct ferry_config *b)
+{
+	for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++) {
+		const struct config_key *k = &config_keys[i];
+		if (strcmp(k->section, "nfs") == 0 &&
+		    memcmp((const char *)a + k->off, (const char *)b + k->off, k->size) != 0)
+			return k->key;
+	}
+	if (a->delegations != b->delegations)
+		return "delegations";
+	if (a->dir_delegations != b->dir_delegations)
+		return "dir_delegations";
+	return NULL;
+}
+
+/* The first line of text that is no section header, key, comment,
+ * continuation or blank line (0: none).  inih reports such a line only
+ * after handing on the keys below it, which a broken header would put
+ * into the section before it: so the text is checked first. */
+static int text_syntax_error(const char *text)
+{
+	int line = 1;
+	for (const char *p = text; *p; line++) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		bool ok = len == 0 || p[0] == ' ' || p[0] == '\t' || p[0] == ';' || p[0] == '#' ||
+			  p[0] == '\r';
+		if (!ok && p[0] == '[')
+			ok = memchr(p, ']', len) != NULL;
+		else if (!ok)
+			ok = memchr(p, '=', len) || memchr(p, ':', len);
+		if (!ok)
+			return line;
+		p += len + (nl ? 1 : 0);
+	}
+	return 0;
+}
+
 bool config_load_text(struct ferry_config *cfg, const char *text, const char *origin,
 		      char *errbuf, size_t errlen)
 {
+	int bad = text_syntax_error(text);
+	if (bad)
+		return fail(errbuf, errlen, "%s: line %d: syntax error", origin, bad);
 	char inner[512] = "";
 	struct ini_ctx ctx = {.cfg = cfg, .errbuf = inner, .errlen = sizeof(inner), .shared = true};
 	int rc = ini_parse_string(text, config_ini_entry, &ctx);

@@ -338,6 +338,10 @@ bool config_load_file(struct ferry_config *cfg, const char *path, char *errbuf, 
 bool config_load_text(struct ferry_config *cfg, const char *text, const char *origin,
 		      char *errbuf, size_t errlen);
 
+/* The first [nfs] key whose value differs between a and b, or NULL: a
+ * running server applies [nfs] only when it starts. */
+const char *config_nfs_differs(const struct ferry_config *a, const struct ferry_config *b);
+
 /* An edit of the cluster's configuration text (config_edit.c). */
 enum config_edit_op {
 	CONFIG_EDIT_ADD,    /* a new [export NAME] with the keys given */

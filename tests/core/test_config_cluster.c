@@ -106,7 +106,12 @@ static void test_text_sections(void **state)
 	assert_non_null(strstr(err, "bogus"));
 	config_init_defaults(&cfg);
 	assert_false(config_load_text(&cfg, "[export a\npath = /a\n", "rados", err, sizeof(err)));
-	assert_non_null(strstr(err, "rados: "));
+	assert_non_null(strstr(err, "rados: line 1: syntax error"));
+	/* A broken header does not give its keys to the section before it. */
+	config_init_defaults(&cfg);
+	assert_false(config_load_text(&cfg, "[export a]\npath = /a\n[export b\npath = /b\n",
+				      "rados", err, sizeof(err)));
+	assert_non_null(strstr(err, "line 3: syntax error"));
 	config_init_defaults(&cfg);
 	assert_false(config_load_text(&cfg, "[export a]\npath\n", "rados", err, sizeof(err)));
 	assert_non_null(strstr(err, "line 2"));
