@@ -900,9 +900,10 @@ void state_cluster_config_close(struct state_cluster_config *cc);
  * and version 0.  -EFBIG past 4 MiB, -EILSEQ for a NUL inside. */
 int state_cluster_config_read(struct state_cluster_config *cc, char **text, uint64_t *version);
 /* Replaces the text if the object is still at version (0: if there is
- * none); -ECANCELED when another write came first. */
+ * none), *written the version it then has; -ECANCELED when another
+ * write came first. */
 int state_cluster_config_write(struct state_cluster_config *cc, const char *text,
-			       uint64_t version);
+			       uint64_t version, uint64_t *written);
 /* Tells every head watching that the text changed, waiting at most
  * timeout_ms for their acknowledgements. */
 int state_cluster_config_notify(struct state_cluster_config *cc, unsigned timeout_ms);

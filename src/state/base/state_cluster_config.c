@@ -18,6 +18,9 @@ enum { CONFIG_TEXT_MAX = 4 << 20 };
 struct state_cluster_config {
 	rados_t cluster;
 	rados_ioctx_t io;
+	/* One operation at a time on io, whose last version is per handle.
+	 * lock order: see core/lock_order.h, level 2e. */
+	pthread_mutex_t lock;
 	uint64_t cookie;
 	bool watching;
 	void (*changed)(void *arg);
@@ -35,6 +38,7 @@ int state_cluster_config_open(const struct state_cluster_options *c,
 		free(cc);
 		return rc;
 	}
+	pthread_mutex_init(&cc->lock, NULL);
 	*out = cc;
 	return 0;
 }
@@ -46,10 +50,11 @@ void state_cluster_config_close(struct state_cluster_config *cc)
 	if (cc->watching)
 		rados_unwatch2(cc->io, cc->cookie);
 	state_rados_close(cc->cluster, cc->io);
+	pthread_mutex_destroy(&cc->lock);
 	free(cc);
 }
 
-int state_cluster_config_read(struct state_cluster_config *cc, char **text, uint64_t *version)
+static int config_read(struct state_cluster_config *cc, char **text, uint64_t *version)
 {
 	*text = NULL;
 	*version = 0;
@@ -108,8 +113,16 @@ int state_cluster_config_read(struct state_cluster_config *cc, char **text, uint
 	}
 }
 
+int state_cluster_config_read(struct state_cluster_config *cc, char **text, uint64_t *version)
+{
+	pthread_mutex_lock(&cc->lock);
+	int rc = config_read(cc, text, version);
+	pthread_mutex_unlock(&cc->lock);
+	return rc;
+}
+
 int state_cluster_config_write(struct state_cluster_config *cc, const char *text,
-			       uint64_t version)
+			       uint64_t version, uint64_t *written)
 {
 	rados_write_op_t op = rados_create_write_op();
 	if (!op)
@@ -120,7 +133,10 @@ int state_cluster_config_write(struct state_cluster_config *cc, const char *text
 	else
 		rados_write_op_create(op, LIBRADOS_CREATE_EXCLUSIVE, NULL);
 	rados_write_op_write_full(op, text, strlen(text));
+	pthread_mutex_lock(&cc->lock);
 	int rc = rados_write_op_operate(op, cc->io, CONFIG_OID, NULL, 0);
+	*written = rc == 0 ? rados_get_last_version(cc->io) : 0;
+	pthread_mutex_unlock(&cc->lock);
 	rados_release_write_op(op);
 	if (rc == -ERANGE || rc == -EOVERFLOW || rc == -EEXIST)
 		rc = -ECANCELED;
