@@ -556,9 +556,11 @@ static void export_free(struct export *ex)
 }
 
 /* Opens the export ce configures, with its root read, into *out (not yet
- * in the list or the tree, id unset).  0, or a negative errno with a
- * message. */
-static int export_open_one(struct exports *exps, const struct config_export *ce,
+ * in the list or the tree, id unset).  check: only to see that it opens,
+ * without the state directory, so that nothing the export keeps there
+ * (the ceph back end's session identity, which an open takes over from
+ * whoever had it) is touched.  0, or a negative errno with a message. */
+static int export_open_one(struct exports *exps, const struct config_export *ce, bool check,
 			   struct export **out, char *err, size_t errlen)
 {
 	struct export *ex = calloc(1, sizeof(*ex));
@@ -590,7 +592,7 @@ static int export_open_one(struct exports *exps, const struct config_export *ce,
 		.ceph_id = ce->ceph_id[0] ? ce->ceph_id : NULL,
 		.cluster_node = exps->cluster_node[0] ? exps->cluster_node : NULL,
 	};
-	rc = ex->ops->export_open(ex->path, exps->state_dir, &opts, &ex->bex);
+	rc = ex->ops->export_open(ex->path, check ? NULL : exps->state_dir, &opts, &ex->bex);
 	if (rc) {
 		snprintf(err, errlen, "export %s: cannot open %s with the %s backend: %s",
 			 ex->pseudo, ex->path, ex->ops->name, strerror(-rc));
@@ -738,7 +740,8 @@ static int reload_plan(struct exports *exps, const struct ferry_config *cfg, boo
 		struct reload_step *s = &steps[j];
 		if (s->keep || s->revive)
 			rc = export_options_check(s->ce, &s->cl, err, errlen);
-		else if ((rc = export_open_one(exps, s->ce, &s->fresh, err, errlen)) == 0 && !open) {
+		else if ((rc = export_open_one(exps, s->ce, !open, &s->fresh, err, errlen)) == 0 &&
+			 !open) {
 			export_free(s->fresh);
 			s->fresh = NULL;
 		}
