@@ -513,6 +513,8 @@ unsigned ctl_api_handle(struct ctl_server *cs, const char *method, const char *p
 		}
 		return post_reload(cs, body, body_len, reply);
 	}
+	if (strncmp(path, "/cluster/config", 15) == 0 && (!path[15] || path[15] == '/'))
+		return ctl_cluster_config_handle(cs, method, path + 15, body, body_len, reply);
 	if (strcmp(path, "/cluster/takeover") == 0 || strcmp(path, "/cluster/remove") == 0) {
 		if (strcmp(method, "POST") != 0) {
 			*reply = ctl_api_error("%s is asked with POST", path);
