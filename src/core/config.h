@@ -139,6 +139,19 @@
  *   handshake_timeout = 10          ; seconds a handshake may take
  *                                   ; (a reload re-reads the files)
  *
+ *   [cluster]                       ; several heads on one CephFS (man 5 ferryd.conf)
+ *   node = head-1                   ; this head's name, unique in the cluster
+ *   rados_conf = /etc/ceph/ceph.conf
+ *   rados_id = ferry
+ *   rados_pool = ferry
+ *   rados_namespace =
+ *   config = file                   ; or rados: the [export NAME] sections and
+ *                                   ; [nfs] are read from RADOS object "config"
+ *                                   ; of that pool and namespace (this syntax,
+ *                                   ; those sections only; config_load_text),
+ *                                   ; not from this file, and applied live when
+ *                                   ; it changes (ferryctl export add|set|remove)
+ *
  *   [control]                       ; the HTTP control plane (/metrics, /api/v1)
  *   listen = 127.0.0.1:9590         ; HOST:PORT, unix:/PATH or none; default port 9590
  *                                   ; (NFS-Ganesha's exporter has 9587)
