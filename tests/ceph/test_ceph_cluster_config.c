@@ -228,10 +228,11 @@ static void test_started_from_rados(void **state)
 		assert_true(metric(h, "ferry_cluster_config_ok") == 1);
 		assert_true(metric(h, "ferry_cluster_config_version") == (double)object_version());
 	}
-	struct ctl_http_reply r;
-	ctlt_request(&heads[0], "GET", "/api/v1/server", false, NULL, &r);
-	assert_int_equal(r.status, 200);
-	ctl_http_reply_free(&r);
+	char *page = ctlt_scrape(&heads[0]);
+	assert_true(ctlt_promtool_ok(page));
+	assert_true(ctlt_metric(page, "ferry_cluster_config_applied_total") == 1);
+	assert_true(ctlt_metric(page, "ferry_cluster_config_errors_total") == 0);
+	free(page);
 }
 
 /* An export added through head a is served by every head within 2 s. */
