@@ -65,7 +65,7 @@ static void write_seeds(const char *dir)
 	for (unsigned i = 0; i < exps->count; i++) {
 		char what[64];
 		snprintf(what, sizeof(what), "export%u-root", i);
-		fh_from_object(exps, &exps->list[i], &exps->list[i].root, &fh);
+		fh_from_object(exps, exps->list[i], &exps->list[i]->root, &fh);
 		write_seeds_of(dir, what, &fh);
 	}
 }

@@ -37,8 +37,8 @@ static inline struct inproc *fuzz_server(void)
 static inline struct export *fuzz_export(struct inproc *ip, const char *pseudo)
 {
 	for (unsigned i = 0; i < ip->nfs.exports.count; i++)
-		if (strcmp(ip->nfs.exports.list[i].pseudo, pseudo) == 0)
-			return &ip->nfs.exports.list[i];
+		if (strcmp(ip->nfs.exports.list[i]->pseudo, pseudo) == 0)
+			return ip->nfs.exports.list[i];
 	__builtin_trap();
 }
 

@@ -52,7 +52,7 @@ static const char *const marks[] = {"@ROOTFH@", "@FILEFH@", "@DIRFH@@"};
 /* The handles the markers stand for, made in ip's first export. */
 static void make_objects(struct inproc *ip, struct fh out[3])
 {
-	struct export *ex = &ip->nfs.exports.list[0];
+	struct export *ex = ip->nfs.exports.list[0];
 	struct backend_cred root = {0};
 	struct backend_setattr sa = {.mask = BACKEND_SET_MODE, .mode = 0644};
 	struct backend_handle f, d;

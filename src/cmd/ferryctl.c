@@ -22,6 +22,12 @@ static const char usage[] =
 	"                              accept NFSv4 minor versions A..B on a listener\n"
 	"  client evict ID             revoke a client's state and destroy its sessions\n"
 	"  exports reload              re-read the exports from ferryd's config file\n"
+	"  export add NAME KEY=VALUE...  with [cluster] config = rados: add [export NAME]\n"
+	"                              to the cluster's configuration (path=DIR at least);\n"
+	"                              every head serves it once it is written\n"
+	"  export set NAME KEY=VALUE...  change keys of an export there (KEY= removes one)\n"
+	"  export remove NAME          remove an export there (its handles become stale)\n"
+	"  export show                 the cluster's configuration: text and version\n"
 	"  cluster                     clustered heads: members, grace epochs and flags\n"
 	"  cluster takeover NODE       take over failed head NODE: fence it, then its\n"
 	"                              clients, storage sessions and addresses (idempotent;\n"
@@ -588,6 +594,78 @@ static int load_config(struct opts *o)
 	return 0;
 }
 
+static void summarise_export_edit(json_t *j)
+{
+	printf("export %s: the cluster's configuration is now version %lld\n",
+	       json_string_value(json_object_get(j, "export")), num(j, "version"));
+}
+
+/* ferryctl export add|set|remove NAME [KEY=VALUE...]: an edit of the
+ * cluster's configuration, checked and applied by the head asked. */
+static int export_edit(struct opts *o, const char *what, const char *name, char **kv, int nkv)
+{
+	if (strcmp(what, "remove") == 0 && nkv)
+		return fail("export remove takes only the export's name");
+	if (strcmp(what, "remove") != 0 && nkv == 0)
+		return fail("export %s %s: give KEY=VALUE (path=DIR to add one)", what, name);
+	json_t *options = json_object();
+	for (int i = 0; i < nkv; i++) {
+		char *eq = strchr(kv[i], '=');
+		if (!eq || eq == kv[i]) {
+			json_decref(options);
+			return fail("'%s' is not KEY=VALUE", kv[i]);
+		}
+		*eq = '\0';
+		if (json_object_get(options, kv[i])) {
+			json_decref(options);
+			return fail("%s is given twice", kv[i]);
+		}
+		json_object_set_new(options, kv[i], json_string(eq + 1));
+	}
+	char path[256];
+	json_t *body = NULL;
+	const char *method;
+	if (strcmp(what, "add") == 0) {
+		method = "POST";
+		snprintf(path, sizeof(path), "/api/v1/cluster/config/exports");
+		body = json_pack("{s:s, s:O}", "name", name, "options", options);
+	} else {
+		method = strcmp(what, "set") == 0 ? "PATCH" : "DELETE";
+		/* The name is checked by the server; one that needs quoting in
+		 * a path is no export name it accepts. */
+		if (strpbrk(name, "/?#% "))
+			return fail("export name '%s': at most 63 letters, digits, '.', '_' or '-'",
+				    name);
+		snprintf(path, sizeof(path), "/api/v1/cluster/config/exports/%s", name);
+		if (nkv)
+			body = json_pack("{s:O}", "options", options);
+	}
+	json_decref(options);
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	int rc = change(o, method, path, text, summarise_export_edit);
+	free(text);
+	return rc;
+}
+
+static int export_show(struct opts *o)
+{
+	json_t *j;
+	if (call(o, "GET", "/api/v1/cluster/config", NULL, false, &j, false))
+		return 1;
+	if (o->json) {
+		print_json(j);
+	} else {
+		printf("# the cluster's configuration, version %lld (this head applied %lld%s)\n",
+		       num(j, "version"), num(j, "applied_version"),
+		       json_is_true(json_object_get(j, "applied_ok")) ? ""
+								: "; the latest could not be");
+		fputs(json_string_value(json_object_get(j, "text")), stdout);
+	}
+	json_decref(j);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	enum { O_SERVER = 1, O_CONFIG, O_STATE, O_TOKEN, O_JSON, O_MINOR, O_TIMEOUT, O_HELP };
@@ -662,6 +740,17 @@ int main(int argc, char **argv)
 		return listener_set(&o, args[2]);
 	if (strcmp(cmd, "client") == 0 && nargs == 3 && strcmp(args[1], "evict") == 0)
 		return client_evict(&o, args[2]);
+	if (strcmp(cmd, "export") == 0 && nargs == 2 && strcmp(args[1], "show") == 0)
+		return export_show(&o);
+	if (strcmp(cmd, "export") == 0 && nargs >= 3 &&
+	    (strcmp(args[1], "add") == 0 || strcmp(args[1], "set") == 0 ||
+	     strcmp(args[1], "remove") == 0)) {
+		/* An added export is opened to be checked, and every head is
+		 * told: more than a read takes. */
+		if (!timeout_given)
+			o.timeout_ms = 30000;
+		return export_edit(&o, args[1], args[2], args + 3, nargs - 3);
+	}
 	if (strcmp(cmd, "exports") == 0 && nargs == 2 && strcmp(args[1], "reload") == 0)
 		return change(&o, "POST", "/api/v1/exports/reload", "{}", summarise_reload);
 	for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++)

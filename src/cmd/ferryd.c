@@ -99,15 +99,20 @@ static int write_port_file(const char *path, const uint16_t *ports, unsigned n)
 	return rc ? -1 : 0;
 }
 
-/* Reloads the exports' options from the config file: on SIGHUP (main
- * thread) and from the control plane (its thread), one at a time.
+/* Reloads the exports from the config file (exports_reload: options,
+ * added and removed exports): on SIGHUP (main thread) and from the
+ * control plane (its thread), one at a time.
  * lock order: see core/lock_order.h, level 0. */
 static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct cluster_conf;
 
 struct reload_ctx {
 	struct nfs4_server *nfs;
 	struct rpc_server *rpc;
 	const struct ferry_config *cfg;
+	/* [cluster] config = rados: the exports come from there. */
+	struct cluster_conf *cluster;
 };
 
 /* Whether some export of cfg lists a krb5 flavour. */
@@ -180,6 +185,296 @@ static void apply_tls(struct rpc_server *srv, const struct ferry_config *cfg,
 	}
 }
 
+/* A configuration read as start-up read it, so that defaults (pseudo
+ * paths) come out the same: the file, and with [cluster] config = rados
+ * the cluster's text (text; NULL: none).  0, or -EINVAL with the reason. */
+static int config_build(const struct ferry_config *running, const char *text,
+			struct ferry_config *fresh, char *err, size_t errlen)
+{
+	config_init_defaults(fresh);
+	if (!config_load_file(fresh, running->config_path, err, errlen))
+		return -EINVAL;
+	if (fresh->cluster_config_rados != running->cluster_config_rados) {
+		snprintf(err, errlen, "[cluster] config changed in %s; that needs a restart",
+			 running->config_path);
+		return -EINVAL;
+	}
+	if (text && !config_load_text(fresh, text, "the cluster's configuration", err, errlen))
+		return -EINVAL;
+	return config_finish(fresh, err, errlen) ? 0 : -EINVAL;
+}
+
+/* Applies fresh's exports and [tls], all or nothing. */
+static int config_apply(struct reload_ctx *rc, const struct ferry_config *fresh, char *err,
+			size_t errlen)
+{
+	/* An export that gains a krb5 flavour: Kerberos is served from
+	 * the keytab read now, before the exports change, so that a
+	 * keytab that cannot be read changes nothing.  (Served and then
+	 * refused by the exports' check, it stays served: no export
+	 * lets a context in.) */
+	int ret = config_wants_gss(fresh) ? enable_gss(rc->rpc, fresh, err, errlen) : 0;
+	/* [tls]'s files are read before anything changes: a file that
+	 * cannot be used fails the reload as a whole. */
+	struct rpc_tls_ctx *tls = NULL;
+	if (ret == 0)
+		ret = load_tls(fresh, &tls, err, errlen);
+	if (ret == 0)
+		ret = exports_reload(&rc->nfs->exports, fresh, err, errlen);
+	if (ret == 0)
+		apply_tls(rc->rpc, fresh, tls);
+	rpc_tls_ctx_unref(tls);
+	const char *key = ret == 0 ? config_nfs_differs(rc->cfg, fresh) : NULL;
+	if (key)
+		log_warn("[nfs] %s differs from what this server started with; [nfs] is applied "
+			 "when it restarts",
+			 key);
+	return ret;
+}
+
+/* --- the cluster's configuration in RADOS ([cluster] config = rados) ------ */
+
+/* The object, watched; a thread of its own applies what it holds when a
+ * head says it changed, when the watch broke, and every
+ * CLUSTER_CONF_POLL_S in case a notification was lost. */
+enum { CLUSTER_CONF_POLL_S = 30, CLUSTER_CONF_NOTIFY_MS = 5000, CLUSTER_CONF_EDIT_TRIES = 8 };
+
+struct cluster_conf {
+	struct state_cluster_config *cc;
+	struct reload_ctx *reload;
+	struct ctl_cluster_config status;
+	/* lock order: see core/lock_order.h, level 0b. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool changed, stop, running;
+	pthread_t thread;
+	/* Under reload_lock: the version applied, and the last one that
+	 * could not be (said once in the log). */
+	uint64_t applied, failed;
+};
+
+static void cluster_conf_changed(void *arg)
+{
+	struct cluster_conf *c = arg;
+	pthread_mutex_lock(&c->lock);
+	c->changed = true;
+	pthread_cond_signal(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Reads the object and applies it unless this version is applied
+ * already (force: in any case, a reload asked for).  A version that cannot
+ * be read, parsed or applied leaves the configuration applied as it was,
+ * and says so. */
+static int cluster_conf_reload(struct cluster_conf *c, bool force, char *err, size_t errlen)
+{
+	char *text = NULL;
+	uint64_t version = 0;
+	int ret = state_cluster_config_read(c->cc, &text, &version);
+	if (ret) {
+		snprintf(err, errlen, "cannot read the cluster's configuration from RADOS: %s",
+			 strerror(-ret));
+		atomic_fetch_add(&c->status.errors, 1);
+		atomic_store(&c->status.ok, false);
+		log_warn("%s; keeping version %llu", err, (unsigned long long)c->applied);
+		return ret;
+	}
+	pthread_mutex_lock(&reload_lock);
+	if (!force && (version == c->applied || version == c->failed)) {
+		pthread_mutex_unlock(&reload_lock);
+		free(text);
+		return 0;
+	}
+	struct ferry_config *fresh = malloc(sizeof(*fresh));
+	ret = fresh ? config_build(c->reload->cfg, text, fresh, err, errlen) : -ENOMEM;
+	if (ret == 0)
+		ret = config_apply(c->reload, fresh, err, errlen);
+	if (ret == 0) {
+		c->applied = version;
+		c->failed = 0;
+		atomic_store(&c->status.version, version);
+		atomic_store(&c->status.ok, true);
+		atomic_fetch_add(&c->status.applied, 1);
+		log_info("cluster configuration version %llu applied: %u export(s)",
+			 (unsigned long long)version, fresh->nexports);
+	} else {
+		if (ret == -ENOMEM)
+			snprintf(err, errlen, "out of memory");
+		atomic_fetch_add(&c->status.errors, 1);
+		atomic_store(&c->status.ok, false);
+		if (version != c->failed || force)
+			log_error("cluster configuration version %llu not applied: %s; this head "
+				  "keeps version %llu",
+				  (unsigned long long)version, err, (unsigned long long)c->applied);
+		c->failed = version;
+	}
+	pthread_mutex_unlock(&reload_lock);
+	free(fresh);
+	free(text);
+	return ret;
+}
+
+static void *cluster_conf_thread(void *arg)
+{
+	struct cluster_conf *c = arg;
+	pthread_mutex_lock(&c->lock);
+	while (!c->stop) {
+		if (!c->changed) {
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += CLUSTER_CONF_POLL_S;
+			pthread_cond_timedwait(&c->cond, &c->lock, &until);
+			if (c->stop)
+				break;
+		}
+		c->changed = false;
+		pthread_mutex_unlock(&c->lock);
+		int rc = state_cluster_config_watch_check(c->cc);
+		if (rc)
+			log_warn("cannot watch the cluster's configuration (%s): changes are read "
+				 "every %d s",
+				 strerror(-rc), CLUSTER_CONF_POLL_S);
+		char err[1024];
+		cluster_conf_reload(c, false, err, sizeof(err));
+		pthread_mutex_lock(&c->lock);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+static int cluster_conf_show(void *arg, char **text, uint64_t *version, char *err, size_t errlen)
+{
+	struct cluster_conf *c = arg;
+	int rc = state_cluster_config_read(c->cc, text, version);
+	if (rc)
+		snprintf(err, errlen, "%s", strerror(-rc));
+	return rc;
+}
+
+/* The control plane's edit: read, edit, check whole as every head will
+ * apply it, write if no other head wrote meanwhile (else again), tell
+ * every head. */
+static int cluster_conf_edit(void *arg, enum config_edit_op op, const char *name,
+			     const char *const *keys, const char *const *values, unsigned n,
+			     uint64_t *version, char *err, size_t errlen)
+{
+	struct cluster_conf *c = arg;
+	struct ferry_config *fresh = malloc(sizeof(*fresh));
+	if (!fresh) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	int rc = -ECANCELED;
+	for (int attempt = 0; rc == -ECANCELED && attempt < CLUSTER_CONF_EDIT_TRIES; attempt++) {
+		char *text = NULL, *edited = NULL;
+		uint64_t was = 0;
+		rc = state_cluster_config_read(c->cc, &text, &was);
+		if (rc) {
+			snprintf(err, errlen, "cannot read it from RADOS: %s", strerror(-rc));
+			break;
+		}
+		if (!config_text_edit(text, op, name, keys, values, n, &edited, err, errlen))
+			rc = -EINVAL;
+		else if ((rc = config_build(c->reload->cfg, edited, fresh, err, errlen)) == 0 &&
+			 (rc = exports_check(&c->reload->nfs->exports, fresh, err, errlen)) != 0)
+			rc = rc == -ENOMEM ? rc : -EINVAL;
+		if (rc == 0) {
+			rc = state_cluster_config_write(c->cc, edited, was, version);
+			if (rc && rc != -ECANCELED)
+				snprintf(err, errlen, "cannot write it to RADOS: %s", strerror(-rc));
+		}
+		free(text);
+		free(edited);
+	}
+	free(fresh);
+	if (rc == -ECANCELED)
+		snprintf(err, errlen, "other heads kept changing it; try again");
+	if (rc)
+		return rc;
+	log_info("cluster configuration version %llu written: export %s %s",
+		 (unsigned long long)*version, name,
+		 op == CONFIG_EDIT_ADD ? "added" : op == CONFIG_EDIT_SET ? "changed" : "removed");
+	int nrc = state_cluster_config_notify(c->cc, CLUSTER_CONF_NOTIFY_MS);
+	if (nrc)
+		log_warn("cluster configuration version %llu: not every head acknowledged the "
+			 "change (%s); they read it within %d s",
+			 (unsigned long long)*version, strerror(-nrc), CLUSTER_CONF_POLL_S);
+	return 0;
+}
+
+/* At start: the object read into cfg (the file read already), and
+ * watched.  A configuration that cannot be read or used stops the start:
+ * there is no earlier one to serve. */
+static int cluster_conf_open(struct cluster_conf *c, struct ferry_config *cfg)
+{
+	struct state_options so;
+	state_options_from_config(&so, cfg);
+	int rc = state_cluster_config_open(&so.cluster, &c->cc);
+	if (rc)
+		return rc;
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->cond, NULL);
+	c->status.show = cluster_conf_show;
+	c->status.edit = cluster_conf_edit;
+	c->status.arg = c;
+	/* The watch first: a change between the read and the watch is
+	 * then read again by the thread. */
+	rc = state_cluster_config_watch(c->cc, cluster_conf_changed, c);
+	if (rc)
+		log_warn("cannot watch the cluster's configuration (%s): changes are read every "
+			 "%d s",
+			 strerror(-rc), CLUSTER_CONF_POLL_S);
+	char *text = NULL, err[1024];
+	uint64_t version = 0;
+	rc = state_cluster_config_read(c->cc, &text, &version);
+	if (rc) {
+		log_error("cannot read the cluster's configuration from RADOS: %s", strerror(-rc));
+		return rc;
+	}
+	if (!config_load_text(cfg, text, "the cluster's configuration", err, sizeof(err)) ||
+	    !config_finish(cfg, err, sizeof(err))) {
+		log_error("cluster configuration version %llu: %s (fix it in RADOS object 'config' "
+			  "of pool %s)",
+			  (unsigned long long)version, err, cfg->cluster_rados_pool);
+		free(text);
+		return -EINVAL;
+	}
+	free(text);
+	c->applied = version;
+	atomic_store(&c->status.version, version);
+	atomic_store(&c->status.ok, true);
+	atomic_store(&c->status.applied, 1);
+	log_info("cluster configuration version %llu: %u export(s)", (unsigned long long)version,
+		 cfg->nexports);
+	return 0;
+}
+
+/* Once the server serves: the thread that applies changes (control_context
+ * has given it the reload's context). */
+static int cluster_conf_start(struct cluster_conf *c)
+{
+	if (pthread_create(&c->thread, NULL, cluster_conf_thread, c) != 0) {
+		log_error("cannot start the thread that applies the cluster's configuration");
+		return -1;
+	}
+	c->running = true;
+	return 0;
+}
+
+static void cluster_conf_stop(struct cluster_conf *c)
+{
+	if (c->running) {
+		pthread_mutex_lock(&c->lock);
+		c->stop = true;
+		pthread_cond_signal(&c->cond);
+		pthread_mutex_unlock(&c->lock);
+		pthread_join(c->thread, NULL);
+		c->running = false;
+	}
+	state_cluster_config_close(c->cc);
+	c->cc = NULL;
+}
+
 static int reload_exports(void *arg, char *err, size_t errlen)
 {
 	struct reload_ctx *rc = arg;
@@ -194,34 +489,17 @@ static int reload_exports(void *arg, char *err, size_t errlen)
 			 rc->cfg->config_path);
 		return -EINVAL;
 	}
-	/* A fresh configuration read the way start-up read it, so defaults
-	 * (pseudo paths) come out the same. */
+	if (rc->cluster)
+		return cluster_conf_reload(rc->cluster, true, err, errlen);
 	struct ferry_config *fresh = malloc(sizeof(*fresh));
 	if (!fresh) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	config_init_defaults(fresh);
-	int ret = -EINVAL;
-	if (config_load_file(fresh, rc->cfg->config_path, err, errlen) &&
-	    config_finish(fresh, err, errlen)) {
+	int ret = config_build(rc->cfg, NULL, fresh, err, errlen);
+	if (ret == 0) {
 		pthread_mutex_lock(&reload_lock);
-		/* An export that gains a krb5 flavour: Kerberos is served from
-		 * the keytab read now, before the exports change, so that a
-		 * keytab that cannot be read changes nothing.  (Served and then
-		 * refused by the exports' check, it stays served: no export
-		 * lets a context in.) */
-		ret = config_wants_gss(fresh) ? enable_gss(rc->rpc, fresh, err, errlen) : 0;
-		/* [tls]'s files are read before anything changes: a file that
-		 * cannot be used fails the reload as a whole. */
-		struct rpc_tls_ctx *tls = NULL;
-		if (ret == 0)
-			ret = load_tls(fresh, &tls, err, errlen);
-		if (ret == 0)
-			ret = exports_reload(&rc->nfs->exports, fresh, err, errlen);
-		if (ret == 0)
-			apply_tls(rc->rpc, fresh, tls);
-		rpc_tls_ctx_unref(tls);
+		ret = config_apply(rc, fresh, err, errlen);
 		pthread_mutex_unlock(&reload_lock);
 	}
 	free(fresh);
@@ -400,6 +678,7 @@ struct ferryd {
 	struct ctl_mount_hooks mount_hooks;
 	struct ctl_server *ctl;
 	struct rpcbind_regs regs;
+	struct cluster_conf cluster_conf;
 };
 
 /* The configuration from the file and the command line: -1 to go on, else
@@ -424,6 +703,18 @@ static int configure(struct ferry_config *cfg, int argc, char **argv)
 	}
 	log_set_level(cfg->log_level);
 	return -1;
+}
+
+/* With [cluster] config = rados, the exports and [nfs] from RADOS. */
+static int configure_cluster(struct ferryd *d)
+{
+	if (!d->cfg.cluster_config_rados)
+		return 0;
+	if (!d->cfg.config_path[0]) {
+		log_error("[cluster] config = rados comes from a --config file");
+		return -1;
+	}
+	return cluster_conf_open(&d->cluster_conf, &d->cfg) == 0 ? 0 : -1;
 }
 
 /* Signals are taken synchronously by the main thread only (sigs). */
@@ -607,6 +898,13 @@ static void control_context(struct ferryd *d)
 	d->reload.cfg = &d->cfg;
 	ctx->reload_exports = reload_exports;
 	ctx->reload_arg = &d->reload;
+	if (d->cluster_conf.cc) {
+		/* Before the control plane serves: a reload it is asked for
+		 * must read RADOS, not find no export in the file. */
+		d->cluster_conf.reload = &d->reload;
+		d->reload.cluster = &d->cluster_conf;
+		ctx->cluster_config = &d->cluster_conf.status;
+	}
 	if (d->mountd) {
 		mount_hooks_init(&d->mount_hooks, d->mountd);
 		ctx->mount = &d->mount_hooks;
@@ -687,6 +985,9 @@ static void shut_down(struct ferryd *d)
 		unlink(path);
 	}
 	ctl_server_stop(d->ctl);
+	/* No change of the exports once they start closing. */
+	if (d->cluster_conf.cc)
+		cluster_conf_stop(&d->cluster_conf);
 	/* No NLM over UDP either once the server stops serving. */
 	nlm_udp_stop(d->nlm);
 	rpc_server_stop(d->srv, SHUTDOWN_DRAIN_MS);
@@ -713,7 +1014,7 @@ int main(int argc, char **argv)
 		return status;
 	block_signals(&d.sigs);
 	raise_fd_limit();
-	if (prepare_dirs(&d.cfg) != 0 || nfs4_server_init(&d.nfs, &d.cfg) != 0)
+	if (configure_cluster(&d) != 0 || prepare_dirs(&d.cfg) != 0 || nfs4_server_init(&d.nfs, &d.cfg) != 0)
 		return 1;
 	if (!(d.srv = rpc_create(&d.cfg)))
 		return 1;
@@ -725,6 +1026,10 @@ int main(int argc, char **argv)
 	control_context(&d);
 	nlm_udp_start(&d);
 	if (announce(&d) != 0) {
+		rpc_server_destroy(d.srv);
+		return 1;
+	}
+	if (d.cluster_conf.cc && cluster_conf_start(&d.cluster_conf) != 0) {
 		rpc_server_destroy(d.srv);
 		return 1;
 	}

@@ -406,7 +406,20 @@ struct ini_ctx {
 	char *errbuf;
 	size_t errlen;
 	bool failed;
+	/* Reading the cluster's configuration: only its sections are taken. */
+	bool shared;
+	/* A section of the cluster's configuration was met ([export NAME],
+	 * [nfs]): the first one's name. */
+	char shared_seen[80];
 };
+
+/* The sections every head of a cluster must agree on: with [cluster]
+ * config = rados they come from the cluster's configuration object and
+ * from nowhere else. */
+static bool section_is_shared(const char *section)
+{
+	return (strncmp(section, "export ", 7) == 0 && section[7]) || strcmp(section, "nfs") == 0;
+}
 
 static struct config_export *export_for_section(struct ini_ctx *ctx, const char *name)
 {
@@ -634,6 +647,16 @@ static int config_ini_entry(void *user, const char *section, const char *key,
 	struct ini_ctx *ctx = user;
 	char where[160];
 	snprintf(where, sizeof(where), "[%.64s] %.64s", section, key);
+	if (section_is_shared(section) && !ctx->shared_seen[0])
+		snprintf(ctx->shared_seen, sizeof(ctx->shared_seen), "%.70s", section);
+	if (ctx->shared && !section_is_shared(section)) {
+		ctx->failed = true;
+		fail(ctx->errbuf, ctx->errlen,
+		     "[%s]: the cluster's configuration holds [export NAME] and [nfs] sections "
+		     "only; the rest is each head's own file",
+		     section);
+		return 0;
+	}
 	bool is_export = strncmp(section, "export ", 7) == 0 && section[7];
 	const char *keys_of = is_export ? "export NAME" : section;
 	struct config_export *e = is_export ? export_for_section(ctx, section + 7) : NULL;
@@ -650,7 +673,13 @@ static int config_ini_entry(void *user, const char *section, const char *key,
 		 strcmp(section, "nfs") == 0 || strcmp(section, "control") == 0 ||
 		 strcmp(section, "nlm") == 0)
 		ok = server_entry(ctx, section, key, value, where);
-	else if (strcmp(section, "cluster") == 0 || strcmp(section, "tls") == 0)
+	else if (strcmp(section, "cluster") == 0 && strcmp(key, "config") == 0) {
+		static const char *const config_words[] = {"file", "rados"};
+		unsigned w;
+		ok = parse_word(value, config_words, 2, &w, where, ctx->errbuf, ctx->errlen);
+		if (ok)
+			ctx->cfg->cluster_config_rados = w == 1;
+	} else if (strcmp(section, "cluster") == 0 || strcmp(section, "tls") == 0)
 		ok = unknown_key(ctx, section, where);
 	else
 		ok = fail(ctx->errbuf, ctx->errlen,
@@ -669,7 +698,8 @@ static bool cluster_check(struct ferry_config *cfg, char *errbuf, size_t errlen)
 {
 	if (!cfg->cluster_node[0]) {
 		if (cfg->cluster_rados_conf[0] || cfg->cluster_rados_id[0] ||
-		    cfg->cluster_rados_pool[0] || cfg->cluster_rados_namespace[0])
+		    cfg->cluster_rados_pool[0] || cfg->cluster_rados_namespace[0] ||
+		    cfg->cluster_config_rados)
 			return fail(errbuf, errlen, "[cluster] needs node = NAME");
 		return true;
 	}
@@ -687,7 +717,7 @@ static bool cluster_check(struct ferry_config *cfg, char *errbuf, size_t errlen)
 
 bool config_load_file(struct ferry_config *cfg, const char *path, char *errbuf, size_t errlen)
 {
-	struct ini_ctx ctx = {cfg, errbuf, errlen, false};
+	struct ini_ctx ctx = {.cfg = cfg, .errbuf = errbuf, .errlen = errlen};
 	char inner[512] = "";
 	ctx.errbuf = inner;
 	ctx.errlen = sizeof(inner);
@@ -700,6 +730,68 @@ bool config_load_file(struct ferry_config *cfg, const char *path, char *errbuf, 
 		return fail(errbuf, errlen, "%s: %s", path, inner);
 	if (rc > 0)
 		return fail(errbuf, errlen, "%s: line %d: syntax error", path, rc);
+	if (cfg->cluster_config_rados && ctx.shared_seen[0])
+		return fail(errbuf, errlen,
+			    "%s: [%s]: with [cluster] config = rados the exports and [nfs] come "
+			    "from the cluster's configuration in RADOS, not from this file "
+			    "(ferryctl export add, or write them to RADOS object 'config')",
+			    path, ctx.shared_seen);
+	return true;
+}
+
+const char *config_nfs_differs(const struct ferry_config *a, const struct ferry_config *b)
+{
+	for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++) {
+		const struct config_key *k = &config_keys[i];
+		if (strcmp(k->section, "nfs") == 0 &&
+		    memcmp((const char *)a + k->off, (const char *)b + k->off, k->size) != 0)
+			return k->key;
+	}
+	if (a->delegations != b->delegations)
+		return "delegations";
+	if (a->dir_delegations != b->dir_delegations)
+		return "dir_delegations";
+	return NULL;
+}
+
+/* The first line of text that is no section header, key, comment,
+ * continuation or blank line (0: none).  inih reports such a line only
+ * after handing on the keys below it, which a broken header would put
+ * into the section before it: so the text is checked first. */
+static int text_syntax_error(const char *text)
+{
+	int line = 1;
+	for (const char *p = text; *p; line++) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		bool ok = len == 0 || p[0] == ' ' || p[0] == '\t' || p[0] == ';' || p[0] == '#' ||
+			  p[0] == '\r';
+		if (!ok && p[0] == '[')
+			ok = memchr(p, ']', len) != NULL;
+		else if (!ok)
+			ok = memchr(p, '=', len) || memchr(p, ':', len);
+		if (!ok)
+			return line;
+		p += len + (nl ? 1 : 0);
+	}
+	return 0;
+}
+
+bool config_load_text(struct ferry_config *cfg, const char *text, const char *origin,
+		      char *errbuf, size_t errlen)
+{
+	int bad = text_syntax_error(text);
+	if (bad)
+		return fail(errbuf, errlen, "%s: line %d: syntax error", origin, bad);
+	char inner[512] = "";
+	struct ini_ctx ctx = {.cfg = cfg, .errbuf = inner, .errlen = sizeof(inner), .shared = true};
+	int rc = ini_parse_string(text, config_ini_entry, &ctx);
+	if (rc == -2)
+		return fail(errbuf, errlen, "%s: out of memory", origin);
+	if (ctx.failed)
+		return fail(errbuf, errlen, "%s: %s", origin, inner);
+	if (rc > 0)
+		return fail(errbuf, errlen, "%s: line %d: syntax error", origin, rc);
 	return true;
 }
 
@@ -865,7 +957,13 @@ bool config_finish(struct ferry_config *cfg, char *errbuf, size_t errlen)
 {
 	if (cfg->nlisten == 0)
 		add_listen(cfg, "127.0.0.1:2049", errbuf, errlen);
-	if (cfg->nexports == 0 && !config_add_export_spec(cfg, "./export", errbuf, errlen))
+	if (cfg->cluster_config_rados && cfg->exports_from_cli)
+		return fail(errbuf, errlen, "--export cannot be used with [cluster] config = rados: "
+					    "the exports come from the cluster's configuration");
+	/* A cluster's configuration may hold no export yet: the head serves
+	 * the empty pseudo root until one is added. */
+	if (cfg->nexports == 0 && !cfg->cluster_config_rados &&
+	    !config_add_export_spec(cfg, "./export", errbuf, errlen))
 		return false;
 	if (!cfg->state_dir[0])
 		strcpy(cfg->state_dir, "./state");

@@ -139,6 +139,19 @@
  *   handshake_timeout = 10          ; seconds a handshake may take
  *                                   ; (a reload re-reads the files)
  *
+ *   [cluster]                       ; several heads on one CephFS (man 5 ferryd.conf)
+ *   node = head-1                   ; this head's name, unique in the cluster
+ *   rados_conf = /etc/ceph/ceph.conf
+ *   rados_id = ferry
+ *   rados_pool = ferry
+ *   rados_namespace =
+ *   config = file                   ; or rados: the [export NAME] sections and
+ *                                   ; [nfs] are read from RADOS object "config"
+ *                                   ; of that pool and namespace (this syntax,
+ *                                   ; those sections only; config_load_text),
+ *                                   ; not from this file, and applied live when
+ *                                   ; it changes (ferryctl export add|set|remove)
+ *
  *   [control]                       ; the HTTP control plane (/metrics, /api/v1)
  *   listen = 127.0.0.1:9590         ; HOST:PORT, unix:/PATH or none; default port 9590
  *                                   ; (NFS-Ganesha's exporter has 9587)
@@ -306,6 +319,9 @@ struct ferry_config {
 	 * taken to be fenced: it acknowledges nothing more, and no other head
 	 * takes it over sooner. */
 	unsigned cluster_fence_after_s;
+	/* [cluster] config = rados: the exports and [nfs] are read from the
+	 * cluster's configuration object (config_load_text), not the file. */
+	bool cluster_config_rados;
 	/* Caps on client state (state/state.h, struct state_caps). */
 	unsigned max_clients, max_sessions_per_client, max_open_owners_per_client,
 		max_opens_per_client, max_lock_owners_per_client, max_locks_per_client,
@@ -332,6 +348,32 @@ void config_store_uint(void *field, size_t size, unsigned long long v);
 
 /* Reads an INI file into cfg; false with a message on error. */
 bool config_load_file(struct ferry_config *cfg, const char *path, char *errbuf, size_t errlen);
+
+/* Reads the cluster's configuration (the text of its RADOS object,
+ * named origin in messages) into cfg: [export NAME] and [nfs] sections
+ * only.  false with a message on error. */
+bool config_load_text(struct ferry_config *cfg, const char *text, const char *origin,
+		      char *errbuf, size_t errlen);
+
+/* The first [nfs] key whose value differs between a and b, or NULL: a
+ * running server applies [nfs] only when it starts. */
+const char *config_nfs_differs(const struct ferry_config *a, const struct ferry_config *b);
+
+/* An edit of the cluster's configuration text (config_edit.c). */
+enum config_edit_op {
+	CONFIG_EDIT_ADD,    /* a new [export NAME] with the keys given */
+	CONFIG_EDIT_SET,    /* keys of [export NAME] set; an empty value removes the key */
+	CONFIG_EDIT_REMOVE, /* [export NAME] removed */
+};
+
+/* text with the edit made, in *out (malloc'd); everything else in text
+ * is kept as it was, comments included.  false with a message when the
+ * edit cannot be made (an export that exists for ADD or is missing
+ * otherwise, a name, key or value that cannot be written).  Whether the
+ * result is a valid configuration is for config_load_text to say. */
+bool config_text_edit(const char *text, enum config_edit_op op, const char *name,
+		      const char *const *keys, const char *const *values, unsigned n, char **out,
+		      char *errbuf, size_t errlen);
 
 /* Parses "DIR[:PSEUDO]" and appends an export; false with a message. */
 bool config_add_export_spec(struct ferry_config *cfg, const char *spec, char *errbuf,

@@ -11,12 +11,15 @@
  * Levels, outermost first:
  *
  *   0. cmd: ferryd's reload lock (reload_lock in ferryd.c), held while an
- *      exports reload (SIGHUP or the control plane) applies its options;
- *      it takes no other lock but 0a.
+ *      exports reload (SIGHUP, the control plane, or a change of the
+ *      cluster's configuration) applies it; it takes no other lock but 0a
+ *      and those of the back ends (6) of the exports it opens.
  *  0a. rpc: the server's RPCSEC_GSS set-up lock (struct
  *      rpc_server.gss_lock), held while the acceptor is made from the
  *      keytab, once per server; taken under 0 (a reload that gives an
  *      export a krb5 flavour) or with nothing held.  A leaf.
+ *  0b. cmd: the wake-up lock of ferryd's thread that applies the cluster's
+ *      configuration (struct cluster_conf.lock in ferryd.c); a leaf.
  *   1. state: an owner's sequence mutex (struct state_owner.seq_lock),
  *      state_seq_begin .. state_seq_end.  Held across one seqid-ordered
  *      operation, back-end calls and disk writes included, so that a
@@ -54,6 +57,9 @@
  *      to read this head's own grace.  Taken with nothing held.  The
  *      cluster thread's wake-up lock (struct state_cluster.lock) is a
  *      leaf.
+ *  2e. state: the lock of the cluster's configuration object (struct
+ *      state_cluster_config.lock, state/base/state_cluster_config.c), held
+ *      across one RADOS round trip on it (30 s at most); a leaf.
    3. state: the state lock (struct state_server.lock): the client, owner,
  *      stateid and file tables, all open/lock state and delegations
  *      (with the callbacks and lease drops they queue for the NFSv4 layer,

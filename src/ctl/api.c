@@ -165,8 +165,10 @@ static unsigned get_exports(struct ctl_server *cs, json_t **out)
 	static const char *const squash[] = {"root", "all", "none"};
 	const struct exports *ex = &cs->ctx.nfs->exports;
 	json_t *a = json_array();
-	for (unsigned i = 0; i < ex->count; i++) {
-		const struct export *e = &ex->list[i];
+	for (unsigned i = 0; i < exports_slots_used(ex); i++) {
+		const struct export *e = exports_at(ex, i);
+		if (!e)
+			continue;
 		json_t *clients = json_array();
 		const struct export_client_list *cl =
 			atomic_load_explicit(&((struct export *)e)->clients, memory_order_acquire);
@@ -460,7 +462,7 @@ static unsigned post_reload(struct ctl_server *cs, const char *body, size_t len,
 	int rc = cs->ctx.reload_exports(cs->ctx.reload_arg, err, sizeof(err));
 	if (rc) {
 		*out = ctl_api_error("exports not reloaded: %s", err[0] ? err : strerror(-rc));
-		return rc == -EINVAL || rc == -EBUSY ? 409 : 500;
+		return rc == -ENOMEM ? 500 : 409;
 	}
 	return get_exports(cs, out);
 }
@@ -511,6 +513,8 @@ unsigned ctl_api_handle(struct ctl_server *cs, const char *method, const char *p
 		}
 		return post_reload(cs, body, body_len, reply);
 	}
+	if (strncmp(path, "/cluster/config", 15) == 0 && (!path[15] || path[15] == '/'))
+		return ctl_cluster_config_handle(cs, method, path + 15, body, body_len, reply);
 	if (strcmp(path, "/cluster/takeover") == 0 || strcmp(path, "/cluster/remove") == 0) {
 		if (strcmp(method, "POST") != 0) {
 			*reply = ctl_api_error("%s is asked with POST", path);

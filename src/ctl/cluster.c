@@ -185,10 +185,10 @@ int ctl_cluster_publish(const struct ctl_context *ctx)
 				 "listens on",
 				 ctx->listeners[i]);
 	const struct exports *exps = &ctx->nfs->exports;
-	for (unsigned i = 0; i < exps->count; i++) {
-		const struct export *ex = &exps->list[i];
+	for (unsigned i = 0, n = exports_slots_used(exps); i < n; i++) {
+		const struct export *ex = exports_at(exps, i);
 		char one[256];
-		if (!ex->ops->client_instance || ex->ops->client_instance(ex->bex, one, sizeof(one)))
+		if (!ex || !ex->ops->client_instance || ex->ops->client_instance(ex->bex, one, sizeof(one)))
 			continue;
 		if (one[0] && !strstr(clients, one) && !words_append(clients, sizeof(clients), one))
 			log_warn("export %s: its storage client %s does not fit in the list a take-over "
@@ -233,8 +233,10 @@ unsigned ctl_cluster_takeover(struct ctl_server *cs, const char *body, size_t le
 	 * before its clients come to reclaim them here. */
 	json_t *sessions = json_array(), *failed = json_array();
 	const struct exports *exps = &cs->ctx.nfs->exports;
-	for (unsigned i = 0; i < exps->count; i++) {
-		const struct export *ex = &exps->list[i];
+	for (unsigned i = 0; i < exports_slots_used(exps); i++) {
+		const struct export *ex = exports_at(exps, i);
+		if (!ex)
+			continue;
 		if (!ex->ops->end_peer_session)
 			continue;
 		int src = ex->ops->end_peer_session(ex->bex, node);

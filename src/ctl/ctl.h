@@ -16,6 +16,17 @@
  *   GET  /api/v1/cluster               clustered heads: members, epochs, grace
  *   POST /api/v1/cluster/takeover      {"node": "a"}: take over failed head a
  *   POST /api/v1/cluster/remove        {"node": "a"}: a will not come back
+ *   GET  /api/v1/cluster/config        the cluster's configuration in RADOS
+ *                                      ([cluster] config = rados): its text and
+ *                                      version, and what this head applied
+ *   POST /api/v1/cluster/config/exports  {"name": "n", "options": {"path": ...}}
+ *   PATCH /api/v1/cluster/config/exports/{name}  {"options": {"access": "ro"}}
+ *   DELETE /api/v1/cluster/config/exports/{name}
+ *                                      add, change ("" removes a key) and remove
+ *                                      an export of it: checked whole as a head
+ *                                      would apply it (400 with the reason, and
+ *                                      nothing written), then written and every
+ *                                      head told
  *
  * Anything but GET needs "Authorization: Bearer TOKEN", TOKEN being the
  * contents of the token file ferryd creates (0600) in its state directory;
@@ -30,6 +41,7 @@
 #ifndef FERRY_CTL_CTL_H
 #define FERRY_CTL_CTL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -65,6 +77,28 @@ struct ctl_mount_hooks {
 	void *arg;
 };
 
+/* The cluster's configuration in RADOS ([cluster] config = rados), through
+ * hooks ferryd sets, and what this head made of it (written by ferryd,
+ * read by /metrics and the API). */
+struct ctl_cluster_config {
+	/* The text (malloc'd) and its version; 0 or a negative errno with a
+	 * message in err. */
+	int (*show)(void *arg, char **text, uint64_t *version, char *err, size_t errlen);
+	/* An edit of [export name] (config_text_edit), checked whole as a
+	 * head would apply it, written if the object is still at the version
+	 * read (read and checked again if not), and every head told.  0 with
+	 * the new version; -EINVAL when the edit is refused (err says why:
+	 * nothing was written); another negative errno when RADOS failed. */
+	int (*edit)(void *arg, enum config_edit_op op, const char *name, const char *const *keys,
+		    const char *const *values, unsigned n, uint64_t *version, char *err,
+		    size_t errlen);
+	void *arg;
+	_Atomic uint64_t version; /* of the configuration applied */
+	_Atomic bool ok;          /* the last one read was applied */
+	_Atomic uint64_t errors;  /* reads that could not be read, parsed or applied */
+	_Atomic uint64_t applied; /* configurations applied, the first one included */
+};
+
 /* What the control plane serves.  Everything pointed to outlives the
  * control server (ctl_server_stop first). */
 struct ctl_context {
@@ -83,6 +117,8 @@ struct ctl_context {
 	void *reload_arg;
 	/* NULL: MOUNT is not served. */
 	const struct ctl_mount_hooks *mount;
+	/* NULL: the exports are not the cluster's configuration. */
+	struct ctl_cluster_config *cluster_config;
 };
 
 /* Largest request body accepted (413 beyond it). */

@@ -67,6 +67,12 @@ void ctl_cluster_metrics(struct ctl_server *cs, struct ctl_text *out);
  * metrics. */
 unsigned ctl_health(struct ctl_server *cs, json_t **out);
 void ctl_health_metrics(struct ctl_server *cs, struct ctl_text *out);
+/* cluster_config.c: /cluster/config and its exports, and the
+ * ferry_cluster_config_* metrics (nothing without config = rados).
+ * rest is what follows "/cluster/config". */
+unsigned ctl_cluster_config_handle(struct ctl_server *cs, const char *method, const char *rest,
+				   const char *body, size_t len, json_t **out);
+void ctl_cluster_config_metrics(struct ctl_server *cs, struct ctl_text *out);
 
 /* gss.c: GET /gss and the ferry_gss_* metrics (nothing when RPCSEC_GSS is
  * not served). */

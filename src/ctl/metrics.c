@@ -862,8 +862,10 @@ static void scrape_read(struct ctl_server *cs, struct scrape *sc)
 	}
 	scrape_process(cs, sc);
 	const struct exports *exps = &nfs->exports;
-	for (unsigned i = 0; i < exps->count && sc->nstorage < CONFIG_MAX_EXPORTS; i++) {
-		const struct export *e = &exps->list[i];
+	for (unsigned i = 0; i < exports_slots_used(exps) && sc->nstorage < CONFIG_MAX_EXPORTS; i++) {
+		const struct export *e = exports_at(exps, i);
+		if (!e)
+			continue;
 		if (!e->ops || !e->ops->status)
 			continue;
 		struct scrape_storage *x = &sc->storage[sc->nstorage++];
@@ -947,6 +949,7 @@ void ctl_metrics_render(struct ctl_server *cs, struct ctl_text *out)
 	}
 	ctl_cluster_metrics(cs, out);
 	ctl_health_metrics(cs, out);
+	ctl_cluster_config_metrics(cs, out);
 	ctl_gss_metrics(cs, out);
 	ctl_tls_metrics(cs, out);
 	ctl_mount_metrics(cs, out);

@@ -121,9 +121,11 @@ bool export_allows(const struct export *ex, const struct sockaddr_storage *addr,
 bool exports_admit_any(const struct exports *exps, const struct sockaddr_storage *addr,
 			    const struct rpc_tls_peer *peer)
 {
-	for (unsigned i = 0; i < exps->count; i++)
-		if (export_allows(&exps->list[i], addr, peer))
+	for (unsigned i = 0; i < exports_slots_used(exps); i++) {
+		const struct export *ex = exports_at(exps, i);
+		if (ex && export_allows(ex, addr, peer))
 			return true;
+	}
 	return false;
 }
 
@@ -203,8 +205,11 @@ uint32_t exports_pseudo_sec(const struct exports *exps)
 {
 	uint32_t out = 0;
 	unsigned n = 0;
-	for (unsigned i = 0; i < exps->count; i++) {
-		uint32_t sec = atomic_load_explicit(&exps->list[i].sec, memory_order_relaxed);
+	for (unsigned i = 0; i < exports_slots_used(exps); i++) {
+		const struct export *ex = exports_at(exps, i);
+		if (!ex)
+			continue;
+		uint32_t sec = atomic_load_explicit(&((struct export *)ex)->sec, memory_order_relaxed);
 		for (; sec && n < 8; sec >>= 4)
 			if (!sec_lists(out, (enum config_sec)(sec & 0xf)))
 				out |= (sec & 0xf) << (4 * n++);
@@ -318,13 +323,18 @@ static struct pseudo_node *node_new(struct pseudo_node *parent, const char *name
 	n->fileid = n->id | (1ull << 32);
 	n->parent = parent;
 	if (parent) {
-		n->sibling = parent->children;
-		parent->children = n;
+		/* Last among its siblings: the others keep their positions,
+		 * which READDIR's cookies are. */
+		struct pseudo_node *_Atomic *link = &parent->children;
+		while (atomic_load_explicit(link, memory_order_acquire))
+			link = &atomic_load_explicit(link, memory_order_acquire)->sibling;
+		atomic_store_explicit(link, n, memory_order_release);
 	}
 	return n;
 }
 
-struct pseudo_node *pseudo_lookup(struct pseudo_node *dir, const char *name)
+/* A child by name, hidden or not. */
+static struct pseudo_node *pseudo_child(struct pseudo_node *dir, const char *name)
 {
 	for (struct pseudo_node *c = dir->children; c; c = c->sibling)
 		if (strcmp(c->name, name) == 0)
@@ -332,44 +342,58 @@ struct pseudo_node *pseudo_lookup(struct pseudo_node *dir, const char *name)
 	return NULL;
 }
 
-static int pseudo_add(struct exports *exps, struct export *ex)
+struct pseudo_node *pseudo_lookup(struct pseudo_node *dir, const char *name)
+{
+	struct pseudo_node *c = pseudo_child(dir, name);
+	return c && pseudo_visible(c) ? c : NULL;
+}
+
+/* The node of a pseudo path, made (hidden) where it is missing; NULL when
+ * out of memory.  Only a reload calls it. */
+static struct pseudo_node *pseudo_make(struct exports *exps, const char *pseudo)
 {
 	struct pseudo_node *node = exps->root;
-	const char *p = ex->pseudo + 1;
+	const char *p = pseudo + 1;
 	while (*p) {
 		const char *slash = strchr(p, '/');
 		size_t len = slash ? (size_t)(slash - p) : strlen(p);
 		char name[256];
 		if (len >= sizeof(name))
-			return -ENAMETOOLONG;
+			return NULL;
 		memcpy(name, p, len);
 		name[len] = '\0';
-		struct pseudo_node *child = pseudo_lookup(node, name);
+		struct pseudo_node *child = pseudo_child(node, name);
 		if (!child) {
-			if (node->export) {
-				log_error("export %s lies inside export %s; nested exports are not "
-					  "supported",
-					  ex->pseudo, node->export->pseudo);
-				return -EINVAL;
-			}
 			char full[CONFIG_PATH_MAX];
-			snprintf(full, sizeof(full), "%.*s", (int)(p + len - ex->pseudo), ex->pseudo);
+			snprintf(full, sizeof(full), "%.*s", (int)(p + len - pseudo), pseudo);
 			child = node_new(node, p, len, full);
 			if (!child)
-				return -ENOMEM;
+				return NULL;
 		}
 		node = child;
 		p += len;
 		if (*p == '/')
 			p++;
 	}
-	if (node->export || node->children) {
-		log_error("export %s overlaps another export", ex->pseudo);
-		return -EINVAL;
-	}
-	node->export = ex;
+	return node;
+}
+
+/* Mounts ex at node, which the reload's checks found free: the export
+ * first, then the counts that make the node and its parents visible. */
+static void pseudo_attach(struct export *ex, struct pseudo_node *node)
+{
 	ex->mount_point = node;
-	return 0;
+	atomic_store_explicit(&node->export, ex, memory_order_release);
+	for (struct pseudo_node *n = node; n; n = n->parent)
+		atomic_fetch_add_explicit(&n->live, 1, memory_order_acq_rel);
+}
+
+static void pseudo_detach(struct export *ex)
+{
+	struct pseudo_node *node = ex->mount_point;
+	for (struct pseudo_node *n = node; n; n = n->parent)
+		atomic_fetch_sub_explicit(&n->live, 1, memory_order_acq_rel);
+	atomic_store_explicit(&node->export, NULL, memory_order_release);
 }
 
 static void pseudo_free(struct pseudo_node *n)
@@ -396,43 +420,57 @@ static struct pseudo_node *pseudo_find_in(struct pseudo_node *n, uint32_t id)
 
 struct pseudo_node *pseudo_find(struct exports *exps, uint32_t id)
 {
-	return pseudo_find_in(exps->root, id);
+	struct pseudo_node *n = pseudo_find_in(exps->root, id);
+	return n && pseudo_visible(n) ? n : NULL;
 }
 
 struct export *exports_find(struct exports *exps, uint32_t id)
 {
-	for (unsigned i = 0; i < exps->count; i++)
-		if (exps->list[i].id == id)
-			return &exps->list[i];
+	for (unsigned i = 0; i < exports_slots_used(exps); i++) {
+		struct export *ex = exports_at(exps, i);
+		if (ex && ex->id == id)
+			return ex;
+	}
 	return NULL;
+}
+
+/* Sets the hook of kind on ex, unless it has it or its back end has none. */
+static void export_watch_one(struct exports *exps, struct export *ex, enum export_watch_kind kind)
+{
+	const struct exports_watching *w0 = &exps->watching[kind];
+	bool has_hook = kind == EXPORT_WATCH_LEASE_BREAKS ? ex->ops->lease_notify != NULL
+							: ex->ops->dir_notify != NULL;
+	if (!w0->hook || !has_hook || ex->watch[kind])
+		return;
+	struct export_watch *w = calloc(1, sizeof(*w));
+	if (!w) {
+		log_warn("nfs4: out of memory: export %s: %s", ex->pseudo, w0->lost);
+		return;
+	}
+	w->owner = w0->owner;
+	w->export_id = ex->id;
+	ex->watch[kind] = w;
+	w0->hook(ex, w);
 }
 
 void exports_watch(struct exports *exps, void *owner,
 			enum export_watch_kind kind, export_watch_hook_fn *hook, const char *lost)
 {
-	for (unsigned i = 0; i < exps->count; i++) {
-		struct export *ex = &exps->list[i];
-		bool has_hook = kind == EXPORT_WATCH_LEASE_BREAKS ? ex->ops->lease_notify != NULL
-								: ex->ops->dir_notify != NULL;
-		if (!has_hook)
-			continue;
-		struct export_watch *w = calloc(1, sizeof(*w));
-		if (!w) {
-			log_warn("nfs4: out of memory: export %s: %s", ex->pseudo, lost);
-			continue;
-		}
-		w->owner = owner;
-		w->export_id = ex->id;
-		ex->watch[kind] = w;
-		hook(ex, w);
+	exps->watching[kind] = (struct exports_watching){owner, hook, lost};
+	for (unsigned i = 0; i < exports_slots_used(exps); i++) {
+		struct export *ex = exports_at(exps, i);
+		if (ex)
+			export_watch_one(exps, ex, kind);
 	}
 }
 
 void exports_unwatch(struct exports *exps, enum export_watch_kind kind,
 			  export_watch_hook_fn *hook)
 {
-	for (unsigned i = 0; i < exps->count; i++) {
-		struct export *ex = &exps->list[i];
+	exps->watching[kind] = (struct exports_watching){0};
+	/* Gone exports too: their back ends are still open. */
+	for (unsigned i = 0; i < exports_slots_used(exps); i++) {
+		struct export *ex = exps->list[i];
 		if (!ex->watch[kind])
 			continue;
 		hook(ex, NULL);
@@ -503,56 +541,336 @@ static void export_options_apply(struct export *ex, const struct config_export *
 	atomic_store_explicit(&ex->clients, cl, memory_order_release);
 }
 
-int exports_reload(struct exports *exps, const struct ferry_config *cfg, char *err,
-			size_t errlen)
+/* An export entry and everything it holds (its back end closed). */
+static void export_free(struct export *ex)
 {
-	const struct config_export *match[CONFIG_MAX_EXPORTS];
-	for (unsigned i = 0; i < exps->count; i++) {
-		const struct export *ex = &exps->list[i];
-		match[i] = NULL;
-		for (unsigned j = 0; j < cfg->nexports; j++)
-			if (strcmp(cfg->exports[j].pseudo, ex->pseudo) == 0)
-				match[i] = &cfg->exports[j];
-		if (!match[i]) {
-			snprintf(err, errlen, "export %s is gone from the configuration; removing "
-					      "an export needs a restart",
-				 ex->pseudo);
-			return -EBUSY;
+	struct export_client_list *cl = atomic_load(&ex->clients);
+	while (cl) {
+		struct export_client_list *older = cl->retired;
+		free(cl);
+		cl = older;
+	}
+	if (ex->bex)
+		ex->ops->export_close(ex->bex);
+	free(ex);
+}
+
+/* Opens the export ce configures, with its root read, into *out (not yet
+ * in the list or the tree, id unset).  check: only to see that it opens,
+ * without the state directory, so that nothing the export keeps there
+ * (the ceph back end's session identity, which an open takes over from
+ * whoever had it) is touched.  0, or a negative errno with a message. */
+static int export_open_one(struct exports *exps, const struct config_export *ce, bool check,
+			   struct export **out, char *err, size_t errlen)
+{
+	struct export *ex = calloc(1, sizeof(*ex));
+	if (!ex) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	snprintf(ex->path, sizeof(ex->path), "%s", ce->path);
+	snprintf(ex->ceph_conf, sizeof(ex->ceph_conf), "%s", ce->ceph_conf);
+	snprintf(ex->ceph_id, sizeof(ex->ceph_id), "%s", ce->ceph_id);
+	snprintf(ex->pseudo, sizeof(ex->pseudo), "%s", ce->pseudo);
+	snprintf(ex->name, sizeof(ex->name), "%s", ce->name);
+	struct export_client_list *cl;
+	int rc = export_options_check(ce, &cl, err, errlen);
+	if (rc) {
+		free(ex);
+		return rc;
+	}
+	export_options_apply(ex, ce, cl);
+	ex->ops = backend_find(ce->backend);
+	if (!ex->ops) {
+		snprintf(err, errlen, "export %s: unknown backend '%s' (local, ceph or memory)",
+			 ce->pseudo, ce->backend);
+		export_free(ex);
+		return -EINVAL;
+	}
+	const struct backend_options opts = {
+		.ceph_conf = ce->ceph_conf[0] ? ce->ceph_conf : NULL,
+		.ceph_id = ce->ceph_id[0] ? ce->ceph_id : NULL,
+		.cluster_node = exps->cluster_node[0] ? exps->cluster_node : NULL,
+	};
+	rc = ex->ops->export_open(ex->path, check ? NULL : exps->state_dir, &opts, &ex->bex);
+	if (rc) {
+		snprintf(err, errlen, "export %s: cannot open %s with the %s backend: %s",
+			 ex->pseudo, ex->path, ex->ops->name, strerror(-rc));
+		ex->bex = NULL;
+		export_free(ex);
+		return rc;
+	}
+	rc = ex->ops->root(ex->bex, &ex->root);
+	if (!rc)
+		rc = ex->ops->getattr(ex->bex, &ex->root, &ex->root_attr);
+	if (rc) {
+		snprintf(err, errlen, "export %s: cannot read its root: %s", ex->pseudo,
+			 strerror(-rc));
+		export_free(ex);
+		return rc;
+	}
+	*out = ex;
+	return 0;
+}
+
+/* What a freshly opened export is told and says once it serves. */
+static void export_announce(struct export *ex, const struct config_export *ce)
+{
+	if (ce->no_attr_cache && strcmp(ce->backend, "local") == 0) {
+		backend_local_set_attr_cache(ex->bex, false);
+		log_info("export %s: no attribute cache (attr_cache = no): listings read "
+			 "every entry's attributes from the file system",
+			 ex->pseudo);
+	}
+	if (ce->memory_latency_us) {
+		backend_memory_set_latency(ex->bex, ce->memory_latency_us);
+		log_warn("export %s: the memory backend sleeps %u us in every name or "
+			 "attribute call (memory_latency_us: for tests)",
+			 ex->pseudo, ce->memory_latency_us);
+	}
+	if (ce->async && ex->ops->sync)
+		log_warn("export %s: async = yes: replies to changes do not wait for them "
+			 "to reach the disk, so a crash or power cut of this host can lose "
+			 "files, removals and renames clients were told are done",
+			 ex->pseudo);
+	log_info("export %s: %s (%s, %s, %s, squash %s) via the %s backend", ex->pseudo,
+		 ex->path, ex->read_only ? "ro" : "rw",
+		 ce->nclients ? "listed clients" : "all clients",
+		 ce->insecure ? "any source port" : "secure",
+		 ex->squash == EXPORT_SQUASH_ROOT  ? "root"
+		 : ex->squash == EXPORT_SQUASH_ALL ? "all"
+						 : "none",
+		 ex->ops->name);
+}
+
+/* Whether entry ex serves what ce configures (the same pseudo path, path
+ * and back end): then only options change. */
+static bool export_same(const struct export *ex, const struct config_export *ce)
+{
+	return strcmp(ce->pseudo, ex->pseudo) == 0 && strcmp(ce->path, ex->path) == 0 &&
+	       backend_find(ce->backend) == ex->ops && strcmp(ce->ceph_conf, ex->ceph_conf) == 0 &&
+	       strcmp(ce->ceph_id, ex->ceph_id) == 0;
+}
+
+/* The pseudo paths of cfg fit in one tree: none inside another, and one
+ * at "/" alone.  (Equal ones config_finish refuses.) */
+static int pseudo_paths_check(const struct ferry_config *cfg, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < cfg->nexports; i++) {
+		const char *a = cfg->exports[i].pseudo;
+		if (strcmp(a, "/") == 0 && cfg->nexports > 1) {
+			snprintf(err, errlen, "an export at / cannot share the server with others");
+			return -EINVAL;
 		}
-		if (strcmp(match[i]->path, ex->path) != 0 ||
-		    backend_find(match[i]->backend) != ex->ops ||
-		    strcmp(match[i]->ceph_conf, ex->ceph_conf) != 0 ||
-		    strcmp(match[i]->ceph_id, ex->ceph_id) != 0) {
-			snprintf(err, errlen, "export %s changed its path or back end; that needs a "
-					      "restart",
-				 ex->pseudo);
-			return -EBUSY;
+		for (unsigned j = 0; j < cfg->nexports; j++) {
+			const char *b = cfg->exports[j].pseudo;
+			size_t n = strlen(b);
+			if (i != j && strncmp(a, b, n) == 0 && a[n] == '/') {
+				snprintf(err, errlen,
+					 "export %s lies inside export %s; nested exports are not "
+					 "supported",
+					 a, b);
+				return -EINVAL;
+			}
 		}
 	}
-	if (cfg->nexports != exps->count) {
-		snprintf(err, errlen, "the configuration adds exports; adding one needs a restart");
-		return -EBUSY;
+	return 0;
+}
+
+/* How a reload serves each export cfg configures. */
+struct reload_step {
+	const struct config_export *ce;
+	struct export *keep;   /* served now: options change */
+	struct export *revive; /* gone, the same export: served again */
+	struct export *fresh;  /* opened by this reload */
+	struct pseudo_node *node;
+	struct export_client_list *cl; /* for keep and revive */
+};
+
+static void reload_steps_undo(struct reload_step *steps, unsigned n)
+{
+	for (unsigned j = 0; j < n; j++) {
+		free(steps[j].cl);
+		if (steps[j].fresh)
+			export_free(steps[j].fresh);
 	}
-	/* Everything parsed before anything changes. */
-	struct export_client_list *lists[CONFIG_MAX_EXPORTS];
-	for (unsigned i = 0; i < exps->count; i++) {
-		int rc = export_options_check(match[i], &lists[i], err, errlen);
+}
+
+/* Matches cfg's exports with the list's entries, parses the client lists
+ * of the kept and revived ones and, with open, opens the new ones (else
+ * opens and closes them: a check).  0, or a negative errno with a message;
+ * on failure nothing is left to undo. */
+static int reload_plan(struct exports *exps, const struct ferry_config *cfg, bool open,
+		       struct reload_step *steps, char *err, size_t errlen)
+{
+	int rc = pseudo_paths_check(cfg, err, errlen);
+	if (rc)
+		return rc;
+	unsigned used = exports_slots_used(exps), fresh = 0;
+	memset(steps, 0, cfg->nexports * sizeof(*steps));
+	for (unsigned j = 0; j < cfg->nexports; j++) {
+		struct reload_step *s = &steps[j];
+		s->ce = &cfg->exports[j];
+		if (!backend_find(s->ce->backend)) {
+			snprintf(err, errlen, "export %s: unknown backend '%s' (local, ceph or memory)",
+				 s->ce->name, s->ce->backend);
+			return -EINVAL;
+		}
+		for (unsigned i = 0; i < used; i++) {
+			struct export *ex = exps->list[i];
+			if (!export_same(ex, s->ce))
+				continue;
+			if (atomic_load(&ex->gone))
+				s->revive = ex;
+			else
+				s->keep = ex;
+		}
+		if (s->keep)
+			s->revive = NULL;
+		fresh += !s->keep && !s->revive;
+	}
+	if (used + fresh > EXPORTS_SLOTS) {
+		snprintf(err, errlen,
+			 "this server has opened %u exports since it started, at most %d: restart "
+			 "it to add more",
+			 used, EXPORTS_SLOTS);
+		return -ENOSPC;
+	}
+	for (unsigned j = 0; j < cfg->nexports; j++) {
+		struct reload_step *s = &steps[j];
+		if (s->keep || s->revive)
+			rc = export_options_check(s->ce, &s->cl, err, errlen);
+		else if ((rc = export_open_one(exps, s->ce, !open, &s->fresh, err, errlen)) == 0 &&
+			 !open) {
+			export_free(s->fresh);
+			s->fresh = NULL;
+		}
 		if (rc) {
-			while (i--)
-				free(lists[i]);
+			reload_steps_undo(steps, j + 1);
 			return rc;
 		}
 	}
-	for (unsigned i = 0; i < exps->count; i++) {
-		export_options_apply(&exps->list[i], match[i], lists[i]);
-		log_info("export %s reloaded: %s, %s, %s, %u client entries, squash %s",
-			 exps->list[i].pseudo, match[i]->read_only ? "ro" : "rw",
-			 match[i]->async ? "async" : "sync",
-			 match[i]->insecure ? "insecure" : "secure", match[i]->nclients,
-			 match[i]->squash == CONFIG_SQUASH_ROOT  ? "root"
-			 : match[i]->squash == CONFIG_SQUASH_ALL ? "all"
-								 : "none");
+	return 0;
+}
+
+int exports_check(struct exports *exps, const struct ferry_config *cfg, char *err,
+		       size_t errlen)
+{
+	struct reload_step *steps = calloc(CONFIG_MAX_EXPORTS, sizeof(*steps));
+	if (!steps) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
 	}
+	int rc = reload_plan(exps, cfg, false, steps, err, errlen);
+	if (rc == 0)
+		reload_steps_undo(steps, cfg->nexports);
+	free(steps);
+	return rc;
+}
+
+/* The new exports' ids (export_roots.c) and their nodes in the tree, made
+ * hidden; an id another export will have is refused.  Nothing visible
+ * changes. */
+static int reload_place(struct exports *exps, struct reload_step *steps, unsigned n, char *err,
+			size_t errlen)
+{
+	struct export *fresh[CONFIG_MAX_EXPORTS];
+	unsigned nfresh = 0;
+	for (unsigned j = 0; j < n; j++)
+		if (steps[j].fresh)
+			fresh[nfresh++] = steps[j].fresh;
+	int rc = nfresh ? export_roots_assign(fresh, nfresh, exps->state_dir) : 0;
+	if (rc) {
+		snprintf(err, errlen, "cannot record the new exports' roots in %s: %s",
+			 exps->state_dir, strerror(-rc));
+		return rc;
+	}
+	for (unsigned j = 0; j < n; j++) {
+		struct export *ex = steps[j].fresh;
+		if (!ex)
+			continue;
+		for (unsigned k = 0; k < n; k++) {
+			const struct export *other =
+				steps[k].keep ? steps[k].keep : steps[k].revive ? steps[k].revive
+										: steps[k].fresh;
+			if (k != j && other->id == ex->id) {
+				snprintf(err, errlen, "exports %s and %s hash to the same id; rename one",
+					 other->pseudo, ex->pseudo);
+				return -EINVAL;
+			}
+		}
+		steps[j].node = strcmp(ex->pseudo, "/") == 0 ? exps->root
+							      : pseudo_make(exps, ex->pseudo);
+		if (!steps[j].node) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+int exports_reload(struct exports *exps, const struct ferry_config *cfg, char *err,
+			size_t errlen)
+{
+	struct reload_step *steps = calloc(CONFIG_MAX_EXPORTS, sizeof(*steps));
+	if (!steps) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	int rc = reload_plan(exps, cfg, true, steps, err, errlen);
+	if (rc == 0 && (rc = reload_place(exps, steps, cfg->nexports, err, errlen)) != 0)
+		reload_steps_undo(steps, cfg->nexports);
+	if (rc) {
+		free(steps);
+		return rc;
+	}
+	/* From here nothing fails.  What is no longer configured goes first,
+	 * since a new export may take its place in the tree. */
+	unsigned used = exports_slots_used(exps);
+	for (unsigned i = 0; i < used; i++) {
+		struct export *ex = exps->list[i];
+		bool kept = atomic_load(&ex->gone);
+		for (unsigned j = 0; !kept && j < cfg->nexports; j++)
+			kept = steps[j].keep == ex;
+		if (kept)
+			continue;
+		atomic_store_explicit(&ex->gone, true, memory_order_release);
+		pseudo_detach(ex);
+		log_info("export %s (%s) removed: its file handles are stale from now on",
+			 ex->pseudo, ex->path);
+	}
+	for (unsigned j = 0; j < cfg->nexports; j++) {
+		struct reload_step *s = &steps[j];
+		const struct config_export *ce = s->ce;
+		struct export *ex = s->keep ? s->keep : s->revive;
+		if (ex)
+			export_options_apply(ex, ce, s->cl);
+		if (s->keep) {
+			log_info("export %s reloaded: %s, %s, %s, %u client entries, squash %s",
+				 ex->pseudo, ce->read_only ? "ro" : "rw",
+				 ce->async ? "async" : "sync", ce->insecure ? "insecure" : "secure",
+				 ce->nclients,
+				 ce->squash == CONFIG_SQUASH_ROOT  ? "root"
+				 : ce->squash == CONFIG_SQUASH_ALL ? "all"
+								   : "none");
+			continue;
+		}
+		if (s->revive) {
+			pseudo_attach(ex, ex->mount_point);
+			atomic_store_explicit(&ex->gone, false, memory_order_release);
+			log_info("export %s (%s) served again", ex->pseudo, ex->path);
+			continue;
+		}
+		ex = s->fresh;
+		export_announce(ex, ce);
+		unsigned n = exports_slots_used(exps);
+		exps->list[n] = ex;
+		atomic_store_explicit(&exps->count, n + 1, memory_order_release);
+		pseudo_attach(ex, s->node);
+		for (unsigned k = 0; k < EXPORT_WATCH_KINDS; k++)
+			export_watch_one(exps, ex, k);
+	}
+	free(steps);
 	return 0;
 }
 
@@ -579,116 +897,23 @@ int exports_open(struct exports *exps, const struct ferry_config *cfg)
 				      : load_fh_key(cfg->state_dir, &exps->fh_key);
 	if (rc)
 		return rc;
-	exps->list = calloc(cfg->nexports, sizeof(*exps->list));
-	exps->allocated = exps->list ? cfg->nexports : 0;
+	snprintf(exps->state_dir, sizeof(exps->state_dir), "%s", cfg->state_dir);
+	snprintf(exps->cluster_node, sizeof(exps->cluster_node), "%s", cfg->cluster_node);
+	exps->list = calloc(EXPORTS_SLOTS, sizeof(*exps->list));
 	exps->root = node_new(NULL, "", 0, "/");
 	if (!exps->list || !exps->root)
 		return -ENOMEM;
-	for (unsigned i = 0; i < cfg->nexports; i++) {
-		const struct config_export *ce = &cfg->exports[i];
-		struct export *ex = &exps->list[i];
-		snprintf(ex->path, sizeof(ex->path), "%s", ce->path);
-		snprintf(ex->ceph_conf, sizeof(ex->ceph_conf), "%s", ce->ceph_conf);
-		snprintf(ex->ceph_id, sizeof(ex->ceph_id), "%s", ce->ceph_id);
-		snprintf(ex->pseudo, sizeof(ex->pseudo), "%s", ce->pseudo);
-		snprintf(ex->name, sizeof(ex->name), "%s", ce->name);
-		struct export_client_list *cl;
-		char err[256];
-		rc = export_options_check(ce, &cl, err, sizeof(err));
-		if (rc) {
-			log_error("%s", err);
-			return rc;
-		}
-		export_options_apply(ex, ce, cl);
-		ex->ops = backend_find(ce->backend);
-		if (!ex->ops) {
-			log_error("export %s: unknown backend '%s' (local, ceph or memory)", ce->pseudo,
-				  ce->backend);
-			return -EINVAL;
-		}
-		const struct backend_options opts = {
-			.ceph_conf = ce->ceph_conf[0] ? ce->ceph_conf : NULL,
-			.ceph_id = ce->ceph_id[0] ? ce->ceph_id : NULL,
-			.cluster_node = cfg->cluster_node[0] ? cfg->cluster_node : NULL,
-		};
-		rc = ex->ops->export_open(ex->path, cfg->state_dir, &opts, &ex->bex);
-		if (rc) {
-			log_error("export %s: cannot open %s with the %s backend: %s", ex->pseudo,
-				  ex->path, ex->ops->name, strerror(-rc));
-			return rc;
-		}
-		exps->count = i + 1;
-		if (ce->no_attr_cache && strcmp(ce->backend, "local") == 0) {
-			backend_local_set_attr_cache(ex->bex, false);
-			log_info("export %s: no attribute cache (attr_cache = no): listings read "
-				 "every entry's attributes from the file system",
-				 ex->pseudo);
-		}
-		if (ce->memory_latency_us) {
-			backend_memory_set_latency(ex->bex, ce->memory_latency_us);
-			log_warn("export %s: the memory backend sleeps %u us in every name or "
-				 "attribute call (memory_latency_us: for tests)",
-				 ex->pseudo, ce->memory_latency_us);
-		}
-		if (ce->async && ex->ops->sync)
-			log_warn("export %s: async = yes: replies to changes do not wait for them "
-				 "to reach the disk, so a crash or power cut of this host can lose "
-				 "files, removals and renames clients were told are done",
-				 ex->pseudo);
-		rc = ex->ops->root(ex->bex, &ex->root);
-		if (!rc)
-			rc = ex->ops->getattr(ex->bex, &ex->root, &ex->root_attr);
-		if (rc) {
-			log_error("export %s: cannot read its root: %s", ex->pseudo, strerror(-rc));
-			return rc;
-		}
-		if (strcmp(ex->pseudo, "/") == 0) {
-			if (cfg->nexports > 1) {
-				log_error("an export at / cannot share the server with others");
-				return -EINVAL;
-			}
-			exps->root->export = ex;
-			ex->mount_point = exps->root;
-		} else if ((rc = pseudo_add(exps, ex)) != 0) {
-			return rc;
-		}
-		log_info("export %s: %s (%s, %s, %s, squash %s) via the %s backend", ex->pseudo,
-			 ex->path, ex->read_only ? "ro" : "rw",
-			 ce->nclients ? "listed clients" : "all clients",
-			 ce->insecure ? "any source port" : "secure",
-			 ex->squash == EXPORT_SQUASH_ROOT  ? "root"
-			 : ex->squash == EXPORT_SQUASH_ALL ? "all"
-							 : "none",
-			 ex->ops->name);
-	}
-	rc = export_roots_assign(exps->list, exps->count, cfg->state_dir);
+	char err[512];
+	rc = exports_reload(exps, cfg, err, sizeof(err));
 	if (rc)
-		return rc;
-	for (unsigned i = 0; i < exps->count; i++) {
-		for (unsigned k = 0; k < i; k++) {
-			if (exps->list[k].id == exps->list[i].id) {
-				log_error("exports %s and %s hash to the same id; rename one",
-					  exps->list[k].pseudo, exps->list[i].pseudo);
-				return -EINVAL;
-			}
-		}
-	}
-	return 0;
+		log_error("%s", err);
+	return rc;
 }
 
 void exports_close(struct exports *exps)
 {
-	for (unsigned i = 0; exps->list && i < exps->allocated; i++) {
-		struct export_client_list *cl = atomic_load(&exps->list[i].clients);
-		while (cl) {
-			struct export_client_list *older = cl->retired;
-			free(cl);
-			cl = older;
-		}
-	}
-	for (unsigned i = 0; i < exps->count; i++)
-		if (exps->list[i].bex)
-			exps->list[i].ops->export_close(exps->list[i].bex);
+	for (unsigned i = 0; exps->list && i < exports_slots_used(exps); i++)
+		export_free(exps->list[i]);
 	free(exps->list);
 	pseudo_free(exps->root);
 	memset(exps, 0, sizeof(*exps));

@@ -2,7 +2,15 @@
  *
  * The pseudo file system is a read-only tree of directories made from the
  * exports' pseudo paths: PUTROOTFH lands at its root, and LOOKUP walks down
- * to the export roots.  An export at "/" is itself the root. */
+ * to the export roots.  An export at "/" is itself the root.
+ *
+ * Exports come and go while requests run (exports_reload), and requests
+ * hold pointers to an export and to pseudo nodes without a lock.  So
+ * nothing is freed before the exports close: the list of exports only
+ * grows, a removed export is marked gone (its handles are stale from then
+ * on, while a request already inside it finishes on its open back end),
+ * and a pseudo node is never unlinked, only hidden while no export lives
+ * at or below it. */
 #ifndef FERRY_EXPORT_EXPORT_H
 #define FERRY_EXPORT_EXPORT_H
 
@@ -99,44 +107,106 @@ struct export {
 	/* The contexts of its back end's hooks (exports_watch), NULL
 	 * where the hook is not set. */
 	struct export_watch *watch[EXPORT_WATCH_KINDS];
+	/* Removed from the configuration: exports_find no longer finds it,
+	 * so its handles are stale; it comes back if the same export (pseudo
+	 * path, path, back end) is added again. */
+	_Atomic bool gone;
 };
 
+/* A node is linked once, at the end of its parent's children (so that a
+ * READDIR cookie, a child's position, keeps naming the same child) and
+ * never unlinked: the links are atomic for the readers that walk them
+ * while a reload adds nodes. */
 struct pseudo_node {
 	uint32_t id; /* stable: derived from the node's path; in file handles */
 	char name[256];
 	struct pseudo_node *parent;
-	struct pseudo_node *children; /* first child */
-	struct pseudo_node *sibling;
-	struct export *export; /* the export mounted here, or NULL */
+	struct pseudo_node *_Atomic children; /* first child */
+	struct pseudo_node *_Atomic sibling;
+	struct export *_Atomic export; /* the export mounted here, or NULL */
+	/* Exports that live at or below the node: 0 hides it (but the root). */
+	_Atomic unsigned live;
 	uint64_t fileid;
 };
 
+/* Whether a pseudo node is part of the tree now (some export lives at or
+ * below it); readers skip the others. */
+static inline bool pseudo_visible(const struct pseudo_node *n)
+{
+	return !n->parent || atomic_load_explicit(&((struct pseudo_node *)n)->live,
+						  memory_order_acquire) > 0;
+}
+
+/* Exports ever opened in one run, gone ones included. */
+enum { EXPORTS_SLOTS = 1024 };
+
+/* A watch hook set on every export, and on those added later. */
+typedef void export_watch_hook_fn(struct export *ex, struct export_watch *w);
+struct exports_watching {
+	void *owner;
+	export_watch_hook_fn *hook;
+	const char *lost;
+};
+
 struct exports {
-	struct export *list;
-	unsigned count;     /* opened */
-	unsigned allocated; /* entries of list (configured) */
+	/* EXPORTS_SLOTS entries; the first count are set and stay set until
+	 * the exports close (gone ones too): a reload stores an entry, then
+	 * the count. */
+	struct export **list;
+	_Atomic unsigned count;
 	struct pseudo_node *root;
 	struct siphash_key fh_key; /* signs file handles; kept in the state dir */
+	/* What an export opened by a reload needs of the configuration the
+	 * exports were opened with. */
+	char state_dir[CONFIG_PATH_MAX];
+	char cluster_node[CONFIG_NAME_MAX];
+	struct exports_watching watching[EXPORT_WATCH_KINDS];
 };
+
+/* Entry i of the list, or NULL when it is gone or beyond the count. */
+static inline struct export *exports_at(const struct exports *exps, unsigned i)
+{
+	if (i >= atomic_load_explicit(&((struct exports *)exps)->count, memory_order_acquire))
+		return NULL;
+	struct export *ex = exps->list[i];
+	return atomic_load_explicit(&ex->gone, memory_order_acquire) ? NULL : ex;
+}
+
+/* How many entries exports_at may be asked for. */
+static inline unsigned exports_slots_used(const struct exports *exps)
+{
+	return atomic_load_explicit(&((struct exports *)exps)->count, memory_order_acquire);
+}
 
 /* Opens every configured export and builds the pseudo tree.  Returns 0 or a
  * negative errno (logged). */
 int exports_open(struct exports *exps, const struct ferry_config *cfg);
 void exports_close(struct exports *exps);
 
-/* Applies a new configuration's export options (access, squash, anonymous
- * ids, clients) to the open exports, all or nothing.  The set of exports
- * must be the same (pseudo path, path and back end each): adding, removing
- * or moving one needs a restart (-EBUSY); a bad client entry is -EINVAL.
- * A message goes to err on failure.  Callers serialise reloads. */
+/* Makes the served exports those of cfg, all or nothing, while requests
+ * run: an export of the same pseudo path, path and back end has its
+ * options (access, squash, anonymous ids, clients, ...) changed in place;
+ * one that is new, or whose path or back end changed, is opened (before
+ * anything changes: one that cannot be opened fails the reload) and
+ * joins the pseudo tree; one no longer configured is gone (its handles
+ * are stale).  0, or a negative errno with a message in err (-EINVAL: a
+ * bad entry or pseudo path; -ENOSPC: EXPORTS_SLOTS used up, a restart
+ * frees them).  Callers serialise reloads. */
 int exports_reload(struct exports *exps, const struct ferry_config *cfg, char *err,
 			size_t errlen);
+
+/* What exports_reload would refuse of cfg, without changing anything:
+ * the pseudo paths (nested, overlapping, "/" beside others), the client
+ * lists, the back ends, and that each export not served now can be opened
+ * (opened and closed again).  0, or a negative errno with a message. */
+int exports_check(struct exports *exps, const struct ferry_config *cfg, char *err,
+		       size_t errlen);
 
 /* Gives each opened export (root and root_attr read) its id, from its
  * pseudo path and whether its root is the one recorded in
  * <state_dir>/export_roots at the last start, and records the roots.
  * 0 or a negative errno (logged). */
-int export_roots_assign(struct export *list, unsigned n, const char *state_dir);
+int export_roots_assign(struct export *const *list, unsigned n, const char *state_dir);
 
 struct export *exports_find(struct exports *exps, uint32_t id);
 struct pseudo_node *pseudo_find(struct exports *exps, uint32_t id);
@@ -162,13 +232,13 @@ bool exports_admit_any(const struct exports *exps, const struct sockaddr_storage
 bool export_port_ok(const struct export *ex, const struct sockaddr_storage *addr,
 			 uint32_t flavor);
 
-/* Sets ex's back-end hook of one kind to report to w, or clears it (w
- * NULL). */
-typedef void export_watch_hook_fn(struct export *ex, struct export_watch *w);
+/* export_watch_hook_fn sets ex's back-end hook of one kind to report to
+ * w, or clears it (w NULL). */
 
 /* Gives every export whose back end has the hook of this kind a watch
- * context and sets the hook; one that cannot have a context (out of
- * memory) is logged with what it goes without (lost). */
+ * context and sets the hook, and so for the exports a reload adds later;
+ * one that cannot have a context (out of memory) is logged with what it
+ * goes without (lost). */
 void exports_watch(struct exports *exps, void *owner,
 			enum export_watch_kind kind, export_watch_hook_fn *hook, const char *lost);
 

@@ -125,22 +125,22 @@ static bool find_line(const char *text, const char *pseudo, uint32_t *gen, char 
 	return false;
 }
 
-static bool configured(const struct export *list, unsigned n, const char *pseudo, size_t len)
+static bool configured(struct export *const *list, unsigned n, const char *pseudo, size_t len)
 {
 	for (unsigned i = 0; i < n; i++)
-		if (strlen(list[i].pseudo) == len && memcmp(list[i].pseudo, pseudo, len) == 0)
+		if (strlen(list[i]->pseudo) == len && memcmp(list[i]->pseudo, pseudo, len) == 0)
 			return true;
 	return false;
 }
 
-int export_roots_assign(struct export *list, unsigned n, const char *state_dir)
+int export_roots_assign(struct export *const *list, unsigned n, const char *state_dir)
 {
 	/* Without a state directory (a server built in process, never by
 	 * ferryd) nothing outlives the run: there is no earlier root to be
 	 * stale against, and "/export_roots" is nobody's to write. */
 	if (!state_dir[0]) {
 		for (unsigned i = 0; i < n; i++)
-			list[i].id = id_for(list[i].pseudo, 0);
+			list[i]->id = id_for(list[i]->pseudo, 0);
 		return 0;
 	}
 	char path[CONFIG_PATH_MAX + 16];
@@ -154,7 +154,7 @@ int export_roots_assign(struct export *list, unsigned n, const char *state_dir)
 	}
 	size_t len = 0;
 	for (unsigned i = 0; i < n; i++) {
-		struct export *ex = &list[i];
+		struct export *ex = list[i];
 		char now[ROOT_TEXT_MAX], was[ROOT_TEXT_MAX];
 		uint32_t gen = 0;
 		root_text(ex, now);

@@ -18,8 +18,9 @@ void fh_from_pseudo(struct exports *exps, struct pseudo_node *node,
 			 struct fh *out)
 {
 	/* The root of a server whose only export is at "/" is that export. */
-	if (node->export && node == exps->root) {
-		fh_from_object(exps, node->export, &node->export->root, out);
+	struct export *ex = node == exps->root ? node->export : NULL;
+	if (ex) {
+		fh_from_object(exps, ex, &ex->root, out);
 		return;
 	}
 	out->kind = FH_PSEUDO;

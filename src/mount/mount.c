@@ -115,8 +115,10 @@ static struct export *export_by_path(struct exports *exps, const char *tidy, con
 {
 	struct export *best = NULL;
 	size_t best_score = 0, best_len = 0;
-	for (unsigned i = 0; i < exps->count; i++) {
-		struct export *ex = &exps->list[i];
+	for (unsigned i = 0; i < exports_slots_used(exps); i++) {
+		struct export *ex = exports_at(exps, i);
+		if (!ex)
+			continue;
 		size_t by_pseudo = path_prefix(ex->pseudo, tidy);
 		size_t by_dir = path_prefix(ex->path, tidy);
 		size_t len = by_pseudo >= by_dir ? by_pseudo : by_dir;
@@ -451,8 +453,10 @@ static struct rpc_dispatch_result proc_dump(struct mount_server *ms, struct rpc_
 static struct rpc_dispatch_result proc_export(struct mount_server *ms, struct rpc_request *req)
 {
 	struct xdr_enc *e = &req->reply;
-	for (unsigned i = 0; i < ms->exps->count; i++) {
-		struct export *ex = &ms->exps->list[i];
+	for (unsigned i = 0; i < exports_slots_used(ms->exps); i++) {
+		struct export *ex = exports_at(ms->exps, i);
+		if (!ex)
+			continue;
 		/* nfs3 = no: MNT would refuse it, so it is not offered. */
 		if (atomic_load_explicit(&ex->no_nfs3, memory_order_relaxed))
 			continue;

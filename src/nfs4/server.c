@@ -95,10 +95,7 @@ static void server_scope(struct nfs4_server *srv, const struct ferry_config *cfg
 static bool server_cb_may_dial(void *ctx, const struct sockaddr_storage *addr)
 {
 	struct nfs4_server *srv = ctx;
-	for (unsigned i = 0; i < srv->exports.count; i++)
-		if (export_allows(&srv->exports.list[i], addr, NULL))
-			return true;
-	return false;
+	return exports_admit_any(&srv->exports, addr, NULL);
 }
 
 /* state_options.cb_probe: the state thread asks for a v4.0 probe.  The

@@ -896,6 +896,35 @@ struct state_cluster_status {
 int state_rados_shared_secret(const struct state_cluster_options *c, const char *oid,
 			      uint8_t *out, size_t len);
 
+/* The cluster's configuration (state_cluster_config.c): the text of RADOS
+ * object "config" in the [cluster] pool and namespace, and its version,
+ * which every change moves on.  Opened on a RADOS connection of its own;
+ * the calls wait for RADOS (30 s at most), so not under a lock of the
+ * data path. */
+struct state_cluster_config;
+int state_cluster_config_open(const struct state_cluster_options *c,
+			      struct state_cluster_config **out);
+void state_cluster_config_close(struct state_cluster_config *cc);
+/* The text (malloc'd, NUL-terminated) and its version; no object is ""
+ * and version 0.  -EFBIG past 4 MiB, -EILSEQ for a NUL inside. */
+int state_cluster_config_read(struct state_cluster_config *cc, char **text, uint64_t *version);
+/* Replaces the text if the object is still at version (0: if there is
+ * none), *written the version it then has; -ECANCELED when another
+ * write came first. */
+int state_cluster_config_write(struct state_cluster_config *cc, const char *text,
+			       uint64_t version, uint64_t *written);
+/* Tells every head watching that the text changed, waiting at most
+ * timeout_ms for their acknowledgements. */
+int state_cluster_config_notify(struct state_cluster_config *cc, unsigned timeout_ms);
+/* Calls changed(arg), on a RADOS thread, when a head notifies and when
+ * the watch breaks (a change may have been missed: the caller then
+ * calls state_cluster_config_watch_check and reads again).  Makes the
+ * object, empty, when there is none. */
+int state_cluster_config_watch(struct state_cluster_config *cc, void (*changed)(void *arg),
+			       void *arg);
+/* Sets the watch up again if it broke; 0 or a negative errno. */
+int state_cluster_config_watch_check(struct state_cluster_config *cc);
+
 /* Tells the cluster the addresses this head serves NFS on (space-
  * separated HOST:PORT, as bound): what a head taking it over listens on;
  * and the client instances of its storage (space-separated, as RADOS

@@ -13,8 +13,8 @@ enum { FH_VERSION = 1, FH_HEADER = 7, FH_MAC = 8 };
 static struct export *export_at(struct inproc *ip, const char *pseudo)
 {
 	for (unsigned i = 0; i < ip->nfs.exports.count; i++)
-		if (strcmp(ip->nfs.exports.list[i].pseudo, pseudo) == 0)
-			return &ip->nfs.exports.list[i];
+		if (strcmp(ip->nfs.exports.list[i]->pseudo, pseudo) == 0)
+			return ip->nfs.exports.list[i];
 	fail_msg("no export at %s", pseudo);
 	return NULL;
 }

@@ -17,8 +17,8 @@ static void ctx_init(struct inproc *ip, uint32_t minor, struct ctx *x)
 	inproc_compound_ctx(ip, minor, &x->req, &x->c);
 	x->ex = NULL;
 	for (unsigned i = 0; i < ip->nfs.exports.count; i++)
-		if (strcmp(ip->nfs.exports.list[i].pseudo, INPROC_EXPORT_A) == 0)
-			x->ex = &ip->nfs.exports.list[i];
+		if (strcmp(ip->nfs.exports.list[i]->pseudo, INPROC_EXPORT_A) == 0)
+			x->ex = ip->nfs.exports.list[i];
 	assert_non_null(x->ex);
 	fh_from_object(&ip->nfs.exports, x->ex, &x->ex->root, &x->fh);
 }

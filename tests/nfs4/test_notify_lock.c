@@ -27,7 +27,7 @@ static int setup(void **state)
 		return -1;
 	/* Files made through the back end, open to everyone: the export
 	 * squashes root and its root directory is 0755. */
-	struct export *ex = &f->nfs.exports.list[0];
+	struct export *ex = f->nfs.exports.list[0];
 	static const struct backend_cred root = {0};
 	static const char *names[] = {"f1", "f2", "f3", "f4", "f5"};
 	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {

@@ -103,10 +103,18 @@ static void test_reload(void **state)
 	assert_int_equal(reload(&p, msg, sizeof(msg)), 409);
 	assert_non_null(strstr(msg, "not-an-address"));
 	assert_string_equal(export_access(&p), "ro");
-	/* Adding an export needs a restart. */
-	write_conf("access = rw", "[export more]\npath = /tmp\npseudo = /more\n");
+	/* An export added whose directory cannot be opened: nothing changes. */
+	char more[700];
+	snprintf(more, sizeof(more), "[export more]\npath = %s/missing\npseudo = /more\n", dir);
+	write_conf("access = rw", more);
 	assert_int_equal(reload(&p, msg, sizeof(msg)), 409);
-	assert_non_null(strstr(msg, "restart"));
+	assert_non_null(strstr(msg, "cannot open"));
+	assert_string_equal(export_access(&p), "ro");
+	/* One that can is served at once, beside the first. */
+	snprintf(more, sizeof(more), "[export more]\npath = %s\npseudo = /more\n", dir);
+	write_conf("access = ro", more);
+	assert_int_equal(reload(&p, msg, sizeof(msg)), 200);
+	assert_non_null(strstr(msg, "/more"));
 	assert_string_equal(export_access(&p), "ro");
 
 	/* SIGHUP does the same. */

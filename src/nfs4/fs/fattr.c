@@ -140,7 +140,7 @@ enum nfsstat4 nfs4_fh_getattr(struct nfs4_compound *c, const struct fh *fh,
 	attr->mode = 0555;
 	attr->nlink = 2;
 	for (const struct pseudo_node *k = n->children; k; k = k->sibling)
-		attr->nlink++;
+		attr->nlink += pseudo_visible(k);
 	attr->size = 4096;
 	attr->fileid = n->fileid;
 	attr->change = 1;

@@ -114,16 +114,17 @@ static enum nfsstat4 readdir_pseudo(struct readdir_ctx *r, uint64_t cookie, bool
 	uint64_t n = COOKIE_FIRST_PSEUDO;
 	*eof = true;
 	for (struct pseudo_node *k = c->cfh.node->children; k; k = k->sibling, n++) {
-		if (n <= cookie)
+		if (n <= cookie || !pseudo_visible(k))
 			continue;
 		struct fh fh;
 		struct backend_attr attr;
-		if (k->export) {
-			if (!export_allows(k->export, rpc_conn_peer_addr(c->req->conn),
+		struct export *kex = k->export;
+		if (kex) {
+			if (!export_allows(kex, rpc_conn_peer_addr(c->req->conn),
 							rpc_conn_tls_peer(c->req->conn)))
 				continue;
 			/* A mount point shows the root of what is mounted there. */
-			fh_from_object(&c->srv->exports, k->export, &k->export->root, &fh);
+			fh_from_object(&c->srv->exports, kex, &kex->root, &fh);
 		} else {
 			fh_from_pseudo(&c->srv->exports, k, &fh);
 		}

@@ -160,15 +160,16 @@ static enum nfsstat4 lookup_name(struct nfs4_compound *c, const char *name, stru
 		struct pseudo_node *child = pseudo_lookup(c->cfh.node, name);
 		if (!child)
 			return NFS4ERR_NOENT;
-		if (child->export) {
+		/* Read once: a reload may take the export away meanwhile. */
+		struct export *cex = child->export;
+		if (cex) {
 			/* Exports this client may not use are not there for it. */
-			if (!client_allowed(c, child->export))
+			if (!client_allowed(c, cex))
 				return NFS4ERR_NOENT;
-			st = export_enter(c, child->export);
+			st = export_enter(c, cex);
 			if (st != NFS4_OK)
 				return st;
-			fh_from_object(&c->srv->exports, child->export, &child->export->root,
-					    out);
+			fh_from_object(&c->srv->exports, cex, &cex->root, out);
 			/* An export's root was opened as a directory. */
 			*is_dir = true;
 		} else {
