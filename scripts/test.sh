@@ -112,6 +112,7 @@ else
 	ceph_start=$(date +%s)
 	if "$minicephfs" start "$cephdir" --lean-mgr >"${TMPDIR:-/tmp}/ferry-minicephfs.log" 2>&1; then
 		echo "cluster up in $(( $(date +%s) - ceph_start )) s"
+		bash tests/lib/ceph_fence_caps.sh "$cephdir"
 		FERRY_TEST_CEPH_CONF=$cephdir/ceph.conf FERRY_TEST_CEPH_ID=ferry \
 			run_ctest build "CephFS" -L ceph
 		echo "CephFS stage: $(( $(date +%s) - ceph_start )) s"

@@ -635,6 +635,12 @@ struct backend_ops {
 	 * negative errno. */
 	int (*end_peer_session)(struct backend_export *ex, const char *node);
 
+	/* Optional (NULL: none).  The storage's client instance of this
+	 * export as the storage's fencing names it (a CephFS client's
+	 * ADDR:PORT/NONCE), into out: what a head taking this one over
+	 * blocklists.  0 or a negative errno. */
+	int (*client_instance)(struct backend_export *ex, char *out, size_t cap);
+
 	/* POSIX record locks of owner (an id the caller picks, one per lock
 	 * owner; locks of one owner never conflict, and merge and split as
 	 * fcntl's do) on regular file h, held in the storage for as long as

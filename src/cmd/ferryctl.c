@@ -23,13 +23,17 @@ static const char usage[] =
 	"  client evict ID             revoke a client's state and destroy its sessions\n"
 	"  exports reload              re-read the exports from ferryd's config file\n"
 	"  cluster                     clustered heads: members, grace epochs and flags\n"
-	"  cluster takeover NODE       take over failed head NODE: its clients, its storage\n"
-	"                              sessions, its addresses (then move the address here)\n"
+	"  cluster takeover NODE       take over failed head NODE: fence it, then its\n"
+	"                              clients, storage sessions and addresses (idempotent;\n"
+	"                              exit 75, to retry, while NODE may still be alive)\n"
 	"  cluster remove NODE         NODE will not come back: grace stops waiting for it\n"
 	"  gss                         RPCSEC_GSS (Kerberos) contexts: principal, uid, use\n"
 	"  nlm                         NLM (NFSv3 locks): counters and hosts with what they hold\n"
 	"  mounts                      MOUNT's mount list (client, path, when) and its calls\n"
 	"  metrics                     print /metrics (Prometheus text)\n"
+	"  health                      exit 0 when healthy, 1 with the problems printed\n"
+	"                              (fenced, RADOS out of reach, event loops stuck),\n"
+	"                              2 when the server does not answer\n"
 	"options:\n"
 	"  --server HOST:PORT|unix:/PATH\n"
 	"                              the control plane (default: STATE_DIR/control.addr,\n"
@@ -116,11 +120,20 @@ static int call(struct opts *o, const char *method, const char *path, const char
 	if (r.status < 200 || r.status >= 300) {
 		json_t *j = json_loads(r.body, 0, NULL);
 		const char *msg = j ? json_string_value(json_object_get(j, "error")) : NULL;
-		fail("%s %s refused (HTTP %u): %s", method, path, r.status,
-		     msg ? msg : r.body);
+		json_t *retry = j ? json_object_get(j, "retry_after_ms") : NULL;
+		if (retry)
+			fail("%s %s refused (HTTP %u): %s; try again in %lld ms", method, path,
+			     r.status, msg ? msg : r.body, (long long)json_integer_value(retry));
+		else
+			fail("%s %s refused (HTTP %u): %s", method, path, r.status,
+			     msg ? msg : r.body);
 		json_decref(j);
+		unsigned status = r.status;
 		ctl_http_reply_free(&r);
-		return 1;
+		/* 503: not now, try again (a take-over of a head that may still
+		 * be alive): EX_TEMPFAIL, which a script's loop can tell from a
+		 * refusal for good. */
+		return status == 503 ? 75 : 1;
 	}
 	if (raw) {
 		fwrite(r.body, 1, r.len, stdout);
@@ -313,8 +326,9 @@ static int change(struct opts *o, const char *method, const char *path, const ch
 		  void (*summarise)(json_t *reply))
 {
 	json_t *j;
-	if (call(o, method, path, body, true, &j, false))
-		return 1;
+	int rc = call(o, method, path, body, true, &j, false);
+	if (rc)
+		return rc;
 	if (o->json)
 		print_json(j);
 	else
@@ -366,6 +380,12 @@ static void summarise_reload(json_t *j)
 
 static void summarise_takeover(json_t *j)
 {
+	if (json_is_true(json_object_get(j, "already"))) {
+		printf("%s was taken over already, by %s; nothing to do\n",
+		       json_string_value(json_object_get(j, "node")),
+		       json_string_value(json_object_get(j, "taken_over_by")));
+		return;
+	}
 	printf("took over %s: %lld client record(s); storage sessions ended for %zu export(s)\n",
 	       json_string_value(json_object_get(j, "node")),
 	       num(j, "records"),
@@ -516,6 +536,37 @@ static int cluster_change(struct opts *o, const char *what, const char *node)
 	return rc;
 }
 
+/* GET /healthz: 0 healthy, 1 not (the problems printed), 2 no answer. */
+static int health(struct opts *o)
+{
+	struct ctl_http_reply r;
+	char err[512];
+	if (ctl_http_request(o->addr, "GET", "/healthz", NULL, NULL, 0, o->timeout_ms, &r, err,
+			     sizeof(err))) {
+		fail("%s", err);
+		return 2;
+	}
+	json_t *j = json_loads(r.body, 0, NULL);
+	json_t *problems = j ? json_object_get(j, "problems") : NULL;
+	int rc = r.status == 200 ? 0 : 1;
+	if (o->json && j) {
+		print_json(j);
+	} else if (!problems) {
+		printf("unhealthy: HTTP %u: %s\n", r.status, r.body);
+		rc = rc ? rc : 1;
+	} else if (json_array_size(problems) == 0) {
+		printf("healthy\n");
+	} else {
+		size_t i;
+		json_t *v;
+		json_array_foreach(problems, i, v)
+			printf("unhealthy: %s\n", json_string_value(v));
+	}
+	json_decref(j);
+	ctl_http_reply_free(&r);
+	return rc;
+}
+
 /* Reads ferryd's config for the state directory and control settings. */
 static int load_config(struct opts *o)
 {
@@ -600,11 +651,13 @@ int main(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
-	if (load_config(&o) || find_server(&o))
-		return 1;
 	const char *cmd = args[0];
+	if (load_config(&o) || find_server(&o))
+		return strcmp(cmd, "health") == 0 ? 2 : 1; /* health: no answer */
 	if (strcmp(cmd, "metrics") == 0 && nargs == 1)
 		return call(&o, "GET", "/metrics", NULL, false, NULL, true);
+	if (strcmp(cmd, "health") == 0 && nargs == 1)
+		return health(&o);
 	if (strcmp(cmd, "listener") == 0 && nargs == 3 && strcmp(args[1], "set") == 0)
 		return listener_set(&o, args[2]);
 	if (strcmp(cmd, "client") == 0 && nargs == 3 && strcmp(args[1], "evict") == 0)

@@ -240,24 +240,6 @@ static void listener_address(const char *configured, uint16_t port, char *out, s
 	snprintf(out, outlen, "%.*s:%u", hostlen, configured, port);
 }
 
-/* A clustered head tells the cluster the addresses it serves, as bound:
- * what a head taking it over will listen on. */
-static void publish_addresses(struct state_server *st, const struct ctl_context *ctx)
-{
-	char addrs[STATE_CLUSTER_ADDRS_MAX] = "";
-	size_t al = 0;
-	for (unsigned i = 0; i < ctx->nlisteners; i++) {
-		int w = snprintf(addrs + al, sizeof(addrs) - al, "%s%s", al ? " " : "",
-				 ctx->listeners[i]);
-		if (w < 0 || (size_t)w >= sizeof(addrs) - al) {
-			addrs[al] = '\0';
-			break;
-		}
-		al += (size_t)w;
-	}
-	state_cluster_publish(st, addrs);
-}
-
 /* Starts the control plane and writes where it listens to
  * <state_dir>/control.addr (for ferryctl and tests).  A default address
  * that cannot be bound (another ferryd has it) is not fatal; one the
@@ -587,9 +569,18 @@ static int add_nlm(struct ferryd *d)
 	return 0;
 }
 
+/* The RPC gate of a clustered head: it answers nothing while it may
+ * have been fenced (state_cluster_acknowledges). */
+static bool cluster_gate(void *arg)
+{
+	return state_cluster_acknowledges(arg);
+}
+
 /* Every listener bound (the ports it got in d->ports), then the threads. */
 static int listen_and_start(struct ferryd *d)
 {
+	if (d->cfg.cluster_node[0])
+		rpc_server_set_gate(d->srv, cluster_gate, d->nfs.state);
 	for (unsigned i = 0; i < d->cfg.nlisten; i++)
 		if (rpc_server_listen(d->srv, d->cfg.listen[i], &d->ports[i]) != 0)
 			return -1;
@@ -636,6 +627,43 @@ static void nlm_udp_start(struct ferryd *d)
 	nlm_udp_ready(d->nlm);
 }
 
+/* Appends word to the space-separated list in buf (cap bytes); false
+ * when it does not fit. */
+static bool words_append(char *buf, size_t cap, const char *word)
+{
+	size_t len = strlen(buf);
+	int w = snprintf(buf + len, cap - len, "%s%s", len ? " " : "", word);
+	if (w < 0 || (size_t)w >= cap - len) {
+		buf[len] = '\0';
+		return false;
+	}
+	return true;
+}
+
+/* A clustered head tells the cluster the addresses it serves, as bound
+ * (what a head taking it over will listen on), and its exports' storage
+ * clients (what that head blocklists first). */
+static void publish_addresses(struct ferryd *d)
+{
+	const struct ctl_context *ctx = &d->ctl_ctx;
+	char addrs[STATE_CLUSTER_ADDRS_MAX] = "", clients[STATE_CLUSTER_ADDRS_MAX] = "";
+	for (unsigned i = 0; i < ctx->nlisteners; i++)
+		if (!words_append(addrs, sizeof(addrs), ctx->listeners[i]))
+			break;
+	const struct exports *exps = &d->nfs.exports;
+	for (unsigned i = 0; i < exps->count; i++) {
+		const struct export *ex = &exps->list[i];
+		char one[256];
+		if (!ex->ops->client_instance || ex->ops->client_instance(ex->bex, one, sizeof(one)))
+			continue;
+		if (one[0] && !strstr(clients, one) && !words_append(clients, sizeof(clients), one))
+			log_warn("export %s: its storage client %s does not fit in the list a take-over "
+				 "blocklists",
+				 ex->pseudo, one);
+	}
+	state_cluster_publish(d->nfs.state, addrs, clients);
+}
+
 /* The server made known: the cluster, the control plane, the port file,
  * rpcbind, systemd.  The control plane comes before the port file, so
  * that whoever waits for that file finds the control plane's address
@@ -643,7 +671,7 @@ static void nlm_udp_start(struct ferryd *d)
 static int announce(struct ferryd *d)
 {
 	if (d->cfg.cluster_node[0])
-		publish_addresses(d->nfs.state, &d->ctl_ctx);
+		publish_addresses(d);
 	if (start_control(&d->ctl, &d->ctl_ctx, &d->cfg) != 0)
 		return -1;
 	if (d->cfg.port_file[0] &&

@@ -137,6 +137,8 @@ static const struct config_key config_keys[] = {
 	{"cluster", "rados_id", SERVER_FIELD(cluster_rados_id), 0, 0, 0, KEY_TEXT},
 	{"cluster", "rados_pool", SERVER_FIELD(cluster_rados_pool), 0, 0, 0, KEY_TEXT},
 	{"cluster", "rados_namespace", SERVER_FIELD(cluster_rados_namespace), 0, 0, 0, KEY_TEXT},
+	{"cluster", "fence_after", SERVER_FIELD(cluster_fence_after_s), 2, 300, 5,
+	 KEY_NUMBER_MUST_BE},
 };
 
 static const struct config_key *config_key_find(const char *section, const char *key)

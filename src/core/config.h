@@ -302,6 +302,10 @@ struct ferry_config {
 	char cluster_rados_id[CONFIG_NAME_MAX];
 	char cluster_rados_pool[CONFIG_NAME_MAX];
 	char cluster_rados_namespace[CONFIG_NAME_MAX];
+	/* A head whose heartbeat has not reached RADOS for this long is
+	 * taken to be fenced: it acknowledges nothing more, and no other head
+	 * takes it over sooner. */
+	unsigned cluster_fence_after_s;
 	/* Caps on client state (state/state.h, struct state_caps). */
 	unsigned max_clients, max_sessions_per_client, max_open_owners_per_client,
 		max_opens_per_client, max_lock_owners_per_client, max_locks_per_client,

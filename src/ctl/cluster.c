@@ -3,9 +3,13 @@
  *   GET  /api/v1/cluster            this head, the epochs, every member's
  *                                   flags and addresses, reclaims outstanding
  *   POST /api/v1/cluster/takeover   {"node": "a"}: this head takes over
- *                                   failed head a (state_cluster_takeover),
- *                                   ends a's storage sessions and listens on
- *                                   a's addresses
+ *                                   failed head a (state_cluster_takeover:
+ *                                   fences a first), ends a's storage
+ *                                   sessions and listens on a's addresses;
+ *                                   200 with "taken_over_by" another head
+ *                                   (or this one) when a was taken over
+ *                                   already, 503 with "retry_after_ms"
+ *                                   while a may still be alive
  *   POST /api/v1/cluster/remove     {"node": "a"}: a will not come back
  *
  * and the ferry_cluster_* families of /metrics. */
@@ -29,8 +33,12 @@ static json_t *member_json(const struct state_cluster_member *m)
 	snprintf(buf, sizeof(buf), "%s", m->addrs);
 	for (char *save = NULL, *a = strtok_r(buf, " ", &save); a; a = strtok_r(NULL, " ", &save))
 		json_array_append_new(addrs, json_string(a));
-	return json_pack("{s:s, s:b, s:b, s:o}", "node", m->name, "need_grace", m->need,
-			 "enforcing", m->enforcing, "addresses", addrs);
+	json_t *j = json_pack("{s:s, s:b, s:b, s:o, s:s}", "node", m->name, "need_grace", m->need,
+			      "enforcing", m->enforcing, "addresses", addrs, "clients", m->fence);
+	/* Unknown (never seen) is left out rather than shown as huge. */
+	if (j && m->silent_ms != UINT64_MAX)
+		json_object_set_new(j, "heartbeat_silent_ms", json_integer((json_int_t)m->silent_ms));
+	return j;
 }
 
 unsigned ctl_cluster_get(struct ctl_server *cs, json_t **out)
@@ -49,8 +57,12 @@ unsigned ctl_cluster_get(struct ctl_server *cs, json_t **out)
 	json_t *members = json_array();
 	for (size_t i = 0; i < s->nmembers; i++)
 		json_array_append_new(members, member_json(&s->members[i]));
-	*out = json_pack("{s:b, s:s, s:b, s:b, s:b, s:i, s:I, s:I, s:I, s:I, s:I, s:o, s:s?}",
-			 "clustered", 1, "node", s->node, "in_grace", s->in_grace, "reachable",
+	*out = json_pack("{s:b, s:s, s:b, s:b, s:I, s:I, s:b, s:b, s:b, s:i, s:I, s:I, s:I, s:I, "
+			 "s:I, s:o, s:s?}",
+			 "clustered", 1, "node", s->node, "fenced", s->fenced, "acknowledging",
+			 s->acknowledging, "fence_after_ms", (json_int_t)s->fence_after_ms,
+			 "heartbeat_age_ms", (json_int_t)s->beat_age_ms, "in_grace", s->in_grace,
+			 "reachable",
 			 s->reachable, "reclaims_open", s->reclaims_open, "reclaims_outstanding",
 			 (int)s->reclaims_outstanding, "epoch", (json_int_t)s->current,
 			 "recovery_epoch", (json_int_t)s->recovery, "grace_since_ms",
@@ -157,11 +169,31 @@ unsigned ctl_cluster_takeover(struct ctl_server *cs, const char *body, size_t le
 	unsigned bad = node_field(body, len, node, sizeof(node), out);
 	if (bad)
 		return bad;
-	char addrs[STATE_CLUSTER_ADDRS_MAX];
-	unsigned records = 0;
-	int rc = state_cluster_takeover(cs->ctx.nfs->state, node, addrs, &records);
-	if (rc)
+	struct state_cluster_takeover_result *r = malloc(sizeof(*r));
+	if (!r) {
+		*out = ctl_api_error("out of memory");
+		return 500;
+	}
+	int rc = state_cluster_takeover(cs->ctx.nfs->state, node, r);
+	if (rc == -EALREADY) {
+		/* Done before, by this head or another: a success that does
+		 * nothing more. */
+		*out = json_pack("{s:s, s:s, s:b, s:i}", "node", node, "taken_over_by", r->taken_by,
+				 "already", 1, "records", (int)r->records);
+		free(r);
+		return 200;
+	}
+	if (rc == -EAGAIN) {
+		*out = json_pack("{s:s, s:s, s:I}", "node", node, "error",
+				 "its heartbeat is too recent: it may still be alive (fence_after)",
+				 "retry_after_ms", (json_int_t)r->retry_ms);
+		free(r);
+		return 503;
+	}
+	if (rc) {
+		free(r);
 		return cluster_error(rc, node, "taking over", out);
+	}
 	/* The failed head's locks and capabilities in the storage go now,
 	 * before its clients come to reclaim them here. */
 	json_t *sessions = json_array(), *failed = json_array();
@@ -178,9 +210,11 @@ unsigned ctl_cluster_takeover(struct ctl_server *cs, const char *body, size_t le
 			json_array_append_new(sessions, json_string(ex->pseudo));
 	}
 	json_t *listening = json_array();
-	listen_on(cs, addrs, listening, failed);
-	*out = json_pack("{s:s, s:i, s:o, s:o, s:o}", "node", node, "records", (int)records,
-			 "sessions_ended", sessions, "listening", listening, "failed", failed);
+	listen_on(cs, r->addrs, listening, failed);
+	*out = json_pack("{s:s, s:s, s:b, s:i, s:o, s:o, s:o}", "node", node, "taken_over_by",
+			 r->taken_by, "already", 0, "records", (int)r->records, "sessions_ended",
+			 sessions, "listening", listening, "failed", failed);
+	free(r);
 	return 200;
 }
 
@@ -230,6 +264,22 @@ void ctl_cluster_metrics(struct ctl_server *cs, struct ctl_text *t)
 			"object recently.\n# TYPE ferry_cluster_reachable gauge\n"
 			"ferry_cluster_reachable %d\n",
 			s->reachable);
+	ctl_text_printf(t,
+			"# HELP ferry_cluster_fenced 1 once this head was taken over, replaced or "
+			"blocklisted by another head (it is stopping).\n"
+			"# TYPE ferry_cluster_fenced gauge\nferry_cluster_fenced %d\n",
+			s->fenced);
+	ctl_text_printf(t,
+			"# HELP ferry_cluster_acknowledging 0 while this head answers nothing: "
+			"fenced, or its heartbeat has not reached RADOS for nearly fence_after.\n"
+			"# TYPE ferry_cluster_acknowledging gauge\nferry_cluster_acknowledging %d\n",
+			s->acknowledging);
+	ctl_text_printf(t,
+			"# HELP ferry_cluster_heartbeat_age_seconds Since this head sent its last "
+			"heartbeat that reached RADOS.\n"
+			"# TYPE ferry_cluster_heartbeat_age_seconds gauge\n"
+			"ferry_cluster_heartbeat_age_seconds %.3f\n",
+			(double)s->beat_age_ms / 1000.0);
 	ctl_text_printf(t,
 			"# HELP ferry_cluster_reclaims_outstanding Client records on this head "
 			"whose client has not reclaimed yet in the grace period.\n"

@@ -46,6 +46,12 @@ unsigned ctl_cluster_takeover(struct ctl_server *cs, const char *body, size_t le
 unsigned ctl_cluster_remove(struct ctl_server *cs, const char *body, size_t len, json_t **out);
 void ctl_cluster_metrics(struct ctl_server *cs, struct ctl_text *out);
 
+/* health.c: GET /healthz (200 healthy, 503 with the problems) and the
+ * ferry_healthy, ferry_event_loops_stuck, ferry_rpc_gate_drops_total
+ * metrics. */
+unsigned ctl_health(struct ctl_server *cs, json_t **out);
+void ctl_health_metrics(struct ctl_server *cs, struct ctl_text *out);
+
 /* gss.c: GET /gss and the ferry_gss_* metrics (nothing when RPCSEC_GSS is
  * not served). */
 unsigned ctl_gss_get(struct ctl_server *cs, json_t **out);

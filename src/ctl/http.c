@@ -273,6 +273,13 @@ static enum MHD_Result serve(struct ctl_server *cs, struct MHD_Connection *conn,
 		return send_text(conn, 200, "text/plain; version=0.0.4; charset=utf-8", t.p,
 				 t.len);
 	}
+	if (strcmp(url, "/healthz") == 0) {
+		if (!get)
+			return send_error(conn, 405, "/healthz is read with GET");
+		json_t *reply = NULL;
+		unsigned status = ctl_health(cs, &reply);
+		return send_json(conn, status, reply);
+	}
 	if (strncmp(url, "/api/v1", 7) == 0 && (url[7] == '/' || url[7] == '\0')) {
 		json_t *reply = NULL;
 		unsigned status = ctl_api_handle(cs, method, url + 7, rq->body ? rq->body : "",

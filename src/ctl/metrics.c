@@ -917,6 +917,7 @@ void ctl_metrics_render(struct ctl_server *cs, struct ctl_text *out)
 					(unsigned long long)scrape_value(sc, f->off, f->size));
 	}
 	ctl_cluster_metrics(cs, out);
+	ctl_health_metrics(cs, out);
 	ctl_gss_metrics(cs, out);
 	ctl_tls_metrics(cs, out);
 	ctl_mount_metrics(cs, out);

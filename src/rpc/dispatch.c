@@ -189,9 +189,32 @@ static bool wrap_on_worker(struct rpc_request *req)
 	       hand_off(req, NULL, wrapped_run);
 }
 
+/* The server's gate is shut: nothing is answered (rpc_server_set_gate). */
+static bool gate_shut(struct rpc_server *srv)
+{
+	if (!srv->gate || srv->gate(srv->gate_arg))
+		return false;
+	atomic_fetch_add_explicit(&srv->st_gate_drops, 1, memory_order_relaxed);
+	return true;
+}
+
+/* A request that ends without a reply. */
+static void request_drop(struct rpc_request *req)
+{
+	rpc_request_pipe_drop(req);
+	buf_unref(xdr_enc_take(&req->reply));
+	buf_unref(req->tail);
+	req->tail = NULL;
+	request_release(req);
+}
+
 static void request_finish(struct rpc_request *req)
 {
 	struct rpc_conn *conn = req->conn;
+	if (gate_shut(conn->srv)) {
+		request_drop(req);
+		return;
+	}
 	if (req->gss_wrap) {
 		if (!wrap_on_worker(req))
 			request_finish_wrapped(req);
@@ -372,11 +395,7 @@ static void request_run(struct rpc_request *req, const struct rpc_program *prog)
 		r = rpc_dispatch_done(RPC_SYSTEM_ERR);
 	}
 	if (r.action == RPC_DISPATCH_DROP && !req->reply_shared) {
-		rpc_request_pipe_drop(req);
-		buf_unref(xdr_enc_take(&req->reply));
-		buf_unref(req->tail);
-		req->tail = NULL;
-		request_release(req);
+		request_drop(req);
 		return;
 	}
 	enum rpc_accept_stat st = r.stat;
@@ -614,5 +633,9 @@ void rpc_dispatch_call(struct rpc_conn *conn, struct rpc_record *rec, struct xdr
 	}
 	/* Stamped last: RPCSEC_GSS fills the credential in anew. */
 	req.cred.xprtsec = rpc_conn_xprtsec(conn);
+	if (gate_shut(srv)) { /* not served at all: nothing it does is acknowledged */
+		request_drop(&req);
+		return;
+	}
 	request_run(&req, prog);
 }

@@ -761,6 +761,8 @@ void *rpc_loop_main(void *arg)
 				loop_drain_messages(loop);
 				break;
 			case POLL_TICK:
+				atomic_store_explicit(&loop->last_tick_ms, clock_now_ms(),
+						      memory_order_relaxed);
 				loop_on_tick(loop);
 				break;
 			case POLL_LISTENER:

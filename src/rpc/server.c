@@ -392,6 +392,30 @@ void rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out)
 	out->worker_handoffs = atomic_load(&srv->st_worker_handoffs);
 }
 
+void rpc_server_set_gate(struct rpc_server *srv, bool (*gate)(void *arg), void *arg)
+{
+	srv->gate = gate;
+	srv->gate_arg = arg;
+}
+
+uint64_t rpc_server_gate_drops(struct rpc_server *srv)
+{
+	return atomic_load(&srv->st_gate_drops);
+}
+
+unsigned rpc_server_loops_stuck(struct rpc_server *srv, uint64_t stuck_ms)
+{
+	if (!srv->started)
+		return 0;
+	uint64_t now = clock_now_ms();
+	unsigned stuck = 0;
+	for (unsigned i = 0; i < srv->nloops; i++) {
+		uint64_t last = atomic_load(&srv->loops[i].last_tick_ms);
+		stuck += last && now > last + stuck_ms;
+	}
+	return stuck;
+}
+
 const char *rpc_error_kind_name(enum rpc_error_kind k)
 {
 	static const char *const names[RPC_ERR_KINDS] = {

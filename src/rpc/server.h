@@ -370,6 +370,21 @@ struct rpc_server_stats {
 
 void rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out);
 
+/* A gate on everything the server answers: while gate(arg) returns
+ * false, calls are dropped unserved and replies of calls already being
+ * served are dropped unsent (the client retransmits, or reconnects
+ * elsewhere).  A clustered head that may have been fenced uses it to
+ * acknowledge nothing.  Set before rpc_server_start; gate must be cheap
+ * and thread-safe (it runs for every call). */
+void rpc_server_set_gate(struct rpc_server *srv, bool (*gate)(void *arg), void *arg);
+
+/* Calls and replies dropped at the gate since start. */
+uint64_t rpc_server_gate_drops(struct rpc_server *srv);
+
+/* How many event loops have not come round to their periodic tick for
+ * stuck_ms (a loop blocked in a call, or spinning in one connection). */
+unsigned rpc_server_loops_stuck(struct rpc_server *srv, uint64_t stuck_ms);
+
 /* RPC-with-TLS: AUTH_TLS probes, those answered without STARTTLS for
  * other calls in flight, handshakes done and failed (by enum
  * rpc_tls_failure), and connections in TLS now. */

@@ -158,6 +158,9 @@ struct rpc_loop {
 	int epfd;
 	struct rpc_pollable wake; /* eventfd */
 	struct rpc_pollable tick; /* timerfd */
+	/* When the loop last served its tick (clock_ms): a loop that has
+	 * not for long is stuck (rpc_server_loops_stuck). */
+	_Atomic uint64_t last_tick_ms;
 	struct list_node conns;     /* adopted connections (rpc_conn.loop_link) */
 	struct list_node graveyard; /* closed in this batch, released after it */
 	unsigned nconns;
@@ -220,6 +223,11 @@ struct rpc_server {
 
 	atomic_uint_fast64_t st_accepted, st_open, st_calls, st_replies, st_bad_records;
 	atomic_uint_fast64_t st_spliced_reply_bytes;
+	/* rpc_server_set_gate: while gate(gate_arg) is false no call is
+	 * served and no reply leaves (st_gate_drops counts them). */
+	bool (*gate)(void *arg);
+	void *gate_arg;
+	atomic_uint_fast64_t st_gate_drops;
 	/* Open connections, for the control plane (rpc_server_list_conns).
 	 * lock order: see core/lock_order.h, level 10. */
 	pthread_mutex_t conns_lock;

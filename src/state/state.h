@@ -182,6 +182,7 @@ struct state_cluster_options {
 	char rados_id[CONFIG_NAME_MAX];	    /* "" : "admin" */
 	char rados_pool[CONFIG_NAME_MAX];   /* "ferry" by default */
 	char rados_namespace[CONFIG_NAME_MAX]; /* "" : the pool's default namespace */
+	uint32_t fence_after_ms; /* [cluster] fence_after */
 };
 
 struct state_options {
@@ -861,6 +862,10 @@ struct state_cluster_member {
 	char name[CONFIG_NAME_MAX];
 	bool need, enforcing;
 	char addrs[STATE_CLUSTER_ADDRS_MAX];
+	char fence[STATE_CLUSTER_ADDRS_MAX]; /* its RADOS and CephFS clients */
+	/* Since this head last saw its heartbeat change (state_cluster_status
+	 * only; UINT64_MAX: never seen). */
+	uint64_t silent_ms;
 };
 
 struct state_cluster_status {
@@ -872,6 +877,10 @@ struct state_cluster_status {
 	bool reclaims_open;  /* reclaims are answered (every head enforces) */
 	unsigned reclaims_outstanding; /* records here no client has reclaimed yet */
 	uint64_t looks, look_errors;  /* since start */
+	bool fenced;	     /* taken over, replaced or blocklisted: stopping */
+	bool acknowledging;  /* the RPC gate is open (state_cluster_acknowledges) */
+	uint64_t fence_after_ms;
+	uint64_t beat_age_ms; /* since this head's last heartbeat that arrived was sent */
 	/* The object now (read for the call; read_error when it could not
 	 * be: the rest is then the last view). */
 	int read_error;
@@ -888,23 +897,58 @@ int state_rados_shared_secret(const struct state_cluster_options *c, const char 
 			      uint8_t *out, size_t len);
 
 /* Tells the cluster the addresses this head serves NFS on (space-
- * separated HOST:PORT, as bound): what a head taking it over listens on.
- * 0, -ENOTSUP (not clustered) or a negative errno. */
-int state_cluster_publish(struct state_server *st, const char *addrs);
+ * separated HOST:PORT, as bound): what a head taking it over listens on;
+ * and the client instances of its storage (space-separated, as RADOS
+ * blocklisting names them; may be NULL), which a head taking it over
+ * blocklists with this head's own RADOS clients.  0, -ENOTSUP (not
+ * clustered) or a negative errno. */
+int state_cluster_publish(struct state_server *st, const char *addrs, const char *clients);
+
+/* Whether this head may acknowledge anything now: true unless it is
+ * clustered and fenced, or its last heartbeat that reached RADOS was
+ * sent nearly fence_after ago (another head may take it over soon).  The
+ * RPC layer drops requests and replies while it is false.  Cheap: two
+ * atomic loads and a clock read. */
+bool state_cluster_acknowledges(const struct state_server *st);
+
+/* This head's fitness to serve as a clustered head, from what it
+ * already knows (no RADOS call: a health check must not wait on RADOS). */
+struct state_cluster_health {
+	bool enabled;	    /* [cluster] node set; the rest is false/0 otherwise */
+	bool fenced;	    /* taken over, replaced or blocklisted */
+	bool acknowledging; /* the RPC gate is open */
+	bool reachable;	    /* it read the grace object recently */
+	uint64_t beat_age_ms, fence_after_ms;
+};
+void state_cluster_health(const struct state_server *st, struct state_cluster_health *out);
 
 /* What this head and the cluster say now.  out->enabled false when the
  * server is not clustered. */
 void state_cluster_status(struct state_server *st, struct state_cluster_status *out);
 
-/* This head takes over head node, which failed: node's client records
- * become this head's, a cluster grace period starts for them (this head
- * needs it), and node leaves the cluster.  addrs (STATE_CLUSTER_ADDRS_MAX)
- * gets the addresses node served, *records how many records it took.
- * The caller then ends node's sessions with the storage and listens on
- * its addresses.  0, -ENOENT (no such member), -EINVAL (node is this
- * head), -ENOTSUP (not clustered) or another negative errno. */
-int state_cluster_takeover(struct state_server *st, const char *node, char *addrs,
-			   unsigned *records);
+/* What a take-over did. */
+struct state_cluster_takeover_result {
+	char addrs[STATE_CLUSTER_ADDRS_MAX]; /* the addresses node served (0: taken now) */
+	unsigned records;		     /* client records adopted */
+	char taken_by[CONFIG_NAME_MAX];	     /* who holds node's clients now */
+	uint64_t retry_ms;		     /* -EAGAIN: when to try again */
+};
+
+/* This head takes over head node, which failed: once node's heartbeat
+ * has been silent for fence_after, node's RADOS and CephFS clients are
+ * blocklisted, node becomes "taken over by this head" in the grace
+ * object, its client records become this head's, and a cluster grace
+ * period starts for them (this head needs it).  r->addrs gets the
+ * addresses node served, r->records how many records it took.  The
+ * caller then ends node's sessions with the storage and listens on its
+ * addresses.  0; -EALREADY when node was taken over already (by
+ * r->taken_by: this head for a repeat, which completes an adoption an
+ * earlier try left undone); -EAGAIN when node's heartbeat changed less
+ * than fence_after ago (try again in r->retry_ms); -ENOENT (no such
+ * member), -EINVAL (node is this head), -ENOTSUP (not clustered) or
+ * another negative errno (nothing taken over). */
+int state_cluster_takeover(struct state_server *st, const char *node,
+			   struct state_cluster_takeover_result *r);
 
 /* Removes head node, which will not come back, from the cluster: grace no
  * longer waits for it, and its client records are dropped (nobody can

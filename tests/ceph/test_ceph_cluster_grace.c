@@ -179,9 +179,12 @@ static void test_racing_heads_lose_nothing(void **st)
 	drop_object();
 }
 
-/* A head takes over another: the other's entry goes with its addresses
- * (handed to the taker), and the taker needs grace in a new epoch; taking
- * over a head that is not a member, or oneself, is refused. */
+/* A head takes over another: the other's entry becomes a marker naming
+ * the taker, its addresses and client instances are handed to the taker,
+ * and the taker needs grace in a new epoch.  A repeat, by the taker or by
+ * anyone else, finds it done (-EALREADY, naming the taker); taking over
+ * a head that never was a member, or oneself, is refused; the head taken
+ * over changes nothing more, until it joins again. */
 static void test_takeover_and_remove(void **st)
 {
 	(void)st;
@@ -190,17 +193,30 @@ static void test_takeover_and_remove(void **st)
 	struct state_cluster_grace_view v;
 	assert_int_equal(state_cluster_grace_join(a, false, "10.0.0.1:2049 [fd00::1]:2049", &v),
 			 0);
+	assert_int_equal(state_cluster_grace_publish(a, "10.0.0.1:2049 [fd00::1]:2049",
+						     "10.0.0.1:0/11 10.0.0.1:0/12", &v),
+			 0);
 	assert_int_equal(state_cluster_grace_join(b, false, "10.0.0.2:2049", &v), 0);
 	assert_int_equal(state_cluster_grace_join(c, false, NULL, &v), 0);
 	assert_int_equal(v.members, 3);
-	char addrs[STATE_CLUSTER_ADDRS_MAX];
-	assert_int_equal(state_cluster_grace_takeover(b, "a", addrs, &v), 0);
-	assert_string_equal(addrs, "10.0.0.1:2049 [fd00::1]:2049");
+	struct state_cluster_member was;
+	char by[CONFIG_NAME_MAX];
+	assert_int_equal(state_cluster_grace_takeover(b, "a", &was, by, &v), 0);
+	assert_string_equal(was.addrs, "10.0.0.1:2049 [fd00::1]:2049");
+	assert_string_equal(was.fence, "10.0.0.1:0/11 10.0.0.1:0/12");
 	assert_int_equal(v.members, 2);
 	assert_true(state_cluster_grace_in_grace(&v));
 	assert_true(v.me_need && v.me_enforcing);
-	assert_int_equal(state_cluster_grace_takeover(b, "a", addrs, &v), -ENOENT);
-	assert_int_equal(state_cluster_grace_takeover(b, "b", addrs, &v), -EINVAL);
+	assert_int_equal(state_cluster_grace_takeover(b, "a", &was, by, &v), -EALREADY);
+	assert_string_equal(by, "b");
+	assert_int_equal(state_cluster_grace_takeover(c, "a", &was, by, &v), -EALREADY);
+	assert_string_equal(by, "b");
+	assert_int_equal(state_cluster_grace_takeover(b, "nobody", &was, by, &v), -ENOENT);
+	assert_int_equal(state_cluster_grace_takeover(b, "b", &was, by, &v), -EINVAL);
+	/* a, taken over, can no longer say anything as a member. */
+	assert_int_equal(state_cluster_grace_publish(a, "10.0.0.1:2049", NULL, &v), -ESTALE);
+	assert_int_equal(state_cluster_grace_poll(a, &v), 0);
+	assert_false(v.me_member);
 	struct state_cluster_member list[4];
 	size_t n;
 	assert_int_equal(state_cluster_grace_list(c, list, 4, &n, &v), 0);
@@ -208,14 +224,91 @@ static void test_takeover_and_remove(void **st)
 	assert_string_equal(list[0].name, "b");
 	assert_string_equal(list[0].addrs, "10.0.0.2:2049");
 	assert_true(list[0].need);
-	/* b will not come back: removing the last head that needed grace
-	 * lifts it. */
+	/* a comes back under its name: a member again, which c may take
+	 * over anew. */
+	assert_int_equal(state_cluster_grace_join(a, false, "10.0.0.1:2049", &v), 0);
+	assert_int_equal(v.members, 3);
+	assert_int_equal(state_cluster_grace_takeover(c, "a", &was, by, &v), 0);
+	assert_string_equal(was.addrs, "10.0.0.1:2049");
+	assert_int_equal(state_cluster_grace_takeover(b, "a", &was, by, &v), -EALREADY);
+	assert_string_equal(by, "c");
+	/* b will not come back: removing it lifts grace once c is done. */
 	assert_int_equal(state_cluster_grace_remove(c, "b", &v), 0);
+	assert_int_equal(state_cluster_grace_done(c, &v), 0);
 	assert_false(state_cluster_grace_in_grace(&v));
 	assert_int_equal(v.members, 1);
+	/* A marker can be removed too: "a" is then unknown. */
+	assert_int_equal(state_cluster_grace_remove(c, "a", &v), 0);
+	assert_int_equal(state_cluster_grace_takeover(c, "a", &was, by, &v), -ENOENT);
 	state_cluster_grace_close(a);
 	state_cluster_grace_close(b);
 	state_cluster_grace_close(c);
+	drop_object();
+}
+
+struct racer {
+	struct state_cluster_grace *g;
+	pthread_barrier_t *start;
+	int rc;
+	char by[CONFIG_NAME_MAX];
+};
+
+static void *race_takeover(void *arg)
+{
+	struct racer *r = arg;
+	struct state_cluster_member was;
+	struct state_cluster_grace_view v;
+	pthread_barrier_wait(r->start);
+	r->rc = state_cluster_grace_takeover(r->g, "x", &was, r->by, &v);
+	return NULL;
+}
+
+/* Survivors taking the same head over at once: exactly one does, every
+ * other finds it done by that one.  Rounds, since a race is not lost the
+ * same way each time. */
+static void test_takeover_race(void **st)
+{
+	(void)st;
+	enum { RACERS = 3, RACE_ROUNDS = 5 };
+	new_namespace("race");
+	struct state_cluster_grace *x = head("x");
+	struct racer r[RACERS];
+	const char *names[RACERS] = {"s0", "s1", "s2"};
+	struct state_cluster_grace_view v;
+	for (int i = 0; i < RACERS; i++) {
+		r[i].g = head(names[i]);
+		assert_int_equal(state_cluster_grace_join(r[i].g, false, NULL, &v), 0);
+	}
+	for (int round = 0; round < RACE_ROUNDS; round++) {
+		assert_int_equal(state_cluster_grace_join(x, false, "10.0.0.9:2049", &v), 0);
+		pthread_barrier_t start;
+		pthread_barrier_init(&start, NULL, RACERS);
+		pthread_t t[RACERS];
+		for (int i = 0; i < RACERS; i++) {
+			r[i].start = &start;
+			assert_int_equal(pthread_create(&t[i], NULL, race_takeover, &r[i]), 0);
+		}
+		int won = -1, wins = 0;
+		for (int i = 0; i < RACERS; i++) {
+			pthread_join(t[i], NULL);
+			if (r[i].rc == 0) {
+				won = i;
+				wins++;
+			}
+		}
+		pthread_barrier_destroy(&start);
+		assert_int_equal(wins, 1);
+		for (int i = 0; i < RACERS; i++)
+			if (i != won) {
+				assert_int_equal(r[i].rc, -EALREADY);
+				assert_string_equal(r[i].by, names[won]);
+			}
+		/* The winner is done needing grace; x rejoins next round. */
+		assert_int_equal(state_cluster_grace_done(r[won].g, &v), 0);
+	}
+	for (int i = 0; i < RACERS; i++)
+		state_cluster_grace_close(r[i].g);
+	state_cluster_grace_close(x);
 	drop_object();
 }
 
@@ -278,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_grace_lifts_when_last_is_done),
 		cmocka_unit_test(test_racing_heads_lose_nothing),
 		cmocka_unit_test(test_takeover_and_remove),
+		cmocka_unit_test(test_takeover_race),
 		cmocka_unit_test(test_grace_limit),
 		cmocka_unit_test(test_boot_epochs_unique),
 	};

@@ -13,6 +13,11 @@
  *     its byte-range lock (which CephFS lets b take only because a's
  *     CephFS session was ended), grace lifts once it is done, and a is
  *     no longer a member;
+ *   - the take-over is refused (503, retry_after_ms) until a's heartbeat
+ *     has been silent for fence_after, is a success that does nothing
+ *     when repeated, and blocklists a's RADOS and CephFS clients;
+ *   - head a paused (SIGSTOP) and taken over meanwhile answers nothing
+ *     when it wakes (SIGCONT), and stops by itself;
  *   - a second process started under head b's name makes the first stop.
  *
  * Needs a cluster (FERRY_TEST_CEPH_CONF, FERRY_TEST_CEPH_ID) with a pool
@@ -25,8 +30,9 @@
 #include <sys/wait.h>
 
 #include "lib/ctl_test.h"
+#include "lib/rpctest.h"
 
-enum { GRACE_S = 60 };
+enum { GRACE_S = 60, FENCE_AFTER_S = 2 };
 
 static struct ferryd_proc head_b;
 static char ns[96], conf_b[300], state_b[300];
@@ -39,9 +45,10 @@ static void write_head_conf(const char *path, const char *node)
 		"[nfs]\nlease_time = 10\ngrace_time = %u\ncallback_timeout_ms = 300\n"
 		"callback_retry_ms = 200\ncallback_retries = 1\n"
 		"[cluster]\nnode = %s\nrados_conf = %s\nrados_id = %s\nrados_namespace = %s\n"
+		"fence_after = %u\n"
 		"[export e]\nbackend = ceph\npath = %s\npseudo = /export\nceph_conf = %s\n"
 		"ceph_id = %s\nsquash = none\n",
-		GRACE_S, node, ceph_conf, ceph_id, ns, ceph_dir, ceph_conf, ceph_id);
+		GRACE_S, node, ceph_conf, ceph_id, ns, FENCE_AFTER_S, ceph_dir, ceph_conf, ceph_id);
 	assert_int_equal(fclose(f), 0);
 }
 
@@ -252,6 +259,25 @@ static void test_restart_in_place(void **st)
 	dl_client_end(&y, &sy);
 }
 
+/* POST /api/v1/cluster/takeover of node a to head b until it is no longer
+ * refused for a's recent heartbeat (503, as a notify script retries);
+ * the reply left in *rep, and how many refusals came first. */
+static int takeover_a(struct ctl_http_reply *rep)
+{
+	int refused = 0;
+	uint64_t end = dl_now_ms() + 4 * FENCE_AFTER_S * 1000;
+	for (;;) {
+		ctlt_request(&head_b, "POST", "/api/v1/cluster/takeover", true,
+			     "{\"node\": \"a\"}", rep);
+		if (rep->status != 503 || dl_now_ms() > end)
+			return refused;
+		assert_non_null(strstr(rep->body, "retry_after_ms"));
+		refused++;
+		ctl_http_reply_free(rep);
+		usleep(200 * 1000);
+	}
+}
+
 /* Head a dies for good; head b takes it over. */
 static void test_takeover(void **st)
 {
@@ -266,11 +292,25 @@ static void test_takeover(void **st)
 
 	kill_a();
 	uint64_t killed = dl_now_ms();
+	/* At once: a's heartbeat is too recent; ferryctl says try again. */
+	char cmd[700];
+	snprintf(cmd, sizeof(cmd), "%s --state-dir %s cluster takeover a 2>/dev/null",
+		 FERRYCTL_PATH, state_b);
+	int st_ctl = system(cmd);
+	assert_true(WIFEXITED(st_ctl));
+	assert_int_equal(WEXITSTATUS(st_ctl), 75);
 	struct ctl_http_reply rep;
-	ctlt_request(&head_b, "POST", "/api/v1/cluster/takeover", true, "{\"node\": \"a\"}",
-		     &rep);
-	printf("takeover: %u %s\n", rep.status, rep.body);
+	int refused = takeover_a(&rep);
+	uint64_t taken = dl_now_ms() - killed;
+	printf("takeover after %d refusal(s), %llu ms after the kill: %u %s\n", refused,
+	       (unsigned long long)taken, rep.status, rep.body);
 	assert_int_equal(rep.status, 200);
+	/* Not before fence_after of silence (less a beat's period: the last
+	 * beat may have left just before the kill). */
+	assert_true(refused > 0);
+	assert_true(taken >= FENCE_AFTER_S * 1000 - 600);
+	assert_non_null(strstr(rep.body, "\"taken_over_by\": \"b\""));
+	assert_non_null(strstr(rep.body, "\"already\": false"));
 	assert_non_null(strstr(rep.body, server.hostport)); /* now listening on it */
 	assert_non_null(strstr(rep.body, "\"/export\""));     /* its CephFS session ended */
 	assert_null(strstr(rep.body, "\"error\""));
@@ -317,12 +357,84 @@ static void test_takeover(void **st)
 	assert_true(ctlt_metric(page, "ferry_cluster_epoch{epoch=\"recovery\"}") == 0);
 	assert_true(ctlt_metric(page, "ferry_cluster_epoch{epoch=\"current\"}") >= 3);
 	free(page);
+	/* Again: done already, by b; nothing more happens. */
 	ctlt_request(&head_b, "POST", "/api/v1/cluster/takeover", true, "{\"node\": \"a\"}",
 		     &rep);
+	assert_int_equal(rep.status, 200);
+	assert_non_null(strstr(rep.body, "\"already\": true"));
+	assert_non_null(strstr(rep.body, "\"taken_over_by\": \"b\""));
+	ctl_http_reply_free(&rep);
+	ctlt_request(&head_b, "POST", "/api/v1/cluster/takeover", true,
+		     "{\"node\": \"never-was\"}", &rep);
 	assert_int_equal(rep.status, 404);
 	ctl_http_reply_free(&rep);
 	nfs4c_close(x.fd);
 	dl_client_end(&z, &sz);
+}
+
+/* Whether a's log holds text (grep -F). */
+static bool a_log_has(const char *log, const char *text)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "grep -qF '%s' %s", text, log);
+	return system(cmd) == 0;
+}
+
+/* Head a paused past fence_after (SIGSTOP) is taken over by head b; woken
+ * (SIGCONT), it answers nothing, not even a call that waited in its
+ * socket, finds itself blocklisted and stops.  Its health check failed
+ * meanwhile?  It could not answer at all: paused. */
+static void test_paused_head_fenced(void **st)
+{
+	(void)st;
+	if (server.pid == 0)
+		assert_int_equal(ceph_start(), 0);
+	/* Healthy before: GET /healthz 200. */
+	struct ctl_http_reply rep;
+	ctlt_request(&server, "GET", "/healthz", false, NULL, &rep);
+	assert_int_equal(rep.status, 200);
+	ctl_http_reply_free(&rep);
+	int fd = rpctest_connect(server.hostport);
+	assert_true(fd >= 0);
+	assert_int_equal(kill(server.pid, SIGSTOP), 0);
+	int refused = takeover_a(&rep);
+	printf("paused head a taken over after %d refusal(s): %u %s\n", refused, rep.status,
+	       rep.body);
+	assert_int_equal(rep.status, 200);
+	assert_non_null(strstr(rep.body, "\"already\": false"));
+	ctl_http_reply_free(&rep);
+	/* A call a finds in its socket when it wakes. */
+	struct buf *call = rpctest_build_call(0x5eed, 100003, 4, 0, NULL, NULL, 0);
+	assert_non_null(call);
+	struct xdr_enc e;
+	assert_true(xdr_enc_init(&e, 64, 1024));
+	rpctest_append_record(&e, call->data, call->len);
+	struct buf *rec = xdr_enc_take(&e);
+	assert_int_equal(rpctest_send_raw(fd, rec->data, rec->len), 0);
+	buf_unref(rec);
+	buf_unref(call);
+	char log_a[sizeof(server.log_path)];
+	snprintf(log_a, sizeof(log_a), "%s", server.log_path);
+	assert_int_equal(kill(server.pid, SIGCONT), 0);
+	struct rpctest_reply r;
+	int rc = rpctest_recv_reply(fd, &r, 3000);
+	if (rc == 0)
+		rpctest_reply_release(&r);
+	assert_true(rc != 0); /* no reply: timed out, or closed as it stopped */
+	close(fd);
+	uint64_t end = dl_now_ms() + 15000;
+	while (ferryd_running(&server) && dl_now_ms() < end)
+		usleep(100 * 1000);
+	assert_false(ferryd_running(&server)); /* reaped: server.pid is 0 */
+	/* Fenced by the blocklist, or told by the grace object: either way it
+	 * said so and acknowledged nothing more. */
+	assert_true(a_log_has(log_a, "acknowledging nothing more and stopping"));
+	assert_true(a_log_has(head_b.log_path, "fenced node a: blocklisted"));
+	/* Head a serves again, a new process the blocklist does not name. */
+	assert_int_equal(ceph_start(), 0);
+	ctlt_request(&server, "GET", "/healthz", false, NULL, &rep);
+	assert_int_equal(rep.status, 200);
+	ctl_http_reply_free(&rep);
 }
 
 /* A second process started under head b's node name: the first one
@@ -358,6 +470,7 @@ int main(void)
 		cmocka_unit_test(test_restart_in_place),
 		cmocka_unit_test(test_takeover),
 		cmocka_unit_test(test_delegation_across_heads),
+		cmocka_unit_test(test_paused_head_fenced),
 		cmocka_unit_test(test_same_name_fenced),
 	};
 	return cmocka_run_group_tests(tests, heads_setup, heads_teardown);

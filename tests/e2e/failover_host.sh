@@ -237,8 +237,14 @@ failover() {
 	[ "$move_first" = 1 ] && move_a "$t0"
 	case $kind in
 	ferry)
-		"$FERRYCTL" --state-dir "$work/state-b" --timeout 120000 cluster takeover a
-		rc=$?
+		# Refused with 75 (try again) until a's heartbeat has been silent
+		# for fence_after, as a notify script would see it.
+		while :; do
+			"$FERRYCTL" --state-dir "$work/state-b" --timeout 120000 cluster takeover a
+			rc=$?
+			[ "$rc" = 75 ] || break
+			sleep 0.2
+		done
 		say "ferryctl cluster takeover a exited $rc (+$(since "$t0") s)"
 		[ "$move_first" = 1 ] || move_a "$t0"
 		"$FERRYCTL" --state-dir "$work/state-b" cluster

@@ -298,6 +298,7 @@ run_guest() {
 		# A fresh cluster in the run's namespace, before the server.
 		srv="rm -rf '$work/ceph' && '$minicephfs' start '$work/ceph' --lean-mgr \
 	>'$work/logs/$label.ceph.log' 2>&1 || { echo 'e2e: the Ceph cluster did not start'; exit 1; }
+bash '$top/tests/lib/ceph_fence_caps.sh' '$work/ceph' || { echo 'e2e: cannot give client.ferry osd blocklist'; exit 1; }
 echo \"e2e: Ceph cluster up in \$SECONDS s\"
 $server"
 	fi

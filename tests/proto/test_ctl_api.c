@@ -1,7 +1,8 @@
 /* The control plane's REST API against a running ferryd: a listener's
  * minor range changed under live v4.0 and v4.1 clients, refusals with a
  * message for bad requests, the token, client eviction, the address a
- * v4.0 client is listed with. */
+ * v4.0 client is listed with, the health check (GET /healthz, `ferryctl
+ * health`). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ctl/ctl.h"
@@ -432,6 +434,38 @@ static void test_v40_client_address(void **state)
 	nfs4c_close(fd);
 }
 
+/* A server alone, not clustered, with its loops turning: healthy, as
+ * GET /healthz, `ferryctl health` and ferry_healthy say; a control plane
+ * that does not answer is exit status 2. */
+static void test_healthz(void **state)
+{
+	struct ctl_http_reply r;
+	ctlt_request(&server, "GET", "/healthz", false, NULL, &r);
+	assert_int_equal(r.status, 200);
+	json_t *j = json_loads(r.body, 0, NULL);
+	assert_non_null(j);
+	assert_true(json_is_true(json_object_get(j, "healthy")));
+	assert_int_equal(json_array_size(json_object_get(j, "problems")), 0);
+	json_decref(j);
+	ctl_http_reply_free(&r);
+	expect_refusal("POST", "/healthz", true, "{}", 405, "GET");
+	char cmd[700];
+	snprintf(cmd, sizeof(cmd), "%s --state-dir %s/state health | grep -qx healthy",
+		 FERRYCTL_PATH, server.dir);
+	assert_int_equal(system(cmd), 0);
+	/* Nothing listens on port 1 of loopback. */
+	snprintf(cmd, sizeof(cmd), "%s --server 127.0.0.1:1 health 2>/dev/null", FERRYCTL_PATH);
+	int st = system(cmd);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 2);
+	char *page = ctlt_scrape(&server);
+	assert_true(ctlt_metric(page, "ferry_healthy") == 1);
+	assert_true(ctlt_metric(page, "ferry_event_loops_stuck") == 0);
+	assert_true(ctlt_metric(page, "ferry_rpc_gate_drops_total") == 0);
+	assert_true(ctlt_promtool_ok(page));
+	free(page);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -441,6 +475,7 @@ int main(void)
 		cmocka_unit_test(test_refused_before_the_body),
 		cmocka_unit_test(test_views_and_evict),
 		cmocka_unit_test(test_v40_client_address),
+		cmocka_unit_test(test_healthz),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,6 +1,6 @@
 /* The RPC server in this process, serving a test program over real sockets:
  * concurrency on one connection, outgoing calls with XID routing, graceful
- * stop. */
+ * stop, the gate that drops calls and replies, a stuck loop seen. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +29,7 @@ enum {
 	PROC_CARRY = 3,   /* args: u32; the loop keeps it in prog_state and
 			   * defers; the worker echoes it with on_worker */
 	PROC_DEFER_2 = 4, /* defers on the worker too: a program bug */
+	PROC_BLOCK_LOOP = 5, /* args: milliseconds slept on the event loop itself */
 };
 
 static struct rpc_dispatch_result test_dispatch(struct rpc_request *req, void *ctx)
@@ -70,6 +71,12 @@ static struct rpc_dispatch_result test_dispatch(struct rpc_request *req, void *c
 		return rpc_dispatch_done(RPC_SUCCESS);
 	case PROC_DEFER_2:
 		return rpc_dispatch_defer();
+	case PROC_BLOCK_LOOP:
+		if (!xdr_decode_u32(&req->args, &v))
+			return rpc_dispatch_done(RPC_GARBAGE_ARGS);
+		usleep(v * 1000);
+		xdr_encode_u32(&req->reply, v);
+		return rpc_dispatch_done(RPC_SUCCESS);
 	default:
 		return rpc_dispatch_done(RPC_PROC_UNAVAIL);
 	}
@@ -344,6 +351,59 @@ static void test_graceful_stop_finishes_inflight(void **state)
 	close(fd);
 }
 
+static atomic_bool gate_open = true;
+
+static bool test_gate(void *arg)
+{
+	(void)arg;
+	return atomic_load(&gate_open);
+}
+
+/* Nothing is answered while the gate is shut: neither a call that comes
+ * then, nor one that was being served when it shut; once open again,
+ * calls are answered. */
+static void test_gate_drops_calls_and_replies(void **state)
+{
+	struct fixture *f = *state;
+	rpc_server_set_gate(f->srv, test_gate, NULL);
+	int fd = rpctest_connect(f->hostport);
+	assert_true(fd >= 0);
+	uint32_t v;
+	send_call(fd, 1, PROC_ECHO, 7);
+	assert_int_equal(recv_reply_xid(fd, &v), 1);
+	send_call(fd, 2, PROC_SLEEP, 400); /* on a worker when the gate shuts */
+	usleep(100 * 1000);
+	atomic_store(&gate_open, false);
+	send_call(fd, 3, PROC_ECHO, 8);
+	struct buf *b;
+	assert_int_equal(rpctest_recv_record(fd, &b, 800), -ETIMEDOUT);
+	assert_int_equal(rpc_server_gate_drops(f->srv), 2);
+	atomic_store(&gate_open, true);
+	send_call(fd, 4, PROC_ECHO, 9);
+	assert_int_equal(recv_reply_xid(fd, &v), 4);
+	assert_int_equal(v, 9);
+	close(fd);
+}
+
+/* A loop held in one call past the bound is counted stuck while it is,
+ * and not once it comes round again. */
+static void test_stuck_loop_seen(void **state)
+{
+	struct fixture *f = *state;
+	usleep(600 * 1000); /* every loop has ticked */
+	assert_int_equal(rpc_server_loops_stuck(f->srv, 500), 0);
+	int fd = rpctest_connect(f->hostport);
+	assert_true(fd >= 0);
+	send_call(fd, 1, PROC_BLOCK_LOOP, 1500);
+	usleep(1100 * 1000);
+	assert_int_equal(rpc_server_loops_stuck(f->srv, 500), 1);
+	uint32_t v;
+	assert_int_equal(recv_reply_xid(fd, &v), 1);
+	usleep(600 * 1000);
+	assert_int_equal(rpc_server_loops_stuck(f->srv, 500), 0);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -351,6 +411,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_deferral_keeps_program_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outgoing_call_routed_by_xid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gate_drops_calls_and_replies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stuck_loop_seen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_graceful_stop_finishes_inflight, setup,
 						teardown),
 	};

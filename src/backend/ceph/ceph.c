@@ -550,6 +550,7 @@ const struct backend_ops backend_ceph_ops = {
 	.export_open = cephfs_export_open,
 	.export_close = cephfs_export_close,
 	.end_peer_session = cephfs_end_peer_session,
+	.client_instance = cephfs_client_instance,
 	.root = cephfs_root,
 	.getattr = cephfs_getattr,
 	.object_type = cephfs_object_type,

@@ -305,6 +305,8 @@ int cephfs_session_identity(const char *state_dir, const char *conf, const char 
 			    const char *path, const char *node, char *uuid, size_t cap);
 /* backend_ops.end_peer_session: ends head node's session for this export. */
 int cephfs_end_peer_session(struct backend_export *bex, const char *node);
+/* backend_ops.client_instance: this export's CephFS client, to blocklist. */
+int cephfs_client_instance(struct backend_export *bex, char *out, size_t cap);
 /* Before the mount: ends the session an earlier ferryd left under uuid,
  * and takes uuid for this one. */
 int cephfs_session_reclaim(struct cephfs_export *ex, const char *uuid);

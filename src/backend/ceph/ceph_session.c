@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -151,5 +152,16 @@ int cephfs_end_peer_session(struct backend_export *bex, const char *node)
 		log_error("ceph: %s: cannot end node %s's CephFS session (%s): %s", ex->path, node,
 			  uuid, strerror(-rc));
 	ceph_shutdown(cm);
+	return rc;
+}
+
+int cephfs_client_instance(struct backend_export *bex, char *out, size_t cap)
+{
+	struct cephfs_export *ex = cephfs_export_of(bex);
+	char *addrs = NULL;
+	int rc = ceph_getaddrs(ex->cm, &addrs);
+	if (rc == 0)
+		snprintf(out, cap, "%s", addrs ? addrs : "");
+	free(addrs);
 	return rc;
 }

@@ -19,6 +19,9 @@
 #define NODE_PREFIX "node:"
 #define ADDR_PREFIX "addr:"
 #define INST_PREFIX "inst:"
+#define FENCE_PREFIX "fence:"
+#define TAKEN_PREFIX "taken:"
+#define BEAT_OID "beat"
 
 /* Attempts before a change gives up on heads that keep writing first. */
 enum { GRACE_ATTEMPTS = 64 };
@@ -29,6 +32,9 @@ struct state_cluster_grace {
 	char node[CONFIG_NAME_MAX];
 	uint64_t limit_ms;
 	uint64_t instance; /* this process's, written when it joins */
+	/* The heartbeat object's own I/O context: beats go out while a
+	 * change holds this handle for a long read-modify-write. */
+	rados_ioctx_t beat_io;
 };
 
 /* The object as read. */
@@ -40,7 +46,12 @@ struct grace_db {
 	struct grace_member {
 		struct state_cluster_member m;
 		uint64_t instance; /* the process that joined last under this name */
-		bool removed;
+		bool has_node;	   /* "node:" read: a member; else only a marker */
+		bool removed;	   /* every key of this name goes at the write */
+		/* Taken over by that head (the "taken:" marker), not a member:
+		 * a take-over repeated, or run by a second survivor, sees it
+		 * done. */
+		char taken_by[CONFIG_NAME_MAX];
 	} members[STATE_CLUSTER_MEMBERS_MAX];
 };
 
@@ -87,9 +98,21 @@ static struct grace_member *member(struct grace_db *db, const char *name, size_t
 	return gm;
 }
 
+/* A member of the cluster now: joined, neither removed nor taken over. */
+static bool active(const struct grace_member *gm)
+{
+	return gm->has_node && !gm->removed && !gm->taken_by[0];
+}
+
+static void copy_value(char *dst, size_t cap, const char *v, size_t vl)
+{
+	size_t l = vl < cap - 1 ? vl : cap - 1;
+	memcpy(dst, v, l);
+	dst[l] = '\0';
+}
+
 static int take_entry(struct grace_db *db, const char *k, size_t kl, const char *v, size_t vl)
 {
-	const size_t np = strlen(NODE_PREFIX), ap = strlen(ADDR_PREFIX);
 	if (key_is(k, kl, "current"))
 		return parse_u64(v, vl, &db->current) ? 0 : -EINVAL;
 	if (key_is(k, kl, "recovery"))
@@ -98,27 +121,39 @@ static int take_entry(struct grace_db *db, const char *k, size_t kl, const char 
 		return parse_u64(v, vl, &db->since_ms) ? 0 : -EINVAL;
 	if (key_is(k, kl, "boot"))
 		return parse_u64(v, vl, &db->boot) ? 0 : -EINVAL;
-	const size_t ip = strlen(INST_PREFIX);
-	bool node = kl > np && memcmp(k, NODE_PREFIX, np) == 0;
-	bool addr = kl > ap && memcmp(k, ADDR_PREFIX, ap) == 0;
-	bool inst = kl > ip && memcmp(k, INST_PREFIX, ip) == 0;
-	if (!node && !addr && !inst)
+	static const char *const prefixes[] = {NODE_PREFIX, ADDR_PREFIX, INST_PREFIX, FENCE_PREFIX,
+					       TAKEN_PREFIX};
+	size_t which = sizeof(prefixes) / sizeof(prefixes[0]), skip = 0;
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		skip = strlen(prefixes[i]);
+		if (kl > skip && memcmp(k, prefixes[i], skip) == 0) {
+			which = i;
+			break;
+		}
+	}
+	if (which == sizeof(prefixes) / sizeof(prefixes[0]))
 		return 0; /* not ours to know */
-	size_t skip = node ? np : addr ? ap : ip;
 	struct grace_member *gm = member(db, k + skip, kl - skip, true);
 	if (!gm)
 		return -E2BIG;
-	if (inst) {
-		return parse_u64(v, vl, &gm->instance) ? 0 : -EINVAL;
-	} else if (node) {
+	switch (which) {
+	case 0: /* node: */
+		gm->has_node = true;
 		gm->m.need = memchr(v, 'N', vl) != NULL;
 		gm->m.enforcing = memchr(v, 'E', vl) != NULL;
-	} else {
-		size_t l = vl < STATE_CLUSTER_ADDRS_MAX - 1 ? vl : STATE_CLUSTER_ADDRS_MAX - 1;
-		memcpy(gm->m.addrs, v, l);
-		gm->m.addrs[l] = '\0';
+		return 0;
+	case 1: /* addr: */
+		copy_value(gm->m.addrs, sizeof(gm->m.addrs), v, vl);
+		return 0;
+	case 2: /* inst: */
+		return parse_u64(v, vl, &gm->instance) ? 0 : -EINVAL;
+	case 3: /* fence: */
+		copy_value(gm->m.fence, sizeof(gm->m.fence), v, vl);
+		return 0;
+	default: /* taken: */
+		copy_value(gm->taken_by, sizeof(gm->taken_by), v, vl);
+		return 0;
 	}
-	return 0;
 }
 
 static int grace_read(struct state_cluster_grace *g, struct grace_db *db)
@@ -131,7 +166,7 @@ static int grace_read(struct state_cluster_grace *g, struct grace_db *db)
 	rados_omap_iter_t it = NULL;
 	unsigned char more = 0;
 	int prval = 0;
-	rados_read_op_omap_get_vals2(op, "", "", 2 * STATE_CLUSTER_MEMBERS_MAX + 8, &it, &more,
+	rados_read_op_omap_get_vals2(op, "", "", 5 * STATE_CLUSTER_MEMBERS_MAX + 8, &it, &more,
 				     &prval);
 	int rc = rados_read_op_operate(op, g->io, GRACE_OID, 0);
 	if (rc == 0)
@@ -143,6 +178,11 @@ static int grace_read(struct state_cluster_grace *g, struct grace_db *db)
 		size_t kl, vl;
 		while (rc == 0 && rados_omap_get_next2(it, &k, &v, &kl, &vl) == 0 && k)
 			rc = take_entry(db, k, kl, v, vl);
+		/* Joined again after it was taken over: a member, the marker
+		 * stale (the join that wrote "node:" removes it). */
+		for (size_t i = 0; i < db->n; i++)
+			if (db->members[i].has_node)
+				db->members[i].taken_by[0] = '\0';
 		if (rc == 0 && more)
 			rc = -E2BIG;
 	} else if (rc == -ENOENT) {
@@ -168,7 +208,7 @@ static void grace_view(struct state_cluster_grace *g, const struct grace_db *db,
 	v->since_ms = db->since_ms;
 	for (size_t i = 0; i < db->n; i++) {
 		const struct grace_member *gm = &db->members[i];
-		if (gm->removed)
+		if (!active(gm))
 			continue;
 		v->members++;
 		v->need += gm->m.need;
@@ -182,65 +222,94 @@ static void grace_view(struct state_cluster_grace *g, const struct grace_db *db,
 	}
 }
 
-static void u64_text(char *buf, size_t cap, uint64_t x)
+/* The keys and values of one write: names made into kb, numbers into nb. */
+struct grace_kv {
+	size_t nk, nrm;
+	const char **keys, **vals, **rm;
+	size_t *lens;
+	char (*kb)[sizeof(TAKEN_PREFIX) + CONFIG_NAME_MAX];
+	size_t nkb;
+	char (*nb)[24];
+	size_t nnb;
+};
+
+static const char *kv_key(struct grace_kv *kv, const char *prefix, const char *name)
 {
-	snprintf(buf, cap, "%" PRIu64, x);
+	char *k = kv->kb[kv->nkb++];
+	snprintf(k, sizeof(kv->kb[0]), "%s%s", prefix, name);
+	return k;
 }
 
-/* Writes db whole against the version read (members marked removed are
- * removed).  0, -ECANCELED when another head wrote first, or a negative
+static void kv_set(struct grace_kv *kv, const char *key, const char *val)
+{
+	kv->keys[kv->nk] = key;
+	kv->vals[kv->nk] = val;
+	kv->lens[kv->nk++] = strlen(val);
+}
+
+static void kv_set_u64(struct grace_kv *kv, const char *key, uint64_t x)
+{
+	char *b = kv->nb[kv->nnb++];
+	snprintf(b, sizeof(kv->nb[0]), "%" PRIu64, x);
+	kv_set(kv, key, b);
+}
+
+/* Each name's keys: those of a member, of a marker of its take-over, or
+ * none (removed); the others are removed. */
+static void kv_member(struct grace_kv *kv, const struct grace_member *gm, char *flags)
+{
+	const char *name = gm->m.name;
+	bool is_member = active(gm), marker = !gm->removed && gm->taken_by[0];
+	const char *node = kv_key(kv, NODE_PREFIX, name), *addr = kv_key(kv, ADDR_PREFIX, name);
+	const char *inst = kv_key(kv, INST_PREFIX, name), *fence = kv_key(kv, FENCE_PREFIX, name);
+	const char *taken = kv_key(kv, TAKEN_PREFIX, name);
+	if (is_member) {
+		snprintf(flags, 4, "%s%s", gm->m.need ? "N" : "", gm->m.enforcing ? "E" : "");
+		if (!flags[0])
+			strcpy(flags, "-");
+		kv_set_u64(kv, inst, gm->instance);
+		kv_set(kv, node, flags);
+		kv_set(kv, addr, gm->m.addrs);
+		kv_set(kv, fence, gm->m.fence);
+		kv->rm[kv->nrm++] = taken;
+		return;
+	}
+	kv->rm[kv->nrm++] = node;
+	kv->rm[kv->nrm++] = addr;
+	kv->rm[kv->nrm++] = inst;
+	kv->rm[kv->nrm++] = fence;
+	if (marker)
+		kv_set(kv, taken, gm->taken_by);
+	else
+		kv->rm[kv->nrm++] = taken;
+}
+
+/* Writes db whole against the version read (names marked removed lose
+ * every key).  0, -ECANCELED when another head wrote first, or a negative
  * errno. */
 static int grace_write(struct state_cluster_grace *g, const struct grace_db *db)
 {
-	enum { FIXED = 4 };
-	size_t cap = FIXED + 3 * db->n;
-	const char **keys = calloc(cap, sizeof(*keys)), **vals = calloc(cap, sizeof(*vals));
-	const char **rm = calloc(cap, sizeof(*rm));
-	size_t *lens = calloc(cap, sizeof(*lens));
-	char (*kb)[sizeof(NODE_PREFIX) + CONFIG_NAME_MAX] = calloc(cap, sizeof(*kb));
-	char (*flags)[4] = calloc(cap, sizeof(*flags));
-	char (*insts)[24] = calloc(cap, sizeof(*insts));
-	char fixed[FIXED][24];
+	enum { FIXED = 4, PER_NAME = 5 };
+	size_t cap = FIXED + PER_NAME * db->n;
+	struct grace_kv kv = {
+		.keys = calloc(cap, sizeof(*kv.keys)),
+		.vals = calloc(cap, sizeof(*kv.vals)),
+		.rm = calloc(cap, sizeof(*kv.rm)),
+		.lens = calloc(cap, sizeof(*kv.lens)),
+		.kb = calloc(cap, sizeof(*kv.kb)),
+		.nb = calloc(cap, sizeof(*kv.nb)),
+	};
+	char (*flags)[4] = calloc(db->n + 1, sizeof(*flags));
 	int rc = -ENOMEM;
 	rados_write_op_t op = NULL;
-	if (!keys || !vals || !rm || !lens || !kb || !flags || !insts)
+	if (!kv.keys || !kv.vals || !kv.rm || !kv.lens || !kv.kb || !kv.nb || !flags)
 		goto out;
-	size_t nk = 0, nrm = 0;
-	const char *fixed_keys[FIXED] = {"current", "recovery", "since", "boot"};
-	const uint64_t fixed_vals[FIXED] = {db->current, db->recovery, db->since_ms, db->boot};
-	for (size_t i = 0; i < FIXED; i++) {
-		u64_text(fixed[i], sizeof(fixed[i]), fixed_vals[i]);
-		keys[nk] = fixed_keys[i];
-		vals[nk] = fixed[i];
-		lens[nk++] = strlen(fixed[i]);
-	}
-	for (size_t i = 0; i < db->n; i++) {
-		const struct grace_member *gm = &db->members[i];
-		size_t kn = 3 * i, ka = 3 * i + 1, ki = 3 * i + 2;
-		snprintf(kb[kn], sizeof(kb[kn]), NODE_PREFIX "%s", gm->m.name);
-		snprintf(kb[ka], sizeof(kb[ka]), ADDR_PREFIX "%s", gm->m.name);
-		snprintf(kb[ki], sizeof(kb[ki]), INST_PREFIX "%s", gm->m.name);
-		if (gm->removed) {
-			rm[nrm++] = kb[kn];
-			rm[nrm++] = kb[ka];
-			rm[nrm++] = kb[ki];
-			continue;
-		}
-		u64_text(insts[i], sizeof(insts[i]), gm->instance);
-		keys[nk] = kb[ki];
-		vals[nk] = insts[i];
-		lens[nk++] = strlen(insts[i]);
-		snprintf(flags[i], sizeof(flags[i]), "%s%s", gm->m.need ? "N" : "",
-			 gm->m.enforcing ? "E" : "");
-		if (!flags[i][0])
-			strcpy(flags[i], "-");
-		keys[nk] = kb[kn];
-		vals[nk] = flags[i];
-		lens[nk++] = strlen(flags[i]);
-		keys[nk] = kb[ka];
-		vals[nk] = gm->m.addrs;
-		lens[nk++] = strlen(gm->m.addrs);
-	}
+	kv_set_u64(&kv, "current", db->current);
+	kv_set_u64(&kv, "recovery", db->recovery);
+	kv_set_u64(&kv, "since", db->since_ms);
+	kv_set_u64(&kv, "boot", db->boot);
+	for (size_t i = 0; i < db->n; i++)
+		kv_member(&kv, &db->members[i], flags[i]);
 	op = rados_create_write_op();
 	if (!op)
 		goto out;
@@ -248,9 +317,9 @@ static int grace_write(struct state_cluster_grace *g, const struct grace_db *db)
 		rados_write_op_assert_version(op, db->version);
 	else
 		rados_write_op_create(op, LIBRADOS_CREATE_EXCLUSIVE, NULL);
-	rados_write_op_omap_set(op, keys, vals, lens, nk);
-	if (nrm)
-		rados_write_op_omap_rm_keys(op, rm, nrm);
+	rados_write_op_omap_set(op, kv.keys, kv.vals, kv.lens, kv.nk);
+	if (kv.nrm)
+		rados_write_op_omap_rm_keys(op, kv.rm, kv.nrm);
 	rc = rados_write_op_operate(op, g->io, GRACE_OID, NULL, 0);
 	/* Another head wrote since the read (the version moved on), or
 	 * created the object first. */
@@ -259,13 +328,13 @@ static int grace_write(struct state_cluster_grace *g, const struct grace_db *db)
 out:
 	if (op)
 		rados_release_write_op(op);
-	free(keys);
-	free(vals);
-	free(rm);
-	free(lens);
-	free(kb);
+	free(kv.keys);
+	free(kv.vals);
+	free(kv.rm);
+	free(kv.lens);
+	free(kv.kb);
+	free(kv.nb);
 	free(flags);
-	free(insts);
 	return rc;
 }
 
@@ -282,9 +351,11 @@ enum grace_change {
 };
 
 struct grace_args {
-	const char *addrs;   /* JOIN: NULL keeps */
+	const char *addrs;   /* JOIN, ADDRS: NULL keeps */
+	const char *fence;   /* JOIN, ADDRS: NULL keeps */
 	const char *other;   /* TAKEOVER, REMOVE */
-	char *other_addrs;   /* TAKEOVER: out */
+	struct state_cluster_member *other_was; /* TAKEOVER: out, what other published */
+	char *taken_by;      /* TAKEOVER: out, CONFIG_NAME_MAX, who took other over */
 	uint32_t boot_want;  /* BOOT */
 	uint32_t boot_got;
 };
@@ -293,7 +364,7 @@ static unsigned needing(const struct grace_db *db)
 {
 	unsigned n = 0;
 	for (size_t i = 0; i < db->n; i++)
-		n += !db->members[i].removed && db->members[i].m.need;
+		n += active(&db->members[i]) && db->members[i].m.need;
 	return n;
 }
 
@@ -313,24 +384,35 @@ static void start_epoch(struct grace_db *db)
 static int grace_decide(struct state_cluster_grace *g, struct grace_db *db,
 			enum grace_change what, struct grace_args *a)
 {
-	struct grace_member *me = member(db, g->node, strlen(g->node),
-					 what != GRACE_POLL && what != GRACE_LIST &&
-						 what != GRACE_BOOT);
-	if (!me && what != GRACE_POLL && what != GRACE_LIST && what != GRACE_BOOT)
+	bool joins = what == GRACE_JOIN || what == GRACE_JOIN_NEED;
+	bool looks = what == GRACE_POLL || what == GRACE_LIST || what == GRACE_BOOT;
+	struct grace_member *me = member(db, g->node, strlen(g->node), joins);
+	if (joins && !me)
 		return -E2BIG;
+	if (joins) { /* a member from now on, whatever it was */
+		me->has_node = true;
+		me->removed = false;
+		me->taken_by[0] = '\0';
+	} else if (!looks && (!me || !active(me))) {
+		return -ESTALE; /* taken over or removed: it changes nothing more */
+	}
 	struct grace_member *other = NULL;
 	if (what == GRACE_TAKEOVER || what == GRACE_REMOVE) {
 		if (strcmp(a->other, g->node) == 0)
 			return -EINVAL;
 		other = member(db, a->other, strlen(a->other), false);
-		if (!other)
+		if (!other || other->removed || (!active(other) && !other->taken_by[0]))
 			return -ENOENT;
+		if (what == GRACE_TAKEOVER && !active(other)) {
+			snprintf(a->taken_by, CONFIG_NAME_MAX, "%s", other->taken_by);
+			return -EALREADY;
+		}
 	}
 	if (db->recovery && g->limit_ms && wall_ms() > db->since_ms + g->limit_ms) {
 		/* A member that died needing grace, or one whose clients take
 		 * longer than any grace time: nobody waits for it longer. */
 		for (size_t i = 0; i < db->n; i++)
-			if (!db->members[i].removed && db->members[i].m.need) {
+			if (active(&db->members[i]) && db->members[i].m.need) {
 				log_warn("state: cluster grace of epoch %" PRIu64
 					 " is %" PRIu64 " ms old; lifting it although %s "
 					 "still needs it",
@@ -355,8 +437,9 @@ static int grace_decide(struct state_cluster_grace *g, struct grace_db *db,
 		me->m.need = false;
 		break;
 	case GRACE_TAKEOVER:
-		snprintf(a->other_addrs, STATE_CLUSTER_ADDRS_MAX, "%s", other->m.addrs);
-		other->removed = true;
+		*a->other_was = other->m;
+		/* A marker, not a member: who took it over stays readable. */
+		snprintf(other->taken_by, sizeof(other->taken_by), "%s", g->node);
 		me->m.need = true;
 		start_epoch(db);
 		break;
@@ -372,15 +455,27 @@ static int grace_decide(struct state_cluster_grace *g, struct grace_db *db,
 	case GRACE_ADDRS:
 		break;
 	}
-	if ((what == GRACE_JOIN || what == GRACE_JOIN_NEED || what == GRACE_ADDRS) && a->addrs)
-		snprintf(me->m.addrs, sizeof(me->m.addrs), "%s", a->addrs);
+	if (joins || what == GRACE_ADDRS) {
+		if (a->addrs)
+			snprintf(me->m.addrs, sizeof(me->m.addrs), "%s", a->addrs);
+		if (a->fence)
+			snprintf(me->m.fence, sizeof(me->m.fence), "%s", a->fence);
+	}
 	if (db->recovery && needing(db) == 0) { /* nobody needs it: lifted */
 		db->recovery = 0;
 		db->since_ms = 0;
 	}
-	if (me)
+	if (me && active(me))
 		me->m.enforcing = db->recovery != 0;
 	return 0;
+}
+
+static bool same_member(const struct grace_member *a, const struct grace_member *b)
+{
+	return !b->removed && a->has_node == b->has_node && a->m.need == b->m.need &&
+	       a->instance == b->instance && a->m.enforcing == b->m.enforcing &&
+	       strcmp(a->m.addrs, b->m.addrs) == 0 && strcmp(a->m.fence, b->m.fence) == 0 &&
+	       strcmp(a->taken_by, b->taken_by) == 0;
 }
 
 static bool same_db(const struct grace_db *a, const struct grace_db *b)
@@ -389,10 +484,7 @@ static bool same_db(const struct grace_db *a, const struct grace_db *b)
 	    a->since_ms != b->since_ms || a->boot != b->boot || a->n != b->n)
 		return false;
 	for (size_t i = 0; i < a->n; i++)
-		if (b->members[i].removed || a->members[i].m.need != b->members[i].m.need ||
-		    a->members[i].instance != b->members[i].instance ||
-		    a->members[i].m.enforcing != b->members[i].m.enforcing ||
-		    strcmp(a->members[i].m.addrs, b->members[i].m.addrs) != 0)
+		if (!same_member(&a->members[i], &b->members[i]))
 			return false;
 	return true;
 }
@@ -428,7 +520,7 @@ static int grace_change(struct state_cluster_grace *g, enum grace_change what,
 		if (list) {
 			*nlist = 0;
 			for (size_t i = 0; i < want->n && *nlist < max; i++)
-				if (!want->members[i].removed)
+				if (active(&want->members[i]))
 					list[(*nlist)++] = want->members[i].m;
 		}
 		if (!same && want->recovery && !db->recovery)
@@ -469,6 +561,14 @@ int state_cluster_grace_open(const struct state_cluster_options *c,
 		free(g);
 		return rc;
 	}
+	rc = rados_ioctx_create2(g->cluster, rados_ioctx_get_id(g->io), &g->beat_io);
+	if (rc) {
+		log_error("state: cluster heartbeat: cannot open the pool: %s", strerror(-rc));
+		state_rados_close(g->cluster, g->io);
+		free(g);
+		return rc;
+	}
+	rados_ioctx_set_namespace(g->beat_io, c->rados_namespace[0] ? c->rados_namespace : NULL);
 	*out = g;
 	return 0;
 }
@@ -477,6 +577,7 @@ void state_cluster_grace_close(struct state_cluster_grace *g)
 {
 	if (!g)
 		return;
+	rados_ioctx_destroy(g->beat_io);
 	state_rados_close(g->cluster, g->io);
 	free(g);
 }
@@ -506,10 +607,12 @@ int state_cluster_grace_poll(struct state_cluster_grace *g, struct state_cluster
 }
 
 int state_cluster_grace_takeover(struct state_cluster_grace *g, const char *node,
-				 char *addrs, struct state_cluster_grace_view *v)
+				 struct state_cluster_member *was, char *taken_by,
+				 struct state_cluster_grace_view *v)
 {
-	struct grace_args a = {.other = node, .other_addrs = addrs};
-	addrs[0] = '\0';
+	struct grace_args a = {.other = node, .other_was = was, .taken_by = taken_by};
+	memset(was, 0, sizeof(*was));
+	taken_by[0] = '\0';
 	return grace_change(g, GRACE_TAKEOVER, &a, v, NULL, 0, NULL);
 }
 
@@ -538,13 +641,83 @@ int state_cluster_grace_list(struct state_cluster_grace *g, struct state_cluster
 }
 
 int state_cluster_grace_publish(struct state_cluster_grace *g, const char *addrs,
-				struct state_cluster_grace_view *v)
+				const char *fence, struct state_cluster_grace_view *v)
 {
-	struct grace_args a = {.addrs = addrs};
+	struct grace_args a = {.addrs = addrs, .fence = fence};
 	return grace_change(g, GRACE_ADDRS, &a, v, NULL, 0, NULL);
 }
 
 uint64_t state_cluster_grace_instance(const struct state_cluster_grace *g)
 {
 	return g->instance;
+}
+
+int state_cluster_grace_addrs(struct state_cluster_grace *g, char *out, size_t cap)
+{
+	char *addrs = NULL;
+	int rc = rados_getaddrs(g->cluster, &addrs);
+	if (rc == 0)
+		snprintf(out, cap, "%s", addrs ? addrs : "");
+	free(addrs);
+	return rc;
+}
+
+int state_cluster_grace_blocklist(struct state_cluster_grace *g, const char *addr,
+				  uint32_t seconds)
+{
+	char a[STATE_CLUSTER_ADDRS_MAX];
+	snprintf(a, sizeof(a), "%s", addr); /* the call takes a char * */
+	return rados_blocklist_add(g->cluster, a, seconds);
+}
+
+int state_cluster_grace_beat(struct state_cluster_grace *g, uint64_t count)
+{
+	char val[48];
+	int vl = snprintf(val, sizeof(val), "%" PRIu64 ".%" PRIu64, g->instance, count);
+	const char *key = g->node, *vals[1] = {val};
+	size_t lens[1] = {(size_t)vl};
+	rados_write_op_t op = rados_create_write_op();
+	if (!op)
+		return -ENOMEM;
+	/* One key of its own: heads beating at once do not collide. */
+	rados_write_op_omap_set(op, &key, vals, lens, 1);
+	int rc = rados_write_op_operate(op, g->beat_io, BEAT_OID, NULL, 0);
+	rados_release_write_op(op);
+	return rc;
+}
+
+int state_cluster_grace_beats(struct state_cluster_grace *g,
+			      void (*each)(void *arg, const char *node, const char *beat),
+			      void *arg)
+{
+	rados_read_op_t op = rados_create_read_op();
+	if (!op)
+		return -ENOMEM;
+	rados_omap_iter_t it = NULL;
+	unsigned char more = 0;
+	int prval = 0;
+	rados_read_op_omap_get_vals2(op, "", "", STATE_CLUSTER_MEMBERS_MAX, &it, &more, &prval);
+	int rc = rados_read_op_operate(op, g->beat_io, BEAT_OID, 0);
+	if (rc == 0)
+		rc = prval;
+	if (rc == 0) {
+		char *k, *v;
+		size_t kl, vl;
+		while (rados_omap_get_next2(it, &k, &v, &kl, &vl) == 0 && k) {
+			char node[CONFIG_NAME_MAX], beat[48];
+			if (kl >= sizeof(node) || vl >= sizeof(beat))
+				continue;
+			memcpy(node, k, kl);
+			node[kl] = '\0';
+			memcpy(beat, v, vl);
+			beat[vl] = '\0';
+			each(arg, node, beat);
+		}
+	} else if (rc == -ENOENT) {
+		rc = 0; /* no head has beaten yet */
+	}
+	if (it)
+		rados_omap_get_end(it);
+	rados_release_read_op(op);
+	return rc;
 }

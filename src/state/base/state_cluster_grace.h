@@ -19,7 +19,17 @@
  *   "inst:<name>"   a random number of the process that joined last under
  *                   that name: a head that finds another number there (a
  *                   second process under its name) or no entry (it was
- *                   taken over or removed) knows it must stop.
+ *                   taken over or removed) knows it must stop;
+ *   "fence:<name>"  the addresses of a member's RADOS and CephFS client
+ *                   instances, space-separated: what a head taking it over
+ *                   blocklists, so that it changes nothing more;
+ *   "taken:<name>"  the head that took member <name> over (its other keys
+ *                   are gone): a take-over repeated, or run by a second
+ *                   survivor, finds it done.  A join under that name
+ *                   removes it.
+ * Beside it, object "beat" holds one key per head, "<instance>.<count>",
+ * rewritten every look (state_cluster_grace_beat): other heads see a head
+ * alive while the value changes.
  * A head that restarts with records joins needing grace: if the cluster
  * is not in grace a new grace epoch starts (recovery = current, current
  * + 1).  Every member that learns the cluster is in grace enforces it.
@@ -91,10 +101,11 @@ void state_cluster_grace_set_limit(struct state_cluster_grace *g, uint64_t ms);
 int state_cluster_grace_join(struct state_cluster_grace *g, bool need, const char *addrs,
 			     struct state_cluster_grace_view *v);
 
-/* The addresses this node serves (a member from now on).  0 or a
- * negative errno. */
+/* The addresses this node serves and, when fence is not NULL, those of
+ * its storage clients (what a take-over blocklists).  0, -ESTALE when
+ * this node is no longer a member, or a negative errno. */
 int state_cluster_grace_publish(struct state_cluster_grace *g, const char *addrs,
-				struct state_cluster_grace_view *v);
+				const char *fence, struct state_cluster_grace_view *v);
 
 /* This node needs grace no longer; the last to say so lifts it for the
  * cluster.  0 or a negative errno. */
@@ -105,12 +116,16 @@ int state_cluster_grace_done(struct state_cluster_grace *g, struct state_cluster
  * 0 or a negative errno. */
 int state_cluster_grace_poll(struct state_cluster_grace *g, struct state_cluster_grace_view *v);
 
-/* This node takes over member node (not itself): node's entry goes, this
- * node needs grace (for node's clients, whose records it now holds), and
- * *addrs (STATE_CLUSTER_ADDRS_MAX) gets the addresses node served.
- * -ENOENT when node is not a member, -EINVAL when it is this node. */
+/* This node takes over member node (not itself): node's entry becomes a
+ * marker naming this node, this node needs grace (for node's clients,
+ * whose records it now holds), and *was gets what node published (its
+ * addresses, its storage clients).  -EALREADY when node was taken over
+ * already (taken_by, CONFIG_NAME_MAX, names by whom: perhaps this node),
+ * -ENOENT when node is neither a member nor taken over, -EINVAL when it
+ * is this node, -ESTALE when this node is no longer a member. */
 int state_cluster_grace_takeover(struct state_cluster_grace *g, const char *node,
-				 char *addrs, struct state_cluster_grace_view *v);
+				 struct state_cluster_member *was, char *taken_by,
+				 struct state_cluster_grace_view *v);
 
 /* Removes member node (a head that will not come back); when it was the
  * last to need grace, grace is lifted.  -ENOENT when not a member. */
@@ -125,5 +140,28 @@ int state_cluster_grace_boot(struct state_cluster_grace *g, uint32_t want, uint3
  * negative errno; *v the epochs. */
 int state_cluster_grace_list(struct state_cluster_grace *g, struct state_cluster_member *list,
 			     size_t max, size_t *n, struct state_cluster_grace_view *v);
+
+/* This handle's RADOS client instance, as blocklisting names it, into
+ * out.  0 or a negative errno. */
+int state_cluster_grace_addrs(struct state_cluster_grace *g, char *out, size_t cap);
+
+/* Blocklists one RADOS client instance (ADDR:PORT/NONCE) for seconds:
+ * the OSDs refuse its operations from then on (-EBLOCKLISTED).  Needs the
+ * monitor capability `allow command "osd blocklist"`.  0 or a negative
+ * errno. */
+int state_cluster_grace_blocklist(struct state_cluster_grace *g, const char *addr,
+				  uint32_t seconds);
+
+/* This head's heartbeat number count, written to object "beat".  Safe
+ * beside a change on another thread.  0 or a negative errno
+ * (-EBLOCKLISTED: this head was fenced). */
+int state_cluster_grace_beat(struct state_cluster_grace *g, uint64_t count);
+
+/* Calls each with every head's last heartbeat ("<instance>.<count>").
+ * 0 or a negative errno.  Safe beside a change on another thread, not
+ * beside another beats call. */
+int state_cluster_grace_beats(struct state_cluster_grace *g,
+			      void (*each)(void *arg, const char *node, const char *beat),
+			      void *arg);
 
 #endif

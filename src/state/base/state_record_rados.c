@@ -250,3 +250,14 @@ int state_record_store_rados_drop(struct state_record_store *rs)
 	int rc = rados_remove(rr->io, rr->oid);
 	return rc == -ENOENT ? 0 : rc;
 }
+
+int state_record_store_rados_addrs(struct state_record_store *rs, char *out, size_t cap)
+{
+	struct record_rados *rr = record_rados_of(rs);
+	char *addrs = NULL;
+	int rc = rados_getaddrs(rr->cluster, &addrs);
+	if (rc == 0)
+		snprintf(out, cap, "%s", addrs ? addrs : "");
+	free(addrs);
+	return rc;
+}

@@ -69,4 +69,8 @@ int state_record_store_rados_open(const struct state_cluster_options *c,
  * errno. */
 int state_record_store_rados_drop(struct state_record_store *rs);
 
+/* A rados store's RADOS client instance, as blocklisting names it.  Only
+ * for a store of state_record_store_rados_open.  0 or a negative errno. */
+int state_record_store_rados_addrs(struct state_record_store *rs, char *out, size_t cap);
+
 #endif

@@ -29,6 +29,7 @@ void state_options_from_config(struct state_options *o, const struct ferry_confi
 	snprintf(c->rados_pool, sizeof(c->rados_pool), "%s", cfg->cluster_rados_pool);
 	snprintf(c->rados_namespace, sizeof(c->rados_namespace), "%s",
 		 cfg->cluster_rados_namespace);
+	c->fence_after_ms = cfg->cluster_fence_after_s * 1000u;
 	o->lease_ms = cfg->lease_time_s * 1000u;
 	o->grace_ms = cfg->grace_time_s * 1000u;
 	o->cb_timeout_ms = cfg->callback_timeout_ms ? cfg->callback_timeout_ms : 5000;
