@@ -198,7 +198,7 @@ trap '[ -n "$keep_logs" ] && mkdir -p "$keep_logs" && cp -a "$work/logs/." "$kee
 mkdir -p "$work/export" "$work/state" "$work/logs"
 backend=${FERRY_E2E_BACKEND:-local}
 # The fail-over run's heads share a CephFS.
-[ "${FERRY_E2E_ONLY:-}" = failover ] && backend=ceph
+case ${FERRY_E2E_ONLY:-} in failover | ha) backend=ceph ;; esac
 case $backend in
 local)
 	export_lines="path = $work/export"
@@ -579,6 +579,84 @@ if [ "${FERRY_E2E_ONLY:-}" = failover ]; then
 	echo "e2e: failover: $(printf '%-20s %-14s %-14s %-5s %-7s %s' server 'longest stall' \
 		'stalls > 1 s' lost acked run)"
 	for line in "${failover_summary[@]}"; do echo "e2e: failover: $line"; done
+	[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
+	exit $failed
+fi
+
+# Fail-over with nobody at the keyboard (FERRY_E2E_ONLY=ha; guest/ha.sh
+# beside ha_host.sh, one boot with a cluster of its own): three heads in
+# network namespaces of their own on one bridge, keepalived with
+# dist/keepalived's files on each, the guest writing with fsync and holding
+# locks through two service addresses while the host does each scenario
+# to a head: kill (ferryd SIGKILL), loss (ferryd and keepalived SIGKILL, the
+# link down), pause (ferryd SIGSTOP for FERRY_E2E_HA_PAUSE s, default 30),
+# partition (the head off the bridge as long), rolling (each ferryd
+# restarted in turn).  FERRY_E2E_HA_SCENARIOS (default: kill and loss, all
+# five in the full stage) chooses them.  One line per scenario:
+#   ha ferry SCENARIO: longest stall S s, io errors N, acked lost N, locks kept yes|no, acked after fence N
+# "acked after fence": WRITE and COMMIT replies with NFS4_OK that the head
+# taken over sent after a survivor's notify script adopted it (captured in
+# the head's namespace).  Ferry's run fails on a stall over
+# FERRY_E2E_HA_MAX_STALL s (default 10), any I/O error, any acknowledged
+# write lost, a lock not kept, or any write acknowledged after the fence.
+ha_run() {
+	local label=ha-ferry out=$work/logs/ha-ferry-out dir=$work/logs/ha-ferry
+	local max=${FERRY_E2E_HA_MAX_STALL:-10} scenarios scn lock_tool
+	scenarios=${FERRY_E2E_HA_SCENARIOS:-kill,loss}
+	[ "${FERRY_FULL:-0}" = 1 ] && scenarios=${FERRY_E2E_HA_SCENARIOS:-kill,loss,pause,partition,rolling}
+	lock_tool=${FERRY_LOCK_TOOL:-$top/build/tests/lock_tool}
+	[ -x "$lock_tool" ] || { echo "e2e: ha: $lock_tool not built" >&2; failed=1; return; }
+	local t
+	for t in keepalived socat dumpcap tshark; do
+		command -v "$t" >/dev/null || { echo "e2e: ha: no $t (scripts/deps.sh test)"; failed=1; return; }
+	done
+	mkdir -p "$out" "$dir"
+	local saved=$server
+	server="FERRYD='$ferryd' FERRYCTL='$ferryctl' KEEPALIVED_DIR='$top/dist/keepalived' \
+PAUSE='${FERRY_E2E_HA_PAUSE:-30}' exec '$top/tests/e2e/ha_host.sh' '$dir' '$work/ceph' '$out'"
+	run_guest "$label" 4.1 "$top/tests/e2e/guest/ha.sh" "" --outdir "$out" \
+		--file "$top/tests/e2e/guest/acked_writes.sh" --file "$lock_tool" \
+		--timeout 3600 --ready-timeout 600 -- "scenarios=$scenarios"
+	server=$saved
+	grep -h 'ha-host:' "$work/logs/$label.server.log" 2>/dev/null | sed "s/^/e2e: $label: /"
+	for scn in ${scenarios//,/ }; do
+		local stall=? errors=? lost=? locks=? resumed=0 fenced=0 kv n
+		if [ -s "$out/ha-$scn.result" ]; then
+			for kv in $(cat "$out/ha-$scn.result"); do
+				case $kv in
+				stall=* | errors=* | lost=* | locks=* | resumed=*) eval "${kv%%=*}=\${kv#*=}" ;;
+				esac
+			done
+		fi
+		if [ -s "$dir/ha-$scn.host" ]; then
+			fenced=$(awk '$1 == "acked_after_fence" { n += $3 } END { print n + 0 }' "$dir/ha-$scn.host")
+		else
+			fenced=?
+		fi
+		echo "ha ferry $scn: longest stall $stall s, io errors $errors, acked lost $lost, locks kept $locks, acked after fence $fenced"
+		local why=()
+		if [ ! -s "$out/ha-$scn.result" ]; then
+			why+=("the guest gave no result")
+		else
+			[ "$resumed" = 1 ] || why+=("the writes did not go on")
+			awk -v s="$stall" -v m="$max" 'BEGIN { exit !(s + 0 < m + 0) }' ||
+				why+=("stall $stall s, not under $max s")
+			[ "$errors" = 0 ] || why+=("$errors I/O errors")
+			[ "$lost" = 0 ] || why+=("$lost acknowledged writes lost")
+			[ "$locks" = yes ] || why+=("locks not kept")
+		fi
+		[ "$fenced" = 0 ] || why+=("$fenced writes acknowledged after the fence")
+		if [ ${#why[@]} -gt 0 ]; then
+			echo "e2e: $label $scn FAILED: $(printf '%s; ' "${why[@]}" | sed 's/; $//')"
+			failed=1
+		fi
+	done
+}
+if [ "${FERRY_E2E_ONLY:-}" = ha ]; then
+	ferryctl=${FERRYCTL:-$top/build/ferryctl}
+	case $ferryctl in /*) ;; *) ferryctl=$PWD/$ferryctl ;; esac
+	[ -x "$ferryctl" ] || { echo "e2e: $ferryctl not built" >&2; exit 1; }
+	ha_run
 	[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
 	exit $failed
 fi
