@@ -43,17 +43,30 @@
 # counted afterwards (ha-SCENARIO.host: fence times from the survivors'
 # notify logs).
 #
+# KIND=ganesha runs NFS-Ganesha instead (GANESHA, GANESHA_GRACE,
+# GANESHA_LIB as in failover_host.sh): ganesha.nfsd per head with
+# RecoveryBackend rados_cluster (node ids a, b, c) and a FSAL_CEPH export,
+# keepalived from the same template with two scripts of this rig in place
+# of Ferry's: the check says whether ganesha.nfsd runs and is not stopped,
+# the notify script only logs, for NFS-Ganesha has no take-over: keepalived
+# moves the address, and nobody starts the failed node's instance again;
+# and without nopreempt, so that an address returns to its own head.
+#
 # Usage: ha_host.sh WORK CEPH_DIR OUTDIR
-# Environment: FERRYD, FERRYCTL, KEEPALIVED_DIR (dist/keepalived), SUBNET
-# (default 192.168.79), PAUSE (default 30).
+# Environment: KIND (ferry or ganesha, default ferry), FERRYD, FERRYCTL,
+# KEEPALIVED_DIR (dist/keepalived), SUBNET (default 192.168.79), PAUSE
+# (default 30).
 set -uo pipefail
 work=$1 ceph=$2 out=$3
 conf=$ceph/ceph.conf
 subnet=${SUBNET:-192.168.79}
 pause=${PAUSE:-30}
+kind=${KIND:-ferry}
+srvname=ferryd
+[ "$kind" = ganesha ] && srvname=ganesha.nfsd
 port=2049
 nodes=(a b c)
-declare -A ip vip vrid ns ferryd_pid kad_pid
+declare -A ip vip vrid ns srv_pid kad_pid
 i=1
 for n in "${nodes[@]}"; do
 	ip[$n]=$subnet.$((10 + i))
@@ -156,18 +169,86 @@ rados_namespace = $radosns
 CONF
 }
 ctl() { local n=$1; shift; "$FERRYCTL" --state-dir "$work/state-$n" "$@"; }
+ganesha_conf() { # NODE
+	local n=$1
+	mkdir -p "$work/ganesha-$n"
+	cat >"$work/ganesha-$n.conf" <<CONF
+NFS_CORE_PARAM {
+	Protocols = 4;
+	NFS_Port = $port;
+	Bind_Addr = ${vip[$n]};
+	Enable_NLM = false;
+	Enable_RQUOTA = false;
+	Enable_UDP = false;
+}
+NFSV4 {
+	Minor_Versions = 1, 2;
+	RecoveryBackend = rados_cluster;
+	Only_Numeric_Owners = true;
+	Delegations = false;
+}
+RADOS_KV {
+	ceph_conf = "$conf";
+	userid = ferry;
+	pool = ferry;
+	namespace = $radosns;
+	nodeid = $n;
+}
+EXPORT {
+	Export_Id = 1;
+	Path = "/";
+	Pseudo = /export;
+	Protocols = 4;
+	Transports = TCP;
+	Access_Type = RW;
+	Squash = No_Root_Squash;
+	SecType = sys;
+	FSAL {
+		Name = CEPH;
+		User_Id = "ferry";
+		Filesystem = "ferryfs";
+	}
+}
+CEPH {
+	Ceph_Conf = "$conf";
+}
+NFS_KRB5 {
+	Active_krb5 = false;
+	CCacheDir = "$work/ganesha-$n";
+}
+LOG {
+	Default_Log_Level = EVENT;
+}
+CONF
+}
+grace() {
+	env ${GANESHA_LIB:+LD_LIBRARY_PATH="$GANESHA_LIB"} "$GANESHA_GRACE" \
+		--cephconf "$conf" --userid ferry --pool ferry --ns "$radosns" "$@"
+}
 start_ferryd() { # NODE
 	local n=$1
+	if [ "$kind" = ganesha ]; then
+		ganesha_conf "$n"
+		ip netns exec "${ns[$n]}" "$GANESHA" -F -L "$work/head-$n.log" -p "$work/ganesha-$n.pid" \
+			-f "$work/ganesha-$n.conf" >>"$work/head-$n.out" 2>&1 &
+		srv_pid[$n]=$!
+		return
+	fi
 	ferry_conf "$n"
 	ip netns exec "${ns[$n]}" "$FERRYD" --config "$work/ferryd-$n.conf" >>"$work/head-$n.log" 2>&1 &
-	ferryd_pid[$n]=$!
+	srv_pid[$n]=$!
 }
 # ferryd answers on its control plane (it is up, joined the cluster).
 wait_ferryd() { # NODE SECONDS
 	local n=$1 t
 	for ((t = 0; t < $2 * 5; t++)); do
-		ctl "$n" --timeout 2000 cluster >/dev/null 2>&1 && return 0
-		kill -0 "${ferryd_pid[$n]}" 2>/dev/null || return 1
+		if [ "$kind" = ganesha ]; then
+			# NFS-Ganesha's listener shows as [::ffff:ADDR]:PORT.
+			in_ns "$n" ss -Htln "sport = :$port" | grep -qE "${vip[$n]}\]?:$port" && return 0
+		else
+			ctl "$n" --timeout 2000 cluster >/dev/null 2>&1 && return 0
+		fi
+		kill -0 "${srv_pid[$n]}" 2>/dev/null || return 1
 		sleep 0.2
 	done
 	return 1
@@ -180,17 +261,54 @@ bin=$work/bin
 mkdir -p "$bin" && chmod 0755 "$bin"
 cp "$KEEPALIVED_DIR/ferry-keepalived-check" "$KEEPALIVED_DIR/ferry-keepalived-notify" "$bin/" &&
 	chmod 0755 "$bin"/ferry-keepalived-* || broken "cannot copy the keepalived scripts"
+# NFS-Ganesha's: healthy while ganesha.nfsd runs and is not stopped (its
+# pid file names it); the notify script logs as Ferry's does, and does
+# nothing else.
+cat >"$bin/ganesha-check" <<'SH'
+#!/bin/sh
+# --run-dir DIR PIDFILE (the template's script line)
+[ "$1" = --run-dir ] && shift 2
+pid=$(cat "$1" 2>/dev/null) && [ -n "$pid" ] || exit 1
+state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$pid/status" 2>/dev/null)
+[ -n "$state" ] && [ "$state" != T ] && [ "$state" != Z ]
+SH
+cat >"$bin/ganesha-notify" <<'SH'
+#!/bin/sh
+# LOG --run-dir DIR NODE ADDR PIDFILE (the template's notify_master line)
+echo "$(date +%s.%N) ganesha-keepalived: master of $5 ($4): NFS-Ganesha has no take-over" >>"$1"
+SH
+chmod 0755 "$bin/ganesha-check" "$bin/ganesha-notify"
+healthy() { # NODE
+	if [ "$kind" = ganesha ]; then
+		"$bin/ganesha-check" "$work/ganesha-$1.pid"
+	else
+		in_ns "$1" "$bin/ferry-keepalived-check" --run-dir "$work/run-$1" "$FERRYCTL" --state-dir "$work/state-$1"
+	fi
+}
 # The template's two site blocks replaced, everything else as shipped.
 render_keepalived() { # NODE
 	local n=$1 m
-	{
-		echo "\$IFACE=eth0"
-		echo "\$CHECK=$bin/ferry-keepalived-check"
-		echo "\$NOTIFY=$bin/ferry-keepalived-notify --log $work/notify-$n.log"
-		echo "\$RUN_DIR=$work/run-$n"
-		echo "\$FERRYCTL=$FERRYCTL"
-		echo "\$FERRYCTL_OPTS=--state-dir $work/state-$n"
-	} >"$work/site-$n"
+	if [ "$kind" = ganesha ]; then
+		# The template passes "--run-dir DIR NODE ADDR FERRYCTL OPTIONS"
+		# to the notify script and "FERRYCTL OPTIONS" to the check.
+		{
+			echo "\$IFACE=eth0"
+			echo "\$CHECK=$bin/ganesha-check"
+			echo "\$NOTIFY=$bin/ganesha-notify $work/notify-$n.log"
+			echo "\$RUN_DIR=$work/run-$n"
+			echo "\$FERRYCTL=$work/ganesha-$n.pid"
+			echo "\$FERRYCTL_OPTS="
+		} >"$work/site-$n"
+	else
+		{
+			echo "\$IFACE=eth0"
+			echo "\$CHECK=$bin/ferry-keepalived-check"
+			echo "\$NOTIFY=$bin/ferry-keepalived-notify --log $work/notify-$n.log"
+			echo "\$RUN_DIR=$work/run-$n"
+			echo "\$FERRYCTL=$FERRYCTL"
+			echo "\$FERRYCTL_OPTS=--state-dir $work/state-$n"
+		} >"$work/site-$n"
+	fi
 	for m in "${nodes[@]}"; do
 		printf '$NODE=%s\n$VRID=%s\n$ADDR=%s/32\n$PRIORITY=100\n@%s $PRIORITY=150\n$FERRY_ADDRESS\n\n' \
 			"$m" "${vrid[$m]}" "${vip[$m]}" "$m"
@@ -200,6 +318,10 @@ render_keepalived() { # NODE
 		/^# ---- site:/ { print; while ((getline l < site) > 0) print l; skip = 1; next }
 		/^# ---- end of/ { skip = 0 }
 		!skip { print }' "$KEEPALIVED_DIR/keepalived.conf" >"$work/keepalived-$n.conf"
+	# NFS-Ganesha: the address goes back to its own head as soon as that
+	# head is healthy again (preemption): no other head holds its
+	# clients' state, so nothing is gained by leaving it elsewhere.
+	[ "$kind" = ganesha ] && sed -i '/^[[:space:]]*nopreempt/d' "$work/keepalived-$n.conf"
 }
 start_keepalived() { # NODE
 	local n=$1
@@ -222,7 +344,12 @@ holders() { local n s=; for n in "${nodes[@]}"; do s+="${vip[$n]}@$(holder "${vi
 
 start_all() {
 	local n t
-	for n in "${nodes[@]}"; do start_ferryd "$n"; done
+	# NFS-Ganesha's clientids carry the second its server started in:
+	# one head per second.
+	for n in "${nodes[@]}"; do
+		start_ferryd "$n"
+		[ "$kind" = ganesha ] && sleep 1.2
+	done
 	for n in "${nodes[@]}"; do
 		wait_ferryd "$n" 120 || { tail -n 20 "$work/head-$n.log"; broken "head $n did not start"; }
 	done
@@ -231,7 +358,7 @@ start_all() {
 	# address to the first healthy one.
 	for n in "${nodes[@]}"; do
 		for ((t = 0; t < 60; t++)); do
-			in_ns "$n" "$bin/ferry-keepalived-check" "$FERRYCTL" --state-dir "$work/state-$n" && break
+			healthy "$n" && break
 			sleep 1
 		done
 	done
@@ -254,11 +381,11 @@ stop_all() {
 	done
 	for n in "${nodes[@]}"; do
 		[ -n "${kad_pid[$n]:-}" ] && wait "${kad_pid[$n]}" 2>/dev/null
-		kill -CONT "${ferryd_pid[$n]}" 2>/dev/null
-		kill -TERM "${ferryd_pid[$n]}" 2>/dev/null
+		kill -CONT "${srv_pid[$n]}" 2>/dev/null
+		kill -TERM "${srv_pid[$n]}" 2>/dev/null
 	done
 	for n in "${nodes[@]}"; do
-		wait "${ferryd_pid[$n]}" 2>/dev/null
+		wait "${srv_pid[$n]}" 2>/dev/null
 		# A killed keepalived leaves its addresses behind.
 		in_ns "$n" ip -o -4 addr show dev eth0 | awk '{ print $4 }' | grep -v "^${ip[$n]}/" |
 			while read -r a; do in_ns "$n" ip addr del "$a" dev eth0; done
@@ -328,26 +455,26 @@ scenario() { # SCENARIO NODE
 	note "victim $v; before: $(holders)"
 	case $scn in
 	kill)
-		kill -KILL "${ferryd_pid[$v]}"
-		note "ferryd of $v killed with SIGKILL"
+		kill -KILL "${srv_pid[$v]}"
+		note "$srvname of $v killed with SIGKILL"
 		wait_takeover "$v" 120 || note "nobody took $v over within 120 s"
 		;;
 	loss)
-		kill -KILL "${kad_pid[$v]}" "${ferryd_pid[$v]}"
+		kill -KILL "${kad_pid[$v]}" "${srv_pid[$v]}"
 		ip link set "ha-$v" down
-		note "ferryd and keepalived of $v killed with SIGKILL, its link down"
+		note "$srvname and keepalived of $v killed with SIGKILL, its link down"
 		wait_takeover "$v" 120 || note "nobody took $v over within 120 s"
 		;;
 	pause)
-		kill -STOP "${ferryd_pid[$v]}"
-		note "ferryd of $v stopped (SIGSTOP) for $pause s"
+		kill -STOP "${srv_pid[$v]}"
+		note "$srvname of $v stopped (SIGSTOP) for $pause s"
 		sleep "$pause"
-		kill -CONT "${ferryd_pid[$v]}"
-		note "ferryd of $v continued (SIGCONT)"
-		if wait_gone "${ferryd_pid[$v]}" 30; then
-			note "ferryd of $v exited by itself after SIGCONT"
+		kill -CONT "${srv_pid[$v]}"
+		note "$srvname of $v continued (SIGCONT)"
+		if wait_gone "${srv_pid[$v]}" 30; then
+			note "$srvname of $v exited by itself after SIGCONT"
 		else
-			note "ferryd of $v still runs 30 s after SIGCONT"
+			note "$srvname of $v still runs 30 s after SIGCONT"
 		fi
 		;;
 	partition)
@@ -357,22 +484,33 @@ scenario() { # SCENARIO NODE
 		note "before the link is back: $(holders)"
 		ip link set "ha-$v" master ha-br0
 		note "head $v back on the bridge"
-		if wait_gone "${ferryd_pid[$v]}" 30; then
-			note "ferryd of $v exited by itself after the link came back"
+		if wait_gone "${srv_pid[$v]}" 30; then
+			note "$srvname of $v exited by itself after the link came back"
 		else
-			note "ferryd of $v still runs 30 s after the link came back"
+			note "$srvname of $v still runs 30 s after the link came back"
 		fi
 		;;
 	rolling)
 		for m in "${nodes[@]}"; do
-			kill -TERM "${ferryd_pid[$m]}"
-			wait "${ferryd_pid[$m]}" 2>/dev/null
+			# A planned restart: the head keeps its addresses
+			# (ferry-keepalived-check's hold file).
+			[ "$kind" = ferry ] && touch "$work/run-$m/ferry-keepalived-hold"
+			kill -TERM "${srv_pid[$m]}"
+			wait "${srv_pid[$m]}" 2>/dev/null
 			start_ferryd "$m"
-			wait_ferryd "$m" 120 || note "ferryd of $m did not come back"
-			note "ferryd of $m restarted (+$(awk -v a="$t0" -v b="$(stamp)" 'BEGIN { printf "%.1f", b - a }') s); $(holders)"
+			wait_ferryd "$m" 120 || note "$srvname of $m did not come back"
+			if [ "$kind" = ferry ]; then
+				for ((i = 0; i < 30; i++)); do healthy "$m" && break; sleep 1; done
+				rm -f "$work/run-$m/ferry-keepalived-hold"
+			fi
+			note "$srvname of $m restarted (+$(awk -v a="$t0" -v b="$(stamp)" 'BEGIN { printf "%.1f", b - a }') s); $(holders)"
 			# The next head once the cluster's grace is over.
 			for ((i = 0; i < 120; i++)); do
-				ctl "$m" cluster 2>/dev/null | head -1 | grep -q 'not in grace' && break
+				if [ "$kind" = ganesha ]; then
+					grace dump 2>/dev/null | grep -q 'rec=0' && break
+				else
+					ctl "$m" cluster 2>/dev/null | head -1 | grep -q 'not in grace' && break
+				fi
 				sleep 1
 			done
 		done
@@ -382,6 +520,9 @@ scenario() { # SCENARIO NODE
 	note "after: $(holders)"
 }
 
+if [ "$kind" = ganesha ]; then
+	grace add a b c || broken "ganesha-rados-grace add a b c failed"
+fi
 start_all
 # kclient's own mount: the router's tap address, forwarded to head c
 # from a privileged port (ferryd refuses AUTH_SYS from others).

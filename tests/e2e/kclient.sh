@@ -138,7 +138,11 @@
 # locks kept yes|no, acked after fence N" and fails on a stall of
 # FERRY_E2E_HA_MAX_STALL s (default 10) or more, or any error, loss, lost
 # lock or write acknowledged by a fenced head.  It needs keepalived, socat,
-# dumpcap and tshark (scripts/deps.sh test).
+# dumpcap and tshark (scripts/deps.sh test).  Then, in the full stage or
+# with FERRY_E2E_HA_PEER=ganesha, the same rig with NFS-Ganesha
+# (FERRY_E2E_GANESHA, as for the fail-over run): rados_cluster, keepalived
+# moving the addresses, nothing taking a failed node over; its lines
+# ("ha ganesha SCENARIO: ...") are reported, never judged.
 #
 # FERRY_E2E_ONLY=krb5 runs the Kerberos run alone (one boot, about 5
 # minutes under TCG, so it belongs to the full stage: FERRY_FULL=1, or
@@ -615,8 +619,8 @@ fi
 # the head's namespace).  Ferry's run fails on a stall over
 # FERRY_E2E_HA_MAX_STALL s (default 10), any I/O error, any acknowledged
 # write lost, a lock not kept, or any write acknowledged after the fence.
-ha_run() {
-	local label=ha-ferry out=$work/logs/ha-ferry-out dir=$work/logs/ha-ferry
+ha_run() { # KIND: ferry or ganesha
+	local kind=$1 label=ha-$1 out=$work/logs/ha-$1-out dir=$work/logs/ha-$1
 	local max=${FERRY_E2E_HA_MAX_STALL:-10} scenarios scn lock_tool
 	scenarios=${FERRY_E2E_HA_SCENARIOS:-kill}
 	[ "${FERRY_FULL:-0}" = 1 ] && scenarios=${FERRY_E2E_HA_SCENARIOS:-kill,loss,pause,partition,rolling}
@@ -628,7 +632,8 @@ ha_run() {
 	done
 	mkdir -p "$out" "$dir"
 	local saved=$server
-	server="FERRYD='$ferryd' FERRYCTL='$ferryctl' KEEPALIVED_DIR='$top/dist/keepalived' \
+	server="KIND=$kind FERRYD='$ferryd' FERRYCTL='$ferryctl' KEEPALIVED_DIR='$top/dist/keepalived' \
+GANESHA='${ganesha:-}' GANESHA_GRACE='${ganesha_grace:-}' GANESHA_LIB='${ganesha_lib:-}' \
 PAUSE='${FERRY_E2E_HA_PAUSE:-30}' exec '$top/tests/e2e/ha_host.sh' '$dir' '$work/ceph' '$out'"
 	run_guest "$label" 4.1 "$top/tests/e2e/guest/ha.sh" "" --outdir "$out" \
 		--file "$top/tests/e2e/guest/acked_writes.sh" --file "$lock_tool" \
@@ -644,12 +649,16 @@ PAUSE='${FERRY_E2E_HA_PAUSE:-30}' exec '$top/tests/e2e/ha_host.sh' '$dir' '$work
 				esac
 			done
 		fi
-		if [ -s "$dir/ha-$scn.host" ]; then
+		if [ "$kind" = ganesha ]; then
+			fenced=n/a # NFS-Ganesha fences nobody
+		elif [ -s "$dir/ha-$scn.host" ]; then
 			fenced=$(awk '$1 == "acked_after_fence" { n += $3 } END { print n + 0 }' "$dir/ha-$scn.host")
 		else
 			fenced=?
 		fi
-		echo "ha ferry $scn: longest stall $stall s, io errors $errors, acked lost $lost, locks kept $locks, acked after fence $fenced"
+		echo "ha $kind $scn: longest stall $stall s, io errors $errors, acked lost $lost, locks kept $locks, acked after fence $fenced"
+		# NFS-Ganesha's figures are reported, never judged.
+		[ "$kind" = ferry ] || continue
 		local why=()
 		if [ ! -s "$out/ha-$scn.result" ]; then
 			why+=("the guest gave no result")
@@ -672,7 +681,32 @@ if [ "${FERRY_E2E_ONLY:-}" = ha ]; then
 	ferryctl=${FERRYCTL:-$top/build/ferryctl}
 	case $ferryctl in /*) ;; *) ferryctl=$PWD/$ferryctl ;; esac
 	[ -x "$ferryctl" ] || { echo "e2e: $ferryctl not built" >&2; exit 1; }
-	ha_run
+	if [ "${FERRY_E2E_HA_FERRY:-1}" = 1 ]; then
+		ha_run ferry
+	else
+		echo "e2e: ha: Ferry's run skipped (FERRY_E2E_HA_FERRY=0)"
+	fi
+	# The same rig with NFS-Ganesha (found as the fail-over run finds it),
+	# in the full stage or with FERRY_E2E_HA_PEER=ganesha; reported only.
+	peer=${FERRY_E2E_HA_PEER:-none}
+	[ "${FERRY_FULL:-0}" = 1 ] && peer=${FERRY_E2E_HA_PEER:-ganesha}
+	ganesha=${FERRY_E2E_GANESHA:-$top/../shared/ganesha-v6/ganesha.nfsd}
+	ganesha_lib= ganesha_grace=${FERRY_E2E_GANESHA_GRACE:-}
+	if [ -z "$ganesha_grace" ] && [ -x "$(dirname "$ganesha")/bin/ganesha-rados-grace" ]; then
+		ganesha_grace=$(dirname "$ganesha")/bin/ganesha-rados-grace
+		ganesha_lib=$(dirname "$ganesha")/lib
+	fi
+	[ -n "$ganesha_grace" ] || ganesha_grace=$(command -v ganesha-rados-grace)
+	if [ "$peer" != ganesha ]; then
+		echo "e2e: ha: NFS-Ganesha's run not asked for (FERRY_E2E_HA_PEER=ganesha, or the full stage)"
+	elif [ ! -x "$ganesha" ] || [ ! -x "$ganesha_grace" ]; then
+		echo "e2e: ha: NFS-Ganesha's run skipped: no $ganesha or no ganesha-rados-grace"
+	else
+		saved_failed=$failed
+		ha_run ganesha
+		[ $failed -ne $saved_failed ] && echo "e2e: ha-ganesha: its run failed (reported, not counted)"
+		failed=$saved_failed
+	fi
 	[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
 	exit $failed
 fi
