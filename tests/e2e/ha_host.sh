@@ -438,9 +438,15 @@ wait_gone() { # PID SECONDS
 	return 1
 }
 # The node's records adopted by a survivor, or SECONDS passed.
+# (NFS-Ganesha takes nobody over: there, until NODE's address is on
+# another head.)
 wait_takeover() { # NODE SECONDS
-	local t
+	local t h
 	for ((t = 0; t < $2; t++)); do
+		if [ "$kind" = ganesha ]; then
+			h=$(holder "${vip[$1]}")
+			[ "$h" != "$1" ] && [ "$h" != - ] && return 0
+		fi
 		[ -n "$(fenced_at "$1")" ] && return 0
 		sleep 1
 	done
