@@ -627,43 +627,6 @@ static void nlm_udp_start(struct ferryd *d)
 	nlm_udp_ready(d->nlm);
 }
 
-/* Appends word to the space-separated list in buf (cap bytes); false
- * when it does not fit. */
-static bool words_append(char *buf, size_t cap, const char *word)
-{
-	size_t len = strlen(buf);
-	int w = snprintf(buf + len, cap - len, "%s%s", len ? " " : "", word);
-	if (w < 0 || (size_t)w >= cap - len) {
-		buf[len] = '\0';
-		return false;
-	}
-	return true;
-}
-
-/* A clustered head tells the cluster the addresses it serves, as bound
- * (what a head taking it over will listen on), and its exports' storage
- * clients (what that head blocklists first). */
-static void publish_addresses(struct ferryd *d)
-{
-	const struct ctl_context *ctx = &d->ctl_ctx;
-	char addrs[STATE_CLUSTER_ADDRS_MAX] = "", clients[STATE_CLUSTER_ADDRS_MAX] = "";
-	for (unsigned i = 0; i < ctx->nlisteners; i++)
-		if (!words_append(addrs, sizeof(addrs), ctx->listeners[i]))
-			break;
-	const struct exports *exps = &d->nfs.exports;
-	for (unsigned i = 0; i < exps->count; i++) {
-		const struct export *ex = &exps->list[i];
-		char one[256];
-		if (!ex->ops->client_instance || ex->ops->client_instance(ex->bex, one, sizeof(one)))
-			continue;
-		if (one[0] && !strstr(clients, one) && !words_append(clients, sizeof(clients), one))
-			log_warn("export %s: its storage client %s does not fit in the list a take-over "
-				 "blocklists",
-				 ex->pseudo, one);
-	}
-	state_cluster_publish(d->nfs.state, addrs, clients);
-}
-
 /* The server made known: the cluster, the control plane, the port file,
  * rpcbind, systemd.  The control plane comes before the port file, so
  * that whoever waits for that file finds the control plane's address
@@ -671,7 +634,7 @@ static void publish_addresses(struct ferryd *d)
 static int announce(struct ferryd *d)
 {
 	if (d->cfg.cluster_node[0])
-		publish_addresses(d);
+		ctl_cluster_publish(&d->ctl_ctx);
 	if (start_control(&d->ctl, &d->ctl_ctx, &d->cfg) != 0)
 		return -1;
 	if (d->cfg.port_file[0] &&

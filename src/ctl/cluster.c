@@ -163,6 +163,41 @@ static void listen_on(struct ctl_server *cs, const char *addrs, json_t *listenin
 	}
 }
 
+/* Appends word to the space-separated list in buf (cap bytes); false
+ * when it does not fit. */
+static bool words_append(char *buf, size_t cap, const char *word)
+{
+	size_t len = strlen(buf);
+	int w = snprintf(buf + len, cap - len, "%s%s", len ? " " : "", word);
+	if (w < 0 || (size_t)w >= cap - len) {
+		buf[len] = '\0';
+		return false;
+	}
+	return true;
+}
+
+int ctl_cluster_publish(const struct ctl_context *ctx)
+{
+	char addrs[STATE_CLUSTER_ADDRS_MAX] = "", clients[STATE_CLUSTER_ADDRS_MAX] = "";
+	for (unsigned i = 0; i < ctx->nlisteners; i++)
+		if (!words_append(addrs, sizeof(addrs), ctx->listeners[i]))
+			log_warn("cluster: listener %s does not fit in the addresses a take-over "
+				 "listens on",
+				 ctx->listeners[i]);
+	const struct exports *exps = &ctx->nfs->exports;
+	for (unsigned i = 0; i < exps->count; i++) {
+		const struct export *ex = &exps->list[i];
+		char one[256];
+		if (!ex->ops->client_instance || ex->ops->client_instance(ex->bex, one, sizeof(one)))
+			continue;
+		if (one[0] && !strstr(clients, one) && !words_append(clients, sizeof(clients), one))
+			log_warn("export %s: its storage client %s does not fit in the list a take-over "
+				 "blocklists",
+				 ex->pseudo, one);
+	}
+	return state_cluster_publish(ctx->nfs->state, addrs, clients);
+}
+
 unsigned ctl_cluster_takeover(struct ctl_server *cs, const char *body, size_t len, json_t **out)
 {
 	char node[128];
@@ -211,6 +246,11 @@ unsigned ctl_cluster_takeover(struct ctl_server *cs, const char *body, size_t le
 	}
 	json_t *listening = json_array();
 	listen_on(cs, r->addrs, listening, failed);
+	/* The addresses taken over are this head's now: a head that takes
+	 * this one over in turn listens on them too. */
+	if (ctl_cluster_publish(&cs->ctx))
+		json_array_append_new(failed, json_pack("{s:s, s:s}", "address", r->addrs, "error",
+							"not published as this head's"));
 	*out = json_pack("{s:s, s:s, s:b, s:i, s:o, s:o, s:o}", "node", node, "taken_over_by",
 			 r->taken_by, "already", 0, "records", (int)r->records, "sessions_ended",
 			 sessions, "listening", listening, "failed", failed);

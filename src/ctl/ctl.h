@@ -92,6 +92,12 @@ enum { CTL_MAX_BODY = 16384 };
  * file of mode 0600 removed at stop), creates or reads the
  * token file and starts the control thread.  *bound gets the address
  * actually bound.  NULL on failure, with a message in err. */
+/* A clustered head tells the cluster the addresses it serves, as bound
+ * (ctx->listeners: its own and those it took over, which a head taking
+ * it over in turn will listen on), and its exports' storage clients (what
+ * that head blocklists first).  0 or a negative errno (logged). */
+int ctl_cluster_publish(const struct ctl_context *ctx);
+
 struct ctl_server *ctl_server_start(const struct ctl_context *ctx, const char *listen,
 				    const char *token_path, char *bound, size_t boundlen,
 				    char *err, size_t errlen);

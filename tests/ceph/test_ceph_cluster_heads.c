@@ -346,6 +346,11 @@ static void test_takeover(void **st)
 	assert_int_equal(rep.status, 200);
 	assert_non_null(strstr(rep.body, "\"node\": \"b\"")); /* members are listed... */
 	assert_null(strstr(rep.body, "\"node\": \"a\""));	  /* ...and a is not one */
+	/* b publishes a's address as its own now (a head taking b over
+	 * listens there too), and the client instances a take-over of b
+	 * would blocklist. */
+	assert_non_null(strstr(rep.body, server.hostport));
+	assert_non_null(strstr(rep.body, "\"clients\": \"127.0.0.1:"));
 	assert_non_null(strstr(rep.body, "\"in_grace\": false"));
 	ctl_http_reply_free(&rep);
 	char *page = ctlt_scrape(&head_b);
