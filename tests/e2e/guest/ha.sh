@@ -168,7 +168,12 @@ for scn in ${scenarios//,/ }; do
 		[ "$st" -gt "$stall" ] && stall=$st
 		e=$(grep -c 'failed; again' "/tmp/ha-$s.writer")
 		errors=$((errors + e))
-		if [ $stuck = 0 ]; then l=$(aw_lost "/mnt/ha-$s/$dir/data-$s" "$n"); else l=unknown; fi
+		# Reading back through a mount whose server is gone would hang:
+		# at most 120 s (a hung NFS call yields to SIGKILL only).
+		l=unknown
+		[ $stuck = 0 ] && l=$(timeout -s KILL 120 bash -c '. "$1"; aw_lost "$2" "$3"' _ \
+			"$files/acked_writes.sh" "/mnt/ha-$s/$dir/data-$s" "$n")
+		[ -n "$l" ] || l=unknown
 		[ "$l" = unknown ] && lost=unknown
 		[ "$lost" != unknown ] && lost=$((lost + l))
 		detail="$detail $s: $n acked, stall $(aw_secs "$st") s (longest: $(aw_gaps "/tmp/ha-$s.acked" "$asked" 2)), errors $e, lost $l;"
@@ -177,7 +182,8 @@ for scn in ${scenarios//,/ }; do
 	# while its holder holds it...
 	for s in $sides; do
 		o=$([ $s = a ] && echo b || echo a)
-		got=$("$lock_tool" --nonblock --timeout 120 --range 0:1 "/mnt/ha-$o/$dir/lock-$s" 2>&1)
+		got=$(timeout -s KILL 130 "$lock_tool" --nonblock --timeout 120 --range 0:1 \
+			"/mnt/ha-$o/$dir/lock-$s" 2>&1)
 		rc=$?
 		detail="$detail lock-$s from $o: $got;"
 		[ $rc -eq 3 ] || locks=no
@@ -190,7 +196,8 @@ for scn in ${scenarios//,/ }; do
 	sleep 2
 	for s in $sides; do
 		o=$([ $s = a ] && echo b || echo a)
-		"$lock_tool" --nonblock --timeout 120 --range 0:1 "/mnt/ha-$o/$dir/lock-$s" >/dev/null 2>&1 ||
+		timeout -s KILL 130 "$lock_tool" --nonblock --timeout 120 --range 0:1 \
+			"/mnt/ha-$o/$dir/lock-$s" >/dev/null 2>&1 ||
 			{ locks=no; detail="$detail lock-$s not granted from $o after its release;"; }
 	done
 	echo "E2E INFO ha $scn:$detail"
