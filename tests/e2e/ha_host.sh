@@ -46,6 +46,8 @@
 # KIND=ganesha runs NFS-Ganesha instead (GANESHA, GANESHA_GRACE,
 # GANESHA_LIB as in failover_host.sh): ganesha.nfsd per head with
 # RecoveryBackend rados_cluster (node ids a, b, c) and a FSAL_CEPH export,
+# listening on every address of its namespace (no Bind_Addr: bound to its
+# own address, a head would leave a moved address unserved for good),
 # keepalived from the same template with two scripts of this rig in place
 # of Ferry's: the check says whether ganesha.nfsd runs and is not stopped,
 # the notify script only logs, for NFS-Ganesha has no take-over: keepalived
@@ -176,7 +178,6 @@ ganesha_conf() { # NODE
 NFS_CORE_PARAM {
 	Protocols = 4;
 	NFS_Port = $port;
-	Bind_Addr = ${vip[$n]};
 	Enable_NLM = false;
 	Enable_RQUOTA = false;
 	Enable_UDP = false;
@@ -243,8 +244,7 @@ wait_ferryd() { # NODE SECONDS
 	local n=$1 t
 	for ((t = 0; t < $2 * 5; t++)); do
 		if [ "$kind" = ganesha ]; then
-			# NFS-Ganesha's listener shows as [::ffff:ADDR]:PORT.
-			in_ns "$n" ss -Htln "sport = :$port" | grep -qE "${vip[$n]}\]?:$port" && return 0
+			in_ns "$n" ss -Htln "sport = :$port" | grep -q ":$port" && return 0
 		else
 			ctl "$n" --timeout 2000 cluster >/dev/null 2>&1 && return 0
 		fi
