@@ -145,6 +145,20 @@ if [ "${FERRY_SKIP_CEPH:-0}" != 1 ] && [ "${FERRY_SKIP_E2E:-0}" != 1 ] &&
 	fi
 fi
 
+# Fail-over with nobody at the keyboard: three clustered heads in network
+# namespaces of their own with keepalived (dist/keepalived), the kernel
+# client writing and holding locks through two service addresses
+# (tests/e2e/kclient.sh, FERRY_E2E_ONLY=ha).  The default run kills one
+# head's ferryd (about 3 minutes with its Ceph cluster and boot); the full
+# stage adds a lost node, a paused ferryd, a cut link and a rolling
+# restart.
+if [ "${FERRY_SKIP_CEPH:-0}" != 1 ] && [ "${FERRY_SKIP_E2E:-0}" != 1 ] &&
+	[ -x "$minicephfs" ] && [ -x "${KCLIENT:-$top/../shared/e2e/kclient}" ]; then
+	step "fail-over by keepalived between three clustered heads under the kernel client"
+	if FERRY_E2E_ONLY=ha bash tests/e2e/kclient.sh; then passed=$((passed + 1)); else
+		failed=$((failed + 1)); failures+=("kernel-client HA e2e (keepalived)"); fi
+fi
+
 if [ "${FUZZ_SECONDS:-60}" != 0 ] && [ -x scripts/fuzz.sh ]; then
 	step "fuzzing for ${FUZZ_SECONDS:-60} s"
 	if bash scripts/fuzz.sh; then passed=$((passed + 1)); else
