@@ -136,7 +136,7 @@
 # lasts); nobody runs ferryctl, keepalived's notify script does.  It
 # prints "ha ferry SCENARIO: longest stall S s, io errors N, acked lost N,
 # locks kept yes|no, acked after fence N" and fails on a stall of
-# FERRY_E2E_HA_MAX_STALL s (default 10) or more, or any error, loss, lost
+# FERRY_E2E_HA_MAX_STALL s (default 20; the goal is 10) or more, or any error, loss, lost
 # lock or write acknowledged by a fenced head.  It needs keepalived, socat,
 # dumpcap and tshark (scripts/deps.sh test).  Then, in the full stage or
 # with FERRY_E2E_HA_PEER=ganesha, the same rig with NFS-Ganesha
