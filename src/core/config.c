@@ -11,10 +11,7 @@
 #include <stddef.h>
 #include <string.h>
 
-static bool fail(char *errbuf, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static bool fail(char *errbuf, size_t errlen, const char *fmt, ...)
+bool config_fail(char *errbuf, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -195,9 +192,9 @@ static bool copy_str(char *dst, size_t cap, const char *src, const char *what, c
 {
 	size_t n = strlen(src);
 	if (n == 0)
-		return fail(errbuf, errlen, "%s must not be empty", what);
+		return config_fail(errbuf, errlen, "%s must not be empty", what);
 	if (n >= cap)
-		return fail(errbuf, errlen, "%s is too long (%zu bytes, at most %zu)", what, n,
+		return config_fail(errbuf, errlen, "%s is too long (%zu bytes, at most %zu)", what, n,
 			    cap - 1);
 	memcpy(dst, src, n + 1);
 	return true;
@@ -243,7 +240,7 @@ static bool parse_word(const char *value, const char *const *words, unsigned nwo
 	for (unsigned i = 0; i < nwords && used < sizeof(list); i++)
 		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
 					 i == 0 ? "" : i + 1 == nwords ? " or " : ", ", words[i]);
-	return fail(errbuf, errlen, "%s: expected %s", where, list);
+	return config_fail(errbuf, errlen, "%s: expected %s", where, list);
 }
 
 /* "none" disables the control plane; anything else must look like HOST:PORT
@@ -258,10 +255,10 @@ static bool set_control_listen(struct ferry_config *cfg, const char *value, char
 	}
 	if (strncmp(value, "unix:", 5) == 0) {
 		if (value[5] != '/')
-			return fail(errbuf, errlen, "control listen '%s': unix: needs an absolute path",
+			return config_fail(errbuf, errlen, "control listen '%s': unix: needs an absolute path",
 				    value);
 		if (strlen(value + 5) >= 108) /* sizeof(sun_path) */
-			return fail(errbuf, errlen, "control listen '%s': the socket path is too long",
+			return config_fail(errbuf, errlen, "control listen '%s': the socket path is too long",
 				    value);
 		return copy_str(cfg->control_listen, sizeof(cfg->control_listen), value,
 				"control listen address", errbuf, errlen);
@@ -269,7 +266,7 @@ static bool set_control_listen(struct ferry_config *cfg, const char *value, char
 	const char *colon = strrchr(value, ':');
 	unsigned long long port;
 	if (!colon || colon == value || !config_parse_uint(colon + 1, 65535, &port))
-		return fail(errbuf, errlen,
+		return config_fail(errbuf, errlen,
 			    "control listen '%s': expected HOST:PORT, unix:/PATH or none", value);
 	return copy_str(cfg->control_listen, sizeof(cfg->control_listen), value,
 			"control listen address", errbuf, errlen);
@@ -284,7 +281,7 @@ static bool listen_minor(const char *addr, const char *range, int *lo, int *hi, 
 	if (end != range && *end == '-')
 		b = strtol(end + 1, &end, 10);
 	if (end == range || *end || a < 0 || b < a || b > CONFIG_MINOR_HIGHEST)
-		return fail(errbuf, errlen, "listen %s: minor=%s is not a range like 1-2 within 0..%d",
+		return config_fail(errbuf, errlen, "listen %s: minor=%s is not a range like 1-2 within 0..%d",
 			    addr, range, CONFIG_MINOR_HIGHEST);
 	*lo = (int)a;
 	*hi = (int)b;
@@ -295,7 +292,7 @@ static bool listen_minor(const char *addr, const char *range, int *lo, int *hi, 
 static bool add_listen(struct ferry_config *cfg, const char *addr, char *errbuf, size_t errlen)
 {
 	if (cfg->nlisten >= CONFIG_MAX_LISTEN)
-		return fail(errbuf, errlen, "too many listen addresses (at most %d)",
+		return config_fail(errbuf, errlen, "too many listen addresses (at most %d)",
 			    CONFIG_MAX_LISTEN);
 	char tmp[sizeof(cfg->listen[0])];
 	if (!copy_str(tmp, sizeof(tmp), addr, "listen address", errbuf, errlen))
@@ -314,14 +311,14 @@ static bool add_listen(struct ferry_config *cfg, const char *addr, char *errbuf,
 				return false;
 		} else if (strncmp(opt, "mount=", 6) == 0) {
 			if (!parse_bool(opt + 6, &mount))
-				return fail(errbuf, errlen, "listen %s: mount=%s: expected yes or no",
+				return config_fail(errbuf, errlen, "listen %s: mount=%s: expected yes or no",
 					    tmp, opt + 6);
 		} else if (strncmp(opt, "v3=", 3) == 0) {
 			if (!parse_bool(opt + 3, &v3))
-				return fail(errbuf, errlen, "listen %s: v3=%s: expected yes or no",
+				return config_fail(errbuf, errlen, "listen %s: v3=%s: expected yes or no",
 					    tmp, opt + 3);
 		} else {
-			return fail(errbuf, errlen,
+			return config_fail(errbuf, errlen,
 				    "listen %s: unknown option '%s' (minor=A-B, v3=yes|no or "
 				    "mount=yes|no)",
 				    tmp, opt);
@@ -360,7 +357,7 @@ static struct config_export *export_new(struct ferry_config *cfg, const char *na
 					char *errbuf, size_t errlen)
 {
 	if (cfg->nexports >= CONFIG_MAX_EXPORTS) {
-		fail(errbuf, errlen, "too many exports (at most %d)", CONFIG_MAX_EXPORTS);
+		config_fail(errbuf, errlen, "too many exports (at most %d)", CONFIG_MAX_EXPORTS);
 		return NULL;
 	}
 	struct config_export *e = &cfg->exports[cfg->nexports++];
@@ -379,7 +376,7 @@ bool config_add_export_spec(struct ferry_config *cfg, const char *spec, char *er
 {
 	char tmp[CONFIG_PATH_MAX * 2];
 	if (strlen(spec) >= sizeof(tmp))
-		return fail(errbuf, errlen, "export spec is too long");
+		return config_fail(errbuf, errlen, "export spec is too long");
 	strcpy(tmp, spec);
 	/* The pseudo path is everything after the last ':' that starts with '/'. */
 	char *colon = strrchr(tmp, ':');
@@ -440,13 +437,13 @@ static bool set_key(const struct config_key *k, void *base, const char *value, c
 				ctx->errlen);
 	bool parsed = config_parse_uint(value, k->max, &v);
 	if (k->kind == KEY_NUMBER_MUST_BE && (!parsed || v < k->min))
-		return fail(ctx->errbuf, ctx->errlen, "%s: must be %llu..%llu", where, k->min,
+		return config_fail(ctx->errbuf, ctx->errlen, "%s: must be %llu..%llu", where, k->min,
 			    k->max);
 	if (!parsed)
-		return fail(ctx->errbuf, ctx->errlen, "%s: '%s' is not a number in 0..%llu", where,
+		return config_fail(ctx->errbuf, ctx->errlen, "%s: '%s' is not a number in 0..%llu", where,
 			    value, k->max);
 	if (v < k->min)
-		return fail(ctx->errbuf, ctx->errlen, "%s: at least %llu", where, k->min);
+		return config_fail(ctx->errbuf, ctx->errlen, "%s: at least %llu", where, k->min);
 	config_store_uint((char *)base + k->off, k->size, v);
 	return true;
 }
@@ -461,10 +458,10 @@ static bool parse_client_list(struct config_export *e, const char *value, const 
 	for (char *save = NULL, *tok = strtok_r(tmp, ", \t", &save); tok;
 	     tok = strtok_r(NULL, ", \t", &save)) {
 		if (e->nclients >= CONFIG_MAX_CLIENTS)
-			return fail(ctx->errbuf, ctx->errlen, "%s: at most %d entries", where,
+			return config_fail(ctx->errbuf, ctx->errlen, "%s: at most %d entries", where,
 				    CONFIG_MAX_CLIENTS);
 		if (strlen(tok) >= sizeof(e->clients[0]))
-			return fail(ctx->errbuf, ctx->errlen, "%s: '%s' is too long", where, tok);
+			return config_fail(ctx->errbuf, ctx->errlen, "%s: '%s' is too long", where, tok);
 		strcpy(e->clients[e->nclients++], tok);
 	}
 	return true;
@@ -472,7 +469,7 @@ static bool parse_client_list(struct config_export *e, const char *value, const 
 
 static bool unknown_key(struct ini_ctx *ctx, const char *section, const char *where)
 {
-	return fail(ctx->errbuf, ctx->errlen, "%s: unknown key in [%s]", where, section);
+	return config_fail(ctx->errbuf, ctx->errlen, "%s: unknown key in [%s]", where, section);
 }
 
 /* The keys of [server], [nfs] and [control] that are neither numbers nor
@@ -488,14 +485,14 @@ static bool server_entry(struct ini_ctx *ctx, const char *section, const char *k
 		return add_listen(cfg, value, ctx->errbuf, ctx->errlen);
 	if (in_server && strcmp(key, "log_level") == 0)
 		return log_level_parse(value, &cfg->log_level) ||
-		       fail(ctx->errbuf, ctx->errlen, "%s: unknown level '%s'", where, value);
+		       config_fail(ctx->errbuf, ctx->errlen, "%s: unknown level '%s'", where, value);
 	if (in_server && strcmp(key, "mount") == 0)
 		return parse_bool(value, &cfg->mount) ||
-		       fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
+		       config_fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
 	if ((in_server && strcmp(key, "rpcbind") == 0) ||
 	    (in_nfs && strcmp(key, "dir_delegations") == 0))
 		return parse_bool(value, in_nfs ? &cfg->dir_delegations : &cfg->rpcbind) ||
-		       fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
+		       config_fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
 	if (in_nfs && strcmp(key, "delegations") == 0) {
 		if (!parse_word(value, delegation_words, 3, &word, where, ctx->errbuf, ctx->errlen))
 			return false;
@@ -506,10 +503,10 @@ static bool server_entry(struct ini_ctx *ctx, const char *section, const char *k
 		return set_control_listen(cfg, value, ctx->errbuf, ctx->errlen);
 	if (strcmp(section, "nlm") == 0 && strcmp(key, "nsm") == 0)
 		return parse_bool(value, &cfg->nlm_nsm) ||
-		       fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
+		       config_fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
 	if (strcmp(section, "nlm") == 0 && strcmp(key, "udp") == 0)
 		return parse_bool(value, &cfg->nlm_udp) ||
-		       fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
+		       config_fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
 	return unknown_key(ctx, section, where);
 }
 
@@ -556,11 +553,11 @@ static bool parse_word_list(const char *value, const char *const *words, unsigne
 			for (unsigned i = 1; i < nwords; i++)
 				snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s",
 					 i > 1 ? ", " : "", words[i]);
-			return fail(errbuf, errlen, "%s: '%.*s' is not a %s (%s; joined with ':')",
+			return config_fail(errbuf, errlen, "%s: '%.*s' is not a %s (%s; joined with ':')",
 				    where, (int)len, p, what, all);
 		}
 		if (seen & 1u << w)
-			return fail(errbuf, errlen, "%s: %s is listed twice", where, words[w]);
+			return config_fail(errbuf, errlen, "%s: %s is listed twice", where, words[w]);
 		seen |= 1u << w;
 		packed |= (uint32_t)w << (4 * n++);
 		if (!p[len])
@@ -601,14 +598,14 @@ static bool export_entry(struct ini_ctx *ctx, struct config_export *e, const cha
 	if (strcmp(key, "secure") == 0 || strcmp(key, "insecure") == 0) {
 		bool b = false;
 		if (!parse_bool(value, &b))
-			return fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
+			return config_fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
 		e->insecure = key[0] == 'i' ? b : !b;
 		return true;
 	}
 	if (strcmp(key, "secure_locks") == 0 || strcmp(key, "insecure_locks") == 0) {
 		bool b = false;
 		if (!parse_bool(value, &b))
-			return fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
+			return config_fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
 		e->insecure_locks = key[0] == 'i' ? b : !b;
 		return true;
 	}
@@ -619,20 +616,20 @@ static bool export_entry(struct ini_ctx *ctx, struct config_export *e, const cha
 				       &e->xprtsec, where, ctx->errbuf, ctx->errlen);
 	if (strcmp(key, "async") == 0) {
 		if (!parse_bool(value, &e->async))
-			return fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
+			return config_fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
 		return true;
 	}
 	if (strcmp(key, "nfs3") == 0) {
 		bool b = true;
 		if (!parse_bool(value, &b))
-			return fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
+			return config_fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
 		e->no_nfs3 = !b;
 		return true;
 	}
 	if (strcmp(key, "attr_cache") == 0) {
 		bool b = true;
 		if (!parse_bool(value, &b))
-			return fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
+			return config_fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
 		e->no_attr_cache = !b;
 		return true;
 	}
@@ -651,7 +648,7 @@ static int config_ini_entry(void *user, const char *section, const char *key,
 		snprintf(ctx->shared_seen, sizeof(ctx->shared_seen), "%.70s", section);
 	if (ctx->shared && !section_is_shared(section)) {
 		ctx->failed = true;
-		fail(ctx->errbuf, ctx->errlen,
+		config_fail(ctx->errbuf, ctx->errlen,
 		     "[%s]: the cluster's configuration holds [export NAME] and [nfs] sections "
 		     "only; the rest is each head's own file",
 		     section);
@@ -682,7 +679,7 @@ static int config_ini_entry(void *user, const char *section, const char *key,
 	} else if (strcmp(section, "cluster") == 0 || strcmp(section, "tls") == 0)
 		ok = unknown_key(ctx, section, where);
 	else
-		ok = fail(ctx->errbuf, ctx->errlen,
+		ok = config_fail(ctx->errbuf, ctx->errlen,
 			  "unknown section [%s] (expected server, rpc, nfs, nlm, control, "
 			  "cluster, tls, export NAME)",
 			  section);
@@ -700,13 +697,13 @@ static bool cluster_check(struct ferry_config *cfg, char *errbuf, size_t errlen)
 		if (cfg->cluster_rados_conf[0] || cfg->cluster_rados_id[0] ||
 		    cfg->cluster_rados_pool[0] || cfg->cluster_rados_namespace[0] ||
 		    cfg->cluster_config_rados)
-			return fail(errbuf, errlen, "[cluster] needs node = NAME");
+			return config_fail(errbuf, errlen, "[cluster] needs node = NAME");
 		return true;
 	}
 	if (strlen(cfg->cluster_node) > 64 ||
 	    strspn(cfg->cluster_node, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 				      "0123456789._-") != strlen(cfg->cluster_node))
-		return fail(errbuf, errlen,
+		return config_fail(errbuf, errlen,
 			    "[cluster] node: '%s' must be at most 64 letters, digits, '.', '_' "
 			    "or '-'",
 			    cfg->cluster_node);
@@ -723,15 +720,15 @@ bool config_load_file(struct ferry_config *cfg, const char *path, char *errbuf, 
 	ctx.errlen = sizeof(inner);
 	int rc = ini_parse(path, config_ini_entry, &ctx);
 	if (rc == -1)
-		return fail(errbuf, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return config_fail(errbuf, errlen, "%s: cannot open: %s", path, strerror(errno));
 	if (rc == -2)
-		return fail(errbuf, errlen, "%s: out of memory", path);
+		return config_fail(errbuf, errlen, "%s: out of memory", path);
 	if (ctx.failed)
-		return fail(errbuf, errlen, "%s: %s", path, inner);
+		return config_fail(errbuf, errlen, "%s: %s", path, inner);
 	if (rc > 0)
-		return fail(errbuf, errlen, "%s: line %d: syntax error", path, rc);
+		return config_fail(errbuf, errlen, "%s: line %d: syntax error", path, rc);
 	if (cfg->cluster_config_rados && ctx.shared_seen[0])
-		return fail(errbuf, errlen,
+		return config_fail(errbuf, errlen,
 			    "%s: [%s]: with [cluster] config = rados the exports and [nfs] come "
 			    "from the cluster's configuration in RADOS, not from this file "
 			    "(ferryctl export add, or write them to RADOS object 'config')",
@@ -782,16 +779,16 @@ bool config_load_text(struct ferry_config *cfg, const char *text, const char *or
 {
 	int bad = text_syntax_error(text);
 	if (bad)
-		return fail(errbuf, errlen, "%s: line %d: syntax error", origin, bad);
+		return config_fail(errbuf, errlen, "%s: line %d: syntax error", origin, bad);
 	char inner[512] = "";
 	struct ini_ctx ctx = {.cfg = cfg, .errbuf = inner, .errlen = sizeof(inner), .shared = true};
 	int rc = ini_parse_string(text, config_ini_entry, &ctx);
 	if (rc == -2)
-		return fail(errbuf, errlen, "%s: out of memory", origin);
+		return config_fail(errbuf, errlen, "%s: out of memory", origin);
 	if (ctx.failed)
-		return fail(errbuf, errlen, "%s: %s", origin, inner);
+		return config_fail(errbuf, errlen, "%s: %s", origin, inner);
 	if (rc > 0)
-		return fail(errbuf, errlen, "%s: line %d: syntax error", origin, rc);
+		return config_fail(errbuf, errlen, "%s: line %d: syntax error", origin, rc);
 	return true;
 }
 
@@ -899,14 +896,14 @@ bool config_parse_args(struct ferry_config *cfg, int argc, char **argv, bool *wa
 	int c;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (c == ':')
-			return fail(errbuf, errlen, "%s needs a value", argv[optind - 1]);
+			return config_fail(errbuf, errlen, "%s needs a value", argv[optind - 1]);
 		if (c < 1 || c > CLI_FLAGS) {
 			/* optopt is the character of an unknown short option,
 			 * whose cluster (-qz) optind may still point into; for
 			 * long options it is 0 or a flag's val. */
 			if (optopt > CLI_FLAGS)
-				return fail(errbuf, errlen, "unknown option '-%c'", optopt);
-			return fail(errbuf, errlen, "unknown option '%s'", argv[optind - 1]);
+				return config_fail(errbuf, errlen, "unknown option '-%c'", optopt);
+			return config_fail(errbuf, errlen, "unknown option '%s'", argv[optind - 1]);
 		}
 		size_t off = cli_flags[c - 1].off, size = cli_flags[c - 1].size;
 		char flag[32];
@@ -931,7 +928,7 @@ bool config_parse_args(struct ferry_config *cfg, int argc, char **argv, bool *wa
 			break;
 		case FLAG_LOG_LEVEL:
 			if (!log_level_parse(optarg, &cfg->log_level))
-				return fail(errbuf, errlen,
+				return config_fail(errbuf, errlen,
 					    "--log-level: unknown level '%s' (error, warn, info, "
 					    "debug, trace)",
 					    optarg);
@@ -949,7 +946,7 @@ bool config_parse_args(struct ferry_config *cfg, int argc, char **argv, bool *wa
 		}
 	}
 	if (optind < argc)
-		return fail(errbuf, errlen, "unexpected argument '%s'", argv[optind]);
+		return config_fail(errbuf, errlen, "unexpected argument '%s'", argv[optind]);
 	return true;
 }
 
@@ -958,7 +955,7 @@ bool config_finish(struct ferry_config *cfg, char *errbuf, size_t errlen)
 	if (cfg->nlisten == 0)
 		add_listen(cfg, "127.0.0.1:2049", errbuf, errlen);
 	if (cfg->cluster_config_rados && cfg->exports_from_cli)
-		return fail(errbuf, errlen, "--export cannot be used with [cluster] config = rados: "
+		return config_fail(errbuf, errlen, "--export cannot be used with [cluster] config = rados: "
 					    "the exports come from the cluster's configuration");
 	/* A cluster's configuration may hold no export yet: the head serves
 	 * the empty pseudo root until one is added. */
@@ -970,25 +967,25 @@ bool config_finish(struct ferry_config *cfg, char *errbuf, size_t errlen)
 	if (!cfg->control_token_file[0] &&
 	    snprintf(cfg->control_token_file, sizeof(cfg->control_token_file), "%s/control.token",
 		     cfg->state_dir) >= (int)sizeof(cfg->control_token_file))
-		return fail(errbuf, errlen, "state directory path is too long");
+		return config_fail(errbuf, errlen, "state directory path is too long");
 	if (cfg->min_minor > cfg->max_minor)
-		return fail(errbuf, errlen, "min_minor %u is above max_minor %u", cfg->min_minor,
+		return config_fail(errbuf, errlen, "min_minor %u is above max_minor %u", cfg->min_minor,
 			    cfg->max_minor);
 	if (cfg->inflight_memory_per_conn_mb > cfg->inflight_memory_mb)
-		return fail(errbuf, errlen,
+		return config_fail(errbuf, errlen,
 			    "inflight_memory_per_conn_mb %u is above inflight_memory_mb %u",
 			    cfg->inflight_memory_per_conn_mb, cfg->inflight_memory_mb);
 	/* Room for a largest request and its reply, or nothing large would
 	 * ever be served. */
 	if ((uint64_t)cfg->inflight_memory_mb << 20 < 2 * (uint64_t)cfg->max_record_size)
-		return fail(errbuf, errlen,
+		return config_fail(errbuf, errlen,
 			    "inflight_memory_mb %u holds less than two records of "
 			    "max_record_size %u",
 			    cfg->inflight_memory_mb, cfg->max_record_size);
 	if (!cluster_check(cfg, errbuf, errlen))
 		return false;
 	if (!cfg->tls_cert[0] != !cfg->tls_key[0] || (cfg->tls_client_ca[0] && !cfg->tls_cert[0]))
-		return fail(errbuf, errlen, "[tls] needs both cert and key (and client_ca only "
+		return config_fail(errbuf, errlen, "[tls] needs both cert and key (and client_ca only "
 					    "with them)");
 	for (unsigned i = 0; i < cfg->nexports; i++) {
 		struct config_export *e = &cfg->exports[i];
@@ -998,23 +995,23 @@ bool config_finish(struct ferry_config *cfg, char *errbuf, size_t errlen)
 			wants_mtls |= (x & 0xf) == CONFIG_XPRTSEC_MTLS;
 		}
 		if (e->xprtsec != CONFIG_XPRTSEC_DEFAULT && wants_tls && !cfg->tls_cert[0])
-			return fail(errbuf, errlen,
+			return config_fail(errbuf, errlen,
 				    "export %s: xprtsec names TLS but there is no [tls] section "
 				    "with cert and key",
 				    e->name);
 		if (e->xprtsec != CONFIG_XPRTSEC_DEFAULT && wants_mtls && !cfg->tls_client_ca[0])
-			return fail(errbuf, errlen,
+			return config_fail(errbuf, errlen,
 				    "export %s: xprtsec names mtls but [tls] has no client_ca to "
 				    "verify client certificates with",
 				    e->name);
 		if (!e->path[0])
-			return fail(errbuf, errlen, "export %s has no path", e->name);
+			return config_fail(errbuf, errlen, "export %s has no path", e->name);
 		if ((e->ceph_conf[0] || e->ceph_id[0]) && strcmp(e->backend, "ceph") != 0)
-			return fail(errbuf, errlen,
+			return config_fail(errbuf, errlen,
 				    "export %s: ceph_conf and ceph_id are for the ceph backend",
 				    e->name);
 		if (e->memory_latency_us && strcmp(e->backend, "memory") != 0)
-			return fail(errbuf, errlen,
+			return config_fail(errbuf, errlen,
 				    "export %s: memory_latency_us is for the memory backend",
 				    e->name);
 		if (!e->pseudo[0]) {
@@ -1027,7 +1024,7 @@ bool config_finish(struct ferry_config *cfg, char *errbuf, size_t errlen)
 			const char *base = basename(tmp);
 			if (strcmp(base, "/") == 0 || strcmp(base, ".") == 0 ||
 			    strcmp(base, "..") == 0)
-				return fail(errbuf, errlen,
+				return config_fail(errbuf, errlen,
 					    "export %s: cannot derive a pseudo path from '%s'; give "
 					    "one as DIR:/PSEUDO",
 					    e->name, e->path);
@@ -1037,13 +1034,13 @@ bool config_finish(struct ferry_config *cfg, char *errbuf, size_t errlen)
 		while (n > 1 && e->pseudo[n - 1] == '/')
 			e->pseudo[--n] = '\0';
 		if (!pseudo_path_valid(e->pseudo))
-			return fail(errbuf, errlen,
+			return config_fail(errbuf, errlen,
 				    "export %s: pseudo path '%s' must be absolute with no empty, "
 				    "'.' or '..' components",
 				    e->name, e->pseudo);
 		for (unsigned j = 0; j < i; j++)
 			if (strcmp(cfg->exports[j].pseudo, e->pseudo) == 0)
-				return fail(errbuf, errlen, "exports %s and %s share pseudo path %s",
+				return config_fail(errbuf, errlen, "exports %s and %s share pseudo path %s",
 					    cfg->exports[j].name, e->name, e->pseudo);
 	}
 	return true;

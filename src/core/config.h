@@ -387,4 +387,9 @@ bool config_finish(struct ferry_config *cfg, char *errbuf, size_t errlen);
 /* The usage text for ferryd. */
 const char *config_usage(void);
 
+/* Writes the message into errbuf (errlen bytes) and returns false: how
+ * the configuration's readers (config.c, config_edit.c) refuse. */
+bool config_fail(char *errbuf, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif

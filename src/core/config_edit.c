@@ -9,17 +9,6 @@
 
 #include "core/config.h"
 
-static bool edit_fail(char *errbuf, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static bool edit_fail(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(errbuf, errlen, fmt, ap);
-	va_end(ap);
-	return false;
-}
-
 /* One line of the text: where it starts and how long it is (without its
  * newline). */
 struct line {
@@ -143,26 +132,26 @@ bool config_text_edit(const char *text, enum config_edit_op op, const char *name
 {
 	*out = NULL;
 	if (!name_ok(name))
-		return edit_fail(errbuf, errlen,
+		return config_fail(errbuf, errlen,
 				 "export name '%s': at most 63 letters, digits, '.', '_' or '-'",
 				 name);
 	for (unsigned k = 0; k < n; k++) {
 		if (!key_ok(keys[k]))
-			return edit_fail(errbuf, errlen,
+			return config_fail(errbuf, errlen,
 					 "'%s' is not a key (lower-case letters, digits and '_')",
 					 keys[k]);
 		if (!value_ok(values[k]))
-			return edit_fail(errbuf, errlen,
+			return config_fail(errbuf, errlen,
 					 "%s: a value may not hold a line break, ';' or '#'",
 					 keys[k]);
 		for (unsigned j = 0; j < k; j++)
 			if (strcmp(keys[j], keys[k]) == 0)
-				return edit_fail(errbuf, errlen, "%s is given twice", keys[k]);
+				return config_fail(errbuf, errlen, "%s is given twice", keys[k]);
 	}
 	if (op == CONFIG_EDIT_ADD && n == 0)
-		return edit_fail(errbuf, errlen, "export %s: nothing to add (give path=DIR)", name);
+		return config_fail(errbuf, errlen, "export %s: nothing to add (give path=DIR)", name);
 	if (op == CONFIG_EDIT_SET && n == 0)
-		return edit_fail(errbuf, errlen, "export %s: nothing to set", name);
+		return config_fail(errbuf, errlen, "export %s: nothing to set", name);
 
 	/* The lines, and where [export NAME] starts and ends. */
 	size_t nlines = 1;
@@ -170,7 +159,7 @@ bool config_text_edit(const char *text, enum config_edit_op op, const char *name
 		nlines += *p == '\n';
 	struct line *lines = calloc(nlines, sizeof(*lines));
 	if (!lines)
-		return edit_fail(errbuf, errlen, "out of memory");
+		return config_fail(errbuf, errlen, "out of memory");
 	size_t count = 0;
 	for (const char *p = text; *p;) {
 		const char *nl = strchr(p, '\n');
@@ -195,12 +184,12 @@ bool config_text_edit(const char *text, enum config_edit_op op, const char *name
 	}
 	if (op == CONFIG_EDIT_ADD && start < count) {
 		free(lines);
-		return edit_fail(errbuf, errlen,
+		return config_fail(errbuf, errlen,
 				 "export %s exists already (change it with set, or remove it)", name);
 	}
 	if (op != CONFIG_EDIT_ADD && start == count) {
 		free(lines);
-		return edit_fail(errbuf, errlen, "there is no export %s", name);
+		return config_fail(errbuf, errlen, "there is no export %s", name);
 	}
 	/* The section's last line that is not blank: new keys go after it. */
 	size_t last = start;
@@ -212,7 +201,7 @@ bool config_text_edit(const char *text, enum config_edit_op op, const char *name
 	bool *done = calloc(n ? n : 1, sizeof(*done));
 	if (!done) {
 		free(lines);
-		return edit_fail(errbuf, errlen, "out of memory");
+		return config_fail(errbuf, errlen, "out of memory");
 	}
 	for (size_t i = 0; i < count; i++) {
 		bool inside = i > start && i < end && start < count;
@@ -265,10 +254,10 @@ bool config_text_edit(const char *text, enum config_edit_op op, const char *name
 	if (o.nomem || !o.p) {
 		free(o.p);
 		if (o.nomem)
-			return edit_fail(errbuf, errlen, "out of memory");
+			return config_fail(errbuf, errlen, "out of memory");
 		o.p = strdup("");
 		if (!o.p)
-			return edit_fail(errbuf, errlen, "out of memory");
+			return config_fail(errbuf, errlen, "out of memory");
 	}
 	*out = o.p;
 	return true;
