@@ -199,9 +199,10 @@ for m in "${!ordered[@]}"; do
 	done
 done
 
-# part_of MODULE PATH-BELOW-src/MODULE: the part a file or include is in.
+# part_of VAR PATH-BELOW-src/MODULE: sets VAR to the part a file or include
+# is in (no subshell: this runs once per include line).
 part_of() {
-	if [[ $2 == */* ]]; then echo "${2%%/*}"; else echo .; fi
+	if [[ $2 == */* ]]; then printf -v "$1" '%s' "${2%%/*}"; else printf -v "$1" '%s' .; fi
 }
 # part_may_use MODULE PART OTHER: 0 when PART of MODULE may use OTHER.
 part_may_use() {
@@ -228,8 +229,8 @@ for dir in src/*/; do
 		if ! may_use "$mod" "$target"; then
 			complain "$file:$line: $mod may not include $target: $inc"
 		elif [ "$target" = "$mod" ] && [ -n "${ordered[$mod]:-}" ]; then
-			p=$(part_of "$mod" "${file#src/"$mod"/}")
-			q=$(part_of "$mod" "${path#"$mod"/}")
+			part_of p "${file#src/"$mod"/}"
+			part_of q "${path#"$mod"/}"
 			part_may_use "$mod" "$p" "$q" ||
 				complain "$file:$line: $mod/$p may not include $mod/$q (not below it in src/$mod's parts): $inc"
 		fi
@@ -241,7 +242,9 @@ done
 
 # Joins each target_link_libraries( ... ) call onto one line, with its line number.
 while IFS=$'\t' read -r line call; do
-	read -r -a words <<<"$(sed -E 's/target_link_libraries[[:space:]]*\(//; s/\)//' <<<"$call")"
+	call=${call#*target_link_libraries}
+	call=${call#*(}
+	read -r -a words <<<"${call%%)*}"
 	lib=${words[0]}
 	[[ $lib == ferry_* ]] || continue
 	mod=${lib#ferry_}
@@ -295,12 +298,16 @@ else
 	for m in "${!anything[@]}"; do echo "any $m"; done >>"$tmp/rules"
 	# object<TAB>symbol, defined and undefined.
 	# nm's own failure must not read as "no symbols, nothing crosses".
-	cut -f2 "$tmp/objs" | xargs -r -d '\n' nm -A -g --defined-only >"$tmp/nm.def" 2>"$tmp/nm.err" ||
+	# One nm over every object: "OBJ:SYM_OFFSET TYPE NAME" for a defined
+	# external, "OBJ: U NAME" for an undefined one.
+	cut -f2 "$tmp/objs" | xargs -r -d '\n' nm -A -g >"$tmp/nm.out" 2>"$tmp/nm.err" ||
 		complain "check-layers: nm failed on the object files: $(head -c 300 "$tmp/nm.err")"
-	cut -f2 "$tmp/objs" | xargs -r -d '\n' nm -A -u >"$tmp/nm.undef" 2>>"$tmp/nm.err" ||
-		complain "check-layers: nm failed on the object files: $(head -c 300 "$tmp/nm.err")"
-	awk 'NF == 3 { sub(/:[^:]*$/, "", $1); print $1 "\t" $3 }' "$tmp/nm.def" >"$tmp/def"
-	awk '{ sub(/:[^:]*$/, "", $1); print $1 "\t" $NF }' "$tmp/nm.undef" >"$tmp/undef"
+	awk -v def="$tmp/def" -v undef="$tmp/undef" '
+		{ sub(/:[^:]*$/, "", $1) }
+		NF == 3 && $2 != "U" { print $1 "\t" $3 > def }
+		$(NF - 1) == "U" { print $1 "\t" $NF > undef }
+	' "$tmp/nm.out"
+	touch "$tmp/def" "$tmp/undef"
 	out=$(awk -F'\t' -v objs="$tmp/objs" -v rules="$tmp/rules" -v def="$tmp/def" -v undef="$tmp/undef" '
 		# src/M/a/b.c from BUILD/CMakeFiles/ferry_M.dir/src/M/a/b.c.o
 		function srcpath(o) { sub(/^.*\.dir\//, "", o); sub(/\.o$/, "", o); return o }
