@@ -58,7 +58,9 @@ max_len_of() {
 
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_C_COMPILER=clang -DFERRY_FUZZ=ON \
 	-DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-ninja -C "$build" "${targets[@]}"
+# FUZZ_BUILD_JOBS: the test command builds with one job while the kernel
+# client runs beside it.
+ninja -C "$build" ${FUZZ_BUILD_JOBS:+-j "$FUZZ_BUILD_JOBS"} "${targets[@]}"
 
 # At least a few seconds each: libFuzzer needs a moment before it fuzzes.
 each=$((seconds / ${#targets[@]}))
