@@ -108,6 +108,7 @@ void rpc_conn_track(struct rpc_conn *conn)
 	conn->opened_ms = clock_now_ms();
 	pthread_mutex_lock(&srv->conns_lock);
 	list_add_head(&srv->all_conns, &conn->all_link);
+	atomic_fetch_add_explicit(&srv->conns_changed, 1, memory_order_relaxed);
 	conn->tracked = true;
 	rpc_conn_limits_add_locked(conn);
 	pthread_mutex_unlock(&srv->conns_lock);
@@ -120,6 +121,7 @@ void rpc_conn_untrack(struct rpc_conn *conn)
 	pthread_mutex_lock(&srv->conns_lock);
 	if (conn->tracked) {
 		list_del(&conn->all_link);
+		atomic_fetch_add_explicit(&srv->conns_changed, 1, memory_order_relaxed);
 		conn->tracked = false;
 		rpc_conn_limits_remove_locked(conn);
 	}
@@ -143,6 +145,10 @@ int rpc_server_list_conns(struct rpc_server *srv, struct rpc_conn_info **out, si
 		v[i].conn = rpc_conn_ref(c);
 		memcpy(v[i].peer, c->peer_str, sizeof(v[i].peer));
 		v[i].listener = c->listener;
+		struct sockaddr_storage local;
+		socklen_t ll = sizeof(local);
+		if (c->poll.fd >= 0 && getsockname(c->poll.fd, (struct sockaddr *)&local, &ll) == 0)
+			format_peer((const struct sockaddr *)&local, v[i].local, sizeof(v[i].local));
 		v[i].inflight = atomic_load(&c->inflight);
 		v[i].age_ms = now - c->opened_ms;
 		i++;
@@ -151,6 +157,11 @@ int rpc_server_list_conns(struct rpc_server *srv, struct rpc_conn_info **out, si
 	*out = v;
 	*n = count;
 	return 0;
+}
+
+uint64_t rpc_server_conns_changed(struct rpc_server *srv)
+{
+	return atomic_load_explicit(&srv->conns_changed, memory_order_relaxed);
 }
 
 void rpc_conn_info_free(struct rpc_conn_info *v, size_t n)

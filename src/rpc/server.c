@@ -115,6 +115,17 @@ int rpc_server_add_program(struct rpc_server *srv, const struct rpc_program *pro
 	return 0;
 }
 
+/* The port a listening socket is bound to. */
+static uint16_t bound_port_of(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+		return 0;
+	return ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+					: ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
 /* A listening socket on hostport; freebind: even when the address is
  * not (yet) on an interface of this host (a service address that moves
  * here).  0 with *fdp and *portp, or a negative errno (logged). */
@@ -156,11 +167,7 @@ static int listen_socket(const char *hostport, bool freebind, int *fdp, uint16_t
 			close(fd);
 		return err;
 	}
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	getsockname(fd, (struct sockaddr *)&ss, &sl);
-	*portp = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-					  : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	*portp = bound_port_of(fd);
 	*fdp = fd;
 	return 0;
 }
@@ -186,6 +193,69 @@ int rpc_server_listen(struct rpc_server *srv, const char *hostport, uint16_t *bo
 	return 0;
 }
 
+/* Under listen_lock: the index of hostport among the held sockets, or -1. */
+static int held_index(const struct rpc_server *srv, const char *hostport)
+{
+	for (unsigned i = 0; i < srv->nheld; i++)
+		if (strcmp(srv->held[i].hostport, hostport) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Under listen_lock: hostport's held socket, out of the held list. */
+static bool take_held(struct rpc_server *srv, const char *hostport, int *fdp, uint16_t *portp)
+{
+	int h = held_index(srv, hostport);
+	if (h < 0)
+		return false;
+	*fdp = srv->held[h].fd;
+	*portp = bound_port_of(*fdp);
+	srv->held[h] = srv->held[--srv->nheld];
+	return true;
+}
+
+int rpc_server_hold(struct rpc_server *srv, const char *hostport, const char *holder)
+{
+	if (strlen(hostport) >= sizeof(srv->held[0].hostport) ||
+	    strlen(holder) >= sizeof(srv->held[0].holder))
+		return -ENAMETOOLONG;
+	pthread_mutex_lock(&srv->listen_lock);
+	int rc = 0;
+	if (held_index(srv, hostport) < 0) {
+		int fd;
+		uint16_t p;
+		if (srv->nheld >= RPC_MAX_LISTENERS)
+			rc = -ENOSPC;
+		else if ((rc = listen_socket(hostport, true, &fd, &p)) == 0) {
+			unsigned h = srv->nheld++;
+			snprintf(srv->held[h].hostport, sizeof(srv->held[h].hostport), "%s", hostport);
+			snprintf(srv->held[h].holder, sizeof(srv->held[h].holder), "%s", holder);
+			srv->held[h].fd = fd;
+			log_info("rpc: holding connections to %s until %s's take-over", hostport,
+				 holder);
+		}
+	}
+	pthread_mutex_unlock(&srv->listen_lock);
+	return rc;
+}
+
+void rpc_server_unhold(struct rpc_server *srv, const char *holder)
+{
+	pthread_mutex_lock(&srv->listen_lock);
+	for (unsigned i = 0; i < srv->nheld;) {
+		if (strcmp(srv->held[i].holder, holder) != 0) {
+			i++;
+			continue;
+		}
+		/* What waited in its backlog is reset: those clients go to
+		 * wherever the address is now. */
+		close(srv->held[i].fd);
+		log_info("rpc: no longer holding connections to %s", srv->held[i].hostport);
+		srv->held[i] = srv->held[--srv->nheld];
+	}
+	pthread_mutex_unlock(&srv->listen_lock);
+}
+
 int rpc_server_listen_more(struct rpc_server *srv, const char *hostport, uint16_t *bound_port)
 {
 	if (!srv->started)
@@ -198,7 +268,7 @@ int rpc_server_listen_more(struct rpc_server *srv, const char *hostport, uint16_
 	else if (i < RPC_MAX_LISTENERS) {
 		int fd;
 		uint16_t p;
-		rc = listen_socket(hostport, true, &fd, &p);
+		rc = take_held(srv, hostport, &fd, &p) ? 0 : listen_socket(hostport, true, &fd, &p);
 		if (rc == 0) {
 			struct rpc_listener *l = &srv->listeners[i];
 			l->index = i;
@@ -344,6 +414,8 @@ void rpc_server_stop(struct rpc_server *srv, unsigned drain_ms)
 	srv->pool = NULL;
 	for (unsigned i = 0; i < srv->nlisteners; i++)
 		close(srv->listeners[i].poll.fd);
+	for (unsigned i = 0; i < srv->nheld; i++)
+		close(srv->held[i].fd);
 	srv->nlisteners = 0;
 	srv->started = false;
 }
@@ -357,6 +429,8 @@ void rpc_server_destroy(struct rpc_server *srv)
 		rpc_loop_destroy(&srv->loops[i]);
 	for (unsigned i = 0; i < srv->nlisteners; i++)
 		close(srv->listeners[i].poll.fd);
+	for (unsigned i = 0; i < srv->nheld; i++)
+		close(srv->held[i].fd);
 	free(srv->loops);
 	pipe_pool_destroy(srv->pipes);
 	rpc_gss_server_destroy(atomic_load(&srv->gss));

@@ -289,6 +289,15 @@ int rpc_server_listen(struct rpc_server *srv, const char *hostport, uint16_t *bo
  * (rpc_conn_listener), or a negative errno. */
 int rpc_server_listen_more(struct rpc_server *srv, const char *hostport, uint16_t *bound_port);
 
+/* Listens on hostport (IP_FREEBIND) without accepting yet, on behalf of
+ * holder (a failed head's name, whose take-over must wait): clients that
+ * connect wait in the socket's backlog, their calls unread, until
+ * rpc_server_listen_more on the same hostport accepts them (the
+ * take-over ran), or rpc_server_unhold(holder) closes it (another head
+ * took it over).  0 (also when already held), or a negative errno. */
+int rpc_server_hold(struct rpc_server *srv, const char *hostport, const char *holder);
+void rpc_server_unhold(struct rpc_server *srv, const char *holder);
+
 /* Serves RPCSEC_GSS (rpc/gss/gss_server.h) with the keys of o->keytab,
  * from now on: before rpc_server_start, or while the server runs (a
  * reload gave an export a krb5 flavour).  Once: when it is served
@@ -401,6 +410,7 @@ void rpc_server_get_tls_stats(struct rpc_server *srv, struct rpc_tls_stats *out)
 struct rpc_conn_info {
 	struct rpc_conn *conn; /* referenced: released by rpc_conn_info_free */
 	char peer[64];
+	char local[64]; /* the address the peer reached, as peer; "" if unknown */
 	int listener;
 	unsigned inflight; /* requests being served */
 	uint64_t age_ms;
@@ -409,6 +419,20 @@ struct rpc_conn_info {
 /* Every open connection, referenced, in a malloc'd array; 0 or -ENOMEM. */
 int rpc_server_list_conns(struct rpc_server *srv, struct rpc_conn_info **out, size_t *n);
 void rpc_conn_info_free(struct rpc_conn_info *v, size_t n);
+
+/* A count that moves whenever a connection opens or closes: whoever
+ * publishes the list (the cluster's heartbeat) lists again only then. */
+uint64_t rpc_server_conns_changed(struct rpc_server *srv);
+
+/* Makes the peer of a TCP connection to local (HOST:PORT, an address
+ * that moved to this host from a failed head) drop it at once, not after
+ * its RPC timeout: a bare ACK from local to peer, outside the
+ * connection's window, which the peer answers with an ACK of its own;
+ * this host, which has no such connection, answers that with a reset,
+ * and the client reconnects, here (rpc/tickle.c).  The peer answers one
+ * such segment per half second at most: a second try waits that long.
+ * Needs CAP_NET_RAW.  0, or a negative errno. */
+int rpc_tickle(const char *local, const char *peer);
 
 struct rpc_conn *rpc_conn_ref(struct rpc_conn *conn);
 void rpc_conn_unref(struct rpc_conn *conn);

@@ -197,6 +197,14 @@ struct rpc_server {
 	 * a listener is whole before the count takes it in. */
 	_Atomic unsigned nlisteners;
 	pthread_mutex_t listen_lock; /* lock order: a leaf */
+	/* Listening sockets not accepted from yet (rpc_server_hold), under
+	 * listen_lock: a failed head's addresses while its take-over waits. */
+	struct {
+		char hostport[64];
+		char holder[64];
+		int fd;
+	} held[RPC_MAX_LISTENERS];
+	unsigned nheld;
 	struct rpc_loop *loops;
 	unsigned nloops;
 	atomic_uint next_loop;
@@ -232,6 +240,7 @@ struct rpc_server {
 	 * lock order: see core/lock_order.h, level 10. */
 	pthread_mutex_t conns_lock;
 	struct list_node all_conns; /* rpc_conn.all_link, the newest first */
+	_Atomic uint64_t conns_changed; /* counts each change to all_conns */
 	/* Under conns_lock too: the connections in that list, and how many
 	 * of them come from each client address (conn_limit.c). */
 	unsigned conns_tracked;

@@ -404,6 +404,50 @@ static void test_stuck_loop_seen(void **state)
 	close(fd);
 }
 
+/* A held address accepts connections without serving them: a call waits,
+ * unanswered, until the address is listened on for real, and is answered
+ * then; releasing a held address resets the connections that waited. */
+static void test_held_address_waits_then_serves(void **state)
+{
+	struct fixture *f = *state;
+	/* A second loopback address and a port of its own: 127.0.0.2 is on lo. */
+	char held[64];
+	const char *colon = strrchr(f->hostport, ':');
+	snprintf(held, sizeof(held), "127.0.0.2:%s", colon + 1);
+	assert_int_equal(rpc_server_hold(f->srv, held, "a"), 0);
+	assert_int_equal(rpc_server_hold(f->srv, held, "a"), 0); /* held already */
+	int fd = rpctest_connect(held);
+	assert_true(fd >= 0);
+	send_call(fd, 1, PROC_ECHO, 5);
+	struct buf *b;
+	assert_int_equal(rpctest_recv_record(fd, &b, 500), -ETIMEDOUT);
+	uint16_t port = 0;
+	assert_true(rpc_server_listen_more(f->srv, held, &port) > 0);
+	assert_int_equal(port, atoi(colon + 1));
+	uint32_t v;
+	assert_int_equal(recv_reply_xid(fd, &v), 1);
+	assert_int_equal(v, 5);
+	close(fd);
+
+	/* Released: what waited is reset, and nothing listens there any more. */
+	char other[64];
+	snprintf(other, sizeof(other), "127.0.0.3:%s", colon + 1);
+	assert_int_equal(rpc_server_hold(f->srv, other, "b"), 0);
+	fd = rpctest_connect(other);
+	assert_true(fd >= 0);
+	send_call(fd, 2, PROC_ECHO, 6);
+	rpc_server_unhold(f->srv, "a"); /* not b's */
+	assert_int_equal(rpctest_recv_record(fd, &b, 300), -ETIMEDOUT);
+	rpc_server_unhold(f->srv, "b");
+	struct timeval tv = {.tv_sec = 2};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	char byte;
+	ssize_t got = recv(fd, &byte, 1, 0);
+	assert_true(got == 0 || (got < 0 && errno == ECONNRESET));
+	close(fd);
+	assert_true(rpctest_connect(other) < 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,6 +457,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_outgoing_call_routed_by_xid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gate_drops_calls_and_replies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stuck_loop_seen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_held_address_waits_then_serves, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_graceful_stop_finishes_inflight, setup,
 						teardown),
 	};
