@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "backend/backend.h"
 #include "core/log.h"
@@ -163,6 +164,90 @@ static void listen_on(struct ctl_server *cs, const char *addrs, json_t *listenin
 	}
 }
 
+/* Holds each of node's addresses this server does not listen on yet
+ * (rpc_server_hold), under node's name. */
+static void hold_addresses(struct ctl_server *cs, const char *node, const char *addrs)
+{
+	char buf[STATE_CLUSTER_ADDRS_MAX];
+	snprintf(buf, sizeof(buf), "%s", addrs);
+	for (char *save = NULL, *a = strtok_r(buf, " ", &save); a; a = strtok_r(NULL, " ", &save))
+		if (!already_listening(cs, a))
+			rpc_server_hold(cs->ctx.rpc, a, node);
+}
+
+/* Whether word is one of the space-separated words of list. */
+static bool words_contain(const char *list, const char *word)
+{
+	size_t wl = strlen(word);
+	for (const char *p = list; (p = strstr(p, word)); p += wl)
+		if ((p == list || p[-1] == ' ') && (p[wl] == ' ' || p[wl] == '\0'))
+			return true;
+	return false;
+}
+
+/* Resets the connections node's clients had to the addresses taken over
+ * (as node last published them), so that clients waiting for replies
+ * from node reconnect here now, not after their RPC timeout; twice, for
+ * a tickle can be lost and a client answers one each half second.  How
+ * many connections were reset. */
+static unsigned reset_clients(struct ctl_server *cs, const char *node, const char *addrs)
+{
+	char *conns = NULL;
+	int rc = state_cluster_peer_conns(cs->ctx.nfs->state, node, &conns);
+	if (rc || !conns) {
+		if (rc)
+			log_warn("cluster: cannot read node %s's connections: %s; its clients "
+				 "reconnect when their calls time out",
+				 node, strerror(-rc));
+		free(conns);
+		return 0;
+	}
+	/* conns becomes the pairs' strings: "LOCAL\0PEER\0...". */
+	size_t cap = 16, n = 0;
+	const char *(*pairs)[2] = malloc(cap * sizeof(*pairs));
+	char *save = NULL;
+	for (char *w = strtok_r(conns, " ", &save); pairs && w; w = strtok_r(NULL, " ", &save)) {
+		char *gt = strchr(w, '>');
+		if (!gt)
+			continue;
+		*gt = '\0';
+		/* Only connections to the addresses taken over here. */
+		if (!words_contain(addrs, w))
+			continue;
+		if (n == cap) {
+			const char *(*more)[2] = realloc(pairs, 2 * cap * sizeof(*pairs));
+			if (!more)
+				break;
+			pairs = more;
+			cap *= 2;
+		}
+		pairs[n][0] = w;
+		pairs[n++][1] = gt + 1;
+	}
+	unsigned failed = 0;
+	int err = 0;
+	for (int round = 0; pairs && n && round < 2; round++) {
+		if (round)
+			nanosleep(&(struct timespec){.tv_nsec = 600 * 1000 * 1000}, NULL);
+		for (size_t i = 0; i < n; i++) {
+			int trc = rpc_tickle(pairs[i][0], pairs[i][1]);
+			if (trc && round == 0) {
+				failed++;
+				err = trc;
+			}
+		}
+	}
+	free(pairs);
+	free(conns);
+	if (failed)
+		log_warn("cluster: could not reset %u of node %s's %zu client connection(s): %s "
+			 "(CAP_NET_RAW?); those clients reconnect when their calls time out",
+			 failed, node, n, strerror(-err));
+	else if (n)
+		log_info("cluster: reset node %s's %zu client connection(s)", node, n);
+	return (unsigned)n - failed;
+}
+
 /* Appends word to the space-separated list in buf (cap bytes); false
  * when it does not fit. */
 static bool words_append(char *buf, size_t cap, const char *word)
@@ -176,8 +261,37 @@ static bool words_append(char *buf, size_t cap, const char *word)
 	return true;
 }
 
-int ctl_cluster_publish(const struct ctl_context *ctx)
+static uint64_t conns_changed(void *arg) { return rpc_server_conns_changed(arg); }
+
+/* "LOCAL>PEER" for each TCP connection (not the local socket's). */
+static char *conns_list(void *arg)
 {
+	struct rpc_conn_info *v;
+	size_t n;
+	if (rpc_server_list_conns(arg, &v, &n))
+		return NULL;
+	size_t cap = n * (2 * sizeof(v->peer) + 2) + 1, len = 0;
+	char *out = malloc(cap);
+	if (out) {
+		out[0] = '\0';
+		for (size_t i = 0; i < n; i++)
+			if (v[i].local[0] && strchr(v[i].local, ':') && strchr(v[i].peer, ':'))
+				len += (size_t)snprintf(out + len, cap - len, "%s%s>%s", len ? " " : "",
+							v[i].local, v[i].peer);
+	}
+	rpc_conn_info_free(v, n);
+	return out;
+}
+
+int ctl_cluster_publish(struct ctl_context *ctx)
+{
+	/* Once, on the context the server was started from (the control
+	 * server's copy keeps the same source). */
+	if (!ctx->conns_source.list) {
+		ctx->conns_source = (struct state_cluster_conns_source){
+			.changed = conns_changed, .list = conns_list, .arg = ctx->rpc};
+		state_cluster_set_conns_source(ctx->nfs->state, &ctx->conns_source);
+	}
 	char addrs[STATE_CLUSTER_ADDRS_MAX] = "", clients[STATE_CLUSTER_ADDRS_MAX] = "";
 	for (unsigned i = 0; i < ctx->nlisteners; i++)
 		if (!words_append(addrs, sizeof(addrs), ctx->listeners[i]))
@@ -212,13 +326,17 @@ unsigned ctl_cluster_takeover(struct ctl_server *cs, const char *body, size_t le
 	int rc = state_cluster_takeover(cs->ctx.nfs->state, node, r);
 	if (rc == -EALREADY) {
 		/* Done before, by this head or another: a success that does
-		 * nothing more. */
+		 * nothing more (and what this head held for it goes). */
+		rpc_server_unhold(cs->ctx.rpc, node);
 		*out = json_pack("{s:s, s:s, s:b, s:i}", "node", node, "taken_over_by", r->taken_by,
 				 "already", 1, "records", (int)r->records);
 		free(r);
 		return 200;
 	}
 	if (rc == -EAGAIN) {
+		/* Clients that reach node's addresses here before the
+		 * take-over may run wait, connected, for it. */
+		hold_addresses(cs, node, r->addrs);
 		*out = json_pack("{s:s, s:s, s:I}", "node", node, "error",
 				 "its heartbeat is too recent: it may still be alive (fence_after)",
 				 "retry_after_ms", (json_int_t)r->retry_ms);
@@ -248,14 +366,17 @@ unsigned ctl_cluster_takeover(struct ctl_server *cs, const char *body, size_t le
 	}
 	json_t *listening = json_array();
 	listen_on(cs, r->addrs, listening, failed);
+	rpc_server_unhold(cs->ctx.rpc, node);
 	/* The addresses taken over are this head's now: a head that takes
 	 * this one over in turn listens on them too. */
 	if (ctl_cluster_publish(&cs->ctx))
 		json_array_append_new(failed, json_pack("{s:s, s:s}", "address", r->addrs, "error",
 							"not published as this head's"));
-	*out = json_pack("{s:s, s:s, s:b, s:i, s:o, s:o, s:o}", "node", node, "taken_over_by",
-			 r->taken_by, "already", 0, "records", (int)r->records, "sessions_ended",
-			 sessions, "listening", listening, "failed", failed);
+	unsigned reset = reset_clients(cs, node, r->addrs);
+	*out = json_pack("{s:s, s:s, s:b, s:i, s:o, s:o, s:o, s:i}", "node", node,
+			 "taken_over_by", r->taken_by, "already", 0, "records", (int)r->records,
+			 "sessions_ended", sessions, "listening", listening, "failed", failed,
+			 "connections_reset", (int)reset);
 	free(r);
 	return 200;
 }

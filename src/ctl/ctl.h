@@ -47,6 +47,7 @@
 #include <stdint.h>
 
 #include "core/config.h"
+#include "state/state.h"
 
 struct nfs4_server;
 struct nlm_service;
@@ -119,6 +120,9 @@ struct ctl_context {
 	const struct ctl_mount_hooks *mount;
 	/* NULL: the exports are not the cluster's configuration. */
 	struct ctl_cluster_config *cluster_config;
+	/* What the cluster's heartbeat publishes of this head's connections
+	 * (ctl_cluster_publish sets it). */
+	struct state_cluster_conns_source conns_source;
 };
 
 /* Largest request body accepted (413 beyond it). */
@@ -131,8 +135,10 @@ enum { CTL_MAX_BODY = 16384 };
 /* A clustered head tells the cluster the addresses it serves, as bound
  * (ctx->listeners: its own and those it took over, which a head taking
  * it over in turn will listen on), and its exports' storage clients (what
- * that head blocklists first).  0 or a negative errno (logged). */
-int ctl_cluster_publish(const struct ctl_context *ctx);
+ * that head blocklists first); from then on the heartbeat publishes
+ * its client connections too, which that head resets.  0 or a negative
+ * errno (logged). */
+int ctl_cluster_publish(struct ctl_context *ctx);
 
 struct ctl_server *ctl_server_start(const struct ctl_context *ctx, const char *listen,
 				    const char *token_path, char *bound, size_t boundlen,

@@ -960,7 +960,7 @@ struct state_cluster_takeover_result {
 	char addrs[STATE_CLUSTER_ADDRS_MAX]; /* the addresses node served (0: taken now) */
 	unsigned records;		     /* client records adopted */
 	char taken_by[CONFIG_NAME_MAX];	     /* who holds node's clients now */
-	uint64_t retry_ms;		     /* -EAGAIN: when to try again */
+	uint64_t retry_ms;		     /* -EAGAIN: when to try again (and addrs: node's) */
 };
 
 /* This head takes over head node, which failed: once node's heartbeat
@@ -978,6 +978,25 @@ struct state_cluster_takeover_result {
  * another negative errno (nothing taken over). */
 int state_cluster_takeover(struct state_server *st, const char *node,
 			   struct state_cluster_takeover_result *r);
+
+/* Where the heartbeat finds this head's client connections, to publish
+ * them for the head that may take this one over, which resets them
+ * (rpc_tickle) so that the clients reconnect at once: changed() returns a
+ * count that moves whenever they may have changed, list() them as
+ * space-separated "LOCAL>PEER" words ("192.0.2.1:2049>192.0.2.50:871"),
+ * malloc'd (NULL: out of memory).  Set by ferryd; src must outlive the
+ * server. */
+struct state_cluster_conns_source {
+	uint64_t (*changed)(void *arg);
+	char *(*list)(void *arg);
+	void *arg;
+};
+void state_cluster_set_conns_source(struct state_server *st,
+				    const struct state_cluster_conns_source *src);
+
+/* Head node's connections as it last published them, malloc'd into *out
+ * (NULL: none).  0 or a negative errno. */
+int state_cluster_peer_conns(struct state_server *st, const char *node, char **out);
 
 /* Removes head node, which will not come back, from the cluster: grace no
  * longer waits for it, and its client records are dropped (nobody can

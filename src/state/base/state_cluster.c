@@ -123,6 +123,12 @@ struct state_cluster {
 	uint64_t beats;		     /* the cluster thread's: heartbeats sent */
 	bool pause_said;	     /* the cluster thread's: said it stopped acknowledging */
 
+	/* Where this head's connections come from (ferryd's RPC server),
+	 * and the count they had when the heartbeat last wrote them. */
+	_Atomic(const struct state_cluster_conns_source *) conns_src;
+	uint64_t conns_written;	 /* the cluster thread's */
+	bool conns_published;	 /* the cluster thread's: a list was written */
+
 	pthread_mutex_t seen_lock; /* the other heads' heartbeats */
 	struct beat_seen seen[STATE_CLUSTER_MEMBERS_MAX];
 	size_t nseen;
@@ -240,6 +246,32 @@ static uint64_t beat_silent_ms(struct state_cluster *c, const char *node)
 	return silent;
 }
 
+/* Writes this head's connections beside its heartbeat when they changed
+ * since the last write: the head that takes this one over resets its
+ * clients' connections from that list.  0 or a negative errno. */
+static int cluster_put_conns(struct state_cluster *c)
+{
+	const struct state_cluster_conns_source *src = atomic_load(&c->conns_src);
+	if (!src)
+		return 0;
+	uint64_t now = src->changed(src->arg);
+	if (c->conns_published && now == c->conns_written)
+		return 0;
+	char *list = src->list(src->arg);
+	if (!list)
+		return -ENOMEM;
+	int rc = state_cluster_grace_put_conns(c->grace, list);
+	free(list);
+	if (rc == 0) {
+		c->conns_written = now;
+		c->conns_published = true;
+	} else if (!blocklisted(rc)) {
+		log_warn("state: cannot publish node %s's connections: %s", c->st->opts.cluster.node,
+			 strerror(-rc));
+	}
+	return rc;
+}
+
 /* Sends this head's heartbeat and reads the others'.  The gate stays
  * open while heartbeats arrive; the first that is refused as blocklisted
  * fences this head. */
@@ -253,6 +285,8 @@ static void cluster_beat(struct state_cluster *c)
 		if (rc == 0)
 			atomic_store(&c->beats_read_ms, cluster_clock_ms());
 	}
+	if (rc == 0)
+		rc = cluster_put_conns(c);
 	if (blocklisted(rc))
 		cluster_fenced(c, FENCE_BLOCKLISTED);
 	bool acks = state_cluster_acknowledges(c->st);
@@ -573,6 +607,7 @@ int state_cluster_takeover(struct state_server *st, const char *node,
 		uint64_t silent = beat_silent_ms(c, node);
 		if (silent < c->fence_after_ms) {
 			r->retry_ms = c->fence_after_ms - silent;
+			snprintf(r->addrs, sizeof(r->addrs), "%s", peer.addrs);
 			log_info("state: not taking over node %s yet: its heartbeat changed %" PRIu64
 				 " ms ago (fence_after %" PRIu64 " ms)",
 				 node, silent, c->fence_after_ms);
@@ -615,6 +650,27 @@ int state_cluster_takeover(struct state_server *st, const char *node,
 		log_info("state: node %s was taken over already, by %s", node, r->taken_by);
 	else if (rc != -ENOENT)
 		log_error("state: taking over node %s failed: %s", node, strerror(-rc));
+	return rc;
+}
+
+void state_cluster_set_conns_source(struct state_server *st,
+				    const struct state_cluster_conns_source *src)
+{
+	struct state_cluster *c = st->cluster;
+	if (!c)
+		return;
+	atomic_store(&c->conns_src, src);
+}
+
+int state_cluster_peer_conns(struct state_server *st, const char *node, char **out)
+{
+	struct state_cluster *c = st->cluster;
+	*out = NULL;
+	if (!c)
+		return -ENOTSUP;
+	pthread_mutex_lock(&c->io_lock);
+	int rc = state_cluster_grace_get_conns(c->grace, node, out);
+	pthread_mutex_unlock(&c->io_lock);
 	return rc;
 }
 

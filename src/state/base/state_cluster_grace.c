@@ -22,6 +22,7 @@
 #define FENCE_PREFIX "fence:"
 #define TAKEN_PREFIX "taken:"
 #define BEAT_OID "beat"
+#define CONNS_OID "conns"
 
 /* Attempts before a change gives up on heads that keep writing first. */
 enum { GRACE_ATTEMPTS = 64 };
@@ -727,4 +728,47 @@ int state_cluster_grace_beats(struct state_cluster_grace *g,
 	struct beats_walk w = {each, arg};
 	bool exists; /* none yet: no head has beaten */
 	return omap_each(g->beat_io, BEAT_OID, STATE_CLUSTER_MEMBERS_MAX, take_beat, &w, &exists);
+}
+
+int state_cluster_grace_put_conns(struct state_cluster_grace *g, const char *conns)
+{
+	const char *key = g->node, *vals[1] = {conns};
+	size_t lens[1] = {strlen(conns)};
+	rados_write_op_t op = rados_create_write_op();
+	if (!op)
+		return -ENOMEM;
+	rados_write_op_omap_set(op, &key, vals, lens, 1);
+	int rc = rados_write_op_operate(op, g->beat_io, CONNS_OID, NULL, 0);
+	rados_release_write_op(op);
+	return rc;
+}
+
+int state_cluster_grace_get_conns(struct state_cluster_grace *g, const char *node, char **out)
+{
+	*out = NULL;
+	rados_read_op_t op = rados_create_read_op();
+	if (!op)
+		return -ENOMEM;
+	rados_omap_iter_t it = NULL;
+	int prval = 0;
+	const char *keys[1] = {node};
+	rados_read_op_omap_get_vals_by_keys(op, keys, 1, &it, &prval);
+	int rc = rados_read_op_operate(op, g->io, CONNS_OID, 0);
+	if (rc == 0)
+		rc = prval;
+	if (rc == 0) {
+		char *k, *v;
+		size_t vl;
+		if (rados_omap_get_next(it, &k, &v, &vl) == 0 && k) {
+			*out = strndup(v ? v : "", vl);
+			if (!*out)
+				rc = -ENOMEM;
+		}
+	} else if (rc == -ENOENT) {
+		rc = 0;
+	}
+	if (it)
+		rados_omap_get_end(it);
+	rados_release_read_op(op);
+	return rc;
 }

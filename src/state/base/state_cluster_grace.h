@@ -164,4 +164,14 @@ int state_cluster_grace_beats(struct state_cluster_grace *g,
 			      void (*each)(void *arg, const char *node, const char *beat),
 			      void *arg);
 
+/* This head's client connections ("LOCAL>PEER" words), written to
+ * object "conns" under its name, for the head that takes it over
+ * (rpc_tickle).  Safe beside a change on another thread.  0 or a negative
+ * errno. */
+int state_cluster_grace_put_conns(struct state_cluster_grace *g, const char *conns);
+
+/* Head node's connections as it last wrote them, malloc'd into *out
+ * (NULL: none written).  0 or a negative errno. */
+int state_cluster_grace_get_conns(struct state_cluster_grace *g, const char *node, char **out);
+
 #endif
