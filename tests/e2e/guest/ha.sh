@@ -129,7 +129,10 @@ for scn in ${scenarios//,/ }; do
 	sleep "$gap"
 
 	asked=$(aw_now)
-	echo "$scn $(victim_of "$scn")" >"$out/ha.request"
+	# Written whole, then renamed: the host polls for the file and must
+	# not read it half written.
+	echo "$scn $(victim_of "$scn")" >"$out/ha.request.new"
+	mv "$out/ha.request.new" "$out/ha.request"
 	wait_removed "$out/ha.request" "$wait" || fail "$scn: the host did not do it within $wait s"
 	done_at=$(aw_now)
 	echo "E2E INFO ha $scn: the host was done $(aw_secs $((done_at - asked))) s after the request"
