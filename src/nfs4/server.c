@@ -21,10 +21,6 @@
 #include "state/clients/session.h"
 #include "state/state.h"
 
-/* The server's identity for v4.1 clients (server_owner, server_scope): 16
- * random bytes made once and kept in <state_dir>/server_id, so a restarted
- * server is recognisably the same one and clients reclaim.  Without a state
- * directory it is random per run. */
 /* The back-end hooks set on every export whose back end has them, by
  * kind, and what an export goes without when it cannot have one. */
 static const struct {
@@ -35,6 +31,10 @@ static const struct {
 	[EXPORT_WATCH_DIR_CHANGES] = {nfs4_dirdeleg_host_hook, "no directory delegations"},
 };
 
+/* The server's identity for v4.1 clients (server_owner, server_scope): 16
+ * random bytes made once and kept in <state_dir>/server_id, so a restarted
+ * server is recognisably the same one and clients reclaim.  Without a state
+ * directory it is random per run. */
 static void server_identity(struct nfs4_server *srv, const char *state_dir)
 {
 	uint8_t id[16];
