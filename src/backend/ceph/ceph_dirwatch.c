@@ -419,8 +419,5 @@ void cephfs_dir_notify(struct backend_export *bex, backend_dir_change_fn fn, voi
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 
-	pthread_mutex_lock(&ex->notify_lock);
-	ex->dir_fn = fn;
-	ex->dir_ctx = ctx;
-	pthread_mutex_unlock(&ex->notify_lock);
+	backend_dir_notify_set(&ex->notify_lock, &ex->dir_fn, &ex->dir_ctx, fn, ctx);
 }

@@ -402,8 +402,5 @@ void cephfs_lease_notify(struct backend_export *bex, backend_lease_break_fn fn, 
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 
-	pthread_mutex_lock(&ex->notify_lock);
-	ex->break_fn = fn;
-	ex->break_ctx = ctx;
-	pthread_mutex_unlock(&ex->notify_lock);
+	backend_lease_notify_set(&ex->notify_lock, &ex->break_fn, &ex->break_ctx, fn, ctx);
 }
