@@ -284,13 +284,9 @@ static int cephfs_lease_take(struct cephfs_export *ex, const struct backend_hand
 
 	if (!t->recaller.started)
 		return -EAGAIN; /* delegations are off on this client */
-	int rc = cephfs_obj_get(ex, h, &o);
+	int rc = cephfs_obj_get_typed(ex, h, BACKEND_REG, -EINVAL, &o);
 	if (rc)
 		return rc;
-	if (o.type != BACKEND_REG) {
-		cephfs_obj_put(ex, &o);
-		return -EINVAL;
-	}
 	pthread_mutex_lock(&t->lock);
 	struct cephfs_lease *held = *cephfs_lease_slot(t, o.ino, o.snapid);
 	bool full = t->count >= CEPHFS_LEASE_MAX;
