@@ -684,6 +684,9 @@ void state_ranges_cut(struct state_server *st, struct state_lockst *ls, uint64_t
 void state_ranges_set(struct state_server *st, struct state_lockst *ls, uint32_t type,
 		      uint64_t start, uint64_t last, struct state_range *nr,
 		      struct state_range **spare);
+/* The two ranges state_ranges_set needs, allocated before the state lock
+ * is taken; false, with neither, when there is no memory. */
+bool state_ranges_alloc(struct state_range **nr, struct state_range **spare);
 /* Lock owner lo's lock state on f, or NULL. */
 struct state_lockst *state_lockst_of(struct state_file *f, const struct state_owner *lo);
 
