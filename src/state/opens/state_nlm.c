@@ -137,21 +137,13 @@ static struct state_client *host_get(struct state_server *st, const uint8_t *nam
 		return h;
 	if (strlen(addr) >= sizeof(h->nlm_addr))
 		return NULL;
-	h = calloc(1, sizeof(*h));
+	h = state_client_alloc(name, len);
 	if (!h)
 		return NULL;
-	h->name = state_bytes_dup(name, len);
-	if (!h->name) {
-		free(h);
-		return NULL;
-	}
-	h->name_len = len;
 	h->nlm = true;
 	h->confirmed = true;
 	h->clientid = state_clientid_new(st);
 	strcpy(h->nlm_addr, addr);
-	list_init(&h->owners);
-	list_init(&h->sessions);
 	list_add_tail(&st->nlm_hosts, &h->link);
 	st->n_nlm_hosts++;
 	eff->host_new = !host_addr_shared(st, h);
