@@ -4,6 +4,7 @@
 #define FERRY_BACKEND_BACKEND_INTERNAL_H
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,6 +42,27 @@ static inline int backend_xattr_name_check(const char *name)
 }
 
 enum { BACKEND_XATTR_PREFIX_LEN = 5 /* "user." */ };
+
+/* lease_notify and dir_notify: the back end's threads read the function
+ * and its argument together under lock, so they are set together under it
+ * (no thread calls the new function with the old argument). */
+static inline void backend_lease_notify_set(pthread_mutex_t *lock, backend_lease_break_fn *fn_at,
+					    void **ctx_at, backend_lease_break_fn fn, void *ctx)
+{
+	pthread_mutex_lock(lock);
+	*fn_at = fn;
+	*ctx_at = ctx;
+	pthread_mutex_unlock(lock);
+}
+
+static inline void backend_dir_notify_set(pthread_mutex_t *lock, backend_dir_change_fn *fn_at,
+					  void **ctx_at, backend_dir_change_fn fn, void *ctx)
+{
+	pthread_mutex_lock(lock);
+	*fn_at = fn;
+	*ctx_at = ctx;
+	pthread_mutex_unlock(lock);
+}
 
 /* Calls fn, as backend_ops.listxattr does, for the "user." names of list
  * (len bytes of NUL-terminated names of every namespace, as listxattr(2)

@@ -78,7 +78,6 @@ void threadpool_destroy(struct threadpool *pool)
 {
 	if (!pool)
 		return;
-	workers_stop(&pool->workers);
-	workers_destroy(&pool->workers);
+	workers_close(&pool->workers);
 	free(pool);
 }

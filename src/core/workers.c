@@ -66,11 +66,15 @@ int workers_launch(struct workers *w, unsigned n, const char *name, workers_body
 	if (rc)
 		return rc;
 	rc = workers_start(w, n, name, body, arg);
-	if (rc) {
-		workers_stop(w);
-		workers_destroy(w);
-	}
+	if (rc)
+		workers_close(w);
 	return rc;
+}
+
+void workers_close(struct workers *w)
+{
+	workers_stop(w);
+	workers_destroy(w);
 }
 
 bool workers_wait_until(struct workers *w, uint64_t deadline_ms)

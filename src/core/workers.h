@@ -75,4 +75,8 @@ void workers_stop(struct workers *w);
  * when no thread was started). */
 void workers_destroy(struct workers *w);
 
+/* workers_stop then workers_destroy, for an owner with nothing to do
+ * between the threads' end and the freeing. */
+void workers_close(struct workers *w);
+
 #endif

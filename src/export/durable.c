@@ -235,8 +235,7 @@ void export_durable_stop(struct export_durable *d)
 	if (!d)
 		return;
 	/* The thread flushes what is queued before it sees the stop. */
-	workers_stop(&d->workers);
-	workers_destroy(&d->workers);
+	workers_close(&d->workers);
 	free(d);
 }
 

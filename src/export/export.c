@@ -699,10 +699,16 @@ static void reload_steps_undo(struct reload_step *steps, unsigned n)
 /* Matches cfg's exports with the list's entries, parses the client lists
  * of the kept and revived ones and, with open, opens the new ones (else
  * opens and closes them: a check).  0, or a negative errno with a message;
- * on failure nothing is left to undo. */
+ * on failure nothing is left to undo.  *out: the steps, which the caller
+ * frees whatever the outcome (NULL when there was no memory for them). */
 static int reload_plan(struct exports *exps, const struct ferry_config *cfg, bool open,
-		       struct reload_step *steps, char *err, size_t errlen)
+		       struct reload_step **out, char *err, size_t errlen)
 {
+	struct reload_step *steps = *out = calloc(CONFIG_MAX_EXPORTS, sizeof(*steps));
+	if (!steps) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	int rc = pseudo_paths_check(cfg, err, errlen);
 	if (rc)
 		return rc;
@@ -756,12 +762,8 @@ static int reload_plan(struct exports *exps, const struct ferry_config *cfg, boo
 int exports_check(struct exports *exps, const struct ferry_config *cfg, char *err,
 		       size_t errlen)
 {
-	struct reload_step *steps = calloc(CONFIG_MAX_EXPORTS, sizeof(*steps));
-	if (!steps) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	int rc = reload_plan(exps, cfg, false, steps, err, errlen);
+	struct reload_step *steps;
+	int rc = reload_plan(exps, cfg, false, &steps, err, errlen);
 	if (rc == 0)
 		reload_steps_undo(steps, cfg->nexports);
 	free(steps);
@@ -812,12 +814,8 @@ static int reload_place(struct exports *exps, struct reload_step *steps, unsigne
 int exports_reload(struct exports *exps, const struct ferry_config *cfg, char *err,
 			size_t errlen)
 {
-	struct reload_step *steps = calloc(CONFIG_MAX_EXPORTS, sizeof(*steps));
-	if (!steps) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	int rc = reload_plan(exps, cfg, true, steps, err, errlen);
+	struct reload_step *steps;
+	int rc = reload_plan(exps, cfg, true, &steps, err, errlen);
 	if (rc == 0 && (rc = reload_place(exps, steps, cfg->nexports, err, errlen)) != 0)
 		reload_steps_undo(steps, cfg->nexports);
 	if (rc) {

@@ -507,12 +507,7 @@ static struct rpc_dispatch_result mount_dispatch(struct rpc_request *req, void *
 
 void mount_program_describe(struct rpc_program *p, struct mount_server *ms)
 {
-	memset(p, 0, sizeof(*p));
-	p->prog = MOUNT_PROGRAM;
-	p->vers_low = MOUNT_V3;
-	p->vers_high = MOUNT_V3;
-	p->dispatch = mount_dispatch;
-	p->ctx = ms;
+	*p = rpc_program_single(MOUNT_PROGRAM, MOUNT_V3, mount_dispatch, ms);
 }
 
 void mount_server_get_stats(struct mount_server *ms, struct mount_stats *out)

@@ -109,6 +109,16 @@ enum nfsstat3 nfs3_resolve_post(struct nfs3_call *c, const struct nfs3_fh *wire,
 	return st;
 }
 
+enum nfsstat3 nfs3_resolve_post_typed(struct nfs3_call *c, const struct nfs3_fh *wire,
+				      enum backend_ftype type, enum nfsstat3 wrong, struct fh *fh,
+				      struct backend_attr *attr, struct nfs3_post_attr *post)
+{
+	enum nfsstat3 st = nfs3_resolve_post(c, wire, fh, attr, post);
+	if (st == NFS3_OK && attr->type != type)
+		st = wrong;
+	return st;
+}
+
 enum nfsstat3 nfs3_resolve_change(struct nfs3_call *c, const struct nfs3_fh *wire, struct fh *fh,
 				  struct backend_attr *before, struct nfs3_wcc *wcc)
 {

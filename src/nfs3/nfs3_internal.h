@@ -75,6 +75,11 @@ enum nfsstat3 nfs3_resolve(struct nfs3_call *c, const struct nfs3_fh *wire, bool
  * post too once resolved. */
 enum nfsstat3 nfs3_resolve_post(struct nfs3_call *c, const struct nfs3_fh *wire, struct fh *fh,
 				struct backend_attr *attr, struct nfs3_post_attr *post);
+/* nfs3_resolve_post of an object that must be of type: wrong when it is
+ * another (post is filled all the same). */
+enum nfsstat3 nfs3_resolve_post_typed(struct nfs3_call *c, const struct nfs3_fh *wire,
+				      enum backend_ftype type, enum nfsstat3 wrong, struct fh *fh,
+				      struct backend_attr *attr, struct nfs3_post_attr *post);
 /* nfs3_resolve for a call that changes the object: its attributes before
  * in wcc once resolved, and as wcc's after on a read-only export. */
 enum nfsstat3 nfs3_resolve_change(struct nfs3_call *c, const struct nfs3_fh *wire, struct fh *fh,

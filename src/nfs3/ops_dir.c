@@ -28,14 +28,10 @@ void nfs3_lookup(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bo
 	(void)encoded;
 	struct fh dir;
 	struct backend_attr dattr, oattr;
-	if ((r->status = nfs3_resolve_post(c, &a->dirop.dir, &dir, &dattr, &r->dir_attr)) !=
-	    NFS3_OK)
+	if ((r->status = nfs3_resolve_post_typed(c, &a->dirop.dir, BACKEND_DIR, NFS3ERR_NOTDIR, &dir,
+						 &dattr, &r->dir_attr)) != NFS3_OK)
 		return;
 	struct export *ex = dir.export;
-	if (dattr.type != BACKEND_DIR) {
-		r->status = NFS3ERR_NOTDIR;
-		return;
-	}
 	char name[BACKEND_NAME_MAX + 1];
 	if ((r->status = nfs3_name(&a->dirop.name, name)) != NFS3_OK)
 		return;

@@ -132,13 +132,10 @@ void nfs3_readlink(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, 
 {
 	struct fh fh;
 	struct backend_attr attr;
-	if ((r->status = nfs3_resolve_post(c, &a->fh, &fh, &attr, &r->attr)) != NFS3_OK)
+	if ((r->status = nfs3_resolve_post_typed(c, &a->fh, BACKEND_LNK, NFS3ERR_INVAL, &fh, &attr,
+						 &r->attr)) != NFS3_OK)
 		return;
 	struct export *ex = fh.export;
-	if (attr.type != BACKEND_LNK) {
-		r->status = NFS3ERR_INVAL;
-		return;
-	}
 	static _Thread_local char target[BACKEND_PATH_MAX];
 	size_t len = 0;
 	int rc = ex->ops->readlink(ex->bex, &fh.bh, target, sizeof(target), &len);

@@ -319,12 +319,6 @@ static bool nfs3_bulk_find(void *ctx, uint32_t vers, uint32_t proc, const uint8_
 
 void nfs3_program_describe(struct rpc_program *prog, struct nfs3_server *srv)
 {
-	*prog = (struct rpc_program){
-		.prog = NFS3_PROGRAM,
-		.vers_low = NFS3_VERSION,
-		.vers_high = NFS3_VERSION,
-		.dispatch = nfs3_dispatch,
-		.find_bulk = nfs3_bulk_find,
-		.ctx = srv,
-	};
+	*prog = rpc_program_single(NFS3_PROGRAM, NFS3_VERSION, nfs3_dispatch, srv);
+	prog->find_bulk = nfs3_bulk_find;
 }

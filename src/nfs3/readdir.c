@@ -74,13 +74,10 @@ static void readdir_common(struct nfs3_call *c, struct nfs3_readdir_args *ra, st
 {
 	struct fh dir;
 	struct backend_attr attr;
-	if ((r->status = nfs3_resolve_post(c, &ra->dir, &dir, &attr, &r->attr)) != NFS3_OK)
+	if ((r->status = nfs3_resolve_post_typed(c, &ra->dir, BACKEND_DIR, NFS3ERR_NOTDIR, &dir, &attr,
+						 &r->attr)) != NFS3_OK)
 		return;
 	struct export *ex = dir.export;
-	if (attr.type != BACKEND_DIR) {
-		r->status = NFS3ERR_NOTDIR;
-		return;
-	}
 	uint8_t verf[NFS3_COOKIEVERFSIZE];
 	for (int i = 0; i < 8; i++)
 		verf[i] = (uint8_t)(attr.fileid >> (56 - 8 * i));

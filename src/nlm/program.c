@@ -615,11 +615,5 @@ enum rpc_accept_stat nlm_udp_serve(void *ctx, struct rpc_udp_call *call, struct 
 
 void nlm_program_describe(struct rpc_program *prog, struct nlm_service *n)
 {
-	*prog = (struct rpc_program){
-		.prog = NLM_PROGRAM,
-		.vers_low = NLM4_VERSION,
-		.vers_high = NLM4_VERSION,
-		.dispatch = nlm_dispatch,
-		.ctx = n,
-	};
+	*prog = rpc_program_single(NLM_PROGRAM, NLM4_VERSION, nlm_dispatch, n);
 }

@@ -212,6 +212,21 @@ struct rpc_program {
 	uint32_t listeners_off;
 };
 
+/* A program serving the one version vers, with no optional hook: each of
+ * Ferry's programs starts from this and adds the hooks it has. */
+static inline struct rpc_program rpc_program_single(
+	uint32_t prog, uint32_t vers,
+	struct rpc_dispatch_result (*dispatch)(struct rpc_request *req, void *ctx), void *ctx)
+{
+	return (struct rpc_program){
+		.prog = prog,
+		.vers_low = vers,
+		.vers_high = vers,
+		.dispatch = dispatch,
+		.ctx = ctx,
+	};
+}
+
 /* --- arguments received into a pipe ------------------------------------ */
 
 /* The first bytes of a call's arguments are always in memory, so a program

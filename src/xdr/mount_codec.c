@@ -2,6 +2,21 @@
 
 #include "xdr/xdr_stream.h"
 
+/* The public encoder and decoder of one description xdr_NAME, as
+ * NFS4_CODEC_PAIR makes NFSv4's (the encoder only reads through the cast
+ * pointer). */
+#define MOUNT_CODEC_PAIR(enc, dec, desc, type)                                     \
+	bool enc(struct xdr_enc *e, const type *v)                                 \
+	{                                                                          \
+		struct xdr_stream x = XDR_ENC_STREAM(e);                           \
+		return desc(&x, (type *)v) && !e->overflow;                        \
+	}                                                                          \
+	bool dec(struct xdr_dec *d, type *v)                                       \
+	{                                                                          \
+		struct xdr_stream x = XDR_DEC_STREAM(d);                           \
+		return desc(&x, v);                                                \
+	}
+
 static bool xdr_mount_name(struct xdr_stream *x, struct mount_name *n, uint32_t max)
 {
 	return xdr_bytes(x, max, &n->data, &n->len);
@@ -43,17 +58,7 @@ static bool xdr_mnt_res(struct xdr_stream *x, struct mount_mnt_res *r)
 	return true;
 }
 
-bool mount_enc_mnt_res(struct xdr_enc *e, const struct mount_mnt_res *r)
-{
-	struct xdr_stream x = XDR_ENC_STREAM(e);
-	return xdr_mnt_res(&x, (struct mount_mnt_res *)r) && !e->overflow;
-}
-
-bool mount_dec_mnt_res(struct xdr_dec *d, struct mount_mnt_res *r)
-{
-	struct xdr_stream x = XDR_DEC_STREAM(d);
-	return xdr_mnt_res(&x, r);
-}
+MOUNT_CODEC_PAIR(mount_enc_mnt_res, mount_dec_mnt_res, xdr_mnt_res, struct mount_mnt_res)
 
 bool mount_enc_more(struct xdr_enc *e, bool more) { return xdr_encode_bool(e, more); }
 
@@ -64,17 +69,7 @@ static bool xdr_mount_body(struct xdr_stream *x, struct mount_body *b)
 	return xdr_mount_name(x, &b->host, MNTNAMLEN) && xdr_mount_name(x, &b->dir, MNTPATHLEN);
 }
 
-bool mount_enc_body(struct xdr_enc *e, const struct mount_body *b)
-{
-	struct xdr_stream x = XDR_ENC_STREAM(e);
-	return xdr_mount_body(&x, (struct mount_body *)b) && !e->overflow;
-}
-
-bool mount_dec_body(struct xdr_dec *d, struct mount_body *b)
-{
-	struct xdr_stream x = XDR_DEC_STREAM(d);
-	return xdr_mount_body(&x, b);
-}
+MOUNT_CODEC_PAIR(mount_enc_body, mount_dec_body, xdr_mount_body, struct mount_body)
 
 bool mount_enc_name(struct xdr_enc *e, const struct mount_name *n, uint32_t max)
 {

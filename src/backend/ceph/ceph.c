@@ -131,6 +131,18 @@ void cephfs_obj_put(struct cephfs_export *ex, struct cephfs_obj *o)
 	o->in = NULL;
 }
 
+int cephfs_obj_get_typed(struct cephfs_export *ex, const struct backend_handle *h,
+			 enum backend_ftype type, int wrong, struct cephfs_obj *o)
+{
+	int rc = cephfs_obj_get(ex, h, o);
+
+	if (!rc && o->type != type) {
+		cephfs_obj_put(ex, o);
+		rc = wrong;
+	}
+	return rc;
+}
+
 int cephfs_perm_init(struct cephfs_perm *p, const struct backend_cred *cred)
 {
 	uint32_t n = cred->ngids < BACKEND_MAX_GIDS ? cred->ngids : BACKEND_MAX_GIDS;

@@ -320,13 +320,9 @@ static int cephfs_dirwatch_add(struct cephfs_export *ex, const struct backend_ha
 	struct cephfs_obj o;
 	uint64_t v;
 
-	int rc = cephfs_obj_get(ex, h, &o);
+	int rc = cephfs_obj_get_typed(ex, h, BACKEND_DIR, -ENOTDIR, &o);
 	if (rc)
 		return rc;
-	if (o.type != BACKEND_DIR) {
-		cephfs_obj_put(ex, &o);
-		return -ENOTDIR;
-	}
 	/* A snapshot never changes, but nothing needs watching it either:
 	 * its listings are not delegated. */
 	if (o.snapid != CEPH_NOSNAP) {
@@ -419,8 +415,5 @@ void cephfs_dir_notify(struct backend_export *bex, backend_dir_change_fn fn, voi
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 
-	pthread_mutex_lock(&ex->notify_lock);
-	ex->dir_fn = fn;
-	ex->dir_ctx = ctx;
-	pthread_mutex_unlock(&ex->notify_lock);
+	backend_dir_notify_set(&ex->notify_lock, &ex->dir_fn, &ex->dir_ctx, fn, ctx);
 }

@@ -133,6 +133,10 @@ int cephfs_handle_parse(const struct backend_handle *h, uint64_t *ino, uint64_t 
 /* Resolves h: 0, -ESTALE (gone), -EBADF (not a ceph handle). */
 int cephfs_obj_get(struct cephfs_export *ex, const struct backend_handle *h, struct cephfs_obj *o);
 void cephfs_obj_put(struct cephfs_export *ex, struct cephfs_obj *o);
+/* cephfs_obj_get of h, which must be a type: wrong when it is another
+ * (nothing held then). */
+int cephfs_obj_get_typed(struct cephfs_export *ex, const struct backend_handle *h,
+			 enum backend_ftype type, int wrong, struct cephfs_obj *o);
 
 /* The caller's identity as libcephfs takes it (up).  libcephfs keeps a
  * pointer to the group list rather than a copy, so the list lives here,

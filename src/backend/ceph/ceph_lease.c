@@ -284,13 +284,9 @@ static int cephfs_lease_take(struct cephfs_export *ex, const struct backend_hand
 
 	if (!t->recaller.started)
 		return -EAGAIN; /* delegations are off on this client */
-	int rc = cephfs_obj_get(ex, h, &o);
+	int rc = cephfs_obj_get_typed(ex, h, BACKEND_REG, -EINVAL, &o);
 	if (rc)
 		return rc;
-	if (o.type != BACKEND_REG) {
-		cephfs_obj_put(ex, &o);
-		return -EINVAL;
-	}
 	pthread_mutex_lock(&t->lock);
 	struct cephfs_lease *held = *cephfs_lease_slot(t, o.ino, o.snapid);
 	bool full = t->count >= CEPHFS_LEASE_MAX;
@@ -402,8 +398,5 @@ void cephfs_lease_notify(struct backend_export *bex, backend_lease_break_fn fn, 
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 
-	pthread_mutex_lock(&ex->notify_lock);
-	ex->break_fn = fn;
-	ex->break_ctx = ctx;
-	pthread_mutex_unlock(&ex->notify_lock);
+	backend_lease_notify_set(&ex->notify_lock, &ex->break_fn, &ex->break_ctx, fn, ctx);
 }

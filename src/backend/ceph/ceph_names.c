@@ -27,13 +27,9 @@ static int cephfs_call_begin(struct cephfs_export *ex, const struct backend_cred
 	memset(c, 0, sizeof(*c));
 	if (rc)
 		return rc;
-	rc = cephfs_obj_get(ex, dir, &c->dir);
+	rc = cephfs_obj_get_typed(ex, dir, BACKEND_DIR, -ENOTDIR, &c->dir);
 	if (rc)
 		return rc;
-	if (c->dir.type != BACKEND_DIR) {
-		cephfs_obj_put(ex, &c->dir);
-		return -ENOTDIR;
-	}
 	if (cephfs_perm_init(&c->perm, cred)) {
 		cephfs_obj_put(ex, &c->dir);
 		return -ENOMEM;

@@ -55,10 +55,7 @@ void local_dir_notify(struct backend_export *bex, backend_dir_change_fn fn, void
 {
 	struct local_export *ex = local_export_of(bex);
 
-	pthread_mutex_lock(&ex->lock);
-	ex->dirwatch.fn = fn;
-	ex->dirwatch.ctx = ctx;
-	pthread_mutex_unlock(&ex->lock);
+	backend_dir_notify_set(&ex->lock, &ex->dirwatch.fn, &ex->dirwatch.ctx, fn, ctx);
 }
 
 static ssize_t dirwatch_find(const struct local_dirwatch_svc *dw, const struct backend_handle *h)

@@ -529,10 +529,7 @@ void local_lease_notify(struct backend_export *bex, backend_lease_break_fn fn, v
 {
 	struct local_export *ex = local_export_of(bex);
 
-	pthread_mutex_lock(&ex->lock);
-	ex->leases.fn = fn;
-	ex->leases.ctx = ctx;
-	pthread_mutex_unlock(&ex->lock);
+	backend_lease_notify_set(&ex->lock, &ex->leases.fn, &ex->leases.ctx, fn, ctx);
 }
 
 void local_lease_fini(struct local_export *ex)

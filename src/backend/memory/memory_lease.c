@@ -28,10 +28,7 @@ void mem_lease_notify(struct backend_export *bex, backend_lease_break_fn fn, voi
 {
 	struct mem_export *ex = mem_export_of(bex);
 
-	pthread_mutex_lock(&ex->lock);
-	ex->lease_break = fn;
-	ex->lease_ctx = ctx;
-	pthread_mutex_unlock(&ex->lock);
+	backend_lease_notify_set(&ex->lock, &ex->lease_break, &ex->lease_ctx, fn, ctx);
 }
 
 int backend_memory_break_lease(struct backend_export *bex, const struct backend_handle *h)

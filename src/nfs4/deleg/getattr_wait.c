@@ -88,8 +88,7 @@ void nfs4_ga_waits_stop(struct nfs4_server *srv)
 	struct nfs4_ga_waits *gw = srv->ga_waits;
 	if (!gw)
 		return;
-	workers_stop(&gw->workers);
-	workers_destroy(&gw->workers);
+	workers_close(&gw->workers);
 	free(gw);
 	srv->ga_waits = NULL;
 }

@@ -28,13 +28,7 @@ static void nfs4_conn_closed(struct rpc_conn *conn, void *ctx)
 
 void nfs4_program_describe(struct rpc_program *prog, struct nfs4_server *srv)
 {
-	*prog = (struct rpc_program){
-		.prog = NFS4_PROGRAM,
-		.vers_low = NFS4_VERSION,
-		.vers_high = NFS4_VERSION,
-		.dispatch = nfs4_dispatch,
-		.conn_closed = nfs4_conn_closed,
-		.find_bulk = nfs4_bulk_find,
-		.ctx = srv,
-	};
+	*prog = rpc_program_single(NFS4_PROGRAM, NFS4_VERSION, nfs4_dispatch, srv);
+	prog->conn_closed = nfs4_conn_closed;
+	prog->find_bulk = nfs4_bulk_find;
 }

@@ -774,6 +774,18 @@ bool rpc_gss_server_knows(struct rpc_gss_server *s, const uint8_t *handle, uint3
 
 /* --- this server's calls on a client's context --------------------------- */
 
+/* A callback context with its one reference, for service; the caller
+ * says whose context it uses. */
+static struct rpc_gss_cb *cb_new(uint32_t service)
+{
+	struct rpc_gss_cb *cb = calloc(1, sizeof(*cb));
+	if (cb) {
+		atomic_init(&cb->refs, 1);
+		cb->service = service;
+	}
+	return cb;
+}
+
 struct rpc_gss_cb *rpc_gss_server_cb_get(struct rpc_gss_server *s, const uint8_t *from_server,
 					 uint32_t from_server_len, const uint8_t *from_client,
 					 uint32_t from_client_len, uint32_t service)
@@ -784,14 +796,12 @@ struct rpc_gss_cb *rpc_gss_server_cb_get(struct rpc_gss_server *s, const uint8_t
 	struct gss_ctx *c = ctx_find(s, from_server, from_server_len);
 	if (!c)
 		return NULL;
-	struct rpc_gss_cb *cb = c->complete ? calloc(1, sizeof(*cb)) : NULL;
+	struct rpc_gss_cb *cb = c->complete ? cb_new(service) : NULL;
 	if (!cb) {
 		ctx_unref(c);
 		return NULL;
 	}
-	atomic_init(&cb->refs, 1);
 	cb->ctx = c;
-	cb->service = service;
 	cb->handle_len = from_client_len;
 	memcpy(cb->handle, from_client, from_client_len);
 	return cb;
@@ -799,14 +809,12 @@ struct rpc_gss_cb *rpc_gss_server_cb_get(struct rpc_gss_server *s, const uint8_t
 
 static struct rpc_gss_cb *rpc_gss_cb_from_client(struct rpc_gss_client *client, uint32_t service)
 {
-	struct rpc_gss_cb *cb = calloc(1, sizeof(*cb));
+	struct rpc_gss_cb *cb = cb_new(service);
 	if (!cb) {
 		rpc_gss_client_free(client);
 		return NULL;
 	}
-	atomic_init(&cb->refs, 1);
 	cb->client = client;
-	cb->service = service;
 	return cb;
 }
 

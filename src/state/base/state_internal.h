@@ -684,6 +684,9 @@ void state_ranges_cut(struct state_server *st, struct state_lockst *ls, uint64_t
 void state_ranges_set(struct state_server *st, struct state_lockst *ls, uint32_t type,
 		      uint64_t start, uint64_t last, struct state_range *nr,
 		      struct state_range **spare);
+/* The two ranges state_ranges_set needs, allocated before the state lock
+ * is taken; false, with neither, when there is no memory. */
+bool state_ranges_alloc(struct state_range **nr, struct state_range **spare);
 /* Lock owner lo's lock state on f, or NULL. */
 struct state_lockst *state_lockst_of(struct state_file *f, const struct state_owner *lo);
 
@@ -750,6 +753,9 @@ struct state_client *state_client_new(struct state_server *st, const struct stat
 				      const uint8_t verifier[NFS4_VERIFIER_SIZE],
 				      const uint8_t *name, uint32_t len,
 				      const struct state_callback *cb, uint64_t clientid);
+/* What every client record has, an NFSv4 client's or an NLM host's: its
+ * name copied, empty lists; no id, in no table yet.  NULL: no memory. */
+struct state_client *state_client_alloc(const uint8_t *name, uint32_t len);
 uint64_t state_clientid_new(struct state_server *st);
 bool state_principal_eq(const struct state_principal *a, const struct state_principal *b);
 /* A malloc'd copy of len bytes (NULL when out of memory); never a zero-size

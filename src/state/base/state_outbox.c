@@ -64,8 +64,10 @@ void state_outbox_kick(struct state_server *st)
 }
 
 /* Moves the oldest entries of queue v (up to max of its *n) to out, and
- * says how many; lock held (v is the queue as it is under it). */
-static size_t queue_take(void *v, size_t *n, void *out, size_t max, size_t size)
+ * says how many; lock held (v is the queue as it is under it).  What is
+ * left pending changes, so the outbox's flags follow. */
+static size_t queue_take(struct state_server *st, void *v, size_t *n, void *out, size_t max,
+			 size_t size)
 {
 	size_t k = *n < max ? *n : max;
 	if (k > 0) {
@@ -73,14 +75,14 @@ static size_t queue_take(void *v, size_t *n, void *out, size_t max, size_t size)
 		memmove(v, (char *)v + k * size, (*n - k) * size);
 		*n -= k;
 	}
+	state_outbox_flag(st);
 	return k;
 }
 
 size_t state_deleg_take_callbacks(struct state_server *st, struct state_deleg_cb *out, size_t max)
 {
 	pthread_mutex_lock(&st->lock);
-	size_t n = queue_take(st->outbox.cbs, &st->outbox.ncbs, out, max, sizeof(*out));
-	state_outbox_flag(st);
+	size_t n = queue_take(st, st->outbox.cbs, &st->outbox.ncbs, out, max, sizeof(*out));
 	pthread_mutex_unlock(&st->lock);
 	return n;
 }
@@ -176,8 +178,7 @@ void state_outbox_write_hold(struct state_server *st, const struct state_file_ke
 size_t state_take_write_holds(struct state_server *st, struct state_write_hold *out, size_t max)
 {
 	pthread_mutex_lock(&st->lock);
-	size_t n = queue_take(st->outbox.wholds, &st->outbox.nwholds, out, max, sizeof(*out));
-	state_outbox_flag(st);
+	size_t n = queue_take(st, st->outbox.wholds, &st->outbox.nwholds, out, max, sizeof(*out));
 	pthread_mutex_unlock(&st->lock);
 	return n;
 }

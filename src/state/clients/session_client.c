@@ -418,24 +418,28 @@ static enum nfsstat4 stid_of_client(struct state_server *st, uint64_t clientid,
 	return NFS4_OK;
 }
 
-enum nfsstat4 state_test_stateid(struct state_server *st, uint64_t clientid,
-				 const struct nfs4_stateid *sid)
+/* TEST_STATEID's answer for sid; with and_free, FREE_STATEID's: the
+ * stateid is then freed when its kind allows. */
+static enum nfsstat4 stid_test(struct state_server *st, uint64_t clientid,
+			       const struct nfs4_stateid *sid, bool and_free)
 {
 	pthread_mutex_lock(&st->lock);
 	struct state_stid *s;
 	enum nfsstat4 status = stid_of_client(st, clientid, sid, &s);
+	if (and_free && (status == NFS4ERR_DELEG_REVOKED || status == NFS4_OK))
+		status = st->stid_kinds[s->type]->free_stateid(st, s, status);
 	pthread_mutex_unlock(&st->lock);
 	return status;
+}
+
+enum nfsstat4 state_test_stateid(struct state_server *st, uint64_t clientid,
+				 const struct nfs4_stateid *sid)
+{
+	return stid_test(st, clientid, sid, false);
 }
 
 enum nfsstat4 state_free_stateid(struct state_server *st, uint64_t clientid,
 				 const struct nfs4_stateid *sid)
 {
-	pthread_mutex_lock(&st->lock);
-	struct state_stid *s;
-	enum nfsstat4 status = stid_of_client(st, clientid, sid, &s);
-	if (status == NFS4ERR_DELEG_REVOKED || status == NFS4_OK)
-		status = st->stid_kinds[s->type]->free_stateid(st, s, status);
-	pthread_mutex_unlock(&st->lock);
-	return status;
+	return stid_test(st, clientid, sid, true);
 }

@@ -157,10 +157,7 @@ void state_client_destroy(struct state_server *st, struct state_client *cl, bool
 	free(cl);
 }
 
-struct state_client *state_client_new(struct state_server *st, const struct state_principal *who,
-				       const uint8_t verifier[NFS4_VERIFIER_SIZE],
-				       const uint8_t *name, uint32_t len,
-				       const struct state_callback *cb, uint64_t clientid)
+struct state_client *state_client_alloc(const uint8_t *name, uint32_t len)
 {
 	struct state_client *cl = calloc(1, sizeof(*cl));
 	if (!cl)
@@ -171,16 +168,27 @@ struct state_client *state_client_new(struct state_server *st, const struct stat
 		return NULL;
 	}
 	cl->name_len = len;
+	list_init(&cl->owners);
+	list_init(&cl->sessions);
+	return cl;
+}
+
+struct state_client *state_client_new(struct state_server *st, const struct state_principal *who,
+				       const uint8_t verifier[NFS4_VERIFIER_SIZE],
+				       const uint8_t *name, uint32_t len,
+				       const struct state_callback *cb, uint64_t clientid)
+{
+	struct state_client *cl = state_client_alloc(name, len);
+	if (!cl)
+		return NULL;
+	cl->clientid = clientid;
 	cl->principal = *who;
 	cl->cb = *cb;
 	memcpy(cl->verifier, verifier, NFS4_VERIFIER_SIZE);
-	cl->clientid = clientid;
 	/* The confirm verifier only has to differ from every earlier one. */
 	uint32_t seq = st->next_client++;
 	state_random(cl->confirm, 4);
 	memcpy(cl->confirm + 4, &seq, 4);
-	list_init(&cl->owners);
-	list_init(&cl->sessions);
 	state_client_renew(st, cl);
 	hashtable_insert(&st->clients_by_id, &cl->by_id, hash_id(st, clientid));
 	hashtable_insert(&st->clients_by_name, &cl->by_name, hash_name(st, name, len));

@@ -224,6 +224,18 @@ void state_ranges_cut(struct state_server *st, struct state_lockst *ls, uint64_t
 	}
 }
 
+bool state_ranges_alloc(struct state_range **nr, struct state_range **spare)
+{
+	*nr = malloc(sizeof(**nr));
+	*spare = malloc(sizeof(**spare));
+	if (*nr && *spare)
+		return true;
+	free(*nr);
+	free(*spare);
+	*nr = *spare = NULL;
+	return false;
+}
+
 /* Gives ls a lock of type over [start, last]: needs two preallocated
  * ranges (the new one and a possible split). */
 void state_ranges_set(struct state_server *st, struct state_lockst *ls, uint32_t type,
@@ -364,12 +376,9 @@ enum nfsstat4 state_lock(struct state_server *st, struct state_owner *o,
 	if (!type)
 		return NFS4ERR_INVAL;
 	uint64_t start = a->offset, last = state_range_last(a->offset, a->length);
-	struct state_range *nr = malloc(sizeof(*nr)), *spare = malloc(sizeof(*spare));
-	if (!nr || !spare) {
-		free(nr);
-		free(spare);
+	struct state_range *nr, *spare;
+	if (!state_ranges_alloc(&nr, &spare))
 		return NFS4ERR_RESOURCE;
-	}
 	pthread_mutex_lock(&st->lock);
 	struct state_lockst *ls = NULL;
 	bool created_owner = false, created_ls = false, is_new = a->new_owner;

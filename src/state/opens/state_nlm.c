@@ -137,21 +137,13 @@ static struct state_client *host_get(struct state_server *st, const uint8_t *nam
 		return h;
 	if (strlen(addr) >= sizeof(h->nlm_addr))
 		return NULL;
-	h = calloc(1, sizeof(*h));
+	h = state_client_alloc(name, len);
 	if (!h)
 		return NULL;
-	h->name = state_bytes_dup(name, len);
-	if (!h->name) {
-		free(h);
-		return NULL;
-	}
-	h->name_len = len;
 	h->nlm = true;
 	h->confirmed = true;
 	h->clientid = state_clientid_new(st);
 	strcpy(h->nlm_addr, addr);
-	list_init(&h->owners);
-	list_init(&h->sessions);
 	list_add_tail(&st->nlm_hosts, &h->link);
 	st->n_nlm_hosts++;
 	eff->host_new = !host_addr_shared(st, h);
@@ -450,10 +442,11 @@ static bool blocks_wake_pass(struct state_server *st, struct state_file *f)
 		 * the request goes on waiting. */
 		if (state_delegs_in_way(st, f, 0, b->type == STATE_WRITE_LT))
 			continue;
-		struct state_range *nr = malloc(sizeof(*nr)), *spare = malloc(sizeof(*spare));
+		struct state_range *nr, *spare;
+		bool ranges = state_ranges_alloc(&nr, &spare);
 		struct state_nlm_grant_item *g = malloc(sizeof(*g) + h->name_len + b->blob_len);
 		struct state_lockst *ls =
-			nr && spare && g ? lockst_get(st, h, f, b->owner, b->owner_len) : NULL;
+			ranges && g ? lockst_get(st, h, f, b->owner, b->owner_len) : NULL;
 		if (!ls) {
 			/* Stays blocked: the next change of the file's locks
 			 * tries again. */
@@ -540,12 +533,9 @@ static uint32_t nlm_lock(struct state_server *st, const struct state_nlm_lock *l
 		return NLM4_FAILED;
 	uint32_t type = lock_type(l->exclusive);
 	uint64_t start = l->offset, last = nlm_last(l->offset, l->len);
-	struct state_range *nr = malloc(sizeof(*nr)), *spare = malloc(sizeof(*spare));
-	if (!nr || !spare) {
-		free(nr);
-		free(spare);
+	struct state_range *nr, *spare;
+	if (!state_ranges_alloc(&nr, &spare))
 		return NLM4_DENIED_NOLOCKS;
-	}
 	pthread_mutex_lock(&st->lock);
 	struct state_client *h = NULL;
 	struct state_file *f = NULL;
