@@ -686,20 +686,27 @@ int state_cluster_grace_blocklist(struct state_cluster_grace *g, const char *add
 	return rados_blocklist_add(g->cluster, a, seconds);
 }
 
+/* Sets one omap key of oid, beside the others: heads writing keys of
+ * their own at once do not collide.  0 or a negative errno. */
+static int omap_put_one(rados_ioctx_t io, const char *oid, const char *key, const char *val,
+			size_t len)
+{
+	const char *vals[1] = {val};
+	size_t lens[1] = {len};
+	rados_write_op_t op = rados_create_write_op();
+	if (!op)
+		return -ENOMEM;
+	rados_write_op_omap_set(op, &key, vals, lens, 1);
+	int rc = rados_write_op_operate(op, io, oid, NULL, 0);
+	rados_release_write_op(op);
+	return rc;
+}
+
 int state_cluster_grace_beat(struct state_cluster_grace *g, uint64_t count)
 {
 	char val[48];
 	int vl = snprintf(val, sizeof(val), "%" PRIu64 ".%" PRIu64, g->instance, count);
-	const char *key = g->node, *vals[1] = {val};
-	size_t lens[1] = {(size_t)vl};
-	rados_write_op_t op = rados_create_write_op();
-	if (!op)
-		return -ENOMEM;
-	/* One key of its own: heads beating at once do not collide. */
-	rados_write_op_omap_set(op, &key, vals, lens, 1);
-	int rc = rados_write_op_operate(op, g->beat_io, BEAT_OID, NULL, 0);
-	rados_release_write_op(op);
-	return rc;
+	return omap_put_one(g->beat_io, BEAT_OID, g->node, val, (size_t)vl);
 }
 
 struct beats_walk {
@@ -732,43 +739,32 @@ int state_cluster_grace_beats(struct state_cluster_grace *g,
 
 int state_cluster_grace_put_conns(struct state_cluster_grace *g, const char *conns)
 {
-	const char *key = g->node, *vals[1] = {conns};
-	size_t lens[1] = {strlen(conns)};
-	rados_write_op_t op = rados_create_write_op();
-	if (!op)
-		return -ENOMEM;
-	rados_write_op_omap_set(op, &key, vals, lens, 1);
-	int rc = rados_write_op_operate(op, g->beat_io, CONNS_OID, NULL, 0);
-	rados_release_write_op(op);
-	return rc;
+	return omap_put_one(g->beat_io, CONNS_OID, g->node, conns, strlen(conns));
+}
+
+struct conns_find {
+	const char *node;
+	char *found;
+};
+
+static int take_conns(void *arg, const char *k, size_t kl, const char *v, size_t vl)
+{
+	struct conns_find *f = arg;
+	if (kl != strlen(f->node) || memcmp(k, f->node, kl) != 0)
+		return 0;
+	f->found = strndup(v ? v : "", vl);
+	return f->found ? 0 : -ENOMEM;
 }
 
 int state_cluster_grace_get_conns(struct state_cluster_grace *g, const char *node, char **out)
 {
-	*out = NULL;
-	rados_read_op_t op = rados_create_read_op();
-	if (!op)
-		return -ENOMEM;
-	rados_omap_iter_t it = NULL;
-	int prval = 0;
-	const char *keys[1] = {node};
-	rados_read_op_omap_get_vals_by_keys(op, keys, 1, &it, &prval);
-	int rc = rados_read_op_operate(op, g->io, CONNS_OID, 0);
-	if (rc == 0)
-		rc = prval;
-	if (rc == 0) {
-		char *k, *v;
-		size_t vl;
-		if (rados_omap_get_next(it, &k, &v, &vl) == 0 && k) {
-			*out = strndup(v ? v : "", vl);
-			if (!*out)
-				rc = -ENOMEM;
-		}
-	} else if (rc == -ENOENT) {
-		rc = 0;
+	struct conns_find f = {node, NULL};
+	bool exists;
+	int rc = omap_each(g->io, CONNS_OID, STATE_CLUSTER_MEMBERS_MAX, take_conns, &f, &exists);
+	if (rc) {
+		free(f.found);
+		f.found = NULL;
 	}
-	if (it)
-		rados_omap_get_end(it);
-	rados_release_read_op(op);
+	*out = f.found;
 	return rc;
 }
