@@ -10,8 +10,13 @@
 # Wireshark's dissectors (tests/interop/tshark_check.sh) read captures of
 # protocol tests and of the kernel client's delegation run.
 #
+# The kernel-client e2e runs beside the sanitized build and tests, and
+# fuzzing beside the CephFS stage: each of those leaves a core mostly idle.
+#
 # `--full` (or FERRY_FULL=1) adds the full stage: the slowest checks, which
 # the default run (kept under 25 minutes on 2 cores) leaves out: the
+# tests labelled heavy under the sanitizers (they run in the plain build
+# by default), the
 # kernel client holding 20,000 files open at once, the kernel client on a
 # ceph export, the smoke run on NFSv4.0 and 4.1 and over nconnect=4, the smoke run of Linux 6.12 on NFSv4.0 and 4.1 (the default
 # run has it on 4.2), the fail-over of a
@@ -82,15 +87,78 @@ else
 	failed=$((failed + 1)); failures+=("plain build")
 fi
 
+# The kernel-client e2e runs beside the sanitized build and its tests:
+# the guest's emulated CPU keeps one core busy, and the sanitized tests
+# mostly wait on timers and sockets; its output is printed when it ends,
+# after the sanitized tests.
+e2e_pid=""
+e2e_log=$top/build/e2e-stage.log
+e2e_pcap=$top/build/kclient-deleg.pcapng
+if [ -x tests/e2e/kclient.sh ] && [ "${FERRY_SKIP_E2E:-0}" != 1 ]; then
+	step "end-to-end with the Linux kernel client (beside the sanitized stage; output at its end)"
+	# The delegation run (all minor versions, recalls) is captured.
+	rm -f "$e2e_pcap" "$e2e_pcap.log"
+	mkdir -p "$top/build"
+	FERRY_E2E_PCAP=$e2e_pcap bash tests/e2e/kclient.sh >"$e2e_log" 2>&1 &
+	e2e_pid=$!
+fi
+e2e_wait() {
+	[ -n "$e2e_pid" ] || return 0
+	step "end-to-end with the Linux kernel client: its output"
+	if wait "$e2e_pid"; then passed=$((passed + 1)); else
+		failed=$((failed + 1)); failures+=("kernel-client e2e (log: $e2e_log)"); fi
+	cat "$e2e_log"
+	e2e_pid=""
+	if [ -s "$e2e_pcap" ]; then
+		step "protocol analyser: tshark reads the kernel client's delegation run"
+		if bash tests/interop/tshark_check.sh --pcap "$e2e_pcap"; then passed=$((passed + 1)); else
+			failed=$((failed + 1)); failures+=("tshark check of the kernel-client capture"); fi
+	elif [ -x "${KCLIENT:-$top/../shared/e2e/kclient}" ] && [ "${FERRY_E2E_DELEG:-1}" = 1 ] &&
+		{ [ -z "${FERRY_E2E_ONLY:-}" ] || [ "$FERRY_E2E_ONLY" = deleg ]; }; then
+		echo "test: the kernel-client delegation run left no capture ($e2e_pcap)"
+		failed=$((failed + 1)); failures+=("tshark check of the kernel-client capture: no capture")
+	fi
+}
+
+# The tests labelled heavy (tests/CMakeLists.txt) run sanitized in the
+# full stage only.
+sanitized_heavy="|heavy"
+[ "${FERRY_FULL:-0}" = 1 ] && sanitized_heavy=""
 step "build (ASan+UBSan, clang)"
 if cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DBUILD_TESTING=ON \
 	-DFERRY_SANITIZE=ON -DCMAKE_C_COMPILER=clang >/dev/null && ninja -C build-asan; then
 	step "tests (ASan+UBSan)"
 	ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		run_ctest build-asan "sanitized" -LE 'ceph|source'
+		run_ctest build-asan "sanitized" -LE "ceph|source$sanitized_heavy"
 else
 	failed=$((failed + 1)); failures+=("sanitized build")
 fi
+e2e_wait
+
+# Fuzzing runs beside the CephFS stage below, whose tests mostly wait on
+# the cluster: the fuzz build (one job) and its run take a core that
+# stage leaves idle instead of minutes of their own.  Its output is
+# printed when it ends.
+fuzz_pid=""
+mkdir -p "$top/build"
+fuzz_log=$top/build/fuzz-stage.log
+if [ "${FUZZ_SECONDS:-60}" != 0 ] && [ -x scripts/fuzz.sh ]; then
+	step "fuzzing for ${FUZZ_SECONDS:-60} s (beside the CephFS stage; output at its end)"
+	FUZZ_BUILD_JOBS=1 nice -n 5 bash scripts/fuzz.sh >"$fuzz_log" 2>&1 &
+	fuzz_pid=$!
+fi
+fuzz_wait() {
+	[ -n "$fuzz_pid" ] || return 0
+	step "fuzzing: its output"
+	if wait "$fuzz_pid"; then
+		grep -vE '^#[0-9]+|^\[[0-9]+/[0-9]+\]' "$fuzz_log" | tail -40
+		passed=$((passed + 1))
+	else
+		tail -80 "$fuzz_log"
+		failed=$((failed + 1)); failures+=("fuzz (log: $fuzz_log)")
+	fi
+	fuzz_pid=""
+}
 
 # CephFS: one throwaway cluster (../shared/ceph/minicephfs) for the stage;
 # the tests labelled ceph (tests/CMakeLists.txt) run on it in the plain
@@ -123,6 +191,8 @@ else
 	stop_ceph
 	trap - EXIT
 fi
+
+fuzz_wait
 
 # Full stage: the kernel client on a ceph export: one guest boot, with its
 # own cluster started in the guest's network namespace (tests/e2e/kclient.sh,
@@ -159,49 +229,7 @@ if [ "${FERRY_SKIP_CEPH:-0}" != 1 ] && [ "${FERRY_SKIP_E2E:-0}" != 1 ] &&
 		failed=$((failed + 1)); failures+=("kernel-client HA e2e (keepalived)"); fi
 fi
 
-# Fuzzing runs beside the kernel-client e2e below: the guest's emulated CPU
-# keeps one core busy and ferryd little else, so the fuzz build (one job)
-# and its run take the other core instead of minutes of their own.  Its
-# output is printed when it ends.
-fuzz_pid=""
-mkdir -p "$top/build"
-fuzz_log=$top/build/fuzz-stage.log
-if [ "${FUZZ_SECONDS:-60}" != 0 ] && [ -x scripts/fuzz.sh ]; then
-	step "fuzzing for ${FUZZ_SECONDS:-60} s (beside the kernel-client e2e; output at its end)"
-	FUZZ_BUILD_JOBS=1 nice -n 5 bash scripts/fuzz.sh >"$fuzz_log" 2>&1 &
-	fuzz_pid=$!
-fi
-fuzz_wait() {
-	[ -n "$fuzz_pid" ] || return 0
-	step "fuzzing: its output"
-	if wait "$fuzz_pid"; then
-		grep -vE '^#[0-9]+|^\[[0-9]+/[0-9]+\]' "$fuzz_log" | tail -40
-		passed=$((passed + 1))
-	else
-		tail -80 "$fuzz_log"
-		failed=$((failed + 1)); failures+=("fuzz (log: $fuzz_log)")
-	fi
-	fuzz_pid=""
-}
 
-if [ -x tests/e2e/kclient.sh ] && [ "${FERRY_SKIP_E2E:-0}" != 1 ]; then
-	step "end-to-end with the Linux kernel client"
-	# The delegation run (all minor versions, recalls) is captured.
-	e2e_pcap=$top/build/kclient-deleg.pcapng
-	rm -f "$e2e_pcap" "$e2e_pcap.log"
-	if FERRY_E2E_PCAP=$e2e_pcap bash tests/e2e/kclient.sh; then passed=$((passed + 1)); else
-		failed=$((failed + 1)); failures+=("kernel-client e2e"); fi
-	if [ -s "$e2e_pcap" ]; then
-		step "protocol analyser: tshark reads the kernel client's delegation run"
-		if bash tests/interop/tshark_check.sh --pcap "$e2e_pcap"; then passed=$((passed + 1)); else
-			failed=$((failed + 1)); failures+=("tshark check of the kernel-client capture"); fi
-	elif [ -x "${KCLIENT:-$top/../shared/e2e/kclient}" ] && [ "${FERRY_E2E_DELEG:-1}" = 1 ] &&
-		{ [ -z "${FERRY_E2E_ONLY:-}" ] || [ "$FERRY_E2E_ONLY" = deleg ]; }; then
-		echo "test: the kernel-client delegation run left no capture ($e2e_pcap)"
-		failed=$((failed + 1)); failures+=("tshark check of the kernel-client capture: no capture")
-	fi
-fi
-fuzz_wait
 
 # Power cuts under ferryd in a qemu guest (tests/e2e/powercut.sh): it boots
 # the kernel kclient caches, so it needs kclient and /dev/kvm (under a PVM
