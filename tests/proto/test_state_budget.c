@@ -42,11 +42,19 @@ struct held {
 };
 
 /* Opens files prefix-N by one owner until one is refused; how many were
- * granted (h[0..n)), and the refusal's status in *refused. */
+ * granted (h[0..n)), and the refusal's status in *refused.  The other
+ * clients' leases are renewed meanwhile (idle1, idle2): a thousand opens
+ * can outlast the 10 s lease on a loaded machine, and a client whose lease
+ * ran out takes its state, and the delegation the test counts on, with
+ * it. */
 static int open_until_refused(struct nfs4c_sess *s, const char *prefix, struct held *h,
-			      uint32_t *refused)
+			      uint32_t *refused, struct nfs4c_sess *idle1, struct nfs4c_sess *idle2)
 {
 	for (int i = 0; i < MAX_TRIES; i++) {
+		if (i % 100 == 0) {
+			(void)nfs4c_ping(idle1); /* asserts NFS4_OK itself */
+			(void)nfs4c_ping(idle2);
+		}
 		char name[48];
 		snprintf(name, sizeof(name), "%s-%05d", prefix, i);
 		h[i].fhlen = 0;
@@ -98,7 +106,7 @@ static void test_budget(void **state)
 
 	/* Client a: refused at its half of the megabyte. */
 	uint32_t refused;
-	int na = open_until_refused(&sa, "a", a, &refused);
+	int na = open_until_refused(&sa, "a", a, &refused, &sb, &sc);
 	printf("client a: %d opens granted, then %u\n", na, refused);
 	assert_int_equal(refused, NFS4ERR_DELAY);
 	/* Half a MiB at STATE_BYTES_OPEN each, less the client and owner. */
@@ -119,7 +127,7 @@ static void test_budget(void **state)
 	ctl_http_reply_free(&r);
 
 	/* Client b still opens, up to the budget itself. */
-	int nb = open_until_refused(&sb, "b", b, &refused);
+	int nb = open_until_refused(&sb, "b", b, &refused, &sa, &sc);
 	printf("client b: %d opens granted, then %u\n", nb, refused);
 	assert_int_equal(refused, NFS4ERR_DELAY);
 	assert_true(nb > 1000);
