@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # cmake --install puts ferryd, ferryctl, the systemd unit (Type=notify,
-# naming the installed ferryd and config), the sample config and the man
-# pages in place; the sample config is one ferryd accepts; a second install
-# keeps an edited config.  Needs FERRYD (its directory is the build tree).
+# naming the installed ferryd and config), the sample config, the man
+# pages, the Prometheus rules and the Grafana dashboard in place; the
+# sample config is one ferryd accepts; a second install keeps an edited
+# config.  Needs FERRYD (its directory is the build tree).
 set -euo pipefail
 : "${FERRYD:?FERRYD must point at the ferryd binary}"
 build=$(dirname "$FERRYD")
@@ -21,6 +22,9 @@ for m in man8/ferryd.8 man8/ferryctl.8 man5/ferryd.conf.5; do
 	[[ -s $dest$prefix/share/man/$m ]] || fail "man page $m not installed"
 done
 [[ -n $unit && -n $conf ]] || fail "unit ($unit) or config ($conf) not installed"
+for f in prometheus/ferry-rules.yml prometheus/ferry-rules.test.yml grafana/ferry.json; do
+	[[ -s $dest$prefix/share/ferry/$f ]] || fail "$f not installed"
+done
 grep -q '^Type=notify$' "$unit" || fail "the unit is not Type=notify"
 grep -q "^ExecStart=$prefix/sbin/ferryd --config ${conf#"$dest"}\$" "$unit" ||
 	fail "ExecStart does not name the installed ferryd and config: $(grep ExecStart "$unit")"
