@@ -171,20 +171,23 @@ fi
 grep -q 'could not parse expression' <<<"$out" || fail "the unparsable copy failed otherwise: $out"
 
 # --- a renamed metric fails the check ------------------------------------------------
-sed 's/ferry_nfs_op_duration_seconds/ferry_nfs_op_latency_seconds/g' "$dash" >"$dir/renamed.json"
-! cmp -s "$dash" "$dir/renamed.json" || fail "the dashboard does not use ferry_nfs_op_duration_seconds"
-if out=$(check_names "$dir/metrics.txt" "$rules" "$rules_test" "$dir/renamed.json" 2>&1); then
-	fail "the check passes a dashboard using ferry_nfs_op_latency_seconds: $out"
-fi
-grep -q "uses ferry_nfs_op_latency_seconds_bucket, which ferryd does not serve" <<<"$out" ||
-	fail "the check did not name the renamed metric: $out"
-echo "renamed in the dashboard: $(grep -m1 FAIL <<<"$out")"
-sed 's/ferry_cluster_heartbeat_age_seconds/ferry_cluster_heartbeat_seconds/g' "$rules" >"$dir/renamed.yml"
-! cmp -s "$rules" "$dir/renamed.yml" || fail "the rules do not use ferry_cluster_heartbeat_age_seconds"
-if out=$(check_names "$dir/metrics.txt" "$dir/renamed.yml" "$rules_test" "$dash" 2>&1); then
-	fail "the check passes rules using ferry_cluster_heartbeat_seconds: $out"
-fi
-grep -q "uses ferry_cluster_heartbeat_seconds, which ferryd does not serve" <<<"$out" ||
-	fail "the check did not name the renamed metric: $out"
-echo "renamed in the rules: $(grep -m1 FAIL <<<"$out")"
+# renamed WHAT FILE OLD NEW NAMED: a copy of FILE (the rules or the
+# dashboard) with OLD renamed NEW fails the check, which names NAMED.
+renamed() {
+	local what=$1 file=$2 old=$3 new=$4 named=$5
+	local copy=$dir/renamed.${file##*.} r=$rules d=$dash
+	sed "s/$old/$new/g" "$file" >"$copy"
+	! cmp -s "$file" "$copy" || fail "the $what do not use $old"
+	if [ "$file" = "$rules" ]; then r=$copy; else d=$copy; fi
+	if out=$(check_names "$dir/metrics.txt" "$r" "$rules_test" "$d" 2>&1); then
+		fail "the check passes $what using $new: $out"
+	fi
+	grep -q "uses $named, which ferryd does not serve" <<<"$out" ||
+		fail "the check did not name the renamed metric: $out"
+	echo "renamed in the $what: $(grep -m1 FAIL <<<"$out")"
+}
+renamed dashboard "$dash" ferry_nfs_op_duration_seconds ferry_nfs_op_latency_seconds \
+	ferry_nfs_op_latency_seconds_bucket
+renamed rules "$rules" ferry_cluster_heartbeat_age_seconds ferry_cluster_heartbeat_seconds \
+	ferry_cluster_heartbeat_seconds
 echo "PASS: prometheus"
