@@ -14,6 +14,8 @@
  * The callback settings are ferryd's defaults (5 s per attempt, retries
  * 5, 10, 20 s apart): a notification that cannot be delivered must not
  * make writers wait for a schedule made for file delegations. */
+#include <stdatomic.h>
+
 #include "lib/ctl_test.h"
 #include "proto/dirdeleg_fixture.h"
 
@@ -22,7 +24,13 @@ enum {
 	CHANGES = 2 * BURST,
 	HOLDERS_MAX = 4,
 	WAIT_LIMIT_MS = 1000,
+	/* The longest a holder may keep its first CB_NOTIFY unanswered:
+	 * below dir_notify_slow_ms (1000), past which it is recalled. */
+	FIRST_HOLD_MAX_MS = 800,
 };
+
+/* Changes the writer has made so far (a holder may wait for them). */
+static atomic_uint changes_made;
 
 static int setup(void **st)
 {
@@ -40,8 +48,10 @@ struct churn_log {
 	unsigned count, calls, max_changes;
 	bool bad;                 /* a change that did not decode or name no entry of ours */
 	bool recalled;            /* a CB_RECALL came */
-	unsigned answer_delay_ms; /* how long the holder takes to answer each callback */
-	unsigned first_delay_ms;  /* ... and the first CB_NOTIFY */
+	unsigned answer_delay_ms;    /* how long the holder takes to answer each callback */
+	unsigned first_hold_changes; /* the first CB_NOTIFY is answered once the writer
+				      * made this many more changes (or after
+				      * FIRST_HOLD_MAX_MS) */
 };
 
 static uint32_t churn_notify(struct nfs4c_cb *svc, const struct nfs4c_cb_op *op,
@@ -49,10 +59,16 @@ static uint32_t churn_notify(struct nfs4c_cb *svc, const struct nfs4c_cb_op *op,
 {
 	(void)res;
 	struct churn_log *log = svc->arg;
-	unsigned delay = log->calls == 0 && log->first_delay_ms ? log->first_delay_ms
-							       : log->answer_delay_ms;
-	if (delay)
-		usleep(delay * 1000);
+	if (log->calls == 0 && log->first_hold_changes) {
+		/* Held by what the writer did, not by the clock: a loaded
+		 * machine makes fewer changes in a fixed pause. */
+		unsigned until = atomic_load(&changes_made) + log->first_hold_changes;
+		uint64_t end = dl_now_ms() + FIRST_HOLD_MAX_MS;
+		while (atomic_load(&changes_made) < until && dl_now_ms() < end)
+			usleep(2000);
+	} else if (log->answer_delay_ms) {
+		usleep(log->answer_delay_ms * 1000);
+	}
 	pthread_mutex_lock(&log->lock);
 	struct xdr_dec it;
 	nfs4_list_iter_init(&it, &op->u.notify.changes);
@@ -150,7 +166,7 @@ static void expected(unsigned n, uint32_t *kind, int *entry)
 /* How a run is set up: holders, how fast they answer, the back channel
  * they ask for (0: the test client's default, 4 KiB). */
 struct churn_setup {
-	unsigned holders, answer_delay_ms, first_delay_ms;
+	unsigned holders, answer_delay_ms, first_hold_changes;
 	uint32_t back_maxrequest;
 	bool must_keep; /* a holder may not be recalled */
 	const char *recall_cause; /* the cause a recall is counted under, if one comes */
@@ -179,7 +195,7 @@ static void churn(const char *label, const struct churn_setup *cs)
 		dl_client(&h[i].s, &h[i].svc, name, 3101 + i);
 		pthread_mutex_init(&h[i].log.lock, NULL);
 		h[i].log.answer_delay_ms = cs->answer_delay_ms;
-		h[i].log.first_delay_ms = cs->first_delay_ms;
+		h[i].log.first_hold_changes = cs->first_hold_changes;
 		pthread_mutex_lock(&h[i].svc.lock);
 		h[i].svc.arg = &h[i].log;
 		h[i].svc.handlers[OP_CB_NOTIFY] = churn_notify;
@@ -192,9 +208,11 @@ static void churn(const char *label, const struct churn_setup *cs)
 	char *before = ctlt_scrape(&server);
 	unsigned delayed = 0;
 	uint64_t longest = 0, longest_delayed = 0, start = dl_now_ms();
+	atomic_store(&changes_made, 0);
 	for (unsigned n = 0; n < CHANGES; n++) {
 		unsigned before_op = delayed;
 		uint64_t took = change(&w, &dir, h, nh, n < BURST, (int)(n % BURST), &delayed);
+		atomic_fetch_add(&changes_made, 1);
 		if (took > longest)
 			longest = took;
 		if (delayed > before_op && took > longest_delayed)
@@ -313,15 +331,16 @@ static void test_slow_holder(void **st)
 					     .recall_cause = "slow_holder"});
 }
 
-/* A back channel of 64 KiB, and a first CB_NOTIFY answered after 300 ms
- * so that hundreds of changes wait for the next: they go in CB_NOTIFYs as
- * large as the back channel takes, not in 4 KiB (a CB_COMPOUND larger than
- * that could not be encoded once, and the changes were never told). */
+/* A back channel of 64 KiB, and a first CB_NOTIFY answered only once the
+ * writer made 200 more changes, so that they wait for the next: they go in
+ * CB_NOTIFYs as large as the back channel takes, not in 4 KiB (a
+ * CB_COMPOUND larger than that could not be encoded once, and the changes
+ * were never told). */
 static void test_large_back_channel(void **st)
 {
 	(void)st;
 	churn("large", &(struct churn_setup){.holders = 1,
-					      .first_delay_ms = 300,
+					      .first_hold_changes = 200,
 					      .back_maxrequest = 65536,
 					      .must_keep = true});
 }
