@@ -257,7 +257,7 @@ static int show(struct opts *o, const char *what)
 		{"ID", "id"},		{"MINOR", "minor"},		 {"CONFIRMED", "confirmed"},
 		{"ADDRESS", "address"}, {"LEASE_LEFT", "lease_left_seconds"}, {"SESSIONS", "sessions"},
 		{"OWNERS", "state.owners"}, {"OPENS", "state.opens"},	 {"LOCKS", "state.locks"},
-		{"MEMORY", "state.memory_bytes"}, {"OWNER", "owner"}};
+		{"MEMORY", "state.memory_bytes"}, {"ORIGIN", "origin"}, {"OWNER", "owner"}};
 	static const struct column sessions[] = {
 		{"ID", "id"},
 		{"CLIENT", "client"},

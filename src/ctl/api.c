@@ -240,6 +240,10 @@ static unsigned get_clients(struct ctl_server *cs, json_t **out)
 			(int)c->lock_states, "locks", (int)c->locks, "delegations", (int)c->delegations,
 			"memory_bytes", (json_int_t)c->memory_bytes);
 		json_object_set_new(o, "address", json_string(addr));
+		/* A client of a head this one took over, come in through that
+		 * head's address: its state is kept apart (state_owner_key). */
+		if (c->origin[0])
+			json_object_set_new(o, "origin", json_string(c->origin));
 		if (c->minor == 0) {
 			json_object_set_new(o, "callback_address", text_json(c->cb.addr));
 			json_object_set_new(o, "callback", json_string(cb_status_name(c->cb_status)));

@@ -131,14 +131,59 @@ static bool already_listening(struct ctl_server *cs, const char *addr)
 	return false;
 }
 
-/* Listens on each of a failed head's addresses this server does not
- * serve yet; what it did goes into listening / failed. */
-static void listen_on(struct ctl_server *cs, const char *addrs, json_t *listening, json_t *failed)
+/* Whether a listener of this server is bound to addr itself. */
+static bool listening_exactly(struct ctl_server *cs, const char *addr)
+{
+	for (unsigned i = 0; i < cs->ctx.nlisteners; i++)
+		if (strcmp(cs->ctx.listeners[i], addr) == 0)
+			return true;
+	return false;
+}
+
+/* A word of a head's published addresses: "HOST:PORT" for its own,
+ * "HOST:PORT@NODE" for an address of head NODE it took over
+ * (ctl_cluster_publish).  Cuts word at the '@'; the origin, or dflt. */
+static const char *address_origin(char *word, const char *dflt)
+{
+	char *at = strchr(word, '@');
+	if (!at)
+		return dflt;
+	*at = '\0';
+	return at + 1;
+}
+
+/* The addresses alone of a published list (address_origin), into out. */
+static void addresses_only(const char *addrs, char *out, size_t cap)
+{
+	char buf[STATE_CLUSTER_ADDRS_MAX];
+	snprintf(buf, sizeof(buf), "%s", addrs);
+	out[0] = '\0';
+	size_t len = 0;
+	for (char *save = NULL, *a = strtok_r(buf, " ", &save); a; a = strtok_r(NULL, " ", &save)) {
+		address_origin(a, NULL);
+		int w = snprintf(out + len, cap - len, "%s%s", len ? " " : "", a);
+		if (w < 0 || (size_t)w >= cap - len)
+			break;
+		len += (size_t)w;
+	}
+}
+
+/* Listens on each of failed head node's addresses this server does not
+ * serve yet, each under the head it belongs to (node, or the head node
+ * took it over from); what it did goes into listening / failed. */
+static void listen_on(struct ctl_server *cs, const char *node, const char *addrs,
+		      json_t *listening, json_t *failed)
 {
 	char buf[STATE_CLUSTER_ADDRS_MAX];
 	snprintf(buf, sizeof(buf), "%s", addrs);
 	for (char *save = NULL, *a = strtok_r(buf, " ", &save); a; a = strtok_r(NULL, " ", &save)) {
+		const char *origin = address_origin(a, node);
 		if (already_listening(cs, a)) {
+			if (!listening_exactly(cs, a))
+				log_warn("cluster: node %s's address %s reaches this head's wildcard "
+					 "listener: a client that mounts both heads with one owner "
+					 "has one client here, not one per head",
+					 origin, a);
 			json_array_append_new(listening, json_string(a));
 			continue;
 		}
@@ -149,7 +194,7 @@ static void listen_on(struct ctl_server *cs, const char *addrs, json_t *listenin
 		}
 		/* Its minor versions first: it accepts as soon as it listens. */
 		uint16_t port = 0;
-		int idx = nfs4_server_add_listener(cs->ctx.nfs, cs->ctx.nlisteners);
+		int idx = nfs4_server_add_listener(cs->ctx.nfs, cs->ctx.nlisteners, origin);
 		if (idx == 0)
 			idx = rpc_server_listen_more(cs->ctx.rpc, a, &port);
 		if (idx < 0 || (unsigned)idx != cs->ctx.nlisteners) {
@@ -169,7 +214,7 @@ static void listen_on(struct ctl_server *cs, const char *addrs, json_t *listenin
 static void hold_addresses(struct ctl_server *cs, const char *node, const char *addrs)
 {
 	char buf[STATE_CLUSTER_ADDRS_MAX];
-	snprintf(buf, sizeof(buf), "%s", addrs);
+	addresses_only(addrs, buf, sizeof(buf));
 	for (char *save = NULL, *a = strtok_r(buf, " ", &save); a; a = strtok_r(NULL, " ", &save))
 		if (!already_listening(cs, a))
 			rpc_server_hold(cs->ctx.rpc, a, node);
@@ -190,8 +235,10 @@ static bool words_contain(const char *list, const char *word)
  * from node reconnect here now, not after their RPC timeout; twice, for
  * a tickle can be lost and a client answers one each half second.  How
  * many connections were reset. */
-static unsigned reset_clients(struct ctl_server *cs, const char *node, const char *addrs)
+static unsigned reset_clients(struct ctl_server *cs, const char *node, const char *published)
 {
+	char addrs[STATE_CLUSTER_ADDRS_MAX];
+	addresses_only(published, addrs, sizeof(addrs));
 	char *conns = NULL;
 	int rc = state_cluster_peer_conns(cs->ctx.nfs->state, node, &conns);
 	if (rc || !conns) {
@@ -293,11 +340,18 @@ int ctl_cluster_publish(struct ctl_context *ctx)
 		state_cluster_set_conns_source(ctx->nfs->state, &ctx->conns_source);
 	}
 	char addrs[STATE_CLUSTER_ADDRS_MAX] = "", clients[STATE_CLUSTER_ADDRS_MAX] = "";
-	for (unsigned i = 0; i < ctx->nlisteners; i++)
-		if (!words_append(addrs, sizeof(addrs), ctx->listeners[i]))
+	for (unsigned i = 0; i < ctx->nlisteners; i++) {
+		/* An address taken over goes with its head's name: a head
+		 * taking this one over keeps its clients apart too. */
+		char word[sizeof(ctx->listeners[0]) + CONFIG_NAME_MAX + 1];
+		const char *origin = nfs4_server_listener_origin(ctx->nfs, (int)i);
+		snprintf(word, sizeof(word), "%s%s%s", ctx->listeners[i], origin[0] ? "@" : "",
+			 origin);
+		if (!words_append(addrs, sizeof(addrs), word))
 			log_warn("cluster: listener %s does not fit in the addresses a take-over "
 				 "listens on",
 				 ctx->listeners[i]);
+	}
 	const struct exports *exps = &ctx->nfs->exports;
 	for (unsigned i = 0, n = exports_slots_used(exps); i < n; i++) {
 		const struct export *ex = exports_at(exps, i);
@@ -365,7 +419,7 @@ unsigned ctl_cluster_takeover(struct ctl_server *cs, const char *body, size_t le
 			json_array_append_new(sessions, json_string(ex->pseudo));
 	}
 	json_t *listening = json_array();
-	listen_on(cs, r->addrs, listening, failed);
+	listen_on(cs, node, r->addrs, listening, failed);
 	rpc_server_unhold(cs->ctx.rpc, node);
 	/* The addresses taken over are this head's now: a head that takes
 	 * this one over in turn listens on them too. */

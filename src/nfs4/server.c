@@ -31,12 +31,28 @@ static const struct {
 	[EXPORT_WATCH_DIR_CHANGES] = {nfs4_dirdeleg_host_hook, "no directory delegations"},
 };
 
+/* A cluster head's server_owner: its node name, which every head knows,
+ * so that a head answers for the addresses of a head it took over as
+ * that head did (nfs4_server_owner_of).  The scope (server_scope) names
+ * the cluster. */
+static uint32_t cluster_owner(const char *node, uint8_t *buf)
+{
+	int n = snprintf((char *)buf, 16 + CONFIG_NAME_MAX, "ferry-head:%s", node);
+	return n < 0 ? 0 : (uint32_t)n < 16 + CONFIG_NAME_MAX ? (uint32_t)n : 15 + CONFIG_NAME_MAX;
+}
+
 /* The server's identity for v4.1 clients (server_owner, server_scope): 16
  * random bytes made once and kept in <state_dir>/server_id, so a restarted
  * server is recognisably the same one and clients reclaim.  Without a state
- * directory it is random per run. */
-static void server_identity(struct nfs4_server *srv, const char *state_dir)
+ * directory it is random per run.  A cluster head's is its node name
+ * (cluster_owner). */
+static void server_identity(struct nfs4_server *srv, const struct ferry_config *cfg)
 {
+	if (cfg->cluster_node[0]) {
+		srv->server_owner_len = cluster_owner(cfg->cluster_node, srv->server_owner);
+		return;
+	}
+	const char *state_dir = cfg->state_dir;
 	uint8_t id[16];
 	bool have = false;
 	char path[CONFIG_PATH_MAX + 16];
@@ -159,7 +175,7 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 	rc = state_server_create(&so, &srv->state);
 	if (rc)
 		return rc;
-	server_identity(srv, cfg->state_dir);
+	server_identity(srv, cfg);
 	server_scope(srv, cfg);
 	struct state_session_limits lim;
 	state_session_limits_default(&lim);
@@ -265,14 +281,33 @@ void nfs4_server_listener_minor(const struct nfs4_server *srv, int listener, uin
 	*hi = w & 0xffff;
 }
 
-int nfs4_server_add_listener(struct nfs4_server *srv, unsigned listener)
+int nfs4_server_add_listener(struct nfs4_server *srv, unsigned listener, const char *origin)
 {
 	if (listener > srv->nlisteners || listener >= CONFIG_MAX_LISTEN)
 		return -EINVAL;
 	atomic_store(&srv->listener_minor[listener], srv->minor_min << 16 | srv->minor_max);
+	snprintf(srv->listener_origin[listener], sizeof(srv->listener_origin[listener]), "%s",
+		 origin ? origin : "");
 	if (listener == srv->nlisteners)
 		srv->nlisteners = listener + 1;
 	return 0;
+}
+
+const char *nfs4_server_listener_origin(const struct nfs4_server *srv, int listener)
+{
+	if (listener < 0 || (unsigned)listener >= srv->nlisteners)
+		return "";
+	return srv->listener_origin[listener];
+}
+
+uint32_t nfs4_server_owner_of(const struct nfs4_server *srv, int listener, uint8_t *buf)
+{
+	const char *origin = nfs4_server_listener_origin(srv, listener);
+	if (!origin[0]) {
+		memcpy(buf, srv->server_owner, srv->server_owner_len);
+		return srv->server_owner_len;
+	}
+	return cluster_owner(origin, buf);
 }
 
 int nfs4_server_set_listener_minor(struct nfs4_server *srv, unsigned listener, uint32_t lo,

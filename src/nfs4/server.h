@@ -41,16 +41,21 @@ struct nfs4_server {
 	 * a COMPOUND reads both ends of a range changed at run time together
 	 * (nfs4_server_set_listener_minor) and never a half-changed one. */
 	_Atomic uint32_t listener_minor[CONFIG_MAX_LISTEN];
+	/* Per listener: the cluster head whose address it listens on, when
+	 * this head took that head over ("": its own).  Written before the
+	 * listener accepts, never changed after. */
+	char listener_origin[CONFIG_MAX_LISTEN][CONFIG_NAME_MAX];
 	unsigned nlisteners;
 	uint32_t lease_time_s;
 	char owner_domain[128];
 	/* Changes at every start so clients resend unstable writes. */
 	uint8_t write_verifier[8];
 	/* v4.1 server_owner major id: kept in the state directory
-	 * (server_id), the same across restarts.  server_scope: the same, or
-	 * with [cluster] one scope for every head of the cluster, so that a
-	 * client moved to another head reclaims there (RFC 8881 2.10.4). */
-	uint8_t server_owner[48];
+	 * (server_id), the same across restarts; with [cluster], made of the
+	 * head's node name (nfs4_server_owner_of).  server_scope: the same,
+	 * or with [cluster] one scope for every head of the cluster, so that
+	 * a client moved to another head reclaims there (RFC 8881 2.10.4). */
+	uint8_t server_owner[16 + CONFIG_NAME_MAX];
 	uint32_t server_owner_len;
 	uint8_t server_scope[3 * 128 + 32];
 	uint32_t server_scope_len;
@@ -91,8 +96,19 @@ void nfs4_server_listener_minor(const struct nfs4_server *srv, int listener, uin
 
 /* A listener about to be added at run time (rpc_server_listen_more, index
  * listener, the next one; before it accepts anything): it accepts the
- * server's minor versions.  0 or -EINVAL. */
-int nfs4_server_add_listener(struct nfs4_server *srv, unsigned listener);
+ * server's minor versions, and listens on an address of cluster head
+ * origin this head took over (NULL or "": its own).  0 or -EINVAL. */
+int nfs4_server_add_listener(struct nfs4_server *srv, unsigned listener, const char *origin);
+
+/* The head whose address listener listens on ("" for this head's own, or
+ * a connection no listener accepted). */
+const char *nfs4_server_listener_origin(const struct nfs4_server *srv, int listener);
+
+/* The server_owner major id a client sees through listener: this head's,
+ * or for an address taken over, the head's that had it, so that its
+ * clients still see the server they mounted (into buf, 16 +
+ * CONFIG_NAME_MAX bytes; its length). */
+uint32_t nfs4_server_owner_of(const struct nfs4_server *srv, int listener, uint8_t *buf);
 
 /* Changes a listener's range at run time: COMPOUNDs that start afterwards
  * see it, those under way are left alone.  Sessions established go on: a

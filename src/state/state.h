@@ -291,6 +291,29 @@ enum {
 	STATE_PEER_MAX = 64, /* "address:port", as rpc_conn_peer gives it */
 };
 
+/* Client owners kept apart by the head they came in through.  A client
+ * that mounts two heads of a cluster sends one owner (co_ownerid, or
+ * SETCLIENTID's id) to both; once one head has taken the other over, the
+ * owner the client sends to the addresses taken over names the state it
+ * had on the failed head, not the state it has on the survivor.  The
+ * survivor keys such an owner TAG ORIGIN NUL OWNER, ORIGIN the head whose
+ * address it came in on (TAG begins with a NUL, which no client's owner
+ * string is known to).  An owner sent to this head's own addresses is
+ * kept as sent, unless it begins with TAG itself: then TAG NUL OWNER, so
+ * that no client can name the state of another origin. */
+enum { STATE_OWNER_KEY_EXTRA = 16 + CONFIG_NAME_MAX };
+
+/* The key of owner (len bytes) come in through an address of head origin
+ * ("" or NULL: this head's own) into key, which has room for len +
+ * STATE_OWNER_KEY_EXTRA bytes; its length.  origin is a node name (at
+ * most CONFIG_NAME_MAX - 1 bytes). */
+uint32_t state_owner_key(const char *origin, const uint8_t *owner, uint32_t len, uint8_t *key);
+
+/* The origin of key (state_owner_key) into origin (CONFIG_NAME_MAX
+ * bytes; "" for this head's own), and where the owner as the client sent
+ * it begins. */
+uint32_t state_owner_key_split(const uint8_t *key, uint32_t len, char origin[CONFIG_NAME_MAX]);
+
 /* A v4.0 callback path as SETCLIENTID gives it. */
 struct state_callback {
 	uint32_t program;

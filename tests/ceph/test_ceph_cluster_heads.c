@@ -278,17 +278,47 @@ static int takeover_a(struct ctl_http_reply *rep)
 	}
 }
 
-/* Head a dies for good; head b takes it over. */
+/* EXCHANGE_ID of owner name (the test clients' verifier) at hostport:
+ * the server_owner major id into major, the clientid. */
+static uint64_t owner_seen_at(const char *hostport, const char *name, char major[64])
+{
+	int fd = nfs4c_connect(hostport);
+	struct nfs4c_eid e;
+	assert_int_equal(nfs4c_exchange_id(fd, nfs4c_cred(0), name, "verf0001", 0, SP4_NONE, &e),
+			 NFS4_OK);
+	nfs4c_close(fd);
+	memcpy(major, e.major, 64);
+	return e.clientid;
+}
+
+/* Head a dies for good; head b takes it over.  Client x is a's alone;
+ * client w, one owner, mounted both heads (as a Linux client does, one
+ * owner for every server): its state on a comes back at a's address on
+ * b beside its state on b, which goes on as it was. */
 static void test_takeover(void **st)
 {
 	(void)st;
-	struct nfs4c_sess x, z;
-	struct nfs4c_cb sx, sz;
+	struct nfs4c_sess x, z, wa, wb;
+	struct nfs4c_cb sx, sz, swa, swb;
 	share_client_at(&x, &sx, server.hostport, "heads-takeover-x", 0);
 	struct dl_open o = dl_open(&x, "takeover-x", BOTH, true);
 	assert_int_equal(o.status, NFS4_OK);
 	assert_int_equal(lock_range(&x, &o, &o.stateid, false), NFS4_OK);
 	dl_client_end(&x, &sx);
+
+	share_client_at(&wa, &swa, server.hostport, "heads-takeover-w", 0);
+	share_client_at(&wb, &swb, head_b.hostport, "heads-takeover-w", 0);
+	struct dl_open owa = dl_open(&wa, "takeover-wa", BOTH, true);
+	struct dl_open owb = dl_open(&wb, "takeover-wb", BOTH, true);
+	assert_int_equal(owa.status, NFS4_OK);
+	assert_int_equal(owb.status, NFS4_OK);
+	assert_int_equal(lock_range(&wa, &owa, &owa.stateid, false), NFS4_OK);
+	assert_int_equal(lock_range(&wb, &owb, &owb.stateid, false), NFS4_OK);
+	char major_a[64], major_b[64], major_seen[64];
+	owner_seen_at(server.hostport, "heads-takeover-w", major_a);
+	owner_seen_at(head_b.hostport, "heads-takeover-w", major_b);
+	assert_string_not_equal(major_a, major_b);
+	dl_client_end(&wa, &swa);
 
 	kill_a();
 	uint64_t killed = dl_now_ms();
@@ -332,6 +362,22 @@ static void test_takeover(void **st)
 	       "NFS4ERR_DELAY)\n",
 	       (unsigned long long)(dl_now_ms() - killed), delays);
 
+	/* w at a's address: the server it mounted there (a's server_owner),
+	 * a client of its own, not w's client of head b. */
+	assert_true(owner_seen_at(server.hostport, "heads-takeover-w", major_seen) != wb.clientid);
+	assert_string_equal(major_seen, major_a);
+	nfs4c_session_up_reclaiming(&wa, nfs4c_connect(server.hostport), 0, "heads-takeover-w",
+				    NULL);
+	assert_true(wa.clientid != wb.clientid);
+	struct dl_open rwa = reclaim_open(&wa, &owa, &delays);
+	assert_int_equal(rwa.status, NFS4_OK);
+	assert_int_equal(lock_range(&wa, &owa, &rwa.stateid, true), NFS4_OK);
+	reclaim_complete(&wa);
+	/* w's state on b is still its own: its open writes (and its lock
+	 * is kept: below). */
+	struct write_arg wba = {.stateid = &owb.stateid, .data = "w through b"};
+	assert_int_equal(dl_on(&wb, owb.fh, owb.fhlen, OP_WRITE, add_write, &wba), NFS4_OK);
+
 	share_client_at(&z, &sz, head_b.hostport, "heads-takeover-z", 0);
 	uint64_t waited;
 	assert_int_equal(new_open_until_not(&z, "takeover-z", NFS4ERR_GRACE, 20000, &waited),
@@ -341,6 +387,19 @@ static void test_takeover(void **st)
 	struct dl_open oz = dl_open(&z, "takeover-x", BOTH, false);
 	assert_int_equal(oz.status, NFS4_OK);
 	assert_int_equal(lock_range(&z, &oz, &oz.stateid, false), NFS4ERR_DENIED);
+	/* And both of w's ranges are held: the one reclaimed at a's address
+	 * and the one it kept at b's. */
+	struct dl_open ozwa = dl_open(&z, "takeover-wa", BOTH, false);
+	struct dl_open ozwb = dl_open(&z, "takeover-wb", BOTH, false);
+	assert_int_equal(ozwa.status, NFS4_OK);
+	assert_int_equal(ozwb.status, NFS4_OK);
+	assert_int_equal(lock_range(&z, &ozwa, &ozwa.stateid, false), NFS4ERR_DENIED);
+	assert_int_equal(lock_range(&z, &ozwb, &ozwb.stateid, false), NFS4ERR_DENIED);
+	/* b lists w twice: once as its own client, once as a's. */
+	ctlt_request(&head_b, "GET", "/api/v1/clients", false, NULL, &rep);
+	assert_int_equal(rep.status, 200);
+	assert_non_null(strstr(rep.body, "\"origin\": \"a\""));
+	ctl_http_reply_free(&rep);
 
 	ctlt_request(&head_b, "GET", "/api/v1/cluster", false, NULL, &rep);
 	assert_int_equal(rep.status, 200);
@@ -374,6 +433,8 @@ static void test_takeover(void **st)
 	assert_int_equal(rep.status, 404);
 	ctl_http_reply_free(&rep);
 	nfs4c_close(x.fd);
+	nfs4c_close(wa.fd);
+	dl_client_end(&wb, &swb);
 	dl_client_end(&z, &sz);
 }
 

@@ -197,6 +197,43 @@ static void test_principal_from_cred(void **state)
 	assert_string_equal(p.machine, "");
 }
 
+/* Owner keys (state_owner_key): one owner come in through this head's
+ * own address and through two heads' addresses taken over gives three
+ * keys, each split back into its origin and the owner as sent; an owner
+ * that itself looks like a key stays this head's own. */
+static void test_owner_keys(void **state)
+{
+	(void)state;
+	static const uint8_t owner[] = "Linux NFSv4.1 box";
+	uint32_t len = sizeof(owner) - 1;
+	uint8_t own[64 + STATE_OWNER_KEY_EXTRA], of_a[64 + STATE_OWNER_KEY_EXTRA],
+		of_b[64 + STATE_OWNER_KEY_EXTRA];
+	uint32_t own_len = state_owner_key(NULL, owner, len, own);
+	uint32_t a_len = state_owner_key("a", owner, len, of_a);
+	uint32_t b_len = state_owner_key("b", owner, len, of_b);
+	assert_int_equal(own_len, len);
+	assert_memory_equal(own, owner, len);
+	assert_true(a_len == b_len && memcmp(of_a, of_b, a_len) != 0);
+	assert_true(a_len > len);
+	char origin[CONFIG_NAME_MAX];
+	assert_int_equal(state_owner_key_split(own, own_len, origin), 0);
+	assert_string_equal(origin, "");
+	uint32_t off = state_owner_key_split(of_a, a_len, origin);
+	assert_string_equal(origin, "a");
+	assert_int_equal(a_len - off, len);
+	assert_memory_equal(of_a + off, owner, len);
+
+	/* A client that sends a's key as its owner to this head's own
+	 * address does not reach a's clients' state. */
+	uint8_t forged[2 * (64 + STATE_OWNER_KEY_EXTRA)];
+	uint32_t forged_len = state_owner_key("", of_a, a_len, forged);
+	assert_true(forged_len != a_len || memcmp(forged, of_a, a_len) != 0);
+	off = state_owner_key_split(forged, forged_len, origin);
+	assert_string_equal(origin, "");
+	assert_int_equal(forged_len - off, a_len);
+	assert_memory_equal(forged + off, of_a, a_len);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +244,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_clid_inuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_confirm_wrong_principal, setup, teardown),
 		cmocka_unit_test(test_principal_from_cred),
+		cmocka_unit_test(test_owner_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

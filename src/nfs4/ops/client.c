@@ -48,9 +48,15 @@ enum nfsstat4 nfs4_op_setclientid(struct nfs4_compound *c, void *args, struct xd
 	struct nfs4_setclientid_res out;
 	memset(&out, 0, sizeof(out));
 	struct state_callback inuse;
-	enum nfsstat4 s = state_setclientid(c->srv->state, &who, a->verifier.data, a->id.data,
-					    a->id.len, &cb, &out.clientid, out.confirm.data,
-					    &inuse);
+	/* Kept apart from the same id sent to this head's own addresses
+	 * when it came in through a head's address taken over (state.h,
+	 * state_owner_key). */
+	uint8_t key[NFS4_OPAQUE_LIMIT + STATE_OWNER_KEY_EXTRA];
+	uint32_t key_len = state_owner_key(
+		nfs4_server_listener_origin(c->srv, rpc_conn_listener(c->req->conn)), a->id.data,
+		a->id.len, key);
+	enum nfsstat4 s = state_setclientid(c->srv->state, &who, a->verifier.data, key, key_len,
+					    &cb, &out.clientid, out.confirm.data, &inuse);
 	if (s == NFS4ERR_CLID_INUSE) {
 		/* The body says where the client holding the id is. */
 		out.inuse_addr.netid = nfs4_opaque_str(inuse.netid);

@@ -152,9 +152,17 @@ enum nfsstat4 nfs4_op_exchange_id(struct nfs4_compound *c, void *args, struct xd
 		return NFS4ERR_PERM;
 	struct state_principal who;
 	state_principal_from_cred(&who, &c->req->cred);
+	/* An owner that came in through the address of a head this one
+	 * took over names the state it had there (state.h,
+	 * state_owner_key), and sees that head's server_owner, the
+	 * server it mounted. */
+	int listener = rpc_conn_listener(c->req->conn);
+	uint8_t key[NFS4_OPAQUE_LIMIT + STATE_OWNER_KEY_EXTRA];
+	uint32_t key_len = state_owner_key(nfs4_server_listener_origin(c->srv, listener),
+					   a->ownerid.data, a->ownerid.len, key);
 	struct state_exchange_res r;
-	enum nfsstat4 s = state_exchange_id(c->srv->state, &who, a->verifier.data,
-					    a->ownerid.data, a->ownerid.len, a->flags, c->minor, &r);
+	enum nfsstat4 s = state_exchange_id(c->srv->state, &who, a->verifier.data, key, key_len,
+					    a->flags, c->minor, &r);
 	if (s != NFS4_OK)
 		return s;
 	struct state_sp4 granted;
@@ -163,7 +171,8 @@ enum nfsstat4 nfs4_op_exchange_id(struct nfs4_compound *c, void *args, struct xd
 	/* server_owner4 and server_scope: the same across restarts, so the
 	 * client can tell a restart from another server; the scope is the
 	 * cluster's with [cluster] (nfs4/server.c). */
-	struct nfs4_opaque owner = {srv->server_owner, srv->server_owner_len};
+	uint8_t major[sizeof(srv->server_owner)];
+	struct nfs4_opaque owner = {major, nfs4_server_owner_of(srv, listener, major)};
 	struct nfs4_opaque scope = {srv->server_scope, srv->server_scope_len};
 	struct nfs4_exchange_id_res out = {
 		.clientid = r.clientid,

@@ -561,6 +561,28 @@ static int fence_peer(struct state_cluster *c, const struct state_cluster_member
 	return 0;
 }
 
+/* The owners of node's own clients become keys of origin node here
+ * (state_owner_key): a client that also has state on this head keeps
+ * both apart.  Owners node had itself adopted keep their origin, the
+ * head whose addresses they come in through.  0 or -ENOMEM. */
+static int owners_from(struct state_prev *names, size_t n, const char *node)
+{
+	for (size_t i = 0; i < n; i++) {
+		char origin[CONFIG_NAME_MAX];
+		uint32_t off = state_owner_key_split(names[i].name, names[i].name_len, origin);
+		if (origin[0])
+			continue;
+		uint32_t len = names[i].name_len - off;
+		uint8_t *key = malloc((size_t)len + STATE_OWNER_KEY_EXTRA);
+		if (!key)
+			return -ENOMEM;
+		names[i].name_len = state_owner_key(node, names[i].name + off, len, key);
+		free(names[i].name);
+		names[i].name = key;
+	}
+	return 0;
+}
+
 /* node's client records become this head's, and node's records object
  * goes.  Under io_lock (see the top of the file).  0 or a negative errno. */
 static int adopt_records(struct state_server *st, const char *node, unsigned *records)
@@ -571,7 +593,9 @@ static int adopt_records(struct state_server *st, const char *node, unsigned *re
 	int rc = peer_records(st, node, &rs, &names, &n);
 	if (rc)
 		return rc;
-	rc = state_records_adopt(st, names, n);
+	rc = owners_from(names, n, node);
+	if (rc == 0)
+		rc = state_records_adopt(st, names, n);
 	state_prev_free(names, n);
 	if (rc == 0) {
 		int drc = state_record_store_rados_drop(rs);

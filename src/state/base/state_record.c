@@ -39,6 +39,45 @@ static void record_name(const uint8_t *name, uint32_t len, char out[STATE_RECORD
 		 (unsigned long long)siphash24(&k, name, len));
 }
 
+/* The tag of an owner key (state.h, state_owner_key): a NUL first. */
+static const char owner_key_tag[] = "\0ferry-origin:";
+#define OWNER_KEY_TAG_LEN (sizeof(owner_key_tag) - 1)
+_Static_assert(OWNER_KEY_TAG_LEN + CONFIG_NAME_MAX + 1 <= STATE_OWNER_KEY_EXTRA,
+	       "an owner key's tag and origin fit its extra room");
+
+uint32_t state_owner_key(const char *origin, const uint8_t *owner, uint32_t len, uint8_t *key)
+{
+	size_t olen = origin ? strnlen(origin, CONFIG_NAME_MAX - 1) : 0;
+	bool tagged = olen || (len >= OWNER_KEY_TAG_LEN &&
+			       memcmp(owner, owner_key_tag, OWNER_KEY_TAG_LEN) == 0);
+	if (!tagged) {
+		memcpy(key, owner, len);
+		return len;
+	}
+	memcpy(key, owner_key_tag, OWNER_KEY_TAG_LEN);
+	memcpy(key + OWNER_KEY_TAG_LEN, origin, olen);
+	key[OWNER_KEY_TAG_LEN + olen] = '\0';
+	memcpy(key + OWNER_KEY_TAG_LEN + olen + 1, owner, len);
+	return (uint32_t)(OWNER_KEY_TAG_LEN + olen + 1 + len);
+}
+
+uint32_t state_owner_key_split(const uint8_t *key, uint32_t len, char origin[CONFIG_NAME_MAX])
+{
+	origin[0] = '\0';
+	if (len < OWNER_KEY_TAG_LEN || memcmp(key, owner_key_tag, OWNER_KEY_TAG_LEN) != 0)
+		return 0;
+	const uint8_t *o = key + OWNER_KEY_TAG_LEN;
+	const uint8_t *end = memchr(o, '\0', len - OWNER_KEY_TAG_LEN);
+	size_t olen = end ? (size_t)(end - o) : 0;
+	/* Not a key this server made (a record written by hand): the
+	 * whole as the owner. */
+	if (!end || olen >= CONFIG_NAME_MAX)
+		return 0;
+	memcpy(origin, o, olen);
+	origin[olen] = '\0';
+	return (uint32_t)(OWNER_KEY_TAG_LEN + olen + 1);
+}
+
 void state_prev_free(struct state_prev *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

@@ -43,9 +43,11 @@ int state_clients_snapshot(struct state_server *st, struct state_client_info **o
 	list_for_each_entry(cl, &st->clients, struct state_client, link) {
 		struct state_client_info *ci = &v[i++];
 		ci->clientid = cl->clientid;
-		ci->owner_len = cl->name_len;
-		memcpy(ci->owner, cl->name,
-		       cl->name_len < STATE_INFO_OWNER_MAX ? cl->name_len : STATE_INFO_OWNER_MAX);
+		/* The owner as the client sent it, and where it came in. */
+		uint32_t off = state_owner_key_split(cl->name, cl->name_len, ci->origin);
+		ci->owner_len = cl->name_len - off;
+		memcpy(ci->owner, cl->name + off,
+		       ci->owner_len < STATE_INFO_OWNER_MAX ? ci->owner_len : STATE_INFO_OWNER_MAX);
 		ci->minor = cl->minor;
 		ci->confirmed = cl->confirmed;
 		memcpy(ci->machine, cl->principal.machine, sizeof(ci->machine));

@@ -25,6 +25,7 @@ struct state_client_info {
 	uint64_t clientid;
 	uint8_t owner[STATE_INFO_OWNER_MAX]; /* the co_ownerid / id bytes, maybe cut */
 	uint32_t owner_len;                  /* the whole length */
+	char origin[CONFIG_NAME_MAX]; /* the head it came in through ("": this one's own) */
 	uint32_t minor;                      /* 0: SETCLIENTID; 1, 2: EXCHANGE_ID's */
 	bool confirmed;
 	char machine[RPC_AUTH_SYS_MAX_MACHINENAME + 1]; /* AUTH_SYS machine name */
