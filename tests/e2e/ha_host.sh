@@ -453,6 +453,30 @@ wait_takeover() { # NODE SECONDS
 	return 1
 }
 
+# The first head other than VICTIM that holds one client owner twice: as
+# its own client, and as VICTIM's come in through VICTIM's address taken
+# over (the guest mounts every head with one owner, and kclient's own
+# mount reaches head c with it).  Waits up to SECONDS for the client to
+# come back; prints "NODE OWNER", or nothing.
+owner_side_by_side() { # VICTIM SECONDS
+	local t n found
+	for ((t = 0; t < $2; t++)); do
+		for n in "${nodes[@]}"; do
+			[ "$n" = "$1" ] && continue
+			found=$(ctl "$n" clients --json 2>/dev/null | python3 -c '
+import json, sys
+victim = sys.argv[1]
+clients = json.load(sys.stdin)
+own = {c["owner"] for c in clients if "origin" not in c}
+both = [c["owner"] for c in clients if c.get("origin") == victim and c["owner"] in own]
+print(both[0] if both else "")' "$1" 2>/dev/null)
+			[ -n "$found" ] && { echo "$n $found"; return 0; }
+		done
+		sleep 1
+	done
+	return 1
+}
+
 scenario() { # SCENARIO NODE
 	local scn=$1 v=$2 t0 m
 	t0=$(stamp)
@@ -524,6 +548,17 @@ scenario() { # SCENARIO NODE
 	*) note "unknown scenario $scn" ;;
 	esac
 	note "after: $(holders)"
+	# A head taken over: the survivor keeps the guest's client owner's
+	# state from the failed head beside its own (kclient.sh judges it).
+	if [ "$kind" = ferry ] && [ -n "$(fenced_at "$v")" ]; then
+		if m=$(owner_side_by_side "$v" 60); then
+			note "owner side by side: head ${m%% *} holds owner ${m#* } as its own and as $v's"
+			echo "side_by_side 1" >>"$work/ha-$scn.host"
+		else
+			note "owner side by side: no head holds the guest's owner as its own and as $v's"
+			echo "side_by_side 0" >>"$work/ha-$scn.host"
+		fi
+	fi
 }
 
 if [ "$kind" = ganesha ]; then

@@ -129,7 +129,9 @@
 # network namespaces of their own on a bridge in kclient's namespace, each
 # with ferryd ([cluster], fence_after at its default) and keepalived with
 # dist/keepalived's files; guest/ha.sh mounts head a's and head b's service
-# addresses, writes with fsync and holds a byte-range lock through each,
+# addresses (one client owner for both, as Linux mounts any two servers;
+# FERRY_E2E_HA_OWNERS=two: a host name of its own for each), writes with
+# fsync and holds a byte-range lock through each,
 # and asks for each scenario in turn (FERRY_E2E_HA_SCENARIOS, default
 # kill; all five in the full stage: kill, loss, pause, partition,
 # rolling; FERRY_E2E_HA_PAUSE, default 30, is how long a pause or a cut
@@ -625,6 +627,7 @@ ha_run() { # KIND: ferry or ganesha
 	# loaded 2-core machine (docs/STATUS.md), so the bound that fails the
 	# run is 20 s until the goal is reached: a regression still fails.
 	local max=${FERRY_E2E_HA_MAX_STALL:-20} scenarios scn lock_tool
+	local owners=${FERRY_E2E_HA_OWNERS:-one}
 	scenarios=${FERRY_E2E_HA_SCENARIOS:-kill}
 	[ "${FERRY_FULL:-0}" = 1 ] && scenarios=${FERRY_E2E_HA_SCENARIOS:-kill,loss,pause,partition,rolling}
 	lock_tool=${FERRY_LOCK_TOOL:-$top/build/tests/lock_tool}
@@ -640,11 +643,11 @@ GANESHA='${ganesha:-}' GANESHA_GRACE='${ganesha_grace:-}' GANESHA_LIB='${ganesha
 PAUSE='${FERRY_E2E_HA_PAUSE:-30}' exec '$top/tests/e2e/ha_host.sh' '$dir' '$work/ceph' '$out'"
 	run_guest "$label" 4.1 "$top/tests/e2e/guest/ha.sh" "" --outdir "$out" \
 		--file "$top/tests/e2e/guest/acked_writes.sh" --file "$lock_tool" \
-		--timeout 3600 --ready-timeout 600 -- "scenarios=$scenarios"
+		--timeout 3600 --ready-timeout 600 -- "scenarios=$scenarios" "owners=$owners"
 	server=$saved
 	grep -h 'ha-host:' "$work/logs/$label.server.log" 2>/dev/null | sed "s/^/e2e: $label: /"
 	for scn in ${scenarios//,/ }; do
-		local stall=? errors=? lost=? locks=? resumed=0 fenced=0 kv n
+		local stall=? errors=? lost=? locks=? resumed=0 fenced=0 side=- kv n
 		if [ -s "$out/ha-$scn.result" ]; then
 			for kv in $(cat "$out/ha-$scn.result"); do
 				case $kv in
@@ -659,7 +662,13 @@ PAUSE='${FERRY_E2E_HA_PAUSE:-30}' exec '$top/tests/e2e/ha_host.sh' '$dir' '$work
 		else
 			fenced=?
 		fi
-		echo "ha $kind $scn: longest stall $stall s, io errors $errors, acked lost $lost, locks kept $locks, acked after fence $fenced"
+		if [ "$kind" = ferry ] && [ -s "$dir/ha-$scn.host" ]; then
+			case $(awk '$1 == "side_by_side" { print $2 }' "$dir/ha-$scn.host") in
+			1) side=yes ;;
+			0) side=no ;;
+			esac
+		fi
+		echo "ha $kind $scn: longest stall $stall s, io errors $errors, acked lost $lost, locks kept $locks, acked after fence $fenced, owner side by side $side"
 		# NFS-Ganesha's figures are reported, never judged.
 		[ "$kind" = ferry ] || continue
 		local why=()
@@ -674,6 +683,10 @@ PAUSE='${FERRY_E2E_HA_PAUSE:-30}' exec '$top/tests/e2e/ha_host.sh' '$dir' '$work
 			[ "$locks" = yes ] || why+=("locks not kept")
 		fi
 		[ "$fenced" = 0 ] || why+=("$fenced writes acknowledged after the fence")
+		# One client owner at both heads: once a head was taken over,
+		# the survivor holds the owner's state from both.
+		[ "$owners" = one ] && [ "$side" = no ] &&
+			why+=("no head holds the client owner's state from both heads")
 		if [ ${#why[@]} -gt 0 ]; then
 			echo "e2e: $label $scn FAILED: $(printf '%s; ' "${why[@]}" | sed 's/; $//')"
 			failed=1

@@ -5,8 +5,10 @@
 # moves and a notify script that takes the failed head over.
 #
 # For each scenario the guest mounts two service addresses (head a's and
-# head b's, each under a host name of its own so that each mount is a
-# client of its own to the heads), and through each mount writes 64-byte
+# head b's, with one client owner for both, as a Linux client mounts any
+# two servers: once one head takes the other over, the survivor holds the
+# one owner's state from both heads side by side; owners=two mounts each
+# under a host name of its own instead), and through each mount writes 64-byte
 # records with fsync (acked_writes.sh) and holds a byte-range lock
 # (lock_tool, shipped beside it).  Then it asks the host for the scenario
 # (ha.request in KCLIENT_OUTDIR: "SCENARIO NODE"; the host removes it when
@@ -25,6 +27,7 @@
 # Arguments (all optional):
 #   scenarios=LIST  comma-separated, of kill loss pause partition rolling
 #                   (default kill)
+#   owners=one|two  one client owner for both mounts (default), or one each
 #   subnet=P        the service addresses are P.1 (a), P.2 (b), P.3 (c)
 #                   (default 192.168.79)
 #   gap=S           seconds of writing before the scenario (default 8)
@@ -32,10 +35,11 @@
 #   resume=S        how long the writes may take to go on (default 150)
 #   wait=S          how long the host may take for a scenario (default 400)
 set -uo pipefail
-scenarios=kill subnet=192.168.79 gap=8 after=10 resume=150 wait=400
+scenarios=kill owners=one subnet=192.168.79 gap=8 after=10 resume=150 wait=400
 for a in "$@"; do
 	case $a in
 	scenarios=*) scenarios=${a#*=} ;;
+	owners=one | owners=two) owners=${a#*=} ;;
 	subnet=*) subnet=${a#*=} ;;
 	gap=*) gap=${a#*=} ;;
 	after=*) after=${a#*=} ;;
@@ -61,10 +65,11 @@ base_host=$(hostname)
 opts=${KCLIENT_MOUNT_OPTS:-vers=4.1,proto=tcp}
 guest_ip=$(ip -4 -o addr show dev eth0 | awk '{ sub("/.*", "", $4); print $4; exit }')
 
-# mount_as NAME ADDR DIR: NAME is the host name the client owner is made of.
+# mount_as NAME ADDR DIR: with owners=two, NAME is the host name the client
+# owner is made of.
 mount_as() {
 	local name=$1 addr=$2 dir=$3 ok=0
-	hostname "$base_host-$name"
+	[ "$owners" = two ] && hostname "$base_host-$name"
 	mkdir -p "$dir"
 	for _ in $(seq 1 30); do
 		if [ -x /sbin/mount.nfs ]; then
