@@ -995,6 +995,9 @@ static void shut_down(struct ferryd *d)
 	rpc_server_get_stats(d->srv, &st);
 	/* Callbacks end before the rpc server they use goes. */
 	cb_engine_stop(d->nfs.cb);
+	/* No request runs any more: clients holding nothing need not be
+	 * waited for after the restart. */
+	state_records_forget_stateless(d->nfs.state);
 	rpc_server_destroy(d->srv);
 	nfs3_server_fini(&d->nfs3);
 	mount_server_destroy(d->mountd);

@@ -303,6 +303,16 @@ enum {
  * that no client can name the state of another origin. */
 enum { STATE_OWNER_KEY_EXTRA = 16 + CONFIG_NAME_MAX };
 
+/* A planned stop, once no request runs any more: the stable records of
+ * clients that hold no open, lock or delegation are removed, so that the
+ * next run's grace period does not wait for clients with nothing to
+ * reclaim (an idle mount notices a restart only at its next renewal,
+ * tens of seconds later).  Nothing is removed while a grace period runs
+ * (a client may not have reclaimed yet) or by a head that does not
+ * acknowledge (fenced, or cut off from RADOS).  How many went.  A crash
+ * keeps every record, as before. */
+size_t state_records_forget_stateless(struct state_server *st);
+
 /* The key of owner (len bytes) come in through an address of head origin
  * ("" or NULL: this head's own) into key, which has room for len +
  * STATE_OWNER_KEY_EXTRA bytes; its length.  origin is a node name (at

@@ -797,6 +797,9 @@ bool state_cluster_enforcing(const struct state_server *st, uint64_t now);
 bool state_cluster_reclaims_wait(const struct state_server *st, uint64_t now);
 /* This head's own grace just ended: tell the cluster now. */
 void state_cluster_kick(struct state_server *st);
+/* Removes name's stable record, whatever the state says (a planned stop:
+ * state_records_forget_stateless).  0 or a negative errno (logged). */
+int state_record_forget(struct state_server *st, const uint8_t *name, uint32_t len);
 /* Makes names (another head's records) this head's: durable in its store,
  * reclaimable in a grace period of grace_time from now.  0 or a negative
  * errno (a record could not be written). */

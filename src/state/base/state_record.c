@@ -227,6 +227,25 @@ void state_record_sync(struct state_server *st, const uint8_t *name, uint32_t le
 	pthread_mutex_unlock(&st->records_lock);
 }
 
+int state_record_forget(struct state_server *st, const uint8_t *name, uint32_t len)
+{
+	struct state_record_store *rs = st->rec_store;
+	if (!rs)
+		return 0;
+	char key[STATE_RECORD_KEY_LEN + 1];
+	record_name(name, len, key);
+	act_as_server();
+	pthread_mutex_lock(&st->records_lock);
+	int rc = rs->ops->remove(rs, key);
+	pthread_mutex_unlock(&st->records_lock);
+	if (rc == -ENOENT)
+		rc = 0;
+	if (rc)
+		log_error("state: client record %s in %s: %s", key, rs->ops->describe(rs),
+			  strerror(-rc));
+	return rc;
+}
+
 int state_records_adopt(struct state_server *st, const struct state_prev *names, size_t n)
 {
 	struct state_record_store *rs = st->rec_store;

@@ -157,6 +157,59 @@ void state_client_destroy(struct state_server *st, struct state_client *cl, bool
 	free(cl);
 }
 
+size_t state_records_forget_stateless(struct state_server *st)
+{
+	if (!st->rec_store)
+		return 0;
+	/* A head fenced or cut off from RADOS writes nothing: its records
+	 * are a survivor's to take. */
+	if (!state_cluster_acknowledges(st)) {
+		log_info("state: stopping unacknowledged; every client record kept");
+		return 0;
+	}
+	uint64_t now = state_now_ms();
+	pthread_mutex_lock(&st->lock);
+	/* A client of the records may still be reclaiming: it holds nothing
+	 * yet, and its record is what lets it reclaim in the next run. */
+	if (state_grace_active(st, now)) {
+		pthread_mutex_unlock(&st->lock);
+		log_info("state: stopping in a grace period; every client record kept");
+		return 0;
+	}
+	size_t n = 0, cap = 0, kept = 0;
+	struct state_prev *names = NULL;
+	list_for_each_entry(cl, &st->clients, struct state_client, link) {
+		if (!cl->confirmed || cl->nlm)
+			continue;
+		if (cl->n_opens || cl->n_locks || cl->n_delegs) {
+			kept++;
+			continue;
+		}
+		if (n == cap) {
+			size_t more = cap ? 2 * cap : 64;
+			struct state_prev *grown = realloc(names, more * sizeof(*grown));
+			if (!grown)
+				break;
+			names = grown;
+			cap = more;
+		}
+		names[n].name = state_bytes_dup(cl->name, cl->name_len);
+		if (!names[n].name)
+			break;
+		names[n++].name_len = cl->name_len;
+	}
+	pthread_mutex_unlock(&st->lock);
+	size_t gone = 0;
+	for (size_t i = 0; i < n; i++)
+		if (state_record_forget(st, names[i].name, names[i].name_len) == 0)
+			gone++;
+	state_prev_free(names, n);
+	log_info("state: stopping: %zu client record(s) without opens, locks or delegations "
+		 "removed, %zu kept for their reclaims",
+		 gone, kept);
+	return gone;
+}
+
 struct state_client *state_client_alloc(const uint8_t *name, uint32_t len)
 {
 	struct state_client *cl = calloc(1, sizeof(*cl));
