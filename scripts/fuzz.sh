@@ -7,7 +7,9 @@
 # kept in build-fuzz/corpus/<name>/.  Exits non-zero when a fuzzer finds a
 # crash, a leak or a sanitizer report; the input that did it is left in
 # build-fuzz/artifacts/.  FUZZ_TARGETS="fuzz_a fuzz_b" runs only those.
-# Extra arguments go to libFuzzer.
+# FUZZ_BUILD_ONLY=1 builds them and stops (the test command builds early,
+# at the lowest priority, and runs them later).  Extra arguments go to
+# libFuzzer.
 #
 # Long runs.  One target for hours, its corpus growing in build-fuzz/corpus/
 # (kept between runs; the committed seeds are only copied in):
@@ -56,11 +58,18 @@ max_len_of() {
 	esac
 }
 
+# One build at a time in the directory: a run started while an earlier
+# FUZZ_BUILD_ONLY build still goes waits for it, then finds little to do.
+mkdir -p "$build"
+exec 9>"$build/.build-lock"
+flock 9
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_C_COMPILER=clang -DFERRY_FUZZ=ON \
 	-DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 # FUZZ_BUILD_JOBS: the test command builds with one job while the kernel
 # client runs beside it.
 ninja -C "$build" ${FUZZ_BUILD_JOBS:+-j "$FUZZ_BUILD_JOBS"} "${targets[@]}"
+[ "${FUZZ_BUILD_ONLY:-0}" = 1 ] && exit 0
+flock -u 9
 
 # At least a few seconds each: libFuzzer needs a moment before it fuzzes.
 each=$((seconds / ${#targets[@]}))

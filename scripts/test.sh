@@ -10,8 +10,9 @@
 # Wireshark's dissectors (tests/interop/tshark_check.sh) read captures of
 # protocol tests and of the kernel client's delegation run.
 #
-# The kernel-client e2e runs beside the sanitized build and tests, and
-# fuzzing beside the CephFS stage: each of those leaves a core mostly idle.
+# The kernel-client e2e runs beside the sanitized build and tests, the
+# fuzz targets build at the lowest priority from then on, and fuzzing runs
+# beside the CephFS stage: each of those leaves a core mostly idle.
 #
 # `--full` (or FERRY_FULL=1) adds the full stage: the slowest checks, which
 # the default run (kept under 25 minutes on 2 cores) leaves out: the
@@ -120,6 +121,19 @@ e2e_wait() {
 	fi
 }
 
+# The fuzz targets build from here on at the lowest priority (one job):
+# the kernel client and the sanitized tests below leave a core idle much
+# of the time, and the build takes what they leave.  They run beside the
+# CephFS stage.
+fuzz_build_pid=""
+fuzz_log=$top/build/fuzz-stage.log
+if [ "${FUZZ_SECONDS:-60}" != 0 ] && [ -x scripts/fuzz.sh ]; then
+	step "fuzz targets: building at the lowest priority (beside what follows)"
+	mkdir -p "$top/build"
+	FUZZ_BUILD_ONLY=1 FUZZ_BUILD_JOBS=1 nice -n 19 bash scripts/fuzz.sh >"$fuzz_log" 2>&1 &
+	fuzz_build_pid=$!
+fi
+
 # The tests labelled heavy (tests/CMakeLists.txt) run sanitized in the
 # full stage only.
 sanitized_heavy="|heavy"
@@ -140,11 +154,12 @@ e2e_wait
 # stage leaves idle instead of minutes of their own.  Its output is
 # printed when it ends.
 fuzz_pid=""
-mkdir -p "$top/build"
-fuzz_log=$top/build/fuzz-stage.log
-if [ "${FUZZ_SECONDS:-60}" != 0 ] && [ -x scripts/fuzz.sh ]; then
+if [ -n "$fuzz_build_pid" ]; then
 	step "fuzzing for ${FUZZ_SECONDS:-60} s (beside the CephFS stage; output at its end)"
-	FUZZ_BUILD_JOBS=1 nice -n 5 bash scripts/fuzz.sh >"$fuzz_log" 2>&1 &
+	# It waits for the early build (scripts/fuzz.sh takes the build
+	# directory's lock) and builds what that left undone; the log goes
+	# on after the build's.
+	FUZZ_BUILD_JOBS=1 nice -n 5 bash scripts/fuzz.sh >>"$fuzz_log" 2>&1 &
 	fuzz_pid=$!
 fi
 fuzz_wait() {
