@@ -51,7 +51,15 @@ cleanup() {
 		kill -TERM "$upid" 2>/dev/null || true
 		wait "$upid" 2>/dev/null || true
 	fi
-	[[ -n ${FERRY_TEST_KEEP:-} ]] || rm -rf "$work"
+	[[ -n ${FERRY_TEST_KEEP:-} ]] && return
+	# The root's /proc, /dev and apt cache are mounted only in namespaces
+	# that are gone by now; should one be seen here all the same, the
+	# scratch directory stays rather than rm -rf walking into /dev.
+	if grep -qF " $work/" /proc/self/mountinfo; then
+		echo "deb: $work left in place: something is still mounted under it" >&2
+	else
+		rm -rf "$work"
+	fi
 }
 trap cleanup EXIT
 t0=$(date +%s)
