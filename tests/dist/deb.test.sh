@@ -160,6 +160,8 @@ in_root apt-get -q update >"$work/apt.log" 2>&1 || { cat "$work/apt.log" >&2; fa
 in_root apt-get -y -q install "/tmp/${deb##*/}" >>"$work/apt.log" 2>&1 ||
 	{ tail -30 "$work/apt.log" >&2; fail "apt-get install of the package failed"; }
 took "apt-get install into the root" "$t"
+# The cache keeps only what the mirror still has.
+in_root apt-get -q autoclean >>"$work/apt.log" 2>&1 || fail "apt-get autoclean in the root failed"
 [[ $(pkg_state) == "ii " ]] || fail "ferry is not installed: '$(pkg_state)'"
 
 # What dpkg says it installed is on disk; the state directory is 0700.
