@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Ferry needs, only those that are missing.
 #   scripts/deps.sh build   - to build ferryd
-#   scripts/deps.sh test    - to build and run the whole test suite
+#   scripts/deps.sh test    - to build and run the whole test suite (its
+#                             Debian package test: dpkg-dev, debhelper,
+#                             mmdebstrap, lintian)
 set -euo pipefail
 
 build_pkgs=(gcc libc6-dev cmake ninja-build pkg-config libinih-dev libmicrohttpd-dev libjansson-dev libsystemd-dev libcap-dev libcephfs-dev librados-dev libkrb5-dev libssl-dev)
-test_pkgs=(clang libclang-rt-14-dev libcmocka-dev rpcbind libnfs-utils libnfs-dev iproute2 util-linux python3 prometheus tshark e2fsprogs krb5-kdc krb5-admin-server krb5-user python3-gssapi nfs-common openssl keepalived socat)
+test_pkgs=(clang libclang-rt-14-dev libcmocka-dev rpcbind libnfs-utils libnfs-dev iproute2 util-linux python3 prometheus tshark e2fsprogs krb5-kdc krb5-admin-server krb5-user python3-gssapi nfs-common openssl keepalived socat dpkg-dev debhelper mmdebstrap lintian)
 
 case "${1:-build}" in
 build) want=("${build_pkgs[@]}") ;;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# cmake --install puts ferryd, ferryctl, the systemd unit (Type=notify,
+# cmake --install puts ferryd, ferryctl, ferry-bench, the systemd unit (Type=notify,
 # naming the installed ferryd and config), the sample config, the man
 # pages, the Prometheus rules and the Grafana dashboard in place; the
 # sample config is one ferryd accepts; a second install keeps an edited
@@ -15,10 +15,10 @@ DESTDIR=$dest cmake --install "$build" >/dev/null || fail "cmake --install faile
 prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
 unit=$(find "$dest" -name ferryd.service)
 conf=$(find "$dest" -name ferryd.conf)
-for f in "$dest$prefix/sbin/ferryd" "$dest$prefix/sbin/ferryctl"; do
+for f in "$dest$prefix/sbin/ferryd" "$dest$prefix/sbin/ferryctl" "$dest$prefix/bin/ferry-bench"; do
 	[[ -x $f ]] || fail "$f not installed"
 done
-for m in man8/ferryd.8 man8/ferryctl.8 man5/ferryd.conf.5; do
+for m in man8/ferryd.8 man8/ferryctl.8 man5/ferryd.conf.5 man1/ferry-bench.1; do
 	[[ -s $dest$prefix/share/man/$m ]] || fail "man page $m not installed"
 done
 [[ -n $unit && -n $conf ]] || fail "unit ($unit) or config ($conf) not installed"
