@@ -9,16 +9,16 @@
 #  - apt installs it into a clean Debian 12 root (mmdebstrap's minbase,
 #    deb.debian.org the only source): its dependencies come from
 #    ${shlibs:Depends}, the state directory is there at 0700, and the unit
-#    is enabled (no systemd runs there, and the install does not fail);
+#    is installed but not enabled (the sample configuration exports to
+#    every host: the administrator edits it, then enables ferryd);
 #  - ferryd from the package, on the package's config, runs in that root
 #    in mount and network namespaces of its own (loopback only): a file
 #    written through it with libnfs's nfs-cp (from the host, inside that
 #    network namespace) reads back with nfs-cat and lands in the export as
 #    nobody (root squashed); ferryctl and ferry-bench from the package talk
 #    to it;
-#  - apt remove leaves the config, the state and the enabled-unit link and
-#    takes everything else; apt purge takes those too, and leaves the
-#    exported data.
+#  - apt remove leaves the config and the state and takes everything
+#    else; apt purge takes those too, and leaves the exported data.
 # The bootstrapped root and the packages apt downloads into it are cached
 # (FERRY_DEB_CACHE, default ~/.cache/ferry-deb), the root for a day: a
 # cold run bootstraps (minutes), a warm one reuses it.  Needs root,
@@ -175,9 +175,11 @@ done <"$work/listing"
 [[ ${#files[@]} -ge 15 ]] || fail "dpkg -L lists only ${#files[@]} files"
 [[ $(stat -c %a:%U "$root/var/lib/ferry") == 700:root ]] ||
 	fail "the state directory is $(stat -c %a:%U "$root/var/lib/ferry"), not 700:root"
-# Enabled for systemd (the link deb-systemd-helper makes), though none runs here.
-[[ $(readlink "$root/etc/systemd/system/multi-user.target.wants/ferryd.service") == /lib/systemd/system/ferryd.service ]] ||
-	fail "the unit is not enabled in multi-user.target"
+# Not enabled: nothing is served before the administrator has edited the
+# sample configuration.
+[[ -e $root/lib/systemd/system/ferryd.service ]] || fail "the unit is not installed"
+[[ ! -e $root/etc/systemd/system/multi-user.target.wants/ferryd.service ]] ||
+	fail "the install enabled ferryd with the sample configuration"
 # Every library the programs need is there: ${shlibs:Depends} was enough.
 for prog in /usr/sbin/ferryd /usr/sbin/ferryctl /usr/bin/ferry-bench; do
 	if in_root ldd "$prog" | grep -q 'not found'; then fail "$prog misses libraries: $(in_root ldd "$prog" | grep 'not found')"; fi
@@ -250,8 +252,6 @@ for p in "${files[@]}"; do
 done
 [[ -s $root/var/lib/ferry/fh.key && $(stat -c %a "$root/var/lib/ferry") == 700 ]] ||
 	fail "remove did not keep the state in /var/lib/ferry"
-[[ -L $root/etc/systemd/system/multi-user.target.wants/ferryd.service ]] ||
-	fail "remove took the unit's enablement (purge's to take)"
 
 in_root apt-get -y -q purge ferry >>"$work/apt.log" 2>&1 || fail "apt-get purge ferry failed"
 [[ -z $(pkg_state) ]] || fail "after purge dpkg still knows ferry: '$(pkg_state)'"
