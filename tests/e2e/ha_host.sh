@@ -41,7 +41,8 @@
 # During each scenario dumpcap records in each head's namespace what ferryd
 # sends (tcp source port 2049), so that the replies of a fenced head can be
 # counted afterwards (ha-SCENARIO.host: fence times from the survivors'
-# notify logs).
+# notify logs), and on the bridge both ways with ARP (cap-SCENARIO-bridge:
+# when the client reconnected, and to which head's MAC).
 #
 # KIND=ganesha runs NFS-Ganesha instead (GANESHA, GANESHA_GRACE,
 # GANESHA_LIB as in failover_host.sh): ganesha.nfsd per head with
@@ -403,6 +404,8 @@ start_captures() { # SCENARIO
 			2>>"$work/dumpcap.log" &
 		cap_pids+=($!)
 	done
+	dumpcap -q -i ha-br0 -f "tcp port $port or arp" -w "$work/cap-$1-bridge.pcapng" 2>>"$work/dumpcap.log" &
+	cap_pids+=($!)
 }
 stop_captures() {
 	local p
