@@ -118,9 +118,16 @@ struct reload_ctx {
 /* Whether some export of cfg lists a krb5 flavour. */
 static bool config_wants_gss(const struct ferry_config *cfg)
 {
-	for (unsigned i = 0; i < cfg->nexports; i++)
-		if (config_sec_has_krb5(cfg->exports[i].sec))
+	for (unsigned i = 0; i < cfg->nexports; i++) {
+		const struct config_export *e = &cfg->exports[i];
+		if (config_sec_has_krb5(e->sec))
 			return true;
+		/* exports(5): a host's own flavours */
+		for (unsigned k = 0; k < e->nclients; k++)
+			if ((e->client_own_opts & UINT32_C(1) << k) &&
+			    config_sec_has_krb5(e->client_opts[k].sec))
+				return true;
+	}
 	return false;
 }
 
@@ -192,8 +199,13 @@ static int config_build(const struct ferry_config *running, const char *text,
 			struct ferry_config *fresh, char *err, size_t errlen)
 {
 	config_init_defaults(fresh);
-	if (!config_load_file(fresh, running->config_path, err, errlen))
+	if (running->config_path[0] && !config_load_file(fresh, running->config_path, err, errlen))
 		return -EINVAL;
+	/* --exports is no part of the file: the running server's stands. */
+	if (running->exports_file_from_cli) {
+		memcpy(fresh->exports_file, running->exports_file, sizeof(fresh->exports_file));
+		fresh->exports_file_from_cli = true;
+	}
 	if (fresh->cluster_config_rados != running->cluster_config_rados) {
 		snprintf(err, errlen, "[cluster] config changed in %s; that needs a restart",
 			 running->config_path);
@@ -478,9 +490,9 @@ static void cluster_conf_stop(struct cluster_conf *c)
 static int reload_exports(void *arg, char *err, size_t errlen)
 {
 	struct reload_ctx *rc = arg;
-	if (!rc->cfg->config_path[0]) {
-		snprintf(err, errlen, "ferryd was started without --config: there is no file to "
-				      "reload the exports from");
+	if (!rc->cfg->config_path[0] && !rc->cfg->exports_file[0]) {
+		snprintf(err, errlen, "ferryd was started without --config or --exports: there is "
+				      "no file to reload the exports from");
 		return -EINVAL;
 	}
 	if (rc->cfg->exports_from_cli) {
@@ -506,7 +518,9 @@ static int reload_exports(void *arg, char *err, size_t errlen)
 	if (ret)
 		log_warn("exports not reloaded: %s", err);
 	else
-		log_info("exports reloaded from %s", rc->cfg->config_path);
+		log_info("exports reloaded from %s%s%s", rc->cfg->config_path,
+			 rc->cfg->config_path[0] && rc->cfg->exports_file[0] ? " and " : "",
+			 rc->cfg->exports_file);
 	return ret;
 }
 
