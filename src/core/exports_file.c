@@ -165,7 +165,7 @@ static bool decode_path(struct parser *p, size_t s, size_t e, char *out, size_t 
 		if (c == '"')
 			continue;
 		if (c == '\\') {
-			if (i + 3 >= e + 1 || !is_octal(p->ll.text[i + 1]) ||
+			if (i + 3 >= e || !is_octal(p->ll.text[i + 1]) ||
 			    !is_octal(p->ll.text[i + 2]) || !is_octal(p->ll.text[i + 3]))
 				return fail_at(p, i,
 					       "a backslash in a path starts a three-digit octal "
@@ -408,10 +408,6 @@ static bool parse_options(struct parser *p, size_t s, size_t e, struct host_opts
 	}
 }
 
-/* How specific a client entry is, as knfsd picks among a path's hosts:
- * a single host first, then wildcards, then networks, then everyone. */
-enum host_rank { HOST_SINGLE, HOST_WILDCARD, HOST_NETWORK, HOST_ANYONE };
-
 static bool host_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -524,8 +520,9 @@ static struct config_export *export_for_path(struct parser *p, const char *path,
 	return e;
 }
 
-/* Adds host's entry with options o to e; first_host: the first of e's
- * hosts (whose per-export options the others must agree with). */
+/* Adds host's entry with options o to e (at, in messages).  The options
+ * Ferry keeps per export come from e's first host; the others must give
+ * the same. */
 static bool add_host(struct parser *p, struct config_export *e, size_t at, const char *host,
 		     const struct host_opts *o)
 {
@@ -624,6 +621,10 @@ static bool parse_line(struct parser *p)
 	}
 	return true;
 }
+
+/* How specific a client entry is, as knfsd picks among a path's hosts:
+ * a single host first, then wildcards, then networks, then everyone. */
+enum host_rank { HOST_SINGLE, HOST_WILDCARD, HOST_NETWORK, HOST_ANYONE };
 
 static enum host_rank rank_of(const char *host)
 {
