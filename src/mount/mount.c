@@ -463,7 +463,10 @@ static struct rpc_dispatch_result proc_export(struct mount_server *ms, struct rp
 			continue;
 		const struct export_client_list *cl =
 		    atomic_load_explicit(&ex->clients, memory_order_acquire);
-		struct mount_name dir = {(const uint8_t *)ex->pseudo, (uint32_t)strlen(ex->pseudo)};
+		/* An export of an exports(5) file by its directory, as
+		 * knfsd's showmount -e lists it (MNT takes either). */
+		const char *shown = cl && cl->from_exports_file ? ex->path : ex->pseudo;
+		struct mount_name dir = {(const uint8_t *)shown, (uint32_t)strlen(shown)};
 		mount_enc_more(e, true);
 		mount_enc_export_dir(e, &dir);
 		for (unsigned g = 0; cl && g < cl->n; g++) {

@@ -1,23 +1,21 @@
 /* A ferryd that reads its exports from a knfsd exports(5) file ([server]
- * exports): each host pattern's options as clients from different
+ * exports): each host pattern's options as NFSv4 clients from different
  * loopback addresses see them (127.0.0.1, .2, .3 and ::1, the client
- * socket bound to each), over NFSv4, NFSv3 and MOUNT; fsid=0's pseudo
- * root; sec=krb5 and secure/insecure; a bad file refused at start and at
- * a reload (the old exports kept); ferryctl exportfs -v and -r. */
+ * socket bound to each); fsid=0's pseudo root; sec=krb5 and
+ * secure/insecure; a bad file refused at start and at a reload (the old
+ * exports kept); ferryctl exportfs -v and -r.  NFSv3 and MOUNT on such a
+ * file: tests/mount/test_mount_exports_file.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -25,10 +23,8 @@
 
 #include "lib/ferryd_proc.h"
 #include "lib/krb5_kdc.h"
-#include "lib/nfs3_client.h"
 #include "lib/nfs4_client.h"
 #include "lib/rpctest.h"
-#include "xdr/mount_codec.h"
 
 static struct ferryd_proc server;
 static struct krb5_kdc kdc;
@@ -118,43 +114,12 @@ static int teardown(void **state)
  * from a reserved port unless unreserved. */
 static int connect_from(const char *src, bool unreserved)
 {
-	bool v6 = strchr(src, ':') != NULL;
-	struct sockaddr_storage from = {0}, to = {0};
-	socklen_t len;
-	if (v6) {
-		struct sockaddr_in6 *f6 = (struct sockaddr_in6 *)&from, *t6 = (struct sockaddr_in6 *)&to;
-		f6->sin6_family = t6->sin6_family = AF_INET6;
-		assert_int_equal(inet_pton(AF_INET6, src, &f6->sin6_addr), 1);
-		t6->sin6_addr = in6addr_loopback;
-		t6->sin6_port = htons(port_v6);
-		len = sizeof(*f6);
-	} else {
-		struct sockaddr_in *f4 = (struct sockaddr_in *)&from, *t4 = (struct sockaddr_in *)&to;
-		f4->sin_family = t4->sin_family = AF_INET;
-		assert_int_equal(inet_pton(AF_INET, src, &f4->sin_addr), 1);
-		t4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		t4->sin_port = htons(server.port);
-		len = sizeof(*f4);
-	}
-	/* A reserved port that is free (and whose last connection to the
-	 * server is not still in TIME_WAIT): try them from the top. */
-	for (unsigned port = unreserved ? 0 : 1023; unreserved || port >= 600; port--) {
-		int fd = socket(from.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		assert_true(fd >= 0);
-		int one = 1;
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (v6)
-			((struct sockaddr_in6 *)&from)->sin6_port = htons((uint16_t)port);
-		else
-			((struct sockaddr_in *)&from)->sin_port = htons((uint16_t)port);
-		if (bind(fd, (struct sockaddr *)&from, len) == 0 &&
-		    connect(fd, (struct sockaddr *)&to, len) == 0)
-			return fd;
-		close(fd);
-		assert_false(unreserved);
-	}
-	fail_msg("no reserved port free to connect from %s", src);
-	return -1;
+	char v6[64];
+	snprintf(v6, sizeof(v6), "[::1]:%u", port_v6);
+	int fd = rpctest_connect_addr(strchr(src, ':') ? v6 : server.hostport, src, unreserved);
+	if (fd < 0)
+		fail_msg("cannot connect from %s", src);
+	return fd;
 }
 
 /* The status of the first failing of the compound's nops operations, or
@@ -231,23 +196,6 @@ static void test_rw_and_ro_per_host_nfsv4(void **state)
 	assert_int_equal(mkdir_from("127.0.0.2", nfs4c_root_cred(), "data", "by-two"),
 			 NFS4ERR_ROFS);
 	assert_false(exists("data", "by-two"));
-}
-
-static void test_rw_and_ro_per_host_nfsv3(void **state)
-{
-	static const char *const names[] = {"data", NULL};
-	struct nfs3c_fh root, made;
-	int fd = connect_from("127.0.0.1", false);
-	assert_int_equal(nfs3c_export_root(fd, names, &root), 0);
-	assert_int_equal(nfs3c_create(fd, &root, "v3-one", 0644, &made), NFS3_OK);
-	close(fd);
-	assert_true(exists("data", "v3-one"));
-
-	fd = connect_from("127.0.0.2", false);
-	assert_int_equal(nfs3c_export_root(fd, names, &root), 0);
-	assert_int_equal(nfs3c_create(fd, &root, "v3-two", 0644, &made), NFS3ERR_ROFS);
-	close(fd);
-	assert_false(exists("data", "v3-two"));
 }
 
 static void test_a_host_that_matches_no_pattern_is_refused(void **state)
@@ -339,78 +287,6 @@ static void test_fsid0_is_the_pseudo_root(void **state)
 	/* The pseudo root itself is read-only. */
 	const char *none[] = {NULL};
 	assert_int_equal(v4_walk(fd, nfs4c_root_cred(), none, "at-root"), NFS4ERR_ROFS);
-	close(fd);
-}
-
-/* MOUNT's EXPORT list: "DIR GROUP,GROUP" lines into out. */
-static unsigned mount_exports(char out[][512], unsigned cap)
-{
-	int fd = connect_from("127.0.0.1", false);
-	struct rpctest_reply r;
-	assert_int_equal(rpctest_call(fd, 77, MOUNT_PROGRAM, MOUNT_V3, MOUNTPROC3_EXPORT,
-				      nfs4c_root_cred(), NULL, 0, &r),
-			 0);
-	assert_int_equal(r.hdr.accept_stat, RPC_SUCCESS);
-	unsigned n = 0;
-	bool more;
-	assert_true(mount_dec_more(&r.results, &more));
-	while (more) {
-		struct mount_name d, g;
-		assert_true(mount_dec_export_dir(&r.results, &d));
-		assert_true(n < cap);
-		snprintf(out[n], 512, "%.*s ", (int)d.len, (const char *)d.data);
-		bool gmore, first = true;
-		assert_true(mount_dec_more(&r.results, &gmore));
-		while (gmore) {
-			assert_true(mount_dec_group(&r.results, &g));
-			snprintf(out[n] + strlen(out[n]), 512 - strlen(out[n]), "%s%.*s",
-				 first ? "" : ",", (int)g.len, (const char *)g.data);
-			first = false;
-			assert_true(mount_dec_more(&r.results, &gmore));
-		}
-		n++;
-		assert_true(mount_dec_more(&r.results, &more));
-	}
-	rpctest_reply_release(&r);
-	close(fd);
-	return n;
-}
-
-static bool has_line(char lines[][512], unsigned n, const char *want)
-{
-	for (unsigned i = 0; i < n; i++)
-		if (strcmp(lines[i], want) == 0)
-			return true;
-	return false;
-}
-
-static void test_mount_export_list(void **state)
-{
-	char lines[16][512];
-	unsigned n = mount_exports(lines, 16);
-	assert_int_equal(n, have_krb5 ? 5 : 4);
-	assert_true(has_line(lines, n, "/data 127.0.0.1,127.0.0.2"));
-	assert_true(has_line(lines, n, "/squash 127.0.0.1,127.0.0.2,127.0.0.3"));
-	assert_true(has_line(lines, n, "/open 127.0.0.1,127.0.0.2"));
-	assert_true(has_line(lines, n, "/six ::1,127.0.0.1"));
-
-	/* MNT by the directory's own path, as a knfsd client asks. */
-	int fd = connect_from("127.0.0.2", false);
-	char path[400];
-	snprintf(path, sizeof(path), "%s/root/data", dir);
-	struct xdr_enc e;
-	assert_true(xdr_enc_init(&e, 64, 8192));
-	struct mount_name p = {(const uint8_t *)path, (uint32_t)strlen(path)};
-	assert_true(mount_enc_dirpath(&e, &p));
-	struct rpctest_reply r;
-	assert_int_equal(rpctest_call(fd, 78, MOUNT_PROGRAM, MOUNT_V3, MOUNTPROC3_MNT,
-				      nfs4c_root_cred(), e.buf->data, xdr_enc_len(&e), &r),
-			 0);
-	xdr_enc_release(&e);
-	struct mount_mnt_res res;
-	assert_true(mount_dec_mnt_res(&r.results, &res));
-	assert_int_equal(res.status, MNT3_OK);
-	rpctest_reply_release(&r);
 	close(fd);
 }
 
@@ -566,14 +442,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rw_and_ro_per_host_nfsv4),
-		cmocka_unit_test(test_rw_and_ro_per_host_nfsv3),
 		cmocka_unit_test(test_a_host_that_matches_no_pattern_is_refused),
 		cmocka_unit_test(test_squash_per_host),
 		cmocka_unit_test(test_secure_and_insecure),
 		cmocka_unit_test(test_ipv6_host),
 		cmocka_unit_test(test_sec_krb5_refuses_auth_sys),
 		cmocka_unit_test(test_fsid0_is_the_pseudo_root),
-		cmocka_unit_test(test_mount_export_list),
 		cmocka_unit_test(test_exportfs_v),
 		cmocka_unit_test(test_a_bad_file_refuses_to_start),
 		cmocka_unit_test(test_reload_keeps_old_exports_on_error_and_applies_a_good_file),
