@@ -114,25 +114,23 @@ static const char *identity_of(const char *text)
 	return strncmp(text, "cert:", 5) == 0 ? text + 5 : text;
 }
 
-/* A host name's addresses into out (none when it does not resolve: the
- * entry then matches no one, and says so in the log, as knfsd's exportfs
- * warns and goes on).  Made by a reload, off the event loops. */
-static void host_resolve(const char *name, struct export_host_addrs *out)
+/* A host name's addresses into out (none when it does not resolve): 0,
+ * or getaddrinfo's error. */
+static int host_resolve(const char *name, struct export_host_addrs *out)
 {
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
 	struct addrinfo *res = NULL;
 	memset(out, 0, sizeof(*out));
 	int rc = getaddrinfo(name, NULL, &hints, &res);
-	if (rc != 0) {
-		log_warn("exports: host %s: %s; it matches no client until a reload finds it",
-			 name, gai_strerror(rc));
-		return;
-	}
+	if (rc != 0)
+		return rc;
 	for (struct addrinfo *ai = res; ai && out->n < EXPORT_HOST_ADDRS; ai = ai->ai_next) {
 		int family = ai->ai_family;
-		const void *src = family == AF_INET ? (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
-			: family == AF_INET6 ? (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr
-					     : NULL;
+		const void *src = NULL;
+		if (family == AF_INET)
+			src = &((const struct sockaddr_in *)ai->ai_addr)->sin_addr;
+		else if (family == AF_INET6)
+			src = &((const struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
 		size_t len = family == AF_INET ? 4 : 16;
 		bool dup = !src;
 		for (unsigned i = 0; i < out->n && !dup; i++)
@@ -144,6 +142,7 @@ static void host_resolve(const char *name, struct export_host_addrs *out)
 		out->n++;
 	}
 	freeaddrinfo(res);
+	return 0;
 }
 
 /* Clients' names by reverse lookup, for wildcard entries: each looked up
@@ -204,8 +203,8 @@ static bool client_name(int family, const uint8_t *a, char *out, size_t outlen)
 	char name[NI_MAXHOST] = "";
 	if (getnameinfo((struct sockaddr *)&ss, sl, name, sizeof(name), NULL, 0, NI_NAMEREQD) == 0) {
 		struct export_host_addrs back;
-		host_resolve(name, &back);
 		bool confirmed = false;
+		(void)host_resolve(name, &back); /* none when it does not resolve */
 		for (unsigned i = 0; i < back.n && !confirmed; i++)
 			confirmed = back.a[i].family == family && memcmp(back.a[i].addr, a, len) == 0;
 		if (!confirmed)
@@ -792,8 +791,15 @@ static int export_options_check(const struct config_export *ce, struct export_cl
 			return -EINVAL;
 		}
 		snprintf(cl->text[k], sizeof(cl->text[k]), "%s", ce->clients[k]);
-		if (cl->v[k].kind == EXPORT_MATCH_HOST)
-			host_resolve(ce->clients[k], &cl->hosts[k]);
+		/* A name that does not resolve matches no one, and says so,
+		 * as knfsd's exportfs warns and goes on: a DNS outage must
+		 * not stop the server. */
+		int rc = cl->v[k].kind == EXPORT_MATCH_HOST ? host_resolve(ce->clients[k], &cl->hosts[k])
+							    : 0;
+		if (rc)
+			log_warn("export %s: host %s: %s; it matches no client until a reload "
+				 "finds it",
+				 ce->pseudo, ce->clients[k], gai_strerror(rc));
 		if (!(ce->client_own_opts & UINT32_C(1) << k))
 			continue;
 		/* Field by field into the calloc'd entry: its padding stays
