@@ -261,6 +261,9 @@ struct config_export {
 	 * section or --export); fsid=0 (or fsid=root) was given. */
 	unsigned exports_line;
 	bool fsid_root;
+	/* mp: served only while its path is a mount point (checked when the
+	 * exports file is read, at start and at each reload). */
+	bool need_mountpoint;
 	char backend[16];
 	unsigned memory_latency_us; /* memory back end: injected latency */
 	/* ceph back end: the cluster's configuration file and the client id

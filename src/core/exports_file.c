@@ -2,11 +2,15 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "core/log.h"
 
 /* An exports file larger than this is surely not one. */
 enum { EXPORTS_FILE_MAX = 16 << 20 };
@@ -195,7 +199,7 @@ static bool decode_path(struct parser *p, size_t s, size_t e, char *out, size_t 
  * which each host's options start from). */
 struct host_opts {
 	struct config_client_opts c;
-	bool async, insecure_locks, fsid_root;
+	bool async, insecure_locks, fsid_root, need_mountpoint;
 	size_t crossmnt_at; /* SIZE_MAX: crossmnt not given */
 };
 
@@ -304,8 +308,8 @@ static const struct {
 	const char *name;
 	const char *why;
 } refused_options[] = {
-	{"mp", "Ferry does not check that an export is a mount point"},
-	{"mountpoint", "Ferry does not check that an export is a mount point"},
+	{"mp", "Ferry checks the export's own path only (mp, without =PATH)"},
+	{"mountpoint", "Ferry checks the export's own path only (mp, without =PATH)"},
 	{"refer", "Ferry sends no NFSv4 referrals"},
 	{"replicas", "Ferry lists no NFSv4 replicas"},
 	{"pnfs", "Ferry does not serve pNFS layouts"},
@@ -352,6 +356,8 @@ static bool parse_option(struct parser *p, size_t s, size_t e, struct host_opts 
 		o->insecure_locks = false;
 	else if (IS("insecure_locks") || IS("no_auth_nlm"))
 		o->insecure_locks = true;
+	else if (IS("mp") || IS("mountpoint"))
+		o->need_mountpoint = true;
 	else if (IS("crossmnt"))
 		o->crossmnt_at = s;
 	else if (IS("nohide") || IS("hide") || IS("subtree_check") || IS("no_subtree_check") ||
@@ -554,6 +560,9 @@ static bool add_host(struct parser *p, struct config_export *e, size_t at, const
 			       e->clients[0], e->insecure_locks ? "insecure_locks" : "secure_locks");
 	}
 	e->fsid_root |= o->fsid_root;
+	/* Whether the export is served at all is the export's, whichever
+	 * host asked for the check. */
+	e->need_mountpoint |= o->need_mountpoint;
 	strcpy(e->clients[e->nclients], host);
 	e->client_opts[e->nclients] = o->c;
 	e->client_own_opts |= UINT32_C(1) << e->nclients;
@@ -779,6 +788,42 @@ bool exports_text_parse(struct ferry_config *cfg, const char *text, size_t len,
 	return ok;
 }
 
+/* Whether path is the root of a mounted file system. */
+static bool is_mount_root(const char *path)
+{
+	struct statx stx;
+	if (statx(AT_FDCWD, path, 0, STATX_BASIC_STATS, &stx) != 0)
+		return false;
+	if (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)
+		return (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+	/* Older kernels: another device than its parent's. */
+	char parent[CONFIG_PATH_MAX + 4];
+	struct stat self, up;
+	snprintf(parent, sizeof(parent), "%s/..", path);
+	return stat(path, &self) == 0 && stat(parent, &up) == 0 &&
+	       (self.st_dev != up.st_dev || self.st_ino == up.st_ino);
+}
+
+/* The exports from index first on that say mp and whose path is no mount
+ * point are not served, as knfsd's mountd leaves them out: the file
+ * system is not mounted, and what lies beneath it is not what the admin
+ * meant to export.  A reload after the mount serves them. */
+static void drop_unmounted(struct ferry_config *cfg, unsigned first, const char *origin)
+{
+	for (unsigned i = first; i < cfg->nexports;) {
+		struct config_export *e = &cfg->exports[i];
+		if (!e->need_mountpoint || is_mount_root(e->path)) {
+			i++;
+			continue;
+		}
+		log_warn("%s:%u: %s is not a mount point (mp): not exported until a reload "
+			 "finds it mounted",
+			 origin, e->exports_line, e->path);
+		memmove(e, e + 1, (cfg->nexports - i - 1) * sizeof(*e));
+		cfg->nexports--;
+	}
+}
+
 bool exports_file_load(struct ferry_config *cfg, const char *path, char *errbuf,
 		       size_t errlen)
 {
@@ -799,7 +844,10 @@ bool exports_file_load(struct ferry_config *cfg, const char *path, char *errbuf,
 		return config_fail(errbuf, errlen, "%s: cannot read: %s", path,
 				   text ? strerror(saved) : "out of memory");
 	}
+	unsigned first = cfg->nexports;
 	bool ok = exports_text_parse(cfg, text, n, path, errbuf, errlen);
 	free(text);
+	if (ok)
+		drop_unmounted(cfg, first, path);
 	return ok;
 }

@@ -10,7 +10,9 @@
  * of its own (struct config_client_opts), tried most specific first as
  * knfsd does: single hosts, then wildcards, then networks, then "*".
  * Options that Ferry sets per export rather than per client (sync/async,
- * secure_locks) must agree between the hosts of a path.
+ * secure_locks) must agree between the hosts of a path; mp makes the
+ * export's being served depend on its path being a mount point, which
+ * exports_file_load checks (exports_text_parse reads text only).
  *
  * Pseudo paths, as knfsd's NFSv4 root: with an fsid=0 (fsid=root) line,
  * its path is the pseudo root "/" and every other export appears below it
@@ -32,7 +34,8 @@
 bool exports_text_parse(struct ferry_config *cfg, const char *text, size_t len,
 			const char *origin, char *errbuf, size_t errlen);
 
-/* exports_text_parse of the file at path. */
+/* exports_text_parse of the file at path, then its exports that say mp
+ * and whose path is no mount point left out (logged). */
 bool exports_file_load(struct ferry_config *cfg, const char *path, char *errbuf,
 		       size_t errlen);
 

@@ -134,6 +134,12 @@ static void test_every_option(void **state)
 	assert_string_equal(export_at("/srv")->pseudo, "/");
 	one("fsid=root,crossmnt");
 	assert_true(export_at("/srv")->fsid_root);
+	one("mp");
+	assert_true(export_at("/srv")->need_mountpoint);
+	one("mountpoint");
+	assert_true(export_at("/srv")->need_mountpoint);
+	one("rw");
+	assert_false(export_at("/srv")->need_mountpoint);
 }
 
 static void test_host_patterns(void **state)
@@ -273,7 +279,7 @@ static void test_errors_name_file_line_column(void **state)
 	assert_refused("/srv h(sec=sys,rw,sec=krb5)\n", "exports:1:19: a second sec= for one host");
 	assert_refused("/srv h(xprtsec=ssl)\n", "exports:1:16: xprtsec: 'ssl' is not one of");
 	assert_refused("/srv h(fsid=x1)\n", "exports:1:13: fsid: 'x1' is not 0, root");
-	assert_refused("/srv h(mp)\n", "exports:1:8: mp: not supported");
+	assert_refused("/srv h(mp=/srv)\n", "exports:1:8: mp: not supported");
 	assert_refused("/srv h(mountpoint=/srv)\n", "exports:1:8: mountpoint: not supported");
 	assert_refused("/srv h(crossmnt)\n", "exports:1:8: crossmnt: Ferry does not cross");
 	assert_refused("/srv @group(rw)\n", "exports:1:6: @group: netgroups are not supported");
@@ -365,6 +371,17 @@ static void test_through_the_configuration(void **state)
 	char want[256];
 	snprintf(want, sizeof(want), "%s:2:21: unknown option 'nope'", bad);
 	assert_string_equal(err, want);
+
+	/* mp: an export whose path is no mount point is left out (until a
+	 * reload finds it mounted); /proc is one. */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "/proc *(mp)\n%s a(mp) b\n/nonexistent/ferry *(mountpoint)\n", dir);
+	fclose(f);
+	config_init_defaults(&cfg);
+	assert_true(exports_file_load(&cfg, path, err, sizeof(err)));
+	assert_int_equal(cfg.nexports, 1);
+	assert_string_equal(cfg.exports[0].path, "/proc");
 
 	/* An exports file with no export: an empty pseudo root, not the
 	 * built-in ./export. */
