@@ -63,7 +63,8 @@ static int ensure_dir(const char *path, const char *what, mode_t mode)
 static void warn_if_anonymous_cannot_write(const struct config_export *e)
 {
 	struct stat st;
-	if (e->squash == CONFIG_SQUASH_NONE || stat(e->path, &st) != 0)
+	/* Nobody writes to a read-only export: nothing to warn of. */
+	if (e->squash == CONFIG_SQUASH_NONE || e->read_only || stat(e->path, &st) != 0)
 		return;
 	bool w = (st.st_mode & S_IWOTH) || (st.st_uid == e->anonuid && (st.st_mode & S_IWUSR)) ||
 		 (st.st_uid != e->anonuid && st.st_gid == e->anongid && (st.st_mode & S_IWGRP));
@@ -72,9 +73,12 @@ static void warn_if_anonymous_cannot_write(const struct config_export *e)
 	log_warn("export %s: %s (mode %04o, owner %u:%u) seems not writable by uid %u, the "
 		 "anonymous user that clients' root is squashed to: root on a client will get "
 		 "\"Permission denied\" there.  Fix with chmod 1777 %s (as ferryd makes a missing "
-		 "export directory), or set anonuid/anongid or squash = none in the export's section",
+		 "export directory), or set %s",
 		 e->pseudo, e->path, (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid,
-		 (unsigned)st.st_gid, (unsigned)e->anonuid, e->path);
+		 (unsigned)st.st_gid, (unsigned)e->anonuid, e->path,
+		 e->exports_line ? "anonuid=/anongid= or no_root_squash on its line of the exports "
+				   "file"
+				 : "anonuid/anongid or squash = none in the export's section");
 }
 
 /* Each connection is a descriptor: allow as many as the hard limit. */
