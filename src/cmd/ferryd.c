@@ -753,11 +753,22 @@ static int prepare_dirs(struct ferry_config *cfg)
 	char err[1024];
 
 	for (unsigned i = 0; i < cfg->nexports; i++) {
-		if (strcmp(cfg->exports[i].backend, "local") != 0)
+		const struct config_export *e = &cfg->exports[i];
+		if (strcmp(e->backend, "local") != 0)
 			continue;
-		if (ensure_dir(cfg->exports[i].path, "export directory", EXPORT_DIR_MODE) != 0)
+		/* An exports file names directories that exist, as knfsd's
+		 * exportfs wants them: a mistyped path is an error, not a new
+		 * world-writable directory. */
+		struct stat st;
+		int missing = e->exports_line && stat(e->path, &st) != 0 ? errno : 0;
+		if (e->exports_line && (missing || !S_ISDIR(st.st_mode))) {
+			log_error("%s:%u:1: %s: %s", cfg->exports_file, e->exports_line, e->path,
+				  missing ? strerror(missing) : "not a directory");
 			return -1;
-		warn_if_anonymous_cannot_write(&cfg->exports[i]);
+		}
+		if (!e->exports_line && ensure_dir(e->path, "export directory", EXPORT_DIR_MODE) != 0)
+			return -1;
+		warn_if_anonymous_cannot_write(e);
 	}
 	if (state_dir_prepare(cfg, err, sizeof(err)) != 0) {
 		log_error("%s", err);

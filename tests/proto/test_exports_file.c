@@ -369,6 +369,21 @@ static void test_a_bad_file_refuses_to_start(void **state)
 		 strlen(dir) + strlen("/root/squash 127.0.0.1(rw,") + 1);
 	if (!strstr(out, want))
 		fail_msg("ferryd said:\n%s\nnot\n%s", out, want);
+
+	/* A directory that is not there is an error, never made (as
+	 * ferryd makes those of [export] sections). */
+	f = fopen(bad, "w");
+	assert_non_null(f);
+	fprintf(f, "%s/root/data 127.0.0.1(rw)\n%s/root/missing 127.0.0.1(rw)\n", dir, dir);
+	fclose(f);
+	assert_int_not_equal(run(cmd, out, sizeof(out)), 0);
+	snprintf(want, sizeof(want), "%s:2:1: %s/root/missing: No such file or directory", bad,
+		 dir);
+	if (!strstr(out, want))
+		fail_msg("ferryd said:\n%s\nnot\n%s", out, want);
+	struct stat st;
+	snprintf(want, sizeof(want), "%s/root/missing", dir);
+	assert_int_not_equal(stat(want, &st), 0);
 }
 
 /* Waits until the server's log holds text (a reload logs its outcome). */
