@@ -53,7 +53,7 @@ fi
 max_len_of() {
 	case "$1" in
 	fuzz_rpc_stream) echo 70000 ;;
-	fuzz_config) echo 16384 ;;
+	fuzz_config | fuzz_exports_file) echo 16384 ;;
 	*) echo 8192 ;;
 	esac
 }

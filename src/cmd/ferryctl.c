@@ -22,6 +22,10 @@ static const char usage[] =
 	"                              accept NFSv4 minor versions A..B on a listener\n"
 	"  client evict ID             revoke a client's state and destroy its sessions\n"
 	"  exports reload              re-read the exports from ferryd's config file\n"
+	"                              and exports file\n"
+	"  exportfs [-r] [-v]          as knfsd's exportfs: -r re-reads the exports\n"
+	"                              (exports reload), -v lists them with the options\n"
+	"                              each client gets; alone, lists them\n"
 	"  export add NAME KEY=VALUE...  with [cluster] config = rados: add [export NAME]\n"
 	"                              to the cluster's configuration (path=DIR at least);\n"
 	"                              every head serves it once it is written\n"
@@ -648,6 +652,76 @@ static int export_edit(struct opts *o, const char *what, const char *name, char 
 	return rc;
 }
 
+/* The exports as knfsd's exportfs lists them: the directory, then each
+ * client pattern ("<world>" for everyone), with its options when verbose. */
+static int exportfs_list(struct opts *o, bool verbose)
+{
+	json_t *j;
+	if (call(o, "GET", "/api/v1/exports", NULL, false, &j, false))
+		return 1;
+	if (o->json) {
+		print_json(j);
+		json_decref(j);
+		return 0;
+	}
+	size_t i, k;
+	json_t *e, *c;
+	json_array_foreach(j, i, e) {
+		const char *path = json_string_value(json_object_get(e, "path"));
+		json_array_foreach(json_object_get(e, "exportfs"), k, c) {
+			const char *client = json_string_value(json_object_get(c, "client"));
+			if (!path || !client)
+				continue;
+			/* exportfs's layout: a long path on a line of its own. */
+			if (strlen(path) > 14)
+				printf("%s\n\t\t", path);
+			else
+				printf("%-15s\t", path);
+			printf("%s", strcmp(client, "*") == 0 ? "<world>" : client);
+			if (verbose)
+				printf("(%s)",
+				       json_string_value(json_object_get(c, "options")) ?: "");
+			putchar('\n');
+		}
+	}
+	json_decref(j);
+	return 0;
+}
+
+/* "exportfs -r", "-v", "-rv", "-r -v": the flags after exportfs, taken
+ * out of argv before getopt sees them (which would take -v for one of
+ * ferryctl's own).  False with a message for a flag it does not know. */
+static bool exportfs_flags(int *argc, char **argv, bool *reexport, bool *verbose)
+{
+	int cmd = 1;
+	while (cmd < *argc && strcmp(argv[cmd], "exportfs") != 0)
+		cmd++;
+	if (cmd >= *argc)
+		return true;
+	int out = cmd + 1;
+	for (int i = cmd + 1; i < *argc; i++) {
+		const char *a = argv[i];
+		if (a[0] != '-' || a[1] == '-' || a[1] == '\0') {
+			argv[out++] = argv[i];
+			continue;
+		}
+		for (const char *f = a + 1; *f; f++) {
+			if (*f == 'r') {
+				*reexport = true;
+			} else if (*f == 'v') {
+				*verbose = true;
+			} else {
+				fprintf(stderr, "ferryctl: exportfs: -%c is not supported (-r, -v)\n",
+					*f);
+				return false;
+			}
+		}
+	}
+	*argc = out;
+	argv[out] = NULL;
+	return true;
+}
+
 static int export_show(struct opts *o)
 {
 	json_t *j;
@@ -681,7 +755,9 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct opts o = {.timeout_ms = 5000};
-	bool timeout_given = false;
+	bool timeout_given = false, reexport = false, verbose = false;
+	if (!exportfs_flags(&argc, argv, &reexport, &verbose))
+		return 2;
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
@@ -753,6 +829,17 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "exports") == 0 && nargs == 2 && strcmp(args[1], "reload") == 0)
 		return change(&o, "POST", "/api/v1/exports/reload", "{}", summarise_reload);
+	if (strcmp(cmd, "exportfs") == 0 && nargs == 1) {
+		/* exportfs -r says nothing when all went well; -rv lists. */
+		json_t *j;
+		int rc = reexport ? call(&o, "POST", "/api/v1/exports/reload", "{}", true, &j, false)
+				  : 0;
+		if (rc)
+			return rc;
+		if (reexport)
+			json_decref(j);
+		return reexport && !verbose ? 0 : exportfs_list(&o, verbose);
+	}
 	for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++)
 		if (strcmp(cmd, pages[i].cmd) == 0 && nargs == 1)
 			return show_page(&o, &pages[i]);

@@ -63,7 +63,8 @@ static int ensure_dir(const char *path, const char *what, mode_t mode)
 static void warn_if_anonymous_cannot_write(const struct config_export *e)
 {
 	struct stat st;
-	if (e->squash == CONFIG_SQUASH_NONE || stat(e->path, &st) != 0)
+	/* Nobody writes to a read-only export: nothing to warn of. */
+	if (e->squash == CONFIG_SQUASH_NONE || e->read_only || stat(e->path, &st) != 0)
 		return;
 	bool w = (st.st_mode & S_IWOTH) || (st.st_uid == e->anonuid && (st.st_mode & S_IWUSR)) ||
 		 (st.st_uid != e->anonuid && st.st_gid == e->anongid && (st.st_mode & S_IWGRP));
@@ -72,9 +73,12 @@ static void warn_if_anonymous_cannot_write(const struct config_export *e)
 	log_warn("export %s: %s (mode %04o, owner %u:%u) seems not writable by uid %u, the "
 		 "anonymous user that clients' root is squashed to: root on a client will get "
 		 "\"Permission denied\" there.  Fix with chmod 1777 %s (as ferryd makes a missing "
-		 "export directory), or set anonuid/anongid or squash = none in the export's section",
+		 "export directory), or set %s",
 		 e->pseudo, e->path, (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid,
-		 (unsigned)st.st_gid, (unsigned)e->anonuid, e->path);
+		 (unsigned)st.st_gid, (unsigned)e->anonuid, e->path,
+		 e->exports_line ? "anonuid=/anongid= or no_root_squash on its line of the exports "
+				   "file"
+				 : "anonuid/anongid or squash = none in the export's section");
 }
 
 /* Each connection is a descriptor: allow as many as the hard limit. */
@@ -118,9 +122,16 @@ struct reload_ctx {
 /* Whether some export of cfg lists a krb5 flavour. */
 static bool config_wants_gss(const struct ferry_config *cfg)
 {
-	for (unsigned i = 0; i < cfg->nexports; i++)
-		if (config_sec_has_krb5(cfg->exports[i].sec))
+	for (unsigned i = 0; i < cfg->nexports; i++) {
+		const struct config_export *e = &cfg->exports[i];
+		if (config_sec_has_krb5(e->sec))
 			return true;
+		/* exports(5): a host's own flavours */
+		for (unsigned k = 0; k < e->nclients; k++)
+			if ((e->client_own_opts & UINT32_C(1) << k) &&
+			    config_sec_has_krb5(e->client_opts[k].sec))
+				return true;
+	}
 	return false;
 }
 
@@ -192,8 +203,13 @@ static int config_build(const struct ferry_config *running, const char *text,
 			struct ferry_config *fresh, char *err, size_t errlen)
 {
 	config_init_defaults(fresh);
-	if (!config_load_file(fresh, running->config_path, err, errlen))
+	if (running->config_path[0] && !config_load_file(fresh, running->config_path, err, errlen))
 		return -EINVAL;
+	/* --exports is no part of the file: the running server's stands. */
+	if (running->exports_file_from_cli) {
+		memcpy(fresh->exports_file, running->exports_file, sizeof(fresh->exports_file));
+		fresh->exports_file_from_cli = true;
+	}
 	if (fresh->cluster_config_rados != running->cluster_config_rados) {
 		snprintf(err, errlen, "[cluster] config changed in %s; that needs a restart",
 			 running->config_path);
@@ -478,9 +494,9 @@ static void cluster_conf_stop(struct cluster_conf *c)
 static int reload_exports(void *arg, char *err, size_t errlen)
 {
 	struct reload_ctx *rc = arg;
-	if (!rc->cfg->config_path[0]) {
-		snprintf(err, errlen, "ferryd was started without --config: there is no file to "
-				      "reload the exports from");
+	if (!rc->cfg->config_path[0] && !rc->cfg->exports_file[0]) {
+		snprintf(err, errlen, "ferryd was started without --config or --exports: there is "
+				      "no file to reload the exports from");
 		return -EINVAL;
 	}
 	if (rc->cfg->exports_from_cli) {
@@ -506,7 +522,9 @@ static int reload_exports(void *arg, char *err, size_t errlen)
 	if (ret)
 		log_warn("exports not reloaded: %s", err);
 	else
-		log_info("exports reloaded from %s", rc->cfg->config_path);
+		log_info("exports reloaded from %s%s%s", rc->cfg->config_path,
+			 rc->cfg->config_path[0] && rc->cfg->exports_file[0] ? " and " : "",
+			 rc->cfg->exports_file);
 	return ret;
 }
 
@@ -735,11 +753,22 @@ static int prepare_dirs(struct ferry_config *cfg)
 	char err[1024];
 
 	for (unsigned i = 0; i < cfg->nexports; i++) {
-		if (strcmp(cfg->exports[i].backend, "local") != 0)
+		const struct config_export *e = &cfg->exports[i];
+		if (strcmp(e->backend, "local") != 0)
 			continue;
-		if (ensure_dir(cfg->exports[i].path, "export directory", EXPORT_DIR_MODE) != 0)
+		/* An exports file names directories that exist, as knfsd's
+		 * exportfs wants them: a mistyped path is an error, not a new
+		 * world-writable directory. */
+		struct stat st;
+		int missing = e->exports_line && stat(e->path, &st) != 0 ? errno : 0;
+		if (e->exports_line && (missing || !S_ISDIR(st.st_mode))) {
+			log_error("%s:%u:1: %s: %s", cfg->exports_file, e->exports_line, e->path,
+				  missing ? strerror(missing) : "not a directory");
 			return -1;
-		warn_if_anonymous_cannot_write(&cfg->exports[i]);
+		}
+		if (!e->exports_line && ensure_dir(e->path, "export directory", EXPORT_DIR_MODE) != 0)
+			return -1;
+		warn_if_anonymous_cannot_write(e);
 	}
 	if (state_dir_prepare(cfg, err, sizeof(err)) != 0) {
 		log_error("%s", err);

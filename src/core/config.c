@@ -1,4 +1,5 @@
 #include "core/config.h"
+#include "core/exports_file.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -122,6 +123,7 @@ static const struct config_key config_keys[] = {
 	{"tls", "client_ca", SERVER_FIELD(tls_client_ca), 0, 0, 0, KEY_TEXT},
 	{"server", "state_dir", SERVER_FIELD(state_dir), 0, 0, 0, KEY_TEXT},
 	{"server", "keytab", SERVER_FIELD(keytab), 0, 0, 0, KEY_TEXT},
+	{"server", "exports", SERVER_FIELD(exports_file), 0, 0, 0, KEY_TEXT},
 	{"nfs", "owner_domain", SERVER_FIELD(owner_domain), 0, 0, 0, KEY_TEXT},
 	{"control", "token_file", SERVER_FIELD(control_token_file), 0, 0, 0, KEY_TEXT},
 	{"export NAME", "path", EXPORT_FIELD(path), 0, 0, 0, KEY_TEXT},
@@ -353,8 +355,8 @@ static bool pseudo_path_valid(const char *p)
 	return true;
 }
 
-static struct config_export *export_new(struct ferry_config *cfg, const char *name,
-					char *errbuf, size_t errlen)
+struct config_export *config_export_new(struct ferry_config *cfg, const char *name,
+				       char *errbuf, size_t errlen)
 {
 	if (cfg->nexports >= CONFIG_MAX_EXPORTS) {
 		config_fail(errbuf, errlen, "too many exports (at most %d)", CONFIG_MAX_EXPORTS);
@@ -387,7 +389,7 @@ bool config_add_export_spec(struct ferry_config *cfg, const char *spec, char *er
 	}
 	char name[16];
 	snprintf(name, sizeof(name), "cli%u", cfg->nexports);
-	struct config_export *e = export_new(cfg, name, errbuf, errlen);
+	struct config_export *e = config_export_new(cfg, name, errbuf, errlen);
 	if (!e)
 		return false;
 	if (!copy_str(e->path, sizeof(e->path), tmp, "export path", errbuf, errlen))
@@ -423,7 +425,7 @@ static struct config_export *export_for_section(struct ini_ctx *ctx, const char 
 	for (unsigned i = 0; i < ctx->cfg->nexports; i++)
 		if (strcmp(ctx->cfg->exports[i].name, name) == 0)
 			return &ctx->cfg->exports[i];
-	return export_new(ctx->cfg, name, ctx->errbuf, ctx->errlen);
+	return config_export_new(ctx->cfg, name, ctx->errbuf, ctx->errlen);
 }
 
 /* Reads value into the field k names in base (the server's config or an
@@ -805,6 +807,8 @@ const char *config_usage(void)
 	       "  --export DIR[:PSEUDO]   export DIR at pseudo path PSEUDO (repeatable;\n"
 	       "                          default PSEUDO is /basename(DIR); default export\n"
 	       "                          ./export, created if missing)\n"
+	       "  --exports FILE          read knfsd's exports(5) format from FILE (man 5\n"
+	       "                          ferry-exports); --export leaves it unread\n"
 	       "  --state-dir DIR         where persistent server state lives (default "
 	       "./state)\n"
 	       "  --config FILE           INI file with the same settings and more\n"
@@ -832,6 +836,7 @@ enum flag_action {
 	FLAG_TEXT,
 	FLAG_LISTEN,
 	FLAG_EXPORT,
+	FLAG_EXPORTS_FILE,
 	FLAG_CONFIG, /* read before every other flag */
 	FLAG_LOG_LEVEL,
 	FLAG_NO_RPCBIND,
@@ -846,6 +851,7 @@ static const struct {
 } cli_flags[] = {
 	{"listen", FLAG_LISTEN, 0, 0},
 	{"export", FLAG_EXPORT, 0, 0},
+	{"exports", FLAG_EXPORTS_FILE, SERVER_FIELD(exports_file)},
 	{"state-dir", FLAG_TEXT, SERVER_FIELD(state_dir)},
 	{"config", FLAG_CONFIG, 0, 0},
 	{"log-level", FLAG_LOG_LEVEL, 0, 0},
@@ -924,6 +930,11 @@ bool config_parse_args(struct ferry_config *cfg, int argc, char **argv, bool *wa
 			if (!config_add_export_spec(cfg, optarg, errbuf, errlen))
 				return false;
 			break;
+		case FLAG_EXPORTS_FILE:
+			if (!copy_str((char *)cfg + off, size, optarg, flag, errbuf, errlen))
+				return false;
+			cfg->exports_file_from_cli = true;
+			break;
 		case FLAG_CONFIG:
 			break;
 		case FLAG_LOG_LEVEL:
@@ -957,9 +968,19 @@ bool config_finish(struct ferry_config *cfg, char *errbuf, size_t errlen)
 	if (cfg->cluster_config_rados && cfg->exports_from_cli)
 		return config_fail(errbuf, errlen, "--export cannot be used with [cluster] config = rados: "
 					    "the exports come from the cluster's configuration");
+	if (cfg->exports_file[0] && cfg->cluster_config_rados)
+		return config_fail(errbuf, errlen, "an exports file cannot be used with [cluster] "
+						   "config = rados: the exports come from the "
+						   "cluster's configuration");
+	/* --export replaces every export the files name, the exports file's
+	 * too. */
+	if (cfg->exports_file[0] && !cfg->exports_from_cli &&
+	    !exports_file_load(cfg, cfg->exports_file, errbuf, errlen))
+		return false;
 	/* A cluster's configuration may hold no export yet: the head serves
-	 * the empty pseudo root until one is added. */
-	if (cfg->nexports == 0 && !cfg->cluster_config_rados &&
+	 * the empty pseudo root until one is added; an exports file with no
+	 * export leaves the pseudo root empty as knfsd's does. */
+	if (cfg->nexports == 0 && !cfg->cluster_config_rados && !cfg->exports_file[0] &&
 	    !config_add_export_spec(cfg, "./export", errbuf, errlen))
 		return false;
 	if (!cfg->state_dir[0])
@@ -989,17 +1010,28 @@ bool config_finish(struct ferry_config *cfg, char *errbuf, size_t errlen)
 					    "with them)");
 	for (unsigned i = 0; i < cfg->nexports; i++) {
 		struct config_export *e = &cfg->exports[i];
-		bool wants_tls = false, wants_mtls = false;
+		bool wants_tls = false, wants_mtls = false, named = e->xprtsec != CONFIG_XPRTSEC_DEFAULT;
 		for (uint32_t x = e->xprtsec; x; x >>= 4) {
 			wants_tls |= (x & 0xf) != CONFIG_XPRTSEC_NONE;
 			wants_mtls |= (x & 0xf) == CONFIG_XPRTSEC_MTLS;
 		}
-		if (e->xprtsec != CONFIG_XPRTSEC_DEFAULT && wants_tls && !cfg->tls_cert[0])
+		/* exports(5): each host's own transports */
+		for (unsigned k = 0; k < e->nclients; k++) {
+			uint32_t own = e->client_opts[k].xprtsec;
+			if (!(e->client_own_opts & UINT32_C(1) << k) || own == CONFIG_XPRTSEC_DEFAULT)
+				continue;
+			named = true;
+			for (uint32_t x = own; x; x >>= 4) {
+				wants_tls |= (x & 0xf) != CONFIG_XPRTSEC_NONE;
+				wants_mtls |= (x & 0xf) == CONFIG_XPRTSEC_MTLS;
+			}
+		}
+		if (named && wants_tls && !cfg->tls_cert[0])
 			return config_fail(errbuf, errlen,
 				    "export %s: xprtsec names TLS but there is no [tls] section "
 				    "with cert and key",
 				    e->name);
-		if (e->xprtsec != CONFIG_XPRTSEC_DEFAULT && wants_mtls && !cfg->tls_client_ca[0])
+		if (named && wants_mtls && !cfg->tls_client_ca[0])
 			return config_fail(errbuf, errlen,
 				    "export %s: xprtsec names mtls but [tls] has no client_ca to "
 				    "verify client certificates with",

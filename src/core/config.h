@@ -16,6 +16,8 @@
  *   workers = 8                     ; threads for requests that may block
  *   rpcbind = yes                   ; register with a local rpcbind if one runs
  *   mount = yes                     ; serve MOUNT (program 100005) on the listeners
+ *   exports = /etc/exports          ; a knfsd exports(5) file read for more
+ *                                   ; exports (unset: none is read)
  *   keytab = /etc/krb5.keytab       ; RPCSEC_GSS: the server's keys (nfs/HOST@REALM),
  *                                   ; read when an export lists a krb5 flavour
  *   gss_max_contexts = 8192         ; RPCSEC_GSS contexts at once; one more drops
@@ -69,7 +71,11 @@
  *   clients = 127.0.0.0/8, ::1      ; CIDR list; default: every client.  Also
  *                                   ; cert:NAME (a verified client certificate
  *                                   ; naming NAME in its subjectAltName or CN)
- *                                   ; and sha256:HEX (its fingerprint)
+ *                                   ; and sha256:HEX (its fingerprint), * (every
+ *                                   ; client), a host name (its addresses, looked
+ *                                   ; up when the exports load) and a wildcard
+ *                                   ; like *.example.com (the client's name by
+ *                                   ; reverse lookup, confirmed forward)
  *   backend = local                 ; local or memory
  *   memory_latency_us = 0           ; tests and benchmarks, memory backend only:
  *                                   ; each name or attribute change/lookup
@@ -80,6 +86,10 @@
  *                                   ; CAP_SYS_ADMIN; without it, or "no", every
  *                                   ; listing reads them from the file system).
  *                                   ; Read when the export opens.
+ *
+ *   A knfsd exports(5) file adds exports too ([server] exports = FILE or
+ *   --exports FILE; core/exports_file.h): each host pattern of a line is
+ *   a client entry with its own options (struct config_client_opts).
  *
  *   [nfs]
  *   lease_time = 90                 ; seconds
@@ -216,6 +226,17 @@ enum config_xprtsec {
 	 (uint32_t)CONFIG_XPRTSEC_MTLS << 8)
 const char *config_xprtsec_name(enum config_xprtsec x);
 
+/* The options one host pattern of an exports(5) line gives its clients:
+ * what a client entry with options of its own applies instead of the
+ * export's. */
+struct config_client_opts {
+	bool read_only;
+	bool insecure;
+	enum config_squash squash;
+	uint32_t anonuid, anongid;
+	uint32_t sec, xprtsec; /* packed, as the export's */
+};
+
 struct config_export {
 	char name[64];
 	char path[CONFIG_PATH_MAX];
@@ -231,6 +252,18 @@ struct config_export {
 	uint32_t anonuid, anongid;
 	char clients[CONFIG_MAX_CLIENTS][CONFIG_CLIENT_ENTRY_MAX]; /* as written, checked by the NFS layer */
 	unsigned nclients;
+	/* Client k has options of its own (bit k set) in client_opts[k]:
+	 * exports(5)'s per-host options; the export's fields above then
+	 * hold the first host's, for logs and listings. */
+	uint32_t client_own_opts;
+	struct config_client_opts client_opts[CONFIG_MAX_CLIENTS];
+	/* Read from an exports(5) file, at this line (0: an [export NAME]
+	 * section or --export); fsid=0 (or fsid=root) was given. */
+	unsigned exports_line;
+	bool fsid_root;
+	/* mp: served only while its path is a mount point (checked when the
+	 * exports file is read, at start and at each reload). */
+	bool need_mountpoint;
 	char backend[16];
 	unsigned memory_latency_us; /* memory back end: injected latency */
 	/* ceph back end: the cluster's configuration file and the client id
@@ -300,6 +333,11 @@ struct ferry_config {
 	bool control_explicit;
 	char control_token_file[CONFIG_PATH_MAX]; /* "" : STATE_DIR/control.token */
 	char config_path[CONFIG_PATH_MAX];        /* the --config file, for reloads */
+	/* The exports(5) file ([server] exports or --exports; "" : none),
+	 * read by config_finish, and whether --exports named it (a reload
+	 * rebuilds the configuration from the file, which does not). */
+	char exports_file[CONFIG_PATH_MAX];
+	bool exports_file_from_cli;
 	bool exports_from_cli;                    /* --export given: the file's are not used */
 	enum config_delegations delegations;
 	unsigned max_delegations, max_delegations_per_client;
@@ -374,6 +412,11 @@ enum config_edit_op {
 bool config_text_edit(const char *text, enum config_edit_op op, const char *name,
 		      const char *const *keys, const char *const *values, unsigned n, char **out,
 		      char *errbuf, size_t errlen);
+
+/* Appends an export named name with every option at its default; NULL
+ * with a message when CONFIG_MAX_EXPORTS are there. */
+struct config_export *config_export_new(struct ferry_config *cfg, const char *name,
+				       char *errbuf, size_t errlen);
 
 /* Parses "DIR[:PSEUDO]" and appends an export; false with a message. */
 bool config_add_export_spec(struct ferry_config *cfg, const char *spec, char *errbuf,

@@ -179,6 +179,10 @@
  *      nfs3_server.stats_lock, nfs3/stats.c) is at the same level, never
  *      held with it: taken when a thread first counts a call and when the
  *      counters are read; a leaf.
+ * 11a. export: the client-name cache's lock (name_cache.lock,
+ *      export/export.c): clients' names found by reverse lookup for
+ *      exports(5) wildcards.  A leaf, taken at any level: only memory is
+ *      touched under it, the lookups are made after it is released.
  *  12. core: the log's rate-limit lock (log_ratelimited); a leaf, so code
  *      at any level may log.
  *

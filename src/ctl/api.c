@@ -169,11 +169,22 @@ static unsigned get_exports(struct ctl_server *cs, json_t **out)
 		const struct export *e = exports_at(ex, i);
 		if (!e)
 			continue;
-		json_t *clients = json_array();
+		json_t *clients = json_array(), *exportfs = json_array();
 		const struct export_client_list *cl =
 			atomic_load_explicit(&((struct export *)e)->clients, memory_order_acquire);
 		for (unsigned k = 0; cl && k < cl->n; k++)
 			json_array_append_new(clients, json_string(cl->text[k]));
+		/* What each client gets, in knfsd's words (ferryctl exportfs
+		 * -v): every entry, or everyone when the export lists none. */
+		unsigned listed = cl ? cl->n : 0;
+		for (unsigned k = 0; k < (listed ? listed : 1); k++) {
+			char opts[256];
+			export_options_text(e, cl, listed ? (int)k : -1, opts, sizeof(opts));
+			json_array_append_new(exportfs,
+					      json_pack("{s:o, s:s}", "client",
+							text_json(listed ? cl->text[k] : "*"),
+							"options", opts));
+		}
 		const char *name = e->name, *backend = e->ops ? e->ops->name : "";
 		json_array_append_new(
 			a, json_pack("{s:I, s:o, s:o, s:o, s:s, s:s, s:b, s:b, s:b, s:I, s:I, s:o, "
@@ -193,9 +204,11 @@ static unsigned get_exports(struct ctl_server *cs, json_t **out)
 				     "anonuid",
 				     (json_int_t)e->anonuid, "anongid", (json_int_t)e->anongid,
 				     "clients", clients, "backend", backend));
+		json_t *row = json_array_get(a, json_array_size(a) - 1);
+		json_object_set_new(row, "exportfs", exportfs);
+		json_object_set_new(row, "exports_file", json_boolean(cl && cl->from_exports_file));
 		if (e->ops && e->ops->status)
-			json_object_set_new(json_array_get(a, json_array_size(a) - 1), "storage",
-					    storage_json(e));
+			json_object_set_new(row, "storage", storage_json(e));
 	}
 	*out = a;
 	return 200;

@@ -5,6 +5,10 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,13 +30,20 @@ static uint32_t path_id(const char *salt, const char *path)
 	return h ? h : 1;
 }
 
-/* A client entry: an address or CIDR prefix, or a TLS client
- * certificate's identity ("cert:NAME", "sha256:HEX"; family 0, matched
- * by its text). */
+static bool host_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '-' || c == '_';
+}
+
+/* A client entry: an address or CIDR prefix, a TLS client certificate's
+ * identity ("cert:NAME", "sha256:HEX"; matched by its text), "*", a host
+ * name or a name pattern with * and ? (exports(5)'s wildcards). */
 static int parse_cidr(const char *text, struct export_cidr *out)
 {
+	memset(out, 0, sizeof(*out));
 	if (strncmp(text, "cert:", 5) == 0 || strncmp(text, "sha256:", 7) == 0) {
-		memset(out, 0, sizeof(*out));
+		out->kind = EXPORT_MATCH_IDENTITY;
 		size_t hex = 0;
 		for (const char *p = text + 7; text[0] == 's' && *p; p++) {
 			if (*p != ':' && !isxdigit((unsigned char)*p))
@@ -43,6 +54,10 @@ static int parse_cidr(const char *text, struct export_cidr *out)
 			return -EINVAL;
 		return 0;
 	}
+	if (strcmp(text, "*") == 0) {
+		out->kind = EXPORT_MATCH_ANYONE;
+		return 0;
+	}
 	char addr[64];
 	const char *slash = strchr(text, '/');
 	size_t n = slash ? (size_t)(slash - text) : strlen(text);
@@ -50,13 +65,25 @@ static int parse_cidr(const char *text, struct export_cidr *out)
 		return -EINVAL;
 	memcpy(addr, text, n);
 	addr[n] = '\0';
-	memset(out, 0, sizeof(*out));
+	out->kind = EXPORT_MATCH_PREFIX;
 	if (inet_pton(AF_INET, addr, out->addr) == 1) {
 		out->family = AF_INET;
 		out->prefix = 32;
 	} else if (inet_pton(AF_INET6, addr, out->addr) == 1) {
 		out->family = AF_INET6;
 		out->prefix = 128;
+	} else if (!slash && n > 0 && n < 254 && strchr(text, ':') == NULL) {
+		/* A name: letters, digits, '.', '-', '_', and for a pattern
+		 * '*' and '?'. */
+		bool wild = false;
+		for (const char *p = text; *p; p++) {
+			if (*p == '*' || *p == '?')
+				wild = true;
+			else if (!host_name_char(*p))
+				return -EINVAL;
+		}
+		out->kind = wild ? EXPORT_MATCH_WILDCARD : EXPORT_MATCH_HOST;
+		return 0;
 	} else {
 		return -EINVAL;
 	}
@@ -87,6 +114,163 @@ static const char *identity_of(const char *text)
 	return strncmp(text, "cert:", 5) == 0 ? text + 5 : text;
 }
 
+/* A host name's addresses into out (none when it does not resolve): 0,
+ * or getaddrinfo's error. */
+static int host_resolve(const char *name, struct export_host_addrs *out)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+	struct addrinfo *res = NULL;
+	memset(out, 0, sizeof(*out));
+	int rc = getaddrinfo(name, NULL, &hints, &res);
+	if (rc != 0)
+		return rc;
+	for (struct addrinfo *ai = res; ai && out->n < EXPORT_HOST_ADDRS; ai = ai->ai_next) {
+		int family = ai->ai_family;
+		const void *src = NULL;
+		if (family == AF_INET)
+			src = &((const struct sockaddr_in *)ai->ai_addr)->sin_addr;
+		else if (family == AF_INET6)
+			src = &((const struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
+		size_t len = family == AF_INET ? 4 : 16;
+		bool dup = !src;
+		for (unsigned i = 0; i < out->n && !dup; i++)
+			dup = out->a[i].family == family && memcmp(out->a[i].addr, src, len) == 0;
+		if (dup)
+			continue;
+		out->a[out->n].family = family;
+		memcpy(out->a[out->n].addr, src, len);
+		out->n++;
+	}
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* Clients' names by reverse lookup, for wildcard entries: each looked up
+ * once a minute at most (a lookup blocks the thread that serves the
+ * call), and kept only when the name leads back to the address, so that
+ * whoever controls a reverse zone cannot name their host into an
+ * export. */
+enum { NAME_CACHE_SLOTS = 64, NAME_CACHE_TTL_NS = 60ull * 1000000000ull };
+
+static struct {
+	pthread_mutex_t lock; /* lock order: see core/lock_order.h, level 11a */
+	unsigned next;
+	struct {
+		int family;
+		uint8_t addr[16];
+		uint64_t until_ns;
+		char name[NI_MAXHOST]; /* "" : none that leads back */
+	} v[NAME_CACHE_SLOTS];
+} name_cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The confirmed name of the client at (family, a), lowercase, into out;
+ * false when it has none. */
+static bool client_name(int family, const uint8_t *a, char *out, size_t outlen)
+{
+	size_t len = family == AF_INET ? 4 : 16;
+	uint64_t now = now_ns();
+	pthread_mutex_lock(&name_cache.lock);
+	for (unsigned i = 0; i < NAME_CACHE_SLOTS; i++) {
+		if (name_cache.v[i].family == family && memcmp(name_cache.v[i].addr, a, len) == 0 &&
+		    name_cache.v[i].until_ns > now) {
+			snprintf(out, outlen, "%s", name_cache.v[i].name);
+			pthread_mutex_unlock(&name_cache.lock);
+			return out[0] != '\0';
+		}
+	}
+	pthread_mutex_unlock(&name_cache.lock);
+
+	struct sockaddr_storage ss = {0};
+	socklen_t sl;
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+		in->sin_family = AF_INET;
+		memcpy(&in->sin_addr, a, 4);
+		sl = sizeof(*in);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+		in6->sin6_family = AF_INET6;
+		memcpy(&in6->sin6_addr, a, 16);
+		sl = sizeof(*in6);
+	}
+	char name[NI_MAXHOST] = "";
+	if (getnameinfo((struct sockaddr *)&ss, sl, name, sizeof(name), NULL, 0, NI_NAMEREQD) == 0) {
+		struct export_host_addrs back;
+		bool confirmed = false;
+		(void)host_resolve(name, &back); /* none when it does not resolve */
+		for (unsigned i = 0; i < back.n && !confirmed; i++)
+			confirmed = back.a[i].family == family && memcmp(back.a[i].addr, a, len) == 0;
+		if (!confirmed)
+			name[0] = '\0';
+		for (char *p = name; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+	}
+	pthread_mutex_lock(&name_cache.lock);
+	unsigned slot = name_cache.next++ % NAME_CACHE_SLOTS;
+	name_cache.v[slot].family = family;
+	memcpy(name_cache.v[slot].addr, a, len);
+	name_cache.v[slot].until_ns = now + NAME_CACHE_TTL_NS;
+	snprintf(name_cache.v[slot].name, sizeof(name_cache.v[slot].name), "%s", name);
+	pthread_mutex_unlock(&name_cache.lock);
+	snprintf(out, outlen, "%s", name);
+	return name[0] != '\0';
+}
+
+/* The client's address as entries compare it: an IPv4-mapped IPv6
+ * address as the IPv4 one.  The family, or 0 for another kind. */
+static int client_addr(const struct sockaddr_storage *addr, uint8_t a[16])
+{
+	if (addr->ss_family == AF_INET) {
+		memcpy(a, &((const struct sockaddr_in *)addr)->sin_addr, 4);
+		return AF_INET;
+	}
+	if (addr->ss_family == AF_INET6) {
+		const struct in6_addr *in6 = &((const struct sockaddr_in6 *)addr)->sin6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(in6)) {
+			memcpy(a, in6->s6_addr + 12, 4);
+			return AF_INET;
+		}
+		memcpy(a, in6->s6_addr, 16);
+		return AF_INET6;
+	}
+	return 0;
+}
+
+/* Whether entry k of cl matches the client at (family, a) with peer's
+ * certificate. */
+static bool entry_matches(const struct export_client_list *cl, unsigned k, int family,
+			  const uint8_t *a, const struct rpc_tls_peer *peer)
+{
+	const struct export_cidr *v = &cl->v[k];
+	switch (v->kind) {
+	case EXPORT_MATCH_PREFIX:
+		return family && v->family == family && prefix_match(v->addr, a, v->prefix);
+	case EXPORT_MATCH_IDENTITY:
+		return rpc_tls_peer_matches(peer, identity_of(cl->text[k]));
+	case EXPORT_MATCH_ANYONE:
+		return true;
+	case EXPORT_MATCH_HOST:
+		for (unsigned i = 0; family && i < cl->hosts[k].n; i++)
+			if (cl->hosts[k].a[i].family == family &&
+			    memcmp(cl->hosts[k].a[i].addr, a, family == AF_INET ? 4 : 16) == 0)
+				return true;
+		return false;
+	case EXPORT_MATCH_WILDCARD: {
+		char name[NI_MAXHOST];
+		return family && client_name(family, a, name, sizeof(name)) &&
+		       fnmatch(cl->text[k], name, FNM_CASEFOLD) == 0;
+	}
+	}
+	return false;
+}
+
 bool export_allows(const struct export *ex, const struct sockaddr_storage *addr,
 			const struct rpc_tls_peer *peer)
 {
@@ -95,27 +279,110 @@ bool export_allows(const struct export *ex, const struct sockaddr_storage *addr,
 	if (!cl || cl->n == 0)
 		return true;
 	uint8_t a[16];
-	int family = addr->ss_family;
-	if (family == AF_INET) {
-		memcpy(a, &((const struct sockaddr_in *)addr)->sin_addr, 4);
-	} else if (family == AF_INET6) {
-		const struct in6_addr *in6 = &((const struct sockaddr_in6 *)addr)->sin6_addr;
-		if (IN6_IS_ADDR_V4MAPPED(in6)) {
-			family = AF_INET;
-			memcpy(a, in6->s6_addr + 12, 4);
-		} else {
-			memcpy(a, in6->s6_addr, 16);
-		}
-	} else {
-		return false;
-	}
-	for (unsigned i = 0; i < cl->n; i++) {
-		if (cl->v[i].family == 0 ? rpc_tls_peer_matches(peer, identity_of(cl->text[i]))
-					 : cl->v[i].family == family &&
-						   prefix_match(cl->v[i].addr, a, cl->v[i].prefix))
+	int family = client_addr(addr, a);
+	for (unsigned i = 0; i < cl->n; i++)
+		if (entry_matches(cl, i, family, a, peer))
 			return true;
-	}
 	return false;
+}
+
+static struct export_opts export_own_opts(const struct export *ex)
+{
+	struct export *e = (struct export *)ex;
+	return (struct export_opts){
+		.read_only = atomic_load_explicit(&e->read_only, memory_order_relaxed),
+		.insecure = atomic_load_explicit(&e->insecure, memory_order_relaxed),
+		.squash = atomic_load_explicit(&e->squash, memory_order_relaxed),
+		.anonuid = atomic_load_explicit(&e->anonuid, memory_order_relaxed),
+		.anongid = atomic_load_explicit(&e->anongid, memory_order_relaxed),
+		.sec = atomic_load_explicit(&e->sec, memory_order_relaxed),
+		.xprtsec = atomic_load_explicit(&e->xprtsec, memory_order_relaxed),
+	};
+}
+
+void export_opts_of(const struct export *ex, const struct sockaddr_storage *addr,
+		    struct export_opts *out)
+{
+	const struct export_client_list *cl =
+		atomic_load_explicit(&((struct export *)ex)->clients, memory_order_acquire);
+	if (cl && cl->own && addr) {
+		uint8_t a[16];
+		int family = client_addr(addr, a);
+		/* Entries with options of their own are host patterns (an
+		 * exports file's), never certificates: no peer needed. */
+		for (unsigned i = 0; i < cl->n; i++) {
+			if (cl->v[i].kind == EXPORT_MATCH_IDENTITY || !entry_matches(cl, i, family, a, NULL))
+				continue;
+			if (cl->own & UINT32_C(1) << i) {
+				*out = cl->opts[i];
+				return;
+			}
+			break;
+		}
+	}
+	*out = export_own_opts(ex);
+}
+
+/* A packed list of words ("krb5p:sys"), name() naming each. */
+static void packed_text(uint32_t packed, const char *(*name)(unsigned), char *out, size_t outlen)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (; packed && used < outlen; packed >>= 4)
+		used += (size_t)snprintf(out + used, outlen - used, "%s%s", used ? ":" : "",
+					 name(packed & 0xf));
+}
+
+static const char *sec_word(unsigned k)
+{
+	return config_sec_name((enum config_sec)k);
+}
+
+static const char *xprtsec_word(unsigned k)
+{
+	return config_xprtsec_name((enum config_xprtsec)k);
+}
+
+int export_options_text(const struct export *ex, const struct export_client_list *cl, int k,
+			char *out, size_t outlen)
+{
+	struct export_opts o = export_own_opts(ex);
+	if (cl && k >= 0 && (unsigned)k < cl->n && (cl->own & UINT32_C(1) << k))
+		o = cl->opts[k];
+	struct export *e = (struct export *)ex;
+	bool async = atomic_load_explicit(&e->async, memory_order_relaxed);
+	bool insecure_locks = atomic_load_explicit(&e->insecure_locks, memory_order_relaxed);
+	char sec[64], xprtsec[32], anon[48] = "";
+	packed_text(o.sec, sec_word, sec, sizeof(sec));
+	packed_text(o.xprtsec, xprtsec_word, xprtsec, sizeof(xprtsec));
+	/* As exportfs -v: anonymous ids only when not the default. */
+	if (o.anonuid != 65534 || o.anongid != 65534)
+		snprintf(anon, sizeof(anon), ",anonuid=%u,anongid=%u", o.anonuid, o.anongid);
+	/* Every option Ferry applies, knfsd's words and order; Ferry never
+	 * delays writes (no_wdelay) nor checks subtrees. */
+	return snprintf(out, outlen, "%s,no_wdelay,no_subtree_check,%ssec=%s,%s,%s,%s%s%s%s%s",
+			async ? "async" : "sync", cl && cl->fsid_root ? "fsid=0," : "", sec,
+			o.read_only ? "ro" : "rw", o.insecure ? "insecure" : "secure",
+			o.squash == EXPORT_SQUASH_ALL	 ? "root_squash,all_squash"
+			: o.squash == EXPORT_SQUASH_NONE ? "no_root_squash,no_all_squash"
+							 : "root_squash,no_all_squash",
+			anon, insecure_locks ? ",insecure_locks" : "",
+			o.xprtsec != CONFIG_XPRTSEC_DEFAULT ? ",xprtsec=" : "",
+			o.xprtsec != CONFIG_XPRTSEC_DEFAULT ? xprtsec : "");
+}
+
+bool export_read_only(const struct export *ex, const struct sockaddr_storage *addr)
+{
+	struct export_opts o;
+	export_opts_of(ex, addr, &o);
+	return o.read_only;
+}
+
+uint32_t export_sec_for(const struct export *ex, const struct sockaddr_storage *addr)
+{
+	struct export_opts o;
+	export_opts_of(ex, addr, &o);
+	return o.sec;
 }
 
 bool exports_admit_any(const struct exports *exps, const struct sockaddr_storage *addr,
@@ -132,7 +399,9 @@ bool exports_admit_any(const struct exports *exps, const struct sockaddr_storage
 bool export_port_ok(const struct export *ex, const struct sockaddr_storage *addr,
 			 uint32_t flavor)
 {
-	if (atomic_load_explicit(&((struct export *)ex)->insecure, memory_order_relaxed))
+	struct export_opts o;
+	export_opts_of(ex, addr, &o);
+	if (o.insecure)
 		return true;
 	if (flavor != RPC_AUTH_NONE && flavor != RPC_AUTH_SYS)
 		return true;
@@ -175,10 +444,8 @@ static bool sec_lists(uint32_t sec, enum config_sec want)
 /* The transport, as knfsd judges it: each of none, tls and mtls admits
  * exactly that kind of connection (config_xprtsec's values are enum
  * rpc_xprtsec's). */
-static bool xprtsec_ok(const struct export *ex, const struct rpc_cred *rc)
+static bool xprtsec_ok(uint32_t xprtsec, const struct rpc_cred *rc)
 {
-	uint32_t xprtsec =
-		atomic_load_explicit(&((struct export *)ex)->xprtsec, memory_order_relaxed);
 	uint32_t have = rc->xprtsec ? rc->xprtsec : RPC_XPRTSEC_NONE;
 	for (; xprtsec; xprtsec >>= 4)
 		if ((xprtsec & 0xf) == have)
@@ -186,19 +453,23 @@ static bool xprtsec_ok(const struct export *ex, const struct rpc_cred *rc)
 	return false;
 }
 
-bool export_sec_ok(const struct export *ex, const struct rpc_cred *rc)
+bool export_sec_ok(const struct export *ex, const struct sockaddr_storage *addr,
+		   const struct rpc_cred *rc)
 {
-	uint32_t sec = atomic_load_explicit(&((struct export *)ex)->sec, memory_order_relaxed);
-	return sec_lists(sec, export_cred_sec(rc)) && xprtsec_ok(ex, rc);
+	struct export_opts o;
+	export_opts_of(ex, addr, &o);
+	return sec_lists(o.sec, export_cred_sec(rc)) && xprtsec_ok(o.xprtsec, rc);
 }
 
-bool export_lock_sec_ok(const struct export *ex, const struct rpc_cred *rc)
+bool export_lock_sec_ok(const struct export *ex, const struct sockaddr_storage *addr,
+			const struct rpc_cred *rc)
 {
-	uint32_t sec = atomic_load_explicit(&((struct export *)ex)->sec, memory_order_relaxed);
+	struct export_opts o;
+	export_opts_of(ex, addr, &o);
 	enum config_sec have = export_cred_sec(rc);
 	bool unauthenticated = have == CONFIG_SEC_SYS || have == CONFIG_SEC_NONE;
-	return (sec_lists(sec, have) || (unauthenticated && config_sec_has_krb5(sec))) &&
-	       xprtsec_ok(ex, rc);
+	return (sec_lists(o.sec, have) || (unauthenticated && config_sec_has_krb5(o.sec))) &&
+	       xprtsec_ok(o.xprtsec, rc);
 }
 
 uint32_t exports_pseudo_sec(const struct exports *exps)
@@ -213,16 +484,29 @@ uint32_t exports_pseudo_sec(const struct exports *exps)
 		for (; sec && n < 8; sec >>= 4)
 			if (!sec_lists(out, (enum config_sec)(sec & 0xf)))
 				out |= (sec & 0xf) << (4 * n++);
+		/* Hosts with flavours of their own (exports(5)) walk the
+		 * pseudo file system with those. */
+		const struct export_client_list *cl =
+			atomic_load_explicit(&((struct export *)ex)->clients, memory_order_acquire);
+		for (unsigned k = 0; cl && k < cl->n; k++) {
+			if (!(cl->own & UINT32_C(1) << k))
+				continue;
+			for (sec = cl->opts[k].sec; sec && n < 8; sec >>= 4)
+				if (!sec_lists(out, (enum config_sec)(sec & 0xf)))
+					out |= (sec & 0xf) << (4 * n++);
+		}
 	}
 	return out ? out : CONFIG_SEC_DEFAULT;
 }
 
-void export_cred(const struct export *ex, const struct rpc_cred *rc,
-		      struct backend_cred *out)
+void export_cred(const struct export *ex, const struct sockaddr_storage *addr,
+		 const struct rpc_cred *rc, struct backend_cred *out)
 {
 	memset(out, 0, sizeof(*out));
-	enum export_squash squash = ex->squash;
-	uint32_t anonuid = ex->anonuid, anongid = ex->anongid;
+	struct export_opts o;
+	export_opts_of(ex, addr, &o);
+	enum export_squash squash = o.squash;
+	uint32_t anonuid = o.anonuid, anongid = o.anongid;
 	bool anonymous = rc->flavor == RPC_AUTH_NONE || squash == EXPORT_SQUASH_ALL;
 	if (anonymous) {
 		out->uid = anonuid;
@@ -479,8 +763,16 @@ void exports_unwatch(struct exports *exps, enum export_watch_kind kind,
 	}
 }
 
-/* A configured export's client list, parsed; 0 or -EINVAL / -ENOMEM with
- * a message. */
+static enum export_squash squash_of(enum config_squash s)
+{
+	return s == CONFIG_SQUASH_ALL ? EXPORT_SQUASH_ALL
+	       : s == CONFIG_SQUASH_NONE ? EXPORT_SQUASH_NONE
+					 : EXPORT_SQUASH_ROOT;
+}
+
+/* A configured export's client list, parsed, with each entry's own
+ * options and host names' addresses; 0 or -EINVAL / -ENOMEM with a
+ * message. */
 static int export_options_check(const struct config_export *ce, struct export_client_list **out,
 				char *err, size_t errlen)
 {
@@ -492,15 +784,40 @@ static int export_options_check(const struct config_export *ce, struct export_cl
 	for (unsigned k = 0; k < ce->nclients; k++) {
 		if (parse_cidr(ce->clients[k], &cl->v[k]) != 0) {
 			snprintf(err, errlen,
-				 "export %s: '%s' is not an address, a CIDR prefix, cert:NAME or "
-				 "sha256:<64 hex digits>",
+				 "export %s: '%s' is not an address, a CIDR prefix, *, a host "
+				 "name or pattern, cert:NAME or sha256:<64 hex digits>",
 				 ce->pseudo, ce->clients[k]);
 			free(cl);
 			return -EINVAL;
 		}
 		snprintf(cl->text[k], sizeof(cl->text[k]), "%s", ce->clients[k]);
+		/* A name that does not resolve matches no one, and says so,
+		 * as knfsd's exportfs warns and goes on: a DNS outage must
+		 * not stop the server. */
+		int rc = cl->v[k].kind == EXPORT_MATCH_HOST ? host_resolve(ce->clients[k], &cl->hosts[k])
+							    : 0;
+		if (rc)
+			log_warn("export %s: host %s: %s; it matches no client until a reload "
+				 "finds it",
+				 ce->pseudo, ce->clients[k], gai_strerror(rc));
+		if (!(ce->client_own_opts & UINT32_C(1) << k))
+			continue;
+		/* Field by field into the calloc'd entry: its padding stays
+		 * zero, which client_list_same's byte comparison needs. */
+		const struct config_client_opts *o = &ce->client_opts[k];
+		struct export_opts *eo = &cl->opts[k];
+		cl->own |= UINT32_C(1) << k;
+		eo->read_only = o->read_only;
+		eo->insecure = o->insecure;
+		eo->squash = squash_of(o->squash);
+		eo->anonuid = o->anonuid;
+		eo->anongid = o->anongid;
+		eo->sec = o->sec;
+		eo->xprtsec = o->xprtsec ? o->xprtsec : CONFIG_XPRTSEC_DEFAULT;
 	}
 	cl->n = ce->nclients;
+	cl->from_exports_file = ce->exports_line != 0;
+	cl->fsid_root = ce->fsid_root;
 	*out = cl;
 	return 0;
 }
@@ -510,7 +827,10 @@ static int export_options_check(const struct config_export *ce, struct export_cl
 static bool client_list_same(const struct export_client_list *a, const struct export_client_list *b)
 {
 	return a->n == b->n && memcmp(a->v, b->v, a->n * sizeof(a->v[0])) == 0 &&
-	       memcmp(a->text, b->text, a->n * sizeof(a->text[0])) == 0;
+	       memcmp(a->text, b->text, a->n * sizeof(a->text[0])) == 0 && a->own == b->own &&
+	       memcmp(a->opts, b->opts, sizeof(a->opts)) == 0 &&
+	       memcmp(a->hosts, b->hosts, sizeof(a->hosts)) == 0 &&
+	       a->from_exports_file == b->from_exports_file && a->fsid_root == b->fsid_root;
 }
 
 /* Publishes checked options; takes cl.  The export keeps the client list it
@@ -527,9 +847,7 @@ static void export_options_apply(struct export *ex, const struct config_export *
 	ex->async = ce->async;
 	ex->no_nfs3 = ce->no_nfs3;
 	ex->insecure_locks = ce->insecure_locks;
-	ex->squash = ce->squash == CONFIG_SQUASH_ALL	  ? EXPORT_SQUASH_ALL
-		     : ce->squash == CONFIG_SQUASH_NONE ? EXPORT_SQUASH_NONE
-							: EXPORT_SQUASH_ROOT;
+	ex->squash = squash_of(ce->squash);
 	ex->anonuid = ce->anonuid;
 	ex->anongid = ce->anongid;
 	struct export_client_list *cur = atomic_load_explicit(&ex->clients, memory_order_relaxed);

@@ -33,10 +33,40 @@ enum export_squash {
 	EXPORT_SQUASH_NONE,
 };
 
+/* What one client entry matches. */
+enum export_match {
+	EXPORT_MATCH_PREFIX,   /* an address or CIDR prefix (family, addr, prefix) */
+	EXPORT_MATCH_IDENTITY, /* a TLS client certificate: cert:NAME, sha256:HEX */
+	EXPORT_MATCH_ANYONE,   /* "*" */
+	EXPORT_MATCH_HOST,     /* a host name: the addresses it had when the list was made */
+	EXPORT_MATCH_WILDCARD, /* a name pattern (*.example.com): the client's own name */
+};
+
 struct export_cidr {
-	int family; /* AF_INET or AF_INET6 */
+	enum export_match kind;
+	int family; /* AF_INET or AF_INET6 (EXPORT_MATCH_PREFIX) */
 	uint8_t addr[16];
 	unsigned prefix;
+};
+
+/* A host name entry's addresses, looked up when its list is made. */
+enum { EXPORT_HOST_ADDRS = 8 };
+struct export_host_addrs {
+	unsigned n;
+	struct {
+		int family;
+		uint8_t addr[16];
+	} a[EXPORT_HOST_ADDRS];
+};
+
+/* The options that decide what one client may do with an export: its
+ * client entry's own (exports(5)'s per-host options) or the export's. */
+struct export_opts {
+	bool read_only;
+	bool insecure; /* AUTH_SYS from any source port */
+	enum export_squash squash;
+	uint32_t anonuid, anongid;
+	uint32_t sec, xprtsec; /* packed as core/config.h's lists */
 };
 
 struct pseudo_node;
@@ -51,14 +81,21 @@ struct export_watch {
 	uint32_t export_id;
 };
 
-/* Who may use an export.  Immutable once published: a reload publishes a
- * new list and keeps the old one until the exports close, since a request
- * may still be reading it. */
+/* Who may use an export, and with which options.  Immutable once
+ * published: a reload publishes a new list and keeps the old one until
+ * the exports close, since a request may still be reading it.  Entries
+ * are tried in order; the first that matches a client gives its options
+ * when it has its own (bit k of own), else the export's do. */
 struct export_client_list {
 	struct export_client_list *retired; /* the list this one replaced */
 	unsigned n;                       /* 0: every client */
 	struct export_cidr v[CONFIG_MAX_CLIENTS];
 	char text[CONFIG_MAX_CLIENTS][CONFIG_CLIENT_ENTRY_MAX]; /* as configured */
+	uint32_t own;
+	struct export_opts opts[CONFIG_MAX_CLIENTS];
+	struct export_host_addrs hosts[CONFIG_MAX_CLIENTS]; /* EXPORT_MATCH_HOST entries */
+	bool from_exports_file; /* the export came from an exports(5) file */
+	bool fsid_root;         /* ... with fsid=0 (it is served as the pseudo root) */
 };
 
 struct export {
@@ -214,6 +251,25 @@ struct pseudo_node *pseudo_find(struct exports *exps, uint32_t id);
 /* A child of a pseudo directory by name, or NULL. */
 struct pseudo_node *pseudo_lookup(struct pseudo_node *dir, const char *name);
 
+/* The options that apply to the client at addr: those of the first
+ * client entry that matches it when that entry has its own, else the
+ * export's. */
+void export_opts_of(const struct export *ex, const struct sockaddr_storage *addr,
+		    struct export_opts *out);
+
+/* Whether the client at addr may only read the export. */
+bool export_read_only(const struct export *ex, const struct sockaddr_storage *addr);
+
+/* The flavours the client at addr may use the export with, packed, in
+ * SECINFO's order. */
+uint32_t export_sec_for(const struct export *ex, const struct sockaddr_storage *addr);
+
+/* ex's options for entry k of its list (or, k = -1, its own) as
+ * `exportfs -v` shows them: "rw,sync,wdelay,root_squash,...".  The
+ * text's length, as snprintf. */
+int export_options_text(const struct export *ex, const struct export_client_list *cl, int k,
+			char *out, size_t outlen);
+
 /* Whether the client at addr, with peer's verified TLS client
  * certificate (NULL: none), may use the export. */
 bool export_allows(const struct export *ex, const struct sockaddr_storage *addr,
@@ -252,24 +308,27 @@ void exports_unwatch(struct exports *exps, enum export_watch_kind kind,
 /* The flavour a call was made under, as exports list them. */
 enum config_sec export_cred_sec(const struct rpc_cred *rc);
 
-/* Whether the export takes calls under rc's flavour. */
-bool export_sec_ok(const struct export *ex, const struct rpc_cred *rc);
+/* Whether the export takes calls under rc's flavour from the client at addr. */
+bool export_sec_ok(const struct export *ex, const struct sockaddr_storage *addr,
+		   const struct rpc_cred *rc);
 
 /* export_sec_ok for NLM: AUTH_SYS and AUTH_NONE are taken too where the
  * export lists a Kerberos flavour, as knfsd's lockd takes them: clients'
  * lock managers call with AUTH_SYS whatever the mount's flavour (Linux's
  * always does), so locks on a sec=krb5 mount would fail otherwise.  The
  * transport rule holds as for NFS. */
-bool export_lock_sec_ok(const struct export *ex, const struct rpc_cred *rc);
+bool export_lock_sec_ok(const struct export *ex, const struct sockaddr_storage *addr,
+			const struct rpc_cred *rc);
 
 /* The flavours of the pseudo file system: every flavour some export
  * takes (a client must be able to walk to each export), in the order of
  * the first export that names it. */
 uint32_t exports_pseudo_sec(const struct exports *exps);
 
-/* The back-end identity for a caller on this export, after squashing. */
-void export_cred(const struct export *ex, const struct rpc_cred *rc,
-		      struct backend_cred *out);
+/* The back-end identity for a caller at addr on this export, after
+ * squashing. */
+void export_cred(const struct export *ex, const struct sockaddr_storage *addr,
+		 const struct rpc_cred *rc, struct backend_cred *out);
 
 /* --- delegations a change meets ---------------------------------------- */
 

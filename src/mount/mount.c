@@ -303,11 +303,12 @@ static enum mount_mnt_outcome outcome_of(uint32_t status)
 /* Walks rest (names below ex's root, slash-separated, tidy) from the root
  * as the caller, after squashing: the directory it names into *out.  A
  * MNT3 status. */
-static uint32_t walk_below(struct export *ex, const struct rpc_cred *rc, const char *rest,
+static uint32_t walk_below(struct export *ex, const struct sockaddr_storage *addr,
+                           const struct rpc_cred *rc, const char *rest,
                            struct backend_handle *out)
 {
 	struct backend_cred cred;
-	export_cred(ex, rc, &cred);
+	export_cred(ex, addr, rc, &cred);
 	struct backend_handle cur = ex->root;
 	struct backend_attr attr;
 	while (*rest) {
@@ -374,7 +375,7 @@ static struct rpc_dispatch_result proc_mnt(struct mount_server *ms, struct rpc_r
 	if (*rest) {
 		if (!req->on_worker)
 			return rpc_dispatch_defer();
-		res.status = walk_below(ex, &req->cred, rest, &dir);
+		res.status = walk_below(ex, addr, &req->cred, rest, &dir);
 		if (res.status != MNT3_OK)
 			return mnt_reply(ms, req, &res, outcome_of(res.status));
 	}
@@ -389,7 +390,7 @@ static struct rpc_dispatch_result proc_mnt(struct mount_server *ms, struct rpc_r
 	}
 	res.fh.data = fh.wire;
 	res.fh.len = fh.wire_len;
-	uint32_t sec = atomic_load_explicit(&ex->sec, memory_order_relaxed);
+	uint32_t sec = export_sec_for(ex, addr);
 	for (; sec && res.nflavors < MOUNT_MAX_FLAVORS; sec >>= 4)
 		res.flavors[res.nflavors++] = flavor_of((enum config_sec)(sec & 0xf));
 	list_add(ms, host, path);
@@ -462,7 +463,10 @@ static struct rpc_dispatch_result proc_export(struct mount_server *ms, struct rp
 			continue;
 		const struct export_client_list *cl =
 		    atomic_load_explicit(&ex->clients, memory_order_acquire);
-		struct mount_name dir = {(const uint8_t *)ex->pseudo, (uint32_t)strlen(ex->pseudo)};
+		/* An export of an exports(5) file by its directory, as
+		 * knfsd's showmount -e lists it (MNT takes either). */
+		const char *shown = cl && cl->from_exports_file ? ex->path : ex->pseudo;
+		struct mount_name dir = {(const uint8_t *)shown, (uint32_t)strlen(shown)};
 		mount_enc_more(e, true);
 		mount_enc_export_dir(e, &dir);
 		for (unsigned g = 0; cl && g < cl->n; g++) {

@@ -89,13 +89,13 @@ enum nfsstat3 nfs3_resolve(struct nfs3_call *c, const struct nfs3_fh *wire, bool
 	/* From an unreserved port an AUTH_SYS identity proves nothing. */
 	if (!export_port_ok(ex, rpc_conn_peer_addr(req->conn), req->cred.flavor))
 		return NFS3ERR_PERM;
-	if (!export_sec_ok(ex, &req->cred))
+	if (!export_sec_ok(ex, rpc_conn_peer_addr(req->conn), &req->cred))
 		return NFS3ERR_ACCES;
-	export_cred(ex, &req->cred, &c->cred);
+	export_cred(ex, rpc_conn_peer_addr(req->conn), &req->cred, &c->cred);
 	int rc = ex->ops->getattr(ex->bex, &fh->bh, attr);
 	if (rc != 0)
 		return rc == -ENOENT ? NFS3ERR_STALE : nfs3_errno(rc);
-	if (for_write && atomic_load(&ex->read_only))
+	if (for_write && export_read_only(ex, rpc_conn_peer_addr(req->conn)))
 		return NFS3ERR_ROFS;
 	return NFS3_OK;
 }

@@ -112,7 +112,7 @@ void nfs3_access(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, bo
 		r->status = nfs3_errno(rc);
 		return;
 	}
-	bool ro = atomic_load(&ex->read_only);
+	bool ro = export_read_only(ex, rpc_conn_peer_addr(c->req->conn));
 	bool dir = attr.type == BACKEND_DIR;
 	if (bits & BACKEND_ACCESS_READ)
 		granted |= ACCESS3_READ;

@@ -34,7 +34,7 @@ static uint32_t may_lock(const struct export *ex, const struct nlm_caller *c,
 	if (atomic_load(&ex->insecure_locks))
 		return NLM4_GRANTED;
 	struct backend_cred bc;
-	export_cred(ex, c->cred, &bc);
+	export_cred(ex, c->addr, c->cred, &bc);
 	struct backend_attr attr;
 	int rc = ex->ops->getattr(ex->bex, bh, &attr);
 	if (rc == -ENOENT || rc == -ESTALE)
@@ -67,11 +67,11 @@ static uint32_t resolve(struct nlm_service *n, const struct nlm_caller *c,
 		return NLM4_FAILED; /* a directory of the pseudo file system */
 	const struct export *ex = fh.export;
 	if (!export_allows(ex, c->addr, c->tls) || !export_port_ok(ex, c->addr, c->cred->flavor) ||
-	    !export_lock_sec_ok(ex, c->cred)) {
+	    !export_lock_sec_ok(ex, c->addr, c->cred)) {
 		log_ratelimited("nlm: %s may not lock files of export %s", c->name, ex->pseudo);
 		return NLM4_FAILED;
 	}
-	if (use == NLM_TAKE_WRITE && atomic_load(&ex->read_only))
+	if (use == NLM_TAKE_WRITE && export_read_only(ex, c->addr))
 		return NLM4_ROFS;
 	if (use != NLM_RELEASE) {
 		uint32_t stat = may_lock(ex, c, &fh.bh);

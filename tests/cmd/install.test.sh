@@ -18,7 +18,7 @@ conf=$(find "$dest" -name ferryd.conf)
 for f in "$dest$prefix/sbin/ferryd" "$dest$prefix/sbin/ferryctl" "$dest$prefix/bin/ferry-bench"; do
 	[[ -x $f ]] || fail "$f not installed"
 done
-for m in man8/ferryd.8 man8/ferryctl.8 man5/ferryd.conf.5 man1/ferry-bench.1; do
+for m in man8/ferryd.8 man8/ferryctl.8 man5/ferryd.conf.5 man5/ferry-exports.5 man1/ferry-bench.1; do
 	[[ -s $dest$prefix/share/man/$m ]] || fail "man page $m not installed"
 done
 [[ -n $unit && -n $conf ]] || fail "unit ($unit) or config ($conf) not installed"

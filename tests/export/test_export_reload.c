@@ -151,9 +151,9 @@ static void test_reload_refuses_and_changes_nothing(void **state)
 
 	memcpy(cfg, &ip->cfg, sizeof(*cfg));
 	struct config_export *ce = &cfg->exports[0];
-	snprintf(ce->clients[ce->nclients++], sizeof(ce->clients[0]), "not-an-address");
+	snprintf(ce->clients[ce->nclients++], sizeof(ce->clients[0]), "10.0.0.0/33");
 	assert_int_equal(exports_reload(exps, cfg, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "not-an-address"));
+	assert_non_null(strstr(err, "10.0.0.0/33"));
 
 	assert_int_equal(exports_slots_used(exps), used);
 	assert_null(pseudo_lookup(exps->root, "new"));

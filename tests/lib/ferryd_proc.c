@@ -183,13 +183,14 @@ static int start_server(struct ferryd_proc *p, const char *const *extra_args, bo
 	argv[n++] = state;
 	bool has_export = false;
 	for (int i = 0; extra_args && extra_args[i] && n < 60; i++) {
-		if (strcmp(extra_args[i], "--export") == 0 || strcmp(extra_args[i], "--config") == 0)
+		if (strcmp(extra_args[i], "--export") == 0 || strcmp(extra_args[i], "--config") == 0 ||
+		    strcmp(extra_args[i], "--exports") == 0)
 			has_export = true;
 		argv[n++] = extra_args[i];
 	}
 	char ceph_conf_path[300];
 	if (has_export && ferryd_ceph_mode() && !ceph_export)
-		ceph_mode_refuse("a test's own --export or --config");
+		ceph_mode_refuse("a test's own --export, --exports or --config");
 	if (!has_export && ferryd_ceph_mode()) {
 		snprintf(ceph_conf_path, sizeof(ceph_conf_path), "%s/ceph-export.conf", p->dir);
 		FILE *f = fopen(ceph_conf_path, "w");

@@ -57,9 +57,9 @@ void ferryd_export_path(const struct ferryd_proc *p, const char *name, char *out
  * ferryd_start_export's are a new directory of the CephFS file system
  * FERRY_TEST_CEPH_CONF names (the process exits 77, skipped, when it names
  * none); ferryd_start_conf and ferryd_export_path, which work on a local
- * directory, and ferryd_start with an --export or --config of the test's
- * own, abort: a test that would not run on CephFS never passes as if it
- * had. */
+ * directory, and ferryd_start with an --export, --exports or --config of
+ * the test's own, abort: a test that would not run on CephFS never passes
+ * as if it had. */
 bool ferryd_ceph_mode(void);
 
 /* Ceph mode, for a test that writes its own configuration file: writes

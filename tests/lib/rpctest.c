@@ -12,7 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "core/clock.h"
+#include "rpc/addr.h"
 #include "rpc/client.h"
 #include "rpc/record.h"
 #include "xdr/nfs4_prot.h"
@@ -36,6 +40,51 @@ int rpctest_connect(const char *hostport)
 int rpctest_connect_unreserved(const char *hostport)
 {
 	return connect_from(hostport, RPC_CLIENT_PORT_UNRESERVED);
+}
+
+int rpctest_connect_addr(const char *hostport, const char *src, bool unreserved)
+{
+	char host[64], port[16];
+	if (rpc_addr_split(hostport, host, sizeof(host), port, sizeof(port)) != 0)
+		return -1;
+	struct sockaddr_storage from = {0}, to = {0};
+	struct sockaddr_in *f4 = (struct sockaddr_in *)&from, *t4 = (struct sockaddr_in *)&to;
+	struct sockaddr_in6 *f6 = (struct sockaddr_in6 *)&from, *t6 = (struct sockaddr_in6 *)&to;
+	socklen_t len;
+	uint16_t dport = (uint16_t)atoi(port);
+	if (inet_pton(AF_INET, host, &t4->sin_addr) == 1 &&
+	    inet_pton(AF_INET, src, &f4->sin_addr) == 1) {
+		f4->sin_family = t4->sin_family = AF_INET;
+		t4->sin_port = htons(dport);
+		len = sizeof(*f4);
+	} else if (inet_pton(AF_INET6, host, &t6->sin6_addr) == 1 &&
+		   inet_pton(AF_INET6, src, &f6->sin6_addr) == 1) {
+		f6->sin6_family = t6->sin6_family = AF_INET6;
+		t6->sin6_port = htons(dport);
+		len = sizeof(*f6);
+	} else {
+		return -1;
+	}
+	/* A reserved port that is free, and whose last connection to this
+	 * server is not in TIME_WAIT: tried from the top down. */
+	for (unsigned p = unreserved ? 0 : 1023; unreserved || p >= 600; p--) {
+		int fd = socket(from.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -1;
+		int one = 1;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (from.ss_family == AF_INET)
+			f4->sin_port = htons((uint16_t)p);
+		else
+			f6->sin6_port = htons((uint16_t)p);
+		if (bind(fd, (struct sockaddr *)&from, len) == 0 &&
+		    connect(fd, (struct sockaddr *)&to, len) == 0)
+			return fd;
+		close(fd);
+		if (unreserved)
+			return -1;
+	}
+	return -1;
 }
 
 int rpctest_send_raw(int fd, const void *data, size_t len)

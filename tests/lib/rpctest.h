@@ -19,6 +19,10 @@ enum { RPCTEST_TIMEOUT_MS = 5000 };
 int rpctest_connect(const char *hostport);
 /* The same from an ordinary (unreserved) port: an unprivileged user's client. */
 int rpctest_connect_unreserved(const char *hostport);
+/* Connects to "HOST:PORT" ("[::1]:PORT" for IPv6) from source address src
+ * of the same family (another loopback address, 127.0.0.2, to be another
+ * client), from a reserved port unless unreserved; a blocking fd or -1. */
+int rpctest_connect_addr(const char *hostport, const char *src, bool unreserved);
 
 /* Writes all bytes; returns 0 or -errno (EPIPE/ECONNRESET when the server
  * closed the connection). */

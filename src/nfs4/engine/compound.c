@@ -169,7 +169,7 @@ void nfs4_compound_set_cfh(struct nfs4_compound *c, const struct fh *fh)
 	 * 16.2.3.1.2); OPEN and RESTOREFH set one afterwards. */
 	c->has_current_stateid = false;
 	if (fh->kind == FH_EXPORT)
-		export_cred(fh->export, &c->req->cred, &c->cred);
+		export_cred(fh->export, rpc_conn_peer_addr(c->req->conn), &c->req->cred, &c->cred);
 	else
 		memset(&c->cred, 0, sizeof(c->cred));
 }
@@ -472,7 +472,8 @@ static enum nfsstat4 compound_run_op(struct nfs4_compound *c, const struct nfs4_
 		return NFS4ERR_NOFILEHANDLE;
 	/* The pseudo-fs is read-only too. */
 	if ((desc->flags & NFS4_OPF_ROFS) &&
-	    (c->cfh.kind != FH_EXPORT || c->cfh.export->read_only))
+	    (c->cfh.kind != FH_EXPORT ||
+	     export_read_only(c->cfh.export, rpc_conn_peer_addr(c->req->conn))))
 		return NFS4ERR_ROFS;
 	_Alignas(max_align_t) uint8_t args[NFS4_OP_ARGS_MAX];
 	memset(args, 0, desc->args_size);

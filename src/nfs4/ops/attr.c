@@ -160,7 +160,7 @@ enum nfsstat4 nfs4_op_access(struct nfs4_compound *c, void *args, struct xdr_enc
 			return nfs4_errno_to_status(rc);
 		if (have & BACKEND_ACCESS_READ)
 			granted |= want & (ACCESS4_READ | ACCESS4_XAREAD | ACCESS4_XALIST);
-		if ((have & BACKEND_ACCESS_WRITE) && !ex->read_only) {
+		if ((have & BACKEND_ACCESS_WRITE) && !export_read_only(ex, rpc_conn_peer_addr(c->req->conn))) {
 			granted |= want & (ACCESS4_MODIFY | ACCESS4_EXTEND | ACCESS4_XAWRITE);
 			/* DELETE is about a directory's entries. */
 			if (dir)

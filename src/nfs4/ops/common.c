@@ -7,7 +7,7 @@ enum nfsstat4 nfs4_need_export_object(struct nfs4_compound *c, bool for_write)
 {
 	if (c->cfh.kind != FH_EXPORT)
 		return for_write ? NFS4ERR_ROFS : NFS4ERR_INVAL;
-	if (for_write && c->cfh.export->read_only)
+	if (for_write && export_read_only(c->cfh.export, rpc_conn_peer_addr(c->req->conn)))
 		return NFS4ERR_ROFS;
 	return NFS4_OK;
 }

@@ -271,7 +271,7 @@ enum nfsstat4 nfs4_op_commit(struct nfs4_compound *c, void *args, struct xdr_enc
 	 * syncs), the file's owner may commit whatever its mode: a file
 	 * created 0444 and written through its open is still committed. */
 	struct export *ex = c->cfh.export;
-	if (ex->read_only)
+	if (export_read_only(ex, rpc_conn_peer_addr(c->req->conn)))
 		return NFS4ERR_ROFS;
 	int rc;
 	if (attr.uid != c->cred.uid) {

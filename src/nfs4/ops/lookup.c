@@ -21,7 +21,7 @@ static bool client_allowed(struct nfs4_compound *c, const struct export *ex)
  * Anything else gets NFS4ERR_WRONGSEC from the put operation. */
 static enum nfsstat4 put_fh_sec(struct nfs4_compound *c, const struct fh *fh)
 {
-	if (fh->kind != FH_EXPORT || export_sec_ok(fh->export, &c->req->cred))
+	if (fh->kind != FH_EXPORT || export_sec_ok(fh->export, rpc_conn_peer_addr(c->req->conn), &c->req->cred))
 		return NFS4_OK;
 	switch (c->next_opnum) {
 	case NFS4_NO_NEXT_OP:
@@ -50,7 +50,7 @@ static enum nfsstat4 put_fh_sec(struct nfs4_compound *c, const struct fh *fh)
  * pseudo file system takes every one). */
 static enum nfsstat4 arrive_sec(struct nfs4_compound *c, const struct fh *fh)
 {
-	if (fh->kind != FH_EXPORT || export_sec_ok(fh->export, &c->req->cred))
+	if (fh->kind != FH_EXPORT || export_sec_ok(fh->export, rpc_conn_peer_addr(c->req->conn), &c->req->cred))
 		return NFS4_OK;
 	return NFS4ERR_WRONGSEC;
 }

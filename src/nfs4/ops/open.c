@@ -221,7 +221,8 @@ static enum nfsstat4 open_check_access(struct nfs4_compound *c, const struct bac
 				       uint32_t access)
 {
 	struct export *ex = c->cfh.export;
-	if ((access & STATE_SHARE_ACCESS_WRITE) && ex->read_only)
+	if ((access & STATE_SHARE_ACCESS_WRITE) &&
+	    export_read_only(ex, rpc_conn_peer_addr(c->req->conn)))
 		return NFS4ERR_ROFS;
 	uint32_t want = BACKEND_ACCESS_EXEC;
 	if (access & STATE_SHARE_ACCESS_READ)
@@ -337,7 +338,7 @@ static enum nfsstat4 open_by_name(struct nfs4_compound *c, const struct open_arg
 		int rc = ex->ops->lookup(ex->bex, &c->cred, &c->cfh.bh, name, &t->bh, &t->attr);
 		return rc ? nfs4_errno_to_status(rc) : NFS4_OK;
 	}
-	if (ex->read_only)
+	if (export_read_only(ex, rpc_conn_peer_addr(c->req->conn)))
 		return NFS4ERR_ROFS;
 	if ((a->createmode != EXCLUSIVE4 || a->excl41) && a->sattr_status != NFS4_OK)
 		return a->sattr_status;

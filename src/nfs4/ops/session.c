@@ -426,7 +426,7 @@ void nfs4_enc_export_flavors(struct xdr_enc *res, uint32_t sec)
 uint32_t nfs4_fh_sec(const struct nfs4_compound *c, const struct fh *fh)
 {
 	if (fh->kind == FH_EXPORT)
-		return atomic_load_explicit(&fh->export->sec, memory_order_relaxed);
+		return export_sec_for(fh->export, rpc_conn_peer_addr(c->req->conn));
 	return exports_pseudo_sec(&c->srv->exports);
 }
 
