@@ -10,9 +10,10 @@
 # Wireshark's dissectors (tests/interop/tshark_check.sh) read captures of
 # protocol tests and of the kernel client's delegation run.
 #
-# The kernel-client e2e runs beside the sanitized build and tests, the
-# fuzz targets build at the lowest priority from then on, and fuzzing runs
-# beside the CephFS stage: each of those leaves a core mostly idle.
+# The kernel-client e2e runs beside the plain tests and the sanitized
+# build and tests, the fuzz targets build at the lowest priority from the
+# sanitized stage on, and fuzzing runs beside the CephFS stage: each of
+# those leaves a core mostly idle.
 #
 # `--full` (or FERRY_FULL=1) adds the full stage: the slowest checks, which
 # the default run (kept under 25 minutes on 2 cores) leaves out: the
@@ -70,6 +71,23 @@ run_ctest() {
 	[ "$fails" -gt 0 ] && failures+=("$label: $fails ctest failures")
 }
 
+# The kernel-client e2e runs from here on, beside the plain tests, the
+# sanitized build and its tests: the guest's emulated CPU keeps one core
+# busy, and the tests mostly wait on timers and sockets; its output is
+# printed when it ends, after the sanitized tests.
+e2e_pid=""
+e2e_log=$top/build/e2e-stage.log
+e2e_pcap=$top/build/kclient-deleg.pcapng
+start_e2e() {
+	[ -x tests/e2e/kclient.sh ] && [ "${FERRY_SKIP_E2E:-0}" != 1 ] || return 0
+	step "end-to-end with the Linux kernel client (beside the tests that follow; output after the sanitized stage)"
+	# The delegation run (all minor versions, recalls) is captured.
+	rm -f "$e2e_pcap" "$e2e_pcap.log"
+	mkdir -p "$top/build"
+	FERRY_E2E_PCAP=$e2e_pcap bash tests/e2e/kclient.sh >"$e2e_log" 2>&1 &
+	e2e_pid=$!
+}
+
 # Each step says when it starts, in seconds since the run began: where a
 # run's time goes (the default run is kept under 25 minutes).
 run_start=$(date +%s)
@@ -78,6 +96,7 @@ step() { echo; echo "==== $* ==== (at $(( $(date +%s) - run_start )) s)"; }
 step "build (RelWithDebInfo, gcc)"
 if cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON >/dev/null &&
 	ninja -C build; then
+	start_e2e
 	step "layer check"
 	if bash scripts/check-layers.sh build; then passed=$((passed + 1)); else
 		failed=$((failed + 1)); failures+=("layer check"); fi
@@ -98,21 +117,6 @@ else
 	failed=$((failed + 1)); failures+=("plain build")
 fi
 
-# The kernel-client e2e runs beside the sanitized build and its tests:
-# the guest's emulated CPU keeps one core busy, and the sanitized tests
-# mostly wait on timers and sockets; its output is printed when it ends,
-# after the sanitized tests.
-e2e_pid=""
-e2e_log=$top/build/e2e-stage.log
-e2e_pcap=$top/build/kclient-deleg.pcapng
-if [ -x tests/e2e/kclient.sh ] && [ "${FERRY_SKIP_E2E:-0}" != 1 ]; then
-	step "end-to-end with the Linux kernel client (beside the sanitized stage; output at its end)"
-	# The delegation run (all minor versions, recalls) is captured.
-	rm -f "$e2e_pcap" "$e2e_pcap.log"
-	mkdir -p "$top/build"
-	FERRY_E2E_PCAP=$e2e_pcap bash tests/e2e/kclient.sh >"$e2e_log" 2>&1 &
-	e2e_pid=$!
-fi
 e2e_wait() {
 	[ -n "$e2e_pid" ] || return 0
 	step "end-to-end with the Linux kernel client: its output"
@@ -140,7 +144,9 @@ fuzz_log=$top/build/fuzz-stage.log
 if [ "${FUZZ_SECONDS:-60}" != 0 ] && [ -x scripts/fuzz.sh ]; then
 	step "fuzz targets: building at the lowest priority (beside what follows)"
 	mkdir -p "$top/build"
-	FUZZ_BUILD_ONLY=1 FUZZ_BUILD_JOBS=1 nice -n 19 bash scripts/fuzz.sh >"$fuzz_log" 2>&1 &
+	# A process group of its own (setsid), so that the run below can
+	# raise the priority of what is left of it.
+	FUZZ_BUILD_ONLY=1 FUZZ_BUILD_JOBS=1 setsid nice -n 19 bash scripts/fuzz.sh >"$fuzz_log" 2>&1 &
 	fuzz_build_pid=$!
 fi
 
@@ -167,8 +173,10 @@ fuzz_pid=""
 if [ -n "$fuzz_build_pid" ]; then
 	step "fuzzing for ${FUZZ_SECONDS:-60} s (beside the CephFS stage; output at its end)"
 	# It waits for the early build (scripts/fuzz.sh takes the build
-	# directory's lock) and builds what that left undone; the log goes
-	# on after the build's.
+	# directory's lock), which from now on runs at the run's priority,
+	# and builds what that left undone; the log goes on after the
+	# build's.
+	renice -n 5 -g "$fuzz_build_pid" >/dev/null 2>&1 || true
 	FUZZ_BUILD_JOBS=1 nice -n 5 bash scripts/fuzz.sh >>"$fuzz_log" 2>&1 &
 	fuzz_pid=$!
 fi
