@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets in build-fuzz (clang, ASan+UBSan) and runs
 # every one of them (fuzz/fuzz_*.c), one after the other, sharing
 # FUZZ_SECONDS (default 60) between them so the whole run takes about that
-# long (at least 5 s a target).  Each target works over a copy of its seed
+# long (at least 3 s a target).  Each target works over a copy of its seed
 # corpus (fuzz/corpus/<name>/, where <name> is the target without "fuzz_")
 # kept in build-fuzz/corpus/<name>/.  Exits non-zero when a fuzzer finds a
 # crash, a leak or a sanitizer report; the input that did it is left in
@@ -73,7 +73,7 @@ flock -u 9
 
 # At least a few seconds each: libFuzzer needs a moment before it fuzzes.
 each=$((seconds / ${#targets[@]}))
-[ "$each" -ge 5 ] || each=5
+[ "$each" -ge 3 ] || each=3
 
 artifacts=$build/artifacts
 mkdir -p "$artifacts"
