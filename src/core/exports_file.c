@@ -36,6 +36,19 @@ struct parser {
 	unsigned first_export; /* cfg's exports before this file's */
 };
 
+/* "ORIGIN:LINE:COL: message" into the parser's error buffer; false. */
+static bool fail_vpos(struct parser *p, unsigned line, unsigned col, const char *fmt,
+		      va_list ap) __attribute__((format(printf, 4, 0)));
+
+static bool fail_vpos(struct parser *p, unsigned line, unsigned col, const char *fmt,
+		      va_list ap)
+{
+	int n = snprintf(p->errbuf, p->errlen, "%s:%u:%u: ", p->origin, line, col);
+	if (n >= 0 && (size_t)n < p->errlen)
+		vsnprintf(p->errbuf + n, p->errlen - (size_t)n, fmt, ap);
+	return false;
+}
+
 /* "ORIGIN:LINE:COL: message" for the byte at ll position at (one past
  * the end: just after the line's last byte). */
 static bool fail_at(struct parser *p, size_t at, const char *fmt, ...)
@@ -51,12 +64,9 @@ static bool fail_at(struct parser *p, size_t at, const char *fmt, ...)
 		line = p->ll.line[p->ll.len - 1];
 		col = p->ll.col[p->ll.len - 1] + 1;
 	}
-	int n = snprintf(p->errbuf, p->errlen, "%s:%u:%u: ", p->origin, line, col);
-	if (n < 0 || (size_t)n >= p->errlen)
-		return false;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(p->errbuf + n, p->errlen - (size_t)n, fmt, ap);
+	fail_vpos(p, line, col, fmt, ap);
 	va_end(ap);
 	return false;
 }
@@ -688,12 +698,9 @@ static bool fail_line(struct parser *p, unsigned line, const char *fmt, ...)
 
 static bool fail_line(struct parser *p, unsigned line, const char *fmt, ...)
 {
-	int n = snprintf(p->errbuf, p->errlen, "%s:%u:1: ", p->origin, line);
-	if (n < 0 || (size_t)n >= p->errlen)
-		return false;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(p->errbuf + n, p->errlen - (size_t)n, fmt, ap);
+	fail_vpos(p, line, 1, fmt, ap);
 	va_end(ap);
 	return false;
 }
