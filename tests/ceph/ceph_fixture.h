@@ -175,19 +175,6 @@ static inline void add_write(struct nfs4c_call *m, const void *arg)
 	NFS4C_OP(m, OP_WRITE, nfs4_enc_write_args, &a);
 }
 
-/* RECLAIM_COMPLETE on s, which must succeed. */
-static inline void reclaim_complete(struct nfs4c_sess *s)
-{
-	struct nfs4c_call m;
-	struct nfs4c_reply p;
-	nfs4c_begin_seq(s, &m, 0, false);
-	nfs4c_reclaim_complete_op(&m, false);
-	nfs4c_send(s->fd, s->cred, &m, &p);
-	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
-	assert_int_equal(nfs4c_next(&p, OP_RECLAIM_COMPLETE), NFS4_OK);
-	nfs4c_done(&p);
-}
-
 /* A v4.1 client with its back channel on its fore connection (no
  * delegation comes on a ceph export, so unlike the delegation tests'
  * clients it waits for none). */
@@ -200,7 +187,7 @@ static inline void share_client_at(struct nfs4c_sess *s, struct nfs4c_cb *svc,
 	nfs4c_bg_start(fd);
 	nfs4c_session_up_minor_flags(s, 1, fd, uid, name, NULL,
 				     CREATE_SESSION4_FLAG_CONN_BACK_CHAN);
-	reclaim_complete(s);
+	dl_reclaim_complete(s);
 }
 
 /* share_client_at on the fixture's ferryd. */

@@ -245,7 +245,7 @@ static void test_restart_in_place(void **st)
 	int delays;
 	struct dl_open r = reclaim_open(&x, &o, &delays);
 	assert_int_equal(r.status, NFS4_OK);
-	reclaim_complete(&x);
+	dl_reclaim_complete(&x);
 	uint32_t s = new_open_until_not(&y, "restart-y2", NFS4ERR_GRACE, 20000, &waited);
 	assert_int_equal(s, NFS4_OK);
 	printf("head a's client reclaimed (after %d NFS4ERR_DELAY); head b granted new state "
@@ -357,7 +357,7 @@ static void test_takeover(void **st)
 	 * capabilities a's dead session still holds (the test client's
 	 * request then times out). */
 	assert_int_equal(lock_range(&x, &o, &r.stateid, true), NFS4_OK);
-	reclaim_complete(&x);
+	dl_reclaim_complete(&x);
 	printf("head a's client had its open and lock back %llu ms after the kill (%d "
 	       "NFS4ERR_DELAY)\n",
 	       (unsigned long long)(dl_now_ms() - killed), delays);
@@ -372,7 +372,7 @@ static void test_takeover(void **st)
 	struct dl_open rwa = reclaim_open(&wa, &owa, &delays);
 	assert_int_equal(rwa.status, NFS4_OK);
 	assert_int_equal(lock_range(&wa, &owa, &rwa.stateid, true), NFS4_OK);
-	reclaim_complete(&wa);
+	dl_reclaim_complete(&wa);
 	/* w's state on b is still its own: its open writes (and its lock
 	 * is kept: below). */
 	struct write_arg wba = {.stateid = &owb.stateid, .data = "w through b"};

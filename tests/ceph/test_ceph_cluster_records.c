@@ -226,7 +226,7 @@ static void test_records_in_rados_and_reclaim(void **st)
 	int fd = nfs4c_connect(server.hostport);
 	nfs4c_session_up_reclaiming(&a, fd, 971, "cluster-v41", NULL);
 	assert_int_equal(open_previous(&a, &o41).status, NFS4_OK);
-	reclaim_complete(&a);
+	dl_reclaim_complete(&a);
 	fd40 = nfs4c_connect(server.hostport);
 	assert_int_equal(nfs4c_setclientid(&c, fd40, nfs4c_cred(970), "cluster-v40", 0x40000000,
 					   NULL, NULL, 1),
@@ -239,7 +239,7 @@ static void test_records_in_rados_and_reclaim(void **st)
 	nfs4c_session_up_reclaiming(&n, nfs4c_connect(server.hostport), 972, "cluster-new",
 				    NULL);
 	assert_int_equal(open_previous(&n, &o41).status, NFS4ERR_RECLAIM_BAD);
-	reclaim_complete(&n);
+	dl_reclaim_complete(&n);
 	assert_int_equal(dl_open(&n, "new", BOTH, true).status, NFS4ERR_GRACE);
 
 	/* A v4.0 client in the records keeps the whole grace period (it has
@@ -292,12 +292,12 @@ static void test_grace_ends_when_all_reclaimed(void **st)
 	int fda = nfs4c_connect(server.hostport);
 	nfs4c_session_up_reclaiming(&a, fda, 973, "cluster-early-a", NULL);
 	assert_int_equal(open_previous(&a, &oa).status, NFS4_OK);
-	reclaim_complete(&a);
+	dl_reclaim_complete(&a);
 	/* b, in the records, may still reclaim: no new state yet. */
 	assert_int_equal(dl_open(&a, "early-after", BOTH, true).status, NFS4ERR_GRACE);
 	int fdb = nfs4c_connect(server.hostport);
 	nfs4c_session_up_reclaiming(&b, fdb, 974, "cluster-early-b", NULL);
-	reclaim_complete(&b);
+	dl_reclaim_complete(&b);
 	/* Every client of the records is done: grace is over. */
 	assert_int_equal(open_after_grace(&a, "early-after", 2000), NFS4_OK);
 	assert_true(dl_now_ms() - restarted < GRACE_S * 1000 / 4);

@@ -270,6 +270,19 @@ static inline uint32_t dl_on(struct nfs4c_sess *s, const uint8_t *fh, uint32_t f
 	return st;
 }
 
+/* RECLAIM_COMPLETE on s, which must succeed. */
+static inline void dl_reclaim_complete(struct nfs4c_sess *s)
+{
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin_seq(s, &m, 0, false);
+	nfs4c_reclaim_complete_op(&m, false);
+	nfs4c_send(s->fd, s->cred, &m, &p);
+	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_RECLAIM_COMPLETE), NFS4_OK);
+	nfs4c_done(&p);
+}
+
 static inline void add_delegreturn(struct nfs4c_call *m, const void *arg)
 {
 	NFS4C_OP(m, OP_DELEGRETURN, nfs4_enc_delegreturn_args,

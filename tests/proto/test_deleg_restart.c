@@ -37,14 +37,7 @@ static void test_reclaim_after_restart(void **st)
 	struct dl_open rts = dl_open_claim(&a, NULL, rd_ts, false, &prev_ts, ots.fh, ots.fhlen);
 	assert_int_equal(rts.status, NFS4_OK);
 	assert_int_equal(rts.deleg.type, OPEN_DELEGATE_READ_ATTRS_DELEG);
-	struct nfs4c_call m;
-	struct nfs4c_reply p;
-	nfs4c_begin_seq(&a, &m, 0, false);
-	nfs4c_reclaim_complete_op(&m, false);
-	nfs4c_send(fd, a.cred, &m, &p);
-	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
-	assert_int_equal(nfs4c_next(&p, OP_RECLAIM_COMPLETE), NFS4_OK);
-	nfs4c_done(&p);
+	dl_reclaim_complete(&a);
 	/* After grace, a second OPEN gets the same delegation. */
 	uint64_t end = dl_now_ms() + 15000;
 	struct dl_open again;

@@ -34,16 +34,8 @@ static void crash_and_restart(void)
  * ends its reclaim. */
 static void come_back(struct nfs4c_sess *s, const char *name, uint32_t uid)
 {
-	int fd = nfs4c_connect(server.hostport);
-	nfs4c_session_up_reclaiming(s, fd, uid, name, NULL);
-	struct nfs4c_call m;
-	struct nfs4c_reply p;
-	nfs4c_begin_seq(s, &m, 0, false);
-	nfs4c_reclaim_complete_op(&m, false);
-	nfs4c_send(fd, s->cred, &m, &p);
-	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
-	assert_int_equal(nfs4c_next(&p, OP_RECLAIM_COMPLETE), NFS4_OK);
-	nfs4c_done(&p);
+	nfs4c_session_up_reclaiming(s, nfs4c_connect(server.hostport), uid, name, NULL);
+	dl_reclaim_complete(s);
 }
 
 static void add_close(struct nfs4c_call *m, const void *arg)
@@ -117,21 +109,13 @@ static void test_planned_stop_waits_for_holders_only(void **st)
 	nfs4c_session_up(&c, nfs4c_connect(server.hostport), 942, "planned-c", NULL);
 	assert_int_equal(dl_open(&c, "pc-after", OPEN4_SHARE_ACCESS_BOTH, true).status,
 			 NFS4ERR_GRACE);
-	int fd = nfs4c_connect(server.hostport);
-	nfs4c_session_up_reclaiming(&a, fd, 940, "planned-a", NULL);
+	nfs4c_session_up_reclaiming(&a, nfs4c_connect(server.hostport), 940, "planned-a", NULL);
 	struct nfs4_open_claim prev = {.type = CLAIM_PREVIOUS,
 				       .delegate_type = OPEN_DELEGATE_NONE};
 	struct dl_open r = dl_open_claim(&a, NULL, OPEN4_SHARE_ACCESS_BOTH, false, &prev, o.fh,
 					 o.fhlen);
 	assert_int_equal(r.status, NFS4_OK);
-	struct nfs4c_call m;
-	struct nfs4c_reply p;
-	nfs4c_begin_seq(&a, &m, 0, false);
-	nfs4c_reclaim_complete_op(&m, false);
-	nfs4c_send(fd, a.cred, &m, &p);
-	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
-	assert_int_equal(nfs4c_next(&p, OP_RECLAIM_COMPLETE), NFS4_OK);
-	nfs4c_done(&p);
+	dl_reclaim_complete(&a);
 	/* b never came back, and nobody waits for it. */
 	struct dl_open after = dl_open(&c, "pc-after", OPEN4_SHARE_ACCESS_BOTH, true);
 	assert_int_equal(after.status, NFS4_OK);
