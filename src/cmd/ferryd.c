@@ -977,6 +977,7 @@ static int announce(struct ferryd *d)
 		 * that registration. */
 		nlm_register_udp(d->nlm, true);
 	}
+	nlm_tell_peers(d->nlm);
 	log_info("ferryd ready");
 	/* Under systemd (Type=notify); a no-op elsewhere. */
 	sd_notify(0, "READY=1\nSTATUS=serving NFSv4");

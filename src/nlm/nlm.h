@@ -94,6 +94,13 @@ void nlm_udp_ready(struct nlm_service *n);
  * run that did not stop cleanly is replaced.  Failures are logged. */
 void nlm_register_udp(struct nlm_service *n, bool set);
 
+/* Once NLM is reachable (listening, and registered with rpcbind where
+ * the server registers): after a start that found the last run's hosts,
+ * runs sm-notify so that they reclaim their locks.  Their lock managers,
+ * and the local statd passing a notice on, find NLM through rpcbind:
+ * told before the registration, they would reach the last run's port. */
+void nlm_tell_peers(struct nlm_service *n);
+
 /* Closes the UDP sockets (also done by nlm_destroy): no call is served
  * over UDP once it returns. */
 void nlm_udp_stop(struct nlm_service *n);

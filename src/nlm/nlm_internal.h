@@ -120,6 +120,9 @@ struct nlm_service {
 	char **monitored;
 	size_t nmonitored;
 	bool hosts_held;
+	/* The last run's hosts are still to be told of this start (sm-notify,
+	 * run by nlm_tell_peers). */
+	bool peers_to_tell;
 };
 
 /* What the state module keeps for a blocked LOCK, to build GRANTED once

@@ -357,12 +357,20 @@ static void run_sm_notify(struct nlm_service *n)
 		log_info("nlm: %s -f asked to notify the NLM hosts of the last run", argv[0]);
 }
 
+void nlm_tell_peers(struct nlm_service *n)
+{
+	if (!n || !n->peers_to_tell)
+		return;
+	n->peers_to_tell = false;
+	run_sm_notify(n);
+}
+
 int nlm_nsm_start(struct nlm_service *n)
 {
 	if (list_read_previous(n)) {
 		state_nlm_grace_begin(n->st);
-		if (n->opts.nsm)
-			run_sm_notify(n);
+		/* sm-notify runs once NLM is reachable (nlm_tell_peers). */
+		n->peers_to_tell = n->opts.nsm;
 		/* The list is this run's once the grace period is over: a host
 		 * that did not come back by then lost its locks, and the next
 		 * start need not wait for it. */

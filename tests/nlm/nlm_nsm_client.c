@@ -23,6 +23,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include "lib/ctl_test.h"
 #include "nlm/nlm_client.h"
 #include "proto/state41_helpers.h"
 #include "rpc/client.h"
@@ -192,6 +193,20 @@ static void test_monitor_and_reboot(void **st)
 	close(fd);
 }
 
+/* Whether ferryd heard of a host's reboot from statd within ms. */
+static bool wait_reboot_heard(int ms)
+{
+	for (int waited = 0; waited <= ms; waited += 50) {
+		char *page = ctlt_scrape(&server);
+		double reboots = ctlt_metric(page, "ferry_nlm_host_reboots_total");
+		free(page);
+		if (reboots >= 1)
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
 static void test_restart_grace_and_notify(void **st)
 {
 	(void)st;
@@ -219,6 +234,13 @@ static void test_restart_grace_and_notify(void **st)
 	server.pid = 0;
 	assert_int_equal(system(recs), 0);
 	assert_int_equal(dl_start(), 0);
+	/* The restart's sm-notify tells 127.0.0.1 that ferryd's host
+	 * rebooted, and 127.0.0.1's statd is the one that monitors the client
+	 * (also 127.0.0.1) for ferryd: it passes the notice back as the
+	 * client's reboot, which releases what that host holds.  A reclaim
+	 * before that notice came back would be released by it; the next test
+	 * needs the reclaimed lock, so the reclaim waits for the echo. */
+	assert_true(wait_reboot_heard(4000));
 	fd = rpctest_connect(server.hostport);
 	struct nlm4_lock n = mk_lock("newhost", 4, &f, 100, 10);
 	assert_int_equal(nlm_lock(fd, &n, true, false), NLM4_DENIED_GRACE_PERIOD);
