@@ -330,14 +330,39 @@ static char *conns_list(void *arg)
 	return out;
 }
 
+/* The peers sink: each of the other heads' addresses that is on no
+ * interface here is held from now on (rpc_server_hold_ahead), so that
+ * when keepalived moves one here, clients that reconnect before the
+ * take-over wait for it instead of being refused. */
+static void peers_told(void *arg, const struct state_cluster_member *peers, size_t n)
+{
+	struct rpc_server *rpc = arg;
+	for (size_t i = 0; i < n; i++) {
+		char buf[STATE_CLUSTER_ADDRS_MAX];
+		addresses_only(peers[i].addrs, buf, sizeof(buf));
+		for (char *save = NULL, *a = strtok_r(buf, " ", &save); a;
+		     a = strtok_r(NULL, " ", &save)) {
+			int rc = rpc_server_hold_ahead(rpc, a, peers[i].name);
+			if (rc < 0)
+				log_ratelimited("cluster: %s's address %s not held ahead (%s): "
+						"clients that reconnect while it moves here may be "
+						"refused once",
+						peers[i].name, a, strerror(-rc));
+		}
+	}
+}
+
 int ctl_cluster_publish(struct ctl_context *ctx)
 {
 	/* Once, on the context the server was started from (the control
-	 * server's copy keeps the same source). */
+	 * server's copy keeps the same sources). */
 	if (!ctx->conns_source.list) {
 		ctx->conns_source = (struct state_cluster_conns_source){
 			.changed = conns_changed, .list = conns_list, .arg = ctx->rpc};
 		state_cluster_set_conns_source(ctx->nfs->state, &ctx->conns_source);
+		ctx->peers_sink = (struct state_cluster_peers_sink){.told = peers_told,
+								    .arg = ctx->rpc};
+		state_cluster_set_peers_sink(ctx->nfs->state, &ctx->peers_sink);
 	}
 	char addrs[STATE_CLUSTER_ADDRS_MAX] = "", clients[STATE_CLUSTER_ADDRS_MAX] = "";
 	for (unsigned i = 0; i < ctx->nlisteners; i++) {

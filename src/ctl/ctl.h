@@ -123,6 +123,9 @@ struct ctl_context {
 	/* What the cluster's heartbeat publishes of this head's connections
 	 * (ctl_cluster_publish sets it). */
 	struct state_cluster_conns_source conns_source;
+	/* Where the cluster thread tells the other heads' addresses, which
+	 * this head holds ahead (ctl_cluster_publish sets it). */
+	struct state_cluster_peers_sink peers_sink;
 };
 
 /* Largest request body accepted (413 beyond it). */

@@ -126,15 +126,25 @@ static uint16_t bound_port_of(int fd)
 					: ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
-/* A listening socket on hostport; freebind: even when the address is
- * not (yet) on an interface of this host (a service address that moves
- * here).  0 with *fdp and *portp, or a negative errno (logged). */
-static int listen_socket(const char *hostport, bool freebind, int *fdp, uint16_t *portp)
+enum listen_flags {
+	/* Even when the address is not (yet) on an interface of this host
+	 * (a service address that moves here). */
+	LISTEN_FREEBIND = 1,
+	/* Failures are the caller's to tell (one that retries quietly). */
+	LISTEN_QUIET = 2,
+};
+
+/* A listening socket on hostport.  0 with *fdp and *portp, or a negative
+ * errno (logged unless LISTEN_QUIET). */
+static int listen_socket(const char *hostport, unsigned flags, int *fdp, uint16_t *portp)
 {
+	bool freebind = flags & LISTEN_FREEBIND;
 	char host[256], port[8];
 	if (rpc_addr_split(hostport, host, sizeof(host), port, sizeof(port)) != 0 ||
 	    !rpc_addr_port_ok(port)) {
-		log_error("rpc: listen address '%s' is not HOST:PORT or [V6ADDR]:PORT", hostport);
+		if (!(flags & LISTEN_QUIET))
+			log_error("rpc: listen address '%s' is not HOST:PORT or [V6ADDR]:PORT",
+				  hostport);
 		return -EINVAL;
 	}
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
@@ -142,8 +152,9 @@ static int listen_socket(const char *hostport, bool freebind, int *fdp, uint16_t
 	struct addrinfo *res;
 	int gai = getaddrinfo(host, port, &hints, &res);
 	if (gai != 0) {
-		log_error("rpc: cannot resolve listen address '%s': %s", hostport,
-			  gai_strerror(gai));
+		if (!(flags & LISTEN_QUIET))
+			log_error("rpc: cannot resolve listen address '%s': %s", hostport,
+				  gai_strerror(gai));
 		return -EINVAL;
 	}
 	int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -162,7 +173,8 @@ static int listen_socket(const char *hostport, bool freebind, int *fdp, uint16_t
 	}
 	freeaddrinfo(res);
 	if (err) {
-		log_error("rpc: cannot listen on %s: %s", hostport, strerror(-err));
+		if (!(flags & LISTEN_QUIET))
+			log_error("rpc: cannot listen on %s: %s", hostport, strerror(-err));
 		if (fd >= 0)
 			close(fd);
 		return err;
@@ -178,7 +190,7 @@ int rpc_server_listen(struct rpc_server *srv, const char *hostport, uint16_t *bo
 		return -ENOSPC;
 	int fd;
 	uint16_t p;
-	int rc = listen_socket(hostport, false, &fd, &p);
+	int rc = listen_socket(hostport, 0, &fd, &p);
 	if (rc)
 		return rc;
 	if (bound_port)
@@ -214,29 +226,77 @@ static bool take_held(struct rpc_server *srv, const char *hostport, int *fdp, ui
 	return true;
 }
 
-int rpc_server_hold(struct rpc_server *srv, const char *hostport, const char *holder)
+/* Whether hostport's address is on an interface of this host: a bind
+ * without IP_FREEBIND meets EADDRNOTAVAIL only when it is not (in use,
+ * or bound and let go at once: it is). */
+static bool address_is_here(const char *hostport)
+{
+	char host[256], port[8];
+	if (rpc_addr_split(hostport, host, sizeof(host), port, sizeof(port)) != 0)
+		return true;
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
+	struct addrinfo *res;
+	if (getaddrinfo(host, port, &hints, &res) != 0)
+		return true;
+	bool here = true;
+	int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		here = bind(fd, res->ai_addr, res->ai_addrlen) == 0 || errno != EADDRNOTAVAIL;
+		close(fd);
+	}
+	freeaddrinfo(res);
+	return here;
+}
+
+/* Under listen_lock: holds hostport for holder unless held already (0);
+ * ahead: only where its address is on no interface here (1 otherwise),
+ * and quietly.  A negative errno when it cannot listen. */
+static int hold_locked(struct rpc_server *srv, const char *hostport, const char *holder,
+		       bool ahead)
+{
+	if (held_index(srv, hostport) >= 0)
+		return 0;
+	if (ahead && address_is_here(hostport))
+		return 1;
+	if (srv->nheld >= RPC_MAX_LISTENERS)
+		return -ENOSPC;
+	int fd;
+	uint16_t p;
+	int rc = listen_socket(hostport, LISTEN_FREEBIND | (ahead ? LISTEN_QUIET : 0), &fd, &p);
+	if (rc)
+		return rc;
+	unsigned h = srv->nheld++;
+	snprintf(srv->held[h].hostport, sizeof(srv->held[h].hostport), "%s", hostport);
+	snprintf(srv->held[h].holder, sizeof(srv->held[h].holder), "%s", holder);
+	srv->held[h].fd = fd;
+	if (ahead)
+		log_info("rpc: holding connections to %s, %s's, should the address move here",
+			 hostport, holder);
+	else
+		log_info("rpc: holding connections to %s until %s's take-over", hostport, holder);
+	return 0;
+}
+
+static int hold(struct rpc_server *srv, const char *hostport, const char *holder, bool ahead)
 {
 	if (strlen(hostport) >= sizeof(srv->held[0].hostport) ||
 	    strlen(holder) >= sizeof(srv->held[0].holder))
 		return -ENAMETOOLONG;
 	pthread_mutex_lock(&srv->listen_lock);
-	int rc = 0;
-	if (held_index(srv, hostport) < 0) {
-		int fd;
-		uint16_t p;
-		if (srv->nheld >= RPC_MAX_LISTENERS)
-			rc = -ENOSPC;
-		else if ((rc = listen_socket(hostport, true, &fd, &p)) == 0) {
-			unsigned h = srv->nheld++;
-			snprintf(srv->held[h].hostport, sizeof(srv->held[h].hostport), "%s", hostport);
-			snprintf(srv->held[h].holder, sizeof(srv->held[h].holder), "%s", holder);
-			srv->held[h].fd = fd;
-			log_info("rpc: holding connections to %s until %s's take-over", hostport,
-				 holder);
-		}
-	}
+	int rc = hold_locked(srv, hostport, holder, ahead);
 	pthread_mutex_unlock(&srv->listen_lock);
 	return rc;
+}
+
+int rpc_server_hold(struct rpc_server *srv, const char *hostport, const char *holder)
+{
+	return hold(srv, hostport, holder, false);
+}
+
+int rpc_server_hold_ahead(struct rpc_server *srv, const char *hostport, const char *holder)
+{
+	return hold(srv, hostport, holder, true);
 }
 
 void rpc_server_unhold(struct rpc_server *srv, const char *holder)
@@ -268,7 +328,8 @@ int rpc_server_listen_more(struct rpc_server *srv, const char *hostport, uint16_
 	else if (i < RPC_MAX_LISTENERS) {
 		int fd;
 		uint16_t p;
-		rc = take_held(srv, hostport, &fd, &p) ? 0 : listen_socket(hostport, true, &fd, &p);
+		rc = take_held(srv, hostport, &fd, &p) ? 0
+							: listen_socket(hostport, LISTEN_FREEBIND, &fd, &p);
 		if (rc == 0) {
 			struct rpc_listener *l = &srv->listeners[i];
 			l->index = i;

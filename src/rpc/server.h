@@ -313,6 +313,17 @@ int rpc_server_listen_more(struct rpc_server *srv, const char *hostport, uint16_
 int rpc_server_hold(struct rpc_server *srv, const char *hostport, const char *holder);
 void rpc_server_unhold(struct rpc_server *srv, const char *holder);
 
+/* rpc_server_hold before anything failed: for another head's address,
+ * held from the start so that a client reconnecting while the address
+ * moves here (keepalived brings it up before its notify script has run
+ * the take-over) meets a socket that keeps it waiting, never a refusal
+ * (which costs a Linux client 3 s or more before it tries again).  Only
+ * an address on no interface of this host is held: one that is here
+ * belongs to whoever listens there (this server, or another head on the
+ * same host).  0 (held now or already), 1 (the address is here: not
+ * held) or a negative errno. */
+int rpc_server_hold_ahead(struct rpc_server *srv, const char *hostport, const char *holder);
+
 /* Serves RPCSEC_GSS (rpc/gss/gss_server.h) with the keys of o->keytab,
  * from now on: before rpc_server_start, or while the server runs (a
  * reload gave an export a krb5 flavour).  Once: when it is served

@@ -1027,6 +1027,19 @@ struct state_cluster_conns_source {
 void state_cluster_set_conns_source(struct state_server *st,
 				    const struct state_cluster_conns_source *src);
 
+/* Where the cluster thread tells the other heads' published addresses
+ * (state_cluster_member: name and addrs; every member but this head):
+ * told() is called on that thread at its first look after the sink is
+ * set and every few looks after (2 s; heads publish when they start and
+ * when they take one over).  It must not block long: the heartbeat waits
+ * for it.  Set by ferryd; sink must outlive the server. */
+struct state_cluster_peers_sink {
+	void (*told)(void *arg, const struct state_cluster_member *peers, size_t n);
+	void *arg;
+};
+void state_cluster_set_peers_sink(struct state_server *st,
+				  const struct state_cluster_peers_sink *sink);
+
 /* Head node's connections as it last published them, malloc'd into *out
  * (NULL: none).  0 or a negative errno. */
 int state_cluster_peer_conns(struct state_server *st, const char *node, char **out);

@@ -8,7 +8,9 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -448,6 +450,46 @@ static void test_held_address_waits_then_serves(void **state)
 	assert_true(rpctest_connect(other) < 0);
 }
 
+/* Another head's address, held ahead: held only while it is on no
+ * interface here; once it arrives (keepalived moving it here), a client
+ * connecting meets the held socket and waits, instead of a refusal, until
+ * the take-over listens there for real.  In a network namespace of the
+ * test's own, where it may add the address. */
+static void test_hold_ahead_until_address_arrives(void **state)
+{
+	struct fixture *f = *state;
+	int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	assert_true(home >= 0);
+	if (unshare(CLONE_NEWNET) != 0) {
+		close(home);
+		skip(); /* not permitted here (no CAP_SYS_ADMIN) */
+	}
+	assert_int_equal(system("ip link set lo up"), 0);
+	const char *colon = strrchr(f->hostport, ':');
+	char away[64], here[64];
+	snprintf(away, sizeof(away), "192.0.2.77:%s", colon + 1);
+	snprintf(here, sizeof(here), "127.0.0.1:%s", colon + 1);
+	assert_int_equal(rpc_server_hold_ahead(f->srv, here, "b"), 1); /* on lo: not held */
+	assert_true(rpctest_connect(here) < 0);
+	assert_int_equal(rpc_server_hold_ahead(f->srv, away, "a"), 0);
+	assert_int_equal(rpc_server_hold_ahead(f->srv, away, "a"), 0); /* held already */
+	assert_int_equal(system("ip addr add 192.0.2.77/32 dev lo"), 0);
+	int fd = rpctest_connect(away);
+	assert_true(fd >= 0);
+	send_call(fd, 3, PROC_ECHO, 7);
+	struct buf *b;
+	assert_int_equal(rpctest_recv_record(fd, &b, 300), -ETIMEDOUT);
+	/* The take-over: the held socket becomes a listener, the call is served. */
+	uint16_t port = 0;
+	assert_true(rpc_server_listen_more(f->srv, away, &port) > 0);
+	uint32_t v;
+	assert_int_equal(recv_reply_xid(fd, &v), 3);
+	assert_int_equal(v, 7);
+	close(fd);
+	assert_int_equal(setns(home, CLONE_NEWNET), 0);
+	close(home);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -460,6 +502,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_held_address_waits_then_serves, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_graceful_stop_finishes_inflight, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_hold_ahead_until_address_arrives, setup,
 						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

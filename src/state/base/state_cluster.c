@@ -78,6 +78,10 @@ enum {
 	 * passed since its last heartbeat: room for clocks that run apart
 	 * and for the survivor's read of the beat. */
 	CLUSTER_FENCE_MARGIN_MS = 1000,
+	/* How often the other heads' published addresses are read for the
+	 * peers sink (2 s): they change when a head starts or takes one
+	 * over, and what the sink did may have been undone meanwhile. */
+	CLUSTER_PEERS_EVERY_LOOKS = 4,
 	/* How long a fenced head's client instances stay blocklisted: far
 	 * longer than it takes a fenced process to notice and stop. */
 	CLUSTER_BLOCKLIST_S = 3600,
@@ -128,6 +132,11 @@ struct state_cluster {
 	_Atomic(const struct state_cluster_conns_source *) conns_src;
 	uint64_t conns_written;	 /* the cluster thread's */
 	bool conns_published;	 /* the cluster thread's: a list was written */
+
+	/* Where the other heads' addresses go (every few looks, the first
+	 * at once). */
+	_Atomic(const struct state_cluster_peers_sink *) peers_sink;
+	unsigned looks_since_peers; /* the cluster thread's */
 
 	pthread_mutex_t seen_lock; /* the other heads' heartbeats */
 	struct beat_seen seen[STATE_CLUSTER_MEMBERS_MAX];
@@ -348,6 +357,30 @@ static void cluster_look(struct state_cluster *c)
 	c->failing = true;
 }
 
+/* Tells the peers sink the other heads' addresses, every few looks. */
+static void cluster_tell_peers(struct state_cluster *c)
+{
+	const struct state_cluster_peers_sink *sink = atomic_load(&c->peers_sink);
+	if (!sink || c->looks_since_peers++ % CLUSTER_PEERS_EVERY_LOOKS != 0)
+		return;
+	struct state_cluster_member *m = calloc(STATE_CLUSTER_LIST_MAX, sizeof(*m));
+	if (!m)
+		return;
+	size_t n = 0;
+	struct state_cluster_grace_view v;
+	pthread_mutex_lock(&c->io_lock);
+	int rc = state_cluster_grace_list(c->grace, m, STATE_CLUSTER_LIST_MAX, &n, &v);
+	pthread_mutex_unlock(&c->io_lock);
+	if (rc == 0) {
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(m[i].name, c->st->opts.cluster.node) != 0)
+				m[k++] = m[i];
+		sink->told(sink->arg, m, k);
+	}
+	free(m);
+}
+
 static void *cluster_main(void *arg)
 {
 	struct state_cluster *c = arg;
@@ -369,6 +402,7 @@ static void *cluster_main(void *arg)
 		 * does not hold this head's heartbeat back. */
 		cluster_beat(c);
 		cluster_look(c);
+		cluster_tell_peers(c);
 		pthread_mutex_lock(&c->lock);
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -684,6 +718,15 @@ void state_cluster_set_conns_source(struct state_server *st,
 	if (!c)
 		return;
 	atomic_store(&c->conns_src, src);
+}
+
+void state_cluster_set_peers_sink(struct state_server *st,
+				  const struct state_cluster_peers_sink *sink)
+{
+	struct state_cluster *c = st->cluster;
+	if (!c)
+		return;
+	atomic_store(&c->peers_sink, sink);
 }
 
 int state_cluster_peer_conns(struct state_server *st, const char *node, char **out)
