@@ -1,6 +1,7 @@
 /* Server lifecycle: creation, listeners, start and graceful stop. */
-#include <errno.h>
 #include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -226,26 +227,36 @@ static bool take_held(struct rpc_server *srv, const char *hostport, int *fdp, ui
 	return true;
 }
 
-/* Whether hostport's address is on an interface of this host: a bind
- * without IP_FREEBIND meets EADDRNOTAVAIL only when it is not (in use,
- * or bound and let go at once: it is). */
+/* Whether hostport's address is on an interface of this host (asked of
+ * the interfaces: with net.ipv4.ip_nonlocal_bind, which keepalived setups
+ * turn on, a bind succeeds anywhere).  A wildcard or a name counts as
+ * here: it is nothing to hold. */
 static bool address_is_here(const char *hostport)
 {
 	char host[256], port[8];
 	if (rpc_addr_split(hostport, host, sizeof(host), port, sizeof(port)) != 0)
 		return true;
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-				 .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
-	struct addrinfo *res;
-	if (getaddrinfo(host, port, &hints, &res) != 0)
+	struct in_addr v4;
+	struct in6_addr v6;
+	bool is_v4 = inet_pton(AF_INET, host, &v4) == 1;
+	if (!is_v4 && inet_pton(AF_INET6, host, &v6) != 1)
 		return true;
-	bool here = true;
-	int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0) {
-		here = bind(fd, res->ai_addr, res->ai_addrlen) == 0 || errno != EADDRNOTAVAIL;
-		close(fd);
+	if (is_v4 ? v4.s_addr == htonl(INADDR_ANY) : IN6_IS_ADDR_UNSPECIFIED(&v6))
+		return true;
+	struct ifaddrs *ifs;
+	if (getifaddrs(&ifs) != 0)
+		return true;
+	bool here = false;
+	for (struct ifaddrs *i = ifs; i && !here; i = i->ifa_next) {
+		if (!i->ifa_addr)
+			continue;
+		if (is_v4 && i->ifa_addr->sa_family == AF_INET)
+			here = ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr == v4.s_addr;
+		else if (!is_v4 && i->ifa_addr->sa_family == AF_INET6)
+			here = IN6_ARE_ADDR_EQUAL(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr,
+						  &v6);
 	}
-	freeaddrinfo(res);
+	freeifaddrs(ifs);
 	return here;
 }
 

@@ -486,6 +486,16 @@ scenario() { # SCENARIO NODE
 	: >"$work/ha-$scn.host"
 	note() { say "$scn: $*"; echo "$*" >>"$work/ha-$scn.host"; }
 	note "victim $v; before: $(holders)"
+	# Each survivor holds the victim's address ahead (on no interface
+	# of its own yet): no reconnect meets a refusal while it moves.
+	if [ "$kind" = ferry ]; then
+		for m in "${nodes[@]}"; do
+			[ "$m" = "$v" ] && continue
+			grep -q "holding connections to ${vip[$v]}:[0-9]*, $v's, should the address move here" \
+				"$work/head-$m.log" && note "head $m holds $v's address ahead" ||
+				note "head $m does not hold $v's address ahead"
+		done
+	fi
 	case $scn in
 	kill)
 		kill -KILL "${srv_pid[$v]}"
