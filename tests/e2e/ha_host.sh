@@ -488,7 +488,8 @@ scenario() { # SCENARIO NODE
 	note "victim $v; before: $(holders)"
 	# Each survivor holds the victim's address ahead (on no interface
 	# of its own yet): no reconnect meets a refusal while it moves.
-	if [ "$kind" = ferry ]; then
+	# (rolling has no victim: "-".)
+	if [ "$kind" = ferry ] && [ -n "${vip[$v]:-}" ]; then
 		for m in "${nodes[@]}"; do
 			[ "$m" = "$v" ] && continue
 			grep -q "holding connections to ${vip[$v]}:[0-9]*, $v's, should the address move here" \
