@@ -226,6 +226,27 @@ static bool parse_bool(const char *s, bool *out)
 	return true;
 }
 
+/* value as yes or no into *out; otherwise false with "WHERE: expected yes
+ * or no". */
+static bool parse_yes_no(const char *value, bool *out, const char *where, char *errbuf,
+			 size_t errlen)
+{
+	return parse_bool(value, out) ||
+	       config_fail(errbuf, errlen, "%s: expected yes or no", where);
+}
+
+/* The same for a key that says the opposite of its field: "nfs3 = no" sets
+ * no_nfs3. */
+static bool parse_yes_no_negated(const char *value, bool *out, const char *where, char *errbuf,
+				 size_t errlen)
+{
+	bool b;
+	if (!parse_yes_no(value, &b, where, errbuf, errlen))
+		return false;
+	*out = !b;
+	return true;
+}
+
 /* value as one of words, *out its index; otherwise false with "WHERE:
  * expected a, b or c". */
 static bool parse_word(const char *value, const char *const *words, unsigned nwords,
@@ -489,12 +510,11 @@ static bool server_entry(struct ini_ctx *ctx, const char *section, const char *k
 		return log_level_parse(value, &cfg->log_level) ||
 		       config_fail(ctx->errbuf, ctx->errlen, "%s: unknown level '%s'", where, value);
 	if (in_server && strcmp(key, "mount") == 0)
-		return parse_bool(value, &cfg->mount) ||
-		       config_fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
+		return parse_yes_no(value, &cfg->mount, where, ctx->errbuf, ctx->errlen);
 	if ((in_server && strcmp(key, "rpcbind") == 0) ||
 	    (in_nfs && strcmp(key, "dir_delegations") == 0))
-		return parse_bool(value, in_nfs ? &cfg->dir_delegations : &cfg->rpcbind) ||
-		       config_fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
+		return parse_yes_no(value, in_nfs ? &cfg->dir_delegations : &cfg->rpcbind, where,
+				    ctx->errbuf, ctx->errlen);
 	if (in_nfs && strcmp(key, "delegations") == 0) {
 		if (!parse_word(value, delegation_words, 3, &word, where, ctx->errbuf, ctx->errlen))
 			return false;
@@ -504,11 +524,9 @@ static bool server_entry(struct ini_ctx *ctx, const char *section, const char *k
 	if (strcmp(section, "control") == 0 && strcmp(key, "listen") == 0)
 		return set_control_listen(cfg, value, ctx->errbuf, ctx->errlen);
 	if (strcmp(section, "nlm") == 0 && strcmp(key, "nsm") == 0)
-		return parse_bool(value, &cfg->nlm_nsm) ||
-		       config_fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
+		return parse_yes_no(value, &cfg->nlm_nsm, where, ctx->errbuf, ctx->errlen);
 	if (strcmp(section, "nlm") == 0 && strcmp(key, "udp") == 0)
-		return parse_bool(value, &cfg->nlm_udp) ||
-		       config_fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
+		return parse_yes_no(value, &cfg->nlm_udp, where, ctx->errbuf, ctx->errlen);
 	return unknown_key(ctx, section, where);
 }
 
@@ -577,6 +595,24 @@ static bool parse_sec(const char *value, uint32_t *out, const char *where, char 
 			       errlen);
 }
 
+/* The yes-or-no keys of an [export NAME] section; a negated one says the
+ * opposite of its field ("secure = yes" sets insecure to no). */
+struct export_flag {
+	const char *key;
+	size_t off; /* of the bool in struct config_export */
+	bool negated;
+};
+
+static const struct export_flag export_flags[] = {
+	{"insecure", offsetof(struct config_export, insecure), false},
+	{"secure", offsetof(struct config_export, insecure), true},
+	{"insecure_locks", offsetof(struct config_export, insecure_locks), false},
+	{"secure_locks", offsetof(struct config_export, insecure_locks), true},
+	{"async", offsetof(struct config_export, async), false},
+	{"nfs3", offsetof(struct config_export, no_nfs3), true},
+	{"attr_cache", offsetof(struct config_export, no_attr_cache), true},
+};
+
 /* The keys of an [export NAME] section that are neither numbers nor plain
  * text. */
 static bool export_entry(struct ini_ctx *ctx, struct config_export *e, const char *section,
@@ -597,44 +633,20 @@ static bool export_entry(struct ini_ctx *ctx, struct config_export *e, const cha
 		e->squash = (enum config_squash)word;
 		return true;
 	}
-	if (strcmp(key, "secure") == 0 || strcmp(key, "insecure") == 0) {
-		bool b = false;
-		if (!parse_bool(value, &b))
-			return config_fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
-		e->insecure = key[0] == 'i' ? b : !b;
-		return true;
-	}
-	if (strcmp(key, "secure_locks") == 0 || strcmp(key, "insecure_locks") == 0) {
-		bool b = false;
-		if (!parse_bool(value, &b))
-			return config_fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
-		e->insecure_locks = key[0] == 'i' ? b : !b;
-		return true;
+	for (size_t i = 0; i < sizeof(export_flags) / sizeof(export_flags[0]); i++) {
+		const struct export_flag *f = &export_flags[i];
+		if (strcmp(key, f->key) != 0)
+			continue;
+		bool *field = (bool *)((char *)e + f->off);
+		if (f->negated)
+			return parse_yes_no_negated(value, field, where, ctx->errbuf, ctx->errlen);
+		return parse_yes_no(value, field, where, ctx->errbuf, ctx->errlen);
 	}
 	if (strcmp(key, "sec") == 0)
 		return parse_sec(value, &e->sec, where, ctx->errbuf, ctx->errlen);
 	if (strcmp(key, "xprtsec") == 0)
 		return parse_word_list(value, xprtsec_words, CONFIG_XPRTSEC_KINDS, "transport",
 				       &e->xprtsec, where, ctx->errbuf, ctx->errlen);
-	if (strcmp(key, "async") == 0) {
-		if (!parse_bool(value, &e->async))
-			return config_fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
-		return true;
-	}
-	if (strcmp(key, "nfs3") == 0) {
-		bool b = true;
-		if (!parse_bool(value, &b))
-			return config_fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
-		e->no_nfs3 = !b;
-		return true;
-	}
-	if (strcmp(key, "attr_cache") == 0) {
-		bool b = true;
-		if (!parse_bool(value, &b))
-			return config_fail(ctx->errbuf, ctx->errlen, "%s: expected yes or no", where);
-		e->no_attr_cache = !b;
-		return true;
-	}
 	if (strcmp(key, "clients") == 0)
 		return parse_client_list(e, value, where, ctx);
 	return unknown_key(ctx, section, where);
@@ -714,21 +726,29 @@ static bool cluster_check(struct ferry_config *cfg, char *errbuf, size_t errlen)
 	return true;
 }
 
+/* What inih's rc and ctx say of a parse, as "ORIGIN: what went wrong" for a
+ * failed one; ctx's own message is in inner. */
+static bool ini_outcome(int rc, const struct ini_ctx *ctx, const char *inner, const char *origin,
+			char *errbuf, size_t errlen)
+{
+	if (rc == -2)
+		return config_fail(errbuf, errlen, "%s: out of memory", origin);
+	if (ctx->failed)
+		return config_fail(errbuf, errlen, "%s: %s", origin, inner);
+	if (rc > 0)
+		return config_fail(errbuf, errlen, "%s: line %d: syntax error", origin, rc);
+	return true;
+}
+
 bool config_load_file(struct ferry_config *cfg, const char *path, char *errbuf, size_t errlen)
 {
-	struct ini_ctx ctx = {.cfg = cfg, .errbuf = errbuf, .errlen = errlen};
 	char inner[512] = "";
-	ctx.errbuf = inner;
-	ctx.errlen = sizeof(inner);
+	struct ini_ctx ctx = {.cfg = cfg, .errbuf = inner, .errlen = sizeof(inner)};
 	int rc = ini_parse(path, config_ini_entry, &ctx);
 	if (rc == -1)
 		return config_fail(errbuf, errlen, "%s: cannot open: %s", path, strerror(errno));
-	if (rc == -2)
-		return config_fail(errbuf, errlen, "%s: out of memory", path);
-	if (ctx.failed)
-		return config_fail(errbuf, errlen, "%s: %s", path, inner);
-	if (rc > 0)
-		return config_fail(errbuf, errlen, "%s: line %d: syntax error", path, rc);
+	if (!ini_outcome(rc, &ctx, inner, path, errbuf, errlen))
+		return false;
 	if (cfg->cluster_config_rados && ctx.shared_seen[0])
 		return config_fail(errbuf, errlen,
 			    "%s: [%s]: with [cluster] config = rados the exports and [nfs] come "
@@ -785,13 +805,7 @@ bool config_load_text(struct ferry_config *cfg, const char *text, const char *or
 	char inner[512] = "";
 	struct ini_ctx ctx = {.cfg = cfg, .errbuf = inner, .errlen = sizeof(inner), .shared = true};
 	int rc = ini_parse_string(text, config_ini_entry, &ctx);
-	if (rc == -2)
-		return config_fail(errbuf, errlen, "%s: out of memory", origin);
-	if (ctx.failed)
-		return config_fail(errbuf, errlen, "%s: %s", origin, inner);
-	if (rc > 0)
-		return config_fail(errbuf, errlen, "%s: line %d: syntax error", origin, rc);
-	return true;
+	return ini_outcome(rc, &ctx, inner, origin, errbuf, errlen);
 }
 
 const char *config_usage(void)
