@@ -255,15 +255,13 @@ enum nfsstat4 nfs4_op_write(struct nfs4_compound *c, void *args, struct xdr_enc 
 enum nfsstat4 nfs4_op_commit(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
 	const struct nfs4_commit_args *a = args;
-	uint64_t offset = a->offset;
-	uint32_t count = a->count;
 	struct backend_attr attr;
 	enum nfsstat4 st = nfs4_need_regular_attr(c, &c->cfh, &attr);
 	if (st == NFS4ERR_SYMLINK)
 		st = NFS4ERR_INVAL;
 	if (st != NFS4_OK)
 		return st;
-	if (offset + count < offset)
+	if (a->offset + a->count < a->offset)
 		return NFS4ERR_INVAL;
 	/* What WRITE would need: a COMMIT is I/O on the caller's behalf,
 	 * and no open stateid vouches for the caller here.  As knfsd (which
@@ -283,7 +281,7 @@ enum nfsstat4 nfs4_op_commit(struct nfs4_compound *c, void *args, struct xdr_enc
 		if (!(granted & BACKEND_ACCESS_WRITE))
 			return NFS4ERR_ACCESS;
 	}
-	rc = ex->ops->commit(ex->bex, &c->cfh.bh, offset, count);
+	rc = ex->ops->commit(ex->bex, &c->cfh.bh, a->offset, a->count);
 	if (rc)
 		return nfs4_errno_to_status(rc);
 	struct nfs4_commit_res r;
