@@ -31,8 +31,9 @@ enum nfsstat4 nfs4_need_dir(struct nfs4_compound *c, struct backend_attr *attr)
 enum nfsstat4 nfs4_need_dir_name(struct nfs4_compound *c, struct nfs4_opaque wire,
 				 char name[BACKEND_NAME_MAX + 1], struct backend_attr *dattr)
 {
+	struct backend_attr unused;
 	enum nfsstat4 name_st = nfs4_name_from_wire(wire, name);
-	enum nfsstat4 st = nfs4_need_dir(c, dattr);
+	enum nfsstat4 st = nfs4_need_dir(c, dattr ? dattr : &unused);
 	return st != NFS4_OK ? st : name_st;
 }
 

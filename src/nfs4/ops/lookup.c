@@ -359,8 +359,7 @@ enum nfsstat4 nfs4_op_secinfo(struct nfs4_compound *c, void *args, struct xdr_en
 	const struct nfs4_secinfo_args *a = args;
 	/* As LOOKUP: the directory's errors rank before the name's. */
 	char name[BACKEND_NAME_MAX + 1];
-	struct backend_attr dattr;
-	enum nfsstat4 st = nfs4_need_dir_name(c, a->name, name, &dattr);
+	enum nfsstat4 st = nfs4_need_dir_name(c, a->name, name, NULL);
 	if (st != NFS4_OK)
 		return st;
 	struct fh fh;

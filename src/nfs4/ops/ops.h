@@ -176,7 +176,8 @@ enum nfsstat4 nfs4_need_dir(struct nfs4_compound *c, struct backend_attr *attr);
 
 /* A name in the current fh's directory: nfs4_need_dir, then the name as
  * nfs4_name_from_wire checks and copies it (a bad name only counts once
- * the directory is known to be one). */
+ * the directory is known to be one).  dattr may be NULL when the
+ * directory's attributes are not wanted. */
 enum nfsstat4 nfs4_need_dir_name(struct nfs4_compound *c, struct nfs4_opaque wire,
 				 char name[BACKEND_NAME_MAX + 1], struct backend_attr *dattr);
 
