@@ -97,17 +97,25 @@ static void peer_host(const struct nlm_caller *c, char *out, size_t len)
 	rpc_addr_host(c->addr, out, len);
 }
 
-static void lock_of(const struct nlm4_lock *w, const char *addr, const struct state_file_key *key,
-		    bool exclusive, struct state_nlm_lock *out)
+/* A lock as the state module's (l) with what it points to: its file (key)
+ * and its owner's address (addr, without a port). */
+struct lock_req {
+	struct state_file_key key;
+	char addr[NLM_ADDR_MAX];
+	struct state_nlm_lock l;
+};
+
+/* r->l from w, for r->key and r->addr as they are. */
+static void lock_of(const struct nlm4_lock *w, bool exclusive, struct lock_req *r)
 {
-	*out = (struct state_nlm_lock){
+	r->l = (struct state_nlm_lock){
 		.owner = {.host = w->caller_name.data,
 			  .host_len = w->caller_name.len,
-			  .addr = addr,
+			  .addr = r->addr,
 			  .svid = w->svid,
 			  .oh = w->oh.data,
 			  .oh_len = w->oh.len},
-		.file = key,
+		.file = &r->key,
 		.exclusive = exclusive,
 		.offset = w->offset,
 		.len = w->len,
@@ -115,21 +123,20 @@ static void lock_of(const struct nlm4_lock *w, const char *addr, const struct st
 }
 
 /* The start of TEST, LOCK, UNLOCK and CANCEL: w's file resolved for use
- * (key), its range checked when it is to be locked or tested, and the
- * lock as the state module's (l, its owner at addr: the caller's address
- * without its port). */
+ * (r->key), its range checked when it is to be locked or tested, and the
+ * lock as the state module's (r->l, its owner at r->addr: the caller's
+ * address without its port). */
 static uint32_t lock_start(struct nlm_service *n, const struct nlm_caller *c,
 			   const struct nlm4_lock *w, enum nlm_use use, bool exclusive,
-			   struct state_file_key *key, char addr[NLM_ADDR_MAX],
-			   struct state_nlm_lock *l)
+			   struct lock_req *r)
 {
-	uint32_t stat = resolve(n, c, &w->fh, use, key);
+	uint32_t stat = resolve(n, c, &w->fh, use, &r->key);
 	if (stat != NLM4_GRANTED)
 		return stat;
 	if (use != NLM_RELEASE && !range_fits(w->offset, w->len))
 		return NLM4_FBIG;
-	peer_host(c, addr, NLM_ADDR_MAX);
-	lock_of(w, addr, key, exclusive, l);
+	peer_host(c, r->addr, sizeof(r->addr));
+	lock_of(w, exclusive, r);
 	return NLM4_GRANTED;
 }
 
@@ -151,14 +158,12 @@ void nlm_release_granted(struct nlm_service *n, const struct nlm_grant_blob *b)
 	    fh_parse(n->exps, b->lock.fh.data, b->lock.fh.len, &fh) != FH_OK ||
 	    fh.kind != FH_EXPORT)
 		return;
-	struct state_file_key key = {.export_id = fh.export->id, .bh = fh.bh};
-	char addr[NLM_ADDR_MAX];
-	snprintf(addr, sizeof(addr), "%.*s", (int)b->addr.len, (const char *)b->addr.data);
-	struct state_nlm_lock l;
-	lock_of(&b->lock, addr, &key, b->exclusive, &l);
+	struct lock_req r = {.key = {.export_id = fh.export->id, .bh = fh.bh}};
+	snprintf(r.addr, sizeof(r.addr), "%.*s", (int)b->addr.len, (const char *)b->addr.data);
+	lock_of(&b->lock, b->exclusive, &r);
 	struct state_nlm_effect eff;
-	state_nlm_unlock(n->st, &l, &eff, NULL);
-	host_effect(n, addr, &eff);
+	state_nlm_unlock(n->st, &r.l, &eff, NULL);
+	host_effect(n, r.addr, &eff);
 }
 
 /* --- locks the back end holds too (ceph) ----------------------------------------------
@@ -233,20 +238,18 @@ static uint32_t do_test(struct nlm_service *n, const struct nlm_caller *c,
 			const struct nlm4_testargs *a, struct nlm4_testres *res,
 			struct state_nlm_holder *h)
 {
-	struct state_file_key key;
-	char addr[NLM_ADDR_MAX];
-	struct state_nlm_lock l;
-	uint32_t stat = lock_start(n, c, &a->lock, NLM_TEST, a->exclusive, &key, addr, &l);
+	struct lock_req r;
+	uint32_t stat = lock_start(n, c, &a->lock, NLM_TEST, a->exclusive, &r);
 	if (stat != NLM4_GRANTED)
 		return stat;
 	struct state_nlm_backend be;
-	stat = state_nlm_test(n->st, &l, h, &be);
-	struct export *ex = stat == NLM4_GRANTED ? lock_backend(n, &key) : NULL;
+	stat = state_nlm_test(n->st, &r.l, h, &be);
+	struct export *ex = stat == NLM4_GRANTED ? lock_backend(n, &r.key) : NULL;
 	if (ex) {
 		struct backend_lock_conflict k;
-		int rc = ex->ops->lock(ex->bex, &key.bh, be.owner_known ? be.owner_id : 0,
+		int rc = ex->ops->lock(ex->bex, &r.key.bh, be.owner_known ? be.owner_id : 0,
 				       a->exclusive ? BACKEND_LOCK_WRITE : BACKEND_LOCK_READ,
-				       l.offset, backend_length(l.offset, l.len), true, &k);
+				       r.l.offset, backend_length(r.l.offset, r.l.len), true, &k);
 		if (rc == -EAGAIN) {
 			holder_elsewhere(&k, h);
 			stat = NLM4_DENIED;
@@ -268,15 +271,13 @@ static uint32_t do_test(struct nlm_service *n, const struct nlm_caller *c,
 static uint32_t do_lock(struct nlm_service *n, const struct nlm_caller *c,
 			const struct nlm4_lockargs *a, bool may_block)
 {
-	struct state_file_key key;
-	char addr[NLM_ADDR_MAX];
-	struct state_nlm_lock l;
+	struct lock_req r;
 	enum nlm_use use = a->exclusive ? NLM_TAKE_WRITE : NLM_TAKE;
-	uint32_t stat = lock_start(n, c, &a->lock, use, a->exclusive, &key, addr, &l);
+	uint32_t stat = lock_start(n, c, &a->lock, use, a->exclusive, &r);
 	if (stat != NLM4_GRANTED)
 		return stat;
 	struct nlm_grant_blob b = {
-		.addr = {(const uint8_t *)addr, (uint32_t)strlen(addr)},
+		.addr = {(const uint8_t *)r.addr, (uint32_t)strlen(r.addr)},
 		.udp = c->udp,
 		.exclusive = a->exclusive,
 		.lock = a->lock,
@@ -290,55 +291,52 @@ static uint32_t do_lock(struct nlm_service *n, const struct nlm_caller *c,
 		return NLM4_DENIED_NOLOCKS;
 	}
 	struct state_nlm_effect eff;
-	struct export *ex = lock_backend(n, &key);
+	struct export *ex = lock_backend(n, &r.key);
 	if (ex)
-		stat = lock_in_backend(n, ex, &key, a, &l, block, &eff);
+		stat = lock_in_backend(n, ex, &r.key, a, &r.l, block, &eff);
 	else
-		stat = state_nlm_lock(n->st, &l, block, a->reclaim, a->state, e.buf->data,
+		stat = state_nlm_lock(n->st, &r.l, block, a->reclaim, a->state, e.buf->data,
 				      block ? (uint32_t)e.buf->len : 0, &eff);
 	xdr_enc_release(&e);
 	/* NM_LOCK comes from a host without NSM: statd is not asked to watch
 	 * it (its SM_UNMON later is harmless). */
 	if (may_block)
-		host_effect(n, l.owner.addr, &eff);
+		host_effect(n, r.l.owner.addr, &eff);
 	return stat;
 }
 
 static uint32_t do_unlock(struct nlm_service *n, const struct nlm_caller *c,
 			  const struct nlm4_lock *w)
 {
-	struct state_file_key key;
-	char addr[NLM_ADDR_MAX];
-	struct state_nlm_lock l;
-	uint32_t stat = lock_start(n, c, w, NLM_RELEASE, false, &key, addr, &l);
+	struct lock_req r;
+	uint32_t stat = lock_start(n, c, w, NLM_RELEASE, false, &r);
 	if (stat != NLM4_GRANTED)
 		return stat;
 	struct state_nlm_effect eff;
 	struct state_nlm_backend be;
-	stat = state_nlm_unlock(n->st, &l, &eff, &be);
-	struct export *ex = stat == NLM4_GRANTED && be.owner_known ? lock_backend(n, &key) : NULL;
+	stat = state_nlm_unlock(n->st, &r.l, &eff, &be);
+	struct export *ex = stat == NLM4_GRANTED && be.owner_known ? lock_backend(n, &r.key) : NULL;
 	/* After the table; an owner left with nothing lets go of the whole
 	 * file, so that the back end can forget it. */
 	if (ex)
-		(void)ex->ops->lock(ex->bex, &key.bh, be.owner_id, BACKEND_LOCK_UNLOCK,
-				    be.none_left ? 0 : l.offset,
-				    be.none_left ? 0 : backend_length(l.offset, l.len), false, NULL);
-	host_effect(n, addr, &eff);
+		(void)ex->ops->lock(ex->bex, &r.key.bh, be.owner_id, BACKEND_LOCK_UNLOCK,
+				    be.none_left ? 0 : r.l.offset,
+				    be.none_left ? 0 : backend_length(r.l.offset, r.l.len), false,
+				    NULL);
+	host_effect(n, r.addr, &eff);
 	return stat;
 }
 
 static uint32_t do_cancel(struct nlm_service *n, const struct nlm_caller *c,
 			  const struct nlm4_cancargs *a)
 {
-	struct state_file_key key;
-	char addr[NLM_ADDR_MAX];
-	struct state_nlm_lock l;
-	uint32_t stat = lock_start(n, c, &a->lock, NLM_RELEASE, a->exclusive, &key, addr, &l);
+	struct lock_req r;
+	uint32_t stat = lock_start(n, c, &a->lock, NLM_RELEASE, a->exclusive, &r);
 	if (stat != NLM4_GRANTED)
 		return stat;
 	struct state_nlm_effect eff;
-	stat = state_nlm_cancel(n->st, &l, &eff);
-	host_effect(n, addr, &eff);
+	stat = state_nlm_cancel(n->st, &r.l, &eff);
+	host_effect(n, r.addr, &eff);
 	return stat;
 }
 
