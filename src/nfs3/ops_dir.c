@@ -243,27 +243,16 @@ void nfs3_mknod(struct nfs3_call *c, union nfs3_args *a, struct nfs3_res *r, boo
 	if ((r->status = create_begin(c, &mk->where, &dir, name, r)) != NFS3_OK)
 		return;
 	struct export *ex = dir.export;
-	enum backend_ftype type;
-	switch (mk->type) {
-	case NF3CHR:
-		type = BACKEND_CHR;
-		break;
-	case NF3BLK:
-		type = BACKEND_BLK;
-		break;
-	case NF3SOCK:
-		type = BACKEND_SOCK;
-		break;
-	case NF3FIFO:
-		type = BACKEND_FIFO;
-		break;
-	default:
-		/* Regular files, directories and links have procedures of
-		 * their own. */
+	/* Regular files, directories and links have procedures of their
+	 * own. */
+	if (mk->type != NF3CHR && mk->type != NF3BLK && mk->type != NF3SOCK &&
+	    mk->type != NF3FIFO) {
 		r->status = NFS3ERR_BADTYPE;
 		nfs3_post_now(c, &dir, &r->wcc.after);
 		return;
 	}
+	/* enum backend_ftype has ftype3's numbers. */
+	enum backend_ftype type = (enum backend_ftype)mk->type;
 	struct backend_setattr sa;
 	if ((r->status = create_attrs(c, &dir, &mk->attr, 0644, &sa, r)) != NFS3_OK)
 		return;
