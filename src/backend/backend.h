@@ -109,6 +109,9 @@ struct backend_fsstat {
 /* What seek looks for. */
 enum backend_seek { BACKEND_SEEK_DATA = 0, BACKEND_SEEK_HOLE = 1 };
 
+/* What space does to a range: NFSv4.2's ALLOCATE or DEALLOCATE. */
+enum backend_space { BACKEND_SPACE_ALLOCATE, BACKEND_SPACE_DEALLOCATE };
+
 /* Access-pattern advice (backend_ops.advise), as posix_fadvise's. */
 enum backend_advice {
 	BACKEND_ADVISE_NORMAL,
@@ -345,10 +348,9 @@ typedef int backend_write_pipe_op(struct backend_export *ex, const struct backen
 				  enum backend_stable *committed);
 typedef int backend_write_hold_op(struct backend_export *ex, const struct backend_handle *h,
 				  bool on);
-typedef int backend_allocate_op(struct backend_export *ex, const struct backend_cred *cred,
-				const struct backend_handle *h, uint64_t off, uint64_t len);
-typedef int backend_deallocate_op(struct backend_export *ex, const struct backend_cred *cred,
-				  const struct backend_handle *h, uint64_t off, uint64_t len);
+typedef int backend_space_op(struct backend_export *ex, const struct backend_cred *cred,
+			     const struct backend_handle *h, uint64_t off, uint64_t len,
+			     enum backend_space what);
 typedef int backend_seek_op(struct backend_export *ex, const struct backend_cred *cred,
 			    const struct backend_handle *h, uint64_t off, enum backend_seek what,
 			    uint64_t *out);
@@ -516,17 +518,17 @@ struct backend_ops {
 	backend_write_hold_op *write_hold;
 
 	/* NFSv4.2 space and layout of a regular file's data (RFC 7862).
-	 * Each checks what WRITE (allocate, deallocate, clone's destination)
-	 * or READ (seek, clone's source) would: -EISDIR, -EINVAL for other
-	 * types, -EACCES, and, for the changes, -EAGAIN where a lease of the
-	 * file had to be broken first (as write).
+	 * Each checks what WRITE (space, clone's destination) or READ (seek,
+	 * clone's source) would: -EISDIR, -EINVAL for other types, -EACCES,
+	 * and, for the changes, -EAGAIN where a lease of the file had to be
+	 * broken first (as write).
 	 *
-	 * allocate reserves [off, off + len) (len > 0), extending the size
-	 * when the range ends past it; -ENOSPC, -EFBIG, -EOPNOTSUPP when the
-	 * file system cannot.  deallocate punches a hole in [off, off + len):
-	 * the bytes read as zeros and free their space; the size stays. */
-	backend_allocate_op *allocate;
-	backend_deallocate_op *deallocate;
+	 * space with BACKEND_SPACE_ALLOCATE reserves [off, off + len) (len >
+	 * 0), extending the size when the range ends past it; -ENOSPC,
+	 * -EFBIG, -EOPNOTSUPP when the file system cannot.  With
+	 * BACKEND_SPACE_DEALLOCATE it punches a hole in [off, off + len): the
+	 * bytes read as zeros and free their space; the size stays. */
+	backend_space_op *space;
 
 	/* The first offset at or after off where data (or a hole) begins, as
 	 * lseek's SEEK_DATA / SEEK_HOLE: the end of the file counts as a hole;

@@ -136,4 +136,9 @@ void backend_attr_from_stat(struct backend_attr *attr, uint32_t mode, uint32_t n
  * left alone). */
 void backend_fsstat_from_statvfs(const struct statvfs *sv, struct backend_fsstat *out);
 
+/* The fallocate mode that does what: 0 for ALLOCATE, whose size grows when
+ * the range ends past it (RFC 7862 15.1.3 lets ALLOCATE extend a file);
+ * a hole that keeps the size for DEALLOCATE. */
+int backend_space_fallocate_mode(enum backend_space what);
+
 #endif

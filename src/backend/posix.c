@@ -1,6 +1,8 @@
 /* What every back end over a POSIX-like file system computes alike: file
  * types from and to mode bits, the permission check of owner, group and
- * other bits, and the figures of stat and statvfs (backend_internal.h). */
+ * other bits, the figures of stat and statvfs, and fallocate's mode
+ * (backend_internal.h). */
+#include <linux/falloc.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -82,4 +84,9 @@ void backend_fsstat_from_statvfs(const struct statvfs *sv, struct backend_fsstat
 	out->files_total = sv->f_files;
 	out->files_free = sv->f_ffree;
 	out->files_avail = sv->f_favail;
+}
+
+int backend_space_fallocate_mode(enum backend_space what)
+{
+	return what == BACKEND_SPACE_DEALLOCATE ? FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE : 0;
 }

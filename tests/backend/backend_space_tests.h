@@ -33,22 +33,23 @@ static void test_space(void **state)
 	struct fx *fx = *state;
 	struct backend_handle d, f;
 	uint64_t pos;
+	const enum backend_space alloc = BACKEND_SPACE_ALLOCATE, punch = BACKEND_SPACE_DEALLOCATE;
 
 	test_dir(fx, &d);
 	mk_file(fx, &ROOT, &d, "f", 0644, &f);
 	/* allocate grows the size and holds space. */
 	struct backend_attr a0 = attr_of(fx, &f);
-	assert_int_equal(fx->ops->allocate(fx->ex, &ROOT, &f, 0, 2 * BLK64), 0);
+	assert_int_equal(fx->ops->space(fx->ex, &ROOT, &f, 0, 2 * BLK64, alloc), 0);
 	struct backend_attr a = attr_of(fx, &f);
 	assert_int_equal(a.size, 2 * BLK64);
 	assert_true(a.space_used >= 2 * BLK64);
 	assert_int_not_equal(a.change, a0.change);
-	assert_int_equal(fx->ops->allocate(fx->ex, &ROOT, &f, 0, 0), -EINVAL);
+	assert_int_equal(fx->ops->space(fx->ex, &ROOT, &f, 0, 0, alloc), -EINVAL);
 
 	/* Data, a hole, data: [0, 64K) [64K, 128K) [128K, 192K). */
 	put_bytes(fx, &f, 0, 3 * BLK64, 0x42);
 	uint64_t used = attr_of(fx, &f).space_used;
-	assert_int_equal(fx->ops->deallocate(fx->ex, &ROOT, &f, BLK64, BLK64), 0);
+	assert_int_equal(fx->ops->space(fx->ex, &ROOT, &f, BLK64, BLK64, punch), 0);
 	a = attr_of(fx, &f);
 	assert_int_equal(a.size, 3 * BLK64);
 	/* CephFS counts a file's space from its size. */
@@ -78,16 +79,16 @@ static void test_space(void **state)
 	assert_int_equal(fx->ops->seek(fx->ex, &ROOT, &f, 3 * BLK64, BACKEND_SEEK_HOLE, &pos),
 			 -ENXIO);
 	/* A hole to the end: no data after it. */
-	assert_int_equal(fx->ops->deallocate(fx->ex, &ROOT, &f, 2 * BLK64, 5 * BLK64), 0);
+	assert_int_equal(fx->ops->space(fx->ex, &ROOT, &f, 2 * BLK64, 5 * BLK64, punch), 0);
 	assert_int_equal(attr_of(fx, &f).size, 3 * BLK64);
 	if (!fx->ceph)
 		assert_int_equal(fx->ops->seek(fx->ex, &ROOT, &f, BLK64, BACKEND_SEEK_DATA, &pos),
 				 -ENXIO);
 
 	/* What WRITE and READ would refuse. */
-	assert_int_equal(fx->ops->allocate(fx->ex, &OTHER, &f, 0, 1), -EACCES);
-	assert_int_equal(fx->ops->deallocate(fx->ex, &OTHER, &f, 0, 1), -EACCES);
-	assert_int_equal(fx->ops->allocate(fx->ex, &ROOT, &d, 0, 1), -EISDIR);
+	assert_int_equal(fx->ops->space(fx->ex, &OTHER, &f, 0, 1, alloc), -EACCES);
+	assert_int_equal(fx->ops->space(fx->ex, &OTHER, &f, 0, 1, punch), -EACCES);
+	assert_int_equal(fx->ops->space(fx->ex, &ROOT, &d, 0, 1, alloc), -EISDIR);
 	assert_int_equal(fx->ops->seek(fx->ex, &ROOT, &d, 0, BACKEND_SEEK_DATA, &pos), -EISDIR);
 	struct backend_handle secret;
 	mk_file(fx, &ROOT, &d, "secret", 0600, &secret);

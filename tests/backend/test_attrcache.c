@@ -362,7 +362,7 @@ static void test_own_changes(void **st)
 	assert_int_equal(l.attrs[find(&l, "m")].size, 101);
 	assert_int_equal(ops->setxattr(ex, &ROOT, &l.handles[w], "k", "v", 1, BACKEND_XATTR_EITHER),
 			 0);
-	assert_int_equal(ops->allocate(ex, &ROOT, &l.handles[m], 0, 9000), 0);
+	assert_int_equal(ops->space(ex, &ROOT, &l.handles[m], 0, 9000, BACKEND_SPACE_ALLOCATE), 0);
 	assert_listing_fresh("after setxattr and allocate", &l);
 	assert_int_equal(l.attrs[find(&l, "m")].size, 9000);
 }

@@ -227,8 +227,7 @@ backend_read_op cephfs_read;
 backend_write_op cephfs_write;
 backend_commit_op cephfs_commit;
 backend_sync_op cephfs_sync;
-backend_allocate_op cephfs_allocate;
-backend_deallocate_op cephfs_deallocate;
+backend_space_op cephfs_space;
 backend_seek_op cephfs_seek;
 backend_copy_op cephfs_copy;
 

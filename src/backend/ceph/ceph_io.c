@@ -3,7 +3,6 @@
  * seek) and server-side copy. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/falloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -266,9 +265,13 @@ int cephfs_sync(struct backend_export *bex, const struct backend_sync_item *item
 	return first;
 }
 
-static int cephfs_fallocate(struct backend_export *bex, const struct backend_cred *cred,
-			    const struct backend_handle *h, int mode, uint64_t off, uint64_t len)
+/* CephFS allocates nothing ahead (objects are written when data comes);
+ * for ALLOCATE, libcephfs extends the size as fallocate would. */
+int cephfs_space(struct backend_export *bex, const struct backend_cred *cred,
+		 const struct backend_handle *h, uint64_t off, uint64_t len,
+		 enum backend_space what)
 {
+	int mode = backend_space_fallocate_mode(what);
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_data d;
 	int rc = cephfs_data_begin(ex, cred, h, true,
@@ -283,20 +286,6 @@ static int cephfs_fallocate(struct backend_export *bex, const struct backend_cre
 		cephfs_kill_suid(ex, cred, &d.o, &d.a);
 	cephfs_data_end(ex, &d);
 	return rc;
-}
-
-int cephfs_allocate(struct backend_export *bex, const struct backend_cred *cred,
-		    const struct backend_handle *h, uint64_t off, uint64_t len)
-{
-	/* CephFS allocates nothing ahead (objects are written when data
-	 * comes); libcephfs extends the size as fallocate would. */
-	return cephfs_fallocate(bex, cred, h, 0, off, len);
-}
-
-int cephfs_deallocate(struct backend_export *bex, const struct backend_cred *cred,
-		      const struct backend_handle *h, uint64_t off, uint64_t len)
-{
-	return cephfs_fallocate(bex, cred, h, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len);
 }
 
 int cephfs_seek(struct backend_export *bex, const struct backend_cred *cred,

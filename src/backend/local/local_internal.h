@@ -529,8 +529,7 @@ backend_copy_op local_copy;
 
 /* ---- local_space.c: NFSv4.2 space, holes, clones, advice ---- */
 
-backend_allocate_op local_allocate;
-backend_deallocate_op local_deallocate;
+backend_space_op local_space;
 backend_seek_op local_seek;
 backend_clone_op local_clone;
 backend_advise_op local_advise;

@@ -3,17 +3,16 @@
  * (posix_fadvise). */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/falloc.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "backend/local/local_internal.h"
 
-/* fallocate(mode) of [off, off + len) through a descriptor opened for
- * writing as WRITE opens one (permissions, leases: local_open_write). */
-static int local_fallocate(struct backend_export *bex, const struct backend_cred *cred,
-			   const struct backend_handle *h, int mode, uint64_t off, uint64_t len)
+/* fallocate of [off, off + len) through a descriptor opened for writing
+ * as WRITE opens one (permissions, leases: local_open_write). */
+int local_space(struct backend_export *bex, const struct backend_cred *cred,
+		const struct backend_handle *h, uint64_t off, uint64_t len, enum backend_space what)
 {
 	struct local_export *ex = local_export_of(bex);
 	struct local_fd *f;
@@ -30,28 +29,13 @@ static int local_fallocate(struct backend_export *bex, const struct backend_cred
 		r = wfd;
 		goto out;
 	}
-	if (fallocate(wfd, mode, (off_t)off, (off_t)len) != 0)
+	if (fallocate(wfd, backend_space_fallocate_mode(what), (off_t)off, (off_t)len) != 0)
 		r = -errno;
 	close(wfd);
 	local_attrcache_forget(ex, &f->handle);
 out:
 	local_fd_put(ex, f);
 	return r;
-}
-
-int local_allocate(struct backend_export *bex, const struct backend_cred *cred,
-		   const struct backend_handle *h, uint64_t off, uint64_t len)
-{
-	/* Mode 0: the size grows when the range ends past it (RFC 7862
-	 * 15.1.3 lets ALLOCATE extend a file). */
-	return local_fallocate(bex, cred, h, 0, off, len);
-}
-
-int local_deallocate(struct backend_export *bex, const struct backend_cred *cred,
-		     const struct backend_handle *h, uint64_t off, uint64_t len)
-{
-	return local_fallocate(bex, cred, h, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off,
-			       len);
 }
 
 int local_seek(struct backend_export *bex, const struct backend_cred *cred,

@@ -206,8 +206,7 @@ void mem_space_truncate(struct mem_node *n, uint64_t size);
 uint64_t mem_space_used(const struct mem_node *n);
 
 /* The backend_ops calls (take ex->lock themselves). */
-backend_allocate_op mem_allocate;
-backend_deallocate_op mem_deallocate;
+backend_space_op mem_space;
 backend_seek_op mem_seek;
 backend_clone_op mem_clone;
 backend_advise_op mem_advise;

@@ -92,12 +92,10 @@ static int space_punch_hole(struct mem_export *ex, struct mem_node *n, uint64_t 
 	return 0;
 }
 
-/* ALLOCATE and DEALLOCATE: the checks of a write, change on the range (len
- * > 0), then what a write does to the file (local_fallocate's order). */
-static int space_change(struct backend_export *bex, const struct backend_cred *cred,
-			const struct backend_handle *h, uint64_t off, uint64_t len,
-			int (*change)(struct mem_export *ex, struct mem_node *n, uint64_t off,
-				      uint64_t len))
+/* ALLOCATE and DEALLOCATE: the checks of a write, the change on the range
+ * (len > 0), then what a write does to the file (local_space's order). */
+int mem_space(struct backend_export *bex, const struct backend_cred *cred,
+	      const struct backend_handle *h, uint64_t off, uint64_t len, enum backend_space what)
 {
 	struct mem_export *ex = mem_export_of(bex);
 	struct mem_node *n;
@@ -106,25 +104,14 @@ static int space_change(struct backend_export *bex, const struct backend_cred *c
 	pthread_mutex_lock(&ex->lock);
 	int r = mem_file_access(ex, cred, h, true, &n);
 	if (r == 0)
-		r = change(ex, n, off, len);
+		r = what == BACKEND_SPACE_DEALLOCATE ? space_punch_hole(ex, n, off, len)
+						     : space_reserve(ex, n, off, len);
 	if (r == 0) {
 		mem_kill_suid(cred, n);
 		mem_touch(ex, n, MEM_TOUCH_MTIME);
 	}
 	pthread_mutex_unlock(&ex->lock);
 	return r;
-}
-
-int mem_allocate(struct backend_export *bex, const struct backend_cred *cred,
-		 const struct backend_handle *h, uint64_t off, uint64_t len)
-{
-	return space_change(bex, cred, h, off, len, space_reserve);
-}
-
-int mem_deallocate(struct backend_export *bex, const struct backend_cred *cred,
-		   const struct backend_handle *h, uint64_t off, uint64_t len)
-{
-	return space_change(bex, cred, h, off, len, space_punch_hole);
 }
 
 int mem_seek(struct backend_export *bex, const struct backend_cred *cred,

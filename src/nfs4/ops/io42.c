@@ -34,8 +34,8 @@ static enum nfsstat4 space_change(struct nfs4_compound *c, const struct nfs4_all
 	if ((st = nfs4_check_io_stateid(c, &a->stateid, true, a->offset, a->length)) != NFS4_OK)
 		return st;
 	struct export *ex = c->cfh.export;
-	int rc = punch ? ex->ops->deallocate(ex->bex, &c->cred, &c->cfh.bh, a->offset, a->length)
-		       : ex->ops->allocate(ex->bex, &c->cred, &c->cfh.bh, a->offset, a->length);
+	enum backend_space what = punch ? BACKEND_SPACE_DEALLOCATE : BACKEND_SPACE_ALLOCATE;
+	int rc = ex->ops->space(ex->bex, &c->cred, &c->cfh.bh, a->offset, a->length, what);
 	if (rc)
 		return nfs4_errno_to_status(rc);
 	/* The new size and the allocation are the file's metadata. */
