@@ -359,10 +359,9 @@ int ctl_cluster_publish(struct ctl_context *ctx)
 	if (!ctx->conns_source.list) {
 		ctx->conns_source = (struct state_cluster_conns_source){
 			.changed = conns_changed, .list = conns_list, .arg = ctx->rpc};
-		state_cluster_set_conns_source(ctx->nfs->state, &ctx->conns_source);
 		ctx->peers_sink = (struct state_cluster_peers_sink){.told = peers_told,
 								    .arg = ctx->rpc};
-		state_cluster_set_peers_sink(ctx->nfs->state, &ctx->peers_sink);
+		state_cluster_set_io(ctx->nfs->state, &ctx->conns_source, &ctx->peers_sink);
 	}
 	char addrs[STATE_CLUSTER_ADDRS_MAX] = "", clients[STATE_CLUSTER_ADDRS_MAX] = "";
 	for (unsigned i = 0; i < ctx->nlisteners; i++) {

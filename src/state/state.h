@@ -1024,8 +1024,6 @@ struct state_cluster_conns_source {
 	char *(*list)(void *arg);
 	void *arg;
 };
-void state_cluster_set_conns_source(struct state_server *st,
-				    const struct state_cluster_conns_source *src);
 
 /* Where the cluster thread tells the other heads' published addresses
  * (state_cluster_member: name and addrs; every member but this head):
@@ -1037,8 +1035,11 @@ struct state_cluster_peers_sink {
 	void (*told)(void *arg, const struct state_cluster_member *peers, size_t n);
 	void *arg;
 };
-void state_cluster_set_peers_sink(struct state_server *st,
-				  const struct state_cluster_peers_sink *sink);
+
+/* Where the cluster thread reads this head's connections from and tells
+ * the other heads' addresses to (either may be NULL). */
+void state_cluster_set_io(struct state_server *st, const struct state_cluster_conns_source *conns,
+			  const struct state_cluster_peers_sink *peers);
 
 /* Head node's connections as it last published them, malloc'd into *out
  * (NULL: none).  0 or a negative errno. */

@@ -357,21 +357,30 @@ static void cluster_look(struct state_cluster *c)
 	c->failing = true;
 }
 
+/* Every member of the grace object, into a list malloc'd into *out (free
+ * it), *n of them.  0 or a negative errno. */
+static int members_read(struct state_cluster *c, struct state_cluster_member **out, size_t *n)
+{
+	*n = 0;
+	*out = calloc(STATE_CLUSTER_MEMBERS_MAX, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	struct state_cluster_grace_view v;
+	pthread_mutex_lock(&c->io_lock);
+	int rc = state_cluster_grace_list(c->grace, *out, STATE_CLUSTER_MEMBERS_MAX, n, &v);
+	pthread_mutex_unlock(&c->io_lock);
+	return rc;
+}
+
 /* Tells the peers sink the other heads' addresses, every few looks. */
 static void cluster_tell_peers(struct state_cluster *c)
 {
 	const struct state_cluster_peers_sink *sink = atomic_load(&c->peers_sink);
 	if (!sink || c->looks_since_peers++ % CLUSTER_PEERS_EVERY_LOOKS != 0)
 		return;
-	struct state_cluster_member *m = calloc(STATE_CLUSTER_LIST_MAX, sizeof(*m));
-	if (!m)
-		return;
-	size_t n = 0;
-	struct state_cluster_grace_view v;
-	pthread_mutex_lock(&c->io_lock);
-	int rc = state_cluster_grace_list(c->grace, m, STATE_CLUSTER_LIST_MAX, &n, &v);
-	pthread_mutex_unlock(&c->io_lock);
-	if (rc == 0) {
+	struct state_cluster_member *m;
+	size_t n;
+	if (members_read(c, &m, &n) == 0) {
 		size_t k = 0;
 		for (size_t i = 0; i < n; i++)
 			if (strcmp(m[i].name, c->st->opts.cluster.node) != 0)
@@ -546,14 +555,9 @@ static int find_peer(struct state_cluster *c, const char *node, struct state_clu
 {
 	if (!node_name_ok(node) || strcmp(node, c->st->opts.cluster.node) == 0)
 		return -EINVAL;
-	struct state_cluster_member *list = calloc(STATE_CLUSTER_MEMBERS_MAX, sizeof(*list));
-	if (!list)
-		return -ENOMEM;
-	size_t n = 0;
-	struct state_cluster_grace_view v;
-	pthread_mutex_lock(&c->io_lock);
-	int rc = state_cluster_grace_list(c->grace, list, STATE_CLUSTER_MEMBERS_MAX, &n, &v);
-	pthread_mutex_unlock(&c->io_lock);
+	struct state_cluster_member *list;
+	size_t n;
+	int rc = members_read(c, &list, &n);
 	if (rc == 0) {
 		rc = -ENOENT;
 		for (size_t i = 0; i < n; i++)
@@ -711,22 +715,14 @@ int state_cluster_takeover(struct state_server *st, const char *node,
 	return rc;
 }
 
-void state_cluster_set_conns_source(struct state_server *st,
-				    const struct state_cluster_conns_source *src)
+void state_cluster_set_io(struct state_server *st, const struct state_cluster_conns_source *conns,
+			  const struct state_cluster_peers_sink *peers)
 {
 	struct state_cluster *c = st->cluster;
 	if (!c)
 		return;
-	atomic_store(&c->conns_src, src);
-}
-
-void state_cluster_set_peers_sink(struct state_server *st,
-				  const struct state_cluster_peers_sink *sink)
-{
-	struct state_cluster *c = st->cluster;
-	if (!c)
-		return;
-	atomic_store(&c->peers_sink, sink);
+	atomic_store(&c->conns_src, conns);
+	atomic_store(&c->peers_sink, peers);
 }
 
 int state_cluster_peer_conns(struct state_server *st, const char *node, char **out)
