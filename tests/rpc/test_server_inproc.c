@@ -406,6 +406,25 @@ static void test_stuck_loop_seen(void **state)
 	close(fd);
 }
 
+/* A client connecting to held (a held address) waits: its call goes
+ * unanswered until the address is listened on for real, then it is
+ * answered. */
+static void held_then_served(struct fixture *f, const char *held, uint32_t xid, uint32_t val)
+{
+	int fd = rpctest_connect(held);
+	assert_true(fd >= 0);
+	send_call(fd, xid, PROC_ECHO, val);
+	struct buf *b;
+	assert_int_equal(rpctest_recv_record(fd, &b, 300), -ETIMEDOUT);
+	uint16_t port = 0;
+	assert_true(rpc_server_listen_more(f->srv, held, &port) > 0);
+	assert_int_equal(port, atoi(strrchr(held, ':') + 1));
+	uint32_t v;
+	assert_int_equal(recv_reply_xid(fd, &v), xid);
+	assert_int_equal(v, val);
+	close(fd);
+}
+
 /* A held address accepts connections without serving them: a call waits,
  * unanswered, until the address is listened on for real, and is answered
  * then; releasing a held address resets the connections that waited. */
@@ -418,26 +437,16 @@ static void test_held_address_waits_then_serves(void **state)
 	snprintf(held, sizeof(held), "127.0.0.2:%s", colon + 1);
 	assert_int_equal(rpc_server_hold(f->srv, held, "a"), 0);
 	assert_int_equal(rpc_server_hold(f->srv, held, "a"), 0); /* held already */
-	int fd = rpctest_connect(held);
-	assert_true(fd >= 0);
-	send_call(fd, 1, PROC_ECHO, 5);
-	struct buf *b;
-	assert_int_equal(rpctest_recv_record(fd, &b, 500), -ETIMEDOUT);
-	uint16_t port = 0;
-	assert_true(rpc_server_listen_more(f->srv, held, &port) > 0);
-	assert_int_equal(port, atoi(colon + 1));
-	uint32_t v;
-	assert_int_equal(recv_reply_xid(fd, &v), 1);
-	assert_int_equal(v, 5);
-	close(fd);
+	held_then_served(f, held, 1, 5);
 
 	/* Released: what waited is reset, and nothing listens there any more. */
 	char other[64];
 	snprintf(other, sizeof(other), "127.0.0.3:%s", colon + 1);
 	assert_int_equal(rpc_server_hold(f->srv, other, "b"), 0);
-	fd = rpctest_connect(other);
+	int fd = rpctest_connect(other);
 	assert_true(fd >= 0);
 	send_call(fd, 2, PROC_ECHO, 6);
+	struct buf *b;
 	rpc_server_unhold(f->srv, "a"); /* not b's */
 	assert_int_equal(rpctest_recv_record(fd, &b, 300), -ETIMEDOUT);
 	rpc_server_unhold(f->srv, "b");
@@ -479,18 +488,8 @@ static void test_hold_ahead_until_address_arrives(void **state)
 	assert_int_equal(rpc_server_hold_ahead(f->srv, away, "a"), 0);
 	assert_int_equal(rpc_server_hold_ahead(f->srv, away, "a"), 0); /* held already */
 	assert_int_equal(system("ip addr add 192.0.2.77/32 dev lo"), 0);
-	int fd = rpctest_connect(away);
-	assert_true(fd >= 0);
-	send_call(fd, 3, PROC_ECHO, 7);
-	struct buf *b;
-	assert_int_equal(rpctest_recv_record(fd, &b, 300), -ETIMEDOUT);
 	/* The take-over: the held socket becomes a listener, the call is served. */
-	uint16_t port = 0;
-	assert_true(rpc_server_listen_more(f->srv, away, &port) > 0);
-	uint32_t v;
-	assert_int_equal(recv_reply_xid(fd, &v), 3);
-	assert_int_equal(v, 7);
-	close(fd);
+	held_then_served(f, away, 3, 7);
 	assert_int_equal(setns(home, CLONE_NEWNET), 0);
 	close(home);
 }
