@@ -37,8 +37,11 @@ static const struct {
  * the cluster. */
 static uint32_t cluster_owner(const char *node, uint8_t *buf)
 {
-	int n = snprintf((char *)buf, 16 + CONFIG_NAME_MAX, "ferry-head:%s", node);
-	return n < 0 ? 0 : (uint32_t)n < 16 + CONFIG_NAME_MAX ? (uint32_t)n : 15 + CONFIG_NAME_MAX;
+	/* Node names are shorter than CONFIG_NAME_MAX (config, and
+	 * listener_origin's size): the prefix and the name always fit. */
+	int n = snprintf((char *)buf, 16 + CONFIG_NAME_MAX, "ferry-head:%.*s", CONFIG_NAME_MAX - 1,
+			 node);
+	return n > 0 ? (uint32_t)n : 0;
 }
 
 /* The server's identity for v4.1 clients (server_owner, server_scope): 16
