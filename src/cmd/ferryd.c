@@ -795,6 +795,9 @@ static struct rpc_server *rpc_create(const struct ferry_config *cfg)
 	opts.max_connections = cfg->max_connections;
 	opts.max_connections_per_client = cfg->max_connections_per_client;
 	opts.splice_pipes = cfg->splice_pipes;
+	static const enum rpc_splice_reads splice_reads[] = {
+		RPC_SPLICE_READS_REMOTE, RPC_SPLICE_READS_ALWAYS, RPC_SPLICE_READS_NEVER};
+	opts.splice_reads = splice_reads[cfg->splice_reads];
 	struct rpc_server *srv = rpc_server_create(&opts);
 	if (!srv)
 		return NULL;

@@ -501,6 +501,7 @@ static bool server_entry(struct ini_ctx *ctx, const char *section, const char *k
 			 const char *value, const char *where)
 {
 	static const char *const delegation_words[] = {"off", "read", "readwrite"};
+	static const char *const splice_read_words[] = {"remote", "always", "never"};
 	struct ferry_config *cfg = ctx->cfg;
 	bool in_server = strcmp(section, "server") == 0, in_nfs = strcmp(section, "nfs") == 0;
 	unsigned word;
@@ -525,6 +526,9 @@ static bool server_entry(struct ini_ctx *ctx, const char *section, const char *k
 		return set_control_listen(cfg, value, ctx->errbuf, ctx->errlen);
 	if (strcmp(section, "nlm") == 0 && strcmp(key, "nsm") == 0)
 		return parse_yes_no(value, &cfg->nlm_nsm, where, ctx->errbuf, ctx->errlen);
+	if (strcmp(section, "rpc") == 0 && strcmp(key, "splice_reads") == 0)
+		return parse_word(value, splice_read_words, 3, &cfg->splice_reads, where,
+				  ctx->errbuf, ctx->errlen);
 	if (strcmp(section, "nlm") == 0 && strcmp(key, "udp") == 0)
 		return parse_yes_no(value, &cfg->nlm_udp, where, ctx->errbuf, ctx->errlen);
 	return unknown_key(ctx, section, where);

@@ -43,6 +43,9 @@
  *   splice_pipes = 256              ; pipes for large READ/WRITE data moved
  *                                   ; without copying it (two descriptors
  *                                   ; each); 0: copy every byte
+ *   splice_reads = remote           ; which large READ replies are spliced:
+ *                                   ; remote (to peers on other hosts),
+ *                                   ; always or never
  *
  *   [export NAME]                   ; one section per export
  *   path = /srv/data
@@ -302,6 +305,7 @@ struct ferry_config {
 	unsigned inflight_memory_mb, inflight_memory_per_conn_mb;
 	unsigned max_connections, max_connections_per_client;
 	unsigned splice_pipes;
+	unsigned splice_reads; /* enum rpc_splice_reads, in its order */
 	bool rpcbind;
 	/* [server] mount: the MOUNT program (NFSv3 clients' way to an export
 	 * root) on the listeners that do not say mount=no. */

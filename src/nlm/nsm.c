@@ -38,6 +38,7 @@
 #include "core/log.h"
 #include "core/state_dir.h"
 #include "nlm/nlm_internal.h"
+#include "rpc/addr.h"
 #include "rpc/client.h"
 #include "rpc/udp.h"
 #include "state/state.h"
@@ -265,18 +266,6 @@ int nlm_nsm_call(struct nlm_service *n, const struct nlm_job *j)
 
 /* --- statd's callback ------------------------------------------------------------- */
 
-static bool is_loopback(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
-	if (ss->ss_family == AF_INET6) {
-		const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
-		return IN6_IS_ADDR_LOOPBACK(a) ||
-		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
-	}
-	return false;
-}
-
 /* A datagram from a reserved port (below 1024): statd sends its
  * callbacks from one it bound as root, as the kernel's lock manager
  * requires of them too.  Any local user can send from loopback. */
@@ -296,7 +285,7 @@ enum rpc_accept_stat nlm_nsm_notify(struct nlm_service *n, struct rpc_udp_call *
 	 * from a port only a privileged process can bind.  Asked before the
 	 * arguments are decoded: the NLM sockets on a listener's address take
 	 * this procedure from anywhere. */
-	if (!is_loopback(call->peer)) {
+	if (!rpc_addr_is_loopback((const struct sockaddr *)call->peer)) {
 		log_ratelimited("nlm: a reboot notice from a remote address ignored");
 		return RPC_SUCCESS;
 	}

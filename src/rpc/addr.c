@@ -56,3 +56,31 @@ void rpc_addr_host(const struct sockaddr_storage *ss, char *out, size_t cap)
 			inet_ntop(AF_INET6, a, out, (socklen_t)cap);
 	}
 }
+
+bool rpc_addr_is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+		return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return false;
+}
+
+bool rpc_addr_same_host(const struct sockaddr *peer, const struct sockaddr *local)
+{
+	if (rpc_addr_is_loopback(peer))
+		return true;
+	if (peer->sa_family != local->sa_family)
+		return false;
+	if (peer->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)(const void *)peer)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)(const void *)local)->sin_addr.s_addr;
+	if (peer->sa_family == AF_INET6)
+		return IN6_ARE_ADDR_EQUAL(&((const struct sockaddr_in6 *)(const void *)peer)->sin6_addr,
+					  &((const struct sockaddr_in6 *)(const void *)local)->sin6_addr);
+	return false;
+}

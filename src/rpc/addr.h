@@ -21,4 +21,14 @@ struct sockaddr_storage;
  * family other than IPv4 and IPv6. */
 void rpc_addr_host(const struct sockaddr_storage *ss, char *out, size_t cap);
 
+struct sockaddr;
+/* 127.0.0.0/8, ::1, or 127/8 mapped into IPv6. */
+bool rpc_addr_is_loopback(const struct sockaddr *sa);
+
+/* Whether a connection's peer is on this host: its address is a loopback
+ * one, or the connection's own local address (a client here that reached
+ * one of this host's addresses; its packets never leave the host either).
+ * peer and local are the two ends of one socket, of one family. */
+bool rpc_addr_same_host(const struct sockaddr *peer, const struct sockaddr *local);
+
 #endif

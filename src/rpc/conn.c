@@ -13,6 +13,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "rpc/addr.h"
 #include "rpc/gss/gss_server.h"
 #include "rpc/server_internal.h"
 
@@ -61,6 +62,11 @@ struct rpc_conn *rpc_conn_new(struct rpc_server *srv, int fd, const struct socka
 	if (peer && peerlen <= sizeof(c->peer))
 		memcpy(&c->peer, peer, peerlen);
 	format_peer((const struct sockaddr *)&c->peer, c->peer_str, sizeof(c->peer_str));
+	struct sockaddr_storage local;
+	socklen_t llen = sizeof(local);
+	c->peer_on_host = peer && getsockname(fd, (struct sockaddr *)&local, &llen) == 0 &&
+			  rpc_addr_same_host((const struct sockaddr *)&c->peer,
+					     (const struct sockaddr *)&local);
 	c->listener = -1;
 	atomic_init(&c->xprtsec, RPC_XPRTSEC_NONE);
 	return c;

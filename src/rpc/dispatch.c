@@ -53,12 +53,28 @@ void rpc_request_pipe_drop(struct rpc_request *req)
 	req->splice_len = 0;
 }
 
+/* Whether large READ data goes to this connection spliced
+ * (enum rpc_splice_reads). */
+static bool conn_takes_spliced_reads(const struct rpc_conn *conn)
+{
+	switch (conn->srv->opts.splice_reads) {
+	case RPC_SPLICE_READS_ALWAYS:
+		return true;
+	case RPC_SPLICE_READS_NEVER:
+		return false;
+	case RPC_SPLICE_READS_REMOTE:
+		break;
+	}
+	return !conn->peer_on_host;
+}
+
 struct pooled_pipe *rpc_request_pipe(struct rpc_request *req)
 {
 	struct pipe_pool *pool = req->conn->srv->pipes;
 	/* Wrapped results (krb5i, krb5p) are checksummed or encrypted as one
 	 * body in memory. */
-	if (!pool || req->splice_len || req->gss_wrap || rpc_conn_tls_in_user_space(req->conn))
+	if (!pool || req->splice_len || req->gss_wrap || rpc_conn_tls_in_user_space(req->conn) ||
+	    !conn_takes_spliced_reads(req->conn))
 		return NULL;
 	if (!req->splice_pipe)
 		req->splice_pipe = pipe_pool_get(pool);

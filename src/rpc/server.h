@@ -76,7 +76,8 @@ struct rpc_request {
  * the pipe (an operation rolled back).
  *
  * rpc_request_pipe: the reply's pipe, empty, or NULL when none can be had
- * (no pool, all in use, one already spliced): the program copies then. */
+ * (no pool, all in use, one already spliced) or the connection takes its
+ * data copied (splice_reads): the program copies then. */
 struct pooled_pipe *rpc_request_pipe(struct rpc_request *req);
 void rpc_request_reply_spliced(struct rpc_request *req, size_t at, size_t len);
 /* Gives the reply's pipe back unused (closed if bytes went into it). */
@@ -261,6 +262,18 @@ bool rpc_request_args_in_memory(const struct rpc_request *req, const uint8_t *p,
  * negative errno (the bytes were handed out, or the read failed). */
 int rpc_request_args_materialise(struct rpc_request *req);
 
+/* Where a large READ's data goes file -> pipe -> socket instead of being
+ * copied through ferryd's memory.  A peer on this host gets its data
+ * copied into its socket by the kernel anyway, and there the spliced
+ * send costs more than the copy: on Linux 6.18 over loopback a spliced
+ * 1 MiB READ took 1.2-1.6x the server CPU of a copied one, over a veth
+ * link 0.6x (docs/DECISIONS.md). */
+enum rpc_splice_reads {
+	RPC_SPLICE_READS_REMOTE = 0, /* to peers on other hosts only (default) */
+	RPC_SPLICE_READS_ALWAYS,
+	RPC_SPLICE_READS_NEVER,
+};
+
 struct rpc_server_options {
 	unsigned event_loops;           /* 0: one per online CPU */
 	unsigned workers;               /* worker pool threads */
@@ -279,6 +292,8 @@ struct rpc_server_options {
 	 * user space (splice): at most this many at once, each holding one
 	 * max_record_size; 0: none, every byte is copied. */
 	unsigned splice_pipes;
+	/* Which large READ replies are spliced rather than copied. */
+	enum rpc_splice_reads splice_reads;
 };
 
 void rpc_server_options_default(struct rpc_server_options *o);

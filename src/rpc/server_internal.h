@@ -142,6 +142,7 @@ struct rpc_conn {
 
 	struct sockaddr_storage peer;
 	char peer_str[64];
+	bool peer_on_host; /* rpc_addr_same_host: its packets never leave the host */
 	int listener; /* index of the accepting listener; -1 if adopted */
 
 	/* The server's list of open connections (under srv->conns_lock). */

@@ -128,6 +128,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.max_connections, 4096);
 	assert_int_equal(cfg.max_connections_per_client, 128);
 	assert_int_equal(cfg.splice_pipes, 256);
+	assert_int_equal(cfg.splice_reads, 0); /* remote */
 	assert_true(cfg.rpcbind);
 }
 
@@ -155,6 +156,19 @@ static void test_file_limits(void **state)
 	assert_true(load("[rpc]\ninflight_memory_mb = 2\ninflight_memory_per_conn_mb = 1\n"));
 	assert_false(config_finish(&cfg, err, sizeof(err)));
 	assert_err_contains("max_record_size");
+}
+
+/* Which READ replies are spliced: a word, in enum rpc_splice_reads' order. */
+static void test_file_splice_reads(void **state)
+{
+	assert_true(load("[rpc]\nsplice_reads = always\n"));
+	assert_int_equal(cfg.splice_reads, 1);
+	assert_true(load("[rpc]\nsplice_reads = never\n"));
+	assert_int_equal(cfg.splice_reads, 2);
+	assert_true(load("[rpc]\nsplice_reads = remote\n"));
+	assert_int_equal(cfg.splice_reads, 0);
+	assert_false(load("[rpc]\nsplice_reads = yes\n"));
+	assert_err_contains("expected remote, always or never");
 }
 
 static void test_flags(void **state)
@@ -944,6 +958,7 @@ int main(void)
 		cmocka_unit_test(test_attr_cache_key),
 		cmocka_unit_test(test_file_numbers),
 		cmocka_unit_test(test_file_limits),
+		cmocka_unit_test(test_file_splice_reads),
 		cmocka_unit_test(test_file_long_export_name),
 		cmocka_unit_test(test_flags_override_file),
 		cmocka_unit_test(test_parse_uint),

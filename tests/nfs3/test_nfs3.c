@@ -28,7 +28,7 @@ static struct nfs3c_fh root;
 static int setup(void **st)
 {
 	(void)st;
-	if (ferryd_start_export(&srv, "squash = none\n") != 0)
+	if (ferryd_start_export(&srv, "squash = none\n[rpc]\nsplice_reads = always\n") != 0)
 		return -1;
 	fd = rpctest_connect(srv.hostport);
 	if (fd < 0)
