@@ -183,6 +183,34 @@ void export_durable_wait_start(struct export_durable *d, struct export_durable_w
 	pthread_mutex_unlock(&d->workers.lock);
 }
 
+/* Lets the calls of a flushed batch go on, all with one hand-off to the
+ * workers (a wake-up per call cost more than the flush's own CPU: a
+ * quarter of ferryd's time under ferry-bench create went to switching
+ * threads).  Each wait belongs to its call once resumed. */
+static void resume_batch(struct export_durable *d, struct export_durable_wait *list)
+{
+	unsigned n = 0;
+	for (struct export_durable_wait *w = list; w; w = w->next)
+		n++;
+	struct rpc_park **parks = malloc(n * sizeof(*parks));
+	uint64_t now = clock_now_ns();
+	unsigned k = 0;
+	while (list) {
+		struct export_durable_wait *w = list;
+		list = w->next;
+		w->next = NULL;
+		atomic_fetch_add_explicit(&d->waits, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&d->wait_ns, now - w->queued_ns, memory_order_relaxed);
+		if (parks)
+			parks[k++] = w->park;
+		else
+			rpc_park_resume(w->park);
+	}
+	if (parks)
+		rpc_park_resume_all(parks, k);
+	free(parks);
+}
+
 /* The committer's thread (workers_body_fn: called with its lock held). */
 static void committer(void *arg)
 {
@@ -200,17 +228,7 @@ static void committer(void *arg)
 		pthread_mutex_unlock(&d->workers.lock);
 		flush_batch(d, list);
 		atomic_fetch_add_explicit(&d->flushes, 1, memory_order_relaxed);
-		uint64_t now = clock_now_ns();
-		while (list) {
-			struct export_durable_wait *w = list;
-			list = w->next;
-			w->next = NULL;
-			atomic_fetch_add_explicit(&d->waits, 1, memory_order_relaxed);
-			atomic_fetch_add_explicit(&d->wait_ns, now - w->queued_ns,
-						  memory_order_relaxed);
-			/* w belongs to the resumed call from here on. */
-			rpc_park_resume(w->park);
-		}
+		resume_batch(d, list);
 		pthread_mutex_lock(&d->workers.lock);
 	}
 }

@@ -361,6 +361,51 @@ void rpc_park_resume(struct rpc_park *p)
 	park_release(p);
 }
 
+/* Parked requests resumed together, run one after another by one worker. */
+struct park_batch {
+	struct threadpool_task task;
+	unsigned n;
+	struct rpc_park *parks[];
+};
+
+static void park_batch_run(struct threadpool_task *task)
+{
+	struct park_batch *b = (struct park_batch *)task;
+	for (unsigned i = 0; i < b->n; i++)
+		pooled_run(&b->parks[i]->pr.task);
+	free(b);
+}
+
+void rpc_park_resume_all(struct rpc_park *const *parks, unsigned n)
+{
+	struct park_batch *b = malloc(sizeof(*b) + n * sizeof(b->parks[0]));
+	struct threadpool *pool = NULL;
+	unsigned ready = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct rpc_park *p = parks[i];
+		if (atomic_fetch_sub(&p->holds, 1) != 1)
+			continue; /* its request has not parked yet: it goes on */
+		struct threadpool *own = p->pr.req.conn->srv->pool;
+		if (!b || (pool && own != pool)) {
+			threadpool_submit(own, &p->pr.task);
+			continue;
+		}
+		pool = own;
+		b->parks[ready++] = p;
+	}
+	if (!b)
+		return;
+	if (ready > 1) {
+		b->n = ready;
+		b->task.run = park_batch_run;
+		threadpool_submit(pool, &b->task);
+		return;
+	}
+	if (ready == 1)
+		threadpool_submit(pool, &b->parks[0]->pr.task);
+	free(b);
+}
+
 /* Whether p serves calls that came in through listener (rpc_conn_listener;
  * one no listener accepted, or past the mask's bits, is served). */
 static bool served_on(const struct rpc_program *p, int listener)

@@ -182,6 +182,10 @@ static inline struct rpc_dispatch_result rpc_dispatch_park(void)
  * memory (then nothing is parked and dispatch goes on as it likes). */
 struct rpc_park *rpc_request_park(struct rpc_request *req);
 void rpc_park_resume(struct rpc_park *p);
+/* rpc_park_resume for each of n at once: the requests it lets go on run one
+ * after another on one worker, which costs one thread's wake-up where one
+ * each would cost n (a committer's batch of finished requests). */
+void rpc_park_resume_all(struct rpc_park *const *parks, unsigned n);
 
 struct rpc_program {
 	uint32_t prog;

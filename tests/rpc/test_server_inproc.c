@@ -32,7 +32,43 @@ enum {
 			   * defers; the worker echoes it with on_worker */
 	PROC_DEFER_2 = 4, /* defers on the worker too: a program bug */
 	PROC_BLOCK_LOOP = 5, /* args: milliseconds slept on the event loop itself */
+	PROC_PARK = 6,       /* args: u32; parks (parked[]), resumed echoes it */
 };
+
+/* The requests PROC_PARK parked, for the test to resume. */
+enum { MAX_PARKED = 16 };
+static pthread_mutex_t parked_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rpc_park *parked[MAX_PARKED];
+static unsigned nparked;
+
+static struct rpc_dispatch_result park_dispatch(struct rpc_request *req)
+{
+	if (req->prog_state) {
+		uint32_t v = *(uint32_t *)req->prog_state;
+		free(req->prog_state);
+		req->prog_state = NULL;
+		/* Resumed on a worker, as every parked request is. */
+		xdr_encode_u32(&req->reply, req->on_worker ? v : 0);
+		return rpc_dispatch_done(RPC_SUCCESS);
+	}
+	uint32_t *kept = malloc(sizeof(*kept));
+	if (!kept || !xdr_decode_u32(&req->args, kept)) {
+		free(kept);
+		return rpc_dispatch_done(RPC_GARBAGE_ARGS);
+	}
+	struct rpc_park *park = rpc_request_park(req);
+	pthread_mutex_lock(&parked_lock);
+	bool room = park && nparked < MAX_PARKED;
+	if (room)
+		parked[nparked++] = park;
+	pthread_mutex_unlock(&parked_lock);
+	if (!room) {
+		free(kept);
+		return rpc_dispatch_done(RPC_SYSTEM_ERR);
+	}
+	req->prog_state = kept;
+	return rpc_dispatch_park();
+}
 
 static struct rpc_dispatch_result test_dispatch(struct rpc_request *req, void *ctx)
 {
@@ -73,6 +109,8 @@ static struct rpc_dispatch_result test_dispatch(struct rpc_request *req, void *c
 		return rpc_dispatch_done(RPC_SUCCESS);
 	case PROC_DEFER_2:
 		return rpc_dispatch_defer();
+	case PROC_PARK:
+		return park_dispatch(req);
 	case PROC_BLOCK_LOOP:
 		if (!xdr_decode_u32(&req->args, &v))
 			return rpc_dispatch_done(RPC_GARBAGE_ARGS);
@@ -194,6 +232,41 @@ static void test_deferral_keeps_program_state(void **state)
 	send_call(fd, 3002, PROC_ECHO, 5);
 	assert_int_equal(recv_reply_xid(fd, &v), 3002);
 	assert_int_equal(v, 5);
+	close(fd);
+}
+
+/* Parked requests resumed all at once (as the committer resumes a flushed
+ * batch): each is answered, from a worker, with its own result. */
+static void test_park_resume_all(void **state)
+{
+	struct fixture *f = *state;
+	enum { N = 6 };
+	int fd = rpctest_connect(f->hostport);
+	assert_true(fd >= 0);
+	nparked = 0;
+	for (uint32_t i = 0; i < N; i++)
+		send_call(fd, 4000 + i, PROC_PARK, 100 + i);
+	for (int waited = 0;; waited += 10) {
+		pthread_mutex_lock(&parked_lock);
+		unsigned n = nparked;
+		pthread_mutex_unlock(&parked_lock);
+		if (n == N)
+			break;
+		assert_true(waited < RPCTEST_TIMEOUT_MS);
+		usleep(10 * 1000);
+	}
+	/* Nothing is answered while they are parked. */
+	struct buf *b;
+	assert_int_not_equal(rpctest_recv_record(fd, &b, 100), 0);
+	rpc_park_resume_all(parked, N);
+	bool seen[N] = {false};
+	for (int i = 0; i < N; i++) {
+		uint32_t v = 0, xid = recv_reply_xid(fd, &v);
+		assert_true(xid >= 4000 && xid < 4000 + N);
+		assert_false(seen[xid - 4000]);
+		seen[xid - 4000] = true;
+		assert_int_equal(v, 100 + (xid - 4000));
+	}
 	close(fd);
 }
 
@@ -500,6 +573,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_slow_call_does_not_stall_connection, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_deferral_keeps_program_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_park_resume_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outgoing_call_routed_by_xid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gate_drops_calls_and_replies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stuck_loop_seen, setup, teardown),
