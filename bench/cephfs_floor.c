@@ -1,6 +1,6 @@
 /* ferry-cephfs-floor: what libcephfs itself costs on this machine for the
  * work of ferry-bench's workloads on a ceph export, the floor under any
- * NFS server on CephFS (issue 56).  No NFS, no RPC: one process mounts
+ * NFS server on CephFS.  No NFS, no RPC: one process mounts
  * CephFS with libcephfs, sets up the files ferry-bench sets up for the
  * workload, and then --inflight threads (libcephfs 16.2's calls block, and
  * Debian's has no non-blocking ll_ I/O) make, for --duration seconds after
