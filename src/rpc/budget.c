@@ -62,6 +62,15 @@ void rpc_request_charge(struct rpc_request *req, size_t n)
 		note_high(conn->srv);
 }
 
+/* Takes n of what req was charged back off the counts. */
+static void uncharge(struct rpc_request *req, size_t n)
+{
+	struct rpc_conn *conn = req->conn;
+	req->charged -= n;
+	atomic_fetch_sub_explicit(&conn->charged, n, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&conn->loop->mem, n, memory_order_relaxed);
+}
+
 void rpc_request_uncharge_all(struct rpc_request *req)
 {
 	struct rpc_conn *conn = req->conn;
@@ -106,6 +115,14 @@ enum rpc_reserve rpc_request_reserve(struct rpc_request *req, size_t bytes)
 		return RPC_RESERVED;
 	if (rpc_conn_is_closed(conn))
 		return RPC_RESERVE_REFUSED; /* nobody would read it */
+	if (req->mem_granted) {
+		/* Counted when its turn came among the waiters. */
+		size_t granted = req->mem_granted;
+		req->mem_granted = 0;
+		if (granted >= bytes)
+			return RPC_RESERVED;
+		uncharge(req, granted);
+	}
 	pthread_mutex_lock(&conn->lock);
 	size_t held = conn->outq_bytes + atomic_load(&conn->charged);
 	pthread_mutex_unlock(&conn->lock);
@@ -127,6 +144,7 @@ enum rpc_reserve rpc_request_reserve(struct rpc_request *req, size_t bytes)
 			return RPC_RESERVE_REFUSED;
 		}
 		atomic_fetch_add_explicit(&srv->st_mem_waits, 1, memory_order_relaxed);
+		req->mem_want = bytes;
 		return RPC_RESERVE_WAIT;
 	}
 	/* Counted first and looked at after, so that two requests reserving
@@ -136,9 +154,7 @@ enum rpc_reserve rpc_request_reserve(struct rpc_request *req, size_t bytes)
 		note_high(srv);
 		return RPC_RESERVED;
 	}
-	req->charged -= bytes;
-	atomic_fetch_sub_explicit(&conn->charged, bytes, memory_order_relaxed);
-	atomic_fetch_sub_explicit(&conn->loop->mem, bytes, memory_order_relaxed);
+	uncharge(req, bytes);
 	atomic_fetch_add_explicit(&srv->st_mem_refused, 1, memory_order_relaxed);
 	if (!atomic_exchange(&srv->mem_warned, true))
 		log_warn("rpc: the server's memory budget is reached (%zu bytes); large replies "
@@ -151,6 +167,7 @@ enum rpc_reserve rpc_request_reserve(struct rpc_request *req, size_t bytes)
 struct rpc_mem_waiter {
 	struct rpc_mem_waiter *next;
 	struct rpc_park *park;
+	size_t want;
 };
 
 bool rpc_request_wait_memory(struct rpc_request *req)
@@ -161,6 +178,7 @@ bool rpc_request_wait_memory(struct rpc_request *req)
 	if (!w)
 		return false;
 	w->next = NULL;
+	w->want = req->mem_want;
 	w->park = rpc_request_park(req);
 	if (!w->park) {
 		free(w);
@@ -184,23 +202,45 @@ void rpc_conn_wake_memory_waiters_locked(struct rpc_conn *conn)
 {
 	if (!conn->mem_waiters)
 		return;
-	/* Not at the first byte written: with half the budget free, most of
-	 * the waiters find room, instead of all of them waking on every write
-	 * to find none and wait again. */
+	/* Not at the first byte written: with half the budget free, several
+	 * waiters go on at once, instead of one on every write. */
+	struct rpc_server *srv = conn->srv;
+	size_t max = srv->opts.max_memory_per_conn;
 	size_t held = conn->outq_bytes + atomic_load_explicit(&conn->charged, memory_order_relaxed);
-	if (!conn->closed && held > conn->srv->opts.max_memory_per_conn / 2)
+	if (!conn->closed && held > max / 2)
 		return;
-	struct rpc_mem_waiter *w = conn->mem_waiters;
-	conn->mem_waiters = conn->mem_waiters_tail = NULL;
-	atomic_store(&conn->mem_waiting, 0);
-	/* All of them: those that find no room again wait again.  The pool's
-	 * lock comes after the connection's (core/lock_order.h). */
-	while (w) {
-		struct rpc_mem_waiter *next = w->next;
+	/* In their order, as many as the room takes, each with its memory
+	 * counted now: a waiter let go on to try again could find the room
+	 * taken by a request that just arrived on the loop, and wait again at
+	 * the back, again and again (1 MiB READs, 64 in flight: the 99th
+	 * percentile 3-4 times the median).  The rest keep their places.  A
+	 * waiter the server's budget has no room for goes on without, to be
+	 * refused as busy; on a closed connection all go. */
+	struct rpc_mem_waiter *w;
+	while ((w = conn->mem_waiters) != NULL) {
+		if (!conn->closed) {
+			if (held != 0 && held + w->want > max)
+				break;
+			atomic_fetch_add_explicit(&conn->charged, w->want, memory_order_relaxed);
+			atomic_fetch_add_explicit(&conn->loop->mem, w->want, memory_order_relaxed);
+			if (rpc_server_memory(srv) <= srv->opts.max_memory) {
+				rpc_park_grant_memory(w->park, w->want);
+				held += w->want;
+			} else {
+				atomic_fetch_sub_explicit(&conn->charged, w->want, memory_order_relaxed);
+				atomic_fetch_sub_explicit(&conn->loop->mem, w->want,
+							  memory_order_relaxed);
+			}
+		}
+		conn->mem_waiters = w->next;
+		atomic_fetch_sub(&conn->mem_waiting, 1);
+		/* The pool's lock comes after the connection's
+		 * (core/lock_order.h). */
 		rpc_park_resume(w->park);
 		free(w);
-		w = next;
 	}
+	if (!conn->mem_waiters)
+		conn->mem_waiters_tail = NULL;
 }
 
 void rpc_server_tune_malloc(void)

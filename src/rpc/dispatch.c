@@ -23,6 +23,9 @@ struct pooled_request {
 struct rpc_park {
 	struct pooled_request pr; /* first: pooled_run frees the park */
 	atomic_uint holds;
+	/* Memory counted for the request while it was parked, in its turn
+	 * (budget.c's wake-up): its reservation when it runs again. */
+	size_t mem_granted;
 };
 
 /* The request is over (its reply sent, or dropped): its record and its
@@ -339,12 +342,23 @@ static enum rpc_error_kind accept_error_kind(enum rpc_accept_stat st)
 
 static void pooled_run(struct threadpool_task *task);
 
+/* A parked request runs again (on a worker), with the memory granted it. */
+static void park_run(struct threadpool_task *task)
+{
+	struct rpc_park *p = (struct rpc_park *)task;
+	p->pr.req.charged += p->mem_granted;
+	p->pr.req.mem_granted = p->mem_granted;
+	pooled_run(task);
+}
+
+void rpc_park_grant_memory(struct rpc_park *p, size_t bytes) { p->mem_granted = bytes; }
+
 struct rpc_park *rpc_request_park(struct rpc_request *req)
 {
 	struct rpc_park *p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
-	p->pr.task.run = pooled_run;
+	p->pr.task.run = park_run;
 	atomic_init(&p->holds, 2);
 	req->park = p;
 	return p;
@@ -372,7 +386,7 @@ static void park_batch_run(struct threadpool_task *task)
 {
 	struct park_batch *b = (struct park_batch *)task;
 	for (unsigned i = 0; i < b->n; i++)
-		pooled_run(&b->parks[i]->pr.task);
+		park_run(&b->parks[i]->pr.task);
 	free(b);
 }
 

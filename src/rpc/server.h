@@ -51,6 +51,9 @@ struct rpc_request {
 	/* It waited for its connection's memory (rpc_request_wait_memory):
 	 * it goes before requests that did not. */
 	bool mem_waited;
+	/* What it waits for (set with RPC_RESERVE_WAIT), and what was counted
+	 * for it when its turn came (its next reservation, up to that size). */
+	size_t mem_want, mem_granted;
 	/* rpc_request_pipe / rpc_request_reply_spliced: reply bytes
 	 * [splice_at, splice_at + splice_len) of reply come from this pipe. */
 	struct pooled_pipe *splice_pipe;

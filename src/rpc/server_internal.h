@@ -316,6 +316,11 @@ bool rpc_conn_limits_admit(struct rpc_server *srv, const struct sockaddr_storage
  * it off and counts it closed.  The list holds no reference. */
 void rpc_conn_track(struct rpc_conn *conn);
 void rpc_conn_untrack(struct rpc_conn *conn);
+/* Memory counted against the budgets for a parked request (by
+ * rpc_conn_wake_memory_waiters_locked, in its turn): the request takes it
+ * as its reservation when it runs again. */
+void rpc_park_grant_memory(struct rpc_park *p, size_t bytes);
+
 struct rpc_conn *rpc_conn_new(struct rpc_server *srv, int fd, const struct sockaddr *peer,
 			      socklen_t peerlen);
 /* Queues a complete record (record mark included) for writing; takes the

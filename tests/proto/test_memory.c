@@ -368,6 +368,48 @@ static void test_slow_reader_waits_not_refused(void **state)
 	close(fd);
 }
 
+/* Requests that wait for their connection's memory are answered in their
+ * turn.  The client keeps 16 READs of 1 MiB in flight on a connection
+ * whose budget holds 4, sending a new one for each reply (as ferry-bench
+ * and the Linux client do): a READ answered after one sent LAG_MAX or more
+ * after it was overtaken by newer ones again and again.  Before waiters got
+ * their memory in their turn, one let go on could find the room taken by a
+ * READ that had just arrived on the event loop, and wait again at the
+ * back. */
+static void test_waiters_answered_in_turn(void **state)
+{
+	enum { INFLIGHT = 16, TOTAL = 240, LAG_MAX = 24, BASE = 0x9000 };
+	int fd = rpctest_connect(server.hostport);
+	assert_true(fd >= 0);
+	uint32_t sent = 0, newest = 0;
+	unsigned worst = 0;
+	for (unsigned received = 0; received < TOTAL; received++) {
+		while (sent < TOTAL && sent < received + INFLIGHT) {
+			struct xdr_enc e;
+			assert_true(xdr_enc_init(&e, 4096, 64 * 1024));
+			append_big_read(&e, BASE + sent);
+			assert_int_equal(rpctest_send_raw(fd, e.buf->data, xdr_enc_len(&e)), 0);
+			xdr_enc_release(&e);
+			sent++;
+		}
+		struct rpctest_reply r;
+		assert_int_equal(rpctest_recv_reply(fd, &r, 10000), 0);
+		uint32_t got = 0, st = big_read_status(&r, &got);
+		uint32_t i = r.xid - BASE;
+		rpctest_reply_release(&r);
+		assert_true(i < TOTAL);
+		assert_int_equal(st, NFS4_OK);
+		assert_int_equal(got, READ_SIZE);
+		if (i > newest)
+			newest = i;
+		if (newest - i > worst)
+			worst = newest - i;
+	}
+	fprintf(stderr, "# the most overtaken READ was answered %u after a newer one\n", worst);
+	assert_true(worst < LAG_MAX);
+	close(fd);
+}
+
 /* COMPOUNDs of two large READs each (half the file: two whole ones would
  * not fit a reply), more than the connection's budget holds, read after a
  * while: none may wait for ever holding the first
@@ -466,6 +508,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_announced_fragments_pin_little, setup_announcing,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_slow_reader_waits_not_refused, setup_conn_budget,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_waiters_answered_in_turn, setup_conn_budget,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_two_reads_per_compound_never_hang,
 						setup_conn_budget, teardown),
