@@ -32,6 +32,10 @@ void buf_unref(struct buf *b);
  * the original is still valid. */
 struct buf *buf_grow(struct buf *b, size_t cap);
 
+/* Gives the large buffers kept for reuse back to the allocator (after a
+ * burst: they are kept while buffers of their size come and go). */
+void buf_drop_kept(void);
+
 /* Gives back the unused capacity of a buffer that has exactly one
  * reference (cap becomes len).  Returns the (possibly moved) buffer; on
  * failure the original, unchanged. */

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 
+#include "core/buf.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "rpc/server_internal.h"
@@ -258,7 +259,8 @@ void rpc_server_tune_malloc(void)
 	 * so a worker's arena keeps what its trim threshold lets it keep
 	 * (at 64 MiB, 30-40 MiB stayed resident after a burst; at 16 MiB,
 	 * read1m costs about 600 us of server CPU against 300 at 64 MiB and
-	 * 850 with glibc's defaults: DECISIONS.md). */
+	 * 850 with glibc's defaults: DECISIONS.md).  What a busy server still
+	 * lost to that, large buffers kept for reuse (core/buf.c) win back. */
 	mallopt(M_MMAP_THRESHOLD, RPC_MALLOC_MMAP_THRESHOLD);
 	mallopt(M_TRIM_THRESHOLD, RPC_MALLOC_TRIM_THRESHOLD);
 }
@@ -271,6 +273,7 @@ static void trim_run(struct threadpool_task *task)
 	 * threshold after large frees, so large replies come from the arenas
 	 * too): without this, the peak of a burst stays resident. */
 	uint64_t t0 = clock_now_ns();
+	buf_drop_kept();
 	malloc_trim(0);
 	atomic_fetch_add_explicit(&srv->st_mem_trims, 1, memory_order_relaxed);
 	log_debug("rpc: gave memory back after a burst (%.2f ms)",
