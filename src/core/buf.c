@@ -25,13 +25,15 @@ static unsigned nkept;
 
 static bool keepable(size_t cap) { return cap >= BUF_KEEP_MIN && cap <= BUF_KEEP_MAX; }
 
-/* A kept buffer of at least cap bytes, or NULL. */
+/* A kept buffer of at least cap bytes, or NULL.  Its cap is set to what
+ * was asked (the record reader, say, grows its buffer step by step and
+ * counts on getting no more room than it asked for). */
 static struct buf *take_kept(size_t cap)
 {
 	struct buf *b = NULL;
 	pthread_mutex_lock(&keep_lock);
 	for (unsigned i = nkept; i-- > 0;) {
-		if (kept[i]->cap >= cap) {
+		if (kept[i]->alloc >= cap) {
 			b = kept[i];
 			kept[i] = kept[--nkept];
 			break;
@@ -44,7 +46,7 @@ static struct buf *take_kept(size_t cap)
 /* Keeps b for a later buffer; false when there is no room. */
 static bool keep(struct buf *b)
 {
-	if (!keepable(b->cap))
+	if (!keepable(b->alloc))
 		return false;
 	pthread_mutex_lock(&keep_lock);
 	bool room = nkept < BUF_KEEP_COUNT;
@@ -73,8 +75,9 @@ struct buf *buf_new(size_t cap)
 		b = malloc(sizeof(*b) + cap);
 		if (!b)
 			return NULL;
-		b->cap = cap;
+		b->alloc = cap;
 	}
+	b->cap = cap;
 	atomic_init(&b->refs, 1);
 	b->len = 0;
 	return b;
@@ -103,7 +106,7 @@ struct buf *buf_trim(struct buf *b)
 	struct buf *n = realloc(b, sizeof(*b) + b->len);
 	if (!n)
 		return b;
-	n->cap = n->len;
+	n->cap = n->alloc = n->len;
 	return n;
 }
 
@@ -115,6 +118,7 @@ struct buf *buf_grow(struct buf *b, size_t cap)
 	struct buf *n = keepable(cap) ? take_kept(cap) : NULL;
 	if (n) {
 		memcpy(n->data, b->data, b->len);
+		n->cap = cap;
 		n->len = b->len;
 		atomic_init(&n->refs, 1);
 		if (!keep(b))
@@ -124,6 +128,6 @@ struct buf *buf_grow(struct buf *b, size_t cap)
 	n = realloc(b, sizeof(*b) + cap);
 	if (!n)
 		return NULL;
-	n->cap = cap;
+	n->cap = n->alloc = cap;
 	return n;
 }

@@ -12,8 +12,9 @@
 
 struct buf {
 	atomic_uint refs;
-	size_t cap; /* bytes available in data[] */
-	size_t len; /* bytes in use, owner-managed */
+	size_t cap;   /* bytes available in data[], as asked */
+	size_t len;   /* bytes in use, owner-managed */
+	size_t alloc; /* bytes data[] has (a kept buffer may have more than cap) */
 	uint8_t data[];
 };
 

@@ -34,16 +34,21 @@ static void test_large_buffer_is_reused(void **state)
 	assert_non_null(a);
 	a->len = 10;
 	buf_unref(a);
-	/* A smaller large one takes it, whole and empty. */
+	/* A smaller large one takes it, empty, with the room it asked for. */
 	struct buf *b = buf_new(MIB);
 	assert_ptr_equal(b, a);
-	assert_int_equal(b->cap, MIB + 100);
+	assert_int_equal(b->cap, MIB);
+	assert_int_equal(b->alloc, MIB + 100);
 	assert_int_equal(b->len, 0);
 	/* None kept now: a larger one is new. */
 	struct buf *c = buf_new(2 * MIB);
 	assert_ptr_not_equal(c, b);
 	buf_unref(b);
 	buf_unref(c);
+	/* Kept with all it has: the next one may use it whole. */
+	struct buf *again = buf_new(MIB + 100);
+	assert_true(again == b || again == c);
+	buf_unref(again);
 	buf_drop_kept();
 	/* Nothing kept: a fresh one of the exact size. */
 	struct buf *d = buf_new(MIB);
@@ -63,6 +68,7 @@ static void test_grow_into_kept_buffer_keeps_bytes(void **state)
 	b->len = 12;
 	struct buf *g = buf_grow(b, MIB + 8192);
 	assert_ptr_equal(g, big);
+	assert_int_equal(g->cap, MIB + 8192);
 	assert_int_equal(g->len, 12);
 	assert_memory_equal(g->data, "reply header", 12);
 	assert_int_equal(atomic_load(&g->refs), 1);
