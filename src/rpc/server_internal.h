@@ -92,6 +92,9 @@ struct rpc_conn {
 	 * reserved); its queued output is outq_bytes.  Both count against
 	 * its memory budget (budget.c). */
 	atomic_size_t charged;
+	/* The largest reply reserved on it so far: the room the loop leaves
+	 * before it reads another request (rpc_conn_within_budget_locked). */
+	atomic_size_t reserve_high;
 	/* Requests parked until the connection drains below its budget
 	 * (rpc_request_wait_memory), in order; under lock.  mem_waiting is
 	 * their number, read without the lock to skip it when zero. */
@@ -253,6 +256,9 @@ struct rpc_server {
 	/* The memory budget (budget.c): the highest total seen since memory
 	 * was last given back, and the refusals. */
 	atomic_size_t mem_high;
+	/* Since when the memory has been drained after a burst (loop 0's
+	 * tick only; 0: it is not). */
+	uint64_t mem_low_since_ms;
 	atomic_uint_fast64_t st_mem_refused, st_mem_trims, st_mem_waits;
 	atomic_bool mem_warned;
 	struct threadpool_task trim_task; /* malloc_trim on a worker, one at a time */
