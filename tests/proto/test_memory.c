@@ -21,7 +21,6 @@
 
 #include "lib/ctl_test.h"
 #include "lib/ferryd_proc.h"
-#include "lib/nfs3_client.h"
 #include "lib/nfs4_client.h"
 #include "lib/rpctest.h"
 #include "rpc/record.h"
@@ -392,69 +391,6 @@ static void test_slow_reader_waits_not_refused(void **state)
 	close(fd);
 }
 
-/* One NFSv3 READ of READ_SIZE bytes of fh, as a whole record. */
-static void send_v3_read(int fd, uint32_t xid, const struct nfs3c_fh *fh)
-{
-	union nfs3_args a;
-	memset(&a, 0, sizeof(a));
-	a.read.file = nfs3c_wire(fh);
-	a.read.count = READ_SIZE;
-	struct buf *args = nfs3c_encode_args(NFSPROC3_READ, &a);
-	struct xdr_enc e;
-	assert_true(xdr_enc_init(&e, 4096, 64 * 1024));
-	xdr_encode_u32(&e, 0);
-	rpctest_encode_call(&e, xid, NFS3_PROGRAM, NFS3_VERSION, NFSPROC3_READ, nfs4c_root_cred());
-	memcpy(xdr_enc_reserve(&e, args->len), args->data, args->len);
-	xdr_enc_patch_u32(&e, 0, RPC_RECORD_LAST_FRAG | (uint32_t)(xdr_enc_len(&e) - 4));
-	assert_int_equal(rpctest_send_raw(fd, e.buf->data, xdr_enc_len(&e)), 0);
-	xdr_enc_release(&e);
-	buf_unref(args);
-}
-
-/* Requests that wait for their connection's memory are answered in their
- * turn.  The client keeps 16 NFSv3 READs of 1 MiB in flight on a
- * connection whose budget holds 4, sending a new one for each reply (as
- * ferry-bench and the Linux client do).  A READ that large runs on a
- * worker, which reserves its reply after the event loop has read on, so
- * most of them wait.  A READ answered after one sent LAG_MAX or more after
- * it was overtaken by newer ones again and again.  Before waiters got their
- * memory in their turn, one let go on could find the room taken by a READ
- * that had just arrived, and wait again at the back. */
-static void test_waiters_answered_in_turn(void **state)
-{
-	enum { INFLIGHT = 16, TOTAL = 240, LAG_MAX = 28, BASE = 0x9000 };
-	int fd = rpctest_connect(server.hostport);
-	assert_true(fd >= 0);
-	const char *path[] = {"export", NULL};
-	struct nfs3c_fh root, fh;
-	assert_int_equal(nfs3c_export_root(fd, path, &root), 0);
-	nfs3c_lookup(fd, &root, "big", &fh);
-	double waits_before = metric_value("ferry_rpc_memory_waits_total");
-	uint32_t sent = 0, newest = 0;
-	unsigned worst = 0;
-	for (unsigned received = 0; received < TOTAL; received++) {
-		for (; sent < TOTAL && sent < received + INFLIGHT; sent++)
-			send_v3_read(fd, BASE + sent, &fh);
-		struct rpctest_reply r;
-		assert_int_equal(rpctest_recv_reply(fd, &r, 10000), 0);
-		uint32_t i = r.xid - BASE, status = UINT32_MAX;
-		assert_true(xdr_decode_u32(&r.results, &status));
-		rpctest_reply_release(&r);
-		assert_true(i < TOTAL);
-		assert_int_equal(status, NFS3_OK);
-		if (i > newest)
-			newest = i;
-		if (newest - i > worst)
-			worst = newest - i;
-	}
-	double waits = metric_value("ferry_rpc_memory_waits_total") - waits_before;
-	fprintf(stderr, "# %.0f waits; the most overtaken READ was answered %u after a newer one\n",
-		waits, worst);
-	assert_true(waits >= 1);
-	assert_true(worst < LAG_MAX);
-	close(fd);
-}
-
 /* COMPOUNDs of two large READs each (half the file: two whole ones would
  * not fit a reply), more than the connection's budget holds, read after a
  * while: none may wait for ever holding the first
@@ -553,8 +489,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_announced_fragments_pin_little, setup_announcing,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_slow_reader_waits_not_refused, setup_conn_budget,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_waiters_answered_in_turn, setup_conn_budget,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_two_reads_per_compound_never_hang,
 						setup_conn_budget, teardown),
