@@ -66,3 +66,12 @@ bool ctlt_promtool_ok(const char *page)
 	return true;
 #endif
 }
+
+double ctlt_metric_now(const struct ferryd_proc *p, const char *series)
+{
+	char *page = ctlt_scrape(p);
+	double v = ctlt_metric(page, series);
+	free(page);
+	assert_true(v >= 0);
+	return v;
+}

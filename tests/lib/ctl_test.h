@@ -20,6 +20,9 @@ char *ctlt_scrape(const struct ferryd_proc *p);
  * ("ferry_sequence_errors_total{kind=\"badslot\"}"); -1 when absent. */
 double ctlt_metric(const char *page, const char *series);
 
+/* One series read from a fresh scrape (asserts it is there). */
+double ctlt_metric_now(const struct ferryd_proc *p, const char *series);
+
 /* Runs `promtool check metrics` on the page when promtool was found at
  * configure time; true when it passes or cannot run. Prints its output. */
 bool ctlt_promtool_ok(const char *page);

@@ -47,19 +47,13 @@ static void sleep_ms(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Waits until VmRSS has not moved by more than 1 MiB for 1 s (the server
- * has done what it will with what it was sent), at most timeout_ms. */
-static double metric_value(const char *name)
+static double memory_trims(void)
 {
-	char *page = ctlt_scrape(&server);
-	double v = ctlt_metric(page, name);
-	free(page);
-	assert_true(v >= 0);
-	return v;
+	return ctlt_metric_now(&server, "ferry_rpc_memory_trims_total");
 }
 
-static double memory_trims(void) { return metric_value("ferry_rpc_memory_trims_total"); }
-
+/* Waits until VmRSS has not moved by more than 1 MiB for 1 s (the server
+ * has done what it will with what it was sent), at most timeout_ms. */
 static long wait_rss_settled(pid_t pid, unsigned timeout_ms)
 {
 	long last = ferryd_status_kib(pid, "VmRSS");
@@ -207,11 +201,7 @@ static void warm_up_read(void)
  * idle ones stay open for the next burst, and are not connections. */
 static int pipes_open(void)
 {
-	char *page = ctlt_scrape(&server);
-	double v = ctlt_metric(page, "ferry_rpc_pipes");
-	free(page);
-	assert_true(v >= 0);
-	return (int)v;
+	return (int)ctlt_metric_now(&server, "ferry_rpc_pipes");
 }
 
 static void test_pipelined_reads_stay_within_budget(void **state)
@@ -382,9 +372,7 @@ static void test_slow_reader_waits_not_refused(void **state)
 			fail_msg("READ %u answered status %u with %u bytes", i, st, got);
 		ok++;
 	}
-	char *page = ctlt_scrape(&server);
-	double waits = ctlt_metric(page, "ferry_rpc_memory_waits_total");
-	free(page);
+	double waits = ctlt_metric_now(&server, "ferry_rpc_memory_waits_total");
 	/* Those past the budget wait, parked, or are not read from the
 	 * socket until there is room for them: either way none is refused. */
 	fprintf(stderr, "# %u READs whole, %.0f waits for the connection's budget\n", ok, waits);

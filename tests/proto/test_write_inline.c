@@ -60,14 +60,7 @@ static int teardown(void **state)
 	return ferryd_stop(&server) == 0 ? 0 : -1;
 }
 
-static double metric(const char *name)
-{
-	char *page = ctlt_scrape(&server);
-	double v = ctlt_metric(page, name);
-	free(page);
-	assert_true(v >= 0);
-	return v;
-}
+static double metric(const char *name) { return ctlt_metric_now(&server, name); }
 
 static double inline_deferrals(void)
 {
