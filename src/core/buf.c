@@ -12,16 +12,19 @@
  * next buffer then faults in and zeroes every page again: under ferry-bench
  * read1m, runs where that happened took 100,000 page faults in 4 s and
  * 510-550 us of server CPU per READ, against 9,000 and 380 us when it did
- * not.  At most BUF_KEEP_COUNT are kept (their memory is the price); after
- * a burst buf_drop_kept gives them back with the rest. */
+ * not.  At most BUF_KEEP_COUNT of them and BUF_KEEP_BYTES in all are kept
+ * (their memory is the price, counted in no budget); after a burst
+ * buf_drop_kept gives them back with the rest. */
 enum {
 	BUF_KEEP_MIN = 256 * 1024,
 	BUF_KEEP_MAX = 4 << 20,
 	BUF_KEEP_COUNT = 32,
+	BUF_KEEP_BYTES = 32 << 20,
 };
 static pthread_mutex_t keep_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct buf *kept[BUF_KEEP_COUNT];
 static unsigned nkept;
+static size_t kept_bytes;
 
 static bool keepable(size_t cap) { return cap >= BUF_KEEP_MIN && cap <= BUF_KEEP_MAX; }
 
@@ -36,6 +39,7 @@ static struct buf *take_kept(size_t cap)
 		if (kept[i]->alloc >= cap) {
 			b = kept[i];
 			kept[i] = kept[--nkept];
+			kept_bytes -= b->alloc;
 			break;
 		}
 	}
@@ -49,9 +53,11 @@ static bool keep(struct buf *b)
 	if (!keepable(b->alloc))
 		return false;
 	pthread_mutex_lock(&keep_lock);
-	bool room = nkept < BUF_KEEP_COUNT;
-	if (room)
+	bool room = nkept < BUF_KEEP_COUNT && kept_bytes + b->alloc <= BUF_KEEP_BYTES;
+	if (room) {
 		kept[nkept++] = b;
+		kept_bytes += b->alloc;
+	}
 	pthread_mutex_unlock(&keep_lock);
 	return room;
 }
@@ -63,9 +69,18 @@ void buf_drop_kept(void)
 	struct buf *drop[BUF_KEEP_COUNT];
 	memcpy(drop, kept, n * sizeof(drop[0]));
 	nkept = 0;
+	kept_bytes = 0;
 	pthread_mutex_unlock(&keep_lock);
 	for (unsigned i = 0; i < n; i++)
 		free(drop[i]);
+}
+
+size_t buf_kept_bytes(void)
+{
+	pthread_mutex_lock(&keep_lock);
+	size_t n = kept_bytes;
+	pthread_mutex_unlock(&keep_lock);
+	return n;
 }
 
 struct buf *buf_new(size_t cap)
@@ -115,6 +130,10 @@ struct buf *buf_grow(struct buf *b, size_t cap)
 	assert(atomic_load(&b->refs) == 1);
 	if (cap <= b->cap)
 		return b;
+	if (cap <= b->alloc) { /* a kept buffer handed out smaller than it is */
+		b->cap = cap;
+		return b;
+	}
 	struct buf *n = keepable(cap) ? take_kept(cap) : NULL;
 	if (n) {
 		memcpy(n->data, b->data, b->len);

@@ -36,6 +36,8 @@ struct buf *buf_grow(struct buf *b, size_t cap);
 /* Gives the large buffers kept for reuse back to the allocator (after a
  * burst: they are kept while buffers of their size come and go). */
 void buf_drop_kept(void);
+/* The bytes the kept buffers hold. */
+size_t buf_kept_bytes(void);
 
 /* Gives back the unused capacity of a buffer that has exactly one
  * reference (cap becomes len).  Returns the (possibly moved) buffer; on

@@ -1,6 +1,6 @@
-/* Refcounted buffers, and the large ones kept for reuse: a large buffer let
- * go is the next one of its size, growing into one keeps the bytes, and
- * buf_drop_kept empties the keep. */
+/* The large buffers kept for reuse: a large buffer let go is the next one
+ * of its size, growing into one keeps the bytes, the keep is bounded, and
+ * buf_drop_kept empties it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,19 +12,6 @@
 #include "core/buf.h"
 
 enum { MIB = 1024 * 1024 };
-
-static void test_small_buffers_are_not_kept(void **state)
-{
-	(void)state;
-	struct buf *a = buf_new(100);
-	assert_non_null(a);
-	assert_int_equal(a->cap, 100);
-	assert_int_equal(a->len, 0);
-	buf_ref(a);
-	buf_unref(a);
-	a->len = 3; /* still held once */
-	buf_unref(a);
-}
 
 static void test_large_buffer_is_reused(void **state)
 {
@@ -76,12 +63,50 @@ static void test_grow_into_kept_buffer_keeps_bytes(void **state)
 	buf_drop_kept();
 }
 
+/* A kept buffer handed out smaller than it is grows in place, without
+ * taking another one from the keep. */
+static void test_grow_within_kept_room(void **state)
+{
+	(void)state;
+	buf_drop_kept();
+	struct buf *one = buf_new(2 * MIB), *two = buf_new(2 * MIB);
+	buf_unref(two);
+	buf_unref(one);
+	struct buf *b = buf_new(MIB);
+	assert_true(b == one || b == two);
+	b->len = 5;
+	struct buf *g = buf_grow(b, 2 * MIB);
+	assert_ptr_equal(g, b);
+	assert_int_equal(g->cap, 2 * MIB);
+	assert_int_equal(g->len, 5);
+	assert_int_equal(buf_kept_bytes(), 2 * MIB); /* the other one, still kept */
+	buf_unref(g);
+	buf_drop_kept();
+}
+
+/* The keep holds at most 32 MiB: of nine 4 MiB buffers let go, eight are
+ * kept and the ninth is freed. */
+static void test_keep_is_bounded(void **state)
+{
+	(void)state;
+	buf_drop_kept();
+	struct buf *b[9];
+	for (int i = 0; i < 9; i++)
+		assert_non_null(b[i] = buf_new(4 * MIB));
+	for (int i = 0; i < 9; i++)
+		buf_unref(b[i]);
+	assert_int_equal(buf_kept_bytes(), 32 * MIB);
+	buf_drop_kept();
+	assert_int_equal(buf_kept_bytes(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_small_buffers_are_not_kept),
 		cmocka_unit_test(test_large_buffer_is_reused),
 		cmocka_unit_test(test_grow_into_kept_buffer_keeps_bytes),
+		cmocka_unit_test(test_grow_within_kept_room),
+		cmocka_unit_test(test_keep_is_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
