@@ -55,14 +55,27 @@ static void note_high(struct rpc_server *srv)
 		;
 }
 
+/* n bytes more counted against the connection's and the server's
+ * budgets (conn_uncount: fewer). */
+static void conn_count(struct rpc_conn *conn, size_t n)
+{
+	atomic_fetch_add_explicit(&conn->charged, n, memory_order_relaxed);
+	atomic_fetch_add_explicit(&conn->loop->mem, n, memory_order_relaxed);
+}
+
+static void conn_uncount(struct rpc_conn *conn, size_t n)
+{
+	atomic_fetch_sub_explicit(&conn->charged, n, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&conn->loop->mem, n, memory_order_relaxed);
+}
+
 void rpc_request_charge(struct rpc_request *req, size_t n)
 {
 	struct rpc_conn *conn = req->conn;
 	if (!conn->loop || n == 0)
 		return;
 	req->charged += n;
-	atomic_fetch_add_explicit(&conn->charged, n, memory_order_relaxed);
-	atomic_fetch_add_explicit(&conn->loop->mem, n, memory_order_relaxed);
+	conn_count(conn, n);
 	if (n >= BIG_CHARGE)
 		note_high(conn->srv);
 }
@@ -70,10 +83,8 @@ void rpc_request_charge(struct rpc_request *req, size_t n)
 /* Takes n of what req was charged back off the counts. */
 static void uncharge(struct rpc_request *req, size_t n)
 {
-	struct rpc_conn *conn = req->conn;
 	req->charged -= n;
-	atomic_fetch_sub_explicit(&conn->charged, n, memory_order_relaxed);
-	atomic_fetch_sub_explicit(&conn->loop->mem, n, memory_order_relaxed);
+	conn_uncount(req->conn, n);
 }
 
 void rpc_request_uncharge_all(struct rpc_request *req)
@@ -81,8 +92,7 @@ void rpc_request_uncharge_all(struct rpc_request *req)
 	struct rpc_conn *conn = req->conn;
 	if (req->charged == 0)
 		return;
-	atomic_fetch_sub_explicit(&conn->charged, req->charged, memory_order_relaxed);
-	atomic_fetch_sub_explicit(&conn->loop->mem, req->charged, memory_order_relaxed);
+	conn_uncount(conn, req->charged);
 	req->charged = 0;
 	if (atomic_load(&conn->mem_waiting)) {
 		pthread_mutex_lock(&conn->lock);
@@ -235,15 +245,13 @@ void rpc_conn_wake_memory_waiters_locked(struct rpc_conn *conn)
 		if (!conn->closed) {
 			if (held != 0 && held + w->want > max)
 				break;
-			atomic_fetch_add_explicit(&conn->charged, w->want, memory_order_relaxed);
-			atomic_fetch_add_explicit(&conn->loop->mem, w->want, memory_order_relaxed);
+			/* Counted first and looked at after, as a reservation. */
+			conn_count(conn, w->want);
 			if (rpc_server_memory(srv) <= srv->opts.max_memory) {
 				rpc_park_grant_memory(w->park, w->want);
 				held += w->want;
 			} else {
-				atomic_fetch_sub_explicit(&conn->charged, w->want, memory_order_relaxed);
-				atomic_fetch_sub_explicit(&conn->loop->mem, w->want,
-							  memory_order_relaxed);
+				conn_uncount(conn, w->want);
 			}
 		}
 		conn->mem_waiters = w->next;
