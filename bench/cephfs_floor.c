@@ -101,6 +101,7 @@
 
 #include <cephfs/libcephfs.h>
 
+#include "backend/ceph/ceph_client.h"
 #include "cmd/bench/stats.h"
 
 /* ferryd's CEPH_WANT_ATTRS (backend/ceph/ceph_internal.h). */
@@ -538,7 +539,11 @@ static uint64_t next_offset(struct worker *w)
 	return off;
 }
 
-static int read_op(struct worker *w)
+/* One READ or WRITE of io_size bytes at the next offset, as ferryd's
+ * cephfs_read and cephfs_write make it: resolve the file, the permission
+ * check's getattr, the I/O through the kept Fh (short is an error, as for
+ * ferry-bench), and for a READ the size for its eof. */
+static int io_op(struct worker *w, bool write)
 {
 	uint32_t io = F.wl->io_size;
 	uint64_t off = next_offset(w);
@@ -550,13 +555,17 @@ static int read_op(struct worker *w)
 	rc = CALL(w, getattr,
 		  ceph_ll_getattr(F.cm, in, &stx, WANT_ATTRS, 0, ceph_mount_perms(F.cm)));
 	if (!rc) {
-		int n = CALL(w, read, ceph_ll_read(F.cm, F.fh, (int64_t)off, io, (char *)w->buf));
+		int n = write ? CALL(w, write,
+				     ceph_ll_write(F.cm, F.fh, (int64_t)off, io,
+						   (const char *)F.payload))
+			      : CALL(w, read,
+				     ceph_ll_read(F.cm, F.fh, (int64_t)off, io, (char *)w->buf));
 		if (n < 0)
 			rc = n;
 		else if ((uint32_t)n != io)
-			rc = -EIO; /* short: ferry-bench's error too */
+			rc = -EIO;
 	}
-	if (!rc)
+	if (!rc && !write)
 		rc = CALL(w, getattr,
 			  ceph_ll_getattr(F.cm, in, &stx, CEPH_STATX_SIZE, 0,
 					  ceph_mount_perms(F.cm)));
@@ -564,28 +573,9 @@ static int read_op(struct worker *w)
 	return rc;
 }
 
-static int write_op(struct worker *w)
-{
-	uint32_t io = F.wl->io_size;
-	uint64_t off = next_offset(w);
-	struct Inode *in;
-	int rc = resolve(w, &F.file, &in);
-	if (rc)
-		return rc;
-	struct ceph_statx stx;
-	rc = CALL(w, getattr,
-		  ceph_ll_getattr(F.cm, in, &stx, WANT_ATTRS, 0, ceph_mount_perms(F.cm)));
-	if (!rc) {
-		int n = CALL(w, write,
-			     ceph_ll_write(F.cm, F.fh, (int64_t)off, io, (const char *)F.payload));
-		if (n < 0)
-			rc = n;
-		else if ((uint32_t)n != io)
-			rc = -EIO;
-	}
-	ceph_ll_put(F.cm, in);
-	return rc;
-}
+static int read_op(struct worker *w) { return io_op(w, false); }
+
+static int write_op(struct worker *w) { return io_op(w, true); }
 
 /* --- create ------------------------------------------------------------- */
 
@@ -821,66 +811,15 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/* The debug levels ferryd quiets (backend/ceph/ceph.c): each formats
- * every message into a ring in memory, at a cost on every request. */
-static const char *const quiet[] = {"debug_client", "debug_objectcacher", "debug_objecter",
-				    "debug_ms", "debug_monc"};
-enum { NQUIET = sizeof(quiet) / sizeof(quiet[0]) };
-
-static bool env_names(const char *option)
-{
-	const char *env = getenv("CEPH_ARGS");
-	size_t n = strlen(option);
-	for (const char *p = env; p && *p; p++) {
-		size_t i = 0;
-		while (i < n && (p[i] == option[i] || (p[i] == '-' && option[i] == '_')))
-			i++;
-		if (i == n)
-			return true;
-	}
-	return false;
-}
-
 static int mount_cephfs(void)
 {
-	char before[NQUIET][16], now[16];
-	int rc = ceph_create(&F.cm, F.o.id);
+	/* The client ferryd's ceph back end makes (backend/ceph/ceph_client.c):
+	 * its configuration, settings and quieted debug levels. */
+	char why[256];
+	int rc = cephfs_client_create(F.o.conf, F.o.id, &F.cm, why, sizeof(why));
 	if (rc) {
-		fail("cannot create a CephFS client as %s: %s", F.o.id, strerror(-rc));
-		F.cm = NULL;
+		fail("%s", why);
 		return rc;
-	}
-	for (unsigned i = 0; i < NQUIET; i++)
-		if (ceph_conf_get(F.cm, quiet[i], before[i], sizeof(before[i])) < 0)
-			before[i][0] = '\0';
-	rc = ceph_conf_read_file(F.cm, F.o.conf);
-	if (rc) {
-		fail("cannot read %s: %s", F.o.conf, strerror(-rc));
-		return rc;
-	}
-	rc = ceph_conf_parse_env(F.cm, NULL);
-	if (rc) {
-		fail("CEPH_ARGS: %s", strerror(-rc));
-		return rc;
-	}
-	for (unsigned i = 0; i < NQUIET; i++) {
-		if (!before[i][0] || ceph_conf_get(F.cm, quiet[i], now, sizeof(now)) < 0 ||
-		    strcmp(now, before[i]) != 0 || env_names(quiet[i]))
-			continue;
-		ceph_conf_set(F.cm, quiet[i], "0/0");
-	}
-	static const char *const settings[][2] = {
-		{"client_permissions", "true"},
-		{"fuse_default_permissions", "false"},
-		{"client_mount_timeout", "30"},
-		{"client_dirsize_rbytes", "false"},
-	};
-	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
-		rc = ceph_conf_set(F.cm, settings[i][0], settings[i][1]);
-		if (rc) {
-			fail("cannot set %s: %s", settings[i][0], strerror(-rc));
-			return rc;
-		}
 	}
 	rc = ceph_mount(F.cm, F.o.dir);
 	if (rc) {
@@ -917,21 +856,6 @@ static void teardown_workdir(void)
 		remove_path(F.wpath, true);
 }
 
-static void json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 static double us(uint64_t ns) { return (double)ns / 1000.0; }
 
 static void report(const struct bench_stats *st, const uint64_t *calls, double elapsed,
@@ -959,20 +883,20 @@ static void report(const struct bench_stats *st, const uint64_t *calls, double e
 	}
 	FILE *f = stdout;
 	fprintf(f, "{\"tool\":\"ferry-cephfs-floor\",\"format\":1,\"workload\":");
-	json_string(f, F.o.workload);
+	bench_json_string(f, F.o.workload);
 	fprintf(f, ",\"conf\":");
-	json_string(f, F.o.conf);
+	bench_json_string(f, F.o.conf);
 	fprintf(f, ",\"id\":");
-	json_string(f, F.o.id);
+	bench_json_string(f, F.o.id);
 	fprintf(f, ",\"dir\":");
-	json_string(f, F.o.dir);
+	bench_json_string(f, F.o.dir);
 	fprintf(f,
 		",\"inflight\":%u,\"duration_s\":%g,\"warmup_s\":%g,\"file_size\":%llu,"
 		"\"io_size\":%u,\"dir_entries\":%u,\"depth\":%u",
 		F.o.inflight, F.o.duration, F.o.warmup, (unsigned long long)F.o.file_size,
 		F.wl ? F.wl->io_size : 0, F.o.dir_entries, F.o.depth);
 	fprintf(f, ",\"status\":\"%s\",\"error\":", F.failed ? "failed" : "ok");
-	json_string(f, F.error);
+	bench_json_string(f, F.error);
 	fprintf(f,
 		",\"elapsed_s\":%.6f,\"ops\":%llu,\"ops_per_s\":%.1f,\"bytes\":%llu,"
 		"\"mb_per_s\":%.3f",

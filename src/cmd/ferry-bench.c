@@ -332,31 +332,16 @@ static const char *status_word(const struct bench_result *r)
 	return r->run_errors.total ? "errors" : "ok";
 }
 
-static void json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 static void report_json(FILE *f, const struct bench_opts *o, const struct bench_result *r)
 {
 	const struct bench_stats *st = &r->stats;
 	double el = r->elapsed_s > 0 ? r->elapsed_s : 1;
 	fprintf(f, "{\"tool\":\"ferry-bench\",\"format\":1,\"workload\":");
-	json_string(f, o->workload->name);
+	bench_json_string(f, o->workload->name);
 	fprintf(f, ",\"server\":");
-	json_string(f, o->server);
+	bench_json_string(f, o->server);
 	fprintf(f, ",\"export\":");
-	json_string(f, o->export_path);
+	bench_json_string(f, o->export_path);
 	fprintf(f,
 		",\"connections\":%u,\"sessions\":%u,\"inflight\":%u,\"duration_s\":%g,"
 		"\"warmup_s\":%g,\"op_count\":%llu,\"file_size\":%llu,\"io_size\":%u",
@@ -369,7 +354,7 @@ static void report_json(FILE *f, const struct bench_opts *o, const struct bench_
 		fprintf(f, ",\"gss\":{\"contexts\":%u,\"window\":%u}", r->gss_contexts,
 			r->gss_window);
 	fprintf(f, ",\"status\":\"%s\",\"error\":", status_word(r));
-	json_string(f, r->error);
+	bench_json_string(f, r->error);
 	fprintf(f,
 		",\"elapsed_s\":%.6f,\"ops\":%llu,\"rpcs\":%llu,\"ops_per_s\":%.1f,"
 		"\"rpcs_per_s\":%.1f,\"bytes\":%llu,\"mb_per_s\":%.3f",

@@ -1,5 +1,6 @@
 #include "cmd/bench/stats.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void stats_reset(struct bench_stats *s) { memset(s, 0, sizeof(*s)); }
@@ -75,4 +76,19 @@ uint64_t stats_quantile(const struct bench_stats *s, double q)
 		}
 	}
 	return s->lat_max_ns;
+}
+
+void bench_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
 }

@@ -4,6 +4,7 @@
 #define FERRY_BENCH_STATS_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 enum {
 	STATS_SUB_BITS = 7, /* 128 sub-buckets per power of two: < 0.8% error */
@@ -43,5 +44,9 @@ void stats_record_error(struct bench_errors *e, uint32_t opnum, uint32_t status)
 
 /* The latency at quantile q (0..1), in ns; 0 when nothing was recorded. */
 uint64_t stats_quantile(const struct bench_stats *s, double q);
+
+/* s as a JSON string, quoted and escaped, to f (the --json reports of
+ * ferry-bench and ferry-cephfs-floor). */
+void bench_json_string(FILE *f, const char *s);
 
 #endif
