@@ -100,6 +100,7 @@ struct backend_fsstat {
 	uint32_t name_max;
 	uint32_t link_max;
 	bool xattrs; /* the file system keeps extended attributes */
+	bool acls;   /* and POSIX ACLs (backend_ops.get_acl) */
 	/* The alignment clone needs (offsets and lengths in multiples of it);
 	 * reported whether or not the file system can clone. */
 	uint32_t clone_blksize;
@@ -189,6 +190,48 @@ enum backend_xattr_set {
 	BACKEND_XATTR_EITHER,  /* create or replace */
 	BACKEND_XATTR_CREATE,  /* -EEXIST if it exists */
 	BACKEND_XATTR_REPLACE, /* -ENODATA if it does not */
+};
+
+/* POSIX ACLs (acl(5)): an object's access ACL, which the file system's
+ * permission checks use, and a directory's default ACL, which objects
+ * made in it inherit.  Tags and permission bits have the values of the
+ * Linux API (and of the kernel's "system.posix_acl_*" attribute format);
+ * the id is a uid (USER), a gid (GROUP) or unused.  An ACL is valid when
+ * its entries come in tag order (USER_OBJ, USER, GROUP_OBJ, GROUP, MASK,
+ * OTHER), with USER_OBJ, GROUP_OBJ and OTHER once each, named users and
+ * groups in ascending id order without repeats, and a MASK when (and only
+ * when) there is a named entry. */
+enum backend_acl_kind { BACKEND_ACL_ACCESS = 0, BACKEND_ACL_DEFAULT = 1 };
+
+enum backend_acl_tag {
+	BACKEND_ACL_USER_OBJ = 0x01,
+	BACKEND_ACL_USER = 0x02,
+	BACKEND_ACL_GROUP_OBJ = 0x04,
+	BACKEND_ACL_GROUP = 0x08,
+	BACKEND_ACL_MASK = 0x10,
+	BACKEND_ACL_OTHER = 0x20,
+};
+
+enum {
+	BACKEND_ACL_READ = 4,
+	BACKEND_ACL_WRITE = 2,
+	BACKEND_ACL_EXECUTE = 1,
+	/* As many entries as the kernel's attribute format carries in its
+	 * 64 KiB (XATTR_SIZE_MAX: a 4-byte header, 8 bytes an entry); a file
+	 * system may keep fewer (ext4: what fits one block). */
+	BACKEND_ACL_MAX_ENTRIES = (BACKEND_XATTR_SIZE_MAX - 4) / 8,
+};
+
+struct backend_acl_entry {
+	uint16_t tag;  /* enum backend_acl_tag */
+	uint16_t perm; /* BACKEND_ACL_READ | _WRITE | _EXECUTE */
+	uint32_t id;
+};
+
+/* 64 KiB: allocate it, never on a stack. */
+struct backend_acl {
+	uint32_t count;
+	struct backend_acl_entry e[BACKEND_ACL_MAX_ENTRIES];
 };
 
 /* One extended attribute name handed to a listxattr callback (namelen
@@ -408,6 +451,12 @@ typedef int backend_listxattr_op(struct backend_export *ex, const struct backend
 				 backend_xattr_fn fn, void *ctx, bool *eof);
 typedef int backend_removexattr_op(struct backend_export *ex, const struct backend_cred *cred,
 				   const struct backend_handle *h, const char *name);
+typedef int backend_get_acl_op(struct backend_export *ex, const struct backend_cred *cred,
+				const struct backend_handle *h, enum backend_acl_kind kind,
+				struct backend_acl *out);
+typedef int backend_set_acl_op(struct backend_export *ex, const struct backend_cred *cred,
+				const struct backend_handle *h, enum backend_acl_kind kind,
+				const struct backend_acl *acl);
 typedef int backend_lease_op(struct backend_export *ex, const struct backend_handle *h,
 			     enum backend_lease type);
 typedef void backend_lease_notify_op(struct backend_export *ex, backend_lease_break_fn fn,
@@ -637,6 +686,22 @@ struct backend_ops {
 
 	/* -ENODATA when there is no such attribute. */
 	backend_removexattr_op *removexattr;
+
+	/* POSIX ACLs (NULL on a back end without them; -ENOTSUP from a file
+	 * system that keeps none: backend_fsstat.acls).  get_acl reads one
+	 * as cred (no permission is needed: READ_ACL is everyone's): an
+	 * object without an access ACL has the one its mode bits make (three
+	 * entries), one without a default ACL an empty one (count 0; only
+	 * directories have default ACLs).  set_acl replaces one as cred, who
+	 * must own the object (or have CAP_FOWNER): -EPERM otherwise, as the
+	 * kernel rules.  An access ACL sets the mode's permission bits too
+	 * (an ACL the mode bits express keeps nothing else); an empty
+	 * default ACL removes it (-EACCES on anything but a directory when
+	 * it is not empty).  -EINVAL for an ACL that is not valid (above),
+	 * -ENOSPC or -E2BIG when the file system has no room for it.  A
+	 * change moves the object's change attribute and ctime. */
+	backend_get_acl_op *get_acl;
+	backend_set_acl_op *set_acl;
 
 	/* Holds (READ/WRITE) or drops (NONE) a lease on a regular file, so
 	 * that a process on the host that opens it in a conflicting way waits

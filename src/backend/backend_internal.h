@@ -70,6 +70,33 @@ static inline void backend_dir_notify_set(pthread_mutex_t *lock, backend_dir_cha
 int backend_xattr_list_emit(const char *list, size_t len, uint64_t cookie, backend_xattr_fn fn,
 			    void *ctx, bool *eof);
 
+/* POSIX ACLs in the kernel's "system.posix_acl_access" and
+ * "system.posix_acl_default" attribute format (posix_acl.c), which both
+ * file-backed back ends keep them in. */
+#define BACKEND_ACL_XATTR_ACCESS "system.posix_acl_access"
+#define BACKEND_ACL_XATTR_DEFAULT "system.posix_acl_default"
+
+static inline const char *backend_acl_xattr_name(enum backend_acl_kind kind)
+{
+	return kind == BACKEND_ACL_DEFAULT ? BACKEND_ACL_XATTR_DEFAULT : BACKEND_ACL_XATTR_ACCESS;
+}
+
+enum { BACKEND_ACL_XATTR_MAX = 4 + 8 * BACKEND_ACL_MAX_ENTRIES };
+
+/* 0 when acl is valid (backend.h), else -EINVAL. */
+int backend_acl_check(const struct backend_acl *acl);
+
+/* The three entries the permission bits of mode make. */
+void backend_acl_from_mode(uint32_t mode, struct backend_acl *out);
+
+/* Reads an attribute value (len bytes) into *out: 0, or -EINVAL for a
+ * value that is not a valid ACL in that format. */
+int backend_acl_from_xattr(const uint8_t *val, size_t len, struct backend_acl *out);
+
+/* Writes a valid acl as an attribute value into buf (room for
+ * BACKEND_ACL_XATTR_MAX bytes); its length. */
+size_t backend_acl_to_xattr(const struct backend_acl *acl, uint8_t *buf);
+
 /* An EXCLUSIVE create keeps its verifier in the new file's mtime and atime
  * seconds, as Linux nfsd does, so a retried create can recognise the file
  * after a restart without extra storage.  The top bit of each half is

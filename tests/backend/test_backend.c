@@ -865,6 +865,7 @@ static void test_ceph_own_write_no_wait(void **state)
 #include "backend_perm_tests.h"
 #include "backend_local_tests.h"
 #include "backend_xattr_tests.h"
+#include "backend_acl_tests.h"
 #include "backend_space_tests.h"
 
 #define COMMON_TESTS                                                                       \
@@ -883,7 +884,7 @@ static void test_ceph_own_write_no_wait(void **state)
 		cmocka_unit_test(test_escape), cmocka_unit_test(test_garbage_handles),     \
 		cmocka_unit_test(test_statfs), cmocka_unit_test(test_threads),             \
 		cmocka_unit_test(test_space), cmocka_unit_test(test_clone),                \
-		cmocka_unit_test(test_advise), XATTR_TESTS
+		cmocka_unit_test(test_advise), XATTR_TESTS, ACL_TESTS
 
 int main(void)
 {

@@ -39,6 +39,16 @@ static bool local_xattrs_supported(int root_fd)
 	return fgetxattr(root_fd, "user.ferry.probe", &b, sizeof(b)) >= 0 || errno != ENOTSUP;
 }
 
+/* Whether it keeps POSIX ACLs: a look-up of the root's access ACL finds
+ * none or one rather than "not supported" (a mount with noacl says so). */
+static bool local_acls_supported(int root_fd)
+{
+	char b;
+
+	return fgetxattr(root_fd, "system.posix_acl_access", &b, sizeof(b)) >= 0 ||
+	       errno != ENOTSUP;
+}
+
 static void local_export_free(struct local_export *ex)
 {
 	local_attrcache_stop(ex);
@@ -120,6 +130,7 @@ static int local_export_open(const char *path, const char *state_dir,
 	link_max = fpathconf(ex->root_fd, _PC_LINK_MAX);
 	ex->link_max = link_max > 0 && link_max < UINT32_MAX ? (uint32_t)link_max : 65000;
 	ex->xattrs = local_xattrs_supported(ex->root_fd);
+	ex->acls = local_acls_supported(ex->root_fd);
 	ex->journaled = local_fs_journaled(ex->root_fd, ex->dev);
 	local_attrcache_start(ex, LOCAL_ATTRCACHE_MAX);
 	(void)state_dir; /* handles are the kernel's: nothing to keep */
@@ -181,6 +192,8 @@ const struct backend_ops backend_local_ops = {
 	.setxattr = local_setxattr,
 	.listxattr = local_listxattr,
 	.removexattr = local_removexattr,
+	.get_acl = local_get_acl,
+	.set_acl = local_set_acl,
 	.lease = local_lease,
 	.lease_notify = local_lease_notify,
 	.dir_watch = local_dir_watch,

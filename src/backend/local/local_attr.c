@@ -228,6 +228,7 @@ int local_statfs(struct backend_export *bex, const struct backend_handle *h,
 		out->name_max = (uint32_t)sv.f_namemax;
 		out->link_max = ex->link_max;
 		out->xattrs = ex->xattrs;
+		out->acls = ex->acls;
 		/* FICLONERANGE wants the file system's block size. */
 		out->clone_blksize = (uint32_t)sv.f_bsize;
 		out->change_kind = BACKEND_CHANGE_CTIME; /* local_attr_fill */

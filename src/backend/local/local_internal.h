@@ -201,6 +201,7 @@ struct local_export {
 	uint64_t root_ino;
 	uint32_t link_max;
 	bool xattrs; /* the file system keeps "user." attributes */
+	bool acls;   /* and POSIX ACLs */
 	bool journaled; /* its metadata goes through a journal (local_sync.c) */
 	struct backend_handle root;
 	struct local_fd *root_ent;
@@ -523,6 +524,11 @@ backend_getxattr_op local_getxattr;
 backend_setxattr_op local_setxattr;
 backend_listxattr_op local_listxattr;
 backend_removexattr_op local_removexattr;
+
+/* ---- local_acl.c: POSIX ACLs ---- */
+
+backend_get_acl_op local_get_acl;
+backend_set_acl_op local_set_acl;
 /* ---- local_copy.c ---- */
 
 backend_copy_op local_copy;
