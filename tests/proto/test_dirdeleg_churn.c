@@ -224,8 +224,13 @@ static void churn(const char *label, const struct churn_setup *cs)
 	}
 	uint64_t elapsed = dl_now_ms() - start;
 
-	/* A holder still holding is told everything within a few windows. */
-	uint64_t end = dl_now_ms() + 10000;
+	/* A holder still holding is told everything within a few windows,
+	 * and a slow one in the time its answers take: a CB_NOTIFY carries
+	 * at most about 87 of these changes (4 KiB), so what is left when
+	 * the writer is done needs up to CHANGES / 40 of them, each answered
+	 * after answer_delay_ms (a loaded machine left 2,155 changes, more
+	 * than 10 s of a 200 ms holder's answers). */
+	uint64_t end = dl_now_ms() + 10000 + (uint64_t)cs->answer_delay_ms * (CHANGES / 40);
 	for (unsigned i = 0; i < nh; i++) {
 		for (;;) {
 			return_recalled(h, nh, &dir);
