@@ -927,6 +927,9 @@ static int export_open_one(struct exports *exps, const struct config_export *ce,
 		export_free(ex);
 		return rc;
 	}
+	struct backend_fsstat fs;
+	ex->acls = ex->ops->get_acl && ex->ops->set_acl &&
+		   ex->ops->statfs(ex->bex, &ex->root, &fs) == 0 && fs.acls;
 	*out = ex;
 	return 0;
 }

@@ -132,6 +132,9 @@ struct export {
 	_Atomic(struct export_client_list *) clients;
 	const struct backend_ops *ops;
 	struct backend_export *bex;
+	/* The back end and the file system keep POSIX ACLs (the NFSv4 acl
+	 * attribute, NFSACL): read at start-up. */
+	bool acls;
 	struct backend_handle root;
 	struct backend_attr root_attr; /* at start-up: fileid of the root */
 	struct pseudo_node *mount_point;

@@ -49,6 +49,13 @@ struct nfs4_opaque {
 	uint32_t len;
 };
 
+/* nfsace4 (RFC 8881 6.2.1): in ACLs (xdr/nfs4_fattr.h) and in a
+ * delegation's permissions; who points into the bytes it was read from. */
+struct nfs4_ace {
+	uint32_t type, flag, access_mask;
+	struct nfs4_opaque who;
+};
+
 static inline struct nfs4_opaque nfs4_opaque_str(const char *s)
 {
 	return (struct nfs4_opaque){(const uint8_t *)s, (uint32_t)strlen(s)};

@@ -71,7 +71,7 @@ static bool xdr_open_args(struct xdr_stream *x, struct nfs4_open_args *a)
 
 NFS4_CODEC_PAIR(open_args, struct nfs4_open_args)
 
-static bool xdr_ace(struct xdr_stream *x, struct nfs4_ace *a)
+bool xdr_ace(struct xdr_stream *x, struct nfs4_ace *a)
 {
 	return xdr_u32(x, &a->type) && xdr_u32(x, &a->flag) && xdr_u32(x, &a->access_mask) &&
 	       xdr_bounded_str(x, &a->who);

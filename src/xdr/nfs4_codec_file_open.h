@@ -46,12 +46,6 @@ struct nfs4_open_args {
 bool nfs4_enc_open_args(struct xdr_enc *e, const struct nfs4_open_args *v);
 bool nfs4_dec_open_args(struct xdr_dec *d, struct nfs4_open_args *v);
 
-/* nfsace4 */
-struct nfs4_ace {
-	uint32_t type, flag, access_mask;
-	struct nfs4_opaque who;
-};
-
 /* nfs_space_limit4 */
 struct nfs4_space_limit {
 	uint32_t limitby; /* limit_by4 */

@@ -105,6 +105,7 @@ static inline bool xdr_time(struct xdr_stream *x, struct timespec *ts)
 }
 
 bool xdr_change_info(struct xdr_stream *x, struct nfs4_change_info *ci);
+bool xdr_ace(struct xdr_stream *x, struct nfs4_ace *a);
 bool xdr_fattr_raw(struct xdr_stream *x, struct nfs4_fattr_raw *f);
 
 /* Pieces one file family describes and another uses. */

@@ -26,6 +26,45 @@ static bool xdr_open_arguments(struct xdr_stream *x, struct nfs4_open_arguments 
 	       xdr_bitmap(x, &oa->open_claim, &extra) && xdr_bitmap(x, &oa->create_mode, &extra);
 }
 
+XDR_ITEM(ace)
+
+/* The smallest ACE on the wire: three words and an empty who. */
+enum { ACE_WIRE_MIN = 16 };
+
+static bool xdr_acl(struct xdr_stream *x, struct nfs4_acl *acl)
+{
+	if (!xdr_u32(x, &acl->count))
+		return false;
+	if (xdr_is_enc(x))
+		return xdr_fixed_ref(x, acl->aces.len, &acl->aces.data);
+	if (acl->count > xdr_dec_remaining(x->d) / ACE_WIRE_MIN)
+		return false;
+	struct nfs4_ace scratch;
+	struct xdr_dec span;
+	if (!xdr_dec_span(x, acl->count, xdr_ace_item, &scratch, &span))
+		return false;
+	acl->aces = (struct nfs4_opaque){span.p, (uint32_t)(span.end - span.p)};
+	return true;
+}
+
+bool nfs4_acl_decode(struct xdr_dec *d, struct nfs4_acl *acl)
+{
+	struct xdr_stream x = XDR_DEC_STREAM(d);
+	return xdr_acl(&x, acl);
+}
+
+bool nfs4_acl_next(struct xdr_dec *d, struct nfs4_ace *out)
+{
+	struct xdr_stream x = XDR_DEC_STREAM(d);
+	return xdr_dec_remaining(d) > 0 && xdr_ace(&x, out);
+}
+
+bool nfs4_ace_encode(struct xdr_enc *e, const struct nfs4_ace *a)
+{
+	struct xdr_stream x = XDR_ENC_STREAM(e);
+	return xdr_ace(&x, (struct nfs4_ace *)a); /* encoding only reads it */
+}
+
 /* One attribute's value.  *known is false for an attribute without a field,
  * which neither direction can step over.  Inlined into the two loops below
  * so each gets a switch of its own direction (GETATTR and READDIR replies
@@ -48,6 +87,7 @@ XDR_HOT bool xdr_value(struct xdr_stream *x, unsigned bit, struct nfs4_attrs *a,
 	case FATTR4_UNIQUE_HANDLES: return xdr_bool(x, &a->unique_handles);
 	case FATTR4_LEASE_TIME: return xdr_u32(x, &a->lease_time);
 	case FATTR4_RDATTR_ERROR: return xdr_u32(x, &a->rdattr_error);
+	case FATTR4_ACL: return xdr_acl(x, &a->acl);
 	case FATTR4_ACLSUPPORT: return xdr_u32(x, &a->aclsupport);
 	case FATTR4_CANSETTIME: return xdr_bool(x, &a->cansettime);
 	case FATTR4_CASE_INSENSITIVE: return xdr_bool(x, &a->case_insensitive);
@@ -92,21 +132,22 @@ XDR_HOT bool xdr_value(struct xdr_stream *x, unsigned bit, struct nfs4_attrs *a,
 	case FATTR4_CLONE_BLKSIZE: return xdr_u32(x, &a->clone_blksize);
 	case FATTR4_SPACE_FREED: return xdr_u64(x, &a->space_freed);
 	case FATTR4_CHANGE_ATTR_TYPE: return xdr_u32(x, &a->change_attr_type);
+	case FATTR4_DACL: return xdr_u32(x, &a->dacl.flag) && xdr_acl(x, &a->dacl.acl);
 	default:
 		*known = false;
 		return false;
 	}
 }
 
-/* Bits 0..55, 74, 75, 77..79, 82 and 84..86: what the value switches above
- * handle. */
+/* Bits 0..55, 58, 74, 75, 77..79, 82 and 84..86: what the value switches
+ * above handle. */
 static const struct nfs4_bitmap known_attrs = {{
-	0xffffffffu & ~(1u << FATTR4_ACL | 1u << FATTR4_ARCHIVE | 1u << FATTR4_FS_LOCATIONS |
-			1u << FATTR4_HIDDEN),
-	~(1u << (FATTR4_MIMETYPE - 32) | 1u << (FATTR4_QUOTA_AVAIL_HARD - 32) |
+	0xffffffffu & ~(1u << FATTR4_ARCHIVE | 1u << FATTR4_FS_LOCATIONS | 1u << FATTR4_HIDDEN),
+	(~(1u << (FATTR4_MIMETYPE - 32) | 1u << (FATTR4_QUOTA_AVAIL_HARD - 32) |
 	  1u << (FATTR4_QUOTA_AVAIL_SOFT - 32) | 1u << (FATTR4_QUOTA_USED - 32) |
 	  1u << (FATTR4_SYSTEM - 32) | 1u << (FATTR4_TIME_BACKUP - 32)) &
-		((1u << (FATTR4_MOUNTED_ON_FILEID + 1 - 32)) - 1),
+			((1u << (FATTR4_MOUNTED_ON_FILEID + 1 - 32)) - 1)) |
+		1u << (FATTR4_DACL - 32),
 	1u << (FATTR4_SUPPATTR_EXCLCREAT - 64) | 1u << (FATTR4_TIME_DELEG_ACCESS - 64) |
 		1u << (FATTR4_TIME_DELEG_MODIFY - 64) | 1u << (FATTR4_OPEN_ARGUMENTS - 64) |
 		1u << (FATTR4_MODE_SET_MASKED - 64) | 1u << (FATTR4_CLONE_BLKSIZE - 64) |

@@ -24,6 +24,20 @@ struct nfs4_open_arguments {
 		create_mode;
 };
 
+/* An ACL (nfsace4<>) as its XDR bytes: count ACEs in aces, each checked
+ * when decoded (nfs4_acl_next then walks them), written as they are when
+ * encoded (nfs4_ace_encode makes them). */
+struct nfs4_acl {
+	uint32_t count;
+	struct nfs4_opaque aces;
+};
+
+/* nfsacl41 (dacl, sacl): ACL4_* flags and the ACL. */
+struct nfs4_acl41 {
+	uint32_t flag;
+	struct nfs4_acl acl;
+};
+
 struct nfs4_fsid {
 	uint64_t major, minor;
 };
@@ -41,6 +55,7 @@ struct nfs4_attrs {
 	bool unique_handles;
 	uint32_t lease_time;
 	uint32_t rdattr_error; /* nfsstat4 */
+	struct nfs4_acl acl;
 	uint32_t aclsupport;
 	bool cansettime, case_insensitive, case_preserving, chown_restricted;
 	struct nfs4_opaque filehandle;
@@ -71,7 +86,18 @@ struct nfs4_attrs {
 	uint32_t change_attr_type; /* change_attr_type4 */
 	struct nfs4_open_arguments open_arguments;
 	bool xattr_support; /* RFC 8276 */
+	struct nfs4_acl41 dacl; /* RFC 8881 5.7 */
 };
+
+/* Decodes an ACL (nfsace4<>), checking every ACE. */
+bool nfs4_acl_decode(struct xdr_dec *d, struct nfs4_acl *acl);
+
+/* The next ACE of a decoded ACL's bytes (d over acl.aces); false past the
+ * last. */
+bool nfs4_acl_next(struct xdr_dec *d, struct nfs4_ace *out);
+
+/* Appends one ACE's XDR bytes. */
+bool nfs4_ace_encode(struct xdr_enc *e, const struct nfs4_ace *a);
 
 /* True for the attributes struct nfs4_attrs has a field for. */
 bool nfs4_fattr_known(unsigned bit);

@@ -47,6 +47,12 @@ static inline void nfs4_bitmap_set(struct nfs4_bitmap *b, unsigned bit)
 		b->w[bit / 32] |= 1u << (bit % 32);
 }
 
+static inline void nfs4_bitmap_clear(struct nfs4_bitmap *b, unsigned bit)
+{
+	if (bit < 32 * NFS4_BITMAP_WORDS)
+		b->w[bit / 32] &= ~(1u << (bit % 32));
+}
+
 /* Decodes bitmap4.  Set bits in words past the ones Ferry knows are
  * reported through *extra (callers answer as for any unsupported attribute). */
 bool nfs4_decode_bitmap(struct xdr_dec *d, struct nfs4_bitmap *b, bool *extra);

@@ -573,6 +573,77 @@ uint32_t nfs4c_ping(struct nfs4c_sess *s)
 	return flags;
 }
 
+uint32_t nfs4c_find(struct nfs4c_sess *s, const char *path, uint8_t *fh, uint32_t *fhlen)
+{
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", path);
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin_seq(s, &m, 0, false);
+	nfs4c_putrootfh(&m);
+	unsigned n = 0;
+	for (char *save, *c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save), n++)
+		nfs4c_lookup(&m, c);
+	nfs4c_getfh(&m);
+	nfs4c_send(s->fd, s->cred, &m, &p);
+	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
+	uint32_t st = nfs4c_next(&p, OP_PUTROOTFH);
+	for (unsigned i = 0; i < n && st == NFS4_OK; i++)
+		st = nfs4c_next(&p, OP_LOOKUP);
+	if (st == NFS4_OK) {
+		assert_int_equal(nfs4c_next(&p, OP_GETFH), NFS4_OK);
+		struct nfs4_getfh_res g;
+		assert_true(nfs4_dec_getfh_res(&p.d, &g));
+		memcpy(fh, g.fh.data, g.fh.len);
+		*fhlen = g.fh.len;
+	}
+	nfs4c_done(&p);
+	return st;
+}
+
+uint32_t nfs4c_create(struct nfs4c_sess *s, uint8_t *fh, uint32_t *fhlen, const char *name,
+		      const struct nfs4_fattr_raw *attrs, struct nfs4_bitmap *attrset)
+{
+	struct nfs4_open_args a;
+	memset(&a, 0, sizeof(a));
+	a.share_access = OPEN4_SHARE_ACCESS_BOTH | OPEN4_SHARE_ACCESS_WANT_NO_DELEG;
+	a.owner.clientid = s->clientid;
+	a.owner.owner = nfs4_opaque_str("nfs4c-create");
+	a.opentype = OPEN4_CREATE;
+	a.how.mode = UNCHECKED4;
+	if (attrs)
+		a.how.attrs = *attrs;
+	a.claim.type = CLAIM_NULL;
+	a.claim.file = nfs4_opaque_str(name);
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin_seq(s, &m, 0, false);
+	nfs4c_putfh(&m, fh, *fhlen);
+	nfs4c_open_op(&m, &a);
+	nfs4c_getfh(&m);
+	struct nfs4_stateid cur = {.seqid = 1};
+	nfs4c_close_op(&m, 0, &cur);
+	nfs4c_send(s->fd, s->cred, &m, &p);
+	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
+	uint32_t st = nfs4c_next(&p, OP_PUTFH);
+	if (st == NFS4_OK)
+		st = nfs4c_next(&p, OP_OPEN);
+	if (st == NFS4_OK) {
+		struct nfs4_open_res r;
+		assert_true(nfs4_dec_open_res(&p.d, &r));
+		if (attrset)
+			*attrset = r.attrset;
+		assert_int_equal(nfs4c_next(&p, OP_GETFH), NFS4_OK);
+		struct nfs4_getfh_res g;
+		assert_true(nfs4_dec_getfh_res(&p.d, &g));
+		memcpy(fh, g.fh.data, g.fh.len);
+		*fhlen = g.fh.len;
+		assert_int_equal(nfs4c_next(&p, OP_CLOSE), NFS4_OK);
+	}
+	nfs4c_done(&p);
+	return st;
+}
+
 uint32_t nfs4c_bind_conn(int fd, const struct rpc_cred *cred, const uint8_t sid[16], uint32_t dir,
 			 uint32_t *got)
 {

@@ -286,6 +286,16 @@ unsigned nfs4c_list_dir_attrs(struct nfs4c_sess *s, const uint8_t *fh, uint32_t 
 			      void (*page)(void *arg, unsigned n), void *arg);
 /* A lone SEQUENCE on slot 0; returns sr_status_flags (asserts NFS4_OK). */
 uint32_t nfs4c_ping(struct nfs4c_sess *s);
+/* PUTROOTFH and a LOOKUP per component of path ("/rw/f"), slot 0: the
+ * first failing status, or NFS4_OK with the filehandle in fh (room for
+ * NFS4_FHSIZE) and *fhlen. */
+uint32_t nfs4c_find(struct nfs4c_sess *s, const char *path, uint8_t *fh, uint32_t *fhlen);
+/* OPEN (create, UNCHECKED4, with the attributes of attrs) of name in
+ * directory fh, and CLOSE, slot 0: OPEN's status (or PUTFH's); on NFS4_OK
+ * the new file's filehandle replaces fh and, when attrset is not NULL,
+ * what OPEN set is in it. */
+uint32_t nfs4c_create(struct nfs4c_sess *s, uint8_t *fh, uint32_t *fhlen, const char *name,
+		      const struct nfs4_fattr_raw *attrs, struct nfs4_bitmap *attrset);
 /* BIND_CONN_TO_SESSION of fd to session sid in direction dir (CDFC4_*);
  * returns its status and the direction granted in *got. */
 uint32_t nfs4c_bind_conn(int fd, const struct rpc_cred *cred, const uint8_t sid[16], uint32_t dir,

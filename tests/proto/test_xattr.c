@@ -108,68 +108,18 @@ static void send42(struct xc *x, struct nfs4c_call *m, struct nfs4c_reply *p)
  * current file: its filehandle in x->fh.  Returns LOOKUP's status. */
 static uint32_t xc_find(struct xc *x, const char *path)
 {
-	char buf[256];
-	snprintf(buf, sizeof(buf), "%s", path);
-	struct nfs4c_call m;
-	struct nfs4c_reply p;
-	begin42(x, &m);
-	nfs4c_putrootfh(&m);
-	unsigned n = 0;
-	for (char *save, *c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save), n++)
-		nfs4c_lookup(&m, c);
-	nfs4c_getfh(&m);
-	send42(x, &m, &p);
-	uint32_t st = nfs4c_next(&p, OP_PUTROOTFH);
-	for (unsigned i = 0; i < n && st == NFS4_OK; i++)
-		st = nfs4c_next(&p, OP_LOOKUP);
-	if (st == NFS4_OK) {
-		assert_int_equal(nfs4c_next(&p, OP_GETFH), NFS4_OK);
-		struct nfs4_getfh_res g;
-		assert_true(nfs4_dec_getfh_res(&p.d, &g));
-		memcpy(x->fh, g.fh.data, g.fh.len);
-		x->fhlen = g.fh.len;
-	}
-	nfs4c_done(&p);
-	return st;
+	return nfs4c_find(&x->s, path, x->fh, &x->fhlen);
 }
 
-/* Creates regular file name in directory path (OPEN, CLOSE) and makes it
+/* Creates regular file name (mode 0644) in directory path and makes it
  * current. */
 static void xc_create(struct xc *x, const char *path, const char *name)
 {
 	assert_int_equal(xc_find(x, path), NFS4_OK);
-	struct nfs4_open_args a;
-	memset(&a, 0, sizeof(a));
-	a.share_access = OPEN4_SHARE_ACCESS_BOTH | OPEN4_SHARE_ACCESS_WANT_NO_DELEG;
-	a.owner.clientid = x->s.clientid;
-	a.owner.owner = nfs4_opaque_str("xattr-owner");
-	a.opentype = OPEN4_CREATE;
-	a.how.mode = UNCHECKED4;
 	static const uint8_t mode[4] = {0, 0, 0x01, 0xa4}; /* 0644 */
-	nfs4_bitmap_set(&a.how.attrs.mask, FATTR4_MODE);
-	a.how.attrs.vals = (struct nfs4_opaque){mode, sizeof(mode)};
-	a.claim.type = CLAIM_NULL;
-	a.claim.file = nfs4_opaque_str(name);
-	struct nfs4c_call m;
-	struct nfs4c_reply p;
-	begin42(x, &m);
-	nfs4c_putfh(&m, x->fh, x->fhlen);
-	nfs4c_open_op(&m, &a);
-	nfs4c_getfh(&m);
-	struct nfs4_stateid cur = {.seqid = 1};
-	nfs4c_close_op(&m, 0, &cur);
-	send42(x, &m, &p);
-	assert_int_equal(nfs4c_next(&p, OP_PUTFH), NFS4_OK);
-	assert_int_equal(nfs4c_next(&p, OP_OPEN), NFS4_OK);
-	struct nfs4_open_res r;
-	assert_true(nfs4_dec_open_res(&p.d, &r));
-	assert_int_equal(nfs4c_next(&p, OP_GETFH), NFS4_OK);
-	struct nfs4_getfh_res g;
-	assert_true(nfs4_dec_getfh_res(&p.d, &g));
-	memcpy(x->fh, g.fh.data, g.fh.len);
-	x->fhlen = g.fh.len;
-	assert_int_equal(nfs4c_next(&p, OP_CLOSE), NFS4_OK);
-	nfs4c_done(&p);
+	struct nfs4_fattr_raw attrs = {.vals = {mode, sizeof(mode)}};
+	nfs4_bitmap_set(&attrs.mask, FATTR4_MODE);
+	assert_int_equal(nfs4c_create(&x->s, x->fh, &x->fhlen, name, &attrs, NULL), NFS4_OK);
 }
 
 /* One operation on the current file after SEQUENCE and PUTFH: the reply

@@ -19,7 +19,14 @@ static const unsigned all_known[] = {
 	FATTR4_TIME_DELTA, FATTR4_TIME_METADATA, FATTR4_TIME_MODIFY, FATTR4_TIME_MODIFY_SET,
 	FATTR4_MOUNTED_ON_FILEID, FATTR4_SUPPATTR_EXCLCREAT, FATTR4_TIME_DELEG_ACCESS,
 	FATTR4_TIME_DELEG_MODIFY, FATTR4_OPEN_ARGUMENTS, FATTR4_MODE_SET_MASKED, FATTR4_CLONE_BLKSIZE,
-	FATTR4_SPACE_FREED, FATTR4_CHANGE_ATTR_TYPE, FATTR4_XATTR_SUPPORT,
+	FATTR4_SPACE_FREED, FATTR4_CHANGE_ATTR_TYPE, FATTR4_XATTR_SUPPORT, FATTR4_ACL,
+	FATTR4_DACL,
+};
+
+/* Two ACEs' XDR bytes: ALLOW OWNER@ READ_DATA, DENY "7" (a group) WRITE_DATA. */
+static const uint8_t acl_bytes[] = {
+	0, 0, 0, 0, 0, 0, 0, 0,    0, 0, 0, 1, 0, 0, 0, 6, 'O', 'W', 'N', 'E', 'R', '@', 0, 0,
+	0, 0, 0, 1, 0, 0, 0, 0x40, 0, 0, 0, 2, 0, 0, 0, 1, '7', 0,   0,   0,
 };
 enum { NALL = sizeof(all_known) / sizeof(all_known[0]) };
 
@@ -58,6 +65,8 @@ static struct nfs4_attrs sample(void)
 	nfs4_bitmap_set(&a.open_arguments.open_claim, CLAIM_DELEG_CUR_FH);
 	nfs4_bitmap_set(&a.open_arguments.create_mode, EXCLUSIVE4_1);
 	a.xattr_support = true;
+	a.acl = (struct nfs4_acl){2, {acl_bytes, sizeof(acl_bytes)}};
+	a.dacl = (struct nfs4_acl41){ACL4_PROTECTED, a.acl};
 	for (unsigned i = 0; i < NALL; i++)
 		nfs4_attrs_set(&a, all_known[i]);
 	return a;
@@ -137,6 +146,11 @@ static void assert_attrs_eq(const struct nfs4_attrs *a, const struct nfs4_attrs 
 	assert_int_equal(a->clone_blksize, b->clone_blksize);
 	assert_int_equal(a->space_freed, b->space_freed);
 	assert_int_equal(a->change_attr_type, b->change_attr_type);
+	assert_int_equal(a->acl.count, b->acl.count);
+	assert_opaque_eq(a->acl.aces, b->acl.aces);
+	assert_int_equal(a->dacl.flag, b->dacl.flag);
+	assert_int_equal(a->dacl.acl.count, b->dacl.acl.count);
+	assert_opaque_eq(a->dacl.acl.aces, b->dacl.acl.aces);
 }
 
 static void test_known(void **state)
@@ -148,7 +162,7 @@ static void test_known(void **state)
 	assert_int_equal(n, NALL);
 	for (unsigned i = 0; i < NALL; i++)
 		assert_true(nfs4_fattr_known(all_known[i]));
-	assert_false(nfs4_fattr_known(FATTR4_ACL));
+	assert_false(nfs4_fattr_known(FATTR4_ARCHIVE));
 	assert_false(nfs4_fattr_known(FATTR4_FS_LOCATIONS));
 }
 
@@ -205,16 +219,16 @@ static void test_unknown_and_absent(void **state)
 	struct nfs4_attrs a = sample(), b;
 	struct nfs4_bitmap m = {{0}};
 	nfs4_bitmap_set(&m, FATTR4_SIZE);
-	nfs4_bitmap_set(&m, FATTR4_ACL);
+	nfs4_bitmap_set(&m, FATTR4_ARCHIVE);
 	const uint8_t vals[] = {0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0};
 	uint32_t bad = 0;
 	assert_false(nfs4_fattr_decode_values(&m, (struct nfs4_opaque){vals, sizeof(vals)}, &b,
 					      &bad));
-	assert_int_equal(bad, FATTR4_ACL);
+	assert_int_equal(bad, FATTR4_ARCHIVE);
 
 	struct xdr_enc e;
 	codec_enc_start(&e);
-	assert_false(nfs4_fattr_encode_values(&a, &m, &e)); /* ACL is unknown */
+	assert_false(nfs4_fattr_encode_values(&a, &m, &e)); /* archive is unknown */
 	xdr_enc_release(&e);
 	struct nfs4_attrs none = {0};
 	struct nfs4_bitmap size_only = {{1u << FATTR4_SIZE}};
@@ -253,6 +267,56 @@ static void test_limits(void **state)
 	const uint8_t st[] = {0, 0, 0, 2};
 	assert_false(nfs4_fattr_decode_values(&m, (struct nfs4_opaque){st, sizeof(st)}, &b, &bad));
 	assert_int_equal(bad, UINT32_MAX);
+}
+
+/* An ACL's ACEs are walked as decoded; a count its bytes cannot hold, a
+ * who past the limit and a short ACE are refused. */
+static void test_acl(void **state)
+{
+	(void)state;
+	struct nfs4_bitmap m = {{0}};
+	nfs4_bitmap_set(&m, FATTR4_ACL);
+	struct nfs4_attrs a = sample(), b;
+	struct xdr_enc e;
+	codec_enc_start(&e);
+	assert_true(nfs4_fattr_encode_values(&a, &m, &e));
+	uint32_t bad;
+	assert_true(nfs4_fattr_decode_values(
+		&m, (struct nfs4_opaque){e.buf->data, (uint32_t)xdr_enc_len(&e)}, &b, &bad));
+	struct xdr_dec d;
+	xdr_dec_init(&d, b.acl.aces.data, b.acl.aces.len);
+	struct nfs4_ace ace;
+	assert_true(nfs4_acl_next(&d, &ace));
+	assert_int_equal(ace.type, ACE4_ACCESS_ALLOWED_ACE_TYPE);
+	assert_int_equal(ace.access_mask, ACE4_READ_DATA);
+	assert_opaque_eq(ace.who, nfs4_opaque_str("OWNER@"));
+	assert_true(nfs4_acl_next(&d, &ace));
+	assert_int_equal(ace.type, ACE4_ACCESS_DENIED_ACE_TYPE);
+	assert_int_equal(ace.flag, ACE4_IDENTIFIER_GROUP);
+	assert_opaque_eq(ace.who, nfs4_opaque_str("7"));
+	assert_false(nfs4_acl_next(&d, &ace));
+	xdr_enc_release(&e);
+
+	/* A count of three with two ACEs' bytes; a huge count. */
+	uint8_t buf[4 + sizeof(acl_bytes)];
+	memcpy(buf + 4, acl_bytes, sizeof(acl_bytes));
+	memcpy(buf, (const uint8_t[]){0, 0, 0, 3}, 4);
+	assert_false(nfs4_fattr_decode_values(&m, (struct nfs4_opaque){buf, sizeof(buf)}, &b, &bad));
+	assert_int_equal(bad, UINT32_MAX);
+	memcpy(buf, (const uint8_t[]){0xff, 0xff, 0xff, 0xff}, 4);
+	assert_false(nfs4_fattr_decode_values(&m, (struct nfs4_opaque){buf, sizeof(buf)}, &b, &bad));
+	/* One ACE, cut inside its who. */
+	memcpy(buf, (const uint8_t[]){0, 0, 0, 1}, 4);
+	assert_false(nfs4_fattr_decode_values(&m, (struct nfs4_opaque){buf, 4 + 20}, &b, &bad));
+	assert_true(nfs4_fattr_decode_values(&m, (struct nfs4_opaque){buf, 4 + 24}, &b, &bad));
+	assert_int_equal(b.acl.count, 1);
+	/* A who over the limit. */
+	struct nfs4_ace big = {0, 0, 0, codec_bytes(NFS4_OPAQUE_LIMIT + 1, 'w')};
+	codec_enc_start(&e);
+	assert_true(xdr_encode_u32(&e, 1) && nfs4_ace_encode(&e, &big));
+	assert_false(nfs4_fattr_decode_values(
+		&m, (struct nfs4_opaque){e.buf->data, (uint32_t)xdr_enc_len(&e)}, &b, &bad));
+	xdr_enc_release(&e);
 }
 
 /* The whole fattr4: only what was asked for and is present goes out. */
@@ -296,6 +360,7 @@ int main(void)
 		CODEC_TEST(test_each_value),
 		CODEC_TEST(test_unknown_and_absent),
 		CODEC_TEST(test_limits),
+		CODEC_TEST(test_acl),
 		CODEC_TEST(test_encode_fattr),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

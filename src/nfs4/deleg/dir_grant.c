@@ -50,6 +50,10 @@ static void dir_delegation_ask(struct nfs4_compound *c,
 	 * kinds granted. */
 	struct nfs4_bitmap sup, child, dir;
 	nfs4_fattr_supported(c, &sup);
+	/* Notifications are encoded outside any request, and an ACL is read
+	 * as a request's caller: not one of them. */
+	nfs4_bitmap_clear(&sup, FATTR4_ACL);
+	nfs4_bitmap_clear(&sup, FATTR4_DACL);
 	memset(&child, 0, sizeof(child));
 	memset(&dir, 0, sizeof(dir));
 	for (unsigned w = 0; w < NFS4_BITMAP_WORDS; w++) {

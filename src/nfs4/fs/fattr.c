@@ -1,4 +1,5 @@
 #include "nfs4/fs/fattr.h"
+#include "nfs4/fs/acl.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -74,15 +75,22 @@ static void fattr_supported_init(void)
 		fattr_supported_build(m, &fattr_supported_by_minor[m]);
 }
 
-static void supported_in(uint32_t minor, struct nfs4_bitmap *out)
+/* The set for an object of fh: acl (and dacl from 4.1) where its export
+ * keeps ACLs (nfs4_acl_supported). */
+static void supported_in(uint32_t minor, const struct fh *fh, struct nfs4_bitmap *out)
 {
 	pthread_once(&fattr_supported_once, fattr_supported_init);
 	*out = fattr_supported_by_minor[minor < FATTR_MINORS ? minor : FATTR_MINORS - 1];
+	if (nfs4_acl_supported(fh)) {
+		nfs4_bitmap_set(out, FATTR4_ACL);
+		if (minor >= 1)
+			nfs4_bitmap_set(out, FATTR4_DACL);
+	}
 }
 
 void nfs4_fattr_supported(const struct nfs4_compound *c, struct nfs4_bitmap *out)
 {
-	supported_in(c->minor, out);
+	supported_in(c->minor, &c->cfh, out);
 }
 
 /* What OPEN accepts (ops/open.c): every access and deny value, the
@@ -153,7 +161,7 @@ enum nfsstat4 nfs4_fh_getattr(struct nfs4_compound *c, const struct fh *fh,
 /* Owners go out as numeric strings, which the Linux client expects with
  * id mapping off (its default for AUTH_SYS) and maps through idmapd
  * otherwise. */
-static struct nfs4_opaque id_string(char s[16], uint32_t id)
+struct nfs4_opaque nfs4_owner_string(char s[16], uint32_t id)
 {
 	/* By hand: snprintf was 1.4% of ferryd's CPU under GETATTR. */
 	char tmp[10];
@@ -169,8 +177,8 @@ static struct nfs4_opaque id_string(char s[16], uint32_t id)
 
 /* Accepts "1234", "1234@domain" and "name@domain" (our domain, looked up in
  * the host's user or group database). */
-static enum nfsstat4 decode_owner(struct nfs4_compound *c, const uint8_t *s, uint32_t len,
-				  bool group, uint32_t *id)
+enum nfsstat4 nfs4_owner_decode(const struct nfs4_server *srv, const uint8_t *s, uint32_t len,
+				bool group, uint32_t *id)
 {
 	char buf[256];
 	if (len == 0)
@@ -185,7 +193,7 @@ static enum nfsstat4 decode_owner(struct nfs4_compound *c, const uint8_t *s, uin
 	buf[len] = '\0';
 	char *at = strchr(buf, '@');
 	if (at) {
-		if (strcasecmp(at + 1, c->srv->owner_domain) != 0)
+		if (strcasecmp(at + 1, srv->owner_domain) != 0)
 			return NFS4ERR_BADOWNER;
 		*at = '\0';
 	}
@@ -269,7 +277,7 @@ static void fill_one(const struct nfs4_server *srv, uint32_t minor, const struct
 		     struct nfs4_attrs *out, struct fattr_scratch *scratch)
 {
 	switch (bit) {
-	case FATTR4_SUPPORTED_ATTRS: supported_in(minor, &out->supported_attrs); break;
+	case FATTR4_SUPPORTED_ATTRS: supported_in(minor, fh, &out->supported_attrs); break;
 	case FATTR4_TYPE: out->type = ftype_to_nfs(a->type); break;
 	case FATTR4_FH_EXPIRE_TYPE: out->fh_expire_type = FH4_PERSISTENT; break;
 	case FATTR4_CHANGE: out->change = a->change; break;
@@ -287,7 +295,11 @@ static void fill_one(const struct nfs4_server *srv, uint32_t minor, const struct
 	case FATTR4_FSID: out->fsid = fh_fsid(fh); break;
 	case FATTR4_LEASE_TIME: out->lease_time = srv->lease_time_s; break;
 	case FATTR4_RDATTR_ERROR: out->rdattr_error = NFS4_OK; break;
-	case FATTR4_ACLSUPPORT: out->aclsupport = ACL4_SUPPORT_NONE; break;
+	case FATTR4_ACLSUPPORT:
+		out->aclsupport = nfs4_acl_supported(fh)
+					  ? ACL4_SUPPORT_ALLOW_ACL | ACL4_SUPPORT_DENY_ACL
+					  : ACL4_SUPPORT_NONE;
+		break;
 	case FATTR4_FILEHANDLE: out->filehandle = (struct nfs4_opaque){fh->wire, fh->wire_len}; break;
 	case FATTR4_FILEID: out->fileid = a->fileid; break;
 	case FATTR4_FILES_AVAIL: out->files_avail = fs->files_avail; break;
@@ -300,8 +312,8 @@ static void fill_one(const struct nfs4_server *srv, uint32_t minor, const struct
 	case FATTR4_MAXWRITE: out->maxwrite = NFS4_MAX_IO; break;
 	case FATTR4_MODE: out->mode = a->mode & 07777; break;
 	case FATTR4_NUMLINKS: out->numlinks = a->nlink; break;
-	case FATTR4_OWNER: out->owner = id_string(scratch->owner, a->uid); break;
-	case FATTR4_OWNER_GROUP: out->owner_group = id_string(scratch->group, a->gid); break;
+	case FATTR4_OWNER: out->owner = nfs4_owner_string(scratch->owner, a->uid); break;
+	case FATTR4_OWNER_GROUP: out->owner_group = nfs4_owner_string(scratch->group, a->gid); break;
 	case FATTR4_RAWDEV:
 		out->rawdev_major = a->rdev_major;
 		out->rawdev_minor = a->rdev_minor;
@@ -355,19 +367,33 @@ static bool needs_fsstat(const struct nfs4_bitmap *b)
 	return false;
 }
 
+static enum nfsstat4 fattr_encode(const struct nfs4_server *srv, uint32_t minor,
+				  const struct backend_cred *cred, const struct fh *fh,
+				  const struct backend_attr *attr, const struct nfs4_bitmap *want,
+				  struct xdr_enc *e);
+
 enum nfsstat4 nfs4_fattr_encode(struct nfs4_compound *c, const struct fh *fh,
 				const struct backend_attr *attr, const struct nfs4_bitmap *want,
 				struct xdr_enc *e)
 {
-	return nfs4_fattr_encode_as(c->srv, c->minor, fh, attr, want, e);
+	return fattr_encode(c->srv, c->minor, &c->cred, fh, attr, want, e);
 }
 
 enum nfsstat4 nfs4_fattr_encode_as(const struct nfs4_server *srv, uint32_t minor,
 				   const struct fh *fh, const struct backend_attr *attr,
 				   const struct nfs4_bitmap *want, struct xdr_enc *e)
 {
+	return fattr_encode(srv, minor, NULL, fh, attr, want, e);
+}
+
+/* cred NULL: outside a request, the ACL is not read (it is left out). */
+static enum nfsstat4 fattr_encode(const struct nfs4_server *srv, uint32_t minor,
+				  const struct backend_cred *cred, const struct fh *fh,
+				  const struct backend_attr *attr, const struct nfs4_bitmap *want,
+				  struct xdr_enc *e)
+{
 	struct nfs4_bitmap sup, ret;
-	supported_in(minor, &sup);
+	supported_in(minor, fh, &sup);
 	for (int i = 0; i < NFS4_BITMAP_WORDS; i++)
 		ret.w[i] = want->w[i] & sup.w[i];
 	/* Write-only attributes are never returned. */
@@ -393,12 +419,33 @@ enum nfsstat4 nfs4_fattr_encode_as(const struct nfs4_server *srv, uint32_t minor
 	 * reads no others. */
 	struct nfs4_attrs vals;
 	struct fattr_scratch scratch;
+	struct xdr_enc acl_buf = {0};
+	bool acl = nfs4_bitmap_isset(&ret, FATTR4_ACL) || nfs4_bitmap_isset(&ret, FATTR4_DACL);
+	if (acl) {
+		bool none = !cred;
+		enum nfsstat4 st =
+			none ? NFS4_OK
+			     : nfs4_acl_read(srv, cred, fh, attr->type, &acl_buf, &vals.acl, &none);
+		if (st != NFS4_OK)
+			return st;
+		if (none) {
+			/* The file system keeps none for this object after
+			 * all (a symbolic link): not returned, as knfsd does. */
+			nfs4_bitmap_clear(&ret, FATTR4_ACL);
+			nfs4_bitmap_clear(&ret, FATTR4_DACL);
+			acl = false;
+		}
+		vals.dacl = (struct nfs4_acl41){0, vals.acl};
+	}
 	vals.present = ret;
 	for (unsigned w = 0; w < NFS4_BITMAP_WORDS; w++)
 		for (uint32_t bits = ret.w[w]; bits; bits &= bits - 1)
 			fill_one(srv, minor, fh, attr, &fs, w * 32 + (unsigned)__builtin_ctz(bits),
 				 &vals, &scratch);
-	return nfs4_fattr_encode_attrs(&vals, &ret, e) ? NFS4_OK : NFS4ERR_RESOURCE;
+	bool ok = nfs4_fattr_encode_attrs(&vals, &ret, e);
+	if (acl)
+		xdr_enc_release(&acl_buf);
+	return ok ? NFS4_OK : NFS4ERR_RESOURCE;
 }
 
 /* --- decoding ----------------------------------------------------------- */
@@ -408,15 +455,23 @@ static bool attr_is_settable(unsigned bit)
 	return bit == FATTR4_SIZE || bit == FATTR4_MODE || bit == FATTR4_OWNER ||
 	       bit == FATTR4_OWNER_GROUP || bit == FATTR4_TIME_ACCESS_SET ||
 	       bit == FATTR4_TIME_MODIFY_SET || bit == FATTR4_TIME_DELEG_ACCESS ||
-	       bit == FATTR4_TIME_DELEG_MODIFY || bit == FATTR4_MODE_SET_MASKED;
+	       bit == FATTR4_TIME_DELEG_MODIFY || bit == FATTR4_MODE_SET_MASKED ||
+	       bit == FATTR4_ACL || bit == FATTR4_DACL;
+}
+
+/* Settable only where supported: mode_set_masked from minor version 2,
+ * acl and dacl on exports that keep ACLs. */
+static bool attr_settable_where_supported(unsigned bit)
+{
+	return bit == FATTR4_MODE_SET_MASKED || bit == FATTR4_ACL || bit == FATTR4_DACL;
 }
 
 /* Attributes the protocol lets a client set but Ferry does not support. */
 static bool attr_is_settable_unsupported(unsigned bit)
 {
-	return bit == FATTR4_ACL || bit == FATTR4_ARCHIVE || bit == FATTR4_HIDDEN ||
-	       bit == FATTR4_MIMETYPE || bit == FATTR4_SYSTEM || bit == FATTR4_TIME_BACKUP ||
-	       bit == FATTR4_TIME_CREATE;
+	return bit == FATTR4_ACL || bit == FATTR4_DACL || bit == FATTR4_ARCHIVE ||
+	       bit == FATTR4_HIDDEN || bit == FATTR4_MIMETYPE || bit == FATTR4_SYSTEM ||
+	       bit == FATTR4_TIME_BACKUP || bit == FATTR4_TIME_CREATE;
 }
 
 static enum nfsstat4 decode_settime(struct xdr_dec *d, uint32_t set_flag, uint32_t now_flag,
@@ -454,14 +509,17 @@ enum nfsstat4 nfs4_fattr_decode_set(struct nfs4_compound *c, const struct nfs4_f
 	for (unsigned bit = 0; bit < 32 * NFS4_BITMAP_WORDS; bit++) {
 		if (!nfs4_bitmap_isset(&out->mask, bit))
 			continue;
-		/* mode_set_masked is offered from minor version 2 on. */
 		if (attr_is_settable(bit) &&
-		    (bit != FATTR4_MODE_SET_MASKED || nfs4_bitmap_isset(&sup, bit)))
+		    (!attr_settable_where_supported(bit) || nfs4_bitmap_isset(&sup, bit)))
 			continue;
 		if (attr_is_settable_unsupported(bit) || !nfs4_bitmap_isset(&sup, bit))
 			return NFS4ERR_ATTRNOTSUPP;
 		return NFS4ERR_INVAL; /* a read-only attribute */
 	}
+	/* One ACL at a time: acl and dacl together are refused (RFC 8881
+	 * 6.4.1.3). */
+	if (nfs4_bitmap_isset(&out->mask, FATTR4_ACL) && nfs4_bitmap_isset(&out->mask, FATTR4_DACL))
+		return NFS4ERR_ATTRNOTSUPP;
 	struct xdr_dec v;
 	xdr_dec_init(&v, vals, vlen);
 	struct backend_setattr *sa = &out->sa;
@@ -513,10 +571,10 @@ enum nfsstat4 nfs4_fattr_decode_set(struct nfs4_compound *c, const struct nfs4_f
 			if (!xdr_decode_opaque(&v, UINT32_MAX, &s, &slen))
 				return NFS4ERR_BADXDR;
 			if (bit == FATTR4_OWNER) {
-				st = decode_owner(c, s, slen, false, &sa->uid);
+				st = nfs4_owner_decode(c->srv, s, slen, false, &sa->uid);
 				sa->mask |= BACKEND_SET_UID;
 			} else {
-				st = decode_owner(c, s, slen, true, &sa->gid);
+				st = nfs4_owner_decode(c->srv, s, slen, true, &sa->gid);
 				sa->mask |= BACKEND_SET_GID;
 			}
 			break;
@@ -524,6 +582,22 @@ enum nfsstat4 nfs4_fattr_decode_set(struct nfs4_compound *c, const struct nfs4_f
 			st = decode_settime(&v, BACKEND_SET_ATIME, BACKEND_SET_ATIME_NOW, &sa->atime,
 					    &sa->mask);
 			break;
+		case FATTR4_ACL:
+			if (!nfs4_acl_decode(&v, &out->acl))
+				return NFS4ERR_BADXDR;
+			out->has_acl = true;
+			break;
+		case FATTR4_DACL: {
+			/* The ACL's flags (automatic inheritance) have no
+			 * POSIX counterpart to keep them in. */
+			uint32_t flag;
+			if (!xdr_decode_u32(&v, &flag) || !nfs4_acl_decode(&v, &out->acl))
+				return NFS4ERR_BADXDR;
+			if (flag != 0)
+				return NFS4ERR_ATTRNOTSUPP;
+			out->has_acl = true;
+			break;
+		}
 		case FATTR4_TIME_MODIFY_SET:
 			st = decode_settime(&v, BACKEND_SET_MTIME, BACKEND_SET_MTIME_NOW, &sa->mtime,
 					    &sa->mask);

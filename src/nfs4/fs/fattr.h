@@ -6,6 +6,7 @@
 #include "backend/backend.h"
 #include "nfs4/engine/compound.h"
 #include "xdr/nfs4_codec.h"
+#include "xdr/nfs4_fattr.h"
 
 enum { NFS4_MAX_IO = 1024 * 1024 }; /* maxread / maxwrite */
 
@@ -33,7 +34,21 @@ struct nfs4_sattr {
 	/* time_deleg_access or time_deleg_modify given (RFC 9754): allowed
 	 * only with the caller's ATTRS_DELEG delegation stateid. */
 	bool deleg_times;
+	/* acl or dacl given: its ACEs, in the request's bytes (nfs4/fs/acl.h
+	 * maps them once the object's type is known). */
+	bool has_acl;
+	struct nfs4_acl acl;
 };
+
+/* An owner or group string (FATTR4_OWNER, an ACE's who) to its id:
+ * "1234", "1234@domain" or "name@domain" of srv's domain, looked up in the
+ * host's user or group database.  NFS4ERR_INVAL for an empty one,
+ * NFS4ERR_BADOWNER for one that maps to nobody. */
+enum nfsstat4 nfs4_owner_decode(const struct nfs4_server *srv, const uint8_t *s, uint32_t len,
+				bool group, uint32_t *id);
+
+/* An id as the owner string Ferry sends (its decimal digits, in s). */
+struct nfs4_opaque nfs4_owner_string(char s[16], uint32_t id);
 
 /* Interprets a decoded fattr4 to set (mask_extra: bits past the words Ferry
  * knows).  NFS4ERR_ATTRNOTSUPP for an attribute Ferry does not support,

@@ -3,6 +3,7 @@
 
 #include "nfs4/deleg/deleg.h"
 #include "nfs4/deleg/dirdeleg.h"
+#include "nfs4/fs/acl.h"
 #include "nfs4/fs/fattr.h"
 #include "nfs4/ops/ops.h"
 #include "nfs4/server.h"
@@ -90,25 +91,40 @@ enum nfsstat4 nfs4_op_setattr(struct nfs4_compound *c, void *args, struct xdr_en
 			st = state_deleg_check_times(c->srv->state, c->clientid, &sid, &key);
 		}
 	}
-	/* Any other change (mode, owner, times) recalls other clients'
+	/* The ACL is mapped before anything changes, so one that cannot be
+	 * set leaves the mode and the rest as they were. */
+	struct nfs4_acl_posix acl = {0};
+	if (st == NFS4_OK && sattr.has_acl)
+		st = nfs4_acl_map(c->srv, &sattr.acl, attr.type, &acl);
+	bool changes = sattr.sa.mask || sattr.has_acl;
+	/* Any other change (mode, owner, times, ACL) recalls other clients'
 	 * delegations: they may cache what it changes. */
-	if (st == NFS4_OK && (sattr.sa.mask & ~BACKEND_SET_SIZE))
+	if (st == NFS4_OK && ((sattr.sa.mask & ~BACKEND_SET_SIZE) || sattr.has_acl))
 		st = nfs4_deleg_break_setattr(c, &sid);
 	/* A directory's own attributes: its delegations' holders cache
 	 * them. */
-	if (st == NFS4_OK && sattr.sa.mask && attr.type == BACKEND_DIR)
+	if (st == NFS4_OK && changes && attr.type == BACKEND_DIR)
 		st = nfs4_dirdeleg_break(c, &c->cfh, 1u << NOTIFY4_CHANGE_DIR_ATTRS);
+	struct export *ex = c->cfh.export;
 	if (st == NFS4_OK && sattr.sa.mask) {
-		struct export *ex = c->cfh.export;
 		int rc = ex->ops->setattr(ex->bex, &c->cred, &c->cfh.bh, &sattr.sa, &attr);
 		st = nfs4_errno_to_status(rc);
 		if (rc == 0)
 			nfs4_durable_note(c, ex, &c->cfh.bh, BACKEND_SYNC_ATTRS);
 	}
+	/* The mode first, then the ACL, which prevails (RFC 8881 6.4.1.3). */
+	if (st == NFS4_OK && sattr.has_acl) {
+		st = nfs4_acl_apply(&c->cred, ex, &c->cfh.bh, attr.type, &acl);
+		if (st == NFS4_OK) {
+			nfs4_durable_note(c, ex, &c->cfh.bh, BACKEND_SYNC_ATTRS);
+			st = nfs4_fh_getattr(c, &c->cfh, &attr); /* its new mode */
+		}
+	}
+	nfs4_acl_posix_free(&acl);
 	if (st == NFS4_OK)
 		r.attrsset = sattr.mask;
 	nfs4_enc_setattr_res(res, &r);
-	if (st == NFS4_OK && sattr.sa.mask) {
+	if (st == NFS4_OK && changes) {
 		if (attr.type == BACKEND_DIR)
 			nfs4_dirdeleg_dir_attrs(NFS4_DIR_BY(c), &c->cfh);
 		nfs4_dirdeleg_child_attrs(NFS4_DIR_BY(c), &c->cfh, &attr);

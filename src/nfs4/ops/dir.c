@@ -5,6 +5,7 @@
 
 #include "nfs4/deleg/deleg.h"
 #include "nfs4/deleg/dirdeleg.h"
+#include "nfs4/fs/acl.h"
 #include "nfs4/fs/fattr.h"
 #include "nfs4/ops/ops.h"
 #include "nfs4/server.h"
@@ -189,12 +190,61 @@ static uint64_t dir_change(struct nfs4_compound *c, const struct fh *fh)
 	return nfs4_fh_getattr(c, fh, &a) == NFS4_OK ? a.change : 0;
 }
 
+/* CREATE's object, made, with its ACL when one was asked; the current
+ * filehandle becomes it. */
+static enum nfsstat4 create_object(struct nfs4_compound *c, const struct nfs4_create_args *a,
+				   const char *name, enum backend_ftype btype,
+				   const struct backend_attr *dattr, struct nfs4_sattr *sattr,
+				   const struct nfs4_acl_posix *acl, struct xdr_enc *res)
+{
+	uint32_t major = a->devdata.major, minor = a->devdata.minor;
+	const uint8_t *link = a->linkdata.data;
+	uint32_t linklen = a->linkdata.len;
+	struct export *ex = c->cfh.export;
+	struct backend_handle bh;
+	struct backend_attr attr;
+	int rc;
+	if (btype == BACKEND_LNK) {
+		if (linklen == 0 || linklen > BACKEND_PATH_MAX - 1)
+			return linklen ? NFS4ERR_NAMETOOLONG : NFS4ERR_INVAL;
+		char target[BACKEND_PATH_MAX];
+		memcpy(target, link, linklen);
+		target[linklen] = '\0';
+		if (memchr(link, '\0', linklen))
+			return NFS4ERR_INVAL;
+		rc = ex->ops->symlink(ex->bex, &c->cred, &c->cfh.bh, name, target, &sattr->sa, &bh,
+				      &attr);
+	} else {
+		rc = ex->ops->mknod(ex->bex, &c->cred, &c->cfh.bh, name, btype, major, minor,
+				    &sattr->sa, &bh, &attr);
+	}
+	if (rc)
+		return nfs4_errno_to_status(rc);
+	nfs4_durable_note(c, ex, &c->cfh.bh, BACKEND_SYNC_ENTRIES);
+	nfs4_durable_note(c, ex, &bh, BACKEND_SYNC_NEW);
+	/* The object stands whatever happens to its ACL: one the file system
+	 * would not take (a symbolic link's) is left out of attrset. */
+	if (sattr->has_acl && (nfs4_acl_apply(&c->cred, ex, &bh, btype, acl) != NFS4_OK ||
+			       ex->ops->getattr(ex->bex, &bh, &attr) != 0)) {
+		nfs4_bitmap_clear(&sattr->mask, FATTR4_ACL);
+		nfs4_bitmap_clear(&sattr->mask, FATTR4_DACL);
+	}
+	struct nfs4_create_res r = {
+		.cinfo = nfs4_dir_change_info(dattr->change, dir_change(c, &c->cfh)),
+		.attrset = sattr->mask,
+	};
+	nfs4_enc_create_res(res, &r);
+	nfs4_dirdeleg_added(NFS4_DIR_BY(c), &c->cfh, name, &bh, &attr);
+	struct fh fh;
+	fh_from_object(&c->srv->exports, ex, &bh, &fh);
+	nfs4_compound_set_cfh(c, &fh);
+	return NFS4_OK;
+}
+
 enum nfsstat4 nfs4_op_create(struct nfs4_compound *c, void *args, struct xdr_enc *res)
 {
 	const struct nfs4_create_args *a = args;
-	uint32_t type = a->type, major = a->devdata.major, minor = a->devdata.minor;
-	const uint8_t *link = a->linkdata.data;
-	uint32_t linklen = a->linkdata.len;
+	uint32_t type = a->type;
 	char name[BACKEND_NAME_MAX + 1];
 	enum nfsstat4 name_st = nfs4_name_from_wire(a->name, name);
 	struct nfs4_sattr sattr;
@@ -211,45 +261,24 @@ enum nfsstat4 nfs4_op_create(struct nfs4_compound *c, void *args, struct xdr_enc
 		return NFS4ERR_BADXDR;
 	if (name_st != NFS4_OK)
 		return name_st;
-	if ((st = nfs4_dirdeleg_break(c, &c->cfh, 1u << NOTIFY4_ADD_ENTRY)) != NFS4_OK)
-		return st;
-
-	struct export *ex = c->cfh.export;
-	struct backend_handle bh;
-	struct backend_attr attr;
-	int rc;
-	if (type == NF4LNK) {
-		if (linklen == 0 || linklen > BACKEND_PATH_MAX - 1)
-			return linklen ? NFS4ERR_NAMETOOLONG : NFS4ERR_INVAL;
-		char target[BACKEND_PATH_MAX];
-		memcpy(target, link, linklen);
-		target[linklen] = '\0';
-		if (memchr(link, '\0', linklen))
-			return NFS4ERR_INVAL;
-		rc = ex->ops->symlink(ex->bex, &c->cred, &c->cfh.bh, name, target, &sattr.sa, &bh,
-				      &attr);
-	} else {
-		static const enum backend_ftype types[] = {
-			[NF4DIR] = BACKEND_DIR,   [NF4BLK] = BACKEND_BLK,  [NF4CHR] = BACKEND_CHR,
-			[NF4SOCK] = BACKEND_SOCK, [NF4FIFO] = BACKEND_FIFO,
-		};
-		rc = ex->ops->mknod(ex->bex, &c->cred, &c->cfh.bh, name, types[type], major, minor,
-				    &sattr.sa, &bh, &attr);
-	}
-	if (rc)
-		return nfs4_errno_to_status(rc);
-	nfs4_durable_note(c, ex, &c->cfh.bh, BACKEND_SYNC_ENTRIES);
-	nfs4_durable_note(c, ex, &bh, BACKEND_SYNC_NEW);
-	struct nfs4_create_res r = {
-		.cinfo = nfs4_dir_change_info(dattr.change, dir_change(c, &c->cfh)),
-		.attrset = sattr.mask,
+	static const enum backend_ftype types[] = {
+		[NF4DIR] = BACKEND_DIR,   [NF4BLK] = BACKEND_BLK,   [NF4CHR] = BACKEND_CHR,
+		[NF4LNK] = BACKEND_LNK,   [NF4SOCK] = BACKEND_SOCK, [NF4FIFO] = BACKEND_FIFO,
 	};
-	nfs4_enc_create_res(res, &r);
-	nfs4_dirdeleg_added(NFS4_DIR_BY(c), &c->cfh, name, &bh, &attr);
-	struct fh fh;
-	fh_from_object(&c->srv->exports, ex, &bh, &fh);
-	nfs4_compound_set_cfh(c, &fh);
-	return NFS4_OK;
+	/* An ACL to set is mapped before anything is made: one that cannot
+	 * be set refuses the CREATE, as knfsd's does. */
+	struct nfs4_acl_posix acl = {0};
+	if (sattr.has_acl && (st = nfs4_acl_map(c->srv, &sattr.acl, types[type], &acl)) != NFS4_OK) {
+		nfs4_acl_posix_free(&acl);
+		return st;
+	}
+	if ((st = nfs4_dirdeleg_break(c, &c->cfh, 1u << NOTIFY4_ADD_ENTRY)) != NFS4_OK) {
+		nfs4_acl_posix_free(&acl);
+		return st;
+	}
+	st = create_object(c, a, name, types[type], &dattr, &sattr, &acl, res);
+	nfs4_acl_posix_free(&acl);
+	return st;
 }
 
 enum nfsstat4 nfs4_op_remove(struct nfs4_compound *c, void *args, struct xdr_enc *res)

@@ -8,6 +8,7 @@
 
 #include "nfs4/deleg/deleg.h"
 #include "nfs4/deleg/dirdeleg.h"
+#include "nfs4/fs/acl.h"
 #include "nfs4/fs/fattr.h"
 #include "nfs4/ops/ops.h"
 #include "nfs4/server.h"
@@ -316,6 +317,22 @@ static enum nfsstat4 open_settle_attrs(struct nfs4_compound *c, const struct ope
 	return NFS4_OK;
 }
 
+/* The ACL of the createattrs, on the file OPEN made.  The OPEN stands
+ * whatever happens: one the file system would not take is left out of
+ * attrset, as knfsd does. */
+static void open_set_acl(struct nfs4_compound *c, struct open_target *t,
+			 const struct nfs4_acl_posix *acl)
+{
+	struct export *ex = c->cfh.export;
+	if (nfs4_acl_apply(&c->cred, ex, &t->bh, BACKEND_REG, acl) != NFS4_OK ||
+	    ex->ops->getattr(ex->bex, &t->bh, &t->attr) != 0) {
+		nfs4_bitmap_clear(&t->attrset, FATTR4_ACL);
+		nfs4_bitmap_clear(&t->attrset, FATTR4_DACL);
+		return;
+	}
+	nfs4_durable_note(c, ex, &t->bh, BACKEND_SYNC_ATTRS);
+}
+
 /* CLAIM_NULL: lookup or create name in the current directory.
  * CLAIM_DELEGATE_CUR: name in it, opened under a delegation of this client
  * (being recalled, typically): never created, and not held back by the
@@ -351,6 +368,14 @@ static enum nfsstat4 open_by_name(struct nfs4_compound *c, const struct open_arg
 		    (s = nfs4_dirdeleg_break(c, &c->cfh, 1u << NOTIFY4_ADD_ENTRY)) != NFS4_OK)
 			return s;
 	}
+	/* An ACL to set is mapped first: one that cannot be set refuses the
+	 * OPEN before anything is made. */
+	struct nfs4_acl_posix acl = {0};
+	bool has_acl = a->sattr.has_acl && (a->createmode != EXCLUSIVE4 || a->excl41);
+	if (has_acl && (s = nfs4_acl_map(c->srv, &a->sattr.acl, BACKEND_REG, &acl)) != NFS4_OK) {
+		nfs4_acl_posix_free(&acl);
+		return s;
+	}
 	/* The size waits until the share reservation is granted: truncating
 	 * a file another client holds with deny-write would be wrong. */
 	struct backend_setattr sa = a->sattr.sa;
@@ -360,8 +385,10 @@ static enum nfsstat4 open_by_name(struct nfs4_compound *c, const struct open_arg
 								     : BACKEND_CREATE_UNCHECKED;
 	int rc = ex->ops->create_file(ex->bex, &c->cred, &c->cfh.bh, name, how, a->verifier, &sa,
 				      &t->bh, &t->attr, &t->created);
-	if (rc)
+	if (rc) {
+		nfs4_acl_posix_free(&acl);
 		return nfs4_errno_to_status(rc);
+	}
 	if (t->created) {
 		/* An exclusive create keeps its verifier in the times, set
 		 * after the file was made: they must last too, or a retry
@@ -376,7 +403,11 @@ static enum nfsstat4 open_by_name(struct nfs4_compound *c, const struct open_arg
 		t->after = after.change;
 	if (t->created)
 		nfs4_dirdeleg_added(NFS4_DIR_BY(c), &c->cfh, name, &t->bh, &t->attr);
-	return open_settle_attrs(c, a, t);
+	s = open_settle_attrs(c, a, t);
+	if (s == NFS4_OK && t->created && has_acl)
+		open_set_acl(c, t, &acl);
+	nfs4_acl_posix_free(&acl);
+	return s;
 }
 
 /* CLAIM_PREVIOUS / CLAIM_FH: the current filehandle is the file. */
