@@ -3,11 +3,12 @@
 #   scripts/deps.sh build   - to build ferryd
 #   scripts/deps.sh test    - to build and run the whole test suite (its
 #                             Debian package test: dpkg-dev, debhelper,
-#                             mmdebstrap, lintian)
+#                             mmdebstrap, lintian; the kernel client's ACL
+#                             run: acl, nfs4-acl-tools)
 set -euo pipefail
 
 build_pkgs=(gcc libc6-dev cmake ninja-build pkg-config libinih-dev libmicrohttpd-dev libjansson-dev libsystemd-dev libcap-dev libcephfs-dev librados-dev libkrb5-dev libssl-dev)
-test_pkgs=(clang libclang-rt-14-dev libcmocka-dev rpcbind libnfs-utils libnfs-dev iproute2 util-linux python3 prometheus tshark e2fsprogs krb5-kdc krb5-admin-server krb5-user python3-gssapi nfs-common openssl keepalived socat dpkg-dev debhelper mmdebstrap lintian)
+test_pkgs=(clang libclang-rt-14-dev libcmocka-dev rpcbind libnfs-utils libnfs-dev iproute2 util-linux python3 prometheus tshark e2fsprogs krb5-kdc krb5-admin-server krb5-user python3-gssapi nfs-common openssl keepalived socat dpkg-dev debhelper mmdebstrap lintian acl nfs4-acl-tools)
 
 case "${1:-build}" in
 build) want=("${build_pkgs[@]}") ;;
