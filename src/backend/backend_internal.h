@@ -83,6 +83,15 @@ static inline const char *backend_acl_xattr_name(enum backend_acl_kind kind)
 
 enum { BACKEND_ACL_XATTR_MAX = 4 + 8 * BACKEND_ACL_MAX_ENTRIES };
 
+/* Whether cred may do want (BACKEND_ACCESS_* bits) to an object owned by
+ * uid:gid whose valid access ACL is acl, as the kernel's permission check
+ * decides (acl(5)): the owner by its entry, a named user by its entry
+ * through the mask, a member of the owning or a named group if one of
+ * those entries grants all of want through the mask, anyone else by the
+ * other entry.  Not for root (backend_mode_may). */
+bool backend_acl_may(const struct backend_acl *acl, const struct backend_cred *cred,
+		     uint32_t uid, uint32_t gid, uint32_t want);
+
 /* 0 when acl is valid (backend.h), else -EINVAL. */
 int backend_acl_check(const struct backend_acl *acl);
 

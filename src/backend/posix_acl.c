@@ -60,6 +60,42 @@ int backend_acl_check(const struct backend_acl *acl)
 	return once == 3 && named == mask ? 0 : -EINVAL;
 }
 
+bool backend_acl_may(const struct backend_acl *acl, const struct backend_cred *cred,
+		     uint32_t uid, uint32_t gid, uint32_t want)
+{
+	uint16_t mask = ACL_PERM_BITS, other = 0;
+	want &= ACL_PERM_BITS;
+	for (uint32_t i = 0; i < acl->count; i++)
+		if (acl->e[i].tag == BACKEND_ACL_MASK)
+			mask = acl->e[i].perm;
+	bool in_group = false;
+	for (uint32_t i = 0; i < acl->count; i++) {
+		const struct backend_acl_entry *e = &acl->e[i];
+		switch (e->tag) {
+		case BACKEND_ACL_USER_OBJ:
+			if (cred->uid == uid)
+				return (e->perm & want) == want;
+			break;
+		case BACKEND_ACL_USER:
+			if (cred->uid == e->id)
+				return (e->perm & mask & want) == want;
+			break;
+		case BACKEND_ACL_GROUP_OBJ:
+		case BACKEND_ACL_GROUP:
+			if (backend_cred_in_group(cred, e->tag == BACKEND_ACL_GROUP ? e->id : gid)) {
+				if ((e->perm & mask & want) == want)
+					return true;
+				in_group = true;
+			}
+			break;
+		case BACKEND_ACL_OTHER:
+			other = e->perm;
+			break;
+		}
+	}
+	return !in_group && (other & want) == want;
+}
+
 void backend_acl_from_mode(uint32_t mode, struct backend_acl *out)
 {
 	out->count = 3;

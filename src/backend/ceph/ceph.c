@@ -220,9 +220,34 @@ int cephfs_attr_of(struct cephfs_export *ex, const struct backend_handle *h,
 	return 0;
 }
 
-bool cephfs_may(const struct backend_cred *cred, const struct backend_attr *a, uint32_t want)
+bool cephfs_may(struct cephfs_export *ex, struct Inode *in, const struct backend_cred *cred,
+		const struct backend_attr *a, uint32_t want)
 {
-	return backend_mode_may(cred, a->type, a->mode, a->uid, a->gid, want);
+	/* Root and the owner: what the mode says is what an ACL says. */
+	if (cred->uid == 0 || cred->uid == a->uid)
+		return backend_mode_may(cred, a->type, a->mode, a->uid, a->gid, want);
+	/* Anyone else: the access ACL, when there is one (libcephfs keeps it
+	 * with the inode's cached attributes; most objects have none). */
+	uint8_t small[4 + 8 * 16], *val = small;
+	int n = CEPHFS_CALL(ex, getxattr,
+			    ceph_ll_getxattr(ex->cm, in, BACKEND_ACL_XATTR_ACCESS, small,
+					     sizeof(small), ceph_mount_perms(ex->cm)));
+	if (n == -ERANGE && (val = malloc(BACKEND_ACL_XATTR_MAX)))
+		n = CEPHFS_CALL(ex, getxattr,
+				ceph_ll_getxattr(ex->cm, in, BACKEND_ACL_XATTR_ACCESS, val,
+						 BACKEND_ACL_XATTR_MAX, ceph_mount_perms(ex->cm)));
+	struct backend_acl *acl = n > 0 ? malloc(sizeof(*acl)) : NULL;
+	bool may;
+	if (acl && backend_acl_from_xattr(val, (size_t)n, acl) == 0)
+		may = backend_acl_may(acl, cred, a->uid, a->gid, want);
+	else if (n > 0)
+		may = false; /* an ACL that cannot be read grants nothing */
+	else
+		may = backend_mode_may(cred, a->type, a->mode, a->uid, a->gid, want);
+	free(acl);
+	if (val && val != small)
+		free(val);
+	return may;
 }
 
 int cephfs_data_open(struct cephfs_export *ex, const struct backend_cred *cred,
@@ -241,9 +266,9 @@ int cephfs_data_open(struct cephfs_export *ex, const struct backend_cred *cred,
 	if (attr->type != BACKEND_REG)
 		return -EINVAL;
 	bool owner = cred->uid == attr->uid;
-	bool may = write ? cephfs_may(cred, attr, BACKEND_ACCESS_WRITE) || owner
-			 : cephfs_may(cred, attr, BACKEND_ACCESS_READ) ||
-			       cephfs_may(cred, attr, BACKEND_ACCESS_EXEC) || owner;
+	bool may = write ? cephfs_may(ex, o->in, cred, attr, BACKEND_ACCESS_WRITE) || owner
+			 : cephfs_may(ex, o->in, cred, attr, BACKEND_ACCESS_READ) ||
+			       cephfs_may(ex, o->in, cred, attr, BACKEND_ACCESS_EXEC) || owner;
 	if (!may)
 		return -EACCES;
 	if (write && o->snapid != CEPH_NOSNAP)
@@ -448,6 +473,7 @@ static int cephfs_statfs(struct backend_export *bex, const struct backend_handle
 	/* CephFS sets no limit on hard links. */
 	out->link_max = UINT32_MAX;
 	out->xattrs = true;
+	out->acls = true; /* client_acl_type = posix_acl */
 	out->clone_blksize = 4096;
 	out->change_kind = BACKEND_CHANGE_COUNTER;
 	return 0;
@@ -502,6 +528,8 @@ const struct backend_ops backend_ceph_ops = {
 	.setxattr = cephfs_setxattr,
 	.listxattr = cephfs_listxattr,
 	.removexattr = cephfs_removexattr,
+	.get_acl = cephfs_get_acl,
+	.set_acl = cephfs_set_acl,
 	.lease = cephfs_lease,
 	.lease_notify = cephfs_lease_notify,
 	.dir_watch = cephfs_dir_watch,

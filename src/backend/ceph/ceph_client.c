@@ -102,6 +102,9 @@ int cephfs_client_create(const char *conf, const char *id, struct ceph_mount_inf
 		/* A directory's size is its number of entries, not the bytes of
 		 * its whole subtree (which CephFS propagates lazily). */
 		{ "client_dirsize_rbytes", "false" },
+		/* POSIX ACLs kept, applied to permission checks and inherited
+		 * (ceph_acl.c); without it libcephfs ignores them. */
+		{ "client_acl_type", "posix_acl" },
 	};
 	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
 		rc = ceph_conf_set(cm, settings[i][0], settings[i][1]);

@@ -165,10 +165,11 @@ int cephfs_attr_of(struct cephfs_export *ex, const struct backend_handle *h,
  * -ESTALE for the handle given, and -ENOENT for a name. */
 int cephfs_err(struct cephfs_export *ex, int rc);
 
-/* Unix permission of cred on an object of these attributes, as the
- * kernel's generic_permission decides (mode bits only: CephFS serves no
- * ACL unless its clients are told to). */
-bool cephfs_may(const struct backend_cred *cred, const struct backend_attr *a, uint32_t want);
+/* Unix permission of cred on the object in of these attributes, as the
+ * kernel's generic_permission decides: its mode bits, or its POSIX access
+ * ACL when it has one (ceph_acl.c). */
+bool cephfs_may(struct cephfs_export *ex, struct Inode *in, const struct backend_cred *cred,
+		const struct backend_attr *a, uint32_t want);
 
 /* An open file for one read or write (ceph_files.c). */
 struct cephfs_io {
@@ -236,6 +237,10 @@ backend_getxattr_op cephfs_getxattr;
 backend_setxattr_op cephfs_setxattr;
 backend_listxattr_op cephfs_listxattr;
 backend_removexattr_op cephfs_removexattr;
+
+/* ceph_acl.c */
+backend_get_acl_op cephfs_get_acl;
+backend_set_acl_op cephfs_set_acl;
 
 /* ceph_files.c */
 int cephfs_files_open(struct cephfs_export *ex);

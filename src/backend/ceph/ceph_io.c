@@ -14,19 +14,23 @@
 int cephfs_access(struct backend_export *bex, const struct backend_cred *cred,
 		  const struct backend_handle *h, uint32_t want, uint32_t *granted)
 {
+	struct cephfs_export *ex = cephfs_export_of(bex);
+	struct cephfs_obj o;
+	struct ceph_statx stx;
 	struct backend_attr a;
-	uint64_t snapid;
-	int rc = cephfs_attr_of(cephfs_export_of(bex), h, &a, &snapid);
+	int rc = cephfs_obj_get_stat(ex, h, &o, &stx);
 
 	if (rc)
 		return rc;
+	cephfs_attr_from_statx(&stx, &a);
 	*granted = 0;
 	for (uint32_t bit = 1; bit <= 4; bit <<= 1)
-		if ((want & bit) && cephfs_may(cred, &a, bit))
+		if ((want & bit) && cephfs_may(ex, o.in, cred, &a, bit))
 			*granted |= bit;
 	/* Nothing is written in a snapshot. */
-	if (snapid != CEPH_NOSNAP)
+	if (o.snapid != CEPH_NOSNAP)
 		*granted &= ~(uint32_t)BACKEND_ACCESS_WRITE;
+	cephfs_obj_put(ex, &o);
 	return 0;
 }
 
@@ -90,7 +94,7 @@ int cephfs_setattr_obj(struct cephfs_export *ex, const struct backend_cred *cred
 	if ((sa->mask & BACKEND_SET_SIZE) && cred->uid == now.stx_uid && cred->uid != 0) {
 		struct backend_attr a;
 		cephfs_attr_from_statx(&now, &a);
-		if (!cephfs_may(cred, &a, BACKEND_ACCESS_WRITE) &&
+		if (!cephfs_may(ex, o->in, cred, &a, BACKEND_ACCESS_WRITE) &&
 		    !(sa->mask & ~(uint32_t)BACKEND_SET_SIZE))
 			as = ceph_mount_perms(ex->cm);
 	}

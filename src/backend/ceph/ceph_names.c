@@ -626,7 +626,7 @@ int cephfs_readdir(struct backend_export *bex, const struct backend_cred *cred,
 	rc = cephfs_obj_stat(ex, &c.dir, &dstx);
 	if (!rc) {
 		cephfs_attr_from_statx(&dstx, &da);
-		if (!cephfs_may(cred, &da, BACKEND_ACCESS_READ))
+		if (!cephfs_may(ex, c.dir.in, cred, &da, BACKEND_ACCESS_READ))
 			rc = -EACCES;
 	}
 	if (!rc && cookie)
@@ -650,7 +650,7 @@ int cephfs_readdir(struct backend_export *bex, const struct backend_cred *cred,
 	}
 	l->ino = c.dir.ino;
 	l->snapid = c.dir.snapid;
-	bool search = cephfs_may(cred, &da, BACKEND_ACCESS_EXEC);
+	bool search = cephfs_may(ex, c.dir.in, cred, &da, BACKEND_ACCESS_EXEC);
 	uint64_t last = cookie;
 	*eof = false;
 	for (;;) {
