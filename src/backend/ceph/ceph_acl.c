@@ -11,6 +11,20 @@
 
 #include "backend/ceph/ceph_internal.h"
 
+/* The object h, its attributes and cred's permissions, for one call:
+ * cephfs_perm_fini and cephfs_obj_put after. */
+static int acl_call_begin(struct cephfs_export *ex, const struct backend_cred *cred,
+			  const struct backend_handle *h, struct cephfs_obj *o,
+			  struct ceph_statx *stx, struct cephfs_perm *perm)
+{
+	int rc = cephfs_obj_get_stat(ex, h, o, stx);
+	if (rc)
+		return rc;
+	if ((rc = cephfs_perm_init(perm, cred)))
+		cephfs_obj_put(ex, o);
+	return rc;
+}
+
 int cephfs_get_acl(struct backend_export *bex, const struct backend_cred *cred,
 		   const struct backend_handle *h, enum backend_acl_kind kind,
 		   struct backend_acl *out)
@@ -19,13 +33,9 @@ int cephfs_get_acl(struct backend_export *bex, const struct backend_cred *cred,
 	struct cephfs_obj o;
 	struct ceph_statx stx;
 	struct cephfs_perm perm;
-	int rc = cephfs_obj_get_stat(ex, h, &o, &stx);
+	int rc = acl_call_begin(ex, cred, h, &o, &stx, &perm);
 	if (rc)
 		return rc;
-	if ((rc = cephfs_perm_init(&perm, cred))) {
-		cephfs_obj_put(ex, &o);
-		return rc;
-	}
 	uint8_t *val = malloc(BACKEND_ACL_XATTR_MAX);
 	if (!val) {
 		rc = -ENOMEM;
@@ -61,16 +71,12 @@ int cephfs_set_acl(struct backend_export *bex, const struct backend_cred *cred,
 	struct cephfs_obj o;
 	struct ceph_statx stx;
 	struct cephfs_perm perm;
-	int rc = cephfs_obj_get_stat(ex, h, &o, &stx);
+	int rc = acl_call_begin(ex, cred, h, &o, &stx, &perm);
 	if (rc)
 		return rc;
 	if (o.snapid != CEPH_NOSNAP) {
-		cephfs_obj_put(ex, &o);
-		return -EROFS;
-	}
-	if ((rc = cephfs_perm_init(&perm, cred))) {
-		cephfs_obj_put(ex, &o);
-		return rc;
+		rc = -EROFS; /* a snapshot changes nothing */
+		goto out;
 	}
 	const char *name = backend_acl_xattr_name(kind);
 	if (remove) {
@@ -85,6 +91,7 @@ int cephfs_set_acl(struct backend_export *bex, const struct backend_cred *cred,
 		rc = cephfs_err(ex, rc);
 		free(val);
 	}
+out:
 	cephfs_perm_fini(&perm);
 	cephfs_obj_put(ex, &o);
 	return rc;
