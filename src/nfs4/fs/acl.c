@@ -46,11 +46,10 @@ static bool encode_ace(struct xdr_enc *e, const struct nfs4_ace_val *v)
 	return nfs4_ace_encode(e, &ace);
 }
 
-enum nfsstat4 nfs4_acl_read(const struct nfs4_server *srv, const struct backend_cred *cred,
-			    const struct fh *fh, enum backend_ftype type, struct xdr_enc *buf,
-			    struct nfs4_acl *out, bool *none)
+enum nfsstat4 nfs4_acl_read(const struct backend_cred *cred, const struct fh *fh,
+			    enum backend_ftype type, struct xdr_enc *buf, struct nfs4_acl *out,
+			    bool *none)
 {
-	(void)srv;
 	struct export *ex = fh->export;
 	bool dir = is_dir(type);
 	struct backend_acl *access = malloc(sizeof(*access));

@@ -27,9 +27,9 @@ bool nfs4_acl_supported(const struct fh *fh);
  * into buf, which this sets up and the caller releases once *out has been
  * encoded.  *none when the file system keeps no ACL for such an object (a
  * symbolic link): then nothing is in buf. */
-enum nfsstat4 nfs4_acl_read(const struct nfs4_server *srv, const struct backend_cred *cred,
-			    const struct fh *fh, enum backend_ftype type, struct xdr_enc *buf,
-			    struct nfs4_acl *out, bool *none);
+enum nfsstat4 nfs4_acl_read(const struct backend_cred *cred, const struct fh *fh,
+			    enum backend_ftype type, struct xdr_enc *buf, struct nfs4_acl *out,
+			    bool *none);
 
 /* The POSIX ACLs an NFSv4 ACL sets (dflt only for a directory: count 0
  * removes it). */

@@ -367,25 +367,6 @@ static bool needs_fsstat(const struct nfs4_bitmap *b)
 	return false;
 }
 
-static enum nfsstat4 fattr_encode(const struct nfs4_server *srv, uint32_t minor,
-				  const struct backend_cred *cred, const struct fh *fh,
-				  const struct backend_attr *attr, const struct nfs4_bitmap *want,
-				  struct xdr_enc *e);
-
-enum nfsstat4 nfs4_fattr_encode(struct nfs4_compound *c, const struct fh *fh,
-				const struct backend_attr *attr, const struct nfs4_bitmap *want,
-				struct xdr_enc *e)
-{
-	return fattr_encode(c->srv, c->minor, &c->cred, fh, attr, want, e);
-}
-
-enum nfsstat4 nfs4_fattr_encode_as(const struct nfs4_server *srv, uint32_t minor,
-				   const struct fh *fh, const struct backend_attr *attr,
-				   const struct nfs4_bitmap *want, struct xdr_enc *e)
-{
-	return fattr_encode(srv, minor, NULL, fh, attr, want, e);
-}
-
 /* cred NULL: outside a request, the ACL is not read (it is left out). */
 static enum nfsstat4 fattr_encode(const struct nfs4_server *srv, uint32_t minor,
 				  const struct backend_cred *cred, const struct fh *fh,
@@ -425,7 +406,7 @@ static enum nfsstat4 fattr_encode(const struct nfs4_server *srv, uint32_t minor,
 		bool none = !cred;
 		enum nfsstat4 st =
 			none ? NFS4_OK
-			     : nfs4_acl_read(srv, cred, fh, attr->type, &acl_buf, &vals.acl, &none);
+			     : nfs4_acl_read(cred, fh, attr->type, &acl_buf, &vals.acl, &none);
 		if (st != NFS4_OK)
 			return st;
 		if (none) {
@@ -446,6 +427,20 @@ static enum nfsstat4 fattr_encode(const struct nfs4_server *srv, uint32_t minor,
 	if (acl)
 		xdr_enc_release(&acl_buf);
 	return ok ? NFS4_OK : NFS4ERR_RESOURCE;
+}
+
+enum nfsstat4 nfs4_fattr_encode(struct nfs4_compound *c, const struct fh *fh,
+				const struct backend_attr *attr, const struct nfs4_bitmap *want,
+				struct xdr_enc *e)
+{
+	return fattr_encode(c->srv, c->minor, &c->cred, fh, attr, want, e);
+}
+
+enum nfsstat4 nfs4_fattr_encode_as(const struct nfs4_server *srv, uint32_t minor,
+				   const struct fh *fh, const struct backend_attr *attr,
+				   const struct nfs4_bitmap *want, struct xdr_enc *e)
+{
+	return fattr_encode(srv, minor, NULL, fh, attr, want, e);
 }
 
 /* --- decoding ----------------------------------------------------------- */
