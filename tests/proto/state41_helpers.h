@@ -55,29 +55,12 @@ static inline uint32_t open41(struct nfs4c_sess *s, const char *owner, const cha
 	return st;
 }
 
-/* SEQUENCE, PUTROOTFH, LOOKUP "export", GETFH: LOOKUP's status (where an
- * export's security is judged) and, on success, the export's handle. */
+/* SEQUENCE, PUTROOTFH, LOOKUP "export", GETFH (nfs4c_find): LOOKUP's
+ * status (where an export's security is judged) and, on success, the
+ * export's handle. */
 static inline uint32_t export_fh41(struct nfs4c_sess *s, uint8_t *fh, uint32_t *fhlen)
 {
-	struct nfs4c_call m;
-	struct nfs4c_reply r;
-	nfs4c_begin_seq(s, &m, 0, false);
-	nfs4c_putrootfh(&m);
-	nfs4c_lookup(&m, "export");
-	nfs4c_getfh(&m);
-	nfs4c_send(s->fd, s->cred, &m, &r);
-	assert_int_equal(nfs4c_seq_result(&r, NULL), NFS4_OK);
-	assert_int_equal(nfs4c_next(&r, OP_PUTROOTFH), NFS4_OK);
-	uint32_t st = nfs4c_next(&r, OP_LOOKUP);
-	if (st == NFS4_OK) {
-		assert_int_equal(nfs4c_next(&r, OP_GETFH), NFS4_OK);
-		struct nfs4_getfh_res g;
-		assert_true(nfs4_dec_getfh_res(&r.d, &g));
-		memcpy(fh, g.fh.data, g.fh.len);
-		*fhlen = g.fh.len;
-	}
-	nfs4c_done(&r);
-	return st;
+	return nfs4c_find(s, "/export", fh, fhlen);
 }
 
 /* SEQUENCE, PUTFH, then one op encoded by enc; the op's status and, on
