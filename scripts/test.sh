@@ -11,9 +11,10 @@
 # protocol tests and of the kernel client's delegation run.
 #
 # The kernel-client e2e runs beside the plain tests and the sanitized
-# build and tests, the fuzz targets build at the lowest priority from the
-# sanitized stage on, and fuzzing runs beside the CephFS stage: each of
-# those leaves a core mostly idle.
+# build and tests, the protocol analyser's check beside the sanitized
+# build, the fuzz targets build at the lowest priority from the sanitized
+# stage on, and fuzzing runs beside the CephFS stage: each of those leaves
+# a core mostly idle.
 #
 # `--full` (or FERRY_FULL=1) adds the full stage: the slowest checks, which
 # the default run (kept under 25 minutes on 2 cores) leaves out: the
@@ -88,6 +89,26 @@ start_e2e() {
 	e2e_pid=$!
 }
 
+# The protocol analyser's check re-runs protocol tests under capture in
+# network namespaces of their own and decodes what they sent: it runs
+# beside the sanitized build that follows (a build has no timers to
+# miss), and its output is printed after the sanitized tests.
+tshark_pid=""
+tshark_log=$top/build/tshark-stage.log
+start_tshark() {
+	step "protocol analyser: tshark reads protocol tests' traffic (beside the sanitized stage; output at its end)"
+	bash tests/interop/tshark_check.sh >"$tshark_log" 2>&1 &
+	tshark_pid=$!
+}
+tshark_wait() {
+	[ -n "$tshark_pid" ] || return 0
+	step "protocol analyser: its output"
+	if wait "$tshark_pid"; then passed=$((passed + 1)); else
+		failed=$((failed + 1)); failures+=("tshark check of the protocol tests (log: $tshark_log)"); fi
+	cat "$tshark_log"
+	tshark_pid=""
+}
+
 # Each step says when it starts, in seconds since the run began: where a
 # run's time goes (the default run is kept under 25 minutes).
 run_start=$(date +%s)
@@ -102,9 +123,7 @@ if cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTIN
 		failed=$((failed + 1)); failures+=("layer check"); fi
 	step "tests (RelWithDebInfo)"
 	run_ctest build "plain" -LE "ceph|full"
-	step "protocol analyser: tshark reads protocol tests' traffic"
-	if bash tests/interop/tshark_check.sh; then passed=$((passed + 1)); else
-		failed=$((failed + 1)); failures+=("tshark check of the protocol tests"); fi
+	start_tshark
 	# Full stage: the Debian package (tests/dist/deb.test.sh, label full),
 	# built from a copy of the tree and installed, run, removed and purged
 	# in a clean Debian 12 root: 1.5-3.5 minutes with the root cached for
@@ -163,6 +182,7 @@ if cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DBUILD_TESTING=ON
 else
 	failed=$((failed + 1)); failures+=("sanitized build")
 fi
+tshark_wait
 e2e_wait
 
 # Fuzzing runs beside the CephFS stage below, whose tests mostly wait on
