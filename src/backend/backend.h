@@ -234,6 +234,10 @@ struct backend_acl {
 	struct backend_acl_entry e[BACKEND_ACL_MAX_ENTRIES];
 };
 
+/* The three entries the permission bits of mode make (backend/posix_acl.c):
+ * the access ACL of an object that has none. */
+void backend_acl_from_mode(uint32_t mode, struct backend_acl *out);
+
 /* One extended attribute name handed to a listxattr callback (namelen
  * bytes, not NUL-terminated).  cookie resumes the listing after this name.
  * Returns false to stop (the name is then not consumed). */

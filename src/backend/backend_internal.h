@@ -95,9 +95,6 @@ bool backend_acl_may(const struct backend_acl *acl, const struct backend_cred *c
 /* 0 when acl is valid (backend.h), else -EINVAL. */
 int backend_acl_check(const struct backend_acl *acl);
 
-/* The three entries the permission bits of mode make. */
-void backend_acl_from_mode(uint32_t mode, struct backend_acl *out);
-
 /* Reads an attribute value (len bytes) into *out: 0, or -EINVAL for a
  * value that is not a valid ACL in that format. */
 int backend_acl_from_xattr(const uint8_t *val, size_t len, struct backend_acl *out);

@@ -25,6 +25,7 @@
 #include "rpc/server.h"
 #include "state/state.h"
 #include "xdr/nfs4_prot.h"
+#include "xdr/nfsacl_codec.h"
 
 enum { SHUTDOWN_DRAIN_MS = 10000 };
 
@@ -631,14 +632,15 @@ static void rpcbind_plan(struct rpcbind_regs *regs, const struct ctl_context *ct
 	const struct {
 		uint32_t prog, lo, hi;
 		/* Registered on the listeners that serve this program
-		 * (version where_vers): its own, but NLM's, which goes
-		 * where NFSv3 does. */
+		 * (version where_vers): its own, but NLM's and NFSACL's,
+		 * which go where NFSv3 does. */
 		uint32_t where_prog, where_vers;
 	} served[] = {
 		{NFS4_PROGRAM, NFS4_VERSION, NFS4_VERSION, NFS4_PROGRAM, NFS4_VERSION},
 		{NFS3_PROGRAM, NFS3_VERSION, NFS3_VERSION, NFS3_PROGRAM, NFS3_VERSION},
 		{MOUNT_PROGRAM, MOUNT_V3, MOUNT_V3, MOUNT_PROGRAM, MOUNT_V3},
 		{NLM_PROGRAM, NLM4_VERSION, NLM4_VERSION, NFS3_PROGRAM, NFS3_VERSION},
+		{NFSACL_PROGRAM, NFSACL_VERSION, NFSACL_VERSION, NFS3_PROGRAM, NFS3_VERSION},
 	};
 	memset(regs, 0, sizeof(*regs));
 	for (unsigned i = 0; i < ctl->nlisteners; i++) {
@@ -819,7 +821,7 @@ static struct rpc_server *rpc_create(const struct ferry_config *cfg)
 	return srv;
 }
 
-/* NFSv4, then NFSv3 on the same listeners, exports and state. */
+/* NFSv4, then NFSv3 and NFSACL on the same listeners, exports and state. */
 static int add_nfs(struct ferryd *d)
 {
 	struct rpc_program nfs4;
@@ -839,6 +841,12 @@ static int add_nfs(struct ferryd *d)
 		if (d->cfg.listen_no_v3[i])
 			nfs3_prog.listeners_off |= 1u << i;
 	rpc_server_add_program(d->srv, &nfs3_prog);
+	/* NFSACL where NFSv3 is: the Linux client sends it on its NFS
+	 * connection. */
+	struct rpc_program acl_prog;
+	nfs3_acl_program_describe(&acl_prog, &d->nfs3);
+	acl_prog.listeners_off = nfs3_prog.listeners_off;
+	rpc_server_add_program(d->srv, &acl_prog);
 	return 0;
 }
 

@@ -42,7 +42,7 @@ struct scrape {
 	struct rpc_drc_stats drc40;
 	/* NFSv3: calls, errors and time by procedure, its reply cache, the
 	 * calls that got JUKEBOX for a delegation being recalled. */
-	struct nfs3_proc_stats nfs3[NFSPROC3_COUNT];
+	struct nfs3_proc_stats nfs3[NFS3_STATS_PROCS];
 	struct nfs3_drc_stats nfs3_drc;
 	uint64_t nfs3_jukebox;
 	struct cb_stats cb;
@@ -185,14 +185,14 @@ static void op_duration_series(struct ctl_text *t, const char *name, const struc
 }
 
 /* ferry_nfs3_calls_total and ferry_nfs3_errors_total: a series per
- * procedure called. */
+ * procedure called, NFSACL's beside NFSv3's (nfs3_stats_name). */
 static void nfs3_series(struct ctl_text *t, const char *name, const struct scrape *sc)
 {
 	bool errors = strcmp(name, "ferry_nfs3_errors_total") == 0;
-	for (uint32_t p = 0; p < NFSPROC3_COUNT; p++) {
+	for (uint32_t p = 0; p < NFS3_STATS_PROCS; p++) {
 		if (!sc->nfs3[p].calls)
 			continue;
-		ctl_text_printf(t, "%s{proc=\"%s\"} %llu\n", name, nfs3_proc_name(p),
+		ctl_text_printf(t, "%s{proc=\"%s\"} %llu\n", name, nfs3_stats_name(p),
 				(unsigned long long)(errors ? sc->nfs3[p].errors
 							    : sc->nfs3[p].calls));
 	}
@@ -201,12 +201,12 @@ static void nfs3_series(struct ctl_text *t, const char *name, const struct scrap
 /* ferry_nfs3_call_duration_seconds: a histogram per procedure called. */
 static void nfs3_duration_series(struct ctl_text *t, const char *name, const struct scrape *sc)
 {
-	for (uint32_t p = 0; p < NFSPROC3_COUNT; p++) {
+	for (uint32_t p = 0; p < NFS3_STATS_PROCS; p++) {
 		const struct nfs3_proc_stats *o = &sc->nfs3[p];
 		if (!o->calls)
 			continue;
 		char labels[96];
-		snprintf(labels, sizeof(labels), "proc=\"%s\"", nfs3_proc_name(p));
+		snprintf(labels, sizeof(labels), "proc=\"%s\"", nfs3_stats_name(p));
 		latency_histogram(t, name, labels, o->lat, NFS3_LAT_BUCKETS, nfs3_lat_bound_ns,
 				  o->calls, o->ns);
 	}
@@ -646,13 +646,13 @@ static const struct metric_family families[] = {
 	 .needs = NEEDS_DRC40},
 
 	/* NFSv3 (nfs3/nfs3.h) */
-	{"ferry_nfs3_calls_total", "counter", "NFSv3 calls served, by procedure.",
+	{"ferry_nfs3_calls_total", "counter", "NFSv3 calls served, by procedure (NFSACL's ACL_NULL, GETACL and SETACL too).",
 	 .series = nfs3_series, .needs = NEEDS_NFS3},
 	{"ferry_nfs3_errors_total", "counter",
-	 "NFSv3 calls whose result was not NFS3_OK, by procedure.", .series = nfs3_series,
+	 "NFSv3 and NFSACL calls whose result was not NFS3_OK, by procedure.", .series = nfs3_series,
 	 .needs = NEEDS_NFS3},
 	{"ferry_nfs3_call_duration_seconds", "histogram",
-	 "Time NFSv3 calls took, arguments decoded and results encoded (waits for the committer "
+	 "Time NFSv3 and NFSACL calls took, arguments decoded and results encoded (waits for the committer "
 	 "included), by procedure.",
 	 .series = nfs3_duration_series, .needs = NEEDS_NFS3},
 	{"ferry_nfs3_drc_hits_total", "counter",

@@ -24,6 +24,10 @@ struct state_server;
 struct rpc_drc;
 struct export_durable;
 
+/* The counters: NFSv3's procedures, then NFSACL's from
+ * NFS3_STATS_ACL on (NFS3_STATS_ACL + enum nfsacl_proc). */
+enum { NFS3_STATS_ACL = NFSPROC3_COUNT, NFS3_STATS_PROCS = NFSPROC3_COUNT + 3 };
+
 /* Per procedure, for /metrics: calls, those whose result was not NFS3_OK,
  * the time spent serving them (arguments decoded and results encoded,
  * waits for the committer included) and a histogram of it: bucket i
@@ -70,13 +74,19 @@ void nfs3_server_fini(struct nfs3_server *srv);
 /* The program for rpc_server_add_program; a listener that is not to
  * serve v3 is set in its listeners_off. */
 void nfs3_program_describe(struct rpc_program *prog, struct nfs3_server *srv);
+/* NFSACL version 3 (program 100227: POSIX ACLs for NFSv3 clients), served
+ * beside NFSv3 on the same listeners and under the same export rules. */
+void nfs3_acl_program_describe(struct rpc_program *prog, struct nfs3_server *srv);
 
 /* Sets up the counters (nfs3_server_init does). */
 void nfs3_stats_init(struct nfs3_server *srv);
-/* Counts one call of proc on this thread. */
-void nfs3_stats_count(struct nfs3_server *srv, uint32_t proc, bool error, uint64_t ns);
-/* The totals of every thread, by procedure. */
-void nfs3_stats_read(struct nfs3_server *srv, struct nfs3_proc_stats out[NFSPROC3_COUNT]);
+/* Counts one call of counter i (above) on this thread. */
+void nfs3_stats_count(struct nfs3_server *srv, uint32_t i, bool error, uint64_t ns);
+/* The totals of every thread, by counter. */
+void nfs3_stats_read(struct nfs3_server *srv, struct nfs3_proc_stats out[NFS3_STATS_PROCS]);
+/* Counter i's procedure as /metrics names it: NFSv3's ("GETATTR"), then
+ * NFSACL's ("ACL_NULL", "GETACL", "SETACL"). */
+const char *nfs3_stats_name(uint32_t i);
 void nfs3_stats_free(struct nfs3_server *srv);
 
 /* The duplicate request cache's counters. */

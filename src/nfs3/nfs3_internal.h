@@ -6,6 +6,7 @@
 #include "export/fh.h"
 #include "nfs3/nfs3.h"
 #include "xdr/nfs3_codec.h"
+#include "xdr/nfsacl_codec.h"
 
 struct rpc_drc_entry;
 
@@ -33,12 +34,44 @@ struct nfs3_call {
  * flush fail (attributes only: nothing that points elsewhere). */
 struct nfs3_pending {
 	struct export_durable_wait w;
+	const struct nfs3_table *table; /* the call's program */
 	uint32_t proc;
 	uint64_t t0;
 	struct rpc_drc_entry *drc_entry;
 	struct nfs3_wcc wcc, wcc2;
 	struct nfs3_post_attr attr;
 };
+
+/* Any procedure's decoded arguments, of either program. */
+union nfs3_any_args {
+	union nfs3_args v3;
+	union nfsacl_args acl;
+};
+
+/* A program served through the NFSv3 pipeline (program.c): NFSv3, and
+ * NFSACL beside it (acl.c), with the same reply cache, counters, workers
+ * and committer.  Procedure 0 is NULL. */
+struct nfs3_table {
+	const char *program; /* in log lines */
+	uint32_t nprocs;
+	uint32_t stats_base; /* its NULL's counter (nfs3_stats_count) */
+	const char *(*name)(uint32_t proc);
+	/* Kept in the reply cache: a second run fails or acts twice. */
+	bool (*not_idempotent)(uint32_t proc);
+	/* Tried on the event loop that read the call (see program.c). */
+	bool (*may_run_inline)(uint32_t proc);
+	/* False when the arguments do not decode (GARBAGE_ARGS). */
+	bool (*decode)(struct xdr_stream *x, uint32_t proc, union nfs3_any_args *a);
+	/* Runs proc: unless it defers or parks (c->defer, c->parked),
+	 * encodes its results into c->req->reply, fills c->pending's
+	 * failure arm when there is one, and returns their status. */
+	uint32_t (*run)(struct nfs3_call *c, uint32_t proc, union nfs3_any_args *a);
+	/* proc's results as NFS3ERR_IO, from p's failure arm: a change it
+	 * waited for could not be made stable. */
+	void (*encode_failed)(struct xdr_stream *x, uint32_t proc, const struct nfs3_pending *p);
+};
+
+extern const struct nfs3_table nfs3_acl_table;
 
 /* The largest READ tried on an event loop (from the page cache), and the
  * largest UNSTABLE WRITE (one that needs no read from a disk). */

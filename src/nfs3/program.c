@@ -1,4 +1,6 @@
-/* The NFSv3 program: dispatch, the duplicate request cache, counters. */
+/* The NFSv3 program and NFSACL beside it: dispatch, the duplicate request
+ * cache, counters, waits for the committer.  Both programs go through the
+ * same pipeline (struct nfs3_table); only their procedures differ. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +10,7 @@
 #include "nfs3/nfs3_internal.h"
 #include "export/stall.h"
 #include "rpc/drc.h"
+#include "xdr/nfsacl_codec.h"
 
 static nfs3_proc_fn *const procs[NFSPROC3_COUNT] = {
 	[NFSPROC3_GETATTR] = nfs3_getattr,	   [NFSPROC3_SETATTR] = nfs3_setattr,
@@ -83,6 +86,56 @@ static bool not_idempotent(uint32_t proc)
 	}
 }
 
+/* NFSv3's procedures through the pipeline: results filled by the
+ * procedure, encoded here unless it encoded them itself. */
+static bool v3_decode(struct xdr_stream *x, uint32_t proc, union nfs3_any_args *a)
+{
+	return nfs3_xdr_args(x, proc, &a->v3);
+}
+
+static uint32_t v3_run(struct nfs3_call *c, uint32_t proc, union nfs3_any_args *a)
+{
+	struct nfs3_res r;
+	memset(&r, 0, sizeof(r));
+	bool encoded = false;
+	procs[proc](c, &a->v3, &r, &encoded);
+	if (c->defer || c->parked)
+		return r.status;
+	if (!encoded) {
+		struct xdr_stream ex = XDR_ENC_STREAM(&c->req->reply);
+		nfs3_xdr_res(&ex, proc, &r);
+	}
+	if (c->pending) {
+		c->pending->wcc = r.wcc;
+		c->pending->wcc2 = r.wcc2;
+		c->pending->attr = r.attr;
+	}
+	return r.status;
+}
+
+static void v3_encode_failed(struct xdr_stream *x, uint32_t proc, const struct nfs3_pending *p)
+{
+	struct nfs3_res r;
+	memset(&r, 0, sizeof(r));
+	r.status = NFS3ERR_IO;
+	r.wcc = p->wcc;
+	r.wcc2 = p->wcc2;
+	r.attr = p->attr;
+	nfs3_xdr_res(x, proc, &r);
+}
+
+static const struct nfs3_table v3_table = {
+	.program = "nfs3",
+	.nprocs = NFSPROC3_COUNT,
+	.stats_base = 0,
+	.name = nfs3_proc_name,
+	.not_idempotent = not_idempotent,
+	.may_run_inline = may_run_inline,
+	.decode = v3_decode,
+	.run = v3_run,
+	.encode_failed = v3_encode_failed,
+};
+
 int nfs3_server_init(struct nfs3_server *srv, struct exports *exports,
 		     struct state_server *state, const uint8_t verifier[8], uint32_t max_record)
 {
@@ -123,30 +176,26 @@ void nfs3_drc_stats_read(struct nfs3_server *srv, struct nfs3_drc_stats *out)
 /* The end of a call whose results are encoded: a flush it waited for
  * that failed turns them into NFS3ERR_IO (the change may not survive a
  * crash); counted; kept for retransmissions when not idempotent. */
-static struct rpc_dispatch_result nfs3_finish(struct nfs3_server *srv, struct rpc_request *req,
-					      struct nfs3_pending *p, uint32_t proc, uint64_t t0,
+static struct rpc_dispatch_result nfs3_finish(struct nfs3_server *srv, const struct nfs3_table *t,
+					      struct rpc_request *req, struct nfs3_pending *p,
+					      uint32_t proc, uint64_t t0,
 					      struct rpc_drc_entry *drc_entry, uint32_t status)
 {
 	if (p && p->w.err) {
-		log_ratelimited("nfs3: from %s: a change could not be made stable (%s); "
+		log_ratelimited("%s: from %s: a change could not be made stable (%s); "
 				"answering NFS3ERR_IO",
-				rpc_conn_peer(req->conn), strerror(-p->w.err));
-		struct nfs3_res r;
-		memset(&r, 0, sizeof(r));
-		r.status = status = NFS3ERR_IO;
-		r.wcc = p->wcc;
-		r.wcc2 = p->wcc2;
-		r.attr = p->attr;
+				t->program, rpc_conn_peer(req->conn), strerror(-p->w.err));
+		status = NFS3ERR_IO;
 		req->reply.buf->len = req->results_off;
 		req->reply.overflow = false;
 		struct xdr_stream ex = XDR_ENC_STREAM(&req->reply);
-		nfs3_xdr_res(&ex, proc, &r);
+		t->encode_failed(&ex, proc, p);
 	}
 	if (p) {
 		export_durable_wait_clear(&p->w);
 		free(p);
 	}
-	nfs3_stats_count(srv, proc, status != NFS3_OK, clock_now_ns() - t0);
+	nfs3_stats_count(srv, t->stats_base + proc, status != NFS3_OK, clock_now_ns() - t0);
 	if (drc_entry) {
 		/* JUKEBOX is "not now": a retransmission runs again rather
 		 * than hear it again. */
@@ -159,10 +208,10 @@ static struct rpc_dispatch_result nfs3_finish(struct nfs3_server *srv, struct rp
 }
 
 /* Serves one call (on a worker, or on the loop for the procedures
- * may_run_inline names): decode, run, encode.  t0: when it began, for
+ * t->may_run_inline names): decode, run, encode.  t0: when it began, for
  * the counters. */
-static struct rpc_dispatch_result nfs3_serve(struct nfs3_server *srv, struct rpc_request *req,
-					     uint64_t t0)
+static struct rpc_dispatch_result nfs3_serve(struct nfs3_server *srv, const struct nfs3_table *t,
+					     struct rpc_request *req, uint64_t t0)
 {
 	uint32_t proc = req->hdr.proc;
 	/* Decoded from a copy of the cursor: a parked call decodes again
@@ -170,17 +219,17 @@ static struct rpc_dispatch_result nfs3_serve(struct nfs3_server *srv, struct rpc
 	struct xdr_dec args = req->args;
 	const uint8_t *args_start = args.p;
 	size_t args_len = xdr_dec_remaining(&args);
-	union nfs3_args a;
+	union nfs3_any_args a;
 	memset(&a, 0, sizeof(a));
 	struct xdr_stream dx = XDR_DEC_STREAM(&args);
-	if (!nfs3_xdr_args(&dx, proc, &a)) {
-		log_ratelimited("nfs3: %s: undecodable %s arguments (xid 0x%08x)",
-				rpc_conn_peer(req->conn), nfs3_proc_name(proc), req->hdr.xid);
+	if (!t->decode(&dx, proc, &a)) {
+		log_ratelimited("%s: %s: undecodable %s arguments (xid 0x%08x)", t->program,
+				rpc_conn_peer(req->conn), t->name(proc), req->hdr.xid);
 		return rpc_dispatch_done(RPC_GARBAGE_ARGS);
 	}
 
 	struct rpc_drc_entry *drc_entry = NULL;
-	if (srv->drc && not_idempotent(proc)) {
+	if (srv->drc && t->not_idempotent(proc)) {
 		struct rpc_drc_key k;
 		rpc_drc_key(&k, rpc_conn_peer(req->conn), req->hdr.xid, args_start, args_len);
 		enum rpc_drc_found found;
@@ -189,9 +238,9 @@ static struct rpc_dispatch_result nfs3_serve(struct nfs3_server *srv, struct rpc
 		drc_entry = rpc_drc_begin(srv->drc, &k, &found, &kept, &off);
 		if (found == RPC_DRC_DONE) {
 			rpc_request_reply_tail(req, kept, off, kept->len - off);
-			log_info("nfs3: retransmitted %s (xid 0x%08x) from %s answered from the "
+			log_info("%s: retransmitted %s (xid 0x%08x) from %s answered from the "
 				 "duplicate request cache",
-				 nfs3_proc_name(proc), req->hdr.xid, rpc_conn_peer(req->conn));
+				 t->program, t->name(proc), req->hdr.xid, rpc_conn_peer(req->conn));
 			return rpc_dispatch_done(RPC_SUCCESS);
 		}
 		if (found == RPC_DRC_IN_PROGRESS) {
@@ -202,10 +251,7 @@ static struct rpc_dispatch_result nfs3_serve(struct nfs3_server *srv, struct rpc
 	}
 
 	struct nfs3_call c = {.srv = srv, .req = req};
-	struct nfs3_res r;
-	memset(&r, 0, sizeof(r));
-	bool encoded = false;
-	procs[proc](&c, &a, &r, &encoded);
+	uint32_t status = t->run(&c, proc, &a);
 	if (c.defer) {
 		/* Nothing encoded, nothing changed: again on a worker, where
 		 * it is entered in the reply cache anew. */
@@ -222,49 +268,44 @@ static struct rpc_dispatch_result nfs3_serve(struct nfs3_server *srv, struct rpc
 		 * cache. */
 		return rpc_dispatch_park();
 	}
-	if (!encoded) {
-		struct xdr_stream ex = XDR_ENC_STREAM(&req->reply);
-		nfs3_xdr_res(&ex, proc, &r);
-	}
 	struct nfs3_pending *p = c.pending;
 	if (p && p->w.n > 0) {
 		/* The changes are made stable before the reply leaves. */
+		p->table = t;
 		p->proc = proc;
 		p->t0 = t0;
 		p->drc_entry = drc_entry;
-		p->wcc = r.wcc;
-		p->wcc2 = r.wcc2;
-		p->attr = r.attr;
 		struct rpc_park *park = rpc_request_park(req);
 		if (park)
 			req->prog_state = p;
 		export_durable_wait_start(srv->durable, &p->w, park);
 		if (park)
 			return rpc_dispatch_park();
-		return nfs3_finish(srv, req, p, proc, t0, drc_entry, r.status);
+		return nfs3_finish(srv, t, req, p, proc, t0, drc_entry, status);
 	}
 	if (p) {
 		export_durable_wait_clear(&p->w);
 		free(p);
 	}
-	return nfs3_finish(srv, req, NULL, proc, t0, drc_entry, r.status);
+	return nfs3_finish(srv, t, req, NULL, proc, t0, drc_entry, status);
 }
 
-static struct rpc_dispatch_result nfs3_dispatch(struct rpc_request *req, void *ctx)
+static struct rpc_dispatch_result nfs3_dispatch_table(struct nfs3_server *srv,
+						      const struct nfs3_table *t,
+						      struct rpc_request *req)
 {
-	struct nfs3_server *srv = ctx;
 	uint32_t proc = req->hdr.proc;
-	if (proc >= NFSPROC3_COUNT)
+	if (proc >= t->nprocs)
 		return rpc_dispatch_done(RPC_PROC_UNAVAIL);
-	if (proc == NFSPROC3_NULL) {
-		nfs3_stats_count(srv, NFSPROC3_NULL, false, 0);
+	if (proc == 0) { /* NULL */
+		nfs3_stats_count(srv, t->stats_base, false, 0);
 		return rpc_dispatch_done(RPC_SUCCESS);
 	}
 	/* Every other procedure calls the back end, which may wait for a
 	 * disk: on a worker, but for those that read names and attributes
 	 * of an export that answers fast. */
 	if (!req->on_worker) {
-		if (!may_run_inline(proc))
+		if (!t->may_run_inline(proc))
 			return rpc_dispatch_defer();
 		uint64_t t0 = clock_now_ns();
 		struct export *ex = call_export(srv, req);
@@ -272,7 +313,7 @@ static struct rpc_dispatch_result nfs3_dispatch(struct rpc_request *req, void *c
 			export_stall_count_deferral();
 			return rpc_dispatch_defer();
 		}
-		struct rpc_dispatch_result res = nfs3_serve(srv, req, t0);
+		struct rpc_dispatch_result res = nfs3_serve(srv, t, req, t0);
 		if (ex) {
 			uint64_t t1 = clock_now_ns();
 			export_stall_note(ex, t1, t1 - t0);
@@ -284,9 +325,19 @@ static struct rpc_dispatch_result nfs3_dispatch(struct rpc_request *req, void *c
 		/* Back from the committer: the results are encoded. */
 		req->prog_state = NULL;
 		uint32_t status = xdr_get_be32(req->reply.buf->data + req->results_off);
-		return nfs3_finish(srv, req, p, p->proc, p->t0, p->drc_entry, status);
+		return nfs3_finish(srv, p->table, req, p, p->proc, p->t0, p->drc_entry, status);
 	}
-	return nfs3_serve(srv, req, clock_now_ns());
+	return nfs3_serve(srv, t, req, clock_now_ns());
+}
+
+static struct rpc_dispatch_result nfs3_dispatch(struct rpc_request *req, void *ctx)
+{
+	return nfs3_dispatch_table(ctx, &v3_table, req);
+}
+
+static struct rpc_dispatch_result nfsacl_dispatch(struct rpc_request *req, void *ctx)
+{
+	return nfs3_dispatch_table(ctx, &nfs3_acl_table, req);
 }
 
 /* rpc's question for a large call (struct rpc_program.find_bulk): where a
@@ -321,4 +372,9 @@ void nfs3_program_describe(struct rpc_program *prog, struct nfs3_server *srv)
 {
 	*prog = rpc_program_single(NFS3_PROGRAM, NFS3_VERSION, nfs3_dispatch, srv);
 	prog->find_bulk = nfs3_bulk_find;
+}
+
+void nfs3_acl_program_describe(struct rpc_program *prog, struct nfs3_server *srv)
+{
+	*prog = rpc_program_single(NFSACL_PROGRAM, NFSACL_VERSION, nfsacl_dispatch, srv);
 }

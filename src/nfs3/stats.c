@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "nfs3/nfs3.h"
+#include "xdr/nfs3_codec.h"
+#include "xdr/nfsacl_codec.h"
 
 struct nfs3_stats_block {
 	struct nfs3_stats_block *next;
@@ -15,7 +17,7 @@ struct nfs3_stats_block {
 	struct {
 		_Atomic uint64_t errors, ns;
 		_Atomic uint64_t lat[NFS3_LAT_BUCKETS + 1];
-	} procs[NFSPROC3_COUNT];
+	} procs[NFS3_STATS_PROCS];
 };
 
 /* This thread's block, and the generation of the server it belongs to: a
@@ -47,8 +49,10 @@ static unsigned lat_bucket(uint64_t ns)
 	return i;
 }
 
-void nfs3_stats_count(struct nfs3_server *srv, uint32_t proc, bool error, uint64_t ns)
+void nfs3_stats_count(struct nfs3_server *srv, uint32_t i, bool error, uint64_t ns)
 {
+	if (i >= NFS3_STATS_PROCS)
+		return;
 	struct nfs3_stats_block *b = my_block;
 	if (!b || my_gen != srv->stats_gen) {
 		b = calloc(1, sizeof(*b));
@@ -63,17 +67,17 @@ void nfs3_stats_count(struct nfs3_server *srv, uint32_t proc, bool error, uint64
 		my_gen = srv->stats_gen;
 	}
 	if (error)
-		bump(&b->procs[proc].errors, 1);
-	bump(&b->procs[proc].ns, ns);
-	bump(&b->procs[proc].lat[lat_bucket(ns)], 1);
+		bump(&b->procs[i].errors, 1);
+	bump(&b->procs[i].ns, ns);
+	bump(&b->procs[i].lat[lat_bucket(ns)], 1);
 }
 
-void nfs3_stats_read(struct nfs3_server *srv, struct nfs3_proc_stats out[NFSPROC3_COUNT])
+void nfs3_stats_read(struct nfs3_server *srv, struct nfs3_proc_stats out[NFS3_STATS_PROCS])
 {
-	memset(out, 0, NFSPROC3_COUNT * sizeof(*out));
+	memset(out, 0, NFS3_STATS_PROCS * sizeof(*out));
 	pthread_mutex_lock(&srv->stats_lock);
 	for (struct nfs3_stats_block *b = srv->stats_blocks; b; b = b->next) {
-		for (unsigned p = 0; p < NFSPROC3_COUNT; p++) {
+		for (unsigned p = 0; p < NFS3_STATS_PROCS; p++) {
 			struct nfs3_proc_stats *o = &out[p];
 			o->errors +=
 				atomic_load_explicit(&b->procs[p].errors, memory_order_relaxed);
@@ -100,4 +104,17 @@ void nfs3_stats_free(struct nfs3_server *srv)
 		free(b);
 		b = next;
 	}
+}
+
+_Static_assert(NFS3_STATS_PROCS == NFSPROC3_COUNT + NFSACLPROC3_COUNT,
+	       "a counter for each NFSv3 and NFSACL procedure");
+
+const char *nfs3_stats_name(uint32_t i)
+{
+	if (i < NFS3_STATS_ACL)
+		return nfs3_proc_name(i);
+	/* NFSACL's NULL apart from NFSv3's. */
+	if (i == NFS3_STATS_ACL + NFSACLPROC3_NULL)
+		return "ACL_NULL";
+	return i < NFS3_STATS_PROCS ? nfsacl_proc_name(i - NFS3_STATS_ACL) : "?";
 }

@@ -1,6 +1,6 @@
 #!/bin/bash
-# rpcinfo and showmount find ferryd: ferryd registers NFSv4 and MOUNT v3
-# with a private rpcbind (RPCBIND v4 over its local socket), for IPv4 (tcp)
+# rpcinfo and showmount find ferryd: ferryd registers NFSv4, MOUNT v3 and,
+# where NFSv3 is served, NFSv3 and NFSACL v3 with a private rpcbind (RPCBIND v4 over its local socket), for IPv4 (tcp)
 # and IPv6 (tcp6), answers rpcinfo's NULL probes, NFSv3 gets a version
 # mismatch; showmount -e lists the exports with their host rules; a clean
 # stop withdraws every registration, a restart after kill -9 replaces the
@@ -148,8 +148,16 @@ echo "$out" | grep -q "program 100003 version 4 ready and waiting" ||
 if [ $has_v3 = 1 ]; then
 	rpcinfo -p 127.0.0.1 | grep -Eq "^ +100003 +3 +tcp +$port( |\$)" ||
 		fail "ferryd is not registered with rpcbind as 100003 v3 tcp $port"
+	# NFSACL v3 where NFSv3 is, answering its NULL probe.
+	rpcinfo -p 127.0.0.1 | grep -Eq "^ +100227 +3 +tcp +$port( |\$)" ||
+		fail "ferryd is not registered with rpcbind as 100227 (NFSACL) v3 tcp $port"
+	out=$(rpcinfo -t 127.0.0.1 100227 3 2>&1)
+	echo "rpcinfo -t 127.0.0.1 100227 3: $out"
+	echo "$out" | grep -q "program 100227 version 3 ready and waiting" ||
+		fail "NFSACL v3 NULL probe through rpcbind"
 else
 	rpcinfo -p 127.0.0.1 | grep -Eq '^ +100003 +3 ' && fail "NFSv3 registered but not served"
+	rpcinfo -p 127.0.0.1 | grep -Eq '^ +100227 ' && fail "NFSACL registered without NFSv3"
 fi
 
 # MOUNT v3 beside NFS on the same port, and version 1 refused.
