@@ -127,7 +127,7 @@ static struct buf *encode(uint32_t proc, union nfsacl_args *a)
 	struct xdr_stream x = XDR_ENC_STREAM(&e);
 	assert_true(nfsacl_xdr_args(&x, proc, a));
 	assert_false(e.overflow);
-	return e.buf;
+	return xdr_enc_take(&e);
 }
 
 /* GETACL with mask; the NFS status (out released by the caller). */
