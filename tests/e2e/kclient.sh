@@ -50,9 +50,10 @@
 # vers=4.2, with FERRY_XATTR_TOOL, default build/tests/xattr_tool, copied
 # into the guest), FERRY_E2E_ONLY=xattr runs it alone,
 # FERRY_E2E_ACL=0 skips the ACL runs (guest/acl.sh, local export, vers=4.1
-# on the first kernel and, in the full stage or alone, 4.2 on the second:
-# nfs4_setfacl and nfs4_getfacl in the guest, setfacl and getfacl on the
-# host), FERRY_E2E_ONLY=acl runs them alone,
+# on the first kernel and, in the full stage or alone, 4.2 on the second,
+# each with a vers=3 mount beside it: nfs4_setfacl, nfs4_getfacl, setfacl
+# and getfacl in the guest, setfacl and getfacl on the host),
+# FERRY_E2E_ONLY=acl runs them alone,
 # FERRY_E2E_KEPT=0 skips the listing run (guest/readdir_kept.sh: `ls -ln`
 # of 500 files served from kept entries, after chmod, append, truncate and
 # touch through the mount),
@@ -1193,16 +1194,17 @@ if [ "${FERRY_E2E_ONLY:-}" = xattr ]; then
 	exit $failed
 fi
 
-# NFSv4 ACLs through a vers=4.1 mount on a local export: guest/acl.sh with
-# Debian's nfs4_setfacl and nfs4_getfacl shipped into the guest.  Before the
+# NFSv4 ACLs through a vers=4.1 mount on a local export, then POSIX ACLs
+# through NFSACL on a vers=3 mount the guest adds: guest/acl.sh with
+# Debian's nfs4_setfacl, nfs4_getfacl, setfacl and getfacl shipped into the
+# guest.  Before the
 # boot the host gives ferry-acl-host an ACL of its own (setfacl), which the
 # guest must read; after it, the ACE the guest set must be in the host's
 # POSIX ACL (getfacl).
 if [ "${FERRY_E2E_ACL:-1}" = 1 ] && [ "$backend" = local ] &&
 	{ [ -z "${FERRY_E2E_ONLY:-}" ] || [ "$FERRY_E2E_ONLY" = acl ]; }; then
-	acl_bins=$(command -v nfs4_setfacl nfs4_getfacl | tr '\n' ' ')
-	if [ "$(echo $acl_bins | wc -w)" -ne 2 ] || ! command -v setfacl >/dev/null ||
-		! command -v getfacl >/dev/null; then
+	acl_bins=$(command -v nfs4_setfacl nfs4_getfacl setfacl getfacl | tr '\n' ' ')
+	if [ "$(echo $acl_bins | wc -w)" -ne 4 ]; then
 		echo "e2e: acl FAILED: nfs4_setfacl, nfs4_getfacl, setfacl and getfacl are needed (Debian nfs4-acl-tools, acl)"
 		failed=1
 	else
@@ -1210,14 +1212,16 @@ if [ "${FERRY_E2E_ACL:-1}" = 1 ] && [ "$backend" = local ] &&
 		setfacl -m u:4321:rw "$work/export/ferry-acl-host"
 		# Each run, then the host's view of what its guest set.
 		acl_check_host() {
-			local got
-			got=$(getfacl -n "$work/export/ferry-acl/set" 2>&1)
-			if echo "$got" | grep -q '^user:1234:r--'; then
-				echo "e2e: acl$1: the host's ACL of ferry-acl/set has user:1234:r--"
-			else
-				echo "e2e: acl$1 FAILED: the host's ACL of ferry-acl/set is: $(echo "$got" | tr '\n' ' ')"
-				failed=1
-			fi
+			local got f
+			for f in ferry-acl/set ferry-acl3/set; do
+				got=$(getfacl -n "$work/export/$f" 2>&1)
+				if echo "$got" | grep -q '^user:1234:r--'; then
+					echo "e2e: acl$1: the host's ACL of $f has user:1234:r--"
+				else
+					echo "e2e: acl$1 FAILED: the host's ACL of $f is: $(echo "$got" | tr '\n' ' ')"
+					failed=1
+				fi
+			done
 		}
 		KCLIENT_EXTRA_BINS="${KCLIENT_EXTRA_BINS:-} $acl_bins" \
 			run_guest acl 4.1 "$top/tests/e2e/guest/acl.sh"
@@ -1225,7 +1229,7 @@ if [ "${FERRY_E2E_ACL:-1}" = 1 ] && [ "$backend" = local ] &&
 		# Linux 6.12 on a 4.2 mount: in the full stage (the default run
 		# keeps within its time), or when the ACL runs are asked alone.
 		if [ "${FERRY_FULL:-0}" = 1 ] || [ "${FERRY_E2E_ONLY:-}" = acl ]; then
-			rm -rf "$work/export/ferry-acl"
+			rm -rf "$work/export/ferry-acl" "$work/export/ferry-acl3"
 			KCLIENT_EXTRA_BINS="${KCLIENT_EXTRA_BINS:-} $acl_bins" \
 				on_kernel2 acl 4.2 "$top/tests/e2e/guest/acl.sh"
 			[ "$kernel2_state" = ok ] && acl_check_host "@$kernel2"

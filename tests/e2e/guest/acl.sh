@@ -10,8 +10,13 @@
 #    gets EACCES, bin (uid 2) reads it;
 #  - the ACL went over the wire: the mount's SETATTR and GETATTR counters
 #    in /proc/self/mountstats grew.
-# Leaves ferry-acl/set with the ACE for 1234, which kclient.sh then finds
-# in the host's POSIX ACL (getfacl).
+# Then the same export mounted vers=3 in the guest, with setfacl and getfacl
+# (POSIX ACLs through NFSACL): u:1234:r set and read back (also after
+# drop_caches; the mode follows the mask), the host's u:4321:rw- read, a
+# default ACL inherited by a new file, an entry giving daemon nothing
+# enforced while bin reads, setfacl -b.
+# Leaves ferry-acl/set with the ACE for 1234 and ferry-acl3/set with
+# u:1234:r, which kclient.sh then finds in the host's POSIX ACLs (getfacl).
 #
 # Prints "E2E PASS|FAIL|INFO acl-<step> vers=<v>: ..." lines; exits 1 if
 # any check failed.
@@ -89,4 +94,80 @@ getattrs=$(($(opcount GETATTR) - getattrs0))
 [ "$setattrs" -gt 0 ] && [ "$getattrs" -gt 0 ] &&
 	pass wire "SETATTR +$setattrs, GETATTR +$getattrs in mountstats" ||
 	fail wire "SETATTR +$setattrs, GETATTR +$getattrs in mountstats"
+
+# --- NFSv3: POSIX ACLs through NFSACL -----------------------------------------
+# The same export mounted vers=3 beside this mount (MOUNT on the NFS port,
+# no NLM); setfacl and getfacl from the acl package.  Without NFSACL the
+# client has no way to set an ACL (setfacl fails with EOPNOTSUPP).
+v=3
+command -v setfacl >/dev/null && command -v getfacl >/dev/null ||
+	{ fail setup "no setfacl/getfacl in the guest (KCLIENT_EXTRA_BINS)"; exit 1; }
+m3=/tmp/ferry-v3
+mkdir -p "$m3"
+port=${KCLIENT_PORT:-2049}
+if ! mount -t nfs -o "vers=3,proto=tcp,port=$port,mountport=$port,mountproto=tcp,nolock" \
+	"$KCLIENT_SERVER:$KCLIENT_EXPORT" "$m3" 2>mount.err; then
+	fail mount "mount vers=3: $(cat mount.err)"
+	exit 1
+fi
+pass mount "$KCLIENT_SERVER:$KCLIENT_EXPORT on $m3"
+cd "$m3" || { fail setup "cd $m3"; exit 1; }
+rm -rf ferry-acl3
+mkdir ferry-acl3 && cd ferry-acl3 || { fail setup "mkdir ferry-acl3"; exit 1; }
+echo data >set
+chmod 0640 set
+if setfacl -m u:1234:r set 2>setfacl.err; then
+	pass setfacl "u:1234:r set"
+else
+	fail setfacl "setfacl: $(cat setfacl.err)"
+fi
+got=$(getfacl -n set 2>&1)
+echo "$got" | grep -q '^user:1234:r--' && echo "$got" | grep -q '^mask::r--' &&
+	pass getfacl "$(echo "$got" | grep -v '^#' | tr '\n' ' ')" ||
+	fail getfacl "no user:1234:r-- and mask::r-- in: $(echo "$got" | tr '\n' ' ')"
+drop_caches
+got=$(getfacl -n set 2>&1)
+echo "$got" | grep -q '^user:1234:r--' && pass uncached "user:1234:r-- after drop_caches" ||
+	fail uncached "no user:1234:r-- after drop_caches in: $(echo "$got" | tr '\n' ' ')"
+# The mode follows the mask, as on a local file system.
+[ "$(stat -c %a set)" = 640 ] && pass mode "mode 640 with mask r--" ||
+	fail mode "mode $(stat -c %a set), not 640"
+
+got=$(getfacl -n ../ferry-acl-host 2>&1)
+echo "$got" | grep -q '^user:4321:rw-' && pass host-acl "the host's u:4321:rw- seen" ||
+	fail host-acl "no user:4321:rw- in: $(echo "$got" | tr '\n' ' ')"
+
+# A default ACL, inherited by a file made through this mount.
+mkdir inherit
+if setfacl -d -m u:1234:rw inherit 2>setfacl.err; then
+	: >inherit/new
+	got=$(getfacl -n inherit/new 2>&1)
+	echo "$got" | grep -q '^user:1234:rw-' && pass default "inherit/new has user:1234:rw-" ||
+		fail default "inherit/new: $(echo "$got" | tr '\n' ' ')"
+else
+	fail default "setfacl -d: $(cat setfacl.err)"
+fi
+
+# Enforced: no access for daemon (uid 1) on a world-readable file.
+echo secret >denied
+chmod 0644 denied
+setfacl -m u:1:--- denied 2>setfacl.err || fail deny-set "setfacl: $(cat setfacl.err)"
+drop_caches
+if su -s /bin/sh daemon -c "cat '$m3/ferry-acl3/denied'" >/dev/null 2>su.err; then
+	fail deny "daemon (uid 1) read a file its ACL entry gives nothing"
+elif grep -qi "permission denied" su.err; then
+	pass deny "daemon (uid 1): $(tr '\n' ' ' <su.err)"
+else
+	fail deny "daemon (uid 1) failed otherwise: $(tr '\n' ' ' <su.err)"
+fi
+if [ "$(su -s /bin/sh bin -c "cat '$m3/ferry-acl3/denied'" 2>&1)" = secret ]; then
+	pass allow-other "bin (uid 2) reads it"
+else
+	fail allow-other "bin (uid 2) cannot read it"
+fi
+# Removed again: the mode alone.
+setfacl -b denied && [ -z "$(getfacl -n --skip-base denied 2>/dev/null)" ] &&
+	pass remove "setfacl -b leaves the mode alone" || fail remove "setfacl -b: $(getfacl -n denied | tr '\n' ' ')"
+rm -f setfacl.err su.err mount.err
+cd / && umount "$m3" || fail umount "umount $m3"
 exit $failed
