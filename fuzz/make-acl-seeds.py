@@ -2,7 +2,8 @@
 """Writes the seed corpus of fuzz_acl to fuzz/corpus/acl/.
 
 Each seed is the fuzz target's input: a byte (bit 0: the object is a
-directory), then an NFSv4 ACL's XDR (nfsace4<>).  Run it again after
+directory; bit 1: a POSIX ACL), then an NFSv4 ACL's XDR (nfsace4<>) or a
+POSIX ACL's (posixace4<>, draft-ietf-nfsv4-posix-acls).  Run it again after
 changing it; the output is deterministic.
 """
 import os
@@ -55,8 +56,31 @@ SEEDS = {
     "empty": (1, []),
 }
 
+# posixace4<>: tag (USER_OBJ 1, USER 2, GROUP_OBJ 3, GROUP 4, MASK 5,
+# OTHER 6), perm (rwx), who.
+POSIX = 2
+UOBJ, PUSER, GOBJ, PGROUP, PMASK, POTHER = 1, 2, 3, 4, 5, 6
+
+
+def posix_acl(aces):
+    return u32(len(aces)) + b"".join(u32(t) + u32(p) + opaque(w.encode()) for t, p, w in aces)
+
+
+POSIX_SEEDS = {
+    "posix-mode": (POSIX, [(UOBJ, 6, ""), (GOBJ, 4, ""), (POTHER, 0, "")]),
+    "posix-named": (POSIX, [(POTHER, 0, ""), (PMASK, 5, ""), (PUSER, 4, "1234"),
+                            (PGROUP, 5, "100"), (GOBJ, 0, ""), (UOBJ, 7, ""), (PUSER, 6, "7")]),
+    "posix-dir": (POSIX | 1, [(UOBJ, 7, ""), (GOBJ, 5, ""), (POTHER, 5, "")]),
+    "posix-badowner": (POSIX, [(UOBJ, 6, ""), (PUSER, 4, "nobody-here@elsewhere"),
+                               (GOBJ, 4, ""), (PMASK, 4, ""), (POTHER, 0, "")]),
+    "posix-empty": (POSIX, []),
+}
+
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "acl")
 os.makedirs(out, exist_ok=True)
 for name, (flags, aces) in sorted(SEEDS.items()):
     with open(os.path.join(out, name), "wb") as f:
         f.write(bytes([flags]) + acl(aces))
+for name, (flags, aces) in sorted(POSIX_SEEDS.items()):
+    with open(os.path.join(out, name), "wb") as f:
+        f.write(bytes([flags]) + posix_acl(aces))

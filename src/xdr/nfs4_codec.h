@@ -56,6 +56,13 @@ struct nfs4_ace {
 	struct nfs4_opaque who;
 };
 
+/* posixace4 (draft-ietf-nfsv4-posix-acls): who names the user or group
+ * of a USER or GROUP entry and is empty for the others. */
+struct nfs4_posix_ace {
+	uint32_t tag, perm; /* POSIXACE4_TAG_*, POSIXACE4_PERM_* */
+	struct nfs4_opaque who;
+};
+
 static inline struct nfs4_opaque nfs4_opaque_str(const char *s)
 {
 	return (struct nfs4_opaque){(const uint8_t *)s, (uint32_t)strlen(s)};

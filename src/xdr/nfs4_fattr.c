@@ -65,6 +65,57 @@ bool nfs4_ace_encode(struct xdr_enc *e, const struct nfs4_ace *a)
 	return xdr_ace(&x, (struct nfs4_ace *)a); /* encoding only reads it */
 }
 
+/* posixace4: decoding refuses a tag the draft does not define, bits
+ * beyond rwx, and a USER or GROUP entry that names nobody. */
+static bool xdr_posix_ace(struct xdr_stream *x, struct nfs4_posix_ace *a)
+{
+	if (!xdr_u32(x, &a->tag) || !xdr_u32(x, &a->perm) ||
+	    !xdr_opaque(x, NFS4_OPAQUE_LIMIT, &a->who))
+		return false;
+	bool named = a->tag == POSIXACE4_TAG_USER || a->tag == POSIXACE4_TAG_GROUP;
+	return xdr_dec_check(x, a->tag >= POSIXACE4_TAG_USER_OBJ && a->tag <= POSIXACE4_TAG_OTHER &&
+					!(a->perm & ~7u) && (!named || a->who.len > 0));
+}
+
+XDR_ITEM(posix_ace)
+
+/* The smallest POSIX ACE on the wire: tag, perm and an empty who. */
+enum { POSIX_ACE_WIRE_MIN = 12 };
+
+static bool xdr_posix_acl(struct xdr_stream *x, struct nfs4_posix_acl *acl)
+{
+	if (!xdr_u32(x, &acl->count))
+		return false;
+	if (xdr_is_enc(x))
+		return xdr_fixed_ref(x, acl->aces.len, &acl->aces.data);
+	if (acl->count > xdr_dec_remaining(x->d) / POSIX_ACE_WIRE_MIN)
+		return false;
+	struct nfs4_posix_ace scratch;
+	struct xdr_dec span;
+	if (!xdr_dec_span(x, acl->count, xdr_posix_ace_item, &scratch, &span))
+		return false;
+	acl->aces = (struct nfs4_opaque){span.p, (uint32_t)(span.end - span.p)};
+	return true;
+}
+
+bool nfs4_posix_acl_decode(struct xdr_dec *d, struct nfs4_posix_acl *acl)
+{
+	struct xdr_stream x = XDR_DEC_STREAM(d);
+	return xdr_posix_acl(&x, acl);
+}
+
+bool nfs4_posix_acl_next(struct xdr_dec *d, struct nfs4_posix_ace *out)
+{
+	struct xdr_stream x = XDR_DEC_STREAM(d);
+	return xdr_dec_remaining(d) > 0 && xdr_posix_ace(&x, out);
+}
+
+bool nfs4_posix_ace_encode(struct xdr_enc *e, const struct nfs4_posix_ace *a)
+{
+	struct xdr_stream x = XDR_ENC_STREAM(e);
+	return xdr_posix_ace(&x, (struct nfs4_posix_ace *)a); /* encoding only reads it */
+}
+
 /* One attribute's value.  *known is false for an attribute without a field,
  * which neither direction can step over.  Inlined into the two loops below
  * so each gets a switch of its own direction (GETATTR and READDIR replies
@@ -133,14 +184,18 @@ XDR_HOT bool xdr_value(struct xdr_stream *x, unsigned bit, struct nfs4_attrs *a,
 	case FATTR4_SPACE_FREED: return xdr_u64(x, &a->space_freed);
 	case FATTR4_CHANGE_ATTR_TYPE: return xdr_u32(x, &a->change_attr_type);
 	case FATTR4_DACL: return xdr_u32(x, &a->dacl.flag) && xdr_acl(x, &a->dacl.acl);
+	case FATTR4_ACL_TRUEFORM: return xdr_u32(x, &a->acl_trueform);
+	case FATTR4_ACL_TRUEFORM_SCOPE: return xdr_u32(x, &a->acl_trueform_scope);
+	case FATTR4_POSIX_DEFAULT_ACL: return xdr_posix_acl(x, &a->posix_default_acl);
+	case FATTR4_POSIX_ACCESS_ACL: return xdr_posix_acl(x, &a->posix_access_acl);
 	default:
 		*known = false;
 		return false;
 	}
 }
 
-/* Bits 0..55, 58, 74, 75, 77..79, 82 and 84..86: what the value switches
- * above handle. */
+/* Bits 0..55, 58, 74, 75, 77..79, 82, 84..86 and 89..92: what the value
+ * switches above handle. */
 static const struct nfs4_bitmap known_attrs = {{
 	0xffffffffu & ~(1u << FATTR4_ARCHIVE | 1u << FATTR4_FS_LOCATIONS | 1u << FATTR4_HIDDEN),
 	(~(1u << (FATTR4_MIMETYPE - 32) | 1u << (FATTR4_QUOTA_AVAIL_HARD - 32) |
@@ -152,7 +207,9 @@ static const struct nfs4_bitmap known_attrs = {{
 		1u << (FATTR4_TIME_DELEG_MODIFY - 64) | 1u << (FATTR4_OPEN_ARGUMENTS - 64) |
 		1u << (FATTR4_MODE_SET_MASKED - 64) | 1u << (FATTR4_CLONE_BLKSIZE - 64) |
 		1u << (FATTR4_SPACE_FREED - 64) | 1u << (FATTR4_CHANGE_ATTR_TYPE - 64) |
-		1u << (FATTR4_XATTR_SUPPORT - 64),
+		1u << (FATTR4_XATTR_SUPPORT - 64) | 1u << (FATTR4_ACL_TRUEFORM - 64) |
+		1u << (FATTR4_ACL_TRUEFORM_SCOPE - 64) | 1u << (FATTR4_POSIX_DEFAULT_ACL - 64) |
+		1u << (FATTR4_POSIX_ACCESS_ACL - 64),
 }};
 
 bool nfs4_fattr_known(unsigned bit)

@@ -32,6 +32,14 @@ struct nfs4_acl {
 	struct nfs4_opaque aces;
 };
 
+/* A POSIX ACL (posixace4<>, draft-ietf-nfsv4-posix-acls) as its XDR
+ * bytes, like struct nfs4_acl: each ACE checked when decoded (a known
+ * tag, no permission bit beyond rwx, a who on USER and GROUP entries). */
+struct nfs4_posix_acl {
+	uint32_t count;
+	struct nfs4_opaque aces;
+};
+
 /* nfsacl41 (dacl, sacl): ACL4_* flags and the ACL. */
 struct nfs4_acl41 {
 	uint32_t flag;
@@ -87,6 +95,10 @@ struct nfs4_attrs {
 	struct nfs4_open_arguments open_arguments;
 	bool xattr_support; /* RFC 8276 */
 	struct nfs4_acl41 dacl; /* RFC 8881 5.7 */
+	/* draft-ietf-nfsv4-posix-acls */
+	uint32_t acl_trueform;       /* ACL_MODEL_* */
+	uint32_t acl_trueform_scope; /* ACL_SCOPE_* */
+	struct nfs4_posix_acl posix_default_acl, posix_access_acl;
 };
 
 /* Decodes an ACL (nfsace4<>), checking every ACE. */
@@ -98,6 +110,11 @@ bool nfs4_acl_next(struct xdr_dec *d, struct nfs4_ace *out);
 
 /* Appends one ACE's XDR bytes. */
 bool nfs4_ace_encode(struct xdr_enc *e, const struct nfs4_ace *a);
+
+/* The same for a POSIX ACL (posixace4<>). */
+bool nfs4_posix_acl_decode(struct xdr_dec *d, struct nfs4_posix_acl *acl);
+bool nfs4_posix_acl_next(struct xdr_dec *d, struct nfs4_posix_ace *out);
+bool nfs4_posix_ace_encode(struct xdr_enc *e, const struct nfs4_posix_ace *a);
 
 /* True for the attributes struct nfs4_attrs has a field for. */
 bool nfs4_fattr_known(unsigned bit);

@@ -206,6 +206,32 @@ enum nfs4_fattr {
 	FATTR4_TIME_DELEG_ACCESS = 84, /* RFC 9754 */
 	FATTR4_TIME_DELEG_MODIFY = 85, /* RFC 9754 */
 	FATTR4_OPEN_ARGUMENTS = 86, /* RFC 9754 */
+	/* POSIX draft ACLs (draft-ietf-nfsv4-posix-acls) */
+	FATTR4_ACL_TRUEFORM = 89,
+	FATTR4_ACL_TRUEFORM_SCOPE = 90,
+	FATTR4_POSIX_DEFAULT_ACL = 91,
+	FATTR4_POSIX_ACCESS_ACL = 92,
+};
+
+/* draft-ietf-nfsv4-posix-acls: the ACL model a file system keeps
+ * (aclmodel4), over what it holds (aclscope4), and a POSIX ACE's tag
+ * (posixacetag4) and permission bits (posixaceperm4). */
+enum {
+	ACL_MODEL_NFS4 = 1,
+	ACL_MODEL_POSIX_DRAFT = 2,
+	ACL_MODEL_NONE = 3,
+	ACL_SCOPE_FILE_OBJECT = 1,
+	ACL_SCOPE_FILE_SYSTEM = 2,
+	ACL_SCOPE_SERVER = 3,
+	POSIXACE4_TAG_USER_OBJ = 1,
+	POSIXACE4_TAG_USER = 2,
+	POSIXACE4_TAG_GROUP_OBJ = 3,
+	POSIXACE4_TAG_GROUP = 4,
+	POSIXACE4_TAG_MASK = 5,
+	POSIXACE4_TAG_OTHER = 6,
+	POSIXACE4_PERM_EXECUTE = 0x1,
+	POSIXACE4_PERM_WRITE = 0x2,
+	POSIXACE4_PERM_READ = 0x4,
 };
 
 /* open_arguments4 (RFC 9754): each member is a bitmap4 whose bit n says that

@@ -54,6 +54,8 @@ static void dir_delegation_ask(struct nfs4_compound *c,
 	 * as a request's caller: not one of them. */
 	nfs4_bitmap_clear(&sup, FATTR4_ACL);
 	nfs4_bitmap_clear(&sup, FATTR4_DACL);
+	nfs4_bitmap_clear(&sup, FATTR4_POSIX_DEFAULT_ACL);
+	nfs4_bitmap_clear(&sup, FATTR4_POSIX_ACCESS_ACL);
 	memset(&child, 0, sizeof(child));
 	memset(&dir, 0, sizeof(dir));
 	for (unsigned w = 0; w < NFS4_BITMAP_WORDS; w++) {

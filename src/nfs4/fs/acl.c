@@ -154,8 +154,17 @@ enum nfsstat4 nfs4_acl_apply(const struct backend_cred *cred, struct export *ex,
 			     const struct backend_handle *bh, enum backend_ftype type,
 			     const struct nfs4_acl_posix *p)
 {
-	int rc = ex->ops->set_acl(ex->bex, cred, bh, BACKEND_ACL_ACCESS, p->access);
-	if (rc == 0 && is_dir(type))
+	int rc = 0;
+	if (p->access && p->access->count == 0) {
+		/* Removed: the ACL the mode makes, which keeps nothing else. */
+		struct backend_attr a;
+		rc = ex->ops->getattr(ex->bex, bh, &a);
+		if (rc == 0)
+			backend_acl_from_mode(a.mode, p->access);
+	}
+	if (rc == 0 && p->access)
+		rc = ex->ops->set_acl(ex->bex, cred, bh, BACKEND_ACL_ACCESS, p->access);
+	if (rc == 0 && p->dflt && (is_dir(type) || p->dflt->count))
 		rc = ex->ops->set_acl(ex->bex, cred, bh, BACKEND_ACL_DEFAULT, p->dflt);
 	/* A file system that turned out to keep none for it (a symbolic
 	 * link): the attribute is not supported there. */
@@ -169,4 +178,130 @@ void nfs4_acl_posix_free(struct nfs4_acl_posix *p)
 	free(p->access);
 	free(p->dflt);
 	p->access = p->dflt = NULL;
+}
+
+void nfs4_acl_attrs_clear(struct nfs4_bitmap *attrset)
+{
+	nfs4_bitmap_clear(attrset, FATTR4_ACL);
+	nfs4_bitmap_clear(attrset, FATTR4_DACL);
+	nfs4_bitmap_clear(attrset, FATTR4_POSIX_ACCESS_ACL);
+	nfs4_bitmap_clear(attrset, FATTR4_POSIX_DEFAULT_ACL);
+}
+
+/* --- POSIX ACLs as they are (draft-ietf-nfsv4-posix-acls) ----------------- */
+
+static const struct {
+	uint16_t backend; /* enum backend_acl_tag */
+	uint32_t wire;    /* POSIXACE4_TAG_* */
+} posix_tags[] = {
+	{BACKEND_ACL_USER_OBJ, POSIXACE4_TAG_USER_OBJ}, {BACKEND_ACL_USER, POSIXACE4_TAG_USER},
+	{BACKEND_ACL_GROUP_OBJ, POSIXACE4_TAG_GROUP_OBJ}, {BACKEND_ACL_GROUP, POSIXACE4_TAG_GROUP},
+	{BACKEND_ACL_MASK, POSIXACE4_TAG_MASK},		  {BACKEND_ACL_OTHER, POSIXACE4_TAG_OTHER},
+};
+
+enum nfsstat4 nfs4_posix_acl_read(const struct backend_cred *cred, const struct fh *fh,
+				  enum backend_ftype type, enum backend_acl_kind kind,
+				  struct xdr_enc *buf, struct nfs4_posix_acl *out, bool *none)
+{
+	struct export *ex = fh->export;
+	*none = false;
+	struct backend_acl *acl = malloc(sizeof(*acl));
+	if (!acl)
+		return NFS4ERR_RESOURCE;
+	int rc = 0;
+	if (kind == BACKEND_ACL_DEFAULT && !is_dir(type))
+		acl->count = 0;
+	else
+		rc = ex->ops->get_acl(ex->bex, cred, &fh->bh, kind, acl);
+	enum nfsstat4 st = NFS4_OK;
+	if (rc == -ENOTSUP) {
+		*none = true;
+		goto out;
+	}
+	if (rc) {
+		st = nfs4_errno_to_status(rc);
+		goto out;
+	}
+	if (!xdr_enc_init(buf, 64 + 32 * (size_t)acl->count, 64 * 1024 * 1024)) {
+		st = NFS4ERR_RESOURCE;
+		goto out;
+	}
+	bool ok = true;
+	for (uint32_t i = 0; ok && i < acl->count; i++) {
+		const struct backend_acl_entry *e = &acl->e[i];
+		char digits[16];
+		struct nfs4_posix_ace ace = {0, e->perm, {NULL, 0}};
+		for (size_t k = 0; k < sizeof(posix_tags) / sizeof(posix_tags[0]); k++)
+			if (posix_tags[k].backend == e->tag)
+				ace.tag = posix_tags[k].wire;
+		if (e->tag == BACKEND_ACL_USER || e->tag == BACKEND_ACL_GROUP)
+			ace.who = nfs4_owner_string(digits, e->id);
+		ok = nfs4_posix_ace_encode(buf, &ace);
+	}
+	if (!ok || buf->overflow) {
+		xdr_enc_release(buf);
+		st = NFS4ERR_RESOURCE;
+		goto out;
+	}
+	*out = (struct nfs4_posix_acl){acl->count, {buf->buf->data, (uint32_t)xdr_enc_len(buf)}};
+out:
+	free(acl);
+	return st;
+}
+
+static int entry_order(const void *pa, const void *pb)
+{
+	const struct backend_acl_entry *a = pa, *b = pb;
+	if (a->tag != b->tag)
+		return a->tag < b->tag ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* A posixace4<> from a request into out, in tag and id order. */
+static enum nfsstat4 posix_acl_from_wire(const struct nfs4_server *srv,
+					 const struct nfs4_posix_acl *wire, struct backend_acl *out)
+{
+	out->count = 0;
+	if (wire->count > NFS4_ACL_MAX_ACES)
+		return NFS4ERR_FBIG;
+	struct xdr_dec d;
+	xdr_dec_init(&d, wire->aces.data, wire->aces.len);
+	for (uint32_t i = 0; i < wire->count; i++) {
+		struct nfs4_posix_ace ace;
+		if (!nfs4_posix_acl_next(&d, &ace))
+			return NFS4ERR_BADXDR; /* checked when decoded: cannot happen */
+		struct backend_acl_entry *e = &out->e[out->count++];
+		*e = (struct backend_acl_entry){0, (uint16_t)ace.perm, 0};
+		for (size_t k = 0; k < sizeof(posix_tags) / sizeof(posix_tags[0]); k++)
+			if (posix_tags[k].wire == ace.tag)
+				e->tag = posix_tags[k].backend;
+		if (ace.tag == POSIXACE4_TAG_USER || ace.tag == POSIXACE4_TAG_GROUP) {
+			enum nfsstat4 st = nfs4_owner_decode(srv, ace.who.data, ace.who.len,
+							     ace.tag == POSIXACE4_TAG_GROUP, &e->id);
+			if (st != NFS4_OK)
+				return st == NFS4ERR_INVAL ? NFS4ERR_BADOWNER : st;
+		}
+	}
+	qsort(out->e, out->count, sizeof(out->e[0]), entry_order);
+	return NFS4_OK;
+}
+
+enum nfsstat4 nfs4_acl_map_sattr(const struct nfs4_server *srv, const struct nfs4_sattr *s,
+				 enum backend_ftype type, struct nfs4_acl_posix *out)
+{
+	out->access = out->dflt = NULL;
+	if (!s->has_posix_access && !s->has_posix_default)
+		return nfs4_acl_map(srv, &s->acl, type, out);
+	enum nfsstat4 st = NFS4_OK;
+	if (s->has_posix_access) {
+		out->access = malloc(sizeof(*out->access));
+		st = out->access ? posix_acl_from_wire(srv, &s->posix_access, out->access)
+				 : NFS4ERR_RESOURCE;
+	}
+	if (st == NFS4_OK && s->has_posix_default) {
+		out->dflt = malloc(sizeof(*out->dflt));
+		st = out->dflt ? posix_acl_from_wire(srv, &s->posix_default, out->dflt)
+			       : NFS4ERR_RESOURCE;
+	}
+	return st;
 }

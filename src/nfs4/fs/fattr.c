@@ -75,8 +75,9 @@ static void fattr_supported_init(void)
 		fattr_supported_build(m, &fattr_supported_by_minor[m]);
 }
 
-/* The set for an object of fh: acl (and dacl from 4.1) where its export
- * keeps ACLs (nfs4_acl_supported). */
+/* The set for an object of fh: where its export keeps ACLs
+ * (nfs4_acl_supported), acl, dacl from 4.1 and the POSIX ACL attributes
+ * (draft-ietf-nfsv4-posix-acls) from 4.2. */
 static void supported_in(uint32_t minor, const struct fh *fh, struct nfs4_bitmap *out)
 {
 	pthread_once(&fattr_supported_once, fattr_supported_init);
@@ -85,6 +86,12 @@ static void supported_in(uint32_t minor, const struct fh *fh, struct nfs4_bitmap
 		nfs4_bitmap_set(out, FATTR4_ACL);
 		if (minor >= 1)
 			nfs4_bitmap_set(out, FATTR4_DACL);
+		if (minor >= 2) {
+			nfs4_bitmap_set(out, FATTR4_ACL_TRUEFORM);
+			nfs4_bitmap_set(out, FATTR4_ACL_TRUEFORM_SCOPE);
+			nfs4_bitmap_set(out, FATTR4_POSIX_DEFAULT_ACL);
+			nfs4_bitmap_set(out, FATTR4_POSIX_ACCESS_ACL);
+		}
 	}
 }
 
@@ -300,6 +307,10 @@ static void fill_one(const struct nfs4_server *srv, uint32_t minor, const struct
 					  ? ACL4_SUPPORT_ALLOW_ACL | ACL4_SUPPORT_DENY_ACL
 					  : ACL4_SUPPORT_NONE;
 		break;
+	/* What the file system keeps are POSIX ACLs, for all its objects
+	 * (the acl attribute is a mapping of them). */
+	case FATTR4_ACL_TRUEFORM: out->acl_trueform = ACL_MODEL_POSIX_DRAFT; break;
+	case FATTR4_ACL_TRUEFORM_SCOPE: out->acl_trueform_scope = ACL_SCOPE_FILE_SYSTEM; break;
 	case FATTR4_FILEHANDLE: out->filehandle = (struct nfs4_opaque){fh->wire, fh->wire_len}; break;
 	case FATTR4_FILEID: out->fileid = a->fileid; break;
 	case FATTR4_FILES_AVAIL: out->files_avail = fs->files_avail; break;
@@ -418,6 +429,37 @@ static enum nfsstat4 fattr_encode(const struct nfs4_server *srv, uint32_t minor,
 		}
 		vals.dacl = (struct nfs4_acl41){0, vals.acl};
 	}
+	/* The POSIX ACLs, each read on its own. */
+	static const struct {
+		unsigned bit;
+		enum backend_acl_kind kind;
+	} posix[] = {{FATTR4_POSIX_DEFAULT_ACL, BACKEND_ACL_DEFAULT},
+		     {FATTR4_POSIX_ACCESS_ACL, BACKEND_ACL_ACCESS}};
+	struct xdr_enc posix_buf[2] = {{0}, {0}};
+	bool posix_read[2] = {false, false};
+	enum nfsstat4 st = NFS4_OK;
+	for (int i = 0; i < 2 && st == NFS4_OK; i++) {
+		if (!nfs4_bitmap_isset(&ret, posix[i].bit))
+			continue;
+		bool none = !cred;
+		struct nfs4_posix_acl *out = posix[i].kind == BACKEND_ACL_DEFAULT
+						     ? &vals.posix_default_acl
+						     : &vals.posix_access_acl;
+		if (cred)
+			st = nfs4_posix_acl_read(cred, fh, attr->type, posix[i].kind, &posix_buf[i],
+						 out, &none);
+		if (st == NFS4_OK && none)
+			nfs4_bitmap_clear(&ret, posix[i].bit);
+		posix_read[i] = st == NFS4_OK && !none;
+	}
+	if (st != NFS4_OK) {
+		for (int i = 0; i < 2; i++)
+			if (posix_read[i])
+				xdr_enc_release(&posix_buf[i]);
+		if (acl)
+			xdr_enc_release(&acl_buf);
+		return st;
+	}
 	vals.present = ret;
 	for (unsigned w = 0; w < NFS4_BITMAP_WORDS; w++)
 		for (uint32_t bits = ret.w[w]; bits; bits &= bits - 1)
@@ -426,6 +468,9 @@ static enum nfsstat4 fattr_encode(const struct nfs4_server *srv, uint32_t minor,
 	bool ok = nfs4_fattr_encode_attrs(&vals, &ret, e);
 	if (acl)
 		xdr_enc_release(&acl_buf);
+	for (int i = 0; i < 2; i++)
+		if (posix_read[i])
+			xdr_enc_release(&posix_buf[i]);
 	return ok ? NFS4_OK : NFS4ERR_RESOURCE;
 }
 
@@ -451,20 +496,24 @@ static bool attr_is_settable(unsigned bit)
 	       bit == FATTR4_OWNER_GROUP || bit == FATTR4_TIME_ACCESS_SET ||
 	       bit == FATTR4_TIME_MODIFY_SET || bit == FATTR4_TIME_DELEG_ACCESS ||
 	       bit == FATTR4_TIME_DELEG_MODIFY || bit == FATTR4_MODE_SET_MASKED ||
-	       bit == FATTR4_ACL || bit == FATTR4_DACL;
+	       bit == FATTR4_ACL || bit == FATTR4_DACL || bit == FATTR4_POSIX_DEFAULT_ACL ||
+	       bit == FATTR4_POSIX_ACCESS_ACL;
 }
 
 /* Settable only where supported: mode_set_masked from minor version 2,
- * acl and dacl on exports that keep ACLs. */
+ * the ACL attributes on exports that keep ACLs. */
 static bool attr_settable_where_supported(unsigned bit)
 {
-	return bit == FATTR4_MODE_SET_MASKED || bit == FATTR4_ACL || bit == FATTR4_DACL;
+	return bit == FATTR4_MODE_SET_MASKED || bit == FATTR4_ACL || bit == FATTR4_DACL ||
+	       bit == FATTR4_POSIX_DEFAULT_ACL || bit == FATTR4_POSIX_ACCESS_ACL;
 }
 
-/* Attributes the protocol lets a client set but Ferry does not support. */
+/* Attributes the protocol lets a client set but Ferry does not support
+ * (where it does not). */
 static bool attr_is_settable_unsupported(unsigned bit)
 {
-	return bit == FATTR4_ACL || bit == FATTR4_DACL || bit == FATTR4_ARCHIVE ||
+	return bit == FATTR4_ACL || bit == FATTR4_DACL || bit == FATTR4_POSIX_DEFAULT_ACL ||
+	       bit == FATTR4_POSIX_ACCESS_ACL || bit == FATTR4_ARCHIVE ||
 	       bit == FATTR4_HIDDEN || bit == FATTR4_MIMETYPE || bit == FATTR4_SYSTEM ||
 	       bit == FATTR4_TIME_BACKUP || bit == FATTR4_TIME_CREATE;
 }
@@ -515,6 +564,13 @@ enum nfsstat4 nfs4_fattr_decode_set(struct nfs4_compound *c, const struct nfs4_f
 	 * 6.4.1.3). */
 	if (nfs4_bitmap_isset(&out->mask, FATTR4_ACL) && nfs4_bitmap_isset(&out->mask, FATTR4_DACL))
 		return NFS4ERR_ATTRNOTSUPP;
+	/* An NFSv4 ACL with POSIX ones: two models for one object
+	 * (draft-ietf-nfsv4-posix-acls; knfsd answers NFS4ERR_INVAL). */
+	if ((nfs4_bitmap_isset(&out->mask, FATTR4_ACL) ||
+	     nfs4_bitmap_isset(&out->mask, FATTR4_DACL)) &&
+	    (nfs4_bitmap_isset(&out->mask, FATTR4_POSIX_DEFAULT_ACL) ||
+	     nfs4_bitmap_isset(&out->mask, FATTR4_POSIX_ACCESS_ACL)))
+		return NFS4ERR_INVAL;
 	struct xdr_dec v;
 	xdr_dec_init(&v, vals, vlen);
 	struct backend_setattr *sa = &out->sa;
@@ -593,6 +649,16 @@ enum nfsstat4 nfs4_fattr_decode_set(struct nfs4_compound *c, const struct nfs4_f
 			out->has_acl = true;
 			break;
 		}
+		case FATTR4_POSIX_DEFAULT_ACL:
+			if (!nfs4_posix_acl_decode(&v, &out->posix_default))
+				return NFS4ERR_BADXDR;
+			out->has_posix_default = out->has_acl = true;
+			break;
+		case FATTR4_POSIX_ACCESS_ACL:
+			if (!nfs4_posix_acl_decode(&v, &out->posix_access))
+				return NFS4ERR_BADXDR;
+			out->has_posix_access = out->has_acl = true;
+			break;
 		case FATTR4_TIME_MODIFY_SET:
 			st = decode_settime(&v, BACKEND_SET_MTIME, BACKEND_SET_MTIME_NOW, &sa->mtime,
 					    &sa->mask);
@@ -636,6 +702,11 @@ enum nfsstat4 nfs4_fattr_verify(struct nfs4_compound *c, const struct nfs4_fattr
 	    nfs4_bitmap_isset(&want, FATTR4_TIME_ACCESS_SET) ||
 	    nfs4_bitmap_isset(&want, FATTR4_TIME_MODIFY_SET) ||
 	    nfs4_bitmap_isset(&want, FATTR4_MODE_SET_MASKED))
+		return NFS4ERR_INVAL;
+	/* A POSIX ACL's entries come in no set order: no byte comparison
+	 * can say whether two are the same (draft-ietf-nfsv4-posix-acls). */
+	if (nfs4_bitmap_isset(&want, FATTR4_POSIX_DEFAULT_ACL) ||
+	    nfs4_bitmap_isset(&want, FATTR4_POSIX_ACCESS_ACL))
 		return NFS4ERR_INVAL;
 	nfs4_fattr_supported(c, &sup);
 	if (extra)

@@ -34,10 +34,14 @@ struct nfs4_sattr {
 	/* time_deleg_access or time_deleg_modify given (RFC 9754): allowed
 	 * only with the caller's ATTRS_DELEG delegation stateid. */
 	bool deleg_times;
-	/* acl or dacl given: its ACEs, in the request's bytes (nfs4/fs/acl.h
-	 * maps them once the object's type is known). */
+	/* An attribute that sets ACLs given: acl or dacl (its ACEs in acl),
+	 * or posix_access_acl and posix_default_acl (in posix_access and
+	 * posix_default), in the request's bytes; nfs4_acl_map_sattr
+	 * (nfs4/fs/acl.h) maps them once the object's type is known. */
 	bool has_acl;
 	struct nfs4_acl acl;
+	bool has_posix_access, has_posix_default;
+	struct nfs4_posix_acl posix_access, posix_default;
 };
 
 /* An owner or group string (FATTR4_OWNER, an ACE's who) to its id:

@@ -95,7 +95,7 @@ enum nfsstat4 nfs4_op_setattr(struct nfs4_compound *c, void *args, struct xdr_en
 	 * set leaves the mode and the rest as they were. */
 	struct nfs4_acl_posix acl = {0};
 	if (st == NFS4_OK && sattr.has_acl)
-		st = nfs4_acl_map(c->srv, &sattr.acl, attr.type, &acl);
+		st = nfs4_acl_map_sattr(c->srv, &sattr, attr.type, &acl);
 	bool changes = sattr.sa.mask || sattr.has_acl;
 	/* Any other change (mode, owner, times, ACL) recalls other clients'
 	 * delegations: they may cache what it changes. */

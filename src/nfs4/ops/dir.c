@@ -225,10 +225,8 @@ static enum nfsstat4 create_object(struct nfs4_compound *c, const struct nfs4_cr
 	/* The object stands whatever happens to its ACL: one the file system
 	 * would not take (a symbolic link's) is left out of attrset. */
 	if (sattr->has_acl && (nfs4_acl_apply(&c->cred, ex, &bh, btype, acl) != NFS4_OK ||
-			       ex->ops->getattr(ex->bex, &bh, &attr) != 0)) {
-		nfs4_bitmap_clear(&sattr->mask, FATTR4_ACL);
-		nfs4_bitmap_clear(&sattr->mask, FATTR4_DACL);
-	}
+			       ex->ops->getattr(ex->bex, &bh, &attr) != 0))
+		nfs4_acl_attrs_clear(&sattr->mask);
 	struct nfs4_create_res r = {
 		.cinfo = nfs4_dir_change_info(dattr->change, dir_change(c, &c->cfh)),
 		.attrset = sattr->mask,
@@ -268,7 +266,8 @@ enum nfsstat4 nfs4_op_create(struct nfs4_compound *c, void *args, struct xdr_enc
 	/* An ACL to set is mapped before anything is made: one that cannot
 	 * be set refuses the CREATE, as knfsd's does. */
 	struct nfs4_acl_posix acl = {0};
-	if (sattr.has_acl && (st = nfs4_acl_map(c->srv, &sattr.acl, types[type], &acl)) != NFS4_OK) {
+	if (sattr.has_acl &&
+	    (st = nfs4_acl_map_sattr(c->srv, &sattr, types[type], &acl)) != NFS4_OK) {
 		nfs4_acl_posix_free(&acl);
 		return st;
 	}

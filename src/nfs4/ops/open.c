@@ -326,8 +326,7 @@ static void open_set_acl(struct nfs4_compound *c, struct open_target *t,
 	struct export *ex = c->cfh.export;
 	if (nfs4_acl_apply(&c->cred, ex, &t->bh, BACKEND_REG, acl) != NFS4_OK ||
 	    ex->ops->getattr(ex->bex, &t->bh, &t->attr) != 0) {
-		nfs4_bitmap_clear(&t->attrset, FATTR4_ACL);
-		nfs4_bitmap_clear(&t->attrset, FATTR4_DACL);
+		nfs4_acl_attrs_clear(&t->attrset);
 		return;
 	}
 	nfs4_durable_note(c, ex, &t->bh, BACKEND_SYNC_ATTRS);
@@ -372,7 +371,7 @@ static enum nfsstat4 open_by_name(struct nfs4_compound *c, const struct open_arg
 	 * OPEN before anything is made. */
 	struct nfs4_acl_posix acl = {0};
 	bool has_acl = a->sattr.has_acl && (a->createmode != EXCLUSIVE4 || a->excl41);
-	if (has_acl && (s = nfs4_acl_map(c->srv, &a->sattr.acl, BACKEND_REG, &acl)) != NFS4_OK) {
+	if (has_acl && (s = nfs4_acl_map_sattr(c->srv, &a->sattr, BACKEND_REG, &acl)) != NFS4_OK) {
 		nfs4_acl_posix_free(&acl);
 		return s;
 	}
