@@ -20,6 +20,12 @@
 # kind=create: <name> is written in the exported directory by a process on
 #   the server host, holding <expect> and a newline, so that no client has
 #   a delegation on it.
+# kind=setfacl: <name> is made (holding <expect>) and given the POSIX
+#   access ACL <append> (entries as "u::rw-,u:4321:rw-,g::r--,m::rw-,o::r--")
+#   by a process on the server host.
+# kind=getfacl: the server host's view of <name>'s POSIX access ACL (for
+#   both kinds <name> may be a path under the export), as
+#   getfacl -n lists its entries ("user:1234:r--"), into the result.
 # kind=linkdown: the host end of the guest's link (the device holding
 #   $KCLIENT_SERVER_ADDR) goes down for <seconds>, then up again; done is
 #   written once it is up.
@@ -56,6 +62,11 @@ read_request() {
 	client | local | create)
 		case $name in
 		"" | */* | . | ..) echo "CONFLICT FAIL: bad file name '$name'"; return 1 ;;
+		esac ;;
+	setfacl | getfacl)
+		# A path under the export, never above it.
+		case /$name/ in
+		// | */../* | */./* | *//*) echo "HOST FAIL: bad path '$name'"; return 1 ;;
 		esac ;;
 	esac
 	case $seconds in
@@ -118,6 +129,19 @@ conflict_local() {
 	return $rc
 }
 
+# The POSIX access ACL of file $1 on the server host: set to $2 (entries,
+# comma-separated), or listed.
+host_acl() { # setfacl|getfacl file [acl]
+	if [ -n "${FERRY_HELPER_CEPH_CONF:-}" ]; then
+		"$FERRY_HELPER_CEPHFS_FILE" "$FERRY_HELPER_CEPH_CONF" \
+			"${FERRY_HELPER_CEPH_ID:-admin}" "$@"
+	elif [ "$1" = setfacl ]; then
+		setfacl -n --set "$3" "$2"
+	else
+		getfacl -n --omit-header "$2" | grep -v '^$'
+	fi
+}
+
 # The host end of the guest's link: the device with the server address.
 guest_link() {
 	ip -o -4 addr show | awk -v a="${KCLIENT_SERVER_ADDR:-}/" 'index($4, a) == 1 { print $2; exit }'
@@ -158,6 +182,10 @@ while [ $SECONDS -lt $end ]; do
 			client) conflict_client >>"$outdir/$tag.result" 2>&1; rc=$? ;;
 			local) conflict_local >>"$outdir/$tag.result" 2>&1; rc=$? ;;
 			create) beside write "$export_dir/$name" "$expect$nl" 2>>"$outdir/$tag.result"; rc=$? ;;
+			setfacl) beside write "$export_dir/$name" "$expect$nl" 2>>"$outdir/$tag.result" &&
+				host_acl setfacl "$export_dir/$name" "$append" >>"$outdir/$tag.result" 2>&1
+				rc=$? ;;
+			getfacl) host_acl getfacl "$export_dir/$name" >>"$outdir/$tag.result" 2>&1; rc=$? ;;
 			linkdown) link_down >>"$outdir/$tag.result" 2>&1; rc=$? ;;
 			reset) reset_conns >>"$outdir/$tag.result" 2>&1; rc=$? ;;
 			*) echo "CONFLICT FAIL: unknown kind '$kind'" >>"$outdir/$tag.result" ;;

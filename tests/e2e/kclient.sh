@@ -92,7 +92,8 @@
 # cluster lives as long as that guest run, so one boot makes the runs
 # (guest/cephfs.sh): the smoke, listing and delegation runs on every
 # version, the xattr and NFSv4.2 runs on 4.2 (holes=none: CephFS keeps no
-# holes), the crash and restart runs on 4.1.  Left out: the runs that check the export
+# holes), the ACL run (with host_helper.sh's CephFS client as the host
+# side), the crash and restart runs on 4.1.  Left out: the runs that check the export
 # from the host, need files made there first or span two boots (copy,
 # persist, first-run) and the back-channel run.  The delegation run is made
 # with writes=0 (read delegations only), its process beside ferryd a CephFS
@@ -1129,7 +1130,7 @@ FERRY_HELPER_CEPHFS_FILE='$cephfs_file' \
 $(restarting_server "$work/cephfs.conf" "$work/cephfs-out")"
 		shipped=()
 		for f in "$(dirname "$kclient")/smoke.sh" readdir_kept.sh xattr.sh v42.sh \
-			crash_restart.sh acked_writes.sh restart.sh deleg.sh; do
+			crash_restart.sh acked_writes.sh restart.sh deleg.sh acl.sh; do
 			case $f in /*) ;; *) f=$top/tests/e2e/guest/$f ;; esac
 			shipped+=(--file "$f")
 		done
@@ -1138,7 +1139,10 @@ $(restarting_server "$work/cephfs.conf" "$work/cephfs-out")"
 			[ -x "$t" ] || { echo "e2e: $t not built (cmake -DBUILD_TESTING=ON)" >&2; exit 1; }
 			shipped+=(--file "$t")
 		done
-		run_guest cephfs "$vers" "$top/tests/e2e/guest/cephfs.sh" "" --outdir "$work/cephfs-out" \
+		# The ACL run's tools (Debian nfs4-acl-tools, acl).
+		acl_bins=$(command -v nfs4_setfacl nfs4_getfacl setfacl getfacl | tr '\n' ' ')
+		KCLIENT_EXTRA_BINS="${KCLIENT_EXTRA_BINS:-} $acl_bins" \
+			run_guest cephfs "$vers" "$top/tests/e2e/guest/cephfs.sh" "" --outdir "$work/cephfs-out" \
 			"${shipped[@]}" --timeout 1800
 		echo "e2e: cephfs: ferryd was killed $(grep -c 'killed with SIGKILL' \
 			"$work/logs/cephfs.server.log" 2>/dev/null) times, restarted" \

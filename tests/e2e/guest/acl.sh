@@ -20,12 +20,53 @@
 #
 # Prints "E2E PASS|FAIL|INFO acl-<step> vers=<v>: ..." lines; exits 1 if
 # any check failed.
+#
+# With host=helper (a ceph export: kclient.sh has no host directory to
+# prepare or read) the host side goes through tests/e2e/host_helper.sh,
+# beside ferryd, over KCLIENT_OUTDIR: it makes ferry-acl-host with its ACL
+# first, and at the end the host's view of both ACLs the guest set must
+# name 1234 ("acl-host-view" lines).
 set -uo pipefail
 mnt=${KCLIENT_MNT:-$(pwd)}
 v=${KCLIENT_VERS:-4.1}
+host=local
+for arg in "$@"; do
+	case $arg in host=*) host=${arg#host=} ;; esac
+done
 failed=0
 pass() { echo "E2E PASS acl-$1 vers=$v: $2"; }
 fail() { echo "E2E FAIL acl-$1 vers=$v: $2"; failed=1; }
+
+# host_request TAG KIND NAME EXPECT APPEND: a request to host_helper.sh,
+# waited for; its result is in $out/TAG.result, the status its exit.
+out=${KCLIENT_OUTDIR:-}
+host_request() {
+	local tag=acl-$1-${v//./} i=0
+	[ -n "$out" ] && [ -d "$out" ] || return 1
+	rm -f "$out/$tag".*
+	printf 'kind=%s\nname=%s\nexpect=%s\nappend=%s\n' "$2" "$3" "$4" "$5" >"$out/$tag.tmp" &&
+		mv "$out/$tag.tmp" "$out/$tag.ready"
+	while [ ! -e "$out/$tag.done" ]; do
+		i=$((i + 1))
+		[ $i -gt 1200 ] && return 1
+		sleep 0.1
+	done
+	return "$(cat "$out/$tag.done")"
+}
+if [ "$host" = helper ]; then
+	host_request prepare setfacl ferry-acl-host "" "u::rw-,u:4321:rw-,g::r--,m::rw-,o::r--" ||
+		{ fail setup "the host side did not set ferry-acl-host's ACL: $(cat "$out"/acl-prepare-*.result 2>/dev/null)"; exit 1; }
+fi
+# The host's view of FILE's access ACL must hold user:1234:r-- (helper mode).
+host_view() {
+	[ "$host" = helper ] || return 0
+	if host_request "view-${1//\//-}" getfacl "$1" "" "" &&
+		grep -q '^user:1234:r--' "$out/acl-view-${1//\//-}-${v//./}.result"; then
+		pass host-view "the host's ACL of $1: $(tr '\n' ' ' <"$out/acl-view-${1//\//-}-${v//./}.result")"
+	else
+		fail host-view "the host's ACL of $1: $(tr '\n' ' ' <"$out/acl-view-${1//\//-}-${v//./}.result" 2>/dev/null)"
+	fi
+}
 
 command -v nfs4_setfacl >/dev/null && command -v nfs4_getfacl >/dev/null ||
 	{ fail setup "no nfs4_setfacl/nfs4_getfacl in the guest (KCLIENT_EXTRA_BINS)"; exit 1; }
@@ -89,6 +130,7 @@ else
 fi
 rm -f setfacl.err su.err
 
+host_view ferry-acl/set
 setattrs=$(($(opcount SETATTR) - setattrs0))
 getattrs=$(($(opcount GETATTR) - getattrs0))
 [ "$setattrs" -gt 0 ] && [ "$getattrs" -gt 0 ] &&
@@ -169,5 +211,6 @@ fi
 setfacl -b denied && [ -z "$(getfacl -n --skip-base denied 2>/dev/null)" ] &&
 	pass remove "setfacl -b leaves the mode alone" || fail remove "setfacl -b: $(getfacl -n denied | tr '\n' ' ')"
 rm -f setfacl.err su.err mount.err
+host_view ferry-acl3/set
 cd / && umount "$m3" || fail umount "umount $m3"
 exit $failed

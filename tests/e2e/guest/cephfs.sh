@@ -6,7 +6,9 @@
 # delegations only: writes=0; recalls by a second NFS client and by a
 # CephFS client beside ferryd) on every version; on 4.2 the
 # extended-attribute run and the NFSv4.2 run (holes=none: CephFS keeps no
-# holes); on 4.1 the crash run (ferryd killed with SIGKILL under a writing
+# holes); on 4.1 the ACL run (NFSv4 ACLs, then POSIX ACLs through NFSACL
+# on a vers=3 mount; the host's side through host_helper.sh's CephFS
+# client), the crash run (ferryd killed with SIGKILL under a writing
 # client), then the restart run (ferryd stopped and started under an open
 # file).  The scripts come in by kclient --file; each prints its own
 # "E2E PASS|FAIL" lines.  Exits 1 when one of them failed.
@@ -38,6 +40,8 @@ case $v in
 	run v42 v42.sh holes=none
 	;;
 4.1)
+	# NFSv4 ACLs here, then NFSACL on a vers=3 mount beside.
+	run acl acl.sh host=helper
 	run crash crash_restart.sh crashes=3 gap=5
 	run restart restart.sh
 	;;
