@@ -3,7 +3,8 @@
  * ACLs; SETACL seen in the host's system.posix_acl_* attributes, removed
  * again, inherited through a default ACL; the kernel enforcing it for
  * other users over NFSv3; who may set one; every refusal with nothing
- * applied; memory and read-only exports; the calls in /metrics. */
+ * applied; memory and read-only exports; a retransmitted SETACL answered
+ * from the reply cache; the calls in /metrics. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -536,6 +537,45 @@ static void test_memory_and_read_only(void **state)
 	assert_int_equal(setacl(&ro, minimal, 3), NFS3ERR_ROFS);
 }
 
+/* A retransmitted SETACL (same xid, same arguments) is answered from the
+ * reply cache, byte for byte, without running again. */
+static void test_retransmission(void **state)
+{
+	(void)state;
+	struct nfs3c_fh f;
+	make_file("retrans", 0600, 0, &f);
+	const struct nfsacl_ace acl[] = {
+		{USER_OBJ, 0, 6}, {USER, USER_A, 4}, {GROUP_OBJ, 0, 0}, {MASK, 0, 4}, {OTHER, 0, 0}};
+	union nfsacl_args a;
+	memset(&a, 0, sizeof(a));
+	a.setacl.fh = nfs3c_wire(&f);
+	a.setacl.mask = NFSACL_ACL | NFSACL_DFACL;
+	a.setacl.access = (struct nfsacl_list){5, 5, NULL, acl};
+	struct buf *b = encode(NFSACLPROC3_SETACL, &a);
+	double hits0 = ctlt_metric_now(&server, "ferry_nfs3_drc_hits_total");
+	uint32_t xid = next_xid++;
+	struct rpctest_reply r1, r2;
+	assert_int_equal(rpctest_call(fd, xid, NFSACL_PROGRAM, NFSACL_VERSION, NFSACLPROC3_SETACL,
+				      nfs4c_root_cred(), b->data, b->len, &r1),
+			 0);
+	/* Changed in between: the retransmission must not set it again. */
+	const struct nfsacl_ace other[] = {{USER_OBJ, 0, 6}, {GROUP_OBJ, 0, 0}, {OTHER, 0, 0}};
+	assert_int_equal(setacl(&f, other, 3), NFS3_OK);
+	assert_int_equal(rpctest_call(fd, xid, NFSACL_PROGRAM, NFSACL_VERSION, NFSACLPROC3_SETACL,
+				      nfs4c_root_cred(), b->data, b->len, &r2),
+			 0);
+	size_t n1 = xdr_dec_remaining(&r1.results), n2 = xdr_dec_remaining(&r2.results);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(r1.results.p, r2.results.p, n1);
+	rpctest_reply_release(&r1);
+	rpctest_reply_release(&r2);
+	buf_unref(b);
+	uint16_t tags[16], perms[16];
+	uint32_t ids[16];
+	assert_int_equal(host_access("retrans", tags, perms, ids), 0);
+	assert_true(ctlt_metric_now(&server, "ferry_nfs3_drc_hits_total") >= hits0 + 1);
+}
+
 /* The calls counted where NFSv3's are. */
 static void test_metrics(void **state)
 {
@@ -560,6 +600,7 @@ int main(void)
 		cmocka_unit_test(test_default_inherited),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_memory_and_read_only),
+		cmocka_unit_test(test_retransmission),
 		cmocka_unit_test(test_metrics),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
