@@ -238,6 +238,10 @@ struct backend_acl {
  * the access ACL of an object that has none. */
 void backend_acl_from_mode(uint32_t mode, struct backend_acl *out);
 
+/* Puts entries in the order a valid ACL has them (tag, then id): what
+ * clients send in any order (NFSACL, posix_access_acl). */
+void backend_acl_sort(struct backend_acl *acl);
+
 /* One extended attribute name handed to a listxattr callback (namelen
  * bytes, not NUL-terminated).  cookie resumes the listing after this name.
  * Returns false to stop (the name is then not consumed). */

@@ -1,9 +1,11 @@
 /* POSIX ACLs as the kernel keeps them in extended attributes (acl(5),
- * backend_internal.h): the checks of an ACL's shape, the ACL a mode makes,
- * and the attribute format (little-endian: a version word of 2, then per
- * entry a 16-bit tag, 16-bit permissions and a 32-bit id, the id of the
- * unnamed entries being -1). */
+ * backend_internal.h): the checks of an ACL's shape, its order, the ACL a
+ * mode makes, and the attribute format (little-endian: a version word of
+ * 2, then per entry a 16-bit tag, 16-bit permissions and a 32-bit id, the
+ * id of the unnamed entries being -1). */
 #include "backend/backend_internal.h"
+
+#include <stdlib.h>
 
 enum {
 	ACL_XATTR_VERSION = 2,
@@ -28,6 +30,20 @@ static int tag_rank(uint16_t tag)
 static bool tag_named(uint16_t tag)
 {
 	return tag == BACKEND_ACL_USER || tag == BACKEND_ACL_GROUP;
+}
+
+static int entry_order(const void *pa, const void *pb)
+{
+	const struct backend_acl_entry *a = pa, *b = pb;
+	int ra = tag_rank(a->tag), rb = tag_rank(b->tag);
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+void backend_acl_sort(struct backend_acl *acl)
+{
+	qsort(acl->e, acl->count, sizeof(acl->e[0]), entry_order);
 }
 
 int backend_acl_check(const struct backend_acl *acl)

@@ -28,14 +28,6 @@ bool nfs3_acl_to_wire(const struct backend_acl *acl, uint32_t uid, uint32_t gid,
 	return true;
 }
 
-static int entry_cmp(const void *pa, const void *pb)
-{
-	const struct backend_acl_entry *a = pa, *b = pb;
-	if (a->tag != b->tag)
-		return a->tag < b->tag ? -1 : 1;
-	return a->id < b->id ? -1 : a->id > b->id;
-}
-
 enum nfsstat3 nfs3_acl_from_wire(const struct nfsacl_list *list, struct backend_acl *out)
 {
 	out->count = 0;
@@ -69,7 +61,7 @@ enum nfsstat3 nfs3_acl_from_wire(const struct nfsacl_list *list, struct backend_
 		e.perm = (uint16_t)a.perm;
 		out->e[out->count++] = e;
 	}
-	qsort(out->e, out->count, sizeof(out->e[0]), entry_cmp);
+	backend_acl_sort(out);
 	for (uint32_t i = 0; i < out->count; i++) {
 		if (out->e[i].tag == BACKEND_ACL_GROUP_OBJ)
 			group_obj = (int)i;

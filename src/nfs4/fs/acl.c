@@ -249,14 +249,6 @@ out:
 	return st;
 }
 
-static int entry_order(const void *pa, const void *pb)
-{
-	const struct backend_acl_entry *a = pa, *b = pb;
-	if (a->tag != b->tag)
-		return a->tag < b->tag ? -1 : 1;
-	return a->id < b->id ? -1 : a->id > b->id;
-}
-
 /* A posixace4<> from a request into out, in tag and id order. */
 static enum nfsstat4 posix_acl_from_wire(const struct nfs4_server *srv,
 					 const struct nfs4_posix_acl *wire, struct backend_acl *out)
@@ -282,7 +274,7 @@ static enum nfsstat4 posix_acl_from_wire(const struct nfs4_server *srv,
 				return st == NFS4ERR_INVAL ? NFS4ERR_BADOWNER : st;
 		}
 	}
-	qsort(out->e, out->count, sizeof(out->e[0]), entry_order);
+	backend_acl_sort(out);
 	return NFS4_OK;
 }
 
