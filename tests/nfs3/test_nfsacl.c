@@ -3,7 +3,8 @@
  * ACLs; SETACL seen in the host's system.posix_acl_* attributes, removed
  * again, inherited through a default ACL; the kernel enforcing it for
  * other users over NFSv3; who may set one; every refusal with nothing
- * applied; memory and read-only exports; a retransmitted SETACL answered
+ * applied; memory and read-only exports, root squashing and the secure
+ * port; a retransmitted SETACL answered
  * from the reply cache; the calls in /metrics. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -41,7 +42,7 @@ enum {
 static struct ferryd_proc server;
 static char dir[256];
 static int fd = -1;
-static struct nfs3c_fh rw, mem, ro;
+static struct nfs3c_fh rw, mem, ro, sq;
 static uint32_t next_xid = 0x7a000000;
 
 static int setup(void **state)
@@ -58,6 +59,9 @@ static int setup(void **state)
 	snprintf(p, sizeof(p), "%s/ro", dir);
 	if (mkdir(p, 0755) != 0)
 		return -1;
+	snprintf(p, sizeof(p), "%s/sq", dir);
+	if (mkdir(p, 0777) != 0 || chmod(p, 0777) != 0)
+		return -1;
 	snprintf(p, sizeof(p), "%s/ferryd.conf", dir);
 	FILE *f = fopen(p, "w");
 	if (!f)
@@ -65,8 +69,9 @@ static int setup(void **state)
 	fprintf(f,
 		"[export rw]\npath = %s/rw\npseudo = /rw\nsquash = none\n\n"
 		"[export ro]\npath = %s/ro\npseudo = /ro\nsquash = none\naccess = ro\n\n"
-		"[export mem]\npath = mem\npseudo = /mem\nbackend = memory\nsquash = none\n",
-		dir, dir);
+		"[export mem]\npath = mem\npseudo = /mem\nbackend = memory\nsquash = none\n\n"
+		"[export sq]\npath = %s/sq\npseudo = /sq\nsquash = root\n",
+		dir, dir, dir);
 	fclose(f);
 	const char *args[] = {"--config", p, NULL};
 	if (ferryd_start(&server, args) != 0)
@@ -75,9 +80,9 @@ static int setup(void **state)
 	if (fd < 0)
 		return -1;
 	static const char *const prw[] = {"rw", NULL}, *const pro[] = {"ro", NULL},
-				 *const pmem[] = {"mem", NULL};
+				 *const pmem[] = {"mem", NULL}, *const psq[] = {"sq", NULL};
 	if (nfs3c_export_root(fd, prw, &rw) != 0 || nfs3c_export_root(fd, pro, &ro) != 0 ||
-	    nfs3c_export_root(fd, pmem, &mem) != 0)
+	    nfs3c_export_root(fd, pmem, &mem) != 0 || nfs3c_export_root(fd, psq, &sq) != 0)
 		return -1;
 	return 0;
 }
@@ -537,6 +542,48 @@ static void test_memory_and_read_only(void **state)
 	assert_int_equal(setacl(&ro, minimal, 3), NFS3ERR_ROFS);
 }
 
+/* The export's rules: root squashed to nobody may not set the ACL of
+ * root's file; a call from an unreserved port is refused (`secure`). */
+static void test_export_rules(void **state)
+{
+	(void)state;
+	char p[400];
+	snprintf(p, sizeof(p), "%s/sq/roots", dir);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fclose(f);
+	struct nfs3c_fh roots;
+	assert_int_equal(nfs3c_lookup(fd, &sq, "roots", &roots), NFS3_OK);
+	const struct nfsacl_ace acl[] = {{USER_OBJ, 0, 6}, {GROUP_OBJ, 0, 4}, {OTHER, 0, 4}};
+	assert_int_equal(setacl(&roots, acl, 3), NFS3ERR_PERM);
+	/* Reading is everyone's. */
+	struct acl_reply r;
+	assert_int_equal(getacl(&roots, ALL, &r), NFS3_OK);
+	rpctest_reply_release(&r.raw);
+
+	int ufd = rpctest_connect_unreserved(server.hostport);
+	assert_true(ufd >= 0);
+	union nfsacl_args a;
+	memset(&a, 0, sizeof(a));
+	a.getacl.fh = nfs3c_wire(&rw);
+	a.getacl.mask = ALL;
+	struct buf *b = encode(NFSACLPROC3_GETACL, &a);
+	struct rpctest_reply raw;
+	assert_int_equal(rpctest_call(ufd, next_xid++, NFSACL_PROGRAM, NFSACL_VERSION,
+				      NFSACLPROC3_GETACL, nfs4c_root_cred(), b->data, b->len, &raw),
+			 0);
+	assert_int_equal(raw.hdr.accept_stat, RPC_SUCCESS);
+	struct xdr_dec d = raw.results;
+	struct xdr_stream x = XDR_DEC_STREAM(&d);
+	struct nfsacl_res res;
+	memset(&res, 0, sizeof(res));
+	assert_true(nfsacl_xdr_res(&x, NFSACLPROC3_GETACL, &res));
+	assert_int_equal(res.status, NFS3ERR_PERM);
+	rpctest_reply_release(&raw);
+	buf_unref(b);
+	close(ufd);
+}
+
 /* A retransmitted SETACL (same xid, same arguments) is answered from the
  * reply cache, byte for byte, without running again. */
 static void test_retransmission(void **state)
@@ -600,6 +647,7 @@ int main(void)
 		cmocka_unit_test(test_default_inherited),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_memory_and_read_only),
+		cmocka_unit_test(test_export_rules),
 		cmocka_unit_test(test_retransmission),
 		cmocka_unit_test(test_metrics),
 	};
