@@ -348,7 +348,7 @@ static void test_posix_acl(void **state)
 	uint32_t bad;
 	assert_true(nfs4_fattr_decode_values(
 		&m, (struct nfs4_opaque){e.buf->data, (uint32_t)xdr_enc_len(&e)}, &b, &bad));
-	xdr_enc_release(&e);
+	/* The decoded ACEs point into e's bytes: released after the walk. */
 	struct xdr_dec d;
 	xdr_dec_init(&d, b.posix_access_acl.aces.data, b.posix_access_acl.aces.len);
 	struct nfs4_posix_ace ace;
@@ -362,6 +362,7 @@ static void test_posix_acl(void **state)
 	assert_true(nfs4_posix_acl_next(&d, &ace));
 	assert_int_equal(ace.tag, POSIXACE4_TAG_OTHER);
 	assert_false(nfs4_posix_acl_next(&d, &ace));
+	xdr_enc_release(&e);
 
 	/* Refused: tags 0 and 7, a bit beyond rwx, a USER entry with no
 	 * who; a count past the bytes. */
