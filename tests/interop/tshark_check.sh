@@ -41,22 +41,24 @@ build=${FERRY_BUILD:-$top/build}
 # CB_NOTIFY, CB_OFFLOAD, CB_RECALLABLE_OBJ_AVAIL... as the tests reach
 # them); v4.2 data ops (ALLOCATE, DEALLOCATE, SEEK, READ_PLUS, CLONE,
 # IO_ADVISE) and COPY, COPY_NOTIFY, OFFLOAD_*; extended attributes;
-# READDIR with attributes and under a directory delegation.
+# READDIR with attributes and under a directory delegation; NFSACL's
+# GETACL and SETACL (Wireshark's own NFSACL dissector).
 # The longest first: two run at a time.
 default_tests=(
 	proto_test_copy proto_test_dirnotify proto_test_deleg
 	proto_test_v40_ops proto_test_v40_state proto_test_deleg40
 	proto_test_v41_session proto_test_v42_data proto_test_xattr
 	proto_test_readdir_attrs proto_test_dirdeleg_readdirs
-	proto_test_v42 proto_test_compound_header
+	proto_test_v42 proto_test_compound_header nfs3_test_nfsacl
 )
 # Tests that send undecodable calls on purpose (proto_test_v42 and
 # proto_test_v41_session: operations without their arguments, for the
 # errors of 4.2 ops in 4.1 or of optional ones; proto_test_compound_header:
-# undecodable arguments and operations): only what ferryd sends, on the
+# undecodable arguments and operations; nfs3_test_nfsacl: SETACLs cut
+# short or over the entry limit): only what ferryd sends, on the
 # connections the test opened to it, is checked, since Wireshark rightly
 # calls the test's own calls malformed.
-server_side_only=" proto_test_v42 proto_test_v41_session proto_test_compound_header "
+server_side_only=" proto_test_v42 proto_test_v41_session proto_test_compound_header nfs3_test_nfsacl "
 
 for tool in tshark dumpcap editcap; do
 	if ! command -v $tool >/dev/null; then
