@@ -378,6 +378,23 @@ static bool needs_fsstat(const struct nfs4_bitmap *b)
 	return false;
 }
 
+/* One POSIX ACL attribute (kind's ACL) into *out, its bytes in buf; its
+ * bit is cleared from ret when there is none to give: outside a request
+ * (cred NULL), or the file system keeps none for the object. */
+static enum nfsstat4 posix_acl_value(const struct backend_cred *cred, const struct fh *fh,
+				     enum backend_ftype type, enum backend_acl_kind kind,
+				     struct xdr_enc *buf, struct nfs4_posix_acl *out,
+				     struct nfs4_bitmap *ret)
+{
+	bool none = !cred;
+	enum nfsstat4 st = cred ? nfs4_posix_acl_read(cred, fh, type, kind, buf, out, &none)
+				: NFS4_OK;
+	if (st == NFS4_OK && none)
+		nfs4_bitmap_clear(ret, kind == BACKEND_ACL_DEFAULT ? FATTR4_POSIX_DEFAULT_ACL
+								 : FATTR4_POSIX_ACCESS_ACL);
+	return st;
+}
+
 /* cred NULL: outside a request, the ACL is not read (it is left out). */
 static enum nfsstat4 fattr_encode(const struct nfs4_server *srv, uint32_t minor,
 				  const struct backend_cred *cred, const struct fh *fh,
@@ -412,8 +429,7 @@ static enum nfsstat4 fattr_encode(const struct nfs4_server *srv, uint32_t minor,
 	struct nfs4_attrs vals;
 	struct fattr_scratch scratch;
 	struct xdr_enc acl_buf = {0};
-	bool acl = nfs4_bitmap_isset(&ret, FATTR4_ACL) || nfs4_bitmap_isset(&ret, FATTR4_DACL);
-	if (acl) {
+	if (nfs4_bitmap_isset(&ret, FATTR4_ACL) || nfs4_bitmap_isset(&ret, FATTR4_DACL)) {
 		bool none = !cred;
 		enum nfsstat4 st =
 			none ? NFS4_OK
@@ -425,53 +441,32 @@ static enum nfsstat4 fattr_encode(const struct nfs4_server *srv, uint32_t minor,
 			 * all (a symbolic link): not returned, as knfsd does. */
 			nfs4_bitmap_clear(&ret, FATTR4_ACL);
 			nfs4_bitmap_clear(&ret, FATTR4_DACL);
-			acl = false;
 		}
 		vals.dacl = (struct nfs4_acl41){0, vals.acl};
 	}
-	/* The POSIX ACLs, each read on its own. */
-	static const struct {
-		unsigned bit;
-		enum backend_acl_kind kind;
-	} posix[] = {{FATTR4_POSIX_DEFAULT_ACL, BACKEND_ACL_DEFAULT},
-		     {FATTR4_POSIX_ACCESS_ACL, BACKEND_ACL_ACCESS}};
-	struct xdr_enc posix_buf[2] = {{0}, {0}};
-	bool posix_read[2] = {false, false};
+	/* The POSIX ACLs (4.2), each read on its own. */
+	struct xdr_enc dflt_buf = {0}, access_buf = {0};
 	enum nfsstat4 st = NFS4_OK;
-	for (int i = 0; i < 2 && st == NFS4_OK; i++) {
-		if (!nfs4_bitmap_isset(&ret, posix[i].bit))
-			continue;
-		bool none = !cred;
-		struct nfs4_posix_acl *out = posix[i].kind == BACKEND_ACL_DEFAULT
-						     ? &vals.posix_default_acl
-						     : &vals.posix_access_acl;
-		if (cred)
-			st = nfs4_posix_acl_read(cred, fh, attr->type, posix[i].kind, &posix_buf[i],
-						 out, &none);
-		if (st == NFS4_OK && none)
-			nfs4_bitmap_clear(&ret, posix[i].bit);
-		posix_read[i] = st == NFS4_OK && !none;
+	if (nfs4_bitmap_isset(&ret, FATTR4_POSIX_DEFAULT_ACL))
+		st = posix_acl_value(cred, fh, attr->type, BACKEND_ACL_DEFAULT, &dflt_buf,
+				     &vals.posix_default_acl, &ret);
+	if (st == NFS4_OK && nfs4_bitmap_isset(&ret, FATTR4_POSIX_ACCESS_ACL))
+		st = posix_acl_value(cred, fh, attr->type, BACKEND_ACL_ACCESS, &access_buf,
+				     &vals.posix_access_acl, &ret);
+	if (st == NFS4_OK) {
+		vals.present = ret;
+		for (unsigned w = 0; w < NFS4_BITMAP_WORDS; w++)
+			for (uint32_t bits = ret.w[w]; bits; bits &= bits - 1)
+				fill_one(srv, minor, fh, attr, &fs,
+					 w * 32 + (unsigned)__builtin_ctz(bits), &vals, &scratch);
+		if (!nfs4_fattr_encode_attrs(&vals, &ret, e))
+			st = NFS4ERR_RESOURCE;
 	}
-	if (st != NFS4_OK) {
-		for (int i = 0; i < 2; i++)
-			if (posix_read[i])
-				xdr_enc_release(&posix_buf[i]);
-		if (acl)
-			xdr_enc_release(&acl_buf);
-		return st;
-	}
-	vals.present = ret;
-	for (unsigned w = 0; w < NFS4_BITMAP_WORDS; w++)
-		for (uint32_t bits = ret.w[w]; bits; bits &= bits - 1)
-			fill_one(srv, minor, fh, attr, &fs, w * 32 + (unsigned)__builtin_ctz(bits),
-				 &vals, &scratch);
-	bool ok = nfs4_fattr_encode_attrs(&vals, &ret, e);
-	if (acl)
-		xdr_enc_release(&acl_buf);
-	for (int i = 0; i < 2; i++)
-		if (posix_read[i])
-			xdr_enc_release(&posix_buf[i]);
-	return ok ? NFS4_OK : NFS4ERR_RESOURCE;
+	/* Each holds bytes only once read (a NULL buffer is nothing). */
+	xdr_enc_release(&acl_buf);
+	xdr_enc_release(&dflt_buf);
+	xdr_enc_release(&access_buf);
+	return st;
 }
 
 enum nfsstat4 nfs4_fattr_encode(struct nfs4_compound *c, const struct fh *fh,
