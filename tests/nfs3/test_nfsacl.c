@@ -12,16 +12,15 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "lib/ctl_test.h"
 #include "lib/ferryd_proc.h"
+#include "lib/host_acl.h"
 #include "lib/nfs3_client.h"
 #include "lib/nfs4_client.h"
 #include "xdr/nfsacl_codec.h"
@@ -198,33 +197,18 @@ static void host_path(char *buf, size_t cap, const char *rel)
 	snprintf(buf, cap, "%s/rw/%s", dir, rel);
 }
 
-/* The host's ACL of rel (access or default): its entries as the kernel
- * keeps them; the count (0: none). */
+/* The host's ACL of rel in xattr (host_acl.h); the count, 0 for none. */
 static int host_acl(const char *rel, const char *xattr, uint16_t tags[], uint16_t perms[],
 		    uint32_t ids[])
 {
 	char p[400];
-	uint8_t v[512];
 	host_path(p, sizeof(p), rel);
-	ssize_t n = getxattr(p, xattr, v, sizeof(v));
-	if (n < 0) {
-		assert_int_equal(errno, ENODATA);
-		return 0;
-	}
-	int count = (int)(n - 4) / 8;
-	for (int i = 0; i < count; i++) {
-		const uint8_t *e = v + 4 + 8 * i;
-		tags[i] = (uint16_t)(e[0] | e[1] << 8);
-		perms[i] = (uint16_t)(e[2] | e[3] << 8);
-		ids[i] = (uint32_t)e[4] | (uint32_t)e[5] << 8 | (uint32_t)e[6] << 16 |
-			 (uint32_t)e[7] << 24;
-	}
-	return count;
+	return host_acl_read(p, xattr, tags, perms, ids);
 }
 
 static int host_access(const char *rel, uint16_t tags[], uint16_t perms[], uint32_t ids[])
 {
-	return host_acl(rel, "system.posix_acl_access", tags, perms, ids);
+	return host_acl(rel, HOST_ACL_ACCESS, tags, perms, ids);
 }
 
 static uint32_t host_mode(const char *rel)
@@ -409,7 +393,7 @@ static void test_default_inherited(void **state)
 			 NFS3_OK);
 	uint16_t tags[16], perms[16];
 	uint32_t ids[16];
-	assert_int_equal(host_acl("inh", "system.posix_acl_default", tags, perms, ids), 5);
+	assert_int_equal(host_acl("inh", HOST_ACL_DEFAULT, tags, perms, ids), 5);
 	assert_int_equal(ids[1], USER_A);
 
 	struct acl_reply r;
@@ -428,7 +412,7 @@ static void test_default_inherited(void **state)
 	/* An empty default list removes it. */
 	assert_int_equal(setacl_as(NULL, &d, NFSACL_ACL | NFSACL_DFACL, access, 4, NULL, 0),
 			 NFS3_OK);
-	assert_int_equal(host_acl("inh", "system.posix_acl_default", tags, perms, ids), 0);
+	assert_int_equal(host_acl("inh", HOST_ACL_DEFAULT, tags, perms, ids), 0);
 }
 
 /* What is refused, and how; nothing of it applied. */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "lib/ferryd_proc.h"
+#include "lib/host_acl.h"
 #include "lib/nfs4_client.h"
 #include "xdr/nfs4_fattr.h"
 
@@ -219,25 +220,12 @@ static void host_path(char *buf, size_t cap, const char *rel)
 	snprintf(buf, cap, "%s/rw/%s", dir, rel);
 }
 
-/* The host's access ACL of rel: its entries' (tag, perm, id) as the
- * kernel keeps them; the count. */
+/* The host's access ACL of rel (host_acl.h); the count. */
 static int host_acl(const char *rel, uint16_t tags[], uint16_t perms[], uint32_t ids[])
 {
 	char p[400];
-	uint8_t v[512];
 	host_path(p, sizeof(p), rel);
-	ssize_t n = getxattr(p, "system.posix_acl_access", v, sizeof(v));
-	if (n < 0)
-		return 0;
-	int count = (int)(n - 4) / 8;
-	for (int i = 0; i < count; i++) {
-		const uint8_t *e = v + 4 + 8 * i;
-		tags[i] = (uint16_t)(e[0] | e[1] << 8);
-		perms[i] = (uint16_t)(e[2] | e[3] << 8);
-		ids[i] = (uint32_t)e[4] | (uint32_t)e[5] << 8 | (uint32_t)e[6] << 16 |
-			 (uint32_t)e[7] << 24;
-	}
-	return count;
+	return host_acl_read(p, HOST_ACL_ACCESS, tags, perms, ids);
 }
 
 /* --- the tests --------------------------------------------------------------------------- */

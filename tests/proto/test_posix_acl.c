@@ -13,15 +13,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "lib/ferryd_proc.h"
+#include "lib/host_acl.h"
 #include "lib/nfs4_client.h"
 #include "xdr/nfs4_fattr.h"
 
@@ -231,32 +230,16 @@ static void host_path(char *buf, size_t cap, const char *rel)
 	snprintf(buf, cap, "%s/rw/%s", dir, rel);
 }
 
-/* The host's ACL (xattr names which) of rel: (tag, perm, id) per entry as
- * the kernel keeps them; the count, 0 for none. */
+/* The host's ACL (HOST_ACL_ACCESS or HOST_ACL_DEFAULT) of rel
+ * (host_acl.h); the count, 0 for none. */
 static int host_acl(const char *rel, const char *which, uint16_t tags[], uint16_t perms[],
 		    uint32_t ids[])
 {
 	char p[400];
-	uint8_t v[512];
 	host_path(p, sizeof(p), rel);
-	ssize_t n = getxattr(p, which, v, sizeof(v));
-	if (n < 0) {
-		assert_int_equal(errno, ENODATA);
-		return 0;
-	}
-	int count = (int)(n - 4) / 8;
-	for (int i = 0; i < count; i++) {
-		const uint8_t *e = v + 4 + 8 * i;
-		tags[i] = (uint16_t)(e[0] | e[1] << 8);
-		perms[i] = (uint16_t)(e[2] | e[3] << 8);
-		ids[i] = (uint32_t)e[4] | (uint32_t)e[5] << 8 | (uint32_t)e[6] << 16 |
-			 (uint32_t)e[7] << 24;
-	}
-	return count;
+	return host_acl_read(p, which, tags, perms, ids);
 }
 
-static const char *const ACCESS_XATTR = "system.posix_acl_access";
-static const char *const DEFAULT_XATTR = "system.posix_acl_default";
 
 /* A file made by OPEN with mode 0640. */
 static void make_file(struct pc *x, const char *dirpath, const char *name)
@@ -345,7 +328,7 @@ static void test_set_enforced_and_removed(void **state)
 	assert_int_equal(pc_set(&root, acl, 5, NULL, 0), NFS4_OK);
 	uint16_t tags[16], perms[16];
 	uint32_t ids[16];
-	assert_int_equal(host_acl("shared", ACCESS_XATTR, tags, perms, ids), 5);
+	assert_int_equal(host_acl("shared", HOST_ACL_ACCESS, tags, perms, ids), 5);
 	assert_int_equal(tags[1], 0x02);
 	assert_int_equal(ids[1], USER_A);
 	assert_int_equal(perms[1], 4);
@@ -382,7 +365,7 @@ static void test_set_enforced_and_removed(void **state)
 
 	/* An empty list removes it; the mode stays. */
 	assert_int_equal(pc_set(&root, acl, 0, NULL, 0), NFS4_OK);
-	assert_int_equal(host_acl("shared", ACCESS_XATTR, tags, perms, ids), 0);
+	assert_int_equal(host_acl("shared", HOST_ACL_ACCESS, tags, perms, ids), 0);
 	char hp[400];
 	struct stat st;
 	host_path(hp, sizeof(hp), "shared");
@@ -411,16 +394,16 @@ static void test_default_and_create(void **state)
 	assert_int_equal(pc_set(&x, NULL, 0, dflt, 5), NFS4_OK);
 	uint16_t tags[16], perms[16];
 	uint32_t ids[16];
-	assert_int_equal(host_acl("inh", DEFAULT_XATTR, tags, perms, ids), 5);
+	assert_int_equal(host_acl("inh", HOST_ACL_DEFAULT, tags, perms, ids), 5);
 	/* The access ACL was left alone. */
-	assert_int_equal(host_acl("inh", ACCESS_XATTR, tags, perms, ids), 0);
+	assert_int_equal(host_acl("inh", HOST_ACL_ACCESS, tags, perms, ids), 0);
 	struct pace got[8];
 	char names[8][32];
 	assert_int_equal(pc_get(&x, FATTR4_POSIX_DEFAULT_ACL, got, 8, names), 5);
 	assert_string_equal(got[1].who, "1234");
 
 	make_file(&x, "/rw/inh", "child");
-	assert_int_equal(host_acl("inh/child", ACCESS_XATTR, tags, perms, ids), 5);
+	assert_int_equal(host_acl("inh/child", HOST_ACL_ACCESS, tags, perms, ids), 5);
 	assert_int_equal(ids[1], USER_A);
 
 	/* CREATE of a directory with both ACLs in its attributes. */
@@ -453,9 +436,9 @@ static void test_default_and_create(void **state)
 	assert_true(nfs4_bitmap_isset(&cr.attrset, FATTR4_POSIX_DEFAULT_ACL));
 	nfs4c_done(&r);
 	xdr_enc_release(&e);
-	assert_int_equal(host_acl("made", ACCESS_XATTR, tags, perms, ids), 5);
+	assert_int_equal(host_acl("made", HOST_ACL_ACCESS, tags, perms, ids), 5);
 	assert_int_equal(ids[1], USER_B);
-	assert_int_equal(host_acl("made", DEFAULT_XATTR, tags, perms, ids), 5);
+	assert_int_equal(host_acl("made", HOST_ACL_DEFAULT, tags, perms, ids), 5);
 	assert_int_equal(ids[1], USER_A);
 	nfs4c_close(x.s.fd);
 }
@@ -527,7 +510,7 @@ static void test_refused(void **state)
 
 	uint16_t tags[16], perms[16];
 	uint32_t ids[16];
-	assert_int_equal(host_acl("refused", ACCESS_XATTR, tags, perms, ids), 5);
+	assert_int_equal(host_acl("refused", HOST_ACL_ACCESS, tags, perms, ids), 5);
 	assert_int_equal(ids[1], USER_A);
 	assert_int_equal(perms[4], 4);
 	nfs4c_close(x.s.fd);

@@ -106,6 +106,23 @@ acl=$(nfs4_getfacl ../ferry-acl-host 2>&1)
 echo "$acl" | grep -Eq '^A::4321:[^:]*w' && pass host-acl "u:4321:rw- reads as $(echo "$acl" | grep 4321 | tr '\n' ' ')" ||
 	fail host-acl "no ACE for 4321 in: $(echo "$acl" | tr '\n' ' ')"
 
+# FILE (holding "secret", world-readable) has an ACL that gives daemon
+# (uid 1) nothing: daemon's cat fails with EACCES, bin's (uid 2) reads.
+deny_check() {
+	if su -s /bin/sh daemon -c "cat '$1'" >/dev/null 2>su.err; then
+		fail deny "daemon (uid 1) read a file its ACL keeps from it"
+	elif grep -qi "permission denied" su.err; then
+		pass deny "daemon (uid 1): $(tr '\n' ' ' <su.err)"
+	else
+		fail deny "daemon (uid 1) failed otherwise: $(tr '\n' ' ' <su.err)"
+	fi
+	if [ "$(su -s /bin/sh bin -c "cat '$1'" 2>&1)" = secret ]; then
+		pass allow-other "bin (uid 2) reads it"
+	else
+		fail allow-other "bin (uid 2) cannot read it"
+	fi
+}
+
 # A denial, enforced for that user only (the guest's users: root alone).
 grep -q '^daemon:' /etc/passwd || {
 	echo 'daemon:x:1:1:daemon:/:/bin/sh' >>/etc/passwd
@@ -116,18 +133,7 @@ echo secret >denied
 chmod 0644 denied
 nfs4_setfacl -a "D::1:r" denied 2>setfacl.err || fail deny-set "nfs4_setfacl: $(cat setfacl.err)"
 drop_caches
-if su -s /bin/sh daemon -c "cat '$mnt/ferry-acl/denied'" >/dev/null 2>su.err; then
-	fail deny "daemon (uid 1) read a file an ACE denies it"
-elif grep -qi "permission denied" su.err; then
-	pass deny "daemon (uid 1): $(tr '\n' ' ' <su.err)"
-else
-	fail deny "daemon (uid 1) failed otherwise: $(tr '\n' ' ' <su.err)"
-fi
-if [ "$(su -s /bin/sh bin -c "cat '$mnt/ferry-acl/denied'" 2>&1)" = secret ]; then
-	pass allow-other "bin (uid 2) reads it"
-else
-	fail allow-other "bin (uid 2) cannot read it"
-fi
+deny_check "$mnt/ferry-acl/denied"
 rm -f setfacl.err su.err
 
 host_view ferry-acl/set
@@ -195,18 +201,7 @@ echo secret >denied
 chmod 0644 denied
 setfacl -m u:1:--- denied 2>setfacl.err || fail deny-set "setfacl: $(cat setfacl.err)"
 drop_caches
-if su -s /bin/sh daemon -c "cat '$m3/ferry-acl3/denied'" >/dev/null 2>su.err; then
-	fail deny "daemon (uid 1) read a file its ACL entry gives nothing"
-elif grep -qi "permission denied" su.err; then
-	pass deny "daemon (uid 1): $(tr '\n' ' ' <su.err)"
-else
-	fail deny "daemon (uid 1) failed otherwise: $(tr '\n' ' ' <su.err)"
-fi
-if [ "$(su -s /bin/sh bin -c "cat '$m3/ferry-acl3/denied'" 2>&1)" = secret ]; then
-	pass allow-other "bin (uid 2) reads it"
-else
-	fail allow-other "bin (uid 2) cannot read it"
-fi
+deny_check "$m3/ferry-acl3/denied"
 # Removed again: the mode alone.
 setfacl -b denied && [ -z "$(getfacl -n --skip-base denied 2>/dev/null)" ] &&
 	pass remove "setfacl -b leaves the mode alone" || fail remove "setfacl -b: $(getfacl -n denied | tr '\n' ' ')"
