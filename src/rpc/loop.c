@@ -124,7 +124,10 @@ static void conn_close(struct rpc_loop *loop, struct rpc_conn *conn, const char 
 	pthread_mutex_unlock(&conn->lock);
 
 	log_debug("rpc: closing connection from %s: %s", conn->peer_str, why);
-	if (atomic_load(&conn->tls_state) == RPC_CONN_TLS_UP) {
+	/* Handed to another process: that one serves it now; ours is only a
+	 * copy of the descriptor, closed with the last reference. */
+	bool handed = atomic_load(&conn->srv->handed_over);
+	if (!handed && atomic_load(&conn->tls_state) == RPC_CONN_TLS_UP) {
 		pthread_mutex_lock(&conn->lock);
 		rpc_tls_shutdown(conn->tls);
 		pthread_mutex_unlock(&conn->lock);
@@ -136,7 +139,8 @@ static void conn_close(struct rpc_loop *loop, struct rpc_conn *conn, const char 
 	epoll_ctl(loop->epfd, EPOLL_CTL_DEL, conn->poll.fd, NULL);
 	/* Wake a peer blocked on us; the fd itself is closed with the last
 	 * reference so no other connection can reuse its number meanwhile. */
-	shutdown(conn->poll.fd, SHUT_RDWR);
+	if (!handed)
+		shutdown(conn->poll.fd, SHUT_RDWR);
 	rpc_conn_fail_calls(conn, -ECONNRESET, 0, false);
 	/* A record torn by the close is never served: its pipe, and those of
 	 * the CALLs set aside, go back now, while the pool surely exists. */
@@ -248,6 +252,13 @@ static bool conn_reads_for_replies(struct rpc_conn *conn)
 
 static bool conn_tls_start(struct rpc_loop *loop, struct rpc_conn *conn);
 
+/* While handing over: a connection reads on only to finish a record whose
+ * bytes could not be handed as they are. */
+static bool handover_reads_on(const struct rpc_loop *loop, const struct rpc_conn *conn)
+{
+	return loop->handover && !loop->frozen && !rpc_record_reader_handable(&conn->reader);
+}
+
 /* Serves the complete records already buffered, as far as backpressure
  * allows.  Returns false when the stream is malformed (connection closed). */
 static bool conn_process_records(struct rpc_loop *loop, struct rpc_conn *conn)
@@ -297,14 +308,14 @@ static bool conn_process_records(struct rpc_loop *loop, struct rpc_conn *conn)
 	}
 	if (atomic_load(&conn->tls_state) == RPC_CONN_TLS_STARTING)
 		return conn_tls_start(loop, conn);
-	bool pause = !room || conn->naside || loop->draining;
+	bool pause = !room || conn->naside || (loop->draining && !handover_reads_on(loop, conn));
 	atomic_store(&conn->read_paused, pause);
 	bool read_on = (!pause || (!loop->draining && conn_reads_for_replies(conn))) &&
 		       !atomic_load(&conn->peer_eof);
 	conn_set_reading(conn, read_on);
 	/* A request may have finished between the check and the pause:
 	 * look again so the connection cannot stall. */
-	if (pause && !loop->draining && conn_has_room(conn))
+	if (pause && (!loop->draining || loop->handover) && conn_has_room(conn))
 		rpc_loop_post(loop, conn, CONN_MSG_RESUME);
 	return true;
 }
@@ -502,7 +513,8 @@ static void conn_on_writable(struct rpc_loop *loop, struct rpc_conn *conn)
 		conn_tls_start(loop, conn);
 		return;
 	}
-	if (atomic_load(&conn->read_paused) && !loop->draining) {
+	if (atomic_load(&conn->read_paused) &&
+	    (!loop->draining || (loop->handover && !loop->frozen))) {
 		if (!conn_process_records(loop, conn))
 			return;
 		conn_read_tls_buffered(loop, conn);
@@ -562,6 +574,120 @@ static void conn_adopt(struct rpc_loop *loop, struct rpc_conn *conn)
 	pthread_mutex_unlock(&conn->lock);
 }
 
+/* --- handing over to another process (rpc_server_handover_freeze) ------- */
+
+static void loop_listeners_watch(struct rpc_loop *loop, bool on)
+{
+	if (loop->index != 0)
+		return;
+	for (unsigned i = 0; i < loop->srv->nlisteners; i++) {
+		struct rpc_listener *l = &loop->srv->listeners[i];
+		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &l->poll};
+		if (on)
+			epoll_ctl(loop->epfd, EPOLL_CTL_ADD, l->poll.fd, &ev);
+		else
+			epoll_ctl(loop->epfd, EPOLL_CTL_DEL, l->poll.fd, NULL);
+		l->paused = false;
+	}
+}
+
+/* Nothing of the loop is under way: every request answered and written,
+ * every connection at a record boundary it can hand over. */
+static bool loop_handover_settled(struct rpc_loop *loop)
+{
+	list_for_each_entry(c, &loop->conns, struct rpc_conn, loop_link) {
+		if (atomic_load(&c->inflight) > 0 || c->naside > 0 ||
+		    !rpc_record_reader_handable(&c->reader))
+			return false;
+		pthread_mutex_lock(&c->lock);
+		bool pending = c->outq_count > 0;
+		pthread_mutex_unlock(&c->lock);
+		if (pending)
+			return false;
+	}
+	return true;
+}
+
+static void loop_handover_begin(struct rpc_loop *loop)
+{
+	if (!loop->handover) {
+		loop->handover = true;
+		loop->draining = true;
+		loop_listeners_watch(loop, false);
+		struct list_node *pos, *tmp;
+		list_for_each_safe(pos, tmp, &loop->conns) {
+			struct rpc_conn *c = list_entry(pos, struct rpc_conn, loop_link);
+			/* A TLS session's keys live in this process; a dialled
+			 * connection's calls wait in it.  The peer reconnects. */
+			if (atomic_load(&c->tls_state) != RPC_CONN_TLS_NONE) {
+				loop->closed_tls++;
+				conn_close(loop, c, "handing over: TLS connections are not handed");
+			} else if (c->dialled || atomic_load(&c->connecting)) {
+				loop->closed_dialled++;
+				conn_close(loop, c, "handing over: dialled connection");
+			} else {
+				conn_set_reading(c, !rpc_record_reader_handable(&c->reader) &&
+							    !atomic_load(&c->peer_eof));
+			}
+		}
+	}
+	atomic_store(&loop->handover_settled, loop_handover_settled(loop));
+}
+
+static void loop_handover_freeze(struct rpc_loop *loop)
+{
+	size_t n = 0;
+	list_for_each_entry(c, &loop->conns, struct rpc_conn, loop_link)
+		n++;
+	loop->snap = n ? calloc(n, sizeof(*loop->snap)) : NULL;
+	loop->nsnap = 0;
+	loop->snap_failed = n && !loop->snap;
+	list_for_each_entry(c, &loop->conns, struct rpc_conn, loop_link) {
+		epoll_ctl(loop->epfd, EPOLL_CTL_DEL, c->poll.fd, NULL);
+		if (loop->snap_failed)
+			continue;
+		const uint8_t *p;
+		size_t len = rpc_record_reader_unread(&c->reader, &p);
+		struct rpc_handover_conn *h = &loop->snap[loop->nsnap];
+		h->fd = c->poll.fd;
+		h->listener = c->listener;
+		h->unread_len = len;
+		if (len && !(h->unread = malloc(len))) {
+			loop->snap_failed = true;
+			continue;
+		}
+		if (len)
+			memcpy(h->unread, p, len);
+		loop->nsnap++;
+	}
+	loop->frozen = true;
+	atomic_store(&loop->frozen_done, true);
+}
+
+static void loop_handover_thaw(struct rpc_loop *loop)
+{
+	if (!loop->handover)
+		return;
+	bool was_frozen = loop->frozen;
+	loop->handover = loop->frozen = false;
+	loop->draining = false;
+	atomic_store(&loop->handover_settled, false);
+	atomic_store(&loop->frozen_done, false);
+	loop_listeners_watch(loop, true);
+	list_for_each_entry(c, &loop->conns, struct rpc_conn, loop_link) {
+		if (was_frozen) {
+			pthread_mutex_lock(&c->lock);
+			c->reading = false;
+			struct epoll_event ev = {.events = 0, .data.ptr = &c->poll};
+			epoll_ctl(loop->epfd, EPOLL_CTL_ADD, c->poll.fd, &ev);
+			rpc_conn_update_events_locked(c);
+			pthread_mutex_unlock(&c->lock);
+		}
+		/* Serves what is buffered and turns reading back on. */
+		rpc_loop_post(loop, c, CONN_MSG_RESUME);
+	}
+}
+
 /* --- messages, timers, listeners ---------------------------------------- */
 
 static void loop_drain_messages(struct rpc_loop *loop)
@@ -593,6 +719,12 @@ static void loop_drain_messages(struct rpc_loop *loop)
 			list_for_each_entry(c, &loop->conns, struct rpc_conn, loop_link)
 				conn_set_reading(c, false);
 		}
+		if (loop_msgs & LOOP_MSG_HANDOVER)
+			loop_handover_begin(loop);
+		if (loop_msgs & LOOP_MSG_FREEZE)
+			loop_handover_freeze(loop);
+		if (loop_msgs & LOOP_MSG_THAW)
+			loop_handover_thaw(loop);
 		if (loop_msgs & LOOP_MSG_EXIT)
 			loop->exiting = true;
 		if (!conn)
@@ -602,7 +734,8 @@ static void loop_drain_messages(struct rpc_loop *loop)
 		if (flags & CONN_MSG_CLOSE)
 			conn_close(loop, conn, "closed by request");
 		else if ((flags & CONN_MSG_RESUME) && conn->adopted && !rpc_conn_is_closed(conn) &&
-			 !loop->draining && conn_process_records(loop, conn)) {
+			 (!loop->draining || (loop->handover && !loop->frozen)) &&
+			 conn_process_records(loop, conn)) {
 			conn_read_tls_buffered(loop, conn);
 			conn_finish_if_done(loop, conn);
 		}
@@ -791,6 +924,8 @@ void *rpc_loop_main(void *arg)
 			}
 		}
 		loop_bury(loop);
+		if (loop->handover && !loop->frozen)
+			atomic_store(&loop->handover_settled, loop_handover_settled(loop));
 	}
 	/* Connections adopted or messages posted meanwhile are settled too. */
 	loop_drain_messages(loop);

@@ -314,3 +314,25 @@ void rpc_record_reader_trim(struct rpc_record_reader *r)
 		r->start = 0;
 	}
 }
+
+bool rpc_record_reader_handable(const struct rpc_record_reader *r)
+{
+	return !r->assembly && !r->pipe && r->bulk != RPC_RECORD_BULK_SPLICE;
+}
+
+size_t rpc_record_reader_unread(const struct rpc_record_reader *r, const uint8_t **p)
+{
+	*p = r->in ? r->in->data + r->start : NULL;
+	return buffered(r);
+}
+
+bool rpc_record_reader_preload(struct rpc_record_reader *r, const uint8_t *p, size_t len)
+{
+	if (len == 0)
+		return true;
+	if (!make_room(r, buffered(r) + len))
+		return false;
+	memcpy(r->in->data + r->in->len, p, len);
+	rpc_record_commit(r, len);
+	return true;
+}

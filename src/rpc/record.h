@@ -146,6 +146,16 @@ void rpc_record_commit(struct rpc_record_reader *r, size_t n);
 /* Extracts the next complete record, if any. */
 enum rpc_record_status rpc_record_next(struct rpc_record_reader *r, struct rpc_record *out);
 
+/* Whether the bytes buffered and not yet taken as records can be handed
+ * to another reader as they are (rpc_record_reader_unread): no record is
+ * being assembled from fragments or spliced. */
+bool rpc_record_reader_handable(const struct rpc_record_reader *r);
+/* Those bytes (in place; valid until the reader changes). */
+size_t rpc_record_reader_unread(const struct rpc_record_reader *r, const uint8_t **p);
+/* Takes len bytes as if just received (a connection handed over from
+ * another process).  False when out of memory. */
+bool rpc_record_reader_preload(struct rpc_record_reader *r, const uint8_t *p, size_t len);
+
 /* True when no partial record is buffered. */
 bool rpc_record_reader_idle(const struct rpc_record_reader *r);
 

@@ -196,14 +196,20 @@ int rpc_server_listen(struct rpc_server *srv, const char *hostport, uint16_t *bo
 		return rc;
 	if (bound_port)
 		*bound_port = p;
+	rpc_server_add_listener(srv, fd);
+	log_info("rpc: listening on %s (port %u)", hostport, p);
+	return 0;
+}
+
+uint16_t rpc_server_add_listener(struct rpc_server *srv, int fd)
+{
 	unsigned i = srv->nlisteners;
 	struct rpc_listener *l = &srv->listeners[i];
 	l->index = i;
 	l->poll.kind = POLL_LISTENER;
 	l->poll.fd = fd;
 	srv->nlisteners = i + 1;
-	log_info("rpc: listening on %s (port %u)", hostport, p);
-	return 0;
+	return bound_port_of(fd);
 }
 
 /* Under listen_lock: the index of hostport among the held sockets, or -1. */
@@ -454,6 +460,7 @@ struct rpc_conn *rpc_server_connect(struct rpc_server *srv, const char *hostport
 		*err = -ENOMEM;
 		return NULL;
 	}
+	conn->dialled = true;
 	atomic_store(&conn->connecting, connecting);
 	atomic_fetch_add_explicit(&srv->st_open, 1, memory_order_relaxed);
 	unsigned target = atomic_fetch_add(&srv->next_loop, 1) % srv->nloops;

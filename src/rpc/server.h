@@ -377,6 +377,60 @@ int rpc_server_start(struct rpc_server *srv);
  * connection with one reference for the caller, or NULL. */
 struct rpc_conn *rpc_server_adopt_fd(struct rpc_server *srv, int fd);
 
+/* --- handing the server's sockets to another process (an upgrade) ------
+ *
+ * rpc_server_handover_freeze stops accepting and reading, lets every
+ * request already read finish and its reply go out, and lets a connection
+ * in the middle of a record whose bytes cannot be handed as they are (one
+ * assembled from fragments, or with a payload being spliced) read on
+ * until that record is whole and served.  Then no loop touches a socket
+ * any more, and *out lists the listeners and the connections with the
+ * bytes read from each that no request took yet.  Connections that cannot
+ * be handed (RPC-with-TLS: the session's keys are in this process;
+ * connections this server dialled) are closed first.
+ *
+ * Afterwards exactly one of: rpc_server_handover_thaw (the other process
+ * failed: serve on as before) or rpc_server_handover_done (it serves now:
+ * this server's stop closes its copies of the sockets without shutting
+ * them down). */
+enum { RPC_HANDOVER_LISTENERS_MAX = 16 };
+
+struct rpc_handover_conn {
+	int fd;
+	int listener;      /* index of the listener it came in on; -1: none */
+	uint8_t *unread;   /* owned; bytes received and not yet served */
+	size_t unread_len;
+};
+
+struct rpc_handover {
+	unsigned nlisteners;
+	int listener_fds[RPC_HANDOVER_LISTENERS_MAX];
+	struct rpc_handover_conn *conns;
+	size_t nconns;
+	unsigned closed_tls, closed_dialled; /* what could not be handed */
+};
+
+/* 0, or a negative errno with a message in err: -ETIMEDOUT when requests
+ * or records were still under way after timeout_ms (the server then
+ * serves on as before). */
+int rpc_server_handover_freeze(struct rpc_server *srv, unsigned timeout_ms,
+			       struct rpc_handover *out, char *err, size_t errlen);
+void rpc_server_handover_thaw(struct rpc_server *srv, struct rpc_handover *h);
+void rpc_server_handover_done(struct rpc_server *srv, struct rpc_handover *h);
+/* While shared, closing a connection never shuts its socket down: another
+ * process may serve it (a ferryd starting with sockets handed over, until
+ * it is ready). */
+void rpc_server_share_sockets(struct rpc_server *srv, bool shared);
+void rpc_handover_free(struct rpc_handover *h);
+
+/* The other side: a listening socket handed over, served as the next
+ * listener (as rpc_server_listen; takes fd), and a connection handed over
+ * with the bytes already received on it (copied), served once the server
+ * runs.  Negative errno / NULL on failure. */
+int rpc_server_listen_fd(struct rpc_server *srv, int fd, uint16_t *bound_port);
+struct rpc_conn *rpc_server_adopt_handed(struct rpc_server *srv, int fd, int listener,
+					 const uint8_t *unread, size_t unread_len);
+
 /* Graceful stop: closes the listeners, stops reading new requests, waits up
  * to drain_ms for requests in flight to finish and their replies to be
  * written, then closes every connection and joins the threads. */

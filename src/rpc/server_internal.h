@@ -147,6 +147,7 @@ struct rpc_conn {
 	char peer_str[64];
 	bool peer_on_host; /* rpc_addr_same_host: its packets never leave the host */
 	int listener; /* index of the accepting listener; -1 if adopted */
+	bool dialled; /* rpc_server_connect's: never handed to another process */
 
 	/* The server's list of open connections (under srv->conns_lock). */
 	struct list_node all_link;
@@ -173,6 +174,16 @@ struct rpc_loop {
 	atomic_size_t mem;
 	bool draining;            /* stop reading requests */
 	bool exiting;             /* flush and leave */
+	/* rpc_server_handover_freeze: draining, except that a connection in
+	 * the middle of a record that cannot be handed reads on; settled
+	 * once nothing is under way (published for the freezing thread);
+	 * frozen once its connections are out of epoll and listed in snap. */
+	bool handover, frozen;
+	atomic_bool handover_settled, frozen_done;
+	struct rpc_handover_conn *snap;
+	size_t nsnap;
+	unsigned closed_tls, closed_dialled;
+	bool snap_failed; /* out of memory listing them */
 
 	pthread_mutex_t msg_lock; /* lock order: see core/lock_order.h, level 8 */
 	struct rpc_conn *msg_head, *msg_tail;
@@ -182,6 +193,9 @@ struct rpc_loop {
 enum {
 	LOOP_MSG_DRAIN = 1u << 0,
 	LOOP_MSG_EXIT = 1u << 1,
+	LOOP_MSG_HANDOVER = 1u << 2, /* enter handover draining, or look again */
+	LOOP_MSG_FREEZE = 1u << 3,
+	LOOP_MSG_THAW = 1u << 4,
 };
 
 struct rpc_listener {
@@ -191,6 +205,7 @@ struct rpc_listener {
 };
 
 enum { RPC_MAX_PROGRAMS = 8, RPC_MAX_LISTENERS = 16 };
+_Static_assert((int)RPC_MAX_LISTENERS <= (int)RPC_HANDOVER_LISTENERS_MAX, "every listener can be handed over");
 
 struct rpc_server {
 	struct rpc_server_options opts;
@@ -229,6 +244,9 @@ struct rpc_server {
 	pthread_mutex_t gss_lock; /* makes it once; lock order: core/lock_order.h, level 0a */
 	bool started;
 	atomic_bool stopping; /* rpc_server_stop began: no new dial */
+	/* rpc_server_handover_done: the sockets are another process's too;
+	 * closing ours must not shut them down. */
+	atomic_bool handed_over;
 
 	atomic_uint inflight; /* requests being served, all connections */
 	atomic_uint xid_next;
@@ -349,6 +367,9 @@ void rpc_conn_handle_reply(struct rpc_conn *conn, uint32_t xid, struct xdr_dec *
 void rpc_loop_post(struct rpc_loop *loop, struct rpc_conn *conn, unsigned flags);
 void rpc_loop_post_loop(struct rpc_loop *loop, unsigned flags);
 void *rpc_loop_main(void *arg);
+/* Takes fd as the next listener (before the server starts, or under
+ * listen_lock); returns the port it is bound to. */
+uint16_t rpc_server_add_listener(struct rpc_server *srv, int fd);
 int rpc_loop_init(struct rpc_loop *loop, struct rpc_server *srv, unsigned index);
 void rpc_loop_destroy(struct rpc_loop *loop);
 
