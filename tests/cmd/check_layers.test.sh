@@ -22,7 +22,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 build=${FERRY_BUILD:-}
 [ -z "$build" ] && [ -n "${FERRYD:-}" ] && build=$(dirname "$FERRYD")
-modules="core xdr rpc backend state callback export nfs3 nfs4 mount nlm client ctl"
+modules="core xdr rpc backend state callback export nfs3 nfs4 mount nlm client ctl upgrade"
 
 fresh() {
 	rm -rf "$dir/tree"

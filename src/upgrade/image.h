@@ -1,0 +1,76 @@
+/* The image of a running ferryd's state that it hands to the ferryd
+ * replacing it (upgrade.h).
+ *
+ * Layout (big-endian): the magic "FERRYUPG", the format version, the
+ * number of sections, then each section as kind, length and its bytes.
+ * A kind with UPGRADE_SECTION_REQUIRED set must be understood by the
+ * reader; others a reader that does not know them skips.  A reader takes
+ * every version from UPGRADE_IMAGE_VERSION_MIN to UPGRADE_IMAGE_VERSION,
+ * so a release reads its predecessor's images: a change that an older
+ * reader would misread takes a new version. */
+#ifndef FERRY_UPGRADE_IMAGE_H
+#define FERRY_UPGRADE_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+	UPGRADE_IMAGE_VERSION_MIN = 1,
+	UPGRADE_IMAGE_VERSION = 1,
+	UPGRADE_IMAGE_SECTIONS_MAX = 256,
+	UPGRADE_SECTION_REQUIRED = 0x80000000u,
+};
+
+/* Section kinds. */
+enum upgrade_section {
+	/* The server's identity as clients see it: its write verifier
+	 * (8 bytes) and the count of upgrades so far (8). */
+	UPGRADE_SECTION_SERVER = 1 | UPGRADE_SECTION_REQUIRED,
+};
+
+struct upgrade_image_writer {
+	uint8_t *buf;
+	size_t len, cap;
+	uint32_t nsections;
+	bool failed; /* out of memory: finish returns NULL */
+};
+
+void upgrade_image_begin(struct upgrade_image_writer *w, uint32_t version);
+void upgrade_image_add(struct upgrade_image_writer *w, uint32_t kind, const void *p, size_t len);
+/* The image (malloc'd, the caller's) and its length; NULL when out of memory. */
+uint8_t *upgrade_image_finish(struct upgrade_image_writer *w, size_t *len);
+
+struct upgrade_image_section {
+	uint32_t kind;
+	const uint8_t *data; /* into the parsed bytes */
+	size_t len;
+};
+
+struct upgrade_image {
+	uint32_t version;
+	uint32_t nsections;
+	struct upgrade_image_section sections[UPGRADE_IMAGE_SECTIONS_MAX];
+};
+
+/* 0, or -EINVAL with the reason in err: not an image, a version outside
+ * [UPGRADE_IMAGE_VERSION_MIN, UPGRADE_IMAGE_VERSION], a section past the
+ * end, bytes after the last, a required kind this reader does not know,
+ * too many sections.  The sections point into p. */
+int upgrade_image_parse(const uint8_t *p, size_t len, struct upgrade_image *img, char *err,
+			size_t errlen);
+
+/* The first section of kind (NULL: none). */
+const struct upgrade_image_section *upgrade_image_find(const struct upgrade_image *img,
+							 uint32_t kind);
+
+/* The SERVER section. */
+struct upgrade_server_section {
+	uint8_t write_verifier[8];
+	uint64_t upgrades;
+};
+void upgrade_server_encode(const struct upgrade_server_section *s, uint8_t out[16]);
+bool upgrade_server_decode(const struct upgrade_image_section *sec,
+			   struct upgrade_server_section *out);
+
+#endif
