@@ -41,6 +41,9 @@ static const char usage[] =
 	"  nlm                         NLM (NFSv3 locks): counters and hosts with what they hold\n"
 	"  mounts                      MOUNT's mount list (client, path, when) and its calls\n"
 	"  metrics                     print /metrics (Prometheus text)\n"
+	"  upgrade [--binary PATH]     hand ferryd's sockets and clients to a new ferryd\n"
+	"                              (PATH, else the binary it was started from) and\n"
+	"                              stop it; exit 1 when that failed and it serves on\n"
 	"  health                      exit 0 when healthy, 1 with the problems printed\n"
 	"                              (fenced, RADOS out of reach, event loops stuck),\n"
 	"                              2 when the server does not answer\n"
@@ -58,7 +61,7 @@ static const char usage[] =
 	"  --timeout MS                give up after MS milliseconds (default 5000)\n";
 
 struct opts {
-	const char *server, *config, *state_dir, *token_file, *minor;
+	const char *server, *config, *state_dir, *token_file, *minor, *binary;
 	bool json;
 	unsigned timeout_ms;
 	struct ferry_config cfg;
@@ -386,6 +389,28 @@ static int client_evict(struct opts *o, const char *id)
 static void summarise_reload(json_t *j)
 {
 	printf("exports reloaded: %zu export(s)\n", json_array_size(j));
+}
+
+static void summarise_upgrade(json_t *j)
+{
+	printf("upgraded: pid %lld serves now; %lld listener(s) and %lld connection(s) handed "
+	       "over, %lld TLS connection(s) closed; no request read for %lld ms\n",
+	       num(j, "pid"), num(j, "listeners"), num(j, "connections"), num(j, "tls_closed"),
+	       num(j, "stall_ms"));
+}
+
+static int upgrade(struct opts *o)
+{
+	json_t *body = o->binary ? json_pack("{s:s}", "binary", o->binary) : json_object();
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	if (!text) {
+		fprintf(stderr, "ferryctl: out of memory\n");
+		return 1;
+	}
+	int rc = change(o, "POST", "/api/v1/upgrade", text, summarise_upgrade);
+	free(text);
+	return rc;
 }
 
 static void summarise_takeover(json_t *j)
@@ -742,7 +767,7 @@ static int export_show(struct opts *o)
 
 int main(int argc, char **argv)
 {
-	enum { O_SERVER = 1, O_CONFIG, O_STATE, O_TOKEN, O_JSON, O_MINOR, O_TIMEOUT, O_HELP };
+	enum { O_SERVER = 1, O_CONFIG, O_STATE, O_TOKEN, O_JSON, O_MINOR, O_TIMEOUT, O_BINARY, O_HELP };
 	static const struct option lopts[] = {
 		{"server", required_argument, NULL, O_SERVER},
 		{"config", required_argument, NULL, O_CONFIG},
@@ -751,6 +776,7 @@ int main(int argc, char **argv)
 		{"json", no_argument, NULL, O_JSON},
 		{"minor", required_argument, NULL, O_MINOR},
 		{"timeout", required_argument, NULL, O_TIMEOUT},
+		{"binary", required_argument, NULL, O_BINARY},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -779,6 +805,9 @@ int main(int argc, char **argv)
 			break;
 		case O_MINOR:
 			o.minor = optarg;
+			break;
+		case O_BINARY:
+			o.binary = optarg;
 			break;
 		case O_TIMEOUT: {
 			unsigned long long v;
@@ -826,6 +855,16 @@ int main(int argc, char **argv)
 		if (!timeout_given)
 			o.timeout_ms = 30000;
 		return export_edit(&o, args[1], args[2], args + 3, nargs - 3);
+	}
+	if (strcmp(cmd, "upgrade") == 0 && nargs == 1) {
+		/* The new ferryd sets up its exports before it is ready. */
+		if (!timeout_given)
+			o.timeout_ms = 60000;
+		return upgrade(&o);
+	}
+	if (o.binary) {
+		fprintf(stderr, "ferryctl: --binary goes with upgrade\n");
+		return 2;
 	}
 	if (strcmp(cmd, "exports") == 0 && nargs == 2 && strcmp(args[1], "reload") == 0)
 		return change(&o, "POST", "/api/v1/exports/reload", "{}", summarise_reload);

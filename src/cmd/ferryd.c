@@ -2,12 +2,14 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/config.h"
@@ -24,6 +26,8 @@
 #include "rpc/gss/gss_server.h"
 #include "rpc/server.h"
 #include "state/state.h"
+#include "upgrade/image.h"
+#include "upgrade/upgrade.h"
 #include "xdr/nfs4_prot.h"
 #include "xdr/nfsacl_codec.h"
 
@@ -542,19 +546,25 @@ static void listener_address(const char *configured, uint16_t port, char *out, s
  * that cannot be bound (another ferryd has it) is not fatal; one the
  * operator asked for is. */
 static int start_control(struct ctl_server **out, const struct ctl_context *ctx,
-			 const struct ferry_config *cfg)
+			 const struct ferry_config *cfg, int inherited_fd)
 {
 	*out = NULL;
 	char path[CONFIG_PATH_MAX + 16];
 	snprintf(path, sizeof(path), "%s/control.addr", cfg->state_dir);
 	if (!cfg->control_listen[0]) {
+		if (inherited_fd >= 0)
+			close(inherited_fd);
 		unlink(path);
 		log_info("control plane disabled");
 		return 0;
 	}
 	char bound[160] = "", err[512];
-	*out = ctl_server_start(ctx, cfg->control_listen, cfg->control_token_file, bound,
-				sizeof(bound), err, sizeof(err));
+	*out = inherited_fd >= 0
+		       ? ctl_server_start_on(ctx, inherited_fd, cfg->control_listen,
+					     cfg->control_token_file, bound, sizeof(bound), err,
+					     sizeof(err))
+		       : ctl_server_start(ctx, cfg->control_listen, cfg->control_token_file,
+					  bound, sizeof(bound), err, sizeof(err));
 	if (!*out) {
 		unlink(path);
 		if (cfg->control_explicit) {
@@ -699,6 +709,17 @@ struct ferryd {
 	struct ctl_server *ctl;
 	struct rpcbind_regs regs;
 	struct cluster_conf cluster_conf;
+	/* In-place upgrades (upgrade/upgrade.h).  argv and the binary this
+	 * process was started from are the new one's defaults; inherited is
+	 * what a ferryd handed to this one (channel -1: none). */
+	char *const *argv;
+	char binary[CONFIG_PATH_MAX];
+	pthread_t main_thread;
+	pthread_mutex_t upgrade_lock;
+	struct ctl_upgrade_stats upgrade_stats;
+	atomic_bool handed_over; /* the new ferryd serves: exit */
+	struct upgrade_inherited inherited;
+	bool inherited_listener[CONFIG_MAX_LISTEN]; /* serves the old one's socket */
 };
 
 /* The configuration from the file and the command line: -1 to go on, else
@@ -744,6 +765,7 @@ static void block_signals(sigset_t *sigs)
 	sigaddset(sigs, SIGINT);
 	sigaddset(sigs, SIGTERM);
 	sigaddset(sigs, SIGHUP);
+	sigaddset(sigs, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -912,15 +934,50 @@ static int listen_and_start(struct ferryd *d)
 {
 	if (d->cfg.cluster_node[0])
 		rpc_server_set_gate(d->srv, cluster_gate, d->nfs.state);
-	for (unsigned i = 0; i < d->cfg.nlisten; i++)
-		if (rpc_server_listen(d->srv, d->cfg.listen[i], &d->ports[i]) != 0)
+	int old_index[CONFIG_MAX_LISTEN];
+	for (unsigned i = 0; i < d->cfg.nlisten; i++) {
+		/* The socket the ferryd before this one listened on, when it
+		 * listened at the same address in the same place. */
+		int fd = upgrade_take_listener(&d->inherited, i, d->cfg.listen[i]);
+		old_index[i] = fd >= 0 ? (int)i : -1;
+		int rc = fd >= 0 ? rpc_server_listen_fd(d->srv, fd, &d->ports[i])
+				 : rpc_server_listen(d->srv, d->cfg.listen[i], &d->ports[i]);
+		if (rc != 0)
 			return -1;
+	}
 	if (rpc_server_start(d->srv) != 0) {
 		log_error("cannot start the server threads");
 		return -1;
 	}
+	for (unsigned i = 0; i < d->cfg.nlisten; i++)
+		d->inherited_listener[i] = old_index[i] >= 0;
 	return 0;
 }
+
+/* The connections handed over, with what the ferryd before this one
+ * received on them and did not serve: only once it said go, so that a
+ * ferryd it gave up on never read a request it would not answer. */
+static void adopt_inherited(struct ferryd *d)
+{
+	struct upgrade_inherited *in = &d->inherited;
+	for (size_t i = 0; i < in->nconns; i++) {
+		struct upgrade_conn *c = &in->conns[i];
+		int listener = c->listener >= 0 && (unsigned)c->listener < d->cfg.nlisten &&
+					       d->inherited_listener[c->listener]
+				       ? c->listener
+				       : -1;
+		struct rpc_conn *conn =
+			rpc_server_adopt_handed(d->srv, c->fd, listener, c->unread, c->unread_len);
+		if (!conn) {
+			log_warn("upgrade: cannot serve a connection handed over; it is closed");
+			continue;
+		}
+		c->fd = -1;
+		rpc_conn_unref(conn);
+	}
+}
+
+static int upgrade_to(void *arg, const char *binary, struct ctl_upgrade_result *res);
 
 /* What the control plane (and a reload) works on: the servers, the
  * configuration, MOUNT's hooks and the listeners' addresses as bound. */
@@ -938,6 +995,9 @@ static void control_context(struct ferryd *d)
 	d->reload.cfg = &d->cfg;
 	ctx->reload_exports = reload_exports;
 	ctx->reload_arg = &d->reload;
+	ctx->upgrade = upgrade_to;
+	ctx->upgrade_arg = d;
+	ctx->upgrade_stats = &d->upgrade_stats;
 	if (d->cluster_conf.cc) {
 		/* Before the control plane serves: a reload it is asked for
 		 * must read RADOS, not find no export in the file. */
@@ -973,7 +1033,9 @@ static int announce(struct ferryd *d)
 {
 	if (d->cfg.cluster_node[0])
 		ctl_cluster_publish(&d->ctl_ctx);
-	if (start_control(&d->ctl, &d->ctl_ctx, &d->cfg) != 0)
+	int ctl_fd = d->inherited.control_fd;
+	d->inherited.control_fd = -1;
+	if (start_control(&d->ctl, &d->ctl_ctx, &d->cfg, ctl_fd) != 0)
 		return -1;
 	if (d->cfg.port_file[0] &&
 	    write_port_file(d->cfg.port_file, d->ports, d->cfg.nlisten) != 0) {
@@ -990,19 +1052,196 @@ static int announce(struct ferryd *d)
 	}
 	nlm_tell_peers(d->nlm);
 	log_info("ferryd ready");
-	/* Under systemd (Type=notify); a no-op elsewhere. */
-	sd_notify(0, "READY=1\nSTATUS=serving NFSv4");
+	/* Under systemd (Type=notify); a no-op elsewhere.  After an upgrade
+	 * this process is the service's main one now. */
+	if (d->inherited.channel >= 0)
+		sd_notifyf(0, "MAINPID=%d\nREADY=1\nSTATUS=serving NFSv4", (int)getpid());
+	else
+		sd_notify(0, "READY=1\nSTATUS=serving NFSv4");
 	return 0;
 }
 
-/* Serves until SIGINT or SIGTERM (returned); SIGHUP reloads the exports:
- * clients, sessions and connections stay, only options change. */
+/* --- in-place upgrades ------------------------------------------------------ */
+
+static int upgrade_freeze(void *arg, struct rpc_handover *h, char *err, size_t errlen)
+{
+	struct ferryd *d = arg;
+	return rpc_server_handover_freeze(d->srv, UPGRADE_FREEZE_MS, h, err, errlen);
+}
+
+/* What clients must find unchanged: the write verifier (their unstable
+ * writes are in the file system's cache, which outlives this process),
+ * and the upgrades so far. */
+static int upgrade_image(void *arg, uint8_t **img, size_t *len, char *err, size_t errlen)
+{
+	struct ferryd *d = arg;
+	struct upgrade_server_section srv;
+	memcpy(srv.write_verifier, d->nfs.write_verifier, sizeof(srv.write_verifier));
+	srv.upgrades = atomic_load(&d->upgrade_stats.done) + 1;
+	uint8_t sec[16];
+	upgrade_server_encode(&srv, sec);
+	struct upgrade_image_writer w;
+	upgrade_image_begin(&w, UPGRADE_IMAGE_VERSION);
+	upgrade_image_add(&w, UPGRADE_SECTION_SERVER, sec, sizeof(sec));
+	*img = upgrade_image_finish(&w, len);
+	if (!*img) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void upgrade_thaw(void *arg, struct rpc_handover *h)
+{
+	struct ferryd *d = arg;
+	rpc_server_handover_thaw(d->srv, h);
+}
+
+static void upgrade_done(void *arg, struct rpc_handover *h)
+{
+	struct ferryd *d = arg;
+	rpc_server_handover_done(d->srv, h);
+}
+
+
+/* Hands over to binary (NULL: the one this process was started from).
+ * One at a time; the main thread exits once it succeeded. */
+static int upgrade_to(void *arg, const char *binary, struct ctl_upgrade_result *res)
+{
+	struct ferryd *d = arg;
+	memset(res, 0, sizeof(*res));
+	if (d->cfg.cluster_node[0]) {
+		snprintf(res->err, sizeof(res->err),
+			 "a cluster head is not upgraded in place yet (its RADOS membership "
+			 "is not handed over): restart it, or take it over");
+		atomic_fetch_add(&d->upgrade_stats.failed, 1);
+		return -ENOTSUP;
+	}
+	if (pthread_mutex_trylock(&d->upgrade_lock) != 0) {
+		snprintf(res->err, sizeof(res->err), "an upgrade is under way already");
+		return -EBUSY;
+	}
+	if (atomic_load(&d->handed_over)) {
+		pthread_mutex_unlock(&d->upgrade_lock);
+		snprintf(res->err, sizeof(res->err), "this ferryd handed over already");
+		return -EBUSY;
+	}
+	struct upgrade_offer o = {
+		.binary = binary && *binary ? binary : d->binary,
+		.argv = d->argv,
+		.control_fd = ctl_server_listen_fd(d->ctl),
+	};
+	for (unsigned i = 0; i < d->cfg.nlisten; i++)
+		o.listen[i] = d->cfg.listen[i];
+	/* Test settings: an image the new ferryd cannot read, a new ferryd
+	 * not ready in time. */
+	const char *v = getenv("FERRY_TEST_UPGRADE_IMAGE_VERSION");
+	o.image_version = v ? (uint32_t)strtoul(v, NULL, 10) : 0;
+	const char *ms = getenv("FERRY_TEST_UPGRADE_READY_MS");
+	o.ready_ms = ms ? (unsigned)strtoul(ms, NULL, 10) : 0;
+	struct upgrade_hooks hooks = {
+		.arg = d,
+		.freeze = upgrade_freeze,
+		.image = upgrade_image,
+		.thaw = upgrade_thaw,
+		.done = upgrade_done,
+	};
+	log_info("upgrade: starting %s", o.binary);
+	struct upgrade_result r;
+	int rc = upgrade_run(&o, &hooks, &r);
+	if (rc) {
+		atomic_fetch_add(&d->upgrade_stats.failed, 1);
+		log_error("upgrade: %s; serving on", r.err);
+		snprintf(res->err, sizeof(res->err), "%s", r.err);
+	} else {
+		log_info("upgrade: pid %d serves now (%u listeners, %zu connections handed over, "
+			 "%u TLS connections closed; %llu ms without reading a request)",
+			 (int)r.pid, r.listeners, r.connections, r.closed_tls,
+			 (unsigned long long)r.stall_ms);
+		res->pid = (int)r.pid;
+		res->stall_ms = r.stall_ms;
+		res->connections = r.connections;
+		res->listeners = r.listeners;
+		res->tls_closed = r.closed_tls;
+		atomic_store(&d->handed_over, true);
+		/* The main thread exits, once the control plane has answered. */
+		pthread_kill(d->main_thread, SIGUSR2);
+	}
+	pthread_mutex_unlock(&d->upgrade_lock);
+	return rc;
+}
+
+/* Started by an upgrade: what the ferryd before this one handed over,
+ * its image checked.  -1 on failure (said to it: it serves on). */
+static int inherit(struct ferryd *d)
+{
+	d->inherited.channel = -1;
+	d->inherited.control_fd = -1;
+	int ch = upgrade_channel_from_env();
+	if (ch < 0)
+		return 0;
+	char err[512];
+	if (d->cfg.cluster_node[0]) {
+		d->inherited.channel = ch;
+		upgrade_refuse(&d->inherited, "a cluster head is not upgraded in place yet");
+		return -1;
+	}
+	if (upgrade_inherit(ch, &d->inherited, err, sizeof(err)) != 0) {
+		log_error("upgrade: %s", err);
+		return -1;
+	}
+	struct upgrade_image img;
+	struct upgrade_server_section srv;
+	if (upgrade_image_parse(d->inherited.image, d->inherited.image_len, &img, err,
+				sizeof(err)) != 0 ||
+	    !upgrade_server_decode(upgrade_image_find(&img, UPGRADE_SECTION_SERVER), &srv)) {
+		if (!img.version)
+			log_error("upgrade: %s", err);
+		else
+			snprintf(err, sizeof(err), "the state image has no server section");
+		upgrade_refuse(&d->inherited, err);
+		upgrade_inherited_free(&d->inherited);
+		return -1;
+	}
+	atomic_store(&d->upgrade_stats.done, srv.upgrades);
+	log_info("upgrade: taking over (%u listeners, %zu connections, state image version %u)",
+		 d->inherited.nlisteners, d->inherited.nconns, img.version);
+	return 0;
+}
+
+/* After inherit, once the NFS server is set up: the clients' view of it
+ * carries on. */
+static void inherit_server(struct ferryd *d)
+{
+	if (d->inherited.channel < 0)
+		return;
+	struct upgrade_image img;
+	struct upgrade_server_section srv;
+	char err[8];
+	if (upgrade_image_parse(d->inherited.image, d->inherited.image_len, &img, err,
+				sizeof(err)) == 0 &&
+	    upgrade_server_decode(upgrade_image_find(&img, UPGRADE_SECTION_SERVER), &srv))
+		memcpy(d->nfs.write_verifier, srv.write_verifier, sizeof(srv.write_verifier));
+}
+
+/* Serves until SIGINT or SIGTERM (returned), or until another ferryd took
+ * over (SIGUSR2 returned); SIGHUP reloads the exports: clients, sessions
+ * and connections stay, only options change.  SIGUSR2 upgrades in place
+ * to the binary this one was started from. */
 static int serve_until_stopped(struct ferryd *d)
 {
 	int sig = 0;
 	for (;;) {
 		if (sigwait(&d->sigs, &sig) != 0)
 			continue;
+		if (sig == SIGUSR2 && !atomic_load(&d->handed_over)) {
+			log_info("received SIGUSR2; upgrading in place");
+			struct ctl_upgrade_result res;
+			(void)upgrade_to(d, NULL, &res);
+			continue;
+		}
+		if (sig == SIGUSR2)
+			return sig;
 		if (sig != SIGHUP)
 			return sig;
 		char why[512];
@@ -1011,6 +1250,27 @@ static int serve_until_stopped(struct ferryd *d)
 		reload_exports(&d->reload, why, sizeof(why));
 		sd_notify(0, "READY=1");
 	}
+}
+
+/* Another ferryd serves the sockets, the clients and their records now:
+ * this one answers the control request that asked for it, lets go of the
+ * file system (a CephFS client gives back its capabilities) and exits,
+ * leaving rpcbind, the state directory and the sockets as they are. */
+static void shut_down_handed_over(struct ferryd *d)
+{
+	ctl_server_release_socket(d->ctl);
+	for (int i = 0; i < 200 && ctl_server_requests(d->ctl) > 0; i++)
+		usleep(10000);
+	ctl_server_stop(d->ctl);
+	nlm_udp_stop(d->nlm);
+	rpc_server_stop(d->srv, 0);
+	cb_engine_stop(d->nfs.cb);
+	rpc_server_destroy(d->srv);
+	nfs3_server_fini(&d->nfs3);
+	mount_server_destroy(d->mountd);
+	nlm_destroy(d->nlm);
+	nfs4_server_fini(&d->nfs);
+	log_info("ferryd handed over and stopped");
 }
 
 /* Everything stopped and freed, in the order each part needs. */
@@ -1058,10 +1318,23 @@ int main(int argc, char **argv)
 		return status;
 	block_signals(&d.sigs);
 	raise_fd_limit();
+	d.argv = argv;
+	d.main_thread = pthread_self();
+	pthread_mutex_init(&d.upgrade_lock, NULL);
+	/* The path, not /proc/self/exe: a package upgrade puts the new binary
+	 * there, and SIGUSR2 is to start that one. */
+	ssize_t n = readlink("/proc/self/exe", d.binary, sizeof(d.binary) - 1);
+	d.binary[n > 0 ? n : 0] = '\0';
+	if (inherit(&d) != 0)
+		return 1;
 	if (configure_cluster(&d) != 0 || prepare_dirs(&d.cfg) != 0 || nfs4_server_init(&d.nfs, &d.cfg) != 0)
 		return 1;
+	inherit_server(&d);
 	if (!(d.srv = rpc_create(&d.cfg)))
 		return 1;
+	/* Until this ferryd is ready, the sockets handed over are still the
+	 * old one's too: a failed start must not shut them down. */
+	rpc_server_share_sockets(d.srv, d.inherited.channel >= 0);
 	if (add_nfs(&d) != 0 || add_mount(&d) != 0 || add_nlm(&d) != 0 ||
 	    listen_and_start(&d) != 0) {
 		rpc_server_destroy(d.srv);
@@ -1077,7 +1350,21 @@ int main(int argc, char **argv)
 		rpc_server_destroy(d.srv);
 		return 1;
 	}
+	if (d.inherited.channel >= 0) {
+		if (upgrade_ready(&d.inherited) != 0) {
+			log_error("upgrade: the ferryd before this one gave up; it serves on");
+			rpc_server_destroy(d.srv);
+			return 1;
+		}
+		rpc_server_share_sockets(d.srv, false);
+		adopt_inherited(&d);
+		upgrade_inherited_free(&d.inherited);
+	}
 	int sig = serve_until_stopped(&d);
+	if (sig == SIGUSR2) {
+		shut_down_handed_over(&d);
+		return 0;
+	}
 	log_info("received %s; stopping", strsignal(sig));
 	sd_notify(0, "STOPPING=1");
 	shut_down(&d);

@@ -484,6 +484,49 @@ static unsigned post_reload(struct ctl_server *cs, const char *body, size_t len,
 	return get_exports(cs, out);
 }
 
+static unsigned post_upgrade(struct ctl_server *cs, const char *body, size_t len, json_t **out)
+{
+	const char *binary = NULL;
+	json_t *root = NULL;
+	if (len) {
+		json_error_t jerr;
+		root = json_loadb(body, len, 0, &jerr);
+		json_t *b = root ? json_object_get(root, "binary") : NULL;
+		bool ok = root && json_is_object(root) &&
+			  json_object_size(root) == (b ? 1u : 0u) && (!b || json_is_string(b));
+		if (!ok) {
+			json_decref(root);
+			*out = ctl_api_error("upgrade takes {} or {\"binary\": \"/path/to/ferryd\"}");
+			return 400;
+		}
+		binary = b ? json_string_value(b) : NULL;
+		if (binary && binary[0] != '/') {
+			json_decref(root);
+			*out = ctl_api_error("the binary must be an absolute path");
+			return 400;
+		}
+	}
+	if (!cs->ctx.upgrade) {
+		json_decref(root);
+		*out = ctl_api_error("this server cannot be upgraded in place");
+		return 501;
+	}
+	struct ctl_upgrade_result res;
+	memset(&res, 0, sizeof(res));
+	int rc = cs->ctx.upgrade(cs->ctx.upgrade_arg, binary, &res);
+	json_decref(root);
+	if (rc) {
+		*out = ctl_api_error("not upgraded: %s; this ferryd serves on",
+				     res.err[0] ? res.err : strerror(-rc));
+		return rc == -EBUSY ? 409 : rc == -ENOTSUP ? 501 : 502;
+	}
+	*out = json_pack("{s:i, s:I, s:I, s:I, s:I}", "pid", res.pid, "stall_ms",
+			 (json_int_t)res.stall_ms, "connections", (json_int_t)res.connections,
+			 "listeners", (json_int_t)res.listeners, "tls_closed",
+			 (json_int_t)res.tls_closed);
+	return 200;
+}
+
 /* --- routing --------------------------------------------------------------------------- */
 
 unsigned ctl_api_handle(struct ctl_server *cs, const char *method, const char *path,
@@ -529,6 +572,13 @@ unsigned ctl_api_handle(struct ctl_server *cs, const char *method, const char *p
 			return 405;
 		}
 		return post_reload(cs, body, body_len, reply);
+	}
+	if (strcmp(path, "/upgrade") == 0) {
+		if (strcmp(method, "POST") != 0) {
+			*reply = ctl_api_error("an upgrade is asked with POST");
+			return 405;
+		}
+		return post_upgrade(cs, body, body_len, reply);
 	}
 	if (strncmp(path, "/cluster/config", 15) == 0 && (!path[15] || path[15] == '/'))
 		return ctl_cluster_config_handle(cs, method, path + 15, body, body_len, reply);

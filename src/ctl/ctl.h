@@ -13,6 +13,11 @@
  *   GET  /api/v1/connections           open connections and their sessions
  *   GET  /api/v1/mounts                MOUNT's mount list (client, path, when)
  *                                      and its call counters
+ *   POST /api/v1/upgrade               {"binary": "/path"} (optional): hands
+ *                                      the sockets and state to that ferryd
+ *                                      (by default the binary this one was
+ *                                      started from) and exits; on failure
+ *                                      this one serves on (409 with why)
  *   GET  /api/v1/cluster               clustered heads: members, epochs, grace
  *   POST /api/v1/cluster/takeover      {"node": "a"}: take over failed head a
  *   POST /api/v1/cluster/remove        {"node": "a"}: a will not come back
@@ -100,6 +105,20 @@ struct ctl_cluster_config {
 	_Atomic uint64_t applied; /* configurations applied, the first one included */
 };
 
+/* What an upgrade did (struct ctl_context.upgrade). */
+struct ctl_upgrade_result {
+	int pid;            /* the new ferryd's */
+	uint64_t stall_ms;  /* no request read meanwhile */
+	uint64_t connections, listeners, tls_closed;
+	char err[512];
+};
+
+/* Upgrades counted for /metrics: done (carried over from each ferryd to
+ * the next) and failed (in this process). */
+struct ctl_upgrade_stats {
+	_Atomic uint64_t done, failed;
+};
+
 /* What the control plane serves.  Everything pointed to outlives the
  * control server (ctl_server_stop first). */
 struct ctl_context {
@@ -116,6 +135,12 @@ struct ctl_context {
 	 * negative errno with a message in err.  NULL: reload unsupported. */
 	int (*reload_exports)(void *arg, char *err, size_t errlen);
 	void *reload_arg;
+	/* Hands over to binary (NULL: the one this ferryd was started from);
+	 * 0 when the new ferryd serves, else a negative errno with res->err.
+	 * NULL: upgrades unsupported. */
+	int (*upgrade)(void *arg, const char *binary, struct ctl_upgrade_result *res);
+	void *upgrade_arg;
+	struct ctl_upgrade_stats *upgrade_stats; /* NULL: none */
 	/* NULL: MOUNT is not served. */
 	const struct ctl_mount_hooks *mount;
 	/* NULL: the exports are not the cluster's configuration. */
@@ -149,6 +174,21 @@ struct ctl_server *ctl_server_start(const struct ctl_context *ctx, const char *l
 
 /* Stops the thread (requests under way finish) and frees the server. */
 void ctl_server_stop(struct ctl_server *cs);
+
+/* The same, on a listening socket handed over by the ferryd this one
+ * replaces (taken; listen is what the configuration says, for its unix
+ * socket's path). */
+struct ctl_server *ctl_server_start_on(const struct ctl_context *ctx, int fd, const char *listen,
+				       const char *token_path, char *bound, size_t boundlen,
+				       char *err, size_t errlen);
+/* The listening socket (for a handover; still the server's). */
+int ctl_server_listen_fd(const struct ctl_server *cs);
+/* Requests being answered now. */
+unsigned ctl_server_requests(struct ctl_server *cs);
+/* The socket was handed over: the server stops accepting on it and lets
+ * go of it without shutting it down; ctl_server_stop leaves its file in
+ * place.  Requests already begun are answered. */
+void ctl_server_release_socket(struct ctl_server *cs);
 
 /* Reads the token in path (created by ferryd) into tok (NUL-terminated,
  * whitespace trimmed).  0 or a negative errno. */

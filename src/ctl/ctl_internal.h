@@ -18,6 +18,7 @@ struct ctl_server {
 	char token[CTL_TOKEN_MAX];
 	uint64_t start_realtime_ms; /* for uptime and process_start_time_seconds */
 	uint64_t start_mono_ms;
+	_Atomic unsigned requests; /* begun and not completed */
 };
 
 /* A growing text buffer; on out-of-memory it stops growing and says so. */

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
+#include <stdatomic.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -243,6 +244,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!rq)
 			return MHD_NO;
 		*con_cls = rq;
+		atomic_fetch_add(&cs->requests, 1);
 		/* the headers only: the body, if any, follows */
 		return refuse_early(cs, conn, url, method, &rq->refused);
 	}
@@ -275,11 +277,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode why)
 {
+	struct ctl_server *cs = cls;
 	struct ctl_req *rq = *con_cls;
 	if (rq) {
 		free(rq->body);
 		free(rq);
 		*con_cls = NULL;
+		atomic_fetch_sub(&cs->requests, 1);
 	}
 }
 
@@ -328,6 +332,26 @@ static int listen_unix(const char *spec, char *bound, size_t boundlen, char *err
 	return fd;
 }
 
+/* The address a listening socket is bound to, as "HOST:PORT" (else listen as given). */
+static void bound_name(int fd, const char *listen, char *bound, size_t boundlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char h[INET6_ADDRSTRLEN] = "?";
+	snprintf(bound, boundlen, "%s", listen);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+		return;
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+		inet_ntop(AF_INET, &in->sin_addr, h, sizeof(h));
+		snprintf(bound, boundlen, "%s:%u", h, ntohs(in->sin_port));
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+		inet_ntop(AF_INET6, &in6->sin6_addr, h, sizeof(h));
+		snprintf(bound, boundlen, "[%s]:%u", h, ntohs(in6->sin6_port));
+	}
+}
+
 static int listen_on(const char *hostport, char *bound, size_t boundlen, char *err,
 		     size_t errlen)
 {
@@ -362,32 +386,57 @@ static int listen_on(const char *hostport, char *bound, size_t boundlen, char *e
 		return -e;
 	}
 	freeaddrinfo(ai);
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	char h[INET6_ADDRSTRLEN] = "?";
-	unsigned p = 0;
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
-		if (ss.ss_family == AF_INET) {
-			struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-			inet_ntop(AF_INET, &in->sin_addr, h, sizeof(h));
-			p = ntohs(in->sin_port);
-			snprintf(bound, boundlen, "%s:%u", h, p);
-		} else {
-			struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-			inet_ntop(AF_INET6, &in6->sin6_addr, h, sizeof(h));
-			p = ntohs(in6->sin6_port);
-			snprintf(bound, boundlen, "[%s]:%u", h, p);
-		}
-	}
+	bound_name(fd, hostport, bound, boundlen);
 	return fd;
 }
+
+static struct ctl_server *start_on(const struct ctl_context *ctx, int fd, const char *listen,
+				   const char *token_path, char *bound, size_t boundlen,
+				   char *err, size_t errlen);
 
 struct ctl_server *ctl_server_start(const struct ctl_context *ctx, const char *listen,
 				    const char *token_path, char *bound, size_t boundlen,
 				    char *err, size_t errlen)
 {
+	return start_on(ctx, -1, listen, token_path, bound, boundlen, err, errlen);
+}
+
+struct ctl_server *ctl_server_start_on(const struct ctl_context *ctx, int fd, const char *listen,
+				       const char *token_path, char *bound, size_t boundlen,
+				       char *err, size_t errlen)
+{
+	bound_name(fd, listen, bound, boundlen);
+	return start_on(ctx, fd, listen, token_path, bound, boundlen, err, errlen);
+}
+
+int ctl_server_listen_fd(const struct ctl_server *cs) { return cs ? cs->listen_fd : -1; }
+
+unsigned ctl_server_requests(struct ctl_server *cs)
+{
+	return cs ? atomic_load(&cs->requests) : 0;
+}
+
+void ctl_server_release_socket(struct ctl_server *cs)
+{
+	if (!cs)
+		return;
+	/* Out of the daemon's hands first: stopping it would shut the
+	 * socket down, for the new process too. */
+	int fd = MHD_quiesce_daemon(cs->daemon);
+	if (fd >= 0)
+		close(fd);
+	cs->unix_path[0] = '\0';
+}
+
+/* fd: a listening socket handed over, or -1 to bind listen. */
+static struct ctl_server *start_on(const struct ctl_context *ctx, int fd, const char *listen,
+				   const char *token_path, char *bound, size_t boundlen,
+				   char *err, size_t errlen)
+{
 	struct ctl_server *cs = calloc(1, sizeof(*cs));
 	if (!cs) {
+		if (fd >= 0)
+			close(fd);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
@@ -402,16 +451,18 @@ struct ctl_server *ctl_server_start(const struct ctl_context *ctx, const char *l
 	if (rc) {
 		snprintf(err, errlen, "cannot create the control token %s: %s", token_path,
 			 strerror(-rc));
+		if (fd >= 0)
+			close(fd);
 		free(cs);
 		return NULL;
 	}
-	cs->listen_fd = listen_on(listen, bound, boundlen, err, errlen);
+	cs->listen_fd = fd >= 0 ? fd : listen_on(listen, bound, boundlen, err, errlen);
 	if (cs->listen_fd < 0) {
 		free(cs);
 		return NULL;
 	}
 	cs->daemon = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG,
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_ITC,
 		0, NULL, NULL, on_request, cs, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, cs,
 		MHD_OPTION_LISTEN_SOCKET, cs->listen_fd,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, cs, MHD_OPTION_CONNECTION_LIMIT,

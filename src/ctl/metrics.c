@@ -926,6 +926,21 @@ static bool family_present(const struct metric_family *f, const struct scrape *s
 	return true;
 }
 
+/* In-place upgrades: done ones counted from ferryd to ferryd, failed ones
+ * (this ferryd served on) in this process. */
+static void upgrade_metrics(struct ctl_server *cs, struct ctl_text *out)
+{
+	const struct ctl_upgrade_stats *u = cs->ctx.upgrade_stats;
+	if (!u)
+		return;
+	struct ctl_series s[] = {{"done", atomic_load(&u->done)},
+				 {"failed", atomic_load(&u->failed)}};
+	ctl_metric_labelled(out, "ferry_upgrades_total", "counter",
+			    "In-place upgrades (ferryctl upgrade, SIGUSR2): handed over to the "
+			    "new ferryd, or failed with this one serving on",
+			    "result", s, 2);
+}
+
 void ctl_metrics_render(struct ctl_server *cs, struct ctl_text *out)
 {
 	/* Static: the op table makes it large, and only the control
@@ -953,4 +968,5 @@ void ctl_metrics_render(struct ctl_server *cs, struct ctl_text *out)
 	ctl_gss_metrics(cs, out);
 	ctl_tls_metrics(cs, out);
 	ctl_mount_metrics(cs, out);
+	upgrade_metrics(cs, out);
 }
