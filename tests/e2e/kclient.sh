@@ -521,6 +521,57 @@ restart_runs() {
 	done
 	server=$saved_server
 }
+# In-place upgrades under a writing client (guest/upgrade.sh): the guest
+# writes 64-byte records with fsync and asks, by upgrade.request in the
+# shared directory, for N upgrades (`ferryctl upgrade --binary`, every
+# half second), alternating ferryd with FERRY_E2E_UPGRADE_OTHER (default:
+# a copy of the same build); it then checks that no write failed, no
+# acknowledged record was lost, the client neither reclaimed nor made a
+# new client or session, and the longest stall stayed under
+# FERRY_E2E_UPGRADE_MAX_STALL seconds (default 0.5).  For now NFSv3 with
+# nolock only (FERRY_E2E_UPGRADE_VERS, default 3): an upgrade does not
+# carry NFSv4 state or NLM locks yet.  FERRY_E2E_ONLY=upgrade runs it
+# alone; the full stage runs it too.
+upgrading_server() { # config, shared directory, the other binary
+	echo "'$ferryd' --config '$1' &
+while :; do
+  if [ -s '$2/upgrade.request' ]; then
+    n=\$(cat '$2/upgrade.request'); ok=0; bad=0
+    for i in \$(seq \$n); do
+      b='$ferryd'; [ \$((i % 2)) = 1 ] && b='$3'
+      if '$ferryctl' --config '$1' upgrade --binary \"\$b\"; then ok=\$((ok + 1)); else bad=\$((bad + 1)); fi
+      sleep 0.5
+    done
+    echo \"upgrades=\$ok failed=\$bad\" >'$2/upgrade.result'
+    rm -f '$2/upgrade.request'
+  fi
+  sleep 0.2
+done"
+}
+upgrade_run() {
+	local out=$work/upgrade-out other=${FERRY_E2E_UPGRADE_OTHER:-} v=${FERRY_E2E_UPGRADE_VERS:-3}
+	local saved=$server ferryctl=${FERRYCTL:-$top/build/ferryctl}
+	case $ferryctl in /*) ;; *) ferryctl=$PWD/$ferryctl ;; esac
+	mkdir -p "$out"
+	if [ -z "$other" ]; then
+		other=$work/ferryd-other
+		cp "$ferryd" "$other"
+	fi
+	server=$(upgrading_server "$work/ferryd.conf" "$out" "$other")
+	local opts=""
+	[ "$v" = 3 ] && opts=nolock,mountport=2049,mountproto=tcp
+	run_guest "upgrade-$v" "$v" "$top/tests/e2e/guest/upgrade.sh" "$opts" \
+		--outdir "$out" --file "$top/tests/e2e/guest/acked_writes.sh" -- \
+		"upgrades=${FERRY_E2E_UPGRADE_COUNT:-10}" "max_stall=${FERRY_E2E_UPGRADE_MAX_STALL:-0.5}"
+	server=$saved
+	grep -a 'upgrade: ' "$work/logs/upgrade-$v.server.log" 2>/dev/null | grep -v '^upgraded' | tail -3 | sed "s/^/e2e: upgrade-$v: /"
+}
+if [ "${FERRY_E2E_ONLY:-}" = upgrade ]; then
+	upgrade_run
+	[ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
+	exit $failed
+fi
+
 # Fail-over between two heads on one CephFS (guest/failover.sh beside
 # failover_host.sh, one boot per server kind, each with a fresh cluster):
 # the guest writes with fsync through head a's service address, head a is
@@ -1479,6 +1530,7 @@ run_guest persist-1 "$first_vers" "$work/persist.sh"
 run_guest persist-2 "$first_vers" "$work/persist.sh"
 
 restart_runs
+[ "${FERRY_FULL:-0}" = 1 ] && upgrade_run
 
 [ $failed -eq 0 ] && echo "e2e: all kernel-client runs passed"
 exit $failed
