@@ -719,8 +719,17 @@ struct ferryd {
 	struct ctl_upgrade_stats upgrade_stats;
 	atomic_bool handed_over; /* the new ferryd serves: exit */
 	struct upgrade_inherited inherited;
+	struct upgrade_image image; /* inherited's, parsed */
 	bool inherited_listener[CONFIG_MAX_LISTEN]; /* serves the old one's socket */
 };
+
+/* A section of the state image handed over (NULL: none, or not started by
+ * an upgrade). */
+static const struct upgrade_image_section *inherited_section(const struct ferryd *d,
+							      uint32_t kind)
+{
+	return d->inherited.channel >= 0 ? upgrade_image_find(&d->image, kind) : NULL;
+}
 
 /* The configuration from the file and the command line: -1 to go on, else
  * the exit status (0 after --help). */
@@ -914,8 +923,16 @@ static int add_nlm(struct ferryd *d)
 		nlm_opts.retry_ms = 200;
 		nlm_opts.granted_retries = 2;
 	}
+	const struct upgrade_image_section *carried = inherited_section(d, UPGRADE_SECTION_NLM);
+	nlm_opts.inherited = carried != NULL;
 	if (nlm_create(d->nfs.state, &d->nfs.exports, &nlm_opts, &d->nlm) != 0)
 		return -1;
+	char err[512];
+	if (carried && nlm_state_restore(d->nlm, carried->data, carried->len, err, sizeof(err)) != 0) {
+		log_error("upgrade: %s", err);
+		upgrade_refuse(&d->inherited, err);
+		return -1;
+	}
 	struct rpc_program nlm_prog;
 	nlm_program_describe(&nlm_prog, d->nlm);
 	rpc_server_add_program(d->srv, &nlm_prog);
@@ -1063,10 +1080,26 @@ static int announce(struct ferryd *d)
 
 /* --- in-place upgrades ------------------------------------------------------ */
 
+/* NLM over UDP after an upgrade that failed: the sockets again, and
+ * rpcbind told of statd's callback port, which may be another now. */
+static void upgrade_nlm_udp_again(struct ferryd *d)
+{
+	nlm_udp_start(d);
+	if (d->cfg.rpcbind)
+		nlm_register_udp(d->nlm, true);
+}
+
+/* NLM over UDP (and statd's callback) first: the new ferryd binds the
+ * same addresses, and no UDP call may change the state once its image
+ * is taken. */
 static int upgrade_freeze(void *arg, struct rpc_handover *h, char *err, size_t errlen)
 {
 	struct ferryd *d = arg;
-	return rpc_server_handover_freeze(d->srv, UPGRADE_FREEZE_MS, h, err, errlen);
+	nlm_udp_stop(d->nlm);
+	int rc = rpc_server_handover_freeze(d->srv, UPGRADE_FREEZE_MS, h, err, errlen);
+	if (rc)
+		upgrade_nlm_udp_again(d);
+	return rc;
 }
 
 /* What clients must find unchanged: the write verifier (their unstable
@@ -1083,7 +1116,22 @@ static int upgrade_image(void *arg, uint8_t **img, size_t *len, char *err, size_
 	struct upgrade_image_writer w;
 	upgrade_image_begin(&w, UPGRADE_IMAGE_VERSION);
 	upgrade_image_add(&w, UPGRADE_SECTION_SERVER, sec, sizeof(sec));
+	struct buf *nlm = NULL;
+	char why[256];
+	int rc = nlm_state_save(d->nlm, &nlm, why, sizeof(why));
+	if (rc == 0)
+		upgrade_image_add(&w, UPGRADE_SECTION_NLM, nlm->data, nlm->len);
+	else if (rc == -EOPNOTSUPP)
+		log_warn("upgrade: NLM locks are not handed over (%s): their hosts reclaim them "
+			 "in a grace period", why);
+	buf_unref(nlm);
+	if (rc && rc != -EOPNOTSUPP) {
+		snprintf(err, errlen, "%s", why);
+		w.failed = true;
+	}
 	*img = upgrade_image_finish(&w, len);
+	if (!*img && rc && rc != -EOPNOTSUPP)
+		return rc;
 	if (!*img) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -1095,6 +1143,7 @@ static void upgrade_thaw(void *arg, struct rpc_handover *h)
 {
 	struct ferryd *d = arg;
 	rpc_server_handover_thaw(d->srv, h);
+	upgrade_nlm_udp_again(d);
 }
 
 static void upgrade_done(void *arg, struct rpc_handover *h)
@@ -1190,22 +1239,21 @@ static int inherit(struct ferryd *d)
 		log_error("upgrade: %s", err);
 		return -1;
 	}
-	struct upgrade_image img;
+	struct upgrade_image *img = &d->image;
 	struct upgrade_server_section srv;
-	if (upgrade_image_parse(d->inherited.image, d->inherited.image_len, &img, err,
+	if (upgrade_image_parse(d->inherited.image, d->inherited.image_len, img, err,
 				sizeof(err)) != 0 ||
-	    !upgrade_server_decode(upgrade_image_find(&img, UPGRADE_SECTION_SERVER), &srv)) {
-		if (!img.version)
-			log_error("upgrade: %s", err);
-		else
+	    !upgrade_server_decode(upgrade_image_find(img, UPGRADE_SECTION_SERVER), &srv)) {
+		if (img->version)
 			snprintf(err, sizeof(err), "the state image has no server section");
+		log_error("upgrade: %s", err);
 		upgrade_refuse(&d->inherited, err);
 		upgrade_inherited_free(&d->inherited);
 		return -1;
 	}
 	atomic_store(&d->upgrade_stats.done, srv.upgrades);
 	log_info("upgrade: taking over (%u listeners, %zu connections, state image version %u)",
-		 d->inherited.nlisteners, d->inherited.nconns, img.version);
+		 d->inherited.nlisteners, d->inherited.nconns, img->version);
 	return 0;
 }
 
@@ -1213,14 +1261,8 @@ static int inherit(struct ferryd *d)
  * carries on. */
 static void inherit_server(struct ferryd *d)
 {
-	if (d->inherited.channel < 0)
-		return;
-	struct upgrade_image img;
 	struct upgrade_server_section srv;
-	char err[8];
-	if (upgrade_image_parse(d->inherited.image, d->inherited.image_len, &img, err,
-				sizeof(err)) == 0 &&
-	    upgrade_server_decode(upgrade_image_find(&img, UPGRADE_SECTION_SERVER), &srv))
+	if (upgrade_server_decode(inherited_section(d, UPGRADE_SECTION_SERVER), &srv))
 		memcpy(d->nfs.write_verifier, srv.write_verifier, sizeof(srv.write_verifier));
 }
 

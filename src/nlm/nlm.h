@@ -60,6 +60,10 @@ struct nlm_options {
 	 * directory); "" runs nothing. */
 	char sm_notify[CONFIG_PATH_MAX];
 	char statd_dir[CONFIG_PATH_MAX];
+	/* The hosts' locks come from the ferryd this one replaces
+	 * (nlm_state_restore): the hosts listed keep them, so no grace
+	 * period is begun for them and they are not told to reclaim. */
+	bool inherited;
 };
 
 void nlm_options_default(struct nlm_options *o);
@@ -101,8 +105,19 @@ void nlm_register_udp(struct nlm_service *n, bool set);
  * told before the registration, they would reach the last run's port. */
 void nlm_tell_peers(struct nlm_service *n);
 
+/* An in-place upgrade (carry.c): every lock, share and blocked LOCK as
+ * bytes for the new ferryd (*out, the caller's reference), or
+ * -EOPNOTSUPP when one is held in a back end too (a ceph export: the new
+ * ferryd then starts a grace period as after a restart); made again by
+ * the new ferryd (created with opts.inherited) before it serves.  0, or a
+ * negative errno with err saying why. */
+int nlm_state_save(struct nlm_service *n, struct buf **out, char *err, size_t errlen);
+int nlm_state_restore(struct nlm_service *n, const uint8_t *p, size_t len, char *err,
+		      size_t errlen);
+
 /* Closes the UDP sockets (also done by nlm_destroy): no call is served
- * over UDP once it returns. */
+ * over UDP once it returns; nlm_udp_listen and nlm_udp_ready may set
+ * them up again. */
 void nlm_udp_stop(struct nlm_service *n);
 
 struct nlm_stats {

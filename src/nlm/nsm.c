@@ -356,6 +356,10 @@ void nlm_tell_peers(struct nlm_service *n)
 
 int nlm_nsm_start(struct nlm_service *n)
 {
+	/* Handed over by an upgrade: the hosts listed hold their locks here
+	 * too; the list stays as it is. */
+	if (n->opts.inherited)
+		return 0;
 	if (list_read_previous(n)) {
 		state_nlm_grace_begin(n->st);
 		/* sm-notify runs once NLM is reachable (nlm_tell_peers). */

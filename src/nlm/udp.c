@@ -169,6 +169,9 @@ void nlm_udp_stop(struct nlm_service *n)
 		rpc_udp_close(n->udp[i].udp);
 		n->udp[i].udp = NULL;
 	}
+	/* Listening again (after an upgrade that failed) starts afresh. */
+	n->nudp = 0;
+	n->callback_port = 0;
 }
 
 void nlm_udp_get_stats(struct nlm_service *n, struct nlm_stats *out)

@@ -27,6 +27,10 @@ enum upgrade_section {
 	/* The server's identity as clients see it: its write verifier
 	 * (8 bytes) and the count of upgrades so far (8). */
 	UPGRADE_SECTION_SERVER = 1 | UPGRADE_SECTION_REQUIRED,
+	/* NLM's locks, shares and blocked LOCKs (nlm_state_save's bytes);
+	 * absent when they are not carried (the new ferryd then begins a
+	 * grace period for NLM hosts as after a restart). */
+	UPGRADE_SECTION_NLM = 2 | UPGRADE_SECTION_REQUIRED,
 };
 
 struct upgrade_image_writer {

@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1004,6 +1005,80 @@ static void test_many_locks(void **st)
 
 /* Last: restarts the server.  A v4 client of the records lets the restart
  * begin a grace period (4 s here): only reclaims take locks meanwhile. */
+/* Whether ferryd's log has a line containing what. */
+static bool log_says(const char *what)
+{
+	FILE *f = fopen(server.log_path, "r");
+	char line[1024];
+	bool found = false;
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, what) != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* An in-place upgrade carries the locks and the blocked LOCKs over: the
+ * new ferryd refuses the lock to another host with the same holder, and
+ * grants the blocked LOCK when the holder unlocks; the client's connection
+ * stays. */
+static void test_upgrade_keeps_locks(void **st)
+{
+	(void)st;
+	struct file f;
+	make_file("nlm-upgrade", &f);
+	int fd = rpctest_connect(server.hostport);
+	struct nlm4_lock a = mk_lock("hosta", 51, &f, 0, 10);
+	struct nlm4_lock b = mk_lock("127.0.0.1", 52, &f, 0, 100);
+	assert_int_equal(nlm_lock(fd, &a, true, false), NLM4_GRANTED);
+	assert_int_equal(nlm_lock(fd, &b, true, true), NLM4_BLOCKED);
+
+	/* The new ferryd is the old one's child: reaped here once that exits. */
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	struct ctl_http_reply r;
+	ctlt_request(&server, "POST", "/api/v1/upgrade", true, "{}", &r);
+	if (r.status != 200)
+		fail_msg("upgrade: HTTP %u: %s", r.status, r.body);
+	json_t *j = json_loads(r.body, 0, NULL);
+	pid_t fresh = (pid_t)json_integer_value(json_object_get(j, "pid"));
+	json_decref(j);
+	ctl_http_reply_free(&r);
+	int status;
+	assert_int_equal(waitpid(server.pid, &status, 0), server.pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_true(fresh > 0 && fresh != server.pid);
+	server.pid = fresh;
+	assert_true(log_says("nlm: carried over 1 lock(s), 0 share(s) and 1 blocked LOCK(s)"));
+
+	/* The fixture's NFSv4 client was not carried: the new ferryd is in
+	 * grace until its record's time is up. */
+	struct nlm4_lock c = mk_lock("hostc", 53, &f, 5, 1);
+	struct nlm4_holder h;
+	uint8_t oh[1024];
+	uint32_t s = NLM4_DENIED_GRACE_PERIOD;
+	for (int i = 0; i < 100 && s == NLM4_DENIED_GRACE_PERIOD; i++) {
+		s = nlm_test(fd, &c, true, &h, oh);
+		if (s == NLM4_DENIED_GRACE_PERIOD)
+			usleep(100000);
+	}
+	assert_int_equal(s, NLM4_DENIED);
+	assert_int_equal(h.svid, 51);
+	assert_int_equal(h.offset, 0);
+	assert_int_equal(h.len, 10);
+	/* The blocked LOCK waits on in the new ferryd, granted at the unlock. */
+	unsigned before = lockd_count(&lockd.granted);
+	assert_int_equal(nlm_unlock(fd, &a), NLM4_GRANTED);
+	assert_true(lockd_wait(&lockd.granted, before + 1, 5000));
+	pthread_mutex_lock(&lockd.lock);
+	assert_int_equal(lockd.granted_svid, 52);
+	pthread_mutex_unlock(&lockd.lock);
+	assert_int_equal(nlm_lock(fd, &a, true, false), NLM4_DENIED);
+	assert_int_equal(nlm_unlock(fd, &b), NLM4_GRANTED);
+	close(fd);
+	nfs4c_close(v4.fd);
+	nfs4c_session_up(&v4, nfs4c_connect(server.hostport), 0, "nlm-v4-client-upgraded", NULL);
+}
+
 static void test_grace(void **st)
 {
 	(void)st;
@@ -1472,6 +1547,7 @@ int main(void)
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_visibility),
 		cmocka_unit_test(test_many_locks),
+		cmocka_unit_test(test_upgrade_keeps_locks),
 		cmocka_unit_test(test_grace),
 		cmocka_unit_test(test_reboot_notice_needs_reserved_port),
 		cmocka_unit_test(test_hosts_list_huge),

@@ -959,3 +959,86 @@ int state_nlm_list_hosts(struct state_server *st, struct state_nlm_host_info **o
 	*out = v;
 	return (int)i;
 }
+
+/* --- handing over --------------------------------------------------------------- */
+
+/* it's owner from an owner's bytes (the svid, then oh). */
+static void item_owner(struct state_nlm_item *it, const struct state_client *h,
+		       const uint8_t *ob, uint32_t olen)
+{
+	it->lock.owner = (struct state_nlm_owner){
+		.host = h->name,
+		.host_len = h->name_len,
+		.addr = h->nlm_addr,
+		.svid = (int32_t)xdr_get_be32(ob),
+		.oh = ob + 4,
+		.oh_len = olen - 4,
+	};
+	it->nsm_state = h->nlm_nsm_state;
+}
+
+/* NLM's offset and length of an inclusive range. */
+static void item_range(struct state_nlm_item *it, uint64_t start, uint64_t last)
+{
+	it->lock.offset = start;
+	it->lock.len = last == UINT64_MAX ? 0 : last - start + 1;
+}
+
+static bool visit_host_locks(struct state_server *st, struct state_client *h,
+			     bool (*fn)(void *arg, const struct state_nlm_item *it), void *arg)
+{
+	list_for_each_entry(o, &h->owners, struct state_owner, client_link) {
+		if (o->kind != STATE_OWNER_LOCK || o->dead || o->len < 4)
+			continue;
+		list_for_each_entry(ls, &o->states, struct state_lockst, s.owner_link) {
+			if (!ls->s.file)
+				continue;
+			list_for_each_entry(r, &ls->s.file->ranges, struct state_range, file_link) {
+				if (r->ls != ls)
+					continue;
+				struct state_nlm_item it = {.kind = STATE_NLM_ITEM_LOCK,
+							    .backend = ls->backend};
+				item_owner(&it, h, o->bytes, o->len);
+				it.lock.file = &ls->s.file->key;
+				it.lock.exclusive = r->type == STATE_WRITE_LT;
+				item_range(&it, r->start, r->last);
+				if (!fn(arg, &it))
+					return false;
+			}
+		}
+	}
+	return true;
+}
+
+bool state_nlm_visit(struct state_server *st,
+		     bool (*fn)(void *arg, const struct state_nlm_item *it), void *arg)
+{
+	bool go = true;
+	pthread_mutex_lock(&st->lock);
+	list_for_each_entry(h, &st->nlm_hosts, struct state_client, link) {
+		if (!(go = visit_host_locks(st, h, fn, arg)))
+			break;
+	}
+	list_for_each_entry(sh, shares_all(st), struct state_nlm_share, all_link) {
+		if (!go || sh->owner_len < 4)
+			break;
+		struct state_nlm_item it = {.kind = STATE_NLM_ITEM_SHARE, .access = sh->access,
+					    .deny = sh->deny};
+		item_owner(&it, sh->host, sh->owner, sh->owner_len);
+		it.lock.file = &sh->file->key;
+		go = fn(arg, &it);
+	}
+	list_for_each_entry(b, blocks_all(st), struct state_nlm_block, all_link) {
+		if (!go || b->owner_len < 4)
+			break;
+		struct state_nlm_item it = {.kind = STATE_NLM_ITEM_BLOCK, .blob = b->blob,
+					    .blob_len = b->blob_len};
+		item_owner(&it, b->host, b->owner, b->owner_len);
+		it.lock.file = &b->file->key;
+		it.lock.exclusive = b->type == STATE_WRITE_LT;
+		item_range(&it, b->start, b->last);
+		go = fn(arg, &it);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return go;
+}

@@ -170,6 +170,30 @@ void state_nlm_grace_begin(struct state_server *st);
 /* Whether the grace period is over (or there is none). */
 bool state_nlm_grace_over(struct state_server *st);
 
+/* --- handing the locks to the ferryd an upgrade starts ------------------ */
+
+/* One lock, share or blocked LOCK of an NLM host, as its call made it:
+ * calling state_nlm_lock (block for a blocked one, with its blob) or
+ * state_nlm_share with it, reclaim set, makes it again. */
+enum state_nlm_item_kind { STATE_NLM_ITEM_LOCK = 1, STATE_NLM_ITEM_SHARE, STATE_NLM_ITEM_BLOCK };
+
+struct state_nlm_item {
+	enum state_nlm_item_kind kind;
+	struct state_nlm_lock lock; /* LOCK and BLOCK; the owner for SHARE */
+	int32_t nsm_state;
+	uint32_t access, deny;      /* SHARE */
+	const uint8_t *blob;        /* BLOCK */
+	uint32_t blob_len;
+	/* The lock is held in the back end too (state_nlm_lock_backend):
+	 * another process cannot take it over from this table alone. */
+	bool backend;
+};
+
+/* Calls fn with each, st->lock held (fn must not call the state module);
+ * stops at fn's first false, which it returns. */
+bool state_nlm_visit(struct state_server *st,
+		     bool (*fn)(void *arg, const struct state_nlm_item *it), void *arg);
+
 /* --- for the control plane ------------------------------------------- */
 
 struct state_nlm_host_info {
