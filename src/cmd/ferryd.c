@@ -1091,15 +1091,20 @@ static void upgrade_nlm_udp_again(struct ferryd *d)
 
 /* NLM over UDP (and statd's callback) first: the new ferryd binds the
  * same addresses, and no UDP call may change the state once its image
- * is taken. */
+ * is taken; then the connections; then the state thread. */
 static int upgrade_freeze(void *arg, struct rpc_handover *h, char *err, size_t errlen)
 {
 	struct ferryd *d = arg;
 	nlm_udp_stop(d->nlm);
 	int rc = rpc_server_handover_freeze(d->srv, UPGRADE_FREEZE_MS, h, err, errlen);
-	if (rc)
+	if (rc) {
 		upgrade_nlm_udp_again(d);
-	return rc;
+		return rc;
+	}
+	/* Nothing expires, and no record is written or removed, while the
+	 * new ferryd reads them. */
+	state_server_pause(d->nfs.state, true);
+	return 0;
 }
 
 /* What clients must find unchanged: the write verifier (their unstable
@@ -1142,6 +1147,7 @@ static int upgrade_image(void *arg, uint8_t **img, size_t *len, char *err, size_
 static void upgrade_thaw(void *arg, struct rpc_handover *h)
 {
 	struct ferryd *d = arg;
+	state_server_pause(d->nfs.state, false);
 	rpc_server_handover_thaw(d->srv, h);
 	upgrade_nlm_udp_again(d);
 }

@@ -55,10 +55,12 @@ static int gather(struct rpc_server *srv, struct rpc_handover *out)
 	for (unsigned i = 0; i < srv->nloops; i++) {
 		struct rpc_loop *l = &srv->loops[i];
 		for (size_t k = 0; k < l->nsnap; k++) {
-			if (out->conns)
+			if (out->conns) {
 				out->conns[out->nconns++] = l->snap[k];
-			else
+			} else {
+				close(l->snap[k].fd);
 				free(l->snap[k].unread);
+			}
 		}
 		free(l->snap);
 		l->snap = NULL;
@@ -128,8 +130,10 @@ void rpc_server_share_sockets(struct rpc_server *srv, bool shared)
 
 void rpc_handover_free(struct rpc_handover *h)
 {
-	for (size_t i = 0; i < h->nconns; i++)
+	for (size_t i = 0; i < h->nconns; i++) {
+		close(h->conns[i].fd);
 		free(h->conns[i].unread);
+	}
 	free(h->conns);
 	h->conns = NULL;
 	h->nconns = 0;

@@ -124,9 +124,10 @@ static void conn_close(struct rpc_loop *loop, struct rpc_conn *conn, const char 
 	pthread_mutex_unlock(&conn->lock);
 
 	log_debug("rpc: closing connection from %s: %s", conn->peer_str, why);
-	/* Handed to another process: that one serves it now; ours is only a
-	 * copy of the descriptor, closed with the last reference. */
-	bool handed = atomic_load(&conn->srv->handed_over);
+	/* Handed to another process (or being handed: frozen): that one
+	 * serves it now; ours is only a copy of the descriptor, closed with
+	 * the last reference. */
+	bool handed = atomic_load(&conn->srv->handed_over) || loop->frozen;
 	if (!handed && atomic_load(&conn->tls_state) == RPC_CONN_TLS_UP) {
 		pthread_mutex_lock(&conn->lock);
 		rpc_tls_shutdown(conn->tls);
@@ -649,10 +650,14 @@ static void loop_handover_freeze(struct rpc_loop *loop)
 		const uint8_t *p;
 		size_t len = rpc_record_reader_unread(&c->reader, &p);
 		struct rpc_handover_conn *h = &loop->snap[loop->nsnap];
-		h->fd = c->poll.fd;
+		/* A descriptor of the list's own: the connection may still
+		 * close here before the list is sent. */
+		h->fd = fcntl(c->poll.fd, F_DUPFD_CLOEXEC, 0);
 		h->listener = c->listener;
 		h->unread_len = len;
-		if (len && !(h->unread = malloc(len))) {
+		if (h->fd < 0 || (len && !(h->unread = malloc(len)))) {
+			if (h->fd >= 0)
+				close(h->fd);
 			loop->snap_failed = true;
 			continue;
 		}

@@ -396,7 +396,7 @@ struct rpc_conn *rpc_server_adopt_fd(struct rpc_server *srv, int fd);
 enum { RPC_HANDOVER_LISTENERS_MAX = 16 };
 
 struct rpc_handover_conn {
-	int fd;
+	int fd;            /* a duplicate, the list's own (rpc_handover_free closes it) */
 	int listener;      /* index of the listener it came in on; -1: none */
 	uint8_t *unread;   /* owned; bytes received and not yet served */
 	size_t unread_len;

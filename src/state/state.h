@@ -1069,6 +1069,11 @@ struct state_stats {
 
 void state_get_stats(struct state_server *st, struct state_stats *out);
 
+/* Holds the state thread (expiry, record writes and removals, recalls,
+ * probes) while another ferryd takes the state over, or lets it go on
+ * (the upgrade failed).  Returns once the thread is between two rounds. */
+void state_server_pause(struct state_server *st, bool paused);
+
 /* Runs the state thread's periodic work now (expiry, reaping, grace end)
  * and waits for it. */
 void state_run_reaper(struct state_server *st);

@@ -521,17 +521,19 @@ restart_runs() {
 	done
 	server=$saved_server
 }
-# In-place upgrades under a writing client (guest/upgrade.sh): the guest
-# writes 64-byte records with fsync and asks, by upgrade.request in the
-# shared directory, for N upgrades (`ferryctl upgrade --binary`, every
-# half second), alternating ferryd with FERRY_E2E_UPGRADE_OTHER (default:
-# a copy of the same build); it then checks that no write failed, no
-# acknowledged record was lost, the client neither reclaimed nor made a
-# new client or session, and the longest stall stayed under
-# FERRY_E2E_UPGRADE_MAX_STALL seconds (default 0.5).  For now NFSv3 with
-# nolock only (FERRY_E2E_UPGRADE_VERS, default 3): an upgrade does not
-# carry NFSv4 state or NLM locks yet.  FERRY_E2E_ONLY=upgrade runs it
-# alone; the full stage runs it too.
+# In-place upgrades under a writing client.  NFSv3 (FERRY_E2E_UPGRADE_VERS
+# 3, the default): guest/v3_upgrade.sh beside v3_host.sh (rpcbind and
+# rpc.statd on both sides): the guest mounts with locking, holds a write
+# lock and writes 64-byte records with fsync while the host upgrades ferryd
+# N times (FERRY_E2E_UPGRADE_COUNT, default 10), alternating it with
+# FERRY_E2E_UPGRADE_OTHER (default: a copy of the same build); then no
+# write failed, no acknowledged record was lost, the lock is still held, a
+# new lock comes at once (no grace period) and the longest stall is under
+# FERRY_E2E_UPGRADE_MAX_STALL seconds (default 0.5).  NFSv4
+# (FERRY_E2E_UPGRADE_VERS 4.0, 4.1 or 4.2): guest/upgrade.sh, writes only,
+# asking for the upgrades through upgrade.request; it fails while an
+# upgrade does not carry the NFSv4 state (the client reclaims).
+# FERRY_E2E_ONLY=upgrade runs it alone; the full stage runs it too.
 upgrading_server() { # config, shared directory, the other binary
 	echo "'$ferryd' --config '$1' &
 while :; do
@@ -550,21 +552,40 @@ done"
 }
 upgrade_run() {
 	local out=$work/upgrade-out other=${FERRY_E2E_UPGRADE_OTHER:-} v=${FERRY_E2E_UPGRADE_VERS:-3}
-	local saved=$server ferryctl=${FERRYCTL:-$top/build/ferryctl}
+	local saved=$server ferryctl=${FERRYCTL:-$top/build/ferryctl} bins="" b t
+	local lock_tool=${FERRY_LOCK_TOOL:-$top/build/tests/lock_tool}
 	case $ferryctl in /*) ;; *) ferryctl=$PWD/$ferryctl ;; esac
 	mkdir -p "$out"
 	if [ -z "$other" ]; then
 		other=$work/ferryd-other
 		cp "$ferryd" "$other"
 	fi
-	server=$(upgrading_server "$work/ferryd.conf" "$out" "$other")
-	local opts=""
-	[ "$v" = 3 ] && opts=nolock,mountport=2049,mountproto=tcp
-	run_guest "upgrade-$v" "$v" "$top/tests/e2e/guest/upgrade.sh" "$opts" \
-		--outdir "$out" --file "$top/tests/e2e/guest/acked_writes.sh" -- \
-		"upgrades=${FERRY_E2E_UPGRADE_COUNT:-10}" "max_stall=${FERRY_E2E_UPGRADE_MAX_STALL:-0.5}"
+	local args=("upgrades=${FERRY_E2E_UPGRADE_COUNT:-10}" "max_stall=${FERRY_E2E_UPGRADE_MAX_STALL:-0.5}")
+	if [ "$v" = 3 ]; then
+		[ -x "$lock_tool" ] || { echo "e2e: $lock_tool not built"; failed=1; return; }
+		for b in rpcbind rpc.statd rpcinfo; do
+			t=$(PATH=$PATH:/usr/sbin:/sbin command -v "$b") || {
+				echo "e2e: upgrade-3 FAILED: no $b on this host (Debian: rpcbind, nfs-common)"
+				failed=1
+				return
+			}
+			bins="$bins $t"
+		done
+		server="FERRYD='$ferryd' FERRYCTL='$ferryctl' FERRYD_OTHER='$other' \
+'$top/tests/e2e/v3_host.sh' ferry '$work/upgrade-v3' '$out'"
+		local files=(--file "$top/tests/e2e/guest/acked_writes.sh" --file "$lock_tool"
+			--file "$top/tests/e2e/guest/nlm_daemons.sh")
+		[ -f /etc/rpc ] && files+=(--file /etc/rpc)
+		KCLIENT_EXTRA_BINS="${KCLIENT_EXTRA_BINS:-}$bins" \
+			run_guest "upgrade-3" 3 "$top/tests/e2e/guest/v3_upgrade.sh" nolock --outdir "$out" \
+			"${files[@]}" -- "${args[@]}"
+	else
+		server=$(upgrading_server "$work/ferryd.conf" "$out" "$other")
+		run_guest "upgrade-$v" "$v" "$top/tests/e2e/guest/upgrade.sh" "" --outdir "$out" \
+			--file "$top/tests/e2e/guest/acked_writes.sh" -- "${args[@]}"
+	fi
 	server=$saved
-	grep -a 'upgrade: ' "$work/logs/upgrade-$v.server.log" 2>/dev/null | grep -v '^upgraded' | tail -3 | sed "s/^/e2e: upgrade-$v: /"
+	grep -a 'upgrade: pid' "$work/logs/upgrade-$v.server.log" 2>/dev/null | tail -2 | sed "s/^/e2e: upgrade-$v: /"
 }
 if [ "${FERRY_E2E_ONLY:-}" = upgrade ]; then
 	upgrade_run

@@ -37,6 +37,11 @@
 #   kind=lock4try name=FILE one NFSv4 lock attempt on FILE, not waiting
 #                           (nfs4_lock_client --try): "LOCK4 try: OPEN|LOCK
 #                           STATUS" (ferryd only)
+#   kind=upgrade name=N     N upgrades in place (ferryctl upgrade), half a
+#                           second apart, alternating FERRYD_OTHER (default:
+#                           a copy of FERRYD) and FERRYD; answers
+#                           "upgrades=OK failed=BAD", then the metrics'
+#                           grace, upgrade and NLM lines (ferryd only)
 #   kind=restart name=FILE  kill -9 of ferryd and a start on the same
 #                           configuration and state directory (ferryd only);
 #                           once it listens, at once a lock4try on FILE (in
@@ -215,6 +220,28 @@ restart_ferryd() { # FILE
 	"$ferryctl" --state-dir "$dir/state" metrics 2>&1 | grep -E '^ferry_nlm_(locks|hosts|nsm_calls)'
 	return 0
 }
+# N upgrades in place; the pid the clean-up stops follows the one serving.
+upgrade_ferryd() { # N
+	local n=$1 i ok=0 bad=0 out b p q other=${FERRYD_OTHER:-$dir/ferryd-other}
+	[ -x "$other" ] || cp "$ferryd" "$other" || { echo "cannot copy $ferryd"; return 1; }
+	for ((i = 1; i <= n; i++)); do
+		b=$ferryd
+		[ $((i % 2)) = 1 ] && b=$other
+		if out=$("$ferryctl" --state-dir "$dir/state" upgrade --binary "$b" 2>&1); then
+			p=$(sed -n 's/^upgraded: pid \([0-9]*\) serves now.*/\1/p' <<<"$out")
+			for q in "${!pids[@]}"; do [ "${pids[q]}" = "$server_pid" ] && pids[q]=$p; done
+			server_pid=$p
+			ok=$((ok + 1))
+		else
+			echo "$out"
+			bad=$((bad + 1))
+		fi
+		sleep 0.5
+	done
+	echo "upgrades=$ok failed=$bad"
+	"$ferryctl" --state-dir "$dir/state" metrics | grep -E '^ferry_(grace|upgrades_total|nlm_locks|nlm_hosts)'
+	return 0
+}
 answer() { # kind name seconds tag: prints the answer, returns its status
 	case $1 in
 	rpcinfo) rpcinfo -p 127.0.0.1 ;;
@@ -246,6 +273,11 @@ answer() { # kind name seconds tag: prints the answer, returns its status
 		cat "$outdir/$4.holder"
 		return 1
 		;;
+	upgrade)
+		[ "$kind" = ferry ] || { echo "no upgrade of $kind"; return 1; }
+		case $2 in '' | *[!0-9]*) echo "bad count '$2'"; return 1 ;; esac
+		upgrade_ferryd "$2"
+		;;
 	lock4try | restart)
 		[ "$kind" = ferry ] || { echo "no $1 against $kind"; return 1; }
 		case $2 in
@@ -272,5 +304,5 @@ while kill -0 "$server_pid" 2>/dev/null; do
 	done
 	sleep 0.2
 done
-wait "$server_pid"
+wait "$server_pid" 2>/dev/null
 say "the server ($kind) exited with status $?"

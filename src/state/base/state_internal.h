@@ -411,6 +411,10 @@ struct state_server {
 	bool thread_started;
 	pthread_cond_t cond;
 	bool stop;
+	/* state_server_pause: the state thread does nothing (no expiry, no
+	 * record written or removed, no callback) until resumed. */
+	bool paused;
+	bool pause_held; /* the thread saw paused and waits */
 	bool outbox_kicked; /* state_outbox_kick: the thread drains the outbox */
 	uint64_t reap_requests, reap_done; /* state_run_reaper */
 	pthread_cond_t reap_cond;

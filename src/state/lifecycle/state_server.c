@@ -146,6 +146,13 @@ static void *state_thread_main(void *arg)
 	pthread_mutex_lock(&st->lock);
 	uint64_t next = state_now_ms();
 	while (!st->stop) {
+		if (st->paused) {
+			st->pause_held = true;
+			pthread_cond_broadcast(&st->reap_cond);
+			pthread_cond_wait(&st->cond, &st->lock);
+			continue;
+		}
+		st->pause_held = false;
 		uint64_t now = state_now_ms();
 		uint64_t req = st->reap_requests;
 		if (now >= next || req != st->reap_done) {
@@ -188,9 +195,25 @@ static void *state_thread_main(void *arg)
 	return NULL;
 }
 
+void state_server_pause(struct state_server *st, bool paused)
+{
+	pthread_mutex_lock(&st->lock);
+	st->paused = paused;
+	pthread_cond_broadcast(&st->cond);
+	/* The thread lets go of the lock for its records' I/O: paused once
+	 * it says so, not once the lock is had. */
+	while (paused && st->thread_started && !st->pause_held && !st->stop)
+		pthread_cond_wait(&st->reap_cond, &st->lock);
+	pthread_mutex_unlock(&st->lock);
+}
+
 void state_run_reaper(struct state_server *st)
 {
 	pthread_mutex_lock(&st->lock);
+	if (st->paused) {
+		pthread_mutex_unlock(&st->lock);
+		return; /* nothing runs until it is resumed */
+	}
 	uint64_t want = ++st->reap_requests;
 	pthread_cond_signal(&st->cond);
 	while (st->reap_done < want && !st->stop)
