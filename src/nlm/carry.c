@@ -18,13 +18,27 @@
 #include "state/opens/state_nlm.h"
 #include "xdr/xdr.h"
 
-enum { CARRY_ADDR_MAX = 63 };
-
 struct save_ctx {
 	struct xdr_enc *e;
 	uint32_t count;
 	bool backend;
 };
+
+bool nlm_carry_encode_item(struct xdr_enc *e, const struct state_nlm_item *it)
+{
+	const struct state_nlm_lock *l = &it->lock;
+	return xdr_encode_u32(e, it->kind) &&
+	       xdr_encode_opaque(e, l->owner.host, l->owner.host_len) &&
+	       xdr_encode_opaque(e, l->owner.addr, (uint32_t)strlen(l->owner.addr)) &&
+	       xdr_encode_u32(e, (uint32_t)it->nsm_state) &&
+	       xdr_encode_u32(e, (uint32_t)l->owner.svid) &&
+	       xdr_encode_opaque(e, l->owner.oh, l->owner.oh_len) &&
+	       xdr_encode_u32(e, l->file->export_id) &&
+	       xdr_encode_opaque(e, l->file->bh.data, l->file->bh.len) &&
+	       xdr_encode_bool(e, l->exclusive) && xdr_encode_u64(e, l->offset) &&
+	       xdr_encode_u64(e, l->len) && xdr_encode_u32(e, it->access) &&
+	       xdr_encode_u32(e, it->deny) && xdr_encode_opaque(e, it->blob, it->blob_len);
+}
 
 static bool save_item(void *arg, const struct state_nlm_item *it)
 {
@@ -33,21 +47,8 @@ static bool save_item(void *arg, const struct state_nlm_item *it)
 		c->backend = true;
 		return false;
 	}
-	const struct state_nlm_lock *l = &it->lock;
-	struct xdr_enc *e = c->e;
-	bool ok = xdr_encode_u32(e, it->kind) &&
-		  xdr_encode_opaque(e, l->owner.host, l->owner.host_len) &&
-		  xdr_encode_opaque(e, l->owner.addr, (uint32_t)strlen(l->owner.addr)) &&
-		  xdr_encode_u32(e, (uint32_t)it->nsm_state) &&
-		  xdr_encode_u32(e, (uint32_t)l->owner.svid) &&
-		  xdr_encode_opaque(e, l->owner.oh, l->owner.oh_len) &&
-		  xdr_encode_u32(e, l->file->export_id) &&
-		  xdr_encode_opaque(e, l->file->bh.data, l->file->bh.len) &&
-		  xdr_encode_bool(e, l->exclusive) && xdr_encode_u64(e, l->offset) &&
-		  xdr_encode_u64(e, l->len) && xdr_encode_u32(e, it->access) &&
-		  xdr_encode_u32(e, it->deny) && xdr_encode_opaque(e, it->blob, it->blob_len);
 	c->count++;
-	return ok;
+	return nlm_carry_encode_item(c->e, it);
 }
 
 int nlm_state_save(struct nlm_service *n, struct buf **out, char *err, size_t errlen)
@@ -76,9 +77,8 @@ int nlm_state_save(struct nlm_service *n, struct buf **out, char *err, size_t er
 	return 0;
 }
 
-/* One item decoded into it (pointing into the bytes). */
-static bool decode_item(struct xdr_dec *d, struct state_nlm_item *it, struct state_file_key *key,
-			char *addr)
+bool nlm_carry_decode_item(struct xdr_dec *d, struct state_nlm_item *it,
+			   struct state_file_key *key, char addr[NLM_CARRY_ADDR_MAX + 1])
 {
 	uint32_t kind, nsm, svid, addr_len, hlen;
 	const uint8_t *a, *h;
@@ -86,7 +86,7 @@ static bool decode_item(struct xdr_dec *d, struct state_nlm_item *it, struct sta
 	memset(key, 0, sizeof(*key));
 	if (!xdr_decode_u32(d, &kind) ||
 	    !xdr_decode_opaque(d, NLM4_MAXSTRLEN, &it->lock.owner.host, &it->lock.owner.host_len) ||
-	    !xdr_decode_opaque(d, CARRY_ADDR_MAX, &a, &addr_len) || !xdr_decode_u32(d, &nsm) ||
+	    !xdr_decode_opaque(d, NLM_CARRY_ADDR_MAX, &a, &addr_len) || !xdr_decode_u32(d, &nsm) ||
 	    !xdr_decode_u32(d, &svid) ||
 	    !xdr_decode_opaque(d, NLM4_MAXNETOBJ, &it->lock.owner.oh, &it->lock.owner.oh_len) ||
 	    !xdr_decode_u32(d, &key->export_id) ||
@@ -96,7 +96,7 @@ static bool decode_item(struct xdr_dec *d, struct state_nlm_item *it, struct sta
 	    !xdr_decode_u32(d, &it->deny) ||
 	    !xdr_decode_opaque(d, STATE_NLM_BLOB_MAX, &it->blob, &it->blob_len))
 		return false;
-	if (kind < STATE_NLM_ITEM_LOCK || kind > STATE_NLM_ITEM_BLOCK)
+	if (kind < STATE_NLM_ITEM_LOCK || kind > STATE_NLM_ITEM_BLOCK || memchr(a, 0, addr_len))
 		return false;
 	it->kind = kind;
 	memcpy(addr, a, addr_len);
@@ -151,8 +151,8 @@ int nlm_state_restore(struct nlm_service *n, const uint8_t *p, size_t len, char 
 	for (uint32_t i = 0; i < count; i++) {
 		struct state_nlm_item it;
 		struct state_file_key key;
-		char addr[CARRY_ADDR_MAX + 1];
-		if (!decode_item(&d, &it, &key, addr)) {
+		char addr[NLM_CARRY_ADDR_MAX + 1];
+		if (!nlm_carry_decode_item(&d, &it, &key, addr)) {
 			snprintf(err, errlen, "NLM item %u of %u does not decode", i, count);
 			return -EINVAL;
 		}

@@ -201,4 +201,16 @@ enum rpc_accept_stat nlm_udp_serve(void *ctx, struct rpc_udp_call *call, struct 
  * its handle no longer parses); let go of it. */
 void nlm_release_granted(struct nlm_service *n, const struct nlm_grant_blob *b);
 
+/* carry.c: one item of nlm_state_save's bytes, written and read (the
+ * latter pointing into the bytes, the address copied into addr).  The
+ * read takes only what the write makes. */
+enum { NLM_CARRY_ADDR_MAX = 63 };
+struct state_nlm_item;
+struct state_file_key;
+struct xdr_enc;
+struct xdr_dec;
+bool nlm_carry_encode_item(struct xdr_enc *e, const struct state_nlm_item *it);
+bool nlm_carry_decode_item(struct xdr_dec *d, struct state_nlm_item *it,
+			   struct state_file_key *key, char addr[NLM_CARRY_ADDR_MAX + 1]);
+
 #endif
