@@ -1373,9 +1373,13 @@ int main(int argc, char **argv)
 	 * there, and SIGUSR2 is to start that one. */
 	ssize_t n = readlink("/proc/self/exe", d.binary, sizeof(d.binary) - 1);
 	d.binary[n > 0 ? n : 0] = '\0';
-	if (inherit(&d) != 0)
+	if (configure_cluster(&d) != 0 || prepare_dirs(&d.cfg) != 0 ||
+	    nfs4_server_open_exports(&d.nfs, &d.cfg) != 0)
 		return 1;
-	if (configure_cluster(&d) != 0 || prepare_dirs(&d.cfg) != 0 || nfs4_server_init(&d.nfs, &d.cfg) != 0)
+	/* Started by an upgrade: the old ferryd stops serving from here (its
+	 * exports are open here already, a CephFS mounted), until this one
+	 * serves. */
+	if (inherit(&d) != 0 || nfs4_server_start(&d.nfs, &d.cfg) != 0)
 		return 1;
 	inherit_server(&d);
 	if (!(d.srv = rpc_create(&d.cfg)))

@@ -128,6 +128,12 @@ static void server_cb_probe40(void *ctx, uint64_t clientid, uint32_t gen)
 
 int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 {
+	int rc = nfs4_server_open_exports(srv, cfg);
+	return rc ? rc : nfs4_server_start(srv, cfg);
+}
+
+int nfs4_server_open_exports(struct nfs4_server *srv, const struct ferry_config *cfg)
+{
 	memset(srv, 0, sizeof(*srv));
 	srv->minor_min = cfg->min_minor;
 	srv->minor_max = cfg->max_minor;
@@ -147,10 +153,12 @@ int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		memcpy(srv->write_verifier, &ts, sizeof(srv->write_verifier));
 	}
-	int rc = exports_open(&srv->exports, cfg);
-	if (rc)
-		return rc;
-	rc = rpc_drc_create(&srv->drc40);
+	return exports_open(&srv->exports, cfg);
+}
+
+int nfs4_server_start(struct nfs4_server *srv, const struct ferry_config *cfg)
+{
+	int rc = rpc_drc_create(&srv->drc40);
 	if (rc)
 		return rc;
 	/* The state module writes its records as the server, whatever NFS

@@ -87,6 +87,12 @@ void nfs4_write_holds_work(void *ctx);
 /* Opens the exports and the state (reading stable client records from the
  * state directory).  Returns 0 or a negative errno (logged). */
 int nfs4_server_init(struct nfs4_server *srv, const struct ferry_config *cfg);
+/* The same in two steps: the exports (their back ends mounted, which may
+ * take seconds), then the rest (the state, with its records, and the
+ * server's threads).  An upgrade in place takes over between the two, so
+ * that the old ferryd stops serving only for the second. */
+int nfs4_server_open_exports(struct nfs4_server *srv, const struct ferry_config *cfg);
+int nfs4_server_start(struct nfs4_server *srv, const struct ferry_config *cfg);
 void nfs4_server_fini(struct nfs4_server *srv);
 
 /* The minor versions accepted on a listener (the server's range for a

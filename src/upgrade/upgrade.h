@@ -32,7 +32,9 @@
 #define UPGRADE_FD_ENV "FERRY_UPGRADE_FD"
 
 enum {
-	UPGRADE_HELLO_MS = 10000,  /* the new binary's start, to its HELLO */
+	/* The new binary's start to its HELLO: its exports are opened (a
+	 * CephFS mounted) meanwhile, while the old one still serves. */
+	UPGRADE_HELLO_MS = 30000,
 	UPGRADE_FREEZE_MS = 5000,  /* requests in flight finishing */
 	UPGRADE_READY_MS = 30000,  /* the new one's set-up with what it got */
 	UPGRADE_LISTEN_ADDR_MAX = 128,
