@@ -1091,7 +1091,9 @@ static void upgrade_nlm_udp_again(struct ferryd *d)
 
 /* NLM over UDP (and statd's callback) first: the new ferryd binds the
  * same addresses, and no UDP call may change the state once its image
- * is taken; then the connections; then the state thread. */
+ * is taken; then the connections; then the state thread and NSM's calls
+ * to statd (no expiry, record or monitor change while the new ferryd
+ * takes them over). */
 static int upgrade_freeze(void *arg, struct rpc_handover *h, char *err, size_t errlen)
 {
 	struct ferryd *d = arg;
@@ -1101,9 +1103,8 @@ static int upgrade_freeze(void *arg, struct rpc_handover *h, char *err, size_t e
 		upgrade_nlm_udp_again(d);
 		return rc;
 	}
-	/* Nothing expires, and no record is written or removed, while the
-	 * new ferryd reads them. */
 	state_server_pause(d->nfs.state, true);
+	nlm_nsm_pause(d->nlm, true);
 	return 0;
 }
 
@@ -1131,12 +1132,12 @@ static int upgrade_image(void *arg, uint8_t **img, size_t *len, char *err, size_
 			 "in a grace period", why);
 	buf_unref(nlm);
 	if (rc && rc != -EOPNOTSUPP) {
+		w.failed = true; /* finish frees what was written */
+		upgrade_image_finish(&w, len);
 		snprintf(err, errlen, "%s", why);
-		w.failed = true;
+		return rc;
 	}
 	*img = upgrade_image_finish(&w, len);
-	if (!*img && rc && rc != -EOPNOTSUPP)
-		return rc;
 	if (!*img) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -1147,6 +1148,7 @@ static int upgrade_image(void *arg, uint8_t **img, size_t *len, char *err, size_
 static void upgrade_thaw(void *arg, struct rpc_handover *h)
 {
 	struct ferryd *d = arg;
+	nlm_nsm_pause(d->nlm, false);
 	state_server_pause(d->nfs.state, false);
 	rpc_server_handover_thaw(d->srv, h);
 	upgrade_nlm_udp_again(d);
@@ -1157,7 +1159,6 @@ static void upgrade_done(void *arg, struct rpc_handover *h)
 	struct ferryd *d = arg;
 	rpc_server_handover_done(d->srv, h);
 }
-
 
 /* Hands over to binary (NULL: the one this process was started from).
  * One at a time; the main thread exits once it succeeded. */

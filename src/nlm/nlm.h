@@ -112,6 +112,10 @@ void nlm_tell_peers(struct nlm_service *n);
  * the new ferryd (created with opts.inherited) before it serves.  0, or a
  * negative errno with err saying why. */
 int nlm_state_save(struct nlm_service *n, struct buf **out, char *err, size_t errlen);
+/* Holds NSM's calls to statd and its writes of the hosts list while the
+ * new ferryd takes them over (or lets them go on: the upgrade failed);
+ * returns once none is under way. */
+void nlm_nsm_pause(struct nlm_service *n, bool paused);
 int nlm_state_restore(struct nlm_service *n, const uint8_t *p, size_t len, char *err,
 		      size_t errlen);
 

@@ -88,6 +88,9 @@ struct nlm_service {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool stop;
+	/* nlm_nsm_pause: the NSM sender takes no job (no call to statd, no
+	 * write of the hosts list) until resumed; nsm_held once it waits. */
+	bool nsm_paused, nsm_held;
 	struct nlm_job *jobs; /* unordered; few */
 	unsigned res_queued; /* NLM_JOB_RES jobs on the list */
 	pthread_t threads[NLM_SENDERS];

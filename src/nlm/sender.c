@@ -317,6 +317,14 @@ static void *sender_main(void *arg)
 	unsigned me = ((struct sender_arg *)arg)->idx;
 	pthread_mutex_lock(&n->lock);
 	while (!n->stop) {
+		if (nsm && n->nsm_paused) {
+			n->nsm_held = true;
+			pthread_cond_broadcast(&n->cond);
+			pthread_cond_wait(&n->cond, &n->lock);
+			continue;
+		}
+		if (nsm)
+			n->nsm_held = false;
 		uint64_t now = clock_now_ms(), next = UINT64_MAX;
 		struct nlm_job **pp = &n->jobs, *due = NULL;
 		for (; *pp; pp = &(*pp)->next) {
@@ -369,6 +377,17 @@ static void *sender_main(void *arg)
 	}
 	pthread_mutex_unlock(&n->lock);
 	return NULL;
+}
+
+void nlm_nsm_pause(struct nlm_service *n, bool paused)
+{
+	pthread_mutex_lock(&n->lock);
+	n->nsm_paused = paused;
+	pthread_cond_broadcast(&n->cond);
+	/* A call to statd under way ends first. */
+	while (paused && !n->nsm_held && !n->stop && n->nthreads)
+		pthread_cond_wait(&n->cond, &n->lock);
+	pthread_mutex_unlock(&n->lock);
 }
 
 int nlm_sender_start(struct nlm_service *n)

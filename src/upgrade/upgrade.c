@@ -181,9 +181,9 @@ static void refusal(const struct channel_msg *m, char *err, size_t errlen)
 		 m->payload ? (const char *)m->payload : "");
 }
 
-/* HELLO, checked against the image version we write. */
-static int await_hello(int ch, const struct upgrade_offer *o, uint32_t version, char *err,
-		       size_t errlen)
+/* HELLO, checked against the image version we write (a mismatch is told
+ * to the new ferryd, which then exits). */
+static int await_hello(int ch, uint32_t version, char *err, size_t errlen)
 {
 	struct channel_msg m;
 	int rc = channel_recv(ch, &m, UPGRADE_HELLO_MS);
@@ -208,7 +208,7 @@ static int await_hello(int ch, const struct upgrade_offer *o, uint32_t version, 
 		snprintf(err, errlen,
 			 "the new ferryd reads state images %u to %u; this one writes %u", lo, hi,
 			 version);
-		(void)o;
+		channel_send(ch, MSG_REFUSE, err, strlen(err), NULL, 0, 1000);
 		return -EPROTO;
 	}
 	return 0;
@@ -259,7 +259,7 @@ int upgrade_run(const struct upgrade_offer *o, const struct upgrade_hooks *hooks
 	}
 	res->pid = pid;
 	int ch = sv[0];
-	int rc = await_hello(ch, o, version, res->err, sizeof(res->err));
+	int rc = await_hello(ch, version, res->err, sizeof(res->err));
 	if (rc) {
 		close(ch);
 		end_child(pid, res->err, sizeof(res->err));
@@ -282,8 +282,6 @@ int upgrade_run(const struct upgrade_offer *o, const struct upgrade_hooks *hooks
 	rc = hooks->image(hooks->arg, &img, &img_len, why, sizeof(why));
 	if (rc)
 		snprintf(res->err, sizeof(res->err), "cannot write the state image: %s", why);
-	if (!rc && o->image_version && img_len >= 12)
-		xdr_put_be32(img + 8, o->image_version); /* a test's unreadable version */
 	if (!rc) {
 		rc = send_all(ch, o, &h, img, img_len);
 		if (rc)

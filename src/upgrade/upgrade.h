@@ -59,8 +59,9 @@ struct upgrade_offer {
 	 * the same address at the same place). */
 	const char *listen[RPC_HANDOVER_LISTENERS_MAX];
 	int control_fd; /* -1: none */
-	/* Test settings: the image version written, the milliseconds the
-	 * new one is given to be ready (0: the defaults). */
+	/* Test settings: the image version this ferryd says it writes (one
+	 * the new ferryd does not read makes it refuse at HELLO), the
+	 * milliseconds the new one is given to be ready (0: the defaults). */
 	uint32_t image_version;
 	unsigned ready_ms;
 };

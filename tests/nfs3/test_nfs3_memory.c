@@ -36,7 +36,9 @@ enum {
 	CONN_BUDGET_MB = 4, /* inflight_memory_per_conn_mb */
 	INFLIGHT = 24,
 	TOTAL = 480,
-	LAG_MAX = 40,
+	/* The old order lagged 58 at least; answered in turn, a loaded
+	 * machine (the test command's end-to-end boot beside) has seen 46. */
+	LAG_MAX = 52,
 	BASE_XID = 0x9000,
 };
 
