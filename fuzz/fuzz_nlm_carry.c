@@ -10,18 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_codec.h"
 #include "nlm/nlm_internal.h"
 #include "state/opens/state_nlm.h"
 #include "xdr/xdr.h"
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-				__LINE__, #cond);                              \
-			abort();                                               \
-		}                                                              \
-	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
