@@ -162,7 +162,9 @@ int rpc_server_listen_fd(struct rpc_server *srv, int fd, uint16_t *bound_port)
 }
 
 struct rpc_conn *rpc_server_adopt_handed(struct rpc_server *srv, int fd, int listener,
-					 const uint8_t *unread, size_t unread_len)
+					 const uint8_t *unread, size_t unread_len,
+					 void (*before_serve)(void *arg, struct rpc_conn *conn),
+					 void *arg)
 {
 	struct sockaddr_storage peer;
 	socklen_t plen = sizeof(peer);
@@ -180,6 +182,8 @@ struct rpc_conn *rpc_server_adopt_handed(struct rpc_server *srv, int fd, int lis
 	rpc_conn_track(conn);
 	unsigned target = atomic_fetch_add(&srv->next_loop, 1) % srv->nloops;
 	conn->loop = &srv->loops[target];
+	if (before_serve)
+		before_serve(arg, conn);
 	/* rpc_conn_new's reference becomes the loop's; the caller gets one. */
 	rpc_conn_ref(conn);
 	rpc_loop_post(conn->loop, conn, CONN_MSG_ADOPT);

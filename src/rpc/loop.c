@@ -653,6 +653,7 @@ static void loop_handover_freeze(struct rpc_loop *loop)
 		/* A descriptor of the list's own: the connection may still
 		 * close here before the list is sent. */
 		h->fd = fcntl(c->poll.fd, F_DUPFD_CLOEXEC, 0);
+		h->conn = c;
 		h->listener = c->listener;
 		h->unread_len = len;
 		if (h->fd < 0 || (len && !(h->unread = malloc(len)))) {

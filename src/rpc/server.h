@@ -396,6 +396,10 @@ struct rpc_conn *rpc_server_adopt_fd(struct rpc_server *srv, int fd);
 enum { RPC_HANDOVER_LISTENERS_MAX = 16 };
 
 struct rpc_handover_conn {
+	/* Which connection it was, to name it by its index in the list (the
+	 * sessions bound to it); never dereferenced, valid until thaw or
+	 * done. */
+	const struct rpc_conn *conn;
 	int fd;            /* a duplicate, the list's own (rpc_handover_free closes it) */
 	int listener;      /* index of the listener it came in on; -1: none */
 	uint8_t *unread;   /* owned; bytes received and not yet served */
@@ -426,10 +430,14 @@ void rpc_handover_free(struct rpc_handover *h);
 /* The other side: a listening socket handed over, served as the next
  * listener (as rpc_server_listen; takes fd), and a connection handed over
  * with the bytes already received on it (copied), served once the server
- * runs.  Negative errno / NULL on failure. */
+ * runs; before_serve (may be NULL) is called with it before any of its
+ * bytes is read (the sessions it was bound to bind it again).  Negative
+ * errno / NULL on failure. */
 int rpc_server_listen_fd(struct rpc_server *srv, int fd, uint16_t *bound_port);
 struct rpc_conn *rpc_server_adopt_handed(struct rpc_server *srv, int fd, int listener,
-					 const uint8_t *unread, size_t unread_len);
+					 const uint8_t *unread, size_t unread_len,
+					 void (*before_serve)(void *arg, struct rpc_conn *conn),
+					 void *arg);
 
 /* Graceful stop: closes the listeners, stops reading new requests, waits up
  * to drain_ms for requests in flight to finish and their replies to be
