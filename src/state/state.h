@@ -193,6 +193,10 @@ struct state_options {
 	uint32_t lease_ms;
 	uint32_t grace_ms;
 	uint32_t reaper_interval_ms; /* 0: a quarter of the lease, within [20, 1000] */
+	/* The state comes from the ferryd before this one (state_carry_load
+	 * follows): its records' clients are the ones carried over, and no
+	 * grace period begins. */
+	bool carried;
 	/* The v4.0 callback probe after SETCLIENTID_CONFIRM.  cb_probe, when
 	 * set, hands it to the callback engine and returns at once (called
 	 * from the state thread, no lock held); the engine reports with
@@ -1077,6 +1081,41 @@ void state_server_pause(struct state_server *st, bool paused);
 /* Runs the state thread's periodic work now (expiry, reaping, grace end)
  * and waits for it. */
 void state_run_reaper(struct state_server *st);
+
+/* --- in-place upgrades: the NFSv4 state handed over (lifecycle/state_carry.c)
+ *
+ * The old ferryd, frozen (state_server_pause, the RPC server's handover),
+ * writes its clients, owners, opens, locks and sessions with the
+ * identifiers the clients hold; the new one makes them again before it
+ * serves, with no grace period.  Connections are named by their index in
+ * the handover: conn_index gives a bound connection's (negative: not
+ * handed over, the binding is dropped). */
+struct rpc_conn;
+typedef int (*state_carry_conn_index_fn)(void *arg, const struct rpc_conn *conn);
+
+/* 0 and *out (the caller's); -EBUSY when something cannot be carried (a
+ * delegation held, a lock held in a back end, a grace period, a cluster
+ * head, a CREATE_SESSION half done: err says which), -ENOMEM. */
+int state_carry_save(struct state_server *st, state_carry_conn_index_fn conn_index, void *arg,
+		     struct buf **out, char *err, size_t errlen);
+/* Makes the state of an image again in a server made with
+ * state_options.carried (no grace period for its records' clients) that
+ * has no NFSv4 client yet.  0, or -EINVAL with err (nothing of it is
+ * kept). */
+int state_carry_load(struct state_server *st, const uint8_t *p, size_t len, char *err,
+		     size_t errlen);
+/* The connection the handover listed at index is served as conn: the
+ * carried sessions bound to it are bound again (before it is read). */
+void state_carry_adopt_conn(struct state_server *st, size_t index, struct rpc_conn *conn);
+/* Every connection adopted: what waited for others is dropped. */
+void state_carry_adopt_done(struct state_server *st);
+
+/* Before an upgrade: no delegation is granted, file or directory, and
+ * every one held is recalled (on), or they are granted again (off). */
+void state_deleg_suspend(struct state_server *st, bool on);
+/* Delegations held or being recalled, and revoked ones their clients have
+ * not freed: an upgrade carries the NFSv4 state only when none is left. */
+unsigned state_deleg_outstanding(struct state_server *st);
 
 /* --- types the server's own record keeps for its parts -------------------- */
 

@@ -332,6 +332,8 @@ struct state_deleg_table {
 	struct state_deleg_recent recent[STATE_DELEG_RECENT];
 	unsigned recent_next;
 	atomic_uint n_any, n_write; /* active, and active write, delegations */
+	/* state_deleg_suspend: none granted, file or directory. */
+	bool suspended;
 	/* Directory delegations (state_dirdeleg.c): counted apart from file
 	 * delegations, their batches of notifications waiting to be sent. */
 	struct state_dirdeleg_stats dirs; /* their counters, as reported */
@@ -471,6 +473,11 @@ struct state_server {
 		n_slot_busy, n_false_retry, n_uncached, n_slots_in_use, n_sessions, n_cb_ok,
 		n_cb_failed, n_too_many_ops, n_req_too_big, n_close_visits,
 		n_session_clients; /* clients with at least one session */
+	/* Sessions carried over from another ferryd waiting for the
+	 * connections they were bound to (lifecycle/state_carry.c), until
+	 * state_carry_adopt_done (st->lock). */
+	struct state_carry_bind *carry_binds;
+	size_t n_carry_binds;
 	/* Connection -> the sessions bound to it (session_conn.c).
 	 * lock order: see core/lock_order.h, level 5a. */
 	pthread_mutex_t conn_index_lock;
@@ -588,8 +595,23 @@ void state_file_maybe_free(struct state_server *st, struct state_file *f);
 bool state_file_key_eq(const struct state_file_key *a, const struct state_file_key *b);
 void state_stid_init(struct state_server *st, struct state_stid *s, enum state_stid_type type,
 		     struct state_owner *o, struct state_file *f);
+/* The same with the identity given (a state carried over from another
+ * ferryd, state_carry_load); other must be unused. */
+void state_stid_init_as(struct state_server *st, struct state_stid *s, enum state_stid_type type,
+			struct state_owner *o, struct state_file *f,
+			const uint8_t other[NFS4_OTHER_SIZE], uint32_t seqid);
 /* Frees an open state, its lock states included. */
 void state_open_free(struct state_server *st, struct state_open *op);
+/* An open carried over from another ferryd (state_carry_load), with its
+ * stateid as it was; f NULL: a v4.0 owner's last closed open. */
+struct state_open_carry {
+	uint8_t other[NFS4_OTHER_SIZE];
+	uint32_t seqid;
+	uint32_t access, deny;
+	uint8_t access_seen, deny_seen;
+};
+struct state_open *state_open_carried(struct state_server *st, struct state_owner *o,
+				      struct state_file *f, const struct state_open_carry *c);
 /* Finds and validates a stateid for an operation on file. */
 enum nfsstat4 state_stid_lookup(struct state_server *st, const struct nfs4_stateid *sid,
 				const struct state_file_key *file, uint32_t minor,
@@ -693,6 +715,12 @@ void state_ranges_set(struct state_server *st, struct state_lockst *ls, uint32_t
 bool state_ranges_alloc(struct state_range **nr, struct state_range **spare);
 /* Lock owner lo's lock state on f, or NULL. */
 struct state_lockst *state_lockst_of(struct state_file *f, const struct state_owner *lo);
+/* A lock state carried over from another ferryd (state_carry_load), with
+ * its stateid as it was, taken through open op; its ranges follow
+ * (state_ranges_set). */
+struct state_lockst *state_lockst_carried(struct state_server *st, struct state_owner *lo,
+					  struct state_open *op, const uint8_t other[NFS4_OTHER_SIZE],
+					  uint32_t seqid);
 
 /* opens/state_nlm.c */
 void state_nlm_init(struct state_server *st);

@@ -44,14 +44,23 @@ void state_stid_init(struct state_server *st, struct state_stid *s, enum state_s
 		     struct state_owner *o, struct state_file *f)
 {
 	uint32_t low = (uint32_t)o->clientid;
+	uint8_t other[NFS4_OTHER_SIZE];
 	uint32_t n;
 	do {
 		n = state_id_permute(st, 'S', ++st->next_stid);
-		xdr_put_be32(s->other, st->boot);
-		xdr_put_be32(s->other + 4, low);
-		xdr_put_be32(s->other + 8, n);
-	} while (state_stid_find(st, s->other)); /* after 2^32 stateids */
-	s->seqid = 1;
+		xdr_put_be32(other, st->boot);
+		xdr_put_be32(other + 4, low);
+		xdr_put_be32(other + 8, n);
+	} while (state_stid_find(st, other)); /* after 2^32 stateids */
+	state_stid_init_as(st, s, type, o, f, other, 1);
+}
+
+void state_stid_init_as(struct state_server *st, struct state_stid *s, enum state_stid_type type,
+			struct state_owner *o, struct state_file *f,
+			const uint8_t other[NFS4_OTHER_SIZE], uint32_t seqid)
+{
+	memcpy(s->other, other, NFS4_OTHER_SIZE);
+	s->seqid = seqid;
 	s->type = type;
 	s->owner = o;
 	s->file = f;

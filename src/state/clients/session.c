@@ -146,7 +146,8 @@ static void client_sessions_changed(struct state_server *st, struct state_client
 struct state_session *state_session_new(struct state_server *st, struct state_client *cl,
 					const struct nfs4_chan_attrs *fore,
 					const struct nfs4_chan_attrs *back, uint32_t flags,
-					uint32_t cb_program, const struct state_cb_sec *sec)
+					uint32_t cb_program, const struct state_cb_sec *sec,
+					const uint8_t *id)
 {
 	struct state_session *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -180,13 +181,17 @@ struct state_session *state_session_new(struct state_server *st, struct state_cl
 	s->back_wanted = flags & CREATE_SESSION4_FLAG_CONN_BACK_CHAN;
 	atomic_init(&s->recallable_revoked, cl->recallable_revoked);
 	pthread_mutex_lock(&st->sess_lock);
-	uint32_t n = ++st->next_session;
-	uint8_t rnd[4];
-	state_random(rnd, sizeof(rnd));
-	for (int i = 0; i < 8; i++)
-		s->id[i] = (uint8_t)(cl->clientid >> (56 - 8 * i));
-	xdr_put_be32(s->id + 8, n);
-	memcpy(s->id + 12, rnd, 4);
+	if (id) {
+		memcpy(s->id, id, NFS4_SESSIONID_SIZE);
+	} else {
+		uint32_t n = ++st->next_session;
+		uint8_t rnd[4];
+		state_random(rnd, sizeof(rnd));
+		for (int i = 0; i < 8; i++)
+			s->id[i] = (uint8_t)(cl->clientid >> (56 - 8 * i));
+		xdr_put_be32(s->id + 8, n);
+		memcpy(s->id + 12, rnd, 4);
+	}
 	hashtable_insert(&st->sessions, &s->node, hash_sessionid(st, s->id));
 	pthread_mutex_unlock(&st->sess_lock);
 	list_add_tail(&cl->sessions, &s->client_link);

@@ -257,7 +257,7 @@ enum nfsstat4 state_create_session(struct state_server *st, const struct state_p
 	out->flags = a->flags & CREATE_SESSION4_FLAG_CONN_BACK_CHAN;
 	struct state_session *s =
 		state_session_new(st, cl, &out->fore, &out->back, out->flags, a->cb_program,
-				  &a->cb_sec);
+				  &a->cb_sec, NULL);
 	if (!s) {
 		pthread_mutex_unlock(&st->lock);
 		return NFS4ERR_RESOURCE;

@@ -73,11 +73,13 @@ struct state_session {
 	enum state_cb_status cb_status;
 };
 
-/* session.c (st->lock held) */
+/* session.c (st->lock held).  new: id NULL makes one; a session carried
+ * over from another ferryd (state_carry_load) keeps its own. */
 struct state_session *state_session_new(struct state_server *st, struct state_client *cl,
 					const struct nfs4_chan_attrs *fore,
 					const struct nfs4_chan_attrs *back, uint32_t flags,
-					uint32_t cb_program, const struct state_cb_sec *sec);
+					uint32_t cb_program, const struct state_cb_sec *sec,
+					const uint8_t *id);
 void state_session_kill(struct state_server *st, struct state_session *s);
 /* Binds conn to s (st->lock may be held). */
 void state_session_bind_initial(struct state_server *st, struct state_session *s,

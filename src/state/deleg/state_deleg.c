@@ -323,6 +323,43 @@ struct state_deleg *state_deleg_new(struct state_server *st, struct state_client
 	return d;
 }
 
+void state_deleg_suspend(struct state_server *st, bool on)
+{
+	pthread_mutex_lock(&st->lock);
+	st->deleg.suspended = on;
+	unsigned recalled = 0;
+	if (on) {
+		list_for_each_entry(cl, &st->clients, struct state_client, link) {
+			list_for_each_entry(o, &cl->owners, struct state_owner, client_link) {
+				if (o->kind != STATE_OWNER_DELEG)
+					continue;
+				list_for_each_entry(s, &o->states, struct state_stid, owner_link) {
+					struct state_deleg *d = deleg_of(s);
+					if (s->file && !d->recalled && !d->revoked) {
+						deleg_recall(st, d);
+						recalled++;
+					}
+				}
+			}
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+	if (recalled) {
+		log_info("state: %u delegation(s) recalled for an upgrade", recalled);
+		state_outbox_kick(st);
+	}
+}
+
+unsigned state_deleg_outstanding(struct state_server *st)
+{
+	pthread_mutex_lock(&st->lock);
+	unsigned n = st->deleg.files.active + atomic_load(&st->deleg.n_dir);
+	list_for_each_entry(cl, &st->clients, struct state_client, link)
+		n += cl->n_revoked;
+	pthread_mutex_unlock(&st->lock);
+	return n;
+}
+
 bool state_deleg_any(struct state_server *st)
 {
 	return atomic_load_explicit(&st->deleg.n_any, memory_order_relaxed) > 0;
@@ -491,6 +528,8 @@ static uint32_t grant_type(const struct state_server *st, const struct state_del
 	if (want == OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG && !writes)
 		return OPEN_DELEGATE_NONE;
 	*why = WND4_RESOURCE;
+	if (st->deleg.suspended)
+		return OPEN_DELEGATE_NONE;
 	switch (st->deleg.limits.mode) {
 	case STATE_DELEG_OFF:
 		return OPEN_DELEGATE_NONE;

@@ -311,7 +311,12 @@ int state_server_create(const struct state_options *o, struct state_server **out
 			return rc;
 		}
 	}
-	if (st->nprev > 0 && o->grace_ms > 0) {
+	if (st->nprev > 0 && o->carried) {
+		/* Their clients come with the state (state_carry_load). */
+		state_prev_free(st->prev, st->nprev);
+		st->prev = NULL;
+		st->nprev = 0;
+	} else if (st->nprev > 0 && o->grace_ms > 0) {
 		st->grace = true;
 		st->grace_end_ms = state_now_ms() + o->grace_ms;
 		log_info("state: %zu client record(s) from before the restart; grace period of "
@@ -337,6 +342,7 @@ void state_server_destroy(struct state_server *st)
 {
 	if (!st)
 		return;
+	state_carry_adopt_done(st);
 	/* First: its thread reads the state lock. */
 	state_cluster_close(st);
 	if (st->thread_started) {

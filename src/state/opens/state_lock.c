@@ -289,6 +289,21 @@ static struct state_lockst *lockst_new(struct state_server *st, struct state_own
 	return ls;
 }
 
+struct state_lockst *state_lockst_carried(struct state_server *st, struct state_owner *lo,
+					  struct state_open *op, const uint8_t other[NFS4_OTHER_SIZE],
+					  uint32_t seqid)
+{
+	struct state_lockst *ls = calloc(1, sizeof(*ls));
+	if (!ls)
+		return NULL;
+	ls->open = op;
+	state_stid_init_as(st, &ls->s, STATE_STID_LOCK, lo, op->s.file, other, seqid);
+	list_add_tail(&op->s.file->lock_states, &ls->s.file_link);
+	st->n_lock_states++;
+	lo->client->n_lock_states++;
+	return ls;
+}
+
 static enum nfsstat4 grace_rules(struct state_server *st, const struct state_client *cl,
 				 bool reclaim)
 {

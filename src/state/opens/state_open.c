@@ -163,6 +163,34 @@ void state_open_free(struct state_server *st, struct state_open *op)
 	free(op);
 }
 
+struct state_open *state_open_carried(struct state_server *st, struct state_owner *o,
+				      struct state_file *f, const struct state_open_carry *c)
+{
+	struct state_open *op = calloc(1, sizeof(*op));
+	if (!op)
+		return NULL;
+	op->access = c->access;
+	op->deny = c->deny;
+	op->access_seen = c->access_seen;
+	op->deny_seen = c->deny_seen;
+	if (!f) {
+		/* v4.0: the owner's last closed open, kept for a CLOSE replay
+		 * (state_close): on no file and off the owner's list. */
+		state_stid_init_as(st, &op->s, STATE_STID_CLOSED, o, NULL, c->other, c->seqid);
+		list_del(&op->s.owner_link);
+		list_init(&op->s.owner_link);
+		o->closed = op;
+		return op;
+	}
+	if (c->access & STATE_SHARE_ACCESS_WRITE)
+		writers_change(st, f, 1);
+	state_stid_init_as(st, &op->s, STATE_STID_OPEN, o, f, c->other, c->seqid);
+	list_add_tail(&f->opens, &op->s.file_link);
+	st->n_opens++;
+	o->client->n_opens++;
+	return op;
+}
+
 static bool share_conflicts(const struct state_file *f, uint32_t access, uint32_t deny)
 {
 	list_for_each_entry(o, &f->opens, const struct state_open, s.file_link) {

@@ -1,0 +1,143 @@
+/* libFuzzer target: the NFSv4 section of an upgrade's state image
+ * (state/lifecycle/state_carry.c), as the new ferryd loads it into a fresh
+ * state server before it serves.
+ *
+ * Checked beyond "no sanitizer report": an image that loads leaves a
+ * state that saves again (nothing it made is refused: no delegation, no
+ * lock held in a back end), that saved image loads into another fresh
+ * server, and its own save is as long (the same records; only the leases
+ * left may differ); an image that does not load leaves no client behind
+ * (a second load of a valid image into the same server succeeds).
+ *
+ * Seeds: fuzz/corpus/state_carry, made by FUZZ_STATE_CARRY_SEEDS=DIR
+ * fuzz_state_carry (a v4.0 client with an open and a lock; a v4.1 client
+ * with a session and a kept CREATE_SESSION reply). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_codec.h"
+#include "state/clients/session.h"
+#include "state/state.h"
+#include "state/state_calls.h"
+#include "xdr/xdr.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+static struct state_server *fresh(void)
+{
+	struct state_options o;
+	memset(&o, 0, sizeof(o));
+	o.lease_ms = 3600 * 1000;
+	o.reaper_interval_ms = 3600 * 1000;
+	o.carried = true;
+	struct state_server *st;
+	CHECK(state_server_create(&o, &st) == 0);
+	return st;
+}
+
+/* No connection was handed over. */
+static int no_conn(void *arg, const struct rpc_conn *conn)
+{
+	(void)arg, (void)conn;
+	return -1;
+}
+
+static struct buf *save(struct state_server *st)
+{
+	struct buf *out = NULL;
+	char err[256];
+	CHECK(state_carry_save(st, no_conn, NULL, &out, err, sizeof(err)) == 0);
+	return out;
+}
+
+/* The seeds' state, made through the state calls. */
+static void make_seed_state(struct state_server *st)
+{
+	uint64_t c40;
+	CHECK(st_client_make(st, "seed-v40", 1000, "seedv40", &c40) == NFS4_OK);
+	struct state_file_key k = st_key(1, "seedfile");
+	struct nfs4_stateid open, lock;
+	uint32_t oseq = 0;
+	CHECK(st_open(st, c40, "owner", &oseq, &k, STATE_SHARE_ACCESS_BOTH, 0, &open) == NFS4_OK);
+	CHECK(st_lock_new(st, &open, &oseq, c40, "locker", 0, &k, STATE_WRITE_LT, 0, 100, &lock,
+			  NULL) == NFS4_OK);
+
+	struct state_principal who = st_who(1001);
+	uint8_t verifier[NFS4_VERIFIER_SIZE] = "seedver";
+	struct state_exchange_res x;
+	CHECK(state_exchange_id(st, &who, verifier, (const uint8_t *)"seed-v41", 8, 0, 1, &x) ==
+	      NFS4_OK);
+	struct state_create_session_args a;
+	memset(&a, 0, sizeof(a));
+	a.clientid = x.clientid;
+	a.sequence = x.sequenceid;
+	a.fore = (struct nfs4_chan_attrs){.maxrequestsize = 65536, .maxresponsesize = 65536,
+					  .maxresponsesize_cached = 4096, .maxoperations = 16,
+					  .maxrequests = 4};
+	a.back = a.fore;
+	a.back.maxrequests = 1;
+	a.cb_program = 0x40000000;
+	a.cb_sec.none = true;
+	struct state_create_session_res r;
+	struct buf *replay = NULL;
+	enum nfsstat4 rs;
+	CHECK(state_create_session(st, &who, &a, &r, &replay, &rs) == NFS4_OK && !replay);
+	state_create_session_cache(st, x.clientid, a.sequence, NFS4_OK,
+				   (const uint8_t *)"kept-reply", 10);
+}
+
+/* An image with no client. */
+static struct buf *empty_image(void)
+{
+	struct xdr_enc e;
+	CHECK(xdr_enc_init(&e, 64, 1024));
+	CHECK(xdr_encode_u32(&e, 1) && xdr_encode_u32(&e, 7) && xdr_encode_u64(&e, 1) &&
+	      xdr_encode_u64(&e, 2) && xdr_encode_u32(&e, 3) && xdr_encode_u32(&e, 4) &&
+	      xdr_encode_u32(&e, 5) && xdr_encode_u32(&e, 0) && xdr_encode_u32(&e, 0));
+	return xdr_enc_take(&e);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc, (void)argv;
+	const char *dir = getenv("FUZZ_STATE_CARRY_SEEDS");
+	if (!dir)
+		return 0;
+	struct state_server *st = fresh();
+	make_seed_state(st);
+	struct buf *b = save(st);
+	char path[512];
+	snprintf(path, sizeof(path), "%s/two-clients", dir);
+	FILE *f = fopen(path, "wb");
+	CHECK(f && fwrite(b->data, 1, b->len, f) == b->len && fclose(f) == 0);
+	buf_unref(b);
+	state_server_destroy(st);
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct state_server *st = fresh();
+	char err[512];
+	if (state_carry_load(st, data, size, err, sizeof(err)) != 0) {
+		/* Nothing was kept: an empty image loads after it. */
+		CHECK(err[0] != '\0');
+		struct buf *empty = empty_image();
+		CHECK(state_carry_load(st, empty->data, empty->len, err, sizeof(err)) == 0);
+		buf_unref(empty);
+		state_server_destroy(st);
+		return 0;
+	}
+	struct buf *first = save(st);
+	state_server_destroy(st);
+	st = fresh();
+	CHECK(state_carry_load(st, first->data, first->len, err, sizeof(err)) == 0);
+	struct buf *second = save(st);
+	CHECK(second->len == first->len);
+	buf_unref(first);
+	buf_unref(second);
+	state_server_destroy(st);
+	return 0;
+}
