@@ -19,6 +19,7 @@
 #include "ctl/ctl.h"
 #include "mount/mount.h"
 #include "nfs3/nfs3.h"
+#include "nfs4/copy/copy.h"
 #include "nfs4/engine/program.h"
 #include "nfs4/server.h"
 #include "nlm/nlm.h"
@@ -721,6 +722,10 @@ struct ferryd {
 	struct upgrade_inherited inherited;
 	struct upgrade_image image; /* inherited's, parsed */
 	bool inherited_listener[CONFIG_MAX_LISTEN]; /* serves the old one's socket */
+	/* The connections listed at the freeze, while frozen (the NFSv4
+	 * state names them by their index); sorted by connection. */
+	const struct rpc_handover *handover;
+	size_t *handover_order;
 };
 
 /* A section of the state image handed over (NULL: none, or not started by
@@ -971,6 +976,19 @@ static int listen_and_start(struct ferryd *d)
 	return 0;
 }
 
+struct adopting {
+	struct ferryd *d;
+	size_t index;
+};
+
+/* Before a connection handed over is read: the NFSv4 sessions carried
+ * over that were bound to it. */
+static void adopt_bind(void *arg, struct rpc_conn *conn)
+{
+	struct adopting *a = arg;
+	state_carry_adopt_conn(a->d->nfs.state, a->index, conn);
+}
+
 /* The connections handed over, with what the ferryd before this one
  * received on them and did not serve: only once it said go, so that a
  * ferryd it gave up on never read a request it would not answer. */
@@ -983,8 +1001,9 @@ static void adopt_inherited(struct ferryd *d)
 					       d->inherited_listener[c->listener]
 				       ? c->listener
 				       : -1;
-		struct rpc_conn *conn =
-			rpc_server_adopt_handed(d->srv, c->fd, listener, c->unread, c->unread_len);
+		struct adopting a = {.d = d, .index = i};
+		struct rpc_conn *conn = rpc_server_adopt_handed(d->srv, c->fd, listener, c->unread,
+								c->unread_len, adopt_bind, &a);
 		if (!conn) {
 			log_warn("upgrade: cannot serve a connection handed over; it is closed");
 			continue;
@@ -992,6 +1011,7 @@ static void adopt_inherited(struct ferryd *d)
 		c->fd = -1;
 		rpc_conn_unref(conn);
 	}
+	state_carry_adopt_done(d->nfs.state);
 }
 
 static int upgrade_to(void *arg, const char *binary, struct ctl_upgrade_result *res);
@@ -1094,9 +1114,75 @@ static void upgrade_nlm_udp_again(struct ferryd *d)
  * is taken; then the connections; then the state thread and NSM's calls
  * to statd (no expiry, record or monitor change while the new ferryd
  * takes them over). */
+/* The handover's connections, ordered by connection (for handover_index). */
+static int by_conn(const void *a, const void *b, void *arg)
+{
+	const struct rpc_handover *h = arg;
+	const struct rpc_conn *x = h->conns[*(const size_t *)a].conn;
+	const struct rpc_conn *y = h->conns[*(const size_t *)b].conn;
+	return x < y ? -1 : x > y;
+}
+
+/* state_carry_conn_index_fn: conn's index in the handover, -1 if it was
+ * not handed over (closed: RPC-with-TLS, dialled). */
+static int handover_index(void *arg, const struct rpc_conn *conn)
+{
+	const struct ferryd *d = arg;
+	const struct rpc_handover *h = d->handover;
+	size_t lo = 0, hi = d->handover_order ? h->nconns : 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct rpc_conn *c = h->conns[d->handover_order[mid]].conn;
+		if (c == conn)
+			return (int)d->handover_order[mid];
+		if (c < conn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+static void handover_forget(struct ferryd *d)
+{
+	free(d->handover_order);
+	d->handover_order = NULL;
+	d->handover = NULL;
+}
+
+/* Delegations are not carried (their leases are this process's open
+ * files), nor asynchronous COPYs (their work and results are this
+ * process's): delegations are recalled when the upgrade begins
+ * (state_deleg_suspend), and the freeze waits this long for them to come
+ * back and for the copies to end and be reported, serving meanwhile. */
+enum { UPGRADE_HANDBACK_WAIT_MS = 5000 };
+
+static unsigned copies_kept(struct ferryd *d)
+{
+	struct nfs4_copy_stats cs;
+	nfs4_copy_get_stats(&d->nfs, &cs);
+	return cs.kept;
+}
+
+static void upgrade_await_handback(struct ferryd *d)
+{
+	unsigned delegs = 0, copies = 0;
+	for (unsigned waited = 0; waited < UPGRADE_HANDBACK_WAIT_MS; waited += 10) {
+		delegs = state_deleg_outstanding(d->nfs.state);
+		copies = copies_kept(d);
+		if (delegs == 0 && copies == 0)
+			return;
+		usleep(10 * 1000);
+	}
+	log_warn("upgrade: after %u ms, %u delegation(s) not returned and %u asynchronous "
+		 "COPY(s) kept",
+		 (unsigned)UPGRADE_HANDBACK_WAIT_MS, delegs, copies);
+}
+
 static int upgrade_freeze(void *arg, struct rpc_handover *h, char *err, size_t errlen)
 {
 	struct ferryd *d = arg;
+	upgrade_await_handback(d);
 	nlm_udp_stop(d->nlm);
 	int rc = rpc_server_handover_freeze(d->srv, UPGRADE_FREEZE_MS, h, err, errlen);
 	if (rc) {
@@ -1105,6 +1191,13 @@ static int upgrade_freeze(void *arg, struct rpc_handover *h, char *err, size_t e
 	}
 	state_server_pause(d->nfs.state, true);
 	nlm_nsm_pause(d->nlm, true);
+	d->handover = h;
+	d->handover_order = h->nconns ? malloc(h->nconns * sizeof(size_t)) : NULL;
+	if (d->handover_order) {
+		for (size_t i = 0; i < h->nconns; i++)
+			d->handover_order[i] = i;
+		qsort_r(d->handover_order, h->nconns, sizeof(size_t), by_conn, h);
+	}
 	return 0;
 }
 
@@ -1137,6 +1230,22 @@ static int upgrade_image(void *arg, uint8_t **img, size_t *len, char *err, size_
 		snprintf(err, errlen, "%s", why);
 		return rc;
 	}
+	struct buf *nfs4 = NULL;
+	if (d->handover->nconns && !d->handover_order) {
+		rc = -ENOMEM;
+		snprintf(why, sizeof(why), "out of memory");
+	} else if (copies_kept(d)) {
+		rc = -EBUSY;
+		snprintf(why, sizeof(why), "asynchronous COPYs are under way or unreported");
+	} else {
+		rc = state_carry_save(d->nfs.state, handover_index, d, &nfs4, why, sizeof(why));
+	}
+	if (rc == 0)
+		upgrade_image_add(&w, UPGRADE_SECTION_NFS4, nfs4->data, nfs4->len);
+	else
+		log_warn("upgrade: the NFSv4 state is not handed over (%s): its clients reclaim "
+			 "it in a grace period", why);
+	buf_unref(nfs4);
 	*img = upgrade_image_finish(&w, len);
 	if (!*img) {
 		snprintf(err, errlen, "out of memory");
@@ -1148,6 +1257,7 @@ static int upgrade_image(void *arg, uint8_t **img, size_t *len, char *err, size_
 static void upgrade_thaw(void *arg, struct rpc_handover *h)
 {
 	struct ferryd *d = arg;
+	handover_forget(d);
 	nlm_nsm_pause(d->nlm, false);
 	state_server_pause(d->nfs.state, false);
 	rpc_server_handover_thaw(d->srv, h);
@@ -1157,6 +1267,7 @@ static void upgrade_thaw(void *arg, struct rpc_handover *h)
 static void upgrade_done(void *arg, struct rpc_handover *h)
 {
 	struct ferryd *d = arg;
+	handover_forget(d);
 	rpc_server_handover_done(d->srv, h);
 }
 
@@ -1203,9 +1314,12 @@ static int upgrade_to(void *arg, const char *binary, struct ctl_upgrade_result *
 		.done = upgrade_done,
 	};
 	log_info("upgrade: starting %s", o.binary);
+	/* Delegations come back while the new ferryd starts. */
+	state_deleg_suspend(d->nfs.state, true);
 	struct upgrade_result r;
 	int rc = upgrade_run(&o, &hooks, &r);
 	if (rc) {
+		state_deleg_suspend(d->nfs.state, false);
 		atomic_fetch_add(&d->upgrade_stats.failed, 1);
 		log_error("upgrade: %s; serving on", r.err);
 		snprintf(res->err, sizeof(res->err), "%s", r.err);
@@ -1261,6 +1375,26 @@ static int inherit(struct ferryd *d)
 	atomic_store(&d->upgrade_stats.done, srv.upgrades);
 	log_info("upgrade: taking over (%u listeners, %zu connections, state image version %u)",
 		 d->inherited.nlisteners, d->inherited.nconns, img->version);
+	return 0;
+}
+
+/* The NFSv4 clients, sessions, opens and locks the ferryd before this one
+ * had, made again before anything is served (their connections are bound
+ * as they are adopted).  -1 on failure (said to it: it serves on). */
+static int inherit_nfs4(struct ferryd *d)
+{
+	const struct upgrade_image_section *sec = inherited_section(d, UPGRADE_SECTION_NFS4);
+	if (!sec) {
+		if (d->inherited.channel >= 0)
+			log_info("upgrade: no NFSv4 state handed over; its clients reclaim");
+		return 0;
+	}
+	char err[512];
+	if (state_carry_load(d->nfs.state, sec->data, sec->len, err, sizeof(err)) != 0) {
+		log_error("upgrade: %s", err);
+		upgrade_refuse(&d->inherited, err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -1380,7 +1514,10 @@ int main(int argc, char **argv)
 	/* Started by an upgrade: the old ferryd stops serving from here (its
 	 * exports are open here already, a CephFS mounted), until this one
 	 * serves. */
-	if (inherit(&d) != 0 || nfs4_server_start(&d.nfs, &d.cfg) != 0)
+	if (inherit(&d) != 0)
+		return 1;
+	d.nfs.state_carried = inherited_section(&d, UPGRADE_SECTION_NFS4) != NULL;
+	if (nfs4_server_start(&d.nfs, &d.cfg) != 0)
 		return 1;
 	inherit_server(&d);
 	if (!(d.srv = rpc_create(&d.cfg)))
@@ -1388,7 +1525,7 @@ int main(int argc, char **argv)
 	/* Until this ferryd is ready, the sockets handed over are still the
 	 * old one's too: a failed start must not shut them down. */
 	rpc_server_share_sockets(d.srv, d.inherited.channel >= 0);
-	if (add_nfs(&d) != 0 || add_mount(&d) != 0 || add_nlm(&d) != 0 ||
+	if (add_nfs(&d) != 0 || add_mount(&d) != 0 || add_nlm(&d) != 0 || inherit_nfs4(&d) != 0 ||
 	    listen_and_start(&d) != 0) {
 		rpc_server_destroy(d.srv);
 		return 1;

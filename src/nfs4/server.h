@@ -50,6 +50,9 @@ struct nfs4_server {
 	char owner_domain[128];
 	/* Changes at every start so clients resend unstable writes. */
 	uint8_t write_verifier[8];
+	/* Set before nfs4_server_start by a ferryd started by an upgrade that
+	 * hands it the NFSv4 state (state_options.carried). */
+	bool state_carried;
 	/* v4.1 server_owner major id: kept in the state directory
 	 * (server_id), the same across restarts; with [cluster], made of the
 	 * head's node name (nfs4_server_owner_of).  server_scope: the same,

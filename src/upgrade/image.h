@@ -31,6 +31,10 @@ enum upgrade_section {
 	 * absent when they are not carried (the new ferryd then begins a
 	 * grace period for NLM hosts as after a restart). */
 	UPGRADE_SECTION_NLM = 2 | UPGRADE_SECTION_REQUIRED,
+	/* The NFSv4 state (state_carry_save's bytes); absent when it is not
+	 * carried.  Not required: a ferryd that skips it starts as after a
+	 * restart, and its clients reclaim. */
+	UPGRADE_SECTION_NFS4 = 3,
 };
 
 struct upgrade_image_writer {

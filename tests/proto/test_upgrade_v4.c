@@ -1,0 +1,276 @@
+/* An in-place upgrade (ferryctl upgrade) carries the NFSv4 state: after
+ * it, on the connections they had, v4.1 and v4.0 clients go on with their
+ * session, clientid, opens and locks; a retried request gets its kept
+ * reply; nobody is in a grace period; and a delegation held when the
+ * upgrade begins is recalled before the freeze. */
+#include "proto/deleg_fixture.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include <jansson.h>
+
+#include "lib/ctl_test.h"
+#include "proto/state41_helpers.h"
+
+/* Where ferryd's log was when the last upgrade began. */
+static long log_mark;
+
+static FILE *log_since_mark(void)
+{
+	FILE *f = fopen(server.log_path, "r");
+	if (f && fseek(f, log_mark, SEEK_SET) != 0) {
+		fclose(f);
+		f = NULL;
+	}
+	return f;
+}
+
+/* Whether ferryd's log has a line containing what since the last upgrade
+ * began. */
+static bool log_says(const char *what)
+{
+	FILE *f = log_since_mark();
+	char line[1024];
+	bool found = false;
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, what) != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* Asserts the log says what since the last upgrade began; if not, shows
+ * what it says of upgrades. */
+static void expect_log(const char *what)
+{
+	if (log_says(what))
+		return;
+	FILE *f = log_since_mark();
+	char line[1024];
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, "upgrade") || strstr(line, "carried") || strstr(line, "state:"))
+			printf("log: %s", line);
+	if (f)
+		fclose(f);
+	fail_msg("the log does not say \"%s\"", what);
+}
+
+/* POST /api/v1/upgrade; once the old ferryd exited, server is the new one. */
+static void upgrade(void)
+{
+	/* The new ferryd is the old one's child: reaped here once that exits. */
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	struct stat sb;
+	log_mark = stat(server.log_path, &sb) == 0 ? (long)sb.st_size : 0;
+	struct ctl_http_reply r;
+	ctlt_request(&server, "POST", "/api/v1/upgrade", true, "{}", &r);
+	if (r.status != 200)
+		fail_msg("upgrade: HTTP %u: %s", r.status, r.body);
+	json_t *j = json_loads(r.body, 0, NULL);
+	pid_t fresh = (pid_t)json_integer_value(json_object_get(j, "pid"));
+	json_decref(j);
+	ctl_http_reply_free(&r);
+	int status;
+	assert_int_equal(waitpid(server.pid, &status, 0), server.pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_true(fresh > 0 && fresh != server.pid);
+	server.pid = fresh;
+}
+
+static void add_create_dir(struct nfs4c_call *m, const void *arg)
+{
+	struct nfs4_create_args c;
+	memset(&c, 0, sizeof(c));
+	c.type = NF4DIR;
+	c.name = nfs4_opaque_str(arg);
+	NFS4C_OP(m, OP_CREATE, nfs4_enc_create_args, &c);
+}
+
+/* SEQUENCE (slot 0, cachethis), PUTROOTFH, LOOKUP export, CREATE of a
+ * directory: CREATE's status.  Sent again with the slot's seqid as it was,
+ * it is the retry of the last one. */
+static uint32_t create_dir(struct nfs4c_sess *s, const char *name, bool retry)
+{
+	if (retry)
+		s->seq[0]--;
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin_seq(s, &m, 0, true);
+	nfs4c_putrootfh(&m);
+	nfs4c_lookup(&m, "export");
+	add_create_dir(&m, name);
+	nfs4c_send(s->fd, s->cred, &m, &p);
+	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_PUTROOTFH), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_LOOKUP), NFS4_OK);
+	uint32_t st = nfs4c_next(&p, OP_CREATE);
+	nfs4c_done(&p);
+	return st;
+}
+
+static void add_lockt(struct nfs4c_call *m, const void *arg)
+{
+	const struct nfs4_lockt_args *a = arg;
+	NFS4C_OP(m, OP_LOCKT, nfs4_enc_lockt_args, a);
+}
+
+static void add_write(struct nfs4c_call *m, const void *arg)
+{
+	struct nfs4_write_args w;
+	memset(&w, 0, sizeof(w));
+	w.stateid = *(const struct nfs4_stateid *)arg;
+	w.stable = FILE_SYNC4;
+	w.data = nfs4_opaque_str("carried");
+	NFS4C_OP(m, OP_WRITE, nfs4_enc_write_args, &w);
+}
+
+static void add_locku(struct nfs4c_call *m, const void *arg)
+{
+	struct nfs4_locku_args a = {.locktype = WRITE_LT, .seqid = 0, .offset = 0, .length = 10};
+	a.stateid = *(const struct nfs4_stateid *)arg;
+	NFS4C_OP(m, OP_LOCKU, nfs4_enc_locku_args, &a);
+}
+
+static void add_close(struct nfs4c_call *m, const void *arg)
+{
+	nfs4c_close_op(m, 0, arg);
+}
+
+/* Gone, so that the next upgrade carries only the next test's clients
+ * (the first test's counts are exact). */
+static void end_client(struct nfs4c_sess *s)
+{
+	assert_int_equal(nfs4c_destroy_session(s), NFS4_OK);
+	assert_int_equal(nfs4c_destroy_clientid(s), NFS4_OK);
+	nfs4c_close(s->fd);
+}
+
+static void test_v41_state_carried(void **st)
+{
+	(void)st;
+	struct nfs4c_sess a;
+	nfs4c_session_up(&a, nfs4c_connect(server.hostport), 950, "upgrade-a", NULL);
+	struct nfs4_stateid open, lock;
+	uint8_t fh[NFS4_FHSIZE];
+	uint32_t fhlen;
+	assert_int_equal(open41(&a, "owner-a", "carried", &open, fh, &fhlen), NFS4_OK);
+	assert_int_equal(lock41(&a, fh, fhlen, &open, "locker-a", NULL, 0, &lock), NFS4_OK);
+	assert_int_equal(create_dir(&a, "carried-dir", false), NFS4_OK);
+
+	upgrade();
+	expect_log("state: carried over 1 client(s), 1 session(s), 1 open(s) and 1 lock(s)");
+	assert_false(log_says("grace period"));
+
+	/* The retry of the last request, on the connection it came on: the
+	 * reply kept for it, not a second CREATE (NFS4ERR_EXIST). */
+	assert_int_equal(create_dir(&a, "carried-dir", true), NFS4_OK);
+	assert_int_equal(create_dir(&a, "carried-dir", false), NFS4ERR_EXIST);
+	/* The session goes on; the open and lock stateids are valid. */
+	nfs4c_ping(&a);
+	assert_int_equal(dl_test_stateid(&a, &open), NFS4_OK);
+	assert_int_equal(dl_test_stateid(&a, &lock), NFS4_OK);
+	assert_int_equal(dl_on(&a, fh, fhlen, OP_WRITE, add_write, &open), NFS4_OK);
+
+	/* Another client: no grace period, and the lock is still held. */
+	struct nfs4c_sess b;
+	nfs4c_session_up(&b, nfs4c_connect(server.hostport), 951, "upgrade-b", NULL);
+	struct nfs4_stateid bopen;
+	uint8_t bfh[NFS4_FHSIZE];
+	uint32_t bfhlen;
+	assert_int_equal(open41(&b, "owner-b", "fresh", &bopen, bfh, &bfhlen), NFS4_OK);
+	struct nfs4_lockt_args t = {.locktype = WRITE_LT, .offset = 0, .length = 10};
+	t.owner.clientid = b.clientid;
+	t.owner.owner = nfs4_opaque_str("locker-b");
+	assert_int_equal(dl_on(&b, fh, fhlen, OP_LOCKT, add_lockt, &t), NFS4ERR_DENIED);
+
+	/* Given back as any other: the lock, then the open. */
+	lock.seqid = 0;
+	assert_int_equal(dl_on(&a, fh, fhlen, OP_LOCKU, add_locku, &lock), NFS4_OK);
+	assert_int_equal(dl_on(&b, fh, fhlen, OP_LOCKT, add_lockt, &t), NFS4_OK);
+	open.seqid = 0;
+	assert_int_equal(dl_on(&a, fh, fhlen, OP_CLOSE, add_close, &open), NFS4_OK);
+	bopen.seqid = 0;
+	assert_int_equal(dl_on(&b, bfh, bfhlen, OP_CLOSE, add_close, &bopen), NFS4_OK);
+	end_client(&a);
+	end_client(&b);
+}
+
+/* A v4.0 client: its clientid renews, its confirmed open owner's next
+ * seqid is taken and its open closes. */
+static void test_v40_state_carried(void **st)
+{
+	(void)st;
+	struct nfs4c_client40 c;
+	int fd = nfs4c_connect(server.hostport);
+	assert_int_equal(nfs4c_setclientid(&c, fd, nfs4c_cred(952), "upgrade-v40", 0x40000000,
+					   "tcp", NULL, 1),
+			 NFS4_OK);
+	uint32_t seqid = 0;
+	struct nfs4c_open40 o;
+	assert_int_equal(nfs4c_open40(&c, "owner-40", &seqid, "export", "carried40",
+				      OPEN4_SHARE_ACCESS_BOTH, true, &o),
+			 NFS4_OK);
+
+	upgrade();
+	expect_log("state: carried over ");
+	assert_false(log_says("not handed over"));
+	/* Its clientid, its owner's seqid and its open stateid, as they were. */
+	assert_int_equal(nfs4c_close40(&c, &seqid, &o), NFS4_OK);
+	nfs4c_close(fd);
+}
+
+static void *upgrade_main(void *arg)
+{
+	(void)arg;
+	upgrade();
+	return NULL;
+}
+
+/* A delegation is recalled when the upgrade begins and, given back, the
+ * rest is carried; none is granted meanwhile. */
+static void test_delegation_recalled_first(void **st)
+{
+	(void)st;
+	struct nfs4c_sess s;
+	struct nfs4c_cb svc;
+	dl_client(&s, &svc, "upgrade-deleg", 953);
+	struct dl_open o = dl_open(&s, "delegated", OPEN4_SHARE_ACCESS_READ, true);
+	assert_int_equal(o.status, NFS4_OK);
+	assert_int_equal(o.deleg.type, OPEN_DELEGATE_READ);
+
+	unsigned recalls = nfs4c_cb_count(&svc, OP_CB_RECALL);
+	pthread_t upgrader;
+	assert_int_equal(pthread_create(&upgrader, NULL, upgrade_main, NULL), 0);
+	assert_true(nfs4c_cb_wait(&svc, OP_CB_RECALL, recalls + 1, 5000));
+	/* Suspended: an OPEN now gets none. */
+	struct dl_open again = dl_open(&s, "delegated-2", OPEN4_SHARE_ACCESS_READ, true);
+	assert_int_equal(again.status, NFS4_OK);
+	assert_int_equal(again.deleg.type, OPEN_DELEGATE_NONE);
+	assert_int_equal(dl_delegreturn(&s, &o), NFS4_OK);
+	assert_int_equal(pthread_join(upgrader, NULL), 0);
+	/* Its own open and the fixture's (dl_client) were carried. */
+	expect_log("state: carried over 1 client(s), 1 session(s), 3 open(s)");
+	assert_false(log_says("not handed over"));
+
+	nfs4c_ping(&s);
+	assert_int_equal(dl_test_stateid(&s, &o.stateid), NFS4_OK);
+	o.stateid.seqid = 0;
+	assert_int_equal(dl_on(&s, o.fh, o.fhlen, OP_CLOSE, add_close, &o.stateid), NFS4_OK);
+	again.stateid.seqid = 0;
+	assert_int_equal(dl_on(&s, again.fh, again.fhlen, OP_CLOSE, add_close, &again.stateid),
+			 NFS4_OK);
+	dl_client_end(&s, &svc);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_v41_state_carried),
+		cmocka_unit_test(test_delegation_recalled_first),
+		cmocka_unit_test(test_v40_state_carried),
+	};
+	return cmocka_run_group_tests(tests, dl_setup, dl_teardown);
+}
