@@ -521,18 +521,19 @@ restart_runs() {
 	done
 	server=$saved_server
 }
-# In-place upgrades under a writing client.  NFSv3 (FERRY_E2E_UPGRADE_VERS
-# 3, the default): guest/v3_upgrade.sh beside v3_host.sh (rpcbind and
-# rpc.statd on both sides): the guest mounts with locking, holds a write
-# lock and writes 64-byte records with fsync while the host upgrades ferryd
-# N times (FERRY_E2E_UPGRADE_COUNT, default 10), alternating it with
-# FERRY_E2E_UPGRADE_OTHER (default: a copy of the same build); then no
-# write failed, no acknowledged record was lost, the lock is still held, a
-# new lock comes at once (no grace period) and the longest stall is under
-# FERRY_E2E_UPGRADE_MAX_STALL seconds (default 0.5).  NFSv4
-# (FERRY_E2E_UPGRADE_VERS 4.0, 4.1 or 4.2): guest/upgrade.sh, writes only,
-# asking for the upgrades through upgrade.request; it fails while an
-# upgrade does not carry the NFSv4 state (the client reclaims).
+# In-place upgrades under a writing client, one boot per version in
+# FERRY_E2E_UPGRADE_VERS (default 3,4.0,4.1).  NFSv3: guest/v3_upgrade.sh
+# beside v3_host.sh (rpcbind and rpc.statd on both sides): the guest
+# mounts with locking, holds a write lock and writes 64-byte records with
+# fsync while the host upgrades ferryd N times (FERRY_E2E_UPGRADE_COUNT,
+# default 10), alternating it with FERRY_E2E_UPGRADE_OTHER (default: a
+# copy of the same build); then no write failed, no acknowledged record
+# was lost, the lock is still held, a new lock comes at once (no grace
+# period) and the longest stall is under FERRY_E2E_UPGRADE_MAX_STALL
+# seconds (default 0.5).  NFSv4 (4.0, 4.1, 4.2): guest/upgrade.sh, the
+# same with a file held open for reading (a delegation, recalled at each
+# upgrade) and the upgrades asked through upgrade.request; it also fails
+# when the client reclaimed or made a new client or session.
 # FERRY_E2E_ONLY=upgrade runs it alone; the full stage runs it too.
 upgrading_server() { # config, shared directory, the other binary
 	echo "'$ferryd' --config '$1' &
@@ -551,7 +552,13 @@ while :; do
 done"
 }
 upgrade_run() {
-	local out=$work/upgrade-out other=${FERRY_E2E_UPGRADE_OTHER:-} v=${FERRY_E2E_UPGRADE_VERS:-3}
+	local v
+	for v in $(echo "${FERRY_E2E_UPGRADE_VERS:-3,4.0,4.1}" | tr ',' ' '); do
+		upgrade_run_vers "$v"
+	done
+}
+upgrade_run_vers() {
+	local v=$1 out=$work/upgrade-out-$1 other=${FERRY_E2E_UPGRADE_OTHER:-}
 	local saved=$server ferryctl=${FERRYCTL:-$top/build/ferryctl} bins="" b t
 	local lock_tool=${FERRY_LOCK_TOOL:-$top/build/tests/lock_tool}
 	case $ferryctl in /*) ;; *) ferryctl=$PWD/$ferryctl ;; esac
@@ -561,8 +568,8 @@ upgrade_run() {
 		cp "$ferryd" "$other"
 	fi
 	local args=("upgrades=${FERRY_E2E_UPGRADE_COUNT:-10}" "max_stall=${FERRY_E2E_UPGRADE_MAX_STALL:-0.5}")
+	[ -x "$lock_tool" ] || { echo "e2e: $lock_tool not built"; failed=1; return; }
 	if [ "$v" = 3 ]; then
-		[ -x "$lock_tool" ] || { echo "e2e: $lock_tool not built"; failed=1; return; }
 		for b in rpcbind rpc.statd rpcinfo; do
 			t=$(PATH=$PATH:/usr/sbin:/sbin command -v "$b") || {
 				echo "e2e: upgrade-3 FAILED: no $b on this host (Debian: rpcbind, nfs-common)"
@@ -582,7 +589,7 @@ upgrade_run() {
 	else
 		server=$(upgrading_server "$work/ferryd.conf" "$out" "$other")
 		run_guest "upgrade-$v" "$v" "$top/tests/e2e/guest/upgrade.sh" "" --outdir "$out" \
-			--file "$top/tests/e2e/guest/acked_writes.sh" -- "${args[@]}"
+			--file "$top/tests/e2e/guest/acked_writes.sh" --file "$lock_tool" -- "${args[@]}"
 	fi
 	server=$saved
 	grep -a 'upgrade: pid' "$work/logs/upgrade-$v.server.log" 2>/dev/null | tail -2 | sed "s/^/e2e: upgrade-$v: /"
