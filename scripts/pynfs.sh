@@ -5,7 +5,7 @@
 #   bash scripts/pynfs.sh PYNFS_DIR [--ferryd PATH] [--minor 0,1,2] [--out DIR]
 #                         [--ceph CONF[:ID]] [--sec krb5|krb5i|krb5p]
 #                         [--export-sec LIST] [--user USER] [--log-level L]
-#                         [TEST ...]
+#                         [--upgrade-every S] [TEST ...]
 #
 # PYNFS_DIR: a built pynfs checkout (commit ece3404; the newest has a syntax
 # error in nfs4.1/fs.py), built per its README with Debian's python3-ply.
@@ -27,6 +27,10 @@
 # flavour and sys (pynfs's second client, env.c2 of 4.0 and env.cred2 of
 # 4.1, is AUTH_SYS), without it ferryd's default.
 # --log-level: ferryd's (default warn), its log is ferryd.log of each run.
+# --upgrade-every: ferryd is upgraded in place (ferryctl upgrade, the same
+# binary) every S seconds while pynfs runs; each suite's line then says how
+# many upgrades were done and how many failed, and how many of them did
+# not carry the NFSv4 state (the log's "not handed over").
 # TEST: the tests or groups to run (default: all).
 # The lease is 15 s (the 4.0 delegation tests need more than 15 s for DELEG6
 # to mean anything, and the 4.1 ones wait out a lease); every suite gets its
@@ -48,6 +52,7 @@ sec=
 export_sec=
 user=root
 log_level=warn
+upgrade_every=
 tests=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -59,6 +64,7 @@ while [ $# -gt 0 ]; do
 	--export-sec) export_sec=$2; shift 2 ;;
 	--user) user=$2; shift 2 ;;
 	--log-level) log_level=$2; shift 2 ;;
+	--upgrade-every) upgrade_every=$2; shift 2 ;;
 	-h|--help) usage 0 ;;
 	-*) echo "pynfs.sh: unknown option $1" >&2; usage ;;
 	*) tests+=("$1"); shift ;;
@@ -131,7 +137,7 @@ for minor in ${minors//,/ }; do
 	lease_time = 15
 	grace_time = 15
 	[control]
-	listen = $([ -z "$sec" ] && echo none || echo "unix:$run/control.sock")
+	listen = $([ -z "$sec$upgrade_every" ] && echo none || echo "unix:$run/control.sock")
 	[export pynfs]
 	pseudo = /pynfs
 	access = rw
@@ -165,6 +171,24 @@ fs.shutdown()' "$ceph_conf" "$ceph_id" "$ceph_dir" ||
 	0) suite=(nfs4.0/testserver.py) ;;
 	*) suite=(nfs4.1/testserver.py --minorversion "$minor") ;;
 	esac
+	upgrader=
+	if [ -n "$upgrade_every" ]; then
+		# The new ferryd is the old one's child; each run of ferryctl
+		# waits for its upgrade to end.
+		(
+			ok=0 bad=0
+			while sleep "$upgrade_every"; do
+				if "$(dirname "$ferryd")/ferryctl" --config "$run/ferryd.conf" upgrade \
+					>>"$run/upgrades.log" 2>&1; then
+					ok=$((ok + 1))
+				else
+					bad=$((bad + 1))
+				fi
+				echo "upgrades=$ok failed=$bad" >"$run/upgrades.count"
+			done
+		) &
+		upgrader=$!
+	fi
 	pypath=${PYTHONPATH:-}
 	if [ -n "$sec" ] && [ "$minor" = 0 ]; then
 		# nfs4.0's lib/rpc/rpcsec/sec_auth_gss.py imports gss_type as
@@ -182,6 +206,14 @@ fs.shutdown()' "$ceph_conf" "$ceph_id" "$ceph_dir" ||
 		>"$run/pynfs.log" 2>&1 || status=1
 	echo "NFSv4.$minor: $(grep -E '^Of those' "$run/pynfs.log" | tail -n1 ||
 		echo "no summary: see $run/pynfs.log")"
+	if [ -n "$upgrader" ]; then
+		kill "$upgrader" 2>/dev/null || true
+		wait "$upgrader" 2>/dev/null || true
+		echo "NFSv4.$minor: ferryd upgraded every $upgrade_every s: $(cat "$run/upgrades.count" 2>/dev/null ||
+			echo "upgrades=0 failed=0"), NFSv4 state not carried $(grep -c 'not handed over' "$run/ferryd.log") time(s)"
+		# The ferryd serving now is the last upgrade's.
+		pid=$(pgrep -f -- "--config $run/ferryd.conf" | head -n1 || true)
+	fi
 	if [ -n "$sec" ]; then
 		# What ferryd served: the calls by service show the run was
 		# the one asked for.
