@@ -11,18 +11,19 @@
 # protocol tests and of the kernel client's delegation run.
 #
 # The kernel-client e2e runs beside the plain tests and the sanitized
-# build and tests, the protocol analyser's check beside the sanitized
-# build, the fuzz targets build at the lowest priority from the sanitized
-# stage on, and fuzzing runs beside the CephFS stage: each of those leaves
-# a core mostly idle.
+# build and tests, the fuzz targets build at the lowest priority from the
+# sanitized stage on, and fuzzing and the protocol analyser's check run
+# beside the CephFS stage: each of those leaves a core mostly idle.
 #
 # `--full` (or FERRY_FULL=1) adds the full stage: the slowest checks, which
 # the default run (kept under 25 minutes on 2 cores) leaves out: the
 # tests labelled heavy under the sanitizers (they run in the plain build
 # by default), the
 # kernel client holding 20,000 files open at once, the kernel client on a
-# ceph export, the smoke run on NFSv4.0 and 4.1 and over nconnect=4, the smoke run of Linux 6.12 on NFSv4.0 and 4.1 (the default
-# run has it on 4.2), the fail-over of a
+# ceph export, the smoke run on NFSv4.0 and 4.1 and over nconnect=4, the
+# smoke run of Linux 6.12 (the default run has that kernel in its 4.2
+# listing and delegation runs), the restarts under a mounted client on
+# 4.0 and 4.2 (the default run's are 4.1's), the fail-over of a
 # clustered head under a writing kernel client, beside NFS-Ganesha's
 # (tests/e2e/kclient.sh, FERRY_E2E_ONLY=failover), and ferryd's
 # RPC-with-TLS in kernel TLS in a qemu guest (tests/e2e/ktls.sh), and the
@@ -91,12 +92,13 @@ start_e2e() {
 
 # The protocol analyser's check re-runs protocol tests under capture in
 # network namespaces of their own and decodes what they sent: it runs
-# beside the sanitized build that follows (a build has no timers to
-# miss), and its output is printed after the sanitized tests.
+# beside the CephFS stage, whose tests mostly wait on the cluster (beside
+# the sanitized build it took most of that build's CPU: 363 s for a build
+# of about 65 s alone), and its output is printed after that stage.
 tshark_pid=""
 tshark_log=$top/build/tshark-stage.log
 start_tshark() {
-	step "protocol analyser: tshark reads protocol tests' traffic (beside the sanitized stage; output at its end)"
+	step "protocol analyser: tshark reads protocol tests' traffic (beside the CephFS stage; output at its end)"
 	bash tests/interop/tshark_check.sh >"$tshark_log" 2>&1 &
 	tshark_pid=$!
 }
@@ -123,7 +125,6 @@ if cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTIN
 		failed=$((failed + 1)); failures+=("layer check"); fi
 	step "tests (RelWithDebInfo)"
 	run_ctest build "plain" -LE "ceph|full"
-	start_tshark
 	# Full stage: the Debian package (tests/dist/deb.test.sh, label full),
 	# built from a copy of the tree and installed, run, removed and purged
 	# in a clean Debian 12 root: 1.5-3.5 minutes with the root cached for
@@ -182,7 +183,6 @@ if cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DBUILD_TESTING=ON
 else
 	failed=$((failed + 1)); failures+=("sanitized build")
 fi
-tshark_wait
 e2e_wait
 
 # Fuzzing runs beside the CephFS stage below, whose tests mostly wait on
@@ -212,6 +212,8 @@ fuzz_wait() {
 	fi
 	fuzz_pid=""
 }
+
+[ -x build/ferryd ] && start_tshark
 
 # CephFS: one throwaway cluster (../shared/ceph/minicephfs) for the stage;
 # the tests labelled ceph (tests/CMakeLists.txt) run on it in the plain
@@ -245,6 +247,7 @@ else
 	trap - EXIT
 fi
 
+tshark_wait
 fuzz_wait
 
 # Full stage: the kernel client on a ceph export: one guest boot, with its
