@@ -857,9 +857,11 @@ int main(int argc, char **argv)
 		return export_edit(&o, args[1], args[2], args + 3, nargs - 3);
 	}
 	if (strcmp(cmd, "upgrade") == 0 && nargs == 1) {
-		/* The new ferryd sets up its exports before it is ready. */
+		/* Delegations come back first (within a lease: 90 s by
+		 * default), and the new ferryd sets up its exports before it
+		 * is ready (30 s each at most). */
 		if (!timeout_given)
-			o.timeout_ms = 60000;
+			o.timeout_ms = 200000;
 		return upgrade(&o);
 	}
 	if (o.binary) {

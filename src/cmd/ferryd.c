@@ -1152,10 +1152,13 @@ static void handover_forget(struct ferryd *d)
 
 /* Delegations are not carried (their leases are this process's open
  * files), nor asynchronous COPYs (their work and results are this
- * process's): delegations are recalled when the upgrade begins
- * (state_deleg_suspend), and the freeze waits this long for them to come
- * back and for the copies to end and be reported, serving meanwhile. */
-enum { UPGRADE_HANDBACK_WAIT_MS = 5000 };
+ * process's): before the new binary is started, delegations are recalled
+ * (state_deleg_suspend) and the upgrade waits, serving meanwhile, for
+ * them to come back and for the copies to end and be reported.  A
+ * recalled delegation not returned within a lease is revoked by the
+ * state thread (and carried as revoked), so the wait ends within a lease
+ * and the state thread's next round. */
+enum { UPGRADE_HANDBACK_SLACK_MS = 2000 };
 
 static unsigned copies_kept(struct ferryd *d)
 {
@@ -1167,22 +1170,26 @@ static unsigned copies_kept(struct ferryd *d)
 static void upgrade_await_handback(struct ferryd *d)
 {
 	unsigned delegs = 0, copies = 0;
-	for (unsigned waited = 0; waited < UPGRADE_HANDBACK_WAIT_MS; waited += 10) {
+	uint64_t limit = (uint64_t)d->cfg.lease_time_s * 1000 + UPGRADE_HANDBACK_SLACK_MS;
+	for (uint64_t waited = 0; waited < limit; waited += 10) {
 		delegs = state_deleg_outstanding(d->nfs.state);
 		copies = copies_kept(d);
-		if (delegs == 0 && copies == 0)
+		if (delegs == 0 && copies == 0) {
+			if (waited >= 1000)
+				log_info("upgrade: delegations and COPYs back after %llu ms",
+					 (unsigned long long)waited);
 			return;
+		}
 		usleep(10 * 1000);
 	}
-	log_warn("upgrade: after %u ms, %u delegation(s) not returned and %u asynchronous "
+	log_warn("upgrade: after %llu ms, %u delegation(s) not returned and %u asynchronous "
 		 "COPY(s) kept",
-		 (unsigned)UPGRADE_HANDBACK_WAIT_MS, delegs, copies);
+		 (unsigned long long)limit, delegs, copies);
 }
 
 static int upgrade_freeze(void *arg, struct rpc_handover *h, char *err, size_t errlen)
 {
 	struct ferryd *d = arg;
-	upgrade_await_handback(d);
 	nlm_udp_stop(d->nlm);
 	int rc = rpc_server_handover_freeze(d->srv, UPGRADE_FREEZE_MS, h, err, errlen);
 	if (rc) {
@@ -1314,8 +1321,8 @@ static int upgrade_to(void *arg, const char *binary, struct ctl_upgrade_result *
 		.done = upgrade_done,
 	};
 	log_info("upgrade: starting %s", o.binary);
-	/* Delegations come back while the new ferryd starts. */
 	state_deleg_suspend(d->nfs.state, true);
+	upgrade_await_handback(d);
 	struct upgrade_result r;
 	int rc = upgrade_run(&o, &hooks, &r);
 	if (rc) {

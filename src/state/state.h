@@ -1094,8 +1094,10 @@ struct rpc_conn;
 typedef int (*state_carry_conn_index_fn)(void *arg, const struct rpc_conn *conn);
 
 /* 0 and *out (the caller's); -EBUSY when something cannot be carried (a
- * delegation held, a lock held in a back end, a grace period, a cluster
- * head, a CREATE_SESSION half done: err says which), -ENOMEM. */
+ * delegation held or being recalled, a lock held in a back end, a grace
+ * period, a cluster head, a CREATE_SESSION half done: err says which),
+ * -ENOMEM.  Revoked delegations their clients have not freed go as
+ * revoked stateids. */
 int state_carry_save(struct state_server *st, state_carry_conn_index_fn conn_index, void *arg,
 		     struct buf **out, char *err, size_t errlen);
 /* Makes the state of an image again in a server made with
@@ -1113,8 +1115,9 @@ void state_carry_adopt_done(struct state_server *st);
 /* Before an upgrade: no delegation is granted, file or directory, and
  * every one held is recalled (on), or they are granted again (off). */
 void state_deleg_suspend(struct state_server *st, bool on);
-/* Delegations held or being recalled, and revoked ones their clients have
- * not freed: an upgrade carries the NFSv4 state only when none is left. */
+/* Delegations held or being recalled (revoked ones aside, which an
+ * upgrade carries): an upgrade carries the NFSv4 state only when none is
+ * left. */
 unsigned state_deleg_outstanding(struct state_server *st);
 
 /* --- types the server's own record keeps for its parts -------------------- */

@@ -6,6 +6,7 @@
 #include "proto/deleg_fixture.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -222,10 +223,13 @@ static void test_v40_state_carried(void **st)
 	nfs4c_close(fd);
 }
 
+static atomic_bool upgrade_done;
+
 static void *upgrade_main(void *arg)
 {
 	(void)arg;
 	upgrade();
+	atomic_store(&upgrade_done, true);
 	return NULL;
 }
 
@@ -265,11 +269,52 @@ static void test_delegation_recalled_first(void **st)
 	dl_client_end(&s, &svc);
 }
 
+/* A delegation its holder does not give back is revoked a lease after
+ * its recall (as any other), and the upgrade carries it as revoked: the
+ * client is told (SEQ4_STATUS_RECALLABLE_STATE_REVOKED), TEST_STATEID
+ * says NFS4ERR_DELEG_REVOKED, FREE_STATEID frees it, and its open goes on. */
+
+static void test_unreturned_delegation_carried_revoked(void **st)
+{
+	(void)st;
+	struct nfs4c_sess s;
+	struct nfs4c_cb svc;
+	dl_client(&s, &svc, "upgrade-stubborn", 954);
+	struct dl_open o = dl_open(&s, "stubborn", OPEN4_SHARE_ACCESS_READ, true);
+	assert_int_equal(o.status, NFS4_OK);
+	assert_int_equal(o.deleg.type, OPEN_DELEGATE_READ);
+
+	/* The recall is answered, the delegation never returned: the upgrade
+	 * waits a lease (10 s here) for it, while the client renews. */
+	uint64_t t0 = dl_now_ms();
+	upgrade_done = false;
+	pthread_t upgrader;
+	assert_int_equal(pthread_create(&upgrader, NULL, upgrade_main, NULL), 0);
+	while (!atomic_load(&upgrade_done)) {
+		nfs4c_ping(&s);
+		usleep(500 * 1000);
+	}
+	assert_int_equal(pthread_join(upgrader, NULL), 0);
+	assert_true(dl_now_ms() - t0 >= 9000);
+	expect_log("not returned within a lease of its recall");
+	expect_log("state: carried over 1 client(s), 1 session(s)");
+	assert_false(log_says("not handed over"));
+
+	assert_true(nfs4c_ping(&s) & SEQ4_STATUS_RECALLABLE_STATE_REVOKED);
+	assert_int_equal(dl_test_stateid(&s, &o.deleg.stateid), NFS4ERR_DELEG_REVOKED);
+	assert_int_equal(dl_on(&s, NULL, 0, OP_FREE_STATEID, add_free_stateid, &o.deleg.stateid),
+			 NFS4_OK);
+	assert_false(nfs4c_ping(&s) & SEQ4_STATUS_RECALLABLE_STATE_REVOKED);
+	assert_int_equal(dl_test_stateid(&s, &o.stateid), NFS4_OK);
+	dl_client_end(&s, &svc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_v41_state_carried),
 		cmocka_unit_test(test_delegation_recalled_first),
+		cmocka_unit_test(test_unreturned_delegation_carried_revoked),
 		cmocka_unit_test(test_v40_state_carried),
 	};
 	return cmocka_run_group_tests(tests, dl_setup, dl_teardown);

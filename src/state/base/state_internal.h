@@ -547,6 +547,10 @@ size_t state_clients_expire(struct state_server *st, uint64_t now, struct state_
 /* state_deleg.c: whether a delegation on f is being recalled (no new
  * one is granted on the file meanwhile). */
 bool state_deleg_any_recalled(const struct state_file *f);
+/* A delegation revoked in the ferryd before this one that its client has
+ * not freed yet (state_carry_load): its stateid as it was, on no file. */
+bool state_deleg_carried_revoked(struct state_server *st, struct state_client *cl,
+				 const uint8_t other[NFS4_OTHER_SIZE], uint32_t seqid, uint32_t type);
 
 /* clients/state_owner.c */
 struct state_owner *state_owner_find(struct state_server *st, uint64_t clientid,

@@ -354,10 +354,25 @@ unsigned state_deleg_outstanding(struct state_server *st)
 {
 	pthread_mutex_lock(&st->lock);
 	unsigned n = st->deleg.files.active + atomic_load(&st->deleg.n_dir);
-	list_for_each_entry(cl, &st->clients, struct state_client, link)
-		n += cl->n_revoked;
 	pthread_mutex_unlock(&st->lock);
 	return n;
+}
+
+bool state_deleg_carried_revoked(struct state_server *st, struct state_client *cl,
+				 const uint8_t other[NFS4_OTHER_SIZE], uint32_t seqid, uint32_t type)
+{
+	struct state_owner *o = deleg_owner(st, cl);
+	struct state_deleg *d = o ? calloc(1, sizeof(*d)) : NULL;
+	if (!d)
+		return false;
+	d->type = type;
+	d->revoked = true;
+	list_init(&d->recall_link);
+	state_stid_init_as(st, &d->s, STATE_STID_DELEG, o, NULL, other, seqid);
+	list_init(&d->s.file_link);
+	if (cl->n_revoked++ == 0)
+		client_revoked_flag(st, cl);
+	return true;
 }
 
 bool state_deleg_any(struct state_server *st)

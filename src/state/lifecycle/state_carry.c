@@ -8,18 +8,20 @@
  * period and no reclaim.
  *
  * What is not carried makes save refuse, and the new ferryd then starts
- * as after a restart (records, grace, reclaim): delegations (their leases
- * are the old process's open files; the upgrade recalls them first,
- * state_deleg_suspend), locks held in a back end (a ceph export's
- * locks are the old process's CephFS client's), a grace period under
- * way, a CREATE_SESSION half done.  Blocked v4.1 lock requests are
+ * as after a restart (records, grace, reclaim): delegations held or being
+ * recalled (their leases are the old process's open files; the upgrade
+ * recalls them first, state_deleg_suspend, and those not returned within
+ * a lease are revoked, which are carried as revoked stateids), locks held
+ * in a back end (a ceph export's locks are the old process's CephFS
+ * client's), a grace period under way, a CREATE_SESSION half done.  Blocked v4.1 lock requests are
  * dropped: their clients poll as well as wait for CB_NOTIFY_LOCK.
  *
  * Layout (XDR): the format version; the boot epoch, the identifier keys
  * and counters; the expired clientids; then per client its record, its
  * open owners before its lock owners (a lock state names its open), each
- * owner's states, and its sessions.  Connections are named by their index
- * in the handover (state_carry_adopt_conn binds them again). */
+ * owner's states, its sessions and its revoked delegations.  Connections
+ * are named by their index in the handover (state_carry_adopt_conn binds
+ * them again). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,7 +189,7 @@ static bool save_client(struct save *sv, struct state_client *cl)
 	struct xdr_enc *e = sv->e;
 	if (cl->cs_busy)
 		return save_refuse(sv, "a CREATE_SESSION is under way");
-	if (cl->n_delegs || cl->n_revoked)
+	if (cl->n_delegs)
 		return save_refuse(sv, "a client holds delegations");
 	const struct state_principal *p = &cl->principal;
 	uint64_t left = cl->expires_ms > sv->now ? cl->expires_ms - sv->now : 0;
@@ -229,6 +231,26 @@ static bool save_client(struct save *sv, struct state_client *cl)
 		if (!save_session(sv, s))
 			return false;
 	}
+	/* Revoked delegations not freed yet, after the sessions: loading them
+	 * sets the sessions' SEQ4_STATUS_RECALLABLE_STATE_REVOKED. */
+	if (!xdr_encode_u32(e, cl->n_revoked))
+		return false;
+	uint32_t revoked = 0;
+	list_for_each_entry(o, &cl->owners, const struct state_owner, client_link) {
+		if (o->kind != STATE_OWNER_DELEG)
+			continue;
+		list_for_each_entry(s, &o->states, const struct state_stid, owner_link) {
+			const struct state_deleg *d = (const struct state_deleg *)s;
+			if (!d->revoked)
+				continue;
+			if (!(xdr_encode_opaque_fixed(e, s->other, NFS4_OTHER_SIZE) &&
+			      xdr_encode_u32(e, s->seqid) && xdr_encode_u32(e, d->type)))
+				return false;
+			revoked++;
+		}
+	}
+	if (revoked != cl->n_revoked)
+		return save_refuse(sv, "a client's revoked delegations do not add up");
 	return true;
 }
 
@@ -652,6 +674,20 @@ static bool load_client(struct load *ld, struct state_carry_bind **binds, size_t
 	for (uint32_t i = 0; i < nsessions; i++)
 		if (!load_session(ld, cl, binds, nbinds))
 			return false;
+	uint32_t nrevoked;
+	if (!xdr_decode_u32(d, &nrevoked) || nrevoked > 1u << 20)
+		return load_fail(ld, "a client does not decode");
+	for (uint32_t i = 0; i < nrevoked; i++) {
+		uint8_t other[NFS4_OTHER_SIZE];
+		uint32_t seqid, type;
+		if (!dec_other(d, other) || !xdr_decode_u32(d, &seqid) ||
+		    !xdr_decode_u32(d, &type) ||
+		    (type != OPEN_DELEGATE_READ && type != OPEN_DELEGATE_WRITE) ||
+		    state_stid_find(st, other))
+			return load_fail(ld, "a revoked delegation does not decode");
+		if (!state_deleg_carried_revoked(st, cl, other, seqid, type))
+			return load_fail(ld, "out of memory");
+	}
 	if (!cl->v41 && cl->confirmed)
 		state_cb_schedule(st, cl);
 	ld->clients++;
