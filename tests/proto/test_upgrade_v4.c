@@ -309,12 +309,41 @@ static void test_unreturned_delegation_carried_revoked(void **st)
 	dl_client_end(&s, &svc);
 }
 
+/* A client's lease runs on from its last request, not from the upgrade:
+ * an idle client expires a lease after it went quiet (a client that
+ * renewed nothing must not be kept alive by upgrades). */
+static void test_lease_runs_on(void **st)
+{
+	(void)st;
+	struct nfs4c_sess s;
+	nfs4c_session_up(&s, nfs4c_connect(server.hostport), 955, "upgrade-idle", NULL);
+	struct nfs4_stateid open;
+	uint8_t fh[NFS4_FHSIZE];
+	uint32_t fhlen;
+	assert_int_equal(open41(&s, "owner-idle", "idle", &open, fh, &fhlen), NFS4_OK);
+	uint64_t quiet = dl_now_ms();
+	usleep(4000 * 1000);
+	upgrade();
+	char expired[80];
+	snprintf(expired, sizeof(expired), "lease of client %016llx expired",
+		 (unsigned long long)s.clientid);
+	while (!log_says(expired) && dl_now_ms() < quiet + 20000)
+		usleep(100 * 1000);
+	uint64_t after = dl_now_ms() - quiet;
+	/* The fixture's lease is 10 s; the state thread looks every 1 s. */
+	if (!log_says(expired) || after < 9000 || after > 13000)
+		fail_msg("the idle client expired %llu ms after its last request (lease 10 s)%s",
+			 (unsigned long long)after, log_says(expired) ? "" : ": never");
+	nfs4c_close(s.fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_v41_state_carried),
 		cmocka_unit_test(test_delegation_recalled_first),
 		cmocka_unit_test(test_unreturned_delegation_carried_revoked),
+		cmocka_unit_test(test_lease_runs_on),
 		cmocka_unit_test(test_v40_state_carried),
 	};
 	return cmocka_run_group_tests(tests, dl_setup, dl_teardown);

@@ -152,7 +152,12 @@ static bool save_session(struct save *sv, struct state_session *s)
 		pthread_mutex_unlock(&s->lock);
 		return save_refuse(sv, "a session has a request under way");
 	}
+	/* How long ago it was last used: its client's lease runs from there
+	 * (state_sessions_lease), not from the upgrade. */
+	uint64_t renewed = atomic_load(&s->renewed_ms);
+	uint64_t age = sv->now > renewed ? sv->now - renewed : 0;
 	ok = xdr_encode_opaque_fixed(e, s->id, NFS4_SESSIONID_SIZE) &&
+	     xdr_encode_u32(e, age > UINT32_MAX ? UINT32_MAX : (uint32_t)age) &&
 	     xdr_encode_u32(e, s->minor) && enc_chan(e, &s->fore) && enc_chan(e, &s->back) &&
 	     xdr_encode_u32(e, s->flags) && xdr_encode_u32(e, s->nslots) &&
 	     xdr_encode_u32(e, s->target_last) && xdr_encode_u32(e, s->highest);
@@ -524,9 +529,10 @@ static bool load_session(struct load *ld, struct state_client *cl, struct state_
 	struct state_server *st = ld->st;
 	struct xdr_dec *d = ld->d;
 	const uint8_t *id;
-	uint32_t minor, flags, nslots, target_last, highest;
+	uint32_t age, minor, flags, nslots, target_last, highest;
 	struct nfs4_chan_attrs fore, back;
-	if (!xdr_decode_opaque_fixed(d, NFS4_SESSIONID_SIZE, &id) || !xdr_decode_u32(d, &minor) ||
+	if (!xdr_decode_opaque_fixed(d, NFS4_SESSIONID_SIZE, &id) || !xdr_decode_u32(d, &age) ||
+	    !xdr_decode_u32(d, &minor) ||
 	    !dec_chan(d, &fore) || !dec_chan(d, &back) || !xdr_decode_u32(d, &flags) ||
 	    !xdr_decode_u32(d, &nslots) || !xdr_decode_u32(d, &target_last) ||
 	    !xdr_decode_u32(d, &highest))
@@ -546,6 +552,7 @@ static bool load_session(struct load *ld, struct state_client *cl, struct state_
 	if (!s)
 		return load_fail(ld, "out of memory");
 	s->minor = (uint8_t)minor;
+	atomic_store(&s->renewed_ms, ld->now > age ? ld->now - age : 0);
 	s->target_last = target_last;
 	s->highest = highest;
 	uint64_t bytes = 0;
