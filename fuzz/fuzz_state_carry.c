@@ -34,6 +34,10 @@ static struct state_server *fresh(void)
 	o.carried = true;
 	struct state_server *st;
 	CHECK(state_server_create(&o, &st) == 0);
+	/* The state thread's first round (expiry) now, before a load: the
+	 * next is an hour away, so no client of an image expires between
+	 * its load and its save. */
+	state_run_reaper(st);
 	return st;
 }
 
