@@ -1109,11 +1109,6 @@ static void upgrade_nlm_udp_again(struct ferryd *d)
 		nlm_register_udp(d->nlm, true);
 }
 
-/* NLM over UDP (and statd's callback) first: the new ferryd binds the
- * same addresses, and no UDP call may change the state once its image
- * is taken; then the connections; then the state thread and NSM's calls
- * to statd (no expiry, record or monitor change while the new ferryd
- * takes them over). */
 /* The handover's connections, ordered by connection (for handover_index). */
 static int by_conn(const void *a, const void *b, void *arg)
 {
@@ -1187,6 +1182,12 @@ static void upgrade_await_handback(struct ferryd *d)
 		 (unsigned long long)limit, delegs, copies);
 }
 
+/* NLM over UDP (and statd's callback) first: the new ferryd binds the
+ * same addresses, and no UDP call may change the state once its image
+ * is taken; then the connections; then the state thread and NSM's calls
+ * to statd (no expiry, record or monitor change while the new ferryd
+ * takes them over).  The connections are then listed by connection, for
+ * the NFSv4 state to name them (handover_index). */
 static int upgrade_freeze(void *arg, struct rpc_handover *h, char *err, size_t errlen)
 {
 	struct ferryd *d = arg;
