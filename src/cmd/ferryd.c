@@ -23,6 +23,7 @@
 #include "nfs4/engine/program.h"
 #include "nfs4/server.h"
 #include "nlm/nlm.h"
+#include "rpc/drc.h"
 #include "rpc/rpcbind.h"
 #include "rpc/gss/gss_server.h"
 #include "rpc/server.h"
@@ -1254,6 +1255,20 @@ static int upgrade_image(void *arg, uint8_t **img, size_t *len, char *err, size_
 		log_warn("upgrade: the NFSv4 state is not handed over (%s): its clients reclaim "
 			 "it in a grace period", why);
 	buf_unref(nfs4);
+	/* The replies kept for retransmissions of v4.0 and v3 calls. */
+	const struct {
+		struct rpc_drc *drc;
+		uint32_t kind;
+	} caches[] = {{d->nfs.drc40, UPGRADE_SECTION_DRC_NFS40},
+		      {d->nfs3.drc, UPGRADE_SECTION_DRC_NFS3}};
+	for (size_t i = 0; i < sizeof(caches) / sizeof(caches[0]); i++) {
+		struct buf *kept = NULL;
+		if (caches[i].drc && rpc_drc_save(caches[i].drc, &kept) == 0)
+			upgrade_image_add(&w, caches[i].kind, kept->data, kept->len);
+		else if (caches[i].drc)
+			log_warn("upgrade: a reply cache is not handed over (out of memory)");
+		buf_unref(kept);
+	}
 	*img = upgrade_image_finish(&w, len);
 	if (!*img) {
 		snprintf(err, errlen, "out of memory");
@@ -1406,6 +1421,28 @@ static int inherit_nfs4(struct ferryd *d)
 	return 0;
 }
 
+/* The replies the ferryd before this one kept for retransmissions of
+ * NFSv4.0 and NFSv3 calls.  -1 on failure (said to it: it serves on). */
+static int inherit_reply_caches(struct ferryd *d)
+{
+	const struct {
+		struct rpc_drc *drc;
+		uint32_t kind;
+	} caches[] = {{d->nfs.drc40, UPGRADE_SECTION_DRC_NFS40},
+		      {d->nfs3.drc, UPGRADE_SECTION_DRC_NFS3}};
+	for (size_t i = 0; i < sizeof(caches) / sizeof(caches[0]); i++) {
+		const struct upgrade_image_section *sec = inherited_section(d, caches[i].kind);
+		char err[256];
+		if (sec && caches[i].drc &&
+		    rpc_drc_load(caches[i].drc, sec->data, sec->len, err, sizeof(err)) != 0) {
+			log_error("upgrade: %s", err);
+			upgrade_refuse(&d->inherited, err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* After inherit, once the NFS server is set up: the clients' view of it
  * carries on. */
 static void inherit_server(struct ferryd *d)
@@ -1534,7 +1571,7 @@ int main(int argc, char **argv)
 	 * old one's too: a failed start must not shut them down. */
 	rpc_server_share_sockets(d.srv, d.inherited.channel >= 0);
 	if (add_nfs(&d) != 0 || add_mount(&d) != 0 || add_nlm(&d) != 0 || inherit_nfs4(&d) != 0 ||
-	    listen_and_start(&d) != 0) {
+	    inherit_reply_caches(&d) != 0 || listen_and_start(&d) != 0) {
 		rpc_server_destroy(d.srv);
 		return 1;
 	}

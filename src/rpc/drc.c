@@ -15,6 +15,7 @@
 #include "core/hashtable.h"
 #include "core/list.h"
 #include "core/siphash.h"
+#include "xdr/xdr.h"
 
 enum { CSUM_BYTES = 256 }; /* as knfsd: retransmissions differ nowhere */
 
@@ -209,4 +210,102 @@ void rpc_drc_stats(struct rpc_drc *d, struct rpc_drc_stats *out)
 	out->hits = d->hits;
 	out->dropped = d->dropped;
 	pthread_mutex_unlock(&d->lock);
+}
+
+/* --- in-place upgrades ------------------------------------------------------- */
+
+/* Layout (XDR): a count, then per completed call, oldest first: the
+ * client's address and port, the XID, the arguments' length and checksum,
+ * how long ago it completed (ms) and its kept reply from the offset on.
+ * The checksum's key is fixed, so the new process computes the same ones;
+ * the table's own key is not carried (entries are hashed again). */
+int rpc_drc_save(struct rpc_drc *d, struct buf **out)
+{
+	*out = NULL;
+	struct xdr_enc e;
+	if (!xdr_enc_init(&e, 4096, 1u << 30))
+		return -ENOMEM;
+	pthread_mutex_lock(&d->lock);
+	uint64_t now = clock_now_ms();
+	bool ok = xdr_encode_u32(&e, (uint32_t)d->ndone);
+	list_for_each_entry(en, &d->done, struct rpc_drc_entry, done_link) {
+		if (!ok)
+			break;
+		const struct rpc_drc_key *k = &en->key;
+		uint64_t age = now > en->done_ms ? now - en->done_ms : 0;
+		ok = xdr_encode_opaque(&e, k->peer, (uint32_t)strlen(k->peer)) &&
+		     xdr_encode_u32(&e, k->xid) && xdr_encode_u32(&e, k->args_len) &&
+		     xdr_encode_u64(&e, k->csum) && xdr_encode_u32(&e, (uint32_t)age) &&
+		     xdr_encode_opaque(&e, en->reply->data + en->off,
+				       (uint32_t)(en->reply->len - en->off));
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (!ok || e.overflow) {
+		xdr_enc_release(&e);
+		return -ENOMEM;
+	}
+	*out = xdr_enc_take(&e);
+	return 0;
+}
+
+int rpc_drc_load(struct rpc_drc *d, const uint8_t *p, size_t len, char *err, size_t errlen)
+{
+	struct xdr_dec dec;
+	xdr_dec_init(&dec, p, len);
+	uint32_t n;
+	if (!xdr_decode_u32(&dec, &n)) {
+		snprintf(err, errlen, "the reply cache's section is cut short");
+		return -EINVAL;
+	}
+	uint64_t now = clock_now_ms();
+	for (uint32_t i = 0; i < n; i++) {
+		struct rpc_drc_key k;
+		memset(&k, 0, sizeof(k));
+		const uint8_t *peer, *reply;
+		uint32_t peer_len, age, reply_len;
+		if (!xdr_decode_opaque(&dec, RPC_DRC_PEER_MAX - 1, &peer, &peer_len) ||
+		    memchr(peer, 0, peer_len) || !xdr_decode_u32(&dec, &k.xid) ||
+		    !xdr_decode_u32(&dec, &k.args_len) || !xdr_decode_u64(&dec, &k.csum) ||
+		    !xdr_decode_u32(&dec, &age) ||
+		    !xdr_decode_opaque(&dec, RPC_DRC_MAX_BYTES, &reply, &reply_len)) {
+			snprintf(err, errlen, "reply cache entry %u of %u does not decode", i, n);
+			return -EINVAL;
+		}
+		memcpy(k.peer, peer, peer_len);
+		struct buf *b = buf_new(reply_len ? reply_len : 1);
+		struct rpc_drc_entry *en = b ? calloc(1, sizeof(*en)) : NULL;
+		if (!en) {
+			buf_unref(b);
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		memcpy(b->data, reply, reply_len);
+		b->len = reply_len;
+		en->key = k;
+		en->done = true;
+		en->reply = b;
+		en->done_ms = now > age ? now - age : 0;
+		uint64_t h = key_hash(d, &k);
+		pthread_mutex_lock(&d->lock);
+		if (find(d, &k, h)) {
+			pthread_mutex_unlock(&d->lock);
+			buf_unref(b);
+			free(en);
+			snprintf(err, errlen, "reply cache entry %u of %u comes twice", i, n);
+			return -EINVAL;
+		}
+		hashtable_insert(&d->calls, &en->node, h);
+		atomic_fetch_add(&d->ncalls, 1);
+		list_add_tail(&d->done, &en->done_link);
+		d->ndone++;
+		d->bytes += b->cap;
+		prune(d, now);
+		pthread_mutex_unlock(&d->lock);
+	}
+	if (xdr_dec_remaining(&dec) != 0) {
+		snprintf(err, errlen, "%zu bytes after the reply cache's entries",
+			 xdr_dec_remaining(&dec));
+		return -EINVAL;
+	}
+	return 0;
 }

@@ -88,6 +88,14 @@ struct rpc_drc_entry *rpc_drc_begin(struct rpc_drc *drc, const struct rpc_drc_ke
 void rpc_drc_finish(struct rpc_drc *drc, struct rpc_drc_entry *e, struct buf *reply,
 		       size_t off);
 
+/* In-place upgrades: the completed calls' replies, with their keys and
+ * ages, written by the old process (0 and *out, or -ENOMEM) and made
+ * again in the new one's cache before it serves (0, or a negative errno
+ * with err: entries before the faulty one stay).  Calls still running
+ * are not written (an upgrade freezes only once none runs). */
+int rpc_drc_save(struct rpc_drc *drc, struct buf **out);
+int rpc_drc_load(struct rpc_drc *drc, const uint8_t *p, size_t len, char *err, size_t errlen);
+
 struct rpc_drc_stats {
 	uint64_t entries, bytes, hits, dropped;
 };

@@ -35,6 +35,10 @@ enum upgrade_section {
 	 * carried.  Not required: a ferryd that skips it starts as after a
 	 * restart, and its clients reclaim. */
 	UPGRADE_SECTION_NFS4 = 3,
+	/* The NFSv4.0 and NFSv3 duplicate request caches (rpc_drc_save's
+	 * bytes).  Not required: without them a retransmission runs again. */
+	UPGRADE_SECTION_DRC_NFS40 = 4,
+	UPGRADE_SECTION_DRC_NFS3 = 5,
 };
 
 struct upgrade_image_writer {

@@ -1,8 +1,9 @@
 /* An in-place upgrade (ferryctl upgrade) carries the NFSv4 state: after
  * it, on the connections they had, v4.1 and v4.0 clients go on with their
  * session, clientid, opens and locks; a retried request gets its kept
- * reply; nobody is in a grace period; and a delegation held when the
- * upgrade begins is recalled before the freeze. */
+ * reply, from the v4.1 slot or the v4.0 reply cache; nobody is in a grace
+ * period; a delegation held when the upgrade begins is recalled first, and
+ * one not returned within a lease is revoked and carried as such. */
 #include "proto/deleg_fixture.h"
 
 #include <pthread.h>
@@ -337,6 +338,51 @@ static void test_lease_runs_on(void **st)
 	nfs4c_close(s.fd);
 }
 
+/* The NFSv4.0 reply cache goes over too: a COMPOUND with a CREATE and no
+ * seqid, retransmitted after the upgrade with its XID on its connection,
+ * gets the reply it got before, byte for byte; with another XID it runs
+ * again (NFS4ERR_EXIST). */
+static uint32_t send_call(int fd, uint32_t xid, const struct buf *call, uint8_t *res,
+			  size_t *len)
+{
+	struct rpctest_reply r;
+	assert_int_equal(nfs4c_rpc(fd, xid, NFS4_PROGRAM, NFS4_VERSION, NFSPROC4_COMPOUND,
+				   nfs4c_root_cred(), call->data, call->len, &r),
+			 0);
+	assert_int_equal(r.hdr.accept_stat, RPC_SUCCESS);
+	*len = xdr_dec_remaining(&r.results);
+	assert_true(*len <= 512);
+	memcpy(res, r.results.p, *len);
+	struct nfs4_compound_res_hdr h;
+	assert_int_equal(nfs4c_parse_compound(&r, &h), 0);
+	rpctest_reply_release(&r);
+	return h.status;
+}
+
+static void test_v40_reply_cache_carried(void **st)
+{
+	(void)st;
+	int fd = nfs4c_connect(server.hostport);
+	struct nfs4c_call m;
+	nfs4c_begin(&m, 0);
+	nfs4c_putrootfh(&m);
+	nfs4c_lookup(&m, "export");
+	add_create_dir(&m, "drc-carried");
+	struct buf *call = nfs4c_call_bytes(&m);
+	uint32_t xid = 0x75910000u + (uint32_t)getpid();
+	uint8_t first[512], again[512];
+	size_t first_len, again_len;
+	assert_int_equal(send_call(fd, xid, call, first, &first_len), NFS4_OK);
+
+	upgrade();
+	assert_int_equal(send_call(fd, xid, call, again, &again_len), NFS4_OK);
+	assert_int_equal(again_len, first_len);
+	assert_memory_equal(again, first, first_len);
+	assert_int_equal(send_call(fd, xid + 1, call, again, &again_len), NFS4ERR_EXIST);
+	buf_unref(call);
+	nfs4c_close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -345,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_unreturned_delegation_carried_revoked),
 		cmocka_unit_test(test_lease_runs_on),
 		cmocka_unit_test(test_v40_state_carried),
+		cmocka_unit_test(test_v40_reply_cache_carried),
 	};
 	return cmocka_run_group_tests(tests, dl_setup, dl_teardown);
 }
