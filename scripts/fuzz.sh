@@ -6,7 +6,9 @@
 # corpus (fuzz/corpus/<name>/, where <name> is the target without "fuzz_")
 # kept in build-fuzz/corpus/<name>/.  Exits non-zero when a fuzzer finds a
 # crash, a leak or a sanitizer report; the input that did it is left in
-# build-fuzz/artifacts/.  FUZZ_TARGETS="fuzz_a fuzz_b" runs only those.
+# build-fuzz/artifacts/.  FUZZ_TARGETS="fuzz_a fuzz_b" runs only those;
+# FUZZ_JOBS=N runs N of them at a time (each still gets its share of
+# FUZZ_SECONDS, so the run takes about 1/N of it).
 # FUZZ_BUILD_ONLY=1 builds them and stops (the test command builds early,
 # at the lowest priority, and runs them later).  Extra arguments go to
 # libFuzzer.
@@ -77,9 +79,12 @@ each=$((seconds / ${#targets[@]}))
 
 artifacts=$build/artifacts
 mkdir -p "$artifacts"
-for target in "${targets[@]}"; do
-	name=${target#fuzz_}
-	corpus=$build/corpus/$name
+# One target's run: 0, or the fuzzer's status after saying how to
+# reproduce what it found.
+run_target() {
+	local target=$1 name=${1#fuzz_} status=0
+	shift
+	local corpus=$build/corpus/$name
 	mkdir -p "$corpus"
 	# The committed seeds stay as they are; what the fuzzer finds grows the copy.
 	if [ -d "$root/fuzz/corpus/$name" ]; then
@@ -88,20 +93,39 @@ for target in "${targets[@]}"; do
 
 	# Inputs that once crashed are read too (libFuzzer adds to the first
 	# directory only).
-	dirs=("$corpus")
+	local dirs=("$corpus")
 	[ -d "$root/fuzz/regressions/$name" ] && dirs+=("$root/fuzz/regressions/$name")
 
 	echo "fuzz: running $target for ${each}s over $corpus" >&2
-	status=0
 	"$build/fuzz/$target" -max_len="$(max_len_of "$target")" -max_total_time="$each" \
 		-print_final_stats=1 -artifact_prefix="$artifacts/" "$@" "${dirs[@]}" || status=$?
 
 	if [ "$status" -ne 0 ]; then
 		echo "fuzz: $target FAILED (exit $status); reproduce with:" >&2
 		echo "  $build/fuzz/$target $artifacts/<crash-file>" >&2
-		exit "$status"
 	fi
+	return "$status"
+}
+
+# FUZZ_JOBS (default 1) targets at a time: the test command runs two beside
+# its CephFS stage, which mostly waits on the cluster.
+jobs=${FUZZ_JOBS:-1}
+running=0
+failed=0
+for target in "${targets[@]}"; do
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n || failed=$?
+		running=$((running - 1))
+		[ "$failed" -eq 0 ] || break
+	fi
+	run_target "$target" "$@" &
+	running=$((running + 1))
 done
+while [ "$running" -gt 0 ]; do
+	wait -n || { [ "$failed" -ne 0 ] || failed=$?; }
+	running=$((running - 1))
+done
+[ "$failed" -eq 0 ] || exit "$failed"
 cat >&2 <<EOM
 fuzz: no crash in ${#targets[@]} targets, ${each}s each.  Run longer with
   FUZZ_SECONDS=3600 $0
