@@ -1210,6 +1210,20 @@ static int upgrade_freeze(void *arg, struct rpc_handover *h, char *err, size_t e
 	return 0;
 }
 
+/* The duplicate request caches an upgrade hands over, each in an image
+ * section of its own. */
+enum { REPLY_CACHES = 2 };
+struct reply_cache {
+	struct rpc_drc *drc; /* NULL: none */
+	uint32_t kind;
+};
+
+static void reply_caches(struct ferryd *d, struct reply_cache out[REPLY_CACHES])
+{
+	out[0] = (struct reply_cache){d->nfs.drc40, UPGRADE_SECTION_DRC_NFS40};
+	out[1] = (struct reply_cache){d->nfs3.drc, UPGRADE_SECTION_DRC_NFS3};
+}
+
 /* What clients must find unchanged: the write verifier (their unstable
  * writes are in the file system's cache, which outlives this process),
  * and the upgrades so far. */
@@ -1256,12 +1270,9 @@ static int upgrade_image(void *arg, uint8_t **img, size_t *len, char *err, size_
 			 "it in a grace period", why);
 	buf_unref(nfs4);
 	/* The replies kept for retransmissions of v4.0 and v3 calls. */
-	const struct {
-		struct rpc_drc *drc;
-		uint32_t kind;
-	} caches[] = {{d->nfs.drc40, UPGRADE_SECTION_DRC_NFS40},
-		      {d->nfs3.drc, UPGRADE_SECTION_DRC_NFS3}};
-	for (size_t i = 0; i < sizeof(caches) / sizeof(caches[0]); i++) {
+	struct reply_cache caches[REPLY_CACHES];
+	reply_caches(d, caches);
+	for (size_t i = 0; i < REPLY_CACHES; i++) {
 		struct buf *kept = NULL;
 		if (caches[i].drc && rpc_drc_save(caches[i].drc, &kept) == 0)
 			upgrade_image_add(&w, caches[i].kind, kept->data, kept->len);
@@ -1425,12 +1436,9 @@ static int inherit_nfs4(struct ferryd *d)
  * NFSv4.0 and NFSv3 calls.  -1 on failure (said to it: it serves on). */
 static int inherit_reply_caches(struct ferryd *d)
 {
-	const struct {
-		struct rpc_drc *drc;
-		uint32_t kind;
-	} caches[] = {{d->nfs.drc40, UPGRADE_SECTION_DRC_NFS40},
-		      {d->nfs3.drc, UPGRADE_SECTION_DRC_NFS3}};
-	for (size_t i = 0; i < sizeof(caches) / sizeof(caches[0]); i++) {
+	struct reply_cache caches[REPLY_CACHES];
+	reply_caches(d, caches);
+	for (size_t i = 0; i < REPLY_CACHES; i++) {
 		const struct upgrade_image_section *sec = inherited_section(d, caches[i].kind);
 		char err[256];
 		if (sec && caches[i].drc &&
