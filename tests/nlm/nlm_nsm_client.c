@@ -221,6 +221,13 @@ static void test_restart_grace_and_notify(void **st)
 	for (int i = 0; i < 100 && !file_has(list, host); i++)
 		usleep(50000);
 	assert_true(file_has(list, host));
+	/* And statd monitors it: the SM_MON goes out after the list is
+	 * written, on the sender thread behind the previous test's SM_UNMON;
+	 * killed before statd has it, ferryd's restart would have nobody for
+	 * sm-notify to tell. */
+	char sm[400];
+	snprintf(sm, sizeof(sm), "%s/sm", nsm_dir);
+	assert_true(wait_listed(sm, host, true, 5000));
 	close(fd);
 	nfs4c_close(v4.fd);
 	/* No NFSv4 client record may start the grace period: the v4 client
