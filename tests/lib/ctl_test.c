@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include <jansson.h>
 
 #include "ctl/ctl.h"
 
@@ -74,4 +78,22 @@ double ctlt_metric_now(const struct ferryd_proc *p, const char *series)
 	free(page);
 	assert_true(v >= 0);
 	return v;
+}
+
+void ctlt_upgrade(struct ferryd_proc *p)
+{
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	struct ctl_http_reply r;
+	ctlt_request(p, "POST", "/api/v1/upgrade", true, "{}", &r);
+	if (r.status != 200)
+		fail_msg("upgrade: HTTP %u: %s", r.status, r.body);
+	json_t *j = json_loads(r.body, 0, NULL);
+	pid_t fresh = (pid_t)json_integer_value(json_object_get(j, "pid"));
+	json_decref(j);
+	ctl_http_reply_free(&r);
+	int status;
+	assert_int_equal(waitpid(p->pid, &status, 0), p->pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_true(fresh > 0 && fresh != p->pid);
+	p->pid = fresh;
 }

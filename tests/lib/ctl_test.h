@@ -13,6 +13,11 @@
 void ctlt_request(const struct ferryd_proc *p, const char *method, const char *path,
 		  bool with_token, const char *body, struct ctl_http_reply *out);
 
+/* POST /api/v1/upgrade (asserts 200), then waits for the old ferryd to
+ * exit with status 0 (this process becomes a subreaper: the new ferryd is
+ * the old one's child); p->pid is the new one's afterwards. */
+void ctlt_upgrade(struct ferryd_proc *p);
+
 /* GET /metrics (asserts 200); free() the text. */
 char *ctlt_scrape(const struct ferryd_proc *p);
 

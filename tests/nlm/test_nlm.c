@@ -1033,21 +1033,7 @@ static void test_upgrade_keeps_locks(void **st)
 	assert_int_equal(nlm_lock(fd, &a, true, false), NLM4_GRANTED);
 	assert_int_equal(nlm_lock(fd, &b, true, true), NLM4_BLOCKED);
 
-	/* The new ferryd is the old one's child: reaped here once that exits. */
-	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
-	struct ctl_http_reply r;
-	ctlt_request(&server, "POST", "/api/v1/upgrade", true, "{}", &r);
-	if (r.status != 200)
-		fail_msg("upgrade: HTTP %u: %s", r.status, r.body);
-	json_t *j = json_loads(r.body, 0, NULL);
-	pid_t fresh = (pid_t)json_integer_value(json_object_get(j, "pid"));
-	json_decref(j);
-	ctl_http_reply_free(&r);
-	int status;
-	assert_int_equal(waitpid(server.pid, &status, 0), server.pid);
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	assert_true(fresh > 0 && fresh != server.pid);
-	server.pid = fresh;
+	ctlt_upgrade(&server);
 	assert_true(log_says("nlm: carried over 1 lock(s), 0 share(s) and 1 blocked LOCK(s)"));
 
 	/* The fixture's NFSv4 client was carried too: no grace period, the

@@ -9,10 +9,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 
-#include <jansson.h>
 
 #include "lib/ctl_test.h"
 #include "proto/state41_helpers.h"
@@ -63,23 +61,9 @@ static void expect_log(const char *what)
 /* POST /api/v1/upgrade; once the old ferryd exited, server is the new one. */
 static void upgrade(void)
 {
-	/* The new ferryd is the old one's child: reaped here once that exits. */
-	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
 	struct stat sb;
 	log_mark = stat(server.log_path, &sb) == 0 ? (long)sb.st_size : 0;
-	struct ctl_http_reply r;
-	ctlt_request(&server, "POST", "/api/v1/upgrade", true, "{}", &r);
-	if (r.status != 200)
-		fail_msg("upgrade: HTTP %u: %s", r.status, r.body);
-	json_t *j = json_loads(r.body, 0, NULL);
-	pid_t fresh = (pid_t)json_integer_value(json_object_get(j, "pid"));
-	json_decref(j);
-	ctl_http_reply_free(&r);
-	int status;
-	assert_int_equal(waitpid(server.pid, &status, 0), server.pid);
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	assert_true(fresh > 0 && fresh != server.pid);
-	server.pid = fresh;
+	ctlt_upgrade(&server);
 }
 
 static void add_create_dir(struct nfs4c_call *m, const void *arg)
