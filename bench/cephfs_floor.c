@@ -43,7 +43,10 @@
  *             (NFS READ: cephfs_read.)
  *   write4k, write1m  the same on a file of its own through one Fh opened
  *             O_RDWR, ll_write unstable (ferry-bench's default), no
- *             getattr after.  (NFS WRITE: cephfs_write.)
+ *             getattr after; a ceph_sync_fs whenever the data written
+ *             since the last one passes the back end's bound on data in
+ *             flight to the OSDs (backend/ceph/ceph_writeback.c, counted
+ *             as sync_fs).  (NFS WRITE: cephfs_write.)
  *   create    resolve the work directory; ll_create(O_CREAT|O_EXCL|O_RDWR,
  *             0644, all) with a UserPerm; the change made stable (below);
  *             resolve the new file, ll_getattr(all), ll_write of 4 KiB
@@ -180,6 +183,7 @@ static struct {
 	char names[MAX_DEPTH + 2][96];	     /* lookup: the names walked */
 	unsigned nnames;
 	struct Fh *fh; /* read and write: the file's Fh, shared */
+	struct cephfs_writeback *writeback; /* write: the back end's bound */
 	uint64_t data_size;
 	unsigned entries_made; /* readdir: the files made */
 	uint8_t payload[SETUP_CHUNK];
@@ -555,11 +559,15 @@ static int io_op(struct worker *w, bool write)
 	rc = CALL(w, getattr,
 		  ceph_ll_getattr(F.cm, in, &stx, WANT_ATTRS, 0, ceph_mount_perms(F.cm)));
 	if (!rc) {
+		if (write)
+			cephfs_writeback_admit(F.writeback);
 		int n = write ? CALL(w, write,
 				     ceph_ll_write(F.cm, F.fh, (int64_t)off, io,
 						   (const char *)F.payload))
 			      : CALL(w, read,
 				     ceph_ll_read(F.cm, F.fh, (int64_t)off, io, (char *)w->buf));
+		if (write && cephfs_writeback_written(F.writeback, n > 0 ? (uint64_t)n : 0))
+			w->op_calls[CALL_sync_fs]++;
 		if (n < 0)
 			rc = n;
 		else if ((uint32_t)n != io)
@@ -828,6 +836,10 @@ static int mount_cephfs(void)
 		return rc;
 	}
 	ceph_umask(F.cm, 0);
+	if (!(F.writeback = cephfs_writeback_new(F.cm))) {
+		fail("out of memory");
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -1140,6 +1152,7 @@ int main(int argc, char **argv)
 	report(total, calls, elapsed, cpu);
 	if (F.cm)
 		ceph_shutdown(F.cm);
+	cephfs_writeback_free(F.writeback);
 	free(ws);
 	free(total);
 	return F.failed ? 1 : 0;

@@ -343,6 +343,13 @@ struct backend_status {
 	char state[32];	   /* its state as the storage reports it ("open"); "" unknown */
 	int64_t caps;	   /* capabilities held; -1 unknown */
 	int64_t inodes;	   /* inodes cached; -1 unknown */
+	/* Data on its way to the storage and not yet answered (a CephFS
+	 * client's requests to its OSDs); -1 unknown. */
+	int64_t write_inflight_bytes;
+	/* Waits the back end made for that data to bound it (ceph: syncs
+	 * once unstable WRITEs passed twice client_oc_max_dirty), and WRITEs
+	 * that waited for one to end. */
+	uint64_t write_settles, write_settle_waits;
 	unsigned ncalls;
 	struct backend_call_stats calls[BACKEND_CALL_KINDS_MAX];
 };

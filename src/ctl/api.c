@@ -157,6 +157,12 @@ static json_t *storage_json(const struct export *e)
 		json_object_set_new(o, "caps", json_integer(st.caps));
 	if (st.inodes >= 0)
 		json_object_set_new(o, "inodes", json_integer(st.inodes));
+	if (st.write_inflight_bytes >= 0)
+		json_object_set_new(o, "write_inflight_bytes",
+				    json_integer(st.write_inflight_bytes));
+	json_object_set_new(o, "write_settles", json_integer((json_int_t)st.write_settles));
+	json_object_set_new(o, "write_settle_waits",
+			    json_integer((json_int_t)st.write_settle_waits));
 	return o;
 }
 

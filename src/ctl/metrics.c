@@ -368,22 +368,71 @@ static void storage_connected_series(struct ctl_text *t, const char *name, const
 	}
 }
 
+/* A figure of every export's storage status, left out where it is
+ * unknown (negative). */
+static void storage_figure_series(struct ctl_text *t, const char *name, const struct scrape *sc,
+				  int64_t (*figure)(const struct backend_status *))
+{
+	for (unsigned i = 0; i < sc->nstorage; i++) {
+		int64_t v = figure(&sc->storage[i].st);
+		if (v >= 0) {
+			storage_label(t, name, &sc->storage[i]);
+			ctl_text_printf(t, "} %lld\n", (long long)v);
+		}
+	}
+}
+
+static int64_t storage_caps(const struct backend_status *st)
+{
+	return st->caps;
+}
+
+static int64_t storage_inodes(const struct backend_status *st)
+{
+	return st->inodes;
+}
+
+static int64_t storage_write_inflight(const struct backend_status *st)
+{
+	return st->write_inflight_bytes;
+}
+
+static int64_t storage_write_settles(const struct backend_status *st)
+{
+	return (int64_t)st->write_settles;
+}
+
+static int64_t storage_write_settle_waits(const struct backend_status *st)
+{
+	return (int64_t)st->write_settle_waits;
+}
+
 static void storage_caps_series(struct ctl_text *t, const char *name, const struct scrape *sc)
 {
-	for (unsigned i = 0; i < sc->nstorage; i++)
-		if (sc->storage[i].st.caps >= 0) {
-			storage_label(t, name, &sc->storage[i]);
-			ctl_text_printf(t, "} %lld\n", (long long)sc->storage[i].st.caps);
-		}
+	storage_figure_series(t, name, sc, storage_caps);
 }
 
 static void storage_inodes_series(struct ctl_text *t, const char *name, const struct scrape *sc)
 {
-	for (unsigned i = 0; i < sc->nstorage; i++)
-		if (sc->storage[i].st.inodes >= 0) {
-			storage_label(t, name, &sc->storage[i]);
-			ctl_text_printf(t, "} %lld\n", (long long)sc->storage[i].st.inodes);
-		}
+	storage_figure_series(t, name, sc, storage_inodes);
+}
+
+static void storage_write_inflight_series(struct ctl_text *t, const char *name,
+					  const struct scrape *sc)
+{
+	storage_figure_series(t, name, sc, storage_write_inflight);
+}
+
+static void storage_write_settles_series(struct ctl_text *t, const char *name,
+					 const struct scrape *sc)
+{
+	storage_figure_series(t, name, sc, storage_write_settles);
+}
+
+static void storage_write_settle_waits_series(struct ctl_text *t, const char *name,
+					      const struct scrape *sc)
+{
+	storage_figure_series(t, name, sc, storage_write_settle_waits);
 }
 
 enum storage_call_value { STORAGE_CALLS, STORAGE_ERRORS, STORAGE_SECONDS };
@@ -775,6 +824,15 @@ static const struct metric_family families[] = {
 	 .series = storage_caps_series, .needs = NEEDS_STORAGE},
 	{"ferry_backend_inodes", "gauge", "Inodes an export's CephFS client keeps in its cache.",
 	 .series = storage_inodes_series, .needs = NEEDS_STORAGE},
+	{"ferry_backend_write_inflight_bytes", "gauge",
+	 "WRITE data an export's CephFS client has sent towards its OSDs and not yet seen answered.",
+	 .series = storage_write_inflight_series, .needs = NEEDS_STORAGE},
+	{"ferry_backend_write_settles_total", "counter",
+	 "Syncs an export's back end made to bound the WRITE data not yet on its storage.",
+	 .series = storage_write_settles_series, .needs = NEEDS_STORAGE},
+	{"ferry_backend_write_settle_waits_total", "counter",
+	 "WRITEs that waited for such a sync to end.",
+	 .series = storage_write_settle_waits_series, .needs = NEEDS_STORAGE},
 	{"ferry_backend_calls_total", "counter",
 	 "Calls an export's back end made to its storage, by call.",
 	 .series = storage_calls_series, .needs = NEEDS_STORAGE},

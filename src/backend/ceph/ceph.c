@@ -372,6 +372,8 @@ static int cephfs_export_open(const char *path, const char *state_dir,
 		rc = cephfs_dirwatch_open(ex);
 	if (!rc)
 		rc = cephfs_locks_open(ex);
+	if (!rc && !(ex->writeback = cephfs_writeback_new(ex->cm)))
+		rc = -ENOMEM;
 	if (rc)
 		goto fail;
 	rc = ceph_ll_lookup_root(ex->cm, &ex->root);
@@ -392,6 +394,7 @@ static int cephfs_export_open(const char *path, const char *state_dir,
 	*out = (struct backend_export *)ex;
 	return 0;
 fail:
+	cephfs_writeback_free(ex->writeback);
 	cephfs_locks_close(ex);
 	cephfs_dirwatch_close(ex);
 	cephfs_leases_close(ex);
@@ -412,6 +415,7 @@ static void cephfs_export_close(struct backend_export *bex)
 
 	if (!ex)
 		return;
+	cephfs_writeback_free(ex->writeback);
 	cephfs_locks_close(ex);
 	cephfs_dirwatch_close(ex);
 	cephfs_leases_close(ex);

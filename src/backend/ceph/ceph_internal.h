@@ -10,6 +10,7 @@
 #include <cephfs/libcephfs.h>
 
 #include "backend/backend_internal.h"
+#include "backend/ceph/ceph_client.h"
 
 /* What a getattr asks libcephfs for: everything backend_attr carries. */
 #define CEPH_WANT_ATTRS (CEPH_STATX_BASIC_STATS | CEPH_STATX_BTIME | CEPH_STATX_VERSION)
@@ -82,6 +83,7 @@ struct cephfs_export {
 	struct cephfs_leases *leases;	  /* read delegations held for NFS clients */
 	struct cephfs_dirwatch *dirwatch; /* directories watched for directory delegations */
 	struct cephfs_locks *locks;	  /* inodes with byte-range locks of NFS clients */
+	struct cephfs_writeback *writeback; /* WRITE data not yet settled on the OSDs */
 	char asok[108];			  /* the client's admin socket ("": none) */
 	struct cephfs_call_counter counters[CEPHFS_CALL_COUNT];
 	pthread_mutex_t notify_lock; /* the functions below */

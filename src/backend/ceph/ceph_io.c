@@ -193,8 +193,13 @@ int cephfs_write(struct backend_export *bex, const struct backend_cred *cred,
 
 	if (rc)
 		return rc;
+	bool counted = len && stable == BACKEND_UNSTABLE;
+	if (counted)
+		cephfs_writeback_admit(ex->writeback);
 	int n = len ? CEPHFS_CALL(ex, write, ceph_ll_write(ex->cm, d.io.fh, (int64_t)off, len, buf))
 		    : 0;
+	if (counted)
+		cephfs_writeback_written(ex->writeback, n > 0 ? (uint64_t)n : 0);
 	if (n < 0) {
 		rc = cephfs_err(ex, n);
 	} else {
@@ -355,9 +360,11 @@ int cephfs_copy(struct backend_export *bex, const struct backend_cred *cred,
 		}
 		if (n == 0)
 			break;
+		cephfs_writeback_admit(ex->writeback);
 		int w = CEPHFS_CALL(
 		    ex, write,
 		    ceph_ll_write(ex->cm, dio.fh, (int64_t)(dst_off + *copied), (uint64_t)n, buf));
+		cephfs_writeback_written(ex->writeback, w > 0 ? (uint64_t)w : 0);
 		if (w < 0) {
 			rc = cephfs_err(ex, w);
 			break;

@@ -87,9 +87,9 @@ static bool cephfs_asok_read(int fd, void *buf, size_t len)
 	return true;
 }
 
-/* One admin-socket command (a JSON request; the reply is a 4-byte
+/* One admin-socket command (request: its JSON; the reply is a 4-byte
  * big-endian length, then that much JSON).  NULL on any failure. */
-static json_t *cephfs_asok(const char *path, const char *command)
+static json_t *cephfs_asok(const char *path, const char *request)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -101,10 +101,9 @@ static json_t *cephfs_asok(const char *path, const char *command)
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
 		goto out;
-	char req[128];
-	int n = snprintf(req, sizeof(req), "{\"prefix\": \"%s\"}", command);
+	size_t n = strlen(request);
 	/* The request ends with its NUL. */
-	if (!cephfs_io_wait(fd, POLLOUT) || write(fd, req, (size_t)n + 1) != n + 1)
+	if (!cephfs_io_wait(fd, POLLOUT) || write(fd, request, n + 1) != (ssize_t)n + 1)
 		goto out;
 	uint8_t len[4];
 	if (!cephfs_asok_read(fd, len, sizeof(len)))
@@ -141,9 +140,21 @@ void cephfs_status(struct backend_export *bex, struct backend_status *out)
 		c->ns = atomic_load_explicit(&ex->counters[k].ns, memory_order_relaxed);
 	}
 	out->connected = ceph_is_mounted(ex->cm);
+	cephfs_writeback_counts(ex->writeback, &out->write_settles, &out->write_settle_waits);
+	out->write_inflight_bytes = -1;
 	if (!ex->asok[0])
 		return;
-	json_t *st = cephfs_asok(ex->asok, "status");
+	/* The objecter's byte budget counts every request's data from its
+	 * sending to the OSD's answer, past its maximum too (libcephfs takes
+	 * it without waiting): the memory WRITE data holds in flight. */
+	json_t *pd = cephfs_asok(ex->asok, "{\"prefix\": \"perf dump\", "
+					   "\"logger\": \"throttle-objecter_bytes\"}");
+	if (pd) {
+		out->write_inflight_bytes =
+		    cephfs_json_int(json_object_get(pd, "throttle-objecter_bytes"), "val");
+		json_decref(pd);
+	}
+	json_t *st = cephfs_asok(ex->asok, "{\"prefix\": \"status\"}");
 	if (st) {
 		json_t *inst = json_object_get(st, "inst_str");
 		if (json_is_string(inst))
@@ -153,7 +164,7 @@ void cephfs_status(struct backend_export *bex, struct backend_status *out)
 			out->connected = false;
 		json_decref(st);
 	}
-	json_t *ms = cephfs_asok(ex->asok, "mds_sessions");
+	json_t *ms = cephfs_asok(ex->asok, "{\"prefix\": \"mds_sessions\"}");
 	json_t *sessions = ms ? json_object_get(ms, "sessions") : NULL;
 	if (json_is_array(sessions)) {
 		size_t i;
