@@ -44,7 +44,10 @@ EOF
 ferryd_start --config "$dir/ferryd.conf"
 control=$(cat "$dir/state/control.addr")
 metric() { # NAME: its value on the export's series, 0 when absent
-	curl -sf "http://$control/metrics" | awk -v m="$1" '$1 ~ "^"m"[{]" { v = $2 } END { print v + 0 }'
+	python3 -c 'import sys, urllib.request
+text = urllib.request.urlopen("http://" + sys.argv[1] + "/metrics", timeout=5).read().decode()
+v = [l.split()[-1] for l in text.splitlines() if l.startswith(sys.argv[2] + "{")]
+print(int(float(v[-1])) if v else 0)' "$control" "$1"
 }
 asok=$(ls "$dir"/state/ceph-*.asok)
 max_dirty=$(ceph --admin-daemon "$asok" config get client_oc_max_dirty |
