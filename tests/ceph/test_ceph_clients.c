@@ -144,6 +144,53 @@ static void test_status(void **st)
 	ctl_http_reply_free(&r);
 }
 
+/* A client's usual GETATTR (the kernel's after an open, ferry-bench's). */
+static void add_getattr_usual(struct nfs4c_call *m, const void *arg)
+{
+	(void)arg;
+	static const unsigned bits[] = { FATTR4_TYPE,	    FATTR4_CHANGE, FATTR4_SIZE,
+					 FATTR4_FILEID,	    FATTR4_MODE,   FATTR4_NUMLINKS,
+					 FATTR4_SPACE_USED, FATTR4_TIME_MODIFY };
+	nfs4c_getattr(m, bits, sizeof(bits) / sizeof(bits[0]));
+}
+
+static double lookups_by_number(void)
+{
+	return ctlt_metric_now(&server, "ferry_backend_calls_total{export=\"/export\","
+					"backend=\"ceph\",call=\"ll_lookup_vino\"}");
+}
+
+/* A handle's inode is kept between requests (backend/ceph/ceph_inodes.c):
+ * GETATTRs of a handle resolved once make no lookup by inode number; and a
+ * file another CephFS client removes is stale through ferryd at once,
+ * although ferryd keeps its inode (its link count, which the MDS updates
+ * in ferryd's cache, is checked on every use). */
+static void test_kept_handle(void **st)
+{
+	(void)st;
+	struct nfs4c_sess a;
+	struct nfs4c_cb sa;
+	share_client(&a, &sa, "ceph-kept", 953);
+	struct dl_open w = dl_open(&a, "kept", BOTH, true);
+	assert_int_equal(w.status, NFS4_OK);
+	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_CLOSE, add_close, &w.stateid), NFS4_OK);
+	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_GETATTR, add_getattr_usual, NULL), NFS4_OK);
+	double before = lookups_by_number();
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_GETATTR, add_getattr_usual, NULL),
+				 NFS4_OK);
+	assert_true(lookups_by_number() == before);
+
+	char path[200];
+	snprintf(path, sizeof(path), "%s/kept", ceph_dir);
+	struct ceph_mount_info *cm = other_client();
+	assert_int_equal(ceph_unlink(cm, path), 0);
+	ceph_shutdown(cm);
+	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_GETATTR, add_getattr_usual, NULL),
+			 NFS4ERR_STALE);
+	dl_client_end(&a, &sa);
+}
+
 int main(void)
 {
 	if (!ceph_env("ceph_test_ceph_clients"))
@@ -152,6 +199,7 @@ int main(void)
 		cmocka_unit_test(test_other_cephfs_client),
 		cmocka_unit_test(test_recall_by_other_client),
 		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_kept_handle),
 	};
 	return cmocka_run_group_tests(tests, ceph_setup, dl_teardown);
 }

@@ -92,21 +92,28 @@ int cephfs_handle_parse(const struct backend_handle *h, uint64_t *ino, uint64_t 
 int cephfs_obj_get(struct cephfs_export *ex, const struct backend_handle *h, struct cephfs_obj *o)
 {
 	o->in = NULL;
+	o->kept = NULL;
 	if (cephfs_handle_parse(h, &o->ino, &o->snapid))
 		return -EBADF;
-	vinodeno_t vino = { .ino = { o->ino }, .snapid = { o->snapid } };
-	int rc = CEPHFS_CALL(ex, lookup_vino, ceph_ll_lookup_vino(ex->cm, vino, &o->in));
-	if (rc == -ENOENT || rc == -ESTALE || rc == -EINVAL)
-		return -ESTALE;
-	if (rc)
-		return cephfs_err(ex, rc);
+	/* An inode kept from an earlier request is checked (below) without
+	 * a lookup (ceph_inodes.c). */
+	o->kept = cephfs_inode_get(ex, o->ino, o->snapid, &o->in);
+	if (!o->kept) {
+		vinodeno_t vino = { .ino = { o->ino }, .snapid = { o->snapid } };
+		int rc = CEPHFS_CALL(ex, lookup_vino, ceph_ll_lookup_vino(ex->cm, vino, &o->in));
+		if (rc == -ENOENT || rc == -ESTALE || rc == -EINVAL)
+			return -ESTALE;
+		if (rc)
+			return cephfs_err(ex, rc);
+		o->kept = cephfs_inode_keep(ex, o->ino, o->snapid, &o->in);
+	}
 	/* What the client's cache knows: a lookup by number may answer with
 	 * the live inode for a snapshot id it does not know, and keeps an
 	 * unlinked inode while it holds capabilities on it.  A snapshot's
 	 * inode is made up for any snapshot id asked, so the MDS is asked
 	 * whether that snapshot exists (-EINVAL when not). */
 	struct ceph_statx stx;
-	rc = CEPHFS_CALL(
+	int rc = CEPHFS_CALL(
 	    ex, getattr,
 	    ceph_ll_getattr(ex->cm, o->in, &stx,
 			    CEPH_STATX_INO | CEPH_STATX_MODE | CEPH_STATX_NLINK,
@@ -118,6 +125,9 @@ int cephfs_obj_get(struct cephfs_export *ex, const struct backend_handle *h, str
 	    (stx.stx_ino != o->ino || (uint64_t)stx.stx_dev != o->snapid || stx.stx_nlink == 0))
 		rc = -ESTALE;
 	if (rc) {
+		/* Looked up again next time. */
+		if (o->kept)
+			cephfs_inode_forget(ex, o->kept);
 		cephfs_obj_put(ex, o);
 		return rc == -ENOENT ? -ESTALE : cephfs_err(ex, rc);
 	}
@@ -127,9 +137,27 @@ int cephfs_obj_get(struct cephfs_export *ex, const struct backend_handle *h, str
 
 void cephfs_obj_put(struct cephfs_export *ex, struct cephfs_obj *o)
 {
-	if (o->in)
+	if (o->kept)
+		cephfs_inode_put(ex, o->kept);
+	else if (o->in)
 		ceph_ll_put(ex->cm, o->in);
 	o->in = NULL;
+	o->kept = NULL;
+}
+
+struct Inode *cephfs_obj_take(struct cephfs_export *ex, struct cephfs_obj *o)
+{
+	struct Inode *in = o->in;
+
+	if (o->kept) {
+		vinodeno_t vino = { .ino = { o->ino }, .snapid = { o->snapid } };
+		if (CEPHFS_CALL(ex, lookup_vino, ceph_ll_lookup_vino(ex->cm, vino, &in)) != 0)
+			in = NULL;
+		cephfs_obj_put(ex, o);
+	}
+	o->in = NULL;
+	o->kept = NULL;
+	return in;
 }
 
 int cephfs_obj_get_typed(struct cephfs_export *ex, const struct backend_handle *h,
@@ -365,6 +393,8 @@ static int cephfs_export_open(const char *path, const char *state_dir,
 	ceph_umask(ex->cm, 0);
 	rc = cephfs_files_open(ex);
 	if (!rc)
+		rc = cephfs_inodes_open(ex);
+	if (!rc)
 		rc = cephfs_listings_open(ex);
 	if (!rc)
 		rc = cephfs_leases_open(ex);
@@ -399,6 +429,7 @@ fail:
 	cephfs_dirwatch_close(ex);
 	cephfs_leases_close(ex);
 	cephfs_listings_close(ex);
+	cephfs_inodes_close(ex);
 	cephfs_files_close(ex);
 	if (ex->root)
 		ceph_ll_put(ex->cm, ex->root);
@@ -420,6 +451,7 @@ static void cephfs_export_close(struct backend_export *bex)
 	cephfs_dirwatch_close(ex);
 	cephfs_leases_close(ex);
 	cephfs_listings_close(ex);
+	cephfs_inodes_close(ex);
 	cephfs_files_close(ex);
 	ceph_ll_put(ex->cm, ex->root);
 	ceph_unmount(ex->cm);

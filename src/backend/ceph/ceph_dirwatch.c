@@ -353,7 +353,11 @@ static int cephfs_dirwatch_add(struct cephfs_export *ex, const struct backend_ha
 	}
 	d->ino = o.ino;
 	d->snapid = o.snapid;
-	d->in = o.in; /* o's reference is the watch's now */
+	d->in = cephfs_obj_take(ex, &o); /* the watch's own reference */
+	if (!d->in) {
+		free(d);
+		return -ESTALE;
+	}
 	d->seen = v;
 	pthread_mutex_lock(&w->lock);
 	if (cephfs_dirwatch_find(w, d->ino, d->snapid)) {

@@ -58,6 +58,8 @@ struct cephfs_call_counter {
 };
 
 struct cephfs_files;	/* ceph_files.c */
+struct cephfs_inodes;	/* ceph_inodes.c */
+struct cephfs_inode;
 struct cephfs_listings; /* ceph_names.c */
 struct cephfs_leases;	/* ceph_lease.c */
 struct cephfs_dirwatch;	/* ceph_dirwatch.c */
@@ -79,6 +81,7 @@ struct cephfs_export {
 	char conf[BACKEND_PATH_MAX];
 	char id[128];
 	struct cephfs_files *files;	  /* open files kept for I/O */
+	struct cephfs_inodes *inodes;	  /* inodes of resolved handles, kept */
 	struct cephfs_listings *listings; /* listings kept for the next READDIR */
 	struct cephfs_leases *leases;	  /* read delegations held for NFS clients */
 	struct cephfs_dirwatch *dirwatch; /* directories watched for directory delegations */
@@ -124,6 +127,7 @@ static inline void cephfs_count(struct cephfs_export *ex, enum cephfs_call k, ui
 /* A libcephfs inode reached from a handle: held until cephfs_obj_put. */
 struct cephfs_obj {
 	struct Inode *in;
+	struct cephfs_inode *kept; /* in is the table's (ceph_inodes.c); NULL: o's own */
 	uint64_t ino, snapid;
 	enum backend_ftype type;
 };
@@ -135,6 +139,9 @@ int cephfs_handle_parse(const struct backend_handle *h, uint64_t *ino, uint64_t 
 /* Resolves h: 0, -ESTALE (gone), -EBADF (not a ceph handle). */
 int cephfs_obj_get(struct cephfs_export *ex, const struct backend_handle *h, struct cephfs_obj *o);
 void cephfs_obj_put(struct cephfs_export *ex, struct cephfs_obj *o);
+/* A reference of the caller's own on o's inode (for a table that keeps
+ * it), o released; NULL when the inode could not be had again. */
+struct Inode *cephfs_obj_take(struct cephfs_export *ex, struct cephfs_obj *o);
 /* cephfs_obj_get of h, which must be a type: wrong when it is another
  * (nothing held then). */
 int cephfs_obj_get_typed(struct cephfs_export *ex, const struct backend_handle *h,
@@ -243,6 +250,23 @@ backend_removexattr_op cephfs_removexattr;
 /* ceph_acl.c */
 backend_get_acl_op cephfs_get_acl;
 backend_set_acl_op cephfs_set_acl;
+
+/* ceph_inodes.c: a handle's inode kept, with a reference of the table's.
+ * get: the kept inode of (ino, snapid) into *in, used until
+ * cephfs_inode_put; NULL when none is kept.  keep: *in (a reference the
+ * caller took) kept and used as by get; *in becomes the kept one when
+ * another request kept it meanwhile (the caller's reference is given
+ * back); NULL when the table is full (the caller keeps its own).
+ * forget: out of the table at once (a stale inode), released by its
+ * last user. */
+int cephfs_inodes_open(struct cephfs_export *ex);
+void cephfs_inodes_close(struct cephfs_export *ex);
+struct cephfs_inode *cephfs_inode_get(struct cephfs_export *ex, uint64_t ino, uint64_t snapid,
+				      struct Inode **in);
+struct cephfs_inode *cephfs_inode_keep(struct cephfs_export *ex, uint64_t ino, uint64_t snapid,
+				       struct Inode **in);
+void cephfs_inode_put(struct cephfs_export *ex, struct cephfs_inode *i);
+void cephfs_inode_forget(struct cephfs_export *ex, struct cephfs_inode *i);
 
 /* ceph_files.c */
 int cephfs_files_open(struct cephfs_export *ex);

@@ -314,9 +314,13 @@ static int cephfs_lease_take(struct cephfs_export *ex, const struct backend_hand
 	l->ex = ex;
 	l->ino = o.ino;
 	l->snapid = o.snapid;
-	l->in = o.in; /* the reference o held is the lease's now */
+	l->in = cephfs_obj_take(ex, &o); /* the lease's own reference */
+	if (!l->in) {
+		free(l);
+		return -ESTALE;
+	}
 	rc = CEPHFS_CALL(ex, open,
-			 ceph_ll_open(ex->cm, o.in, O_RDONLY, &l->fh, ceph_mount_perms(ex->cm)));
+			 ceph_ll_open(ex->cm, l->in, O_RDONLY, &l->fh, ceph_mount_perms(ex->cm)));
 	if (rc) {
 		ceph_ll_put(ex->cm, l->in);
 		free(l);

@@ -122,10 +122,14 @@ static int cephfs_lockfile_new(struct cephfs_export *ex, struct cephfs_obj *o,
 		return cephfs_err(ex, rc);
 	}
 	/* The table keeps its own reference on the inode for the Fh. */
-	f->in = o->in;
-	o->in = NULL;
 	f->ino = o->ino;
 	f->snapid = o->snapid;
+	f->in = cephfs_obj_take(ex, o);
+	if (!f->in) {
+		CEPHFS_CALL(ex, close, ceph_ll_close(ex->cm, f->fh));
+		free(f);
+		return -ESTALE;
+	}
 	*out = f;
 	return 0;
 }
