@@ -89,7 +89,11 @@ int cephfs_handle_parse(const struct backend_handle *h, uint64_t *ino, uint64_t 
 	return 0;
 }
 
-int cephfs_obj_get(struct cephfs_export *ex, const struct backend_handle *h, struct cephfs_obj *o)
+/* cephfs_obj_get, whose check also reads want (0: nothing more) into *stx:
+ * then fresh attributes (the MDS asked when the client's capabilities do
+ * not cover them), as cephfs_obj_stat reads them. */
+static int cephfs_obj_resolve(struct cephfs_export *ex, const struct backend_handle *h,
+			      struct cephfs_obj *o, unsigned want, struct ceph_statx *stx)
 {
 	o->in = NULL;
 	o->kept = NULL;
@@ -112,17 +116,21 @@ int cephfs_obj_get(struct cephfs_export *ex, const struct backend_handle *h, str
 	 * unlinked inode while it holds capabilities on it.  A snapshot's
 	 * inode is made up for any snapshot id asked, so the MDS is asked
 	 * whether that snapshot exists (-EINVAL when not). */
-	struct ceph_statx stx;
-	int rc = CEPHFS_CALL(
-	    ex, getattr,
-	    ceph_ll_getattr(ex->cm, o->in, &stx,
-			    CEPH_STATX_INO | CEPH_STATX_MODE | CEPH_STATX_NLINK,
-			    o->snapid == CEPH_NOSNAP ? AT_STATX_DONT_SYNC : AT_STATX_FORCE_SYNC,
-			    ceph_mount_perms(ex->cm)));
+	struct ceph_statx own;
+	if (!stx)
+		stx = &own;
+	unsigned flags = o->snapid != CEPH_NOSNAP ? AT_STATX_FORCE_SYNC
+			 : want			  ? 0
+						  : AT_STATX_DONT_SYNC;
+	int rc = CEPHFS_CALL(ex, getattr,
+			     ceph_ll_getattr(ex->cm, o->in, stx,
+					     want | CEPH_STATX_INO | CEPH_STATX_MODE |
+						 CEPH_STATX_NLINK,
+					     flags, ceph_mount_perms(ex->cm)));
 	if (rc == -EINVAL)
 		rc = -ESTALE;
 	if (!rc &&
-	    (stx.stx_ino != o->ino || (uint64_t)stx.stx_dev != o->snapid || stx.stx_nlink == 0))
+	    (stx->stx_ino != o->ino || (uint64_t)stx->stx_dev != o->snapid || stx->stx_nlink == 0))
 		rc = -ESTALE;
 	if (rc) {
 		/* Looked up again next time. */
@@ -131,8 +139,13 @@ int cephfs_obj_get(struct cephfs_export *ex, const struct backend_handle *h, str
 		cephfs_obj_put(ex, o);
 		return rc == -ENOENT ? -ESTALE : cephfs_err(ex, rc);
 	}
-	o->type = backend_ftype_of_mode(stx.stx_mode);
+	o->type = backend_ftype_of_mode(stx->stx_mode);
 	return 0;
+}
+
+int cephfs_obj_get(struct cephfs_export *ex, const struct backend_handle *h, struct cephfs_obj *o)
+{
+	return cephfs_obj_resolve(ex, h, o, 0, NULL);
 }
 
 void cephfs_obj_put(struct cephfs_export *ex, struct cephfs_obj *o)
@@ -225,11 +238,8 @@ int cephfs_obj_stat(struct cephfs_export *ex, struct cephfs_obj *o, struct ceph_
 int cephfs_obj_get_stat(struct cephfs_export *ex, const struct backend_handle *h,
 			struct cephfs_obj *o, struct ceph_statx *stx)
 {
-	int rc = cephfs_obj_get(ex, h, o);
-
-	if (!rc && (rc = cephfs_obj_stat(ex, o, stx)))
-		cephfs_obj_put(ex, o);
-	return rc;
+	/* One getattr both checks the handle and reads the attributes. */
+	return cephfs_obj_resolve(ex, h, o, CEPH_WANT_ATTRS, stx);
 }
 
 int cephfs_attr_of(struct cephfs_export *ex, const struct backend_handle *h,
@@ -278,17 +288,13 @@ bool cephfs_may(struct cephfs_export *ex, struct Inode *in, const struct backend
 	return may;
 }
 
-int cephfs_data_open(struct cephfs_export *ex, const struct backend_cred *cred,
-		     struct cephfs_obj *o, bool write, struct cephfs_io *io,
-		     struct backend_attr *attr)
+/* cephfs_data_open with o's attributes read already (stx). */
+static int cephfs_data_open_stat(struct cephfs_export *ex, const struct backend_cred *cred,
+				 struct cephfs_obj *o, const struct ceph_statx *stx, bool write,
+				 struct cephfs_io *io, struct backend_attr *attr)
 {
-	struct ceph_statx stx;
-	int rc = cephfs_obj_stat(ex, o, &stx);
-
 	memset(io, 0, sizeof(*io));
-	if (rc)
-		return rc;
-	cephfs_attr_from_statx(&stx, attr);
+	cephfs_attr_from_statx(stx, attr);
 	if (attr->type == BACKEND_DIR)
 		return -EISDIR;
 	if (attr->type != BACKEND_REG)
@@ -305,10 +311,24 @@ int cephfs_data_open(struct cephfs_export *ex, const struct backend_cred *cred,
 	 * would wait for the lease's DELEGRETURN (ceph_lease.c). */
 	if (write && cephfs_lease_break_held(ex, o->ino, o->snapid))
 		return -EAGAIN;
-	rc = cephfs_file_get(ex, o, write, &io->file);
+	int rc = cephfs_file_get(ex, o, write, &io->file);
 	if (!rc)
 		io->fh = cephfs_file_fh(io->file);
 	return rc;
+}
+
+int cephfs_data_open(struct cephfs_export *ex, const struct backend_cred *cred,
+		     struct cephfs_obj *o, bool write, struct cephfs_io *io,
+		     struct backend_attr *attr)
+{
+	struct ceph_statx stx;
+	int rc = cephfs_obj_stat(ex, o, &stx);
+
+	if (rc) {
+		memset(io, 0, sizeof(*io));
+		return rc;
+	}
+	return cephfs_data_open_stat(ex, cred, o, &stx, write, io, attr);
 }
 
 void cephfs_data_close(struct cephfs_export *ex, struct cephfs_io *io)
@@ -322,11 +342,12 @@ int cephfs_data_begin(struct cephfs_export *ex, const struct backend_cred *cred,
 		      const struct backend_handle *h, bool write, int refuse,
 		      struct cephfs_data *d)
 {
-	int rc = cephfs_obj_get(ex, h, &d->o);
+	struct ceph_statx stx;
+	int rc = cephfs_obj_get_stat(ex, h, &d->o, &stx);
 
 	if (rc)
 		return rc;
-	rc = refuse ? refuse : cephfs_data_open(ex, cred, &d->o, write, &d->io, &d->a);
+	rc = refuse ? refuse : cephfs_data_open_stat(ex, cred, &d->o, &stx, write, &d->io, &d->a);
 	if (rc)
 		cephfs_obj_put(ex, &d->o);
 	return rc;
