@@ -182,6 +182,30 @@ void cephfs_inode_put(struct cephfs_export *ex, struct cephfs_inode *i)
 	}
 }
 
+void cephfs_inode_drop(struct cephfs_export *ex, uint64_t ino, uint64_t snapid)
+{
+	struct cephfs_inodes *t = ex->inodes;
+	struct cephfs_inode *release = NULL;
+
+	pthread_mutex_lock(&t->lock);
+	struct cephfs_inode **p = cephfs_inode_slot(t, ino, snapid);
+	struct cephfs_inode *i = *p;
+	if (i) {
+		*p = i->next;
+		i->next = NULL;
+		t->count--;
+		if (i->users == 0)
+			release = i;
+		else
+			i->forgotten = true;
+	}
+	pthread_mutex_unlock(&t->lock);
+	if (release) {
+		ceph_ll_put(ex->cm, release->in);
+		free(release);
+	}
+}
+
 void cephfs_inode_forget(struct cephfs_export *ex, struct cephfs_inode *i)
 {
 	struct cephfs_inodes *t = ex->inodes;

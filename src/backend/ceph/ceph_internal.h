@@ -258,7 +258,8 @@ backend_set_acl_op cephfs_set_acl;
  * another request kept it meanwhile (the caller's reference is given
  * back); NULL when the table is full (the caller keeps its own).
  * forget: out of the table at once (a stale inode), released by its
- * last user. */
+ * last user; drop: the same by number (a name removed here: an unlinked
+ * inode kept would hold back its purge until it went idle). */
 int cephfs_inodes_open(struct cephfs_export *ex);
 void cephfs_inodes_close(struct cephfs_export *ex);
 struct cephfs_inode *cephfs_inode_get(struct cephfs_export *ex, uint64_t ino, uint64_t snapid,
@@ -267,6 +268,7 @@ struct cephfs_inode *cephfs_inode_keep(struct cephfs_export *ex, uint64_t ino, u
 				       struct Inode **in);
 void cephfs_inode_put(struct cephfs_export *ex, struct cephfs_inode *i);
 void cephfs_inode_forget(struct cephfs_export *ex, struct cephfs_inode *i);
+void cephfs_inode_drop(struct cephfs_export *ex, uint64_t ino, uint64_t snapid);
 
 /* ceph_files.c */
 int cephfs_files_open(struct cephfs_export *ex);

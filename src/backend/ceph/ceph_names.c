@@ -123,15 +123,16 @@ int cephfs_lookup_parent(struct backend_export *bex, const struct backend_cred *
 /* The mode (type and permission bits) of name in c's directory; nothing
  * held after. */
 static int cephfs_lookup_mode(struct cephfs_export *ex, struct cephfs_dir_call *c,
-			      const char *name, uint32_t *mode)
+			      const char *name, uint32_t *mode, uint64_t *ino)
 {
 	struct ceph_statx stx;
 	struct Inode *in;
-	int rc = cephfs_lookup_in(ex, c, name, CEPH_STATX_MODE, &in, &stx);
+	int rc = cephfs_lookup_in(ex, c, name, CEPH_STATX_MODE | CEPH_STATX_INO, &in, &stx);
 
 	if (!rc) {
 		ceph_ll_put(ex->cm, in);
 		*mode = stx.stx_mode;
+		*ino = stx.stx_ino;
 	}
 	return rc;
 }
@@ -368,11 +369,12 @@ int cephfs_remove(struct backend_export *bex, const struct backend_cred *cred,
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_dir_call c;
 	uint32_t mode;
+	uint64_t ino;
 	int rc = cephfs_call_begin(ex, cred, dir, name, &c);
 
 	if (rc)
 		return rc;
-	rc = cephfs_lookup_mode(ex, &c, name, &mode);
+	rc = cephfs_lookup_mode(ex, &c, name, &mode, &ino);
 	if (!rc) {
 		cephfs_change_begin(ex, &c);
 		rc = S_ISDIR(mode)
@@ -380,6 +382,8 @@ int cephfs_remove(struct backend_export *bex, const struct backend_cred *cred,
 			 : CEPHFS_CALL(ex, unlink,
 				       ceph_ll_unlink(ex->cm, c.dir.in, name, c.perm.up));
 		cephfs_change_end(ex, &c, rc == 0);
+		if (rc == 0)
+			cephfs_inode_drop(ex, ino, c.dir.snapid);
 		rc = cephfs_err(ex, rc);
 	}
 	cephfs_call_end(ex, &c);
@@ -394,7 +398,7 @@ int cephfs_remove(struct backend_export *bex, const struct backend_cred *cred,
  * both names are the same file's. */
 static int cephfs_rename_types(struct cephfs_export *ex, struct cephfs_dir_call *c,
 			       const char *from_name, struct cephfs_obj *to, const char *to_name,
-			       bool *over, bool *noop)
+			       bool *over, bool *noop, uint64_t *replaced)
 {
 	struct ceph_statx from_stx, to_stx;
 	struct Inode *in;
@@ -414,6 +418,7 @@ static int cephfs_rename_types(struct cephfs_export *ex, struct cephfs_dir_call 
 	 * does the MDS). */
 	*over = to_stx.stx_ino != from_stx.stx_ino;
 	*noop = !*over;
+	*replaced = to_stx.stx_ino;
 	if (S_ISDIR(to_stx.stx_mode) && !S_ISDIR(from_stx.stx_mode))
 		return -EISDIR;
 	if (!S_ISDIR(to_stx.stx_mode) && S_ISDIR(from_stx.stx_mode))
@@ -429,6 +434,7 @@ int cephfs_rename(struct backend_export *bex, const struct backend_cred *cred,
 	struct cephfs_dir_call c;
 	struct cephfs_obj to;
 	bool over = false, noop = false;
+	uint64_t replaced = 0;
 	int rc = backend_name_check(to_name);
 
 	if (rc)
@@ -440,7 +446,7 @@ int cephfs_rename(struct backend_export *bex, const struct backend_cred *cred,
 	if (!rc && to.type != BACKEND_DIR)
 		rc = -ENOTDIR;
 	else if (!rc)
-		rc = cephfs_rename_types(ex, &c, from_name, &to, to_name, &over, &noop);
+		rc = cephfs_rename_types(ex, &c, from_name, &to, to_name, &over, &noop, &replaced);
 	if (!rc) {
 		/* The MDS raises the change attribute of a directory the
 		 * name moves within by two, of each of two directories by
@@ -454,6 +460,8 @@ int cephfs_rename(struct backend_export *bex, const struct backend_cred *cred,
 						ceph_ll_rename(ex->cm, c.dir.in, from_name, to.in,
 							       to_name, c.perm.up)));
 		unsigned in_to = rc || noop ? 0 : 1 + over;
+		if (!rc && over)
+			cephfs_inode_drop(ex, replaced, to.snapid);
 		if (within) {
 			cephfs_change_end(ex, &c, rc || noop ? 0 : 1 + in_to);
 		} else {
