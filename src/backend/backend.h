@@ -503,7 +503,9 @@ struct backend_ops {
 	backend_getattr_op *getattr;
 	/* The type of h's object, with getattr's errors, reading as little
 	 * as the back end can (an object's type never changes; WRITE asks
-	 * it, and needs no other attribute).  NULL: callers use getattr. */
+	 * it, and needs no other attribute).  A back end answering from
+	 * what it keeps may leave a handle gone meanwhile to the call that
+	 * follows (WRITE's own) to find stale.  NULL: callers use getattr. */
 	backend_object_type_op *object_type;
 
 	/* name is one component: never "", ".", ".." nor containing '/'; the

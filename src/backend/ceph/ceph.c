@@ -140,6 +140,8 @@ static int cephfs_obj_resolve(struct cephfs_export *ex, const struct backend_han
 		return rc == -ENOENT ? -ESTALE : cephfs_err(ex, rc);
 	}
 	o->type = backend_ftype_of_mode(stx->stx_mode);
+	if (o->kept)
+		cephfs_inode_note_type(o->kept, o->type);
 	return 0;
 }
 
@@ -500,10 +502,19 @@ static int cephfs_object_type(struct backend_export *bex, const struct backend_h
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
 	struct cephfs_obj o;
+	uint64_t ino, snapid;
+
+	/* A kept inode's type is known, and never changes: WRITE asks for
+	 * it before its own resolution of the handle, which finds a stale
+	 * one (ceph_inodes.c). */
+	if (cephfs_handle_parse(h, &ino, &snapid))
+		return -EBADF;
+	if (cephfs_inode_type(ex, ino, snapid, type))
+		return 0;
 	int rc = cephfs_obj_get(ex, h, &o);
 
-	/* The resolution read the type (which never changes) from the
-	 * client's cache, and found the object still linked. */
+	/* The resolution read the type from the client's cache, and found
+	 * the object still linked. */
 	if (!rc)
 		*type = o.type;
 	cephfs_obj_put(ex, &o);

@@ -14,6 +14,7 @@
  * inodes of files no longer used are not kept from libcephfs's cache
  * trimming (and an unlinked file's purge) longer than that. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "backend/ceph/ceph_internal.h"
@@ -29,6 +30,7 @@ struct cephfs_inode {
 	struct cephfs_inode *next;
 	uint64_t ino, snapid;
 	struct Inode *in;  /* the table's reference */
+	_Atomic int type;  /* enum backend_ftype once a check read it; 0: not yet */
 	unsigned users;	   /* requests using in now */
 	uint64_t used_ms;  /* when the last one ended */
 	bool forgotten;	   /* out of the table: released by its last user */
@@ -164,6 +166,26 @@ struct cephfs_inode *cephfs_inode_keep(struct cephfs_export *ex, uint64_t ino, u
 	if (extra)
 		ceph_ll_put(ex->cm, extra);
 	return i;
+}
+
+void cephfs_inode_note_type(struct cephfs_inode *i, enum backend_ftype type)
+{
+	atomic_store_explicit(&i->type, (int)type, memory_order_relaxed);
+}
+
+bool cephfs_inode_type(struct cephfs_export *ex, uint64_t ino, uint64_t snapid,
+		       enum backend_ftype *type)
+{
+	struct cephfs_inodes *t = ex->inodes;
+
+	pthread_mutex_lock(&t->lock);
+	struct cephfs_inode *i = *cephfs_inode_slot(t, ino, snapid);
+	int v = i ? atomic_load_explicit(&i->type, memory_order_relaxed) : 0;
+	pthread_mutex_unlock(&t->lock);
+	if (v == 0)
+		return false;
+	*type = (enum backend_ftype)v;
+	return true;
 }
 
 void cephfs_inode_put(struct cephfs_export *ex, struct cephfs_inode *i)

@@ -269,6 +269,12 @@ struct cephfs_inode *cephfs_inode_keep(struct cephfs_export *ex, uint64_t ino, u
 void cephfs_inode_put(struct cephfs_export *ex, struct cephfs_inode *i);
 void cephfs_inode_forget(struct cephfs_export *ex, struct cephfs_inode *i);
 void cephfs_inode_drop(struct cephfs_export *ex, uint64_t ino, uint64_t snapid);
+/* The type a check of the kept inode read (an inode's type never
+ * changes): note_type records it, type gives it (false: not kept, or not
+ * yet checked). */
+void cephfs_inode_note_type(struct cephfs_inode *i, enum backend_ftype type);
+bool cephfs_inode_type(struct cephfs_export *ex, uint64_t ino, uint64_t snapid,
+		       enum backend_ftype *type);
 
 /* ceph_files.c */
 int cephfs_files_open(struct cephfs_export *ex);
