@@ -10,8 +10,9 @@
  * (a second load of a valid image into the same server succeeds).
  *
  * Seeds: fuzz/corpus/state_carry, made by FUZZ_STATE_CARRY_SEEDS=DIR
- * fuzz_state_carry (a v4.0 client with an open and a lock; a v4.1 client
- * with a session and a kept CREATE_SESSION reply). */
+ * fuzz_state_carry (a v4.0 client with an open, a lock and another lock
+ * owner's denied blocking request waiting; a v4.1 client with a session
+ * and a kept CREATE_SESSION reply). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,26 @@ static void make_seed_state(struct state_server *st)
 	CHECK(st_open(st, c40, "owner", &oseq, &k, STATE_SHARE_ACCESS_BOTH, 0, &open) == NFS4_OK);
 	CHECK(st_lock_new(st, &open, &oseq, c40, "locker", 0, &k, STATE_WRITE_LT, 0, 100, &lock,
 			  NULL) == NFS4_OK);
+	/* A denied blocking LOCK of another lock owner, as v4.1 makes one:
+	 * its waiter. */
+	struct state_owner *oo;
+	CHECK(state_stateid_owner(st, 0, &open, &oo) == NFS4_OK);
+	struct state_lock_args wa;
+	memset(&wa, 0, sizeof(wa));
+	wa.type = STATE_WRITEW_LT;
+	wa.length = 10;
+	wa.new_owner = true;
+	wa.open_stateid = open;
+	wa.lock_clientid = c40;
+	wa.lock_owner = (const uint8_t *)"waiter";
+	wa.lock_owner_len = 6;
+	struct state_replay rp;
+	CHECK(state_seq_begin(st, oo, oseq, OP_LOCK, false, &rp) == STATE_SEQ_NEW);
+	struct nfs4_stateid ws;
+	struct state_lock_denied denied;
+	CHECK(state_lock(st, oo, &k, &wa, 1, &ws, &denied) == NFS4ERR_DENIED);
+	state_seq_end(st, oo, false, NFS4ERR_DENIED, NULL, 0, NULL);
+	state_owner_put(st, oo);
 
 	struct state_principal who = st_who(1001);
 	uint8_t verifier[NFS4_VERIFIER_SIZE] = "seedver";

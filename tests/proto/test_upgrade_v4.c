@@ -3,7 +3,8 @@
  * session, clientid, opens and locks; a retried request gets its kept
  * reply, from the v4.1 slot or the v4.0 reply cache; nobody is in a grace
  * period; a delegation held when the upgrade begins is recalled first, and
- * one not returned within a lease is revoked and carried as such. */
+ * one not returned within a lease is revoked and carried as such; a
+ * blocked lock request's client is told when the lock frees. */
 #include "proto/deleg_fixture.h"
 
 #include <pthread.h>
@@ -367,6 +368,49 @@ static void test_v40_reply_cache_carried(void **st)
 	nfs4c_close(fd);
 }
 
+/* A blocking WRITEW_LT LOCK of 0..9 by a new lock owner: its status. */
+static uint32_t lock_waiting(struct nfs4c_sess *s, const uint8_t *fh, uint32_t fhlen,
+			     const struct nfs4_stateid *open, const char *lock_owner)
+{
+	struct nfs4_lock_args a = {.locktype = WRITEW_LT, .offset = 0, .length = 10};
+	a.locker.new_lock_owner = true;
+	a.locker.open_stateid = *open;
+	a.locker.owner.clientid = s->clientid;
+	a.locker.owner.owner = nfs4_opaque_str(lock_owner);
+	return op41(s, fh, fhlen, OP_LOCK, enc_lock, &a, NULL);
+}
+
+/* A v4.1 lock owner whose blocking LOCK was denied before the upgrade is
+ * told by CB_NOTIFY_LOCK when the holder (another lock owner of the same
+ * client) unlocks after it, as it would have been without the upgrade:
+ * the waiter is carried. */
+static void test_blocked_lock_carried(void **st)
+{
+	(void)st;
+	struct nfs4c_sess s;
+	struct nfs4c_cb svc;
+	dl_client(&s, &svc, "upgrade-waiter", 954);
+	struct nfs4_stateid open, held;
+	uint8_t fh[NFS4_FHSIZE];
+	uint32_t fhlen;
+	assert_int_equal(open41(&s, "owner", "contended", &open, fh, &fhlen), NFS4_OK);
+	assert_int_equal(lock41(&s, fh, fhlen, &open, "holder", NULL, 0, &held), NFS4_OK);
+	assert_int_equal(lock_waiting(&s, fh, fhlen, &open, "waiter"), NFS4ERR_DENIED);
+
+	upgrade();
+	expect_log("with blocked lock requests");
+
+	unsigned notices = nfs4c_cb_count(&svc, OP_CB_NOTIFY_LOCK);
+	held.seqid = 0;
+	assert_int_equal(dl_on(&s, fh, fhlen, OP_LOCKU, add_locku, &held), NFS4_OK);
+	assert_true(nfs4c_cb_wait(&svc, OP_CB_NOTIFY_LOCK, notices + 1, 5000));
+	struct nfs4c_cb_rec rec;
+	assert_true(nfs4c_cb_get(&svc, OP_CB_NOTIFY_LOCK, notices, &rec));
+	assert_int_equal(rec.owner_clientid, s.clientid);
+	assert_int_equal(lock_waiting(&s, fh, fhlen, &open, "waiter"), NFS4_OK);
+	dl_client_end(&s, &svc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -376,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_lease_runs_on),
 		cmocka_unit_test(test_v40_state_carried),
 		cmocka_unit_test(test_v40_reply_cache_carried),
+		cmocka_unit_test(test_blocked_lock_carried),
 	};
 	return cmocka_run_group_tests(tests, dl_setup, dl_teardown);
 }

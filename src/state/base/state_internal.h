@@ -746,10 +746,16 @@ void state_nlm_grants_send(struct state_nlm_grant_item *list, state_nlm_grant_fn
 
 /* state_lock_wait.c: waiters of denied blocking locks (see state.h) */
 void state_waiters_init(struct state_server *st);
-/* Remembers (or refreshes) the waiter of owner on f. */
-void state_waiter_add(struct state_server *st, struct state_file *f, uint64_t clientid,
+/* Remembers (or refreshes) the waiter of owner on f; false when it is
+ * not remembered (the limits, or out of memory). */
+bool state_waiter_add(struct state_server *st, struct state_file *f, uint64_t clientid,
 		      const uint8_t *owner, uint32_t owner_len, uint32_t type, uint64_t start,
 		      uint64_t last);
+/* state_waiter_add of a waiter an upgrade carried, expiring at expires_ms;
+ * added in the order they expire (lifecycle/state_carry.c). */
+bool state_waiter_carried(struct state_server *st, struct state_file *f, uint64_t clientid,
+			  const uint8_t *owner, uint32_t owner_len, uint32_t type, uint64_t start,
+			  uint64_t last, uint64_t expires_ms);
 /* Forgets the waiter of owner on f (it got a lock there). */
 void state_waiter_drop(struct state_server *st, struct state_file *f, uint64_t clientid,
 		       const uint8_t *owner, uint32_t owner_len);

@@ -13,15 +13,17 @@
  * recalls them first, state_deleg_suspend, and those not returned within
  * a lease are revoked, which are carried as revoked stateids), locks held
  * in a back end (a ceph export's locks are the old process's CephFS
- * client's), a grace period under way, a CREATE_SESSION half done.  Blocked v4.1 lock requests are
- * dropped: their clients poll as well as wait for CB_NOTIFY_LOCK.
+ * client's), a grace period under way, a CREATE_SESSION half done.
  *
  * Layout (XDR): the format version; the boot epoch, the identifier keys
  * and counters; the expired clientids; then per client its record, its
  * open owners before its lock owners (a lock state names its open), each
- * owner's states, its sessions and its revoked delegations.  Connections
- * are named by their index in the handover (state_carry_adopt_conn binds
- * them again). */
+ * owner's states, its sessions and its revoked delegations; then (format
+ * 2 on) the waiters of denied blocking v4.1 locks, oldest first, whose
+ * clients are told by CB_NOTIFY_LOCK when the lock frees, as before the
+ * upgrade.  Connections are named by their index in the handover
+ * (state_carry_adopt_conn binds them again).  Format 1 (no waiters) is
+ * still read. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +33,7 @@
 #include "state/clients/session_internal.h"
 #include "xdr/xdr.h"
 
-enum { CARRY_FORMAT = 1 };
+enum { CARRY_FORMAT = 2, CARRY_FORMAT_OLDEST = 1 };
 
 /* --- save ---------------------------------------------------------------------- */
 
@@ -259,6 +261,26 @@ static bool save_client(struct save *sv, struct state_client *cl)
 	return true;
 }
 
+/* The waiters of denied blocking locks, oldest first (their expiry
+ * order), each with the time it has left. */
+static bool save_waiters(struct save *sv)
+{
+	struct xdr_enc *e = sv->e;
+	if (!xdr_encode_u32(e, sv->st->n_waiters))
+		return false;
+	uint32_t n = 0;
+	list_for_each_entry(w, &sv->st->waiters, struct state_waiter, all_link) {
+		uint64_t left = w->expires_ms > sv->now ? w->expires_ms - sv->now : 0;
+		if (!enc_key(e, &w->file->key) || !xdr_encode_u64(e, w->clientid) ||
+		    !xdr_encode_opaque(e, w->owner, w->owner_len) || !xdr_encode_u32(e, w->type) ||
+		    !xdr_encode_u64(e, w->start) || !xdr_encode_u64(e, w->last) ||
+		    !xdr_encode_u64(e, left))
+			return false;
+		n++;
+	}
+	return n == sv->st->n_waiters || save_refuse(sv, "the waiters do not add up");
+}
+
 int state_carry_save(struct state_server *st, state_carry_conn_index_fn conn_index, void *arg,
 		     struct buf **out, char *err, size_t errlen)
 {
@@ -300,6 +322,7 @@ int state_carry_save(struct state_server *st, state_carry_conn_index_fn conn_ind
 		if (!cl->nlm)
 			ok = save_client(&sv, cl);
 	}
+	ok = ok && save_waiters(&sv);
 	pthread_mutex_unlock(&st->lock);
 	if (!ok || e.overflow) {
 		xdr_enc_release(&e);
@@ -325,7 +348,7 @@ struct load {
 	struct state_server *st;
 	struct xdr_dec *d;
 	uint64_t now;
-	unsigned clients, sessions, opens, locks;
+	unsigned clients, sessions, opens, locks, waiters;
 	char *err;
 	size_t errlen;
 };
@@ -701,6 +724,44 @@ static bool load_client(struct load *ld, struct state_carry_bind **binds, size_t
 	return true;
 }
 
+static bool load_waiters(struct load *ld)
+{
+	struct state_server *st = ld->st;
+	struct xdr_dec *d = ld->d;
+	uint32_t n;
+	if (!xdr_decode_u32(d, &n) || n > STATE_WAITERS_MAX)
+		return load_fail(ld, "no waiter count");
+	for (uint32_t i = 0; i < n; i++) {
+		struct state_file_key key;
+		uint64_t clientid, start, last, left;
+		uint32_t type;
+		const uint8_t *owner;
+		uint32_t owner_len;
+		if (!dec_key(d, &key) || !xdr_decode_u64(d, &clientid) ||
+		    !xdr_decode_opaque(d, NFS4_OPAQUE_LIMIT, &owner, &owner_len) ||
+		    !xdr_decode_u32(d, &type) || !xdr_decode_u64(d, &start) ||
+		    !xdr_decode_u64(d, &last) || !xdr_decode_u64(d, &left) ||
+		    (type != STATE_READ_LT && type != STATE_WRITE_LT) || start > last)
+			return load_fail(ld, "a waiter does not decode");
+		struct state_client *cl = state_client_find(st, clientid, true);
+		if (!cl || cl->nlm)
+			continue; /* not a carried client's: nobody to tell */
+		struct state_file *f = state_file_get(st, &key, true);
+		if (!f)
+			return load_fail(ld, "out of memory");
+		if (!state_waiter_carried(st, f, clientid, owner, owner_len, type, start, last,
+					  ld->now + (left < st->opts.lease_ms ? left
+									  : st->opts.lease_ms))) {
+			/* Past the limits: that client polls, as it would
+			 * have for a waiter not remembered. */
+			state_file_maybe_free(st, f);
+			continue;
+		}
+		ld->waiters++;
+	}
+	return true;
+}
+
 static void binds_free(struct state_server *st, struct state_carry_bind *binds, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -725,7 +786,8 @@ int state_carry_load(struct state_server *st, const uint8_t *p, size_t len, char
 		fresh = fresh && cl->nlm;
 	if (!fresh || st->cluster) {
 		ok = load_fail(&ld, fresh ? "a cluster head cannot take it" : "clients exist already");
-	} else if (!xdr_decode_u32(&d, &format) || format != CARRY_FORMAT) {
+	} else if (!xdr_decode_u32(&d, &format) || format < CARRY_FORMAT_OLDEST ||
+		   format > CARRY_FORMAT) {
 		ok = load_fail(&ld, "an unknown format");
 	} else if (!xdr_decode_u32(&d, &boot) || !xdr_decode_u64(&d, &id_key.k0) ||
 		   !xdr_decode_u64(&d, &id_key.k1) || !xdr_decode_u32(&d, &next_client) ||
@@ -750,6 +812,8 @@ int state_carry_load(struct state_server *st, const uint8_t *p, size_t len, char
 		ok = ok && (xdr_decode_u32(&d, &nclients) || load_fail(&ld, "no client count"));
 		for (uint32_t i = 0; ok && i < nclients; i++)
 			ok = load_client(&ld, &binds, &nbinds);
+		if (ok && format >= 2)
+			ok = load_waiters(&ld);
 		if (ok && xdr_dec_remaining(&d) != 0)
 			ok = load_fail(&ld, "bytes after the last client");
 		st->next_client = next_client;
@@ -777,8 +841,9 @@ int state_carry_load(struct state_server *st, const uint8_t *p, size_t len, char
 		return -EINVAL;
 	/* The write holds of the opens with write access, asked again. */
 	state_outbox_kick(st);
-	log_info("state: carried over %u client(s), %u session(s), %u open(s) and %u lock(s)",
-		 ld.clients, ld.sessions, ld.opens, ld.locks);
+	log_info("state: carried over %u client(s), %u session(s), %u open(s) and %u lock(s)%s",
+		 ld.clients, ld.sessions, ld.opens, ld.locks,
+		 ld.waiters ? " with blocked lock requests" : "");
 	return 0;
 }
 

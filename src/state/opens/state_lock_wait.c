@@ -52,7 +52,7 @@ static void waiter_free(struct state_server *st, struct state_waiter *w)
 	free(w);
 }
 
-void state_waiter_add(struct state_server *st, struct state_file *f, uint64_t clientid,
+bool state_waiter_add(struct state_server *st, struct state_file *f, uint64_t clientid,
 		      const uint8_t *owner, uint32_t owner_len, uint32_t type, uint64_t start,
 		      uint64_t last)
 {
@@ -62,10 +62,10 @@ void state_waiter_add(struct state_server *st, struct state_file *f, uint64_t cl
 		list_del(&w->all_link);
 	} else {
 		if (f->n_waiters >= STATE_WAITERS_PER_FILE || st->n_waiters >= STATE_WAITERS_MAX)
-			return; /* the client polls, as it would without notices */
+			return false; /* the client polls, as it would without notices */
 		w = malloc(sizeof(*w) + owner_len);
 		if (!w)
-			return;
+			return false;
 		w->file = f;
 		w->clientid = clientid;
 		w->owner_len = owner_len;
@@ -79,6 +79,20 @@ void state_waiter_add(struct state_server *st, struct state_file *f, uint64_t cl
 	w->last = last;
 	w->expires_ms = state_now_ms() + st->opts.lease_ms;
 	list_add_tail(&st->waiters, &w->all_link);
+	return true;
+}
+
+bool state_waiter_carried(struct state_server *st, struct state_file *f, uint64_t clientid,
+			  const uint8_t *owner, uint32_t owner_len, uint32_t type, uint64_t start,
+			  uint64_t last, uint64_t expires_ms)
+{
+	if (!state_waiter_add(st, f, clientid, owner, owner_len, type, start, last))
+		return false;
+	/* Added last, and carried oldest first: the list stays in expiry
+	 * order. */
+	struct state_waiter *w = container_of(st->waiters.prev, struct state_waiter, all_link);
+	w->expires_ms = expires_ms;
+	return true;
 }
 
 void state_waiter_drop(struct state_server *st, struct state_file *f, uint64_t clientid,
