@@ -108,7 +108,8 @@ static bool active(const struct grace_member *gm)
 static void copy_value(char *dst, size_t cap, const char *v, size_t vl)
 {
 	size_t l = vl < cap - 1 ? vl : cap - 1;
-	memcpy(dst, v, l);
+	if (l) /* an empty omap value comes as NULL */
+		memcpy(dst, v, l);
 	dst[l] = '\0';
 }
 
