@@ -18,75 +18,39 @@
 
 #include "backend/ceph/ceph_internal.h"
 #include "core/clock.h"
+#include "core/container_of.h"
 #include "core/log.h"
 
 enum {
-	CEPHFS_FILE_BUCKETS = 1024,
 	CEPHFS_FILE_IDLE_MS = 3000, /* an unused file closes after this */
 	CEPHFS_FILE_MAX = 4096,	    /* open files kept at most */
 };
 
 struct cephfs_file {
-	struct cephfs_file *next;
-	uint64_t ino, snapid;
+	struct cephfs_kept k; /* k.used_ms UINT64_MAX: out of the table */
 	struct Fh *fh;
-	bool write;	  /* opened for reading and writing */
-	unsigned users;	  /* requests using fh now */
-	uint64_t used_ms; /* when the last one ended */
+	bool write; /* opened for reading and writing */
 };
 
 struct cephfs_files {
-	pthread_mutex_t lock;
-	struct cephfs_chore closer; /* closes the idle files */
-	struct cephfs_file *bucket[CEPHFS_FILE_BUCKETS];
-	size_t count;
+	struct cephfs_kept_table t;
 };
 
-static struct cephfs_file **cephfs_file_slot(struct cephfs_files *t, uint64_t ino, uint64_t snapid)
+static struct cephfs_file *file_of(struct cephfs_kept *k)
 {
-	struct cephfs_file **p = &t->bucket[(ino ^ (snapid << 7)) % CEPHFS_FILE_BUCKETS];
-
-	while (*p && ((*p)->ino != ino || (*p)->snapid != snapid))
-		p = &(*p)->next;
-	return p;
+	return k ? container_of(k, struct cephfs_file, k) : NULL;
 }
 
-/* Closes the unused files idle since before limit (all unused ones: 0
- * means now, and UINT64_MAX every one).  Lock held; the closes are made
- * with it released, the files out of the table first. */
-static void cephfs_files_close_idle(struct cephfs_export *ex, uint64_t older_than_ms, bool all)
+static void cephfs_file_close(struct cephfs_export *ex, struct cephfs_kept *k)
 {
-	struct cephfs_files *t = ex->files;
-	struct cephfs_file *closing = NULL;
-	uint64_t now = clock_now_coarse_ms();
-
-	for (size_t b = 0; b < CEPHFS_FILE_BUCKETS; b++) {
-		struct cephfs_file **p = &t->bucket[b];
-		while (*p) {
-			struct cephfs_file *f = *p;
-			if (f->users == 0 && (all || now - f->used_ms >= older_than_ms)) {
-				*p = f->next;
-				f->next = closing;
-				closing = f;
-				t->count--;
-				continue;
-			}
-			p = &f->next;
-		}
-	}
-	pthread_mutex_unlock(&t->lock);
-	while (closing) {
-		struct cephfs_file *f = closing;
-		closing = f->next;
-		CEPHFS_CALL(ex, close, ceph_ll_close(ex->cm, f->fh));
-		free(f);
-	}
-	pthread_mutex_lock(&t->lock);
+	struct cephfs_file *f = file_of(k);
+	CEPHFS_CALL(ex, close, ceph_ll_close(ex->cm, f->fh));
+	free(f);
 }
 
 static void cephfs_files_close_stale(struct cephfs_export *ex)
 {
-	cephfs_files_close_idle(ex, CEPHFS_FILE_IDLE_MS, false);
+	cephfs_kept_release_idle(ex, &ex->files->t, CEPHFS_FILE_IDLE_MS);
 }
 
 int cephfs_files_open(struct cephfs_export *ex)
@@ -95,10 +59,8 @@ int cephfs_files_open(struct cephfs_export *ex)
 
 	if (!t)
 		return -ENOMEM;
-	pthread_mutex_init(&t->lock, NULL);
-	cephfs_chore_init(&t->closer, &t->lock, 1000, cephfs_files_close_stale, ex);
 	ex->files = t;
-	return cephfs_chore_start(&t->closer);
+	return cephfs_kept_open(ex, &t->t, cephfs_files_close_stale, cephfs_file_close);
 }
 
 void cephfs_files_close(struct cephfs_export *ex)
@@ -107,31 +69,26 @@ void cephfs_files_close(struct cephfs_export *ex)
 
 	if (!t)
 		return;
-	cephfs_chore_stop(&t->closer);
-	pthread_mutex_lock(&t->lock);
-	cephfs_files_close_idle(ex, 0, true);
-	pthread_mutex_unlock(&t->lock);
-	pthread_mutex_destroy(&t->lock);
+	cephfs_kept_close(ex, &t->t);
 	free(t);
 	ex->files = NULL;
 }
 
-
 int cephfs_file_get(struct cephfs_export *ex, const struct cephfs_obj *o, bool write,
 		    struct cephfs_file **out)
 {
-	struct cephfs_files *t = ex->files;
+	struct cephfs_kept_table *t = &ex->files->t;
 
 	pthread_mutex_lock(&t->lock);
-	struct cephfs_file *f = *cephfs_file_slot(t, o->ino, o->snapid);
+	struct cephfs_file *f = file_of(*cephfs_kept_slot(t, o->ino, o->snapid));
 	if (f && (f->write || !write)) {
-		f->users++;
+		f->k.users++;
 		pthread_mutex_unlock(&t->lock);
 		*out = f;
 		return 0;
 	}
 	if (t->count >= CEPHFS_FILE_MAX)
-		cephfs_files_close_idle(ex, 0, false);
+		cephfs_kept_release_idle(ex, t, 0);
 	pthread_mutex_unlock(&t->lock);
 
 	/* Opened without the lock (the MDS may be asked); a file opened
@@ -139,10 +96,10 @@ int cephfs_file_get(struct cephfs_export *ex, const struct cephfs_obj *o, bool w
 	struct cephfs_file *n = calloc(1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
-	n->ino = o->ino;
-	n->snapid = o->snapid;
+	n->k.ino = o->ino;
+	n->k.snapid = o->snapid;
+	n->k.users = 1;
 	n->write = write;
-	n->users = 1;
 	int rc = cephfs_err(ex, CEPHFS_CALL(ex, open,
 					    ceph_ll_open(ex->cm, o->in, write ? O_RDWR : O_RDONLY,
 							 &n->fh, ceph_mount_perms(ex->cm))));
@@ -151,10 +108,10 @@ int cephfs_file_get(struct cephfs_export *ex, const struct cephfs_obj *o, bool w
 		return rc;
 	}
 	pthread_mutex_lock(&t->lock);
-	struct cephfs_file **slot = cephfs_file_slot(t, o->ino, o->snapid);
-	f = *slot;
+	struct cephfs_kept **slot = cephfs_kept_slot(t, o->ino, o->snapid);
+	f = file_of(*slot);
 	if (f && (f->write || !write)) {
-		f->users++;
+		f->k.users++;
 		pthread_mutex_unlock(&t->lock);
 		CEPHFS_CALL(ex, close, ceph_ll_close(ex->cm, n->fh));
 		free(n);
@@ -164,15 +121,15 @@ int cephfs_file_get(struct cephfs_export *ex, const struct cephfs_obj *o, bool w
 	if (f) {
 		/* A file for reading only, replaced by this one for writing:
 		 * out of the table, closed by its last user. */
-		*slot = f->next;
+		*slot = f->k.next;
 		t->count--;
-		f->next = NULL;
-		f->ino = f->snapid = 0;
-		f->used_ms = UINT64_MAX; /* marks it out of the table */
-		slot = cephfs_file_slot(t, o->ino, o->snapid);
+		f->k.next = NULL;
+		f->k.ino = f->k.snapid = 0;
+		f->k.used_ms = UINT64_MAX; /* marks it out of the table */
+		slot = cephfs_kept_slot(t, o->ino, o->snapid);
 	}
-	n->next = *slot;
-	*slot = n;
+	n->k.next = *slot;
+	*slot = &n->k;
 	t->count++;
 	pthread_mutex_unlock(&t->lock);
 	*out = n;
@@ -186,36 +143,34 @@ struct Fh *cephfs_file_fh(const struct cephfs_file *f)
 
 void cephfs_file_put(struct cephfs_export *ex, struct cephfs_file *f)
 {
-	struct cephfs_files *t = ex->files;
+	struct cephfs_kept_table *t = &ex->files->t;
 
 	pthread_mutex_lock(&t->lock);
-	bool orphan = f->used_ms == UINT64_MAX;
-	bool last = --f->users == 0;
+	bool orphan = f->k.used_ms == UINT64_MAX;
+	bool last = --f->k.users == 0;
 	if (!orphan)
-		f->used_ms = clock_now_coarse_ms();
+		f->k.used_ms = clock_now_coarse_ms();
 	pthread_mutex_unlock(&t->lock);
-	if (orphan && last) {
-		CEPHFS_CALL(ex, close, ceph_ll_close(ex->cm, f->fh));
-		free(f);
-	}
+	if (orphan && last)
+		cephfs_file_close(ex, &f->k);
 }
 
 void cephfs_file_adopt(struct cephfs_export *ex, uint64_t ino, uint64_t snapid, struct Fh *fh)
 {
-	struct cephfs_files *t = ex->files;
+	struct cephfs_kept_table *t = &ex->files->t;
 	struct cephfs_file *n = calloc(1, sizeof(*n));
 
 	if (n) {
 		pthread_mutex_lock(&t->lock);
-		struct cephfs_file **slot = cephfs_file_slot(t, ino, snapid);
+		struct cephfs_kept **slot = cephfs_kept_slot(t, ino, snapid);
 		if (!*slot && t->count < CEPHFS_FILE_MAX) {
-			n->ino = ino;
-			n->snapid = snapid;
+			n->k.ino = ino;
+			n->k.snapid = snapid;
+			n->k.used_ms = clock_now_coarse_ms();
 			n->fh = fh;
 			n->write = true;
-			n->used_ms = clock_now_coarse_ms();
-			n->next = *slot;
-			*slot = n;
+			n->k.next = *slot;
+			*slot = &n->k;
 			t->count++;
 			pthread_mutex_unlock(&t->lock);
 			return;
@@ -228,23 +183,22 @@ void cephfs_file_adopt(struct cephfs_export *ex, uint64_t ino, uint64_t snapid, 
 
 bool cephfs_file_drop_writer(struct cephfs_export *ex, uint64_t ino, uint64_t snapid)
 {
-	struct cephfs_files *t = ex->files;
+	struct cephfs_kept_table *t = &ex->files->t;
 
 	pthread_mutex_lock(&t->lock);
-	struct cephfs_file **slot = cephfs_file_slot(t, ino, snapid);
-	struct cephfs_file *f = *slot;
+	struct cephfs_kept **slot = cephfs_kept_slot(t, ino, snapid);
+	struct cephfs_file *f = file_of(*slot);
 	if (!f || !f->write) {
 		pthread_mutex_unlock(&t->lock);
 		return true;
 	}
-	if (f->users > 0) {
+	if (f->k.users > 0) {
 		pthread_mutex_unlock(&t->lock);
 		return false;
 	}
-	*slot = f->next;
+	*slot = f->k.next;
 	t->count--;
 	pthread_mutex_unlock(&t->lock);
-	CEPHFS_CALL(ex, close, ceph_ll_close(ex->cm, f->fh));
-	free(f);
+	cephfs_file_close(ex, &f->k);
 	return true;
 }

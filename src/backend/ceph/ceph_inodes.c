@@ -19,76 +19,39 @@
 
 #include "backend/ceph/ceph_internal.h"
 #include "core/clock.h"
+#include "core/container_of.h"
 
 enum {
-	CEPHFS_INODE_BUCKETS = 1024,
 	CEPHFS_INODE_IDLE_MS = 3000, /* an unused inode is released after this */
 	CEPHFS_INODE_MAX = 4096,     /* inodes kept at most */
 };
 
 struct cephfs_inode {
-	struct cephfs_inode *next;
-	uint64_t ino, snapid;
-	struct Inode *in;  /* the table's reference */
-	_Atomic int type;  /* enum backend_ftype once a check read it; 0: not yet */
-	unsigned users;	   /* requests using in now */
-	uint64_t used_ms;  /* when the last one ended */
-	bool forgotten;	   /* out of the table: released by its last user */
+	struct cephfs_kept k;
+	struct Inode *in; /* the table's reference */
+	_Atomic int type; /* enum backend_ftype once a check read it; 0: not yet */
+	bool forgotten;	  /* out of the table: released by its last user */
 };
 
 struct cephfs_inodes {
-	pthread_mutex_t lock;
-	struct cephfs_chore releaser; /* releases the idle inodes */
-	struct cephfs_inode *bucket[CEPHFS_INODE_BUCKETS];
-	size_t count;
+	struct cephfs_kept_table t;
 };
 
-static struct cephfs_inode **cephfs_inode_slot(struct cephfs_inodes *t, uint64_t ino,
-					       uint64_t snapid)
+static struct cephfs_inode *inode_of(struct cephfs_kept *k)
 {
-	struct cephfs_inode **p = &t->bucket[(ino ^ (snapid << 7)) % CEPHFS_INODE_BUCKETS];
-
-	while (*p && ((*p)->ino != ino || (*p)->snapid != snapid))
-		p = &(*p)->next;
-	return p;
+	return k ? container_of(k, struct cephfs_inode, k) : NULL;
 }
 
-/* Releases the unused inodes idle for older_than_ms (every unused one with
- * all).  Lock held; the releases are made with it released, the inodes
- * out of the table first. */
-static void cephfs_inodes_release_idle(struct cephfs_export *ex, uint64_t older_than_ms, bool all)
+static void cephfs_inode_release(struct cephfs_export *ex, struct cephfs_kept *k)
 {
-	struct cephfs_inodes *t = ex->inodes;
-	struct cephfs_inode *releasing = NULL;
-	uint64_t now = clock_now_coarse_ms();
-
-	for (size_t b = 0; b < CEPHFS_INODE_BUCKETS; b++) {
-		struct cephfs_inode **p = &t->bucket[b];
-		while (*p) {
-			struct cephfs_inode *i = *p;
-			if (i->users == 0 && (all || now - i->used_ms >= older_than_ms)) {
-				*p = i->next;
-				i->next = releasing;
-				releasing = i;
-				t->count--;
-				continue;
-			}
-			p = &i->next;
-		}
-	}
-	pthread_mutex_unlock(&t->lock);
-	while (releasing) {
-		struct cephfs_inode *i = releasing;
-		releasing = i->next;
-		ceph_ll_put(ex->cm, i->in);
-		free(i);
-	}
-	pthread_mutex_lock(&t->lock);
+	struct cephfs_inode *i = inode_of(k);
+	ceph_ll_put(ex->cm, i->in);
+	free(i);
 }
 
 static void cephfs_inodes_release_stale(struct cephfs_export *ex)
 {
-	cephfs_inodes_release_idle(ex, CEPHFS_INODE_IDLE_MS, false);
+	cephfs_kept_release_idle(ex, &ex->inodes->t, CEPHFS_INODE_IDLE_MS);
 }
 
 int cephfs_inodes_open(struct cephfs_export *ex)
@@ -97,10 +60,8 @@ int cephfs_inodes_open(struct cephfs_export *ex)
 
 	if (!t)
 		return -ENOMEM;
-	pthread_mutex_init(&t->lock, NULL);
-	cephfs_chore_init(&t->releaser, &t->lock, 1000, cephfs_inodes_release_stale, ex);
 	ex->inodes = t;
-	return cephfs_chore_start(&t->releaser);
+	return cephfs_kept_open(ex, &t->t, cephfs_inodes_release_stale, cephfs_inode_release);
 }
 
 void cephfs_inodes_close(struct cephfs_export *ex)
@@ -109,11 +70,7 @@ void cephfs_inodes_close(struct cephfs_export *ex)
 
 	if (!t)
 		return;
-	cephfs_chore_stop(&t->releaser);
-	pthread_mutex_lock(&t->lock);
-	cephfs_inodes_release_idle(ex, 0, true);
-	pthread_mutex_unlock(&t->lock);
-	pthread_mutex_destroy(&t->lock);
+	cephfs_kept_close(ex, &t->t);
 	free(t);
 	ex->inodes = NULL;
 }
@@ -121,12 +78,12 @@ void cephfs_inodes_close(struct cephfs_export *ex)
 struct cephfs_inode *cephfs_inode_get(struct cephfs_export *ex, uint64_t ino, uint64_t snapid,
 				      struct Inode **in)
 {
-	struct cephfs_inodes *t = ex->inodes;
+	struct cephfs_kept_table *t = &ex->inodes->t;
 
 	pthread_mutex_lock(&t->lock);
-	struct cephfs_inode *i = *cephfs_inode_slot(t, ino, snapid);
+	struct cephfs_inode *i = inode_of(*cephfs_kept_slot(t, ino, snapid));
 	if (i) {
-		i->users++;
+		i->k.users++;
 		*in = i->in;
 	}
 	pthread_mutex_unlock(&t->lock);
@@ -136,29 +93,29 @@ struct cephfs_inode *cephfs_inode_get(struct cephfs_export *ex, uint64_t ino, ui
 struct cephfs_inode *cephfs_inode_keep(struct cephfs_export *ex, uint64_t ino, uint64_t snapid,
 				       struct Inode **in)
 {
-	struct cephfs_inodes *t = ex->inodes;
+	struct cephfs_kept_table *t = &ex->inodes->t;
 	struct cephfs_inode *n = calloc(1, sizeof(*n));
 	struct Inode *extra = NULL;
 
 	pthread_mutex_lock(&t->lock);
 	if (t->count >= CEPHFS_INODE_MAX)
-		cephfs_inodes_release_idle(ex, 0, false);
-	struct cephfs_inode **slot = cephfs_inode_slot(t, ino, snapid);
-	struct cephfs_inode *i = *slot;
+		cephfs_kept_release_idle(ex, t, 0);
+	struct cephfs_kept **slot = cephfs_kept_slot(t, ino, snapid);
+	struct cephfs_inode *i = inode_of(*slot);
 	if (i) {
 		/* Kept meanwhile by another request: that one's reference
 		 * serves, and this one goes back. */
-		i->users++;
+		i->k.users++;
 		extra = *in;
 		*in = i->in;
 	} else if (n && t->count < CEPHFS_INODE_MAX) {
 		i = n;
 		n = NULL;
-		i->ino = ino;
-		i->snapid = snapid;
+		i->k.ino = ino;
+		i->k.snapid = snapid;
+		i->k.users = 1;
 		i->in = *in;
-		i->users = 1;
-		*slot = i;
+		*slot = &i->k;
 		t->count++;
 	}
 	pthread_mutex_unlock(&t->lock);
@@ -176,10 +133,10 @@ void cephfs_inode_note_type(struct cephfs_inode *i, enum backend_ftype type)
 bool cephfs_inode_type(struct cephfs_export *ex, uint64_t ino, uint64_t snapid,
 		       enum backend_ftype *type)
 {
-	struct cephfs_inodes *t = ex->inodes;
+	struct cephfs_kept_table *t = &ex->inodes->t;
 
 	pthread_mutex_lock(&t->lock);
-	struct cephfs_inode *i = *cephfs_inode_slot(t, ino, snapid);
+	struct cephfs_inode *i = inode_of(*cephfs_kept_slot(t, ino, snapid));
 	int v = i ? atomic_load_explicit(&i->type, memory_order_relaxed) : 0;
 	pthread_mutex_unlock(&t->lock);
 	if (v == 0)
@@ -190,55 +147,51 @@ bool cephfs_inode_type(struct cephfs_export *ex, uint64_t ino, uint64_t snapid,
 
 void cephfs_inode_put(struct cephfs_export *ex, struct cephfs_inode *i)
 {
-	struct cephfs_inodes *t = ex->inodes;
+	struct cephfs_kept_table *t = &ex->inodes->t;
 	bool release;
 
 	pthread_mutex_lock(&t->lock);
-	i->users--;
-	i->used_ms = clock_now_coarse_ms();
-	release = i->forgotten && i->users == 0;
+	i->k.users--;
+	i->k.used_ms = clock_now_coarse_ms();
+	release = i->forgotten && i->k.users == 0;
 	pthread_mutex_unlock(&t->lock);
-	if (release) {
-		ceph_ll_put(ex->cm, i->in);
-		free(i);
-	}
+	if (release)
+		cephfs_inode_release(ex, &i->k);
+}
+
+/* Takes i out of the table.  Lock held.  True when nobody uses it (the
+ * caller releases it), else its last user will. */
+static bool cephfs_inode_unlink(struct cephfs_kept_table *t, struct cephfs_kept **slot,
+				struct cephfs_inode *i)
+{
+	*slot = i->k.next;
+	i->k.next = NULL;
+	t->count--;
+	i->forgotten = true;
+	return i->k.users == 0;
 }
 
 void cephfs_inode_drop(struct cephfs_export *ex, uint64_t ino, uint64_t snapid)
 {
-	struct cephfs_inodes *t = ex->inodes;
-	struct cephfs_inode *release = NULL;
+	struct cephfs_kept_table *t = &ex->inodes->t;
 
 	pthread_mutex_lock(&t->lock);
-	struct cephfs_inode **p = cephfs_inode_slot(t, ino, snapid);
-	struct cephfs_inode *i = *p;
-	if (i) {
-		*p = i->next;
-		i->next = NULL;
-		t->count--;
-		if (i->users == 0)
-			release = i;
-		else
-			i->forgotten = true;
-	}
+	struct cephfs_kept **slot = cephfs_kept_slot(t, ino, snapid);
+	struct cephfs_inode *i = inode_of(*slot);
+	bool release = i && cephfs_inode_unlink(t, slot, i);
 	pthread_mutex_unlock(&t->lock);
-	if (release) {
-		ceph_ll_put(ex->cm, release->in);
-		free(release);
-	}
+	if (release)
+		cephfs_inode_release(ex, &i->k);
 }
 
 void cephfs_inode_forget(struct cephfs_export *ex, struct cephfs_inode *i)
 {
-	struct cephfs_inodes *t = ex->inodes;
+	struct cephfs_kept_table *t = &ex->inodes->t;
 
 	pthread_mutex_lock(&t->lock);
-	struct cephfs_inode **p = cephfs_inode_slot(t, i->ino, i->snapid);
-	if (*p == i) {
-		*p = i->next;
-		i->next = NULL;
-		i->forgotten = true;
-		t->count--;
-	}
+	struct cephfs_kept **slot = cephfs_kept_slot(t, i->k.ino, i->k.snapid);
+	/* i has a user (the caller): its last one releases it. */
+	if (*slot == &i->k)
+		cephfs_inode_unlink(t, slot, i);
 	pthread_mutex_unlock(&t->lock);
 }

@@ -333,6 +333,37 @@ void cephfs_chore_wake(struct cephfs_chore *c);
 /* Stops and joins the thread (lock not held) and frees what init made. */
 void cephfs_chore_stop(struct cephfs_chore *c);
 
+/* ceph_kept.c: entries kept per inode between requests (the open files,
+ * the inodes of resolved handles), each the first member of its owner's
+ * struct; their tables' lock guards users, used_ms and the buckets. */
+struct cephfs_kept {
+	struct cephfs_kept *next;
+	uint64_t ino, snapid;
+	unsigned users;	  /* requests using it now */
+	uint64_t used_ms; /* when the last one ended */
+};
+enum { CEPHFS_KEPT_BUCKETS = 1024 };
+struct cephfs_kept_table {
+	pthread_mutex_t lock;
+	struct cephfs_chore sweeper; /* lets go of the idle entries */
+	struct cephfs_kept *bucket[CEPHFS_KEPT_BUCKETS];
+	size_t count;
+	/* Lets go of an entry taken out of the table (lock not held). */
+	void (*release)(struct cephfs_export *ex, struct cephfs_kept *k);
+};
+/* Where (ino, snapid)'s entry is, or would go.  Lock held. */
+struct cephfs_kept **cephfs_kept_slot(struct cephfs_kept_table *t, uint64_t ino, uint64_t snapid);
+/* Takes the unused entries idle for older_than_ms (0: every unused one)
+ * out and releases them.  Lock held; released meanwhile. */
+void cephfs_kept_release_idle(struct cephfs_export *ex, struct cephfs_kept_table *t,
+			      uint64_t older_than_ms);
+/* Starts t's sweeper, which calls sweep every second under the lock. */
+int cephfs_kept_open(struct cephfs_export *ex, struct cephfs_kept_table *t,
+		     void (*sweep)(struct cephfs_export *ex),
+		     void (*release)(struct cephfs_export *ex, struct cephfs_kept *k));
+/* Stops the sweeper and releases every unused entry. */
+void cephfs_kept_close(struct cephfs_export *ex, struct cephfs_kept_table *t);
+
 /* ceph_lease.c */
 int cephfs_leases_open(struct cephfs_export *ex);
 void cephfs_leases_close(struct cephfs_export *ex);
