@@ -120,8 +120,8 @@ int cephfs_lookup_parent(struct backend_export *bex, const struct backend_cred *
 	return cephfs_lookup_at(bex, cred, dir, NULL, out, attr);
 }
 
-/* The mode (type and permission bits) of name in c's directory; nothing
- * held after. */
+/* The mode (type and permission bits) and inode number of name in c's
+ * directory; nothing held after. */
 static int cephfs_lookup_mode(struct cephfs_export *ex, struct cephfs_dir_call *c,
 			      const char *name, uint32_t *mode, uint64_t *ino)
 {

@@ -33,7 +33,8 @@
 #include "state/clients/session_internal.h"
 #include "xdr/xdr.h"
 
-enum { CARRY_FORMAT = 2, CARRY_FORMAT_OLDEST = 1 };
+/* The format saved; the oldest one read; the first with the waiters. */
+enum { CARRY_FORMAT = 2, CARRY_FORMAT_OLDEST = 1, CARRY_FORMAT_WAITERS = 2 };
 
 /* --- save ---------------------------------------------------------------------- */
 
@@ -812,7 +813,7 @@ int state_carry_load(struct state_server *st, const uint8_t *p, size_t len, char
 		ok = ok && (xdr_decode_u32(&d, &nclients) || load_fail(&ld, "no client count"));
 		for (uint32_t i = 0; ok && i < nclients; i++)
 			ok = load_client(&ld, &binds, &nbinds);
-		if (ok && format >= 2)
+		if (ok && format >= CARRY_FORMAT_WAITERS)
 			ok = load_waiters(&ld);
 		if (ok && xdr_dec_remaining(&d) != 0)
 			ok = load_fail(&ld, "bytes after the last client");
