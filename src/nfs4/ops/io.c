@@ -133,7 +133,12 @@ enum nfsstat4 nfs4_op_read(struct nfs4_compound *c, void *args, struct xdr_enc *
 	uint32_t count = a->count;
 	struct backend_attr attr;
 	const struct backend_attr *seen;
-	enum nfsstat4 st = need_regular(c, &attr, &seen);
+	/* The attributes serve a read from memory on the event loop
+	 * (read_nowait); a back end without it reads on a worker and needs
+	 * the type alone (its read finds a stale handle). */
+	enum nfsstat4 st = c->cfh.kind == FH_EXPORT && !c->cfh.export->ops->read_nowait
+				   ? need_regular_type(c, &attr, &seen)
+				   : need_regular(c, &attr, &seen);
 	if (st != NFS4_OK)
 		return st;
 	if ((st = nfs4_check_io_stateid(c, &a->stateid, false, offset, count)) != NFS4_OK)
