@@ -70,24 +70,10 @@ static void make_seed_state(struct state_server *st)
 			  NULL) == NFS4_OK);
 	/* A denied blocking LOCK of another lock owner, as v4.1 makes one:
 	 * its waiter. */
-	struct state_owner *oo;
-	CHECK(state_stateid_owner(st, 0, &open, &oo) == NFS4_OK);
-	struct state_lock_args wa;
-	memset(&wa, 0, sizeof(wa));
-	wa.type = STATE_WRITEW_LT;
-	wa.length = 10;
-	wa.new_owner = true;
-	wa.open_stateid = open;
-	wa.lock_clientid = c40;
-	wa.lock_owner = (const uint8_t *)"waiter";
-	wa.lock_owner_len = 6;
-	struct state_replay rp;
-	CHECK(state_seq_begin(st, oo, oseq, OP_LOCK, false, &rp) == STATE_SEQ_NEW);
-	struct nfs4_stateid ws;
+	struct nfs4_stateid waiting;
 	struct state_lock_denied denied;
-	CHECK(state_lock(st, oo, &k, &wa, 1, &ws, &denied) == NFS4ERR_DENIED);
-	state_seq_end(st, oo, false, NFS4ERR_DENIED, NULL, 0, NULL);
-	state_owner_put(st, oo);
+	CHECK(st_lock_new_minor(st, 1, &open, &oseq, c40, "waiter", 0, &k, STATE_WRITEW_LT, 0, 10,
+				&waiting, &denied) == NFS4ERR_DENIED);
 
 	struct state_principal who = st_who(1001);
 	uint8_t verifier[NFS4_VERIFIER_SIZE] = "seedver";

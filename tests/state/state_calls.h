@@ -168,14 +168,16 @@ static inline enum nfsstat4 st_close(struct state_server *st, struct nfs4_statei
 	return s;
 }
 
-/* LOCK with a new lock owner from an open (sequenced on the open owner). */
-static inline enum nfsstat4 st_lock_new(struct state_server *st,
-					const struct nfs4_stateid *open_sid,
-					uint32_t *open_seqid, uint64_t clientid,
-					const char *lock_owner, uint32_t lock_seqid,
-					const struct state_file_key *k, uint32_t type,
-					uint64_t off, uint64_t len, struct nfs4_stateid *out,
-					struct state_lock_denied *denied)
+/* LOCK of minor version minor with a new lock owner from an open
+ * (sequenced on the open owner): from 1 a denied blocking LOCK leaves a
+ * waiter. */
+static inline enum nfsstat4 st_lock_new_minor(struct state_server *st, uint32_t minor,
+					      const struct nfs4_stateid *open_sid,
+					      uint32_t *open_seqid, uint64_t clientid,
+					      const char *lock_owner, uint32_t lock_seqid,
+					      const struct state_file_key *k, uint32_t type,
+					      uint64_t off, uint64_t len, struct nfs4_stateid *out,
+					      struct state_lock_denied *denied)
 {
 	struct state_owner *o;
 	enum nfsstat4 s = state_stateid_owner(st, 0, open_sid, &o);
@@ -195,7 +197,7 @@ static inline enum nfsstat4 st_lock_new(struct state_server *st,
 	struct state_replay r;
 	enum state_seq seq = state_seq_begin(st, o, *open_seqid, OP_LOCK, false, &r);
 	if (seq == STATE_SEQ_NEW)
-		s = state_lock(st, o, k, &a, 0, out, denied);
+		s = state_lock(st, o, k, &a, minor, out, denied);
 	else
 		s = seq == STATE_SEQ_BAD ? NFS4ERR_BAD_SEQID : r.status;
 	if (seq == STATE_SEQ_NEW && st_advances(s))
@@ -203,6 +205,19 @@ static inline enum nfsstat4 st_lock_new(struct state_server *st,
 	state_seq_end(st, o, false, s, NULL, 0, NULL);
 	state_owner_put(st, o);
 	return s;
+}
+
+/* st_lock_new_minor of a v4.0 LOCK. */
+static inline enum nfsstat4 st_lock_new(struct state_server *st,
+					const struct nfs4_stateid *open_sid,
+					uint32_t *open_seqid, uint64_t clientid,
+					const char *lock_owner, uint32_t lock_seqid,
+					const struct state_file_key *k, uint32_t type,
+					uint64_t off, uint64_t len, struct nfs4_stateid *out,
+					struct state_lock_denied *denied)
+{
+	return st_lock_new_minor(st, 0, open_sid, open_seqid, clientid, lock_owner, lock_seqid,
+				 k, type, off, len, out, denied);
 }
 
 /* LOCK by an existing lock owner (sequenced on it). */
