@@ -193,7 +193,7 @@ bool rpc_conn_is_closed(struct rpc_conn *conn)
 
 void rpc_conn_close(struct rpc_conn *conn)
 {
-	if (conn->loop)
+	if (conn->loop && !rpc_conn_is_closed(conn))
 		rpc_loop_post(conn->loop, conn, CONN_MSG_CLOSE);
 }
 

@@ -40,11 +40,13 @@ static void request_release(struct rpc_request *req)
 	rpc_request_uncharge_all(req);
 
 	atomic_fetch_sub(&conn->inflight, 1);
-	atomic_fetch_sub_explicit(&conn->srv->inflight, 1, memory_order_release);
 	/* The loop paused reading at the in-flight limit or the memory
-	 * budget; this request's end may have made room. */
+	 * budget; this request's end may have made room. Posted before the
+	 * server's count drops, so a stop that waits for that count finds
+	 * the message queued while the loop still runs. */
 	if (atomic_load(&conn->read_paused) || atomic_load(&conn->peer_eof))
 		rpc_loop_post(conn->loop, conn, CONN_MSG_RESUME);
+	atomic_fetch_sub_explicit(&conn->srv->inflight, 1, memory_order_release);
 	rpc_conn_unref(conn);
 }
 

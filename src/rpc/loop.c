@@ -55,6 +55,8 @@ int rpc_loop_init(struct rpc_loop *loop, struct rpc_server *srv, unsigned index)
 
 void rpc_loop_destroy(struct rpc_loop *loop)
 {
+	/* A close asked for after the stop still holds a reference. */
+	rpc_loop_settle(loop);
 	if (loop->epfd >= 0)
 		close(loop->epfd);
 	if (loop->wake.fd >= 0)
@@ -933,11 +935,16 @@ void *rpc_loop_main(void *arg)
 		if (loop->handover && !loop->frozen)
 			atomic_store(&loop->handover_settled, loop_handover_settled(loop));
 	}
+	rpc_loop_settle(loop);
+	return NULL;
+}
+
+void rpc_loop_settle(struct rpc_loop *loop)
+{
 	/* Connections adopted or messages posted meanwhile are settled too. */
 	loop_drain_messages(loop);
 	while (!list_empty(&loop->conns))
 		conn_close(loop, list_entry(loop->conns.next, struct rpc_conn, loop_link),
 			   "server stopping");
 	loop_bury(loop);
-	return NULL;
 }

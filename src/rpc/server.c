@@ -491,6 +491,8 @@ void rpc_server_stop(struct rpc_server *srv, unsigned drain_ms)
 		pthread_join(srv->loops[i].thread, NULL);
 	threadpool_destroy(srv->pool);
 	srv->pool = NULL;
+	for (unsigned i = 0; i < srv->nloops; i++)
+		rpc_loop_settle(&srv->loops[i]);
 	for (unsigned i = 0; i < srv->nlisteners; i++)
 		close(srv->listeners[i].poll.fd);
 	for (unsigned i = 0; i < srv->nheld; i++)

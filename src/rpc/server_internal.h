@@ -367,6 +367,10 @@ void rpc_conn_handle_reply(struct rpc_conn *conn, uint32_t xid, struct xdr_dec *
 void rpc_loop_post(struct rpc_loop *loop, struct rpc_conn *conn, unsigned flags);
 void rpc_loop_post_loop(struct rpc_loop *loop, unsigned flags);
 void *rpc_loop_main(void *arg);
+/* Takes the messages still queued and closes the connections left: at the
+ * loop's end, and again once the workers are gone, for what requests that
+ * outlived the loop posted (the loop's thread has ended by then). */
+void rpc_loop_settle(struct rpc_loop *loop);
 /* Takes fd as the next listener (before the server starts, or under
  * listen_lock); returns the port it is bound to. */
 uint16_t rpc_server_add_listener(struct rpc_server *srv, int fd);

@@ -1,6 +1,7 @@
 /* The RPC server in this process, serving a test program over real sockets:
  * concurrency on one connection, outgoing calls with XID routing, graceful
- * stop, the gate that drops calls and replies, a stuck loop seen. */
+ * stop (and one past its drain time), the gate that drops calls and replies,
+ * a stuck loop seen. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -426,6 +427,41 @@ static void test_graceful_stop_finishes_inflight(void **state)
 	close(fd);
 }
 
+/* Sockets this process has open (the server's and the test's). */
+static unsigned open_sockets(void)
+{
+	unsigned n = 0;
+	for (int fd = 0; fd < 4096; fd++) {
+		char path[64], target[64];
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		ssize_t len = readlink(path, target, sizeof(target) - 1);
+		if (len > 0) {
+			target[len] = '\0';
+			n += strncmp(target, "socket:", 7) == 0;
+		}
+	}
+	return n;
+}
+
+/* A request still running when the drain time is up ends after the event
+ * loops have stopped; its connection is freed all the same (its socket
+ * closed), not left with the reference of a message no loop will take. */
+static void test_stop_past_drain_frees_connection(void **state)
+{
+	struct fixture *f = *state;
+	unsigned before = open_sockets(); /* the listener among them */
+	int fd = rpctest_connect(f->hostport);
+	assert_true(fd >= 0);
+	send_call(fd, 556, PROC_SLEEP, 300);
+	/* The client's end of input: the request's end wakes the loop. */
+	assert_int_equal(shutdown(fd, SHUT_WR), 0);
+	usleep(100000); /* let the server read it */
+	rpc_server_stop(f->srv, 20);
+	close(fd);
+	/* The listener, the server's end and ours are all closed. */
+	assert_int_equal(open_sockets(), before - 1);
+}
+
 static atomic_bool gate_open = true;
 
 static bool test_gate(void *arg)
@@ -580,6 +616,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_held_address_waits_then_serves, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_graceful_stop_finishes_inflight, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stop_past_drain_frees_connection, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_hold_ahead_until_address_arrives, setup,
 						teardown),
