@@ -261,6 +261,10 @@ struct backend_options {
 	 * storage session after it, so that a head taking this one over can
 	 * end that session (backend_ops.end_peer_session). */
 	const char *cluster_node;
+	/* Opened by a ferryd an upgrade started while the one before it still
+	 * serves: ceph leaves that one's session (the same identity) alone,
+	 * where a restart would end the session a dead ferryd left. */
+	bool succeeds_running;
 };
 
 /* Kernel leases (see backend_ops.lease): what the server holds on a file so

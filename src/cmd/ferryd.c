@@ -1488,11 +1488,13 @@ static int serve_until_stopped(struct ferryd *d)
 	}
 }
 
-/* Another ferryd serves the sockets, the clients and their records now:
- * this one answers the control request that asked for it, lets go of the
- * file system (a CephFS client gives back its capabilities) and exits,
+/* Another ferryd serves the sockets, the clients and their records now
+ * (this one handed over, or an upgrade that started this one was given
+ * up): this one answers the control request that asked for it, lets go
+ * of the file system (a CephFS client ends its session, giving back its
+ * capabilities at once rather than when the MDS times it out) and exits,
  * leaving rpcbind, the state directory and the sockets as they are. */
-static void shut_down_handed_over(struct ferryd *d)
+static void stop_beside_running(struct ferryd *d, const char *said)
 {
 	ctl_server_release_socket(d->ctl);
 	for (int i = 0; i < 200 && ctl_server_requests(d->ctl) > 0; i++)
@@ -1506,7 +1508,7 @@ static void shut_down_handed_over(struct ferryd *d)
 	mount_server_destroy(d->mountd);
 	nlm_destroy(d->nlm);
 	nfs4_server_fini(&d->nfs);
-	log_info("ferryd handed over and stopped");
+	log_info("%s", said);
 }
 
 /* Everything stopped and freed, in the order each part needs. */
@@ -1561,6 +1563,7 @@ int main(int argc, char **argv)
 	 * there, and SIGUSR2 is to start that one. */
 	ssize_t n = readlink("/proc/self/exe", d.binary, sizeof(d.binary) - 1);
 	d.binary[n > 0 ? n : 0] = '\0';
+	d.cfg.succeeds_running = upgrade_started();
 	if (configure_cluster(&d) != 0 || prepare_dirs(&d.cfg) != 0 ||
 	    nfs4_server_open_exports(&d.nfs, &d.cfg) != 0)
 		return 1;
@@ -1594,9 +1597,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (d.inherited.channel >= 0) {
+		/* A test setting: a new ferryd that fails when all but ready
+		 * (a cluster head has joined and published by now). */
+		if (getenv("FERRY_TEST_UPGRADE_FAIL_READY")) {
+			log_error("upgrade: FERRY_TEST_UPGRADE_FAIL_READY is set: giving up before "
+				  "ready (a test setting)");
+			stop_beside_running(&d, "ferryd gave the upgrade up and stopped");
+			return 1;
+		}
 		if (upgrade_ready(&d.inherited) != 0) {
 			log_error("upgrade: the ferryd before this one gave up; it serves on");
-			rpc_server_destroy(d.srv);
+			stop_beside_running(&d, "ferryd gave the upgrade up and stopped");
 			return 1;
 		}
 		rpc_server_share_sockets(d.srv, false);
@@ -1605,7 +1616,7 @@ int main(int argc, char **argv)
 	}
 	int sig = serve_until_stopped(&d);
 	if (sig == SIGUSR2) {
-		shut_down_handed_over(&d);
+		stop_beside_running(&d, "ferryd handed over and stopped");
 		return 0;
 	}
 	log_info("received %s; stopping", strsignal(sig));

@@ -364,6 +364,10 @@ struct ferry_config {
 	/* [cluster] config = rados: the exports and [nfs] are read from the
 	 * cluster's configuration object (config_load_text), not the file. */
 	bool cluster_config_rados;
+	/* Not from the file: this ferryd was started by an upgrade, beside the
+	 * running one it takes over from (whose storage sessions live on until
+	 * it exits, or for good when the upgrade fails). */
+	bool succeeds_running;
 	/* Caps on client state (state/state.h, struct state_caps). */
 	unsigned max_clients, max_sessions_per_client, max_open_owners_per_client,
 		max_opens_per_client, max_lock_owners_per_client, max_locks_per_client,

@@ -909,6 +909,7 @@ static int export_open_one(struct exports *exps, const struct config_export *ce,
 		.ceph_conf = ce->ceph_conf[0] ? ce->ceph_conf : NULL,
 		.ceph_id = ce->ceph_id[0] ? ce->ceph_id : NULL,
 		.cluster_node = exps->cluster_node[0] ? exps->cluster_node : NULL,
+		.succeeds_running = exps->succeeds_running,
 	};
 	rc = ex->ops->export_open(ex->path, check ? NULL : exps->state_dir, &opts, &ex->bex);
 	if (rc) {
@@ -1223,7 +1224,11 @@ int exports_open(struct exports *exps, const struct ferry_config *cfg)
 	if (!exps->list || !exps->root)
 		return -ENOMEM;
 	char err[512];
+	/* The first exports alone: one a reload adds later has no session of
+	 * the ferryd before this one. */
+	exps->succeeds_running = cfg->succeeds_running;
 	rc = exports_reload(exps, cfg, err, sizeof(err));
+	exps->succeeds_running = false;
 	if (rc)
 		log_error("%s", err);
 	return rc;

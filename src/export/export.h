@@ -200,6 +200,7 @@ struct exports {
 	 * exports were opened with. */
 	char state_dir[CONFIG_PATH_MAX];
 	char cluster_node[CONFIG_NAME_MAX];
+	bool succeeds_running; /* while exports_open opens (backend_options) */
 	struct exports_watching watching[EXPORT_WATCH_KINDS];
 };
 

@@ -309,6 +309,12 @@ int upgrade_run(const struct upgrade_offer *o, const struct upgrade_hooks *hooks
 
 /* --- the new side ----------------------------------------------------------- */
 
+bool upgrade_started(void)
+{
+	const char *v = getenv(UPGRADE_FD_ENV);
+	return v && *v;
+}
+
 int upgrade_channel_from_env(void)
 {
 	const char *v = getenv(UPGRADE_FD_ENV);

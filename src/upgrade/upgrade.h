@@ -105,6 +105,9 @@ struct upgrade_inherited {
 /* Whether this process was started by upgrade_run: the channel's
  * descriptor (and the variable unset), or -1. */
 int upgrade_channel_from_env(void);
+/* Whether this process was started by upgrade_run (before
+ * upgrade_channel_from_env takes the variable). */
+bool upgrade_started(void);
 
 /* HELLO, then everything the old ferryd sends.  0, or a negative errno
  * with err saying why (the channel is closed: the old one serves on). */

@@ -363,6 +363,66 @@ void cephfs_data_end(struct cephfs_export *ex, struct cephfs_data *d)
 
 /* ---- exports ---- */
 
+/* Creates the export's CephFS client and mounts it under the export's
+ * session identity (ceph_session.c): a restart first ends what a dead
+ * ferryd left; a ferryd an upgrade started takes the identity the running
+ * one does not hold (the MDS refuses one in use: EPERM). */
+static int cephfs_mount_session(struct cephfs_export *ex, const char *state_dir,
+				const struct backend_options *opts)
+{
+	bool beside = opts && opts->succeeds_running && state_dir;
+	for (unsigned slot = 0;; slot++) {
+		char why[256];
+		int rc = cephfs_client_create(ex->conf, ex->id, &ex->cm, why, sizeof(why));
+		if (rc) {
+			log_error("ceph: %s", why);
+			return rc;
+		}
+		if (state_dir) {
+			/* The admin socket the control plane asks (ceph_status.c),
+			 * beside the session's identity; none when the path is
+			 * too long for a socket. */
+			char asok[2 * BACKEND_PATH_MAX];
+			int len = snprintf(asok, sizeof(asok), "%s/ceph-%016llx.asok", state_dir,
+					   (unsigned long long)cephfs_identity_key(ex->conf, ex->id,
+										   ex->path));
+			if (len > 0 && (size_t)len < sizeof(ex->asok)) {
+				memcpy(ex->asok, asok, (size_t)len + 1);
+				rc = ceph_conf_set(ex->cm, "admin_socket", ex->asok);
+				if (rc) {
+					log_warn("ceph: no admin socket at %s: %s", ex->asok,
+						 strerror(-rc));
+					ex->asok[0] = '\0';
+				}
+			}
+			char uuid[sizeof(ex->uuid)];
+			rc = cephfs_session_identity(state_dir, ex->conf, ex->id, ex->path,
+						     opts ? opts->cluster_node : NULL, uuid,
+						     sizeof(uuid));
+			if (slot == 0)
+				memcpy(ex->uuid, uuid, sizeof(ex->uuid));
+			else
+				cephfs_session_alternate(uuid, ex->uuid, sizeof(ex->uuid));
+			if (!rc)
+				rc = cephfs_session_reclaim(ex, ex->uuid, !beside);
+			if (rc)
+				return rc;
+		}
+		rc = ceph_mount(ex->cm, ex->path);
+		if (rc == -EPERM && beside && slot == 0) {
+			log_info("ceph: %s: the running ferryd holds session %s; taking the other",
+				 ex->path, ex->uuid);
+			ceph_shutdown(ex->cm);
+			ex->cm = NULL;
+			continue;
+		}
+		if (rc)
+			log_error("ceph: cannot mount %s as client.%s (configuration %s): %s",
+				  ex->path, ex->id, ex->conf, strerror(-rc));
+		return rc;
+	}
+}
+
 static int cephfs_export_open(const char *path, const char *state_dir,
 			      const struct backend_options *opts, struct backend_export **out)
 {
@@ -377,42 +437,9 @@ static int cephfs_export_open(const char *path, const char *state_dir,
 	snprintf(ex->conf, sizeof(ex->conf), "%s", conf);
 	snprintf(ex->id, sizeof(ex->id), "%s", id);
 	pthread_mutex_init(&ex->notify_lock, NULL);
-	char why[256];
-	rc = cephfs_client_create(conf, id, &ex->cm, why, sizeof(why));
-	if (rc) {
-		log_error("ceph: %s", why);
+	rc = cephfs_mount_session(ex, state_dir, opts);
+	if (rc)
 		goto fail;
-	}
-	if (state_dir) {
-		/* The admin socket the control plane asks (ceph_status.c),
-		 * beside the session's identity; none when the path is too
-		 * long for a socket. */
-		char asok[2 * BACKEND_PATH_MAX];
-		int len = snprintf(asok, sizeof(asok), "%s/ceph-%016llx.asok", state_dir,
-				   (unsigned long long)cephfs_identity_key(conf, id, ex->path));
-		if (len > 0 && (size_t)len < sizeof(ex->asok)) {
-			memcpy(ex->asok, asok, (size_t)len + 1);
-			rc = ceph_conf_set(ex->cm, "admin_socket", ex->asok);
-			if (rc) {
-				log_warn("ceph: no admin socket at %s: %s", ex->asok,
-					 strerror(-rc));
-				ex->asok[0] = '\0';
-			}
-		}
-		rc = cephfs_session_identity(state_dir, conf, id, ex->path,
-					     opts ? opts->cluster_node : NULL, ex->uuid,
-					     sizeof(ex->uuid));
-		if (!rc)
-			rc = cephfs_session_reclaim(ex, ex->uuid);
-		if (rc)
-			goto fail;
-	}
-	rc = ceph_mount(ex->cm, ex->path);
-	if (rc) {
-		log_error("ceph: cannot mount %s as client.%s (configuration %s): %s", ex->path, id,
-			  conf, strerror(-rc));
-		goto fail;
-	}
 	ceph_umask(ex->cm, 0);
 	rc = cephfs_files_open(ex);
 	if (!rc)

@@ -306,9 +306,13 @@ int cephfs_session_identity(const char *state_dir, const char *conf, const char 
 backend_end_peer_session_op cephfs_end_peer_session;
 /* backend_ops.client_instance: this export's CephFS client, to blocklist. */
 backend_client_instance_op cephfs_client_instance;
-/* Before the mount: ends the session an earlier ferryd left under uuid,
- * and takes uuid for this one. */
-int cephfs_session_reclaim(struct cephfs_export *ex, const char *uuid);
+/* Before the mount: ends the session an earlier ferryd left under uuid
+ * (unless reset is false: that ferryd runs on, an upgrade's), and takes
+ * uuid for this one. */
+int cephfs_session_reclaim(struct cephfs_export *ex, const char *uuid, bool reset);
+/* The export's second identity beside uuid (ceph_session.c): the one a
+ * ferryd an upgrade started takes while the running one holds uuid. */
+void cephfs_session_alternate(const char *uuid, char *out, size_t cap);
 
 /* ceph_status.c */
 backend_status_op cephfs_status;

@@ -13,7 +13,15 @@
  * COMMIT), and an unstable WRITE is sent again by its client, which sees
  * the write verifier change; NFS state comes back through the NFS grace
  * period.  Another ferryd serving the same directory has an identity of
- * its own (its own state directory), so it never resets this one's. */
+ * its own (its own state directory), so it never resets this one's.
+ *
+ * An upgrade runs two ferryds at once: the new one mounts while the old
+ * one still serves on its session (and serves on for good if the upgrade
+ * fails), and the MDS refuses a second session under an identity in use.
+ * So an export has two identities, the one kept and its alternate
+ * (cephfs_session_alternate), and a ferryd an upgrade started takes
+ * whichever the running one does not hold, ending nothing; a restart, or
+ * a head taking another over, ends the sessions under both. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -90,43 +98,25 @@ int cephfs_session_identity(const char *state_dir, const char *conf, const char 
 	return rc;
 }
 
-int cephfs_session_reclaim(struct cephfs_export *ex, const char *uuid)
+void cephfs_session_alternate(const char *uuid, char *out, size_t cap)
 {
-	int rc = ceph_init(ex->cm);
-	if (rc) {
-		log_error("ceph: cannot start a client: %s", strerror(-rc));
-		return rc;
-	}
-	rc = ceph_start_reclaim(ex->cm, uuid, CEPH_RECLAIM_RESET);
-	if (rc == 0) {
-		ceph_finish_reclaim(ex->cm);
-		ex->session_reset = true;
-		log_info("ceph: %s: ended the CephFS session an earlier ferryd left (%s)", ex->path,
-			 uuid);
-	} else if (rc != -ENOENT) {
-		/* Not fatal: the old session times out as it would have. */
-		log_warn("ceph: %s: cannot end the CephFS session an earlier ferryd left (%s): "
-			 "%s; files it held wait until the MDS times it out",
-			 ex->path, uuid, strerror(-rc));
-	}
-	ceph_set_uuid(ex->cm, uuid);
-	return 0;
+	static const char tail[] = "-2";
+	size_t len = strnlen(uuid, cap - sizeof(tail));
+	memmove(out, uuid, len);
+	memcpy(out + len, tail, sizeof(tail));
 }
 
-int cephfs_end_peer_session(struct backend_export *bex, const char *node)
+/* Ends the session left under uuid (a dead ferryd's, or a head's taken
+ * over), with a client of its own: a client reclaims once, and a mounted
+ * one not at all.  whose names the session's owner in the log.  0 when
+ * it ended or there was none; a negative errno. */
+static int end_session_apart(struct cephfs_export *ex, const char *uuid, const char *whose)
 {
-	struct cephfs_export *ex = cephfs_export_of(bex);
-	char uuid[sizeof(ex->uuid)];
-	node_identity(node, ex->path, uuid, sizeof(uuid));
-	if (strcmp(uuid, ex->uuid) == 0)
-		return -EINVAL; /* this head's own */
-	/* A client of its own for the reset: the export's is mounted, and a
-	 * mounted client cannot reclaim. */
 	struct ceph_mount_info *cm;
 	int rc = ceph_create(&cm, ex->id);
 	if (rc) {
-		log_error("ceph: %s: cannot create a client to end node %s's session: %s", ex->path,
-			  node, strerror(-rc));
+		log_error("ceph: %s: cannot create a client to end %s's session: %s", ex->path,
+			  whose, strerror(-rc));
 		return rc;
 	}
 	rc = ceph_conf_read_file(cm, ex->conf);
@@ -140,19 +130,67 @@ int cephfs_end_peer_session(struct backend_export *bex, const char *node)
 		rc = ceph_start_reclaim(cm, uuid, CEPH_RECLAIM_RESET);
 		if (rc == 0) {
 			ceph_finish_reclaim(cm);
-			log_info("ceph: %s: ended node %s's CephFS session (%s)", ex->path, node,
-				 uuid);
+			log_info("ceph: %s: ended %s's CephFS session (%s)", ex->path, whose, uuid);
 		} else if (rc == -ENOENT) {
 			rc = 0; /* it had none left */
-			log_info("ceph: %s: node %s had no CephFS session (%s)", ex->path, node,
-				 uuid);
+			log_info("ceph: %s: %s had no CephFS session (%s)", ex->path, whose, uuid);
 		}
 	}
 	if (rc)
-		log_error("ceph: %s: cannot end node %s's CephFS session (%s): %s", ex->path, node,
-			  uuid, strerror(-rc));
+		log_error("ceph: %s: cannot end %s's CephFS session (%s): %s", ex->path, whose, uuid,
+			  strerror(-rc));
 	ceph_shutdown(cm);
 	return rc;
+}
+
+int cephfs_session_reclaim(struct cephfs_export *ex, const char *uuid, bool reset)
+{
+	int rc = ceph_init(ex->cm);
+	if (rc) {
+		log_error("ceph: cannot start a client: %s", strerror(-rc));
+		return rc;
+	}
+	/* The ferryd an upgrade replaces serves on its session until it
+	 * hands over (and for good if the upgrade fails): ending it would
+	 * fail its requests and drop the unstable writes in its cache. */
+	if (reset) {
+		rc = ceph_start_reclaim(ex->cm, uuid, CEPH_RECLAIM_RESET);
+		if (rc == 0) {
+			ceph_finish_reclaim(ex->cm);
+			ex->session_reset = true;
+			log_info("ceph: %s: ended the CephFS session an earlier ferryd left (%s)",
+				 ex->path, uuid);
+		} else if (rc != -ENOENT) {
+			/* Not fatal: the old session times out as it would have. */
+			log_warn("ceph: %s: cannot end the CephFS session an earlier ferryd left "
+				 "(%s): %s; files it held wait until the MDS times it out",
+				 ex->path, uuid, strerror(-rc));
+		}
+		/* The one before may have taken the alternate identity (it was
+		 * started by an upgrade). */
+		char alt[sizeof(ex->uuid)];
+		cephfs_session_alternate(uuid, alt, sizeof(alt));
+		(void)end_session_apart(ex, alt, "an earlier ferryd");
+	}
+	ceph_set_uuid(ex->cm, uuid);
+	return 0;
+}
+
+int cephfs_end_peer_session(struct backend_export *bex, const char *node)
+{
+	struct cephfs_export *ex = cephfs_export_of(bex);
+	char uuid[sizeof(ex->uuid)], alt[sizeof(ex->uuid)];
+	node_identity(node, ex->path, uuid, sizeof(uuid));
+	cephfs_session_alternate(uuid, alt, sizeof(alt));
+	if (strcmp(uuid, ex->uuid) == 0 || strcmp(alt, ex->uuid) == 0)
+		return -EINVAL; /* this head's own */
+	/* Under either identity: the head may have been upgraded in place
+	 * any number of times. */
+	char whose[CONFIG_NAME_MAX + 8];
+	snprintf(whose, sizeof(whose), "node %s", node);
+	int rc = end_session_apart(ex, uuid, whose);
+	int rc2 = end_session_apart(ex, alt, whose);
+	return rc ? rc : rc2;
 }
 
 int cephfs_client_instance(struct backend_export *bex, char *out, size_t cap)
