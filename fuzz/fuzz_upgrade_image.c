@@ -4,7 +4,8 @@
  * Checked beyond "no sanitizer report": an image that parses is written
  * again, section by section with the same kinds and bytes, into exactly
  * the input (one encoding per image); a SERVER section decodes only at its
- * size and encodes back to its bytes; every refusal says why. */
+ * size and encodes back to its bytes, a CLUSTER section that decodes
+ * encodes back to its bytes; every refusal says why. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t back[16];
 		upgrade_server_encode(&s, back);
 		CHECK(memcmp(back, srv->data, 16) == 0);
+	}
+	const struct upgrade_image_section *cl = upgrade_image_find(&img, UPGRADE_SECTION_CLUSTER);
+	static struct upgrade_cluster_section c;
+	if (upgrade_cluster_decode(cl, &c)) {
+		uint8_t back[UPGRADE_CLUSTER_SECTION_MAX];
+		size_t blen = upgrade_cluster_encode(&c, back);
+		CHECK(blen == cl->len && memcmp(back, cl->data, blen) == 0);
 	}
 	return 0;
 }

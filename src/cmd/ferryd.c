@@ -723,6 +723,11 @@ struct ferryd {
 	struct upgrade_inherited inherited;
 	struct upgrade_image image; /* inherited's, parsed */
 	bool inherited_listener[CONFIG_MAX_LISTEN]; /* serves the old one's socket */
+	/* Listeners beyond the configured ones: addresses of heads the ferryd
+	 * before this one took over (upgrade_cluster_section), at indexes
+	 * cfg.nlisten on; nlisteners counts both. */
+	unsigned nlisteners;
+	char listen_extra[CONFIG_MAX_LISTEN][UPGRADE_LISTEN_ADDR_MAX];
 	/* The connections listed at the freeze, while frozen (the NFSv4
 	 * state names them by their index); sorted by connection. */
 	const struct rpc_handover *handover;
@@ -953,6 +958,44 @@ static bool cluster_gate(void *arg)
 }
 
 /* Every listener bound (the ports it got in d->ports), then the threads. */
+/* A cluster head started by an upgrade listens on the addresses of heads
+ * the one before it took over, as that one did, each under its head's
+ * name (the server owner its clients know there).  -1 on failure (said
+ * to the old one: it serves on). */
+static int inherit_extra_listeners(struct ferryd *d, int old_index[CONFIG_MAX_LISTEN])
+{
+	struct upgrade_cluster_section cs;
+	if (!upgrade_cluster_decode(inherited_section(d, UPGRADE_SECTION_CLUSTER), &cs))
+		return 0;
+	for (unsigned k = 0; k < cs.nextra; k++) {
+		unsigned i = cs.extra[k].listener;
+		char err[256] = "";
+		int fd = -1;
+		if (i != d->nlisteners || i >= CONFIG_MAX_LISTEN || i >= d->inherited.nlisteners ||
+		    (fd = d->inherited.listener_fds[i]) < 0)
+			snprintf(err, sizeof(err), "listener %u of a head taken over was not handed "
+				 "over in order", i);
+		else if (nfs4_server_add_listener(&d->nfs, i, cs.extra[k].origin) != 0 ||
+			 rpc_server_listen_fd(d->srv, fd, &d->ports[i]) != 0)
+			snprintf(err, sizeof(err), "cannot listen on %s, taken over from %s",
+				 d->inherited.listen[i], cs.extra[k].origin);
+		if (err[0]) {
+			log_error("upgrade: %s", err);
+			upgrade_refuse(&d->inherited, err);
+			return -1;
+		}
+		d->inherited.listener_fds[i] = -1;
+		_Static_assert(sizeof(d->listen_extra[i]) == sizeof(d->inherited.listen[i]),
+			       "an inherited address fits");
+		memcpy(d->listen_extra[i], d->inherited.listen[i], sizeof(d->listen_extra[i]));
+		old_index[i] = (int)i;
+		d->nlisteners = i + 1;
+		log_info("upgrade: listening on %s as head %s's address, as before", d->listen_extra[i],
+			 cs.extra[k].origin);
+	}
+	return 0;
+}
+
 static int listen_and_start(struct ferryd *d)
 {
 	if (d->cfg.cluster_node[0])
@@ -968,11 +1011,14 @@ static int listen_and_start(struct ferryd *d)
 		if (rc != 0)
 			return -1;
 	}
+	d->nlisteners = d->cfg.nlisten;
+	if (inherit_extra_listeners(d, old_index) != 0)
+		return -1;
 	if (rpc_server_start(d->srv) != 0) {
 		log_error("cannot start the server threads");
 		return -1;
 	}
-	for (unsigned i = 0; i < d->cfg.nlisten; i++)
+	for (unsigned i = 0; i < d->nlisteners; i++)
 		d->inherited_listener[i] = old_index[i] >= 0;
 	return 0;
 }
@@ -998,7 +1044,7 @@ static void adopt_inherited(struct ferryd *d)
 	struct upgrade_inherited *in = &d->inherited;
 	for (size_t i = 0; i < in->nconns; i++) {
 		struct upgrade_conn *c = &in->conns[i];
-		int listener = c->listener >= 0 && (unsigned)c->listener < d->cfg.nlisten &&
+		int listener = c->listener >= 0 && (unsigned)c->listener < d->nlisteners &&
 					       d->inherited_listener[c->listener]
 				       ? c->listener
 				       : -1;
@@ -1027,7 +1073,6 @@ static void control_context(struct ferryd *d)
 	ctx->rpc = d->srv;
 	ctx->nlm = d->nlm;
 	ctx->cfg = &d->cfg;
-	ctx->nlisteners = d->cfg.nlisten;
 	d->reload.nfs = &d->nfs;
 	d->reload.rpc = d->srv;
 	d->reload.cfg = &d->cfg;
@@ -1050,6 +1095,11 @@ static void control_context(struct ferryd *d)
 	for (unsigned i = 0; i < d->cfg.nlisten; i++)
 		listener_address(d->cfg.listen[i], d->ports[i], ctx->listeners[i],
 				 sizeof(ctx->listeners[i]));
+	_Static_assert(sizeof(ctx->listeners[0]) >= sizeof(d->listen_extra[0]),
+		       "an address taken over fits");
+	for (unsigned i = d->cfg.nlisten; i < d->nlisteners; i++)
+		memcpy(ctx->listeners[i], d->listen_extra[i], sizeof(d->listen_extra[i]));
+	ctx->nlisteners = d->nlisteners;
 }
 
 /* NLM over UDP where it is served over TCP (beside NFSv3), on the same
@@ -1224,6 +1274,24 @@ static void reply_caches(struct ferryd *d, struct reply_cache out[REPLY_CACHES])
 	out[1] = (struct reply_cache){d->nfs3.drc, UPGRADE_SECTION_DRC_NFS3};
 }
 
+/* A cluster head's membership: the new ferryd joins under this process's
+ * instance, and listens where this one took other heads' addresses over. */
+static void upgrade_image_cluster(struct ferryd *d, struct upgrade_image_writer *w)
+{
+	struct upgrade_cluster_section cs = {.instance = state_cluster_instance(d->nfs.state)};
+	snprintf(cs.node, sizeof(cs.node), "%s", d->cfg.cluster_node);
+	for (unsigned i = d->cfg.nlisten; i < d->handover->nlisteners; i++) {
+		const char *origin = nfs4_server_listener_origin(&d->nfs, (int)i);
+		if (!origin[0] || cs.nextra >= UPGRADE_CLUSTER_LISTENERS_MAX)
+			continue;
+		cs.extra[cs.nextra].listener = i;
+		snprintf(cs.extra[cs.nextra].origin, sizeof(cs.extra[0].origin), "%s", origin);
+		cs.nextra++;
+	}
+	uint8_t sec[UPGRADE_CLUSTER_SECTION_MAX];
+	upgrade_image_add(w, UPGRADE_SECTION_CLUSTER, sec, upgrade_cluster_encode(&cs, sec));
+}
+
 /* What clients must find unchanged: the write verifier (their unstable
  * writes are in the file system's cache, which outlives this process),
  * and the upgrades so far. */
@@ -1238,6 +1306,8 @@ static int upgrade_image(void *arg, uint8_t **img, size_t *len, char *err, size_
 	struct upgrade_image_writer w;
 	upgrade_image_begin(&w, UPGRADE_IMAGE_VERSION);
 	upgrade_image_add(&w, UPGRADE_SECTION_SERVER, sec, sizeof(sec));
+	if (d->cfg.cluster_node[0])
+		upgrade_image_cluster(d, &w);
 	struct buf *nlm = NULL;
 	char why[256];
 	int rc = nlm_state_save(d->nlm, &nlm, why, sizeof(why));
@@ -1296,6 +1366,11 @@ static void upgrade_thaw(void *arg, struct rpc_handover *h)
 	state_server_pause(d->nfs.state, false);
 	rpc_server_handover_thaw(d->srv, h);
 	upgrade_nlm_udp_again(d);
+	/* The new ferryd may have published its own storage clients as this
+	 * head's: a take-over must fence this process's again. */
+	if (d->cfg.cluster_node[0] && ctl_server_cluster_publish(d->ctl) != 0)
+		log_warn("upgrade: cannot publish this head's addresses and storage clients "
+			 "again");
 }
 
 static void upgrade_done(void *arg, struct rpc_handover *h)
@@ -1311,13 +1386,6 @@ static int upgrade_to(void *arg, const char *binary, struct ctl_upgrade_result *
 {
 	struct ferryd *d = arg;
 	memset(res, 0, sizeof(*res));
-	if (d->cfg.cluster_node[0]) {
-		snprintf(res->err, sizeof(res->err),
-			 "a cluster head is not upgraded in place yet (its RADOS membership "
-			 "is not handed over): restart it, or take it over");
-		atomic_fetch_add(&d->upgrade_stats.failed, 1);
-		return -ENOTSUP;
-	}
 	if (pthread_mutex_trylock(&d->upgrade_lock) != 0) {
 		snprintf(res->err, sizeof(res->err), "an upgrade is under way already");
 		return -EBUSY;
@@ -1332,7 +1400,10 @@ static int upgrade_to(void *arg, const char *binary, struct ctl_upgrade_result *
 		.argv = d->argv,
 		.control_fd = ctl_server_listen_fd(d->ctl),
 	};
-	for (unsigned i = 0; i < d->cfg.nlisten; i++)
+	/* The configured addresses, then those of heads taken over (which
+	 * the control plane knows as bound). */
+	unsigned n = ctl_server_listeners(d->ctl, o.listen, RPC_HANDOVER_LISTENERS_MAX);
+	for (unsigned i = 0; i < d->cfg.nlisten && i < n; i++)
 		o.listen[i] = d->cfg.listen[i];
 	/* Test settings: an image the new ferryd cannot read, a new ferryd
 	 * not ready in time. */
@@ -1375,6 +1446,28 @@ static int upgrade_to(void *arg, const char *binary, struct ctl_upgrade_result *
 	return rc;
 }
 
+/* A cluster head goes on as the same member: the node's instance is the
+ * old process's (its heartbeat, records and place in the grace object
+ * carry on).  Refused when one of the two is a cluster head and the
+ * other is not, or they are different heads: that is a restart.  0, or
+ * -1 with err. */
+static int inherit_cluster(struct ferryd *d, char *err, size_t errlen)
+{
+	struct upgrade_cluster_section cs;
+	bool had = upgrade_cluster_decode(upgrade_image_find(&d->image, UPGRADE_SECTION_CLUSTER),
+					  &cs);
+	if (!had && !d->cfg.cluster_node[0])
+		return 0;
+	if (!had || !d->cfg.cluster_node[0] || strcmp(cs.node, d->cfg.cluster_node) != 0) {
+		const char *none = "(not a cluster head)";
+		snprintf(err, errlen, "the [cluster] node changes from %s to %s: that takes a restart",
+			 had ? cs.node : none, d->cfg.cluster_node[0] ? d->cfg.cluster_node : none);
+		return -1;
+	}
+	d->nfs.cluster_instance = cs.instance;
+	return 0;
+}
+
 /* Started by an upgrade: what the ferryd before this one handed over,
  * its image checked.  -1 on failure (said to it: it serves on). */
 static int inherit(struct ferryd *d)
@@ -1385,11 +1478,6 @@ static int inherit(struct ferryd *d)
 	if (ch < 0)
 		return 0;
 	char err[512];
-	if (d->cfg.cluster_node[0]) {
-		d->inherited.channel = ch;
-		upgrade_refuse(&d->inherited, "a cluster head is not upgraded in place yet");
-		return -1;
-	}
 	if (upgrade_inherit(ch, &d->inherited, err, sizeof(err)) != 0) {
 		log_error("upgrade: %s", err);
 		return -1;
@@ -1401,6 +1489,12 @@ static int inherit(struct ferryd *d)
 	    !upgrade_server_decode(upgrade_image_find(img, UPGRADE_SECTION_SERVER), &srv)) {
 		if (img->version)
 			snprintf(err, sizeof(err), "the state image has no server section");
+		log_error("upgrade: %s", err);
+		upgrade_refuse(&d->inherited, err);
+		upgrade_inherited_free(&d->inherited);
+		return -1;
+	}
+	if (inherit_cluster(d, err, sizeof(err)) != 0) {
 		log_error("upgrade: %s", err);
 		upgrade_refuse(&d->inherited, err);
 		upgrade_inherited_free(&d->inherited);

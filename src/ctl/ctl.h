@@ -167,6 +167,12 @@ enum { CTL_MAX_BODY = 16384 };
  * its client connections too, which that head resets.  0 or a negative
  * errno (logged). */
 int ctl_cluster_publish(struct ctl_context *ctx);
+/* ctl_cluster_publish on the control plane's own context, which has the
+ * addresses taken over since it started.  0 or a negative errno. */
+int ctl_server_cluster_publish(struct ctl_server *cs);
+/* The listeners' addresses as the control plane serves them (those a
+ * take-over added included), pointers into cs, at most max; how many. */
+unsigned ctl_server_listeners(const struct ctl_server *cs, const char *out[], unsigned max);
 
 struct ctl_server *ctl_server_start(const struct ctl_context *ctx, const char *listen,
 				    const char *token_path, char *bound, size_t boundlen,

@@ -411,6 +411,19 @@ struct ctl_server *ctl_server_start_on(const struct ctl_context *ctx, int fd, co
 
 int ctl_server_listen_fd(const struct ctl_server *cs) { return cs ? cs->listen_fd : -1; }
 
+unsigned ctl_server_listeners(const struct ctl_server *cs, const char *out[], unsigned max)
+{
+	unsigned n = cs ? cs->ctx.nlisteners : 0;
+	for (unsigned i = 0; i < n && i < max; i++)
+		out[i] = cs->ctx.listeners[i];
+	return n < max ? n : max;
+}
+
+int ctl_server_cluster_publish(struct ctl_server *cs)
+{
+	return cs ? ctl_cluster_publish(&cs->ctx) : -ENOTCONN;
+}
+
 unsigned ctl_server_requests(struct ctl_server *cs)
 {
 	return cs ? atomic_load(&cs->requests) : 0;

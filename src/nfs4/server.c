@@ -175,6 +175,7 @@ int nfs4_server_start(struct nfs4_server *srv, const struct ferry_config *cfg)
 	so.conn_hold_back = rpc_conn_hold_back;
 	so.work = nfs4_write_holds_work;
 	so.carried = srv->state_carried;
+	so.cluster.instance = srv->cluster_instance;
 	pthread_mutex_init(&srv->write_holds_lock, NULL);
 	for (unsigned i = 0; i < NFS4_DELEG_LEASE_STRIPES; i++)
 		pthread_mutex_init(&srv->deleg_lease_locks[i], NULL);

@@ -53,6 +53,9 @@ struct nfs4_server {
 	/* Set before nfs4_server_start by a ferryd started by an upgrade that
 	 * hands it the NFSv4 state (state_options.carried). */
 	bool state_carried;
+	/* A cluster head started by an upgrade: the instance the ferryd
+	 * before it joined under (state_cluster_options.instance); 0: new. */
+	uint64_t cluster_instance;
 	/* v4.1 server_owner major id: kept in the state directory
 	 * (server_id), the same across restarts; with [cluster], made of the
 	 * head's node name (nfs4_server_owner_of).  server_scope: the same,

@@ -183,6 +183,11 @@ struct state_cluster_options {
 	char rados_pool[CONFIG_NAME_MAX];   /* "ferry" by default */
 	char rados_namespace[CONFIG_NAME_MAX]; /* "" : the pool's default namespace */
 	uint32_t fence_after_ms; /* [cluster] fence_after */
+	/* The number this process joins under (0: a new random one).  An
+	 * upgrade keeps the ferryd before this one's, so that neither takes
+	 * the other for a second process under the node's name: the old one
+	 * serves on when the upgrade fails. */
+	uint64_t instance;
 };
 
 struct state_options {
@@ -961,6 +966,10 @@ int state_cluster_config_watch(struct state_cluster_config *cc, void (*changed)(
 			       void *arg);
 /* Sets the watch up again if it broke; 0 or a negative errno. */
 int state_cluster_config_watch_check(struct state_cluster_config *cc);
+
+/* The number this head's process joined the cluster under
+ * (state_cluster_options.instance); 0 when not clustered. */
+uint64_t state_cluster_instance(const struct state_server *st);
 
 /* Tells the cluster the addresses this head serves NFS on (space-
  * separated HOST:PORT, as bound): what a head taking it over listens on;

@@ -72,7 +72,8 @@ uint8_t *upgrade_image_finish(struct upgrade_image_writer *w, size_t *len)
 
 static bool kind_known(uint32_t kind)
 {
-	return kind == UPGRADE_SECTION_SERVER || kind == UPGRADE_SECTION_NLM;
+	return kind == UPGRADE_SECTION_SERVER || kind == UPGRADE_SECTION_NLM ||
+	       kind == UPGRADE_SECTION_CLUSTER;
 }
 
 int upgrade_image_parse(const uint8_t *p, size_t len, struct upgrade_image *img, char *err,
@@ -146,4 +147,72 @@ bool upgrade_server_decode(const struct upgrade_image_section *sec,
 	memcpy(out->write_verifier, sec->data, 8);
 	out->upgrades = xdr_get_be64(sec->data + 8);
 	return true;
+}
+
+/* A name: its length, then its bytes. */
+static size_t put_name(uint8_t *out, const char *name)
+{
+	size_t len = strnlen(name, UPGRADE_NAME_MAX - 1);
+	xdr_put_be32(out, (uint32_t)len);
+	memcpy(out + 4, name, len);
+	return 4 + len;
+}
+
+static bool get_name(const uint8_t *p, size_t len, size_t *at, char out[UPGRADE_NAME_MAX])
+{
+	if (len - *at < 4)
+		return false;
+	uint32_t n = xdr_get_be32(p + *at);
+	if (n >= UPGRADE_NAME_MAX || len - *at - 4 < n || memchr(p + *at + 4, '\0', n))
+		return false;
+	memcpy(out, p + *at + 4, n);
+	out[n] = '\0';
+	*at += 4 + n;
+	return true;
+}
+
+size_t upgrade_cluster_encode(const struct upgrade_cluster_section *s,
+			      uint8_t out[UPGRADE_CLUSTER_SECTION_MAX])
+{
+	size_t at = put_name(out, s->node);
+	xdr_put_be32(out + at, (uint32_t)(s->instance >> 32));
+	xdr_put_be32(out + at + 4, (uint32_t)s->instance);
+	at += 8;
+	unsigned n = s->nextra < UPGRADE_CLUSTER_LISTENERS_MAX ? s->nextra
+							       : UPGRADE_CLUSTER_LISTENERS_MAX;
+	xdr_put_be32(out + at, n);
+	at += 4;
+	for (unsigned i = 0; i < n; i++) {
+		xdr_put_be32(out + at, s->extra[i].listener);
+		at += 4;
+		at += put_name(out + at, s->extra[i].origin);
+	}
+	return at;
+}
+
+bool upgrade_cluster_decode(const struct upgrade_image_section *sec,
+			    struct upgrade_cluster_section *out)
+{
+	if (!sec)
+		return false;
+	const uint8_t *p = sec->data;
+	size_t len = sec->len, at = 0;
+	memset(out, 0, sizeof(*out));
+	if (!get_name(p, len, &at, out->node) || !out->node[0] || len - at < 12)
+		return false;
+	out->instance = xdr_get_be64(p + at);
+	uint32_t n = xdr_get_be32(p + at + 8);
+	at += 12;
+	if (n > UPGRADE_CLUSTER_LISTENERS_MAX)
+		return false;
+	for (uint32_t i = 0; i < n; i++) {
+		if (len - at < 4)
+			return false;
+		out->extra[i].listener = xdr_get_be32(p + at);
+		at += 4;
+		if (!get_name(p, len, &at, out->extra[i].origin) || !out->extra[i].origin[0])
+			return false;
+	}
+	out->nextra = n;
+	return at == len;
 }

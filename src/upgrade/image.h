@@ -39,6 +39,10 @@ enum upgrade_section {
 	 * bytes).  Not required: without them a retransmission runs again. */
 	UPGRADE_SECTION_DRC_NFS40 = 4,
 	UPGRADE_SECTION_DRC_NFS3 = 5,
+	/* A cluster head's membership (upgrade_cluster_section): required,
+	 * for a reader that would join the cluster as a new process makes
+	 * the old one stop. */
+	UPGRADE_SECTION_CLUSTER = 6 | UPGRADE_SECTION_REQUIRED,
 };
 
 struct upgrade_image_writer {
@@ -84,5 +88,33 @@ struct upgrade_server_section {
 void upgrade_server_encode(const struct upgrade_server_section *s, uint8_t out[16]);
 bool upgrade_server_decode(const struct upgrade_image_section *sec,
 			   struct upgrade_server_section *out);
+
+/* The CLUSTER section: the head's node name and the instance number its
+ * process joined the cluster under, and the listeners beyond the
+ * configured ones (addresses of heads it took over) with the head each
+ * address came from.  Listeners are named by their index in the
+ * handover. */
+enum {
+	UPGRADE_NAME_MAX = 128,
+	UPGRADE_CLUSTER_LISTENERS_MAX = 16,
+	UPGRADE_CLUSTER_SECTION_MAX =
+		4 + UPGRADE_NAME_MAX + 8 + 4 + UPGRADE_CLUSTER_LISTENERS_MAX * (8 + UPGRADE_NAME_MAX),
+};
+struct upgrade_cluster_section {
+	char node[UPGRADE_NAME_MAX];
+	uint64_t instance;
+	unsigned nextra;
+	struct {
+		uint32_t listener;
+		char origin[UPGRADE_NAME_MAX];
+	} extra[UPGRADE_CLUSTER_LISTENERS_MAX];
+};
+/* The section's bytes into out (at most UPGRADE_CLUSTER_SECTION_MAX); their
+ * length. */
+size_t upgrade_cluster_encode(const struct upgrade_cluster_section *s,
+			      uint8_t out[UPGRADE_CLUSTER_SECTION_MAX]);
+/* false when sec is NULL or does not decode. */
+bool upgrade_cluster_decode(const struct upgrade_image_section *sec,
+			    struct upgrade_cluster_section *out);
 
 #endif

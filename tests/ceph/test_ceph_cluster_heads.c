@@ -1,5 +1,14 @@
 /* Two clustered ferryd heads ([cluster] node a and b) serving one CephFS
  * directory, with the cluster's grace object and client records in RADOS:
+ *   - head a upgraded in place (POST /api/v1/upgrade) stays the same
+ *     member: no cluster-wide grace (head b grants new state all along),
+ *     its client's session and open carried over, its heartbeat going on
+ *     (a take-over is refused), and the storage clients a take-over
+ *     would blocklist now the new process's;
+ *   - an upgrade of head a whose new ferryd fails once it has joined and
+ *     published leaves the old one serving as the member it was (not
+ *     stopped as a second process under its name), its own storage
+ *     clients published again;
  *   - a read delegation held through head a is recalled by a write
  *     through head b (the CephFS delegation of a's client holds b's
  *     write back until the NFS client returns it);
@@ -25,8 +34,10 @@
 #include "ceph/ceph_fixture.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "lib/ctl_test.h"
@@ -215,6 +226,136 @@ static void test_delegation_across_heads(void **st)
 			 NFS4_OK);
 	dl_client_end(&x, &sx);
 	dl_client_end(&y, &sy);
+}
+
+/* Whether a's log holds text (grep -F). */
+static bool a_log_has(const char *log, const char *text)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "grep -qF '%s' %s", text, log);
+	return system(cmd) == 0;
+}
+
+/* Member node's storage clients (what a take-over blocklists) in GET
+ * /api/v1/cluster of head b, into out; whether it is a member. */
+static bool member_clients(const char *node, char *out, size_t cap)
+{
+	struct ctl_http_reply rep;
+	ctlt_request(&head_b, "GET", "/api/v1/cluster", false, NULL, &rep);
+	assert_int_equal(rep.status, 200);
+	json_t *j = json_loads(rep.body, 0, NULL);
+	assert_non_null(j);
+	bool found = false;
+	json_t *m;
+	size_t i;
+	json_array_foreach(json_object_get(j, "members"), i, m)
+	{
+		if (strcmp(json_string_value(json_object_get(m, "node")), node) != 0)
+			continue;
+		snprintf(out, cap, "%s", json_string_value(json_object_get(m, "clients")));
+		found = true;
+	}
+	json_decref(j);
+	ctl_http_reply_free(&rep);
+	return found;
+}
+
+/* Head a upgraded in place while head b serves: a stays the member it
+ * was.  Had the new process joined as a restarted head, b would refuse
+ * new state (NFS4ERR_GRACE) within a second; had it joined under a new
+ * instance, the old process would have stopped itself before handing
+ * over (the upgrade fails). */
+static void test_upgrade_keeps_membership(void **st)
+{
+	(void)st;
+	struct nfs4c_sess x, y;
+	struct nfs4c_cb sx, sy;
+	share_client_at(&x, &sx, server.hostport, "heads-upgrade-x", 0);
+	struct dl_open o = dl_open(&x, "upgrade-x", BOTH, true);
+	assert_int_equal(o.status, NFS4_OK);
+	/* Given back now: an upgrade recalls delegations and waits for them. */
+	if (o.deleg.type != OPEN_DELEGATE_NONE)
+		assert_int_equal(dl_delegreturn(&x, &o), NFS4_OK);
+	share_client_at(&y, &sy, head_b.hostport, "heads-upgrade-y", 0);
+	assert_int_equal(dl_open(&y, "upgrade-y0", BOTH, true).status, NFS4_OK);
+	char before[512], after[512];
+	assert_true(member_clients("a", before, sizeof(before)));
+	assert_true(before[0] != '\0');
+
+	pid_t old = server.pid;
+	ctlt_upgrade(&server);
+	assert_true(server.pid != old);
+	/* b grants new state all along: no grace began (b looks twice a
+	 * second, a restarted head's grace would show within one). */
+	uint64_t granted;
+	assert_int_equal(new_open_until_not(&y, "upgrade-y1", NFS4_OK, 2000, &granted),
+			 NFS4_OK);
+	/* x's session, open and connection came over. */
+	struct write_arg wa = {.stateid = &o.stateid, .data = "after the upgrade"};
+	assert_int_equal(dl_on(&x, o.fh, o.fhlen, OP_WRITE, add_write, &wa), NFS4_OK);
+	assert_int_equal(dl_on(&x, o.fh, o.fhlen, OP_CLOSE, add_close, &o.stateid), NFS4_OK);
+	assert_false(a_log_has(server.log_path, "not handed over"));
+	assert_true(a_log_has(server.log_path, "upgrade: pid"));
+	/* The new process published its own storage clients. */
+	assert_true(member_clients("a", after, sizeof(after)));
+	assert_true(after[0] != '\0');
+	assert_string_not_equal(before, after);
+	/* Its heartbeat goes on: past fence_after since the old process
+	 * ended, a take-over of a is still refused as too early. */
+	usleep((FENCE_AFTER_S * 1000 + 500) * 1000);
+	struct ctl_http_reply rep;
+	ctlt_request(&head_b, "POST", "/api/v1/cluster/takeover", true, "{\"node\": \"a\"}",
+		     &rep);
+	assert_int_equal(rep.status, 503);
+	ctl_http_reply_free(&rep);
+	printf("head a upgraded: head b granted new state for %llu ms after, a's storage clients "
+	       "%s -> %s\n",
+	       (unsigned long long)granted, before, after);
+	client_gone(&x, &sx);
+	dl_client_end(&y, &sy);
+}
+
+/* An upgrade of head a to a ferryd that gives up when all but ready (it
+ * has joined the cluster under a's instance and published its storage
+ * clients): the old process serves on, still the member, with its own
+ * storage clients published again. */
+static void test_failed_upgrade_serves_on(void **st)
+{
+	(void)st;
+	char wrapper[300], before[512], after[512];
+	snprintf(wrapper, sizeof(wrapper), "%s/ferryd-fails-ready", dl_dir);
+	FILE *f = fopen(wrapper, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\nFERRY_TEST_UPGRADE_FAIL_READY=1 exec %s \"$@\"\n", FERRYD_PATH);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(wrapper, 0755), 0);
+	assert_true(member_clients("a", before, sizeof(before)));
+	pid_t old = server.pid;
+	char body[400];
+	snprintf(body, sizeof(body), "{\"binary\": \"%s\"}", wrapper);
+	struct ctl_http_reply rep;
+	ctlt_request(&server, "POST", "/api/v1/upgrade", true, body, &rep);
+	printf("upgrade to a ferryd that fails: %u %s\n", rep.status, rep.body);
+	assert_int_not_equal(rep.status, 200);
+	assert_non_null(strstr(rep.body, "serves on"));
+	ctl_http_reply_free(&rep);
+	/* A few of its looks at the grace object later, it still serves. */
+	usleep(2000 * 1000);
+	assert_int_equal(server.pid, old);
+	assert_true(ferryd_running(&server));
+	assert_false(a_log_has(server.log_path, "joined by another process under the same name"));
+	struct nfs4c_sess x;
+	struct nfs4c_cb sx;
+	share_client_at(&x, &sx, server.hostport, "heads-failed-upgrade-x", 0);
+	struct dl_open o = dl_open(&x, "failed-upgrade-x", BOTH, true);
+	assert_int_equal(o.status, NFS4_OK);
+	if (o.deleg.type != OPEN_DELEGATE_NONE)
+		assert_int_equal(dl_delegreturn(&x, &o), NFS4_OK);
+	assert_int_equal(dl_on(&x, o.fh, o.fhlen, OP_CLOSE, add_close, &o.stateid), NFS4_OK);
+	client_gone(&x, &sx);
+	/* What a take-over of a would blocklist: this process's clients. */
+	assert_true(member_clients("a", after, sizeof(after)));
+	assert_string_equal(before, after);
 }
 
 /* Head a restarted in place: head b's clients get NFS4ERR_GRACE for new
@@ -438,13 +579,6 @@ static void test_takeover(void **st)
 	dl_client_end(&z, &sz);
 }
 
-/* Whether a's log holds text (grep -F). */
-static bool a_log_has(const char *log, const char *text)
-{
-	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "grep -qF '%s' %s", text, log);
-	return system(cmd) == 0;
-}
 
 /* Head a paused past fence_after (SIGSTOP) is taken over by head b; woken
  * (SIGCONT), it answers nothing, not even a call that waited in its
@@ -539,6 +673,8 @@ int main(void)
 	if (!ceph_env("ceph_test_ceph_cluster_heads"))
 		return SKIP;
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_upgrade_keeps_membership),
+		cmocka_unit_test(test_failed_upgrade_serves_on),
 		cmocka_unit_test(test_restart_in_place),
 		cmocka_unit_test(test_takeover),
 		cmocka_unit_test(test_delegation_across_heads),

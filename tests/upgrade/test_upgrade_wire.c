@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -15,6 +16,7 @@
 
 #include "upgrade/channel.h"
 #include "upgrade/image.h"
+#include "xdr/xdr.h"
 
 static uint8_t *server_image(uint32_t version, size_t *len)
 {
@@ -97,6 +99,47 @@ static void test_image_refusals(void **state)
 	free(img);
 }
 
+/* A cluster head's section: node, instance and the listeners taken over
+ * come back as written; a cut, a name with a NUL, too many listeners or
+ * bytes after the last are refused. */
+static void test_cluster_section(void **state)
+{
+	struct upgrade_cluster_section cs = {.node = "a", .instance = 0x8000000100000003ull,
+					     .nextra = 2};
+	cs.extra[0].listener = 1;
+	snprintf(cs.extra[0].origin, sizeof(cs.extra[0].origin), "b");
+	cs.extra[1].listener = 2;
+	snprintf(cs.extra[1].origin, sizeof(cs.extra[1].origin), "head-c");
+	uint8_t buf[UPGRADE_CLUSTER_SECTION_MAX + 8];
+	size_t len = upgrade_cluster_encode(&cs, buf);
+	assert_int_equal(len, 4 + 1 + 8 + 4 + (4 + 4 + 1) + (4 + 4 + 6));
+	struct upgrade_image_section sec = {UPGRADE_SECTION_CLUSTER, buf, len};
+	struct upgrade_cluster_section back;
+	assert_true(upgrade_cluster_decode(&sec, &back));
+	assert_string_equal(back.node, "a");
+	assert_true(back.instance == cs.instance);
+	assert_int_equal(back.nextra, 2);
+	assert_int_equal(back.extra[1].listener, 2);
+	assert_string_equal(back.extra[1].origin, "head-c");
+	assert_false(upgrade_cluster_decode(NULL, &back));
+	for (size_t cut = 0; cut < len; cut++) {
+		sec.len = cut;
+		assert_false(upgrade_cluster_decode(&sec, &back));
+	}
+	sec.len = len + 1;
+	buf[len] = 0;
+	assert_false(upgrade_cluster_decode(&sec, &back)); /* a byte after the last */
+	sec.len = len;
+	buf[4] = '\0'; /* the node's name holds a NUL */
+	assert_false(upgrade_cluster_decode(&sec, &back));
+	buf[4] = 'a';
+	xdr_put_be32(buf + 4 + 1 + 8, UPGRADE_CLUSTER_LISTENERS_MAX + 1);
+	assert_false(upgrade_cluster_decode(&sec, &back));
+	/* Required: a reader that does not know the kind refuses the image. */
+	assert_true(UPGRADE_SECTION_CLUSTER & UPGRADE_SECTION_REQUIRED);
+	(void)state;
+}
+
 static void test_channel_passes_descriptors(void **state)
 {
 	int sv[2];
@@ -159,6 +202,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_image_layout_and_round_trip),
 		cmocka_unit_test(test_image_refusals),
+		cmocka_unit_test(test_cluster_section),
 		cmocka_unit_test(test_channel_passes_descriptors),
 		cmocka_unit_test(test_channel_refuses_malformed_frames),
 	};

@@ -445,6 +445,11 @@ int state_cluster_open(struct state_server *st, uint32_t *boot)
 	if (rc)
 		log_error("state: cannot take a boot epoch from the cluster's grace object: %s",
 			  strerror(-rc));
+	/* Heartbeats "<instance>.<count>": a process that joins under the
+	 * instance of the one before it (an upgrade) counts from its own boot
+	 * epoch, unique in the cluster, so that the two never write the same
+	 * value and another head always sees the heartbeat change. */
+	c->beats = (uint64_t)*boot << 32;
 	return rc;
 }
 
@@ -735,6 +740,12 @@ int state_cluster_peer_conns(struct state_server *st, const char *node, char **o
 	int rc = state_cluster_grace_get_conns(c->grace, node, out);
 	pthread_mutex_unlock(&c->io_lock);
 	return rc;
+}
+
+uint64_t state_cluster_instance(const struct state_server *st)
+{
+	return st->cluster && st->cluster->grace ? state_cluster_grace_instance(st->cluster->grace)
+						 : 0;
 }
 
 int state_cluster_publish(struct state_server *st, const char *addrs, const char *clients)

@@ -573,7 +573,9 @@ int state_cluster_grace_open(const struct state_cluster_options *c,
 	if (!g)
 		return -ENOMEM;
 	snprintf(g->node, sizeof(g->node), "%s", c->node);
-	if (getrandom(&g->instance, sizeof(g->instance), 0) != (ssize_t)sizeof(g->instance)) {
+	g->instance = c->instance;
+	if (!g->instance &&
+	    getrandom(&g->instance, sizeof(g->instance), 0) != (ssize_t)sizeof(g->instance)) {
 		free(g);
 		return -EIO;
 	}

@@ -13,7 +13,10 @@
  * recalls them first, state_deleg_suspend, and those not returned within
  * a lease are revoked, which are carried as revoked stateids), locks held
  * in a back end (a ceph export's locks are the old process's CephFS
- * client's), a grace period under way, a CREATE_SESSION half done.
+ * client's), this head's own grace period under way, a CREATE_SESSION
+ * half done.  A cluster head's state is carried too: its records stay in
+ * RADOS under its node, and the new process joins under the old one's
+ * instance (state_cluster_options.instance) without needing grace.
  *
  * Layout (XDR): the format version; the boot epoch, the identifier keys
  * and counters; the expired clientids; then per client its record, its
@@ -296,9 +299,10 @@ int state_carry_save(struct state_server *st, state_carry_conn_index_fn conn_ind
 			  .now = state_now_ms(), .err = err, .errlen = errlen};
 	pthread_mutex_lock(&st->lock);
 	bool ok = true;
-	if (st->cluster)
-		ok = save_refuse(&sv, "a cluster head's state is in RADOS");
-	else if (state_grace_active(st, sv.now))
+	/* A cluster's grace that other heads started goes on after the
+	 * upgrade (this head enforces it again when it joins); this head's own
+	 * is for clients that have not reclaimed yet. */
+	if (state_grace_own(st, sv.now))
 		ok = save_refuse(&sv, "a grace period is under way");
 	else if (st->deleg.files.active || atomic_load(&st->deleg.n_dir))
 		ok = save_refuse(&sv, "delegations are held");
@@ -785,8 +789,8 @@ int state_carry_load(struct state_server *st, const uint8_t *p, size_t len, char
 	bool fresh = true;
 	list_for_each_entry(cl, &st->clients, struct state_client, link)
 		fresh = fresh && cl->nlm;
-	if (!fresh || st->cluster) {
-		ok = load_fail(&ld, fresh ? "a cluster head cannot take it" : "clients exist already");
+	if (!fresh) {
+		ok = load_fail(&ld, "clients exist already");
 	} else if (!xdr_decode_u32(&d, &format) || format < CARRY_FORMAT_OLDEST ||
 		   format > CARRY_FORMAT) {
 		ok = load_fail(&ld, "an unknown format");

@@ -305,7 +305,8 @@ int state_server_create(const struct state_options *o, struct state_server **out
 		return rc;
 	}
 	if (st->cluster) {
-		rc = state_cluster_start(st, st->nprev > 0 && o->grace_ms > 0);
+		/* Carried clients reclaim nothing: the cluster goes on. */
+		rc = state_cluster_start(st, st->nprev > 0 && o->grace_ms > 0 && !o->carried);
 		if (rc) {
 			state_server_destroy(st);
 			return rc;
