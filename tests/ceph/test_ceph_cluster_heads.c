@@ -21,7 +21,8 @@
  *     comes back there with its file handle and reclaims its open and
  *     its byte-range lock (which CephFS lets b take only because a's
  *     CephFS session was ended), grace lifts once it is done, and a is
- *     no longer a member;
+ *     no longer a member; b upgraded in place then still listens on a's
+ *     address as a's server;
  *   - the take-over is refused (503, retry_after_ms) until a's heartbeat
  *     has been silent for fence_after, is a success that does nothing
  *     when repeated, and blocklists a's RADOS and CephFS clients;
@@ -573,10 +574,29 @@ static void test_takeover(void **st)
 		     "{\"node\": \"never-was\"}", &rep);
 	assert_int_equal(rep.status, 404);
 	ctl_http_reply_free(&rep);
+	/* The clients go for good (their sessions now, their state and
+	 * records when their leases are over): b, upgraded below while the
+	 * grace for a's clients is under way, starts as after a restart for
+	 * NFSv4, and the records of clients still there would hold the
+	 * cluster in grace for the tests that follow. */
+	assert_int_equal(nfs4c_destroy_session(&x), NFS4_OK);
+	assert_int_equal(nfs4c_destroy_session(&wa), NFS4_OK);
+	assert_int_equal(nfs4c_destroy_session(&wb), NFS4_OK);
+	assert_int_equal(nfs4c_destroy_session(&z), NFS4_OK);
 	nfs4c_close(x.fd);
 	nfs4c_close(wa.fd);
 	dl_client_end(&wb, &swb);
 	dl_client_end(&z, &sz);
+	uint64_t end = dl_now_ms() + 30000;
+	while (ctlt_metric_now(&head_b, "ferry_state_locks") != 0 && dl_now_ms() < end)
+		usleep(500 * 1000);
+	assert_true(ctlt_metric_now(&head_b, "ferry_state_locks") == 0);
+
+	/* b upgraded in place still listens on a's address, as a's server. */
+	ctlt_upgrade(&head_b);
+	assert_true(a_log_has(head_b.log_path, "address, as before"));
+	owner_seen_at(server.hostport, "heads-takeover-w", major_seen);
+	assert_string_equal(major_seen, major_a);
 }
 
 
