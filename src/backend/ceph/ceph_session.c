@@ -108,9 +108,11 @@ void cephfs_session_alternate(const char *uuid, char *out, size_t cap)
 
 /* Ends the session left under uuid (a dead ferryd's, or a head's taken
  * over), with a client of its own: a client reclaims once, and a mounted
- * one not at all.  whose names the session's owner in the log.  0 when
- * it ended or there was none; a negative errno. */
-static int end_session_apart(struct cephfs_export *ex, const char *uuid, const char *whose)
+ * one not at all.  whose names the session's owner in the log; none_said:
+ * whether finding none is worth saying at info.  0 when it ended or there
+ * was none; a negative errno. */
+static int end_session_apart(struct cephfs_export *ex, const char *uuid, const char *whose,
+			     bool none_said)
 {
 	struct ceph_mount_info *cm;
 	int rc = ceph_create(&cm, ex->id);
@@ -133,7 +135,12 @@ static int end_session_apart(struct cephfs_export *ex, const char *uuid, const c
 			log_info("ceph: %s: ended %s's CephFS session (%s)", ex->path, whose, uuid);
 		} else if (rc == -ENOENT) {
 			rc = 0; /* it had none left */
-			log_info("ceph: %s: %s had no CephFS session (%s)", ex->path, whose, uuid);
+			if (none_said)
+				log_info("ceph: %s: %s had no CephFS session (%s)", ex->path, whose,
+					 uuid);
+			else
+				log_debug("ceph: %s: %s had no CephFS session (%s)", ex->path, whose,
+					  uuid);
 		}
 	}
 	if (rc)
@@ -170,7 +177,7 @@ int cephfs_session_reclaim(struct cephfs_export *ex, const char *uuid, bool rese
 		 * started by an upgrade). */
 		char alt[sizeof(ex->uuid)];
 		cephfs_session_alternate(uuid, alt, sizeof(alt));
-		(void)end_session_apart(ex, alt, "an earlier ferryd");
+		(void)end_session_apart(ex, alt, "an earlier ferryd", false);
 	}
 	ceph_set_uuid(ex->cm, uuid);
 	return 0;
@@ -188,8 +195,8 @@ int cephfs_end_peer_session(struct backend_export *bex, const char *node)
 	 * any number of times. */
 	char whose[CONFIG_NAME_MAX + 8];
 	snprintf(whose, sizeof(whose), "node %s", node);
-	int rc = end_session_apart(ex, uuid, whose);
-	int rc2 = end_session_apart(ex, alt, whose);
+	int rc = end_session_apart(ex, uuid, whose, true);
+	int rc2 = end_session_apart(ex, alt, whose, true);
 	return rc ? rc : rc2;
 }
 
