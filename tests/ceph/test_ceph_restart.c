@@ -6,12 +6,19 @@
  * out; what was written stable is there; and the old file handle still
  * names the file on the restarted server.
  *
+ * The same ferryd upgraded in place right after an UNSTABLE WRITE: the
+ * new ferryd leaves the running one's session alone (it mounts under the
+ * export's other identity), so the data the old one had in its cache
+ * reaches CephFS, and the client's session goes on.
+ *
  * Needs a cluster (FERRY_TEST_CEPH_CONF, FERRY_TEST_CEPH_ID); skipped (exit
  * 77) without one. */
 #include "ceph/ceph_fixture.h"
 
 #include <signal.h>
 #include <sys/wait.h>
+
+#include "lib/ctl_test.h"
 
 static void add_getattr(struct nfs4c_call *m, const void *arg)
 {
@@ -70,11 +77,39 @@ static void test_restart_ends_old_session(void **st)
 	dl_client_end(&b, &sb);
 }
 
+/* Had the new ferryd ended the running one's session as a restart does,
+ * the write still in that one's cache would be gone, with the write
+ * verifier carried over telling the client it need not send it again. */
+static void test_upgrade_keeps_unstable_data(void **st)
+{
+	(void)st;
+	struct nfs4c_sess a;
+	struct nfs4c_cb sa;
+	share_client(&a, &sa, "ceph-upgrade-a", 962);
+	struct dl_open w = dl_open(&a, "upgraded", BOTH, true);
+	assert_int_equal(w.status, NFS4_OK);
+	struct write_arg data = { &w.stateid, "unstable before the upgrade" };
+	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_WRITE, add_write, &data), NFS4_OK);
+	ctlt_upgrade(&server);
+	char path[200];
+	snprintf(path, sizeof(path), "%s/upgraded", ceph_dir);
+	struct other_open other = { .path = path, .flags = O_RDONLY };
+	other_open_run(&other);
+	assert_int_equal(other.rc, 0);
+	assert_string_equal(other.data, data.data);
+	/* The client's session and open went over with the connection. */
+	struct write_arg again = { &w.stateid, "written after the upgrade" };
+	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_WRITE, add_write_sync, &again), NFS4_OK);
+	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_CLOSE, add_close, &w.stateid), NFS4_OK);
+	dl_client_end(&a, &sa);
+}
+
 int main(void)
 {
 	if (!ceph_env("ceph_test_ceph_restart"))
 		return SKIP;
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_upgrade_keeps_unstable_data),
 		cmocka_unit_test(test_restart_ends_old_session),
 	};
 	return cmocka_run_group_tests(tests, ceph_setup, dl_teardown);
