@@ -1339,6 +1339,22 @@ static int upgrade_image(void *arg, uint8_t **img, size_t *len, char *err, size_
 		log_warn("upgrade: the NFSv4 state is not handed over (%s): its clients reclaim "
 			 "it in a grace period", why);
 	buf_unref(nfs4);
+	/* The Kerberos contexts, so that their clients go on with them. */
+	struct rpc_gss_server *gss = rpc_server_gss(d->srv);
+	struct buf *contexts = NULL;
+	unsigned left = 0;
+	if (gss && rpc_gss_server_save(gss, &contexts, &left) == 0) {
+		upgrade_image_add(&w, UPGRADE_SECTION_GSS, contexts->data, contexts->len);
+		explicit_bzero(contexts->data, contexts->len);
+	} else if (gss) {
+		log_warn("upgrade: the RPCSEC_GSS contexts are not handed over (out of memory): "
+			 "their clients make new ones");
+	}
+	if (left)
+		log_info("upgrade: %u RPCSEC_GSS context(s) not handed over (being made, or on "
+			 "MIT's calls): their clients make new ones",
+			 left);
+	buf_unref(contexts);
 	/* The replies kept for retransmissions of v4.0 and v3 calls. */
 	struct reply_cache caches[REPLY_CACHES];
 	reply_caches(d, caches);
@@ -1545,6 +1561,30 @@ static int inherit_reply_caches(struct ferryd *d)
 	return 0;
 }
 
+/* The RPCSEC_GSS contexts the ferryd before this one had: their handles,
+ * windows and keys go on here.  -1 on failure (said to it: it serves on). */
+static int inherit_gss(struct ferryd *d)
+{
+	const struct upgrade_image_section *sec = inherited_section(d, UPGRADE_SECTION_GSS);
+	struct rpc_gss_server *gss = rpc_server_gss(d->srv);
+	if (!sec)
+		return 0;
+	if (!gss) {
+		log_warn("upgrade: RPCSEC_GSS contexts were handed over, but no export here lists "
+			 "a krb5 flavour: they are dropped");
+		return 0;
+	}
+	char err[256];
+	unsigned n = 0;
+	if (rpc_gss_server_load(gss, sec->data, sec->len, &n, err, sizeof(err)) != 0) {
+		log_error("upgrade: %s", err);
+		upgrade_refuse(&d->inherited, err);
+		return -1;
+	}
+	log_info("upgrade: %u RPCSEC_GSS context(s) carried over", n);
+	return 0;
+}
+
 /* After inherit, once the NFS server is set up: the clients' view of it
  * carries on. */
 static void inherit_server(struct ferryd *d)
@@ -1676,7 +1716,7 @@ int main(int argc, char **argv)
 	 * old one's too: a failed start must not shut them down. */
 	rpc_server_share_sockets(d.srv, d.inherited.channel >= 0);
 	if (add_nfs(&d) != 0 || add_mount(&d) != 0 || add_nlm(&d) != 0 || inherit_nfs4(&d) != 0 ||
-	    inherit_reply_caches(&d) != 0 || listen_and_start(&d) != 0) {
+	    inherit_reply_caches(&d) != 0 || inherit_gss(&d) != 0 || listen_and_start(&d) != 0) {
 		rpc_server_destroy(d.srv);
 		return 1;
 	}

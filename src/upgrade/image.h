@@ -43,6 +43,9 @@ enum upgrade_section {
 	 * for a reader that would join the cluster as a new process makes
 	 * the old one stop. */
 	UPGRADE_SECTION_CLUSTER = 6 | UPGRADE_SECTION_REQUIRED,
+	/* The RPCSEC_GSS contexts (rpc_gss_server_save's bytes, keys among
+	 * them).  Not required: without them clients make new contexts. */
+	UPGRADE_SECTION_GSS = 7,
 };
 
 struct upgrade_image_writer {

@@ -288,6 +288,9 @@ int upgrade_run(const struct upgrade_offer *o, const struct upgrade_hooks *hooks
 			snprintf(res->err, sizeof(res->err), "cannot hand over: %s",
 				 strerror(-rc));
 	}
+	/* It holds keys (the RPCSEC_GSS contexts'). */
+	if (img)
+		explicit_bzero(img, img_len);
 	free(img);
 	if (!rc)
 		rc = await_ready(ch, o->ready_ms ? o->ready_ms : UPGRADE_READY_MS, res->err,
@@ -410,6 +413,8 @@ int upgrade_inherit(int channel, struct upgrade_inherited *out, char *err, size_
 			break;
 		switch (m.type) {
 		case MSG_IMAGE:
+			if (out->image)
+				explicit_bzero(out->image, out->image_len);
 			free(out->image);
 			out->image = m.payload;
 			out->image_len = m.len;
@@ -506,6 +511,8 @@ void upgrade_inherited_free(struct upgrade_inherited *in)
 	if (in->control_fd >= 0)
 		close(in->control_fd);
 	in->control_fd = -1;
+	if (in->image)
+		explicit_bzero(in->image, in->image_len); /* keys among it */
 	free(in->image);
 	in->image = NULL;
 }

@@ -276,6 +276,53 @@ static void test_both_sides_openssl(void **state)
 	gss_pair_release(&p);
 }
 
+/* The acceptor's keys made again from gss_krb5_keys_of (an in-place
+ * upgrade's new ferryd) open what the initiator seals and seal what it
+ * opens, with the send sequence number going on. */
+static void test_keys_made_again(void **state)
+{
+	(void)state;
+	struct gss_pair p;
+	gss_pair_establish(&kdc, "alice", 0, &p);
+	struct gss_krb5 *a = gss_krb5_take(&p.acceptor), *i = gss_krb5_take(&p.initiator);
+	assert_non_null(a);
+	assert_non_null(i);
+	uint8_t msg[300];
+	memset(msg, 7, sizeof(msg));
+	struct iovec iov = {msg, sizeof(msg)};
+	uint8_t tok[512], work[512];
+	size_t wn = gss_krb5_wrap_size(a, sizeof(msg)), off, len;
+	assert_int_equal(gss_krb5_wrap(a, &iov, 1, tok), 0); /* send_seq moves on */
+	struct gss_krb5_keys k;
+	gss_krb5_keys_of(a, &k);
+	assert_int_equal(k.enctype, gss_krb5_enctype(a));
+	assert_true(k.acceptor);
+	assert_true(k.send_seq >= 1);
+	struct gss_krb5 *b = gss_krb5_new(k.enctype, k.key, k.key_len, k.acceptor,
+					  k.acceptor_subkey, k.send_seq);
+	assert_non_null(b);
+	struct gss_krb5_keys kb;
+	gss_krb5_keys_of(b, &kb);
+	assert_memory_equal(&kb.key, &k.key, k.key_len);
+	assert_true(kb.send_seq == k.send_seq);
+	assert_int_equal(gss_krb5_wrap(b, &iov, 1, tok), 0);
+	assert_int_equal(gss_krb5_unwrap(i, tok, wn, work, &off, &len), 0);
+	assert_memory_equal(work + off, msg, sizeof(msg));
+	assert_int_equal(gss_krb5_wrap(i, &iov, 1, tok), 0);
+	assert_int_equal(gss_krb5_unwrap(b, tok, gss_krb5_wrap_size(i, sizeof(msg)), work, &off,
+					 &len),
+			 0);
+	uint8_t mic[64];
+	assert_true(gss_krb5_mic_size(i) <= sizeof(mic));
+	assert_int_equal(gss_krb5_get_mic(i, &iov, 1, mic), 0);
+	assert_int_equal(gss_krb5_verify_mic(b, &iov, 1, mic, gss_krb5_mic_size(i)), 0);
+	explicit_bzero(&k, sizeof(k));
+	gss_krb5_free(b);
+	gss_krb5_free(a);
+	gss_krb5_free(i);
+	gss_pair_release(&p);
+}
+
 /* An enctype not done here and a key of the wrong length: no keys. */
 static void test_refuses_unknown(void **state)
 {
@@ -298,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_aes128_sha256),
 		cmocka_unit_test(test_aes256_sha384),
 		cmocka_unit_test(test_both_sides_openssl),
+		cmocka_unit_test(test_keys_made_again),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -71,6 +71,7 @@ struct gss_krb5 {
 	EVP_MAC_CTX *sign, *check;	    /* Kc: our SIGN usage, the peer's */
 	EVP_MAC_CTX *seal_ki, *open_ki; /* Ki: our SEAL usage, the peer's */
 	_Atomic uint64_t send_seq;
+	uint8_t base_key[MAX_KEY]; /* what the rest is derived from (gss_krb5_keys_of) */
 };
 
 static const uint8_t zero_block[BLOCK];
@@ -366,10 +367,11 @@ struct gss_krb5 *gss_krb5_new(int32_t enctype, const uint8_t *key, size_t key_le
 	k->cbc = aes256 ? algs.cbc256 : algs.cbc128;
 	k->ecb = aes256 ? algs.ecb256 : algs.ecb128;
 	atomic_init(&k->send_seq, send_seq);
-	if (key_len != k->ke_len) {
+	if (key_len != k->ke_len || key_len > sizeof(k->base_key)) {
 		free(k);
 		return NULL;
 	}
+	memcpy(k->base_key, key, key_len);
 	uint32_t seal = acceptor ? USAGE_ACCEPTOR_SEAL : USAGE_INITIATOR_SEAL;
 	uint32_t open = acceptor ? USAGE_INITIATOR_SEAL : USAGE_ACCEPTOR_SEAL;
 	uint32_t sign = acceptor ? USAGE_ACCEPTOR_SIGN : USAGE_INITIATOR_SIGN;
@@ -434,6 +436,17 @@ struct gss_krb5 *gss_krb5_take(gss_ctx_id_t *ctx)
 }
 
 int32_t gss_krb5_enctype(const struct gss_krb5 *k) { return k->enctype; }
+
+void gss_krb5_keys_of(const struct gss_krb5 *k, struct gss_krb5_keys *out)
+{
+	_Static_assert((int)GSS_KRB5_KEY_MAX >= (int)MAX_KEY, "a base key fits");
+	out->enctype = k->enctype;
+	out->key_len = (uint32_t)k->ke_len;
+	memcpy(out->key, k->base_key, k->ke_len);
+	out->acceptor = k->acceptor;
+	out->acceptor_subkey = k->acceptor_subkey;
+	out->send_seq = atomic_load(&k->send_seq);
+}
 
 const char *gss_krb5_enctype_name(int32_t enctype)
 {

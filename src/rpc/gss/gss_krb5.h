@@ -52,6 +52,19 @@ struct gss_krb5 *gss_krb5_new(int32_t enctype, const uint8_t *key, size_t key_le
 
 void gss_krb5_free(struct gss_krb5 *k);
 
+/* What gss_krb5_new needs to make k again, in the ferryd an in-place
+ * upgrade starts: the enctype, the base key, the sides and the next send
+ * sequence number.  Secret: cleanse it once used. */
+enum { GSS_KRB5_KEY_MAX = 32 };
+struct gss_krb5_keys {
+	int32_t enctype;
+	uint8_t key[GSS_KRB5_KEY_MAX];
+	uint32_t key_len;
+	bool acceptor, acceptor_subkey;
+	uint64_t send_seq;
+};
+void gss_krb5_keys_of(const struct gss_krb5 *k, struct gss_krb5_keys *out);
+
 int32_t gss_krb5_enctype(const struct gss_krb5 *k);
 
 /* An enctype's name (RFC 3962, RFC 8009), or NULL for one not done here. */

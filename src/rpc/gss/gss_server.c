@@ -972,3 +972,186 @@ size_t rpc_gss_server_list(struct rpc_gss_server *s, struct rpc_gss_ctx_info *ou
 	qsort(out, n, sizeof(*out), by_idle);
 	return n;
 }
+
+/* --- an in-place upgrade ------------------------------------------------- */
+
+enum { GSS_CARRY_FORMAT = 1, SEEN_WORDS = RPC_GSS_WINDOW / 64 };
+
+/* Whether c goes to the next ferryd: complete, its keys OpenSSL's. */
+static bool ctx_carried(const struct rpc_gss_server *s, const struct gss_ctx *c, uint64_t now)
+{
+	return c->complete && c->sec.fast && !ctx_stale(s, c, now);
+}
+
+static bool encode_ctx(struct xdr_enc *e, struct gss_ctx *c, uint64_t now)
+{
+	struct gss_krb5_keys k;
+	gss_krb5_keys_of(c->sec.fast, &k);
+	uint64_t used = atomic_load(&c->last_used_ms);
+	pthread_mutex_lock(&c->lock);
+	bool ok = xdr_encode_u32(e, c->slot) && xdr_encode_u32(e, c->generation) &&
+		  xdr_encode_u32(e, c->cred.uid) && xdr_encode_u32(e, c->cred.gid) &&
+		  xdr_encode_u32(e, c->cred.ngids);
+	for (uint32_t i = 0; ok && i < c->cred.ngids; i++)
+		ok = xdr_encode_u32(e, c->cred.gids[i]);
+	ok = ok && xdr_encode_opaque(e, c->principal, (uint32_t)strlen(c->principal)) &&
+	     xdr_encode_u64(e, c->expires_ms > now ? c->expires_ms - now : 0) &&
+	     xdr_encode_u64(e, now > used ? now - used : 0) &&
+	     xdr_encode_u64(e, atomic_load(&c->calls)) && xdr_encode_u32(e, c->seq_high) &&
+	     xdr_encode_bool(e, c->seq_any);
+	for (unsigned w = 0; ok && w < SEEN_WORDS; w++)
+		ok = xdr_encode_u64(e, c->seen[w]);
+	ok = ok && xdr_encode_u32(e, c->cb_seq) && xdr_encode_u32(e, c->wrap_overhead) &&
+	     xdr_encode_u32(e, (uint32_t)k.enctype) && xdr_encode_opaque(e, k.key, k.key_len) &&
+	     xdr_encode_bool(e, k.acceptor) && xdr_encode_bool(e, k.acceptor_subkey) &&
+	     xdr_encode_u64(e, k.send_seq);
+	pthread_mutex_unlock(&c->lock);
+	explicit_bzero(&k, sizeof(k));
+	return ok;
+}
+
+int rpc_gss_server_save(struct rpc_gss_server *s, struct buf **out, unsigned *left)
+{
+	*out = NULL;
+	*left = 0;
+	struct xdr_enc e;
+	if (!xdr_enc_init(&e, 4096, 1u << 28))
+		return -ENOMEM;
+	uint64_t now = clock_now_ms();
+	pthread_mutex_lock(&s->lock);
+	uint32_t n = 0;
+	for (unsigned i = 0; i < s->max_contexts; i++)
+		if (s->slots[i])
+			n += ctx_carried(s, s->slots[i], now);
+	*left = s->used - n;
+	bool ok = xdr_encode_u32(&e, GSS_CARRY_FORMAT) && xdr_encode_u64(&e, s->salt) &&
+		  xdr_encode_u32(&e, s->next_generation) && xdr_encode_u32(&e, n);
+	for (unsigned i = 0; ok && i < s->max_contexts; i++)
+		if (s->slots[i] && ctx_carried(s, s->slots[i], now))
+			ok = encode_ctx(&e, s->slots[i], now);
+	pthread_mutex_unlock(&s->lock);
+	if (!ok || e.overflow) {
+		explicit_bzero(e.buf->data, e.buf->len);
+		xdr_enc_release(&e);
+		return -ENOMEM;
+	}
+	*out = xdr_enc_take(&e);
+	return 0;
+}
+
+/* One context of the bytes at d, made again into *out.  false: they do
+ * not decode, or name keys no context can be made of (*why). */
+static bool decode_ctx(struct rpc_gss_server *s, struct xdr_dec *d, uint64_t now,
+		       struct gss_ctx **out, const char **why)
+{
+	const char *fail = "a context does not decode";
+	struct gss_ctx *c = calloc(1, sizeof(*c));
+	if (!c) {
+		*why = "out of memory";
+		return false;
+	}
+	pthread_mutex_init(&c->lock, NULL);
+	c->sec = (struct rpc_gss_sec){.ctx = GSS_C_NO_CONTEXT};
+	atomic_init(&c->refs, 1);
+	const uint8_t *principal, *key;
+	uint32_t principal_len, key_len, enctype;
+	uint64_t expires_in, idle, calls;
+	struct gss_krb5_keys k = {0};
+	bool ok = xdr_decode_u32(d, &c->slot) && xdr_decode_u32(d, &c->generation) &&
+		  xdr_decode_u32(d, &c->cred.uid) && xdr_decode_u32(d, &c->cred.gid) &&
+		  xdr_decode_u32(d, &c->cred.ngids) && c->cred.ngids <= RPC_AUTH_SYS_MAX_GIDS;
+	for (uint32_t i = 0; ok && i < c->cred.ngids; i++)
+		ok = xdr_decode_u32(d, &c->cred.gids[i]);
+	ok = ok && xdr_decode_opaque(d, RPC_CRED_PRINCIPAL_MAX, &principal, &principal_len) &&
+	     !memchr(principal, '\0', principal_len) && xdr_decode_u64(d, &expires_in) &&
+	     xdr_decode_u64(d, &idle) && xdr_decode_u64(d, &calls) &&
+	     xdr_decode_u32(d, &c->seq_high) && xdr_decode_bool(d, &c->seq_any);
+	for (unsigned w = 0; ok && w < SEEN_WORDS; w++)
+		ok = xdr_decode_u64(d, &c->seen[w]);
+	ok = ok && xdr_decode_u32(d, &c->cb_seq) && xdr_decode_u32(d, &c->wrap_overhead) &&
+	     xdr_decode_u32(d, &enctype) && xdr_decode_opaque(d, GSS_KRB5_KEY_MAX, &key, &key_len) &&
+	     xdr_decode_bool(d, &k.acceptor) && xdr_decode_bool(d, &k.acceptor_subkey) &&
+	     xdr_decode_u64(d, &k.send_seq);
+	if (ok && c->slot >= s->max_contexts) {
+		fail = "a context's slot is past this server's max_contexts";
+		ok = false;
+	}
+	if (ok) {
+		memcpy(c->principal, principal, principal_len);
+		c->principal[principal_len] = '\0';
+		c->cred.flavor = RPC_AUTH_GSS;
+		c->cred.principal = c->principal;
+		c->expires_ms = now + expires_in;
+		atomic_init(&c->last_used_ms, now > idle ? now - idle : 0);
+		atomic_init(&c->calls, calls);
+		c->sec.fast = gss_krb5_new((int32_t)enctype, key, key_len, k.acceptor,
+					   k.acceptor_subkey, k.send_seq);
+		if (!c->sec.fast) {
+			fail = "a context's keys make no context here";
+			ok = false;
+		}
+	}
+	explicit_bzero(&k, sizeof(k));
+	if (!ok) {
+		*why = fail;
+		ctx_unref(c);
+		return false;
+	}
+	atomic_store(&c->complete, true);
+	*out = c;
+	return true;
+}
+
+int rpc_gss_server_load(struct rpc_gss_server *s, const uint8_t *p, size_t len,
+			unsigned *loaded, char *err, size_t errlen)
+{
+	*loaded = 0;
+	struct xdr_dec d;
+	xdr_dec_init(&d, p, len);
+	uint32_t format, next_generation, n;
+	uint64_t salt;
+	if (!xdr_decode_u32(&d, &format) || format != GSS_CARRY_FORMAT ||
+	    !xdr_decode_u64(&d, &salt) || !xdr_decode_u32(&d, &next_generation) ||
+	    !xdr_decode_u32(&d, &n) || n > s->max_contexts) {
+		snprintf(err, errlen, "the RPCSEC_GSS contexts' section does not decode, or has "
+				      "more contexts than max_contexts");
+		return -EINVAL;
+	}
+	uint64_t now = clock_now_ms();
+	const char *why = NULL;
+	pthread_mutex_lock(&s->lock);
+	if (s->used)
+		why = "contexts exist already";
+	for (uint32_t i = 0; !why && i < n; i++) {
+		struct gss_ctx *c;
+		if (!decode_ctx(s, &d, now, &c, &why))
+			break;
+		if (s->slots[c->slot]) {
+			why = "two contexts in one slot";
+			ctx_unref(c);
+			break;
+		}
+		s->slots[c->slot] = c;
+		s->used++;
+	}
+	if (!why && d.p != d.end)
+		why = "bytes after the last context";
+	if (why) {
+		/* Nothing of it is kept. */
+		for (unsigned i = 0; i < s->max_contexts; i++)
+			if (s->slots[i])
+				ctx_unref(slot_take(s, i));
+	} else {
+		s->salt = salt;
+		if (next_generation > s->next_generation)
+			s->next_generation = next_generation;
+		s->free_hint = 0;
+		*loaded = n;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (why) {
+		snprintf(err, errlen, "RPCSEC_GSS contexts handed over: %s", why);
+		return -EINVAL;
+	}
+	return 0;
+}
