@@ -162,7 +162,9 @@
 # in the guest and mounts with sec=krb5, krb5i and krb5p (smoke workload,
 # a mapped user, mountstats, ferry_gss_calls_total by service), runs
 # guest/deleg.sh under sec=krb5 on 4.1 and 4.0 (ferryd's delegation
-# metrics: granted, recalled, none revoked) and checks that sec=sys is
+# metrics: granted, recalled, none revoked), upgrades ferryd in place under
+# a sec=krb5p mount (FERRY_E2E_KRB5_UPGRADE=SEC:V, none to skip: the new
+# ferryd makes no context, the kernel's go on) and checks that sec=sys is
 # refused where the export lists only krb5 flavours.
 #
 # FERRY_E2E_ONLY=tls runs the RPC-with-TLS run alone (RFC 9289; one boot of
@@ -848,6 +850,7 @@ krb5_run() {
 	local runs=${FERRY_E2E_KRB5_RUNS:-krb5:4.1 krb5i:4.2 krb5p:4.0}
 	local deleg=${FERRY_E2E_KRB5_DELEG:-krb5:4.1 krb5:4.0} bins="" b t r want=() missing=0
 	local v3=${FERRY_E2E_KRB5_V3:-1} lock_tool=${FERRY_LOCK_TOOL:-$top/build/tests/lock_tool}
+	local upgrade=${FERRY_E2E_KRB5_UPGRADE:-krb5p:4.1}
 	local shipped=(--file "$(dirname "$kclient")/smoke.sh" --file "$top/tests/e2e/guest/deleg.sh")
 	# A local export whatever FERRY_E2E_BACKEND says (run_guest reads it).
 	local backend=local
@@ -871,7 +874,8 @@ krb5_run() {
 		bins="$bins $t"
 	done
 	mkdir -p "$out"
-	local saved=$server guest_args=("runs=$runs" "deleg=$deleg" "v3=$v3" "opens=${FERRY_E2E_DELEG_OPENS:-200}")
+	local saved=$server guest_args=("runs=$runs" "deleg=$deleg" "v3=$v3" "upgrade=$upgrade"
+		"opens=${FERRY_E2E_DELEG_OPENS:-200}")
 	[ -n "${FERRY_E2E_KRB5_SMOKE_MB:-}" ] && guest_args+=("smoke_mb=$FERRY_E2E_KRB5_SMOKE_MB")
 	[ -n "${FERRY_E2E_KRB5_SMOKE_FILES:-}" ] && guest_args+=("smoke_files=$FERRY_E2E_KRB5_SMOKE_FILES")
 	[ -n "${FERRY_E2E_KRB5_GSSD_VERBOSE:-}" ] && guest_args+=("gssd_verbose=$FERRY_E2E_KRB5_GSSD_VERBOSE")
@@ -916,6 +920,11 @@ FERRYD_LOG_LEVEL='${FERRY_E2E_KRB5_LOG_LEVEL:-info}' '$top/tests/e2e/krb5_host.s
 			want+=("krb5-v3: lock through $t: B's try is refused"
 				"krb5-v3: lock through $t: B's blocking request waited")
 		done
+	fi
+	if [ "$upgrade" != none ]; then
+		t="krb5-upgrade-${upgrade%%:*}-${upgrade#*:}: "
+		want+=("${t}mounted in" "${t}root and alice wrote with fsync" "${t}ferryd upgraded in place"
+			"${t}root and alice wrote and read" "${t}the new ferryd made no RPCSEC_GSS context")
 	fi
 	for t in "${want[@]}"; do
 		grep -aqF "E2E PASS $t" "$work/logs/krb5.out" && continue

@@ -43,6 +43,9 @@
 #   kind=gss              ferryctl gss (contexts: principal, uid, calls)
 #   kind=stat name=PATH   "uid gid" of PATH in the /krb5 export (from the
 #                         host's file system, not through NFS)
+#   kind=upgrade          ferryctl upgrade (ferryd in place, the same
+#                         binary): its output; this script then follows
+#                         the new ferryd's pid
 #   kind=monitored        the hosts this side's rpc.statd monitors (its sm
 #                         directory): a client that took an NLM lock
 #
@@ -234,6 +237,17 @@ answer() { # kind name: prints the answer, returns its status
 	case $1 in
 	metrics) "$ferryctl" --state-dir "$dir/state" metrics ;;
 	gss) "$ferryctl" --state-dir "$dir/state" gss ;;
+	upgrade)
+		local said
+		said=$("$ferryctl" --state-dir "$dir/state" upgrade 2>&1) || { echo "$said"; return 1; }
+		echo "$said"
+		# "upgraded: pid N serves now; ...": the one to follow from now.
+		local pid=${said#upgraded: pid }
+		pid=${pid%% *}
+		case $pid in '' | *[!0-9]*) echo "no pid in ferryctl's answer"; return 1 ;; esac
+		ferryd_pid=$pid
+		pids+=("$pid")
+		;;
 	monitored) ls -1 "$dir/statd/sm" ;;
 	stat)
 		case $2 in
@@ -259,5 +273,6 @@ while kill -0 "$ferryd_pid" 2>/dev/null; do
 	done
 	sleep 0.2
 done
-wait "$ferryd_pid"
-say "ferryd exited with status $?"
+# The first ferryd is this script's child; one an upgrade started is not.
+wait "$ferryd_pid" 2>/dev/null
+say "ferryd $ferryd_pid exited"

@@ -68,6 +68,15 @@
 #  state.
 #  refuse-sys   SERVER_NAME:/krb5 mounted with sec=sys must fail.
 #
+#  upgrade-SEC-V  (upgrade=SEC:V, default krb5p:4.1; none skips it)
+#          SERVER_NAME:/krb5 mounted with that security; root (the machine
+#          credential) and alice each write a file with fsync, ferryd is
+#          upgraded in place (krb5_host.sh's kind=upgrade), both write and
+#          read again through the same mount: every write and read must
+#          succeed, and the new ferryd must have made no RPCSEC_GSS context
+#          (ferry_gss_context_events_total{event="created"} 0 in its
+#          metrics, its counters being its own) while serving the kernel's
+#          calls on the contexts made before: they were handed over.
 # Arguments: runs="SEC:V ..." deleg="SEC:V ..."|none v3=0|1 opens=N (deleg.sh's,
 # default 200) smoke_mb=N smoke_files=N (smoke.sh's SMOKE_BIG_MB and
 # SMOKE_NFILES; default its own) gssd_verbose=N (-v of rpc.gssd and
@@ -82,6 +91,7 @@ server_addr=${KCLIENT_SERVER:?}
 port=${KCLIENT_PORT:-2049}
 runs="krb5:4.1 krb5i:4.2 krb5p:4.0"
 deleg="krb5:4.1 krb5:4.0"
+upgrade="krb5p:4.1"
 opens=200
 v3=1
 gssd_verbose=1
@@ -91,6 +101,7 @@ for a in "$@"; do
 	case $a in
 	runs=*) runs=${a#runs=} ;;
 	deleg=*) deleg=${a#deleg=} ;;
+	upgrade=*) upgrade=${a#upgrade=} ;;
 	opens=*) opens=${a#opens=} ;;
 	v3=*) v3=${a#v3=} ;;
 	gssd_verbose=*) gssd_verbose=${a#gssd_verbose=} ;;
@@ -642,6 +653,56 @@ refuse_sys() {
 	fi
 }
 
+# The kernel's RPCSEC_GSS contexts across an in-place upgrade of ferryd.
+upgrade_krb5_run() { # sec vers
+	local sec=$1 v=$2 label=upgrade-$1-$2 mnt=/mnt/krb5-up-$1-$2 f created calls
+	mount_krb5 "$label" "$sec" "$v" "$krb5_export" "$mnt" || return 1
+	if ! KRB5CCNAME=FILE:/tmp/krb5cc_$user_uid kinit -k -t "$tmp/alice.keytab" "$user@$realm" \
+		>"$tmp/kinit.out" 2>&1; then
+		fail "$label" "kinit $user: $(cat "$tmp/kinit.out")"
+		umount "$mnt"
+		return 1
+	fi
+	chown "$user_uid:$user_uid" /tmp/krb5cc_$user_uid
+	# Root's (the machine credential's) and alice's contexts, both in use.
+	write_both() { # step
+		dd if=/dev/urandom of="$mnt/up-root-$1" bs=64k count=4 conv=fsync status=none &&
+			su -s /bin/sh daemon -c "dd if=/dev/urandom of='$mnt/alice/up-$1' bs=64k count=4 conv=fsync status=none"
+	}
+	if write_both before >"$tmp/up.out" 2>&1; then
+		pass "$label" "root and $user wrote with fsync before the upgrade"
+	else
+		fail "$label" "writes before the upgrade failed: $(cat "$tmp/up.out")"
+	fi
+	local sums_before
+	sums_before=$(cat "$mnt/up-root-before" "$mnt/alice/up-before" | md5sum)
+	if host_request upgrade upgrade; then
+		pass "$label" "ferryd upgraded in place: $(head -1 "$tmp/upgrade")"
+	else
+		fail "$label" "the upgrade failed: $(cat "$tmp/upgrade")"
+		umount "$mnt"
+		return 1
+	fi
+	if write_both after >"$tmp/up.out" 2>&1 &&
+		[ "$(cat "$mnt/up-root-before" "$mnt/alice/up-before" | md5sum)" = "$sums_before" ] &&
+		su -s /bin/sh daemon -c "cat '$mnt/alice/up-after' >/dev/null" 2>>"$tmp/up.out"; then
+		pass "$label" "root and $user wrote and read through the same mount after the upgrade"
+	else
+		fail "$label" "I/O after the upgrade failed: $(cat "$tmp/up.out")"
+		gssd_tail
+	fi
+	if snapshot "$label" "m-$label-after"; then
+		created=$(metric "$tmp/m-$label-after" 'ferry_gss_context_events_total{event="created"}')
+		calls=$(metric "$tmp/m-$label-after" "ferry_gss_calls_total{service=\"$sec\"}")
+		if [ "$created" = 0 ] && [ "$calls" -gt 0 ]; then
+			pass "$label" "the new ferryd made no RPCSEC_GSS context and served $calls $sec calls on those handed over"
+		else
+			fail "$label" "the new ferryd made $created RPCSEC_GSS context(s) and served $calls $sec calls: the kernel's contexts did not go on"
+		fi
+	fi
+	umount "$mnt" || fail "$label" "umount $mnt failed"
+}
+
 # --- the runs ------------------------------------------------------------------------
 if setup; then
 	for r in $runs; do
@@ -653,6 +714,7 @@ if setup; then
 		done
 	fi
 	[ "$v3" = 1 ] && v3_run
+	[ "$upgrade" != none ] && upgrade_krb5_run "${upgrade%%:*}" "${upgrade#*:}"
 	refuse_sys
 	[ $failed = 0 ] || gssd_tail 40
 	# kclient unmounts what it mounted.
