@@ -570,6 +570,8 @@ static void test_takeover(void **st)
 	assert_non_null(strstr(rep.body, "\"already\": true"));
 	assert_non_null(strstr(rep.body, "\"taken_over_by\": \"b\""));
 	ctl_http_reply_free(&rep);
+	/* ... not even a grace period: b grants new state at once. */
+	assert_int_equal(dl_open(&z, "takeover-z-again", BOTH, true).status, NFS4_OK);
 	ctlt_request(&head_b, "POST", "/api/v1/cluster/takeover", true,
 		     "{\"node\": \"never-was\"}", &rep);
 	assert_int_equal(rep.status, 404);

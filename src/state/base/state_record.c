@@ -287,6 +287,14 @@ int state_records_adopt(struct state_server *st, const struct state_prev *names,
 		add++;
 		st->nprev = have + add;
 	}
+	/* No client new here (a take-over repeated, or a head that had none):
+	 * no grace period, which would refuse new state to every client of
+	 * this head for nobody's reclaim. */
+	if (add == 0) {
+		pthread_mutex_unlock(&st->lock);
+		log_info("state: no client record to adopt; no grace period");
+		return rc;
+	}
 	uint64_t now = state_now_ms();
 	uint64_t end = now + st->opts.grace_ms;
 	if (!st->grace || st->grace_end_ms < end)
