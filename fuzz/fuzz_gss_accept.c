@@ -11,8 +11,8 @@
  * the input; an answered control call left a reply that begins with the
  * call's xid; the table never holds more than its cap. */
 #include "fuzz_codec.h"
+#include "fuzz_keytab.h"
 
-#include <krb5/krb5.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -23,24 +23,11 @@ enum { CAP = 64 };
 
 static struct rpc_gss_server *acceptor(void)
 {
-	/* Static, all of it: the keytab lives as long as the process (a
-	 * memory keytab goes with its last handle), and what it holds stays
-	 * reachable (no leak report at exit). */
 	static struct rpc_gss_server *s;
-	static krb5_context k;
-	static krb5_principal p;
-	static krb5_keytab kt;
-	static krb5_keyblock key;
 	if (s)
 		return s;
-	CHECK(krb5_init_context(&k) == 0);
-	CHECK(krb5_parse_name(k, "nfs/localhost@FERRY.FUZZ", &p) == 0);
-	CHECK(krb5_c_make_random_key(k, ENCTYPE_AES256_CTS_HMAC_SHA1_96, &key) == 0);
-	CHECK(krb5_kt_resolve(k, "MEMORY:ferry-fuzz-gss", &kt) == 0);
-	krb5_keytab_entry e = {.principal = p, .vno = 1, .key = key};
-	CHECK(krb5_kt_add_entry(k, kt, &e) == 0);
 	char err[256];
-	struct rpc_gss_options o = {.keytab = "MEMORY:ferry-fuzz-gss", .max_contexts = CAP};
+	struct rpc_gss_options o = {.keytab = fuzz_keytab(), .max_contexts = CAP};
 	s = rpc_gss_server_create(&o, err, sizeof(err));
 	if (!s)
 		fprintf(stderr, "fuzz_gss_accept: %s\n", err);

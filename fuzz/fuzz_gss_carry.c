@@ -7,8 +7,8 @@
  * count, within the table's cap, and what the table then saves loads
  * again into another fresh table with the same count. */
 #include "fuzz_codec.h"
+#include "fuzz_keytab.h"
 
-#include <krb5/krb5.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -17,24 +17,11 @@
 
 enum { CAP = 64 };
 
-/* A table of its own for each input (loading needs an empty one); the
- * keytab, made once, lives as long as the process. */
+/* A table of its own for each input (loading needs an empty one). */
 static struct rpc_gss_server *fresh_table(void)
 {
-	static krb5_context k;
-	static krb5_principal p;
-	static krb5_keytab kt;
-	static krb5_keyblock key;
-	if (!k) {
-		CHECK(krb5_init_context(&k) == 0);
-		CHECK(krb5_parse_name(k, "nfs/localhost@FERRY.FUZZ", &p) == 0);
-		CHECK(krb5_c_make_random_key(k, ENCTYPE_AES256_CTS_HMAC_SHA1_96, &key) == 0);
-		CHECK(krb5_kt_resolve(k, "MEMORY:ferry-fuzz-gss-carry", &kt) == 0);
-		krb5_keytab_entry e = {.principal = p, .vno = 1, .key = key};
-		CHECK(krb5_kt_add_entry(k, kt, &e) == 0);
-	}
 	char err[256];
-	struct rpc_gss_options o = {.keytab = "MEMORY:ferry-fuzz-gss-carry", .max_contexts = CAP};
+	struct rpc_gss_options o = {.keytab = fuzz_keytab(), .max_contexts = CAP};
 	struct rpc_gss_server *s = rpc_gss_server_create(&o, err, sizeof(err));
 	if (!s)
 		fprintf(stderr, "fuzz_gss_carry: %s\n", err);
