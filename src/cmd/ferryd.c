@@ -1417,9 +1417,9 @@ static int upgrade_to(void *arg, const char *binary, struct ctl_upgrade_result *
 		.control_fd = ctl_server_listen_fd(d->ctl),
 	};
 	/* The configured addresses, then those of heads taken over (which
-	 * the control plane knows as bound). */
-	unsigned n = ctl_server_listeners(d->ctl, o.listen, RPC_HANDOVER_LISTENERS_MAX);
-	for (unsigned i = 0; i < d->cfg.nlisten && i < n; i++)
+	 * the control plane knows as bound; none without a control plane). */
+	(void)ctl_server_listeners(d->ctl, o.listen, RPC_HANDOVER_LISTENERS_MAX);
+	for (unsigned i = 0; i < d->cfg.nlisten; i++)
 		o.listen[i] = d->cfg.listen[i];
 	/* Test settings: an image the new ferryd cannot read, a new ferryd
 	 * not ready in time. */
