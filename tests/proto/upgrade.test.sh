@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # In-place upgrades (ferryctl upgrade, SIGUSR2): an NFSv3 client keeps its
 # TCP connection and gets every answer through two upgrades, with the same
-# write verifier and control plane; each way an upgrade can fail (a binary
-# that cannot be run, one that exits, a state image it cannot read, one
-# not ready in time) leaves the running ferryd serving the same client,
-# said by ferryctl's exit status, the log and ferry_upgrades_total.
+# write verifier and control plane, and through SIGUSR2's with no control
+# plane; each way an upgrade can fail (a binary that cannot be run, one
+# that exits, a state image it cannot read, one not ready in time) leaves
+# the running ferryd serving the same client, said by ferryctl's exit
+# status, the log and ferry_upgrades_total.
 # Needs FERRYD, FERRY_BENCH and FERRYCTL (set by ctest).
 set -euo pipefail
 
@@ -114,4 +115,22 @@ stop
 FERRY_TEST_UPGRADE_READY_MS=1 ferryd_start --export "$dir/export:/export"
 verf=$(verifier)
 expect_failure 'the new ferryd was not ready: timed out'
+stop
+
+# With no control plane, SIGUSR2 hands the configured listener over too.
+ferryd_start --export "$dir/export:/export" --control none
+ping_v3 2 >"$dir/ping.json" 2>"$dir/ping.err" &
+bench=$!
+wait_client
+kill -USR2 "$pid"
+wait_gone "$pid"
+next=$(sed -n 's/.*upgrade: pid \([0-9]*\) serves now.*/\1/p' "$dir/ferryd.log" | tail -1)
+[[ -n $next ]] && kill -0 "$next" || fail "SIGUSR2 with no control plane did not upgrade"
+pid=$next
+wait "$bench" || { cat "$dir/ping.err" >&2; fail "the client failed across SIGUSR2's upgrade"; }
+check_ping "$dir/ping.json" "one v3 connection through SIGUSR2's upgrade with no control plane"
+# A new connection: the new ferryd listens on the socket handed over.
+ping_v3 0.3 >"$dir/ping.json" 2>"$dir/ping.err" ||
+	{ cat "$dir/ping.err" >&2; fail "no new connection after SIGUSR2's upgrade"; }
+check_ping "$dir/ping.json" "a new v3 connection after it"
 echo "PASS"
