@@ -1637,6 +1637,7 @@ static void stop_beside_running(struct ferryd *d, const char *said)
 	nlm_udp_stop(d->nlm);
 	rpc_server_stop(d->srv, 0);
 	cb_engine_stop(d->nfs.cb);
+	state_cluster_stop(d->nfs.state);
 	rpc_server_destroy(d->srv);
 	nfs3_server_fini(&d->nfs3);
 	mount_server_destroy(d->mountd);
@@ -1671,6 +1672,8 @@ static void shut_down(struct ferryd *d)
 	/* No request runs any more: clients holding nothing need not be
 	 * waited for after the restart. */
 	state_records_forget_stateless(d->nfs.state);
+	/* The cluster thread lists the RPC server's connections. */
+	state_cluster_stop(d->nfs.state);
 	rpc_server_destroy(d->srv);
 	nfs3_server_fini(&d->nfs3);
 	mount_server_destroy(d->mountd);

@@ -1049,6 +1049,11 @@ struct state_cluster_peers_sink {
 	void *arg;
 };
 
+/* Stops the cluster thread (heartbeats, looks, and its calls of the
+ * connections source and peers sink below) for good: ferryd calls it
+ * before the RPC server those use goes.  Nothing when not clustered. */
+void state_cluster_stop(struct state_server *st);
+
 /* Where the cluster thread reads this head's connections from and tells
  * the other heads' addresses to (either may be NULL). */
 void state_cluster_set_io(struct state_server *st, const struct state_cluster_conns_source *conns,

@@ -480,18 +480,25 @@ int state_cluster_start(struct state_server *st, bool need)
 	return 0;
 }
 
+void state_cluster_stop(struct state_server *st)
+{
+	struct state_cluster *c = st->cluster;
+	if (!c || !c->thread_started)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->stop = true;
+	pthread_cond_signal(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+	pthread_join(c->thread, NULL);
+	c->thread_started = false;
+}
+
 void state_cluster_close(struct state_server *st)
 {
 	struct state_cluster *c = st->cluster;
 	if (!c)
 		return;
-	if (c->thread_started) {
-		pthread_mutex_lock(&c->lock);
-		c->stop = true;
-		pthread_cond_signal(&c->cond);
-		pthread_mutex_unlock(&c->lock);
-		pthread_join(c->thread, NULL);
-	}
+	state_cluster_stop(st);
 	state_cluster_grace_close(c->grace);
 	pthread_cond_destroy(&c->cond);
 	pthread_mutex_destroy(&c->lock);
