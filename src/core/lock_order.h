@@ -167,7 +167,8 @@
  * 10a. rpc: the RPCSEC_GSS context table's lock (struct
  *      rpc_gss_server.lock, rpc/gss/gss_server.c): its slots and
  *      generations.  Taken with nothing held, by the control plane's
- *      listing with 10b under it, or under a session's lock (state: is
+ *      listing and an upgrade's save of the contexts with 10b under it,
+ *      or under a session's lock (state: is
  *      the context a client gave for its back channel still there?); no
  *      GSS-API call under it.
  * 10b. rpc: an RPCSEC_GSS context's lock (struct gss_ctx.lock): its
