@@ -1734,8 +1734,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (d.inherited.channel >= 0) {
-		/* A test setting: a new ferryd that fails when all but ready
-		 * (a cluster head has joined and published by now). */
+		/* Test settings: a new ferryd that is late, or fails, when all
+		 * but ready (a cluster head has joined and published by now). */
+		const char *late = getenv("FERRY_TEST_UPGRADE_READY_DELAY_MS");
+		if (late && *late) {
+			log_warn("upgrade: FERRY_TEST_UPGRADE_READY_DELAY_MS=%s: ready that late "
+				 "(a test setting)",
+				 late);
+			usleep((useconds_t)strtoul(late, NULL, 10) * 1000);
+		}
 		if (getenv("FERRY_TEST_UPGRADE_FAIL_READY")) {
 			log_error("upgrade: FERRY_TEST_UPGRADE_FAIL_READY is set: giving up before "
 				  "ready (a test setting)");

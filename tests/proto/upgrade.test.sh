@@ -107,14 +107,17 @@ stop() {
 stop
 
 # An image the new ferryd cannot read, and a new ferryd not ready in time
-# (settings of the running one, for the test).
+# (settings of the running one, for the test; the new one made late by a
+# setting of its own, through a wrapper, whatever the machine's load).
 FERRY_TEST_UPGRADE_IMAGE_VERSION=99 ferryd_start --export "$dir/export:/export"
 verf=$(verifier)
 expect_failure 'the new ferryd reads state images 1 to 1; this one writes 99'
 stop
-FERRY_TEST_UPGRADE_READY_MS=1 ferryd_start --export "$dir/export:/export"
+printf '#!/bin/sh\nFERRY_TEST_UPGRADE_READY_DELAY_MS=5000 exec %s "$@"\n' "$FERRYD" >"$dir/late-ferryd"
+chmod +x "$dir/late-ferryd"
+FERRY_TEST_UPGRADE_READY_MS=500 ferryd_start --export "$dir/export:/export"
 verf=$(verifier)
-expect_failure 'the new ferryd was not ready: timed out'
+expect_failure 'the new ferryd was not ready: timed out' --binary "$dir/late-ferryd"
 stop
 
 # With no control plane, SIGUSR2 hands the configured listener over too.
