@@ -1725,11 +1725,15 @@ int main(int argc, char **argv)
 	}
 	control_context(&d);
 	nlm_udp_start(&d);
+	/* From here a cluster head's thread lists the RPC server's
+	 * connections: it stops before that server goes. */
 	if (announce(&d) != 0) {
+		state_cluster_stop(d.nfs.state);
 		rpc_server_destroy(d.srv);
 		return 1;
 	}
 	if (d.cluster_conf.cc && cluster_conf_start(&d.cluster_conf) != 0) {
+		state_cluster_stop(d.nfs.state);
 		rpc_server_destroy(d.srv);
 		return 1;
 	}
