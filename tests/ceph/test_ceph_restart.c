@@ -9,7 +9,8 @@
  * The same ferryd upgraded in place right after an UNSTABLE WRITE: the
  * new ferryd leaves the running one's session alone (it mounts under the
  * export's other identity), so the data the old one had in its cache
- * reaches CephFS, and the client's session goes on.
+ * reaches CephFS, and the client's session goes on; the new ferryd's
+ * CephFS client has an admin socket of its own, through two upgrades.
  *
  * Needs a cluster (FERRY_TEST_CEPH_CONF, FERRY_TEST_CEPH_ID); skipped (exit
  * 77) without one. */
@@ -99,6 +100,14 @@ static void test_upgrade_keeps_unstable_data(void **st)
 	assert_string_equal(other.data, data.data);
 	/* The client's session and open went over with the connection. */
 	struct write_arg again = { &w.stateid, "written after the upgrade" };
+	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_WRITE, add_write_sync, &again), NFS4_OK);
+	/* The new ferryd's CephFS client answers on its admin socket (one of
+	 * its own: the old one's went with it), through a second upgrade too,
+	 * which takes the first identity again. */
+	static const char inodes[] = "ferry_backend_inodes{export=\"/export\",backend=\"ceph\"}";
+	assert_true(ctlt_metric_now(&server, inodes) >= 0);
+	ctlt_upgrade(&server);
+	assert_true(ctlt_metric_now(&server, inodes) >= 0);
 	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_WRITE, add_write_sync, &again), NFS4_OK);
 	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_CLOSE, add_close, &w.stateid), NFS4_OK);
 	dl_client_end(&a, &sa);

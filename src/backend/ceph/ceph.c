@@ -28,8 +28,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <sys/sysmacros.h>
 
 #include "backend/ceph/ceph_client.h"
@@ -363,15 +366,52 @@ void cephfs_data_end(struct cephfs_export *ex, struct cephfs_data *d)
 
 /* ---- exports ---- */
 
+/* The admin socket of the export's client under identity slot (0: the
+ * kept identity, 1: its alternate) into ex->asok; "" when the path is too
+ * long for a socket.  One path per identity: a ferryd an upgrade started
+ * never binds the running one's. */
+static void asok_path(struct cephfs_export *ex, const char *state_dir, unsigned slot)
+{
+	char asok[2 * BACKEND_PATH_MAX];
+	int len = snprintf(asok, sizeof(asok), "%s/ceph-%016llx%s.asok", state_dir,
+			   (unsigned long long)cephfs_identity_key(ex->conf, ex->id, ex->path),
+			   slot ? "-2" : "");
+	ex->asok[0] = '\0';
+	if (len > 0 && (size_t)len < sizeof(ex->asok))
+		memcpy(ex->asok, asok, (size_t)len + 1);
+}
+
+/* Whether a process answers on the unix socket at path. */
+static bool socket_live(const char *path)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	if (!path[0] || strlen(path) >= sizeof(a.sun_path))
+		return false;
+	memcpy(a.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	bool live = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	close(fd);
+	return live;
+}
+
 /* Creates the export's CephFS client and mounts it under the export's
  * session identity (ceph_session.c): a restart first ends what a dead
  * ferryd left; a ferryd an upgrade started takes the identity the running
- * one does not hold (the MDS refuses one in use: EPERM). */
+ * one does not hold: the one whose admin socket nobody answers on, and
+ * the other if the MDS refuses it as in use (EPERM). */
 static int cephfs_mount_session(struct cephfs_export *ex, const char *state_dir,
 				const struct backend_options *opts)
 {
 	bool beside = opts && opts->succeeds_running && state_dir;
-	for (unsigned slot = 0;; slot++) {
+	unsigned first = 0;
+	if (beside) {
+		asok_path(ex, state_dir, 0);
+		first = socket_live(ex->asok) ? 1 : 0;
+	}
+	for (unsigned attempt = 0;; attempt++) {
+		unsigned slot = (first + attempt) % 2;
 		char why[256];
 		int rc = cephfs_client_create(ex->conf, ex->id, &ex->cm, why, sizeof(why));
 		if (rc) {
@@ -379,21 +419,11 @@ static int cephfs_mount_session(struct cephfs_export *ex, const char *state_dir,
 			return rc;
 		}
 		if (state_dir) {
-			/* The admin socket the control plane asks (ceph_status.c),
-			 * beside the session's identity; none when the path is
-			 * too long for a socket. */
-			char asok[2 * BACKEND_PATH_MAX];
-			int len = snprintf(asok, sizeof(asok), "%s/ceph-%016llx.asok", state_dir,
-					   (unsigned long long)cephfs_identity_key(ex->conf, ex->id,
-										   ex->path));
-			if (len > 0 && (size_t)len < sizeof(ex->asok)) {
-				memcpy(ex->asok, asok, (size_t)len + 1);
-				rc = ceph_conf_set(ex->cm, "admin_socket", ex->asok);
-				if (rc) {
-					log_warn("ceph: no admin socket at %s: %s", ex->asok,
-						 strerror(-rc));
-					ex->asok[0] = '\0';
-				}
+			/* The admin socket the control plane asks (ceph_status.c). */
+			asok_path(ex, state_dir, slot);
+			if (ex->asok[0] && (rc = ceph_conf_set(ex->cm, "admin_socket", ex->asok))) {
+				log_warn("ceph: no admin socket at %s: %s", ex->asok, strerror(-rc));
+				ex->asok[0] = '\0';
 			}
 			char uuid[sizeof(ex->uuid)];
 			rc = cephfs_session_identity(state_dir, ex->conf, ex->id, ex->path,
@@ -409,7 +439,7 @@ static int cephfs_mount_session(struct cephfs_export *ex, const char *state_dir,
 				return rc;
 		}
 		rc = ceph_mount(ex->cm, ex->path);
-		if (rc == -EPERM && beside && slot == 0) {
+		if (rc == -EPERM && beside && attempt == 0) {
 			log_info("ceph: %s: the running ferryd holds session %s; taking the other",
 				 ex->path, ex->uuid);
 			ceph_shutdown(ex->cm);
