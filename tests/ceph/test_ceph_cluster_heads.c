@@ -263,9 +263,9 @@ static bool member_clients(const char *node, char *out, size_t cap)
 
 /* Head a upgraded in place while head b serves: a stays the member it
  * was.  Had the new process joined as a restarted head, b would refuse
- * new state (NFS4ERR_GRACE) within a second; had it joined under a new
- * instance, the old process would have stopped itself before handing
- * over (the upgrade fails). */
+ * new state (NFS4ERR_GRACE) within a second.  (Joining under a new
+ * instance shows in the next test, where the old process must serve on:
+ * here it hands over before its next look would see the change.) */
 static void test_upgrade_keeps_membership(void **st)
 {
 	(void)st;
