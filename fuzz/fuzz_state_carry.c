@@ -3,16 +3,17 @@
  * state server before it serves.
  *
  * Checked beyond "no sanitizer report": an image that loads leaves a
- * state that saves again (nothing it made is refused: no delegation, no
- * lock held in a back end), that saved image loads into another fresh
+ * state that saves again (nothing it made is refused: no directory
+ * delegation, no lock held in a back end; every file's delegations are
+ * taken as carried), that saved image loads into another fresh
  * server, and its own save is as long (the same records; only the leases
  * left may differ); an image that does not load leaves no client behind
  * (a second load of a valid image into the same server succeeds).
  *
  * Seeds: fuzz/corpus/state_carry, made by FUZZ_STATE_CARRY_SEEDS=DIR
  * fuzz_state_carry (a v4.0 client with an open, a lock and another lock
- * owner's denied blocking request waiting; a v4.1 client with a session
- * and a kept CREATE_SESSION reply). */
+ * owner's denied blocking request waiting; a v4.1 client with a session,
+ * a kept CREATE_SESSION reply and a read delegation). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ static struct state_server *fresh(void)
 	o.lease_ms = 3600 * 1000;
 	o.reaper_interval_ms = 3600 * 1000;
 	o.carried = true;
+	o.deleg.mode = STATE_DELEG_READ_ONLY;
 	struct state_server *st;
 	CHECK(state_server_create(&o, &st) == 0);
 	/* The state thread's first round (expiry) now, before a load: the
@@ -49,10 +51,18 @@ static int no_conn(void *arg, const struct rpc_conn *conn)
 	return -1;
 }
 
+/* Every file's leases are handed over, as the local back end's are. */
+static bool carry_all(void *arg, const struct state_file_key *file)
+{
+	(void)arg, (void)file;
+	return true;
+}
+
 static struct buf *save(struct state_server *st)
 {
 	struct buf *out = NULL;
 	char err[256];
+	state_deleg_suspend(st, true, carry_all, NULL);
 	CHECK(state_carry_save(st, no_conn, NULL, &out, err, sizeof(err)) == 0);
 	return out;
 }
@@ -97,6 +107,11 @@ static void make_seed_state(struct state_server *st)
 	CHECK(state_create_session(st, &who, &a, &r, &replay, &rs) == NFS4_OK && !replay);
 	state_create_session_cache(st, x.clientid, a.sequence, NFS4_OK,
 				   (const uint8_t *)"kept-reply", 10);
+	struct state_file_key dk = st_key(1, "delegated");
+	struct state_deleg_ask ask = {.access = STATE_SHARE_ACCESS_READ, .v41 = true, .cb_up = true};
+	struct state_deleg_grant g;
+	state_deleg_grant(st, x.clientid, &dk, &ask, &g);
+	CHECK(g.type == OPEN_DELEGATE_READ);
 }
 
 /* An image with no client. */

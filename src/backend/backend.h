@@ -480,6 +480,17 @@ typedef int backend_lease_op(struct backend_export *ex, const struct backend_han
 			     enum backend_lease type);
 typedef void backend_lease_notify_op(struct backend_export *ex, backend_lease_break_fn fn,
 				     void *ctx);
+/* A lease held, as an upgrade hands it over (backend_ops.lease_list). */
+struct backend_lease_held {
+	struct backend_handle handle;
+	enum backend_lease type;
+	int fd; /* a duplicate of the descriptor it is on: the caller's to close */
+};
+typedef int backend_lease_list_op(struct backend_export *ex, struct backend_lease_held **out,
+				  size_t *n);
+typedef int backend_lease_adopt_op(struct backend_export *ex, const struct backend_handle *h,
+				   enum backend_lease type, int fd);
+typedef void backend_lease_leave_op(struct backend_export *ex);
 typedef int backend_dir_watch_op(struct backend_export *ex, const struct backend_handle *h,
 				 bool on);
 typedef void backend_dir_notify_op(struct backend_export *ex, backend_dir_change_fn fn, void *ctx);
@@ -763,6 +774,33 @@ struct backend_ops {
 	 * first lease; fn NULL turns notification off.  fn may call back into
 	 * the back end (lease NONE included). */
 	backend_lease_notify_op *lease_notify;
+
+	/* An in-place upgrade hands the leases over: a lease is held on an
+	 * open file description, which the descriptor passed to the new
+	 * process keeps, so the lease lives on there.  NULL in a back end
+	 * whose leases cannot outlive the process (ceph: its delegations are
+	 * its CephFS session's); the upgrade recalls those delegations first.
+	 *
+	 * lease_list: every lease held now (out malloc'd and its descriptors
+	 * duplicates, the caller's).  0, or a negative errno (nothing is
+	 * left to the caller).
+	 *
+	 * lease_adopt (the new process, before it serves): fd, received from
+	 * the process before, holds a lease of type on h; the export now holds
+	 * it as if it had taken it itself (fd is the export's from here on,
+	 * closed on failure too), break notification included.  A break under
+	 * way (or one that came while nobody listened) is reported through the
+	 * break function, as any other.  0; -ENOENT when fd holds no lease any
+	 * more (the kernel gave it up: a break timed out); -EINVAL for a
+	 * descriptor that is not of h or a type that is not READ or WRITE;
+	 * -ENOTSUP without leases here (no CAP_LEASE); else a negative errno.
+	 *
+	 * lease_leave (the process before, once the new one serves): forgets
+	 * its leases without dropping them, so that closing the export does
+	 * not take them from the new process. */
+	backend_lease_list_op *lease_list;
+	backend_lease_adopt_op *lease_adopt;
+	backend_lease_leave_op *lease_leave;
 
 	/* Starts (on) or stops watching directory h for changes made by
 	 * processes other than the server (its own operations are never

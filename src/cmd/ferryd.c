@@ -21,6 +21,7 @@
 #include "nfs3/nfs3.h"
 #include "nfs4/copy/copy.h"
 #include "nfs4/engine/program.h"
+#include "nfs4/deleg/deleg.h"
 #include "nfs4/server.h"
 #include "nlm/nlm.h"
 #include "rpc/drc.h"
@@ -722,6 +723,10 @@ struct ferryd {
 	atomic_bool handed_over; /* the new ferryd serves: exit */
 	struct upgrade_inherited inherited;
 	struct upgrade_image image; /* inherited's, parsed */
+	/* The leases of delegated files inherited's LEASES section names,
+	 * taken over once the ferryd before this one said go. */
+	struct nfs4_lease_carried *leases;
+	size_t nleases;
 	bool inherited_listener[CONFIG_MAX_LISTEN]; /* serves the old one's socket */
 	/* Listeners beyond the configured ones: addresses of heads the ferryd
 	 * before this one took over (upgrade_cluster_section), at indexes
@@ -1196,9 +1201,11 @@ static void handover_forget(struct ferryd *d)
 	d->handover = NULL;
 }
 
-/* Delegations are not carried (their leases are this process's open
- * files), nor asynchronous COPYs (their work and results are this
- * process's): before the new binary is started, delegations are recalled
+/* File delegations go over with the kernel leases behind them
+ * (nfs4/deleg/leases_carried.c) where the back end can hand those over.
+ * The others (directory delegations, a ceph export's) are not carried,
+ * nor asynchronous COPYs (their work and results are this process's):
+ * before the new binary is started, those delegations are recalled
  * (state_deleg_suspend) and the upgrade waits, serving meanwhile, for
  * them to come back and for the copies to end and be reported.  A
  * recalled delegation not returned within a lease is revoked by the
@@ -1295,7 +1302,8 @@ static void upgrade_image_cluster(struct ferryd *d, struct upgrade_image_writer 
 /* What clients must find unchanged: the write verifier (their unstable
  * writes are in the file system's cache, which outlives this process),
  * and the upgrades so far. */
-static int upgrade_image(void *arg, uint8_t **img, size_t *len, char *err, size_t errlen)
+static int upgrade_image(void *arg, uint8_t **img, size_t *len, struct upgrade_files *files,
+			 char *err, size_t errlen)
 {
 	struct ferryd *d = arg;
 	struct upgrade_server_section srv;
@@ -1333,12 +1341,23 @@ static int upgrade_image(void *arg, uint8_t **img, size_t *len, char *err, size_
 	} else {
 		rc = state_carry_save(d->nfs.state, handover_index, d, &nfs4, why, sizeof(why));
 	}
-	if (rc == 0)
+	/* The leases its delegations rely on, with their descriptors. */
+	struct buf *leases = NULL;
+	if (rc == 0) {
+		rc = nfs4_deleg_leases_save(&d->nfs, &leases, &files->fds, &files->n);
+		if (rc)
+			snprintf(why, sizeof(why), "the leases of delegated files: %s",
+				 strerror(-rc));
+	}
+	if (rc == 0) {
 		upgrade_image_add(&w, UPGRADE_SECTION_NFS4, nfs4->data, nfs4->len);
-	else
+		upgrade_image_add(&w, UPGRADE_SECTION_LEASES, leases->data, leases->len);
+	} else {
 		log_warn("upgrade: the NFSv4 state is not handed over (%s): its clients reclaim "
 			 "it in a grace period", why);
+	}
 	buf_unref(nfs4);
+	buf_unref(leases);
 	/* The Kerberos contexts, so that their clients go on with them. */
 	struct rpc_gss_server *gss = rpc_server_gss(d->srv);
 	struct buf *contexts = NULL;
@@ -1392,6 +1411,9 @@ static void upgrade_thaw(void *arg, struct rpc_handover *h)
 static void upgrade_done(void *arg, struct rpc_handover *h)
 {
 	struct ferryd *d = arg;
+	/* The new ferryd holds them now: closing the exports must not drop
+	 * them. */
+	nfs4_deleg_leases_leave(&d->nfs);
 	handover_forget(d);
 	rpc_server_handover_done(d->srv, h);
 }
@@ -1435,12 +1457,12 @@ static int upgrade_to(void *arg, const char *binary, struct ctl_upgrade_result *
 		.done = upgrade_done,
 	};
 	log_info("upgrade: starting %s", o.binary);
-	state_deleg_suspend(d->nfs.state, true);
+	state_deleg_suspend(d->nfs.state, true, nfs4_deleg_carryable, &d->nfs);
 	upgrade_await_handback(d);
 	struct upgrade_result r;
 	int rc = upgrade_run(&o, &hooks, &r);
 	if (rc) {
-		state_deleg_suspend(d->nfs.state, false);
+		state_deleg_suspend(d->nfs.state, false, NULL, NULL);
 		atomic_fetch_add(&d->upgrade_stats.failed, 1);
 		log_error("upgrade: %s; serving on", r.err);
 		snprintf(res->err, sizeof(res->err), "%s", r.err);
@@ -1540,6 +1562,41 @@ static int inherit_nfs4(struct ferryd *d)
 		return -1;
 	}
 	return 0;
+}
+
+/* The leases of the delegated files the NFSv4 state carries, checked
+ * now and taken over once the ferryd before this one says go
+ * (adopt_leases).  -1 on failure (said to it: it serves on). */
+static int inherit_leases(struct ferryd *d)
+{
+	const struct upgrade_image_section *sec = inherited_section(d, UPGRADE_SECTION_LEASES);
+	if (!sec)
+		return 0;
+	int rc = nfs4_deleg_leases_decode(sec->data, sec->len, d->inherited.files.n, &d->leases,
+					  &d->nleases);
+	if (rc) {
+		char err[128];
+		snprintf(err, sizeof(err), "the leases of delegated files: %s",
+			 rc == -EINVAL ? "they do not decode" : strerror(-rc));
+		log_error("upgrade: %s", err);
+		upgrade_refuse(&d->inherited, err);
+		return -1;
+	}
+	return 0;
+}
+
+static int take_inherited_file(void *arg, size_t i)
+{
+	return upgrade_take_file(arg, i);
+}
+
+static void adopt_leases(struct ferryd *d)
+{
+	nfs4_deleg_leases_adopt(&d->nfs, d->leases, d->nleases, take_inherited_file,
+				&d->inherited);
+	free(d->leases);
+	d->leases = NULL;
+	d->nleases = 0;
 }
 
 /* The replies the ferryd before this one kept for retransmissions of
@@ -1719,7 +1776,7 @@ int main(int argc, char **argv)
 	 * old one's too: a failed start must not shut them down. */
 	rpc_server_share_sockets(d.srv, d.inherited.channel >= 0);
 	if (add_nfs(&d) != 0 || add_mount(&d) != 0 || add_nlm(&d) != 0 || inherit_nfs4(&d) != 0 ||
-	    inherit_reply_caches(&d) != 0 || inherit_gss(&d) != 0 || listen_and_start(&d) != 0) {
+	    inherit_leases(&d) != 0 || inherit_reply_caches(&d) != 0 || inherit_gss(&d) != 0 || listen_and_start(&d) != 0) {
 		rpc_server_destroy(d.srv);
 		return 1;
 	}
@@ -1759,6 +1816,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		rpc_server_share_sockets(d.srv, false);
+		/* Before a request can reach a delegation they cover. */
+		adopt_leases(&d);
 		adopt_inherited(&d);
 		upgrade_inherited_free(&d.inherited);
 	}

@@ -1108,7 +1108,7 @@ struct rpc_conn;
 typedef int (*state_carry_conn_index_fn)(void *arg, const struct rpc_conn *conn);
 
 /* 0 and *out (the caller's); -EBUSY when something cannot be carried (a
- * delegation held or being recalled, a lock held in a back end, a grace
+ * delegation that state_deleg_suspend did not name carried, a lock held in a back end, a grace
  * period, a cluster head, a CREATE_SESSION half done: err says which),
  * -ENOMEM.  Revoked delegations their clients have not freed go as
  * revoked stateids. */
@@ -1126,12 +1126,18 @@ void state_carry_adopt_conn(struct state_server *st, size_t index, struct rpc_co
 /* Every connection adopted: what waited for others is dropped. */
 void state_carry_adopt_done(struct state_server *st);
 
+/* Whether an upgrade can carry the delegations of a file (its back end
+ * hands the file's lease over), called with the state's lock held. */
+typedef bool state_deleg_carry_fn(void *arg, const struct state_file_key *file);
 /* Before an upgrade: no delegation is granted, file or directory, and
- * every one held is recalled (on), or they are granted again (off). */
-void state_deleg_suspend(struct state_server *st, bool on);
-/* Delegations held or being recalled (revoked ones aside, which an
- * upgrade carries): an upgrade carries the NFSv4 state only when none is
- * left. */
+ * every one held that is not carried is recalled (on): directory
+ * delegations, and file delegations where carried (NULL: none) says no;
+ * or they are granted again (off). */
+void state_deleg_suspend(struct state_server *st, bool on, state_deleg_carry_fn *carried,
+			 void *arg);
+/* Delegations held or being recalled that the upgrade does not carry
+ * (revoked ones aside, which it carries as such): an upgrade carries the
+ * NFSv4 state only when none is left. */
 unsigned state_deleg_outstanding(struct state_server *st);
 
 /* --- types the server's own record keeps for its parts -------------------- */

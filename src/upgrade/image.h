@@ -46,6 +46,11 @@ enum upgrade_section {
 	/* The RPCSEC_GSS contexts (rpc_gss_server_save's bytes, keys among
 	 * them).  Not required: without them clients make new contexts. */
 	UPGRADE_SECTION_GSS = 7,
+	/* The kernel leases behind the file delegations the NFSv4 section
+	 * carries (nfs4_deleg_leases_save's bytes), each naming a descriptor
+	 * sent after the connections.  Required: a reader that dropped them
+	 * would serve delegations that nothing on the host respects. */
+	UPGRADE_SECTION_LEASES = 8 | UPGRADE_SECTION_REQUIRED,
 };
 
 struct upgrade_image_writer {

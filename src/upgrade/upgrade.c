@@ -27,6 +27,7 @@ enum {
 	MSG_READY = 7,     /* new -> old: serving */
 	MSG_REFUSE = 8,    /* either way: a reason, then the channel closes */
 	MSG_GO = 9,        /* old -> new: READY heard, the sockets are yours */
+	MSG_FILES = 10,    /* old -> new: the image's descriptors (u32 n; n fds) */
 	GO_WAIT_MS = 5000,
 	CONNS_BYTES_MAX = 16u << 20, /* unread bytes per CONNS message */
 	MSG_SEND_MS = 10000,
@@ -157,14 +158,42 @@ static int send_conns(int ch, const struct rpc_handover *h)
 	return 0;
 }
 
+/* The image's descriptors, in order, at most CHANNEL_FDS_MAX a message. */
+static int send_files(int ch, const struct upgrade_files *files)
+{
+	for (size_t i = 0; i < files->n;) {
+		size_t n = files->n - i < CHANNEL_FDS_MAX ? files->n - i : CHANNEL_FDS_MAX;
+		uint8_t count[4];
+		xdr_put_be32(count, (uint32_t)n);
+		int rc = channel_send(ch, MSG_FILES, count, sizeof(count), files->fds + i,
+				      (unsigned)n, MSG_SEND_MS);
+		if (rc)
+			return rc;
+		i += n;
+	}
+	return 0;
+}
+
+static void files_release(struct upgrade_files *files)
+{
+	for (size_t i = 0; i < files->n; i++)
+		if (files->fds[i] >= 0)
+			close(files->fds[i]);
+	free(files->fds);
+	files->fds = NULL;
+	files->n = 0;
+}
+
 static int send_all(int ch, const struct upgrade_offer *o, const struct rpc_handover *h,
-		    const uint8_t *img, size_t img_len)
+		    const uint8_t *img, size_t img_len, const struct upgrade_files *files)
 {
 	int rc = channel_send(ch, MSG_IMAGE, img, img_len, NULL, 0, MSG_SEND_MS);
 	if (!rc)
 		rc = send_listeners(ch, o, h);
 	if (!rc)
 		rc = send_conns(ch, h);
+	if (!rc)
+		rc = send_files(ch, files);
 	if (!rc)
 		rc = channel_send(ch, MSG_CONTROL, NULL, 0, &o->control_fd, o->control_fd >= 0,
 				  MSG_SEND_MS);
@@ -279,15 +308,18 @@ int upgrade_run(const struct upgrade_offer *o, const struct upgrade_hooks *hooks
 	}
 	uint8_t *img = NULL;
 	size_t img_len = 0;
-	rc = hooks->image(hooks->arg, &img, &img_len, why, sizeof(why));
+	struct upgrade_files files = {0};
+	rc = hooks->image(hooks->arg, &img, &img_len, &files, why, sizeof(why));
 	if (rc)
 		snprintf(res->err, sizeof(res->err), "cannot write the state image: %s", why);
 	if (!rc) {
-		rc = send_all(ch, o, &h, img, img_len);
+		rc = send_all(ch, o, &h, img, img_len, &files);
 		if (rc)
 			snprintf(res->err, sizeof(res->err), "cannot hand over: %s",
 				 strerror(-rc));
 	}
+	/* The new ferryd has its own descriptors of those files now. */
+	files_release(&files);
 	/* It holds keys (the RPCSEC_GSS contexts'). */
 	if (img)
 		explicit_bzero(img, img_len);
@@ -393,6 +425,21 @@ static int take_conns(struct upgrade_inherited *in, struct channel_msg *m)
 	return 0;
 }
 
+static int take_files(struct upgrade_inherited *in, struct channel_msg *m)
+{
+	if (m->len != 4 || xdr_get_be32(m->payload) != m->nfds)
+		return -EPROTO;
+	int *v = realloc(in->files.fds, (in->files.n + m->nfds) * sizeof(*v));
+	if (!v && m->nfds)
+		return -ENOMEM;
+	in->files.fds = v;
+	for (unsigned i = 0; i < m->nfds; i++) {
+		in->files.fds[in->files.n++] = m->fds[i];
+		m->fds[i] = -1;
+	}
+	return 0;
+}
+
 int upgrade_inherit(int channel, struct upgrade_inherited *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
@@ -425,6 +472,9 @@ int upgrade_inherit(int channel, struct upgrade_inherited *out, char *err, size_
 			break;
 		case MSG_CONNS:
 			rc = take_conns(out, &m);
+			break;
+		case MSG_FILES:
+			rc = take_files(out, &m);
 			break;
 		case MSG_CONTROL:
 			if (m.nfds == 1) {
@@ -465,6 +515,15 @@ int upgrade_take_listener(struct upgrade_inherited *in, unsigned i, const char *
 		return -1;
 	int fd = in->listener_fds[i];
 	in->listener_fds[i] = -1;
+	return fd;
+}
+
+int upgrade_take_file(struct upgrade_inherited *in, size_t i)
+{
+	if (i >= in->files.n)
+		return -1;
+	int fd = in->files.fds[i];
+	in->files.fds[i] = -1;
 	return fd;
 }
 
@@ -511,6 +570,7 @@ void upgrade_inherited_free(struct upgrade_inherited *in)
 	if (in->control_fd >= 0)
 		close(in->control_fd);
 	in->control_fd = -1;
+	files_release(&in->files);
 	if (in->image)
 		explicit_bzero(in->image, in->image_len); /* keys among it */
 	free(in->image);

@@ -40,13 +40,23 @@ enum {
 	UPGRADE_LISTEN_ADDR_MAX = 128,
 };
 
+/* Descriptors the image names by their index (the files that hold the
+ * kernel leases behind delegations), sent after the connections. */
+struct upgrade_files {
+	int *fds; /* malloc'd */
+	size_t n;
+};
+
 /* The old side's part, called in this order: freeze (then, if it
  * succeeded, image), and exactly one of thaw and done. */
 struct upgrade_hooks {
 	void *arg;
 	int (*freeze)(void *arg, struct rpc_handover *h, char *err, size_t errlen);
-	/* The state image (malloc'd, the caller's to free). */
-	int (*image)(void *arg, uint8_t **img, size_t *len, char *err, size_t errlen);
+	/* The state image (malloc'd, the caller's to free), and the
+	 * descriptors it names (files: upgrade_run closes and frees them once
+	 * sent, or not). */
+	int (*image)(void *arg, uint8_t **img, size_t *len, struct upgrade_files *files,
+		     char *err, size_t errlen);
 	void (*thaw)(void *arg, struct rpc_handover *h);
 	void (*done)(void *arg, struct rpc_handover *h);
 };
@@ -100,6 +110,7 @@ struct upgrade_inherited {
 	struct upgrade_conn *conns;
 	size_t nconns;
 	int control_fd; /* -1: none, or taken */
+	struct upgrade_files files; /* each -1 once taken */
 };
 
 /* Whether this process was started by upgrade_run: the channel's
@@ -116,6 +127,10 @@ int upgrade_inherit(int channel, struct upgrade_inherited *out, char *err, size_
 /* The listener handed over for the configured address at index i (the
  * caller owns it from now), or -1. */
 int upgrade_take_listener(struct upgrade_inherited *in, unsigned i, const char *configured);
+
+/* The descriptor the image names by index i (the caller owns it from
+ * now), or -1. */
+int upgrade_take_file(struct upgrade_inherited *in, size_t i);
 
 /* READY, then the old one's go: 0 when it let go of everything (it
  * exits), else it gave up (timed out: it serves on, and this one must

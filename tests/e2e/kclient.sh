@@ -539,21 +539,26 @@ restart_runs() {
 # was lost, the lock is still held, a new lock comes at once (no grace
 # period) and the longest stall is under FERRY_E2E_UPGRADE_MAX_STALL
 # seconds (default 0.5).  NFSv4 (4.0, 4.1, 4.2): guest/upgrade.sh, the
-# same with a file held open for reading (a delegation, recalled at each
-# upgrade) and the upgrades asked through upgrade.request; it also fails
-# when the client reclaimed or made a new client or session.
+# same with a file held open for reading under a delegation, and the
+# upgrades asked through upgrade.request (the host also reports the
+# fewest delegations ferryd held, ferry_delegations_active, before each
+# upgrade and after the last); it also fails when the client reclaimed,
+# made a new client or session, or gave a delegation back.
 # FERRY_E2E_ONLY=upgrade runs it alone; the full stage runs it too.
 upgrading_server() { # config, shared directory, the other binary
 	echo "'$ferryd' --config '$1' &
 while :; do
   if [ -s '$2/upgrade.request' ]; then
-    n=\$(cat '$2/upgrade.request'); ok=0; bad=0
-    for i in \$(seq \$n); do
+    n=\$(cat '$2/upgrade.request'); ok=0; bad=0; held=''
+    for i in \$(seq \$((n + 1))); do
+      d=\$('$ferryctl' --config '$1' metrics | awk '\$1 == \"ferry_delegations_active\" { print \$2 }')
+      { [ -z \"\$held\" ] || [ \"\${d:-0}\" -lt \"\$held\" ]; } && held=\${d:-0}
+      [ \$i -gt \$n ] && break
       b='$ferryd'; [ \$((i % 2)) = 1 ] && b='$3'
       if '$ferryctl' --config '$1' upgrade --binary \"\$b\"; then ok=\$((ok + 1)); else bad=\$((bad + 1)); fi
       sleep 0.5
     done
-    echo \"upgrades=\$ok failed=\$bad\" >'$2/upgrade.result'
+    echo \"upgrades=\$ok failed=\$bad delegations_min=\$held\" >'$2/upgrade.result'
     rm -f '$2/upgrade.request'
   fi
   sleep 0.2

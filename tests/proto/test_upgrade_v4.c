@@ -2,13 +2,13 @@
  * it, on the connections they had, v4.1 and v4.0 clients go on with their
  * session, clientid, opens and locks; a retried request gets its kept
  * reply, from the v4.1 slot or the v4.0 reply cache; nobody is in a grace
- * period; a delegation held when the upgrade begins is recalled first, and
- * one not returned within a lease is revoked and carried as such; a
- * blocked lock request's client is told when the lock frees. */
+ * period; delegations go over with the kernel leases behind them, a
+ * recalled one too (revoked a lease after its recall); a blocked lock
+ * request's client is told when the lock frees. */
 #include "proto/deleg_fixture.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -148,7 +148,8 @@ static void test_v41_state_carried(void **st)
 	assert_int_equal(create_dir(&a, "carried-dir", false), NFS4_OK);
 
 	upgrade();
-	expect_log("state: carried over 1 client(s), 1 session(s), 1 open(s) and 1 lock(s)");
+	expect_log("state: carried over 1 client(s), 1 session(s), 1 open(s), 1 lock(s) and 0 "
+		   "delegation(s)");
 	assert_false(log_says("grace period"));
 
 	/* The retry of the last request, on the connection it came on: the
@@ -209,58 +210,90 @@ static void test_v40_state_carried(void **st)
 	nfs4c_close(fd);
 }
 
-static atomic_bool upgrade_done;
 
-static void *upgrade_main(void *arg)
+/* The host path of name in the export. */
+static void host_path(char *buf, size_t cap, const char *name)
 {
-	(void)arg;
-	upgrade();
-	atomic_store(&upgrade_done, true);
-	return NULL;
+	snprintf(buf, cap, "%s/export/%s", dl_dir, name);
 }
 
-/* A delegation is recalled when the upgrade begins and, given back, the
- * rest is carried; none is granted meanwhile. */
-static void test_delegation_recalled_first(void **st)
+/* A process on the host opens name for writing without waiting: -1 with
+ * EWOULDBLOCK while a lease stands in the way (and the lease is broken),
+ * else it is opened and closed: 0. */
+static int host_open_write(const char *name)
+{
+	char path[400];
+	host_path(path, sizeof(path), name);
+	int fd = open(path, O_WRONLY | O_NONBLOCK);
+	if (fd < 0 && errno != EWOULDBLOCK)
+		fail_msg("open %s: %s", path, strerror(errno));
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/* Delegations go over with the upgrade: no recall, the stateids stay
+ * valid, and the kernel leases behind them are the new ferryd's: a process
+ * on the host that opens a delegated file for writing is still held back,
+ * and the new ferryd recalls the delegation; a host chmod of a
+ * write-delegated file is seen too; given back, the lease goes. */
+static void test_delegation_carried(void **st)
 {
 	(void)st;
 	struct nfs4c_sess s;
 	struct nfs4c_cb svc;
 	dl_client(&s, &svc, "upgrade-deleg", 953);
-	struct dl_open o = dl_open(&s, "delegated", OPEN4_SHARE_ACCESS_READ, true);
-	assert_int_equal(o.status, NFS4_OK);
-	assert_int_equal(o.deleg.type, OPEN_DELEGATE_READ);
+	struct dl_open r = dl_open(&s, "delegated", OPEN4_SHARE_ACCESS_READ, true);
+	assert_int_equal(r.status, NFS4_OK);
+	assert_int_equal(r.deleg.type, OPEN_DELEGATE_READ);
+	struct dl_open w = dl_open(&s, "delegated-w", OPEN4_SHARE_ACCESS_BOTH, true);
+	assert_int_equal(w.status, NFS4_OK);
+	assert_int_equal(w.deleg.type, OPEN_DELEGATE_WRITE);
 
 	unsigned recalls = nfs4c_cb_count(&svc, OP_CB_RECALL);
-	pthread_t upgrader;
-	assert_int_equal(pthread_create(&upgrader, NULL, upgrade_main, NULL), 0);
-	assert_true(nfs4c_cb_wait(&svc, OP_CB_RECALL, recalls + 1, 5000));
-	/* Suspended: an OPEN now gets none. */
-	struct dl_open again = dl_open(&s, "delegated-2", OPEN4_SHARE_ACCESS_READ, true);
-	assert_int_equal(again.status, NFS4_OK);
-	assert_int_equal(again.deleg.type, OPEN_DELEGATE_NONE);
-	assert_int_equal(dl_delegreturn(&s, &o), NFS4_OK);
-	assert_int_equal(pthread_join(upgrader, NULL), 0);
-	/* Its own open and the fixture's (dl_client) were carried. */
-	expect_log("state: carried over 1 client(s), 1 session(s), 3 open(s)");
+	upgrade();
+	expect_log("delegation(s) go over with the upgrade");
+	expect_log("open(s), 0 lock(s) and 2 delegation(s)");
+	expect_log("2 kernel lease(s) of delegated files taken over");
 	assert_false(log_says("not handed over"));
+	assert_false(nfs4c_cb_wait(&svc, OP_CB_RECALL, recalls + 1, 300));
+	assert_int_equal(dl_test_stateid(&s, &r.deleg.stateid), NFS4_OK);
+	assert_int_equal(dl_test_stateid(&s, &w.deleg.stateid), NFS4_OK);
 
-	nfs4c_ping(&s);
-	assert_int_equal(dl_test_stateid(&s, &o.stateid), NFS4_OK);
-	o.stateid.seqid = 0;
-	assert_int_equal(dl_on(&s, o.fh, o.fhlen, OP_CLOSE, add_close, &o.stateid), NFS4_OK);
-	again.stateid.seqid = 0;
-	assert_int_equal(dl_on(&s, again.fh, again.fhlen, OP_CLOSE, add_close, &again.stateid),
-			 NFS4_OK);
+	/* The old ferryd is gone: the read lease is held by the new one. */
+	assert_int_equal(host_open_write("delegated"), -1);
+	assert_true(nfs4c_cb_wait(&svc, OP_CB_RECALL, recalls + 1, 5000));
+	assert_true(nfs4c_cb_recalled(&svc, &r.deleg.stateid));
+	char path[400];
+	host_path(path, sizeof(path), "delegated-w");
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_true(nfs4c_cb_wait(&svc, OP_CB_RECALL, recalls + 2, 5000));
+	assert_true(nfs4c_cb_recalled(&svc, &w.deleg.stateid));
+	assert_int_equal(dl_delegreturn(&s, &r), NFS4_OK);
+	assert_int_equal(dl_delegreturn(&s, &w), NFS4_OK);
+	/* Given back: the new ferryd dropped the leases. */
+	bool free_now = false;
+	for (int i = 0; i < 100 && !free_now; i++) {
+		free_now = host_open_write("delegated") == 0 && host_open_write("delegated-w") == 0;
+		if (!free_now)
+			usleep(20 * 1000);
+	}
+	assert_true(free_now);
+
+	r.stateid.seqid = 0;
+	assert_int_equal(dl_on(&s, r.fh, r.fhlen, OP_CLOSE, add_close, &r.stateid), NFS4_OK);
+	w.stateid.seqid = 0;
+	assert_int_equal(dl_on(&s, w.fh, w.fhlen, OP_CLOSE, add_close, &w.stateid), NFS4_OK);
 	dl_client_end(&s, &svc);
 }
 
-/* A delegation its holder does not give back is revoked a lease after
- * its recall (as any other), and the upgrade carries it as revoked: the
- * client is told (SEQ4_STATUS_RECALLABLE_STATE_REVOKED), TEST_STATEID
- * says NFS4ERR_DELEG_REVOKED, FREE_STATEID frees it, and its open goes on. */
-
-static void test_unreturned_delegation_carried_revoked(void **st)
+/* A delegation recalled when the upgrade begins goes over recalled: the
+ * upgrade does not wait for it, and the new ferryd revokes it a lease after
+ * its recall (as the old one would have): the client is told
+ * (SEQ4_STATUS_RECALLABLE_STATE_REVOKED), TEST_STATEID says
+ * NFS4ERR_DELEG_REVOKED, FREE_STATEID frees it, and its open goes on. */
+static void test_recalled_delegation_carried(void **st)
 {
 	(void)st;
 	struct nfs4c_sess s;
@@ -270,22 +303,30 @@ static void test_unreturned_delegation_carried_revoked(void **st)
 	assert_int_equal(o.status, NFS4_OK);
 	assert_int_equal(o.deleg.type, OPEN_DELEGATE_READ);
 
-	/* The recall is answered, the delegation never returned: the upgrade
-	 * waits a lease (10 s here) for it, while the client renews. */
-	uint64_t t0 = dl_now_ms();
-	upgrade_done = false;
-	pthread_t upgrader;
-	assert_int_equal(pthread_create(&upgrader, NULL, upgrade_main, NULL), 0);
-	while (!atomic_load(&upgrade_done)) {
-		nfs4c_ping(&s);
-		usleep(500 * 1000);
-	}
-	assert_int_equal(pthread_join(upgrader, NULL), 0);
-	assert_true(dl_now_ms() - t0 >= 9000);
-	expect_log("not returned within a lease of its recall");
-	expect_log("state: carried over 1 client(s), 1 session(s)");
+	/* A host writer breaks the lease; the recall is answered, the
+	 * delegation never returned. */
+	unsigned recalls = nfs4c_cb_count(&svc, OP_CB_RECALL);
+	assert_int_equal(host_open_write("stubborn"), -1);
+	assert_true(nfs4c_cb_wait(&svc, OP_CB_RECALL, recalls + 1, 5000));
+	uint64_t recalled = dl_now_ms();
+	upgrade();
+	assert_true(dl_now_ms() - recalled < 5000);
+	expect_log("open(s), 0 lock(s) and 1 delegation(s)");
 	assert_false(log_says("not handed over"));
+	assert_int_equal(dl_test_stateid(&s, &o.deleg.stateid), NFS4_OK);
 
+	/* A lease (10 s here) after the recall, not after the upgrade. */
+	while (!log_says("not returned within a lease of its recall") &&
+	       dl_now_ms() < recalled + 20000) {
+		nfs4c_ping(&s);
+		usleep(200 * 1000);
+	}
+	uint64_t after = dl_now_ms() - recalled;
+	if (!log_says("not returned within a lease of its recall") || after < 9000 ||
+	    after > 13000)
+		fail_msg("revoked %llu ms after its recall (lease 10 s)%s",
+			 (unsigned long long)after,
+			 log_says("not returned within a lease") ? "" : ": never");
 	assert_true(nfs4c_ping(&s) & SEQ4_STATUS_RECALLABLE_STATE_REVOKED);
 	assert_int_equal(dl_test_stateid(&s, &o.deleg.stateid), NFS4ERR_DELEG_REVOKED);
 	assert_int_equal(dl_on(&s, NULL, 0, OP_FREE_STATEID, add_free_stateid, &o.deleg.stateid),
@@ -415,8 +456,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_v41_state_carried),
-		cmocka_unit_test(test_delegation_recalled_first),
-		cmocka_unit_test(test_unreturned_delegation_carried_revoked),
+		cmocka_unit_test(test_delegation_carried),
+		cmocka_unit_test(test_recalled_delegation_carried),
 		cmocka_unit_test(test_lease_runs_on),
 		cmocka_unit_test(test_v40_state_carried),
 		cmocka_unit_test(test_v40_reply_cache_carried),

@@ -196,6 +196,9 @@ const struct backend_ops backend_local_ops = {
 	.set_acl = local_set_acl,
 	.lease = local_lease,
 	.lease_notify = local_lease_notify,
+	.lease_list = local_lease_list,
+	.lease_adopt = local_lease_adopt,
+	.lease_leave = local_lease_leave,
 	.dir_watch = local_dir_watch,
 	.dir_notify = local_dir_notify,
 };

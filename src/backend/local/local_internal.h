@@ -373,6 +373,9 @@ void local_lease_init(struct local_export *ex);
 void local_lease_fini(struct local_export *ex);
 backend_lease_op local_lease;
 backend_lease_notify_op local_lease_notify;
+backend_lease_list_op local_lease_list;
+backend_lease_adopt_op local_lease_adopt;
+backend_lease_leave_op local_lease_leave;
 
 /* fanotify events lie event_len apart in what read() returned, which the
  * kernel does not round up to its structures' alignment (a file handle is

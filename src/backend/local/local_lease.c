@@ -66,6 +66,18 @@
  * past that is refused with -EMFILE, and the file is opened without a
  * delegation.
  *
+ * Across an in-place upgrade: a lease belongs to the open file
+ * description, not to the process, so it lives on in the ferryd an
+ * upgrade starts, which receives duplicates of the descriptors
+ * (local_lease_list) and makes them its own (local_lease_adopt): break
+ * signals go to its lease thread from then on (F_SETOWN_EX), the lease is
+ * taken again through its descriptor (the kernel's signal carries the
+ * number the lease was last taken through, the old process's until then),
+ * its host changes are watched by its own fanotify group, and a break that
+ * began before all that is reported at once.  The old process forgets its
+ * leases without dropping them (local_lease_leave).  A host rename or
+ * chmod of a leased file in the moment between the two is not reported.
+ *
  * The lease signal and SIGIO are set to be ignored process-wide when they
  * have no handler: between F_SETLEASE and F_SETOWN_EX the kernel points a
  * new lease at the whole process, and a break signalled in that window
@@ -84,6 +96,7 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -523,6 +536,175 @@ int local_lease(struct backend_export *bex, const struct backend_handle *h,
 		syscall(SYS_tgkill, getpid(), ex->leases.tid, SIGIO);
 	local_fd_put(ex, f);
 	return r == -EISDIR ? -EINVAL : r;
+}
+
+/* --- leases handed over by an upgrade --------------------------------------- */
+
+int local_lease_list(struct backend_export *bex, struct backend_lease_held **out, size_t *n)
+{
+	struct local_export *ex = local_export_of(bex);
+	struct backend_lease_held *v = NULL;
+	size_t k = 0;
+	int r = 0;
+
+	pthread_mutex_lock(&ex->lock);
+	size_t count = list_count(&ex->leases.head);
+	if (count) {
+		v = calloc(count, sizeof(*v));
+		r = v ? 0 : -ENOMEM;
+	}
+	if (r == 0) {
+		list_for_each_entry(f, &ex->leases.head, struct local_fd, lease_link)
+		{
+			/* A duplicate: the same open file description, so the
+			 * same lease, and a number nobody here closes under
+			 * the caller. */
+			int fd = fcntl(atomic_load(&f->rfd), F_DUPFD_CLOEXEC, 0);
+
+			if (fd < 0) {
+				r = -errno;
+				break;
+			}
+			v[k].handle = f->handle;
+			v[k].type = f->lease;
+			v[k].fd = fd;
+			k++;
+		}
+	}
+	pthread_mutex_unlock(&ex->lock);
+	if (r != 0) {
+		for (size_t i = 0; i < k; i++)
+			close(v[i].fd);
+		free(v);
+		v = NULL;
+		k = 0;
+	}
+	*out = v;
+	*n = k;
+	return r;
+}
+
+/* Whether fd is open on f's file, with the access a lease of type is
+ * held with (O_RDWR for WRITE, O_RDONLY for READ). */
+static bool local_lease_fd_fits(const struct local_fd *f, int fd, enum backend_lease type)
+{
+	struct stat a, b;
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || (fl & O_ACCMODE) != (type == BACKEND_LEASE_WRITE ? O_RDWR : O_RDONLY))
+		return false;
+	return fstat(fd, &a) == 0 && fstat(f->pfd, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+/* Makes the lease that fd holds f's; under ex->lock, the caller holding
+ * one reference.  fd is f's on success. */
+static int local_lease_take_over(struct local_export *ex, struct local_fd *f,
+				 enum backend_lease type, int fd, bool *kick)
+{
+	struct f_owner_ex owner = { .type = F_OWNER_TID, .pid = ex->leases.tid };
+	int old, r;
+
+	if (f->lease != BACKEND_LEASE_NONE)
+		return -EBUSY;
+	/* The data descriptor this process opened on its own is replaced:
+	 * only while nobody else uses the entry. */
+	if (atomic_load(&f->rfd) >= 0 && f->refs != 1)
+		return -EBUSY;
+	r = local_watch_add(ex, fd, type);
+	if (r != 0)
+		return r;
+	/* The break signal, which the description kept, is now this
+	 * process's lease thread's: a break signalled to the process before
+	 * went unheard, so the lease is looked at once more below. */
+	if (fcntl(fd, F_SETSIG, local_lease_signal()) != 0 ||
+	    fcntl(fd, F_SETOWN_EX, &owner) != 0) {
+		r = -errno;
+		local_watch_remove(ex, fd);
+		return r;
+	}
+	/* The signal names the descriptor number the lease was taken
+	 * through (the old process's): taken again through ours, the same
+	 * lease (same description) names ours from now on.  Refused while
+	 * the lease is being broken, which the look below reports. */
+	(void)fcntl(fd, F_SETLEASE, type == BACKEND_LEASE_WRITE ? F_WRLCK : F_RDLCK);
+	old = atomic_exchange(&f->rfd, fd);
+	atomic_store(&f->rfd_rw, type == BACKEND_LEASE_WRITE);
+	if (old >= 0)
+		close(old);
+	f->lease = type;
+	f->refs++;
+	local_lease_link(ex, f);
+	/* Being broken (or gone: F_GETLEASE cannot tell a read lease broken
+	 * to nothing from none), it is reported: the delegations are
+	 * recalled and the lease dropped when they come back. */
+	*kick = local_lease_breaking(f);
+	return 0;
+}
+
+int local_lease_adopt(struct backend_export *bex, const struct backend_handle *h,
+		      enum backend_lease type, int fd)
+{
+	struct local_export *ex = local_export_of(bex);
+	struct local_fd *f;
+	bool kick = false;
+	int r;
+
+	if (type != BACKEND_LEASE_READ && type != BACKEND_LEASE_WRITE) {
+		close(fd);
+		return -EINVAL;
+	}
+	if (ex->leases.unsupported) {
+		close(fd);
+		return -ENOTSUP;
+	}
+	r = local_fd_get(ex, h, &f);
+	if (r != 0) {
+		close(fd);
+		return r;
+	}
+	r = local_data_type(f);
+	if (r == 0 && !local_lease_fd_fits(f, fd, type))
+		r = -EINVAL;
+	if (r == 0) {
+		local_wkeep_drop(ex, h);
+		pthread_mutex_lock(&ex->lock);
+		r = local_lease_start(ex);
+		if (r == 0)
+			r = local_lease_take_over(ex, f, type, fd, &kick);
+		pthread_mutex_unlock(&ex->lock);
+	}
+	if (r != 0)
+		close(fd);
+	if (kick)
+		syscall(SYS_tgkill, getpid(), ex->leases.tid, SIGIO);
+	local_fd_put(ex, f);
+	return r == -EISDIR ? -EINVAL : r;
+}
+
+void local_lease_leave(struct backend_export *bex)
+{
+	struct local_export *ex = local_export_of(bex);
+
+	for (;;) {
+		struct local_fd *f;
+
+		pthread_mutex_lock(&ex->lock);
+		f = list_empty(&ex->leases.head)
+			    ? NULL
+			    : list_entry(ex->leases.head.next, struct local_fd, lease_link);
+		if (f) {
+			/* As local_lease_drop, but the lease stays on the
+			 * description the new process holds. */
+			local_watch_remove(ex, atomic_load(&f->rfd));
+			local_lease_unlink(ex, f);
+			f->lease = BACKEND_LEASE_NONE;
+		}
+		pthread_mutex_unlock(&ex->lock);
+		if (!f)
+			break;
+		local_fd_put(ex, f); /* the lease's reference */
+	}
 }
 
 void local_lease_notify(struct backend_export *bex, backend_lease_break_fn fn, void *ctx)

@@ -114,6 +114,40 @@ void nfs4_deleg_lease_drop(struct nfs4_server *srv, const struct state_file_key 
  * everything else kicks the thread. */
 void nfs4_outbox_drain(struct nfs4_server *srv, bool write_holds);
 
+/* --- in-place upgrades: the leases of delegated files handed over
+ * (leases_carried.c) --- */
+
+/* state_deleg_carry_fn (arg: the server): whether an upgrade hands the
+ * lease of file over, so that its delegations go over as they are. */
+bool nfs4_deleg_carryable(void *arg, const struct state_file_key *file);
+/* The old ferryd, frozen: every export's leases as the image's LEASES
+ * section (*out) and duplicates of their descriptors (*fds, *nfds; the
+ * caller's), which the section names by index.  0 or a negative errno
+ * (nothing left to the caller). */
+int nfs4_deleg_leases_save(struct nfs4_server *srv, struct buf **out, int **fds, size_t *nfds);
+/* A lease the section names. */
+struct nfs4_lease_carried {
+	uint32_t export_id;
+	struct backend_handle handle;
+	uint32_t type; /* enum backend_lease: READ or WRITE */
+	uint32_t fd;   /* index of its descriptor */
+};
+/* The section's bytes for n leases (NULL: out of memory). */
+struct buf *nfs4_deleg_leases_encode(const struct nfs4_lease_carried *v, size_t n);
+/* The section's entries (*out malloc'd), nfds descriptors received:
+ * 0, -EINVAL for bytes that do not decode or name a descriptor not
+ * received, -ENOMEM. */
+int nfs4_deleg_leases_decode(const uint8_t *p, size_t len, size_t nfds,
+			     struct nfs4_lease_carried **out, size_t *n);
+/* The new ferryd, before it serves: takes each lease over (take_fd gives
+ * the descriptor of an index, or -1); the delegations of a lease that
+ * cannot be are revoked. */
+void nfs4_deleg_leases_adopt(struct nfs4_server *srv, const struct nfs4_lease_carried *v,
+			     size_t n, int (*take_fd)(void *arg, size_t i), void *arg);
+/* The old ferryd, once the new one serves: lets go of its leases without
+ * dropping them. */
+void nfs4_deleg_leases_leave(struct nfs4_server *srv);
+
 /* The export hook (export_watch_hook_fn) of the back end's lease-break
  * notification: a break by someone on the host recalls every delegation of
  * the file.  Set on every export by nfs4_server_init. */

@@ -334,6 +334,10 @@ struct state_deleg_table {
 	atomic_uint n_any, n_write; /* active, and active write, delegations */
 	/* state_deleg_suspend: none granted, file or directory. */
 	bool suspended;
+	/* While suspended: which files' delegations an upgrade carries (the
+	 * others are recalled first); NULL: none. */
+	state_deleg_carry_fn *carried;
+	void *carried_arg;
 	/* Directory delegations (state_dirdeleg.c): counted apart from file
 	 * delegations, their batches of notifications waiting to be sent. */
 	struct state_dirdeleg_stats dirs; /* their counters, as reported */
@@ -547,6 +551,15 @@ size_t state_clients_expire(struct state_server *st, uint64_t now, struct state_
 /* state_deleg.c: whether a delegation on f is being recalled (no new
  * one is granted on the file meanwhile). */
 bool state_deleg_any_recalled(const struct state_file *f);
+/* Whether the upgrade under way carries the file delegation d (st->lock
+ * held). */
+bool state_deleg_is_carried(struct state_server *st, const struct state_deleg *d);
+/* A delegation held in the ferryd before this one (state_carry_load), with
+ * its stateid as it was; recalled: when (state_now_ms's clock; it is
+ * revoked a lease after that, as before). */
+bool state_deleg_carried(struct state_server *st, struct state_client *cl, struct state_file *f,
+			 const uint8_t other[NFS4_OTHER_SIZE], uint32_t seqid, uint32_t type,
+			 bool timestamps, bool recalled, uint64_t recall_ms);
 /* A delegation revoked in the ferryd before this one that its client has
  * not freed yet (state_carry_load): its stateid as it was, on no file. */
 bool state_deleg_carried_revoked(struct state_server *st, struct state_client *cl,

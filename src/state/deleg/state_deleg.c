@@ -323,11 +323,20 @@ struct state_deleg *state_deleg_new(struct state_server *st, struct state_client
 	return d;
 }
 
-void state_deleg_suspend(struct state_server *st, bool on)
+bool state_deleg_is_carried(struct state_server *st, const struct state_deleg *d)
+{
+	return !d->dir && d->s.file && st->deleg.carried &&
+	       st->deleg.carried(st->deleg.carried_arg, &d->s.file->key);
+}
+
+void state_deleg_suspend(struct state_server *st, bool on, state_deleg_carry_fn *carried,
+			 void *arg)
 {
 	pthread_mutex_lock(&st->lock);
 	st->deleg.suspended = on;
-	unsigned recalled = 0;
+	st->deleg.carried = on ? carried : NULL;
+	st->deleg.carried_arg = on ? arg : NULL;
+	unsigned recalled = 0, kept = 0;
 	if (on) {
 		list_for_each_entry(cl, &st->clients, struct state_client, link) {
 			list_for_each_entry(o, &cl->owners, struct state_owner, client_link) {
@@ -335,15 +344,21 @@ void state_deleg_suspend(struct state_server *st, bool on)
 					continue;
 				list_for_each_entry(s, &o->states, struct state_stid, owner_link) {
 					struct state_deleg *d = deleg_of(s);
-					if (s->file && !d->recalled && !d->revoked) {
-						deleg_recall(st, d);
-						recalled++;
+					if (!s->file || d->recalled || d->revoked)
+						continue;
+					if (state_deleg_is_carried(st, d)) {
+						kept++;
+						continue;
 					}
+					deleg_recall(st, d);
+					recalled++;
 				}
 			}
 		}
 	}
 	pthread_mutex_unlock(&st->lock);
+	if (kept)
+		log_info("state: %u delegation(s) go over with the upgrade", kept);
 	if (recalled) {
 		log_info("state: %u delegation(s) recalled for an upgrade", recalled);
 		state_outbox_kick(st);
@@ -353,9 +368,47 @@ void state_deleg_suspend(struct state_server *st, bool on)
 unsigned state_deleg_outstanding(struct state_server *st)
 {
 	pthread_mutex_lock(&st->lock);
-	unsigned n = st->deleg.files.active + atomic_load(&st->deleg.n_dir);
+	unsigned n = 0;
+	list_for_each_entry(cl, &st->clients, struct state_client, link) {
+		list_for_each_entry(o, &cl->owners, struct state_owner, client_link) {
+			if (o->kind != STATE_OWNER_DELEG)
+				continue;
+			list_for_each_entry(s, &o->states, struct state_stid, owner_link) {
+				struct state_deleg *d = deleg_of(s);
+				n += s->file && !d->revoked && !state_deleg_is_carried(st, d);
+			}
+		}
+	}
 	pthread_mutex_unlock(&st->lock);
 	return n;
+}
+
+bool state_deleg_carried(struct state_server *st, struct state_client *cl, struct state_file *f,
+			 const uint8_t other[NFS4_OTHER_SIZE], uint32_t seqid, uint32_t type,
+			 bool timestamps, bool recalled, uint64_t recall_ms)
+{
+	struct state_owner *o = deleg_owner(st, cl);
+	struct state_deleg *d = o ? calloc(1, sizeof(*d)) : NULL;
+	if (!d)
+		return false;
+	d->type = type;
+	d->timestamps = timestamps;
+	list_init(&d->recall_link);
+	state_stid_init_as(st, &d->s, STATE_STID_DELEG, o, f, other, seqid);
+	list_add_tail(&f->delegs, &d->s.file_link);
+	cl->n_delegs++;
+	st->deleg.files.active++;
+	atomic_fetch_add_explicit(&st->deleg.n_any, 1, memory_order_relaxed);
+	if (type == OPEN_DELEGATE_WRITE)
+		atomic_fetch_add_explicit(&st->deleg.n_write, 1, memory_order_relaxed);
+	if (recalled) {
+		/* Its CB_RECALL went out from the ferryd before: the holder
+		 * returns it here, or it is revoked a lease after the recall. */
+		d->recalled = true;
+		d->recall_ms = recall_ms;
+		list_add_tail(&st->deleg.recalled_list, &d->recall_link);
+	}
+	return true;
 }
 
 bool state_deleg_carried_revoked(struct state_server *st, struct state_client *cl,

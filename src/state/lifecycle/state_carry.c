@@ -1,17 +1,20 @@
 /* The NFSv4 state an in-place upgrade hands to the new ferryd
  * (state_carry_save / state_carry_load): clients, their owners, opens,
- * lock states and ranges, and v4.1 sessions with their slot tables, kept
- * replies and connection bindings, each with the identifiers the clients
- * hold (clientids, stateids, session ids are this server's random
- * choices: unlike NLM's, the state cannot be made again by calls).  The
- * new ferryd serves them on the connections handed over with no grace
+ * lock states and ranges, delegations, and v4.1 sessions with their slot
+ * tables, kept replies and connection bindings, each with the identifiers
+ * the clients hold (clientids, stateids, session ids are this server's
+ * random choices: unlike NLM's, the state cannot be made again by calls).
+ * The new ferryd serves them on the connections handed over with no grace
  * period and no reclaim.
  *
+ * A file delegation goes over as it is (recalled or not) where
+ * state_deleg_suspend was told its file's lease is handed over too (the
+ * NFSv4 layer passes the descriptor that holds it beside the image).
  * What is not carried makes save refuse, and the new ferryd then starts
- * as after a restart (records, grace, reclaim): delegations held or being
- * recalled (their leases are the old process's open files; the upgrade
- * recalls them first, state_deleg_suspend, and those not returned within
- * a lease are revoked, which are carried as revoked stateids), locks held
+ * as after a restart (records, grace, reclaim): the other delegations
+ * (directory ones, and those of a back end whose leases cannot be handed
+ * over: the upgrade recalls them first, and those not returned within a
+ * lease are revoked, which are carried as revoked stateids), locks held
  * in a back end (a ceph export's locks are the old process's CephFS
  * client's), this head's own grace period under way, a CREATE_SESSION
  * half done.  A cluster head's state is carried too: its records stay in
@@ -21,12 +24,12 @@
  * Layout (XDR): the format version; the boot epoch, the identifier keys
  * and counters; the expired clientids; then per client its record, its
  * open owners before its lock owners (a lock state names its open), each
- * owner's states, its sessions and its revoked delegations; then (format
- * 2 on) the waiters of denied blocking v4.1 locks, oldest first, whose
- * clients are told by CB_NOTIFY_LOCK when the lock frees, as before the
- * upgrade.  Connections are named by their index in the handover
- * (state_carry_adopt_conn binds them again).  Format 1 (no waiters) is
- * still read. */
+ * owner's states, its sessions, its revoked delegations and (format 3 on)
+ * the delegations it holds; then (format 2 on) the waiters of denied
+ * blocking v4.1 locks, oldest first, whose clients are told by
+ * CB_NOTIFY_LOCK when the lock frees, as before the upgrade.  Connections
+ * are named by their index in the handover (state_carry_adopt_conn binds
+ * them again).  Formats 1 and 2 are still read. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +39,9 @@
 #include "state/clients/session_internal.h"
 #include "xdr/xdr.h"
 
-/* The format saved; the oldest one read; the first with the waiters. */
-enum { CARRY_FORMAT = 2, CARRY_FORMAT_OLDEST = 1, CARRY_FORMAT_WAITERS = 2 };
+/* The format saved; the oldest one read; the first with the waiters; the
+ * first with delegations held. */
+enum { CARRY_FORMAT = 3, CARRY_FORMAT_OLDEST = 1, CARRY_FORMAT_WAITERS = 2, CARRY_FORMAT_DELEGS = 3 };
 
 /* --- save ---------------------------------------------------------------------- */
 
@@ -195,13 +199,45 @@ static bool save_session(struct save *sv, struct state_session *s)
 	return ok;
 }
 
+/* The delegations a client holds, each with its file (whose lease the
+ * NFSv4 layer hands over beside the image) and, if recalled, how long
+ * ago. */
+static bool save_delegs(struct save *sv, struct state_client *cl)
+{
+	struct xdr_enc *e = sv->e;
+	if (!xdr_encode_u32(e, cl->n_delegs))
+		return false;
+	uint32_t n = 0;
+	list_for_each_entry(o, &cl->owners, const struct state_owner, client_link) {
+		if (o->kind != STATE_OWNER_DELEG)
+			continue;
+		list_for_each_entry(s, &o->states, const struct state_stid, owner_link) {
+			const struct state_deleg *d = (const struct state_deleg *)s;
+			if (d->revoked)
+				continue;
+			if (d->dir)
+				return save_refuse(sv, "a directory delegation is held");
+			if (!state_deleg_is_carried(sv->st, d))
+				return save_refuse(sv, "a delegation whose lease cannot be handed "
+						       "over is held");
+			uint64_t ago = d->recalled && sv->now > d->recall_ms ? sv->now - d->recall_ms
+									   : 0;
+			if (!(xdr_encode_opaque_fixed(e, s->other, NFS4_OTHER_SIZE) &&
+			      xdr_encode_u32(e, s->seqid) && xdr_encode_u32(e, d->type) &&
+			      enc_key(e, &s->file->key) && xdr_encode_bool(e, d->timestamps) &&
+			      xdr_encode_bool(e, d->recalled) && xdr_encode_u64(e, ago)))
+				return false;
+			n++;
+		}
+	}
+	return n == cl->n_delegs || save_refuse(sv, "a client's delegations do not add up");
+}
+
 static bool save_client(struct save *sv, struct state_client *cl)
 {
 	struct xdr_enc *e = sv->e;
 	if (cl->cs_busy)
 		return save_refuse(sv, "a CREATE_SESSION is under way");
-	if (cl->n_delegs)
-		return save_refuse(sv, "a client holds delegations");
 	const struct state_principal *p = &cl->principal;
 	uint64_t left = cl->expires_ms > sv->now ? cl->expires_ms - sv->now : 0;
 	const struct buf *cs = cl->cs_reply;
@@ -262,7 +298,7 @@ static bool save_client(struct save *sv, struct state_client *cl)
 	}
 	if (revoked != cl->n_revoked)
 		return save_refuse(sv, "a client's revoked delegations do not add up");
-	return true;
+	return save_delegs(sv, cl);
 }
 
 /* The waiters of denied blocking locks, oldest first (their expiry
@@ -304,8 +340,8 @@ int state_carry_save(struct state_server *st, state_carry_conn_index_fn conn_ind
 	 * is for clients that have not reclaimed yet. */
 	if (state_grace_own(st, sv.now))
 		ok = save_refuse(&sv, "a grace period is under way");
-	else if (st->deleg.files.active || atomic_load(&st->deleg.n_dir))
-		ok = save_refuse(&sv, "delegations are held");
+	else if (atomic_load(&st->deleg.n_dir))
+		ok = save_refuse(&sv, "directory delegations are held");
 	uint32_t nclients = 0;
 	list_for_each_entry(cl, &st->clients, struct state_client, link)
 		nclients += !cl->nlm;
@@ -352,8 +388,9 @@ struct state_carry_bind {
 struct load {
 	struct state_server *st;
 	struct xdr_dec *d;
+	uint32_t format;
 	uint64_t now;
-	unsigned clients, sessions, opens, locks, waiters;
+	unsigned clients, sessions, opens, locks, waiters, delegs;
 	char *err;
 	size_t errlen;
 };
@@ -643,6 +680,49 @@ static bool load_session(struct load *ld, struct state_client *cl, struct state_
 	return true;
 }
 
+static bool load_delegs(struct load *ld, struct state_client *cl)
+{
+	struct state_server *st = ld->st;
+	struct xdr_dec *d = ld->d;
+	uint32_t n;
+	if (!xdr_decode_u32(d, &n) || n > 1u << 20)
+		return load_fail(ld, "a client's delegations do not decode");
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t other[NFS4_OTHER_SIZE];
+		uint32_t seqid, type;
+		struct state_file_key key;
+		bool timestamps, recalled;
+		uint64_t ago;
+		if (!dec_other(d, other) || !xdr_decode_u32(d, &seqid) ||
+		    !xdr_decode_u32(d, &type) || !dec_key(d, &key) ||
+		    !xdr_decode_bool(d, &timestamps) || !xdr_decode_bool(d, &recalled) ||
+		    !xdr_decode_u64(d, &ago) ||
+		    (type != OPEN_DELEGATE_READ && type != OPEN_DELEGATE_WRITE) ||
+		    state_stid_find(st, other))
+			return load_fail(ld, "a delegation does not decode");
+		struct state_file *f = state_file_get(st, &key, true);
+		if (!f)
+			return load_fail(ld, "out of memory");
+		/* One client, one delegation of a file; a write one alone. */
+		bool clash = false;
+		list_for_each_entry(o, &f->delegs, const struct state_deleg, s.file_link)
+			clash = clash || o->s.owner->clientid == cl->clientid ||
+				type == OPEN_DELEGATE_WRITE || o->type == OPEN_DELEGATE_WRITE;
+		if (clash) {
+			state_file_maybe_free(st, f);
+			return load_fail(ld, "two delegations of a file that cannot both be held");
+		}
+		uint64_t recall_ms = ago < ld->now ? ld->now - ago : 0;
+		if (!state_deleg_carried(st, cl, f, other, seqid, type, timestamps, recalled,
+					 recall_ms)) {
+			state_file_maybe_free(st, f);
+			return load_fail(ld, "out of memory");
+		}
+		ld->delegs++;
+	}
+	return true;
+}
+
 static bool load_client(struct load *ld, struct state_carry_bind **binds, size_t *nbinds)
 {
 	struct state_server *st = ld->st;
@@ -723,6 +803,8 @@ static bool load_client(struct load *ld, struct state_carry_bind **binds, size_t
 		if (!state_deleg_carried_revoked(st, cl, other, seqid, type))
 			return load_fail(ld, "out of memory");
 	}
+	if (ld->format >= CARRY_FORMAT_DELEGS && !load_delegs(ld, cl))
+		return false;
 	if (!cl->v41 && cl->confirmed)
 		state_cb_schedule(st, cl);
 	ld->clients++;
@@ -780,9 +862,10 @@ int state_carry_load(struct state_server *st, const uint8_t *p, size_t len, char
 	struct xdr_dec d;
 	xdr_dec_init(&d, p, len);
 	struct load ld = {.st = st, .d = &d, .now = state_now_ms(), .err = err, .errlen = errlen};
+	uint32_t format;
 	struct state_carry_bind *binds = NULL;
 	size_t nbinds = 0;
-	uint32_t format, boot, next_client, next_stid, next_session, nexpired, nclients;
+	uint32_t boot, next_client, next_stid, next_session, nexpired, nclients;
 	struct siphash_key id_key;
 	pthread_mutex_lock(&st->lock);
 	bool ok = true;
@@ -800,6 +883,7 @@ int state_carry_load(struct state_server *st, const uint8_t *p, size_t len, char
 		   !xdr_decode_u32(&d, &nexpired) || nexpired > STATE_EXPIRED_MAX) {
 		ok = load_fail(&ld, "the header does not decode");
 	} else {
+		ld.format = format;
 		/* The identifiers the clients hold were made under the old
 		 * boot epoch and keys: they stay this server's. */
 		st->boot = boot;
@@ -846,8 +930,9 @@ int state_carry_load(struct state_server *st, const uint8_t *p, size_t len, char
 		return -EINVAL;
 	/* The write holds of the opens with write access, asked again. */
 	state_outbox_kick(st);
-	log_info("state: carried over %u client(s), %u session(s), %u open(s) and %u lock(s)%s",
-		 ld.clients, ld.sessions, ld.opens, ld.locks,
+	log_info("state: carried over %u client(s), %u session(s), %u open(s), %u lock(s) and %u "
+		 "delegation(s)%s",
+		 ld.clients, ld.sessions, ld.opens, ld.locks, ld.delegs,
 		 ld.waiters ? " with blocked lock requests" : "");
 	return 0;
 }

@@ -1,6 +1,6 @@
 #!/bin/bash
 # In-place upgrades under an NFSv4 client that writes, holds a lock and
-# holds a file open for reading (a read delegation), run in the kclient
+# holds a file open for reading under a read delegation, run in the kclient
 # guest by tests/e2e/kclient.sh (FERRY_E2E_ONLY=upgrade).  Process A holds
 # a write lock (lock_tool, shipped by kclient --file); the client writes
 # 64-byte records with fsync (acked_writes.sh) and asks the host, by
@@ -14,8 +14,11 @@
 # period); the op counts of the client's mount show whether it had to
 # reclaim (CLAIM_PREVIOUS opens, reclaiming LOCKs are not told apart in
 # mountstats: OPEN_CONFIRM, RECLAIM_COMPLETE) or to make a new client or
-# session (EXCHANGE_ID, CREATE_SESSION, SETCLIENTID), and how many
-# delegations it gave back (each upgrade recalls them: DELEGRETURN).
+# session (EXCHANGE_ID, CREATE_SESSION, SETCLIENTID), and whether it gave
+# a delegation back (DELEGRETURN): the delegations go over with each
+# upgrade, so none may be, and the host's count of delegations ferryd
+# holds (upgrade.result's delegations_min, the fewest seen before each
+# upgrade and after the last) must not drop to 0.
 #
 # Arguments (all optional):
 #   upgrades=N   how many (default 10)
@@ -79,7 +82,8 @@ apid=$!
 for _ in $(seq 300); do [ -e "$marker" ] && break; sleep 0.1; done
 [ -e "$marker" ] || fail "A did not get its lock: $(cat "$tmp/a.out")"
 # A file open for reading through the upgrades: the client holds a read
-# delegation on it (when its callback path is up).
+# delegation on it, once its callback path is up (opened again after the
+# gap below for that).
 exec 8<"$dir/held"
 read -r _ <&8 || fail "cannot read $dir/held"
 
@@ -89,6 +93,8 @@ rm -f "$stop"
 aw_writer "$dir/data" "$acked" "$stop" "$label" >"$log" &
 wpid=$!
 sleep "$gap"
+exec 8<&- 8<"$dir/held"
+read -r _ <&8 || fail "cannot read $dir/held again"
 setups0=$(setup_ops) reclaims0=$(reclaim_ops) returns0=$(op_count DELEGRETURN)
 before=$(wc -l <"$acked")
 echo "$upgrades" >"$request"
@@ -127,7 +133,8 @@ new_sessions=$(($(setup_ops) - setups0))
 reclaims=$(($(reclaim_ops) - reclaims0))
 done_n=$(sed -n 's/.*upgrades=\([0-9]*\).*/\1/p' "$result" 2>/dev/null)
 failed_n=$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' "$result" 2>/dev/null)
-echo "E2E INFO $label: upgrades: ${done_n:-?}, io errors: $errors, acked lost: $lost, reclaims: $reclaims, new sessions: $new_sessions, longest stall: $(aw_secs "$stall") s ($n writes, $before before the first; vers=${KCLIENT_VERS:-?}; A's lock kept: $([ $b_locked != 0 ] && echo yes || echo no); delegations given back: $returns)"
+held_min=$(sed -n 's/.*delegations_min=\([0-9]*\).*/\1/p' "$result" 2>/dev/null)
+echo "E2E INFO $label: upgrades: ${done_n:-?}, io errors: $errors, acked lost: $lost, reclaims: $reclaims, new sessions: $new_sessions, longest stall: $(aw_secs "$stall") s ($n writes, $before before the first; vers=${KCLIENT_VERS:-?}; A's lock kept: $([ $b_locked != 0 ] && echo yes || echo no); delegations given back: $returns, fewest held by ferryd: ${held_min:-?})"
 [ "${done_n:-0}" = "$upgrades" ] && [ "${failed_n:-1}" = 0 ] ||
 	fail "the host did ${done_n:-?} of $upgrades upgrades, ${failed_n:-?} failed"
 [ "$errors" = 0 ] || fail "$errors writes failed"
@@ -138,8 +145,11 @@ awk -v s="$b_other_s" 'BEGIN { exit !(s < 2) }' ||
 	fail "B's lock on another file took $b_other_s s: a grace period began"
 [ "$a_rc" = 0 ] || fail "A's lock tool ended with $a_rc: $(cat "$tmp/a.out")"
 [ "$read_back" = held ] || fail "the file held open reads back as: $read_back"
+[ "${held_min:-0}" -ge 1 ] ||
+	fail "ferryd held no delegation before some upgrade (fewest: ${held_min:-?})"
+[ "$returns" = 0 ] || fail "the client gave $returns delegation(s) back during the upgrades"
 [ "$reclaims" = 0 ] || fail "the client reclaimed ($reclaims reclaiming ops)"
 [ "$new_sessions" = 0 ] || fail "the client set up $new_sessions new clients or sessions"
 awk -v s="$stall" -v m="$max_stall" 'BEGIN { exit !(s / 100 <= m) }' ||
 	fail "the longest stall, $(aw_secs "$stall") s, is over $max_stall s"
-echo "E2E PASS $label: $upgrades upgrades under fsync'd writes, a held lock and a file held open: nothing lost, the lock kept, no reclaim, no new session, no stall over $max_stall s"
+echo "E2E PASS $label: $upgrades upgrades under fsync'd writes, a held lock and a delegated file held open: nothing lost, the lock and the delegation kept, no reclaim, no new session, no stall over $max_stall s"
