@@ -1123,7 +1123,9 @@ int state_carry_load(struct state_server *st, const uint8_t *p, size_t len, char
 /* The connection the handover listed at index is served as conn: the
  * carried sessions bound to it are bound again (before it is read). */
 void state_carry_adopt_conn(struct state_server *st, size_t index, struct rpc_conn *conn);
-/* Every connection adopted: what waited for others is dropped. */
+/* Every connection adopted, the RPC server serving: what waited for
+ * others is dropped, and the v4.0 clients' callback paths are probed
+ * again (this process dials them anew). */
 void state_carry_adopt_done(struct state_server *st);
 
 /* Whether an upgrade can carry the delegations of a file (its back end

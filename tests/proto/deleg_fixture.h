@@ -340,4 +340,55 @@ static inline void add_free_stateid(struct nfs4c_call *m, const void *arg)
 		 &(struct nfs4_stateid_args){*(const struct nfs4_stateid *)arg});
 }
 
+/* v4.0: the callback_ident the fixture's clients give. */
+enum { DL_CB_IDENT = 0x1234 };
+
+/* A v4.0 client with a callback listener; waits for the probe. */
+static inline void dl_client40(struct nfs4c_client40 *c, struct nfs4c_cb *svc, struct nfs4c_cb_listener *l,
+		     const char *id, uint32_t uid)
+{
+	nfs4c_cb_init(svc, NFS4C_CB_PROGRAM);
+	assert_int_equal(nfs4c_cb_listen(l, svc), 0);
+	int fd = nfs4c_connect(server.hostport);
+	assert_int_equal(nfs4c_setclientid(c, fd, nfs4c_cred(uid), id, NFS4C_CB_PROGRAM, "tcp",
+					   l->uaddr, DL_CB_IDENT),
+			 NFS4_OK);
+	assert_true(nfs4c_cb_wait(svc, 0, 1, 5000)); /* CB_NULL */
+}
+
+static inline void dl_client40_end(struct nfs4c_client40 *c, struct nfs4c_cb *svc,
+			 struct nfs4c_cb_listener *l)
+{
+	nfs4c_close(c->fd);
+	nfs4c_cb_listen_stop(l);
+	nfs4c_cb_destroy(svc);
+}
+
+static inline uint32_t dl_delegreturn40(struct nfs4c_client40 *c, const struct nfs4c_open40 *o)
+{
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin(&m, 0);
+	nfs4c_putfh(&m, o->fh, o->fhlen);
+	NFS4C_OP(&m, OP_DELEGRETURN, nfs4_enc_delegreturn_args,
+		 &(struct nfs4_stateid_args){o->deleg.stateid});
+	nfs4c_send(c->fd, c->cred, &m, &p);
+	assert_int_equal(nfs4c_next(&p, OP_PUTFH), NFS4_OK);
+	uint32_t s = nfs4c_next(&p, OP_DELEGRETURN);
+	nfs4c_done(&p);
+	return s;
+}
+
+static inline uint32_t dl_renew40(struct nfs4c_client40 *c)
+{
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin(&m, 0);
+	NFS4C_OP(&m, OP_RENEW, nfs4_enc_renew_args, &(struct nfs4_renew_args){c->clientid});
+	nfs4c_send(c->fd, c->cred, &m, &p);
+	uint32_t s = nfs4c_next(&p, OP_RENEW);
+	nfs4c_done(&p);
+	return s;
+}
+
 #endif

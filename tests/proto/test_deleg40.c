@@ -5,64 +5,14 @@
  * REMOVE recalls its delegation. */
 #include "proto/deleg_fixture.h"
 
-enum { IDENT = 0x1234 };
-
-/* A v4.0 client with a callback listener; waits for the probe. */
-static void client40(struct nfs4c_client40 *c, struct nfs4c_cb *svc, struct nfs4c_cb_listener *l,
-		     const char *id, uint32_t uid)
-{
-	nfs4c_cb_init(svc, NFS4C_CB_PROGRAM);
-	assert_int_equal(nfs4c_cb_listen(l, svc), 0);
-	int fd = nfs4c_connect(server.hostport);
-	assert_int_equal(nfs4c_setclientid(c, fd, nfs4c_cred(uid), id, NFS4C_CB_PROGRAM, "tcp",
-					   l->uaddr, IDENT),
-			 NFS4_OK);
-	assert_true(nfs4c_cb_wait(svc, 0, 1, 5000)); /* CB_NULL */
-}
-
-static void client40_end(struct nfs4c_client40 *c, struct nfs4c_cb *svc,
-			 struct nfs4c_cb_listener *l)
-{
-	nfs4c_close(c->fd);
-	nfs4c_cb_listen_stop(l);
-	nfs4c_cb_destroy(svc);
-}
-
-static uint32_t delegreturn40(struct nfs4c_client40 *c, const struct nfs4c_open40 *o)
-{
-	struct nfs4c_call m;
-	struct nfs4c_reply p;
-	nfs4c_begin(&m, 0);
-	nfs4c_putfh(&m, o->fh, o->fhlen);
-	NFS4C_OP(&m, OP_DELEGRETURN, nfs4_enc_delegreturn_args,
-		 &(struct nfs4_stateid_args){o->deleg.stateid});
-	nfs4c_send(c->fd, c->cred, &m, &p);
-	assert_int_equal(nfs4c_next(&p, OP_PUTFH), NFS4_OK);
-	uint32_t s = nfs4c_next(&p, OP_DELEGRETURN);
-	nfs4c_done(&p);
-	return s;
-}
-
-static uint32_t renew40(struct nfs4c_client40 *c)
-{
-	struct nfs4c_call m;
-	struct nfs4c_reply p;
-	nfs4c_begin(&m, 0);
-	NFS4C_OP(&m, OP_RENEW, nfs4_enc_renew_args, &(struct nfs4_renew_args){c->clientid});
-	nfs4c_send(c->fd, c->cred, &m, &p);
-	uint32_t s = nfs4c_next(&p, OP_RENEW);
-	nfs4c_done(&p);
-	return s;
-}
-
 static void test_v40_recall_dialled(void **st)
 {
 	(void)st;
 	struct nfs4c_client40 a, b;
 	struct nfs4c_cb sa, sb;
 	struct nfs4c_cb_listener la, lb;
-	client40(&a, &sa, &la, "dl40-a", 930);
-	client40(&b, &sb, &lb, "dl40-b", 930);
+	dl_client40(&a, &sa, &la, "dl40-a", 930);
+	dl_client40(&b, &sb, &lb, "dl40-b", 930);
 	uint32_t seqa = 1, seqb = 1;
 	struct nfs4c_open40 oa, ob;
 	/* The callback engine dials v4.0 clients: a delegation must come
@@ -76,9 +26,9 @@ static void test_v40_recall_dialled(void **st)
 	struct nfs4c_cb_rec rec;
 	assert_true(nfs4c_cb_get(&sa, OP_CB_RECALL, 0, &rec));
 	assert_int_equal(rec.minor, 0);
-	assert_int_equal(rec.callback_ident, IDENT);
+	assert_int_equal(rec.callback_ident, DL_CB_IDENT);
 	assert_true(nfs4c_cb_recalled(&sa, &oa.deleg.stateid));
-	assert_int_equal(delegreturn40(&a, &oa), NFS4_OK);
+	assert_int_equal(dl_delegreturn40(&a, &oa), NFS4_OK);
 	assert_int_equal(nfs4c_open40(&b, "ob", &seqb, "export", "f40",
 				      OPEN4_SHARE_ACCESS_WRITE, false, &ob),
 			 NFS4_OK);
@@ -97,9 +47,9 @@ static void test_v40_recall_dialled(void **st)
 	assert_int_equal(p.status, NFS4ERR_DELAY);
 	nfs4c_done(&p);
 	assert_true(nfs4c_cb_wait(&sa, OP_CB_RECALL, 2, 5000));
-	assert_int_equal(delegreturn40(&a, &ow), NFS4_OK);
-	client40_end(&a, &sa, &la);
-	client40_end(&b, &sb, &lb);
+	assert_int_equal(dl_delegreturn40(&a, &ow), NFS4_OK);
+	dl_client40_end(&a, &sa, &la);
+	dl_client40_end(&b, &sb, &lb);
 }
 
 /* A v4.0 client whose callback service did not answer the first CB_NULL
@@ -117,7 +67,7 @@ static void test_v40_first_probe_unanswered(void **st)
 	assert_int_equal(nfs4c_cb_listen(&la, &sa), 0);
 	int fd = nfs4c_connect(server.hostport);
 	assert_int_equal(nfs4c_setclientid(&a, fd, nfs4c_cred(931), "dl40-silent",
-					   NFS4C_CB_PROGRAM, "tcp", la.uaddr, IDENT),
+					   NFS4C_CB_PROGRAM, "tcp", la.uaddr, DL_CB_IDENT),
 			 NFS4_OK);
 	assert_true(nfs4c_cb_wait(&sa, 0, 1, 5000));
 	uint32_t seq = 1;
@@ -132,8 +82,8 @@ static void test_v40_first_probe_unanswered(void **st)
 	assert_true(dl_open40_deleg(&a, "os", &seq, "f40-silent", OPEN4_SHARE_ACCESS_READ, &o));
 	assert_int_equal(o.deleg.type, OPEN_DELEGATE_READ);
 	assert_true(nfs4c_cb_count(&sa, 0) >= 2);
-	assert_int_equal(delegreturn40(&a, &o), NFS4_OK);
-	client40_end(&a, &sa, &la);
+	assert_int_equal(dl_delegreturn40(&a, &o), NFS4_OK);
+	dl_client40_end(&a, &sa, &la);
 }
 
 /* The callback address refuses connections at first (the service is not
@@ -148,7 +98,7 @@ static void test_v40_listener_late(void **st)
 	assert_int_equal(nfs4c_cb_bind(&la, &sa), 0);
 	int fd = nfs4c_connect(server.hostport);
 	assert_int_equal(nfs4c_setclientid(&a, fd, nfs4c_cred(932), "dl40-late",
-					   NFS4C_CB_PROGRAM, "tcp", la.uaddr, IDENT),
+					   NFS4C_CB_PROGRAM, "tcp", la.uaddr, DL_CB_IDENT),
 			 NFS4_OK);
 	uint32_t seq = 1;
 	struct nfs4c_open40 o;
@@ -164,14 +114,14 @@ static void test_v40_listener_late(void **st)
 	/* RENEWs only, for up to 3 s: the probe they bring must arrive. */
 	bool probed = false;
 	for (uint64_t end = dl_now_ms() + 3000; !probed && dl_now_ms() < end;) {
-		assert_int_equal(renew40(&a), NFS4_OK);
+		assert_int_equal(dl_renew40(&a), NFS4_OK);
 		probed = nfs4c_cb_wait(&sa, 0, 1, 100);
 	}
 	assert_true(probed);
 	assert_true(dl_open40_deleg(&a, "ol", &seq, "f40-late", OPEN4_SHARE_ACCESS_READ, &o));
 	assert_int_equal(o.deleg.type, OPEN_DELEGATE_READ);
-	assert_int_equal(delegreturn40(&a, &o), NFS4_OK);
-	client40_end(&a, &sa, &la);
+	assert_int_equal(dl_delegreturn40(&a, &o), NFS4_OK);
+	dl_client40_end(&a, &sa, &la);
 }
 
 /* The client changes its callback (SETCLIENTID again, same verifier) while
@@ -191,13 +141,13 @@ static void test_v40_callback_changed_during_probe(void **st)
 	assert_int_equal(nfs4c_cb_listen(&lnew, &snew), 0);
 	int fd = nfs4c_connect(server.hostport);
 	assert_int_equal(nfs4c_setclientid(&a, fd, nfs4c_cred(933), "dl40-moved",
-					   NFS4C_CB_PROGRAM, "tcp", lold.uaddr, IDENT),
+					   NFS4C_CB_PROGRAM, "tcp", lold.uaddr, DL_CB_IDENT),
 			 NFS4_OK);
 	uint64_t id = a.clientid;
 	assert_true(nfs4c_cb_wait(&sold, 0, 1, 5000));
 	/* The old probe waits for its answer (300 ms timeout) meanwhile. */
 	assert_int_equal(nfs4c_setclientid(&a, fd, nfs4c_cred(933), "dl40-moved",
-					   NFS4C_CB_PROGRAM, "tcp", lnew.uaddr, IDENT),
+					   NFS4C_CB_PROGRAM, "tcp", lnew.uaddr, DL_CB_IDENT),
 			 NFS4_OK);
 	assert_true(a.clientid == id); /* a callback update, not a new client */
 	/* No request of the client's in between: this probe is the update's. */
@@ -209,7 +159,7 @@ static void test_v40_callback_changed_during_probe(void **st)
 				      OPEN4_SHARE_ACCESS_READ, true, &o),
 			 NFS4_OK);
 	assert_int_equal(o.deleg.type, OPEN_DELEGATE_READ);
-	assert_int_equal(delegreturn40(&a, &o), NFS4_OK);
+	assert_int_equal(dl_delegreturn40(&a, &o), NFS4_OK);
 	nfs4c_close(a.fd);
 	nfs4c_cb_listen_stop(&lold);
 	nfs4c_cb_listen_stop(&lnew);

@@ -288,6 +288,36 @@ static void test_delegation_carried(void **st)
 	dl_client_end(&s, &svc);
 }
 
+/* A v4.0 client's delegation goes over too, and so does its callback
+ * path's standing: RENEW right after the upgrade is NFS4_OK (not
+ * NFS4ERR_CB_PATH_DOWN, which makes a client give every delegation back),
+ * the new ferryd probes the path again by dialling it, and recalls over
+ * it when a host process wants the file. */
+static void test_v40_delegation_carried(void **st)
+{
+	(void)st;
+	struct nfs4c_client40 a;
+	struct nfs4c_cb sa;
+	struct nfs4c_cb_listener la;
+	dl_client40(&a, &sa, &la, "upgrade-dl40", 956);
+	uint32_t seq = 1;
+	struct nfs4c_open40 o;
+	assert_true(dl_open40_deleg(&a, "o40", &seq, "delegated-40", OPEN4_SHARE_ACCESS_READ, &o));
+	assert_int_equal(o.deleg.type, OPEN_DELEGATE_READ);
+	unsigned probes = nfs4c_cb_count(&sa, 0);
+	upgrade();
+	expect_log("and 1 delegation(s)");
+	assert_int_equal(dl_renew40(&a), NFS4_OK);
+	assert_true(nfs4c_cb_wait(&sa, 0, probes + 1, 5000)); /* the new ferryd's CB_NULL */
+	assert_int_equal(dl_renew40(&a), NFS4_OK);
+	assert_int_equal(host_open_write("delegated-40"), -1);
+	assert_true(nfs4c_cb_wait(&sa, OP_CB_RECALL, 1, 5000));
+	assert_true(nfs4c_cb_recalled(&sa, &o.deleg.stateid));
+	assert_int_equal(dl_delegreturn40(&a, &o), NFS4_OK);
+	assert_int_equal(nfs4c_close40(&a, &seq, &o), NFS4_OK);
+	dl_client40_end(&a, &sa, &la);
+}
+
 /* A delegation recalled when the upgrade begins goes over recalled: the
  * upgrade does not wait for it, and the new ferryd revokes it a lease after
  * its recall (as the old one would have): the client is told
@@ -458,6 +488,7 @@ int main(void)
 		cmocka_unit_test(test_v41_state_carried),
 		cmocka_unit_test(test_delegation_carried),
 		cmocka_unit_test(test_recalled_delegation_carried),
+		cmocka_unit_test(test_v40_delegation_carried),
 		cmocka_unit_test(test_lease_runs_on),
 		cmocka_unit_test(test_v40_state_carried),
 		cmocka_unit_test(test_v40_reply_cache_carried),

@@ -25,7 +25,7 @@
  * and counters; the expired clientids; then per client its record, its
  * open owners before its lock owners (a lock state names its open), each
  * owner's states, its sessions, its revoked delegations and (format 3 on)
- * the delegations it holds; then (format 2 on) the waiters of denied
+ * the delegations it holds and whether its v4.0 callback path worked; then (format 2 on) the waiters of denied
  * blocking v4.1 locks, oldest first, whose clients are told by
  * CB_NOTIFY_LOCK when the lock frees, as before the upgrade.  Connections
  * are named by their index in the handover (state_carry_adopt_conn binds
@@ -298,7 +298,8 @@ static bool save_client(struct save *sv, struct state_client *cl)
 	}
 	if (revoked != cl->n_revoked)
 		return save_refuse(sv, "a client's revoked delegations do not add up");
-	return save_delegs(sv, cl);
+	/* A v4.0 client's callback path as this process last found it. */
+	return save_delegs(sv, cl) && xdr_encode_bool(e, cl->cb_status == STATE_CB_UP);
 }
 
 /* The waiters of denied blocking locks, oldest first (their expiry
@@ -805,8 +806,15 @@ static bool load_client(struct load *ld, struct state_carry_bind **binds, size_t
 	}
 	if (ld->format >= CARRY_FORMAT_DELEGS && !load_delegs(ld, cl))
 		return false;
-	if (!cl->v41 && cl->confirmed)
-		state_cb_schedule(st, cl);
+	/* A v4.0 client's callback path that worked a moment ago counts as
+	 * working (its delegations stay recallable, RENEW does not say
+	 * NFS4ERR_CB_PATH_DOWN); it is probed again once this process
+	 * serves (state_carry_adopt_done): it cannot dial before. */
+	bool cb_up = false;
+	if (ld->format >= CARRY_FORMAT_DELEGS && !xdr_decode_bool(d, &cb_up))
+		return load_fail(ld, "a client does not decode");
+	if (cb_up && !cl->v41)
+		cl->cb_status = STATE_CB_UP;
 	ld->clients++;
 	return true;
 }
@@ -951,6 +959,10 @@ void state_carry_adopt_conn(struct state_server *st, size_t index, struct rpc_co
 void state_carry_adopt_done(struct state_server *st)
 {
 	pthread_mutex_lock(&st->lock);
+	list_for_each_entry(cl, &st->clients, struct state_client, link) {
+		if (!cl->nlm && !cl->v41 && cl->confirmed)
+			state_cb_schedule(st, cl);
+	}
 	struct state_carry_bind *binds = st->carry_binds;
 	size_t n = st->n_carry_binds;
 	st->carry_binds = NULL;
