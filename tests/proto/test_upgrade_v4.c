@@ -320,7 +320,8 @@ static void test_v40_delegation_carried(void **st)
 
 /* A delegation recalled when the upgrade begins goes over recalled: the
  * upgrade does not wait for it, and the new ferryd revokes it a lease after
- * its recall (as the old one would have): the client is told
+ * its recall (as the old one would have); revoked and not yet freed, it
+ * goes over another upgrade as such: the client is told
  * (SEQ4_STATUS_RECALLABLE_STATE_REVOKED), TEST_STATEID says
  * NFS4ERR_DELEG_REVOKED, FREE_STATEID frees it, and its open goes on. */
 static void test_recalled_delegation_carried(void **st)
@@ -358,6 +359,10 @@ static void test_recalled_delegation_carried(void **st)
 			 (unsigned long long)after,
 			 log_says("not returned within a lease") ? "" : ": never");
 	assert_true(nfs4c_ping(&s) & SEQ4_STATUS_RECALLABLE_STATE_REVOKED);
+	/* Not freed yet: the next upgrade carries it as revoked. */
+	upgrade();
+	expect_log("state: carried over 1 client(s), 1 session(s)");
+	assert_false(log_says("not handed over"));
 	assert_int_equal(dl_test_stateid(&s, &o.deleg.stateid), NFS4ERR_DELEG_REVOKED);
 	assert_int_equal(dl_on(&s, NULL, 0, OP_FREE_STATEID, add_free_stateid, &o.deleg.stateid),
 			 NFS4_OK);
