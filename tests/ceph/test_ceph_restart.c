@@ -11,11 +11,14 @@
  * export's other identity), so the data the old one had in its cache
  * reaches CephFS, and the client's session goes on; the new ferryd's
  * CephFS client has an admin socket of its own, through two upgrades.
+ * A delegation on the export is recalled before an upgrade (it is the old
+ * CephFS session's) and granted again afterwards.
  *
  * Needs a cluster (FERRY_TEST_CEPH_CONF, FERRY_TEST_CEPH_ID); skipped (exit
  * 77) without one. */
 #include "ceph/ceph_fixture.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -113,12 +116,49 @@ static void test_upgrade_keeps_unstable_data(void **st)
 	dl_client_end(&a, &sa);
 }
 
+static void *upgrade_main(void *arg)
+{
+	(void)arg;
+	ctlt_upgrade(&server);
+	return NULL;
+}
+
+/* A ceph export's delegation is its CephFS session's, which the old
+ * ferryd ends at exit: unlike a local export's, it does not go over with
+ * an upgrade.  It is recalled before the new binary starts, the upgrade
+ * waits for it to come back, and afterwards the client delegates again. */
+static void test_upgrade_recalls_ceph_delegation(void **st)
+{
+	(void)st;
+	struct nfs4c_sess a;
+	struct nfs4c_cb sa;
+	share_client(&a, &sa, "ceph-upgrade-deleg", 963);
+	struct dl_open r = dl_open(&a, "upgrade-delegated", RD, true);
+	assert_int_equal(r.status, NFS4_OK);
+	assert_int_equal(r.deleg.type, OPEN_DELEGATE_READ);
+	unsigned recalls = nfs4c_cb_count(&sa, OP_CB_RECALL);
+	pthread_t upgrader;
+	assert_int_equal(pthread_create(&upgrader, NULL, upgrade_main, NULL), 0);
+	assert_true(nfs4c_cb_wait(&sa, OP_CB_RECALL, recalls + 1, 5000));
+	assert_true(nfs4c_cb_recalled(&sa, &r.deleg.stateid));
+	assert_int_equal(dl_delegreturn(&a, &r), NFS4_OK);
+	assert_int_equal(pthread_join(upgrader, NULL), 0);
+	/* The open went over; a new one is delegated again. */
+	assert_int_equal(dl_test_stateid(&a, &r.stateid), NFS4_OK);
+	struct dl_open again = dl_open(&a, "upgrade-delegated-2", RD, true);
+	assert_int_equal(again.status, NFS4_OK);
+	assert_int_equal(again.deleg.type, OPEN_DELEGATE_READ);
+	assert_int_equal(dl_delegreturn(&a, &again), NFS4_OK);
+	dl_client_end(&a, &sa);
+}
+
 int main(void)
 {
 	if (!ceph_env("ceph_test_ceph_restart"))
 		return SKIP;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_upgrade_keeps_unstable_data),
+		cmocka_unit_test(test_upgrade_recalls_ceph_delegation),
 		cmocka_unit_test(test_restart_ends_old_session),
 	};
 	return cmocka_run_group_tests(tests, ceph_setup, dl_teardown);
