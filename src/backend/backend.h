@@ -789,11 +789,12 @@ struct backend_ops {
 	 * the process before, holds a lease of type on h; the export now holds
 	 * it as if it had taken it itself (fd is the export's from here on,
 	 * closed on failure too), break notification included.  A break under
-	 * way (or one that came while nobody listened) is reported through the
-	 * break function, as any other.  0; -ENOENT when fd holds no lease any
-	 * more (the kernel gave it up: a break timed out); -EINVAL for a
-	 * descriptor that is not of h or a type that is not READ or WRITE;
-	 * -ENOTSUP without leases here (no CAP_LEASE); else a negative errno.
+	 * way (or one that came while nobody listened, or a lease the kernel
+	 * took away meanwhile when a break timed out) is reported through the
+	 * break function, as any other.  0; -EINVAL for a descriptor that is
+	 * not of h or a type that is not READ or WRITE; -EBUSY when this
+	 * process leases h already; -ENOTSUP without leases here (no
+	 * CAP_LEASE); else a negative errno.
 	 *
 	 * lease_leave (the process before, once the new one serves): forgets
 	 * its leases without dropping them, so that closing the export does

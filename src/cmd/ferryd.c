@@ -1351,7 +1351,11 @@ static int upgrade_image(void *arg, uint8_t **img, size_t *len, struct upgrade_f
 	}
 	if (rc == 0) {
 		upgrade_image_add(&w, UPGRADE_SECTION_NFS4, nfs4->data, nfs4->len);
-		upgrade_image_add(&w, UPGRADE_SECTION_LEASES, leases->data, leases->len);
+		/* Only when there are any: an image without it is one the
+		 * release before reads too. */
+		if (files->n)
+			upgrade_image_add(&w, UPGRADE_SECTION_LEASES, leases->data,
+					  leases->len);
 	} else {
 		log_warn("upgrade: the NFSv4 state is not handed over (%s): its clients reclaim "
 			 "it in a grace period", why);

@@ -47,6 +47,7 @@ enum { CARRY_FORMAT = 3, CARRY_FORMAT_OLDEST = 1, CARRY_FORMAT_WAITERS = 2, CARR
 
 struct save {
 	struct state_server *st;
+	uint32_t format;
 	struct xdr_enc *e;
 	state_carry_conn_index_fn conn_index;
 	void *arg;
@@ -298,6 +299,8 @@ static bool save_client(struct save *sv, struct state_client *cl)
 	}
 	if (revoked != cl->n_revoked)
 		return save_refuse(sv, "a client's revoked delegations do not add up");
+	if (sv->format < CARRY_FORMAT_DELEGS)
+		return true;
 	/* A v4.0 client's callback path as this process last found it. */
 	return save_delegs(sv, cl) && xdr_encode_bool(e, cl->cb_status == STATE_CB_UP);
 }
@@ -335,6 +338,9 @@ int state_carry_save(struct state_server *st, state_carry_conn_index_fn conn_ind
 	struct save sv = {.st = st, .e = &e, .conn_index = conn_index, .arg = arg,
 			  .now = state_now_ms(), .err = err, .errlen = errlen};
 	pthread_mutex_lock(&st->lock);
+	/* With no delegation held the image is one the release before read
+	 * too (format 2), so that an upgrade back to it carries the state. */
+	sv.format = st->deleg.files.active ? CARRY_FORMAT : CARRY_FORMAT_WAITERS;
 	bool ok = true;
 	/* A cluster's grace that other heads started goes on after the
 	 * upgrade (this head enforces it again when it joins); this head's own
@@ -347,7 +353,7 @@ int state_carry_save(struct state_server *st, state_carry_conn_index_fn conn_ind
 	list_for_each_entry(cl, &st->clients, struct state_client, link)
 		nclients += !cl->nlm;
 	if (ok) {
-		ok = xdr_encode_u32(&e, CARRY_FORMAT) && xdr_encode_u32(&e, st->boot) &&
+		ok = xdr_encode_u32(&e, sv.format) && xdr_encode_u32(&e, st->boot) &&
 		     xdr_encode_u64(&e, st->id_key.k0) && xdr_encode_u64(&e, st->id_key.k1) &&
 		     xdr_encode_u32(&e, st->next_client) && xdr_encode_u32(&e, st->next_stid);
 		pthread_mutex_lock(&st->sess_lock);
