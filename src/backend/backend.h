@@ -485,11 +485,15 @@ struct backend_lease_held {
 	struct backend_handle handle;
 	enum backend_lease type;
 	int fd; /* a duplicate of the descriptor it is on: the caller's to close */
+	/* The file's change time (ctime, ns) when listed: a change by
+	 * someone on the host after that, before the new process watches the
+	 * file, is caught by comparing (lease_adopt). */
+	uint64_t changed_ns;
 };
 typedef int backend_lease_list_op(struct backend_export *ex, struct backend_lease_held **out,
 				  size_t *n);
 typedef int backend_lease_adopt_op(struct backend_export *ex, const struct backend_handle *h,
-				   enum backend_lease type, int fd);
+				   enum backend_lease type, int fd, uint64_t changed_ns);
 typedef void backend_lease_leave_op(struct backend_export *ex);
 typedef int backend_dir_watch_op(struct backend_export *ex, const struct backend_handle *h,
 				 bool on);
@@ -788,7 +792,9 @@ struct backend_ops {
 	 * lease_adopt (the new process, before it serves): fd, received from
 	 * the process before, holds a lease of type on h; the export now holds
 	 * it as if it had taken it itself (fd is the export's from here on,
-	 * closed on failure too), break notification included.  A break under
+	 * closed on failure too), break notification included; changed_ns is
+	 * lease_list's, and a file changed since is reported as a change on
+	 * the host (the old process no longer watched it).  A break under
 	 * way (or one that came while nobody listened, or a lease the kernel
 	 * took away meanwhile when a break timed out) is reported through the
 	 * break function, as any other.  0; -EINVAL for a descriptor that is

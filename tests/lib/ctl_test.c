@@ -82,9 +82,19 @@ double ctlt_metric_now(const struct ferryd_proc *p, const char *series)
 
 void ctlt_upgrade(struct ferryd_proc *p)
 {
+	ctlt_upgrade_to(p, NULL);
+}
+
+void ctlt_upgrade_to(struct ferryd_proc *p, const char *binary)
+{
 	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
 	struct ctl_http_reply r;
-	ctlt_request(p, "POST", "/api/v1/upgrade", true, "{}", &r);
+	json_t *body = binary ? json_pack("{s:s}", "binary", binary) : json_object();
+	char *text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	assert_non_null(text);
+	ctlt_request(p, "POST", "/api/v1/upgrade", true, text, &r);
+	free(text);
 	if (r.status != 200)
 		fail_msg("upgrade: HTTP %u: %s", r.status, r.body);
 	json_t *j = json_loads(r.body, 0, NULL);

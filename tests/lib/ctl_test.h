@@ -17,6 +17,8 @@ void ctlt_request(const struct ferryd_proc *p, const char *method, const char *p
  * exit with status 0 (this process becomes a subreaper: the new ferryd is
  * the old one's child); p->pid is the new one's afterwards. */
 void ctlt_upgrade(struct ferryd_proc *p);
+/* The same to binary (NULL: the one ferryd was started from). */
+void ctlt_upgrade_to(struct ferryd_proc *p, const char *binary);
 
 /* GET /metrics (asserts 200); free() the text. */
 char *ctlt_scrape(const struct ferryd_proc *p);

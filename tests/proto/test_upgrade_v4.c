@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -318,6 +319,60 @@ static void test_v40_delegation_carried(void **st)
 	dl_client40_end(&a, &sa, &la);
 }
 
+static const char *late_binary;
+
+static void *upgrade_late_main(void *arg)
+{
+	(void)arg;
+	ctlt_upgrade_to(&server, late_binary);
+	return NULL;
+}
+
+/* A host chmod of a delegated file while the upgrade is under way, after
+ * the old ferryd wrote its image (it no longer acts on what it hears) and
+ * before the new one watches the file: the new one sees that the file's
+ * change time moved since the image and recalls the delegation.  The new
+ * ferryd is made 1.5 s late to say ready (a wrapper sets
+ * FERRY_TEST_UPGRADE_READY_DELAY_MS), and the chmod comes 0.8 s into the
+ * upgrade: the new binary has started by then (tens of milliseconds). */
+static void test_host_change_during_upgrade(void **st)
+{
+	(void)st;
+	char wrapper[400];
+	snprintf(wrapper, sizeof(wrapper), "%s/late-ferryd", dl_dir);
+	FILE *f = fopen(wrapper, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\nFERRY_TEST_UPGRADE_READY_DELAY_MS=1500 exec %s \"$@\"\n", FERRYD_PATH);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(wrapper, 0755), 0);
+	late_binary = wrapper;
+
+	struct nfs4c_sess s;
+	struct nfs4c_cb svc;
+	dl_client(&s, &svc, "upgrade-host-change", 957);
+	struct dl_open o = dl_open(&s, "changed-meanwhile", OPEN4_SHARE_ACCESS_READ, true);
+	assert_int_equal(o.status, NFS4_OK);
+	assert_int_equal(o.deleg.type, OPEN_DELEGATE_READ);
+	unsigned recalls = nfs4c_cb_count(&svc, OP_CB_RECALL);
+	struct stat sb;
+	log_mark = stat(server.log_path, &sb) == 0 ? (long)sb.st_size : 0;
+	pthread_t upgrader;
+	assert_int_equal(pthread_create(&upgrader, NULL, upgrade_late_main, NULL), 0);
+	usleep(800 * 1000);
+	char path[400];
+	host_path(path, sizeof(path), "changed-meanwhile");
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(pthread_join(upgrader, NULL), 0);
+	expect_log("READY_DELAY_MS=1500");
+	expect_log("and 1 delegation(s)");
+	assert_true(nfs4c_cb_wait(&svc, OP_CB_RECALL, recalls + 1, 5000));
+	assert_true(nfs4c_cb_recalled(&svc, &o.deleg.stateid));
+	assert_int_equal(dl_delegreturn(&s, &o), NFS4_OK);
+	o.stateid.seqid = 0;
+	assert_int_equal(dl_on(&s, o.fh, o.fhlen, OP_CLOSE, add_close, &o.stateid), NFS4_OK);
+	dl_client_end(&s, &svc);
+}
+
 /* A delegation recalled when the upgrade begins goes over recalled: the
  * upgrade does not wait for it, and the new ferryd revokes it a lease after
  * its recall (as the old one would have); revoked and not yet freed, it
@@ -494,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_delegation_carried),
 		cmocka_unit_test(test_recalled_delegation_carried),
 		cmocka_unit_test(test_v40_delegation_carried),
+		cmocka_unit_test(test_host_change_during_upgrade),
 		cmocka_unit_test(test_lease_runs_on),
 		cmocka_unit_test(test_v40_state_carried),
 		cmocka_unit_test(test_v40_reply_cache_carried),

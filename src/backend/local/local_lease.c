@@ -74,9 +74,10 @@
  * taken again through its descriptor (the kernel's signal carries the
  * number the lease was last taken through, the old process's until then),
  * its host changes are watched by its own fanotify group, and a break that
- * began before all that is reported at once.  The old process forgets its
- * leases without dropping them (local_lease_leave).  A host rename or
- * chmod of a leased file in the moment between the two is not reported.
+ * began before all that is reported at once, and so is a change the old
+ * process listed the file before (its ctime then goes with the lease).
+ * The old process forgets its leases without dropping them
+ * (local_lease_leave).
  *
  * The lease signal and SIGIO are set to be ignored process-wide when they
  * have no handler: between F_SETLEASE and F_SETOWN_EX the kernel points a
@@ -540,6 +541,17 @@ int local_lease(struct backend_export *bex, const struct backend_handle *h,
 
 /* --- leases handed over by an upgrade --------------------------------------- */
 
+/* The change time of fd's file in ns (0 when it cannot be read, which no
+ * file has). */
+static uint64_t local_lease_ctime_ns(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return 0;
+	return (uint64_t)st.st_ctim.tv_sec * 1000000000u + (uint64_t)st.st_ctim.tv_nsec;
+}
+
 int local_lease_list(struct backend_export *bex, struct backend_lease_held **out, size_t *n)
 {
 	struct local_export *ex = local_export_of(bex);
@@ -568,6 +580,7 @@ int local_lease_list(struct backend_export *bex, struct backend_lease_held **out
 			v[k].handle = f->handle;
 			v[k].type = f->lease;
 			v[k].fd = fd;
+			v[k].changed_ns = local_lease_ctime_ns(fd);
 			k++;
 		}
 	}
@@ -643,11 +656,11 @@ static int local_lease_take_over(struct local_export *ex, struct local_fd *f,
 }
 
 int local_lease_adopt(struct backend_export *bex, const struct backend_handle *h,
-		      enum backend_lease type, int fd)
+		      enum backend_lease type, int fd, uint64_t changed_ns)
 {
 	struct local_export *ex = local_export_of(bex);
 	struct local_fd *f;
-	bool kick = false;
+	bool kick = false, changed = false;
 	int r;
 
 	if (type != BACKEND_LEASE_READ && type != BACKEND_LEASE_WRITE) {
@@ -676,8 +689,14 @@ int local_lease_adopt(struct backend_export *bex, const struct backend_handle *h
 	}
 	if (r != 0)
 		close(fd);
+	/* Watched from here on: a change since the old process listed the
+	 * lease (a rename, a chmod, which no lease holds back) is told now. */
+	if (r == 0)
+		changed = local_lease_ctime_ns(fd) != changed_ns;
 	if (kick)
 		syscall(SYS_tgkill, getpid(), ex->leases.tid, SIGIO);
+	if (changed)
+		local_lease_report(ex, &(struct local_lease_which){ .fd = fd });
 	local_fd_put(ex, f);
 	return r == -EISDIR ? -EINVAL : r;
 }

@@ -131,6 +131,7 @@ struct nfs4_lease_carried {
 	struct backend_handle handle;
 	uint32_t type; /* enum backend_lease: READ or WRITE */
 	uint32_t fd;   /* index of its descriptor */
+	uint64_t changed_ns; /* backend_lease_held's */
 };
 /* The section's bytes for n leases (NULL: out of memory). */
 struct buf *nfs4_deleg_leases_encode(const struct nfs4_lease_carried *v, size_t n);

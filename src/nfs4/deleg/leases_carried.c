@@ -3,12 +3,15 @@
  *
  * A lease is held on an open file description, not on a process: the old
  * ferryd lists each export's leases (backend_ops.lease_list), and the
- * image names each by export, handle, type and the index of a duplicate of
- * its descriptor, which the upgrade sends beside the image.  The new
+ * image names each by export, handle, type, the file's change time and the
+ * index of a duplicate of its descriptor, which the upgrade sends beside
+ * the image.  The new
  * ferryd, once the old one has said go and before it serves anything,
  * makes each descriptor its back end's lease (backend_ops.lease_adopt):
  * break signals are pointed at its own lease thread, and a break that came
- * meanwhile is reported (a recall).  The old ferryd forgets its leases
+ * meanwhile is reported (a recall), and so is a change on the host since
+ * the old ferryd listed the lease (the file's change time moved: a rename
+ * or a chmod, which no lease holds back).  The old ferryd forgets its leases
  * without dropping them (backend_ops.lease_leave) before it exits.
  *
  * Which delegations go over: those of exports whose back end can hand its
@@ -56,7 +59,8 @@ struct buf *nfs4_deleg_leases_encode(const struct nfs4_lease_carried *v, size_t 
 	for (size_t i = 0; ok && i < n; i++)
 		ok = xdr_encode_u32(&e, v[i].export_id) &&
 		     xdr_encode_opaque(&e, v[i].handle.data, v[i].handle.len) &&
-		     xdr_encode_u32(&e, v[i].type) && xdr_encode_u32(&e, v[i].fd);
+		     xdr_encode_u32(&e, v[i].type) && xdr_encode_u32(&e, v[i].fd) &&
+		     xdr_encode_u64(&e, v[i].changed_ns);
 	if (!ok || e.overflow) {
 		xdr_enc_release(&e);
 		return NULL;
@@ -97,7 +101,8 @@ int nfs4_deleg_leases_save(struct nfs4_server *srv, struct buf **out, int **fds,
 			v[n] = (struct nfs4_lease_carried){.export_id = ex->id,
 							   .handle = held[k].handle,
 							   .type = held[k].type,
-							   .fd = (uint32_t)n};
+							   .fd = (uint32_t)n,
+							   .changed_ns = held[k].changed_ns};
 			f[n] = held[k].fd;
 			held[k].fd = -1;
 		}
@@ -136,6 +141,7 @@ int nfs4_deleg_leases_decode(const uint8_t *p, size_t len, size_t nfds,
 		if (!xdr_decode_u32(&d, &v[i].export_id) ||
 		    !xdr_decode_opaque(&d, BACKEND_HANDLE_MAX, &h, &hlen) ||
 		    !xdr_decode_u32(&d, &v[i].type) || !xdr_decode_u32(&d, &v[i].fd) ||
+		    !xdr_decode_u64(&d, &v[i].changed_ns) ||
 		    (v[i].type != BACKEND_LEASE_READ && v[i].type != BACKEND_LEASE_WRITE) ||
 		    v[i].fd >= nfds) {
 			free(v);
@@ -163,7 +169,8 @@ void nfs4_deleg_leases_adopt(struct nfs4_server *srv, const struct nfs4_lease_ca
 		struct export *ex = exports_find(&srv->exports, v[i].export_id);
 		int rc = -ENOENT;
 		if (fd >= 0 && ex && ex->ops->lease_adopt)
-			rc = ex->ops->lease_adopt(ex->bex, &v[i].handle, v[i].type, fd);
+			rc = ex->ops->lease_adopt(ex->bex, &v[i].handle, v[i].type, fd,
+						  v[i].changed_ns);
 		else if (fd >= 0)
 			close(fd);
 		if (rc == 0 || rc == -ENOTSUP) {
