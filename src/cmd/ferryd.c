@@ -1780,7 +1780,8 @@ int main(int argc, char **argv)
 	 * old one's too: a failed start must not shut them down. */
 	rpc_server_share_sockets(d.srv, d.inherited.channel >= 0);
 	if (add_nfs(&d) != 0 || add_mount(&d) != 0 || add_nlm(&d) != 0 || inherit_nfs4(&d) != 0 ||
-	    inherit_leases(&d) != 0 || inherit_reply_caches(&d) != 0 || inherit_gss(&d) != 0 || listen_and_start(&d) != 0) {
+	    inherit_leases(&d) != 0 || inherit_reply_caches(&d) != 0 || inherit_gss(&d) != 0 ||
+	    listen_and_start(&d) != 0) {
 		rpc_server_destroy(d.srv);
 		return 1;
 	}

@@ -344,8 +344,8 @@ static inline void add_free_stateid(struct nfs4c_call *m, const void *arg)
 enum { DL_CB_IDENT = 0x1234 };
 
 /* A v4.0 client with a callback listener; waits for the probe. */
-static inline void dl_client40(struct nfs4c_client40 *c, struct nfs4c_cb *svc, struct nfs4c_cb_listener *l,
-		     const char *id, uint32_t uid)
+static inline void dl_client40(struct nfs4c_client40 *c, struct nfs4c_cb *svc,
+			       struct nfs4c_cb_listener *l, const char *id, uint32_t uid)
 {
 	nfs4c_cb_init(svc, NFS4C_CB_PROGRAM);
 	assert_int_equal(nfs4c_cb_listen(l, svc), 0);
@@ -357,7 +357,7 @@ static inline void dl_client40(struct nfs4c_client40 *c, struct nfs4c_cb *svc, s
 }
 
 static inline void dl_client40_end(struct nfs4c_client40 *c, struct nfs4c_cb *svc,
-			 struct nfs4c_cb_listener *l)
+				   struct nfs4c_cb_listener *l)
 {
 	nfs4c_close(c->fd);
 	nfs4c_cb_listen_stop(l);

@@ -25,11 +25,12 @@
  * and counters; the expired clientids; then per client its record, its
  * open owners before its lock owners (a lock state names its open), each
  * owner's states, its sessions, its revoked delegations and (format 3 on)
- * the delegations it holds and whether its v4.0 callback path worked; then (format 2 on) the waiters of denied
- * blocking v4.1 locks, oldest first, whose clients are told by
- * CB_NOTIFY_LOCK when the lock frees, as before the upgrade.  Connections
- * are named by their index in the handover (state_carry_adopt_conn binds
- * them again).  Formats 1 and 2 are still read. */
+ * the delegations it holds and whether its v4.0 callback path worked;
+ * then (format 2 on) the waiters of denied blocking v4.1 locks, oldest
+ * first, whose clients are told by CB_NOTIFY_LOCK when the lock frees, as
+ * before the upgrade.  Connections are named by their index in the
+ * handover (state_carry_adopt_conn binds them again).  Formats 1 and 2 are
+ * still read, and format 2 is written when no delegation is held. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +42,12 @@
 
 /* The format saved; the oldest one read; the first with the waiters; the
  * first with delegations held. */
-enum { CARRY_FORMAT = 3, CARRY_FORMAT_OLDEST = 1, CARRY_FORMAT_WAITERS = 2, CARRY_FORMAT_DELEGS = 3 };
+enum {
+	CARRY_FORMAT = 3,
+	CARRY_FORMAT_OLDEST = 1,
+	CARRY_FORMAT_WAITERS = 2,
+	CARRY_FORMAT_DELEGS = 3,
+};
 
 /* --- save ---------------------------------------------------------------------- */
 
