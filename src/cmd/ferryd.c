@@ -974,7 +974,7 @@ static int inherit_extra_listeners(struct ferryd *d, int old_index[CONFIG_MAX_LI
 		return 0;
 	for (unsigned k = 0; k < cs.nextra; k++) {
 		unsigned i = cs.extra[k].listener;
-		char err[256] = "";
+		char err[UPGRADE_LISTEN_ADDR_MAX + UPGRADE_NAME_MAX + 64] = "";
 		int fd = -1;
 		if (i != d->nlisteners || i >= CONFIG_MAX_LISTEN || i >= d->inherited.nlisteners ||
 		    (fd = d->inherited.listener_fds[i]) < 0)

@@ -535,7 +535,7 @@ restart_runs() {
 # mounts with locking, holds a write lock and writes 64-byte records with
 # fsync while the host upgrades ferryd N times (FERRY_E2E_UPGRADE_COUNT,
 # default 10), alternating it with FERRY_E2E_UPGRADE_OTHER (default: a
-# copy of the same build); then no write failed, no acknowledged record
+# Debug build of the same tree, made for the run); then no write failed, no acknowledged record
 # was lost, the lock is still held, a new lock comes at once (no grace
 # period) and the longest stall is under FERRY_E2E_UPGRADE_MAX_STALL
 # seconds (default 0.5).  NFSv4 (4.0, 4.1, 4.2): guest/upgrade.sh, the
@@ -566,6 +566,19 @@ done"
 }
 upgrade_run() {
 	local v
+	# The other binary: a second build of this tree (Debug, -O0) unless
+	# one is given, so that the upgrades go between two builds.
+	if [ -z "${FERRY_E2E_UPGRADE_OTHER:-}" ]; then
+		if cmake -S "$top" -B "$work/other-build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+			-DBUILD_TESTING=OFF >"$work/other-build.log" 2>&1 &&
+			ninja -C "$work/other-build" ferryd >>"$work/other-build.log" 2>&1; then
+			FERRY_E2E_UPGRADE_OTHER=$work/other-build/ferryd
+			echo "e2e: upgrades alternate $ferryd and a Debug build of the same tree"
+		else
+			echo "e2e: the second (Debug) build failed; upgrades alternate with a copy:"
+			tail -5 "$work/other-build.log"
+		fi
+	fi
 	for v in $(echo "${FERRY_E2E_UPGRADE_VERS:-3,4.0,4.1}" | tr ',' ' '); do
 		upgrade_run_vers "$v"
 	done
