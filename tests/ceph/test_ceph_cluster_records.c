@@ -146,18 +146,6 @@ static uint32_t open40_previous(struct nfs4c_client40 *c, const char *owner, uin
 	return s;
 }
 
-static uint32_t renew40(struct nfs4c_client40 *c)
-{
-	struct nfs4c_call m;
-	struct nfs4c_reply p;
-	nfs4c_begin(&m, 0);
-	NFS4C_OP(&m, OP_RENEW, nfs4_enc_renew_args, &(struct nfs4_renew_args){c->clientid});
-	nfs4c_send(c->fd, c->cred, &m, &p);
-	uint32_t s = nfs4c_next(&p, OP_RENEW);
-	nfs4c_done(&p);
-	return s;
-}
-
 /* OPEN CLAIM_PREVIOUS of o's file; again while NFS4ERR_DELAY (a clustered
  * head answers reclaims once every head enforces grace). */
 static struct dl_open open_previous(struct nfs4c_sess *s, const struct dl_open *o)
@@ -249,7 +237,7 @@ static void test_records_in_rados_and_reclaim(void **st)
 	struct dl_open on;
 	while ((on = dl_open(&n, "new", BOTH, true)).status == NFS4ERR_GRACE &&
 	       dl_now_ms() < end) {
-		assert_int_equal(renew40(&c), NFS4_OK);
+		assert_int_equal(dl_renew40(&c), NFS4_OK);
 		usleep(200 * 1000);
 	}
 	assert_int_equal(on.status, NFS4_OK);

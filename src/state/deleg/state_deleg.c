@@ -290,6 +290,15 @@ static struct state_owner *deleg_owner(struct state_server *st, struct state_cli
 	return o;
 }
 
+/* One more file delegation held, of type. */
+static void file_deleg_counted(struct state_server *st, uint32_t type)
+{
+	st->deleg.files.active++;
+	atomic_fetch_add_explicit(&st->deleg.n_any, 1, memory_order_relaxed);
+	if (type == OPEN_DELEGATE_WRITE)
+		atomic_fetch_add_explicit(&st->deleg.n_write, 1, memory_order_relaxed);
+}
+
 struct state_deleg *state_deleg_new(struct state_server *st, struct state_client *cl,
 				    struct state_file *f, uint32_t type, struct state_dirdeleg *dir)
 {
@@ -315,11 +324,8 @@ struct state_deleg *state_deleg_new(struct state_server *st, struct state_client
 			atomic_fetch_add_explicit(&st->deleg.n_dir_child, 1, memory_order_relaxed);
 		return d;
 	}
-	st->deleg.files.active++;
 	st->deleg.files.granted++;
-	atomic_fetch_add_explicit(&st->deleg.n_any, 1, memory_order_relaxed);
-	if (type == OPEN_DELEGATE_WRITE)
-		atomic_fetch_add_explicit(&st->deleg.n_write, 1, memory_order_relaxed);
+	file_deleg_counted(st, type);
 	return d;
 }
 
@@ -383,24 +389,34 @@ unsigned state_deleg_outstanding(struct state_server *st)
 	return n;
 }
 
-bool state_deleg_carried(struct state_server *st, struct state_client *cl, struct state_file *f,
-			 const uint8_t other[NFS4_OTHER_SIZE], uint32_t seqid, uint32_t type,
-			 bool timestamps, bool recalled, uint64_t recall_ms)
+/* A delegation record of client cl with the identity given (one carried
+ * over from the ferryd before this one), on f (NULL: a revoked one); NULL
+ * when out of memory. */
+static struct state_deleg *deleg_made_as(struct state_server *st, struct state_client *cl,
+					 struct state_file *f, const uint8_t other[NFS4_OTHER_SIZE],
+					 uint32_t seqid, uint32_t type)
 {
 	struct state_owner *o = deleg_owner(st, cl);
 	struct state_deleg *d = o ? calloc(1, sizeof(*d)) : NULL;
 	if (!d)
-		return false;
+		return NULL;
 	d->type = type;
-	d->timestamps = timestamps;
 	list_init(&d->recall_link);
 	state_stid_init_as(st, &d->s, STATE_STID_DELEG, o, f, other, seqid);
+	return d;
+}
+
+bool state_deleg_carried(struct state_server *st, struct state_client *cl, struct state_file *f,
+			 const uint8_t other[NFS4_OTHER_SIZE], uint32_t seqid, uint32_t type,
+			 bool timestamps, bool recalled, uint64_t recall_ms)
+{
+	struct state_deleg *d = deleg_made_as(st, cl, f, other, seqid, type);
+	if (!d)
+		return false;
+	d->timestamps = timestamps;
 	list_add_tail(&f->delegs, &d->s.file_link);
 	cl->n_delegs++;
-	st->deleg.files.active++;
-	atomic_fetch_add_explicit(&st->deleg.n_any, 1, memory_order_relaxed);
-	if (type == OPEN_DELEGATE_WRITE)
-		atomic_fetch_add_explicit(&st->deleg.n_write, 1, memory_order_relaxed);
+	file_deleg_counted(st, type);
 	if (recalled) {
 		/* Its CB_RECALL went out from the ferryd before: the holder
 		 * returns it here, or it is revoked a lease after the recall. */
@@ -414,14 +430,10 @@ bool state_deleg_carried(struct state_server *st, struct state_client *cl, struc
 bool state_deleg_carried_revoked(struct state_server *st, struct state_client *cl,
 				 const uint8_t other[NFS4_OTHER_SIZE], uint32_t seqid, uint32_t type)
 {
-	struct state_owner *o = deleg_owner(st, cl);
-	struct state_deleg *d = o ? calloc(1, sizeof(*d)) : NULL;
+	struct state_deleg *d = deleg_made_as(st, cl, NULL, other, seqid, type);
 	if (!d)
 		return false;
-	d->type = type;
 	d->revoked = true;
-	list_init(&d->recall_link);
-	state_stid_init_as(st, &d->s, STATE_STID_DELEG, o, NULL, other, seqid);
 	list_init(&d->s.file_link);
 	if (cl->n_revoked++ == 0)
 		client_revoked_flag(st, cl);
