@@ -335,6 +335,42 @@ bool state_deleg_is_carried(struct state_server *st, const struct state_deleg *d
 	       st->deleg.carried(st->deleg.carried_arg, &d->s.file->key);
 }
 
+/* Calls fn for every delegation held (on a file, not revoked); st->lock
+ * held.  fn may recall (the delegation stays on its lists). */
+static void delegs_held_each(struct state_server *st,
+			     void (*fn)(struct state_server *st, struct state_deleg *d, void *arg),
+			     void *arg)
+{
+	list_for_each_entry(cl, &st->clients, struct state_client, link) {
+		list_for_each_entry(o, &cl->owners, struct state_owner, client_link) {
+			if (o->kind != STATE_OWNER_DELEG)
+				continue;
+			list_for_each_entry(s, &o->states, struct state_stid, owner_link) {
+				struct state_deleg *d = deleg_of(s);
+				if (s->file && !d->revoked)
+					fn(st, d, arg);
+			}
+		}
+	}
+}
+
+struct suspend_counts {
+	unsigned recalled, kept;
+};
+
+static void suspend_one(struct state_server *st, struct state_deleg *d, void *arg)
+{
+	struct suspend_counts *c = arg;
+	if (d->recalled)
+		return;
+	if (state_deleg_is_carried(st, d)) {
+		c->kept++;
+		return;
+	}
+	deleg_recall(st, d);
+	c->recalled++;
+}
+
 void state_deleg_suspend(struct state_server *st, bool on, state_deleg_carry_fn *carried,
 			 void *arg)
 {
@@ -342,49 +378,28 @@ void state_deleg_suspend(struct state_server *st, bool on, state_deleg_carry_fn 
 	st->deleg.suspended = on;
 	st->deleg.carried = on ? carried : NULL;
 	st->deleg.carried_arg = on ? arg : NULL;
-	unsigned recalled = 0, kept = 0;
-	if (on) {
-		list_for_each_entry(cl, &st->clients, struct state_client, link) {
-			list_for_each_entry(o, &cl->owners, struct state_owner, client_link) {
-				if (o->kind != STATE_OWNER_DELEG)
-					continue;
-				list_for_each_entry(s, &o->states, struct state_stid, owner_link) {
-					struct state_deleg *d = deleg_of(s);
-					if (!s->file || d->recalled || d->revoked)
-						continue;
-					if (state_deleg_is_carried(st, d)) {
-						kept++;
-						continue;
-					}
-					deleg_recall(st, d);
-					recalled++;
-				}
-			}
-		}
-	}
+	struct suspend_counts c = {0};
+	if (on)
+		delegs_held_each(st, suspend_one, &c);
 	pthread_mutex_unlock(&st->lock);
-	if (kept)
-		log_info("state: %u delegation(s) go over with the upgrade", kept);
-	if (recalled) {
-		log_info("state: %u delegation(s) recalled for an upgrade", recalled);
+	if (c.kept)
+		log_info("state: %u delegation(s) go over with the upgrade", c.kept);
+	if (c.recalled) {
+		log_info("state: %u delegation(s) recalled for an upgrade", c.recalled);
 		state_outbox_kick(st);
 	}
+}
+
+static void count_not_carried(struct state_server *st, struct state_deleg *d, void *arg)
+{
+	*(unsigned *)arg += !state_deleg_is_carried(st, d);
 }
 
 unsigned state_deleg_outstanding(struct state_server *st)
 {
 	pthread_mutex_lock(&st->lock);
 	unsigned n = 0;
-	list_for_each_entry(cl, &st->clients, struct state_client, link) {
-		list_for_each_entry(o, &cl->owners, struct state_owner, client_link) {
-			if (o->kind != STATE_OWNER_DELEG)
-				continue;
-			list_for_each_entry(s, &o->states, struct state_stid, owner_link) {
-				struct state_deleg *d = deleg_of(s);
-				n += s->file && !d->revoked && !state_deleg_is_carried(st, d);
-			}
-		}
-	}
+	delegs_held_each(st, count_not_carried, &n);
 	pthread_mutex_unlock(&st->lock);
 	return n;
 }
