@@ -1691,6 +1691,8 @@ static int serve_until_stopped(struct ferryd *d)
  * leaving rpcbind, the state directory and the sockets as they are. */
 static void stop_beside_running(struct ferryd *d, const char *said)
 {
+	free(d->leases); /* an upgrade given up: never taken over */
+	d->leases = NULL;
 	ctl_server_release_socket(d->ctl);
 	for (int i = 0; i < 200 && ctl_server_requests(d->ctl) > 0; i++)
 		usleep(10000);

@@ -1137,9 +1137,9 @@ typedef bool state_deleg_carry_fn(void *arg, const struct state_file_key *file);
  * or they are granted again (off). */
 void state_deleg_suspend(struct state_server *st, bool on, state_deleg_carry_fn *carried,
 			 void *arg);
-/* Delegations held or being recalled that the upgrade does not carry
- * (revoked ones aside, which it carries as such): an upgrade carries the
- * NFSv4 state only when none is left. */
+/* Once suspended: the delegations still held (being recalled) that the
+ * upgrade does not carry (revoked ones aside, which it carries as such):
+ * an upgrade carries the NFSv4 state only when none is left. */
 unsigned state_deleg_outstanding(struct state_server *st);
 
 /* --- types the server's own record keeps for its parts -------------------- */

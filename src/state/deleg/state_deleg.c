@@ -335,40 +335,18 @@ bool state_deleg_is_carried(struct state_server *st, const struct state_deleg *d
 	       st->deleg.carried(st->deleg.carried_arg, &d->s.file->key);
 }
 
-/* Calls fn for every delegation held (on a file, not revoked); st->lock
- * held.  fn may recall (the delegation stays on its lists). */
-static void delegs_held_each(struct state_server *st,
-			     void (*fn)(struct state_server *st, struct state_deleg *d, void *arg),
-			     void *arg)
+/* Recalls d for an upgrade unless it goes over with it. */
+static void suspend_one(struct state_server *st, struct state_deleg *d, unsigned *recalled,
+			unsigned *kept)
 {
-	list_for_each_entry(cl, &st->clients, struct state_client, link) {
-		list_for_each_entry(o, &cl->owners, struct state_owner, client_link) {
-			if (o->kind != STATE_OWNER_DELEG)
-				continue;
-			list_for_each_entry(s, &o->states, struct state_stid, owner_link) {
-				struct state_deleg *d = deleg_of(s);
-				if (s->file && !d->revoked)
-					fn(st, d, arg);
-			}
-		}
-	}
-}
-
-struct suspend_counts {
-	unsigned recalled, kept;
-};
-
-static void suspend_one(struct state_server *st, struct state_deleg *d, void *arg)
-{
-	struct suspend_counts *c = arg;
-	if (d->recalled)
+	if (!d->s.file || d->recalled || d->revoked)
 		return;
 	if (state_deleg_is_carried(st, d)) {
-		c->kept++;
+		(*kept)++;
 		return;
 	}
 	deleg_recall(st, d);
-	c->recalled++;
+	(*recalled)++;
 }
 
 void state_deleg_suspend(struct state_server *st, bool on, state_deleg_carry_fn *carried,
@@ -378,28 +356,34 @@ void state_deleg_suspend(struct state_server *st, bool on, state_deleg_carry_fn 
 	st->deleg.suspended = on;
 	st->deleg.carried = on ? carried : NULL;
 	st->deleg.carried_arg = on ? arg : NULL;
-	struct suspend_counts c = {0};
-	if (on)
-		delegs_held_each(st, suspend_one, &c);
+	unsigned recalled = 0, kept = 0;
+	list_for_each_entry(cl, &st->clients, struct state_client, link) {
+		list_for_each_entry(o, &cl->owners, struct state_owner, client_link) {
+			if (!on || o->kind != STATE_OWNER_DELEG)
+				continue;
+			list_for_each_entry(s, &o->states, struct state_stid, owner_link)
+				suspend_one(st, deleg_of(s), &recalled, &kept);
+		}
+	}
 	pthread_mutex_unlock(&st->lock);
-	if (c.kept)
-		log_info("state: %u delegation(s) go over with the upgrade", c.kept);
-	if (c.recalled) {
-		log_info("state: %u delegation(s) recalled for an upgrade", c.recalled);
+	if (kept)
+		log_info("state: %u delegation(s) go over with the upgrade", kept);
+	if (recalled) {
+		log_info("state: %u delegation(s) recalled for an upgrade", recalled);
 		state_outbox_kick(st);
 	}
 }
 
-static void count_not_carried(struct state_server *st, struct state_deleg *d, void *arg)
-{
-	*(unsigned *)arg += !state_deleg_is_carried(st, d);
-}
-
 unsigned state_deleg_outstanding(struct state_server *st)
 {
+	/* Suspended, every delegation that does not go over has been
+	 * recalled, and none is granted: those still held are on the
+	 * recalled list (the upgrade asks every 10 ms; the list is short
+	 * beside every client's delegations). */
 	pthread_mutex_lock(&st->lock);
 	unsigned n = 0;
-	delegs_held_each(st, count_not_carried, &n);
+	list_for_each_entry(d, &st->deleg.recalled_list, struct state_deleg, recall_link)
+		n += !state_deleg_is_carried(st, d);
 	pthread_mutex_unlock(&st->lock);
 	return n;
 }
