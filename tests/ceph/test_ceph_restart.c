@@ -18,7 +18,6 @@
  * 77) without one. */
 #include "ceph/ceph_fixture.h"
 
-#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -116,13 +115,6 @@ static void test_upgrade_keeps_unstable_data(void **st)
 	dl_client_end(&a, &sa);
 }
 
-static void *upgrade_main(void *arg)
-{
-	(void)arg;
-	ctlt_upgrade(&server);
-	return NULL;
-}
-
 /* A ceph export's delegation is its CephFS session's, which the old
  * ferryd ends at exit: unlike a local export's, it does not go over with
  * an upgrade.  It is recalled before the new binary starts, the upgrade
@@ -137,12 +129,12 @@ static void test_upgrade_recalls_ceph_delegation(void **st)
 	assert_int_equal(r.status, NFS4_OK);
 	assert_int_equal(r.deleg.type, OPEN_DELEGATE_READ);
 	unsigned recalls = nfs4c_cb_count(&sa, OP_CB_RECALL);
-	pthread_t upgrader;
-	assert_int_equal(pthread_create(&upgrader, NULL, upgrade_main, NULL), 0);
+	struct ctlt_upgrade up;
+	ctlt_upgrade_begin(&up, &server, NULL);
 	assert_true(nfs4c_cb_wait(&sa, OP_CB_RECALL, recalls + 1, 5000));
 	assert_true(nfs4c_cb_recalled(&sa, &r.deleg.stateid));
 	assert_int_equal(dl_delegreturn(&a, &r), NFS4_OK);
-	assert_int_equal(pthread_join(upgrader, NULL), 0);
+	ctlt_upgrade_end(&up);
 	/* The open went over; a new one is delegated again. */
 	assert_int_equal(dl_test_stateid(&a, &r.stateid), NFS4_OK);
 	struct dl_open again = dl_open(&a, "upgrade-delegated-2", RD, true);

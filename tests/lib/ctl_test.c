@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,51 @@ double ctlt_metric_now(const struct ferryd_proc *p, const char *series)
 	return v;
 }
 
+/* POST /api/v1/upgrade to binary (NULL: ferryd's own) and the old
+ * ferryd's exit; no cmocka call, so that a thread may run it.  0 with the
+ * new ferryd's pid, else -1 with err. */
+static int upgrade_post(const struct ferryd_proc *p, const char *binary, pid_t *fresh, char *err,
+			size_t errlen)
+{
+	char token[CTL_TOKEN_MAX] = "";
+	if (ctl_token_read(p->token_path, token, sizeof(token)) != 0) {
+		snprintf(err, errlen, "upgrade: no control token at %s", p->token_path);
+		return -1;
+	}
+	json_t *body = binary ? json_pack("{s:s}", "binary", binary) : json_object();
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	if (!text) {
+		snprintf(err, errlen, "upgrade: out of memory");
+		return -1;
+	}
+	struct ctl_http_reply r;
+	char why[512];
+	int rc = ctl_http_request(p->control, "POST", "/api/v1/upgrade", token, text, strlen(text),
+				  60000, &r, why, sizeof(why));
+	free(text);
+	if (rc) {
+		snprintf(err, errlen, "upgrade: %s", why);
+		return -1;
+	}
+	json_t *j = r.status == 200 ? json_loads(r.body, 0, NULL) : NULL;
+	*fresh = j ? (pid_t)json_integer_value(json_object_get(j, "pid")) : 0;
+	json_decref(j);
+	if (r.status != 200)
+		snprintf(err, errlen, "upgrade: HTTP %u: %s", r.status, r.body ? r.body : "");
+	ctl_http_reply_free(&r);
+	if (r.status != 200)
+		return -1;
+	int status;
+	if (waitpid(p->pid, &status, 0) != p->pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0 || *fresh <= 0 || *fresh == p->pid) {
+		snprintf(err, errlen, "upgrade: the old ferryd (%d) did not exit cleanly, or no new "
+			 "pid (%d)", (int)p->pid, (int)*fresh);
+		return -1;
+	}
+	return 0;
+}
+
 void ctlt_upgrade(struct ferryd_proc *p)
 {
 	ctlt_upgrade_to(p, NULL);
@@ -88,22 +134,33 @@ void ctlt_upgrade(struct ferryd_proc *p)
 void ctlt_upgrade_to(struct ferryd_proc *p, const char *binary)
 {
 	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
-	struct ctl_http_reply r;
-	json_t *body = binary ? json_pack("{s:s}", "binary", binary) : json_object();
-	char *text = json_dumps(body, JSON_COMPACT);
-	json_decref(body);
-	assert_non_null(text);
-	ctlt_request(p, "POST", "/api/v1/upgrade", true, text, &r);
-	free(text);
-	if (r.status != 200)
-		fail_msg("upgrade: HTTP %u: %s", r.status, r.body);
-	json_t *j = json_loads(r.body, 0, NULL);
-	pid_t fresh = (pid_t)json_integer_value(json_object_get(j, "pid"));
-	json_decref(j);
-	ctl_http_reply_free(&r);
-	int status;
-	assert_int_equal(waitpid(p->pid, &status, 0), p->pid);
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	assert_true(fresh > 0 && fresh != p->pid);
+	pid_t fresh = 0;
+	char err[1024];
+	if (upgrade_post(p, binary, &fresh, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
 	p->pid = fresh;
+}
+
+static void *upgrade_thread(void *arg)
+{
+	struct ctlt_upgrade *u = arg;
+	u->rc = upgrade_post(u->p, u->binary, &u->fresh, u->err, sizeof(u->err));
+	return NULL;
+}
+
+void ctlt_upgrade_begin(struct ctlt_upgrade *u, struct ferryd_proc *p, const char *binary)
+{
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	memset(u, 0, sizeof(*u));
+	u->p = p;
+	u->binary = binary;
+	assert_int_equal(pthread_create(&u->thread, NULL, upgrade_thread, u), 0);
+}
+
+void ctlt_upgrade_end(struct ctlt_upgrade *u)
+{
+	assert_int_equal(pthread_join(u->thread, NULL), 0);
+	if (u->rc != 0)
+		fail_msg("%s", u->err);
+	u->p->pid = u->fresh;
 }

@@ -3,6 +3,7 @@
 #ifndef FERRY_TESTS_CTL_TEST_H
 #define FERRY_TESTS_CTL_TEST_H
 
+#include <pthread.h>
 #include <stdbool.h>
 
 #include "ctl/client.h"
@@ -19,6 +20,19 @@ void ctlt_request(const struct ferryd_proc *p, const char *method, const char *p
 void ctlt_upgrade(struct ferryd_proc *p);
 /* The same to binary (NULL: the one ferryd was started from). */
 void ctlt_upgrade_to(struct ferryd_proc *p, const char *binary);
+/* The same on a thread of its own, while the test goes on (a delegation
+ * recalled meanwhile, a change made during the hand-over): begin starts
+ * it, end waits for it and asserts in the caller's thread. */
+struct ctlt_upgrade {
+	pthread_t thread;
+	struct ferryd_proc *p;
+	const char *binary;
+	int rc;
+	pid_t fresh;
+	char err[1024];
+};
+void ctlt_upgrade_begin(struct ctlt_upgrade *u, struct ferryd_proc *p, const char *binary);
+void ctlt_upgrade_end(struct ctlt_upgrade *u);
 
 /* GET /metrics (asserts 200); free() the text. */
 char *ctlt_scrape(const struct ferryd_proc *p);

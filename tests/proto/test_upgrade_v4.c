@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -319,22 +318,15 @@ static void test_v40_delegation_carried(void **st)
 	dl_client40_end(&a, &sa, &la);
 }
 
-static const char *late_binary;
-
-static void *upgrade_late_main(void *arg)
-{
-	(void)arg;
-	ctlt_upgrade_to(&server, late_binary);
-	return NULL;
-}
-
 /* A host chmod of a delegated file while the upgrade is under way, after
  * the old ferryd wrote its image (it no longer acts on what it hears) and
  * before the new one watches the file: the new one sees that the file's
- * change time moved since the image and recalls the delegation.  The new
- * ferryd is made 1.5 s late to say ready (a wrapper sets
- * FERRY_TEST_UPGRADE_READY_DELAY_MS), and the chmod comes 0.8 s into the
- * upgrade: the new binary has started by then (tens of milliseconds). */
+ * change time moved since the image and recalls the delegation (and says
+ * so: the recall is the new ferryd's, not the old one's before its image).
+ * The new ferryd is made 3 s late to say ready (a wrapper sets
+ * FERRY_TEST_UPGRADE_READY_DELAY_MS), and the chmod comes 1.5 s into the
+ * upgrade: the new binary has started and been sent the image by then
+ * (tens of milliseconds here; a sanitized build takes longer). */
 static void test_host_change_during_upgrade(void **st)
 {
 	(void)st;
@@ -342,10 +334,9 @@ static void test_host_change_during_upgrade(void **st)
 	snprintf(wrapper, sizeof(wrapper), "%s/late-ferryd", dl_dir);
 	FILE *f = fopen(wrapper, "w");
 	assert_non_null(f);
-	fprintf(f, "#!/bin/sh\nFERRY_TEST_UPGRADE_READY_DELAY_MS=1500 exec %s \"$@\"\n", FERRYD_PATH);
+	fprintf(f, "#!/bin/sh\nFERRY_TEST_UPGRADE_READY_DELAY_MS=3000 exec %s \"$@\"\n", FERRYD_PATH);
 	assert_int_equal(fclose(f), 0);
 	assert_int_equal(chmod(wrapper, 0755), 0);
-	late_binary = wrapper;
 
 	struct nfs4c_sess s;
 	struct nfs4c_cb svc;
@@ -356,15 +347,16 @@ static void test_host_change_during_upgrade(void **st)
 	unsigned recalls = nfs4c_cb_count(&svc, OP_CB_RECALL);
 	struct stat sb;
 	log_mark = stat(server.log_path, &sb) == 0 ? (long)sb.st_size : 0;
-	pthread_t upgrader;
-	assert_int_equal(pthread_create(&upgrader, NULL, upgrade_late_main, NULL), 0);
-	usleep(800 * 1000);
+	struct ctlt_upgrade up;
+	ctlt_upgrade_begin(&up, &server, wrapper);
+	usleep(1500 * 1000);
 	char path[400];
 	host_path(path, sizeof(path), "changed-meanwhile");
 	assert_int_equal(chmod(path, 0600), 0);
-	assert_int_equal(pthread_join(upgrader, NULL), 0);
-	expect_log("READY_DELAY_MS=1500");
+	ctlt_upgrade_end(&up);
+	expect_log("READY_DELAY_MS=3000");
 	expect_log("and 1 delegation(s)");
+	expect_log("changed on the host during the upgrade's hand-over");
 	assert_true(nfs4c_cb_wait(&svc, OP_CB_RECALL, recalls + 1, 5000));
 	assert_true(nfs4c_cb_recalled(&svc, &o.deleg.stateid));
 	assert_int_equal(dl_delegreturn(&s, &o), NFS4_OK);

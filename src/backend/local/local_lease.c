@@ -695,8 +695,11 @@ int local_lease_adopt(struct backend_export *bex, const struct backend_handle *h
 		changed = local_lease_ctime_ns(fd) != changed_ns;
 	if (kick)
 		syscall(SYS_tgkill, getpid(), ex->leases.tid, SIGIO);
-	if (changed)
+	if (changed) {
+		log_info("local back end: %s: a leased file changed on the host during the "
+			 "upgrade's hand-over: reported", ex->path);
 		local_lease_report(ex, &(struct local_lease_which){ .fd = fd });
+	}
 	local_fd_put(ex, f);
 	return r == -EISDIR ? -EINVAL : r;
 }
