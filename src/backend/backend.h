@@ -392,6 +392,16 @@ typedef int backend_read_nowait_op(struct backend_export *ex, const struct backe
 				   const struct backend_handle *h, const struct backend_attr *seen,
 				   uint64_t off, size_t len, void *buf, size_t *got, bool *eof,
 				   bool *would_block);
+/* A read-only shared mapping of a file's range: base and size as mmap made
+ * it, the data from base + skip.  base NULL: none. */
+struct backend_mapping {
+	void *base;
+	size_t size, skip;
+};
+typedef int backend_read_mapped_op(struct backend_export *ex, const struct backend_cred *cred,
+				   const struct backend_handle *h, uint64_t off, size_t len,
+				   struct backend_mapping *out, size_t *got, bool *eof,
+				   bool *would_block);
 typedef int backend_read_splice_op(struct backend_export *ex, const struct backend_cred *cred,
 				   const struct backend_handle *h, uint64_t off, size_t len,
 				   int pipe_fd, size_t *got, bool *eof, bool *would_block);
@@ -569,6 +579,15 @@ struct backend_ops {
 	 * read_nowait (non-NULL: do not wait for a disk).  NULL: the back end
 	 * has no pages to hand over; callers use read. */
 	backend_read_splice_op *read_splice;
+
+	/* read, with the bytes left in the page cache and mapped (mmap) for
+	 * the caller to send from and unmap: *got bytes of the file from off
+	 * at out->base + out->skip (out->base NULL when *got is 0).  The
+	 * mapping is the file's: a file truncated meanwhile loses its pages
+	 * (touching them faults), so only the kernel may read it.
+	 * would_block as in read_splice.  -EOPNOTSUPP when the file cannot be
+	 * mapped: callers use read.  NULL: no such pages. */
+	backend_read_mapped_op *read_mapped;
 
 	/* Writes len bytes at off; *committed says how stable they are now. */
 	backend_write_op *write;

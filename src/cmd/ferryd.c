@@ -847,6 +847,7 @@ static struct rpc_server *rpc_create(const struct ferry_config *cfg)
 	static const enum rpc_splice_reads splice_reads[] = {
 		RPC_SPLICE_READS_REMOTE, RPC_SPLICE_READS_ALWAYS, RPC_SPLICE_READS_NEVER};
 	opts.splice_reads = splice_reads[cfg->splice_reads];
+	opts.map_reads = cfg->map_reads;
 	struct rpc_server *srv = rpc_server_create(&opts);
 	if (!srv)
 		return NULL;

@@ -178,6 +178,7 @@ void config_init_defaults(struct ferry_config *cfg)
 	config_keys_set_defaults(false, cfg);
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->rpcbind = true;
+	cfg->map_reads = true;
 	cfg->mount = true;
 	cfg->delegations = CONFIG_DELEG_READWRITE;
 	cfg->dir_delegations = true;
@@ -526,6 +527,8 @@ static bool server_entry(struct ini_ctx *ctx, const char *section, const char *k
 		return set_control_listen(cfg, value, ctx->errbuf, ctx->errlen);
 	if (strcmp(section, "nlm") == 0 && strcmp(key, "nsm") == 0)
 		return parse_yes_no(value, &cfg->nlm_nsm, where, ctx->errbuf, ctx->errlen);
+	if (strcmp(section, "rpc") == 0 && strcmp(key, "map_reads") == 0)
+		return parse_yes_no(value, &cfg->map_reads, where, ctx->errbuf, ctx->errlen);
 	if (strcmp(section, "rpc") == 0 && strcmp(key, "splice_reads") == 0)
 		return parse_word(value, splice_read_words, 3, &cfg->splice_reads, where,
 				  ctx->errbuf, ctx->errlen);

@@ -46,6 +46,9 @@
  *   splice_reads = remote           ; which large READ replies are spliced:
  *                                   ; remote (to peers on other hosts),
  *                                   ; always or never
+ *   map_reads = yes                 ; large READ data not spliced is sent
+ *                                   ; from a mapping of the file (one copy,
+ *                                   ; the kernel's); no: read, then sent
  *
  *   [export NAME]                   ; one section per export
  *   path = /srv/data
@@ -306,6 +309,7 @@ struct ferry_config {
 	unsigned max_connections, max_connections_per_client;
 	unsigned splice_pipes;
 	unsigned splice_reads; /* enum rpc_splice_reads, in its order */
+	bool map_reads;
 	bool rpcbind;
 	/* [server] mount: the MOUNT program (NFSv3 clients' way to an export
 	 * root) on the listeners that do not say mount=no. */

@@ -502,6 +502,10 @@ static const struct metric_family families[] = {
 	 "READ data sent from the file's pages through a pipe, never copied through "
 	 "ferryd's memory.",
 	 VALUE(rpc.spliced_reply_bytes)},
+	{"ferry_rpc_mapped_reply_bytes_total", "counter",
+	 "READ data the kernel copied into the socket from a mapping of the file "
+	 "(map_reads), never read into ferryd's memory first.",
+	 VALUE(rpc.mapped_reply_bytes)},
 	{"ferry_rpc_pipes", "gauge", "Pipes open for spliced I/O (in use and idle).",
 	 VALUE(rpc.pipes_open)},
 	{"ferry_rpc_pipes_refused_total", "counter",

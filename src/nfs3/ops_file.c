@@ -156,7 +156,23 @@ static bool read_spliced(struct nfs3_call *c, struct export *ex, const struct fh
 			 uint64_t offset, uint32_t count, uint8_t *data, size_t *got, bool *eof,
 			 int *rc)
 {
-	if (count < NFS3_SPLICE_MIN || !ex->ops->read_splice)
+	if (count < NFS3_SPLICE_MIN)
+		return false;
+	if (ex->ops->read_mapped && rpc_request_can_map(c->req)) {
+		/* To a connection that takes its data copied: sent from a
+		 * mapping of the file, the kernel's one copy (NFSv4's READ). */
+		struct backend_mapping m;
+		int r = ex->ops->read_mapped(ex->bex, &c->cred, &fh->bh, offset, count, &m, got,
+					     eof, NULL);
+		if (r == -EOPNOTSUPP)
+			return false;
+		*rc = r;
+		if (r == 0 && m.base)
+			rpc_request_reply_mapped(c->req, (size_t)(data - c->req->reply.buf->data),
+						 *got, &(struct rpc_mapped){m.base, m.size, m.skip});
+		return r != 0 || m.base;
+	}
+	if (!ex->ops->read_splice)
 		return false;
 	struct pooled_pipe *pipe = rpc_request_pipe(c->req);
 	if (!pipe)

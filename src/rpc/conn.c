@@ -232,6 +232,7 @@ void rpc_out_seg_release(struct rpc_server *srv, struct rpc_out_seg *sg)
 	if (sg->pipe)
 		pipe_pool_put(srv->pipes, sg->pipe);
 	sg->pipe = NULL;
+	rpc_mapped_release(&sg->map);
 }
 
 static void outq_pop(struct rpc_conn *conn)
@@ -279,7 +280,8 @@ static ssize_t outq_write_bufs(struct rpc_conn *conn, size_t *attempted)
 			break;
 		}
 		size_t skip = n == 0 ? conn->outq_head_off : 0;
-		iov[n].iov_base = sg->b->data + sg->off + skip;
+		uint8_t *base = sg->b ? sg->b->data : sg->map.base;
+		iov[n].iov_base = base + sg->off + skip;
 		iov[n].iov_len = sg->len - skip;
 		total += iov[n].iov_len;
 	}
@@ -291,6 +293,49 @@ static ssize_t outq_write_bufs(struct rpc_conn *conn, size_t *attempted)
 	/* A header followed by spliced data: one packet for both. */
 	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = n};
 	return sendmsg(conn->poll.fd, &msg, MSG_NOSIGNAL | MSG_MORE);
+}
+
+/* A mapped piece's rest (from skip) turned into a buffer of its bytes as
+ * the file has them now, zeros for the pages it lost. */
+static bool outq_unmap_seg(struct rpc_out_seg *sg, size_t skip)
+{
+	size_t rest = sg->len - skip;
+	struct buf *b = buf_new(rest);
+	if (!b)
+		return false;
+	rpc_mapped_copy(&sg->map, sg->off + skip, b->data, rest);
+	b->len = rest;
+	rpc_mapped_release(&sg->map);
+	*sg = (struct rpc_out_seg){.b = b, .off = 0, .len = rest, .pipe = NULL};
+	return true;
+}
+
+/* The write failed with EFAULT: a page of a mapped piece it took in is no
+ * longer the file's (the file shrank while the reply waited; the kernel
+ * drops a whole chunk that spans the fault, so the piece need not be the
+ * head).  The record's length is promised, so the mapped pieces the write
+ * took in go from memory instead, zeros past the file's new end.  False
+ * when there was none (the stream cannot go on). */
+static bool outq_unmap(struct rpc_conn *conn)
+{
+	bool any = false;
+	for (unsigned i = 0; i < conn->outq_count && i < WRITEV_MAX_IOV; i++) {
+		struct rpc_out_seg *sg = &conn->outq[(conn->outq_head + i) % conn->outq_cap];
+		if (sg->pipe)
+			break;
+		if (!sg->map.base)
+			continue;
+		if (!outq_unmap_seg(sg, i == 0 ? conn->outq_head_off : 0))
+			return false;
+		if (i == 0)
+			conn->outq_head_off = 0;
+		any = true;
+	}
+	if (any)
+		log_debug("rpc: a file read for %s shrank while its reply was sent; the "
+			  "reply's data past its new end is sent as zeros",
+			  conn->peer_str);
+	return any;
 }
 
 bool rpc_conn_flush_locked(struct rpc_conn *conn)
@@ -316,6 +361,8 @@ bool rpc_conn_flush_locked(struct rpc_conn *conn)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return true;
+			if (errno == EFAULT && outq_unmap(conn))
+				continue;
 			log_debug("rpc: write to %s: %s", conn->peer_str, strerror(errno));
 			return false;
 		}
@@ -402,7 +449,7 @@ void rpc_conn_send_segs(struct rpc_conn *conn, struct rpc_out_seg *segs, unsigne
 
 void rpc_conn_send(struct rpc_conn *conn, struct buf *b)
 {
-	struct rpc_out_seg seg = {b, 0, b->len, NULL};
+	struct rpc_out_seg seg = {.b = b, .off = 0, .len = b->len, .pipe = NULL};
 	rpc_conn_send_segs(conn, &seg, 1);
 }
 

@@ -55,6 +55,7 @@ void rpc_request_pipe_drop(struct rpc_request *req)
 	if (req->splice_pipe)
 		pipe_pool_put(req->conn->srv->pipes, req->splice_pipe);
 	req->splice_pipe = NULL;
+	rpc_mapped_release(&req->map);
 	req->splice_len = 0;
 }
 
@@ -73,13 +74,18 @@ static bool conn_takes_spliced_reads(const struct rpc_conn *conn)
 	return !conn->peer_on_host;
 }
 
+/* Wrapped results (krb5i, krb5p) are checksummed or encrypted as one body
+ * in memory, and TLS in user space encrypts what it is given: neither
+ * takes data that is not in memory. */
+static bool reply_takes_data_by_reference(const struct rpc_request *req)
+{
+	return !req->splice_len && !req->gss_wrap && !rpc_conn_tls_in_user_space(req->conn);
+}
+
 struct pooled_pipe *rpc_request_pipe(struct rpc_request *req)
 {
 	struct pipe_pool *pool = req->conn->srv->pipes;
-	/* Wrapped results (krb5i, krb5p) are checksummed or encrypted as one
-	 * body in memory. */
-	if (!pool || req->splice_len || req->gss_wrap || rpc_conn_tls_in_user_space(req->conn) ||
-	    !conn_takes_spliced_reads(req->conn))
+	if (!pool || !reply_takes_data_by_reference(req) || !conn_takes_spliced_reads(req->conn))
 		return NULL;
 	if (!req->splice_pipe)
 		req->splice_pipe = pipe_pool_get(pool);
@@ -94,21 +100,43 @@ void rpc_request_reply_spliced(struct rpc_request *req, size_t at, size_t len)
 		rpc_request_pipe_drop(req);
 }
 
+bool rpc_request_can_map(struct rpc_request *req)
+{
+	return req->conn->srv->opts.map_reads && !req->splice_pipe &&
+	       reply_takes_data_by_reference(req) && !conn_takes_spliced_reads(req->conn);
+}
+
+void rpc_request_reply_mapped(struct rpc_request *req, size_t at, size_t len,
+			      const struct rpc_mapped *m)
+{
+	rpc_mapped_release(&req->map);
+	req->map = *m;
+	req->splice_at = at;
+	req->splice_len = len;
+	if (!len)
+		rpc_request_pipe_drop(req);
+}
+
 /* The spliced range is still the reply's: nothing rolled it back. */
 static bool reply_splice_holds(const struct rpc_request *req, const struct buf *b)
 {
-	return req->splice_pipe && req->splice_len &&
+	return (req->splice_pipe || req->map.base) && req->splice_len &&
 	       req->splice_at + req->splice_len <= b->len;
 }
 
-/* Reads the pipe's bytes into their place in the reply: a reply that is
- * kept must be whole in memory.  False when the pipe does not give them
- * all (the reply is then unusable). */
+/* Reads the pipe's (or mapping's) bytes into their place in the reply: a
+ * reply that is kept must be whole in memory.  False when the pipe does
+ * not give them all (the reply is then unusable). */
 static bool reply_unsplice(struct rpc_request *req)
 {
 	struct pooled_pipe *p = req->splice_pipe;
 	uint8_t *dst = req->reply.buf->data + req->splice_at;
 	size_t left = req->splice_len;
+	if (req->map.base) {
+		rpc_mapped_copy(&req->map, req->map.skip, dst, left);
+		rpc_request_pipe_drop(req);
+		return true;
+	}
 	while (left > 0) {
 		ssize_t n = read(p->rd, dst, left);
 		if (n < 0 && errno == EINTR)
@@ -139,10 +167,10 @@ static void request_finish_checksummed(struct rpc_request *req, struct buf *b)
 	xdr_put_be32(b->data, RPC_RECORD_LAST_FRAG | (uint32_t)(b->len - 4 + tail_len + sum->len));
 	struct rpc_out_seg segs[3];
 	unsigned n = 0;
-	segs[n++] = (struct rpc_out_seg){b, 0, b->len, NULL};
+	segs[n++] = (struct rpc_out_seg){.b = b, .off = 0, .len = b->len, .pipe = NULL};
 	if (req->tail)
-		segs[n++] = (struct rpc_out_seg){req->tail, req->tail_off, req->tail_len, NULL};
-	segs[n++] = (struct rpc_out_seg){sum, 0, sum->len, NULL};
+		segs[n++] = (struct rpc_out_seg){.b = req->tail, .off = req->tail_off, .len = req->tail_len, .pipe = NULL};
+	segs[n++] = (struct rpc_out_seg){.b = sum, .off = 0, .len = sum->len, .pipe = NULL};
 	req->tail = NULL;
 	rpc_conn_send_segs(req->conn, segs, n);
 }
@@ -165,7 +193,7 @@ static void request_finish_wrapped(struct rpc_request *req)
 			req->tail ? req->tail_len : 0);
 		buf_unref(b);
 		if (w) {
-			struct rpc_out_seg seg = {w, 0, w->len, NULL};
+			struct rpc_out_seg seg = {.b = w, .off = 0, .len = w->len, .pipe = NULL};
 			rpc_conn_send_segs(req->conn, &seg, 1);
 		}
 	}
@@ -249,20 +277,27 @@ static void request_finish(struct rpc_request *req)
 	unsigned n = 0;
 	if (reply_splice_holds(req, b)) {
 		size_t end = req->splice_at + req->splice_len;
-		atomic_fetch_add_explicit(&conn->srv->st_spliced_reply_bytes, req->splice_len,
-					  memory_order_relaxed);
-		segs[n++] = (struct rpc_out_seg){b, 0, req->splice_at, NULL};
-		segs[n++] = (struct rpc_out_seg){NULL, 0, req->splice_len, req->splice_pipe};
+		atomic_fetch_add_explicit(req->map.base ? &conn->srv->st_mapped_reply_bytes
+							: &conn->srv->st_spliced_reply_bytes,
+					  req->splice_len, memory_order_relaxed);
+		segs[n++] = (struct rpc_out_seg){.b = b, .off = 0, .len = req->splice_at, .pipe = NULL};
+		if (req->map.base)
+			segs[n++] = (struct rpc_out_seg){.off = req->map.skip,
+							 .len = req->splice_len,
+							 .map = req->map};
+		else
+			segs[n++] = (struct rpc_out_seg){.b = NULL, .off = 0, .len = req->splice_len, .pipe = req->splice_pipe};
 		req->splice_pipe = NULL;
+		req->map = (struct rpc_mapped){0};
 		req->splice_len = 0;
 		if (end < b->len)
-			segs[n++] = (struct rpc_out_seg){buf_ref(b), end, b->len - end, NULL};
+			segs[n++] = (struct rpc_out_seg){.b = buf_ref(b), .off = end, .len = b->len - end, .pipe = NULL};
 	} else {
 		rpc_request_pipe_drop(req);
-		segs[n++] = (struct rpc_out_seg){b, 0, b->len, NULL};
+		segs[n++] = (struct rpc_out_seg){.b = b, .off = 0, .len = b->len, .pipe = NULL};
 	}
 	if (req->tail) {
-		segs[n++] = (struct rpc_out_seg){req->tail, req->tail_off, req->tail_len, NULL};
+		segs[n++] = (struct rpc_out_seg){.b = req->tail, .off = req->tail_off, .len = req->tail_len, .pipe = NULL};
 		req->tail = NULL;
 	}
 	rpc_conn_send_segs(conn, segs, n);

@@ -30,6 +30,7 @@ void rpc_server_options_default(struct rpc_server_options *o)
 	o->max_connections_per_client = 128;
 	o->idle_timeout_s = 360;
 	o->splice_pipes = 256;
+	o->map_reads = true;
 }
 
 struct rpc_server *rpc_server_create(const struct rpc_server_options *opts)
@@ -536,6 +537,7 @@ void rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out)
 	out->memory_waits = atomic_load(&srv->st_mem_waits);
 	out->memory_trims = atomic_load(&srv->st_mem_trims);
 	out->spliced_reply_bytes = atomic_load(&srv->st_spliced_reply_bytes);
+	out->mapped_reply_bytes = atomic_load(&srv->st_mapped_reply_bytes);
 	out->pipes_open = srv->pipes ? pipe_pool_open(srv->pipes) : 0;
 	out->pipes_refused = srv->pipes ? pipe_pool_refused(srv->pipes) : 0;
 	out->connections_refused_total = atomic_load(&srv->st_refused_total);

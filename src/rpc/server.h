@@ -30,6 +30,13 @@ struct pooled_pipe;
 struct rpc_gss_call;
 struct rpc_gss_options;
 
+/* A read-only mapping of a file's range (mmap): base and size as mapped,
+ * the data from skip.  base NULL: none. */
+struct rpc_mapped {
+	void *base;
+	size_t size, skip;
+};
+
 /* One call being served.  Valid for the duration of the program's dispatch
  * function. */
 struct rpc_request {
@@ -55,8 +62,10 @@ struct rpc_request {
 	 * for it when its turn came (its next reservation, up to that size). */
 	size_t mem_want, mem_granted;
 	/* rpc_request_pipe / rpc_request_reply_spliced: reply bytes
-	 * [splice_at, splice_at + splice_len) of reply come from this pipe. */
+	 * [splice_at, splice_at + splice_len) of reply come from this pipe,
+	 * or (rpc_request_reply_mapped) from this mapping, at map.skip. */
 	struct pooled_pipe *splice_pipe;
+	struct rpc_mapped map;
 	size_t splice_at, splice_len;
 	/* RPCSEC_GSS: what the reply needs (its verifier; for krb5i and
 	 * krb5p the wrapping of the results, which then are never spliced).
@@ -83,8 +92,25 @@ struct rpc_request {
  * data copied (splice_reads): the program copies then. */
 struct pooled_pipe *rpc_request_pipe(struct rpc_request *req);
 void rpc_request_reply_spliced(struct rpc_request *req, size_t at, size_t len);
-/* Gives the reply's pipe back unused (closed if bytes went into it). */
+/* Gives the reply's pipe (or mapping) back unused (closed if bytes went
+ * into it). */
 void rpc_request_pipe_drop(struct rpc_request *req);
+
+/* The same for a connection that takes its READ data copied
+ * (splice_reads): the data is sent from a mapping of the file's pages,
+ * which the kernel copies into the socket, rather than read into the reply
+ * first and copied from there (one copy instead of two; map_reads).
+ * rpc_request_can_map: whether this reply may be (not wrapped, no TLS in
+ * user space, no pipe or mapping taken yet, map_reads on).
+ * rpc_request_reply_mapped: the reply's bytes [at, at + len) are
+ * m->base + m->skip..., and rpc owns the mapping (munmap once written or
+ * dropped).  A file that loses those pages before they are written
+ * (truncated meanwhile) sends zeros in their place: the record's length
+ * is already promised.  A reply that is kept copies the bytes in first,
+ * through the kernel (a lost page cannot fault ferryd). */
+bool rpc_request_can_map(struct rpc_request *req);
+void rpc_request_reply_mapped(struct rpc_request *req, size_t at, size_t len,
+			      const struct rpc_mapped *m);
 
 /* Counts bytes of a reply about to be built (a large READ or READDIR)
  * against the memory budgets of the request's connection and of the
@@ -301,6 +327,9 @@ struct rpc_server_options {
 	unsigned splice_pipes;
 	/* Which large READ replies are spliced rather than copied. */
 	enum rpc_splice_reads splice_reads;
+	/* Copied READ data is sent from a mapping of the file
+	 * (rpc_request_can_map). */
+	bool map_reads;
 };
 
 void rpc_server_options_default(struct rpc_server_options *o);
@@ -479,6 +508,8 @@ struct rpc_server_stats {
 	/* Reply bytes sent from a pipe (spliced from a file), pipes open now,
 	 * and pipes refused at splice_pipes (their data copied instead). */
 	uint64_t spliced_reply_bytes, pipes_open, pipes_refused;
+	/* Reply bytes sent from a mapping of the file (rpc_request_reply_mapped). */
+	uint64_t mapped_reply_bytes;
 	/* Payload bytes spliced from sockets into pipes (find_bulk), and
 	 * large calls that were read into memory for want of a pipe or
 	 * because splicing failed. */

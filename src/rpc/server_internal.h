@@ -56,15 +56,24 @@ struct rpc_loop;
 
 /* A piece of a record queued for writing: len bytes of b from off, or
  * the len bytes a pipe holds (b NULL): file data spliced into it, which
- * go to the socket the same way, never through our memory. */
+ * go to the socket the same way, never through our memory; or len bytes
+ * of a mapping of a file's pages from off (map): copied into the socket
+ * by the kernel, which turns a page the file lost meanwhile into EFAULT. */
 struct rpc_out_seg {
 	struct buf *b; /* referenced */
 	size_t off, len;
 	struct pooled_pipe *pipe; /* owned; back to the pool once written */
+	struct rpc_mapped map;    /* owned; unmapped once written */
 };
 
-/* Lets go of a queued piece: its buffer reference, or its pipe (closed
- * when bytes are left in it). */
+/* mapped.c: unmaps m (base NULL: nothing), and copies len bytes of it
+ * from byte from (counted from base) to dst through the kernel, zeros
+ * where the file no longer has pages. */
+void rpc_mapped_release(struct rpc_mapped *m);
+void rpc_mapped_copy(const struct rpc_mapped *m, size_t from, uint8_t *dst, size_t len);
+
+/* Lets go of a queued piece: its buffer reference, its pipe (closed when
+ * bytes are left in it) or its mapping. */
 void rpc_out_seg_release(struct rpc_server *srv, struct rpc_out_seg *sg);
 
 struct rpc_conn {
@@ -252,7 +261,7 @@ struct rpc_server {
 	atomic_uint xid_next;
 
 	atomic_uint_fast64_t st_accepted, st_open, st_calls, st_replies, st_bad_records;
-	atomic_uint_fast64_t st_spliced_reply_bytes;
+	atomic_uint_fast64_t st_spliced_reply_bytes, st_mapped_reply_bytes;
 	/* rpc_server_set_gate: while gate(gate_arg) is false no call is
 	 * served and no reply leaves (st_gate_drops counts them). */
 	bool (*gate)(void *arg);

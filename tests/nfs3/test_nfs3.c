@@ -362,6 +362,73 @@ static void test_large_io(void **st)
 	free(data);
 }
 
+/* The same READs from a ferryd with the default [rpc] settings, which do
+ * not splice READ data to a client on this host but send it from a
+ * mapping of the file (map_reads): every byte, at aligned and unaligned
+ * offsets and across the end, and none of it through a pipe. */
+static void test_large_read_mapped(void **st)
+{
+	(void)st;
+	struct ferryd_proc p;
+	assert_int_equal(ferryd_start_export(&p, "squash = none\n"), 0);
+	int c = rpctest_connect(p.hostport);
+	assert_true(c >= 0);
+	static const char *const path[] = {"export", NULL};
+	struct nfs3c_fh top, f;
+	assert_int_equal(nfs3c_export_root(c, path, &top), 0);
+	assert_int_equal(nfs3c_create(c, &top, "mapped", 0644, &f), NFS3_OK);
+	union nfs3_args a;
+	struct nfs3c_res *r = malloc(sizeof(*r));
+	enum { SIZE = (1 << 20) + 1000 };
+	uint8_t *data = malloc(SIZE);
+	for (size_t i = 0; i < SIZE; i++)
+		data[i] = (uint8_t)(i * 7 + (i >> 11) + 1);
+	memset(&a, 0, sizeof(a));
+	a.write.file = nfs3c_wire(&f);
+	a.write.count = SIZE;
+	a.write.stable = FILE_SYNC;
+	a.write.data = (struct nfs3_str){data, SIZE};
+	assert_int_equal(nfs3c_call(c, NULL, NFSPROC3_WRITE, &a, r), 0);
+	assert_int_equal(r->res.status, NFS3_OK);
+	nfs3c_release(r);
+
+	char *before = ctlt_scrape(&p);
+	static const struct {
+		uint32_t off, count, got;
+	} reads[] = {{0, 1 << 20, 1 << 20},
+		     {1000, 256 << 10, 256 << 10},
+		     {(1 << 20) - 4096 + 7, 1 << 20, 4096 - 7 + 1000},
+		     {SIZE, 1 << 20, 0}};
+	size_t mapped = 0;
+	for (size_t k = 0; k < sizeof(reads) / sizeof(reads[0]); k++) {
+		memset(&a, 0, sizeof(a));
+		a.read.file = nfs3c_wire(&f);
+		a.read.offset = reads[k].off;
+		a.read.count = reads[k].count;
+		assert_int_equal(nfs3c_call(c, NULL, NFSPROC3_READ, &a, r), 0);
+		assert_int_equal(r->res.status, NFS3_OK);
+		assert_int_equal(r->res.u.read.count, reads[k].got);
+		assert_int_equal(r->res.u.read.eof, reads[k].off + reads[k].got >= SIZE);
+		if (reads[k].got)
+			assert_memory_equal(r->res.u.read.data.data, data + reads[k].off,
+					    reads[k].got);
+		nfs3c_release(r);
+		mapped += reads[k].got >= 64 << 10 ? reads[k].got : 0;
+	}
+	char *after = ctlt_scrape(&p);
+	assert_true(ctlt_metric(after, "ferry_rpc_mapped_reply_bytes_total") -
+			    ctlt_metric(before, "ferry_rpc_mapped_reply_bytes_total") >=
+		    (double)mapped);
+	assert_true(ctlt_metric(after, "ferry_rpc_spliced_reply_bytes_total") ==
+		    ctlt_metric(before, "ferry_rpc_spliced_reply_bytes_total"));
+	free(before);
+	free(after);
+	free(r);
+	free(data);
+	close(c);
+	assert_int_equal(ferryd_stop(&p), 0);
+}
+
 static void test_create_modes(void **st)
 {
 	(void)st;
@@ -883,6 +950,7 @@ int main(void)
 		cmocka_unit_test(test_setattr_guard_and_wcc),
 		cmocka_unit_test(test_read_write_commit),
 		cmocka_unit_test(test_large_io),
+		cmocka_unit_test(test_large_read_mapped),
 		cmocka_unit_test(test_create_modes),
 		cmocka_unit_test(test_mkdir_symlink_mknod),
 		cmocka_unit_test(test_remove_rmdir_rename_link),

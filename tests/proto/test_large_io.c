@@ -4,9 +4,12 @@
  * Ferry serves a READ of 64 KiB or more by handing the file's pages to the
  * socket (file -> pipe -> socket, the pipe holding page references until
  * the reply is written; to a client on another host by default, and here
- * always, or as FERRY_TEST_SPLICE_READS says) and a large WRITE by taking the socket's bytes
- * into a pipe and from there into the file.  Whatever path serves them,
- * these tests hold the protocol to what a client sees:
+ * always, or as FERRY_TEST_SPLICE_READS says), to a client on this host by
+ * having the kernel copy them into the socket from a mapping of the file
+ * (FERRY_TEST_MAP_READS=no: read into the reply first), and a large WRITE
+ * by taking the socket's bytes into a pipe and from there into the file.
+ * Whatever path serves them, these tests hold the protocol to what a
+ * client sees:
  *  - READ around and past the end of the file, of a sparse file, and
  *    several READs of odd lengths in one COMPOUND: the count, eof and
  *    every byte, the XDR padding, and the connection's record framing
@@ -16,8 +19,8 @@
  *    the largest size the file had, and the connection still in step;
  *  - READs whose replies wait unread in the server while the host breaks
  *    the server's kernel lease and overwrites the file: every 4 KiB block
- *    entirely the old or the new data, the host writer not held past the
- *    recall;
+ *    entirely the old or the new data (from a mapping: every byte), the
+ *    host writer not held past the recall;
  *  - a READ replayed from the v4.1 slot cache (as large as the session's
  *    ca_maxresponsesize_cached lets it be) or a 1 MiB READ from the v4.0
  *    duplicate request cache, after the file changed: the very bytes of
@@ -378,10 +381,24 @@ static const char *splice_reads(void)
 	return mode && *mode ? mode : "always";
 }
 
-/* Bytes of READ data the server sent from a pipe so far. */
+/* Whether large READ data to this client goes from a mapping of the
+ * file ([rpc] map_reads, on by default; FERRY_TEST_MAP_READS=no turns it
+ * off) rather than a pipe or a copy. */
+static bool map_reads(void)
+{
+	const char *v = getenv("FERRY_TEST_MAP_READS");
+	return strcmp(splice_reads(), "always") != 0 && !(v && strcmp(v, "no") == 0);
+}
+
+/* Bytes of READ data the server sent from a pipe, and from a mapping. */
 static double spliced_bytes(void)
 {
 	return ctlt_metric_now(&server, "ferry_rpc_spliced_reply_bytes_total");
+}
+
+static double mapped_bytes(void)
+{
+	return ctlt_metric_now(&server, "ferry_rpc_mapped_reply_bytes_total");
 }
 
 static void test_read_past_eof(void **st)
@@ -399,13 +416,17 @@ static void test_read_past_eof(void **st)
 	/* Whole, then short at the end (eof), ending exactly at the end
 	 * (eof), unaligned, 256 KiB inside.  The whole one went through a
 	 * pipe, not memory, unless splice_reads keeps pipes from clients on
-	 * this host. */
-	double before = spliced_bytes();
+	 * this host: then from a mapping (map_reads), or copied. */
+	double before = spliced_bytes(), mapped_before = mapped_bytes();
 	read_expect(&s, fh, fhlen, 0, MIB, EOF_SIZE, GEN_EOF);
 	if (strcmp(splice_reads(), "always") == 0)
 		assert_true(spliced_bytes() - before >= MIB);
 	else
 		assert_true(spliced_bytes() == before);
+	if (map_reads())
+		assert_true(mapped_bytes() - mapped_before >= MIB);
+	else
+		assert_true(mapped_bytes() == mapped_before);
 	read_expect(&s, fh, fhlen, 512 * KIB, MIB, EOF_SIZE, GEN_EOF);
 	read_expect(&s, fh, fhlen, 1000, MIB, EOF_SIZE, GEN_EOF);
 	read_expect(&s, fh, fhlen, UNALIGNED_OFF, MIB, EOF_SIZE, GEN_EOF);
@@ -840,8 +861,13 @@ static void lease_case(const char *name, bool answer)
 	assert_true(w.t_done - w.t_start < (uint64_t)(brk < 10 ? brk : 10) * 1000);
 
 	/* Every reply whole, each 4 KiB block of the file entirely the old or
-	 * the new data. */
-	unsigned old_blocks = 0, new_blocks = 0;
+	 * the new data.  Data sent from a mapping is the file's as the kernel
+	 * copies it into the socket, which it does as the unread socket makes
+	 * room, while the writer writes: every byte the old or the new data,
+	 * and a block may hold both where a copy stopped (as knfsd's spliced
+	 * READs, which a writer changes until they are sent). */
+	bool by_byte = map_reads();
+	unsigned old_blocks = 0, new_blocks = 0, mixed_blocks = 0;
 	for (unsigned n = 0; n < LEASE_READS + LEASE_LATE; n++) {
 		struct rpctest_reply r;
 		assert_int_equal(rpctest_recv_reply(b.fd, &r, 10000), 0);
@@ -867,19 +893,30 @@ static void lease_case(const char *name, bool answer)
 				is_old = is_old && d[i] == pat(pos + i, GEN_LEASE_OLD);
 				is_new = is_new && d[i] == pat(pos + i, GEN_LEASE_NEW);
 			}
-			if (!is_old && !is_new)
+			if (!is_old && !is_new && by_byte) {
+				for (i = 0; i < len; i++)
+					if (d[i] != pat(pos + i, GEN_LEASE_OLD) &&
+					    d[i] != pat(pos + i, GEN_LEASE_NEW))
+						fail_msg("READ %u at %llu: byte %llu is neither the "
+							 "old nor the new data",
+							 k, (unsigned long long)off,
+							 (unsigned long long)(pos + i));
+				mixed_blocks++;
+			} else if (!is_old && !is_new) {
 				fail_msg("READ %u at %llu: the block at %llu is neither the old "
 					 "nor the new data",
 					 k, (unsigned long long)off, (unsigned long long)pos);
-			if (is_old)
+			} else if (is_old) {
 				old_blocks++;
-			else
+			} else {
 				new_blocks++;
+			}
 			pos = blk_end;
 		}
 		nfs4c_done(&p);
 	}
-	fprintf(stderr, "# %u blocks of the old data, %u of the new\n", old_blocks, new_blocks);
+	fprintf(stderr, "# %u blocks of the old data, %u of the new, %u of both\n", old_blocks,
+		new_blocks, mixed_blocks);
 	/* Afterwards: the new data. */
 	read_expect(&b, o.fh, o.fhlen, 0, MIB, MIB, GEN_LEASE_NEW);
 	read_expect(&b, o.fh, o.fhlen, UNALIGNED_OFF, 256 * KIB, MIB, GEN_LEASE_NEW);
@@ -1260,8 +1297,9 @@ static void test_write_in_pieces(void **st)
 static int large_io_setup(void **st)
 {
 	(void)st;
-	char extra[64];
-	snprintf(extra, sizeof(extra), "[rpc]\nsplice_reads = %s\n", splice_reads());
+	char extra[96];
+	snprintf(extra, sizeof(extra), "[rpc]\nsplice_reads = %s\nmap_reads = %s\n",
+		 splice_reads(), map_reads() ? "yes" : "no");
 	return dl_setup_with(extra);
 }
 

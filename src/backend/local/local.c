@@ -168,6 +168,7 @@ const struct backend_ops backend_local_ops = {
 	.read = local_read,
 	.read_nowait = local_read_nowait,
 	.read_splice = local_read_splice,
+	.read_mapped = local_read_mapped,
 	.write = local_write,
 	.write_nowait = local_write_nowait,
 	.write_pipe = local_write_pipe,

@@ -484,6 +484,7 @@ int local_pipe_to_file(int pipe_rd, int fd, loff_t *pos, size_t len, size_t *put
 int local_copy_spliced(int in, uint64_t src_off, int out, uint64_t dst_off, uint64_t len,
 		       uint64_t *copied);
 backend_read_splice_op local_read_splice;
+backend_read_mapped_op local_read_mapped;
 backend_read_nowait_op local_read_nowait;
 backend_write_op local_write;
 backend_write_nowait_op local_write_nowait;

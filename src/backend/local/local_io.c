@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -354,6 +355,58 @@ int local_read_splice(struct backend_export *bex, const struct backend_cred *cre
 	 * (a READ racing an extension sees either); one that shrank ends
 	 * where splice found its end. */
 	*eof = ended || off + *got >= (uint64_t)st.st_size;
+out:
+	local_fd_put(ex, f);
+	return r;
+}
+
+int local_read_mapped(struct backend_export *bex, const struct backend_cred *cred,
+		      const struct backend_handle *h, uint64_t off, size_t len,
+		      struct backend_mapping *out, size_t *got, bool *eof, bool *would_block)
+{
+	struct local_export *ex = local_export_of(bex);
+	struct local_fd *f;
+	struct stat st;
+	int r, rfd;
+
+	*got = 0;
+	*out = (struct backend_mapping){0};
+	if (would_block)
+		*would_block = false;
+	r = local_read_open(ex, cred, h, NULL, off, &f, &rfd, eof);
+	if (r != 0)
+		return r;
+	if (*eof)
+		goto out;
+	if (fstat(rfd, &st) != 0) {
+		r = -errno;
+		goto out;
+	}
+	if (off >= (uint64_t)st.st_size) {
+		*eof = true;
+		goto out;
+	}
+	if (len > (uint64_t)st.st_size - off)
+		len = (size_t)((uint64_t)st.st_size - off);
+	if (would_block && !local_range_cached(rfd, cred, off, len)) {
+		*would_block = true;
+		goto out;
+	}
+	/* Populated now, from the page cache the check above found full:
+	 * the sender's copy then takes no page fault. */
+	uint64_t page = (uint64_t)getpagesize();
+	size_t skip = (size_t)(off % page);
+	void *base = mmap(NULL, skip + len, PROT_READ, MAP_SHARED | MAP_POPULATE, rfd,
+			  (off_t)(off - skip));
+	if (base == MAP_FAILED) {
+		r = -EOPNOTSUPP; /* a file system without mmap, or no room: copied */
+		goto out;
+	}
+	*out = (struct backend_mapping){base, skip + len, skip};
+	*got = len;
+	/* The size was taken first, as read_splice's: a file that shrinks
+	 * from here on sends zeros for the pages it lost. */
+	*eof = off + len >= (uint64_t)st.st_size;
 out:
 	local_fd_put(ex, f);
 	return r;

@@ -1,4 +1,5 @@
 /* Data: READ, WRITE, COMMIT (NFSv4.2's data operations: io42.c). */
+#include <errno.h>
 #include <string.h>
 
 #include "core/pipe_pool.h"
@@ -117,11 +118,36 @@ static bool read_spliced(struct nfs4_compound *c, uint64_t offset, uint32_t coun
 	return true;
 }
 
+/* Large reads to a connection that takes its data copied: the data is
+ * mapped, and rpc sends it from the mapping in place of the reserved bytes
+ * at p (the kernel's one copy instead of a read into p and a second copy).
+ * Not for a reply the v4.1 slot keeps.  False when mapping does not
+ * apply: copy instead. */
+static bool read_mapped(struct nfs4_compound *c, uint64_t offset, uint32_t count, uint8_t *p,
+			size_t *got, bool *eof, bool *would_block, int *rc)
+{
+	struct export *ex = c->cfh.export;
+	if (count < NFS4_SPLICE_MIN || !ex->ops->read_mapped || c->cachethis ||
+	    !rpc_request_can_map(c->req))
+		return false;
+	struct backend_mapping m;
+	int r = ex->ops->read_mapped(ex->bex, &c->cred, &c->cfh.bh, offset, count, &m, got, eof,
+				     would_block);
+	if (r == -EOPNOTSUPP)
+		return false;
+	*rc = r;
+	if (r == 0 && m.base)
+		rpc_request_reply_mapped(c->req, (size_t)(p - c->req->reply.buf->data), *got,
+					 &(struct rpc_mapped){m.base, m.size, m.skip});
+	return true;
+}
+
 int nfs4_read_into(struct nfs4_compound *c, const struct backend_attr *seen, uint64_t offset,
 		   uint32_t count, uint8_t *p, size_t *got, bool *eof, bool *would_block)
 {
 	int rc = 0;
-	if (!read_spliced(c, offset, count, p, got, eof, would_block, &rc))
+	if (!read_spliced(c, offset, count, p, got, eof, would_block, &rc) &&
+	    !read_mapped(c, offset, count, p, got, eof, would_block, &rc))
 		rc = read_copy(c, seen, offset, count, p, got, eof, would_block);
 	return rc;
 }
