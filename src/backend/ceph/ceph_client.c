@@ -68,6 +68,32 @@ static void cephfs_log_levels_quiet(struct ceph_mount_info *cm,
 	}
 }
 
+/* libcephfs's object cacher starts sending dirty data to the OSDs once it
+ * holds client_oc_target_dirty of it (8 MiB by default), long before its
+ * limit (client_oc_max_dirty, 100 MiB): data rewritten within moments is
+ * sent again and again, and the OSDs' and the messenger's work took most
+ * of the two cores under 4 KiB and 1 MiB WRITEs (docs/DECISIONS.md, "CephFS:
+ * writeback from half the dirty limit").  ferryd starts it at half the
+ * limit, as the kernel's background writeback starts at half its dirty
+ * ratio by default: what a COMMIT, a close or another client's caps make
+ * stable is unchanged.  A file or CEPH_ARGS that sets the target keeps
+ * its own (before: the target after ceph_create). */
+static void cephfs_writeback_target(struct ceph_mount_info *cm, const char *before)
+{
+	char now[32], max[32];
+	if (ceph_conf_get(cm, "client_oc_target_dirty", now, sizeof(now)) < 0 ||
+	    strcmp(now, before) != 0 || cephfs_env_names("client_oc_target_dirty") ||
+	    ceph_conf_get(cm, "client_oc_max_dirty", max, sizeof(max)) < 0)
+		return;
+	unsigned long long target = strtoull(max, NULL, 10) / 2;
+	if (target <= strtoull(now, NULL, 10))
+		return;
+	char value[32];
+	snprintf(value, sizeof(value), "%llu", target);
+	if (ceph_conf_set(cm, "client_oc_target_dirty", value) != 0)
+		log_warn("ceph: cannot set client_oc_target_dirty to %s", value);
+}
+
 int cephfs_client_create(const char *conf, const char *id, struct ceph_mount_info **out,
 			 char *err, size_t errlen)
 {
@@ -80,6 +106,8 @@ int cephfs_client_create(const char *conf, const char *id, struct ceph_mount_inf
 	}
 	struct cephfs_log_levels before_file;
 	cephfs_log_levels_read(cm, &before_file);
+	char target_before[32] = "";
+	ceph_conf_get(cm, "client_oc_target_dirty", target_before, sizeof(target_before));
 	rc = ceph_conf_read_file(cm, conf);
 	if (rc) {
 		snprintf(err, errlen, "cannot read %s: %s", conf, strerror(-rc));
@@ -92,6 +120,7 @@ int cephfs_client_create(const char *conf, const char *id, struct ceph_mount_inf
 		goto fail;
 	}
 	cephfs_log_levels_quiet(cm, &before_file);
+	cephfs_writeback_target(cm, target_before);
 	/* libcephfs checks every caller's permissions itself (never the
 	 * mount's own), and a mount that cannot reach the cluster fails in
 	 * seconds rather than the default five minutes. */

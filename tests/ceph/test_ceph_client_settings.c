@@ -1,7 +1,9 @@
-/* ferryd's CephFS client keeps libcephfs's in-memory debug logs off on the
- * request path (debug_client, debug_objecter, ... at 0/0), unless the Ceph
- * configuration or CEPH_ARGS set a level, which then stands.  The levels
- * are read from the client's own admin socket in ferryd's state directory.
+/* The settings ferryd gives its CephFS client unless the Ceph
+ * configuration or CEPH_ARGS set them (which then stand): libcephfs's
+ * in-memory debug logs off on the request path (debug_client,
+ * debug_objecter, ... at 0/0), and the object cacher's writeback starting
+ * at half its dirty limit (client_oc_target_dirty).  They are read from
+ * the client's own admin socket in ferryd's state directory.
  *
  * Needs a cluster (FERRY_TEST_CEPH_CONF, FERRY_TEST_CEPH_ID); skipped (exit
  * 77) without one. */
@@ -80,11 +82,11 @@ static void assert_level(const char *option, const char *want)
 		fail_msg("%s is %s, expected %s", option, got, want);
 }
 
-/* CEPH_ARGS sets one level; the configuration file is the cluster's own,
- * which sets none of them. */
+/* CEPH_ARGS sets one level and the cacher's dirty limit; the configuration
+ * file is the cluster's own, which sets none of them. */
 static int setup(void **st)
 {
-	setenv("CEPH_ARGS", "--debug-client=0/3", 1);
+	setenv("CEPH_ARGS", "--debug-client=0/3 --client-oc-max-dirty=67108864", 1);
 	int rc = ceph_setup(st);
 	unsetenv("CEPH_ARGS");
 	return rc;
@@ -102,12 +104,22 @@ static void test_quiet_unless_set(void **st)
 	assert_level("debug_client", "0/3");
 }
 
+static void test_writeback_from_half_the_dirty_limit(void **st)
+{
+	(void)st;
+	/* libcephfs's default target is 8 MiB; the limit CEPH_ARGS set is
+	 * 64 MiB, so half of it is 32 MiB. */
+	assert_level("client_oc_max_dirty", "67108864");
+	assert_level("client_oc_target_dirty", "33554432");
+}
+
 int main(void)
 {
-	if (!ceph_env("test_ceph_log_levels"))
+	if (!ceph_env("test_ceph_client_settings"))
 		return SKIP;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_quiet_unless_set),
+		cmocka_unit_test(test_writeback_from_half_the_dirty_limit),
 	};
 	return cmocka_run_group_tests(tests, setup, dl_teardown);
 }
