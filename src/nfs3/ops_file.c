@@ -167,9 +167,10 @@ static bool read_spliced(struct nfs3_call *c, struct export *ex, const struct fh
 		if (r == -EOPNOTSUPP)
 			return false;
 		*rc = r;
+		size_t at = (size_t)(data - c->req->reply.buf->data);
 		if (r == 0 && m.base)
-			rpc_request_reply_mapped(c->req, (size_t)(data - c->req->reply.buf->data),
-						 *got, &(struct rpc_mapped){m.base, m.size, m.skip});
+			rpc_request_reply_mapped(c->req, at, *got,
+						 &(struct rpc_mapped){m.base, m.size, m.skip});
 		return r != 0 || m.base;
 	}
 	if (!ex->ops->read_splice)

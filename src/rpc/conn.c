@@ -306,7 +306,7 @@ static bool outq_unmap_seg(struct rpc_out_seg *sg, size_t skip)
 	rpc_mapped_copy(&sg->map, sg->off + skip, b->data, rest);
 	b->len = rest;
 	rpc_mapped_release(&sg->map);
-	*sg = (struct rpc_out_seg){.b = b, .off = 0, .len = rest, .pipe = NULL};
+	*sg = rpc_out_buf(b, 0, rest);
 	return true;
 }
 
@@ -449,7 +449,7 @@ void rpc_conn_send_segs(struct rpc_conn *conn, struct rpc_out_seg *segs, unsigne
 
 void rpc_conn_send(struct rpc_conn *conn, struct buf *b)
 {
-	struct rpc_out_seg seg = {.b = b, .off = 0, .len = b->len, .pipe = NULL};
+	struct rpc_out_seg seg = rpc_out_buf(b, 0, b->len);
 	rpc_conn_send_segs(conn, &seg, 1);
 }
 

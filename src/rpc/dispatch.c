@@ -167,10 +167,10 @@ static void request_finish_checksummed(struct rpc_request *req, struct buf *b)
 	xdr_put_be32(b->data, RPC_RECORD_LAST_FRAG | (uint32_t)(b->len - 4 + tail_len + sum->len));
 	struct rpc_out_seg segs[3];
 	unsigned n = 0;
-	segs[n++] = (struct rpc_out_seg){.b = b, .off = 0, .len = b->len, .pipe = NULL};
+	segs[n++] = rpc_out_buf(b, 0, b->len);
 	if (req->tail)
-		segs[n++] = (struct rpc_out_seg){.b = req->tail, .off = req->tail_off, .len = req->tail_len, .pipe = NULL};
-	segs[n++] = (struct rpc_out_seg){.b = sum, .off = 0, .len = sum->len, .pipe = NULL};
+		segs[n++] = rpc_out_buf(req->tail, req->tail_off, req->tail_len);
+	segs[n++] = rpc_out_buf(sum, 0, sum->len);
 	req->tail = NULL;
 	rpc_conn_send_segs(req->conn, segs, n);
 }
@@ -193,7 +193,7 @@ static void request_finish_wrapped(struct rpc_request *req)
 			req->tail ? req->tail_len : 0);
 		buf_unref(b);
 		if (w) {
-			struct rpc_out_seg seg = {.b = w, .off = 0, .len = w->len, .pipe = NULL};
+			struct rpc_out_seg seg = rpc_out_buf(w, 0, w->len);
 			rpc_conn_send_segs(req->conn, &seg, 1);
 		}
 	}
@@ -280,24 +280,25 @@ static void request_finish(struct rpc_request *req)
 		atomic_fetch_add_explicit(req->map.base ? &conn->srv->st_mapped_reply_bytes
 							: &conn->srv->st_spliced_reply_bytes,
 					  req->splice_len, memory_order_relaxed);
-		segs[n++] = (struct rpc_out_seg){.b = b, .off = 0, .len = req->splice_at, .pipe = NULL};
+		segs[n++] = rpc_out_buf(b, 0, req->splice_at);
 		if (req->map.base)
 			segs[n++] = (struct rpc_out_seg){.off = req->map.skip,
 							 .len = req->splice_len,
 							 .map = req->map};
 		else
-			segs[n++] = (struct rpc_out_seg){.b = NULL, .off = 0, .len = req->splice_len, .pipe = req->splice_pipe};
+			segs[n++] = (struct rpc_out_seg){.len = req->splice_len,
+							 .pipe = req->splice_pipe};
 		req->splice_pipe = NULL;
 		req->map = (struct rpc_mapped){0};
 		req->splice_len = 0;
 		if (end < b->len)
-			segs[n++] = (struct rpc_out_seg){.b = buf_ref(b), .off = end, .len = b->len - end, .pipe = NULL};
+			segs[n++] = rpc_out_buf(buf_ref(b), end, b->len - end);
 	} else {
 		rpc_request_pipe_drop(req);
-		segs[n++] = (struct rpc_out_seg){.b = b, .off = 0, .len = b->len, .pipe = NULL};
+		segs[n++] = rpc_out_buf(b, 0, b->len);
 	}
 	if (req->tail) {
-		segs[n++] = (struct rpc_out_seg){.b = req->tail, .off = req->tail_off, .len = req->tail_len, .pipe = NULL};
+		segs[n++] = rpc_out_buf(req->tail, req->tail_off, req->tail_len);
 		req->tail = NULL;
 	}
 	rpc_conn_send_segs(conn, segs, n);

@@ -66,6 +66,12 @@ struct rpc_out_seg {
 	struct rpc_mapped map;    /* owned; unmapped once written */
 };
 
+/* A piece of len bytes of b from off (the reference is the piece's). */
+static inline struct rpc_out_seg rpc_out_buf(struct buf *b, size_t off, size_t len)
+{
+	return (struct rpc_out_seg){.b = b, .off = off, .len = len};
+}
+
 /* mapped.c: unmaps m (base NULL: nothing), and copies len bytes of it
  * from byte from (counted from base) to dst through the kernel, zeros
  * where the file no longer has pages. */
