@@ -1744,8 +1744,13 @@ static void shut_down(struct ferryd *d)
 	/* Before the state it locks in goes. */
 	nlm_destroy(d->nlm);
 	nfs4_server_fini(&d->nfs);
-	log_info("ferryd stopped after %llu calls on %llu connections",
-		 (unsigned long long)st.calls, (unsigned long long)st.connections_accepted);
+	/* How large READ data left (splice_reads, map_reads): the rest of it
+	 * was copied. */
+	log_info("ferryd stopped after %llu calls on %llu connections (READ data: %llu bytes "
+		 "spliced, %llu sent from mappings)",
+		 (unsigned long long)st.calls, (unsigned long long)st.connections_accepted,
+		 (unsigned long long)st.spliced_reply_bytes,
+		 (unsigned long long)st.mapped_reply_bytes);
 }
 
 int main(int argc, char **argv)

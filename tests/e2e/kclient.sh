@@ -196,6 +196,11 @@
 # monitors the other, the server's rpcbind lists nlockmgr 4).
 # FERRY_E2E_CTHON04=DIR adds cthon04's basic, special and lock groups on
 # the locking mount, in the same boot.
+# FERRY_E2E_SPLICE_READS=remote|always|never sets ferryd's [rpc]
+# splice_reads: the guest is a client on another host, whose large READs
+# are spliced by default; "never" sends them from a mapping of the file,
+# as for a client on the server's host (ferryd's last log line counts
+# both).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kclient=${KCLIENT:-$top/../shared/e2e/kclient}
@@ -225,7 +230,8 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ferry-e2e.XXXXXX")
 keep_logs=${FERRY_E2E_KEEP_LOGS:-}
-trap '[ -n "$keep_logs" ] && mkdir -p "$keep_logs" && cp -a "$work/logs/." "$keep_logs/"; rm -rf "$work"' EXIT
+trap '[ -s "$work/logs/read-data" ] && sed "s/^/e2e: READ data /" "$work/logs/read-data"
+[ -n "$keep_logs" ] && mkdir -p "$keep_logs" && cp -a "$work/logs/." "$keep_logs/"; rm -rf "$work"' EXIT
 mkdir -p "$work/export" "$work/state" "$work/logs"
 backend=${FERRY_E2E_BACKEND:-local}
 # The fail-over run's heads share a CephFS.
@@ -265,8 +271,20 @@ $export_lines
 pseudo = /export
 squash = none
 CONF
-
 server="exec '$ferryd' --config '$work/ferryd.conf'"
+if [ -n "${FERRY_E2E_SPLICE_READS:-}" ]; then
+	printf '[rpc]\nsplice_reads = %s\n' "$FERRY_E2E_SPLICE_READS" >>"$work/ferryd.conf"
+	# How the READ data left, sampled every second while ferryd runs
+	# (kclient stops it without a last word) and printed at the end.
+	e2e_ferryctl=${FERRYCTL:-$top/build/ferryctl}
+	case $e2e_ferryctl in /*) ;; *) e2e_ferryctl=$PWD/$e2e_ferryctl ;; esac
+	server="'$ferryd' --config '$work/ferryd.conf' &
+while sleep 1; do
+  '$e2e_ferryctl' --config '$work/ferryd.conf' metrics 2>/dev/null |
+    awk '\$1 ~ /^ferry_rpc_(spliced|mapped)_reply_bytes_total\$/' >'$work/logs/read-data.new' &&
+    [ -s '$work/logs/read-data.new' ] && mv '$work/logs/read-data.new' '$work/logs/read-data'
+done"
+fi
 failed=0
 
 # A guest that never reaches init says nothing about ferryd, yet kclient
