@@ -199,6 +199,14 @@ void cb_send41(struct cb_engine *eng, struct cb_item *it)
 		state_cb_set_status(st, s, STATE_CB_DOWN, false);
 		cb_item_outcome(eng, it, CB_OUT_FAILED, NULL, 0);
 		return;
+	case STATE_CB_NOT_YET:
+		/* A ferryd started by an upgrade recalls (a lease broken during
+		 * the hand-over) before it has taken the connections: a pause,
+		 * not a failure, whose backoff would hold the recall for
+		 * seconds and whose path-down flag would tell the client.  A
+		 * slot held for a resend stays held (take gives none). */
+		cb_item_outcome(eng, it, CB_OUT_PAUSE, NULL, 0);
+		return;
 	}
 	it->has_slot = true;
 	it->slotid = t.slotid;

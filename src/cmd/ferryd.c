@@ -1816,6 +1816,9 @@ int main(int argc, char **argv)
 				 "(a test setting)",
 				 late);
 			usleep((useconds_t)strtoul(late, NULL, 10) * 1000);
+			/* This process's: the binary of its own next upgrade
+			 * does not inherit it. */
+			unsetenv("FERRY_TEST_UPGRADE_READY_DELAY_MS");
 		}
 		if (getenv("FERRY_TEST_UPGRADE_FAIL_READY")) {
 			log_error("upgrade: FERRY_TEST_UPGRADE_FAIL_READY is set: giving up before "
@@ -1831,6 +1834,16 @@ int main(int argc, char **argv)
 		rpc_server_share_sockets(d.srv, false);
 		/* Before a request can reach a delegation they cover. */
 		adopt_leases(&d);
+		/* Test setting: the connections taken that much later, so that a
+		 * recall made on taking the leases comes first. */
+		const char *gap = getenv("FERRY_TEST_UPGRADE_ADOPT_DELAY_MS");
+		if (gap && *gap) {
+			log_warn("upgrade: FERRY_TEST_UPGRADE_ADOPT_DELAY_MS=%s: connections taken "
+				 "that late (a test setting)",
+				 gap);
+			usleep((useconds_t)strtoul(gap, NULL, 10) * 1000);
+			unsetenv("FERRY_TEST_UPGRADE_ADOPT_DELAY_MS");
+		}
 		adopt_inherited(&d);
 		upgrade_inherited_free(&d.inherited);
 	}

@@ -326,7 +326,11 @@ static void test_v40_delegation_carried(void **st)
  * The new ferryd is made 3 s late to say ready (a wrapper sets
  * FERRY_TEST_UPGRADE_READY_DELAY_MS), and the chmod comes 1.5 s into the
  * upgrade: the new binary has started and been sent the image by then
- * (tens of milliseconds here; a sanitized build takes longer). */
+ * (tens of milliseconds here; a sanitized build takes longer).  It also
+ * takes the connections 0.6 s after the leases (ADOPT_DELAY_MS), so the
+ * recall comes before the session has its back channel: it must wait for
+ * it, not fail and back off for seconds (which it did, now and then, in a
+ * loaded run, before the session knew it was not yet bound). */
 static void test_host_change_during_upgrade(void **st)
 {
 	(void)st;
@@ -334,7 +338,10 @@ static void test_host_change_during_upgrade(void **st)
 	snprintf(wrapper, sizeof(wrapper), "%s/late-ferryd", dl_dir);
 	FILE *f = fopen(wrapper, "w");
 	assert_non_null(f);
-	fprintf(f, "#!/bin/sh\nFERRY_TEST_UPGRADE_READY_DELAY_MS=3000 exec %s \"$@\"\n", FERRYD_PATH);
+	fprintf(f,
+		"#!/bin/sh\nFERRY_TEST_UPGRADE_READY_DELAY_MS=3000 "
+		"FERRY_TEST_UPGRADE_ADOPT_DELAY_MS=600 exec %s \"$@\"\n",
+		FERRYD_PATH);
 	assert_int_equal(fclose(f), 0);
 	assert_int_equal(chmod(wrapper, 0755), 0);
 
@@ -355,6 +362,7 @@ static void test_host_change_during_upgrade(void **st)
 	assert_int_equal(chmod(path, 0600), 0);
 	ctlt_upgrade_end(&up);
 	expect_log("READY_DELAY_MS=3000");
+	expect_log("ADOPT_DELAY_MS=600");
 	expect_log("and 1 delegation(s)");
 	expect_log("changed on the host during the upgrade's hand-over");
 	assert_true(nfs4c_cb_wait(&svc, OP_CB_RECALL, recalls + 1, 5000));
@@ -363,6 +371,9 @@ static void test_host_change_during_upgrade(void **st)
 	o.stateid.seqid = 0;
 	assert_int_equal(dl_on(&s, o.fh, o.fhlen, OP_CLOSE, add_close, &o.stateid), NFS4_OK);
 	dl_client_end(&s, &svc);
+	/* The wrapper is the binary the server was started from now: the
+	 * tests after this one upgrade to the real one again, not late. */
+	ctlt_upgrade_to(&server, FERRYD_PATH);
 }
 
 /* A delegation recalled when the upgrade begins goes over recalled: the

@@ -294,6 +294,8 @@ enum state_cb_take {
 	STATE_CB_NOSLOT, /* every usable slot is busy: try again when one ends */
 	STATE_CB_NOCONN, /* no back-bound connection (but exclude), or no
 			  * security the client allows: path down */
+	STATE_CB_NOT_YET, /* carried by an upgrade, its connections not taken
+			   * yet (moments): try again shortly */
 	STATE_CB_GONE,   /* the session was destroyed */
 };
 
@@ -305,7 +307,8 @@ enum state_cb_take state_cb_take(struct state_server *st, struct state_session *
 
 /* For a slot the caller holds (a resend with the same seqid): picks the
  * connection, program and security again into *t (its slot and seqid
- * stay).  STATE_CB_TAKEN, STATE_CB_NOCONN or STATE_CB_GONE. */
+ * stay).  STATE_CB_TAKEN, STATE_CB_NOCONN, STATE_CB_NOT_YET or
+ * STATE_CB_GONE. */
 enum state_cb_take state_cb_retarget(struct state_server *st, struct state_session *s,
 				     const struct rpc_conn *exclude, struct state_cb_target *t);
 

@@ -80,6 +80,8 @@ static enum state_cb_take target_locked(struct state_server *st, struct state_se
 					const struct rpc_conn *exclude, struct state_cb_target *t)
 {
 	struct state_sess_conn *c = pick_conn_locked(s, exclude);
+	if (!c && s->carry_unbound)
+		return STATE_CB_NOT_YET;
 	if (!c || !st->opts.conn_ref || !state_cb_sec_usable(&s->cb_sec))
 		return STATE_CB_NOCONN;
 	t->conn = st->opts.conn_ref(c->conn);
@@ -104,6 +106,8 @@ enum state_cb_take state_cb_take(struct state_server *st, struct state_session *
 	pthread_mutex_lock(&s->lock);
 	if (s->dead) {
 		r = STATE_CB_GONE;
+	} else if (!pick_conn_locked(s, exclude) && s->carry_unbound) {
+		r = STATE_CB_NOT_YET;
 	} else if (!pick_conn_locked(s, exclude) || !state_cb_sec_usable(&s->cb_sec)) {
 		r = STATE_CB_NOCONN;
 	} else {
@@ -225,8 +229,11 @@ bool state_cb_route(struct state_server *st, uint64_t clientid, struct state_cb_
 			struct state_session *s =
 				container_of(p, struct state_session, client_link);
 			pthread_mutex_lock(&s->lock);
-			/* No flavor the client allows: no path at all. */
-			if (!s->dead && state_session_has_back_locked(s) &&
+			/* No flavor the client allows: no path at all.  A
+			 * session an upgrade carried has its back channel
+			 * once this process takes its connections: a callback
+			 * queued before waits for it (STATE_CB_NOT_YET). */
+			if (!s->dead && (state_session_has_back_locked(s) || s->carry_unbound) &&
 			    state_cb_sec_usable(&s->cb_sec)) {
 				if (state_session_back_working_locked(s))
 					up = s;

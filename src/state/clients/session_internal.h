@@ -52,6 +52,10 @@ struct state_session {
 	 * lock order: see core/lock_order.h, level 5. */
 	pthread_mutex_t lock;
 	bool dead;
+	/* Carried by an upgrade, its connections not yet taken by this
+	 * process (state_carry_adopt_done ends it): no back-bound connection
+	 * then means "not yet", not a path that is down. */
+	bool carry_unbound;
 	struct nfs4_chan_attrs fore, back;
 	uint32_t flags;
 	uint32_t nslots;

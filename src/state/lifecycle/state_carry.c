@@ -670,6 +670,7 @@ static bool load_session(struct load *ld, struct state_client *cl, struct state_
 		*binds = grown;
 		grown[(*nbinds)++] =
 			(struct state_carry_bind){.s = state_session_ref(s), .index = index, .dir = dir};
+		s->carry_unbound = true;
 	}
 	uint32_t nback, cb_program;
 	struct state_cb_sec sec;
@@ -979,6 +980,13 @@ void state_carry_adopt_done(struct state_server *st)
 	size_t n = st->n_carry_binds;
 	st->carry_binds = NULL;
 	st->n_carry_binds = 0;
+	/* Every connection this process will take is taken: a session with
+	 * no back-bound connection now has a path that is down. */
+	for (size_t i = 0; i < n; i++) {
+		pthread_mutex_lock(&binds[i].s->lock);
+		binds[i].s->carry_unbound = false;
+		pthread_mutex_unlock(&binds[i].s->lock);
+	}
 	pthread_mutex_unlock(&st->lock);
 	binds_free(st, binds, n);
 }
