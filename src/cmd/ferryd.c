@@ -1595,6 +1595,20 @@ static int take_inherited_file(void *arg, size_t i)
 	return upgrade_take_file(arg, i);
 }
 
+/* A test setting that makes a ferryd started by an upgrade wait (name: a
+ * number of milliseconds) before it does what: said in the log, and
+ * unset, so the binary of this process's own next upgrade does not
+ * inherit it. */
+static void upgrade_test_delay(const char *name, const char *what)
+{
+	const char *ms = getenv(name);
+	if (!ms || !*ms)
+		return;
+	log_warn("upgrade: %s=%s: %s that late (a test setting)", name, ms, what);
+	usleep((useconds_t)strtoul(ms, NULL, 10) * 1000);
+	unsetenv(name);
+}
+
 static void adopt_leases(struct ferryd *d)
 {
 	nfs4_deleg_leases_adopt(&d->nfs, d->leases, d->nleases, take_inherited_file,
@@ -1810,16 +1824,7 @@ int main(int argc, char **argv)
 	if (d.inherited.channel >= 0) {
 		/* Test settings: a new ferryd that is late, or fails, when all
 		 * but ready (a cluster head has joined and published by now). */
-		const char *late = getenv("FERRY_TEST_UPGRADE_READY_DELAY_MS");
-		if (late && *late) {
-			log_warn("upgrade: FERRY_TEST_UPGRADE_READY_DELAY_MS=%s: ready that late "
-				 "(a test setting)",
-				 late);
-			usleep((useconds_t)strtoul(late, NULL, 10) * 1000);
-			/* This process's: the binary of its own next upgrade
-			 * does not inherit it. */
-			unsetenv("FERRY_TEST_UPGRADE_READY_DELAY_MS");
-		}
+		upgrade_test_delay("FERRY_TEST_UPGRADE_READY_DELAY_MS", "ready");
 		if (getenv("FERRY_TEST_UPGRADE_FAIL_READY")) {
 			log_error("upgrade: FERRY_TEST_UPGRADE_FAIL_READY is set: giving up before "
 				  "ready (a test setting)");
@@ -1836,14 +1841,7 @@ int main(int argc, char **argv)
 		adopt_leases(&d);
 		/* Test setting: the connections taken that much later, so that a
 		 * recall made on taking the leases comes first. */
-		const char *gap = getenv("FERRY_TEST_UPGRADE_ADOPT_DELAY_MS");
-		if (gap && *gap) {
-			log_warn("upgrade: FERRY_TEST_UPGRADE_ADOPT_DELAY_MS=%s: connections taken "
-				 "that late (a test setting)",
-				 gap);
-			usleep((useconds_t)strtoul(gap, NULL, 10) * 1000);
-			unsetenv("FERRY_TEST_UPGRADE_ADOPT_DELAY_MS");
-		}
+		upgrade_test_delay("FERRY_TEST_UPGRADE_ADOPT_DELAY_MS", "connections taken");
 		adopt_inherited(&d);
 		upgrade_inherited_free(&d.inherited);
 	}

@@ -316,46 +316,69 @@ static int local_splice_range(int rfd, uint64_t off, size_t len, int pipe_fd, si
 	return 0;
 }
 
+/* What a read that leaves its data in the page cache (spliced, mapped)
+ * starts with: the file and its read descriptor as local_read_open's, its
+ * size, len clipped to it and, on an event loop (would_block non-NULL),
+ * whether all of it is in memory.  *go: there is a range to read, and the
+ * file is held (local_fd_put); otherwise nothing is held and *eof,
+ * *would_block or the error says why. */
+static int local_read_pages_open(struct local_export *ex, const struct backend_cred *cred,
+				 const struct backend_handle *h, uint64_t off, size_t *len,
+				 struct local_fd **f, int *rfd, uint64_t *size, bool *eof,
+				 bool *would_block, bool *go)
+{
+	struct stat st;
+	*go = false;
+	if (would_block)
+		*would_block = false;
+	int r = local_read_open(ex, cred, h, NULL, off, f, rfd, eof);
+	if (r != 0)
+		return r;
+	if (*eof)
+		goto out;
+	if (fstat(*rfd, &st) != 0) {
+		r = -errno;
+		goto out;
+	}
+	*size = (uint64_t)st.st_size;
+	if (off >= *size) {
+		*eof = true;
+		goto out;
+	}
+	if (*len > *size - off)
+		*len = (size_t)(*size - off);
+	if (would_block && !local_range_cached(*rfd, cred, off, *len)) {
+		*would_block = true;
+		goto out;
+	}
+	*go = true;
+	return 0;
+out:
+	local_fd_put(ex, *f);
+	return r;
+}
+
 int local_read_splice(struct backend_export *bex, const struct backend_cred *cred,
 		      const struct backend_handle *h, uint64_t off, size_t len, int pipe_fd,
 		      size_t *got, bool *eof, bool *would_block)
 {
 	struct local_export *ex = local_export_of(bex);
 	struct local_fd *f;
-	struct stat st;
-	bool ended;
-	int r, rfd;
+	uint64_t size;
+	bool ended, go;
+	int rfd;
 
 	*got = 0;
-	if (would_block)
-		*would_block = false;
-	r = local_read_open(ex, cred, h, NULL, off, &f, &rfd, eof);
-	if (r != 0)
+	int r = local_read_pages_open(ex, cred, h, off, &len, &f, &rfd, &size, eof, would_block,
+				      &go);
+	if (!go)
 		return r;
-	if (*eof)
-		goto out;
-	if (fstat(rfd, &st) != 0) {
-		r = -errno;
-		goto out;
-	}
-	if (off >= (uint64_t)st.st_size) {
-		*eof = true;
-		goto out;
-	}
-	if (len > (uint64_t)st.st_size - off)
-		len = (size_t)((uint64_t)st.st_size - off);
-	if (would_block && !local_range_cached(rfd, cred, off, len)) {
-		*would_block = true;
-		goto out;
-	}
 	r = local_splice_range(rfd, off, len, pipe_fd, got, &ended);
-	if (r != 0)
-		goto out;
 	/* The size was taken first: a file that grew since reads as it was
 	 * (a READ racing an extension sees either); one that shrank ends
 	 * where splice found its end. */
-	*eof = ended || off + *got >= (uint64_t)st.st_size;
-out:
+	if (r == 0)
+		*eof = ended || off + *got >= size;
 	local_fd_put(ex, f);
 	return r;
 }
@@ -366,48 +389,32 @@ int local_read_mapped(struct backend_export *bex, const struct backend_cred *cre
 {
 	struct local_export *ex = local_export_of(bex);
 	struct local_fd *f;
-	struct stat st;
-	int r, rfd;
+	uint64_t size;
+	bool go;
+	int rfd;
 
 	*got = 0;
 	*out = (struct backend_mapping){0};
-	if (would_block)
-		*would_block = false;
-	r = local_read_open(ex, cred, h, NULL, off, &f, &rfd, eof);
-	if (r != 0)
+	int r = local_read_pages_open(ex, cred, h, off, &len, &f, &rfd, &size, eof, would_block,
+				      &go);
+	if (!go)
 		return r;
-	if (*eof)
-		goto out;
-	if (fstat(rfd, &st) != 0) {
-		r = -errno;
-		goto out;
-	}
-	if (off >= (uint64_t)st.st_size) {
-		*eof = true;
-		goto out;
-	}
-	if (len > (uint64_t)st.st_size - off)
-		len = (size_t)((uint64_t)st.st_size - off);
-	if (would_block && !local_range_cached(rfd, cred, off, len)) {
-		*would_block = true;
-		goto out;
-	}
-	/* Populated now, from the page cache the check above found full:
-	 * the sender's copy then takes no page fault. */
+	/* Populated now, from a page cache the event loop's check found full
+	 * (a worker may wait for a disk here): the sender's copy then takes
+	 * no page fault. */
 	uint64_t page = (uint64_t)getpagesize();
 	size_t skip = (size_t)(off % page);
 	void *base = mmap(NULL, skip + len, PROT_READ, MAP_SHARED | MAP_POPULATE, rfd,
 			  (off_t)(off - skip));
 	if (base == MAP_FAILED) {
 		r = -EOPNOTSUPP; /* a file system without mmap, or no room: copied */
-		goto out;
+	} else {
+		*out = (struct backend_mapping){base, skip + len, skip};
+		*got = len;
+		/* The size was taken first, as read_splice's: a file that
+		 * shrinks from here on sends zeros for the pages it lost. */
+		*eof = off + len >= size;
 	}
-	*out = (struct backend_mapping){base, skip + len, skip};
-	*got = len;
-	/* The size was taken first, as read_splice's: a file that shrinks
-	 * from here on sends zeros for the pages it lost. */
-	*eof = off + len >= (uint64_t)st.st_size;
-out:
 	local_fd_put(ex, f);
 	return r;
 }

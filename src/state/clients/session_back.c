@@ -106,9 +106,9 @@ enum state_cb_take state_cb_take(struct state_server *st, struct state_session *
 	pthread_mutex_lock(&s->lock);
 	if (s->dead) {
 		r = STATE_CB_GONE;
-	} else if (!pick_conn_locked(s, exclude) && s->carry_unbound) {
-		r = STATE_CB_NOT_YET;
-	} else if (!pick_conn_locked(s, exclude) || !state_cb_sec_usable(&s->cb_sec)) {
+	} else if (!pick_conn_locked(s, exclude)) {
+		r = s->carry_unbound ? STATE_CB_NOT_YET : STATE_CB_NOCONN;
+	} else if (!state_cb_sec_usable(&s->cb_sec)) {
 		r = STATE_CB_NOCONN;
 	} else {
 		uint32_t n = s->back.maxrequests;
