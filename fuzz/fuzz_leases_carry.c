@@ -3,8 +3,9 @@
  * says ready.
  *
  * Checked beyond "no sanitizer report": the section decodes only when it
- * names as many descriptors as were received (here: the count it
- * announces, at most 4096) and each of them; what decodes encodes back
+ * names no more descriptors than were received (here: the count it
+ * announces, at most 4096; the directory watches' come after); what
+ * decodes encodes back
  * to the input's length (XDR padding aside, the same bytes) and decodes
  * again to the same entries. */
 #include <stdlib.h>

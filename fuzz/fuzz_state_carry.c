@@ -3,9 +3,9 @@
  * state server before it serves.
  *
  * Checked beyond "no sanitizer report": an image that loads leaves a
- * state that saves again (nothing it made is refused: no directory
- * delegation, no lock held in a back end; every file's delegations are
- * taken as carried), that saved image loads into another fresh
+ * state that saves again (nothing it made is refused: no lock held in a
+ * back end; every file's and directory's delegations are taken as
+ * carried), that saved image loads into another fresh
  * server, and its own save is as long (the same records; only the leases
  * left may differ); an image that does not load leaves no client behind
  * (a second load of a valid image into the same server succeeds).
@@ -13,13 +13,16 @@
  * Seeds: fuzz/corpus/state_carry, made by FUZZ_STATE_CARRY_SEEDS=DIR
  * fuzz_state_carry (a v4.0 client with an open, a lock and another lock
  * owner's denied blocking request waiting; a v4.1 client with a session,
- * a kept CREATE_SESSION reply and a read delegation). */
+ * a kept CREATE_SESSION reply and a read delegation; and, in
+ * "directory-delegation", a v4.1 client with a back channel holding a
+ * directory delegation with two changes waiting). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz_codec.h"
 #include "state/clients/session.h"
+#include "state/deleg/state_dirdeleg.h"
 #include "state/state.h"
 #include "state/state_calls.h"
 #include "xdr/xdr.h"
@@ -51,10 +54,11 @@ static int no_conn(void *arg, const struct rpc_conn *conn)
 	return -1;
 }
 
-/* Every file's leases are handed over, as the local back end's are. */
-static bool carry_all(void *arg, const struct state_file_key *file)
+/* Every file's leases and directory's watch are handed over, as the
+ * local back end's are. */
+static bool carry_all(void *arg, const struct state_file_key *file, bool dir)
 {
-	(void)arg, (void)file;
+	(void)arg, (void)file, (void)dir;
 	return true;
 }
 
@@ -114,6 +118,80 @@ static void make_seed_state(struct state_server *st)
 	CHECK(g.type == OPEN_DELEGATE_READ);
 }
 
+/* Connections stand for themselves (nothing is sent). */
+static struct rpc_conn *fake_ref(struct rpc_conn *c) { return c; }
+static void fake_unref(struct rpc_conn *c) { (void)c; }
+static bool fake_closed(struct rpc_conn *c)
+{
+	(void)c;
+	return false;
+}
+static char fake_conn;
+
+/* A server with a v4.1 client whose session has a back channel and which
+ * holds a directory delegation with changes waiting. */
+static struct state_server *dir_seed_state(void)
+{
+	struct state_options o;
+	memset(&o, 0, sizeof(o));
+	o.conn_ref = fake_ref;
+	o.conn_unref = fake_unref;
+	o.conn_is_closed = fake_closed;
+	o.lease_ms = 3600 * 1000;
+	o.reaper_interval_ms = 3600 * 1000;
+	o.deleg.mode = STATE_DELEG_READ_ONLY;
+	o.deleg.dir = true;
+	o.deleg.dir_window_ms = 50;
+	o.deleg.dir_attr_delay_max_ms = 1000;
+	struct state_server *st;
+	CHECK(state_server_create(&o, &st) == 0);
+	struct state_principal who = st_who(1002);
+	uint8_t verifier[NFS4_VERIFIER_SIZE] = "seeddir";
+	struct state_exchange_res x;
+	CHECK(state_exchange_id(st, &who, verifier, (const uint8_t *)"seed-dir", 8, 0, 1, &x) ==
+	      NFS4_OK);
+	struct state_create_session_args a;
+	memset(&a, 0, sizeof(a));
+	a.clientid = x.clientid;
+	a.sequence = x.sequenceid;
+	a.fore = (struct nfs4_chan_attrs){.maxrequestsize = 65536, .maxresponsesize = 65536,
+					  .maxresponsesize_cached = 4096, .maxoperations = 16,
+					  .maxrequests = 4};
+	a.back = (struct nfs4_chan_attrs){.maxrequestsize = 4096, .maxresponsesize = 4096,
+					  .maxoperations = 2, .maxrequests = 1};
+	a.flags = CREATE_SESSION4_FLAG_CONN_BACK_CHAN;
+	a.cb_program = 0x40000000;
+	a.cb_sec.none = true;
+	a.conn = (struct rpc_conn *)(void *)&fake_conn;
+	struct state_create_session_res r;
+	struct buf *replay = NULL;
+	enum nfsstat4 rs;
+	CHECK(state_create_session(st, &who, &a, &r, &replay, &rs) == NFS4_OK && !replay);
+	state_create_session_cache(st, x.clientid, a.sequence, NFS4_OK, (const uint8_t *)"r", 1);
+	struct state_file_key dir = st_key(1, "seeddir");
+	struct state_dirdeleg_ask ask = {
+		.notify = (1u << NOTIFY4_ADD_ENTRY) | (1u << NOTIFY4_CHANGE_DIR_ATTRS),
+		.cb_overhead = 512,
+	};
+	nfs4_bitmap_set(&ask.dir_attrs, FATTR4_MODE);
+	struct state_dirdeleg_grant g;
+	state_dirdeleg_grant(st, x.clientid, &dir, &ask, &g);
+	CHECK(g.granted);
+	CHECK(state_dirdeleg_note(st, &g.stateid, NOTIFY4_ADD_ENTRY, 0,
+				  (const uint8_t *)"entry-bytes", 11));
+	CHECK(state_dirdeleg_note(st, &g.stateid, NOTIFY4_CHANGE_DIR_ATTRS, 1,
+				  (const uint8_t *)"mode", 4));
+	return st;
+}
+
+static void write_seed(const char *dir, const char *name, const struct buf *b)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "wb");
+	CHECK(f && fwrite(b->data, 1, b->len, f) == b->len && fclose(f) == 0);
+}
+
 /* An image with no client. */
 static struct buf *empty_image(void)
 {
@@ -134,10 +212,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	struct state_server *st = fresh();
 	make_seed_state(st);
 	struct buf *b = save(st);
-	char path[512];
-	snprintf(path, sizeof(path), "%s/two-clients", dir);
-	FILE *f = fopen(path, "wb");
-	CHECK(f && fwrite(b->data, 1, b->len, f) == b->len && fclose(f) == 0);
+	write_seed(dir, "two-clients", b);
+	buf_unref(b);
+	state_server_destroy(st);
+	st = dir_seed_state();
+	b = save(st);
+	write_seed(dir, "directory-delegation", b);
 	buf_unref(b);
 	state_server_destroy(st);
 	return 0;

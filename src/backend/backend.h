@@ -508,6 +508,11 @@ typedef void backend_lease_leave_op(struct backend_export *ex);
 typedef int backend_dir_watch_op(struct backend_export *ex, const struct backend_handle *h,
 				 bool on);
 typedef void backend_dir_notify_op(struct backend_export *ex, backend_dir_change_fn fn, void *ctx);
+typedef int backend_dir_watch_hand_op(struct backend_export *ex, int *fd,
+				      struct backend_handle **dirs, size_t *n);
+typedef int backend_dir_watch_adopt_op(struct backend_export *ex, int fd,
+				       const struct backend_handle *dirs, size_t n);
+typedef void backend_dir_watch_resume_op(struct backend_export *ex);
 typedef int backend_end_peer_session_op(struct backend_export *ex, const char *node);
 typedef int backend_client_instance_op(struct backend_export *ex, char *out, size_t cap);
 typedef int backend_lock_op(struct backend_export *ex, const struct backend_handle *h,
@@ -839,6 +844,24 @@ struct backend_ops {
 	 * the server can change (memory). */
 	backend_dir_watch_op *dir_watch;
 	backend_dir_notify_op *dir_notify;
+	/* In-place upgrades (optional, all three or none: NULL, directory
+	 * delegations are recalled before an upgrade).  The watch goes to the
+	 * new process as it is, so that no change made in between is missed:
+	 *  - dir_watch_hand (the old process, frozen): stops reading, reports
+	 *    every change already seen (through the dir_notify function, on
+	 *    the caller's thread), and gives a duplicate of the descriptor
+	 *    that reports the rest (*fd, the caller's; -1: nothing watched)
+	 *    and the directories watched (*dirs malloc'd).  From then on
+	 *    stopping a watch leaves it to the new process.  0 or -errno.
+	 *  - dir_watch_adopt (the new process, before it serves): reports
+	 *    from fd (taken, also on failure) what dirs were watched for; a
+	 *    directory gone meanwhile is reported as such by the descriptor.
+	 *    0 or -errno (-EBUSY: this process watches already).
+	 *  - dir_watch_resume (the old process, the upgrade failed): reads
+	 *    again, and stopping a watch stops it again. */
+	backend_dir_watch_hand_op *dir_watch_hand;
+	backend_dir_watch_adopt_op *dir_watch_adopt;
+	backend_dir_watch_resume_op *dir_watch_resume;
 
 	/* Optional (NULL: nothing to end).  Ends at once the storage session
 	 * that head node of the cluster (backend_options.cluster_node) had

@@ -118,6 +118,10 @@ enum cb_outcome {
 	CB_OUT_PAUSE,      /* send again after delay_ms (NFS4ERR_DELAY) */
 	CB_OUT_FAILED,     /* an attempt failed: another connection, or backoff */
 	CB_OUT_NOSLOT,     /* every back slot is busy: wait for one */
+	/* A session an upgrade carried whose connections this process has
+	 * not taken yet: send again after delay_ms, not counted against the
+	 * resends (the upgrade bounds the wait: it takes them or gives up). */
+	CB_OUT_NOT_YET,
 };
 
 /* queue.c: records the outcome of a send or reply of item (no lock

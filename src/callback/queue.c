@@ -312,6 +312,7 @@ void cb_item_outcome(struct cb_engine *eng, struct cb_item *it, enum cb_outcome 
 		it->state = CB_ITEM_QUEUED;
 		break;
 	case CB_OUT_PAUSE:
+	case CB_OUT_NOT_YET:
 		it->state = CB_ITEM_WAIT;
 		it->not_before_ms = now + eng->t.delay_ms;
 		break;

@@ -203,9 +203,11 @@ void cb_send41(struct cb_engine *eng, struct cb_item *it)
 		/* A ferryd started by an upgrade recalls (a lease broken during
 		 * the hand-over) before it has taken the connections: a pause,
 		 * not a failure, whose backoff would hold the recall for
-		 * seconds and whose path-down flag would tell the client.  A
-		 * slot held for a resend stays held (take gives none). */
-		cb_item_outcome(eng, it, CB_OUT_PAUSE, NULL, 0);
+		 * seconds and whose path-down flag would tell the client (and
+		 * a CB_NOTIFY that failed would revoke its delegation), however
+		 * long the new ferryd takes to be ready.  A slot held for a
+		 * resend stays held (take gives none). */
+		cb_item_outcome(eng, it, CB_OUT_NOT_YET, NULL, 0);
 		return;
 	}
 	it->has_slot = true;

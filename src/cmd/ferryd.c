@@ -727,6 +727,9 @@ struct ferryd {
 	 * taken over once the ferryd before this one said go. */
 	struct nfs4_lease_carried *leases;
 	size_t nleases;
+	/* The watches of delegated directories inherited's DIR_WATCHES
+	 * section names, taken over with the leases. */
+	struct nfs4_dir_watches dir_watches;
 	bool inherited_listener[CONFIG_MAX_LISTEN]; /* serves the old one's socket */
 	/* Listeners beyond the configured ones: addresses of heads the ferryd
 	 * before this one took over (upgrade_cluster_section), at indexes
@@ -1203,8 +1206,9 @@ static void handover_forget(struct ferryd *d)
 }
 
 /* File delegations go over with the kernel leases behind them
- * (nfs4/deleg/leases_carried.c) where the back end can hand those over.
- * The others (directory delegations, a ceph export's) are not carried,
+ * (nfs4/deleg/leases_carried.c), directory delegations with the watches
+ * of their directories (nfs4/deleg/dirs_carried.c), where the back end can
+ * hand those over.  The others (a ceph export's) are not carried,
  * nor asynchronous COPYs (their work and results are this process's):
  * before the new binary is started, those delegations are recalled
  * (state_deleg_suspend) and the upgrade waits, serving meanwhile, for
@@ -1332,8 +1336,16 @@ static int upgrade_image(void *arg, uint8_t **img, size_t *len, struct upgrade_f
 		snprintf(err, errlen, "%s", why);
 		return rc;
 	}
+	/* The directory watches first: what they had seen is noted for the
+	 * delegations' holders before the state is saved. */
+	struct nfs4_dir_watches watches;
 	struct buf *nfs4 = NULL;
-	if (d->handover->nconns && !d->handover_order) {
+	int wrc = nfs4_dir_watches_hand(&d->nfs, &watches);
+	if (wrc) {
+		rc = wrc;
+		snprintf(why, sizeof(why), "the watches of delegated directories: %s",
+			 strerror(-wrc));
+	} else if (d->handover->nconns && !d->handover_order) {
 		rc = -ENOMEM;
 		snprintf(why, sizeof(why), "out of memory");
 	} else if (copies_kept(d)) {
@@ -1350,19 +1362,46 @@ static int upgrade_image(void *arg, uint8_t **img, size_t *len, struct upgrade_f
 			snprintf(why, sizeof(why), "the leases of delegated files: %s",
 				 strerror(-rc));
 	}
+	/* And the watches' descriptors after the leases'. */
+	struct buf *dir_watches = NULL;
+	if (rc == 0 && watches.n) {
+		size_t first = files->n;
+		int *fds = realloc(files->fds, (first + watches.n) * sizeof(*fds));
+		dir_watches = fds ? nfs4_dir_watches_encode(&watches, first) : NULL;
+		if (fds)
+			files->fds = fds;
+		if (!dir_watches) {
+			rc = -ENOMEM;
+			snprintf(why, sizeof(why), "the watches of delegated directories: %s",
+				 strerror(ENOMEM));
+		} else {
+			for (size_t i = 0; i < watches.n; i++) {
+				files->fds[files->n++] = watches.v[i].fd;
+				watches.v[i].fd = -1;
+			}
+		}
+	}
 	if (rc == 0) {
 		upgrade_image_add(&w, UPGRADE_SECTION_NFS4, nfs4->data, nfs4->len);
-		/* Only when there are any: an image without it is one the
+		/* Only when there are any: an image without them is one the
 		 * release before reads too. */
-		if (files->n)
+		if (leases && leases->len > 4)
 			upgrade_image_add(&w, UPGRADE_SECTION_LEASES, leases->data,
 					  leases->len);
+		if (dir_watches)
+			upgrade_image_add(&w, UPGRADE_SECTION_DIR_WATCHES, dir_watches->data,
+					  dir_watches->len);
 	} else {
+		/* Nothing carries the directory delegations: the watches are
+		 * this process's again. */
+		nfs4_dir_watches_resume(&d->nfs);
 		log_warn("upgrade: the NFSv4 state is not handed over (%s): its clients reclaim "
 			 "it in a grace period", why);
 	}
 	buf_unref(nfs4);
 	buf_unref(leases);
+	buf_unref(dir_watches);
+	nfs4_dir_watches_free(&watches);
 	/* The Kerberos contexts, so that their clients go on with them. */
 	struct rpc_gss_server *gss = rpc_server_gss(d->srv);
 	struct buf *contexts = NULL;
@@ -1403,6 +1442,7 @@ static void upgrade_thaw(void *arg, struct rpc_handover *h)
 	struct ferryd *d = arg;
 	handover_forget(d);
 	nlm_nsm_pause(d->nlm, false);
+	nfs4_dir_watches_resume(&d->nfs);
 	state_server_pause(d->nfs.state, false);
 	rpc_server_handover_thaw(d->srv, h);
 	upgrade_nlm_udp_again(d);
@@ -1590,6 +1630,27 @@ static int inherit_leases(struct ferryd *d)
 	return 0;
 }
 
+/* The watches of delegated directories, checked now and taken over with
+ * the leases (adopt_leases).  -1 on failure (said to it: it serves on). */
+static int inherit_dir_watches(struct ferryd *d)
+{
+	const struct upgrade_image_section *sec =
+		inherited_section(d, UPGRADE_SECTION_DIR_WATCHES);
+	if (!sec)
+		return 0;
+	int rc = nfs4_dir_watches_decode(sec->data, sec->len, d->inherited.files.n,
+					 &d->dir_watches);
+	if (rc) {
+		char err[128];
+		snprintf(err, sizeof(err), "the watches of delegated directories: %s",
+			 rc == -EINVAL ? "they do not decode" : strerror(-rc));
+		log_error("upgrade: %s", err);
+		upgrade_refuse(&d->inherited, err);
+		return -1;
+	}
+	return 0;
+}
+
 static int take_inherited_file(void *arg, size_t i)
 {
 	return upgrade_take_file(arg, i);
@@ -1616,6 +1677,9 @@ static void adopt_leases(struct ferryd *d)
 	free(d->leases);
 	d->leases = NULL;
 	d->nleases = 0;
+	/* Also with no watch inherited: what is kept per delegated
+	 * directory is made again for those the state carried. */
+	nfs4_dir_watches_adopt(&d->nfs, &d->dir_watches, take_inherited_file, &d->inherited);
 }
 
 /* The replies the ferryd before this one kept for retransmissions of
@@ -1708,6 +1772,7 @@ static void stop_beside_running(struct ferryd *d, const char *said)
 {
 	free(d->leases); /* an upgrade given up: never taken over */
 	d->leases = NULL;
+	nfs4_dir_watches_free(&d->dir_watches);
 	ctl_server_release_socket(d->ctl);
 	for (int i = 0; i < 200 && ctl_server_requests(d->ctl) > 0; i++)
 		usleep(10000);
@@ -1802,7 +1867,8 @@ int main(int argc, char **argv)
 	 * old one's too: a failed start must not shut them down. */
 	rpc_server_share_sockets(d.srv, d.inherited.channel >= 0);
 	if (add_nfs(&d) != 0 || add_mount(&d) != 0 || add_nlm(&d) != 0 || inherit_nfs4(&d) != 0 ||
-	    inherit_leases(&d) != 0 || inherit_reply_caches(&d) != 0 || inherit_gss(&d) != 0 ||
+	    inherit_leases(&d) != 0 || inherit_dir_watches(&d) != 0 ||
+	    inherit_reply_caches(&d) != 0 || inherit_gss(&d) != 0 ||
 	    listen_and_start(&d) != 0) {
 		rpc_server_destroy(d.srv);
 		return 1;

@@ -1129,12 +1129,12 @@ void state_carry_adopt_conn(struct state_server *st, size_t index, struct rpc_co
 void state_carry_adopt_done(struct state_server *st);
 
 /* Whether an upgrade can carry the delegations of a file (its back end
- * hands the file's lease over), called with the state's lock held. */
-typedef bool state_deleg_carry_fn(void *arg, const struct state_file_key *file);
+ * hands the file's lease over) or of a directory (dir: its back end hands
+ * its watch over), called with the state's lock held. */
+typedef bool state_deleg_carry_fn(void *arg, const struct state_file_key *file, bool dir);
 /* Before an upgrade: no delegation is granted, file or directory, and
- * every one held that is not carried is recalled (on): directory
- * delegations, and file delegations where carried (NULL: none) says no;
- * or they are granted again (off). */
+ * every one held that is not carried is recalled (on): those where
+ * carried (NULL: none) says no; or they are granted again (off). */
 void state_deleg_suspend(struct state_server *st, bool on, state_deleg_carry_fn *carried,
 			 void *arg);
 /* Once suspended: the delegations still held (being recalled) that the

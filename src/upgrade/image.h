@@ -51,6 +51,12 @@ enum upgrade_section {
 	 * sent after the connections.  Required: a reader that dropped them
 	 * would serve delegations that nothing on the host respects. */
 	UPGRADE_SECTION_LEASES = 8 | UPGRADE_SECTION_REQUIRED,
+	/* The back-end watches behind the directory delegations the NFSv4
+	 * section carries (nfs4_dir_watches_encode's bytes), each naming a
+	 * descriptor sent after the leases'.  Required: a reader that
+	 * dropped them would not see host changes to delegated
+	 * directories. */
+	UPGRADE_SECTION_DIR_WATCHES = 9 | UPGRADE_SECTION_REQUIRED,
 };
 
 struct upgrade_image_writer {

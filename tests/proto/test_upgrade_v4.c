@@ -3,9 +3,10 @@
  * session, clientid, opens and locks; a retried request gets its kept
  * reply, from the v4.1 slot or the v4.0 reply cache; nobody is in a grace
  * period; delegations go over with the kernel leases behind them, a
- * recalled one too (revoked a lease after its recall); a blocked lock
- * request's client is told when the lock frees. */
-#include "proto/deleg_fixture.h"
+ * recalled one too (revoked a lease after its recall), and directory
+ * delegations with the watch behind them and the changes waiting to be
+ * told; a blocked lock request's client is told when the lock frees. */
+#include "proto/dirdeleg_fixture.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,6 +58,20 @@ static void expect_log(const char *what)
 	if (f)
 		fclose(f);
 	fail_msg("the log does not say \"%s\"", what);
+}
+
+/* Prints what ferryd's log says of upgrades and directories since the
+ * last upgrade began (a failure's context). */
+static void show_log(void)
+{
+	FILE *f = log_since_mark();
+	char line[1024];
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, "upgrade") || strstr(line, "carried") || strstr(line, "state:") ||
+		    strstr(line, "dir") || strstr(line, "notif") || strstr(line, "recall"))
+			printf("log: %s", line);
+	if (f)
+		fclose(f);
 }
 
 /* POST /api/v1/upgrade; once the old ferryd exited, server is the new one. */
@@ -376,6 +391,139 @@ static void test_host_change_during_upgrade(void **st)
 	ctlt_upgrade_to(&server, FERRYD_PATH);
 }
 
+/* A wrapper of ferryd (in the fixture's directory) that sets env, a
+ * shell assignment, for the new ferryd; its path in out. */
+static void ferryd_wrapper(char *out, size_t len, const char *name, const char *env)
+{
+	snprintf(out, len, "%s/%s", dl_dir, name);
+	FILE *f = fopen(out, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\n%s exec %s \"$@\"\n", env, FERRYD_PATH);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(out, 0755), 0);
+}
+
+/* The changes of kind told about name in notes[from..n). */
+static unsigned notes_of(const struct dd_note *notes, unsigned from, unsigned n, uint32_t kind,
+			 const char *name)
+{
+	unsigned found = 0;
+	for (unsigned i = from; i < n; i++)
+		found += notes[i].kind == kind && (!name || strcmp(notes[i].name, name) == 0);
+	return found;
+}
+
+/* Whether notes[from..n) tell the directory's mode as mode (its only
+ * attribute asked). */
+static bool dir_mode_told(const struct dd_note *notes, unsigned from, unsigned n, uint32_t mode)
+{
+	for (unsigned i = from; i < n; i++) {
+		const struct dd_note *o = &notes[i];
+		if (o->kind != NOTIFY4_CHANGE_DIR_ATTRS || o->attr_len != 4 ||
+		    !nfs4_bitmap_isset(&o->attr_mask, FATTR4_MODE))
+			continue;
+		uint32_t v = (uint32_t)o->attr_vals[0] << 24 | (uint32_t)o->attr_vals[1] << 16 |
+			     (uint32_t)o->attr_vals[2] << 8 | o->attr_vals[3];
+		if ((v & 07777) == mode)
+			return true;
+	}
+	return false;
+}
+
+/* A directory delegation goes over as it is: not recalled, its stateid
+ * valid, a change on the host that waited to be told (the directory's
+ * mode, under a 1 s attribute delay) told by the new ferryd, and a change
+ * made on the host during the hand-over (after the old ferryd stopped
+ * reading its watch, before the new one started: the new ferryd is 3 s
+ * late to say ready) told too, not missed and not a recall: the watch
+ * itself went over.  The new ferryd's watch goes on (a removal after).
+ * An upgrade that fails leaves the old ferryd watching again. */
+static void test_dir_delegation_carried(void **st)
+{
+	(void)st;
+	char late[400], failing[400];
+	ferryd_wrapper(late, sizeof(late), "late-ferryd-dirs", "FERRY_TEST_UPGRADE_READY_DELAY_MS=3000");
+	ferryd_wrapper(failing, sizeof(failing), "failing-ferryd", "FERRY_TEST_UPGRADE_FAIL_READY=1");
+	struct nfs4c_sess s;
+	struct nfs4c_cb svc;
+	struct dd_log log;
+	dl_client(&s, &svc, "upgrade-dirdeleg", 958);
+	dd_log_attach(&svc, &log);
+	struct dd_fh dir = dd_mkdir(&s, "dir-delegated");
+	struct nfs4_bitmap dattr;
+	memset(&dattr, 0, sizeof(dattr));
+	nfs4_bitmap_set(&dattr, FATTR4_MODE);
+	struct nfs4_get_dir_delegation_res g;
+	uint32_t kinds = (1u << NOTIFY4_ADD_ENTRY) | (1u << NOTIFY4_REMOVE_ENTRY) |
+			 (1u << NOTIFY4_CHANGE_DIR_ATTRS);
+	assert_int_equal(dd_get_full(&s, &dir, kinds, NULL, &dattr, 1000, &g), NFS4_OK);
+	assert_int_equal(g.status, GDD4_OK);
+	char path[400], file[500];
+	host_path(path, sizeof(path), "dir-delegated");
+	unsigned recalls = nfs4c_cb_count(&svc, OP_CB_RECALL);
+
+	/* An upgrade that fails: the old ferryd watches again. */
+	struct ctl_http_reply rep;
+	char body[600];
+	snprintf(body, sizeof(body), "{\"binary\": \"%s\"}", failing);
+	pid_t old = server.pid;
+	ctlt_request(&server, "POST", "/api/v1/upgrade", true, body, &rep);
+	assert_int_not_equal(rep.status, 200);
+	assert_non_null(strstr(rep.body, "serves on"));
+	ctl_http_reply_free(&rep);
+	assert_int_equal(server.pid, old);
+	dd_host_file(path, "after-failed", 0);
+	struct dd_note notes[DD_NOTES_MAX];
+	unsigned n = dd_log_wait(&log, 1, 5000, notes);
+	assert_int_equal(notes_of(notes, 0, n, NOTIFY4_ADD_ENTRY, "after-failed"), 1);
+	usleep(1500 * 1000); /* the directory's attributes after it, told too */
+	unsigned before = dd_log_wait(&log, 0, 0, notes);
+
+	/* Waiting when the upgrade begins: the directory's mode, told a
+	 * second later. */
+	assert_int_equal(chmod(path, 0750), 0);
+	struct stat sb;
+	log_mark = stat(server.log_path, &sb) == 0 ? (long)sb.st_size : 0;
+	struct ctlt_upgrade up;
+	ctlt_upgrade_begin(&up, &server, late);
+	usleep(1500 * 1000);
+	snprintf(file, sizeof(file), "%s/during", path);
+	dd_host_file(path, "during", 0);
+	ctlt_upgrade_end(&up);
+	expect_log("READY_DELAY_MS=3000");
+	expect_log("(1 of directories, 1 change(s) waiting to be told)");
+	expect_log("1 directory watch(es) taken over");
+	assert_false(log_says("not handed over"));
+	uint64_t end = dl_now_ms() + 5000;
+	do
+		n = dd_log_wait(&log, before + 2, 100, notes);
+	while ((!dir_mode_told(notes, before, n, 0750) ||
+		!notes_of(notes, before, n, NOTIFY4_ADD_ENTRY, "during")) &&
+	       dl_now_ms() < end);
+	if (!dir_mode_told(notes, before, n, 0750) ||
+	    !notes_of(notes, before, n, NOTIFY4_ADD_ENTRY, "during") ||
+	    nfs4c_cb_count(&svc, OP_CB_RECALL) != recalls) {
+		for (unsigned i = before; i < n; i++)
+			printf("told: kind %u name %s\n", notes[i].kind, notes[i].name);
+		show_log();
+	}
+	assert_true(dir_mode_told(notes, before, n, 0750));
+	assert_int_equal(notes_of(notes, before, n, NOTIFY4_ADD_ENTRY, "during"), 1);
+	assert_int_equal(nfs4c_cb_count(&svc, OP_CB_RECALL), recalls);
+	assert_int_equal(dl_test_stateid(&s, &g.stateid), NFS4_OK);
+
+	/* The new ferryd's watch: a removal on the host, told. */
+	assert_int_equal(unlink(file), 0);
+	before = n;
+	n = dd_log_wait(&log, before + 1, 5000, notes);
+	assert_int_equal(notes_of(notes, before, n, NOTIFY4_REMOVE_ENTRY, "during"), 1);
+	assert_false(log.bad);
+	assert_int_equal(nfs4c_cb_count(&svc, OP_CB_RECALL), recalls);
+	assert_int_equal(dd_return(&s, &dir, &g.stateid), NFS4_OK);
+	dl_client_end(&s, &svc);
+	ctlt_upgrade_to(&server, FERRYD_PATH);
+}
+
 /* A delegation recalled when the upgrade begins goes over recalled: the
  * upgrade does not wait for it, and the new ferryd revokes it a lease after
  * its recall (as the old one would have); revoked and not yet freed, it
@@ -553,6 +701,7 @@ int main(void)
 		cmocka_unit_test(test_recalled_delegation_carried),
 		cmocka_unit_test(test_v40_delegation_carried),
 		cmocka_unit_test(test_host_change_during_upgrade),
+		cmocka_unit_test(test_dir_delegation_carried),
 		cmocka_unit_test(test_lease_runs_on),
 		cmocka_unit_test(test_v40_state_carried),
 		cmocka_unit_test(test_v40_reply_cache_carried),

@@ -5,6 +5,8 @@
  * the promises of will_signal. */
 #include "state_test.h"
 
+#include <errno.h>
+
 #include "state/clients/session_internal.h"
 #include "state/deleg/state_dirdeleg.h"
 
@@ -20,7 +22,7 @@ static bool fake_closed(struct rpc_conn *c)
 	return false;
 }
 
-static struct state_server *dd_new(unsigned max_changes)
+static struct state_server *dd_new_as(unsigned max_changes, bool carried)
 {
 	struct state_options o;
 	memset(&o, 0, sizeof(o));
@@ -35,9 +37,15 @@ static struct state_server *dd_new(unsigned max_changes)
 	o.deleg.dir_window_ms = WINDOW_MS;
 	o.deleg.dir_max_changes = max_changes;
 	o.deleg.dir_attr_delay_max_ms = 300;
+	o.carried = carried;
 	struct state_server *st = NULL;
 	assert_int_equal(state_server_create(&o, &st), 0);
 	return st;
+}
+
+static struct state_server *dd_new(unsigned max_changes)
+{
+	return dd_new_as(max_changes, false);
 }
 
 static char fake_conn;
@@ -74,6 +82,8 @@ static uint64_t dd_client(struct state_server *st, const char *name, uint32_t ba
 	struct buf *replay;
 	enum nfsstat4 rs;
 	assert_int_equal(state_create_session(st, &who, &a, &r, &replay, &rs), NFS4_OK);
+	/* Its reply kept, as the NFSv4 layer does: the CREATE_SESSION done. */
+	state_create_session_cache(st, er.clientid, a.sequence, NFS4_OK, (const uint8_t *)"r", 1);
 	return er.clientid;
 }
 
@@ -353,6 +363,93 @@ static void test_signal_promise(void **state)
 	state_server_destroy(st);
 }
 
+static bool carry_dirs(void *arg, const struct state_file_key *file, bool dir)
+{
+	(void)file;
+	return !dir || *(const bool *)arg;
+}
+
+static int no_conn_index(void *arg, const struct rpc_conn *conn)
+{
+	(void)arg, (void)conn;
+	return -1;
+}
+
+/* An upgrade's image of st, delegations suspended with directories
+ * carried or not; the save's status. */
+static int dd_save(struct state_server *st, bool dirs, struct buf **out, char *err, size_t len)
+{
+	state_deleg_suspend(st, true, carry_dirs, &dirs);
+	return state_carry_save(st, no_conn_index, NULL, out, err, len);
+}
+
+/* A directory delegation goes over an upgrade as it is: its stateid, what
+ * its holder asked, and the changes waiting for it, in their order and
+ * at their times; one whose CB_NOTIFY was under way (the holder may or
+ * may not have it) is recalled by the new server.  Where the directory's
+ * watch cannot go over, the image refuses it. */
+static void test_carried(void **state)
+{
+	(void)state;
+	struct state_server *st = dd_new(16);
+	uint64_t a = dd_client(st, "a", 4096);
+	uint64_t b = dd_client(st, "b", 4096);
+	struct state_file_key d = st_key(1, "dir"), e = st_key(1, "other");
+	uint32_t all = ENTRIES | (1u << NOTIFY4_CHANGE_DIR_ATTRS);
+	struct state_dirdeleg_grant ga = dd_grant(st, a, &d, all, false);
+	struct state_dirdeleg_grant gb = dd_grant(st, b, &e, ENTRIES, false);
+	assert_true(ga.granted && gb.granted);
+	/* b's CB_NOTIFY goes out and is not answered before the image. */
+	note(st, &gb.stateid, NOTIFY4_ADD_ENTRY, 0, "z");
+	struct state_dirdeleg_batch batch;
+	uint64_t next;
+	assert_true(state_dirdeleg_take_batch(st, UINT64_MAX / 2, &batch, &next));
+	assert_int_equal(batch.clientid, b);
+	free(batch.buf);
+	/* a's wait. */
+	note(st, &ga.stateid, NOTIFY4_ADD_ENTRY, 0, "x");
+	note(st, &ga.stateid, NOTIFY4_CHANGE_DIR_ATTRS, 1, "dir1");
+	note(st, &ga.stateid, NOTIFY4_REMOVE_ENTRY, 0, "y");
+
+	char err[256];
+	struct buf *img = NULL;
+	st_sleep_ms(WINDOW_MS + 20);
+	int rc = dd_save(st, true, &img, err, sizeof(err));
+	if (rc)
+		fail_msg("save: %s", err);
+	state_server_destroy(st);
+
+	struct state_server *nw = dd_new_as(16, true);
+	assert_int_equal(state_carry_load(nw, img->data, img->len, err, sizeof(err)), 0);
+	buf_unref(img);
+	/* b's delegation: recalled; a's: not, and told of its changes. */
+	assert_true(dd_recalled(nw, &gb.stateid));
+	struct state_dirdeleg_target t[2];
+	assert_int_equal(state_dirdeleg_targets(nw, &d, NOTIFY4_CHANGE_DIR_ATTRS, t, 2), 1);
+	assert_memory_equal(t[0].stateid.other, ga.stateid.other, NFS4_OTHER_SIZE);
+	assert_int_equal(state_dirdeleg_targets(nw, &e, NOTIFY4_ADD_ENTRY, t, 2), 0);
+	assert_true(state_dirdeleg_any(nw));
+	/* Due a window after they were noted (which passed before the
+	 * image), not a window after the load. */
+	assert_true(state_dirdeleg_take_batch(nw, state_now_ms(), &batch, &next));
+	assert_int_equal(batch.clientid, a);
+	assert_memory_equal(batch.stateid.other, ga.stateid.other, NFS4_OTHER_SIZE);
+	char text[256];
+	batch_text(&batch, text, sizeof(text));
+	assert_string_equal(text, "3:x 1:dir1 2:y");
+	free(batch.buf);
+	/* Where the watch cannot go over, they are recalled first, and an
+	 * image taken before they are back refuses them. */
+	assert_int_equal(dd_save(nw, false, &img, err, sizeof(err)), -EBUSY);
+	assert_string_equal(err, "a directory delegation whose watch cannot be handed over is held");
+	assert_true(dd_recalled(nw, &ga.stateid));
+	bool last;
+	assert_int_equal(state_delegreturn(nw, a, &ga.stateid, &d, 1, &last), NFS4_OK);
+	assert_int_equal(state_delegreturn(nw, b, &gb.stateid, &e, 1, &last), NFS4_OK);
+	assert_false(state_dirdeleg_any(nw));
+	state_server_destroy(nw);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -362,6 +459,7 @@ int main(void)
 		cmocka_unit_test(test_overflow),
 		cmocka_unit_test(test_notify_outcomes),
 		cmocka_unit_test(test_signal_promise),
+		cmocka_unit_test(test_carried),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

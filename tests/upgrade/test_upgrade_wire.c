@@ -87,8 +87,8 @@ static void test_image_refusals(void **state)
 	copy[len] = 0;
 	expect_refused(copy, len + 1, "1 bytes after");
 	memcpy(copy, img, len);
-	copy[19] = 9; /* a required kind nobody knows */
-	expect_refused(copy, len, "needs section kind 0x80000009");
+	copy[19] = 99; /* a required kind nobody knows */
+	expect_refused(copy, len, "needs section kind 0x80000063");
 	memcpy(copy, img, len);
 	copy[15] = 3; /* one section more than there is */
 	expect_refused(copy, len, "cut short in section 2");

@@ -202,4 +202,7 @@ const struct backend_ops backend_local_ops = {
 	.lease_leave = local_lease_leave,
 	.dir_watch = local_dir_watch,
 	.dir_notify = local_dir_notify,
+	.dir_watch_hand = local_dir_watch_hand,
+	.dir_watch_adopt = local_dir_watch_adopt,
+	.dir_watch_resume = local_dir_watch_resume,
 };

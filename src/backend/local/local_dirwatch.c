@@ -191,14 +191,32 @@ static void *dirwatch_main(void *arg)
 	return NULL;
 }
 
+/* The thread reading the group, dw->gfd; under ex->lock. */
+static int dirwatch_run(struct local_export *ex)
+{
+	struct local_dirwatch_svc *dw = &ex->dirwatch;
+
+	dw->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	int r = dw->efd < 0 ? -errno : -pthread_create(&dw->thread, NULL, dirwatch_main, ex);
+	if (r != 0) {
+		if (dw->efd >= 0)
+			close(dw->efd);
+		dw->efd = -1;
+		return r;
+	}
+	dw->started = true;
+	return 0;
+}
+
 /* The group and the thread, on first use; under ex->lock. */
 static int dirwatch_start(struct local_export *ex)
 {
 	struct local_dirwatch_svc *dw = &ex->dirwatch;
-	int r;
 
 	if (dw->started)
 		return 0;
+	if (dw->handed)
+		return -EAGAIN; /* an upgrade under way grants nothing */
 	if (dw->unsupported)
 		return -ENOTSUP;
 	dw->gfd = local_watch_group_open(ex, FAN_REPORT_DFID_NAME, " directory events",
@@ -207,17 +225,12 @@ static int dirwatch_start(struct local_export *ex)
 		dw->unsupported = true;
 		return -ENOTSUP;
 	}
-	dw->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	r = dw->efd < 0 ? -errno : -pthread_create(&dw->thread, NULL, dirwatch_main, ex);
+	int r = dirwatch_run(ex);
 	if (r != 0) {
 		close(dw->gfd);
-		if (dw->efd >= 0)
-			close(dw->efd);
-		dw->gfd = dw->efd = -1;
-		return r;
+		dw->gfd = -1;
 	}
-	dw->started = true;
-	return 0;
+	return r;
 }
 
 static int dirwatch_add(struct local_export *ex, struct local_fd *f)
@@ -268,8 +281,10 @@ static void dirwatch_remove(struct local_export *ex, const struct backend_handle
 
 	if (i < 0)
 		return;
-	/* ENOENT when the inode went with its mark: nothing to undo. */
-	fanotify_mark(dw->gfd, FAN_MARK_REMOVE, DIRWATCH_MASK, dw->dirs[i].fd, NULL);
+	/* ENOENT when the inode went with its mark: nothing to undo.  A
+	 * group handed over is the new process's, marks and all. */
+	if (!dw->handed)
+		fanotify_mark(dw->gfd, FAN_MARK_REMOVE, DIRWATCH_MASK, dw->dirs[i].fd, NULL);
 	close(dw->dirs[i].fd);
 	dw->dirs[i] = dw->dirs[--dw->ndirs];
 }
@@ -302,6 +317,121 @@ int local_dir_watch(struct backend_export *bex, const struct backend_handle *h, 
 	return r;
 }
 
+int local_dir_watch_hand(struct backend_export *bex, int *fd, struct backend_handle **dirs,
+			 size_t *n)
+{
+	struct local_export *ex = local_export_of(bex);
+	struct local_dirwatch_svc *dw = &ex->dirwatch;
+
+	*fd = -1;
+	*dirs = NULL;
+	*n = 0;
+	pthread_mutex_lock(&ex->lock);
+	bool running = dw->started;
+	pthread_mutex_unlock(&ex->lock);
+	if (!running)
+		return 0;
+	/* The thread takes the lock to report: stopped without it.  What
+	 * it had not read yet is reported here; what comes after stays in
+	 * the group for the new process to read. */
+	local_watch_thread_stop(dw->thread, dw->efd, "directory watch");
+	dirwatch_read(ex);
+	pthread_mutex_lock(&ex->lock);
+	dw->started = false;
+	dw->efd = -1;
+	int r = 0;
+	int copy = fcntl(dw->gfd, F_DUPFD_CLOEXEC, 0);
+	struct backend_handle *hs = dw->ndirs ? malloc(dw->ndirs * sizeof(*hs)) : NULL;
+	if (copy < 0 || (dw->ndirs && !hs)) {
+		r = copy < 0 ? -errno : -ENOMEM;
+		if (copy >= 0)
+			close(copy);
+		free(hs);
+		if (dirwatch_run(ex) != 0)
+			log_error("local back end: %s: cannot watch directories again: host "
+				  "changes to delegated directories go unseen",
+				  ex->path);
+	} else {
+		for (size_t i = 0; i < dw->ndirs; i++)
+			hs[i] = dw->dirs[i].handle;
+		*fd = copy;
+		*dirs = hs;
+		*n = dw->ndirs;
+		dw->handed = true;
+	}
+	pthread_mutex_unlock(&ex->lock);
+	return r;
+}
+
+void local_dir_watch_resume(struct backend_export *bex)
+{
+	struct local_export *ex = local_export_of(bex);
+	struct local_dirwatch_svc *dw = &ex->dirwatch;
+
+	pthread_mutex_lock(&ex->lock);
+	if (dw->handed) {
+		dw->handed = false;
+		if (dirwatch_run(ex) != 0)
+			log_error("local back end: %s: cannot watch directories again: host "
+				  "changes to delegated directories go unseen",
+				  ex->path);
+	}
+	pthread_mutex_unlock(&ex->lock);
+}
+
+int local_dir_watch_adopt(struct backend_export *bex, int fd, const struct backend_handle *dirs,
+			  size_t n)
+{
+	struct local_export *ex = local_export_of(bex);
+	struct local_dirwatch_svc *dw = &ex->dirwatch;
+	struct local_dirwatch_ent *v = n ? calloc(n, sizeof(*v)) : NULL;
+	size_t k = 0;
+
+	if (n && !v) {
+		close(fd);
+		return -ENOMEM;
+	}
+	/* A directory removed meanwhile cannot be opened: the group reports
+	 * its removal, which recalls its delegations. */
+	for (size_t i = 0; i < n; i++) {
+		struct local_fd *f = NULL;
+
+		if (local_fd_get(ex, &dirs[i], &f) != 0)
+			continue;
+		char path[LOCAL_PROC_FD_PATH];
+		local_proc_path(path, f->pfd);
+		int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		local_fd_put(ex, f);
+		if (dfd < 0)
+			continue;
+		v[k].handle = dirs[i];
+		v[k].fd = dfd;
+		k++;
+	}
+	int r = -EBUSY;
+	pthread_mutex_lock(&ex->lock);
+	if (!dw->started && !dw->handed && dw->gfd < 0) {
+		dw->gfd = fd;
+		dw->dirs = v;
+		dw->ndirs = k;
+		dw->cap = n;
+		r = dirwatch_run(ex);
+		if (r != 0) {
+			dw->gfd = -1;
+			dw->dirs = NULL;
+			dw->ndirs = dw->cap = 0;
+		}
+	}
+	pthread_mutex_unlock(&ex->lock);
+	if (r != 0) {
+		close(fd);
+		for (size_t i = 0; i < k; i++)
+			close(v[i].fd);
+		free(v);
+	}
+	return r;
+}
+
 void local_dirwatch_fini(struct local_export *ex)
 {
 	struct local_dirwatch_svc *dw = &ex->dirwatch;
@@ -310,7 +440,8 @@ void local_dirwatch_fini(struct local_export *ex)
 		local_watch_thread_stop(dw->thread, dw->efd, "directory watch");
 		dw->started = false;
 	}
-	/* Closing the group removes its marks. */
+	/* Closing the group removes its marks (unless handed over: the
+	 * new process holds it open). */
 	if (dw->gfd >= 0)
 		close(dw->gfd);
 	for (size_t i = 0; i < dw->ndirs; i++)
@@ -319,4 +450,5 @@ void local_dirwatch_fini(struct local_export *ex)
 	dw->dirs = NULL;
 	dw->ndirs = dw->cap = 0;
 	dw->gfd = dw->efd = -1;
+	dw->handed = false;
 }

@@ -132,6 +132,9 @@ struct local_dirwatch_svc {
 	int gfd; /* fanotify group reporting directory entries; -1: none yet */
 	int efd; /* eventfd: 1 stops the thread */
 	bool started, unsupported;
+	/* Handed to the process an upgrade started (dir_watch_hand): its
+	 * marks are that process's to remove. */
+	bool handed;
 	pthread_t thread;
 };
 
@@ -400,6 +403,9 @@ void local_dirwatch_init(struct local_export *ex);
 void local_dirwatch_fini(struct local_export *ex);
 backend_dir_watch_op local_dir_watch;
 backend_dir_notify_op local_dir_notify;
+backend_dir_watch_hand_op local_dir_watch_hand;
+backend_dir_watch_adopt_op local_dir_watch_adopt;
+backend_dir_watch_resume_op local_dir_watch_resume;
 
 /* ---- local_watch.c: host changes that break no lease ---- */
 

@@ -118,8 +118,9 @@ void nfs4_outbox_drain(struct nfs4_server *srv, bool write_holds);
  * (leases_carried.c) --- */
 
 /* state_deleg_carry_fn (arg: the server): whether an upgrade hands the
- * lease of file over, so that its delegations go over as they are. */
-bool nfs4_deleg_carryable(void *arg, const struct state_file_key *file);
+ * lease of file over (dir: the watch of directory file), so that its
+ * delegations go over as they are. */
+bool nfs4_deleg_carryable(void *arg, const struct state_file_key *file, bool dir);
 /* The old ferryd, frozen: every export's leases as the image's LEASES
  * section (*out) and duplicates of their descriptors (*fds, *nfds; the
  * caller's), which the section names by index.  0 or a negative errno
@@ -135,7 +136,8 @@ struct nfs4_lease_carried {
 };
 /* The section's bytes for n leases (NULL: out of memory). */
 struct buf *nfs4_deleg_leases_encode(const struct nfs4_lease_carried *v, size_t n);
-/* The section's entries (*out malloc'd), nfds descriptors received:
+/* The section's entries (*out malloc'd), nfds descriptors received (the
+ * leases' first):
  * 0, -EINVAL for bytes that do not decode or name a descriptor not
  * received, -ENOMEM. */
 int nfs4_deleg_leases_decode(const uint8_t *p, size_t len, size_t nfds,
@@ -148,6 +150,44 @@ void nfs4_deleg_leases_adopt(struct nfs4_server *srv, const struct nfs4_lease_ca
 /* The old ferryd, once the new one serves: lets go of its leases without
  * dropping them. */
 void nfs4_deleg_leases_leave(struct nfs4_server *srv);
+
+/* --- in-place upgrades: the watches of delegated directories handed
+ * over (dirs_carried.c) --- */
+
+/* One export's watch: its descriptor (as handed: the descriptor; as
+ * decoded: the index of the one received) and the directories it
+ * watches. */
+struct nfs4_dir_watch_carried {
+	uint32_t export_id;
+	int fd;
+	struct backend_handle *dirs;
+	size_t ndirs;
+};
+struct nfs4_dir_watches {
+	struct nfs4_dir_watch_carried *v;
+	size_t n;
+	bool own_fds; /* fd are descriptors to close on free */
+};
+/* The old ferryd, frozen, before the state image: every export's watch
+ * stops reading and reports what it had seen; *out takes duplicates of
+ * their descriptors.  0, or a negative errno (the watches read again). */
+int nfs4_dir_watches_hand(struct nfs4_server *srv, struct nfs4_dir_watches *out);
+/* The old ferryd, the upgrade given up (or the state not carried): every
+ * watch reads again. */
+void nfs4_dir_watches_resume(struct nfs4_server *srv);
+/* The DIR_WATCHES section's bytes, the descriptors named first_fd on (in
+ * w's order); NULL: out of memory. */
+struct buf *nfs4_dir_watches_encode(const struct nfs4_dir_watches *w, size_t first_fd);
+/* The section's entries, nfds descriptors received: 0, -EINVAL for bytes
+ * that do not decode or name a descriptor not received, -ENOMEM. */
+int nfs4_dir_watches_decode(const uint8_t *p, size_t len, size_t nfds,
+			    struct nfs4_dir_watches *out);
+/* The new ferryd, state loaded, before it serves: takes each watch over
+ * (take_fd gives the descriptor of an index, or -1), recalls the
+ * delegations of a watch that cannot be, and frees w. */
+void nfs4_dir_watches_adopt(struct nfs4_server *srv, struct nfs4_dir_watches *w,
+			    int (*take_fd)(void *arg, size_t i), void *arg);
+void nfs4_dir_watches_free(struct nfs4_dir_watches *w);
 
 /* The export hook (export_watch_hook_fn) of the back end's lease-break
  * notification: a break by someone on the host recalls every delegation of

@@ -17,8 +17,8 @@
  * Which delegations go over: those of exports whose back end can hand its
  * leases over (nfs4_deleg_carryable), and every delegation of a back end
  * without leases.  The others (ceph: a delegation is the old process's
- * CephFS session's) and directory delegations are recalled first, as
- * before (state_deleg_suspend).
+ * CephFS session's) are recalled first (state_deleg_suspend); directory
+ * delegations go with their watches (dirs_carried.c).
  *
  * A lease that cannot be taken over here (its export is gone from the
  * configuration, the back end refuses it) leaves its delegations without
@@ -35,10 +35,12 @@
 #include "nfs4/server.h"
 #include "xdr/xdr.h"
 
-bool nfs4_deleg_carryable(void *arg, const struct state_file_key *file)
+bool nfs4_deleg_carryable(void *arg, const struct state_file_key *file, bool dir)
 {
 	struct nfs4_server *srv = arg;
 	struct export *ex = exports_find(&srv->exports, file->export_id);
+	if (dir)
+		return ex && (!ex->ops->dir_watch || ex->ops->dir_watch_adopt);
 	return ex && (!ex->ops->lease || ex->ops->lease_adopt);
 }
 
@@ -130,7 +132,8 @@ int nfs4_deleg_leases_decode(const uint8_t *p, size_t len, size_t nfds,
 	struct xdr_dec d;
 	xdr_dec_init(&d, p, len);
 	uint32_t count;
-	if (!xdr_decode_u32(&d, &count) || count != nfds)
+	/* The directory watches' descriptors come after the leases'. */
+	if (!xdr_decode_u32(&d, &count) || count > nfds)
 		return -EINVAL;
 	struct nfs4_lease_carried *v = count ? calloc(count, sizeof(*v)) : NULL;
 	if (count && !v)

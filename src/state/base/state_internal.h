@@ -551,15 +551,17 @@ size_t state_clients_expire(struct state_server *st, uint64_t now, struct state_
 /* state_deleg.c: whether a delegation on f is being recalled (no new
  * one is granted on the file meanwhile). */
 bool state_deleg_any_recalled(const struct state_file *f);
-/* Whether the upgrade under way carries the file delegation d (st->lock
- * held). */
+/* Whether the upgrade under way carries delegation d, file or directory
+ * (st->lock held). */
 bool state_deleg_is_carried(struct state_server *st, const struct state_deleg *d);
 /* A delegation held in the ferryd before this one (state_carry_load), with
- * its stateid as it was; recalled: when (state_now_ms's clock; it is
- * revoked a lease after that, as before). */
-bool state_deleg_carried(struct state_server *st, struct state_client *cl, struct state_file *f,
-			 const uint8_t other[NFS4_OTHER_SIZE], uint32_t seqid, uint32_t type,
-			 bool timestamps, bool recalled, uint64_t recall_ms);
+ * its stateid as it was; dir: a directory delegation's record (taken, also
+ * on failure; NULL: a file's); recalled: when (state_now_ms's clock; it is
+ * revoked a lease after that, as before).  NULL when out of memory. */
+struct state_deleg *state_deleg_carried(struct state_server *st, struct state_client *cl,
+					struct state_file *f, const uint8_t other[NFS4_OTHER_SIZE],
+					uint32_t seqid, uint32_t type, bool timestamps,
+					struct state_dirdeleg *dir, bool recalled, uint64_t recall_ms);
 /* A delegation revoked in the ferryd before this one that its client has
  * not freed yet (state_carry_load): its stateid as it was, on no file. */
 bool state_deleg_carried_revoked(struct state_server *st, struct state_client *cl,
@@ -706,6 +708,12 @@ static inline enum nfsstat4 state_deleg_revoked_status(uint32_t minor)
 /* state_dirdeleg.c: a directory delegation leaves its file (returned,
  * recalled, revoked, freed): its pending batch goes. */
 void state_dirdeleg_drop_batch(struct state_server *st, struct state_deleg *d);
+/* state_dirdeleg.c: a change that waited for the holder of d (a directory
+ * delegation carried by an upgrade) in the ferryd before this one,
+ * appended in its order, due at due_ms; false when out of memory. */
+bool state_dirdeleg_carried_change(struct state_server *st, struct state_deleg *d, uint32_t kind,
+				   uint64_t key, uint64_t due_ms, const uint8_t *body,
+				   uint32_t len);
 
 /* opens/state_lock.c */
 void state_lockst_free(struct state_server *st, struct state_lockst *ls);

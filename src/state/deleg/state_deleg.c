@@ -299,6 +299,18 @@ static void file_deleg_counted(struct state_server *st, uint32_t type)
 		atomic_fetch_add_explicit(&st->deleg.n_write, 1, memory_order_relaxed);
 }
 
+/* One more directory delegation held, dir (d's). */
+static void dir_deleg_counted(struct state_server *st, struct state_deleg *d,
+			      struct state_dirdeleg *dir)
+{
+	dir->owner = d;
+	list_init(&dir->pending_link);
+	st->deleg.dirs.active++;
+	atomic_fetch_add_explicit(&st->deleg.n_dir, 1, memory_order_relaxed);
+	if (dir->notify & (1u << NOTIFY4_CHANGE_CHILD_ATTRS))
+		atomic_fetch_add_explicit(&st->deleg.n_dir_child, 1, memory_order_relaxed);
+}
+
 struct state_deleg *state_deleg_new(struct state_server *st, struct state_client *cl,
 				    struct state_file *f, uint32_t type, struct state_dirdeleg *dir)
 {
@@ -315,13 +327,8 @@ struct state_deleg *state_deleg_new(struct state_server *st, struct state_client
 	list_add_tail(&f->delegs, &d->s.file_link);
 	cl->n_delegs++;
 	if (dir) {
-		dir->owner = d;
-		list_init(&dir->pending_link);
-		st->deleg.dirs.active++;
+		dir_deleg_counted(st, d, dir);
 		st->deleg.dirs.granted++;
-		atomic_fetch_add_explicit(&st->deleg.n_dir, 1, memory_order_relaxed);
-		if (dir->notify & (1u << NOTIFY4_CHANGE_CHILD_ATTRS))
-			atomic_fetch_add_explicit(&st->deleg.n_dir_child, 1, memory_order_relaxed);
 		return d;
 	}
 	st->deleg.files.granted++;
@@ -331,8 +338,8 @@ struct state_deleg *state_deleg_new(struct state_server *st, struct state_client
 
 bool state_deleg_is_carried(struct state_server *st, const struct state_deleg *d)
 {
-	return !d->dir && d->s.file && st->deleg.carried &&
-	       st->deleg.carried(st->deleg.carried_arg, &d->s.file->key);
+	return d->s.file && st->deleg.carried &&
+	       st->deleg.carried(st->deleg.carried_arg, &d->s.file->key, d->dir != NULL);
 }
 
 /* Recalls d for an upgrade unless it goes over with it. */
@@ -405,25 +412,37 @@ static struct state_deleg *deleg_made_as(struct state_server *st, struct state_c
 	return d;
 }
 
-bool state_deleg_carried(struct state_server *st, struct state_client *cl, struct state_file *f,
-			 const uint8_t other[NFS4_OTHER_SIZE], uint32_t seqid, uint32_t type,
-			 bool timestamps, bool recalled, uint64_t recall_ms)
+struct state_deleg *state_deleg_carried(struct state_server *st, struct state_client *cl,
+					struct state_file *f, const uint8_t other[NFS4_OTHER_SIZE],
+					uint32_t seqid, uint32_t type, bool timestamps,
+					struct state_dirdeleg *dir, bool recalled, uint64_t recall_ms)
 {
 	struct state_deleg *d = deleg_made_as(st, cl, f, other, seqid, type);
-	if (!d)
-		return false;
+	if (!d) {
+		free(dir);
+		return NULL;
+	}
 	d->timestamps = timestamps;
+	d->dir = dir;
 	list_add_tail(&f->delegs, &d->s.file_link);
 	cl->n_delegs++;
-	file_deleg_counted(st, type);
+	if (dir)
+		dir_deleg_counted(st, d, dir);
+	else
+		file_deleg_counted(st, type);
 	if (recalled) {
-		/* Its CB_RECALL went out from the ferryd before: the holder
-		 * returns it here, or it is revoked a lease after the recall. */
+		/* Recalled by the ferryd before: the holder returns it here,
+		 * or it is revoked a lease after the recall.  That one's
+		 * CB_RECALL may still have been waiting to go when it froze
+		 * (a host change seen as it handed its watches over): sent
+		 * again, a recall the holder had already is answered the
+		 * same way. */
 		d->recalled = true;
 		d->recall_ms = recall_ms;
 		list_add_tail(&st->deleg.recalled_list, &d->recall_link);
+		queue_cb(st, d, OP_CB_RECALL);
 	}
-	return true;
+	return d;
 }
 
 bool state_deleg_carried_revoked(struct state_server *st, struct state_client *cl,

@@ -172,6 +172,33 @@ void state_dirdeleg_needs(struct state_server *st, const struct state_file_key *
 	pthread_mutex_unlock(&st->lock);
 }
 
+size_t state_dirdeleg_dirs(struct state_server *st, struct state_file_key *out, size_t max)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&st->lock);
+	list_for_each_entry(cl, &st->clients, struct state_client, link) {
+		list_for_each_entry(o, &cl->owners, struct state_owner, client_link) {
+			if (o->kind != STATE_OWNER_DELEG)
+				continue;
+			list_for_each_entry(s, &o->states, struct state_stid, owner_link) {
+				const struct state_deleg *d = (const struct state_deleg *)s;
+				if (!d->dir || !s->file)
+					continue;
+				bool seen = false;
+				for (size_t i = 0; i < n && i < max && !seen; i++)
+					seen = state_file_key_eq(&out[i], &s->file->key);
+				if (seen)
+					continue;
+				if (n < max)
+					out[n] = s->file->key;
+				n++;
+			}
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+	return n;
+}
+
 bool state_dirdeleg_any(struct state_server *st)
 {
 	return atomic_load_explicit(&st->deleg.n_dir, memory_order_relaxed) > 0;
@@ -287,40 +314,22 @@ static void drop_superseded(struct state_dirdeleg *dd, uint32_t kind, uint64_t k
 	}
 }
 
-bool state_dirdeleg_note(struct state_server *st, const struct nfs4_stateid *sid, uint32_t kind,
-			 uint64_t key, const uint8_t *body, uint32_t len)
+/* Appends a change to dd's batch, due at when; false when out of
+ * memory.  st->lock held. */
+static bool batch_append(struct state_server *st, struct state_dirdeleg *dd, uint32_t kind,
+			 uint64_t key, uint64_t when, const uint8_t *body, uint32_t len)
 {
-	bool due = false;
-	pthread_mutex_lock(&st->lock);
-	struct state_deleg *d = live_dir_deleg(st, sid);
-	if (!d)
-		goto out;
-	struct state_dirdeleg *dd = d->dir;
-	if (key && (kind == NOTIFY4_CHANGE_CHILD_ATTRS || kind == NOTIFY4_CHANGE_DIR_ATTRS))
-		drop_superseded(dd, kind, key);
 	uint32_t need = (uint32_t)sizeof(struct state_dirdeleg_item) + len;
-	unsigned max_changes = st->deleg.limits.dir_max_changes;
-	if ((max_changes && dd->count >= max_changes) || item_wire(len) > dd->max_wire) {
-		st->deleg.dirs.overflows++;
-		state_deleg_recall_locked(st, d);
-		goto out;
-	}
 	if (dd->len + need > dd->cap) {
 		uint32_t cap = dd->cap ? dd->cap : 512;
 		while (cap < dd->len + need)
 			cap *= 2;
 		uint8_t *p = realloc(dd->buf, cap);
-		if (!p) {
-			/* A change the holder would never learn: it must not
-			 * keep trusting its listing. */
-			st->deleg.dirs.overflows++;
-			state_deleg_recall_locked(st, d);
-			goto out;
-		}
+		if (!p)
+			return false;
 		dd->buf = p;
 		dd->cap = cap;
 	}
-	uint64_t when = state_now_ms() + kind_delay(st, dd, kind);
 	struct state_dirdeleg_item h = {.kind = kind, .len = len, .key = key, .due_ms = when};
 	memcpy(dd->buf + dd->len, &h, sizeof(h));
 	memcpy(dd->buf + dd->len + sizeof(h), body, len);
@@ -333,10 +342,41 @@ bool state_dirdeleg_note(struct state_server *st, const struct nfs4_stateid *sid
 	} else if (when < dd->due_ms) {
 		dd->due_ms = when;
 	}
+	return true;
+}
+
+bool state_dirdeleg_note(struct state_server *st, const struct nfs4_stateid *sid, uint32_t kind,
+			 uint64_t key, const uint8_t *body, uint32_t len)
+{
+	bool due = false;
+	pthread_mutex_lock(&st->lock);
+	struct state_deleg *d = live_dir_deleg(st, sid);
+	if (!d)
+		goto out;
+	struct state_dirdeleg *dd = d->dir;
+	if (key && (kind == NOTIFY4_CHANGE_CHILD_ATTRS || kind == NOTIFY4_CHANGE_DIR_ATTRS))
+		drop_superseded(dd, kind, key);
+	unsigned max_changes = st->deleg.limits.dir_max_changes;
+	/* A change the holder would never learn (too many waiting, too
+	 * large, no memory): it must not keep trusting its listing. */
+	if ((max_changes && dd->count >= max_changes) || item_wire(len) > dd->max_wire ||
+	    !batch_append(st, dd, kind, key, state_now_ms() + kind_delay(st, dd, kind), body,
+			  len)) {
+		st->deleg.dirs.overflows++;
+		state_deleg_recall_locked(st, d);
+		goto out;
+	}
 	due = true;
 out:
 	pthread_mutex_unlock(&st->lock);
 	return due;
+}
+
+bool state_dirdeleg_carried_change(struct state_server *st, struct state_deleg *d, uint32_t kind,
+				   uint64_t key, uint64_t due_ms, const uint8_t *body,
+				   uint32_t len)
+{
+	return batch_append(st, d->dir, kind, key, due_ms, body, len);
 }
 
 void state_dirdeleg_fell_behind(struct state_server *st, const struct nfs4_stateid *sid)

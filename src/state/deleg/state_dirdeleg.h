@@ -64,6 +64,12 @@ void state_dirdeleg_grant(struct state_server *st, uint64_t clientid,
 void state_dirdeleg_needs(struct state_server *st, const struct state_file_key *dir, bool *held,
 			  bool *child_attrs);
 
+/* The directories delegated now, recalled ones included, each once: up
+ * to max of them in out; returns how many there are (more than max: ask
+ * again with room for all).  For a ferryd an upgrade started, to take
+ * over what the one before kept per directory. */
+size_t state_dirdeleg_dirs(struct state_server *st, struct state_file_key *out, size_t max);
+
 /* Whether any directory delegation is held (no lock: operations on a
  * server without any pay nothing). */
 bool state_dirdeleg_any(struct state_server *st);

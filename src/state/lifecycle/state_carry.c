@@ -7,14 +7,16 @@
  * The new ferryd serves them on the connections handed over with no grace
  * period and no reclaim.
  *
- * A file delegation goes over as it is (recalled or not) where
- * state_deleg_suspend was told its file's lease is handed over too (the
- * NFSv4 layer passes the descriptor that holds it beside the image).
+ * A delegation goes over as it is (recalled or not) where
+ * state_deleg_suspend was told what holds it back on the host goes over
+ * too (the NFSv4 layer passes a file's lease, a directory's watch, beside
+ * the image); a directory delegation with what its holder asked and the
+ * changes waiting to be told.
  * What is not carried makes save refuse, and the new ferryd then starts
  * as after a restart (records, grace, reclaim): the other delegations
- * (directory ones, and those of a back end whose leases cannot be handed
- * over: the upgrade recalls them first, and those not returned within a
- * lease are revoked, which are carried as revoked stateids), locks held
+ * (those of a back end whose leases and watches cannot be handed over:
+ * the upgrade recalls them first, and those not returned within a lease
+ * are revoked, which are carried as revoked stateids), locks held
  * in a back end (a ceph export's locks are the old process's CephFS
  * client's), this head's own grace period under way, a CREATE_SESSION
  * half done.  A cluster head's state is carried too: its records stay in
@@ -29,8 +31,11 @@
  * then (format 2 on) the waiters of denied blocking v4.1 locks, oldest
  * first, whose clients are told by CB_NOTIFY_LOCK when the lock frees, as
  * before the upgrade.  Connections are named by their index in the
- * handover (state_carry_adopt_conn binds them again).  Formats 1 and 2 are
- * still read, and format 2 is written when no delegation is held. */
+ * handover (state_carry_adopt_conn binds them again).  Format 4 adds to
+ * each delegation whether it is a directory's, and a directory's record
+ * and waiting changes.  Formats 1 to 3 are still read, and the oldest
+ * that holds the state is written (3 with no directory delegation, 2 with
+ * no delegation at all). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,15 +43,17 @@
 
 #include "core/log.h"
 #include "state/clients/session_internal.h"
+#include "state/deleg/state_dirdeleg.h"
 #include "xdr/xdr.h"
 
 /* The format saved; the oldest one read; the first with the waiters; the
- * first with delegations held. */
+ * first with delegations held; the first with directory delegations. */
 enum {
-	CARRY_FORMAT = 3,
+	CARRY_FORMAT = 4,
 	CARRY_FORMAT_OLDEST = 1,
 	CARRY_FORMAT_WAITERS = 2,
 	CARRY_FORMAT_DELEGS = 3,
+	CARRY_FORMAT_DIRS = 4,
 };
 
 /* --- save ---------------------------------------------------------------------- */
@@ -206,9 +213,43 @@ static bool save_session(struct save *sv, struct state_session *s)
 	return ok;
 }
 
-/* The delegations a client holds, each with its file (whose lease the
- * NFSv4 layer hands over beside the image) and, if recalled, how long
- * ago. */
+static bool enc_bitmap(struct xdr_enc *e, const struct nfs4_bitmap *b)
+{
+	bool ok = true;
+	for (unsigned i = 0; ok && i < NFS4_BITMAP_WORDS; i++)
+		ok = xdr_encode_u32(e, b->w[i]);
+	return ok;
+}
+
+/* What a directory delegation's holder asked, and the changes waiting
+ * for it, each with the time it has left.  A CB_NOTIFY under way may
+ * or may not have reached the holder: the new ferryd recalls it. */
+static bool save_dir(struct save *sv, const struct state_dirdeleg *dd)
+{
+	struct xdr_enc *e = sv->e;
+	if (!(xdr_encode_u32(e, dd->notify) && enc_bitmap(e, &dd->child_attrs) &&
+	      enc_bitmap(e, &dd->dir_attrs) && xdr_encode_u32(e, dd->child_delay_ms) &&
+	      xdr_encode_u32(e, dd->dir_delay_ms) && xdr_encode_u32(e, dd->max_wire) &&
+	      xdr_encode_bool(e, dd->in_flight) && xdr_encode_u32(e, dd->count)))
+		return false;
+	uint32_t off = 0, n = 0;
+	while (off < dd->len) {
+		struct state_dirdeleg_item h;
+		memcpy(&h, dd->buf + off, sizeof(h));
+		uint64_t left = h.due_ms > sv->now ? h.due_ms - sv->now : 0;
+		if (!(xdr_encode_u32(e, h.kind) && xdr_encode_u64(e, h.key) &&
+		      xdr_encode_u64(e, left) &&
+		      xdr_encode_opaque(e, dd->buf + off + sizeof(h), h.len)))
+			return false;
+		off += (uint32_t)sizeof(h) + h.len;
+		n++;
+	}
+	return n == dd->count || save_refuse(sv, "a directory's changes do not add up");
+}
+
+/* The delegations a client holds, each with its file (whose lease or
+ * watch the NFSv4 layer hands over beside the image) and, if recalled,
+ * how long ago. */
 static bool save_delegs(struct save *sv, struct state_client *cl)
 {
 	struct xdr_enc *e = sv->e;
@@ -222,17 +263,23 @@ static bool save_delegs(struct save *sv, struct state_client *cl)
 			const struct state_deleg *d = (const struct state_deleg *)s;
 			if (d->revoked)
 				continue;
-			if (d->dir)
-				return save_refuse(sv, "a directory delegation is held");
 			if (!state_deleg_is_carried(sv->st, d))
-				return save_refuse(sv, "a delegation whose lease cannot be handed "
-						       "over is held");
+				return save_refuse(sv, d->dir ? "a directory delegation whose "
+								"watch cannot be handed over "
+								"is held"
+							      : "a delegation whose lease cannot "
+								"be handed over is held");
+			if (d->dir && sv->format < CARRY_FORMAT_DIRS)
+				return save_refuse(sv, "directory delegations do not add up");
 			uint64_t ago = d->recalled && sv->now > d->recall_ms ? sv->now - d->recall_ms
 									   : 0;
 			if (!(xdr_encode_opaque_fixed(e, s->other, NFS4_OTHER_SIZE) &&
 			      xdr_encode_u32(e, s->seqid) && xdr_encode_u32(e, d->type) &&
 			      enc_key(e, &s->file->key) && xdr_encode_bool(e, d->timestamps) &&
 			      xdr_encode_bool(e, d->recalled) && xdr_encode_u64(e, ago)))
+				return false;
+			if (sv->format >= CARRY_FORMAT_DIRS &&
+			    !(xdr_encode_bool(e, d->dir != NULL) && (!d->dir || save_dir(sv, d->dir))))
 				return false;
 			n++;
 		}
@@ -344,17 +391,19 @@ int state_carry_save(struct state_server *st, state_carry_conn_index_fn conn_ind
 	struct save sv = {.st = st, .e = &e, .conn_index = conn_index, .arg = arg,
 			  .now = state_now_ms(), .err = err, .errlen = errlen};
 	pthread_mutex_lock(&st->lock);
-	/* With no delegation held the image is one the release before read
-	 * too (format 2), so that an upgrade back to it carries the state. */
-	sv.format = st->deleg.files.active ? CARRY_FORMAT : CARRY_FORMAT_WAITERS;
+	/* The oldest format that holds what is there, so that an upgrade
+	 * back to the release before carries the state when it can: with no
+	 * directory delegation, the one before's (3); with no delegation at
+	 * all, the one before that's (2). */
+	sv.format = atomic_load(&st->deleg.n_dir) ? CARRY_FORMAT_DIRS
+		    : st->deleg.files.active      ? CARRY_FORMAT_DELEGS
+						  : CARRY_FORMAT_WAITERS;
 	bool ok = true;
 	/* A cluster's grace that other heads started goes on after the
 	 * upgrade (this head enforces it again when it joins); this head's own
 	 * is for clients that have not reclaimed yet. */
 	if (state_grace_own(st, sv.now))
 		ok = save_refuse(&sv, "a grace period is under way");
-	else if (atomic_load(&st->deleg.n_dir))
-		ok = save_refuse(&sv, "directory delegations are held");
 	uint32_t nclients = 0;
 	list_for_each_entry(cl, &st->clients, struct state_client, link)
 		nclients += !cl->nlm;
@@ -404,6 +453,7 @@ struct load {
 	uint32_t format;
 	uint64_t now;
 	unsigned clients, sessions, opens, locks, waiters, delegs;
+	unsigned dirs, dir_changes; /* directory delegations, changes waiting */
 	char *err;
 	size_t errlen;
 };
@@ -694,6 +744,56 @@ static bool load_session(struct load *ld, struct state_client *cl, struct state_
 	return true;
 }
 
+static bool dec_bitmap(struct xdr_dec *d, struct nfs4_bitmap *b)
+{
+	bool ok = true;
+	for (unsigned i = 0; ok && i < NFS4_BITMAP_WORDS; i++)
+		ok = xdr_decode_u32(d, &b->w[i]);
+	return ok;
+}
+
+/* A directory delegation's record as save_dir wrote it, without its
+ * changes (load_dir_changes); NULL when it does not decode (*oom: or
+ * there was no memory). */
+static struct state_dirdeleg *load_dir(struct load *ld, uint32_t *nchanges, bool *in_flight,
+				       bool *oom)
+{
+	struct xdr_dec *d = ld->d;
+	struct state_dirdeleg *dd = calloc(1, sizeof(*dd));
+	*oom = !dd;
+	if (!dd)
+		return NULL;
+	if (!xdr_decode_u32(d, &dd->notify) || !dec_bitmap(d, &dd->child_attrs) ||
+	    !dec_bitmap(d, &dd->dir_attrs) || !xdr_decode_u32(d, &dd->child_delay_ms) ||
+	    !xdr_decode_u32(d, &dd->dir_delay_ms) || !xdr_decode_u32(d, &dd->max_wire) ||
+	    !xdr_decode_bool(d, in_flight) || !xdr_decode_u32(d, nchanges) ||
+	    *nchanges > 1u << 20) {
+		free(dd);
+		return NULL;
+	}
+	return dd;
+}
+
+/* A recalled delegation keeps no change (its recall superseded them):
+ * read past. */
+static bool load_dir_changes(struct load *ld, struct state_deleg *dg, uint32_t n)
+{
+	struct xdr_dec *d = ld->d;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t kind, len;
+		uint64_t key, left;
+		const uint8_t *body;
+		if (!xdr_decode_u32(d, &kind) || !xdr_decode_u64(d, &key) ||
+		    !xdr_decode_u64(d, &left) || !xdr_decode_opaque(d, 1u << 20, &body, &len) ||
+		    kind > NOTIFY4_CHANGE_COOKIE_VERIFIER)
+			return load_fail(ld, "a directory's changes do not decode");
+		if (!dg->recalled &&
+		    !state_dirdeleg_carried_change(ld->st, dg, kind, key, ld->now + left, body, len))
+			return load_fail(ld, "out of memory");
+	}
+	return true;
+}
+
 static bool load_delegs(struct load *ld, struct state_client *cl)
 {
 	struct state_server *st = ld->st;
@@ -705,33 +805,54 @@ static bool load_delegs(struct load *ld, struct state_client *cl)
 		uint8_t other[NFS4_OTHER_SIZE];
 		uint32_t seqid, type;
 		struct state_file_key key;
-		bool timestamps, recalled;
+		bool timestamps, recalled, is_dir = false;
 		uint64_t ago;
 		if (!dec_other(d, other) || !xdr_decode_u32(d, &seqid) ||
 		    !xdr_decode_u32(d, &type) || !dec_key(d, &key) ||
 		    !xdr_decode_bool(d, &timestamps) || !xdr_decode_bool(d, &recalled) ||
 		    !xdr_decode_u64(d, &ago) ||
+		    (ld->format >= CARRY_FORMAT_DIRS && !xdr_decode_bool(d, &is_dir)) ||
 		    (type != OPEN_DELEGATE_READ && type != OPEN_DELEGATE_WRITE) ||
-		    state_stid_find(st, other))
+		    (is_dir && type != OPEN_DELEGATE_READ) || state_stid_find(st, other))
 			return load_fail(ld, "a delegation does not decode");
+		struct state_dirdeleg *dd = NULL;
+		uint32_t nchanges = 0;
+		bool in_flight = false, oom;
+		if (is_dir && !(dd = load_dir(ld, &nchanges, &in_flight, &oom)))
+			return load_fail(ld, oom ? "out of memory"
+						 : "a directory delegation does not decode");
 		struct state_file *f = state_file_get(st, &key, true);
-		if (!f)
+		if (!f) {
+			free(dd);
 			return load_fail(ld, "out of memory");
-		/* One client, one delegation of a file; a write one alone. */
+		}
+		/* One client, one delegation of a file; a write one alone;
+		 * a file's and a directory's never on one object. */
 		bool clash = false;
 		list_for_each_entry(o, &f->delegs, const struct state_deleg, s.file_link)
 			clash = clash || o->s.owner->clientid == cl->clientid ||
-				type == OPEN_DELEGATE_WRITE || o->type == OPEN_DELEGATE_WRITE;
+				type == OPEN_DELEGATE_WRITE || o->type == OPEN_DELEGATE_WRITE ||
+				(o->dir != NULL) != is_dir;
 		if (clash) {
+			free(dd);
 			state_file_maybe_free(st, f);
 			return load_fail(ld, "two delegations of a file that cannot both be held");
 		}
 		uint64_t recall_ms = ago < ld->now ? ld->now - ago : 0;
-		if (!state_deleg_carried(st, cl, f, other, seqid, type, timestamps, recalled,
-					 recall_ms)) {
+		struct state_deleg *dg = state_deleg_carried(st, cl, f, other, seqid, type,
+							     timestamps, dd, recalled, recall_ms);
+		if (!dg) {
 			state_file_maybe_free(st, f);
 			return load_fail(ld, "out of memory");
 		}
+		if (is_dir && !load_dir_changes(ld, dg, nchanges))
+			return false;
+		ld->dirs += is_dir;
+		ld->dir_changes += nchanges;
+		/* Its holder may or may not have had the last CB_NOTIFY: it
+		 * must not go on trusting its listing. */
+		if (in_flight && !dg->recalled)
+			state_deleg_recall_locked(st, dg);
 		ld->delegs++;
 	}
 	return true;
@@ -951,9 +1072,13 @@ int state_carry_load(struct state_server *st, const uint8_t *p, size_t len, char
 		return -EINVAL;
 	/* The write holds of the opens with write access, asked again. */
 	state_outbox_kick(st);
+	char dirs[96] = "";
+	if (ld.dirs)
+		snprintf(dirs, sizeof(dirs), " (%u of directories, %u change(s) waiting to be told)",
+			 ld.dirs, ld.dir_changes);
 	log_info("state: carried over %u client(s), %u session(s), %u open(s), %u lock(s) and %u "
-		 "delegation(s)%s",
-		 ld.clients, ld.sessions, ld.opens, ld.locks, ld.delegs,
+		 "delegation(s)%s%s",
+		 ld.clients, ld.sessions, ld.opens, ld.locks, ld.delegs, dirs,
 		 ld.waiters ? " with blocked lock requests" : "");
 	return 0;
 }
