@@ -5,8 +5,9 @@
  * Checked beyond "no sanitizer report": the section decodes only when
  * each watch names a descriptor received (here: as many as the count it
  * announces, at most 4096); what decodes, its descriptors numbered from
- * the first one's, encodes back to the same bytes when they were so
- * numbered, and always decodes again to the same watches. */
+ * the first one's (or from 0 when they were not in a row), encodes back
+ * to the same length when they were, and always decodes again to the
+ * same watches. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,7 +48,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(w.v[i].fd >= 0 && (size_t)w.v[i].fd < nfds);
 		consecutive = consecutive && w.v[i].fd == w.v[0].fd + (int)i;
 	}
-	struct buf *again = nfs4_dir_watches_encode(&w, w.n ? (size_t)w.v[0].fd : 0);
+	/* Numbered as they were when that can be said (the encoder numbers
+	 * them in a row), from 0 otherwise. */
+	size_t first = consecutive && w.n ? (size_t)w.v[0].fd : 0;
+	struct buf *again = nfs4_dir_watches_encode(&w, first);
 	CHECK(again != NULL);
 	if (consecutive)
 		CHECK(again->len == size);
