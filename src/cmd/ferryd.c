@@ -730,6 +730,9 @@ struct ferryd {
 	/* The watches of delegated directories inherited's DIR_WATCHES
 	 * section names, taken over with the leases. */
 	struct nfs4_dir_watches dir_watches;
+	/* What the TLS_CONNS section says of each inherited connection in
+	 * kernel TLS (NULL: plain), by its index. */
+	struct rpc_tls_info **tls_conns;
 	bool inherited_listener[CONFIG_MAX_LISTEN]; /* serves the old one's socket */
 	/* Listeners beyond the configured ones: addresses of heads the ferryd
 	 * before this one took over (upgrade_cluster_section), at indexes
@@ -1058,8 +1061,9 @@ static void adopt_inherited(struct ferryd *d)
 				       ? c->listener
 				       : -1;
 		struct adopting a = {.d = d, .index = i};
+		const struct rpc_tls_info *tls = d->tls_conns ? d->tls_conns[i] : NULL;
 		struct rpc_conn *conn = rpc_server_adopt_handed(d->srv, c->fd, listener, c->unread,
-								c->unread_len, adopt_bind, &a);
+								c->unread_len, tls, adopt_bind, &a);
 		if (!conn) {
 			log_warn("upgrade: cannot serve a connection handed over; it is closed");
 			continue;
@@ -1067,6 +1071,8 @@ static void adopt_inherited(struct ferryd *d)
 		c->fd = -1;
 		rpc_conn_unref(conn);
 	}
+	rpc_handover_tls_free(d->tls_conns, in->nconns);
+	d->tls_conns = NULL;
 	state_carry_adopt_done(d->nfs.state);
 }
 
@@ -1402,6 +1408,22 @@ static int upgrade_image(void *arg, uint8_t **img, size_t *len, struct upgrade_f
 	buf_unref(leases);
 	buf_unref(dir_watches);
 	nfs4_dir_watches_free(&watches);
+	/* What the connections in kernel TLS are. */
+	size_t ntls = 0;
+	struct buf *tls = rpc_handover_tls_encode(d->handover, &ntls);
+	if (!tls) {
+		w.failed = true; /* finish frees what was written */
+		upgrade_image_finish(&w, len);
+		snprintf(err, errlen, "out of memory listing the TLS connections");
+		return -ENOMEM;
+	}
+	/* Only when there are any: an image without it is one the release
+	 * before reads too. */
+	if (ntls) {
+		upgrade_image_add(&w, UPGRADE_SECTION_TLS_CONNS, tls->data, tls->len);
+		log_info("upgrade: %zu connection(s) in kernel TLS go over", ntls);
+	}
+	buf_unref(tls);
 	/* The Kerberos contexts, so that their clients go on with them. */
 	struct rpc_gss_server *gss = rpc_server_gss(d->srv);
 	struct buf *contexts = NULL;
@@ -1651,6 +1673,25 @@ static int inherit_dir_watches(struct ferryd *d)
 	return 0;
 }
 
+/* The connections handed over in kernel TLS.  -1 on failure (said to
+ * it: it serves on). */
+static int inherit_tls_conns(struct ferryd *d)
+{
+	const struct upgrade_image_section *sec = inherited_section(d, UPGRADE_SECTION_TLS_CONNS);
+	if (!sec)
+		return 0;
+	int rc = rpc_handover_tls_decode(sec->data, sec->len, d->inherited.nconns, &d->tls_conns);
+	if (rc) {
+		char err[128];
+		snprintf(err, sizeof(err), "the connections in kernel TLS: %s",
+			 rc == -EINVAL ? "they do not decode" : strerror(-rc));
+		log_error("upgrade: %s", err);
+		upgrade_refuse(&d->inherited, err);
+		return -1;
+	}
+	return 0;
+}
+
 static int take_inherited_file(void *arg, size_t i)
 {
 	return upgrade_take_file(arg, i);
@@ -1773,6 +1814,8 @@ static void stop_beside_running(struct ferryd *d, const char *said)
 	free(d->leases); /* an upgrade given up: never taken over */
 	d->leases = NULL;
 	nfs4_dir_watches_free(&d->dir_watches);
+	rpc_handover_tls_free(d->tls_conns, d->inherited.nconns);
+	d->tls_conns = NULL;
 	ctl_server_release_socket(d->ctl);
 	for (int i = 0; i < 200 && ctl_server_requests(d->ctl) > 0; i++)
 		usleep(10000);
@@ -1867,7 +1910,7 @@ int main(int argc, char **argv)
 	 * old one's too: a failed start must not shut them down. */
 	rpc_server_share_sockets(d.srv, d.inherited.channel >= 0);
 	if (add_nfs(&d) != 0 || add_mount(&d) != 0 || add_nlm(&d) != 0 || inherit_nfs4(&d) != 0 ||
-	    inherit_leases(&d) != 0 || inherit_dir_watches(&d) != 0 ||
+	    inherit_leases(&d) != 0 || inherit_dir_watches(&d) != 0 || inherit_tls_conns(&d) != 0 ||
 	    inherit_reply_caches(&d) != 0 || inherit_gss(&d) != 0 ||
 	    listen_and_start(&d) != 0) {
 		rpc_server_destroy(d.srv);

@@ -139,6 +139,103 @@ void rpc_handover_free(struct rpc_handover *h)
 	h->nconns = 0;
 }
 
+static bool enc_str(struct xdr_enc *e, const char *s)
+{
+	return xdr_encode_opaque(e, s, (uint32_t)strlen(s));
+}
+
+static bool dec_str(struct xdr_dec *d, char *out, size_t size)
+{
+	const uint8_t *p;
+	uint32_t len;
+	if (!xdr_decode_opaque(d, (uint32_t)size - 1, &p, &len) || memchr(p, 0, len))
+		return false;
+	memcpy(out, p, len);
+	out[len] = '\0';
+	return true;
+}
+
+struct buf *rpc_handover_tls_encode(const struct rpc_handover *h, size_t *n)
+{
+	*n = 0;
+	struct xdr_enc e;
+	if (!xdr_enc_init(&e, 256, 1u << 30))
+		return NULL;
+	uint32_t count = 0;
+	for (size_t i = 0; i < h->nconns; i++)
+		count += h->conns[i].tls;
+	bool ok = xdr_encode_u32(&e, count);
+	for (size_t i = 0; ok && i < h->nconns; i++) {
+		const struct rpc_handover_conn *c = &h->conns[i];
+		if (!c->tls)
+			continue;
+		const struct rpc_tls_info *t = &c->tls_info;
+		ok = xdr_encode_u32(&e, (uint32_t)i) && enc_str(&e, t->version) &&
+		     enc_str(&e, t->cipher) && xdr_encode_bool(&e, t->peer.verified) &&
+		     xdr_encode_u32(&e, t->peer.nnames);
+		for (unsigned k = 0; ok && k < t->peer.nnames; k++)
+			ok = enc_str(&e, t->peer.names[k]);
+		ok = ok && enc_str(&e, t->peer.sha256);
+	}
+	if (!ok || e.overflow) {
+		xdr_enc_release(&e);
+		return NULL;
+	}
+	*n = count;
+	return xdr_enc_take(&e);
+}
+
+void rpc_handover_tls_free(struct rpc_tls_info **v, size_t nconns)
+{
+	for (size_t i = 0; v && i < nconns; i++)
+		free(v[i]);
+	free(v);
+}
+
+int rpc_handover_tls_decode(const uint8_t *p, size_t len, size_t nconns,
+			    struct rpc_tls_info ***out)
+{
+	*out = NULL;
+	struct xdr_dec d;
+	xdr_dec_init(&d, p, len);
+	uint32_t count;
+	if (!xdr_decode_u32(&d, &count) || count > nconns)
+		return -EINVAL;
+	struct rpc_tls_info **v = nconns ? calloc(nconns, sizeof(*v)) : NULL;
+	if (nconns && !v)
+		return -ENOMEM;
+	int rc = 0;
+	for (uint32_t i = 0; rc == 0 && i < count; i++) {
+		uint32_t idx;
+		struct rpc_tls_info t;
+		memset(&t, 0, sizeof(t));
+		bool ok = xdr_decode_u32(&d, &idx) && idx < nconns && !v[idx] &&
+			  dec_str(&d, t.version, sizeof(t.version)) &&
+			  dec_str(&d, t.cipher, sizeof(t.cipher)) &&
+			  xdr_decode_bool(&d, &t.peer.verified) &&
+			  xdr_decode_u32(&d, &t.peer.nnames) && t.peer.nnames <= RPC_TLS_MAX_NAMES;
+		for (unsigned k = 0; ok && k < t.peer.nnames; k++)
+			ok = dec_str(&d, t.peer.names[k], sizeof(t.peer.names[k]));
+		ok = ok && dec_str(&d, t.peer.sha256, sizeof(t.peer.sha256));
+		/* Handed over only when the kernel did both directions. */
+		t.ktls_send = t.ktls_recv = true;
+		if (!ok)
+			rc = -EINVAL;
+		else if (!(v[idx] = malloc(sizeof(t))))
+			rc = -ENOMEM;
+		else
+			*v[idx] = t;
+	}
+	if (rc == 0 && xdr_dec_remaining(&d) != 0)
+		rc = -EINVAL;
+	if (rc) {
+		rpc_handover_tls_free(v, nconns);
+		return rc;
+	}
+	*out = v;
+	return 0;
+}
+
 int rpc_server_listen_fd(struct rpc_server *srv, int fd, uint16_t *bound_port)
 {
 	if (srv->nlisteners >= RPC_MAX_LISTENERS) {
@@ -161,8 +258,24 @@ int rpc_server_listen_fd(struct rpc_server *srv, int fd, uint16_t *bound_port)
 	return 0;
 }
 
+/* A connection handed over in kernel TLS: its session, made from what
+ * the handover said (the kernel holds the keys). */
+static bool adopt_tls(struct rpc_conn *conn, const struct rpc_tls_info *tls)
+{
+	conn->tls_info = malloc(sizeof(*conn->tls_info));
+	conn->tls = conn->tls_info ? rpc_tls_session_kernel(conn->poll.fd, tls) : NULL;
+	if (!conn->tls)
+		return false;
+	*conn->tls_info = *tls;
+	conn->tls_ktls_send = conn->tls_ktls_recv = true;
+	atomic_store(&conn->xprtsec, tls->peer.verified ? RPC_XPRTSEC_MTLS : RPC_XPRTSEC_TLS);
+	atomic_store(&conn->tls_state, RPC_CONN_TLS_UP);
+	return true;
+}
+
 struct rpc_conn *rpc_server_adopt_handed(struct rpc_server *srv, int fd, int listener,
 					 const uint8_t *unread, size_t unread_len,
+					 const struct rpc_tls_info *tls,
 					 void (*before_serve)(void *arg, struct rpc_conn *conn),
 					 void *arg)
 {
@@ -173,7 +286,8 @@ struct rpc_conn *rpc_server_adopt_handed(struct rpc_server *srv, int fd, int lis
 	struct rpc_conn *conn = rpc_conn_new(srv, fd, (struct sockaddr *)&peer, plen);
 	if (!conn)
 		return NULL;
-	if (!rpc_record_reader_preload(&conn->reader, unread, unread_len)) {
+	if (!rpc_record_reader_preload(&conn->reader, unread, unread_len) ||
+	    (tls && !adopt_tls(conn, tls))) {
 		conn->poll.fd = -1; /* the caller still owns fd */
 		rpc_conn_unref(conn);
 		return NULL;

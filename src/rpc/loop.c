@@ -620,9 +620,15 @@ static void loop_handover_begin(struct rpc_loop *loop)
 		struct list_node *pos, *tmp;
 		list_for_each_safe(pos, tmp, &loop->conns) {
 			struct rpc_conn *c = list_entry(pos, struct rpc_conn, loop_link);
-			/* A TLS session's keys live in this process; a dialled
-			 * connection's calls wait in it.  The peer reconnects. */
-			if (atomic_load(&c->tls_state) != RPC_CONN_TLS_NONE) {
+			/* A TLS session whose keys live in this process (TLS in
+			 * user space, or a handshake under way), and a dialled
+			 * connection, whose calls wait in it, are closed: the
+			 * peer reconnects.  One the kernel does both ways of
+			 * lives in its socket and goes over with it. */
+			uint8_t tls = atomic_load(&c->tls_state);
+			if (tls != RPC_CONN_TLS_NONE &&
+			    !(tls == RPC_CONN_TLS_UP && c->tls_ktls_send && c->tls_ktls_recv &&
+			      c->tls_info)) {
 				loop->closed_tls++;
 				conn_close(loop, c, "handing over: TLS connections are not handed");
 			} else if (c->dialled || atomic_load(&c->connecting)) {
@@ -666,6 +672,9 @@ static void loop_handover_freeze(struct rpc_loop *loop)
 		}
 		if (len)
 			memcpy(h->unread, p, len);
+		h->tls = atomic_load(&c->tls_state) == RPC_CONN_TLS_UP;
+		if (h->tls)
+			h->tls_info = *c->tls_info;
 		loop->nsnap++;
 	}
 	loop->frozen = true;

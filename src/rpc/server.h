@@ -433,6 +433,11 @@ struct rpc_handover_conn {
 	int listener;      /* index of the listener it came in on; -1: none */
 	uint8_t *unread;   /* owned; bytes received and not yet served */
 	size_t unread_len;
+	/* In TLS, both directions the kernel's (the session lives in the
+	 * socket): what the handshake agreed and who the peer is.  Other TLS
+	 * connections are not handed over (closed: the client reconnects). */
+	bool tls;
+	struct rpc_tls_info tls_info;
 };
 
 struct rpc_handover {
@@ -455,16 +460,28 @@ void rpc_server_handover_done(struct rpc_server *srv, struct rpc_handover *h);
  * it is ready). */
 void rpc_server_share_sockets(struct rpc_server *srv, bool shared);
 void rpc_handover_free(struct rpc_handover *h);
+/* The TLS connections of a handover as bytes for the other side: each
+ * one's index in h's list and its rpc_tls_info.  NULL when out of memory
+ * (*n: how many, 0: none and NULL). */
+struct buf *rpc_handover_tls_encode(const struct rpc_handover *h, size_t *n);
+/* Those bytes again, for a list of nconns connections: out[i] (an array of
+ * nconns, malloc'd, entries NULL or malloc'd) for connection i.  0,
+ * -EINVAL for bytes that do not decode or name a connection past nconns,
+ * -ENOMEM.  rpc_handover_tls_free frees it. */
+int rpc_handover_tls_decode(const uint8_t *p, size_t len, size_t nconns,
+			    struct rpc_tls_info ***out);
+void rpc_handover_tls_free(struct rpc_tls_info **v, size_t nconns);
 
 /* The other side: a listening socket handed over, served as the next
  * listener (as rpc_server_listen; takes fd), and a connection handed over
  * with the bytes already received on it (copied), served once the server
- * runs; before_serve (may be NULL) is called with it before any of its
+ * runs (tls: in kernel TLS, as the handover said; NULL: plain); before_serve (may be NULL) is called with it before any of its
  * bytes is read (the sessions it was bound to bind it again).  Negative
  * errno / NULL on failure. */
 int rpc_server_listen_fd(struct rpc_server *srv, int fd, uint16_t *bound_port);
 struct rpc_conn *rpc_server_adopt_handed(struct rpc_server *srv, int fd, int listener,
 					 const uint8_t *unread, size_t unread_len,
+					 const struct rpc_tls_info *tls,
 					 void (*before_serve)(void *arg, struct rpc_conn *conn),
 					 void *arg);
 

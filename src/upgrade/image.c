@@ -74,7 +74,7 @@ static bool kind_known(uint32_t kind)
 {
 	return kind == UPGRADE_SECTION_SERVER || kind == UPGRADE_SECTION_NLM ||
 	       kind == UPGRADE_SECTION_CLUSTER || kind == UPGRADE_SECTION_LEASES ||
-	       kind == UPGRADE_SECTION_DIR_WATCHES;
+	       kind == UPGRADE_SECTION_DIR_WATCHES || kind == UPGRADE_SECTION_TLS_CONNS;
 }
 
 int upgrade_image_parse(const uint8_t *p, size_t len, struct upgrade_image *img, char *err,

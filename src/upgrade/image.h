@@ -57,6 +57,11 @@ enum upgrade_section {
 	 * dropped them would not see host changes to delegated
 	 * directories. */
 	UPGRADE_SECTION_DIR_WATCHES = 9 | UPGRADE_SECTION_REQUIRED,
+	/* The connections handed over in kernel TLS
+	 * (rpc_handover_tls_encode's bytes: which ones, what their
+	 * handshakes agreed, who their peers are).  Required: a reader that
+	 * dropped it would serve them as plain connections. */
+	UPGRADE_SECTION_TLS_CONNS = 10 | UPGRADE_SECTION_REQUIRED,
 };
 
 struct upgrade_image_writer {

@@ -33,7 +33,13 @@
 #       size: under user-space TLS ferryd splices nothing, since the
 #       bytes would leave unencrypted) and the WRITE data in
 #       (ferry_rpc_splice_in_bytes_total grew by at least half of it);
-#   and the connection still serves a call after the look.
+#   and the connection still serves a call after the look;
+#   (c) unless FERRY_KTLS_UPGRADE=0, between (a) and (b): ferryd upgraded
+#       in place (POST /api/v1/upgrade, the same binary) while the client
+#       holds its connection, which goes over in kernel TLS (the answer's
+#       "tls_closed" is 0, and the new ferryd's /api/v1/connections has it
+#       with "ktls_send" and "ktls_recv" true): the data of (b) then goes
+#       through the new ferryd on that same connection.
 #
 # The client's calls wait 5 s for their reply: one that gets none (ferryd
 # stopped reading the connection, say) is a FAIL with the guest's view of
@@ -83,6 +89,7 @@ mib=${FERRY_KTLS_MIB:-8}
 accel=${FERRY_KTLS_ACCEL:-auto}
 boot_timeout=${FERRY_KTLS_BOOT_TIMEOUT:-180}
 do_bench=${FERRY_KTLS_BENCH:-1}
+upgrade=${FERRY_KTLS_UPGRADE:-1}
 bench_s=${FERRY_KTLS_BENCH_SECONDS:-8}
 bench_inflight=${FERRY_KTLS_BENCH_INFLIGHT:-16}
 
@@ -277,6 +284,18 @@ kill -0 $pid 2>/dev/null && echo "KTLS READY uptime=$(up)s"
 ) &
 wait $pid
 st=$?
+# Status 0: it handed over to the ferryd an upgrade started (its child,
+# ours once it exited), which serves on: followed until it is gone too.
+ferryd_running() {
+	for d in /proc/[0-9]*; do
+		[ "$(cat "$d/comm" 2>/dev/null)" = ferryd ] && return 0
+	done
+	return 1
+}
+if [ $st = 0 ]; then
+	echo "KTLS FERRYD handed over (upgrade)"
+	while ferryd_running; do sleep 0.5; done
+fi
 dmesg | grep -i tls | sed 's/^/KTLS KERNEL /'
 fail "ferryd exited with status $st"
 INIT
@@ -346,14 +365,38 @@ wait_client "its session" 'KTLS_CLIENT HOLD 1' || {
 	infra "the TLS client got no session: $(grep -m1 '^KTLS_CLIENT ERROR' "$work/client.out" || echo "see above")"
 }
 look 1
+tls_field() { # FILE FIELD: the field of the one TLS connection's "tls" object
+	jq -r "[.connections[] | select(.tls != null) | .tls.$2 | tostring] | first // \"(none)\"" "$1"
+}
+# (c) an in-place upgrade while the client holds its connection: in kernel
+# TLS the session lives in the socket, which goes over to the new ferryd
+# like a plain one (its data then goes through the new ferryd, in (b)).
+if [ "$upgrade" = 1 ]; then
+	curl -sS --max-time 60 -X POST -H "Authorization: Bearer $token" \
+		-H 'Content-Type: application/json' -d '{}' \
+		"http://127.0.0.1:$cport/api/v1/upgrade" >"$work/upgrade.json" ||
+		infra "cannot POST /api/v1/upgrade to the guest's ferryd"
+	log "(c) upgrade: $(tr -d '\n' <"$work/upgrade.json")"
+	look 1u
+	# The new ferryd's counters start at 0: (b) counts from here.
+	cp "$work/metrics.1u" "$work/metrics.0"
+	spliced0=$(metric "$work/metrics.0" ferry_rpc_spliced_reply_bytes_total)
+	up_tls=$(jq '[.connections[] | select(.tls != null)] | length' "$work/connections.1u.json")
+	log "(c) the new ferryd's connections: $up_tls in TLS," \
+		"\"ktls_send\": $(tls_field "$work/connections.1u.json" ktls_send)," \
+		"\"ktls_recv\": $(tls_field "$work/connections.1u.json" ktls_recv)"
+	if ! jq -e '.pid > 0 and .tls_closed == 0' "$work/upgrade.json" >/dev/null 2>&1; then
+		fails+=("the upgrade did not hand the TLS connection over: $(tr -d '\n' <"$work/upgrade.json")")
+	elif [ "$up_tls" != 1 ] || [ "$(tls_field "$work/connections.1u.json" ktls_send)" != true ] ||
+		[ "$(tls_field "$work/connections.1u.json" ktls_recv)" != true ]; then
+		fails+=("after the upgrade the new ferryd has $up_tls TLS connection(s), not the one in kernel TLS")
+	fi
+fi
 echo >&7
 ntls=$(jq '[.connections[] | select(.tls != null)] | length' "$work/connections.1.json")
 log "(a) /api/v1/connections: $(jq -c '.connections | length' "$work/connections.1.json") connection(s), $ntls in TLS"
 jq -c '.connections[] | select(.tls != null) | {peer, transport, tls}' "$work/connections.1.json" |
 	sed 's/^/ktls:     /'
-tls_field() { # FILE FIELD: the field of the one TLS connection's "tls" object
-	jq -r "[.connections[] | select(.tls != null) | .tls.$2 | tostring] | first // \"(none)\"" "$1"
-}
 ktls_send=$(tls_field "$work/connections.1.json" ktls_send)
 ktls_recv=$(tls_field "$work/connections.1.json" ktls_recv)
 gauge=$(grep -F 'ferry_tls_connections{transport="ktls"}' "$work/metrics.1" | awk '{ print $2 }')

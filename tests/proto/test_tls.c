@@ -24,7 +24,12 @@
  *     no delegation), one in plain text is;
  *   - /metrics and GET /api/v1/connections show it all;
  *   - a reload takes a new certificate for new connections (open ones
- *     go on), and one whose key does not match fails and changes nothing. */
+ *     go on), and one whose key does not match fails and changes nothing;
+ *   - an in-place upgrade: a TLS connection whose keys live in ferryd (TLS
+ *     in user space: this host's kernel without the tls module) is closed
+ *     and the client goes on in its session on a new one; one in kernel
+ *     TLS both ways goes over (tests/e2e/ktls.sh, in a guest whose kernel
+ *     has it; here when this kernel does). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -613,6 +618,44 @@ static void test_reload_certificate(void **state)
 	assert_int_equal(ferryd_stop(&p), 0);
 }
 
+/* --- in-place upgrades --------------------------------------------------------- */
+
+static void test_upgrade(void **state)
+{
+	(void)state;
+	struct ferryd_proc p;
+	start_tls(&p, "");
+	int fd = tls_connect_ok(&p, verified(NULL));
+	struct nfs4c_sess s;
+	nfs4c_session_up(&s, fd, 0, "tls-upgrade", NULL);
+	uint8_t fh[NFS4_FHSIZE];
+	uint32_t fhlen = 0;
+	assert_int_equal(export_fh41(&s, fh, &fhlen), NFS4_OK);
+	bool kernel = metric(&p, "ferry_tls_connections{transport=\"ktls\"}") == 1;
+	ctlt_upgrade(&p);
+	if (kernel) {
+		/* Both ways in the kernel: the same connection goes on. */
+		assert_int_equal(nfs4c_ping(&s), 0);
+		assert_int_equal(metric(&p, "ferry_tls_connections{transport=\"ktls\"}"), 1);
+	} else {
+		/* Closed by the old ferryd: the client sees the end. */
+		char b;
+		struct timeval tv = {.tv_sec = 5};
+		assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+		assert_int_equal(recv(fd, &b, 1, 0), 0);
+		close(fd);
+		assert_int_equal(metric(&p, "ferry_tls_connections{transport=\"tls\"}"), 0);
+		/* A new TLS connection to the new ferryd: the session goes on
+		 * (carried), no new one made. */
+		s.fd = tls_connect_ok(&p, verified(NULL));
+		assert_int_equal(nfs4c_ping(&s), 0);
+		assert_int_equal(export_fh41(&s, fh, &fhlen), NFS4_OK);
+		assert_int_equal(metric(&p, "ferry_tls_connections{transport=\"tls\"}"), 1);
+	}
+	close(s.fd);
+	assert_int_equal(ferryd_stop(&p), 0);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -626,6 +669,7 @@ int main(void)
 		cmocka_unit_test(test_back_channel_over_tls),
 		cmocka_unit_test(test_v40_no_callbacks_over_tls),
 		cmocka_unit_test(test_reload_certificate),
+		cmocka_unit_test(test_upgrade),
 	};
 	return cmocka_run_group_tests(tests, setup_pki, teardown_pki);
 }

@@ -199,6 +199,23 @@ struct rpc_tls_session *rpc_tls_session_server(struct rpc_tls_ctx *c, int fd)
 	return s;
 }
 
+struct rpc_tls_session *rpc_tls_session_kernel(int fd, const struct rpc_tls_info *info)
+{
+	if (!info->ktls_send || !info->ktls_recv)
+		return NULL;
+	struct rpc_tls_session *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->fd = fd;
+	s->server = true;
+	s->established = true;
+	s->ktls_send = s->ktls_recv = s->rx_kernel = true;
+	s->peer = info->peer;
+	snprintf(s->version, sizeof(s->version), "%s", info->version);
+	snprintf(s->cipher, sizeof(s->cipher), "%s", info->cipher);
+	return s;
+}
+
 void rpc_tls_session_free(struct rpc_tls_session *s)
 {
 	if (!s)
@@ -334,6 +351,8 @@ bool rpc_tls_pending(struct rpc_tls_session *s)
 
 ssize_t rpc_tls_writev(struct rpc_tls_session *s, const struct iovec *iov, int iovcnt)
 {
+	if (!s->ssl) /* the kernel's session: it encrypts */
+		return writev(s->fd, iov, iovcnt);
 	/* Small pieces are joined into records of up to 16 KiB (one record,
 	 * one send each); a large piece goes as it is. */
 	enum { RECORD = 16384 };
@@ -383,6 +402,10 @@ ssize_t rpc_tls_writev(struct rpc_tls_session *s, const struct iovec *iov, int i
 
 void rpc_tls_shutdown(struct rpc_tls_session *s)
 {
+	if (s && s->established && !s->ssl) {
+		rpc_tls_kernel_close_notify(s);
+		return;
+	}
 	if (s && s->established) {
 		ERR_clear_error();
 		SSL_shutdown(s->ssl);
@@ -400,8 +423,10 @@ void rpc_tls_session_info(const struct rpc_tls_session *s, struct rpc_tls_info *
 	memset(out, 0, sizeof(*out));
 	if (!s->established)
 		return;
-	snprintf(out->version, sizeof(out->version), "%s", SSL_get_version(s->ssl));
-	snprintf(out->cipher, sizeof(out->cipher), "%s", SSL_get_cipher_name(s->ssl));
+	snprintf(out->version, sizeof(out->version), "%s",
+		 s->ssl ? SSL_get_version(s->ssl) : s->version);
+	snprintf(out->cipher, sizeof(out->cipher), "%s",
+		 s->ssl ? SSL_get_cipher_name(s->ssl) : s->cipher);
 	out->ktls_send = s->ktls_send;
 	out->ktls_recv = s->ktls_recv;
 	out->peer = s->peer;

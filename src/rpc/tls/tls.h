@@ -134,6 +134,16 @@ struct rpc_tls_info {
 };
 void rpc_tls_session_info(const struct rpc_tls_session *s, struct rpc_tls_info *out);
 
+/* In-place upgrades: once the kernel does both directions (ktls_send and
+ * ktls_recv), a session lives in its socket, which a process an upgrade
+ * starts is handed; this makes it that process's session on fd (not
+ * taken), from what the one before said of it (info).  Records that are
+ * not application data are handled as before (close_notify ends the
+ * stream, anything else closes the connection); rpc_tls_shutdown sends
+ * close_notify through the kernel.  NULL when out of memory or info does
+ * not say both directions are the kernel's. */
+struct rpc_tls_session *rpc_tls_session_kernel(int fd, const struct rpc_tls_info *info);
+
 /* Whether the peer's certificate names name: a subjectAltName or CN
  * (DNS names without regard to case), or "sha256:HEX" its fingerprint
  * (colons in HEX allowed). */

@@ -19,6 +19,10 @@ struct rpc_tls_session {
 	uint8_t rx_secret[64];
 	size_t rx_secret_len;
 	bool rx_kernel;
+	/* A session taken over from the process before an upgrade
+	 * (rpc_tls_session_kernel): no OpenSSL state, the kernel does both
+	 * directions; what the handshake agreed, as that process said. */
+	char version[16], cipher[64];
 };
 
 /* The server context's key log callback: keeps the client's application
@@ -29,6 +33,10 @@ void rpc_tls_keylog(const SSL *ssl, const char *line);
  * to the kernel too (TLS 1.3, AES-GCM); false leaves it with OpenSSL.
  * The secret is wiped either way. */
 bool rpc_tls_ktls_rx_enable(struct rpc_tls_session *s);
+
+/* Sends close_notify through the kernel (a session of
+ * rpc_tls_session_kernel's, which has no OpenSSL state to do it). */
+void rpc_tls_kernel_close_notify(struct rpc_tls_session *s);
 
 /* As rpc_tls_read, when the kernel decrypts. */
 ssize_t rpc_tls_kernel_read(struct rpc_tls_session *s, void *buf, size_t len);

@@ -148,6 +148,26 @@ out:
 	return ok;
 }
 
+void rpc_tls_kernel_close_notify(struct rpc_tls_session *s)
+{
+	/* An alert record (RFC 8446 6): warning level, close_notify. */
+	static const uint8_t alert[2] = {1, TLS_ALERT_CLOSE_NOTIFY};
+	char cbuf[CMSG_SPACE(sizeof(unsigned char))];
+	memset(cbuf, 0, sizeof(cbuf));
+	struct iovec iov = {(void *)alert, sizeof(alert)};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_TLS;
+	cm->cmsg_type = TLS_SET_RECORD_TYPE;
+	cm->cmsg_len = CMSG_LEN(sizeof(unsigned char));
+	*(unsigned char *)CMSG_DATA(cm) = TLS_RECORD_ALERT;
+	/* Best effort, as SSL_shutdown's: the connection closes anyway. */
+	(void)sendmsg(s->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 ssize_t rpc_tls_kernel_read(struct rpc_tls_session *s, void *buf, size_t len)
 {
 	/* One receive: the kernel never mixes record types in one, and what
