@@ -158,6 +158,19 @@ static void recall_unwatched(struct nfs4_server *srv, const struct nfs4_dir_watc
 	}
 }
 
+/* The directories c watched whose delegations went while the new ferryd
+ * was getting ready (expired, say): their marks are of no use. */
+static void unwatch_undelegated(struct nfs4_server *srv, const struct nfs4_dir_watch_carried *c)
+{
+	for (size_t k = 0; k < c->ndirs; k++) {
+		struct state_file_key key = {.export_id = c->export_id, .bh = c->dirs[k]};
+		bool held, child_attrs;
+		state_dirdeleg_needs(srv->state, &key, &held, &child_attrs);
+		if (!held)
+			nfs4_dirdeleg_unwatch(srv, &key);
+	}
+}
+
 /* What the server keeps per delegated directory (dir_children.c), made
  * again: the record that stops the watch with the last delegation, and
  * the index of entries for holders told of their attributes. */
@@ -198,6 +211,7 @@ void nfs4_dir_watches_adopt(struct nfs4_server *srv, struct nfs4_dir_watches *w,
 			close(fd);
 		if (rc == 0) {
 			adopted++;
+			unwatch_undelegated(srv, c);
 			continue;
 		}
 		log_warn("upgrade: a directory watch cannot be taken over (%s): the delegations "
