@@ -222,7 +222,8 @@ void nfs4_dir_watches_adopt(struct nfs4_server *srv, struct nfs4_dir_watches *w,
 	}
 	dirs_claim(srv);
 	if (w->n)
-		log_info("upgrade: %u directory watch(es) taken over", adopted);
+		log_info("upgrade: %u directory watch(es) taken over%s", adopted,
+			 lost ? "; the delegations of the others recalled" : "");
 	nfs4_dir_watches_free(w);
 	/* Changes that waited in the ferryd before, and recalls. */
 	nfs4_dirdeleg_kick(srv);
