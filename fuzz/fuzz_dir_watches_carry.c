@@ -45,12 +45,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	bool consecutive = true;
 	for (size_t i = 0; i < w.n; i++) {
-		CHECK(w.v[i].fd >= 0 && (size_t)w.v[i].fd < nfds);
-		consecutive = consecutive && w.v[i].fd == w.v[0].fd + (int)i;
+		CHECK(w.v[i].fd == -1 && w.v[i].fd_index < nfds);
+		consecutive = consecutive && w.v[i].fd_index == w.v[0].fd_index + i;
 	}
 	/* Numbered as they were when that can be said (the encoder numbers
 	 * them in a row), from 0 otherwise. */
-	size_t first = consecutive && w.n ? (size_t)w.v[0].fd : 0;
+	size_t first = consecutive && w.n ? w.v[0].fd_index : 0;
 	struct buf *again = nfs4_dir_watches_encode(&w, first);
 	CHECK(again != NULL);
 	if (consecutive)

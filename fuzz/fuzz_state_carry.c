@@ -71,6 +71,52 @@ static struct buf *save(struct state_server *st)
 	return out;
 }
 
+/* Connections stand for themselves (nothing is sent). */
+static struct rpc_conn *fake_ref(struct rpc_conn *c) { return c; }
+static void fake_unref(struct rpc_conn *c) { (void)c; }
+static bool fake_closed(struct rpc_conn *c)
+{
+	(void)c;
+	return false;
+}
+static char fake_conn;
+
+/* EXCHANGE_ID and CREATE_SESSION of a v4.1 client name (its verifier
+ * the name too) with its reply kept; conn: the connection its back
+ * channel is bound to (NULL: none).  Its clientid. */
+static uint64_t seed_v41_client(struct state_server *st, uint32_t uid, const char *name,
+				struct rpc_conn *conn)
+{
+	struct state_principal who = st_who(uid);
+	uint8_t verifier[NFS4_VERIFIER_SIZE] = {0};
+	memcpy(verifier, name, strlen(name) < sizeof(verifier) ? strlen(name) : sizeof(verifier));
+	struct state_exchange_res x;
+	CHECK(state_exchange_id(st, &who, verifier, (const uint8_t *)name, (uint32_t)strlen(name),
+				0, 1, &x) == NFS4_OK);
+	struct state_create_session_args a;
+	memset(&a, 0, sizeof(a));
+	a.clientid = x.clientid;
+	a.sequence = x.sequenceid;
+	a.fore = (struct nfs4_chan_attrs){.maxrequestsize = 65536, .maxresponsesize = 65536,
+					  .maxresponsesize_cached = 4096, .maxoperations = 16,
+					  .maxrequests = 4};
+	a.back = a.fore;
+	a.back.maxrequests = 1;
+	a.cb_program = 0x40000000;
+	a.cb_sec.none = true;
+	if (conn) {
+		a.flags = CREATE_SESSION4_FLAG_CONN_BACK_CHAN;
+		a.conn = conn;
+	}
+	struct state_create_session_res r;
+	struct buf *replay = NULL;
+	enum nfsstat4 rs;
+	CHECK(state_create_session(st, &who, &a, &r, &replay, &rs) == NFS4_OK && !replay);
+	state_create_session_cache(st, x.clientid, a.sequence, NFS4_OK,
+				   (const uint8_t *)"kept-reply", 10);
+	return x.clientid;
+}
+
 /* The seeds' state, made through the state calls. */
 static void make_seed_state(struct state_server *st)
 {
@@ -89,44 +135,13 @@ static void make_seed_state(struct state_server *st)
 	CHECK(st_lock_new_minor(st, 1, &open, &oseq, c40, "waiter", 0, &k, STATE_WRITEW_LT, 0, 10,
 				&waiting, &denied) == NFS4ERR_DENIED);
 
-	struct state_principal who = st_who(1001);
-	uint8_t verifier[NFS4_VERIFIER_SIZE] = "seedver";
-	struct state_exchange_res x;
-	CHECK(state_exchange_id(st, &who, verifier, (const uint8_t *)"seed-v41", 8, 0, 1, &x) ==
-	      NFS4_OK);
-	struct state_create_session_args a;
-	memset(&a, 0, sizeof(a));
-	a.clientid = x.clientid;
-	a.sequence = x.sequenceid;
-	a.fore = (struct nfs4_chan_attrs){.maxrequestsize = 65536, .maxresponsesize = 65536,
-					  .maxresponsesize_cached = 4096, .maxoperations = 16,
-					  .maxrequests = 4};
-	a.back = a.fore;
-	a.back.maxrequests = 1;
-	a.cb_program = 0x40000000;
-	a.cb_sec.none = true;
-	struct state_create_session_res r;
-	struct buf *replay = NULL;
-	enum nfsstat4 rs;
-	CHECK(state_create_session(st, &who, &a, &r, &replay, &rs) == NFS4_OK && !replay);
-	state_create_session_cache(st, x.clientid, a.sequence, NFS4_OK,
-				   (const uint8_t *)"kept-reply", 10);
+	uint64_t c41 = seed_v41_client(st, 1001, "seed-v41", NULL);
 	struct state_file_key dk = st_key(1, "delegated");
 	struct state_deleg_ask ask = {.access = STATE_SHARE_ACCESS_READ, .v41 = true, .cb_up = true};
 	struct state_deleg_grant g;
-	state_deleg_grant(st, x.clientid, &dk, &ask, &g);
+	state_deleg_grant(st, c41, &dk, &ask, &g);
 	CHECK(g.type == OPEN_DELEGATE_READ);
 }
-
-/* Connections stand for themselves (nothing is sent). */
-static struct rpc_conn *fake_ref(struct rpc_conn *c) { return c; }
-static void fake_unref(struct rpc_conn *c) { (void)c; }
-static bool fake_closed(struct rpc_conn *c)
-{
-	(void)c;
-	return false;
-}
-static char fake_conn;
 
 /* A server with a v4.1 client whose session has a back channel and which
  * holds a directory delegation with changes waiting. */
@@ -145,29 +160,7 @@ static struct state_server *dir_seed_state(void)
 	o.deleg.dir_attr_delay_max_ms = 1000;
 	struct state_server *st;
 	CHECK(state_server_create(&o, &st) == 0);
-	struct state_principal who = st_who(1002);
-	uint8_t verifier[NFS4_VERIFIER_SIZE] = "seeddir";
-	struct state_exchange_res x;
-	CHECK(state_exchange_id(st, &who, verifier, (const uint8_t *)"seed-dir", 8, 0, 1, &x) ==
-	      NFS4_OK);
-	struct state_create_session_args a;
-	memset(&a, 0, sizeof(a));
-	a.clientid = x.clientid;
-	a.sequence = x.sequenceid;
-	a.fore = (struct nfs4_chan_attrs){.maxrequestsize = 65536, .maxresponsesize = 65536,
-					  .maxresponsesize_cached = 4096, .maxoperations = 16,
-					  .maxrequests = 4};
-	a.back = (struct nfs4_chan_attrs){.maxrequestsize = 4096, .maxresponsesize = 4096,
-					  .maxoperations = 2, .maxrequests = 1};
-	a.flags = CREATE_SESSION4_FLAG_CONN_BACK_CHAN;
-	a.cb_program = 0x40000000;
-	a.cb_sec.none = true;
-	a.conn = (struct rpc_conn *)(void *)&fake_conn;
-	struct state_create_session_res r;
-	struct buf *replay = NULL;
-	enum nfsstat4 rs;
-	CHECK(state_create_session(st, &who, &a, &r, &replay, &rs) == NFS4_OK && !replay);
-	state_create_session_cache(st, x.clientid, a.sequence, NFS4_OK, (const uint8_t *)"r", 1);
+	uint64_t c41 = seed_v41_client(st, 1002, "seed-dir", (struct rpc_conn *)(void *)&fake_conn);
 	struct state_file_key dir = st_key(1, "seeddir");
 	struct state_dirdeleg_ask ask = {
 		.notify = (1u << NOTIFY4_ADD_ENTRY) | (1u << NOTIFY4_CHANGE_DIR_ATTRS),
@@ -175,7 +168,7 @@ static struct state_server *dir_seed_state(void)
 	};
 	nfs4_bitmap_set(&ask.dir_attrs, FATTR4_MODE);
 	struct state_dirdeleg_grant g;
-	state_dirdeleg_grant(st, x.clientid, &dir, &ask, &g);
+	state_dirdeleg_grant(st, c41, &dir, &ask, &g);
 	CHECK(g.granted);
 	CHECK(state_dirdeleg_note(st, &g.stateid, NOTIFY4_ADD_ENTRY, 0,
 				  (const uint8_t *)"entry-bytes", 11));

@@ -1631,6 +1631,21 @@ static int inherit_nfs4(struct ferryd *d)
 	return 0;
 }
 
+/* A section of the image (what it holds) that did not decode (rc -EINVAL)
+ * or could not be kept: said to the ferryd before this one, which serves
+ * on.  -1 then, 0 for rc 0. */
+static int section_refused(struct ferryd *d, const char *what, int rc)
+{
+	if (rc == 0)
+		return 0;
+	char err[128];
+	snprintf(err, sizeof(err), "%s: %s", what,
+		 rc == -EINVAL ? "they do not decode" : strerror(-rc));
+	log_error("upgrade: %s", err);
+	upgrade_refuse(&d->inherited, err);
+	return -1;
+}
+
 /* The leases of the delegated files the NFSv4 state carries, checked
  * now and taken over once the ferryd before this one says go
  * (adopt_leases).  -1 on failure (said to it: it serves on). */
@@ -1641,15 +1656,7 @@ static int inherit_leases(struct ferryd *d)
 		return 0;
 	int rc = nfs4_deleg_leases_decode(sec->data, sec->len, d->inherited.files.n, &d->leases,
 					  &d->nleases);
-	if (rc) {
-		char err[128];
-		snprintf(err, sizeof(err), "the leases of delegated files: %s",
-			 rc == -EINVAL ? "they do not decode" : strerror(-rc));
-		log_error("upgrade: %s", err);
-		upgrade_refuse(&d->inherited, err);
-		return -1;
-	}
-	return 0;
+	return section_refused(d, "the leases of delegated files", rc);
 }
 
 /* The watches of delegated directories, checked now and taken over with
@@ -1662,15 +1669,7 @@ static int inherit_dir_watches(struct ferryd *d)
 		return 0;
 	int rc = nfs4_dir_watches_decode(sec->data, sec->len, d->inherited.files.n,
 					 &d->dir_watches);
-	if (rc) {
-		char err[128];
-		snprintf(err, sizeof(err), "the watches of delegated directories: %s",
-			 rc == -EINVAL ? "they do not decode" : strerror(-rc));
-		log_error("upgrade: %s", err);
-		upgrade_refuse(&d->inherited, err);
-		return -1;
-	}
-	return 0;
+	return section_refused(d, "the watches of delegated directories", rc);
 }
 
 /* The connections handed over in kernel TLS.  -1 on failure (said to
@@ -1681,15 +1680,7 @@ static int inherit_tls_conns(struct ferryd *d)
 	if (!sec)
 		return 0;
 	int rc = rpc_handover_tls_decode(sec->data, sec->len, d->inherited.nconns, &d->tls_conns);
-	if (rc) {
-		char err[128];
-		snprintf(err, sizeof(err), "the connections in kernel TLS: %s",
-			 rc == -EINVAL ? "they do not decode" : strerror(-rc));
-		log_error("upgrade: %s", err);
-		upgrade_refuse(&d->inherited, err);
-		return -1;
-	}
-	return 0;
+	return section_refused(d, "the connections in kernel TLS", rc);
 }
 
 static int take_inherited_file(void *arg, size_t i)

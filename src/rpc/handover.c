@@ -139,22 +139,6 @@ void rpc_handover_free(struct rpc_handover *h)
 	h->nconns = 0;
 }
 
-static bool enc_str(struct xdr_enc *e, const char *s)
-{
-	return xdr_encode_opaque(e, s, (uint32_t)strlen(s));
-}
-
-static bool dec_str(struct xdr_dec *d, char *out, size_t size)
-{
-	const uint8_t *p;
-	uint32_t len;
-	if (!xdr_decode_opaque(d, (uint32_t)size - 1, &p, &len) || memchr(p, 0, len))
-		return false;
-	memcpy(out, p, len);
-	out[len] = '\0';
-	return true;
-}
-
 struct buf *rpc_handover_tls_encode(const struct rpc_handover *h, size_t *n)
 {
 	*n = 0;
@@ -170,12 +154,12 @@ struct buf *rpc_handover_tls_encode(const struct rpc_handover *h, size_t *n)
 		if (!c->tls)
 			continue;
 		const struct rpc_tls_info *t = &c->tls_info;
-		ok = xdr_encode_u32(&e, (uint32_t)i) && enc_str(&e, t->version) &&
-		     enc_str(&e, t->cipher) && xdr_encode_bool(&e, t->peer.verified) &&
+		ok = xdr_encode_u32(&e, (uint32_t)i) && xdr_encode_cstring(&e, t->version) &&
+		     xdr_encode_cstring(&e, t->cipher) && xdr_encode_bool(&e, t->peer.verified) &&
 		     xdr_encode_u32(&e, t->peer.nnames);
 		for (unsigned k = 0; ok && k < t->peer.nnames; k++)
-			ok = enc_str(&e, t->peer.names[k]);
-		ok = ok && enc_str(&e, t->peer.sha256);
+			ok = xdr_encode_cstring(&e, t->peer.names[k]);
+		ok = ok && xdr_encode_cstring(&e, t->peer.sha256);
 	}
 	if (!ok || e.overflow) {
 		xdr_enc_release(&e);
@@ -210,13 +194,13 @@ int rpc_handover_tls_decode(const uint8_t *p, size_t len, size_t nconns,
 		struct rpc_tls_info t;
 		memset(&t, 0, sizeof(t));
 		bool ok = xdr_decode_u32(&d, &idx) && idx < nconns && !v[idx] &&
-			  dec_str(&d, t.version, sizeof(t.version)) &&
-			  dec_str(&d, t.cipher, sizeof(t.cipher)) &&
+			  xdr_decode_cstring(&d, t.version, sizeof(t.version)) &&
+			  xdr_decode_cstring(&d, t.cipher, sizeof(t.cipher)) &&
 			  xdr_decode_bool(&d, &t.peer.verified) &&
 			  xdr_decode_u32(&d, &t.peer.nnames) && t.peer.nnames <= RPC_TLS_MAX_NAMES;
 		for (unsigned k = 0; ok && k < t.peer.nnames; k++)
-			ok = dec_str(&d, t.peer.names[k], sizeof(t.peer.names[k]));
-		ok = ok && dec_str(&d, t.peer.sha256, sizeof(t.peer.sha256));
+			ok = xdr_decode_cstring(&d, t.peer.names[k], sizeof(t.peer.names[k]));
+		ok = ok && xdr_decode_cstring(&d, t.peer.sha256, sizeof(t.peer.sha256));
 		/* Handed over only when the kernel did both directions. */
 		t.ktls_send = t.ktls_recv = true;
 		if (!ok)

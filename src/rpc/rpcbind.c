@@ -30,11 +30,6 @@ static int rpcbind_connect(struct rpc_client *cl)
 	return rc == -ECONNREFUSED || rc == -ENOENT ? -ECONNREFUSED : rc;
 }
 
-static bool put_string(struct xdr_enc *e, const char *s)
-{
-	return xdr_encode_opaque(e, s, (uint32_t)strlen(s));
-}
-
 int rpcbind_call(uint32_t prog, uint32_t vers, const char *netid, const char *uaddr, bool set)
 {
 	struct xdr_enc e;
@@ -48,9 +43,9 @@ int rpcbind_call(uint32_t prog, uint32_t vers, const char *netid, const char *ua
 	snprintf(owner, sizeof(owner), "%u", (unsigned)geteuid());
 	xdr_encode_u32(&e, prog);
 	xdr_encode_u32(&e, vers);
-	put_string(&e, netid);
-	put_string(&e, set ? uaddr : "");
-	put_string(&e, owner);
+	xdr_encode_cstring(&e, netid);
+	xdr_encode_cstring(&e, set ? uaddr : "");
+	xdr_encode_cstring(&e, owner);
 	if (e.overflow) {
 		xdr_enc_release(&e);
 		return -EINVAL;

@@ -38,6 +38,18 @@ bool xdr_decode_opaque(struct xdr_dec *d, uint32_t max, const uint8_t **data, ui
 	return true;
 }
 
+bool xdr_decode_cstring(struct xdr_dec *d, char *out, size_t size)
+{
+	const uint8_t *p;
+	uint32_t len;
+	if (size == 0 || !xdr_decode_opaque(d, (uint32_t)(size - 1), &p, &len) ||
+	    memchr(p, 0, len))
+		return false;
+	memcpy(out, p, len);
+	out[len] = '\0';
+	return true;
+}
+
 bool xdr_decode_skip(struct xdr_dec *d, size_t n)
 {
 	const uint8_t *unused;

@@ -73,6 +73,10 @@ bool xdr_decode_opaque_fixed(struct xdr_dec *d, size_t n, const uint8_t **data);
  * length exceeds max or the remaining input. */
 bool xdr_decode_opaque(struct xdr_dec *d, uint32_t max, const uint8_t **data, uint32_t *len);
 
+/* An XDR string into out (size bytes, NUL-terminated): fails when it is
+ * longer than size - 1, holds a NUL, or runs past the input. */
+bool xdr_decode_cstring(struct xdr_dec *d, char *out, size_t size);
+
 /* Skips n bytes plus padding. */
 bool xdr_decode_skip(struct xdr_dec *d, size_t n);
 
@@ -142,6 +146,12 @@ bool xdr_encode_opaque_fixed(struct xdr_enc *e, const void *data, size_t n);
 
 /* Variable-length opaque: length, bytes, zero padding. */
 bool xdr_encode_opaque(struct xdr_enc *e, const void *data, uint32_t n);
+
+/* A NUL-terminated string as an XDR string (its bytes, no NUL). */
+static inline bool xdr_encode_cstring(struct xdr_enc *e, const char *s)
+{
+	return xdr_encode_opaque(e, s, (uint32_t)strlen(s));
+}
 
 /* Overwrites a u32 already encoded at byte offset off (for counts and
  * lengths known only after their items). */

@@ -154,19 +154,19 @@ void nfs4_deleg_leases_leave(struct nfs4_server *srv);
 /* --- in-place upgrades: the watches of delegated directories handed
  * over (dirs_carried.c) --- */
 
-/* One export's watch: its descriptor (as handed: the descriptor; as
- * decoded: the index of the one received) and the directories it
- * watches. */
+/* One export's watch and the directories it watches: as handed, its
+ * descriptor (fd, closed on free unless taken: -1); as decoded, the index
+ * of the descriptor received (fd_index). */
 struct nfs4_dir_watch_carried {
 	uint32_t export_id;
 	int fd;
+	uint32_t fd_index;
 	struct backend_handle *dirs;
 	size_t ndirs;
 };
 struct nfs4_dir_watches {
 	struct nfs4_dir_watch_carried *v;
 	size_t n;
-	bool own_fds; /* fd are descriptors to close on free */
 };
 /* The old ferryd, frozen, before the state image: every export's watch
  * stops reading and reports what it had seen; *out takes duplicates of

@@ -35,7 +35,7 @@
 void nfs4_dir_watches_free(struct nfs4_dir_watches *w)
 {
 	for (size_t i = 0; i < w->n; i++) {
-		if (w->v[i].fd >= 0 && w->own_fds)
+		if (w->v[i].fd >= 0)
 			close(w->v[i].fd);
 		free(w->v[i].dirs);
 	}
@@ -46,7 +46,6 @@ void nfs4_dir_watches_free(struct nfs4_dir_watches *w)
 int nfs4_dir_watches_hand(struct nfs4_server *srv, struct nfs4_dir_watches *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->own_fds = true;
 	int rc = 0;
 	for (unsigned i = 0; rc == 0 && i < exports_slots_used(&srv->exports); i++) {
 		struct export *ex = exports_at(&srv->exports, i);
@@ -123,9 +122,10 @@ int nfs4_dir_watches_decode(const uint8_t *p, size_t len, size_t nfds,
 		out->n++;
 		c->fd = -1;
 		if (!xdr_decode_u32(&d, &c->export_id) || !xdr_decode_u32(&d, &fd) ||
-		    !xdr_decode_u32(&d, &ndirs) || fd >= nfds || ndirs > 1u << 20)
+		    !xdr_decode_u32(&d, &ndirs) || fd >= nfds ||
+		    ndirs > xdr_dec_remaining(&d) / 4) /* each handle takes 4 bytes or more */
 			goto bad;
-		c->fd = (int)fd;
+		c->fd_index = fd;
 		c->dirs = ndirs ? calloc(ndirs, sizeof(*c->dirs)) : NULL;
 		if (ndirs && !c->dirs) {
 			nfs4_dir_watches_free(out);
@@ -201,8 +201,7 @@ void nfs4_dir_watches_adopt(struct nfs4_server *srv, struct nfs4_dir_watches *w,
 	unsigned adopted = 0, lost = 0;
 	for (size_t i = 0; i < w->n; i++) {
 		struct nfs4_dir_watch_carried *c = &w->v[i];
-		int fd = take_fd(arg, (size_t)c->fd);
-		c->fd = -1;
+		int fd = take_fd(arg, c->fd_index);
 		struct export *ex = exports_find(&srv->exports, c->export_id);
 		int rc = -ENOENT;
 		if (fd >= 0 && ex && ex->ops->dir_watch_adopt)

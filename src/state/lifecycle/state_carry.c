@@ -70,11 +70,6 @@ struct save {
 	size_t errlen;
 };
 
-static bool enc_str(struct xdr_enc *e, const char *s)
-{
-	return xdr_encode_opaque(e, s, (uint32_t)strlen(s));
-}
-
 static bool enc_key(struct xdr_enc *e, const struct state_file_key *k)
 {
 	return xdr_encode_u32(e, k->export_id) && xdr_encode_opaque(e, k->bh.data, k->bh.len);
@@ -96,7 +91,7 @@ static bool enc_cb_sec(struct xdr_enc *e, const struct state_cb_sec *c)
 		  xdr_encode_u32(e, c->cred.gid) && xdr_encode_u32(e, c->cred.ngids);
 	for (uint32_t i = 0; ok && i < c->cred.ngids; i++)
 		ok = xdr_encode_u32(e, c->cred.gids[i]);
-	return ok && enc_str(e, c->cred.machinename) && xdr_encode_bool(e, c->gss) &&
+	return ok && xdr_encode_cstring(e, c->cred.machinename) && xdr_encode_bool(e, c->gss) &&
 	       xdr_encode_u32(e, c->gss_service) &&
 	       xdr_encode_opaque(e, c->gss_from_server, c->gss_from_server_len) &&
 	       xdr_encode_opaque(e, c->gss_from_client, c->gss_from_client_len);
@@ -299,10 +294,10 @@ static bool save_client(struct save *sv, struct state_client *cl)
 		  xdr_encode_opaque_fixed(e, cl->verifier, NFS4_VERIFIER_SIZE) &&
 		  xdr_encode_opaque_fixed(e, cl->confirm, NFS4_VERIFIER_SIZE) &&
 		  xdr_encode_opaque(e, cl->name, cl->name_len) && xdr_encode_u32(e, p->flavor) &&
-		  xdr_encode_u32(e, p->uid) && enc_str(e, p->machine) && enc_str(e, p->gss_name) &&
+		  xdr_encode_u32(e, p->uid) && xdr_encode_cstring(e, p->machine) && xdr_encode_cstring(e, p->gss_name) &&
 		  xdr_encode_u32(e, p->gss_service) && xdr_encode_u32(e, cl->cb.program) &&
-		  xdr_encode_u32(e, cl->cb.ident) && enc_str(e, cl->cb.netid) &&
-		  enc_str(e, cl->cb.addr) && enc_str(e, cl->peer) &&
+		  xdr_encode_u32(e, cl->cb.ident) && xdr_encode_cstring(e, cl->cb.netid) &&
+		  xdr_encode_cstring(e, cl->cb.addr) && xdr_encode_cstring(e, cl->peer) &&
 		  xdr_encode_bool(e, cl->confirmed) && xdr_encode_u32(e, (uint32_t)left) &&
 		  xdr_encode_bool(e, cl->v41) && xdr_encode_u32(e, cl->minor) &&
 		  xdr_encode_bool(e, cl->sp4.mach) && xdr_encode_u64(e, cl->sp4.enforce[0]) &&
@@ -464,17 +459,6 @@ static bool load_fail(struct load *ld, const char *what)
 	return false;
 }
 
-static bool dec_str(struct xdr_dec *d, char *out, size_t size)
-{
-	const uint8_t *p;
-	uint32_t len;
-	if (!xdr_decode_opaque(d, (uint32_t)size - 1, &p, &len) || memchr(p, 0, len))
-		return false;
-	memcpy(out, p, len);
-	out[len] = '\0';
-	return true;
-}
-
 static bool dec_key(struct xdr_dec *d, struct state_file_key *k)
 {
 	const uint8_t *h;
@@ -518,7 +502,7 @@ static bool dec_cb_sec(struct xdr_dec *d, struct state_cb_sec *c)
 		if (!xdr_decode_u32(d, &c->cred.gids[i]))
 			return false;
 	c->cred.flavor = RPC_AUTH_SYS;
-	if (!dec_str(d, c->cred.machinename, sizeof(c->cred.machinename)) ||
+	if (!xdr_decode_cstring(d, c->cred.machinename, sizeof(c->cred.machinename)) ||
 	    !xdr_decode_bool(d, &c->gss) || !xdr_decode_u32(d, &c->gss_service) ||
 	    !xdr_decode_opaque(d, STATE_GSS_HANDLE_MAX, &p, &c->gss_from_server_len))
 		return false;
@@ -872,10 +856,10 @@ static bool load_client(struct load *ld, struct state_carry_bind **binds, size_t
 	    !xdr_decode_opaque_fixed(d, NFS4_VERIFIER_SIZE, &confirm) ||
 	    !xdr_decode_opaque(d, NFS4_OPAQUE_LIMIT, &name, &name_len) ||
 	    !xdr_decode_u32(d, &who.flavor) || !xdr_decode_u32(d, &who.uid) ||
-	    !dec_str(d, who.machine, sizeof(who.machine)) ||
-	    !dec_str(d, who.gss_name, sizeof(who.gss_name)) || !xdr_decode_u32(d, &who.gss_service) ||
+	    !xdr_decode_cstring(d, who.machine, sizeof(who.machine)) ||
+	    !xdr_decode_cstring(d, who.gss_name, sizeof(who.gss_name)) || !xdr_decode_u32(d, &who.gss_service) ||
 	    !xdr_decode_u32(d, &cb.program) || !xdr_decode_u32(d, &cb.ident) ||
-	    !dec_str(d, cb.netid, sizeof(cb.netid)) || !dec_str(d, cb.addr, sizeof(cb.addr)))
+	    !xdr_decode_cstring(d, cb.netid, sizeof(cb.netid)) || !xdr_decode_cstring(d, cb.addr, sizeof(cb.addr)))
 		return load_fail(ld, "a client does not decode");
 	if ((uint32_t)(clientid >> 32) != st->boot)
 		return load_fail(ld, "a client of another boot");
@@ -885,7 +869,7 @@ static bool load_client(struct load *ld, struct state_carry_bind **binds, size_t
 	memcpy(cl->confirm, confirm, NFS4_VERIFIER_SIZE);
 	uint32_t left, minor, cs_status;
 	bool has_cs;
-	if (!dec_str(d, cl->peer, sizeof(cl->peer)) || !xdr_decode_bool(d, &cl->confirmed) ||
+	if (!xdr_decode_cstring(d, cl->peer, sizeof(cl->peer)) || !xdr_decode_bool(d, &cl->confirmed) ||
 	    !xdr_decode_u32(d, &left) || !xdr_decode_bool(d, &cl->v41) ||
 	    !xdr_decode_u32(d, &minor) || minor > 2 /* the highest minor version */ ||
 	    !xdr_decode_bool(d, &cl->sp4.mach) || !xdr_decode_u64(d, &cl->sp4.enforce[0]) ||
