@@ -910,6 +910,7 @@ static int export_open_one(struct exports *exps, const struct config_export *ce,
 		.ceph_id = ce->ceph_id[0] ? ce->ceph_id : NULL,
 		.cluster_node = exps->cluster_node[0] ? exps->cluster_node : NULL,
 		.succeeds_running = exps->succeeds_running,
+		.ceph_read_cache_mb = ce->read_cache_mb,
 	};
 	rc = ex->ops->export_open(ex->path, check ? NULL : exps->state_dir, &opts, &ex->bex);
 	if (rc) {

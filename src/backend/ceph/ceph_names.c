@@ -382,8 +382,10 @@ int cephfs_remove(struct backend_export *bex, const struct backend_cred *cred,
 			 : CEPHFS_CALL(ex, unlink,
 				       ceph_ll_unlink(ex->cm, c.dir.in, name, c.perm.up));
 		cephfs_change_end(ex, &c, rc == 0);
-		if (rc == 0)
+		if (rc == 0) {
 			cephfs_inode_drop(ex, ino, c.dir.snapid);
+			cephfs_cache_drop(ex, ino, c.dir.snapid);
+		}
 		rc = cephfs_err(ex, rc);
 	}
 	cephfs_call_end(ex, &c);
@@ -460,8 +462,10 @@ int cephfs_rename(struct backend_export *bex, const struct backend_cred *cred,
 						ceph_ll_rename(ex->cm, c.dir.in, from_name, to.in,
 							       to_name, c.perm.up)));
 		unsigned in_to = rc || noop ? 0 : 1 + over;
-		if (!rc && over)
+		if (!rc && over) {
 			cephfs_inode_drop(ex, replaced, to.snapid);
+			cephfs_cache_drop(ex, replaced, to.snapid);
+		}
 		if (within) {
 			cephfs_change_end(ex, &c, rc || noop ? 0 : 1 + in_to);
 		} else {
