@@ -376,16 +376,18 @@ int cephfs_remove(struct backend_export *bex, const struct backend_cred *cred,
 		return rc;
 	rc = cephfs_lookup_mode(ex, &c, name, &mode, &ino);
 	if (!rc) {
+		/* The read cache's delegation goes first: the MDS would
+		 * recall it before removing the name. */
+		if (!S_ISDIR(mode))
+			cephfs_cache_drop(ex, ino, c.dir.snapid);
 		cephfs_change_begin(ex, &c);
 		rc = S_ISDIR(mode)
 			 ? CEPHFS_CALL(ex, rmdir, ceph_ll_rmdir(ex->cm, c.dir.in, name, c.perm.up))
 			 : CEPHFS_CALL(ex, unlink,
 				       ceph_ll_unlink(ex->cm, c.dir.in, name, c.perm.up));
 		cephfs_change_end(ex, &c, rc == 0);
-		if (rc == 0) {
+		if (rc == 0)
 			cephfs_inode_drop(ex, ino, c.dir.snapid);
-			cephfs_cache_drop(ex, ino, c.dir.snapid);
-		}
 		rc = cephfs_err(ex, rc);
 	}
 	cephfs_call_end(ex, &c);
@@ -455,6 +457,8 @@ int cephfs_rename(struct backend_export *bex, const struct backend_cred *cred,
 		 * one, and the target's by one more for an entry renamed
 		 * over (measured, docs/DECISIONS.md). */
 		bool within = to.ino == c.dir.ino && to.snapid == c.dir.snapid;
+		if (over)
+			cephfs_cache_drop(ex, replaced, to.snapid); /* as remove's */
 		cephfs_change_begin(ex, &c);
 		if (!within)
 			cephfs_dirwatch_begin(ex, to.ino, to.snapid);
@@ -462,10 +466,8 @@ int cephfs_rename(struct backend_export *bex, const struct backend_cred *cred,
 						ceph_ll_rename(ex->cm, c.dir.in, from_name, to.in,
 							       to_name, c.perm.up)));
 		unsigned in_to = rc || noop ? 0 : 1 + over;
-		if (!rc && over) {
+		if (!rc && over)
 			cephfs_inode_drop(ex, replaced, to.snapid);
-			cephfs_cache_drop(ex, replaced, to.snapid);
-		}
 		if (within) {
 			cephfs_change_end(ex, &c, rc || noop ? 0 : 1 + in_to);
 		} else {
