@@ -82,8 +82,9 @@ struct cephfs_cache_file {
 	uint64_t size; /* the file's size when the delegation was taken */
 	uint64_t used_ms, written_ms;
 	struct cephfs_cache_chunk *chunks;
-	unsigned reading; /* fills reading through fh now: not released before they end */
+	unsigned reading; /* fills reading through fh now: not closed before they end */
 	bool recalled;	  /* libcephfs asked for the delegation back */
+	bool given_back;  /* the delegation is (being) given back: claimed under the lock */
 };
 
 struct cephfs_cache {
@@ -196,22 +197,48 @@ static void cache_file_retire(struct cephfs_cache *c, struct cephfs_cache_file *
 	c->returning = f;
 }
 
-/* Gives f's delegation back and frees it.  No lock held. */
+/* Gives f's delegation back, the caller having claimed it (given_back
+ * set under the lock).  No lock held.  A fill may still read through
+ * f->fh: the delegation goes back without waiting for it, because that
+ * read may itself wait for the capabilities the delegation holds. */
+static void cache_file_give_back(struct cephfs_export *ex, struct cephfs_cache_file *f)
+{
+	int rc = CEPHFS_CALL(ex, delegation,
+			     ceph_ll_delegation(ex->cm, f->fh, CEPH_DELEGATION_NONE, NULL, NULL));
+	if (rc)
+		log_warn("ceph: cannot give back the read cache's delegation on inode %#llx: %s",
+			 (unsigned long long)f->ino, strerror(-rc));
+}
+
+/* Gives f's delegation back (unless done), closes its file and frees it;
+ * no fill reads through it any more.  No lock held. */
 static void cache_file_release(struct cephfs_export *ex, struct cephfs_cache_file *f)
 {
 	if (f->fh) {
-		int rc = CEPHFS_CALL(
-		    ex, delegation,
-		    ceph_ll_delegation(ex->cm, f->fh, CEPH_DELEGATION_NONE, NULL, NULL));
-		if (rc)
-			log_warn("ceph: cannot give back the read cache's delegation on inode "
-				 "%#llx: %s",
-				 (unsigned long long)f->ino, strerror(-rc));
+		if (!f->given_back)
+			cache_file_give_back(ex, f);
 		CEPHFS_CALL(ex, close, ceph_ll_close(ex->cm, f->fh));
 	}
 	if (f->in)
 		ceph_ll_put(ex->cm, f->in);
 	free(f);
+}
+
+/* Keeps (ino, snapid) out of the cache for CEPHFS_CACHE_WRITTEN_MS: an
+ * entry without a delegation.  Lock held; nothing else of it in the
+ * table. */
+static void cache_keep_out(struct cephfs_cache *c, uint64_t ino, uint64_t snapid)
+{
+	struct cephfs_cache_file *k = calloc(1, sizeof(*k));
+	if (!k)
+		return; /* cached again sooner */
+	k->cache = c;
+	k->ino = ino;
+	k->snapid = snapid;
+	k->written_ms = clock_now_coarse_ms();
+	struct cephfs_cache_file **slot = cache_file_slot(c, ino, snapid);
+	k->next = *slot;
+	*slot = k;
 }
 
 /* libcephfs's recall function, run under its client lock: no call into
@@ -231,6 +258,10 @@ static void cache_recalled(struct Fh *fh, void *priv)
 		 * take (cache_file_take checks recalled): left to it. */
 		if (*cache_file_slot(c, f->ino, f->snapid) == f) {
 			cache_file_retire(c, f);
+			/* Another client is changing the file: a delegation
+			 * taken again at once would hold it back anew (the
+			 * MDS is still taking the capabilities away). */
+			cache_keep_out(c, f->ino, f->snapid);
 			cephfs_chore_wake(&c->returner);
 		}
 	}
@@ -257,8 +288,19 @@ static void cache_work(struct cephfs_export *ex)
 				p = &f->next;
 		}
 	}
-	/* A file a fill still reads through stays for the fill's end,
-	 * which wakes this thread. */
+	/* Every delegation goes back now; a file a fill still reads through
+	 * is closed at the fill's end, which wakes this thread. */
+	for (struct cephfs_cache_file *f = c->returning; f;) {
+		if (!f->fh || f->given_back) {
+			f = f->next;
+			continue;
+		}
+		f->given_back = true;
+		pthread_mutex_unlock(&c->lock);
+		cache_file_give_back(ex, f);
+		pthread_mutex_lock(&c->lock);
+		f = c->returning; /* the list may have grown meanwhile */
+	}
 	struct cephfs_cache_file *list = NULL, **p = &c->returning;
 	while (*p) {
 		struct cephfs_cache_file *f = *p;
@@ -615,28 +657,22 @@ void cephfs_cache_drop(struct cephfs_export *ex, uint64_t ino, uint64_t snapid)
 	cache_file_empty(c, f);
 	bool now_free = !f->reading;
 	if (!now_free) {
-		/* A fill reads through its file: the thread gives the
-		 * delegation back when it ends (the change waits for that
-		 * inside libcephfs meanwhile). */
+		/* A fill reads through its file: given back here, closed by
+		 * the thread once the fill ends. */
+		f->given_back = true;
 		f->next = c->returning;
 		c->returning = f;
 	}
 	/* Kept out a while: a file being written would otherwise take a
 	 * delegation between every two WRITEs. */
-	struct cephfs_cache_file *keep_out = calloc(1, sizeof(*keep_out));
-	if (keep_out) {
-		keep_out->cache = c;
-		keep_out->ino = ino;
-		keep_out->snapid = snapid;
-		keep_out->written_ms = now;
-		keep_out->next = *slot;
-		*slot = keep_out;
-	}
+	cache_keep_out(c, ino, snapid);
 	pthread_mutex_unlock(&c->lock);
 	/* Given back before the change: libcephfs would make the change
 	 * wait for it. */
 	if (now_free)
 		cache_file_release(ex, f);
+	else
+		cache_file_give_back(ex, f);
 }
 
 void cephfs_cache_counts(struct cephfs_export *ex, uint64_t *hits, uint64_t *fills,
