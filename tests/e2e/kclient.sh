@@ -294,6 +294,9 @@ failed=0
 # FERRY_E2E_BOOT_TIMEOUT seconds (default 180; a boot takes 10-40 s) from
 # qemu's start to init; past that it stops kclient (which tears its
 # namespace down) and returns $no_boot, for run_guest to boot once more.
+# A guest kernel that crashed before init (an emulated boot's rare Oops,
+# e.g. Linux 6.12's int3 in sched_clock_cpu 2 s into the boot, before any
+# NFS) returns $no_boot too; a crash after init stays a failure.
 # The console reaches the log through a pipe that kclient does not flush
 # line by line (tr into a file), so a guest that prints little shows its
 # "KCLIENT INIT" minutes late: a guest with a TCP connection to the server
@@ -334,6 +337,12 @@ kclient_booted() {
 		sleep 1
 	done
 	wait "$pid"
+	local rc=$?
+	if [ $rc -ne 0 ] && ! grep -aq '^KCLIENT INIT' "$log" &&
+		grep -aq 'guest kernel crashed' "$log"; then
+		return $no_boot
+	fi
+	return $rc
 }
 
 # label, versions, guest script (optional), extra mount options; then more
@@ -367,7 +376,7 @@ $server"
 	kclient_booted "$work/logs/$label.out" "${args[@]}"
 	rc=$?
 	if [ $rc -eq $no_boot ]; then
-		echo "e2e: $label: the guest did not reach init within ${boot_timeout} s of qemu's start; booting it again"
+		echo "e2e: $label: the guest did not reach init (stalled ${boot_timeout} s, or its kernel crashed first); booting it again"
 		mv "$work/logs/$label.out" "$work/logs/$label.no-boot.out"
 		kclient_booted "$work/logs/$label.out" "${args[@]}"
 		rc=$?
