@@ -378,6 +378,12 @@ backend_lease_notify_op cephfs_lease_notify;
  * nor change its attributes, which would wait in libcephfs until the
  * lease is dropped. */
 bool cephfs_lease_break_held(struct cephfs_export *ex, uint64_t ino, uint64_t snapid);
+/* Waits while the MDS takes back capabilities a lease on the file holds
+ * (its recall), until the delegation is given back.  A read that entered
+ * libcephfs in that window would wait there for the revoke, and
+ * libcephfs 16.2 does not wake it when the delegation's return ends the
+ * revoke: it stalled about 5 s (DECISIONS.md). */
+void cephfs_lease_wait_revoked(struct cephfs_export *ex, uint64_t ino, uint64_t snapid);
 
 /* ceph_locks.c */
 int cephfs_locks_open(struct cephfs_export *ex);

@@ -146,6 +146,7 @@ int cephfs_read(struct backend_export *bex, const struct backend_cred *cred,
 
 	if (rc)
 		return rc;
+	cephfs_lease_wait_revoked(ex, d.o.ino, d.o.snapid);
 	int n = len ? CEPHFS_CALL(ex, read, ceph_ll_read(ex->cm, d.io.fh, (int64_t)off, len, buf))
 		    : 0;
 	if (n < 0) {
@@ -349,6 +350,8 @@ int cephfs_copy(struct backend_export *bex, const struct backend_cred *cred,
 	size_t chunk = len < CEPH_COPY_CHUNK ? (size_t)len : CEPH_COPY_CHUNK;
 	if (!rc && chunk && !(buf = malloc(chunk)))
 		rc = -ENOMEM;
+	if (!rc)
+		cephfs_lease_wait_revoked(ex, so.ino, so.snapid);
 	while (!rc && *copied < len) {
 		size_t want = len - *copied < chunk ? (size_t)(len - *copied) : chunk;
 		int n = CEPHFS_CALL(
