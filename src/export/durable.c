@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -20,6 +21,11 @@ struct export_durable {
 	struct workers workers; /* one thread; lock: level 9g */
 	struct export_durable_wait *head, **tail;
 	_Atomic uint64_t flushes, waits, objects, errors, wait_ns;
+	/* FERRY_TEST_DURABLE_FLUSH_DELAY_MS (a test setting, read once at
+	 * start): each flush starts this late, so that a test sees calls
+	 * share one whatever the disk under it (on tmpfs a flush ends before
+	 * the next call is served, and none would). */
+	unsigned test_flush_delay_ms;
 };
 
 void export_durable_wait_clear(struct export_durable_wait *w)
@@ -226,6 +232,11 @@ static void committer(void *arg)
 		d->head = NULL;
 		d->tail = &d->head;
 		pthread_mutex_unlock(&d->workers.lock);
+		if (d->test_flush_delay_ms) {
+			struct timespec ts = {d->test_flush_delay_ms / 1000,
+					      (long)(d->test_flush_delay_ms % 1000) * 1000000};
+			nanosleep(&ts, NULL);
+		}
 		flush_batch(d, list);
 		atomic_fetch_add_explicit(&d->flushes, 1, memory_order_relaxed);
 		resume_batch(d, list);
@@ -239,6 +250,12 @@ int export_durable_start(struct export_durable **out)
 	if (!d)
 		return -ENOMEM;
 	d->tail = &d->head;
+	const char *delay = getenv("FERRY_TEST_DURABLE_FLUSH_DELAY_MS");
+	if (delay && *delay) {
+		d->test_flush_delay_ms = (unsigned)strtoul(delay, NULL, 10);
+		log_warn("durable: FERRY_TEST_DURABLE_FLUSH_DELAY_MS=%u: each flush starts late "
+			 "(a test setting)", d->test_flush_delay_ms);
+	}
 	int rc = workers_launch(&d->workers, 1, "commit", committer, d);
 	if (rc) {
 		free(d);
