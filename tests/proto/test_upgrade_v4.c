@@ -44,12 +44,17 @@ static bool log_says(const char *what)
 	return found;
 }
 
-/* Asserts the log says what since the last upgrade began; if not, shows
- * what it says of upgrades. */
+/* Asserts the log says what since the last upgrade began, within 5 s
+ * (the new ferryd writes some lines after the upgrade's reply: what it
+ * does on taking the connections comes after it said ready); if not,
+ * shows what it says of upgrades. */
 static void expect_log(const char *what)
 {
-	if (log_says(what))
-		return;
+	for (unsigned waited = 0; waited < 5000; waited += 50) {
+		if (log_says(what))
+			return;
+		usleep(50 * 1000);
+	}
 	FILE *f = log_since_mark();
 	char line[1024];
 	while (f && fgets(line, sizeof(line), f))
@@ -333,6 +338,18 @@ static void test_v40_delegation_carried(void **st)
 	dl_client40_end(&a, &sa, &la);
 }
 
+/* A wrapper of ferryd (in the fixture's directory) that sets env, a
+ * shell assignment, for the new ferryd; its path in out. */
+static void ferryd_wrapper(char *out, size_t len, const char *name, const char *env)
+{
+	snprintf(out, len, "%s/%s", dl_dir, name);
+	FILE *f = fopen(out, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\n%s exec %s \"$@\"\n", env, FERRYD_PATH);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(out, 0755), 0);
+}
+
 /* A host chmod of a delegated file while the upgrade is under way, after
  * the old ferryd wrote its image (it no longer acts on what it hears) and
  * before the new one watches the file: the new one sees that the file's
@@ -350,15 +367,8 @@ static void test_host_change_during_upgrade(void **st)
 {
 	(void)st;
 	char wrapper[400];
-	snprintf(wrapper, sizeof(wrapper), "%s/late-ferryd", dl_dir);
-	FILE *f = fopen(wrapper, "w");
-	assert_non_null(f);
-	fprintf(f,
-		"#!/bin/sh\nFERRY_TEST_UPGRADE_READY_DELAY_MS=3000 "
-		"FERRY_TEST_UPGRADE_ADOPT_DELAY_MS=600 exec %s \"$@\"\n",
-		FERRYD_PATH);
-	assert_int_equal(fclose(f), 0);
-	assert_int_equal(chmod(wrapper, 0755), 0);
+	ferryd_wrapper(wrapper, sizeof(wrapper), "late-ferryd",
+		       "FERRY_TEST_UPGRADE_READY_DELAY_MS=3000 FERRY_TEST_UPGRADE_ADOPT_DELAY_MS=600");
 
 	struct nfs4c_sess s;
 	struct nfs4c_cb svc;
@@ -389,18 +399,6 @@ static void test_host_change_during_upgrade(void **st)
 	/* The wrapper is the binary the server was started from now: the
 	 * tests after this one upgrade to the real one again, not late. */
 	ctlt_upgrade_to(&server, FERRYD_PATH);
-}
-
-/* A wrapper of ferryd (in the fixture's directory) that sets env, a
- * shell assignment, for the new ferryd; its path in out. */
-static void ferryd_wrapper(char *out, size_t len, const char *name, const char *env)
-{
-	snprintf(out, len, "%s/%s", dl_dir, name);
-	FILE *f = fopen(out, "w");
-	assert_non_null(f);
-	fprintf(f, "#!/bin/sh\n%s exec %s \"$@\"\n", env, FERRYD_PATH);
-	assert_int_equal(fclose(f), 0);
-	assert_int_equal(chmod(out, 0755), 0);
 }
 
 /* The changes of kind told about name in notes[from..n). */
