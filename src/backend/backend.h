@@ -265,6 +265,9 @@ struct backend_options {
 	 * serves: ceph leaves that one's session (the same identity) alone,
 	 * where a restart would end the session a dead ferryd left. */
 	bool succeeds_running;
+	/* ceph: the most file data kept in memory for READs, in MiB (0:
+	 * none; the kernel's page cache does it for a local export). */
+	unsigned ceph_read_cache_mb;
 };
 
 /* Kernel leases (see backend_ops.lease): what the server holds on a file so
@@ -354,6 +357,10 @@ struct backend_status {
 	 * once unstable WRITEs passed twice client_oc_max_dirty), and WRITEs
 	 * that waited for one to end. */
 	uint64_t write_settles, write_settle_waits;
+	/* The back end's own read cache (ceph): READs served from it, chunks
+	 * of data filled into it, and recalls that took a file's data out
+	 * because another client of the storage was about to change it. */
+	uint64_t read_cache_hits, read_cache_fills, read_cache_recalls;
 	unsigned ncalls;
 	struct backend_call_stats calls[BACKEND_CALL_KINDS_MAX];
 };
@@ -393,10 +400,14 @@ typedef int backend_read_nowait_op(struct backend_export *ex, const struct backe
 				   uint64_t off, size_t len, void *buf, size_t *got, bool *eof,
 				   bool *would_block);
 /* A read-only shared mapping of a file's range: base and size as mmap made
- * it, the data from base + skip.  base NULL: none. */
+ * it, the data from base + skip.  base NULL: none.  release non-NULL: not
+ * a mapping but a back end's cache memory, lent until the caller calls
+ * release(release_arg) (in place of munmap), from any thread. */
 struct backend_mapping {
 	void *base;
 	size_t size, skip;
+	void (*release)(void *release_arg);
+	void *release_arg;
 };
 typedef int backend_read_mapped_op(struct backend_export *ex, const struct backend_cred *cred,
 				   const struct backend_handle *h, uint64_t off, size_t len,
@@ -589,7 +600,9 @@ struct backend_ops {
 	 * the caller to send from and unmap: *got bytes of the file from off
 	 * at out->base + out->skip (out->base NULL when *got is 0).  The
 	 * mapping is the file's: a file truncated meanwhile loses its pages
-	 * (touching them faults), so only the kernel may read it.
+	 * (touching them faults), so only the kernel may read it.  A back
+	 * end with a data cache of its own lends the cache's memory instead
+	 * (out->release).
 	 * would_block as in read_splice.  -EOPNOTSUPP when the file cannot be
 	 * mapped: callers use read.  NULL: no such pages. */
 	backend_read_mapped_op *read_mapped;

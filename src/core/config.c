@@ -112,6 +112,8 @@ static const struct config_key config_keys[] = {
 	{"export NAME", "anongid", EXPORT_FIELD(anongid), 0, UINT32_MAX, 65534, KEY_NUMBER},
 	{"export NAME", "memory_latency_us", EXPORT_FIELD(memory_latency_us), 0, 10000000, 0,
 	 KEY_NUMBER},
+	{"export NAME", "read_cache_mb", EXPORT_FIELD(read_cache_mb), 0, 1u << 20,
+	 CONFIG_READ_CACHE_MB_DEFAULT, KEY_NUMBER},
 	{"nlm", "unmon_delay_ms", SERVER_FIELD(nlm_unmon_delay_ms), 0, 3600000, 30000,
 	 KEY_NUMBER},
 	{"nlm", "statd_dir", SERVER_FIELD(nlm_statd_dir), 0, 0, 0, KEY_TEXT},
@@ -1062,6 +1064,12 @@ bool config_finish(struct ferry_config *cfg, char *errbuf, size_t errlen)
 		if ((e->ceph_conf[0] || e->ceph_id[0]) && strcmp(e->backend, "ceph") != 0)
 			return config_fail(errbuf, errlen,
 				    "export %s: ceph_conf and ceph_id are for the ceph backend",
+				    e->name);
+		if (e->read_cache_mb != CONFIG_READ_CACHE_MB_DEFAULT &&
+		    strcmp(e->backend, "ceph") != 0)
+			return config_fail(errbuf, errlen,
+				    "export %s: read_cache_mb is for the ceph backend (a local "
+				    "export's reads use the kernel's page cache)",
 				    e->name);
 		if (e->memory_latency_us && strcmp(e->backend, "memory") != 0)
 			return config_fail(errbuf, errlen,

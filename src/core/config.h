@@ -83,6 +83,11 @@
  *                                   ; like *.example.com (the client's name by
  *                                   ; reverse lookup, confirmed forward)
  *   backend = local                 ; local or memory
+ *   read_cache_mb = 128             ; ceph backend only: file data ferryd keeps in
+ *                                   ; memory for large READs of data read before,
+ *                                   ; coherent with other CephFS clients through
+ *                                   ; read delegations; 0: none (a local export's
+ *                                   ; reads use the kernel's page cache)
  *   memory_latency_us = 0           ; tests and benchmarks, memory backend only:
  *                                   ; each name or attribute change/lookup
  *                                   ; sleeps this long (a slow disk)
@@ -192,6 +197,7 @@ enum {
 	 * "cert:" and a certificate name, or "sha256:" and 64 hex digits. */
 	CONFIG_CLIENT_ENTRY_MAX = 144,
 	CONFIG_CONTROL_PORT = 9590, /* the control plane's default port */
+	CONFIG_READ_CACHE_MB_DEFAULT = 128, /* a ceph export's read_cache_mb */
 };
 
 /* Which file delegations the server grants. */
@@ -272,6 +278,7 @@ struct config_export {
 	bool need_mountpoint;
 	char backend[16];
 	unsigned memory_latency_us; /* memory back end: injected latency */
+	unsigned read_cache_mb;	    /* ceph back end: READ data kept in memory */
 	/* ceph back end: the cluster's configuration file and the client id
 	 * ("" : the back end's defaults). */
 	char ceph_conf[CONFIG_PATH_MAX];

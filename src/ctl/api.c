@@ -163,6 +163,10 @@ static json_t *storage_json(const struct export *e)
 	json_object_set_new(o, "write_settles", json_integer((json_int_t)st.write_settles));
 	json_object_set_new(o, "write_settle_waits",
 			    json_integer((json_int_t)st.write_settle_waits));
+	json_object_set_new(o, "read_cache_hits", json_integer((json_int_t)st.read_cache_hits));
+	json_object_set_new(o, "read_cache_fills", json_integer((json_int_t)st.read_cache_fills));
+	json_object_set_new(o, "read_cache_recalls",
+			    json_integer((json_int_t)st.read_cache_recalls));
 	return o;
 }
 

@@ -407,6 +407,39 @@ static int64_t storage_write_settle_waits(const struct backend_status *st)
 	return (int64_t)st->write_settle_waits;
 }
 
+static int64_t storage_read_cache_hits(const struct backend_status *st)
+{
+	return (int64_t)st->read_cache_hits;
+}
+
+static int64_t storage_read_cache_fills(const struct backend_status *st)
+{
+	return (int64_t)st->read_cache_fills;
+}
+
+static int64_t storage_read_cache_recalls(const struct backend_status *st)
+{
+	return (int64_t)st->read_cache_recalls;
+}
+
+static void storage_read_cache_hits_series(struct ctl_text *t, const char *name,
+					   const struct scrape *sc)
+{
+	storage_figure_series(t, name, sc, storage_read_cache_hits);
+}
+
+static void storage_read_cache_fills_series(struct ctl_text *t, const char *name,
+					    const struct scrape *sc)
+{
+	storage_figure_series(t, name, sc, storage_read_cache_fills);
+}
+
+static void storage_read_cache_recalls_series(struct ctl_text *t, const char *name,
+					      const struct scrape *sc)
+{
+	storage_figure_series(t, name, sc, storage_read_cache_recalls);
+}
+
 static void storage_caps_series(struct ctl_text *t, const char *name, const struct scrape *sc)
 {
 	storage_figure_series(t, name, sc, storage_caps);
@@ -837,6 +870,15 @@ static const struct metric_family families[] = {
 	{"ferry_backend_write_settle_waits_total", "counter",
 	 "WRITEs that waited for such a sync to end.",
 	 .series = storage_write_settle_waits_series, .needs = NEEDS_STORAGE},
+	{"ferry_backend_read_cache_hits_total", "counter",
+	 "READs an export's back end served from its own read cache (ceph).",
+	 .series = storage_read_cache_hits_series, .needs = NEEDS_STORAGE},
+	{"ferry_backend_read_cache_fills_total", "counter",
+	 "Chunks of file data an export's back end read into its read cache (ceph).",
+	 .series = storage_read_cache_fills_series, .needs = NEEDS_STORAGE},
+	{"ferry_backend_read_cache_recalls_total", "counter",
+	 "Files whose cached data another client of the storage made the read cache drop (ceph).",
+	 .series = storage_read_cache_recalls_series, .needs = NEEDS_STORAGE},
 	{"ferry_backend_calls_total", "counter",
 	 "Calls an export's back end made to its storage, by call.",
 	 .series = storage_calls_series, .needs = NEEDS_STORAGE},

@@ -889,6 +889,7 @@ static int export_open_one(struct exports *exps, const struct config_export *ce,
 	snprintf(ex->path, sizeof(ex->path), "%s", ce->path);
 	snprintf(ex->ceph_conf, sizeof(ex->ceph_conf), "%s", ce->ceph_conf);
 	snprintf(ex->ceph_id, sizeof(ex->ceph_id), "%s", ce->ceph_id);
+	ex->read_cache_mb = ce->read_cache_mb;
 	snprintf(ex->pseudo, sizeof(ex->pseudo), "%s", ce->pseudo);
 	snprintf(ex->name, sizeof(ex->name), "%s", ce->name);
 	struct export_client_list *cl;
@@ -910,6 +911,7 @@ static int export_open_one(struct exports *exps, const struct config_export *ce,
 		.ceph_id = ce->ceph_id[0] ? ce->ceph_id : NULL,
 		.cluster_node = exps->cluster_node[0] ? exps->cluster_node : NULL,
 		.succeeds_running = exps->succeeds_running,
+		.ceph_read_cache_mb = ce->read_cache_mb,
 	};
 	rc = ex->ops->export_open(ex->path, check ? NULL : exps->state_dir, &opts, &ex->bex);
 	if (rc) {
@@ -966,12 +968,12 @@ static void export_announce(struct export *ex, const struct config_export *ce)
 }
 
 /* Whether entry ex serves what ce configures (the same pseudo path, path
- * and back end): then only options change. */
+ * and back end, opened the same way): then only options change. */
 static bool export_same(const struct export *ex, const struct config_export *ce)
 {
 	return strcmp(ce->pseudo, ex->pseudo) == 0 && strcmp(ce->path, ex->path) == 0 &&
 	       backend_find(ce->backend) == ex->ops && strcmp(ce->ceph_conf, ex->ceph_conf) == 0 &&
-	       strcmp(ce->ceph_id, ex->ceph_id) == 0;
+	       strcmp(ce->ceph_id, ex->ceph_id) == 0 && ce->read_cache_mb == ex->read_cache_mb;
 }
 
 /* The pseudo paths of cfg fit in one tree: none inside another, and one

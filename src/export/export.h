@@ -105,6 +105,7 @@ struct export {
 	 * change it). */
 	char ceph_conf[CONFIG_PATH_MAX];
 	char ceph_id[64];
+	unsigned read_cache_mb;
 	char pseudo[CONFIG_PATH_MAX];
 	char name[64];
 	/* The options a reload may change (exports_reload) while requests

@@ -170,7 +170,7 @@ static bool read_spliced(struct nfs3_call *c, struct export *ex, const struct fh
 		size_t at = (size_t)(data - c->req->reply.buf->data);
 		if (r == 0 && m.base)
 			rpc_request_reply_mapped(c->req, at, *got,
-						 &(struct rpc_mapped){m.base, m.size, m.skip});
+						 &(struct rpc_mapped){m.base, m.size, m.skip, m.release, m.release_arg});
 		return r != 0 || m.base;
 	}
 	if (!ex->ops->read_splice)

@@ -19,7 +19,9 @@
 
 void rpc_mapped_release(struct rpc_mapped *m)
 {
-	if (m->base)
+	if (m->base && m->release)
+		m->release(m->release_arg);
+	else if (m->base)
 		munmap(m->base, m->size);
 	*m = (struct rpc_mapped){0};
 }

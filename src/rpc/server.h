@@ -31,10 +31,14 @@ struct rpc_gss_call;
 struct rpc_gss_options;
 
 /* A read-only mapping of a file's range (mmap): base and size as mapped,
- * the data from skip.  base NULL: none. */
+ * the data from skip.  base NULL: none.  release NULL: rpc unmaps it once
+ * written; else the memory is a cache's, lent until rpc calls
+ * release(release_arg) instead. */
 struct rpc_mapped {
 	void *base;
 	size_t size, skip;
+	void (*release)(void *release_arg);
+	void *release_arg;
 };
 
 /* One call being served.  Valid for the duration of the program's dispatch

@@ -827,6 +827,15 @@ static void test_export_numeric_keys(void **state)
 	assert_int_equal(cfg.exports[1].anonuid, 1000);
 	assert_int_equal(cfg.exports[1].anongid, 100);
 	assert_int_equal(cfg.exports[1].memory_latency_us, 250);
+	assert_int_equal(cfg.exports[0].read_cache_mb, 128);
+	assert_true(config_finish(&cfg, err, sizeof(err)));
+	/* read_cache_mb is the ceph back end's: refused elsewhere. */
+	assert_true(load("[export a]\npath = /a\nbackend = ceph\nread_cache_mb = 0\n"));
+	assert_int_equal(cfg.exports[0].read_cache_mb, 0);
+	assert_true(config_finish(&cfg, err, sizeof(err)));
+	assert_true(load("[export a]\npath = /a\nread_cache_mb = 64\n"));
+	assert_false(config_finish(&cfg, err, sizeof(err)));
+	assert_err_contains("export a: read_cache_mb is for the ceph backend");
 	assert_false(load("[export a]\nanonuid = 4294967296\n"));
 	assert_err_contains("[export a] anonuid: '4294967296' is not a number in 0..4294967295");
 	assert_false(load("[export]\nanonuid = 1\n"));

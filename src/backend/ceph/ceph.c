@@ -293,12 +293,10 @@ bool cephfs_may(struct cephfs_export *ex, struct Inode *in, const struct backend
 	return may;
 }
 
-/* cephfs_data_open with o's attributes read already (stx). */
-static int cephfs_data_open_stat(struct cephfs_export *ex, const struct backend_cred *cred,
-				 struct cephfs_obj *o, const struct ceph_statx *stx, bool write,
-				 struct cephfs_io *io, struct backend_attr *attr)
+int cephfs_data_check(struct cephfs_export *ex, const struct backend_cred *cred,
+		      struct cephfs_obj *o, const struct ceph_statx *stx, bool write,
+		      struct backend_attr *attr)
 {
-	memset(io, 0, sizeof(*io));
 	cephfs_attr_from_statx(stx, attr);
 	if (attr->type == BACKEND_DIR)
 		return -EISDIR;
@@ -312,11 +310,27 @@ static int cephfs_data_open_stat(struct cephfs_export *ex, const struct backend_
 		return -EACCES;
 	if (write && o->snapid != CEPH_NOSNAP)
 		return -EROFS;
+	return 0;
+}
+
+/* cephfs_data_open with o's attributes read already (stx). */
+static int cephfs_data_open_stat(struct cephfs_export *ex, const struct backend_cred *cred,
+				 struct cephfs_obj *o, const struct ceph_statx *stx, bool write,
+				 struct cephfs_io *io, struct backend_attr *attr)
+{
+	memset(io, 0, sizeof(*io));
+	int rc = cephfs_data_check(ex, cred, o, stx, write, attr);
+	if (rc)
+		return rc;
 	/* A file under a read lease is not opened for writing: libcephfs
 	 * would wait for the lease's DELEGRETURN (ceph_lease.c). */
 	if (write && cephfs_lease_break_held(ex, o->ino, o->snapid))
 		return -EAGAIN;
-	int rc = cephfs_file_get(ex, o, write, &io->file);
+	/* Nor while the read cache holds a delegation on it, which it gives
+	 * back now (ceph_cache.c). */
+	if (write)
+		cephfs_cache_drop(ex, o->ino, o->snapid);
+	rc = cephfs_file_get(ex, o, write, &io->file);
 	if (!rc)
 		io->fh = cephfs_file_fh(io->file);
 	return rc;
@@ -479,6 +493,8 @@ static int cephfs_export_open(const char *path, const char *state_dir,
 	if (!rc)
 		rc = cephfs_leases_open(ex);
 	if (!rc)
+		rc = cephfs_cache_open(ex, opts ? opts->ceph_read_cache_mb : 0);
+	if (!rc)
 		rc = cephfs_dirwatch_open(ex);
 	if (!rc)
 		rc = cephfs_locks_open(ex);
@@ -507,6 +523,7 @@ fail:
 	cephfs_writeback_free(ex->writeback);
 	cephfs_locks_close(ex);
 	cephfs_dirwatch_close(ex);
+	cephfs_cache_close(ex);
 	cephfs_leases_close(ex);
 	cephfs_listings_close(ex);
 	cephfs_inodes_close(ex);
@@ -529,6 +546,7 @@ static void cephfs_export_close(struct backend_export *bex)
 	cephfs_writeback_free(ex->writeback);
 	cephfs_locks_close(ex);
 	cephfs_dirwatch_close(ex);
+	cephfs_cache_close(ex);
 	cephfs_leases_close(ex);
 	cephfs_listings_close(ex);
 	cephfs_inodes_close(ex);
@@ -632,6 +650,7 @@ const struct backend_ops backend_ceph_ops = {
 	.access = cephfs_access,
 	.setattr = cephfs_setattr,
 	.read = cephfs_read,
+	.read_mapped = cephfs_read_mapped,
 	.write = cephfs_write,
 	.commit = cephfs_commit,
 	.sync = cephfs_sync,

@@ -64,6 +64,7 @@ struct cephfs_listings; /* ceph_names.c */
 struct cephfs_leases;	/* ceph_lease.c */
 struct cephfs_dirwatch;	/* ceph_dirwatch.c */
 struct cephfs_locks;	/* ceph_locks.c */
+struct cephfs_cache;	/* ceph_cache.c */
 struct cephfs_file;
 
 struct cephfs_export {
@@ -87,6 +88,7 @@ struct cephfs_export {
 	struct cephfs_dirwatch *dirwatch; /* directories watched for directory delegations */
 	struct cephfs_locks *locks;	  /* inodes with byte-range locks of NFS clients */
 	struct cephfs_writeback *writeback; /* WRITE data not yet settled on the OSDs */
+	struct cephfs_cache *cache;	  /* file data kept for READs; NULL: none */
 	char asok[108];			  /* the client's admin socket ("": none) */
 	struct cephfs_call_counter counters[CEPHFS_CALL_COUNT];
 	pthread_mutex_t notify_lock; /* the functions below */
@@ -186,6 +188,12 @@ struct cephfs_io {
 	struct cephfs_file *file;
 };
 
+/* Whether cred may read (or write) o's data, as cephfs_data_open checks
+ * it, from its attributes stx; attr gets them. */
+int cephfs_data_check(struct cephfs_export *ex, const struct backend_cred *cred,
+		      struct cephfs_obj *o, const struct ceph_statx *stx, bool write,
+		      struct backend_attr *attr);
+
 /* Opens o for I/O after checking that cred may read or write its data
  * (read: read or execute permission, or ownership; write: write
  * permission, or ownership — nfsd's owner override: a file its owner
@@ -234,6 +242,7 @@ int cephfs_setattr_obj(struct cephfs_export *ex, const struct backend_cred *cred
 		       struct cephfs_obj *o, const struct backend_setattr *sa,
 		       struct backend_attr *attr);
 backend_read_op cephfs_read;
+backend_read_mapped_op cephfs_read_mapped;
 backend_write_op cephfs_write;
 backend_commit_op cephfs_commit;
 backend_sync_op cephfs_sync;
@@ -384,6 +393,25 @@ bool cephfs_lease_break_held(struct cephfs_export *ex, uint64_t ino, uint64_t sn
  * libcephfs 16.2 does not wake it when the delegation's return ends the
  * revoke: it stalled about 5 s (DECISIONS.md). */
 void cephfs_lease_wait_revoked(struct cephfs_export *ex, uint64_t ino, uint64_t snapid);
+/* Whether this client may take delegations (it has a timeout for them). */
+bool cephfs_leases_on(struct cephfs_export *ex);
+
+/* ceph_cache.c: file data kept in memory, lent to READ replies.
+ * open: a cache of at most max_mb (0: none; none either when delegations
+ * are off).  read: the READ of [off, off + len) of o (a regular file, its
+ * read permission checked) from the cache, filling its chunk on a miss;
+ * -EOPNOTSUPP when the cache does not serve it (the caller reads as
+ * before).  drop: before Ferry changes (ino, snapid)'s data, size or
+ * names, its data leaves the cache and its delegation is given back.
+ * counts: READs served from the cache, chunks filled, recalls. */
+int cephfs_cache_open(struct cephfs_export *ex, unsigned max_mb);
+void cephfs_cache_close(struct cephfs_export *ex);
+bool cephfs_cache_may_serve(struct cephfs_export *ex, uint64_t off, size_t len);
+int cephfs_cache_read(struct cephfs_export *ex, struct cephfs_obj *o, uint64_t off, size_t len,
+		      struct backend_mapping *out, size_t *got, bool *eof);
+void cephfs_cache_drop(struct cephfs_export *ex, uint64_t ino, uint64_t snapid);
+void cephfs_cache_counts(struct cephfs_export *ex, uint64_t *hits, uint64_t *fills,
+			 uint64_t *recalls);
 
 /* ceph_locks.c */
 int cephfs_locks_open(struct cephfs_export *ex);

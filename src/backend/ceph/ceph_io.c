@@ -98,6 +98,10 @@ int cephfs_setattr_obj(struct cephfs_export *ex, const struct backend_cred *cred
 		    !(sa->mask & ~(uint32_t)BACKEND_SET_SIZE))
 			as = ceph_mount_perms(ex->cm);
 	}
+	/* Any change of a file's attributes takes capabilities the read
+	 * cache's delegation holds (its size, the data the cache keeps). */
+	if (mask && S_ISREG(now.stx_mode))
+		cephfs_cache_drop(ex, o->ino, o->snapid);
 	if (mask) {
 		/* A directory's own attributes: a change a watch of it must
 		 * not take for another client's. */
@@ -163,6 +167,38 @@ int cephfs_read(struct backend_export *bex, const struct backend_cred *cred,
 		*eof = off + (uint64_t)n >= size;
 	}
 	cephfs_data_end(ex, &d);
+	return rc;
+}
+
+/* Large READs of data read before go out of the read cache's memory
+ * (ceph_cache.c); the rest, and every READ the cache does not serve, as
+ * cephfs_read. */
+int cephfs_read_mapped(struct backend_export *bex, const struct backend_cred *cred,
+		       const struct backend_handle *h, uint64_t off, size_t len,
+		       struct backend_mapping *out, size_t *got, bool *eof, bool *would_block)
+{
+	struct cephfs_export *ex = cephfs_export_of(bex);
+
+	*got = 0;
+	*out = (struct backend_mapping){0};
+	if (!cephfs_cache_may_serve(ex, off, len))
+		return -EOPNOTSUPP;
+	if (would_block) {
+		/* The handle's inode and attributes may take the MDS: on a
+		 * worker. */
+		*would_block = true;
+		return 0;
+	}
+	struct cephfs_obj o;
+	struct ceph_statx stx;
+	struct backend_attr a;
+	int rc = cephfs_obj_get_stat(ex, h, &o, &stx);
+	if (rc)
+		return rc;
+	rc = cephfs_data_check(ex, cred, &o, &stx, false, &a);
+	if (!rc)
+		rc = cephfs_cache_read(ex, &o, off, len, out, got, eof);
+	cephfs_obj_put(ex, &o);
 	return rc;
 }
 

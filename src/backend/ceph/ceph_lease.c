@@ -326,6 +326,11 @@ bool cephfs_lease_break_held(struct cephfs_export *ex, uint64_t ino, uint64_t sn
 	return l != NULL;
 }
 
+bool cephfs_leases_on(struct cephfs_export *ex)
+{
+	return ex->leases && ex->leases->recaller.started;
+}
+
 static int cephfs_lease_take(struct cephfs_export *ex, const struct backend_handle *h)
 {
 	struct cephfs_leases *t = ex->leases;

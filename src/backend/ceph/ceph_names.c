@@ -376,6 +376,10 @@ int cephfs_remove(struct backend_export *bex, const struct backend_cred *cred,
 		return rc;
 	rc = cephfs_lookup_mode(ex, &c, name, &mode, &ino);
 	if (!rc) {
+		/* The read cache's delegation goes first: the MDS would
+		 * recall it before removing the name. */
+		if (!S_ISDIR(mode))
+			cephfs_cache_drop(ex, ino, c.dir.snapid);
 		cephfs_change_begin(ex, &c);
 		rc = S_ISDIR(mode)
 			 ? CEPHFS_CALL(ex, rmdir, ceph_ll_rmdir(ex->cm, c.dir.in, name, c.perm.up))
@@ -453,6 +457,8 @@ int cephfs_rename(struct backend_export *bex, const struct backend_cred *cred,
 		 * one, and the target's by one more for an entry renamed
 		 * over (measured, docs/DECISIONS.md). */
 		bool within = to.ino == c.dir.ino && to.snapid == c.dir.snapid;
+		if (over)
+			cephfs_cache_drop(ex, replaced, to.snapid); /* as remove's */
 		cephfs_change_begin(ex, &c);
 		if (!within)
 			cephfs_dirwatch_begin(ex, to.ino, to.snapid);

@@ -142,6 +142,8 @@ void cephfs_status(struct backend_export *bex, struct backend_status *out)
 	out->connected = ceph_is_mounted(ex->cm);
 	cephfs_writeback_counts(ex->writeback, &out->write_settles, &out->write_settle_waits);
 	out->write_inflight_bytes = -1;
+	cephfs_cache_counts(ex, &out->read_cache_hits, &out->read_cache_fills,
+			    &out->read_cache_recalls);
 	if (!ex->asok[0])
 		return;
 	/* The objecter's byte budget counts every request's data from its

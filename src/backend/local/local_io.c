@@ -409,7 +409,7 @@ int local_read_mapped(struct backend_export *bex, const struct backend_cred *cre
 	if (base == MAP_FAILED) {
 		r = -EOPNOTSUPP; /* a file system without mmap, or no room: copied */
 	} else {
-		*out = (struct backend_mapping){base, skip + len, skip};
+		*out = (struct backend_mapping){.base = base, .size = skip + len, .skip = skip};
 		*got = len;
 		/* The size was taken first, as read_splice's: a file that
 		 * shrinks from here on sends zeros for the pages it lost. */

@@ -138,7 +138,7 @@ static bool read_mapped(struct nfs4_compound *c, uint64_t offset, uint32_t count
 	*rc = r;
 	if (r == 0 && m.base)
 		rpc_request_reply_mapped(c->req, (size_t)(p - c->req->reply.buf->data), *got,
-					 &(struct rpc_mapped){m.base, m.size, m.skip});
+					 &(struct rpc_mapped){m.base, m.size, m.skip, m.release, m.release_arg});
 	return true;
 }
 

@@ -1,0 +1,285 @@
+/* The ceph back end's read cache (backend/ceph/ceph_cache.c): a large READ
+ * of data read before is served from ferryd's memory, and what it serves
+ * is always the file's data as it is now:
+ *  - after another CephFS client changes the file (its write goes through
+ *    at once: the cache gives its delegation back when recalled), and
+ *  - after Ferry's own WRITE and SETATTR of the size.
+ * The metrics say which READs the cache served, so a cache that served
+ * nothing fails the first test.
+ *
+ * Needs a cluster: FERRY_TEST_CEPH_CONF and FERRY_TEST_CEPH_ID name it (the
+ * test command's CephFS stage starts one and sets them); without them the
+ * test reports itself skipped (exit 77). */
+#include "ceph/ceph_fixture.h"
+#include "lib/ctl_test.h"
+
+/* READ_MAX: a READ that fits the test client's session (replies of at
+ * most 1 MiB with their headers); the cache still reads whole chunks. */
+enum { MiB = 1 << 20, FILE_SIZE = 2 * MiB + 4096, READ_MAX = MiB - 65536 };
+
+static double cache_metric(const char *what)
+{
+	char series[160];
+	snprintf(series, sizeof(series),
+		 "ferry_backend_read_cache_%s_total{export=\"/export\",backend=\"ceph\"}", what);
+	return ctlt_metric_now(&server, series);
+}
+
+/* byte i of a file written with fill f */
+static uint8_t pattern(char f, size_t i)
+{
+	return (uint8_t)(f + (i / 4096) % 7);
+}
+
+/* Makes path hold FILE_SIZE bytes of pattern f, through a CephFS client
+ * of the test's own; anyone may write it (the NFS clients are not its
+ * owner). */
+static void cephfs_put_pattern(const char *path, char f)
+{
+	uint8_t *data = malloc(FILE_SIZE);
+	assert_non_null(data);
+	for (size_t i = 0; i < FILE_SIZE; i++)
+		data[i] = pattern(f, i);
+	struct ceph_mount_info *cm = other_client();
+	int fd = ceph_open(cm, path, O_CREAT | O_WRONLY | O_TRUNC, 0666);
+	assert_true(fd >= 0);
+	assert_int_equal(ceph_fchmod(cm, fd, 0666), 0);
+	assert_int_equal(ceph_write(cm, fd, (const char *)data, FILE_SIZE, 0), FILE_SIZE);
+	assert_int_equal(ceph_close(cm, fd), 0);
+	ceph_shutdown(cm);
+	free(data);
+}
+
+/* READ count bytes at off of o into buf. */
+static uint32_t nfs_read(struct nfs4c_sess *s, const struct dl_open *o, uint64_t off,
+			 uint32_t count, uint8_t *buf, uint32_t *got, bool *eof)
+{
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	struct nfs4_read_args ra = {.stateid = o->stateid, .offset = off, .count = count};
+	nfs4c_begin_seq(s, &m, 0, false);
+	nfs4c_putfh(&m, o->fh, o->fhlen);
+	NFS4C_OP(&m, OP_READ, nfs4_enc_read_args, &ra);
+	nfs4c_send(s->fd, s->cred, &m, &p);
+	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_PUTFH), NFS4_OK);
+	uint32_t st = nfs4c_next(&p, OP_READ);
+	*got = 0;
+	if (st == NFS4_OK) {
+		struct nfs4_read_res rr;
+		assert_true(nfs4_dec_read_res(&p.d, &rr));
+		assert_true(rr.data.len <= count);
+		memcpy(buf, rr.data.data, rr.data.len);
+		*got = rr.data.len;
+		*eof = rr.eof;
+	}
+	nfs4c_done(&p);
+	return st;
+}
+
+/* A READ of count bytes at off must return the file's bytes there: those
+ * of fill f, with over (when not NULL) at offset 0, and the end of the
+ * file at size. */
+static void expect_read(struct nfs4c_sess *s, const struct dl_open *o, uint64_t off,
+			uint32_t count, char f, const char *over, uint64_t size)
+{
+	uint8_t *buf = malloc(count);
+	assert_non_null(buf);
+	uint32_t got;
+	bool eof = false;
+	assert_int_equal(nfs_read(s, o, off, count, buf, &got, &eof), NFS4_OK);
+	uint64_t want = off >= size ? 0 : size - off < count ? size - off : count;
+	assert_int_equal(got, want);
+	assert_int_equal(eof, off + got >= size);
+	size_t over_len = over ? strlen(over) : 0;
+	for (uint32_t i = 0; i < got; i++) {
+		uint64_t at = off + i;
+		uint8_t expect = at < over_len ? (uint8_t)over[at] : pattern(f, (size_t)at);
+		if (buf[i] != expect)
+			fail_msg("byte %llu: %#x, not %#x", (unsigned long long)at, buf[i], expect);
+	}
+	free(buf);
+}
+
+/* Served from memory the second time, and never past what the file
+ * holds: the chunk the file ends in, a READ past the end. */
+static void test_served_from_cache(void **st)
+{
+	(void)st;
+	char path[200];
+	snprintf(path, sizeof(path), "%s/cached", ceph_dir);
+	cephfs_put_pattern(path, 'a');
+	struct nfs4c_sess a;
+	struct nfs4c_cb sa;
+	share_client(&a, &sa, "ceph-cache-a", 960);
+	struct dl_open r = dl_open(&a, "cached", RD, false);
+	assert_int_equal(r.status, NFS4_OK);
+
+	double hits = cache_metric("hits"), fills = cache_metric("fills");
+	expect_read(&a, &r, 0, READ_MAX, 'a', NULL, FILE_SIZE);
+	assert_true(cache_metric("fills") == fills + 1);
+	expect_read(&a, &r, 0, READ_MAX, 'a', NULL, FILE_SIZE);
+	expect_read(&a, &r, 65536, 128 * 1024, 'a', NULL, FILE_SIZE);
+	assert_true(cache_metric("hits") == hits + 2);
+	/* The last chunk holds 4096 bytes of the file. */
+	expect_read(&a, &r, 2 * MiB, READ_MAX, 'a', NULL, FILE_SIZE);
+	expect_read(&a, &r, 2 * MiB, READ_MAX, 'a', NULL, FILE_SIZE);
+	expect_read(&a, &r, 3 * MiB, READ_MAX, 'a', NULL, FILE_SIZE);
+	/* Spanning two chunks: read as before, the same bytes. */
+	expect_read(&a, &r, MiB - 4096, 256 * 1024, 'a', NULL, FILE_SIZE);
+	assert_true(cache_metric("hits") >= hits + 3);
+	if (r.deleg.type != OPEN_DELEGATE_NONE)
+		assert_int_equal(dl_delegreturn(&a, &r), NFS4_OK);
+	assert_int_equal(dl_on(&a, r.fh, r.fhlen, OP_CLOSE, add_close, &r.stateid), NFS4_OK);
+	dl_client_end(&a, &sa);
+}
+
+/* Another CephFS client writes a file whose data the cache holds: the
+ * cache's delegation is recalled and given back at once (the write is not
+ * held back for long), and the next READ returns the new data. */
+static void test_other_client_write(void **st)
+{
+	(void)st;
+	char path[200];
+	snprintf(path, sizeof(path), "%s/changed", ceph_dir);
+	cephfs_put_pattern(path, 'b');
+	struct nfs4c_sess a;
+	struct nfs4c_cb sa;
+	share_client(&a, &sa, "ceph-cache-b", 961);
+	struct dl_open r = dl_open(&a, "changed", RD, false);
+	assert_int_equal(r.status, NFS4_OK);
+	/* The NFS client's own delegation would hold the write back until
+	 * it came back: given back first, so that the cache alone does. */
+	if (r.deleg.type != OPEN_DELEGATE_NONE)
+		assert_int_equal(dl_delegreturn(&a, &r), NFS4_OK);
+	double hits = cache_metric("hits"), recalls = cache_metric("recalls");
+	expect_read(&a, &r, 0, READ_MAX, 'b', NULL, FILE_SIZE);
+	expect_read(&a, &r, 0, READ_MAX, 'b', NULL, FILE_SIZE);
+	assert_true(cache_metric("hits") == hits + 1);
+
+	struct other_write other = {.cm = other_client(),
+				    .path = path,
+				    .data = "written by another CephFS client"};
+	uint64_t start = dl_now_ms();
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, other_write_thread, &other), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	ceph_shutdown(other.cm);
+	assert_int_equal(other.rc, (int)strlen(other.data));
+	/* Held back only while the cache gives its delegation back (a
+	 * cache that let the file's data go idle would hold it 10 s).  */
+	printf("the other client's write went through in %llu ms\n",
+	       (unsigned long long)(other.written_ms - start));
+	assert_true(other.written_ms - start < 3000);
+	assert_true(cache_metric("recalls") >= recalls + 1);
+	expect_read(&a, &r, 0, READ_MAX, 'b', other.data, FILE_SIZE);
+	expect_read(&a, &r, 0, READ_MAX, 'b', other.data, FILE_SIZE);
+	assert_int_equal(dl_on(&a, r.fh, r.fhlen, OP_CLOSE, add_close, &r.stateid), NFS4_OK);
+	dl_client_end(&a, &sa);
+}
+
+struct write_at {
+	const struct nfs4_stateid *stateid;
+	uint64_t off;
+	const char *data;
+};
+
+static void add_write_at(struct nfs4c_call *m, const void *arg)
+{
+	const struct write_at *w = arg;
+	struct nfs4_write_args a = {
+	    .stateid = *w->stateid,
+	    .offset = w->off,
+	    .stable = UNSTABLE4,
+	    .data = nfs4_opaque_str(w->data),
+	};
+	NFS4C_OP(m, OP_WRITE, nfs4_enc_write_args, &a);
+}
+
+/* SETATTR size (with the open's stateid). */
+struct size_to {
+	const struct nfs4_stateid *stateid;
+	uint64_t size;
+};
+
+static void add_set_size(struct nfs4c_call *m, const void *arg)
+{
+	const struct size_to *z = arg;
+	uint8_t v[8];
+	for (int i = 0; i < 8; i++)
+		v[i] = (uint8_t)(z->size >> (56 - 8 * i));
+	struct nfs4_setattr_args a;
+	memset(&a, 0, sizeof(a));
+	a.stateid = *z->stateid;
+	nfs4_bitmap_set(&a.attrs.mask, FATTR4_SIZE);
+	a.attrs.vals = (struct nfs4_opaque){v, sizeof(v)};
+	NFS4C_OP(m, OP_SETATTR, nfs4_enc_setattr_args, &a);
+}
+
+/* Ferry's own changes through NFS: a WRITE over cached data, a truncation
+ * and an extension, each seen by the READ after it; and a file changed
+ * lately is cached again once it has been left alone a while. */
+static void test_own_changes(void **st)
+{
+	(void)st;
+	char path[200];
+	snprintf(path, sizeof(path), "%s/own", ceph_dir);
+	cephfs_put_pattern(path, 'c');
+	struct nfs4c_sess a;
+	struct nfs4c_cb sa;
+	share_client(&a, &sa, "ceph-cache-c", 962);
+	struct dl_open w = dl_open(&a, "own", BOTH, false);
+	assert_int_equal(w.status, NFS4_OK);
+	expect_read(&a, &w, 0, READ_MAX, 'c', NULL, FILE_SIZE);
+	expect_read(&a, &w, 0, READ_MAX, 'c', NULL, FILE_SIZE);
+
+	struct write_at wr = {&w.stateid, 0, "written through ferryd"};
+	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_WRITE, add_write_at, &wr), NFS4_OK);
+	expect_read(&a, &w, 0, READ_MAX, 'c', wr.data, FILE_SIZE);
+
+	/* Left alone, cached again, and still the new data. */
+	usleep(2500 * 1000);
+	double fills = cache_metric("fills"), hits = cache_metric("hits");
+	expect_read(&a, &w, 0, READ_MAX, 'c', wr.data, FILE_SIZE);
+	expect_read(&a, &w, 0, READ_MAX, 'c', wr.data, FILE_SIZE);
+	assert_true(cache_metric("fills") == fills + 1);
+	assert_true(cache_metric("hits") == hits + 1);
+
+	struct size_to cut = {&w.stateid, 300000};
+	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_SETATTR, add_set_size, &cut), NFS4_OK);
+	uint8_t *buf = malloc(MiB);
+	assert_non_null(buf);
+	uint32_t got;
+	bool eof;
+	assert_int_equal(nfs_read(&a, &w, 0, READ_MAX, buf, &got, &eof), NFS4_OK);
+	assert_int_equal(got, 300000);
+	assert_true(eof);
+	assert_memory_equal(buf, wr.data, strlen(wr.data));
+
+	usleep(2500 * 1000);
+	assert_int_equal(nfs_read(&a, &w, 0, READ_MAX, buf, &got, &eof), NFS4_OK);
+	assert_int_equal(got, 300000);
+	/* Grown by a WRITE past the end of the cached chunk's data. */
+	struct write_at far = {&w.stateid, 500000, "far"};
+	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_WRITE, add_write_at, &far), NFS4_OK);
+	assert_int_equal(nfs_read(&a, &w, 0, READ_MAX, buf, &got, &eof), NFS4_OK);
+	assert_int_equal(got, 500003);
+	assert_true(eof);
+	assert_memory_equal(buf + 500000, "far", 3);
+	assert_true(buf[400000] == 0);
+	free(buf);
+	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_CLOSE, add_close, &w.stateid), NFS4_OK);
+	dl_client_end(&a, &sa);
+}
+
+int main(void)
+{
+	if (!ceph_env("ceph_test_ceph_read_cache"))
+		return SKIP;
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_served_from_cache),
+	    cmocka_unit_test(test_other_client_write),
+	    cmocka_unit_test(test_own_changes),
+	};
+	return cmocka_run_group_tests(tests, ceph_setup, dl_teardown);
+}
