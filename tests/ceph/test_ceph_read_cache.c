@@ -13,6 +13,9 @@
 #include "ceph/ceph_fixture.h"
 #include "lib/ctl_test.h"
 
+#include <errno.h>
+#include <stdatomic.h>
+
 /* READ_MAX: a READ that fits the test client's session (replies of at
  * most 1 MiB with their headers); the cache still reads whole chunks. */
 enum { MiB = 1 << 20, FILE_SIZE = 2 * MiB + 4096, READ_MAX = MiB - 65536 };
@@ -272,6 +275,97 @@ static void test_own_changes(void **st)
 	dl_client_end(&a, &sa);
 }
 
+/* Writes 4 KiB at the start of the file's first and second chunk in
+ * turn, every 20 ms until stop, as another CephFS client (an open, a
+ * write and a close each time). */
+struct poker {
+	struct ceph_mount_info *cm;
+	const char *path;
+	atomic_bool stop;
+	unsigned writes;
+	int rc;
+};
+
+static void *poker_thread(void *arg)
+{
+	struct poker *k = arg;
+	char z[4096];
+	memset(z, 'z', sizeof(z));
+	while (!k->stop) {
+		int fd = ceph_open(k->cm, k->path, O_WRONLY, 0);
+		if (fd < 0) {
+			k->rc = fd;
+			break;
+		}
+		int w = ceph_write(k->cm, fd, z, sizeof(z), (int64_t)(k->writes % 2) * MiB);
+		ceph_close(k->cm, fd);
+		if (w != (int)sizeof(z)) {
+			k->rc = w < 0 ? w : -EIO;
+			break;
+		}
+		k->writes++;
+		usleep(20 * 1000);
+	}
+	return NULL;
+}
+
+/* READs go on while another CephFS client writes the file over and over:
+ * each of its writes recalls the cache's delegation, and no READ waits
+ * for long (a delegation given back only after a fill reading through it,
+ * which itself waited for the capabilities the recall was taking away,
+ * held READs 6-11 s), nor returns anything but the file's bytes. */
+static void test_reads_beside_writer(void **st)
+{
+	(void)st;
+	char path[200];
+	snprintf(path, sizeof(path), "%s/poked", ceph_dir);
+	cephfs_put_pattern(path, 'd');
+	struct nfs4c_sess a;
+	struct nfs4c_cb sa;
+	share_client(&a, &sa, "ceph-cache-d", 963);
+	struct dl_open r = dl_open(&a, "poked", RD, false);
+	assert_int_equal(r.status, NFS4_OK);
+	if (r.deleg.type != OPEN_DELEGATE_NONE)
+		assert_int_equal(dl_delegreturn(&a, &r), NFS4_OK);
+	double recalls = cache_metric("recalls");
+	struct poker k = {.cm = other_client(), .path = path};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, poker_thread, &k), 0);
+	uint8_t *buf = malloc(READ_MAX);
+	assert_non_null(buf);
+	uint64_t end = dl_now_ms() + 4000, slowest = 0;
+	unsigned reads = 0;
+	while (dl_now_ms() < end) {
+		/* Past the 4 KiB the writer changes: always the fill's. */
+		uint64_t off = (uint64_t)(reads % 2) * MiB + 65536;
+		uint32_t count = MiB - 65536, got;
+		bool eof;
+		uint64_t t0 = dl_now_ms();
+		assert_int_equal(nfs_read(&a, &r, off, count, buf, &got, &eof), NFS4_OK);
+		uint64_t took = dl_now_ms() - t0;
+		slowest = took > slowest ? took : slowest;
+		assert_int_equal(got, count);
+		for (uint32_t i = 0; i < got; i += 4096)
+			assert_int_equal(buf[i], pattern('d', (size_t)(off + i)));
+		reads++;
+	}
+	k.stop = true;
+	assert_int_equal(pthread_join(t, NULL), 0);
+	ceph_shutdown(k.cm);
+	free(buf);
+	printf("%u READs beside %u writes of another CephFS client, the slowest %llu ms, "
+	       "%.0f recalls\n",
+	       reads, k.writes, (unsigned long long)slowest, cache_metric("recalls") - recalls);
+	assert_int_equal(k.rc, 0);
+	assert_true(k.writes >= 20);
+	assert_true(cache_metric("recalls") > recalls);
+	assert_true(slowest < 2000);
+	/* And the writer's bytes, once it is done. */
+	expect_read(&a, &r, 0, 4096, 'z', NULL, FILE_SIZE);
+	assert_int_equal(dl_on(&a, r.fh, r.fhlen, OP_CLOSE, add_close, &r.stateid), NFS4_OK);
+	dl_client_end(&a, &sa);
+}
+
 int main(void)
 {
 	if (!ceph_env("ceph_test_ceph_read_cache"))
@@ -280,6 +374,7 @@ int main(void)
 	    cmocka_unit_test(test_served_from_cache),
 	    cmocka_unit_test(test_other_client_write),
 	    cmocka_unit_test(test_own_changes),
+	    cmocka_unit_test(test_reads_beside_writer),
 	};
 	return cmocka_run_group_tests(tests, ceph_setup, dl_teardown);
 }
