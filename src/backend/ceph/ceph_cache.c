@@ -208,6 +208,10 @@ static void cache_file_give_back(struct cephfs_export *ex, struct cephfs_cache_f
 	if (rc)
 		log_warn("ceph: cannot give back the read cache's delegation on inode %#llx: %s",
 			 (unsigned long long)f->ino, strerror(-rc));
+	struct ceph_statx stx;
+	CEPHFS_CALL(ex, getattr,
+		    ceph_ll_getattr(ex->cm, f->in, &stx, CEPH_STATX_SIZE | CEPH_STATX_MTIME, 0,
+				    ceph_mount_perms(ex->cm)));
 }
 
 /* Gives f's delegation back (unless done), closes its file and frees it;
