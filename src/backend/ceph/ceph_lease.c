@@ -64,6 +64,7 @@
  * (backend_ops.dir_watch) revalidate them instead, ceph_dirwatch.c. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,6 +109,9 @@ struct cephfs_leases {
 	 * (cephfs_lease_wait_revoked). */
 	struct cephfs_lease *returning;
 	pthread_cond_t settled;
+	/* Leases whose revoke is under way (revoking set, not yet given
+	 * back): while none is, a READ does not take the lock to look. */
+	_Atomic unsigned revokes;
 };
 
 static struct cephfs_lease **cephfs_lease_slot(struct cephfs_leases *t, uint64_t ino,
@@ -142,6 +146,8 @@ static void cephfs_lease_release(struct cephfs_export *ex, struct cephfs_lease *
 	CEPHFS_CALL(ex, close, ceph_ll_close(ex->cm, l->fh));
 	ceph_ll_put(ex->cm, l->in);
 	pthread_mutex_lock(&t->lock);
+	if (l->revoking)
+		atomic_fetch_sub_explicit(&t->revokes, 1, memory_order_relaxed);
 	for (struct cephfs_lease **p = &t->returning; *p; p = &(*p)->rnext) {
 		if (*p == l) {
 			*p = l->rnext;
@@ -157,7 +163,8 @@ void cephfs_lease_wait_revoked(struct cephfs_export *ex, uint64_t ino, uint64_t 
 {
 	struct cephfs_leases *t = ex->leases;
 
-	if (!t || !t->recaller.started)
+	if (!t || !t->recaller.started ||
+	    !atomic_load_explicit(&t->revokes, memory_order_relaxed))
 		return;
 	pthread_mutex_lock(&t->lock);
 	for (;;) {
@@ -180,6 +187,8 @@ static void cephfs_lease_recalled(struct Fh *fh, void *priv)
 	struct cephfs_leases *t = l->ex->leases;
 
 	pthread_mutex_lock(&t->lock);
+	if (!l->revoking)
+		atomic_fetch_add_explicit(&t->revokes, 1, memory_order_relaxed);
 	l->revoking = true;
 	if (!l->recalled) {
 		l->recalled = true;
