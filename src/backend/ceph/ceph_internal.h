@@ -412,6 +412,10 @@ int cephfs_cache_read(struct cephfs_export *ex, struct cephfs_obj *o, uint64_t o
 void cephfs_cache_drop(struct cephfs_export *ex, uint64_t ino, uint64_t snapid);
 void cephfs_cache_counts(struct cephfs_export *ex, uint64_t *hits, uint64_t *fills,
 			 uint64_t *recalls);
+/* Waits while the MDS takes back capabilities the cache's delegation on
+ * the file holds (its recall), until it is given back: as
+ * cephfs_lease_wait_revoked for the NFS clients' delegations. */
+void cephfs_cache_wait_revoked(struct cephfs_export *ex, uint64_t ino, uint64_t snapid);
 
 /* ceph_locks.c */
 int cephfs_locks_open(struct cephfs_export *ex);
