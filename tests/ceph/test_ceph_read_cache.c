@@ -313,10 +313,20 @@ static void *poker_thread(void *arg)
  * each of its writes recalls the cache's delegation, and no READ waits
  * for long (a delegation given back only after a fill reading through it,
  * which itself waited for the capabilities the recall was taking away,
- * held READs 6-11 s), nor returns anything but the file's bytes. */
+ * held READs 6-11 s), nor returns anything but the file's bytes.  ferryd
+ * runs here with recalled delegations given back 300 ms late
+ * (FERRY_TEST_CACHE_RETURN_DELAY_MS), so that READs arrive while the MDS
+ * is revoking: one entering libcephfs then waited there about 5 s after
+ * the return (libcephfs 16.2 does not wake it), and ferryd holds them
+ * until the delegation is back. */
 static void test_reads_beside_writer(void **st)
 {
 	(void)st;
+	assert_int_equal(ferryd_stop(&server), 0);
+	setenv("FERRY_TEST_CACHE_RETURN_DELAY_MS", "300", 1);
+	int started = ceph_start();
+	unsetenv("FERRY_TEST_CACHE_RETURN_DELAY_MS");
+	assert_int_equal(started, 0);
 	char path[200];
 	snprintf(path, sizeof(path), "%s/poked", ceph_dir);
 	cephfs_put_pattern(path, 'd');

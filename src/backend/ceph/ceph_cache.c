@@ -44,6 +44,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend/ceph/ceph_internal.h"
 #include "core/clock.h"
@@ -114,6 +115,10 @@ struct cephfs_cache {
 	bool closing;
 	unsigned lent; /* chunks lent: the cache is freed by the last return once closing */
 	uint64_t hits, fills, recalls;
+	/* FERRY_TEST_CACHE_RETURN_DELAY_MS (a test setting, read at open): a
+	 * recalled delegation is given back that much later, so that a test
+	 * has READs arrive while the MDS is revoking. */
+	unsigned test_return_delay_ms;
 };
 
 static struct cephfs_cache_file **cache_file_slot(struct cephfs_cache *c, uint64_t ino,
@@ -224,7 +229,8 @@ static void cache_file_give_back(struct cephfs_export *ex, struct cephfs_cache_f
 		log_warn("ceph: cannot give back the read cache's delegation on inode %#llx: %s",
 			 (unsigned long long)f->ino, strerror(-rc));
 	pthread_mutex_lock(&c->lock);
-	if (f->revoking) {
+	bool revoked = f->revoking;
+	if (revoked) {
 		struct cephfs_cache_file **p = &c->revoking;
 		while (*p != f)
 			p = &(*p)->vnext;
@@ -234,10 +240,8 @@ static void cache_file_give_back(struct cephfs_export *ex, struct cephfs_cache_f
 		pthread_cond_broadcast(&c->settled);
 	}
 	pthread_mutex_unlock(&c->lock);
-	struct ceph_statx stx;
-	CEPHFS_CALL(ex, getattr,
-		    ceph_ll_getattr(ex->cm, f->in, &stx, CEPH_STATX_SIZE | CEPH_STATX_MTIME, 0,
-				    ceph_mount_perms(ex->cm)));
+	if (revoked)
+		cephfs_revoke_wake(ex, f->in);
 }
 
 /* Gives f's delegation back (unless done), closes its file and frees it;
@@ -333,7 +337,10 @@ static void cache_work(struct cephfs_export *ex)
 			continue;
 		}
 		f->given_back = true;
+		bool late = f->recalled && c->test_return_delay_ms;
 		pthread_mutex_unlock(&c->lock);
+		if (late)
+			usleep(c->test_return_delay_ms * 1000u);
 		cache_file_give_back(ex, f);
 		pthread_mutex_lock(&c->lock);
 		f = c->returning; /* the list may have grown meanwhile */
@@ -381,6 +388,13 @@ int cephfs_cache_open(struct cephfs_export *ex, unsigned max_mb)
 	if (!c->chunk_bucket) {
 		free(c);
 		return -ENOMEM;
+	}
+	const char *delay = getenv("FERRY_TEST_CACHE_RETURN_DELAY_MS");
+	if (delay && *delay) {
+		c->test_return_delay_ms = (unsigned)strtoul(delay, NULL, 10);
+		log_warn("ceph: FERRY_TEST_CACHE_RETURN_DELAY_MS=%u: the read cache gives "
+			 "recalled delegations back late (a test setting)",
+			 c->test_return_delay_ms);
 	}
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->settled, NULL);

@@ -144,6 +144,8 @@ static void cephfs_lease_release(struct cephfs_export *ex, struct cephfs_lease *
 		log_warn("ceph: cannot give back the delegation on inode %#llx: %s",
 			 (unsigned long long)l->ino, strerror(-rc));
 	CEPHFS_CALL(ex, close, ceph_ll_close(ex->cm, l->fh));
+	if (l->revoking)
+		cephfs_revoke_wake(ex, l->in);
 	ceph_ll_put(ex->cm, l->in);
 	pthread_mutex_lock(&t->lock);
 	if (l->revoking)
@@ -157,6 +159,14 @@ static void cephfs_lease_release(struct cephfs_export *ex, struct cephfs_lease *
 	pthread_cond_broadcast(&t->settled);
 	pthread_mutex_unlock(&t->lock);
 	free(l);
+}
+
+void cephfs_revoke_wake(struct cephfs_export *ex, struct Inode *in)
+{
+	struct ceph_statx stx;
+	CEPHFS_CALL(ex, getattr,
+		    ceph_ll_getattr(ex->cm, in, &stx, CEPH_STATX_SIZE | CEPH_STATX_MTIME, 0,
+				    ceph_mount_perms(ex->cm)));
 }
 
 void cephfs_lease_wait_revoked(struct cephfs_export *ex, uint64_t ino, uint64_t snapid)
