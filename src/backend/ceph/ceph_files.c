@@ -118,20 +118,26 @@ int cephfs_file_get(struct cephfs_export *ex, const struct cephfs_obj *o, bool w
 		*out = f;
 		return 0;
 	}
+	struct cephfs_file *idle = NULL;
 	if (f) {
 		/* A file for reading only, replaced by this one for writing:
-		 * out of the table, closed by its last user. */
+		 * out of the table, closed now if nobody uses it, else by its
+		 * last user. */
 		*slot = f->k.next;
 		t->count--;
 		f->k.next = NULL;
 		f->k.ino = f->k.snapid = 0;
 		f->k.used_ms = UINT64_MAX; /* marks it out of the table */
+		if (f->k.users == 0)
+			idle = f;
 		slot = cephfs_kept_slot(t, o->ino, o->snapid);
 	}
 	n->k.next = *slot;
 	*slot = &n->k;
 	t->count++;
 	pthread_mutex_unlock(&t->lock);
+	if (idle)
+		cephfs_file_close(ex, &idle->k);
 	*out = n;
 	return 0;
 }
