@@ -283,6 +283,7 @@ struct poker {
 	const char *path;
 	atomic_bool stop;
 	unsigned writes;
+	uint64_t slowest_ms; /* the longest open, write and close */
 	int rc;
 };
 
@@ -292,6 +293,7 @@ static void *poker_thread(void *arg)
 	char z[4096];
 	memset(z, 'z', sizeof(z));
 	while (!k->stop) {
+		uint64_t t0 = dl_now_ms();
 		int fd = ceph_open(k->cm, k->path, O_WRONLY, 0);
 		if (fd < 0) {
 			k->rc = fd;
@@ -304,6 +306,8 @@ static void *poker_thread(void *arg)
 			break;
 		}
 		k->writes++;
+		uint64_t took = dl_now_ms() - t0;
+		k->slowest_ms = took > k->slowest_ms ? took : k->slowest_ms;
 		usleep(20 * 1000);
 	}
 	return NULL;
@@ -363,11 +367,16 @@ static void test_reads_beside_writer(void **st)
 	assert_int_equal(pthread_join(t, NULL), 0);
 	ceph_shutdown(k.cm);
 	free(buf);
-	printf("%u READs beside %u writes of another CephFS client, the slowest %llu ms, "
-	       "%.0f recalls\n",
-	       reads, k.writes, (unsigned long long)slowest, cache_metric("recalls") - recalls);
+	printf("%u READs beside %u writes of another CephFS client, the slowest %llu ms "
+	       "(write %llu ms), %.0f recalls\n",
+	       reads, k.writes, (unsigned long long)slowest, (unsigned long long)k.slowest_ms,
+	       cache_metric("recalls") - recalls);
 	assert_int_equal(k.rc, 0);
-	assert_true(k.writes >= 20);
+	/* The writer is held only while a recalled delegation goes back (300
+	 * ms late here), not for seconds; how many writes fit in the 4 s is
+	 * the machine's load. */
+	assert_true(k.writes >= 3);
+	assert_true(k.slowest_ms < 2000);
 	assert_true(cache_metric("recalls") > recalls);
 	assert_true(slowest < 2000);
 	/* And the writer's bytes, once it is done. */
