@@ -491,6 +491,8 @@ static int cephfs_export_open(const char *path, const char *state_dir,
 	if (!rc)
 		rc = cephfs_listings_open(ex);
 	if (!rc)
+		rc = cephfs_revokes_open(ex);
+	if (!rc)
 		rc = cephfs_leases_open(ex);
 	if (!rc)
 		rc = cephfs_cache_open(ex, opts ? opts->ceph_read_cache_mb : 0);
@@ -525,6 +527,7 @@ fail:
 	cephfs_dirwatch_close(ex);
 	cephfs_cache_close(ex);
 	cephfs_leases_close(ex);
+	cephfs_revokes_close(ex);
 	cephfs_listings_close(ex);
 	cephfs_inodes_close(ex);
 	cephfs_files_close(ex);
@@ -548,6 +551,7 @@ static void cephfs_export_close(struct backend_export *bex)
 	cephfs_dirwatch_close(ex);
 	cephfs_cache_close(ex);
 	cephfs_leases_close(ex);
+	cephfs_revokes_close(ex);
 	cephfs_listings_close(ex);
 	cephfs_inodes_close(ex);
 	cephfs_files_close(ex);

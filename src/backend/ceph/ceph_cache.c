@@ -41,7 +41,6 @@
  * caching it longer than that. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -87,11 +86,7 @@ struct cephfs_cache_file {
 	unsigned reading; /* fills reading through fh now: not closed before they end */
 	bool recalled;	  /* libcephfs asked for the delegation back */
 	bool given_back;  /* the delegation is (being) given back: claimed under the lock */
-	/* libcephfs asked and the delegation has not been given back yet:
-	 * the MDS is taking capabilities away (on the cache's revoking
-	 * list, vnext). */
-	bool revoking;
-	struct cephfs_cache_file *vnext;
+	struct cephfs_revoke revoke; /* listed while libcephfs's recall is under way */
 };
 
 struct cephfs_cache {
@@ -100,13 +95,6 @@ struct cephfs_cache {
 	struct cephfs_export *ex;
 	struct cephfs_cache_file *files[CEPHFS_CACHE_FILE_BUCKETS];
 	struct cephfs_cache_file *returning; /* out of the table, delegations to give back */
-	/* Files whose delegation libcephfs recalled and that are not given
-	 * back yet, wherever they are (the table, returning, or a READ's
-	 * take), and the condition READs waiting for them wait on
-	 * (cephfs_cache_wait_revoked). */
-	struct cephfs_cache_file *revoking;
-	pthread_cond_t settled;
-	_Atomic unsigned revokes; /* on that list: none, and a READ does not look */
 	struct cephfs_cache_chunk **chunk_bucket;
 	size_t chunk_buckets;
 	struct cephfs_cache_chunk *lru_head, *lru_tail;
@@ -222,26 +210,12 @@ static void cache_file_retire(struct cephfs_cache *c, struct cephfs_cache_file *
  * READs waiting for the revoke to end go on once it is back. */
 static void cache_file_give_back(struct cephfs_export *ex, struct cephfs_cache_file *f)
 {
-	struct cephfs_cache *c = f->cache;
 	int rc = CEPHFS_CALL(ex, delegation,
 			     ceph_ll_delegation(ex->cm, f->fh, CEPH_DELEGATION_NONE, NULL, NULL));
 	if (rc)
 		log_warn("ceph: cannot give back the read cache's delegation on inode %#llx: %s",
 			 (unsigned long long)f->ino, strerror(-rc));
-	pthread_mutex_lock(&c->lock);
-	bool revoked = f->revoking;
-	if (revoked) {
-		struct cephfs_cache_file **p = &c->revoking;
-		while (*p != f)
-			p = &(*p)->vnext;
-		*p = f->vnext;
-		f->revoking = false;
-		atomic_fetch_sub_explicit(&c->revokes, 1, memory_order_relaxed);
-		pthread_cond_broadcast(&c->settled);
-	}
-	pthread_mutex_unlock(&c->lock);
-	if (revoked)
-		cephfs_revoke_wake(ex, f->in);
+	cephfs_revoke_end(ex, &f->revoke, f->in);
 }
 
 /* Gives f's delegation back (unless done), closes its file and frees it;
@@ -291,10 +265,7 @@ static void cache_recalled(struct Fh *fh, void *priv)
 		/* Until it is given back, a READ of the file entering
 		 * libcephfs would wait there for the revoke, and libcephfs
 		 * 16.2 does not wake it when the return ends it. */
-		f->revoking = true;
-		f->vnext = c->revoking;
-		c->revoking = f;
-		atomic_fetch_add_explicit(&c->revokes, 1, memory_order_relaxed);
+		cephfs_revoke_begin(c->ex, &f->revoke, f->ino, f->snapid);
 		/* Not in the table yet when the recall comes during the
 		 * take (cache_file_take checks recalled): left to it. */
 		if (*cache_file_slot(c, f->ino, f->snapid) == f) {
@@ -397,14 +368,12 @@ int cephfs_cache_open(struct cephfs_export *ex, unsigned max_mb)
 			 c->test_return_delay_ms);
 	}
 	pthread_mutex_init(&c->lock, NULL);
-	pthread_cond_init(&c->settled, NULL);
 	cephfs_chore_init(&c->returner, &c->lock, CEPHFS_CACHE_SWEEP_MS, cache_work, ex);
 	ex->cache = c;
 	int rc = cephfs_chore_start(&c->returner);
 	if (rc) {
 		ex->cache = NULL;
 		cephfs_chore_stop(&c->returner);
-		pthread_cond_destroy(&c->settled);
 		pthread_mutex_destroy(&c->lock);
 		free(c->chunk_bucket);
 		free(c);
@@ -420,7 +389,6 @@ static void cache_free(struct cephfs_cache *c)
 		free(k->data);
 		free(k);
 	}
-	pthread_cond_destroy(&c->settled);
 	pthread_mutex_destroy(&c->lock);
 	free(c->chunk_bucket);
 	free(c);
@@ -741,23 +709,5 @@ void cephfs_cache_counts(struct cephfs_export *ex, uint64_t *hits, uint64_t *fil
 	*hits = c->hits;
 	*fills = c->fills;
 	*recalls = c->recalls;
-	pthread_mutex_unlock(&c->lock);
-}
-
-void cephfs_cache_wait_revoked(struct cephfs_export *ex, uint64_t ino, uint64_t snapid)
-{
-	struct cephfs_cache *c = ex->cache;
-
-	if (!c || !atomic_load_explicit(&c->revokes, memory_order_relaxed))
-		return;
-	pthread_mutex_lock(&c->lock);
-	for (;;) {
-		struct cephfs_cache_file *f = c->revoking;
-		while (f && (f->ino != ino || f->snapid != snapid))
-			f = f->vnext;
-		if (!f)
-			break;
-		pthread_cond_wait(&c->settled, &c->lock);
-	}
 	pthread_mutex_unlock(&c->lock);
 }

@@ -65,6 +65,7 @@ struct cephfs_leases;	/* ceph_lease.c */
 struct cephfs_dirwatch;	/* ceph_dirwatch.c */
 struct cephfs_locks;	/* ceph_locks.c */
 struct cephfs_cache;	/* ceph_cache.c */
+struct cephfs_revokes;	/* ceph_revokes.c */
 struct cephfs_file;
 
 struct cephfs_export {
@@ -89,6 +90,7 @@ struct cephfs_export {
 	struct cephfs_locks *locks;	  /* inodes with byte-range locks of NFS clients */
 	struct cephfs_writeback *writeback; /* WRITE data not yet settled on the OSDs */
 	struct cephfs_cache *cache;	  /* file data kept for READs; NULL: none */
+	struct cephfs_revokes *revokes;	  /* delegations being revoked */
 	char asok[108];			  /* the client's admin socket ("": none) */
 	struct cephfs_call_counter counters[CEPHFS_CALL_COUNT];
 	pthread_mutex_t notify_lock; /* the functions below */
@@ -387,20 +389,6 @@ backend_lease_notify_op cephfs_lease_notify;
  * nor change its attributes, which would wait in libcephfs until the
  * lease is dropped. */
 bool cephfs_lease_break_held(struct cephfs_export *ex, uint64_t ino, uint64_t snapid);
-/* Waits while the MDS takes back capabilities a lease on the file holds
- * (its recall), until the delegation is given back.  A read that entered
- * libcephfs in that window would wait there for the revoke, and
- * libcephfs 16.2 does not wake it when the delegation's return ends the
- * revoke: it stalled about 5 s (DECISIONS.md). */
-void cephfs_lease_wait_revoked(struct cephfs_export *ex, uint64_t ino, uint64_t snapid);
-/* After a recalled delegation on in was given back: asks the MDS for the
- * file's size and times (the revoke took the capabilities that cover
- * them), whose reply brings capabilities and with them the wakeup of a
- * READ that entered libcephfs just before the recall (past the waits
- * above) and waits there for the revoke to end.  Measured with the read
- * cache's writer test before those waits: 1 run in 10 still stalled with
- * it, 3 in 8 without. */
-void cephfs_revoke_wake(struct cephfs_export *ex, struct Inode *in);
 /* Whether this client may take delegations (it has a timeout for them). */
 bool cephfs_leases_on(struct cephfs_export *ex);
 
@@ -420,10 +408,24 @@ int cephfs_cache_read(struct cephfs_export *ex, struct cephfs_obj *o, uint64_t o
 void cephfs_cache_drop(struct cephfs_export *ex, uint64_t ino, uint64_t snapid);
 void cephfs_cache_counts(struct cephfs_export *ex, uint64_t *hits, uint64_t *fills,
 			 uint64_t *recalls);
-/* Waits while the MDS takes back capabilities the cache's delegation on
- * the file holds (its recall), until it is given back: as
- * cephfs_lease_wait_revoked for the NFS clients' delegations. */
-void cephfs_cache_wait_revoked(struct cephfs_export *ex, uint64_t ino, uint64_t snapid);
+
+/* ceph_revokes.c: the delegations libcephfs recalled and that are not
+ * given back yet (a lease's or the read cache's), each a cephfs_revoke its
+ * holder embeds.  begin: from the recall function (again: nothing more);
+ * end: once ceph_ll_delegation(NONE) has returned (nothing if never
+ * begun); wait: a read of (ino, snapid) waits while one of it is listed,
+ * instead of in libcephfs, which would not wake it. */
+struct cephfs_revoke {
+	struct cephfs_revoke *next;
+	uint64_t ino, snapid;
+	bool listed;
+};
+int cephfs_revokes_open(struct cephfs_export *ex);
+void cephfs_revokes_close(struct cephfs_export *ex);
+void cephfs_revoke_begin(struct cephfs_export *ex, struct cephfs_revoke *r, uint64_t ino,
+			 uint64_t snapid);
+void cephfs_revoke_end(struct cephfs_export *ex, struct cephfs_revoke *r, struct Inode *in);
+void cephfs_revoke_wait(struct cephfs_export *ex, uint64_t ino, uint64_t snapid);
 
 /* ceph_locks.c */
 int cephfs_locks_open(struct cephfs_export *ex);

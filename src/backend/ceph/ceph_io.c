@@ -140,16 +140,6 @@ int cephfs_setattr(struct backend_export *bex, const struct backend_cred *cred,
 	return rc;
 }
 
-/* Keeps a read out of libcephfs while a delegation on the file, an NFS
- * client's or the read cache's, is being recalled and not yet given back:
- * it would wait in libcephfs for the revoke and not be woken when the
- * return ends it (DECISIONS.md). */
-static void cephfs_wait_revoked(struct cephfs_export *ex, uint64_t ino, uint64_t snapid)
-{
-	cephfs_lease_wait_revoked(ex, ino, snapid);
-	cephfs_cache_wait_revoked(ex, ino, snapid);
-}
-
 int cephfs_read(struct backend_export *bex, const struct backend_cred *cred,
 		const struct backend_handle *h, uint64_t off, size_t len, void *buf, size_t *got,
 		bool *eof)
@@ -160,7 +150,7 @@ int cephfs_read(struct backend_export *bex, const struct backend_cred *cred,
 
 	if (rc)
 		return rc;
-	cephfs_wait_revoked(ex, d.o.ino, d.o.snapid);
+	cephfs_revoke_wait(ex, d.o.ino, d.o.snapid);
 	int n = len ? CEPHFS_CALL(ex, read, ceph_ll_read(ex->cm, d.io.fh, (int64_t)off, len, buf))
 		    : 0;
 	if (n < 0) {
@@ -207,7 +197,7 @@ int cephfs_read_mapped(struct backend_export *bex, const struct backend_cred *cr
 		return rc;
 	rc = cephfs_data_check(ex, cred, &o, &stx, false, &a);
 	if (!rc) {
-		cephfs_wait_revoked(ex, o.ino, o.snapid);
+		cephfs_revoke_wait(ex, o.ino, o.snapid);
 		rc = cephfs_cache_read(ex, &o, off, len, out, got, eof);
 	}
 	cephfs_obj_put(ex, &o);
@@ -399,7 +389,7 @@ int cephfs_copy(struct backend_export *bex, const struct backend_cred *cred,
 	if (!rc && chunk && !(buf = malloc(chunk)))
 		rc = -ENOMEM;
 	if (!rc)
-		cephfs_wait_revoked(ex, so.ino, so.snapid);
+		cephfs_revoke_wait(ex, so.ino, so.snapid);
 	while (!rc && *copied < len) {
 		size_t want = len - *copied < chunk ? (size_t)(len - *copied) : chunk;
 		int n = CEPHFS_CALL(

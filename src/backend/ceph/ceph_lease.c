@@ -64,7 +64,6 @@
  * (backend_ops.dir_watch) revalidate them instead, ceph_dirwatch.c. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,10 +89,9 @@ struct cephfs_lease {
 	struct Inode *in; /* held while the lease is */
 	struct Fh *fh;	  /* the open file the delegation is on */
 	bool recalled;	  /* libcephfs asked for it back, or ferryd's own change did */
-	bool revoking;	  /* libcephfs did: the MDS is taking its capabilities back */
 	bool told;	  /* break_fn has been called for that recall */
 	uint64_t recalled_ms;
-	struct cephfs_lease *rnext; /* on the list of those being given back */
+	struct cephfs_revoke revoke; /* listed while libcephfs's recall is under way */
 };
 
 struct cephfs_leases {
@@ -104,14 +102,6 @@ struct cephfs_leases {
 	struct cephfs_lease *bucket[CEPHFS_LEASE_BUCKETS];
 	size_t count;
 	unsigned hold_s; /* how long a recalled lease is kept at most */
-	/* Leases out of the table whose delegation is being given back, and
-	 * the condition READs waiting for a revoke to end wait on
-	 * (cephfs_lease_wait_revoked). */
-	struct cephfs_lease *returning;
-	pthread_cond_t settled;
-	/* Leases whose revoke is under way (revoking set, not yet given
-	 * back): while none is, a READ does not take the lock to look. */
-	_Atomic unsigned revokes;
 };
 
 static struct cephfs_lease **cephfs_lease_slot(struct cephfs_leases *t, uint64_t ino,
@@ -124,69 +114,19 @@ static struct cephfs_lease **cephfs_lease_slot(struct cephfs_leases *t, uint64_t
 	return p;
 }
 
-/* Puts l, just taken out of the table, on the list of leases being given
- * back, so that READs waiting for its revoke keep waiting until it is.
- * Lock held. */
-static void cephfs_lease_retire(struct cephfs_leases *t, struct cephfs_lease *l)
-{
-	l->rnext = t->returning;
-	t->returning = l;
-}
-
 /* Gives the delegation back, closes its file and frees l (out of the
- * table), then wakes the READs waiting for it. */
+ * table); the READs waiting for its revoke go on. */
 static void cephfs_lease_release(struct cephfs_export *ex, struct cephfs_lease *l)
 {
-	struct cephfs_leases *t = ex->leases;
 	int rc = CEPHFS_CALL(ex, delegation,
 			     ceph_ll_delegation(ex->cm, l->fh, CEPH_DELEGATION_NONE, NULL, NULL));
 	if (rc)
 		log_warn("ceph: cannot give back the delegation on inode %#llx: %s",
 			 (unsigned long long)l->ino, strerror(-rc));
 	CEPHFS_CALL(ex, close, ceph_ll_close(ex->cm, l->fh));
-	if (l->revoking)
-		cephfs_revoke_wake(ex, l->in);
+	cephfs_revoke_end(ex, &l->revoke, l->in);
 	ceph_ll_put(ex->cm, l->in);
-	pthread_mutex_lock(&t->lock);
-	if (l->revoking)
-		atomic_fetch_sub_explicit(&t->revokes, 1, memory_order_relaxed);
-	for (struct cephfs_lease **p = &t->returning; *p; p = &(*p)->rnext) {
-		if (*p == l) {
-			*p = l->rnext;
-			break;
-		}
-	}
-	pthread_cond_broadcast(&t->settled);
-	pthread_mutex_unlock(&t->lock);
 	free(l);
-}
-
-void cephfs_revoke_wake(struct cephfs_export *ex, struct Inode *in)
-{
-	struct ceph_statx stx;
-	CEPHFS_CALL(ex, getattr,
-		    ceph_ll_getattr(ex->cm, in, &stx, CEPH_STATX_SIZE | CEPH_STATX_MTIME, 0,
-				    ceph_mount_perms(ex->cm)));
-}
-
-void cephfs_lease_wait_revoked(struct cephfs_export *ex, uint64_t ino, uint64_t snapid)
-{
-	struct cephfs_leases *t = ex->leases;
-
-	if (!t || !t->recaller.started ||
-	    !atomic_load_explicit(&t->revokes, memory_order_relaxed))
-		return;
-	pthread_mutex_lock(&t->lock);
-	for (;;) {
-		struct cephfs_lease *l = *cephfs_lease_slot(t, ino, snapid);
-		bool wait = l && l->revoking;
-		for (l = t->returning; l && !wait; l = l->rnext)
-			wait = l->revoking && l->ino == ino && l->snapid == snapid;
-		if (!wait)
-			break;
-		pthread_cond_wait(&t->settled, &t->lock);
-	}
-	pthread_mutex_unlock(&t->lock);
 }
 
 /* libcephfs's recall function, run under its client lock: no call into
@@ -196,10 +136,10 @@ static void cephfs_lease_recalled(struct Fh *fh, void *priv)
 	struct cephfs_lease *l = priv;
 	struct cephfs_leases *t = l->ex->leases;
 
+	/* The MDS is taking the capabilities back: READs of the file wait
+	 * in ferryd until the delegation is given back. */
+	cephfs_revoke_begin(l->ex, &l->revoke, l->ino, l->snapid);
 	pthread_mutex_lock(&t->lock);
-	if (!l->revoking)
-		atomic_fetch_add_explicit(&t->revokes, 1, memory_order_relaxed);
-	l->revoking = true;
 	if (!l->recalled) {
 		l->recalled = true;
 		l->recalled_ms = clock_now_coarse_ms();
@@ -235,7 +175,6 @@ static void cephfs_leases_work(struct cephfs_export *ex)
 			if (l->recalled && now - l->recalled_ms >= (uint64_t)t->hold_s * 1000) {
 				*p = l->next;
 				t->count--;
-				cephfs_lease_retire(t, l);
 				pthread_mutex_unlock(&t->lock);
 				log_warn("ceph: the delegation on inode %#llx was recalled %u s ago "
 					 "and is still held by NFS clients: their delegations are "
@@ -279,7 +218,6 @@ int cephfs_leases_open(struct cephfs_export *ex)
 	if (!t)
 		return -ENOMEM;
 	pthread_mutex_init(&t->lock, NULL);
-	pthread_cond_init(&t->settled, NULL);
 	cephfs_chore_init(&t->recaller, &t->lock, 1000, cephfs_leases_work, ex);
 	ex->leases = t;
 	/* Delegations are off until the client has a timeout for them;
@@ -319,7 +257,6 @@ void cephfs_leases_close(struct cephfs_export *ex)
 			cephfs_lease_release(ex, l);
 		}
 	}
-	pthread_cond_destroy(&t->settled);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 	ex->leases = NULL;
@@ -424,8 +361,6 @@ static int cephfs_lease_take(struct cephfs_export *ex, const struct backend_hand
 		l->next = *slot;
 		*slot = l;
 		t->count++;
-	} else {
-		cephfs_lease_retire(t, l);
 	}
 	pthread_mutex_unlock(&t->lock);
 	if (recalled) {
@@ -448,7 +383,6 @@ static int cephfs_lease_drop(struct cephfs_export *ex, const struct backend_hand
 	if (l) {
 		*slot = l->next;
 		t->count--;
-		cephfs_lease_retire(t, l);
 	}
 	pthread_mutex_unlock(&t->lock);
 	if (l)
