@@ -14,6 +14,7 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "core/test_setting.h"
 #include "core/state_dir.h"
 #include "callback/callback.h"
 #include "ctl/ctl.h"
@@ -1694,11 +1695,10 @@ static int take_inherited_file(void *arg, size_t i)
  * inherit it. */
 static void upgrade_test_delay(const char *name, const char *what)
 {
-	const char *ms = getenv(name);
-	if (!ms || !*ms)
+	unsigned ms = test_setting_ms(name, what);
+	if (!ms)
 		return;
-	log_warn("upgrade: %s=%s: %s that late (a test setting)", name, ms, what);
-	usleep((useconds_t)strtoul(ms, NULL, 10) * 1000);
+	usleep(ms * 1000u);
 	unsetenv(name);
 }
 
@@ -1924,7 +1924,8 @@ int main(int argc, char **argv)
 	if (d.inherited.channel >= 0) {
 		/* Test settings: a new ferryd that is late, or fails, when all
 		 * but ready (a cluster head has joined and published by now). */
-		upgrade_test_delay("FERRY_TEST_UPGRADE_READY_DELAY_MS", "ready");
+		upgrade_test_delay("FERRY_TEST_UPGRADE_READY_DELAY_MS",
+				   "the upgrade says ready that late");
 		if (getenv("FERRY_TEST_UPGRADE_FAIL_READY")) {
 			log_error("upgrade: FERRY_TEST_UPGRADE_FAIL_READY is set: giving up before "
 				  "ready (a test setting)");
@@ -1941,7 +1942,8 @@ int main(int argc, char **argv)
 		adopt_leases(&d);
 		/* Test setting: the connections taken that much later, so that a
 		 * recall made on taking the leases comes first. */
-		upgrade_test_delay("FERRY_TEST_UPGRADE_ADOPT_DELAY_MS", "connections taken");
+		upgrade_test_delay("FERRY_TEST_UPGRADE_ADOPT_DELAY_MS",
+				   "the upgrade takes the connections that late");
 		adopt_inherited(&d);
 		upgrade_inherited_free(&d.inherited);
 	}

@@ -8,10 +8,11 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/test_setting.h"
 #include "core/workers.h"
 #include "export/durable.h"
 #include "export/export.h"
@@ -232,11 +233,8 @@ static void committer(void *arg)
 		d->head = NULL;
 		d->tail = &d->head;
 		pthread_mutex_unlock(&d->workers.lock);
-		if (d->test_flush_delay_ms) {
-			struct timespec ts = {d->test_flush_delay_ms / 1000,
-					      (long)(d->test_flush_delay_ms % 1000) * 1000000};
-			nanosleep(&ts, NULL);
-		}
+		if (d->test_flush_delay_ms)
+			usleep(d->test_flush_delay_ms * 1000u);
 		flush_batch(d, list);
 		atomic_fetch_add_explicit(&d->flushes, 1, memory_order_relaxed);
 		resume_batch(d, list);
@@ -250,12 +248,8 @@ int export_durable_start(struct export_durable **out)
 	if (!d)
 		return -ENOMEM;
 	d->tail = &d->head;
-	const char *delay = getenv("FERRY_TEST_DURABLE_FLUSH_DELAY_MS");
-	if (delay && *delay) {
-		d->test_flush_delay_ms = (unsigned)strtoul(delay, NULL, 10);
-		log_warn("durable: FERRY_TEST_DURABLE_FLUSH_DELAY_MS=%u: each flush starts late "
-			 "(a test setting)", d->test_flush_delay_ms);
-	}
+	d->test_flush_delay_ms =
+		test_setting_ms("FERRY_TEST_DURABLE_FLUSH_DELAY_MS", "each flush starts late");
 	int rc = workers_launch(&d->workers, 1, "commit", committer, d);
 	if (rc) {
 		free(d);

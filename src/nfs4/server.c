@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/test_setting.h"
 #include "callback/callback.h"
 #include "nfs4/copy/copy.h"
 #include "nfs4/deleg/dirdeleg.h"
@@ -179,12 +180,8 @@ int nfs4_server_start(struct nfs4_server *srv, const struct ferry_config *cfg)
 	pthread_mutex_init(&srv->write_holds_lock, NULL);
 	for (unsigned i = 0; i < NFS4_DELEG_LEASE_STRIPES; i++)
 		pthread_mutex_init(&srv->deleg_lease_locks[i], NULL);
-	const char *delay = getenv("FERRY_TEST_LEASE_DROP_DELAY_MS");
-	if (delay && *delay) {
-		srv->test_lease_drop_delay_ms = (unsigned)strtoul(delay, NULL, 10);
-		log_warn("nfs4: FERRY_TEST_LEASE_DROP_DELAY_MS=%u: lease drops are held back "
-			 "(a test setting)", srv->test_lease_drop_delay_ms);
-	}
+	srv->test_lease_drop_delay_ms =
+		test_setting_ms("FERRY_TEST_LEASE_DROP_DELAY_MS", "lease drops are held back");
 	rc = state_server_create(&so, &srv->state);
 	if (rc)
 		return rc;

@@ -48,6 +48,7 @@
 #include "backend/ceph/ceph_internal.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/test_setting.h"
 
 enum {
 	CEPHFS_CACHE_CHUNK = 1u << 20, /* NFS4_MAX_IO: a 1 MiB READ is one chunk */
@@ -360,13 +361,9 @@ int cephfs_cache_open(struct cephfs_export *ex, unsigned max_mb)
 		free(c);
 		return -ENOMEM;
 	}
-	const char *delay = getenv("FERRY_TEST_CACHE_RETURN_DELAY_MS");
-	if (delay && *delay) {
-		c->test_return_delay_ms = (unsigned)strtoul(delay, NULL, 10);
-		log_warn("ceph: FERRY_TEST_CACHE_RETURN_DELAY_MS=%u: the read cache gives "
-			 "recalled delegations back late (a test setting)",
-			 c->test_return_delay_ms);
-	}
+	c->test_return_delay_ms =
+		test_setting_ms("FERRY_TEST_CACHE_RETURN_DELAY_MS",
+				"the read cache gives recalled delegations back late");
 	pthread_mutex_init(&c->lock, NULL);
 	cephfs_chore_init(&c->returner, &c->lock, CEPHFS_CACHE_SWEEP_MS, cache_work, ex);
 	ex->cache = c;
