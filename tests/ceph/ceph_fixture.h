@@ -202,4 +202,48 @@ static inline void add_close(struct nfs4c_call *m, const void *arg)
 	nfs4c_close_op(m, 0, arg);
 }
 
+/* name opened for reading with no delegation left to the NFS client (one
+ * granted is returned at once), so that whatever holds the file back from
+ * other CephFS clients is not the client. */
+static inline struct dl_open open_undelegated(struct nfs4c_sess *s, const char *name)
+{
+	struct dl_open o = dl_open(s, name, RD, false);
+	assert_int_equal(o.status, NFS4_OK);
+	if (o.deleg.type != OPEN_DELEGATE_NONE)
+		assert_int_equal(dl_delegreturn(s, &o), NFS4_OK);
+	return o;
+}
+
+/* READ count bytes at off of o: its status (NFS4ERR_IO when no reply came
+ * in the client's time), the bytes in buf (none kept when NULL), how many
+ * and eof.  Asserts nothing, so that a thread can read with it. */
+static inline uint32_t nfs_read(struct nfs4c_sess *s, const struct dl_open *o, uint64_t off,
+				uint32_t count, uint8_t *buf, uint32_t *got, bool *eof)
+{
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	struct nfs4_read_args ra = {.stateid = o->stateid, .offset = off, .count = count};
+	*got = 0;
+	nfs4c_begin_seq(s, &m, 0, false);
+	nfs4c_putfh(&m, o->fh, o->fhlen);
+	NFS4C_OP(&m, OP_READ, nfs4_enc_read_args, &ra);
+	if (nfs4c_call(s->fd, s->cred, &m, &p) != 0)
+		return NFS4ERR_IO;
+	uint32_t st = nfs4c_seq_result(&p, NULL);
+	if (st == NFS4_OK && (st = nfs4c_next(&p, OP_PUTFH)) == NFS4_OK &&
+	    (st = nfs4c_next(&p, OP_READ)) == NFS4_OK) {
+		struct nfs4_read_res rr;
+		if (!nfs4_dec_read_res(&p.d, &rr) || rr.data.len > count) {
+			st = NFS4ERR_BADXDR;
+		} else {
+			if (buf)
+				memcpy(buf, rr.data.data, rr.data.len);
+			*got = rr.data.len;
+			*eof = rr.eof;
+		}
+	}
+	nfs4c_done(&p);
+	return st;
+}
+
 #endif

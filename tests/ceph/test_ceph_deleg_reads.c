@@ -26,27 +26,15 @@ static void *reader_thread(void *arg)
 {
 	struct reader *r = arg;
 	while (!r->stop) {
-		struct nfs4c_call m;
-		struct nfs4c_reply p;
-		struct nfs4_read_args ra = {
-		    .stateid = r->o->stateid, .offset = (r->reads % 2) * MiB, .count = READ_COUNT};
+		uint32_t got;
+		bool eof;
 		uint64_t t0 = dl_now_ms();
-		nfs4c_begin_seq(r->s, &m, 0, false);
-		nfs4c_putfh(&m, r->o->fh, r->o->fhlen);
-		NFS4C_OP(&m, OP_READ, nfs4_enc_read_args, &ra);
-		if (nfs4c_call(r->s->fd, r->s->cred, &m, &p) != 0) {
-			r->failed = NFS4ERR_IO; /* no reply: the READ hung */
-			break;
-		}
-		uint32_t st = nfs4c_seq_result(&p, NULL);
-		if (st == NFS4_OK && (st = nfs4c_next(&p, OP_PUTFH)) == NFS4_OK)
-			st = nfs4c_next(&p, OP_READ);
-		nfs4c_done(&p);
+		uint32_t st = nfs_read(r->s, r->o, (r->reads % 2) * MiB, READ_COUNT, NULL, &got, &eof);
 		uint64_t took = dl_now_ms() - t0;
 		if (took > r->slowest_ms)
 			r->slowest_ms = took;
 		if (st != NFS4_OK) {
-			r->failed = st;
+			r->failed = st; /* NFS4ERR_IO: no reply, the READ hung */
 			break;
 		}
 		r->reads++;
@@ -73,10 +61,7 @@ static void test_reads_across_recalls(void **st)
 	struct nfs4c_sess b;
 	struct nfs4c_cb sb;
 	share_client(&b, &sb, "ceph-reads-b", 971);
-	struct dl_open rb = dl_open(&b, "recalled", RD, false);
-	assert_int_equal(rb.status, NFS4_OK);
-	if (rb.deleg.type != OPEN_DELEGATE_NONE)
-		assert_int_equal(dl_delegreturn(&b, &rb), NFS4_OK);
+	struct dl_open rb = open_undelegated(&b, "recalled");
 	struct reader rd = {.s = &b, .o = &rb};
 	pthread_t rt;
 	assert_int_equal(pthread_create(&rt, NULL, reader_thread, &rd), 0);

@@ -53,33 +53,6 @@ static void cephfs_put_pattern(const char *path, char f)
 	free(data);
 }
 
-/* READ count bytes at off of o into buf. */
-static uint32_t nfs_read(struct nfs4c_sess *s, const struct dl_open *o, uint64_t off,
-			 uint32_t count, uint8_t *buf, uint32_t *got, bool *eof)
-{
-	struct nfs4c_call m;
-	struct nfs4c_reply p;
-	struct nfs4_read_args ra = {.stateid = o->stateid, .offset = off, .count = count};
-	nfs4c_begin_seq(s, &m, 0, false);
-	nfs4c_putfh(&m, o->fh, o->fhlen);
-	NFS4C_OP(&m, OP_READ, nfs4_enc_read_args, &ra);
-	nfs4c_send(s->fd, s->cred, &m, &p);
-	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
-	assert_int_equal(nfs4c_next(&p, OP_PUTFH), NFS4_OK);
-	uint32_t st = nfs4c_next(&p, OP_READ);
-	*got = 0;
-	if (st == NFS4_OK) {
-		struct nfs4_read_res rr;
-		assert_true(nfs4_dec_read_res(&p.d, &rr));
-		assert_true(rr.data.len <= count);
-		memcpy(buf, rr.data.data, rr.data.len);
-		*got = rr.data.len;
-		*eof = rr.eof;
-	}
-	nfs4c_done(&p);
-	return st;
-}
-
 /* A READ of count bytes at off must return the file's bytes there: those
  * of fill f, with over (when not NULL) at offset 0, and the end of the
  * file at size. */
@@ -149,12 +122,7 @@ static void test_other_client_write(void **st)
 	struct nfs4c_sess a;
 	struct nfs4c_cb sa;
 	share_client(&a, &sa, "ceph-cache-b", 961);
-	struct dl_open r = dl_open(&a, "changed", RD, false);
-	assert_int_equal(r.status, NFS4_OK);
-	/* The NFS client's own delegation would hold the write back until
-	 * it came back: given back first, so that the cache alone does. */
-	if (r.deleg.type != OPEN_DELEGATE_NONE)
-		assert_int_equal(dl_delegreturn(&a, &r), NFS4_OK);
+	struct dl_open r = open_undelegated(&a, "changed");
 	double hits = cache_metric("hits"), recalls = cache_metric("recalls");
 	expect_read(&a, &r, 0, READ_MAX, 'b', NULL, FILE_SIZE);
 	expect_read(&a, &r, 0, READ_MAX, 'b', NULL, FILE_SIZE);
@@ -337,10 +305,7 @@ static void test_reads_beside_writer(void **st)
 	struct nfs4c_sess a;
 	struct nfs4c_cb sa;
 	share_client(&a, &sa, "ceph-cache-d", 963);
-	struct dl_open r = dl_open(&a, "poked", RD, false);
-	assert_int_equal(r.status, NFS4_OK);
-	if (r.deleg.type != OPEN_DELEGATE_NONE)
-		assert_int_equal(dl_delegreturn(&a, &r), NFS4_OK);
+	struct dl_open r = open_undelegated(&a, "poked");
 	double recalls = cache_metric("recalls");
 	struct poker k = {.cm = other_client(), .path = path};
 	pthread_t t;
