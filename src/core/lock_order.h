@@ -116,6 +116,11 @@
  *      state table is asked before and after, not around it), or with
  *      nothing held by the released notices of state_lock_notify_flush;
  *      a leaf.
+ *  6g. back end: the ceph back end's delegations being revoked (struct
+ *      cephfs_revokes.lock, backend/ceph/ceph_revokes.c).  A leaf: taken
+ *      inside libcephfs's client lock (a recall function), under the read
+ *      cache's lock (its recall function) or with nothing held; no
+ *      libcephfs call is made under it.
    7. rpc: a connection's lock (struct rpc_conn.lock): its output queue,
  *      epoll interest and pending outgoing calls.
  *   8. rpc: an event loop's message queue lock (struct rpc_loop.msg_lock).
