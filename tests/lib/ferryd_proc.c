@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include <unistd.h>
 
 #include <cephfs/libcephfs.h>
+#include <cmocka.h>
 
 static void sleep_ms(unsigned ms)
 {
@@ -353,6 +356,16 @@ bool ferryd_running(struct ferryd_proc *p)
 		return false;
 	}
 	return true;
+}
+
+void ferryd_wrapper(char *out, size_t len, const char *dir, const char *name, const char *env)
+{
+	snprintf(out, len, "%s/%s", dir, name);
+	FILE *f = fopen(out, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\n%s exec %s \"$@\"\n", env, FERRYD_PATH);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(out, 0755), 0);
 }
 
 void ferryd_dump_log(struct ferryd_proc *p)

@@ -91,6 +91,11 @@ int ferryd_stop(struct ferryd_proc *p);
  * -1 when missing. */
 long ferryd_status_kib(pid_t pid, const char *key);
 
+/* Writes dir/name, a wrapper of ferryd that sets env (shell assignments)
+ * for it: a binary to upgrade to that runs with a test setting.  Its path
+ * in out; asserts on failure. */
+void ferryd_wrapper(char *out, size_t len, const char *dir, const char *name, const char *env);
+
 /* Prints the server's log to stderr (for failing tests). */
 void ferryd_dump_log(struct ferryd_proc *p);
 

@@ -338,18 +338,6 @@ static void test_v40_delegation_carried(void **st)
 	dl_client40_end(&a, &sa, &la);
 }
 
-/* A wrapper of ferryd (in the fixture's directory) that sets env, a
- * shell assignment, for the new ferryd; its path in out. */
-static void ferryd_wrapper(char *out, size_t len, const char *name, const char *env)
-{
-	snprintf(out, len, "%s/%s", dl_dir, name);
-	FILE *f = fopen(out, "w");
-	assert_non_null(f);
-	fprintf(f, "#!/bin/sh\n%s exec %s \"$@\"\n", env, FERRYD_PATH);
-	assert_int_equal(fclose(f), 0);
-	assert_int_equal(chmod(out, 0755), 0);
-}
-
 /* A host chmod of a delegated file while the upgrade is under way, after
  * the old ferryd wrote its image (it no longer acts on what it hears) and
  * before the new one watches the file: the new one sees that the file's
@@ -367,7 +355,7 @@ static void test_host_change_during_upgrade(void **st)
 {
 	(void)st;
 	char wrapper[400];
-	ferryd_wrapper(wrapper, sizeof(wrapper), "late-ferryd",
+	ferryd_wrapper(wrapper, sizeof(wrapper), dl_dir, "late-ferryd",
 		       "FERRY_TEST_UPGRADE_READY_DELAY_MS=3000 FERRY_TEST_UPGRADE_ADOPT_DELAY_MS=600");
 
 	struct nfs4c_sess s;
@@ -440,8 +428,8 @@ static void test_dir_delegation_carried(void **st)
 {
 	(void)st;
 	char late[400], failing[400];
-	ferryd_wrapper(late, sizeof(late), "late-ferryd-dirs", "FERRY_TEST_UPGRADE_READY_DELAY_MS=3000");
-	ferryd_wrapper(failing, sizeof(failing), "failing-ferryd", "FERRY_TEST_UPGRADE_FAIL_READY=1");
+	ferryd_wrapper(late, sizeof(late), dl_dir, "late-ferryd-dirs", "FERRY_TEST_UPGRADE_READY_DELAY_MS=3000");
+	ferryd_wrapper(failing, sizeof(failing), dl_dir, "failing-ferryd", "FERRY_TEST_UPGRADE_FAIL_READY=1");
 	struct nfs4c_sess s;
 	struct nfs4c_cb svc;
 	struct dd_log log;
