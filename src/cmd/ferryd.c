@@ -18,6 +18,7 @@
 #include "core/state_dir.h"
 #include "callback/callback.h"
 #include "ctl/ctl.h"
+#include "export/backend_locks.h"
 #include "mount/mount.h"
 #include "nfs3/nfs3.h"
 #include "nfs4/copy/copy.h"
@@ -744,6 +745,12 @@ struct ferryd {
 	 * state names them by their index); sorted by connection. */
 	const struct rpc_handover *handover;
 	size_t *handover_order;
+	/* The locks back ends held for the owners whose state the image
+	 * carries, let go of for the new ferryd (given back to this one if
+	 * the upgrade fails); in a new ferryd, whether it took the inherited
+	 * ones (let go of again if it gives up). */
+	struct export_backend_locks_which locks_handed;
+	bool locks_inherited;
 };
 
 /* A section of the state image handed over (NULL: none, or not started by
@@ -1331,6 +1338,7 @@ static int upgrade_image(void *arg, uint8_t **img, size_t *len, struct upgrade_f
 	struct buf *nlm = NULL;
 	char why[256];
 	int rc = nlm_state_save(d->nlm, &nlm, why, sizeof(why));
+	bool nlm_carried = rc == 0, nfs4_carried = false;
 	if (rc == 0)
 		upgrade_image_add(&w, UPGRADE_SECTION_NLM, nlm->data, nlm->len);
 	else if (rc == -EOPNOTSUPP)
@@ -1389,6 +1397,7 @@ static int upgrade_image(void *arg, uint8_t **img, size_t *len, struct upgrade_f
 		}
 	}
 	if (rc == 0) {
+		nfs4_carried = true;
 		upgrade_image_add(&w, UPGRADE_SECTION_NFS4, nfs4->data, nfs4->len);
 		/* Only when there are any: an image without them is one the
 		 * release before reads too. */
@@ -1457,13 +1466,42 @@ static int upgrade_image(void *arg, uint8_t **img, size_t *len, struct upgrade_f
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	/* Nothing is served until the upgrade ends: the locks the image
+	 * carries leave this process's storage sessions, for the new ferryd
+	 * to take in its own. */
+	d->locks_handed = (struct export_backend_locks_which){.nfs4 = nfs4_carried,
+							      .nlm = nlm_carried};
+	size_t handed = export_backend_locks_release(&d->nfs.exports, d->nfs.state,
+						     d->locks_handed);
+	if (handed)
+		log_info("upgrade: %zu lock range(s) held in back ends let go of for the new "
+			 "ferryd",
+			 handed);
 	return 0;
+}
+
+/* A failed upgrade: the locks let go of for the new ferryd are this
+ * process's again. */
+static void upgrade_locks_back(struct ferryd *d)
+{
+	struct export_backend_locks_which w = d->locks_handed;
+	d->locks_handed = (struct export_backend_locks_which){0};
+	if (!w.nfs4 && !w.nlm)
+		return;
+	size_t taken, failed;
+	char err[256];
+	export_backend_locks_take(&d->nfs.exports, d->nfs.state, w, false, &taken, &failed, err,
+				  sizeof(err));
+	if (taken || failed)
+		log_info("upgrade: %zu lock range(s) taken again in back ends, %zu lost", taken,
+			 failed);
 }
 
 static void upgrade_thaw(void *arg, struct rpc_handover *h)
 {
 	struct ferryd *d = arg;
 	handover_forget(d);
+	upgrade_locks_back(d);
 	nlm_nsm_pause(d->nlm, false);
 	nfs4_dir_watches_resume(&d->nfs);
 	state_server_pause(d->nfs.state, false);
@@ -1612,6 +1650,19 @@ static int inherit(struct ferryd *d)
 	return 0;
 }
 
+/* A test setting that makes a ferryd started by an upgrade wait (name: a
+ * number of milliseconds) before it does what: said in the log, and
+ * unset, so the binary of this process's own next upgrade does not
+ * inherit it. */
+static void upgrade_test_delay(const char *name, const char *what)
+{
+	unsigned ms = test_setting_ms(name, what);
+	if (!ms)
+		return;
+	usleep(ms * 1000u);
+	unsetenv(name);
+}
+
 /* The NFSv4 clients, sessions, opens and locks the ferryd before this one
  * had, made again before anything is served (their connections are bound
  * as they are adopted).  -1 on failure (said to it: it serves on). */
@@ -1630,6 +1681,44 @@ static int inherit_nfs4(struct ferryd *d)
 		return -1;
 	}
 	return 0;
+}
+
+/* The locks the carried state (NFSv4's and NLM's) has in back ends, taken
+ * in this process's storage sessions before anything is served: the
+ * ferryd before this one let go of them in its own.  One that cannot be
+ * taken refuses the upgrade (the one before takes them again).  -1 then. */
+static int inherit_backend_locks(struct ferryd *d)
+{
+	if (d->inherited.channel < 0)
+		return 0;
+	struct export_backend_locks_which all = {.nfs4 = true, .nlm = true};
+	size_t taken, failed;
+	char err[320];
+	/* Test setting: the locks taken that much later, so that another
+	 * client of the file system can take one first. */
+	upgrade_test_delay("FERRY_TEST_UPGRADE_LOCKS_DELAY_MS",
+			   "the upgrade takes the locks held in back ends that late");
+	if (export_backend_locks_take(&d->nfs.exports, d->nfs.state, all, true, &taken, &failed,
+				      err, sizeof(err)) != 0) {
+		log_error("upgrade: %s", err);
+		upgrade_refuse(&d->inherited, err);
+		return -1;
+	}
+	d->locks_inherited = taken > 0;
+	if (taken)
+		log_info("upgrade: %zu lock range(s) taken in back ends", taken);
+	return 0;
+}
+
+/* A new ferryd that gives up lets go of the locks it took, for the one
+ * before it to take again. */
+static void drop_inherited_locks(struct ferryd *d)
+{
+	if (!d->locks_inherited)
+		return;
+	d->locks_inherited = false;
+	struct export_backend_locks_which all = {.nfs4 = true, .nlm = true};
+	export_backend_locks_release(&d->nfs.exports, d->nfs.state, all);
 }
 
 /* A section of the image (what it holds) that did not decode (rc -EINVAL)
@@ -1687,19 +1776,6 @@ static int inherit_tls_conns(struct ferryd *d)
 static int take_inherited_file(void *arg, size_t i)
 {
 	return upgrade_take_file(arg, i);
-}
-
-/* A test setting that makes a ferryd started by an upgrade wait (name: a
- * number of milliseconds) before it does what: said in the log, and
- * unset, so the binary of this process's own next upgrade does not
- * inherit it. */
-static void upgrade_test_delay(const char *name, const char *what)
-{
-	unsigned ms = test_setting_ms(name, what);
-	if (!ms)
-		return;
-	usleep(ms * 1000u);
-	unsetenv(name);
 }
 
 static void adopt_leases(struct ferryd *d)
@@ -1802,6 +1878,7 @@ static int serve_until_stopped(struct ferryd *d)
  * leaving rpcbind, the state directory and the sockets as they are. */
 static void stop_beside_running(struct ferryd *d, const char *said)
 {
+	drop_inherited_locks(d);
 	free(d->leases); /* an upgrade given up: never taken over */
 	d->leases = NULL;
 	nfs4_dir_watches_free(&d->dir_watches);
@@ -1901,9 +1978,11 @@ int main(int argc, char **argv)
 	 * old one's too: a failed start must not shut them down. */
 	rpc_server_share_sockets(d.srv, d.inherited.channel >= 0);
 	if (add_nfs(&d) != 0 || add_mount(&d) != 0 || add_nlm(&d) != 0 || inherit_nfs4(&d) != 0 ||
-	    inherit_leases(&d) != 0 || inherit_dir_watches(&d) != 0 || inherit_tls_conns(&d) != 0 ||
+	    inherit_backend_locks(&d) != 0 || inherit_leases(&d) != 0 ||
+	    inherit_dir_watches(&d) != 0 || inherit_tls_conns(&d) != 0 ||
 	    inherit_reply_caches(&d) != 0 || inherit_gss(&d) != 0 ||
 	    listen_and_start(&d) != 0) {
+		drop_inherited_locks(&d);
 		rpc_server_destroy(d.srv);
 		return 1;
 	}
@@ -1912,11 +1991,13 @@ int main(int argc, char **argv)
 	/* From here a cluster head's thread lists the RPC server's
 	 * connections: it stops before that server goes. */
 	if (announce(&d) != 0) {
+		drop_inherited_locks(&d);
 		state_cluster_stop(d.nfs.state);
 		rpc_server_destroy(d.srv);
 		return 1;
 	}
 	if (d.cluster_conf.cc && cluster_conf_start(&d.cluster_conf) != 0) {
+		drop_inherited_locks(&d);
 		state_cluster_stop(d.nfs.state);
 		rpc_server_destroy(d.srv);
 		return 1;
@@ -1938,6 +2019,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		rpc_server_share_sockets(d.srv, false);
+		d.locks_inherited = false; /* this ferryd's to keep now */
 		/* Before a request can reach a delegation they cover. */
 		adopt_leases(&d);
 		/* Test setting: the connections taken that much later, so that a

@@ -5,7 +5,8 @@
  * reclaim.  NSM's list of monitored hosts stays in the state directory,
  * and statd keeps monitoring them for the new ferryd (same my_id).
  *
- * Layout (XDR): a count, then per item its kind, the host's name and
+ * Layout (XDR): a count, then per item its kind (NLM_CARRY_IN_BACKEND set
+ * for a lock a back end holds too), the host's name and
  * address and NSM state, the owner's svid and oh, the file (export id,
  * back-end handle), exclusive, offset and length, share access and mode,
  * and a blocked LOCK's GRANTED arguments. */
@@ -21,13 +22,20 @@
 struct save_ctx {
 	struct xdr_enc *e;
 	uint32_t count;
-	bool backend;
+	bool backend_blocked;
 };
+
+/* Beside the kind: a lock a back end holds too (a ceph export's), which
+ * the new ferryd takes in its own storage session before it serves
+ * (export/backend_locks.c).  A ferryd that knows no such flag refuses the
+ * section, and with it the upgrade. */
+enum { NLM_CARRY_IN_BACKEND = 0x100 };
 
 bool nlm_carry_encode_item(struct xdr_enc *e, const struct state_nlm_item *it)
 {
 	const struct state_nlm_lock *l = &it->lock;
-	return xdr_encode_u32(e, it->kind) &&
+	uint32_t kind = it->kind | (it->backend ? NLM_CARRY_IN_BACKEND : 0);
+	return xdr_encode_u32(e, kind) &&
 	       xdr_encode_opaque(e, l->owner.host, l->owner.host_len) &&
 	       xdr_encode_opaque(e, l->owner.addr, (uint32_t)strlen(l->owner.addr)) &&
 	       xdr_encode_u32(e, (uint32_t)it->nsm_state) &&
@@ -43,8 +51,10 @@ bool nlm_carry_encode_item(struct xdr_enc *e, const struct state_nlm_item *it)
 static bool save_item(void *arg, const struct state_nlm_item *it)
 {
 	struct save_ctx *c = arg;
-	if (it->backend) {
-		c->backend = true;
+	/* A back end's blocked LOCK is the client's to poll again: not
+	 * expected here, and not carried. */
+	if (it->backend && it->kind != STATE_NLM_ITEM_LOCK) {
+		c->backend_blocked = true;
 		return false;
 	}
 	c->count++;
@@ -62,9 +72,9 @@ int nlm_state_save(struct nlm_service *n, struct buf **out, char *err, size_t er
 	struct save_ctx c = {.e = &e};
 	/* The count, written once known. */
 	bool ok = xdr_encode_u32(&e, 0) && state_nlm_visit(n->st, save_item, &c);
-	if (c.backend) {
+	if (c.backend_blocked) {
 		xdr_enc_release(&e);
-		snprintf(err, errlen, "an NLM lock is held in a back end (a ceph export)");
+		snprintf(err, errlen, "a blocked NLM LOCK waits in a back end (a ceph export)");
 		return -EOPNOTSUPP;
 	}
 	if (!ok || e.overflow) {
@@ -96,7 +106,10 @@ bool nlm_carry_decode_item(struct xdr_dec *d, struct state_nlm_item *it,
 	    !xdr_decode_u32(d, &it->deny) ||
 	    !xdr_decode_opaque(d, STATE_NLM_BLOB_MAX, &it->blob, &it->blob_len))
 		return false;
-	if (kind < STATE_NLM_ITEM_LOCK || kind > STATE_NLM_ITEM_BLOCK || memchr(a, 0, addr_len))
+	it->backend = (kind & NLM_CARRY_IN_BACKEND) != 0;
+	kind &= ~(uint32_t)NLM_CARRY_IN_BACKEND;
+	if (kind < STATE_NLM_ITEM_LOCK || kind > STATE_NLM_ITEM_BLOCK || memchr(a, 0, addr_len) ||
+	    (it->backend && kind != STATE_NLM_ITEM_LOCK))
 		return false;
 	it->kind = kind;
 	memcpy(addr, a, addr_len);
@@ -127,7 +140,16 @@ static uint32_t restore_item(struct nlm_service *n, const struct state_nlm_item 
 			st = NLM4_GRANTED;
 		break;
 	default:
-		st = state_nlm_lock(n->st, &it->lock, false, true, it->nsm_state, NULL, 0, &eff);
+		if (it->backend) {
+			/* Marked for the back end, taken there before this
+			 * ferryd serves (export/backend_locks.c). */
+			struct state_nlm_backend be;
+			st = state_nlm_lock_backend(n->st, &it->lock, true, it->nsm_state, &eff,
+						    &be);
+		} else {
+			st = state_nlm_lock(n->st, &it->lock, false, true, it->nsm_state, NULL,
+					    0, &eff);
+		}
 	}
 	/* statd keeps the old ferryd's monitors (same my_id); asking again
 	 * puts the host on this one's list. */

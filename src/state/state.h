@@ -599,6 +599,25 @@ enum nfsstat4 state_lockt(struct state_server *st, uint64_t clientid, const uint
 enum nfsstat4 state_release_lockowner(struct state_server *st, uint64_t clientid,
 				      const uint8_t *owner, uint32_t owner_len);
 
+/* --- locks a back end holds too, for an upgrade -------------------------- */
+
+/* A range of a lock taken in a back end too (the NFSv4 layer's LOCK with
+ * backend set, NLM's state_nlm_lock_backend).  The back end holds it in
+ * this process's storage session (a ceph export's MDS keeps the locks per
+ * CephFS client session): an in-place upgrade lets them go in the old
+ * process and takes them again in the new one (export/backend_locks.c). */
+struct state_backend_lock {
+	struct state_file_key file;
+	uint64_t owner_id;    /* state_lock_owner_id of the lock owner */
+	uint64_t start, last; /* inclusive; last UINT64_MAX: to the end */
+	bool write;
+	bool nlm; /* an NLM host's, else an NFSv4 client's */
+};
+
+/* Every such range now, in a new array (*out, to free(); NULL and *n 0
+ * when there is none).  0, or -ENOMEM. */
+int state_backend_locks(struct state_server *st, struct state_backend_lock **out, size_t *n);
+
 /* --- blocked locks: CB_NOTIFY_LOCK (v4.1, RFC 8881 18.10.4, 20.11) ------- */
 
 /* A v4.1 LOCK of type READW_LT/WRITEW_LT that was denied leaves a waiter:

@@ -368,6 +368,149 @@ static void test_other_cephfs_client(void **st)
 	other_lk_close(&other);
 }
 
+/* An upgrade to a binary that gives up when all but ready: refused, and
+ * the old ferryd serves on (asserted). */
+static void upgrade_refused(const char *binary)
+{
+	struct ctl_http_reply rep;
+	char body[600];
+	snprintf(body, sizeof(body), "{\"binary\": \"%s\"}", binary);
+	pid_t old = server.pid;
+	ctlt_request(&server, "POST", "/api/v1/upgrade", true, body, &rep);
+	assert_int_not_equal(rep.status, 200);
+	assert_non_null(strstr(rep.body, "serves on"));
+	ctl_http_reply_free(&rep);
+	assert_int_equal(server.pid, old);
+	assert_true(ferryd_running(&server));
+}
+
+/* Whether the fixture's ferryd logged needle. */
+static bool server_logged(const char *needle)
+{
+	FILE *f = fopen(server.log_path, "r");
+	assert_non_null(f);
+	char line[1024];
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, needle) != NULL;
+	fclose(f);
+	return found;
+}
+
+/* A ceph export's locks go over an in-place upgrade with the rest of the
+ * NFSv4 state (before, a lock held in CephFS kept the whole state from
+ * going over: the client's session was gone and everyone reclaimed in a
+ * grace period).  The old ferryd lets go of them in its CephFS session,
+ * the new one takes them in its own before it serves: the test's CephFS
+ * client is refused the ranges before, across a failed upgrade (the old
+ * one took them back) and after the upgrade; the client's lock stateids
+ * stay valid, another client opens without NFS4ERR_GRACE, and a LOCKU
+ * after the upgrade lets go of the range in CephFS. */
+static void test_locks_carried_by_upgrade(void **st)
+{
+	(void)st;
+	char failing[400];
+	ferryd_wrapper(failing, sizeof(failing), dl_dir, "failing-ferryd",
+		       "FERRY_TEST_UPGRADE_FAIL_READY=1");
+	struct nfs4c_sess a;
+	struct nfs4c_cb sa;
+	share_client_at(&a, &sa, server.hostport, "locks-upgrade-a", 963);
+	struct dl_open oa = dl_open(&a, "upgrade-locked", BOTH, true);
+	assert_int_equal(oa.status, NFS4_OK);
+	struct lk w = nfs_lock(&a, &oa, "owner-w", NULL, 0, 10);
+	assert_int_equal(w.status, NFS4_OK);
+	struct lk r = nfs_lock_type(&a, &oa, READ_LT, "owner-r", NULL, 100, 10);
+	assert_int_equal(r.status, NFS4_OK);
+
+	char path[200];
+	snprintf(path, sizeof(path), "%s/upgrade-locked", ceph_dir);
+	struct other_lk other;
+	other_lk_open(&other, path);
+	assert_int_equal(other_setlk(&other, F_WRLCK, 5, 1), -EAGAIN);
+	assert_int_equal(other_setlk(&other, F_WRLCK, 105, 1), -EAGAIN);
+
+	upgrade_refused(failing);
+	assert_true(server_logged("lock range(s) taken again in back ends, 0 lost"));
+	assert_int_equal(other_setlk(&other, F_WRLCK, 5, 1), -EAGAIN);
+	assert_int_equal(other_setlk(&other, F_WRLCK, 105, 1), -EAGAIN);
+	assert_int_equal(dl_test_stateid(&a, &w.stateid), NFS4_OK);
+
+	ctlt_upgrade(&server);
+	assert_int_equal(other_setlk(&other, F_WRLCK, 5, 1), -EAGAIN);
+	assert_int_equal(other_setlk(&other, F_WRLCK, 105, 1), -EAGAIN);
+	assert_int_equal(other_setlk(&other, F_RDLCK, 105, 1), 0);
+	assert_int_equal(other_setlk(&other, F_UNLCK, 0, 0), 0);
+	assert_true(server_logged("2 lock range(s) taken in back ends"));
+	assert_int_equal(dl_test_stateid(&a, &w.stateid), NFS4_OK);
+	assert_int_equal(dl_test_stateid(&a, &r.stateid), NFS4_OK);
+	/* No grace period: another client opens at once. */
+	struct nfs4c_sess b;
+	struct nfs4c_cb sb;
+	share_client_at(&b, &sb, server.hostport, "locks-upgrade-b", 964);
+	struct dl_open ob = dl_open(&b, "upgrade-locked", BOTH, false);
+	assert_int_equal(ob.status, NFS4_OK);
+	/* ferryd's own table went over too: another owner is refused there. */
+	struct lk denied = nfs_lock(&b, &ob, "owner-b", NULL, 0, 1);
+	assert_int_equal(denied.status, NFS4ERR_DENIED);
+	assert_int_equal(denied.clientid, a.clientid);
+
+	/* The carried lock lets go of its range in the new ferryd's session. */
+	assert_int_equal(nfs_locku(&a, &oa, &w.stateid, 0, 10), NFS4_OK);
+	assert_int_equal(other_setlk(&other, F_WRLCK, 0, 10), 0);
+	assert_int_equal(other_setlk(&other, F_UNLCK, 0, 0), 0);
+	assert_int_equal(dl_on(&b, ob.fh, ob.fhlen, OP_CLOSE, add_close, &ob.stateid), NFS4_OK);
+	assert_int_equal(dl_on(&a, oa.fh, oa.fhlen, OP_CLOSE, add_close, &oa.stateid), NFS4_OK);
+	assert_int_equal(other_setlk(&other, F_WRLCK, 100, 10), 0);
+	assert_int_equal(other_setlk(&other, F_UNLCK, 0, 0), 0);
+	other_lk_close(&other);
+	dl_client_end(&b, &sb);
+	dl_client_end(&a, &sa);
+}
+
+/* The lock goes nowhere else: when another CephFS client takes the range
+ * while no session holds it (the new ferryd made late to take the locks),
+ * the new ferryd refuses the upgrade and the old one serves on.  It could
+ * not take the range back either, and says so: the NFS client holds it in
+ * ferryd's table only until it unlocks. */
+static void test_lock_taken_during_upgrade(void **st)
+{
+	(void)st;
+	char late[400];
+	ferryd_wrapper(late, sizeof(late), dl_dir, "late-locks-ferryd",
+		       "FERRY_TEST_UPGRADE_LOCKS_DELAY_MS=2000");
+	struct nfs4c_sess a;
+	struct nfs4c_cb sa;
+	share_client_at(&a, &sa, server.hostport, "locks-upgrade-race", 965);
+	struct dl_open oa = dl_open(&a, "upgrade-raced", BOTH, true);
+	assert_int_equal(oa.status, NFS4_OK);
+	struct lk w = nfs_lock(&a, &oa, "owner-w", NULL, 0, 10);
+	assert_int_equal(w.status, NFS4_OK);
+	char path[200];
+	snprintf(path, sizeof(path), "%s/upgrade-raced", ceph_dir);
+	struct other_lk other;
+	other_lk_open(&other, path);
+	assert_int_equal(other_setlk(&other, F_WRLCK, 0, 10), -EAGAIN);
+
+	struct ctlt_upgrade up;
+	pid_t old = server.pid;
+	ctlt_upgrade_begin(&up, &server, late);
+	/* The old ferryd lets go of the range once its image is written. */
+	assert_int_equal(other_setlk_within(&other, F_WRLCK, 0, 10, 10000), 0);
+	assert_int_equal(pthread_join(up.thread, NULL), 0);
+	assert_int_not_equal(up.rc, 0);
+	assert_int_equal(server.pid, old);
+	assert_true(ferryd_running(&server));
+	assert_true(server_logged("another holder has a conflicting lock"));
+	assert_true(server_logged("upgrade: lost a write lock of bytes 0-9"));
+	/* The old ferryd serves the client on. */
+	assert_int_equal(dl_test_stateid(&a, &w.stateid), NFS4_OK);
+	assert_int_equal(other_setlk(&other, F_UNLCK, 0, 0), 0);
+	assert_int_equal(nfs_locku(&a, &oa, &w.stateid, 0, 10), NFS4_OK);
+	assert_int_equal(dl_on(&a, oa.fh, oa.fhlen, OP_CLOSE, add_close, &oa.stateid), NFS4_OK);
+	other_lk_close(&other);
+	dl_client_end(&a, &sa);
+}
+
 int main(void)
 {
 	if (!ceph_env("ceph_test_ceph_locks"))
@@ -375,6 +518,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_heads),
 		cmocka_unit_test(test_other_cephfs_client),
+		cmocka_unit_test(test_locks_carried_by_upgrade),
+		cmocka_unit_test(test_lock_taken_during_upgrade),
 	};
 	return cmocka_run_group_tests(tests, locks_setup, locks_teardown);
 }

@@ -2,12 +2,14 @@
  * exporting the same CephFS directory; an NLM lock through one head is
  * refused through the other (TEST names another server, LOCK is DENIED or,
  * blocking, BLOCKED without waiting there), UNLOCK and FREE_ALL let go of
- * it in CephFS.
+ * it in CephFS.  An NLM lock goes over an in-place upgrade of its head
+ * held in CephFS all along.
  *
  * Needs a cluster: FERRY_TEST_CEPH_CONF and FERRY_TEST_CEPH_ID name it (the
  * test command's CephFS stage starts one and sets them); without them the
  * test reports itself skipped (exit 77). */
 #include "ceph/ceph_fixture.h"
+#include "lib/ctl_test.h"
 #include "nlm/nlm_client.h"
 
 static struct ferryd_proc head_b;
@@ -89,12 +91,62 @@ static void test_two_heads(void **st)
 	dl_client_end(&a, &sa);
 }
 
+/* An NLM lock on a ceph export goes over an in-place upgrade (before, a
+ * lock held in CephFS kept NLM's locks from going over: the old ferryd's
+ * CephFS session let go of it and its host had to reclaim it): the other
+ * head is refused the range before and after, the upgraded head's table
+ * still knows the holder, another host locks another range at once (no
+ * grace period), and the UNLOCK after the upgrade lets go of the range in
+ * CephFS. */
+static void test_upgrade_keeps_lock(void **st)
+{
+	(void)st;
+	struct nfs4c_sess a, b;
+	struct nfs4c_cb sa, sb;
+	share_client_at(&a, &sa, server.hostport, "nlm-upgrade-a", 972);
+	share_client_at(&b, &sb, head_b.hostport, "nlm-upgrade-b", 973);
+	struct dl_open oa = dl_open(&a, "nlm-upgraded", BOTH, true);
+	assert_int_equal(oa.status, NFS4_OK);
+	struct dl_open ob = dl_open(&b, "nlm-upgraded", BOTH, false);
+	assert_int_equal(ob.status, NFS4_OK);
+	struct file f = {.fhlen = oa.fhlen}, fb = {.fhlen = ob.fhlen};
+	memcpy(f.fh, oa.fh, oa.fhlen);
+	memcpy(fb.fh, ob.fh, ob.fhlen);
+	int fda = rpctest_connect(server.hostport), fdb = rpctest_connect(head_b.hostport);
+	struct nlm4_lock la = mk_lock("upgrade-a", 1, &f, 0, 10);
+	struct nlm4_lock lb = mk_lock("upgrade-b", 2, &fb, 0, 10);
+	assert_int_equal(nlm_lock(fda, &la, true, false), NLM4_GRANTED);
+	assert_int_equal(nlm_lock(fdb, &lb, true, false), NLM4_DENIED);
+
+	ctlt_upgrade(&server);
+	assert_int_equal(nlm_lock(fdb, &lb, true, false), NLM4_DENIED);
+	struct nlm4_holder h = {0};
+	uint8_t oh[1024];
+	struct nlm4_lock other_host = mk_lock("upgrade-c", 3, &f, 5, 1);
+	assert_int_equal(nlm_test(fda, &other_host, true, &h, oh), NLM4_DENIED);
+	assert_int_equal(h.svid, 1);
+	struct nlm4_lock apart = mk_lock("upgrade-c", 3, &f, 100, 10);
+	assert_int_equal(nlm_lock(fda, &apart, true, false), NLM4_GRANTED);
+	assert_int_equal(nlm_unlock(fda, &apart), NLM4_GRANTED);
+
+	assert_int_equal(nlm_unlock(fda, &la), NLM4_GRANTED);
+	assert_int_equal(nlm_lock(fdb, &lb, true, false), NLM4_GRANTED);
+	assert_int_equal(nlm_unlock(fdb, &lb), NLM4_GRANTED);
+	close(fda);
+	close(fdb);
+	assert_int_equal(dl_on(&a, oa.fh, oa.fhlen, OP_CLOSE, add_close, &oa.stateid), NFS4_OK);
+	assert_int_equal(dl_on(&b, ob.fh, ob.fhlen, OP_CLOSE, add_close, &ob.stateid), NFS4_OK);
+	dl_client_end(&b, &sb);
+	dl_client_end(&a, &sa);
+}
+
 int main(void)
 {
 	if (!ceph_env("ceph_test_ceph_nlm"))
 		return SKIP;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_heads),
+		cmocka_unit_test(test_upgrade_keeps_lock),
 	};
 	return cmocka_run_group_tests(tests, nlm_setup, nlm_teardown);
 }

@@ -16,10 +16,11 @@
  * as after a restart (records, grace, reclaim): the other delegations
  * (those of a back end whose leases and watches cannot be handed over:
  * the upgrade recalls them first, and those not returned within a lease
- * are revoked, which are carried as revoked stateids), locks held
- * in a back end (a ceph export's locks are the old process's CephFS
- * client's), this head's own grace period under way, a CREATE_SESSION
- * half done.  A cluster head's state is carried too: its records stay in
+ * are revoked, which are carried as revoked stateids), this head's own
+ * grace period under way, a CREATE_SESSION half done.  A lock held in a
+ * back end too (a ceph export's, the old process's CephFS session's) is
+ * carried marked so: the new ferryd takes it in its own session before it
+ * serves (export/backend_locks.c).  A cluster head's state is carried too: its records stay in
  * RADOS under its node, and the new process joins under the old one's
  * instance (state_cluster_options.instance) without needing grace.
  *
@@ -33,9 +34,10 @@
  * before the upgrade.  Connections are named by their index in the
  * handover (state_carry_adopt_conn binds them again).  Format 4 adds to
  * each delegation whether it is a directory's, and a directory's record
- * and waiting changes.  Formats 1 to 3 are still read, and the oldest
- * that holds the state is written (3 with no directory delegation, 2 with
- * no delegation at all). */
+ * and waiting changes; format 5 to each lock state whether a back end
+ * holds its ranges too.  Formats 1 to 4 are still read, and the oldest
+ * that holds the state is written (4 with no lock held in a back end, 3
+ * with no directory delegation either, 2 with no delegation at all). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,13 +49,15 @@
 #include "xdr/xdr.h"
 
 /* The format saved; the oldest one read; the first with the waiters; the
- * first with delegations held; the first with directory delegations. */
+ * first with delegations held; the first with directory delegations; the
+ * first with locks held in a back end. */
 enum {
-	CARRY_FORMAT = 4,
+	CARRY_FORMAT = 5,
 	CARRY_FORMAT_OLDEST = 1,
 	CARRY_FORMAT_WAITERS = 2,
 	CARRY_FORMAT_DELEGS = 3,
 	CARRY_FORMAT_DIRS = 4,
+	CARRY_FORMAT_BACKEND_LOCKS = 5,
 };
 
 /* --- save ---------------------------------------------------------------------- */
@@ -104,6 +108,25 @@ static bool save_refuse(struct save *sv, const char *why)
 	return false;
 }
 
+/* Whether some NFSv4 lock state has its ranges in a back end too (NLM's
+ * go in NLM's section). */
+static bool backend_locks_held(const struct state_server *st)
+{
+	list_for_each_entry(cl, &st->clients, const struct state_client, link) {
+		if (cl->nlm)
+			continue;
+		list_for_each_entry(o, &cl->owners, const struct state_owner, client_link) {
+			if (o->kind != STATE_OWNER_LOCK)
+				continue;
+			list_for_each_entry(s, &o->states, const struct state_stid, owner_link) {
+				if (((const struct state_lockst *)s)->backend)
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
 static bool save_state(struct save *sv, const struct state_stid *s)
 {
 	struct xdr_enc *e = sv->e;
@@ -118,12 +141,11 @@ static bool save_state(struct save *sv, const struct state_stid *s)
 		       xdr_encode_u32(e, op->access_seen) && xdr_encode_u32(e, op->deny_seen);
 	}
 	const struct state_lockst *ls = (const struct state_lockst *)s;
-	if (ls->backend)
-		return save_refuse(sv, "a lock is held in a back end (a ceph export)");
 	uint32_t n = 0;
 	list_for_each_entry(r, &s->file->ranges, const struct state_range, file_link)
 		n += r->ls == ls;
 	if (!xdr_encode_opaque_fixed(e, ls->open->s.other, NFS4_OTHER_SIZE) ||
+	    (sv->format >= CARRY_FORMAT_BACKEND_LOCKS && !xdr_encode_bool(e, ls->backend)) ||
 	    !xdr_encode_u32(e, n))
 		return false;
 	list_for_each_entry(r, &s->file->ranges, const struct state_range, file_link) {
@@ -390,8 +412,9 @@ int state_carry_save(struct state_server *st, state_carry_conn_index_fn conn_ind
 	 * back to the release before carries the state when it can: with no
 	 * directory delegation, the one before's (3); with no delegation at
 	 * all, the one before that's (2). */
-	sv.format = atomic_load(&st->deleg.n_dir) ? CARRY_FORMAT_DIRS
-		    : st->deleg.files.active      ? CARRY_FORMAT_DELEGS
+	sv.format = backend_locks_held(st)	  ? CARRY_FORMAT_BACKEND_LOCKS
+		    : atomic_load(&st->deleg.n_dir) ? CARRY_FORMAT_DIRS
+		    : st->deleg.files.active	  ? CARRY_FORMAT_DELEGS
 						  : CARRY_FORMAT_WAITERS;
 	bool ok = true;
 	/* A cluster's grace that other heads started goes on after the
@@ -549,9 +572,12 @@ static bool load_state(struct load *ld, struct state_owner *o)
 	}
 	uint8_t open_other[NFS4_OTHER_SIZE];
 	uint32_t nranges;
+	bool backend = false;
 	struct state_stid *os = dec_other(d, open_other) ? state_stid_find(st, open_other) : NULL;
 	if (!os || os->type != STATE_STID_OPEN || os->file != f ||
-	    os->owner->clientid != o->clientid || !xdr_decode_u32(d, &nranges)) {
+	    os->owner->clientid != o->clientid ||
+	    (ld->format >= CARRY_FORMAT_BACKEND_LOCKS && !xdr_decode_bool(d, &backend)) ||
+	    !xdr_decode_u32(d, &nranges)) {
 		state_file_maybe_free(st, f);
 		return load_fail(ld, "a lock state names no open of its client on its file");
 	}
@@ -559,6 +585,9 @@ static bool load_state(struct load *ld, struct state_owner *o)
 		state_lockst_carried(st, o, (struct state_open *)os, other, seqid);
 	if (!ls)
 		return load_fail(ld, "out of memory");
+	/* Its ranges are taken in the back end again before this ferryd
+	 * serves (export/backend_locks.c). */
+	ls->backend = backend;
 	for (uint32_t i = 0; i < nranges; i++) {
 		uint64_t start, last;
 		uint32_t type;

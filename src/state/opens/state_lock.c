@@ -7,6 +7,7 @@
  * when their ranges overlap and either is a write lock, whatever client they
  * belong to.  Ranges are inclusive [start, last]; last UINT64_MAX is "to the
  * end of the file". */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -646,4 +647,50 @@ enum nfsstat4 state_check_io(struct state_server *st, uint64_t clientid,
 out:
 	pthread_mutex_unlock(&st->lock);
 	return status;
+}
+
+int state_backend_locks(struct state_server *st, struct state_backend_lock **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	pthread_mutex_lock(&st->lock);
+	size_t count = 0, cap = 0;
+	struct state_backend_lock *v = NULL;
+	struct hashtable_iter it;
+	int rc = 0;
+	for (struct hashtable_node *node = hashtable_iter_first(&it, &st->files); node && !rc;
+	     node = hashtable_iter_next(&it)) {
+		const struct state_file *f = container_of(node, struct state_file, node);
+		list_for_each_entry(r, &f->ranges, const struct state_range, file_link) {
+			if (!r->ls->backend)
+				continue;
+			if (count == cap) {
+				size_t ncap = cap ? 2 * cap : 16;
+				struct state_backend_lock *nv = realloc(v, ncap * sizeof(*v));
+				if (!nv) {
+					rc = -ENOMEM;
+					break;
+				}
+				v = nv;
+				cap = ncap;
+			}
+			const struct state_owner *o = r->ls->s.owner;
+			v[count++] = (struct state_backend_lock){
+			    .file = f->key,
+			    .owner_id = state_lock_owner_id(st, o->clientid, o->bytes, o->len),
+			    .start = r->start,
+			    .last = r->last,
+			    .write = r->type == STATE_WRITE_LT,
+			    .nlm = r->ls->nlm,
+			};
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+	if (rc) {
+		free(v);
+		return rc;
+	}
+	*out = v;
+	*n = count;
+	return 0;
 }
