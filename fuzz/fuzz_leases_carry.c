@@ -2,9 +2,10 @@
  * (nfs4/deleg/leases_carried.c), as the new ferryd decodes it before it
  * says ready.
  *
- * Checked beyond "no sanitizer report": the section decodes only when it
- * names no more descriptors than were received (here: the count it
- * announces, at most 4096; the directory watches' come after); what
+ * Checked beyond "no sanitizer report": the section decodes only when
+ * each entry names a descriptor received (here: as many as the count it
+ * announces, at most 4096; the directory watches' come after) or none
+ * (NFS4_LEASE_NO_FD: a ceph delegation, taken anew); what
  * decodes encodes back
  * to the input's length (XDR padding aside, the same bytes) and decodes
  * again to the same entries. */
@@ -30,7 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	CHECK(n == nfds);
 	for (size_t i = 0; i < n; i++)
-		CHECK(v[i].fd < nfds && (v[i].type == BACKEND_LEASE_READ ||
+		CHECK((v[i].fd < nfds || v[i].fd == NFS4_LEASE_NO_FD) &&
+		      (v[i].type == BACKEND_LEASE_READ ||
 					 v[i].type == BACKEND_LEASE_WRITE));
 	struct buf *again = nfs4_deleg_leases_encode(v, n);
 	CHECK(again && again->len == size);

@@ -818,16 +818,20 @@ struct backend_ops {
 
 	/* An in-place upgrade hands the leases over: a lease is held on an
 	 * open file description, which the descriptor passed to the new
-	 * process keeps, so the lease lives on there.  NULL in a back end
-	 * whose leases cannot outlive the process (ceph: its delegations are
-	 * its CephFS session's); the upgrade recalls those delegations first.
+	 * process keeps, so the lease lives on there.  A back end whose
+	 * leases are not descriptors (ceph: CephFS delegations of the old
+	 * process's session) lists them with fd -1, and its lease_adopt takes
+	 * one of its own while the old process's still holds the others back.
+	 * NULL where leases cannot go over at all; the upgrade recalls those
+	 * delegations first.
 	 *
 	 * lease_list: every lease held now (out malloc'd and its descriptors
-	 * duplicates, the caller's).  0, or a negative errno (nothing is
-	 * left to the caller).
+	 * duplicates, the caller's; -1 for none).  0, or a negative errno
+	 * (nothing is left to the caller).
 	 *
 	 * lease_adopt (the new process, before it serves): fd, received from
-	 * the process before, holds a lease of type on h; the export now holds
+	 * the process before, holds a lease of type on h (fd -1: the back end
+	 * takes the lease itself); the export now holds
 	 * it as if it had taken it itself (fd is the export's from here on,
 	 * closed on failure too), break notification included; changed_ns is
 	 * lease_list's, and a file changed since is reported as a change on
@@ -841,7 +845,8 @@ struct backend_ops {
 	 *
 	 * lease_leave (the process before, once the new one serves): forgets
 	 * its leases without dropping them, so that closing the export does
-	 * not take them from the new process. */
+	 * not take them from the new process (ceph: its own delegations are
+	 * given back as soon as they are recalled, untold, and at exit). */
 	backend_lease_list_op *lease_list;
 	backend_lease_adopt_op *lease_adopt;
 	backend_lease_leave_op *lease_leave;

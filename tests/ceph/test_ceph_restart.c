@@ -11,8 +11,8 @@
  * export's other identity), so the data the old one had in its cache
  * reaches CephFS, and the client's session goes on; the new ferryd's
  * CephFS client has an admin socket of its own, through two upgrades.
- * A delegation on the export is recalled before an upgrade (it is the old
- * CephFS session's) and granted again afterwards.
+ * A read delegation on the export goes over an upgrade, the new ferryd
+ * holding a CephFS delegation of its own session on the file.
  *
  * Needs a cluster (FERRY_TEST_CEPH_CONF, FERRY_TEST_CEPH_ID); skipped (exit
  * 77) without one. */
@@ -115,32 +115,44 @@ static void test_upgrade_keeps_unstable_data(void **st)
 	dl_client_end(&a, &sa);
 }
 
-/* A ceph export's delegation is its CephFS session's, which the old
- * ferryd ends at exit: unlike a local export's, it does not go over with
- * an upgrade.  It is recalled before the new binary starts, the upgrade
- * waits for it to come back, and afterwards the client delegates again. */
-static void test_upgrade_recalls_ceph_delegation(void **st)
+/* A ceph export's read delegation goes over an upgrade as it is (before,
+ * it was recalled first and the upgrade waited for it): no CB_RECALL, its
+ * stateid still valid.  The new ferryd holds a CephFS delegation of its
+ * own session on the file: another CephFS client that writes the file
+ * afterwards makes it recall the NFS delegation, and is held back until
+ * the NFS client has returned it. */
+static void test_upgrade_keeps_ceph_delegation(void **st)
 {
 	(void)st;
+	char path[200];
+	snprintf(path, sizeof(path), "%s/upgrade-delegated", ceph_dir);
+	cephfs_put_file(path, "made by CephFS", 0644);
 	struct nfs4c_sess a;
 	struct nfs4c_cb sa;
 	share_client(&a, &sa, "ceph-upgrade-deleg", 963);
-	struct dl_open r = dl_open(&a, "upgrade-delegated", RD, true);
+	struct dl_open r = dl_open(&a, "upgrade-delegated", RD, false);
 	assert_int_equal(r.status, NFS4_OK);
 	assert_int_equal(r.deleg.type, OPEN_DELEGATE_READ);
 	unsigned recalls = nfs4c_cb_count(&sa, OP_CB_RECALL);
-	struct ctlt_upgrade up;
-	ctlt_upgrade_begin(&up, &server, NULL);
-	assert_true(nfs4c_cb_wait(&sa, OP_CB_RECALL, recalls + 1, 5000));
+	ctlt_upgrade(&server);
+	assert_int_equal(nfs4c_cb_count(&sa, OP_CB_RECALL), recalls);
+	assert_int_equal(dl_test_stateid(&a, &r.deleg.stateid), NFS4_OK);
+	assert_true(ctlt_metric_now(&server, "ferry_delegations_active") >= 1);
+
+	struct other_write other = { .path = path, .data = "changed" };
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, other_write_thread, &other), 0);
+	assert_true(nfs4c_cb_wait(&sa, OP_CB_RECALL, recalls + 1, 30000));
 	assert_true(nfs4c_cb_recalled(&sa, &r.deleg.stateid));
+	/* Held back by the new ferryd's CephFS delegation. */
+	usleep(1000 * 1000);
+	assert_int_equal(other.written_ms, 0);
+	uint64_t returned = dl_now_ms();
 	assert_int_equal(dl_delegreturn(&a, &r), NFS4_OK);
-	ctlt_upgrade_end(&up);
-	/* The open went over; a new one is delegated again. */
-	assert_int_equal(dl_test_stateid(&a, &r.stateid), NFS4_OK);
-	struct dl_open again = dl_open(&a, "upgrade-delegated-2", RD, true);
-	assert_int_equal(again.status, NFS4_OK);
-	assert_int_equal(again.deleg.type, OPEN_DELEGATE_READ);
-	assert_int_equal(dl_delegreturn(&a, &again), NFS4_OK);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(other.rc, 7);
+	assert_true(other.written_ms >= returned);
+	assert_int_equal(dl_on(&a, r.fh, r.fhlen, OP_CLOSE, add_close, &r.stateid), NFS4_OK);
 	dl_client_end(&a, &sa);
 }
 
@@ -150,7 +162,7 @@ int main(void)
 		return SKIP;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_upgrade_keeps_unstable_data),
-		cmocka_unit_test(test_upgrade_recalls_ceph_delegation),
+		cmocka_unit_test(test_upgrade_keeps_ceph_delegation),
 		cmocka_unit_test(test_restart_ends_old_session),
 	};
 	return cmocka_run_group_tests(tests, ceph_setup, dl_teardown);

@@ -275,7 +275,7 @@ static void test_delegation_carried(void **st)
 	upgrade();
 	expect_log("delegation(s) go over with the upgrade");
 	expect_log("open(s), 0 lock(s) and 2 delegation(s)");
-	expect_log("2 kernel lease(s) of delegated files taken over");
+	expect_log("2 lease(s) of delegated files taken over");
 	assert_false(log_says("not handed over"));
 	assert_false(nfs4c_cb_wait(&svc, OP_CB_RECALL, recalls + 1, 300));
 	assert_int_equal(dl_test_stateid(&s, &r.deleg.stateid), NFS4_OK);

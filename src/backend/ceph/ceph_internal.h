@@ -384,6 +384,9 @@ int cephfs_leases_open(struct cephfs_export *ex);
 void cephfs_leases_close(struct cephfs_export *ex);
 backend_lease_op cephfs_lease;
 backend_lease_notify_op cephfs_lease_notify;
+backend_lease_list_op cephfs_lease_list;
+backend_lease_adopt_op cephfs_lease_adopt;
+backend_lease_leave_op cephfs_lease_leave;
 /* True when a lease is held on the file, which is then recalled (break_fn
  * runs from the leases' thread): ferryd must neither open it for writing
  * nor change its attributes, which would wait in libcephfs until the

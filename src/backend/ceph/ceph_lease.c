@@ -66,6 +66,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend/ceph/ceph_internal.h"
 #include "core/clock.h"
@@ -102,6 +103,10 @@ struct cephfs_leases {
 	struct cephfs_lease *bucket[CEPHFS_LEASE_BUCKETS];
 	size_t count;
 	unsigned hold_s; /* how long a recalled lease is kept at most */
+	/* An upgrade's new process holds delegations of its own on these
+	 * files now (cephfs_lease_leave): one recalled here is given back at
+	 * once, and the NFS layer, which no longer serves, is not told. */
+	bool left;
 };
 
 static struct cephfs_lease **cephfs_lease_slot(struct cephfs_leases *t, uint64_t ino,
@@ -172,6 +177,15 @@ static void cephfs_leases_work(struct cephfs_export *ex)
 		struct cephfs_lease **p = &t->bucket[b];
 		while (*p) {
 			struct cephfs_lease *l = *p;
+			if (l->recalled && t->left) {
+				*p = l->next;
+				t->count--;
+				pthread_mutex_unlock(&t->lock);
+				cephfs_lease_release(ex, l);
+				pthread_mutex_lock(&t->lock);
+				p = &t->bucket[b];
+				continue;
+			}
 			if (l->recalled && now - l->recalled_ms >= (uint64_t)t->hold_s * 1000) {
 				*p = l->next;
 				t->count--;
@@ -406,6 +420,90 @@ int cephfs_lease(struct backend_export *bex, const struct backend_handle *h,
 		return -EAGAIN;
 	}
 	return -EINVAL;
+}
+
+/* The file's change time in ns (0 when it cannot be read). */
+static uint64_t cephfs_lease_ctime_ns(struct cephfs_export *ex, const struct backend_handle *h)
+{
+	struct backend_attr a;
+	if (cephfs_attr_of(ex, h, &a, NULL) != 0)
+		return 0;
+	return (uint64_t)a.ctime.tv_sec * 1000000000ull + (uint64_t)a.ctime.tv_nsec;
+}
+
+/* An upgrade hands the leases over with no descriptor: a CephFS
+ * delegation is the old process's session's.  The new process takes one
+ * of its own session (cephfs_lease_adopt) while the old one's still holds
+ * the other clients back, until the old process exits; read delegations
+ * of two sessions stand together.  Recalled ones are not listed: the
+ * NFS delegations go over recalled, with nothing to take. */
+int cephfs_lease_list(struct backend_export *bex, struct backend_lease_held **out, size_t *n)
+{
+	struct cephfs_export *ex = cephfs_export_of(bex);
+	struct cephfs_leases *t = ex->leases;
+	*out = NULL;
+	*n = 0;
+	if (!t)
+		return 0;
+	pthread_mutex_lock(&t->lock);
+	size_t cap = t->count;
+	struct backend_lease_held *v = cap ? calloc(cap, sizeof(*v)) : NULL;
+	size_t k = 0;
+	for (size_t b = 0; v && b < CEPHFS_LEASE_BUCKETS; b++) {
+		for (struct cephfs_lease *l = t->bucket[b]; l && k < cap; l = l->next) {
+			if (l->recalled)
+				continue;
+			cephfs_handle_make(l->ino, l->snapid, &v[k].handle);
+			v[k].type = BACKEND_LEASE_READ;
+			v[k].fd = -1;
+			k++;
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+	if (cap && !v)
+		return -ENOMEM;
+	/* Read outside the lease lock (libcephfs's client lock is taken
+	 * around it, never inside). */
+	for (size_t i = 0; i < k; i++)
+		v[i].changed_ns = cephfs_lease_ctime_ns(ex, &v[i].handle);
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+int cephfs_lease_adopt(struct backend_export *bex, const struct backend_handle *h,
+		       enum backend_lease type, int fd, uint64_t changed_ns)
+{
+	struct cephfs_export *ex = cephfs_export_of(bex);
+	if (fd >= 0)
+		close(fd); /* none is expected: the lease is taken anew */
+	if (type != BACKEND_LEASE_READ)
+		return -EINVAL;
+	int rc = cephfs_lease_take(ex, h);
+	bool changed = rc == 0 && cephfs_lease_ctime_ns(ex, h) != changed_ns;
+	if (rc == -EAGAIN || changed) {
+		/* Refused (another client opened the file for writing and
+		 * the old process gave its delegation back), or the file
+		 * changed in between: recalled as after any break. */
+		log_info("ceph: a delegated file %s during the upgrade's hand-over: its "
+			 "delegations are recalled",
+			 changed ? "changed" : "was asked for by another client");
+		cephfs_lease_tell(ex, h, BACKEND_LEASE_BROKEN);
+		return 0;
+	}
+	return rc;
+}
+
+void cephfs_lease_leave(struct backend_export *bex)
+{
+	struct cephfs_export *ex = cephfs_export_of(bex);
+	struct cephfs_leases *t = ex->leases;
+	if (!t)
+		return;
+	pthread_mutex_lock(&t->lock);
+	t->left = true;
+	cephfs_chore_wake(&t->recaller);
+	pthread_mutex_unlock(&t->lock);
 }
 
 void cephfs_lease_notify(struct backend_export *bex, backend_lease_break_fn fn, void *ctx)

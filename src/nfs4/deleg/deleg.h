@@ -131,9 +131,12 @@ struct nfs4_lease_carried {
 	uint32_t export_id;
 	struct backend_handle handle;
 	uint32_t type; /* enum backend_lease: READ or WRITE */
-	uint32_t fd;   /* index of its descriptor */
+	uint32_t fd;   /* index of its descriptor, or NFS4_LEASE_NO_FD */
 	uint64_t changed_ns; /* backend_lease_held's */
 };
+/* A lease no descriptor carries (ceph's, a delegation of the old process's
+ * CephFS session): the new process's back end takes one of its own. */
+#define NFS4_LEASE_NO_FD UINT32_MAX
 /* The section's bytes for n leases (NULL: out of memory). */
 struct buf *nfs4_deleg_leases_encode(const struct nfs4_lease_carried *v, size_t n);
 /* The section's entries (*out malloc'd), nfds descriptors received (the

@@ -14,11 +14,16 @@
  * or a chmod, which no lease holds back).  The old ferryd forgets its leases
  * without dropping them (backend_ops.lease_leave) before it exits.
  *
+ * A ceph export's lease is a CephFS delegation of the old process's
+ * session, which no descriptor carries: the image names it with no
+ * descriptor (NFS4_LEASE_NO_FD), and the new ferryd's back end takes a
+ * delegation of its own session while the old one's still holds other
+ * CephFS clients back (read delegations of two sessions stand together).
+ *
  * Which delegations go over: those of exports whose back end can hand its
  * leases over (nfs4_deleg_carryable), and every delegation of a back end
- * without leases.  The others (ceph: a delegation is the old process's
- * CephFS session's) are recalled first (state_deleg_suspend); directory
- * delegations go with their watches (dirs_carried.c).
+ * without leases.  The others are recalled first (state_deleg_suspend);
+ * directory delegations go with their watches (dirs_carried.c).
  *
  * A lease that cannot be taken over here (its export is gone from the
  * configuration, the back end refuses it) leaves its delegations without
@@ -77,7 +82,7 @@ int nfs4_deleg_leases_save(struct nfs4_server *srv, struct buf **out, int **fds,
 	*nfds = 0;
 	struct nfs4_lease_carried *v = NULL;
 	int *f = NULL;
-	size_t n = 0;
+	size_t n = 0, nf = 0; /* leases; descriptors */
 	int rc = 0;
 	for (unsigned i = 0; rc == 0 && i < exports_slots_used(&srv->exports); i++) {
 		struct export *ex = exports_at(&srv->exports, i);
@@ -91,7 +96,7 @@ int nfs4_deleg_leases_save(struct nfs4_server *srv, struct buf **out, int **fds,
 		struct nfs4_lease_carried *mv = realloc(v, (n + nheld) * sizeof(*v));
 		if (mv)
 			v = mv;
-		int *mf = mv ? realloc(f, (n + nheld) * sizeof(*f)) : NULL;
+		int *mf = mv ? realloc(f, (nf + nheld) * sizeof(*f)) : NULL;
 		if (mf)
 			f = mf;
 		if (!mv || !mf) {
@@ -100,12 +105,15 @@ int nfs4_deleg_leases_save(struct nfs4_server *srv, struct buf **out, int **fds,
 			break;
 		}
 		for (size_t k = 0; k < nheld; k++, n++) {
-			v[n] = (struct nfs4_lease_carried){.export_id = ex->id,
-							   .handle = held[k].handle,
-							   .type = held[k].type,
-							   .fd = (uint32_t)n,
-							   .changed_ns = held[k].changed_ns};
-			f[n] = held[k].fd;
+			bool has_fd = held[k].fd >= 0;
+			v[n] = (struct nfs4_lease_carried){
+			    .export_id = ex->id,
+			    .handle = held[k].handle,
+			    .type = held[k].type,
+			    .fd = has_fd ? (uint32_t)nf : NFS4_LEASE_NO_FD,
+			    .changed_ns = held[k].changed_ns};
+			if (has_fd)
+				f[nf++] = held[k].fd;
 			held[k].fd = -1;
 		}
 		held_release(held, nheld);
@@ -114,13 +122,13 @@ int nfs4_deleg_leases_save(struct nfs4_server *srv, struct buf **out, int **fds,
 		rc = -ENOMEM;
 	free(v);
 	if (rc) {
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < nf; i++)
 			close(f[i]);
 		free(f);
 		return rc;
 	}
 	*fds = f;
-	*nfds = n;
+	*nfds = nf;
 	return 0;
 }
 
@@ -133,7 +141,7 @@ int nfs4_deleg_leases_decode(const uint8_t *p, size_t len, size_t nfds,
 	xdr_dec_init(&d, p, len);
 	uint32_t count;
 	/* The directory watches' descriptors come after the leases'. */
-	if (!xdr_decode_u32(&d, &count) || count > nfds)
+	if (!xdr_decode_u32(&d, &count) || count > len / 24)
 		return -EINVAL;
 	struct nfs4_lease_carried *v = count ? calloc(count, sizeof(*v)) : NULL;
 	if (count && !v)
@@ -146,7 +154,7 @@ int nfs4_deleg_leases_decode(const uint8_t *p, size_t len, size_t nfds,
 		    !xdr_decode_u32(&d, &v[i].type) || !xdr_decode_u32(&d, &v[i].fd) ||
 		    !xdr_decode_u64(&d, &v[i].changed_ns) ||
 		    (v[i].type != BACKEND_LEASE_READ && v[i].type != BACKEND_LEASE_WRITE) ||
-		    v[i].fd >= nfds) {
+		    (v[i].fd >= nfds && v[i].fd != NFS4_LEASE_NO_FD)) {
 			free(v);
 			return -EINVAL;
 		}
@@ -168,10 +176,11 @@ void nfs4_deleg_leases_adopt(struct nfs4_server *srv, const struct nfs4_lease_ca
 	unsigned adopted = 0, revoked = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct state_file_key key = {.export_id = v[i].export_id, .bh = v[i].handle};
-		int fd = take_fd(arg, v[i].fd);
+		bool has_fd = v[i].fd != NFS4_LEASE_NO_FD;
+		int fd = has_fd ? take_fd(arg, v[i].fd) : -1;
 		struct export *ex = exports_find(&srv->exports, v[i].export_id);
 		int rc = -ENOENT;
-		if (fd >= 0 && ex && ex->ops->lease_adopt)
+		if ((fd >= 0 || !has_fd) && ex && ex->ops->lease_adopt)
 			rc = ex->ops->lease_adopt(ex->bex, &v[i].handle, v[i].type, fd,
 						  v[i].changed_ns);
 		else if (fd >= 0)
@@ -194,7 +203,7 @@ void nfs4_deleg_leases_adopt(struct nfs4_server *srv, const struct nfs4_lease_ca
 		}
 	}
 	if (n)
-		log_info("upgrade: %u kernel lease(s) of delegated files taken over%s", adopted,
+		log_info("upgrade: %u lease(s) of delegated files taken over%s", adopted,
 			 revoked ? "; some delegations revoked" : "");
 	if (revoked)
 		state_outbox_kick(srv->state);
