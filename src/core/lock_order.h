@@ -107,15 +107,18 @@
  *      A leaf: taken with nothing held or by a back-end operation under 1
  *      or 2a; no libcephfs call is made under it and its reports are
  *      made after it is released.
- *  6f. back end: the ceph back end's byte-range locks (struct
- *      cephfs_locks.lock, backend/ceph/ceph_locks.c): the inodes with NFS
- *      clients' locks, their Fh and owners.  Held across the libcephfs
+ *  6f. back end: the ceph back end's byte-range locks
+ *      (backend/ceph/ceph_locks.c): the table's lock (struct
+ *      cephfs_locks.lock: the inodes with NFS clients' locks and their
+ *      users) or one inode's (struct cephfs_lockfile.lock: its Fh and
+ *      owners), never both.  An inode's is held across the libcephfs
  *      open, ceph_ll_setlk / ceph_ll_getlk (never sleeping) and close, so
- *      an owner's lock and unlock reach the MDS in the order decided.
+ *      an owner's lock and unlock reach the MDS in the order decided; no
+ *      libcephfs call is made under the table's.
  *      Taken by LOCK, LOCKT and LOCKU with at most 1 held (never 3: the
  *      state table is asked before and after, not around it), or with
- *      nothing held by the released notices of state_lock_notify_flush;
- *      a leaf.
+ *      nothing held by the released notices of state_lock_notify_flush
+ *      and an upgrade's hand-over of the locks; a leaf.
  *  6g. back end: the ceph back end's delegations being revoked (struct
  *      cephfs_revokes.lock, backend/ceph/ceph_revokes.c).  A leaf: taken
  *      inside libcephfs's client lock (a recall function), under the read

@@ -20,10 +20,14 @@
  * told it holds nothing (UNLOCK of the whole file), and not tied to the
  * files kept for I/O (ceph_files.c), which close when idle.
  *
- * One mutex, held across the open, the lock calls and the close: locks are
- * taken far less often than files are read, and holding it keeps a lock
- * and the unlock that follows it in the order they were decided.  Nothing
- * is ever waited for (no sleeping setlk): a conflict is -EAGAIN at once. */
+ * Each locked inode has a mutex of its own, held across the open, the lock
+ * calls and the close: it keeps a lock and the unlock that follows it in
+ * the order they were decided, while calls on other inodes go to the MDS
+ * beside them (an upgrade takes every lock again at once, through many
+ * threads: export/backend_locks.c).  The table's mutex only finds or adds
+ * an inode and counts its users; it is never held with an inode's.
+ * Nothing is ever waited for (no sleeping setlk): a conflict is -EAGAIN at
+ * once. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -40,11 +44,16 @@ enum {
  * alone names the holder". */
 #define CEPHFS_LOCK_OWNER_BIT (1ull << 63)
 
-/* A locked inode: its Fh and the owners that may hold locks through it. */
+/* A locked inode: its Fh and the owners that may hold locks through it.
+ * It stays in the table while an owner may hold a lock through it or a
+ * call uses it (users). */
 struct cephfs_lockfile {
 	struct cephfs_lockfile *next;
 	uint64_t ino, snapid;
-	struct Inode *in;
+	unsigned users; /* calls using it (the table's lock) */
+	/* lock order: see core/lock_order.h, level 6f.  The rest is its. */
+	pthread_mutex_t lock;
+	struct Inode *in; /* NULL until opened */
 	struct Fh *fh;
 	size_t nowners, cap;
 	uint64_t *owners;
@@ -71,8 +80,11 @@ int cephfs_locks_open(struct cephfs_export *ex)
 static void cephfs_lockfile_free(struct cephfs_export *ex, struct cephfs_lockfile *f)
 {
 	/* The close drops whatever the MDS still holds for the owners. */
-	CEPHFS_CALL(ex, close, ceph_ll_close(ex->cm, f->fh));
-	ceph_ll_put(ex->cm, f->in);
+	if (f->fh)
+		CEPHFS_CALL(ex, close, ceph_ll_close(ex->cm, f->fh));
+	if (f->in)
+		ceph_ll_put(ex->cm, f->in);
+	pthread_mutex_destroy(&f->lock);
 	free(f->owners);
 	free(f);
 }
@@ -106,32 +118,78 @@ static struct cephfs_lockfile **cephfs_lockfile_slot(struct cephfs_locks *t, uin
 	return p;
 }
 
-/* Opens the Fh the locks of o go through; 0 or -errno. */
-static int cephfs_lockfile_new(struct cephfs_export *ex, struct cephfs_obj *o,
-			       struct cephfs_lockfile **out)
+/* Opens the Fh the locks of h (f's inode) go through; f's lock held.  0
+ * or -errno. */
+static int cephfs_lockfile_open(struct cephfs_export *ex, const struct backend_handle *h,
+				struct cephfs_lockfile *f)
 {
-	struct cephfs_lockfile *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -ENOMEM;
-	int rc = (int)CEPHFS_CALL(ex, open,
-				  ceph_ll_open(ex->cm, o->in, O_RDONLY, &f->fh,
-					       ceph_mount_perms(ex->cm)));
+	struct cephfs_obj o;
+	int rc = cephfs_obj_get(ex, h, &o);
+	if (rc)
+		return rc;
+	if (o.type != BACKEND_REG) {
+		cephfs_obj_put(ex, &o);
+		return o.type == BACKEND_DIR ? -EISDIR : -EINVAL;
+	}
+	struct Fh *fh;
+	rc = (int)CEPHFS_CALL(ex, open,
+			      ceph_ll_open(ex->cm, o.in, O_RDONLY, &fh, ceph_mount_perms(ex->cm)));
 	if (rc) {
-		free(f);
+		cephfs_obj_put(ex, &o);
 		return cephfs_err(ex, rc);
 	}
 	/* The table keeps its own reference on the inode for the Fh. */
-	f->ino = o->ino;
-	f->snapid = o->snapid;
-	f->in = cephfs_obj_take(ex, o);
-	if (!f->in) {
-		CEPHFS_CALL(ex, close, ceph_ll_close(ex->cm, f->fh));
-		free(f);
+	struct Inode *in = cephfs_obj_take(ex, &o);
+	if (!in) {
+		CEPHFS_CALL(ex, close, ceph_ll_close(ex->cm, fh));
 		return -ESTALE;
 	}
-	*out = f;
+	f->in = in;
+	f->fh = fh;
 	return 0;
+}
+
+/* The inode's entry, added if need be, with one more user; NULL when it
+ * is not there and add is false, or out of memory (*rc). */
+static struct cephfs_lockfile *cephfs_lockfile_use(struct cephfs_locks *t, uint64_t ino,
+						   uint64_t snapid, bool add, int *rc)
+{
+	*rc = 0;
+	pthread_mutex_lock(&t->lock);
+	struct cephfs_lockfile **slot = cephfs_lockfile_slot(t, ino, snapid), *f = *slot;
+	if (!f && add) {
+		f = calloc(1, sizeof(*f));
+		if (f) {
+			pthread_mutex_init(&f->lock, NULL);
+			f->ino = ino;
+			f->snapid = snapid;
+			*slot = f;
+			t->count++;
+		} else {
+			*rc = -ENOMEM;
+		}
+	}
+	if (f)
+		f->users++;
+	pthread_mutex_unlock(&t->lock);
+	return f;
+}
+
+/* One user fewer; the last one frees an entry no owner holds anything
+ * through (a test, a refused first lock, the last owner let go, an open
+ * that failed).  With no user left, nothing else reads f's fields. */
+static void cephfs_lockfile_unuse(struct cephfs_export *ex, struct cephfs_locks *t,
+				  struct cephfs_lockfile *f)
+{
+	pthread_mutex_lock(&t->lock);
+	bool gone = --f->users == 0 && f->nowners == 0;
+	if (gone) {
+		*cephfs_lockfile_slot(t, f->ino, f->snapid) = f->next;
+		t->count--;
+	}
+	pthread_mutex_unlock(&t->lock);
+	if (gone)
+		cephfs_lockfile_free(ex, f);
 }
 
 static bool cephfs_lockfile_has(const struct cephfs_lockfile *f, uint64_t owner, size_t *at)
@@ -224,29 +282,16 @@ int cephfs_lock(struct backend_export *bex, const struct backend_handle *h, uint
 	bool unlock = !test && type == BACKEND_LOCK_UNLOCK;
 	bool all = offset == 0 && length == 0;
 
-	pthread_mutex_lock(&t->lock);
-	struct cephfs_lockfile **slot = cephfs_lockfile_slot(t, ino, snapid), *f = *slot;
-	if (!f && unlock) {
-		/* Nothing was ever locked through this table. */
-		pthread_mutex_unlock(&t->lock);
-		return 0;
-	}
-	if (!f) {
-		struct cephfs_obj o;
-		if ((rc = cephfs_obj_get(ex, h, &o)) == 0) {
-			if (o.type != BACKEND_REG)
-				rc = o.type == BACKEND_DIR ? -EISDIR : -EINVAL;
-			else
-				rc = cephfs_lockfile_new(ex, &o, &f);
-			cephfs_obj_put(ex, &o);
-		}
-		if (rc) {
-			pthread_mutex_unlock(&t->lock);
-			return rc;
-		}
-		*slot = f;
-		t->count++;
-	}
+	/* Nothing to unlock where nothing was ever locked through the
+	 * table. */
+	struct cephfs_lockfile *f = cephfs_lockfile_use(t, ino, snapid, !unlock, &rc);
+	if (!f)
+		return rc;
+	pthread_mutex_lock(&f->lock);
+	if (!f->fh && unlock)
+		goto out;
+	if (!f->fh && (rc = cephfs_lockfile_open(ex, h, f)) != 0)
+		goto out;
 	if (test) {
 		rc = cephfs_lock_ask(ex, f, owner, type, offset, length, conflict);
 		rc = rc == -ENOENT ? 0 : rc == 0 ? -EAGAIN : rc;
@@ -283,13 +328,7 @@ int cephfs_lock(struct backend_export *bex, const struct backend_handle *h, uint
 		}
 	}
 out:
-	if (f->nowners == 0) {
-		/* No owner holds anything here (a test, a refused first
-		 * lock, or the last owner let go). */
-		*slot = f->next;
-		t->count--;
-		cephfs_lockfile_free(ex, f);
-	}
-	pthread_mutex_unlock(&t->lock);
+	pthread_mutex_unlock(&f->lock);
+	cephfs_lockfile_unuse(ex, t, f);
 	return rc;
 }
