@@ -4,7 +4,8 @@
  *
  * Checked beyond "no sanitizer report": the section decodes only when
  * each watch names a descriptor received (here: as many as the count it
- * announces, at most 4096); what decodes, its descriptors numbered from
+ * announces, at most 4096) or none, its directories then with their marks
+ * (a ceph export's watch); what decodes, its descriptors numbered from
  * the first one's (or from 0 when they were not in a row), encodes back
  * to the same length when they were, and always decodes again to the
  * same watches. */
@@ -23,11 +24,13 @@ static bool same(const struct nfs4_dir_watches *a, const struct nfs4_dir_watches
 		return false;
 	for (size_t i = 0; i < a->n; i++) {
 		const struct nfs4_dir_watch_carried *x = &a->v[i], *y = &b->v[i];
-		if (x->export_id != y->export_id || x->ndirs != y->ndirs)
+		if (x->export_id != y->export_id || x->ndirs != y->ndirs ||
+		    (x->marks == NULL) != (y->marks == NULL))
 			return false;
 		for (size_t k = 0; k < x->ndirs; k++)
 			if (x->dirs[k].len != y->dirs[k].len ||
-			    memcmp(x->dirs[k].data, y->dirs[k].data, x->dirs[k].len) != 0)
+			    memcmp(x->dirs[k].data, y->dirs[k].data, x->dirs[k].len) != 0 ||
+			    (x->marks && x->marks[k] != y->marks[k]))
 				return false;
 	}
 	return true;
@@ -43,14 +46,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(!w.v && w.n == 0);
 		return 0;
 	}
+	/* The watches with descriptors, numbered in a row by the encoder. */
 	bool consecutive = true;
+	size_t first = 0, nfd = 0;
 	for (size_t i = 0; i < w.n; i++) {
-		CHECK(w.v[i].fd == -1 && w.v[i].fd_index < nfds);
-		consecutive = consecutive && w.v[i].fd_index == w.v[0].fd_index + i;
+		bool marked = w.v[i].fd_index == NFS4_DIR_WATCH_NO_FD;
+		CHECK(w.v[i].fd == -1 && (marked ? w.v[i].marks != NULL
+						 : w.v[i].fd_index < nfds && !w.v[i].marks));
+		if (marked)
+			continue;
+		if (nfd == 0)
+			first = w.v[i].fd_index;
+		consecutive = consecutive && w.v[i].fd_index == first + nfd;
+		nfd++;
 	}
-	/* Numbered as they were when that can be said (the encoder numbers
-	 * them in a row), from 0 otherwise. */
-	size_t first = consecutive && w.n ? w.v[0].fd_index : 0;
+	/* Numbered as they were when that can be said, from 0 otherwise. */
+	if (!consecutive)
+		first = 0;
 	struct buf *again = nfs4_dir_watches_encode(&w, first);
 	CHECK(again != NULL);
 	if (consecutive)

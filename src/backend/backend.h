@@ -520,9 +520,10 @@ typedef int backend_dir_watch_op(struct backend_export *ex, const struct backend
 				 bool on);
 typedef void backend_dir_notify_op(struct backend_export *ex, backend_dir_change_fn fn, void *ctx);
 typedef int backend_dir_watch_hand_op(struct backend_export *ex, int *fd,
-				      struct backend_handle **dirs, size_t *n);
+				      struct backend_handle **dirs, uint64_t **marks, size_t *n);
 typedef int backend_dir_watch_adopt_op(struct backend_export *ex, int fd,
-				       const struct backend_handle *dirs, size_t n);
+				       const struct backend_handle *dirs, const uint64_t *marks,
+				       size_t n);
 typedef void backend_dir_watch_resume_op(struct backend_export *ex);
 typedef int backend_end_peer_session_op(struct backend_export *ex, const char *node);
 typedef int backend_client_instance_op(struct backend_export *ex, char *out, size_t cap);
@@ -869,11 +870,17 @@ struct backend_ops {
 	 *    every change already seen (through the dir_notify function, on
 	 *    the caller's thread), and gives a duplicate of the descriptor
 	 *    that reports the rest (*fd, the caller's; -1: nothing watched)
-	 *    and the directories watched (*dirs malloc'd).  From then on
-	 *    stopping a watch leaves it to the new process.  0 or -errno.
+	 *    and the directories watched (*dirs malloc'd).  A back end whose
+	 *    watch is no descriptor (ceph: polling each directory's change
+	 *    attribute) gives *fd -1 and, per directory, what it had
+	 *    accounted for (*marks malloc'd; NULL from the others).  From
+	 *    then on stopping a watch leaves it to the new process.  0 or
+	 *    -errno.
 	 *  - dir_watch_adopt (the new process, before it serves): reports
 	 *    from fd (taken, also on failure) what dirs were watched for; a
 	 *    directory gone meanwhile is reported as such by the descriptor.
+	 *    fd -1 with marks: watches dirs from the marks on, so that a
+	 *    change made since the old process's last look is reported.
 	 *    0 or -errno (-EBUSY: this process watches already).
 	 *  - dir_watch_resume (the old process, the upgrade failed): reads
 	 *    again, and stopping a watch stops it again. */

@@ -1390,7 +1390,11 @@ static int upgrade_image(void *arg, uint8_t **img, size_t *len, struct upgrade_f
 			snprintf(why, sizeof(why), "the watches of delegated directories: %s",
 				 strerror(ENOMEM));
 		} else {
+			/* A watch that is no descriptor (ceph's) goes in the
+			 * section alone. */
 			for (size_t i = 0; i < watches.n; i++) {
+				if (watches.v[i].fd < 0)
+					continue;
 				files->fds[files->n++] = watches.v[i].fd;
 				watches.v[i].fd = -1;
 			}

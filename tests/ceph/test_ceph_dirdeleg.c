@@ -4,7 +4,8 @@
  * client's; a change by another CephFS client (a libcephfs program of the
  * test's own, not going through ferryd) cannot be told by name (libcephfs
  * gives none), so the holder is recalled, within a bounded time, rather
- * than left serving a stale listing.
+ * than left serving a stale listing.  A directory delegation goes over an
+ * in-place upgrade, and a change made during one is caught.
  *
  * Needs a cluster: FERRY_TEST_CEPH_CONF and FERRY_TEST_CEPH_ID name it (the
  * test command's CephFS stage starts one and sets them); without them the
@@ -139,6 +140,36 @@ enum other_change {
  * holder is recalled (CB_RECALL naming it) within RECALL_BOUND_MS of the
  * change being done (RECALL_BOUND_RMDIR_MS for the directory's own
  * removal); it returns the delegation. */
+/* The handle of the export's directory name, through a's LOOKUP. */
+static struct dd_fh lookup_dir(struct nfs4c_sess *a, const struct dd_fh *root, const char *name)
+{
+	struct nfs4c_call m;
+	struct nfs4c_reply p;
+	nfs4c_begin_seq(a, &m, 0, false);
+	nfs4c_putfh(&m, root->fh, root->len);
+	nfs4c_lookup(&m, name);
+	nfs4c_getfh(&m);
+	nfs4c_send(a->fd, a->cred, &m, &p);
+	assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_PUTFH), NFS4_OK);
+	assert_int_equal(nfs4c_next(&p, OP_LOOKUP), NFS4_OK);
+	struct dd_fh dir = dd_getfh_result(&p);
+	nfs4c_done(&p);
+	return dir;
+}
+
+/* A directory path made by cm, with a file "old" in it. */
+static void other_dir(struct ceph_mount_info *cm, const char *path)
+{
+	char p1[400];
+	snprintf(p1, sizeof(p1), "%s/old", path);
+	assert_int_equal(ceph_mkdir(cm, path, 0777), 0);
+	assert_int_equal(ceph_chmod(cm, path, 0777), 0);
+	int fd = ceph_open(cm, p1, O_CREAT | O_WRONLY, 0644);
+	assert_true(fd >= 0);
+	ceph_close(cm, fd);
+}
+
 static void recall_case(struct nfs4c_sess *a, struct nfs4c_cb *sa, struct ceph_mount_info *cm,
 			const char *name, enum other_change what)
 {
@@ -146,28 +177,11 @@ static void recall_case(struct nfs4c_sess *a, struct nfs4c_cb *sa, struct ceph_m
 	snprintf(path, sizeof(path), "%s/%s", ceph_dir, name);
 	snprintf(p1, sizeof(p1), "%s/old", path);
 	snprintf(p2, sizeof(p2), "%s/new", path);
-	assert_int_equal(ceph_mkdir(cm, path, 0777), 0);
-	assert_int_equal(ceph_chmod(cm, path, 0777), 0);
-	int fd = ceph_open(cm, p1, O_CREAT | O_WRONLY, 0644);
-	assert_true(fd >= 0);
-	ceph_close(cm, fd);
+	other_dir(cm, path);
+	int fd;
 
 	struct dd_fh root = dd_export_fh(a);
-	struct dd_fh dir;
-	{
-		struct nfs4c_call m;
-		struct nfs4c_reply p;
-		nfs4c_begin_seq(a, &m, 0, false);
-		nfs4c_putfh(&m, root.fh, root.len);
-		nfs4c_lookup(&m, name);
-		nfs4c_getfh(&m);
-		nfs4c_send(a->fd, a->cred, &m, &p);
-		assert_int_equal(nfs4c_seq_result(&p, NULL), NFS4_OK);
-		assert_int_equal(nfs4c_next(&p, OP_PUTFH), NFS4_OK);
-		assert_int_equal(nfs4c_next(&p, OP_LOOKUP), NFS4_OK);
-		dir = dd_getfh_result(&p);
-		nfs4c_done(&p);
-	}
+	struct dd_fh dir = lookup_dir(a, &root, name);
 	struct nfs4_stateid sid = grant_entries(a, &dir);
 	unsigned before = nfs4c_cb_count(sa, OP_CB_RECALL);
 	if (what == OTHER_CREATE_AFTER_MOVE) {
@@ -239,6 +253,52 @@ static void test_recall_by_other_cephfs_client(void **st)
 	dl_client_end(&a, &sa);
 }
 
+/* A directory delegation on a ceph export goes over an in-place upgrade
+ * (before, the upgrade recalled it): the new ferryd watches the directory
+ * from what the old one had accounted for.  Through a plain upgrade
+ * nothing is recalled and the stateid stays valid; a file another CephFS
+ * client makes while an upgrade is under way (1.5 s into one whose new
+ * ferryd says ready 3 s late: after the old ferryd's last look, before
+ * the new one's first) is caught by the new ferryd, which recalls the
+ * delegation. */
+static void test_dir_delegation_carried(void **st)
+{
+	(void)st;
+	char late[400];
+	ferryd_wrapper(late, sizeof(late), dl_dir, "late-ferryd-dirs",
+		       "FERRY_TEST_UPGRADE_READY_DELAY_MS=3000");
+	struct nfs4c_sess a;
+	struct nfs4c_cb sa;
+	dl_client(&a, &sa, "ceph-dd-upgrade", 963);
+	struct ceph_mount_info *cm = other_client();
+	char path[300], p2[400];
+	snprintf(path, sizeof(path), "%s/upgraded-dir", ceph_dir);
+	snprintf(p2, sizeof(p2), "%s/new", path);
+	other_dir(cm, path);
+	struct dd_fh root = dd_export_fh(&a);
+	struct dd_fh dir = lookup_dir(&a, &root, "upgraded-dir");
+	struct nfs4_stateid sid = grant_entries(&a, &dir);
+	unsigned before = nfs4c_cb_count(&sa, OP_CB_RECALL);
+
+	ctlt_upgrade(&server);
+	usleep(500 * 1000); /* the new ferryd's watch has looked */
+	assert_int_equal(nfs4c_cb_count(&sa, OP_CB_RECALL), before);
+	assert_int_equal(dl_test_stateid(&a, &sid), NFS4_OK);
+
+	struct ctlt_upgrade up;
+	ctlt_upgrade_begin(&up, &server, late);
+	usleep(1500 * 1000);
+	int fd = ceph_open(cm, p2, O_CREAT | O_WRONLY, 0644);
+	assert_true(fd >= 0);
+	ceph_close(cm, fd);
+	ctlt_upgrade_end(&up);
+	assert_true(nfs4c_cb_wait(&sa, OP_CB_RECALL, before + 1, RECALL_BOUND_MS));
+	assert_true(nfs4c_cb_recalled(&sa, &sid));
+	assert_int_equal(dd_return(&a, &dir, &sid), NFS4_OK);
+	ceph_shutdown(cm);
+	dl_client_end(&a, &sa);
+}
+
 int main(void)
 {
 	if (!ceph_env("ceph_test_ceph_dirdeleg"))
@@ -247,6 +307,7 @@ int main(void)
 		cmocka_unit_test(test_notify_nfs_changes),
 		cmocka_unit_test(test_notify_renames_over),
 		cmocka_unit_test(test_recall_by_other_cephfs_client),
+		cmocka_unit_test(test_dir_delegation_carried),
 	};
 	return cmocka_run_group_tests(tests, ceph_setup, dl_teardown);
 }

@@ -62,6 +62,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "backend/ceph/ceph_internal.h"
 #include "core/log.h"
@@ -101,6 +102,11 @@ struct cephfs_dirwatch {
 	struct cephfs_dirwatch_dir *dirs;
 	size_t count;		 /* live ones */
 	_Atomic size_t watching; /* count, read without the lock by the operations */
+	/* An upgrade's: the poller reads nothing while handed (the new
+	 * process watches from the marks on); a pass under way is waited
+	 * for (passing, idle). */
+	bool handed, passing;
+	pthread_cond_t idle;
 };
 
 static struct cephfs_dirwatch_dir *cephfs_dirwatch_find(struct cephfs_dirwatch *w, uint64_t ino,
@@ -144,9 +150,10 @@ static void cephfs_dirwatch_tell(struct cephfs_export *ex, uint64_t ino, uint64_
 }
 
 /* One pass over the watched directories.  Lock held; released around the
- * libcephfs calls and the reports.  Only this thread unlinks entries, so
- * d stays valid across them. */
-static void cephfs_dirwatch_pass(struct cephfs_export *ex)
+ * libcephfs calls and the reports.  Only one pass runs at a time (the
+ * poller's, or an upgrade's last: cephfs_dir_watch_hand), and only a pass
+ * unlinks entries, so d stays valid across them. */
+static void cephfs_dirwatch_walk(struct cephfs_export *ex)
 {
 	struct cephfs_dirwatch *w = ex->dirwatch;
 	struct cephfs_dirwatch_dir **p = &w->dirs;
@@ -232,6 +239,19 @@ static void cephfs_dirwatch_pass(struct cephfs_export *ex)
 	}
 }
 
+/* The poller's pass: none while handed to an upgrade's new process. */
+static void cephfs_dirwatch_pass(struct cephfs_export *ex)
+{
+	struct cephfs_dirwatch *w = ex->dirwatch;
+
+	if (w->handed)
+		return;
+	w->passing = true;
+	cephfs_dirwatch_walk(ex);
+	w->passing = false;
+	pthread_cond_broadcast(&w->idle);
+}
+
 int cephfs_dirwatch_open(struct cephfs_export *ex)
 {
 	struct cephfs_dirwatch *w = calloc(1, sizeof(*w));
@@ -239,6 +259,7 @@ int cephfs_dirwatch_open(struct cephfs_export *ex)
 	if (!w)
 		return -ENOMEM;
 	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->idle, NULL);
 	cephfs_chore_init(&w->poller, &w->lock, CEPHFS_DIRWATCH_POLL_MS, cephfs_dirwatch_pass, ex);
 	ex->dirwatch = w;
 	return 0;
@@ -257,6 +278,7 @@ void cephfs_dirwatch_close(struct cephfs_export *ex)
 		ceph_ll_put(ex->cm, d->in);
 		free(d);
 	}
+	pthread_cond_destroy(&w->idle);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
 	ex->dirwatch = NULL;
@@ -314,7 +336,8 @@ void cephfs_dirwatch_end_moved_out(struct cephfs_export *ex, uint64_t ino, uint6
 	cephfs_dirwatch_done(ex, ino, snapid, changes, true);
 }
 
-static int cephfs_dirwatch_add(struct cephfs_export *ex, const struct backend_handle *h)
+static int cephfs_dirwatch_add(struct cephfs_export *ex, const struct backend_handle *h,
+			       const uint64_t *mark)
 {
 	struct cephfs_dirwatch *w = ex->dirwatch;
 	struct cephfs_obj o;
@@ -344,9 +367,12 @@ static int cephfs_dirwatch_add(struct cephfs_export *ex, const struct backend_ha
 	}
 	/* The first reading: a change made before it is not the watch's
 	 * to tell (the holder sees it in the directory's change attribute,
-	 * which is CephFS's own); from here on every change is. */
-	rc = cephfs_dirwatch_version(ex, o.in, &v);
-	if (rc) {
+	 * which is CephFS's own); from here on every change is.  A watch an
+	 * upgrade hands over goes on from what the old process had
+	 * accounted for: the first pass tells a change made since. */
+	if (mark) {
+		v = *mark;
+	} else if ((rc = cephfs_dirwatch_version(ex, o.in, &v)) != 0) {
 		cephfs_obj_put(ex, &o);
 		free(d);
 		return cephfs_err(ex, rc);
@@ -412,7 +438,89 @@ int cephfs_dir_watch(struct backend_export *bex, const struct backend_handle *h,
 		cephfs_dirwatch_remove(ex, h);
 		return 0;
 	}
-	return cephfs_dirwatch_add(ex, h);
+	return cephfs_dirwatch_add(ex, h, NULL);
+}
+
+int cephfs_dir_watch_hand(struct backend_export *bex, int *fd, struct backend_handle **dirs,
+			  uint64_t **marks, size_t *n)
+{
+	struct cephfs_export *ex = cephfs_export_of(bex);
+	struct cephfs_dirwatch *w = ex->dirwatch;
+
+	*fd = -1;
+	*dirs = NULL;
+	*marks = NULL;
+	*n = 0;
+	if (!w)
+		return 0;
+	pthread_mutex_lock(&w->lock);
+	w->handed = true;
+	while (w->passing)
+		pthread_cond_wait(&w->idle, &w->lock);
+	/* A last look, told before the state is saved (its holders are
+	 * told through the NFS layer, which notes it for them). */
+	cephfs_dirwatch_walk(ex);
+	size_t cap = w->count;
+	struct backend_handle *hv = cap ? calloc(cap, sizeof(*hv)) : NULL;
+	uint64_t *mv = cap ? calloc(cap, sizeof(*mv)) : NULL;
+	size_t k = 0;
+	if (cap && (!hv || !mv)) {
+		w->handed = false;
+		pthread_mutex_unlock(&w->lock);
+		free(hv);
+		free(mv);
+		return -ENOMEM;
+	}
+	for (struct cephfs_dirwatch_dir *d = w->dirs; d && k < cap; d = d->next) {
+		if (d->dead)
+			continue;
+		cephfs_handle_make(d->ino, d->snapid, &hv[k]);
+		/* Frozen: no operation of ferryd's is under way, so what the
+		 * MDS's change attribute should be is all accounted for. */
+		mv[k++] = d->seen + d->expect;
+	}
+	pthread_mutex_unlock(&w->lock);
+	*dirs = hv;
+	*marks = mv;
+	*n = k;
+	return 0;
+}
+
+int cephfs_dir_watch_adopt(struct backend_export *bex, int fd, const struct backend_handle *dirs,
+			   const uint64_t *marks, size_t n)
+{
+	struct cephfs_export *ex = cephfs_export_of(bex);
+
+	if (fd >= 0)
+		close(fd); /* none is expected: the watch is the marks */
+	if (!ex->dirwatch || (n && !marks))
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		int rc = cephfs_dirwatch_add(ex, &dirs[i], &marks[i]);
+		if (rc == -ESTALE || rc == -ENOENT) {
+			/* Removed meanwhile: told as the poller would. */
+			uint64_t ino, snapid;
+			if (cephfs_handle_parse(&dirs[i], &ino, &snapid) == 0)
+				cephfs_dirwatch_tell(ex, ino, snapid, BACKEND_DIR_GONE);
+		} else if (rc) {
+			return rc;
+		}
+	}
+	return 0;
+}
+
+void cephfs_dir_watch_resume(struct backend_export *bex)
+{
+	struct cephfs_export *ex = cephfs_export_of(bex);
+	struct cephfs_dirwatch *w = ex->dirwatch;
+
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->handed = false;
+	if (w->poller.started)
+		cephfs_chore_wake(&w->poller);
+	pthread_mutex_unlock(&w->lock);
 }
 
 void cephfs_dir_notify(struct backend_export *bex, backend_dir_change_fn fn, void *ctx)

@@ -452,6 +452,9 @@ void cephfs_dirwatch_end(struct cephfs_export *ex, uint64_t ino, uint64_t snapid
 void cephfs_dirwatch_end_moved_out(struct cephfs_export *ex, uint64_t ino, uint64_t snapid,
 				   unsigned changes);
 backend_dir_watch_op cephfs_dir_watch;
+backend_dir_watch_hand_op cephfs_dir_watch_hand;
+backend_dir_watch_adopt_op cephfs_dir_watch_adopt;
+backend_dir_watch_resume_op cephfs_dir_watch_resume;
 backend_dir_notify_op cephfs_dir_notify;
 
 #endif

@@ -318,13 +318,14 @@ int local_dir_watch(struct backend_export *bex, const struct backend_handle *h, 
 }
 
 int local_dir_watch_hand(struct backend_export *bex, int *fd, struct backend_handle **dirs,
-			 size_t *n)
+			 uint64_t **marks, size_t *n)
 {
 	struct local_export *ex = local_export_of(bex);
 	struct local_dirwatch_svc *dw = &ex->dirwatch;
 
 	*fd = -1;
 	*dirs = NULL;
+	*marks = NULL; /* the fanotify group carries what was seen */
 	*n = 0;
 	pthread_mutex_lock(&ex->lock);
 	bool running = dw->started;
@@ -380,8 +381,11 @@ void local_dir_watch_resume(struct backend_export *bex)
 }
 
 int local_dir_watch_adopt(struct backend_export *bex, int fd, const struct backend_handle *dirs,
-			  size_t n)
+			  const uint64_t *marks, size_t n)
 {
+	(void)marks; /* none: the descriptor carries what was seen */
+	if (fd < 0)
+		return -EINVAL;
 	struct local_export *ex = local_export_of(bex);
 	struct local_dirwatch_svc *dw = &ex->dirwatch;
 	struct local_dirwatch_ent *v = n ? calloc(n, sizeof(*v)) : NULL;

@@ -159,14 +159,18 @@ void nfs4_deleg_leases_leave(struct nfs4_server *srv);
 
 /* One export's watch and the directories it watches: as handed, its
  * descriptor (fd, closed on free unless taken: -1); as decoded, the index
- * of the descriptor received (fd_index). */
+ * of the descriptor received (fd_index).  A watch that is no descriptor
+ * (ceph's) has fd -1, fd_index NFS4_DIR_WATCH_NO_FD and, per directory,
+ * what the back end had accounted for (marks; NULL for the others). */
 struct nfs4_dir_watch_carried {
 	uint32_t export_id;
 	int fd;
 	uint32_t fd_index;
 	struct backend_handle *dirs;
+	uint64_t *marks;
 	size_t ndirs;
 };
+#define NFS4_DIR_WATCH_NO_FD UINT32_MAX
 struct nfs4_dir_watches {
 	struct nfs4_dir_watch_carried *v;
 	size_t n;

@@ -15,11 +15,17 @@
  * ferryd, once the old one says go and before it serves, reads from it
  * (dir_watch_adopt): what changed meanwhile is waiting there.
  *
+ * A ceph export's watch is no descriptor: its back end asks each watched
+ * directory's change attribute in turn.  What it had accounted for goes in
+ * the section beside each directory (the watch's fd index
+ * NFS4_DIR_WATCH_NO_FD says so), and the new ferryd's back end watches
+ * from there, so a change made since the old one's last look is seen.
+ *
  * A watch that cannot be taken over (its export is gone from the
  * configuration, the back end refuses it) leaves its directories' changes
  * unseen: their delegations are recalled.  A back end with no way to hand
- * its watch over (ceph) has its directory delegations recalled before
- * the upgrade, as before (nfs4_deleg_carryable). */
+ * its watch over has its directory delegations recalled before the
+ * upgrade (nfs4_deleg_carryable). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +44,7 @@ void nfs4_dir_watches_free(struct nfs4_dir_watches *w)
 		if (w->v[i].fd >= 0)
 			close(w->v[i].fd);
 		free(w->v[i].dirs);
+		free(w->v[i].marks);
 	}
 	free(w->v);
 	memset(w, 0, sizeof(*w));
@@ -52,15 +59,18 @@ int nfs4_dir_watches_hand(struct nfs4_server *srv, struct nfs4_dir_watches *out)
 		if (!ex || !ex->ops->dir_watch_hand)
 			continue;
 		struct nfs4_dir_watch_carried c = {.export_id = ex->id, .fd = -1};
-		rc = ex->ops->dir_watch_hand(ex->bex, &c.fd, &c.dirs, &c.ndirs);
-		if (rc || c.fd < 0) {
+		rc = ex->ops->dir_watch_hand(ex->bex, &c.fd, &c.dirs, &c.marks, &c.ndirs);
+		if (rc || (c.fd < 0 && (!c.marks || c.ndirs == 0))) {
 			free(c.dirs);
+			free(c.marks);
 			continue;
 		}
 		struct nfs4_dir_watch_carried *v = realloc(out->v, (out->n + 1) * sizeof(*v));
 		if (!v) {
-			close(c.fd);
+			if (c.fd >= 0)
+				close(c.fd);
 			free(c.dirs);
+			free(c.marks);
 			rc = -ENOMEM;
 			break;
 		}
@@ -89,13 +99,16 @@ struct buf *nfs4_dir_watches_encode(const struct nfs4_dir_watches *w, size_t fir
 	if (!xdr_enc_init(&e, 256, 1u << 30))
 		return NULL;
 	bool ok = xdr_encode_u32(&e, (uint32_t)w->n);
+	size_t next_fd = first_fd;
 	for (size_t i = 0; ok && i < w->n; i++) {
 		const struct nfs4_dir_watch_carried *c = &w->v[i];
+		bool marked = c->marks != NULL;
 		ok = xdr_encode_u32(&e, c->export_id) &&
-		     xdr_encode_u32(&e, (uint32_t)(first_fd + i)) &&
+		     xdr_encode_u32(&e, marked ? NFS4_DIR_WATCH_NO_FD : (uint32_t)next_fd++) &&
 		     xdr_encode_u32(&e, (uint32_t)c->ndirs);
 		for (size_t k = 0; ok && k < c->ndirs; k++)
-			ok = xdr_encode_opaque(&e, c->dirs[k].data, c->dirs[k].len);
+			ok = xdr_encode_opaque(&e, c->dirs[k].data, c->dirs[k].len) &&
+			     (!marked || xdr_encode_u64(&e, c->marks[k]));
 	}
 	if (!ok || e.overflow) {
 		xdr_enc_release(&e);
@@ -111,7 +124,8 @@ int nfs4_dir_watches_decode(const uint8_t *p, size_t len, size_t nfds,
 	struct xdr_dec d;
 	xdr_dec_init(&d, p, len);
 	uint32_t count;
-	if (!xdr_decode_u32(&d, &count) || count > nfds)
+	/* Each watch takes 12 bytes or more. */
+	if (!xdr_decode_u32(&d, &count) || count > len / 12)
 		return -EINVAL;
 	out->v = count ? calloc(count, sizeof(*out->v)) : NULL;
 	if (count && !out->v)
@@ -122,19 +136,26 @@ int nfs4_dir_watches_decode(const uint8_t *p, size_t len, size_t nfds,
 		out->n++;
 		c->fd = -1;
 		if (!xdr_decode_u32(&d, &c->export_id) || !xdr_decode_u32(&d, &fd) ||
-		    !xdr_decode_u32(&d, &ndirs) || fd >= nfds ||
+		    !xdr_decode_u32(&d, &ndirs) || (fd >= nfds && fd != NFS4_DIR_WATCH_NO_FD) ||
 		    ndirs > xdr_dec_remaining(&d) / 4) /* each handle takes 4 bytes or more */
+			goto bad;
+		/* A watch with no descriptor is its directories' marks: never
+		 * handed without any. */
+		bool marked = fd == NFS4_DIR_WATCH_NO_FD;
+		if (marked && ndirs == 0)
 			goto bad;
 		c->fd_index = fd;
 		c->dirs = ndirs ? calloc(ndirs, sizeof(*c->dirs)) : NULL;
-		if (ndirs && !c->dirs) {
+		c->marks = marked && ndirs ? calloc(ndirs, sizeof(*c->marks)) : NULL;
+		if (ndirs && (!c->dirs || (marked && !c->marks))) {
 			nfs4_dir_watches_free(out);
 			return -ENOMEM;
 		}
 		for (uint32_t k = 0; k < ndirs; k++) {
 			const uint8_t *h;
 			uint32_t hlen;
-			if (!xdr_decode_opaque(&d, BACKEND_HANDLE_MAX, &h, &hlen))
+			if (!xdr_decode_opaque(&d, BACKEND_HANDLE_MAX, &h, &hlen) ||
+			    (marked && !xdr_decode_u64(&d, &c->marks[k])))
 				goto bad;
 			c->dirs[k].len = (uint8_t)hlen;
 			memcpy(c->dirs[k].data, h, hlen);
@@ -201,11 +222,12 @@ void nfs4_dir_watches_adopt(struct nfs4_server *srv, struct nfs4_dir_watches *w,
 	unsigned adopted = 0, lost = 0;
 	for (size_t i = 0; i < w->n; i++) {
 		struct nfs4_dir_watch_carried *c = &w->v[i];
-		int fd = take_fd(arg, c->fd_index);
+		bool marked = c->fd_index == NFS4_DIR_WATCH_NO_FD;
+		int fd = marked ? -1 : take_fd(arg, c->fd_index);
 		struct export *ex = exports_find(&srv->exports, c->export_id);
 		int rc = -ENOENT;
-		if (fd >= 0 && ex && ex->ops->dir_watch_adopt)
-			rc = ex->ops->dir_watch_adopt(ex->bex, fd, c->dirs, c->ndirs);
+		if ((fd >= 0 || marked) && ex && ex->ops->dir_watch_adopt)
+			rc = ex->ops->dir_watch_adopt(ex->bex, fd, c->dirs, c->marks, c->ndirs);
 		else if (fd >= 0)
 			close(fd);
 		if (rc == 0) {
