@@ -384,19 +384,6 @@ static void upgrade_refused(const char *binary)
 	assert_true(ferryd_running(&server));
 }
 
-/* Whether the fixture's ferryd logged needle. */
-static bool server_logged(const char *needle)
-{
-	FILE *f = fopen(server.log_path, "r");
-	assert_non_null(f);
-	char line[1024];
-	bool found = false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, needle) != NULL;
-	fclose(f);
-	return found;
-}
-
 /* A ceph export's locks go over an in-place upgrade with the rest of the
  * NFSv4 state (before, a lock held in CephFS kept the whole state from
  * going over: the client's session was gone and everyone reclaimed in a
@@ -430,7 +417,7 @@ static void test_locks_carried_by_upgrade(void **st)
 	assert_int_equal(other_setlk(&other, F_WRLCK, 105, 1), -EAGAIN);
 
 	upgrade_refused(failing);
-	assert_true(server_logged("lock range(s) taken again in back ends, 0 lost"));
+	assert_true(ferryd_log_has(&server, "lock range(s) taken again in back ends, 0 lost"));
 	assert_int_equal(other_setlk(&other, F_WRLCK, 5, 1), -EAGAIN);
 	assert_int_equal(other_setlk(&other, F_WRLCK, 105, 1), -EAGAIN);
 	assert_int_equal(dl_test_stateid(&a, &w.stateid), NFS4_OK);
@@ -440,7 +427,7 @@ static void test_locks_carried_by_upgrade(void **st)
 	assert_int_equal(other_setlk(&other, F_WRLCK, 105, 1), -EAGAIN);
 	assert_int_equal(other_setlk(&other, F_RDLCK, 105, 1), 0);
 	assert_int_equal(other_setlk(&other, F_UNLCK, 0, 0), 0);
-	assert_true(server_logged("2 lock range(s) taken in back ends"));
+	assert_true(ferryd_log_has(&server, "2 lock range(s) taken in back ends"));
 	assert_int_equal(dl_test_stateid(&a, &w.stateid), NFS4_OK);
 	assert_int_equal(dl_test_stateid(&a, &r.stateid), NFS4_OK);
 	/* No grace period: another client opens at once. */
@@ -500,8 +487,8 @@ static void test_lock_taken_during_upgrade(void **st)
 	assert_int_not_equal(up.rc, 0);
 	assert_int_equal(server.pid, old);
 	assert_true(ferryd_running(&server));
-	assert_true(server_logged("another holder has a conflicting lock"));
-	assert_true(server_logged("upgrade: lost a write lock of bytes 0-9"));
+	assert_true(ferryd_log_has(&server, "another holder has a conflicting lock"));
+	assert_true(ferryd_log_has(&server, "upgrade: lost a write lock of bytes 0-9"));
 	/* The old ferryd serves the client on. */
 	assert_int_equal(dl_test_stateid(&a, &w.stateid), NFS4_OK);
 	assert_int_equal(other_setlk(&other, F_UNLCK, 0, 0), 0);

@@ -368,6 +368,20 @@ void ferryd_wrapper(char *out, size_t len, const char *dir, const char *name, co
 	assert_int_equal(chmod(out, 0755), 0);
 }
 
+bool ferryd_log_has(const struct ferryd_proc *p, const char *text)
+{
+	FILE *f = fopen(p->log_path, "r");
+	assert_non_null(f);
+	char line[1024];
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, text) != NULL;
+	fclose(f);
+	if (!found)
+		fprintf(stderr, "not in the log: %s\n", text);
+	return found;
+}
+
 void ferryd_dump_log(struct ferryd_proc *p)
 {
 	FILE *f = fopen(p->log_path, "r");

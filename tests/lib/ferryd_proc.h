@@ -96,6 +96,10 @@ long ferryd_status_kib(pid_t pid, const char *key);
  * in out; asserts on failure. */
 void ferryd_wrapper(char *out, size_t len, const char *dir, const char *name, const char *env);
 
+/* Whether the server's log has a line holding text (said on stderr when
+ * not). */
+bool ferryd_log_has(const struct ferryd_proc *p, const char *text);
+
 /* Prints the server's log to stderr (for failing tests). */
 void ferryd_dump_log(struct ferryd_proc *p);
 

@@ -21,19 +21,7 @@ static struct ferryd_proc server;
 static int setup(void **state) { return ferryd_start(&server, NULL); }
 static int teardown(void **state) { return ferryd_stop(&server) == 0 ? 0 : -1; }
 
-static bool log_has(const char *text)
-{
-	FILE *f = fopen(server.log_path, "r");
-	assert_non_null(f);
-	char line[1024];
-	bool found = false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, text) != NULL;
-	fclose(f);
-	if (!found)
-		fprintf(stderr, "not in the log: %s\n", text);
-	return found;
-}
+static bool log_has(const char *text) { return ferryd_log_has(&server, text); }
 
 #define SEQ_ERR(kind) "ferry_sequence_errors_total{kind=\"" kind "\"}"
 #define OPS(op, minor) "ferry_nfs_ops_total{op=\"" op "\",minor=\"" minor "\"}"

@@ -74,18 +74,7 @@ static void close_held(struct nfs4c_sess *s, struct held *h)
 	assert_int_equal(op41(s, h->fh, h->fhlen, OP_CLOSE, enc_close, &cl, NULL), NFS4_OK);
 }
 
-static bool log_has(const char *needle)
-{
-	FILE *f = fopen(server.log_path, "r");
-	if (!f)
-		return false;
-	char line[1024];
-	bool found = false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, needle) != NULL;
-	fclose(f);
-	return found;
-}
+static bool log_has(const char *needle) { return ferryd_log_has(&server, needle); }
 
 static void test_budget(void **state)
 {
