@@ -20,9 +20,10 @@
  * grace period under way, a CREATE_SESSION half done.  A lock held in a
  * back end too (a ceph export's, the old process's CephFS session's) is
  * carried marked so: the new ferryd takes it in its own session before it
- * serves (export/backend_locks.c).  A cluster head's state is carried too: its records stay in
- * RADOS under its node, and the new process joins under the old one's
- * instance (state_cluster_options.instance) without needing grace.
+ * serves (export/backend_locks.c).  A cluster head's state is carried
+ * too: its records stay in RADOS under its node, and the new process
+ * joins under the old one's instance (state_cluster_options.instance)
+ * without needing grace.
  *
  * Layout (XDR): the format version; the boot epoch, the identifier keys
  * and counters; the expired clientids; then per client its record, its
