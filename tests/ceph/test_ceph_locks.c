@@ -368,22 +368,6 @@ static void test_other_cephfs_client(void **st)
 	other_lk_close(&other);
 }
 
-/* An upgrade to a binary that gives up when all but ready: refused, and
- * the old ferryd serves on (asserted). */
-static void upgrade_refused(const char *binary)
-{
-	struct ctl_http_reply rep;
-	char body[600];
-	snprintf(body, sizeof(body), "{\"binary\": \"%s\"}", binary);
-	pid_t old = server.pid;
-	ctlt_request(&server, "POST", "/api/v1/upgrade", true, body, &rep);
-	assert_int_not_equal(rep.status, 200);
-	assert_non_null(strstr(rep.body, "serves on"));
-	ctl_http_reply_free(&rep);
-	assert_int_equal(server.pid, old);
-	assert_true(ferryd_running(&server));
-}
-
 /* A ceph export's locks go over an in-place upgrade with the rest of the
  * NFSv4 state (before, a lock held in CephFS kept the whole state from
  * going over: the client's session was gone and everyone reclaimed in a
@@ -416,7 +400,7 @@ static void test_locks_carried_by_upgrade(void **st)
 	assert_int_equal(other_setlk(&other, F_WRLCK, 5, 1), -EAGAIN);
 	assert_int_equal(other_setlk(&other, F_WRLCK, 105, 1), -EAGAIN);
 
-	upgrade_refused(failing);
+	ctlt_upgrade_refused(&server, failing);
 	assert_true(ferryd_log_has(&server, "lock range(s) taken again in back ends, 0 lost"));
 	assert_int_equal(other_setlk(&other, F_WRLCK, 5, 1), -EAGAIN);
 	assert_int_equal(other_setlk(&other, F_WRLCK, 105, 1), -EAGAIN);

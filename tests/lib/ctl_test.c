@@ -141,6 +141,20 @@ void ctlt_upgrade_to(struct ferryd_proc *p, const char *binary)
 	p->pid = fresh;
 }
 
+void ctlt_upgrade_refused(struct ferryd_proc *p, const char *binary)
+{
+	struct ctl_http_reply rep;
+	char body[600];
+	snprintf(body, sizeof(body), "{\"binary\": \"%s\"}", binary);
+	pid_t old = p->pid;
+	ctlt_request(p, "POST", "/api/v1/upgrade", true, body, &rep);
+	assert_int_not_equal(rep.status, 200);
+	assert_non_null(strstr(rep.body, "serves on"));
+	ctl_http_reply_free(&rep);
+	assert_int_equal(p->pid, old);
+	assert_true(ferryd_running(p));
+}
+
 static void *upgrade_thread(void *arg)
 {
 	struct ctlt_upgrade *u = arg;

@@ -34,6 +34,10 @@ struct ctlt_upgrade {
 void ctlt_upgrade_begin(struct ctlt_upgrade *u, struct ferryd_proc *p, const char *binary);
 void ctlt_upgrade_end(struct ctlt_upgrade *u);
 
+/* An upgrade to binary that must fail (a ferryd that gives up, say):
+ * asserts the refusal ("serves on") and that the same ferryd runs on. */
+void ctlt_upgrade_refused(struct ferryd_proc *p, const char *binary);
+
 /* GET /metrics (asserts 200); free() the text. */
 char *ctlt_scrape(const struct ferryd_proc *p);
 

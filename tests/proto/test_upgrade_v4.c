@@ -449,15 +449,7 @@ static void test_dir_delegation_carried(void **st)
 	unsigned recalls = nfs4c_cb_count(&svc, OP_CB_RECALL);
 
 	/* An upgrade that fails: the old ferryd watches again. */
-	struct ctl_http_reply rep;
-	char body[600];
-	snprintf(body, sizeof(body), "{\"binary\": \"%s\"}", failing);
-	pid_t old = server.pid;
-	ctlt_request(&server, "POST", "/api/v1/upgrade", true, body, &rep);
-	assert_int_not_equal(rep.status, 200);
-	assert_non_null(strstr(rep.body, "serves on"));
-	ctl_http_reply_free(&rep);
-	assert_int_equal(server.pid, old);
+	ctlt_upgrade_refused(&server, failing);
 	dd_host_file(path, "after-failed", 0);
 	struct dd_note notes[DD_NOTES_MAX];
 	unsigned n = dd_log_wait(&log, 1, 5000, notes);
