@@ -1616,6 +1616,19 @@ static int inherit_cluster(struct ferryd *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* A test setting that makes a ferryd started by an upgrade wait (name: a
+ * number of milliseconds) before it does what: said in the log, and
+ * unset, so the binary of this process's own next upgrade does not
+ * inherit it. */
+static void upgrade_test_delay(const char *name, const char *what)
+{
+	unsigned ms = test_setting_ms(name, what);
+	if (!ms)
+		return;
+	usleep(ms * 1000u);
+	unsetenv(name);
+}
+
 /* Started by an upgrade: what the ferryd before this one handed over,
  * its image checked.  -1 on failure (said to it: it serves on). */
 static int inherit(struct ferryd *d)
@@ -1625,6 +1638,10 @@ static int inherit(struct ferryd *d)
 	int ch = upgrade_channel_from_env();
 	if (ch < 0)
 		return 0;
+	/* Test setting: a new ferryd slow to start (a CephFS mount can take
+	 * seconds), the old one serving meanwhile. */
+	upgrade_test_delay("FERRY_TEST_UPGRADE_START_DELAY_MS",
+			   "the upgrade asks for the state that late");
 	char err[512];
 	if (upgrade_inherit(ch, &d->inherited, err, sizeof(err)) != 0) {
 		log_error("upgrade: %s", err);
@@ -1652,19 +1669,6 @@ static int inherit(struct ferryd *d)
 	log_info("upgrade: taking over (%u listeners, %zu connections, state image version %u)",
 		 d->inherited.nlisteners, d->inherited.nconns, img->version);
 	return 0;
-}
-
-/* A test setting that makes a ferryd started by an upgrade wait (name: a
- * number of milliseconds) before it does what: said in the log, and
- * unset, so the binary of this process's own next upgrade does not
- * inherit it. */
-static void upgrade_test_delay(const char *name, const char *what)
-{
-	unsigned ms = test_setting_ms(name, what);
-	if (!ms)
-		return;
-	usleep(ms * 1000u);
-	unsetenv(name);
 }
 
 /* The NFSv4 clients, sessions, opens and locks the ferryd before this one

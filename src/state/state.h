@@ -1151,9 +1151,11 @@ void state_carry_adopt_done(struct state_server *st);
  * hands the file's lease over) or of a directory (dir: its back end hands
  * its watch over), called with the state's lock held. */
 typedef bool state_deleg_carry_fn(void *arg, const struct state_file_key *file, bool dir);
-/* Before an upgrade: no delegation is granted, file or directory, and
- * every one held that is not carried is recalled (on): those where
- * carried (NULL: none) says no; or they are granted again (off). */
+/* Before an upgrade (on): every delegation held, file or directory, that
+ * the upgrade does not carry (carried, NULL: none, says no) is recalled,
+ * and none such is granted, while those it carries still are (a client
+ * opening a file in the seconds a new binary takes to start, a CephFS
+ * mount among them, still gets its delegation); after (off), any. */
 void state_deleg_suspend(struct state_server *st, bool on, state_deleg_carry_fn *carried,
 			 void *arg);
 /* Once suspended: the delegations still held (being recalled) that the

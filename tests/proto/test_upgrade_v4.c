@@ -502,6 +502,53 @@ static void test_dir_delegation_carried(void **st)
 	ctlt_upgrade_to(&server, FERRYD_PATH);
 }
 
+/* While the new binary starts (a CephFS mount can take it seconds), the
+ * old ferryd serves, and a delegation the upgrade will carry is still
+ * granted, file or directory: a client opening then gets its delegation
+ * as at any other time, and it goes over.  The new ferryd is made 2 s
+ * late to ask for the state (FERRY_TEST_UPGRADE_START_DELAY_MS). */
+static void test_delegation_granted_during_run_up(void **st)
+{
+	(void)st;
+	char slow[400];
+	ferryd_wrapper(slow, sizeof(slow), dl_dir, "slow-start-ferryd",
+		       "FERRY_TEST_UPGRADE_START_DELAY_MS=2000");
+	struct nfs4c_sess s;
+	struct nfs4c_cb svc;
+	dl_client(&s, &svc, "upgrade-run-up", 959);
+	struct dd_fh dir = dd_mkdir(&s, "dir-run-up");
+	unsigned recalls = nfs4c_cb_count(&svc, OP_CB_RECALL);
+	struct stat sb;
+	log_mark = stat(server.log_path, &sb) == 0 ? (long)sb.st_size : 0;
+	struct ctlt_upgrade up;
+	ctlt_upgrade_begin(&up, &server, slow);
+	usleep(700 * 1000);
+	struct dl_open o = dl_open(&s, "opened-in-run-up", OPEN4_SHARE_ACCESS_READ, true);
+	assert_int_equal(o.status, NFS4_OK);
+	assert_int_equal(o.deleg.type, OPEN_DELEGATE_READ);
+	struct nfs4_get_dir_delegation_res g;
+	uint32_t kinds = (1u << NOTIFY4_ADD_ENTRY) | (1u << NOTIFY4_REMOVE_ENTRY);
+	assert_int_equal(dd_get(&s, &dir, kinds, &g), NFS4_OK);
+	assert_int_equal(g.status, GDD4_OK);
+	ctlt_upgrade_end(&up);
+	expect_log("START_DELAY_MS=2000");
+	expect_log("and 2 delegation(s) (1 of directories");
+	assert_false(log_says("not handed over"));
+	assert_int_equal(dl_test_stateid(&s, &o.deleg.stateid), NFS4_OK);
+	assert_int_equal(dl_test_stateid(&s, &g.stateid), NFS4_OK);
+	assert_int_equal(nfs4c_cb_count(&svc, OP_CB_RECALL), recalls);
+	/* The new ferryd holds the file's lease. */
+	assert_int_equal(host_open_write("opened-in-run-up"), -1);
+	assert_true(nfs4c_cb_wait(&svc, OP_CB_RECALL, recalls + 1, 5000));
+	assert_true(nfs4c_cb_recalled(&svc, &o.deleg.stateid));
+	assert_int_equal(dl_delegreturn(&s, &o), NFS4_OK);
+	o.stateid.seqid = 0;
+	assert_int_equal(dl_on(&s, o.fh, o.fhlen, OP_CLOSE, add_close, &o.stateid), NFS4_OK);
+	assert_int_equal(dd_return(&s, &dir, &g.stateid), NFS4_OK);
+	dl_client_end(&s, &svc);
+	ctlt_upgrade_to(&server, FERRYD_PATH);
+}
+
 /* A delegation recalled when the upgrade begins goes over recalled: the
  * upgrade does not wait for it, and the new ferryd revokes it a lease after
  * its recall (as the old one would have); revoked and not yet freed, it
@@ -680,6 +727,7 @@ int main(void)
 		cmocka_unit_test(test_v40_delegation_carried),
 		cmocka_unit_test(test_host_change_during_upgrade),
 		cmocka_unit_test(test_dir_delegation_carried),
+		cmocka_unit_test(test_delegation_granted_during_run_up),
 		cmocka_unit_test(test_lease_runs_on),
 		cmocka_unit_test(test_v40_state_carried),
 		cmocka_unit_test(test_v40_reply_cache_carried),

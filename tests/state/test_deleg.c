@@ -124,6 +124,48 @@ static void test_policy_refusals(void **state)
 	state_server_destroy(st);
 }
 
+/* The upgrade's carry test: files whose name begins with "kept". */
+static bool carry_kept(void *arg, const struct state_file_key *file, bool dir)
+{
+	(void)arg, (void)dir;
+	return file->bh.len >= 4 && memcmp(file->bh.data, "kept", 4) == 0;
+}
+
+/* Before an upgrade, delegations the upgrade carries are still granted
+ * and kept; the others are recalled and none such is granted; after it
+ * (or a failed one), any is granted again. */
+static void test_suspended_grants_carried_only(void **state)
+{
+	(void)state;
+	struct state_server *st = dl_new(10000, STATE_DELEG_READ_WRITE, 0, 0);
+	uint64_t a = st_client(st, "a", 1);
+	struct state_file_key held = st_key(1, "kept-held"), lost = st_key(1, "other-held");
+	struct state_file_key kept = st_key(1, "kept-new"), other = st_key(1, "other-new");
+	uint32_t r = STATE_SHARE_ACCESS_READ, want = OPEN4_SHARE_ACCESS_WANT_READ_DELEG;
+	struct state_deleg_grant gh = dl_grant(st, a, &held, r, want, true);
+	struct state_deleg_grant gl = dl_grant(st, a, &lost, r, want, true);
+	assert_int_equal(gh.type, OPEN_DELEGATE_READ);
+	assert_int_equal(gl.type, OPEN_DELEGATE_READ);
+
+	state_deleg_suspend(st, true, carry_kept, NULL);
+	struct state_deleg_cb cbs[4];
+	assert_int_equal(dl_recalls(st, cbs, 4), 1);
+	assert_memory_equal(cbs[0].stateid.other, gl.stateid.other, NFS4_OTHER_SIZE);
+	assert_int_equal(state_deleg_outstanding(st), 1);
+	struct state_deleg_grant g = dl_grant(st, a, &kept, r, want, true);
+	assert_int_equal(g.type, OPEN_DELEGATE_READ);
+	assert_true(g.is_new);
+	g = dl_grant(st, a, &other, r, want, true);
+	assert_int_equal(g.type, OPEN_DELEGATE_NONE_EXT);
+	assert_int_equal(g.why, WND4_RESOURCE);
+	/* The new one carried: not among those the upgrade waits for. */
+	assert_int_equal(state_deleg_outstanding(st), 1);
+
+	state_deleg_suspend(st, false, NULL, NULL);
+	assert_int_equal(dl_grant(st, a, &other, r, want, true).type, OPEN_DELEGATE_READ);
+	state_server_destroy(st);
+}
+
 static void test_caps_and_modes(void **state)
 {
 	struct state_server *st = dl_new(10000, STATE_DELEG_READ_ONLY, 3, 2);
@@ -448,6 +490,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_and_write_grants),
 		cmocka_unit_test(test_policy_refusals),
+		cmocka_unit_test(test_suspended_grants_carried_only),
 		cmocka_unit_test(test_caps_and_modes),
 		cmocka_unit_test(test_conflicts_and_no_ping_pong),
 		cmocka_unit_test(test_delegreturn_errors),

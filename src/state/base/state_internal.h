@@ -332,7 +332,8 @@ struct state_deleg_table {
 	struct state_deleg_recent recent[STATE_DELEG_RECENT];
 	unsigned recent_next;
 	atomic_uint n_any, n_write; /* active, and active write, delegations */
-	/* state_deleg_suspend: none granted, file or directory. */
+	/* state_deleg_suspend: none granted, file or directory, that the
+	 * upgrade would not carry. */
 	bool suspended;
 	/* While suspended: which files' delegations an upgrade carries (the
 	 * others are recalled first); NULL: none. */
@@ -554,6 +555,10 @@ bool state_deleg_any_recalled(const struct state_file *f);
 /* Whether the upgrade under way carries delegation d, file or directory
  * (st->lock held). */
 bool state_deleg_is_carried(struct state_server *st, const struct state_deleg *d);
+/* Whether a new delegation of file (dir: a directory's) may be granted
+ * now: always, but during an upgrade's run-up only one the upgrade will
+ * carry (st->lock held). */
+bool state_deleg_grantable(struct state_server *st, const struct state_file_key *file, bool dir);
 /* A delegation held in the ferryd before this one (state_carry_load), with
  * its stateid as it was; dir: a directory delegation's record (taken, also
  * on failure; NULL: a file's); recalled: when (state_now_ms's clock; it is

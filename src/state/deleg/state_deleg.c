@@ -342,6 +342,12 @@ bool state_deleg_is_carried(struct state_server *st, const struct state_deleg *d
 	       st->deleg.carried(st->deleg.carried_arg, &d->s.file->key, d->dir != NULL);
 }
 
+bool state_deleg_grantable(struct state_server *st, const struct state_file_key *file, bool dir)
+{
+	return !st->deleg.suspended ||
+	       (st->deleg.carried && st->deleg.carried(st->deleg.carried_arg, file, dir));
+}
+
 /* Recalls d for an upgrade unless it goes over with it. */
 static void suspend_one(struct state_server *st, struct state_deleg *d, unsigned *recalled,
 			unsigned *kept)
@@ -614,9 +620,9 @@ static void grant_give(struct state_deleg *d, bool is_new, bool first,
 	out->file_first = first;
 }
 
-/* The type the OPEN can have, or OPEN_DELEGATE_NONE with *why. */
-static uint32_t grant_type(const struct state_server *st, const struct state_deleg_ask *a,
-			   uint32_t *why)
+/* The type the OPEN of file can have, or OPEN_DELEGATE_NONE with *why. */
+static uint32_t grant_type(struct state_server *st, const struct state_file_key *file,
+			   const struct state_deleg_ask *a, uint32_t *why)
 {
 	uint32_t want = a->want & OPEN4_SHARE_ACCESS_WANT_DELEG_MASK;
 	bool writes = a->access & STATE_SHARE_ACCESS_WRITE;
@@ -626,7 +632,7 @@ static uint32_t grant_type(const struct state_server *st, const struct state_del
 	if (want == OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG && !writes)
 		return OPEN_DELEGATE_NONE;
 	*why = WND4_RESOURCE;
-	if (st->deleg.suspended)
+	if (!state_deleg_grantable(st, file, false))
 		return OPEN_DELEGATE_NONE;
 	switch (st->deleg.limits.mode) {
 	case STATE_DELEG_OFF:
@@ -692,7 +698,7 @@ void state_deleg_grant(struct state_server *st, uint64_t clientid,
 		goto out;
 	}
 	uint32_t why;
-	uint32_t type = grant_type(st, a, &why);
+	uint32_t type = grant_type(st, file, a, &why);
 	const struct state_deleg_limits *l = &st->deleg.limits;
 	if (type == OPEN_DELEGATE_NONE) {
 		grant_none(a, why, out);

@@ -112,7 +112,8 @@ void state_dirdeleg_grant(struct state_server *st, uint64_t clientid,
 		return;
 	pthread_mutex_lock(&st->lock);
 	uint64_t now = state_now_ms();
-	struct state_client *cl = st->deleg.suspended ? NULL : state_client_find(st, clientid, true);
+	struct state_client *cl =
+		state_deleg_grantable(st, dir, true) ? state_client_find(st, clientid, true) : NULL;
 	struct state_file *f = cl ? state_file_get(st, dir, true) : NULL;
 	if (!f)
 		goto out;
