@@ -55,10 +55,9 @@
  *             ll_unlink, made stable; ll_close of the create's Fh.  (NFS
  *             OPEN(create) WRITE CLOSE, then REMOVE: cephfs_create_file,
  *             cephfs_write, cephfs_remove; ferryd keeps the create's Fh
- *             past CLOSE and closes it when it has been idle a few
- *             seconds, the file removed by then: closing it before the
- *             remove, with its data unwritten, makes a create several
- *             times as slow.)
+ *             past CLOSE and closes it on the REMOVE, after the unlink:
+ *             closing it before the remove, with its data unwritten,
+ *             makes a create several times as slow.)
  *   readdir   resolve the directory of --dir-entries files; ll_getattr(all)
  *             (the permission check); ll_opendir; ceph_readdirplus_r(all,
  *             AT_SYMLINK_NOFOLLOW|AT_STATX_DONT_SYNC) to the end, ll_put

@@ -86,7 +86,8 @@ out=$(cd "$out" && pwd)
 pid=
 kdc=
 cleanup() {
-	[ -z "$pid" ] || kill "$pid" 2>/dev/null || true
+	# shellcheck disable=SC2086 # one ferryd, or every one of a run
+	[ -z "$pid" ] || kill $pid 2>/dev/null || true
 	[ -z "$kdc" ] || bash tests/lib/krb5_kdc.sh stop "$kdc" || true
 }
 trap cleanup EXIT
@@ -211,8 +212,14 @@ fs.shutdown()' "$ceph_conf" "$ceph_id" "$ceph_dir" ||
 		wait "$upgrader" 2>/dev/null || true
 		echo "NFSv4.$minor: ferryd upgraded every $upgrade_every s: $(cat "$run/upgrades.count" 2>/dev/null ||
 			echo "upgrades=0 failed=0"), NFSv4 state not carried $(grep -c 'not handed over' "$run/ferryd.log") time(s)"
-		# The ferryd serving now is the last upgrade's.
-		pid=$(pgrep -f -- "--config $run/ferryd.conf" | head -n1 || true)
+		# An upgrade under way when the loop was stopped ends first
+		# (its ferryctl is not the loop's to kill); the ferryd serving
+		# then is the last upgrade's.
+		for _ in $(seq 600); do
+			pgrep -f -- "ferryctl --config $run/ferryd.conf upgrade" >/dev/null || break
+			sleep 0.1
+		done
+		pid=$(pgrep -f -- "ferryd --config $run/ferryd.conf" | tr '\n' ' ' || true)
 	fi
 	if [ -n "$sec" ]; then
 		# What ferryd served: the calls by service show the run was
@@ -226,8 +233,9 @@ fs.shutdown()' "$ceph_conf" "$ceph_id" "$ceph_dir" ||
 			/^ferry_gss_refused_total/ { r += $4 }
 			END { printf "%s, calls refused %d", c, r }' "$run/gss.metrics")"
 	fi
-	kill "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
+	# shellcheck disable=SC2086 # after upgrades: every ferryd of the run
+	kill $pid 2>/dev/null || true
+	wait $pid 2>/dev/null || true
 	pid=
 done
 echo "pynfs.sh: logs and JSON in $out"

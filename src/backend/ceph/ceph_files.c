@@ -9,7 +9,9 @@
  * requests use it and a few seconds after the last one; a thread
  * closes the idle ones, so that the capabilities they hold go back to the
  * MDS and other clients are not kept from caching the file longer than
- * that.  Who may read or write is decided per request before a file is
+ * that.  A file removed through ferryd has its open file closed at once
+ * (cephfs_remove): nothing will read it, and until the close the MDS
+ * cannot purge it.  Who may read or write is decided per request before a file is
  * taken from here (cephfs_data_open); the file is the mount's own. */
 #include <errno.h>
 #include <fcntl.h>
@@ -187,14 +189,16 @@ void cephfs_file_adopt(struct cephfs_export *ex, uint64_t ino, uint64_t snapid, 
 	CEPHFS_CALL(ex, close, ceph_ll_close(ex->cm, fh));
 }
 
-bool cephfs_file_drop_writer(struct cephfs_export *ex, uint64_t ino, uint64_t snapid)
+/* Closes the file kept open on (ino, snapid) (writer: only one open for
+ * writing) when no request is using it; true when none such is left. */
+static bool file_drop(struct cephfs_export *ex, uint64_t ino, uint64_t snapid, bool writer)
 {
 	struct cephfs_kept_table *t = &ex->files->t;
 
 	pthread_mutex_lock(&t->lock);
 	struct cephfs_kept **slot = cephfs_kept_slot(t, ino, snapid);
 	struct cephfs_file *f = file_of(*slot);
-	if (!f || !f->write) {
+	if (!f || (writer && !f->write)) {
 		pthread_mutex_unlock(&t->lock);
 		return true;
 	}
@@ -207,4 +211,14 @@ bool cephfs_file_drop_writer(struct cephfs_export *ex, uint64_t ino, uint64_t sn
 	pthread_mutex_unlock(&t->lock);
 	cephfs_file_close(ex, &f->k);
 	return true;
+}
+
+bool cephfs_file_drop_writer(struct cephfs_export *ex, uint64_t ino, uint64_t snapid)
+{
+	return file_drop(ex, ino, snapid, true);
+}
+
+void cephfs_file_drop(struct cephfs_export *ex, uint64_t ino, uint64_t snapid)
+{
+	file_drop(ex, ino, snapid, false);
 }

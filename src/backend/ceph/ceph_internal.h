@@ -304,6 +304,9 @@ void cephfs_file_adopt(struct cephfs_export *ex, uint64_t ino, uint64_t snapid, 
  * is using it (a read delegation is refused while this client has the file
  * open for writing).  True when none is left open for writing. */
 bool cephfs_file_drop_writer(struct cephfs_export *ex, uint64_t ino, uint64_t snapid);
+/* Closes the file kept open on (ino, snapid) when no request is using it
+ * (one of them closes it later otherwise, when idle). */
+void cephfs_file_drop(struct cephfs_export *ex, uint64_t ino, uint64_t snapid);
 
 /* ceph_session.c */
 /* Which export of which cluster: names its files in the state directory. */
