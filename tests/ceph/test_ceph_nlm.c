@@ -117,8 +117,21 @@ static void test_upgrade_keeps_lock(void **st)
 	struct nlm4_lock lb = mk_lock("upgrade-b", 2, &fb, 0, 10);
 	assert_int_equal(nlm_lock(fda, &la, true, false), NLM4_GRANTED);
 	assert_int_equal(nlm_lock(fdb, &lb, true, false), NLM4_DENIED);
+	/* A blocking LOCK the storage refuses (the other head's lock) is
+	 * answered BLOCKED and not kept: the client asks again.  Nothing of
+	 * it keeps NLM's locks from going over. */
+	struct nlm4_lock held_b = mk_lock("upgrade-b", 2, &fb, 50, 10);
+	struct nlm4_lock waiting = mk_lock("upgrade-c", 3, &f, 50, 10);
+	assert_int_equal(nlm_lock(fdb, &held_b, true, false), NLM4_GRANTED);
+	assert_int_equal(nlm_lock(fda, &waiting, true, true), NLM4_BLOCKED);
 
 	ctlt_upgrade(&server);
+	assert_true(ferryd_log_has(&server, "nlm: carried over 1 lock(s)"));
+	assert_false(ferryd_log_has(&server, "NLM locks are not handed over"));
+	assert_int_equal(nlm_lock(fda, &waiting, true, true), NLM4_BLOCKED);
+	assert_int_equal(nlm_unlock(fdb, &held_b), NLM4_GRANTED);
+	assert_int_equal(nlm_lock(fda, &waiting, true, true), NLM4_GRANTED);
+	assert_int_equal(nlm_unlock(fda, &waiting), NLM4_GRANTED);
 	assert_int_equal(nlm_lock(fdb, &lb, true, false), NLM4_DENIED);
 	struct nlm4_holder h = {0};
 	uint8_t oh[1024];
