@@ -1450,8 +1450,8 @@ static int upgrade_image(void *arg, uint8_t **img, size_t *len, struct upgrade_f
 			 "their clients make new ones");
 	}
 	if (left)
-		log_info("upgrade: %u RPCSEC_GSS context(s) not handed over (being made, or on "
-			 "MIT's calls): their clients make new ones",
+		log_info("upgrade: %u RPCSEC_GSS context(s) not handed over (being made, or "
+			 "MIT's GSS-API could not export them): their clients make new ones",
 			 left);
 	buf_unref(contexts);
 	/* The replies kept for retransmissions of v4.0 and v3 calls. */

@@ -171,8 +171,9 @@ write_config() {
 EOF
 	# Keys of RFC 8009's enctypes too (supported_enctypes), for the tests
 	# of each enctype ferryd's own per-message tokens do
-	# (tests/rpc/test_gss_krb5.c); clients still pick
-	# aes256-cts-hmac-sha1-96 first.
+	# (tests/rpc/test_gss_krb5.c), and of camellia256-cts-cmac (RFC 6803),
+	# whose tokens ferryd leaves to MIT's GSS-API, for the tests of that
+	# path; clients still pick aes256-cts-hmac-sha1-96 first.
 	cat >"$dir/kdc.conf" <<EOF
 [kdcdefaults]
 	kdc_listen = 127.0.0.1:$port
@@ -185,7 +186,7 @@ EOF
 		acl_file = $dir/kadm5.acl
 		kdc_listen = 127.0.0.1:$port
 		kdc_tcp_listen = 127.0.0.1:$port
-		supported_enctypes = aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal aes256-cts-hmac-sha384-192:normal aes128-cts-hmac-sha256-128:normal
+		supported_enctypes = aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal aes256-cts-hmac-sha384-192:normal aes128-cts-hmac-sha256-128:normal camellia256-cts-cmac:normal
 	}
 
 # SPAKE would only log an error at every start: it needs groups set up, and

@@ -3,7 +3,8 @@
  * context) goes on with it after `POST /api/v1/upgrade`, on the same
  * connections, with the next sequence numbers: no RPCSEC_GSS_CREDPROBLEM,
  * no new context made by the new ferryd, through two upgrades; the
- * context destroyed afterwards is gone. */
+ * context destroyed afterwards is gone.  The same for a context whose
+ * per-message work stays with MIT's GSS-API (a camellia enctype). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -138,10 +139,87 @@ static void test_contexts_carried(void **state)
 	assert_int_equal(alive, 0);
 }
 
+/* The first context GET /api/v1/gss lists: whose per-message work it is
+ * ("openssl" or "gssapi") and its enctype. */
+static void gss_first_crypto(char *crypto, size_t cap)
+{
+	struct ctl_http_reply r;
+	ctlt_request(&server, "GET", "/api/v1/gss", false, NULL, &r);
+	assert_int_equal(r.status, 200);
+	json_t *j = json_loads(r.body, 0, NULL);
+	assert_non_null(j);
+	json_t *first = json_array_get(json_object_get(j, "list"), 0);
+	assert_non_null(first);
+	snprintf(crypto, cap, "%s", json_string_value(json_object_get(first, "crypto")));
+	json_decref(j);
+	ctl_http_reply_free(&r);
+}
+
+/* A context on an enctype ferryd leaves to MIT's GSS-API
+ * (camellia256-cts-cmac: the client's krb5.conf permits no other) goes
+ * over as MIT's interprocess token: the client goes on with it, krb5p,
+ * through two upgrades, and the new ferryd made none. */
+static void test_mit_context_carried(void **state)
+{
+	(void)state;
+	char camellia_conf[400];
+	snprintf(camellia_conf, sizeof(camellia_conf), "%s/krb5-camellia.conf", dir);
+	FILE *in = fopen(kdc.krb5_conf, "r"), *out = fopen(camellia_conf, "w");
+	assert_non_null(in);
+	assert_non_null(out);
+	char line[512];
+	while (fgets(line, sizeof(line), in)) {
+		fputs(line, out);
+		if (strncmp(line, "[libdefaults]", 13) == 0)
+			fputs("\tpermitted_enctypes = camellia256-cts-cmac\n", out);
+	}
+	fclose(in);
+	assert_int_equal(fclose(out), 0);
+	char *saved = strdup(getenv("KRB5_CONFIG"));
+	setenv("KRB5_CONFIG", camellia_conf, 1);
+	struct rpc_gss_client *g = krb5_kdc_initiator(&kdc, "bob");
+	setenv("KRB5_CONFIG", saved, 1);
+	free(saved);
+	assert_non_null(g);
+
+	json_int_t created, alive;
+	int fd = nfs4c_connect(server.hostport);
+	setenv("KRB5_CONFIG", camellia_conf, 1);
+	assert_int_equal(nfs4c_gss_attach(fd, g, RPC_GSS_SVC_PRIVACY), 0);
+	struct nfs4c_sess s;
+	nfs4c_session_up(&s, fd, 4243, "gss-upgrade-bob", NULL);
+	nfs4c_ping(&s);
+	char crypto[32];
+	gss_first_crypto(crypto, sizeof(crypto));
+	assert_string_equal(crypto, "gssapi");
+	gss_counts(&created, &alive);
+	assert_int_equal(alive, 1);
+
+	for (int i = 0; i < 2; i++) {
+		ctlt_upgrade(&server);
+		uint32_t st = 0;
+		assert_int_equal(sequence(&s, &st), 0);
+		assert_int_equal(st, NFS4_OK);
+		gss_counts(&created, &alive);
+		assert_int_equal(created, 0);
+		assert_int_equal(alive, 1);
+		gss_first_crypto(crypto, sizeof(crypto));
+		assert_string_equal(crypto, "gssapi");
+	}
+	assert_int_equal(nfs4c_destroy_session(&s), NFS4_OK);
+	assert_int_equal(nfs4c_destroy_clientid(&s), NFS4_OK);
+	assert_int_equal(nfs4c_gss_destroy(fd), 0);
+	rpc_gss_client_free(g);
+	nfs4c_close(fd);
+	setenv("KRB5_CONFIG", kdc.krb5_conf, 1);
+	unlink(camellia_conf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_contexts_carried),
+		cmocka_unit_test(test_mit_context_carried),
 	};
 	return cmocka_run_group_tests(tests, realm_up, realm_down);
 }

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "rpc/rpc_msg.h"
 
 /* --- one context's per-message work --------------------------------------- */
@@ -24,6 +26,38 @@ void rpc_gss_sec_release(struct rpc_gss_sec *s)
 	s->ctx = GSS_C_NO_CONTEXT;
 	gss_krb5_free(s->fast);
 	s->fast = NULL;
+}
+
+int rpc_gss_sec_export(struct rpc_gss_sec *s, gss_buffer_desc *token)
+{
+	OM_uint32 minor;
+	*token = (gss_buffer_desc)GSS_C_EMPTY_BUFFER;
+	if (s->fast || s->ctx == GSS_C_NO_CONTEXT)
+		return -EIO;
+	/* Exporting ends the context it is given: it is made again from
+	 * the token, which an import may read any number of times. */
+	if (gss_export_sec_context(&minor, &s->ctx, token) != GSS_S_COMPLETE)
+		return -EIO; /* the context stays as it was */
+	if (gss_import_sec_context(&minor, token, &s->ctx) != GSS_S_COMPLETE) {
+		s->ctx = GSS_C_NO_CONTEXT;
+		OPENSSL_cleanse(token->value, token->length);
+		gss_release_buffer(&minor, token);
+		return -EIO;
+	}
+	return 0;
+}
+
+int rpc_gss_sec_import(struct rpc_gss_sec *s, const uint8_t *token, size_t len)
+{
+	OM_uint32 minor;
+	gss_buffer_desc in = {len, (void *)token};
+	s->fast = NULL;
+	s->ctx = GSS_C_NO_CONTEXT;
+	if (len == 0 || gss_import_sec_context(&minor, &in, &s->ctx) != GSS_S_COMPLETE) {
+		s->ctx = GSS_C_NO_CONTEXT;
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* MIT's calls take one buffer: the segments, joined when there are

@@ -36,6 +36,18 @@ int rpc_gss_sec_ready(struct rpc_gss_sec *s);
 
 void rpc_gss_sec_release(struct rpc_gss_sec *s);
 
+/* A context whose keys stayed with MIT's GSS-API (no fast keys) as MIT's
+ * interprocess token (gss_export_sec_context), for an in-place upgrade;
+ * s goes on as it was (made again from the same token).  The caller
+ * serialises, as for any call on s (rpc_gss_sec_serial), frees the token
+ * with gss_release_buffer and, the keys being in it, clears it first.
+ * 0, or -EIO (s as it was when the export failed; with no context when
+ * it could not be made again). */
+int rpc_gss_sec_export(struct rpc_gss_sec *s, gss_buffer_desc *token);
+
+/* s (empty) made from such a token.  0, or -EINVAL. */
+int rpc_gss_sec_import(struct rpc_gss_sec *s, const uint8_t *token, size_t len);
+
 /* Whether calls on s must be serialised by the caller: MIT's context keeps
  * sequence counters and is not safe from two threads at once; the fast
  * keys are. */

@@ -975,20 +975,50 @@ size_t rpc_gss_server_list(struct rpc_gss_server *s, struct rpc_gss_ctx_info *ou
 
 /* --- an in-place upgrade ------------------------------------------------- */
 
-enum { GSS_CARRY_FORMAT = 1, SEEN_WORDS = RPC_GSS_WINDOW / 64 };
+/* Format 1: every context's keys OpenSSL's.  Format 2: each context says
+ * which it is, OpenSSL's keys (CARRIED_KEYS, as in format 1) or MIT's
+ * interprocess token of the context (CARRIED_MIT: the enctypes whose
+ * per-message work ferryd leaves to MIT's GSS-API).  A ferryd reads both. */
+enum {
+	GSS_CARRY_FORMAT_KEYS = 1,
+	GSS_CARRY_FORMAT = 2,
+	SEEN_WORDS = RPC_GSS_WINDOW / 64,
+	/* Where the count of contexts is, written once known: after the
+	 * format, the salt and the next generation. */
+	GSS_CARRY_COUNT_AT = 4 + 8 + 4,
+	/* An exported krb5 context is about a kilobyte. */
+	GSS_CARRY_TOKEN_MAX = 64 * 1024,
+};
+enum gss_carried_kind { CARRIED_KEYS = 1, CARRIED_MIT = 2 };
 
-/* Whether c goes to the next ferryd: complete, its keys OpenSSL's. */
+/* Whether c can go to the next ferryd: complete, not stale. */
 static bool ctx_carried(const struct rpc_gss_server *s, const struct gss_ctx *c, uint64_t now)
 {
-	return c->complete && c->sec.fast && !ctx_stale(s, c, now);
+	return c->complete && (c->sec.fast || c->sec.ctx != GSS_C_NO_CONTEXT) &&
+	       !ctx_stale(s, c, now);
 }
 
-static bool encode_ctx(struct xdr_enc *e, struct gss_ctx *c, uint64_t now)
+/* Appends c; false, with nothing appended, when its context cannot be
+ * exported (*skipped) or on running out of memory. */
+static bool encode_ctx(struct xdr_enc *e, struct gss_ctx *c, uint64_t now, bool *skipped)
 {
-	struct gss_krb5_keys k;
-	gss_krb5_keys_of(c->sec.fast, &k);
+	struct gss_krb5_keys k = {0};
+	gss_buffer_desc token = GSS_C_EMPTY_BUFFER;
+	OM_uint32 minor;
+	*skipped = false;
 	uint64_t used = atomic_load(&c->last_used_ms);
 	pthread_mutex_lock(&c->lock);
+	if (c->sec.fast) {
+		gss_krb5_keys_of(c->sec.fast, &k);
+	} else if (rpc_gss_sec_export(&c->sec, &token) != 0 || token.length > GSS_CARRY_TOKEN_MAX) {
+		pthread_mutex_unlock(&c->lock);
+		if (token.length) {
+			explicit_bzero(token.value, token.length);
+			gss_release_buffer(&minor, &token);
+		}
+		*skipped = true;
+		return false;
+	}
 	bool ok = xdr_encode_u32(e, c->slot) && xdr_encode_u32(e, c->generation) &&
 		  xdr_encode_u32(e, c->cred.uid) && xdr_encode_u32(e, c->cred.gid) &&
 		  xdr_encode_u32(e, c->cred.ngids);
@@ -1001,12 +1031,20 @@ static bool encode_ctx(struct xdr_enc *e, struct gss_ctx *c, uint64_t now)
 	     xdr_encode_bool(e, c->seq_any);
 	for (unsigned w = 0; ok && w < SEEN_WORDS; w++)
 		ok = xdr_encode_u64(e, c->seen[w]);
-	ok = ok && xdr_encode_u32(e, c->cb_seq) && xdr_encode_u32(e, c->wrap_overhead) &&
-	     xdr_encode_u32(e, (uint32_t)k.enctype) && xdr_encode_opaque(e, k.key, k.key_len) &&
-	     xdr_encode_bool(e, k.acceptor) && xdr_encode_bool(e, k.acceptor_subkey) &&
-	     xdr_encode_u64(e, k.send_seq);
+	ok = ok && xdr_encode_u32(e, c->cb_seq) && xdr_encode_u32(e, c->wrap_overhead);
+	if (c->sec.fast)
+		ok = ok && xdr_encode_u32(e, CARRIED_KEYS) && xdr_encode_u32(e, (uint32_t)k.enctype) &&
+		     xdr_encode_opaque(e, k.key, k.key_len) && xdr_encode_bool(e, k.acceptor) &&
+		     xdr_encode_bool(e, k.acceptor_subkey) && xdr_encode_u64(e, k.send_seq);
+	else
+		ok = ok && xdr_encode_u32(e, CARRIED_MIT) &&
+		     xdr_encode_opaque(e, token.value, (uint32_t)token.length);
 	pthread_mutex_unlock(&c->lock);
 	explicit_bzero(&k, sizeof(k));
+	if (token.length) {
+		explicit_bzero(token.value, token.length);
+		gss_release_buffer(&minor, &token);
+	}
 	return ok;
 }
 
@@ -1020,16 +1058,21 @@ int rpc_gss_server_save(struct rpc_gss_server *s, struct buf **out, unsigned *le
 	uint64_t now = clock_now_ms();
 	pthread_mutex_lock(&s->lock);
 	uint32_t n = 0;
-	for (unsigned i = 0; i < s->max_contexts; i++)
-		if (s->slots[i])
-			n += ctx_carried(s, s->slots[i], now);
-	*left = s->used - n;
 	bool ok = xdr_encode_u32(&e, GSS_CARRY_FORMAT) && xdr_encode_u64(&e, s->salt) &&
-		  xdr_encode_u32(&e, s->next_generation) && xdr_encode_u32(&e, n);
-	for (unsigned i = 0; ok && i < s->max_contexts; i++)
-		if (s->slots[i] && ctx_carried(s, s->slots[i], now))
-			ok = encode_ctx(&e, s->slots[i], now);
+		  xdr_encode_u32(&e, s->next_generation) && xdr_encode_u32(&e, 0);
+	for (unsigned i = 0; ok && i < s->max_contexts; i++) {
+		if (!s->slots[i] || !ctx_carried(s, s->slots[i], now))
+			continue;
+		bool skipped;
+		if (encode_ctx(&e, s->slots[i], now, &skipped))
+			n++;
+		else
+			ok = skipped;
+	}
+	*left = s->used - n;
 	pthread_mutex_unlock(&s->lock);
+	if (ok && !e.overflow)
+		xdr_put_be32(e.buf->data + GSS_CARRY_COUNT_AT, n);
 	if (!ok || e.overflow) {
 		explicit_bzero(e.buf->data, e.buf->len);
 		xdr_enc_release(&e);
@@ -1041,8 +1084,8 @@ int rpc_gss_server_save(struct rpc_gss_server *s, struct buf **out, unsigned *le
 
 /* One context of the bytes at d, made again into *out.  false: they do
  * not decode, or name keys no context can be made of (*why). */
-static bool decode_ctx(struct rpc_gss_server *s, struct xdr_dec *d, uint64_t now,
-		       struct gss_ctx **out, const char **why)
+static bool decode_ctx(struct rpc_gss_server *s, struct xdr_dec *d, uint32_t format,
+		       uint64_t now, struct gss_ctx **out, const char **why)
 {
 	const char *fail = "a context does not decode";
 	struct gss_ctx *c = calloc(1, sizeof(*c));
@@ -1053,8 +1096,8 @@ static bool decode_ctx(struct rpc_gss_server *s, struct xdr_dec *d, uint64_t now
 	pthread_mutex_init(&c->lock, NULL);
 	c->sec = (struct rpc_gss_sec){.ctx = GSS_C_NO_CONTEXT};
 	atomic_init(&c->refs, 1);
-	const uint8_t *principal, *key;
-	uint32_t principal_len, key_len, enctype;
+	const uint8_t *principal, *key = NULL, *token = NULL;
+	uint32_t principal_len, key_len = 0, enctype = 0, kind = CARRIED_KEYS, token_len = 0;
 	uint64_t expires_in, idle, calls;
 	struct gss_krb5_keys k = {0};
 	bool ok = xdr_decode_u32(d, &c->slot) && xdr_decode_u32(d, &c->generation) &&
@@ -1069,9 +1112,16 @@ static bool decode_ctx(struct rpc_gss_server *s, struct xdr_dec *d, uint64_t now
 	for (unsigned w = 0; ok && w < SEEN_WORDS; w++)
 		ok = xdr_decode_u64(d, &c->seen[w]);
 	ok = ok && xdr_decode_u32(d, &c->cb_seq) && xdr_decode_u32(d, &c->wrap_overhead) &&
-	     xdr_decode_u32(d, &enctype) && xdr_decode_opaque(d, GSS_KRB5_KEY_MAX, &key, &key_len) &&
-	     xdr_decode_bool(d, &k.acceptor) && xdr_decode_bool(d, &k.acceptor_subkey) &&
-	     xdr_decode_u64(d, &k.send_seq);
+	     (format == GSS_CARRY_FORMAT_KEYS || xdr_decode_u32(d, &kind));
+	if (ok && kind == CARRIED_KEYS)
+		ok = xdr_decode_u32(d, &enctype) &&
+		     xdr_decode_opaque(d, GSS_KRB5_KEY_MAX, &key, &key_len) &&
+		     xdr_decode_bool(d, &k.acceptor) && xdr_decode_bool(d, &k.acceptor_subkey) &&
+		     xdr_decode_u64(d, &k.send_seq);
+	else if (ok && kind == CARRIED_MIT)
+		ok = xdr_decode_opaque(d, GSS_CARRY_TOKEN_MAX, &token, &token_len);
+	else
+		ok = false;
 	if (ok && c->slot >= s->max_contexts) {
 		fail = "a context's slot is past this server's max_contexts";
 		ok = false;
@@ -1084,9 +1134,11 @@ static bool decode_ctx(struct rpc_gss_server *s, struct xdr_dec *d, uint64_t now
 		c->expires_ms = now + expires_in;
 		atomic_init(&c->last_used_ms, now > idle ? now - idle : 0);
 		atomic_init(&c->calls, calls);
-		c->sec.fast = gss_krb5_new((int32_t)enctype, key, key_len, k.acceptor,
-					   k.acceptor_subkey, k.send_seq);
-		if (!c->sec.fast) {
+		if (kind == CARRIED_KEYS)
+			c->sec.fast = gss_krb5_new((int32_t)enctype, key, key_len, k.acceptor,
+						   k.acceptor_subkey, k.send_seq);
+		if (kind == CARRIED_KEYS ? !c->sec.fast
+					 : rpc_gss_sec_import(&c->sec, token, token_len) != 0) {
 			fail = "a context's keys make no context here";
 			ok = false;
 		}
@@ -1110,7 +1162,8 @@ int rpc_gss_server_load(struct rpc_gss_server *s, const uint8_t *p, size_t len,
 	xdr_dec_init(&d, p, len);
 	uint32_t format, next_generation, n;
 	uint64_t salt;
-	if (!xdr_decode_u32(&d, &format) || format != GSS_CARRY_FORMAT ||
+	if (!xdr_decode_u32(&d, &format) ||
+	    (format != GSS_CARRY_FORMAT && format != GSS_CARRY_FORMAT_KEYS) ||
 	    !xdr_decode_u64(&d, &salt) || !xdr_decode_u32(&d, &next_generation) ||
 	    !xdr_decode_u32(&d, &n) || n > s->max_contexts) {
 		snprintf(err, errlen, "the RPCSEC_GSS contexts' section does not decode, or has "
@@ -1124,7 +1177,7 @@ int rpc_gss_server_load(struct rpc_gss_server *s, const uint8_t *p, size_t len,
 		why = "contexts exist already";
 	for (uint32_t i = 0; !why && i < n; i++) {
 		struct gss_ctx *c;
-		if (!decode_ctx(s, &d, now, &c, &why))
+		if (!decode_ctx(s, &d, format, now, &c, &why))
 			break;
 		if (s->slots[c->slot]) {
 			why = "two contexts in one slot";

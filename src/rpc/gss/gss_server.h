@@ -209,13 +209,14 @@ struct rpc_gss_ctx_info {
 /* Up to max contexts, the most recently used first; returns how many. */
 size_t rpc_gss_server_list(struct rpc_gss_server *s, struct rpc_gss_ctx_info *out, size_t max);
 
-/* In-place upgrades: the complete contexts whose per-message work
- * OpenSSL does (gss_krb5.h) go to the ferryd that replaces this one, with
- * their handles (slot, generation and this table's salt), credentials,
- * sequence windows, keys and send sequence numbers, so that their clients
- * go on with them; contexts still being made or on MIT's calls (an
- * enctype not done by OpenSSL) stay behind and their clients make new
- * ones (RPCSEC_GSS_CREDPROBLEM).  Save while no call runs (the upgrade's
+/* In-place upgrades: the complete contexts go to the ferryd that
+ * replaces this one, with their handles (slot, generation and this
+ * table's salt), credentials and sequence windows, and those whose
+ * per-message work OpenSSL does (gss_krb5.h) with their keys and send
+ * sequence numbers, the others (an enctype not done by OpenSSL) as MIT's
+ * interprocess token of the context, so that their clients go on with
+ * them; contexts still being made, or one MIT cannot export, stay behind
+ * and their clients make new ones (RPCSEC_GSS_CREDPROBLEM).  Save while no call runs (the upgrade's
  * freeze).  *out a new buffer holding keys (cleanse it before release),
  * *left how many contexts stayed behind; 0 or -ENOMEM. */
 int rpc_gss_server_save(struct rpc_gss_server *s, struct buf **out, unsigned *left);
