@@ -11,8 +11,9 @@
  * MDS and other clients are not kept from caching the file longer than
  * that.  A file removed through ferryd has its open file closed at once
  * (cephfs_remove): nothing will read it, and until the close the MDS
- * cannot purge it.  Who may read or write is decided per request before a file is
- * taken from here (cephfs_data_open); the file is the mount's own. */
+ * cannot purge it.  Who may read or write is decided per request before
+ * a file is taken from here (cephfs_data_open); the file is the mount's
+ * own. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
