@@ -7,6 +7,9 @@
  * Needs a cluster: FERRY_TEST_CEPH_CONF and FERRY_TEST_CEPH_ID name it (the
  * test command's CephFS stage starts one and sets them); without them the
  * test reports itself skipped (exit 77). */
+#include <glob.h>
+#include <jansson.h>
+
 #include "ceph/ceph_fixture.h"
 #include "lib/ctl_test.h"
 
@@ -191,6 +194,42 @@ static void test_kept_handle(void **st)
 	dl_client_end(&a, &sa);
 }
 
+/* Writes ferryd's CephFS client has sent to the OSDs (its objecter's
+ * op_w, on the admin socket in ferryd's state directory); -1 when no
+ * socket answers. */
+static long long osd_writes(void)
+{
+	char pattern[400];
+	snprintf(pattern, sizeof(pattern), "%s/*.asok", ceph_ferryd_state);
+	glob_t g;
+	long long writes = -1;
+	if (glob(pattern, 0, NULL, &g) != 0)
+		return -1;
+	for (size_t i = 0; i < g.gl_pathc && writes < 0; i++) {
+		char cmd[600];
+		snprintf(cmd, sizeof(cmd), "ceph --admin-daemon '%s' perf dump objecter 2>/dev/null",
+			 g.gl_pathv[i]);
+		FILE *f = popen(cmd, "r");
+		if (!f)
+			continue;
+		json_t *j = json_loadf(f, 0, NULL);
+		pclose(f);
+		json_t *w = json_object_get(json_object_get(j, "objecter"), "op_w");
+		if (json_is_integer(w))
+			writes = json_integer_value(w);
+		json_decref(j);
+	}
+	globfree(&g);
+	return writes;
+}
+
+static void add_commit(struct nfs4c_call *m, const void *arg)
+{
+	(void)arg;
+	struct nfs4_commit_args all = {.offset = 0, .count = 0};
+	NFS4C_OP(m, OP_COMMIT, nfs4_enc_commit_args, &all);
+}
+
 static void add_remove(struct nfs4c_call *m, const void *arg)
 {
 	NFS4C_OP(m, OP_REMOVE, nfs4_enc_remove_args,
@@ -200,10 +239,12 @@ static void add_remove(struct nfs4c_call *m, const void *arg)
 /* A file's open file, kept between requests (backend/ceph/ceph_files.c),
  * is closed when the file is removed, not seconds later: the capabilities
  * it held go back with it (and the MDS can purge the file).  Files
- * created, written, closed and removed one after another (a build
- * directory's temporary files): within a tick of libcephfs (a second)
- * the CephFS client holds about as many capabilities as before them, not
- * after the idle files' 3 s and the sweeper's round. */
+ * created, closed and removed one after another (a build directory's
+ * temporary files): within a tick of libcephfs (a second) the CephFS
+ * client holds about as many capabilities as before them, not after the
+ * idle files' 3 s and the sweeper's round.  (Data written to such a file
+ * and not committed holds its capabilities until libcephfs has written
+ * it back, seconds later, whether or not the file was removed.) */
 static void test_removed_file_let_go(void **st)
 {
 	(void)st;
@@ -219,8 +260,6 @@ static void test_removed_file_let_go(void **st)
 		snprintf(name, sizeof(name), "removed-%d", i);
 		struct dl_open w = dl_open(&a, name, BOTH, true);
 		assert_int_equal(w.status, NFS4_OK);
-		struct write_arg data = { &w.stateid, "temporary" };
-		assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_WRITE, add_write, &data), NFS4_OK);
 		assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_CLOSE, add_close, &w.stateid), NFS4_OK);
 		assert_int_equal(dl_on(&a, NULL, 0, OP_REMOVE, add_remove, name), NFS4_OK);
 	}
@@ -237,6 +276,40 @@ static void test_removed_file_let_go(void **st)
 	dl_client_end(&a, &sa);
 }
 
+/* A create or a remove is made stable by a sync of its directory
+ * (backend/ceph/ceph_io.c, cephfs_sync), not of the whole mount: data
+ * written UNSTABLE to another file stays in ferryd's CephFS client while
+ * files are created and removed beside it (no write goes to the OSDs for
+ * them), until a COMMIT of that file sends it. */
+static void test_create_leaves_other_data(void **st)
+{
+	(void)st;
+	struct nfs4c_sess a;
+	struct nfs4c_cb sa;
+	share_client(&a, &sa, "ceph-other-data", 955);
+	struct dl_open w = dl_open(&a, "written-unstable", BOTH, true);
+	assert_int_equal(w.status, NFS4_OK);
+	struct write_arg data = { &w.stateid, "not yet committed" };
+	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_WRITE, add_write, &data), NFS4_OK);
+	long long before = osd_writes();
+	assert_true(before >= 0);
+	for (int i = 0; i < 4; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "made-beside-%d", i);
+		struct dl_open c = dl_open(&a, name, BOTH, true);
+		assert_int_equal(c.status, NFS4_OK);
+		assert_int_equal(dl_on(&a, c.fh, c.fhlen, OP_CLOSE, add_close, &c.stateid), NFS4_OK);
+		assert_int_equal(dl_on(&a, NULL, 0, OP_REMOVE, add_remove, name), NFS4_OK);
+	}
+	long long after = osd_writes();
+	printf("OSD writes: %lld before the creates and removes, %lld after\n", before, after);
+	assert_int_equal(after, before);
+	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_COMMIT, add_commit, NULL), NFS4_OK);
+	assert_true(osd_writes() > after);
+	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_CLOSE, add_close, &w.stateid), NFS4_OK);
+	dl_client_end(&a, &sa);
+}
+
 int main(void)
 {
 	if (!ceph_env("ceph_test_ceph_clients"))
@@ -247,6 +320,7 @@ int main(void)
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_kept_handle),
 		cmocka_unit_test(test_removed_file_let_go),
+		cmocka_unit_test(test_create_leaves_other_data),
 	};
 	return cmocka_run_group_tests(tests, ceph_setup, dl_teardown);
 }

@@ -281,23 +281,34 @@ int cephfs_commit(struct backend_export *bex, const struct backend_handle *h, ui
 }
 
 /* The MDS answers a change before it has journaled it (an "unsafe"
- * reply) and journals it moments later; ceph_sync_fs waits until every
- * change this client made is journaled, and its cached data and
- * attributes written.  One call makes every item of the group stable, so
- * a group with names in it takes that; attributes alone take a sync of
- * each object. */
+ * reply) and journals it moments later.  libcephfs's fsync of an inode
+ * (ceph_ll_sync_inode) asks the MDS to journal at once and waits until
+ * every change made to it, or in it for a directory, is journaled, and
+ * writes its own cached data and attributes; ceph_sync_fs does that for
+ * every inode of the mount, the data of every file written and not yet
+ * committed among them.  So a group takes a sync of each directory whose
+ * names changed and of each object whose attributes did, and no other
+ * file's data goes to the OSDs for it.  An object made or linked in one
+ * of those directories needs none of its own: the MDS journals its inode
+ * in the same entry as the name (the directory's sync waits for it).  A
+ * group of more such objects than CEPHFS_SYNC_EACH_MAX (each sync waits
+ * for its own round trip) takes one ceph_sync_fs. */
+enum { CEPHFS_SYNC_EACH_MAX = 8 };
+
 int cephfs_sync(struct backend_export *bex, const struct backend_sync_item *items, unsigned n)
 {
 	struct cephfs_export *ex = cephfs_export_of(bex);
-	bool names = false;
+	const unsigned each_kind = BACKEND_SYNC_ENTRIES | BACKEND_SYNC_ATTRS;
+	unsigned each = 0;
 	int first = 0;
 
 	for (unsigned i = 0; i < n; i++)
-		if (items[i].what & (BACKEND_SYNC_ENTRIES | BACKEND_SYNC_NEW))
-			names = true;
-	if (names)
+		each += (items[i].what & each_kind) != 0;
+	if (each > CEPHFS_SYNC_EACH_MAX)
 		return cephfs_err(ex, CEPHFS_CALL(ex, sync_fs, ceph_sync_fs(ex->cm)));
 	for (unsigned i = 0; i < n; i++) {
+		if (!(items[i].what & each_kind))
+			continue;
 		struct cephfs_obj o;
 		int rc = cephfs_obj_get(ex, &items[i].h, &o);
 		if (rc == 0) {
