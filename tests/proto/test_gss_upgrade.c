@@ -175,20 +175,22 @@ static void test_mit_context_carried(void **state)
 	}
 	fclose(in);
 	assert_int_equal(fclose(out), 0);
+	/* The client's tickets and context are made under that file; ferryd,
+	 * started before, keeps the realm's. */
 	char *saved = strdup(getenv("KRB5_CONFIG"));
+	assert_non_null(saved);
 	setenv("KRB5_CONFIG", camellia_conf, 1);
 	struct rpc_gss_client *g = krb5_kdc_initiator(&kdc, "bob");
-	setenv("KRB5_CONFIG", saved, 1);
-	free(saved);
 	assert_non_null(g);
-
-	json_int_t created, alive;
 	int fd = nfs4c_connect(server.hostport);
-	setenv("KRB5_CONFIG", camellia_conf, 1);
 	assert_int_equal(nfs4c_gss_attach(fd, g, RPC_GSS_SVC_PRIVACY), 0);
 	struct nfs4c_sess s;
 	nfs4c_session_up(&s, fd, 4243, "gss-upgrade-bob", NULL);
 	nfs4c_ping(&s);
+	setenv("KRB5_CONFIG", saved, 1);
+	free(saved);
+
+	json_int_t created, alive;
 	char crypto[32];
 	gss_first_crypto(crypto, sizeof(crypto));
 	assert_string_equal(crypto, "gssapi");
@@ -211,7 +213,6 @@ static void test_mit_context_carried(void **state)
 	assert_int_equal(nfs4c_gss_destroy(fd), 0);
 	rpc_gss_client_free(g);
 	nfs4c_close(fd);
-	setenv("KRB5_CONFIG", kdc.krb5_conf, 1);
 	unlink(camellia_conf);
 }
 
