@@ -12,6 +12,7 @@
 
 #include "ceph/ceph_fixture.h"
 #include "lib/ctl_test.h"
+#include "proto/dirdeleg_fixture.h"
 
 /* NFS clients and a second CephFS client on one file: no write delegation
  * is granted on a ceph export (backend/ceph/ceph_lease.c says why), nor a
@@ -230,12 +231,6 @@ static void add_commit(struct nfs4c_call *m, const void *arg)
 	NFS4C_OP(m, OP_COMMIT, nfs4_enc_commit_args, &all);
 }
 
-static void add_remove(struct nfs4c_call *m, const void *arg)
-{
-	NFS4C_OP(m, OP_REMOVE, nfs4_enc_remove_args,
-		 &(struct nfs4_name_args){nfs4_opaque_str(arg)});
-}
-
 /* A file's open file, kept between requests (backend/ceph/ceph_files.c),
  * is closed when the file is removed, not seconds later: the capabilities
  * it held go back with it (and the MDS can purge the file).  Files
@@ -261,7 +256,7 @@ static void test_removed_file_let_go(void **st)
 		struct dl_open w = dl_open(&a, name, BOTH, true);
 		assert_int_equal(w.status, NFS4_OK);
 		assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_CLOSE, add_close, &w.stateid), NFS4_OK);
-		assert_int_equal(dl_on(&a, NULL, 0, OP_REMOVE, add_remove, name), NFS4_OK);
+		assert_int_equal(dl_on(&a, NULL, 0, OP_REMOVE, dd_add_remove, name), NFS4_OK);
 	}
 	uint64_t removed = dl_now_ms();
 	double after;
@@ -299,7 +294,7 @@ static void test_create_leaves_other_data(void **st)
 		struct dl_open c = dl_open(&a, name, BOTH, true);
 		assert_int_equal(c.status, NFS4_OK);
 		assert_int_equal(dl_on(&a, c.fh, c.fhlen, OP_CLOSE, add_close, &c.stateid), NFS4_OK);
-		assert_int_equal(dl_on(&a, NULL, 0, OP_REMOVE, add_remove, name), NFS4_OK);
+		assert_int_equal(dl_on(&a, NULL, 0, OP_REMOVE, dd_add_remove, name), NFS4_OK);
 	}
 	long long after = osd_writes();
 	printf("OSD writes: %lld before the creates and removes, %lld after\n", before, after);
