@@ -862,6 +862,9 @@ static struct rpc_server *rpc_create(const struct ferry_config *cfg)
 		RPC_SPLICE_READS_REMOTE, RPC_SPLICE_READS_ALWAYS, RPC_SPLICE_READS_NEVER};
 	opts.splice_reads = splice_reads[cfg->splice_reads];
 	opts.map_reads = cfg->map_reads;
+	_Static_assert(sizeof(opts.local_congestion) == sizeof(cfg->local_congestion),
+		       "one name, two places");
+	memcpy(opts.local_congestion, cfg->local_congestion, sizeof(opts.local_congestion));
 	struct rpc_server *srv = rpc_server_create(&opts);
 	if (!srv)
 		return NULL;

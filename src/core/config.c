@@ -1,6 +1,7 @@
 #include "core/config.h"
 #include "core/exports_file.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <ini.h>
@@ -181,6 +182,7 @@ void config_init_defaults(struct ferry_config *cfg)
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->rpcbind = true;
 	cfg->map_reads = true;
+	strcpy(cfg->local_congestion, "cubic");
 	cfg->mount = true;
 	cfg->delegations = CONFIG_DELEG_READWRITE;
 	cfg->dir_delegations = true;
@@ -498,6 +500,30 @@ static bool unknown_key(struct ini_ctx *ctx, const char *section, const char *wh
 	return config_fail(ctx->errbuf, ctx->errlen, "%s: unknown key in [%s]", where, section);
 }
 
+/* [rpc] local_congestion_control: a kernel name for a TCP congestion
+ * control (letters, digits, '_'), or "system" for none of ferryd's. */
+static bool set_local_congestion(struct ferry_config *cfg, const char *value, const char *where,
+				 char *errbuf, size_t errlen)
+{
+	size_t n = strlen(value);
+	if (n == 0 || n >= sizeof(cfg->local_congestion))
+		return config_fail(errbuf, errlen,
+				   "%s: '%s' is not a TCP congestion control's name (1 to %zu "
+				   "characters, or \"system\")",
+				   where, value, sizeof(cfg->local_congestion) - 1);
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)value[i]) && value[i] != '_')
+			return config_fail(errbuf, errlen,
+					   "%s: '%s' is not a TCP congestion control's name "
+					   "(letters, digits and '_', or \"system\")",
+					   where, value);
+	if (strcmp(value, "system") == 0)
+		cfg->local_congestion[0] = '\0';
+	else
+		memcpy(cfg->local_congestion, value, n + 1);
+	return true;
+}
+
 /* The keys of [server], [nfs] and [control] that are neither numbers nor
  * plain text. */
 static bool server_entry(struct ini_ctx *ctx, const char *section, const char *key,
@@ -531,6 +557,8 @@ static bool server_entry(struct ini_ctx *ctx, const char *section, const char *k
 		return parse_yes_no(value, &cfg->nlm_nsm, where, ctx->errbuf, ctx->errlen);
 	if (strcmp(section, "rpc") == 0 && strcmp(key, "map_reads") == 0)
 		return parse_yes_no(value, &cfg->map_reads, where, ctx->errbuf, ctx->errlen);
+	if (strcmp(section, "rpc") == 0 && strcmp(key, "local_congestion_control") == 0)
+		return set_local_congestion(cfg, value, where, ctx->errbuf, ctx->errlen);
 	if (strcmp(section, "rpc") == 0 && strcmp(key, "splice_reads") == 0)
 		return parse_word(value, splice_read_words, 3, &cfg->splice_reads, where,
 				  ctx->errbuf, ctx->errlen);

@@ -49,6 +49,11 @@
  *   map_reads = yes                 ; large READ data not spliced is sent
  *                                   ; from a mapping of the file (one copy,
  *                                   ; the kernel's); no: read, then sent
+ *   local_congestion_control = cubic ; TCP congestion control of connections
+ *                                   ; with clients on this host (loopback or
+ *                                   ; this host's own address), whose packets
+ *                                   ; cross no network; "system": the
+ *                                   ; system's (net.ipv4.tcp_congestion_control)
  *
  *   [export NAME]                   ; one section per export
  *   path = /srv/data
@@ -198,6 +203,7 @@ enum {
 	CONFIG_CLIENT_ENTRY_MAX = 144,
 	CONFIG_CONTROL_PORT = 9590, /* the control plane's default port */
 	CONFIG_READ_CACHE_MB_DEFAULT = 128, /* a ceph export's read_cache_mb */
+	CONFIG_CONGESTION_NAME_MAX = 16, /* Linux's TCP_CA_NAME_MAX, with its NUL */
 };
 
 /* Which file delegations the server grants. */
@@ -317,6 +323,8 @@ struct ferry_config {
 	unsigned splice_pipes;
 	unsigned splice_reads; /* enum rpc_splice_reads, in its order */
 	bool map_reads;
+	/* [rpc] local_congestion_control: "" for "system". */
+	char local_congestion[CONFIG_CONGESTION_NAME_MAX];
 	bool rpcbind;
 	/* [server] mount: the MOUNT program (NFSv3 clients' way to an export
 	 * root) on the listeners that do not say mount=no. */

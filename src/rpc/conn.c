@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,22 @@ static void format_peer(const struct sockaddr *sa, char *out, size_t len)
 	}
 }
 
+/* A peer on this host gets the congestion control named for those
+ * (rpc_server_options.local_congestion).  One the kernel refuses (not
+ * built, or not allowed to an unprivileged process) leaves the system's,
+ * said once. */
+static void conn_set_local_congestion(struct rpc_server *srv, int fd)
+{
+	const char *name = srv->opts.local_congestion;
+	if (!name[0] || setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, strlen(name)) == 0)
+		return;
+	int err = errno;
+	if (!atomic_exchange(&srv->local_congestion_refused, true))
+		log_warn("rpc: TCP congestion control '%s' for clients on this host: %s; they get "
+			 "the system's ([rpc] local_congestion_control)",
+			 name, strerror(err));
+}
+
 struct rpc_conn *rpc_conn_new(struct rpc_server *srv, int fd, const struct sockaddr *peer,
 			      socklen_t peerlen)
 {
@@ -67,6 +84,8 @@ struct rpc_conn *rpc_conn_new(struct rpc_server *srv, int fd, const struct socka
 	c->peer_on_host = peer && getsockname(fd, (struct sockaddr *)&local, &llen) == 0 &&
 			  rpc_addr_same_host((const struct sockaddr *)&c->peer,
 					     (const struct sockaddr *)&local);
+	if (c->peer_on_host)
+		conn_set_local_congestion(srv, fd);
 	c->listener = -1;
 	atomic_init(&c->xprtsec, RPC_XPRTSEC_NONE);
 	return c;

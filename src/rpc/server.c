@@ -31,6 +31,7 @@ void rpc_server_options_default(struct rpc_server_options *o)
 	o->idle_timeout_s = 360;
 	o->splice_pipes = 256;
 	o->map_reads = true;
+	strcpy(o->local_congestion, "cubic");
 }
 
 struct rpc_server *rpc_server_create(const struct rpc_server_options *opts)

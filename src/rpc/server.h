@@ -334,6 +334,12 @@ struct rpc_server_options {
 	/* Copied READ data is sent from a mapping of the file
 	 * (rpc_request_can_map). */
 	bool map_reads;
+	/* The TCP congestion control of connections with peers on this host
+	 * ("": the system's).  Their packets cross no network, and a pacing
+	 * one (BBR) holds back sends to a loopback peer: 1 MiB READs to one
+	 * took a third more server CPU and ran a quarter slower under BBR than
+	 * under CUBIC on Linux 6.18 (docs/DECISIONS.md). */
+	char local_congestion[16];
 };
 
 void rpc_server_options_default(struct rpc_server_options *o);

@@ -244,6 +244,8 @@ struct rpc_server {
 	atomic_uint next_loop;
 	struct threadpool *pool;
 	struct pipe_pool *pipes; /* NULL when splice_pipes is 0 */
+	/* The kernel refused opts.local_congestion once (said then). */
+	atomic_bool local_congestion_refused;
 	/* NULL: RPCSEC_GSS not served.  Set once, maybe while the server
 	 * runs (an export gained a krb5 flavour by a reload): read it with
 	 * rpc_server_gss. */

@@ -129,6 +129,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.max_connections_per_client, 128);
 	assert_int_equal(cfg.splice_pipes, 256);
 	assert_int_equal(cfg.splice_reads, 0); /* remote */
+	assert_string_equal(cfg.local_congestion, "cubic");
 	assert_true(cfg.rpcbind);
 }
 
@@ -169,6 +170,24 @@ static void test_file_splice_reads(void **state)
 	assert_int_equal(cfg.splice_reads, 0);
 	assert_false(load("[rpc]\nsplice_reads = yes\n"));
 	assert_err_contains("expected remote, always or never");
+}
+
+/* The congestion control of clients on this host: a kernel name, or
+ * "system" for the system's (stored as ""). */
+static void test_file_local_congestion(void **state)
+{
+	assert_true(load("[rpc]\nlocal_congestion_control = reno\n"));
+	assert_string_equal(cfg.local_congestion, "reno");
+	assert_true(load("[rpc]\nlocal_congestion_control = system\n"));
+	assert_string_equal(cfg.local_congestion, "");
+	assert_true(load("[rpc]\nlocal_congestion_control = abcdefghijklmno\n")); /* 15 */
+	assert_string_equal(cfg.local_congestion, "abcdefghijklmno");
+	assert_false(load("[rpc]\nlocal_congestion_control = abcdefghijklmnop\n"));
+	assert_err_contains("1 to 15 characters");
+	assert_false(load("[rpc]\nlocal_congestion_control = cu/bic\n"));
+	assert_err_contains("letters, digits and '_'");
+	assert_false(load("[rpc]\nlocal_congestion_control =\n"));
+	assert_err_contains("not a TCP congestion control's name");
 }
 
 static void test_flags(void **state)
@@ -968,6 +987,7 @@ int main(void)
 		cmocka_unit_test(test_file_numbers),
 		cmocka_unit_test(test_file_limits),
 		cmocka_unit_test(test_file_splice_reads),
+		cmocka_unit_test(test_file_local_congestion),
 		cmocka_unit_test(test_file_long_export_name),
 		cmocka_unit_test(test_flags_override_file),
 		cmocka_unit_test(test_parse_uint),
