@@ -338,7 +338,8 @@ struct rpc_server_options {
 	 * ("": the system's).  Their packets cross no network, and a pacing
 	 * one (BBR) holds back sends to a loopback peer: 1 MiB READs to one
 	 * took a third more server CPU and ran a quarter slower under BBR than
-	 * under CUBIC on Linux 6.18 (docs/DECISIONS.md). */
+	 * under CUBIC on Linux 6.18 (docs/DECISIONS.md).  16: Linux's
+	 * TCP_CA_NAME_MAX, with the NUL. */
 	char local_congestion[16];
 };
 
