@@ -175,6 +175,19 @@ static inline void add_write(struct nfs4c_call *m, const void *arg)
 	NFS4C_OP(m, OP_WRITE, nfs4_enc_write_args, &a);
 }
 
+/* A file made by s (OPEN create, read and write) and written with text
+ * from offset 0 through that open, by write (add_write, or a variant
+ * with another stable_how); the open, both asserted NFS4_OK. */
+static inline struct dl_open ceph_made_written(struct nfs4c_sess *s, const char *name,
+					       const char *text, dl_op_fn write)
+{
+	struct dl_open o = dl_open(s, name, OPEN4_SHARE_ACCESS_BOTH, true);
+	assert_int_equal(o.status, NFS4_OK);
+	struct write_arg data = { &o.stateid, text };
+	assert_int_equal(dl_on(s, o.fh, o.fhlen, OP_WRITE, write, &data), NFS4_OK);
+	return o;
+}
+
 /* A v4.1 client with its back channel on its fore connection (no
  * delegation comes on a ceph export, so unlike the delegation tests'
  * clients it waits for none). */

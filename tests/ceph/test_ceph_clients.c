@@ -116,10 +116,7 @@ static void test_status(void **st)
 	struct nfs4c_sess a;
 	struct nfs4c_cb sa;
 	share_client(&a, &sa, "ceph-status", 952);
-	struct dl_open w = dl_open(&a, "counted", BOTH, true);
-	assert_int_equal(w.status, NFS4_OK);
-	struct write_arg data = { &w.stateid, "counted" };
-	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_WRITE, add_write, &data), NFS4_OK);
+	struct dl_open w = ceph_made_written(&a, "counted", "counted", add_write);
 	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_CLOSE, add_close, &w.stateid), NFS4_OK);
 	dl_client_end(&a, &sa);
 
@@ -282,10 +279,7 @@ static void test_create_leaves_other_data(void **st)
 	struct nfs4c_sess a;
 	struct nfs4c_cb sa;
 	share_client(&a, &sa, "ceph-other-data", 955);
-	struct dl_open w = dl_open(&a, "written-unstable", BOTH, true);
-	assert_int_equal(w.status, NFS4_OK);
-	struct write_arg data = { &w.stateid, "not yet committed" };
-	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_WRITE, add_write, &data), NFS4_OK);
+	struct dl_open w = ceph_made_written(&a, "written-unstable", "not yet committed", add_write);
 	long long before = osd_writes();
 	assert_true(before >= 0);
 	for (int i = 0; i < 4; i++) {

@@ -48,10 +48,8 @@ static void test_restart_ends_old_session(void **st)
 	struct nfs4c_sess a;
 	struct nfs4c_cb sa;
 	share_client(&a, &sa, "ceph-restart-a", 960);
-	struct dl_open w = dl_open(&a, "kept", BOTH, true);
-	assert_int_equal(w.status, NFS4_OK);
-	struct write_arg data = { &w.stateid, "stable before the crash" };
-	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_WRITE, add_write_sync, &data), NFS4_OK);
+	const char *text = "stable before the crash";
+	struct dl_open w = ceph_made_written(&a, "kept", text, add_write_sync);
 	dl_client_end(&a, &sa);
 
 	/* The crash: nothing of ferryd's CephFS client is told. */
@@ -70,7 +68,7 @@ static void test_restart_ends_old_session(void **st)
 	other_open_run(&other);
 	assert_int_equal(other.rc, 0);
 	assert_true(other.done_ms - start < 20000);
-	assert_string_equal(other.data, data.data);
+	assert_string_equal(other.data, text);
 
 	/* The old handle, on the new server. */
 	struct nfs4c_sess b;
@@ -89,17 +87,15 @@ static void test_upgrade_keeps_unstable_data(void **st)
 	struct nfs4c_sess a;
 	struct nfs4c_cb sa;
 	share_client(&a, &sa, "ceph-upgrade-a", 962);
-	struct dl_open w = dl_open(&a, "upgraded", BOTH, true);
-	assert_int_equal(w.status, NFS4_OK);
-	struct write_arg data = { &w.stateid, "unstable before the upgrade" };
-	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_WRITE, add_write, &data), NFS4_OK);
+	const char *text = "unstable before the upgrade";
+	struct dl_open w = ceph_made_written(&a, "upgraded", text, add_write);
 	ctlt_upgrade(&server);
 	char path[200];
 	snprintf(path, sizeof(path), "%s/upgraded", ceph_dir);
 	struct other_open other = { .path = path, .flags = O_RDONLY };
 	other_open_run(&other);
 	assert_int_equal(other.rc, 0);
-	assert_string_equal(other.data, data.data);
+	assert_string_equal(other.data, text);
 	/* The client's session and open went over with the connection. */
 	struct write_arg again = { &w.stateid, "written after the upgrade" };
 	assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_WRITE, add_write_sync, &again), NFS4_OK);
