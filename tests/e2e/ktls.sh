@@ -324,9 +324,15 @@ ctl() { # PATH: GET from the guest's control plane (not loopback there: the toke
 metric() { # FILE SERIES: the value of SERIES in a /metrics page, or empty
 	awk -v s="$2" '$1 == s { print $2; exit }' "$1"
 }
+growth() { # SERIES: how much it grew from metrics.0 to metrics.2 (missing: 0)
+	local a b
+	a=$(metric "$work/metrics.0" "$1")
+	b=$(metric "$work/metrics.2" "$1")
+	awk -v a="${a:-0}" -v b="${b:-0}" 'BEGIN { printf "%.0f", b - a }'
+}
 ctl /metrics >"$work/metrics.0" || infra "cannot read /metrics from the guest's ferryd"
-spliced0=$(metric "$work/metrics.0" ferry_rpc_spliced_reply_bytes_total)
-[ -n "$spliced0" ] || infra "no ferry_rpc_spliced_reply_bytes_total in /metrics"
+[ -n "$(metric "$work/metrics.0" ferry_rpc_spliced_reply_bytes_total)" ] ||
+	infra "no ferry_rpc_spliced_reply_bytes_total in /metrics"
 [ "$(metric "$work/metrics.0" ferry_tls_enabled)" = 1 ] ||
 	infra "ferryd in the guest has no TLS ([tls] section not taken; console: $con)"
 
@@ -380,7 +386,6 @@ if [ "$upgrade" = 1 ]; then
 	look 1u
 	# The new ferryd's counters start at 0: (b) counts from here.
 	cp "$work/metrics.1u" "$work/metrics.0"
-	spliced0=$(metric "$work/metrics.0" ferry_rpc_spliced_reply_bytes_total)
 	up_tls=$(jq '[.connections[] | select(.tls != null)] | length' "$work/connections.1u.json")
 	log "(c) the new ferryd's connections: $up_tls in TLS," \
 		"\"ktls_send\": $(tls_field "$work/connections.1u.json" ktls_send)," \
@@ -429,8 +434,7 @@ if [ $held = 0 ] && [ $rc = 4 ]; then
 elif [ $held = 0 ] || ((rc > 1)); then
 	infra "the TLS client failed (exit $rc)"
 else
-	spliced1=$(metric "$work/metrics.2" ferry_rpc_spliced_reply_bytes_total)
-	spliced=$(awk -v a="$spliced0" -v b="$spliced1" 'BEGIN { printf "%.0f", b - a }')
+	spliced=$(growth ferry_rpc_spliced_reply_bytes_total)
 	readline=$(grep -m1 '^KTLS_CLIENT READ ' "$work/client.out" || true)
 	log "(b) $mib MiB written and read back in 1 MiB READs: ${readline#KTLS_CLIENT READ }"
 	log "(b) ferry_rpc_spliced_reply_bytes_total grew by $spliced bytes (file $((mib << 20)));" \
@@ -454,12 +458,8 @@ else
 	# do depends on how the records arrive (one run in many spliced 3 of
 	# the 8 MiB). What must hold is that the path works: at least one
 	# WRITE's data went through it.
-	splicein0=$(metric "$work/metrics.0" ferry_rpc_splice_in_bytes_total)
-	splicein1=$(metric "$work/metrics.2" ferry_rpc_splice_in_bytes_total)
-	splicein=$(awk -v a="${splicein0:-0}" -v b="${splicein1:-0}" 'BEGIN { printf "%.0f", b - a }')
-	fallback0=$(metric "$work/metrics.0" ferry_rpc_splice_in_fallbacks_total)
-	fallback1=$(metric "$work/metrics.2" ferry_rpc_splice_in_fallbacks_total)
-	fallbacks=$(awk -v a="${fallback0:-0}" -v b="${fallback1:-0}" 'BEGIN { printf "%.0f", b - a }')
+	splicein=$(growth ferry_rpc_splice_in_bytes_total)
+	fallbacks=$(growth ferry_rpc_splice_in_fallbacks_total)
 	log "(b) ferry_rpc_splice_in_bytes_total grew by $splicein bytes (WRITE data spliced in)," \
 		"ferry_rpc_splice_in_fallbacks_total by $fallbacks"
 	if [ "$splicein" -lt $(((1 << 20) - (64 << 10))) ]; then
