@@ -229,8 +229,9 @@ static void add_commit(struct nfs4c_call *m, const void *arg)
 }
 
 /* A file's open file, kept between requests (backend/ceph/ceph_files.c),
- * is closed when the file is removed, not seconds later: the capabilities
- * it held go back with it (and the MDS can purge the file).  Files
+ * is closed when the file is removed, not seconds later: by the time the
+ * REMOVE is answered (after the sync that made it stable), and the
+ * capabilities it held go back with it (and the MDS can purge the file).  Files
  * created, closed and removed one after another (a build directory's
  * temporary files): within a tick of libcephfs (a second) the CephFS
  * client holds about as many capabilities as before them, not after the
@@ -241,7 +242,10 @@ static void test_removed_file_let_go(void **st)
 {
 	(void)st;
 	static const char caps[] = "ferry_backend_caps{export=\"/export\",backend=\"ceph\"}";
+	static const char closes[] =
+	    "ferry_backend_calls_total{export=\"/export\",backend=\"ceph\",call=\"ll_close\"}";
 	enum { FILES = 32 };
+	int closed_by_reply = 0;
 	struct nfs4c_sess a;
 	struct nfs4c_cb sa;
 	share_client(&a, &sa, "ceph-removed", 954);
@@ -253,7 +257,9 @@ static void test_removed_file_let_go(void **st)
 		struct dl_open w = dl_open(&a, name, BOTH, true);
 		assert_int_equal(w.status, NFS4_OK);
 		assert_int_equal(dl_on(&a, w.fh, w.fhlen, OP_CLOSE, add_close, &w.stateid), NFS4_OK);
+		double closes_before = ctlt_metric_now(&server, closes);
 		assert_int_equal(dl_on(&a, NULL, 0, OP_REMOVE, dd_add_remove, name), NFS4_OK);
+		closed_by_reply += ctlt_metric_now(&server, closes) > closes_before;
 	}
 	uint64_t removed = dl_now_ms();
 	double after;
@@ -263,6 +269,8 @@ static void test_removed_file_let_go(void **st)
 	printf("capabilities: %.0f before, %.0f %llu ms after %d files made and removed in %llu ms\n",
 	       before, after, (unsigned long long)(dl_now_ms() - removed), FILES,
 	       (unsigned long long)(removed - start));
+	printf("open files closed by the REMOVE's reply: %d of %d\n", closed_by_reply, FILES);
+	assert_int_equal(closed_by_reply, FILES);
 	assert_true(before >= 0);
 	assert_true(after - before < FILES / 4);
 	dl_client_end(&a, &sa);

@@ -9,9 +9,15 @@
  * requests use it and a few seconds after the last one; a thread
  * closes the idle ones, so that the capabilities they hold go back to the
  * MDS and other clients are not kept from caching the file longer than
- * that.  A file removed through ferryd has its open file closed at once
- * (cephfs_remove): nothing will read it, and until the close the MDS
- * cannot purge it.  Who may read or write is decided per request before
+ * that.  A file removed through ferryd has its open file closed soon
+ * after (cephfs_remove): nothing will read it, and until the close the MDS
+ * cannot purge it.  Not at once but after the sync that makes the remove
+ * stable, with the other files of the same batch (cephfs_sync), or on the
+ * sweeper's next round when no sync comes (an export with async = yes):
+ * the close of a file written moments before sends its data and
+ * capabilities, and a batch's closes made together leave in fewer of the
+ * messenger's rounds (docs/DECISIONS.md, "CephFS create: removed files
+ * closed after the sync").  Who may read or write is decided per request before
  * a file is taken from here (cephfs_data_open); the file is the mount's
  * own. */
 #include <errno.h>
@@ -37,6 +43,9 @@ struct cephfs_file {
 
 struct cephfs_files {
 	struct cephfs_kept_table t;
+	/* Removed files' open files out of the table, waiting to be closed
+	 * (cephfs_files_close_removed); guarded by t.lock. */
+	struct cephfs_kept *removed;
 };
 
 static struct cephfs_file *file_of(struct cephfs_kept *k)
@@ -51,9 +60,40 @@ static void cephfs_file_close(struct cephfs_export *ex, struct cephfs_kept *k)
 	free(f);
 }
 
+/* Closes the files of the list k (linked by k.next). */
+static void close_list(struct cephfs_export *ex, struct cephfs_kept *k)
+{
+	while (k) {
+		struct cephfs_kept *next = k->next;
+		cephfs_file_close(ex, k);
+		k = next;
+	}
+}
+
+void cephfs_files_close_removed(struct cephfs_export *ex)
+{
+	struct cephfs_kept_table *t = &ex->files->t;
+
+	pthread_mutex_lock(&t->lock);
+	struct cephfs_kept *removed = ex->files->removed;
+	ex->files->removed = NULL;
+	pthread_mutex_unlock(&t->lock);
+	close_list(ex, removed);
+}
+
+/* The sweeper's round (t.lock held, as cephfs_kept_release_idle wants). */
 static void cephfs_files_close_stale(struct cephfs_export *ex)
 {
-	cephfs_kept_release_idle(ex, &ex->files->t, CEPHFS_FILE_IDLE_MS);
+	struct cephfs_kept_table *t = &ex->files->t;
+	struct cephfs_kept *removed = ex->files->removed;
+
+	ex->files->removed = NULL;
+	if (removed) {
+		pthread_mutex_unlock(&t->lock);
+		close_list(ex, removed);
+		pthread_mutex_lock(&t->lock);
+	}
+	cephfs_kept_release_idle(ex, t, CEPHFS_FILE_IDLE_MS);
 }
 
 int cephfs_files_open(struct cephfs_export *ex)
@@ -73,6 +113,8 @@ void cephfs_files_close(struct cephfs_export *ex)
 	if (!t)
 		return;
 	cephfs_kept_close(ex, &t->t);
+	/* The sweeper has stopped, and no request runs any more. */
+	close_list(ex, t->removed);
 	free(t);
 	ex->files = NULL;
 }
@@ -190,9 +232,12 @@ void cephfs_file_adopt(struct cephfs_export *ex, uint64_t ino, uint64_t snapid, 
 	CEPHFS_CALL(ex, close, ceph_ll_close(ex->cm, fh));
 }
 
-/* Closes the file kept open on (ino, snapid) (writer: only one open for
- * writing) when no request is using it; true when none such is left. */
-static bool file_drop(struct cephfs_export *ex, uint64_t ino, uint64_t snapid, bool writer)
+/* Takes the file kept open on (ino, snapid) (writer: only one open for
+ * writing) out of the table when no request is using it, and closes it or,
+ * removed, sets it aside for cephfs_files_close_removed; true when none
+ * such is left in the table. */
+static bool file_drop(struct cephfs_export *ex, uint64_t ino, uint64_t snapid, bool writer,
+		      bool removed)
 {
 	struct cephfs_kept_table *t = &ex->files->t;
 
@@ -209,6 +254,12 @@ static bool file_drop(struct cephfs_export *ex, uint64_t ino, uint64_t snapid, b
 	}
 	*slot = f->k.next;
 	t->count--;
+	if (removed) {
+		f->k.next = ex->files->removed;
+		ex->files->removed = &f->k;
+		pthread_mutex_unlock(&t->lock);
+		return true;
+	}
 	pthread_mutex_unlock(&t->lock);
 	cephfs_file_close(ex, &f->k);
 	return true;
@@ -216,10 +267,10 @@ static bool file_drop(struct cephfs_export *ex, uint64_t ino, uint64_t snapid, b
 
 bool cephfs_file_drop_writer(struct cephfs_export *ex, uint64_t ino, uint64_t snapid)
 {
-	return file_drop(ex, ino, snapid, true);
+	return file_drop(ex, ino, snapid, true, false);
 }
 
-void cephfs_file_drop(struct cephfs_export *ex, uint64_t ino, uint64_t snapid)
+void cephfs_file_drop_removed(struct cephfs_export *ex, uint64_t ino, uint64_t snapid)
 {
-	file_drop(ex, ino, snapid, false);
+	file_drop(ex, ino, snapid, false, true);
 }

@@ -304,9 +304,14 @@ void cephfs_file_adopt(struct cephfs_export *ex, uint64_t ino, uint64_t snapid, 
  * is using it (a read delegation is refused while this client has the file
  * open for writing).  True when none is left open for writing. */
 bool cephfs_file_drop_writer(struct cephfs_export *ex, uint64_t ino, uint64_t snapid);
-/* Closes the file kept open on (ino, snapid) when no request is using it
- * (one of them closes it later otherwise, when idle). */
-void cephfs_file_drop(struct cephfs_export *ex, uint64_t ino, uint64_t snapid);
+/* The file kept open on (ino, snapid), removed: when no request is using
+ * it, out of the table and closed by the next cephfs_files_close_removed
+ * (one of the requests closes it later otherwise, when idle). */
+void cephfs_file_drop_removed(struct cephfs_export *ex, uint64_t ino, uint64_t snapid);
+/* Closes the open files cephfs_file_drop_removed set aside: after the sync
+ * that made their removes stable (cephfs_sync), and on the sweeper's round
+ * for those no sync comes for. */
+void cephfs_files_close_removed(struct cephfs_export *ex);
 
 /* ceph_session.c */
 /* Which export of which cluster: names its files in the state directory. */

@@ -304,8 +304,11 @@ int cephfs_sync(struct backend_export *bex, const struct backend_sync_item *item
 
 	for (unsigned i = 0; i < n; i++)
 		each += (items[i].what & each_kind) != 0;
-	if (each > CEPHFS_SYNC_EACH_MAX)
-		return cephfs_err(ex, CEPHFS_CALL(ex, sync_fs, ceph_sync_fs(ex->cm)));
+	if (each > CEPHFS_SYNC_EACH_MAX) {
+		first = cephfs_err(ex, CEPHFS_CALL(ex, sync_fs, ceph_sync_fs(ex->cm)));
+		cephfs_files_close_removed(ex);
+		return first;
+	}
 	for (unsigned i = 0; i < n; i++) {
 		if (!(items[i].what & each_kind))
 			continue;
@@ -321,6 +324,8 @@ int cephfs_sync(struct backend_export *bex, const struct backend_sync_item *item
 		if (rc && !first)
 			first = rc;
 	}
+	/* The removes are stable: their files' open files go, all together. */
+	cephfs_files_close_removed(ex);
 	return first;
 }
 

@@ -387,7 +387,7 @@ int cephfs_remove(struct backend_export *bex, const struct backend_cred *cred,
 				       ceph_ll_unlink(ex->cm, c.dir.in, name, c.perm.up));
 		cephfs_change_end(ex, &c, rc == 0);
 		if (rc == 0 && !S_ISDIR(mode))
-			cephfs_file_drop(ex, ino, c.dir.snapid);
+			cephfs_file_drop_removed(ex, ino, c.dir.snapid);
 		if (rc == 0)
 			cephfs_inode_drop(ex, ino, c.dir.snapid);
 		rc = cephfs_err(ex, rc);
