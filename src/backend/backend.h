@@ -534,6 +534,12 @@ typedef void backend_status_op(struct backend_export *ex, struct backend_status 
 
 struct backend_ops {
 	const char *name;
+	/* Every change of names or attributes waits for a round trip to a
+	 * metadata server and holds nothing of the back end's while it waits
+	 * (CephFS's MDS): the NFS layers send such changes to the rpc server's
+	 * remote pool at once (export_changes_wait_remote), never to an event
+	 * loop, where many wait together and the MDS answers them in batches. */
+	bool changes_wait_remote;
 
 	/* Opens an export of the tree at path (for "memory", path only names
 	 * it; for "ceph", it is a directory inside the file system).

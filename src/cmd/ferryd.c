@@ -850,6 +850,7 @@ static struct rpc_server *rpc_create(const struct ferry_config *cfg)
 	rpc_server_options_default(&opts);
 	opts.event_loops = cfg->event_loops;
 	opts.workers = cfg->workers;
+	opts.remote_workers = cfg->remote_workers;
 	opts.max_record_size = cfg->max_record_size;
 	opts.max_inflight_per_conn = cfg->max_inflight_per_conn;
 	opts.idle_timeout_s = cfg->idle_timeout_s;

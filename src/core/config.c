@@ -49,6 +49,7 @@ struct config_key {
 static const struct config_key config_keys[] = {
 	{"server", "event_loops", SERVER_FIELD(event_loops), 0, 256, 0, KEY_NUMBER},
 	{"server", "workers", SERVER_FIELD(workers), 1, 1024, 8, KEY_NUMBER_MUST_BE},
+	{"server", "remote_workers", SERVER_FIELD(remote_workers), 0, 1024, 32, KEY_NUMBER_MUST_BE},
 	{"server", "gss_max_contexts", SERVER_FIELD(gss_max_contexts), 1, 1u << 20, 8192,
 	 KEY_NUMBER_MUST_BE},
 	{"server", "gss_context_idle", SERVER_FIELD(gss_context_idle_s), 1, 7 * 86400, 3600,

@@ -14,6 +14,9 @@
  *   log_level = info
  *   event_loops = 0                 ; 0: one per CPU
  *   workers = 8                     ; threads for requests that may block
+ *   remote_workers = 32             ; threads for name and attribute changes on
+ *                                   ; exports whose back end waits on a server for
+ *                                   ; them (ceph); 0: those go to the workers
  *   rpcbind = yes                   ; register with a local rpcbind if one runs
  *   mount = yes                     ; serve MOUNT (program 100005) on the listeners
  *   exports = /etc/exports          ; a knfsd exports(5) file read for more
@@ -315,6 +318,7 @@ struct ferry_config {
 	enum log_level log_level;
 	unsigned event_loops;
 	unsigned workers;
+	unsigned remote_workers;
 	uint32_t max_record_size;
 	unsigned max_inflight_per_conn;
 	unsigned idle_timeout_s;

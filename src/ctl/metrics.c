@@ -567,6 +567,10 @@ static const struct metric_family families[] = {
 	{"ferry_rpc_worker_handoffs_total", "counter",
 	 "Requests an event loop handed to the worker pool (operations that may block).",
 	 VALUE(rpc.worker_handoffs)},
+	{"ferry_rpc_remote_handoffs_total", "counter",
+	 "Requests an event loop handed to the remote pool (changes of names and attributes "
+	 "a back end makes by asking a metadata server: CephFS).",
+	 VALUE(rpc.remote_handoffs)},
 	{"ferry_rpc_replies_received_total", "counter",
 	 "Replies received to calls the server made (callbacks).", VALUE(rpc.replies_received)},
 

@@ -22,6 +22,11 @@ void export_stall_count_deferral(void)
 
 uint64_t export_stall_deferrals(void) { return atomic_load(&n_deferrals); }
 
+bool export_changes_wait_remote(const struct export *ex)
+{
+	return ex->ops && ex->ops->changes_wait_remote;
+}
+
 bool export_stall_expected(const struct export *ex, uint64_t now_ns)
 {
 	return atomic_load_explicit(&ex->slow_until_ns, memory_order_relaxed) > now_ns;

@@ -30,6 +30,13 @@ bool export_stall_expected(const struct export *ex, uint64_t now_ns);
  * (ended at end_ns). */
 void export_stall_note(struct export *ex, uint64_t end_ns, uint64_t took_ns);
 
+/* Whether ex's changes of names and attributes go to the rpc server's
+ * remote pool (rpc_dispatch_defer_remote) at once: its back end waits on a
+ * metadata server for each (backend_ops.changes_wait_remote).  Not tried on
+ * an event loop, which would wait a round trip every time, nor on the
+ * workers, which keep few such waits in flight. */
+bool export_changes_wait_remote(const struct export *ex);
+
 /* Counts one operation sent to the worker pool because its export was
  * slow; the total, for /metrics.  Rare: one shared counter. */
 void export_stall_count_deferral(void);

@@ -201,6 +201,7 @@ const struct nfs3_table nfs3_acl_table = {
 	.name = nfsacl_proc_name,
 	.not_idempotent = acl_not_idempotent,
 	.may_run_inline = acl_may_run_inline,
+	.changes_meta = acl_not_idempotent, /* SETACL, its one change */
 	.decode = acl_decode,
 	.run = acl_run,
 	.encode_failed = acl_encode_failed,

@@ -60,6 +60,10 @@ struct nfs3_table {
 	bool (*not_idempotent)(uint32_t proc);
 	/* Tried on the event loop that read the call (see program.c). */
 	bool (*may_run_inline)(uint32_t proc);
+	/* Makes, removes or renames names, or changes attributes: on an
+	 * export whose back end asks a metadata server for that
+	 * (export_changes_wait_remote), it goes to the remote pool. */
+	bool (*changes_meta)(uint32_t proc);
 	/* False when the arguments do not decode (GARBAGE_ARGS). */
 	bool (*decode)(struct xdr_stream *x, uint32_t proc, union nfs3_any_args *a);
 	/* Runs proc: unless it defers or parks (c->defer, c->parked),

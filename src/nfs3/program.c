@@ -86,6 +86,24 @@ static bool not_idempotent(uint32_t proc)
 	}
 }
 
+static bool changes_meta(uint32_t proc)
+{
+	switch (proc) {
+	case NFSPROC3_SETATTR:
+	case NFSPROC3_CREATE:
+	case NFSPROC3_MKDIR:
+	case NFSPROC3_SYMLINK:
+	case NFSPROC3_MKNOD:
+	case NFSPROC3_REMOVE:
+	case NFSPROC3_RMDIR:
+	case NFSPROC3_RENAME:
+	case NFSPROC3_LINK:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* NFSv3's procedures through the pipeline: results filled by the
  * procedure, encoded here unless it encoded them itself. */
 static bool v3_decode(struct xdr_stream *x, uint32_t proc, union nfs3_any_args *a)
@@ -131,6 +149,7 @@ static const struct nfs3_table v3_table = {
 	.name = nfs3_proc_name,
 	.not_idempotent = not_idempotent,
 	.may_run_inline = may_run_inline,
+	.changes_meta = changes_meta,
 	.decode = v3_decode,
 	.run = v3_run,
 	.encode_failed = v3_encode_failed,
@@ -305,8 +324,11 @@ static struct rpc_dispatch_result nfs3_dispatch_table(struct nfs3_server *srv,
 	 * disk: on a worker, but for those that read names and attributes
 	 * of an export that answers fast. */
 	if (!req->on_worker) {
-		if (!t->may_run_inline(proc))
-			return rpc_dispatch_defer();
+		if (!t->may_run_inline(proc)) {
+			struct export *ex = t->changes_meta(proc) ? call_export(srv, req) : NULL;
+			return ex && export_changes_wait_remote(ex) ? rpc_dispatch_defer_remote()
+								    : rpc_dispatch_defer();
+		}
 		uint64_t t0 = clock_now_ns();
 		struct export *ex = call_export(srv, req);
 		if (ex && export_stall_expected(ex, t0)) {

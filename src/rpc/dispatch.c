@@ -207,10 +207,11 @@ static void request_finish_wrapped(struct rpc_request *req)
  * connection are sealed in parallel and the loop goes on reading calls. */
 enum { WRAP_ON_WORKER_MIN = 64 * 1024 };
 
-/* Hands a copy of the request (it lives on the loop's stack) to the worker
- * pool, where run takes it on; false when out of memory for the copy. */
+/* Hands a copy of the request (it lives on the loop's stack) to pool (the
+ * workers or the remote pool), where run takes it on; false when out of
+ * memory for the copy. */
 static bool hand_off(struct rpc_request *req, const struct rpc_program *prog,
-		     void (*run)(struct threadpool_task *task))
+		     void (*run)(struct threadpool_task *task), struct threadpool *pool)
 {
 	struct pooled_request *pr = malloc(sizeof(*pr));
 	if (!pr)
@@ -219,8 +220,11 @@ static bool hand_off(struct rpc_request *req, const struct rpc_program *prog,
 	pr->req = *req;
 	pr->req.on_worker = true;
 	pr->prog = prog;
-	atomic_fetch_add_explicit(&req->conn->srv->st_worker_handoffs, 1, memory_order_relaxed);
-	threadpool_submit(req->conn->srv->pool, &pr->task);
+	struct rpc_server *srv = req->conn->srv;
+	atomic_fetch_add_explicit(pool == srv->remote_pool ? &srv->st_remote_handoffs
+							   : &srv->st_worker_handoffs,
+				  1, memory_order_relaxed);
+	threadpool_submit(pool, &pr->task);
 	return true;
 }
 
@@ -235,7 +239,7 @@ static bool wrap_on_worker(struct rpc_request *req)
 {
 	return !req->on_worker &&
 	       xdr_enc_len(&req->reply) + req->tail_len >= WRAP_ON_WORKER_MIN &&
-	       hand_off(req, NULL, wrapped_run);
+	       hand_off(req, NULL, wrapped_run, req->conn->srv->pool);
 }
 
 /* The server's gate is shut: nothing is answered (rpc_server_set_gate). */
@@ -360,7 +364,7 @@ struct buf *rpc_request_share_reply(struct rpc_request *req)
 	return buf_ref(e->buf);
 }
 
-static bool request_defer(struct rpc_request *req, const struct rpc_program *prog);
+static bool request_defer(struct rpc_request *req, const struct rpc_program *prog, bool remote);
 
 static enum rpc_error_kind accept_error_kind(enum rpc_accept_stat st)
 {
@@ -485,8 +489,9 @@ static bool versions_span(const struct rpc_server *srv, uint32_t prog, int liste
 static void request_run(struct rpc_request *req, const struct rpc_program *prog)
 {
 	struct rpc_dispatch_result r = prog->dispatch(req, prog->ctx);
-	if (r.action == RPC_DISPATCH_DEFER && !req->on_worker) {
-		if (request_defer(req, prog))
+	bool deferred = r.action == RPC_DISPATCH_DEFER || r.action == RPC_DISPATCH_DEFER_REMOTE;
+	if (deferred && !req->on_worker) {
+		if (request_defer(req, prog, r.action == RPC_DISPATCH_DEFER_REMOTE))
 			return;
 		/* Out of memory for the hand-off: carry on here. */
 		req->on_worker = true;
@@ -512,7 +517,7 @@ static void request_run(struct rpc_request *req, const struct rpc_program *prog)
 		return;
 	}
 	enum rpc_accept_stat st = r.stat;
-	if (r.action == RPC_DISPATCH_DEFER) {
+	if (r.action == RPC_DISPATCH_DEFER || r.action == RPC_DISPATCH_DEFER_REMOTE) {
 		log_error("rpc: program %u deferred xid 0x%08x twice; answering SYSTEM_ERR",
 			  prog->prog, req->hdr.xid);
 		st = RPC_SYSTEM_ERR;
@@ -547,10 +552,13 @@ static void pooled_run(struct threadpool_task *task)
 	free(pr);
 }
 
-/* Moves a request that must not run on an event loop to the worker pool. */
-static bool request_defer(struct rpc_request *req, const struct rpc_program *prog)
+/* Moves a request that must not run on an event loop to the worker pool,
+ * or (remote) to the pool for calls that wait on another server. */
+static bool request_defer(struct rpc_request *req, const struct rpc_program *prog, bool remote)
 {
-	return hand_off(req, prog, pooled_run);
+	struct rpc_server *srv = req->conn->srv;
+	return hand_off(req, prog, pooled_run,
+			remote && srv->remote_pool ? srv->remote_pool : srv->pool);
 }
 
 enum gss_outcome {

@@ -22,6 +22,7 @@ void rpc_server_options_default(struct rpc_server_options *o)
 {
 	o->event_loops = 0;
 	o->workers = 8;
+	o->remote_workers = 32;
 	o->max_record_size = 1024 * 1024 + 8192;
 	o->max_inflight_per_conn = 128;
 	o->max_memory_per_conn = 16u << 20;
@@ -377,6 +378,11 @@ int rpc_server_start(struct rpc_server *srv)
 	srv->pool = threadpool_create("worker", srv->opts.workers);
 	if (!srv->pool)
 		return -ENOMEM;
+	if (srv->opts.remote_workers) {
+		srv->remote_pool = threadpool_create("remote", srv->opts.remote_workers);
+		if (!srv->remote_pool)
+			return -ENOMEM;
+	}
 	/* Loop 0 accepts; connections are spread over all loops. */
 	for (unsigned i = 0; i < srv->nlisteners; i++) {
 		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &srv->listeners[i].poll};
@@ -491,6 +497,10 @@ void rpc_server_stop(struct rpc_server *srv, unsigned drain_ms)
 		rpc_loop_post_loop(&srv->loops[i], LOOP_MSG_EXIT);
 	for (unsigned i = 0; i < srv->nloops; i++)
 		pthread_join(srv->loops[i].thread, NULL);
+	/* A call on the remote pool may hand its request on to the workers
+	 * (after a commit): that pool goes first. */
+	threadpool_destroy(srv->remote_pool);
+	srv->remote_pool = NULL;
 	threadpool_destroy(srv->pool);
 	srv->pool = NULL;
 	for (unsigned i = 0; i < srv->nloops; i++)
@@ -548,6 +558,7 @@ void rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out)
 	out->splice_in_bytes = atomic_load(&srv->st_splice_in_bytes);
 	out->splice_in_fallbacks = atomic_load(&srv->st_splice_in_fallbacks);
 	out->worker_handoffs = atomic_load(&srv->st_worker_handoffs);
+	out->remote_handoffs = atomic_load(&srv->st_remote_handoffs);
 }
 
 void rpc_server_set_gate(struct rpc_server *srv, bool (*gate)(void *arg), void *arg)

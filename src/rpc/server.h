@@ -165,6 +165,11 @@ struct buf *rpc_request_share_reply(struct rpc_request *req);
 enum rpc_dispatch_action {
 	RPC_DISPATCH_DONE,  /* the call is served: reply with stat */
 	RPC_DISPATCH_DEFER, /* go on serving it on the worker pool */
+	/* Go on serving it on the pool for calls that mostly wait on another
+	 * server and hold nothing meanwhile (a change CephFS's metadata
+	 * server makes): many of them wait at once there without crowding
+	 * the workers' calls that take locks and CPU. */
+	RPC_DISPATCH_DEFER_REMOTE,
 	RPC_DISPATCH_PARK,  /* wait for rpc_park_resume (rpc_request_park) */
 	/* No reply at all: a retransmission of a call still being served
 	 * (the client retransmits again and gets the reply then). */
@@ -174,9 +179,10 @@ enum rpc_dispatch_action {
 /* DONE with an accept status: RPC_SUCCESS with the results appended to
  * req->reply, or another status (PROC_UNAVAIL, GARBAGE_ARGS, SYSTEM_ERR),
  * in which case whatever was appended is discarded.  DEFER: the call is
- * moved to the worker pool and dispatch is called again there, with
- * on_worker set and prog_state as it was left (stat is ignored).  A
- * dispatch running on a worker must not defer again. */
+ * moved to the worker pool (DEFER_REMOTE: the remote pool) and dispatch is
+ * called again there, with on_worker set and prog_state as it was left
+ * (stat is ignored).  A dispatch running on a worker must not defer
+ * again. */
 struct rpc_dispatch_result {
 	enum rpc_dispatch_action action;
 	enum rpc_accept_stat stat;
@@ -190,6 +196,11 @@ static inline struct rpc_dispatch_result rpc_dispatch_done(enum rpc_accept_stat 
 static inline struct rpc_dispatch_result rpc_dispatch_defer(void)
 {
 	return (struct rpc_dispatch_result){RPC_DISPATCH_DEFER, RPC_SUCCESS};
+}
+
+static inline struct rpc_dispatch_result rpc_dispatch_defer_remote(void)
+{
+	return (struct rpc_dispatch_result){RPC_DISPATCH_DEFER_REMOTE, RPC_SUCCESS};
 }
 
 static inline struct rpc_dispatch_result rpc_dispatch_drop(void)
@@ -314,6 +325,9 @@ enum rpc_splice_reads {
 struct rpc_server_options {
 	unsigned event_loops;           /* 0: one per online CPU */
 	unsigned workers;               /* worker pool threads */
+	/* Threads of the pool for calls that wait on another server
+	 * (rpc_dispatch_defer_remote); 0: those go to the worker pool. */
+	unsigned remote_workers;
 	uint32_t max_record_size;       /* largest request record accepted */
 	unsigned max_inflight_per_conn; /* reading pauses beyond this */
 	/* Memory budgets for requests being served and replies being built or
@@ -542,8 +556,9 @@ struct rpc_server_stats {
 	 * large calls that were read into memory for want of a pipe or
 	 * because splicing failed. */
 	uint64_t splice_in_bytes, splice_in_fallbacks;
-	/* Requests an event loop handed to the worker pool. */
-	uint64_t worker_handoffs;
+	/* Requests an event loop handed to the worker pool, and to the
+	 * remote pool (RPC_DISPATCH_DEFER_REMOTE). */
+	uint64_t worker_handoffs, remote_handoffs;
 };
 
 void rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out);

@@ -243,6 +243,9 @@ struct rpc_server {
 	unsigned nloops;
 	atomic_uint next_loop;
 	struct threadpool *pool;
+	/* Calls that wait on another server (RPC_DISPATCH_DEFER_REMOTE);
+	 * NULL: they go to pool. */
+	struct threadpool *remote_pool;
 	struct pipe_pool *pipes; /* NULL when splice_pipes is 0 */
 	/* The kernel refused opts.local_congestion once (said then). */
 	atomic_bool local_congestion_refused;
@@ -304,6 +307,7 @@ struct rpc_server {
 	atomic_uint_fast64_t st_splice_in_bytes, st_splice_in_fallbacks;
 	/* Counted by loops only, each hand-off already a lock and a wake-up. */
 	atomic_uint_fast64_t st_worker_handoffs;
+	atomic_uint_fast64_t st_remote_handoffs;
 };
 
 /* Counts a call answered with an error (dispatch.c). */

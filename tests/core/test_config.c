@@ -120,6 +120,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.log_level, LOG_LEVEL_INFO);
 	assert_int_equal(cfg.event_loops, 0);
 	assert_int_equal(cfg.workers, 8);
+	assert_int_equal(cfg.remote_workers, 32);
 	assert_int_equal(cfg.max_record_size, 1024 * 1024 + 8192);
 	assert_int_equal(cfg.max_inflight_per_conn, 128);
 	assert_int_equal(cfg.idle_timeout_s, 360);
@@ -366,6 +367,7 @@ static void test_file_all_sections(void **state)
 			 "log_level = warn\n"
 			 "event_loops = 2\n"
 			 "workers = 4\n"
+			 "remote_workers = 0\n"
 			 "rpcbind = no\n"
 			 "\n"
 			 "[rpc]\n"
@@ -387,6 +389,7 @@ static void test_file_all_sections(void **state)
 	assert_int_equal(cfg.log_level, LOG_LEVEL_WARN);
 	assert_int_equal(cfg.event_loops, 2);
 	assert_int_equal(cfg.workers, 4);
+	assert_int_equal(cfg.remote_workers, 0);
 	assert_false(cfg.rpcbind);
 	assert_int_equal(cfg.max_record_size, 2000000);
 	assert_int_equal(cfg.max_inflight_per_conn, 64);
@@ -612,6 +615,8 @@ static void test_file_numbers(void **state)
 		{"[server]\nworkers = 1025\n", "workers"},
 		{"[server]\nworkers = -1\n", "workers"},
 		{"[server]\nworkers = 4x\n", "workers"},
+		{"[server]\nremote_workers = 1025\n", "remote_workers"},
+		{"[server]\nremote_workers = -1\n", "remote_workers"},
 		{"[server]\nevent_loops = 257\n", "0..256"},
 		{"[server]\nevent_loops = 18446744073709551616\n", "event_loops"},
 		{"[rpc]\nmax_record_size = 4095\n", "at least 4096"},

@@ -642,6 +642,7 @@ static int cephfs_advise(struct backend_export *bex, const struct backend_handle
 
 const struct backend_ops backend_ceph_ops = {
 	.name = "ceph",
+	.changes_wait_remote = true,
 	.export_open = cephfs_export_open,
 	.export_close = cephfs_export_close,
 	.end_peer_session = cephfs_end_peer_session,

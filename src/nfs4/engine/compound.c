@@ -46,6 +46,9 @@ struct compound_run {
 	size_t args_len;
 	bool drc_begun;
 	struct rpc_drc_entry *drc_entry;
+	/* The operation it stopped at goes to the remote pool
+	 * (rpc_dispatch_defer_remote), not the workers. */
+	bool defer_remote;
 };
 
 /* "v4.1 COMPOUND from 127.0.0.1:871: [SEQUENCE, PUTFH, OPEN, GETATTR] ->
@@ -250,6 +253,7 @@ static bool compound_begin(struct compound_run *run, struct nfs4_server *srv,
 	run->args_len = args_len;
 	run->drc_begun = false;
 	run->drc_entry = NULL;
+	run->defer_remote = false;
 	/* The tag is echoed as sent. */
 	nfs4_enc_compound_res_begin(&run->res, e, h.tag);
 
@@ -643,14 +647,20 @@ static enum op_step compound_schedule(struct compound_run **runp, struct compoun
 	op->t0 = t_last ? t_last : clock_now_ns();
 	if (req->on_worker)
 		return STEP_NEXT;
-	bool stalls = (flags & (NFS4_OPF_MAY_STALL | NFS4_OPF_TRY_INLINE)) &&
-		      (run->c.cfh.kind == FH_EXPORT && export_stall_expected(run->c.cfh.export, op->t0));
+	bool on_export = run->c.cfh.kind == FH_EXPORT;
+	/* A change its export's back end makes by asking a metadata server
+	 * would wait a round trip on the loop every time. */
+	bool remote = (flags & NFS4_OPF_META_CHANGE) && on_export &&
+		      export_changes_wait_remote(run->c.cfh.export);
+	bool stalls = !remote && (flags & (NFS4_OPF_MAY_STALL | NFS4_OPF_TRY_INLINE)) &&
+		      on_export && export_stall_expected(run->c.cfh.export, op->t0);
 	if (stalls)
 		export_stall_count_deferral();
-	if (!(flags & NFS4_OPF_MAY_BLOCK) && !stalls)
+	if (!(flags & NFS4_OPF_MAY_BLOCK) && !stalls && !remote)
 		return STEP_NEXT;
 	if (!compound_run_keep(runp, local))
 		return STEP_NEXT; /* no memory to move: serve it here */
+	(*runp)->defer_remote = remote;
 	req->prog_state = *runp;
 	/* The worker decodes this operation again. */
 	req->args.p = op->start;
@@ -678,6 +688,7 @@ static enum op_step compound_reschedule(struct compound_run **runp, struct compo
 		}
 		req->prog_state = *runp;
 		(*runp)->c.op_reserved = true;
+		(*runp)->defer_remote = false;
 		step = STEP_DEFER;
 	} else {
 		(*runp)->c.parked = false;
@@ -973,7 +984,7 @@ struct rpc_dispatch_result nfs4_compound(struct nfs4_server *srv, struct rpc_req
 	if (state_deleg_work_pending(srv->state))
 		nfs4_outbox_drain(srv, step != STEP_DEFER && step != STEP_PARK);
 	if (step == STEP_DEFER)
-		return rpc_dispatch_defer();
+		return run->defer_remote ? rpc_dispatch_defer_remote() : rpc_dispatch_defer();
 	if (step == STEP_PARK)
 		return rpc_dispatch_park();
 	/* A reply that went out from a cache (STEP_SENT), or none at all

@@ -60,6 +60,7 @@ static bool no_args_decode(struct xdr_dec *d, void *args)
 #define NIDEM NFS4_OPF_NOT_IDEMPOTENT
 #define NEEDDIR NFS4_OPF_NEED_DIR
 #define NEEDREG NFS4_OPF_NEED_REG
+#define META NFS4_OPF_META_CHANGE
 
 /* Sizes of what the handlers encode. */
 enum {
@@ -380,12 +381,12 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	OP(OP_ACCESS, access, 0, 2, FH, SIZE(8), NO_SID),
 	OP(OP_CLOSE, close, 0, 2, FH | CHG | SETSID, SIZE(STATEID), SID_FN(sid_close)),
 	OP(OP_COMMIT, commit, 0, 2, FH | BLOCK, SIZE(8), NO_SID),
-	OP(OP_CREATE, create, 0, 2, ROFS | STALL | CHG | NIDEM, SIZE(CHANGE_INFO + BITMAP), NO_SID),
+	OP(OP_CREATE, create, 0, 2, ROFS | STALL | CHG | NIDEM | META, SIZE(CHANGE_INFO + BITMAP), NO_SID),
 	OP(OP_DELEGPURGE, delegpurge, 0, 2, CHG | NIDEM, SIZE(0), NO_SID),
 	OP(OP_DELEGRETURN, delegreturn, 0, 2, FH | CHG | NIDEM, SIZE(0), SID_FN(sid_delegreturn)),
 	OP(OP_GETATTR, getattr, 0, 2, FH, SIZE(FATTR_MAX), NO_SID),
 	OP0(OP_GETFH, getfh, 0, 2, FH, SIZE(4 + NFS4_FHSIZE)),
-	OP(OP_LINK, link, 0, 2, ROFS | STALL | CHG | NIDEM, SIZE(CHANGE_INFO), NO_SID),
+	OP(OP_LINK, link, 0, 2, ROFS | STALL | CHG | NIDEM | META, SIZE(CHANGE_INFO), NO_SID),
 	OP(OP_LOCK, lock, 0, 2, FH | CHG | SETSID, SIZE(STATEID), SID_FN(sid_lock)),
 	OP(OP_LOCKT, lockt, 0, 2, FH, SIZE(0), NO_SID),
 	OP(OP_LOCKU, locku, 0, 2, FH | CHG | SETSID, SIZE(STATEID), SID_FN(sid_locku)),
@@ -393,7 +394,7 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	OP0(OP_LOOKUPP, lookupp, 0, 2, FH | NEEDDIR | STALL, SIZE(0)),
 	OP_ARGS(OP_NVERIFY, nverify, struct nfs4_verify_args, 0, 2, FH, SIZE(0), NO_SID),
 	/* OPEN refuses ROFS itself: only creating or opening for write. */
-	OP(OP_OPEN, open, 0, 2, FH | BLOCK | CHG | SETSID, SIZE(OPEN_OK), NO_SID),
+	OP(OP_OPEN, open, 0, 2, FH | BLOCK | CHG | SETSID | META, SIZE(OPEN_OK), NO_SID),
 	OP(OP_OPENATTR, openattr, 0, 2, FH, SIZE(0), NO_SID),
 	OP(OP_OPEN_CONFIRM, open_confirm, 0, 2, FH | V40 | CHG, SIZE(STATEID), NO_SID),
 	OP(OP_OPEN_DOWNGRADE, open_downgrade, 0, 2, FH | CHG | SETSID, SIZE(STATEID),
@@ -404,8 +405,8 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	OP(OP_READ, read, 0, 2, FH | INLINE, SIZE_FN(reply_read), SID_FN(sid_read)),
 	OP(OP_READDIR, readdir, 0, 2, FH | NEEDDIR | STALL, SIZE_FN(reply_readdir), NO_SID),
 	OP0(OP_READLINK, readlink, 0, 2, FH, SIZE(4 + BACKEND_PATH_MAX)),
-	OP(OP_REMOVE, remove, 0, 2, ROFS | STALL | CHG | NIDEM, SIZE(CHANGE_INFO), NO_SID),
-	OP(OP_RENAME, rename, 0, 2, ROFS | STALL | CHG | NIDEM, SIZE(2 * CHANGE_INFO), NO_SID),
+	OP(OP_REMOVE, remove, 0, 2, ROFS | STALL | CHG | NIDEM | META, SIZE(CHANGE_INFO), NO_SID),
+	OP(OP_RENAME, rename, 0, 2, ROFS | STALL | CHG | NIDEM | META, SIZE(2 * CHANGE_INFO), NO_SID),
 	OP(OP_RENEW, renew, 0, 2, V40, SIZE(0), NO_SID),
 	OP0(OP_RESTOREFH, restorefh, 0, 2, 0, SIZE(0)),
 	OP0(OP_SAVEFH, savefh, 0, 2, FH, SIZE(0)),
@@ -414,7 +415,7 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	/* SETATTR checks the filehandle, a read-only file system and its
 	 * stateid itself: its result always carries attrsset, even for
 	 * NFS4ERR_NOFILEHANDLE, and its stateid counts only with a size. */
-	OP_ARGS(OP_SETATTR, setattr, struct nfs4_setattr_wire_args, 0, 2, STALL | CHG | NIDEM,
+	OP_ARGS(OP_SETATTR, setattr, struct nfs4_setattr_wire_args, 0, 2, STALL | CHG | NIDEM | META,
 		SIZE(BITMAP), NO_SID, REFUSED_BODY(setattr_refused_body)),
 	OP(OP_SETCLIENTID, setclientid, 0, 2, V40 | CHG, SIZE(8 + 8), NO_SID),
 	OP(OP_SETCLIENTID_CONFIRM, setclientid_confirm, 0, 2, BLOCK | V40 | CHG, SIZE(0), NO_SID),
@@ -472,9 +473,9 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	/* RFC 8276: attribute operations, on the loop until the export is
 	 * slow, as SETATTR and READDIR are. */
 	OP(OP_GETXATTR, getxattr, 2, 2, FH | STALL, SIZE_FN(reply_getxattr), NO_SID),
-	OP(OP_SETXATTR, setxattr, 2, 2, ROFS | STALL | CHG, SIZE(CHANGE_INFO), NO_SID),
+	OP(OP_SETXATTR, setxattr, 2, 2, ROFS | STALL | CHG | META, SIZE(CHANGE_INFO), NO_SID),
 	OP(OP_LISTXATTRS, listxattrs, 2, 2, FH | STALL, SIZE_FN(reply_listxattrs), NO_SID),
-	OP(OP_REMOVEXATTR, removexattr, 2, 2, ROFS | STALL | CHG, SIZE(CHANGE_INFO), NO_SID),
+	OP(OP_REMOVEXATTR, removexattr, 2, 2, ROFS | STALL | CHG | META, SIZE(CHANGE_INFO), NO_SID),
 };
 
 const struct nfs4_op_desc *nfs4_op_describe(uint32_t opnum)

@@ -55,6 +55,11 @@ enum {
 	 * finds the attributes read for it at c->cfh_attr. */
 	NFS4_OPF_NEED_DIR = 1u << 10,
 	NFS4_OPF_NEED_REG = 1u << 11,
+	/* Makes, removes or renames names, or changes attributes (OPEN, which
+	 * may create, among them): on an export whose back end waits on a
+	 * metadata server for that (export_changes_wait_remote), it goes to
+	 * the remote pool at once. */
+	NFS4_OPF_META_CHANGE = 1u << 12,
 };
 
 /* The hooks of an operation (optable.c).  The dispatcher decodes its
