@@ -22,7 +22,7 @@ void rpc_server_options_default(struct rpc_server_options *o)
 {
 	o->event_loops = 0;
 	o->workers = 8;
-	o->remote_workers = 32;
+	o->remote_workers = 0; /* ferryd's is [server] remote_workers */
 	o->max_record_size = 1024 * 1024 + 8192;
 	o->max_inflight_per_conn = 128;
 	o->max_memory_per_conn = 16u << 20;
