@@ -86,22 +86,11 @@ static bool not_idempotent(uint32_t proc)
 	}
 }
 
+/* The changes of names and attributes: what the reply cache keeps but
+ * WRITE. */
 static bool changes_meta(uint32_t proc)
 {
-	switch (proc) {
-	case NFSPROC3_SETATTR:
-	case NFSPROC3_CREATE:
-	case NFSPROC3_MKDIR:
-	case NFSPROC3_SYMLINK:
-	case NFSPROC3_MKNOD:
-	case NFSPROC3_REMOVE:
-	case NFSPROC3_RMDIR:
-	case NFSPROC3_RENAME:
-	case NFSPROC3_LINK:
-		return true;
-	default:
-		return false;
-	}
+	return proc != NFSPROC3_WRITE && not_idempotent(proc);
 }
 
 /* NFSv3's procedures through the pipeline: results filled by the
