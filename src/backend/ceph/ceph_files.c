@@ -17,9 +17,9 @@
  * the close of a file written moments before sends its data and
  * capabilities, and a batch's closes made together leave in fewer of the
  * messenger's rounds (docs/DECISIONS.md, "CephFS create: removed files
- * closed after the sync").  Who may read or write is decided per request before
- * a file is taken from here (cephfs_data_open); the file is the mount's
- * own. */
+ * closed after the sync").  Who may read or write is decided per request
+ * before a file is taken from here (cephfs_data_open); the file is the
+ * mount's own. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>

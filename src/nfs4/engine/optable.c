@@ -381,7 +381,8 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	OP(OP_ACCESS, access, 0, 2, FH, SIZE(8), NO_SID),
 	OP(OP_CLOSE, close, 0, 2, FH | CHG | SETSID, SIZE(STATEID), SID_FN(sid_close)),
 	OP(OP_COMMIT, commit, 0, 2, FH | BLOCK, SIZE(8), NO_SID),
-	OP(OP_CREATE, create, 0, 2, ROFS | STALL | CHG | NIDEM | META, SIZE(CHANGE_INFO + BITMAP), NO_SID),
+	OP(OP_CREATE, create, 0, 2, ROFS | STALL | CHG | NIDEM | META, SIZE(CHANGE_INFO + BITMAP),
+	   NO_SID),
 	OP(OP_DELEGPURGE, delegpurge, 0, 2, CHG | NIDEM, SIZE(0), NO_SID),
 	OP(OP_DELEGRETURN, delegreturn, 0, 2, FH | CHG | NIDEM, SIZE(0), SID_FN(sid_delegreturn)),
 	OP(OP_GETATTR, getattr, 0, 2, FH, SIZE(FATTR_MAX), NO_SID),
@@ -415,8 +416,8 @@ static const struct nfs4_op_desc op_table[NFS4_OP_TABLE_SIZE] = {
 	/* SETATTR checks the filehandle, a read-only file system and its
 	 * stateid itself: its result always carries attrsset, even for
 	 * NFS4ERR_NOFILEHANDLE, and its stateid counts only with a size. */
-	OP_ARGS(OP_SETATTR, setattr, struct nfs4_setattr_wire_args, 0, 2, STALL | CHG | NIDEM | META,
-		SIZE(BITMAP), NO_SID, REFUSED_BODY(setattr_refused_body)),
+	OP_ARGS(OP_SETATTR, setattr, struct nfs4_setattr_wire_args, 0, 2,
+		STALL | CHG | NIDEM | META, SIZE(BITMAP), NO_SID, REFUSED_BODY(setattr_refused_body)),
 	OP(OP_SETCLIENTID, setclientid, 0, 2, V40 | CHG, SIZE(8 + 8), NO_SID),
 	OP(OP_SETCLIENTID_CONFIRM, setclientid_confirm, 0, 2, BLOCK | V40 | CHG, SIZE(0), NO_SID),
 	OP(OP_VERIFY, verify, 0, 2, FH, SIZE(0), NO_SID),
