@@ -12,6 +12,7 @@
 
 #include "ceph/ceph_fixture.h"
 #include "lib/ctl_test.h"
+#include "lib/nfs3_client.h"
 #include "proto/dirdeleg_fixture.h"
 
 /* NFS clients and a second CephFS client on one file: no write delegation
@@ -307,6 +308,38 @@ static void test_create_leaves_other_data(void **st)
 	dl_client_end(&a, &sa);
 }
 
+/* NFSv3's changes of a CephFS export go to the remote pool (rpc's
+ * RPC_DISPATCH_DEFER_REMOTE), as NFSv4's do (proto_test_remote_pool):
+ * CREATE and REMOVE, one handoff each. */
+static void test_v3_changes_remote(void **st)
+{
+	(void)st;
+	enum { FILES = 4 };
+	static const char handoffs[] = "ferry_rpc_remote_handoffs_total";
+	int fd = rpctest_connect(server.hostport);
+	assert_true(fd >= 0);
+	static const char *const names[] = {"export", NULL};
+	struct nfs3c_fh root;
+	assert_int_equal(nfs3c_export_root(fd, names, &root), 0);
+	double before = ctlt_metric_now(&server, handoffs);
+	for (int i = 0; i < FILES; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "v3-made-%d", i);
+		assert_int_equal(nfs3c_create(fd, &root, name, 0644, NULL), NFS3_OK);
+		union nfs3_args a;
+		memset(&a, 0, sizeof(a));
+		a.dirop = (struct nfs3_diropargs){nfs3c_wire(&root), nfs3c_str(name)};
+		struct nfs3c_res r;
+		assert_int_equal(nfs3c_call(fd, NULL, NFSPROC3_REMOVE, &a, &r), 0);
+		assert_int_equal(r.res.status, NFS3_OK);
+		nfs3c_release(&r);
+	}
+	double after = ctlt_metric_now(&server, handoffs);
+	printf("NFSv3, %d files made and removed: %.0f remote handoffs\n", FILES, after - before);
+	assert_int_equal((int)(after - before), 2 * FILES);
+	close(fd);
+}
+
 int main(void)
 {
 	if (!ceph_env("ceph_test_ceph_clients"))
@@ -318,6 +351,7 @@ int main(void)
 		cmocka_unit_test(test_kept_handle),
 		cmocka_unit_test(test_removed_file_let_go),
 		cmocka_unit_test(test_create_leaves_other_data),
+		cmocka_unit_test(test_v3_changes_remote),
 	};
 	return cmocka_run_group_tests(tests, ceph_setup, dl_teardown);
 }

@@ -929,6 +929,12 @@ static void test_drc_replay(void **st)
 	assert_int_equal(ctlt_metric(after, "ferry_nfs_durable_waits_total") -
 				 ctlt_metric(before, "ferry_nfs_durable_waits_total"),
 			 2);
+	/* A local export's changes go to the workers, never to the remote
+	 * pool (a CephFS export's do: tests/ceph, test_ceph_clients). */
+	assert_true(ctlt_metric(after, "ferry_rpc_worker_handoffs_total") -
+			    ctlt_metric(before, "ferry_rpc_worker_handoffs_total") >=
+		    4);
+	assert_int_equal(ctlt_metric(after, "ferry_rpc_remote_handoffs_total"), 0);
 	/* Every call lands in one latency bucket; promtool takes the page. */
 	assert_true(ctlt_metric(after, "ferry_nfs3_call_duration_seconds_count{proc=\"CREATE\"}") >=
 		    ctlt_metric(after, "ferry_nfs3_calls_total{proc=\"CREATE\"}"));

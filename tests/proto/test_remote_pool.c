@@ -1,12 +1,13 @@
 /* The remote pool ([server] remote_workers, rpc_dispatch_defer_remote):
  * on an export whose back end asks a metadata server for every change of
- * names and attributes (CephFS), NFSv4's OPEN and REMOVE and NFSv3's
- * CREATE and REMOVE go to it from the event loop, counted by
- * ferry_rpc_remote_handoffs_total; on any other export they do not (OPEN
- * and NFSv3's changes go to the workers, REMOVE runs on the loop while the
- * export is fast).  With remote_workers = 0 there is no such pool, and
- * the changes go to the workers.  Run on a local export and again on
- * CephFS (ceph_proto_test_remote_pool). */
+ * names and attributes (CephFS), NFSv4's OPEN and REMOVE go to it from the
+ * event loop, counted by ferry_rpc_remote_handoffs_total; on any other
+ * export they do not (OPEN goes to the workers, REMOVE runs on the loop
+ * while the export is fast).  With remote_workers = 0 there is no such
+ * pool, and the changes go to the workers.  Run on a local export and
+ * again on CephFS (ceph_proto_test_remote_pool); NFSv3's changes are
+ * tests/nfs3's (test_nfs3, test_drc_replay) and tests/ceph's
+ * (test_ceph_clients, test_v3_changes_remote). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,7 +22,6 @@
 
 #include "lib/ctl_test.h"
 #include "lib/ferryd_proc.h"
-#include "lib/nfs3_client.h"
 #include "lib/nfs4_client.h"
 #include "lib/rpctest.h"
 #include "xdr/nfs4_prot.h"
@@ -126,34 +126,6 @@ static double made_and_removed_v4(const struct ferryd_proc *p, const char *prefi
 	return remote;
 }
 
-/* PAIRS files made (CREATE) and removed over NFSv3, as made_and_removed_v4. */
-static double made_and_removed_v3(const struct ferryd_proc *p, const char *prefix,
-				  double *workers)
-{
-	int fd = rpctest_connect(p->hostport);
-	assert_true(fd >= 0);
-	static const char *const names[] = {"export", NULL};
-	struct nfs3c_fh root;
-	assert_int_equal(nfs3c_export_root(fd, names, &root), 0);
-	double remote0 = remote_handoffs(p), workers0 = worker_handoffs(p);
-	for (int i = 0; i < PAIRS; i++) {
-		char name[64];
-		snprintf(name, sizeof(name), "%s-%d", prefix, i);
-		assert_int_equal(nfs3c_create(fd, &root, name, 0644, NULL), NFS3_OK);
-		union nfs3_args a;
-		memset(&a, 0, sizeof(a));
-		a.dirop = (struct nfs3_diropargs){nfs3c_wire(&root), nfs3c_str(name)};
-		struct nfs3c_res r;
-		assert_int_equal(nfs3c_call(fd, NULL, NFSPROC3_REMOVE, &a, &r), 0);
-		assert_int_equal(r.res.status, NFS3_OK);
-		nfs3c_release(&r);
-	}
-	double remote = remote_handoffs(p) - remote0;
-	*workers = worker_handoffs(p) - workers0;
-	close(fd);
-	return remote;
-}
-
 /* The default pool: 32 threads, and the changes of a CephFS export on it;
  * a local export's changes never are. */
 static void test_changes_where(void **state)
@@ -171,15 +143,6 @@ static void test_changes_where(void **state)
 	} else {
 		assert_int_equal((int)remote, 0);
 		assert_true(workers >= PAIRS); /* the OPENs */
-	}
-	remote = made_and_removed_v3(&server, "v3", &workers);
-	printf("NFSv3, %d files made and removed: %.0f remote handoffs, %.0f worker handoffs\n",
-	       PAIRS, remote, workers);
-	if (ferryd_ceph_mode()) {
-		assert_int_equal((int)remote, 2 * PAIRS);
-	} else {
-		assert_int_equal((int)remote, 0);
-		assert_true(workers >= 2 * PAIRS);
 	}
 }
 
