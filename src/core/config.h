@@ -16,7 +16,8 @@
  *   workers = 8                     ; threads for requests that may block
  *   remote_workers = 32             ; threads for name and attribute changes on
  *                                   ; exports whose back end waits on a server for
- *                                   ; them (ceph); 0: those go to the workers
+ *                                   ; them (ceph), started by the first; 0: those
+ *                                   ; go to the workers
  *   rpcbind = yes                   ; register with a local rpcbind if one runs
  *   mount = yes                     ; serve MOUNT (program 100005) on the listeners
  *   exports = /etc/exports          ; a knfsd exports(5) file read for more

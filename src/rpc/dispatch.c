@@ -221,8 +221,8 @@ static bool hand_off(struct rpc_request *req, const struct rpc_program *prog,
 	pr->req.on_worker = true;
 	pr->prog = prog;
 	struct rpc_server *srv = req->conn->srv;
-	atomic_fetch_add_explicit(pool == srv->remote_pool ? &srv->st_remote_handoffs
-							   : &srv->st_worker_handoffs,
+	atomic_fetch_add_explicit(pool == srv->pool ? &srv->st_worker_handoffs
+						    : &srv->st_remote_handoffs,
 				  1, memory_order_relaxed);
 	threadpool_submit(pool, &pr->task);
 	return true;
@@ -554,11 +554,33 @@ static void pooled_run(struct threadpool_task *task)
 
 /* Moves a request that must not run on an event loop to the worker pool,
  * or (remote) to the pool for calls that wait on another server. */
+/* The remote pool, started by its first call, so that a server whose
+ * exports never ask for it runs none of its threads; NULL when there is
+ * none (the workers take its calls).  Two loops starting it at once: one
+ * pool is kept, the other goes. */
+static struct threadpool *remote_pool(struct rpc_server *srv)
+{
+	struct threadpool *p = atomic_load_explicit(&srv->remote_pool, memory_order_acquire);
+	if (p || !srv->opts.remote_workers || atomic_load(&srv->remote_pool_failed))
+		return p;
+	struct threadpool *made = threadpool_create("remote", srv->opts.remote_workers);
+	if (!made) {
+		/* Logged once by threadpool_create: not tried again. */
+		atomic_store(&srv->remote_pool_failed, true);
+		return NULL;
+	}
+	if (!atomic_compare_exchange_strong(&srv->remote_pool, &p, made)) {
+		threadpool_destroy(made);
+		return p;
+	}
+	return made;
+}
+
 static bool request_defer(struct rpc_request *req, const struct rpc_program *prog, bool remote)
 {
 	struct rpc_server *srv = req->conn->srv;
-	return hand_off(req, prog, pooled_run,
-			remote && srv->remote_pool ? srv->remote_pool : srv->pool);
+	struct threadpool *pool = remote ? remote_pool(srv) : NULL;
+	return hand_off(req, prog, pooled_run, pool ? pool : srv->pool);
 }
 
 enum gss_outcome {

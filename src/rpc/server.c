@@ -378,11 +378,6 @@ int rpc_server_start(struct rpc_server *srv)
 	srv->pool = threadpool_create("worker", srv->opts.workers);
 	if (!srv->pool)
 		return -ENOMEM;
-	if (srv->opts.remote_workers) {
-		srv->remote_pool = threadpool_create("remote", srv->opts.remote_workers);
-		if (!srv->remote_pool)
-			return -ENOMEM;
-	}
 	/* Loop 0 accepts; connections are spread over all loops. */
 	for (unsigned i = 0; i < srv->nlisteners; i++) {
 		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &srv->listeners[i].poll};
@@ -499,8 +494,7 @@ void rpc_server_stop(struct rpc_server *srv, unsigned drain_ms)
 		pthread_join(srv->loops[i].thread, NULL);
 	/* A call on the remote pool may hand its request on to the workers
 	 * (after a commit): that pool goes first. */
-	threadpool_destroy(srv->remote_pool);
-	srv->remote_pool = NULL;
+	threadpool_destroy(atomic_exchange(&srv->remote_pool, NULL));
 	threadpool_destroy(srv->pool);
 	srv->pool = NULL;
 	for (unsigned i = 0; i < srv->nloops; i++)

@@ -326,7 +326,8 @@ struct rpc_server_options {
 	unsigned event_loops;           /* 0: one per online CPU */
 	unsigned workers;               /* worker pool threads */
 	/* Threads of the pool for calls that wait on another server
-	 * (rpc_dispatch_defer_remote); 0: those go to the worker pool. */
+	 * (rpc_dispatch_defer_remote), started by the first such call; 0:
+	 * those go to the worker pool. */
 	unsigned remote_workers;
 	uint32_t max_record_size;       /* largest request record accepted */
 	unsigned max_inflight_per_conn; /* reading pauses beyond this */

@@ -243,9 +243,13 @@ struct rpc_server {
 	unsigned nloops;
 	atomic_uint next_loop;
 	struct threadpool *pool;
-	/* Calls that wait on another server (RPC_DISPATCH_DEFER_REMOTE);
-	 * NULL: they go to pool. */
-	struct threadpool *remote_pool;
+	/* Calls that wait on another server (RPC_DISPATCH_DEFER_REMOTE),
+	 * started by the first of them (dispatch.c, remote_pool); NULL until
+	 * then, or for good when there is none (opts.remote_workers 0, or
+	 * remote_pool_failed: its threads could not start), and they go to
+	 * pool. */
+	_Atomic(struct threadpool *) remote_pool;
+	atomic_bool remote_pool_failed;
 	struct pipe_pool *pipes; /* NULL when splice_pipes is 0 */
 	/* The kernel refused opts.local_congestion once (said then). */
 	atomic_bool local_congestion_refused;
