@@ -552,8 +552,6 @@ static void pooled_run(struct threadpool_task *task)
 	free(pr);
 }
 
-/* Moves a request that must not run on an event loop to the worker pool,
- * or (remote) to the pool for calls that wait on another server. */
 /* The remote pool, started by its first call, so that a server whose
  * exports never ask for it runs none of its threads; NULL when there is
  * none (the workers take its calls).  Two loops starting it at once: one
@@ -576,6 +574,8 @@ static struct threadpool *remote_pool(struct rpc_server *srv)
 	return made;
 }
 
+/* Moves a request that must not run on an event loop to the worker pool,
+ * or (remote) to the pool for calls that wait on another server. */
 static bool request_defer(struct rpc_request *req, const struct rpc_program *prog, bool remote)
 {
 	struct rpc_server *srv = req->conn->srv;

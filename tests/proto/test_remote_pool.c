@@ -5,10 +5,10 @@
  * export they do not (OPEN goes to the workers, REMOVE runs on the loop
  * while the export is fast).  The pool's threads start with its first
  * call: a server that never has one runs none.  With remote_workers = 0
- * there is no such pool, and the changes go to the workers.  Run on a local export and
- * again on CephFS (ceph_proto_test_remote_pool); NFSv3's changes are
- * tests/nfs3's (test_nfs3, test_drc_replay) and tests/ceph's
- * (test_ceph_clients, test_v3_changes_remote). */
+ * there is no such pool, and the changes go to the workers.  Run on a
+ * local export and again on CephFS (ceph_proto_test_remote_pool);
+ * NFSv3's changes are tests/nfs3's (test_nfs3, test_drc_replay) and
+ * tests/ceph's (test_ceph_clients, test_v3_changes_remote). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
